@@ -1,0 +1,93 @@
+"""mlbom: signed CycloneDX ML-BOMs for ML releases.
+
+The library API the CLI wraps::
+
+    import mlbom
+    bom = mlbom.generate("path/to/release", env=".venv", reproducible=True)
+    data = mlbom.dumps(bom, "json")
+    report = mlbom.validate(data)
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from collections.abc import Callable, Sequence  # noqa: E402
+from os import PathLike  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from mlbom.cyclonedx.build import dumps  # noqa: E402
+from mlbom.cyclonedx.validate import ValidationReport, validate_bytes  # noqa: E402
+from mlbom.errors import InputError, MlbomError, UsageError, VerificationError  # noqa: E402
+from mlbom.generate import Inputs  # noqa: E402
+from mlbom.model import Bom, Component, Finding, Relation, Unreadable  # noqa: E402
+
+StrPath = str | PathLike[str]
+
+__all__ = [
+    "Bom",
+    "Component",
+    "Finding",
+    "InputError",
+    "Inputs",
+    "MlbomError",
+    "Relation",
+    "Unreadable",
+    "UsageError",
+    "ValidationReport",
+    "VerificationError",
+    "__version__",
+    "dumps",
+    "generate",
+    "validate",
+]
+
+
+def _paths(value: StrPath | Sequence[StrPath] | None) -> tuple[Path, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (str, PathLike)):
+        return (Path(value),)
+    return tuple(Path(v) for v in value)
+
+
+def generate(
+    project_dir: StrPath | None = None,
+    *,
+    env: StrPath | Sequence[StrPath] | None = None,
+    requirements: StrPath | Sequence[StrPath] | None = None,
+    locks: StrPath | Sequence[StrPath] | None = None,
+    name: str | None = None,
+    version: str | None = None,
+    spec_version: str = "1.6",
+    reproducible: bool = False,
+    verify_record: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> Bom:
+    """Inventory a release and return its :class:`Bom` (not yet serialized).
+
+    ``project_dir`` is searched for environments, requirement and lock files; explicit
+    inputs of a kind replace discovery of that kind. Raises :class:`InputError` for a named
+    input that cannot be used. Does not write files and does not reach the network.
+    """
+    from mlbom.generate import generate as _generate
+
+    inputs = Inputs(
+        project_dir=Path(project_dir) if project_dir is not None else None,
+        envs=_paths(env), requirements=_paths(requirements), locks=_paths(locks),
+    )
+    return _generate(inputs, name=name, version=version, spec_version=spec_version,
+                     reproducible=reproducible, verify_record=verify_record, progress=progress)
+
+
+def validate(data: bytes | StrPath) -> ValidationReport:
+    """Validate a BOM (bytes, or a path to a JSON/XML file) against the bundled official
+    schema of its own spec version, plus referential checks. Raises :class:`InputError` for
+    something that is not a CycloneDX BOM of a supported version."""
+    from mlbom.cyclonedx.validate import MAX_BOM_BYTES
+    from mlbom.formats.pymeta import read_bounded
+
+    if isinstance(data, bytes):
+        return validate_bytes(data)
+    path = Path(data)
+    return validate_bytes(read_bounded(path, MAX_BOM_BYTES), name=str(path))

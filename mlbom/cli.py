@@ -1,0 +1,188 @@
+"""The ``mlbom`` command line: a thin shell over the library.
+
+Exit codes (CONTRACT.md): 0 success, 1 the check found something, 2 mlbom could not do its
+job. Results go to stdout or ``-o``; diagnostics to stderr; a progress display on stderr only
+when stderr is a terminal; never a traceback for bad input (``--debug`` re-raises).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import click
+
+import mlbom
+from mlbom.cyclonedx.build import Format, dumps
+from mlbom.errors import InputError, MlbomError, UsageError, ValidationFailed, VerificationError
+from mlbom.model import SEVERITIES, Bom
+
+_debug = False
+
+
+def _err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _progress() -> tuple[Callable[[str], None] | None, Callable[[], None]]:
+    """A status line on stderr when it is a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.console import Console
+
+    status = Console(stderr=True).status("mlbom: starting")
+    status.start()
+    return (lambda msg: status.update(f"mlbom: {msg}")), status.stop
+
+
+def summary(bom: Bom) -> str:
+    """One paragraph for humans: what is in the BOM and what needs attention."""
+    kinds = Counter(c.type for c in bom.components)
+    sev = Counter(f.severity for f in bom.findings)
+    edges = sum(len(r.depends_on) for r in bom.relations if r.ref != bom.root.bom_ref)
+    parts = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "nothing"
+    found = ", ".join(f"{sev[s]} {s}" for s in SEVERITIES if sev[s]) or "none"
+    state = "complete" if bom.is_complete else f"INCOMPLETE ({len(bom.unreadable)} input(s) could not be read)"
+    return (f"{len(bom.components)} components ({parts}); {edges} dependency edges; "
+            f"findings: {found}; inventory {state}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(mlbom.__version__, prog_name="mlbom")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+def cli(debug: bool) -> None:
+    """mlbom: CycloneDX ML-BOMs for ML releases (packages, models, datasets, GPU stack)."""
+    global _debug
+    _debug = debug
+
+
+@cli.command()
+@click.argument("project_dir", required=False, type=click.Path(path_type=Path))
+@click.option("--env", "envs", multiple=True, type=click.Path(path_type=Path),
+              help="A virtualenv, site-packages folder or Python executable (repeatable).")
+@click.option("--requirements", "-r", "requirements", multiple=True, type=click.Path(path_type=Path),
+              help="A pip requirements file (repeatable).")
+@click.option("--lock", "locks", multiple=True, type=click.Path(path_type=Path),
+              help="uv.lock, poetry.lock, Pipfile.lock, pylock.toml or environment.yml (repeatable).")
+@click.option("--model", "models", multiple=True, type=click.Path(path_type=Path), hidden=True)
+@click.option("--dataset", "datasets", multiple=True, type=click.Path(path_type=Path), hidden=True)
+@click.option("--gpu/--no-gpu", default=None, hidden=True)
+@click.option("--spec-version", type=click.Choice(["1.6", "1.7"]), default="1.6", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "xml"]), default="json", show_default=True)
+@click.option("--name", help="Name of the release (default: the project folder's name).")
+@click.option("--version", "release_version", help="Version of the release.")
+@click.option("--reproducible", is_flag=True,
+              help="Byte-identical output for identical inputs: timestamp from SOURCE_DATE_EPOCH "
+                   "(omitted if unset), serial number derived from the content.")
+@click.option("--serial-number", help="Use this urn:uuid: serial number instead of a random or derived one.")
+@click.option("--verify-record", is_flag=True,
+              help="Re-hash every installed file against its distribution's RECORD (tamper evidence).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the BOM here instead of stdout.")
+def generate(
+    project_dir: Path | None, envs: tuple[Path, ...], requirements: tuple[Path, ...], locks: tuple[Path, ...],
+    models: tuple[Path, ...], datasets: tuple[Path, ...], gpu: bool | None, spec_version: str, fmt: str,
+    name: str | None, release_version: str | None, reproducible: bool, serial_number: str | None,
+    verify_record: bool, output: Path | None,
+) -> int:
+    """Build one BOM of a release: PROJECT_DIR is searched for environments, requirement and
+    lock files; --env/--requirements/--lock add inputs (and replace discovery of their kind)."""
+    if models or datasets:
+        raise UsageError("--model and --dataset are not available in this version of mlbom")
+    if gpu:
+        raise UsageError("--gpu is not available in this version of mlbom (no GPU collector yet)")
+    import re
+
+    if serial_number is not None and not re.fullmatch(
+            r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", serial_number):
+        raise UsageError(f"--serial-number {serial_number!r} is not urn:uuid: followed by a lower-case UUID")
+    say, stop = _progress()
+    try:
+        bom = mlbom.generate(project_dir, env=envs, requirements=requirements, locks=locks,
+                             name=name, version=release_version, spec_version=spec_version,
+                             reproducible=reproducible, verify_record=verify_record, progress=say)
+    finally:
+        stop()
+    if serial_number is not None:
+        bom = bom.model_copy(update={"serial_number": serial_number})
+    fmt_lit: Format = "xml" if fmt == "xml" else "json"
+    data = dumps(bom, fmt_lit)
+    report = mlbom.validate(data)
+    if not report.ok:  # a bug of mlbom's, never the user's: say so and fail
+        raise MlbomError("internal error: the generated BOM does not validate: " + "; ".join(report.problems[:5]))
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        try:
+            output.write_bytes(data)
+        except OSError as exc:
+            raise InputError(output, f"cannot write: {exc.strerror or exc}") from exc
+        _err(f"wrote {output}")
+    _err(summary(bom))
+    for u in bom.unreadable:
+        _err(f"  not read: {u.path}: {u.reason}")
+    return 0
+
+
+@cli.command()
+@click.argument("bom", type=click.Path(path_type=Path))
+def validate(bom: Path) -> int:
+    """Validate BOM against the bundled official schema of its own spec version, plus
+    referential checks (every ref resolves, bom-refs unique). Exit 1 when invalid."""
+    report = mlbom.validate(sys.stdin.buffer.read() if str(bom) == "-" else bom)
+    if report.ok:
+        click.echo(f"{bom}: valid CycloneDX {report.spec_version} {report.format.upper()}")
+        return 0
+    click.echo(f"{bom}: INVALID CycloneDX {report.spec_version} {report.format.upper()} "
+               f"({len(report.problems)} problem(s))")
+    for p in report.problems:
+        click.echo(f"  {p}")
+    return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code instead of exiting."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        rc = cli.main(args=args, prog_name="mlbom", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        _err("mlbom: aborted")
+        return 2
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except (VerificationError, ValidationFailed) as exc:
+        if _debug or "--debug" in args:
+            raise
+        _err(f"mlbom: {exc}")
+        return 1
+    except MlbomError as exc:
+        if _debug or "--debug" in args:
+            raise
+        _err(f"mlbom: error: {exc}")
+        if exc.hint:
+            _err(f"mlbom: hint: {exc.hint}")
+        return 2
+    except KeyboardInterrupt:
+        _err("mlbom: interrupted")
+        return 2
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # an mlbom bug: one line, exit 2, traceback only with --debug
+        if _debug or "--debug" in args:
+            raise
+        _err(f"mlbom: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+        return 2
+    return rc if isinstance(rc, int) else 0
+
+
+def main_exit() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,664 @@
+"""Python environment collector: the installed distributions of a virtualenv, a site-packages
+folder or an interpreter, with their dependency graph.
+
+Read, never run: metadata is read from ``*.dist-info``/``*.egg-info`` as bytes. Given an
+interpreter (or a venv with a working one) mlbom runs it once, isolated and with ``-S`` so that
+no ``.pth`` file or ``sitecustomize`` executes, only to ask for its stdlib path, its site
+folders and its PEP 508 marker environment; ``.pth`` path lines are then followed statically
+and their ``import`` lines are never run. Without a runnable interpreter the facts come from
+``pyvenv.cfg`` and the folder layout, and the BOM says so.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from mlbom import licenses
+from mlbom.collectors import Context
+from mlbom.errors import InputError
+from mlbom.formats import pymeta
+from mlbom.hashing import sha256_file, sha256_files
+from mlbom.identity import pypi_purl, safe_url
+from mlbom.model import (
+    Collected,
+    Component,
+    Evidence,
+    ExternalReference,
+    Finding,
+    Hash,
+    License,
+    Property,
+    Relation,
+    Unreadable,
+)
+from mlbom.properties import Prop
+
+_QUERY = r"""
+import json, os, platform, sys, site
+# site.venv() would process .pth files (code execution): find pyvenv.cfg the way it does.
+prefixes = [sys.prefix]
+exe_dir = os.path.dirname(os.path.abspath(sys.executable))
+for cand in (exe_dir, os.path.dirname(exe_dir)):
+    cfg = os.path.join(cand, "pyvenv.cfg")
+    if os.path.isfile(cfg):
+        system = False
+        with open(cfg, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                key, eq, value = line.partition("=")
+                if eq and key.strip().lower() == "include-system-site-packages":
+                    system = value.strip().lower() == "true"
+        prefixes = [cand] + ([sys.prefix] if system else [])
+        break
+try:
+    sp = site.getsitepackages(prefixes)
+except Exception:
+    sp = []
+def fv(i):
+    v = "%d.%d.%d" % (i.major, i.minor, i.micro)
+    if i.releaselevel != "final":
+        v += i.releaselevel[0] + str(i.serial)
+    return v
+m = {"implementation_name": sys.implementation.name,
+     "implementation_version": fv(sys.implementation.version),
+     "os_name": os.name, "platform_machine": platform.machine(),
+     "platform_release": platform.release(), "platform_system": platform.system(),
+     "platform_version": platform.version(), "python_full_version": platform.python_version(),
+     "platform_python_implementation": platform.python_implementation(),
+     "python_version": ".".join(platform.python_version_tuple()[:2]),
+     "sys_platform": sys.platform}
+print(json.dumps({"path": sys.path, "site": sp, "prefix": prefixes[0], "markers": m}))
+"""
+
+_URL_LABELS = {
+    "homepage": "website",
+    "home": "website",
+    "source": "vcs",
+    "source code": "vcs",
+    "repository": "vcs",
+    "code": "vcs",
+    "github": "vcs",
+    "documentation": "documentation",
+    "docs": "documentation",
+    "issues": "issue-tracker",
+    "tracker": "issue-tracker",
+    "bug tracker": "issue-tracker",
+    "bug reports": "issue-tracker",
+    "changelog": "release-notes",
+    "changes": "release-notes",
+    "release notes": "release-notes",
+    "download": "distribution",
+}
+_DIST_SUFFIXES = (".dist-info", ".egg-info")
+_MAX_PTH_LINES = 10_000
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """Where a target environment keeps its packages and how its markers evaluate."""
+
+    root: Path
+    path: list[Path]
+    markers: dict[str, str]
+    how: str
+
+
+@dataclass
+class _Dist:
+    dir: Path
+    site: Path
+    name: str
+    canonical: NormalizedName
+    version: str | None
+    meta: pymeta.CoreMetadata | None
+    ref: str = ""
+    shadowed: bool = False
+    extras: set[str] = field(default_factory=lambda: {""})
+    props: list[Property] = field(default_factory=list)
+
+
+def query_interpreter(exe: Path, *, timeout: float = 30.0) -> Interpreter:
+    """Ask an interpreter for its stdlib path, site folders and marker environment.
+
+    Runs ``exe -I -S -c <script>``: isolated from environment variables and user site, and
+    with the site module's automatic processing off, so nothing the environment installed runs.
+    """
+    try:
+        proc = subprocess.run(
+            [str(exe), "-I", "-S", "-c", _QUERY],
+            capture_output=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise InputError(exe, f"cannot run the interpreter: {exc}") from exc
+    if proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise InputError(exe, f"interpreter exited {proc.returncode}: {err[-1] if err else ''}")
+    try:
+        doc = json.loads(proc.stdout)
+        stdlib = [Path(p) for p in doc["path"] if isinstance(p, str) and p]
+        sites = [Path(p) for p in doc["site"] if isinstance(p, str)]
+        markers = {str(k): str(v) for k, v in doc["markers"].items()}
+        prefix = Path(doc["prefix"])
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(exe, "interpreter gave an unexpected answer to the sys.path query") from exc
+    path = _unique(stdlib + _with_pth(sites))
+    return Interpreter(root=prefix, path=path, markers=markers, how=f"queried {exe.name} (-I -S)")
+
+
+def _unique(paths: list[Path]) -> list[Path]:
+    """Path entries in order, each real folder once (venvs often list lib and lib64 twice)."""
+    out: list[Path] = []
+    seen: set[Path] = set()
+    for p in paths:
+        try:
+            key = p.resolve()
+        except (OSError, RuntimeError):
+            key = p
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def _with_pth(sites: list[Path]) -> list[Path]:
+    """Site folders plus the folders their ``.pth`` files add (path lines only, as
+    ``site.addpackage`` would; ``import`` lines are not executed)."""
+    out: list[Path] = []
+    for site_dir in sites:
+        if site_dir in out:
+            continue
+        out.append(site_dir)
+        try:
+            pths = sorted(p for p in site_dir.iterdir() if p.name.endswith(".pth"))
+        except OSError:
+            continue
+        for pth in pths:
+            try:
+                text = pymeta.read_bounded(pth, 1 << 20).decode("utf-8", "replace")
+            except InputError:
+                continue
+            for line in text.splitlines()[:_MAX_PTH_LINES]:
+                line = line.rstrip()
+                if not line or line.startswith("#") or re.match(r"import[ \t]", line):
+                    continue
+                extra = (site_dir / line).resolve()
+                if extra.is_dir() and extra not in out:
+                    out.append(extra)
+    return out
+
+
+def _static_markers(version: str | None) -> dict[str, str]:
+    """Marker environment for an environment whose interpreter cannot be run: this host's
+    platform with the target's Python version."""
+    from packaging.markers import default_environment
+
+    env = {k: str(v) for k, v in default_environment().items()}
+    if version:
+        parts = version.split(".")
+        env["python_version"] = ".".join(parts[:2])
+        env["python_full_version"] = version if len(parts) >= 3 else f"{version}.0"
+    return env
+
+
+def _venv_python(root: Path) -> Path | None:
+    for cand in (root / "bin" / "python", root / "bin" / "python3", root / "Scripts" / "python.exe"):
+        if cand.is_file() and os.access(cand, os.X_OK):
+            return cand
+    return None
+
+
+def _venv_version(root: Path) -> str | None:
+    cfg = root / "pyvenv.cfg"
+    try:
+        text = pymeta.read_bounded(cfg, 1 << 16).decode("utf-8", "replace")
+    except InputError:
+        return None
+    parser = configparser.ConfigParser()
+    try:
+        parser.read_string("[venv]\n" + text)
+    except configparser.Error:
+        return None
+    return parser["venv"].get("version") or parser["venv"].get("version_info")
+
+
+def locate(target: Path) -> Interpreter:
+    """Find the environment behind ``target``: an interpreter, a venv or a site-packages dir.
+
+    Raises :class:`InputError` when ``target`` is none of these.
+    """
+    if not target.exists():
+        raise InputError(target, "no such file or directory")
+    if target.is_file():
+        if not os.access(target, os.X_OK):
+            raise InputError(target, "not an executable Python interpreter")
+        return query_interpreter(target)
+    if (target / "pyvenv.cfg").is_file():
+        exe = _venv_python(target)
+        if exe is not None:
+            try:
+                found = query_interpreter(exe)
+            except InputError:
+                found = None
+            if found is not None:
+                return Interpreter(root=target, path=found.path, markers=found.markers, how=found.how)
+        sites = sorted(target.glob("lib/python*/site-packages")) + sorted(target.glob("Lib/site-packages"))
+        if not sites:
+            raise InputError(target, "virtualenv without a site-packages folder")
+        version = _venv_version(target)
+        return Interpreter(target, _unique(_with_pth(sites)), _static_markers(version),
+                           "static (pyvenv.cfg and folder layout; interpreter not run)")
+    if _has_dists(target):
+        m = re.search(r"python(\d+\.\d+)", target.as_posix())
+        return Interpreter(target, _with_pth([target]), _static_markers(m.group(1) if m else None),
+                           "static (site-packages folder)")
+    raise InputError(
+        target,
+        "no Python environment here (no pyvenv.cfg, no *.dist-info, not an interpreter)",
+        hint="pass a virtualenv folder, a site-packages folder or a python executable",
+    )
+
+
+def _has_dists(folder: Path) -> bool:
+    try:
+        return any(p.name.lower().endswith(_DIST_SUFFIXES) for p in folder.iterdir())
+    except OSError:
+        return False
+
+
+def find_dist_dirs(path: list[Path]) -> list[tuple[Path, Path]]:
+    """``(site, dist_dir)`` for every ``*.dist-info``/``*.egg-info`` on ``path`` in path order
+    (the order the import system would see them), each folder sorted by name."""
+    found: list[tuple[Path, Path]] = []
+    seen: set[Path] = set()
+    for entry in path:
+        if entry in seen or not entry.is_dir():
+            continue
+        seen.add(entry)
+        try:
+            children = sorted(entry.iterdir(), key=lambda p: p.name)
+        except OSError:
+            continue
+        found += [(entry, c) for c in children if c.name.lower().endswith(_DIST_SUFFIXES)]
+    return found
+
+
+class EnvironmentCollector:
+    """Installed distributions of one Python environment."""
+
+    name: ClassVar[str] = "environment"
+    patterns: ClassVar[tuple[str, ...]] = (".venv", "venv", "env", ".env")
+
+    def collect(self, path: Path, ctx: Context) -> Iterator[Collected]:
+        if not ctx.explicit and not (path / "pyvenv.cfg").is_file():
+            return
+        interp = locate(path)
+        ctx.say(f"reading environment {path} ({interp.how})")
+        root = interp.root if interp.root.exists() else path
+
+        def rel(p: Path) -> str:
+            try:
+                return Path(os.path.relpath(p, root)).as_posix()
+            except ValueError:  # pragma: no cover
+                return p.as_posix()
+
+        dists: list[_Dist] = []
+        for site, ddir in find_dist_dirs(interp.path):
+            dist, problems = _read_dist(site, ddir, rel)
+            yield from problems
+            if dist is not None:
+                dists.append(dist)
+
+        by_name: dict[NormalizedName, list[_Dist]] = {}
+        for d in dists:
+            by_name.setdefault(d.canonical, []).append(d)
+        for d in dists:
+            base = pypi_purl(d.name, d.version)
+            same = by_name[d.canonical]
+            d.shadowed = same[0] is not d
+            d.ref = base if not d.shadowed else f"{base}#{rel(d.dir)}"
+
+        markers_json = json.dumps(interp.markers, sort_keys=True)
+        impl = interp.markers.get("implementation_name", "python")
+        py_version = interp.markers.get("python_full_version")
+        runtime = Component(
+            bom_ref=f"python:{ctx.rel(path)}",
+            type="platform",
+            name=impl,
+            version=py_version,
+            description=f"Python interpreter of the environment {ctx.rel(path)}",
+            properties=(Property(name=Prop.PY_ENVIRONMENT.value, value=interp.how),
+                        Property(name=Prop.PY_MARKER_ENV.value, value=markers_json)),
+            evidence=(Evidence(fact="version", source=ctx.rel(path), field="python_full_version"),),
+        )
+        yield runtime
+        yield from _duplicate_findings(by_name, rel)
+        edges, dep_findings = _resolve(dists, by_name, interp.markers, rel)
+        yield from dep_findings
+        if ctx.verify_record:
+            yield from _verify_records(dists, root, rel, ctx)
+        for d in dists:
+            yield _component(d, rel)
+            targets = sorted(edges.get(d.ref, set()))
+            yield Relation(ref=d.ref, depends_on=tuple(targets))
+
+
+def _read_dist(site: Path, ddir: Path, rel: Callable[[Path], str]) -> tuple[_Dist | None, list[Collected]]:
+    """Read one distribution's metadata; malformed metadata is a finding, not a crash."""
+    problems: list[Collected] = []
+    meta_file = ddir / "METADATA" if ddir.name.lower().endswith(".dist-info") else ddir / "PKG-INFO"
+    if ddir.is_file():  # an egg-info *file* holds the metadata itself
+        meta_file = ddir
+    dir_name, dir_version = pymeta.parse_dist_dirname(ddir.name)
+    meta: pymeta.CoreMetadata | None = None
+    try:
+        meta = pymeta.parse_metadata(pymeta.read_bounded(meta_file, pymeta.MAX_METADATA_BYTES), meta_file)
+    except InputError as exc:
+        problems.append(Unreadable(path=rel(meta_file), reason=exc.detail, collector="environment"))
+    name = (meta.first("Name") if meta else None) or dir_name
+    version = (meta.first("Version") if meta else None) or dir_version
+    if not name:
+        return None, problems
+    dist = _Dist(dir=ddir, site=site, name=name, canonical=canonicalize_name(name), version=version, meta=meta)
+    if meta is not None and (not meta.first("Name") or not meta.first("Version")):
+        missing = [f for f in ("Name", "Version") if not meta.first(f)]
+        problems.append(Finding(
+            id="python.metadata-malformed", severity="medium",
+            message=f"{name}: METADATA lacks {', '.join(missing)}; taken from the folder name {ddir.name}",
+            subject=pypi_purl(name, version), source=rel(meta_file)))
+    return dist, problems
+
+
+def _component(d: _Dist, rel: Callable[[Path], str]) -> Component:
+    meta = d.meta
+    meta_rel = rel(d.dir / ("METADATA" if d.dir.name.lower().endswith(".dist-info") else "PKG-INFO"))
+    props: list[Property] = list(d.props)
+    ev: list[Evidence] = [Evidence(fact="name", source=meta_rel, field="Name"),
+                          Evidence(fact="version", source=meta_rel, field="Version")]
+    qualifiers: dict[str, str] = {}
+    refs: list[ExternalReference] = []
+    lic: list[License] = []
+    if meta is not None:
+        lic, lic_ev, lic_props = _licenses(meta, meta_rel)
+        ev += lic_ev
+        props += lic_props
+        refs += _project_urls(meta)
+        rp = meta.first("Requires-Python")
+        if rp:
+            props.append(Property(name=Prop.PY_REQUIRES_PYTHON.value, value=rp))
+    installer = _small_text(d.dir / "INSTALLER")
+    if installer:
+        props.append(Property(name=Prop.PY_INSTALLER.value, value=installer))
+        ev.append(Evidence(fact="installer", source=rel(d.dir / "INSTALLER")))
+    du_path = d.dir / "direct_url.json"
+    if du_path.is_file():
+        du_refs, du_props, qualifiers = _direct_url(du_path)
+        refs += du_refs
+        props += du_props
+        ev.append(Evidence(fact="origin", source=rel(du_path)))
+    refs += _shipped_sboms(d.dir, rel)
+    props.append(Property(name=Prop.PY_LOCATION.value, value=rel(d.site)))
+    if d.shadowed:
+        props.append(Property(name=Prop.PY_SHADOWED.value, value="true"))
+    active = sorted(e for e in d.extras if e)
+    if active:
+        props.append(Property(name=Prop.PY_EXTRAS.value, value=",".join(active)))
+    summary = meta.first("Summary") if meta else None
+    return Component(
+        bom_ref=d.ref,
+        type="library",
+        name=d.name,
+        version=d.version,
+        purl=pypi_purl(d.name, d.version, qualifiers),
+        description=summary or None,
+        licenses=tuple(lic),
+        external_references=tuple(refs),
+        properties=tuple(props),
+        evidence=tuple(ev),
+    )
+
+
+def _licenses(meta: pymeta.CoreMetadata, src: str) -> tuple[list[License], list[Evidence], list[Property]]:
+    """PEP 639 License-Expression first, else the License field, else classifiers."""
+    props = [Property(name=Prop.PY_LICENSE_FILE.value, value=f) for f in meta.all("License-File")]
+    expr = meta.first("License-Expression")
+    if expr:
+        return [licenses.from_expression(expr)], [Evidence(fact="license", source=src, field="License-Expression")], props
+    text = meta.first("License")
+    if text and text.strip().upper() not in ("UNKNOWN", "NONE", ""):
+        return [licenses.from_name(text)], [Evidence(fact="license", source=src, field="License")], props
+    classifiers = sorted({c for c in meta.all("Classifier") if c.startswith("License ::")})
+    if classifiers:
+        found = [licenses.from_classifier(c) for c in classifiers]
+        unique = list({(lc.kind, lc.value): lc for lc in found}.values())
+        return unique, [Evidence(fact="license", source=src, field="Classifier")], props
+    return [], [], props
+
+
+def _project_urls(meta: pymeta.CoreMetadata) -> list[ExternalReference]:
+    refs: list[ExternalReference] = []
+    home = meta.first("Home-page")
+    if home and (url := safe_url(home)):
+        refs.append(ExternalReference(type="website", url=url))
+    for entry in meta.all("Project-URL"):
+        label, sep, raw = entry.partition(",")
+        if not sep or not (url := safe_url(raw)):
+            continue
+        key = re.sub(r"[\s_\-.]+", " ", label.strip().lower()).strip()
+        kind = _URL_LABELS.get(key, "other")
+        refs.append(ExternalReference(type=kind, url=url, comment=label.strip() or None))  # type: ignore[arg-type]
+    return refs
+
+
+def _small_text(path: Path) -> str | None:
+    try:
+        return pymeta.read_bounded(path, 4096).decode("utf-8", "replace").strip() or None
+    except InputError:
+        return None
+
+
+def _direct_url(path: Path) -> tuple[list[ExternalReference], list[Property], dict[str, str]]:
+    try:
+        du = pymeta.parse_direct_url(pymeta.read_bounded(path, pymeta.MAX_SMALL_JSON), path)
+    except InputError as exc:
+        return [], [Property(name=Prop.UNREADABLE.value, value=f"direct_url.json: {exc.detail}")], {}
+    props = [Property(name=Prop.PY_DIRECT_URL.value, value=du.url)]
+    refs: list[ExternalReference] = []
+    qualifiers: dict[str, str] = {}
+    url = safe_url(du.url)
+    if du.kind == "vcs" and url:
+        vcs_url = f"{du.vcs}+{du.url}@{du.commit_id}"
+        qualifiers["vcs_url"] = vcs_url
+        refs.append(ExternalReference(type="vcs", url=url, comment=f"{du.vcs} commit {du.commit_id}"))
+    elif du.kind == "archive" and url:
+        qualifiers["download_url"] = du.url
+        hashes = tuple(Hash(alg="SHA-256", content=v) for k, v in du.hashes.items()
+                       if k == "sha256" and re.fullmatch(r"[0-9a-f]{64}", v))
+        refs.append(ExternalReference(type="distribution", url=url, hashes=hashes))
+    elif du.kind == "dir":
+        if du.editable:
+            props.append(Property(name=Prop.PY_EDITABLE.value, value="true"))
+    if du.subdirectory:
+        qualifiers["subpath"] = du.subdirectory
+    return refs, props, qualifiers
+
+
+def _shipped_sboms(ddir: Path, rel: Callable[[Path], str]) -> list[ExternalReference]:
+    """PEP 770: SBOMs a distribution ships in ``.dist-info/sboms/`` are referenced with their
+    hash, so the BOM points at them instead of losing them."""
+    sbom_dir = ddir / "sboms"
+    if not sbom_dir.is_dir():
+        return []
+    refs: list[ExternalReference] = []
+    for f in sorted(sbom_dir.iterdir()):
+        if not f.is_file():
+            continue
+        digest = sha256_file(f)
+        url = safe_url(rel(f))
+        if url is None:
+            continue
+        hashes = (Hash(alg="SHA-256", content=digest.sha256),) if digest.sha256 else ()
+        refs.append(ExternalReference(type="bom", url=url, hashes=hashes, comment="PEP 770 SBOM shipped with the distribution"))
+    return refs
+
+
+def _duplicate_findings(by_name: dict[NormalizedName, list[_Dist]], rel: Callable[[Path], str]) -> Iterator[Finding]:
+    for name, group in sorted(by_name.items()):
+        if len(group) < 2:
+            continue
+        where = "; ".join(f"{d.version} at {rel(d.dir)}" for d in group)
+        for d in group:
+            role = "shadowed by the first" if d.shadowed else "active (first on sys.path)"
+            yield Finding(id="python.duplicate-distribution", severity="medium",
+                          message=f"{name} is installed {len(group)} times on the path ({where}); this one is {role}",
+                          subject=d.ref, source=rel(d.dir))
+
+
+def _resolve(
+    dists: list[_Dist], by_name: dict[NormalizedName, list[_Dist]], markers: dict[str, str], rel: Callable[[Path], str]
+) -> tuple[dict[str, set[str]], list[Finding]]:
+    """Evaluate every Requires-Dist for the target interpreter, activating extras that other
+    installed distributions ask for, until nothing changes. Returns edges and findings."""
+    parsed: dict[str, list[tuple[Requirement, int | None]]] = {}
+    findings: list[Finding] = []
+    for d in dists:
+        reqs: list[tuple[Requirement, int | None]] = []
+        src = rel(d.dir / "METADATA")
+        for raw in d.meta.all("Requires-Dist") if d.meta else []:
+            line = d.meta.lines.get(("requires-dist", raw)) if d.meta else None
+            try:
+                reqs.append((Requirement(raw), line))
+            except (InvalidRequirement, InvalidMarker) as exc:
+                findings.append(Finding(
+                    id="python.requirement-invalid", severity="medium",
+                    message=f"{d.name} {d.version}: cannot parse Requires-Dist {raw!r}: {str(exc).splitlines()[0]}",
+                    subject=d.ref, source=src, line=line))
+        parsed[d.ref] = reqs
+
+    def applies(req: Requirement, extras: set[str], d: _Dist) -> bool:
+        if req.marker is None:
+            return True
+        for extra in sorted(extras):
+            try:
+                if req.marker.evaluate({**markers, "extra": extra}):
+                    return True
+            except (UndefinedComparison, UndefinedEnvironmentName, InvalidVersion):
+                return False
+        return False
+
+    changed = True
+    rounds = 0
+    while changed and rounds < 1000:
+        changed = False
+        rounds += 1
+        for d in dists:
+            if d.shadowed:
+                continue
+            for req, _ in parsed[d.ref]:
+                target = by_name.get(canonicalize_name(req.name))
+                if not target or not req.extras or not applies(req, d.extras, d):
+                    continue
+                new = {canonicalize_name(e) for e in req.extras} - target[0].extras
+                if new:
+                    target[0].extras |= new
+                    changed = True
+
+    edges: dict[str, set[str]] = {}
+    for d in dists:
+        src = rel(d.dir / "METADATA")
+        for req, line in parsed[d.ref]:
+            if not applies(req, d.extras, d):
+                continue
+            target = by_name.get(canonicalize_name(req.name))
+            spec = str(req)
+            if not target:
+                if not d.shadowed:
+                    findings.append(Finding(
+                        id="python.requirement-missing", severity="medium",
+                        message=f"{d.name} {d.version} requires {spec} but no {req.name} is installed",
+                        subject=d.ref, source=src, line=line))
+                continue
+            active = target[0]
+            edges.setdefault(d.ref, set()).add(active.ref)
+            if d.shadowed or not req.specifier or active.version is None:
+                continue
+            try:
+                ok = req.specifier.contains(Version(active.version), prereleases=True)
+            except InvalidVersion:
+                findings.append(Finding(
+                    id="python.version-invalid", severity="low",
+                    message=f"{active.name} version {active.version!r} is not PEP 440; cannot check {d.name}'s requirement {spec}",
+                    subject=active.ref, source=rel(active.dir)))
+                continue
+            if not ok:
+                findings.append(Finding(
+                    id="python.version-conflict", severity="high",
+                    message=(f"{d.name} {d.version} requires {spec}, but {active.name} {active.version} "
+                             f"is installed (at {rel(active.site)})"),
+                    subject=d.ref, source=src, line=line))
+    return edges, findings
+
+
+def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], ctx: Context) -> Iterator[Collected]:
+    """Re-hash every file a RECORD lists with a hash; report mismatches and missing files.
+    Files outside the environment root are not followed (a RECORD is untrusted input)."""
+    jobs: list[tuple[_Dist, Path, str, pymeta.RecordRow]] = []
+    real_root = root.resolve()
+    for d in dists:
+        if not d.dir.is_dir() or not d.dir.name.lower().endswith(".dist-info"):
+            continue
+        record = d.dir / "RECORD"
+        if not record.is_file():
+            yield Finding(id="python.record-absent", severity="low",
+                          message=f"{d.name} {d.version} has no RECORD; its files cannot be verified",
+                          subject=d.ref, source=rel(d.dir))
+            continue
+        try:
+            rows = pymeta.parse_record(pymeta.read_bounded(record, pymeta.MAX_RECORD_BYTES), record)
+        except InputError as exc:
+            yield Unreadable(path=rel(record), reason=exc.detail, collector="environment")
+            yield Finding(id="python.record-unreadable", severity="medium",
+                          message=f"{d.name} {d.version}: RECORD cannot be read ({exc.detail}); files not verified",
+                          subject=d.ref, source=rel(record))
+            continue
+        for row in rows:
+            if row.alg != "sha256" or row.digest_hex is None:
+                continue
+            target = (d.site / row.path)
+            resolved = Path(os.path.normpath(target))
+            if not resolved.is_relative_to(real_root) and not resolved.is_relative_to(root):
+                continue
+            jobs.append((d, resolved, rel(record), row))
+    ctx.say(f"verifying {len(jobs)} RECORD entries")
+    digests = sha256_files(j[1] for j in jobs)
+    for (d, path, record_rel, row), got in zip(jobs, digests):
+        if got.sha256 is None:
+            if not path.exists():
+                yield Finding(id="python.record-missing-file", severity="medium",
+                              message=f"{d.name} {d.version}: {row.path} is listed in RECORD but missing",
+                              subject=d.ref, source=record_rel, line=row.line)
+            else:
+                yield Finding(id="python.record-unreadable-file", severity="medium",
+                              message=f"{d.name} {d.version}: {row.path} cannot be read ({got.error})",
+                              subject=d.ref, source=record_rel, line=row.line)
+        elif got.sha256 != row.digest_hex:
+            yield Finding(id="python.record-mismatch", severity="high",
+                          message=(f"{d.name} {d.version}: {row.path} does not match RECORD "
+                                   f"(sha256 {got.sha256}, recorded {row.digest_hex})"),
+                          subject=d.ref, source=record_rel, line=row.line)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(locate(Path(sys.argv[1])))

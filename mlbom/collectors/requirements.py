@@ -1,0 +1,179 @@
+"""Requirements-file collector (pip's format), through pip-requirements-parser.
+
+Includes (``-r``/``-c``) are followed here rather than by the parser, so that an include cycle
+or an unreadable include becomes a precise finding instead of a crash. Findings: unpinned and
+range-pinned requirements, requirements without hashes where others have them (pip's
+hash-checking mode would refuse the file), ``--extra-index-url`` (dependency confusion: the
+packages exposed are named), plain-http indexes and ``--trusted-host``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import urlsplit
+
+from pip_requirements_parser import InstallRequirement, RequirementsFile
+
+from mlbom.collectors import Context
+from mlbom.collectors._manifest import manifest_component, manifest_ref, package_component, read_manifest
+from mlbom.errors import InputError
+from mlbom.model import Collected, Component, Finding, Property, Unreadable
+from mlbom.properties import Prop
+
+MAX_REQUIREMENTS_BYTES = 16 << 20
+MAX_INCLUDE_DEPTH = 32
+_EXPOSED_SHOWN = 15
+
+
+class RequirementsCollector:
+    """A pip requirements file and everything it includes."""
+
+    name: ClassVar[str] = "requirements"
+    patterns: ClassVar[tuple[str, ...]] = ("requirements*.txt", "requirements/*.txt", "*/requirements*.txt")
+
+    def collect(self, path: Path, ctx: Context) -> Iterator[Collected]:
+        read_manifest(path, MAX_REQUIREMENTS_BYTES)  # a missing or oversized top file: exit 2
+        yield from self._file(path, ctx, stack=(), seen=set(), constraint=False)
+
+    def _file(
+        self, path: Path, ctx: Context, *, stack: tuple[Path, ...], seen: set[Path], constraint: bool
+    ) -> Iterator[Collected]:
+        real = path.resolve()
+        seen.add(real)
+        rel = ctx.rel(path)
+        ref = manifest_ref(ctx, path)
+        try:
+            read_manifest(path, MAX_REQUIREMENTS_BYTES)
+            rf = RequirementsFile.from_file(str(path), include_nested=False)
+        except InputError:
+            raise
+        except Exception as exc:  # the parser wraps pip internals; any failure names the file
+            raise InputError(path, f"cannot parse requirements: {str(exc).splitlines()[0]}") from exc
+        yield manifest_component(path, ctx, "requirements.txt")
+
+        for bad in rf.invalid_lines:
+            msg = str(bad.error_message).splitlines()[0]
+            yield Unreadable(path=f"{rel}:{bad.line_number}", reason=f"invalid requirement line {bad.line!r}: {msg}",
+                             collector=self.name)
+            yield Finding(id="requirements.invalid-line", severity="medium",
+                          message=f"line not understood and left out: {bad.line!r} ({msg})",
+                          subject=ref, source=rel, line=bad.line_number)
+
+        extra_indexes: list[tuple[str, int]] = []
+        for opt in rf.options:
+            opts = opt.options
+            for url in opts.get("extra_index_urls", []) or []:
+                extra_indexes.append((url, opt.line_number))
+            for key in ("index_url", "extra_index_urls", "find_links"):
+                vals = opts.get(key)
+                for url in [vals] if isinstance(vals, str) else (vals or []):
+                    if urlsplit(url).scheme == "http":
+                        yield Finding(id="requirements.insecure-index", severity="high",
+                                      message=f"{key.replace('_', '-')} {url} is plain http: packages can be swapped in transit",
+                                      subject=ref, source=rel, line=opt.line_number)
+            for host in opts.get("trusted_hosts", []) or []:
+                yield Finding(id="requirements.trusted-host", severity="medium",
+                              message=f"--trusted-host {host} turns off TLS verification for that host",
+                              subject=ref, source=rel, line=opt.line_number)
+            for key, is_constraint in (("requirements", False), ("constraints", True)):
+                for target in opts.get(key, []) or []:
+                    yield from self._include(path, target, opt.line_number, ctx, stack=(*stack, real),
+                                             seen=seen, constraint=is_constraint)
+
+        names: list[str] = []
+        hashed = [r for r in rf.requirements if r.hash_options]
+        for req in rf.requirements:
+            comp, findings = self._requirement(req, ctx, path, constraint)
+            names.append(comp.name)
+            yield comp
+            yield from findings
+            if hashed and not req.hash_options and not req.is_editable:
+                yield Finding(id="requirements.hash-missing", severity="medium",
+                              message=(f"{comp.name} has no --hash while {len(hashed)} other requirement(s) here do; "
+                                       "pip's hash-checking mode rejects the file"),
+                              subject=comp.bom_ref, source=rel, line=req.line_number)
+        for url, line in extra_indexes:
+            shown = ", ".join(sorted(set(names))[:_EXPOSED_SHOWN])
+            more = len(set(names)) - _EXPOSED_SHOWN
+            yield Finding(
+                id="requirements.extra-index-url", severity="high",
+                message=(f"--extra-index-url {url} adds a second index; pip takes the highest version from any "
+                         f"index, so a same-named package there wins (dependency confusion). Exposed: "
+                         f"{shown or '(no packages in this file)'}" + (f" and {more} more" if more > 0 else "")),
+                subject=ref, source=rel, line=line)
+
+    def _include(
+        self, parent: Path, target: str, line: int, ctx: Context, *, stack: tuple[Path, ...],
+        seen: set[Path], constraint: bool,
+    ) -> Iterator[Collected]:
+        if "://" in target:
+            yield Finding(id="requirements.remote-include", severity="medium",
+                          message=f"include of a remote file {target} was not fetched (offline)",
+                          subject=manifest_ref(ctx, parent), source=ctx.rel(parent), line=line)
+            yield Unreadable(path=target, reason="remote include not fetched (offline)", collector=self.name)
+            return
+        child = (parent.parent / target)
+        real = child.resolve()
+        if real in stack or real == parent.resolve():
+            chain = " -> ".join(ctx.rel(p) for p in (*stack, real))
+            yield Finding(id="requirements.include-cycle", severity="low",
+                          message=f"include cycle {chain}; the repeated include was not followed",
+                          subject=manifest_ref(ctx, parent), source=ctx.rel(parent), line=line)
+            return
+        if real in seen:
+            return
+        if len(stack) >= MAX_INCLUDE_DEPTH:
+            yield Unreadable(path=ctx.rel(child), reason=f"includes nested deeper than {MAX_INCLUDE_DEPTH}",
+                             collector=self.name)
+            return
+        try:
+            yield from self._file(child, ctx, stack=stack, seen=seen, constraint=constraint)
+        except InputError as exc:
+            yield Unreadable(path=ctx.rel(child), reason=exc.detail, collector=self.name)
+            yield Finding(id="requirements.include-unreadable", severity="medium",
+                          message=f"included file {target} cannot be read: {exc.detail}",
+                          subject=manifest_ref(ctx, parent), source=ctx.rel(parent), line=line)
+
+    def _requirement(
+        self, req: InstallRequirement, ctx: Context, path: Path, constraint: bool
+    ) -> tuple[Component, list[Finding]]:
+        rel = ctx.rel(path)
+        link = str(req.link.url) if req.link is not None else None
+        name = req.name or (link.rstrip("/").split("/")[-1].split("#")[0] if link else "unnamed")
+        specs = list(req.specifier) if req.specifier else []
+        version = None
+        if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
+            version = specs[0].version
+        hashes = [h.partition(":")[2].lower() for h in req.hash_options if h.lower().startswith("sha256:")]
+        props: list[Property] = [Property(name=Prop.PY_REQUIREMENT.value, value=_requirement_text(req))]
+        if req.marker is not None:
+            props.append(Property(name=Prop.PY_MARKER.value, value=str(req.marker)))
+        if req.is_editable:
+            props.append(Property(name=Prop.PY_EDITABLE.value, value="true"))
+        if constraint:
+            props.append(Property(name=Prop.LOCK_GROUP.value, value="constraint"))
+        comp = package_component(
+            name=name, version=version, source_file=rel, line=req.line_number,
+            hashes=hashes, url=link, properties=props)
+        findings: list[Finding] = []
+        if req.name is None:
+            findings.append(Finding(id="requirements.unnamed", severity="low",
+                                    message=f"URL requirement {link} names no package (#egg=); named after the file",
+                                    subject=comp.bom_ref, source=rel, line=req.line_number))
+        if link is None and not specs:
+            findings.append(Finding(id="requirements.unpinned", severity="medium",
+                                    message=f"{name} is not pinned: any version (including a future malicious one) will be installed",
+                                    subject=comp.bom_ref, source=rel, line=req.line_number))
+        elif link is None and version is None:
+            findings.append(Finding(id="requirements.range-pinned", severity="low",
+                                    message=f"{name} is range-pinned ({req.specifier}); the installed version depends on the day",
+                                    subject=comp.bom_ref, source=rel, line=req.line_number))
+        return comp, findings
+
+
+def _requirement_text(req: InstallRequirement) -> str:
+    if req.req is not None:
+        return str(req.req)
+    return str(req.link.url) if req.link is not None else str(req.line)

@@ -1,0 +1,1 @@
+"""CycloneDX documents: serialization (JSON and XML) and validation against the bundled schemas."""

@@ -1,0 +1,50 @@
+"""Errors: what mlbom raises when it cannot do what was asked.
+
+A *finding* is a fact about the inventory and lives in the BOM (:class:`mlbom.model.Finding`);
+an *error* means mlbom could not do its job. The CLI maps :class:`VerificationError` to exit
+code 1 and every other :class:`MlbomError` to exit code 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class MlbomError(Exception):
+    """mlbom could not do what was asked; the CLI exits 2."""
+
+    hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+
+class InputError(MlbomError, ValueError):
+    """A named input is missing, unreadable or not what it claims to be."""
+
+    def __init__(
+        self, path: Path | str, message: str, *, at: str | None = None, hint: str | None = None
+    ) -> None:
+        text = f"{path}: {at}: {message}" if at else f"{path}: {message}"
+        super().__init__(text, hint=hint)
+        self.path = Path(path)
+        self.at = at
+        self.detail = message
+
+
+class UsageError(MlbomError):
+    """The arguments do not make sense together."""
+
+
+class ValidationFailed(MlbomError):
+    """A BOM does not validate; the CLI exits 1 (the check found something)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"{len(problems)} validation problem(s): {problems[0] if problems else ''}")
+        self.problems = problems
+
+
+class VerificationError(MlbomError):
+    """A signature, hash or policy check failed; the CLI exits 1."""

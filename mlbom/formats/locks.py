@@ -1,0 +1,305 @@
+"""Lock files, parsed as data: uv.lock, poetry.lock, Pipfile.lock, pylock.toml (PEP 751) and
+conda environment.yml.
+
+Specs: PEP 751 (https://packaging.python.org/en/latest/specifications/pylock-toml/, read with
+``packaging.pylock``); uv.lock (https://docs.astral.sh/uv/concepts/projects/sync/, format
+version 1); poetry.lock (lock-version 1.x and 2.x); Pipfile.lock (pipfile-spec 6); conda
+environment files (https://docs.conda.io/projects/conda/en/latest/user-guide/tasks/manage-environments.html).
+
+Each parser takes bytes and a path (for messages) and returns a :class:`LockFile`; syntax errors
+and unknown versions are :class:`InputError` naming the file and line where known.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from mlbom.errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+MAX_LOCK_BYTES = 64 << 20
+LockFormat = Literal["uv.lock", "poetry.lock", "Pipfile.lock", "pylock.toml", "conda"]
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One downloadable file of a locked package (wheel, sdist, archive)."""
+
+    url: str | None
+    filename: str | None
+    sha256: str | None
+
+
+@dataclass(frozen=True)
+class LockedPackage:
+    name: str
+    version: str | None
+    ecosystem: Literal["pypi", "conda"] = "pypi"
+    source: str | None = None  # registry, git, url, path, directory, editable, virtual
+    source_url: str | None = None
+    vcs_commit: str | None = None
+    index: str | None = None
+    marker: str | None = None
+    group: str | None = None
+    specifier: str | None = None  # for conda / loose entries: the declared spec
+    artifacts: tuple[Artifact, ...] = ()
+    dependencies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LockFile:
+    format: LockFormat
+    packages: list[LockedPackage]
+    channels: tuple[str, ...] = ()
+    notes: list[str] = field(default_factory=list)
+
+
+def detect(path: Path) -> LockFormat | None:
+    """The lock format of a file, from its name (each format has a fixed file name)."""
+    name = path.name
+    if name == "uv.lock":
+        return "uv.lock"
+    if name == "poetry.lock":
+        return "poetry.lock"
+    if name == "Pipfile.lock":
+        return "Pipfile.lock"
+    if re.fullmatch(r"pylock(\.[^.]+)?\.toml", name):
+        return "pylock.toml"
+    if name in ("environment.yml", "environment.yaml") or name.endswith((".conda.yml", ".conda.yaml")):
+        return "conda"
+    return None
+
+
+def parse(data: bytes, path: Path, fmt: LockFormat) -> LockFile:
+    """Parse a lock file of a known format."""
+    if fmt == "conda":
+        return parse_conda(data, path)
+    if fmt == "Pipfile.lock":
+        return parse_pipfile_lock(data, path)
+    doc = _toml(data, path)
+    if fmt == "uv.lock":
+        return parse_uv_lock(doc, path)
+    if fmt == "poetry.lock":
+        return parse_poetry_lock(doc, path)
+    return parse_pylock(doc, path)
+
+
+def _toml(data: bytes, path: Path) -> dict[str, object]:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"not UTF-8 at byte {exc.start}") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, f"TOML syntax error: {exc}") from exc
+
+
+def _sha256(value: object) -> str | None:
+    """``sha256:HEX`` or ``{sha256 = HEX}`` to lower-case hex; anything else None."""
+    if isinstance(value, str):
+        alg, sep, hexd = value.partition(":")
+        if sep and alg.lower() == "sha256" and re.fullmatch(r"[0-9a-fA-F]{64}", hexd):
+            return hexd.lower()
+    if isinstance(value, dict):
+        return _sha256(f"sha256:{value.get('sha256', '')}")
+    return None
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: object) -> dict[str, object]:
+    return value if isinstance(value, dict) else {}
+
+
+def parse_uv_lock(doc: dict[str, object], path: Path) -> LockFile:
+    version = doc.get("version")
+    if version != 1:
+        raise InputError(path, f"unknown uv.lock version {version!r} (mlbom reads version 1)", at="version")
+    packages: list[LockedPackage] = []
+    for i, raw in enumerate(_list(doc.get("package"))):
+        pkg = _dict(raw)
+        name = _str(pkg.get("name"))
+        if name is None:
+            raise InputError(path, "package without a name", at=f"package[{i}]")
+        src = _dict(pkg.get("source"))
+        kind = next(iter(sorted(src)), None)
+        src_url = _str(src.get(kind)) if kind else None
+        commit = None
+        if kind == "git" and src_url and "#" in src_url:
+            src_url, _, commit = src_url.partition("#")
+        arts: list[Artifact] = []
+        sdist = _dict(pkg.get("sdist"))
+        if sdist:
+            arts.append(Artifact(_str(sdist.get("url")), _str(sdist.get("path")), _sha256(sdist.get("hash"))))
+        for w in _list(pkg.get("wheels")):
+            wd = _dict(w)
+            arts.append(Artifact(_str(wd.get("url")), _str(wd.get("path")), _sha256(wd.get("hash"))))
+        deps = tuple(sorted({str(_dict(d).get("name")) for d in _list(pkg.get("dependencies")) if _dict(d).get("name")}))
+        packages.append(LockedPackage(
+            name=name, version=_str(pkg.get("version")), source=kind, source_url=src_url,
+            vcs_commit=commit, index=src_url if kind == "registry" else None,
+            artifacts=tuple(arts), dependencies=deps))
+    return LockFile("uv.lock", packages)
+
+
+def parse_poetry_lock(doc: dict[str, object], path: Path) -> LockFile:
+    meta = _dict(doc.get("metadata"))
+    lv = str(meta.get("lock-version", ""))
+    if not re.fullmatch(r"[12]\.\d+", lv):
+        raise InputError(path, f"unknown poetry lock-version {lv!r} (mlbom reads 1.x and 2.x)", at="metadata.lock-version")
+    legacy_files = _dict(meta.get("files"))
+    packages: list[LockedPackage] = []
+    for i, raw in enumerate(_list(doc.get("package"))):
+        pkg = _dict(raw)
+        name = _str(pkg.get("name"))
+        if name is None:
+            raise InputError(path, "package without a name", at=f"package[{i}]")
+        files = _list(pkg.get("files")) or _list(legacy_files.get(name))
+        arts = tuple(Artifact(None, _str(_dict(f).get("file")), _sha256(_dict(f).get("hash"))) for f in files)
+        src = _dict(pkg.get("source"))
+        src_type = _str(src.get("type"))
+        groups = pkg.get("groups")
+        group = ",".join(str(g) for g in _list(groups)) if groups else _str(pkg.get("category"))
+        packages.append(LockedPackage(
+            name=name, version=_str(pkg.get("version")),
+            source=src_type or "registry", source_url=_str(src.get("url")),
+            vcs_commit=_str(src.get("resolved_reference")),
+            group=group, artifacts=arts,
+            dependencies=tuple(sorted(str(k) for k in _dict(pkg.get("dependencies"))))))
+    return LockFile("poetry.lock", packages)
+
+
+def parse_pipfile_lock(data: bytes, path: Path) -> LockFile:
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"JSON syntax error: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise InputError(path, "not a Pipfile.lock (top level is not an object)")
+    meta = _dict(doc.get("_meta"))
+    spec = meta.get("pipfile-spec")
+    if spec != 6:
+        raise InputError(path, f"unknown pipfile-spec {spec!r} (mlbom reads 6)", at="_meta.pipfile-spec")
+    sources = {str(_dict(s).get("name")): _str(_dict(s).get("url")) for s in _list(meta.get("sources"))}
+    packages: list[LockedPackage] = []
+    for group in ("default", "develop"):
+        for name, raw in sorted(_dict(doc.get(group)).items()):
+            pkg = _dict(raw)
+            ver = _str(pkg.get("version"))
+            version = ver[2:] if ver and ver.startswith("==") else None
+            arts = tuple(Artifact(None, None, h) for h in (_sha256(x) for x in _list(pkg.get("hashes"))) if h)
+            idx = _str(pkg.get("index"))
+            src = "git" if pkg.get("git") else ("path" if pkg.get("path") else ("url" if pkg.get("file") else "registry"))
+            packages.append(LockedPackage(
+                name=name, version=version, source=src,
+                source_url=_str(pkg.get("git")) or _str(pkg.get("file")),
+                vcs_commit=_str(pkg.get("ref")), index=sources.get(idx or "", None) or idx,
+                marker=_str(pkg.get("markers")), group=group, specifier=ver if version is None else None,
+                artifacts=arts))
+    return LockFile("Pipfile.lock", packages)
+
+
+def parse_pylock(doc: dict[str, object], path: Path) -> LockFile:
+    from packaging.pylock import Pylock, PylockUnsupportedVersionError, PylockValidationError
+
+    try:
+        lock = Pylock.from_dict(doc)
+    except PylockUnsupportedVersionError as exc:
+        raise InputError(path, str(exc), at="lock-version") from exc
+    except PylockValidationError as exc:
+        raise InputError(path, str(exc)) from exc
+    packages: list[LockedPackage] = []
+    for pkg in lock.packages:
+        arts: list[Artifact] = []
+        for art in [pkg.sdist, pkg.archive, *(pkg.wheels or [])]:
+            if art is None:
+                continue
+            sha = art.hashes.get("sha256") if art.hashes else None
+            url = getattr(art, "url", None)
+            fname = getattr(art, "name", None) or getattr(art, "path", None)
+            arts.append(Artifact(url, fname, sha.lower() if sha else None))
+        source = "registry"
+        src_url = None
+        commit = None
+        if pkg.vcs is not None:
+            source, src_url, commit = "git", pkg.vcs.url or pkg.vcs.path, pkg.vcs.commit_id
+        elif pkg.directory is not None:
+            source = "editable" if pkg.directory.editable else "directory"
+            src_url = pkg.directory.path
+        elif pkg.archive is not None:
+            source, src_url = "url", pkg.archive.url or pkg.archive.path
+        packages.append(LockedPackage(
+            name=str(pkg.name), version=str(pkg.version) if pkg.version else None,
+            source=source, source_url=src_url, vcs_commit=commit, index=pkg.index,
+            marker=str(pkg.marker) if pkg.marker else None, artifacts=tuple(arts),
+            dependencies=tuple(sorted(str(_dict(d).get("name")) for d in (pkg.dependencies or []) if _dict(d).get("name")))))
+    return LockFile("pylock.toml", packages)
+
+
+_CONDA_SPEC = re.compile(r"^\s*([A-Za-z0-9_.\-]+)(?:::)?\s*(.*)$")
+
+
+def parse_conda(data: bytes, path: Path) -> LockFile:
+    """A conda ``environment.yml``: conda match specs (``name``, ``name=1.2``, ``name>=1``)
+    and a nested ``pip:`` list of pip requirement strings."""
+    try:
+        doc = yaml.safe_load(data)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f"line {mark.line + 1}" if mark is not None else None
+        raise InputError(path, f"YAML syntax error: {getattr(exc, 'problem', exc)}", at=at) from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("dependencies"), list):
+        raise InputError(path, "not a conda environment file (no 'dependencies' list)")
+    channels = tuple(str(c) for c in _list(doc.get("channels")))
+    packages: list[LockedPackage] = []
+    for entry in _list(doc.get("dependencies")):
+        if isinstance(entry, dict):
+            for pip_req in _list(entry.get("pip")):
+                packages.append(_pip_line(str(pip_req)))
+            continue
+        text = str(entry)
+        if "::" in text:
+            channel, _, text = text.partition("::")
+        m = _CONDA_SPEC.match(text)
+        if not m:
+            continue
+        name, spec = m.group(1), m.group(2).strip()
+        version = None
+        exact = re.fullmatch(r"==?\s*([^\s,|*<>=!]+)(?:\s+\S+)?", spec) or re.fullmatch(r"([0-9][^\s,|*<>=!]*)(?:\s+\S+)?", spec)
+        if exact:
+            version = exact.group(1)
+        packages.append(LockedPackage(name=name, version=version, ecosystem="conda", source="conda",
+                                      specifier=spec or None))
+    return LockFile("conda", packages, channels=channels)
+
+
+def _pip_line(line: str) -> LockedPackage:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        req = Requirement(line)
+    except InvalidRequirement:
+        return LockedPackage(name=line.split()[0] if line.split() else line, version=None, source="pip", specifier=line)
+    specs = list(req.specifier)
+    version = specs[0].version if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version else None
+    return LockedPackage(name=req.name, version=version, source="url" if req.url else "pip",
+                         source_url=req.url, specifier=str(req.specifier) or None,
+                         marker=str(req.marker) if req.marker else None)

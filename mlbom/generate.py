@@ -1,0 +1,272 @@
+"""Generate: run the collectors over the inputs, normalize what they yield into one :class:`Bom`.
+
+Normalization merges components that share a bom-ref (the same package seen by an environment
+and a lock), folds an unversioned declared requirement into the one installed version it
+resolved to, cross-checks declarations against the installed environment (drift), and links
+the release (``metadata.component``) to its top-level components.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from mlbom import __version__
+from mlbom.collectors import Collector, CollectorOutput, Context, discover, registry, run
+from mlbom.errors import InputError, UsageError
+from mlbom.model import Bom, Component, Finding, Property, Relation
+from mlbom.properties import Prop
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What to inventory. Explicit inputs of a kind replace discovery of that kind."""
+
+    project_dir: Path | None = None
+    envs: tuple[Path, ...] = ()
+    requirements: tuple[Path, ...] = ()
+    locks: tuple[Path, ...] = ()
+    models: tuple[Path, ...] = ()
+    datasets: tuple[Path, ...] = ()
+
+
+def source_date_epoch() -> datetime | None:
+    """``SOURCE_DATE_EPOCH`` as a UTC datetime, or None when unset. A malformed value is a
+    usage error (reproducible-builds.org says tools should fail rather than guess)."""
+    raw = os.environ.get("SOURCE_DATE_EPOCH")
+    if raw is None or raw == "":
+        return None
+    try:
+        return datetime.fromtimestamp(int(raw), tz=timezone.utc)
+    except (ValueError, OverflowError, OSError) as exc:
+        raise UsageError(f"SOURCE_DATE_EPOCH={raw!r} is not a whole number of seconds") from exc
+
+
+def generate(
+    inputs: Inputs,
+    *,
+    name: str | None = None,
+    version: str | None = None,
+    spec_version: str = "1.6",
+    reproducible: bool = False,
+    verify_record: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> Bom:
+    """Build one BOM from the inputs.
+
+    Raises :class:`InputError` when an explicitly named input is missing or unusable; inputs
+    discovered in ``project_dir`` that cannot be read are recorded in the BOM instead. Does not
+    write anything: serialize the result with :func:`mlbom.cyclonedx.build.dumps`.
+    """
+    if spec_version not in ("1.6", "1.7"):
+        raise UsageError(f"unsupported spec version {spec_version!r} (mlbom writes 1.6 and 1.7)")
+    if inputs.models or inputs.datasets:
+        raise UsageError("--model and --dataset are not available in this version of mlbom",)
+    project = inputs.project_dir
+    if project is not None and not project.is_dir():
+        raise InputError(project, "no such folder" if not project.exists() else "not a folder")
+    explicit = [p for group in (inputs.envs, inputs.requirements, inputs.locks) for p in group]
+    if project is None and not explicit:
+        raise UsageError("nothing to inventory: give a PROJECT_DIR or --env/--requirements/--lock")
+    base = (project or Path.cwd()).resolve()
+    table = registry()
+    jobs: list[tuple[str, Path, bool]] = []
+    for kind, paths in (("environment", inputs.envs), ("requirements", inputs.requirements), ("lock", inputs.locks)):
+        jobs += [(kind, p, True) for p in paths]
+    if project is not None:
+        given = {k for k, _, _ in jobs}
+        jobs += [(k, p, False) for k, p in discover(project, table) if k not in given]
+
+    outputs: list[tuple[str, CollectorOutput]] = []
+    for kind, path, is_explicit in jobs:
+        collector: Collector = table[kind]()
+        ctx = Context(base=base, verify_record=verify_record, explicit=is_explicit, progress=progress)
+        outputs.append((kind, run(collector, path, ctx)))
+
+    merged = CollectorOutput()
+    for _, out in outputs:
+        merged.extend(out)
+    merged.findings += _drift(outputs)
+
+    stamp = source_date_epoch()
+    reproducible = reproducible or stamp is not None
+    if stamp is None and not reproducible:
+        stamp = datetime.now(timezone.utc).replace(microsecond=0)
+    release_name = name or (project.resolve().name if project else explicit[0].resolve().name) or "release"
+    root = Component(
+        bom_ref=f"release:{release_name}" + (f"@{version}" if version else ""),
+        type="application",
+        name=release_name,
+        version=version,
+        properties=(Property(name=Prop.CDX_REPRODUCIBLE.value, value="true"),) if reproducible else (),
+    )
+    components, relations, findings = normalize(merged.components, merged.relations, merged.findings, root)
+    return Bom(
+        spec_version="1.7" if spec_version == "1.7" else "1.6",
+        serial_number=None if reproducible else f"urn:uuid:{uuid.uuid4()}",
+        timestamp=stamp.strftime("%Y-%m-%dT%H:%M:%SZ") if stamp else None,
+        reproducible=reproducible,
+        root=root,
+        components=tuple(components),
+        relations=tuple(relations),
+        findings=tuple(findings),
+        unreadable=tuple(sorted(set(merged.unreadable), key=lambda u: (u.path, u.reason))),
+    )
+
+
+def tool_version() -> str:
+    return __version__
+
+
+def _merge(a: Component, b: Component) -> Component:
+    """One component from two views of it: facts are united, the first non-empty value wins."""
+    def union(x: tuple[object, ...], y: tuple[object, ...]) -> tuple[object, ...]:
+        return tuple(dict.fromkeys(x + y))
+
+    return a.model_copy(update={
+        "version": a.version or b.version,
+        "purl": a.purl if (a.purl and len(a.purl) >= len(b.purl or "")) else b.purl,
+        "description": a.description or b.description,
+        "licenses": a.licenses or b.licenses,
+        "hashes": union(a.hashes, b.hashes),
+        "external_references": union(a.external_references, b.external_references),
+        "properties": union(a.properties, b.properties),
+        "evidence": union(a.evidence, b.evidence),
+    })
+
+
+def normalize(
+    components: Sequence[Component], relations: Sequence[Relation], findings: Sequence[Finding], root: Component
+) -> tuple[list[Component], list[Relation], list[Finding]]:
+    """Merge, fold, sort and link. Returns components, relations (the root's first) and
+    findings, all in a deterministic order."""
+    by_ref: dict[str, Component] = {}
+    for c in components:
+        by_ref[c.bom_ref] = _merge(by_ref[c.bom_ref], c) if c.bom_ref in by_ref else c
+
+    # A declared requirement without a version ("torch>=2") that matches exactly one
+    # versioned component of the same name is that component: fold it in.
+    alias: dict[str, str] = {}
+    versioned: dict[str, list[str]] = {}
+    for ref, c in by_ref.items():
+        if c.purl and c.purl.startswith("pkg:pypi/") and c.version:
+            versioned.setdefault(canonicalize_name(c.name), []).append(ref)
+    for ref, c in list(by_ref.items()):
+        if c.type == "library" and c.purl and c.purl.startswith("pkg:pypi/") and not c.version:
+            cands = versioned.get(canonicalize_name(c.name), [])
+            if len(cands) == 1:
+                by_ref[cands[0]] = _merge(by_ref[cands[0]], c.model_copy(update={"purl": None}))
+                alias[ref] = cands[0]
+                del by_ref[ref]
+
+    edges: dict[str, set[str]] = {}
+    for r in relations:
+        src = alias.get(r.ref, r.ref)
+        if src not in by_ref:
+            continue
+        targets = edges.setdefault(src, set())
+        targets.update(t2 for t in r.depends_on if (t2 := alias.get(t, t)) in by_ref and t2 != src)
+    depended = {t for ts in edges.values() for t in ts}
+    top = sorted(ref for ref in by_ref if ref not in depended)
+    out_rel = [Relation(ref=root.bom_ref, depends_on=tuple(top))]
+    out_rel += [Relation(ref=ref, depends_on=tuple(sorted(edges.get(ref, set())))) for ref in sorted(by_ref)]
+
+    fixed = [f.model_copy(update={"subject": alias.get(f.subject, f.subject)}) if f.subject in alias else f
+             for f in findings]
+    fixed = [f if f.subject is None or f.subject in by_ref else f.model_copy(update={"subject": None}) for f in fixed]
+    fixed = sorted(set(fixed), key=lambda f: (f.subject or "", f.id, f.message, f.source or "", f.line or 0))
+    comps = sorted(by_ref.values(), key=lambda c: (c.type, c.group or "", c.name.lower(), c.version or "", c.bom_ref))
+    return comps, out_rel, fixed
+
+
+_FULL_LOCKS = {"uv.lock", "poetry.lock", "Pipfile.lock", "pylock.toml"}
+
+
+def _drift(outputs: list[tuple[str, CollectorOutput]]) -> list[Finding]:
+    """Declared (requirements, locks) versus installed (environment): each difference is a
+    finding about the installed component, naming the file that declares otherwise."""
+    installed: dict[str, Component] = {}
+    markers: dict[str, str] | None = None
+    for kind, out in outputs:
+        if kind != "environment":
+            continue
+        for c in out.components:
+            if c.type == "library" and not _prop(c, Prop.PY_SHADOWED):
+                installed.setdefault(canonicalize_name(c.name), c)
+            if markers is None and (m := _prop(c, Prop.PY_MARKER_ENV)):
+                import json
+
+                markers = {str(k): str(v) for k, v in json.loads(m).items()}
+    if not installed:
+        return []
+    findings: list[Finding] = []
+    for kind, out in outputs:
+        if kind not in ("requirements", "lock"):
+            continue
+        full = {_prop(c, Prop.LOCK_FORMAT) for c in out.components if c.type == "file"} & _FULL_LOCKS
+        declared: set[str] = set()
+        for c in out.components:
+            if c.type != "library" or not (c.purl or "").startswith("pkg:pypi/"):
+                continue
+            where = _prop(c, Prop.SOURCE) or "a manifest"
+            marker = _prop(c, Prop.PY_MARKER)
+            if marker and markers is not None:
+                try:
+                    if not Marker(marker).evaluate(markers):
+                        continue
+                except (InvalidMarker, ValueError):
+                    pass
+            key = canonicalize_name(c.name)
+            declared.add(key)
+            have = installed.get(key)
+            if have is None:
+                findings.append(Finding(
+                    id="lock.not-installed", severity="medium",
+                    message=f"{where} declares {c.name} {c.version or _prop(c, Prop.PY_REQUIREMENT) or ''}".rstrip()
+                    + " but it is not installed in the environment",
+                    subject=c.bom_ref))
+                continue
+            if c.version and have.version and _norm_version(c.version) != _norm_version(have.version):
+                findings.append(Finding(
+                    id="lock.drift", severity="high",
+                    message=f"{where} pins {c.name} {c.version} but {have.version} is installed",
+                    subject=have.bom_ref))
+            elif not c.version and (text := _prop(c, Prop.PY_REQUIREMENT)) and have.version:
+                try:
+                    req = Requirement(text)
+                    ok = req.specifier.contains(Version(have.version), prereleases=True)
+                except (InvalidRequirement, InvalidVersion):
+                    continue
+                if not ok:
+                    findings.append(Finding(
+                        id="requirements.unsatisfied", severity="high",
+                        message=f"{where} requires {text} but {c.name} {have.version} is installed",
+                        subject=have.bom_ref))
+        if full:
+            for key, have in sorted(installed.items()):
+                if key not in declared and key not in ("pip", "setuptools", "wheel"):
+                    findings.append(Finding(
+                        id="lock.unlocked", severity="low",
+                        message=f"{have.name} {have.version} is installed but not in the lock ({', '.join(sorted(x for x in full if x))})",
+                        subject=have.bom_ref))
+    return findings
+
+
+def _norm_version(v: str) -> str:
+    try:
+        return str(Version(v))
+    except InvalidVersion:
+        return v
+
+
+def _prop(c: Component, name: Prop) -> str | None:
+    return next((p.value for p in c.properties if p.name == name.value), None)

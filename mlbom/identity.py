@@ -1,0 +1,48 @@
+"""Identity: purls, bom-refs and URLs that are safe to put in a BOM.
+
+bom-refs are derived from identity, never random, so that two runs over the same inputs give
+the same references (and the same bytes).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlsplit
+
+from packageurl import PackageURL
+from packaging.utils import canonicalize_name
+
+_SAFE = ":/?#[]@!$&'()*+,;=%~"
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def pypi_purl(name: str, version: str | None = None, qualifiers: dict[str, str] | None = None) -> str:
+    """``pkg:pypi/<normalized-name>@<version>`` as the purl spec wants for PyPI (lower case,
+    ``_`` and ``.`` folded to ``-``)."""
+    return str(
+        PackageURL(type="pypi", name=canonicalize_name(name), version=version or None,
+                   qualifiers=dict(sorted((qualifiers or {}).items())) or None).to_string()
+    )
+
+
+def component_ref(kind: str, name: str, version: str | None = None) -> str:
+    """A bom-ref for a component that has no purl: ``kind:name@version``."""
+    return f"{kind}:{name}@{version}" if version else f"{kind}:{name}"
+
+
+def safe_url(url: str) -> str | None:
+    """A URL that validates as a JSON-schema ``iri-reference``: stray spaces and control
+    characters percent-encoded; None for something that is not a URL at all."""
+    text = url.strip()
+    if not text or len(text) > 8192:
+        return None
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
+        return None
+    quoted = quote(text, safe=_SAFE)
+    try:
+        parts = urlsplit(quoted)
+    except ValueError:
+        return None
+    if _SCHEME.match(quoted) and not parts.scheme:
+        return None
+    return quoted

@@ -1,0 +1,102 @@
+"""Licence normalization: SPDX ids and expressions validated, everything else kept as a name.
+
+SPDX data comes from cyclonedx-python-lib (its bundled SPDX list and the license-expression
+library). A value that is not a valid SPDX id or expression is *never* forced into one: it
+becomes a named licence, as the CycloneDX spec intends for non-SPDX licences.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cyclonedx import spdx
+
+from mlbom.model import License
+
+_LICENSE_REF = re.compile(r"(?:DocumentRef-[A-Za-z0-9.\-]+:)?LicenseRef-[A-Za-z0-9.\-]+")
+_MAX_NAME = 200
+
+# Trove classifiers that name exactly one SPDX licence. Classifiers that name a family
+# ("BSD License", "GNU General Public License (GPL)") are ambiguous and stay names.
+CLASSIFIER_TO_SPDX: dict[str, str] = {
+    "License :: OSI Approved :: Academic Free License (AFL)": "AFL-3.0",
+    "License :: OSI Approved :: Apache Software License": "Apache-2.0",
+    "License :: OSI Approved :: Apple Public Source License": "APSL-2.0",
+    "License :: OSI Approved :: Artistic License": "Artistic-2.0",
+    "License :: OSI Approved :: Boost Software License 1.0 (BSL-1.0)": "BSL-1.0",
+    "License :: OSI Approved :: Common Development and Distribution License 1.0 (CDDL-1.0)": "CDDL-1.0",
+    "License :: OSI Approved :: Eclipse Public License 1.0 (EPL-1.0)": "EPL-1.0",
+    "License :: OSI Approved :: Eclipse Public License 2.0 (EPL-2.0)": "EPL-2.0",
+    "License :: OSI Approved :: European Union Public Licence 1.2 (EUPL 1.2)": "EUPL-1.2",
+    "License :: OSI Approved :: GNU Affero General Public License v3": "AGPL-3.0-only",
+    "License :: OSI Approved :: GNU Affero General Public License v3 or later (AGPLv3+)": "AGPL-3.0-or-later",
+    "License :: OSI Approved :: GNU General Public License v2 (GPLv2)": "GPL-2.0-only",
+    "License :: OSI Approved :: GNU General Public License v2 or later (GPLv2+)": "GPL-2.0-or-later",
+    "License :: OSI Approved :: GNU General Public License v3 (GPLv3)": "GPL-3.0-only",
+    "License :: OSI Approved :: GNU General Public License v3 or later (GPLv3+)": "GPL-3.0-or-later",
+    "License :: OSI Approved :: GNU Lesser General Public License v2 (LGPLv2)": "LGPL-2.0-only",
+    "License :: OSI Approved :: GNU Lesser General Public License v2 or later (LGPLv2+)": "LGPL-2.0-or-later",
+    "License :: OSI Approved :: GNU Lesser General Public License v3 (LGPLv3)": "LGPL-3.0-only",
+    "License :: OSI Approved :: GNU Lesser General Public License v3 or later (LGPLv3+)": "LGPL-3.0-or-later",
+    "License :: OSI Approved :: ISC License (ISCL)": "ISC",
+    "License :: OSI Approved :: MIT License": "MIT",
+    "License :: OSI Approved :: MIT No Attribution License (MIT-0)": "MIT-0",
+    "License :: OSI Approved :: Mozilla Public License 1.1 (MPL 1.1)": "MPL-1.1",
+    "License :: OSI Approved :: Mozilla Public License 2.0 (MPL 2.0)": "MPL-2.0",
+    "License :: OSI Approved :: Python Software Foundation License": "PSF-2.0",
+    "License :: OSI Approved :: The Unlicense (Unlicense)": "Unlicense",
+    "License :: OSI Approved :: Universal Permissive License (UPL)": "UPL-1.0",
+    "License :: OSI Approved :: zlib/libpng License": "Zlib",
+    "License :: OSI Approved :: University of Illinois/NCSA Open Source License": "NCSA",
+    "License :: OSI Approved :: BSD License": "",
+    "License :: CC0 1.0 Universal (CC0 1.0) Public Domain Dedication": "CC0-1.0",
+}
+
+
+def is_spdx_expression(value: str) -> bool:
+    """True when ``value`` is a valid SPDX licence expression (``LicenseRef-`` allowed)."""
+    candidate = _LICENSE_REF.sub("MIT", value.strip())
+    if not candidate:
+        return False
+    return bool(spdx.is_expression(candidate))
+
+
+def from_expression(value: str, *, acknowledgement: str = "declared") -> License:
+    """A licence from a field that claims to be SPDX (PEP 639 ``License-Expression``, a card's
+    ``license:``). A single id becomes ``id``, a compound expression ``expression``; an invalid
+    value stays a name. Callers that must report invalid values check :func:`is_spdx_expression`.
+    """
+    ack = "concluded" if acknowledgement == "concluded" else "declared"
+    text = value.strip()
+    fixed = spdx.fixup_id(text)
+    if fixed is not None:
+        return License(kind="id", value=fixed, acknowledgement=ack)
+    if is_spdx_expression(text):
+        return License(kind="expression", value=text, acknowledgement=ack)
+    return from_name(text, acknowledgement=ack)
+
+
+def from_name(value: str, *, acknowledgement: str = "declared") -> License:
+    """A free-text licence (the old ``License`` field, a classifier). Exact SPDX ids are
+    recognized; anything else is kept as a name, with long texts kept whole as ``text``."""
+    ack = "concluded" if acknowledgement == "concluded" else "declared"
+    raw = value.strip()
+    first = next((ln.strip() for ln in raw.splitlines() if ln.strip()), raw)
+    if "\n" not in raw and len(raw) <= _MAX_NAME:
+        fixed = spdx.fixup_id(raw)
+        if fixed is not None and spdx.is_supported_id(fixed) and raw.lower() == fixed.lower():
+            return License(kind="id", value=fixed, acknowledgement=ack)
+        if " " in raw and is_spdx_expression(raw) and re.search(r"\b(AND|OR|WITH)\b", raw):
+            return License(kind="expression", value=raw, acknowledgement=ack)
+        return License(kind="name", value=raw, acknowledgement=ack)
+    name = first if len(first) <= _MAX_NAME else first[: _MAX_NAME - 1] + "…"
+    return License(kind="name", value=name, text=raw, acknowledgement=ack)
+
+
+def from_classifier(classifier: str) -> License:
+    """A licence from a ``License ::`` trove classifier: SPDX id only where unambiguous."""
+    spdx_id = CLASSIFIER_TO_SPDX.get(classifier)
+    if spdx_id:
+        return License(kind="id", value=spdx_id, acknowledgement="declared")
+    name = classifier.split(" :: ")[-1]
+    return License(kind="name", value=name, acknowledgement="declared")

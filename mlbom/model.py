@@ -1,0 +1,253 @@
+"""The normalized inventory: what every collector returns and every later step reads.
+
+These pydantic types are mlbom's own model of a BOM. They are deliberately independent of
+cyclonedx-python-lib's model, which cannot carry ``modelCard``, ``data`` or ``signature`` and
+drops them when it reads a BOM back (see SPEC-NOTES). :mod:`mlbom.cyclonedx.build` turns a
+:class:`Bom` into the CycloneDX JSON/XML documents.
+
+All models are frozen: collectors build them, the normalizer merges them with
+``model_copy(update=...)``, nothing mutates them afterwards.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NewType, TypeAlias
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+BomRef = NewType("BomRef", str)
+Sha256Hex = NewType("Sha256Hex", str)
+
+Severity = Literal["critical", "high", "medium", "low", "info"]
+SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
+
+ComponentType = Literal[
+    "application",
+    "framework",
+    "library",
+    "container",
+    "platform",
+    "operating-system",
+    "device",
+    "device-driver",
+    "firmware",
+    "file",
+    "machine-learning-model",
+    "data",
+    "cryptographic-asset",
+]
+
+HashAlg = Literal[
+    "MD5",
+    "SHA-1",
+    "SHA-256",
+    "SHA-384",
+    "SHA-512",
+    "SHA3-256",
+    "SHA3-384",
+    "SHA3-512",
+    "BLAKE2b-256",
+    "BLAKE2b-384",
+    "BLAKE2b-512",
+    "BLAKE3",
+]
+
+ExternalReferenceType = Literal[
+    "vcs",
+    "issue-tracker",
+    "website",
+    "advisories",
+    "bom",
+    "mailing-list",
+    "social",
+    "chat",
+    "documentation",
+    "support",
+    "source-distribution",
+    "distribution",
+    "distribution-intake",
+    "license",
+    "build-meta",
+    "build-system",
+    "release-notes",
+    "model-card",
+    "other",
+]
+
+Aggregate = Literal[
+    "complete",
+    "incomplete",
+    "incomplete_first_party_only",
+    "incomplete_first_party_proprietary_only",
+    "incomplete_first_party_opensource_only",
+    "incomplete_third_party_only",
+    "incomplete_third_party_proprietary_only",
+    "incomplete_third_party_opensource_only",
+    "unknown",
+    "not_specified",
+]
+
+JsonObject: TypeAlias = dict[str, JsonValue]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class Hash(BaseModel):
+    """One digest of an artifact. ``content`` is lower-case hex."""
+
+    model_config = _FROZEN
+    alg: HashAlg
+    content: str = Field(pattern=r"^[0-9a-f]{32,128}$")
+
+
+class License(BaseModel):
+    """A licence as declared or concluded.
+
+    Exactly one of three forms: an SPDX ``expression`` (compound, or with ``LicenseRef-``), a
+    single SPDX ``id``, or a free ``name`` for anything that is not SPDX. A name is never forced
+    into an id.
+    """
+
+    model_config = _FROZEN
+    kind: Literal["expression", "id", "name"]
+    value: str
+    text: str | None = None
+    url: str | None = None
+    acknowledgement: Literal["declared", "concluded"] | None = None
+
+
+class ExternalReference(BaseModel):
+    """A pointer to somewhere else: a VCS repo, a download, an SBOM shipped alongside."""
+
+    model_config = _FROZEN
+    type: ExternalReferenceType
+    url: str
+    comment: str | None = None
+    hashes: tuple[Hash, ...] = ()
+
+
+class Property(BaseModel):
+    """A name/value pair; mlbom's own facts use the ``mlbom:`` namespace."""
+
+    model_config = _FROZEN
+    name: str
+    value: str
+
+
+class Evidence(BaseModel):
+    """Where one fact came from: a file (relative to its input) and optionally a field in it."""
+
+    model_config = _FROZEN
+    fact: str
+    source: str
+    field: str | None = None
+
+    def render(self) -> str:
+        where = f"{self.source}#{self.field}" if self.field else self.source
+        return f"{self.fact} from {where}"
+
+
+class Finding(BaseModel):
+    """A fact about the inventory that a reader should act on (not an error of mlbom's).
+
+    ``subject`` is the bom-ref of the component it is about; ``None`` means the release as a
+    whole. ``source`` names the file (and ``line`` the line) that shows it, where known.
+    """
+
+    model_config = _FROZEN
+    id: str
+    severity: Severity
+    message: str
+    subject: str | None = None
+    source: str | None = None
+    line: int | None = None
+
+    def render(self) -> str:
+        """The ``mlbom:finding`` property value: ``SEVERITY ID: message``."""
+        where = ""
+        if self.source:
+            where = f" ({self.source}:{self.line})" if self.line else f" ({self.source})"
+        return f"{self.severity} {self.id}: {self.message}{where}"
+
+
+class Unreadable(BaseModel):
+    """Something a collector could not read. Its presence marks the BOM incomplete."""
+
+    model_config = _FROZEN
+    path: str
+    reason: str
+    collector: str
+
+
+class Component(BaseModel):
+    """One part of the release: a package, a file, a model, a dataset, a GPU, a driver.
+
+    ``bom_ref`` is derived from identity (purl, else type+name+version) so two runs give the
+    same references. ``model_card`` and ``data`` are the CycloneDX ``modelCard`` and
+    ``data`` blocks, which mlbom emits itself because cyclonedx-python-lib cannot.
+    """
+
+    model_config = _FROZEN
+    bom_ref: str
+    type: ComponentType
+    name: str = Field(min_length=1)
+    version: str | None = None
+    group: str | None = None
+    purl: str | None = None
+    description: str | None = None
+    scope: Literal["required", "optional", "excluded"] | None = None
+    licenses: tuple[License, ...] = ()
+    hashes: tuple[Hash, ...] = ()
+    external_references: tuple[ExternalReference, ...] = ()
+    properties: tuple[Property, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    model_card: JsonObject | None = None
+    data: tuple[JsonObject, ...] = ()
+    ancestors: tuple[Component, ...] = ()
+
+
+class Relation(BaseModel):
+    """A dependency edge: ``ref`` depends on each of ``depends_on``."""
+
+    model_config = _FROZEN
+    ref: str
+    depends_on: tuple[str, ...]
+
+
+Collected: TypeAlias = Component | Relation | Finding | Unreadable
+
+
+class Bom(BaseModel):
+    """A whole ML-BOM before serialization.
+
+    ``root`` is the release being described (CycloneDX ``metadata.component``). ``timestamp``
+    is ``None`` in reproducible mode without ``SOURCE_DATE_EPOCH``; ``serial_number`` is then
+    derived from the content at serialization time.
+    """
+
+    model_config = _FROZEN
+    spec_version: Literal["1.6", "1.7"] = "1.6"
+    serial_number: str | None = None
+    timestamp: str | None = None
+    reproducible: bool = False
+    root: Component
+    components: tuple[Component, ...] = ()
+    relations: tuple[Relation, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    unreadable: tuple[Unreadable, ...] = ()
+
+    @property
+    def is_complete(self) -> bool:
+        """True when every named input was read in full."""
+        return not self.unreadable
+
+    def component(self, bom_ref: str) -> Component | None:
+        """The component with this bom-ref, or None."""
+        for c in self.components:
+            if c.bom_ref == bom_ref:
+                return c
+        return None
+
+    def findings_for(self, bom_ref: str | None) -> list[Finding]:
+        """Findings whose subject is ``bom_ref`` (``None``: the release as a whole)."""
+        return [f for f in self.findings if f.subject == bom_ref]

@@ -1,0 +1,84 @@
+"""Every ``mlbom:`` property name, defined once.
+
+``docs/properties.md`` is generated from this table (``python -m mlbom.properties``). Names
+follow the CycloneDX property taxonomy: ``namespace:sub:name``, lower case, ASCII.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Prop(str, Enum):
+    """Property names mlbom writes. The value of each member is the property name."""
+
+    FINDING = "mlbom:finding"
+    EVIDENCE = "mlbom:evidence"
+    UNREADABLE = "mlbom:unreadable"
+    FILE_FORMAT = "mlbom:file:format"
+    SAFETY_VERDICT = "mlbom:safety:verdict"
+    SOURCE = "mlbom:source"
+    PY_INSTALLER = "mlbom:python:installer"
+    PY_REQUIRES_PYTHON = "mlbom:python:requires-python"
+    PY_REQUIREMENT = "mlbom:python:requirement"
+    PY_EXTRAS = "mlbom:python:extras"
+    PY_EDITABLE = "mlbom:python:editable"
+    PY_DIRECT_URL = "mlbom:python:direct-url"
+    PY_LICENSE_FILE = "mlbom:python:license-file"
+    PY_LOCATION = "mlbom:python:location"
+    PY_SHADOWED = "mlbom:python:shadowed"
+    PY_MARKER = "mlbom:python:marker"
+    PY_INDEX = "mlbom:python:index"
+    PY_ENVIRONMENT = "mlbom:python:environment"
+    PY_MARKER_ENV = "mlbom:python:marker-environment"
+    LOCK_FORMAT = "mlbom:lock:format"
+    LOCK_SOURCE = "mlbom:lock:source"
+    LOCK_GROUP = "mlbom:lock:group"
+    CONDA_CHANNEL = "mlbom:conda:channel"
+    CDX_REPRODUCIBLE = "cdx:reproducible"
+
+
+DESCRIPTIONS: dict[Prop, str] = {
+    Prop.FINDING: "One finding about the component, as `SEVERITY ID: message`; one property per finding.",
+    Prop.EVIDENCE: "Where a fact came from: `FACT from FILE[#FIELD]`, paths relative to the input.",
+    Prop.UNREADABLE: "Something a collector could not read: `PATH: reason`. The composition is then incomplete.",
+    Prop.FILE_FORMAT: "File format detected from the content (not the extension).",
+    Prop.SAFETY_VERDICT: "Static safety verdict of a model file: safe, unsafe, suspicious or error.",
+    Prop.SOURCE: "Which input (environment, requirements file, lock file) the component was read from.",
+    Prop.PY_INSTALLER: "Content of the distribution's INSTALLER file (pip, uv, conda, …).",
+    Prop.PY_REQUIRES_PYTHON: "The distribution's Requires-Python.",
+    Prop.PY_REQUIREMENT: "The requirement line as declared (name, extras, specifier, marker).",
+    Prop.PY_EXTRAS: "Extras of the distribution that are active in this environment.",
+    Prop.PY_EDITABLE: "`true` when installed in editable mode (PEP 610 dir_info.editable).",
+    Prop.PY_DIRECT_URL: "The URL a distribution was installed from (PEP 610 direct_url.json).",
+    Prop.PY_LICENSE_FILE: "A licence file the distribution declares (PEP 639 License-File).",
+    Prop.PY_LOCATION: "The sys.path entry the distribution was found in, relative to the environment.",
+    Prop.PY_SHADOWED: "`true` when an earlier sys.path entry holds another distribution of the same name.",
+    Prop.PY_MARKER: "The environment marker under which a requirement or locked package applies.",
+    Prop.PY_INDEX: "The package index a locked package resolves from.",
+    Prop.PY_ENVIRONMENT: "How the environment's interpreter facts were established (queried or static).",
+    Prop.PY_MARKER_ENV: "The PEP 508 marker environment used to evaluate Requires-Dist, as JSON.",
+    Prop.LOCK_FORMAT: "Format of the lock or requirements file (uv.lock, poetry.lock, pylock.toml, …).",
+    Prop.LOCK_SOURCE: "Where a locked package comes from: registry, git, url, path, directory, editable.",
+    Prop.LOCK_GROUP: "Dependency group or category of a locked package (default, develop, dev, …).",
+    Prop.CONDA_CHANNEL: "A conda channel named by environment.yml.",
+    Prop.CDX_REPRODUCIBLE: "CycloneDX taxonomy: `true` when the BOM was produced reproducibly.",
+}
+
+
+def markdown() -> str:
+    """Return the Markdown table of ``docs/properties.md``."""
+    lines = [
+        "# `mlbom:` properties",
+        "",
+        "Generated from `mlbom/properties.py` by `python -m mlbom.properties`; do not edit by hand.",
+        "",
+        "| name | meaning |",
+        "|---|---|",
+    ]
+    lines += [f"| `{p.value}` | {DESCRIPTIONS[p]} |" for p in Prop]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(markdown(), end="")

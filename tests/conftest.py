@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mlbom.cyclonedx.validate import validate_bytes
+from tests.helpers import make_venv, make_wheel, set_direct_url, site_packages
+
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip("../shared/corpus is not present beside the checkout")
+    return CORPUS
+
+
+def assert_valid(data: bytes) -> dict[str, object]:
+    """Every BOM a test produces is validated against the official schema."""
+    report = validate_bytes(data)
+    assert report.ok, report.problems[:10]
+    return json.loads(data) if data.lstrip()[:1] == b"{" else {}
+
+
+SBOM = json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1}).encode()
+
+
+@pytest.fixture(scope="session")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheels")
+    make_wheel(out, "alpha", "1.0", requires=["beta>=1.0", "gamma[fast]>=2; python_version >= '3'",
+                                               "notinstalled>=1; extra == 'full'"],
+               extras=["full"], license_expr="MIT OR Apache-2.0", sbom=SBOM)
+    make_wheel(out, "beta", "1.2", license_text="BSD-3-Clause")
+    make_wheel(out, "gamma", "2.0", requires=["delta; extra == 'fast'"], extras=["fast"],
+               classifiers=["License :: OSI Approved :: MIT License"])
+    make_wheel(out, "delta", "0.5", requires=["beta<1.0", "missing-pkg>=2"],
+               license_text="Custom licence\nwith several lines of text\nthat is not SPDX")
+    make_wheel(out, "epsilon", "3.0", license_expr="LicenseRef-Proprietary")
+    make_wheel(out, "zeta", "0.1", summary="installed from a VCS (direct_url rewritten)")
+    return out
+
+
+@pytest.fixture(scope="session")
+def venv(tmp_path_factory: pytest.TempPathFactory, wheels: Path) -> Path:
+    """A real venv (pip install --no-deps, as sequential installs leave it): alpha needs beta and
+    gamma[fast], which pulls delta; delta pins beta<1.0, which conflicts, and needs missing-pkg."""
+    root = make_venv(tmp_path_factory.mktemp("env") / "venv", wheels, ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"])
+    sp = site_packages(root)
+    set_direct_url(sp / "zeta-0.1.dist-info", {
+        "url": "https://github.com/example/zeta.git",
+        "vcs_info": {"vcs": "git", "commit_id": "0123456789abcdef0123456789abcdef01234567",
+                     "requested_revision": "main"}})
+    set_direct_url(sp / "epsilon-3.0.dist-info", {"url": "file:///src/epsilon", "dir_info": {"editable": True}})
+    return root
+
+
+@pytest.fixture()
+def chdir_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path

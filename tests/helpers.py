@@ -1,0 +1,72 @@
+"""Test helpers: real wheel files built by hand (a zip with a .dist-info), so the test
+environment is made by a real ``pip install`` without reaching any index."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+
+def _record_hash(data: bytes) -> str:
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def make_wheel(out: Path, name: str, version: str, *, requires: list[str] = (),  # type: ignore[assignment]
+               extras: list[str] = (), license_expr: str | None = None,  # type: ignore[assignment]
+               license_text: str | None = None, classifiers: list[str] = (),  # type: ignore[assignment]
+               sbom: bytes | None = None, summary: str = "test package") -> Path:
+    """Write ``name-version-py3-none-any.whl`` with one module and a valid RECORD."""
+    mod = name.replace("-", "_")
+    dist = f"{mod}-{version}.dist-info"
+    meta = [f"Metadata-Version: {'2.4' if license_expr else '2.1'}", f"Name: {name}", f"Version: {version}",
+            f"Summary: {summary}", "Home-page: https://example.org/" + name,
+            "Project-URL: Source, https://github.com/example/" + name]
+    if license_expr:
+        meta.append(f"License-Expression: {license_expr}")
+        meta.append("License-File: LICENSE")
+    if license_text:
+        meta.append("License: " + license_text.replace("\n", "\n        "))
+    meta += [f"Classifier: {c}" for c in classifiers]
+    meta += [f"Provides-Extra: {e}" for e in extras]
+    meta += [f"Requires-Dist: {r}" for r in requires]
+    files: dict[str, bytes] = {
+        f"{mod}/__init__.py": f"# {name} {version}\nVALUE = {version!r}\n".encode(),
+        f"{dist}/METADATA": ("\n".join(meta) + "\n\nLong description.\n").encode(),
+        f"{dist}/WHEEL": b"Wheel-Version: 1.0\nGenerator: mlbom-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    if license_expr:
+        files[f"{dist}/licenses/LICENSE"] = b"license text\n"
+    if sbom is not None:
+        files[f"{dist}/sboms/{name}.cdx.json"] = sbom
+    record = "".join(f"{p},{_record_hash(d)},{len(d)}\n" for p, d in files.items()) + f"{dist}/RECORD,,\n"
+    files[f"{dist}/RECORD"] = record.encode()
+    path = out / f"{mod}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as zf:
+        for p, d in files.items():
+            zf.writestr(p, d)
+    return path
+
+
+def make_venv(root: Path, wheels_dir: Path, packages: list[str]) -> Path:
+    """A real virtualenv (without pip) populated by the running pip, offline."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
+    py = root / "bin" / "python"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--isolated", "--disable-pip-version-check", "--python", str(py),
+         "install", "--no-index", "--find-links", str(wheels_dir), "--no-compile", "-q", "--no-deps", *packages],
+        check=True,
+    )
+    return root
+
+
+def site_packages(venv: Path) -> Path:
+    return next(venv.glob("lib/python*/site-packages"))
+
+
+def set_direct_url(dist_info: Path, doc: dict[str, object]) -> None:
+    (dist_info / "direct_url.json").write_text(json.dumps(doc))
