@@ -436,7 +436,7 @@ def _licenses(meta: pymeta.CoreMetadata, src: str) -> tuple[list[License], list[
     expr = meta.first("License-Expression")
     if expr:
         return [licenses.from_expression(expr)], [Evidence(fact="license", source=src, field="License-Expression")], props
-    text = meta.first("License")
+    text = _unfold(meta.first("License"))
     if text and text.strip().upper() not in ("UNKNOWN", "NONE", ""):
         return [licenses.from_name(text)], [Evidence(fact="license", source=src, field="License")], props
     classifiers = sorted({c for c in meta.all("Classifier") if c.startswith("License ::")})
@@ -445,6 +445,17 @@ def _licenses(meta: pymeta.CoreMetadata, src: str) -> tuple[list[License], list[
         unique = list({(lc.kind, lc.value): lc for lc in found}.values())
         return unique, [Evidence(fact="license", source=src, field="Classifier")], props
     return [], [], props
+
+
+def _unfold(value: str | None) -> str | None:
+    """Undo core-metadata header folding: continuation lines are indented (8 spaces, or 7 and
+    a ``|`` as setuptools writes them)."""
+    if not value:
+        return value
+    first, *rest = value.splitlines()
+    body = [ln[8:] if ln.startswith(" " * 8) else ln.lstrip() for ln in rest]
+    body = [ln[1:] if ln.startswith("|") else ln for ln in body]
+    return "\n".join([first, *body]).strip()
 
 
 def _project_urls(meta: pymeta.CoreMetadata) -> list[ExternalReference]:

@@ -127,6 +127,15 @@ def _walk_components(items: object, where: str) -> Iterator[tuple[str, dict[str,
                 yield from _walk_components(ped.get("ancestors"), f"{here}/pedigree/ancestors")
 
 
+def _walk_services(items: object, where: str) -> Iterator[tuple[str, dict[str, object]]]:
+    if not isinstance(items, list):
+        return
+    for i, svc in enumerate(items):
+        if isinstance(svc, dict):
+            yield f"{where}/{i}", svc
+            yield from _walk_services(svc.get("services"), f"{where}/{i}/services")
+
+
 def _referential_json(doc: dict[str, object]) -> Iterator[str]:
     """bom-refs unique; every dependency, composition and dataset ref resolves."""
     refs: dict[str, str] = {}
@@ -136,6 +145,7 @@ def _referential_json(doc: dict[str, object]) -> Iterator[str]:
         roots.append(("/metadata/component", meta["component"]))
         roots += list(_walk_components(meta["component"].get("components"), "/metadata/component/components"))
     everything = roots + list(_walk_components(doc.get("components"), "/components"))
+    everything += list(_walk_services(doc.get("services"), "/services"))
     for where, c in everything:
         for key, obj in (("", c), ("/modelCard", c.get("modelCard"))):
             if isinstance(obj, dict) and isinstance(obj.get("bom-ref"), str):
@@ -178,6 +188,9 @@ def _validate_xml(data: bytes, name: str) -> ValidationReport:
         root = etree.fromstring(data, safe_xml_parser())
     except etree.XMLSyntaxError as exc:
         raise InputError(name, f"not well-formed XML: {exc}") from exc
+    if root.getroottree().docinfo.internalDTD is not None:
+        raise InputError(name, "XML with a DTD (entity declarations) is refused: a BOM needs none, and "
+                               "entities are how XML bombs and external-entity attacks work")
     tag = etree.QName(root)
     if tag.localname != "bom" or not (tag.namespace or "").startswith("http://cyclonedx.org/schema/bom/"):
         raise InputError(name, "not a CycloneDX BOM (root element is not a CycloneDX <bom>)")
@@ -186,7 +199,11 @@ def _validate_xml(data: bytes, name: str) -> ValidationReport:
         raise InputError(name, f"unsupported CycloneDX XML namespace version {spec!r}")
     schema = xml_schema(spec)
     problems: list[str] = []
-    if not schema.validate(root):
+    try:
+        valid = schema.validate(root)
+    except etree.Error as exc:
+        raise InputError(name, f"XML Schema validation failed: {exc}") from exc
+    if not valid:
         problems += [f"line {e.line}: {e.message}" for e in schema.error_log]
     ns = {"c": tag.namespace or ""}
     seen: dict[str, int] = {}
