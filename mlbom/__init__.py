@@ -12,15 +12,15 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from collections.abc import Callable, Sequence  # noqa: E402
-from os import PathLike  # noqa: E402
-from pathlib import Path  # noqa: E402
+from collections.abc import Callable, Sequence
+from os import PathLike
+from pathlib import Path
 
-from mlbom.cyclonedx.build import dumps  # noqa: E402
-from mlbom.cyclonedx.validate import ValidationReport, validate_bytes  # noqa: E402
-from mlbom.errors import InputError, MlbomError, UsageError, VerificationError  # noqa: E402
-from mlbom.generate import Inputs  # noqa: E402
-from mlbom.model import Bom, Component, Finding, Relation, Unreadable  # noqa: E402
+from mlbom.cyclonedx.build import dumps
+from mlbom.cyclonedx.validate import ValidationReport, validate_bytes
+from mlbom.errors import InputError, MlbomError, UsageError, VerificationError
+from mlbom.generate import Inputs
+from mlbom.model import Bom, Component, Finding, Relation, Unreadable
 
 StrPath = str | PathLike[str]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from mlbom import __version__
@@ -194,7 +194,7 @@ _FULL_LOCKS = {"uv.lock", "poetry.lock", "Pipfile.lock", "pylock.toml"}
 def _drift(outputs: list[tuple[str, CollectorOutput]]) -> list[Finding]:
     """Declared (requirements, locks) versus installed (environment): each difference is a
     finding about the installed component, naming the file that declares otherwise."""
-    installed: dict[str, Component] = {}
+    installed: dict[NormalizedName, Component] = {}
     markers: dict[str, str] | None = None
     for kind, out in outputs:
         if kind != "environment":
@@ -213,7 +213,7 @@ def _drift(outputs: list[tuple[str, CollectorOutput]]) -> list[Finding]:
         if kind not in ("requirements", "lock"):
             continue
         full = {_prop(c, Prop.LOCK_FORMAT) for c in out.components if c.type == "file"} & _FULL_LOCKS
-        declared: set[str] = set()
+        declared: set[NormalizedName] = set()
         for c in out.components:
             if c.type != "library" or not (c.purl or "").startswith("pkg:pypi/"):
                 continue

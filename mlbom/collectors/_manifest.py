@@ -67,7 +67,7 @@ def package_component(
             qualifiers["download_url"] = url
             kind = "distribution"
         if safe := safe_url(url.split("+", 1)[1] if kind == "vcs" and "+" in url.split(":")[0] else url):
-            refs.append(ExternalReference(type=kind, url=safe, comment=f"commit {vcs_commit}" if vcs_commit else None))  # type: ignore[arg-type]
+            refs.append(ExternalReference(type=kind, url=safe, comment=f"commit {vcs_commit}" if vcs_commit else None))
     for art_url, digest in artifacts or []:
         if art_url and (safe := safe_url(art_url)):
             refs.append(ExternalReference(
@@ -81,7 +81,7 @@ def package_component(
         ref = pypi_purl(name, version)
     uniq = sorted(set(hashes or []))
     where = f"{source_file}:{line}" if line else source_file
-    props = [Property(name=Prop.SOURCE.value, value=where)] + list(properties or [])
+    props = [Property(name=Prop.SOURCE.value, value=where), *list(properties or [])]
     return Component(
         bom_ref=ref,
         type="library",

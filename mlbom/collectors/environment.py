@@ -469,7 +469,7 @@ def _project_urls(meta: pymeta.CoreMetadata) -> list[ExternalReference]:
             continue
         key = re.sub(r"[\s_\-.]+", " ", label.strip().lower()).strip()
         kind = _URL_LABELS.get(key, "other")
-        refs.append(ExternalReference(type=kind, url=url, comment=label.strip() or None))  # type: ignore[arg-type]
+        refs.append(ExternalReference(type=kind, url=url, comment=label.strip() or None))
     return refs
 
 
@@ -498,9 +498,8 @@ def _direct_url(path: Path) -> tuple[list[ExternalReference], list[Property], di
         hashes = tuple(Hash(alg="SHA-256", content=v) for k, v in du.hashes.items()
                        if k == "sha256" and re.fullmatch(r"[0-9a-f]{64}", v))
         refs.append(ExternalReference(type="distribution", url=url, hashes=hashes))
-    elif du.kind == "dir":
-        if du.editable:
-            props.append(Property(name=Prop.PY_EDITABLE.value, value="true"))
+    elif du.kind == "dir" and du.editable:
+        props.append(Property(name=Prop.PY_EDITABLE.value, value="true"))
     if du.subdirectory:
         qualifiers["subpath"] = du.subdirectory
     return refs, props, qualifiers
@@ -654,7 +653,7 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
             jobs.append((d, resolved, rel(record), row))
     ctx.say(f"verifying {len(jobs)} RECORD entries")
     digests = sha256_files(j[1] for j in jobs)
-    for (d, path, record_rel, row), got in zip(jobs, digests):
+    for (d, path, record_rel, row), got in zip(jobs, digests, strict=True):
         if got.sha256 is None:
             if not path.exists():
                 yield Finding(id="python.record-missing-file", severity="medium",

@@ -21,8 +21,10 @@ from collections.abc import Iterable
 from typing import Literal
 from xml.sax.saxutils import escape, quoteattr
 
+from pydantic import JsonValue
+
 from mlbom import __version__
-from mlbom.model import Bom, Component, ExternalReference, Hash, JsonObject, JsonValue, License, Property
+from mlbom.model import Bom, Component, ExternalReference, Hash, JsonObject, License, Property
 from mlbom.properties import Prop
 
 Format = Literal["json", "xml"]

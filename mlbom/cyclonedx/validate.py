@@ -154,24 +154,27 @@ def _referential_json(doc: dict[str, object]) -> Iterator[str]:
                     yield f"{where}{key}: bom-ref {ref!r} is not unique (also at {refs[ref]})"
                 else:
                     refs[ref] = where + key
-        for j, d in enumerate(c.get("data") or [] if isinstance(c.get("data"), list) else []):
-            if isinstance(d, dict) and isinstance(d.get("bom-ref"), str):
-                if d["bom-ref"] in refs:
-                    yield f"{where}/data/{j}: bom-ref {d['bom-ref']!r} is not unique"
-                refs.setdefault(d["bom-ref"], f"{where}/data/{j}")
+        data = c.get("data")
+        for j, block in enumerate(data if isinstance(data, list) else []):
+            if isinstance(block, dict) and isinstance(block.get("bom-ref"), str):
+                if block["bom-ref"] in refs:
+                    yield f"{where}/data/{j}: bom-ref {block['bom-ref']!r} is not unique"
+                refs.setdefault(block["bom-ref"], f"{where}/data/{j}")
     deps = doc.get("dependencies")
     for i, d in enumerate(deps if isinstance(deps, list) else []):
         if not isinstance(d, dict):
             continue
         if d.get("ref") not in refs:
             yield f"/dependencies/{i}/ref: {d.get('ref')!r} names no component"
-        for j, t in enumerate(d.get("dependsOn") or []):
+        depends = d.get("dependsOn")
+        for j, t in enumerate(depends if isinstance(depends, list) else []):
             if t not in refs:
                 yield f"/dependencies/{i}/dependsOn/{j}: {t!r} names no component"
     comps = doc.get("compositions")
     for i, c in enumerate(comps if isinstance(comps, list) else []):
         if isinstance(c, dict):
-            for j, t in enumerate(c.get("assemblies") or []):
+            assemblies = c.get("assemblies")
+            for j, t in enumerate(assemblies if isinstance(assemblies, list) else []):
                 if isinstance(t, str) and t not in refs:
                     yield f"/compositions/{i}/assemblies/{j}: {t!r} names no component"
     for where, c in everything:

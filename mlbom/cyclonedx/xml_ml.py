@@ -4,8 +4,9 @@ collectors land."""
 
 from __future__ import annotations
 
+from pydantic import JsonValue
+
 from mlbom.errors import UsageError
-from mlbom.model import JsonValue
 
 
 def ml_block_xml(key: str, value: JsonValue, out: list[str]) -> None:

@@ -26,7 +26,7 @@ from mlbom.errors import InputError
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 MAX_LOCK_BYTES = 64 << 20
 LockFormat = Literal["uv.lock", "poetry.lock", "Pipfile.lock", "pylock.toml", "conda"]
@@ -101,7 +101,8 @@ def _toml(data: bytes, path: Path) -> dict[str, object]:
     except UnicodeDecodeError as exc:
         raise InputError(path, f"not UTF-8 at byte {exc.start}") from exc
     try:
-        return tomllib.loads(text)
+        doc: dict[str, object] = tomllib.loads(text)
+        return doc
     except tomllib.TOMLDecodeError as exc:
         raise InputError(path, f"TOML syntax error: {exc}") from exc
 
@@ -211,7 +212,7 @@ def parse_pipfile_lock(data: bytes, path: Path) -> LockFile:
             packages.append(LockedPackage(
                 name=name, version=version, source=src,
                 source_url=_str(pkg.get("git")) or _str(pkg.get("file")),
-                vcs_commit=_str(pkg.get("ref")), index=sources.get(idx or "", None) or idx,
+                vcs_commit=_str(pkg.get("ref")), index=sources.get(idx or "") or idx,
                 marker=_str(pkg.get("markers")), group=group, specifier=ver if version is None else None,
                 artifacts=arts))
     return LockFile("Pipfile.lock", packages)
@@ -277,7 +278,7 @@ def parse_conda(data: bytes, path: Path) -> LockFile:
             continue
         text = str(entry)
         if "::" in text:
-            channel, _, text = text.partition("::")
+            _channel, _, text = text.partition("::")
         m = _CONDA_SPEC.match(text)
         if not m:
             continue

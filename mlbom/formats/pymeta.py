@@ -69,7 +69,7 @@ def parse_metadata(data: bytes, path: Path) -> CoreMetadata:
         if "\ufffd" in text or any(0xDC80 <= ord(c) <= 0xDCFF for c in text):
             text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         fields.setdefault(key.lower(), []).append(text.strip())
-    if not fields or msg.defects and not fields.get("name"):
+    if not fields or (msg.defects and not fields.get("name")):
         raise InputError(path, "not a core-metadata file (no parseable headers)")
     lines: dict[tuple[str, str], int] = {}
     for lineno, raw in enumerate(head.split(b"\n"), start=1):

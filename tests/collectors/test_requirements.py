@@ -33,7 +33,7 @@ def test_security_findings_name_file_line_and_exposed_packages(tmp_path: Path) -
     bom = _gen(req)
     by_id = {f.id: f for f in bom.findings}
     extra = by_id["requirements.extra-index-url"]
-    assert extra.line == 2 and extra.source == req.as_posix().lstrip("/") or extra.source.endswith("requirements.txt")
+    assert (extra.line == 2 and extra.source == req.as_posix().lstrip("/")) or extra.source.endswith("requirements.txt")
     assert "Exposed: numpy, safetensors, torch" in extra.message
     assert by_id["requirements.insecure-index"].line == 1
     assert by_id["requirements.trusted-host"].line == 3

@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from cyclonedx.model import AttachedText
+from cyclonedx.model import AttachedText, ExternalReferenceType, HashAlgorithm, HashType, Property, XsUri
 from cyclonedx.model import ExternalReference as LExtRef
-from cyclonedx.model import ExternalReferenceType, HashAlgorithm, HashType, Property, XsUri
 from cyclonedx.model.bom import Bom as LBom
 from cyclonedx.model.component import Component as LComponent
 from cyclonedx.model.component import ComponentType
