@@ -11,6 +11,7 @@ All models are frozen: collectors build them, the normalizer merges them with
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Literal, NewType, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
@@ -250,4 +251,12 @@ class Bom(BaseModel):
 
     def findings_for(self, bom_ref: str | None) -> list[Finding]:
         """Findings whose subject is ``bom_ref`` (``None``: the release as a whole)."""
-        return [f for f in self.findings if f.subject == bom_ref]
+        return self._findings_by_subject.get(bom_ref, [])
+
+    @cached_property
+    def _findings_by_subject(self) -> dict[str | None, list[Finding]]:
+        # Built once per (frozen) Bom: serialization asks for every component.
+        index: dict[str | None, list[Finding]] = {}
+        for f in self.findings:
+            index.setdefault(f.subject, []).append(f)
+        return index

@@ -14,12 +14,13 @@ the SHA-256 of the document itself (so the same content always gets the same ser
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import uuid
 from collections.abc import Iterable
 from typing import Literal
 from xml.sax.saxutils import escape, quoteattr
+
+import orjson
 
 from pydantic import JsonValue
 
@@ -132,8 +133,7 @@ def derived_serial(doc: JsonObject) -> str:
     """``urn:uuid:`` of a UUID (version 5 layout) taken from the SHA-256 of the document
     without its serial number: identical content, identical serial."""
     body = {k: v for k, v in doc.items() if k != "serialNumber"}
-    digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False,
-                                       separators=(",", ":")).encode("utf-8")).digest()
+    digest = hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).digest()
     return f"urn:uuid:{uuid.UUID(bytes=digest[:16], version=5)}"
 
 
@@ -170,7 +170,8 @@ def dumps(bom: Bom, fmt: Format = "json") -> bytes:
     """Serialize to bytes: JSON (2-space indent, UTF-8, trailing newline) or XML."""
     doc = to_dict(bom)
     if fmt == "json":
-        return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        # orjson: the stdlib encoder falls back to pure Python when indenting (4x slower at 10k).
+        return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
     return to_xml(doc)
 
 

@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 
 import jsonschema_rs
+import orjson
 from lxml import etree
 
 from mlbom.errors import InputError
@@ -101,7 +102,11 @@ def validate_json_doc(doc: object, name: str = "<bom>") -> ValidationReport:
 
 def _validate_json(data: bytes, name: str) -> ValidationReport:
     try:
-        doc = json.loads(data)
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        if "depth limit" in str(exc) or "recursion" in str(exc).lower():
+            raise InputError(name, "JSON nested too deeply") from exc
+        raise InputError(name, f"not valid JSON: {exc}") from exc
     except RecursionError as exc:
         raise InputError(name, "JSON nested too deeply") from exc
     except (ValueError, UnicodeDecodeError) as exc:
