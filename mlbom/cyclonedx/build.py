@@ -21,7 +21,6 @@ from typing import Literal
 from xml.sax.saxutils import escape, quoteattr
 
 import orjson
-
 from pydantic import JsonValue
 
 from mlbom import __version__
