@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import os
+import stat
+import threading
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 _BUF = 1 << 20  # 1 MiB: large enough that per-call overhead vanishes next to SHA-256 itself
 
@@ -22,30 +23,59 @@ _BUF = 1 << 20  # 1 MiB: large enough that per-call overhead vanishes next to SH
 class FileDigest:
     """The SHA-256 of one file, or why it could not be computed."""
 
-    path: Path
+    path: str | os.PathLike[str]
     sha256: str | None
     size: int | None
     error: str | None = None
 
 
-def sha256_file(path: Path) -> FileDigest:
+_local = threading.local()
+
+
+def _buffer() -> tuple[bytearray, memoryview]:
+    """One read buffer per thread, allocated once (allocating 1 MiB per file costs more than
+    hashing a small file)."""
+    buf = getattr(_local, "buf", None)
+    if buf is None:
+        buf = bytearray(_BUF)
+        _local.buf = buf
+        _local.view = memoryview(buf)
+    return buf, _local.view
+
+
+def sha256_file(path: str | os.PathLike[str]) -> FileDigest:
     """Hash one file in fixed-size chunks. Never raises for I/O problems: they come back in
     ``error`` (a file that vanished, a permission problem, a directory)."""
     try:
-        with open(path, "rb", buffering=0) as fh:
-            h = hashlib.sha256()
-            buf = bytearray(_BUF)
-            view = memoryview(buf)
-            size = 0
-            while True:
-                n = fh.readinto(buf)
-                if not n:
-                    break
-                h.update(view[:n])
-                size += n
-            return FileDigest(path, h.hexdigest(), size)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         return FileDigest(path, None, None, f"{type(exc).__name__}: {exc.strerror or exc}")
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            return FileDigest(path, None, None, "IsADirectoryError: is a directory")
+        h = hashlib.sha256()
+        size = 0
+        if st.st_size < _BUF:
+            # Small file: one read, one update (most files of an environment are small).
+            data = os.read(fd, _BUF)
+            while data:
+                h.update(data)
+                size += len(data)
+                data = os.read(fd, _BUF)
+            return FileDigest(path, h.hexdigest(), size)
+        buf, view = _buffer()
+        while True:
+            n = os.readv(fd, [buf])
+            if not n:
+                break
+            h.update(view[:n])
+            size += n
+        return FileDigest(path, h.hexdigest(), size)
+    except OSError as exc:
+        return FileDigest(path, None, None, f"{type(exc).__name__}: {exc.strerror or exc}")
+    finally:
+        os.close(fd)
 
 
 def default_workers() -> int:
@@ -56,16 +86,47 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def sha256_files(paths: Iterable[Path], *, workers: int | None = None) -> Iterator[FileDigest]:
-    """Hash many files, yielding results in input order. With one worker it runs inline."""
-    n = workers or default_workers()
-    if n <= 1:
-        for p in paths:
+def sha256_files(paths: Iterable[str | os.PathLike[str]], *, workers: int | None = None) -> Iterator[FileDigest]:
+    """Hash many files, yielding results in input order.
+
+    Work is split into one contiguous batch per worker, balanced by size, rather than one task
+    per file: an environment holds tens of thousands of small files, and per-task overhead and
+    GIL hand-offs would cost more than hashing them. Large files hash in parallel (hashlib
+    releases the GIL on large updates)."""
+    items = list(paths)
+    n = min(workers or default_workers(), max(1, len(items)))
+    if n <= 1 or len(items) < 2:
+        for p in items:
             yield sha256_file(p)
         return
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        # map() keeps at most the submitted futures in memory; inputs are paths, results small.
-        yield from pool.map(sha256_file, paths)
+    sizes = []
+    for p in items:
+        try:
+            sizes.append(os.stat(p).st_size)
+        except OSError:
+            sizes.append(0)
+    share = (sum(sizes) or 1) / n
+    bounds = [0]
+    acc = 0
+    for i, size in enumerate(sizes):
+        acc += size
+        if acc >= share * len(bounds) and len(bounds) < n:
+            bounds.append(i + 1)
+    bounds.append(len(items))
+    results: list[FileDigest | None] = [None] * len(items)
+
+    def work(lo: int, hi: int) -> None:
+        for i in range(lo, hi):
+            results[i] = sha256_file(items[i])
+
+    threads = [threading.Thread(target=work, args=(lo, hi), daemon=True) for lo, hi in itertools.pairwise(bounds) if hi > lo]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in results:
+        assert r is not None
+        yield r
 
 
 def record_digest_to_hex(value: str) -> tuple[str, str] | None:

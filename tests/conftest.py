@@ -42,6 +42,7 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
     make_wheel(out, "delta", "0.5", requires=["beta<1.0", "missing-pkg>=2"],
                license_text="Custom licence\nwith several lines of text\nthat is not SPDX")
     make_wheel(out, "epsilon", "3.0", license_expr="LicenseRef-Proprietary")
+    make_wheel(out, "eta", "1.0", requires=["beta<1.0; extra == 'opt'"], extras=["opt"])
     make_wheel(out, "zeta", "0.1", summary="installed from a VCS (direct_url rewritten)")
     return out
 
@@ -50,7 +51,7 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def venv(tmp_path_factory: pytest.TempPathFactory, wheels: Path) -> Path:
     """A real venv (pip install --no-deps, as sequential installs leave it): alpha needs beta and
     gamma[fast], which pulls delta; delta pins beta<1.0, which conflicts, and needs missing-pkg."""
-    root = make_venv(tmp_path_factory.mktemp("env") / "venv", wheels, ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"])
+    root = make_venv(tmp_path_factory.mktemp("env") / "venv", wheels, ["alpha", "beta", "gamma", "delta", "epsilon", "eta", "zeta"])
     sp = site_packages(root)
     set_direct_url(sp / "zeta-0.1.dist-info", {
         "url": "https://github.com/example/zeta.git",

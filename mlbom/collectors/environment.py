@@ -588,10 +588,16 @@ def _resolve(
     edges: dict[str, set[str]] = {}
     for d in dists:
         src = rel(d.dir / "METADATA")
+        provided: set[str] = {canonicalize_name(e) for e in (d.meta.all("Provides-Extra") if d.meta else [])}
         for req, line in parsed[d.ref]:
-            if not applies(req, d.extras, d):
-                continue
             target = by_name.get(canonicalize_name(req.name))
+            if not applies(req, d.extras, d):
+                # An optional (extra) requirement whose target is installed anyway is still an
+                # edge: the package imports it when present (transformers -> torch). Versions are
+                # checked only for requirements that are active, as pip does.
+                if target and provided and applies(req, provided, d):
+                    edges.setdefault(d.ref, set()).add(target[0].ref)
+                continue
             spec = str(req)
             if not target:
                 if not d.shadowed:
@@ -624,12 +630,14 @@ def _resolve(
 def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], ctx: Context) -> Iterator[Collected]:
     """Re-hash every file a RECORD lists with a hash; report mismatches and missing files.
     Files outside the environment root are not followed (a RECORD is untrusted input)."""
-    jobs: list[tuple[_Dist, Path, str, pymeta.RecordRow]] = []
-    real_root = root.resolve()
+    jobs: list[tuple[_Dist, str, str, pymeta.RecordRow]] = []
+    # String paths in this loop: pathlib costs more than hashing for 30k small files.
+    prefixes = tuple({os.path.join(str(root), ""), os.path.join(str(root.resolve()), "")})
     for d in dists:
         if not d.dir.is_dir() or not d.dir.name.lower().endswith(".dist-info"):
             continue
         record = d.dir / "RECORD"
+        record_rel = rel(record)
         if not record.is_file():
             yield Finding(id="python.record-absent", severity="low",
                           message=f"{d.name} {d.version} has no RECORD; its files cannot be verified",
@@ -638,24 +646,31 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
         try:
             rows = pymeta.parse_record(pymeta.read_bounded(record, pymeta.MAX_RECORD_BYTES), record)
         except InputError as exc:
-            yield Unreadable(path=rel(record), reason=exc.detail, collector="environment")
+            yield Unreadable(path=record_rel, reason=exc.detail, collector="environment")
             yield Finding(id="python.record-unreadable", severity="medium",
                           message=f"{d.name} {d.version}: RECORD cannot be read ({exc.detail}); files not verified",
-                          subject=d.ref, source=rel(record))
+                          subject=d.ref, source=record_rel)
             continue
+        site = str(d.site)
+        outside: list[str] = []
         for row in rows:
             if row.alg != "sha256" or row.digest_hex is None:
                 continue
-            target = (d.site / row.path)
-            resolved = Path(os.path.normpath(target))
-            if not resolved.is_relative_to(real_root) and not resolved.is_relative_to(root):
+            target = os.path.normpath(os.path.join(site, row.path))
+            if not target.startswith(prefixes):
+                outside.append(row.path)
                 continue
-            jobs.append((d, resolved, rel(record), row))
+            jobs.append((d, target, record_rel, row))
+        if outside:
+            yield Finding(id="python.record-outside-environment", severity="low",
+                          message=(f"{d.name} {d.version}: {len(outside)} RECORD entr{'y' if len(outside) == 1 else 'ies'} "
+                                   f"outside the environment not verified (first: {outside[0]})"),
+                          subject=d.ref, source=record_rel)
     ctx.say(f"verifying {len(jobs)} RECORD entries")
     digests = sha256_files(j[1] for j in jobs)
     for (d, path, record_rel, row), got in zip(jobs, digests, strict=True):
         if got.sha256 is None:
-            if not path.exists():
+            if not os.path.lexists(path):
                 yield Finding(id="python.record-missing-file", severity="medium",
                               message=f"{d.name} {d.version}: {row.path} is listed in RECORD but missing",
                               subject=d.ref, source=record_rel, line=row.line)

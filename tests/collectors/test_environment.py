@@ -34,7 +34,7 @@ def test_every_distribution_listed_count_equals_importlib(venv: Path) -> None:
     path = [str(p) for p in locate(venv).path]
     expected = sorted(d.metadata["Name"] for d in importlib.metadata.distributions(path=path))
     assert sorted(_libs(bom)) == expected
-    assert set(expected) == {"alpha", "beta", "gamma", "delta", "epsilon", "zeta"}
+    assert set(expected) == {"alpha", "beta", "gamma", "delta", "epsilon", "eta", "zeta"}
 
 
 def test_the_running_interpreter_environment_is_complete() -> None:
@@ -61,6 +61,10 @@ def test_dependency_edges_with_extras_and_markers(venv: Path) -> None:
     assert _props(libs["gamma"], "mlbom:python:extras") == ["fast"]
     # alpha's extra 'full' is not requested by anybody: its requirement is not evaluated
     assert not any("notinstalled" in f.message for f in bom.findings)
+    # eta's optional extra 'opt' needs beta<1.0: beta is installed, so the edge exists (eta imports
+    # it when present), but nobody activated the extra, so there is no version conflict for it
+    assert edges[libs["eta"].bom_ref] == {libs["beta"].bom_ref}
+    assert not any(f.subject == libs["eta"].bom_ref for f in bom.findings)
     root_deps = set(edges[bom.root.bom_ref])
     assert libs["alpha"].bom_ref in root_deps and libs["beta"].bom_ref not in root_deps
 
@@ -186,7 +190,7 @@ def test_static_mode_without_runnable_interpreter(venv: Path, tmp_path: Path) ->
     assert {"alpha", "beta", "delta"} <= set(_libs(bom))
     # and a bare site-packages folder works too
     bom2 = mlbom.generate(env=site_packages(copy), reproducible=True)
-    assert len(_libs(bom2)) == 6
+    assert len(_libs(bom2)) == 7
 
 
 def test_no_environment_is_a_clear_error(tmp_path: Path) -> None:

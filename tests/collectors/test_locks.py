@@ -103,7 +103,7 @@ def test_drift_between_lock_and_environment(venv: Path, tmp_path: Path) -> None:
         [d.message.split(" pins ")[1] for d in drift] == ["beta 1.1 but 1.2 is installed"]
     assert any(f.id == "lock.not-installed" and "omega" in f.message for f in bom.findings)
     unlocked = sorted(f.message.split(" ")[0] for f in bom.findings if f.id == "lock.unlocked")
-    assert unlocked == ["delta", "epsilon", "gamma", "zeta"]
+    assert unlocked == ["delta", "epsilon", "eta", "gamma", "zeta"]
     alpha = [c for c in bom.components if c.name == "alpha"]
     assert len(alpha) == 1  # the installed and the locked alpha 1.0 are one component
 
