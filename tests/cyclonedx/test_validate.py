@@ -77,3 +77,26 @@ def test_official_examples_validate(corpus: Path) -> None:
     for f in files:
         report = validate_bytes(f.read_bytes(), name=str(f))
         assert report.ok, (f, report.problems[:3])
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda d: d.__setitem__("serialNumber", "urn:uuid:NOT-A-UUID"),
+    lambda d: d["components"][0].__setitem__("type", "model"),
+    lambda d: d["components"][0].setdefault("externalReferences", []).append({"type": "website", "url": "ht tp://x y"}),
+    lambda d: d["components"][0].__setitem__("unknownField", 1),
+    lambda d: d["components"][0].__setitem__("hashes", [{"alg": "SHA-256", "content": "xyz"}]),
+    lambda d: d["metadata"].__setitem__("timestamp", "yesterday"),
+])
+def test_rejects_what_the_reference_validator_rejects(good: dict[str, object], mutate: object) -> None:
+    """The same bad documents, judged by cyclonedx-python-lib's strict (jsonschema) validator
+    and by mlbom's (jsonschema-rs), against the same official schema: both reject."""
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    doc = copy.deepcopy(good)
+    mutate(doc)  # type: ignore[operator]
+    text = json.dumps(doc)
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is not None
+    assert validate_bytes(text.encode()).problems
+    # and both accept the unmodified document
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(json.dumps(good)) is None
