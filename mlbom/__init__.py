@@ -21,12 +21,14 @@ from mlbom.cyclonedx.validate import ValidationReport, validate_bytes
 from mlbom.errors import InputError, MlbomError, UsageError, VerificationError
 from mlbom.generate import Inputs
 from mlbom.model import Bom, Component, Finding, Relation, Unreadable
+from mlbom.scanner import FileScan, scan
 
 StrPath = str | PathLike[str]
 
 __all__ = [
     "Bom",
     "Component",
+    "FileScan",
     "Finding",
     "InputError",
     "Inputs",
@@ -39,6 +41,7 @@ __all__ = [
     "__version__",
     "dumps",
     "generate",
+    "scan",
     "validate",
 ]
 
@@ -57,6 +60,7 @@ def generate(
     env: StrPath | Sequence[StrPath] | None = None,
     requirements: StrPath | Sequence[StrPath] | None = None,
     locks: StrPath | Sequence[StrPath] | None = None,
+    models: StrPath | Sequence[StrPath] | None = None,
     name: str | None = None,
     version: str | None = None,
     spec_version: str = "1.6",
@@ -75,6 +79,7 @@ def generate(
     inputs = Inputs(
         project_dir=Path(project_dir) if project_dir is not None else None,
         envs=_paths(env), requirements=_paths(requirements), locks=_paths(locks),
+        models=_paths(models),
     )
     return _generate(inputs, name=name, version=version, spec_version=spec_version,
                      reproducible=reproducible, verify_record=verify_record, progress=progress)

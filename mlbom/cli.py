@@ -67,7 +67,8 @@ def cli(debug: bool) -> None:
               help="A pip requirements file (repeatable).")
 @click.option("--lock", "locks", multiple=True, type=click.Path(path_type=Path),
               help="uv.lock, poetry.lock, Pipfile.lock, pylock.toml or environment.yml (repeatable).")
-@click.option("--model", "models", multiple=True, type=click.Path(path_type=Path), hidden=True)
+@click.option("--model", "models", multiple=True, type=click.Path(path_type=Path),
+              help="A model folder, a weight file or a Hugging Face cache snapshot (repeatable).")
 @click.option("--dataset", "datasets", multiple=True, type=click.Path(path_type=Path), hidden=True)
 @click.option("--gpu/--no-gpu", default=None, hidden=True)
 @click.option("--spec-version", type=click.Choice(["1.6", "1.7"]), default="1.6", show_default=True)
@@ -89,8 +90,8 @@ def generate(
 ) -> int:
     """Build one BOM of a release: PROJECT_DIR is searched for environments, requirement and
     lock files; --env/--requirements/--lock add inputs (and replace discovery of their kind)."""
-    if models or datasets:
-        raise UsageError("--model and --dataset are not available in this version of mlbom")
+    if datasets:
+        raise UsageError("--dataset is not available in this version of mlbom")
     if gpu:
         raise UsageError("--gpu is not available in this version of mlbom (no GPU collector yet)")
     import re
@@ -100,7 +101,7 @@ def generate(
         raise UsageError(f"--serial-number {serial_number!r} is not urn:uuid: followed by a lower-case UUID")
     say, stop = _progress()
     try:
-        bom = mlbom.generate(project_dir, env=envs, requirements=requirements, locks=locks,
+        bom = mlbom.generate(project_dir, env=envs, requirements=requirements, locks=locks, models=models,
                              name=name, version=release_version, spec_version=spec_version,
                              reproducible=reproducible, verify_record=verify_record, progress=say)
     finally:
@@ -141,6 +142,33 @@ def validate(bom: Path) -> int:
     for p in report.problems:
         click.echo(f"  {p}")
     return 1
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def scan(paths: tuple[Path, ...], fmt: str) -> int:
+    """Static safety scan of model files (folders are scanned recursively); nothing is loaded.
+    Exit 1 when a file is unsafe or suspicious, 2 when one could not be scanned, else 0."""
+    import json as _json
+
+    from mlbom.scanner import scan as _scan
+
+    results = _scan(paths)
+    if fmt == "json":
+        click.echo(_json.dumps([r.to_json() for r in results], indent=2))
+    else:
+        for r in results:
+            click.echo(f"{r.verdict.upper():<10} {r.format:<16} {r.path}")
+            for f in r.findings:
+                if f.severity != "info":
+                    click.echo(f"           {f.severity} {f.id}: {f.message}")
+        counts = Counter(r.verdict for r in results)
+        _err(", ".join(f"{counts[v]} {v}" for v in ("unsafe", "suspicious", "error", "safe") if counts[v]) or "no files")
+    verdicts = {r.verdict for r in results}
+    if verdicts & {"unsafe", "suspicious"}:
+        return 1
+    return 2 if "error" in verdicts else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

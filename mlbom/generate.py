@@ -69,18 +69,20 @@ def generate(
     """
     if spec_version not in ("1.6", "1.7"):
         raise UsageError(f"unsupported spec version {spec_version!r} (mlbom writes 1.6 and 1.7)")
-    if inputs.models or inputs.datasets:
-        raise UsageError("--model and --dataset are not available in this version of mlbom",)
+    if inputs.datasets:
+        raise UsageError("--dataset is not available in this version of mlbom")
     project = inputs.project_dir
     if project is not None and not project.is_dir():
         raise InputError(project, "no such folder" if not project.exists() else "not a folder")
-    explicit = [p for group in (inputs.envs, inputs.requirements, inputs.locks) for p in group]
+    explicit = [p for group in (inputs.envs, inputs.requirements, inputs.locks, inputs.models) for p in group]
     if project is None and not explicit:
-        raise UsageError("nothing to inventory: give a PROJECT_DIR or --env/--requirements/--lock")
+        raise UsageError("nothing to inventory: give a PROJECT_DIR or --env/--requirements/--lock/--model")
     base = (project or Path.cwd()).resolve()
     table = registry()
     jobs: list[tuple[str, Path, bool]] = []
-    for kind, paths in (("environment", inputs.envs), ("requirements", inputs.requirements), ("lock", inputs.locks)):
+    explicit_inputs = (("environment", inputs.envs), ("requirements", inputs.requirements), ("lock", inputs.locks),
+                       ("model", inputs.models))
+    for kind, paths in explicit_inputs:
         jobs += [(kind, p, True) for p in paths]
     if project is not None:
         given = {k for k, _, _ in jobs}

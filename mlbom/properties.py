@@ -17,6 +17,10 @@ class Prop(str, Enum):
     UNREADABLE = "mlbom:unreadable"
     FILE_FORMAT = "mlbom:file:format"
     SAFETY_VERDICT = "mlbom:safety:verdict"
+    FILE_SIZE = "mlbom:file:size"
+    FILE_FACT = "mlbom:file:fact"
+    MODEL_PARAMETERS = "mlbom:model:parameters"
+    MODEL_BASE_RELATION = "mlbom:model:base-model-relation"
     SOURCE = "mlbom:source"
     PY_INSTALLER = "mlbom:python:installer"
     PY_REQUIRES_PYTHON = "mlbom:python:requires-python"
@@ -44,6 +48,10 @@ DESCRIPTIONS: dict[Prop, str] = {
     Prop.UNREADABLE: "Something a collector could not read: `PATH: reason`. The composition is then incomplete.",
     Prop.FILE_FORMAT: "File format detected from the content (not the extension).",
     Prop.SAFETY_VERDICT: "Static safety verdict of a model file: safe, unsafe, suspicious or error.",
+    Prop.FILE_SIZE: "Size of the file in bytes.",
+    Prop.FILE_FACT: "A fact read from a file's header, as `key=value` (tensors, parameters, dtypes, quantization, pickle imports, …).",
+    Prop.MODEL_PARAMETERS: "Total parameter count of a model, summed over its weight files' headers.",
+    Prop.MODEL_BASE_RELATION: "How a model derives from a base model (card `base_model_relation`: finetune, quantized, adapter, merge).",
     Prop.SOURCE: "Which input (environment, requirements file, lock file) the component was read from.",
     Prop.PY_INSTALLER: "Content of the distribution's INSTALLER file (pip, uv, conda, …).",
     Prop.PY_REQUIRES_PYTHON: "The distribution's Requires-Python.",

@@ -1,0 +1,288 @@
+"""Model collector: a model folder, a single weight file, or a Hugging Face cache snapshot,
+into a ``machine-learning-model`` component with its ``modelCard`` and one ``file`` component
+per file (SHA-256, size, format detected from content, safety verdict).
+
+Never executes anything: the card and the config files are data; weight files go through
+:mod:`mlbom.scanner`'s static parsers. Symbolic links are followed only when they stay inside the
+model (or, in a Hugging Face cache, inside the repository's folder); a link that leaves, dangles
+or loops is a finding.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import ClassVar
+
+from mlbom import licenses
+from mlbom.collectors import Context
+from mlbom.errors import InputError
+from mlbom.formats import hf_card
+from mlbom.formats.pymeta import read_bounded
+from mlbom.hashing import sha256_files
+from mlbom.model import Collected, Component, Evidence, ExternalReference, Finding, Hash, License, Property, Relation
+from mlbom.properties import Prop
+from mlbom.scanner import FileScan, ScanFinding, scan_file
+
+MAX_FILES = 100_000
+MAX_CONFIG = 16 << 20
+_VERDICT_ORDER = {"unsafe": 3, "error": 2, "suspicious": 1, "safe": 0}
+_WEIGHT_FORMATS = ("safetensors", "pytorch-zip", "pytorch-legacy", "pickle", "numpy", "numpy-npz", "gguf", "onnx",
+                   "keras", "hdf5", "tf-savedmodel", "git-lfs-pointer", "zip")
+_CONFIGS = ("config.json", "generation_config.json", "tokenizer_config.json", "model_index.json")
+_HF_CACHE = re.compile(r"(?:^|/)(models|datasets)--([^/]+?)--([^/]+)/snapshots/([0-9a-f]{40})(?:/|$)")
+
+
+def _hf_identity(path: Path) -> tuple[str, str, str] | None:
+    """(org, name, revision) for a path inside a Hugging Face cache snapshot."""
+    m = _HF_CACHE.search(path.resolve().as_posix() + "/")
+    return (m.group(2), m.group(3), m.group(4)) if m and m.group(1) == "models" else None
+
+
+def _read_json(path: Path) -> tuple[dict[str, object] | None, str | None]:
+    try:
+        doc = json.loads(read_bounded(path, MAX_CONFIG))
+    except InputError as exc:
+        return None, exc.detail
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        return None, f"not valid JSON: {exc}"
+    return (doc, None) if isinstance(doc, dict) else (None, "not a JSON object")
+
+
+class ModelCollector:
+    """One model: folder, weight file or HF cache snapshot."""
+
+    name: ClassVar[str] = "model"
+    patterns: ClassVar[tuple[str, ...]] = ("model", "models/*")
+
+    def collect(self, path: Path, ctx: Context) -> Iterator[Collected]:
+        if not path.exists():
+            raise InputError(path, "no such file or directory")
+        if path.is_file():
+            yield from self._single(path, ctx)
+            return
+        files, link_findings = _walk(path)
+        if not ctx.explicit and not files:
+            return
+        hf = _hf_identity(path)
+        name = hf[1] if hf else path.resolve().name
+        group = hf[0] if hf else None
+        version = hf[2] if hf else None
+        model_ref = f"pkg:huggingface/{group}/{name}@{version}" if hf else f"model:{ctx.rel(path)}"
+        ctx.say(f"hashing and scanning {len(files)} files of model {name}")
+        rels = [f.relative_to(path).as_posix() for f in files]
+        digests = list(sha256_files(files))
+        scans: list[FileScan] = []
+        for f, rel, dg in zip(files, rels, digests, strict=True):
+            if dg.sha256 is None:
+                scans.append(FileScan(rel, "unknown", "error", None, None,
+                                      [ScanFinding("file.unreadable", "high", f"cannot read: {dg.error}")]))
+            else:
+                scans.append(scan_file(f, display=rel, sha256=dg.sha256))
+        for finding in link_findings:
+            yield finding.model_copy(update={"subject": model_ref})
+
+        config, config_problem = ({}, None)
+        if (path / "config.json").is_file():
+            loaded, config_problem = _read_json(path / "config.json")
+            config = loaded or {}
+        card = None
+        readme = path / "README.md"
+        if readme.is_file():
+            try:
+                card = hf_card.parse_card(read_bounded(readme, hf_card.MAX_CARD_BYTES).decode("utf-8", "replace"))
+            except InputError as exc:
+                yield Finding(id="model.card-unreadable", severity="medium", message=exc.detail,
+                              subject=model_ref, source=ctx.rel(readme))
+        evidence: list[Evidence] = []
+        props: list[Property] = []
+        lics: list[License] = []
+        refs: list[ExternalReference] = []
+        ancestors: list[Component] = []
+        if card is not None:
+            for problem in card.problems:
+                yield Finding(id="model.card-malformed", severity="medium", message=f"model card: {problem}",
+                              subject=model_ref, source=ctx.rel(readme))
+            lic = card.data.get("license")
+            if isinstance(lic, str):
+                lics = [_card_license(lic, card.data)]
+                evidence.append(Evidence(fact="license", source=ctx.rel(readme), field="license"))
+            bases, relation = hf_card.base_models(card.data)
+            for b in bases:
+                org, _, bname = b.partition("/")
+                props_b = [Property(name=Prop.MODEL_BASE_RELATION.value, value=relation)] if relation else []
+                ancestors.append(Component(
+                    bom_ref=f"pkg:huggingface/{b}", type="machine-learning-model", name=bname or org,
+                    group=org if bname else None, purl=f"pkg:huggingface/{b}" if bname else None,
+                    properties=tuple(props_b)))
+            if bases:
+                evidence.append(Evidence(fact="pedigree", source=ctx.rel(readme), field="base_model"))
+        if config_problem:
+            yield Finding(id="model.config-malformed", severity="medium", message=f"config.json: {config_problem}",
+                          subject=model_ref, source=ctx.rel(path / "config.json"))
+        for cfg in _CONFIGS:
+            if (path / cfg).is_file():
+                evidence.append(Evidence(fact="configuration", source=ctx.rel(path / cfg)))
+        if config.get("model_type"):
+            evidence.append(Evidence(fact="architectureFamily", source=ctx.rel(path / "config.json"), field="model_type"))
+        if card is not None:
+            yield from _contradictions(card.data, config, model_ref, ctx.rel(readme))
+        if hf:
+            refs.append(ExternalReference(type="distribution", url=f"https://huggingface.co/{group}/{name}/tree/{version}"))
+
+        # files
+        file_refs: list[str] = []
+        total_params = 0
+        worst = "safe"
+        for f, sc in zip(files, scans, strict=True):
+            fref = f"{model_ref}#{sc.path}"
+            file_refs.append(fref)
+            if sc.facts.get("parameters", "").isdigit() and not sc.path.endswith(".index.json"):
+                total_params += int(sc.facts["parameters"])
+            if sc.format in _WEIGHT_FORMATS and _VERDICT_ORDER[sc.verdict] > _VERDICT_ORDER[worst]:
+                worst = sc.verdict
+            yield _file_component(sc, fref, ctx.rel(f))
+            for sf in sc.findings:
+                if sf.severity == "info":
+                    continue
+                yield Finding(id=sf.id, severity=sf.severity, message=sf.message, subject=fref, source=ctx.rel(f))
+        yield from _shard_findings(path, rels, model_ref, ctx)
+
+        props.append(Property(name=Prop.SAFETY_VERDICT.value, value=worst))
+        if total_params:
+            props.append(Property(name=Prop.MODEL_PARAMETERS.value, value=str(total_params)))
+        mc = hf_card.model_card_block(card or hf_card.Card(), config, dataset_refs={}, bom_ref=f"{model_ref}#modelcard")
+        yield Component(
+            bom_ref=model_ref, type="machine-learning-model", name=name, group=group, version=version,
+            purl=f"pkg:huggingface/{group}/{name}@{version}" if hf else None,
+            licenses=tuple(lics), external_references=tuple(refs), properties=tuple(props),
+            evidence=tuple(evidence), model_card=mc, ancestors=tuple(ancestors))
+        yield Relation(ref=model_ref, depends_on=tuple(sorted(file_refs)))
+
+    def _single(self, path: Path, ctx: Context) -> Iterator[Collected]:
+        sc = scan_file(path, display=path.name)
+        ref = f"model:{ctx.rel(path)}"
+        comp = _file_component(sc, ref, ctx.rel(path))
+        yield comp.model_copy(update={
+            "type": "machine-learning-model",
+            "properties": comp.properties + ((Property(name=Prop.MODEL_PARAMETERS.value, value=sc.facts["parameters"]),)
+                                             if sc.facts.get("parameters") else ()),
+            "model_card": {"bom-ref": f"{ref}#modelcard"}})
+        for sf in sc.findings:
+            if sf.severity != "info":
+                yield Finding(id=sf.id, severity=sf.severity, message=sf.message, subject=ref, source=ctx.rel(path))
+
+
+def _card_license(value: str, data: dict[str, object]) -> License:
+    """The card's ``license``: an SPDX id when it is one (HF ids are lower-case SPDX), the
+    named licence (``license_name``/``license_link``) for ``other``, else kept as a name."""
+    if value.lower() == "other":
+        lname = data.get("license_name")
+        link = data.get("license_link")
+        url = link if isinstance(link, str) and link.startswith("http") else None
+        return License(kind="name", value=str(lname) if lname else "other", url=url, acknowledgement="declared")
+    lic = licenses.from_expression(value)
+    return lic if lic.kind != "expression" or licenses.is_spdx_expression(value) else licenses.from_name(value)
+
+
+def _file_component(sc: FileScan, ref: str, rel: str) -> Component:
+    props = [Property(name=Prop.FILE_FORMAT.value, value=sc.format),
+             Property(name=Prop.SAFETY_VERDICT.value, value=sc.verdict)]
+    if sc.size is not None:
+        props.append(Property(name=Prop.FILE_SIZE.value, value=str(sc.size)))
+    props += [Property(name=Prop.FILE_FACT.value, value=f"{k}={v}") for k, v in sorted(sc.facts.items())]
+    return Component(
+        bom_ref=ref, type="file", name=sc.path,
+        hashes=(Hash(alg="SHA-256", content=sc.sha256),) if sc.sha256 else (),
+        properties=tuple(props), evidence=(Evidence(fact="content", source=rel),))
+
+
+def _walk(root: Path) -> tuple[list[Path], list[Finding]]:
+    """Regular files under ``root``, sorted; symlinks followed only inside the model (or the HF
+    cache repository), loops and escapes reported."""
+    files: list[Path] = []
+    findings: list[Finding] = []
+    real_root = root.resolve()
+    hf_repo = real_root.parent.parent if _hf_identity(root) else None
+    allowed = [real_root] + ([hf_repo] if hf_repo else [])
+    seen_dirs: set[Path] = set()
+    stack = [root]
+    while stack:
+        d = stack.pop()
+        try:
+            entries = sorted(os.scandir(d), key=lambda e: e.name, reverse=True)
+        except OSError as exc:
+            findings.append(Finding(id="model.unreadable-folder", severity="high",
+                                    message=f"{d}: cannot list: {exc.strerror}"))
+            continue
+        for e in entries:
+            p = Path(e.path)
+            rel = p.relative_to(root).as_posix()
+            if e.is_symlink():
+                try:
+                    target = p.resolve(strict=True)
+                except (OSError, RuntimeError) as exc:
+                    kind = "loops" if "loop" in str(exc).lower() or isinstance(exc, RuntimeError) else "dangles"
+                    findings.append(Finding(id=f"model.symlink-{'loop' if kind == 'loops' else 'dangling'}",
+                                            severity="medium", message=f"{rel}: symbolic link {kind}; not read"))
+                    continue
+                if not any(target.is_relative_to(a) for a in allowed):
+                    findings.append(Finding(id="model.symlink-escape", severity="high",
+                                            message=f"{rel}: symbolic link leaves the model folder (to {target}); not read"))
+                    continue
+                if target.is_dir():
+                    if target in seen_dirs:
+                        continue
+                    seen_dirs.add(target)
+                    stack.append(p)
+                    continue
+                files.append(p)
+                continue
+            if e.is_dir(follow_symlinks=False):
+                if e.name in (".git", "__pycache__"):
+                    continue
+                stack.append(p)
+            elif e.is_file(follow_symlinks=False):
+                files.append(p)
+            if len(files) > MAX_FILES:
+                findings.append(Finding(id="model.too-many-files", severity="high",
+                                        message=f"more than {MAX_FILES} files; the rest is not inventoried"))
+                return sorted(files), findings
+    return sorted(files), findings
+
+
+def _shard_findings(root: Path, rels: list[str], model_ref: str, ctx: Context) -> Iterator[Finding]:
+    """Sharded checkpoints: every shard an ``*.index.json`` names must be present."""
+    present = set(rels)
+    for rel in rels:
+        if not rel.endswith(".index.json"):
+            continue
+        doc, problem = _read_json(root / rel)
+        if doc is None:
+            yield Finding(id="model.shard-index-malformed", severity="medium", message=f"{rel}: {problem}",
+                          subject=model_ref, source=ctx.rel(root / rel))
+            continue
+        wm = doc.get("weight_map")
+        shards = sorted({v for v in wm.values() if isinstance(v, str)}) if isinstance(wm, dict) else []
+        base = rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
+        missing = [s for s in shards if base + s not in present]
+        if missing:
+            yield Finding(id="model.shard-missing", severity="high",
+                          message=f"{rel} names {len(missing)} shard(s) that are not present: {', '.join(missing[:5])}",
+                          subject=model_ref, source=ctx.rel(root / rel))
+
+
+def _contradictions(card: dict[str, object], config: dict[str, object], ref: str, src: str) -> Iterator[Finding]:
+    """A card that says one thing and a config that says another."""
+    mtype = config.get("model_type")
+    if isinstance(mtype, str) and isinstance(card.get("model_type"), str) and card["model_type"] != mtype:
+        yield Finding(id="model.card-contradicts-config", severity="low",
+                      message=f"card says model_type {card['model_type']!r}, config.json says {mtype!r}",
+                      subject=ref, source=src)
+    if card.get("library_name") == "transformers" and not config:
+        yield Finding(id="model.card-contradicts-config", severity="low",
+                      message="card says library_name 'transformers' but there is no readable config.json",
+                      subject=ref, source=src)
