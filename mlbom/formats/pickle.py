@@ -218,7 +218,7 @@ SAFE_NAMES = {
     ("numpy._core.multiarray", "scalar"), ("numpy.random._pickle", "__randomstate_ctor"),
     ("numpy.random._pickle", "__bit_generator_ctor"), ("numpy.random._pickle", "__generator_ctor"),
     ("joblib.numpy_pickle", "NumpyArrayWrapper"), ("joblib.numpy_pickle", "NDArrayWrapper"),
-    ("argparse", "Namespace"), ("re", "_compile"),
+    ("argparse", "Namespace"), ("re", "_compile"), ("torch.serialization", "_get_layout"),
 }
 SAFE_PREFIXES = (
     "torch._utils._rebuild", "torch.nn.", "torch.optim.", "torch.storage", "torch._tensor",
