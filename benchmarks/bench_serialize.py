@@ -17,7 +17,7 @@ import orjson
 
 from mlbom.cyclonedx.build import dumps, to_dict
 from mlbom.cyclonedx.validate import validate_bytes
-from mlbom.generate import normalize
+from mlbom.inventory import normalize
 from mlbom.model import Bom, Component, ExternalReference, Hash, License, Property, Relation
 
 

@@ -15,13 +15,42 @@ __version__ = "0.1.0"
 from collections.abc import Callable, Sequence
 from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from mlbom.cyclonedx.build import dumps
-from mlbom.cyclonedx.validate import ValidationReport, validate_bytes
-from mlbom.errors import InputError, MlbomError, UsageError, VerificationError
-from mlbom.generate import Inputs
-from mlbom.model import Bom, Component, Finding, Relation, Unreadable
-from mlbom.scanner import FileScan, scan
+if TYPE_CHECKING:  # the names below are imported lazily, so `mlbom scan` starts fast
+    from mlbom.cyclonedx.build import dumps
+    from mlbom.cyclonedx.validate import ValidationReport
+    from mlbom.errors import InputError, MlbomError, UsageError, VerificationError
+    from mlbom.inventory import Inputs
+    from mlbom.model import Bom, Component, Finding, Relation, Unreadable
+    from mlbom.scanner import FileScan, scan
+
+_LAZY = {
+    "dumps": "mlbom.cyclonedx.build",
+    "ValidationReport": "mlbom.cyclonedx.validate",
+    "InputError": "mlbom.errors",
+    "MlbomError": "mlbom.errors",
+    "UsageError": "mlbom.errors",
+    "VerificationError": "mlbom.errors",
+    "Inputs": "mlbom.inventory",
+    "Bom": "mlbom.model",
+    "Component": "mlbom.model",
+    "Finding": "mlbom.model",
+    "Relation": "mlbom.model",
+    "Unreadable": "mlbom.model",
+    "FileScan": "mlbom.scanner",
+    "scan": "mlbom.scanner",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mlbom' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
 
 StrPath = str | PathLike[str]
 
@@ -74,7 +103,8 @@ def generate(
     inputs of a kind replace discovery of that kind. Raises :class:`InputError` for a named
     input that cannot be used. Does not write files and does not reach the network.
     """
-    from mlbom.generate import generate as _generate
+    from mlbom.inventory import Inputs
+    from mlbom.inventory import generate as _generate
 
     inputs = Inputs(
         project_dir=Path(project_dir) if project_dir is not None else None,
@@ -89,7 +119,7 @@ def validate(data: bytes | StrPath) -> ValidationReport:
     """Validate a BOM (bytes, or a path to a JSON/XML file) against the bundled official
     schema of its own spec version, plus referential checks. Raises :class:`InputError` for
     something that is not a CycloneDX BOM of a supported version."""
-    from mlbom.cyclonedx.validate import MAX_BOM_BYTES
+    from mlbom.cyclonedx.validate import MAX_BOM_BYTES, validate_bytes
     from mlbom.formats.pymeta import read_bounded
 
     if isinstance(data, bytes):

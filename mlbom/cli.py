@@ -12,13 +12,15 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 import mlbom
-from mlbom.cyclonedx.build import Format, dumps
 from mlbom.errors import InputError, MlbomError, UsageError, ValidationFailed, VerificationError
-from mlbom.model import SEVERITIES, Bom
+
+if TYPE_CHECKING:
+    from mlbom.model import Bom
 
 _debug = False
 
@@ -40,6 +42,8 @@ def _progress() -> tuple[Callable[[str], None] | None, Callable[[], None]]:
 
 def summary(bom: Bom) -> str:
     """One paragraph for humans: what is in the BOM and what needs attention."""
+    from mlbom.model import SEVERITIES
+
     kinds = Counter(c.type for c in bom.components)
     sev = Counter(f.severity for f in bom.findings)
     edges = sum(len(r.depends_on) for r in bom.relations if r.ref != bom.root.bom_ref)
@@ -108,6 +112,8 @@ def generate(
         stop()
     if serial_number is not None:
         bom = bom.model_copy(update={"serial_number": serial_number})
+    from mlbom.cyclonedx.build import Format, dumps
+
     fmt_lit: Format = "xml" if fmt == "xml" else "json"
     data = dumps(bom, fmt_lit)
     report = mlbom.validate(data)
@@ -147,14 +153,15 @@ def validate(bom: Path) -> int:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def scan(paths: tuple[Path, ...], fmt: str) -> int:
+@click.option("--no-hash", is_flag=True, help="Do not compute SHA-256 (sha256 is null): read only what the scan needs.")
+def scan(paths: tuple[Path, ...], fmt: str, no_hash: bool) -> int:
     """Static safety scan of model files (folders are scanned recursively); nothing is loaded.
     Exit 1 when a file is unsafe or suspicious, 2 when one could not be scanned, else 0."""
     import json as _json
 
     from mlbom.scanner import scan as _scan
 
-    results = _scan(paths)
+    results = _scan(paths, with_hash=not no_hash)
     if fmt == "json":
         click.echo(_json.dumps([r.to_json() for r in results], indent=2))
     else:

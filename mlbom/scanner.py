@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import IO
 
 from mlbom.formats import weights
-from mlbom.formats.pickle import PickleReport, Verdict, classify_import, read_pickle
+from mlbom.formats.pickle import PickleReport, Severity, Verdict, classify_import, read_pickle
 from mlbom.hashing import sha256_file
-from mlbom.model import Severity
 
 MAX_ZIP_MEMBERS = 100_000
 MAX_PICKLE_MEMBER = 1 << 30
@@ -415,9 +414,10 @@ def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str]]:
             yield root, str(root)
 
 
-def scan(paths: Iterable[Path | str]) -> list[FileScan]:
+def scan(paths: Iterable[Path | str], *, with_hash: bool = True) -> list[FileScan]:
     """Scan files and folders (recursively). Paths that do not exist raise
-    :class:`~mlbom.errors.InputError`."""
+    :class:`~mlbom.errors.InputError`. ``with_hash=False`` skips the SHA-256 (and reading the
+    bytes a scan does not need)."""
     from mlbom.errors import InputError
 
     roots = [Path(p) for p in paths]
@@ -430,5 +430,5 @@ def scan(paths: Iterable[Path | str]) -> list[FileScan]:
             out.append(FileScan(shown, "symlink", "error",
                                 findings=[ScanFinding("file.symlink", "medium", f"symbolic link to {os.readlink(p)}; not followed")]))
             continue
-        out.append(scan_file(p, display=shown))
+        out.append(scan_file(p, display=shown, with_hash=with_hash))
     return out

@@ -3,7 +3,7 @@
 Locked packages become ``library`` components with every artifact hash the lock records and
 the artifact URLs as ``distribution`` references; the lock's own dependency lists become
 dependency edges. Drift between a lock and an installed environment is computed by
-:mod:`mlbom.generate`, which sees both.
+:mod:`mlbom.inventory`, which sees both.
 """
 
 from __future__ import annotations

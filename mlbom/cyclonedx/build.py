@@ -6,7 +6,7 @@ therefore writes the documents from its own model; ``tests/cyclonedx/test_librar
 proves that for everything both can express the JSON equals the library's output. The library
 still provides the SPDX data (:mod:`mlbom.licenses`), purls and the bundled schemas.
 
-Output is deterministic: components arrive sorted from :func:`mlbom.generate.normalize`,
+Output is deterministic: components arrive sorted from :func:`mlbom.inventory.normalize`,
 properties are sorted here, and in reproducible mode the serial number is a UUID derived from
 the SHA-256 of the document itself (so the same content always gets the same serial).
 """

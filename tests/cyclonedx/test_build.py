@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import mlbom
 from mlbom.cyclonedx.build import dumps, to_dict
-from mlbom.generate import normalize
+from mlbom.inventory import normalize
 from mlbom.model import Bom, Component, ExternalReference, Finding, Hash, License, Property, Relation
 from tests.conftest import FIXTURES, assert_valid
 
