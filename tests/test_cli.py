@@ -20,6 +20,9 @@ def test_generate_example_release(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert f"wrote {out}" in err and "components" in err
     doc = assert_valid(out.read_bytes())
     assert doc["metadata"]["component"]["name"] == "tiny-release"  # type: ignore[index]
+    (model,) = [c for c in doc["components"] if c["type"] == "machine-learning-model"]  # type: ignore[union-attr]
+    assert model["modelCard"]["modelParameters"]["task"] == "text-classification"
+    assert {"name": "mlbom:model:parameters", "value": "10"} in model["properties"]
     out2 = tmp_path / "bom2.json"
     assert main(["generate", str(EXAMPLE), "--reproducible", "-o", str(out2)]) == 0
     assert out.read_bytes() == out2.read_bytes()

@@ -99,6 +99,10 @@ class ModelCollector:
                               subject=model_ref, source=ctx.rel(readme))
         evidence: list[Evidence] = []
         props: list[Property] = []
+        card_name = _card_model_name(card.data) if card is not None else None
+        if card_name and not hf:
+            name = card_name
+            evidence.append(Evidence(fact="name", source=ctx.rel(readme), field="model-index[0].name"))
         lics: list[License] = []
         refs: list[ExternalReference] = []
         ancestors: list[Component] = []
@@ -115,7 +119,7 @@ class ModelCollector:
                 org, _, bname = b.partition("/")
                 props_b = [Property(name=Prop.MODEL_BASE_RELATION.value, value=relation)] if relation else []
                 ancestors.append(Component(
-                    bom_ref=f"pkg:huggingface/{b}", type="machine-learning-model", name=bname or org,
+                    bom_ref=f"{model_ref}#base:{b}", type="machine-learning-model", name=bname or org,
                     group=org if bname else None, purl=f"pkg:huggingface/{b}" if bname else None,
                     properties=tuple(props_b)))
             if bases:
@@ -174,6 +178,13 @@ class ModelCollector:
         for sf in sc.findings:
             if sf.severity != "info":
                 yield Finding(id=sf.id, severity=sf.severity, message=sf.message, subject=ref, source=ctx.rel(path))
+
+
+def _card_model_name(data: dict[str, object]) -> str | None:
+    index = data.get("model-index")
+    if isinstance(index, list) and index and isinstance(index[0], dict) and isinstance(index[0].get("name"), str):
+        return str(index[0]["name"])
+    return None
 
 
 def _card_license(value: str, data: dict[str, object]) -> License:

@@ -139,3 +139,14 @@ def test_model_card_corpus_gives_valid_boms(corpus: Path, tmp_path: Path) -> Non
         for extra in (corpus / "model-cards").glob(stem + ".*.json"):
             shutil.copy(extra, d / extra.name[len(stem) + 1:])
         _gen(models=d)
+
+
+def test_two_models_sharing_a_base_model_stay_valid(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    for d in (a, b):
+        d.mkdir()
+        (d / "README.md").write_text(CARD)
+    bom = _gen(models=[a, b])
+    models = [c for c in bom.components if c.type == "machine-learning-model"]
+    assert len(models) == 2 and all(m.ancestors for m in models)
+    assert models[0].name == "tiny"  # from model-index[0].name
