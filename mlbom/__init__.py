@@ -90,6 +90,7 @@ def generate(
     requirements: StrPath | Sequence[StrPath] | None = None,
     locks: StrPath | Sequence[StrPath] | None = None,
     models: StrPath | Sequence[StrPath] | None = None,
+    datasets: StrPath | Sequence[StrPath] | None = None,
     name: str | None = None,
     version: str | None = None,
     spec_version: str = "1.6",
@@ -109,7 +110,7 @@ def generate(
     inputs = Inputs(
         project_dir=Path(project_dir) if project_dir is not None else None,
         envs=_paths(env), requirements=_paths(requirements), locks=_paths(locks),
-        models=_paths(models),
+        models=_paths(models), datasets=_paths(datasets),
     )
     return _generate(inputs, name=name, version=version, spec_version=spec_version,
                      reproducible=reproducible, verify_record=verify_record, progress=progress)

@@ -73,7 +73,8 @@ def cli(debug: bool) -> None:
               help="uv.lock, poetry.lock, Pipfile.lock, pylock.toml or environment.yml (repeatable).")
 @click.option("--model", "models", multiple=True, type=click.Path(path_type=Path),
               help="A model folder, a weight file or a Hugging Face cache snapshot (repeatable).")
-@click.option("--dataset", "datasets", multiple=True, type=click.Path(path_type=Path), hidden=True)
+@click.option("--dataset", "datasets", multiple=True, type=click.Path(path_type=Path),
+              help="A dataset folder, a Hugging Face dataset card or a Croissant file (repeatable).")
 @click.option("--gpu/--no-gpu", default=None, hidden=True)
 @click.option("--spec-version", type=click.Choice(["1.6", "1.7"]), default="1.6", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["json", "xml"]), default="json", show_default=True)
@@ -94,8 +95,6 @@ def generate(
 ) -> int:
     """Build one BOM of a release: PROJECT_DIR is searched for environments, requirement and
     lock files; --env/--requirements/--lock add inputs (and replace discovery of their kind)."""
-    if datasets:
-        raise UsageError("--dataset is not available in this version of mlbom")
     if gpu:
         raise UsageError("--gpu is not available in this version of mlbom (no GPU collector yet)")
     import re
@@ -105,7 +104,7 @@ def generate(
         raise UsageError(f"--serial-number {serial_number!r} is not urn:uuid: followed by a lower-case UUID")
     say, stop = _progress()
     try:
-        bom = mlbom.generate(project_dir, env=envs, requirements=requirements, locks=locks, models=models,
+        bom = mlbom.generate(project_dir, env=envs, requirements=requirements, locks=locks, models=models, datasets=datasets,
                              name=name, version=release_version, spec_version=spec_version,
                              reproducible=reproducible, verify_record=verify_record, progress=say)
     finally:

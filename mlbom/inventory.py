@@ -19,11 +19,12 @@ from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
+from pydantic import JsonValue
 
 from mlbom import __version__
 from mlbom.collectors import Collector, CollectorOutput, Context, discover, registry, run
 from mlbom.errors import InputError, UsageError
-from mlbom.model import Bom, Component, Finding, Property, Relation
+from mlbom.model import Bom, Component, Evidence, Finding, Property, Relation
 from mlbom.properties import Prop
 
 
@@ -69,19 +70,17 @@ def generate(
     """
     if spec_version not in ("1.6", "1.7"):
         raise UsageError(f"unsupported spec version {spec_version!r} (mlbom writes 1.6 and 1.7)")
-    if inputs.datasets:
-        raise UsageError("--dataset is not available in this version of mlbom")
     project = inputs.project_dir
     if project is not None and not project.is_dir():
         raise InputError(project, "no such folder" if not project.exists() else "not a folder")
-    explicit = [p for group in (inputs.envs, inputs.requirements, inputs.locks, inputs.models) for p in group]
+    explicit = [p for group in (inputs.envs, inputs.requirements, inputs.locks, inputs.models, inputs.datasets) for p in group]
     if project is None and not explicit:
-        raise UsageError("nothing to inventory: give a PROJECT_DIR or --env/--requirements/--lock/--model")
+        raise UsageError("nothing to inventory: give a PROJECT_DIR or --env/--requirements/--lock/--model/--dataset")
     base = (project or Path.cwd()).resolve()
     table = registry()
     jobs: list[tuple[str, Path, bool]] = []
     explicit_inputs = (("environment", inputs.envs), ("requirements", inputs.requirements), ("lock", inputs.locks),
-                       ("model", inputs.models))
+                       ("model", inputs.models), ("dataset", inputs.datasets))
     for kind, paths in explicit_inputs:
         jobs += [(kind, p, True) for p in paths]
     if project is not None:
@@ -170,6 +169,8 @@ def normalize(
                 alias[ref] = cands[0]
                 del by_ref[ref]
 
+    _link_datasets(by_ref)
+
     edges: dict[str, set[str]] = {}
     for r in relations:
         src = alias.get(r.ref, r.ref)
@@ -188,6 +189,41 @@ def normalize(
     fixed = sorted(set(fixed), key=lambda f: (f.subject or "", f.id, f.message, f.source or "", f.line or 0))
     comps = sorted(by_ref.values(), key=lambda c: (c.type, c.group or "", c.name.lower(), c.version or "", c.bom_ref))
     return comps, out_rel, fixed
+
+
+def _link_datasets(by_ref: dict[str, Component]) -> None:
+    """Point each dataset a model card names at the dataset component of this BOM that it
+    names (by name, case-insensitively, or by the last part of a hub id); a dataset the BOM
+    does not contain becomes a ``data`` component marked ``mlbom:dataset:inspected=false``."""
+    by_name: dict[str, str] = {}
+    for ref, c in sorted(by_ref.items()):
+        if c.type == "data" and _prop(c, Prop.DATASET_INSPECTED) == "true":
+            by_name.setdefault(c.name.lower(), ref)
+            by_name.setdefault(c.name.lower().rsplit("/", 1)[-1], ref)
+    for ref, c in sorted(by_ref.items()):
+        mc = c.model_card
+        params = mc.get("modelParameters") if mc else None
+        datasets = params.get("datasets") if isinstance(params, dict) else None
+        if c.type != "machine-learning-model" or not isinstance(datasets, list) or mc is None:
+            continue
+        linked: list[JsonValue] = []
+        for ds in datasets:
+            name = ds.get("name") if isinstance(ds, dict) and "ref" not in ds else None
+            if not isinstance(name, str):
+                linked.append(ds)
+                continue
+            target = by_name.get(name.lower()) or by_name.get(name.lower().rsplit("/", 1)[-1])
+            if target is None:
+                target = f"dataset:named:{name}"
+                if target not in by_ref:
+                    by_ref[target] = Component(
+                        bom_ref=target, type="data", name=name,
+                        data=({"type": "dataset", "name": name},),
+                        properties=(Property(name=Prop.DATASET_INSPECTED.value, value="false"),),
+                        evidence=(Evidence(fact="named", source=f"model card of {c.name}", field="datasets"),))
+            linked.append({"ref": target})
+        new_params = {**params, "datasets": linked} if isinstance(params, dict) else params
+        by_ref[ref] = c.model_copy(update={"model_card": {**mc, "modelParameters": new_params}})
 
 
 _FULL_LOCKS = {"uv.lock", "poetry.lock", "Pipfile.lock", "pylock.toml"}

@@ -21,6 +21,8 @@ class Prop(str, Enum):
     FILE_FACT = "mlbom:file:fact"
     MODEL_PARAMETERS = "mlbom:model:parameters"
     MODEL_BASE_RELATION = "mlbom:model:base-model-relation"
+    DATASET_FORMAT = "mlbom:dataset:format"
+    DATASET_INSPECTED = "mlbom:dataset:inspected"
     SOURCE = "mlbom:source"
     PY_INSTALLER = "mlbom:python:installer"
     PY_REQUIRES_PYTHON = "mlbom:python:requires-python"
@@ -52,6 +54,8 @@ DESCRIPTIONS: dict[Prop, str] = {
     Prop.FILE_FACT: "A fact read from a file's header, as `key=value` (tensors, parameters, dtypes, quantization, pickle imports, …).",
     Prop.MODEL_PARAMETERS: "Total parameter count of a model, summed over its weight files' headers.",
     Prop.MODEL_BASE_RELATION: "How a model derives from a base model (card `base_model_relation`: finetune, quantized, adapter, merge).",
+    Prop.DATASET_FORMAT: "The manifest a dataset was read from (e.g. `croissant 1.1`).",
+    Prop.DATASET_INSPECTED: "`true` when mlbom read the dataset; `false` for a dataset only named by a model card.",
     Prop.SOURCE: "Which input (environment, requirements file, lock file) the component was read from.",
     Prop.PY_INSTALLER: "Content of the distribution's INSTALLER file (pip, uv, conda, …).",
     Prop.PY_REQUIRES_PYTHON: "The distribution's Requires-Python.",

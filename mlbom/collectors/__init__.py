@@ -86,12 +86,14 @@ class CollectorOutput:
 
 def builtin_collectors() -> dict[str, type[Collector]]:
     """The collectors mlbom ships, by name."""
+    from mlbom.collectors.datasets import DatasetCollector
     from mlbom.collectors.environment import EnvironmentCollector
     from mlbom.collectors.locks import LockCollector
     from mlbom.collectors.models import ModelCollector
     from mlbom.collectors.requirements import RequirementsCollector
 
-    table: tuple[type[Collector], ...] = (EnvironmentCollector, RequirementsCollector, LockCollector, ModelCollector)
+    table: tuple[type[Collector], ...] = (EnvironmentCollector, RequirementsCollector, LockCollector, ModelCollector,
+                                        DatasetCollector)
     return {c.name: c for c in table}
 
 

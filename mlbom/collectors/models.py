@@ -11,7 +11,6 @@ or loops is a finding.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import ClassVar
 
 from mlbom import licenses
 from mlbom.collectors import Context
+from mlbom.collectors._files import hf_blob_finding, walk_files
 from mlbom.errors import InputError
 from mlbom.formats import hf_card
 from mlbom.formats.pymeta import read_bounded
@@ -27,7 +27,6 @@ from mlbom.model import Collected, Component, Evidence, ExternalReference, Findi
 from mlbom.properties import Prop
 from mlbom.scanner import FileScan, ScanFinding, scan_file
 
-MAX_FILES = 100_000
 MAX_CONFIG = 16 << 20
 _VERDICT_ORDER = {"unsafe": 3, "error": 2, "suspicious": 1, "safe": 0}
 _WEIGHT_FORMATS = ("safetensors", "pytorch-zip", "pytorch-legacy", "pickle", "numpy", "numpy-npz", "gguf", "onnx",
@@ -64,7 +63,7 @@ class ModelCollector:
         if path.is_file():
             yield from self._single(path, ctx)
             return
-        files, link_findings = _walk(path)
+        files, link_findings = walk_files(path, hf_repo=_hf_identity(path) is not None)
         if not ctx.explicit and not files:
             return
         hf = _hf_identity(path)
@@ -149,6 +148,8 @@ class ModelCollector:
             if sc.format in _WEIGHT_FORMATS and _VERDICT_ORDER[sc.verdict] > _VERDICT_ORDER[worst]:
                 worst = sc.verdict
             yield _file_component(sc, fref, ctx.rel(f))
+            if (blob := hf_blob_finding(f, sc.sha256, fref)) is not None:
+                yield blob
             for sf in sc.findings:
                 if sf.severity == "info":
                     continue
@@ -209,60 +210,6 @@ def _file_component(sc: FileScan, ref: str, rel: str) -> Component:
         bom_ref=ref, type="file", name=sc.path,
         hashes=(Hash(alg="SHA-256", content=sc.sha256),) if sc.sha256 else (),
         properties=tuple(props), evidence=(Evidence(fact="content", source=rel),))
-
-
-def _walk(root: Path) -> tuple[list[Path], list[Finding]]:
-    """Regular files under ``root``, sorted; symlinks followed only inside the model (or the HF
-    cache repository), loops and escapes reported."""
-    files: list[Path] = []
-    findings: list[Finding] = []
-    real_root = root.resolve()
-    hf_repo = real_root.parent.parent if _hf_identity(root) else None
-    allowed = [real_root] + ([hf_repo] if hf_repo else [])
-    seen_dirs: set[Path] = set()
-    stack = [root]
-    while stack:
-        d = stack.pop()
-        try:
-            entries = sorted(os.scandir(d), key=lambda e: e.name, reverse=True)
-        except OSError as exc:
-            findings.append(Finding(id="model.unreadable-folder", severity="high",
-                                    message=f"{d}: cannot list: {exc.strerror}"))
-            continue
-        for e in entries:
-            p = Path(e.path)
-            rel = p.relative_to(root).as_posix()
-            if e.is_symlink():
-                try:
-                    target = p.resolve(strict=True)
-                except (OSError, RuntimeError) as exc:
-                    kind = "loops" if "loop" in str(exc).lower() or isinstance(exc, RuntimeError) else "dangles"
-                    findings.append(Finding(id=f"model.symlink-{'loop' if kind == 'loops' else 'dangling'}",
-                                            severity="medium", message=f"{rel}: symbolic link {kind}; not read"))
-                    continue
-                if not any(target.is_relative_to(a) for a in allowed):
-                    findings.append(Finding(id="model.symlink-escape", severity="high",
-                                            message=f"{rel}: symbolic link leaves the model folder (to {target}); not read"))
-                    continue
-                if target.is_dir():
-                    if target in seen_dirs:
-                        continue
-                    seen_dirs.add(target)
-                    stack.append(p)
-                    continue
-                files.append(p)
-                continue
-            if e.is_dir(follow_symlinks=False):
-                if e.name in (".git", "__pycache__"):
-                    continue
-                stack.append(p)
-            elif e.is_file(follow_symlinks=False):
-                files.append(p)
-            if len(files) > MAX_FILES:
-                findings.append(Finding(id="model.too-many-files", severity="high",
-                                        message=f"more than {MAX_FILES} files; the rest is not inventoried"))
-                return sorted(files), findings
-    return sorted(files), findings
 
 
 def _shard_findings(root: Path, rels: list[str], model_ref: str, ctx: Context) -> Iterator[Finding]:

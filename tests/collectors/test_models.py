@@ -114,7 +114,7 @@ def test_bad_inputs_are_findings_and_rest_is_inventoried(tmp_path: Path) -> None
     os.symlink("..", d / "sub" / "up")
     bom = _gen(models=d)
     ids = {f.id for f in bom.findings}
-    assert {"model.card-malformed", "model.symlink-escape", "model.symlink-loop", "format.invalid"} <= ids
+    assert {"model.card-malformed", "files.symlink-escape", "files.symlink-loop", "format.invalid"} <= ids
     names = {c.name for c in bom.components if c.type == "file"}
     assert {"pytorch_model.bin", "config.json", "README.md", "empty.bin", "truncated.safetensors"} <= names
     assert not any("passwd" in n for n in names)

@@ -1,0 +1,342 @@
+"""Dataset collector: a dataset folder, a Hugging Face dataset card, or a Croissant file, into
+one ``data`` component (CycloneDX ``componentData`` of type ``dataset``, written by mlbom since
+cyclonedx-python-lib cannot) plus one ``file`` component per local data file.
+
+Files and the dataset: CycloneDX has no field in ``componentData`` that lists files (an open
+question upstream), so the ``data`` component *depends on* its ``file`` components; a reader
+lists a dataset's files by following its dependencies.
+
+Verification: a Croissant ``FileObject`` with ``sha256``/``md5`` and a present file is compared
+(mismatch: ``high``); a declared local file that is missing, a path or glob that leaves the
+dataset folder, and files no ``FileObject``/``FileSet`` covers are findings. In a Hugging Face
+cache, LFS blobs are checked against their SHA-256 names.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import logging
+import re
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import ClassVar
+from urllib.parse import urlsplit
+
+from pydantic import JsonValue
+
+from mlbom import licenses
+from mlbom.collectors import Context
+from mlbom.collectors._files import hf_blob_finding, walk_files
+from mlbom.errors import InputError
+from mlbom.formats import croissant as cr
+from mlbom.formats import datafile
+from mlbom.formats.pymeta import read_bounded
+from mlbom.hashing import sha256_files
+from mlbom.identity import safe_url
+from mlbom.model import Collected, Component, Evidence, ExternalReference, Finding, Hash, License, Property, Relation
+from mlbom.properties import Prop
+
+MAX_CARD = 16 << 20
+_META_NAMES = {"README.md", "croissant.json", "metadata.json", "dataset_infos.json", "dataset_info.json", ".gitattributes"}
+_HF_DATASET = re.compile(r"(?:^|/)datasets--([^/]+?)--([^/]+)/snapshots/([0-9a-f]{40})(?:/|$)")
+
+
+def _is_croissant(path: Path) -> bool:
+    try:
+        head = path.open("rb").read(4096)
+    except OSError:
+        return False
+    return b'"@context"' in head and (b"croissant" in head or b"schema.org" in head)
+
+
+def _license(values: list[str]) -> list[License]:
+    out = []
+    for v in values:
+        if v.startswith("http"):
+            out.append(License(kind="name", value=v.rstrip("/").rsplit("/", 1)[-1] or v, url=safe_url(v),
+                               acknowledgement="declared"))
+        else:
+            lic = licenses.from_expression(v)
+            out.append(lic)
+    return out
+
+
+class DatasetCollector:
+    """One dataset: folder, card or Croissant file."""
+
+    name: ClassVar[str] = "dataset"
+    patterns: ClassVar[tuple[str, ...]] = ("data", "dataset", "datasets/*")
+
+    def collect(self, path: Path, ctx: Context) -> Iterator[Collected]:
+        if not path.exists():
+            raise InputError(path, "no such file or directory")
+        root = path if path.is_dir() else path.parent
+        manifest: Path | None = None
+        card_path: Path | None = None
+        if path.is_file():
+            if path.suffix.lower() in (".md", ".markdown"):
+                card_path = path
+            elif _is_croissant(path):
+                manifest = path
+            else:
+                raise InputError(path, "neither a dataset card (README.md) nor a Croissant JSON-LD file")
+        else:
+            for cand in ("croissant.json", "metadata.json"):
+                if (root / cand).is_file() and _is_croissant(root / cand):
+                    manifest = root / cand
+                    break
+            if (root / "README.md").is_file():
+                card_path = root / "README.md"
+        hf = _HF_DATASET.search(root.resolve().as_posix() + "/")
+        if path.is_dir():
+            files, walk_findings = walk_files(root, hf_repo=hf is not None)
+            if not ctx.explicit and not files:
+                return
+        else:
+            files, walk_findings = [path], []
+
+        croissant = cr.parse_croissant(manifest) if manifest is not None else None
+        card = _dataset_card(card_path) if card_path is not None else None
+        name = ((croissant.name if croissant else None) or (card.get("pretty_name") if card else None)
+                or (f"{hf.group(1)}/{hf.group(2)}" if hf else None) or root.resolve().name)
+        assert isinstance(name, str)
+        ref = f"dataset:{ctx.rel(root)}" if path.is_dir() else f"dataset:{ctx.rel(path)}"
+        for wf in walk_findings:
+            yield wf.model_copy(update={"subject": ref})
+
+        evidence: list[Evidence] = []
+        props: list[Property] = []
+        contents_props: list[JsonValue] = []
+        lics: list[License] = []
+        refs: list[ExternalReference] = []
+        ancestors: list[Component] = []
+        sensitive: list[str] = []
+        description: str | None = None
+        if croissant is not None:
+            src = ctx.rel(manifest) if manifest else ""
+            evidence.append(Evidence(fact="dataset", source=src))
+            for pid, sev, msg in croissant.problems:
+                yield Finding(id=pid, severity=sev, message=msg, subject=ref, source=src)
+            lics = _license(croissant.license)
+            description = croissant.description
+            if croissant.url and (u := safe_url(croissant.url)):
+                refs.append(ExternalReference(type="website", url=u))
+            if croissant.cite_as:
+                contents_props.append({"name": "citation", "value": croissant.cite_as[:2000]})
+            if croissant.version:
+                contents_props.append({"name": "version", "value": croissant.version})
+            if croissant.spec_version:
+                props.append(Property(name=Prop.DATASET_FORMAT.value, value=f"croissant {croissant.spec_version}"))
+            contents_props += [{"name": "field", "value": f} for f in croissant.fields[:200]]
+            contents_props += [{"name": k, "value": v} for k, v in sorted(croissant.provenance.items())]
+        if card is not None:
+            src = ctx.rel(card_path) if card_path else ""
+            evidence.append(Evidence(fact="dataset card", source=src))
+            for problem in _objects(card.get("_problems")):
+                yield Finding(id="dataset.card-malformed", severity="medium", message=f"dataset card: {problem}",
+                              subject=ref, source=src)
+            if not lics:
+                lic_v = card.get("license")
+                lics = _license([str(x) for x in lic_v] if isinstance(lic_v, list) else ([lic_v] if isinstance(lic_v, str) else []))
+            for key in ("language", "task_categories", "task_ids", "size_categories", "annotations_creators",
+                        "language_creators", "multilinguality", "tags"):
+                vals = card.get(key)
+                for v in vals if isinstance(vals, list) else ([vals] if isinstance(vals, str) else []):
+                    contents_props.append({"name": key, "value": str(v)})
+            for cfg in _objects(card.get("configs")):
+                if isinstance(cfg, dict):
+                    contents_props.append({"name": "config", "value": f"{cfg.get('config_name', 'default')}: "
+                                                                       f"{_short(cfg.get('data_files'))}"})
+            for info in _as_list_of_dicts(card.get("dataset_info")):
+                for split in _as_list_of_dicts(info.get("splits")):
+                    contents_props.append({"name": "split", "value": f"{info.get('config_name', 'default')}/"
+                                           f"{split.get('name')}: {split.get('num_examples')} examples, "
+                                           f"{split.get('num_bytes')} bytes"})
+                feats = info.get("features")
+                for feat in _as_list_of_dicts(feats)[:200]:
+                    contents_props.append({"name": "feature", "value": f"{feat.get('name')}: {_short(feat.get('dtype'))}"})
+            for src_ds in _objects(card.get("source_datasets")):
+                if isinstance(src_ds, str) and src_ds not in ("original",):
+                    ancestors.append(Component(bom_ref=f"{ref}#source:{src_ds}", type="data",
+                                               name=src_ds.removeprefix("extended|")))
+            sensitive = [str(x) for x in _objects(card.get("_sensitive"))]
+            if isinstance(card.get("_citation"), str):
+                contents_props.append({"name": "citation", "value": str(card["_citation"])[:2000]})
+
+        # files
+        data_files = [f for f in files if not (f.parent == root and f.name in _META_NAMES) and f != manifest]
+        ctx.say(f"hashing {len(data_files)} files of dataset {name}")
+        digests = {d.path: d for d in sha256_files(data_files)}
+        file_refs: list[str] = []
+        by_rel: dict[str, tuple[Path, str | None]] = {}
+        for f in data_files:
+            rel = f.relative_to(root).as_posix()
+            dg = digests[f]
+            fref = f"{ref}#{rel}"
+            file_refs.append(fref)
+            by_rel[rel] = (f, dg.sha256)
+            if dg.sha256 is None:
+                yield Finding(id="dataset.file-unreadable", severity="high",
+                              message=f"{rel}: cannot read ({dg.error}); it may have disappeared during the scan",
+                              subject=fref, source=ctx.rel(f))
+            fmt = _format(f)
+            fprops = [Property(name=Prop.FILE_FORMAT.value, value=fmt)]
+            if dg.size is not None:
+                fprops.append(Property(name=Prop.FILE_SIZE.value, value=str(dg.size)))
+            yield Component(bom_ref=fref, type="file", name=rel,
+                            hashes=(Hash(alg="SHA-256", content=dg.sha256),) if dg.sha256 else (),
+                            properties=tuple(fprops), evidence=(Evidence(fact="content", source=ctx.rel(f)),))
+            if (blob := hf_blob_finding(f, dg.sha256, fref)) is not None:
+                yield blob
+        if croissant is not None:
+            yield from _verify(croissant, root, by_rel, ref)
+
+        block: dict[str, JsonValue] = {"type": "dataset", "bom-ref": f"{ref}#data", "name": name}
+        if contents_props:
+            block["contents"] = {"properties": contents_props}
+        if sensitive:
+            block["sensitiveData"] = list(sensitive)
+        if description:
+            block["description"] = description[:4000]
+        props.append(Property(name=Prop.DATASET_INSPECTED.value, value="true"))
+        yield Component(bom_ref=ref, type="data", name=name,
+                        group=hf.group(1) if hf else None, version=hf.group(3) if hf else None,
+                        licenses=tuple(lics), external_references=tuple(refs), properties=tuple(props),
+                        evidence=tuple(evidence), data=(block,), ancestors=tuple(ancestors))
+        yield Relation(ref=ref, depends_on=tuple(sorted(file_refs)))
+
+
+def _objects(v: object) -> list[object]:
+    return list(v) if isinstance(v, list) else []
+
+
+def _short(v: object) -> str:
+    text = v if isinstance(v, str) else repr(v)
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+def _as_list_of_dicts(v: object) -> list[dict[str, object]]:
+    if isinstance(v, dict):
+        return [v]
+    return [x for x in v if isinstance(x, dict)] if isinstance(v, list) else []
+
+
+def _format(path: Path) -> str:
+    try:
+        with path.open("rb") as fh:
+            return datafile.detect(fh.read(4096))
+    except OSError:
+        return "unknown"
+
+
+def _dataset_card(path: Path) -> dict[str, object]:
+    """Card data (huggingface_hub ``DatasetCard``) plus the sensitive-information and citation
+    sections; problems under ``_problems``."""
+    from huggingface_hub import DatasetCard
+
+    text = read_bounded(path, MAX_CARD).decode("utf-8", "replace")
+    out: dict[str, object] = {}
+    problems: list[str] = []
+    hub_logger = logging.getLogger("huggingface_hub")
+    level = hub_logger.level
+    hub_logger.setLevel(logging.ERROR)
+    try:
+        dc = DatasetCard(text, ignore_metadata_errors=False)
+        raw: dict[str, object] = dc.data.to_dict()  # type: ignore[no-untyped-call]
+        out = {k: v for k, v in raw.items() if v is not None}
+        body = dc.text
+    except Exception as exc:  # huggingface_hub raises ValueError / YAML errors of several kinds
+        problems.append(f"front matter cannot be read: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}")
+        m = re.match(r"^\s*---\s*\n.*?\n---\s*\n", text, re.DOTALL)
+        body = text[m.end():] if m else text
+    finally:
+        hub_logger.setLevel(level)
+    if not re.match(r"^\s*---\s*\n", text):
+        problems.append("no YAML front matter: licence and sources are not declared")
+    sections = re.split(r"^#{1,4}\s+(.+?)\s*$", body, flags=re.MULTILINE)
+    for i in range(1, len(sections) - 1, 2):
+        title = sections[i].strip().lower()
+        content = sections[i + 1].strip()
+        if not content or "[more information needed]" in content.lower():
+            continue
+        if "personal and sensitive" in title or title == "sensitive information":
+            out["_sensitive"] = [content[:2000]]
+        elif "citation" in title:
+            out["_citation"] = content
+    out["_problems"] = problems
+    return out
+
+
+def _inside(root: Path, rel: str) -> bool:
+    if rel.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", rel):
+        return False
+    depth = 0
+    for part in PurePosixPath(rel).parts:
+        depth += -1 if part == ".." else (0 if part == "." else 1)
+        if depth < 0:
+            return False
+    return True
+
+
+def _verify(c: cr.Croissant, root: Path, present: dict[str, tuple[Path, str | None]], ref: str) -> Iterator[Finding]:
+    covered: set[str] = set()
+    for fo in c.file_objects:
+        url = fo.content_url
+        if not url:
+            continue
+        scheme = urlsplit(url).scheme
+        if scheme in ("http", "https", "s3", "gs", "hf"):
+            continue  # remote: not fetched offline; its checksum stays declared, not verified
+        rel = url.removeprefix("file://")
+        if not _inside(root, rel):
+            yield Finding(id="dataset.path-escape", severity="high",
+                          message=f"FileObject {fo.id!r}: contentUrl {url!r} leaves the dataset folder; not read",
+                          subject=ref)
+            continue
+        rel = PurePosixPath(rel).as_posix().removeprefix("./")
+        covered.add(rel)
+        if rel not in present:
+            yield Finding(id="dataset.file-missing", severity="medium",
+                          message=f"FileObject {fo.id!r}: {rel} is declared but not present", subject=ref)
+            continue
+        path, sha = present[rel]
+        fref = f"{ref}#{rel}"
+        if fo.sha256 and sha and fo.sha256 != sha:
+            yield Finding(id="dataset.checksum-mismatch", severity="high",
+                          message=f"{rel}: sha256 {sha} but the Croissant file declares {fo.sha256} (tampered or replaced)",
+                          subject=fref)
+        elif fo.md5 and not fo.sha256:
+            got = _md5(path)
+            if got is not None and got != fo.md5:
+                yield Finding(id="dataset.checksum-mismatch", severity="high",
+                              message=f"{rel}: md5 {got} but the Croissant file declares {fo.md5} (tampered or replaced)",
+                              subject=fref)
+    for fs in c.file_sets:
+        for pattern in fs.includes:
+            if not _inside(root, pattern):
+                yield Finding(id="dataset.glob-escape", severity="high",
+                              message=f"FileSet {fs.id!r}: includes {pattern!r} leaves the dataset folder; not applied",
+                              subject=ref)
+                continue
+            matched = {r for r in present if fnmatch.fnmatchcase(r, pattern)}
+            matched -= {r for r in matched for ex in fs.excludes if fnmatch.fnmatchcase(r, ex)}
+            covered |= matched
+    if c.file_objects or c.file_sets:
+        unlisted = sorted(set(present) - covered)
+        local_decl = any(not urlsplit(fo.content_url or "").scheme for fo in c.file_objects) or c.file_sets
+        if unlisted and local_decl:
+            yield Finding(id="dataset.unlisted-file", severity="low",
+                          message=(f"{len(unlisted)} file(s) present but not declared by any FileObject or FileSet: "
+                                   + ", ".join(unlisted[:5])), subject=ref)
+
+
+def _md5(path: Path) -> str | None:
+    h = hashlib.md5(usedforsecurity=False)
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+    except OSError:
+        return None
+    return h.hexdigest()

@@ -1,0 +1,59 @@
+"""Data file formats, detected from the first bytes (never from the extension alone)."""
+
+from __future__ import annotations
+
+import json
+
+_MAGIC: tuple[tuple[bytes, int, str], ...] = (
+    (b"PAR1", 0, "parquet"),
+    (b"ARROW1", 0, "arrow"),
+    (b"\xff\xff\xff\xff", 0, "arrow-stream"),
+    (b"ustar", 257, "tar"),
+    (b"PK\x03\x04", 0, "zip"),
+    (b"\x1f\x8b", 0, "gzip"),
+    (b"BZh", 0, "bzip2"),
+    (b"\xfd7zXZ\x00", 0, "xz"),
+    (b"\x28\xb5\x2f\xfd", 0, "zstd"),
+    (b"\x89PNG\r\n\x1a\n", 0, "png"),
+    (b"\xff\xd8\xff", 0, "jpeg"),
+    (b"GIF8", 0, "gif"),
+    (b"fLaC", 0, "flac"),
+    (b"ID3", 0, "mp3"),
+    (b"OggS", 0, "ogg"),
+    (b"\x93NUMPY", 0, "numpy"),
+    (b"\x89HDF\r\n\x1a\n", 0, "hdf5"),
+    (b"SQLite format 3\x00", 0, "sqlite"),
+)
+
+
+def detect(head: bytes) -> str:
+    """Format of a data file from its first 4 KiB."""
+    for magic, offset, name in _MAGIC:
+        if head[offset:offset + len(magic)] == magic:
+            return name
+    if head[:4] == b"RIFF" and head[8:12] in (b"WAVE", b"WEBP", b"AVI "):
+        return {b"WAVE": "wav", b"WEBP": "webp", b"AVI ": "avi"}[head[8:12]]
+    if head[4:8] == b"ftyp":
+        return "mp4"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        try:  # a multi-byte character cut at the 4 KiB boundary
+            text = head[:-3].decode("utf-8")
+        except UnicodeDecodeError:
+            return "binary"
+    stripped = text.lstrip()
+    first = stripped.split("\n", 1)[0]
+    if first.startswith("{"):
+        try:
+            json.loads(first)
+            return "jsonl" if "\n" in stripped.rstrip() else "json"
+        except ValueError:
+            return "json"
+    if stripped.startswith("["):
+        return "json"
+    lines = [ln for ln in text.splitlines()[:5] if ln]
+    for sep, name in ((",", "csv"), ("\t", "tsv")):
+        if len(lines) >= 2 and all(ln.count(sep) == lines[0].count(sep) > 0 for ln in lines[:-1]):
+            return name
+    return "text"
