@@ -66,7 +66,7 @@ def test_model_card_is_faithful(tmp_path: Path) -> None:
     assert mc is not None
     assert mc["modelParameters"] == {"task": "text-generation", "architectureFamily": "llama",
                                      "modelArchitecture": "LlamaForCausalLM",
-                                     "datasets": [{"type": "dataset", "name": "squad"}]}
+                                     "datasets": [{"ref": "dataset:named:squad"}]}
     assert mc["quantitativeAnalysis"] == {"performanceMetrics": [
         {"type": "f1", "value": "88.5", "slice": "squad / validation"}]}
     cons = mc["considerations"]
