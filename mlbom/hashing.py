@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+_HEAD = 4096
 _BUF = 1 << 20  # 1 MiB: per-call overhead vanishes next to SHA-256 itself
 
 
@@ -28,6 +29,7 @@ class FileDigest:
     sha256: str | None
     size: int | None
     error: str | None = None
+    head: bytes = b""  # the first bytes (up to 4 KiB), so format detection needs no second read
 
 
 _local = threading.local()
@@ -65,20 +67,24 @@ def sha256_file(path: str | os.PathLike[str]) -> FileDigest:
         if st.st_size < _BUF:
             # Small file: one read, one update (most files of an environment are small).
             data = os.read(fd, _BUF)
+            head = data[:_HEAD]
             while data:
                 h.update(data)
                 size += len(data)
                 data = os.read(fd, _BUF)
-            return FileDigest(path, h.hexdigest(), size)
+            return FileDigest(path, h.hexdigest(), size, head=head)
         view = _buffer()
+        head = b""
         with open(fd, "rb", buffering=0, closefd=False) as raw:
             while True:
                 n = raw.readinto(view)
                 if not n:
                     break
+                if not head:
+                    head = bytes(view[:min(n, _HEAD)])
                 h.update(view[:n])
                 size += n
-        return FileDigest(path, h.hexdigest(), size)
+        return FileDigest(path, h.hexdigest(), size, head=head)
     except OSError as exc:
         return FileDigest(path, None, None, f"{type(exc).__name__}: {exc.strerror or exc}")
     finally:

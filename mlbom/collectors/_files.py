@@ -33,8 +33,8 @@ def walk_files(root: Path, *, hf_repo: bool = False) -> tuple[list[Path], list[F
             continue
         for e in entries:
             p = Path(e.path)
-            rel = p.relative_to(root).as_posix()
             if e.is_symlink():
+                rel = p.relative_to(root).as_posix()
                 try:
                     target = p.resolve(strict=True)
                 except (OSError, RuntimeError) as exc:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import logging
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
@@ -170,8 +171,12 @@ class DatasetCollector:
         digests = {d.path: d for d in sha256_files(data_files)}
         file_refs: list[str] = []
         by_rel: dict[str, tuple[Path, str | None]] = {}
+        root_prefix = len(str(root)) + 1
+        root_rel = ctx.rel(root) if path.is_dir() else ctx.rel(path.parent)
         for f in data_files:
-            rel = f.relative_to(root).as_posix()
+            # string slicing, not relative_to/relpath: this loop runs once per file of the dataset
+            rel = str(f)[root_prefix:].replace(os.sep, "/")
+            f_rel = f"{root_rel}/{rel}" if root_rel not in (".", "") else rel
             dg = digests[f]
             fref = f"{ref}#{rel}"
             file_refs.append(fref)
@@ -179,14 +184,14 @@ class DatasetCollector:
             if dg.sha256 is None:
                 yield Finding(id="dataset.file-unreadable", severity="high",
                               message=f"{rel}: cannot read ({dg.error}); it may have disappeared during the scan",
-                              subject=fref, source=ctx.rel(f))
-            fmt = _format(f)
+                              subject=fref, source=f_rel)
+            fmt = datafile.detect(dg.head) if dg.sha256 is not None else "unknown"
             fprops = [Property(name=Prop.FILE_FORMAT.value, value=fmt)]
             if dg.size is not None:
                 fprops.append(Property(name=Prop.FILE_SIZE.value, value=str(dg.size)))
             yield Component(bom_ref=fref, type="file", name=rel,
                             hashes=(Hash(alg="SHA-256", content=dg.sha256),) if dg.sha256 else (),
-                            properties=tuple(fprops), evidence=(Evidence(fact="content", source=ctx.rel(f)),))
+                            properties=tuple(fprops), evidence=(Evidence(fact="content", source=f_rel),))
             if (blob := hf_blob_finding(f, dg.sha256, fref)) is not None:
                 yield blob
         if croissant is not None:
@@ -220,14 +225,6 @@ def _as_list_of_dicts(v: object) -> list[dict[str, object]]:
     if isinstance(v, dict):
         return [v]
     return [x for x in v if isinstance(x, dict)] if isinstance(v, list) else []
-
-
-def _format(path: Path) -> str:
-    try:
-        with path.open("rb") as fh:
-            return datafile.detect(fh.read(4096))
-    except OSError:
-        return "unknown"
 
 
 def _dataset_card(path: Path) -> dict[str, object]:

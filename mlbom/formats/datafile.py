@@ -35,13 +35,14 @@ def detect(head: bytes) -> str:
         return {b"WAVE": "wav", b"WEBP": "webp", b"AVI ": "avi"}[head[8:12]]
     if head[4:8] == b"ftyp":
         return "mp4"
+    if b"\x00" in head:
+        return "binary"
     try:
         text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        try:  # a multi-byte character cut at the 4 KiB boundary
-            text = head[:-3].decode("utf-8")
-        except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:
             return "binary"
+        text = head[:exc.start].decode("utf-8")  # a multi-byte character cut at the 4 KiB boundary
     stripped = text.lstrip()
     first = stripped.split("\n", 1)[0]
     if first.startswith("{"):
