@@ -367,6 +367,11 @@ def _scan_zip(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str]) -> str
                         _scan_keras_config(stream, acc)
             except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, weights.FormatError) as exc:
                 acc.add("zip.member-unreadable", "high", f"{name}: {exc}", effect="error")
+        torch_like = any(n.endswith("/version") or "/data/" in n for n in names) and kind == "zip"
+        if torch_like and not any(n.lower().endswith(_PICKLE_NAMES) for n in names):
+            acc.add("pytorch.data-pkl-missing", "high",
+                    "looks like a PyTorch checkpoint (version, data/ entries) but has no data.pkl: cannot be loaded or checked",
+                    effect="error")
         if kind == "zip" and not any(f.id.startswith("pickle.") for f in acc.findings) and \
                 not any(n.lower().endswith(_PICKLE_NAMES) for n in names):
             others = [i for i in infos if i.flag_bits & 0x1]

@@ -102,7 +102,13 @@ def test_zip_bomb_and_missing_data_pkl(tmp_path: Path) -> None:
         zf.writestr("archive/version", "3\n")
         zf.writestr("archive/data/0", b"\0" * 16)
     r = scan_file(nopkl)
-    assert r.format == "zip"
+    assert r.format == "zip" and r.verdict == "error"
+    assert any(f.id == "pytorch.data-pkl-missing" for f in r.findings)
+    nested = tmp_path / "nested.zip"
+    with zipfile.ZipFile(nested, "w") as zf:
+        zf.write(nopkl, "inner/model.pt")
+    r = scan_file(nested)
+    assert r.verdict == "suspicious" and any(f.id == "zip.nested-archive" for f in r.findings)
 
 
 def test_truncated_pickle_and_empty_file(tmp_path: Path) -> None:
