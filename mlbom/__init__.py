@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the names below are imported lazily, so `mlbom scan` starts
     from mlbom.inventory import Inputs
     from mlbom.model import Bom, Component, Finding, Relation, Unreadable
     from mlbom.scanner import FileScan, scan
+    from mlbom.signing import VerificationResult, sign, verify
 
 _LAZY = {
     "dumps": "mlbom.cyclonedx.build",
@@ -40,6 +41,9 @@ _LAZY = {
     "Unreadable": "mlbom.model",
     "FileScan": "mlbom.scanner",
     "scan": "mlbom.scanner",
+    "sign": "mlbom.signing",
+    "verify": "mlbom.signing",
+    "VerificationResult": "mlbom.signing",
 }
 
 
@@ -67,11 +71,14 @@ __all__ = [
     "UsageError",
     "ValidationReport",
     "VerificationError",
+    "VerificationResult",
     "__version__",
     "dumps",
     "generate",
     "scan",
+    "sign",
     "validate",
+    "verify",
 ]
 
 

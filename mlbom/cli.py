@@ -177,6 +177,106 @@ def scan(paths: tuple[Path, ...], fmt: str, no_hash: bool) -> int:
     return 2 if "error" in verdicts else 0
 
 
+def _password(prompt: bool, *, confirm: bool = False) -> bytes | None:
+    from mlbom.signing import password_from_env
+
+    if prompt:
+        return str(click.prompt("key password", hide_input=True, confirmation_prompt=confirm, err=True)).encode()
+    return password_from_env()
+
+
+@cli.command()
+@click.option("--algorithm", type=click.Choice(["ed25519", "es256", "es384", "rs256", "ps256"]), default="ed25519",
+              show_default=True)
+@click.option("-o", "--output", "prefix", type=click.Path(path_type=Path), default=Path("mlbom"), show_default=True,
+              help="Writes PREFIX.key (private, PEM, 0600), PREFIX.pub (PEM) and PREFIX.jwk.")
+@click.option("--password-prompt", is_flag=True, help="Encrypt the private key with a password read from the terminal "
+              "(or set MLBOM_KEY_PASSWORD; never a command-line argument).")
+def keygen(algorithm: str, prefix: Path, password_prompt: bool) -> int:
+    """Generate a signing key pair (Ed25519 by default; ECDSA P-256/P-384; RSA 3072)."""
+    from mlbom.signing import generate_key, write_keypair
+
+    for suffix in (".key", ".pub", ".jwk"):
+        if prefix.with_name(prefix.name + suffix).exists():
+            raise UsageError(f"{prefix.name}{suffix} exists: refusing to overwrite a key")
+    alg = "rs256" if algorithm == "ps256" else algorithm
+    paths = write_keypair(generate_key(alg), prefix, password=_password(password_prompt, confirm=True))  # type: ignore[arg-type]
+    _err("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def _read(path: Path) -> bytes:
+    from mlbom.formats.pymeta import read_bounded
+    from mlbom.signing import MAX_SIGNED_BOM
+
+    return sys.stdin.buffer.read() if str(path) == "-" else read_bounded(path, MAX_SIGNED_BOM)
+
+
+def _write(data: bytes, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        raise InputError(output, f"cannot write: {exc.strerror or exc}") from exc
+    _err(f"wrote {output}")
+
+
+@cli.command()
+@click.argument("bom", type=click.Path(path_type=Path))
+@click.option("--key", "key_path", required=True, type=click.Path(path_type=Path), help="PEM private key.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write here instead of stdout.")
+@click.option("--add", "add", is_flag=True, help="Add a signer to an already signed BOM.")
+@click.option("--replace", is_flag=True, help="Replace an existing signature.")
+@click.option("--no-embed-key", is_flag=True, help="Put only a keyId in the signature, not the public key.")
+@click.option("--dsse", is_flag=True, help="Write a DSSE envelope (in-toto Statement v1, predicate the BOM) instead.")
+@click.option("--subject-artifacts", is_flag=True, help="With --dsse: every file the BOM lists is a subject too.")
+@click.option("--password-prompt", is_flag=True, help="Read the key password from the terminal.")
+def sign(bom: Path, key_path: Path, output: Path | None, add: bool, replace: bool, no_embed_key: bool, dsse: bool,
+         subject_artifacts: bool, password_prompt: bool) -> int:
+    """Sign a JSON BOM: an embedded JSF signature (default) or a detached DSSE attestation."""
+    from mlbom import signing
+
+    if add and replace:
+        raise UsageError("--add and --replace exclude each other")
+    key = signing.load_private_key(key_path, password=_password(password_prompt))
+    data = _read(bom)
+    if dsse:
+        out = signing.attest(data, key, bom_name=bom.name, subject_artifacts=subject_artifacts)
+    else:
+        out = signing.sign(data, key, mode="add" if add else ("replace" if replace else "new"),
+                           embed_key=not no_embed_key, name=str(bom))
+        if not mlbom.validate(out).ok:
+            raise MlbomError("internal error: the signed BOM does not validate")
+    _write(out, output)
+    return 0
+
+
+@cli.command()
+@click.argument("bom", type=click.Path(path_type=Path))
+@click.option("--key", "key_paths", multiple=True, type=click.Path(path_type=Path),
+              help="Trusted public key: PEM key or certificate, JWK or JWK set (repeatable).")
+@click.option("--allow-embedded-key", is_flag=True, help="Accept a signature by the key embedded in the BOM.")
+@click.option("--artifacts", type=click.Path(path_type=Path, file_okay=False),
+              help="Re-hash every file the BOM lists under this folder; report modified, missing, unlisted.")
+def verify(bom: Path, key_paths: tuple[Path, ...], allow_embedded_key: bool, artifacts: Path | None) -> int:
+    """Verify a signed BOM (JSF) or a DSSE attestation. Exit 0 verified, 1 not, 2 malformed."""
+    from mlbom import signing
+
+    keys = [k for p in key_paths for k in signing.load_public_keys(p)]
+    if artifacts is not None and not artifacts.is_dir():
+        raise InputError(artifacts, "no such folder")
+    result = signing.verify(_read(bom), keys, allow_embedded_key=allow_embedded_key, artifacts=artifacts,
+                            name=str(bom))
+    for s in result.signers:
+        click.echo(f"{bom}: signer {s.index + 1} ({s.algorithm}): {s.reason}")
+    if artifacts is not None:
+        click.echo(f"{bom}: every listed artifact under {artifacts} matches")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code instead of exiting."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -193,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (VerificationError, ValidationFailed) as exc:
         if _debug or "--debug" in args:
             raise
-        _err(f"mlbom: {exc}")
+        _err(f"mlbom: verification FAILED: {exc}" if isinstance(exc, VerificationError) else f"mlbom: {exc}")
         return 1
     except MlbomError as exc:
         if _debug or "--debug" in args:

@@ -18,6 +18,7 @@ class Prop(str, Enum):
     FILE_FORMAT = "mlbom:file:format"
     SAFETY_VERDICT = "mlbom:safety:verdict"
     FILE_SIZE = "mlbom:file:size"
+    FILE_PATH = "mlbom:file:path"
     FILE_FACT = "mlbom:file:fact"
     MODEL_PARAMETERS = "mlbom:model:parameters"
     MODEL_BASE_RELATION = "mlbom:model:base-model-relation"
@@ -51,6 +52,7 @@ DESCRIPTIONS: dict[Prop, str] = {
     Prop.FILE_FORMAT: "File format detected from the content (not the extension).",
     Prop.SAFETY_VERDICT: "Static safety verdict of a model file: safe, unsafe, suspicious or error.",
     Prop.FILE_SIZE: "Size of the file in bytes.",
+    Prop.FILE_PATH: "Path of the file relative to the project folder (what `verify --artifacts DIR` re-hashes under DIR).",
     Prop.FILE_FACT: "A fact read from a file's header, as `key=value` (tensors, parameters, dtypes, quantization, pickle imports, …).",
     Prop.MODEL_PARAMETERS: "Total parameter count of a model, summed over its weight files' headers.",
     Prop.MODEL_BASE_RELATION: "How a model derives from a base model (card `base_model_relation`: finetune, quantized, adapter, merge).",

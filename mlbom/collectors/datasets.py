@@ -166,7 +166,8 @@ class DatasetCollector:
                 contents_props.append({"name": "citation", "value": str(card["_citation"])[:2000]})
 
         # files
-        data_files = [f for f in files if not (f.parent == root and f.name in _META_NAMES) and f != manifest]
+        data_files = list(files)  # manifests and cards are artifacts of the release too
+        meta = {f for f in files if (f.parent == root and f.name in _META_NAMES) or f == manifest}
         ctx.say(f"hashing {len(data_files)} files of dataset {name}")
         digests = {d.path: d for d in sha256_files(data_files)}
         file_refs: list[str] = []
@@ -180,13 +181,14 @@ class DatasetCollector:
             dg = digests[f]
             fref = f"{ref}#{rel}"
             file_refs.append(fref)
-            by_rel[rel] = (f, dg.sha256)
+            if f not in meta:
+                by_rel[rel] = (f, dg.sha256)
             if dg.sha256 is None:
                 yield Finding(id="dataset.file-unreadable", severity="high",
                               message=f"{rel}: cannot read ({dg.error}); it may have disappeared during the scan",
                               subject=fref, source=f_rel)
             fmt = datafile.detect(dg.head) if dg.sha256 is not None else "unknown"
-            fprops = [Property(name=Prop.FILE_FORMAT.value, value=fmt)]
+            fprops = [Property(name=Prop.FILE_FORMAT.value, value=fmt), Property(name=Prop.FILE_PATH.value, value=f_rel)]
             if dg.size is not None:
                 fprops.append(Property(name=Prop.FILE_SIZE.value, value=str(dg.size)))
             yield Component(bom_ref=fref, type="file", name=rel,

@@ -202,7 +202,8 @@ def _card_license(value: str, data: dict[str, object]) -> License:
 
 def _file_component(sc: FileScan, ref: str, rel: str) -> Component:
     props = [Property(name=Prop.FILE_FORMAT.value, value=sc.format),
-             Property(name=Prop.SAFETY_VERDICT.value, value=sc.verdict)]
+             Property(name=Prop.SAFETY_VERDICT.value, value=sc.verdict),
+             Property(name=Prop.FILE_PATH.value, value=rel)]
     if sc.size is not None:
         props.append(Property(name=Prop.FILE_SIZE.value, value=str(sc.size)))
     props += [Property(name=Prop.FILE_FACT.value, value=f"{k}={v}") for k, v in sorted(sc.facts.items())]

@@ -1,0 +1,253 @@
+"""JSON Signature Format (JSF 0.82) over RFC 8785 (JCS) canonical JSON, as CycloneDX uses it.
+
+Spec: https://cyberphone.github.io/doc/security/jsf.html; CycloneDX ``jsf-0.82.schema.json``.
+Signed bytes (SPEC-NOTES, checked against all 67 official vectors): the JCS of the whole
+enclosing object (or array) after removing ``value`` from the signer at hand; removing every
+top-level property named in ``excludes`` and ``excludes`` itself; for ``signers`` keeping only
+the signer at hand; for ``chain`` keeping earlier signers (with their ``value``) and dropping
+later ones. ``value`` is base64url without padding of the JWA signature (ES*: raw R‖S).
+
+Crypto is ``cryptography``'s; canonicalization is the ``rfc8785`` package. Nothing here is
+hand-written crypto.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Literal
+
+import rfc8785
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+
+from mlbom.errors import MlbomError
+
+PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
+PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey
+Mode = Literal["single", "signers", "chain"]
+
+_CURVES: dict[str, tuple[str, type[ec.EllipticCurve]]] = {
+    "ES256": ("P-256", ec.SECP256R1), "ES384": ("P-384", ec.SECP384R1), "ES512": ("P-521", ec.SECP521R1)}
+
+
+def _hash(bits: str) -> hashes.HashAlgorithm:
+    return {"256": hashes.SHA256(), "384": hashes.SHA384(), "512": hashes.SHA512()}[bits]
+
+
+def _curve(name: str) -> ec.EllipticCurve | None:
+    return {"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1(), "P-521": ec.SECP521R1()}.get(name)
+ASYMMETRIC = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "Ed25519", "Ed448"}
+MIN_RSA_BITS = 2048
+
+
+class SignatureFormatError(MlbomError):
+    """A signature object that is not JSF (exit 2)."""
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    if not isinstance(text, str) or any(c in text for c in "+/="):
+        raise SignatureFormatError(f"not base64url without padding: {str(text)[:40]!r}")
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, TypeError) as exc:
+        raise SignatureFormatError(f"not base64url: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class SignerRef:
+    """Where a signer sits: the property holding the signature (or the array's last element),
+    its mode, and its index in ``signers``/``chain``."""
+
+    prop: str | None
+    mode: Mode
+    index: int
+
+
+def signers_of(doc: dict[str, object] | list[object], prop: str = "signature") -> list[tuple[SignerRef, dict[str, object]]]:
+    """Every signer in ``doc``'s signature object, with where it sits."""
+    sig = doc[-1] if isinstance(doc, list) else doc.get(prop)
+    where = None if isinstance(doc, list) else prop
+    if not isinstance(sig, dict):
+        raise SignatureFormatError("no signature object" if sig is None else "the signature is not a JSON object")
+    for mode in ("signers", "chain"):
+        if mode in sig:
+            items = sig[mode]
+            if not isinstance(items, list) or not items or not all(isinstance(s, dict) for s in items):
+                raise SignatureFormatError(f"'{mode}' must be a non-empty list of signer objects")
+            return [(SignerRef(where, mode, i), s) for i, s in enumerate(items)]
+    return [(SignerRef(where, "single", 0), sig)]
+
+
+def signed_bytes(doc: dict[str, object] | list[object], ref: SignerRef) -> bytes:
+    """The canonical bytes a signer signed (see the module docstring)."""
+    work = copy.deepcopy(doc)
+    sig = work[-1] if isinstance(work, list) else work[ref.prop or "signature"]
+    assert isinstance(sig, dict)
+    if ref.mode == "single":
+        sig.pop("value", None)
+    else:
+        items = sig[ref.mode]
+        assert isinstance(items, list)
+        kept = items[ref.index:ref.index + 1] if ref.mode == "signers" else items[:ref.index + 1]
+        kept[-1] = {k: v for k, v in kept[-1].items() if k != "value"}
+        sig[ref.mode] = kept
+    excludes = sig.pop("excludes", None)
+    if excludes is not None:
+        if not isinstance(excludes, list) or not all(isinstance(x, str) for x in excludes):
+            raise SignatureFormatError("'excludes' must be a list of property names")
+        if isinstance(work, dict):
+            for name in excludes:
+                work.pop(name, None)
+    try:
+        return bytes(rfc8785.dumps(work))  # type: ignore[arg-type]
+    except (rfc8785.CanonicalizationError, ValueError, TypeError) as exc:
+        raise SignatureFormatError(f"cannot canonicalize (RFC 8785): {exc}") from exc
+
+
+# ---- keys ------------------------------------------------------------------------------
+
+def jwk_of(key: PublicKey) -> dict[str, str]:
+    """The public JWK with only the members CycloneDX's JSF schema allows."""
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return {"kty": "OKP", "crv": "Ed25519", "x": b64url(raw)}
+    if isinstance(key, ed448.Ed448PublicKey):
+        raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return {"kty": "OKP", "crv": "Ed448", "x": b64url(raw)}
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        nums = key.public_numbers()
+        size = (key.curve.key_size + 7) // 8
+        crv = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}[key.curve.name]
+        return {"kty": "EC", "crv": crv, "x": b64url(nums.x.to_bytes(size, "big")), "y": b64url(nums.y.to_bytes(size, "big"))}
+    nums_r = key.public_numbers()
+    return {"kty": "RSA", "n": b64url(nums_r.n.to_bytes((nums_r.n.bit_length() + 7) // 8, "big")),
+            "e": b64url(nums_r.e.to_bytes((nums_r.e.bit_length() + 7) // 8, "big"))}
+
+
+def key_from_jwk(jwk: object) -> PublicKey:
+    """A public key from a JWK; wrong types, unknown curves and small RSA keys are refused."""
+    if not isinstance(jwk, dict):
+        raise SignatureFormatError("publicKey is not a JWK object")
+    kty = jwk.get("kty")
+    try:
+        if kty == "OKP":
+            x = b64url_decode(str(jwk.get("x", "")))
+            if jwk.get("crv") == "Ed25519":
+                return ed25519.Ed25519PublicKey.from_public_bytes(x)
+            if jwk.get("crv") == "Ed448":
+                return ed448.Ed448PublicKey.from_public_bytes(x)
+            raise SignatureFormatError(f"unsupported OKP curve {jwk.get('crv')!r}")
+        if kty == "EC":
+            curve = _curve(str(jwk.get("crv")))
+            if curve is None:
+                raise SignatureFormatError(f"unsupported EC curve {jwk.get('crv')!r}")
+            xi = int.from_bytes(b64url_decode(str(jwk.get("x", ""))), "big")
+            yi = int.from_bytes(b64url_decode(str(jwk.get("y", ""))), "big")
+            return ec.EllipticCurvePublicNumbers(xi, yi, curve).public_key()
+        if kty == "RSA":
+            n = int.from_bytes(b64url_decode(str(jwk.get("n", ""))), "big")
+            e = int.from_bytes(b64url_decode(str(jwk.get("e", ""))), "big")
+            if n.bit_length() < MIN_RSA_BITS:
+                raise SignatureFormatError(f"RSA key of {n.bit_length()} bits is below the {MIN_RSA_BITS}-bit minimum")
+            return rsa.RSAPublicNumbers(e, n).public_key()
+    except ValueError as exc:
+        raise SignatureFormatError(f"invalid {kty} JWK: {exc}") from exc
+    raise SignatureFormatError(f"unsupported JWK key type {kty!r}")
+
+
+def same_key(a: PublicKey, b: PublicKey) -> bool:
+    der = serialization.Encoding.DER
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    return a.public_bytes(der, spki) == b.public_bytes(der, spki)
+
+
+def key_id(key: PublicKey) -> str:
+    """SHA-256 of the SubjectPublicKeyInfo (hex): a stable identifier for a public key."""
+    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(der).hexdigest()
+
+
+def check_algorithm(alg: str, key: PublicKey) -> None:
+    """Refuse algorithm/key combinations that do not belong together (algorithm confusion)."""
+    if alg in _CURVES:
+        crv, curve = _CURVES[alg]
+        if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, curve):
+            raise SignatureFormatError(f"algorithm {alg} needs an EC {crv} key")
+    elif alg.startswith(("RS", "PS")):
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise SignatureFormatError(f"algorithm {alg} needs an RSA key")
+        if key.key_size < MIN_RSA_BITS:
+            raise SignatureFormatError(f"RSA key of {key.key_size} bits is below the {MIN_RSA_BITS}-bit minimum")
+    elif alg == "Ed25519":
+        if not isinstance(key, ed25519.Ed25519PublicKey):
+            raise SignatureFormatError("algorithm Ed25519 needs an Ed25519 key")
+    elif alg == "Ed448":
+        if not isinstance(key, ed448.Ed448PublicKey):
+            raise SignatureFormatError("algorithm Ed448 needs an Ed448 key")
+    else:
+        raise SignatureFormatError(f"algorithm {alg!r} is not accepted (asymmetric JSF algorithms only)")
+
+
+def verify_raw(alg: str, key: PublicKey, data: bytes, sig: bytes) -> bool:
+    """True when ``sig`` is ``alg``'s signature of ``data`` under ``key``."""
+    check_algorithm(alg, key)
+    try:
+        if isinstance(key, ec.EllipticCurvePublicKey):
+            half = (key.curve.key_size + 7) // 8
+            if len(sig) != 2 * half:
+                return False
+            der = encode_dss_signature(int.from_bytes(sig[:half], "big"), int.from_bytes(sig[half:], "big"))
+            key.verify(der, data, ec.ECDSA(_hash(alg[2:])))
+        elif isinstance(key, rsa.RSAPublicKey):
+            h = _hash(alg[2:])
+            pad = padding.PKCS1v15() if alg.startswith("RS") else padding.PSS(
+                mgf=padding.MGF1(h), salt_length=h.digest_size)
+            key.verify(sig, data, pad, h)
+        else:
+            key.verify(sig, data)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def verify_hmac(alg: str, secret: bytes, data: bytes, sig: bytes) -> bool:
+    """HS256/384/512, for the official test vectors only: mlbom never accepts HMAC on a BOM."""
+    if alg not in ("HS256", "HS384", "HS512"):
+        raise SignatureFormatError(f"{alg} is not an HMAC algorithm")
+    mac = hmac.new(secret, data, getattr(hashlib, f"sha{alg[2:]}")).digest()
+    return hmac.compare_digest(mac, sig)
+
+
+def algorithm_for(key: PrivateKey, requested: str | None = None) -> str:
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return "Ed25519"
+    if isinstance(key, ed448.Ed448PrivateKey):
+        return "Ed448"
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}[key.curve.name]
+    alg = requested or "RS256"
+    if alg not in ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512"):
+        raise MlbomError(f"algorithm {alg} does not go with an RSA key")
+    return alg
+
+
+def sign_raw(alg: str, key: PrivateKey, data: bytes) -> bytes:
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        r, s = decode_dss_signature(key.sign(data, ec.ECDSA(_hash(alg[2:]))))
+        half = (key.curve.key_size + 7) // 8
+        return r.to_bytes(half, "big") + s.to_bytes(half, "big")
+    if isinstance(key, rsa.RSAPrivateKey):
+        h = _hash(alg[2:])
+        pad = padding.PKCS1v15() if alg.startswith("RS") else padding.PSS(mgf=padding.MGF1(h), salt_length=h.digest_size)
+        return key.sign(data, pad, h)
+    return key.sign(data)
