@@ -128,7 +128,7 @@ def _load_json_bom(data: bytes, name: str) -> dict[str, object]:
     if len(data) > MAX_SIGNED_BOM:
         raise InputError(name, f"larger than {MAX_SIGNED_BOM >> 20} MiB")
     if data.lstrip()[:1] == b"<":
-        raise UsageError("XML BOMs are signed with XML-DSig, which this version of mlbom does not do yet; sign the JSON form")
+        raise UsageError("this operation takes a JSON BOM (XML BOMs are signed and verified with XML-DSig)")
     try:
         doc = orjson.loads(data)  # orjson refuses nesting deeper than 1024
     except orjson.JSONDecodeError as exc:
@@ -167,6 +167,10 @@ def sign(bom: bytes, key: PrivateKey, *, mode: Literal["new", "add", "replace"] 
     writes the ``signers`` form, so that ``add`` appends a signer without invalidating the
     earlier ones. A BOM that is already signed needs ``add`` or ``replace``: never a silent
     overwrite. Ed25519 signatures are deterministic: the same BOM and key give the same bytes."""
+    if bom.lstrip()[:1] == b"<":
+        from mlbom.xmldsig import sign_xml
+
+        return sign_xml(bom, key, mode=mode, name=name)
     doc = _load_json_bom(bom, name)
     existing = doc.get("signature")
     signers: list[object] = []
@@ -224,6 +228,18 @@ def verify(bom: bytes, keys: Sequence[PublicKey] = (), *, allow_embedded_key: bo
     if not keys and not allow_embedded_key:
         raise UsageError("no trusted key given: pass --key (or --allow-embedded-key to trust the key in the BOM)")
     head = bom.lstrip()[:200]
+    if head[:1] == b"<":
+        from mlbom.xmldsig import verify_xml
+
+        ok, trusted, reason = verify_xml(bom, keys, allow_embedded_key=allow_embedded_key, name=name)
+        result = VerificationResult(signers=[SignerResult(0, "XML-DSig", ok, trusted, reason)])
+        if artifacts is not None:
+            raise UsageError("--artifacts needs the JSON form of the BOM")
+        if not result.ok:
+            err = VerificationError(describe(result))
+            err.result = result  # type: ignore[attr-defined]
+            raise err
+        return result
     if b'"payloadType"' in head or b'"payload"' in head:
         result, doc = _verify_dsse(bom, keys, allow_embedded_key, name)
     else:

@@ -195,3 +195,19 @@ def test_cli_keygen_sign_verify_artifacts(tmp_path: Path, capsys: pytest.Capture
     assert main(["verify", str(tmp_path / "bad.json"), "--key", str(tmp_path / "k.pub")]) == 2
     monkeypatch.delenv("MLBOM_KEY_PASSWORD")
     assert main(["sign", str(tmp_path / "bom.json"), "--key", str(tmp_path / "k.key")]) == 2
+
+
+def test_xml_dsig(tmp_path: Path) -> None:
+    bom = mlbom.dumps(mlbom.generate(EXAMPLE, reproducible=True), "xml")
+    key = signing.generate_key("es256")
+    signed_xml = signing.sign(bom, key)
+    assert b"<ds:Signature" in signed_xml and mlbom.validate(signed_xml).ok
+    assert mlbom.verify(signed_xml, [key.public_key()]).ok
+    with pytest.raises(VerificationError, match="untrusted key"):
+        mlbom.verify(signed_xml, [signing.generate_key("es256").public_key()])
+    with pytest.raises(VerificationError, match="modified after signing"):
+        mlbom.verify(signed_xml.replace(b"tiny-reviews", b"tiny-reviewz"), [key.public_key()])
+    with pytest.raises(UsageError, match="already signed"):
+        signing.sign(signed_xml, key)
+    with pytest.raises(UsageError, match="ECDSA or RSA"):
+        signing.sign(bom, signing.generate_key("ed25519"))
