@@ -143,11 +143,12 @@ def _check_duplicate_keys(data: bytes, name: str) -> None:
     """RFC 8785 (and I-JSON) forbid duplicate member names: two parsers could see two
     different documents. Refuse them."""
     def hook(pairs: list[tuple[str, object]]) -> dict[str, object]:
-        keys = [k for k, _ in pairs]
-        if len(keys) != len(set(keys)):
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            keys = [k for k, _ in pairs]
             dup = next(k for k in keys if keys.count(k) > 1)
             raise InputError(name, f"duplicate JSON member name {dup!r}: refused (RFC 8785 / I-JSON)")
-        return dict(pairs)
+        return obj
 
     try:
         json.loads(data, object_pairs_hook=hook)
