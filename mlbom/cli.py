@@ -7,6 +7,7 @@ when stderr is a terminal; never a traceback for bad input (``--debug`` re-raise
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections import Counter
@@ -274,6 +275,66 @@ def verify(bom: Path, key_paths: tuple[Path, ...], allow_embedded_key: bool, art
         click.echo(f"{bom}: signer {s.index + 1} ({s.algorithm}): {s.reason}")
     if artifacts is not None:
         click.echo(f"{bom}: every listed artifact under {artifacts} matches")
+    return 0
+
+
+@cli.command()
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@click.option("--fail-on", "fail_on", default="",
+              help="Exit 1 on these changes: hash-drift,new-unsafe,licence-change,version-change,added,removed,"
+                   "model-card-change,data-change,new-finding[:SEVERITY],any.")
+def diff(old: Path, new: Path, fmt: str, fail_on: str) -> int:
+    """ML-aware comparison of two JSON BOMs (hash drift, licences, safety, model cards, data)."""
+    from mlbom import diff as _diff
+
+    rules = _diff.parse_fail_on(fail_on) if fail_on else []
+    changes = _diff.diff(_diff.load_json(old), _diff.load_json(new))
+    click.echo(_diff.render(changes, fmt))
+    hits = _diff.gate(changes, rules)
+    if hits:
+        _err(f"mlbom: {len(hits)} change(s) match --fail-on {fail_on}")
+        return 1
+    return 0
+
+
+@cli.command()
+@click.argument("bom", type=click.Path(path_type=Path))
+@click.option("--type", "ctype", help="Component type (library, file, machine-learning-model, data, …).")
+@click.option("--name", help="Name glob (case-insensitive).")
+@click.option("--purl", help="purl glob.")
+@click.option("--version-spec", help="PEP 440 specifier, e.g. '>=2,<3'.")
+@click.option("--license", "license_", help="Licence glob (SPDX id, expression or name).")
+@click.option("--license-not-in", help="Comma-separated allowlist: components with another licence, or none declared.")
+@click.option("--sha256", help="A SHA-256 the component carries.")
+@click.option("--property", "props", multiple=True, help="NAME=VALUE, e.g. mlbom:safety:verdict=unsafe (repeatable).")
+@click.option("--severity", help="Components with a finding of at least this severity.")
+@click.option("--why", help="Print the dependency chain from the release to components matching this name/ref glob.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+def query(bom: Path, ctype: str | None, name: str | None, purl: str | None, version_spec: str | None,
+          license_: str | None, license_not_in: str | None, sha256: str | None, props: tuple[str, ...],
+          severity: str | None, why: str | None, fmt: str) -> int:
+    """Components of one JSON BOM matching every filter given, one row each."""
+    from mlbom import query as q
+    from mlbom.diff import load_json
+
+    doc = load_json(bom)
+    if why:
+        chains = q.why(doc, why)
+        click.echo(json.dumps(chains, indent=2) if fmt == "json" else "\n".join(" -> ".join(c) for c in chains)
+                   or f"nothing matching {why!r} is reachable from the release")
+        return 0
+    pairs = []
+    for p in props:
+        k, sep, v = p.partition("=")
+        if not sep:
+            raise UsageError(f"--property {p!r}: expected NAME=VALUE")
+        pairs.append((k, v))
+    filters = q.Filters(type=ctype, name=name, purl=purl, version_spec=version_spec, license=license_,
+                        license_not_in=tuple(x.strip() for x in (license_not_in or "").split(",") if x.strip()),
+                        sha256=sha256, properties=tuple(pairs), min_severity=severity)
+    click.echo(q.render(q.rows(q.select(doc, filters)), fmt))
     return 0
 
 

@@ -1,0 +1,241 @@
+"""ML-aware comparison of two BOMs, read as plain JSON (never through cyclonedx-python-lib's
+model, which drops ``modelCard``, ``data`` and ``signature``).
+
+Components are matched by identity — the purl without version and qualifiers, else
+type/group/name; files by their bom-ref (model or dataset plus path) or name — and each matched
+pair is compared: version, SHA-256 (same version, different hash: *hash drift*, the red flag for
+a swapped artifact), licences, safety verdict, findings, ``modelCard`` and ``data`` field by
+field. Dependency edges are compared by identity too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+from mlbom.errors import InputError, UsageError
+from mlbom.model import SEVERITIES
+
+Kind = Literal["added", "removed", "version-change", "hash-drift", "licence-change", "safety-escalation",
+               "new-finding", "model-card-change", "data-change", "edge-added", "edge-removed"]
+_VERDICT_RANK = {"safe": 0, "suspicious": 1, "error": 2, "unsafe": 3}
+MAX_BOM = 1 << 30
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: Kind
+    identity: str
+    detail: str
+    old: str | None = None
+    new: str | None = None
+    severity: str | None = None  # for new-finding
+
+
+def load_json(path: Path) -> dict[str, object]:
+    """A CycloneDX JSON BOM as a dict (bounded read; XML is not read here yet)."""
+    import orjson
+
+    from mlbom.formats.pymeta import read_bounded
+
+    data = read_bounded(path, MAX_BOM)
+    if data.lstrip()[:1] == b"<":
+        raise UsageError(f"{path}: diff reads JSON BOMs; XML BOMs are not supported by diff yet")
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise InputError(path, f"not valid JSON: {exc}") from exc
+    if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
+        raise InputError(path, "not a CycloneDX BOM")
+    if doc.get("specVersion") not in ("1.4", "1.5", "1.6", "1.7"):
+        raise InputError(path, f"unsupported specVersion {doc.get('specVersion')!r}")
+    return doc
+
+
+def _list(v: object) -> list[object]:
+    return list(v) if isinstance(v, list) else []
+
+
+def _components(doc: dict[str, object]) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    stack = _list(doc.get("components"))
+    while stack:
+        c = stack.pop()
+        if isinstance(c, dict):
+            out.append(c)
+            nested = c.get("components")
+            if isinstance(nested, list):
+                stack.extend(nested)
+    return out
+
+
+def identity(c: dict[str, object]) -> str:
+    purl = c.get("purl")
+    if isinstance(purl, str) and purl:
+        base = purl.split("?", 1)[0].split("#", 1)[0]
+        return base.rsplit("@", 1)[0] if "@" in base.split("/")[-1] else base
+    if c.get("type") == "file" and isinstance(c.get("bom-ref"), str):
+        return f"file:{c['bom-ref']}"
+    return f"{c.get('type')}:{c.get('group') or ''}/{c.get('name')}"
+
+
+def _props(c: dict[str, object], name: str) -> list[str]:
+    return sorted(str(p.get("value")) for p in _list(c.get("properties")) if isinstance(p, dict) and p.get("name") == name)
+
+
+def _sha256(c: dict[str, object]) -> set[str]:
+    return {str(h.get("content")) for h in _list(c.get("hashes")) if isinstance(h, dict) and h.get("alg") == "SHA-256"}
+
+
+def _licences(c: dict[str, object]) -> list[str]:
+    out = []
+    for lc in _list(c.get("licenses")):
+        if isinstance(lc, dict):
+            if "expression" in lc:
+                out.append(str(lc["expression"]))
+            elif isinstance(lc.get("license"), dict):
+                inner = lc["license"]
+                out.append(str(inner.get("id") or inner.get("name")))
+    return sorted(out)
+
+
+def _flatten(value: object, prefix: str = "") -> dict[str, str]:
+    if isinstance(value, dict):
+        out: dict[str, str] = {}
+        for k, v in value.items():
+            if k != "bom-ref":
+                out.update(_flatten(v, f"{prefix}.{k}" if prefix else k))
+        return out
+    if isinstance(value, list):
+        out = {}
+        for i, v in enumerate(value):
+            out.update(_flatten(v, f"{prefix}[{i}]"))
+        return out
+    return {prefix: json.dumps(value, ensure_ascii=False)}
+
+
+def _finding_severity(value: str) -> str:
+    return value.split(" ", 1)[0]
+
+
+def _index(doc: dict[str, object]) -> tuple[dict[str, dict[str, object]], dict[str, str]]:
+    by_id: dict[str, dict[str, object]] = {}
+    ref_to_id: dict[str, str] = {}
+    for c in _components(doc):
+        ident = identity(c)
+        if ident in by_id:  # several versions of one package: keep them apart
+            ident = f"{ident}@{c.get('version')}"
+        by_id[ident] = c
+        if isinstance(c.get("bom-ref"), str):
+            ref_to_id[str(c["bom-ref"])] = ident
+    meta = doc.get("metadata")
+    if isinstance(meta, dict) and isinstance(meta.get("component"), dict):
+        root = meta["component"]
+        if isinstance(root.get("bom-ref"), str):
+            ref_to_id[str(root["bom-ref"])] = "(release)"
+    return by_id, ref_to_id
+
+
+def _edges(doc: dict[str, object], ref_to_id: dict[str, str]) -> set[tuple[str, str]]:
+    out = set()
+    for d in _list(doc.get("dependencies")):
+        if isinstance(d, dict):
+            src = ref_to_id.get(str(d.get("ref")), str(d.get("ref")))
+            for t in _list(d.get("dependsOn")):
+                out.add((src, ref_to_id.get(str(t), str(t))))
+    return out
+
+
+def diff(old: dict[str, object], new: dict[str, object]) -> list[Change]:
+    """Every difference between two BOMs, in a stable order."""
+    a, a_refs = _index(old)
+    b, b_refs = _index(new)
+    changes: list[Change] = []
+    for ident in sorted(set(a) - set(b)):
+        changes.append(Change("removed", ident, f"{a[ident].get('type')} {a[ident].get('name')} {a[ident].get('version') or ''}".strip()))
+    for ident in sorted(set(b) - set(a)):
+        changes.append(Change("added", ident, f"{b[ident].get('type')} {b[ident].get('name')} {b[ident].get('version') or ''}".strip()))
+        verdicts = _props(b[ident], "mlbom:safety:verdict")
+        verdict = verdicts[0] if verdicts else None
+        if verdict in ("unsafe", "suspicious", "error"):
+            changes.append(Change("safety-escalation", ident, f"new component with verdict {verdict}", None, verdict))
+        for f in _props(b[ident], "mlbom:finding"):
+            changes.append(Change("new-finding", ident, f, None, f, _finding_severity(f)))
+    for ident in sorted(set(a) & set(b)):
+        x, y = a[ident], b[ident]
+        if x.get("version") != y.get("version"):
+            changes.append(Change("version-change", ident, "version changed", str(x.get("version")), str(y.get("version"))))
+        elif _sha256(x) and _sha256(y) and _sha256(x) != _sha256(y):
+            changes.append(Change("hash-drift", ident, "same identity and version, different SHA-256",
+                                  ",".join(sorted(_sha256(x))), ",".join(sorted(_sha256(y)))))
+        if _licences(x) != _licences(y):
+            changes.append(Change("licence-change", ident, "licence changed", " ".join(_licences(x)) or "(none)",
+                                  " ".join(_licences(y)) or "(none)"))
+        vx = (_props(x, "mlbom:safety:verdict") or ["safe"])[0]
+        vy = (_props(y, "mlbom:safety:verdict") or ["safe"])[0]
+        if _VERDICT_RANK.get(vy, 0) > _VERDICT_RANK.get(vx, 0):
+            changes.append(Change("safety-escalation", ident, "safety verdict got worse", vx, vy))
+        for f in sorted(set(_props(y, "mlbom:finding")) - set(_props(x, "mlbom:finding"))):
+            changes.append(Change("new-finding", ident, f, None, f, _finding_severity(f)))
+        for key, kind in (("modelCard", "model-card-change"), ("data", "data-change")):
+            fx, fy = _flatten(x.get(key)), _flatten(y.get(key))
+            for path in sorted(set(fx) | set(fy)):
+                if fx.get(path) != fy.get(path):
+                    changes.append(Change(kind, ident, f"{key}.{path}" if path else key, fx.get(path), fy.get(path)))  # type: ignore[arg-type]
+    ea, eb = _edges(old, a_refs), _edges(new, b_refs)
+    changes += [Change("edge-added", f"{s} -> {t}", "dependency added") for s, t in sorted(eb - ea)]
+    changes += [Change("edge-removed", f"{s} -> {t}", "dependency removed") for s, t in sorted(ea - eb)]
+    return changes
+
+
+def parse_fail_on(spec: str) -> list[str]:
+    """``hash-drift,new-unsafe,licence-change,new-finding:high,…`` → validated rule list."""
+    rules = [r.strip() for r in spec.split(",") if r.strip()]
+    allowed = {"hash-drift", "new-unsafe", "licence-change", "license-change", "version-change", "added", "removed",
+               "model-card-change", "data-change", "any"}
+    for r in rules:
+        if r.startswith("new-finding"):
+            sev = r.partition(":")[2] or "info"
+            if sev not in SEVERITIES:
+                raise UsageError(f"--fail-on {r}: severity must be one of {', '.join(SEVERITIES)}")
+        elif r not in allowed:
+            raise UsageError(f"--fail-on {r}: unknown kind (known: {', '.join(sorted(allowed))}, new-finding:SEVERITY)")
+    return rules
+
+
+def gate(changes: Iterable[Change], rules: list[str]) -> list[Change]:
+    """The changes that trip a ``--fail-on`` rule."""
+    hits = []
+    for c in changes:
+        for r in rules:
+            if r == "any" or c.kind == r or (r == "license-change" and c.kind == "licence-change") or (
+                    r == "new-unsafe" and c.kind == "safety-escalation" and c.new == "unsafe"):
+                hits.append(c)
+                break
+            if r.startswith("new-finding") and c.kind == "new-finding":
+                floor = r.partition(":")[2] or "info"
+                if c.severity in SEVERITIES and SEVERITIES.index(c.severity) <= SEVERITIES.index(floor):
+                    hits.append(c)
+                    break
+    return hits
+
+
+def render(changes: list[Change], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps({"changes": [asdict(c) for c in changes]}, indent=2, ensure_ascii=False)
+    if not changes:
+        return "no differences" if fmt == "text" else "**No differences.**"
+    lines = []
+    if fmt == "markdown":
+        lines += ["| change | component | detail | old | new |", "|---|---|---|---|---|"]
+        for c in changes:
+            cells = [c.kind, f"`{c.identity}`", c.detail, c.old or "", c.new or ""]
+            lines.append("| " + " | ".join(x.replace("|", "\\|").replace("\n", " ") for x in cells) + " |")
+        return "\n".join(lines)
+    for c in changes:
+        arrow = f": {c.old} -> {c.new}" if c.old is not None or c.new is not None else ""
+        lines.append(f"{c.kind:<18} {c.identity}  {c.detail}{arrow}")
+    return "\n".join(lines)

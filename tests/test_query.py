@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import mlbom
+from mlbom.cli import main
+from mlbom.query import Filters, select, why
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tiny-release"
+
+
+@pytest.fixture(scope="module")
+def doc() -> dict[str, object]:
+    return json.loads(mlbom.dumps(mlbom.generate(EXAMPLE, reproducible=True)))  # type: ignore[no-any-return]
+
+
+def test_filters(doc: dict[str, object]) -> None:
+    assert [c["name"] for c in select(doc, Filters(type="machine-learning-model"))] == ["tiny-release-classifier"]
+    assert {c["name"] for c in select(doc, Filters(purl="pkg:pypi/*", version_spec=">=2,<3"))} == {"numpy"}
+    assert [c["name"] for c in select(doc, Filters(license="apache-2.0"))] == ["tiny-release-classifier"]
+    # licences outside the allowlist, and components that declare none (unknown is not allowed)
+    outside = {c["name"] for c in select(doc, Filters(license_not_in=("Apache-2.0",)))}
+    assert "tiny-reviews" in outside and "numpy" in outside and "tiny-release-classifier" not in outside
+    sha = next(h["content"] for c in select(doc, Filters(name="model/model.safetensors")) for h in c["hashes"])  # type: ignore[union-attr]
+    assert [c["name"] for c in select(doc, Filters(sha256=sha))] == ["model/model.safetensors"]
+    assert [c["name"] for c in select(doc, Filters(properties=(("mlbom:file:format", "safetensors"),)))] == [
+        "model/model.safetensors"]
+    assert {c["name"] for c in select(doc, Filters(min_severity="medium"))} == {"tqdm"}
+
+
+def test_why(doc: dict[str, object]) -> None:
+    chains = why(doc, "reviews.csv")
+    assert chains and chains[0][-1].endswith("#reviews.csv") and chains[0][1] == "dataset:data"
+
+
+def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], doc: dict[str, object]) -> None:
+    p = tmp_path / "bom.json"
+    p.write_text(json.dumps(doc))
+    assert main(["query", str(p), "--type", "library", "--format", "csv"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("type,name,version") and len(out) == 5
+    assert main(["query", str(p), "--property", "nope"]) == 2
+    assert main(["query", str(p), "--version-spec", "=>1"]) == 2
+    assert main(["query", str(p), "--why", "numpy"]) == 0
