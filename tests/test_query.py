@@ -24,10 +24,10 @@ def test_filters(doc: dict[str, object]) -> None:
     # licences outside the allowlist, and components that declare none (unknown is not allowed)
     outside = {c["name"] for c in select(doc, Filters(license_not_in=("Apache-2.0",)))}
     assert "tiny-reviews" in outside and "numpy" in outside and "tiny-release-classifier" not in outside
-    sha = next(h["content"] for c in select(doc, Filters(name="model/model.safetensors")) for h in c["hashes"])  # type: ignore[union-attr]
-    assert [c["name"] for c in select(doc, Filters(sha256=sha))] == ["model/model.safetensors"]
+    sha = next(h["content"] for c in select(doc, Filters(name="model.safetensors")) for h in c["hashes"])  # type: ignore[union-attr]
+    assert [c["name"] for c in select(doc, Filters(sha256=sha))] == ["model.safetensors"]
     assert [c["name"] for c in select(doc, Filters(properties=(("mlbom:file:format", "safetensors"),)))] == [
-        "model/model.safetensors"]
+        "model.safetensors"]
     assert {c["name"] for c in select(doc, Filters(min_severity="medium"))} == {"tqdm"}
 
 
