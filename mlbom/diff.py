@@ -166,6 +166,8 @@ def diff(old: dict[str, object], new: dict[str, object]) -> list[Change]:
             changes.append(Change("new-finding", ident, f, None, f, _finding_severity(f)))
     for ident in sorted(set(a) & set(b)):
         x, y = a[ident], b[ident]
+        if x == y:  # most components of two releases are unchanged: one C-level comparison
+            continue
         if x.get("version") != y.get("version"):
             changes.append(Change("version-change", ident, "version changed", str(x.get("version")), str(y.get("version"))))
         elif _sha256(x) and _sha256(y) and _sha256(x) != _sha256(y):
@@ -181,6 +183,8 @@ def diff(old: dict[str, object], new: dict[str, object]) -> list[Change]:
         for f in sorted(set(_props(y, "mlbom:finding")) - set(_props(x, "mlbom:finding"))):
             changes.append(Change("new-finding", ident, f, None, f, _finding_severity(f)))
         for key, kind in (("modelCard", "model-card-change"), ("data", "data-change")):
+            if x.get(key) == y.get(key):
+                continue
             fx, fy = _flatten(x.get(key)), _flatten(y.get(key))
             for path in sorted(set(fx) | set(fy)):
                 if fx.get(path) != fy.get(path):
