@@ -15,9 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import mlbom  # noqa: E402
-from bench_serialize import synthetic  # noqa: E402
-from mlbom.diff import diff, load_json  # noqa: E402
+from bench_serialize import synthetic
+
+import mlbom
+from mlbom.diff import diff, load_json
 
 
 def pair(n: int, tmp: Path) -> tuple[Path, Path]:
