@@ -259,12 +259,14 @@ def verify_hmac(alg: str, secret: bytes, data: bytes, sig: bytes) -> bool:
     return hmac.compare_digest(mac, sig)
 
 
-def algorithm_for(key: PrivateKey, requested: str | None = None) -> str:
-    if isinstance(key, ed25519.Ed25519PrivateKey):
+def algorithm_for(key: PrivateKey | PublicKey, requested: str | None = None) -> str:
+    """The JSF algorithm for a key (private or public); RSA keys take ``requested`` (RS256 by
+    default)."""
+    if isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)):
         return "Ed25519"
-    if isinstance(key, ed448.Ed448PrivateKey):
+    if isinstance(key, (ed448.Ed448PrivateKey, ed448.Ed448PublicKey)):
         return "Ed448"
-    if isinstance(key, ec.EllipticCurvePrivateKey):
+    if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
         return {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}[key.curve.name]
     alg = requested or "RS256"
     if alg not in ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512"):

@@ -406,7 +406,7 @@ def _verify_dsse(data: bytes, keys: Sequence[PublicKey], allow_embedded: bool, n
         raw = base64.b64decode(str(s.get("sig", "")) if isinstance(s, dict) else "")
         ok = False
         for key in keys:
-            alg = _alg_for_public(key)
+            alg = jsf.algorithm_for(key)
             sig = raw
             if isinstance(key, ec.EllipticCurvePublicKey):
                 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
@@ -429,16 +429,6 @@ def _verify_dsse(data: bytes, keys: Sequence[PublicKey], allow_embedded: bool, n
         raise jsf.SignatureFormatError(f"{name}: the statement's predicate is not a CycloneDX BOM")
     del allow_embedded
     return result, predicate
-
-
-def _alg_for_public(key: PublicKey) -> str:
-    if isinstance(key, ed25519.Ed25519PublicKey):
-        return "Ed25519"
-    if isinstance(key, ed448.Ed448PublicKey):
-        return "Ed448"
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}[key.curve.name]
-    return "RS256"
 
 
 def password_from_env() -> bytes | None:

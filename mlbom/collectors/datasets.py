@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import logging
 import os
 import re
 from collections.abc import Iterator
@@ -232,27 +231,10 @@ def _as_list_of_dicts(v: object) -> list[dict[str, object]]:
 def _dataset_card(path: Path) -> dict[str, object]:
     """Card data (huggingface_hub ``DatasetCard``) plus the sensitive-information and citation
     sections; problems under ``_problems``."""
-    from huggingface_hub import DatasetCard
+    from mlbom.formats.hf_card import read_front_matter
 
     text = read_bounded(path, MAX_CARD).decode("utf-8", "replace")
-    out: dict[str, object] = {}
-    problems: list[str] = []
-    hub_logger = logging.getLogger("huggingface_hub")
-    level = hub_logger.level
-    hub_logger.setLevel(logging.ERROR)
-    try:
-        dc = DatasetCard(text, ignore_metadata_errors=False)
-        raw: dict[str, object] = dc.data.to_dict()  # type: ignore[no-untyped-call]
-        out = {k: v for k, v in raw.items() if v is not None}
-        body = dc.text
-    except Exception as exc:  # huggingface_hub raises ValueError / YAML errors of several kinds
-        problems.append(f"front matter cannot be read: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}")
-        m = re.match(r"^\s*---\s*\n.*?\n---\s*\n", text, re.DOTALL)
-        body = text[m.end():] if m else text
-    finally:
-        hub_logger.setLevel(level)
-    if not re.match(r"^\s*---\s*\n", text):
-        problems.append("no YAML front matter: licence and sources are not declared")
+    out, body, problems = read_front_matter(text, "dataset")
     sections = re.split(r"^#{1,4}\s+(.+?)\s*$", body, flags=re.MULTILINE)
     for i in range(1, len(sections) - 1, 2):
         title = sections[i].strip().lower()

@@ -37,33 +37,40 @@ class Card:
     has_front_matter: bool = False
 
 
-def parse_card(text: str) -> Card:
-    """Parse a model card. Malformed YAML or a non-mapping front matter is a problem (the
-    sections are still read); no front matter at all is a problem too."""
-    card = Card()
-    from huggingface_hub import ModelCard
+def read_front_matter(text: str, kind: str = "model") -> tuple[dict[str, object], str, list[str]]:
+    """Card data (through huggingface_hub's ``ModelCard``/``DatasetCard``), the Markdown body,
+    and problems: malformed or non-mapping YAML (the body is still returned), or no front matter."""
+    from huggingface_hub import DatasetCard, ModelCard
 
+    problems: list[str] = []
+    data: dict[str, object] = {}
     hub_logger = logging.getLogger("huggingface_hub")
     level = hub_logger.level
-    hub_logger.setLevel(logging.ERROR)
+    hub_logger.setLevel(logging.ERROR)  # it logs "metadata block was not found" at WARNING
     try:
-        mc = ModelCard(text, ignore_metadata_errors=False)
-        raw: dict[str, object] = mc.data.to_dict()  # type: ignore[no-untyped-call]
-        card.data = {k: v for k, v in raw.items() if v is not None}
-        card.has_front_matter = bool(re.match(r"^\s*---\s*\n", text))
-        body = mc.text
+        card = (DatasetCard if kind == "dataset" else ModelCard)(text, ignore_metadata_errors=False)
+        raw: dict[str, object] = card.data.to_dict()  # type: ignore[no-untyped-call]
+        data = {k: v for k, v in raw.items() if v is not None}
+        body = card.text
     except Exception as exc:  # huggingface_hub raises ValueError/YAML errors of several kinds
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        card.problems.append(f"front matter cannot be read: {first}")
-        card.has_front_matter = True
+        problems.append(f"front matter cannot be read: {first}")
         m = re.match(r"^\s*---\s*\n.*?\n---\s*\n", text, re.DOTALL)
         body = text[m.end():] if m else text
     finally:
         hub_logger.setLevel(level)
-    if not card.has_front_matter:
-        card.problems.append("no YAML front matter: licence, task and datasets are not declared")
-    card.sections = _sections(body)
-    return card
+    if not re.match(r"^\s*---\s*\n", text):
+        what = "licence and sources" if kind == "dataset" else "licence, task and datasets"
+        problems.append(f"no YAML front matter: {what} are not declared")
+    return data, body, problems
+
+
+def parse_card(text: str) -> Card:
+    """Parse a model card. Malformed YAML or a non-mapping front matter is a problem (the
+    sections are still read); no front matter at all is a problem too."""
+    data, body, problems = read_front_matter(text, "model")
+    return Card(data=data, sections=_sections(body), problems=problems,
+                has_front_matter=bool(re.match(r"^\s*---\s*\n", text)))
 
 
 def _sections(body: str) -> dict[str, list[str]]:
