@@ -211,3 +211,10 @@ def test_xml_dsig(tmp_path: Path) -> None:
         signing.sign(signed_xml, key)
     with pytest.raises(UsageError, match="ECDSA or RSA"):
         signing.sign(bom, signing.generate_key("ed25519"))
+
+
+def test_huge_nesting_is_bounded(signed: tuple[bytes, bytes, signing.PrivateKey]) -> None:
+    _, _, key = signed
+    deep = b'{"bomFormat": "CycloneDX", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with pytest.raises(mlbom.InputError, match="not valid JSON"):
+        mlbom.verify(deep, [key.public_key()])
