@@ -103,6 +103,7 @@ def generate(
     spec_version: str = "1.6",
     reproducible: bool = False,
     verify_record: bool = False,
+    gpu: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> Bom:
     """Inventory a release and return its :class:`Bom` (not yet serialized).
@@ -120,7 +121,7 @@ def generate(
         models=_paths(models), datasets=_paths(datasets),
     )
     return _generate(inputs, name=name, version=version, spec_version=spec_version,
-                     reproducible=reproducible, verify_record=verify_record, progress=progress)
+                     reproducible=reproducible, verify_record=verify_record, gpu=gpu, progress=progress)
 
 
 def validate(data: bytes | StrPath) -> ValidationReport:

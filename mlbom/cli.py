@@ -76,7 +76,8 @@ def cli(debug: bool) -> None:
               help="A model folder, a weight file or a Hugging Face cache snapshot (repeatable).")
 @click.option("--dataset", "datasets", multiple=True, type=click.Path(path_type=Path),
               help="A dataset folder, a Hugging Face dataset card or a Croissant file (repeatable).")
-@click.option("--gpu/--no-gpu", default=None, hidden=True)
+@click.option("--gpu/--no-gpu", default=False, show_default=True,
+              help="Inventory this host's NVIDIA driver and GPUs (NVML) and CUDA toolkit.")
 @click.option("--spec-version", type=click.Choice(["1.6", "1.7"]), default="1.6", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["json", "xml"]), default="json", show_default=True)
 @click.option("--name", help="Name of the release (default: the project folder's name).")
@@ -90,14 +91,12 @@ def cli(debug: bool) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the BOM here instead of stdout.")
 def generate(
     project_dir: Path | None, envs: tuple[Path, ...], requirements: tuple[Path, ...], locks: tuple[Path, ...],
-    models: tuple[Path, ...], datasets: tuple[Path, ...], gpu: bool | None, spec_version: str, fmt: str,
+    models: tuple[Path, ...], datasets: tuple[Path, ...], gpu: bool, spec_version: str, fmt: str,
     name: str | None, release_version: str | None, reproducible: bool, serial_number: str | None,
     verify_record: bool, output: Path | None,
 ) -> int:
     """Build one BOM of a release: PROJECT_DIR is searched for environments, requirement and
     lock files; --env/--requirements/--lock add inputs (and replace discovery of their kind)."""
-    if gpu:
-        raise UsageError("--gpu is not available in this version of mlbom (no GPU collector yet)")
     import re
 
     if serial_number is not None and not re.fullmatch(
@@ -107,7 +106,7 @@ def generate(
     try:
         bom = mlbom.generate(project_dir, env=envs, requirements=requirements, locks=locks, models=models, datasets=datasets,
                              name=name, version=release_version, spec_version=spec_version,
-                             reproducible=reproducible, verify_record=verify_record, progress=say)
+                             reproducible=reproducible, verify_record=verify_record, gpu=bool(gpu), progress=say)
     finally:
         stop()
     if serial_number is not None:

@@ -60,6 +60,7 @@ def generate(
     spec_version: str = "1.6",
     reproducible: bool = False,
     verify_record: bool = False,
+    gpu: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> Bom:
     """Build one BOM from the inputs.
@@ -74,7 +75,7 @@ def generate(
     if project is not None and not project.is_dir():
         raise InputError(project, "no such folder" if not project.exists() else "not a folder")
     explicit = [p for group in (inputs.envs, inputs.requirements, inputs.locks, inputs.models, inputs.datasets) for p in group]
-    if project is None and not explicit:
+    if project is None and not explicit and not gpu:
         raise UsageError("nothing to inventory: give a PROJECT_DIR or --env/--requirements/--lock/--model/--dataset")
     base = (project or Path.cwd()).resolve()
     table = registry()
@@ -93,6 +94,12 @@ def generate(
         ctx = Context(base=base, verify_record=verify_record, explicit=is_explicit, progress=progress)
         outputs.append((kind, run(collector, path, ctx)))
 
+    if gpu:
+        from mlbom.collectors.gpu import GpuCollector
+
+        ctx = Context(base=base, explicit=True, progress=progress)
+        outputs.append(("gpu", run(GpuCollector(), Path("/"), ctx)))
+
     merged = CollectorOutput()
     for _, out in outputs:
         merged.extend(out)
@@ -102,7 +109,7 @@ def generate(
     reproducible = reproducible or stamp is not None
     if stamp is None and not reproducible:
         stamp = datetime.now(timezone.utc).replace(microsecond=0)
-    release_name = name or (project.resolve().name if project else explicit[0].resolve().name) or "release"
+    release_name = name or (project.resolve().name if project else (explicit[0].resolve().name if explicit else "host")) or "release"
     root = Component(
         bom_ref=f"release:{release_name}" + (f"@{version}" if version else ""),
         type="application",

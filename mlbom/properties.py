@@ -24,6 +24,10 @@ class Prop(str, Enum):
     MODEL_BASE_RELATION = "mlbom:model:base-model-relation"
     DATASET_FORMAT = "mlbom:dataset:format"
     DATASET_INSPECTED = "mlbom:dataset:inspected"
+    GPU_CUDA_DRIVER = "mlbom:gpu:cuda-driver-version"
+    GPU_NVML_VERSION = "mlbom:gpu:nvml-version"
+    GPU_FACT = "mlbom:gpu:fact"
+    GPU_TOOLKIT_PATH = "mlbom:gpu:toolkit-path"
     SOURCE = "mlbom:source"
     PY_INSTALLER = "mlbom:python:installer"
     PY_REQUIRES_PYTHON = "mlbom:python:requires-python"
@@ -58,6 +62,10 @@ DESCRIPTIONS: dict[Prop, str] = {
     Prop.MODEL_BASE_RELATION: "How a model derives from a base model (card `base_model_relation`: finetune, quantized, adapter, merge).",
     Prop.DATASET_FORMAT: "The manifest a dataset was read from (e.g. `croissant 1.1`).",
     Prop.DATASET_INSPECTED: "`true` when mlbom read the dataset; `false` for a dataset only named by a model card.",
+    Prop.GPU_CUDA_DRIVER: "The newest CUDA version the NVIDIA driver supports (NVML `nvmlSystemGetCudaDriverVersion_v2`).",
+    Prop.GPU_NVML_VERSION: "NVML library version.",
+    Prop.GPU_FACT: "A GPU fact from NVML as `key=value` (architecture, compute-capability, memory-bytes, vbios, …).",
+    Prop.GPU_TOOLKIT_PATH: "Where the CUDA toolkit was found.",
     Prop.SOURCE: "Which input (environment, requirements file, lock file) the component was read from.",
     Prop.PY_INSTALLER: "Content of the distribution's INSTALLER file (pip, uv, conda, …).",
     Prop.PY_REQUIRES_PYTHON: "The distribution's Requires-Python.",

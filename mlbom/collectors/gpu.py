@@ -1,0 +1,283 @@
+"""GPU and CUDA stack: NVML inventory (driver, GPUs) and the CUDA toolkit read from files.
+
+NVML sits behind :class:`NvmlSource`: :class:`LiveNvml` asks nvidia-ml-py (``pynvml``) on this
+machine; :class:`RecordedNvml` replays a JSON recording made with
+``python -m mlbom.collectors.gpu --record > gpu.json`` on any machine with a GPU, so the rest is
+tested without one. No driver, no ``libnvidia-ml`` or an NVML error gives a clean record and a
+finding, never a crash. Serial numbers and UUIDs are left out unless ``include_hardware_ids``
+(they identify a physical machine).
+
+The toolkit is read, never run: ``version.json``, else ``CUDART_VERSION`` in
+``include/cuda_runtime_api.h``, else the ``nvidia-cuda-runtime`` dist-info of a wheel-built
+toolkit; each ``*.dist-info`` of the toolkit becomes a component.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+from mlbom.collectors import Context
+from mlbom.errors import InputError
+from mlbom.formats.pymeta import read_bounded
+from mlbom.identity import pypi_purl
+from mlbom.model import Collected, Component, Evidence, Finding, Property, Relation
+from mlbom.properties import Prop
+
+_ARCH = {2: "Kepler", 3: "Maxwell", 4: "Pascal", 5: "Volta", 6: "Turing", 7: "Ampere", 8: "Ada", 9: "Hopper",
+         10: "Blackwell"}
+
+
+@dataclass
+class GpuInfo:
+    index: int
+    name: str | None = None
+    architecture: str | None = None
+    compute_capability: str | None = None
+    memory_total_bytes: int | None = None
+    vbios: str | None = None
+    pci_bus_id: str | None = None
+    mig_mode: str | None = None
+    persistence_mode: str | None = None
+    uuid: str | None = None
+    serial: str | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class NvmlSnapshot:
+    """What NVML said. ``error`` set means NVML could not be used at all."""
+
+    driver_version: str | None = None
+    cuda_driver_version: str | None = None  # the newest CUDA the driver supports, "12.4"
+    nvml_version: str | None = None
+    gpus: list[GpuInfo] = field(default_factory=list)
+    error: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> NvmlSnapshot:
+        doc = json.loads(text)
+        doc = {k: v for k, v in doc.items() if not k.startswith("_")}  # "_note" and the like
+        gpus = [GpuInfo(**g) for g in doc.pop("gpus", [])]
+        return cls(gpus=gpus, **doc)
+
+
+class NvmlSource(Protocol):
+    def snapshot(self) -> NvmlSnapshot: ...
+
+
+def _cuda_version(v: int) -> str:
+    return f"{v // 1000}.{(v % 1000) // 10}"
+
+
+class LiveNvml:
+    """NVML on this machine, through nvidia-ml-py. Each field is read on its own, so one
+    ``NVML_ERROR_NOT_SUPPORTED`` (or a GPU falling off the bus) loses that field only."""
+
+    def snapshot(self) -> NvmlSnapshot:
+        try:
+            import pynvml
+        except ImportError as exc:  # pragma: no cover - a declared dependency
+            return NvmlSnapshot(error=f"nvidia-ml-py not importable: {exc}")
+        try:
+            pynvml.nvmlInit()
+        except pynvml.NVMLError as exc:
+            return NvmlSnapshot(error=f"{type(exc).__name__}: {exc}")
+        try:
+            snap = NvmlSnapshot()
+            snap.driver_version = _field(pynvml.nvmlSystemGetDriverVersion, {}, "driver")
+            cuda = _field(pynvml.nvmlSystemGetCudaDriverVersion_v2, {}, "cuda")
+            snap.cuda_driver_version = _cuda_version(cuda) if isinstance(cuda, int) else None
+            snap.nvml_version = _field(pynvml.nvmlSystemGetNVMLVersion, {}, "nvml")
+            count = _field(pynvml.nvmlDeviceGetCount, {}, "count") or 0
+            for i in range(int(count)):
+                g = GpuInfo(index=i)
+                h = _field(pynvml.nvmlDeviceGetHandleByIndex, g.errors, "handle", i)
+                if h is None:
+                    snap.gpus.append(g)
+                    continue
+                g.name = _field(pynvml.nvmlDeviceGetName, g.errors, "name", h)
+                arch = _field(pynvml.nvmlDeviceGetArchitecture, g.errors, "architecture", h)
+                g.architecture = _ARCH.get(arch, f"arch {arch}") if isinstance(arch, int) else None
+                cc = _field(pynvml.nvmlDeviceGetCudaComputeCapability, g.errors, "compute_capability", h)
+                g.compute_capability = f"{cc[0]}.{cc[1]}" if isinstance(cc, tuple) else None
+                mem = _field(pynvml.nvmlDeviceGetMemoryInfo, g.errors, "memory", h)
+                g.memory_total_bytes = int(mem.total) if mem is not None else None
+                g.vbios = _field(pynvml.nvmlDeviceGetVbiosVersion, g.errors, "vbios", h)
+                pci = _field(pynvml.nvmlDeviceGetPciInfo, g.errors, "pci", h)
+                g.pci_bus_id = str(pci.busId.decode() if isinstance(pci.busId, bytes) else pci.busId) if pci else None
+                mig = _field(pynvml.nvmlDeviceGetMigMode, g.errors, "mig_mode", h)
+                g.mig_mode = ("enabled" if mig[0] else "disabled") if isinstance(mig, (list, tuple)) else None
+                pm = _field(pynvml.nvmlDeviceGetPersistenceMode, g.errors, "persistence_mode", h)
+                g.persistence_mode = ("enabled" if pm else "disabled") if pm is not None else None
+                g.uuid = _field(pynvml.nvmlDeviceGetUUID, g.errors, "uuid", h)
+                g.serial = _field(pynvml.nvmlDeviceGetSerial, g.errors, "serial", h)
+                snap.gpus.append(g)
+            return snap
+        finally:
+            with contextlib.suppress(pynvml.NVMLError):
+                pynvml.nvmlShutdown()
+
+
+def _field(fn: object, errors: dict[str, str], name: str, *args: object) -> Any:  # pynvml is untyped
+    import pynvml
+
+    try:
+        value = fn(*args)  # type: ignore[operator]
+    except pynvml.NVMLError as exc:
+        errors[name] = type(exc).__name__
+        return None
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class RecordedNvml:
+    """Replays a recording made with ``python -m mlbom.collectors.gpu --record``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def snapshot(self) -> NvmlSnapshot:
+        try:
+            return NvmlSnapshot.from_json(read_bounded(self.path, 1 << 20).decode("utf-8"))
+        except (ValueError, TypeError) as exc:
+            raise InputError(self.path, f"not an NVML recording: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class Toolkit:
+    root: Path
+    version: str
+    source: str
+    parts: tuple[tuple[str, str], ...]  # (dist name, version) of a wheel-built toolkit
+
+
+def find_toolkit(candidates: list[Path] | None = None) -> Toolkit | None:
+    """The CUDA toolkit at ``CUDA_HOME``/``CUDA_PATH`` or ``/usr/local/cuda``, from files."""
+    roots = candidates if candidates is not None else [
+        Path(p) for p in (os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"), "/usr/local/cuda") if p]
+    for root in roots:
+        try:
+            real = root.resolve(strict=True)
+        except (OSError, RuntimeError):
+            continue
+        parts = tuple(sorted(
+            (m.group(1).replace("_", "-"), m.group(2))
+            for d in (real / "dist-info").glob("*.dist-info")
+            if (m := re.match(r"(.+)-([0-9][^-]*)\.dist-info$", d.name))))
+        vj = real / "version.json"
+        if vj.is_file():
+            try:
+                doc = json.loads(read_bounded(vj, 1 << 20))
+                ver = doc.get("cuda", {}).get("version") if isinstance(doc, dict) else None
+                if isinstance(ver, str):
+                    return Toolkit(real, ver, "version.json", parts)
+            except (InputError, ValueError):
+                pass
+        header = real / "include" / "cuda_runtime_api.h"
+        if header.is_file():
+            try:
+                hm = re.search(rb"#define\s+CUDART_VERSION\s+(\d+)", read_bounded(header, 4 << 20))
+            except InputError:
+                hm = None
+            if hm:
+                runtime = next((v for n, v in parts if n == "nvidia-cuda-runtime"), None)
+                return Toolkit(real, runtime or _cuda_version(int(hm.group(1))),
+                               "include/cuda_runtime_api.h#CUDART_VERSION", parts)
+    return None
+
+
+class GpuCollector:
+    """The host's NVIDIA driver and GPUs (NVML) and its CUDA toolkit (files)."""
+
+    name: ClassVar[str] = "gpu"
+    patterns: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, source: NvmlSource | None = None, toolkit_roots: list[Path] | None = None,
+                 include_hardware_ids: bool = False) -> None:
+        self.source = source or LiveNvml()
+        self.toolkit_roots = toolkit_roots
+        self.include_hardware_ids = include_hardware_ids
+
+    def collect(self, path: Path, ctx: Context) -> Iterator[Collected]:
+        snap = self.source.snapshot()
+        if snap.error is not None:
+            missing = "LibraryNotFound" in snap.error or "DriverNotLoaded" in snap.error
+            yield Finding(id="gpu.no-driver" if missing else "gpu.nvml-error", severity="info",
+                          message=("no NVIDIA driver found" if missing else "NVML could not be used") + f" ({snap.error})")
+        else:
+            driver_ref = f"driver:nvidia@{snap.driver_version}"
+            props = [Property(name=Prop.GPU_CUDA_DRIVER.value, value=snap.cuda_driver_version)] if snap.cuda_driver_version else []
+            if snap.nvml_version:
+                props.append(Property(name=Prop.GPU_NVML_VERSION.value, value=snap.nvml_version))
+            yield Component(bom_ref=driver_ref, type="device-driver", name="nvidia-driver", version=snap.driver_version,
+                            properties=tuple(props), evidence=(Evidence(fact="driver", source="NVML"),))
+            refs = []
+            for g in snap.gpus:
+                ref = f"gpu:{g.index}"
+                refs.append(ref)
+                gp: list[Property] = []
+                for key, val in (("architecture", g.architecture), ("compute-capability", g.compute_capability),
+                                 ("memory-bytes", g.memory_total_bytes), ("vbios", g.vbios), ("pci-bus-id", g.pci_bus_id),
+                                 ("mig-mode", g.mig_mode), ("persistence-mode", g.persistence_mode)):
+                    if val is not None:
+                        gp.append(Property(name=Prop.GPU_FACT.value, value=f"{key}={val}"))
+                if self.include_hardware_ids:
+                    gp += [Property(name=Prop.GPU_FACT.value, value=f"{k}={v}") for k, v in (("uuid", g.uuid), ("serial", g.serial)) if v]
+                for fname, err in sorted(g.errors.items()):
+                    yield Finding(id="gpu.nvml-field", severity="info", message=f"GPU {g.index}: {fname} not available ({err})",
+                                  subject=ref)
+                yield Component(bom_ref=ref, type="device", name=g.name or f"GPU {g.index}", properties=tuple(gp),
+                                evidence=(Evidence(fact="device", source="NVML"),))
+            yield Relation(ref=driver_ref, depends_on=tuple(refs))
+        tk = find_toolkit(self.toolkit_roots)
+        if tk is not None:
+            tk_ref = f"cuda-toolkit@{tk.version}"
+            yield Component(bom_ref=tk_ref, type="framework", name="cuda-toolkit", version=tk.version,
+                            properties=(Property(name=Prop.GPU_TOOLKIT_PATH.value, value=str(tk.root)),),
+                            evidence=(Evidence(fact="version", source=str(tk.root / tk.source.split("#")[0]),
+                                               field=tk.source.split("#")[1] if "#" in tk.source else None),))
+            part_refs = []
+            for name, ver in tk.parts:
+                ref = pypi_purl(name, ver)
+                part_refs.append(ref)
+                yield Component(bom_ref=ref, type="library", name=name, version=ver, purl=ref,
+                                evidence=(Evidence(fact="toolkit part", source=str(tk.root / "dist-info")),))
+            yield Relation(ref=tk_ref, depends_on=tuple(part_refs))
+            if snap.cuda_driver_version and _ver(tk.version) > _ver(snap.cuda_driver_version):
+                yield Finding(id="cuda.driver-too-old", severity="high",
+                              message=(f"CUDA toolkit {tk.version} is newer than the CUDA {snap.cuda_driver_version} "
+                                       f"that driver {snap.driver_version} supports (docs/cuda-compatibility.md)"),
+                              subject=tk_ref)
+
+
+def _ver(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", v)[:2])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m mlbom.collectors.gpu --record``: print this machine's NVML snapshot as JSON
+    (hardware serials and UUIDs included only with ``--include-hardware-ids``)."""
+    args = sys.argv[1:] if argv is None else argv
+    if "--record" not in args:
+        print("usage: python -m mlbom.collectors.gpu --record [--include-hardware-ids] > recording.json", file=sys.stderr)
+        return 2
+    snap = LiveNvml().snapshot()
+    if "--include-hardware-ids" not in args:
+        for g in snap.gpus:
+            g.uuid = g.serial = None
+    print(snap.to_json())
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import mlbom
+from mlbom.collectors import Context, run
+from mlbom.collectors.gpu import GpuCollector, LiveNvml, RecordedNvml, find_toolkit, main
+from tests.conftest import FIXTURES, assert_valid
+
+
+def _collect(collector: GpuCollector, tmp_path: Path) -> tuple[list[mlbom.Component], list[mlbom.Finding]]:
+    out = run(collector, Path("/"), Context(base=tmp_path))
+    return out.components, out.findings
+
+
+def test_no_driver_on_this_machine_is_a_clean_record(tmp_path: Path) -> None:
+    snap = LiveNvml().snapshot()
+    if snap.error is None:
+        pytest.skip("this machine has an NVIDIA driver")
+    comps, findings = _collect(GpuCollector(toolkit_roots=[]), tmp_path)
+    assert comps == []
+    assert [f.id for f in findings] == ["gpu.no-driver"] and "no NVIDIA driver found" in findings[0].message
+    bom = mlbom.generate(gpu=True, reproducible=True)
+    assert_valid(mlbom.dumps(bom))
+
+
+def test_recorder_without_driver_prints_the_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert main(["--record"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc) == {"driver_version", "cuda_driver_version", "nvml_version", "gpus", "error"}
+
+
+def test_recorded_gpus_driver_and_too_old_driver(tmp_path: Path) -> None:
+    tk = tmp_path / "cuda"
+    (tk / "include").mkdir(parents=True)
+    (tk / "version.json").write_text(json.dumps({"cuda": {"name": "CUDA SDK", "version": "12.6.3"}}))
+    coll = GpuCollector(RecordedNvml(FIXTURES / "gpu" / "synthetic-old-driver.json"), toolkit_roots=[tk])
+    comps, findings = _collect(coll, tmp_path)
+    by_type = {c.type: c for c in comps}
+    assert by_type["device-driver"].version == "535.104.05"
+    gpus = [c for c in comps if c.type == "device"]
+    assert [g.name for g in gpus] == ["NVIDIA A100-SXM4-80GB"] * 2
+    facts = {p.value for p in gpus[0].properties}
+    assert {"architecture=Ampere", "compute-capability=8.0"} <= facts
+    assert not any(v.startswith(("uuid=", "serial=")) for v in facts)  # hardware ids only on request
+    assert by_type["framework"].version == "12.6.3"
+    (too_old,) = [f for f in findings if f.id == "cuda.driver-too-old"]
+    assert "12.6.3 is newer than the CUDA 12.2 that driver 535.104.05 supports" in too_old.message
+    assert {f.message for f in findings if f.id == "gpu.nvml-field"} == {
+        "GPU 1: mig_mode not available (NVMLError_GpuIsLost)", "GPU 1: vbios not available (NVMLError_NotSupported)"}
+    with_ids = GpuCollector(RecordedNvml(FIXTURES / "gpu" / "synthetic-old-driver.json"), toolkit_roots=[],
+                            include_hardware_ids=True)
+    comps2, _ = _collect(with_ids, tmp_path)
+    assert any(p.value.startswith("uuid=GPU-") for c in comps2 for p in c.properties)
+
+
+def test_toolkit_matching_the_driver_gives_no_finding(tmp_path: Path) -> None:
+    tk = tmp_path / "cuda"
+    tk.mkdir()
+    (tk / "version.json").write_text(json.dumps({"cuda": {"version": "12.2.140"}}))
+    _, findings = _collect(GpuCollector(RecordedNvml(FIXTURES / "gpu" / "synthetic-old-driver.json"), toolkit_roots=[tk]),
+                           tmp_path)
+    assert not [f for f in findings if f.id == "cuda.driver-too-old"]
+
+
+def test_real_toolkit_on_this_machine() -> None:
+    tk = find_toolkit([Path("/usr/local/cuda")])
+    if tk is None:
+        pytest.skip("no CUDA toolkit in /usr/local/cuda")
+    assert tk.version.split(".")[0].isdigit()
+
+
+def test_malformed_version_json_and_symlink_loop(tmp_path: Path) -> None:
+    tk = tmp_path / "cuda"
+    (tk / "include").mkdir(parents=True)
+    (tk / "version.json").write_text("{not json")
+    (tk / "include" / "cuda_runtime_api.h").write_text("#define CUDART_VERSION 12040\n")
+    found = find_toolkit([tk])
+    assert found is not None and found.version == "12.4" and "CUDART_VERSION" in found.source
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    assert find_toolkit([tmp_path / "loop"]) is None
