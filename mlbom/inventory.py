@@ -8,6 +8,7 @@ the release (``metadata.component``) to its top-level components.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Callable, Sequence
@@ -21,7 +22,6 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 from pydantic import JsonValue
 
-from mlbom import __version__
 from mlbom.collectors import Collector, CollectorOutput, Context, discover, registry, run
 from mlbom.errors import InputError, UsageError
 from mlbom.model import Bom, Component, Evidence, Finding, Property, Relation
@@ -129,10 +129,6 @@ def generate(
         findings=tuple(findings),
         unreadable=tuple(sorted(set(merged.unreadable), key=lambda u: (u.path, u.reason))),
     )
-
-
-def tool_version() -> str:
-    return __version__
 
 
 def _merge(a: Component, b: Component) -> Component:
@@ -248,8 +244,6 @@ def _drift(outputs: list[tuple[str, CollectorOutput]]) -> list[Finding]:
             if c.type == "library" and not _prop(c, Prop.PY_SHADOWED):
                 installed.setdefault(canonicalize_name(c.name), c)
             if markers is None and (m := _prop(c, Prop.PY_MARKER_ENV)):
-                import json
-
                 markers = {str(k): str(v) for k, v in json.loads(m).items()}
     if not installed:
         return []

@@ -242,7 +242,7 @@ def verify(bom: bytes, keys: Sequence[PublicKey] = (), *, allow_embedded_key: bo
             raise err
         return result
     if b'"payloadType"' in head or b'"payload"' in head:
-        result, doc = _verify_dsse(bom, keys, allow_embedded_key, name)
+        result, doc = _verify_dsse(bom, keys, name)
     else:
         doc = _load_json_bom(bom, name)
         result = VerificationResult()
@@ -386,7 +386,7 @@ def attest(bom: bytes, key: PrivateKey, *, bom_name: str = "bom.json", subject_a
     return orjson.dumps(envelope, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
 
 
-def _verify_dsse(data: bytes, keys: Sequence[PublicKey], allow_embedded: bool, name: str
+def _verify_dsse(data: bytes, keys: Sequence[PublicKey], name: str
                  ) -> tuple[VerificationResult, dict[str, object]]:
     try:
         env = orjson.loads(data)
@@ -427,7 +427,6 @@ def _verify_dsse(data: bytes, keys: Sequence[PublicKey], allow_embedded: bool, n
     predicate = statement.get("predicate") if isinstance(statement, dict) else None
     if not isinstance(predicate, dict) or statement.get("predicateType") != "https://cyclonedx.org/bom":
         raise jsf.SignatureFormatError(f"{name}: the statement's predicate is not a CycloneDX BOM")
-    del allow_embedded
     return result, predicate
 
 

@@ -63,10 +63,10 @@ class ModelCollector:
         if path.is_file():
             yield from self._single(path, ctx)
             return
-        files, link_findings = walk_files(path, hf_repo=_hf_identity(path) is not None)
+        hf = _hf_identity(path)
+        files, link_findings = walk_files(path, hf_repo=hf is not None)
         if not ctx.explicit and not files:
             return
-        hf = _hf_identity(path)
         name = hf[1] if hf else path.resolve().name
         group = hf[0] if hf else None
         version = hf[2] if hf else None
