@@ -22,6 +22,7 @@ from mlbom.errors import InputError, MlbomError, UsageError, ValidationFailed, V
 
 if TYPE_CHECKING:
     from mlbom.model import Bom
+    from mlbom.reader import LoadedBom
 
 _debug = False
 
@@ -205,6 +206,18 @@ def keygen(algorithm: str, prefix: Path, password_prompt: bool) -> int:
     return 0
 
 
+def _load_bom(path: Path) -> LoadedBom:
+    """Read a BOM for diff/query/index; its referential problems are warnings on stderr."""
+    from mlbom.reader import load
+
+    loaded = load(path)
+    for problem in loaded.problems[:20]:
+        _err(f"mlbom: warning: {path}: {problem}")
+    if len(loaded.problems) > 20:
+        _err(f"mlbom: warning: {path}: {len(loaded.problems) - 20} more problem(s)")
+    return loaded
+
+
 def _read(path: Path) -> bytes:
     from mlbom.formats.pymeta import read_bounded
     from mlbom.signing import MAX_SIGNED_BOM
@@ -285,11 +298,12 @@ def verify(bom: Path, key_paths: tuple[Path, ...], allow_embedded_key: bool, art
               help="Exit 1 on these changes: hash-drift,new-unsafe,licence-change,version-change,added,removed,"
                    "model-card-change,data-change,new-finding[:SEVERITY],any.")
 def diff(old: Path, new: Path, fmt: str, fail_on: str) -> int:
-    """ML-aware comparison of two JSON BOMs (hash drift, licences, safety, model cards, data)."""
+    """ML-aware comparison of two BOMs (JSON or XML, CycloneDX 1.4–1.7) (hash drift, licences, safety, model cards, data)."""
     from mlbom import diff as _diff
 
     rules = _diff.parse_fail_on(fail_on) if fail_on else []
-    changes = _diff.diff(_diff.load_json(old), _diff.load_json(new))
+    a, b = _load_bom(old), _load_bom(new)
+    changes = _diff.diff(a.doc, b.doc)
     click.echo(_diff.render(changes, fmt))
     hits = _diff.gate(changes, rules)
     if hits:
@@ -299,7 +313,8 @@ def diff(old: Path, new: Path, fmt: str, fail_on: str) -> int:
 
 
 @cli.command()
-@click.argument("bom", type=click.Path(path_type=Path))
+@click.argument("bom", required=False, type=click.Path(path_type=Path))
+@click.option("--db", help="Ask an index instead of one BOM (sqlite:///FILE, postgresql://…).")
 @click.option("--type", "ctype", help="Component type (library, file, machine-learning-model, data, …).")
 @click.option("--name", help="Name glob (case-insensitive).")
 @click.option("--purl", help="purl glob.")
@@ -309,31 +324,146 @@ def diff(old: Path, new: Path, fmt: str, fail_on: str) -> int:
 @click.option("--sha256", help="A SHA-256 the component carries.")
 @click.option("--property", "props", multiple=True, help="NAME=VALUE, e.g. mlbom:safety:verdict=unsafe (repeatable).")
 @click.option("--severity", help="Components with a finding of at least this severity.")
+@click.option("--base-model", help="Models derived from a base model matching this glob (purl or ORG/NAME).")
+@click.option("--release", "release_glob", help="With --db: only releases whose name matches this glob.")
+@click.option("--licenses", "inventory", is_flag=True,
+              help="With --db: the licence inventory per release (licence, number of components) instead of components.")
 @click.option("--why", help="Print the dependency chain from the release to components matching this name/ref glob.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
-def query(bom: Path, ctype: str | None, name: str | None, purl: str | None, version_spec: str | None,
-          license_: str | None, license_not_in: str | None, sha256: str | None, props: tuple[str, ...],
-          severity: str | None, why: str | None, fmt: str) -> int:
-    """Components of one JSON BOM matching every filter given, one row each."""
+def query(bom: Path | None, db: str | None, ctype: str | None, name: str | None, purl: str | None,
+          version_spec: str | None, license_: str | None, license_not_in: str | None, sha256: str | None,
+          props: tuple[str, ...], severity: str | None, base_model: str | None, release_glob: str | None,
+          inventory: bool, why: str | None, fmt: str) -> int:
+    """Components of one BOM, or of every release in an index (--db), matching every filter
+    given, one row each."""
     from mlbom import query as q
-    from mlbom.diff import load_json
 
-    doc = load_json(bom)
-    if why:
-        chains = q.why(doc, why)
-        click.echo(json.dumps(chains, indent=2) if fmt == "json" else "\n".join(" -> ".join(c) for c in chains)
-                   or f"nothing matching {why!r} is reachable from the release")
-        return 0
+    if (bom is None) == (db is None):
+        raise UsageError("give either a BOM file or --db URL")
     pairs = []
     for p in props:
         k, sep, v = p.partition("=")
         if not sep:
             raise UsageError(f"--property {p!r}: expected NAME=VALUE")
         pairs.append((k, v))
-    filters = q.Filters(type=ctype, name=name, purl=purl, version_spec=version_spec, license=license_,
-                        license_not_in=tuple(x.strip() for x in (license_not_in or "").split(",") if x.strip()),
-                        sha256=sha256, properties=tuple(pairs), min_severity=severity)
-    click.echo(q.render(q.rows(q.select(doc, filters)), fmt))
+    allow = tuple(x.strip() for x in (license_not_in or "").split(",") if x.strip())
+    if db is not None:
+        from mlbom import index as ix
+
+        if why:
+            raise UsageError("--why asks one BOM; give the BOM file instead of --db")
+        engine = ix.open_index(db, create=True)
+        if inventory:
+            table = ix.licence_inventory(engine, release_glob)
+            click.echo(ix.render(table, fmt, ("release", "release_version", "license", "components")
+                                 if fmt == "table" else (*ix.RELEASE_COLUMNS, "license", "components")))
+            return 0
+        filters = ix.IndexFilters(type=ctype, name=name, purl=purl, version_spec=version_spec, license=license_,
+                                  license_not_in=allow, sha256=sha256, properties=tuple(pairs), min_severity=severity,
+                                  base_model=base_model, release=release_glob)
+        table = ix.query(engine, filters)
+        cols = ("release", "release_version", "type", "name", "version", "licenses", "verdict", "findings")
+        click.echo(ix.render(table, fmt, cols if fmt == "table" else (*ix.RELEASE_COLUMNS, *q.COLUMNS)))
+        return 0
+    if inventory or release_glob:
+        raise UsageError("--licenses and --release ask an index: use --db")
+    assert bom is not None
+    doc = _load_bom(bom).doc
+    if why:
+        chains = q.why(doc, why)
+        click.echo(json.dumps(chains, indent=2) if fmt == "json" else "\n".join(" -> ".join(c) for c in chains)
+                   or f"nothing matching {why!r} is reachable from the release")
+        return 0
+    one = q.Filters(type=ctype, name=name, purl=purl, version_spec=version_spec, license=license_,
+                    license_not_in=allow, sha256=sha256, properties=tuple(pairs), min_severity=severity,
+                    base_model=base_model)
+    click.echo(q.render(q.rows(q.select(doc, one)), fmt))
+    return 0
+
+
+@cli.group()
+def index() -> None:
+    """An index of many BOMs (SQLite by default, PostgreSQL) for questions across releases."""
+
+
+_DB_HELP = "Index database URL: sqlite:///FILE (default sqlite:///mlbom-index.db) or postgresql://USER@HOST/DB."
+
+
+@index.command("add")
+@click.argument("boms", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--db", default="sqlite:///mlbom-index.db", show_default=True, help=_DB_HELP)
+@click.option("--key", "key_paths", multiple=True, type=click.Path(path_type=Path),
+              help="Trusted public key: signed BOMs are verified and the outcome is stored (repeatable).")
+def index_add(boms: tuple[Path, ...], db: str, key_paths: tuple[Path, ...]) -> int:
+    """Add BOMs (JSON or XML, CycloneDX 1.4–1.7) to the index. Adding a BOM again changes
+    nothing; a different BOM under an indexed serial number and version is refused (exit 1).
+    Every file is tried; exit 2 if any could not be read."""
+    from mlbom import index as ix
+    from mlbom.reader import loads, read_bytes
+
+    keys = []
+    if key_paths:
+        from mlbom import signing
+
+        keys = [k for p in key_paths for k in signing.load_public_keys(p)]
+    engine = ix.open_index(db)
+    failed = conflicts = 0
+    for path in boms:
+        try:
+            raw = read_bytes(path)
+            loaded = loads(raw, str(path))
+            verified = _verified(raw, loaded.signature, keys, str(path)) if keys else None
+            for problem in loaded.problems[:5]:
+                _err(f"mlbom: warning: {path}: {problem}")
+            outcome = ix.add(engine, loaded, verified=verified, raw=raw)
+        except MlbomError as exc:
+            _err(f"mlbom: error: {exc}")
+            failed += 1
+            continue
+        if outcome.outcome == "conflict":
+            conflicts += 1
+            _err(f"mlbom: conflict: {path}: {outcome.detail}")
+        else:
+            click.echo(f"{outcome.outcome:<8} {path}  {outcome.serial_number} v{outcome.bom_version} "
+                       f"({outcome.components} components)")
+    return 2 if failed else 1 if conflicts else 0
+
+
+def _verified(raw: bytes, signature: str | None, keys: Sequence[object], name: str) -> bool | None:
+    if signature is None:
+        return None
+    from mlbom import signing
+
+    try:
+        signing.verify(raw, keys, name=name)  # type: ignore[arg-type]
+    except VerificationError:
+        return False
+    return True
+
+
+@index.command("releases")
+@click.option("--db", default="sqlite:///mlbom-index.db", show_default=True, help=_DB_HELP)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+def index_releases(db: str, fmt: str) -> int:
+    """The releases in the index: name, version, serial number, signature state, size."""
+    from mlbom import index as ix
+
+    table = ix.list_releases(ix.open_index(db))
+    cols = ("release", "release_version", "serial_number", "bom_version", "signature", "components", "problems")
+    click.echo(ix.render(table, fmt, cols if fmt == "table" else (*cols, "timestamp", "spec_version", "format", "sha256")))
+    return 0
+
+
+@index.command("get")
+@click.argument("serial_number")
+@click.option("--bom-version", type=int, help="This version of the BOM (default: the latest).")
+@click.option("--db", default="sqlite:///mlbom-index.db", show_default=True, help=_DB_HELP)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write here instead of stdout.")
+def index_get(serial_number: str, bom_version: int | None, db: str, output: Path | None) -> int:
+    """Write a BOM back exactly as it was added."""
+    from mlbom import index as ix
+
+    _write(ix.document(ix.open_index(db), serial_number, bom_version), output)
     return 0
 
 
@@ -374,6 +504,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         _err(f"mlbom: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
         return 2
+    finally:
+        index_module = sys.modules.get("mlbom.index")
+        if index_module is not None:
+            index_module.dispose_all()
     return rc if isinstance(rc, int) else 0
 
 

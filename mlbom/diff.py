@@ -1,5 +1,5 @@
-"""ML-aware comparison of two BOMs, read as plain JSON (never through cyclonedx-python-lib's
-model, which drops ``modelCard``, ``data`` and ``signature``).
+"""ML-aware comparison of two BOMs, read by :mod:`mlbom.reader` (JSON or XML, never through
+cyclonedx-python-lib's model, which drops ``modelCard``, ``data`` and ``signature``).
 
 Components are matched by identity — the purl without version and qualifiers, else
 type/group/name; files by their bom-ref (model or dataset plus path) or name — and each matched
@@ -16,13 +16,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
-from mlbom.errors import InputError, UsageError
+from mlbom.errors import UsageError
 from mlbom.model import SEVERITIES
 
 Kind = Literal["added", "removed", "version-change", "hash-drift", "licence-change", "safety-escalation",
                "new-finding", "model-card-change", "data-change", "edge-added", "edge-removed"]
 _VERDICT_RANK = {"safe": 0, "suspicious": 1, "error": 2, "unsafe": 3}
-MAX_BOM = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -36,23 +35,10 @@ class Change:
 
 
 def load_json(path: Path) -> dict[str, object]:
-    """A CycloneDX JSON BOM as a dict (bounded read; XML is not read here yet)."""
-    import orjson
+    """A CycloneDX BOM (JSON or XML, 1.4–1.7) as its JSON-shaped document (see :mod:`mlbom.reader`)."""
+    from mlbom.reader import load
 
-    from mlbom.formats.pymeta import read_bounded
-
-    data = read_bounded(path, MAX_BOM)
-    if data.lstrip()[:1] == b"<":
-        raise UsageError(f"{path}: diff reads JSON BOMs; XML BOMs are not supported by diff yet")
-    try:
-        doc = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise InputError(path, f"not valid JSON: {exc}") from exc
-    if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
-        raise InputError(path, "not a CycloneDX BOM")
-    if doc.get("specVersion") not in ("1.4", "1.5", "1.6", "1.7"):
-        raise InputError(path, f"unsupported specVersion {doc.get('specVersion')!r}")
-    return doc
+    return load(path).doc
 
 
 def _list(v: object) -> list[object]:
@@ -60,16 +46,9 @@ def _list(v: object) -> list[object]:
 
 
 def _components(doc: dict[str, object]) -> list[dict[str, object]]:
-    out: list[dict[str, object]] = []
-    stack = _list(doc.get("components"))
-    while stack:
-        c = stack.pop()
-        if isinstance(c, dict):
-            out.append(c)
-            nested = c.get("components")
-            if isinstance(nested, list):
-                stack.extend(nested)
-    return out
+    from mlbom.reader import iter_components
+
+    return list(iter_components(doc.get("components")))
 
 
 def identity(c: dict[str, object]) -> str:

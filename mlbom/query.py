@@ -30,6 +30,7 @@ class Filters:
     sha256: str | None = None
     properties: tuple[tuple[str, str], ...] = ()
     min_severity: str | None = None
+    base_model: str | None = None
 
 
 def select(doc: dict[str, object], f: Filters) -> list[dict[str, object]]:
@@ -72,7 +73,22 @@ def select(doc: dict[str, object], f: Filters) -> list[dict[str, object]]:
             sevs = [v.split(" ", 1)[0] for v in _props(c, "mlbom:finding")]
             if not any(s in SEVERITIES and SEVERITIES.index(s) <= floor for s in sevs):
                 continue
+        if f.base_model and not any(fnmatch.fnmatchcase(b, f.base_model.lower()) for b in base_models(c)):
+            continue
         out.append(c)
+    return out
+
+
+def base_models(c: dict[str, object]) -> list[str]:
+    """The base models a model component declares (pedigree ancestors that are models), each
+    as its purl and as ``ORG/NAME``, lower-cased."""
+    out: list[str] = []
+    ped = c.get("pedigree")
+    for a in _list(ped.get("ancestors")) if isinstance(ped, dict) else []:
+        if isinstance(a, dict) and a.get("type") == "machine-learning-model":
+            if isinstance(a.get("purl"), str):
+                out.append(str(a["purl"]).lower())
+            out.append("/".join(str(x) for x in (a.get("group"), a.get("name")) if x).lower())
     return out
 
 

@@ -65,3 +65,49 @@ def venv(tmp_path_factory: pytest.TempPathFactory, wheels: Path) -> Path:
 def chdir_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.chdir(tmp_path)
     yield tmp_path
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL server on loopback: ``MLBOM_TEST_POSTGRES_URL`` when set (``.ci/run`` sets it),
+    else one started here from the Debian server binaries, else the test is skipped with the reason."""
+    import os
+
+    url = os.environ.get("MLBOM_TEST_POSTGRES_URL")
+    started = False
+    if not url:
+        from tests import postgres_server as pgs
+
+        try:
+            url = pgs.start(Path(os.environ.get("MLBOM_TEST_POSTGRES_DIR", "/tmp/mlbom-test-postgres-pytest")))
+            started = True
+        except Exception as exc:  # any failure to start is a reason to skip
+            pytest.skip(f"no PostgreSQL server could be started ({exc}); set MLBOM_TEST_POSTGRES_URL")
+    yield url
+    if started:
+        from tests import postgres_server as pgs
+
+        pgs.stop(Path(os.environ.get("MLBOM_TEST_POSTGRES_DIR", "/tmp/mlbom-test-postgres-pytest")))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def index_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty index database on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'index.db'}"
+        return
+    import uuid
+
+    psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed (pip install mlbom[postgresql])")
+    server = request.getfixturevalue("postgres_server")
+    name = f"mlbom_t_{uuid.uuid4().hex[:12]}"
+    admin = server.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = admin.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    from mlbom.index import dispose_all
+
+    dispose_all()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

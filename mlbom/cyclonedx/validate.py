@@ -96,7 +96,7 @@ def validate_json_doc(doc: object, name: str = "<bom>") -> ValidationReport:
         raise InputError(name, f"unsupported specVersion {spec!r} (mlbom validates {', '.join(SUPPORTED)})")
     assert isinstance(spec, str)
     problems = [f"{_pointer(e.instance_path)}: {e.message}" for e in json_validator(spec).iter_errors(doc)]
-    problems += list(_referential_json(doc))
+    problems += list(referential_problems(doc))
     return ValidationReport("json", spec, tuple(problems))
 
 
@@ -141,7 +141,7 @@ def _walk_services(items: object, where: str) -> Iterator[tuple[str, dict[str, o
             yield from _walk_services(svc.get("services"), f"{where}/{i}/services")
 
 
-def _referential_json(doc: dict[str, object]) -> Iterator[str]:
+def referential_problems(doc: dict[str, object]) -> Iterator[str]:
     """bom-refs unique; every dependency, composition and dataset ref resolves."""
     refs: dict[str, str] = {}
     meta = doc.get("metadata")

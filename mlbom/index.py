@@ -1,0 +1,503 @@
+"""An index of many BOMs in a SQL database, for questions across releases: which releases
+contain this package in that version range, this file by SHA-256, a model derived from that base
+model, unsafe files; which licences each release ships.
+
+SQLite by default (one file, nothing to run), PostgreSQL for organisation scale — both through
+SQLAlchemy Core, with the same tables (``docs/diff-and-query.md`` describes them).
+
+- A release is identified as CycloneDX identifies a BOM: serial number and BOM version (a BOM
+  without a serial number is identified by its SHA-256). Adding the same BOM again is a no-op;
+  adding a *different* BOM under an identity already indexed is a conflict and is refused — the
+  BOM changed without its version changing, which is what a compliance record must not hide.
+- One transaction per BOM: a release is either there with all its components or not at all.
+  Concurrent ``index add`` processes are safe: SQLite takes the write lock at the start of the
+  transaction (``BEGIN IMMEDIATE``, with a busy timeout), PostgreSQL resolves a race on the same
+  identity with ``ON CONFLICT DO NOTHING``.
+- The original bytes of every BOM are kept (compressed), so the index loses nothing and can hand
+  a release's BOM back exactly as it was added.
+- Filters are bound parameters, never SQL text; globs become ``LIKE`` patterns with every
+  ``LIKE`` metacharacter escaped, and each row is checked again in Python (fnmatch, packaging
+  specifiers) so the SQL only narrows.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from mlbom.errors import MlbomError, UsageError
+from mlbom.model import SEVERITIES
+from mlbom.query import Filters
+from mlbom.reader import LoadedBom
+
+DEFAULT_URL = "sqlite:///mlbom-index.db"
+SCHEMA_VERSION = "1"
+
+try:  # SQLAlchemy is a dependency; the import is here so that a broken install reads clearly
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Engine
+except ImportError as exc:  # pragma: no cover
+    raise MlbomError("mlbom index needs SQLAlchemy (pip install 'mlbom')") from exc
+
+_md = sa.MetaData()
+meta_t = sa.Table("mlbom_meta", _md, sa.Column("key", sa.String(64), primary_key=True), sa.Column("value", sa.Text))
+releases_t = sa.Table(
+    "mlbom_releases", _md,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("serial_number", sa.String(200), nullable=False),
+    sa.Column("bom_version", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False), sa.Column("content_digest", sa.String(64), nullable=False),
+    sa.Column("name", sa.Text), sa.Column("version", sa.Text),
+    sa.Column("spec_version", sa.String(8)), sa.Column("format", sa.String(8)),
+    sa.Column("timestamp", sa.Text), sa.Column("signature", sa.String(16)),
+    sa.Column("signature_verified", sa.Boolean, nullable=True),
+    sa.Column("component_count", sa.Integer), sa.Column("problems", sa.Text),
+    sa.Column("source", sa.Text), sa.Column("added_at", sa.Text),
+    sa.Column("document", sa.LargeBinary),
+    sa.UniqueConstraint("serial_number", "bom_version", name="uq_mlbom_release_identity"),
+)
+components_t = sa.Table(
+    "mlbom_components", _md,
+    sa.Column("release_id", sa.Integer, sa.ForeignKey("mlbom_releases.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("ordinal", sa.Integer, primary_key=True),
+    sa.Column("bom_ref", sa.Text), sa.Column("type", sa.String(40)), sa.Column("grp", sa.Text),
+    sa.Column("name", sa.Text), sa.Column("name_lc", sa.Text), sa.Column("version", sa.Text),
+    sa.Column("purl", sa.Text), sa.Column("purl_base", sa.Text), sa.Column("licenses", sa.Text),
+    sa.Column("verdict", sa.String(16)), sa.Column("max_severity", sa.String(16)), sa.Column("findings", sa.Integer),
+    sa.Column("file_format", sa.Text), sa.Column("properties", sa.Text),
+    sa.Index("ix_mlbom_components_name", "name_lc"),
+    sa.Index("ix_mlbom_components_purl", "purl_base"),
+    sa.Index("ix_mlbom_components_verdict", "verdict"),
+)
+hashes_t = sa.Table(
+    "mlbom_hashes", _md,
+    sa.Column("release_id", sa.Integer, sa.ForeignKey("mlbom_releases.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("ordinal", sa.Integer, nullable=False),
+    sa.Column("alg", sa.String(16), nullable=False), sa.Column("content", sa.String(128), nullable=False),
+    sa.Index("ix_mlbom_hashes_content", "content"),
+)
+links_t = sa.Table(
+    "mlbom_links", _md,
+    sa.Column("release_id", sa.Integer, sa.ForeignKey("mlbom_releases.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("ordinal", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False), sa.Column("target", sa.Text, nullable=False),
+    sa.Index("ix_mlbom_links_target", "kind", "target"),
+)
+
+
+def normalize_url(url: str) -> str:
+    """``postgresql://`` uses psycopg 3; a bare path means a SQLite file."""
+    if "://" not in url:
+        return f"sqlite:///{url}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def safe_url(url: str) -> str:
+    try:
+        return sa.make_url(normalize_url(url)).render_as_string(hide_password=True)
+    except Exception:
+        return "<index URL>"
+
+
+def open_index(url: str = DEFAULT_URL, *, create: bool = True) -> Engine:
+    """An engine on the index at ``url``, its tables created when ``create`` (idempotent and
+    safe against several processes doing it at once)."""
+    full = normalize_url(url)
+    try:
+        parsed = sa.make_url(full)
+    except sa.exc.ArgumentError as exc:
+        raise UsageError(f"--db {url!r}: not a database URL ({exc})") from exc
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise UsageError(f"--db {safe_url(url)}: mlbom indexes into SQLite or PostgreSQL, not {backend}")
+    try:
+        if backend == "sqlite":
+            engine = sa.create_engine(full, connect_args={"timeout": 120})
+            sa.event.listen(engine, "connect", _sqlite_connect)
+            sa.event.listen(engine, "begin", _sqlite_begin)
+        else:
+            engine = sa.create_engine(full, pool_pre_ping=True)
+    except ImportError as exc:
+        raise MlbomError(f"--db {safe_url(url)}: the database driver is not installed ({exc.name}); "
+                         "for PostgreSQL install mlbom[postgresql]") from exc
+    _ENGINES.append(engine)
+    if create:
+        try:
+            _create(engine)
+        except sa.exc.SQLAlchemyError as exc:
+            raise MlbomError(f"cannot open the index {safe_url(url)}: {_reason(exc)}") from exc
+    return engine
+
+
+_ENGINES: list[Engine] = []
+
+
+def dispose_all() -> None:
+    """Close the connections of every index opened in this process."""
+    while _ENGINES:
+        _ENGINES.pop().dispose()
+
+
+def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock now: no upgrade deadlocks
+
+
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    return str(orig or exc).strip().splitlines()[0] if str(orig or exc).strip() else type(exc).__name__
+
+
+def _create(engine: Engine) -> None:
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(4242017)"))  # one creator at a time
+        _md.create_all(conn, checkfirst=True)
+        row = conn.execute(sa.select(meta_t.c.value).where(meta_t.c.key == "schema_version")).scalar()
+        if row is None:
+            conn.execute(sa.insert(meta_t).values(key="schema_version", value=SCHEMA_VERSION))
+        elif row != SCHEMA_VERSION:
+            raise MlbomError(f"the index has schema version {row}; this mlbom reads version {SCHEMA_VERSION}")
+
+
+# -- adding ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Added:
+    source: str
+    outcome: Literal["added", "present", "conflict"]
+    serial_number: str
+    bom_version: int
+    components: int
+    detail: str = ""
+
+
+def _purl_base(purl: str) -> str:
+    base = purl.split("?", 1)[0].split("#", 1)[0]
+    last = base.rsplit("/", 1)[-1]
+    return base.rsplit("@", 1)[0] if "@" in last else base
+
+
+def _licences(c: dict[str, object]) -> list[str]:
+    from mlbom.diff import _licences as lics
+
+    return lics(c)
+
+
+def _component_row(rid: int, i: int, c: dict[str, object]) -> dict[str, object]:
+    props = [(str(p.get("name")), str(p.get("value"))) for p in _list(c.get("properties")) if isinstance(p, dict)]
+    findings = [v for k, v in props if k == "mlbom:finding"]
+    sevs = [f.split(" ", 1)[0] for f in findings]
+    ranked = [SEVERITIES.index(s) for s in sevs if s in SEVERITIES]
+    verdict = next((v for k, v in props if k == "mlbom:safety:verdict"), None)
+    fmt = next((v for k, v in props if k == "mlbom:file:format"), None)
+    name = str(c.get("name") or "")
+    purl = _s(c.get("purl"))
+    return {
+        "release_id": rid, "ordinal": i, "bom_ref": _s(c.get("bom-ref")), "type": _s(c.get("type")),
+        "grp": _s(c.get("group")), "name": name, "name_lc": name.lower(), "version": _s(c.get("version")),
+        "purl": purl, "purl_base": _purl_base(purl) if purl else None, "licenses": "\n".join(_licences(c)) or None,
+        "verdict": verdict, "max_severity": SEVERITIES[min(ranked)] if ranked else None, "findings": len(findings),
+        "file_format": fmt, "properties": json.dumps(props, ensure_ascii=False) if props else None,
+    }
+
+
+def _list(v: object) -> list[object]:
+    return v if isinstance(v, list) else []
+
+
+def _s(v: object) -> str | None:
+    return v if isinstance(v, str) else (None if v is None else str(v))
+
+
+def _links(rid: int, i: int, c: dict[str, object]) -> Iterator[dict[str, object]]:
+    from mlbom.query import base_models
+
+    for target in base_models(c):
+        yield {"release_id": rid, "ordinal": i, "kind": "base-model", "target": target}
+    mc = c.get("modelCard")
+    params = mc.get("modelParameters") if isinstance(mc, dict) else None
+    for ds in (params.get("datasets") if isinstance(params, dict) else None) or []:
+        if isinstance(ds, dict):
+            ds_target = ds.get("ref") or ds.get("name")
+            if ds_target:
+                yield {"release_id": rid, "ordinal": i, "kind": "dataset", "target": str(ds_target).lower()}
+
+
+def add(engine: Engine, bom: LoadedBom, *, verified: bool | None = None, raw: bytes | None = None) -> Added:
+    """Add one BOM in one transaction; idempotent for the same BOM, refused for a different
+    BOM under an identity already indexed."""
+    serial = bom.serial_number or f"urn:sha256:{bom.sha256}"
+    comps = bom.components()
+    root = bom.root
+    record = {
+        "serial_number": serial, "bom_version": bom.version, "sha256": bom.sha256, "content_digest": bom.content_digest,
+        "name": _s(root.get("name")), "version": _s(root.get("version")), "spec_version": bom.spec_version,
+        "format": bom.format, "timestamp": bom.timestamp, "signature": bom.signature, "signature_verified": verified,
+        "component_count": len(comps), "problems": json.dumps(list(bom.problems)) if bom.problems else None,
+        "source": bom.source, "added_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "document": zlib.compress(raw, 1) if raw is not None else None,
+    }
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        stmt: Any = pg_insert(releases_t).values(**record).on_conflict_do_nothing(
+            index_elements=["serial_number", "bom_version"])
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        stmt = sqlite_insert(releases_t).values(**record).on_conflict_do_nothing(
+            index_elements=["serial_number", "bom_version"])
+    try:
+        with engine.begin() as conn:
+            rid = conn.execute(stmt.returning(releases_t.c.id)).scalar()
+            if rid is None:
+                ident = (releases_t.c.serial_number == serial, releases_t.c.bom_version == bom.version)
+                existing = conn.execute(sa.select(releases_t.c.content_digest, releases_t.c.signature).where(*ident)).one()
+                if existing.content_digest != bom.content_digest:
+                    return Added(bom.source, "conflict", serial, bom.version, len(comps),
+                                 f"{serial} version {bom.version} is already indexed with different content; "
+                                 "a changed BOM needs a new version (or a new serial number)")
+                if bom.signature and not existing.signature:  # the signed copy of an indexed BOM
+                    conn.execute(sa.update(releases_t).where(*ident).values(
+                        signature=bom.signature, signature_verified=verified, sha256=bom.sha256,
+                        document=record["document"], source=bom.source))
+                    return Added(bom.source, "present", serial, bom.version, len(comps), "signature recorded")
+                return Added(bom.source, "present", serial, bom.version, len(comps))
+            rows = [_component_row(rid, i, c) for i, c in enumerate(comps)]
+            hashes = [{"release_id": rid, "ordinal": i, "alg": str(h.get("alg")), "content": str(h.get("content", "")).lower()}
+                      for i, c in enumerate(comps) for h in _list(c.get("hashes")) if isinstance(h, dict)]
+            links = [x for i, c in enumerate(comps) for x in _links(rid, i, c)]
+            if rows:
+                conn.execute(sa.insert(components_t), rows)
+            if hashes:
+                conn.execute(sa.insert(hashes_t), hashes)
+            if links:
+                conn.execute(sa.insert(links_t), links)
+    except sa.exc.SQLAlchemyError as exc:
+        raise MlbomError(f"{bom.source}: could not be added to the index: {_reason(exc)}") from exc
+    return Added(bom.source, "added", serial, bom.version, len(comps))
+
+
+# -- questions ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class IndexFilters(Filters):
+    release: str | None = None
+
+
+def glob_to_like(glob: str) -> str:
+    r"""A ``LIKE`` pattern (escape character ``\``) that matches at least what the glob matches."""
+    out = []
+    i = 0
+    while i < len(glob):
+        ch = glob[i]
+        if ch == "*":
+            out.append("%")
+        elif ch == "?":
+            out.append("_")
+        elif ch == "[":
+            close = glob.find("]", i + 2)
+            if close == -1:
+                out.append("[")
+            else:
+                out.append("_")
+                i = close
+        elif ch in "%_\\":
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _like(col: Any, glob: str) -> Any:
+    pattern = glob_to_like(glob)
+    if pattern == glob and "\\" not in pattern:
+        return col == glob  # no wildcard: an index lookup
+    return col.like(pattern, escape="\\")
+
+
+RELEASE_COLUMNS = ("release", "release_version", "serial_number", "bom_version")
+
+
+def query(engine: Engine, f: IndexFilters) -> list[dict[str, str]]:
+    """Components of every indexed release that match all filters, with their release."""
+    spec = None
+    if f.version_spec:
+        try:
+            spec = SpecifierSet(f.version_spec)
+        except InvalidSpecifier as exc:
+            raise UsageError(f"--version-spec {f.version_spec!r}: {exc}") from exc
+    if f.min_severity and f.min_severity not in SEVERITIES:
+        raise UsageError(f"--severity must be one of {', '.join(SEVERITIES)}")
+    c, r = components_t, releases_t
+    stmt = sa.select(c, r.c.name.label("r_name"), r.c.version.label("r_version"), r.c.serial_number,
+                     r.c.bom_version).join(r, r.c.id == c.c.release_id)
+    if f.type:
+        stmt = stmt.where(c.c.type == f.type)
+    if f.name:
+        stmt = stmt.where(_like(c.c.name_lc, f.name.lower()))
+    if f.purl:
+        stmt = stmt.where(_like(c.c.purl, f.purl))
+    if f.sha256:
+        h = hashes_t
+        stmt = stmt.where(sa.exists().where(h.c.release_id == c.c.release_id, h.c.ordinal == c.c.ordinal,
+                                            h.c.content == f.sha256.lower(), h.c.alg == "SHA-256"))
+    if f.base_model:
+        lk = links_t
+        stmt = stmt.where(sa.exists().where(lk.c.release_id == c.c.release_id, lk.c.ordinal == c.c.ordinal,
+                                            lk.c.kind == "base-model", _like(lk.c.target, f.base_model.lower())))
+    if f.release:
+        stmt = stmt.where(_like(r.c.name, f.release))
+    if f.min_severity:
+        floor = SEVERITIES.index(f.min_severity)
+        stmt = stmt.where(c.c.max_severity.in_(SEVERITIES[: floor + 1]))
+    for name, value in f.properties:
+        if name == "mlbom:safety:verdict":
+            stmt = stmt.where(c.c.verdict == value)
+        elif name == "mlbom:file:format":
+            stmt = stmt.where(c.c.file_format == value)
+        else:
+            stmt = stmt.where(c.c.properties.like("%" + glob_to_like(json.dumps(value, ensure_ascii=False)) + "%", escape="\\"))
+    stmt = stmt.order_by(r.c.name, r.c.version, r.c.serial_number, r.c.bom_version, c.c.ordinal)
+    out = []
+    try:
+        with engine.connect() as conn:
+            result = conn.execute(stmt).mappings()
+            for row in result:
+                if not _keep(row, f, spec):
+                    continue
+                out.append(_row(row))
+    except sa.exc.SQLAlchemyError as exc:
+        raise MlbomError(f"index query failed: {_reason(exc)}") from exc
+    return out
+
+
+def _keep(row: Any, f: IndexFilters, spec: SpecifierSet | None) -> bool:
+    if f.name and not fnmatch.fnmatchcase(row["name_lc"], f.name.lower()):
+        return False
+    if f.purl and not fnmatch.fnmatchcase(row["purl"] or "", f.purl):
+        return False
+    if f.release and not fnmatch.fnmatchcase(row["r_name"] or "", f.release):
+        return False
+    if spec is not None:
+        try:
+            if Version(row["version"] or "") not in spec:
+                return False
+        except InvalidVersion:
+            return False
+    lics = (row["licenses"] or "").split("\n") if row["licenses"] else []
+    if f.license and not any(fnmatch.fnmatchcase(lc.lower(), f.license.lower()) for lc in lics):
+        return False
+    if f.license_not_in:
+        allowed = {a.lower() for a in f.license_not_in}
+        if lics and all(lc.lower() in allowed for lc in lics):
+            return False
+    if f.properties:
+        props = {(k, v) for k, v in json.loads(row["properties"] or "[]")}
+        if any((k, v) not in props for k, v in f.properties):
+            return False
+    return True
+
+
+def _row(row: Any) -> dict[str, str]:
+    return {
+        "release": row["r_name"] or "", "release_version": row["r_version"] or "",
+        "serial_number": row["serial_number"], "bom_version": str(row["bom_version"]),
+        "type": row["type"] or "", "name": row["name"] or "", "version": row["version"] or "",
+        "purl": row["purl"] or "", "licenses": " ".join((row["licenses"] or "").split("\n")),
+        "sha256": "", "verdict": row["verdict"] or "", "findings": str(row["findings"] or 0),
+    }
+
+
+def licence_inventory(engine: Engine, release: str | None = None) -> list[dict[str, str]]:
+    """Per release: each licence and how many components carry it (``(none)`` for components
+    that declare none)."""
+    c, r = components_t, releases_t
+    stmt = (sa.select(r.c.name, r.c.version, r.c.serial_number, r.c.bom_version, c.c.licenses,
+                      sa.func.count().label("n"))
+            .join(r, r.c.id == c.c.release_id)
+            .group_by(r.c.id, r.c.name, r.c.version, r.c.serial_number, r.c.bom_version, c.c.licenses))
+    if release:
+        stmt = stmt.where(_like(r.c.name, release))
+    counts: dict[tuple[str, str, str, str, str], int] = {}
+    with engine.connect() as conn:
+        for name, version, serial, bv, lics, n in conn.execute(stmt):
+            if release and not fnmatch.fnmatchcase(name or "", release):
+                continue
+            for lic in (str(lics).split("\n") if lics else ["(none)"]):
+                key = (name or "", version or "", serial, str(bv), lic)
+                counts[key] = counts.get(key, 0) + n
+    return [{"release": k[0], "release_version": k[1], "serial_number": k[2], "bom_version": k[3], "license": k[4],
+             "components": str(n)} for k, n in sorted(counts.items())]
+
+
+def list_releases(engine: Engine) -> list[dict[str, str]]:
+    r = releases_t
+    stmt = sa.select(r.c.name, r.c.version, r.c.serial_number, r.c.bom_version, r.c.timestamp, r.c.spec_version,
+                     r.c.format, r.c.signature, r.c.signature_verified, r.c.component_count, r.c.problems,
+                     r.c.sha256).order_by(r.c.name, r.c.version, r.c.serial_number, r.c.bom_version)
+    out = []
+    with engine.connect() as conn:
+        for row in conn.execute(stmt).mappings():
+            sig = row["signature"] or "unsigned"
+            if row["signature"] and row["signature_verified"] is not None:
+                sig += " (verified)" if row["signature_verified"] else " (NOT verified)"
+            out.append({"release": row["name"] or "", "release_version": row["version"] or "",
+                        "serial_number": row["serial_number"], "bom_version": str(row["bom_version"]),
+                        "timestamp": row["timestamp"] or "", "spec_version": row["spec_version"] or "",
+                        "format": row["format"] or "", "signature": sig, "components": str(row["component_count"]),
+                        "problems": str(len(json.loads(row["problems"])) if row["problems"] else 0),
+                        "sha256": row["sha256"]})
+    return out
+
+
+def document(engine: Engine, serial_number: str, bom_version: int | None = None) -> bytes:
+    """The BOM exactly as it was added (the latest version when none is given)."""
+    r = releases_t
+    stmt = sa.select(r.c.document).where(r.c.serial_number == serial_number).order_by(r.c.bom_version.desc())
+    if bom_version is not None:
+        stmt = stmt.where(r.c.bom_version == bom_version)
+    with engine.connect() as conn:
+        blob = conn.execute(stmt.limit(1)).scalar()
+    if blob is None:
+        raise MlbomError(f"no BOM {serial_number}" + (f" version {bom_version}" if bom_version else "") + " in the index")
+    return zlib.decompress(blob)
+
+
+def render(table: Sequence[dict[str, str]], fmt: str, columns: Sequence[str]) -> str:
+    """Table, JSON or CSV of rows with the given columns."""
+    import csv
+    import io
+
+    if fmt == "json":
+        return json.dumps(list(table), indent=2, ensure_ascii=False)
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        w.writerows(table)
+        return buf.getvalue().rstrip("\n")
+    if not table:
+        return "nothing found"
+    widths = {c: min(60, max(len(c), *(len(r.get(c, "")) for r in table))) for c in columns}
+    lines = ["  ".join(c.ljust(widths[c]) for c in columns)]
+    lines += ["  ".join(r.get(c, "")[: widths[c]].ljust(widths[c]) for c in columns) for r in table]
+    return "\n".join(lines)
