@@ -54,7 +54,7 @@ releases_t = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("serial_number", sa.String(200), nullable=False),
     sa.Column("bom_version", sa.Integer, nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=False), sa.Column("content_digest", sa.String(64), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False), sa.Column("content_digest", sa.String(64), nullable=True),
     sa.Column("name", sa.Text), sa.Column("version", sa.Text),
     sa.Column("spec_version", sa.String(8)), sa.Column("format", sa.String(8)),
     sa.Column("timestamp", sa.Text), sa.Column("signature", sa.String(16)),
@@ -196,28 +196,50 @@ def _purl_base(purl: str) -> str:
     return base.rsplit("@", 1)[0] if "@" in last else base
 
 
-def _licences(c: dict[str, object]) -> list[str]:
-    from mlbom.diff import _licences as lics
+_COMPONENT_COLUMNS = ("release_id", "ordinal", "bom_ref", "type", "grp", "name", "name_lc", "version", "purl",
+                      "purl_base", "licenses", "verdict", "max_severity", "findings", "file_format", "properties")
+_SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
 
-    return lics(c)
 
+def _component_row(rid: int, i: int, c: dict[str, object]) -> tuple[object, ...]:
+    from mlbom.diff import _licences
 
-def _component_row(rid: int, i: int, c: dict[str, object]) -> dict[str, object]:
     props = [(str(p.get("name")), str(p.get("value"))) for p in _list(c.get("properties")) if isinstance(p, dict)]
-    findings = [v for k, v in props if k == "mlbom:finding"]
-    sevs = [f.split(" ", 1)[0] for f in findings]
-    ranked = [SEVERITIES.index(s) for s in sevs if s in SEVERITIES]
-    verdict = next((v for k, v in props if k == "mlbom:safety:verdict"), None)
-    fmt = next((v for k, v in props if k == "mlbom:file:format"), None)
+    verdict = fmt = None
+    findings = 0
+    worst: int | None = None
+    for k, v in props:
+        if k == "mlbom:finding":
+            findings += 1
+            rank = _SEVERITY_RANK.get(v.split(" ", 1)[0])
+            if rank is not None and (worst is None or rank < worst):
+                worst = rank
+        elif k == "mlbom:safety:verdict" and verdict is None:
+            verdict = v
+        elif k == "mlbom:file:format" and fmt is None:
+            fmt = v
     name = str(c.get("name") or "")
     purl = _s(c.get("purl"))
-    return {
-        "release_id": rid, "ordinal": i, "bom_ref": _s(c.get("bom-ref")), "type": _s(c.get("type")),
-        "grp": _s(c.get("group")), "name": name, "name_lc": name.lower(), "version": _s(c.get("version")),
-        "purl": purl, "purl_base": _purl_base(purl) if purl else None, "licenses": "\n".join(_licences(c)) or None,
-        "verdict": verdict, "max_severity": SEVERITIES[min(ranked)] if ranked else None, "findings": len(findings),
-        "file_format": fmt, "properties": json.dumps(props, ensure_ascii=False) if props else None,
-    }
+    return (rid, i, _s(c.get("bom-ref")), _s(c.get("type")), _s(c.get("group")), name, name.lower(),
+            _s(c.get("version")), purl, _purl_base(purl) if purl else None, "\n".join(_licences(c)) or None,
+            verdict, SEVERITIES[worst] if worst is not None else None, findings, fmt,
+            json.dumps(props, ensure_ascii=False) if props else None)
+
+
+def _bulk(conn: Any, table: sa.Table, columns: Sequence[str], rows: list[tuple[object, ...]]) -> None:
+    """Insert many rows the fastest way the backend has: ``COPY`` on PostgreSQL, one
+    ``executemany`` of plain tuples on SQLite (both inside the caller's transaction)."""
+    if not rows:
+        return
+    cols = ", ".join(columns)
+    if conn.dialect.name == "postgresql":
+        dbapi = conn.connection.driver_connection
+        with dbapi.cursor() as cur, cur.copy(f"COPY {table.name} ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        marks = ", ".join("?" * len(columns))
+        conn.exec_driver_sql(f"INSERT INTO {table.name} ({cols}) VALUES ({marks})", rows)
 
 
 def _list(v: object) -> list[object]:
@@ -228,18 +250,20 @@ def _s(v: object) -> str | None:
     return v if isinstance(v, str) else (None if v is None else str(v))
 
 
-def _links(rid: int, i: int, c: dict[str, object]) -> Iterator[dict[str, object]]:
+def _links(rid: int, i: int, c: dict[str, object]) -> Iterator[tuple[object, ...]]:
     from mlbom.query import base_models
 
+    if c.get("pedigree") is None and c.get("modelCard") is None:
+        return
     for target in base_models(c):
-        yield {"release_id": rid, "ordinal": i, "kind": "base-model", "target": target}
+        yield (rid, i, "base-model", target)
     mc = c.get("modelCard")
     params = mc.get("modelParameters") if isinstance(mc, dict) else None
     for ds in (params.get("datasets") if isinstance(params, dict) else None) or []:
         if isinstance(ds, dict):
             ds_target = ds.get("ref") or ds.get("name")
             if ds_target:
-                yield {"release_id": rid, "ordinal": i, "kind": "dataset", "target": str(ds_target).lower()}
+                yield (rid, i, "dataset", str(ds_target).lower())
 
 
 def add(engine: Engine, bom: LoadedBom, *, verified: bool | None = None, raw: bytes | None = None) -> Added:
@@ -249,7 +273,8 @@ def add(engine: Engine, bom: LoadedBom, *, verified: bool | None = None, raw: by
     comps = bom.components()
     root = bom.root
     record = {
-        "serial_number": serial, "bom_version": bom.version, "sha256": bom.sha256, "content_digest": bom.content_digest,
+        "serial_number": serial, "bom_version": bom.version, "sha256": bom.sha256,
+        "content_digest": None if raw is not None else bom.content_digest,  # else worked out on a conflict only
         "name": _s(root.get("name")), "version": _s(root.get("version")), "spec_version": bom.spec_version,
         "format": bom.format, "timestamp": bom.timestamp, "signature": bom.signature, "signature_verified": verified,
         "component_count": len(comps), "problems": json.dumps(list(bom.problems)) if bom.problems else None,
@@ -269,8 +294,9 @@ def add(engine: Engine, bom: LoadedBom, *, verified: bool | None = None, raw: by
             rid = conn.execute(stmt.returning(releases_t.c.id)).scalar()
             if rid is None:
                 ident = (releases_t.c.serial_number == serial, releases_t.c.bom_version == bom.version)
-                existing = conn.execute(sa.select(releases_t.c.content_digest, releases_t.c.signature).where(*ident)).one()
-                if existing.content_digest != bom.content_digest:
+                existing = conn.execute(sa.select(releases_t.c.sha256, releases_t.c.content_digest, releases_t.c.signature,
+                                                  releases_t.c.document).where(*ident)).one()
+                if existing.sha256 != bom.sha256 and _stored_digest(existing) != bom.content_digest:
                     return Added(bom.source, "conflict", serial, bom.version, len(comps),
                                  f"{serial} version {bom.version} is already indexed with different content; "
                                  "a changed BOM needs a new version (or a new serial number)")
@@ -280,19 +306,26 @@ def add(engine: Engine, bom: LoadedBom, *, verified: bool | None = None, raw: by
                         document=record["document"], source=bom.source))
                     return Added(bom.source, "present", serial, bom.version, len(comps), "signature recorded")
                 return Added(bom.source, "present", serial, bom.version, len(comps))
-            rows = [_component_row(rid, i, c) for i, c in enumerate(comps)]
-            hashes = [{"release_id": rid, "ordinal": i, "alg": str(h.get("alg")), "content": str(h.get("content", "")).lower()}
-                      for i, c in enumerate(comps) for h in _list(c.get("hashes")) if isinstance(h, dict)]
-            links = [x for i, c in enumerate(comps) for x in _links(rid, i, c)]
-            if rows:
-                conn.execute(sa.insert(components_t), rows)
-            if hashes:
-                conn.execute(sa.insert(hashes_t), hashes)
-            if links:
-                conn.execute(sa.insert(links_t), links)
+            _bulk(conn, components_t, _COMPONENT_COLUMNS, [_component_row(rid, i, c) for i, c in enumerate(comps)])
+            _bulk(conn, hashes_t, ("release_id", "ordinal", "alg", "content"),
+                  [(rid, i, str(h.get("alg")), str(h.get("content", "")).lower())
+                   for i, c in enumerate(comps) for h in _list(c.get("hashes")) if isinstance(h, dict)])
+            _bulk(conn, links_t, ("release_id", "ordinal", "kind", "target"),
+                  [x for i, c in enumerate(comps) for x in _links(rid, i, c)])
     except sa.exc.SQLAlchemyError as exc:
         raise MlbomError(f"{bom.source}: could not be added to the index: {_reason(exc)}") from exc
     return Added(bom.source, "added", serial, bom.version, len(comps))
+
+
+def _stored_digest(row: Any) -> str | None:
+    """The content digest of an indexed BOM (computed from its stored bytes when needed)."""
+    if row.content_digest:
+        return str(row.content_digest)
+    if row.document is None:
+        return None
+    from mlbom.reader import loads
+
+    return loads(zlib.decompress(row.document)).content_digest
 
 
 # -- questions ------------------------------------------------------------------------------
@@ -356,14 +389,15 @@ def query(engine: Engine, f: IndexFilters) -> list[dict[str, str]]:
         stmt = stmt.where(_like(c.c.name_lc, f.name.lower()))
     if f.purl:
         stmt = stmt.where(_like(c.c.purl, f.purl))
-    if f.sha256:
+    key = sa.tuple_(c.c.release_id, c.c.ordinal)
+    if f.sha256:  # an index lookup on the hash, then the components it names
         h = hashes_t
-        stmt = stmt.where(sa.exists().where(h.c.release_id == c.c.release_id, h.c.ordinal == c.c.ordinal,
-                                            h.c.content == f.sha256.lower(), h.c.alg == "SHA-256"))
+        stmt = stmt.where(key.in_(sa.select(h.c.release_id, h.c.ordinal).where(
+            h.c.content == f.sha256.lower(), h.c.alg == "SHA-256")))
     if f.base_model:
         lk = links_t
-        stmt = stmt.where(sa.exists().where(lk.c.release_id == c.c.release_id, lk.c.ordinal == c.c.ordinal,
-                                            lk.c.kind == "base-model", _like(lk.c.target, f.base_model.lower())))
+        stmt = stmt.where(key.in_(sa.select(lk.c.release_id, lk.c.ordinal).where(
+            lk.c.kind == "base-model", _like(lk.c.target, f.base_model.lower()))))
     if f.release:
         stmt = stmt.where(_like(r.c.name, f.release))
     if f.min_severity:
