@@ -28,6 +28,9 @@ if TYPE_CHECKING:  # the names below are imported lazily, so `mlbom scan` starts
 
 _LAZY = {
     "dumps": "mlbom.cyclonedx.build",
+    "load": "mlbom.reader",
+    "loads": "mlbom.reader",
+    "LoadedBom": "mlbom.reader",
     "ValidationReport": "mlbom.cyclonedx.validate",
     "InputError": "mlbom.errors",
     "MlbomError": "mlbom.errors",
@@ -65,6 +68,7 @@ __all__ = [
     "Finding",
     "InputError",
     "Inputs",
+    "LoadedBom",
     "MlbomError",
     "Relation",
     "Unreadable",
@@ -75,6 +79,8 @@ __all__ = [
     "__version__",
     "dumps",
     "generate",
+    "load",
+    "loads",
     "scan",
     "sign",
     "validate",
@@ -103,7 +109,9 @@ def generate(
     spec_version: str = "1.6",
     reproducible: bool = False,
     verify_record: bool = False,
-    gpu: bool = False,
+    gpu: bool | None = None,
+    gpu_recording: StrPath | None = None,
+    include_hardware_ids: bool | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Bom:
     """Inventory a release and return its :class:`Bom` (not yet serialized).
@@ -111,7 +119,19 @@ def generate(
     ``project_dir`` is searched for environments, requirement and lock files; explicit
     inputs of a kind replace discovery of that kind. Raises :class:`InputError` for a named
     input that cannot be used. Does not write files and does not reach the network.
+
+    ``gpu`` adds this host's NVIDIA driver, GPUs and CUDA toolkit; ``gpu_recording`` takes
+    driver and GPUs from an NVML recording of another host instead (and implies ``gpu``).
+    Left as ``None``, these come from ``PROJECT_DIR/mlbom.toml`` (:mod:`mlbom.config`), else off.
     """
+    from mlbom.config import project_settings
+
+    settings = project_settings(Path(project_dir)) if project_dir is not None and Path(project_dir).is_dir() else None
+    if settings is not None:
+        gpu = settings.gpu if gpu is None else gpu
+        if gpu_recording is None and gpu is not False:
+            gpu_recording = settings.gpu_recording
+        include_hardware_ids = settings.include_hardware_ids if include_hardware_ids is None else include_hardware_ids
     from mlbom.inventory import Inputs
     from mlbom.inventory import generate as _generate
 
@@ -121,7 +141,9 @@ def generate(
         models=_paths(models), datasets=_paths(datasets),
     )
     return _generate(inputs, name=name, version=version, spec_version=spec_version,
-                     reproducible=reproducible, verify_record=verify_record, gpu=gpu, progress=progress)
+                     reproducible=reproducible, verify_record=verify_record, gpu=bool(gpu) or gpu_recording is not None,
+                     gpu_recording=Path(gpu_recording) if gpu_recording is not None else None,
+                     include_hardware_ids=bool(include_hardware_ids), progress=progress)
 
 
 def validate(data: bytes | StrPath) -> ValidationReport:

@@ -77,8 +77,14 @@ def cli(debug: bool) -> None:
               help="A model folder, a weight file or a Hugging Face cache snapshot (repeatable).")
 @click.option("--dataset", "datasets", multiple=True, type=click.Path(path_type=Path),
               help="A dataset folder, a Hugging Face dataset card or a Croissant file (repeatable).")
-@click.option("--gpu/--no-gpu", default=False, show_default=True,
-              help="Inventory this host's NVIDIA driver and GPUs (NVML) and CUDA toolkit.")
+@click.option("--gpu/--no-gpu", default=None,
+              help="Inventory this host's NVIDIA driver and GPUs (NVML) and CUDA toolkit "
+                   "[default: as PROJECT_DIR/mlbom.toml says, else off].")
+@click.option("--gpu-recording", type=click.Path(path_type=Path),
+              help="Take the driver and GPUs from an NVML recording (python -m mlbom.collectors.gpu --record) "
+                   "of the host the release runs on, instead of this host; implies --gpu.")
+@click.option("--include-hardware-ids", is_flag=True, default=None,
+              help="With --gpu: keep GPU UUIDs and serial numbers (omitted by default).")
 @click.option("--spec-version", type=click.Choice(["1.6", "1.7"]), default="1.6", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["json", "xml"]), default="json", show_default=True)
 @click.option("--name", help="Name of the release (default: the project folder's name).")
@@ -92,7 +98,8 @@ def cli(debug: bool) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the BOM here instead of stdout.")
 def generate(
     project_dir: Path | None, envs: tuple[Path, ...], requirements: tuple[Path, ...], locks: tuple[Path, ...],
-    models: tuple[Path, ...], datasets: tuple[Path, ...], gpu: bool, spec_version: str, fmt: str,
+    models: tuple[Path, ...], datasets: tuple[Path, ...], gpu: bool | None, gpu_recording: Path | None,
+    include_hardware_ids: bool | None, spec_version: str, fmt: str,
     name: str | None, release_version: str | None, reproducible: bool, serial_number: str | None,
     verify_record: bool, output: Path | None,
 ) -> int:
@@ -107,7 +114,9 @@ def generate(
     try:
         bom = mlbom.generate(project_dir, env=envs, requirements=requirements, locks=locks, models=models, datasets=datasets,
                              name=name, version=release_version, spec_version=spec_version,
-                             reproducible=reproducible, verify_record=verify_record, gpu=bool(gpu), progress=say)
+                             reproducible=reproducible, verify_record=verify_record,
+                             gpu=True if gpu_recording is not None else gpu, gpu_recording=gpu_recording,
+                             include_hardware_ids=include_hardware_ids, progress=say)
     finally:
         stop()
     if serial_number is not None:

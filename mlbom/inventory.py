@@ -61,6 +61,8 @@ def generate(
     reproducible: bool = False,
     verify_record: bool = False,
     gpu: bool = False,
+    gpu_recording: Path | None = None,
+    include_hardware_ids: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> Bom:
     """Build one BOM from the inputs.
@@ -95,15 +97,24 @@ def generate(
         outputs.append((kind, run(collector, path, ctx)))
 
     if gpu:
-        from mlbom.collectors.gpu import GpuCollector
+        from mlbom.collectors.gpu import GpuCollector, RecordedNvml
 
         ctx = Context(base=base, explicit=True, progress=progress)
-        outputs.append(("gpu", run(GpuCollector(), Path("/"), ctx)))
+        if gpu_recording is not None:  # another host's driver and GPUs; this host's toolkit is not theirs
+            gpu_collector = GpuCollector(RecordedNvml(gpu_recording), toolkit_roots=[],
+                                         include_hardware_ids=include_hardware_ids)
+        else:
+            gpu_collector = GpuCollector(include_hardware_ids=include_hardware_ids)
+        outputs.append(("gpu", run(gpu_collector, Path("/"), ctx)))
 
     merged = CollectorOutput()
     for _, out in outputs:
         merged.extend(out)
     merged.findings += _drift(outputs)
+    if gpu:
+        from mlbom.cuda_compat import host_findings
+
+        merged.findings += host_findings(merged.components)
 
     stamp = source_date_epoch()
     reproducible = reproducible or stamp is not None

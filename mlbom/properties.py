@@ -28,6 +28,11 @@ class Prop(str, Enum):
     GPU_NVML_VERSION = "mlbom:gpu:nvml-version"
     GPU_FACT = "mlbom:gpu:fact"
     GPU_TOOLKIT_PATH = "mlbom:gpu:toolkit-path"
+    CUDA_BUILD = "mlbom:cuda:build"
+    CUDA_ARCHS = "mlbom:cuda:archs"
+    CUDA_EXPECTS = "mlbom:cuda:expects"
+    CUDA_PROVIDERS = "mlbom:cuda:providers"
+    CUDA_FAMILY = "mlbom:cuda:family"
     SOURCE = "mlbom:source"
     PY_INSTALLER = "mlbom:python:installer"
     PY_REQUIRES_PYTHON = "mlbom:python:requires-python"
@@ -66,6 +71,11 @@ DESCRIPTIONS: dict[Prop, str] = {
     Prop.GPU_NVML_VERSION: "NVML library version.",
     Prop.GPU_FACT: "A GPU fact from NVML as `key=value` (architecture, compute-capability, memory-bytes, vbios, …).",
     Prop.GPU_TOOLKIT_PATH: "Where the CUDA toolkit was found.",
+    Prop.CUDA_BUILD: "What an ML framework was built for, read from its files: `cuda-12.4`, `rocm-6.2` or `cpu`.",
+    Prop.CUDA_ARCHS: "GPU architectures a framework build carries code for (`sm_80,compute_90`), where its files list them.",
+    Prop.CUDA_EXPECTS: "A library major version a framework build expects, as `cudnn=9` or `nccl=2` (its pins or build info).",
+    Prop.CUDA_PROVIDERS: "onnxruntime execution-provider libraries shipped (`cuda,tensorrt`).",
+    Prop.CUDA_FAMILY: "The CUDA major version an NVIDIA/CUDA-flavoured wheel belongs to (`12` for `nvidia-cudnn-cu12`).",
     Prop.SOURCE: "Which input (environment, requirements file, lock file) the component was read from.",
     Prop.PY_INSTALLER: "Content of the distribution's INSTALLER file (pip, uv, conda, …).",
     Prop.PY_REQUIRES_PYTHON: "The distribution's Requires-Python.",

@@ -24,7 +24,7 @@ NUMPY_SHA = None
 
 @pytest.fixture(scope="module")
 def base_doc() -> dict[str, object]:
-    return json.loads(mlbom.dumps(mlbom.generate(EXAMPLE, reproducible=True, name="tiny-release")))  # type: ignore[no-any-return]
+    return json.loads(mlbom.dumps(mlbom.generate(EXAMPLE, reproducible=True, name="tiny-release", gpu=False)))  # type: ignore[no-any-return]
 
 
 def _comp(doc: dict[str, object], name: str) -> dict[str, object]:

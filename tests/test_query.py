@@ -14,7 +14,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tiny-release"
 
 @pytest.fixture(scope="module")
 def doc() -> dict[str, object]:
-    return json.loads(mlbom.dumps(mlbom.generate(EXAMPLE, reproducible=True)))  # type: ignore[no-any-return]
+    return json.loads(mlbom.dumps(mlbom.generate(EXAMPLE, reproducible=True, gpu=False)))  # type: ignore[no-any-return]
 
 
 def test_filters(doc: dict[str, object]) -> None:

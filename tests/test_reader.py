@@ -20,7 +20,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tiny-release"
 @pytest.fixture(scope="module")
 def example_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     out = tmp_path_factory.mktemp("pair")
-    bom = mlbom.generate(EXAMPLE, reproducible=True, name="tiny-release")
+    bom = mlbom.generate(EXAMPLE, reproducible=True, name="tiny-release", gpu=False)
     (out / "bom.json").write_bytes(mlbom.dumps(bom, "json"))
     (out / "bom.xml").write_bytes(mlbom.dumps(bom, "xml"))
     return out / "bom.json", out / "bom.xml"

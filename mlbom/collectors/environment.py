@@ -347,12 +347,78 @@ class EnvironmentCollector:
         yield from _duplicate_findings(by_name, rel)
         edges, dep_findings = _resolve(dists, by_name, interp.markers, rel)
         yield from dep_findings
+        yield from _cuda_stack(dists, rel)
         if ctx.verify_record:
             yield from _verify_records(dists, root, rel, ctx)
         for d in dists:
             yield _component(d, rel)
             targets = sorted(edges.get(d.ref, set()))
             yield Relation(ref=d.ref, depends_on=tuple(targets))
+
+
+def _cuda_stack(dists: list[_Dist], rel: Callable[[Path], str]) -> Iterator[Collected]:
+    """Framework builds (what CUDA they were built for, read from their files) and the CUDA
+    families of NVIDIA wheels, as properties; mixing and cuDNN/NCCL mismatches as findings.
+    Host facts (driver, GPUs) are checked against these in :func:`mlbom.inventory` with --gpu."""
+    from mlbom.formats import cuda_builds as cb
+
+    families: dict[int, list[str]] = {}
+    installed: dict[str, list[tuple[str, _Dist]]] = {}
+    builds: list[tuple[_Dist, cb.Build]] = []
+    for d in dists:
+        if d.shadowed:
+            continue
+        fam = cb.wheel_family(d.name, d.version)
+        if fam is not None:
+            d.props.append(Property(name=Prop.CUDA_FAMILY.value, value=str(fam)))
+            families.setdefault(fam, []).append(f"{d.name} {d.version}")
+        lib = cb.cudnn_major_of(d.name, d.version)
+        if lib is not None:
+            installed.setdefault(lib[0], []).append((lib[1], d))
+        requires = d.meta.all("Requires-Dist") if d.meta is not None else []
+        build = None
+        if d.canonical == "torch":
+            build = cb.torch_build(d.site, d.version, requires)
+        elif d.canonical in ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tf-nightly"):
+            build = cb.tensorflow_build(d.site, d.version)
+        elif d.canonical.startswith("onnxruntime"):
+            build = cb.onnxruntime_build(d.site, d.name, d.version)
+        if build is None:
+            continue
+        builds.append((d, build))
+        for problem in build.problems:
+            yield Finding(id="cuda.build-unreadable", severity="low", subject=d.ref, source=rel(d.site / build.evidence),
+                          message=f"{d.name} {d.version}: {build.evidence}: {problem}; its build facts may be incomplete")
+        kind = f"cuda-{build.cuda}" if build.cuda else f"rocm-{build.rocm}" if build.rocm else "cpu" if build.cpu_only else None
+        if kind:
+            d.props.append(Property(name=Prop.CUDA_BUILD.value, value=kind))
+        if build.archs:
+            d.props.append(Property(name=Prop.CUDA_ARCHS.value, value=",".join(build.archs)))
+        for lib_name, major in (("cudnn", build.cudnn_major), ("nccl", build.nccl_major)):
+            if major:
+                d.props.append(Property(name=Prop.CUDA_EXPECTS.value, value=f"{lib_name}={major}"))
+        if build.providers:
+            d.props.append(Property(name=Prop.CUDA_PROVIDERS.value, value=",".join(build.providers)))
+        if build.cuda_major is not None:
+            families.setdefault(build.cuda_major, []).append(f"{d.name} {d.version} (built for CUDA {build.cuda})")
+    if len(families) > 1:
+        parts = "; ".join(f"CUDA {m}: {', '.join(sorted(v))}" for m, v in sorted(families.items()))
+        loaders = [f"{d.name} {d.version} loads the CUDA {b.cuda_major} libraries it was built for"
+                   for d, b in builds if b.cuda_major is not None]
+        yield Finding(id="cuda.multiple-runtimes", severity="medium",
+                      message=(f"this environment mixes CUDA major versions ({parts})"
+                               + (f"; {'; '.join(loaders)}" if loaders else "")
+                               + "; wheels of the other family are dead weight or, when loaded by another package, a "
+                                 "second CUDA runtime in the process (docs/cuda-compatibility.md)"))
+    for d, b in builds:
+        why = "its Requires-Dist pin" if b.framework == "torch" else b.evidence
+        for lib_name, want in (("cudnn", b.cudnn_major), ("nccl", b.nccl_major)):
+            for have, dist in installed.get(lib_name, []):
+                if want and have != want and (b.cuda_major is None or cb.wheel_family(dist.name, dist.version) == b.cuda_major):
+                    yield Finding(id=f"cuda.{lib_name}-mismatch", severity="high", subject=d.ref,
+                                  message=(f"{d.name} {d.version} expects {lib_name} {want}.x ({why}) "
+                                           f"but {dist.name} {dist.version} is installed: a major mismatch fails at load time "
+                                           "(docs/cuda-compatibility.md)"))
 
 
 def _read_dist(site: Path, ddir: Path, rel: Callable[[Path], str]) -> tuple[_Dist | None, list[Collected]]:

@@ -216,11 +216,19 @@ class GpuCollector:
                           message=("no NVIDIA driver found" if missing else "NVML could not be used") + f" ({snap.error})")
         else:
             driver_ref = f"driver:nvidia@{snap.driver_version}"
+            driver_evidence = [Evidence(fact="driver", source="NVML")]
+            if snap.cuda_driver_version is None and snap.driver_version:
+                from mlbom.cuda_compat import max_cuda_for_driver
+
+                snap.cuda_driver_version = max_cuda_for_driver(snap.driver_version)
+                if snap.cuda_driver_version:
+                    driver_evidence.append(Evidence(fact="cuda-driver-version", source="mlbom/data/cuda-drivers.json",
+                                                    field=f"driver {snap.driver_version}"))
             props = [Property(name=Prop.GPU_CUDA_DRIVER.value, value=snap.cuda_driver_version)] if snap.cuda_driver_version else []
             if snap.nvml_version:
                 props.append(Property(name=Prop.GPU_NVML_VERSION.value, value=snap.nvml_version))
             yield Component(bom_ref=driver_ref, type="device-driver", name="nvidia-driver", version=snap.driver_version,
-                            properties=tuple(props), evidence=(Evidence(fact="driver", source="NVML"),))
+                            properties=tuple(props), evidence=tuple(driver_evidence))
             refs = []
             for g in snap.gpus:
                 ref = f"gpu:{g.index}"
@@ -253,11 +261,13 @@ class GpuCollector:
                 yield Component(bom_ref=ref, type="library", name=name, version=ver, purl=ref,
                                 evidence=(Evidence(fact="toolkit part", source=str(tk.root / "dist-info")),))
             yield Relation(ref=tk_ref, depends_on=tuple(part_refs))
-            if snap.cuda_driver_version and _ver(tk.version) > _ver(snap.cuda_driver_version):
-                yield Finding(id="cuda.driver-too-old", severity="high",
-                              message=(f"CUDA toolkit {tk.version} is newer than the CUDA {snap.cuda_driver_version} "
-                                       f"that driver {snap.driver_version} supports (docs/cuda-compatibility.md)"),
-                              subject=tk_ref)
+            if snap.cuda_driver_version:
+                from mlbom.cuda_compat import runtime_vs_driver
+
+                f = runtime_vs_driver(f"CUDA toolkit {tk.version}", tk.version, snap.cuda_driver_version,
+                                      snap.driver_version, tk_ref)
+                if f is not None:
+                    yield f
 
 
 def _ver(v: str) -> tuple[int, ...]:

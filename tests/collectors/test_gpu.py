@@ -48,8 +48,11 @@ def test_recorded_gpus_driver_and_too_old_driver(tmp_path: Path) -> None:
     assert {"architecture=Ampere", "compute-capability=8.0"} <= facts
     assert not any(v.startswith(("uuid=", "serial=")) for v in facts)  # hardware ids only on request
     assert by_type["framework"].version == "12.6.3"
-    (too_old,) = [f for f in findings if f.id == "cuda.driver-too-old"]
-    assert "12.6.3 is newer than the CUDA 12.2 that driver 535.104.05 supports" in too_old.message
+    # 12.6 on a 12.2 driver: same major, runs through minor version compatibility — a low finding, not a high one
+    (minor,) = [f for f in findings if f.id == "cuda.minor-version-compat"]
+    assert minor.severity == "low" and not [f for f in findings if f.id == "cuda.driver-too-old"]
+    assert "CUDA toolkit 12.6.3 is CUDA 12.6.3, newer than the CUDA 12.2 of driver 535.104.05" in minor.message
+    assert "CUDA 12.6.3 ships with driver 560.28.03" in minor.message
     assert {f.message for f in findings if f.id == "gpu.nvml-field"} == {
         "GPU 1: mig_mode not available (NVMLError_GpuIsLost)", "GPU 1: vbios not available (NVMLError_NotSupported)"}
     with_ids = GpuCollector(RecordedNvml(FIXTURES / "gpu" / "synthetic-old-driver.json"), toolkit_roots=[],
@@ -58,13 +61,35 @@ def test_recorded_gpus_driver_and_too_old_driver(tmp_path: Path) -> None:
     assert any(p.value.startswith("uuid=GPU-") for c in comps2 for p in c.properties)
 
 
+def test_toolkit_of_a_newer_major_than_the_driver(tmp_path: Path) -> None:
+    tk = tmp_path / "cuda"
+    tk.mkdir()
+    (tk / "version.json").write_text(json.dumps({"cuda": {"version": "13.0.1"}}))
+    _, findings = _collect(GpuCollector(RecordedNvml(FIXTURES / "gpu" / "synthetic-old-driver.json"), toolkit_roots=[tk]),
+                           tmp_path)
+    (f,) = [f for f in findings if f.id.startswith("cuda.")]
+    assert (f.id, f.severity) == ("cuda.driver-too-old", "high")
+    assert "supports CUDA 12.2 at most" in f.message and "driver 580.65.06" in f.message
+
+
+def test_driver_cuda_version_from_the_table_when_nvml_lacks_it(tmp_path: Path) -> None:
+    doc = json.loads((FIXTURES / "gpu" / "synthetic-old-driver.json").read_text())
+    doc["cuda_driver_version"] = None
+    rec = tmp_path / "rec.json"
+    rec.write_text(json.dumps(doc))
+    comps, _ = _collect(GpuCollector(RecordedNvml(rec), toolkit_roots=[]), tmp_path)
+    driver = next(c for c in comps if c.type == "device-driver")
+    assert ("mlbom:gpu:cuda-driver-version", "12.2") in {(p.name, p.value) for p in driver.properties}
+    assert any(e.source == "mlbom/data/cuda-drivers.json" for e in driver.evidence)
+
+
 def test_toolkit_matching_the_driver_gives_no_finding(tmp_path: Path) -> None:
     tk = tmp_path / "cuda"
     tk.mkdir()
     (tk / "version.json").write_text(json.dumps({"cuda": {"version": "12.2.140"}}))
     _, findings = _collect(GpuCollector(RecordedNvml(FIXTURES / "gpu" / "synthetic-old-driver.json"), toolkit_roots=[tk]),
                            tmp_path)
-    assert not [f for f in findings if f.id == "cuda.driver-too-old"]
+    assert not [f for f in findings if f.id.startswith("cuda.")]
 
 
 def test_real_toolkit_on_this_machine() -> None:
@@ -72,6 +97,10 @@ def test_real_toolkit_on_this_machine() -> None:
     if tk is None:
         pytest.skip("no CUDA toolkit in /usr/local/cuda")
     assert tk.version.split(".")[0].isdigit()
+    runtime = dict(tk.parts).get("nvidia-cuda-runtime")
+    if runtime:  # the wheel-built CUDA 13.0 toolkit of this project's machines
+        assert tk.version == runtime and runtime.startswith("13.0.")
+        assert len(tk.parts) > 5
 
 
 def test_malformed_version_json_and_symlink_loop(tmp_path: Path) -> None:

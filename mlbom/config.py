@@ -1,0 +1,61 @@
+"""Per-release settings in ``PROJECT_DIR/mlbom.toml``, so that a release says once how its BOM
+is made and every pipeline run makes it the same way::
+
+    [generate]
+    gpu = true                            # inventory the build host's driver, GPUs, CUDA toolkit
+    gpu-recording = "deploy-host.json"    # or: the host the release runs on, recorded there
+    include-hardware-ids = false
+
+Command-line options win over the file. Unknown keys are an error, not ignored: a misspelt
+setting that silently did nothing would be worse than none.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlbom.errors import InputError
+from mlbom.formats.pymeta import read_bounded
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+FILE = "mlbom.toml"
+_KEYS = {"gpu": bool, "gpu-recording": str, "include-hardware-ids": bool}
+
+
+@dataclass(frozen=True)
+class Settings:
+    gpu: bool | None = None
+    gpu_recording: Path | None = None
+    include_hardware_ids: bool | None = None
+
+
+def project_settings(project_dir: Path) -> Settings:
+    path = project_dir / FILE
+    if not path.is_file():
+        return Settings()
+    try:
+        doc = tomllib.loads(read_bounded(path, 1 << 20).decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(path, "not UTF-8") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, f"not valid TOML: {exc}") from exc
+    unknown_tables = sorted(set(doc) - {"generate"})
+    if unknown_tables:
+        raise InputError(path, f"unknown table [{unknown_tables[0]}] (mlbom reads [generate])")
+    gen = doc.get("generate", {})
+    if not isinstance(gen, dict):
+        raise InputError(path, "[generate] must be a table")
+    for key, value in gen.items():
+        if key not in _KEYS:
+            raise InputError(path, f"unknown setting generate.{key} (known: {', '.join(sorted(_KEYS))})")
+        if not isinstance(value, _KEYS[key]):
+            raise InputError(path, f"generate.{key} must be a {_KEYS[key].__name__}")
+    rec = gen.get("gpu-recording")
+    return Settings(gpu=gen.get("gpu"), gpu_recording=(project_dir / rec) if isinstance(rec, str) else None,
+                    include_hardware_ids=gen.get("include-hardware-ids"))

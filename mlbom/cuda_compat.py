@@ -1,0 +1,138 @@
+"""CUDA compatibility between this host's driver and GPUs (``--gpu``) and what the release's
+frameworks were built for (read from their files by the environment collector).
+
+The rules, with their source (docs/cuda-compatibility.md):
+
+- A CUDA runtime of a newer *major* version than the driver supports does not run
+  ("CUDA driver version is insufficient"): **high**. A newer *minor* of the same major runs
+  through minor version compatibility (NVIDIA's "CUDA Minor Version Compatibility"), except
+  features that need the newer driver, such as JIT-compiling newer PTX: **low**.
+- A GPU whose compute capability has neither SASS for its major (``sm_80`` runs on 8.x at or
+  above 8.0) nor PTX at or below it (``compute_80`` is JIT-compiled forward) is not covered by
+  the build: **high**. Checked where the build lists its architectures (TensorFlow's
+  build_info); torch keeps its list inside the compiled library and is not checked.
+- A CPU-only framework build on a host with NVIDIA GPUs: **medium** (it runs, on the CPU).
+
+The driver → CUDA table (``mlbom/data/cuda-drivers.json``, transcribed from NVIDIA's release
+notes) is used only when NVML does not give the driver's CUDA version itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from importlib import resources
+
+from mlbom.model import Component, Finding
+from mlbom.properties import Prop
+
+
+def _v(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", text))
+
+
+@cache
+def driver_table() -> dict[str, object]:
+    return json.loads(resources.files("mlbom").joinpath("data/cuda-drivers.json").read_text("utf-8"))  # type: ignore[no-any-return]
+
+
+def max_cuda_for_driver(driver: str) -> str | None:
+    """The newest CUDA version whose toolkit driver is at or below ``driver`` (e.g. ``535.104.05`` → ``12.2``)."""
+    rows = driver_table()["toolkits"]
+    assert isinstance(rows, list)
+    have = _v(driver)
+    best = [r["cuda"] for r in rows if _v(r["linux_driver"]) <= have]
+    return max(best, key=_v) if best else None
+
+
+def min_driver_for(cuda: str) -> str | None:
+    rows = driver_table()["toolkits"]
+    assert isinstance(rows, list)
+    want = _v(cuda)[:2]
+    return next((r["linux_driver"] for r in rows if _v(r["cuda"])[:2] == want), None)
+
+
+def runtime_vs_driver(what: str, runtime: str, driver_cuda: str, driver: str | None, subject: str) -> Finding | None:
+    """A finding when a CUDA runtime (framework build or toolkit) is newer than the driver supports."""
+    r, d = _v(runtime)[:2], _v(driver_cuda)[:2]
+    if not r or not d or r <= d:
+        return None
+    need = min_driver_for(runtime)
+    need_txt = f"; CUDA {runtime} ships with driver {need}" if need else ""
+    who = f"driver {driver}" if driver else "the driver"
+    if r[0] > d[0]:
+        return Finding(id="cuda.driver-too-old", severity="high", subject=subject,
+                       message=(f"{what} needs CUDA {runtime} but {who} supports CUDA {driver_cuda} at most: a newer major "
+                                f"version does not run (\"CUDA driver version is insufficient\"){need_txt} "
+                                "(docs/cuda-compatibility.md)"))
+    return Finding(id="cuda.minor-version-compat", severity="low", subject=subject,
+                   message=(f"{what} is CUDA {runtime}, newer than the CUDA {driver_cuda} of {who}: it runs through minor "
+                            "version compatibility, but features that need the newer driver (JIT of newer PTX) fail"
+                            f"{need_txt} (docs/cuda-compatibility.md)"))
+
+
+def arch_covered(cc: str, archs: tuple[str, ...]) -> bool:
+    """Whether a build with these ``sm_XY``/``compute_XY`` entries runs on compute capability ``cc``."""
+    try:
+        major, minor = (int(x) for x in cc.split(".")[:2])
+    except ValueError:
+        return True  # unknown capability: no claim
+    want = major * 10 + minor
+    for a in archs:
+        m = re.match(r"(sm|compute)_(\d+)(\d)[a-z]?$", a.strip())
+        if not m:
+            continue
+        a_major, a_minor = int(m.group(2)), int(m.group(3))
+        code = a_major * 10 + a_minor
+        if m.group(1) == "sm" and a_major == major and code <= want and not a.strip().endswith("a"):
+            return True  # SASS runs on the same major at or above its minor ("a" variants only on that exact chip)
+        if m.group(1) == "sm" and a.strip().endswith("a") and code == want:
+            return True
+        if m.group(1) == "compute" and code <= want:
+            return True  # PTX is JIT-compiled forward
+    return False
+
+
+def _props(c: Component, name: str) -> list[str]:
+    return [p.value for p in c.properties if p.name == name]
+
+
+def host_findings(components: list[Component]) -> list[Finding]:
+    """Findings from this host's driver and GPUs against the frameworks' builds."""
+    drivers = [c for c in components if c.type == "device-driver" and c.name == "nvidia-driver"]
+    gpus = [c for c in components if c.type == "device"]
+    driver = drivers[0] if drivers else None
+    found = _props(driver, Prop.GPU_CUDA_DRIVER.value) if driver else []
+    driver_cuda = found[0] if found else None
+    out: list[Finding] = []
+    for c in components:
+        builds = _props(c, Prop.CUDA_BUILD.value)
+        if not builds:
+            continue
+        build = builds[0]
+        what = f"{c.name} {c.version or ''}".strip()
+        if build.startswith("cuda-") and driver_cuda:
+            f = runtime_vs_driver(f"{what} (built for CUDA {build[5:]})", build[5:], driver_cuda,
+                                  driver.version if driver else None, c.bom_ref)
+            if f:
+                out.append(f)
+        if build == "cpu" and gpus:
+            names = sorted({g.name for g in gpus})
+            out.append(Finding(id="cuda.cpu-only-build", severity="medium", subject=c.bom_ref,
+                               message=(f"{what} is a CPU-only build on a host with {len(gpus)} NVIDIA GPU(s) "
+                                        f"({', '.join(names)}): it will not use them (docs/cuda-compatibility.md)")))
+        archs = tuple(x for v in _props(c, Prop.CUDA_ARCHS.value) for x in v.split(","))
+        if build.startswith("cuda-") and archs:
+            kinds: dict[tuple[str, str], int] = {}
+            for g in gpus:
+                cc = next((f.split("=", 1)[1] for f in _props(g, Prop.GPU_FACT.value) if f.startswith("compute-capability=")), None)
+                if cc:
+                    kinds[(g.name, cc)] = kinds.get((g.name, cc), 0) + 1
+            for (gname, cc), n in sorted(kinds.items()):
+                if not arch_covered(cc, archs):
+                    out.append(Finding(id="cuda.arch-not-covered", severity="high", subject=c.bom_ref,
+                                       message=(f"{what} carries code for {','.join(archs)}; {n} GPU(s) {gname} have compute "
+                                                f"capability {cc}, which none of them runs on (no SASS for {cc.split('.')[0]}.x "
+                                                "at or below it, no PTX to JIT) (docs/cuda-compatibility.md)")))
+    return out
