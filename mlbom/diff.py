@@ -19,7 +19,7 @@ from typing import Literal
 from mlbom.errors import UsageError
 from mlbom.model import SEVERITIES
 
-Kind = Literal["added", "removed", "version-change", "hash-drift", "licence-change", "safety-escalation",
+Kind = Literal["added", "removed", "version-change", "hash-drift", "licence-change", "safety-escalation", "new-unreadable",
                "new-finding", "model-card-change", "data-change", "edge-added", "edge-removed"]
 _VERDICT_RANK = {"safe": 0, "suspicious": 1, "error": 2, "unsafe": 3}
 
@@ -118,6 +118,12 @@ def _index(doc: dict[str, object]) -> tuple[dict[str, dict[str, object]], dict[s
     return by_id, ref_to_id
 
 
+def _root(doc: dict[str, object]) -> dict[str, object]:
+    meta = doc.get("metadata")
+    root = meta.get("component") if isinstance(meta, dict) else None
+    return root if isinstance(root, dict) else {}
+
+
 def _edges(doc: dict[str, object], ref_to_id: dict[str, str]) -> set[tuple[str, str]]:
     out = set()
     for d in _list(doc.get("dependencies")):
@@ -168,6 +174,11 @@ def diff(old: dict[str, object], new: dict[str, object]) -> list[Change]:
             for path in sorted(set(fx) | set(fy)):
                 if fx.get(path) != fy.get(path):
                     changes.append(Change(kind, ident, f"{key}.{path}" if path else key, fx.get(path), fy.get(path)))  # type: ignore[arg-type]
+    ra, rb = _root(old), _root(new)  # the release itself: its findings and the inputs that could not be read
+    for u in sorted(set(_props(rb, "mlbom:unreadable")) - set(_props(ra, "mlbom:unreadable"))):
+        changes.append(Change("new-unreadable", "(release)", "an input could not be read: the inventory is incomplete", None, u))
+    for f in sorted(set(_props(rb, "mlbom:finding")) - set(_props(ra, "mlbom:finding"))):
+        changes.append(Change("new-finding", "(release)", f, None, f, _finding_severity(f)))
     ea, eb = _edges(old, a_refs), _edges(new, b_refs)
     changes += [Change("edge-added", f"{s} -> {t}", "dependency added") for s, t in sorted(eb - ea)]
     changes += [Change("edge-removed", f"{s} -> {t}", "dependency removed") for s, t in sorted(ea - eb)]
@@ -178,7 +189,7 @@ def parse_fail_on(spec: str) -> list[str]:
     """``hash-drift,new-unsafe,licence-change,new-finding:high,…`` → validated rule list."""
     rules = [r.strip() for r in spec.split(",") if r.strip()]
     allowed = {"hash-drift", "new-unsafe", "licence-change", "license-change", "version-change", "added", "removed",
-               "model-card-change", "data-change", "any"}
+               "model-card-change", "data-change", "new-unreadable", "any"}
     for r in rules:
         if r.startswith("new-finding"):
             sev = r.partition(":")[2] or "info"

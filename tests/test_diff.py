@@ -17,6 +17,17 @@ def _bom(root: Path) -> dict[str, object]:
     return json.loads(mlbom.dumps(mlbom.generate(root, reproducible=True, name="tiny-release")))  # type: ignore[no-any-return]
 
 
+def test_an_input_that_became_unreadable_is_a_change(tmp_path: Path) -> None:
+    new = tmp_path / "release"
+    shutil.copytree(EXAMPLE, new)
+    lock = new / "pylock.toml"  # a version edited by hand, inconsistent with the wheel names
+    lock.write_text(lock.read_text().replace("version = '2.2.3'", "version = '2.2.4'"))
+    changes = diff(_bom(EXAMPLE), _bom(new))
+    (u,) = [c for c in changes if c.kind == "new-unreadable"]
+    assert u.identity == "(release)" and "pylock.toml" in str(u.new) and "not consistent" in str(u.new)
+    assert gate(changes, parse_fail_on("new-unreadable"))
+
+
 def test_diff_of_identical_boms_is_empty() -> None:
     doc = _bom(EXAMPLE)
     assert diff(doc, doc) == []
@@ -30,11 +41,19 @@ def test_swapped_weights_upgraded_package_changed_dataset(tmp_path: Path, capsys
     st.write_bytes(st.read_bytes()[:-4] + b"\x00\x00\x80\x3f")
     req = new / "requirements.txt"
     req.write_text(req.read_text().replace("numpy==2.2.3", "numpy==2.2.4"))
-    (new / "pylock.toml").write_text((new / "pylock.toml").read_text().replace("version = '2.2.3'", "version = '2.2.4'"))
+    (new / "pylock.toml").write_text((new / "pylock.toml").read_text().replace("2.2.3", "2.2.4"))
     (new / "data" / "reviews.csv").write_text("review,label\n\"poisoned\",1\n")
     old_doc, new_doc = _bom(EXAMPLE), _bom(new)
     changes = diff(old_doc, new_doc)
     kinds = {(c.kind, c.identity) for c in changes}
+    # exactly these changes: the weights, the package (its pin in both files), the data, and nothing else
+    assert kinds == {
+        ("hash-drift", "file:model:model#model.safetensors"),
+        ("hash-drift", "file:dataset:data#reviews.csv"),
+        ("new-finding", "file:dataset:data#reviews.csv"),  # the Croissant checksum no longer matches
+        ("version-change", "pkg:pypi/numpy"),
+        ("hash-drift", "file:file:requirements.txt"), ("hash-drift", "file:file:pylock.toml"),  # the edited pins
+    }, sorted(kinds)
     assert ("hash-drift", "file:model:model#model/model.safetensors") in kinds or any(
         c.kind == "hash-drift" and c.identity.endswith("model.safetensors") for c in changes)
     assert any(c.kind == "hash-drift" and c.identity.endswith("reviews.csv") for c in changes)
