@@ -444,6 +444,12 @@ def _read_dist(site: Path, ddir: Path, rel: Callable[[Path], str]) -> tuple[_Dis
             id="python.metadata-malformed", severity="medium",
             message=f"{name}: METADATA lacks {', '.join(missing)}; taken from the folder name {ddir.name}",
             subject=pypi_purl(name, version), source=rel(meta_file)))
+    du_path = ddir / "direct_url.json"
+    if ddir.is_dir() and du_path.is_file():  # where it came from: unreadable origin makes the inventory incomplete
+        try:
+            pymeta.parse_direct_url(pymeta.read_bounded(du_path, pymeta.MAX_SMALL_JSON), du_path)
+        except InputError as exc:
+            problems.append(Unreadable(path=rel(du_path), reason=exc.detail, collector="environment"))
     return dist, problems
 
 

@@ -116,6 +116,18 @@ def test_direct_url_installer_and_shipped_sbom(venv: Path) -> None:
     assert boms[0].hashes[0].alg == "SHA-256"
 
 
+def test_malformed_direct_url_makes_the_inventory_incomplete(venv: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "venv"
+    shutil.copytree(venv, copy, symlinks=True)
+    du = next(site_packages(copy).glob("zeta-0.1.dist-info")) / "direct_url.json"
+    du.write_text('{"url": 42}')
+    bom = mlbom.generate(env=copy, reproducible=True)
+    (u,) = [u for u in bom.unreadable if u.path.endswith("zeta-0.1.dist-info/direct_url.json")]
+    assert "url" in u.reason and not bom.is_complete
+    assert "zeta" in _libs(bom)  # the package itself is kept
+    assert _doc(bom)["compositions"][0]["aggregate"] == "incomplete"
+
+
 def test_verify_record_detects_tampering_and_missing_files(venv: Path, tmp_path: Path) -> None:
     copy = tmp_path / "venv"
     shutil.copytree(venv, copy, symlinks=True)
