@@ -165,3 +165,37 @@ def test_oversized_bom_is_refused_before_reading(tmp_path: Path, monkeypatch: py
     assert main(["query", str(small)]) == 2
     with pytest.raises(InputError, match="folder"):
         load(tmp_path)
+
+
+@pytest.mark.parametrize("spec", ["1.4", "1.5", "1.6"])
+def test_boms_written_by_cyclonedx_python_lib(spec: str) -> None:
+    """Another producer's JSON and XML of the same BOM read to the same components and graph."""
+    from cyclonedx.model import HashAlgorithm, HashType
+    from cyclonedx.model.bom import Bom
+    from cyclonedx.model.component import Component, ComponentType
+    from cyclonedx.model.license import LicenseExpression
+    from cyclonedx.output import make_outputter
+    from cyclonedx.schema import OutputFormat, SchemaVersion
+    from packageurl import PackageURL
+
+    bom = Bom()
+    root = Component(name="app", version="1.0", type=ComponentType.APPLICATION, bom_ref="app")
+    bom.metadata.component = root
+    lib = Component(name="requests", version="2.31.0", type=ComponentType.LIBRARY, bom_ref="requests",
+                    purl=PackageURL("pypi", name="requests", version="2.31.0"),
+                    licenses=[LicenseExpression("Apache-2.0")],
+                    hashes=[HashType(alg=HashAlgorithm.SHA_256, content="a" * 64)])
+    dep = Component(name="idna", version="3.7", type=ComponentType.LIBRARY, bom_ref="idna")
+    bom.components.update([lib, dep])
+    bom.register_dependency(root, [lib])
+    bom.register_dependency(lib, [dep])
+    version = SchemaVersion.from_version(spec)
+    j = loads(make_outputter(bom, OutputFormat.JSON, version).output_as_string().encode(), "cdx.json")
+    x = loads(make_outputter(bom, OutputFormat.XML, version).output_as_string().encode(), "cdx.xml")
+    for b in (j, x):
+        assert b.spec_version == spec and not b.problems
+        comps = {c["name"]: c for c in b.components()}
+        assert comps["requests"]["purl"] == "pkg:pypi/requests@2.31.0"
+        assert comps["requests"]["hashes"] == [{"alg": "SHA-256", "content": "a" * 64}]
+        assert comps["requests"]["licenses"][0]["expression"] == "Apache-2.0"
+    assert diff(j.doc, x.doc) == []
