@@ -72,7 +72,7 @@ components_t = sa.Table(
     sa.Column("name", sa.Text), sa.Column("name_lc", sa.Text), sa.Column("version", sa.Text),
     sa.Column("purl", sa.Text), sa.Column("purl_base", sa.Text), sa.Column("licenses", sa.Text),
     sa.Column("verdict", sa.String(16)), sa.Column("max_severity", sa.String(16)), sa.Column("findings", sa.Integer),
-    sa.Column("file_format", sa.Text), sa.Column("properties", sa.Text),
+    sa.Column("file_format", sa.Text), sa.Column("properties", sa.Text), sa.Column("sha256", sa.String(64)),
     sa.Index("ix_mlbom_components_name", "name_lc"),
     sa.Index("ix_mlbom_components_purl", "purl_base"),
     sa.Index("ix_mlbom_components_verdict", "verdict"),
@@ -197,7 +197,7 @@ def _purl_base(purl: str) -> str:
 
 
 _COMPONENT_COLUMNS = ("release_id", "ordinal", "bom_ref", "type", "grp", "name", "name_lc", "version", "purl",
-                      "purl_base", "licenses", "verdict", "max_severity", "findings", "file_format", "properties")
+                      "purl_base", "licenses", "verdict", "max_severity", "findings", "file_format", "properties", "sha256")
 _SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
 
 
@@ -223,7 +223,14 @@ def _component_row(rid: int, i: int, c: dict[str, object]) -> tuple[object, ...]
     return (rid, i, _s(c.get("bom-ref")), _s(c.get("type")), _s(c.get("group")), name, name.lower(),
             _s(c.get("version")), purl, _purl_base(purl) if purl else None, "\n".join(_licences(c)) or None,
             verdict, SEVERITIES[worst] if worst is not None else None, findings, fmt,
-            json.dumps(props, ensure_ascii=False) if props else None)
+            json.dumps(props, ensure_ascii=False) if props else None, _first_sha256(c))
+
+
+def _first_sha256(c: dict[str, object]) -> str | None:
+    for h in _list(c.get("hashes")):
+        if isinstance(h, dict) and h.get("alg") == "SHA-256" and isinstance(h.get("content"), str):
+            return str(h["content"]).lower()
+    return None
 
 
 def _bulk(conn: Any, table: sa.Table, columns: Sequence[str], rows: list[tuple[object, ...]]) -> None:
@@ -457,7 +464,7 @@ def _row(row: Any) -> dict[str, str]:
         "serial_number": row["serial_number"], "bom_version": str(row["bom_version"]),
         "type": row["type"] or "", "name": row["name"] or "", "version": row["version"] or "",
         "purl": row["purl"] or "", "licenses": " ".join((row["licenses"] or "").split("\n")),
-        "sha256": "", "verdict": row["verdict"] or "", "findings": str(row["findings"] or 0),
+        "sha256": row["sha256"] or "", "verdict": row["verdict"] or "", "findings": str(row["findings"] or 0),
     }
 
 

@@ -86,7 +86,7 @@ def test_compliance_questions_across_releases(index_url: str, base_doc: dict[str
     assert sorted((h["release"], h["version"]) for h in hits) == [("ranker", "2.1.0"), ("search", "2.2.3")]
     # which contain a file with this SHA-256 (case does not matter)
     hits = ask("--sha256", swapped.upper())
-    assert [(h["release"], h["name"]) for h in hits] == [("ranker", "model.safetensors")]
+    assert [(h["release"], h["name"], h["sha256"]) for h in hits] == [("ranker", "model.safetensors", swapped)]
     original = _comp(base_doc, "model.safetensors")["hashes"][0]["content"]  # type: ignore[index]
     assert {h["release_version"] for h in ask("--sha256", original)} == {"1.0", "1.1"}
     # which used a base model
