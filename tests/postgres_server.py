@@ -50,7 +50,13 @@ def start(base: Path = DEFAULT_DIR) -> str:
     url_file = base / "url"
     data = base / "data"
     if url_file.exists() and (data / "postmaster.pid").exists():
-        return url_file.read_text().strip()
+        url = url_file.read_text().strip()
+        port = int(url.rsplit(":", 1)[1].split("/", 1)[0])
+        with socket.socket() as s:
+            s.settimeout(2)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return url  # already running
+        # a stale pid file from a server that died: pg_ctl start below copes with it
     owner = _as_owner()
     base.mkdir(parents=True, exist_ok=True)
     if owner:
