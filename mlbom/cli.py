@@ -361,7 +361,7 @@ def query(bom: Path | None, db: str | None, ctype: str | None, name: str | None,
 
         if why:
             raise UsageError("--why asks one BOM; give the BOM file instead of --db")
-        engine = ix.open_index(db, create=True)
+        engine = ix.open_index(db, create=False)
         if inventory:
             table = ix.licence_inventory(engine, release_glob)
             click.echo(ix.render(table, fmt, ("release", "release_version", "license", "components")
@@ -457,7 +457,7 @@ def index_releases(db: str, fmt: str) -> int:
     """The releases in the index: name, version, serial number, signature state, size."""
     from mlbom import index as ix
 
-    table = ix.list_releases(ix.open_index(db))
+    table = ix.list_releases(ix.open_index(db, create=False))
     cols = ("release", "release_version", "serial_number", "bom_version", "signature", "components", "problems")
     click.echo(ix.render(table, fmt, cols if fmt == "table" else (*cols, "timestamp", "spec_version", "format", "sha256")))
     return 0
@@ -472,7 +472,7 @@ def index_get(serial_number: str, bom_version: int | None, db: str, output: Path
     """Write a BOM back exactly as it was added."""
     from mlbom import index as ix
 
-    _write(ix.document(ix.open_index(db), serial_number, bom_version), output)
+    _write(ix.document(ix.open_index(db, create=False), serial_number, bom_version), output)
     return 0
 
 

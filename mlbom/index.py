@@ -120,6 +120,11 @@ def open_index(url: str = DEFAULT_URL, *, create: bool = True) -> Engine:
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
         raise UsageError(f"--db {safe_url(url)}: mlbom indexes into SQLite or PostgreSQL, not {backend}")
+    if not create and backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        from pathlib import Path
+
+        if not Path(parsed.database).is_file():
+            raise MlbomError(f"no index at {safe_url(url)} (mlbom index add creates one)")
     try:
         if backend == "sqlite":
             engine = sa.create_engine(full, connect_args={"timeout": 120})
@@ -131,11 +136,13 @@ def open_index(url: str = DEFAULT_URL, *, create: bool = True) -> Engine:
         raise MlbomError(f"--db {safe_url(url)}: the database driver is not installed ({exc.name}); "
                          "for PostgreSQL install mlbom[postgresql]") from exc
     _ENGINES.append(engine)
-    if create:
-        try:
+    try:
+        if create:
             _create(engine)
-        except sa.exc.SQLAlchemyError as exc:
-            raise MlbomError(f"cannot open the index {safe_url(url)}: {_reason(exc)}") from exc
+        elif not sa.inspect(engine).has_table("mlbom_releases"):
+            raise MlbomError(f"no index at {safe_url(url)}: the database has no mlbom tables (mlbom index add creates them)")
+    except sa.exc.SQLAlchemyError as exc:
+        raise MlbomError(f"cannot open the index {safe_url(url)}: {_reason(exc)}") from exc
     return engine
 
 

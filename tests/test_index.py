@@ -230,13 +230,15 @@ def test_concurrent_first_use_of_an_empty_database(index_url: str, base_doc: dic
 def test_database_errors_are_clear(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["query", "--db", "mysql://u@h/db", "--name", "x"]) == 2
     assert "SQLite or PostgreSQL" in capsys.readouterr().err
-    assert main(["query", "--db", "postgresql://nobody:secret@127.0.0.1:1/none", "--name", "x"]) == 2
+    assert main(["index", "add", "x.json", "--db", "postgresql://nobody:secret@127.0.0.1:1/none"]) == 2
     err = capsys.readouterr().err
     assert "cannot open the index postgresql+psycopg://nobody:***@127.0.0.1:1/none" in err and "secret" not in err
     (tmp_path / "notadb").write_text("hello, I am not SQLite " * 100)
     assert main(["index", "add", str(tmp_path / "x.json"), "--db", f"sqlite:///{tmp_path / 'notadb'}"]) == 2
     assert "cannot open the index" in capsys.readouterr().err
     assert main(["query"]) == 2 and main(["query", "a.json", "--db", "x.db"]) == 2
+    assert main(["query", "--db", str(tmp_path / "none.db"), "--name", "x"]) == 2
+    assert "no index at sqlite:///" in capsys.readouterr().err and not (tmp_path / "none.db").exists()
     assert main(["query", str(tmp_path / "a.json"), "--licenses"]) == 2
 
 
