@@ -196,6 +196,41 @@ def find_toolkit(candidates: list[Path] | None = None) -> Toolkit | None:
     return None
 
 
+_LIBRARY_HEADERS = (  # (component name, header glob, macro prefix, (major, minor, patch) macro names)
+    ("cudnn", "cudnn_version*.h", ("CUDNN_MAJOR", "CUDNN_MINOR", "CUDNN_PATCHLEVEL")),
+    ("nccl", "nccl.h", ("NCCL_MAJOR", "NCCL_MINOR", "NCCL_PATCH")),
+    ("tensorrt", "NvInferVersion.h", ("NV_TENSORRT_MAJOR", "NV_TENSORRT_MINOR", "NV_TENSORRT_PATCH")),
+    ("cublas", "cublas_api.h", ("CUBLAS_VER_MAJOR", "CUBLAS_VER_MINOR", "CUBLAS_VER_PATCH")),
+)
+
+
+def find_cuda_libraries(include_dirs: list[Path]) -> list[tuple[str, str, Path]]:
+    """cuDNN, NCCL, TensorRT and cuBLAS installed outside Python, from their version headers:
+    ``(name, version, header)``; the first header found for each library wins."""
+    found: dict[str, tuple[str, str, Path]] = {}
+    for d in include_dirs:
+        if not d.is_dir():
+            continue
+        for name, pattern, macros in _LIBRARY_HEADERS:
+            if name in found:
+                continue
+            for header in sorted(d.glob(pattern)):
+                try:
+                    text = read_bounded(header, 4 << 20)
+                except InputError:
+                    continue
+                parts = []
+                for macro in macros:
+                    m = re.search(rb"#define\s+" + macro.encode() + rb"\s+(\d+)", text)
+                    if m is None:
+                        break
+                    parts.append(m.group(1).decode())
+                if len(parts) == 3:
+                    found[name] = (name, ".".join(parts), header)
+                    break
+    return sorted(found.values())
+
+
 class GpuCollector:
     """The host's NVIDIA driver and GPUs (NVML) and its CUDA toolkit (files)."""
 
@@ -203,9 +238,10 @@ class GpuCollector:
     patterns: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, source: NvmlSource | None = None, toolkit_roots: list[Path] | None = None,
-                 include_hardware_ids: bool = False) -> None:
+                 include_hardware_ids: bool = False, include_dirs: list[Path] | None = None) -> None:
         self.source = source or LiveNvml()
         self.toolkit_roots = toolkit_roots
+        self.include_dirs = include_dirs
         self.include_hardware_ids = include_hardware_ids
 
     def collect(self, path: Path, ctx: Context) -> Iterator[Collected]:
@@ -268,10 +304,15 @@ class GpuCollector:
                                       snap.driver_version, tk_ref)
                 if f is not None:
                     yield f
+        yield from self._libraries([tk.root / "include"] if tk is not None else [])
 
-
-def _ver(v: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in re.findall(r"\d+", v)[:2])
+    def _libraries(self, toolkit_includes: list[Path]) -> Iterator[Collected]:
+        dirs = self.include_dirs if self.include_dirs is not None else [
+            *toolkit_includes, Path("/usr/include"), Path("/usr/include/x86_64-linux-gnu"), Path("/usr/include/aarch64-linux-gnu")]
+        for name, version, header in find_cuda_libraries(dirs):
+            yield Component(bom_ref=f"pkg:generic/nvidia/{name}@{version}", type="library", name=name, version=version,
+                            purl=f"pkg:generic/nvidia/{name}@{version}",
+                            evidence=(Evidence(fact="version", source=str(header)),))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -112,3 +112,19 @@ def test_malformed_version_json_and_symlink_loop(tmp_path: Path) -> None:
     assert found is not None and found.version == "12.4" and "CUDART_VERSION" in found.source
     (tmp_path / "loop").symlink_to(tmp_path / "loop")
     assert find_toolkit([tmp_path / "loop"]) is None
+
+
+def test_cudnn_nccl_tensorrt_cublas_from_their_headers(tmp_path: Path) -> None:
+    inc = tmp_path / "include"
+    inc.mkdir()
+    (inc / "cudnn_version_v9.h").write_text("#define CUDNN_MAJOR 9\n#define CUDNN_MINOR 1\n#define CUDNN_PATCHLEVEL 0\n")
+    (inc / "nccl.h").write_text("#define NCCL_MAJOR 2\n#define NCCL_MINOR 21\n#define NCCL_PATCH 5\n#define NCCL_SUFFIX \"\"\n")
+    (inc / "NvInferVersion.h").write_text("#define NV_TENSORRT_MAJOR 10 //!< major\n#define NV_TENSORRT_MINOR 3\n"
+                                          "#define NV_TENSORRT_PATCH 0\n")
+    (inc / "cublas_api.h").write_text("#define CUBLAS_VER_MAJOR 12\n/* no minor: unreadable, skipped */\n")
+    coll = GpuCollector(RecordedNvml(FIXTURES / "gpu" / "synthetic-old-driver.json"), toolkit_roots=[], include_dirs=[inc])
+    comps, _ = _collect(coll, tmp_path)
+    libs = {c.name: c.version for c in comps if c.type == "library"}
+    assert libs == {"cudnn": "9.1.0", "nccl": "2.21.5", "tensorrt": "10.3.0"}
+    cudnn = next(c for c in comps if c.name == "cudnn")
+    assert cudnn.purl == "pkg:generic/nvidia/cudnn@9.1.0" and cudnn.evidence[0].source.endswith("cudnn_version_v9.h")
