@@ -30,7 +30,11 @@ def pair(n: int, tmp: Path) -> tuple[Path, Path]:
             c["version"] = c["version"] + ".post1"
         elif i % 100 == 1:
             c["hashes"] = [{"alg": "SHA-256", "content": "f" * 64}]
+    gone = {c["bom-ref"] for c in comps[:100]}
     del comps[:100]
+    new["dependencies"] = [d for d in new["dependencies"] if d["ref"] not in gone]
+    for d in new["dependencies"]:
+        d["dependsOn"] = [t for t in d.get("dependsOn", []) if t not in gone]
     comps += [dict(c, name=c["name"] + "-new", purl=c["purl"].replace("pkg-", "new-"), **{"bom-ref": c["bom-ref"] + "-new"})
               for c in comps[:100]]
     a, b = tmp / f"old{n}.json", tmp / f"new{n}.json"

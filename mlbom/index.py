@@ -160,6 +160,7 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA cache_size=-65536")  # 64 MiB: index pages of a large index stay cached while adding
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 
