@@ -419,13 +419,13 @@ def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str]]:
             yield root, str(root)
 
 
-def scan(paths: Iterable[Path | str], *, with_hash: bool = True) -> list[FileScan]:
-    """Scan files and folders (recursively). Paths that do not exist raise
+def scan(paths: Iterable[Path | str] | Path | str, *, with_hash: bool = True) -> list[FileScan]:
+    """Scan files and folders (recursively): one path or several. Paths that do not exist raise
     :class:`~mlbom.errors.InputError`. ``with_hash=False`` skips the SHA-256 (and reading the
     bytes a scan does not need)."""
     from mlbom.errors import InputError
 
-    roots = [Path(p) for p in paths]
+    roots = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
     for r in roots:
         if not r.exists() and not r.is_symlink():
             raise InputError(r, "no such file or directory")

@@ -178,3 +178,20 @@ def test_unreadable_file_is_error(tmp_path: Path) -> None:
     f = _write(tmp_path / "x.bin", b"\x80\x04N.")
     f.chmod(0)
     assert scan_file(f).verdict == "error"
+
+
+@pytest.mark.parametrize(("name", "verdict"), [
+    ("model-like.joblib", "safe"), ("proto2.joblib", "safe"),
+    ("evil-after-array.joblib", "unsafe"), ("evil-in-object-array.joblib", "unsafe"), ("truncated.joblib", "error"),
+])
+def test_joblib_inline_arrays_are_stepped_over(name: str, verdict: str) -> None:
+    """Real joblib files: the array bytes inside the pickle are skipped as joblib reads them, and
+    what follows them, or hides in an object array, is still scanned."""
+    from tests.conftest import FIXTURES
+
+    (result,) = mlbom.scan(FIXTURES / "joblib" / name)
+    assert result.verdict == verdict, result.findings
+    if verdict == "unsafe":
+        assert any("posix.system" in f.message for f in result.findings)
+    if verdict == "error":
+        assert any("runs past the end of the data" in f.message for f in result.findings)

@@ -7,6 +7,13 @@ memoized strings are resolved, as an unpickler would resolve them.
 
 Memory is bounded: a large argument (``BINBYTES8`` of a 50 GB tensor) is skipped with ``seek``
 instead of read, and an argument that claims more bytes than the file holds is a truncation.
+
+joblib writes NumPy arrays *inside* the pickle stream: after the ``BUILD`` of a
+``joblib.numpy_pickle.NumpyArrayWrapper`` come an alignment padding (joblib ≥ 1.2) and the raw
+array bytes, or, for object arrays, a nested protocol-2 pickle. The symbolic stack keeps the
+small values needed to follow this (ints, tuples, string-keyed dicts, globals, ``dtype``
+reductions), so the walk skips the bytes of ``shape × itemsize`` and walks the nested pickles —
+which can import code, and are scanned like the rest.
 """
 
 from __future__ import annotations
@@ -77,13 +84,47 @@ class PickleReport:
 
 
 _MARK = object()
+_JOBLIB_WRAPPER = {("joblib.numpy_pickle", "NumpyArrayWrapper"), ("sklearn.externals.joblib.numpy_pickle", "NumpyArrayWrapper")}
+_MAX_TRACKED = 64  # tuples and dicts larger than this are not kept symbolically
+
+
+@dataclass(frozen=True)
+class _Global:
+    module: str
+    attr: str
+
+
+@dataclass
+class _Obj:
+    """The result of REDUCE/NEWOBJ, with its BUILD state once set."""
+
+    cls: object
+    args: object
+    state: object = None
+
+
+def _itemsize(dtype: object) -> int | None:
+    """Bytes per element of a pickled ``numpy.dtype`` (None: object dtype or unknown)."""
+    if not isinstance(dtype, _Obj) or not isinstance(dtype.args, tuple) or not dtype.args:
+        return None
+    code = dtype.args[0]
+    if not isinstance(code, str) or code[:1] == "O":
+        return None
+    st = dtype.state
+    if isinstance(st, tuple) and len(st) > 5 and isinstance(st[5], int) and st[5] > 0:
+        return st[5]  # elsize given (strings, unicode, structured)
+    digits = "".join(ch for ch in code if ch.isdigit())
+    if not digits:
+        return 1 if code in ("?", "b", "B") else None
+    n = int(digits)
+    return n * 4 if code[:1] == "U" else n
 _STRING_OPS = {"STRING", "BINSTRING", "SHORT_BINSTRING", "UNICODE", "BINUNICODE", "SHORT_BINUNICODE",
                "BINUNICODE8"}
 _PUT = {"PUT", "BINPUT", "LONG_BINPUT"}
 _GET = {"GET", "BINGET", "LONG_BINGET"}
 
 
-def read_pickle(stream: IO[bytes], size: int | None) -> PickleReport:
+def read_pickle(stream: IO[bytes], size: int | None, *, depth: int = 0) -> PickleReport:
     """Walk one pickle from the current position of ``stream`` up to its STOP opcode."""
     report = PickleReport()
     reader = BoundedReader(stream, size)
@@ -118,15 +159,16 @@ def read_pickle(stream: IO[bytes], size: int | None) -> PickleReport:
                 report.imports.append((module, attr))
                 if name == "INST":
                     pop_to_mark()
-                stack.append(None)
+                stack.append(_Global(module, attr) if name == "GLOBAL" else None)
                 continue
             if name == "STACK_GLOBAL":
                 attr_v, module_v = pop(), pop()
                 if isinstance(module_v, str) and isinstance(attr_v, str):
                     report.imports.append((module_v, attr_v))
+                    stack.append(_Global(module_v, attr_v))
                 else:
                     report.odd_imports.append(f"STACK_GLOBAL with non-string operands ({module_v!r}, {attr_v!r})")
-                stack.append(None)
+                    stack.append(None)
                 continue
             if name in ("EXT1", "EXT2", "EXT4"):
                 report.odd_imports.append(f"{name} extension code {arg} (resolved through copyreg at load time)")
@@ -152,6 +194,65 @@ def read_pickle(stream: IO[bytes], size: int | None) -> PickleReport:
             if name == "DUP":
                 stack.append(stack[-1] if stack else None)
                 continue
+            if name in ("BININT", "BININT1", "BININT2", "LONG1", "LONG4", "INT", "LONG"):
+                stack.append(arg if isinstance(arg, int) else None)
+                continue
+            if name in ("NEWTRUE", "NEWFALSE"):
+                stack.append(name == "NEWTRUE")
+                continue
+            if name == "EMPTY_TUPLE":
+                stack.append(())
+                continue
+            if name in ("TUPLE1", "TUPLE2", "TUPLE3"):
+                n = int(name[-1])
+                items = [pop() for _ in range(n)][::-1]
+                stack.append(tuple(items))
+                continue
+            if name == "TUPLE":
+                items = []
+                while stack and stack[-1] is not _MARK:
+                    items.append(stack.pop())
+                pop_to_mark()
+                stack.append(tuple(reversed(items)) if len(items) <= _MAX_TRACKED else None)
+                continue
+            if name == "EMPTY_DICT":
+                stack.append({})
+                continue
+            if name in ("SETITEM", "SETITEMS"):
+                pairs: list[object] = []
+                if name == "SETITEM":
+                    pairs = [pop(), pop()][::-1]
+                else:
+                    while stack and stack[-1] is not _MARK:
+                        pairs.append(stack.pop())
+                    pop_to_mark()
+                    pairs.reverse()
+                target = stack[-1] if stack else None
+                if isinstance(target, dict):
+                    for k, v in zip(pairs[0::2], pairs[1::2], strict=False):
+                        if isinstance(k, str) and len(target) < _MAX_TRACKED:
+                            target[k] = v
+                elif not stack:
+                    raise ValueError("stack underflow")
+                continue
+            if name in ("REDUCE", "NEWOBJ"):
+                args, fn = pop(), pop()
+                stack.append(_Obj(fn, args))
+                continue
+            if name == "NEWOBJ_EX":
+                _kwargs, args, fn = pop(), pop(), pop()
+                stack.append(_Obj(fn, args))
+                continue
+            if name == "BUILD":
+                state = pop()
+                if not stack:
+                    raise ValueError("stack underflow")
+                obj = stack[-1]
+                if isinstance(obj, _Obj):
+                    obj.state = state
+                    if isinstance(obj.cls, _Global) and (obj.cls.module, obj.cls.attr) in _JOBLIB_WRAPPER:
+                        _skip_joblib_array(obj, reader, stream, size, report, depth)
+                continue
             before = [s.name for s in op.stack_before]
             if "mark" in before:
                 pop_to_mark()
@@ -165,6 +266,46 @@ def read_pickle(stream: IO[bytes], size: int | None) -> PickleReport:
         report.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     report.end = reader.pos
     return report
+
+
+def _skip_joblib_array(wrapper: _Obj, reader: BoundedReader, stream: IO[bytes], size: int | None,
+                       report: PickleReport, depth: int) -> None:
+    """Step over the array joblib wrote after a NumpyArrayWrapper, as joblib's unpickler reads it."""
+    state = wrapper.state
+    if not isinstance(state, dict):
+        raise ValueError("joblib array wrapper without a readable state: cannot tell where the pickle resumes")
+    shape, dtype = state.get("shape"), state.get("dtype")
+    if not isinstance(dtype, _Obj) or not isinstance(dtype.cls, _Global) or dtype.cls.attr != "dtype":
+        raise ValueError("joblib array of unknown dtype: cannot tell where the pickle resumes")
+    code = dtype.args[0] if isinstance(dtype.args, tuple) and dtype.args else None
+    if isinstance(code, str) and code[:1] == "O":  # object array: a nested pickle, scanned like the rest
+        if depth >= 8:
+            raise ValueError("joblib object arrays nested too deeply")
+        nested = read_pickle(stream, size, depth=depth + 1)
+        report.imports += nested.imports
+        report.odd_imports += nested.odd_imports
+        reader.pos = nested.end
+        stream.seek(nested.end)
+        if nested.error or not nested.complete:
+            raise ValueError(f"joblib object array: {nested.error or 'nested pickle truncated'}")
+        return
+    item = _itemsize(dtype)
+    if item is None or not isinstance(shape, tuple) or not all(isinstance(d, int) and d >= 0 for d in shape):
+        raise ValueError("joblib array of unknown size: cannot tell where the pickle resumes")
+    n = item
+    for d in shape:
+        n *= d
+    if state.get("numpy_array_alignment_bytes") is not None:
+        pad = stream.read(1)
+        if len(pad) != 1:
+            raise ValueError("joblib array padding runs past the end of the data")
+        reader.pos += 1
+        n += pad[0]
+    left = None if size is None else size - reader.pos
+    if left is not None and n > left:
+        raise ValueError(f"joblib array of {n} bytes runs past the end of the data ({left} left)")
+    stream.seek(n, 1)
+    reader.pos += n
 
 
 # ---------------------------------------------------------------------------------------
