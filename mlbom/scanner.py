@@ -177,6 +177,9 @@ def _scan_stream(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str
             return "safetensors"
         if _looks_like_pickle(head):
             return _scan_pickles(fh, size, acc, facts, where=name)
+        codec = _compression(head)
+        if codec is not None and (codec != "zlib" or _inflates(fh)):
+            return _scan_compressed(fh, codec, size, name, acc, facts)
         if lower.endswith(".onnx") or weights.looks_like_onnx(head):
             try:
                 _merge(weights.parse_onnx(fh, size), acc, facts)
@@ -197,7 +200,11 @@ def _scan_stream(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str
                 acc.pickle(rep, name)
                 return "pickle"
             fh.seek(0)
-        return _text_or_binary(fh)
+        fmt = _text_or_binary(fh)
+        if fmt == "unknown" and lower.endswith(_PICKLE_NAMES):
+            acc.add("pickle.unrecognized", "high", f"{name}: named like a pickle but in no format mlbom can read; "
+                    "not scanned", effect="error")
+        return fmt
     except weights.FormatError as exc:
         acc.add("format.invalid", "high", str(exc), effect="error")
         return _format_name(head, size, lower)
@@ -220,6 +227,134 @@ def _merge(f: weights.Facts, acc: _Acc, facts: dict[str, str]) -> None:
     for fid, sev, msg in f.findings:
         effect: Verdict | None = "unsafe" if sev == "critical" else ("suspicious" if sev == "high" else None)
         acc.add(fid, sev, msg, effect=effect)  # type: ignore[arg-type]
+
+
+MAX_DECOMPRESSED = 64 << 30
+
+
+def _compression(head: bytes) -> str | None:
+    """The compressor of a single compressed stream (joblib's ``compress=`` containers among them)."""
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if head.startswith(b"BZh") and head[3:4].isdigit():
+        return "bz2"
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
+    if head.startswith(b"\x04\x22\x4d\x18"):
+        return "lz4"
+    if head.startswith(b"ZF0x"):
+        return "joblib-zfile"  # joblib < 0.10: "ZF" + hex length + zlib
+    if len(head) >= 2 and head[0] & 0x0F == 8 and head[0] >> 4 <= 7 and (head[0] << 8 | head[1]) % 31 == 0:
+        return "zlib"
+    return None
+
+
+class _Inflating:
+    """A forward-only, bounded view of a decompressed stream for the pickle walker: reads go
+    through the decompressor in chunks; a forward seek reads and discards."""
+
+    def __init__(self, raw: IO[bytes], codec: str) -> None:
+        import bz2
+        import lzma
+        import zlib
+
+        self.raw = raw
+        self.pos = self.off = 0
+        self.buf = b""
+        self.eof = False
+        if codec == "joblib-zfile":
+            header = raw.read(21)  # "ZF" + the 0x-prefixed hex length padded to 19 characters
+            if not header.startswith(b"ZF"):
+                raise weights.FormatError("joblib ZF header unreadable")
+        if codec in ("zlib", "joblib-zfile"):
+            self.dec: object = zlib.decompressobj()
+        elif codec == "gzip":
+            self.dec = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif codec == "bz2":
+            self.dec = bz2.BZ2Decompressor()
+        elif codec == "xz":
+            self.dec = lzma.LZMADecompressor()
+        else:
+            raise weights.FormatError(f"{codec}-compressed: mlbom has no {codec} decompressor")
+
+    def _fill(self, n: int) -> None:
+        """Make at least ``n`` bytes available past the read offset (or reach the end)."""
+        while len(self.buf) - self.off < n and not self.eof:
+            chunk = self.raw.read(1 << 20)
+            if not chunk:
+                self.eof = True
+                break
+            try:
+                out = self.dec.decompress(chunk)  # type: ignore[attr-defined]
+            except (OSError, EOFError, ValueError) as exc:
+                raise ValueError(f"corrupt compressed stream: {exc}") from exc
+            self.buf = self.buf[self.off:] + out  # compact once per chunk, not per read
+            self.off = 0
+            if self.pos + len(self.buf) > MAX_DECOMPRESSED:
+                raise ValueError(f"decompresses to more than {MAX_DECOMPRESSED >> 30} GiB")
+
+    def read(self, n: int = -1) -> bytes:
+        n = 1 << 20 if n is None or n < 0 else n
+        self._fill(n)
+        out = self.buf[self.off:self.off + n]
+        self.off += len(out)
+        self.pos += len(out)
+        return out
+
+    def readline(self, limit: int = -1) -> bytes:
+        limit = 1 << 20 if limit < 0 else limit
+        self._fill(limit)
+        i = self.buf.find(b"\n", self.off, self.off + limit)
+        return self.read(i + 1 - self.off if i >= 0 else min(limit, len(self.buf) - self.off))
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        target = offset if whence == 0 else self.pos + offset
+        if target < self.pos:
+            raise ValueError("cannot seek backwards in a compressed stream")
+        while self.pos < target:
+            if not self.read(min(target - self.pos, 1 << 20)):
+                break
+        return self.pos
+
+
+def _inflates(fh: IO[bytes]) -> bool:
+    """Whether the start of the file really is a zlib stream (its two-byte header is weak: text
+    beginning with "x^" has one)."""
+    import zlib
+
+    try:
+        zlib.decompressobj().decompress(fh.read(64 << 10), 1 << 16)
+        return True
+    except zlib.error:
+        return False
+    finally:
+        fh.seek(0)
+
+
+def _scan_compressed(fh: IO[bytes], codec: str, size: int, name: str, acc: _Acc, facts: dict[str, str]) -> str:
+    """A compressed pickle (joblib's ``compress=``) is decompressed on the fly and walked;
+    compressed content of another kind is not scanned, and says so."""
+    facts["compression"] = codec
+    try:
+        stream = _Inflating(fh, codec)
+        head = stream.read(2)
+    except (weights.FormatError, ValueError) as exc:
+        acc.add("compressed.unreadable", "high", f"{name}: {exc}; not scanned", effect="error")
+        return codec
+    if not _looks_like_pickle(head):
+        acc.add("compressed.not-scanned", "medium", f"{name}: {codec}-compressed content that is not a pickle; "
+                "its contents were not scanned", effect="error")
+        return codec
+    fh.seek(0)  # start again: the two bytes above were only a look
+    stream = _Inflating(fh, codec)
+    acc.pickle(read_pickle(stream, None), f"{name} ({codec})")  # type: ignore[arg-type]
+    return f"pickle+{codec}"
 
 
 def _text_or_binary(fh: IO[bytes]) -> str:

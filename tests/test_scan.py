@@ -183,6 +183,8 @@ def test_unreadable_file_is_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("name", "verdict"), [
     ("model-like.joblib", "safe"), ("proto2.joblib", "safe"),
     ("evil-after-array.joblib", "unsafe"), ("evil-in-object-array.joblib", "unsafe"), ("truncated.joblib", "error"),
+    ("compressed-zlib.joblib", "safe"), ("evil-zlib.joblib", "unsafe"), ("evil-gzip.joblib", "unsafe"),
+    ("evil-bz2.joblib", "unsafe"), ("evil-xz.joblib", "unsafe"),
 ])
 def test_joblib_inline_arrays_are_stepped_over(name: str, verdict: str) -> None:
     """Real joblib files: the array bytes inside the pickle are skipped as joblib reads them, and
@@ -195,3 +197,31 @@ def test_joblib_inline_arrays_are_stepped_over(name: str, verdict: str) -> None:
         assert any("posix.system" in f.message for f in result.findings)
     if verdict == "error":
         assert any("runs past the end of the data" in f.message for f in result.findings)
+
+
+def test_compressed_containers_never_pass_unscanned(tmp_path: Path) -> None:
+    import gzip
+    import pickle
+    import zlib
+
+    from tests.conftest import FIXTURES
+
+    evil = (FIXTURES / "joblib" / "evil-after-array.joblib").read_bytes()
+    # joblib < 0.10: "ZF" + hex length padded to 19 characters + zlib
+    zf = tmp_path / "old.pkl"
+    zf.write_bytes(b"ZF" + hex(len(evil)).encode().ljust(19) + zlib.compress(evil))
+    # a gzip whose content is not a pickle, a truncated one, a pickle-named file mlbom cannot read
+    (tmp_path / "notes.txt.gz").write_bytes(gzip.compress(b"just text\n" * 100))
+    (tmp_path / "cut.joblib").write_bytes((FIXTURES / "joblib" / "evil-gzip.joblib").read_bytes()[:40])
+    (tmp_path / "model.pkl").write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "formula.txt").write_text("x^2 + y^2\n")  # starts like a zlib header, is text
+    (tmp_path / "plain.pkl.gz").write_bytes(gzip.compress(pickle.dumps({"a": [1, 2.0]}, protocol=4)))
+    results = {Path(r.path).name: r for r in mlbom.scan(tmp_path)}
+    assert results["old.pkl"].verdict == "unsafe" and results["old.pkl"].format == "pickle+joblib-zfile"
+    assert results["notes.txt.gz"].verdict == "error"
+    assert any(f.id == "compressed.not-scanned" for f in results["notes.txt.gz"].findings)
+    assert results["cut.joblib"].verdict == "error"
+    assert results["model.pkl"].verdict == "error"
+    assert any(f.id == "pickle.unrecognized" for f in results["model.pkl"].findings)
+    assert (results["formula.txt"].verdict, results["formula.txt"].format) == ("safe", "text")
+    assert (results["plain.pkl.gz"].verdict, results["plain.pkl.gz"].format) == ("safe", "pickle+gzip")
