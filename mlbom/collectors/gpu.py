@@ -48,6 +48,7 @@ class GpuInfo:
     persistence_mode: str | None = None
     uuid: str | None = None
     serial: str | None = None
+    mig_devices: list[dict[str, object]] = field(default_factory=list)  # index, name, memory_total_bytes, uuid
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -66,10 +67,25 @@ class NvmlSnapshot:
 
     @classmethod
     def from_json(cls, text: str) -> NvmlSnapshot:
+        """Read a recording; fields this version does not know (a newer recorder's) are ignored,
+        a wrong type is an error."""
         doc = json.loads(text)
-        doc = {k: v for k, v in doc.items() if not k.startswith("_")}  # "_note" and the like
-        gpus = [GpuInfo(**g) for g in doc.pop("gpus", [])]
-        return cls(gpus=gpus, **doc)
+        if not isinstance(doc, dict):
+            raise TypeError("a recording is a JSON object")
+        known = {f for f in cls.__dataclass_fields__ if f != "gpus"}
+        gpu_fields = set(GpuInfo.__dataclass_fields__)
+        gpus_raw = doc.get("gpus", [])
+        if not isinstance(gpus_raw, list) or not all(isinstance(g, dict) for g in gpus_raw):
+            raise TypeError("'gpus' must be a list of objects")
+        gpus = [GpuInfo(**{k: v for k, v in g.items() if k in gpu_fields}) for g in gpus_raw]
+        for g in gpus:
+            if not isinstance(g.index, int) or not isinstance(g.errors, dict) or not isinstance(g.mig_devices, list):
+                raise TypeError(f"GPU entry {g.index!r} has fields of the wrong type")
+        snap = cls(gpus=gpus, **{k: v for k, v in doc.items() if k in known})
+        for name in ("driver_version", "cuda_driver_version", "nvml_version", "error"):
+            if getattr(snap, name) is not None and not isinstance(getattr(snap, name), str):
+                raise TypeError(f"{name} must be a string")
+        return snap
 
 
 class NvmlSource(Protocol):
@@ -122,11 +138,34 @@ class LiveNvml:
                 g.persistence_mode = ("enabled" if pm else "disabled") if pm is not None else None
                 g.uuid = _field(pynvml.nvmlDeviceGetUUID, g.errors, "uuid", h)
                 g.serial = _field(pynvml.nvmlDeviceGetSerial, g.errors, "serial", h)
+                if g.mig_mode == "enabled":
+                    g.mig_devices = _mig_devices(h, g.errors)
                 snap.gpus.append(g)
             return snap
         finally:
             with contextlib.suppress(pynvml.NVMLError):
                 pynvml.nvmlShutdown()
+
+
+def _mig_devices(handle: object, errors: dict[str, str]) -> list[dict[str, object]]:
+    """The MIG devices of one GPU (empty slots skipped)."""
+    import pynvml
+
+    out: list[dict[str, object]] = []
+    count = _field(pynvml.nvmlDeviceGetMaxMigDeviceCount, errors, "mig_device_count", handle) or 0
+    for i in range(int(count)):
+        try:
+            mh = pynvml.nvmlDeviceGetMigDeviceHandleByIndex(handle, i)
+        except pynvml.NVMLError:
+            continue  # an unused slot answers NVML_ERROR_NOT_FOUND
+        mig_errors: dict[str, str] = {}
+        mem = _field(pynvml.nvmlDeviceGetMemoryInfo, mig_errors, "memory", mh)
+        out.append({"index": i, "name": _field(pynvml.nvmlDeviceGetName, mig_errors, "name", mh),
+                    "memory_total_bytes": int(mem.total) if mem is not None else None,
+                    "uuid": _field(pynvml.nvmlDeviceGetUUID, mig_errors, "uuid", mh)})
+        for k, v in mig_errors.items():
+            errors[f"mig_device_{i}_{k}"] = v
+    return out
 
 
 def _field(fn: object, errors: dict[str, str], name: str, *args: object) -> Any:  # pynvml is untyped
@@ -282,6 +321,19 @@ class GpuCollector:
                                   subject=ref)
                 yield Component(bom_ref=ref, type="device", name=g.name or f"GPU {g.index}", properties=tuple(gp),
                                 evidence=(Evidence(fact="device", source="NVML"),))
+                mig_refs = []
+                for m in g.mig_devices:
+                    mref = f"{ref}/mig:{m.get('index')}"
+                    mig_refs.append(mref)
+                    mp = [Property(name=Prop.GPU_FACT.value, value=f"memory-bytes={m['memory_total_bytes']}")] \
+                        if m.get("memory_total_bytes") is not None else []
+                    if self.include_hardware_ids and m.get("uuid"):
+                        mp.append(Property(name=Prop.GPU_FACT.value, value=f"uuid={m['uuid']}"))
+                    yield Component(bom_ref=mref, type="device", name=str(m.get("name") or f"MIG device {m.get('index')}"),
+                                    properties=(Property(name=Prop.GPU_FACT.value, value=f"mig-parent={ref}"), *mp),
+                                    evidence=(Evidence(fact="device", source="NVML"),))
+                if mig_refs:
+                    yield Relation(ref=ref, depends_on=tuple(mig_refs))
             yield Relation(ref=driver_ref, depends_on=tuple(refs))
         tk = find_toolkit(self.toolkit_roots)
         if tk is not None:
@@ -326,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     if "--include-hardware-ids" not in args:
         for g in snap.gpus:
             g.uuid = g.serial = None
+            for m in g.mig_devices:
+                m["uuid"] = None
     print(snap.to_json())
     return 0
 

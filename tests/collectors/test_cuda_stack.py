@@ -185,6 +185,6 @@ def test_cli_gpu_recording(tmp_path: Path, mismatched: Path, capsys: pytest.Capt
     assert any(c["type"] == "device" and c["name"] == "NVIDIA H100 80GB HBM3" for c in doc["components"])
     assert main(["generate", "--env", str(mismatched), "--gpu-recording", str(tmp_path / "nope.json")]) == 2
     bad = tmp_path / "bad.json"
-    bad.write_text('{"gpus": [{"index": 0, "bogus": 1}]}')
+    bad.write_text('{"gpus": [{"index": "zero"}]}')
     assert main(["generate", "--env", str(mismatched), "--gpu-recording", str(bad)]) == 2
     assert "not an NVML recording" in capsys.readouterr().err

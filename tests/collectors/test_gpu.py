@@ -128,3 +128,23 @@ def test_cudnn_nccl_tensorrt_cublas_from_their_headers(tmp_path: Path) -> None:
     assert libs == {"cudnn": "9.1.0", "nccl": "2.21.5", "tensorrt": "10.3.0"}
     cudnn = next(c for c in comps if c.name == "cudnn")
     assert cudnn.purl == "pkg:generic/nvidia/cudnn@9.1.0" and cudnn.evidence[0].source.endswith("cudnn_version_v9.h")
+
+
+def test_mig_devices_and_fields_of_a_newer_recorder(tmp_path: Path) -> None:
+    doc = json.loads((FIXTURES / "gpu" / "synthetic-old-driver.json").read_text())
+    doc["gpus"][0]["mig_mode"] = "enabled"
+    doc["gpus"][0]["mig_devices"] = [
+        {"index": 0, "name": "NVIDIA A100-SXM4-80GB MIG 3g.40gb", "memory_total_bytes": 42949672960, "uuid": "MIG-0000"},
+        {"index": 1, "name": "NVIDIA A100-SXM4-80GB MIG 3g.40gb", "memory_total_bytes": 42949672960, "uuid": None}]
+    doc["gpus"][0]["fan_speed"] = 40  # a field this version does not know: ignored
+    doc["driver_model"] = "WDDM"
+    rec = tmp_path / "mig.json"
+    rec.write_text(json.dumps(doc))
+    out = run(GpuCollector(RecordedNvml(rec), toolkit_roots=[]), Path("/"), Context(base=tmp_path))
+    migs = [c for c in out.components if c.bom_ref.startswith("gpu:0/mig:")]
+    assert [c.name for c in migs] == ["NVIDIA A100-SXM4-80GB MIG 3g.40gb"] * 2
+    assert all(("mlbom:gpu:fact", "mig-parent=gpu:0") in {(p.name, p.value) for p in c.properties} for c in migs)
+    assert not any(p.value.startswith("uuid=") for c in migs for p in c.properties)
+    assert any(r.ref == "gpu:0" and set(r.depends_on) == {c.bom_ref for c in migs} for r in out.relations)
+    bom = mlbom.generate(gpu_recording=rec, reproducible=True)
+    assert_valid(mlbom.dumps(bom))
