@@ -313,7 +313,12 @@ def diff(old: Path, new: Path, fmt: str, fail_on: str) -> int:
     rules = _diff.parse_fail_on(fail_on) if fail_on else []
     a, b = _load_bom(old), _load_bom(new)
     changes = _diff.diff(a.doc, b.doc)
-    click.echo(_diff.render(changes, fmt))
+    if fmt == "text" and sys.stdout.isatty():
+        from rich.console import Console
+
+        Console().print(_diff.render_rich(changes))
+    else:
+        click.echo(_diff.render(changes, fmt))
     hits = _diff.gate(changes, rules)
     if hits:
         _err(f"mlbom: {len(hits)} change(s) match --fail-on {fail_on}")

@@ -233,3 +233,22 @@ def render(changes: list[Change], fmt: str) -> str:
         arrow = f": {c.old} -> {c.new}" if c.old is not None or c.new is not None else ""
         lines.append(f"{c.kind:<18} {c.identity}  {c.detail}{arrow}")
     return "\n".join(lines)
+
+
+_STYLE = {"hash-drift": "bold red", "safety-escalation": "bold red", "new-unreadable": "red", "new-finding": "yellow",
+          "licence-change": "magenta", "version-change": "cyan", "added": "green", "removed": "red"}
+
+
+def render_rich(changes: list[Change]) -> object:
+    """A rich table for terminals (``mlbom diff`` uses it when stdout is a terminal)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    if not changes:
+        return Text("no differences", style="green")
+    table = Table(show_header=True, header_style="bold", show_lines=False, expand=False)
+    for col in ("change", "component", "detail", "old", "new"):
+        table.add_column(col, overflow="fold")
+    for c in changes:
+        table.add_row(Text(c.kind, style=_STYLE.get(c.kind, "")), c.identity, c.detail, c.old or "", c.new or "")
+    return table

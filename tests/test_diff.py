@@ -81,3 +81,16 @@ def test_model_card_and_licence_changes(tmp_path: Path) -> None:
     assert any(c.kind == "licence-change" and c.old == "Apache-2.0" and c.new == "MIT" for c in changes)
     assert any(c.kind == "model-card-change" and "performanceMetrics" in c.detail and c.new == '"0.85"' for c in changes)
     assert any(c.kind == "hash-drift" and c.identity.endswith("README.md") for c in changes)
+
+
+def test_terminal_rendering() -> None:
+    from rich.console import Console
+
+    from mlbom.diff import Change, render_rich
+
+    console = Console(record=True, width=160)
+    console.print(render_rich([Change("hash-drift", "file:model#w.safetensors", "different SHA-256", "aa", "bb")]))
+    text = console.export_text()
+    assert "hash-drift" in text and "file:model#w.safetensors" in text and "aa" in text
+    console.print(render_rich([]))
+    assert "no differences" in console.export_text()
