@@ -124,25 +124,30 @@ def canonicalize(value: object) -> bytes:
     formatting (floats, integers beyond 2**53) and in sorting keys by UTF-16 code units (which
     differs from code-point order only for characters outside the Basic Multilingual Plane).
     So orjson's sorted output is used when it has neither — checked on the output bytes with
-    two C-level regex passes — and the ``rfc8785`` package otherwise;
+    two C-level regex scans — and the ``rfc8785`` package otherwise;
     ``tests/property/test_jcs.py`` checks that both give the same bytes."""
     try:
         fast = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
     except (orjson.JSONEncodeError, TypeError):
         fast = None
-    if fast is not None and not _NON_BMP.search(fast):
-        skeleton = _STRINGS.sub(b'""', fast)
-        if not _FLOAT_OR_BIG.search(skeleton):
-            return bytes(fast)
+    if fast is not None and fast[:1] not in b"-0123456789" and not _non_bmp(fast) and not _NUMBER_TOKEN.search(fast):
+        return bytes(fast)
     try:
         return bytes(rfc8785.dumps(value))  # type: ignore[arg-type]
     except (rfc8785.CanonicalizationError, ValueError, TypeError) as exc:
         raise SignatureFormatError(f"cannot canonicalize (RFC 8785): {exc}") from exc
 
 
-_NON_BMP = re.compile(rb"[\xf0-\xf4]")
-_STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')  # unrolled: no per-character alternation
-_FLOAT_OR_BIG = re.compile(rb"\d[.eE]|\d{16,}")
+def _non_bmp(data: bytes) -> bool:
+    """Any character outside the Basic Multilingual Plane (its UTF-8 lead byte is F0–F4):
+    five memchr scans, ~100x faster than a character-class regex."""
+    return any(lead in data for lead in (b"\xf0", b"\xf1", b"\xf2", b"\xf3", b"\xf4"))
+
+
+# A number token in compact JSON follows ':', ',' or '[' and ends at ',', '}' or ']' (or is the
+# whole document); a float or an integer of 16+ digits needs the exact path. The same bytes inside
+# a string can only cause a false alarm (the exact path, same result), never a miss.
+_NUMBER_TOKEN = re.compile(rb"[:,\[]-?(?:\d+(?:\.\d+(?:[eE][+-]?\d+)?|[eE][+-]?\d+)|\d{16,})[,}\]]")
 
 
 # ---- keys ------------------------------------------------------------------------------
