@@ -33,6 +33,8 @@ class Prop(str, Enum):
     CUDA_EXPECTS = "mlbom:cuda:expects"
     CUDA_PROVIDERS = "mlbom:cuda:providers"
     CUDA_FAMILY = "mlbom:cuda:family"
+    CUDA_BUNDLED = "mlbom:cuda:bundled"
+    BUILD_COMMIT = "mlbom:build:git-version"
     SOURCE = "mlbom:source"
     PY_INSTALLER = "mlbom:python:installer"
     PY_REQUIRES_PYTHON = "mlbom:python:requires-python"
@@ -75,6 +77,8 @@ DESCRIPTIONS: dict[Prop, str] = {
     Prop.CUDA_ARCHS: "GPU architectures a framework build carries code for (`sm_80,compute_90`), where its files list them.",
     Prop.CUDA_EXPECTS: "A library major version a framework build expects, as `cudnn=9` or `nccl=2` (its pins or build info).",
     Prop.CUDA_PROVIDERS: "onnxruntime execution-provider libraries shipped (`cuda,tensorrt`).",
+    Prop.CUDA_BUNDLED: "CUDA libraries a framework ships inside its own package (`libcudart.so.12,libcudnn.so.9`); it loads these first.",
+    Prop.BUILD_COMMIT: "The source commit a framework was built from, as its files record it (torch `git_version`).",
     Prop.CUDA_FAMILY: "The CUDA major version an NVIDIA/CUDA-flavoured wheel belongs to (`12` for `nvidia-cudnn-cu12`).",
     Prop.SOURCE: "Which input (environment, requirements file, lock file) the component was read from.",
     Prop.PY_INSTALLER: "Content of the distribution's INSTALLER file (pip, uv, conda, …).",

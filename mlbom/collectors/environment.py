@@ -399,11 +399,16 @@ def _cuda_stack(dists: list[_Dist], rel: Callable[[Path], str]) -> Iterator[Coll
                 d.props.append(Property(name=Prop.CUDA_EXPECTS.value, value=f"{lib_name}={major}"))
         if build.providers:
             d.props.append(Property(name=Prop.CUDA_PROVIDERS.value, value=",".join(build.providers)))
+        if build.bundled:
+            d.props.append(Property(name=Prop.CUDA_BUNDLED.value, value=",".join(build.bundled)))
+        if build.git_version:
+            d.props.append(Property(name=Prop.BUILD_COMMIT.value, value=build.git_version))
         if build.cuda_major is not None:
             families.setdefault(build.cuda_major, []).append(f"{d.name} {d.version} (built for CUDA {build.cuda})")
     if len(families) > 1:
         parts = "; ".join(f"CUDA {m}: {', '.join(sorted(v))}" for m, v in sorted(families.items()))
-        loaders = [f"{d.name} {d.version} loads the CUDA {b.cuda_major} libraries it was built for"
+        loaders = [f"{d.name} {d.version} loads " + (f"the CUDA libraries it bundles ({', '.join(b.bundled)})" if b.bundled
+                                                     else f"the CUDA {b.cuda_major} libraries it was built for")
                    for d, b in builds if b.cuda_major is not None]
         yield Finding(id="cuda.multiple-runtimes", severity="medium",
                       message=(f"this environment mixes CUDA major versions ({parts})"

@@ -38,6 +38,8 @@ class Build:
     nccl_major: str | None = None
     archs: tuple[str, ...] = ()  # "sm_80", "compute_90" …
     providers: tuple[str, ...] = ()
+    bundled: tuple[str, ...] = ()  # CUDA libraries shipped inside the package ("libcudart.so.12")
+    git_version: str | None = None
     evidence: str = ""
     problems: list[str] = field(default_factory=list)
 
@@ -104,11 +106,34 @@ def torch_build(site: Path, version: str | None, requires: list[str]) -> Build |
     b.rocm = hip if isinstance(hip, str) else None
     known = "cuda" in consts and ("hip" in consts or "rocm" in consts)
     b.cpu_only = known and b.cuda is None and b.rocm is None
+    git = consts.get("git_version")
+    b.git_version = git if isinstance(git, str) and re.fullmatch(r"[0-9a-f]{7,40}", git) else None
+    b.bundled = bundled_cuda_libs(site / "torch" / "lib")
     for req in requires:
         m = re.match(r"\s*nvidia-(cudnn|nccl)-cu\d+\s*==\s*(\d+)", req)
         if m:
             setattr(b, f"{m.group(1)}_major", m.group(2))
     return b
+
+
+_CUDA_LIB = re.compile(r"lib(cudart|cudnn|nccl|cublas|cublasLt|cufft|curand|cusolver|cusparse|nvrtc|nvJitLink|nvToolsExt)"
+                       r"(?:-[0-9a-f]{8})?\.so\.(\d+)")
+
+
+def bundled_cuda_libs(lib_dir: Path) -> tuple[str, ...]:
+    """CUDA libraries a wheel ships in its own ``lib/`` (``libcudart.so.12``; auditwheel's hashed
+    names folded), which it loads before any ``nvidia-*`` wheel or system copy."""
+    if not lib_dir.is_dir():
+        return ()
+    found = set()
+    try:
+        for p in lib_dir.iterdir():
+            m = _CUDA_LIB.match(p.name)
+            if m:
+                found.add(f"lib{m.group(1)}.so.{m.group(2)}")
+    except OSError:
+        return ()
+    return tuple(sorted(found))
 
 
 def tensorflow_build(site: Path, version: str | None) -> Build | None:

@@ -88,7 +88,8 @@ def consistent(tmp_path: Path) -> Path:
 def test_build_facts_are_properties(consistent: Path) -> None:
     bom = mlbom.generate(env=consistent, reproducible=True)
     props = {c.name: {(p.name, p.value) for p in c.properties} for c in bom.components}
-    assert {("mlbom:cuda:build", "cuda-12.1"), ("mlbom:cuda:expects", "cudnn=9"), ("mlbom:cuda:expects", "nccl=2")} <= props["torch"]
+    assert {("mlbom:cuda:build", "cuda-12.1"), ("mlbom:cuda:expects", "cudnn=9"), ("mlbom:cuda:expects", "nccl=2"),
+            ("mlbom:build:git-version", "cf30153c4c131c8164ee7798e5022d810682e2cb")} <= props["torch"]
     assert ("mlbom:cuda:family", "12") in props["nvidia-cudnn-cu12"] and ("mlbom:cuda:family", "12") in props["nvidia-cuda-runtime-cu12"]
     assert {("mlbom:cuda:build", "cuda-12.2"), ("mlbom:cuda:providers", "cuda")} <= props["onnxruntime-gpu"]
     assert _ids(bom) == {}
@@ -118,6 +119,20 @@ def test_host_findings_with_a_recorded_old_driver(mismatched: Path, consistent: 
     assert "cuda.cpu-only-build" not in bad
     good = _ids(mlbom.generate(env=consistent, gpu_recording=OLD_DRIVER, reproducible=True))
     assert good == {}
+
+
+def test_bundled_cuda_libraries(tmp_path: Path) -> None:
+    env = tmp_path / "bundled"
+    site = _venv(env)
+    dist(site, "torch", "2.1.2+cu118", files={"torch/version.py": torch_version_py("2.1.2+cu118", "11.8"),
+                                             "torch/lib/libcudart-d0da41ae.so.11.0": "", "torch/lib/libcudnn.so.8": "",
+                                             "torch/lib/libtorch_cuda.so": "", "torch/lib/libc10.so": ""})
+    dist(site, "nvidia-cudnn-cu12", "9.1.0.70")
+    bom = mlbom.generate(env=env, reproducible=True)
+    torch = next(c for c in bom.components if c.name == "torch")
+    assert ("mlbom:cuda:bundled", "libcudart.so.11,libcudnn.so.8") in {(p.name, p.value) for p in torch.properties}
+    (mix,) = _ids(bom)["cuda.multiple-runtimes"]
+    assert "torch 2.1.2+cu118 loads the CUDA libraries it bundles (libcudart.so.11, libcudnn.so.8)" in mix.message
 
 
 def test_host_findings_on_the_h100(tmp_path: Path, consistent: Path) -> None:
