@@ -166,7 +166,9 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock now: no upgrade deadlocks
+    # a writer takes the write lock now (no lock-upgrade deadlocks between writers); readers
+    # take none, so questions never wait for an add in progress (WAL) and never block one
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("mlbom_write") else "BEGIN")
 
 
 def _reason(exc: BaseException) -> str:
@@ -174,8 +176,12 @@ def _reason(exc: BaseException) -> str:
     return str(orig or exc).strip().splitlines()[0] if str(orig or exc).strip() else type(exc).__name__
 
 
+def _writer(engine: Engine) -> Engine:
+    return engine.execution_options(mlbom_write=True)
+
+
 def _create(engine: Engine) -> None:
-    with engine.begin() as conn:
+    with _writer(engine).begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(4242017)"))  # one creator at a time
         _md.create_all(conn, checkfirst=True)
@@ -305,7 +311,7 @@ def add(engine: Engine, bom: LoadedBom, *, verified: bool | None = None, raw: by
         stmt = sqlite_insert(releases_t).values(**record).on_conflict_do_nothing(
             index_elements=["serial_number", "bom_version"])
     try:
-        with engine.begin() as conn:
+        with _writer(engine).begin() as conn:
             rid = conn.execute(stmt.returning(releases_t.c.id)).scalar()
             if rid is None:
                 ident = (releases_t.c.serial_number == serial, releases_t.c.bom_version == bom.version)
@@ -375,6 +381,11 @@ def glob_to_like(glob: str) -> str:
     return "".join(out)
 
 
+def _like_literal(text: str) -> str:
+    """``text`` as a LIKE pattern matching exactly it (every metacharacter escaped)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _like(col: Any, glob: str) -> Any:
     pattern = glob_to_like(glob)
     if pattern == glob and "\\" not in pattern:
@@ -415,6 +426,8 @@ def query(engine: Engine, f: IndexFilters) -> list[dict[str, str]]:
             lk.c.kind == "base-model", _like(lk.c.target, f.base_model.lower()))))
     if f.release:
         stmt = stmt.where(_like(r.c.name, f.release))
+    if f.license:  # narrows in SQL; the exact (per-licence, case-insensitive glob) check follows in Python
+        stmt = stmt.where(sa.func.lower(c.c.licenses).like("%" + glob_to_like(f.license.lower()) + "%", escape="\\"))
     if f.min_severity:
         floor = SEVERITIES.index(f.min_severity)
         stmt = stmt.where(c.c.max_severity.in_(SEVERITIES[: floor + 1]))
@@ -424,7 +437,8 @@ def query(engine: Engine, f: IndexFilters) -> list[dict[str, str]]:
         elif name == "mlbom:file:format":
             stmt = stmt.where(c.c.file_format == value)
         else:
-            stmt = stmt.where(c.c.properties.like("%" + glob_to_like(json.dumps(value, ensure_ascii=False)) + "%", escape="\\"))
+            literal = json.dumps(value, ensure_ascii=False)
+            stmt = stmt.where(c.c.properties.like("%" + _like_literal(literal) + "%", escape="\\"))
     stmt = stmt.order_by(r.c.name, r.c.version, r.c.serial_number, r.c.bom_version, c.c.ordinal)
     out = []
     try:

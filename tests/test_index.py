@@ -177,7 +177,15 @@ def test_filters_are_data_not_sql(index_url: str, base_doc: dict[str, object], t
         assert ix.query(engine, ix.IndexFilters(purl=hostile, properties=(("x", hostile),))) == []
     assert main(["query", "--db", index_url, "--release", "' OR 1=1 --", "--licenses"]) == 0
     assert len(ix.query(engine, ix.IndexFilters(name="[n]umpy"))) == 1  # a real glob still works
-    assert len(ix.query(engine, ix.IndexFilters(name="*"))) == 13  # the tables are all still there
+    # property values are matched literally, metacharacters and all
+    doc = json.loads(release(base_doc, tmp_path, "labelled", "1").read_text())
+    _comp(doc, "numpy")["properties"] = [{"name": "x:label", "value": "[rc]_100%*"}]
+    (tmp_path / "labelled.json").write_text(json.dumps(doc))
+    assert main(["index", "add", str(tmp_path / "labelled.json"), "--db", index_url]) == 0
+    assert [r["name"] for r in ix.query(engine, ix.IndexFilters(properties=(("x:label", "[rc]_100%*"),)))] == ["numpy"]
+    assert ix.query(engine, ix.IndexFilters(properties=(("x:label", "[rc]_100%"),))) == []
+    assert ix.query(engine, ix.IndexFilters(properties=(("x:label", "r"),))) == []
+    assert len(ix.query(engine, ix.IndexFilters(name="*", release="app"))) == 13  # the tables are all still there
     capsys.readouterr()
 
 
@@ -249,3 +257,15 @@ def test_loaded_index_rows_match_the_bom(index_url: str, base_doc: dict[str, obj
     rows = ix.query(engine, ix.IndexFilters())
     assert sorted((r["type"], r["name"]) for r in rows) == sorted(
         (str(c["type"]), str(c["name"])) for c in load(path).components())
+
+
+def test_a_long_question_does_not_block_an_add(index_url: str, base_doc: dict[str, object], tmp_path: Path) -> None:
+    first, second = release(base_doc, tmp_path, "a", "1"), release(base_doc, tmp_path, "b", "1")
+    engine = ix.open_index(index_url)
+    ix.add(engine, load(first), raw=first.read_bytes())
+    with engine.connect() as conn:  # a reader in the middle of its transaction
+        conn.execute(ix.sa.select(ix.components_t.c.name)).fetchall()
+        proc = subprocess.run([sys.executable, "-m", "mlbom", "index", "add", str(second), "--db", index_url],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+    assert len(ix.list_releases(engine)) == 2
