@@ -409,9 +409,9 @@ _DB_HELP = "Index database URL: sqlite:///FILE (default sqlite:///mlbom-index.db
 @click.option("--key", "key_paths", multiple=True, type=click.Path(path_type=Path),
               help="Trusted public key: signed BOMs are verified and the outcome is stored (repeatable).")
 def index_add(boms: tuple[Path, ...], db: str, key_paths: tuple[Path, ...]) -> int:
-    """Add BOMs (JSON or XML, CycloneDX 1.4–1.7) to the index. Adding a BOM again changes
-    nothing; a different BOM under an indexed serial number and version is refused (exit 1).
-    Every file is tried; exit 2 if any could not be read."""
+    """Add BOMs (JSON or XML, CycloneDX 1.4–1.7; a folder adds the .json/.xml files in it) to
+    the index. Adding a BOM again changes nothing; a different BOM under an indexed serial number
+    and version is refused (exit 1). Every file is tried; exit 2 if any could not be read."""
     from mlbom import index as ix
     from mlbom.reader import loads, read_bytes
 
@@ -422,7 +422,16 @@ def index_add(boms: tuple[Path, ...], db: str, key_paths: tuple[Path, ...]) -> i
         keys = [k for p in key_paths for k in signing.load_public_keys(p)]
     engine = ix.open_index(db)
     failed = conflicts = 0
-    for path in boms:
+    files: list[Path] = []
+    for given in boms:  # a folder stands for the BOMs in it (*.json, *.xml, recursively, sorted)
+        if given.is_dir():
+            found = sorted(p for p in given.rglob("*") if p.suffix.lower() in (".json", ".xml") and p.is_file())
+            if not found:
+                _err(f"mlbom: warning: {given}: no .json or .xml files in this folder")
+            files += found
+        else:
+            files.append(given)
+    for path in files:
         try:
             raw = read_bytes(path)
             loaded = loads(raw, str(path))

@@ -167,6 +167,20 @@ def test_bad_boms_are_reported_and_the_rest_added(index_url: str, base_doc: dict
     assert sorted(r["problems"] for r in rows) == ["0", "2"]
 
 
+def test_a_folder_of_boms(index_url: str, base_doc: dict[str, object], tmp_path: Path,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    dist = tmp_path / "dist"
+    (dist / "nested").mkdir(parents=True)
+    release(base_doc, dist, "one", "1")
+    release(base_doc, dist / "nested", "two", "1")
+    (dist / "README.txt").write_text("not a BOM")
+    assert main(["index", "add", str(dist), "--db", index_url]) == 0
+    assert capsys.readouterr().out.count("added") == 2
+    (tmp_path / "empty").mkdir()
+    assert main(["index", "add", str(tmp_path / "empty"), "--db", index_url]) == 0
+    assert "no .json or .xml files" in capsys.readouterr().err
+
+
 def test_filters_are_data_not_sql(index_url: str, base_doc: dict[str, object], tmp_path: Path,
                                   capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["index", "add", str(release(base_doc, tmp_path, "app", "1")), "--db", index_url]) == 0
