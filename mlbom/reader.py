@@ -173,7 +173,7 @@ def loads(data: bytes, name: str = "<bom>") -> LoadedBom:
         doc, spec, sig = _from_xml(data, name)
         fmt: Literal["json", "xml"] = "xml"
     elif head in (b"{", b"["):
-        doc, spec = _from_json(data, name)
+        doc, spec = _from_json(data[3:] if data.startswith(b"\xef\xbb\xbf") else data, name)  # a UTF-8 BOM mark
         sig = "jsf" if isinstance(doc.get("signature"), dict) else None
         fmt = "json"
     else:

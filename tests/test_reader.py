@@ -102,6 +102,12 @@ _XML_14 = b"""<?xml version="1.0"?>
 </bom>"""
 
 
+def test_utf8_byte_order_mark_is_accepted() -> None:
+    b = loads(b'\xef\xbb\xbf{"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 2}', "bom.json")
+    assert (b.spec_version, b.version) == ("1.5", 2)
+    assert loads(b"\xef\xbb\xbf" + _XML_14, "bom.xml").spec_version == "1.4"
+
+
 def test_xml_1_4_from_another_tool() -> None:
     b = loads(_XML_14, "other.xml")
     assert (b.spec_version, b.version, b.timestamp) == ("1.4", 3, "2020-04-13T20:20:39+00:00")
