@@ -167,6 +167,8 @@ def read_bytes(path: str | Path, *, limit: int | None = None) -> bytes:
 
 def loads(data: bytes, name: str = "<bom>") -> LoadedBom:
     """Read a CycloneDX BOM from bytes; the format is told by the first non-blank byte."""
+    if not data.strip():
+        raise InputError(name, "empty file, not a BOM")
     digest = hashlib.sha256(data).hexdigest()
     head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if head == b"<":
