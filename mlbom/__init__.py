@@ -112,6 +112,7 @@ def generate(
     gpu: bool | None = None,
     gpu_recording: StrPath | None = None,
     include_hardware_ids: bool | None = None,
+    cuda_nvcc: bool | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Bom:
     """Inventory a release and return its :class:`Bom` (not yet serialized).
@@ -132,6 +133,7 @@ def generate(
         if gpu_recording is None and gpu is not False:
             gpu_recording = settings.gpu_recording
         include_hardware_ids = settings.include_hardware_ids if include_hardware_ids is None else include_hardware_ids
+        cuda_nvcc = settings.cuda_nvcc if cuda_nvcc is None else cuda_nvcc
     from mlbom.inventory import Inputs
     from mlbom.inventory import generate as _generate
 
@@ -143,7 +145,7 @@ def generate(
     return _generate(inputs, name=name, version=version, spec_version=spec_version,
                      reproducible=reproducible, verify_record=verify_record, gpu=bool(gpu) or gpu_recording is not None,
                      gpu_recording=Path(gpu_recording) if gpu_recording is not None else None,
-                     include_hardware_ids=bool(include_hardware_ids), progress=progress)
+                     include_hardware_ids=bool(include_hardware_ids), cuda_nvcc=bool(cuda_nvcc), progress=progress)
 
 
 def validate(data: bytes | StrPath) -> ValidationReport:

@@ -83,6 +83,8 @@ def cli(debug: bool) -> None:
 @click.option("--gpu-recording", type=click.Path(path_type=Path),
               help="Take the driver and GPUs from an NVML recording (python -m mlbom.collectors.gpu --record) "
                    "of the host the release runs on, instead of this host; implies --gpu.")
+@click.option("--cuda-nvcc", is_flag=True, default=None,
+              help="With --gpu: also run the toolkit's `nvcc --version` (a program of the toolkit; off by default).")
 @click.option("--include-hardware-ids", is_flag=True, default=None,
               help="With --gpu: keep GPU UUIDs and serial numbers (omitted by default).")
 @click.option("--spec-version", type=click.Choice(["1.6", "1.7"]), default="1.6", show_default=True)
@@ -99,7 +101,7 @@ def cli(debug: bool) -> None:
 def generate(
     project_dir: Path | None, envs: tuple[Path, ...], requirements: tuple[Path, ...], locks: tuple[Path, ...],
     models: tuple[Path, ...], datasets: tuple[Path, ...], gpu: bool | None, gpu_recording: Path | None,
-    include_hardware_ids: bool | None, spec_version: str, fmt: str,
+    cuda_nvcc: bool | None, include_hardware_ids: bool | None, spec_version: str, fmt: str,
     name: str | None, release_version: str | None, reproducible: bool, serial_number: str | None,
     verify_record: bool, output: Path | None,
 ) -> int:
@@ -116,7 +118,7 @@ def generate(
                              name=name, version=release_version, spec_version=spec_version,
                              reproducible=reproducible, verify_record=verify_record,
                              gpu=True if gpu_recording is not None else gpu, gpu_recording=gpu_recording,
-                             include_hardware_ids=include_hardware_ids, progress=say)
+                             include_hardware_ids=include_hardware_ids, cuda_nvcc=cuda_nvcc, progress=say)
     finally:
         stop()
     if serial_number is not None:

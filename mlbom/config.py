@@ -5,6 +5,7 @@ is made and every pipeline run makes it the same way::
     gpu = true                            # inventory the build host's driver, GPUs, CUDA toolkit
     gpu-recording = "deploy-host.json"    # or: the host the release runs on, recorded there
     include-hardware-ids = false
+    cuda-nvcc = false                     # run the toolkit's nvcc --version (it is a program of the toolkit)
 
 Command-line options win over the file. Unknown keys are an error, not ignored: a misspelt
 setting that silently did nothing would be worse than none.
@@ -25,7 +26,7 @@ else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 FILE = "mlbom.toml"
-_KEYS = {"gpu": bool, "gpu-recording": str, "include-hardware-ids": bool}
+_KEYS = {"gpu": bool, "gpu-recording": str, "include-hardware-ids": bool, "cuda-nvcc": bool}
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Settings:
     gpu: bool | None = None
     gpu_recording: Path | None = None
     include_hardware_ids: bool | None = None
+    cuda_nvcc: bool | None = None
 
 
 def project_settings(project_dir: Path) -> Settings:
@@ -58,4 +60,4 @@ def project_settings(project_dir: Path) -> Settings:
             raise InputError(path, f"generate.{key} must be a {_KEYS[key].__name__}")
     rec = gen.get("gpu-recording")
     return Settings(gpu=gen.get("gpu"), gpu_recording=(project_dir / rec) if isinstance(rec, str) else None,
-                    include_hardware_ids=gen.get("include-hardware-ids"))
+                    include_hardware_ids=gen.get("include-hardware-ids"), cuda_nvcc=gen.get("cuda-nvcc"))

@@ -63,6 +63,7 @@ def generate(
     gpu: bool = False,
     gpu_recording: Path | None = None,
     include_hardware_ids: bool = False,
+    cuda_nvcc: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> Bom:
     """Build one BOM from the inputs.
@@ -104,7 +105,7 @@ def generate(
             gpu_collector = GpuCollector(RecordedNvml(gpu_recording), toolkit_roots=[],
                                          include_hardware_ids=include_hardware_ids)
         else:
-            gpu_collector = GpuCollector(include_hardware_ids=include_hardware_ids)
+            gpu_collector = GpuCollector(include_hardware_ids=include_hardware_ids, run_nvcc=cuda_nvcc)
         outputs.append(("gpu", run(gpu_collector, Path("/"), ctx)))
 
     merged = CollectorOutput()

@@ -28,6 +28,7 @@ class Prop(str, Enum):
     GPU_NVML_VERSION = "mlbom:gpu:nvml-version"
     GPU_FACT = "mlbom:gpu:fact"
     GPU_TOOLKIT_PATH = "mlbom:gpu:toolkit-path"
+    GPU_NVCC_VERSION = "mlbom:gpu:nvcc-version"
     CUDA_BUILD = "mlbom:cuda:build"
     CUDA_ARCHS = "mlbom:cuda:archs"
     CUDA_EXPECTS = "mlbom:cuda:expects"
@@ -73,6 +74,7 @@ DESCRIPTIONS: dict[Prop, str] = {
     Prop.GPU_NVML_VERSION: "NVML library version.",
     Prop.GPU_FACT: "A GPU fact from NVML as `key=value` (architecture, compute-capability, memory-bytes, vbios, …).",
     Prop.GPU_TOOLKIT_PATH: "Where the CUDA toolkit was found.",
+    Prop.GPU_NVCC_VERSION: "What the toolkit's `nvcc --version` says (only with `--cuda-nvcc`: it runs a program of the toolkit).",
     Prop.CUDA_BUILD: "What an ML framework was built for, read from its files: `cuda-12.4`, `rocm-6.2` or `cpu`.",
     Prop.CUDA_ARCHS: "GPU architectures a framework build carries code for (`sm_80,compute_90`), where its files list them.",
     Prop.CUDA_EXPECTS: "A library major version a framework build expects, as `cudnn=9` or `nccl=2` (its pins or build info).",

@@ -235,6 +235,31 @@ def find_toolkit(candidates: list[Path] | None = None) -> Toolkit | None:
     return None
 
 
+def _major_minor(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", v)[:2])
+
+
+def nvcc_version(nvcc: Path, timeout: float = 20.0) -> tuple[str | None, str]:
+    """``nvcc --version``'s ``V13.0.88``, run with a clean environment and a timeout (only when
+    asked: it runs a program of the inventoried toolkit). ``(None, why)`` when it cannot tell."""
+    import subprocess
+
+    if not nvcc.is_file():
+        return None, f"{nvcc} not found"
+    try:
+        proc = subprocess.run([str(nvcc), "--version"], capture_output=True, timeout=timeout, check=False,
+                              env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"}, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return None, f"{nvcc} --version did not answer in {timeout:.0f} s"
+    except OSError as exc:
+        return None, f"{nvcc} could not be run ({exc.strerror or exc})"
+    out = proc.stdout[:65536].decode("utf-8", "replace")
+    m = re.search(r"release \d+\.\d+, V(\d+\.\d+\.\d+)", out)
+    if proc.returncode != 0 or m is None:
+        return None, f"{nvcc} --version gave no version (exit {proc.returncode})"
+    return m.group(1), ""
+
+
 _LIBRARY_HEADERS = (  # (component name, header glob, macro prefix, (major, minor, patch) macro names)
     ("cudnn", "cudnn_version*.h", ("CUDNN_MAJOR", "CUDNN_MINOR", "CUDNN_PATCHLEVEL")),
     ("nccl", "nccl.h", ("NCCL_MAJOR", "NCCL_MINOR", "NCCL_PATCH")),
@@ -277,10 +302,12 @@ class GpuCollector:
     patterns: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, source: NvmlSource | None = None, toolkit_roots: list[Path] | None = None,
-                 include_hardware_ids: bool = False, include_dirs: list[Path] | None = None) -> None:
+                 include_hardware_ids: bool = False, include_dirs: list[Path] | None = None,
+                 run_nvcc: bool = False) -> None:
         self.source = source or LiveNvml()
         self.toolkit_roots = toolkit_roots
         self.include_dirs = include_dirs
+        self.run_nvcc = run_nvcc
         self.include_hardware_ids = include_hardware_ids
 
     def collect(self, path: Path, ctx: Context) -> Iterator[Collected]:
@@ -338,10 +365,23 @@ class GpuCollector:
         tk = find_toolkit(self.toolkit_roots)
         if tk is not None:
             tk_ref = f"cuda-toolkit@{tk.version}"
+            tk_props = [Property(name=Prop.GPU_TOOLKIT_PATH.value, value=str(tk.root))]
+            tk_evidence = [Evidence(fact="version", source=str(tk.root / tk.source.split("#")[0]),
+                                    field=tk.source.split("#")[1] if "#" in tk.source else None)]
+            if self.run_nvcc:
+                nvcc, problem = nvcc_version(tk.root / "bin" / "nvcc")
+                if nvcc is not None:
+                    tk_props.append(Property(name=Prop.GPU_NVCC_VERSION.value, value=nvcc))
+                    tk_evidence.append(Evidence(fact="nvcc-version", source=str(tk.root / "bin" / "nvcc"), field="--version"))
+                    if _major_minor(nvcc) != _major_minor(tk.version):
+                        yield Finding(id="cuda.nvcc-mismatch", severity="medium", subject=tk_ref,
+                                      message=(f"nvcc {nvcc} beside CUDA runtime {tk.version} in {tk.root}: code compiled "
+                                               "here targets another CUDA than the one it will run with "
+                                               "(docs/cuda-compatibility.md)"))
+                else:
+                    yield Finding(id="cuda.nvcc-unusable", severity="info", subject=tk_ref, message=f"nvcc: {problem}")
             yield Component(bom_ref=tk_ref, type="framework", name="cuda-toolkit", version=tk.version,
-                            properties=(Property(name=Prop.GPU_TOOLKIT_PATH.value, value=str(tk.root)),),
-                            evidence=(Evidence(fact="version", source=str(tk.root / tk.source.split("#")[0]),
-                                               field=tk.source.split("#")[1] if "#" in tk.source else None),))
+                            properties=tuple(tk_props), evidence=tuple(tk_evidence))
             part_refs = []
             for name, ver in tk.parts:
                 ref = pypi_purl(name, ver)

@@ -148,3 +148,35 @@ def test_mig_devices_and_fields_of_a_newer_recorder(tmp_path: Path) -> None:
     assert any(r.ref == "gpu:0" and set(r.depends_on) == {c.bom_ref for c in migs} for r in out.relations)
     bom = mlbom.generate(gpu_recording=rec, reproducible=True)
     assert_valid(mlbom.dumps(bom))
+
+
+def test_nvcc_only_when_asked_and_on_the_real_toolkit(tmp_path: Path) -> None:
+    real = Path("/usr/local/cuda")
+    if not (real / "bin" / "nvcc").is_file():
+        pytest.skip("no nvcc in /usr/local/cuda")
+    rec = FIXTURES / "gpu" / "h100-transcribed.json"
+    comps, _ = _collect(GpuCollector(RecordedNvml(rec), toolkit_roots=[real]), tmp_path)
+    tk = next(c for c in comps if c.name == "cuda-toolkit")
+    assert not [p for p in tk.properties if p.name == "mlbom:gpu:nvcc-version"]  # not asked: not run
+    comps, findings = _collect(GpuCollector(RecordedNvml(rec), toolkit_roots=[real], run_nvcc=True), tmp_path)
+    tk = next(c for c in comps if c.name == "cuda-toolkit")
+    (nvcc,) = [p.value for p in tk.properties if p.name == "mlbom:gpu:nvcc-version"]
+    assert nvcc.split(".")[:2] == tk.version.split(".")[:2]  # 13.0.88 beside runtime 13.0.96: no finding
+    assert not [f for f in findings if f.id.startswith("cuda.nvcc")]
+
+
+@pytest.mark.parametrize(("script", "finding"), [
+    ("echo 'Cuda compilation tools, release 12.4, V12.4.131'", "cuda.nvcc-mismatch"),
+    ("echo garbage", "cuda.nvcc-unusable"),
+    ("exit 3", "cuda.nvcc-unusable"),
+])
+def test_nvcc_answers(tmp_path: Path, script: str, finding: str) -> None:
+    tk = tmp_path / "cuda"
+    (tk / "bin").mkdir(parents=True)
+    (tk / "version.json").write_text(json.dumps({"cuda": {"version": "13.0.96"}}))
+    nvcc = tk / "bin" / "nvcc"
+    nvcc.write_text(f"#!/bin/sh\n{script}\n")
+    nvcc.chmod(0o755)
+    _, findings = _collect(GpuCollector(RecordedNvml(FIXTURES / "gpu" / "h100-transcribed.json"), toolkit_roots=[tk],
+                                        run_nvcc=True), tmp_path)
+    assert [f.id for f in findings if f.id.startswith("cuda.nvcc")] == [finding]
