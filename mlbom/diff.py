@@ -217,6 +217,19 @@ def gate(changes: Iterable[Change], rules: list[str]) -> list[Change]:
     return hits
 
 
+def _arrow(c: Change) -> str:
+    """``: old -> new`` for text output, without repeating what the detail already says."""
+    if c.new == c.detail and c.old is None:
+        return ""
+    if c.old is None and c.new is None:
+        return ""
+    if c.old is None:
+        return f": {c.new}"
+    if c.new is None:
+        return f": {c.old} -> (none)"
+    return f": {c.old} -> {c.new}"
+
+
 def render(changes: list[Change], fmt: str) -> str:
     if fmt == "json":
         return json.dumps({"changes": [asdict(c) for c in changes]}, indent=2, ensure_ascii=False)
@@ -230,8 +243,7 @@ def render(changes: list[Change], fmt: str) -> str:
             lines.append("| " + " | ".join(x.replace("|", "\\|").replace("\n", " ") for x in cells) + " |")
         return "\n".join(lines)
     for c in changes:
-        arrow = f": {c.old} -> {c.new}" if c.old is not None or c.new is not None else ""
-        lines.append(f"{c.kind:<18} {c.identity}  {c.detail}{arrow}")
+        lines.append(f"{c.kind:<18} {c.identity}  {c.detail}{_arrow(c)}")
     return "\n".join(lines)
 
 

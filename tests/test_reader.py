@@ -206,3 +206,12 @@ def test_boms_written_by_cyclonedx_python_lib(spec: str) -> None:
         assert comps["requests"]["hashes"] == [{"alg": "SHA-256", "content": "a" * 64}]
         assert comps["requests"]["licenses"][0]["expression"] == "Apache-2.0"
     assert diff(j.doc, x.doc) == []
+
+
+def test_own_1_7_xml_reads_back_as_its_json(tmp_path: Path) -> None:
+    bom = mlbom.generate(EXAMPLE, reproducible=True, name="tiny-release", gpu=False, spec_version="1.7")
+    (tmp_path / "b.json").write_bytes(mlbom.dumps(bom, "json"))
+    (tmp_path / "b.xml").write_bytes(mlbom.dumps(bom, "xml"))
+    j, x = load(tmp_path / "b.json"), load(tmp_path / "b.xml")
+    assert j.spec_version == x.spec_version == "1.7"
+    assert diff(j.doc, x.doc) == [] and j.content_digest == x.content_digest
