@@ -169,11 +169,12 @@ def referential_problems(doc: dict[str, object]) -> Iterator[str]:
     for i, d in enumerate(deps if isinstance(deps, list) else []):
         if not isinstance(d, dict):
             continue
-        if d.get("ref") not in refs:
-            yield f"/dependencies/{i}/ref: {d.get('ref')!r} names no component"
+        ref = d.get("ref")
+        if not isinstance(ref, str) or ref not in refs:
+            yield f"/dependencies/{i}/ref: {ref!r} names no component"
         depends = d.get("dependsOn")
         for j, t in enumerate(depends if isinstance(depends, list) else []):
-            if t not in refs:
+            if not isinstance(t, str) or t not in refs:
                 yield f"/dependencies/{i}/dependsOn/{j}: {t!r} names no component"
     comps = doc.get("compositions")
     for i, c in enumerate(comps if isinstance(comps, list) else []):

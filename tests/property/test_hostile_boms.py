@@ -1,0 +1,47 @@
+"""BOMs of any shape that still claim to be CycloneDX never crash the reader, diff, query or the
+index's row building: wrong types where lists, dicts or strings belong are data, not tracebacks."""
+
+from __future__ import annotations
+
+import os
+
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlbom import query as q
+from mlbom.diff import diff, render
+from mlbom.index import _component_row, _first_sha256, _links
+from mlbom.reader import loads
+
+KEYS = ["type", "name", "version", "group", "purl", "bom-ref", "hashes", "licenses", "properties", "components",
+        "pedigree", "modelCard", "data", "ancestors", "alg", "content", "license", "id", "expression", "value",
+        "dependsOn", "ref", "modelParameters", "datasets"]
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False, allow_infinity=False),
+                    st.sampled_from(["", "x", "SHA-256", "pkg:pypi/a@1", "mlbom:finding", "mlbom:safety:verdict",
+                                     "unsafe", "high x: y", "machine-learning-model", "library", "MIT"]))
+values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                       st.dictionaries(st.sampled_from(KEYS), inner, max_size=5)),
+                      max_leaves=25)
+
+
+@settings(max_examples=int(os.environ.get("MLBOM_FUZZ_EXAMPLES", "300")), deadline=None)  # more: MLBOM_FUZZ_EXAMPLES
+@given(components=values, dependencies=values, metadata=values, other=values)
+def test_any_shape_is_data(components: object, dependencies: object, metadata: object, other: object) -> None:
+    doc = {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": components,
+           "dependencies": dependencies, "metadata": metadata}
+    b = loads(orjson.dumps(doc), "fuzz.json")
+    comps = b.components()
+    changes = diff(b.doc, {**b.doc, "components": other})
+    for fmt in ("text", "markdown", "json"):
+        render(changes, fmt)
+    filters = q.Filters(type="library", name="*", version_spec=">=1", license="mit", license_not_in=("MIT",),
+                        sha256="ab", properties=(("mlbom:safety:verdict", "unsafe"),), min_severity="high",
+                        base_model="*")
+    q.render(q.rows(q.select(b.doc, filters)), "csv")
+    q.why(b.doc, "*")
+    for i, c in enumerate(comps):
+        _component_row(1, i, c)
+        _first_sha256(c)
+        list(_links(1, i, c))
+    _ = b.content_digest
