@@ -45,3 +45,39 @@ def test_any_shape_is_data(components: object, dependencies: object, metadata: o
         _first_sha256(c)
         list(_links(1, i, c))
     _ = b.content_digest
+
+
+TAGS = ["components", "component", "name", "version", "hashes", "hash", "licenses", "license", "expression", "id",
+        "properties", "property", "dependencies", "dependency", "metadata", "tools", "tool", "modelCard", "datasets",
+        "ref", "dataset", "data", "compositions", "composition", "assemblies", "assembly", "purl", "pedigree",
+        "ancestors", "users", "user", "text", "evidence", "identity"]
+ATTRS = ["type", "bom-ref", "alg", "name", "ref", "content-type"]
+
+
+def _xml(tag: str, attrs: dict[str, str], children: list[object], text: str) -> str:
+    from xml.sax.saxutils import escape, quoteattr
+
+    a = "".join(f" {k}={quoteattr(v)}" for k, v in attrs.items())
+    inner = "".join(str(c) for c in children) or escape(text)
+    return f"<{tag}{a}>{inner}</{tag}>"
+
+
+xml_nodes = st.recursive(
+    st.builds(_xml, st.sampled_from(TAGS), st.dictionaries(st.sampled_from(ATTRS), st.sampled_from(["x", "", "SHA-256", "a"]),
+                                                         max_size=2), st.just([]), st.sampled_from(["", "x", "1.0"])),
+    lambda inner: st.builds(_xml, st.sampled_from(TAGS), st.dictionaries(st.sampled_from(ATTRS), st.just("x"), max_size=2),
+                            st.lists(inner, max_size=4), st.just("")),
+    max_leaves=30)
+
+
+@settings(max_examples=int(os.environ.get("MLBOM_FUZZ_EXAMPLES", "300")), deadline=None)
+@given(body=st.lists(xml_nodes, max_size=4))
+def test_any_xml_shape_is_data(body: list[str]) -> None:
+    doc = ('<bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1">' + "".join(body) + "</bom>").encode()
+    b = loads(doc, "fuzz.xml")
+    for i, c in enumerate(b.components()):
+        _component_row(1, i, c)
+        list(_links(1, i, c))
+    render(diff(b.doc, b.doc), "text")
+    q.rows(q.select(b.doc, q.Filters(name="*", base_model="*", license="*")))
+    _ = b.content_digest
