@@ -397,6 +397,19 @@ def query(bom: Path | None, db: str | None, ctype: str | None, name: str | None,
     return 0
 
 
+@cli.command()
+@click.argument("bom", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["markdown", "text"]), default="markdown", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report here instead of stdout.")
+def report(bom: Path, fmt: str, output: Path | None) -> int:
+    """A readable report of one BOM (JSON or XML): what shipped, from where, under which
+    licences, and what needs attention."""
+    from mlbom.report import report as _report
+
+    _write((_report(_load_bom(bom), fmt) + "\n").encode("utf-8"), output)
+    return 0
+
+
 @cli.group()
 def index() -> None:
     """An index of many BOMs (SQLite by default, PostgreSQL) for questions across releases."""

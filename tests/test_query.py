@@ -45,3 +45,17 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], doc: dict[str, 
     assert main(["query", str(p), "--property", "nope"]) == 2
     assert main(["query", str(p), "--version-spec", "=>1"]) == 2
     assert main(["query", str(p), "--why", "numpy"]) == 0
+
+
+def test_report_markdown_and_text(doc: dict[str, object], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = tmp_path / "bom.json"
+    p.write_text(json.dumps(doc))
+    assert main(["report", str(p)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# Release tiny-release") and "| tiny-release-classifier |" in out
+    assert "## Licences (components other than files)" in out and "| Apache-2.0 | 1 |" in out
+    assert "findings: 1 medium, 1 low" in out
+    assert main(["report", str(p), "--format", "text", "-o", str(tmp_path / "r.txt")]) == 0
+    text = (tmp_path / "r.txt").read_text()
+    assert "Release tiny-release" in text and "|" not in text.split("\n")[2]
+    assert main(["report", str(tmp_path / "missing.json")]) == 2

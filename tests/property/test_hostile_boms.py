@@ -13,6 +13,7 @@ from mlbom import query as q
 from mlbom.diff import diff, render
 from mlbom.index import _component_row, _first_sha256, _links
 from mlbom.reader import loads
+from mlbom.report import report
 
 KEYS = ["type", "name", "version", "group", "purl", "bom-ref", "hashes", "licenses", "properties", "components",
         "pedigree", "modelCard", "data", "ancestors", "alg", "content", "license", "id", "expression", "value",
@@ -45,6 +46,8 @@ def test_any_shape_is_data(components: object, dependencies: object, metadata: o
         _first_sha256(c)
         list(_links(1, i, c))
     _ = b.content_digest
+    report(b, "markdown")
+    report(b, "text")
 
 
 TAGS = ["components", "component", "name", "version", "hashes", "hash", "licenses", "license", "expression", "id",
@@ -81,3 +84,4 @@ def test_any_xml_shape_is_data(body: list[str]) -> None:
     render(diff(b.doc, b.doc), "text")
     q.rows(q.select(b.doc, q.Filters(name="*", base_model="*", license="*")))
     _ = b.content_digest
+    report(b, "markdown")
