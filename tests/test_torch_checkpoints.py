@@ -60,3 +60,16 @@ def test_checkpoint_folder_bom(checkpoints: Path) -> None:
     assert mlbom.validate(mlbom.dumps(bom)).ok
     (m,) = [c for c in bom.components if c.type == "machine-learning-model"]
     assert ("mlbom:safety:verdict", "safe") in [(p.name, p.value) for p in m.properties]
+
+
+def test_the_installed_torch_build_is_read_from_its_files() -> None:
+    """The real torch in this environment: what its own ``torch.version`` says (imported here, by
+    the test) is what mlbom reads from ``torch/version.py`` without importing it."""
+    import sys
+
+    bom = mlbom.generate(env=sys.prefix, reproducible=True)
+    comp = next(c for c in bom.components if c.name == "torch")
+    props = {(p.name, p.value) for p in comp.properties}
+    expected = f"cuda-{torch.version.cuda}" if torch.version.cuda else "cpu"
+    assert ("mlbom:cuda:build", expected) in props
+    assert ("mlbom:build:git-version", torch.version.git_version) in props
