@@ -5,11 +5,12 @@ compliance questions. Run by hand:
 
 Without ``--pg`` a throwaway PostgreSQL is started on loopback (tests/postgres_server.py).
 
+Ingest goes the way ``mlbom index add`` does: files read and checked in parallel worker
+processes (:func:`mlbom.index.prepare_files`), written one transaction per BOM by one writer.
 Each synthetic BOM is one release: 85% libraries (pkg:pypi purls drawn from 6,000 names,
 versions varying between releases), 14% files with a SHA-256 (some shared between releases, as
 unchanged weights are), 1% models with a base model. BOMs are generated as JSON bytes in memory
-and go through the same path as ``mlbom index add``: parse (:func:`mlbom.reader.loads`), then
-:func:`mlbom.index.add` (one transaction per BOM).
+and are written to files first.
 
 Reported beside mlbom's ingest rate: the bulk-load floor of the same rows on the same database
 — one ``executemany`` of plain tuples with the sqlite3 module, PostgreSQL ``COPY`` through
@@ -32,7 +33,6 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mlbom import index as ix
-from mlbom.reader import loads
 
 PG_DIR = Path("/tmp/mlbom-bench-postgres")  # readable by the postgres user when run as root
 NAMES = [f"pkg{i:05d}" for i in range(6000)]
@@ -130,13 +130,13 @@ def timed_queries(url: str, rng: random.Random, shas: list[str]) -> dict[str, fl
     return {k: statistics.median(v) for k, v in out.items()}
 
 
-def run(label: str, url: str, boms: list[bytes], floor_url: str) -> None:
+def run(label: str, url: str, boms: list[bytes], floor_url: str, files: list[str]) -> None:
     engine = ix.open_index(url)
     t = time.perf_counter()
     n_comp = 0
-    for k, raw in enumerate(boms):
-        loaded = loads(raw, f"bom{k}.json")
-        n_comp += ix.add(engine, loaded, raw=raw).components
+    for prep in ix.prepare_files(files):  # the path `mlbom index add` takes: parallel preparation, one writer
+        assert not isinstance(prep, str), prep
+        n_comp += ix.write(engine, prep).components
     took = time.perf_counter() - t
     floor = bulk_floor(floor_url, boms)
     print(f"{label}: ingest {len(boms)} BOMs / {n_comp} components in {took:.1f} s = {len(boms) / took:.1f} BOMs/s, "
@@ -160,8 +160,13 @@ def main() -> None:
     boms = [make_bom(k, args.components, rng) for k in range(args.boms)]
     print(f"generated {len(boms)} BOMs, {sum(map(len, boms)) / 1e6:.0f} MB of JSON, in {time.perf_counter() - t:.1f} s")
     with tempfile.TemporaryDirectory() as d:
+        files = []
+        for k, raw in enumerate(boms):
+            f = Path(d) / f"bom{k:04d}.json"
+            f.write_bytes(raw)
+            files.append(str(f))
         if args.only in (None, "sqlite"):
-            run("SQLite", f"sqlite:///{d}/index.db", boms, f"sqlite:///{d}/floor.db")
+            run("SQLite", f"sqlite:///{d}/index.db", boms, f"sqlite:///{d}/floor.db", files)
         if args.only in (None, "postgresql"):
             url = args.pg
             started = False
@@ -179,7 +184,7 @@ def main() -> None:
                 con.execute("CREATE DATABASE mlbom_bench")
             bench_url = admin.rsplit("/", 1)[0] + "/mlbom_bench"
             try:
-                run("PostgreSQL", bench_url, boms, bench_url)
+                run("PostgreSQL", bench_url, boms, bench_url, files)
             finally:
                 if started:
                     postgres_server.stop(PG_DIR)

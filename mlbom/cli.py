@@ -428,13 +428,12 @@ def index_add(boms: tuple[Path, ...], db: str, key_paths: tuple[Path, ...]) -> i
     the index. Adding a BOM again changes nothing; a different BOM under an indexed serial number
     and version is refused (exit 1). Every file is tried; exit 2 if any could not be read."""
     from mlbom import index as ix
-    from mlbom.reader import loads, read_bytes
 
-    keys = []
-    if key_paths:
+    if key_paths:  # unreadable keys are an error before anything is added
         from mlbom import signing
 
-        keys = [k for p in key_paths for k in signing.load_public_keys(p)]
+        for p in key_paths:
+            signing.load_public_keys(p)
     engine = ix.open_index(db)
     failed = conflicts = 0
     files: list[Path] = []
@@ -446,14 +445,16 @@ def index_add(boms: tuple[Path, ...], db: str, key_paths: tuple[Path, ...]) -> i
             files += found
         else:
             files.append(given)
-    for path in files:
+    # reading and checking BOMs runs in parallel processes for many files; writing is one at a time
+    for path, prep in zip(files, ix.prepare_files([str(f) for f in files], [str(k) for k in key_paths]), strict=True):
+        if isinstance(prep, str):
+            _err(f"mlbom: error: {prep}")
+            failed += 1
+            continue
+        for problem in prep.problems[:5]:
+            _err(f"mlbom: warning: {path}: {problem}")
         try:
-            raw = read_bytes(path)
-            loaded = loads(raw, str(path))
-            verified = _verified(raw, loaded.signature, keys, str(path)) if keys else None
-            for problem in loaded.problems[:5]:
-                _err(f"mlbom: warning: {path}: {problem}")
-            outcome = ix.add(engine, loaded, verified=verified, raw=raw)
+            outcome = ix.write(engine, prep)
         except MlbomError as exc:
             _err(f"mlbom: error: {exc}")
             failed += 1
@@ -465,18 +466,6 @@ def index_add(boms: tuple[Path, ...], db: str, key_paths: tuple[Path, ...]) -> i
             click.echo(f"{outcome.outcome:<8} {path}  {outcome.serial_number} v{outcome.bom_version} "
                        f"({outcome.components} components)")
     return 2 if failed else 1 if conflicts else 0
-
-
-def _verified(raw: bytes, signature: str | None, keys: Sequence[object], name: str) -> bool | None:
-    if signature is None:
-        return None
-    from mlbom import signing
-
-    try:
-        signing.verify(raw, keys, name=name)  # type: ignore[arg-type]
-    except VerificationError:
-        return False
-    return True
 
 
 @index.command("releases")

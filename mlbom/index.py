@@ -289,21 +289,55 @@ def _links(rid: int, i: int, c: dict[str, object]) -> Iterator[tuple[object, ...
                 yield (rid, i, "dataset", str(ds_target).lower())
 
 
-def add(engine: Engine, bom: LoadedBom, *, verified: bool | None = None, raw: bytes | None = None) -> Added:
-    """Add one BOM in one transaction; idempotent for the same BOM, refused for a different
-    BOM under an identity already indexed."""
+@dataclass(frozen=True)
+class Prepared:
+    """Everything about one BOM the database needs, worked out without it (so that many BOMs
+    can be prepared in parallel processes and written by one): picklable."""
+
+    source: str
+    serial_number: str
+    bom_version: int
+    sha256: str
+    record: dict[str, object]
+    components: list[tuple[object, ...]]  # rows without the release id
+    hashes: list[tuple[object, ...]]
+    links: list[tuple[object, ...]]
+    signature: str | None
+    problems: tuple[str, ...]
+    content_digest: str | None
+
+
+def prepare(bom: LoadedBom, *, verified: bool | None = None, raw: bytes | None = None) -> Prepared:
     serial = bom.serial_number or f"urn:sha256:{bom.sha256}"
     comps = bom.components()
     root = bom.root
+    digest = None if raw is not None else bom.content_digest  # else worked out on a conflict only
     record = {
-        "serial_number": serial, "bom_version": bom.version, "sha256": bom.sha256,
-        "content_digest": None if raw is not None else bom.content_digest,  # else worked out on a conflict only
+        "serial_number": serial, "bom_version": bom.version, "sha256": bom.sha256, "content_digest": digest,
         "name": _s(root.get("name")), "version": _s(root.get("version")), "spec_version": bom.spec_version,
         "format": bom.format, "timestamp": bom.timestamp, "signature": bom.signature, "signature_verified": verified,
         "component_count": len(comps), "problems": json.dumps(list(bom.problems)) if bom.problems else None,
-        "source": bom.source, "added_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "document": zlib.compress(raw, 1) if raw is not None else None,
+        "source": bom.source, "added_at": None, "document": zlib.compress(raw, 1) if raw is not None else None,
     }
+    return Prepared(
+        bom.source, serial, bom.version, bom.sha256, record,
+        [_component_row(0, i, c)[1:] for i, c in enumerate(comps)],
+        [(i, str(h.get("alg")), str(h.get("content", "")).lower())
+         for i, c in enumerate(comps) for h in _list(c.get("hashes")) if isinstance(h, dict)],
+        [x[1:] for i, c in enumerate(comps) for x in _links(0, i, c)],
+        bom.signature, bom.problems, digest)
+
+
+def add(engine: Engine, bom: LoadedBom, *, verified: bool | None = None, raw: bytes | None = None) -> Added:
+    """Add one BOM in one transaction; idempotent for the same BOM, refused for a different
+    BOM under an identity already indexed."""
+    return write(engine, prepare(bom, verified=verified, raw=raw))
+
+
+def write(engine: Engine, prep: Prepared) -> Added:
+    """Write a prepared BOM in one transaction (see :func:`add`)."""
+    record = dict(prep.record, added_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    serial, version, n = prep.serial_number, prep.bom_version, len(prep.components)
     if engine.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
         stmt: Any = pg_insert(releases_t).values(**record).on_conflict_do_nothing(
@@ -316,28 +350,99 @@ def add(engine: Engine, bom: LoadedBom, *, verified: bool | None = None, raw: by
         with _writer(engine).begin() as conn:
             rid = conn.execute(stmt.returning(releases_t.c.id)).scalar()
             if rid is None:
-                ident = (releases_t.c.serial_number == serial, releases_t.c.bom_version == bom.version)
+                ident = (releases_t.c.serial_number == serial, releases_t.c.bom_version == version)
                 existing = conn.execute(sa.select(releases_t.c.sha256, releases_t.c.content_digest, releases_t.c.signature,
                                                   releases_t.c.document).where(*ident)).one()
-                if existing.sha256 != bom.sha256 and _stored_digest(existing) != bom.content_digest:
-                    return Added(bom.source, "conflict", serial, bom.version, len(comps),
-                                 f"{serial} version {bom.version} is already indexed with different content; "
+                if existing.sha256 != prep.sha256 and _stored_digest(existing) != _prepared_digest(prep):
+                    return Added(prep.source, "conflict", serial, version, n,
+                                 f"{serial} version {version} is already indexed with different content; "
                                  "a changed BOM needs a new version (or a new serial number)")
-                if bom.signature and not existing.signature:  # the signed copy of an indexed BOM
+                if prep.signature and not existing.signature:  # the signed copy of an indexed BOM
                     conn.execute(sa.update(releases_t).where(*ident).values(
-                        signature=bom.signature, signature_verified=verified, sha256=bom.sha256,
-                        document=record["document"], source=bom.source))
-                    return Added(bom.source, "present", serial, bom.version, len(comps), "signature recorded")
-                return Added(bom.source, "present", serial, bom.version, len(comps))
-            _bulk(conn, components_t, _COMPONENT_COLUMNS, [_component_row(rid, i, c) for i, c in enumerate(comps)])
-            _bulk(conn, hashes_t, ("release_id", "ordinal", "alg", "content"),
-                  [(rid, i, str(h.get("alg")), str(h.get("content", "")).lower())
-                   for i, c in enumerate(comps) for h in _list(c.get("hashes")) if isinstance(h, dict)])
-            _bulk(conn, links_t, ("release_id", "ordinal", "kind", "target"),
-                  [x for i, c in enumerate(comps) for x in _links(rid, i, c)])
+                        signature=prep.signature, signature_verified=record["signature_verified"], sha256=prep.sha256,
+                        document=record["document"], source=prep.source))
+                    return Added(prep.source, "present", serial, version, n, "signature recorded")
+                return Added(prep.source, "present", serial, version, n)
+            _bulk(conn, components_t, _COMPONENT_COLUMNS, [(rid, *r) for r in prep.components])
+            _bulk(conn, hashes_t, ("release_id", "ordinal", "alg", "content"), [(rid, *r) for r in prep.hashes])
+            _bulk(conn, links_t, ("release_id", "ordinal", "kind", "target"), [(rid, *r) for r in prep.links])
     except sa.exc.SQLAlchemyError as exc:
-        raise MlbomError(f"{bom.source}: could not be added to the index: {_reason(exc)}") from exc
-    return Added(bom.source, "added", serial, bom.version, len(comps))
+        raise MlbomError(f"{prep.source}: could not be added to the index: {_reason(exc)}") from exc
+    return Added(prep.source, "added", serial, version, n)
+
+
+_WORKER_KEYS: list[object] = []
+
+
+def _init_worker(key_paths: tuple[str, ...]) -> None:
+    from pathlib import Path
+
+    from mlbom import signing
+
+    _WORKER_KEYS[:] = [k for p in key_paths for k in signing.load_public_keys(Path(p))]
+
+
+def prepare_file(path: str, keys: Sequence[object] | None = None) -> Prepared | str:
+    """Read, check and prepare one BOM file; an error message instead when it cannot be read.
+    Signed BOMs are verified against ``keys`` (a worker process uses the keys it was started with)."""
+    from mlbom.reader import loads, read_bytes
+
+    use = _WORKER_KEYS if keys is None else keys
+    try:
+        raw = read_bytes(path)
+        loaded = loads(raw, path)
+        verified = _verify(raw, loaded.signature, use, path) if use else None
+        return prepare(loaded, verified=verified, raw=raw)
+    except MlbomError as exc:
+        return str(exc)
+
+
+def _verify(raw: bytes, signature: str | None, keys: Sequence[object], name: str) -> bool | None:
+    if signature is None:
+        return None
+    from mlbom import signing
+    from mlbom.errors import VerificationError
+
+    try:
+        signing.verify(raw, keys, name=name)  # type: ignore[arg-type]
+    except VerificationError:
+        return False
+    return True
+
+
+def prepare_files(paths: Sequence[str], key_paths: Sequence[str] = (), *, workers: int | None = None) -> Iterator[Prepared | str]:
+    """:func:`prepare_file` for many files, in order; in parallel processes when there are enough
+    files to be worth starting them (the database is written by the caller, one BOM at a time)."""
+    import os
+
+    n = workers if workers is not None else min(4, os.cpu_count() or 1)
+    if n <= 1 or len(paths) < 8:
+        from pathlib import Path
+
+        from mlbom import signing
+
+        keys = [k for p in key_paths for k in signing.load_public_keys(Path(p))]
+        for p in paths:
+            yield prepare_file(p, keys)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("spawn")  # no fork of a process holding database connections
+    with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker,
+                             initargs=(tuple(key_paths),)) as pool:
+        yield from pool.map(prepare_file, paths, chunksize=1)
+
+
+def _prepared_digest(prep: Prepared) -> str | None:
+    if prep.content_digest:
+        return prep.content_digest
+    doc = prep.record.get("document")
+    if not isinstance(doc, bytes):
+        return None
+    from mlbom.reader import loads
+
+    return loads(zlib.decompress(doc), prep.source).content_digest
 
 
 def _stored_digest(row: Any) -> str | None:

@@ -283,3 +283,15 @@ def test_a_long_question_does_not_block_an_add(index_url: str, base_doc: dict[st
                               cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert proc.returncode == 0, proc.stderr
     assert len(ix.list_releases(engine)) == 2
+
+
+def test_parallel_preparation_equals_sequential(base_doc: dict[str, object], tmp_path: Path) -> None:
+    paths = [str(release(base_doc, tmp_path, f"p{i}", "1")) for i in range(8)]
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    paths.insert(3, str(bad))
+    one = list(ix.prepare_files(paths, workers=1))
+    two = list(ix.prepare_files(paths, workers=2))
+    assert one == two
+    assert isinstance(one[3], str) and "not valid JSON" in one[3]
+    assert all(not isinstance(p, str) and len(p.components) == 13 for i, p in enumerate(one) if i != 3)
