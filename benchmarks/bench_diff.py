@@ -18,7 +18,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_serialize import synthetic
 
 import mlbom
-from mlbom.diff import diff, load_json
+from mlbom.diff import diff
+from mlbom.reader import load
 
 
 def pair(n: int, tmp: Path) -> tuple[Path, Path]:
@@ -47,7 +48,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         for n in (5_000, 50_000):
             a, b = pair(n, Path(d))
-            da, db = load_json(a), load_json(b)
+            da, db = load(a).doc, load(b).doc
             t = time.perf_counter()
             changes = diff(da, db)
             t_diff = time.perf_counter() - t

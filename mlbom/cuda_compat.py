@@ -28,7 +28,7 @@ from mlbom.model import Component, Finding
 from mlbom.properties import Prop
 
 
-def _v(text: str) -> tuple[int, ...]:
+def version_tuple(text: str) -> tuple[int, ...]:
     return tuple(int(x) for x in re.findall(r"\d+", text))
 
 
@@ -41,21 +41,21 @@ def max_cuda_for_driver(driver: str) -> str | None:
     """The newest CUDA version whose toolkit driver is at or below ``driver`` (e.g. ``535.104.05`` → ``12.2``)."""
     rows = driver_table()["toolkits"]
     assert isinstance(rows, list)
-    have = _v(driver)
-    best = [r["cuda"] for r in rows if _v(r["linux_driver"]) <= have]
-    return max(best, key=_v) if best else None
+    have = version_tuple(driver)
+    best = [r["cuda"] for r in rows if version_tuple(r["linux_driver"]) <= have]
+    return max(best, key=version_tuple) if best else None
 
 
 def min_driver_for(cuda: str) -> str | None:
     rows = driver_table()["toolkits"]
     assert isinstance(rows, list)
-    want = _v(cuda)[:2]
-    return next((r["linux_driver"] for r in rows if _v(r["cuda"])[:2] == want), None)
+    want = version_tuple(cuda)[:2]
+    return next((r["linux_driver"] for r in rows if version_tuple(r["cuda"])[:2] == want), None)
 
 
 def runtime_vs_driver(what: str, runtime: str, driver_cuda: str, driver: str | None, subject: str) -> Finding | None:
     """A finding when a CUDA runtime (framework build or toolkit) is newer than the driver supports."""
-    r, d = _v(runtime)[:2], _v(driver_cuda)[:2]
+    r, d = version_tuple(runtime)[:2], version_tuple(driver_cuda)[:2]
     if not r or not d or r <= d:
         return None
     need = min_driver_for(runtime)

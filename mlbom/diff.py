@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Literal
 
 from mlbom.errors import UsageError
+from mlbom.identity import purl_base
 from mlbom.model import SEVERITIES
 
 Kind = Literal["added", "removed", "version-change", "hash-drift", "licence-change", "safety-escalation", "new-unreadable",
@@ -34,13 +34,6 @@ class Change:
     severity: str | None = None  # for new-finding
 
 
-def load_json(path: Path) -> dict[str, object]:
-    """A CycloneDX BOM (JSON or XML, 1.4–1.7) as its JSON-shaped document (see :mod:`mlbom.reader`)."""
-    from mlbom.reader import load
-
-    return load(path).doc
-
-
 def _list(v: object) -> list[object]:
     return list(v) if isinstance(v, list) else []
 
@@ -54,8 +47,7 @@ def _components(doc: dict[str, object]) -> list[dict[str, object]]:
 def identity(c: dict[str, object]) -> str:
     purl = c.get("purl")
     if isinstance(purl, str) and purl:
-        base = purl.split("?", 1)[0].split("#", 1)[0]
-        return base.rsplit("@", 1)[0] if "@" in base.split("/")[-1] else base
+        return purl_base(purl)
     if c.get("type") == "file" and isinstance(c.get("bom-ref"), str):
         return f"file:{c['bom-ref']}"
     return f"{c.get('type')}:{c.get('group') or ''}/{c.get('name')}"

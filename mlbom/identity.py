@@ -25,6 +25,12 @@ def pypi_purl(name: str, version: str | None = None, qualifiers: dict[str, str] 
     )
 
 
+def purl_base(purl: str) -> str:
+    """A purl without version, qualifiers and subpath: the identity of a package across versions."""
+    base = purl.split("?", 1)[0].split("#", 1)[0]
+    return base.rsplit("@", 1)[0] if "@" in base.rsplit("/", 1)[-1] else base
+
+
 def component_ref(kind: str, name: str, version: str | None = None) -> str:
     """A bom-ref for a component that has no purl: ``kind:name@version``."""
     return f"{kind}:{name}@{version}" if version else f"{kind}:{name}"

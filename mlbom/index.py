@@ -30,12 +30,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
+from packaging.specifiers import SpecifierSet
 
+from mlbom.diff import _licences, _list
 from mlbom.errors import MlbomError, UsageError
+from mlbom.identity import purl_base
 from mlbom.model import SEVERITIES
-from mlbom.query import Filters
+from mlbom.query import Filters, base_models, checked_spec, licences_match, version_in
 from mlbom.reader import LoadedBom
 
 DEFAULT_URL = "sqlite:///mlbom-index.db"
@@ -206,20 +207,12 @@ class Added:
     detail: str = ""
 
 
-def _purl_base(purl: str) -> str:
-    base = purl.split("?", 1)[0].split("#", 1)[0]
-    last = base.rsplit("/", 1)[-1]
-    return base.rsplit("@", 1)[0] if "@" in last else base
-
-
 _COMPONENT_COLUMNS = ("release_id", "ordinal", "bom_ref", "type", "grp", "name", "name_lc", "version", "purl",
                       "purl_base", "licenses", "verdict", "max_severity", "findings", "file_format", "properties", "sha256")
 _SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
 
 
 def _component_row(rid: int, i: int, c: dict[str, object]) -> tuple[object, ...]:
-    from mlbom.diff import _licences
-
     props = [(str(p.get("name")), str(p.get("value"))) for p in _list(c.get("properties")) if isinstance(p, dict)]
     verdict = fmt = None
     findings = 0
@@ -237,7 +230,7 @@ def _component_row(rid: int, i: int, c: dict[str, object]) -> tuple[object, ...]
     name = str(c.get("name") or "")
     purl = _s(c.get("purl"))
     return (rid, i, _s(c.get("bom-ref")), _s(c.get("type")), _s(c.get("group")), name, name.lower(),
-            _s(c.get("version")), purl, _purl_base(purl) if purl else None, "\n".join(_licences(c)) or None,
+            _s(c.get("version")), purl, purl_base(purl) if purl else None, "\n".join(_licences(c)) or None,
             verdict, SEVERITIES[worst] if worst is not None else None, findings, fmt,
             json.dumps(props, ensure_ascii=False) if props else None, _first_sha256(c))
 
@@ -265,17 +258,11 @@ def _bulk(conn: Any, table: sa.Table, columns: Sequence[str], rows: list[tuple[o
         conn.exec_driver_sql(f"INSERT INTO {table.name} ({cols}) VALUES ({marks})", rows)
 
 
-def _list(v: object) -> list[object]:
-    return v if isinstance(v, list) else []
-
-
 def _s(v: object) -> str | None:
     return v if isinstance(v, str) else (None if v is None else str(v))
 
 
 def _links(rid: int, i: int, c: dict[str, object]) -> Iterator[tuple[object, ...]]:
-    from mlbom.query import base_models
-
     if c.get("pedigree") is None and c.get("modelCard") is None:
         return
     for target in base_models(c):
@@ -505,14 +492,7 @@ RELEASE_COLUMNS = ("release", "release_version", "serial_number", "bom_version")
 
 def query(engine: Engine, f: IndexFilters) -> list[dict[str, str]]:
     """Components of every indexed release that match all filters, with their release."""
-    spec = None
-    if f.version_spec:
-        try:
-            spec = SpecifierSet(f.version_spec)
-        except InvalidSpecifier as exc:
-            raise UsageError(f"--version-spec {f.version_spec!r}: {exc}") from exc
-    if f.min_severity and f.min_severity not in SEVERITIES:
-        raise UsageError(f"--severity must be one of {', '.join(SEVERITIES)}")
+    spec = checked_spec(f)
     c, r = components_t, releases_t
     stmt = sa.select(c, r.c.name.label("r_name"), r.c.version.label("r_version"), r.c.serial_number,
                      r.c.bom_version).join(r, r.c.id == c.c.release_id)
@@ -567,19 +547,10 @@ def _keep(row: Any, f: IndexFilters, spec: SpecifierSet | None) -> bool:
         return False
     if f.release and not fnmatch.fnmatchcase(row["r_name"] or "", f.release):
         return False
-    if spec is not None:
-        try:
-            if Version(row["version"] or "") not in spec:
-                return False
-        except InvalidVersion:
-            return False
-    lics = (row["licenses"] or "").split("\n") if row["licenses"] else []
-    if f.license and not any(fnmatch.fnmatchcase(lc.lower(), f.license.lower()) for lc in lics):
+    if spec is not None and not version_in(row["version"] or "", spec):
         return False
-    if f.license_not_in:
-        allowed = {a.lower() for a in f.license_not_in}
-        if lics and all(lc.lower() in allowed for lc in lics):
-            return False
+    if not licences_match(row["licenses"].split("\n") if row["licenses"] else [], f):
+        return False
     if f.properties:
         props = {(k, v) for k, v in json.loads(row["properties"] or "[]")}
         if any((k, v) not in props for k, v in f.properties):

@@ -33,16 +33,40 @@ class Filters:
     base_model: str | None = None
 
 
-def select(doc: dict[str, object], f: Filters) -> list[dict[str, object]]:
-    """Components matching every filter given, in document order."""
-    spec = None
-    if f.version_spec:
-        try:
-            spec = SpecifierSet(f.version_spec)
-        except InvalidSpecifier as exc:
-            raise UsageError(f"--version-spec {f.version_spec!r}: {exc}") from exc
+def checked_spec(f: Filters) -> SpecifierSet | None:
+    """The version specifier of the filters, after checking the filters that can be wrong."""
     if f.min_severity and f.min_severity not in SEVERITIES:
         raise UsageError(f"--severity must be one of {', '.join(SEVERITIES)}")
+    if not f.version_spec:
+        return None
+    try:
+        return SpecifierSet(f.version_spec)
+    except InvalidSpecifier as exc:
+        raise UsageError(f"--version-spec {f.version_spec!r}: {exc}") from exc
+
+
+def version_in(version: object, spec: SpecifierSet) -> bool:
+    """Whether a component version is in the specifier (a version that is not PEP 440 is not)."""
+    try:
+        return Version(str(version)) in spec
+    except InvalidVersion:
+        return False
+
+
+def licences_match(lics: list[str], f: Filters) -> bool:
+    """The ``--license`` glob and the ``--license-not-in`` allowlist (case-insensitive)."""
+    if f.license and not any(fnmatch.fnmatchcase(lc.lower(), f.license.lower()) for lc in lics):
+        return False
+    if f.license_not_in:
+        allowed = {a.lower() for a in f.license_not_in}
+        if lics and all(lc.lower() in allowed for lc in lics):
+            return False
+    return True
+
+
+def select(doc: dict[str, object], f: Filters) -> list[dict[str, object]]:
+    """Components matching every filter given, in document order."""
+    spec = checked_spec(f)
     out = []
     for c in _components(doc):
         if f.type and c.get("type") != f.type:
@@ -51,19 +75,10 @@ def select(doc: dict[str, object], f: Filters) -> list[dict[str, object]]:
             continue
         if f.purl and not fnmatch.fnmatchcase(str(c.get("purl", "")), f.purl):
             continue
-        if spec is not None:
-            try:
-                if Version(str(c.get("version"))) not in spec:
-                    continue
-            except InvalidVersion:
-                continue
-        lics = _licences(c)
-        if f.license and not any(fnmatch.fnmatchcase(lc.lower(), f.license.lower()) for lc in lics):
+        if spec is not None and not version_in(c.get("version"), spec):
             continue
-        if f.license_not_in:
-            allowed = {a.lower() for a in f.license_not_in}
-            if lics and all(lc.lower() in allowed for lc in lics):
-                continue
+        if not licences_match(_licences(c), f):
+            continue
         if f.sha256 and f.sha256.lower() not in _sha256(c):
             continue
         if any(value not in _props(c, name) for name, value in f.properties):

@@ -293,6 +293,11 @@ class _Inflating:
             if self.pos + len(self.buf) > MAX_DECOMPRESSED:
                 raise ValueError(f"decompresses to more than {MAX_DECOMPRESSED >> 30} GiB")
 
+    def peek(self, n: int) -> bytes:
+        """The next ``n`` bytes, without consuming them."""
+        self._fill(n)
+        return self.buf[self.off:self.off + n]
+
     def read(self, n: int = -1) -> bytes:
         n = 1 << 20 if n is None or n < 0 else n
         self._fill(n)
@@ -343,7 +348,7 @@ def _scan_compressed(fh: IO[bytes], codec: str, size: int, name: str, acc: _Acc,
     facts["compression"] = codec
     try:
         stream = _Inflating(fh, codec)
-        head = stream.read(2)
+        head = stream.peek(2)
     except (weights.FormatError, ValueError) as exc:
         acc.add("compressed.unreadable", "high", f"{name}: {exc}; not scanned", effect="error")
         return codec
@@ -351,8 +356,6 @@ def _scan_compressed(fh: IO[bytes], codec: str, size: int, name: str, acc: _Acc,
         acc.add("compressed.not-scanned", "medium", f"{name}: {codec}-compressed content that is not a pickle; "
                 "its contents were not scanned", effect="error")
         return codec
-    fh.seek(0)  # start again: the two bytes above were only a look
-    stream = _Inflating(fh, codec)
     acc.pickle(read_pickle(stream, None), f"{name} ({codec})")  # type: ignore[arg-type]
     return f"pickle+{codec}"
 

@@ -375,10 +375,9 @@ def _cuda_stack(dists: list[_Dist], rel: Callable[[Path], str]) -> Iterator[Coll
         lib = cb.cudnn_major_of(d.name, d.version)
         if lib is not None:
             installed.setdefault(lib[0], []).append((lib[1], d))
-        requires = d.meta.all("Requires-Dist") if d.meta is not None else []
         build = None
         if d.canonical == "torch":
-            build = cb.torch_build(d.site, d.version, requires)
+            build = cb.torch_build(d.site, d.version, d.meta.all("Requires-Dist") if d.meta is not None else [])
         elif d.canonical in ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tf-nightly"):
             build = cb.tensorflow_build(d.site, d.version)
         elif d.canonical.startswith("onnxruntime"):

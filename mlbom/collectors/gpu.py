@@ -235,10 +235,6 @@ def find_toolkit(candidates: list[Path] | None = None) -> Toolkit | None:
     return None
 
 
-def _major_minor(v: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in re.findall(r"\d+", v)[:2])
-
-
 def nvcc_version(nvcc: Path, timeout: float = 20.0) -> tuple[str | None, str]:
     """``nvcc --version``'s ``V13.0.88``, run with a clean environment and a timeout (only when
     asked: it runs a program of the inventoried toolkit). ``(None, why)`` when it cannot tell."""
@@ -373,7 +369,9 @@ class GpuCollector:
                 if nvcc is not None:
                     tk_props.append(Property(name=Prop.GPU_NVCC_VERSION.value, value=nvcc))
                     tk_evidence.append(Evidence(fact="nvcc-version", source=str(tk.root / "bin" / "nvcc"), field="--version"))
-                    if _major_minor(nvcc) != _major_minor(tk.version):
+                    from mlbom.cuda_compat import version_tuple
+
+                    if version_tuple(nvcc)[:2] != version_tuple(tk.version)[:2]:
                         yield Finding(id="cuda.nvcc-mismatch", severity="medium", subject=tk_ref,
                                       message=(f"nvcc {nvcc} beside CUDA runtime {tk.version} in {tk.root}: code compiled "
                                                "here targets another CUDA than the one it will run with "

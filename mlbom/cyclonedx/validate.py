@@ -24,8 +24,8 @@ import orjson
 from lxml import etree
 
 from mlbom.errors import InputError
+from mlbom.reader import SUPPORTED  # one list of the spec versions mlbom reads
 
-SUPPORTED = ("1.4", "1.5", "1.6", "1.7")
 MAX_BOM_BYTES = 1 << 30
 _SIDE_SCHEMAS = ("spdx.SNAPSHOT.schema.json", "jsf-0.82.SNAPSHOT.schema.json", "cryptography-defs.SNAPSHOT.schema.json")
 
