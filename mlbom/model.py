@@ -22,6 +22,17 @@ Sha256Hex = NewType("Sha256Hex", str)
 Severity = Literal["critical", "high", "medium", "low", "info"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
 
+# Scan verdicts (CONTRACT.md), worst first: a file's verdict is the worst any of its parts earns.
+# ``error`` ranks above ``suspicious``: a file that could not be judged is never treated as
+# better understood than one with a known oddity, and neither is ever ``safe``.
+Verdict = Literal["unsafe", "error", "suspicious", "safe"]
+VERDICTS: tuple[Verdict, ...] = ("unsafe", "error", "suspicious", "safe")
+
+
+def worst_verdict(*verdicts: Verdict) -> Verdict:
+    """The worst of ``verdicts`` in :data:`VERDICTS` order; ``safe`` for none."""
+    return min(verdicts, key=VERDICTS.index, default="safe")
+
 ComponentType = Literal[
     "application",
     "framework",

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import IO
 
 from mlbom.formats import weights
-from mlbom.formats.pickle import PickleReport, Severity, Verdict, classify_import, read_pickle
+from mlbom.formats.pickle import PickleReport, classify_import, read_pickle
 from mlbom.hashing import sha256_file
+from mlbom.model import Severity, Verdict
 
 MAX_ZIP_MEMBERS = 100_000
 MAX_PICKLE_MEMBER = 1 << 30

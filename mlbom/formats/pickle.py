@@ -22,10 +22,11 @@ import pickletools
 from dataclasses import dataclass, field
 from typing import IO, Literal
 
+from mlbom.model import Severity
+
 MAX_READ_ARG = 1 << 20  # arguments larger than this are skipped, not read
 MAX_OPCODES = 50_000_000
 
-Verdict = Literal["safe", "unsafe", "suspicious", "error"]
 
 
 class _Skipped:
@@ -373,7 +374,6 @@ SAFE_TORCH_ATTRS = {
     "per_tensor_affine", "per_channel_affine", "float8_e4m3fn", "float8_e5m2",
 }
 
-Severity = Literal["critical", "high", "medium", "low", "info"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""One module per area of parsers; each defines ``TARGETS: list[Target]``."""
