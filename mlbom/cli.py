@@ -97,13 +97,19 @@ def cli(debug: bool) -> None:
 @click.option("--serial-number", help="Use this urn:uuid: serial number instead of a random or derived one.")
 @click.option("--verify-record", is_flag=True,
               help="Re-hash every installed file against its distribution's RECORD (tamper evidence).")
+@click.option("--vuln-db", "vuln_dbs", multiple=True, type=click.Path(path_type=Path),
+              help="Add known vulnerabilities from this OSV database: a folder or zip of OSV JSON/YAML records (repeatable).")
+@click.option("--vex", "vex_files", multiple=True, type=click.Path(path_type=Path),
+              help="With --vuln-db: apply the triage decisions of this CycloneDX VEX or OpenVEX file (repeatable).")
+@click.option("--online", is_flag=True, help="Also ask the OSV API (api.osv.dev querybatch) about the packages found.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the BOM here instead of stdout.")
 def generate(
     project_dir: Path | None, envs: tuple[Path, ...], requirements: tuple[Path, ...], locks: tuple[Path, ...],
     models: tuple[Path, ...], datasets: tuple[Path, ...], gpu: bool | None, gpu_recording: Path | None,
     cuda_nvcc: bool | None, include_hardware_ids: bool | None, spec_version: str, fmt: str,
     name: str | None, release_version: str | None, reproducible: bool, serial_number: str | None,
-    verify_record: bool, output: Path | None,
+    verify_record: bool, output: Path | None, vuln_dbs: tuple[Path, ...] = (), vex_files: tuple[Path, ...] = (),
+    online: bool = False,
 ) -> int:
     """Build one BOM of a release: PROJECT_DIR is searched for environments, requirement and
     lock files; --env/--requirements/--lock add inputs (and replace discovery of their kind)."""
@@ -123,6 +129,14 @@ def generate(
         stop()
     if serial_number is not None:
         bom = bom.model_copy(update={"serial_number": serial_number})
+    if vex_files and not (vuln_dbs or online):
+        raise UsageError("--vex needs --vuln-db (or --online): there are no vulnerabilities to apply it to")
+    if vuln_dbs or online:
+        from mlbom.vulns.service import add_vulnerabilities
+
+        bom, lines = add_vulnerabilities(bom, vuln_dbs, vex_files, online=online)
+        for line in lines:
+            _err(f"mlbom: {line}")
     from mlbom.cyclonedx.build import Format, dumps
 
     fmt_lit: Format = "xml" if fmt == "xml" else "json"
@@ -324,6 +338,46 @@ def diff(old: Path, new: Path, fmt: str, fail_on: str) -> int:
     hits = _diff.gate(changes, rules)
     if hits:
         _err(f"mlbom: {len(hits)} change(s) match --fail-on {fail_on}")
+        return 1
+    return 0
+
+
+@cli.command()
+@click.argument("bom", type=click.Path(path_type=Path))
+@click.option("--vuln-db", "vuln_dbs", multiple=True, type=click.Path(path_type=Path),
+              help="An OSV database: a folder or zip of OSV JSON/YAML records (repeatable).")
+@click.option("--vex", "vex_files", multiple=True, type=click.Path(path_type=Path),
+              help="Apply the triage decisions of this CycloneDX VEX or OpenVEX file (repeatable).")
+@click.option("--vex-out", type=click.Path(path_type=Path), help="Also write the analysis as a CycloneDX VEX document.")
+@click.option("--online", is_flag=True, help="Also ask the OSV API (api.osv.dev querybatch); offline by default.")
+@click.option("--fail-on", "fail_on", type=click.Choice(["critical", "high", "medium", "low", "any"]),
+              help="Exit 1 when an open vulnerability (not resolved, not_affected or false_positive by VEX) is rated "
+                   "at least this severe (any: every open one, rated or not).")
+@click.option("--no-cache", is_flag=True, help="Read the database without the on-disk index cache.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the BOM here instead of stdout.")
+def audit(bom: Path, vuln_dbs: tuple[Path, ...], vex_files: tuple[Path, ...], vex_out: Path | None, online: bool,
+          fail_on: str | None, no_cache: bool, output: Path | None) -> int:
+    """Add known vulnerabilities (OSV) to any CycloneDX BOM (JSON or XML, 1.4-1.7, any producer);
+    writes the BOM as JSON. Exit 0 when written, 1 with --fail-on and a match, 2 when it cannot."""
+    from mlbom.vulns.service import audit_file, gate
+
+    if not vuln_dbs and not online:
+        raise UsageError("give --vuln-db PATH (a folder or zip of OSV records) or --online")
+    say, stop = _progress()
+    try:
+        result = audit_file(bom, vuln_dbs, vex_files, online=online, use_cache=not no_cache, progress=say)
+    finally:
+        stop()
+    for line in result.messages:
+        _err(f"mlbom: {line}")
+    _write(result.bom_json, output)
+    if vex_out is not None:
+        _write(result.vex_json, vex_out)
+    _err(result.summary)
+    hits = gate(result.vulnerabilities, fail_on) if fail_on else []
+    if hits:
+        _err(f"mlbom: {len(hits)} open vulnerabilit{'y' if len(hits) == 1 else 'ies'} at or above --fail-on {fail_on}: "
+             + ", ".join(hits[:10]))
         return 1
     return 0
 
