@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote
 
 from packaging.version import InvalidVersion, Version
@@ -107,6 +108,7 @@ def _norm_repo(url: str) -> str:
     return u.removesuffix(".git")
 
 
+@lru_cache(maxsize=1 << 16)
 def _parse(value: str) -> Version | None:
     try:
         return Version(value)
@@ -165,12 +167,15 @@ def _fixed_above(aff: Affected, v: Version | None) -> list[Version]:
     return out
 
 
+@lru_cache(maxsize=1 << 12)
+def _parsed_set(versions: tuple[str, ...]) -> frozenset[Version]:
+    return frozenset(v for v in map(_parse, versions) if v is not None)
+
+
 def _listed(version: str, parsed: Version | None, versions: tuple[str, ...]) -> bool:
     if version in versions:
         return True
-    if parsed is None:
-        return False
-    return any(_parse(x) == parsed for x in versions)
+    return parsed is not None and parsed in _parsed_set(versions)
 
 
 def match_target(db: Database, t: Target) -> tuple[list[Match], list[Finding]]:
