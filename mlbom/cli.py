@@ -321,7 +321,7 @@ def verify(bom: Path, key_paths: tuple[Path, ...], allow_embedded_key: bool, art
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
 @click.option("--fail-on", "fail_on", default="",
               help="Exit 1 on these changes: hash-drift,new-unsafe,licence-change,version-change,added,removed,"
-                   "model-card-change,data-change,new-finding[:SEVERITY],any.")
+                   "model-card-change,data-change,new-finding[:SEVERITY],new-vulnerability[:SEVERITY],any.")
 def diff(old: Path, new: Path, fmt: str, fail_on: str) -> int:
     """ML-aware comparison of two BOMs (JSON or XML, CycloneDX 1.4–1.7) (hash drift, licences, safety, model cards, data)."""
     from mlbom import diff as _diff
@@ -399,11 +399,13 @@ def audit(bom: Path, vuln_dbs: tuple[Path, ...], vex_files: tuple[Path, ...], ve
 @click.option("--licenses", "inventory", is_flag=True,
               help="With --db: the licence inventory per release (licence, number of components) instead of components.")
 @click.option("--why", help="Print the dependency chain from the release to components matching this name/ref glob.")
+@click.option("--vuln", "vuln_id", help="Which releases (with --db) or components a vulnerability affects, by id or alias "
+                                         "(CVE-…, GHSA-…, PYSEC-…), with the analysis each BOM states.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 def query(bom: Path | None, db: str | None, ctype: str | None, name: str | None, purl: str | None,
           version_spec: str | None, license_: str | None, license_not_in: str | None, sha256: str | None,
           props: tuple[str, ...], severity: str | None, base_model: str | None, release_glob: str | None,
-          inventory: bool, why: str | None, fmt: str) -> int:
+          inventory: bool, why: str | None, fmt: str, vuln_id: str | None = None) -> int:
     """Components of one BOM, or of every release in an index (--db), matching every filter
     given, one row each."""
     from mlbom import query as q
@@ -417,6 +419,8 @@ def query(bom: Path | None, db: str | None, ctype: str | None, name: str | None,
             raise UsageError(f"--property {p!r}: expected NAME=VALUE")
         pairs.append((k, v))
     allow = tuple(x.strip() for x in (license_not_in or "").split(",") if x.strip())
+    if vuln_id is not None:
+        return _query_vuln(bom, db, vuln_id, fmt)
     if db is not None:
         from mlbom import index as ix
 
@@ -545,6 +549,26 @@ def index_get(serial_number: str, bom_version: int | None, db: str, output: Path
     from mlbom import index as ix
 
     _write(ix.document(ix.open_index(db, create=False), serial_number, bom_version), output)
+    return 0
+
+
+def _query_vuln(bom: Path | None, db: str | None, vuln_id: str, fmt: str) -> int:
+    """``query --vuln ID``: across an index, or in one BOM."""
+    from mlbom import index as ix
+
+    if db is not None:
+        table = ix.vulnerability_releases(ix.open_index(db, create=False), vuln_id)
+    else:
+        assert bom is not None
+        from mlbom.vulns.views import vulnerabilities
+
+        want = vuln_id.strip().upper()
+        table = [{"vulnerability": v.id, "severity": v.severity, "state": v.state, "component": a.name or a.ref,
+                  "version": a.version, "purl": a.purl, "detail": v.detail}
+                 for v in vulnerabilities(_load_bom(bom).doc) if want in v.ids for a in v.affects]
+    cols = ("release", "release_version", "vulnerability", "severity", "state", "component", "version") \
+        if db is not None else ("vulnerability", "severity", "state", "component", "version")
+    click.echo(ix.render(table, fmt, cols if fmt == "table" else ix.VULN_COLUMNS if db is not None else (*cols, "purl", "detail")))
     return 0
 
 

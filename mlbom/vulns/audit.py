@@ -215,7 +215,8 @@ def audit_components(components: list[dict[str, object]], databases: Iterable[Da
     if vex:
         vulns, report = apply_vex(vulns, list(vex), purls, at or now())
     return AuditResult(vulns, sorted(findings, key=lambda f: (f.subject or "", f.id, f.message)), report,
-                       components_checked=len(targets), databases=[db.path for db in dbs])
+                       components_checked=sum(1 for t in targets if t.version or t.vcs_repo),
+                       databases=[db.path for db in dbs])
 
 
 def add_to_document(doc: dict[str, object], result: AuditResult) -> dict[str, object]:
