@@ -220,8 +220,9 @@ def audit_components(components: list[dict[str, object]], databases: Iterable[Da
 
 
 def add_to_document(doc: dict[str, object], result: AuditResult) -> dict[str, object]:
-    """A copy of a read-model BOM with ``result`` added: its vulnerabilities (replacing any of
-    the same id already there, keeping the others), its findings as ``mlbom:finding``
+    """A copy of a read-model BOM with ``result`` added: its vulnerabilities (replacing any
+    already there with the same id or an alias — a re-audit replaces the earlier audit — and
+    keeping the others), its findings as ``mlbom:finding``
     properties of their components (the release's own on ``metadata.component``), ``version``
     incremented (CycloneDX: a modified BOM keeps its serial number and bumps the version), and
     any JSF ``signature`` removed — it no longer covers the document."""
@@ -234,9 +235,20 @@ def add_to_document(doc: dict[str, object], result: AuditResult) -> dict[str, ob
     assert isinstance(new, dict)
     spec = str(new.get("specVersion", "1.6"))
     ours = [vulnerability_dict(v, spec) for v in result.vulnerabilities]
-    ids = {v.id for v in result.vulnerabilities}
+    ids = {i.upper() for v in result.vulnerabilities for i in (v.id, *(r.id for r in v.references))}
+    refs = {v.bom_ref for v in result.vulnerabilities}
+
+    def superseded(v: object) -> bool:
+        """An earlier statement of one of our flaws (same id or alias), or one whose bom-ref ours takes."""
+        if not isinstance(v, dict):
+            return False
+        theirs = {str(v.get("id", "")).upper()}
+        rlist = v.get("references")
+        theirs |= {str(r.get("id", "")).upper() for r in rlist if isinstance(r, dict)} if isinstance(rlist, list) else set()
+        return bool(theirs & ids) or v.get("bom-ref") in refs
+
     old = new.get("vulnerabilities")
-    kept = [v for v in old if not (isinstance(v, dict) and v.get("id") in ids)] if isinstance(old, list) else []
+    kept = [v for v in old if not superseded(v)] if isinstance(old, list) else []
     if kept or ours:
         new["vulnerabilities"] = kept + ours
     new.pop("signature", None)

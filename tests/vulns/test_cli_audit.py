@@ -181,3 +181,36 @@ def test_online_failure_is_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     src.write_text(FOREIGN_XML_15, "utf-8")
     assert main(["audit", str(src), "--online"]) == 2
     assert "OSV API" in capsys.readouterr().err
+
+
+def test_reaudit_replaces_the_earlier_audit(tmp_path: Path) -> None:
+    src = tmp_path / "foreign.json"
+    src.write_text(json.dumps(FOREIGN_14), "utf-8")
+    once, twice = tmp_path / "once.json", tmp_path / "twice.json"
+    assert main(["audit", str(src), "--vuln-db", str(PYPA_SUBSET), "-o", str(once)]) == 0
+    assert main(["audit", str(once), "--vuln-db", str(PYPA_SUBSET), "-o", str(twice)]) == 0
+    a, b = json.loads(once.read_bytes()), assert_valid(twice.read_bytes())
+    assert [v["id"] for v in a["vulnerabilities"]] == [v["id"] for v in b["vulnerabilities"]]
+    assert b["version"] == a["version"] + 1
+
+
+def test_requirements_pins_are_matched(tmp_path: Path) -> None:
+    req = tmp_path / "requirements.txt"
+    req.write_text("jinja2==2.11.2\nrequests>=2.0\n", "utf-8")
+    out = tmp_path / "bom.json"
+    assert main(["generate", "--requirements", str(req), "--vuln-db", str(PYPA_SUBSET), "--reproducible", "-o", str(out)]) == 0
+    doc = assert_valid(out.read_bytes())
+    refs = {a["ref"] for v in doc["vulnerabilities"] for a in v["affects"]}  # type: ignore[union-attr]
+    assert any("jinja2" in r for r in refs) and not any("requests" in r for r in refs)  # unpinned: nothing to compare
+
+
+def test_lock_file_packages_are_matched(tmp_path: Path) -> None:
+    lock = tmp_path / "uv.lock"
+    lock.write_text('version = 1\nrequires-python = ">=3.10"\n\n[[package]]\nname = "jinja2"\nversion = "2.11.2"\n'
+                    'source = { registry = "https://pypi.org/simple" }\n\n[[package]]\nname = "certifi"\n'
+                    'version = "2024.8.30"\nsource = { registry = "https://pypi.org/simple" }\n', "utf-8")
+    out = tmp_path / "bom.json"
+    assert main(["generate", "--lock", str(lock), "--vuln-db", str(PYPA_SUBSET), "--reproducible", "-o", str(out)]) == 0
+    doc = assert_valid(out.read_bytes())
+    by_ref = {a["ref"]: v["id"] for v in doc["vulnerabilities"] for a in v["affects"]}  # type: ignore[union-attr]
+    assert [ref for ref in by_ref if "jinja2" in ref] and not [ref for ref in by_ref if "certifi" in ref]
