@@ -343,9 +343,11 @@ def diff(old: Path, new: Path, fmt: str, fail_on: str) -> int:
 
 
 @cli.command()
-@click.argument("bom", type=click.Path(path_type=Path))
+@click.argument("bom", required=False, type=click.Path(path_type=Path))
 @click.option("--vuln-db", "vuln_dbs", multiple=True, type=click.Path(path_type=Path),
               help="An OSV database: a folder or zip of OSV JSON/YAML records (repeatable).")
+@click.option("--update-db", type=click.Path(path_type=Path),
+              help="With --online: download OSV's PyPI export (PyPI/all.zip) into this folder first, and use it.")
 @click.option("--vex", "vex_files", multiple=True, type=click.Path(path_type=Path),
               help="Apply the triage decisions of this CycloneDX VEX or OpenVEX file (repeatable).")
 @click.option("--vex-out", type=click.Path(path_type=Path), help="Also write the analysis as a CycloneDX VEX document.")
@@ -355,12 +357,25 @@ def diff(old: Path, new: Path, fmt: str, fail_on: str) -> int:
                    "at least this severe (any: every open one, rated or not).")
 @click.option("--no-cache", is_flag=True, help="Read the database without the on-disk index cache.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the BOM here instead of stdout.")
-def audit(bom: Path, vuln_dbs: tuple[Path, ...], vex_files: tuple[Path, ...], vex_out: Path | None, online: bool,
-          fail_on: str | None, no_cache: bool, output: Path | None) -> int:
+def audit(bom: Path | None, vuln_dbs: tuple[Path, ...], vex_files: tuple[Path, ...], vex_out: Path | None, online: bool,
+          fail_on: str | None, no_cache: bool, output: Path | None, update_db: Path | None = None) -> int:
     """Add known vulnerabilities (OSV) to any CycloneDX BOM (JSON or XML, 1.4-1.7, any producer);
     writes the BOM as JSON. Exit 0 when written, 1 with --fail-on and a match, 2 when it cannot."""
     from mlbom.vulns.service import audit_file, gate
 
+    if update_db is not None:
+        if not online:
+            raise UsageError("--update-db downloads from OSV: it needs --online (the default is offline)")
+        from mlbom.vulns.online import download_pypi_export
+
+        path = download_pypi_export(update_db)
+        _err(f"mlbom: downloaded {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        vuln_dbs = (*vuln_dbs, path)
+        online = False  # the fresh export answers; no per-package queries on top
+        if bom is None:
+            return 0
+    if bom is None:
+        raise UsageError("give the BOM to audit (or only --update-db DIR --online to download the database)")
     if not vuln_dbs and not online:
         raise UsageError("give --vuln-db PATH (a folder or zip of OSV records) or --online")
     say, stop = _progress()

@@ -16,6 +16,7 @@ import os
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from urllib.parse import quote
 
 import orjson
@@ -93,3 +94,42 @@ def query_database(targets: Sequence[Target], *, progress: Callable[[str], None]
             progress(f"OSV API: {i + 1}/{len(ids)} {vid}")
         files.append((f"{vid}.json", orjson.dumps(_request(f"{base}/v1/vulns/{quote(vid, safe='')}"))))
     return database_from_files(base, files)
+
+
+DEFAULT_EXPORT = "https://osv-vulnerabilities.storage.googleapis.com"
+MAX_EXPORT = 2 << 30
+
+
+def download_pypi_export(dest: Path) -> Path:
+    """Download OSV's PyPI export (``PyPI/all.zip``) into the folder ``dest`` as ``PyPI-all.zip``,
+    atomically (a failed download leaves the previous file in place). ``MLBOM_OSV_EXPORT`` sets
+    the base URL. Raises :class:`MlbomError` when it cannot."""
+    import tempfile
+    import zipfile
+
+    url = os.environ.get("MLBOM_OSV_EXPORT", DEFAULT_EXPORT).rstrip("/") + "/PyPI/all.zip"
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MlbomError(f"{dest}: cannot create the folder: {exc.strerror or exc}") from exc
+    fd, tmp = tempfile.mkstemp(prefix=".PyPI-all-", suffix=".zip", dir=dest)
+    try:
+        total = 0
+        with os.fdopen(fd, "wb") as out:
+            req = urllib.request.Request(url, headers={"User-Agent": "mlbom"})
+            try:
+                with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
+                    while chunk := resp.read(1 << 20):
+                        total += len(chunk)
+                        if total > MAX_EXPORT:
+                            raise MlbomError(f"{url}: larger than {MAX_EXPORT >> 30} GiB; not kept")
+                        out.write(chunk)
+            except (urllib.error.URLError, OSError, ValueError) as exc:
+                raise MlbomError(f"{url}: {getattr(exc, 'reason', exc)}") from exc
+        if not zipfile.is_zipfile(tmp):
+            raise MlbomError(f"{url}: the download is not a zip; not kept")
+        final = dest / "PyPI-all.zip"
+        os.replace(tmp, final)
+        return final
+    finally:
+        Path(tmp).unlink(missing_ok=True)

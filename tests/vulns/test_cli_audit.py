@@ -214,3 +214,44 @@ def test_lock_file_packages_are_matched(tmp_path: Path) -> None:
     doc = assert_valid(out.read_bytes())
     by_ref = {a["ref"]: v["id"] for v in doc["vulnerabilities"] for a in v["affects"]}  # type: ignore[union-attr]
     assert [ref for ref in by_ref if "jinja2" in ref] and not [ref for ref in by_ref if "certifi" in ref]
+
+
+def test_update_db_downloads_the_pypi_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted((PYPA_SUBSET / "vulns" / "urllib3").glob("*.yaml")):
+            zf.writestr(path.name, path.read_bytes())
+    payload = buf.getvalue()
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            ok = self.path == "/PyPI/all.zip"
+            self.send_response(200 if ok else 404)
+            self.end_headers()
+            self.wfile.write(payload if ok else b"")
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("MLBOM_OSV_EXPORT", f"http://127.0.0.1:{server.server_address[1]}")
+    try:
+        assert main(["audit", "--update-db", str(tmp_path / "db")]) == 2  # needs --online
+        assert main(["audit", "--update-db", str(tmp_path / "db"), "--online"]) == 0
+        assert (tmp_path / "db" / "PyPI-all.zip").read_bytes() == payload
+        src = tmp_path / "foreign.xml"
+        src.write_text(FOREIGN_XML_15, "utf-8")
+        out = tmp_path / "out.json"
+        assert main(["audit", str(src), "--update-db", str(tmp_path / "db"), "--online", "-o", str(out)]) == 0
+        assert "PYSEC-2021-108" in {v["id"] for v in assert_valid(out.read_bytes())["vulnerabilities"]}  # type: ignore[union-attr]
+        assert seen == ["/PyPI/all.zip", "/PyPI/all.zip"]
+    finally:
+        server.shutdown()
+        server.server_close()
