@@ -229,12 +229,14 @@ def apply(vulns: list[Vulnerability], statements: list[Statement], purls: dict[s
                     report.append(f"{st.where}: covers only part of {v.id} (not {', '.join(missing)}); not applied")
                     applied = True
                     continue
+            applied = True
+            if st.analysis.state == "in_triage" and v.analysis is not None:
+                continue  # "still in triage" decides nothing: the analysis mlbom wrote (ML rules) stays
             detail = st.analysis.detail or ""
             analysis = st.analysis.model_copy(update={"detail": (detail + " " if detail else "") + f"(VEX {st.where})"})
             props = (*(p for p in v.properties if p.name != Prop.VULN_VEX.value),
                      Property(name=Prop.VULN_VEX.value, value=f"{st.where}: {st.analysis.state}"))
             out[i] = v.model_copy(update={"analysis": analysis, "properties": props})
-            applied = True
         if not applied:
             report.append(f"{st.where}: matches no vulnerability of this BOM ({', '.join(sorted(st.ids))}"
                           + (f" for {', '.join(st.products)}" if st.products else "") + "); not applied")

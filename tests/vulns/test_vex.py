@@ -121,3 +121,23 @@ def test_bad_vex_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     path.write_text("[]", "utf-8")
     assert main(["audit", str(bom), "--vuln-db", str(PYPA_SUBSET), "--vex", str(path)]) == 2
     assert "mlbom: error:" in capsys.readouterr().err
+
+
+def test_own_vex_out_fed_back_keeps_the_ml_analysis(tmp_path: Path) -> None:
+    """An in_triage statement decides nothing: the ML rule's detail survives a round trip."""
+    import shutil
+
+    from tests.vulns.test_ml_rules import ML_DB
+
+    site = write_site_packages(tmp_path / "venv", {"torch": "2.5.1"})
+    bom = tmp_path / "bom.json"
+    assert main(["generate", "--env", str(site), "--reproducible", "-o", str(bom)]) == 0
+    db = tmp_path / "db"
+    shutil.copytree(ML_DB, db)
+    vex_out = tmp_path / "vex.json"
+    out1, out2 = tmp_path / "a.json", tmp_path / "b.json"
+    assert main(["audit", str(bom), "--vuln-db", str(db), "--vex-out", str(vex_out), "-o", str(out1)]) == 0
+    assert main(["audit", str(bom), "--vuln-db", str(db), "--vex", str(vex_out), "-o", str(out2)]) == 0
+    a, b = _vulns(json.loads(out1.read_bytes())), _vulns(json.loads(out2.read_bytes()))
+    assert a["GHSA-53q9-r3pm-6pq6"]["analysis"] == b["GHSA-53q9-r3pm-6pq6"]["analysis"]
+    assert b["GHSA-53q9-r3pm-6pq6"]["analysis"]["detail"].startswith("No shipped artifact")
