@@ -92,3 +92,13 @@ def test_index_made_before_vulnerabilities_is_backfilled(tmp_path: Path, release
     capsys.readouterr()
     assert main(["query", "--db", db, "--vuln", "PYSEC-2023-74", "--format", "json"]) == 0
     assert [r["release_version"] for r in json.loads(capsys.readouterr().out)] == ["2.0"]
+
+
+def test_vulnerability_query_on_every_backend(index_url: str, releases: tuple[Path, Path],
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["index", "add", *map(str, releases), "--db", index_url]) == 0
+    capsys.readouterr()
+    assert main(["query", "--db", index_url, "--vuln", "GHSA-g3rq-g295-4j3m", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("release,release_version,serial_number,bom_version,vulnerability")
+    assert len(lines) == 3 and all("PYSEC-2021-66" in x for x in lines[1:])
