@@ -97,13 +97,19 @@ def cli(debug: bool) -> None:
 @click.option("--serial-number", help="Use this urn:uuid: serial number instead of a random or derived one.")
 @click.option("--verify-record", is_flag=True,
               help="Re-hash every installed file against its distribution's RECORD (tamper evidence).")
+@click.option("--vuln-db", "vuln_dbs", multiple=True, type=click.Path(path_type=Path),
+              help="Add known vulnerabilities from this OSV database: a folder or zip of OSV JSON/YAML records (repeatable).")
+@click.option("--vex", "vex_files", multiple=True, type=click.Path(path_type=Path),
+              help="With --vuln-db: apply the triage decisions of this CycloneDX VEX or OpenVEX file (repeatable).")
+@click.option("--online", is_flag=True, help="Also ask the OSV API (api.osv.dev querybatch) about the packages found.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the BOM here instead of stdout.")
 def generate(
     project_dir: Path | None, envs: tuple[Path, ...], requirements: tuple[Path, ...], locks: tuple[Path, ...],
     models: tuple[Path, ...], datasets: tuple[Path, ...], gpu: bool | None, gpu_recording: Path | None,
     cuda_nvcc: bool | None, include_hardware_ids: bool | None, spec_version: str, fmt: str,
     name: str | None, release_version: str | None, reproducible: bool, serial_number: str | None,
-    verify_record: bool, output: Path | None,
+    verify_record: bool, output: Path | None, vuln_dbs: tuple[Path, ...] = (), vex_files: tuple[Path, ...] = (),
+    online: bool = False,
 ) -> int:
     """Build one BOM of a release: PROJECT_DIR is searched for environments, requirement and
     lock files; --env/--requirements/--lock add inputs (and replace discovery of their kind)."""
@@ -123,6 +129,14 @@ def generate(
         stop()
     if serial_number is not None:
         bom = bom.model_copy(update={"serial_number": serial_number})
+    if vex_files and not (vuln_dbs or online):
+        raise UsageError("--vex needs --vuln-db (or --online): there are no vulnerabilities to apply it to")
+    if vuln_dbs or online:
+        from mlbom.vulns.service import add_vulnerabilities
+
+        bom, lines = add_vulnerabilities(bom, vuln_dbs, vex_files, online=online)
+        for line in lines:
+            _err(f"mlbom: {line}")
     from mlbom.cyclonedx.build import Format, dumps
 
     fmt_lit: Format = "xml" if fmt == "xml" else "json"
@@ -307,7 +321,7 @@ def verify(bom: Path, key_paths: tuple[Path, ...], allow_embedded_key: bool, art
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
 @click.option("--fail-on", "fail_on", default="",
               help="Exit 1 on these changes: hash-drift,new-unsafe,licence-change,version-change,added,removed,"
-                   "model-card-change,data-change,new-finding[:SEVERITY],any.")
+                   "model-card-change,data-change,new-finding[:SEVERITY],new-vulnerability[:SEVERITY],any.")
 def diff(old: Path, new: Path, fmt: str, fail_on: str) -> int:
     """ML-aware comparison of two BOMs (JSON or XML, CycloneDX 1.4–1.7) (hash drift, licences, safety, model cards, data)."""
     from mlbom import diff as _diff
@@ -330,6 +344,61 @@ def diff(old: Path, new: Path, fmt: str, fail_on: str) -> int:
 
 @cli.command()
 @click.argument("bom", required=False, type=click.Path(path_type=Path))
+@click.option("--vuln-db", "vuln_dbs", multiple=True, type=click.Path(path_type=Path),
+              help="An OSV database: a folder or zip of OSV JSON/YAML records (repeatable).")
+@click.option("--update-db", type=click.Path(path_type=Path),
+              help="With --online: download OSV's PyPI export (PyPI/all.zip) into this folder first, and use it.")
+@click.option("--vex", "vex_files", multiple=True, type=click.Path(path_type=Path),
+              help="Apply the triage decisions of this CycloneDX VEX or OpenVEX file (repeatable).")
+@click.option("--vex-out", type=click.Path(path_type=Path), help="Also write the analysis as a CycloneDX VEX document.")
+@click.option("--online", is_flag=True, help="Also ask the OSV API (api.osv.dev querybatch); offline by default.")
+@click.option("--fail-on", "fail_on", type=click.Choice(["critical", "high", "medium", "low", "any"]),
+              help="Exit 1 when an open vulnerability (not resolved, not_affected or false_positive by VEX) is rated "
+                   "at least this severe (any: every open one, rated or not).")
+@click.option("--no-cache", is_flag=True, help="Read the database without the on-disk index cache.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the BOM here instead of stdout.")
+def audit(bom: Path | None, vuln_dbs: tuple[Path, ...], vex_files: tuple[Path, ...], vex_out: Path | None, online: bool,
+          fail_on: str | None, no_cache: bool, output: Path | None, update_db: Path | None = None) -> int:
+    """Add known vulnerabilities (OSV) to any CycloneDX BOM (JSON or XML, 1.4-1.7, any producer);
+    writes the BOM as JSON. Exit 0 when written, 1 with --fail-on and a match, 2 when it cannot."""
+    from mlbom.vulns.service import audit_file, gate
+
+    if update_db is not None:
+        if not online:
+            raise UsageError("--update-db downloads from OSV: it needs --online (the default is offline)")
+        from mlbom.vulns.online import download_pypi_export
+
+        path = download_pypi_export(update_db)
+        _err(f"mlbom: downloaded {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        vuln_dbs = (*vuln_dbs, path)
+        online = False  # the fresh export answers; no per-package queries on top
+        if bom is None:
+            return 0
+    if bom is None:
+        raise UsageError("give the BOM to audit (or only --update-db DIR --online to download the database)")
+    if not vuln_dbs and not online:
+        raise UsageError("give --vuln-db PATH (a folder or zip of OSV records) or --online")
+    say, stop = _progress()
+    try:
+        result = audit_file(bom, vuln_dbs, vex_files, online=online, use_cache=not no_cache, progress=say)
+    finally:
+        stop()
+    for line in result.messages:
+        _err(f"mlbom: {line}")
+    _write(result.bom_json, output)
+    if vex_out is not None:
+        _write(result.vex_json, vex_out)
+    _err(result.summary)
+    hits = gate(result.vulnerabilities, fail_on) if fail_on else []
+    if hits:
+        _err(f"mlbom: {len(hits)} open vulnerabilit{'y' if len(hits) == 1 else 'ies'} at or above --fail-on {fail_on}: "
+             + ", ".join(hits[:10]))
+        return 1
+    return 0
+
+
+@cli.command()
+@click.argument("bom", required=False, type=click.Path(path_type=Path))
 @click.option("--db", help="Ask an index instead of one BOM (sqlite:///FILE, postgresql://…).")
 @click.option("--type", "ctype", help="Component type (library, file, machine-learning-model, data, …).")
 @click.option("--name", help="Name glob (case-insensitive).")
@@ -345,11 +414,13 @@ def diff(old: Path, new: Path, fmt: str, fail_on: str) -> int:
 @click.option("--licenses", "inventory", is_flag=True,
               help="With --db: the licence inventory per release (licence, number of components) instead of components.")
 @click.option("--why", help="Print the dependency chain from the release to components matching this name/ref glob.")
+@click.option("--vuln", "vuln_id", help="Which releases (with --db) or components a vulnerability affects, by id or alias "
+                                         "(CVE-…, GHSA-…, PYSEC-…), with the analysis each BOM states.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 def query(bom: Path | None, db: str | None, ctype: str | None, name: str | None, purl: str | None,
           version_spec: str | None, license_: str | None, license_not_in: str | None, sha256: str | None,
           props: tuple[str, ...], severity: str | None, base_model: str | None, release_glob: str | None,
-          inventory: bool, why: str | None, fmt: str) -> int:
+          inventory: bool, why: str | None, fmt: str, vuln_id: str | None = None) -> int:
     """Components of one BOM, or of every release in an index (--db), matching every filter
     given, one row each."""
     from mlbom import query as q
@@ -363,6 +434,8 @@ def query(bom: Path | None, db: str | None, ctype: str | None, name: str | None,
             raise UsageError(f"--property {p!r}: expected NAME=VALUE")
         pairs.append((k, v))
     allow = tuple(x.strip() for x in (license_not_in or "").split(",") if x.strip())
+    if vuln_id is not None:
+        return _query_vuln(bom, db, vuln_id, fmt)
     if db is not None:
         from mlbom import index as ix
 
@@ -491,6 +564,26 @@ def index_get(serial_number: str, bom_version: int | None, db: str, output: Path
     from mlbom import index as ix
 
     _write(ix.document(ix.open_index(db, create=False), serial_number, bom_version), output)
+    return 0
+
+
+def _query_vuln(bom: Path | None, db: str | None, vuln_id: str, fmt: str) -> int:
+    """``query --vuln ID``: across an index, or in one BOM."""
+    from mlbom import index as ix
+
+    if db is not None:
+        table = ix.vulnerability_releases(ix.open_index(db, create=False), vuln_id)
+    else:
+        assert bom is not None
+        from mlbom.vulns.views import vulnerabilities
+
+        want = vuln_id.strip().upper()
+        table = [{"vulnerability": v.id, "severity": v.severity, "state": v.state, "component": a.name or a.ref,
+                  "version": a.version, "purl": a.purl, "detail": v.detail}
+                 for v in vulnerabilities(_load_bom(bom).doc) if want in v.ids for a in v.affects]
+    cols = ("release", "release_version", "vulnerability", "severity", "state", "component", "version") \
+        if db is not None else ("vulnerability", "severity", "state", "component", "version")
+    click.echo(ix.render(table, fmt, cols if fmt == "table" else ix.VULN_COLUMNS if db is not None else (*cols, "purl", "detail")))
     return 0
 
 

@@ -55,6 +55,11 @@ class Prop(str, Enum):
     LOCK_GROUP = "mlbom:lock:group"
     CONDA_CHANNEL = "mlbom:conda:channel"
     CDX_REPRODUCIBLE = "cdx:reproducible"
+    VULN_MATCH = "mlbom:vuln:match"
+    VULN_ML_RULE = "mlbom:vuln:ml-rule"
+    VULN_LINKED_FINDING = "mlbom:vuln:linked-finding"
+    VULN_VEX = "mlbom:vuln:vex"
+    VEX_EXPIRES = "mlbom:vex:expires"
 
 
 DESCRIPTIONS: dict[Prop, str] = {
@@ -101,6 +106,14 @@ DESCRIPTIONS: dict[Prop, str] = {
     Prop.LOCK_GROUP: "Dependency group or category of a locked package (default, develop, dev, …).",
     Prop.CONDA_CHANNEL: "A conda channel named by environment.yml.",
     Prop.CDX_REPRODUCIBLE: "CycloneDX taxonomy: `true` when the BOM was produced reproducibly.",
+    Prop.VULN_MATCH: "On a vulnerability: how a component matched its OSV record, as `REF: versions|range|git`.",
+    Prop.VULN_ML_RULE: "On a vulnerability: the ML rule (`mlbom/data/ml-vuln-rules.json`, `id@version`) that "
+                       "named the artifacts its vulnerable loader would load.",
+    Prop.VULN_LINKED_FINDING: "On a vulnerability: a scan finding of a shipped artifact the vulnerable loader "
+                              "would load, as `REF: SEVERITY ID: message`.",
+    Prop.VULN_VEX: "On a vulnerability: the VEX statement whose analysis was applied, as `FILE: statement`.",
+    Prop.VEX_EXPIRES: "On a vulnerability of a CycloneDX VEX given with `--vex`: the date after which the "
+                      "analysis no longer applies (RFC 3339).",
 }
 
 

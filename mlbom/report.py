@@ -75,6 +75,8 @@ def report(bom: LoadedBom, fmt: str = "markdown") -> str:
     if bad:
         lines += ["", "Files not cleared by the scan:", "", *_table(("file", "verdict"), sorted(bad), md)]
 
+    lines += _vulnerability_section(bom, h2, md)
+
     models = [c for c in comps if c.get("type") == "machine-learning-model"]
     if models:
         lines += ["", f"{h2}Models", ""]
@@ -111,3 +113,23 @@ def report(bom: LoadedBom, fmt: str = "markdown") -> str:
     files = sum(1 for c in comps if c.get("type") == "file")
     lines += ["", f"{hashed} components carry a SHA-256 ({files} files)."]
     return "\n".join(lines)
+
+
+def _vulnerability_section(bom: LoadedBom, h2: str, md: bool) -> list[str]:
+    """Known vulnerabilities the BOM states (``mlbom audit`` / ``generate --vuln-db``), open first."""
+    from mlbom.vulns.views import SEVERITY_ORDER, vulnerabilities
+
+    vulns = vulnerabilities(bom.doc)
+    if not vulns:
+        return []
+    open_n = sum(1 for v in vulns if v.is_open)
+    sev = Counter(v.severity for v in vulns if v.is_open)
+    lines = ["", f"{h2}Known vulnerabilities", "",
+             f"{len(vulns)} known, {open_n} open" + (": " + ", ".join(f"{sev[s]} {s}" for s in SEVERITY_ORDER if sev[s])
+                                                     if open_n else ""), ""]
+    rows = sorted(((v.id, v.severity, v.state,
+                    ", ".join(sorted({f"{a.name} {a.version}".strip() if a.name else a.ref for a in v.affects})))
+                   for v in vulns), key=lambda r: (r[2] not in ("in_triage", "exploitable"), SEVERITY_ORDER.index(r[1])
+                                                   if r[1] in SEVERITY_ORDER else 9, r[0]))
+    lines += _table(("vulnerability", "severity", "analysis", "affects"), rows, md)
+    return lines
