@@ -213,7 +213,7 @@ def load_public_keys(path: Path) -> list[PublicKey]:
     JWK, or a JWK set (``{"keys": [...]}``). Certificates and private keys are refused."""
     data = read_regular_file(path, MAX_KEY_FILE, what="key file")
     start = data.lstrip()[:1]
-    if start == b"{":
+    if start in (b"{", b"["):
         return _load_jwks(path, data)
     try:
         blocks = pem_blocks(data)
