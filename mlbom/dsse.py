@@ -88,12 +88,12 @@ def parse_envelope(doc: dict[str, object]) -> Envelope:
         if not isinstance(s, dict) or "sig" not in s or not set(s) <= {"sig", "keyid"}:
             raise VerificationError(f"DSSE signature {i + 1}: an object with 'sig' (and optionally 'keyid') expected")
         keyid = s.get("keyid")
-        if keyid is not None and not isinstance(keyid, str):
+        if "keyid" in s and not isinstance(keyid, str):
             raise VerificationError(f"DSSE signature {i + 1}: keyid must be a string")
         raw = b64_strict(s["sig"], f"signature {i + 1}")
         if not raw or len(raw) > MAX_SIG_BYTES:
             raise VerificationError(f"DSSE signature {i + 1}: empty or oversized")
-        out.append((keyid or None, raw))
+        out.append((keyid if isinstance(keyid, str) and keyid else None, raw))
     return Envelope(PAYLOAD_TYPE, payload, tuple(out))
 
 

@@ -93,6 +93,8 @@ def _only_children(el: etree._Element, where: str) -> list[etree._Element]:
     kids = list(el)
     if any(not isinstance(k.tag, str) for k in kids):
         raise VerificationError(f"{where}: comments or processing instructions are not accepted here")
+    if (el.text or "").strip() or any((k.tail or "").strip() for k in kids):
+        raise VerificationError(f"{where}: text between the elements is not accepted")
     return kids
 
 
