@@ -111,15 +111,17 @@ def _pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return obj
 
 
-def parse_json(data: bytes | str) -> object:
+def parse_json(data: bytes | str, *, syntax_checked: bool = False) -> object:
     """JSON as I-JSON (RFC 7493) and RFC 8785 need it, or :class:`SignatureFormatError`:
     valid UTF-8 without lone surrogates, no duplicate member names (found in linear time), no
     NaN/Infinity, every number within ±2**53, nesting bounded (orjson's 1,024 levels and the
-    interpreter's recursion limit)."""
-    try:
-        orjson.loads(data)  # UTF-8, surrogates, depth, syntax: fast and strict
-    except orjson.JSONDecodeError as exc:
-        raise SignatureFormatError(f"not valid JSON: {exc}") from exc
+    interpreter's recursion limit). ``syntax_checked``: the caller already parsed ``data`` with
+    orjson (the fast, strict first pass), which is then skipped."""
+    if not syntax_checked:
+        try:
+            orjson.loads(data)  # UTF-8, surrogates, depth, syntax: fast and strict
+        except orjson.JSONDecodeError as exc:
+            raise SignatureFormatError(f"not valid JSON: {exc}") from exc
     try:
         return json.loads(data, object_pairs_hook=_pairs, parse_int=_int_token, parse_float=_float_token,
                           parse_constant=_constant)

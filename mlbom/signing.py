@@ -57,7 +57,7 @@ def sign(bom: bytes, key: PrivateKey, *, mode: Literal["new", "add", "replace"] 
     writes the ``signers`` form, so that ``add`` appends a signer without invalidating the
     earlier ones. A BOM that is already signed needs ``add`` or ``replace``: never a silent
     overwrite. Ed25519 signatures are deterministic: the same BOM and key give the same bytes."""
-    from mlbom.verification import XmlBom, parse
+    from mlbom.verification import JsonBom, XmlBom, parse
 
     try:
         parsed = parse(bom, name)
@@ -67,7 +67,11 @@ def sign(bom: bytes, key: PrivateKey, *, mode: Literal["new", "add", "replace"] 
         from mlbom.xmldsig import sign_xml
 
         return sign_xml(bom, key, mode=mode, name=name)
-    doc = _load_json_bom(bom, name)
+    if not isinstance(parsed, JsonBom):
+        raise InputError(name, "a DSSE envelope, not a BOM")
+    if len(bom) > MAX_SIGNED_BOM:
+        raise InputError(name, f"larger than {MAX_SIGNED_BOM >> 20} MiB")
+    doc = parsed.doc
     existing = doc.get("signature")
     signers: list[object] = []
     if existing is not None:

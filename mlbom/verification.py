@@ -100,7 +100,7 @@ def parse(data: bytes, name: str = "<input>") -> Parsed:
         json_error = str(exc)
     if is_json:
         try:
-            doc = jsf.parse_json(data)
+            doc = jsf.parse_json(data, syntax_checked=True)
         except jsf.SignatureFormatError as exc:
             raise VerificationError(f"{name}: {exc}") from exc
         if not isinstance(doc, dict):
