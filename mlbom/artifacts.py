@@ -116,6 +116,20 @@ def normalise(value: str) -> str | None:
     return "/".join(parts)
 
 
+def listed_sizes(doc: dict[str, object]) -> dict[str, int]:
+    """``{normalised path: size}`` for listed files that carry ``mlbom:file:size``: a file of
+    another size is a mismatch found without reading it (a 1 TB sparse file swapped in is not
+    hashed for hours)."""
+    out: dict[str, int] = {}
+    for c in file_components(doc):
+        props = _props(c)
+        raw, size = props.get(Prop.FILE_PATH.value), props.get(Prop.FILE_SIZE.value)
+        rel = normalise(raw) if raw is not None else None
+        if rel is not None and size is not None and size.isascii() and size.isdigit() and len(size) < 20:
+            out[rel] = int(size)
+    return out
+
+
 def expected_files(doc: dict[str, object]) -> tuple[dict[str, tuple[str, str]], list[str]]:
     """``{normalised path: (hashlib name, hex digest)}`` for every listed file, and the listed
     entries that cannot be checked (a path that leaves DIR, no usable hash, two different
@@ -268,6 +282,10 @@ def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] =
         todo.append((rel, st))
     if not listed_only:
         report.unlisted += sorted(set(walked) - set(expected))
+    sizes = listed_sizes(doc)
+    wrong_size = [rel for rel, st in todo if rel in sizes and sizes[rel] != st.st_size]
+    report.mismatched += wrong_size
+    todo = [(rel, st) for rel, st in todo if rel not in set(wrong_size)]
     todo.sort(key=lambda t: -t[1].st_size)  # largest first balances the workers
 
     def one(item: tuple[str, os.stat_result]) -> tuple[str, str | None]:

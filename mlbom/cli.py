@@ -231,14 +231,15 @@ def _load_bom(path: Path) -> LoadedBom:
 
 def _read(path: Path) -> bytes:
     from mlbom.keys import read_regular_file
-    from mlbom.signing import MAX_SIGNED_BOM
+    from mlbom.reader import max_bytes
 
+    limit = max_bytes()  # 256 MiB unless MLBOM_MAX_BOM_BYTES says otherwise: parsing takes several times that
     if str(path) == "-":
-        data = sys.stdin.buffer.read(MAX_SIGNED_BOM + 1)
-        if len(data) > MAX_SIGNED_BOM:
-            raise InputError(path, f"larger than {MAX_SIGNED_BOM} bytes")
+        data = sys.stdin.buffer.read(limit + 1)
+        if len(data) > limit:
+            raise InputError(path, f"larger than {limit} bytes (set MLBOM_MAX_BOM_BYTES to raise the limit)")
         return data
-    return read_regular_file(path, MAX_SIGNED_BOM, what="input")
+    return read_regular_file(path, limit, what="input")
 
 
 def _write(data: bytes, output: Path | None) -> None:

@@ -77,6 +77,11 @@ def b64url_decode(text: object) -> bytes:
     return out
 
 
+MAX_DEPTH = 200
+"""Deepest nesting of arrays and objects signed or verified: a signed document must also be
+writable (orjson, like most serializers, stops at 255 levels) — deeper input is refused at
+signing and verification alike."""
+
 MAX_SAFE_INTEGER = 2 ** 53
 """Numbers whose magnitude exceeds 2**53 are refused when signing and verifying: RFC 8785
 represents every number as an IEEE-754 double, so a larger integer cannot be signed losslessly
@@ -111,6 +116,22 @@ def _pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return obj
 
 
+def _check_depth(doc: object) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` (an explicit stack: no recursion)."""
+    stack: list[tuple[object, int]] = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: object = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            raise SignatureFormatError(f"JSON nested deeper than {MAX_DEPTH} levels")
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))  # type: ignore[attr-defined]
+
+
 def parse_json(data: bytes | str, *, syntax_checked: bool = False) -> object:
     """JSON as I-JSON (RFC 7493) and RFC 8785 need it, or :class:`SignatureFormatError`:
     valid UTF-8 without lone surrogates, no duplicate member names (found in linear time), no
@@ -123,8 +144,10 @@ def parse_json(data: bytes | str, *, syntax_checked: bool = False) -> object:
         except orjson.JSONDecodeError as exc:
             raise SignatureFormatError(f"not valid JSON: {exc}") from exc
     try:
-        return json.loads(data, object_pairs_hook=_pairs, parse_int=_int_token, parse_float=_float_token,
-                          parse_constant=_constant)
+        doc = json.loads(data, object_pairs_hook=_pairs, parse_int=_int_token, parse_float=_float_token,
+                         parse_constant=_constant)
+        _check_depth(doc)
+        return doc
     except RecursionError as exc:
         raise SignatureFormatError("JSON nested too deeply") from exc
     except (ValueError, UnicodeDecodeError) as exc:

@@ -36,6 +36,9 @@ from mlbom.trust import TrustPolicy
 
 ENVELOPE_MEMBERS = frozenset({"payload", "payloadType", "signatures"})
 _SIGNER_MEMBERS = frozenset({"algorithm", "keyId", "publicKey", "value"})
+MAX_SIGNERS = 32
+"""Most JSF signers checked: each one canonicalizes the whole BOM again, so thousands of signers
+would turn verification into a slow path."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,8 @@ def _check_shape(sig: object) -> None:
         items = next(iter(sig.values()))
         if not isinstance(items, list) or not items:
             raise VerificationError("signers/chain must be a non-empty list")
+        if len(items) > MAX_SIGNERS:
+            raise VerificationError(f"{len(items)} signers: more than the {MAX_SIGNERS} mlbom checks")
     else:
         items = [sig]
     for i, s in enumerate(items):

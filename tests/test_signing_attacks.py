@@ -467,3 +467,27 @@ def test_bad_key_files(tmp_path: Path, text: str, message: str) -> None:
     p.write_text(text)
     with pytest.raises(mlbom.InputError, match=message):
         signing.load_public_keys(p)
+
+
+def test_red_team_depth_and_signer_count_are_bounded(world: dict[str, object], capsys: pytest.CaptureFixture[str]) -> None:
+    # found while red-teaming: a document nested past orjson's 255 levels crashed `sign` when written back
+    doc = json.loads(world["bom"])  # type: ignore[arg-type]
+    node: dict[str, object] = {"type": "library", "name": "x"}
+    cur = node
+    for i in range(150):
+        nxt: dict[str, object] = {"type": "library", "name": f"x{i}"}
+        cur["components"] = [nxt]
+        cur = nxt
+    doc["components"].append(node)
+    deep = json.dumps(doc).encode()
+    with pytest.raises(mlbom.InputError, match="nested deeper than 200"):
+        signing.sign(deep, world["trusted"])  # type: ignore[arg-type]
+    signed = json.loads(world["signed"])  # type: ignore[arg-type]
+    signed["components"].append(node)
+    assert "nested deeper" in failed(capsys, "verify", write(world, "deep.json", json.dumps(signed)), *key(world))
+    # thousands of signers would canonicalize the BOM thousands of times: refused up front
+    many = json.loads(world["signed"])  # type: ignore[arg-type]
+    many["signature"]["signers"] = many["signature"]["signers"] * 1000
+    start = time.perf_counter()
+    assert "more than the 32" in failed(capsys, "verify", write(world, "many.json", json.dumps(many)), *key(world))
+    assert time.perf_counter() - start < 10
