@@ -386,19 +386,19 @@ def prepare_file(path: str, keys: Sequence[object] | None = None) -> Prepared | 
 
 def _verify(raw: bytes, signature: str | None, keys: Sequence[object], name: str) -> bool | None:
     """What ``mlbom verify --key …`` says of the same bytes: True only when it would exit 0
-    (every signer trusted, the BOM valid); False for anything it would refuse."""
-    if signature is None:
-        return None
-    from mlbom.errors import UsageError, VerificationError
+    (every signer trusted, the BOM valid); None when it finds no signature at all; False for
+    anything else it would refuse (including a signature member the reader did not recognise)."""
     from mlbom.jsf import PublicKey
     from mlbom.trust import TrustPolicy
-    from mlbom.verification import verify_bytes
+    from mlbom.verification import NotSignedError, verify_bytes
 
     trusted = tuple(k for k in keys if isinstance(k, PublicKey))
     try:
         verify_bytes(raw, TrustPolicy.from_keys(trusted), name=name)
-    except (VerificationError, UsageError):
-        return False
+    except NotSignedError:
+        return None
+    except MlbomError:  # verify would exit 1 (or 2: it could not even parse what the reader read)
+        return False if signature is not None or b"signature" in raw.lower() else None
     return True
 
 

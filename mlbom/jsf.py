@@ -98,6 +98,8 @@ def _float_token(text: str) -> float:
     value = float(text)
     if value != value or value in (float("inf"), float("-inf")) or abs(value) > MAX_SAFE_INTEGER:
         raise SignatureFormatError(f"number {text[:40]} is outside the exactly representable range (|n| <= 2**53)")
+    if value == 0.0 and any(c in "123456789" for c in text.lower().split("e")[0]):
+        raise SignatureFormatError(f"number {text[:40]} underflows to 0 as a double")
     return value
 
 

@@ -34,6 +34,11 @@ from mlbom.artifacts import ArtifactReport, check_folder, require
 from mlbom.errors import InputError, UsageError, VerificationError
 from mlbom.trust import TrustPolicy
 
+
+class NotSignedError(VerificationError):
+    """The input carries no signature at all (a failed check, exit 1; the index records "unsigned")."""
+
+
 ENVELOPE_MEMBERS = frozenset({"payload", "payloadType", "signatures"})
 _SIGNER_MEMBERS = frozenset({"algorithm", "keyId", "publicKey", "value"})
 MAX_SIGNERS = 32
@@ -200,7 +205,7 @@ def verify_jsf(bom: JsonBom, policy: TrustPolicy) -> list[SignerResult]:
     """Every JSF signer of ``bom`` (single, ``signers`` or ``chain``) must verify with a key
     ``policy`` trusts; raise :class:`VerificationError` naming each one that does not."""
     if "signature" not in bom.doc:
-        raise VerificationError("the BOM is not signed (no JSF signature)")
+        raise NotSignedError("the BOM is not signed (no JSF signature)")
     _check_shape(bom.doc["signature"])
     results: list[SignerResult] = []
     failures: list[str] = []
@@ -307,5 +312,5 @@ def verify_bytes(data: bytes, policy: TrustPolicy, *, name: str = "<bom>", bom_d
     return result
 
 
-__all__ = ["DsseInput", "JsonBom", "Parsed", "SignerResult", "VerificationResult", "XmlBom", "parse", "verify_bytes",
+__all__ = ["DsseInput", "JsonBom", "NotSignedError", "Parsed", "SignerResult", "VerificationResult", "XmlBom", "parse", "verify_bytes",
            "verify_dsse", "verify_jsf", "verify_xmldsig"]

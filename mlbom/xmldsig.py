@@ -159,7 +159,9 @@ def verify_xml(data: bytes, policy: TrustPolicy, *, name: str) -> tuple[PublicKe
     root = _parse(data, name)
     sigs = list(root.iter(f"{{{DS}}}Signature"))
     if not sigs:
-        raise VerificationError("no XML-DSig signature")
+        from mlbom.verification import NotSignedError
+
+        raise NotSignedError("the BOM is not signed (no XML-DSig signature)")
     if len(sigs) != 1:
         raise VerificationError(f"{len(sigs)} ds:Signature elements in the document: exactly one, the root's own, "
                                 "is accepted (signature wrapping)")
