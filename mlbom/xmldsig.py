@@ -59,6 +59,8 @@ def sign_xml(data: bytes, key: PrivateKey, *, mode: str = "new", name: str = "<b
                          "mlbom keygen --algorithm es256")
     root = _parse(data, name)
     existing = root.findall(f"{{{DS}}}Signature")
+    if len(list(root.iter(f"{{{DS}}}Signature"))) != len(existing):
+        raise InputError(name, "a ds:Signature inside the BOM (not the root's own): such a BOM could never verify")
     if existing:
         if mode != "replace":
             raise UsageError("the XML BOM is already signed: --replace to re-sign (XML-DSig here has one signer)")
