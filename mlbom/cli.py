@@ -212,21 +212,21 @@ def _password(prompt: bool, *, confirm: bool = False) -> bytes | None:
 
 
 @cli.command()
-@click.option("--algorithm", type=click.Choice(["ed25519", "es256", "es384", "rs256", "ps256"]), default="ed25519",
-              show_default=True)
+@click.option("--algorithm", type=click.Choice(["es256", "es384", "ed25519", "rs256", "ps256"]), default="es256",
+              show_default=True,
+              help="es256 (default) is read by every CycloneDX consumer tried and signs XML too. ed25519: "
+                   "cyclonedx-core-java (Dependency-Track) refuses crv Ed25519 in JSF, and XML-DSig cannot use it.")
 @click.option("-o", "--output", "prefix", type=click.Path(path_type=Path), default=Path("mlbom"), show_default=True,
-              help="Writes PREFIX.key (private, PEM, 0600), PREFIX.pub (PEM) and PREFIX.jwk.")
+              help="Writes PREFIX.key (private, PEM, 0600), PREFIX.pub (PEM) and PREFIX.jwk; never over an existing "
+                   "file or through a symbolic link.")
 @click.option("--password-prompt", is_flag=True, help="Encrypt the private key with a password read from the terminal "
               "(or set MLBOM_KEY_PASSWORD; never a command-line argument).")
 def keygen(algorithm: str, prefix: Path, password_prompt: bool) -> int:
-    """Generate a signing key pair (Ed25519 by default; ECDSA P-256/P-384; RSA 3072)."""
-    from mlbom.signing import generate_key, write_keypair
+    """Generate a signing key pair (ECDSA P-256 by default; P-384; Ed25519; RSA 3072)."""
+    from mlbom.keys import generate_key, write_keypair
 
-    for suffix in (".key", ".pub", ".jwk"):
-        if prefix.with_name(prefix.name + suffix).exists():
-            raise UsageError(f"{prefix.name}{suffix} exists: refusing to overwrite a key")
-    alg = "rs256" if algorithm == "ps256" else algorithm
-    paths = write_keypair(generate_key(alg), prefix, password=_password(password_prompt, confirm=True))  # type: ignore[arg-type]
+    paths = write_keypair(generate_key(algorithm), prefix,  # type: ignore[arg-type]
+                          password=_password(password_prompt, confirm=True))
     _err("wrote " + ", ".join(str(p) for p in paths))
     return 0
 
@@ -244,10 +244,16 @@ def _load_bom(path: Path) -> LoadedBom:
 
 
 def _read(path: Path) -> bytes:
-    from mlbom.formats.pymeta import read_bounded
-    from mlbom.signing import MAX_SIGNED_BOM
+    from mlbom.keys import read_regular_file
+    from mlbom.reader import max_bytes
 
-    return sys.stdin.buffer.read() if str(path) == "-" else read_bounded(path, MAX_SIGNED_BOM)
+    limit = max_bytes()  # 256 MiB unless MLBOM_MAX_BOM_BYTES says otherwise: parsing takes several times that
+    if str(path) == "-":
+        data = sys.stdin.buffer.read(limit + 1)
+        if len(data) > limit:
+            raise InputError(path, f"larger than {limit} bytes (set MLBOM_MAX_BOM_BYTES to raise the limit)")
+        return data
+    return read_regular_file(path, limit, what="input")
 
 
 def _write(data: bytes, output: Path | None) -> None:
@@ -279,7 +285,8 @@ def sign(bom: Path, key_path: Path, output: Path | None, add: bool, replace: boo
 
     if add and replace:
         raise UsageError("--add and --replace exclude each other")
-    key = signing.load_private_key(key_path, password=_password(password_prompt))
+    key = signing.load_private_key(key_path, password=_password(password_prompt),
+                                   password_hint=f"set {signing.PASSWORD_ENV} or use --password-prompt")
     data = _read(bom)
     if dsse:
         out = signing.attest(data, key, bom_name=bom.name, subject_artifacts=subject_artifacts)
@@ -295,23 +302,48 @@ def sign(bom: Path, key_path: Path, output: Path | None, add: bool, replace: boo
 @cli.command()
 @click.argument("bom", type=click.Path(path_type=Path))
 @click.option("--key", "key_paths", multiple=True, type=click.Path(path_type=Path),
-              help="Trusted public key: PEM key or certificate, JWK or JWK set (repeatable).")
-@click.option("--allow-embedded-key", is_flag=True, help="Accept a signature by the key embedded in the BOM.")
+              help="Trusted public key: PEM public key, JWK or JWK set (repeatable). Certificates are refused.")
+@click.option("--key-id", "key_ids", multiple=True,
+              help="Trusted key id: SHA-256 (hex) of a public key's SubjectPublicKeyInfo, for a JSF or XML-DSig "
+                   "signature that embeds its key (repeatable).")
+@click.option("--allow-embedded-key", is_flag=True,
+              help="UNSAFE: accept whatever key the signature embeds (proves integrity, not origin). Cannot be "
+                   "combined with --key/--key-id.")
+@click.option("--bom", "bom_file", type=click.Path(path_type=Path),
+              help="With a DSSE envelope: the BOM file it attests (its SHA-256 must be a subject).")
 @click.option("--artifacts", type=click.Path(path_type=Path, file_okay=False),
-              help="Re-hash every file the BOM lists under this folder; report modified, missing, unlisted.")
-def verify(bom: Path, key_paths: tuple[Path, ...], allow_embedded_key: bool, artifacts: Path | None) -> int:
-    """Verify a signed BOM (JSF) or a DSSE attestation. Exit 0 verified, 1 not, 2 malformed."""
+              help="Prove this folder: every regular file in it is listed with a matching hash, every listed file "
+                   "exists; nothing else is there.")
+@click.option("--exclude", "exclude", multiple=True,
+              help="With --artifacts: names or relative paths (glob) not required to be listed, e.g. .git "
+                   "(repeatable).")
+@click.option("--listed-only", is_flag=True,
+              help="With --artifacts: the weaker check: only compare the files the BOM lists; other files are "
+                   "not looked for.")
+def verify(bom: Path, key_paths: tuple[Path, ...], key_ids: tuple[str, ...], allow_embedded_key: bool,
+           bom_file: Path | None, artifacts: Path | None, exclude: tuple[str, ...], listed_only: bool) -> int:
+    """Verify a signed BOM (JSF, XML-DSig) or a DSSE attestation, then that the BOM is valid and,
+    with --artifacts, the folder. Exit 0 verified, 1 not verified, 2 could not check."""
     from mlbom import signing
+    from mlbom.keys import load_public_keys
+    from mlbom.trust import TrustPolicy
 
-    keys = [k for p in key_paths for k in signing.load_public_keys(p)]
-    if artifacts is not None and not artifacts.is_dir():
-        raise InputError(artifacts, "no such folder")
-    result = signing.verify(_read(bom), keys, allow_embedded_key=allow_embedded_key, artifacts=artifacts,
-                            name=str(bom))
+    if (exclude or listed_only) and artifacts is None:
+        raise UsageError("--exclude and --listed-only go with --artifacts")
+    if allow_embedded_key and (key_paths or key_ids):
+        raise UsageError("--allow-embedded-key cannot be combined with --key/--key-id: it would accept any signer")
+    policy = TrustPolicy.unsafe_embedded_key() if allow_embedded_key else TrustPolicy.from_keys(
+        [k for p in key_paths for k in load_public_keys(p)], key_ids)
+    extra = _read(bom_file) if bom_file is not None else None
+    result = signing.verify_policy(_read(bom), policy, artifacts=artifacts, exclude=exclude, listed_only=listed_only,
+                                   bom_file=extra, name=str(bom), bom_name=str(bom_file))
     for s in result.signers:
-        click.echo(f"{bom}: signer {s.index + 1} ({s.algorithm}): {s.reason}")
-    if artifacts is not None:
-        click.echo(f"{bom}: every listed artifact under {artifacts} matches")
+        click.echo(f"{bom}: signer {s.index + 1} ({s.algorithm}, key {s.key_id[:16]}): {s.reason}")
+    if bom_file is not None:
+        click.echo(f"{bom}: {bom_file} is an attested subject and matches the predicate")
+    click.echo(f"{bom}: verified ({result.kind}); the signed BOM is valid; trust: {result.policy}")
+    if result.artifacts is not None:
+        click.echo(f"{bom}: {result.artifacts.summary()}")
     return 0
 
 
@@ -503,10 +535,10 @@ def index_add(boms: tuple[Path, ...], db: str, key_paths: tuple[Path, ...]) -> i
     from mlbom import index as ix
 
     if key_paths:  # unreadable keys are an error before anything is added
-        from mlbom import signing
+        from mlbom.keys import load_public_keys
 
         for p in key_paths:
-            signing.load_public_keys(p)
+            load_public_keys(p)
     engine = ix.open_index(db)
     failed = conflicts = 0
     files: list[Path] = []

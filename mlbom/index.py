@@ -406,9 +406,9 @@ _WORKER_KEYS: list[object] = []
 def _init_worker(key_paths: tuple[str, ...]) -> None:
     from pathlib import Path
 
-    from mlbom import signing
+    from mlbom.keys import load_public_keys
 
-    _WORKER_KEYS[:] = [k for p in key_paths for k in signing.load_public_keys(Path(p))]
+    _WORKER_KEYS[:] = [k for p in key_paths for k in load_public_keys(Path(p))]
 
 
 def prepare_file(path: str, keys: Sequence[object] | None = None) -> Prepared | str:
@@ -427,15 +427,20 @@ def prepare_file(path: str, keys: Sequence[object] | None = None) -> Prepared | 
 
 
 def _verify(raw: bytes, signature: str | None, keys: Sequence[object], name: str) -> bool | None:
-    if signature is None:
-        return None
-    from mlbom import signing
-    from mlbom.errors import VerificationError
+    """What ``mlbom verify --key …`` says of the same bytes: True only when it would exit 0
+    (every signer trusted, the BOM valid); None when it finds no signature at all; False for
+    anything else it would refuse (including a signature member the reader did not recognise)."""
+    from mlbom.jsf import PublicKey
+    from mlbom.trust import TrustPolicy
+    from mlbom.verification import NotSignedError, verify_bytes
 
+    trusted = tuple(k for k in keys if isinstance(k, PublicKey))
     try:
-        signing.verify(raw, keys, name=name)  # type: ignore[arg-type]
-    except VerificationError:
-        return False
+        verify_bytes(raw, TrustPolicy.from_keys(trusted), name=name)
+    except NotSignedError:
+        return None
+    except MlbomError:  # verify would exit 1 (or 2: it could not even parse what the reader read)
+        return False if signature is not None or b"signature" in raw.lower() else None
     return True
 
 
@@ -448,9 +453,9 @@ def prepare_files(paths: Sequence[str], key_paths: Sequence[str] = (), *, worker
     if n <= 1 or len(paths) < 8:
         from pathlib import Path
 
-        from mlbom import signing
+        from mlbom.keys import load_public_keys
 
-        keys = [k for p in key_paths for k in signing.load_public_keys(Path(p))]
+        keys = [k for p in key_paths for k in load_public_keys(Path(p))]
         for p in paths:
             yield prepare_file(p, keys)
         return
