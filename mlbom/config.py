@@ -47,9 +47,9 @@ def project_settings(project_dir: Path) -> Settings:
         raise InputError(path, "not UTF-8") from exc
     except tomllib.TOMLDecodeError as exc:
         raise InputError(path, f"not valid TOML: {exc}") from exc
-    unknown_tables = sorted(set(doc) - {"generate"})
+    unknown_tables = sorted(set(doc) - {"generate", "policy"})  # [policy]: mlbom.policy.config reads it
     if unknown_tables:
-        raise InputError(path, f"unknown table [{unknown_tables[0]}] (mlbom reads [generate])")
+        raise InputError(path, f"unknown table [{unknown_tables[0]}] (mlbom reads [generate] and [policy])")
     gen = doc.get("generate", {})
     if not isinstance(gen, dict):
         raise InputError(path, "[generate] must be a table")
