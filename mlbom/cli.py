@@ -224,15 +224,17 @@ def scan(paths: tuple[Path, ...], fmt: str, no_hash: bool) -> int:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit", "markdown"]), default="text",
               show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report here instead of stdout.")
+@click.option("--project", "project_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
+              help="Where to look for the project's policy when --policy is not given [default: .].")
 @click.option("--base", help="Prefix for file locations in the report: the project folder relative to the repository "
                              "root, so code scanning shows results on the file.")
 def check(bom: Path, policy_file: Path | None, key_paths: tuple[Path, ...], fmt: str, output: Path | None,
-          base: str | None) -> int:
+          project_dir: Path, base: str | None) -> int:
     """Release gate: evaluate a policy against a BOM (JSON or XML, CycloneDX 1.4–1.7, any producer).
     Exit 0 pass, 1 violations, 2 cannot evaluate (unreadable BOM, invalid policy)."""
     from mlbom import policy as _policy
 
-    gate = _policy.resolve(policy_file, Path.cwd())
+    gate = _policy.resolve(policy_file, project_dir)
     result = _policy.check_file(bom, gate, key_paths=key_paths)
     _write(_policy.render(result, fmt, base=base).encode("utf-8"), output)
     if fmt != "text" or output is not None:

@@ -188,7 +188,7 @@ def _deny(v: object) -> list[PackageDeny]:
         try:
             req = Requirement(x)
         except InvalidRequirement as exc:
-            raise ValueError(f"{x!r} is not 'NAME [PEP 440 SPECIFIER]': {exc}") from exc
+            raise ValueError(f"{x!r} is not 'NAME [PEP 440 SPECIFIER]': {str(exc).splitlines()[0]}") from exc
         if req.url or req.marker or req.extras:
             raise ValueError(f"{x!r}: only a name and a version specifier are allowed")
         out.append(PackageDeny(x, canonicalize_name(req.name), str(req.specifier)))
