@@ -7,6 +7,9 @@ is made and every pipeline run makes it the same way::
     include-hardware-ids = false
     cuda-nvcc = false                     # run the toolkit's nvcc --version (it is a program of the toolkit)
 
+A ``[policy]`` table (``[policy.licenses]``, ``[[policy.exceptions]]``, …) holds the release
+gate's policy; :mod:`mlbom.policy.config` reads and validates it (docs/policy.md).
+
 Command-line options win over the file. Unknown keys are an error, not ignored: a misspelt
 setting that silently did nothing would be worse than none.
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from pathlib import Path
@@ -449,3 +450,16 @@ def test_junit_and_markdown(boms: dict[str, Path], tmp_path: Path, capsys: pytes
     rc, out, _ = run(["check", str(boms["pickle"]), "--policy", str(policy), "--format", "markdown"], capsys)
     assert out.startswith("### mlbom check: ❌ failed")
     assert "| ❌ | `models.format` | `model/pytorch_model.bin` | weight format pickle is not allowed" in out
+
+
+HOSTILE = FIXTURES / "hostile" / "policy"
+
+
+@pytest.mark.parametrize("path", sorted(HOSTILE.iterdir()), ids=lambda p: p.name)
+def test_hostile_boms_replay(path: Path) -> None:
+    """Fuzz reproducers: every rule and renderer on a malformed BOM returns or raises MlbomError."""
+    from fuzz.targets.policy import _check
+    from mlbom.errors import MlbomError
+
+    with contextlib.suppress(MlbomError):
+        _check(path.read_bytes())

@@ -244,12 +244,22 @@ def find(project_dir: Path) -> Policy | None:
     return None
 
 
+def loads(data: bytes, source: str = "<policy>") -> Policy:
+    """Validate a policy file's bytes (a policy file's own layout, not ``mlbom.toml``)."""
+    doc, text = _decode(data, source)
+    return parse(doc, text, source)
+
+
 def _read(path: Path) -> tuple[dict[str, object], str]:
     try:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_POLICY_BYTES + 1)
     except OSError as exc:
         raise PolicyError(f"{path}: cannot read the policy: {exc.strerror or exc}") from exc
+    return _decode(raw, str(path))
+
+
+def _decode(raw: bytes, path: str) -> tuple[dict[str, object], str]:
     if len(raw) > MAX_POLICY_BYTES:
         raise PolicyError(f"{path}: policy larger than {MAX_POLICY_BYTES >> 20} MiB")
     try:

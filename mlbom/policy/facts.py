@@ -124,9 +124,10 @@ def from_loaded(loaded: LoadedBom, data: bytes) -> BomFacts:
     root = _item(root_raw) if isinstance(root_raw, dict) else Item(ref="", type="application", name="release")
     items = tuple(_item(c) for c in iter_components(doc.get("components")))
     deps: dict[str, tuple[str, ...]] = {}
-    for d in doc.get("dependencies") or []:  # type: ignore[attr-defined]
-        if isinstance(d, dict) and isinstance(d.get("ref"), str):
-            deps[d["ref"]] = tuple(x for x in d.get("dependsOn") or [] if isinstance(x, str))
+    for d in _dicts(doc.get("dependencies")):
+        ref, on = d.get("ref"), d.get("dependsOn")
+        if isinstance(ref, str):
+            deps[ref] = tuple(x for x in on if isinstance(x, str)) if isinstance(on, list) else ()
     vulns = doc.get("vulnerabilities")
     return BomFacts(source=loaded.source, data=data, root=root, items=items, produced_by_mlbom=_by_mlbom(meta),
                     vulnerabilities=tuple(_vuln(v) for v in vulns if isinstance(v, dict)) if isinstance(vulns, list) else None,
