@@ -9,6 +9,7 @@ without touching them. Absent data stays absent (``None``/empty) — a rule that
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from mlbom.properties import Prop
@@ -104,7 +105,11 @@ class BomFacts:
     depends_on: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def item(self, ref: str) -> Item | None:
-        return next((i for i in self.items if i.ref == ref), None)
+        return self._by_ref.get(ref)
+
+    @cached_property
+    def _by_ref(self) -> dict[str, Item]:
+        return {i.ref: i for i in reversed(self.items)}  # the first of duplicate refs wins
 
     def has_findings_data(self) -> bool:
         """True when the producer writes mlbom findings (mlbom, or any BOM carrying one)."""

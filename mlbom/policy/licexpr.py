@@ -38,17 +38,27 @@ def _key(sym: object) -> str:
 
 def choices(expression: str) -> list[frozenset[str]]:
     """The ways to comply with ``expression``: each a set of licence keys that must all hold."""
+    outcome = _choices(expression)
+    if isinstance(outcome, str):
+        raise Unparsable(outcome)
+    return list(outcome)
+
+
+@lru_cache(maxsize=4096)
+def _choices(expression: str) -> tuple[frozenset[str], ...] | str:
+    """Cached: a release repeats a few licence expressions over thousands of components."""
     from license_expression import ExpressionError
 
     from mlbom.licenses import is_spdx_expression
 
     if not is_spdx_expression(expression):
-        raise Unparsable(f"{expression!r} is not an SPDX expression")
+        return f"{expression!r} is not an SPDX expression"
     try:
-        parsed = _licensing().parse(expression)  # type: ignore[attr-defined]
+        return tuple(_walk(_licensing().parse(expression)))  # type: ignore[attr-defined]
     except ExpressionError as exc:
-        raise Unparsable(f"{expression!r}: {exc}") from exc
-    return _walk(parsed)
+        return f"{expression!r}: {exc}"
+    except Unparsable as exc:
+        return str(exc)
 
 
 def _walk(node: object) -> list[frozenset[str]]:

@@ -8,8 +8,8 @@ systems show it on the file; anything else is located at the BOM itself.
 
 from __future__ import annotations
 
-import json
 import os
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Literal
 from xml.etree import ElementTree as ET
@@ -23,16 +23,22 @@ FORMATS: tuple[Format, ...] = ("text", "json", "sarif", "junit", "markdown")
 
 def render(result: Result, fmt: str, *, base: str | None = None) -> str:
     if fmt == "json":
-        return json.dumps(to_json(result, base=base), indent=2, sort_keys=False) + "\n"
+        return _dumps(to_json(result, base=base))
     if fmt == "sarif":
         from mlbom.policy.sarif import sarif
 
-        return json.dumps(sarif(result, base=base), indent=2) + "\n"
+        return _dumps(sarif(result, base=base))
     if fmt == "junit":
         return junit(result, base=base)
     if fmt == "markdown":
         return markdown(result, base=base)
     return text(result, base=base)
+
+
+def _dumps(doc: dict[str, object]) -> str:
+    import orjson
+
+    return orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
 
 
 def location(v: Violation, result: Result, base: str | None) -> str:
@@ -43,6 +49,7 @@ def location(v: Violation, result: Result, base: str | None) -> str:
     return bom_path(result.bom)
 
 
+@lru_cache(maxsize=64)
 def bom_path(bom: str) -> str:
     """The BOM's path relative to the working folder where it lies below it (CI shows it there)."""
     if bom == "-":
