@@ -215,6 +215,8 @@ BAD = [
     ("[findings]\nfail-on = \"high\"\n\n[[exceptions]]\nid = \"a\"\nreason = \"r\"\n\n[[exceptions]]\nid = \"models.format\"\n"
      "component = \"x.bin\"\n", "8: exceptions[2]: missing 'reason' (every exception says why it is acceptable)"),
     ("[[exceptions]]\nid = \"x\"\nreason = \"r\"\nowner = \"me\"\n", "4: exceptions[1].owner: unknown key"),
+    ("[[exceptions]]\nid = \"x\"\nreason = \"  \"\n", "3: exceptions[1].reason: must not be empty"),
+    ("[models]\n\"require_card\" = true\n", "2: models.require_card: unknown key (did you mean 'require-card'?)"),
     ("[signature]\nrequired = 1\n", "2: signature.required: must be true or false, not an integer"),
     ("licenses = 3\n", "1: licenses must be a table, not an integer"),
     ("[findings\nfail-on = 'high'\n", "mlbom-policy.toml:1: not valid TOML"),

@@ -122,7 +122,7 @@ def _bool(v: object) -> bool:
 def _str(v: object) -> str:
     if isinstance(v, str) and v.strip():
         return v.strip()
-    raise ValueError(f"must be a non-empty string, not {_tname(v)}")
+    raise ValueError("must not be empty" if isinstance(v, str) else f"must be a string, not {_tname(v)}")
 
 
 def _choice(*options: str) -> Callable[[object], str]:
@@ -288,7 +288,8 @@ def parse(doc: dict[str, object], text: str, source: str, *, prefix: tuple[str, 
         if section == "exceptions":
             continue
         if section not in _SCHEMA:
-            raise fail((section,), f"unknown table [{dotted}{section}]{_suggest(section, [*_SCHEMA, 'exceptions'])}")
+            what = f"unknown table [{dotted}{section}]" if isinstance(table, dict) else f"unknown key {dotted}{section}"
+            raise fail((section,), f"{what}{_suggest(section, [*_SCHEMA, 'exceptions'])}")
         if not isinstance(table, dict):
             raise fail((section,), f"{dotted}{section} must be a table, not {_tname(table)}")
         keys = _SCHEMA[section]
