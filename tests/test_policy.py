@@ -465,3 +465,20 @@ def test_hostile_boms_replay(path: Path) -> None:
 
     with contextlib.suppress(MlbomError):
         _check(path.read_bytes())
+
+
+def test_documented_policies_are_what_the_code_does() -> None:
+    """docs/policy.md's examples parse, and its default-policy block is the built-in default."""
+    import re
+    from dataclasses import replace
+
+    from mlbom.policy import DEFAULT
+    from mlbom.policy.config import loads
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "policy.md").read_text(encoding="utf-8")
+    default_block, full_block = re.findall(r"```toml\n(.*?)```", text, re.S)[:2]
+    assert replace(loads(default_block.encode(), "d"), source=DEFAULT.source) == DEFAULT
+    full = loads(full_block.encode(), "full.toml")
+    assert full.license_allow == ("MIT", "Apache-2.0", "BSD-3-Clause") and full.signature_required
+    assert [d.text for d in full.package_deny] == ["pickle5", "torch <2.6"]
+    assert full.exceptions[0].reason == "accepted until the conversion lands" and full.exceptions[0].line == 37
