@@ -275,7 +275,8 @@ def test_pre_commit_python_hook_builds_its_own_venv(tmp_path: Path, pc_env: dict
     unsafe_pickle(repo / "evil.pkl")
     subprocess.run(["git", "add", "evil.pkl"], cwd=repo, env=pc_env, check=True)
     env = {k: v for k, v in pc_env.items() if k != "PYTHONPATH"}
-    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if not p.endswith("/bin") or "venv" not in p)
+    ours = str(Path(sys.executable).parent)  # neither the shim nor the test venv: the hook's own mlbom runs
+    env["PATH"] = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p and p != ours)
     proc = pre_commit(["try-repo", str(ROOT), "mlbom-scan"], repo, env, timeout=1200)
     out = proc.stdout + proc.stderr
     if proc.returncode != 1 and ("Could not find a version" in out or "Network is unreachable" in out):

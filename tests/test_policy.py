@@ -482,3 +482,18 @@ def test_documented_policies_are_what_the_code_does() -> None:
     assert full.license_allow == ("MIT", "Apache-2.0", "BSD-3-Clause") and full.signature_required
     assert [d.text for d in full.package_deny] == ["pickle5", "torch <2.6"]
     assert full.exceptions[0].reason == "accepted until the conversion lands" and full.exceptions[0].line == 37
+
+
+def test_expired_exception_is_located_at_the_policy_line(boms: dict[str, Path], tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, ONLY_SAFETENSORS + '\n[[exceptions]]\nid = "models.format"\nreason = "r"\nexpires = "2001-01-01"\n')
+    rc, out, _ = run(["check", str(boms["pickle"]), "--policy", "mlbom-policy.toml", "--format", "sarif",
+                      "--base", "release"], capsys)
+    results = json.loads(out)["runs"][0]["results"]
+    (expired,) = [r for r in results if r["ruleId"] == "exceptions.expired"]
+    assert rc == 1 and expired["level"] == "warning"
+    assert expired["locations"][0]["physicalLocation"] == {"artifactLocation": {"uri": "mlbom-policy.toml"},
+                                                           "region": {"startLine": 5}}
+    assert sarif_errors(json.loads(out)) == []

@@ -43,23 +43,30 @@ def _dumps(doc: dict[str, object]) -> str:
 
 def location(v: Violation, result: Result, base: str | None) -> str:
     """Where the violation is shown: the file it is about (under ``base``), else the BOM."""
+    if v.location and not v.in_project:
+        return bom_path(v.location)
     if v.location:
         rel = PurePosixPath(v.location.replace("\\", "/"))
         return str(PurePosixPath(base) / rel) if base else str(rel)
     return bom_path(result.bom)
 
 
-@lru_cache(maxsize=64)
 def bom_path(bom: str) -> str:
     """The BOM's path relative to the working folder where it lies below it (CI shows it there)."""
-    if bom == "-":
+    return _relative(bom, os.getcwd())
+
+
+@lru_cache(maxsize=64)
+def _relative(path: str, cwd: str) -> str:
+    if path == "-":
         return "-"
-    p = Path(bom)
+    p = Path(path)
     if p.is_absolute():
         try:
-            return Path(os.path.relpath(p)).as_posix() if not os.path.relpath(p).startswith("..") else p.as_posix()
+            rel = os.path.relpath(p, cwd)
         except ValueError:  # another drive on Windows
             return p.as_posix()
+        return Path(rel).as_posix() if not rel.startswith("..") else p.as_posix()
     return p.as_posix()
 
 

@@ -106,6 +106,8 @@ class Violation:
     line: int | None = None
     ids: tuple[str, ...] = ()
     names: frozenset[str] = field(default=frozenset())
+    in_project: bool = True
+    """``location`` is relative to the project (``--base`` applies); else to the working folder."""
 
     @property
     def message(self) -> str:
@@ -165,7 +167,8 @@ def check(facts: BomFacts, policy: Policy, *, keys: Sequence[object] = (), key_g
             f"exception for {e.id}" + (f" on {e.component}" if e.component else "") +
             f" expired on {e.expires.isoformat()} ({e.reason}); it no longer waives"
             + (f" the {hit} violation(s) it matches" if hit else " anything (it matches no violation)"),
-            "fix what it covered, or renew it with a new expires date and reason", level="warning"))
+            "fix what it covered, or renew it with a new expires date and reason", level="warning",
+            location=policy.source if policy.source != "default policy" else None, line=e.line or None, in_project=False))
         if "exceptions.expired" not in asked:
             asked.append("exceptions.expired")
     unused = tuple(e for e in policy.exceptions if id(e) not in used and e not in expired)
