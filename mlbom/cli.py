@@ -22,6 +22,7 @@ from mlbom.errors import InputError, MlbomError, UsageError, ValidationFailed, V
 
 if TYPE_CHECKING:
     from mlbom.model import Bom
+    from mlbom.policy import Policy
     from mlbom.reader import LoadedBom
 
 _debug = False
@@ -103,13 +104,19 @@ def cli(debug: bool) -> None:
               help="With --vuln-db: apply the triage decisions of this CycloneDX VEX or OpenVEX file (repeatable).")
 @click.option("--online", is_flag=True, help="Also ask the OSV API (api.osv.dev querybatch) about the packages found.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the BOM here instead of stdout.")
+@click.option("--policy", "policy_file", type=click.Path(path_type=Path),
+              help="Check the BOM just written against this policy (mlbom-policy.toml or mlbom.toml); exit 1 on "
+                   "violations (the BOM is still written). See docs/policy.md.")
+@click.option("--check", "check_policy", is_flag=True,
+              help="Check the BOM against the project's policy (PROJECT_DIR/mlbom-policy.toml or [policy] in "
+                   "mlbom.toml), else the default policy.")
 def generate(
     project_dir: Path | None, envs: tuple[Path, ...], requirements: tuple[Path, ...], locks: tuple[Path, ...],
     models: tuple[Path, ...], datasets: tuple[Path, ...], gpu: bool | None, gpu_recording: Path | None,
     cuda_nvcc: bool | None, include_hardware_ids: bool | None, spec_version: str, fmt: str,
     name: str | None, release_version: str | None, reproducible: bool, serial_number: str | None,
     verify_record: bool, output: Path | None, vuln_dbs: tuple[Path, ...] = (), vex_files: tuple[Path, ...] = (),
-    online: bool = False,
+    online: bool = False, policy_file: Path | None = None, check_policy: bool = False,
 ) -> int:
     """Build one BOM of a release: PROJECT_DIR is searched for environments, requirement and
     lock files; --env/--requirements/--lock add inputs (and replace discovery of their kind)."""
@@ -118,6 +125,11 @@ def generate(
     if serial_number is not None and not re.fullmatch(
             r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", serial_number):
         raise UsageError(f"--serial-number {serial_number!r} is not urn:uuid: followed by a lower-case UUID")
+    gate = None
+    if policy_file is not None or check_policy:  # an invalid policy is an error before any work
+        from mlbom import policy as _policy
+
+        gate = _policy.resolve(policy_file, project_dir or Path.cwd())
     say, stop = _progress()
     try:
         bom = mlbom.generate(project_dir, env=envs, requirements=requirements, locks=locks, models=models, datasets=datasets,
@@ -156,7 +168,20 @@ def generate(
     _err(summary(bom))
     for u in bom.unreadable:
         _err(f"  not read: {u.path}: {u.reason}")
+    if gate is not None:
+        return _gate(data, gate, str(output or "<stdout>"))
     return 0
+
+
+def _gate(data: bytes, gate: Policy, name: str) -> int:
+    """``generate --policy``: the check of the BOM just written; its report goes to stderr."""
+    from mlbom import policy as _policy
+    from mlbom.policy import facts, rules
+    from mlbom.reader import loads
+
+    result = rules.check(facts.from_loaded(loads(data, name), data), gate)
+    _err(_policy.render(result, "text").rstrip("\n"))
+    return result.exit_code
 
 
 @cli.command()
@@ -201,6 +226,34 @@ def scan(paths: tuple[Path, ...], fmt: str, no_hash: bool) -> int:
     if verdicts & {"unsafe", "suspicious"}:
         return 1
     return 2 if "error" in verdicts else 0
+
+
+@cli.command()
+@click.argument("bom", type=click.Path(path_type=Path))
+@click.option("--policy", "policy_file", type=click.Path(path_type=Path),
+              help="Policy file (mlbom-policy.toml, or mlbom.toml with a [policy] table) [default: ./mlbom-policy.toml, "
+                   "else [policy] in ./mlbom.toml, else the default policy].")
+@click.option("--key", "key_paths", multiple=True, type=click.Path(path_type=Path),
+              help="Trusted public key for [signature] required (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit", "markdown"]), default="text",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report here instead of stdout.")
+@click.option("--project", "project_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
+              help="Where to look for the project's policy when --policy is not given [default: .].")
+@click.option("--base", help="Prefix for file locations in the report: the project folder relative to the repository "
+                             "root, so code scanning shows results on the file.")
+def check(bom: Path, policy_file: Path | None, key_paths: tuple[Path, ...], fmt: str, output: Path | None,
+          project_dir: Path, base: str | None) -> int:
+    """Release gate: evaluate a policy against a BOM (JSON or XML, CycloneDX 1.4–1.7, any producer).
+    Exit 0 pass, 1 violations, 2 cannot evaluate (unreadable BOM, invalid policy)."""
+    from mlbom import policy as _policy
+
+    gate = _policy.resolve(policy_file, project_dir)
+    result = _policy.check_file(bom, gate, key_paths=key_paths)
+    _write(_policy.render(result, fmt, base=base).encode("utf-8"), output)
+    if fmt != "text" or output is not None:
+        _err(_policy.summary(result))
+    return result.exit_code
 
 
 def _password(prompt: bool, *, confirm: bool = False) -> bytes | None:

@@ -24,6 +24,7 @@ class Prop(str, Enum):
     MODEL_BASE_RELATION = "mlbom:model:base-model-relation"
     DATASET_FORMAT = "mlbom:dataset:format"
     DATASET_INSPECTED = "mlbom:dataset:inspected"
+    DATASET_CHECKSUM = "mlbom:dataset:checksum"
     GPU_CUDA_DRIVER = "mlbom:gpu:cuda-driver-version"
     GPU_NVML_VERSION = "mlbom:gpu:nvml-version"
     GPU_FACT = "mlbom:gpu:fact"
@@ -75,6 +76,8 @@ DESCRIPTIONS: dict[Prop, str] = {
     Prop.MODEL_BASE_RELATION: "How a model derives from a base model (card `base_model_relation`: finetune, quantized, adapter, merge).",
     Prop.DATASET_FORMAT: "The manifest a dataset was read from (e.g. `croissant 1.1`).",
     Prop.DATASET_INSPECTED: "`true` when mlbom read the dataset; `false` for a dataset only named by a model card.",
+    Prop.DATASET_CHECKSUM: ("A data file checked against the checksum its dataset manifest (Croissant sha256/md5) declares: "
+                           "`verified`, `mismatch` or `undeclared`."),
     Prop.GPU_CUDA_DRIVER: "The newest CUDA version the NVIDIA driver supports (NVML `nvmlSystemGetCudaDriverVersion_v2`).",
     Prop.GPU_NVML_VERSION: "NVML library version.",
     Prop.GPU_FACT: "A GPU fact from NVML as `key=value` (architecture, compute-capability, memory-bytes, vbios, …).",
