@@ -20,7 +20,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import IO
 
-from mlbom.formats import weights
+from mlbom.formats import gguf, onnx, weights
 from mlbom.formats.pickle import PickleReport, classify_import, read_pickle
 from mlbom.hashing import sha256_file
 from mlbom.model import Severity, Verdict
@@ -163,7 +163,7 @@ def _scan_stream(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str
         if head.startswith(b"\x93NUMPY"):
             return _scan_npy(fh, size, acc, facts, where=name)
         if head.startswith(b"GGUF"):
-            _merge(weights.parse_gguf(fh, size), acc, facts)
+            _merge(gguf.parse_gguf(fh, size), acc, facts)
             return "gguf"
         if head.startswith(b"\x89HDF\r\n\x1a\n"):
             return _scan_hdf5(fh, size, acc, facts)
@@ -181,9 +181,9 @@ def _scan_stream(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str
         codec = _compression(head)
         if codec is not None and (codec != "zlib" or _inflates(fh)):
             return _scan_compressed(fh, codec, size, name, acc, facts)
-        if lower.endswith(".onnx") or weights.looks_like_onnx(head):
+        if lower.endswith(".onnx") or onnx.looks_like_onnx(head):
             try:
-                _merge(weights.parse_onnx(fh, size), acc, facts)
+                _merge(onnx.parse_onnx(fh, size), acc, facts)
                 return "onnx"
             except weights.FormatError:
                 if lower.endswith(".onnx"):
@@ -381,7 +381,7 @@ def _scan_json(fh: IO[bytes], name: str, acc: _Acc, facts: dict[str, str]) -> st
         return "text"
     if isinstance(doc, dict) and isinstance(doc.get("chat_template"), str):
         facts["chat-template.present"] = "true"
-        for fid, sev, msg in weights.check_chat_template(doc["chat_template"]):
+        for fid, sev, msg in gguf.check_chat_template(doc["chat_template"]):
             acc.add(fid, sev, msg, effect="suspicious")  # type: ignore[arg-type]
     if isinstance(doc, dict) and isinstance(doc.get("weight_map"), dict):
         return "sharded-index"

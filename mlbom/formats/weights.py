@@ -1,5 +1,5 @@
-"""Header parsers for weight formats that carry no code: safetensors, GGUF, NumPy ``.npy``,
-ONNX (protobuf, read field by field), and Git LFS pointer files.
+"""Header parsers for weight formats that carry no code: safetensors, NumPy ``.npy``, and Git
+LFS pointer files (GGUF lives in :mod:`mlbom.formats.gguf`, ONNX in :mod:`mlbom.formats.onnx`).
 
 Specs: safetensors https://github.com/huggingface/safetensors (8-byte little-endian header
 length, JSON header, data); GGUF https://github.com/ggml-org/ggml/blob/master/docs/gguf.md
@@ -14,7 +14,6 @@ file size before trusting it. Each raises :class:`FormatError` with a precise me
 from __future__ import annotations
 
 import ast
-import hashlib
 import itertools
 import json
 import math
@@ -24,11 +23,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 MAX_SAFETENSORS_HEADER = 100 << 20
-MAX_GGUF_STRING = 16 << 20
-MAX_GGUF_ARRAY = 1 << 24
-MAX_GGUF_KV = 1 << 16
 MAX_NPY_HEADER = 1 << 16
-MAX_ONNX_SCAN = 256 << 20
 
 
 class FormatError(ValueError):
@@ -44,11 +39,15 @@ class Facts:
     pickle_offset: int | None = None  # npy object arrays: where the embedded pickle starts
 
 
-def _read_exact(fh: IO[bytes], n: int, what: str) -> bytes:
+def read_exact(fh: IO[bytes], n: int, what: str) -> bytes:
+    """Exactly ``n`` bytes from ``fh`` or :class:`FormatError` naming ``what`` was cut short."""
     data = fh.read(n)
     if len(data) != n:
         raise FormatError(f"truncated: {what} needs {n} bytes, {len(data)} left")
     return data
+
+
+_read_exact = read_exact
 
 
 # ---- safetensors -----------------------------------------------------------------------
@@ -106,86 +105,6 @@ def parse_safetensors(fh: IO[bytes], size: int) -> Facts:
     return facts
 
 
-# ---- GGUF ------------------------------------------------------------------------------
-
-_GGUF_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
-_GGUF_FILE_TYPES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
-                    11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S",
-                    17: "Q5_K_M", 18: "Q6_K", 19: "IQ2_XXS", 20: "IQ2_XS", 24: "IQ1_S", 25: "IQ4_NL", 32: "BF16"}
-# Constructs that let a Jinja chat template reach Python internals or the host (template injection).
-_TEMPLATE_RISKS = re.compile(r"__\w+__|\bimport\b|\bos\.|subprocess|\beval\b|\bexec\b|popen|getattr|\bcycler\b"
-                             r"|\bjoiner\b|\bnamespace\.__|\blipsum\b|\brequest\b|\bconfig\.")
-
-
-def check_chat_template(template: str) -> list[tuple[str, str, str]]:
-    """Findings for a chat template: dunder access, imports and known SSTI gadgets."""
-    hits = sorted({m.group(0) for m in _TEMPLATE_RISKS.finditer(template)})
-    if hits:
-        return [("template.injection", "high",
-                 f"chat template uses constructs that reach Python internals: {', '.join(hits[:8])}")]
-    return []
-
-
-def parse_gguf(fh: IO[bytes], size: int) -> Facts:
-    """GGUF header and metadata: architecture, name, quantization, chat template (hashed and
-    checked for template injection), tensor count."""
-    magic = _read_exact(fh, 4, "magic")
-    if magic != b"GGUF":
-        raise FormatError("not GGUF (bad magic)")
-    (version,) = struct.unpack("<I", _read_exact(fh, 4, "version"))
-    if version not in (1, 2, 3):
-        raise FormatError(f"unknown GGUF version {version}")
-    cfmt = "<I" if version == 1 else "<Q"
-    csize = 4 if version == 1 else 8
-    (n_tensors,) = struct.unpack(cfmt, _read_exact(fh, csize, "tensor count"))
-    (n_kv,) = struct.unpack(cfmt, _read_exact(fh, csize, "metadata count"))
-    if n_kv > MAX_GGUF_KV:
-        raise FormatError(f"{n_kv} metadata entries exceed the limit of {MAX_GGUF_KV}")
-
-    def string() -> str:
-        (length,) = struct.unpack(cfmt, _read_exact(fh, csize, "string length"))
-        if length > MAX_GGUF_STRING or length > size:
-            raise FormatError(f"string of {length} bytes exceeds the file or the limit")
-        return _read_exact(fh, length, "string").decode("utf-8", "replace")
-
-    def value(vtype: int, depth: int = 0) -> object:
-        if vtype in _GGUF_SCALARS:
-            fmt = _GGUF_SCALARS[vtype]
-            return struct.unpack(fmt, _read_exact(fh, struct.calcsize(fmt), "value"))[0]
-        if vtype == 8:
-            return string()
-        if vtype == 9 and depth < 2:
-            (etype,) = struct.unpack("<I", _read_exact(fh, 4, "array type"))
-            (count,) = struct.unpack(cfmt, _read_exact(fh, csize, "array length"))
-            if count > MAX_GGUF_ARRAY:
-                raise FormatError(f"array of {count} entries exceeds the limit")
-            if etype in _GGUF_SCALARS:  # skip numeric arrays (token scores) without decoding
-                width = struct.calcsize(_GGUF_SCALARS[etype])
-                fh.seek(width * count, 1)
-                return f"[{count} values]"
-            items = [value(etype, depth + 1) for _ in range(count)]
-            return f"[{len(items)} entries]"
-        raise FormatError(f"unknown metadata value type {vtype}")
-
-    facts = Facts()
-    facts.facts["gguf.version"] = str(version)
-    facts.facts["tensors"] = str(n_tensors)
-    for _ in range(n_kv):
-        key = string()
-        (vtype,) = struct.unpack("<I", _read_exact(fh, 4, "value type"))
-        val = value(vtype)
-        if key in ("general.architecture", "general.name", "general.basename", "general.size_label",
-                   "general.license", "general.quantization_version", "general.base_model.0.name",
-                   "general.base_model.0.repo_url"):
-            facts.facts[key] = str(val)[:200]
-        elif key == "general.file_type" and isinstance(val, int):
-            facts.facts["quantization"] = _GGUF_FILE_TYPES.get(val, f"type {val}")
-        elif key == "tokenizer.chat_template" and isinstance(val, str):
-            facts.facts["chat-template.sha256"] = hashlib.sha256(val.encode()).hexdigest()
-            facts.findings += check_chat_template(val)
-    return facts
-
-
 # ---- NumPy -----------------------------------------------------------------------------
 
 def parse_npy(fh: IO[bytes], size: int) -> Facts:
@@ -216,94 +135,6 @@ def parse_npy(fh: IO[bytes], size: int) -> Facts:
     if "O" in descr:
         facts.pickle_offset = fh.tell()
         facts.findings.append(("numpy.object-array", "medium", "object array: loading it unpickles Python objects"))
-    return facts
-
-
-# ---- ONNX ------------------------------------------------------------------------------
-
-def _varint(buf: bytes, i: int) -> tuple[int, int]:
-    shift = result = 0
-    while True:
-        if i >= len(buf):
-            raise FormatError("truncated protobuf varint")
-        b = buf[i]
-        i += 1
-        result |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return result, i
-        shift += 7
-        if shift > 63:
-            raise FormatError("protobuf varint too long")
-
-
-def _fields(buf: bytes) -> list[tuple[int, int, bytes | int]]:
-    """Top-level fields of one protobuf message: (number, wire type, value)."""
-    out: list[tuple[int, int, bytes | int]] = []
-    i = 0
-    while i < len(buf):
-        key, i = _varint(buf, i)
-        num, wt = key >> 3, key & 7
-        if wt == 0:
-            v, i = _varint(buf, i)
-            out.append((num, wt, v))
-        elif wt == 2:
-            n, i = _varint(buf, i)
-            if i + n > len(buf):
-                raise FormatError(f"protobuf field {num} claims {n} bytes past the end")
-            out.append((num, wt, buf[i:i + n]))
-            i += n
-        elif wt == 1:
-            i += 8
-        elif wt == 5:
-            i += 4
-        else:
-            raise FormatError(f"protobuf wire type {wt} not supported")
-        if i > len(buf):
-            raise FormatError("truncated protobuf")
-    return out
-
-
-def looks_like_onnx(head: bytes) -> bool:
-    """ModelProto starts with ir_version (field 1, varint) in practice."""
-    return len(head) > 4 and head[0] == 0x08 and head[1] < 0x20 and b"\x12" in head[2:4] + head[2:16]
-
-
-def parse_onnx(fh: IO[bytes], size: int) -> Facts:
-    """ModelProto: IR version, producer, opsets, and every external-data location (a path that
-    leaves the model folder is a finding: CVE-2024-5187)."""
-    if size > MAX_ONNX_SCAN:
-        raise FormatError(f"ONNX file of {size} bytes exceeds the {MAX_ONNX_SCAN >> 20} MiB header scan limit")
-    buf = fh.read(size)
-    facts = Facts()
-    opsets: list[str] = []
-    locations: list[str] = []
-    for num, _wt, val in _fields(buf):
-        if num == 1 and isinstance(val, int):
-            facts.facts["onnx.ir-version"] = str(val)
-        elif num == 2 and isinstance(val, bytes):
-            facts.facts["onnx.producer"] = val.decode("utf-8", "replace")[:100]
-        elif num == 3 and isinstance(val, bytes):
-            facts.facts["onnx.producer-version"] = val.decode("utf-8", "replace")[:100]
-        elif num == 8 and isinstance(val, bytes):
-            sub = {n: v for n, _w, v in _fields(val)}
-            dom = sub.get(1, b"")
-            opsets.append(f"{dom.decode() if isinstance(dom, bytes) and dom else 'ai.onnx'}:{sub.get(2, '?')}")
-        elif num == 7 and isinstance(val, bytes):
-            for gnum, _gw, gval in _fields(val):
-                if gnum == 5 and isinstance(gval, bytes):  # initializer TensorProto
-                    for tnum, _tw, tval in _fields(gval):
-                        if tnum == 13 and isinstance(tval, bytes):  # external_data entry
-                            kv = {n: v for n, _w, v in _fields(tval)}
-                            if kv.get(1) == b"location" and isinstance(kv.get(2), bytes):
-                                locations.append(kv[2].decode("utf-8", "replace"))  # type: ignore[union-attr]
-    if opsets:
-        facts.facts["onnx.opsets"] = ",".join(sorted(set(opsets)))
-    if locations:
-        facts.facts["onnx.external-data"] = ",".join(sorted(set(locations))[:20])
-        for loc in sorted(set(locations)):
-            if loc.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", loc) or ".." in re.split(r"[/\\]", loc):
-                facts.findings.append(("onnx.external-data-escape", "critical",
-                                       f"external data location {loc!r} leaves the model folder (CVE-2024-5187)"))
     return facts
 
 
