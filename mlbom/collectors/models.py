@@ -82,7 +82,8 @@ class ModelCollector:
             else:
                 scans.append(scan_file(f, display=rel, sha256=dg.sha256))
         for finding in link_findings:
-            yield finding.model_copy(update={"subject": model_ref})
+            yield finding.model_copy(update={"subject": model_ref,
+                                             "source": ctx.rel(path / finding.source) if finding.source else None})
 
         config, config_problem = ({}, None)
         if (path / "config.json").is_file():
