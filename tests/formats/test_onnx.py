@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from pathlib import Path
@@ -195,3 +196,42 @@ def test_large_raw_data_is_skipped_not_loaded(tmp_path: Path) -> None:
     path.write_bytes(data)
     with path.open("rb") as fh:
         assert escapes(parse_onnx(fh, len(data)))
+
+
+ONNX = Path(__file__).resolve().parent.parent / "fixtures" / "onnx"
+
+
+def parse_file(path: Path):  # type: ignore[no-untyped-def]
+    with path.open("rb") as fh:
+        return parse_onnx(fh, path.stat().st_size, path.parent)
+
+
+@pytest.mark.parametrize("rel", ["benign/ifgraph.onnx", "benign/external/model.onnx"])
+def test_real_onnx_files(rel: str) -> None:
+    f = parse_file(ONNX / rel)
+    assert f.effects == {} and f.facts["onnx.producer"] == "mlbom-fixtures"
+    assert f.facts["onnx.tensors"] == "3" and f.facts["onnx.custom-domains"] == "ai.onnx.contrib"
+    assert [fid for fid, _s, _m in f.findings] == ["onnx.custom-operator"]
+
+
+def test_real_external_data_file() -> None:
+    assert parse_file(ONNX / "benign" / "external" / "model.onnx").facts["onnx.external-data"] == "weights.bin"
+
+
+def test_real_loop_body_escape() -> None:
+    f = parse_file(ONNX / "malicious" / "loop-escape.onnx")
+    assert escapes(f) and "Loop" in f.findings[0][2]
+
+
+def test_mutations_of_real_files_never_crash() -> None:
+    import random
+
+    rng = random.Random(7)
+    for path in sorted(ONNX.rglob("*.onnx")):
+        data = path.read_bytes()
+        for _ in range(300):
+            buf = bytearray(data)
+            for _ in range(rng.randint(1, 6)):
+                buf[rng.randrange(len(buf))] = rng.randrange(256)
+            with contextlib.suppress(FormatError):
+                parse(bytes(buf))
