@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from mlbom.formats import gguf, onnx, weights
+from mlbom.formats import chat_template, gguf, hdf5, keras, onnx, weights
 from mlbom.formats.compression import DEFAULT_LIMITS, BombError, Decompressing, Limits, detect, zlib_confirmed
 from mlbom.formats.pickle import PickleReport, read_pickle
 from mlbom.formats.weights import FormatError, Window
@@ -54,7 +54,7 @@ _CLAIMS: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
     ((".bin", ".pt", ".pth", ".ckpt", ".pt2"), "PyTorch weights",
      ("pytorch-zip", "pytorch-legacy", "pytorch-legacy-tar", "torchscript", "pickle", "safetensors", "gguf")),
     ((".pkl", ".pickle", ".pk", ".dill", ".joblib", ".sav"), "a pickle",
-     ("pickle", "pytorch-zip", "pytorch-legacy", "pickle+*")),
+     ("pickle", "pytorch-zip", "pytorch-legacy", "pickle+*", "gzip", "bz2", "xz", "lzma", "zlib", "lz4", "joblib-zfile")),
     ((".npy",), "a NumPy array", ("numpy",)),
     ((".npz",), "a NumPy .npz archive", ("numpy-npz", "zip")),
     ((".onnx",), "ONNX", ("onnx",)),
@@ -136,6 +136,7 @@ class _Ctx:
     output: list[int]  # decompressed bytes left
     work: int  # archive member bytes left
     debug: bool = False
+    folder: Path | None = None  # the scanned file's folder (ONNX external data resolves against it)
 
     @classmethod
     def new(cls, limits: Limits, debug: bool = False) -> _Ctx:
@@ -182,7 +183,9 @@ def scan_file(path: Path, *, display: str | None = None, sha256: str | None = No
             acc.add("file.not-regular", "medium", "not a regular file; not read", effect="error")
             return FileScan(shown, fmt, acc.verdict(), digest, size, acc.findings, facts)
         with os.fdopen(fd, "rb") as fh:
-            fmt = scan_stream(fh, size, path.name, acc, facts, _Ctx.new(limits or DEFAULT_LIMITS, debug))
+            ctx = _Ctx.new(limits or DEFAULT_LIMITS, debug)
+            ctx.folder = path.parent
+            fmt = scan_stream(fh, size, path.name, acc, facts, ctx)
     except OSError as exc:
         acc.add("file.unreadable", "high", f"cannot read: {exc.strerror or exc}", effect="error")
     if size == 0:
@@ -267,7 +270,7 @@ def _scan_content(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[st
             _merge(gguf.parse_gguf(fh, size), acc, facts, where)
             return "gguf"
         if head.startswith(b"\x89HDF\r\n\x1a\n"):
-            return _scan_hdf5(fh, size, acc, facts)
+            return _scan_hdf5(fh, size, acc, facts, where)
         if head.startswith(b"version https://git-lfs.github.com/spec/v1"):
             lfs = weights.parse_lfs_pointer(head)
             if lfs is not None:
@@ -294,7 +297,7 @@ def _scan_content(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[st
         if lower.endswith(".onnx") or onnx.looks_like_onnx(head):
             try:
                 fh.seek(0)
-                _merge(onnx.parse_onnx(fh, size), acc, facts, where)
+                _merge(onnx.parse_onnx(fh, size, ctx.folder if depth == 0 else None), acc, facts, where)
                 return "onnx"
             except FormatError:
                 if lower.endswith(".onnx"):
@@ -328,7 +331,7 @@ def _format_name(head: bytes, lower: str) -> str:
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return "zip"
     codec = detect(head)
-    if codec is not None and codec != "zlib":
+    if codec is not None and (codec != "zlib" or zlib_confirmed(head)):
         return codec
     if lower.endswith(".onnx"):
         return "onnx"
@@ -390,9 +393,18 @@ def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, 
                 effect="error")
         return "unknown"
     stripped = text.lstrip("\ufeff \t\r\n")
+    if name.lower().endswith((".jinja", ".jinja2", ".j2")):  # chat_template.jinja (transformers >= 4.43)
+        facts["chat-template.present"] = "true"
+        _add_template(acc, text, where)
+        return "chat-template"
     if stripped[:1] in ("{", "["):
         return _scan_json(text, acc, facts, where=where)
     return "text"
+
+
+def _add_template(acc: _Acc, template: str, where: str) -> None:
+    for f in chat_template.check_template(template, where=where):
+        acc.add(f.id, f.severity, f.message, effect=f.effect)
 
 
 def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str) -> str:
@@ -403,10 +415,11 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str) -> st
     except (ValueError, RecursionError) as exc:
         acc.add("json.invalid", "low", f"{where}: not valid JSON ({str(exc)[:120]}); read as text")
         return "text"
-    if isinstance(doc, dict) and isinstance(doc.get("chat_template"), str):
+    templates = chat_template.tokenizer_config_templates(doc)
+    if templates:
         facts["chat-template.present"] = "true"
-        for fid, sev, msg in gguf.check_chat_template(doc["chat_template"]):
-            acc.add(fid, sev, msg, effect="suspicious")  # type: ignore[arg-type]
+        for key, template in templates:
+            _add_template(acc, template, f"{where}: {key}")
     if isinstance(doc, dict) and isinstance(doc.get("weight_map"), dict):
         return "sharded-index"
     return "json"
@@ -655,7 +668,8 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                     effect="suspicious")
         if any(n.endswith("/constants.pkl") or n == "constants.pkl" for n in names):
             kind = "torchscript"
-    elif "config.json" in names and any(n.startswith("model.weights.") for n in names):
+    elif "config.json" in names and (any(n.startswith("model.weights.") for n in names) or "metadata.json" in names
+                                     or name.lower().endswith(".keras")):
         kind = "keras"
     elif any(n.endswith("/version") or "/data/" in n for n in names):
         acc.add("pytorch.data-pkl-missing", "high", f"{where}: looks like a PyTorch checkpoint (version, data/ entries) "
@@ -923,41 +937,22 @@ def _legacy_records(view: Window, size: int, member: str, acc: _Acc, *, where: s
 
 # ---- HDF5 / Keras (the formats engineer's readers plug in here) ------------------------------
 
-def _scan_hdf5(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str]) -> str:
-    """HDF5 (legacy Keras .h5): the model config is a JSON attribute stored as plain bytes;
-    a ``Lambda`` layer in it carries marshalled Python bytecode."""
-    blob = fh.read(min(size, 256 << 20))
-    if b'"class_name": "Lambda"' in blob or b'"class_name":"Lambda"' in blob:
-        acc.add("keras.lambda-layer", "high", "Keras model config contains a Lambda layer (marshalled Python code)",
-                effect="unsafe")
-    if size > 256 << 20:
-        acc.add("hdf5.partially-searched", "info", "only the first 256 MiB were searched for a Keras model config")
+def _scan_hdf5(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str], where: str) -> str:
+    """HDF5 (legacy Keras .h5): ``model_config``/``training_config`` read as root-group
+    attributes by :mod:`mlbom.formats.hdf5` and judged by :mod:`mlbom.formats.keras`."""
+    fh.seek(0)
+    _merge(hdf5.parse_hdf5(fh, size), acc, facts, where)
     return "hdf5"
 
 
 def _scan_keras_config(stream: IO[bytes] | Decompressing, acc: _Acc, where: str) -> None:
-    import json
-
     raw = stream.read(MAX_KERAS_CONFIG + 1)
     try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        acc.add("keras.config-invalid", "high", f"{where}: config.json is not valid JSON: {str(exc)[:200]}",
-                effect="error")
+        found = keras.parse_keras_config(raw, where)
+    except FormatError as exc:
+        acc.add("keras.config-invalid", "high", f"{exc}; the Keras config was not judged", effect="error")
         return
-    stack: list[object] = [doc]
-    seen = 0
-    while stack and seen < 1_000_000:
-        seen += 1
-        node = stack.pop()
-        if isinstance(node, dict):
-            if node.get("class_name") == "Lambda":
-                acc.add("keras.lambda-layer", "high", f"{where}: Keras config contains a Lambda layer (serialized "
-                        "Python code)", effect="unsafe")
-                return
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
+    _merge(found, acc, {}, where)
 
 
 # ---- folders --------------------------------------------------------------------------------
