@@ -269,25 +269,60 @@ class Opaque(Value):
 
 
 class Text(Value):
-    """A str whose content was not kept (too long, or over the retained-text budget)."""
+    """A str whose content was not kept (too long, or over the retained-text budget).
+    ``offset``/``nbytes`` locate its UTF-8 bytes in the stream when known (else -1)."""
 
-    __slots__ = ("length",)
+    __slots__ = ("length", "nbytes", "offset")
     kind = "text"
 
-    def __init__(self, length: int) -> None:
+    def __init__(self, length: int, offset: int = -1, nbytes: int = 0) -> None:
         self.length = length
+        self.offset = offset
+        self.nbytes = nbytes
 
 
 class Blob(Value):
-    """bytes / bytearray; ``data`` is None when not kept (then ``offset``/``length`` locate it)."""
+    """bytes / bytearray; ``data`` is None when not kept (then ``offset``/``length`` locate it;
+    ``utf8`` says the stream holds them as the UTF-8 of their latin-1 text, as
+    ``_codecs.encode(text, "latin1")`` of protocols < 3 does, with ``nbytes`` UTF-8 bytes)."""
 
-    __slots__ = ("data", "length", "offset")
+    __slots__ = ("data", "length", "nbytes", "offset", "utf8")
     kind = "bytes"
 
-    def __init__(self, data: bytes | None, offset: int, length: int) -> None:
+    def __init__(self, data: bytes | None, offset: int, length: int, utf8: bool = False, nbytes: int = 0) -> None:
         self.data = data
         self.offset = offset
         self.length = length
+        self.utf8 = utf8
+        self.nbytes = nbytes
+
+
+class _Latin1FromUtf8(io.RawIOBase):
+    """Forward-only view of the latin-1 bytes of ``nbytes`` UTF-8 bytes at ``offset`` in ``raw``."""
+
+    def __init__(self, raw: IO[bytes], offset: int, nbytes: int) -> None:
+        self.raw = raw
+        self.next = offset
+        self.left = nbytes
+        self.dec = codecs.getincrementaldecoder("utf-8")("surrogatepass")
+        self.pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: bytearray) -> int:  # type: ignore[override]
+        while not self.pending and self.left > 0:
+            self.raw.seek(self.next)
+            chunk = self.raw.read(min(self.left, 1 << 16))
+            if not chunk:
+                break
+            self.next += len(chunk)
+            self.left -= len(chunk)
+            self.pending = self.dec.decode(chunk, final=self.left == 0).encode("latin-1")
+        n = min(len(buf), len(self.pending))
+        buf[:n] = self.pending[:n]
+        self.pending = self.pending[n:]
+        return n
 
 
 class Seq(Value):
@@ -574,6 +609,11 @@ class _Walker:
         """``_codecs.encode(text, encoding)``: how protocols < 3 write bytes. The result is
         computed so that a pickle nested in those bytes can be walked."""
         items = args.items if isinstance(args, Seq) else None
+        latin1 = ("latin1", "iso88591")
+        if items and len(items) == 2 and isinstance(items[0], Text) and items[0].offset >= 0 \
+                and isinstance(items[1], str) and items[1].replace("-", "").replace("_", "").lower() in latin1:
+            text = items[0]
+            return Blob(None, text.offset, text.length, utf8=True, nbytes=text.nbytes)
         if items and len(items) == 2 and isinstance(items[0], str) and isinstance(items[1], str):
             try:
                 data = items[0].encode(items[1])
@@ -598,7 +638,17 @@ class _Walker:
         if arg.data is not None:
             stream: IO[bytes] = io.BytesIO(arg.data)
             self.walk_nested(stream, len(arg.data), path, kind, restore=None)
-        elif self.src.seekable:
+        elif arg.utf8 and self.src.seekable:
+            here = self.src.s.tell()
+            try:
+                view = io.BufferedReader(_Latin1FromUtf8(self.src.s, arg.offset, arg.nbytes))  # type: ignore[type-var]
+                self.walk_nested(view, arg.length, path, kind, restore=here)
+            except UnicodeEncodeError:
+                self.note("pickle.dangerous-callable", "critical", f"{path} unpickles bytes from text that is not "
+                          "latin-1 (the loader raises)", "unsafe", f"nested:{path}")
+            finally:
+                self.src.s.seek(here)
+        elif self.src.seekable and arg.offset >= 0:
             here = self.src.s.tell()
             self.src.s.seek(arg.offset)
             try:
@@ -611,10 +661,14 @@ class _Walker:
 
     def walk_nested(self, stream: IO[bytes], size: int, path: str, kind: str, restore: int | None) -> None:
         """Walk the pickles of a torch legacy ``torch.save`` blob (what ``_load_from_bytes`` loads)."""
-        start = stream.tell()
         if kind == "torch-save":
-            head = stream.read(4)
-            stream.seek(start)
+            peek = getattr(stream, "peek", None)
+            if peek is not None:
+                head = bytes(peek(4))[:4]
+            else:
+                start = stream.tell()
+                head = stream.read(4)
+                stream.seek(start)
             if head.startswith(b"PK"):
                 self.note("pickle.dangerous-callable", "critical", f"{path} loads a torch zip archive held in a "
                           "pickle; mlbom does not walk zip archives nested in pickles", "unsafe", f"nested:{path}")
@@ -815,12 +869,19 @@ class _Walker:
                 except UnicodeDecodeError as exc:
                     raise _Stop("pickle.unreadable", f"{what} is not valid UTF-8 (the loader raises): {exc.reason}") from None
 
-            self.src.skip(n, check)
+            chars = [0]
+
+            def count(chunk: bytes) -> None:
+                check(chunk)
+                chars[0] += sum(1 for b in chunk if b & 0xC0 != 0x80)
+
+            offset = self.src.pos
+            self.src.skip(n, count)
             try:
                 dec.decode(b"", final=True)
             except UnicodeDecodeError as exc:
                 raise _Stop("pickle.unreadable", f"{what} is not valid UTF-8 (the loader raises): {exc.reason}") from None
-            self.push(Text(n))
+            self.push(Text(chars[0], offset, n))
             return
         data = self.src.read(n)
         try:

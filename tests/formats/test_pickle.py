@@ -431,3 +431,17 @@ def test_tuple_ops_and_setitems_keep_values() -> None:
     rep = walk(proto(4) + s("os") + s("system") + TUPLE2 + POP + s("posix") + s("system") + b"\x93" + TUPLE1
                + STOP)
     assert rep.verdict == "unsafe"
+
+
+def test_large_protocol2_bytes_via_codecs_encode_are_walked_without_materialising() -> None:
+    # protocol 2 writes bytes as _codecs.encode(<latin-1 text as UTF-8>, "latin1"); a > 1 MiB
+    # blob is streamed back to latin-1 from the file to walk the nested pickle
+    main = proto(2) + glob("collections", "OrderedDict") + EMPTY_TUPLE + REDUCE + bb(b"\xff" * (2 << 20)) + POP \
+        + POP + system() + STOP
+    blob = legacy_torch_blob(main)
+    arg = call(glob("_codecs", "encode"), s(blob.decode("latin-1")), s("latin1"))
+    rep = walk(proto(4) + call(glob("torch.storage", "_load_from_bytes"), arg) + STOP)
+    assert rep.verdict == "unsafe" and any("pickle #4" in f.message and "os" in f.message for f in rep.findings)
+    benign = legacy_torch_blob(pickle.dumps({"a": b"\xff" * (2 << 20)}, protocol=2))
+    arg = call(glob("_codecs", "encode"), s(benign.decode("latin-1")), s("latin1"))
+    assert walk(proto(4) + call(glob("torch.storage", "_load_from_bytes"), arg) + STOP).verdict == "safe"
