@@ -476,6 +476,31 @@ _init_ops()
 
 _JOBLIB_WRAPPERS = frozenset({"joblib.numpy_pickle.NumpyArrayWrapper",
                               "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper"})
+# joblib < 0.10 multi-file dumps: the array is read from a file named in the state
+_JOBLIB_FILE_WRAPPERS = frozenset({
+    f"{pkg}numpy_pickle_compat.{cls}" for pkg in ("joblib.", "sklearn.externals.joblib.")
+    for cls in ("NDArrayWrapper", "ZNDArrayWrapper")} | {
+    f"{pkg}numpy_pickle.{cls}" for pkg in ("joblib.", "sklearn.externals.joblib.")
+    for cls in ("NDArrayWrapper", "ZNDArrayWrapper")})
+# creating an instance of their first argument (the class) without calling it
+_INSTANCE_MAKERS = frozenset({"copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"})
+
+
+def _instance_class(v: Call) -> str | None:
+    """The allowlisted class ``v`` is an instance of, as far as the walk can tell."""
+    func = v.func
+    if not isinstance(func, Global) or func.res.status != "allow":
+        return None
+    if func.res.path in _INSTANCE_MAKERS:
+        items = v.args.items if isinstance(v.args, Seq) else None
+        cls = items[0] if items else None
+        return cls.res.path if isinstance(cls, Global) and cls.res.status == "allow" else None
+    return func.res.path
+
+
+def _plain_file_name(name: object) -> bool:
+    return isinstance(name, str) and bool(name) and name not in (".", "..") and not any(
+        c in name for c in "/\\:\0") and not name.startswith("~")
 
 
 @dataclass
@@ -664,11 +689,17 @@ class _Walker:
         if kind == "torch-save":
             peek = getattr(stream, "peek", None)
             if peek is not None:
-                head = bytes(peek(4))[:4]
+                block = bytes(peek(512))[:512]
             else:
                 start = stream.tell()
-                head = stream.read(4)
+                block = stream.read(512)
                 stream.seek(start)
+            head = block[:4]
+            if _looks_like_tar(block):
+                self.note("pickle.dangerous-callable", "critical", f"{path} loads a torch legacy tar archive held "
+                          "in a pickle (its 'pickle' member is unpickled); mlbom does not walk it", "unsafe",
+                          f"nested:{path}")
+                return
             if head.startswith(b"PK"):
                 self.note("pickle.dangerous-callable", "critical", f"{path} loads a torch zip archive held in a "
                           "pickle; mlbom does not walk zip archives nested in pickles", "unsafe", f"nested:{path}")
@@ -1244,9 +1275,12 @@ class _Walker:
             inst.state = state
             func = inst.func
             if isinstance(func, Global) and func.res.status == "allow":
-                if self.joblib and func.res.path in _JOBLIB_WRAPPERS:
+                cls = _instance_class(inst)
+                if self.joblib and cls in _JOBLIB_WRAPPERS:
                     self.stack.pop()
                     self.push(self.joblib_array(inst))
+                elif cls in _JOBLIB_FILE_WRAPPERS:
+                    self.joblib_file_wrapper(cls, state)
                 return
             if isinstance(func, Global):
                 return  # the class is judged where it was resolved
@@ -1263,6 +1297,19 @@ class _Walker:
                   "suspicious", f"build:{_describe(inst)}")
 
     # -- joblib ------------------------------------------------------------------------------
+    def joblib_file_wrapper(self, cls: str, state: object) -> None:
+        """joblib's (Z)NDArrayWrapper makes joblib.load read the array from ``os.path.join(
+        the pickle's folder, state['filename'])`` — with numpy's allow_pickle=True."""
+        items = state.items if isinstance(state, Dct) else None
+        name = items.get("filename") if items is not None else None
+        if not _plain_file_name(name):
+            self.note("pickle.dangerous-callable", "critical", f"{cls} makes joblib.load read and unpickle the file "
+                      f"{name if isinstance(name, str) else _describe(name)!r}, which is not a plain file name in "
+                      "the pickle's folder", "unsafe", f"jfile:{name!r}")
+            return
+        self.note("pickle.sibling-file", "low", f"{cls}: joblib.load reads the array from the sibling file "
+                  f"{name!r} (scanned on its own)", None, f"jfile:{name!r}")
+
     def joblib_array(self, wrapper: Call) -> object:
         """Step over the array joblib wrote after a NumpyArrayWrapper, as joblib's
         ``NumpyArrayWrapper.read`` consumes it; object arrays are a nested pickle."""
@@ -1311,6 +1358,20 @@ class _Walker:
         self.src.skip(n)
         self.rep.joblib_arrays += 1
         return Opaque("a numpy array")
+
+
+def _looks_like_tar(block: bytes) -> bool:
+    """A tar header block with a valid checksum (what ``tarfile.open(mode="r:")`` accepts first)."""
+    if len(block) < 512:
+        return False
+    field = block[148:156].replace(b"\0", b" ").strip()
+    try:
+        chk = int(field, 8) if field else -1
+    except ValueError:
+        return False
+    unsigned = 256 + sum(block[:148]) + sum(block[156:512])
+    signed = 256 + sum(struct.unpack("148b", block[:148])) + sum(struct.unpack("356b", block[156:512]))
+    return chk in (unsigned, signed)
 
 
 def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:

@@ -445,3 +445,41 @@ def test_large_protocol2_bytes_via_codecs_encode_are_walked_without_materialisin
     benign = legacy_torch_blob(pickle.dumps({"a": b"\xff" * (2 << 20)}, protocol=2))
     arg = call(glob("_codecs", "encode"), s(benign.decode("latin-1")), s("latin1"))
     assert walk(proto(4) + call(glob("torch.storage", "_load_from_bytes"), arg) + STOP).verdict == "safe"
+
+
+def test_load_from_bytes_of_a_legacy_tar_blob_is_unsafe() -> None:
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        payload = proto(2) + system() + STOP
+        info = tarfile.TarInfo("pickle")
+        info.size = len(payload)
+        tf.addfile(info, io.BytesIO(payload))
+    rep = walk(load_from_bytes(buf.getvalue()))
+    assert rep.verdict == "unsafe" and any("tar" in f.message for f in rep.findings)
+
+
+def test_joblib_wrapper_made_by_copyreg_reconstructor_is_still_stepped() -> None:
+    # joblib tests isinstance(stack[-1], NumpyArrayWrapper): an instance made through
+    # copyreg._reconstructor counts too. Its 9 array bytes look like "N." (a fake STOP) to a
+    # walker that does not step them; joblib.load skips them and runs what follows.
+    wrapper = _joblib_wrapper((1,), "i8", b"\0" + b"N." + b"\0" * 6)
+    cls_call = glob("joblib.numpy_pickle", "NumpyArrayWrapper") + EMPTY_TUPLE + NEWOBJ
+    made = call(glob("copyreg", "_reconstructor"), glob("joblib.numpy_pickle", "NumpyArrayWrapper"),
+                glob("builtins", "object"), NONE)
+    assert wrapper.startswith(cls_call)
+    data = proto(4) + EMPTY_LIST + made + wrapper[len(cls_call):] + APPEND + system() + STOP
+    rep = walk(data, joblib=True)
+    assert rep.joblib_arrays == 1 and rep.verdict == "unsafe", rep.findings
+
+
+def test_joblib_file_wrappers_read_only_sibling_files() -> None:
+    def wrapper(name: str) -> bytes:
+        return (proto(2) + glob("joblib.numpy_pickle_compat", "NDArrayWrapper") + EMPTY_TUPLE + NEWOBJ + EMPTY_DICT
+                + bs("filename") + bs(name) + b"s" + BUILD + STOP)
+
+    ok = walk(wrapper("model.pkl_01.npy"), joblib=True)
+    assert ok.verdict == "safe" and "pickle.sibling-file" in ids(ok)
+    for bad in ("/etc/passwd", "../../x.npy", "..", "C:evil.npy"):
+        assert walk(wrapper(bad), joblib=True).verdict == "unsafe", bad
