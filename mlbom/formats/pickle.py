@@ -44,6 +44,7 @@ HIGHEST_PROTOCOL = 5
 MAX_READ_ARG = 1 << 20  # str/bytes arguments larger than this are streamed past, not kept
 MAX_NAME = 4096  # longest module / attribute name kept as text
 MAX_LINE = 1 << 20  # longest text-opcode line kept (longer lines are streamed past)
+MAX_FINDINGS = 200  # distinct findings kept per pickle (then one per kind)
 MAX_INT_DIGITS = 4300  # sys.int_info.default_max_str_digits: int() of longer decimal text raises
 
 
@@ -113,7 +114,7 @@ class _Stop(Exception):
 # The policy: allowlist, calls-its-arguments, nested pickles, known-dangerous patterns.
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity (resolutions are cached per policy)
 class Policy:
     allow: dict[str, tuple[str, str]]  # exact resolved path -> (defining module, reason)
     calls_args: dict[str, tuple[int, ...]]  # allowlisted path -> argument positions it calls/instantiates
@@ -174,19 +175,29 @@ def _is_dunder(part: str) -> bool:
 
 
 def danger(path: str, pol: Policy | None = None) -> str | None:
-    """The reason ``path`` (a resolved dotted path) is known to run code or do I/O, else None."""
+    """The reason ``path`` (a resolved dotted path) is known to run code or do I/O, else None.
+
+    Deny entries match from the start of the path; deeper in a protocol-4 attribute path
+    (``sklearn`` + ``os.system``) an entry of two or more components matches anywhere, and a
+    one-component module entry (``os.*``) matches where that module is in ``anywhere``.
+    Linear in the path length: no entry has more than :data:`_MAX_DENY_PARTS` components."""
     pol = pol or policy()
     parts = path.split(".")
-    for i in range(len(parts)):
-        if i and parts[i] not in pol.anywhere and not _is_dunder(parts[i]):
-            continue
-        for j in range(len(parts), i, -1):
+    n = len(parts)
+    for i in range(n):
+        loose = i == 0 or parts[i] in pol.anywhere
+        for j in range(min(n, i + _MAX_DENY_PARTS), i, -1):
+            if not loose and j - i < 2:
+                continue
             head = ".".join(parts[i:j])
-            if j == len(parts) and head in pol.deny:
+            if j == n and head in pol.deny:
                 return pol.deny[head]
             if head + ".*" in pol.deny:
                 return pol.deny[head + ".*"]
     return None
+
+
+_MAX_DENY_PARTS = 8
 
 
 @dataclass(frozen=True)
@@ -201,7 +212,11 @@ class Resolved:
 
 def resolve_global(module: str, name: str, proto: int, pol: Policy | None = None) -> Resolved:
     """Resolve and judge ``module``/``name`` exactly as ``Unpickler.find_class`` would at ``proto``."""
-    pol = pol or policy()
+    return _resolve(module, name, proto, pol or policy())
+
+
+@lru_cache(maxsize=4096)
+def _resolve(module: str, name: str, proto: int, pol: Policy) -> Resolved:
     raw = f"{module} {name}"
     m, n = compat_name(module, name) if proto < 3 else (module, name)
     path = f"{m}.{n}"
@@ -348,11 +363,11 @@ _MARK = _Mark()
 _NONE = Opaque("None")
 
 
-def _describe(v: object) -> str:
+def _describe(v: object, hops: int = 0) -> str:
     if isinstance(v, Global):
         return v.res.path
     if isinstance(v, Call):
-        return f"the result of calling {_describe(v.func)}"
+        return f"the result of calling {_describe(v.func, hops + 1)}" if hops < 4 else "the result of a call"
     if isinstance(v, Opaque):
         return v.what
     if isinstance(v, Seq):
@@ -371,6 +386,12 @@ def _describe(v: object) -> str:
 
 
 class _Source:
+    """Reads the stream for one walk. On a seekable stream it reads ahead in chunks (never past
+    ``size``) and :meth:`sync` puts the stream back at the logical position; on another it
+    reads exactly what each opcode needs, so the stream stops right after STOP."""
+
+    CHUNK = 1 << 16
+
     def __init__(self, stream: IO[bytes], size: int | None) -> None:
         self.s = stream
         self.size = size
@@ -382,8 +403,16 @@ class _Source:
             self.seekable = bool(stream.seekable())
         except (OSError, ValueError, AttributeError):
             self.seekable = False
+        self.buf = b""
+        self.bpos = 0
         self.frame_end: int | None = None
         self.frame_breach: str | None = None
+
+    def sync(self) -> None:
+        """Drop the read-ahead: the underlying stream is at the logical position again."""
+        if self.bpos < len(self.buf) and self.seekable:
+            self.s.seek(self.pos)
+        self.buf, self.bpos = b"", 0
 
     def _frame(self, n: int, line: bool = False) -> None:
         end = self.frame_end
@@ -400,16 +429,36 @@ class _Source:
         return None if self.size is None else self.size - self.pos
 
     def read(self, n: int) -> bytes:
+        if self.frame_end is not None:
+            self._frame(n)
+        i = self.bpos
+        j = i + n
+        if j <= len(self.buf):
+            self.bpos = j
+            self.pos += n
+            return self.buf[i:j]
+        return self._read_slow(n)
+
+    def _read_slow(self, n: int) -> bytes:
         left = self._left()
         if left is not None and n > left:
             raise _Stop("pickle.truncated", f"needs {n} bytes at offset {self.pos}, {max(left, 0)} left")
-        self._frame(n)
-        data = self.s.read(n)
-        if len(data) != n:
-            self.pos += len(data)
+        have = self.buf[self.bpos:]
+        want = n - len(have)
+        ahead = 0
+        if self.seekable:
+            ahead = self.CHUNK
+            if left is not None:
+                ahead = max(0, min(ahead, left - n))
+        data = self.s.read(want + ahead)
+        if len(data) < want:
+            self.pos += len(have) + len(data)
+            self.buf, self.bpos = b"", 0
             raise _Stop("pickle.truncated", f"data ends at offset {self.pos} inside an opcode")
+        self.buf = data[want:]
+        self.bpos = 0
         self.pos += n
-        return data
+        return have + data[:want] if have else data[:want]
 
     def skip(self, n: int, check: Callable[[bytes], None] | None = None) -> None:
         """Move past ``n`` bytes without keeping them (``check`` sees each chunk)."""
@@ -418,11 +467,20 @@ class _Source:
             raise _Stop("pickle.truncated", f"an argument of {n} bytes at offset {self.pos} runs past the end "
                                             f"({max(left, 0)} left)")
         self._frame(n)
-        if self.seekable and check is None:
-            self.s.seek(n, 1)
-            self.pos += n
+        inbuf = min(n, len(self.buf) - self.bpos)
+        if inbuf:
+            if check is not None:
+                check(self.buf[self.bpos:self.bpos + inbuf])
+            self.bpos += inbuf
+            self.pos += inbuf
+        todo = n - inbuf
+        if not todo:
             return
-        todo = n
+        self.buf, self.bpos = b"", 0
+        if self.seekable and check is None:
+            self.s.seek(todo, 1)
+            self.pos += todo
+            return
         while todo:
             chunk = self.s.read(min(todo, 1 << 20))
             if not chunk:
@@ -435,24 +493,33 @@ class _Source:
     def readline(self, keep: int) -> tuple[bytes, int]:
         """One line including its newline: (the first ``keep`` bytes, full length)."""
         start = self.pos
-        head = self.s.readline(keep + 1)
-        total = len(head)
-        tail_nl = head.endswith(b"\n")
-        while not tail_nl and len(head) > keep:
-            more = self.s.readline(1 << 20)
-            if not more:
-                break
-            total += len(more)
-            tail_nl = more.endswith(b"\n")
-            head = head[: keep + 1]
-        self.pos = start + total
-        if not tail_nl:
-            raise _Stop("pickle.truncated", f"a text line at offset {start} has no newline before the data ends")
+        nl = self.buf.find(b"\n", self.bpos, self.bpos + keep + 1)
+        if nl >= 0:
+            total = nl + 1 - self.bpos
+            head = self.buf[self.bpos:nl + 1]
+            self.bpos = nl + 1
+            self.pos += total
+        else:
+            self.sync()
+            head = self.s.readline(keep + 1)
+            total = len(head)
+            tail_nl = head.endswith(b"\n")
+            while not tail_nl and len(head) > keep:
+                more = self.s.readline(1 << 20)
+                if not more:
+                    break
+                total += len(more)
+                tail_nl = more.endswith(b"\n")
+                head = head[: keep + 1]
+            self.pos = start + total
+            if not tail_nl:
+                raise _Stop("pickle.truncated", f"a text line at offset {start} has no newline before the data ends")
         if self.size is not None and self.pos > self.size:
             raise _Stop("pickle.truncated", f"a text line at offset {start} runs past the end")
-        save, self.pos = self.pos, start
-        self._frame(total, line=True)
-        self.pos = save
+        if self.frame_end is not None:
+            save, self.pos = self.pos, start
+            self._frame(total, line=True)
+            self.pos = save
         return head[:keep] if total > keep else head, total
 
 
@@ -513,6 +580,7 @@ class _Shared:
     cells: int = 0
     text: int = 0
     nested: int = 0
+    walked: dict[int, object] = field(default_factory=dict)  # nested blobs walked (kept alive: ids stay unique)
 
 
 class _Walker:
@@ -531,6 +599,7 @@ class _Walker:
         self.seen_ops: set[int] = set()
         self.seen_globals: set[str] = set()
         self.noted: set[tuple[str, str]] = set()
+        self.omitted: dict[tuple[str, str], int] = {}
         self.first_op = True
 
     # -- findings ----------------------------------------------------------------------
@@ -538,6 +607,12 @@ class _Walker:
         k = (fid, key if key is not None else msg)
         if k in self.noted:
             return
+        if len(self.noted) >= MAX_FINDINGS:
+            # past the cap, only a finding of a new kind is kept (so the verdict stays right)
+            kind = (fid, str(effect))
+            self.omitted[kind] = self.omitted.get(kind, 0) + 1
+            if self.omitted[kind] > 1:
+                return
         self.noted.add(k)
         self.rep.findings.append(PickleFinding(fid, sev, msg, effect))
 
@@ -651,6 +726,10 @@ class _Walker:
     # -- nested pickles ------------------------------------------------------------------
     def nested_pickle(self, path: str, args: object, kind: str) -> None:
         arg = args.items[0] if isinstance(args, Seq) and args.items else None
+        if isinstance(arg, Blob):
+            if id(arg) in self.sh.walked:  # the same bytes (a memo GET): walked once
+                return
+            self.sh.walked[id(arg)] = arg
         if not isinstance(arg, Blob):
             self.note("pickle.dangerous-callable", "critical", f"{path} unpickles its argument, "
                       f"{_describe(arg) if arg is not None else 'an untracked value'}, which mlbom cannot walk",
@@ -728,19 +807,28 @@ class _Walker:
         rep = self.rep
         src = self.src
         try:
+            sh = self.sh
+            limit = sh.limits.opcodes
+            seen = self.seen_ops
             while True:
                 start = src.pos
-                code = src.read(1)[0]
+                i = src.bpos
+                if i < len(src.buf) and src.frame_end is None:
+                    code = src.buf[i]
+                    src.bpos = i + 1
+                    src.pos = start + 1
+                else:
+                    code = src.read(1)[0]
                 rep.opcodes += 1
-                self.sh.opcodes += 1
-                if self.sh.opcodes > self.sh.limits.opcodes:
-                    raise PickleLimit(f"more than {self.sh.limits.opcodes} opcodes")
+                sh.opcodes += 1
+                if sh.opcodes > limit:
+                    raise PickleLimit(f"more than {limit} opcodes")
                 handler = _DISPATCH.get(code)
                 if handler is None:
                     raise _Stop("pickle.unreadable", f"byte {code:#04x} at offset {start} is not a pickle opcode "
                                                      "(the loader raises)")
-                if code not in self.seen_ops:
-                    self.seen_ops.add(code)
+                if code not in seen:
+                    seen.add(code)
                     rep.events.append(("op", _OP_NAME[code]))
                     if self.declared is not None and _OP_PROTO[code] > self.declared:
                         self.note("pickle.differential", "medium", f"opcode {_OP_NAME[code]} (protocol "
@@ -763,8 +851,16 @@ class _Walker:
             # errors of the underlying stream (a decompressor's, a zip member's CRC check ...)
             rep.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             self.note("pickle.unreadable", "high", f"reading the stream failed: {rep.error}", "error", "stop")
+        try:
+            src.sync()
+        except (OSError, ValueError) as exc:
+            self.note("pickle.unreadable", "high", f"could not reposition the stream: {exc}", "error", "sync")
         rep.end = src.pos
         rep.protocol = self.declared
+        more = sum(self.omitted.values())
+        if more:
+            rep.findings.append(PickleFinding("pickle.more-findings", "info", f"{more} further findings of kinds "
+                                              "already listed are not shown", None))
         return rep
 
     # -- opcode handlers (return True at STOP) -------------------------------------------
@@ -800,6 +896,8 @@ class _Walker:
         src.frame_end = src.pos + n if n else None
 
     def op_mark(self) -> None:
+        if len(self.meta) >= self.sh.limits.stack:
+            raise PickleLimit(f"more than {self.sh.limits.stack} open MARKs")
         self.meta.append(self.stack)
         self.depth_items += len(self.stack)
         self.stack = []
@@ -1328,6 +1426,7 @@ class _Walker:
         if hasobject:
             if self.depth + 1 > self.sh.limits.depth:
                 raise PickleLimit("joblib object arrays nested too deeply")
+            self.src.sync()
             sub = _Walker(self.src.s, self.src.size, self.sh, self.depth + 1, joblib=False)
             sub.src.pos = self.src.pos
             rep = sub.run()
