@@ -40,11 +40,13 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from mlbom.model import Severity, Verdict
 
-MAX_TEMPLATE_CHARS = 1 << 20  # real chat templates are < 64 KiB
+MAX_TEMPLATE_CHARS = 64 << 10  # the largest real ones are ~17 KiB; Jinja2 parses ~30 KiB/s at worst
 MAX_NODES = 200_000
 MAX_FOLD_VALUES = 64  # possible values kept per expression
 MAX_FOLD_CHARS = 1 << 16  # a folded string longer than this is "unknown"
 MAX_FINDINGS = 50
+MAX_TEMPLATES_TOTAL = 256 << 10  # characters of distinct templates judged per file
+MAX_FOLD_WORK = 20_000_000  # characters produced by folding, per template
 
 # Jinja2 3.1's builtin filters and tests plus what transformers and llama.cpp's minja add.
 ALLOWED_FILTERS = frozenset({
@@ -154,6 +156,26 @@ def check_template(source: str, *, where: str = "chat template") -> list[Templat
     return _Judge(tree, where).run()
 
 
+def check_templates(pairs: Iterable[tuple[str, str]], *, where: str = "") -> list[TemplateFinding]:
+    """Judge several templates of one file (``(name, template)`` pairs): identical texts once,
+    at most :data:`MAX_TEMPLATES_TOTAL` characters in all (the rest is an ``error`` finding)."""
+    out: list[TemplateFinding] = []
+    seen: set[str] = set()
+    budget = MAX_TEMPLATES_TOTAL
+    prefix = f"{where}: " if where else ""
+    for name, template in pairs:
+        if template in seen:
+            continue
+        seen.add(template)
+        budget -= len(template)
+        if budget < 0:
+            out.append(TemplateFinding("template.too-many", "high", f"{prefix}{name}: chat templates exceed "
+                                       f"{MAX_TEMPLATES_TOTAL} characters in total; not judged", "error"))
+            continue
+        out.extend(check_template(template, where=f"{prefix}{name}"))
+    return out
+
+
 def template_keys(facts: Iterable[tuple[str, object]]) -> Iterator[tuple[str, str]]:
     """The (key, template) pairs among GGUF metadata: every ``tokenizer.chat_template*`` key."""
     for key, value in facts:
@@ -188,6 +210,16 @@ class _Unknown(Exception):
 
 def _is_private(name: object) -> bool:
     return isinstance(name, str) and name.startswith("_")
+
+
+def _product(*sets: _Values) -> Iterator[tuple[Any, ...]]:
+    """The cartesian product, refused (unknown) when it would exceed the value bound."""
+    n = 1
+    for values in sets:
+        n *= len(values)
+        if n > MAX_FOLD_VALUES:
+            raise _Unknown
+    return itertools.product(*sets)
 
 
 def _bounded(values: Iterable[Any]) -> _Values:
@@ -292,6 +324,7 @@ class _Judge:
         self.macros: set[str] = set()
         self.defined: set[str] = set()  # names the template binds (set, for, macro, with, import)
         self.cache: dict[int, _Values | None] = {}
+        self.work = MAX_FOLD_WORK
 
     def add(self, fid: str, sev: Severity, msg: str, effect: Verdict | None, lineno: int) -> None:
         key = (fid, msg)
@@ -305,14 +338,22 @@ class _Judge:
     def values(self, node: nodes.Node | None) -> _Values | None:
         if node is None:
             return None
+        if isinstance(node, nodes.Const):  # constants are always known, whatever the budget
+            return [node.value]
         key = id(node)
         if key in self.cache:
             return self.cache[key]
         self.cache[key] = None  # cycles (a set that refers to itself) fold to unknown
+        if self.work <= 0:
+            self.add("template.fold-budget", "high", f"constant folding exceeded {MAX_FOLD_WORK} characters; "
+                     "the rest of the template was judged without folding", "suspicious", node.lineno)
+            return None
         try:
             result: _Values | None = _bounded(self._fold(node))
         except (_Unknown, RecursionError, MemoryError, ArithmeticError):
             result = None
+        if result is not None:
+            self.work -= sum(len(v) if isinstance(v, (str, list, tuple)) else 1 for v in result)
         self.cache[key] = result
         return result
 
@@ -338,15 +379,15 @@ class _Judge:
             raise _Unknown
         if isinstance(node, (nodes.List, nodes.Tuple)):
             parts = [self._need(item) for item in node.items]
-            return [list(c) if isinstance(node, nodes.List) else tuple(c) for c in itertools.product(*parts)]
+            return [list(c) if isinstance(node, nodes.List) else tuple(c) for c in _product(*parts)]
         if isinstance(node, nodes.Concat):
             parts = [self._need(n) for n in node.nodes]
-            return ["".join(str(p) for p in c) for c in itertools.product(*parts)]
+            return ["".join(str(p) for p in c) for c in _product(*parts)]
         if isinstance(node, nodes.CondExpr):
             return self._need(node.expr1) + (self._need(node.expr2) if node.expr2 is not None else [None])
         if isinstance(node, (nodes.Add, nodes.Mul, nodes.Mod)):
             out = []
-            for a, b in itertools.product(self._need(node.left), self._need(node.right)):
+            for a, b in _product(self._need(node.left), self._need(node.right)):
                 out.append(self._binop(node, a, b))
             return out
         if isinstance(node, nodes.Getitem):
@@ -355,7 +396,7 @@ class _Judge:
                 starts = self._need(node.arg.start) if node.arg.start else [None]
                 stops = self._need(node.arg.stop) if node.arg.stop else [None]
                 steps = self._need(node.arg.step) if node.arg.step else [None]
-                for obj, a, b, c in itertools.product(self._need(node.node), starts, stops, steps):
+                for obj, a, b, c in _product(self._need(node.node), starts, stops, steps):
                     if not isinstance(obj, (str, list, tuple)) or c == 0:
                         raise _Unknown
                     try:
@@ -363,7 +404,7 @@ class _Judge:
                     except TypeError:
                         raise _Unknown from None
                 return out
-            for obj, idx in itertools.product(self._need(node.node), self._need(node.arg)):
+            for obj, idx in _product(self._need(node.node), self._need(node.arg)):
                 try:
                     out.append(obj[idx] if isinstance(obj, (str, list, tuple)) and isinstance(idx, int) else _raise_unknown())
                 except IndexError:
@@ -373,18 +414,16 @@ class _Judge:
             args_sets = [self._need(a) for a in node.args]
             kw_nodes: list[tuple[str, _Values]] = [(str(kw.key), self._need(kw.value)) for kw in node.kwargs]
             out = []
-            for value in self._need(node.node):
-                for args in itertools.product(*args_sets):
-                    for kv in itertools.product(*(v for _k, v in kw_nodes)):
-                        kwargs = {k: v for (k, _vs), v in zip(kw_nodes, kv, strict=True)}
-                        out.append(_filter_value(node.name, value, list(args), kwargs))
+            n_args = len(args_sets)
+            for combo in _product(self._need(node.node), *args_sets, *(v for _k, v in kw_nodes)):
+                kwargs = {k: v for (k, _vs), v in zip(kw_nodes, combo[1 + n_args:], strict=True)}
+                out.append(_filter_value(node.name, combo[0], list(combo[1:1 + n_args]), kwargs))
             return out
         if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and not node.kwargs \
                 and node.dyn_args is None and node.dyn_kwargs is None:
             objs = self._need(node.node.node)
             args_sets = [self._need(a) for a in node.args]
-            return [_call_str_method(o, node.node.attr, list(args))
-                    for o in objs for args in itertools.product(*args_sets)]
+            return [_call_str_method(c[0], node.node.attr, list(c[1:])) for c in _product(objs, *args_sets)]
         raise _Unknown
 
     @staticmethod

@@ -26,6 +26,7 @@ MAX_GGUF_KV = 1 << 16
 MAX_GGUF_DEPTH = 3  # arrays of arrays
 MAX_GGUF_STRING_TOTAL = 512 << 20  # decoded string bytes over the whole header
 MAX_GGUF_TENSORS = 1 << 24
+MAX_TEMPLATE_TOTAL = 256 << 10  # characters of distinct chat templates judged per file
 
 _GGUF_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
 _GGUF_FILE_TYPES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
@@ -156,6 +157,8 @@ def parse_gguf(fh: IO[bytes], size: int) -> Facts:
     facts.facts["tensors"] = str(n_tensors)
     seen: set[bytes] = set()
     templates: list[str] = []
+    judged: dict[str, str] = {}  # template digest → the key it was judged under
+    budget = MAX_TEMPLATE_TOTAL
     for i in range(n_kv):
         raw_key = rd.raw_string(MAX_GGUF_KEY, f"key {i}")
         key = raw_key.decode("utf-8", "replace")
@@ -182,6 +185,16 @@ def parse_gguf(fh: IO[bytes], size: int) -> Facts:
             digest = hashlib.sha256(val.encode("utf-8", "surrogatepass")).hexdigest()
             facts.facts["chat-template.sha256" if not name else f"chat-template.{name[:60]}.sha256"] = digest
             templates.append(name or "default")
+            if digest in judged:
+                continue  # the same text under another name: judged once
+            judged[digest] = key
+            budget -= len(val)
+            if budget < 0:
+                facts.findings.append(("gguf.templates-too-large", "high",
+                                       f"{key}: chat templates exceed {MAX_TEMPLATE_TOTAL} characters in total; "
+                                       "not judged"))
+                effects["gguf.templates-too-large"] = "error"
+                continue
             add_template_findings(facts, key, val, effects)
     if templates:
         facts.facts["chat-templates"] = ",".join(sorted(set(templates)))[:500]

@@ -130,3 +130,31 @@ def test_tokenizer_config_templates() -> None:
                                                           {"name": "tool_use", "template": "b"}, 7]})
     assert named == [("chat_template[default]", "a"), ("chat_template[tool_use]", "b")]
     assert tokenizer_config_templates([1]) == []
+
+
+def test_fold_products_are_bounded() -> None:
+    # 60 possible values of `a` concatenated six times: 60**6 combinations are never built.
+    t = "".join(f"{{% set a = 'v{i}' %}}" for i in range(60)) + "{{ x[a ~ a ~ a ~ a ~ a ~ a] }}"
+    assert {f.id for f in check_template(t)} == {"template.computed-name"}
+
+
+def test_fold_work_budget_keeps_constants_judged() -> None:
+    # 300 folds of a 30,000-character string exhaust the budget; the constant key is still judged.
+    t = "{% set a = '" + "x" * 30000 + "' %}" + "".join(f"{{% set b{i} = a ~ '{i}' %}}" for i in range(300))
+    t += "{{ x['__class__'] }}"
+    assert len(t) < 64 << 10
+    ids = {f.id for f in check_template(t)}
+    assert {"template.dunder-access", "template.fold-budget"} <= ids
+
+
+def test_oversized_template_is_error() -> None:
+    assert effects("{{ x }}" * 20000) == {"error"}
+
+
+def test_many_templates_have_a_total_budget() -> None:
+    from mlbom.formats.chat_template import check_templates
+
+    big = "{{ x }}" + " " * 60000
+    found = check_templates([(f"t{i}", big + str(i)) for i in range(6)] + [("same", big + "0")])
+    assert [f.id for f in found] == ["template.too-many", "template.too-many"]
+    assert check_templates([("a", "{{ x }}"), ("b", "{{ x }}")]) == []

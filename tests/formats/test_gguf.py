@@ -105,3 +105,11 @@ def test_v1_counts_are_32_bit() -> None:
     kv = struct.pack("<I", 20) + b"general.architecture" + struct.pack("<I", 8) + struct.pack("<I", 5) + b"llama"
     data = b"GGUF" + struct.pack("<III", 1, 0, 1) + kv
     assert parse(data).facts["general.architecture"] == "llama"
+
+
+def test_template_budget_per_file() -> None:
+    big = "{{ x }}" + " " * 60000
+    f = parse(gguf(*(kv_str(f"tokenizer.chat_template.t{i}", big + str(i)) for i in range(6))))
+    assert f.effects["gguf.templates-too-large"] == "error"
+    same = parse(gguf(*(kv_str(f"tokenizer.chat_template.t{i}", LLAMA31) for i in range(50))))
+    assert same.findings == [] and same.facts["chat-templates"].count(",") == 49
