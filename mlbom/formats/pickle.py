@@ -44,6 +44,7 @@ HIGHEST_PROTOCOL = 5
 MAX_READ_ARG = 1 << 20  # str/bytes arguments larger than this are streamed past, not kept
 MAX_NAME = 4096  # longest module / attribute name kept as text
 MAX_LINE = 1 << 20  # longest text-opcode line kept (longer lines are streamed past)
+MAX_ALLOCATION = 1 << 30  # bytes(n) / bytearray(n) larger than this on load is a memory bomb
 MAX_FINDINGS = 200  # distinct findings kept per pickle (then one per kind)
 MAX_INT_DIGITS = 4300  # sys.int_info.default_max_str_digits: int() of longer decimal text raises
 
@@ -541,6 +542,7 @@ def _init_ops() -> None:
 
 _init_ops()
 
+_SIZED_BY_INT = frozenset({"builtins.bytes", "builtins.bytearray"})
 _JOBLIB_WRAPPERS = frozenset({"joblib.numpy_pickle.NumpyArrayWrapper",
                               "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper"})
 # joblib < 0.10 multi-file dumps: the array is read from a file named in the state
@@ -703,6 +705,11 @@ class _Walker:
                 self.nested_pickle(path, args, kind)
             if path == "_codecs.encode":
                 return self.codecs_encode(args)
+            if path in _SIZED_BY_INT:
+                first = args.items[0] if isinstance(args, Seq) and args.items else None
+                if isinstance(first, int) and not isinstance(first, bool) and first > MAX_ALLOCATION:
+                    self.note("pickle.bomb", "medium", f"{path}({first}) allocates {first} bytes on load",
+                              "suspicious", f"bomb:{path}")
         return Call(func, args)
 
     def codecs_encode(self, args: object) -> Value:
@@ -1172,6 +1179,8 @@ class _Walker:
             return
         if isinstance(target, Dct) and "dict" in kinds:
             return
+        if isinstance(target, Blob) and "set" not in kinds:
+            return  # a bytearray has append/extend/__setitem__ (bytes raise): walk on
         if isinstance(target, Seq | Dct | Blob | Text | str | int | float) or target is _NONE:
             raise _Stop("pickle.unreadable", f"{op} on {_describe(target)} (the loader raises)")
         if isinstance(target, Call) and isinstance(target.func, Global) and target.func.res.status == "allow":
@@ -1206,7 +1215,7 @@ class _Walker:
         value = self.pop()
         key = self.pop()
         target = self.top()
-        self._container_target("SETITEM", target, ("dict",))
+        self._container_target("SETITEM", target, ("dict", "list"))
         if isinstance(target, Dct):
             self._set_items(target, [key, value])
 
@@ -1215,7 +1224,7 @@ class _Walker:
         target = self.top()
         if len(items) % 2:
             raise _Stop("pickle.unreadable", "SETITEMS with an odd number of items (the loader raises)")
-        self._container_target("SETITEMS", target, ("dict",))
+        self._container_target("SETITEMS", target, ("dict", "list"))
         if isinstance(target, Dct):
             self._set_items(target, items)
 
@@ -1276,9 +1285,9 @@ class _Walker:
 
     # names
     def _name_line(self, what: str, encoding: str) -> str:
-        line, n = self.src.readline(MAX_NAME)
-        if n > MAX_NAME:
-            raise _Stop("pickle.unreadable", f"{what} name longer than {MAX_NAME} bytes (no importable name is)")
+        line, n = self.src.readline(MAX_LINE)
+        if n > MAX_LINE:
+            raise _Stop("pickle.limit", f"{what} name longer than {MAX_LINE} bytes: not judged")
         try:
             return line[:-1].decode(encoding)
         except UnicodeDecodeError:
@@ -1444,9 +1453,17 @@ class _Walker:
         dims = shape.items if isinstance(shape, Seq) else None
         if dims is None or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in dims):
             raise _Stop("pickle.unreadable", "joblib array of unknown shape: cannot tell where the pickle resumes")
-        n = itemsize
+        count = 1
         for d in dims:
-            n *= d if isinstance(d, int) else 0
+            count *= d if isinstance(d, int) else 0
+        # joblib counts elements with numpy.multiply.reduce(shape, dtype=int64): it wraps
+        wrapped = (count + (1 << 63)) % (1 << 64) - (1 << 63)
+        if wrapped != count:
+            self.note("pickle.differential", "medium", f"joblib array shape {tuple(dims)} overflows int64: joblib "
+                      f"reads {max(wrapped, 0)} elements, not {count}", "suspicious", "joblib-overflow")
+            if wrapped < 0:
+                raise _Stop("pickle.unreadable", "joblib array of a negative element count (joblib raises)")
+        n = itemsize * wrapped
         if self.src.frame_end is not None and self.src.pos < self.src.frame_end:
             raise _Stop("pickle.unreadable", "joblib array wrapper inside a protocol-4 frame: joblib reads the "
                                              "array after the frame, mlbom cannot follow")

@@ -483,3 +483,32 @@ def test_joblib_file_wrappers_read_only_sibling_files() -> None:
     assert ok.verdict == "safe" and "pickle.sibling-file" in ids(ok)
     for bad in ("/etc/passwd", "../../x.npy", "..", "C:evil.npy"):
         assert walk(wrapper(bad), joblib=True).verdict == "unsafe", bad
+
+
+def test_loader_that_would_go_on_is_followed() -> None:
+    # SETITEM on a list and APPEND on a bytearray succeed in pickle.load: the walk goes on
+    rep = walk(proto(2) + EMPTY_LIST + i1(1) + APPEND + i1(0) + i1(5) + b"s" + POP + system() + STOP)
+    assert rep.verdict == "unsafe"
+    rep = walk(proto(5) + b"\x96" + struct.pack("<Q", 2) + b"ab" + i1(99) + APPEND + POP + system() + STOP)
+    assert rep.verdict == "unsafe"
+
+
+def test_long_attribute_paths_are_judged() -> None:
+    chain = ".".join(["nn.functional.torch"] * 400) + ".serialization.os.system"
+    rep = walk(proto(4) + call(glob("torch", chain), s("id")) + STOP)
+    assert rep.verdict == "unsafe"
+
+
+def test_allocation_bomb_is_suspicious() -> None:
+    rep = walk(proto(2) + call(glob("builtins", "bytearray"), b"\x8a\x05" + (1 << 36).to_bytes(5, "little")) + STOP)
+    assert rep.verdict == "suspicious" and "pickle.bomb" in ids(rep)
+
+
+def test_joblib_shape_overflow_is_followed_as_joblib_counts() -> None:
+    # numpy.multiply.reduce(shape, dtype=int64) wraps: (2**32, 2**32) is 0 elements for joblib
+    wrapper = _joblib_wrapper((1,), "i8", b"")
+    big = b"\x8a\x05" + (1 << 32).to_bytes(5, "little")
+    wrapper = wrapper.replace(s("shape") + MARK + i1(1) + TUPLE, s("shape") + MARK + big + big + TUPLE)
+    data = proto(4) + EMPTY_LIST + wrapper + b"\0" + APPEND + system() + STOP
+    rep = walk(data, joblib=True)
+    assert rep.complete and rep.verdict == "unsafe" and "pickle.differential" in ids(rep)
