@@ -623,6 +623,10 @@ class _Judge:
             self._check_filter(node.filter)
         elif isinstance(node, nodes.Call):
             self._check_call(node)
+        elif isinstance(node, (nodes.Concat, nodes.Add, nodes.Mod, nodes.Mul, nodes.Filter, nodes.Call, nodes.Getitem)) \
+                and any(isinstance(v, str) and _DUNDER.search(v) for v in self.values(node) or ()):
+            self.add("template.dunder-string", "high", "an expression builds a string naming a Python dunder "
+                     "attribute", "suspicious", line)
         elif isinstance(node, nodes.Const) and isinstance(node.value, str) and _DUNDER.search(node.value):
             self.add("template.dunder-string", "high",
                      f"string constant {node.value[:60]!r} names a Python dunder attribute", "suspicious", line)

@@ -25,6 +25,7 @@ MAX_MESSAGES = 10_000
 MAX_BLOCKS = 1_000
 MAX_ATTRIBUTE_BYTES = 64 << 20
 MAX_BLOCK_BYTES = 64 << 20
+MAX_ELEMENTS = 4096  # strings in one attribute (Keras writes scalars; layer-name lists are chunked)
 
 UNDEFINED = -1  # "undefined address" (all bits set)
 
@@ -43,11 +44,13 @@ class RootAttributes:
     superblock_version: int
     attributes: dict[str, Attribute] = field(default_factory=dict)
     dense_storage: bool = False  # attributes stored in a fractal heap: not read
+    duplicates: list[Attribute] = field(default_factory=list)  # a second message with a name already seen
 
 
 class _File:
     def __init__(self, fh: IO[bytes], size: int) -> None:
         self.fh, self.size = fh, size
+        self.heaps: dict[int, bytes] = {}  # global heap collections already read
         self.base = 0
         self.so = 8  # size of offsets
         self.sl = 8  # size of lengths
@@ -200,7 +203,9 @@ def _read_object_header(f: _File, addr: int, out: RootAttributes) -> None:
                     pending.append((caddr, clen, hv, True))
             elif mtype == 0x0C:
                 attr = _attribute(f, body)
-                if attr.name not in out.attributes:
+                if attr.name in out.attributes:
+                    out.duplicates.append(attr)
+                else:
                     out.attributes[attr.name] = attr
             elif mtype == 0x15:  # attribute info: a fractal heap address means dense storage
                 ib = _Buf(body, "attribute info message")
@@ -272,8 +277,10 @@ def _decode(f: _File, dtype: bytes, count: int, data: bytes) -> object:
     cls = cv & 0x0F
     bits = b.u(3)
     esize = b.u(4)
-    if count * max(esize, 1) > MAX_ATTRIBUTE_BYTES:
-        raise FormatError("attribute value exceeds the size limit")
+    if count > MAX_ELEMENTS or count * max(esize, 1) > MAX_ATTRIBUTE_BYTES:
+        raise FormatError(f"attribute of {count} elements of {esize} bytes exceeds the limits")
+    if esize == 0:
+        raise FormatError("attribute datatype of size 0")
     values: list[object] = []
     if cls == 3:  # fixed-length string
         for i in range(count):
@@ -297,14 +304,19 @@ def _decode(f: _File, dtype: bytes, count: int, data: bytes) -> object:
 def _global_heap_object(f: _File, addr: int, index: int, length: int) -> bytes:
     if addr == UNDEFINED:
         return b""
-    head = _Buf(f.read(addr, 8 + f.sl, "global heap"), "global heap")
-    if head.take(4) != b"GCOL":
-        raise FormatError("global heap collection signature missing")
-    head.take(4)
-    size = head.u(f.sl)
-    if size > MAX_BLOCK_BYTES or size < 8 + f.sl:
-        raise FormatError("global heap collection size out of bounds")
-    coll = _Buf(f.read(addr, size, "global heap collection"), "global heap collection")
+    if addr not in f.heaps:
+        if len(f.heaps) >= 16:
+            raise FormatError("attribute strings spread over more than 16 global heap collections")
+        head = _Buf(f.read(addr, 8 + f.sl, "global heap"), "global heap")
+        if head.take(4) != b"GCOL":
+            raise FormatError("global heap collection signature missing")
+        head.take(4)
+        csize = head.u(f.sl)
+        if csize > MAX_BLOCK_BYTES or csize < 8 + f.sl:
+            raise FormatError("global heap collection size out of bounds")
+        f.heaps[addr] = f.read(addr, csize, "global heap collection")
+    size = len(f.heaps[addr])
+    coll = _Buf(f.heaps[addr], "global heap collection")
     coll.pos = 8 + f.sl
     while coll.pos + 8 + f.sl <= size:
         obj_index = coll.u(2)
@@ -358,6 +370,20 @@ def parse_hdf5(fh: IO[bytes], size: int) -> Facts:
         if value is not None:
             facts.facts[f"keras.{name.replace('_', '-')}"] = value[:60]
     found = False
+    for dup in attrs.duplicates:
+        if dup.name in ("model_config", "training_config", "keras_version", "backend"):
+            facts.findings.append(("hdf5.duplicate-attribute", "high",
+                                   f"attribute {dup.name!r} is stored twice: readers may pick either"))
+            facts.effects["hdf5.duplicate-attribute"] = "suspicious"
+            if dup.name in ("model_config", "training_config"):
+                where = f"{dup.name} (second copy)"
+                try:
+                    if not isinstance(dup.value, bytes):
+                        raise FormatError(f"{where}: {dup.unreadable or 'not a single string'}")
+                    keras.judge_config(keras.parse_config_json(dup.value, where), where, facts)
+                except FormatError as exc:
+                    facts.findings.append(("keras.config-invalid", "high", f"{exc}; not judged"))
+                    facts.effects["keras.config-invalid"] = "error"
     for name in ("model_config", "training_config"):
         try:
             text = text_attribute(attrs, name)
