@@ -362,6 +362,15 @@ class Dct(Value):
 
 _MARK = _Mark()
 _NONE = Opaque("None")
+_DATA_OPAQUE = frozenset({"None", "an int", "a float", "a numpy array", "bytes from _codecs.encode"})
+
+
+def _is_data(v: object) -> bool:
+    """A plain value (never a callable): what an allowlisted helper that calls an argument
+    only when it is a class (``__bit_generator_ctor("MT19937")``) is handed harmlessly."""
+    if isinstance(v, Opaque):
+        return v.what in _DATA_OPAQUE
+    return isinstance(v, str | int | float | Text | Blob | Seq | Dct)
 
 
 def _describe(v: object, hops: int = 0) -> str:
@@ -698,7 +707,7 @@ class _Walker:
                               "with arguments mlbom did not track", "suspicious", f"args:{path}")
                 else:
                     for i in positions:
-                        if i < len(items) and items[i] is not _NONE:
+                        if i < len(items) and not _is_data(items[i]):
                             self.judge_callable(items[i], f"{path} (argument {i}) calls")
             kind = self.sh.pol.nested.get(path)
             if kind is not None:
