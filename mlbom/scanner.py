@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from mlbom.formats import chat_template, gguf, hdf5, keras, onnx, weights
+from mlbom.formats import hdf5, keras, weights
 from mlbom.formats.compression import DEFAULT_LIMITS, BombError, Decompressing, Limits, detect, zlib_confirmed
 from mlbom.formats.pickle import PickleReport, read_pickle
 from mlbom.formats.weights import FormatError, Window
@@ -195,11 +195,12 @@ def scan_file(path: Path, *, display: str | None = None, sha256: str | None = No
     return FileScan(shown, fmt, acc.verdict(), digest, size, acc.findings, facts)
 
 
-def scan_bytes(data: bytes, name: str = "data", *, limits: Limits | None = None) -> FileScan:
-    """Scan content held in memory (the fuzzing harness; tests)."""
+def scan_bytes(data: bytes, name: str = "data", *, limits: Limits | None = None, debug: bool = False) -> FileScan:
+    """Scan content held in memory (the fuzzing harness; tests). ``debug=True`` lets an
+    internal error propagate instead of becoming the ``error`` verdict."""
     acc = _Acc()
     facts: dict[str, str] = {}
-    fmt = scan_stream(io.BytesIO(data), len(data), name, acc, facts, _Ctx.new(limits or DEFAULT_LIMITS))
+    fmt = scan_stream(io.BytesIO(data), len(data), name, acc, facts, _Ctx.new(limits or DEFAULT_LIMITS, debug))
     return FileScan(name, fmt, acc.verdict(), None, len(data), acc.findings, facts)
 
 
@@ -267,6 +268,8 @@ def _scan_content(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[st
         if head.startswith(b"\x93NUMPY"):
             return _scan_npy(fh, size, acc, facts, ctx, where=where)
         if head.startswith(b"GGUF"):
+            from mlbom.formats import gguf  # imported on use: its template judge pulls in Jinja2
+
             _merge(gguf.parse_gguf(fh, size), acc, facts, where)
             return "gguf"
         if head.startswith(b"\x89HDF\r\n\x1a\n"):
@@ -294,6 +297,8 @@ def _scan_content(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[st
             return _scan_zip(fh, size, name, acc, facts, ctx, depth=depth, where=where, eocd=eocd)
         if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
             return _scan_pickle_file(fh, size, acc, facts, ctx, where=where)
+        from mlbom.formats import onnx
+
         if lower.endswith(".onnx") or onnx.looks_like_onnx(head):
             try:
                 fh.seek(0)
@@ -403,6 +408,8 @@ def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, 
 
 
 def _add_template(acc: _Acc, template: str, where: str) -> None:
+    from mlbom.formats import chat_template  # on use: it imports Jinja2 (startup time of `mlbom scan`)
+
     for f in chat_template.check_template(template, where=where):
         acc.add(f.id, f.severity, f.message, effect=f.effect)
 
@@ -415,11 +422,15 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str) -> st
     except (ValueError, RecursionError) as exc:
         acc.add("json.invalid", "low", f"{where}: not valid JSON ({str(exc)[:120]}); read as text")
         return "text"
-    templates = chat_template.tokenizer_config_templates(doc)
+    templates: list[tuple[str, str]] = []
+    if "chat_template" in text:  # no key of that name, no template: skip importing the judge (Jinja2)
+        from mlbom.formats import chat_template
+
+        templates = chat_template.tokenizer_config_templates(doc)
     if templates:
         facts["chat-template.present"] = "true"
-        for key, template in templates:
-            _add_template(acc, template, f"{where}: {key}")
+        for f in chat_template.check_templates(templates, where=where):
+            acc.add(f.id, f.severity, f.message, effect=f.effect)
     if isinstance(doc, dict) and isinstance(doc.get("weight_map"), dict):
         return "sharded-index"
     return "json"
@@ -966,6 +977,7 @@ def scan(paths: Iterable[Path | str] | Path | str, *, with_hash: bool = True, li
     leave, dangle or loop are ``error`` entries, never read."""
     from mlbom.errors import InputError
     from mlbom.fswalk import walk_files
+    from mlbom.hashing import sha256_files
 
     roots = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
     for r in roots:
@@ -975,8 +987,15 @@ def scan(paths: Iterable[Path | str] | Path | str, *, with_hash: bool = True, li
     for root in roots:
         if root.is_dir():
             files, problems = walk_files(root)
-            for p in files:
-                out.append(scan_file(p, display=str(p), with_hash=with_hash, limits=limits, debug=debug))
+            # hash in parallel (hashlib releases the GIL), then scan each file with its digest
+            digests = list(sha256_files(files)) if with_hash else [None] * len(files)
+            for p, dg in zip(files, digests, strict=True):
+                if dg is not None and dg.sha256 is None:
+                    out.append(FileScan(str(p), "unknown", "error",
+                                        findings=[ScanFinding("file.unreadable", "high", f"cannot read: {dg.error}")]))
+                    continue
+                out.append(scan_file(p, display=str(p), sha256=dg.sha256 if dg else None, with_hash=with_hash,
+                                     limits=limits, debug=debug))
             for f in problems:
                 out.append(FileScan(str(root / f.source) if f.source else str(root), "unknown", "error",
                                     findings=[ScanFinding(f.id, f.severity, f.message)]))

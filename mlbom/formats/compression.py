@@ -274,7 +274,7 @@ class Decompressing:
             data = self._input() if self.dec.needs_input else b""
             try:
                 out = self.dec.decompress(data, CHUNK_OUT)
-            except (zlib.error, OSError, EOFError, ValueError, lzma.LZMAError) as exc:
+            except (zlib.error, OSError, EOFError, ValueError, RuntimeError, lzma.LZMAError) as exc:
                 raise FormatError(f"{self.codec}: corrupt compressed data after {self.produced} output bytes: {exc}") from exc
             except MemoryError as exc:
                 raise FormatError(f"{self.codec}: decompressor ran out of memory") from exc

@@ -17,9 +17,10 @@ import json
 import re
 import struct
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from mlbom.model import Verdict
+if TYPE_CHECKING:
+    from mlbom.model import Verdict
 
 MAX_SAFETENSORS_HEADER = 100_000_000  # safetensors' MAX_HEADER_SIZE
 MAX_JSON_DEPTH = 128  # serde_json's recursion limit, which the safetensors library inherits
