@@ -122,6 +122,7 @@ class Policy:
     nested: dict[str, str]  # path -> kind of nested pickle its first argument is
     deny: dict[str, str]  # exact path or "module.*" -> reason
     anywhere: frozenset[str]  # deny modules matched at any position of an attribute path
+    new_only: frozenset[str]  # allowlisted classes that are data-only when created with __new__, not called
 
 
 def _path(key: str) -> tuple[str, str]:
@@ -141,10 +142,13 @@ def policy() -> Policy:
     raw = load_policy_data()
     allow: dict[str, tuple[str, str]] = {}
     calls: dict[str, tuple[int, ...]] = {}
+    new_only: set[str] = set()
     for group in raw["allow"]:  # type: ignore[attr-defined]
         for key, reason in group["entries"].items():
             module, path = _path(key)
             allow[path] = (module, f"{group['why']}; {reason}" if reason else group["why"])
+            if group.get("new_only"):
+                new_only.add(path)
         for key, positions in group.get("calls_args", {}).items():
             calls[_path(key)[1]] = tuple(positions)
     deny: dict[str, str] = {}
@@ -152,7 +156,8 @@ def policy() -> Policy:
         for name in group["entries"]:
             deny[name] = group["why"]
     nested = {_path(k)[1]: v for k, v in raw["nested"].items()}  # type: ignore[attr-defined]
-    return Policy(allow, calls, nested, deny, frozenset(raw["anywhere"]))  # type: ignore[call-overload]
+    return Policy(allow, calls, nested, deny, frozenset(raw["anywhere"]),  # type: ignore[call-overload]
+                  frozenset(new_only))
 
 
 def _compat_maps() -> tuple[dict[tuple[str, str], tuple[str, str]], dict[str, str]]:
@@ -714,7 +719,16 @@ class _Walker:
                 self.nested_pickle(path, args, kind)
             if path == "_codecs.encode":
                 return self.codecs_encode(args)
-            if path in _SIZED_BY_INT:
+            if op in ("REDUCE", "INST", "OBJ") and path in self.sh.pol.new_only:
+                self.note("pickle.init-call", "medium", f"{op} calls {path}(...): runs its __init__ with pickle data "
+                          "(a pickler writes it with NEWOBJ or copyreg: __new__ plus state)", "suspicious",
+                          f"init:{path}")
+            if path == "copyreg._reconstructor" and isinstance(args, Seq) and args.items and len(args.items) > 1:
+                base = args.items[1]
+                if isinstance(base, Global) and base.res.path in self.sh.pol.new_only:
+                    self.note("pickle.init-call", "medium", f"copyreg._reconstructor runs {base.res.path}.__init__ "
+                              "with pickle data", "suspicious", f"init:{base.res.path}")
+            if path in _SIZED_BY_INT or (path.startswith("torch.") and path.endswith("Storage")):
                 first = args.items[0] if isinstance(args, Seq) and args.items else None
                 if isinstance(first, int) and not isinstance(first, bool) and first > MAX_ALLOCATION:
                     self.note("pickle.bomb", "medium", f"{path}({first}) allocates {first} bytes on load",
@@ -1632,7 +1646,11 @@ def allowlist_markdown() -> str:
            "path makes it at least `suspicious`. Paths are `module:qualified name`.", "",
            "## Allowed (data-only) callables", ""]
     for group in raw["allow"]:  # type: ignore[attr-defined]
-        out += [f"### {group['why']}", "", "| callable | reason | calls its arguments |", "|---|---|---|"]
+        out += [f"### {group['why']}", ""]
+        if group.get("new_only"):
+            out += ["Allowed when created as a pickler writes them (NEWOBJ or copyreg: `__new__` plus state); "
+                    "calling them (REDUCE/INST/OBJ) runs `__init__` with pickle data and is `suspicious`.", ""]
+        out += ["| callable | reason | calls its arguments |", "|---|---|---|"]
         calls = group.get("calls_args", {})
         for key in sorted(group["entries"]):
             reason = group["entries"][key] or "as above"

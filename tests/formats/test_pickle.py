@@ -512,3 +512,14 @@ def test_joblib_shape_overflow_is_followed_as_joblib_counts() -> None:
     data = proto(4) + EMPTY_LIST + wrapper + b"\0" + APPEND + system() + STOP
     rep = walk(data, joblib=True)
     assert rep.complete and rep.verdict == "unsafe" and "pickle.differential" in ids(rep)
+
+
+def test_calling_a_new_only_class_runs_its_init() -> None:
+    # torch.nn.Linear(10**6, 10**6) would allocate terabytes: a pickler never calls the class
+    big = b"J" + struct.pack("<i", 10**6)
+    rep = walk(proto(2) + call(glob("torch.nn.modules.linear", "Linear"), big, big) + STOP)
+    assert rep.verdict == "suspicious" and "pickle.init-call" in ids(rep)
+    assert walk(proto(2) + glob("torch.nn.modules.linear", "Linear") + EMPTY_TUPLE + NEWOBJ + EMPTY_DICT + BUILD
+                + STOP).verdict == "safe"
+    rep = walk(proto(2) + call(glob("torch", "FloatStorage"), b"\x8a\x05" + (1 << 36).to_bytes(5, "little")) + STOP)
+    assert "pickle.bomb" in ids(rep)
