@@ -15,8 +15,7 @@ import struct
 from typing import IO
 
 from mlbom.formats import chat_template
-from mlbom.formats.weights import Facts, FormatError
-from mlbom.formats.weights import read_exact as _read_exact
+from mlbom.formats.weights import Facts, FormatError, read_exact
 from mlbom.model import Verdict
 
 MAX_GGUF_STRING = 16 << 20  # one metadata string (llama.cpp's largest real values: chat templates, ~64 KiB)
@@ -34,6 +33,13 @@ _GGUF_FILE_TYPES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_
                     17: "Q5_K_M", 18: "Q6_K", 19: "IQ2_XXS", 20: "IQ2_XS", 24: "IQ1_S", 25: "IQ4_NL", 32: "BF16"}
 _FACT_KEYS = ("general.architecture", "general.name", "general.basename", "general.size_label", "general.license",
               "general.quantization_version", "general.base_model.0.name", "general.base_model.0.repo_url")
+# ggml type → (block size, bytes per block) for the types whose layout is certain (ggml.c's
+# type_traits); tensors of other types are checked for order and alignment only.
+_GGML_SIZES = {0: (1, 4), 1: (1, 2), 2: (32, 18), 3: (32, 20), 6: (32, 22), 7: (32, 24), 8: (32, 34), 9: (32, 36),
+               10: (256, 84), 11: (256, 110), 12: (256, 144), 13: (256, 176), 14: (256, 210), 15: (256, 292),
+               24: (1, 1), 25: (1, 2), 26: (1, 4), 27: (1, 8), 28: (1, 8), 30: (1, 2)}
+GGML_MAX_DIMS = 4
+GGML_MAX_NAME = 64
 TEMPLATE_KEY = "tokenizer.chat_template"
 
 
@@ -84,11 +90,11 @@ class _Reader:
         self.string_bytes = 0
 
     def count(self, what: str) -> int:
-        (n,) = struct.unpack(self.cfmt, _read_exact(self.fh, self.csize, what))
+        (n,) = struct.unpack(self.cfmt, read_exact(self.fh, self.csize, what))
         return int(n)
 
     def u32(self, what: str) -> int:
-        (n,) = struct.unpack("<I", _read_exact(self.fh, 4, what))
+        (n,) = struct.unpack("<I", read_exact(self.fh, 4, what))
         return int(n)
 
     def raw_string(self, limit: int, what: str) -> bytes:
@@ -98,7 +104,7 @@ class _Reader:
         self.string_bytes += length
         if self.string_bytes > MAX_GGUF_STRING_TOTAL:
             raise FormatError(f"metadata strings exceed {MAX_GGUF_STRING_TOTAL >> 20} MiB in total")
-        return _read_exact(self.fh, length, what)
+        return read_exact(self.fh, length, what)
 
     def skip(self, n: int, what: str) -> None:
         pos = self.fh.tell()
@@ -110,7 +116,7 @@ class _Reader:
         """One metadata value; strings are decoded only when ``keep`` (others are skipped)."""
         if vtype in _GGUF_SCALARS:
             fmt = _GGUF_SCALARS[vtype]
-            return struct.unpack(fmt, _read_exact(self.fh, struct.calcsize(fmt), "value"))[0]
+            return struct.unpack(fmt, read_exact(self.fh, struct.calcsize(fmt), "value"))[0]
         if vtype == 8:
             raw = self.raw_string(MAX_GGUF_STRING, "string")
             return raw.decode("utf-8", "replace") if keep else None
@@ -137,10 +143,10 @@ class _Reader:
 def parse_gguf(fh: IO[bytes], size: int) -> Facts:
     """GGUF header and every metadata entry: architecture, name, quantization, chat templates
     (hashed, and judged on their syntax tree), tensor count."""
-    magic = _read_exact(fh, 4, "magic")
+    magic = read_exact(fh, 4, "magic")
     if magic != b"GGUF":
         raise FormatError("not GGUF (bad magic)")
-    (version,) = struct.unpack("<I", _read_exact(fh, 4, "version"))
+    (version,) = struct.unpack("<I", read_exact(fh, 4, "version"))
     if version not in (1, 2, 3):
         raise FormatError(f"unknown GGUF version {version}")
     rd = _Reader(fh, size, version)
@@ -156,6 +162,7 @@ def parse_gguf(fh: IO[bytes], size: int) -> Facts:
     facts.facts["gguf.version"] = str(version)
     facts.facts["tensors"] = str(n_tensors)
     seen: set[bytes] = set()
+    alignment = 32
     templates: list[str] = []
     judged: dict[str, str] = {}  # template digest → the key it was judged under
     budget = MAX_TEMPLATE_TOTAL
@@ -170,6 +177,13 @@ def parse_gguf(fh: IO[bytes], size: int) -> Facts:
         seen.add(raw_key)
         vtype = rd.u32("value type")
         template_key = is_template_key(key)
+        if key == "general.alignment":
+            if vtype != 4:
+                raise FormatError("general.alignment is not a u32 (llama.cpp refuses the file)")
+            alignment = rd.u32("alignment")
+            if alignment == 0 or alignment & (alignment - 1):
+                raise FormatError(f"alignment {alignment} is not a power of 2")
+            continue
         val = rd.value(vtype, 0, keep=template_key or key in _FACT_KEYS or key == "general.file_type")
         if key in _FACT_KEYS:
             facts.facts[key] = str(val)[:200]
@@ -198,5 +212,58 @@ def parse_gguf(fh: IO[bytes], size: int) -> Facts:
             add_template_findings(facts, key, val, effects)
     if templates:
         facts.facts["chat-templates"] = ",".join(sorted(set(templates)))[:500]
+    _check_tensors(rd, n_tensors, alignment, version)
     _set_effects(facts, effects)
     return facts
+
+
+def _check_tensors(rd: _Reader, n_tensors: int, alignment: int, version: int) -> None:
+    """The tensor-info section as llama.cpp's gguf reader checks it: names (< 64 bytes, unique),
+    at most 4 non-negative dimensions, offsets in order and aligned, the data inside the file."""
+    names: set[bytes] = set()
+    infos: list[tuple[int, int, int]] = []  # (type, elements, offset)
+    for i in range(n_tensors):
+        name = rd.raw_string(GGML_MAX_NAME - 1, f"tensor {i} name")
+        if name in names:
+            raise FormatError(f"duplicate tensor name {name[:64]!r} (llama.cpp refuses the file)")
+        names.add(name)
+        n_dims = rd.u32("tensor dimensions")
+        if n_dims > GGML_MAX_DIMS:
+            raise FormatError(f"tensor {name[:64]!r} has {n_dims} dimensions (at most {GGML_MAX_DIMS})")
+        elements = 1
+        for _ in range(n_dims):
+            (dim,) = struct.unpack("<I" if version == 1 else "<q", read_exact(rd.fh, 4 if version == 1 else 8, "dimension"))
+            if dim < 0:
+                raise FormatError(f"tensor {name[:64]!r} has a negative dimension")
+            elements *= dim
+            if elements >= 1 << 63:
+                raise FormatError(f"tensor {name[:64]!r} has more than 2^63 elements")
+        ttype = rd.u32("tensor type")
+        (offset,) = struct.unpack("<Q", read_exact(rd.fh, 8, "tensor offset"))
+        infos.append((ttype, elements, offset))
+    if not infos:
+        return
+    start = rd.fh.tell()
+    data_start = start + (-start % alignment)
+    all_known = all(t in _GGML_SIZES for t, _e, _o in infos)
+    expected = 0
+    for ttype, elements, offset in infos:
+        if offset % alignment:
+            raise FormatError(f"tensor offset {offset} is not aligned to {alignment}")
+        if offset < expected:
+            raise FormatError(f"tensor offset {offset} goes back before {expected} (llama.cpp refuses the file)")
+        layout = _GGML_SIZES.get(ttype)
+        if layout is None:
+            expected = offset  # size unknown to mlbom: order and alignment checked only
+            if data_start + offset > rd.size:
+                raise FormatError(f"tensor data at {data_start + offset} lies past the end of the file")
+            continue
+        block, width = layout
+        if elements % block:
+            raise FormatError(f"tensor of {elements} elements is not a whole number of {block}-element blocks")
+        nbytes = elements // block * width
+        if all_known and offset != expected:
+            raise FormatError(f"tensor offset {offset}, expected {expected} (llama.cpp refuses the file)")
+        expected = offset + nbytes + (-nbytes % alignment)
+        if data_start + offset + nbytes > rd.size:
+            raise FormatError(f"tensor data at {data_start + offset} (+{nbytes}) runs past the end of the file")

@@ -113,3 +113,49 @@ def test_template_budget_per_file() -> None:
     assert f.effects["gguf.templates-too-large"] == "error"
     same = parse(gguf(*(kv_str(f"tokenizer.chat_template.t{i}", LLAMA31) for i in range(50))))
     assert same.findings == [] and same.facts["chat-templates"].count(",") == 49
+
+
+GGUF_DIR = FIXTURES / "gguf"
+
+
+def test_real_gguf_written_by_gguf_py() -> None:
+    data = (GGUF_DIR / "tiny-llama.gguf").read_bytes()
+    f = parse(data)
+    assert f.findings == [] and f.facts["tensors"] == "3" and f.facts["chat-templates"] == "default,tool_use"
+    assert parse((GGUF_DIR / "tiny-evil-tool-use.gguf").read_bytes()).effects["template.dunder-access"] == "unsafe"
+
+
+def test_real_gguf_tensor_data_past_the_end() -> None:
+    data = (GGUF_DIR / "tiny-llama.gguf").read_bytes()
+    with pytest.raises(FormatError, match="past the end"):
+        parse(data[:-100])
+
+
+def tensor_info(name: bytes, dims: tuple[int, ...], ttype: int, offset: int) -> bytes:
+    return s(name) + struct.pack("<I", len(dims)) + b"".join(struct.pack("<q", d) for d in dims) + struct.pack("<IQ", ttype, offset)
+
+
+@pytest.mark.parametrize(("infos", "message"), [
+    ([tensor_info(b"a", (4,), 0, 0), tensor_info(b"a", (4,), 0, 32)], "duplicate tensor name"),
+    ([tensor_info(b"a", (1, 1, 1, 1, 1), 0, 0)], "dimensions"),
+    ([tensor_info(b"a", (-1,), 0, 0)], "negative"),
+    ([tensor_info(b"a", (1 << 40, 1 << 40), 0, 0)], "2\\^63"),
+    ([tensor_info(b"a", (4,), 0, 3)], "aligned"),
+    ([tensor_info(b"a", (256,), 23, 64), tensor_info(b"b", (256,), 23, 0)], "goes back"),
+    ([tensor_info(b"a", (4,), 0, 0), tensor_info(b"b", (4,), 0, 64)], "expected 32"),
+    ([tensor_info(b"a", (33,), 8, 0)], "blocks"),
+    ([tensor_info(b"x" * 64, (4,), 0, 0)], "limit"),
+])
+def test_tensor_infos_checked_like_llama_cpp(infos: list[bytes], message: str) -> None:
+    data = b"GGUF" + struct.pack("<IQQ", 3, len(infos), 0) + b"".join(infos) + b"\x00" * 4096
+    with pytest.raises(FormatError, match=message):
+        parse(data)
+
+
+def test_alignment_key() -> None:
+    kv = s("general.alignment") + struct.pack("<II", 4, 24)
+    with pytest.raises(FormatError, match="power of 2"):
+        parse(gguf(kv))
+    kv = s("general.alignment") + struct.pack("<I", 8) + s("x")
+    with pytest.raises(FormatError, match="u32"):
+        parse(gguf(kv))
