@@ -556,6 +556,8 @@ def _init_ops() -> None:
 
 _init_ops()
 
+# allowlisted helpers that import module.name from their (str) arguments, as find_class does
+_IMPORTERS = frozenset({"numpy.core._ufunc_reconstruct", "numpy._core._ufunc_reconstruct"})
 _SIZED_BY_INT = frozenset({"builtins.bytes", "builtins.bytearray"})
 _JOBLIB_WRAPPERS = frozenset({"joblib.numpy_pickle.NumpyArrayWrapper",
                               "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper"})
@@ -719,6 +721,17 @@ class _Walker:
                 self.nested_pickle(path, args, kind)
             if path == "_codecs.encode":
                 return self.codecs_encode(args)
+            items = args.items if isinstance(args, Seq) else None
+            if path == "builtins.type" and not (items is not None and len(items) == 1 and items[0] is _NONE):
+                self.note("pickle.dangerous-callable", "critical", "builtins.type called with other than (None,): "
+                          "type(name, bases, namespace) creates a class, running its bases' __init_subclass__ and "
+                          "metaclass", "unsafe", "type-call")
+            if path in _IMPORTERS:
+                if items is not None and len(items) == 2 and isinstance(items[0], str) and isinstance(items[1], str):
+                    return self.global_(items[0], items[1], path)
+                self.note("pickle.dangerous-callable", "critical", f"{path} imports a name mlbom cannot read",
+                          "unsafe", f"imp:{path}")
+                return Opaque("an unknown global")
             if op in ("REDUCE", "INST", "OBJ") and path in self.sh.pol.new_only:
                 self.note("pickle.init-call", "medium", f"{op} calls {path}(...): runs its __init__ with pickle data "
                           "(a pickler writes it with NEWOBJ or copyreg: __new__ plus state)", "suspicious",

@@ -523,3 +523,17 @@ def test_calling_a_new_only_class_runs_its_init() -> None:
                 + STOP).verdict == "safe"
     rep = walk(proto(2) + call(glob("torch", "FloatStorage"), b"\x8a\x05" + (1 << 36).to_bytes(5, "little")) + STOP)
     assert "pickle.bomb" in ids(rep)
+
+
+def test_type_and_ufunc_reconstruct_are_modelled() -> None:
+    none_type = pickle.dumps(type(None), protocol=4)
+    assert walk(none_type).verdict == "safe"
+    rep = walk(proto(4) + call(sglobal("builtins", "type"), s("X"), MARK + glob("builtins", "object") + TUPLE,
+                               EMPTY_DICT) + STOP)
+    assert rep.verdict == "unsafe"
+    # old numpy pickled ufuncs as _ufunc_reconstruct(module, name): an import in disguise
+    ok = walk(proto(2) + call(glob("numpy.core", "_ufunc_reconstruct"), bs("numpy"), bs("log1p")) + STOP)
+    assert ok.verdict == "safe" and "numpy.log1p" in ok.globals
+    bad = walk(proto(2) + call(call(glob("numpy.core", "_ufunc_reconstruct"), bs("os"), bs("system")), bs("id"))
+               + STOP)
+    assert bad.verdict == "unsafe" and "os.system" in bad.globals
