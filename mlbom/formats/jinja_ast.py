@@ -288,6 +288,11 @@ def _filter_value(name: str, value: Any, args: list[Any], kwargs: dict[str, Any]
     raise _Unknown
 
 
+_NUMERIC_NODES = (nodes.Compare, nodes.Test, nodes.And, nodes.Or, nodes.Not, nodes.Sub, nodes.Div, nodes.FloorDiv,
+                  nodes.Pow, nodes.Neg, nodes.Pos)
+_NUMERIC_FILTERS = frozenset({"length", "count", "int", "float", "abs", "round", "wordcount", "filesizeformat"})
+# Filters whose n-th positional argument is an attribute path (make_attrgetter).
+_ATTRIBUTE_ARG = {"groupby": 0, "sum": 0, "unique": 1, "min": 1, "max": 1, "join": 1, "sort": 2}
 _STRING_OPS = (nodes.Concat, nodes.Add, nodes.Mod, nodes.Mul, nodes.Filter, nodes.Call, nodes.CondExpr, nodes.Slice)
 
 
@@ -383,7 +388,13 @@ class _Judge:
                     except TypeError:
                         raise _Unknown from None
                 return out
-            for obj, idx in _product(self._need(node.node), self._need(node.arg)):
+            objs = self._need(node.node)
+            idxs = self.values(node.arg)
+            if idxs is None:  # an index known only at render time: any element of a constant sequence
+                if not all(isinstance(o, (str, list, tuple)) for o in objs):
+                    raise _Unknown
+                return [e for o in objs for e in o]
+            for obj, idx in _product(objs, idxs):
                 try:
                     out.append(obj[idx] if isinstance(obj, (str, list, tuple)) and isinstance(idx, int) else _raise_unknown())
                 except IndexError:
@@ -542,7 +553,18 @@ class _Judge:
 
     def _is_computed(self, node: nodes.Node) -> bool:
         """A string built at render time (concatenation, string filters, macro output) or one
-        derived from a model-supplied value, as opposed to a constant or a loop variable."""
+        derived from a model-supplied value — anywhere inside ``node`` except under operations
+        whose result is a number or a truth value — as opposed to a constant or a loop variable."""
+        try:
+            return self._derived(node)
+        except RecursionError:
+            return True
+
+    def _derived(self, node: nodes.Node) -> bool:
+        if isinstance(node, _NUMERIC_NODES) or (isinstance(node, nodes.Filter) and node.name in _NUMERIC_FILTERS):
+            return False
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name == "range":
+            return False
         if isinstance(node, nodes.Name):
             return node.name in self.computed or node.name in self.tainted
         if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) \
@@ -552,7 +574,7 @@ class _Judge:
             return True
         if isinstance(node, _STRING_OPS) and _stringy(node):
             return True
-        return any(n.name in self.tainted for n in _names(node))
+        return any(self._derived(child) for child in node.iter_child_nodes())
 
     def _bind_block(self, node: nodes.AssignBlock) -> None:
         """``{% set x %}…{% endset %}``: x is the rendered body."""
@@ -635,6 +657,9 @@ class _Judge:
         for kw in node.kwargs:
             if kw.key == "attribute":
                 self._judge_key(kw.value, "attribute=", line)
+        pos = _ATTRIBUTE_ARG.get(node.name)
+        if pos is not None and len(node.args) > pos:
+            self._judge_key(node.args[pos], "attribute=", line)
         if node.name in ("map", "select", "reject", "selectattr", "rejectattr") and node.args \
                 and isinstance(node, nodes.Filter):
             self._check_named_callable(node, line)

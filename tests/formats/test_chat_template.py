@@ -68,6 +68,13 @@ UNSAFE = {
     "os-module": "{{ os.popen('id') }}",
     "getattr-builtin": "{{ getattr(x, 'y') }}",
     "lipsum-globals": "{{ lipsum.__globals__ }}",
+    "groupby-positional": "{{ x|groupby('__class__') }}",
+    "sum-positional": "{{ x|sum('__class__') }}",
+    "join-attribute": "{{ x|join(',', '__class__') }}",
+    "any-element": "{{ ''[['a', '__class__'][loop.index]] }}",
+    "implicit-concat": "{{ x['__cl' 'ass__'] }}",
+    "filter-block": "{% filter attr('__class__') %}x{% endfilter %}",
+    "unicode-escape": "{{ ''['\\u005f\\u005fclass\\u005f\\u005f'] }}",
 }
 
 
@@ -92,6 +99,11 @@ SUSPICIOUS = {
     "dunder-in-dict-literal": "{{ ({'__class__': 1}|list)[0] }}",
     "dunder-keyword": "{{ (dict(__class__=1)|list)[0] }}",
     "map-unknown-filter": "{{ x|map('evil')|list }}",
+    "chars-of-a-repr-in-a-loop": "{% for k in [(x|string)[17] ~ (x|string)[17] ~ 'class'] %}{{ ''[k] }}{% endfor %}",
+    "computed-in-a-list": "{{ ''[[a ~ b][0]] }}",
+    "macro-output-in-a-loop": "{% macro k() %}x{% endmacro %}{% for n in [k()] %}{{ ''[n] }}{% endfor %}",
+    "computed-through-a-list-var": "{% set b = [a ~ b] %}{{ ''[b[0]] }}",
+    "get-built-dunder": "{{ x.get('__glo' ~ 'bals__') }}",
 }
 
 
