@@ -393,6 +393,9 @@ def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, 
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         text = None
+    if text is None and (sp := weights.parse_sentencepiece(data)) is not None:
+        _merge(sp, acc, facts, where)
+        return "sentencepiece"
     if text is None or "\x00" in text:
         acc.add("file.unknown", "high", f"{where}: binary content in no format mlbom recognises; not judged",
                 effect="error")

@@ -199,3 +199,20 @@ def test_zip_reader_agrees_with_zipfile_on_real_archives() -> None:
             theirs = [(i.filename, i.file_size, i.compress_size, i.header_offset) for i in zf.infolist()]
         assert ours == theirs, p.name
         assert arc.notes == [], (p.name, arc.notes)
+
+
+def _pb(num: int, payload: bytes) -> bytes:
+    return bytes([(num << 3) | 2, len(payload)]) + payload
+
+
+def test_sentencepiece_tokenizer_model_is_recognised() -> None:
+    """``tokenizer.model`` (sentencepiece ModelProto) is tokenizer data, recognised positively;
+    protobuf-shaped bytes with other fields, or broken wire format, stay unknown."""
+    import struct
+
+    piece = _pb(1, b"<unk>") + b"\x15" + struct.pack("<f", 0.0) + b"\x18\x02"
+    model = _pb(1, piece) + _pb(1, _pb(1, "▁the".encode()) + b"\x15" + struct.pack("<f", -1.5)) + _pb(2, b"\x08\x01")
+    r = scan_bytes(model, "tokenizer.model")
+    assert (r.format, r.verdict) == ("sentencepiece", "safe"), r.findings
+    assert scan_bytes(model[:-1], "tokenizer.model").verdict == "error"
+    assert scan_bytes(_pb(9, piece), "tokenizer.model").verdict == "error"

@@ -417,6 +417,81 @@ def parse_npy(fh: IO[bytes], size: int) -> Facts:
     return facts
 
 
+# ---- sentencepiece ------------------------------------------------------------------
+
+MAX_SENTENCEPIECE = 64 << 20
+
+
+def _pb_fields(buf: bytes, limit: int = 1 << 22) -> list[tuple[int, int, bytes | int]] | None:
+    """Top-level protobuf fields of ``buf`` (number, wire type, value), or None when it is not
+    well-formed protobuf wire format."""
+    out: list[tuple[int, int, bytes | int]] = []
+    i, n = 0, len(buf)
+
+    def varint() -> int | None:
+        nonlocal i
+        shift = val = 0
+        while i < n and shift < 64:
+            b = buf[i]
+            i += 1
+            val |= (b & 0x7F) << shift
+            if not b & 0x80:
+                return val
+            shift += 7
+        return None
+
+    while i < n:
+        key = varint()
+        if key is None or key >> 3 == 0 or len(out) >= limit:
+            return None
+        num, wt = key >> 3, key & 7
+        if wt == 0:
+            v = varint()
+            if v is None:
+                return None
+            out.append((num, wt, v))
+        elif wt == 2:
+            ln = varint()
+            if ln is None or i + ln > n:
+                return None
+            out.append((num, wt, buf[i:i + ln]))
+            i += ln
+        elif wt in (1, 5):
+            i += 8 if wt == 1 else 4
+            if i > n:
+                return None
+            out.append((num, wt, 0))
+        else:
+            return None
+    return out
+
+
+def parse_sentencepiece(data: bytes) -> Facts | None:
+    """A sentencepiece ``ModelProto`` (``tokenizer.model``): well-formed protobuf whose top-level
+    fields are 1–5 (pieces, trainer/normalizer specs, self-test data, denormalizer), with at
+    least one piece holding a UTF-8 string. Positive recognition of tokenizer data; None if not."""
+    if len(data) > MAX_SENTENCEPIECE:
+        return None
+    fields = _pb_fields(data)
+    if not fields or any(num > 5 for num, _wt, _v in fields):
+        return None
+    pieces = [v for num, wt, v in fields if num == 1 and wt == 2 and isinstance(v, bytes)]
+    if not pieces:
+        return None
+    sub = _pb_fields(pieces[0], 16)
+    if not sub or not any(num == 1 and wt == 2 and isinstance(v, bytes) for num, wt, v in sub):
+        return None
+    try:
+        for num, wt, v in sub:
+            if num == 1 and wt == 2 and isinstance(v, bytes):
+                v.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    facts = Facts()
+    facts.facts["sentencepiece.pieces"] = str(len(pieces))
+    return facts
+
+
 # ---- Git LFS ---------------------------------------------------------------------------
 
 _LFS = re.compile(rb"^version https://git-lfs\.github\.com/spec/v1\n(?:.*\n)*?oid sha256:([0-9a-f]{64})\n(?:.*\n)*?size (\d+)",
