@@ -95,6 +95,15 @@ def _find_superblock(f: _File) -> int:
     raise FormatError("no HDF5 superblock signature")
 
 
+def signature_offset(fh: IO[bytes], size: int) -> int | None:
+    """Where the HDF5 superblock signature is (0, 512, 1024, … as the library searches: a user
+    block may precede it), or None."""
+    try:
+        return _find_superblock(_File(fh, size))
+    except FormatError:
+        return None
+
+
 def read_root_attributes(fh: IO[bytes], size: int) -> RootAttributes:
     """The attributes of the root group (``/``), bounded; raises :class:`FormatError`."""
     f = _File(fh, size)
@@ -109,7 +118,8 @@ def read_root_attributes(fh: IO[bytes], size: int) -> RootAttributes:
         head.take(1 + 2 + 2 + 4)
         if version == 1:
             head.take(4)
-        f.base = int.from_bytes(head.take(f.so), "little")
+        head.take(f.so)  # base address: the library uses where it found the superblock instead
+        f.base = at
         head.take(f.so * 3)  # free space, end of file, driver info
         head.take(f.so)  # root symbol table entry: link name offset
         root = f.addr(head.take(f.so))
@@ -117,7 +127,8 @@ def read_root_attributes(fh: IO[bytes], size: int) -> RootAttributes:
         f.so, f.sl = head.u(1), head.u(1)
         _check_sizes(f)
         head.take(1)
-        f.base = int.from_bytes(head.take(f.so), "little")
+        head.take(f.so)  # base address: the library uses where it found the superblock instead
+        f.base = at
         head.take(f.so * 2)  # superblock extension, end of file
         root = f.addr(head.take(f.so))
     else:

@@ -185,7 +185,7 @@ class KerasJudge:
             self.add("keras.tf-op", "high", f"{path}: TFOpLambda names {str(fn)[:80]!r}, not a TensorFlow function path",
                      "suspicious")
             return
-        if TF_CODE_OR_IO.search(fn):
+        if TF_CODE_OR_IO.search(fn) or fn.rsplit(".", 1)[-1] in NON_MODELING:
             self.add("keras.tf-op-io", "critical",
                      f"{path}: TFOpLambda calls tf.{fn}, which reads/writes files or calls Python", "unsafe")
         elif "." in fn and fn.split(".", 1)[0] not in TF_NUMERIC:

@@ -112,3 +112,15 @@ def test_continuation_loop_is_detected() -> None:
     data[block + 8:block + 24] = block.to_bytes(8, "little") + (24).to_bytes(8, "little")
     with pytest.raises(FormatError, match=r"loops|outside|truncated"):
         read_root_attributes(io.BytesIO(bytes(data)), len(data))
+
+
+def test_user_block_before_the_superblock() -> None:
+    from mlbom.formats.hdf5 import signature_offset
+
+    data = (KERAS / "malicious" / "h5py-os-system.h5").read_bytes()
+    # h5py's userblock_size=512 layout: 512 bytes of anything, then the file with addresses relative to it.
+    shifted = b'{"note": "a JSON user block"}'.ljust(512) + data
+    assert signature_offset(io.BytesIO(shifted), len(shifted)) == 512
+    assert signature_offset(io.BytesIO(b"x" * 600), 600) is None
+    f = parse(shifted)
+    assert f.effects["keras.dangerous-module"] == "unsafe"

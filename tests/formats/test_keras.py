@@ -96,3 +96,8 @@ def test_deep_and_malformed_configs() -> None:
 def test_lambda_found_anywhere_in_training_config() -> None:
     doc = json.loads('{"loss": {"module": null, "class_name": "__lambda__", "config": {"value": ["x"]}}}')
     assert effects(doc)["keras.lambda"] == "unsafe"
+
+
+def test_tf_op_reaching_keras_file_apis() -> None:
+    doc = {"class_name": "TFOpLambda", "config": {"name": "t", "function": "keras.utils.get_file"}}
+    assert effects(doc)["keras.tf-op-io"] == "unsafe"
