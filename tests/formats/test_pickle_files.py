@@ -176,3 +176,14 @@ def test_installed_torch_source_agrees_with_the_table() -> None:
     if live.torch_version != table.torch_version:
         pytest.skip(f"installed torch {live.torch_version}, table from {table.torch_version}")
     assert (live.globals, live.opcodes, live.blocked_modules) == (table.globals, table.opcodes, table.blocked_modules)
+
+
+@pytest.mark.parametrize("name", ["model.bin", "weights.dat", "x.pt3", "noext", "config.json", "model.safetensors"])
+def test_pickle_under_any_name_is_judged_as_a_pickle(tmp_path: Path, name: str) -> None:
+    """CVE-2025-1889 / CVE-2025-10155: a pickle hidden behind a non-pickle extension."""
+    from mlbom.scanner import scan_file
+    from tests.formats.pickle_ops import REDUCE, STOP, TUPLE, bs, glob, proto
+
+    (tmp_path / name).write_bytes(proto(2) + glob("posix", "system") + b"(" + bs("id") + TUPLE + REDUCE + STOP)
+    r = scan_file(tmp_path / name)
+    assert r.verdict == "unsafe" and any(f.id == "pickle.dangerous-callable" for f in r.findings)
