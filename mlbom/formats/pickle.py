@@ -1205,7 +1205,7 @@ class _Walker:
             target.items = None
             return
         for k, v in zip(items[0::2], items[1::2], strict=False):
-            if isinstance(k, str | int | bool):
+            if isinstance(k, str):  # str hashes are randomised: no collision blow-up from crafted keys
                 target.items[k] = v
 
     def _container_target(self, op: str, target: object, kinds: tuple[str, ...]) -> None:
@@ -1278,6 +1278,8 @@ class _Walker:
     def _memo_put(self, i: int) -> None:
         if i < 0:
             raise _Stop("pickle.unreadable", "negative memo index (the loader raises)")
+        if i >= 1 << 32:  # the C unpickler keeps its memo in an array: it cannot allocate this
+            raise PickleLimit(f"memo index {i} beyond 2**32")
         if i not in self.memo and len(self.memo) >= self.sh.limits.memo:
             raise PickleLimit(f"memo grows past {self.sh.limits.memo} entries")
         self.memo[i] = self.top()
