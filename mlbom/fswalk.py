@@ -58,6 +58,10 @@ def walk_files(root: Path, *, hf_repo: bool = False) -> tuple[list[Path], list[F
                     seen_dirs.add(target)
                     stack.append(p)
                     continue
+                if not target.is_file():  # a link to a FIFO, device or socket: hashing it would block
+                    findings.append(Finding(id="files.not-regular", severity="medium",
+                                            message=f"{rel}: links to a FIFO, device or socket; not opened", source=rel))
+                    continue
                 files.append(p)
             elif e.is_dir(follow_symlinks=False):
                 if e.name in (".git", "__pycache__"):

@@ -23,6 +23,7 @@ import inspect
 import io
 import os
 import pickletools
+import re
 import stat
 import struct
 import tarfile
@@ -249,11 +250,59 @@ _IMAGES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
            (b"GIF89a", "image/gif"), (b"BM", "image/bmp"))
 _UNSUPPORTED = ((b"7z\xbc\xaf\x27\x1c", "7z"), (b"Rar!\x1a\x07", "rar"), (b"\x28\xb5\x2f\xfd", "zstd"),
                 (b"MSCF", "cab"), (b"xar!", "xar"))
-_P01_FIRST = set(b"(cdeilprstuvxz}]NIJKLFGSTUVXaBCbgqjh")  # opcodes a protocol 0/1 pickle can start with
+_OPCODES = {ord(op.code) for op in pickletools.opcodes}  # any of them can start a stream pickle.load accepts
+# formats whose bytes are also checked for a pickle at offset 0 and a zip at the end (polyglots)
+_POLYGLOT_CHECKED = ("safetensors", "numpy", "gguf", "hdf5", "onnx", "tar", "pytorch-legacy-tar", "image",
+                     "sentencepiece", "git-lfs-pointer")
 
 
 def _scan_content(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *,
                   depth: int, where: str) -> str:
+    """Scan one file's (or member's) content: the format it is read as, then the polyglot checks
+    — bytes that another loader would read as a pickle (``pickle.load``/``torch.load`` start at
+    offset 0) or as a zip archive (``zipfile`` looks at the end) are a differential."""
+    fmt = _dispatch(fh, size, name, acc, facts, ctx, depth=depth, where=where)
+    base = fmt.split("+", 1)[0] if "+" in fmt else fmt
+    if base in _POLYGLOT_CHECKED or "+" in fmt:
+        try:
+            _pickle_polyglot(fh, size, fmt, acc, where)
+            _zip_polyglot(fh, size, name, fmt, acc, ctx, depth=depth, where=where)
+        except FormatError:
+            pass
+    return fmt
+
+
+def _pickle_polyglot(fh: IO[bytes], size: int, fmt: str, acc: _Acc, where: str) -> None:
+    fh.seek(0)
+    first = fh.read(1)
+    if not first or first[0] not in _OPCODES:
+        return
+    fh.seek(0)
+    rep = _walk(fh, size, joblib=False)
+    if _is_a_pickle(rep):
+        acc.add("pickle.polyglot", "high", f"{where}: this {fmt} file is also a pickle from its first byte: "
+                "pickle.load and torch.load would run it", effect="suspicious")
+        acc.pickle(rep, f"{where} (read as a pickle)")
+
+
+def _zip_polyglot(fh: IO[bytes], size: int, name: str, fmt: str, acc: _Acc, ctx: _Ctx, *, depth: int,
+                  where: str) -> None:
+    eocd = find_end_record(fh, size)
+    if eocd is None:
+        return
+    try:
+        arc = read_archive(fh, size, eocd, ctx.limits)
+    except FormatError:
+        return
+    if not arc.entries:
+        return
+    acc.add("zip.polyglot", "high", f"{where}: this {fmt} file also ends in a zip archive of {len(arc.entries)} "
+            "member(s) that zipfile.is_zipfile (Keras, numpy, zip tools) reads instead", effect="suspicious")
+    _scan_zip(fh, size, name, acc, {}, ctx, depth=depth + 1, where=f"{where} (as a zip)", eocd=eocd, scan_prefix=False)
+
+
+def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *,
+              depth: int, where: str) -> str:
     if depth > ctx.limits.max_depth:
         acc.add("container.too-deep", "high", f"{where}: containers nest more than {ctx.limits.max_depth} deep; "
                 "not scanned further", effect="error")
@@ -308,7 +357,7 @@ def _scan_content(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[st
                 if lower.endswith(".onnx"):
                     raise
                 fh.seek(0)
-        if head[:1] and head[0] in _P01_FIRST:
+        if head[:1] and head[0] in _OPCODES:
             fmt = _try_protocol01(fh, size, acc, facts, ctx, where=where)
             if fmt is not None:
                 return fmt
@@ -495,6 +544,16 @@ def _trailing_pickle(fh: IO[bytes], start: int, size: int, acc: _Acc, *, where: 
         acc.pickle(rep, f"{where} (second pickle at offset {start})")
 
 
+_IMPORTABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def _is_a_pickle(rep: PickleReport) -> bool:
+    """Whether a walk from offset 0 is a pickle a loader would act on: it reaches STOP, or it
+    resolves a global whose name Python could import before the stream breaks (text such as
+    "import os" reads as INST of module "mport os", which no import can find)."""
+    return (rep.complete and rep.opcodes >= 2) or any(_IMPORTABLE.fullmatch(g) for g in rep.globals)
+
+
 def _try_protocol01(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *,
                     where: str) -> str | None:
     """Protocol 0/1 pickles have no header: walk one; it is a pickle if the walk reaches STOP
@@ -505,7 +564,7 @@ def _try_protocol01(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str], 
     if _small_int_pickle(first) == TORCH_MAGIC:
         return _scan_torch_legacy(fh, size, acc, facts, where=where)
     rep = _walk(fh, size, joblib=True)
-    if (rep.complete and rep.opcodes >= 2) or rep.globals:
+    if _is_a_pickle(rep):
         acc.pickle(rep, where)
         facts["pickle.protocol"] = str(rep.protocol if rep.protocol is not None else 0)
         if rep.complete and rep.end < size:
@@ -655,7 +714,7 @@ _TORCH_SMALL = {"version", "byteorder", ".data/version", ".data/serialization_id
 
 
 def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *, depth: int,
-              where: str, eocd: int | None) -> str:
+              where: str, eocd: int | None, scan_prefix: bool = True) -> str:
     if eocd is None:
         eocd = find_end_record(fh, size)
     if eocd is None:
@@ -693,19 +752,20 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         acc.add("torchscript.code", "medium", f"{where}: TorchScript archive: {len(code)} code file(s) under "
                 f"{prefix}code/ are compiled by torch.jit.load and run when the model is called; TorchScript is code, "
                 "not data", effect="suspicious")
-    seen: set[tuple[int, int]] = set()
+    seen: set[tuple[int, int, int, int, int, bool]] = set()
     npy_members = 0
     for e in files:
         member_where = f"{where}!{e.name}"
         _member_name_checks(e, acc, member_where)
-        key = (e.header_offset, e.csize)
+        key = (e.header_offset, e.csize, e.usize, e.method, e.flags, e.name.lower().endswith(".pkl"))
         if key in seen:
             continue  # several entries share one member's bytes: scanned once (reported above)
         seen.add(key)
         rel = e.name[len(prefix):] if prefix and e.name.startswith(prefix) else e.name
         if kind in ("pytorch-zip", "torchscript"):
-            if rel.startswith("data/") and not rel.endswith(".pkl"):
-                continue  # raw tensor storage: read by torch as bytes, never unpickled
+            if rel.startswith("data/") and not rel.endswith(".pkl") and not _npy_member(fh, e):
+                continue  # raw tensor storage: read by torch as bytes, never unpickled (an NPY header there
+                # is scanned: np.load of the same archive would read that member as an array)
             if rel in _TORCH_SMALL or rel.startswith(".data/"):
                 continue
             if kind == "torchscript" and (rel.startswith("code/") or rel.startswith("debug_pkl/") or
@@ -733,12 +793,22 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             npy_members += 1
     if kind == "zip" and files and npy_members == len(files):
         kind = "numpy-npz"
-    if arc.start > 0:
+    if arc.start > 0 and scan_prefix:
         _scan_prefix(fh, arc.start, name, acc, ctx, depth=depth, where=where)
     return kind
 
 
+def _npy_member(fh: IO[bytes], e: ZipEntry) -> bool:
+    if e.method != 0 or e.data_offset is None or e.csize < 6:
+        return e.method != 0  # a compressed storage record is not what torch writes: scan it
+    fh.seek(e.data_offset)
+    return fh.read(6) == b"\x93NUMPY"
+
+
 def _member_name_checks(e: ZipEntry, acc: _Acc, where: str) -> None:
+    if e.name.lower().endswith((".py", ".pyc", ".so", ".pyd", ".dll", ".dylib")) and "/code/" not in f"/{e.name}":
+        acc.add("archive.code-member", "high", f"{where}: Python code or a native library inside the archive "
+                "(torch.package and importers execute such members)", effect="suspicious")
     parts = e.name.replace("\\", "/").split("/")
     if not e.name:
         acc.add("zip.empty-name", "high", f"{where}: a member has an empty name (no loader can address it)",

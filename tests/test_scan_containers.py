@@ -148,12 +148,13 @@ def test_fifo_is_never_opened_and_links_never_leave(tmp_path: Path) -> None:
     d = tmp_path / "model"
     d.mkdir()
     os.mkfifo(d / "pipe.bin")  # opening it for reading would block forever
+    (d / "pipe-link.bin").symlink_to("pipe.bin")  # and so would hashing it through a link
     (tmp_path / "outside.pkl").write_bytes(b"cos\nsystem\n(S'id'\ntR.")
     (d / "escape.pkl").symlink_to(tmp_path / "outside.pkl")
     (d / "inner.pkl").symlink_to("real.pkl")
     (d / "real.pkl").write_bytes(pickle.dumps([1, 2], protocol=2))
     results = {Path(r.path).name: r for r in mlbom.scan(d)}
-    assert results["pipe.bin"].verdict == "error"
+    assert results["pipe.bin"].verdict == "error" and results["pipe-link.bin"].verdict == "error"
     assert results["escape.pkl"].verdict == "error"
     assert any(f.id == "files.symlink-escape" for f in results["escape.pkl"].findings)
     assert results["inner.pkl"].verdict == "safe" and results["real.pkl"].verdict == "safe"
