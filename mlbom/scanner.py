@@ -456,6 +456,9 @@ def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, 
         return "chat-template"
     if stripped[:1] in ("{", "["):
         return _scan_json(text, acc, facts, where=where)
+    if "!!python/" in text or "tag:yaml.org,2002:python/" in text:
+        acc.add("yaml.python-tag", "high", f"{where}: YAML Python tag (!!python/…): yaml.unsafe_load builds objects "
+                "and calls functions from it", effect="suspicious")
     return "text"
 
 
@@ -766,11 +769,10 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             if rel.startswith("data/") and not rel.endswith(".pkl") and not _npy_member(fh, e):
                 continue  # raw tensor storage: read by torch as bytes, never unpickled (an NPY header there
                 # is scanned: np.load of the same archive would read that member as an array)
-            if rel in _TORCH_SMALL or rel.startswith(".data/"):
-                continue
-            if kind == "torchscript" and (rel.startswith("code/") or rel.startswith("debug_pkl/") or
-                                          rel.startswith("extra/")):
-                continue  # code is reported as code above; extra files are strings handed to the user
+            if (rel in _TORCH_SMALL or rel.startswith(".data/")) and e.usize <= 4096 and not _npy_member(fh, e):
+                continue  # small text records torch reads as strings
+            if kind == "torchscript" and rel.startswith("code/"):
+                continue  # reported as code above
         lim = ctx.limits
         if e.method != 0 and e.usize > lim.ratio_floor and e.usize > lim.max_ratio * max(e.csize, 1):
             acc.add("compressed.bomb", "high", f"{member_where}: declares {e.csize} bytes inflating to {e.usize} "
