@@ -138,10 +138,11 @@ class _Ctx:
     work: int  # archive member bytes left
     debug: bool = False
     folder: Path | None = None  # the scanned file's folder (ONNX external data resolves against it)
+    entries: int = 0  # archive entries left to scan (all levels)
 
     @classmethod
     def new(cls, limits: Limits, debug: bool = False) -> _Ctx:
-        return cls(limits, [limits.max_output], limits.max_work, debug)
+        return cls(limits, [limits.max_output], limits.max_work, debug, entries=limits.max_entries)
 
 
 # ---- entry points ----------------------------------------------------------------------
@@ -755,12 +756,12 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         acc.add("torchscript.code", "medium", f"{where}: TorchScript archive: {len(code)} code file(s) under "
                 f"{prefix}code/ are compiled by torch.jit.load and run when the model is called; TorchScript is code, "
                 "not data", effect="suspicious")
-    seen: set[tuple[int, int, int, int, int, bool]] = set()
+    seen: set[tuple[int, int, int, int, bool, bool]] = set()
     npy_members = 0
     for e in files:
         member_where = f"{where}!{e.name}"
         _member_name_checks(e, acc, member_where)
-        key = (e.header_offset, e.csize, e.usize, e.method, e.flags, e.name.lower().endswith(".pkl"))
+        key = (e.header_offset, e.csize, e.usize, e.method, e.encrypted, e.name.lower().endswith(".pkl"))
         if key in seen:
             continue  # several entries share one member's bytes: scanned once (reported above)
         seen.add(key)
@@ -779,9 +780,10 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                     f"(ratio {e.usize // max(e.csize, 1)}:1, limit {lim.max_ratio}:1); not inflated", effect="suspicious")
             continue
         ctx.work -= e.usize
-        if ctx.work < 0:
-            acc.add("zip.work-budget", "high", f"{where}: members claim more than {ctx.limits.max_work} bytes in all; "
-                    "the rest is not scanned", effect="error")
+        ctx.entries -= 1
+        if ctx.work < 0 or ctx.entries < 0:
+            acc.add("zip.work-budget", "high", f"{where}: members claim more than {ctx.limits.max_work} bytes, or more "
+                    f"than {ctx.limits.max_entries} entries, in all; the rest is not scanned", effect="error")
             break
         try:
             member_fmt = _scan_member(fh, e, kind, rel, acc, facts, ctx, depth=depth, where=member_where)
@@ -921,7 +923,8 @@ def _scan_tar(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                 if not m.isfile():
                     continue
                 ctx.work -= m.size
-                if ctx.work < 0:
+                ctx.entries -= 1
+                if ctx.work < 0 or ctx.entries < 0:
                     acc.add("tar.work-budget", "high", f"{where}: members exceed the work budget", effect="error")
                     break
                 view = Window(fh, m.offset_data, m.size)

@@ -33,7 +33,9 @@ class Limits:
     (small highly compressible files such as a zeroed array are normal). ``max_depth``:
     containers inside containers. ``max_members``: entries of one archive. ``max_work``: bytes
     all members of all archives of one file may claim together (3,000 directory entries
-    pointing at one large member add up here). ``max_member_spool``: a compressed member that
+    pointing at one large member add up here). ``max_entries``: archive entries scanned per file,
+    at every nesting level together (shared or nested archives cannot multiply the work).
+    ``max_member_spool``: a compressed member that
     must be re-read (a zip member holding npy, safetensors, a nested archive) is inflated to a
     temporary file of at most this many bytes."""
 
@@ -43,6 +45,7 @@ class Limits:
     max_depth: int = 4
     max_members: int = 100_000
     max_work: int = 64 << 30
+    max_entries: int = 1_000_000
     max_member_spool: int = 2 << 30
 
 
@@ -123,7 +126,7 @@ def detect(head: bytes) -> str | None:
         return "bz2"
     if head.startswith(b"\xfd7zXZ\x00"):
         return "xz"
-    if head.startswith(b"\x5d\x00\x00"):
+    if head.startswith(b"\x5d\x00"):  # joblib's LZMA-alone prefix (properties byte 0x5d, dictionary size low byte 0)
         return "lzma"
     if head.startswith(b"\x04\x22\x4d\x18"):
         return "lz4"
