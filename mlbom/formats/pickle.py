@@ -60,6 +60,7 @@ class Limits:
     text_bytes: int = 64 << 20  # str/bytes contents kept in memory
     depth: int = 4  # nested pickles inside pickles
     nested_walks: int = 10_000
+    nested_bytes: int = 1 << 30  # bytes of nested pickles walked in all
 
 
 @dataclass(frozen=True)
@@ -599,6 +600,8 @@ class _Shared:
     text: int = 0
     nested: int = 0
     walked: dict[int, object] = field(default_factory=dict)  # nested blobs walked (kept alive: ids stay unique)
+    encoded: dict[tuple[int, str], tuple[object, Value]] = field(default_factory=dict)
+    nested_bytes: int = 0
 
 
 class _Walker:
@@ -750,19 +753,34 @@ class _Walker:
 
     def codecs_encode(self, args: object) -> Value:
         """``_codecs.encode(text, encoding)``: how protocols < 3 write bytes. The result is
-        computed so that a pickle nested in those bytes can be walked."""
+        computed so that a pickle nested in those bytes can be walked (once per source text:
+        the same memoised text encoded again yields the same value)."""
         items = args.items if isinstance(args, Seq) else None
+        if items and len(items) == 2:
+            key = (id(items[0]), str(items[1]))
+            hit = self.sh.encoded.get(key)
+            if hit is not None:
+                return hit[1]
+            value = self._codecs_encode(items)
+            self.sh.encoded[key] = (items[0], value)
+            return value
+        return Opaque("bytes from _codecs.encode")
+
+    def _codecs_encode(self, items: list[object]) -> Value:
         latin1 = ("latin1", "iso88591")
         if items and len(items) == 2 and isinstance(items[0], Text) and items[0].offset >= 0 \
                 and isinstance(items[1], str) and items[1].replace("-", "").replace("_", "").lower() in latin1:
             text = items[0]
             return Blob(None, text.offset, text.length, utf8=True, nbytes=text.nbytes)
         if items and len(items) == 2 and isinstance(items[0], str) and isinstance(items[1], str):
-            try:
-                data = items[0].encode(items[1])
-            except (LookupError, UnicodeError, TypeError):
-                return Opaque("bytes from _codecs.encode")
-            if items[1].replace("-", "").replace("_", "").lower() in ("latin1", "iso88591", "ascii", "utf8"):
+            # only the plain codecs are computed (some, like punycode, are quadratic)
+            enc = {"latin1": "latin-1", "iso88591": "latin-1", "ascii": "ascii", "utf8": "utf-8"}.get(
+                items[1].replace("-", "").replace("_", "").lower())
+            if enc is not None:
+                try:
+                    data = items[0].encode(enc)
+                except UnicodeError:
+                    return Opaque("bytes from _codecs.encode")
                 return Blob(data, -1, len(data))
         return Opaque("bytes from _codecs.encode")
 
@@ -782,6 +800,9 @@ class _Walker:
             self.note("pickle.dangerous-callable", "critical", f"{path}: pickles nested more than "
                       f"{self.sh.limits.depth} deep; the innermost is not walked", "unsafe", f"nested:{path}")
             return
+        self.sh.nested_bytes += arg.length
+        if self.sh.nested_bytes > self.sh.limits.nested_bytes:
+            raise PickleLimit(f"more than {self.sh.limits.nested_bytes} bytes of nested pickles")
         if arg.data is not None:
             stream: IO[bytes] = io.BytesIO(arg.data)
             self.walk_nested(stream, len(arg.data), path, kind, restore=None)

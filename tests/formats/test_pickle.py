@@ -537,3 +537,14 @@ def test_type_and_ufunc_reconstruct_are_modelled() -> None:
     bad = walk(proto(2) + call(call(glob("numpy.core", "_ufunc_reconstruct"), bs("os"), bs("system")), bs("id"))
                + STOP)
     assert bad.verdict == "unsafe" and "os.system" in bad.globals
+
+
+def test_nested_blob_reached_many_times_is_walked_once() -> None:
+    blob = legacy_torch_blob(proto(2) + (NONE + POP) * 50_000 + NONE + STOP)
+    text = s(blob.decode("latin-1"))
+    head = proto(4) + glob("torch.storage", "_load_from_bytes") + put(0) + POP + glob("_codecs", "encode") + put(1) \
+        + POP + MARK + text + s("latin1") + TUPLE + put(2) + POP
+    again = get(0) + MARK + get(1) + get(2) + REDUCE + TUPLE + REDUCE + POP
+    # walked 2,000 times the nested 100,000 opcodes would exceed the bound: walked once, they fit
+    rep = walk(head + again * 2000 + NONE + STOP, limits=Limits(opcodes=400_000))
+    assert rep.verdict == "safe" and rep.complete
