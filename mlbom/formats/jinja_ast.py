@@ -604,6 +604,8 @@ class _Judge:
                      "unsafe", line)
         elif isinstance(node, nodes.Getattr):
             self._judge_name(node.attr, "attribute", line)
+            if node.attr == "format":  # called here or stored and called later (CVE-2024-56326)
+                self._judge_format(node.node, line)
             if isinstance(node.node, nodes.Name) and node.node.name in PYTHON_NAMES and node.node.name not in self.defined:
                 self.add("template.python-name", "critical",
                          f"{node.node.name}.{node.attr} names a Python module or builtin", "unsafe", line)
@@ -650,6 +652,11 @@ class _Judge:
         if is_test:
             return
         if node.name == "attr" and node.args:
+            if "format" in (self._names_of(node.args[0]) or ()):  # |attr('format'): CVE-2025-27516
+                self.add("template.format-method", "high", "the attr filter fetches a str.format method",
+                         "suspicious", line)
+                if node.node is not None:
+                    self._judge_format(node.node, line)
             if self._names_of(node.args[0]) is None:
                 self.add("template.computed-name", "high", "attr filter with a name chosen at render time",
                          "suspicious", line)
@@ -666,6 +673,19 @@ class _Judge:
         if node.dyn_args is not None or node.dyn_kwargs is not None:
             self.add("template.dynamic-arguments", "high",
                      f"filter {node.name!r} receives *args/**kwargs built at render time", "suspicious", line)
+
+    def _judge_format(self, fmt_node: nodes.Node, line: int) -> None:
+        """``str.format`` reads attributes and items named in its fields ({0.__class__})."""
+        fmts = self._names_of(fmt_node)
+        if fmts is None:
+            if self._is_computed(fmt_node):
+                self.add("template.computed-format", "high", "str.format on a string built or chosen at render time "
+                         "(format fields can read attributes)", "suspicious", line)
+            return
+        for fmt in fmts:
+            if _FORMAT_FIELD_ATTR.search(fmt):
+                self.add("template.format-attribute", "critical",
+                         f"str.format field {fmt[:60]!r} reads a private attribute", "unsafe", line)
 
     def _check_named_callable(self, node: nodes.Filter, line: int) -> None:
         # map('filter', …) / select('test', …) / selectattr('attribute', 'test', …)
@@ -711,14 +731,6 @@ class _Judge:
             meth = fn.attr
             if _is_private(meth) or meth in DANGEROUS_ATTRS:
                 return  # the Getattr check reports it
-            if meth in ("format", "format_map") and self._names_of(fn.node) is None and self._is_computed(fn.node):
-                self.add("template.computed-format", "high", "str.format on a string built or chosen at render time "
-                         "(format fields can read attributes)", "suspicious", line)
-            if meth == "format":
-                for fmt in self._names_of(fn.node) or []:
-                    if _FORMAT_FIELD_ATTR.search(fmt):
-                        self.add("template.format-attribute", "critical",
-                                 f"str.format field {fmt[:60]!r} reads a private attribute", "unsafe", line)
             if meth not in ALLOWED_METHODS and not (isinstance(fn.node, nodes.Name) and fn.node.name in self.defined
                                                     and fn.node.name not in self.env):
                 self.add("template.unknown-method", "high",

@@ -74,6 +74,8 @@ UNSAFE = {
     "any-element": "{{ ''[['a', '__class__'][loop.index]] }}",
     "implicit-concat": "{{ x['__cl' 'ass__'] }}",
     "filter-block": "{% filter attr('__class__') %}x{% endfilter %}",
+    "stored-format-method": "{% set f = '{0.__class__}'.format %}{{ f(x) }}",
+    "attr-format-method": "{{ ('{0.' ~ '__cla' ~ 'ss__}')|attr('format')(x) }}",
     "unicode-escape": "{{ ''['\\u005f\\u005fclass\\u005f\\u005f'] }}",
 }
 
@@ -103,6 +105,7 @@ SUSPICIOUS = {
     "computed-in-a-list": "{{ ''[[a ~ b][0]] }}",
     "macro-output-in-a-loop": "{% macro k() %}x{% endmacro %}{% for n in [k()] %}{{ ''[n] }}{% endfor %}",
     "computed-through-a-list-var": "{% set b = [a ~ b] %}{{ ''[b[0]] }}",
+    "format-on-stored-token": "{% set f = bos_token.format %}{{ f(x) }}",
     "get-built-dunder": "{{ x.get('__glo' ~ 'bals__') }}",
 }
 
