@@ -263,6 +263,8 @@ def _scan_content(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[st
     — bytes that another loader would read as a pickle (``pickle.load``/``torch.load`` start at
     offset 0) or as a zip archive (``zipfile`` looks at the end) are a differential."""
     fmt = _dispatch(fh, size, name, acc, facts, ctx, depth=depth, where=where)
+    if fmt != "hdf5":
+        _hdf5_user_block(fh, size, fmt, acc, ctx, depth=depth, where=where)
     base = fmt.split("+", 1)[0] if "+" in fmt else fmt
     if base in _POLYGLOT_CHECKED or "+" in fmt:
         try:
@@ -271,6 +273,24 @@ def _scan_content(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[st
         except FormatError:
             pass
     return fmt
+
+
+def _hdf5_user_block(fh: IO[bytes], size: int, fmt: str, acc: _Acc, ctx: _Ctx, *, depth: int, where: str) -> None:
+    """h5py (Keras .h5) finds an HDF5 superblock at offset 0, 512, 1024, 2048, …: whatever
+    precedes it is a "user block" that other loaders read as the file. Such a file is two files."""
+    off = 512
+    while off + 8 <= size:
+        fh.seek(off)
+        if fh.read(8) == b"\x89HDF\r\n\x1a\n":
+            acc.add("hdf5.user-block", "high", f"{where}: an HDF5 file starts at offset {off} (h5py reads it; "
+                    f"other loaders read the {fmt} before it)", effect="suspicious")
+            try:
+                _scan_content(Window(fh, off, size - off), size - off, "embedded.h5", acc, {}, ctx,  # type: ignore[arg-type]
+                              depth=depth + 1, where=f"{where} (HDF5 at {off})")
+            except FormatError as exc:
+                acc.add("format.invalid", "high", f"{where} (HDF5 at {off}): {exc}", effect="error")
+            return
+        off *= 2
 
 
 def _pickle_polyglot(fh: IO[bytes], size: int, fmt: str, acc: _Acc, where: str) -> None:
