@@ -894,10 +894,13 @@ class _Walker:
                 if code not in seen:
                     seen.add(code)
                     rep.events.append(("op", _OP_NAME[code]))
-                    if self.declared is not None and _OP_PROTO[code] > self.declared:
+                    # no PROTO: protocol 0 or 1, whose picklers write only opcodes of protocols 0 and 1
+                    declared = self.declared if self.declared is not None else 1
+                    if _OP_PROTO[code] > declared and code != 0x80:
+                        said = f"declared protocol {self.declared}" if self.declared is not None else "without PROTO"
                         self.note("pickle.differential", "medium", f"opcode {_OP_NAME[code]} (protocol "
-                                  f"{_OP_PROTO[code]}) in a stream declared protocol {self.declared}: not what a "
-                                  "pickler writes", "suspicious", f"proto-op:{code}")
+                                  f"{_OP_PROTO[code]}) in a stream {said}: not what a pickler writes",
+                                  "suspicious", f"proto-op:{code}")
                 if code != 0x80:
                     self.first_op = False
                 if handler(self):

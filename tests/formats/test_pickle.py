@@ -548,3 +548,9 @@ def test_nested_blob_reached_many_times_is_walked_once() -> None:
     # walked 2,000 times the nested 100,000 opcodes would exceed the bound: walked once, they fit
     rep = walk(head + again * 2000 + NONE + STOP, limits=Limits(opcodes=400_000))
     assert rep.verdict == "safe" and rep.complete
+
+
+def test_protocol_2_opcodes_without_proto_are_a_differential() -> None:
+    rep = walk(glob("collections", "OrderedDict") + EMPTY_TUPLE + NEWOBJ + STOP)
+    assert rep.verdict == "suspicious" and "pickle.differential" in ids(rep)
+    assert walk(pickle.dumps({"a": [1, 2.5, "x"]}, protocol=1)).verdict == "safe"
