@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -146,7 +147,9 @@ def check_template(source: str, *, where: str = "chat template") -> list[Templat
                                 f"{where}: {len(source)} characters exceed the {MAX_TEMPLATE_CHARS} limit; not judged",
                                 "error")]
     try:
-        tree = _ENV.parse(source)
+        with warnings.catch_warnings():  # Jinja2 decodes '\<' in string literals with a DeprecationWarning
+            warnings.simplefilter("ignore", DeprecationWarning)
+            tree = _ENV.parse(source)
     except TemplateSyntaxError as exc:
         return [TemplateFinding("template.unparseable", "high",
                                 f"{where}: Jinja2 cannot parse it (line {exc.lineno}: {str(exc.message)[:160]})", "error")]
