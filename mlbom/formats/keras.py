@@ -78,6 +78,8 @@ TF_CODE_OR_IO = re.compile(
     r"|io|gfile|saved_model|summary|debugging|sysconfig|data|distribute|tpu|train|write_file|read_file|ReadFile"
     r"|WriteFile|MatchingFiles|matching_files|Save|SaveV2|SaveSlices|Restore|RestoreV2|RestoreSlice|print|Print"
     r"|PrintV2|raw_ops|DebugIdentity|ImmutableConst|audio|profiler|config)(?:\.|$)")
+_KERAS3_SPECIAL = frozenset({"__keras_tensor__", "__tensor__", "__numpy__", "__bytes__", "__ellipsis__", "__slice__",
+                             "__lambda__", "__typespec__", "function"})
 _IDENT_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -89,6 +91,7 @@ class KerasJudge:
     facts: Facts = field(default_factory=Facts)
     layers: int = 0
     custom: set[str] = field(default_factory=set)
+    keras3: bool = False  # the document is in Keras 3's format (every object names its module)
     _seen: set[tuple[str, str]] = field(default_factory=set)
 
     def add(self, fid: str, sev: Severity, msg: str, effect: Verdict | None) -> None:
@@ -103,6 +106,7 @@ class KerasJudge:
                 self.facts.effects[fid] = effect
 
     def judge(self, doc: object) -> None:
+        self.keras3 = isinstance(doc, dict) and "module" in doc and "class_name" in doc
         for count, (path, obj) in enumerate(_walk(doc)):
             if count >= MAX_NODES:
                 self.add("keras.config-too-large", "high", f"more than {MAX_NODES} config nodes; not judged", "error")
@@ -140,6 +144,13 @@ class KerasJudge:
             self._function(path, module if isinstance(module, str) else obj.get("module"), fn, registered)
         elif isinstance(cls, str) and (module is not None or registered is not None):
             self._class(path, cls, module, registered)
+        elif self.keras3 and isinstance(cls, str) and "config" in obj and cls not in _KERAS3_SPECIAL:
+            # Keras 3 writes a module for everything it can resolve itself; without one the class
+            # is found only among the custom objects the loading code registers.
+            self.custom.add(cls[:120])
+            self.add("keras.custom-object", "high",
+                     f"{path}: class {cls[:120]!r} names no module: loading it needs the author's Python code",
+                     "suspicious")
 
     def _function(self, path: str, module: object, fn: object, registered: object) -> None:
         name = fn if isinstance(fn, str) else ""

@@ -101,3 +101,13 @@ def test_lambda_found_anywhere_in_training_config() -> None:
 def test_tf_op_reaching_keras_file_apis() -> None:
     doc = {"class_name": "TFOpLambda", "config": {"name": "t", "function": "keras.utils.get_file"}}
     assert effects(doc)["keras.tf-op-io"] == "unsafe"
+
+
+def test_keras3_class_without_module_is_custom() -> None:
+    doc = {"module": "keras", "class_name": "Sequential", "config": {"layers": [
+        {"module": None, "class_name": "Scale", "config": {"name": "s"}, "registered_name": None},
+        {"class_name": "__keras_tensor__", "config": {"shape": [1]}}]}}
+    f = judge_config(doc, "cfg")
+    assert f.effects == {"keras.custom-object": "suspicious"} and f.facts["keras.custom-objects"] == "Scale"
+    # Keras 2 configs never name modules: a bare class name there is judged by name only.
+    assert effects({"class_name": "Sequential", "config": {"layers": [{"class_name": "Dense", "config": {}}]}}) == {}
