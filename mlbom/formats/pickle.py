@@ -445,7 +445,7 @@ class _Source:
         return None if self.size is None else self.size - self.pos
 
     def read(self, n: int) -> bytes:
-        if self.frame_end is not None:
+        if self.frame_end is not None and self.pos + n > self.frame_end:
             self._frame(n)
         i = self.bpos
         j = i + n
@@ -877,7 +877,8 @@ class _Walker:
             while True:
                 start = src.pos
                 i = src.bpos
-                if i < len(src.buf) and src.frame_end is None:
+                fe = src.frame_end
+                if i < len(src.buf) and (fe is None or start < fe):  # one byte inside a frame never crosses it
                     code = src.buf[i]
                     src.bpos = i + 1
                     src.pos = start + 1
@@ -901,7 +902,7 @@ class _Walker:
                         self.note("pickle.differential", "medium", f"opcode {_OP_NAME[code]} (protocol "
                                   f"{_OP_PROTO[code]}) in a stream {said}: not what a pickler writes",
                                   "suspicious", f"proto-op:{code}")
-                if code != 0x80:
+                if code != 0x80 and self.first_op:
                     self.first_op = False
                 if handler(self):
                     rep.complete = True
