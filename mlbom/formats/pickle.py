@@ -124,6 +124,7 @@ class Policy:
     deny: dict[str, str]  # exact path or "module.*" -> reason
     anywhere: frozenset[str]  # deny modules matched at any position of an attribute path
     new_only: frozenset[str]  # allowlisted classes that are data-only when created with __new__, not called
+    called_args: dict[str, tuple[int, ...]]  # calls_args positions whose argument is called (its __init__ runs)
 
 
 def _path(key: str) -> tuple[str, str]:
@@ -144,6 +145,7 @@ def policy() -> Policy:
     allow: dict[str, tuple[str, str]] = {}
     calls: dict[str, tuple[int, ...]] = {}
     new_only: set[str] = set()
+    called: dict[str, tuple[int, ...]] = {}
     for group in raw["allow"]:  # type: ignore[attr-defined]
         for key, reason in group["entries"].items():
             module, path = _path(key)
@@ -152,13 +154,15 @@ def policy() -> Policy:
                 new_only.add(path)
         for key, positions in group.get("calls_args", {}).items():
             calls[_path(key)[1]] = tuple(positions)
+        for key, positions in group.get("called_args", {}).items():
+            called[_path(key)[1]] = tuple(positions)
     deny: dict[str, str] = {}
     for group in raw["deny"]:  # type: ignore[attr-defined]
         for name in group["entries"]:
             deny[name] = group["why"]
     nested = {_path(k)[1]: v for k, v in raw["nested"].items()}  # type: ignore[attr-defined]
     return Policy(allow, calls, nested, deny, frozenset(raw["anywhere"]),  # type: ignore[call-overload]
-                  frozenset(new_only))
+                  frozenset(new_only), called)
 
 
 def _compat_maps() -> tuple[dict[tuple[str, str], tuple[str, str]], dict[str, str]]:
@@ -719,6 +723,11 @@ class _Walker:
                     for i in positions:
                         if i < len(items) and not _is_data(items[i]):
                             self.judge_callable(items[i], f"{path} (argument {i}) calls")
+                    for i in self.sh.pol.called_args.get(path, ()):
+                        arg = items[i] if i < len(items) else None
+                        if isinstance(arg, Global) and arg.res.path in self.sh.pol.new_only:
+                            self.note("pickle.init-call", "medium", f"{path} calls {arg.res.path}(...) (argument {i}):"
+                                      " runs its __init__ with pickle data", "suspicious", f"init:{arg.res.path}")
             kind = self.sh.pol.nested.get(path)
             if kind is not None:
                 self.nested_pickle(path, args, kind)
@@ -739,11 +748,6 @@ class _Walker:
                 self.note("pickle.init-call", "medium", f"{op} calls {path}(...): runs its __init__ with pickle data "
                           "(a pickler writes it with NEWOBJ or copyreg: __new__ plus state)", "suspicious",
                           f"init:{path}")
-            if path == "copyreg._reconstructor" and isinstance(args, Seq) and args.items and len(args.items) > 1:
-                base = args.items[1]
-                if isinstance(base, Global) and base.res.path in self.sh.pol.new_only:
-                    self.note("pickle.init-call", "medium", f"copyreg._reconstructor runs {base.res.path}.__init__ "
-                              "with pickle data", "suspicious", f"init:{base.res.path}")
             if path in _SIZED_BY_INT or (path.startswith("torch.") and path.endswith("Storage")):
                 first = args.items[0] if isinstance(args, Seq) and args.items else None
                 if isinstance(first, int) and not isinstance(first, bool) and first > MAX_ALLOCATION:

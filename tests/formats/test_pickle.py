@@ -554,3 +554,16 @@ def test_protocol_2_opcodes_without_proto_are_a_differential() -> None:
     rep = walk(glob("collections", "OrderedDict") + EMPTY_TUPLE + NEWOBJ + STOP)
     assert rep.verdict == "suspicious" and "pickle.differential" in ids(rep)
     assert walk(pickle.dumps({"a": [1, 2.5, "x"]}, protocol=1)).verdict == "safe"
+
+
+def test_new_only_class_handed_to_a_helper_that_calls_it() -> None:
+    big = b"J" + struct.pack("<i", 10**6)
+    rep = walk(proto(2) + call(glob("torch._tensor", "_rebuild_from_type_v2"), glob("torch.nn.modules.linear", "Linear"),
+                               glob("torch", "Tensor"), MARK + big + big + TUPLE, NONE) + STOP)
+    assert rep.verdict == "suspicious" and "pickle.init-call" in ids(rep)
+    rep = walk(proto(2) + call(glob("copyreg", "_reconstructor"), glob("torch.nn.modules.linear", "Linear"),
+                               glob("torch.nn.modules.linear", "Linear"), NONE) + STOP)
+    assert "pickle.init-call" in ids(rep)
+    ok = walk(proto(1) + call(glob("copy_reg", "_reconstructor"), glob("torch.nn.modules.linear", "Linear"),
+                              glob("builtins", "object"), NONE) + EMPTY_DICT + BUILD + STOP)
+    assert ok.verdict == "safe"
