@@ -109,10 +109,12 @@ def test_zlib_bomb_stops_early_in_bounded_memory(tmp_path: Path) -> None:
     chunk = b"\0" * (1 << 20)
     data = b"".join(comp.compress(chunk) for _ in range(400)) + comp.flush()  # 400 MiB -> ~400 KiB
     (tmp_path / "bomb.joblib").write_bytes(data)
-    code = ("import resource, sys; from pathlib import Path; from mlbom.scanner import scan_file; "
+    # VmHWM (peak RSS of this process image), not ru_maxrss: Linux keeps ru_maxrss across exec,
+    # so a child of a large pytest process would report the parent's size
+    code = ("import re, sys; from pathlib import Path; from mlbom.scanner import scan_file; "
             f"r = scan_file(Path({str(tmp_path / 'bomb.joblib')!r})); "
             "print(r.verdict, ','.join(f.id for f in r.findings)); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
+            "print(int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)) // 1024)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True,
                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
     verdict_line, rss_mb = proc.stdout.split("\n")[:2]
