@@ -349,6 +349,26 @@ _PLAIN_DTYPE = re.compile(r"[<>|=]?(?:[?bBhHiIlLqQpPnNefdgFDGSUVac]\d*|[biufcSUV
 _OBJECT_DTYPE = re.compile(r"[<>|=]?(?:O\d*|object_?)")
 
 
+_SIMPLE_DTYPE = re.compile(r"[<>|=]?([?bBiufcSUV])(\d*)")
+
+
+def _simple_itemsize(descr: object) -> int | None:
+    """Bytes per element of a plain NPY type string (``'<f8'``, ``'|u1'``, ``'<U10'``, ``'|b1'``);
+    None where mlbom does not work it out (structured, datetime, named types)."""
+    if not isinstance(descr, str):
+        return None
+    m = _SIMPLE_DTYPE.fullmatch(descr)
+    if not m:
+        return None
+    kind, digits = m.group(1), m.group(2)
+    if kind in "?bB" and not digits:
+        return 1
+    if not digits or len(digits) > 6:
+        return None
+    n = int(digits)
+    return n * 4 if kind == "U" else n
+
+
 def descr_has_object(descr: object, depth: int = 0) -> bool:
     """Whether an NPY ``descr`` (any spelling numpy accepts: a type string, a structured field
     list with nested fields and sub-array shapes, a ``(base, shape)`` tuple, a
@@ -410,6 +430,17 @@ def parse_npy(fh: IO[bytes], size: int) -> Facts:
     facts = Facts()
     facts.facts["dtype"] = str(header["descr"])[:100]
     facts.facts["shape"] = str(shape)[:100]
+    if not descr_has_object(header["descr"]):
+        width = _simple_itemsize(header["descr"])
+        if width is not None:
+            count = 1
+            for d in shape:
+                count *= max(d, 0)
+            need = count * width
+            left = size - fh.tell()
+            if need > left:
+                raise FormatError(f"truncated: shape {str(shape)[:60]} of {str(header['descr'])[:20]} needs {need} bytes "
+                                  f"of data, {left} left (np.load fails)")
     if descr_has_object(header["descr"]):
         facts.pickle_offset = fh.tell()
         facts.findings.append(("numpy.object-array", "info", "object array: loading it unpickles Python objects "
