@@ -217,10 +217,10 @@ def _read_local_headers(fh: IO[bytes], size: int, entries: list[ZipEntry], cd_st
         lh = fh.read(30)
         if lh[:4] != LOCAL:
             raise FormatError(f"zip: member {e.name!r}: no local header at {e.header_offset} (zipfile: BadZipFile)")
-        _s, _v, lflags, _m, _t, _d, _c, _cs, _us, nlen, xlen = struct.unpack("<4s5H3L2H", lh)
+        _s, _v, _lflags, _m, _t, _d, _c, _cs, _us, nlen, xlen = struct.unpack("<4s5H3L2H", lh)
         raw = fh.read(nlen)
-        try:
-            e.local_name = _cp437_or_utf8(raw, lflags)
+        try:  # zipfile decodes the local name with the central directory's flags
+            e.local_name = _cp437_or_utf8(raw, e.flags)
         except FormatError:
             e.local_name = raw.decode("latin-1")
         e.data_offset = e.header_offset + 30 + nlen + xlen
