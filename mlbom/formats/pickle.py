@@ -125,6 +125,7 @@ class Policy:
     anywhere: frozenset[str]  # deny modules matched at any position of an attribute path
     new_only: frozenset[str]  # allowlisted classes that are data-only when created with __new__, not called
     called_args: dict[str, tuple[int, ...]]  # calls_args positions whose argument is called (its __init__ runs)
+    deny_names: dict[str, str]  # last attribute names denied wherever they are reached (from_pretrained ...)
 
 
 def _path(key: str) -> tuple[str, str]:
@@ -161,8 +162,10 @@ def policy() -> Policy:
         for name in group["entries"]:
             deny[name] = group["why"]
     nested = {_path(k)[1]: v for k, v in raw["nested"].items()}  # type: ignore[attr-defined]
+    names = raw.get("deny_names", {})
+    deny_names = {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {}
     return Policy(allow, calls, nested, deny, frozenset(raw["anywhere"]),  # type: ignore[call-overload]
-                  frozenset(new_only), called)
+                  frozenset(new_only), called, deny_names)
 
 
 def _compat_maps() -> tuple[dict[tuple[str, str], tuple[str, str]], dict[str, str]]:
@@ -195,6 +198,8 @@ def danger(path: str, pol: Policy | None = None) -> str | None:
     pol = pol or policy()
     parts = path.split(".")
     n = len(parts)
+    if n > 1 and parts[-1] in pol.deny_names:
+        return pol.deny_names[parts[-1]]
     for i in range(n):
         loose = i == 0 or parts[i] in pol.anywhere
         for j in range(min(n, i + _MAX_DENY_PARTS), i, -1):
@@ -1707,7 +1712,9 @@ def allowlist_markdown() -> str:
             "`x.*` is module `x` and everything in it. Modules also matched anywhere inside a protocol-4 "
             "attribute path (`sklearn` + `os.system`): "
             + ", ".join(f"`{m}`" for m in sorted(raw["anywhere"])) + ". "  # type: ignore[call-overload]
-            "Any attribute path through a dunder name (`__globals__`, `__builtins__`, ...) is denied too.", ""]
+            "Any attribute path through a dunder name (`__globals__`, `__builtins__`, ...) is denied too, and so "
+            "is any path ending in " + ", ".join(f"`{k}` ({v})" for k, v in sorted(raw.get("deny_names", {}).items()))  # type: ignore[attr-defined]
+            + ".", ""]
     for group in raw["deny"]:  # type: ignore[attr-defined]
         out += [f"- **{group['why']}**: " + ", ".join(f"`{e}`" for e in sorted(group["entries"]))]
     return "\n".join(out) + "\n"

@@ -567,3 +567,11 @@ def test_new_only_class_handed_to_a_helper_that_calls_it() -> None:
     ok = walk(proto(1) + call(glob("copy_reg", "_reconstructor"), glob("torch.nn.modules.linear", "Linear"),
                               glob("builtins", "object"), NONE) + EMPTY_DICT + BUILD + STOP)
     assert ok.verdict == "safe"
+
+
+@pytest.mark.parametrize(("module", "name"), [
+    ("transformers", "AutoModel.from_pretrained"), ("sklearn.datasets", "fetch_openml"), ("joblib", "Parallel"),
+    ("huggingface_hub", "hf_hub_download"), ("mylib", "Loader.load_dataset"),
+])
+def test_loader_methods_reached_through_any_class_are_unsafe(module: str, name: str) -> None:
+    assert walk(proto(4) + call(sglobal(module, name), s("x")) + STOP).verdict == "unsafe"
