@@ -211,7 +211,7 @@ def scan(paths: tuple[Path, ...], fmt: str, no_hash: bool) -> int:
 
     from mlbom.scanner import scan as _scan
 
-    results = _scan(paths, with_hash=not no_hash)
+    results = _scan(paths, with_hash=not no_hash, debug=_debug)
     if fmt == "json":
         click.echo(_json.dumps([r.to_json() for r in results], indent=2))
     else:

@@ -37,6 +37,7 @@ class Prop(str, Enum):
     CUDA_FAMILY = "mlbom:cuda:family"
     CUDA_BUNDLED = "mlbom:cuda:bundled"
     BUILD_COMMIT = "mlbom:build:git-version"
+    TORCH_WEIGHTS_ONLY = "mlbom:torch:weights-only"
     SOURCE = "mlbom:source"
     PY_INSTALLER = "mlbom:python:installer"
     PY_REQUIRES_PYTHON = "mlbom:python:requires-python"
@@ -89,6 +90,8 @@ DESCRIPTIONS: dict[Prop, str] = {
     Prop.CUDA_PROVIDERS: "onnxruntime execution-provider libraries shipped (`cuda,tensorrt`).",
     Prop.CUDA_BUNDLED: "CUDA libraries a framework ships inside its own package (`libcudart.so.12,libcudnn.so.9`); it loads these first.",
     Prop.BUILD_COMMIT: "The source commit a framework was built from, as its files record it (torch `git_version`).",
+    Prop.TORCH_WEIGHTS_ONLY: "`true` when `torch.load(weights_only=True)` would accept a PyTorch checkpoint; "
+                             "`false` names the first global or opcode it refuses (read from torch's own allowlist).",
     Prop.CUDA_FAMILY: "The CUDA major version an NVIDIA/CUDA-flavoured wheel belongs to (`12` for `nvidia-cudnn-cu12`).",
     Prop.SOURCE: "Which input (environment, requirements file, lock file) the component was read from.",
     Prop.PY_INSTALLER: "Content of the distribution's INSTALLER file (pip, uv, conda, …).",

@@ -103,7 +103,7 @@ class DatasetCollector:
         assert isinstance(name, str)
         ref = f"dataset:{ctx.rel(root)}" if path.is_dir() else f"dataset:{ctx.rel(path)}"
         for wf in walk_findings:
-            yield wf.model_copy(update={"subject": ref})
+            yield wf.model_copy(update={"subject": ref, "source": ctx.rel(root / wf.source) if wf.source else None})
 
         evidence: list[Evidence] = []
         props: list[Property] = []
