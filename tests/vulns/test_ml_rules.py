@@ -64,7 +64,7 @@ def test_rule_advisories_that_the_pypa_snapshot_has_exist_there(corpus: Path) ->
 def test_torch_bypass_names_the_pickle_checkpoints_and_raises_the_rating() -> None:
     vulns = _by_id([_lib("torch", "2.5.1"),
                     _file("model/pytorch_model.bin", "pytorch-zip", "unsafe",
-                          findings=("critical pickle.dangerous-import: posix.system",)),
+                          findings=("critical pickle.dangerous-callable: posix.system",)),
                     _file("model/model.safetensors", "safetensors", "safe")])
     v = vulns["GHSA-53q9-r3pm-6pq6"]
     assert [r.id for r in v.references] == ["CVE-2025-32434"]
@@ -74,7 +74,7 @@ def test_torch_bypass_names_the_pickle_checkpoints_and_raises_the_rating() -> No
     mlbom_ratings = [r for r in v.ratings if r.source and r.source.name == "mlbom"]
     assert [r.severity for r in mlbom_ratings] == ["critical"]
     linked = [p.value for p in v.properties if p.name == Prop.VULN_LINKED_FINDING.value]
-    assert linked == ["file:model/pytorch_model.bin: critical pickle.dangerous-import: posix.system"]
+    assert linked == ["file:model/pytorch_model.bin: critical pickle.dangerous-callable: posix.system"]
     cvss = [r for r in v.ratings if r.method == "CVSSv4"]
     assert cvss and cvss[0].score == 9.3 and cvss[0].severity == "critical"
     assert v.recommendation and "2.6.0" in v.recommendation and v.cwes == (502,)
