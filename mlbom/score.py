@@ -85,18 +85,22 @@ def _names(cs: list[Component], limit: int = 5) -> str:
     return shown + (f" and {len(cs) - limit} more" if len(cs) > limit else "")
 
 
-def _hashed(kind: Kind, files: list[Component]) -> Check:
+def _hashed(kind: Kind, files: list[Component], *, required: bool) -> Check:
+    """``required``: a model or dataset with no files listed fails (its content cannot be
+    checked); a release without files has nothing to hash."""
     if not files:
-        return _check(kind, "files-hashed", None, "no files listed")
+        return _check(kind, "files-hashed", False if required else None,
+                      "no files listed: the content cannot be checked" if required else "no files listed")
     missing = [f for f in files if not f.sha256]
     return _check(kind, "files-hashed", not missing, f"{len(files) - len(missing)} of {len(files)} files carry a SHA-256"
                   + (f"; missing: {_names(missing)}" if missing else ""))
 
 
-def _weights_safe(kind: Kind, files: list[Component]) -> Check:
+def _weights_safe(kind: Kind, files: list[Component], *, required: bool) -> Check:
     weights_ = [f for f in files if f.is_weight]
     if not weights_:
-        return _check(kind, "weights-scanned-safe", None, "no weight files listed")
+        return _check(kind, "weights-scanned-safe", False if required else None,
+                      "no weight file listed: the weights cannot be checked" if required else "no weight files listed")
     bad = [f for f in weights_ if f.verdict != "safe"]
     return _check(kind, "weights-scanned-safe", not bad,
                   f"{len(weights_) - len(bad)} of {len(weights_)} weight files scanned safe"
@@ -137,8 +141,8 @@ def score_model(v: BomView, m: Component) -> Score:
                          "; ".join([*(f"{d.display}: inspected" for d in found if d not in uninspected),
                                     *(f"{d.display}: not inspected" for d in uninspected),
                                     *(f"{d}: not in the BOM" for d in absent)])))
-    checks.append(_hashed("model", files))
-    checks.append(_weights_safe("model", files))
+    checks.append(_hashed("model", files, required=True))
+    checks.append(_weights_safe("model", files, required=True))
     checks.append(_check("model", "metrics-stated", bool(card.metrics),
                          f"{len(card.metrics)} metric(s)" if card.metrics else "no performanceMetrics"))
     return Score("model", m.display, tuple(checks))
@@ -153,7 +157,7 @@ def score_dataset(v: BomView, d: Component) -> Score:
     inspected = d.first(Prop.DATASET_INSPECTED) == "true"
     checks.append(_check("dataset", "inspected", inspected, d.first(Prop.DATASET_FORMAT) or "inspected" if inspected
                          else "the BOM does not say the content was read (mlbom:dataset:inspected)"))
-    checks.append(_hashed("dataset", files))
+    checks.append(_hashed("dataset", files, required=True))
     bad = [f for x in (d, *files) for f in x.findings if f.id in _CHECKSUM_FINDINGS]
     checks.append(_check("dataset", "checksums-verified", inspected and not bad,
                          "; ".join(f"{f.id}: {f.message}" for f in bad[:3]) if bad else
@@ -178,8 +182,8 @@ def score_release(v: BomView, sig: SignatureState) -> Score:
         _check("release", "vulnerabilities-evaluated", v.has_vulnerability_section,
                f"{len(v.vulnerabilities)} stated, {len(open_v)} open" if v.has_vulnerability_section else
                "no vulnerabilities section: the BOM does not show it was audited (mlbom audit)"),
-        _hashed("release", files),
-        _weights_safe("release", files),
+        _hashed("release", files, required=False),
+        _weights_safe("release", files, required=bool(v.of_type("machine-learning-model"))),
         _check("release", "libraries-licensed", None if not libs else not unlicensed,
                "no libraries" if not libs else f"{len(libs) - len(unlicensed)} of {len(libs)} libraries declare a licence"
                + (f"; none: {_names(unlicensed)}" if unlicensed else "")),

@@ -11,8 +11,6 @@ one pass with a list of string parts joined at the end (linear in the report's s
 
 from __future__ import annotations
 
-from html import escape
-
 from mlbom.report import svg
 from mlbom.report.model import COLLAPSE_ROWS, Bars, Block, Bullets, Facts, Lineage, Para, Report, Section, Table
 
@@ -28,7 +26,7 @@ details.sub{margin-left:1em;border-color:#e5e8e8}
 summary{cursor:pointer;padding:.2em 0}
 table{border-collapse:collapse;margin:.4em 0;width:100%;table-layout:auto}
 th,td{border:1px solid #d6dbdf;padding:.25em .5em;text-align:left;vertical-align:top;overflow-wrap:anywhere}
-th{background:#eaf2f8} tr:nth-child(even) td{background:#fbfcfc}
+th{background:#eaf2f8;white-space:nowrap} td[class]{white-space:nowrap} tr:nth-child(even) td{background:#fbfcfc}
 table.facts th{width:14em}
 .sev-critical,.sev-high,.st-FAIL{color:#a93226;font-weight:600} .sev-medium{color:#b9770e;font-weight:600}
 .st-PASS{color:#1e8449;font-weight:600} .st-N\\/A{color:#7f8c8d}
@@ -39,8 +37,7 @@ svg{max-width:100%;height:auto;font-family:system-ui,sans-serif}
 """
 
 
-def _e(s: str) -> str:
-    return escape(s, quote=True)
+_e = svg.escape
 
 
 def _cell(col: str, value: str) -> str:

@@ -4,9 +4,18 @@ script, no link and no external reference, and its size grows linearly with what
 
 from __future__ import annotations
 
-from html import escape
+import re
+from html import escape as _escape
 
 from mlbom.report.model import Bars, Lineage
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def escape(s: str) -> str:
+    """HTML/XML-escaped text (quotes too); control characters, which HTML and XML text may not
+    hold, are shown as ``\\xNN``. Used by the HTML renderer as well."""
+    return _escape(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s), quote=True)
 
 _TONE = {"bad": "#c0392b", "warn": "#d68910", "ok": "#1e8449", "neutral": "#7f8c8d"}
 _BOX_W, _BOX_H, _GAP = 220, 34, 12
