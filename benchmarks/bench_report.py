@@ -50,9 +50,9 @@ def main() -> None:
         bom = loads(data, name="bench.json")
         cols = []
         for fmt in ("html", "markdown", "text"):
-            t = _best(lambda fmt=fmt: report(bom, fmt))  # type: ignore[misc]
+            t = _best(lambda fmt=fmt, bom=bom: report(bom, fmt))  # type: ignore[misc]
             cols.append(f"{t:6.2f}s x{t / t_read:4.1f}")
-        t_spdx = _best(lambda: to_spdx3(bom), repeat=1)
+        t_spdx = _best(lambda bom=bom: to_spdx3(bom), repeat=1)  # type: ignore[misc]
         size = len(report(bom, "html").encode())
         print(f"{n:>10}  {t_read:11.2f}s  {cols[0]:>12}  {cols[1]:>12}  {cols[2]:>12}  {t_spdx:6.2f}s x{t_spdx / t_read:4.1f}  "
               f"{size / n:.0f}")
