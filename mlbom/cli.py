@@ -557,14 +557,39 @@ def query(bom: Path | None, db: str | None, ctype: str | None, name: str | None,
 
 @cli.command()
 @click.argument("bom", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["markdown", "text"]), default="markdown", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["html", "markdown", "text"]), default="markdown", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report here instead of stdout.")
-def report(bom: Path, fmt: str, output: Path | None) -> int:
-    """A readable report of one BOM (JSON or XML): what shipped, from where, under which
-    licences, and what needs attention."""
-    from mlbom.report import report as _report
+@click.option("--previous", type=click.Path(path_type=Path), help="The previous release's BOM: adds what changed since.")
+@click.option("--key", "key_paths", multiple=True, type=click.Path(path_type=Path),
+              help="Trusted public key to check the BOM's signature with (repeatable).")
+@click.option("--min-score", type=click.IntRange(0, 100), default=None,
+              help="Exit 1 when the release, a model or a dataset scores below N (the report is still written).")
+def report(bom: Path, fmt: str, output: Path | None, previous: Path | None, key_paths: tuple[Path, ...],
+           min_score: int | None) -> int:
+    """A report of one BOM (JSON or XML) for release sign-off: identity, signature, completeness
+    score, what needs attention, models, datasets, licences, vulnerabilities, GPU stack."""
+    from mlbom import report as rp
+    from mlbom.signature_state import check
 
-    _write((_report(_load_bom(bom), fmt) + "\n").encode("utf-8"), output)
+    loaded = _load_bom(bom)
+    sig = check(_read(bom), loaded.signature or "", key_paths, name=str(bom)) if key_paths else None
+    r = rp.build(loaded, previous=_load_bom(previous) if previous is not None else None, signature=sig)
+    _write((rp.render(r, "html" if fmt == "html" else "text" if fmt == "text" else "markdown") + "\n").encode("utf-8"), output)
+    low = [s for s in r.scores if s.value < min_score] if min_score is not None else []
+    for s in low:
+        _err(f"mlbom: {s.kind} {s.subject}: completeness {s.value}/100 is below --min-score {min_score}")
+    return 1 if low else 0
+
+
+@cli.command()
+@click.argument("bom", type=click.Path(path_type=Path))
+@click.option("--to", "target", type=click.Choice(["spdx3"]), required=True, help="The format to convert to.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the document here instead of stdout.")
+def convert(bom: Path, target: str, output: Path | None) -> int:
+    """Convert a BOM (CycloneDX JSON or XML) to SPDX 3.0.1 JSON-LD with the AI and Dataset profiles."""
+    from mlbom.spdx3 import to_spdx3
+
+    _write(to_spdx3(_load_bom(bom)), output)
     return 0
 
 

@@ -86,8 +86,8 @@ def test_pickle_release_fails_with_the_file_named(boms: dict[str, Path], tmp_pat
     lines = out.splitlines()
     assert any(ln.startswith("FAIL  models.format  model/pytorch_model.bin: weight format pickle is not allowed")
                for ln in lines), out
-    assert any(ln.startswith("FAIL  models.verdict  model/pytorch_model.bin: scan verdict unsafe") and "pickle.dangerous-callable" in ln and "system" in ln
-               for ln in lines), out
+    assert any(ln.startswith("FAIL  models.verdict  model/pytorch_model.bin: scan verdict unsafe")
+               and "pickle.dangerous-callable" in ln and "system" in ln for ln in lines), out
     assert "to fix: convert it to safetensors" in out
     assert "FAILED" in lines[-1]
 
