@@ -230,7 +230,7 @@ def _load_bom(path: Path) -> LoadedBom:
 
 
 def _read(path: Path) -> bytes:
-    from mlbom.formats.pymeta import read_bounded
+    from mlbom.formats.safe_read import read_bounded
     from mlbom.signing import MAX_SIGNED_BOM
 
     return sys.stdin.buffer.read() if str(path) == "-" else read_bounded(path, MAX_SIGNED_BOM)

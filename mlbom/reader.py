@@ -26,11 +26,14 @@ from typing import Literal
 from xml.etree.ElementTree import Element
 
 from mlbom.errors import InputError
+from mlbom.formats.safe_read import check_depth
+from mlbom.limits import MAX_BOM_BYTES, MAX_DEPTH
 
 SUPPORTED = ("1.4", "1.5", "1.6", "1.7")
-DEFAULT_MAX_BYTES = 256 << 20
+DEFAULT_MAX_BYTES = MAX_BOM_BYTES
 """Largest BOM read by default (256 MiB); ``MLBOM_MAX_BOM_BYTES`` raises or lowers it. Parsing
-takes several times the file's size in memory, so the bound is what keeps memory bounded."""
+takes several times the file's size in memory, so the bound is what keeps memory bounded.
+Nesting is bounded by :data:`mlbom.limits.MAX_DEPTH` (200) in JSON and XML alike."""
 
 _CDX_NS = "http://cyclonedx.org/schema/bom/"
 _DSIG_NS = "{http://www.w3.org/2000/09/xmldsig#}"
@@ -106,11 +109,27 @@ class LoadedBom:
 
 
 def _prune(value: object) -> object:
-    if isinstance(value, dict):
-        return {k: _prune(v) for k, v in value.items() if v != [] and v != {}}
-    if isinstance(value, list):
-        return [_prune(v) for v in value]
-    return value
+    """A copy of ``value`` without empty arrays/objects as object values. Iterative: a BOM's
+    nesting is bounded when it is read, but no walk here relies on the call stack."""
+    if not isinstance(value, (dict, list)):
+        return value
+    root: dict[str, object] | list[object] = {} if isinstance(value, dict) else []
+    stack: list[tuple[object, dict[str, object] | list[object]]] = [(value, root)]
+    while stack:
+        src, dst = stack.pop()
+        items = src.items() if isinstance(src, dict) else enumerate(src) if isinstance(src, list) else ()
+        for k, v in items:
+            if isinstance(src, dict) and (v == [] or v == {}):
+                continue
+            copy: object = v
+            if isinstance(v, (dict, list)):
+                copy = {} if isinstance(v, dict) else []
+                stack.append((v, copy))  # type: ignore[arg-type]
+            if isinstance(dst, dict):
+                dst[str(k)] = copy
+            else:
+                dst.append(copy)
+    return root
 
 
 def iter_components(items: object) -> Iterator[dict[str, object]]:
@@ -193,8 +212,9 @@ def _from_json(data: bytes, name: str) -> tuple[dict[str, object], str]:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         if "recursion" in str(exc).lower() or "depth" in str(exc).lower():
-            raise InputError(name, "JSON nested too deeply") from exc
+            raise InputError(name, f"nested too deeply (more than {MAX_DEPTH} levels; mlbom reads at most {MAX_DEPTH})") from exc
         raise InputError(name, f"not valid JSON: {exc}") from exc
+    check_depth(doc, name)
     if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
         raise InputError(name, "not a CycloneDX BOM (no \"bomFormat\": \"CycloneDX\")")
     spec = doc.get("specVersion")
@@ -219,6 +239,7 @@ def _from_xml(data: bytes, name: str) -> tuple[dict[str, object], str, str | Non
         raise InputError(name, f"not well-formed XML: {exc}") from exc
     except RecursionError as exc:
         raise InputError(name, "XML nested too deeply") from exc
+    _check_xml_depth(root, name)
     ns, _, local = root.tag[1:].partition("}") if root.tag.startswith("{") else ("", "", root.tag)
     if local != "bom" or not ns.startswith(_CDX_NS):
         raise InputError(name, "not a CycloneDX BOM (root element is not a CycloneDX <bom>)")
@@ -234,10 +255,7 @@ def _from_xml(data: bytes, name: str) -> tuple[dict[str, object], str, str | Non
     except ValueError:
         doc["version"] = root.get("version")
     signature = None
-    try:
-        body = _Converter(prefix).element(root)
-    except RecursionError as exc:
-        raise InputError(name, "XML nested too deeply") from exc
+    body = _Converter(prefix).element(root)  # recursion bounded by _check_xml_depth
     assert isinstance(body, dict)
     for k, v in body.items():
         if k not in ("serialNumber", "version"):
@@ -245,6 +263,16 @@ def _from_xml(data: bytes, name: str) -> tuple[dict[str, object], str, str | Non
     if any(child.tag == _DSIG_NS + "Signature" for child in root):
         signature = "xmldsig"
     return doc, spec, signature
+
+
+def _check_xml_depth(root: Element, name: str) -> None:
+    """Refuse an element tree deeper than :data:`MAX_DEPTH` before it is converted."""
+    stack = [(root, 1)]
+    while stack:
+        el, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InputError(name, f"nested too deeply (more than {MAX_DEPTH} levels; mlbom reads at most {MAX_DEPTH})")
+        stack.extend((c, depth + 1) for c in el)
 
 
 class _Converter:

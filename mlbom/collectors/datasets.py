@@ -31,13 +31,14 @@ from mlbom.collectors._files import hf_blob_finding, walk_files
 from mlbom.errors import InputError
 from mlbom.formats import croissant as cr
 from mlbom.formats import datafile
-from mlbom.formats.pymeta import read_bounded
+from mlbom.formats.safe_read import read_bounded
 from mlbom.hashing import sha256_files
 from mlbom.identity import safe_url
+from mlbom.limits import MAX_CARD_BYTES
 from mlbom.model import Collected, Component, Evidence, ExternalReference, Finding, Hash, License, Property, Relation
 from mlbom.properties import Prop
 
-MAX_CARD = 16 << 20
+MAX_CARD = MAX_CARD_BYTES
 _META_NAMES = {"README.md", "croissant.json", "metadata.json", "dataset_infos.json", "dataset_info.json", ".gitattributes"}
 _HF_DATASET = re.compile(r"(?:^|/)datasets--([^/]+?)--([^/]+)/snapshots/([0-9a-f]{40})(?:/|$)")
 
@@ -97,7 +98,7 @@ class DatasetCollector:
             files, walk_findings = [path], []
 
         croissant = cr.parse_croissant(manifest) if manifest is not None else None
-        card = _dataset_card(card_path) if card_path is not None else None
+        card = dataset_card(card_path) if card_path is not None else None
         name = ((croissant.name if croissant else None) or (card.get("pretty_name") if card else None)
                 or (f"{hf.group(1)}/{hf.group(2)}" if hf else None) or root.resolve().name)
         assert isinstance(name, str)
@@ -228,17 +229,16 @@ def _as_list_of_dicts(v: object) -> list[dict[str, object]]:
     return [x for x in v if isinstance(x, dict)] if isinstance(v, list) else []
 
 
-def _dataset_card(path: Path) -> dict[str, object]:
+def dataset_card(path: Path) -> dict[str, object]:
     """Card data (huggingface_hub ``DatasetCard``) plus the sensitive-information and citation
     sections; problems under ``_problems``."""
-    from mlbom.formats.hf_card import read_front_matter
+    from mlbom.formats.hf_card import markdown_sections, read_front_matter
 
     text = read_bounded(path, MAX_CARD).decode("utf-8", "replace")
     out, body, problems = read_front_matter(text, "dataset")
-    sections = re.split(r"^#{1,4}\s+(.+?)\s*$", body, flags=re.MULTILINE)
-    for i in range(1, len(sections) - 1, 2):
-        title = sections[i].strip().lower()
-        content = sections[i + 1].strip()
+    for raw_title, raw_content in markdown_sections(body):
+        title = raw_title.strip().lower()
+        content = raw_content.strip()
         if not content or "[more information needed]" in content.lower():
             continue
         if "personal and sensitive" in title or title == "sensitive information":

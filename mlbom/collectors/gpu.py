@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Protocol
 
 from mlbom.collectors import Context
 from mlbom.errors import InputError
-from mlbom.formats.pymeta import read_bounded
+from mlbom.formats.safe_read import read_bounded
 from mlbom.identity import pypi_purl
 from mlbom.model import Collected, Component, Evidence, Finding, Property, Relation
 from mlbom.properties import Prop

@@ -120,12 +120,28 @@ def _key(r: ExternalReference) -> tuple[str, str, str]:
 
 def to_dict(bom: Bom) -> JsonObject:
     """The whole BOM as a CycloneDX JSON object (serial number included)."""
-    doc = _document(bom)
+    doc = _writable(_document(bom))
     if bom.serial_number is not None:
         doc["serialNumber"] = bom.serial_number
     else:
         doc["serialNumber"] = derived_serial(doc)
     return _reorder(doc)
+
+
+def _writable(doc: JsonObject) -> JsonObject:
+    """The document, with any lone surrogate that reached the model replaced by U+FFFD.
+
+    Inputs are scrubbed where they are read (:mod:`mlbom.formats.safe_read`, which also adds a
+    finding); this is the writer's own guarantee that no text can make writing fail."""
+    try:
+        orjson.dumps(doc)
+    except orjson.JSONEncodeError:
+        from mlbom.formats.safe_read import sanitize
+
+        fixed, _ = sanitize(doc, "<bom>", max_depth=1 << 30)
+        assert isinstance(fixed, dict)
+        return fixed
+    return doc
 
 
 def derived_serial(doc: JsonObject) -> str:
@@ -177,7 +193,7 @@ def dumps(bom: Bom, fmt: Format = "json") -> bytes:
 # ---------------------------------------------------------------------------------------
 # XML: the same document, written element by element in the order the XSD requires.
 
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _COMPONENT_ORDER = ("group", "name", "version", "description", "scope", "hashes", "licenses",
                     "purl", "pedigree", "externalReferences", "properties", "modelCard", "data")
 
