@@ -237,6 +237,8 @@ def _from_xml(data: bytes, name: str) -> tuple[dict[str, object], str, str | Non
                                "bombs and external-entity attacks work)") from exc
     except ParseError as exc:
         raise InputError(name, f"not well-formed XML: {exc}") from exc
+    except (LookupError, ValueError) as exc:  # an XML declaration naming an unknown encoding
+        raise InputError(name, f"not well-formed XML: {str(exc)[:200]}") from exc
     except RecursionError as exc:
         raise InputError(name, "XML nested too deeply") from exc
     _check_xml_depth(root, name)

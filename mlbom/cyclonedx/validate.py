@@ -215,6 +215,8 @@ def _validate_xml(data: bytes, name: str) -> ValidationReport:
     try:
         root = etree.fromstring(data, safe_xml_parser())
     except etree.XMLSyntaxError as exc:
+        if "Excessive depth" in str(exc):  # libxml2's own limit (256) is above MAX_DEPTH: same answer
+            raise InputError(name, _TOO_DEEP) from exc
         raise InputError(name, f"not well-formed XML: {exc}") from exc
     if root.getroottree().docinfo.internalDTD is not None:
         raise InputError(name, "XML with a DTD (entity declarations) is refused: a BOM needs none, and "

@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,19 +97,17 @@ def _where(parent: str, key: object) -> str:
 
 def check_depth(value: object, path: Path | str, *, max_depth: int = MAX_DEPTH) -> None:
     """Raise :class:`InputError` when lists/dicts in ``value`` nest deeper than ``max_depth``.
-    Iterative; visits each container once."""
-    stack: list[tuple[object, int]] = [(value, 1)]
+    Iterative; visits each container once and pushes only containers."""
+    if not isinstance(value, (dict, list)):
+        return
+    stack: list[tuple[dict[str, object] | list[object], int]] = [(value, 1)]
     while stack:
         node, depth = stack.pop()
-        if isinstance(node, dict):
-            children: Iterator[object] = iter(node.values())
-        elif isinstance(node, list):
-            children = iter(node)
-        else:
-            continue
         if depth > max_depth:
             raise InputError(path, f"nested too deeply (more than {max_depth} levels; mlbom reads at most {max_depth})")
-        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
 
 
 def sanitize(value: object, path: Path | str, *, max_depth: int = MAX_DEPTH,
