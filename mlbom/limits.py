@@ -24,6 +24,10 @@ MAX_YAML_NODES = 50_000
 hundred bytes can otherwise stand for 10^9 nodes ("billion laughs"). Counted before anything
 is built, in time linear in the document."""
 
+MAX_YAML_EXPANDED_CHARS = 4 << 20
+"""Most characters of scalar text a YAML document may stand for once aliases are expanded (an
+alias of a long string repeated is a bomb of text rather than of nodes)."""
+
 MAX_YAML_BYTES = 1 << 20
 """Largest YAML document parsed (conda environment files, card front matter): PyYAML's pure
 Python parser reads about 1 MB a second, libyaml builds

@@ -29,7 +29,7 @@ from pathlib import Path
 import yaml
 
 from mlbom.errors import InputError
-from mlbom.limits import MAX_DEPTH, MAX_YAML_BYTES, MAX_YAML_NODES
+from mlbom.limits import MAX_DEPTH, MAX_YAML_BYTES, MAX_YAML_EXPANDED_CHARS, MAX_YAML_NODES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -120,11 +120,13 @@ def sanitize(value: object, path: Path | str, *, max_depth: int = MAX_DEPTH,
         fixed = scrub_text(value)
         return fixed, (("(document)",) if fixed is not value else ())
     count = 0
+    seen: set[int] = set()  # YAML aliases share objects: each is checked (and fixed) once
     stack: list[tuple[object, int, str]] = [(value, 1, "")]
     while stack:
         node, depth, where = stack.pop()
-        if not isinstance(node, (dict, list)):
+        if not isinstance(node, (dict, list)) or id(node) in seen:
             continue
+        seen.add(id(node))
         if depth > max_depth:
             raise InputError(path, f"nested too deeply (more than {max_depth} levels; mlbom reads at most {max_depth})")
         count += len(node)
@@ -227,26 +229,32 @@ else:  # pragma: no cover - PyYAML without libyaml
 
 
 def _yaml_bounds(text: str, path: Path | str, max_depth: int, max_nodes: int) -> None:
-    """Nodes and depth of the document with every alias expanded, counted over the event
-    stream (libyaml, before any node is built), so a billion-laughs document or a deep one is
-    refused in time linear in its text. A recursive alias is refused too."""
-    stack: list[list[int]] = []  # per open collection: [expanded size, deepest child]
+    """Nodes, characters and depth of the document with every alias expanded, counted over the
+    event stream (libyaml, before any node is built), so a billion-laughs document — of nodes
+    or of long strings — or a deep one is refused in time linear in its text. A recursive alias
+    is refused too."""
+    max_chars = MAX_YAML_EXPANDED_CHARS
+    stack: list[list[int]] = []  # per open collection: [expanded nodes, deepest child, characters]
     anchors_open: list[str | None] = []
-    anchors: dict[str, tuple[int, int]] = {}
-    total = 0
+    anchors: dict[str, tuple[int, int, int]] = {}
+    total = [0, 0]
 
-    def add(size: int, depth: int, line: int) -> None:
-        nonlocal total
+    def add(size: int, depth: int, chars: int, line: int) -> None:
         if stack:
             top = stack[-1]
             top[0] += size
             top[1] = max(top[1], depth)
-            running = top[0]
+            top[2] += chars
+            running, text = top[0], top[2]
         else:
-            total += size
-            running = total
+            total[0] += size
+            total[1] += chars
+            running, text = total
         if running > max_nodes:
             raise InputError(path, f"more than {max_nodes} values once aliases are expanded (an alias bomb?)",
+                             at=f"line {line}")
+        if text > max_chars:
+            raise InputError(path, f"more than {max_chars} characters once aliases are expanded (an alias bomb?)",
                              at=f"line {line}")
         if len(stack) + depth > max_depth:
             raise InputError(path, f"nested too deeply (more than {max_depth} levels; mlbom reads at most {max_depth})",
@@ -258,23 +266,24 @@ def _yaml_bounds(text: str, path: Path | str, max_depth: int, max_nodes: int) ->
             if len(stack) >= max_depth:
                 raise InputError(path, f"nested too deeply (more than {max_depth} levels; mlbom reads at most {max_depth})",
                                  at=f"line {line}")
-            stack.append([1, 0])
+            stack.append([1, 0, 0])
             anchors_open.append(ev.anchor)
         elif isinstance(ev, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-            size, deepest = stack.pop()
+            size, deepest, chars = stack.pop()
             anchor = anchors_open.pop()
             if anchor is not None:
-                anchors[anchor] = (size, deepest + 1)
-            add(size, deepest + 1, line)
+                anchors[anchor] = (size, deepest + 1, chars)
+            add(size, deepest + 1, chars, line)
         elif isinstance(ev, yaml.ScalarEvent):
+            chars = len(ev.value)
             if ev.anchor is not None:
-                anchors[ev.anchor] = (1, 0)
-            add(1, 0, line)
+                anchors[ev.anchor] = (1, 0, chars)
+            add(1, 0, chars, line)
         elif isinstance(ev, yaml.AliasEvent):
             if ev.anchor in anchors_open:
                 raise InputError(path, "recursive alias (a node that contains itself)", at=f"line {line}")
-            size, depth = anchors.get(ev.anchor or "", (1, 0))
-            add(size, depth, line)
+            size, depth, chars = anchors.get(ev.anchor or "", (1, 0, 0))
+            add(size, depth, chars, line)
 
 
 def load_yaml(data: bytes | str, path: Path | str, *, max_depth: int = MAX_DEPTH,
