@@ -62,3 +62,7 @@ MAX_CROISSANT_BYTES = 64 << 20
 
 MAX_RECORD_SIZE_DIGITS = 20
 """A RECORD size field longer than this is not a size (2^64 has 20 digits)."""
+
+MAX_GLOB_CHECKS = 2_000_000
+"""Most (Croissant FileSet glob, file) pairs matched for one dataset: about a second of fnmatch;
+past it the remaining FileSets are reported as not applied."""

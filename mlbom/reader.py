@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,7 +170,10 @@ def read_bytes(path: str | Path, *, limit: int | None = None) -> bytes:
     else:
         p = Path(path)
         try:
-            size = p.stat().st_size
+            st = p.stat()
+            if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+                raise InputError(p, "not a regular file (a FIFO, socket or device is not read; use - for stdin)")
+            size = st.st_size
             if size > limit:
                 raise InputError(p, f"BOM is {size / (1 << 20):.0f} MiB, larger than the {limit >> 20} MiB mlbom reads "
                                     "(set MLBOM_MAX_BOM_BYTES to raise the limit)")

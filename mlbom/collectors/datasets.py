@@ -34,7 +34,7 @@ from mlbom.formats import datafile
 from mlbom.formats.safe_read import read_bounded
 from mlbom.hashing import sha256_files
 from mlbom.identity import safe_url
-from mlbom.limits import MAX_CARD_BYTES
+from mlbom.limits import MAX_CARD_BYTES, MAX_GLOB_CHECKS
 from mlbom.model import Collected, Component, Evidence, ExternalReference, Finding, Hash, License, Property, Relation
 from mlbom.properties import Prop
 
@@ -293,6 +293,8 @@ def _verify(c: cr.Croissant, root: Path, present: dict[str, tuple[Path, str | No
                 yield Finding(id="dataset.checksum-mismatch", severity="high",
                               message=f"{rel}: md5 {got} but the Croissant file declares {fo.md5} (tampered or replaced)",
                               subject=fref)
+    budget = MAX_GLOB_CHECKS  # pattern x file checks: a Croissant file can list 100,000 globs
+    applied: set[tuple[str, tuple[str, ...]]] = set()
     for fs in c.file_sets:
         for pattern in fs.includes:
             if not _inside(root, pattern):
@@ -300,9 +302,22 @@ def _verify(c: cr.Croissant, root: Path, present: dict[str, tuple[Path, str | No
                               message=f"FileSet {fs.id!r}: includes {pattern!r} leaves the dataset folder; not applied",
                               subject=ref)
                 continue
+            key = (pattern, tuple(fs.excludes))
+            if key in applied:
+                continue
+            applied.add(key)
+            budget -= len(present) * (1 + len(fs.excludes))
+            if budget < 0:
+                yield Finding(id="dataset.too-many-globs", severity="medium",
+                              message=(f"FileSet globs x files exceed {MAX_GLOB_CHECKS} checks; FileSet {fs.id!r} "
+                                       "and later ones were not applied (their files count as undeclared)"),
+                              subject=ref)
+                break
             matched = {r for r in present if fnmatch.fnmatchcase(r, pattern)}
             matched -= {r for r in matched for ex in fs.excludes if fnmatch.fnmatchcase(r, ex)}
             covered |= matched
+        if budget < 0:
+            break
     if c.file_objects or c.file_sets:
         unlisted = sorted(set(present) - covered)
         local_decl = any(not urlsplit(fo.content_url or "").scheme for fo in c.file_objects) or c.file_sets

@@ -21,7 +21,9 @@ Nothing here evaluates what it reads: YAML goes through PyYAML's safe constructo
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,15 +61,32 @@ class Loaded:
 
 
 def read_bounded(path: Path, limit: int) -> bytes:
-    """Read at most ``limit`` bytes; a longer file, a folder or an unreadable file is an
-    :class:`InputError`."""
+    """Read at most ``limit`` bytes of a regular file; a longer file, a folder, a FIFO or device
+    (reading one could block for ever: ``-r /dev/stdin`` in a requirements file) or an
+    unreadable file is an :class:`InputError`."""
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(limit + 1)
+        # O_NONBLOCK: opening a FIFO must not wait for a writer before fstat can refuse it.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except IsADirectoryError as exc:
         raise InputError(path, "is a folder, not a file") from exc
     except OSError as exc:
         raise InputError(path, f"cannot read: {exc.strerror or exc}") from exc
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise InputError(path, "is a folder, not a file")
+        if not stat.S_ISREG(mode):
+            raise InputError(path, "not a regular file (a FIFO, socket or device is not read)")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb") as fh:
+            fd = -1
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from exc
+    finally:
+        if fd >= 0:
+            os.close(fd)
     if len(data) > limit:
         size = f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit} bytes"
         raise InputError(path, f"larger than the {size} mlbom reads from such a file")
