@@ -195,6 +195,30 @@ def test_hostile_model_card(case: str, tmp_path: Path, capsys: pytest.CaptureFix
         assert any("invalid Unicode character escape" in f for f in findings), findings
 
 
+def test_control_characters_from_a_card_are_written_as_xml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "bom.xml"
+    rc, _o, err, took = _cli(["generate", "--no-gpu", "--format", "xml", "--model",
+                              str(HOSTILE / "card" / "control-chars-in-task"), "-o", str(out)], capsys)
+    _check_contract(rc, err, took, want={0, 1})
+    assert "<task>text\ufffdgen\ufffd</task>" in out.read_text("utf-8")
+    rc, _o, err, took = _cli(["validate", str(out)], capsys)
+    _check_contract(rc, err, took, want={0})
+
+
+def test_a_fifo_is_refused_not_waited_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    req = tmp_path / "requirements.txt"
+    req.write_text(f"-r {fifo.name}\nrequests==2.31.0\n")
+    doc = _generate(["--requirements", str(req)], tmp_path, capsys)
+    assert "requests" in _names(doc)
+    rc, _o, err, took = _cli(["validate", str(fifo)], capsys)
+    _check_contract(rc, err, took, want={2})
+    assert "not a regular file" in err
+
+
 @pytest.mark.parametrize("case", CONFIGS)
 def test_hostile_model_config(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _generate(["--model", str(HOSTILE / "config" / case)], tmp_path, capsys)

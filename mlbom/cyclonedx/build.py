@@ -198,12 +198,19 @@ _COMPONENT_ORDER = ("group", "name", "version", "description", "scope", "hashes"
                     "purl", "pedigree", "externalReferences", "properties", "modelCard", "data")
 
 
-def _t(value: object) -> str:
+def xml_text(value: object) -> str:
+    """``value`` as XML character data: escaped, and characters XML 1.0 cannot hold (control
+    characters, lone surrogates, U+FFFE/U+FFFF) replaced with U+FFFD, so writing never fails."""
     return escape(_INVALID_XML.sub("\ufffd", str(value)))
 
 
-def _a(value: object) -> str:
+def xml_attr(value: object) -> str:
+    """``value`` as a quoted XML attribute value, cleaned as :func:`xml_text` does."""
     return quoteattr(_INVALID_XML.sub("\ufffd", str(value)))
+
+
+_t = xml_text
+_a = xml_attr
 
 
 def to_xml(doc: JsonObject) -> bytes:
