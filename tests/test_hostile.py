@@ -152,6 +152,12 @@ def test_conda_spec_with_newlines_is_linear(tmp_path: Path, capsys: pytest.Captu
     assert "python" in _names(doc)
 
 
+@pytest.mark.parametrize("case", ["blank-run", "blank-continuations", "include-self"])
+def test_hostile_requirements(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = _generate(["--requirements", str(HOSTILE / "requirements" / case / "requirements.txt")], tmp_path, capsys)
+    assert "requests" in _names(doc)
+
+
 def test_lone_surrogate_is_written_as_xml_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "bom.xml"
     rc, _o, err, took = _cli(["generate", "--no-gpu", "--format", "xml", "--lock",
