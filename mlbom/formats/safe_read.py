@@ -39,6 +39,8 @@ else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# In JSON text a surrogate can only come from an escape (raw ones are not UTF-8 and fail decoding).
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 REPLACEMENT = "\ufffd"
 
 
@@ -205,6 +207,9 @@ def load_json(data: bytes, path: Path | str, *, max_depth: int = MAX_DEPTH) -> L
         raise InputError(path, f"nested too deeply (more than {max_depth} levels; mlbom reads at most {max_depth})") from exc
     except ValueError as exc:  # e.g. an integer of more than 4,300 digits
         raise InputError(path, f"not valid JSON: {exc}") from exc
+    if _ESCAPED_SURROGATE.search(text) is None:  # no \udXXX escape: nothing to replace, only depth
+        check_depth(value, path, max_depth=max_depth)
+        return Loaded(value, (), tuple(duplicates))
     value, replaced = sanitize(value, path, max_depth=max_depth)
     return Loaded(value, replaced, tuple(duplicates))
 
