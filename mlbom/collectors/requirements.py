@@ -27,6 +27,7 @@ from mlbom.properties import Prop
 
 MAX_REQUIREMENTS_BYTES = LIMIT_REQUIREMENTS_BYTES
 MAX_INCLUDE_DEPTH = LIMIT_INCLUDE_DEPTH
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _WHITESPACE_RUN = re.compile(r"[ \t\f\v\r]{2,}")  # no backtracking: one class, one quantifier
 _EXPOSED_SHOWN = 15
 
@@ -190,7 +191,9 @@ class RequirementsCollector:
         version = None
         if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
             version = specs[0].version
-        hashes = [h.partition(":")[2].lower() for h in req.hash_options if h.lower().startswith("sha256:")]
+        declared = [h.partition(":")[2].lower() for h in req.hash_options if h.lower().startswith("sha256:")]
+        hashes = [h for h in declared if _SHA256_HEX.fullmatch(h)]
+        bad_hashes = [h for h in declared if not _SHA256_HEX.fullmatch(h)]
         props: list[Property] = [Property(name=Prop.PY_REQUIREMENT.value, value=_requirement_text(req))]
         if req.marker is not None:
             props.append(Property(name=Prop.PY_MARKER.value, value=str(req.marker)))
@@ -202,6 +205,10 @@ class RequirementsCollector:
             name=name, version=version, source_file=rel, line=req.line_number,
             hashes=hashes, url=link, properties=props)
         findings: list[Finding] = []
+        for bad in bad_hashes:
+            findings.append(Finding(id="requirements.hash-invalid", severity="medium",
+                                    message=f"{name}: --hash=sha256:{bad[:80]!r} is not 64 hex digits; left out",
+                                    subject=comp.bom_ref, source=rel, line=req.line_number))
         if req.name is None:
             findings.append(Finding(id="requirements.unnamed", severity="low",
                                     message=f"URL requirement {link} names no package (#egg=); named after the file",
