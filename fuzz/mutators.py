@@ -152,7 +152,7 @@ def yaml_mutator() -> Mutator:
             lines = ["a0: &a0 [x, x]"] + [f"a{i}: &a{i} [{', '.join(f'*a{i - 1}' for _ in range(n))}]" for i in range(1, 12)]
             if rng.random() < 0.3:
                 lines.append("r: &r [*r]")
-            return ("\n".join(lines) + "\n").encode()[:max_size] + data[: max(0, max_size - 400)]
+            return (("\n".join(lines) + "\n").encode() + data)[:max_size]
         return plain(data, max_size, seed)
 
     return mutate
