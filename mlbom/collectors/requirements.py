@@ -159,6 +159,13 @@ class RequirementsCollector:
                           subject=manifest_ref(ctx, parent), source=ctx.rel(parent), line=line)
             yield Unreadable(path=target, reason="remote include not fetched (offline)", collector=self.name)
             return
+        if "\x00" in target:  # no file system path holds a NUL byte (os.path.realpath raises)
+            yield Unreadable(path=target.replace("\x00", "\\x00"), reason="include path with a NUL byte",
+                             collector=self.name)
+            yield Finding(id="requirements.include-unreadable", severity="medium",
+                          message=f"included file {target!r} cannot be read: the path holds a NUL byte",
+                          subject=manifest_ref(ctx, parent), source=ctx.rel(parent), line=line)
+            return
         child = (parent.parent / target)
         real = child.resolve()
         if real in stack or real == parent.resolve():
