@@ -5,6 +5,16 @@ Run by hand::
     for t in modelscan picklescan fickling; do python3 -m venv /tmp/v-$t && /tmp/v-$t/bin/pip install $t; done
     python benchmarks/bench_scan.py /tmp/scanbench ../shared/corpus/pickles /tmp/v-modelscan /tmp/v-picklescan /tmp/v-fickling
 
+Second mode, the physical floor (issue #12 "Measure")::
+
+    python benchmarks/bench_scan.py floor [--gb 1] [--dir /tmp/scanfloor]
+
+writes a sharded safetensors model of ``--gb`` GB (4 shards + index; ``--gb 5`` for the issue's
+5 GB) and a ~500 MB torch checkpoint (``torch.save`` when torch is installed, else the same zip
+layout by hand), then times ``mlbom scan`` (SHA-256 of every byte + the scan) against
+``openssl dgst -sha256`` over the same files, page cache warm, best of 3. The ratio
+openssl / mlbom must be >= 0.9: the scan reads headers and pickles, never tensor bytes again.
+
 ``/tmp/scanbench`` holds ``big/model.pt`` (a ~500 MB torch.save of 120 float32 1024x1024
 tensors), ``big/model.safetensors`` (the same tensors) and ``small/`` (200 small pickles) —
 ``benchmarks/make_scan_inputs.py`` writes them with torch. Wall time is best of 3; the detection
@@ -13,9 +23,14 @@ table runs every tool on every corpus sample and reads its exit code (non-zero =
 
 from __future__ import annotations
 
+import json
+import os
+import pickle
+import struct
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 
@@ -81,6 +96,86 @@ def main(inputs: Path, corpus: Path, venvs: dict[str, Path]) -> None:
     print("false positives (safe flagged):", false_pos)
 
 
+def _write_sharded(d: Path, gb: float, shards: int = 4) -> list[Path]:
+    d.mkdir(parents=True, exist_ok=True)
+    per_shard = int(gb * 1e9 / shards)
+    tensor = 4 << 20  # 1M float32 per tensor
+    files, weight_map = [], {}
+    for s in range(shards):
+        name = f"model-{s + 1:05d}-of-{shards:05d}.safetensors"
+        n = max(1, per_shard // tensor)
+        header = {f"l{s}.{i}.weight": {"dtype": "F32", "shape": [1024, 1024], "data_offsets": [i * tensor, (i + 1) * tensor]}
+                  for i in range(n)}
+        weight_map.update(dict.fromkeys(header, name))
+        raw = json.dumps(header).encode()
+        raw += b" " * (-len(raw) % 8)
+        p = d / name
+        if not p.exists() or p.stat().st_size != 8 + len(raw) + n * tensor:
+            with open(p, "wb") as fh:
+                fh.write(struct.pack("<Q", len(raw)) + raw)
+                block = os.urandom(tensor)
+                for _ in range(n):
+                    fh.write(block)
+        files.append(p)
+    (d / "model.safetensors.index.json").write_text(json.dumps({"metadata": {}, "weight_map": weight_map}))
+    return files
+
+
+def _write_checkpoint(p: Path, mb: int = 500) -> Path:
+    if p.exists() and p.stat().st_size > mb * 900_000:
+        return p
+    p.parent.mkdir(parents=True, exist_ok=True)
+    n = mb * 1_000_000 // (4 << 20)
+    try:
+        import torch
+
+        torch.save({f"layer{i}.weight": torch.randn(1024, 1024) for i in range(n)}, p)
+    except ImportError:  # the same layout torch writes: data.pkl, then one stored member per storage
+        block = os.urandom(4 << 20)
+        with zipfile.ZipFile(p, "w") as zf:
+            zf.writestr("archive/data.pkl", pickle.dumps({f"layer{i}.weight": i for i in range(n)}, protocol=2))
+            zf.writestr("archive/version", "3\n")
+            for i in range(n):
+                zf.writestr(f"archive/data/{i}", block)
+    return p
+
+
+def _best(cmd: list[str], runs: int = 3) -> float:
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)  # warm the page cache
+    return min(run(cmd)[0] for _ in range(runs))
+
+
+def floor(gb: float, workdir: Path) -> None:
+    shards = _write_sharded(workdir / "sharded", gb)
+    ckpt = _write_checkpoint(workdir / "ckpt" / "model.pt")
+    mlbom = [sys.executable, "-m", "mlbom", "scan"]
+    lib = [sys.executable, "-c", "import sys, time; import mlbom.scanner as s; t = time.perf_counter(); "
+           "s.scan(sys.argv[1:]); print(time.perf_counter() - t)"]
+    print("CLI: the whole `mlbom scan` process (interpreter and import start-up included); library: the "
+          "mlbom.scan() call in a warm process")
+    print(f"{'input':<34} {'bytes':>14} {'openssl s':>10} {'CLI s':>7} {'no-hash s':>10} {'library s':>10} "
+          f"{'openssl/CLI':>12} {'openssl/library':>16}")
+    for label, paths, folder in ((f"sharded safetensors ({len(shards)} shards)", shards, workdir / "sharded"),
+                                 ("torch checkpoint", [ckpt], ckpt)):
+        size = sum(p.stat().st_size for p in paths)
+        t_ssl = _best(["openssl", "dgst", "-sha256", *map(str, paths)])
+        t_mlbom = _best([*mlbom, str(folder)])
+        t_nohash = _best([*mlbom, "--no-hash", str(folder)])
+        t_lib = min(float(subprocess.run([*lib, str(folder)], capture_output=True, text=True, check=True).stdout)
+                    for _ in range(3))
+        print(f"{label:<34} {size:>14,} {t_ssl:>10.2f} {t_mlbom:>7.2f} {t_nohash:>10.2f} {t_lib:>10.2f} "
+              f"{t_ssl / t_mlbom:>12.2f} {t_ssl / t_lib:>16.2f}")
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]),
-         {"modelscan": Path(sys.argv[3]), "picklescan": Path(sys.argv[4]), "fickling": Path(sys.argv[5])})
+    if sys.argv[1:2] == ["floor"]:
+        import argparse
+
+        ap = argparse.ArgumentParser(prog="bench_scan.py floor")
+        ap.add_argument("--gb", type=float, default=1.0)
+        ap.add_argument("--dir", type=Path, default=Path("/tmp/scanfloor"))
+        a = ap.parse_args(sys.argv[2:])
+        floor(a.gb, a.dir)
+    else:
+        main(Path(sys.argv[1]), Path(sys.argv[2]),
+             {"modelscan": Path(sys.argv[3]), "picklescan": Path(sys.argv[4]), "fickling": Path(sys.argv[5])})

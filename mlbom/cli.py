@@ -22,6 +22,7 @@ from mlbom.errors import InputError, MlbomError, UsageError, ValidationFailed, V
 
 if TYPE_CHECKING:
     from mlbom.model import Bom
+    from mlbom.policy import Policy
     from mlbom.reader import LoadedBom
 
 _debug = False
@@ -97,13 +98,25 @@ def cli(debug: bool) -> None:
 @click.option("--serial-number", help="Use this urn:uuid: serial number instead of a random or derived one.")
 @click.option("--verify-record", is_flag=True,
               help="Re-hash every installed file against its distribution's RECORD (tamper evidence).")
+@click.option("--vuln-db", "vuln_dbs", multiple=True, type=click.Path(path_type=Path),
+              help="Add known vulnerabilities from this OSV database: a folder or zip of OSV JSON/YAML records (repeatable).")
+@click.option("--vex", "vex_files", multiple=True, type=click.Path(path_type=Path),
+              help="With --vuln-db: apply the triage decisions of this CycloneDX VEX or OpenVEX file (repeatable).")
+@click.option("--online", is_flag=True, help="Also ask the OSV API (api.osv.dev querybatch) about the packages found.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the BOM here instead of stdout.")
+@click.option("--policy", "policy_file", type=click.Path(path_type=Path),
+              help="Check the BOM just written against this policy (mlbom-policy.toml or mlbom.toml); exit 1 on "
+                   "violations (the BOM is still written). See docs/policy.md.")
+@click.option("--check", "check_policy", is_flag=True,
+              help="Check the BOM against the project's policy (PROJECT_DIR/mlbom-policy.toml or [policy] in "
+                   "mlbom.toml), else the default policy.")
 def generate(
     project_dir: Path | None, envs: tuple[Path, ...], requirements: tuple[Path, ...], locks: tuple[Path, ...],
     models: tuple[Path, ...], datasets: tuple[Path, ...], gpu: bool | None, gpu_recording: Path | None,
     cuda_nvcc: bool | None, include_hardware_ids: bool | None, spec_version: str, fmt: str,
     name: str | None, release_version: str | None, reproducible: bool, serial_number: str | None,
-    verify_record: bool, output: Path | None,
+    verify_record: bool, output: Path | None, vuln_dbs: tuple[Path, ...] = (), vex_files: tuple[Path, ...] = (),
+    online: bool = False, policy_file: Path | None = None, check_policy: bool = False,
 ) -> int:
     """Build one BOM of a release: PROJECT_DIR is searched for environments, requirement and
     lock files; --env/--requirements/--lock add inputs (and replace discovery of their kind)."""
@@ -112,6 +125,11 @@ def generate(
     if serial_number is not None and not re.fullmatch(
             r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", serial_number):
         raise UsageError(f"--serial-number {serial_number!r} is not urn:uuid: followed by a lower-case UUID")
+    gate = None
+    if policy_file is not None or check_policy:  # an invalid policy is an error before any work
+        from mlbom import policy as _policy
+
+        gate = _policy.resolve(policy_file, project_dir or Path.cwd())
     say, stop = _progress()
     try:
         bom = mlbom.generate(project_dir, env=envs, requirements=requirements, locks=locks, models=models, datasets=datasets,
@@ -123,6 +141,14 @@ def generate(
         stop()
     if serial_number is not None:
         bom = bom.model_copy(update={"serial_number": serial_number})
+    if vex_files and not (vuln_dbs or online):
+        raise UsageError("--vex needs --vuln-db (or --online): there are no vulnerabilities to apply it to")
+    if vuln_dbs or online:
+        from mlbom.vulns.service import add_vulnerabilities
+
+        bom, lines = add_vulnerabilities(bom, vuln_dbs, vex_files, online=online)
+        for line in lines:
+            _err(f"mlbom: {line}")
     from mlbom.cyclonedx.build import Format, dumps
 
     fmt_lit: Format = "xml" if fmt == "xml" else "json"
@@ -142,7 +168,20 @@ def generate(
     _err(summary(bom))
     for u in bom.unreadable:
         _err(f"  not read: {u.path}: {u.reason}")
+    if gate is not None:
+        return _gate(data, gate, str(output or "<stdout>"))
     return 0
+
+
+def _gate(data: bytes, gate: Policy, name: str) -> int:
+    """``generate --policy``: the check of the BOM just written; its report goes to stderr."""
+    from mlbom import policy as _policy
+    from mlbom.policy import facts, rules
+    from mlbom.reader import loads
+
+    result = rules.check(facts.from_loaded(loads(data, name), data), gate)
+    _err(_policy.render(result, "text").rstrip("\n"))
+    return result.exit_code
 
 
 @cli.command()
@@ -172,7 +211,7 @@ def scan(paths: tuple[Path, ...], fmt: str, no_hash: bool) -> int:
 
     from mlbom.scanner import scan as _scan
 
-    results = _scan(paths, with_hash=not no_hash)
+    results = _scan(paths, with_hash=not no_hash, debug=_debug)
     if fmt == "json":
         click.echo(_json.dumps([r.to_json() for r in results], indent=2))
     else:
@@ -189,6 +228,34 @@ def scan(paths: tuple[Path, ...], fmt: str, no_hash: bool) -> int:
     return 2 if "error" in verdicts else 0
 
 
+@cli.command()
+@click.argument("bom", type=click.Path(path_type=Path))
+@click.option("--policy", "policy_file", type=click.Path(path_type=Path),
+              help="Policy file (mlbom-policy.toml, or mlbom.toml with a [policy] table) [default: ./mlbom-policy.toml, "
+                   "else [policy] in ./mlbom.toml, else the default policy].")
+@click.option("--key", "key_paths", multiple=True, type=click.Path(path_type=Path),
+              help="Trusted public key for [signature] required (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit", "markdown"]), default="text",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report here instead of stdout.")
+@click.option("--project", "project_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
+              help="Where to look for the project's policy when --policy is not given [default: .].")
+@click.option("--base", help="Prefix for file locations in the report: the project folder relative to the repository "
+                             "root, so code scanning shows results on the file.")
+def check(bom: Path, policy_file: Path | None, key_paths: tuple[Path, ...], fmt: str, output: Path | None,
+          project_dir: Path, base: str | None) -> int:
+    """Release gate: evaluate a policy against a BOM (JSON or XML, CycloneDX 1.4–1.7, any producer).
+    Exit 0 pass, 1 violations, 2 cannot evaluate (unreadable BOM, invalid policy)."""
+    from mlbom import policy as _policy
+
+    gate = _policy.resolve(policy_file, project_dir)
+    result = _policy.check_file(bom, gate, key_paths=key_paths)
+    _write(_policy.render(result, fmt, base=base).encode("utf-8"), output)
+    if fmt != "text" or output is not None:
+        _err(_policy.summary(result))
+    return result.exit_code
+
+
 def _password(prompt: bool, *, confirm: bool = False) -> bytes | None:
     from mlbom.signing import password_from_env
 
@@ -198,21 +265,21 @@ def _password(prompt: bool, *, confirm: bool = False) -> bytes | None:
 
 
 @cli.command()
-@click.option("--algorithm", type=click.Choice(["ed25519", "es256", "es384", "rs256", "ps256"]), default="ed25519",
-              show_default=True)
+@click.option("--algorithm", type=click.Choice(["es256", "es384", "ed25519", "rs256", "ps256"]), default="es256",
+              show_default=True,
+              help="es256 (default) is read by every CycloneDX consumer tried and signs XML too. ed25519: "
+                   "cyclonedx-core-java (Dependency-Track) refuses crv Ed25519 in JSF, and XML-DSig cannot use it.")
 @click.option("-o", "--output", "prefix", type=click.Path(path_type=Path), default=Path("mlbom"), show_default=True,
-              help="Writes PREFIX.key (private, PEM, 0600), PREFIX.pub (PEM) and PREFIX.jwk.")
+              help="Writes PREFIX.key (private, PEM, 0600), PREFIX.pub (PEM) and PREFIX.jwk; never over an existing "
+                   "file or through a symbolic link.")
 @click.option("--password-prompt", is_flag=True, help="Encrypt the private key with a password read from the terminal "
               "(or set MLBOM_KEY_PASSWORD; never a command-line argument).")
 def keygen(algorithm: str, prefix: Path, password_prompt: bool) -> int:
-    """Generate a signing key pair (Ed25519 by default; ECDSA P-256/P-384; RSA 3072)."""
-    from mlbom.signing import generate_key, write_keypair
+    """Generate a signing key pair (ECDSA P-256 by default; P-384; Ed25519; RSA 3072)."""
+    from mlbom.keys import generate_key, write_keypair
 
-    for suffix in (".key", ".pub", ".jwk"):
-        if prefix.with_name(prefix.name + suffix).exists():
-            raise UsageError(f"{prefix.name}{suffix} exists: refusing to overwrite a key")
-    alg = "rs256" if algorithm == "ps256" else algorithm
-    paths = write_keypair(generate_key(alg), prefix, password=_password(password_prompt, confirm=True))  # type: ignore[arg-type]
+    paths = write_keypair(generate_key(algorithm), prefix,  # type: ignore[arg-type]
+                          password=_password(password_prompt, confirm=True))
     _err("wrote " + ", ".join(str(p) for p in paths))
     return 0
 
@@ -230,10 +297,16 @@ def _load_bom(path: Path) -> LoadedBom:
 
 
 def _read(path: Path) -> bytes:
-    from mlbom.formats.safe_read import read_bounded
-    from mlbom.signing import MAX_SIGNED_BOM
+    from mlbom.keys import read_regular_file
+    from mlbom.reader import max_bytes
 
-    return sys.stdin.buffer.read() if str(path) == "-" else read_bounded(path, MAX_SIGNED_BOM)
+    limit = max_bytes()  # 256 MiB unless MLBOM_MAX_BOM_BYTES says otherwise: parsing takes several times that
+    if str(path) == "-":
+        data = sys.stdin.buffer.read(limit + 1)
+        if len(data) > limit:
+            raise InputError(path, f"larger than {limit} bytes (set MLBOM_MAX_BOM_BYTES to raise the limit)")
+        return data
+    return read_regular_file(path, limit, what="input")
 
 
 def _write(data: bytes, output: Path | None) -> None:
@@ -265,7 +338,8 @@ def sign(bom: Path, key_path: Path, output: Path | None, add: bool, replace: boo
 
     if add and replace:
         raise UsageError("--add and --replace exclude each other")
-    key = signing.load_private_key(key_path, password=_password(password_prompt))
+    key = signing.load_private_key(key_path, password=_password(password_prompt),
+                                   password_hint=f"set {signing.PASSWORD_ENV} or use --password-prompt")
     data = _read(bom)
     if dsse:
         out = signing.attest(data, key, bom_name=bom.name, subject_artifacts=subject_artifacts)
@@ -281,23 +355,48 @@ def sign(bom: Path, key_path: Path, output: Path | None, add: bool, replace: boo
 @cli.command()
 @click.argument("bom", type=click.Path(path_type=Path))
 @click.option("--key", "key_paths", multiple=True, type=click.Path(path_type=Path),
-              help="Trusted public key: PEM key or certificate, JWK or JWK set (repeatable).")
-@click.option("--allow-embedded-key", is_flag=True, help="Accept a signature by the key embedded in the BOM.")
+              help="Trusted public key: PEM public key, JWK or JWK set (repeatable). Certificates are refused.")
+@click.option("--key-id", "key_ids", multiple=True,
+              help="Trusted key id: SHA-256 (hex) of a public key's SubjectPublicKeyInfo, for a JSF or XML-DSig "
+                   "signature that embeds its key (repeatable).")
+@click.option("--allow-embedded-key", is_flag=True,
+              help="UNSAFE: accept whatever key the signature embeds (proves integrity, not origin). Cannot be "
+                   "combined with --key/--key-id.")
+@click.option("--bom", "bom_file", type=click.Path(path_type=Path),
+              help="With a DSSE envelope: the BOM file it attests (its SHA-256 must be a subject).")
 @click.option("--artifacts", type=click.Path(path_type=Path, file_okay=False),
-              help="Re-hash every file the BOM lists under this folder; report modified, missing, unlisted.")
-def verify(bom: Path, key_paths: tuple[Path, ...], allow_embedded_key: bool, artifacts: Path | None) -> int:
-    """Verify a signed BOM (JSF) or a DSSE attestation. Exit 0 verified, 1 not, 2 malformed."""
+              help="Prove this folder: every regular file in it is listed with a matching hash, every listed file "
+                   "exists; nothing else is there.")
+@click.option("--exclude", "exclude", multiple=True,
+              help="With --artifacts: names or relative paths (glob) not required to be listed, e.g. .git "
+                   "(repeatable).")
+@click.option("--listed-only", is_flag=True,
+              help="With --artifacts: the weaker check: only compare the files the BOM lists; other files are "
+                   "not looked for.")
+def verify(bom: Path, key_paths: tuple[Path, ...], key_ids: tuple[str, ...], allow_embedded_key: bool,
+           bom_file: Path | None, artifacts: Path | None, exclude: tuple[str, ...], listed_only: bool) -> int:
+    """Verify a signed BOM (JSF, XML-DSig) or a DSSE attestation, then that the BOM is valid and,
+    with --artifacts, the folder. Exit 0 verified, 1 not verified, 2 could not check."""
     from mlbom import signing
+    from mlbom.keys import load_public_keys
+    from mlbom.trust import TrustPolicy
 
-    keys = [k for p in key_paths for k in signing.load_public_keys(p)]
-    if artifacts is not None and not artifacts.is_dir():
-        raise InputError(artifacts, "no such folder")
-    result = signing.verify(_read(bom), keys, allow_embedded_key=allow_embedded_key, artifacts=artifacts,
-                            name=str(bom))
+    if (exclude or listed_only) and artifacts is None:
+        raise UsageError("--exclude and --listed-only go with --artifacts")
+    if allow_embedded_key and (key_paths or key_ids):
+        raise UsageError("--allow-embedded-key cannot be combined with --key/--key-id: it would accept any signer")
+    policy = TrustPolicy.unsafe_embedded_key() if allow_embedded_key else TrustPolicy.from_keys(
+        [k for p in key_paths for k in load_public_keys(p)], key_ids)
+    extra = _read(bom_file) if bom_file is not None else None
+    result = signing.verify_policy(_read(bom), policy, artifacts=artifacts, exclude=exclude, listed_only=listed_only,
+                                   bom_file=extra, name=str(bom), bom_name=str(bom_file))
     for s in result.signers:
-        click.echo(f"{bom}: signer {s.index + 1} ({s.algorithm}): {s.reason}")
-    if artifacts is not None:
-        click.echo(f"{bom}: every listed artifact under {artifacts} matches")
+        click.echo(f"{bom}: signer {s.index + 1} ({s.algorithm}, key {s.key_id[:16]}): {s.reason}")
+    if bom_file is not None:
+        click.echo(f"{bom}: {bom_file} is an attested subject and matches the predicate")
+    click.echo(f"{bom}: verified ({result.kind}); the signed BOM is valid; trust: {result.policy}")
+    if result.artifacts is not None:
+        click.echo(f"{bom}: {result.artifacts.summary()}")
     return 0
 
 
@@ -307,7 +406,7 @@ def verify(bom: Path, key_paths: tuple[Path, ...], allow_embedded_key: bool, art
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
 @click.option("--fail-on", "fail_on", default="",
               help="Exit 1 on these changes: hash-drift,new-unsafe,licence-change,version-change,added,removed,"
-                   "model-card-change,data-change,new-finding[:SEVERITY],any.")
+                   "model-card-change,data-change,new-finding[:SEVERITY],new-vulnerability[:SEVERITY],any.")
 def diff(old: Path, new: Path, fmt: str, fail_on: str) -> int:
     """ML-aware comparison of two BOMs (JSON or XML, CycloneDX 1.4–1.7) (hash drift, licences, safety, model cards, data)."""
     from mlbom import diff as _diff
@@ -330,6 +429,61 @@ def diff(old: Path, new: Path, fmt: str, fail_on: str) -> int:
 
 @cli.command()
 @click.argument("bom", required=False, type=click.Path(path_type=Path))
+@click.option("--vuln-db", "vuln_dbs", multiple=True, type=click.Path(path_type=Path),
+              help="An OSV database: a folder or zip of OSV JSON/YAML records (repeatable).")
+@click.option("--update-db", type=click.Path(path_type=Path),
+              help="With --online: download OSV's PyPI export (PyPI/all.zip) into this folder first, and use it.")
+@click.option("--vex", "vex_files", multiple=True, type=click.Path(path_type=Path),
+              help="Apply the triage decisions of this CycloneDX VEX or OpenVEX file (repeatable).")
+@click.option("--vex-out", type=click.Path(path_type=Path), help="Also write the analysis as a CycloneDX VEX document.")
+@click.option("--online", is_flag=True, help="Also ask the OSV API (api.osv.dev querybatch); offline by default.")
+@click.option("--fail-on", "fail_on", type=click.Choice(["critical", "high", "medium", "low", "any"]),
+              help="Exit 1 when an open vulnerability (not resolved, not_affected or false_positive by VEX) is rated "
+                   "at least this severe (any: every open one, rated or not).")
+@click.option("--no-cache", is_flag=True, help="Read the database without the on-disk index cache.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the BOM here instead of stdout.")
+def audit(bom: Path | None, vuln_dbs: tuple[Path, ...], vex_files: tuple[Path, ...], vex_out: Path | None, online: bool,
+          fail_on: str | None, no_cache: bool, output: Path | None, update_db: Path | None = None) -> int:
+    """Add known vulnerabilities (OSV) to any CycloneDX BOM (JSON or XML, 1.4-1.7, any producer);
+    writes the BOM as JSON. Exit 0 when written, 1 with --fail-on and a match, 2 when it cannot."""
+    from mlbom.vulns.service import audit_file, gate
+
+    if update_db is not None:
+        if not online:
+            raise UsageError("--update-db downloads from OSV: it needs --online (the default is offline)")
+        from mlbom.vulns.online import download_pypi_export
+
+        path = download_pypi_export(update_db)
+        _err(f"mlbom: downloaded {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        vuln_dbs = (*vuln_dbs, path)
+        online = False  # the fresh export answers; no per-package queries on top
+        if bom is None:
+            return 0
+    if bom is None:
+        raise UsageError("give the BOM to audit (or only --update-db DIR --online to download the database)")
+    if not vuln_dbs and not online:
+        raise UsageError("give --vuln-db PATH (a folder or zip of OSV records) or --online")
+    say, stop = _progress()
+    try:
+        result = audit_file(bom, vuln_dbs, vex_files, online=online, use_cache=not no_cache, progress=say)
+    finally:
+        stop()
+    for line in result.messages:
+        _err(f"mlbom: {line}")
+    _write(result.bom_json, output)
+    if vex_out is not None:
+        _write(result.vex_json, vex_out)
+    _err(result.summary)
+    hits = gate(result.vulnerabilities, fail_on) if fail_on else []
+    if hits:
+        _err(f"mlbom: {len(hits)} open vulnerabilit{'y' if len(hits) == 1 else 'ies'} at or above --fail-on {fail_on}: "
+             + ", ".join(hits[:10]))
+        return 1
+    return 0
+
+
+@cli.command()
+@click.argument("bom", required=False, type=click.Path(path_type=Path))
 @click.option("--db", help="Ask an index instead of one BOM (sqlite:///FILE, postgresql://…).")
 @click.option("--type", "ctype", help="Component type (library, file, machine-learning-model, data, …).")
 @click.option("--name", help="Name glob (case-insensitive).")
@@ -345,11 +499,13 @@ def diff(old: Path, new: Path, fmt: str, fail_on: str) -> int:
 @click.option("--licenses", "inventory", is_flag=True,
               help="With --db: the licence inventory per release (licence, number of components) instead of components.")
 @click.option("--why", help="Print the dependency chain from the release to components matching this name/ref glob.")
+@click.option("--vuln", "vuln_id", help="Which releases (with --db) or components a vulnerability affects, by id or alias "
+                                         "(CVE-…, GHSA-…, PYSEC-…), with the analysis each BOM states.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 def query(bom: Path | None, db: str | None, ctype: str | None, name: str | None, purl: str | None,
           version_spec: str | None, license_: str | None, license_not_in: str | None, sha256: str | None,
           props: tuple[str, ...], severity: str | None, base_model: str | None, release_glob: str | None,
-          inventory: bool, why: str | None, fmt: str) -> int:
+          inventory: bool, why: str | None, fmt: str, vuln_id: str | None = None) -> int:
     """Components of one BOM, or of every release in an index (--db), matching every filter
     given, one row each."""
     from mlbom import query as q
@@ -363,6 +519,8 @@ def query(bom: Path | None, db: str | None, ctype: str | None, name: str | None,
             raise UsageError(f"--property {p!r}: expected NAME=VALUE")
         pairs.append((k, v))
     allow = tuple(x.strip() for x in (license_not_in or "").split(",") if x.strip())
+    if vuln_id is not None:
+        return _query_vuln(bom, db, vuln_id, fmt)
     if db is not None:
         from mlbom import index as ix
 
@@ -399,14 +557,39 @@ def query(bom: Path | None, db: str | None, ctype: str | None, name: str | None,
 
 @cli.command()
 @click.argument("bom", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["markdown", "text"]), default="markdown", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["html", "markdown", "text"]), default="markdown", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report here instead of stdout.")
-def report(bom: Path, fmt: str, output: Path | None) -> int:
-    """A readable report of one BOM (JSON or XML): what shipped, from where, under which
-    licences, and what needs attention."""
-    from mlbom.report import report as _report
+@click.option("--previous", type=click.Path(path_type=Path), help="The previous release's BOM: adds what changed since.")
+@click.option("--key", "key_paths", multiple=True, type=click.Path(path_type=Path),
+              help="Trusted public key to check the BOM's signature with (repeatable).")
+@click.option("--min-score", type=click.IntRange(0, 100), default=None,
+              help="Exit 1 when the release, a model or a dataset scores below N (the report is still written).")
+def report(bom: Path, fmt: str, output: Path | None, previous: Path | None, key_paths: tuple[Path, ...],
+           min_score: int | None) -> int:
+    """A report of one BOM (JSON or XML) for release sign-off: identity, signature, completeness
+    score, what needs attention, models, datasets, licences, vulnerabilities, GPU stack."""
+    from mlbom import report as rp
+    from mlbom.signature_state import check
 
-    _write((_report(_load_bom(bom), fmt) + "\n").encode("utf-8"), output)
+    loaded = _load_bom(bom)
+    sig = check(_read(bom), loaded.signature or "", key_paths, name=str(bom)) if key_paths else None
+    r = rp.build(loaded, previous=_load_bom(previous) if previous is not None else None, signature=sig)
+    _write((rp.render(r, "html" if fmt == "html" else "text" if fmt == "text" else "markdown") + "\n").encode("utf-8"), output)
+    low = [s for s in r.scores if s.value < min_score] if min_score is not None else []
+    for s in low:
+        _err(f"mlbom: {s.kind} {s.subject}: completeness {s.value}/100 is below --min-score {min_score}")
+    return 1 if low else 0
+
+
+@cli.command()
+@click.argument("bom", type=click.Path(path_type=Path))
+@click.option("--to", "target", type=click.Choice(["spdx3"]), required=True, help="The format to convert to.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the document here instead of stdout.")
+def convert(bom: Path, target: str, output: Path | None) -> int:
+    """Convert a BOM (CycloneDX JSON or XML) to SPDX 3.0.1 JSON-LD with the AI and Dataset profiles."""
+    from mlbom.spdx3 import to_spdx3
+
+    _write(to_spdx3(_load_bom(bom)), output)
     return 0
 
 
@@ -430,10 +613,10 @@ def index_add(boms: tuple[Path, ...], db: str, key_paths: tuple[Path, ...]) -> i
     from mlbom import index as ix
 
     if key_paths:  # unreadable keys are an error before anything is added
-        from mlbom import signing
+        from mlbom.keys import load_public_keys
 
         for p in key_paths:
-            signing.load_public_keys(p)
+            load_public_keys(p)
     engine = ix.open_index(db)
     failed = conflicts = 0
     files: list[Path] = []
@@ -491,6 +674,26 @@ def index_get(serial_number: str, bom_version: int | None, db: str, output: Path
     from mlbom import index as ix
 
     _write(ix.document(ix.open_index(db, create=False), serial_number, bom_version), output)
+    return 0
+
+
+def _query_vuln(bom: Path | None, db: str | None, vuln_id: str, fmt: str) -> int:
+    """``query --vuln ID``: across an index, or in one BOM."""
+    from mlbom import index as ix
+
+    if db is not None:
+        table = ix.vulnerability_releases(ix.open_index(db, create=False), vuln_id)
+    else:
+        assert bom is not None
+        from mlbom.vulns.views import vulnerabilities
+
+        want = vuln_id.strip().upper()
+        table = [{"vulnerability": v.id, "severity": v.severity, "state": v.state, "component": a.name or a.ref,
+                  "version": a.version, "purl": a.purl, "detail": v.detail}
+                 for v in vulnerabilities(_load_bom(bom).doc) if want in v.ids for a in v.affects]
+    cols = ("release", "release_version", "vulnerability", "severity", "state", "component", "version") \
+        if db is not None else ("vulnerability", "severity", "state", "component", "version")
+    click.echo(ix.render(table, fmt, cols if fmt == "table" else ix.VULN_COLUMNS if db is not None else (*cols, "purl", "detail")))
     return 0
 
 

@@ -7,6 +7,9 @@ is made and every pipeline run makes it the same way::
     include-hardware-ids = false
     cuda-nvcc = false                     # run the toolkit's nvcc --version (it is a program of the toolkit)
 
+A ``[policy]`` table (``[policy.licenses]``, ``[[policy.exceptions]]``, …) holds the release
+gate's policy; :mod:`mlbom.policy.config` reads and validates it (docs/policy.md).
+
 Command-line options win over the file. Unknown keys are an error, not ignored: a misspelt
 setting that silently did nothing would be worse than none.
 """
@@ -37,9 +40,9 @@ def project_settings(project_dir: Path) -> Settings:
     if not path.is_file():
         return Settings()
     doc, _ = load_toml(read_bounded(path, MAX_SMALL_JSON), path)
-    unknown_tables = sorted(set(doc) - {"generate"})
+    unknown_tables = sorted(set(doc) - {"generate", "policy"})  # [policy]: mlbom.policy.config reads it
     if unknown_tables:
-        raise InputError(path, f"unknown table [{unknown_tables[0]}] (mlbom reads [generate])")
+        raise InputError(path, f"unknown table [{unknown_tables[0]}] (mlbom reads [generate] and [policy])")
     gen = doc.get("generate", {})
     if not isinstance(gen, dict):
         raise InputError(path, "[generate] must be a table")

@@ -20,7 +20,7 @@ from mlbom.identity import purl_base
 from mlbom.model import SEVERITIES
 
 Kind = Literal["added", "removed", "version-change", "hash-drift", "licence-change", "safety-escalation", "new-unreadable",
-               "new-finding", "model-card-change", "data-change", "edge-added", "edge-removed"]
+               "new-finding", "model-card-change", "data-change", "edge-added", "edge-removed", "new-vulnerability"]
 _VERDICT_RANK = {"safe": 0, "suspicious": 1, "error": 2, "unsafe": 3}
 
 
@@ -31,7 +31,7 @@ class Change:
     detail: str
     old: str | None = None
     new: str | None = None
-    severity: str | None = None  # for new-finding
+    severity: str | None = None  # for new-finding and new-vulnerability
 
 
 def _list(v: object) -> list[object]:
@@ -174,7 +174,23 @@ def diff(old: dict[str, object], new: dict[str, object]) -> list[Change]:
     ea, eb = _edges(old, a_refs), _edges(new, b_refs)
     changes += [Change("edge-added", f"{s} -> {t}", "dependency added") for s, t in sorted(eb - ea)]
     changes += [Change("edge-removed", f"{s} -> {t}", "dependency removed") for s, t in sorted(ea - eb)]
+    changes += new_vulnerabilities(old, new)
     return changes
+
+
+def new_vulnerabilities(old: dict[str, object], new: dict[str, object]) -> list[Change]:
+    """Open vulnerabilities of ``new`` that ``old`` did not have (compared by id and aliases, so
+    a flaw renamed from its GHSA to its PYSEC id is not new)."""
+    from mlbom.vulns.views import vulnerabilities
+
+    before = set().union(*(v.ids for v in vulnerabilities(old)))
+    out = []
+    for v in vulnerabilities(new):
+        if v.ids & before or not v.is_open:
+            continue
+        where = ", ".join(sorted({f"{a.name}@{a.version}" if a.name else a.ref for a in v.affects})) or "(no component)"
+        out.append(Change("new-vulnerability", v.id, f"{v.severity} vulnerability in {where}", None, v.state, v.severity))
+    return sorted(out, key=lambda c: c.identity)
 
 
 def parse_fail_on(spec: str) -> list[str]:
@@ -183,12 +199,13 @@ def parse_fail_on(spec: str) -> list[str]:
     allowed = {"hash-drift", "new-unsafe", "licence-change", "license-change", "version-change", "added", "removed",
                "model-card-change", "data-change", "new-unreadable", "any"}
     for r in rules:
-        if r.startswith("new-finding"):
+        if r.startswith(("new-finding", "new-vulnerability")):
             sev = r.partition(":")[2] or "info"
-            if sev not in SEVERITIES:
+            if sev not in SEVERITIES or r.partition(":")[0] not in ("new-finding", "new-vulnerability"):
                 raise UsageError(f"--fail-on {r}: severity must be one of {', '.join(SEVERITIES)}")
         elif r not in allowed:
-            raise UsageError(f"--fail-on {r}: unknown kind (known: {', '.join(sorted(allowed))}, new-finding:SEVERITY)")
+            raise UsageError(f"--fail-on {r}: unknown kind (known: {', '.join(sorted(allowed))}, new-finding:SEVERITY, "
+                              "new-vulnerability:SEVERITY)")
     return rules
 
 
@@ -204,6 +221,13 @@ def gate(changes: Iterable[Change], rules: list[str]) -> list[Change]:
             if r.startswith("new-finding") and c.kind == "new-finding":
                 floor = r.partition(":")[2] or "info"
                 if c.severity in SEVERITIES and SEVERITIES.index(c.severity) <= SEVERITIES.index(floor):
+                    hits.append(c)
+                    break
+            if r.startswith("new-vulnerability") and c.kind == "new-vulnerability":
+                floor = r.partition(":")[2] or "info"
+                # unknown is never safe: an unrated vulnerability meets every threshold ("none" meets none)
+                if c.severity == "unknown" or (c.severity in SEVERITIES
+                                               and SEVERITIES.index(c.severity) <= SEVERITIES.index(floor)):
                     hits.append(c)
                     break
     return hits
@@ -240,6 +264,7 @@ def render(changes: list[Change], fmt: str) -> str:
 
 
 _STYLE = {"hash-drift": "bold red", "safety-escalation": "bold red", "new-unreadable": "red", "new-finding": "yellow",
+          "new-vulnerability": "bold red",
           "licence-change": "magenta", "version-change": "cyan", "added": "green", "removed": "red"}
 
 

@@ -92,6 +92,17 @@ links_t = sa.Table(
     sa.Column("kind", sa.String(16), nullable=False), sa.Column("target", sa.Text, nullable=False),
     sa.Index("ix_mlbom_links_target", "kind", "target"),
 )
+vulns_t = sa.Table(
+    "mlbom_vulnerabilities", _md,
+    sa.Column("release_id", sa.Integer, sa.ForeignKey("mlbom_releases.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("ordinal", sa.Integer, nullable=False),
+    sa.Column("vuln_id", sa.Text, nullable=False),
+    sa.Column("ids", sa.Text, nullable=False),  # " ID ALIAS ALIAS " upper case, for an exact LIKE '% X %'
+    sa.Column("severity", sa.String(16)), sa.Column("state", sa.String(32)), sa.Column("detail", sa.Text),
+    sa.Column("affects", sa.Text),  # JSON: [[ref, name, version, purl], ...]
+    sa.Index("ix_mlbom_vulnerabilities_id", "vuln_id"),
+)
+_VULN_COLUMNS = ("release_id", "ordinal", "vuln_id", "ids", "severity", "state", "detail", "affects")
 
 
 def normalize_url(url: str) -> str:
@@ -193,6 +204,35 @@ def _create(engine: Engine) -> None:
             conn.execute(sa.insert(meta_t).values(key="schema_version", value=SCHEMA_VERSION))
         elif row != SCHEMA_VERSION:
             raise MlbomError(f"the index has schema version {row}; this mlbom reads version {SCHEMA_VERSION}")
+        _backfill_vulnerabilities(conn)
+
+
+def _backfill_vulnerabilities(conn: Any) -> None:
+    """An index made before vulnerabilities were indexed: fill their table once from the BOMs it
+    keeps (every release's document is stored)."""
+    done = conn.execute(sa.select(meta_t.c.value).where(meta_t.c.key == "vulnerabilities_indexed")).scalar()
+    if done is not None:
+        return
+    from mlbom.reader import loads
+
+    for rid, blob in conn.execute(sa.select(releases_t.c.id, releases_t.c.document)).all():
+        if blob is None:
+            continue
+        try:
+            doc = loads(zlib.decompress(blob)).doc
+        except (MlbomError, zlib.error):
+            continue
+        _bulk(conn, vulns_t, _VULN_COLUMNS, [(rid, *r) for r in vulnerability_rows(doc)])
+    conn.execute(sa.insert(meta_t).values(key="vulnerabilities_indexed", value="1"))
+
+
+def vulnerability_rows(doc: dict[str, object]) -> list[tuple[object, ...]]:
+    """One row per vulnerability the BOM states (without the release id)."""
+    from mlbom.vulns.views import vulnerabilities
+
+    return [(i, v.id, " " + " ".join(sorted(v.ids)) + " ", v.severity, v.state, v.detail or None,
+             json.dumps([[a.ref, a.name, a.version, a.purl] for a in v.affects]))
+            for i, v in enumerate(vulnerabilities(doc))]
 
 
 # -- adding ---------------------------------------------------------------------------------
@@ -292,6 +332,7 @@ class Prepared:
     signature: str | None
     problems: tuple[str, ...]
     content_digest: str | None
+    vulnerabilities: tuple[tuple[object, ...], ...] = ()
 
 
 def prepare(bom: LoadedBom, *, verified: bool | None = None, raw: bytes | None = None) -> Prepared:
@@ -312,7 +353,7 @@ def prepare(bom: LoadedBom, *, verified: bool | None = None, raw: bytes | None =
         [(i, str(h.get("alg")), str(h.get("content", "")).lower())
          for i, c in enumerate(comps) for h in _list(c.get("hashes")) if isinstance(h, dict)],
         [x[1:] for i, c in enumerate(comps) for x in _links(0, i, c)],
-        bom.signature, bom.problems, digest)
+        bom.signature, bom.problems, digest, tuple(vulnerability_rows(bom.doc)))
 
 
 def add(engine: Engine, bom: LoadedBom, *, verified: bool | None = None, raw: bytes | None = None) -> Added:
@@ -353,6 +394,7 @@ def write(engine: Engine, prep: Prepared) -> Added:
             _bulk(conn, components_t, _COMPONENT_COLUMNS, [(rid, *r) for r in prep.components])
             _bulk(conn, hashes_t, ("release_id", "ordinal", "alg", "content"), [(rid, *r) for r in prep.hashes])
             _bulk(conn, links_t, ("release_id", "ordinal", "kind", "target"), [(rid, *r) for r in prep.links])
+            _bulk(conn, vulns_t, _VULN_COLUMNS, [(rid, *r) for r in prep.vulnerabilities])
     except sa.exc.SQLAlchemyError as exc:
         raise MlbomError(f"{prep.source}: could not be added to the index: {_reason(exc)}") from exc
     return Added(prep.source, "added", serial, version, n)
@@ -364,9 +406,9 @@ _WORKER_KEYS: list[object] = []
 def _init_worker(key_paths: tuple[str, ...]) -> None:
     from pathlib import Path
 
-    from mlbom import signing
+    from mlbom.keys import load_public_keys
 
-    _WORKER_KEYS[:] = [k for p in key_paths for k in signing.load_public_keys(Path(p))]
+    _WORKER_KEYS[:] = [k for p in key_paths for k in load_public_keys(Path(p))]
 
 
 def prepare_file(path: str, keys: Sequence[object] | None = None) -> Prepared | str:
@@ -385,15 +427,20 @@ def prepare_file(path: str, keys: Sequence[object] | None = None) -> Prepared | 
 
 
 def _verify(raw: bytes, signature: str | None, keys: Sequence[object], name: str) -> bool | None:
-    if signature is None:
-        return None
-    from mlbom import signing
-    from mlbom.errors import VerificationError
+    """What ``mlbom verify --key …`` says of the same bytes: True only when it would exit 0
+    (every signer trusted, the BOM valid); None when it finds no signature at all; False for
+    anything else it would refuse (including a signature member the reader did not recognise)."""
+    from mlbom.jsf import PublicKey
+    from mlbom.trust import TrustPolicy
+    from mlbom.verification import NotSignedError, verify_bytes
 
+    trusted = tuple(k for k in keys if isinstance(k, PublicKey))
     try:
-        signing.verify(raw, keys, name=name)  # type: ignore[arg-type]
-    except VerificationError:
-        return False
+        verify_bytes(raw, TrustPolicy.from_keys(trusted), name=name)
+    except NotSignedError:
+        return None
+    except MlbomError:  # verify would exit 1 (or 2: it could not even parse what the reader read)
+        return False if signature is not None or b"signature" in raw.lower() else None
     return True
 
 
@@ -406,9 +453,9 @@ def prepare_files(paths: Sequence[str], key_paths: Sequence[str] = (), *, worker
     if n <= 1 or len(paths) < 8:
         from pathlib import Path
 
-        from mlbom import signing
+        from mlbom.keys import load_public_keys
 
-        keys = [k for p in key_paths for k in signing.load_public_keys(Path(p))]
+        keys = [k for p in key_paths for k in load_public_keys(Path(p))]
         for p in paths:
             yield prepare_file(p, keys)
         return
@@ -621,6 +668,37 @@ def document(engine: Engine, serial_number: str, bom_version: int | None = None)
     if blob is None:
         raise MlbomError(f"no BOM {serial_number}" + (f" version {bom_version}" if bom_version else "") + " in the index")
     return zlib.decompress(blob)
+
+
+VULN_COLUMNS = ("release", "release_version", "serial_number", "bom_version", "vulnerability", "severity", "state",
+                "component", "version", "purl", "detail")
+
+
+def vulnerability_releases(engine: Engine, vuln_id: str) -> list[dict[str, str]]:
+    """Which releases a vulnerability (by id or any alias) affects: one row per release and
+    affected component, with the analysis the release's BOM states."""
+    want = vuln_id.strip().upper()
+    if not want or any(ch.isspace() for ch in want):
+        raise UsageError(f"--vuln {vuln_id!r}: give one vulnerability id (CVE-…, GHSA-…, PYSEC-…)")
+    v, r = vulns_t, releases_t
+    stmt = (sa.select(r.c.name, r.c.version, r.c.serial_number, r.c.bom_version, v.c.vuln_id, v.c.ids, v.c.severity,
+                      v.c.state, v.c.detail, v.c.affects)
+            .join(r, r.c.id == v.c.release_id)
+            .where(v.c.ids.like(f"% {_like_literal(want)} %", escape="\\"))
+            .order_by(r.c.name, r.c.version, r.c.serial_number, r.c.bom_version, v.c.ordinal))
+    out = []
+    with engine.connect() as conn:
+        for row in conn.execute(stmt).mappings():
+            if want not in str(row["ids"]).split():
+                continue
+            base = {"release": row["name"] or "", "release_version": row["version"] or "",
+                    "serial_number": row["serial_number"], "bom_version": str(row["bom_version"]),
+                    "vulnerability": row["vuln_id"], "severity": row["severity"] or "", "state": row["state"] or "",
+                    "detail": row["detail"] or ""}
+            affects = json.loads(row["affects"] or "[]")
+            for ref, name, version, purl in affects or [["", "", "", ""]]:
+                out.append(base | {"component": name or ref, "version": version, "purl": purl})
+    return out
 
 
 def render(table: Sequence[dict[str, str]], fmt: str, columns: Sequence[str]) -> str:

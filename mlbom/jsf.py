@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -45,6 +46,7 @@ def _curve(name: str) -> ec.EllipticCurve | None:
     return {"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1(), "P-521": ec.SECP521R1()}.get(name)
 ASYMMETRIC = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "Ed25519", "Ed448"}
 MIN_RSA_BITS = 2048
+MAX_RSA_BITS = 16384
 
 
 class SignatureFormatError(MlbomError):
@@ -55,13 +57,105 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def b64url_decode(text: str) -> bytes:
-    if not isinstance(text, str) or any(c in text for c in "+/="):
+_B64URL = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def b64url_decode(text: object) -> bytes:
+    """Canonical base64url without padding (RFC 7515 §2): only the URL-safe alphabet, no
+    ``=``, no whitespace, and zero padding bits — a value has exactly one accepted spelling."""
+    if not isinstance(text, str) or not text.isascii():
         raise SignatureFormatError(f"not base64url without padding: {str(text)[:40]!r}")
+    raw = text.encode("ascii")
+    if not _B64URL.issuperset(raw) or len(raw) % 4 == 1:
+        raise SignatureFormatError(f"not base64url without padding: {text[:40]!r}")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        out = base64.urlsafe_b64decode(raw + b"=" * (-len(raw) % 4))
     except (ValueError, TypeError) as exc:
         raise SignatureFormatError(f"not base64url: {exc}") from exc
+    if b64url(out) != text:
+        raise SignatureFormatError(f"not canonical base64url (non-zero padding bits): {text[:40]!r}")
+    return out
+
+
+MAX_DEPTH = 200
+"""Deepest nesting of arrays and objects signed or verified: a signed document must also be
+writable (orjson, like most serializers, stops at 255 levels) — deeper input is refused at
+signing and verification alike."""
+
+MAX_SAFE_INTEGER = 2 ** 53
+"""Numbers whose magnitude exceeds 2**53 are refused when signing and verifying: RFC 8785
+represents every number as an IEEE-754 double, so a larger integer cannot be signed losslessly
+(``123456789012345678901234567890`` would be signed as ``1.2345678901234568e+29``)."""
+
+
+def _int_token(text: str) -> int:
+    if len(text) > 17 or abs(int(text)) > MAX_SAFE_INTEGER:
+        raise SignatureFormatError(f"number {text[:40]} is outside the exactly representable range (|n| <= 2**53)")
+    return int(text)
+
+
+def _float_token(text: str) -> float:
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")) or abs(value) > MAX_SAFE_INTEGER:
+        raise SignatureFormatError(f"number {text[:40]} is outside the exactly representable range (|n| <= 2**53)")
+    if value == 0.0 and any(c in "123456789" for c in text.lower().split("e")[0]):
+        raise SignatureFormatError(f"number {text[:40]} underflows to 0 as a double")
+    return value
+
+
+def _constant(text: str) -> object:
+    raise SignatureFormatError(f"{text} is not JSON")
+
+
+def _pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for k, _ in pairs:  # linear: one pass with a set
+            if k in seen:
+                raise SignatureFormatError(f"duplicate JSON member name {k[:80]!r}: refused (RFC 8785 / I-JSON)")
+            seen.add(k)
+    return obj
+
+
+def _check_depth(doc: object) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` (an explicit stack: no recursion)."""
+    stack: list[tuple[object, int]] = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: object = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            raise SignatureFormatError(f"JSON nested deeper than {MAX_DEPTH} levels")
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))  # type: ignore[attr-defined]
+
+
+def parse_json(data: bytes | str, *, syntax_checked: bool = False) -> object:
+    """JSON as I-JSON (RFC 7493) and RFC 8785 need it, or :class:`SignatureFormatError`:
+    valid UTF-8 without lone surrogates, no duplicate member names (found in linear time), no
+    NaN/Infinity, every number within ±2**53, nesting bounded (orjson's 1,024 levels and the
+    interpreter's recursion limit). ``syntax_checked``: the caller already parsed ``data`` with
+    orjson (the fast, strict first pass), which is then skipped."""
+    if not syntax_checked:
+        try:
+            orjson.loads(data)  # UTF-8, surrogates, depth, syntax: fast and strict
+        except orjson.JSONDecodeError as exc:
+            raise SignatureFormatError(f"not valid JSON: {exc}") from exc
+    try:
+        doc = json.loads(data, object_pairs_hook=_pairs, parse_int=_int_token, parse_float=_float_token,
+                         parse_constant=_constant)
+        _check_depth(doc)
+        return doc
+    except RecursionError as exc:
+        raise SignatureFormatError("JSON nested too deeply") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        if isinstance(exc, SignatureFormatError):
+            raise
+        raise SignatureFormatError(f"not valid JSON: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -89,8 +183,10 @@ def signers_of(doc: dict[str, object] | list[object], prop: str = "signature") -
     return [(SignerRef(where, "single", 0), sig)]
 
 
-def signed_bytes(doc: dict[str, object] | list[object], ref: SignerRef) -> bytes:
-    """The canonical bytes a signer signed (see the module docstring)."""
+def signed_bytes(doc: dict[str, object] | list[object], ref: SignerRef, *, allow_excludes: bool = False) -> bytes:
+    """The canonical bytes a signer signed (see the module docstring). ``excludes`` is refused
+    unless ``allow_excludes`` (the official test vectors use it; a verifier cannot tell a
+    property excluded at signing from one added afterwards, so BOM verification never allows it)."""
     # Shallow copies: only the top level and the signature object change.
     work: dict[str, object] | list[object] = list(doc) if isinstance(doc, list) else dict(doc)
     raw_sig = work[-1] if isinstance(work, list) else work[ref.prop or "signature"]
@@ -110,6 +206,9 @@ def signed_bytes(doc: dict[str, object] | list[object], ref: SignerRef) -> bytes
         kept[-1] = {k: v for k, v in kept[-1].items() if k != "value"}
         sig[ref.mode] = kept
     excludes = sig.pop("excludes", None)
+    if excludes is not None and not allow_excludes:
+        raise SignatureFormatError("'excludes' is refused: properties left out of the signature could have been "
+                                   "added after signing (mlbom never writes 'excludes')")
     if excludes is not None:
         if not isinstance(excludes, list) or not all(isinstance(x, str) for x in excludes):
             raise SignatureFormatError("'excludes' must be a list of property names")
@@ -174,6 +273,11 @@ def key_from_jwk(jwk: object) -> PublicKey:
     """A public key from a JWK; wrong types, unknown curves and small RSA keys are refused."""
     if not isinstance(jwk, dict):
         raise SignatureFormatError("publicKey is not a JWK object")
+    for name, value in jwk.items():
+        if name not in ("kty", "crv", "x", "y", "n", "e"):
+            raise SignatureFormatError(f"publicKey member {str(name)[:40]!r} is not allowed (kty, crv, x, y, n, e)")
+        if not isinstance(value, str):
+            raise SignatureFormatError(f"publicKey member {name!r} must be a string")
     kty = jwk.get("kty")
     try:
         if kty == "OKP":
@@ -195,6 +299,8 @@ def key_from_jwk(jwk: object) -> PublicKey:
             e = int.from_bytes(b64url_decode(str(jwk.get("e", ""))), "big")
             if n.bit_length() < MIN_RSA_BITS:
                 raise SignatureFormatError(f"RSA key of {n.bit_length()} bits is below the {MIN_RSA_BITS}-bit minimum")
+            if n.bit_length() > MAX_RSA_BITS or e < 3 or e % 2 == 0 or e.bit_length() > 64:
+                raise SignatureFormatError("RSA key with an unusable size or exponent")
             return rsa.RSAPublicNumbers(e, n).public_key()
     except ValueError as exc:
         raise SignatureFormatError(f"invalid {kty} JWK: {exc}") from exc

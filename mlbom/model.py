@@ -229,6 +229,84 @@ class Relation(BaseModel):
 Collected: TypeAlias = Component | Relation | Finding | Unreadable
 
 
+VulnSeverity = Literal["critical", "high", "medium", "low", "info", "none", "unknown"]
+ScoreMethod = Literal["CVSSv2", "CVSSv3", "CVSSv31", "CVSSv4", "OWASP", "SSVC", "other"]
+AnalysisState = Literal["resolved", "resolved_with_pedigree", "exploitable", "in_triage", "false_positive", "not_affected"]
+AnalysisJustification = Literal[
+    "code_not_present", "code_not_reachable", "requires_configuration", "requires_dependency", "requires_environment",
+    "protected_by_compiler", "protected_at_runtime", "protected_at_perimeter", "protected_by_mitigating_control",
+]
+AnalysisResponse = Literal["can_not_fix", "will_not_fix", "update", "rollback", "workaround_available"]
+
+
+class VulnSource(BaseModel):
+    """Who published a vulnerability or a rating: a database's name and a URL."""
+
+    model_config = _FROZEN
+    name: str
+    url: str | None = None
+
+
+class VulnReference(BaseModel):
+    """Another id of the same flaw (an alias: CVE, GHSA, PYSEC) and where it is published."""
+
+    model_config = _FROZEN
+    id: str
+    source: VulnSource
+
+
+class VulnRating(BaseModel):
+    """A severity rating: a CVSS vector and its score, or a database's own word."""
+
+    model_config = _FROZEN
+    source: VulnSource | None = None
+    score: float | None = None
+    severity: VulnSeverity | None = None
+    method: ScoreMethod | None = None
+    vector: str | None = None
+    justification: str | None = None
+
+
+class VulnAffect(BaseModel):
+    """A component (by bom-ref) a vulnerability affects, and its affected versions."""
+
+    model_config = _FROZEN
+    ref: str
+    versions: tuple[str, ...] = ()
+
+
+class VulnAnalysis(BaseModel):
+    """CycloneDX ``analysis``: the triage state. mlbom itself only ever writes ``in_triage``;
+    the other states come from VEX statements the user gave."""
+
+    model_config = _FROZEN
+    state: AnalysisState | None = None
+    justification: AnalysisJustification | None = None
+    responses: tuple[AnalysisResponse, ...] = ()
+    detail: str | None = None
+
+
+class Vulnerability(BaseModel):
+    """One known vulnerability (aliases merged) and the components of the release it affects."""
+
+    model_config = _FROZEN
+    bom_ref: str
+    id: str
+    source: VulnSource | None = None
+    references: tuple[VulnReference, ...] = ()
+    ratings: tuple[VulnRating, ...] = ()
+    cwes: tuple[int, ...] = ()
+    description: str | None = None
+    detail: str | None = None
+    recommendation: str | None = None
+    advisories: tuple[str, ...] = ()
+    published: str | None = None
+    updated: str | None = None
+    analysis: VulnAnalysis | None = None
+    affects: tuple[VulnAffect, ...] = ()
+    properties: tuple[Property, ...] = ()
+
+
 class Bom(BaseModel):
     """A whole ML-BOM before serialization.
 
@@ -247,6 +325,7 @@ class Bom(BaseModel):
     relations: tuple[Relation, ...] = ()
     findings: tuple[Finding, ...] = ()
     unreadable: tuple[Unreadable, ...] = ()
+    vulnerabilities: tuple[Vulnerability, ...] = ()
 
     @property
     def is_complete(self) -> bool:

@@ -24,6 +24,7 @@ class Prop(str, Enum):
     MODEL_BASE_RELATION = "mlbom:model:base-model-relation"
     DATASET_FORMAT = "mlbom:dataset:format"
     DATASET_INSPECTED = "mlbom:dataset:inspected"
+    DATASET_CHECKSUM = "mlbom:dataset:checksum"
     GPU_CUDA_DRIVER = "mlbom:gpu:cuda-driver-version"
     GPU_NVML_VERSION = "mlbom:gpu:nvml-version"
     GPU_FACT = "mlbom:gpu:fact"
@@ -36,6 +37,7 @@ class Prop(str, Enum):
     CUDA_FAMILY = "mlbom:cuda:family"
     CUDA_BUNDLED = "mlbom:cuda:bundled"
     BUILD_COMMIT = "mlbom:build:git-version"
+    TORCH_WEIGHTS_ONLY = "mlbom:torch:weights-only"
     SOURCE = "mlbom:source"
     PY_INSTALLER = "mlbom:python:installer"
     PY_REQUIRES_PYTHON = "mlbom:python:requires-python"
@@ -55,6 +57,11 @@ class Prop(str, Enum):
     LOCK_GROUP = "mlbom:lock:group"
     CONDA_CHANNEL = "mlbom:conda:channel"
     CDX_REPRODUCIBLE = "cdx:reproducible"
+    VULN_MATCH = "mlbom:vuln:match"
+    VULN_ML_RULE = "mlbom:vuln:ml-rule"
+    VULN_LINKED_FINDING = "mlbom:vuln:linked-finding"
+    VULN_VEX = "mlbom:vuln:vex"
+    VEX_EXPIRES = "mlbom:vex:expires"
 
 
 DESCRIPTIONS: dict[Prop, str] = {
@@ -70,6 +77,8 @@ DESCRIPTIONS: dict[Prop, str] = {
     Prop.MODEL_BASE_RELATION: "How a model derives from a base model (card `base_model_relation`: finetune, quantized, adapter, merge).",
     Prop.DATASET_FORMAT: "The manifest a dataset was read from (e.g. `croissant 1.1`).",
     Prop.DATASET_INSPECTED: "`true` when mlbom read the dataset; `false` for a dataset only named by a model card.",
+    Prop.DATASET_CHECKSUM: ("A data file checked against the checksum its dataset manifest (Croissant sha256/md5) declares: "
+                           "`verified`, `mismatch` or `undeclared`."),
     Prop.GPU_CUDA_DRIVER: "The newest CUDA version the NVIDIA driver supports (NVML `nvmlSystemGetCudaDriverVersion_v2`).",
     Prop.GPU_NVML_VERSION: "NVML library version.",
     Prop.GPU_FACT: "A GPU fact from NVML as `key=value` (architecture, compute-capability, memory-bytes, vbios, …).",
@@ -81,6 +90,8 @@ DESCRIPTIONS: dict[Prop, str] = {
     Prop.CUDA_PROVIDERS: "onnxruntime execution-provider libraries shipped (`cuda,tensorrt`).",
     Prop.CUDA_BUNDLED: "CUDA libraries a framework ships inside its own package (`libcudart.so.12,libcudnn.so.9`); it loads these first.",
     Prop.BUILD_COMMIT: "The source commit a framework was built from, as its files record it (torch `git_version`).",
+    Prop.TORCH_WEIGHTS_ONLY: "`true` when `torch.load(weights_only=True)` would accept a PyTorch checkpoint; "
+                             "`false` names the first global or opcode it refuses (read from torch's own allowlist).",
     Prop.CUDA_FAMILY: "The CUDA major version an NVIDIA/CUDA-flavoured wheel belongs to (`12` for `nvidia-cudnn-cu12`).",
     Prop.SOURCE: "Which input (environment, requirements file, lock file) the component was read from.",
     Prop.PY_INSTALLER: "Content of the distribution's INSTALLER file (pip, uv, conda, …).",
@@ -101,6 +112,14 @@ DESCRIPTIONS: dict[Prop, str] = {
     Prop.LOCK_GROUP: "Dependency group or category of a locked package (default, develop, dev, …).",
     Prop.CONDA_CHANNEL: "A conda channel named by environment.yml.",
     Prop.CDX_REPRODUCIBLE: "CycloneDX taxonomy: `true` when the BOM was produced reproducibly.",
+    Prop.VULN_MATCH: "On a vulnerability: how a component matched its OSV record, as `REF: versions|range|git`.",
+    Prop.VULN_ML_RULE: "On a vulnerability: the ML rule (`mlbom/data/ml-vuln-rules.json`, `id@version`) that "
+                       "named the artifacts its vulnerable loader would load.",
+    Prop.VULN_LINKED_FINDING: "On a vulnerability: a scan finding of a shipped artifact the vulnerable loader "
+                              "would load, as `REF: SEVERITY ID: message`.",
+    Prop.VULN_VEX: "On a vulnerability: the VEX statement whose analysis was applied, as `FILE: statement`.",
+    Prop.VEX_EXPIRES: "On a vulnerability of a CycloneDX VEX given with `--vex`: the date after which the "
+                      "analysis no longer applies (RFC 3339).",
 }
 
 

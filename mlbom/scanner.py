@@ -1,44 +1,80 @@
 """Static safety scan of model files: format detected from content, verdict from what loading
 the file would do — never by loading it.
 
-Verdicts (CONTRACT.md): ``unsafe`` — loading imports something that executes code or reaches
-the file system or network; ``suspicious`` — it imports callables mlbom does not know, or the
-file hides content (nested archives, an encryption flag on a readable member); ``error`` — the
-file could not be read in full (truncated, encrypted, content absent), so it is *not* safe;
-``safe`` — fully read, nothing executable beyond known tensor-rebuilding code.
+Verdicts (CONTRACT.md): ``unsafe`` — loading runs code or reaches the file system or network;
+``suspicious`` — not known to be dangerous but not known to be safe (an unlisted callable, a
+place where two loaders read the bytes differently, a decompression bomb, TorchScript code);
+``error`` — could not be judged (unknown binary content, truncated or malformed, encrypted or
+unsupported archives, content that is not the format its name claims), so it is *not* safe;
+``safe`` — positively parsed as a format that cannot run code, or a pickle whose every callable
+is allowlisted.
+
+Containers are read as the loaders read them (see :mod:`mlbom.formats.zipread` and
+:mod:`mlbom.formats.compression`): torch zip checkpoints and TorchScript archives, torch's
+legacy magic-number and tar formats, joblib's containers, gzip/bz2/xz/LZMA/zlib streams,
+zip and tar archives, ``.npz``. Each file is scanned in isolation: no exception escapes
+:func:`scan_file`, and every parser runs under the budgets of
+:class:`~mlbom.formats.compression.Limits`.
 """
 
 from __future__ import annotations
 
+import inspect
+import io
 import os
+import pickletools
+import re
 import stat
 import struct
-import zipfile
-from collections.abc import Iterable, Iterator
+import tarfile
+import tempfile
+import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from io import BytesIO
 from pathlib import Path
 from typing import IO
 
-from mlbom.formats import weights
-from mlbom.formats.pickle import PickleReport, classify_import, read_pickle
+from mlbom.formats import hdf5, keras, weights
+from mlbom.formats.compression import DEFAULT_LIMITS, BombError, Decompressing, Limits, detect, zlib_confirmed
+from mlbom.formats.pickle import PickleReport, read_pickle
+from mlbom.formats.weights import FormatError, Window
+from mlbom.formats.zipread import ZipEntry, find_end_record, open_member, read_archive
 from mlbom.hashing import sha256_file
-from mlbom.model import Severity, Verdict
+from mlbom.model import Finding, Severity, Verdict
 
-MAX_ZIP_MEMBERS = 100_000
-MAX_PICKLE_MEMBER = 1 << 30
-MAX_RATIO = 200  # a member that inflates more than this (and past 64 MiB) is treated as a bomb
 MAX_JSON = 64 << 20
+MAX_TEXT = 64 << 20  # text is recognised by reading all of it, up to this size
 MAX_KERAS_CONFIG = 64 << 20
+SPOOL_IN_MEMORY = 32 << 20
+TORCH_MAGIC = 0x1950A86A20F9469CFC6C
 _PICKLE_NAMES = (".pkl", ".pickle", ".pk", ".joblib", ".dill")
-_ARCHIVE_MAGIC = (b"PK\x03\x04", b"\x1f\x8b", b"7z\xbc\xaf", b"BZh", b"\xfd7zXZ")
+
+# What a file's name claims, and the content formats that honour the claim
+_CLAIMS: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
+    ((".safetensors",), "safetensors", ("safetensors",)),
+    ((".bin", ".pt", ".pth", ".ckpt", ".pt2"), "PyTorch weights",
+     ("pytorch-zip", "pytorch-legacy", "pytorch-legacy-tar", "torchscript", "pickle", "safetensors", "gguf")),
+    ((".pkl", ".pickle", ".pk", ".dill", ".joblib", ".sav"), "a pickle",
+     ("pickle", "pytorch-zip", "pytorch-legacy", "pickle+*", "gzip", "bz2", "xz", "lzma", "zlib", "lz4", "joblib-zfile")),
+    ((".npy",), "a NumPy array", ("numpy",)),
+    ((".npz",), "a NumPy .npz archive", ("numpy-npz", "zip")),
+    ((".onnx",), "ONNX", ("onnx",)),
+    ((".gguf",), "GGUF", ("gguf",)),
+    ((".h5", ".hdf5"), "HDF5", ("hdf5",)),
+    ((".keras",), "a Keras archive", ("keras", "hdf5", "zip")),
+)
 
 
 @dataclass(frozen=True)
 class ScanFinding:
+    """One finding of a file scan; :meth:`to_finding` is the same finding in the BOM model."""
+
     id: str
     severity: Severity
     message: str
+
+    def to_finding(self, subject: str | None = None, source: str | None = None) -> Finding:
+        return Finding(id=self.id, severity=self.severity, message=self.message, subject=subject, source=source)
 
 
 @dataclass
@@ -76,25 +112,11 @@ class _Acc:
             self.error = True
 
     def pickle(self, rep: PickleReport, where: str) -> None:
-        for module, name in rep.imports:
-            v = classify_import(module, name)
-            self.imports.add(f"{module}.{name}")
-            if v.kind == "deny":
-                self.add("pickle.dangerous-import", "critical",
-                         f"{where}: imports {module}.{name}, which runs code or reaches the system when loaded",
-                         effect="unsafe")
-            elif v.kind == "unknown":
-                self.add("pickle.unknown-callable", "medium",
-                         f"{where}: imports {module}.{name}, a callable that is not on mlbom's allowlist",
-                         effect="suspicious")
-            elif v.kind == "class":
-                self.add("pickle.class-import", "low", f"{where}: instantiates class {module}.{name} (needs its code to load)")
-        for odd in rep.odd_imports:
-            self.add("pickle.obfuscated-import", "critical", f"{where}: {odd}", effect="unsafe")
-        if rep.error is not None:
-            self.add("pickle.unreadable", "high", f"{where}: pickle stream breaks after {rep.opcodes} opcodes: {rep.error}",
-                     effect="error")
-        elif not rep.complete:
+        """Fold a pickle walk's own findings (the walker judges; see formats/pickle.py)."""
+        self.imports.update(rep.globals)
+        for f in rep.findings:
+            self.add(f.id, f.severity, f"{where}: {f.message}", effect=f.effect)
+        if rep.error is None and not rep.complete:
             self.add("pickle.truncated", "high", f"{where}: pickle stream ends without STOP", effect="error")
 
     def verdict(self) -> Verdict:
@@ -107,29 +129,40 @@ class _Acc:
         return "safe"
 
 
-def _looks_like_pickle(head: bytes) -> bool:
-    return len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
+@dataclass
+class _Ctx:
+    """Budgets shared by everything one file contains."""
+
+    limits: Limits
+    output: list[int]  # decompressed bytes left
+    work: int  # archive member bytes left
+    debug: bool = False
+    folder: Path | None = None  # the scanned file's folder (ONNX external data resolves against it)
+    entries: int = 0  # archive entries left to scan (all levels)
+
+    @classmethod
+    def new(cls, limits: Limits, debug: bool = False) -> _Ctx:
+        return cls(limits, [limits.max_output], limits.max_work, debug, entries=limits.max_entries)
 
 
-def _is_safetensors(head: bytes, size: int) -> bool:
-    if len(head) < 9 or size < 9:
-        return False
-    (n,) = struct.unpack("<Q", head[:8])
-    # A header length past the end is still safetensors — a truncated or hostile one, which
-    # the parser reports; 2**40 only keeps random binary data from matching.
-    return 2 <= n < 1 << 40 and head[8:9] == b"{" and head[9:10] in (b'"', b" ", b"\n", b"}", b"")
+# ---- entry points ----------------------------------------------------------------------
 
-
-def scan_file(path: Path, *, display: str | None = None, sha256: str | None = None, with_hash: bool = True) -> FileScan:
+def scan_file(path: Path, *, display: str | None = None, sha256: str | None = None, with_hash: bool = True,
+              limits: Limits | None = None, debug: bool = False) -> FileScan:
     """Scan one file. Never raises for the file's content or I/O: problems become findings and
-    the ``error`` verdict."""
+    the ``error`` verdict (``debug=True`` re-raises internal errors instead). FIFOs, devices and
+    sockets are never opened; a symbolic link given here is followed (the folder walker decides
+    which links may be)."""
     shown = display or str(path)
     try:
         st = path.stat()
-    except OSError as exc:
-        return FileScan(shown, "unknown", "error", findings=[ScanFinding("file.unreadable", "high", f"cannot stat: {exc.strerror}")])
+    except (OSError, ValueError) as exc:
+        return FileScan(shown, "unknown", "error", findings=[ScanFinding("file.unreadable", "high",
+                                                                         f"cannot stat: {getattr(exc, 'strerror', None) or exc}")])
     if not stat.S_ISREG(st.st_mode):
-        return FileScan(shown, "unknown", "error", findings=[ScanFinding("file.not-regular", "medium", "not a regular file")])
+        kind = "folder" if stat.S_ISDIR(st.st_mode) else "FIFO, device or socket"
+        return FileScan(shown, "unknown", "error",
+                        findings=[ScanFinding("file.not-regular", "medium", f"not a regular file ({kind}); not opened")])
     size = st.st_size
     digest = sha256
     if digest is None and with_hash:
@@ -140,12 +173,23 @@ def scan_file(path: Path, *, display: str | None = None, sha256: str | None = No
         digest = d.sha256
     acc = _Acc()
     facts: dict[str, str] = {}
+    fmt = "unknown"
     try:
-        with open(path, "rb") as fh:
-            fmt = _scan_stream(fh, size, path.name, acc, facts)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        acc.add("file.unreadable", "high", f"cannot open: {exc.strerror or exc}", effect="error")
+        return FileScan(shown, fmt, acc.verdict(), digest, size, acc.findings, facts)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            acc.add("file.not-regular", "medium", "not a regular file; not read", effect="error")
+            return FileScan(shown, fmt, acc.verdict(), digest, size, acc.findings, facts)
+        with os.fdopen(fd, "rb") as fh:
+            ctx = _Ctx.new(limits or DEFAULT_LIMITS, debug)
+            ctx.folder = path.parent
+            fmt = scan_stream(fh, size, path.name, acc, facts, ctx)
     except OSError as exc:
         acc.add("file.unreadable", "high", f"cannot read: {exc.strerror or exc}", effect="error")
-        fmt = "unknown"
     if size == 0:
         acc.add("file.empty", "low", "0-byte file")
     if acc.imports:
@@ -153,426 +197,906 @@ def scan_file(path: Path, *, display: str | None = None, sha256: str | None = No
     return FileScan(shown, fmt, acc.verdict(), digest, size, acc.findings, facts)
 
 
-def _scan_stream(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str]) -> str:
-    head = fh.read(64)
+def scan_bytes(data: bytes, name: str = "data", *, limits: Limits | None = None, debug: bool = False) -> FileScan:
+    """Scan content held in memory (the fuzzing harness; tests). ``debug=True`` lets an
+    internal error propagate instead of becoming the ``error`` verdict."""
+    acc = _Acc()
+    facts: dict[str, str] = {}
+    fmt = scan_stream(io.BytesIO(data), len(data), name, acc, facts, _Ctx.new(limits or DEFAULT_LIMITS, debug))
+    return FileScan(name, fmt, acc.verdict(), None, len(data), acc.findings, facts)
+
+
+def scan_stream(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx) -> str:
+    """Scan one file's content; an exception of any kind becomes the file's ``error``."""
+    try:
+        fmt = _scan_content(fh, size, name, acc, facts, ctx, depth=0, where=name)
+    except RecursionError:
+        if ctx.debug:
+            raise
+        acc.add("scan.too-deep", "high", f"{name}: structure nests too deep to judge", effect="error")
+        return "unknown"
+    except MemoryError:
+        if ctx.debug:
+            raise
+        acc.add("scan.out-of-memory", "high", f"{name}: ran out of memory while scanning", effect="error")
+        return "unknown"
+    except Exception as exc:  # one bad file never aborts a run: it is that file's error
+        if ctx.debug:
+            raise
+        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        at = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
+        acc.add("scan.internal-error", "high", f"{name}: could not be judged: {type(exc).__name__}: "
+                f"{str(exc)[:200]}{at} (mlbom scan --debug shows the traceback)", effect="error")
+        return "unknown"
+    _check_claim(name, fmt, acc)
+    return fmt
+
+
+def _check_claim(name: str, fmt: str, acc: _Acc) -> None:
+    """A weight-format extension over content of another format is an ``error``."""
+    lower = name.lower()
+    for exts, label, accepted in _CLAIMS:
+        if not lower.endswith(exts):
+            continue
+        ok = any(fmt == a or (a.endswith("*") and fmt.startswith(a[:-1])) for a in accepted)
+        if not ok and fmt != "git-lfs-pointer":
+            what = "in no format mlbom recognises (unknown)" if fmt == "unknown" else fmt
+            acc.add("file.format-mismatch", "high", f"content is {what}; the name {name!r} says {label}", effect="error")
+        return
+
+
+# ---- dispatch --------------------------------------------------------------------------
+
+_IMAGES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF87a", "image/gif"),
+           (b"GIF89a", "image/gif"), (b"BM", "image/bmp"))
+_UNSUPPORTED = ((b"7z\xbc\xaf\x27\x1c", "7z"), (b"Rar!\x1a\x07", "rar"), (b"\x28\xb5\x2f\xfd", "zstd"),
+                (b"MSCF", "cab"), (b"xar!", "xar"))
+_OPCODES = {ord(op.code) for op in pickletools.opcodes}  # any of them can start a stream pickle.load accepts
+# formats whose bytes are also checked for a pickle at offset 0 and a zip at the end (polyglots)
+_POLYGLOT_CHECKED = ("safetensors", "numpy", "gguf", "hdf5", "onnx", "tar", "pytorch-legacy-tar", "image",
+                     "sentencepiece", "git-lfs-pointer")
+
+
+def _scan_content(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *,
+                  depth: int, where: str) -> str:
+    """Scan one file's (or member's) content: the format it is read as, then the polyglot checks
+    — bytes that another loader would read as a pickle (``pickle.load``/``torch.load`` start at
+    offset 0) or as a zip archive (``zipfile`` looks at the end) are a differential."""
+    fmt = _dispatch(fh, size, name, acc, facts, ctx, depth=depth, where=where)
+    if fmt != "hdf5":
+        _hdf5_user_block(fh, size, fmt, acc, ctx, depth=depth, where=where)
+    base = fmt.split("+", 1)[0] if "+" in fmt else fmt
+    if base in _POLYGLOT_CHECKED or "+" in fmt:
+        try:
+            _pickle_polyglot(fh, size, fmt, acc, where)
+            _zip_polyglot(fh, size, name, fmt, acc, ctx, depth=depth, where=where)
+        except FormatError:
+            pass
+    return fmt
+
+
+def _hdf5_user_block(fh: IO[bytes], size: int, fmt: str, acc: _Acc, ctx: _Ctx, *, depth: int, where: str) -> None:
+    """h5py (Keras .h5) finds an HDF5 superblock at offset 0, 512, 1024, 2048, …: whatever
+    precedes it is a "user block" that other loaders read as the file. Such a file is two files."""
+    off = 512
+    while off + 8 <= size:
+        fh.seek(off)
+        if fh.read(8) == b"\x89HDF\r\n\x1a\n":
+            acc.add("hdf5.user-block", "high", f"{where}: an HDF5 file starts at offset {off} (h5py reads it; "
+                    f"other loaders read the {fmt} before it)", effect="suspicious")
+            try:
+                _scan_content(Window(fh, off, size - off), size - off, "embedded.h5", acc, {}, ctx,  # type: ignore[arg-type]
+                              depth=depth + 1, where=f"{where} (HDF5 at {off})")
+            except FormatError as exc:
+                acc.add("format.invalid", "high", f"{where} (HDF5 at {off}): {exc}", effect="error")
+            return
+        off *= 2
+
+
+def _pickle_polyglot(fh: IO[bytes], size: int, fmt: str, acc: _Acc, where: str) -> None:
+    fh.seek(0)
+    first = fh.read(1)
+    if not first or first[0] not in _OPCODES:
+        return
+    fh.seek(0)
+    rep = _walk(fh, size, joblib=False)
+    if _is_a_pickle(rep):
+        acc.add("pickle.polyglot", "high", f"{where}: this {fmt} file is also a pickle from its first byte: "
+                "pickle.load and torch.load would run it", effect="suspicious")
+        acc.pickle(rep, f"{where} (read as a pickle)")
+
+
+def _zip_polyglot(fh: IO[bytes], size: int, name: str, fmt: str, acc: _Acc, ctx: _Ctx, *, depth: int,
+                  where: str) -> None:
+    eocd = find_end_record(fh, size)
+    if eocd is None:
+        return
+    try:
+        arc = read_archive(fh, size, eocd, ctx.limits)
+    except FormatError:
+        return
+    if not arc.entries:
+        return
+    acc.add("zip.polyglot", "high", f"{where}: this {fmt} file also ends in a zip archive of {len(arc.entries)} "
+            "member(s) that zipfile.is_zipfile (Keras, numpy, zip tools) reads instead", effect="suspicious")
+    _scan_zip(fh, size, name, acc, {}, ctx, depth=depth + 1, where=f"{where} (as a zip)", eocd=eocd, scan_prefix=False)
+
+
+def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *,
+              depth: int, where: str) -> str:
+    if depth > ctx.limits.max_depth:
+        acc.add("container.too-deep", "high", f"{where}: containers nest more than {ctx.limits.max_depth} deep; "
+                "not scanned further", effect="error")
+        return "unknown"
+    fh.seek(0)
+    head = fh.read(512)
     fh.seek(0)
     lower = name.lower()
     try:
-        if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-            return _scan_zip(fh, size, acc, facts)
+        if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+            return _scan_zip(fh, size, name, acc, facts, ctx, depth=depth, where=where, eocd=None)
         if head.startswith(b"\x93NUMPY"):
-            return _scan_npy(fh, size, acc, facts, where=name)
+            return _scan_npy(fh, size, acc, facts, ctx, where=where)
         if head.startswith(b"GGUF"):
-            _merge(weights.parse_gguf(fh, size), acc, facts)
+            from mlbom.formats import gguf  # imported on use: its template judge pulls in Jinja2
+
+            _merge(gguf.parse_gguf(fh, size), acc, facts, where)
             return "gguf"
         if head.startswith(b"\x89HDF\r\n\x1a\n"):
-            return _scan_hdf5(fh, size, acc, facts)
+            return _scan_hdf5(fh, size, acc, facts, where)
         if head.startswith(b"version https://git-lfs.github.com/spec/v1"):
-            lfs = weights.parse_lfs_pointer(fh.read(1024))
+            lfs = weights.parse_lfs_pointer(head)
             if lfs is not None:
-                _merge(lfs, acc, facts)
-                acc.error = True
+                _merge(lfs, acc, facts, where)
                 return "git-lfs-pointer"
         if _is_safetensors(head, size):
-            _merge(weights.parse_safetensors(fh, size), acc, facts)
+            _merge(weights.parse_safetensors(fh, size), acc, facts, where)
             return "safetensors"
-        if _looks_like_pickle(head):
-            return _scan_pickles(fh, size, acc, facts, where=name)
-        codec = _compression(head)
-        if codec is not None and (codec != "zlib" or _inflates(fh)):
-            return _scan_compressed(fh, codec, size, name, acc, facts)
-        if lower.endswith(".onnx") or weights.looks_like_onnx(head):
+        for magic, kind in _UNSUPPORTED:
+            if head.startswith(magic):
+                acc.add("archive.unsupported", "high", f"{where}: {kind} archive: mlbom cannot read it, so its "
+                        "contents were not scanned", effect="error")
+                return kind
+        if _is_tar(head):
+            return _scan_tar(fh, size, name, acc, facts, ctx, depth=depth, where=where)
+        codec = detect(head)
+        if codec is not None and (codec != "zlib" or zlib_confirmed(head)):
+            return _scan_compressed(fh, codec, size, name, acc, facts, ctx, depth=depth, where=where)
+        eocd = find_end_record(fh, size)
+        if eocd is not None:  # zipfile.is_zipfile: data may precede the archive
+            return _scan_zip(fh, size, name, acc, facts, ctx, depth=depth, where=where, eocd=eocd)
+        if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
+            return _scan_pickle_file(fh, size, acc, facts, ctx, where=where)
+        from mlbom.formats import onnx
+
+        if lower.endswith(".onnx") or onnx.looks_like_onnx(head):
             try:
-                _merge(weights.parse_onnx(fh, size), acc, facts)
+                fh.seek(0)
+                _merge(onnx.parse_onnx(fh, size, ctx.folder if depth == 0 else None), acc, facts, where)
                 return "onnx"
-            except weights.FormatError:
+            except FormatError:
                 if lower.endswith(".onnx"):
                     raise
                 fh.seek(0)
-        if lower == "saved_model.pb":
-            return "tf-savedmodel"
-        if head.lstrip()[:1] in (b"{", b"[") and size <= MAX_JSON:
-            return _scan_json(fh, name, acc, facts)
-        if head[:1] in (b"(", b"c", b"}", b"]", b"I", b"N", b"S", b"V", b"l", b"d", b"i"):
-            # Protocol 0/1 pickles have no header; try to walk one.
-            rep = read_pickle(fh, size)
-            if (rep.complete and rep.opcodes >= 2) or rep.imports or rep.odd_imports:
-                # a broken stream that already imported something is a (broken) pickle
-                acc.pickle(rep, name)
-                return "pickle"
-            fh.seek(0)
-        fmt = _text_or_binary(fh)
-        if fmt == "unknown" and lower.endswith(_PICKLE_NAMES):
-            acc.add("pickle.unrecognized", "high", f"{name}: named like a pickle but in no format mlbom can read; "
-                    "not scanned", effect="error")
-        return fmt
-    except weights.FormatError as exc:
-        acc.add("format.invalid", "high", str(exc), effect="error")
-        return _format_name(head, size, lower)
+        if head[:1] and head[0] in _OPCODES:
+            fmt = _try_protocol01(fh, size, acc, facts, ctx, where=where)
+            if fmt is not None:
+                return fmt
+        for magic, kind in _IMAGES:
+            if head.startswith(magic):
+                acc.add("file.image", "info", f"{where}: {kind} image (recognised by its signature)")
+                return "image"
+        if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+            return "image"
+        return _scan_text(fh, size, name, acc, facts, where=where)
+    except BombError as exc:
+        acc.add("compressed.bomb", "high", f"{where}: {exc}", effect="suspicious")
+        return _format_name(head, lower)
+    except FormatError as exc:
+        acc.add("format.invalid", "high", f"{where}: {exc}", effect="error")
+        return _format_name(head, lower)
 
 
-def _format_name(head: bytes, size: int, lower: str) -> str:
+def _format_name(head: bytes, lower: str) -> str:
+    """The format a broken file claims, for the report."""
     if head.startswith(b"GGUF"):
         return "gguf"
     if head.startswith(b"\x93NUMPY"):
         return "numpy"
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "zip"
+    codec = detect(head)
+    if codec is not None and (codec != "zlib" or zlib_confirmed(head)):
+        return codec
     if lower.endswith(".onnx"):
         return "onnx"
-    if (size >= 8 and lower.endswith(".safetensors")) or (len(head) >= 9 and head[8:9] == b"{"):
+    if _is_safetensors(head, 1 << 62) or lower.endswith(".safetensors"):
         return "safetensors"
+    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
+        return "pickle"
     return "unknown"
 
 
-def _merge(f: weights.Facts, acc: _Acc, facts: dict[str, str]) -> None:
+def _merge(f: weights.Facts, acc: _Acc, facts: dict[str, str], where: str) -> None:
     facts.update(f.facts)
     for fid, sev, msg in f.findings:
-        effect: Verdict | None = "unsafe" if sev == "critical" else ("suspicious" if sev == "high" else None)
+        effect: Verdict | None = f.effects.get(fid)
+        if effect is None and fid not in f.effects:
+            effect = "unsafe" if sev == "critical" else ("suspicious" if sev == "high" else None)
         acc.add(fid, sev, msg, effect=effect)  # type: ignore[arg-type]
 
 
-MAX_DECOMPRESSED = 64 << 30
-
-
-def _compression(head: bytes) -> str | None:
-    """The compressor of a single compressed stream (joblib's ``compress=`` containers among them)."""
-    if head.startswith(b"\x1f\x8b"):
-        return "gzip"
-    if head.startswith(b"BZh") and head[3:4].isdigit():
-        return "bz2"
-    if head.startswith(b"\xfd7zXZ\x00"):
-        return "xz"
-    if head.startswith(b"\x04\x22\x4d\x18"):
-        return "lz4"
-    if head.startswith(b"ZF0x"):
-        return "joblib-zfile"  # joblib < 0.10: "ZF" + hex length + zlib
-    if len(head) >= 2 and head[0] & 0x0F == 8 and head[0] >> 4 <= 7 and (head[0] << 8 | head[1]) % 31 == 0:
-        return "zlib"
-    return None
-
-
-class _Inflating:
-    """A forward-only, bounded view of a decompressed stream for the pickle walker: reads go
-    through the decompressor in chunks; a forward seek reads and discards."""
-
-    def __init__(self, raw: IO[bytes], codec: str) -> None:
-        import bz2
-        import lzma
-        import zlib
-
-        self.raw = raw
-        self.pos = self.off = 0
-        self.buf = b""
-        self.eof = False
-        if codec == "joblib-zfile":
-            header = raw.read(21)  # "ZF" + the 0x-prefixed hex length padded to 19 characters
-            if not header.startswith(b"ZF"):
-                raise weights.FormatError("joblib ZF header unreadable")
-        if codec in ("zlib", "joblib-zfile"):
-            self.dec: object = zlib.decompressobj()
-        elif codec == "gzip":
-            self.dec = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif codec == "bz2":
-            self.dec = bz2.BZ2Decompressor()
-        elif codec == "xz":
-            self.dec = lzma.LZMADecompressor()
-        else:
-            raise weights.FormatError(f"{codec}-compressed: mlbom has no {codec} decompressor")
-
-    def _fill(self, n: int) -> None:
-        """Make at least ``n`` bytes available past the read offset (or reach the end)."""
-        while len(self.buf) - self.off < n and not self.eof:
-            chunk = self.raw.read(1 << 20)
-            if not chunk:
-                self.eof = True
-                break
-            try:
-                out = self.dec.decompress(chunk)  # type: ignore[attr-defined]
-            except (OSError, EOFError, ValueError) as exc:
-                raise ValueError(f"corrupt compressed stream: {exc}") from exc
-            self.buf = self.buf[self.off:] + out  # compact once per chunk, not per read
-            self.off = 0
-            if self.pos + len(self.buf) > MAX_DECOMPRESSED:
-                raise ValueError(f"decompresses to more than {MAX_DECOMPRESSED >> 30} GiB")
-
-    def peek(self, n: int) -> bytes:
-        """The next ``n`` bytes, without consuming them."""
-        self._fill(n)
-        return self.buf[self.off:self.off + n]
-
-    def read(self, n: int = -1) -> bytes:
-        n = 1 << 20 if n is None or n < 0 else n
-        self._fill(n)
-        out = self.buf[self.off:self.off + n]
-        self.off += len(out)
-        self.pos += len(out)
-        return out
-
-    def readline(self, limit: int = -1) -> bytes:
-        limit = 1 << 20 if limit < 0 else limit
-        self._fill(limit)
-        i = self.buf.find(b"\n", self.off, self.off + limit)
-        return self.read(i + 1 - self.off if i >= 0 else min(limit, len(self.buf) - self.off))
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self.pos
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        target = offset if whence == 0 else self.pos + offset
-        if target < self.pos:
-            raise ValueError("cannot seek backwards in a compressed stream")
-        while self.pos < target:
-            if not self.read(min(target - self.pos, 1 << 20)):
-                break
-        return self.pos
-
-
-def _inflates(fh: IO[bytes]) -> bool:
-    """Whether the start of the file really is a zlib stream (its two-byte header is weak: text
-    beginning with "x^" has one)."""
-    import zlib
-
-    try:
-        zlib.decompressobj().decompress(fh.read(64 << 10), 1 << 16)
-        return True
-    except zlib.error:
+def _is_safetensors(head: bytes, size: int) -> bool:
+    """An 8-byte little-endian length then ``{``: what the safetensors library reads."""
+    if len(head) < 9 or size < 9:
         return False
-    finally:
-        fh.seek(0)
+    (n,) = struct.unpack("<Q", head[:8])
+    return 2 <= n < 1 << 40 and head[8:9] == b"{" and head[9:10] in (b'"', b" ", b"\n", b"\r", b"\t", b"}", b"")
 
 
-def _scan_compressed(fh: IO[bytes], codec: str, size: int, name: str, acc: _Acc, facts: dict[str, str]) -> str:
-    """A compressed pickle (joblib's ``compress=``) is decompressed on the fly and walked;
-    compressed content of another kind is not scanned, and says so."""
-    facts["compression"] = codec
+def _is_tar(head: bytes) -> bool:
+    """A tar header block: ``ustar`` magic, or a valid header checksum (v7 archives)."""
+    if len(head) < 512:
+        return False
+    if head[257:262] == b"ustar":
+        return True
     try:
-        stream = _Inflating(fh, codec)
-        head = stream.peek(2)
-    except (weights.FormatError, ValueError) as exc:
-        acc.add("compressed.unreadable", "high", f"{name}: {exc}; not scanned", effect="error")
-        return codec
-    if not _looks_like_pickle(head):
-        acc.add("compressed.not-scanned", "medium", f"{name}: {codec}-compressed content that is not a pickle; "
-                "its contents were not scanned", effect="error")
-        return codec
-    acc.pickle(read_pickle(stream, None), f"{name} ({codec})")  # type: ignore[arg-type]
-    return f"pickle+{codec}"
+        want = int(head[148:156].split(b"\x00")[0].strip() or b"-1", 8)
+    except ValueError:
+        return False
+    got = sum(head[:148]) + 256 + sum(head[156:512])
+    return want == got and head[0] != 0
 
 
-def _text_or_binary(fh: IO[bytes]) -> str:
-    sample = fh.read(4096)
-    try:
-        sample.decode("utf-8")
-        return "text"
-    except UnicodeDecodeError:
+# ---- text, JSON, images ------------------------------------------------------------------
+
+def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], *, where: str) -> str:
+    """Text is recognised positively: all of it is UTF-8 without NUL bytes (read in full up to
+    :data:`MAX_TEXT`). Anything else is unknown binary content: ``error``."""
+    if size > MAX_TEXT:
+        acc.add("file.unknown", "high", f"{where}: {size} bytes of content in no format mlbom recognises; "
+                "not judged", effect="error")
         return "unknown"
+    fh.seek(0)
+    data = fh.read(MAX_TEXT + 1)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is None and (sp := weights.parse_sentencepiece(data)) is not None:
+        _merge(sp, acc, facts, where)
+        return "sentencepiece"
+    if text is None or "\x00" in text:
+        acc.add("file.unknown", "high", f"{where}: binary content in no format mlbom recognises; not judged",
+                effect="error")
+        return "unknown"
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if name.lower().endswith((".jinja", ".jinja2", ".j2")):  # chat_template.jinja (transformers >= 4.43)
+        facts["chat-template.present"] = "true"
+        _add_template(acc, text, where)
+        return "chat-template"
+    if stripped[:1] in ("{", "["):
+        return _scan_json(text, acc, facts, where=where)
+    if "!!python/" in text or "tag:yaml.org,2002:python/" in text:
+        acc.add("yaml.python-tag", "high", f"{where}: YAML Python tag (!!python/…): yaml.unsafe_load builds objects "
+                "and calls functions from it", effect="suspicious")
+    return "text"
 
 
-def _scan_json(fh: IO[bytes], name: str, acc: _Acc, facts: dict[str, str]) -> str:
+def _add_template(acc: _Acc, template: str, where: str) -> None:
+    from mlbom.formats import chat_template  # on use: it imports Jinja2 (startup time of `mlbom scan`)
+
+    for f in chat_template.check_template(template, where=where):
+        acc.add(f.id, f.severity, f.message, effect=f.effect)
+
+
+def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str) -> str:
     import json
 
-    raw = fh.read(MAX_JSON + 1)
     try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        acc.add("json.invalid", "low", f"not valid JSON: {str(exc)[:200]}")
+        doc = json.loads(text.lstrip("\ufeff"))
+    except (ValueError, RecursionError) as exc:
+        acc.add("json.invalid", "low", f"{where}: not valid JSON ({str(exc)[:120]}); read as text")
         return "text"
-    if isinstance(doc, dict) and isinstance(doc.get("chat_template"), str):
+    templates: list[tuple[str, str]] = []
+    if "chat_template" in text:  # no key of that name, no template: skip importing the judge (Jinja2)
+        from mlbom.formats import chat_template
+
+        templates = chat_template.tokenizer_config_templates(doc)
+    if templates:
         facts["chat-template.present"] = "true"
-        for fid, sev, msg in weights.check_chat_template(doc["chat_template"]):
-            acc.add(fid, sev, msg, effect="suspicious")  # type: ignore[arg-type]
+        for f in chat_template.check_templates(templates, where=where):
+            acc.add(f.id, f.severity, f.message, effect=f.effect)
     if isinstance(doc, dict) and isinstance(doc.get("weight_map"), dict):
         return "sharded-index"
     return "json"
 
 
-def _scan_pickles(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str], *, where: str) -> str:
-    """One pickle, or the consecutive pickles of a legacy (pre-1.6) torch.save file: magic
-    number, protocol, system info, the object, the storage keys — then raw tensor bytes."""
-    reports: list[PickleReport] = []
-    start = 0
-    for i in range(5):
-        fh.seek(start)
-        rep = read_pickle(fh, size)
-        reports.append(rep)
-        if not rep.complete or rep.end >= size:
-            break
-        fh.seek(rep.end)
-        nxt = fh.read(2)
-        if not _looks_like_pickle(nxt) or i == 4:
-            break
-        start = rep.end
-    legacy = len(reports) >= 4
-    for idx, rep in enumerate(reports):
-        label = f"{where} pickle #{idx + 1}" if len(reports) > 1 else where
-        acc.pickle(rep, label)
-    facts["pickle.protocol"] = str(reports[0].protocol)
-    return "pytorch-legacy" if legacy else "pickle"
+# ---- pickles -------------------------------------------------------------------------------
+
+_PICKLE_PARAMS = set(inspect.signature(read_pickle).parameters)
 
 
-def _scan_npy(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str], *, where: str) -> str:
+def _walk(stream: IO[bytes], end: int | None, *, joblib: bool, depth: int = 0) -> PickleReport:
+    kwargs: dict[str, object] = {}
+    if "joblib" in _PICKLE_PARAMS:
+        kwargs["joblib"] = joblib
+    if "depth" in _PICKLE_PARAMS:
+        kwargs["depth"] = depth
+    return read_pickle(stream, end, **kwargs)  # type: ignore[arg-type]
+
+
+def _small_int_pickle(data: bytes) -> int | None:
+    """The value of a pickle that is a single integer (torch's magic number), decoded with
+    ``pickletools.genops`` (which never executes anything); None for anything else."""
+    values: list[object] = []
+    try:
+        for op, arg, _pos in pickletools.genops(io.BytesIO(data)):
+            if op.name in ("PROTO", "FRAME"):
+                continue
+            if op.name == "STOP":
+                break
+            values.append(arg if op.name in ("LONG1", "LONG4", "LONG", "INT", "BININT", "BININT1", "BININT2") else op)
+    except (ValueError, EOFError, struct.error, UnicodeDecodeError):
+        return None
+    return values[0] if len(values) == 1 and isinstance(values[0], int) else None
+
+
+def _scan_pickle_file(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *, where: str) -> str:
+    """A pickle file: torch's legacy magic-number format (a sequence of pickles, then raw
+    storage bytes) when the first pickle is torch's magic number, else one pickle that
+    ``pickle.load``/``joblib.load`` would read — bytes after its STOP are a differential."""
+    fh.seek(0)
+    first = fh.read(64)
+    fh.seek(0)
+    if _small_int_pickle(first) == TORCH_MAGIC:
+        return _scan_torch_legacy(fh, size, acc, facts, where=where)
+    rep = _walk(fh, size, joblib=True)
+    acc.pickle(rep, where)
+    facts["pickle.protocol"] = str(rep.protocol)
+    if rep.complete and rep.end < size:
+        _trailing_pickle(fh, rep.end, size, acc, where=where)
+    return "pickle"
+
+
+def _trailing_pickle(fh: IO[bytes], start: int, size: int, acc: _Acc, *, where: str) -> None:
+    acc.add("pickle.trailing-data", "high", f"{where}: {size - start} bytes follow the pickle's STOP: pickle.load "
+            "ignores them, a second load (or another loader) reads them", effect="suspicious")
+    fh.seek(start)
+    rep = _walk(fh, size, joblib=False)
+    if rep.opcodes > 1 and (rep.complete or rep.globals):
+        acc.pickle(rep, f"{where} (second pickle at offset {start})")
+
+
+_IMPORTABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def _is_a_pickle(rep: PickleReport) -> bool:
+    """Whether a walk from offset 0 is a pickle a loader would act on: it reaches STOP, or it
+    resolves a global whose name Python could import before the stream breaks (text such as
+    "import os" reads as INST of module "mport os", which no import can find)."""
+    return (rep.complete and rep.opcodes >= 2) or any(_IMPORTABLE.fullmatch(g) for g in rep.globals)
+
+
+def _try_protocol01(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *,
+                    where: str) -> str | None:
+    """Protocol 0/1 pickles have no header: walk one; it is a pickle if the walk reaches STOP
+    (or imported something on the way)."""
+    fh.seek(0)
+    first = fh.read(64)
+    fh.seek(0)
+    if _small_int_pickle(first) == TORCH_MAGIC:
+        return _scan_torch_legacy(fh, size, acc, facts, where=where)
+    rep = _walk(fh, size, joblib=True)
+    if _is_a_pickle(rep):
+        acc.pickle(rep, where)
+        facts["pickle.protocol"] = str(rep.protocol if rep.protocol is not None else 0)
+        if rep.complete and rep.end < size:
+            _trailing_pickle(fh, rep.end, size, acc, where=where)
+        return "pickle"
+    fh.seek(0)
+    return None
+
+
+_LEGACY_PARTS = ("magic number", "protocol version", "system info", "object", "storage keys")
+
+
+def _scan_torch_legacy(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str], *, where: str) -> str:
+    """torch's legacy (pre-1.6) ``torch.save``: five pickles of any protocol — magic number,
+    protocol version, system info, the object, the storage keys — each read by its own
+    ``pickle.load``; then raw storage bytes that are never unpickled."""
+    pos = 0
+    for i, part in enumerate(_LEGACY_PARTS):
+        fh.seek(pos)
+        rep = _walk(fh, size, joblib=False)
+        acc.pickle(rep, f"{where} ({part} pickle)")
+        if i == 3:
+            _weights_only(rep, acc, facts, where)
+        if not rep.complete:
+            return "pytorch-legacy"
+        pos = rep.end
+        if pos >= size and i < 4:
+            acc.add("pytorch.legacy-truncated", "high", f"{where}: ends after the {part} pickle; torch.load fails",
+                    effect="error")
+            return "pytorch-legacy"
+    facts["pytorch.storage-bytes"] = str(size - pos)
+    return "pytorch-legacy"
+
+
+def _weights_only(rep: PickleReport, acc: _Acc, facts: dict[str, str], where: str) -> None:
+    """``mlbom:torch:weights-only`` for a checkpoint's main pickle: whether
+    ``torch.load(weights_only=True)`` would accept it (the pickle engineer's table)."""
+    try:
+        from mlbom.formats import torch_weights_only  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return
+    check = getattr(torch_weights_only, "weights_only_check", None)
+    if check is None:
+        return
+    try:
+        ok, refused = check(rep)
+    except (OSError, ValueError, KeyError) as exc:
+        acc.add("torch.weights-only-unknown", "info", f"{where}: the weights_only table could not be read ({exc})")
+        return
+    facts["torch.weights-only"] = "true" if ok else "false"
+    if not ok:
+        acc.add("torch.weights-only-refused", "info",
+                f"{where}: torch.load(weights_only=True) would refuse it (first refused: {refused})")
+
+
+# ---- npy --------------------------------------------------------------------------------
+
+def _scan_npy(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *, where: str) -> str:
     f = weights.parse_npy(fh, size)
-    _merge(f, acc, facts)
+    _merge(f, acc, facts, where)
     if f.pickle_offset is not None:
         fh.seek(f.pickle_offset)
-        acc.pickle(read_pickle(fh, size), f"{where} (object array)")
+        rep = _walk(fh, size, joblib=False)
+        acc.pickle(rep, f"{where} (object array)")
     return "numpy"
 
 
-def _scan_hdf5(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str]) -> str:
-    """HDF5 (legacy Keras .h5): the model config is a JSON attribute stored as plain bytes;
-    a ``Lambda`` layer in it carries marshalled Python bytecode."""
-    blob = fh.read(min(size, 256 << 20))
-    if b'"class_name": "Lambda"' in blob or b'"class_name":"Lambda"' in blob:
-        acc.add("keras.lambda-layer", "high", "Keras model config contains a Lambda layer (marshalled Python code)",
-                effect="unsafe")
-    if size > 256 << 20:
-        acc.add("hdf5.partially-searched", "info", "only the first 256 MiB were searched for a Keras model config")
-    return "hdf5"
+# ---- compressed streams ---------------------------------------------------------------------
+
+_CODEC_SUFFIX = {"gzip": (".gz", ".gzip"), "bz2": (".bz2",), "xz": (".xz",), "lzma": (".lzma",), "zlib": (".z", ".zlib"),
+                 "lz4": (".lz4",)}
 
 
-def _member_bytes(zf: zipfile.ZipFile, info: zipfile.ZipInfo, fh: IO[bytes]) -> IO[bytes] | None:
-    """A readable stream for a member. An encryption flag on a *stored* member is read raw
-    (the bytes are what a permissive loader would see); a really encrypted member is None."""
-    if not info.flag_bits & 0x1:
-        return zf.open(info)
-    if info.compress_type != zipfile.ZIP_STORED:
-        return None
-    fh.seek(info.header_offset)
-    local = fh.read(30)
-    if len(local) < 30 or local[:4] != b"PK\x03\x04":
-        return None
-    n_len, x_len = struct.unpack("<HH", local[26:30])
-    fh.seek(info.header_offset + 30 + n_len + x_len)
-    return BytesIO(fh.read(min(info.compress_size, MAX_PICKLE_MEMBER)))
+def _scan_compressed(fh: IO[bytes], codec: str, size: int, name: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *,
+                     depth: int, where: str) -> str:
+    """A compressed stream is judged by what it decompresses to: it is inflated (under the
+    ratio and size caps) to a temporary file, in memory up to :data:`SPOOL_IN_MEMORY`, and
+    scanned like a file of its own (a pickle from joblib's ``compress=`` among them)."""
+    facts["compression"] = codec
+    fh.seek(0)
+    stream = Decompressing(fh, codec, ctx.limits, budget=ctx.output)
+    inner_name = name
+    for suf in _CODEC_SUFFIX.get(codec, ()):
+        if inner_name.lower().endswith(suf):
+            inner_name = inner_name[: -len(suf)]
+    label = f"{where} ({codec})"
+    with _spool(stream, ctx) as (tmp, n):
+        _stream_notes(stream, acc, label)
+        inner = _scan_content(tmp, n, inner_name, acc, {}, ctx, depth=depth + 1, where=label)
+    _check_claim(inner_name, inner, acc)
+    return f"{inner}+{codec}"
 
 
-def _scan_zip(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str]) -> str:
-    try:
-        zf = zipfile.ZipFile(fh)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        acc.add("zip.invalid", "high", f"broken zip archive: {exc}", effect="error")
+def _stream_notes(stream: Decompressing, acc: _Acc, label: str) -> None:
+    if stream.trailing:
+        acc.add("compressed.trailing-data", "low", f"{label}: {stream.trailing} bytes after the last compressed "
+                "stream (ignored by the decompressor)")
+
+
+class _Same:
+    """Context manager handing back an already seekable stream and its size."""
+
+    def __init__(self, stream: IO[bytes], size: int) -> None:
+        self.stream = stream
+        self.size = size
+
+    def __enter__(self) -> tuple[IO[bytes], int]:
+        return self.stream, self.size
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+class _spool:
+    """Context manager: the rest of ``stream`` copied into a temporary file (in memory up to
+    :data:`SPOOL_IN_MEMORY`), at most ``limits.max_member_spool`` bytes."""
+
+    def __init__(self, stream: IO[bytes] | Decompressing, ctx: _Ctx) -> None:
+        self.stream = stream
+        self.ctx = ctx
+        self.tmp: tempfile.SpooledTemporaryFile[bytes] | None = None
+
+    def __enter__(self) -> tuple[IO[bytes], int]:
+        self.tmp = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+        n = 0
+        cap = self.ctx.limits.max_member_spool
+        while True:
+            chunk = self.stream.read(1 << 20)
+            if not chunk:
+                break
+            n += len(chunk)
+            if n > cap:
+                raise FormatError(f"content over {cap} bytes would have to be inflated to be scanned; over the limit")
+            self.tmp.write(chunk)
+        self.tmp.seek(0)
+        return self.tmp, n
+
+    def __exit__(self, *exc: object) -> None:
+        if self.tmp is not None:
+            self.tmp.close()
+
+
+# ---- zip ------------------------------------------------------------------------------------
+
+_TORCH_SMALL = {"version", "byteorder", ".data/version", ".data/serialization_id", ".format_version",
+                ".storage_alignment", ".data/python_version"}
+
+
+def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *, depth: int,
+              where: str, eocd: int | None, scan_prefix: bool = True) -> str:
+    if eocd is None:
+        eocd = find_end_record(fh, size)
+    if eocd is None:
+        acc.add("zip.invalid", "high", f"{where}: starts like a zip archive but has no end-of-central-directory "
+                "record (zipfile and torch refuse it)", effect="error")
         return "zip"
-    with zf:
-        infos = zf.infolist()
-        if len(infos) > MAX_ZIP_MEMBERS:
-            acc.add("zip.too-many-members", "high", f"{len(infos)} members; more than {MAX_ZIP_MEMBERS} are not scanned",
-                    effect="error")
-            return "zip"
-        names = [i.filename for i in infos]
-        kind = "zip"
-        if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
-            kind = "pytorch-zip"
-        elif "config.json" in names and any(n.endswith(".weights.h5") for n in names):
-            kind = "keras"
-        elif names and all(n.endswith(".npy") for n in names):
-            kind = "numpy-npz"
-        for info in infos:
-            if info.is_dir():
-                continue
-            name = info.filename
-            lower = name.lower()
-            if info.flag_bits & 0x1:
-                acc.add("zip.encrypted-flag", "medium", f"{name}: encryption flag set", effect="suspicious")
-            if info.compress_size and info.file_size / info.compress_size > MAX_RATIO and info.file_size > 64 << 20:
-                acc.add("zip.bomb", "high", f"{name}: inflates {info.file_size / info.compress_size:.0f}x to "
-                        f"{info.file_size} bytes; not decompressed", effect="error")
-                continue
-            is_pickle = lower.endswith(_PICKLE_NAMES)
-            is_npy = lower.endswith(".npy")
-            is_keras_cfg = kind == "keras" and name == "config.json"
-            if not (is_pickle or is_npy or is_keras_cfg):
-                if lower.endswith((".zip", ".tar", ".gz", ".tgz", ".7z", ".pt", ".pth", ".bin", ".ckpt", ".keras")) \
-                        and kind not in ("pytorch-zip",):
-                    acc.add("zip.nested-archive", "medium", f"{name}: nested archive or model not scanned",
-                            effect="suspicious")
-                continue
-            if info.file_size > MAX_PICKLE_MEMBER:
-                acc.add("zip.member-too-large", "high", f"{name}: {info.file_size} bytes exceeds the scan limit", effect="error")
-                continue
-            stream = _member_bytes(zf, info, fh)
-            if stream is None:
-                acc.add("zip.encrypted", "high", f"{name}: encrypted member cannot be scanned", effect="error")
-                continue
-            try:
-                with stream:
-                    if is_pickle:
-                        acc.pickle(read_pickle(stream, info.file_size), name)
-                    elif is_npy:
-                        _scan_npy(stream, info.file_size, acc, facts, where=name)
-                    else:
-                        _scan_keras_config(stream, acc)
-            except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, weights.FormatError) as exc:
-                acc.add("zip.member-unreadable", "high", f"{name}: {exc}", effect="error")
-        torch_like = any(n.endswith("/version") or "/data/" in n for n in names) and kind == "zip"
-        if torch_like and not any(n.lower().endswith(_PICKLE_NAMES) for n in names):
-            acc.add("pytorch.data-pkl-missing", "high",
-                    "looks like a PyTorch checkpoint (version, data/ entries) but has no data.pkl: cannot be loaded or checked",
-                    effect="error")
-        if kind == "zip" and not any(f.id.startswith("pickle.") for f in acc.findings) and \
-                not any(n.lower().endswith(_PICKLE_NAMES) for n in names):
-            others = [i for i in infos if i.flag_bits & 0x1]
-            if others:
-                for i in others:
-                    acc.add("zip.encrypted", "high", f"{i.filename}: encrypted member cannot be scanned", effect="error")
+    arc = read_archive(fh, size, eocd, ctx.limits)
+    for note in arc.notes:
+        acc.add(note.id, "high", f"{where}: {note.message}", effect="suspicious")
+    files = [e for e in arc.entries if not e.is_dir]
+    names = [e.name for e in files]
+    top = names[0].split("/", 1)[0] if names and "/" in names[0] else ""
+    prefix = top + "/" if top else ""
+    kind = "zip"
+    if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
+        kind = "pytorch-zip"
+        if f"{prefix}data.pkl" not in names:
+            acc.add("pytorch.data-pkl-elsewhere", "high", f"{where}: data.pkl is not under the archive's first "
+                    f"folder {top!r}, where torch.load looks for it", effect="suspicious")
+        tops = {n.split("/", 1)[0] for n in names if "/" in n}
+        if len(tops) > 1:
+            acc.add("pytorch.several-roots", "high", f"{where}: members under several top folders "
+                    f"({', '.join(sorted(tops)[:5])}): torch reads only {top!r}, other readers see the rest",
+                    effect="suspicious")
+        if any(n.endswith("/constants.pkl") or n == "constants.pkl" for n in names):
+            kind = "torchscript"
+    elif "config.json" in names and (any(n.startswith("model.weights.") for n in names) or "metadata.json" in names
+                                     or name.lower().endswith(".keras")):
+        kind = "keras"
+    elif any(n.endswith("/version") or "/data/" in n for n in names):
+        acc.add("pytorch.data-pkl-missing", "high", f"{where}: looks like a PyTorch checkpoint (version, data/ entries) "
+                "but has no data.pkl: cannot be loaded or checked", effect="error")
+    if kind == "torchscript":
+        code = [n for n in names if n.startswith(f"{prefix}code/")]
+        acc.add("torchscript.code", "medium", f"{where}: TorchScript archive: {len(code)} code file(s) under "
+                f"{prefix}code/ are compiled by torch.jit.load and run when the model is called; TorchScript is code, "
+                "not data", effect="suspicious")
+    seen: set[tuple[int, int, int, int, bool, bool]] = set()
+    npy_members = 0
+    for e in files:
+        member_where = f"{where}!{e.name}"
+        _member_name_checks(e, acc, member_where)
+        key = (e.header_offset, e.csize, e.usize, e.method, e.encrypted, e.name.lower().endswith(".pkl"))
+        if key in seen:
+            continue  # several entries share one member's bytes: scanned once (reported above)
+        seen.add(key)
+        rel = e.name[len(prefix):] if prefix and e.name.startswith(prefix) else e.name
+        if kind in ("pytorch-zip", "torchscript"):
+            if rel.startswith("data/") and not rel.endswith(".pkl") and not _npy_member(fh, e):
+                continue  # raw tensor storage: read by torch as bytes, never unpickled (an NPY header there
+                # is scanned: np.load of the same archive would read that member as an array)
+            if (rel in _TORCH_SMALL or rel.startswith(".data/")) and e.usize <= 4096 and not _npy_member(fh, e):
+                continue  # small text records torch reads as strings
+            if kind == "torchscript" and rel.startswith("code/"):
+                continue  # reported as code above
+        lim = ctx.limits
+        if e.method != 0 and e.usize > lim.ratio_floor and e.usize > lim.max_ratio * max(e.csize, 1):
+            acc.add("compressed.bomb", "high", f"{member_where}: declares {e.csize} bytes inflating to {e.usize} "
+                    f"(ratio {e.usize // max(e.csize, 1)}:1, limit {lim.max_ratio}:1); not inflated", effect="suspicious")
+            continue
+        ctx.work -= e.usize
+        ctx.entries -= 1
+        if ctx.work < 0 or ctx.entries < 0:
+            acc.add("zip.work-budget", "high", f"{where}: members claim more than {ctx.limits.max_work} bytes, or more "
+                    f"than {ctx.limits.max_entries} entries, in all; the rest is not scanned", effect="error")
+            break
+        try:
+            member_fmt = _scan_member(fh, e, kind, rel, acc, facts, ctx, depth=depth, where=member_where)
+        except BombError as exc:
+            acc.add("compressed.bomb", "high", f"{member_where}: {exc}", effect="suspicious")
+            continue
+        except FormatError as exc:
+            acc.add("zip.member-unreadable", "high", f"{member_where}: {exc}", effect="error")
+            continue
+        if member_fmt == "numpy":
+            npy_members += 1
+    if kind == "zip" and files and npy_members == len(files):
+        kind = "numpy-npz"
+    if arc.start > 0 and scan_prefix:
+        _scan_prefix(fh, arc.start, name, acc, ctx, depth=depth, where=where)
     return kind
 
 
-def _scan_keras_config(stream: IO[bytes], acc: _Acc) -> None:
-    import json
+def _npy_member(fh: IO[bytes], e: ZipEntry) -> bool:
+    if e.method != 0 or e.data_offset is None or e.csize < 6:
+        return e.method != 0  # a compressed storage record is not what torch writes: scan it
+    fh.seek(e.data_offset)
+    return fh.read(6) == b"\x93NUMPY"
 
+
+def _member_name_checks(e: ZipEntry, acc: _Acc, where: str) -> None:
+    if e.name.lower().endswith((".py", ".pyc", ".so", ".pyd", ".dll", ".dylib")) and "/code/" not in f"/{e.name}":
+        acc.add("archive.code-member", "high", f"{where}: Python code or a native library inside the archive "
+                "(torch.package and importers execute such members)", effect="suspicious")
+    parts = e.name.replace("\\", "/").split("/")
+    if not e.name:
+        acc.add("zip.empty-name", "high", f"{where}: a member has an empty name (no loader can address it)",
+                effect="suspicious")
+    elif e.name.startswith(("/", "\\")) or ".." in parts or (len(e.name) > 1 and e.name[1] == ":"):
+        acc.add("zip.path-traversal", "high", f"{where}: member name leaves the archive's folder when extracted",
+                effect="suspicious")
+    if e.is_symlink:
+        acc.add("zip.symlink-member", "high", f"{where}: member is a symbolic link (an extractor creates a link)",
+                effect="suspicious")
+    if e.version_needed > 63:
+        acc.add("zip.version", "high", f"{where}: needs zip version {e.version_needed / 10:.1f}; zipfile refuses it, "
+                "torch's reader does not check", effect="suspicious")
+    if e.encrypted and e.method == 0:
+        acc.add("zip.encrypted-flag", "high", f"{where}: encryption flag on a stored member: zipfile asks for a "
+                "password, torch reads the bytes as they are (scanned as they are)", effect="suspicious")
+    elif e.encrypted:
+        acc.add("zip.encrypted", "high", f"{where}: encrypted member cannot be scanned", effect="error")
+
+
+def _scan_member(fh: IO[bytes], e: ZipEntry, kind: str, rel: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *,
+                 depth: int, where: str) -> str:
+    if e.encrypted and e.method != 0:
+        return "encrypted"
+    stream = open_member(fh, e, ctx.limits, ctx.output)
+    if kind in ("pytorch-zip", "torchscript") and e.method not in (0, 8):
+        acc.add("zip.method", "high", f"{where}: compression method {e.method}: torch's reader cannot read it, "
+                "zipfile can", effect="suspicious")
+    name = e.name.rsplit("/", 1)[-1]
+    with _spool(stream, ctx) if isinstance(stream, Decompressing) else _Same(stream, e.usize) as (data, n):
+        if rel.lower().endswith(".pkl") and kind in ("pytorch-zip", "torchscript"):
+            rep = _walk(data, n, joblib=False)
+            acc.pickle(rep, where)
+            if rel == "data.pkl":
+                _weights_only(rep, acc, facts, where)
+            if rep.complete and rep.end < n:
+                acc.add("pickle.trailing-data", "high", f"{where}: {n - rep.end} bytes follow the pickle's STOP "
+                        "(torch's unpickler stops there; other readers may not)", effect="suspicious")
+            return "pickle"
+        if kind == "keras" and rel == "config.json":
+            _scan_keras_config(data, acc, where)
+            return "json"
+        fmt = _scan_content(data, n, name, acc, {}, ctx, depth=depth + 1, where=where)
+    _check_claim(name, fmt, acc)
+    return fmt
+
+
+def _scan_prefix(fh: IO[bytes], start: int, name: str, acc: _Acc, ctx: _Ctx, *, depth: int, where: str) -> None:
+    """Bytes before a zip archive are what torch.load (and anything that reads from the start)
+    sees: they are scanned too."""
+    view = Window(fh, 0, start)
+    _scan_content(view, start, name + ".prefix", acc, {}, ctx, depth=depth + 1,  # type: ignore[arg-type]
+                  where=f"{where} (bytes before the zip)")
+
+
+# ---- tar ------------------------------------------------------------------------------------
+
+_STORAGE_SIZES = {"DoubleStorage": 8, "FloatStorage": 4, "HalfStorage": 2, "LongStorage": 8, "IntStorage": 4,
+                  "ShortStorage": 2, "CharStorage": 1, "ByteStorage": 1, "BoolStorage": 1, "BFloat16Storage": 2,
+                  "ComplexDoubleStorage": 16, "ComplexFloatStorage": 8, "QUInt8Storage": 1, "QInt8Storage": 1,
+                  "QInt32Storage": 4, "QUInt4x2Storage": 1, "QUInt2x4Storage": 1}
+
+
+def _scan_tar(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *, depth: int,
+              where: str) -> str:
+    """A tar archive (``tarfile``, as torch's legacy tar format and model archives are read):
+    every regular member is scanned; links, devices and names that leave the folder are
+    suspicious. torch's legacy tar (``sys_info``, ``pickle``, ``storages``, ``tensors``) is
+    followed record by record as ``torch.serialization.legacy_load`` reads it."""
+    fh.seek(0)
+    try:
+        tar = tarfile.open(fileobj=fh, mode="r:")  # noqa: SIM115
+    except (tarfile.TarError, EOFError, ValueError, OSError, UnicodeDecodeError) as exc:
+        raise FormatError(f"tar archive unreadable: {exc}") from exc
+    members: list[tarfile.TarInfo] = []
+    try:
+        with tar:
+            while True:
+                try:
+                    m = tar.next()
+                except (tarfile.TarError, EOFError, ValueError, UnicodeDecodeError) as exc:
+                    acc.add("tar.invalid", "high", f"{where}: tar archive breaks after {len(members)} members: {exc}",
+                            effect="error")
+                    break
+                if m is None:
+                    break
+                members.append(m)
+                if len(members) > ctx.limits.max_members:
+                    raise FormatError(f"tar: more than {ctx.limits.max_members} members")
+            names = [m.name for m in members]
+            legacy = {"storages", "tensors", "pickle"} <= set(names)
+            dupes = sorted({n for n in names if names.count(n) > 1}) if len(names) < 2000 else []
+            if dupes:
+                acc.add("tar.duplicate-name", "high", f"{where}: members named twice ({', '.join(dupes[:5])}): "
+                        "the last one wins on extraction", effect="suspicious")
+            for m in members:
+                mw = f"{where}!{m.name}"
+                parts = m.name.replace("\\", "/").split("/")
+                if m.name.startswith("/") or ".." in parts:
+                    acc.add("tar.path-traversal", "high", f"{mw}: member name leaves the archive's folder",
+                            effect="suspicious")
+                if m.issym() or m.islnk():
+                    acc.add("tar.link-member", "high", f"{mw}: link member (to {m.linkname!r})", effect="suspicious")
+                    continue
+                if m.isdev() or m.isfifo():
+                    acc.add("tar.special-member", "high", f"{mw}: device or FIFO member", effect="suspicious")
+                    continue
+                if not m.isfile():
+                    continue
+                ctx.work -= m.size
+                ctx.entries -= 1
+                if ctx.work < 0 or ctx.entries < 0:
+                    acc.add("tar.work-budget", "high", f"{where}: members exceed the work budget", effect="error")
+                    break
+                view = Window(fh, m.offset_data, m.size)
+                if m.offset_data + m.size > size:
+                    acc.add("tar.truncated", "high", f"{mw}: member runs past the end of the archive", effect="error")
+                    continue
+                if legacy and m.name in ("sys_info", "pickle"):
+                    rep = _walk(view, m.size, joblib=False)  # type: ignore[arg-type]
+                    acc.pickle(rep, mw)
+                    if m.name == "pickle":
+                        _weights_only(rep, acc, facts, mw)
+                elif legacy and m.name in ("storages", "tensors"):
+                    _legacy_records(view, m.size, m.name, acc, where=mw)
+                else:
+                    try:
+                        fmt = _scan_content(view, m.size, m.name.rsplit("/", 1)[-1], acc, {}, ctx,  # type: ignore[arg-type]
+                                            depth=depth + 1, where=mw)
+                        _check_claim(m.name, fmt, acc)
+                    except FormatError as exc:
+                        acc.add("tar.member-unreadable", "high", f"{mw}: {exc}", effect="error")
+    except (tarfile.TarError, EOFError, UnicodeDecodeError) as exc:
+        raise FormatError(f"tar archive unreadable: {exc}") from exc
+    return "pytorch-legacy-tar" if legacy else "tar"
+
+
+def _globals_of(data: bytes) -> list[str]:
+    """GLOBAL names in a small pickle (a storage record's type), decoded by genops."""
+    out: list[str] = []
+    strings: list[str] = []
+    try:
+        for op, arg, _pos in pickletools.genops(io.BytesIO(data)):
+            if op.name == "GLOBAL" and isinstance(arg, str):
+                out.append(arg.replace(" ", "."))
+            elif isinstance(arg, str):
+                strings.append(arg)
+            elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
+                out.append(f"{strings[-2]}.{strings[-1]}")
+            if op.name == "STOP":
+                break
+    except (ValueError, EOFError, struct.error, UnicodeDecodeError):
+        pass
+    return out
+
+
+def _legacy_records(view: Window, size: int, member: str, acc: _Acc, *, where: str) -> None:
+    """``storages``: a count pickle, then per storage a (key, location, type) pickle, an 8-byte
+    element count and the bytes, then a storage-views pickle. ``tensors``: a count pickle, then
+    per tensor a pickle and its ndim/sizes/strides/offset record."""
+    rep = _walk(view, size, joblib=False)  # type: ignore[arg-type]
+    acc.pickle(rep, f"{where} (count)")
+    if not rep.complete:
+        return
+    view.seek(0)
+    count = _small_int_pickle(view.read(min(rep.end, 4096)))
+    if count is None or count < 0 or count > 1_000_000:
+        acc.add("pytorch.legacy-tar-unreadable", "high", f"{where}: record count is not a small integer", effect="error")
+        return
+    pos = rep.end
+    for i in range(count):
+        view.seek(pos)
+        start = pos
+        rep = _walk(view, size, joblib=False)  # type: ignore[arg-type]
+        acc.pickle(rep, f"{where} (record {i})")
+        if not rep.complete:
+            return
+        pos = rep.end
+        view.seek(pos)
+        if member == "storages":
+            view.seek(start)
+            types = [g.rsplit(".", 1)[-1] for g in _globals_of(view.read(rep.end - start))]
+            width = next((_STORAGE_SIZES[t] for t in types if t in _STORAGE_SIZES), None)
+            view.seek(pos)
+            raw = view.read(8)
+            if width is None or len(raw) < 8:
+                acc.add("pytorch.legacy-tar-unreadable", "high", f"{where}: storage record {i} has no known storage "
+                        "type or size; the rest cannot be followed", effect="error")
+                return
+            (numel,) = struct.unpack("<q", raw)
+            pos += 8 + max(numel, 0) * width
+        else:
+            raw = view.read(8)
+            if len(raw) < 8:
+                acc.add("pytorch.legacy-tar-unreadable", "high", f"{where}: tensor record {i} truncated", effect="error")
+                return
+            (ndim,) = struct.unpack("<i", raw[:4])
+            if not 0 <= ndim <= 64:
+                acc.add("pytorch.legacy-tar-unreadable", "high", f"{where}: tensor record {i} has ndim {ndim}",
+                        effect="error")
+                return
+            pos += 8 + 16 * ndim + 8
+        if pos > size:
+            acc.add("pytorch.legacy-tar-unreadable", "high", f"{where}: record {i} runs past the member", effect="error")
+            return
+    if member == "storages":
+        view.seek(pos)
+        rep = _walk(view, size, joblib=False)  # type: ignore[arg-type]
+        acc.pickle(rep, f"{where} (storage views)")
+
+
+# ---- HDF5 / Keras (the formats engineer's readers plug in here) ------------------------------
+
+def _scan_hdf5(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str], where: str) -> str:
+    """HDF5 (legacy Keras .h5): ``model_config``/``training_config`` read as root-group
+    attributes by :mod:`mlbom.formats.hdf5` and judged by :mod:`mlbom.formats.keras`."""
+    fh.seek(0)
+    _merge(hdf5.parse_hdf5(fh, size), acc, facts, where)
+    return "hdf5"
+
+
+def _scan_keras_config(stream: IO[bytes] | Decompressing, acc: _Acc, where: str) -> None:
     raw = stream.read(MAX_KERAS_CONFIG + 1)
     try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        acc.add("keras.config-invalid", "high", f"config.json is not valid JSON: {exc}", effect="error")
+        found = keras.parse_keras_config(raw, where)
+    except FormatError as exc:
+        acc.add("keras.config-invalid", "high", f"{exc}; the Keras config was not judged", effect="error")
         return
-    stack: list[object] = [doc]
-    seen = 0
-    while stack and seen < 1_000_000:
-        seen += 1
-        node = stack.pop()
-        if isinstance(node, dict):
-            if node.get("class_name") == "Lambda":
-                acc.add("keras.lambda-layer", "high", "Keras config contains a Lambda layer (serialized Python code)",
-                        effect="unsafe")
-                return
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
+    _merge(found, acc, {}, where)
 
 
-def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str]]:
-    """Files under the given paths, sorted, with a display path; symlinks are not followed
-    (a link is reported by the model collector, not scanned)."""
-    for root in paths:
-        if root.is_dir() and not root.is_symlink():
-            for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-                dirnames.sort()
-                for fn in sorted(filenames):
-                    p = Path(dirpath, fn)
-                    yield p, str(p)
-        else:
-            yield root, str(root)
+# ---- folders --------------------------------------------------------------------------------
 
-
-def scan(paths: Iterable[Path | str] | Path | str, *, with_hash: bool = True) -> list[FileScan]:
+def scan(paths: Iterable[Path | str] | Path | str, *, with_hash: bool = True, limits: Limits | None = None,
+         debug: bool = False) -> list[FileScan]:
     """Scan files and folders (recursively): one path or several. Paths that do not exist raise
     :class:`~mlbom.errors.InputError`. ``with_hash=False`` skips the SHA-256 (and reading the
-    bytes a scan does not need)."""
+    bytes a scan does not need). Folders are walked by :func:`mlbom.fswalk.walk_files` (the
+    walker ``generate`` uses): links that stay inside the folder are followed, links that
+    leave, dangle or loop are ``error`` entries, never read."""
     from mlbom.errors import InputError
+    from mlbom.fswalk import walk_files
+    from mlbom.hashing import sha256_files
 
     roots = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
     for r in roots:
         if not r.exists() and not r.is_symlink():
             raise InputError(r, "no such file or directory")
     out: list[FileScan] = []
-    for p, shown in iter_files(roots):
-        if p.is_symlink():
-            out.append(FileScan(shown, "symlink", "error",
-                                findings=[ScanFinding("file.symlink", "medium", f"symbolic link to {os.readlink(p)}; not followed")]))
-            continue
-        out.append(scan_file(p, display=shown, with_hash=with_hash))
+    for root in roots:
+        if root.is_dir():
+            files, problems = walk_files(root)
+            # hash in parallel (hashlib releases the GIL), then scan each file with its digest
+            digests = list(sha256_files(files)) if with_hash else [None] * len(files)
+            for p, dg in zip(files, digests, strict=True):
+                if dg is not None and dg.sha256 is None:
+                    out.append(FileScan(str(p), "unknown", "error",
+                                        findings=[ScanFinding("file.unreadable", "high", f"cannot read: {dg.error}")]))
+                    continue
+                out.append(scan_file(p, display=str(p), sha256=dg.sha256 if dg else None, with_hash=with_hash,
+                                     limits=limits, debug=debug))
+            for f in problems:
+                out.append(FileScan(str(root / f.source) if f.source else str(root), "unknown", "error",
+                                    findings=[ScanFinding(f.id, f.severity, f.message)]))
+        else:
+            out.append(scan_file(root, display=str(root), with_hash=with_hash, limits=limits, debug=debug))
     return out

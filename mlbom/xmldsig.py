@@ -1,25 +1,31 @@
 """Enveloped XML-DSig for XML BOMs (the form the CycloneDX CLI verifies), through signxml.
 
-XML-DSig has no Ed25519 in signxml: XML BOMs are signed with ECDSA (P-256/P-384) or RSA. The
-signature covers the whole document (Reference URI ""); verification checks that, checks the
-signing key given in ``KeyValue`` against the trusted keys, and refuses DTDs and entities
-before signxml sees the document.
+Spec: XML Signature Syntax and Processing 1.1 (https://www.w3.org/TR/xmldsig-core1/). XML BOMs are
+signed with ECDSA (P-256/384/521) or RSA: XML-DSig as signxml implements it has no Ed25519.
+Verification (:func:`verify_xml`) accepts one shape only — one ``ds:Signature`` in the whole
+document, the root's own child, one Reference covering the whole document, enveloped and C14N
+transforms, one ``KeyValue`` with one key — verifies it with signxml pinned to that location,
+checks that the key signxml used is the key the trust policy trusts, and hands back signxml's
+``signed_xml``. DTDs and entities are refused before signxml sees the document.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+import binascii
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from lxml import etree
 
 from mlbom import jsf
-from mlbom.errors import InputError, UsageError
+from mlbom.errors import InputError, UsageError, VerificationError
 from mlbom.jsf import PrivateKey, PublicKey
+from mlbom.trust import TrustPolicy
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 DS11 = "http://www.w3.org/2009/xmldsig11#"
+
+
 def _curve(uri: str) -> ec.EllipticCurve | None:
     return {"urn:oid:1.2.840.10045.3.1.7": ec.SECP256R1(), "urn:oid:1.3.132.0.34": ec.SECP384R1(),
             "urn:oid:1.3.132.0.35": ec.SECP521R1()}.get(uri)
@@ -53,6 +59,8 @@ def sign_xml(data: bytes, key: PrivateKey, *, mode: str = "new", name: str = "<b
                          "mlbom keygen --algorithm es256")
     root = _parse(data, name)
     existing = root.findall(f"{{{DS}}}Signature")
+    if len(list(root.iter(f"{{{DS}}}Signature"))) != len(existing):
+        raise InputError(name, "a ds:Signature inside the BOM (not the root's own): such a BOM could never verify")
     if existing:
         if mode != "replace":
             raise UsageError("the XML BOM is already signed: --replace to re-sign (XML-DSig here has one signer)")
@@ -63,49 +71,135 @@ def sign_xml(data: bytes, key: PrivateKey, *, mode: str = "new", name: str = "<b
     return bytes(etree.tostring(signed, xml_declaration=True, encoding="UTF-8")) + b"\n"
 
 
-def _key_value(sig: etree._Element) -> PublicKey | None:
-    ec_el = sig.find(f".//{{{DS11}}}ECKeyValue")
-    if ec_el is not None:
-        curve_el = ec_el.find(f"{{{DS11}}}NamedCurve")
-        point_el = ec_el.find(f"{{{DS11}}}PublicKey")
-        curve = _curve(curve_el.get("URI", "") if curve_el is not None else "")
-        if curve is None or point_el is None or not point_el.text:
-            return None
-        return ec.EllipticCurvePublicKey.from_encoded_point(curve, base64.b64decode(point_el.text))
-    rsa_el = sig.find(f".//{{{DS}}}RSAKeyValue")
-    if rsa_el is not None:
-        mod, exp = rsa_el.find(f"{{{DS}}}Modulus"), rsa_el.find(f"{{{DS}}}Exponent")
-        if mod is None or exp is None or not mod.text or not exp.text:
-            return None
-        return rsa.RSAPublicNumbers(int.from_bytes(base64.b64decode(exp.text), "big"),
-                                    int.from_bytes(base64.b64decode(mod.text), "big")).public_key()
-    return None
+_ALLOWED_METHODS = ("ECDSA_SHA256", "ECDSA_SHA384", "ECDSA_SHA512", "RSA_SHA256", "RSA_SHA384", "RSA_SHA512")
+_TRANSFORMS = frozenset({
+    "http://www.w3.org/2000/09/xmldsig#enveloped-signature", "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
+    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments", "http://www.w3.org/2001/10/xml-exc-c14n#",
+    "http://www.w3.org/2001/10/xml-exc-c14n#WithComments", "http://www.w3.org/2006/12/xml-c14n11",
+    "http://www.w3.org/2006/12/xml-c14n11#WithComments"})
+MAX_B64_TEXT = 8192
 
 
-def verify_xml(data: bytes, keys: Sequence[PublicKey], *, allow_embedded_key: bool, name: str) -> tuple[bool, bool, str]:
-    """(valid, trusted, reason) for the XML-DSig signature of an XML BOM."""
-    from signxml.exceptions import InvalidInput, InvalidSignature
-    from signxml.verifier import XMLVerifier
+def _b64(el: etree._Element | None, what: str) -> bytes:
+    """Strict standard base64 of an element's text (whitespace between lines allowed)."""
+    text = (el.text or "") if el is not None else ""
+    if el is None or len(el) or not text.strip() or len(text) > MAX_B64_TEXT:
+        raise VerificationError(f"KeyValue: {what} missing or malformed")
+    compact = "".join(text.split())
+    try:
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise VerificationError(f"KeyValue: {what} is not base64") from exc
+
+
+def _only_children(el: etree._Element, where: str) -> list[etree._Element]:
+    """The element children of ``el``; comments and processing instructions are refused (they
+    are where decoys hide)."""
+    kids = list(el)
+    if any(not isinstance(k.tag, str) for k in kids):
+        raise VerificationError(f"{where}: comments or processing instructions are not accepted here")
+    if (el.text or "").strip() or any((k.tail or "").strip() for k in kids):
+        raise VerificationError(f"{where}: text between the elements is not accepted")
+    return kids
+
+
+def key_value(sig: etree._Element) -> PublicKey:
+    """The one public key in the signature's ``KeyInfo``: exactly one ``KeyValue`` holding
+    exactly one ``ECKeyValue`` (P-256/384/521, uncompressed point) or ``RSAKeyValue`` (2048 to
+    16384 bits). Anything else — several key values, mixed RSA/EC, X509Data, DER key values,
+    retrieval methods — is refused: the key that is checked must be the key that is trusted."""
+    infos = [k for k in _only_children(sig, "Signature") if k.tag == f"{{{DS}}}KeyInfo"]
+    if len(infos) != 1:
+        raise VerificationError("the signature must have exactly one KeyInfo")
+    items = _only_children(infos[0], "KeyInfo")
+    if len(items) != 1 or items[0].tag != f"{{{DS}}}KeyValue":
+        raise VerificationError("KeyInfo must hold exactly one KeyValue and nothing else (no X509Data, "
+                                "DEREncodedKeyValue or second key)")
+    values = _only_children(items[0], "KeyValue")
+    if len(values) != 1:
+        raise VerificationError("KeyValue must hold exactly one key")
+    kv = values[0]
+    try:
+        if kv.tag == f"{{{DS11}}}ECKeyValue":
+            parts = _only_children(kv, "ECKeyValue")
+            if [p.tag for p in parts] != [f"{{{DS11}}}NamedCurve", f"{{{DS11}}}PublicKey"]:
+                raise VerificationError("ECKeyValue must be NamedCurve then PublicKey")
+            curve = _curve(parts[0].get("URI", ""))
+            if curve is None:
+                raise VerificationError("ECKeyValue: unsupported curve (P-256, P-384, P-521)")
+            point = _b64(parts[1], "PublicKey")
+            size = (curve.key_size + 7) // 8
+            if len(point) != 1 + 2 * size or point[0] != 4:
+                raise VerificationError("ECKeyValue: PublicKey is not an uncompressed point of the curve")
+            return ec.EllipticCurvePublicKey.from_encoded_point(curve, point)
+        if kv.tag == f"{{{DS}}}RSAKeyValue":
+            parts = _only_children(kv, "RSAKeyValue")
+            if [p.tag for p in parts] != [f"{{{DS}}}Modulus", f"{{{DS}}}Exponent"]:
+                raise VerificationError("RSAKeyValue must be Modulus then Exponent")
+            n = int.from_bytes(_b64(parts[0], "Modulus"), "big")
+            e = int.from_bytes(_b64(parts[1], "Exponent"), "big")
+            if not jsf.MIN_RSA_BITS <= n.bit_length() <= jsf.MAX_RSA_BITS:
+                raise VerificationError(f"RSAKeyValue: {n.bit_length()}-bit modulus (2048 to 16384 bits accepted)")
+            if e < 3 or e % 2 == 0 or e.bit_length() > 64 or n % 2 == 0:
+                raise VerificationError("RSAKeyValue: unusable modulus or exponent")
+            return rsa.RSAPublicNumbers(e, n).public_key()
+    except ValueError as exc:  # cryptography: a point not on the curve, an invalid RSA key
+        raise VerificationError(f"KeyValue: not a valid public key ({exc})") from exc
+    raise VerificationError("KeyValue: only ECKeyValue or RSAKeyValue are accepted")
+
+
+def verify_xml(data: bytes, policy: TrustPolicy, *, name: str) -> tuple[PublicKey, bytes]:
+    """Verify the XML-DSig signature of an XML BOM under ``policy``; return the signing key and
+    the signed document (signxml's ``signed_xml``, the signature removed) — the only bytes a
+    caller may treat as verified. Raises :class:`VerificationError` for anything else: no
+    signature or more than one ``ds:Signature`` anywhere, a signature that is not the root's own
+    child, a reference other than the whole document, an unexpected algorithm or transform,
+    a key that is not exactly one well-formed ``KeyValue``, a signature that does not verify, a
+    key the policy does not trust."""
+    from cryptography.exceptions import InvalidSignature as CryptoInvalidSignature
+    from signxml.algorithms import SignatureMethod
+    from signxml.exceptions import SignXMLException
+    from signxml.verifier import SignatureConfiguration, XMLVerifier
 
     root = _parse(data, name)
-    sigs = root.findall(f"{{{DS}}}Signature")
+    sigs = list(root.iter(f"{{{DS}}}Signature"))
+    if not sigs:
+        from mlbom.verification import NotSignedError
+
+        raise NotSignedError("the BOM is not signed (no XML-DSig signature)")
     if len(sigs) != 1:
-        return False, False, "no XML-DSig signature" if not sigs else "more than one XML-DSig signature"
-    refs = sigs[0].findall(f"{{{DS}}}SignedInfo/{{{DS}}}Reference")
+        raise VerificationError(f"{len(sigs)} ds:Signature elements in the document: exactly one, the root's own, "
+                                "is accepted (signature wrapping)")
+    sig = sigs[0]
+    if sig.getparent() is not root:
+        raise VerificationError("the ds:Signature is not a child of the BOM's root element")
+    infos = [k for k in _only_children(sig, "Signature") if k.tag == f"{{{DS}}}SignedInfo"]
+    refs = infos[0].findall(f"{{{DS}}}Reference") if len(infos) == 1 else []
     if len(refs) != 1 or refs[0].get("URI") != "":
-        return False, False, "the signature does not cover the whole document (Reference URI must be \"\")"
-    key = _key_value(sigs[0])
-    if key is None:
-        return False, False, "no usable KeyValue in the signature"
+        raise VerificationError("the signature must have one Reference with URI \"\" (the whole document)")
+    for t in refs[0].iter(f"{{{DS}}}Transform"):
+        if t.get("Algorithm") not in _TRANSFORMS:
+            raise VerificationError(f"transform {str(t.get('Algorithm'))[:80]!r} is not accepted")
+    key = key_value(sig)
+    if not policy.trusts(key):
+        raise VerificationError("the signing key is not a trusted key")
+    config = SignatureConfiguration(
+        require_x509=False, location="./", expect_references=1,
+        signature_methods=frozenset(m for m in SignatureMethod if m.name in _ALLOWED_METHODS))
     try:
-        XMLVerifier().verify(data, require_x509=False)
-    except InvalidSignature as exc:
-        return False, False, f"signature does not match the signed content: the BOM was modified after signing ({exc})"
-    except InvalidInput as exc:
-        return False, False, f"malformed XML signature: {exc}"
-    trusted = any(jsf.same_key(key, k) for k in keys)
-    if trusted:
-        return True, True, "valid XML-DSig signature, trusted key"
-    if allow_embedded_key:
-        return True, True, "valid XML-DSig signature, embedded key allowed"
-    return True, False, "valid XML-DSig signature, untrusted key"
+        result = XMLVerifier().verify(data, expect_config=config)
+    except (SignXMLException, CryptoInvalidSignature) as exc:
+        raise VerificationError("signature does not match the signed content: the BOM was modified after signing "
+                                f"({str(exc)[:200]})") from exc
+    except Exception as exc:  # signxml on hostile input: whatever it raises, the check failed (fail closed)
+        raise VerificationError(f"malformed XML signature ({type(exc).__name__}: {str(exc)[:200]})") from exc
+    if isinstance(result, list) or result.signed_xml is None:
+        raise VerificationError("the signature does not cover one XML document")
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    used = load_pem_public_key(result.signature_key)
+    if not isinstance(used, (ec.EllipticCurvePublicKey, rsa.RSAPublicKey)) or not jsf.same_key(used, key):
+        raise VerificationError("signxml verified with a key other than the KeyValue that was checked")
+    if etree.QName(result.signed_xml).localname != "bom" or result.signed_xml.find(f".//{{{DS}}}Signature") is not None:
+        raise VerificationError("the signed content is not the BOM without its signature")
+    return key, bytes(etree.tostring(result.signed_xml, xml_declaration=True, encoding="UTF-8"))

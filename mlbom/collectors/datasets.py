@@ -105,7 +105,7 @@ class DatasetCollector:
         assert isinstance(name, str)
         ref = f"dataset:{ctx.rel(root)}" if path.is_dir() else f"dataset:{ctx.rel(path)}"
         for wf in walk_findings:
-            yield wf.model_copy(update={"subject": ref})
+            yield wf.model_copy(update={"subject": ref, "source": ctx.rel(root / wf.source) if wf.source else None})
 
         evidence: list[Evidence] = []
         props: list[Property] = []
@@ -175,6 +175,7 @@ class DatasetCollector:
         by_rel: dict[str, tuple[Path, str | None]] = {}
         root_prefix = len(str(root)) + 1
         root_rel = ctx.rel(root) if path.is_dir() else ctx.rel(path.parent)
+        declared = _declared_checksums(croissant, root) if croissant is not None else {}
         for f in data_files:
             # string slicing, not relative_to/relpath: this loop runs once per file of the dataset
             rel = str(f)[root_prefix:].replace(os.sep, "/")
@@ -192,6 +193,8 @@ class DatasetCollector:
             fprops = [Property(name=Prop.FILE_FORMAT.value, value=fmt), Property(name=Prop.FILE_PATH.value, value=f_rel)]
             if dg.size is not None:
                 fprops.append(Property(name=Prop.FILE_SIZE.value, value=str(dg.size)))
+            if f not in meta:
+                fprops.append(Property(name=Prop.DATASET_CHECKSUM.value, value=_checksum_state(f, dg.sha256, declared.get(rel))))
             yield Component(bom_ref=fref, type="file", name=rel,
                             hashes=(Hash(alg="SHA-256", content=dg.sha256),) if dg.sha256 else (),
                             properties=tuple(fprops), evidence=(Evidence(fact="content", source=f_rel),))
@@ -329,6 +332,33 @@ def _verify(c: cr.Croissant, root: Path, present: dict[str, tuple[Path, str | No
             yield Finding(id="dataset.unlisted-file", severity="low",
                           message=(f"{len(unlisted)} file(s) present but not declared by any FileObject or FileSet: "
                                    + ", ".join(unlisted[:5])), subject=ref)
+
+
+def _declared_checksums(c: cr.Croissant, root: Path) -> dict[str, tuple[str, str]]:
+    """Local FileObjects' declared checksums by path in the dataset folder: (algorithm, digest)."""
+    out: dict[str, tuple[str, str]] = {}
+    for fo in c.file_objects:
+        url = fo.content_url
+        if not url or urlsplit(url).scheme in ("http", "https", "s3", "gs", "hf"):
+            continue
+        rel = url.removeprefix("file://")
+        if not _inside(root, rel):
+            continue
+        rel = PurePosixPath(rel).as_posix().removeprefix("./")
+        if fo.sha256:
+            out[rel] = ("sha256", fo.sha256)
+        elif fo.md5:
+            out[rel] = ("md5", fo.md5)
+    return out
+
+
+def _checksum_state(path: Path, sha256: str | None, declared: tuple[str, str] | None) -> str:
+    """``mlbom:dataset:checksum`` of a data file: verified, mismatch or undeclared."""
+    if declared is None:
+        return "undeclared"
+    alg, digest = declared
+    got = sha256 if alg == "sha256" else _md5(path)
+    return "verified" if got is not None and got == digest.lower() else "mismatch"
 
 
 def _md5(path: Path) -> str | None:

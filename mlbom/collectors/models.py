@@ -23,14 +23,23 @@ from mlbom.formats import hf_card
 from mlbom.formats.safe_read import load_json, read_bounded
 from mlbom.hashing import sha256_files
 from mlbom.limits import MAX_CONFIG_BYTES
-from mlbom.model import Collected, Component, Evidence, ExternalReference, Finding, Hash, License, Property, Relation
+from mlbom.model import (
+    Collected,
+    Component,
+    Evidence,
+    ExternalReference,
+    Finding,
+    Hash,
+    License,
+    Property,
+    Relation,
+    Verdict,
+    worst_verdict,
+)
 from mlbom.properties import Prop
 from mlbom.scanner import FileScan, ScanFinding, scan_file
 
 MAX_CONFIG = MAX_CONFIG_BYTES
-_VERDICT_ORDER = {"unsafe": 3, "error": 2, "suspicious": 1, "safe": 0}
-_WEIGHT_FORMATS = ("safetensors", "pytorch-zip", "pytorch-legacy", "pickle", "numpy", "numpy-npz", "gguf", "onnx",
-                   "keras", "hdf5", "tf-savedmodel", "git-lfs-pointer", "zip")
 _CONFIGS = ("config.json", "generation_config.json", "tokenizer_config.json", "model_index.json")
 _HF_CACHE = re.compile(r"(?:^|/)(models|datasets)--([^/]+?)--([^/]+)/snapshots/([0-9a-f]{40})(?:/|$)")
 
@@ -81,7 +90,8 @@ class ModelCollector:
             else:
                 scans.append(scan_file(f, display=rel, sha256=dg.sha256))
         for finding in link_findings:
-            yield finding.model_copy(update={"subject": model_ref})
+            yield finding.model_copy(update={"subject": model_ref,
+                                             "source": ctx.rel(path / finding.source) if finding.source else None})
 
         config, config_problem = ({}, None)
         if (path / "config.json").is_file():
@@ -138,21 +148,20 @@ class ModelCollector:
         # files
         file_refs: list[str] = []
         total_params = 0
-        worst = "safe"
+        worst: Verdict = "safe"
         for f, sc in zip(files, scans, strict=True):
             fref = f"{model_ref}#{sc.path}"
             file_refs.append(fref)
             if sc.facts.get("parameters", "").isdigit() and not sc.path.endswith(".index.json"):
                 total_params += int(sc.facts["parameters"])
-            if sc.format in _WEIGHT_FORMATS and _VERDICT_ORDER[sc.verdict] > _VERDICT_ORDER[worst]:
-                worst = sc.verdict
+            worst = worst_verdict(worst, sc.verdict)  # every file counts: unknown content is never safe
             yield _file_component(sc, fref, ctx.rel(f))
             if (blob := hf_blob_finding(f, sc.sha256, fref)) is not None:
                 yield blob
             for sf in sc.findings:
                 if sf.severity == "info":
                     continue
-                yield Finding(id=sf.id, severity=sf.severity, message=sf.message, subject=fref, source=ctx.rel(f))
+                yield sf.to_finding(subject=fref, source=ctx.rel(f))
         yield from _shard_findings(path, rels, model_ref, ctx)
 
         props.append(Property(name=Prop.SAFETY_VERDICT.value, value=worst))
@@ -177,7 +186,7 @@ class ModelCollector:
             "model_card": {"bom-ref": f"{ref}#modelcard"}})
         for sf in sc.findings:
             if sf.severity != "info":
-                yield Finding(id=sf.id, severity=sf.severity, message=sf.message, subject=ref, source=ctx.rel(path))
+                yield sf.to_finding(subject=ref, source=ctx.rel(path))
 
 
 def _card_model_name(data: dict[str, object]) -> str | None:
@@ -205,6 +214,8 @@ def _file_component(sc: FileScan, ref: str, rel: str) -> Component:
              Property(name=Prop.FILE_PATH.value, value=rel)]
     if sc.size is not None:
         props.append(Property(name=Prop.FILE_SIZE.value, value=str(sc.size)))
+    if sc.facts.get("torch.weights-only") in ("true", "false"):
+        props.append(Property(name=Prop.TORCH_WEIGHTS_ONLY.value, value=sc.facts["torch.weights-only"]))
     props += [Property(name=Prop.FILE_FACT.value, value=f"{k}={v}") for k, v in sorted(sc.facts.items())]
     return Component(
         bom_ref=ref, type="file", name=sc.path,

@@ -24,7 +24,17 @@ import orjson
 from pydantic import JsonValue
 
 from mlbom import __version__
-from mlbom.model import Bom, Component, ExternalReference, Hash, JsonObject, License, Property
+from mlbom.model import (
+    Bom,
+    Component,
+    ExternalReference,
+    Hash,
+    JsonObject,
+    License,
+    Property,
+    Vulnerability,
+    VulnSource,
+)
 from mlbom.properties import Prop
 
 Format = Literal["json", "xml"]
@@ -178,7 +188,77 @@ def _document(bom: Bom) -> JsonObject:
             "assemblies": [bom.root.bom_ref],
         }],
     }
+    if bom.vulnerabilities:
+        doc["vulnerabilities"] = [vulnerability_dict(v, bom.spec_version) for v in bom.vulnerabilities]
     return doc
+
+
+def _vsource(s: VulnSource) -> JsonObject:
+    obj: JsonObject = {"name": s.name}
+    if s.url:
+        obj["url"] = s.url
+    return obj
+
+
+def vulnerability_dict(v: Vulnerability, spec_version: str = "1.6") -> JsonObject:
+    """One vulnerability as a CycloneDX JSON object, in the schema's key order. For spec 1.4
+    (which has no CVSSv4 method) a CVSS v4 rating is written with method ``other``."""
+    obj: JsonObject = {"bom-ref": v.bom_ref, "id": v.id}
+    if v.source:
+        obj["source"] = _vsource(v.source)
+    if v.references:
+        obj["references"] = [{"id": r.id, "source": _vsource(r.source)} for r in v.references]
+    if v.ratings:
+        ratings: list[JsonValue] = []
+        for r in v.ratings:
+            item: JsonObject = {}
+            if r.source:
+                item["source"] = _vsource(r.source)
+            if r.score is not None:
+                item["score"] = r.score
+            if r.severity:
+                item["severity"] = r.severity
+            if r.method:
+                item["method"] = "other" if spec_version == "1.4" and r.method in ("CVSSv4", "SSVC") else r.method
+            if r.vector:
+                item["vector"] = r.vector
+            if r.justification:
+                item["justification"] = r.justification
+            ratings.append(item)
+        obj["ratings"] = ratings
+    if v.cwes:
+        obj["cwes"] = list(v.cwes)
+    for key, val in (("description", v.description), ("detail", v.detail), ("recommendation", v.recommendation)):
+        if val:
+            obj[key] = val
+    if v.advisories:
+        obj["advisories"] = [{"url": u} for u in v.advisories]
+    if v.published:
+        obj["published"] = v.published
+    if v.updated:
+        obj["updated"] = v.updated
+    if v.analysis is not None:
+        a: JsonObject = {}
+        if v.analysis.state:
+            a["state"] = v.analysis.state
+        if v.analysis.justification:
+            a["justification"] = v.analysis.justification
+        if v.analysis.responses:
+            a["response"] = list(v.analysis.responses)
+        if v.analysis.detail:
+            a["detail"] = v.analysis.detail
+        obj["analysis"] = a
+    if v.affects:
+        affects: list[JsonValue] = []
+        for t in v.affects:
+            target: JsonObject = {"ref": t.ref}
+            if t.versions:
+                target["versions"] = [{"version": ver, "status": "affected"} for ver in t.versions]
+            affects.append(target)
+        obj["affects"] = affects
+    if v.properties:
+        obj["properties"] = [{"name": p.name, "value": p.value} for p in sorted(v.properties, key=lambda p: (p.name, p.value))]
+    return obj
 
 
 def dumps(bom: Bom, fmt: Format = "json") -> bytes:
@@ -256,6 +336,8 @@ def to_xml(doc: JsonObject) -> bytes:
         out += [f"<assembly ref={_a(x)}/>" for x in assemblies]
         out.append("</assemblies></composition>")
     out.append("</compositions>")
+    if doc.get("vulnerabilities"):
+        vulnerabilities_xml(_objs(doc["vulnerabilities"]), out)
     out.append("</bom>\n")
     return "".join(out).encode("utf-8")
 
@@ -329,3 +411,94 @@ def _license_xml(lc: JsonObject, out: list[str]) -> None:
     if "url" in inner:
         out.append(f"<url>{_t(inner['url'])}</url>")
     out.append("</license>")
+
+
+def _source_xml(tag: str, s: JsonValue, out: list[str]) -> None:
+    if not isinstance(s, dict):
+        return
+    out.append(f"<{tag}>")
+    if "name" in s:
+        out.append(f"<name>{_t(s['name'])}</name>")
+    if "url" in s:
+        out.append(f"<url>{_t(s['url'])}</url>")
+    out.append(f"</{tag}>")
+
+
+def vulnerabilities_xml(vulns: list[JsonObject], out: list[str]) -> None:
+    """``<vulnerabilities>`` from CycloneDX JSON vulnerability objects, in the XSD's element
+    order (the same for 1.4–1.7 for the fields written here)."""
+    out.append("<vulnerabilities>")
+    for v in vulns:
+        out.append("<vulnerability" + (f" bom-ref={_a(v['bom-ref'])}" if "bom-ref" in v else "") + ">")
+        if "id" in v:
+            out.append(f"<id>{_t(v['id'])}</id>")
+        if "source" in v:
+            _source_xml("source", v["source"], out)
+        if v.get("references"):
+            out.append("<references>")
+            for r in _objs(v["references"]):
+                out.append(f"<reference><id>{_t(r.get('id', ''))}</id>")
+                _source_xml("source", r.get("source"), out)
+                out.append("</reference>")
+            out.append("</references>")
+        if v.get("ratings"):
+            out.append("<ratings>")
+            for r in _objs(v["ratings"]):
+                out.append("<rating>")
+                if "source" in r:
+                    _source_xml("source", r["source"], out)
+                for key in ("score", "severity", "method", "vector", "justification"):
+                    if key in r:
+                        out.append(f"<{key}>{_t(r[key])}</{key}>")
+                out.append("</rating>")
+            out.append("</ratings>")
+        if v.get("cwes"):
+            cwes = v["cwes"]
+            assert isinstance(cwes, list)
+            out.append("<cwes>" + "".join(f"<cwe>{_t(c)}</cwe>" for c in cwes) + "</cwes>")
+        for key in ("description", "detail", "recommendation", "workaround"):
+            if key in v:
+                out.append(f"<{key}>{_t(v[key])}</{key}>")
+        if v.get("advisories"):
+            out.append("<advisories>")
+            for adv in _objs(v["advisories"]):
+                title = f"<title>{_t(adv['title'])}</title>" if "title" in adv else ""
+                out.append(f"<advisory>{title}<url>{_t(adv.get('url', ''))}</url></advisory>")
+            out.append("</advisories>")
+        for key in ("created", "published", "updated", "rejected"):
+            if key in v:
+                out.append(f"<{key}>{_t(v[key])}</{key}>")
+        analysis = v.get("analysis")
+        if isinstance(analysis, dict) and analysis:
+            out.append("<analysis>")
+            for key in ("state", "justification"):
+                if key in analysis:
+                    out.append(f"<{key}>{_t(analysis[key])}</{key}>")
+            responses = analysis.get("response")
+            if isinstance(responses, list) and responses:
+                out.append("<responses>" + "".join(f"<response>{_t(x)}</response>" for x in responses) + "</responses>")
+            for key in ("detail", "firstIssued", "lastUpdated"):
+                if key in analysis:
+                    out.append(f"<{key}>{_t(analysis[key])}</{key}>")
+            out.append("</analysis>")
+        if v.get("affects"):
+            out.append("<affects>")
+            for t in _objs(v["affects"]):
+                out.append(f"<target><ref>{_t(t.get('ref', ''))}</ref>")
+                versions = _objs(t.get("versions", []))
+                if versions:
+                    out.append("<versions>")
+                    for ver in versions:
+                        inner = (f"<version>{_t(ver['version'])}</version>" if "version" in ver
+                                 else f"<range>{_t(ver.get('range', ''))}</range>")
+                        status = f"<status>{_t(ver['status'])}</status>" if "status" in ver else ""
+                        out.append(f"<version>{inner}{status}</version>")
+                    out.append("</versions>")
+                out.append("</target>")
+            out.append("</affects>")
+        if v.get("properties"):
+            out.append("<properties>")
+            out += [f"<property name={_a(p['name'])}>{_t(p['value'])}</property>" for p in _objs(v["properties"])]
+            out.append("</properties>")
+        out.append("</vulnerability>")
+    out.append("</vulnerabilities>")

@@ -1,396 +1,1724 @@
-"""Static pickle analysis: walk the opcodes, simulate the stack, list every import — never load.
+"""Static pickle analysis: a symbolic model of ``pickle.Unpickler`` — never a load.
 
-Pickle format: https://docs.python.org/3/library/pickle.html and the opcode table in
-``pickletools`` (protocols 0–5). ``pickletools.genops`` decodes opcodes without executing
-anything; mlbom adds a symbolic stack and memo so that ``STACK_GLOBAL`` imports built from
-memoized strings are resolved, as an unpickler would resolve them.
+The walker reads one pickle stream opcode by opcode with its own bounded reader (no
+``pickletools``: it controls every read, skips large arguments without materialising them and
+never decodes what it does not need) and dispatches each opcode through a table to a handler
+that does to a *symbolic* stack, memo and mark stack what CPython's ``_Unpickler`` does to real
+ones (``Lib/pickle.py``; the C ``_pickle`` module agrees except where noted as a differential).
 
-Memory is bounded: a large argument (``BINBYTES8`` of a 50 GB tensor) is skipped with ``seek``
-instead of read, and an argument that claims more bytes than the file holds is a truncation.
+Names are resolved as ``find_class`` resolves them for the protocol in force: ``_compat_pickle``
+renames below protocol 3, dotted attribute paths from the module at protocol 4 and above,
+copyreg extension codes for ``EXT1/2/4`` (an empty registry by default: the code cannot be
+resolved). The *resolved* path is judged against the exact allowlist in
+``mlbom/data/pickle-allowlist.json`` (one reason per entry, see ``docs/pickle-allowlist.md``):
 
-joblib writes NumPy arrays *inside* the pickle stream: after the ``BUILD`` of a
-``joblib.numpy_pickle.NumpyArrayWrapper`` come an alignment padding (joblib ≥ 1.2) and the raw
-array bytes, or, for object arrays, a nested protocol-2 pickle. The symbolic stack keeps the
-small values needed to follow this (ints, tuples, string-keyed dicts, globals, ``dtype``
-reductions), so the walk skips the bytes of ``shape × itemsize`` and walks the nested pickles —
-which can import code, and are scanned like the rest.
+* a path matching a known code-execution or I/O pattern is ``unsafe``;
+* any other path not on the allowlist is at least ``suspicious`` (importing it runs its module's
+  code; calling or building it runs its own);
+* calling a value that is not a resolved global (the result of a call, a persistent object),
+  or handing one to an allowlisted function that calls its arguments, is ``suspicious``;
+* a pickle nested in bytes that a loader unpickles (``torch.storage._load_from_bytes``, joblib's
+  object arrays) is walked recursively, depth-bounded; one that cannot be walked is ``unsafe``.
+
+Everything is bounded (:class:`Limits`): opcodes and bytes per walk and in total across nested
+walks, stack, memo, tracked container cells, retained text, nesting depth. A bound that is hit
+ends the walk with an ``error`` finding — the pickle could not be judged.
 """
 
 from __future__ import annotations
 
-import pickletools
+import codecs
+import io
+import json
+import struct
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, Literal
+from functools import lru_cache
+from importlib import resources
+from typing import IO
 
-from mlbom.model import Severity
+from mlbom.model import Severity, Verdict, worst_verdict
 
-MAX_READ_ARG = 1 << 20  # arguments larger than this are skipped, not read
-MAX_OPCODES = 50_000_000
-
-
-
-class _Skipped:
-    """Stands in for a large argument that was skipped: it has the right length, no content."""
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-
-    def __len__(self) -> int:
-        return self.n
+HIGHEST_PROTOCOL = 5
+MAX_READ_ARG = 1 << 20  # str/bytes arguments larger than this are streamed past, not kept
+MAX_NAME = 4096  # longest module / attribute name kept as text
+MAX_LINE = 1 << 20  # longest text-opcode line kept (longer lines are streamed past)
+MAX_ALLOCATION = 1 << 30  # bytes(n) / bytearray(n) larger than this on load is a memory bomb
+MAX_FINDINGS = 200  # distinct findings kept per pickle (then one per kind)
+MAX_INT_DIGITS = 4300  # sys.int_info.default_max_str_digits: int() of longer decimal text raises
 
 
-class BoundedReader:
-    """A read-only view of a binary stream for ``pickletools.genops``: reads of more than
-    :data:`MAX_READ_ARG` bytes seek past the data instead of reading it."""
+@dataclass
+class Limits:
+    """Work bounds for one top-level walk (shared by its nested walks)."""
 
-    def __init__(self, raw: IO[bytes], size: int | None) -> None:
-        self.raw = raw
-        self.size = size
-        self.pos = raw.tell() if raw.seekable() else 0
+    opcodes: int = 50_000_000
+    stack: int = 1_000_000
+    memo: int = 2_000_000
+    cells: int = 4_000_000  # container items kept symbolically
+    text_bytes: int = 64 << 20  # str/bytes contents kept in memory
+    depth: int = 4  # nested pickles inside pickles
+    nested_walks: int = 10_000
+    nested_bytes: int = 1 << 30  # bytes of nested pickles walked in all
 
-    def read(self, n: int = -1) -> bytes:
-        if n is None or n < 0:
-            n = MAX_READ_ARG
-        if n > MAX_READ_ARG:
-            left = None if self.size is None else self.size - self.pos
-            if left is not None and n > left:
-                raise ValueError(f"argument of {n} bytes runs past the end of the data ({left} left)")
-            self.raw.seek(n, 1)
-            self.pos += n
-            return _Skipped(n)  # type: ignore[return-value]
-        data = self.raw.read(n)
-        self.pos += len(data)
-        return data
 
-    def readline(self) -> bytes:
-        line = self.raw.readline(MAX_READ_ARG)
-        self.pos += len(line)
-        return line
+@dataclass(frozen=True)
+class PickleFinding:
+    """One observation; ``effect`` is what it does to the file's verdict (None: nothing)."""
 
-    def tell(self) -> int:
-        return self.pos
+    id: str
+    severity: Severity
+    message: str
+    effect: Verdict | None = None
 
 
 @dataclass
 class PickleReport:
-    """What one pickle stream imports, and how far it could be read."""
+    """What one pickle stream would do when loaded, and how far it could be read."""
 
-    imports: list[tuple[str, str]] = field(default_factory=list)
-    odd_imports: list[str] = field(default_factory=list)  # non-string STACK_GLOBAL, EXT codes
     protocol: int | None = None
     opcodes: int = 0
-    end: int = 0
-    error: str | None = None
+    end: int = 0  # absolute offset just after STOP (or where the walk stopped)
+    error: str | None = None  # the walk could not go on (truncated, malformed, out of bounds)
     complete: bool = False  # reached STOP
+    findings: list[PickleFinding] = field(default_factory=list)
+    globals: list[str] = field(default_factory=list)  # resolved paths, first-seen order
+    # For torch's weights_only check, in stream order: ("op", NAME) at each opcode's first use,
+    # ("global", "module\nname") for every GLOBAL as written.
+    events: list[tuple[str, str]] = field(default_factory=list)
+    persistent_ids: int = 0
+    joblib_arrays: int = 0  # inline arrays stepped over (joblib mode)
+
+    @property
+    def verdict(self) -> Verdict:
+        effects: list[Verdict] = [f.effect for f in self.findings if f.effect is not None]
+        return worst_verdict("safe", *effects)
+
+    @property
+    def imports(self) -> list[str]:
+        return list(self.globals)
 
 
-_MARK = object()
-_JOBLIB_WRAPPER = {("joblib.numpy_pickle", "NumpyArrayWrapper"), ("sklearn.externals.joblib.numpy_pickle", "NumpyArrayWrapper")}
-_MAX_TRACKED = 64  # tuples and dicts larger than this are not kept symbolically
+class PickleLimit(Exception):
+    """A work bound was hit."""
 
 
-@dataclass(frozen=True)
-class _Global:
-    module: str
-    attr: str
+class _Stop(Exception):
+    """The loader would raise here (or the data ends): the walk stops."""
 
-
-@dataclass
-class _Obj:
-    """The result of REDUCE/NEWOBJ, with its BUILD state once set."""
-
-    cls: object
-    args: object
-    state: object = None
-
-
-def _itemsize(dtype: object) -> int | None:
-    """Bytes per element of a pickled ``numpy.dtype`` (None: object dtype or unknown)."""
-    if not isinstance(dtype, _Obj) or not isinstance(dtype.args, tuple) or not dtype.args:
-        return None
-    code = dtype.args[0]
-    if not isinstance(code, str) or code[:1] == "O":
-        return None
-    st = dtype.state
-    if isinstance(st, tuple) and len(st) > 5 and isinstance(st[5], int) and st[5] > 0:
-        return st[5]  # elsize given (strings, unicode, structured)
-    digits = "".join(ch for ch in code if ch.isdigit())
-    if not digits:
-        return 1 if code in ("?", "b", "B") else None
-    n = int(digits)
-    return n * 4 if code[:1] == "U" else n
-_STRING_OPS = {"STRING", "BINSTRING", "SHORT_BINSTRING", "UNICODE", "BINUNICODE", "SHORT_BINUNICODE",
-               "BINUNICODE8"}
-_PUT = {"PUT", "BINPUT", "LONG_BINPUT"}
-_GET = {"GET", "BINGET", "LONG_BINGET"}
-
-
-def read_pickle(stream: IO[bytes], size: int | None, *, depth: int = 0) -> PickleReport:
-    """Walk one pickle from the current position of ``stream`` up to its STOP opcode."""
-    report = PickleReport()
-    reader = BoundedReader(stream, size)
-    stack: list[object] = []
-    memo: dict[int, object] = {}
-
-    def pop() -> object:
-        if not stack:
-            raise ValueError("stack underflow")
-        return stack.pop()
-
-    def pop_to_mark() -> None:
-        while stack:
-            if stack.pop() is _MARK:
-                return
-        raise ValueError("no MARK on the stack")
-
-    try:
-        for op, arg, _pos in pickletools.genops(reader):  # type: ignore[arg-type]
-            report.opcodes += 1
-            if report.opcodes > MAX_OPCODES:
-                raise ValueError(f"more than {MAX_OPCODES} opcodes")
-            name = op.name
-            if name == "PROTO":
-                report.protocol = int(arg) if isinstance(arg, int) else None
-                continue
-            if name == "STOP":
-                report.complete = True
-                break
-            if name in ("GLOBAL", "INST"):
-                module, _, attr = str(arg).partition(" ")
-                report.imports.append((module, attr))
-                if name == "INST":
-                    pop_to_mark()
-                stack.append(_Global(module, attr) if name == "GLOBAL" else None)
-                continue
-            if name == "STACK_GLOBAL":
-                attr_v, module_v = pop(), pop()
-                if isinstance(module_v, str) and isinstance(attr_v, str):
-                    report.imports.append((module_v, attr_v))
-                    stack.append(_Global(module_v, attr_v))
-                else:
-                    report.odd_imports.append(f"STACK_GLOBAL with non-string operands ({module_v!r}, {attr_v!r})")
-                    stack.append(None)
-                continue
-            if name in ("EXT1", "EXT2", "EXT4"):
-                report.odd_imports.append(f"{name} extension code {arg} (resolved through copyreg at load time)")
-                stack.append(None)
-                continue
-            if name in _STRING_OPS:
-                stack.append(arg if isinstance(arg, str) else (arg.decode("latin-1") if isinstance(arg, bytes) else None))
-                continue
-            if name in _PUT:
-                if stack:
-                    memo[int(str(arg))] = stack[-1]
-                continue
-            if name == "MEMOIZE":
-                if stack:
-                    memo[len(memo)] = stack[-1]
-                continue
-            if name in _GET:
-                stack.append(memo.get(int(str(arg))))
-                continue
-            if name == "MARK":
-                stack.append(_MARK)
-                continue
-            if name == "DUP":
-                stack.append(stack[-1] if stack else None)
-                continue
-            if name in ("BININT", "BININT1", "BININT2", "LONG1", "LONG4", "INT", "LONG"):
-                stack.append(arg if isinstance(arg, int) else None)
-                continue
-            if name in ("NEWTRUE", "NEWFALSE"):
-                stack.append(name == "NEWTRUE")
-                continue
-            if name == "EMPTY_TUPLE":
-                stack.append(())
-                continue
-            if name in ("TUPLE1", "TUPLE2", "TUPLE3"):
-                n = int(name[-1])
-                items = [pop() for _ in range(n)][::-1]
-                stack.append(tuple(items))
-                continue
-            if name == "TUPLE":
-                items = []
-                while stack and stack[-1] is not _MARK:
-                    items.append(stack.pop())
-                pop_to_mark()
-                stack.append(tuple(reversed(items)) if len(items) <= _MAX_TRACKED else None)
-                continue
-            if name == "EMPTY_DICT":
-                stack.append({})
-                continue
-            if name in ("SETITEM", "SETITEMS"):
-                pairs: list[object] = []
-                if name == "SETITEM":
-                    pairs = [pop(), pop()][::-1]
-                else:
-                    while stack and stack[-1] is not _MARK:
-                        pairs.append(stack.pop())
-                    pop_to_mark()
-                    pairs.reverse()
-                target = stack[-1] if stack else None
-                if isinstance(target, dict):
-                    for k, v in zip(pairs[0::2], pairs[1::2], strict=False):
-                        if isinstance(k, str) and len(target) < _MAX_TRACKED:
-                            target[k] = v
-                elif not stack:
-                    raise ValueError("stack underflow")
-                continue
-            if name in ("REDUCE", "NEWOBJ"):
-                args, fn = pop(), pop()
-                stack.append(_Obj(fn, args))
-                continue
-            if name == "NEWOBJ_EX":
-                _kwargs, args, fn = pop(), pop(), pop()
-                stack.append(_Obj(fn, args))
-                continue
-            if name == "BUILD":
-                state = pop()
-                if not stack:
-                    raise ValueError("stack underflow")
-                obj = stack[-1]
-                if isinstance(obj, _Obj):
-                    obj.state = state
-                    if isinstance(obj.cls, _Global) and (obj.cls.module, obj.cls.attr) in _JOBLIB_WRAPPER:
-                        _skip_joblib_array(obj, reader, stream, size, report, depth)
-                continue
-            before = [s.name for s in op.stack_before]
-            if "mark" in before:
-                pop_to_mark()
-                for _ in range(before.index("mark")):
-                    pop()
-            else:
-                for _ in before:
-                    pop()
-            stack.extend(None for _ in op.stack_after)
-    except (ValueError, EOFError, AttributeError, UnicodeDecodeError, OverflowError) as exc:
-        report.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    report.end = reader.pos
-    return report
-
-
-def _skip_joblib_array(wrapper: _Obj, reader: BoundedReader, stream: IO[bytes], size: int | None,
-                       report: PickleReport, depth: int) -> None:
-    """Step over the array joblib wrote after a NumpyArrayWrapper, as joblib's unpickler reads it."""
-    state = wrapper.state
-    if not isinstance(state, dict):
-        raise ValueError("joblib array wrapper without a readable state: cannot tell where the pickle resumes")
-    shape, dtype = state.get("shape"), state.get("dtype")
-    if not isinstance(dtype, _Obj) or not isinstance(dtype.cls, _Global) or dtype.cls.attr != "dtype":
-        raise ValueError("joblib array of unknown dtype: cannot tell where the pickle resumes")
-    code = dtype.args[0] if isinstance(dtype.args, tuple) and dtype.args else None
-    if isinstance(code, str) and code[:1] == "O":  # object array: a nested pickle, scanned like the rest
-        if depth >= 8:
-            raise ValueError("joblib object arrays nested too deeply")
-        nested = read_pickle(stream, size, depth=depth + 1)
-        report.imports += nested.imports
-        report.odd_imports += nested.odd_imports
-        reader.pos = nested.end
-        stream.seek(nested.end)
-        if nested.error or not nested.complete:
-            raise ValueError(f"joblib object array: {nested.error or 'nested pickle truncated'}")
-        return
-    item = _itemsize(dtype)
-    if item is None or not isinstance(shape, tuple) or not all(isinstance(d, int) and d >= 0 for d in shape):
-        raise ValueError("joblib array of unknown size: cannot tell where the pickle resumes")
-    n = item
-    for d in shape:
-        n *= d
-    if state.get("numpy_array_alignment_bytes") is not None:
-        pad = stream.read(1)
-        if len(pad) != 1:
-            raise ValueError("joblib array padding runs past the end of the data")
-        reader.pos += 1
-        n += pad[0]
-    left = None if size is None else size - reader.pos
-    if left is not None and n > left:
-        raise ValueError(f"joblib array of {n} bytes runs past the end of the data ({left} left)")
-    stream.seek(n, 1)
-    reader.pos += n
+    def __init__(self, fid: str, message: str) -> None:
+        super().__init__(message)
+        self.fid = fid
 
 
 # ---------------------------------------------------------------------------------------
-# Classification. Denied: what gives code execution, file or network access when unpickled
-# (the union of picklescan's and modelscan's lists, plus CVE-specific gadgets). Allowed: what
-# real checkpoints of torch, numpy, scikit-learn and joblib import. Everything else: classes
-# (a capitalized name) are reported but do not change the verdict — full-model saves import
-# the model's own classes — while other callables make the file suspicious.
+# The policy: allowlist, calls-its-arguments, nested pickles, known-dangerous patterns.
 
-DENY_MODULES = (
-    "os", "posix", "nt", "posixpath", "ntpath", "subprocess", "sys", "socket", "ssl", "shutil", "runpy",
-    "pty", "ctypes", "_ctypes", "importlib", "imp", "pickle", "_pickle", "cPickle", "marshal", "code",
-    "codeop", "commands", "webbrowser", "requests", "httplib", "http", "urllib", "urllib2", "urllib3",
-    "aiohttp", "asyncio", "multiprocessing", "threading", "_thread", "pip", "pydoc", "profile", "cProfile",
-    "pdb", "bdb", "timeit", "trace", "tempfile", "glob", "signal", "smtplib", "ftplib", "telnetlib", "dill",
-    "cloudpickle", "types", "io", "_io", "zipimport", "platform", "builtins.__import__", "venv", "ensurepip",
-    "torch.hub", "torch.utils.bottleneck", "torch.utils.collect_env", "torch.utils.cpp_extension",
-    "torch.package", "torch._inductor", "torch.jit", "numpy.testing", "numpy.f2py", "numpy.distutils",
-    "numpy.ctypeslib", "pandas.io", "keras.utils.generic_utils", "jinja2", "yaml", "shelve", "sqlite3",
-)
-DENY_NAMES = {
-    ("builtins", n) for n in ("eval", "exec", "execfile", "compile", "open", "getattr", "setattr", "delattr",
-                              "__import__", "globals", "locals", "vars", "apply", "input", "breakpoint",
-                              "file", "reload", "__loader__", "help", "memoryview")
-} | {
-    ("__builtin__", n) for n in ("eval", "exec", "execfile", "compile", "open", "getattr", "setattr", "delattr",
-                                 "__import__", "globals", "locals", "vars", "apply", "input", "file", "reload")
-} | {
-    ("operator", "attrgetter"), ("operator", "methodcaller"), ("_operator", "attrgetter"),
-    ("_operator", "methodcaller"), ("torch", "load"), ("torch.serialization", "load"),
-    ("torch.serialization", "_load"), ("torch", "from_file"), ("numpy", "load"), ("numpy", "fromfile"),
-    ("numpy.lib.npyio", "load"), ("pandas", "read_pickle"), ("pandas", "read_csv"), ("joblib", "load"),
-    ("joblib.numpy_pickle", "load"), ("sklearn.externals.joblib", "load"),
-}
-SAFE_NAMES = {
-    ("collections", "OrderedDict"), ("collections", "defaultdict"), ("collections", "Counter"),
-    ("collections", "deque"), ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "slice"),
-    ("builtins", "range"), ("builtins", "complex"), ("builtins", "bytearray"), ("builtins", "dict"),
-    ("builtins", "list"), ("builtins", "tuple"), ("builtins", "int"), ("builtins", "float"),
-    ("builtins", "bool"), ("builtins", "str"), ("builtins", "bytes"), ("builtins", "object"),
-    ("__builtin__", "set"), ("__builtin__", "frozenset"), ("__builtin__", "slice"), ("__builtin__", "complex"),
-    ("__builtin__", "object"), ("__builtin__", "long"), ("__builtin__", "unicode"), ("__builtin__", "dict"),
-    ("__builtin__", "list"), ("__builtin__", "tuple"), ("__builtin__", "int"), ("__builtin__", "float"),
-    ("__builtin__", "bool"), ("__builtin__", "str"), ("__builtin__", "bytes"), ("copy_reg", "_reconstructor"),
-    ("copyreg", "_reconstructor"), ("copyreg", "__newobj__"), ("_codecs", "encode"), ("datetime", "datetime"),
-    ("datetime", "date"), ("datetime", "time"), ("datetime", "timedelta"), ("datetime", "timezone"),
-    ("decimal", "Decimal"), ("fractions", "Fraction"), ("uuid", "UUID"), ("pathlib", "PosixPath"),
-    ("pathlib", "WindowsPath"), ("pathlib", "PurePosixPath"), ("pathlib", "Path"),
-    ("numpy", "dtype"), ("numpy", "ndarray"), ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "scalar"),
-    ("numpy._core.multiarray", "scalar"), ("numpy.random._pickle", "__randomstate_ctor"),
-    ("numpy.random._pickle", "__bit_generator_ctor"), ("numpy.random._pickle", "__generator_ctor"),
-    ("joblib.numpy_pickle", "NumpyArrayWrapper"), ("joblib.numpy_pickle", "NDArrayWrapper"),
-    ("argparse", "Namespace"), ("re", "_compile"), ("torch.serialization", "_get_layout"),
-}
-SAFE_PREFIXES = (
-    "torch._utils._rebuild", "torch.nn.", "torch.optim.", "torch.storage", "torch._tensor",
-    "torch.distributions.", "torch.amp.", "torch.cuda.amp.", "sklearn.", "scipy.sparse.",
-    "transformers.", "tokenizers.", "sentence_transformers.",
-)
-SAFE_TORCH_ATTRS = {
-    "Size", "device", "dtype", "float32", "float16", "bfloat16", "float64", "int64", "int32", "int16", "int8",
-    "uint8", "bool", "complex64", "complex128", "layout", "strided", "sparse_coo", "memory_format",
-    "contiguous_format", "channels_last", "preserve_format", "Tensor", "finfo", "iinfo", "qint8", "quint8",
-    "per_tensor_affine", "per_channel_affine", "float8_e4m3fn", "float8_e5m2",
-}
 
+@dataclass(frozen=True, eq=False)  # hashed by identity (resolutions are cached per policy)
+class Policy:
+    allow: dict[str, tuple[str, str]]  # exact resolved path -> (defining module, reason)
+    calls_args: dict[str, tuple[int, ...]]  # allowlisted path -> argument positions it calls/instantiates
+    nested: dict[str, str]  # path -> kind of nested pickle its first argument is
+    deny: dict[str, str]  # exact path or "module.*" -> reason
+    anywhere: frozenset[str]  # deny modules matched at any position of an attribute path
+    new_only: frozenset[str]  # allowlisted classes that are data-only when created with __new__, not called
+    called_args: dict[str, tuple[int, ...]]  # calls_args positions whose argument is called (its __init__ runs)
+    deny_names: dict[str, str]  # last attribute names denied wherever they are reached (from_pretrained ...)
+
+
+def _path(key: str) -> tuple[str, str]:
+    module, _, qualname = key.partition(":")
+    return module, f"{module}.{qualname}"
+
+
+def load_policy_data() -> dict[str, object]:
+    """The raw allowlist file (``mlbom/data/pickle-allowlist.json``)."""
+    text = resources.files("mlbom").joinpath("data/pickle-allowlist.json").read_text("utf-8")
+    data: dict[str, object] = json.loads(text)
+    return data
+
+
+@lru_cache(maxsize=1)
+def policy() -> Policy:
+    raw = load_policy_data()
+    allow: dict[str, tuple[str, str]] = {}
+    calls: dict[str, tuple[int, ...]] = {}
+    new_only: set[str] = set()
+    called: dict[str, tuple[int, ...]] = {}
+    for group in raw["allow"]:  # type: ignore[attr-defined]
+        for key, reason in group["entries"].items():
+            module, path = _path(key)
+            allow[path] = (module, f"{group['why']}; {reason}" if reason else group["why"])
+            if group.get("new_only"):
+                new_only.add(path)
+        for key, positions in group.get("calls_args", {}).items():
+            calls[_path(key)[1]] = tuple(positions)
+        for key, positions in group.get("called_args", {}).items():
+            called[_path(key)[1]] = tuple(positions)
+    deny: dict[str, str] = {}
+    for group in raw["deny"]:  # type: ignore[attr-defined]
+        for name in group["entries"]:
+            deny[name] = group["why"]
+    nested = {_path(k)[1]: v for k, v in raw["nested"].items()}  # type: ignore[attr-defined]
+    names = raw.get("deny_names", {})
+    deny_names = {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {}
+    return Policy(allow, calls, nested, deny, frozenset(raw["anywhere"]),  # type: ignore[call-overload]
+                  frozenset(new_only), called, deny_names)
+
+
+def _compat_maps() -> tuple[dict[tuple[str, str], tuple[str, str]], dict[str, str]]:
+    import _compat_pickle  # stdlib data tables (the renames find_class applies below protocol 3)
+
+    return dict(_compat_pickle.NAME_MAPPING), dict(_compat_pickle.IMPORT_MAPPING)
+
+
+_NAME_MAPPING, _IMPORT_MAPPING = _compat_maps()
+
+
+def compat_name(module: str, name: str) -> tuple[str, str]:
+    """``find_class``'s protocol < 3 renames (``fix_imports``)."""
+    if (module, name) in _NAME_MAPPING:
+        return _NAME_MAPPING[(module, name)]
+    return _IMPORT_MAPPING.get(module, module), name
+
+
+def _is_dunder(part: str) -> bool:
+    return len(part) > 4 and part.startswith("__") and part.endswith("__")
+
+
+def danger(path: str, pol: Policy | None = None) -> str | None:
+    """The reason ``path`` (a resolved dotted path) is known to run code or do I/O, else None.
+
+    Deny entries match from the start of the path; deeper in a protocol-4 attribute path
+    (``sklearn`` + ``os.system``) an entry of two or more components matches anywhere, and a
+    one-component module entry (``os.*``) matches where that module is in ``anywhere``.
+    Linear in the path length: no entry has more than :data:`_MAX_DENY_PARTS` components."""
+    pol = pol or policy()
+    parts = path.split(".")
+    n = len(parts)
+    if n > 1 and parts[-1] in pol.deny_names:
+        return pol.deny_names[parts[-1]]
+    for i in range(n):
+        loose = i == 0 or parts[i] in pol.anywhere
+        for j in range(min(n, i + _MAX_DENY_PARTS), i, -1):
+            if not loose and j - i < 2:
+                continue
+            head = ".".join(parts[i:j])
+            if j == n and head in pol.deny:
+                return pol.deny[head]
+            if head + ".*" in pol.deny:
+                return pol.deny[head + ".*"]
+    return None
+
+
+_MAX_DENY_PARTS = 8
 
 
 @dataclass(frozen=True)
-class ImportVerdict:
-    kind: Literal["deny", "allow", "class", "unknown"]
-    severity: Severity
+class Resolved:
+    """A global as ``find_class`` would resolve it."""
+
+    raw: str  # module + " " + name as written
+    path: str  # the resolved dotted path
+    status: str  # "allow" | "deny" | "unlisted" | "unresolvable"
+    reason: str
 
 
-def classify_import(module: str, name: str) -> ImportVerdict:
-    """How dangerous importing ``module.name`` at load time is."""
-    full = f"{module}.{name}"
-    if (module, name) in DENY_NAMES or any(full == d or module == d or module.startswith(d + ".") for d in DENY_MODULES):
-        return ImportVerdict("deny", "critical")
-    if (module, name) in SAFE_NAMES or full.startswith(SAFE_PREFIXES):
-        return ImportVerdict("allow", "info")
-    if module == "torch" and (name in SAFE_TORCH_ATTRS or name.endswith("Storage")):
-        return ImportVerdict("allow", "info")
-    if name[:1].isupper():
-        return ImportVerdict("class", "low")
-    return ImportVerdict("unknown", "medium")
+def resolve_global(module: str, name: str, proto: int, pol: Policy | None = None) -> Resolved:
+    """Resolve and judge ``module``/``name`` exactly as ``Unpickler.find_class`` would at ``proto``."""
+    return _resolve(module, name, proto, pol or policy())
+
+
+@lru_cache(maxsize=4096)
+def _resolve(module: str, name: str, proto: int, pol: Policy) -> Resolved:
+    raw = f"{module} {name}"
+    m, n = compat_name(module, name) if proto < 3 else (module, name)
+    path = f"{m}.{n}"
+    # A py2 loader (or fix_imports at another protocol) would map the name: judge that too.
+    entry = pol.allow.get(path)
+    if entry is not None and (proto >= 4 or "." not in n) and (m == entry[0] or entry[0].startswith(m + ".")):
+        # the module imported is the entry's module or a package above it: every step of
+        # the attribute path before the entry's own qualified name is a submodule
+        return Resolved(raw, path, "allow", entry[1])
+    alt_m, alt_n = compat_name(module, name)
+    why = danger(path, pol) or danger(f"{alt_m}.{alt_n}", pol)
+    if any(_is_dunder(p) for p in n.split(".")) and why is None:
+        why = "walks a dunder attribute (reaches interpreter internals such as __globals__/__builtins__)"
+    if why is not None:
+        return Resolved(raw, path, "deny", why)
+    if not m or not n:
+        return Resolved(raw, path, "unresolvable", "empty module or attribute name (the loader raises)")
+    if "." in n and proto < 4:
+        return Resolved(raw, path, "unresolvable",
+                        f"dotted attribute name at protocol {proto}: getattr fails, the loader raises")
+    if "<locals>" in n.split("."):
+        return Resolved(raw, path, "unresolvable", "'<locals>' in the attribute path: the loader raises")
+    return Resolved(raw, path, "unlisted", "not on mlbom's allowlist of data-only callables")
+
+
+# ---------------------------------------------------------------------------------------
+# Symbolic values.
+
+
+class _Mark:
+    __slots__ = ()
+
+
+class Value:
+    __slots__ = ()
+    kind = "value"
+
+
+class Global(Value):
+    __slots__ = ("res",)
+    kind = "global"
+
+    def __init__(self, res: Resolved) -> None:
+        self.res = res
+
+
+class Call(Value):
+    """The result of calling ``func`` (REDUCE, NEWOBJ, NEWOBJ_EX, OBJ, INST)."""
+
+    __slots__ = ("args", "func", "state")
+    kind = "call"
+
+    def __init__(self, func: object, args: object) -> None:
+        self.func = func
+        self.args = args
+        self.state: object = None
+
+
+class Opaque(Value):
+    __slots__ = ("what",)
+    kind = "opaque"
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+
+class Text(Value):
+    """A str whose content was not kept (too long, or over the retained-text budget).
+    ``offset``/``nbytes`` locate its UTF-8 bytes in the stream when known (else -1)."""
+
+    __slots__ = ("length", "nbytes", "offset")
+    kind = "text"
+
+    def __init__(self, length: int, offset: int = -1, nbytes: int = 0) -> None:
+        self.length = length
+        self.offset = offset
+        self.nbytes = nbytes
+
+
+class Blob(Value):
+    """bytes / bytearray; ``data`` is None when not kept (then ``offset``/``length`` locate it;
+    ``utf8`` says the stream holds them as the UTF-8 of their latin-1 text, as
+    ``_codecs.encode(text, "latin1")`` of protocols < 3 does, with ``nbytes`` UTF-8 bytes)."""
+
+    __slots__ = ("data", "length", "nbytes", "offset", "utf8")
+    kind = "bytes"
+
+    def __init__(self, data: bytes | None, offset: int, length: int, utf8: bool = False, nbytes: int = 0) -> None:
+        self.data = data
+        self.offset = offset
+        self.length = length
+        self.utf8 = utf8
+        self.nbytes = nbytes
+
+
+class _Latin1FromUtf8(io.RawIOBase):
+    """Forward-only view of the latin-1 bytes of ``nbytes`` UTF-8 bytes at ``offset`` in ``raw``."""
+
+    def __init__(self, raw: IO[bytes], offset: int, nbytes: int) -> None:
+        self.raw = raw
+        self.next = offset
+        self.left = nbytes
+        self.dec = codecs.getincrementaldecoder("utf-8")("surrogatepass")
+        self.pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: bytearray) -> int:  # type: ignore[override]
+        while not self.pending and self.left > 0:
+            self.raw.seek(self.next)
+            chunk = self.raw.read(min(self.left, 1 << 16))
+            if not chunk:
+                break
+            self.next += len(chunk)
+            self.left -= len(chunk)
+            self.pending = self.dec.decode(chunk, final=self.left == 0).encode("latin-1")
+        n = min(len(buf), len(self.pending))
+        buf[:n] = self.pending[:n]
+        self.pending = self.pending[n:]
+        return n
+
+
+class Seq(Value):
+    """A list, tuple, set or frozenset; ``items`` None once the cell budget is spent."""
+
+    __slots__ = ("items", "type")
+    kind = "seq"
+
+    def __init__(self, type_: str, items: list[object] | None) -> None:
+        self.type = type_
+        self.items = items
+
+
+class Dct(Value):
+    __slots__ = ("items",)
+    kind = "dict"
+
+    def __init__(self, items: dict[object, object] | None) -> None:
+        self.items = items
+
+
+_MARK = _Mark()
+_NONE = Opaque("None")
+_DATA_OPAQUE = frozenset({"None", "an int", "a float", "a numpy array", "bytes from _codecs.encode"})
+
+
+def _is_data(v: object) -> bool:
+    """A plain value (never a callable): what an allowlisted helper that calls an argument
+    only when it is a class (``__bit_generator_ctor("MT19937")``) is handed harmlessly."""
+    if isinstance(v, Opaque):
+        return v.what in _DATA_OPAQUE
+    return isinstance(v, str | int | float | Text | Blob | Seq | Dct)
+
+
+def _describe(v: object, hops: int = 0) -> str:
+    if isinstance(v, Global):
+        return v.res.path
+    if isinstance(v, Call):
+        return f"the result of calling {_describe(v.func, hops + 1)}" if hops < 4 else "the result of a call"
+    if isinstance(v, Opaque):
+        return v.what
+    if isinstance(v, Seq):
+        return f"a {v.type}"
+    if isinstance(v, Dct):
+        return "a dict"
+    if isinstance(v, str | Text):
+        return "a str"
+    if isinstance(v, Blob):
+        return "bytes"
+    return type(v).__name__
+
+
+# ---------------------------------------------------------------------------------------
+# The bounded byte reader (with protocol-4 frame tracking).
+
+
+class _Source:
+    """Reads the stream for one walk. On a seekable stream it reads ahead in chunks (never past
+    ``size``) and :meth:`sync` puts the stream back at the logical position; on another it
+    reads exactly what each opcode needs, so the stream stops right after STOP."""
+
+    CHUNK = 1 << 16
+
+    def __init__(self, stream: IO[bytes], size: int | None) -> None:
+        self.s = stream
+        self.size = size
+        try:
+            self.pos = stream.tell()
+        except (OSError, ValueError, AttributeError):
+            self.pos = 0
+        try:
+            self.seekable = bool(stream.seekable())
+        except (OSError, ValueError, AttributeError):
+            self.seekable = False
+        self.buf = b""
+        self.bpos = 0
+        self.frame_end: int | None = None
+        self.frame_breach: str | None = None
+
+    def sync(self) -> None:
+        """Drop the read-ahead: the underlying stream is at the logical position again."""
+        if self.bpos < len(self.buf) and self.seekable:
+            self.s.seek(self.pos)
+        self.buf, self.bpos = b"", 0
+
+    def _frame(self, n: int, line: bool = False) -> None:
+        end = self.frame_end
+        if end is None:
+            return
+        if self.pos >= end:
+            self.frame_end = None
+        elif self.pos + n > end and self.frame_breach is None:
+            what = "a line" if line else f"{n} bytes"
+            self.frame_breach = (f"{what} at offset {self.pos} cross the end of the protocol-4 frame at {end} "
+                                 "(Python's pickle raises, the C unpickler reads on)")
+
+    def _left(self) -> int | None:
+        return None if self.size is None else self.size - self.pos
+
+    def read(self, n: int) -> bytes:
+        if self.frame_end is not None and self.pos + n > self.frame_end:
+            self._frame(n)
+        i = self.bpos
+        j = i + n
+        if j <= len(self.buf):
+            self.bpos = j
+            self.pos += n
+            return self.buf[i:j]
+        return self._read_slow(n)
+
+    def _read_slow(self, n: int) -> bytes:
+        left = self._left()
+        if left is not None and n > left:
+            raise _Stop("pickle.truncated", f"needs {n} bytes at offset {self.pos}, {max(left, 0)} left")
+        have = self.buf[self.bpos:]
+        want = n - len(have)
+        ahead = 0
+        if self.seekable:
+            ahead = self.CHUNK
+            if left is not None:
+                ahead = max(0, min(ahead, left - n))
+        data = self.s.read(want + ahead)
+        if len(data) < want:
+            self.pos += len(have) + len(data)
+            self.buf, self.bpos = b"", 0
+            raise _Stop("pickle.truncated", f"data ends at offset {self.pos} inside an opcode")
+        self.buf = data[want:]
+        self.bpos = 0
+        self.pos += n
+        return have + data[:want] if have else data[:want]
+
+    def skip(self, n: int, check: Callable[[bytes], None] | None = None) -> None:
+        """Move past ``n`` bytes without keeping them (``check`` sees each chunk)."""
+        left = self._left()
+        if left is not None and n > left:
+            raise _Stop("pickle.truncated", f"an argument of {n} bytes at offset {self.pos} runs past the end "
+                                            f"({max(left, 0)} left)")
+        self._frame(n)
+        inbuf = min(n, len(self.buf) - self.bpos)
+        if inbuf:
+            if check is not None:
+                check(self.buf[self.bpos:self.bpos + inbuf])
+            self.bpos += inbuf
+            self.pos += inbuf
+        todo = n - inbuf
+        if not todo:
+            return
+        self.buf, self.bpos = b"", 0
+        if self.seekable and check is None:
+            self.s.seek(todo, 1)
+            self.pos += todo
+            return
+        while todo:
+            chunk = self.s.read(min(todo, 1 << 20))
+            if not chunk:
+                raise _Stop("pickle.truncated", f"data ends at offset {self.pos} inside an argument")
+            if check is not None:
+                check(chunk)
+            todo -= len(chunk)
+            self.pos += len(chunk)
+
+    def readline(self, keep: int) -> tuple[bytes, int]:
+        """One line including its newline: (the first ``keep`` bytes, full length)."""
+        start = self.pos
+        nl = self.buf.find(b"\n", self.bpos, self.bpos + keep + 1)
+        if nl >= 0:
+            total = nl + 1 - self.bpos
+            head = self.buf[self.bpos:nl + 1]
+            self.bpos = nl + 1
+            self.pos += total
+        else:
+            self.sync()
+            head = self.s.readline(keep + 1)
+            total = len(head)
+            tail_nl = head.endswith(b"\n")
+            while not tail_nl and len(head) > keep:
+                more = self.s.readline(1 << 20)
+                if not more:
+                    break
+                total += len(more)
+                tail_nl = more.endswith(b"\n")
+                head = head[: keep + 1]
+            self.pos = start + total
+            if not tail_nl:
+                raise _Stop("pickle.truncated", f"a text line at offset {start} has no newline before the data ends")
+        if self.size is not None and self.pos > self.size:
+            raise _Stop("pickle.truncated", f"a text line at offset {start} runs past the end")
+        if self.frame_end is not None:
+            save, self.pos = self.pos, start
+            self._frame(total, line=True)
+            self.pos = save
+        return head[:keep] if total > keep else head, total
+
+
+# ---------------------------------------------------------------------------------------
+# The walker.
+
+# protocol in which each opcode appeared (pickletools' table)
+_OP_PROTO: dict[int, int] = {}
+_OP_NAME: dict[int, str] = {}
+
+
+def _init_ops() -> None:
+    import pickletools
+
+    for op in pickletools.opcodes:
+        _OP_PROTO[op.code.encode("latin-1")[0]] = op.proto
+        _OP_NAME[op.code.encode("latin-1")[0]] = op.name
+
+
+_init_ops()
+
+# allowlisted helpers that import module.name from their (str) arguments, as find_class does
+_IMPORTERS = frozenset({"numpy.core._ufunc_reconstruct", "numpy._core._ufunc_reconstruct"})
+_SIZED_BY_INT = frozenset({"builtins.bytes", "builtins.bytearray"})
+_JOBLIB_WRAPPERS = frozenset({"joblib.numpy_pickle.NumpyArrayWrapper",
+                              "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper"})
+# joblib < 0.10 multi-file dumps: the array is read from a file named in the state
+_JOBLIB_FILE_WRAPPERS = frozenset({
+    f"{pkg}numpy_pickle_compat.{cls}" for pkg in ("joblib.", "sklearn.externals.joblib.")
+    for cls in ("NDArrayWrapper", "ZNDArrayWrapper")} | {
+    f"{pkg}numpy_pickle.{cls}" for pkg in ("joblib.", "sklearn.externals.joblib.")
+    for cls in ("NDArrayWrapper", "ZNDArrayWrapper")})
+# creating an instance of their first argument (the class) without calling it
+_INSTANCE_MAKERS = frozenset({"copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"})
+
+
+def _instance_class(v: Call) -> str | None:
+    """The allowlisted class ``v`` is an instance of, as far as the walk can tell."""
+    func = v.func
+    if not isinstance(func, Global) or func.res.status != "allow":
+        return None
+    if func.res.path in _INSTANCE_MAKERS:
+        items = v.args.items if isinstance(v.args, Seq) else None
+        cls = items[0] if items else None
+        return cls.res.path if isinstance(cls, Global) and cls.res.status == "allow" else None
+    return func.res.path
+
+
+def _plain_file_name(name: object) -> bool:
+    return isinstance(name, str) and bool(name) and name not in (".", "..") and not any(
+        c in name for c in "/\\:\0") and not name.startswith("~")
+
+
+@dataclass
+class _Shared:
+    """State shared by a walk and the walks nested in it."""
+
+    limits: Limits
+    pol: Policy
+    opcodes: int = 0
+    cells: int = 0
+    text: int = 0
+    nested: int = 0
+    walked: dict[int, object] = field(default_factory=dict)  # nested blobs walked (kept alive: ids stay unique)
+    encoded: dict[tuple[int, str], tuple[object, Value]] = field(default_factory=dict)
+    nested_bytes: int = 0
+
+
+class _Walker:
+    def __init__(self, stream: IO[bytes], size: int | None, shared: _Shared, depth: int, joblib: bool) -> None:
+        self.src = _Source(stream, size)
+        self.sh = shared
+        self.depth = depth
+        self.joblib = joblib
+        self.stack: list[object] = []
+        self.meta: list[list[object]] = []
+        self.depth_items = 0  # items below the current mark
+        self.memo: dict[int, object] = {}
+        self.proto = 0
+        self.declared: int | None = None
+        self.rep = PickleReport()
+        self.seen_ops: set[int] = set()
+        self.seen_globals: set[str] = set()
+        self.noted: set[tuple[str, str]] = set()
+        self.omitted: dict[tuple[str, str], int] = {}
+        self.first_op = True
+
+    # -- findings ----------------------------------------------------------------------
+    def note(self, fid: str, sev: Severity, msg: str, effect: Verdict | None, key: str | None = None) -> None:
+        k = (fid, key if key is not None else msg)
+        if k in self.noted:
+            return
+        if len(self.noted) >= MAX_FINDINGS:
+            # past the cap, only a finding of a new kind is kept (so the verdict stays right)
+            kind = (fid, str(effect))
+            self.omitted[kind] = self.omitted.get(kind, 0) + 1
+            if self.omitted[kind] > 1:
+                return
+        self.noted.add(k)
+        self.rep.findings.append(PickleFinding(fid, sev, msg, effect))
+
+    # -- stack helpers -----------------------------------------------------------------
+    def push(self, v: object) -> None:
+        if len(self.stack) + self.depth_items >= self.sh.limits.stack:
+            raise PickleLimit(f"stack grows past {self.sh.limits.stack} items")
+        self.stack.append(v)
+
+    def pop(self) -> object:
+        if not self.stack:
+            raise _Stop("pickle.unreadable", f"stack underflow at offset {self.src.pos} (the loader raises)")
+        return self.stack.pop()
+
+    def top(self) -> object:
+        if not self.stack:
+            raise _Stop("pickle.unreadable", f"stack underflow at offset {self.src.pos} (the loader raises)")
+        return self.stack[-1]
+
+    def pop_mark(self) -> list[object]:
+        if not self.meta:
+            raise _Stop("pickle.unreadable", f"no MARK to pop at offset {self.src.pos} (the loader raises)")
+        items = self.stack
+        self.stack = self.meta.pop()
+        self.depth_items -= len(self.stack)
+        return items
+
+    def keep(self, items: list[object]) -> list[object] | None:
+        self.sh.cells += len(items)
+        return items if self.sh.cells <= self.sh.limits.cells else None
+
+    def text(self, data: bytes, decode: Callable[[bytes], str]) -> object:
+        s = decode(data)
+        if len(data) > 64:
+            if self.sh.text + len(data) > self.sh.limits.text_bytes:
+                return Text(len(s))
+            self.sh.text += len(data)
+        return s
+
+    # -- judging -------------------------------------------------------------------------
+    def global_(self, module: str, name: str, op: str) -> Global:
+        res = resolve_global(module, name, self.proto, self.sh.pol)
+        if res.path not in self.seen_globals and len(self.rep.globals) < 10_000:
+            self.seen_globals.add(res.path)
+            self.rep.globals.append(res.path)
+        if op == "GLOBAL" and len(self.rep.events) < 10_000:
+            self.rep.events.append(("global", f"{module}\n{name}"))
+        where = f"{op} {module!r} {name!r}" + (f" (resolves to {res.path})" if res.path != f"{module}.{name}" else "")
+        if res.status == "deny":
+            self.note("pickle.dangerous-callable", "critical", f"{where}: {res.reason}", "unsafe", res.path)
+        elif res.status == "unresolvable":
+            self.note("pickle.unresolvable", "medium", f"{where}: {res.reason}", "suspicious", res.path)
+        elif res.status == "unlisted":
+            self.note("pickle.unlisted-callable", "medium", f"{where}: not on mlbom's allowlist of data-only "
+                      "callables (importing it runs its module; calling or building it runs its code)",
+                      "suspicious", res.path)
+        return Global(res)
+
+    def judge_callable(self, v: object, how: str, hops: int = 0) -> None:
+        """``v`` will be called (or instantiated / have ``__new__``/``__setstate__`` run) on load."""
+        if isinstance(v, Global):
+            return  # judged when it was resolved
+        if isinstance(v, Call) and hops < 8:
+            self.note("pickle.dynamic-callable", "medium",
+                      f"{how} {_describe(v)}: a callable produced at load time, which mlbom cannot name",
+                      "suspicious", f"{how}:{_describe(v)}")
+            return
+        self.note("pickle.dynamic-callable", "medium",
+                  f"{how} {_describe(v)}, not a resolved global (the loader calls whatever it is)",
+                  "suspicious", f"{how}:{_describe(v)}")
+
+    def call(self, func: object, args: object, op: str) -> Value:
+        self.judge_callable(func, f"{op} calls")
+        if isinstance(func, Global) and func.res.status == "allow":
+            path = func.res.path
+            positions = self.sh.pol.calls_args.get(path)
+            if positions:
+                items = args.items if isinstance(args, Seq) else None
+                if items is None:
+                    self.note("pickle.dynamic-callable", "medium", f"{op} of {path}, which calls its arguments, "
+                              "with arguments mlbom did not track", "suspicious", f"args:{path}")
+                else:
+                    for i in positions:
+                        if i < len(items) and not _is_data(items[i]):
+                            self.judge_callable(items[i], f"{path} (argument {i}) calls")
+                    for i in self.sh.pol.called_args.get(path, ()):
+                        arg = items[i] if i < len(items) else None
+                        if isinstance(arg, Global) and arg.res.path in self.sh.pol.new_only:
+                            self.note("pickle.init-call", "medium", f"{path} calls {arg.res.path}(...) (argument {i}):"
+                                      " runs its __init__ with pickle data", "suspicious", f"init:{arg.res.path}")
+            kind = self.sh.pol.nested.get(path)
+            if kind is not None:
+                self.nested_pickle(path, args, kind)
+            if path == "_codecs.encode":
+                return self.codecs_encode(args)
+            items = args.items if isinstance(args, Seq) else None
+            if path == "builtins.type" and not (items is not None and len(items) == 1 and items[0] is _NONE):
+                self.note("pickle.dangerous-callable", "critical", "builtins.type called with other than (None,): "
+                          "type(name, bases, namespace) creates a class, running its bases' __init_subclass__ and "
+                          "metaclass", "unsafe", "type-call")
+            if path in _IMPORTERS:
+                if items is not None and len(items) == 2 and isinstance(items[0], str) and isinstance(items[1], str):
+                    return self.global_(items[0], items[1], path)
+                self.note("pickle.dangerous-callable", "critical", f"{path} imports a name mlbom cannot read",
+                          "unsafe", f"imp:{path}")
+                return Opaque("an unknown global")
+            if op in ("REDUCE", "INST", "OBJ") and path in self.sh.pol.new_only:
+                self.note("pickle.init-call", "medium", f"{op} calls {path}(...): runs its __init__ with pickle data "
+                          "(a pickler writes it with NEWOBJ or copyreg: __new__ plus state)", "suspicious",
+                          f"init:{path}")
+            if path in _SIZED_BY_INT or (path.startswith("torch.") and path.endswith("Storage")):
+                first = args.items[0] if isinstance(args, Seq) and args.items else None
+                if isinstance(first, int) and not isinstance(first, bool) and first > MAX_ALLOCATION:
+                    self.note("pickle.bomb", "medium", f"{path}({first}) allocates {first} bytes on load",
+                              "suspicious", f"bomb:{path}")
+        return Call(func, args)
+
+    def codecs_encode(self, args: object) -> Value:
+        """``_codecs.encode(text, encoding)``: how protocols < 3 write bytes. The result is
+        computed so that a pickle nested in those bytes can be walked (once per source text:
+        the same memoised text encoded again yields the same value)."""
+        items = args.items if isinstance(args, Seq) else None
+        if items and len(items) == 2:
+            key = (id(items[0]), str(items[1]))
+            hit = self.sh.encoded.get(key)
+            if hit is not None:
+                return hit[1]
+            value = self._codecs_encode(items)
+            self.sh.encoded[key] = (items[0], value)
+            return value
+        return Opaque("bytes from _codecs.encode")
+
+    def _codecs_encode(self, items: list[object]) -> Value:
+        latin1 = ("latin1", "iso88591")
+        if items and len(items) == 2 and isinstance(items[0], Text) and items[0].offset >= 0 \
+                and isinstance(items[1], str) and items[1].replace("-", "").replace("_", "").lower() in latin1:
+            text = items[0]
+            return Blob(None, text.offset, text.length, utf8=True, nbytes=text.nbytes)
+        if items and len(items) == 2 and isinstance(items[0], str) and isinstance(items[1], str):
+            # only the plain codecs are computed (some, like punycode, are quadratic)
+            enc = {"latin1": "latin-1", "iso88591": "latin-1", "ascii": "ascii", "utf8": "utf-8"}.get(
+                items[1].replace("-", "").replace("_", "").lower())
+            if enc is not None:
+                try:
+                    data = items[0].encode(enc)
+                except UnicodeError:
+                    return Opaque("bytes from _codecs.encode")
+                return Blob(data, -1, len(data))
+        return Opaque("bytes from _codecs.encode")
+
+    # -- nested pickles ------------------------------------------------------------------
+    def nested_pickle(self, path: str, args: object, kind: str) -> None:
+        arg = args.items[0] if isinstance(args, Seq) and args.items else None
+        if isinstance(arg, Blob):
+            if id(arg) in self.sh.walked:  # the same bytes (a memo GET): walked once
+                return
+            self.sh.walked[id(arg)] = arg
+        if not isinstance(arg, Blob):
+            self.note("pickle.dangerous-callable", "critical", f"{path} unpickles its argument, "
+                      f"{_describe(arg) if arg is not None else 'an untracked value'}, which mlbom cannot walk",
+                      "unsafe", f"nested:{path}")
+            return
+        if self.depth + 1 > self.sh.limits.depth:
+            self.note("pickle.dangerous-callable", "critical", f"{path}: pickles nested more than "
+                      f"{self.sh.limits.depth} deep; the innermost is not walked", "unsafe", f"nested:{path}")
+            return
+        self.sh.nested_bytes += arg.length
+        if self.sh.nested_bytes > self.sh.limits.nested_bytes:
+            raise PickleLimit(f"more than {self.sh.limits.nested_bytes} bytes of nested pickles")
+        if arg.data is not None:
+            stream: IO[bytes] = io.BytesIO(arg.data)
+            self.walk_nested(stream, len(arg.data), path, kind, restore=None)
+        elif arg.utf8 and self.src.seekable:
+            here = self.src.s.tell()
+            try:
+                view = io.BufferedReader(_Latin1FromUtf8(self.src.s, arg.offset, arg.nbytes))  # type: ignore[type-var]
+                self.walk_nested(view, arg.length, path, kind, restore=here)
+            except UnicodeEncodeError:
+                self.note("pickle.dangerous-callable", "critical", f"{path} unpickles bytes from text that is not "
+                          "latin-1 (the loader raises)", "unsafe", f"nested:{path}")
+            finally:
+                self.src.s.seek(here)
+        elif self.src.seekable and arg.offset >= 0:
+            here = self.src.s.tell()
+            self.src.s.seek(arg.offset)
+            try:
+                self.walk_nested(self.src.s, arg.offset + arg.length, path, kind, restore=here)
+            finally:
+                self.src.s.seek(here)
+        else:
+            self.note("pickle.dangerous-callable", "critical", f"{path} unpickles {arg.length} bytes that mlbom "
+                      "skipped in a stream it cannot seek back in", "unsafe", f"nested:{path}")
+
+    def walk_nested(self, stream: IO[bytes], size: int, path: str, kind: str, restore: int | None) -> None:
+        """Walk the pickles of a torch legacy ``torch.save`` blob (what ``_load_from_bytes`` loads)."""
+        if kind == "torch-save":
+            peek = getattr(stream, "peek", None)
+            if peek is not None:
+                block = bytes(peek(512))[:512]
+            else:
+                start = stream.tell()
+                block = stream.read(512)
+                stream.seek(start)
+            head = block[:4]
+            if _looks_like_tar(block):
+                self.note("pickle.dangerous-callable", "critical", f"{path} loads a torch legacy tar archive held "
+                          "in a pickle (its 'pickle' member is unpickled); mlbom does not walk it", "unsafe",
+                          f"nested:{path}")
+                return
+            if head.startswith(b"PK"):
+                self.note("pickle.dangerous-callable", "critical", f"{path} loads a torch zip archive held in a "
+                          "pickle; mlbom does not walk zip archives nested in pickles", "unsafe", f"nested:{path}")
+                return
+        count = 5 if kind == "torch-save" else 1
+        for i in range(count):
+            self.sh.nested += 1
+            if self.sh.nested > self.sh.limits.nested_walks:
+                raise PickleLimit(f"more than {self.sh.limits.nested_walks} nested pickles")
+            sub = _Walker(stream, size, self.sh, self.depth + 1, joblib=False)
+            rep = sub.run()
+            label = f"{path} argument, pickle #{i + 1}"
+            for f in rep.findings:
+                self.note(f.id, f.severity, f"{label}: {f.message}", f.effect)
+            for g in rep.globals:
+                if g not in self.seen_globals and len(self.rep.globals) < 10_000:
+                    self.seen_globals.add(g)
+                    self.rep.globals.append(g)
+            if rep.error is not None or not rep.complete:
+                return
+            if rep.end >= size:
+                return
+
+    # -- the loop --------------------------------------------------------------------------
+    def run(self) -> PickleReport:
+        rep = self.rep
+        src = self.src
+        try:
+            sh = self.sh
+            limit = sh.limits.opcodes
+            seen = self.seen_ops
+            while True:
+                start = src.pos
+                i = src.bpos
+                fe = src.frame_end
+                if i < len(src.buf) and (fe is None or start < fe):  # one byte inside a frame never crosses it
+                    code = src.buf[i]
+                    src.bpos = i + 1
+                    src.pos = start + 1
+                else:
+                    code = src.read(1)[0]
+                rep.opcodes += 1
+                sh.opcodes += 1
+                if sh.opcodes > limit:
+                    raise PickleLimit(f"more than {limit} opcodes")
+                handler = _DISPATCH.get(code)
+                if handler is None:
+                    raise _Stop("pickle.unreadable", f"byte {code:#04x} at offset {start} is not a pickle opcode "
+                                                     "(the loader raises)")
+                if code not in seen:
+                    seen.add(code)
+                    rep.events.append(("op", _OP_NAME[code]))
+                    # no PROTO: protocol 0 or 1, whose picklers write only opcodes of protocols 0 and 1
+                    declared = self.declared if self.declared is not None else 1
+                    if _OP_PROTO[code] > declared and code != 0x80:
+                        said = f"declared protocol {self.declared}" if self.declared is not None else "without PROTO"
+                        self.note("pickle.differential", "medium", f"opcode {_OP_NAME[code]} (protocol "
+                                  f"{_OP_PROTO[code]}) in a stream {said}: not what a pickler writes",
+                                  "suspicious", f"proto-op:{code}")
+                if code != 0x80 and self.first_op:
+                    self.first_op = False
+                if handler(self):
+                    rep.complete = True
+                    break
+                if src.frame_breach is not None:
+                    self.note("pickle.differential", "medium", src.frame_breach, "suspicious", "frame")
+        except _Stop as exc:
+            rep.error = str(exc)
+            self.note(exc.fid, "high", f"{exc} after {rep.opcodes} opcodes", "error", "stop")
+        except PickleLimit as exc:
+            rep.error = str(exc)
+            self.note("pickle.limit", "high", f"could not be judged within mlbom's bounds: {exc}", "error", "stop")
+        except (OSError, EOFError, ValueError, RuntimeError, MemoryError) as exc:
+            # errors of the underlying stream (a decompressor's, a zip member's CRC check ...)
+            rep.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            self.note("pickle.unreadable", "high", f"reading the stream failed: {rep.error}", "error", "stop")
+        try:
+            src.sync()
+        except (OSError, ValueError) as exc:
+            self.note("pickle.unreadable", "high", f"could not reposition the stream: {exc}", "error", "sync")
+        rep.end = src.pos
+        rep.protocol = self.declared
+        more = sum(self.omitted.values())
+        if more:
+            rep.findings.append(PickleFinding("pickle.more-findings", "info", f"{more} further findings of kinds "
+                                              "already listed are not shown", None))
+        return rep
+
+    # -- opcode handlers (return True at STOP) -------------------------------------------
+    def op_proto(self) -> None:
+        p = self.src.read(1)[0]
+        if not 0 <= p <= HIGHEST_PROTOCOL:
+            raise _Stop("pickle.unreadable", f"unsupported pickle protocol {p} (the loader raises)")
+        if not self.first_op or (self.declared is not None and p != self.declared):
+            self.note("pickle.differential", "medium", f"PROTO {p} in the middle of the stream (was "
+                      f"{self.declared}): changes how later names resolve", "suspicious", "proto-mid")
+        self.declared = p if self.declared is None else self.declared
+        self.proto = p
+        return None
+
+    def op_stop(self) -> bool:
+        if self.meta:
+            self.note("pickle.differential", "medium", "the stream ends (STOP) with a MARK still open: "
+                      "loaders disagree on what such a pickle returns", "suspicious", "open-mark")
+        self.pop()
+        return True
+
+    def op_frame(self) -> None:
+        src = self.src
+        if src.frame_end is not None and src.pos < src.frame_end:
+            self.note("pickle.differential", "medium", f"FRAME at offset {src.pos - 1} before the previous frame "
+                      "ends (Python's pickle raises, the C unpickler reads on)", "suspicious", "frame")
+        n = struct.unpack("<Q", src.read(8))[0]
+        if n > sys.maxsize:
+            raise _Stop("pickle.unreadable", f"frame size {n} too large (the loader raises)")
+        left = src._left()
+        if left is not None and n > left:
+            raise _Stop("pickle.truncated", f"frame of {n} bytes at offset {src.pos} runs past the end")
+        src.frame_end = src.pos + n if n else None
+
+    def op_mark(self) -> None:
+        if len(self.meta) >= self.sh.limits.stack:
+            raise PickleLimit(f"more than {self.sh.limits.stack} open MARKs")
+        self.meta.append(self.stack)
+        self.depth_items += len(self.stack)
+        self.stack = []
+
+    def op_pop(self) -> None:
+        if self.stack:
+            self.stack.pop()
+        else:
+            self.pop_mark()
+
+    def op_pop_mark(self) -> None:
+        self.pop_mark()
+
+    def op_dup(self) -> None:
+        self.push(self.top())
+
+    # scalars
+    def op_none(self) -> None:
+        self.push(_NONE)
+
+    def op_true(self) -> None:
+        self.push(True)
+
+    def op_false(self) -> None:
+        self.push(False)
+
+    def _decimal(self, what: str, line: bytes, n: int) -> None:
+        """INT/LONG text: Python's int() refuses more than 4300 digits (the loader raises)."""
+        if n > MAX_INT_DIGITS + 8:
+            raise _Stop("pickle.unreadable", f"{what} argument of {n} characters: more digits than int() "
+                                             "converts (the loader raises)")
+
+    def op_int(self) -> None:
+        line, n = self.src.readline(MAX_INT_DIGITS + 8)
+        self._decimal("INT", line, n)
+        if line == b"00\n" or line == b"01\n":
+            self.push(line == b"01\n")
+            return
+        try:
+            self.push(int(line, 0))
+        except ValueError:
+            raise _Stop("pickle.unreadable", f"INT argument {line[:40]!r} is not an integer (the loader raises)") from None
+
+    def op_long(self) -> None:
+        line, n = self.src.readline(MAX_INT_DIGITS + 8)
+        self._decimal("LONG", line, n)
+        val = line[:-1]
+        if val.endswith(b"L"):
+            val = val[:-1]
+        try:
+            self.push(int(val, 0))
+        except ValueError:
+            raise _Stop("pickle.unreadable", f"LONG argument {val[:40]!r} is not an integer (the loader raises)") from None
+
+    def op_binint(self) -> None:
+        self.push(struct.unpack("<i", self.src.read(4))[0])
+
+    def op_binint1(self) -> None:
+        self.push(self.src.read(1)[0])
+
+    def op_binint2(self) -> None:
+        self.push(struct.unpack("<H", self.src.read(2))[0])
+
+    def op_long1(self) -> None:
+        n = self.src.read(1)[0]
+        self.push(int.from_bytes(self.src.read(n), "little", signed=True))
+
+    def op_long4(self) -> None:
+        n = struct.unpack("<i", self.src.read(4))[0]
+        if n < 0:
+            raise _Stop("pickle.unreadable", "LONG4 with a negative byte count (the loader raises)")
+        if n > 64:
+            self.src.skip(n)
+            self.push(Opaque("an int"))
+        else:
+            self.push(int.from_bytes(self.src.read(n), "little", signed=True))
+
+    def op_float(self) -> None:
+        line, n = self.src.readline(64)
+        try:
+            float(line[:-1] if n <= 64 else b"x")
+        except ValueError:
+            raise _Stop("pickle.unreadable", f"FLOAT argument {line[:40]!r} is not a float (the loader raises)") from None
+        self.push(Opaque("a float"))
+
+    def op_binfloat(self) -> None:
+        self.src.read(8)
+        self.push(Opaque("a float"))
+
+    # strings and bytes
+    def _counted_text(self, n: int, what: str) -> None:
+        if n > MAX_READ_ARG:
+            dec = codecs.getincrementaldecoder("utf-8")("surrogatepass")
+
+            def check(chunk: bytes) -> None:
+                try:
+                    dec.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    raise _Stop("pickle.unreadable", f"{what} is not valid UTF-8 (the loader raises): {exc.reason}") from None
+
+            chars = [0]
+
+            def count(chunk: bytes) -> None:
+                check(chunk)
+                chars[0] += sum(1 for b in chunk if b & 0xC0 != 0x80)
+
+            offset = self.src.pos
+            self.src.skip(n, count)
+            try:
+                dec.decode(b"", final=True)
+            except UnicodeDecodeError as exc:
+                raise _Stop("pickle.unreadable", f"{what} is not valid UTF-8 (the loader raises): {exc.reason}") from None
+            self.push(Text(chars[0], offset, n))
+            return
+        data = self.src.read(n)
+        try:
+            self.push(self.text(data, lambda b: b.decode("utf-8", "surrogatepass")))
+        except UnicodeDecodeError as exc:
+            raise _Stop("pickle.unreadable", f"{what} is not valid UTF-8 (the loader raises): {exc.reason}") from None
+
+    def op_short_binunicode(self) -> None:
+        self._counted_text(self.src.read(1)[0], "SHORT_BINUNICODE")
+
+    def op_binunicode(self) -> None:
+        self._counted_text(struct.unpack("<I", self.src.read(4))[0], "BINUNICODE")
+
+    def op_binunicode8(self) -> None:
+        n = struct.unpack("<Q", self.src.read(8))[0]
+        if n > sys.maxsize:
+            raise _Stop("pickle.unreadable", "BINUNICODE8 length exceeds sys.maxsize (the loader raises)")
+        self._counted_text(n, "BINUNICODE8")
+
+    def op_unicode(self) -> None:
+        line, n = self.src.readline(MAX_LINE)
+        if n > MAX_LINE:
+            self.push(Text(n))
+            return
+        try:
+            self.push(self.text(line[:-1], lambda b: b.decode("raw-unicode-escape")))
+        except UnicodeDecodeError as exc:
+            raise _Stop("pickle.unreadable", f"UNICODE argument does not decode (the loader raises): {exc.reason}") from None
+
+    def _bytes_string(self, n: int) -> None:
+        """Protocol < 3 str (STRING/BINSTRING/SHORT_BINSTRING): decoded by the loader's encoding
+        (ASCII by default, utf-8 or latin-1 in torch and numpy); kept as latin-1 text."""
+        if n > MAX_READ_ARG:
+            self.src.skip(n)
+            self.push(Text(n))
+            return
+        self.push(self.text(self.src.read(n), lambda b: b.decode("latin-1")))
+
+    def op_string(self) -> None:
+        line, n = self.src.readline(MAX_LINE)
+        if n > MAX_LINE:
+            self.push(Text(n))
+            return
+        data = line[:-1]
+        if not (len(data) >= 2 and data[0] == data[-1] and data[:1] in (b'"', b"'")):
+            raise _Stop("pickle.unreadable", "STRING argument is not quoted (the loader raises)")
+        try:
+            raw = codecs.escape_decode(data[1:-1])[0]
+        except ValueError as exc:
+            raise _Stop("pickle.unreadable", f"STRING argument has a bad escape (the loader raises): {exc}") from None
+        self.push(self.text(raw, lambda b: b.decode("latin-1")))
+
+    def op_binstring(self) -> None:
+        n = struct.unpack("<i", self.src.read(4))[0]
+        if n < 0:
+            raise _Stop("pickle.unreadable", "BINSTRING with a negative byte count (the loader raises)")
+        self._bytes_string(n)
+
+    def op_short_binstring(self) -> None:
+        self._bytes_string(self.src.read(1)[0])
+
+    def _bytes(self, n: int, what: str = "bytes") -> None:
+        offset = self.src.pos
+        if n > MAX_READ_ARG or self.sh.text + n > self.sh.limits.text_bytes:
+            self.src.skip(n)
+            self.push(Blob(None, offset, n))
+            return
+        data = self.src.read(n)
+        self.sh.text += n
+        self.push(Blob(data, offset, n))
+
+    def op_binbytes(self) -> None:
+        self._bytes(struct.unpack("<I", self.src.read(4))[0])
+
+    def op_short_binbytes(self) -> None:
+        self._bytes(self.src.read(1)[0])
+
+    def op_binbytes8(self) -> None:
+        n = struct.unpack("<Q", self.src.read(8))[0]
+        if n > sys.maxsize:
+            raise _Stop("pickle.unreadable", "BINBYTES8 length exceeds sys.maxsize (the loader raises)")
+        self._bytes(n)
+
+    def op_bytearray8(self) -> None:
+        n = struct.unpack("<Q", self.src.read(8))[0]
+        if n > sys.maxsize:
+            raise _Stop("pickle.unreadable", "BYTEARRAY8 length exceeds sys.maxsize (the loader raises)")
+        self._bytes(n)
+
+    def op_next_buffer(self) -> None:
+        raise _Stop("pickle.unreadable", "NEXT_BUFFER: out-of-band data that no standard loader passes "
+                                         "(the loader raises)")
+
+    def op_readonly_buffer(self) -> None:
+        self.top()
+
+    # containers
+    def op_empty_tuple(self) -> None:
+        self.push(Seq("tuple", []))
+
+    def op_tuple(self) -> None:
+        items = self.pop_mark()
+        self.push(Seq("tuple", self.keep(items)))
+
+    def _tuple_n(self, n: int) -> None:
+        if len(self.stack) < n:
+            raise _Stop("pickle.unreadable", f"TUPLE{n} with fewer than {n} items above the mark (the loader raises)")
+        items = self.stack[-n:]
+        del self.stack[-n:]
+        self.push(Seq("tuple", self.keep(items)))
+
+    def op_tuple1(self) -> None:
+        self._tuple_n(1)
+
+    def op_tuple2(self) -> None:
+        self._tuple_n(2)
+
+    def op_tuple3(self) -> None:
+        self._tuple_n(3)
+
+    def op_empty_list(self) -> None:
+        self.push(Seq("list", []))
+
+    def op_list(self) -> None:
+        self.push(Seq("list", self.keep(self.pop_mark())))
+
+    def op_empty_dict(self) -> None:
+        self.push(Dct({}))
+
+    def op_empty_set(self) -> None:
+        self.push(Seq("set", []))
+
+    def op_frozenset(self) -> None:
+        self.push(Seq("frozenset", self.keep(self.pop_mark())))
+
+    def op_dict(self) -> None:
+        items = self.pop_mark()
+        if len(items) % 2:
+            raise _Stop("pickle.unreadable", "DICT with an odd number of items (the loader raises)")
+        d = Dct({})
+        self._set_items(d, items)
+        self.push(d)
+
+    def _set_items(self, target: Dct, items: list[object]) -> None:
+        if target.items is None:
+            return
+        self.sh.cells += len(items) // 2
+        if self.sh.cells > self.sh.limits.cells:
+            target.items = None
+            return
+        for k, v in zip(items[0::2], items[1::2], strict=False):
+            if isinstance(k, str):  # str hashes are randomised: no collision blow-up from crafted keys
+                target.items[k] = v
+
+    def _container_target(self, op: str, target: object, kinds: tuple[str, ...]) -> None:
+        """APPEND/SETITEM/ADDITEMS call the target's own method: a list/dict/set, or an instance
+        of an allowlisted class, is data; anything else runs code mlbom cannot name."""
+        if isinstance(target, Seq) and target.type in kinds:
+            return
+        if isinstance(target, Dct) and "dict" in kinds:
+            return
+        if isinstance(target, Blob) and "set" not in kinds:
+            return  # a bytearray has append/extend/__setitem__ (bytes raise): walk on
+        if isinstance(target, Seq | Dct | Blob | Text | str | int | float) or target is _NONE:
+            raise _Stop("pickle.unreadable", f"{op} on {_describe(target)} (the loader raises)")
+        if isinstance(target, Call) and isinstance(target.func, Global) and target.func.res.status == "allow":
+            return
+        if isinstance(target, Call) and isinstance(target.func, Global):
+            return  # the class is already judged (unlisted or dangerous)
+        self.note("pickle.dynamic-callable", "medium", f"{op} calls a method of {_describe(target)}",
+                  "suspicious", f"{op}:{_describe(target)}")
+
+    def op_append(self) -> None:
+        value = self.pop()
+        target = self.top()
+        self._container_target("APPEND", target, ("list",))
+        if isinstance(target, Seq) and target.items is not None:
+            kept = self.keep([value])
+            if kept is None:
+                target.items = None
+            else:
+                target.items.append(value)
+
+    def op_appends(self) -> None:
+        items = self.pop_mark()
+        target = self.top()
+        self._container_target("APPENDS", target, ("list",))
+        if isinstance(target, Seq) and target.items is not None:
+            if self.keep(items) is None:
+                target.items = None
+            else:
+                target.items.extend(items)
+
+    def op_setitem(self) -> None:
+        value = self.pop()
+        key = self.pop()
+        target = self.top()
+        self._container_target("SETITEM", target, ("dict", "list"))
+        if isinstance(target, Dct):
+            self._set_items(target, [key, value])
+
+    def op_setitems(self) -> None:
+        items = self.pop_mark()
+        target = self.top()
+        if len(items) % 2:
+            raise _Stop("pickle.unreadable", "SETITEMS with an odd number of items (the loader raises)")
+        self._container_target("SETITEMS", target, ("dict", "list"))
+        if isinstance(target, Dct):
+            self._set_items(target, items)
+
+    def op_additems(self) -> None:
+        items = self.pop_mark()
+        target = self.top()
+        self._container_target("ADDITEMS", target, ("set",))
+        if isinstance(target, Seq) and target.items is not None:
+            if self.keep(items) is None:
+                target.items = None
+            else:
+                target.items.extend(items)
+
+    # memo
+    def _memo_put(self, i: int) -> None:
+        if i < 0:
+            raise _Stop("pickle.unreadable", "negative memo index (the loader raises)")
+        if i >= 1 << 32:  # the C unpickler keeps its memo in an array: it cannot allocate this
+            raise PickleLimit(f"memo index {i} beyond 2**32")
+        if i not in self.memo and len(self.memo) >= self.sh.limits.memo:
+            raise PickleLimit(f"memo grows past {self.sh.limits.memo} entries")
+        self.memo[i] = self.top()
+
+    def _memo_get(self, i: int) -> None:
+        if i not in self.memo:
+            raise _Stop("pickle.unreadable", f"memo index {i} was never stored (the loader raises: "
+                                             "the file cannot load)")
+        self.push(self.memo[i])
+
+    def op_put(self) -> None:
+        line, n = self.src.readline(32)
+        try:
+            i = int(line[:-1]) if n <= 32 else -1
+        except ValueError:
+            raise _Stop("pickle.unreadable", "PUT argument is not an integer (the loader raises)") from None
+        self._memo_put(i)
+
+    def op_binput(self) -> None:
+        self._memo_put(self.src.read(1)[0])
+
+    def op_long_binput(self) -> None:
+        self._memo_put(struct.unpack("<I", self.src.read(4))[0])
+
+    def op_memoize(self) -> None:
+        self._memo_put(len(self.memo))
+
+    def op_get(self) -> None:
+        line, n = self.src.readline(32)
+        try:
+            i = int(line[:-1]) if n <= 32 else -1
+        except ValueError:
+            raise _Stop("pickle.unreadable", "GET argument is not an integer (the loader raises)") from None
+        self._memo_get(i)
+
+    def op_binget(self) -> None:
+        self._memo_get(self.src.read(1)[0])
+
+    def op_long_binget(self) -> None:
+        self._memo_get(struct.unpack("<I", self.src.read(4))[0])
+
+    # names
+    def _name_line(self, what: str, encoding: str) -> str:
+        line, n = self.src.readline(MAX_LINE)
+        if n > MAX_LINE:
+            raise _Stop("pickle.limit", f"{what} name longer than {MAX_LINE} bytes: not judged")
+        try:
+            return line[:-1].decode(encoding)
+        except UnicodeDecodeError:
+            raise _Stop("pickle.unreadable", f"{what} name is not {encoding} (the loader raises)") from None
+
+    def op_global(self) -> None:
+        module = self._name_line("GLOBAL module", "utf-8")
+        name = self._name_line("GLOBAL attribute", "utf-8")
+        self.push(self.global_(module, name, "GLOBAL"))
+
+    def op_stack_global(self) -> None:
+        name = self.pop()
+        module = self.pop()
+        if isinstance(module, str) and isinstance(name, str):
+            self.push(self.global_(module, name, "STACK_GLOBAL"))
+            return
+        if isinstance(module, Text | Call | Opaque) or isinstance(name, Text | Call | Opaque):
+            desc = f"{_describe(module)} / {_describe(name)}"
+            self.note("pickle.dangerous-callable", "critical", f"STACK_GLOBAL with a name mlbom cannot read "
+                      f"({desc}): an import hidden from static reading", "unsafe", f"sg:{desc}")
+            self.push(Opaque("an unknown global"))
+            return
+        raise _Stop("pickle.unreadable", f"STACK_GLOBAL with non-str operands ({_describe(module)}, "
+                                         f"{_describe(name)}) (the loader raises)")
+
+    def op_inst(self) -> None:
+        module = self._name_line("INST module", "ascii")
+        name = self._name_line("INST class", "ascii")
+        cls = self.global_(module, name, "INST")
+        args = self.pop_mark()
+        self.push(self.call(cls, Seq("tuple", self.keep(args)), "INST"))
+
+    def op_obj(self) -> None:
+        args = self.pop_mark()
+        if not args:
+            raise _Stop("pickle.unreadable", "OBJ without a class (the loader raises)")
+        cls = args.pop(0)
+        self.push(self.call(cls, Seq("tuple", self.keep(args)), "OBJ"))
+
+    def _ext(self, code: int) -> None:
+        self.note("pickle.unresolvable", "medium", f"extension code {code}: resolved through copyreg's extension "
+                  "registry, which is empty unless the loading program fills it (a standard load raises; a "
+                  "prepared one imports whatever it registered)", "suspicious", f"ext:{code}")
+        if code <= 0:
+            raise _Stop("pickle.unreadable", "EXT code <= 0 (the loader raises)")
+        self.push(Opaque(f"extension object {code}"))
+
+    def op_ext1(self) -> None:
+        self._ext(self.src.read(1)[0])
+
+    def op_ext2(self) -> None:
+        self._ext(struct.unpack("<H", self.src.read(2))[0])
+
+    def op_ext4(self) -> None:
+        self._ext(struct.unpack("<i", self.src.read(4))[0])
+
+    # calls
+    def op_reduce(self) -> None:
+        args = self.pop()
+        func = self.pop()
+        self.push(self.call(func, args, "REDUCE"))
+
+    def op_newobj(self) -> None:
+        args = self.pop()
+        cls = self.pop()
+        self.push(self.call(cls, args, "NEWOBJ"))
+
+    def op_newobj_ex(self) -> None:
+        self.pop()  # kwargs
+        args = self.pop()
+        cls = self.pop()
+        self.push(self.call(cls, args, "NEWOBJ_EX"))
+
+    def op_persid(self) -> None:
+        line, _n = self.src.readline(MAX_NAME)
+        try:
+            line.decode("ascii")
+        except UnicodeDecodeError:
+            raise _Stop("pickle.unreadable", "PERSID argument is not ASCII (the loader raises)") from None
+        self.rep.persistent_ids += 1
+        self.push(Opaque("a persistent object"))
+
+    def op_binpersid(self) -> None:
+        self.pop()
+        self.rep.persistent_ids += 1
+        self.push(Opaque("a persistent object"))
+
+    def op_build(self) -> None:
+        state = self.pop()
+        inst = self.top()
+        if isinstance(inst, Call):
+            inst.state = state
+            func = inst.func
+            if isinstance(func, Global) and func.res.status == "allow":
+                cls = _instance_class(inst)
+                if self.joblib and cls in _JOBLIB_WRAPPERS:
+                    self.stack.pop()
+                    self.push(self.joblib_array(inst))
+                elif cls in _JOBLIB_FILE_WRAPPERS:
+                    self.joblib_file_wrapper(cls, state)
+                return
+            if isinstance(func, Global):
+                return  # the class is judged where it was resolved
+            self.note("pickle.dynamic-callable", "medium", f"BUILD sets the state of {_describe(inst)}",
+                      "suspicious", f"build:{_describe(inst)}")
+            return
+        if isinstance(inst, Global):
+            self.note("pickle.dynamic-callable", "medium", f"BUILD sets attributes on {inst.res.path} itself (a "
+                      "class, function or module, not an instance)", "suspicious", f"build:{inst.res.path}")
+            return
+        if isinstance(inst, Seq | Dct | Blob | Text | str | int | float) or inst is _NONE:
+            raise _Stop("pickle.unreadable", f"BUILD on {_describe(inst)} (the loader raises)")
+        self.note("pickle.dynamic-callable", "medium", f"BUILD sets the state of {_describe(inst)}",
+                  "suspicious", f"build:{_describe(inst)}")
+
+    # -- joblib ------------------------------------------------------------------------------
+    def joblib_file_wrapper(self, cls: str, state: object) -> None:
+        """joblib's (Z)NDArrayWrapper makes joblib.load read the array from ``os.path.join(
+        the pickle's folder, state['filename'])`` — with numpy's allow_pickle=True."""
+        items = state.items if isinstance(state, Dct) else None
+        name = items.get("filename") if items is not None else None
+        if not _plain_file_name(name):
+            self.note("pickle.dangerous-callable", "critical", f"{cls} makes joblib.load read and unpickle the file "
+                      f"{name if isinstance(name, str) else _describe(name)!r}, which is not a plain file name in "
+                      "the pickle's folder", "unsafe", f"jfile:{name!r}")
+            return
+        self.note("pickle.sibling-file", "low", f"{cls}: joblib.load reads the array from the sibling file "
+                  f"{name!r} (scanned on its own)", None, f"jfile:{name!r}")
+
+    def joblib_array(self, wrapper: Call) -> object:
+        """Step over the array joblib wrote after a NumpyArrayWrapper, as joblib's
+        ``NumpyArrayWrapper.read`` consumes it; object arrays are a nested pickle."""
+        state = wrapper.state
+        items = state.items if isinstance(state, Dct) else None
+        if items is None:
+            raise _Stop("pickle.unreadable", "joblib array wrapper without a readable state: cannot tell where "
+                                             "the pickle resumes")
+        dtype = items.get("dtype")
+        shape = items.get("shape")
+        info = _dtype_info(dtype)
+        if info is None:
+            raise _Stop("pickle.unreadable", "joblib array of a dtype mlbom cannot size: cannot tell where the "
+                                             "pickle resumes")
+        itemsize, hasobject = info
+        if hasobject:
+            if self.depth + 1 > self.sh.limits.depth:
+                raise PickleLimit("joblib object arrays nested too deeply")
+            self.src.sync()
+            sub = _Walker(self.src.s, self.src.size, self.sh, self.depth + 1, joblib=False)
+            sub.src.pos = self.src.pos
+            rep = sub.run()
+            for f in rep.findings:
+                self.note(f.id, f.severity, f"joblib object array: {f.message}", f.effect)
+            for g in rep.globals:
+                if g not in self.seen_globals:
+                    self.seen_globals.add(g)
+                    self.rep.globals.append(g)
+            self.src.pos = rep.end
+            if rep.error is not None or not rep.complete:
+                raise _Stop("pickle.unreadable", f"joblib object array: {rep.error or 'nested pickle truncated'}")
+            self.rep.joblib_arrays += 1
+            return Opaque("a numpy array")
+        dims = shape.items if isinstance(shape, Seq) else None
+        if dims is None or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in dims):
+            raise _Stop("pickle.unreadable", "joblib array of unknown shape: cannot tell where the pickle resumes")
+        count = 1
+        for d in dims:
+            count *= d if isinstance(d, int) else 0
+        # joblib counts elements with numpy.multiply.reduce(shape, dtype=int64): it wraps
+        wrapped = (count + (1 << 63)) % (1 << 64) - (1 << 63)
+        if wrapped != count:
+            self.note("pickle.differential", "medium", f"joblib array shape {tuple(dims)} overflows int64: joblib "
+                      f"reads {max(wrapped, 0)} elements, not {count}", "suspicious", "joblib-overflow")
+            if wrapped < 0:
+                raise _Stop("pickle.unreadable", "joblib array of a negative element count (joblib raises)")
+        n = itemsize * wrapped
+        if self.src.frame_end is not None and self.src.pos < self.src.frame_end:
+            raise _Stop("pickle.unreadable", "joblib array wrapper inside a protocol-4 frame: joblib reads the "
+                                             "array after the frame, mlbom cannot follow")
+        if items.get("numpy_array_alignment_bytes", _NONE) is not _NONE:
+            pad = self.src.read(1)[0]
+            if pad:
+                self.src.skip(pad)
+        self.src.skip(n)
+        self.rep.joblib_arrays += 1
+        return Opaque("a numpy array")
+
+
+def _looks_like_tar(block: bytes) -> bool:
+    """A tar header block with a valid checksum (what ``tarfile.open(mode="r:")`` accepts first)."""
+    if len(block) < 512:
+        return False
+    field = block[148:156].replace(b"\0", b" ").strip()
+    try:
+        chk = int(field, 8) if field else -1
+    except ValueError:
+        return False
+    unsigned = 256 + sum(block[:148]) + sum(block[156:512])
+    signed = 256 + sum(struct.unpack("148b", block[:148])) + sum(struct.unpack("356b", block[156:512]))
+    return chk in (unsigned, signed)
+
+
+def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
+    """(itemsize, has objects) of a pickled ``numpy.dtype``; None when it cannot be told."""
+    if hops > 16 or not isinstance(dtype, Call) or not isinstance(dtype.func, Global):
+        return None
+    if dtype.func.res.path not in ("numpy.dtype", "numpy.core.multiarray.dtype", "numpy._core.multiarray.dtype"):
+        return None
+    args = dtype.args.items if isinstance(dtype.args, Seq) else None
+    if not args or not isinstance(args[0], str):
+        return None
+    code = args[0]
+    st = dtype.state.items if isinstance(dtype.state, Seq) else None
+    fields = st[4] if st is not None and len(st) > 5 else None
+    hasobject = code[:1] == "O" or code == "object"
+    if isinstance(fields, Dct):
+        if fields.items is None:
+            return None
+        for spec in fields.items.values():
+            sub = spec.items[0] if isinstance(spec, Seq) and spec.items else None
+            info = _dtype_info(sub, hops + 1)
+            if info is None:
+                return None
+            hasobject = hasobject or info[1]
+    elif fields is not None and fields is not _NONE:
+        return None
+    if hasobject:
+        return 8, True
+    elsize = st[5] if st is not None and len(st) > 5 else None
+    if isinstance(elsize, int) and not isinstance(elsize, bool) and elsize > 0:
+        return elsize, False
+    digits = "".join(ch for ch in code if ch.isdigit())
+    if not digits:
+        return (1, False) if code in ("?", "b", "B", "b1") else None
+    return int(digits[:6]), False
+
+
+_HANDLERS: dict[str, Callable[[_Walker], object]] = {
+    "MARK": _Walker.op_mark, "STOP": _Walker.op_stop, "POP": _Walker.op_pop, "POP_MARK": _Walker.op_pop_mark,
+    "DUP": _Walker.op_dup, "FLOAT": _Walker.op_float, "INT": _Walker.op_int, "BININT": _Walker.op_binint,
+    "BININT1": _Walker.op_binint1, "LONG": _Walker.op_long, "BININT2": _Walker.op_binint2,
+    "NONE": _Walker.op_none, "PERSID": _Walker.op_persid, "BINPERSID": _Walker.op_binpersid,
+    "REDUCE": _Walker.op_reduce, "STRING": _Walker.op_string, "BINSTRING": _Walker.op_binstring,
+    "SHORT_BINSTRING": _Walker.op_short_binstring, "UNICODE": _Walker.op_unicode,
+    "BINUNICODE": _Walker.op_binunicode, "APPEND": _Walker.op_append, "BUILD": _Walker.op_build,
+    "GLOBAL": _Walker.op_global, "DICT": _Walker.op_dict, "EMPTY_DICT": _Walker.op_empty_dict,
+    "APPENDS": _Walker.op_appends, "GET": _Walker.op_get, "BINGET": _Walker.op_binget, "INST": _Walker.op_inst,
+    "LONG_BINGET": _Walker.op_long_binget, "LIST": _Walker.op_list, "EMPTY_LIST": _Walker.op_empty_list,
+    "OBJ": _Walker.op_obj, "PUT": _Walker.op_put, "BINPUT": _Walker.op_binput,
+    "LONG_BINPUT": _Walker.op_long_binput, "SETITEM": _Walker.op_setitem, "TUPLE": _Walker.op_tuple,
+    "EMPTY_TUPLE": _Walker.op_empty_tuple, "SETITEMS": _Walker.op_setitems, "BINFLOAT": _Walker.op_binfloat,
+    "PROTO": _Walker.op_proto, "NEWOBJ": _Walker.op_newobj, "EXT1": _Walker.op_ext1, "EXT2": _Walker.op_ext2,
+    "EXT4": _Walker.op_ext4, "TUPLE1": _Walker.op_tuple1, "TUPLE2": _Walker.op_tuple2,
+    "TUPLE3": _Walker.op_tuple3, "NEWTRUE": _Walker.op_true, "NEWFALSE": _Walker.op_false,
+    "LONG1": _Walker.op_long1, "LONG4": _Walker.op_long4, "BINBYTES": _Walker.op_binbytes,
+    "SHORT_BINBYTES": _Walker.op_short_binbytes, "SHORT_BINUNICODE": _Walker.op_short_binunicode,
+    "BINUNICODE8": _Walker.op_binunicode8, "BINBYTES8": _Walker.op_binbytes8,
+    "EMPTY_SET": _Walker.op_empty_set, "ADDITEMS": _Walker.op_additems, "FROZENSET": _Walker.op_frozenset,
+    "NEWOBJ_EX": _Walker.op_newobj_ex, "STACK_GLOBAL": _Walker.op_stack_global, "MEMOIZE": _Walker.op_memoize,
+    "FRAME": _Walker.op_frame, "BYTEARRAY8": _Walker.op_bytearray8, "NEXT_BUFFER": _Walker.op_next_buffer,
+    "READONLY_BUFFER": _Walker.op_readonly_buffer,
+}
+_DISPATCH: dict[int, Callable[[_Walker], object]] = {
+    code: _HANDLERS[name] for code, name in _OP_NAME.items()
+}
+assert len(_DISPATCH) == len(_HANDLERS), "every pickletools opcode has a handler"
+
+
+def _plain_reading(stream: IO[bytes], size: int | None, start: int, rep: PickleReport, shared: _Shared,
+                   depth: int) -> None:
+    """A joblib file is also a pickle that ``pickle.load`` reads without joblib's array
+    stepping: the array bytes are then opcodes. Walk it that way too and report what such a
+    load would do (its failing is expected and not reported)."""
+    try:
+        stream.seek(start)
+        plain = _Walker(stream, size, shared, depth, joblib=False)
+        other = plain.run()
+        stream.seek(rep.end)
+    except (OSError, ValueError) as exc:
+        rep.findings.append(PickleFinding("pickle.unreadable", "high", f"could not re-read the stream: {exc}", "error"))
+        return
+    have = {(f.id, f.message) for f in rep.findings}
+    for f in other.findings:
+        if f.effect in ("unsafe", "suspicious") and (f.id, f.message) not in have:
+            rep.findings.append(PickleFinding(f.id, f.severity, f"read by pickle.load (not joblib.load), where joblib's "
+                                              f"array bytes are opcodes: {f.message}", f.effect))
+
+
+def looks_like_pickle_start(head: bytes) -> bool:
+    """True when ``head`` starts the way a pickler's output does (PROTO 2–5, or a protocol 0/1
+    opener followed by a plausible second byte)."""
+    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= HIGHEST_PROTOCOL:
+        return True
+    return len(head) >= 2 and head[:1] in (b"(", b"]", b"}", b"c", b")") and head[1:2] in b"(]}cdl)tIJKXUVSq\x8c"
+
+
+def read_pickle(stream: IO[bytes], size: int | None, *, depth: int = 0, joblib: bool = False,
+                check_trailing: bool = False, limits: Limits | None = None) -> PickleReport:
+    """Walk one pickle from the current position of ``stream`` up to its STOP.
+
+    ``size`` is the absolute offset where the data ends (None: unknown). ``joblib`` enables
+    joblib's inline arrays after ``NumpyArrayWrapper`` (only for files joblib wrote).
+    ``check_trailing`` (with a known ``size``) flags bytes after STOP that hold another pickle.
+    Never raises for bad input: every problem is a finding on the report.
+    """
+    shared = _Shared(limits or Limits(), policy())
+    walker = _Walker(stream, size, shared, depth, joblib)
+    start = walker.src.pos
+    rep = walker.run()
+    if rep.joblib_arrays and walker.src.seekable:
+        _plain_reading(stream, size, start, rep, shared, depth)
+    if check_trailing and rep.complete and size is not None and rep.end < size:
+        try:
+            head = stream.read(8)
+        except (OSError, ValueError):
+            head = b""
+        if looks_like_pickle_start(head):
+            rep.findings.append(PickleFinding(
+                "pickle.differential", "medium", f"{size - rep.end} bytes after STOP at offset {rep.end} hold a "
+                "second pickle: pickle.load ignores them, a loader that reads on unpickles them", "suspicious"))
+    return rep
+
+
+def allowlist_markdown() -> str:
+    """``docs/pickle-allowlist.md``, generated from ``mlbom/data/pickle-allowlist.json``."""
+    raw = load_policy_data()
+    out = ["# Pickle allowlist and denylist", "",
+           "Generated from `mlbom/data/pickle-allowlist.json` by `python -m mlbom.formats.pickle`; do not edit "
+           "by hand (a test checks that this file matches the data).", "",
+           "A pickle is `safe` only when every global it imports resolves, the way `pickle.Unpickler.find_class` "
+           "resolves it for the pickle's protocol, to one of the exact paths below, and nothing it calls is "
+           "produced at load time. A resolved path matching the denylist makes the file `unsafe`; any other "
+           "path makes it at least `suspicious`. Paths are `module:qualified name`.", "",
+           "## Allowed (data-only) callables", ""]
+    for group in raw["allow"]:  # type: ignore[attr-defined]
+        out += [f"### {group['why']}", ""]
+        if group.get("new_only"):
+            out += ["Allowed when created as a pickler writes them (NEWOBJ or copyreg: `__new__` plus state); "
+                    "calling them (REDUCE/INST/OBJ) runs `__init__` with pickle data and is `suspicious`.", ""]
+        out += ["| callable | reason | calls its arguments |", "|---|---|---|"]
+        calls = group.get("calls_args", {})
+        for key in sorted(group["entries"]):
+            reason = group["entries"][key] or "as above"
+            pos = ", ".join(str(i) for i in calls.get(key, [])) or "—"
+            out.append(f"| `{key}` | {reason} | {pos} |")
+        out.append("")
+    out += ["## Nested pickles (walked)", "", "| callable | what its first argument is |", "|---|---|"]
+    out += [f"| `{k}` | {v} |" for k, v in sorted(raw["nested"].items())]  # type: ignore[attr-defined]
+    out += ["", "## Denied (code execution or I/O on load: `unsafe`)", "",
+            "`x.*` is module `x` and everything in it. Modules also matched anywhere inside a protocol-4 "
+            "attribute path (`sklearn` + `os.system`): "
+            + ", ".join(f"`{m}`" for m in sorted(raw["anywhere"])) + ". "  # type: ignore[call-overload]
+            "Any attribute path through a dunder name (`__globals__`, `__builtins__`, ...) is denied too, and so "
+            "is any path ending in " + ", ".join(f"`{k}` ({v})" for k, v in sorted(raw.get("deny_names", {}).items()))  # type: ignore[attr-defined]
+            + ".", ""]
+    for group in raw["deny"]:  # type: ignore[attr-defined]
+        out += [f"- **{group['why']}**: " + ", ".join(f"`{e}`" for e in sorted(group["entries"]))]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(allowlist_markdown(), end="")

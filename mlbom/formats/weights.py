@@ -1,5 +1,5 @@
-"""Header parsers for weight formats that carry no code: safetensors, GGUF, NumPy ``.npy``,
-ONNX (protobuf, read field by field), and Git LFS pointer files.
+"""Header parsers for weight formats that carry no code: safetensors, NumPy ``.npy``, and Git
+LFS pointer files (GGUF lives in :mod:`mlbom.formats.gguf`, ONNX in :mod:`mlbom.formats.onnx`).
 
 Specs: safetensors https://github.com/huggingface/safetensors (8-byte little-endian header
 length, JSON header, data); GGUF https://github.com/ggml-org/ggml/blob/master/docs/gguf.md
@@ -13,22 +13,19 @@ file size before trusting it. Each raises :class:`FormatError` with a precise me
 
 from __future__ import annotations
 
-import ast
-import hashlib
-import itertools
 import json
-import math
 import re
 import struct
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-MAX_SAFETENSORS_HEADER = 100 << 20
-MAX_GGUF_STRING = 16 << 20
-MAX_GGUF_ARRAY = 1 << 24
-MAX_GGUF_KV = 1 << 16
-MAX_NPY_HEADER = 1 << 16
-MAX_ONNX_SCAN = 256 << 20
+if TYPE_CHECKING:
+    from mlbom.model import Verdict
+
+MAX_SAFETENSORS_HEADER = 100_000_000  # safetensors' MAX_HEADER_SIZE
+MAX_JSON_DEPTH = 128  # serde_json's recursion limit, which the safetensors library inherits
+MAX_NPY_HEADER = 1 << 20
+MAX_LITERAL_DEPTH = 64
 
 
 class FormatError(ValueError):
@@ -37,273 +34,492 @@ class FormatError(ValueError):
 
 @dataclass
 class Facts:
-    """What a header says: free-form facts (``mlbom:`` properties) and findings."""
+    """What a header says: free-form facts (``mlbom:`` properties) and findings.
+
+    ``effects`` maps a finding id to the verdict it forces (``unsafe``, ``suspicious`` or
+    ``error``); a finding without an entry counts by severity (critical: unsafe, high:
+    suspicious, else none)."""
 
     facts: dict[str, str] = field(default_factory=dict)
     findings: list[tuple[str, str, str]] = field(default_factory=list)  # (id, severity, message)
     pickle_offset: int | None = None  # npy object arrays: where the embedded pickle starts
+    effects: dict[str, Verdict] = field(default_factory=dict)
 
 
-def _read_exact(fh: IO[bytes], n: int, what: str) -> bytes:
+def read_exact(fh: IO[bytes], n: int, what: str) -> bytes:
+    """Exactly ``n`` bytes from ``fh`` or :class:`FormatError` naming ``what`` was cut short."""
     data = fh.read(n)
     if len(data) != n:
         raise FormatError(f"truncated: {what} needs {n} bytes, {len(data)} left")
     return data
 
 
+_read_exact = read_exact
+
+
+class Window:
+    """A read-only, seekable view of ``length`` bytes of ``raw`` from ``start`` (a zip member
+    stored uncompressed, the archive after a prefix): nothing is copied."""
+
+    def __init__(self, raw: IO[bytes], start: int, length: int) -> None:
+        self.raw = raw
+        self.start = start
+        self.length = max(length, 0)
+        self.pos = 0
+
+    def read(self, n: int | None = -1) -> bytes:
+        left = self.length - self.pos
+        n = left if n is None or n < 0 else min(n, left)
+        if n <= 0:
+            return b""
+        self.raw.seek(self.start + self.pos)
+        data = self.raw.read(n)
+        self.pos += len(data)
+        return data
+
+    def readline(self, limit: int = -1) -> bytes:
+        left = self.length - self.pos
+        limit = left if limit is None or limit < 0 else min(limit, left)
+        if limit <= 0:
+            return b""
+        self.raw.seek(self.start + self.pos)
+        line = self.raw.readline(limit)
+        self.pos += len(line)
+        return line
+
+    def peek(self, n: int) -> bytes:
+        here = self.pos
+        data = self.read(n)
+        self.pos = here
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self.pos, 2: self.length}[whence]
+        self.pos = max(0, base + offset)
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> Window:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def nesting_depth(doc: object, limit: int) -> int:
+    """How deep lists and dicts nest in a parsed JSON document (iterative; stops past ``limit``)."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(doc, 1)]
+    while stack:
+        node, d = stack.pop()
+        if isinstance(node, dict):
+            children: list[object] = list(node.values())
+        elif isinstance(node, list):
+            children = list(node)
+        else:
+            continue
+        deepest = max(deepest, d)
+        if deepest > limit:
+            return deepest
+        stack.extend((c, d + 1) for c in children)
+    return deepest
+
+
 # ---- safetensors -----------------------------------------------------------------------
 
-_ST_DTYPES = {"BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "I16", "U16",
-              "F16", "BF16", "I32", "U32", "F32", "F64", "I64", "U64", "C64"}
+# bits per element, as safetensors' Dtype::bitsize
+_ST_BITS = {"BOOL": 8, "U8": 8, "I8": 8, "F8_E5M2": 8, "F8_E4M3": 8, "F8_E8M0": 8, "F4": 4, "F6_E2M3": 6,
+            "F6_E3M2": 6, "I16": 16, "U16": 16, "F16": 16, "BF16": 16, "I32": 32, "U32": 32, "F32": 32, "F64": 64,
+            "I64": 64, "U64": 64, "C64": 64}
+_USIZE = 1 << 64
+
+
+def _pairs_no_dupes(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for k, v in pairs:
+        if k in out:
+            raise FormatError(f"header names {k!r} twice (JSON readers disagree on which entry wins)")
+        out[k] = v
+    return out
 
 
 def parse_safetensors(fh: IO[bytes], size: int) -> Facts:
-    """Header of a safetensors file: tensor count, dtypes, parameter count, ``__metadata__``;
-    the header length and every tensor's data offsets are checked against the file size."""
+    """Header of a safetensors file, checked as the safetensors library checks it
+    (``SafeTensors::read_metadata`` and ``Metadata::validate``): header length within the file
+    and at most 100,000,000 bytes, UTF-8 JSON object starting with ``{``, known dtypes, shapes
+    of non-negative integers, ``__metadata__`` a string-to-string map, and the tensors' data
+    offsets, sorted, exactly contiguous from 0 to the end of the file with each span equal to
+    shape × dtype size. Any violation is a :class:`FormatError`: the library refuses the file."""
     if size < 8:
         raise FormatError(f"truncated: {size} bytes, the 8-byte header length is missing")
-    (n,) = struct.unpack("<Q", _read_exact(fh, 8, "header length"))
-    if n > size - 8:
-        raise FormatError(f"header length {n} exceeds the file ({size - 8} bytes after the length field)")
+    (n,) = struct.unpack("<Q", read_exact(fh, 8, "header length"))
     if n > MAX_SAFETENSORS_HEADER:
-        raise FormatError(f"header length {n} exceeds the {MAX_SAFETENSORS_HEADER >> 20} MiB limit")
+        raise FormatError(f"header length {n} exceeds safetensors' limit of {MAX_SAFETENSORS_HEADER} bytes")
+    if n > size - 8:
+        raise FormatError(f"header length {n} runs past the end of the file ({size - 8} bytes after the length field)")
+    raw = read_exact(fh, n, "header")
+    if not raw.startswith(b"{"):
+        raise FormatError("header does not start with '{'")
     try:
-        header = json.loads(_read_exact(fh, n, "header"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise FormatError(f"header is not valid JSON: {exc}") from exc
+        header = json.loads(raw.decode("utf-8"), object_pairs_hook=_pairs_no_dupes)
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"header is not UTF-8: {exc.reason}") from exc
+    except RecursionError as exc:
+        raise FormatError("header nests deeper than any JSON reader accepts") from exc
+    except ValueError as exc:
+        raise FormatError(f"header is not valid JSON: {str(exc)[:200]}") from exc
     if not isinstance(header, dict):
         raise FormatError("header is not a JSON object")
+    if nesting_depth(header, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise FormatError(f"header nests deeper than {MAX_JSON_DEPTH} levels (serde_json's limit)")
     data_len = size - 8 - n
     facts = Facts()
     meta = header.pop("__metadata__", None)
+    if meta is not None and (not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values())):
+        raise FormatError("__metadata__ is not a map of strings to strings")
     params = 0
     dtypes: set[str] = set()
-    spans: list[tuple[int, int, str]] = []
+    spans: list[tuple[int, int, str, int]] = []
     for name, info in header.items():
         if not isinstance(info, dict):
             raise FormatError(f"tensor {name!r}: entry is not an object")
         dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
-        if dtype not in _ST_DTYPES:
-            raise FormatError(f"tensor {name!r}: unknown dtype {dtype!r}")
-        if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
-            raise FormatError(f"tensor {name!r}: bad shape {shape!r}")
-        if (not isinstance(offsets, list) or len(offsets) != 2 or not all(isinstance(o, int) for o in offsets)
-                or not 0 <= offsets[0] <= offsets[1] <= data_len):
-            raise FormatError(f"tensor {name!r}: data_offsets {offsets!r} outside the {data_len}-byte data section")
+        if not isinstance(dtype, str) or dtype not in _ST_BITS:
+            raise FormatError(f"tensor {name!r}: unknown dtype {str(dtype)[:40]!r}")
+        if (not isinstance(shape, list) or
+                not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d < _USIZE for d in shape)):
+            raise FormatError(f"tensor {name!r}: shape is not a list of non-negative integers")
+        if (not isinstance(offsets, list) or len(offsets) != 2 or
+                not all(isinstance(o, int) and not isinstance(o, bool) and 0 <= o < _USIZE for o in offsets)):
+            raise FormatError(f"tensor {name!r}: data_offsets is not a pair of non-negative integers")
+        count = 1
+        for d in shape:
+            count *= d
+            if count >= _USIZE:
+                raise FormatError(f"tensor {name!r}: shape overflows (safetensors: ValidationOverflow)")
+        bits = count * _ST_BITS[dtype]
+        if bits % 8:
+            raise FormatError(f"tensor {name!r}: {count} x {_ST_BITS[dtype]} bits is not a whole number of bytes")
         dtypes.add(dtype)
-        params += math.prod(shape)
-        spans.append((offsets[0], offsets[1], name))
-    spans.sort()
-    for (_a0, a1, an), (b0, _b1, bn) in itertools.pairwise(spans):
-        if b0 < a1:
-            facts.findings.append(("safetensors.overlap", "medium", f"tensors {an!r} and {bn!r} share bytes"))
+        params += count
+        spans.append((offsets[0], offsets[1], name, bits // 8))
+    spans.sort(key=lambda t: (t[0], t[1]))
+    pos = 0
+    for s0, s1, name, nbytes in spans:
+        if s0 != pos or s1 < s0:
+            raise FormatError(f"tensor {name!r}: data_offsets [{s0}, {s1}] do not start where the previous tensor "
+                              f"ends ({pos}): overlapping, out of order or with a gap (safetensors: InvalidOffset)")
+        if s1 - s0 != nbytes:
+            raise FormatError(f"tensor {name!r}: data_offsets span {s1 - s0} bytes, its dtype and shape need {nbytes} "
+                              "(safetensors: TensorInvalidInfo)")
+        pos = s1
+    if pos != data_len:
+        raise FormatError(f"tensors cover {pos} bytes of a {data_len}-byte data section "
+                          "(safetensors: MetadataIncompleteBuffer)")
     facts.facts["tensors"] = str(len(spans))
     facts.facts["parameters"] = str(params)
     facts.facts["dtypes"] = ",".join(sorted(dtypes))
     if isinstance(meta, dict):
         for k, v in sorted(meta.items())[:32]:
-            facts.facts[f"metadata.{k}"] = str(v)[:200]
-    return facts
-
-
-# ---- GGUF ------------------------------------------------------------------------------
-
-_GGUF_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
-_GGUF_FILE_TYPES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
-                    11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S",
-                    17: "Q5_K_M", 18: "Q6_K", 19: "IQ2_XXS", 20: "IQ2_XS", 24: "IQ1_S", 25: "IQ4_NL", 32: "BF16"}
-# Constructs that let a Jinja chat template reach Python internals or the host (template injection).
-_TEMPLATE_RISKS = re.compile(r"__\w+__|\bimport\b|\bos\.|subprocess|\beval\b|\bexec\b|popen|getattr|\bcycler\b"
-                             r"|\bjoiner\b|\bnamespace\.__|\blipsum\b|\brequest\b|\bconfig\.")
-
-
-def check_chat_template(template: str) -> list[tuple[str, str, str]]:
-    """Findings for a chat template: dunder access, imports and known SSTI gadgets."""
-    hits = sorted({m.group(0) for m in _TEMPLATE_RISKS.finditer(template)})
-    if hits:
-        return [("template.injection", "high",
-                 f"chat template uses constructs that reach Python internals: {', '.join(hits[:8])}")]
-    return []
-
-
-def parse_gguf(fh: IO[bytes], size: int) -> Facts:
-    """GGUF header and metadata: architecture, name, quantization, chat template (hashed and
-    checked for template injection), tensor count."""
-    magic = _read_exact(fh, 4, "magic")
-    if magic != b"GGUF":
-        raise FormatError("not GGUF (bad magic)")
-    (version,) = struct.unpack("<I", _read_exact(fh, 4, "version"))
-    if version not in (1, 2, 3):
-        raise FormatError(f"unknown GGUF version {version}")
-    cfmt = "<I" if version == 1 else "<Q"
-    csize = 4 if version == 1 else 8
-    (n_tensors,) = struct.unpack(cfmt, _read_exact(fh, csize, "tensor count"))
-    (n_kv,) = struct.unpack(cfmt, _read_exact(fh, csize, "metadata count"))
-    if n_kv > MAX_GGUF_KV:
-        raise FormatError(f"{n_kv} metadata entries exceed the limit of {MAX_GGUF_KV}")
-
-    def string() -> str:
-        (length,) = struct.unpack(cfmt, _read_exact(fh, csize, "string length"))
-        if length > MAX_GGUF_STRING or length > size:
-            raise FormatError(f"string of {length} bytes exceeds the file or the limit")
-        return _read_exact(fh, length, "string").decode("utf-8", "replace")
-
-    def value(vtype: int, depth: int = 0) -> object:
-        if vtype in _GGUF_SCALARS:
-            fmt = _GGUF_SCALARS[vtype]
-            return struct.unpack(fmt, _read_exact(fh, struct.calcsize(fmt), "value"))[0]
-        if vtype == 8:
-            return string()
-        if vtype == 9 and depth < 2:
-            (etype,) = struct.unpack("<I", _read_exact(fh, 4, "array type"))
-            (count,) = struct.unpack(cfmt, _read_exact(fh, csize, "array length"))
-            if count > MAX_GGUF_ARRAY:
-                raise FormatError(f"array of {count} entries exceeds the limit")
-            if etype in _GGUF_SCALARS:  # skip numeric arrays (token scores) without decoding
-                width = struct.calcsize(_GGUF_SCALARS[etype])
-                fh.seek(width * count, 1)
-                return f"[{count} values]"
-            items = [value(etype, depth + 1) for _ in range(count)]
-            return f"[{len(items)} entries]"
-        raise FormatError(f"unknown metadata value type {vtype}")
-
-    facts = Facts()
-    facts.facts["gguf.version"] = str(version)
-    facts.facts["tensors"] = str(n_tensors)
-    for _ in range(n_kv):
-        key = string()
-        (vtype,) = struct.unpack("<I", _read_exact(fh, 4, "value type"))
-        val = value(vtype)
-        if key in ("general.architecture", "general.name", "general.basename", "general.size_label",
-                   "general.license", "general.quantization_version", "general.base_model.0.name",
-                   "general.base_model.0.repo_url"):
-            facts.facts[key] = str(val)[:200]
-        elif key == "general.file_type" and isinstance(val, int):
-            facts.facts["quantization"] = _GGUF_FILE_TYPES.get(val, f"type {val}")
-        elif key == "tokenizer.chat_template" and isinstance(val, str):
-            facts.facts["chat-template.sha256"] = hashlib.sha256(val.encode()).hexdigest()
-            facts.findings += check_chat_template(val)
+            facts.facts[f"metadata.{k}"[:100]] = str(v)[:200]
     return facts
 
 
 # ---- NumPy -----------------------------------------------------------------------------
 
+class _Literal:
+    """A parser for the Python literals of an NPY header (what ``ast.literal_eval`` accepts
+    there: dicts, lists, tuples, strings with an optional u/b/r prefix, integers with an
+    optional Python 2 ``L`` suffix, floats, True/False/None), with bounded depth and no
+    recursion into the interpreter's parser."""
+
+    _TOKEN = re.compile(r"""\s*(?:(?P<str>[uUbBrR]{0,2}(?:'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"))"""
+                        r"|(?P<num>[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)[lL]?)"
+                        r"|(?P<name>True|False|None)|(?P<punct>[{}\[\](),:]))")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.i = 0
+
+    def _next(self) -> tuple[str, str]:
+        m = self._TOKEN.match(self.text, self.i)
+        if not m:
+            raise FormatError(f"header is not a Python literal (at character {self.i})")
+        self.i = m.end()
+        kind = m.lastgroup or ""
+        return kind, m.group(kind)
+
+    def _peek(self) -> str:
+        m = self._TOKEN.match(self.text, self.i)
+        return m.group("punct") or "" if m else ""
+
+    def value(self, depth: int = 0) -> object:
+        if depth > MAX_LITERAL_DEPTH:
+            raise FormatError(f"header nests deeper than {MAX_LITERAL_DEPTH} levels")
+        kind, tok = self._next()
+        if kind == "str":
+            return self._string(tok)
+        if kind == "num":
+            t = tok.rstrip("lL")
+            if re.fullmatch(r"[-+]?\d+", t):
+                if len(t) > 40:
+                    raise FormatError("header integer too large")
+                return int(t)
+            return float(t)
+        if kind == "name":
+            return {"True": True, "False": False, "None": None}[tok]
+        if tok == "{":
+            out: dict[object, object] = {}
+            while self._peek() != "}":
+                key = self.value(depth + 1)
+                if not isinstance(key, (str, int, float, bool, tuple)) and key is not None:
+                    raise FormatError("header dict key is not hashable")
+                if self._next()[1] != ":":
+                    raise FormatError("header dict: ':' expected")
+                out[key] = self.value(depth + 1)
+                if self._peek() == ",":
+                    self._next()
+                elif self._peek() != "}":
+                    raise FormatError("header dict: ',' or '}' expected")
+            self._next()
+            return out
+        if tok in ("[", "("):
+            close = "]" if tok == "[" else ")"
+            items: list[object] = []
+            comma = False
+            while self._peek() != close:
+                items.append(self.value(depth + 1))
+                comma = False
+                if self._peek() == ",":
+                    self._next()
+                    comma = True
+                elif self._peek() != close:
+                    raise FormatError(f"header: ',' or '{close}' expected")
+            self._next()
+            if tok == "(":
+                if len(items) == 1 and not comma:
+                    return items[0]  # parenthesised value, not a tuple
+                return tuple(items)
+            return items
+        raise FormatError(f"header: unexpected {tok!r}")
+
+    @staticmethod
+    def _string(tok: str) -> str:
+        prefix = ""
+        while tok[0] not in "'\"":
+            prefix += tok[0].lower()
+            tok = tok[1:]
+        body = tok[1:-1]
+        if "r" in prefix or "\\" not in body:
+            return body
+        try:
+            return body.encode("latin-1", "backslashreplace").decode("unicode_escape")
+        except UnicodeDecodeError as exc:
+            raise FormatError("header string has a bad escape") from exc
+
+    def parse(self) -> object:
+        v = self.value()
+        if self.text[self.i:].strip():
+            raise FormatError("header has text after its literal")
+        return v
+
+
+def literal(text: str) -> object:
+    """The Python literal ``text`` (see :class:`_Literal`)."""
+    return _Literal(text).parse()
+
+
+# dtype spellings numpy reads as fixed-size data (type characters and names), after an
+# optional byte-order character
+_PLAIN_DTYPE = re.compile(r"[<>|=]?(?:[?bBhHiIlLqQpPnNefdgFDGSUVac]\d*|[biufcSUVa]\d+|[mM]8?(?:\[\w+\])?"
+                          r"|(?:u?int|float|complex)\d*|bool_?|str_?|bytes_?|unicode_?|void\d*|half|single|double"
+                          r"|longdouble|longlong|ulonglong|short|ushort|intc|uintc|intp|uintp|byte|ubyte|longfloat"
+                          r"|clongdouble|csingle|cdouble|(?:datetime|timedelta)64(?:\[\w+\])?)")
+_OBJECT_DTYPE = re.compile(r"[<>|=]?(?:O\d*|object_?)")
+
+
+_SIMPLE_DTYPE = re.compile(r"[<>|=]?([?bBiufcSUV])(\d*)")
+
+
+def _simple_itemsize(descr: object) -> int | None:
+    """Bytes per element of a plain NPY type string (``'<f8'``, ``'|u1'``, ``'<U10'``, ``'|b1'``);
+    None where mlbom does not work it out (structured, datetime, named types)."""
+    if not isinstance(descr, str):
+        return None
+    m = _SIMPLE_DTYPE.fullmatch(descr)
+    if not m:
+        return None
+    kind, digits = m.group(1), m.group(2)
+    if kind in "?bB" and not digits:
+        return 1
+    if not digits or len(digits) > 6:
+        return None
+    n = int(digits)
+    return n * 4 if kind == "U" else n
+
+
+def descr_has_object(descr: object, depth: int = 0) -> bool:
+    """Whether an NPY ``descr`` (any spelling numpy accepts: a type string, a structured field
+    list with nested fields and sub-array shapes, a ``(base, shape)`` tuple, a
+    ``{'names', 'formats'}`` dict) contains an object field anywhere — then ``np.load``
+    unpickles the data. A spelling mlbom cannot classify raises :class:`FormatError`."""
+    if depth > MAX_LITERAL_DEPTH:
+        raise FormatError("dtype nests too deep")
+    if isinstance(descr, str):
+        if _OBJECT_DTYPE.fullmatch(descr):
+            return True
+        if _PLAIN_DTYPE.fullmatch(descr):
+            return False
+        raise FormatError(f"dtype {descr[:60]!r} is not one mlbom can classify")
+    if isinstance(descr, list):
+        found = False
+        for f in descr:
+            if not isinstance(f, (tuple, list)) or len(f) not in (2, 3):
+                raise FormatError("structured dtype field is not (name, dtype[, shape])")
+            found = descr_has_object(f[1], depth + 1) or found
+        return found
+    if isinstance(descr, tuple) and len(descr) == 2:
+        return descr_has_object(descr[0], depth + 1)
+    if isinstance(descr, dict) and isinstance(descr.get("formats"), list):
+        return any(descr_has_object(x, depth + 1) for x in descr["formats"])
+    raise FormatError(f"dtype description of type {type(descr).__name__} is not one mlbom can classify")
+
+
 def parse_npy(fh: IO[bytes], size: int) -> Facts:
-    """NPY header: dtype, shape; an object dtype means a pickle follows the header."""
-    magic = _read_exact(fh, 6, "magic")
+    """NPY header as ``numpy.lib.format`` reads it: versions 1.0 (2-byte length, latin-1),
+    2.0 (4-byte length) and 3.0 (UTF-8); a dict literal with exactly ``descr``,
+    ``fortran_order`` and ``shape``. An object dtype anywhere (``'O'``, ``'|O8'``,
+    ``'object'``, an object field of a structured dtype) means a pickle follows the header;
+    ``pickle_offset`` says where."""
+    magic = read_exact(fh, 6, "magic")
     if magic != b"\x93NUMPY":
         raise FormatError("not NPY (bad magic)")
-    major, _minor = _read_exact(fh, 2, "version")
-    if major == 1:
-        (hlen,) = struct.unpack("<H", _read_exact(fh, 2, "header length"))
-    elif major in (2, 3):
-        (hlen,) = struct.unpack("<I", _read_exact(fh, 4, "header length"))
+    major, minor = read_exact(fh, 2, "version")
+    if (major, minor) == (1, 0):
+        (hlen,) = struct.unpack("<H", read_exact(fh, 2, "header length"))
+    elif (major, minor) in ((2, 0), (3, 0)):
+        (hlen,) = struct.unpack("<I", read_exact(fh, 4, "header length"))
     else:
-        raise FormatError(f"unknown NPY version {major}")
+        raise FormatError(f"NPY version {major}.{minor} is not one numpy reads")
     if hlen > MAX_NPY_HEADER:
-        raise FormatError(f"header of {hlen} bytes exceeds the limit")
-    raw = _read_exact(fh, hlen, "header").decode("latin-1")
+        raise FormatError(f"header of {hlen} bytes exceeds the limit of {MAX_NPY_HEADER}")
+    raw = read_exact(fh, hlen, "header")
     try:
-        header = ast.literal_eval(raw)  # literals only: no names, no calls
-    except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
-        raise FormatError(f"header is not a Python literal: {exc}") from exc
-    if not isinstance(header, dict) or "descr" not in header or "shape" not in header:
-        raise FormatError("header lacks descr/shape")
+        text = raw.decode("utf-8" if major == 3 else "latin-1")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"version 3 header is not UTF-8: {exc.reason}") from exc
+    header = literal(text)
+    if not isinstance(header, dict) or sorted(map(str, header)) != ["descr", "fortran_order", "shape"]:
+        raise FormatError("header is not a dict of exactly descr, fortran_order and shape (numpy refuses it)")
+    shape = header["shape"]
+    if not isinstance(shape, tuple) or not all(isinstance(d, int) and not isinstance(d, bool) for d in shape):
+        raise FormatError(f"shape {str(shape)[:60]} is not a tuple of integers")
+    if not isinstance(header["fortran_order"], bool):
+        raise FormatError("fortran_order is not a bool")
     facts = Facts()
-    descr = str(header["descr"])
-    facts.facts["dtype"] = descr[:100]
-    facts.facts["shape"] = str(header["shape"])[:100]
-    if "O" in descr:
+    facts.facts["dtype"] = str(header["descr"])[:100]
+    facts.facts["shape"] = str(shape)[:100]
+    if not descr_has_object(header["descr"]):
+        width = _simple_itemsize(header["descr"])
+        if width is not None:
+            count = 1
+            for d in shape:
+                count *= max(d, 0)
+            need = count * width
+            left = size - fh.tell()
+            if need > left:
+                raise FormatError(f"truncated: shape {str(shape)[:60]} of {str(header['descr'])[:20]} needs {need} bytes "
+                                  f"of data, {left} left (np.load fails)")
+    if descr_has_object(header["descr"]):
         facts.pickle_offset = fh.tell()
-        facts.findings.append(("numpy.object-array", "medium", "object array: loading it unpickles Python objects"))
+        facts.findings.append(("numpy.object-array", "info", "object array: loading it unpickles Python objects "
+                               "(allow_pickle=True); the embedded pickle is scanned"))
     return facts
 
 
-# ---- ONNX ------------------------------------------------------------------------------
+# ---- sentencepiece ------------------------------------------------------------------
 
-def _varint(buf: bytes, i: int) -> tuple[int, int]:
-    shift = result = 0
-    while True:
-        if i >= len(buf):
-            raise FormatError("truncated protobuf varint")
-        b = buf[i]
-        i += 1
-        result |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return result, i
-        shift += 7
-        if shift > 63:
-            raise FormatError("protobuf varint too long")
+MAX_SENTENCEPIECE = 64 << 20
 
 
-def _fields(buf: bytes) -> list[tuple[int, int, bytes | int]]:
-    """Top-level fields of one protobuf message: (number, wire type, value)."""
+def _pb_fields(buf: bytes, limit: int = 1 << 22) -> list[tuple[int, int, bytes | int]] | None:
+    """Top-level protobuf fields of ``buf`` (number, wire type, value), or None when it is not
+    well-formed protobuf wire format."""
     out: list[tuple[int, int, bytes | int]] = []
-    i = 0
-    while i < len(buf):
-        key, i = _varint(buf, i)
+    i, n = 0, len(buf)
+
+    def varint() -> int | None:
+        nonlocal i
+        shift = val = 0
+        while i < n and shift < 64:
+            b = buf[i]
+            i += 1
+            val |= (b & 0x7F) << shift
+            if not b & 0x80:
+                return val
+            shift += 7
+        return None
+
+    while i < n:
+        key = varint()
+        if key is None or key >> 3 == 0 or len(out) >= limit:
+            return None
         num, wt = key >> 3, key & 7
         if wt == 0:
-            v, i = _varint(buf, i)
+            v = varint()
+            if v is None:
+                return None
             out.append((num, wt, v))
         elif wt == 2:
-            n, i = _varint(buf, i)
-            if i + n > len(buf):
-                raise FormatError(f"protobuf field {num} claims {n} bytes past the end")
-            out.append((num, wt, buf[i:i + n]))
-            i += n
-        elif wt == 1:
-            i += 8
-        elif wt == 5:
-            i += 4
+            ln = varint()
+            if ln is None or i + ln > n:
+                return None
+            out.append((num, wt, buf[i:i + ln]))
+            i += ln
+        elif wt in (1, 5):
+            i += 8 if wt == 1 else 4
+            if i > n:
+                return None
+            out.append((num, wt, 0))
         else:
-            raise FormatError(f"protobuf wire type {wt} not supported")
-        if i > len(buf):
-            raise FormatError("truncated protobuf")
+            return None
     return out
 
 
-def looks_like_onnx(head: bytes) -> bool:
-    """ModelProto starts with ir_version (field 1, varint) in practice."""
-    return len(head) > 4 and head[0] == 0x08 and head[1] < 0x20 and b"\x12" in head[2:4] + head[2:16]
-
-
-def parse_onnx(fh: IO[bytes], size: int) -> Facts:
-    """ModelProto: IR version, producer, opsets, and every external-data location (a path that
-    leaves the model folder is a finding: CVE-2024-5187)."""
-    if size > MAX_ONNX_SCAN:
-        raise FormatError(f"ONNX file of {size} bytes exceeds the {MAX_ONNX_SCAN >> 20} MiB header scan limit")
-    buf = fh.read(size)
+def parse_sentencepiece(data: bytes) -> Facts | None:
+    """A sentencepiece ``ModelProto`` (``tokenizer.model``): well-formed protobuf whose top-level
+    fields are 1–5 (pieces, trainer/normalizer specs, self-test data, denormalizer), with at
+    least one piece holding a UTF-8 string. Positive recognition of tokenizer data; None if not."""
+    if len(data) > MAX_SENTENCEPIECE:
+        return None
+    fields = _pb_fields(data)
+    if not fields or any(num > 5 for num, _wt, _v in fields):
+        return None
+    pieces = [v for num, wt, v in fields if num == 1 and wt == 2 and isinstance(v, bytes)]
+    if not pieces:
+        return None
+    sub = _pb_fields(pieces[0], 16)
+    if not sub or not any(num == 1 and wt == 2 and isinstance(v, bytes) for num, wt, v in sub):
+        return None
+    try:
+        for num, wt, v in sub:
+            if num == 1 and wt == 2 and isinstance(v, bytes):
+                v.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
     facts = Facts()
-    opsets: list[str] = []
-    locations: list[str] = []
-    for num, _wt, val in _fields(buf):
-        if num == 1 and isinstance(val, int):
-            facts.facts["onnx.ir-version"] = str(val)
-        elif num == 2 and isinstance(val, bytes):
-            facts.facts["onnx.producer"] = val.decode("utf-8", "replace")[:100]
-        elif num == 3 and isinstance(val, bytes):
-            facts.facts["onnx.producer-version"] = val.decode("utf-8", "replace")[:100]
-        elif num == 8 and isinstance(val, bytes):
-            sub = {n: v for n, _w, v in _fields(val)}
-            dom = sub.get(1, b"")
-            opsets.append(f"{dom.decode() if isinstance(dom, bytes) and dom else 'ai.onnx'}:{sub.get(2, '?')}")
-        elif num == 7 and isinstance(val, bytes):
-            for gnum, _gw, gval in _fields(val):
-                if gnum == 5 and isinstance(gval, bytes):  # initializer TensorProto
-                    for tnum, _tw, tval in _fields(gval):
-                        if tnum == 13 and isinstance(tval, bytes):  # external_data entry
-                            kv = {n: v for n, _w, v in _fields(tval)}
-                            if kv.get(1) == b"location" and isinstance(kv.get(2), bytes):
-                                locations.append(kv[2].decode("utf-8", "replace"))  # type: ignore[union-attr]
-    if opsets:
-        facts.facts["onnx.opsets"] = ",".join(sorted(set(opsets)))
-    if locations:
-        facts.facts["onnx.external-data"] = ",".join(sorted(set(locations))[:20])
-        for loc in sorted(set(locations)):
-            if loc.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", loc) or ".." in re.split(r"[/\\]", loc):
-                facts.findings.append(("onnx.external-data-escape", "critical",
-                                       f"external data location {loc!r} leaves the model folder (CVE-2024-5187)"))
+    facts.facts["sentencepiece.pieces"] = str(len(pieces))
     return facts
 
 
@@ -314,13 +530,15 @@ _LFS = re.compile(rb"^version https://git-lfs\.github\.com/spec/v1\n(?:.*\n)*?oi
 
 
 def parse_lfs_pointer(head: bytes) -> Facts | None:
-    """A Git LFS pointer file: the real content is not present."""
-    m = _LFS.match(head)
+    """A Git LFS pointer file (LF or CRLF line endings): the real content is not present."""
+    m = _LFS.match(head.replace(b"\r\n", b"\n"))
     if not m:
         return None
     facts = Facts()
     facts.facts["lfs.oid"] = m.group(1).decode()
-    facts.facts["lfs.size"] = m.group(2).decode()
-    facts.findings.append(("file.lfs-pointer", "medium",
-                           f"Git LFS pointer: the {int(m.group(2))}-byte content (sha256 {m.group(1).decode()}) is not present"))
+    facts.facts["lfs.size"] = m.group(2).decode()[:30]
+    facts.findings.append(("file.lfs-pointer", "high",
+                           f"Git LFS pointer, not weights: the {m.group(2).decode()[:30]}-byte content "
+                           f"(sha256 {m.group(1).decode()}) is not present (run git lfs pull)"))
+    facts.effects["file.lfs-pointer"] = "error"
     return facts

@@ -14,6 +14,7 @@ from mlbom.diff import diff, render
 from mlbom.index import _component_row, _first_sha256, _links
 from mlbom.reader import loads
 from mlbom.report import report
+from mlbom.spdx3 import to_spdx3
 
 KEYS = ["type", "name", "version", "group", "purl", "bom-ref", "hashes", "licenses", "properties", "components",
         "pedigree", "modelCard", "data", "ancestors", "alg", "content", "license", "id", "expression", "value",
@@ -48,6 +49,8 @@ def test_any_shape_is_data(components: object, dependencies: object, metadata: o
     _ = b.content_digest
     report(b, "markdown")
     report(b, "text")
+    report(b, "html")
+    to_spdx3(b)
 
 
 TAGS = ["components", "component", "name", "version", "hashes", "hash", "licenses", "license", "expression", "id",

@@ -1,0 +1,315 @@
+"""``verify --artifacts DIR``: prove that a folder is exactly what a verified BOM lists.
+
+The BOM lists files as components carrying ``mlbom:file:path`` — a path relative to the
+project folder the BOM was generated from (``Context.rel`` in the collectors), forward slashes —
+and a hash. Against ``DIR`` (that project folder) the check is:
+
+- every regular file under ``DIR`` (minus ``--exclude`` patterns, matched against each name and
+  against the relative path) is listed, and its content has the listed digest — the strongest
+  the BOM gives (SHA-512 > SHA-384 > SHA-256, SHA3 likewise);
+- every listed file exists, as a regular file, inside ``DIR``;
+- listed paths are normalised (``a/./b`` is ``a/b``) and confined: ``..``, absolute paths,
+  backslashes, NUL, and paths through a symbolic link are failures, never hashed;
+- nothing that is not a regular file is opened: entries are ``lstat``-ed, files opened with
+  ``O_NOFOLLOW | O_NONBLOCK`` and ``fstat``-checked to be the same regular file. FIFOs, sockets,
+  devices and symbolic links under ``DIR`` are failures (a link is not followed: its target could
+  change after verification, or lie outside ``DIR``).
+
+``listed_only`` keeps the weaker check — only the listed files are compared, files the BOM does
+not mention are not looked for — and says so in the summary.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+import stat
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mlbom.errors import InputError, VerificationError
+from mlbom.properties import Prop
+
+MAX_FILES = 1_000_000
+"""Most entries walked under DIR."""
+MAX_DEPTH = 256
+"""Deepest folder walked under DIR."""
+_BUF = 1 << 20
+# strongest first: the check uses the strongest digest the BOM gives for a file
+_ALGS: tuple[tuple[str, str, int], ...] = (
+    ("SHA-512", "sha512", 128), ("SHA3-512", "sha3_512", 128), ("SHA-384", "sha384", 96),
+    ("SHA3-384", "sha3_384", 96), ("SHA-256", "sha256", 64), ("SHA3-256", "sha3_256", 64))
+
+
+@dataclass
+class ArtifactReport:
+    """The outcome of checking a folder against a BOM; ``ok`` only when nothing failed."""
+
+    root: str
+    listed_only: bool
+    listed: int = 0
+    verified: list[str] = field(default_factory=list)
+    unlisted: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    mismatched: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.listed > 0 and not (self.unlisted or self.missing or self.mismatched or self.refused)
+
+    def summary(self) -> str:
+        mode = " (--listed-only: files the BOM does not list were NOT looked for)" if self.listed_only else ""
+        return (f"artifacts under {self.root}{mode}: {self.listed} listed, {len(self.verified)} verified, "
+                f"{len(self.unlisted)} unlisted, {len(self.missing)} missing, {len(self.mismatched)} mismatched, "
+                f"{len(self.refused)} refused")
+
+    def problems(self) -> list[str]:
+        out = [f"artifact not in the BOM: {p}" for p in self.unlisted]
+        out += [f"artifact missing: {p}" for p in self.missing]
+        out += [f"artifact modified: {p}" for p in self.mismatched]
+        out += [f"artifact refused: {p}" for p in self.refused]
+        if not self.listed:
+            out.append("the BOM lists no files (no component with mlbom:file:path and a hash)")
+        return out
+
+
+def _props(c: dict[str, object]) -> dict[str, str]:
+    props = c.get("properties")
+    out: dict[str, str] = {}
+    for p in props if isinstance(props, list) else []:
+        if isinstance(p, dict) and isinstance(p.get("name"), str) and isinstance(p.get("value"), str):
+            out.setdefault(str(p["name"]), str(p["value"]))
+    return out
+
+
+def file_components(doc: dict[str, object]) -> Iterator[dict[str, object]]:
+    """Every component of the BOM, nested ones and the root's included (an explicit stack,
+    pedigree ancestors excluded: they describe history, not the release)."""
+    stack: list[object] = []
+    meta = doc.get("metadata")
+    if isinstance(meta, dict) and isinstance(meta.get("component"), dict):
+        stack.append(meta["component"])
+    comps = doc.get("components")
+    if isinstance(comps, list):
+        stack.extend(reversed(comps))
+    while stack:
+        c = stack.pop()
+        if isinstance(c, dict):
+            yield c
+            nested = c.get("components")
+            if isinstance(nested, list):
+                stack.extend(reversed(nested))
+
+
+def normalise(value: str) -> str | None:
+    """``value`` as a confined relative POSIX path, or None when it is empty, absolute, has a
+    ``..`` step, a backslash, a drive letter or a NUL."""
+    if not value or "\0" in value or "\\" in value or value.startswith("/") or (len(value) > 1 and value[1] == ":"):
+        return None
+    parts = [p for p in value.split("/") if p not in ("", ".")]
+    if not parts or ".." in parts:
+        return None
+    return "/".join(parts)
+
+
+def listed_sizes(doc: dict[str, object]) -> dict[str, int]:
+    """``{normalised path: size}`` for listed files that carry ``mlbom:file:size``: a file of
+    another size is a mismatch found without reading it (a 1 TB sparse file swapped in is not
+    hashed for hours)."""
+    out: dict[str, int] = {}
+    for c in file_components(doc):
+        props = _props(c)
+        raw, size = props.get(Prop.FILE_PATH.value), props.get(Prop.FILE_SIZE.value)
+        rel = normalise(raw) if raw is not None else None
+        if rel is not None and size is not None and size.isascii() and size.isdigit() and len(size) < 20:
+            out[rel] = int(size)
+    return out
+
+
+def expected_files(doc: dict[str, object]) -> tuple[dict[str, tuple[str, str]], list[str]]:
+    """``{normalised path: (hashlib name, hex digest)}`` for every listed file, and the listed
+    entries that cannot be checked (a path that leaves DIR, no usable hash, two different
+    digests for one path)."""
+    expected: dict[str, tuple[str, str]] = {}
+    bad: list[str] = []
+    for c in file_components(doc):
+        raw = _props(c).get(Prop.FILE_PATH.value)
+        if raw is None:
+            continue
+        rel = normalise(raw)
+        if rel is None:
+            bad.append(f"{raw[:200]!r}: path leaves the folder (absolute, '..' or malformed)")
+            continue
+        given: dict[str, str] = {}
+        hashes = c.get("hashes")
+        for h in hashes if isinstance(hashes, list) else []:
+            if isinstance(h, dict) and isinstance(h.get("alg"), str) and isinstance(h.get("content"), str):
+                given.setdefault(str(h["alg"]), str(h["content"]).lower())
+        best = next(((name, given[alg]) for alg, name, n in _ALGS
+                     if alg in given and len(given[alg]) == n and all(ch in "0123456789abcdef" for ch in given[alg])),
+                    None)
+        if best is None:
+            bad.append(f"{rel}: listed without a usable SHA-2/SHA-3 hash")
+            continue
+        if rel in expected and expected[rel] != best:
+            bad.append(f"{rel}: listed twice with different digests")
+            continue
+        expected[rel] = best
+    return expected, bad
+
+
+def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(rel, p) for p in patterns)
+
+
+def _walk(root: str, patterns: Sequence[str], report: ArtifactReport) -> dict[str, os.stat_result]:
+    """Regular files under ``root`` (relative path → lstat), never following a link."""
+    files: dict[str, os.stat_result] = {}
+    stack: list[tuple[str, str, int]] = [(root, "", 0)]
+    seen = 0
+    while stack:
+        folder, prefix, depth = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            report.refused.append(f"{prefix or '.'}: cannot list folder ({exc.strerror or exc})")
+            continue
+        for e in entries:
+            seen += 1
+            if seen > MAX_FILES:
+                raise InputError(root, f"more than {MAX_FILES} entries: not checked")
+            rel = prefix + e.name
+            if _excluded(rel, e.name, patterns):
+                continue
+            try:
+                st = e.stat(follow_symlinks=False)
+            except OSError as exc:
+                report.refused.append(f"{rel}: cannot stat ({exc.strerror or exc})")
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                if depth >= MAX_DEPTH:
+                    report.refused.append(f"{rel}: folder nested deeper than {MAX_DEPTH}")
+                else:
+                    stack.append((e.path, rel + "/", depth + 1))
+            elif stat.S_ISREG(st.st_mode):
+                files[rel] = st
+            elif stat.S_ISLNK(st.st_mode):
+                report.refused.append(f"{rel}: symbolic link (not followed)")
+            else:
+                report.refused.append(f"{rel}: not a regular file (FIFO, socket or device; not opened)")
+    return files
+
+
+def _lookup(root: str, rel: str) -> tuple[os.stat_result | None, str | None]:
+    """lstat every step of ``rel`` under ``root``: folders must be real folders, the last step
+    a regular file; returns (stat, None) or (None, why)."""
+    here = root
+    parts = rel.split("/")
+    for i, part in enumerate(parts):
+        here = os.path.join(here, part)
+        try:
+            st = os.lstat(here)
+        except FileNotFoundError:
+            return None, "missing"
+        except OSError as exc:
+            return None, f"cannot stat ({exc.strerror or exc})"
+        last = i == len(parts) - 1
+        if stat.S_ISLNK(st.st_mode):
+            return None, "symbolic link (not followed)"
+        if not last and not stat.S_ISDIR(st.st_mode):
+            return None, "missing"
+        if last and not stat.S_ISREG(st.st_mode):
+            return None, "not a regular file (not opened)"
+    return st, None
+
+
+def _digest(path: str, expect: os.stat_result, algorithm: str) -> str | None:
+    """The digest of the regular file at ``path``, opened without following links and without
+    blocking, and only when it is still the file that was ``lstat``-ed; None otherwise."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) != (expect.st_dev, expect.st_ino):
+            return None
+        h = hashlib.new(algorithm)
+        buf = bytearray(_BUF)
+        view = memoryview(buf)
+        while True:
+            n = os.readv(fd, [buf])
+            if not n:
+                break
+            h.update(view[:n])
+        return h.hexdigest()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] = (), listed_only: bool = False,
+                 workers: int | None = None) -> ArtifactReport:
+    """Check ``root`` against the files ``doc`` lists (see the module docstring). Returns the
+    report; :func:`require` turns a failed one into :class:`VerificationError`."""
+    try:
+        if not stat.S_ISDIR(os.stat(root).st_mode):
+            raise InputError(root, "not a folder")
+    except OSError as exc:
+        raise InputError(root, f"cannot read folder: {exc.strerror or exc}") from exc
+    base = os.path.realpath(root)
+    report = ArtifactReport(str(root), listed_only)
+    expected, bad = expected_files(doc)
+    report.listed = len(expected) + len(bad)
+    report.refused += bad
+    walked = {} if listed_only else _walk(base, exclude, report)
+    todo: list[tuple[str, os.stat_result]] = []
+    for rel in sorted(expected):
+        st = walked.get(rel)
+        if st is None:
+            st, why = _lookup(base, rel)
+            if st is None:
+                (report.missing if why == "missing" else report.refused).append(
+                    rel if why == "missing" else f"{rel}: {why}")
+                continue
+        todo.append((rel, st))
+    if not listed_only:
+        report.unlisted += sorted(set(walked) - set(expected))
+    sizes = listed_sizes(doc)
+    wrong_size = [rel for rel, st in todo if rel in sizes and sizes[rel] != st.st_size]
+    report.mismatched += wrong_size
+    todo = [(rel, st) for rel, st in todo if rel not in set(wrong_size)]
+    todo.sort(key=lambda t: -t[1].st_size)  # largest first balances the workers
+
+    def one(item: tuple[str, os.stat_result]) -> tuple[str, str | None]:
+        rel, st = item
+        return rel, _digest(os.path.join(base, rel), st, expected[rel][0])
+
+    n = workers or min(8, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=max(1, n)) as pool:
+        for rel, got in pool.map(one, todo):
+            if got is None:
+                report.refused.append(f"{rel}: changed or not readable while checked")
+            elif got == expected[rel][1]:
+                report.verified.append(rel)
+            else:
+                report.mismatched.append(rel)
+    report.verified.sort()
+    report.mismatched.sort()
+    return report
+
+
+def require(report: ArtifactReport) -> None:
+    """Raise :class:`VerificationError` unless ``report`` is ok."""
+    if not report.ok:
+        raise VerificationError(f"{report.summary()}; " + "; ".join(report.problems()[:50]))
+
+
+__all__ = ["ArtifactReport", "check_folder", "expected_files", "file_components", "normalise", "require"]

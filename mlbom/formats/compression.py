@@ -1,0 +1,366 @@
+"""Bounded decompression: every compressor a model loader reads (gzip with any number of
+members, bz2 and xz with any number of streams, LZMA-alone, zlib, joblib's "ZF" container, lz4
+when the ``lz4`` package is installed) as one forward-only stream whose output is capped by a
+ratio and an absolute size, so a bomb stops early and never holds more than a chunk in memory.
+
+Semantics follow the readers that loaders use: ``gzip.GzipFile`` (members back to back, zero
+padding between them tolerated, anything else after a member is an error), ``bz2.BZ2File`` and
+``lzma.LZMAFile`` (streams back to back, trailing bytes that are not a stream ignored),
+``zlib.decompress`` (one stream) and joblib's ``read_zfile`` ("ZF", a hex length, zlib data).
+Errors are :class:`~mlbom.formats.weights.FormatError` (corrupt data) or :class:`BombError`.
+"""
+
+from __future__ import annotations
+
+import bz2
+import lzma
+import zlib
+from dataclasses import dataclass
+from typing import IO, Protocol
+
+from mlbom.formats.weights import FormatError
+
+CHUNK = 1 << 16  # compressed bytes fed per step; output is requested in CHUNK_OUT pieces
+CHUNK_OUT = 1 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Work budgets of one file's scan, in one place (documented in docs/scanning.md).
+
+    ``max_output``: decompressed bytes per file, all streams together. ``max_ratio``: output
+    per input byte beyond which a stream is a bomb, once it has produced ``ratio_floor`` bytes
+    (small highly compressible files such as a zeroed array are normal). ``max_depth``:
+    containers inside containers. ``max_members``: entries of one archive. ``max_work``: bytes
+    all members of all archives of one file may claim together (3,000 directory entries
+    pointing at one large member add up here). ``max_entries``: archive entries scanned per file,
+    at every nesting level together (shared or nested archives cannot multiply the work).
+    ``max_member_spool``: a compressed member that
+    must be re-read (a zip member holding npy, safetensors, a nested archive) is inflated to a
+    temporary file of at most this many bytes."""
+
+    max_output: int = 8 << 30
+    max_ratio: int = 500
+    ratio_floor: int = 64 << 20
+    max_depth: int = 4
+    max_members: int = 100_000
+    max_work: int = 64 << 30
+    max_entries: int = 1_000_000
+    max_member_spool: int = 2 << 30
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class BombError(FormatError):
+    """Decompressed output passed the ratio or the absolute cap."""
+
+
+class _Decoder(Protocol):
+    @property
+    def eof(self) -> bool: ...
+
+    @property
+    def unused_data(self) -> bytes: ...
+
+    @property
+    def needs_input(self) -> bool: ...
+
+    def decompress(self, data: bytes, max_length: int = -1) -> bytes: ...
+
+
+class _ZlibDecoder:
+    """``zlib.decompressobj`` behind the bz2/lzma decoder interface (``needs_input``)."""
+
+    def __init__(self, wbits: int) -> None:
+        self._d = zlib.decompressobj(wbits)
+
+    @property
+    def eof(self) -> bool:
+        return self._d.eof
+
+    @property
+    def unused_data(self) -> bytes:
+        return self._d.unused_data
+
+    @property
+    def needs_input(self) -> bool:
+        return not self._d.unconsumed_tail
+
+    def decompress(self, data: bytes, max_length: int = -1) -> bytes:
+        tail = self._d.unconsumed_tail
+        return self._d.decompress(tail + data if tail else data, max(max_length, 0))
+
+
+class _Lz4Decoder:
+    def __init__(self) -> None:
+        try:
+            import lz4.frame  # type: ignore[import-not-found,import-untyped,unused-ignore]
+        except ImportError as exc:
+            raise FormatError("lz4-compressed: the 'lz4' package is not installed, so the content cannot be "
+                              "read (pip install lz4)") from exc
+        self._d = lz4.frame.LZ4FrameDecompressor()
+
+    @property
+    def eof(self) -> bool:
+        return bool(self._d.eof)
+
+    @property
+    def unused_data(self) -> bytes:
+        return bytes(self._d.unused_data or b"")
+
+    @property
+    def needs_input(self) -> bool:
+        return bool(self._d.needs_input)
+
+    def decompress(self, data: bytes, max_length: int = -1) -> bytes:
+        return bytes(self._d.decompress(data, max_length))
+
+
+def detect(head: bytes) -> str | None:
+    """The compressor whose magic starts ``head`` (joblib's list plus the ZF container); zlib's
+    two-byte header is weak, so callers confirm it with :func:`zlib_confirmed`."""
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if head.startswith(b"BZh") and head[3:4] in b"123456789" and len(head) > 3:
+        return "bz2"
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
+    if head.startswith(b"\x5d\x00"):  # joblib's LZMA-alone prefix (properties byte 0x5d, dictionary size low byte 0)
+        return "lzma"
+    if head.startswith(b"\x04\x22\x4d\x18"):
+        return "lz4"
+    if head.startswith(b"ZF") and head[2:4] == b"0x":
+        return "joblib-zfile"
+    if len(head) >= 2 and head[0] & 0x0F == 8 and head[0] >> 4 <= 7 and (head[0] << 8 | head[1]) % 31 == 0:
+        return "zlib"
+    return None
+
+
+def zlib_confirmed(head: bytes) -> bool:
+    """Whether ``head`` (the first KiB or more) really starts a zlib stream."""
+    try:
+        zlib.decompressobj().decompress(head, 1 << 12)
+        return True
+    except zlib.error:
+        return False
+
+
+def _new_decoder(codec: str) -> _Decoder:
+    if codec in ("zlib", "joblib-zfile"):
+        return _ZlibDecoder(zlib.MAX_WBITS)
+    if codec == "deflate":  # raw deflate (zip method 8)
+        return _ZlibDecoder(-zlib.MAX_WBITS)
+    if codec == "gzip":
+        return _ZlibDecoder(16 + zlib.MAX_WBITS)
+    if codec == "bz2":
+        return bz2.BZ2Decompressor()
+    if codec == "xz":
+        return lzma.LZMADecompressor(format=lzma.FORMAT_XZ)
+    if codec == "lzma":
+        return lzma.LZMADecompressor(format=lzma.FORMAT_ALONE)
+    if codec == "lz4":
+        return _Lz4Decoder()
+    raise FormatError(f"{codec}-compressed: mlbom has no {codec} decompressor")
+
+
+_MULTI = {"gzip": b"\x1f\x8b", "bz2": b"BZh", "xz": b"\xfd7zXZ\x00", "lz4": b"\x04\x22\x4d\x18"}
+
+
+class Decompressing:
+    """A forward-only decompressed view of ``raw`` (read, readline, peek, tell, forward seek).
+
+    ``compressed_size`` bounds what is read from ``raw`` (a zip member); ``expected`` is the
+    declared decompressed size, when the container states one (checked at the end)."""
+
+    def __init__(self, raw: IO[bytes], codec: str, limits: Limits = DEFAULT_LIMITS, *,
+                 compressed_size: int | None = None, expected: int | None = None, budget: list[int] | None = None) -> None:
+        self.raw = raw
+        self.codec = codec
+        self.limits = limits
+        self.left_in = compressed_size
+        self.expected = expected
+        self.budget = budget if budget is not None else [limits.max_output]
+        self.consumed = 0  # compressed bytes read
+        self.pos = 0  # decompressed bytes handed out
+        self.produced = 0
+        self.buf = b""
+        self.off = 0
+        self.eof = False
+        self.trailing = 0  # bytes after the last stream that the loader ignores
+        self.members = 1
+        self.pending_head = b""
+        if codec == "joblib-zfile":
+            self._zfile_header()
+            self.codec = "zlib"
+        self.dec = _new_decoder(self.codec)
+        self.pending = b""
+
+    def _zfile_header(self) -> None:
+        """joblib < 0.10 ``read_zfile``: b"ZF", a 19-character field holding ``hex(len(data))``
+        (left-justified), then zlib data — from byte 21, or 22 when byte 21 is a space (the
+        field was 20 characters wide when Python 2 wrote it)."""
+        head = self._raw_read(22)
+        self.consumed += len(head)
+        if len(head) < 22 or not head.startswith(b"ZF"):
+            raise FormatError("joblib ZF container: header truncated")
+        try:
+            self.expected = int(head[2:21].decode("ascii").strip(), 16)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise FormatError("joblib ZF container: the length field is not a hex number") from exc
+        self.pending_head = head[22:] if head[21:22] == b" " else head[21:]
+
+    def _raw_read(self, n: int) -> bytes:
+        if self.left_in is not None:
+            n = min(n, self.left_in)
+        data = self.raw.read(n) if n > 0 else b""
+        if self.left_in is not None:
+            self.left_in -= len(data)
+        return data
+
+    def _input(self) -> bytes:
+        if self.pending_head:
+            data, self.pending_head = self.pending_head, b""
+            return data
+        if self.pending:
+            data, self.pending = self.pending, b""
+            return data
+        data = self._raw_read(CHUNK)
+        self.consumed += len(data)
+        return data
+
+    def _next_member(self) -> bool:
+        """After a stream ends: start the next one as the loader's reader would, or stop."""
+        rest = self.dec.unused_data
+        magic = _MULTI.get(self.codec)
+        if magic is None:  # zlib, lzma-alone: one stream; what follows is ignored by the reader
+            self.trailing += len(rest) + self._drain()
+            return False
+        if self.codec == "gzip":
+            rest = rest.lstrip(b"\x00")
+            while not rest:
+                more = self._input()
+                if not more:
+                    return False
+                rest = more.lstrip(b"\x00")
+            if len(rest) < 2:
+                rest += self._input()
+            if not rest.startswith(magic):
+                raise FormatError("gzip: bytes after a member are not another gzip member (gzip.GzipFile fails)")
+        else:
+            if not rest:
+                rest = self._input()
+                if not rest:
+                    return False
+            if not rest.startswith(magic[:3]):
+                # BZ2File/LZMAFile ignore trailing bytes that do not decode as a stream
+                self.trailing += len(rest) + self._drain()
+                return False
+        self.dec = _new_decoder(self.codec)
+        self.pending = rest
+        self.members += 1
+        return True
+
+    def _drain(self) -> int:
+        n = 0
+        while True:
+            chunk = self._raw_read(CHUNK)
+            if not chunk:
+                return n
+            n += len(chunk)
+
+    def _step(self) -> bytes:
+        """Decompress the next piece of output (b"" only at the end)."""
+        while True:
+            if self.dec.eof and not self._next_member():
+                return b""
+            data = self._input() if self.dec.needs_input else b""
+            try:
+                out = self.dec.decompress(data, CHUNK_OUT)
+            except (zlib.error, OSError, EOFError, ValueError, RuntimeError, lzma.LZMAError) as exc:
+                raise FormatError(f"{self.codec}: corrupt compressed data after {self.produced} output bytes: {exc}") from exc
+            except MemoryError as exc:
+                raise FormatError(f"{self.codec}: decompressor ran out of memory") from exc
+            if out:
+                self._account(len(out))
+                return out
+            if not data and self.dec.needs_input and not self.dec.eof:
+                if self.expected is not None and self.produced == self.expected:
+                    return b""  # a stream without an end marker (zip LZMA without EOS) ends at its declared size
+                raise FormatError(f"{self.codec}: compressed data ends before the stream does (truncated)")
+
+    def _account(self, n: int) -> None:
+        self.produced += n
+        self.budget[0] -= n
+        lim = self.limits
+        if self.budget[0] < 0 or self.produced > lim.max_output:
+            raise BombError(f"{self.codec}: decompresses to more than {lim.max_output} bytes (the per-file cap); stopped")
+        if self.produced > lim.ratio_floor and self.produced > lim.max_ratio * max(self.consumed, 1):
+            raise BombError(f"{self.codec}: decompression bomb: {self.consumed} bytes inflate to more than "
+                            f"{self.produced} (ratio over {self.produced // max(self.consumed, 1)}:1, "
+                            f"limit {lim.max_ratio}:1); stopped")
+        if self.expected is not None and self.produced > self.expected:
+            raise FormatError(f"{self.codec}: inflates past its declared size of {self.expected} bytes")
+
+    def _fill(self, n: int) -> None:
+        while len(self.buf) - self.off < n and not self.eof:
+            out = self._step()
+            if not out:
+                self.eof = True
+                if self.expected is not None and self.produced != self.expected:
+                    raise FormatError(f"{self.codec}: inflates to {self.produced} bytes, the container declares "
+                                      f"{self.expected}")
+                break
+            self.buf = self.buf[self.off:] + out
+            self.off = 0
+
+    def peek(self, n: int) -> bytes:
+        self._fill(n)
+        return self.buf[self.off:self.off + n]
+
+    def read(self, n: int | None = -1) -> bytes:
+        n = CHUNK_OUT if n is None or n < 0 else n
+        self._fill(n)
+        out = self.buf[self.off:self.off + n]
+        self.off += len(out)
+        self.pos += len(out)
+        return out
+
+    def readline(self, limit: int = -1) -> bytes:
+        limit = CHUNK_OUT if limit is None or limit < 0 else limit
+        self._fill(limit)
+        i = self.buf.find(b"\n", self.off, self.off + limit)
+        return self.read(i + 1 - self.off if i >= 0 else min(limit, len(self.buf) - self.off))
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        target = offset if whence == 0 else self.pos + offset
+        if whence not in (0, 1):
+            raise OSError("a compressed stream cannot seek from its end")
+        if target < self.pos:
+            raise OSError("cannot seek backwards in a compressed stream")
+        while self.pos < target:
+            if not self.read(min(target - self.pos, CHUNK_OUT)):
+                break
+        return self.pos
+
+    def at_end(self) -> bool:
+        """Whether all output has been read (drives the stream to its end if needed)."""
+        return not self.peek(1)
+
+    def close(self) -> None:
+        self.buf = b""
+
+    def __enter__(self) -> Decompressing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,269 @@
+"""GGUF header and metadata (spec https://github.com/ggml-org/ggml/blob/master/docs/gguf.md, v1–v3).
+
+Every metadata key is read, bounded: the key count, each string's length, each array's length
+and nesting, and the total of decoded string bytes. Every ``tokenizer.chat_template`` /
+``tokenizer.chat_template.<name>`` value is a Jinja2 template judged by
+:mod:`mlbom.formats.chat_template` (parsed, never rendered). Numeric arrays (token scores)
+are skipped without decoding after checking they fit in the file. Errors raise
+:class:`~mlbom.formats.weights.FormatError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from typing import IO
+
+from mlbom.formats import chat_template
+from mlbom.formats.weights import Facts, FormatError, read_exact
+from mlbom.model import Verdict
+
+MAX_GGUF_STRING = 16 << 20  # one metadata string (llama.cpp's largest real values: chat templates, ~64 KiB)
+MAX_GGUF_KEY = 65535  # the spec: keys are at most 65535 bytes
+MAX_GGUF_ARRAY = 1 << 24  # entries of one array (vocabularies: ~260k)
+MAX_GGUF_KV = 1 << 16
+MAX_GGUF_DEPTH = 3  # arrays of arrays
+MAX_GGUF_STRING_TOTAL = 512 << 20  # decoded string bytes over the whole header
+MAX_GGUF_TENSORS = 1 << 24
+MAX_TEMPLATE_TOTAL = 256 << 10  # characters of distinct chat templates judged per file
+
+_GGUF_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
+_GGUF_FILE_TYPES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
+                    11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S",
+                    17: "Q5_K_M", 18: "Q6_K", 19: "IQ2_XXS", 20: "IQ2_XS", 24: "IQ1_S", 25: "IQ4_NL", 32: "BF16"}
+_FACT_KEYS = ("general.architecture", "general.name", "general.basename", "general.size_label", "general.license",
+              "general.quantization_version", "general.base_model.0.name", "general.base_model.0.repo_url")
+# ggml type → (block size, bytes per block) for the types whose layout is certain (ggml.c's
+# type_traits); tensors of other types are checked for order and alignment only.
+_GGML_SIZES = {0: (1, 4), 1: (1, 2), 2: (32, 18), 3: (32, 20), 6: (32, 22), 7: (32, 24), 8: (32, 34), 9: (32, 36),
+               10: (256, 84), 11: (256, 110), 12: (256, 144), 13: (256, 176), 14: (256, 210), 15: (256, 292),
+               24: (1, 1), 25: (1, 2), 26: (1, 4), 27: (1, 8), 28: (1, 8), 30: (1, 2)}
+GGML_MAX_DIMS = 4
+GGML_MAX_NAME = 64
+TEMPLATE_KEY = "tokenizer.chat_template"
+
+
+def is_template_key(key: str) -> bool:
+    """``tokenizer.chat_template`` and its named variants (``tokenizer.chat_template.tool_use``…)."""
+    return key == TEMPLATE_KEY or key.startswith(TEMPLATE_KEY + ".")
+
+
+def add_template_findings(facts: Facts, where: str, template: str, effects: dict[str, Verdict]) -> None:
+    """Judge one template and fold its findings into ``facts`` (``effects``: finding id → verdict)."""
+    for f in chat_template.check_template(template, where=where):
+        facts.findings.append((f.id, f.severity, f.message))
+        if f.effect is not None:
+            effects[f.id] = _worse(effects.get(f.id), f.effect)
+    if effects:
+        _set_effects(facts, effects)
+
+
+def _worse(a: Verdict | None, b: Verdict) -> Verdict:
+    order = ("unsafe", "error", "suspicious", "safe")
+    return b if a is None or order.index(b) < order.index(a) else a
+
+
+def _set_effects(facts: Facts, effects: dict[str, Verdict]) -> None:
+    facts.effects.update(effects)
+
+
+def check_chat_template(template: str) -> list[tuple[str, str, str]]:
+    """Findings for one chat template as (id, severity, message) (see :mod:`mlbom.formats.chat_template`)."""
+    return [(f.id, f.severity, f.message) for f in chat_template.check_template(template)]
+
+
+class _Array:
+    """An array value, skipped: only its length is kept."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    def __str__(self) -> str:
+        return f"[{self.count} entries]"
+
+
+class _Reader:
+    def __init__(self, fh: IO[bytes], size: int, version: int) -> None:
+        self.fh, self.size = fh, size
+        self.cfmt = "<I" if version == 1 else "<Q"
+        self.csize = 4 if version == 1 else 8
+        self.string_bytes = 0
+
+    def count(self, what: str) -> int:
+        (n,) = struct.unpack(self.cfmt, read_exact(self.fh, self.csize, what))
+        return int(n)
+
+    def u32(self, what: str) -> int:
+        (n,) = struct.unpack("<I", read_exact(self.fh, 4, what))
+        return int(n)
+
+    def raw_string(self, limit: int, what: str) -> bytes:
+        length = self.count(f"{what} length")
+        if length > limit or length > self.size:
+            raise FormatError(f"{what} of {length} bytes exceeds the file or the {limit}-byte limit")
+        self.string_bytes += length
+        if self.string_bytes > MAX_GGUF_STRING_TOTAL:
+            raise FormatError(f"metadata strings exceed {MAX_GGUF_STRING_TOTAL >> 20} MiB in total")
+        return read_exact(self.fh, length, what)
+
+    def skip(self, n: int, what: str) -> None:
+        pos = self.fh.tell()
+        if pos + n > self.size:
+            raise FormatError(f"truncated: {what} needs {n} bytes, {self.size - pos} left")
+        self.fh.seek(n, 1)
+
+    def value(self, vtype: int, depth: int, keep: bool) -> object:
+        """One metadata value; strings are decoded only when ``keep`` (others are skipped)."""
+        if vtype in _GGUF_SCALARS:
+            fmt = _GGUF_SCALARS[vtype]
+            return struct.unpack(fmt, read_exact(self.fh, struct.calcsize(fmt), "value"))[0]
+        if vtype == 8:
+            raw = self.raw_string(MAX_GGUF_STRING, "string")
+            return raw.decode("utf-8", "replace") if keep else None
+        if vtype == 9:
+            if depth >= MAX_GGUF_DEPTH:
+                raise FormatError(f"arrays nested deeper than {MAX_GGUF_DEPTH}")
+            etype = self.u32("array type")
+            count = self.count("array length")
+            if count > MAX_GGUF_ARRAY:
+                raise FormatError(f"array of {count} entries exceeds the limit of {MAX_GGUF_ARRAY}")
+            if etype in _GGUF_SCALARS:  # token scores, types: skipped, not decoded
+                self.skip(struct.calcsize(_GGUF_SCALARS[etype]) * count, "array")
+                return _Array(count)
+            if etype not in (8, 9):
+                raise FormatError(f"unknown array element type {etype}")
+            if etype == 8 and count * self.csize > self.size:
+                raise FormatError(f"array of {count} strings cannot fit in the file")
+            for _ in range(count):
+                self.value(etype, depth + 1, False)
+            return _Array(count)
+        raise FormatError(f"unknown metadata value type {vtype}")
+
+
+def parse_gguf(fh: IO[bytes], size: int) -> Facts:
+    """GGUF header and every metadata entry: architecture, name, quantization, chat templates
+    (hashed, and judged on their syntax tree), tensor count."""
+    magic = read_exact(fh, 4, "magic")
+    if magic != b"GGUF":
+        raise FormatError("not GGUF (bad magic)")
+    (version,) = struct.unpack("<I", read_exact(fh, 4, "version"))
+    if version not in (1, 2, 3):
+        raise FormatError(f"unknown GGUF version {version}")
+    rd = _Reader(fh, size, version)
+    n_tensors = rd.count("tensor count")
+    n_kv = rd.count("metadata count")
+    if n_kv > MAX_GGUF_KV:
+        raise FormatError(f"{n_kv} metadata entries exceed the limit of {MAX_GGUF_KV}")
+    if n_tensors > MAX_GGUF_TENSORS:
+        raise FormatError(f"{n_tensors} tensors exceed the limit of {MAX_GGUF_TENSORS}")
+
+    facts = Facts()
+    effects: dict[str, Verdict] = {}
+    facts.facts["gguf.version"] = str(version)
+    facts.facts["tensors"] = str(n_tensors)
+    seen: set[bytes] = set()
+    alignment = 32
+    templates: list[str] = []
+    judged: dict[str, str] = {}  # template digest → the key it was judged under
+    budget = MAX_TEMPLATE_TOTAL
+    for i in range(n_kv):
+        raw_key = rd.raw_string(MAX_GGUF_KEY, f"key {i}")
+        key = raw_key.decode("utf-8", "replace")
+        if raw_key in seen:
+            # llama.cpp's gguf reader refuses a file with a duplicate key; Python's gguf keeps the last.
+            facts.findings.append(("gguf.duplicate-key", "high",
+                                   f"metadata key {key[:80]!r} appears twice (loaders disagree on which value counts)"))
+            effects["gguf.duplicate-key"] = "suspicious"
+        seen.add(raw_key)
+        vtype = rd.u32("value type")
+        template_key = is_template_key(key)
+        if key == "general.alignment":
+            if vtype != 4:
+                raise FormatError("general.alignment is not a u32 (llama.cpp refuses the file)")
+            alignment = rd.u32("alignment")
+            if alignment == 0 or alignment & (alignment - 1):
+                raise FormatError(f"alignment {alignment} is not a power of 2")
+            continue
+        val = rd.value(vtype, 0, keep=template_key or key in _FACT_KEYS or key == "general.file_type")
+        if key in _FACT_KEYS:
+            facts.facts[key] = str(val)[:200]
+        elif key == "general.file_type" and isinstance(val, int):
+            facts.facts["quantization"] = _GGUF_FILE_TYPES.get(val, f"type {val}")
+        elif template_key:
+            if not isinstance(val, str):
+                facts.findings.append(("gguf.template-not-string", "high",
+                                       f"{key} holds a value of type {vtype}, not a string; renderers cannot judge it"))
+                effects["gguf.template-not-string"] = "suspicious"
+                continue
+            name = key[len(TEMPLATE_KEY):].lstrip(".")
+            digest = hashlib.sha256(val.encode("utf-8", "surrogatepass")).hexdigest()
+            facts.facts["chat-template.sha256" if not name else f"chat-template.{name[:60]}.sha256"] = digest
+            templates.append(name or "default")
+            if digest in judged:
+                continue  # the same text under another name: judged once
+            judged[digest] = key
+            budget -= len(val)
+            if budget < 0:
+                facts.findings.append(("gguf.templates-too-large", "high",
+                                       f"{key}: chat templates exceed {MAX_TEMPLATE_TOTAL} characters in total; "
+                                       "not judged"))
+                effects["gguf.templates-too-large"] = "error"
+                continue
+            add_template_findings(facts, key, val, effects)
+    if templates:
+        facts.facts["chat-templates"] = ",".join(sorted(set(templates)))[:500]
+    _check_tensors(rd, n_tensors, alignment, version)
+    _set_effects(facts, effects)
+    return facts
+
+
+def _check_tensors(rd: _Reader, n_tensors: int, alignment: int, version: int) -> None:
+    """The tensor-info section as llama.cpp's gguf reader checks it: names (< 64 bytes, unique),
+    at most 4 non-negative dimensions, offsets in order and aligned, the data inside the file."""
+    names: set[bytes] = set()
+    infos: list[tuple[int, int, int]] = []  # (type, elements, offset)
+    for i in range(n_tensors):
+        name = rd.raw_string(GGML_MAX_NAME - 1, f"tensor {i} name")
+        if name in names:
+            raise FormatError(f"duplicate tensor name {name[:64]!r} (llama.cpp refuses the file)")
+        names.add(name)
+        n_dims = rd.u32("tensor dimensions")
+        if n_dims > GGML_MAX_DIMS:
+            raise FormatError(f"tensor {name[:64]!r} has {n_dims} dimensions (at most {GGML_MAX_DIMS})")
+        elements = 1
+        for _ in range(n_dims):
+            (dim,) = struct.unpack("<I" if version == 1 else "<q", read_exact(rd.fh, 4 if version == 1 else 8, "dimension"))
+            if dim < 0:
+                raise FormatError(f"tensor {name[:64]!r} has a negative dimension")
+            elements *= dim
+            if elements >= 1 << 63:
+                raise FormatError(f"tensor {name[:64]!r} has more than 2^63 elements")
+        ttype = rd.u32("tensor type")
+        (offset,) = struct.unpack("<Q", read_exact(rd.fh, 8, "tensor offset"))
+        infos.append((ttype, elements, offset))
+    if not infos:
+        return
+    start = rd.fh.tell()
+    data_start = start + (-start % alignment)
+    all_known = all(t in _GGML_SIZES for t, _e, _o in infos)
+    expected = 0
+    for ttype, elements, offset in infos:
+        if offset % alignment:
+            raise FormatError(f"tensor offset {offset} is not aligned to {alignment}")
+        if offset < expected:
+            raise FormatError(f"tensor offset {offset} goes back before {expected} (llama.cpp refuses the file)")
+        layout = _GGML_SIZES.get(ttype)
+        if layout is None:
+            expected = offset  # size unknown to mlbom: order and alignment checked only
+            if data_start + offset > rd.size:
+                raise FormatError(f"tensor data at {data_start + offset} lies past the end of the file")
+            continue
+        block, width = layout
+        if elements % block:
+            raise FormatError(f"tensor of {elements} elements is not a whole number of {block}-element blocks")
+        nbytes = elements // block * width
+        if all_known and offset != expected:
+            raise FormatError(f"tensor offset {offset}, expected {expected} (llama.cpp refuses the file)")
+        expected = offset + nbytes + (-nbytes % alignment)
+        if data_start + offset + nbytes > rd.size:
+            raise FormatError(f"tensor data at {data_start + offset} (+{nbytes}) runs past the end of the file")

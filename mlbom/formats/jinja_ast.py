@@ -1,0 +1,772 @@
+"""The Jinja2 side of :mod:`mlbom.formats.chat_template`: templates parsed by Jinja2's own
+parser and judged on their syntax tree, never rendered (imported only when a template is
+judged: Jinja2 costs start-up time).
+
+A chat template travels inside a model (GGUF ``tokenizer.chat_template*`` keys,
+``tokenizer_config.json``, ``chat_template.jinja``) and is rendered by transformers
+(``ImmutableSandboxedEnvironment(trim_blocks, lstrip_blocks, extensions=[loopcontrols,
+AssistantTracker])`` with the ``tojson`` filter and the ``raise_exception``/``strftime_now``
+globals), by llama-cpp-python (the same jinja2 sandbox) and by llama.cpp's minja. A template
+that reaches Python internals (``__class__``, ``__globals__``…) escapes a renderer without a
+sandbox (CVE-2024-34359) and probes the sandbox of the others.
+
+The template is parsed with Jinja2's own parser (so escapes such as ``'\\x5f'`` are already
+decoded by its lexer). Constant string expressions are then folded (``~``, ``+``, ``%``,
+``|join``, ``|format``, ``|replace``, ``|reverse``, case filters, slicing, str methods,
+``{% set %}`` and ``{% for %}`` over constants) so a name built in pieces is judged whole.
+What is flagged, with the verdict it implies:
+
+- unsafe: dunder or ``_``-private attribute/item access (also through ``|attr``,
+  ``attribute=``, ``map('attr', …)``, ``str.format`` fields), ``mro``/``format_map``/frame
+  and code attributes, Python modules and builtins (``os``, ``eval``, ``__import__``…),
+  ``{% import %}``/``{% include %}``/``{% extends %}``/``{% from %}`` (a loader reads files);
+- suspicious: filters, tests, globals and methods that the chat-template renderers do not
+  provide; the sandbox gadgets ``self``, ``cycler``, ``joiner``, ``lipsum``, ``config``,
+  ``request``; attribute or item names computed at render time;
+- error: a template that Jinja2 cannot parse, or that exceeds the size/node budget.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import nodes
+from jinja2.exceptions import TemplateSyntaxError
+from jinja2.ext import Extension, loopcontrols
+from jinja2.parser import Parser
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from mlbom.model import Severity, Verdict
+
+MAX_TEMPLATE_CHARS = 64 << 10  # the largest real ones are ~17 KiB; Jinja2 parses ~30 KiB/s at worst
+MAX_NODES = 200_000
+MAX_FOLD_VALUES = 64  # possible values kept per expression
+MAX_FOLD_CHARS = 1 << 16  # a folded string longer than this is "unknown"
+MAX_FINDINGS = 50
+MAX_TEMPLATES_TOTAL = 256 << 10  # characters of distinct templates judged per file
+MAX_FOLD_WORK = 20_000_000  # characters produced by folding, per template
+
+# Jinja2 3.1's builtin filters and tests plus what transformers and llama.cpp's minja add.
+ALLOWED_FILTERS = frozenset({
+    "abs", "attr", "batch", "capitalize", "center", "count", "d", "default", "dictsort", "e", "escape",
+    "filesizeformat", "first", "float", "forceescape", "format", "groupby", "indent", "int", "items", "join",
+    "last", "length", "list", "lower", "map", "max", "min", "pprint", "random", "reject", "rejectattr",
+    "replace", "reverse", "round", "safe", "select", "selectattr", "slice", "sort", "string", "striptags",
+    "sum", "title", "tojson", "trim", "truncate", "unique", "upper", "urlencode", "urlize", "wordcount",
+    "wordwrap", "xmlattr",
+    "from_json",  # llama-cpp-python's and vLLM's environments
+})
+ALLOWED_TESTS = frozenset({
+    "!=", "<", "<=", "==", ">", ">=", "boolean", "callable", "defined", "divisibleby", "eq", "equalto",
+    "escaped", "even", "false", "filter", "float", "ge", "greaterthan", "gt", "in", "integer", "iterable",
+    "le", "lessthan", "lower", "lt", "mapping", "ne", "none", "number", "odd", "sameas", "sequence",
+    "string", "test", "true", "undefined", "upper",
+})
+# Globals a renderer provides: Jinja2's defaults minus the gadgets below, plus transformers'.
+ALLOWED_GLOBALS = frozenset({"range", "dict", "namespace", "raise_exception", "strftime_now"})
+# Defaults of a Jinja2 environment (or of Flask's) that no chat template needs and that the
+# published sandbox-escape payloads start from.
+GADGET_GLOBALS = frozenset({"self", "cycler", "joiner", "lipsum", "config", "request", "url_for", "g",
+                            "session", "get_flashed_messages"})
+# Names that only make sense as Python modules or builtins.
+PYTHON_NAMES = frozenset({
+    "os", "sys", "subprocess", "builtins", "__builtins__", "importlib", "posix", "nt", "shutil", "socket",
+    "pty", "io", "open", "eval", "exec", "compile", "getattr", "setattr", "delattr", "globals", "locals",
+    "vars", "__import__", "breakpoint", "input", "object", "type", "super", "classmethod", "staticmethod",
+    "memoryview", "pickle", "marshal", "ctypes", "codecs",
+})
+# Context variables whose values come from the model itself (tokenizer config / GGUF metadata):
+# a name built from them is chosen by whoever made the model file.
+MODEL_SUPPLIED = frozenset({"bos_token", "eos_token", "unk_token", "pad_token", "sep_token", "cls_token", "mask_token",
+                            "additional_special_tokens", "special_tokens_map"})
+# Attributes that reach interpreter internals without a leading underscore.
+DANGEROUS_ATTRS = frozenset({
+    "mro", "format_map", "func_globals", "func_code", "f_globals", "f_locals", "f_builtins", "f_back", "f_code",
+    "gi_frame", "gi_code", "cr_frame", "cr_code", "ag_frame", "ag_code", "tb_frame", "tb_next", "co_code",
+    "im_func", "im_self", "im_class", "environment", "globals", "module", "exported_vars", "eval_ctx",
+})
+# Methods of str, list, dict and loop objects that templates call (the sandbox allows these).
+ALLOWED_METHODS = frozenset({
+    # str
+    "capitalize", "casefold", "center", "count", "encode", "endswith", "expandtabs", "find", "format", "index",
+    "isalnum", "isalpha", "isascii", "isdecimal", "isdigit", "isidentifier", "islower", "isnumeric",
+    "isprintable", "isspace", "istitle", "isupper", "join", "ljust", "lower", "lstrip", "partition",
+    "removeprefix", "removesuffix", "replace", "rfind", "rindex", "rjust", "rpartition", "rsplit", "rstrip",
+    "split", "splitlines", "startswith", "strip", "swapcase", "title", "upper", "zfill",
+    # list / dict
+    "append", "extend", "insert", "pop", "remove", "reverse", "sort", "copy", "clear", "get", "items", "keys",
+    "values", "update", "setdefault", "popitem",
+    # jinja loop / cycler-like helpers
+    "cycle", "changed",
+})
+
+_DATA_LIKE = frozenset({"environment", "globals", "module", "exported_vars", "eval_ctx"})
+_DUNDER = re.compile(r"__\w+__")
+_FORMAT_FIELD_ATTR = re.compile(r"\{[^{}]*?(?:\.|\[)\s*_")
+
+
+@dataclass(frozen=True)
+class TemplateFinding:
+    """One judgement about a template: id, severity, message and the verdict it implies."""
+
+    id: str
+    severity: Severity
+    message: str
+    effect: Verdict | None
+
+
+class _Generation(Extension):
+    """transformers' ``{% generation %}…{% endgeneration %}`` tag (AssistantTracker)."""
+
+    tags = {"generation"}  # noqa: RUF012 - Jinja2's Extension API
+
+    def parse(self, parser: Parser) -> nodes.Node:
+        lineno = next(parser.stream).lineno
+        body = parser.parse_statements(("name:endgeneration",), drop_needle=True)
+        return nodes.Scope(body, lineno=lineno)
+
+
+def _environment() -> ImmutableSandboxedEnvironment:
+    # Used only to PARSE: Environment.parse lexes and builds the tree; nothing is compiled or run.
+    return ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
+                                         extensions=[loopcontrols, _Generation])
+
+
+_ENV = _environment()
+
+
+def check_template(source: str, *, where: str = "chat template") -> list[TemplateFinding]:
+    """Findings for one Jinja2 chat template (an empty list: nothing dangerous found)."""
+    if len(source) > MAX_TEMPLATE_CHARS:
+        return [TemplateFinding("template.too-large", "high",
+                                f"{where}: {len(source)} characters exceed the {MAX_TEMPLATE_CHARS} limit; not judged",
+                                "error")]
+    try:
+        with warnings.catch_warnings():  # Jinja2 decodes '\<' in string literals with a DeprecationWarning
+            warnings.simplefilter("ignore", DeprecationWarning)
+            tree = _ENV.parse(source)
+    except TemplateSyntaxError as exc:
+        return [TemplateFinding("template.unparseable", "high",
+                                f"{where}: Jinja2 cannot parse it (line {exc.lineno}: {str(exc.message)[:160]})", "error")]
+    except (RecursionError, MemoryError):
+        return [TemplateFinding("template.unparseable", "high", f"{where}: nested too deeply to parse", "error")]
+    except Exception as exc:  # the lexer raises a few non-TemplateSyntaxError errors on odd input
+        return [TemplateFinding("template.unparseable", "high",
+                                f"{where}: Jinja2 cannot parse it ({type(exc).__name__}: {str(exc)[:160]})", "error")]
+    return _Judge(tree, where).run()
+
+
+def check_templates(pairs: Iterable[tuple[str, str]], *, where: str = "") -> list[TemplateFinding]:
+    """Judge several templates of one file (``(name, template)`` pairs): identical texts once,
+    at most :data:`MAX_TEMPLATES_TOTAL` characters in all (the rest is an ``error`` finding)."""
+    out: list[TemplateFinding] = []
+    seen: set[str] = set()
+    budget = MAX_TEMPLATES_TOTAL
+    prefix = f"{where}: " if where else ""
+    for name, template in pairs:
+        if template in seen:
+            continue
+        seen.add(template)
+        budget -= len(template)
+        if budget < 0:
+            out.append(TemplateFinding("template.too-many", "high", f"{prefix}{name}: chat templates exceed "
+                                       f"{MAX_TEMPLATES_TOTAL} characters in total; not judged", "error"))
+            continue
+        out.extend(check_template(template, where=f"{prefix}{name}"))
+    return out
+
+
+# ---- the judge -----------------------------------------------------------------------------
+
+_Values = list[Any]  # possible constant values of an expression
+
+
+class _Unknown(Exception):
+    pass
+
+
+def _is_private(name: object) -> bool:
+    return isinstance(name, str) and name.startswith("_")
+
+
+def _product(*sets: _Values) -> Iterator[tuple[Any, ...]]:
+    """The cartesian product, refused (unknown) when it would exceed the value bound."""
+    n = 1
+    for values in sets:
+        n *= len(values)
+        if n > MAX_FOLD_VALUES:
+            raise _Unknown
+    return itertools.product(*sets)
+
+
+def _bounded(values: Iterable[Any]) -> _Values:
+    out: _Values = []
+    for v in values:
+        if isinstance(v, str) and len(v) > MAX_FOLD_CHARS:
+            raise _Unknown
+        if v not in out:
+            out.append(v)
+        if len(out) > MAX_FOLD_VALUES:
+            raise _Unknown
+    return out
+
+
+_SIMPLE_PERCENT = re.compile(r"%(?:\([^)]{0,40}\))?[-#0 +]?[sdircaxXoeEfFgG%]")
+
+
+def _percent(fmt: str, args: Any) -> str:
+    # Only simple conversions: a width or precision could ask for gigabytes.
+    if _SIMPLE_PERCENT.sub("", fmt).count("%"):
+        raise _Unknown
+    try:
+        return str(fmt % args)
+    except (TypeError, ValueError, KeyError, OverflowError):
+        raise _Unknown from None
+
+
+def _call_str_method(obj: Any, meth: str, args: list[Any]) -> Any:
+    if not isinstance(obj, str):
+        raise _Unknown
+    if meth == "join" and len(args) == 1 and isinstance(args[0], (list, tuple)):
+        return obj.join(str(a) for a in args[0])
+    if meth == "replace" and len(args) in (2, 3) and all(isinstance(a, str) for a in args[:2]):
+        if len(args[1]) > 1 and len(args[0]) < len(args[1]) and len(obj) * len(args[1]) > MAX_FOLD_CHARS:
+            raise _Unknown
+        return obj.replace(args[0], args[1]) if len(args) == 2 else obj.replace(args[0], args[1], int(args[2]))
+    if meth in ("upper", "lower", "title", "capitalize", "swapcase", "casefold", "strip", "lstrip", "rstrip") and len(args) <= 1:
+        fn = getattr(str, meth)
+        return fn(obj, *args) if args and isinstance(args[0], str) else fn(obj)
+    if meth == "format":
+        if "{" in obj and _FORMAT_FIELD_ATTR.search(obj):
+            return obj  # judged as a format string elsewhere
+        try:
+            return obj.format(*args) if not re.search(r"\{[^}]*:[^}]*\d{4,}", obj) else _raise_unknown()
+        except (IndexError, KeyError, ValueError, AttributeError, TypeError):
+            raise _Unknown from None
+    if meth in ("removeprefix", "removesuffix") and len(args) == 1 and isinstance(args[0], str):
+        return getattr(obj, meth)(args[0])
+    if meth in ("split", "rsplit", "partition", "rpartition", "splitlines") and len(args) <= 2 \
+            and all(isinstance(a, (str, int)) or a is None for a in args):
+        try:
+            return list(getattr(obj, meth)(*args))
+        except (TypeError, ValueError):
+            raise _Unknown from None
+    raise _Unknown
+
+
+def _raise_unknown() -> str:
+    raise _Unknown
+
+
+def _filter_value(name: str, value: Any, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    if name in ("string", "safe", "e", "escape", "forceescape", "d", "default") and not args:
+        return value if name in ("safe", "d", "default") else str(value)
+    if name in ("lower", "upper", "title", "capitalize", "trim") and isinstance(value, str):
+        return value.strip() if name == "trim" else str(getattr(value, name)())
+    if name == "reverse" and isinstance(value, (str, list, tuple)):
+        return value[::-1]
+    if name == "list" and isinstance(value, (str, list, tuple)):
+        return list(value)
+    if name in ("first", "last") and isinstance(value, (str, list, tuple)) and value:
+        return value[0] if name == "first" else value[-1]
+    if name == "join" and isinstance(value, (list, tuple, str)) and "attribute" not in kwargs:
+        sep = args[0] if args else kwargs.get("d", "")
+        if not isinstance(sep, str):
+            raise _Unknown
+        return sep.join(str(v) for v in value)
+    if name == "replace" and isinstance(value, str) and len(args) in (2, 3):
+        return _call_str_method(value, "replace", args)
+    if name == "format" and isinstance(value, str):
+        return _percent(value, tuple(args) if args else kwargs)
+    if name in ("sort", "unique") and isinstance(value, (list, tuple)) and not args and not kwargs:
+        try:
+            return sorted(value) if name == "sort" else list(dict.fromkeys(value))
+        except TypeError:
+            raise _Unknown from None
+    raise _Unknown
+
+
+_NUMERIC_NODES = (nodes.Compare, nodes.Test, nodes.And, nodes.Or, nodes.Not, nodes.Sub, nodes.Div, nodes.FloorDiv,
+                  nodes.Pow, nodes.Neg, nodes.Pos)
+_NUMERIC_FILTERS = frozenset({"length", "count", "int", "float", "abs", "round", "wordcount", "filesizeformat"})
+# Filters whose n-th positional argument is an attribute path (make_attrgetter).
+_ATTRIBUTE_ARG = {"groupby": 0, "sum": 0, "unique": 1, "min": 1, "max": 1, "join": 1, "sort": 2}
+_STRING_OPS = (nodes.Concat, nodes.Add, nodes.Mod, nodes.Mul, nodes.Filter, nodes.Call, nodes.CondExpr, nodes.Slice)
+
+
+class _Judge:
+    def __init__(self, tree: nodes.Template, where: str) -> None:
+        self.tree = tree
+        self.where = where
+        self.findings: list[TemplateFinding] = []
+        self.seen: set[tuple[str, str]] = set()
+        self.env: dict[str, _Values] = {}  # name (or "ns.attr") -> possible constant values
+        self.computed: set[str] = set()  # names assigned a string built at render time
+        self.tainted: set[str] = set(MODEL_SUPPLIED)  # names derived from model-supplied values
+        self.macros: set[str] = set()
+        self.defined: set[str] = set()  # names the template binds (set, for, macro, with, import)
+        self.cache: dict[int, _Values | None] = {}
+        self.work = MAX_FOLD_WORK
+
+    def add(self, fid: str, sev: Severity, msg: str, effect: Verdict | None, lineno: int) -> None:
+        key = (fid, msg)
+        if key in self.seen or len(self.findings) >= MAX_FINDINGS:
+            return
+        self.seen.add(key)
+        self.findings.append(TemplateFinding(fid, sev, f"{self.where}: line {lineno}: {msg}", effect))
+
+    # -- constant folding ------------------------------------------------------------------
+
+    def values(self, node: nodes.Node | None) -> _Values | None:
+        if node is None:
+            return None
+        if isinstance(node, nodes.Const):  # constants are always known, whatever the budget
+            return [node.value]
+        key = id(node)
+        if key in self.cache:
+            return self.cache[key]
+        self.cache[key] = None  # cycles (a set that refers to itself) fold to unknown
+        if self.work <= 0:
+            self.add("template.fold-budget", "high", f"constant folding exceeded {MAX_FOLD_WORK} characters; "
+                     "the rest of the template was judged without folding", "suspicious", node.lineno)
+            return None
+        try:
+            result: _Values | None = _bounded(self._fold(node))
+        except (_Unknown, RecursionError, MemoryError, ArithmeticError):
+            result = None
+        if result is not None:
+            self.work -= sum(len(v) if isinstance(v, (str, list, tuple)) else 1 for v in result)
+        self.cache[key] = result
+        return result
+
+    def _need(self, node: nodes.Node | None) -> _Values:
+        v = self.values(node)
+        if v is None:
+            raise _Unknown
+        return v
+
+    def _fold(self, node: nodes.Node) -> Iterable[Any]:
+        if isinstance(node, nodes.Const):
+            return [node.value]
+        if isinstance(node, nodes.TemplateData):
+            return [node.data]
+        if isinstance(node, nodes.Name):
+            if node.name in self.env:
+                return self.env[node.name]
+            raise _Unknown
+        if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
+            k = f"{node.node.name}.{node.attr}"
+            if k in self.env:
+                return self.env[k]
+            raise _Unknown
+        if isinstance(node, (nodes.List, nodes.Tuple)):
+            parts = [self._need(item) for item in node.items]
+            return [list(c) if isinstance(node, nodes.List) else tuple(c) for c in _product(*parts)]
+        if isinstance(node, nodes.Concat):
+            parts = [self._need(n) for n in node.nodes]
+            return ["".join(str(p) for p in c) for c in _product(*parts)]
+        if isinstance(node, nodes.CondExpr):
+            return self._need(node.expr1) + (self._need(node.expr2) if node.expr2 is not None else [None])
+        if isinstance(node, (nodes.Add, nodes.Mul, nodes.Mod)):
+            out = []
+            for a, b in _product(self._need(node.left), self._need(node.right)):
+                out.append(self._binop(node, a, b))
+            return out
+        if isinstance(node, nodes.Getitem):
+            out = []
+            if isinstance(node.arg, nodes.Slice):
+                starts = self._need(node.arg.start) if node.arg.start else [None]
+                stops = self._need(node.arg.stop) if node.arg.stop else [None]
+                steps = self._need(node.arg.step) if node.arg.step else [None]
+                for obj, a, b, c in _product(self._need(node.node), starts, stops, steps):
+                    if not isinstance(obj, (str, list, tuple)) or c == 0:
+                        raise _Unknown
+                    try:
+                        out.append(obj[slice(a, b, c)])
+                    except TypeError:
+                        raise _Unknown from None
+                return out
+            objs = self._need(node.node)
+            idxs = self.values(node.arg)
+            if idxs is None:  # an index known only at render time: any element of a constant sequence
+                if not all(isinstance(o, (str, list, tuple)) for o in objs):
+                    raise _Unknown
+                return [e for o in objs for e in o]
+            for obj, idx in _product(objs, idxs):
+                try:
+                    out.append(obj[idx] if isinstance(obj, (str, list, tuple)) and isinstance(idx, int) else _raise_unknown())
+                except IndexError:
+                    raise _Unknown from None
+            return out
+        if isinstance(node, nodes.Filter) and node.node is not None:
+            args_sets = [self._need(a) for a in node.args]
+            kw_nodes: list[tuple[str, _Values]] = [(str(kw.key), self._need(kw.value)) for kw in node.kwargs]
+            out = []
+            n_args = len(args_sets)
+            for combo in _product(self._need(node.node), *args_sets, *(v for _k, v in kw_nodes)):
+                kwargs = {k: v for (k, _vs), v in zip(kw_nodes, combo[1 + n_args:], strict=True)}
+                out.append(_filter_value(node.name, combo[0], list(combo[1:1 + n_args]), kwargs))
+            return out
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and not node.kwargs \
+                and node.dyn_args is None and node.dyn_kwargs is None:
+            objs = self._need(node.node.node)
+            args_sets = [self._need(a) for a in node.args]
+            return [_call_str_method(c[0], node.node.attr, list(c[1:])) for c in _product(objs, *args_sets)]
+        raise _Unknown
+
+    @staticmethod
+    def _binop(node: nodes.Node, a: Any, b: Any) -> Any:
+        if isinstance(node, nodes.Add):
+            if isinstance(a, str) and isinstance(b, str):
+                return a + b
+            if isinstance(a, list) and isinstance(b, list):
+                return a + b
+            if isinstance(a, tuple) and isinstance(b, tuple):
+                return a + b
+            if isinstance(a, (int, float)) and isinstance(b, (int, float)) and abs(a) < 1 << 64 and abs(b) < 1 << 64:
+                return a + b
+            raise _Unknown
+        if isinstance(node, nodes.Mul):
+            if isinstance(a, int) and isinstance(b, (str, list, tuple)):
+                a, b = b, a
+            if isinstance(a, (str, list, tuple)) and isinstance(b, int) and len(a) * max(b, 0) <= MAX_FOLD_CHARS:
+                return a * b
+            if isinstance(a, (int, float)) and isinstance(b, (int, float)) and abs(a) < 1 << 32 and abs(b) < 1 << 32:
+                return a * b
+            raise _Unknown
+        if isinstance(a, str):  # Mod: printf-style formatting
+            return _percent(a, b)
+        raise _Unknown
+
+    # -- name binding (constant propagation) --------------------------------------------------
+
+    def _bind(self, target: nodes.Node, value_node: nodes.Node | None, *, element: bool = False) -> None:
+        vals = self.values(value_node) if value_node is not None else None
+        if vals is not None and element:
+            elems: _Values = []
+            for v in vals:
+                if isinstance(v, (str, list, tuple)):
+                    elems.extend(v)
+                else:
+                    vals = None
+                    break
+            vals = None if vals is None else _safe_bounded(elems)
+        if isinstance(target, nodes.Name) and isinstance(value_node, nodes.Call) \
+                and isinstance(value_node.node, nodes.Name) and value_node.node.name == "namespace":
+            for kw in value_node.kwargs:  # namespace(k=v): ns.k starts as v
+                self._bind(nodes.NSRef(target.name, kw.key), kw.value)
+        if isinstance(target, nodes.Name):
+            names = [target.name]
+        elif isinstance(target, nodes.NSRef):
+            names = [f"{target.name}.{target.attr}"]
+        elif isinstance(target, nodes.Tuple):
+            for item in target.items:
+                self._bind(item, None)
+            return
+        else:
+            return
+        for name in names:
+            self.defined.add(name.split(".")[0])
+            if vals is not None:
+                merged = _safe_bounded(self.env.get(name, []) + vals)
+                if merged is None:
+                    self.computed.add(name)
+                    self.env.pop(name, None)
+                else:
+                    self.env[name] = merged
+            elif value_node is not None:
+                if self._is_computed(value_node):
+                    self.computed.add(name)
+                if any(n.name in self.tainted for n in _names(value_node)):
+                    self.tainted.add(name)
+
+    def _collect_bindings(self) -> None:
+        for _ in range(3):  # chains of sets: set a = 'x'; set b = a ~ 'y'
+            self.cache.clear()
+            for node in self.tree.find_all((nodes.Assign, nodes.For, nodes.Macro, nodes.With, nodes.AssignBlock,
+                                            nodes.CallBlock, nodes.Import, nodes.FromImport)):
+                if isinstance(node, nodes.Assign):
+                    self._bind(node.target, node.node)
+                elif isinstance(node, nodes.AssignBlock):
+                    self._bind_block(node)
+                elif isinstance(node, nodes.For):
+                    self._bind(node.target, node.iter, element=True)
+                elif isinstance(node, nodes.Macro):
+                    self.defined.add(node.name)
+                    self.macros.add(node.name)
+                    self.defined.update(a.name for a in node.args)
+                    for arg, default in zip(node.args[len(node.args) - len(node.defaults):], node.defaults, strict=True):
+                        self._bind(arg, default)
+                elif isinstance(node, nodes.CallBlock):
+                    self.defined.update(a.name for a in node.args)
+                elif isinstance(node, nodes.With):
+                    for target, value in zip(node.targets, node.values, strict=False):
+                        self._bind(target, value)
+                elif isinstance(node, nodes.Import):
+                    self.defined.add(node.target)
+                elif isinstance(node, nodes.FromImport):
+                    self.defined.update(n if isinstance(n, str) else n[1] for n in node.names)
+        self.cache.clear()
+
+    # -- the checks -------------------------------------------------------------------------------
+
+    def run(self) -> list[TemplateFinding]:
+        for count, _ in enumerate(self.tree.find_all(nodes.Node)):
+            if count >= MAX_NODES:
+                return [TemplateFinding("template.too-large", "high",
+                                        f"{self.where}: more than {MAX_NODES} syntax nodes; not judged", "error")]
+        self._collect_bindings()
+        for node in self.tree.find_all(nodes.Node):
+            self._check(node)
+        return self.findings
+
+    def _names_of(self, node: nodes.Node | None) -> _Values | None:
+        v = self.values(node)
+        return None if v is None else [x for x in v if isinstance(x, str)]
+
+    def _judge_name(self, name: str, how: str, lineno: int) -> None:
+        parts = name.split(".") if how in ("attribute=", "map attribute") else [name]
+        item = how == "item"  # x['k'] reads a dict key first; only a failed lookup falls back to getattr
+        for part in parts:
+            if "__" in part:
+                self.add("template.dunder-access", "critical",
+                         f"{how} {part!r} reaches Python internals (sandbox escape)", "unsafe", lineno)
+            elif part.startswith("_"):
+                self.add("template.private-access", "high" if item else "critical",
+                         f"{how} {part!r} reads a private attribute", "suspicious" if item else "unsafe", lineno)
+            elif part in DANGEROUS_ATTRS and not (item and part in _DATA_LIKE):
+                self.add("template.internals-access", "high" if item else "critical",
+                         f"{how} {part!r} reaches interpreter internals", "suspicious" if item else "unsafe", lineno)
+
+    def _judge_key(self, key_node: nodes.Node, how: str, lineno: int) -> None:
+        names = self._names_of(key_node)
+        if names is not None:
+            for n in names:
+                self._judge_name(n, how, lineno)
+            return
+        if self._is_computed(key_node):
+            self.add("template.computed-name", "high",
+                     f"{how} name is computed at render time ({type(key_node).__name__}); cannot be judged", "suspicious",
+                     lineno)
+
+    def _is_computed(self, node: nodes.Node) -> bool:
+        """A string built at render time (concatenation, string filters, macro output) or one
+        derived from a model-supplied value — anywhere inside ``node`` except under operations
+        whose result is a number or a truth value — as opposed to a constant or a loop variable."""
+        try:
+            return self._derived(node)
+        except RecursionError:
+            return True
+
+    def _derived(self, node: nodes.Node) -> bool:
+        if isinstance(node, _NUMERIC_NODES) or (isinstance(node, nodes.Filter) and node.name in _NUMERIC_FILTERS):
+            return False
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name == "range":
+            return False
+        if isinstance(node, nodes.Name):
+            return node.name in self.computed or node.name in self.tainted
+        if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) \
+                and f"{node.node.name}.{node.attr}" in self.computed | self.tainted:
+            return True
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name in self.macros | {"caller"}:
+            return True
+        if isinstance(node, _STRING_OPS) and _stringy(node):
+            return True
+        return any(self._derived(child) for child in node.iter_child_nodes())
+
+    def _bind_block(self, node: nodes.AssignBlock) -> None:
+        """``{% set x %}…{% endset %}``: x is the rendered body."""
+        parts: list[nodes.Node] = []
+        for stmt in node.body:
+            if isinstance(stmt, nodes.Output):
+                parts.extend(stmt.nodes)
+            else:
+                parts = []
+                break
+        folded = self.values(nodes.Concat(parts)) if parts and node.filter is None else None
+        if isinstance(node.target, nodes.Name):
+            self.defined.add(node.target.name)
+            if folded is not None:
+                self.env[node.target.name] = folded
+            else:
+                self.computed.add(node.target.name)
+        elif isinstance(node.target, nodes.NSRef):
+            self.computed.add(f"{node.target.name}.{node.target.attr}")
+
+    def _check(self, node: nodes.Node) -> None:
+        line = node.lineno
+        if isinstance(node, (nodes.Import, nodes.FromImport, nodes.Include, nodes.Extends)):
+            what = type(node).__name__.lower().replace("fromimport", "from-import")
+            self.add("template.loads-template", "critical",
+                     f"{{% {what} %}} makes the renderer load another template through its loader (file access)",
+                     "unsafe", line)
+        elif isinstance(node, nodes.Getattr):
+            self._judge_name(node.attr, "attribute", line)
+            if node.attr == "format":  # called here or stored and called later (CVE-2024-56326)
+                self._judge_format(node.node, line)
+            if isinstance(node.node, nodes.Name) and node.node.name in PYTHON_NAMES and node.node.name not in self.defined:
+                self.add("template.python-name", "critical",
+                         f"{node.node.name}.{node.attr} names a Python module or builtin", "unsafe", line)
+        elif isinstance(node, nodes.Getitem):
+            if not isinstance(node.arg, nodes.Slice):
+                self._judge_key(node.arg, "item", line)
+        elif isinstance(node, nodes.Name) and node.ctx == "load" and node.name not in self.defined:
+            if node.name in PYTHON_NAMES:
+                self.add("template.python-name", "critical",
+                         f"{node.name!r} names a Python module or builtin", "unsafe", line)
+            elif node.name in GADGET_GLOBALS:
+                self.add("template.gadget-global", "high",
+                         f"{node.name!r} is a Jinja2/Flask global used by sandbox-escape payloads; no chat-template "
+                         "renderer provides it for a reason", "suspicious", line)
+        elif isinstance(node, (nodes.Filter, nodes.Test)):
+            self._check_filter(node)
+        elif isinstance(node, nodes.FilterBlock):
+            self._check_filter(node.filter)
+        elif isinstance(node, nodes.Call):
+            self._check_call(node)
+        elif isinstance(node, (nodes.Concat, nodes.Add, nodes.Mod, nodes.Mul, nodes.Filter, nodes.Call, nodes.Getitem)) \
+                and any(isinstance(v, str) and _DUNDER.search(v) for v in self.values(node) or ()):
+            self.add("template.dunder-string", "high", "an expression builds a string naming a Python dunder "
+                     "attribute", "suspicious", line)
+        elif isinstance(node, nodes.Const) and isinstance(node.value, str) and _DUNDER.search(node.value):
+            self.add("template.dunder-string", "high",
+                     f"string constant {node.value[:60]!r} names a Python dunder attribute", "suspicious", line)
+        elif isinstance(node, nodes.Keyword) and "__" in node.key:
+            self.add("template.dunder-string", "high", f"keyword argument {node.key!r} names a Python dunder attribute",
+                     "suspicious", line)
+        elif isinstance(node, (nodes.ContextReference, nodes.DerivedContextReference, nodes.InternalName,
+                               nodes.ImportedName, nodes.EnvironmentAttribute, nodes.ExtensionAttribute)):
+            self.add("template.internal-node", "critical",
+                     f"{type(node).__name__} node reaches the renderer's internals", "unsafe", line)
+
+    def _check_filter(self, node: nodes.Filter | nodes.Test) -> None:
+        line = node.lineno
+        is_test = isinstance(node, nodes.Test)
+        allowed = ALLOWED_TESTS if is_test else ALLOWED_FILTERS
+        if node.name not in allowed:
+            self.add("template.unknown-test" if is_test else "template.unknown-filter", "high",
+                     f"{'test' if is_test else 'filter'} {node.name!r} is not provided by the chat-template renderers",
+                     "suspicious", line)
+        if is_test:
+            return
+        if node.name == "attr" and node.args:
+            if "format" in (self._names_of(node.args[0]) or ()):  # |attr('format'): CVE-2025-27516
+                self.add("template.format-method", "high", "the attr filter fetches a str.format method",
+                         "suspicious", line)
+                if node.node is not None:
+                    self._judge_format(node.node, line)
+            if self._names_of(node.args[0]) is None:
+                self.add("template.computed-name", "high", "attr filter with a name chosen at render time",
+                         "suspicious", line)
+            self._judge_key(node.args[0], "attr filter", line)
+        for kw in node.kwargs:
+            if kw.key == "attribute":
+                self._judge_key(kw.value, "attribute=", line)
+        pos = _ATTRIBUTE_ARG.get(node.name)
+        if pos is not None and len(node.args) > pos:
+            self._judge_key(node.args[pos], "attribute=", line)
+        if node.name in ("map", "select", "reject", "selectattr", "rejectattr") and node.args \
+                and isinstance(node, nodes.Filter):
+            self._check_named_callable(node, line)
+        if node.dyn_args is not None or node.dyn_kwargs is not None:
+            self.add("template.dynamic-arguments", "high",
+                     f"filter {node.name!r} receives *args/**kwargs built at render time", "suspicious", line)
+
+    def _judge_format(self, fmt_node: nodes.Node, line: int) -> None:
+        """``str.format`` reads attributes and items named in its fields ({0.__class__})."""
+        fmts = self._names_of(fmt_node)
+        if fmts is None:
+            if self._is_computed(fmt_node):
+                self.add("template.computed-format", "high", "str.format on a string built or chosen at render time "
+                         "(format fields can read attributes)", "suspicious", line)
+            return
+        for fmt in fmts:
+            if _FORMAT_FIELD_ATTR.search(fmt):
+                self.add("template.format-attribute", "critical",
+                         f"str.format field {fmt[:60]!r} reads a private attribute", "unsafe", line)
+
+    def _check_named_callable(self, node: nodes.Filter, line: int) -> None:
+        # map('filter', …) / select('test', …) / selectattr('attribute', 'test', …)
+        first = node.args[0]
+        if node.name in ("selectattr", "rejectattr"):
+            self._judge_key(first, "map attribute", line)
+            named = node.args[1] if len(node.args) > 1 else None
+            allowed, kind = ALLOWED_TESTS, "test"
+        elif node.name == "map":
+            named, allowed, kind = first, ALLOWED_FILTERS, "filter"
+        else:
+            named, allowed, kind = first, ALLOWED_TESTS, "test"
+        if named is None:
+            return
+        names = self._names_of(named)
+        if names is None:
+            self.add("template.computed-name", "high",
+                     f"{node.name}() applies a {kind} whose name is computed at render time", "suspicious", line)
+            return
+        for n in names:
+            if n not in allowed:
+                self.add(f"template.unknown-{kind}", "high",
+                         f"{node.name}() applies {kind} {n!r}, which the renderers do not provide", "suspicious", line)
+        if node.name == "map" and "attr" in names:
+            for a in node.args[1:2]:
+                self._judge_key(a, "map attribute", line)
+
+    def _check_call(self, node: nodes.Call) -> None:
+        line = node.lineno
+        fn = node.node
+        if node.dyn_args is not None or node.dyn_kwargs is not None:
+            self.add("template.dynamic-arguments", "high", "a call receives *args/**kwargs built at render time",
+                     "suspicious", line)
+        if isinstance(fn, nodes.Name):
+            name = fn.name
+            if name in self.defined or name in ALLOWED_GLOBALS or name in ("caller", "loop", "super", "varargs"):
+                return
+            if name in PYTHON_NAMES or name in GADGET_GLOBALS:
+                return  # the Name check reports it
+            self.add("template.unknown-global", "high",
+                     f"calls {name}(), which the chat-template renderers do not provide", "suspicious", line)
+        elif isinstance(fn, nodes.Getattr):
+            meth = fn.attr
+            if _is_private(meth) or meth in DANGEROUS_ATTRS:
+                return  # the Getattr check reports it
+            if meth not in ALLOWED_METHODS and not (isinstance(fn.node, nodes.Name) and fn.node.name in self.defined
+                                                    and fn.node.name not in self.env):
+                self.add("template.unknown-method", "high",
+                         f"calls method .{meth}(), which is not a str/list/dict method the renderers allow",
+                         "suspicious", line)
+        elif not isinstance(fn, (nodes.Getitem, nodes.Call)):
+            self.add("template.odd-call", "high", f"calls a {type(fn).__name__} expression", "suspicious", line)
+
+
+def _names(node: nodes.Node) -> Iterator[nodes.Name]:
+    if isinstance(node, nodes.Name):
+        yield node
+    yield from node.find_all(nodes.Name)
+
+
+def _safe_bounded(values: Iterable[Any]) -> _Values | None:
+    try:
+        return _bounded(values)
+    except _Unknown:
+        return None
+
+
+def _stringy(node: nodes.Node) -> bool:
+    """An expression that builds a string (so a name computed from pieces) rather than reading data."""
+    if isinstance(node, (nodes.Concat, nodes.Mod)):
+        return True
+    if isinstance(node, (nodes.Add, nodes.Mul)):
+        return any((isinstance(n, nodes.Const) and isinstance(n.value, str)) or _stringy(n) for n in (node.left, node.right))
+    if isinstance(node, nodes.Filter):
+        return node.name in ("join", "format", "replace", "reverse", "lower", "upper", "string", "title",
+                             "capitalize", "trim", "first", "last")
+    if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
+        return node.node.attr in ("join", "format", "replace", "upper", "lower", "strip", "lstrip", "rstrip", "title")
+    if isinstance(node, nodes.CondExpr):
+        return _stringy(node.expr1) or (node.expr2 is not None and _stringy(node.expr2))
+    return False

@@ -1,0 +1,251 @@
+"""Keras model configs judged as Keras' deserializer would read them, never imported.
+
+Sources of the semantics (keras 3.15 ``keras/src/saving/serialization_lib.py``,
+``saving_lib.py``, ``layers/core/lambda_layer.py``, ``export/tfsm_layer.py``,
+``utils/torch_utils.py``, ``layers/preprocessing/index_lookup.py``; tf.keras 2.x
+``Lambda``/``TFOpLambda``): a config is a tree of ``{"module", "class_name", "config",
+"registered_name"}`` objects, anywhere in which:
+
+- ``{"class_name": "__lambda__"}`` and ``Lambda`` layers carry marshalled Python bytecode
+  (keras 2: ``function`` as ``[base64 code, defaults, closure]`` with ``function_type:
+  "lambda"``) — code runs on load: **unsafe** (safe_mode refuses it);
+- ``TFSMLayer`` loads an external SavedModel, ``TorchModuleWrapper`` unpickles a torch module,
+  lookup layers with a ``vocabulary`` path read a file outside the archive — **unsafe** (safe_mode
+  refuses each);
+- references to Keras' non-modeling APIs (``keras.utils.get_file``,
+  ``keras.config.enable_unsafe_deserialization``, ``load_model``…; CVE-2025-8747, -9905/-9906)
+  and to modules/functions outside Keras that run code or reach the system (``os``,
+  ``subprocess``, ``builtins.eval``…; CVE-2025-1550) — **unsafe**;
+- ``module``/``registered_name`` outside Keras' own namespace are custom objects: loading needs
+  the user's code — **suspicious**;
+- ``TFOpLambda``/``SlicingOpLambda`` name a TensorFlow API function: I/O or Python-calling ops
+  are **unsafe**, names outside TF's numeric namespaces **suspicious**.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from mlbom.formats.weights import Facts, FormatError
+from mlbom.model import Severity, Verdict
+
+MAX_CONFIG_BYTES = 64 << 20
+MAX_DEPTH = 256
+MAX_NODES = 2_000_000
+MAX_FINDINGS = 50
+
+# Packages whose classes Keras itself resolves (serialization_lib._retrieve_class_or_fn).
+KERAS_PACKAGES = frozenset({"keras", "keras_hub", "keras_cv", "keras_nlp", "tf_keras"})
+KERAS_MODULE_PREFIXES = ("keras.", "keras_hub.", "keras_cv.", "keras_nlp.", "tf_keras.", "tensorflow.keras.",
+                         "tensorflow.python.keras.")
+# keras.src.saving.serialization_lib.NON_MODELING_APIS (keras 3.15), by final name: they read,
+# write or download files, or switch safe_mode off.
+NON_MODELING = frozenset({
+    "clear_session", "enable_unsafe_deserialization", "load_model", "model_from_json", "save_model",
+    "image_dataset_from_directory", "load_img", "save_img", "text_dataset_from_directory",
+    "deserialize_keras_object", "load_weights", "register_keras_serializable", "save_weights",
+    "serialize_keras_object", "audio_dataset_from_directory", "get_file", "timeseries_dataset_from_array",
+    "model_from_config", "model_from_yaml", "disable_interactive_logging", "enable_interactive_logging",
+    "set_floatx", "set_epsilon", "set_image_data_format", "set_backend",
+})
+# Classes whose from_config loads code or files (safe_mode refuses them).
+CODE_LOADING_CLASSES = {
+    "Lambda": "runs a Python function stored in (or named by) the config",
+    "TFSMLayer": "loads an external TensorFlow SavedModel (its graph can run arbitrary ops)",
+    "TorchModuleWrapper": "unpickles a torch module (torch.load) when loaded",
+}
+LOOKUP_CLASSES = frozenset({"StringLookup", "IntegerLookup", "TextVectorization", "IndexLookup"})
+# Modules whose functions run code or reach the system.
+DANGEROUS_MODULES = frozenset({
+    "os", "posix", "nt", "subprocess", "sys", "importlib", "runpy", "shutil", "socket", "pty", "pickle", "marshal",
+    "ctypes", "code", "codeop", "webbrowser", "urllib", "http", "ftplib", "smtplib", "telnetlib", "tempfile",
+    "pathlib", "io", "asyncio", "multiprocessing", "threading", "signal", "commands", "popen2", "dill", "cloudpickle",
+    "joblib", "torch", "numpy.lib", "pdb", "bdb", "timeit", "trace", "profile", "cProfile", "inspect", "types",
+    "operator", "functools", "glob", "zipfile", "tarfile", "requests", "distutils", "setuptools", "pip",
+})
+DANGEROUS_BUILTINS = frozenset({
+    "eval", "exec", "compile", "open", "__import__", "getattr", "setattr", "delattr", "globals", "locals", "vars",
+    "input", "breakpoint", "exit", "quit", "help", "memoryview", "print", "type", "object", "super", "dir",
+})
+# TFOpLambda: namespaces of tf whose functions are numeric; anything else is judged.
+TF_NUMERIC = frozenset({"math", "nn", "linalg", "image", "signal", "bitwise", "random", "sparse", "ragged", "dtypes",
+                        "__operators__", "experimental", "strings", "compat", "keras", "quantization", "fft"})
+TF_CODE_OR_IO = re.compile(
+    r"(?:^|\.)(?:py_function|numpy_function|py_func|eager_py_func|load_op_library|load_library|load_file_system_library"
+    r"|io|gfile|saved_model|summary|debugging|sysconfig|data|distribute|tpu|train|write_file|read_file|ReadFile"
+    r"|WriteFile|MatchingFiles|matching_files|Save|SaveV2|SaveSlices|Restore|RestoreV2|RestoreSlice|print|Print"
+    r"|PrintV2|raw_ops|DebugIdentity|ImmutableConst|audio|profiler|config)(?:\.|$)")
+_KERAS3_SPECIAL = frozenset({"__keras_tensor__", "__tensor__", "__numpy__", "__bytes__", "__ellipsis__", "__slice__",
+                             "__lambda__", "__typespec__", "function"})
+_IDENT_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+@dataclass
+class KerasJudge:
+    """Walks one config tree; findings accumulate on ``facts``."""
+
+    where: str
+    facts: Facts = field(default_factory=Facts)
+    layers: int = 0
+    custom: set[str] = field(default_factory=set)
+    keras3: bool = False  # the document is in Keras 3's format (every object names its module)
+    _seen: set[tuple[str, str]] = field(default_factory=set)
+
+    def add(self, fid: str, sev: Severity, msg: str, effect: Verdict | None) -> None:
+        if (fid, msg) in self._seen or len(self.facts.findings) >= MAX_FINDINGS:
+            return
+        self._seen.add((fid, msg))
+        self.facts.findings.append((fid, sev, f"{self.where}: {msg}"))
+        if effect is not None:
+            prev = self.facts.effects.get(fid)
+            order = ("unsafe", "error", "suspicious", "safe")
+            if prev is None or order.index(effect) < order.index(prev):
+                self.facts.effects[fid] = effect
+
+    def judge(self, doc: object) -> None:
+        self.keras3 = isinstance(doc, dict) and "module" in doc and "class_name" in doc
+        for count, (path, obj) in enumerate(_walk(doc)):
+            if count >= MAX_NODES:
+                self.add("keras.config-too-large", "high", f"more than {MAX_NODES} config nodes; not judged", "error")
+                return
+            if isinstance(obj, dict):
+                self._object(path, obj)
+        if self.custom:
+            self.facts.facts["keras.custom-objects"] = ",".join(sorted(self.custom))[:500]
+        self.facts.facts["keras.layers"] = str(self.layers)
+
+    def _object(self, path: str, obj: dict[str, object]) -> None:
+        cls = obj.get("class_name")
+        module = obj.get("module")
+        registered = obj.get("registered_name")
+        config = obj.get("config")
+        if isinstance(config, dict) and isinstance(cls, str) and ("name" in config or "trainable" in config):
+            self.layers += 1
+        if cls == "__lambda__":
+            self.add("keras.lambda", "critical", f"{path}: a serialized Python lambda (marshalled bytecode) runs on load",
+                     "unsafe")
+        elif isinstance(cls, str) and cls in CODE_LOADING_CLASSES:
+            self.add("keras.code-layer", "critical", f"{path}: {cls} layer {CODE_LOADING_CLASSES[cls]}", "unsafe")
+        elif isinstance(cls, str) and cls in LOOKUP_CLASSES and isinstance(config, dict) \
+                and isinstance(config.get("vocabulary"), str):
+            self.add("keras.file-read", "critical",
+                     f"{path}: {cls} reads its vocabulary from the file {str(config['vocabulary'])[:120]!r} outside the "
+                     "archive", "unsafe")
+        if obj.get("function_type") == "lambda" or (cls == "Lambda" and isinstance(obj.get("function"), list)):
+            self.add("keras.lambda", "critical", f"{path}: a Lambda function stored as marshalled bytecode runs on load",
+                     "unsafe")
+        if cls in ("TFOpLambda", "SlicingOpLambda") and isinstance(config, dict):
+            self._tf_op(path, config.get("function"))
+        if cls == "function" or obj.get("function_type") == "function":
+            fn = config if cls == "function" else obj.get("function")
+            self._function(path, module if isinstance(module, str) else obj.get("module"), fn, registered)
+        elif isinstance(cls, str) and (module is not None or registered is not None):
+            self._class(path, cls, module, registered)
+        elif self.keras3 and isinstance(cls, str) and "config" in obj and cls not in _KERAS3_SPECIAL:
+            # Keras 3 writes a module for everything it can resolve itself; without one the class
+            # is found only among the custom objects the loading code registers.
+            self.custom.add(cls[:120])
+            self.add("keras.custom-object", "high",
+                     f"{path}: class {cls[:120]!r} names no module: loading it needs the author's Python code",
+                     "suspicious")
+
+    def _function(self, path: str, module: object, fn: object, registered: object) -> None:
+        name = fn if isinstance(fn, str) else ""
+        mod = module if isinstance(module, str) else ""
+        if name.rsplit(".", 1)[-1] in NON_MODELING:
+            self.add("keras.non-modeling-api", "critical",
+                     f"{path}: references {mod + '.' if mod else ''}{name}, a Keras API that reads, writes or downloads "
+                     "files or disables safe_mode (refused by current Keras, run by older versions)", "unsafe")
+            return
+        if mod == "builtins":
+            if name in DANGEROUS_BUILTINS:
+                self.add("keras.dangerous-function", "critical", f"{path}: references builtins.{name}", "unsafe")
+            return  # Keras resolves other builtins names among its own activations/losses/metrics
+        self._module(path, mod, name, registered)
+
+    def _class(self, path: str, cls: str, module: object, registered: object) -> None:
+        mod = module if isinstance(module, str) else ""
+        if cls in NON_MODELING:
+            self.add("keras.non-modeling-api", "critical", f"{path}: references {mod}.{cls}", "unsafe")
+            return
+        self._module(path, mod, cls, registered)
+
+    def _module(self, path: str, mod: str, name: str, registered: object) -> None:
+        top = mod.split(".", 1)[0]
+        if mod and (mod in DANGEROUS_MODULES or top in DANGEROUS_MODULES):
+            self.add("keras.dangerous-module", "critical",
+                     f"{path}: references {mod}.{name}, outside Keras and able to run code or reach the system "
+                     "(older Keras imports it: CVE-2025-1550)", "unsafe")
+            return
+        in_keras = mod in KERAS_PACKAGES or mod.startswith(KERAS_MODULE_PREFIXES)
+        reg = registered if isinstance(registered, str) else ""
+        custom_reg = bool(reg) and reg not in (name, "function") and ">" in reg \
+            and reg.split(">", 1)[0] not in KERAS_PACKAGES
+        if (mod and not in_keras) or custom_reg or (not mod and reg and reg != name):
+            label = reg or f"{mod}.{name}"
+            self.custom.add(label[:120])
+            self.add("keras.custom-object", "high",
+                     f"{path}: custom object {label[:120]!r} (module {mod or 'unset'!r}): loading it needs the "
+                     "author's Python code", "suspicious")
+
+    def _tf_op(self, path: str, fn: object) -> None:
+        if not isinstance(fn, str) or not _IDENT_PATH.match(fn):
+            self.add("keras.tf-op", "high", f"{path}: TFOpLambda names {str(fn)[:80]!r}, not a TensorFlow function path",
+                     "suspicious")
+            return
+        if TF_CODE_OR_IO.search(fn) or fn.rsplit(".", 1)[-1] in NON_MODELING:
+            self.add("keras.tf-op-io", "critical",
+                     f"{path}: TFOpLambda calls tf.{fn}, which reads/writes files or calls Python", "unsafe")
+        elif "." in fn and fn.split(".", 1)[0] not in TF_NUMERIC:
+            self.add("keras.tf-op", "high", f"{path}: TFOpLambda calls tf.{fn}, outside TensorFlow's numeric APIs",
+                     "suspicious")
+
+
+def _walk(doc: object) -> Iterator[tuple[str, object]]:
+    """Every node of a JSON tree with a short path, depth-bounded, iteratively."""
+    stack: list[tuple[str, object, int]] = [("$", doc, 0)]
+    while stack:
+        path, obj, depth = stack.pop()
+        yield path, obj
+        if depth >= MAX_DEPTH:
+            raise FormatError(f"config nested deeper than {MAX_DEPTH}")
+        if isinstance(obj, dict):
+            name = obj.get("name") if isinstance(obj.get("name"), str) else None
+            cfg = obj.get("config")
+            if name is None and isinstance(cfg, dict) and isinstance(cfg.get("name"), str):
+                name = cfg["name"]
+            for k, v in reversed(list(obj.items())):
+                if isinstance(v, (dict, list)):
+                    label = f"{path}.{str(k)[:40]}" if not name or k != "config" else f"{path}[{str(name)[:40]}]"
+                    stack.append((label, v, depth + 1))
+        elif isinstance(obj, list):
+            for i in range(len(obj) - 1, -1, -1):
+                if isinstance(obj[i], (dict, list)):
+                    stack.append((f"{path}[{i}]", obj[i], depth + 1))
+
+
+def parse_config_json(raw: bytes | str, where: str) -> object:
+    """JSON text of a Keras config; malformed or too deep → :class:`FormatError`."""
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise FormatError(f"{where}: {len(raw)} bytes exceed the {MAX_CONFIG_BYTES >> 20} MiB config limit")
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        return json.loads(text)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise FormatError(f"{where}: not valid JSON ({str(exc)[:120]})") from exc
+
+
+def judge_config(doc: object, where: str, facts: Facts | None = None) -> Facts:
+    """Findings for one parsed Keras config (model config, training config, ``config.json``)."""
+    judge = KerasJudge(where, facts if facts is not None else Facts())
+    judge.judge(doc)
+    return judge.facts
+
+
+def parse_keras_config(raw: bytes, where: str = "config.json") -> Facts:
+    """A ``.keras`` archive's ``config.json`` (or any Keras JSON config), parsed and judged.
+    Malformed JSON → :class:`FormatError`."""
+    return judge_config(parse_config_json(raw, where), where)

@@ -1,0 +1,367 @@
+"""ONNX ModelProto read field by field, bounded, without the protobuf library
+(schema: https://github.com/onnx/onnx/blob/main/onnx/onnx.proto).
+
+The walk visits EVERY tensor a loader could resolve: graph initializers, sparse initializers,
+``Constant`` and other node attributes (``t``, ``tensors``, ``sparse_tensor(s)``), subgraphs
+held in attributes (``g``/``graphs`` of ``If``/``Loop``/``Scan``…), local functions
+(``FunctionProto``) and training graphs. A tensor whose ``data_location`` is EXTERNAL names a
+file through its ``external_data`` ``location`` entry; a location that is absolute, has a drive
+or a NUL, climbs out with ``..``, or (when the caller gives the model folder) resolves through a
+symlink to outside the folder makes the loader read an arbitrary file (CVE-2022-25882 class):
+``unsafe``. Operators from domains outside ONNX's and onnxruntime's own need code registered by
+the runtime: recorded, with a low finding.
+
+The file is read through a seekable handle: large fields (``raw_data``) are skipped, never
+loaded; nesting depth, field count and the bytes decoded are bounded. Errors raise
+:class:`~mlbom.formats.weights.FormatError`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from mlbom.formats.weights import Facts, FormatError
+from mlbom.model import Verdict
+
+MAX_DEPTH = 32  # graph → node → attribute → graph … (real models: < 10)
+MAX_FIELDS = 20_000_000
+MAX_STRING = 1 << 16  # names, domains, locations (longer ones are truncated for display)
+MAX_LOCATIONS = 100_000
+# Domains whose operators ship with onnx or onnxruntime itself.
+STANDARD_DOMAINS = frozenset({"", "ai.onnx", "ai.onnx.ml", "ai.onnx.training", "ai.onnx.preview.training",
+                              "com.microsoft", "com.microsoft.nchwc", "com.microsoft.experimental",
+                              "com.ms.internal.nhwc", "com.microsoft.dml"})
+
+_BUF = 1 << 16
+
+
+class _Src:
+    """A seekable byte source with a small read buffer; offsets are absolute in the file."""
+
+    def __init__(self, fh: IO[bytes], size: int) -> None:
+        self.fh, self.size = fh, size
+        self.base = fh.tell()
+        self.buf = b""
+        self.buf_at = 0
+        self.nfields = 0
+
+    def byte(self, pos: int) -> int:
+        if not self.buf_at <= pos < self.buf_at + len(self.buf):
+            self.fh.seek(self.base + pos)
+            self.buf = self.fh.read(_BUF)
+            self.buf_at = pos
+            if not self.buf:
+                raise FormatError(f"truncated protobuf at offset {pos}")
+        return self.buf[pos - self.buf_at]
+
+    def read(self, pos: int, n: int) -> bytes:
+        if self.buf_at <= pos and pos + n <= self.buf_at + len(self.buf):
+            return self.buf[pos - self.buf_at:pos - self.buf_at + n]
+        self.fh.seek(self.base + pos)
+        data = self.fh.read(n)
+        if len(data) != n:
+            raise FormatError(f"truncated protobuf: {n} bytes needed at offset {pos}")
+        return data
+
+    def varint(self, pos: int, end: int) -> tuple[int, int]:
+        shift = result = 0
+        while True:
+            if pos >= end:
+                raise FormatError("truncated protobuf varint")
+            b = self.byte(pos)
+            pos += 1
+            result |= (b & 0x7F) << shift
+            if not b & 0x80:
+                return result, pos
+            shift += 7
+            if shift > 63:
+                raise FormatError("protobuf varint too long")
+
+    def fields(self, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
+        """(field number, wire type, value or offset, length) for one message in [start, end)."""
+        pos = start
+        while pos < end:
+            self.nfields += 1
+            if self.nfields > MAX_FIELDS:
+                raise FormatError(f"more than {MAX_FIELDS} protobuf fields")
+            key, pos = self.varint(pos, end)
+            num, wt = key >> 3, key & 7
+            if num == 0:
+                raise FormatError("protobuf field number 0")
+            if wt == 0:
+                v, pos = self.varint(pos, end)
+                yield num, wt, v, 0
+            elif wt == 2:
+                n, pos = self.varint(pos, end)
+                if pos + n > end:
+                    raise FormatError(f"protobuf field {num} claims {n} bytes past the end of its message")
+                yield num, wt, pos, n
+                pos += n
+            elif wt == 1:
+                pos += 8
+            elif wt == 5:
+                pos += 4
+            else:
+                raise FormatError(f"protobuf wire type {wt} (groups) is not used by ONNX")
+            if pos > end:
+                raise FormatError("truncated protobuf field")
+
+    def text(self, pos: int, n: int) -> str:
+        return self.read(pos, min(n, MAX_STRING)).decode("utf-8", "replace")
+
+
+@dataclass
+class _Walk:
+    src: _Src
+    folder: Path | None
+    facts: Facts = field(default_factory=Facts)
+    effects: dict[str, Verdict] = field(default_factory=dict)
+    opsets: set[str] = field(default_factory=set)
+    locations: list[tuple[str, str]] = field(default_factory=list)  # (tensor path, location)
+    op_domains: dict[str, set[str]] = field(default_factory=dict)  # domain → op types
+    local_functions: set[tuple[str, str]] = field(default_factory=set)
+    tensors: int = 0
+    nodes: int = 0
+
+    def find(self, fid: str, sev: str, msg: str, effect: Verdict | None) -> None:
+        self.facts.findings.append((fid, sev, msg))
+        if effect is not None:
+            self.effects[fid] = effect
+
+    # -- messages --------------------------------------------------------------------------
+
+    def model(self, start: int, end: int) -> None:
+        for num, wt, v, n in self.src.fields(start, end):
+            if num == 1 and wt == 0:
+                self.facts.facts["onnx.ir-version"] = str(v)
+            elif num == 2 and wt == 2:
+                self.facts.facts["onnx.producer"] = self.src.text(v, n)[:100]
+            elif num == 3 and wt == 2:
+                self.facts.facts["onnx.producer-version"] = self.src.text(v, n)[:100]
+            elif num == 8 and wt == 2:
+                self.opset(v, v + n)
+            elif num == 7 and wt == 2:
+                self.graph(v, v + n, "graph", 1)
+            elif num == 20 and wt == 2:  # TrainingInfoProto: initialization (1), algorithm (2)
+                for tnum, twt, tv, tn in self.src.fields(v, v + n):
+                    if tnum in (1, 2) and twt == 2:
+                        self.graph(tv, tv + tn, f"training_info.{'initialization' if tnum == 1 else 'algorithm'}", 2)
+            elif num == 25 and wt == 2:
+                self.function(v, v + n, 1)
+
+    def opset(self, start: int, end: int) -> None:
+        domain, version = "", "?"
+        for num, wt, v, n in self.src.fields(start, end):
+            if num == 1 and wt == 2:
+                domain = self.src.text(v, n)
+            elif num == 2 and wt == 0:
+                version = str(v)
+        self.opsets.add(f"{domain or 'ai.onnx'}:{version}")
+
+    def graph(self, start: int, end: int, where: str, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            raise FormatError(f"subgraphs nested deeper than {MAX_DEPTH}")
+        name = ""
+        for num, wt, v, n in self.src.fields(start, end):
+            if wt != 2:
+                continue
+            if num == 2:
+                name = self.src.text(v, n)[:80]
+            elif num == 1:
+                self.node(v, v + n, f"{where}{'(' + name + ')' if name else ''}", depth)
+            elif num == 5:
+                self.tensor(v, v + n, f"{where}.initializer")
+            elif num == 15:
+                self.sparse(v, v + n, f"{where}.sparse_initializer")
+
+    def function(self, start: int, end: int, depth: int) -> None:
+        name = domain = ""
+        body: list[tuple[int, int]] = []
+        attrs: list[tuple[int, int]] = []
+        for num, wt, v, n in self.src.fields(start, end):
+            if wt != 2:
+                continue
+            if num == 1:
+                name = self.src.text(v, n)
+            elif num == 10:
+                domain = self.src.text(v, n)
+            elif num == 7:
+                body.append((v, v + n))
+            elif num == 11:
+                attrs.append((v, v + n))
+            elif num == 9:
+                self.opset(v, v + n)
+        self.local_functions.add((domain, name))
+        where = f"functions({domain}.{name[:60]})"
+        for s, e in body:
+            self.node(s, e, where, depth + 1)
+        for s, e in attrs:
+            self.attribute(s, e, where, depth + 1)
+
+    def node(self, start: int, end: int, where: str, depth: int) -> None:
+        self.nodes += 1
+        op, domain, name = "", "", ""
+        attrs: list[tuple[int, int]] = []
+        for num, wt, v, n in self.src.fields(start, end):
+            if wt != 2:
+                continue
+            if num == 4:
+                op = self.src.text(v, n)[:120]
+            elif num == 7:
+                domain = self.src.text(v, n)[:200]
+            elif num == 3:
+                name = self.src.text(v, n)[:80]
+            elif num == 5:
+                attrs.append((v, v + n))
+        self.op_domains.setdefault(domain, set()).add(op)
+        label = f"{where}/{name or op}"
+        for s, e in attrs:
+            self.attribute(s, e, label, depth)
+
+    def attribute(self, start: int, end: int, where: str, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            raise FormatError(f"attributes nested deeper than {MAX_DEPTH}")
+        aname = ""
+        for num, wt, v, n in self.src.fields(start, end):
+            if num == 1 and wt == 2:
+                aname = self.src.text(v, n)[:60]
+            if wt != 2:
+                continue
+            label = f"{where}.{aname or 'attribute'}"
+            if num in (5, 10):  # t, tensors
+                self.tensor(v, v + n, label)
+            elif num in (22, 23):  # sparse_tensor, sparse_tensors
+                self.sparse(v, v + n, label)
+            elif num in (6, 11):  # g, graphs
+                self.graph(v, v + n, label, depth + 1)
+
+    def sparse(self, start: int, end: int, where: str) -> None:
+        for num, wt, v, n in self.src.fields(start, end):
+            if num in (1, 2) and wt == 2:  # values, indices
+                self.tensor(v, v + n, f"{where}.{'values' if num == 1 else 'indices'}")
+
+    def tensor(self, start: int, end: int, where: str) -> None:
+        self.tensors += 1
+        external = False
+        name = ""
+        entries: list[tuple[str, str]] = []
+        for num, wt, v, n in self.src.fields(start, end):
+            if num == 14 and wt == 0:
+                external = v == 1
+            elif num == 8 and wt == 2:
+                name = self.src.text(v, n)[:80]
+            elif num == 13 and wt == 2:
+                key = val = ""
+                raw_val = b""
+                for knum, kwt, kv, kn in self.src.fields(v, v + n):
+                    if knum == 1 and kwt == 2:
+                        key = self.src.text(kv, kn)
+                    elif knum == 2 and kwt == 2:
+                        raw_val = self.src.read(kv, min(kn, MAX_STRING))
+                        val = raw_val.decode("utf-8", "replace")
+                        if b"\x00" in raw_val:
+                            val = val.replace("\x00", "\\x00")
+                entries.append((key, val))
+        label = f"{where}({name})" if name else where
+        locations = [val for key, val in entries if key == "location"]
+        if external and not locations:
+            self.find("onnx.external-data-missing", "medium",
+                      f"{label}: data_location is EXTERNAL but no location is given (the loader fails)", "error")
+        # The loader reads external_data only for EXTERNAL tensors, but a converter or a
+        # later writer may flip the flag: every location entry is judged.
+        for loc in locations:
+            if len(self.locations) < MAX_LOCATIONS:
+                self.locations.append((label, loc))
+
+    # -- judgement -----------------------------------------------------------------------------
+
+    def judge_locations(self) -> None:
+        for loc in sorted({loc for _w, loc in self.locations}):
+            where = next(w for w, lc in self.locations if lc == loc)
+            why = escape_reason(loc, self.folder)
+            if why:
+                self.find("onnx.external-data-escape", "critical",
+                          f"{where}: external data location {loc[:200]!r} {why}: the loader reads a file outside "
+                          "the model folder (path traversal, CVE-2022-25882 class)", "unsafe")
+
+    def judge_domains(self) -> None:
+        custom: dict[str, set[str]] = {}
+        for domain, ops in self.op_domains.items():
+            if domain in STANDARD_DOMAINS:
+                continue
+            outside = {op for op in ops if (domain, op) not in self.local_functions}
+            if outside:
+                custom[domain] = outside
+        if custom:
+            self.facts.facts["onnx.custom-domains"] = ",".join(sorted(custom))[:500]
+            for domain in sorted(custom)[:20]:
+                op_list = ", ".join(sorted(custom[domain])[:10])
+                self.find("onnx.custom-operator", "low",
+                          f"operators {op_list} from domain {domain[:100]!r} need code the runtime registers "
+                          "(a custom-op library)", None)
+
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def escape_reason(loc: str, folder: Path | None) -> str | None:
+    """Why an external-data location leaves the model folder, or None when it stays inside."""
+    if "\x00" in loc or "\\x00" in loc:
+        return "contains a NUL byte"
+    if not loc:
+        return "is empty"
+    if loc.startswith(("/", "\\")) or _DRIVE.match(loc):
+        return "is absolute"
+    parts = re.split(r"[/\\]", loc)
+    depth = 0
+    for part in parts:
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return "climbs out with '..'"
+        elif part not in ("", "."):
+            depth += 1
+    if folder is not None:
+        try:
+            base = os.path.realpath(folder)
+            target = os.path.realpath(os.path.join(base, loc))
+        except (OSError, ValueError):
+            return "cannot be resolved"
+        if os.path.commonpath([base, target]) != base:
+            return "resolves through a symlink to outside the folder"
+    return None
+
+
+def looks_like_onnx(head: bytes) -> bool:
+    """ModelProto starts with ir_version (field 1, varint) in practice."""
+    return len(head) > 4 and head[0] == 0x08 and head[1] < 0x20 and b"\x12" in head[2:4] + head[2:16]
+
+
+def parse_onnx(fh: IO[bytes], size: int, folder: Path | None = None) -> Facts:
+    """ModelProto: IR version, producer, opsets, custom-domain operators, and every tensor's
+    external-data location (one that leaves ``folder``, the model's directory, is unsafe)."""
+    walk = _Walk(_Src(fh, size), folder)
+    try:
+        walk.model(0, size)
+    except RecursionError as exc:
+        raise FormatError("ONNX model nested too deeply") from exc
+    if "onnx.ir-version" not in walk.facts.facts:
+        raise FormatError("not an ONNX model (no ir_version)")
+    facts = walk.facts
+    if walk.opsets:
+        facts.facts["onnx.opsets"] = ",".join(sorted(walk.opsets))[:1000]
+    facts.facts["onnx.nodes"] = str(walk.nodes)
+    facts.facts["onnx.tensors"] = str(walk.tensors)
+    if walk.locations:
+        facts.facts["onnx.external-data"] = ",".join(sorted({loc for _w, loc in walk.locations})[:20])[:2000]
+    walk.judge_locations()
+    walk.judge_domains()
+    target = getattr(facts, "effects", None)
+    if isinstance(target, dict):
+        target.update(walk.effects)
+    return facts

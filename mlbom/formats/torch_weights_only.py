@@ -1,0 +1,183 @@
+"""Would ``torch.load(weights_only=True)`` accept this checkpoint? (the default since torch 2.6)
+
+torch's restricted unpickler (``torch/_weights_only_unpickler.py``) accepts a fixed set of
+opcodes and pushes only the globals of ``_get_allowed_globals()`` (plus what a user registers
+with ``torch.serialization.add_safe_globals``, which a file cannot rely on). It applies
+``_compat_pickle``'s renames to every ``GLOBAL`` whatever the protocol, and refuses modules of
+``_blocklisted_modules`` outright.
+
+The allowlist is read from torch's source TEXT, never by importing torch:
+
+* with a torch directory (the installed package, found without importing it), the literal
+  entries of ``_get_allowed_globals``, the functions of ``_tensor_rebuild_functions``, the
+  quantization schemes, the supported opcodes and the blocked modules come from the source;
+  the families that torch computes at run time (dtypes, tensor and storage classes) come from
+  the versioned table, since no source text lists them;
+* without one, everything comes from ``mlbom/data/torch-weights-only.json`` (generated from
+  torch's source and recorded with its version and the source file's SHA-256).
+
+The check is static and walks the same events the pickle walker records (first use of each
+opcode, every raw GLOBAL, in stream order); it does not model the run-time type checks torch
+makes on ``REDUCE``/``BUILD`` targets, which only ever refuse more.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.util
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from mlbom.formats.pickle import PickleReport, compat_name
+
+SOURCE_FILE = "_weights_only_unpickler.py"
+
+
+@dataclass(frozen=True)
+class WeightsOnlyTable:
+    torch_version: str
+    source: str  # where the allowlist was read from
+    globals: frozenset[str]
+    opcodes: frozenset[str]
+    blocked_modules: frozenset[str]
+
+
+def _data() -> dict[str, object]:
+    text = resources.files("mlbom").joinpath("data/torch-weights-only.json").read_text("utf-8")
+    data: dict[str, object] = json.loads(text)
+    return data
+
+
+def _strs(value: object) -> frozenset[str]:
+    return frozenset(str(v) for v in value) if isinstance(value, list) else frozenset()
+
+
+def table_from_data() -> WeightsOnlyTable:
+    d = _data()
+    allowed = _strs(d.get("source_globals")) | _strs(d.get("computed_globals"))
+    return WeightsOnlyTable(str(d.get("torch_version")), f"mlbom/data/torch-weights-only.json ({d.get('source')})",
+                            allowed, _strs(d.get("opcodes")), _strs(d.get("blocked_modules")))
+
+
+def _dotted(node: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+@dataclass(frozen=True)
+class SourceFacts:
+    globals: frozenset[str]
+    opcodes: frozenset[str]
+    blocked_modules: frozenset[str]
+
+
+def parse_source(text: str) -> SourceFacts:
+    """What torch's ``_weights_only_unpickler.py`` says literally (see the module doc)."""
+    tree = ast.parse(text)
+    found: set[str] = set()
+    opcodes: set[str] = set()
+    blocked: set[str] = set()
+    funcs = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    rebuild = funcs.get("_tensor_rebuild_functions")
+    if rebuild is not None:
+        for node in ast.walk(rebuild):
+            if isinstance(node, ast.Attribute):
+                name = _dotted(node)
+                if name and name.startswith("torch._utils._rebuild"):
+                    found.add(name)
+    allowed = funcs.get("_get_allowed_globals")
+    if allowed is not None:
+        for node in ast.walk(allowed):
+            if isinstance(node, ast.Dict):
+                found.update(k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str))
+            elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
+                    and isinstance(node.slice.value, str):
+                found.add(node.slice.value)
+            elif isinstance(node, ast.For) and isinstance(node.iter, ast.List):
+                for elt in node.iter.elts:  # for qt in [torch.per_tensor_affine, ...]: rc[str(qt)] = qt
+                    name = _dotted(elt)
+                    if name and name.startswith("torch.") and name.count(".") == 1:
+                        found.add(name)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare) and isinstance(node.left, ast.Subscript) \
+                and isinstance(node.left.value, ast.Name) and node.left.value.id == "key":
+            for comp in node.comparators:
+                elts = comp.elts if isinstance(comp, ast.List | ast.Tuple) else [comp]
+                for e in elts:
+                    if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Name) and e.value.id.isupper():
+                        opcodes.add(e.value.id)
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "_blocklisted_modules"
+                                                for t in node.targets) and isinstance(node.value, ast.List):
+            blocked.update(e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str))
+    return SourceFacts(frozenset(found), frozenset(opcodes), frozenset(blocked))
+
+
+def find_torch_dir() -> Path | None:
+    """The installed torch package directory, located without importing torch."""
+    try:
+        spec = importlib.util.find_spec("torch")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for loc in spec.submodule_search_locations:
+        if (Path(loc) / SOURCE_FILE).is_file():
+            return Path(loc)
+    return None
+
+
+def table_from_torch(torch_dir: Path) -> WeightsOnlyTable:
+    """Read the allowlist from an installed torch's source text (plus the computed families)."""
+    path = torch_dir / SOURCE_FILE
+    text = path.read_text("utf-8")
+    facts = parse_source(text)
+    version_text = (torch_dir / "version.py").read_text("utf-8") if (torch_dir / "version.py").is_file() else ""
+    m = re.search(r"""__version__\s*=\s*['"]([^'"]+)['"]""", version_text)
+    version = m.group(1) if m else "unknown"
+    computed = _strs(_data().get("computed_globals"))
+    return WeightsOnlyTable(version, f"{path} (torch {version}; dtypes and storage/tensor classes from mlbom's table)",
+                            facts.globals | computed, facts.opcodes, facts.blocked_modules)
+
+
+def load_table(torch_dir: Path | None = None) -> WeightsOnlyTable:
+    """torch's allowlist: from ``torch_dir`` (or the installed torch) when there is one, else the table."""
+    d = torch_dir or find_torch_dir()
+    if d is not None and (d / SOURCE_FILE).is_file():
+        try:
+            return table_from_torch(d)
+        except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+            pass
+    return table_from_data()
+
+
+def weights_only_check(report: PickleReport, table: WeightsOnlyTable | None = None) -> tuple[bool, str | None]:
+    """(accepted, the first global or opcode torch's weights_only unpickler refuses)."""
+    t = table or load_table()
+    if report.error is not None or not report.complete:
+        return False, f"the pickle does not load ({report.error or 'no STOP'})"
+    for kind, what in report.events:
+        if kind == "op":
+            if what not in t.opcodes:
+                return False, f"opcode {what}"
+            continue
+        mod, _, attr = what.partition("\n")
+        mod, attr = compat_name(mod, attr)
+        if mod in t.blocked_modules:
+            return False, f"{mod}.{attr} (module {mod} is blocked)"
+        if f"{mod}.{attr}" not in t.globals:
+            return False, f"{mod}.{attr}"
+    return True, None
+
+
+def source_sha256(torch_dir: Path) -> str:
+    return hashlib.sha256((torch_dir / SOURCE_FILE).read_bytes()).hexdigest()

@@ -1,0 +1,308 @@
+"""A zip reader that reads archives the way model loaders do, and lists every place where two
+loaders could read the same bytes differently.
+
+The reference semantics are CPython's ``zipfile`` (used by ``numpy.load`` for ``.npz``, Keras
+and ``zipfile.is_zipfile``) and the miniz-based reader behind ``torch.load`` (central directory
+names, archive prefix taken from the first entry):
+
+- the end-of-central-directory record is searched backwards over the last 64 KiB + 22 bytes,
+  so data may precede the archive (``zipfile`` shifts every offset by that prefix; torch
+  requires ``PK\\x03\\x04`` at offset 0);
+- names come from the central directory (cp437, or UTF-8 when flag bit 11 is set); ``zipfile``
+  refuses a member whose local header names it differently, miniz never looks;
+- ``zipfile`` refuses "version needed" above 6.3 and methods other than 0, 8, 12, 14; miniz
+  reads only 0 and 8.
+
+What is parsed is returned with :class:`Differential` notes; the scanner decides the verdicts.
+Nothing here raises anything but :class:`~mlbom.formats.weights.FormatError`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import lzma
+import stat
+import struct
+from dataclasses import dataclass, field
+from typing import IO
+
+from mlbom.formats.compression import DEFAULT_LIMITS, Decompressing, Limits
+from mlbom.formats.weights import FormatError, Window
+
+EOCD = b"PK\x05\x06"
+EOCD64_LOCATOR = b"PK\x06\x07"
+EOCD64 = b"PK\x06\x06"
+CENTRAL = b"PK\x01\x02"
+LOCAL = b"PK\x03\x04"
+MAX_COMMENT = 0xFFFF
+SUPPORTED_METHODS = {0: "stored", 8: "deflate", 12: "bzip2", 14: "lzma"}
+MAX_VERSION = 63  # zipfile.MAX_EXTRACT_VERSION
+
+
+@dataclass
+class ZipEntry:
+    name: str
+    method: int
+    flags: int
+    csize: int
+    usize: int
+    header_offset: int  # absolute offset of the local header in the file
+    version_needed: int
+    create_system: int
+    external_attr: int
+    local_name: str | None = None
+    data_offset: int | None = None  # absolute offset of the member data
+
+    @property
+    def is_dir(self) -> bool:
+        return self.name.endswith("/")
+
+    @property
+    def encrypted(self) -> bool:
+        return bool(self.flags & 0x1)
+
+    @property
+    def is_symlink(self) -> bool:
+        return self.create_system == 3 and stat.S_ISLNK(self.external_attr >> 16)
+
+
+@dataclass(frozen=True)
+class Differential:
+    """A place where two loaders could read the archive differently (or refuse it)."""
+
+    id: str
+    message: str
+
+
+@dataclass
+class ZipArchive:
+    entries: list[ZipEntry]
+    start: int  # where the archive starts (bytes before it: a prefix)
+    end: int  # end of the end record and its comment
+    notes: list[Differential] = field(default_factory=list)
+
+
+def find_end_record(fh: IO[bytes], size: int) -> int | None:
+    """Offset of the end-of-central-directory record as ``zipfile._EndRecData`` finds it: the
+    last 22 bytes first, then the last occurrence of its signature in the final 64 KiB + 22."""
+    if size < 22:
+        return None
+    fh.seek(size - 22)
+    tail = fh.read(22)
+    if tail[:4] == EOCD and tail[-2:] == b"\x00\x00":
+        return size - 22
+    start = max(0, size - MAX_COMMENT - 22)
+    fh.seek(start)
+    data = fh.read(size - start)
+    i = data.rfind(EOCD)
+    if i >= 0 and len(data) - i >= 22:
+        return start + i
+    return None
+
+
+def _cp437_or_utf8(raw: bytes, flags: int) -> str:
+    if flags & 0x800:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FormatError(f"zip: a member name flagged UTF-8 is not UTF-8 ({exc.reason})") from exc
+    return raw.decode("cp437")
+
+
+def read_archive(fh: IO[bytes], size: int, eocd: int, limits: Limits = DEFAULT_LIMITS) -> ZipArchive:
+    """The central directory (and every member's local header) of the archive whose end
+    record is at ``eocd``."""
+    fh.seek(eocd)
+    rec = fh.read(22)
+    if len(rec) < 22:
+        raise FormatError("zip: end record truncated")
+    _sig, disk, _disk_cd, n_disk, n_total, cd_size, cd_offset, comment_len = struct.unpack("<4s4H2LH", rec)
+    notes: list[Differential] = []
+    if disk != 0:
+        raise FormatError("zip: multi-disk archives are not supported by any model loader")
+    end = eocd + 22 + comment_len
+    zip64 = False
+    if eocd >= 20:
+        fh.seek(eocd - 20)
+        loc = fh.read(20)
+        if loc[:4] == EOCD64_LOCATOR:
+            _s, _d, _rec64_off, _nd = struct.unpack("<4sLQL", loc)
+            fh.seek(eocd - 20 - 56)
+            rec64 = fh.read(56)
+            if len(rec64) < 56 or rec64[:4] != EOCD64:
+                raise FormatError("zip: zip64 end record missing where its locator points")
+            _s64, _sz, _vm, _vn, _d1, _d2, _n1, n_total, cd_size, cd_offset = struct.unpack("<4sQ2H2L4Q", rec64)
+            zip64 = True
+    # zipfile: concat = location of the end record - size - offset of the central directory
+    cd_start = eocd - (76 if zip64 else 0) - cd_size
+    concat = cd_start - cd_offset
+    if cd_start < 0 or concat < 0:
+        raise FormatError(f"zip: the central directory ({cd_size} bytes at {cd_offset}) does not fit before the end record")
+    if n_total > limits.max_members:
+        raise FormatError(f"zip: {n_total} entries exceed the limit of {limits.max_members}")
+    if end < size:
+        notes.append(Differential("zip.trailing-data", f"{size - end} bytes after the end of the archive "
+                                  "(ignored by zip readers, seen by anything that reads the file from its end)"))
+    elif end > size:
+        notes.append(Differential("zip.comment-truncated", "the archive comment runs past the end of the file"))
+    if n_total != n_disk:
+        notes.append(Differential("zip.count-mismatch", f"end record counts {n_disk} and {n_total} entries"))
+    fh.seek(cd_start)
+    cd = fh.read(cd_size)
+    if len(cd) != cd_size:
+        raise FormatError("zip: central directory truncated")
+    entries: list[ZipEntry] = []
+    i = 0
+    while i < len(cd):
+        if len(entries) >= limits.max_members:
+            raise FormatError(f"zip: more than {limits.max_members} entries")
+        if cd[i:i + 4] != CENTRAL or i + 46 > len(cd):
+            raise FormatError(f"zip: bad central directory entry at offset {cd_start + i} (zipfile: BadZipFile)")
+        (_s, made_by, version, flags, method, _t, _d, _crc, csize, usize, nlen, xlen, clen, _dn, _ia, ext,
+         hoff) = struct.unpack("<4s4H2H3L5HLL", cd[i:i + 46])
+        raw_name = cd[i + 46:i + 46 + nlen]
+        extra = cd[i + 46 + nlen:i + 46 + nlen + xlen]
+        i += 46 + nlen + xlen + clen
+        if i > len(cd):
+            raise FormatError("zip: central directory entry runs past the directory")
+        usize, csize, hoff = _zip64_extra(extra, usize, csize, hoff)
+        name = _cp437_or_utf8(raw_name, flags)
+        entries.append(ZipEntry(name, method, flags, csize, usize, hoff + concat, version, made_by >> 8, ext))
+    if len(entries) != n_total:
+        notes.append(Differential("zip.count-mismatch",
+                                  f"end record says {n_total} entries, the central directory holds {len(entries)}"))
+    first = min((e.header_offset for e in entries), default=cd_start)
+    if concat or first > concat:
+        notes.append(Differential("zip.prefix-data", f"{max(concat, first)} bytes precede the archive: zipfile "
+                                  "(is_zipfile, numpy, Keras) reads past them, torch.load does not read it as a zip"))
+    _read_local_headers(fh, size, entries, cd_start, notes)
+    return ZipArchive(entries, min(first, concat), end, notes)
+
+
+def _zip64_extra(extra: bytes, usize: int, csize: int, hoff: int) -> tuple[int, int, int]:
+    j = 0
+    while j + 4 <= len(extra):
+        tag, ln = struct.unpack("<HH", extra[j:j + 4])
+        body = extra[j + 4:j + 4 + ln]
+        if tag == 1:
+            k = 0
+            vals = []
+            while k + 8 <= len(body):
+                vals.append(struct.unpack("<Q", body[k:k + 8])[0])
+                k += 8
+            it = iter(vals)
+            try:
+                if usize == 0xFFFFFFFF:
+                    usize = next(it)
+                if csize == 0xFFFFFFFF:
+                    csize = next(it)
+                if hoff == 0xFFFFFFFF:
+                    hoff = next(it)
+            except StopIteration as exc:
+                raise FormatError("zip: zip64 extra field too short") from exc
+        j += 4 + ln
+    return usize, csize, hoff
+
+
+def _read_local_headers(fh: IO[bytes], size: int, entries: list[ZipEntry], cd_start: int,
+                        notes: list[Differential]) -> None:
+    seen_names: dict[str, int] = {}
+    by_offset: dict[int, int] = {}
+    for e in entries:
+        seen_names[e.name] = seen_names.get(e.name, 0) + 1
+        by_offset[e.header_offset] = by_offset.get(e.header_offset, 0) + 1
+        if e.header_offset + 30 > size:
+            raise FormatError(f"zip: member {e.name!r}: local header at {e.header_offset} is past the end of the file")
+        fh.seek(e.header_offset)
+        lh = fh.read(30)
+        if lh[:4] != LOCAL:
+            raise FormatError(f"zip: member {e.name!r}: no local header at {e.header_offset} (zipfile: BadZipFile)")
+        _s, _v, _lflags, _m, _t, _d, _c, _cs, _us, nlen, xlen = struct.unpack("<4s5H3L2H", lh)
+        raw = fh.read(nlen)
+        try:  # zipfile decodes the local name with the central directory's flags
+            e.local_name = _cp437_or_utf8(raw, e.flags)
+        except FormatError:
+            e.local_name = raw.decode("latin-1")
+        e.data_offset = e.header_offset + 30 + nlen + xlen
+        if e.data_offset + e.csize > size:
+            raise FormatError(f"zip: member {e.name!r}: {e.csize} bytes of data run past the end of the file")
+        if e.local_name != e.name:
+            notes.append(Differential("zip.name-mismatch", f"member {e.name!r} is named {e.local_name!r} in its local "
+                                      "header: zipfile refuses it, torch's reader uses the directory name"))
+    for name, n in sorted(seen_names.items()):
+        if n > 1:
+            notes.append(Differential("zip.duplicate-name", f"{n} members are named {name!r}: readers disagree on which "
+                                      "one a name means"))
+    shared = sum(n for n in by_offset.values() if n > 1)
+    if shared:
+        notes.append(Differential("zip.shared-data", f"{shared} directory entries point at {sum(1 for n in by_offset.values() if n > 1)} "
+                                  "shared local headers (overlapping members, a zip-bomb technique)"))
+    spans = sorted({(e.header_offset, (e.data_offset or 0) + e.csize, e.flags) for e in entries})
+    overlap = False
+    gap = 0
+    for (a0, a1, af), (b0, _b1, _bf) in itertools.pairwise(spans):
+        if b0 < a1 and a0 != b0:
+            overlap = True
+        elif b0 > a1:
+            gap += b0 - a1 if not (af & 0x8 and b0 - a1 <= 24) else 0
+    if spans:
+        a0, a1, af = spans[-1]
+        if cd_start < a1 and cd_start >= a0:
+            overlap = True
+        elif cd_start > a1 and not (af & 0x8 and cd_start - a1 <= 24):
+            gap += cd_start - a1
+    if overlap:
+        notes.append(Differential("zip.overlapping-members", "member data overlap each other or the central directory "
+                                  "(zipfile refuses overlapped entries; other readers do not)"))
+    if gap:
+        notes.append(Differential("zip.hidden-data", f"{gap} bytes between members belong to no directory entry "
+                                  "(a reader that walks local headers sees content the directory hides)"))
+
+
+def _lzma_member(fh: IO[bytes], e: ZipEntry) -> lzma.LZMADecompressor:
+    """zip method 14: a 4-byte header (version, properties size), LZMA1 properties, raw data."""
+    hdr = fh.read(4)
+    if len(hdr) < 4:
+        raise FormatError(f"zip: member {e.name!r}: LZMA header truncated")
+    (psize,) = struct.unpack("<H", hdr[2:4])
+    props = fh.read(psize)
+    if psize < 5 or len(props) < 5:
+        raise FormatError(f"zip: member {e.name!r}: LZMA properties truncated")
+    d = props[0]
+    if d >= 9 * 5 * 5:
+        raise FormatError(f"zip: member {e.name!r}: invalid LZMA properties")
+    lc, d = d % 9, d // 9
+    lp, pb = d % 5, d // 5
+    (dict_size,) = struct.unpack("<L", props[1:5])
+    filt = {"id": lzma.FILTER_LZMA1, "dict_size": dict_size, "lc": lc, "lp": lp, "pb": pb}
+    try:
+        return lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[filt])
+    except (lzma.LZMAError, ValueError) as exc:
+        raise FormatError(f"zip: member {e.name!r}: LZMA properties rejected: {exc}") from exc
+
+
+def open_member(fh: IO[bytes], e: ZipEntry, limits: Limits = DEFAULT_LIMITS,
+                budget: list[int] | None = None) -> IO[bytes]:
+    """The member's bytes: a window on the file for stored members (also when flagged
+    encrypted: torch reads them as they are), a bounded decompressing stream otherwise.
+    Raises FormatError for methods no loader reads and for encrypted compressed members."""
+    if e.data_offset is None:
+        raise FormatError(f"zip: member {e.name!r}: local header not read")
+    if e.encrypted and e.method != 0:
+        raise FormatError(f"zip: member {e.name!r} is encrypted and cannot be scanned")
+    if e.method == 0:  # with an encryption flag too: torch's reader ignores the flag and reads the bytes
+        if e.csize != e.usize:
+            raise FormatError(f"zip: stored member {e.name!r} declares {e.usize} bytes but holds {e.csize}")
+        return Window(fh, e.data_offset, e.csize)  # type: ignore[return-value]
+    if e.method not in SUPPORTED_METHODS:
+        raise FormatError(f"zip: member {e.name!r} uses compression method {e.method}, which zipfile and torch cannot read")
+    fh.seek(e.data_offset)
+    raw = Window(fh, e.data_offset, e.csize)
+    codec = {8: "deflate", 12: "bz2"}.get(e.method)
+    if codec is not None:
+        return Decompressing(raw, codec, limits, compressed_size=e.csize, expected=e.usize, budget=budget)  # type: ignore[arg-type,return-value]
+    dec = _lzma_member(raw, e)  # type: ignore[arg-type]
+    stream = Decompressing(raw, "deflate", limits, compressed_size=e.csize, expected=e.usize, budget=budget)  # type: ignore[arg-type]
+    stream.dec = dec
+    stream.codec = "lzma"
+    return stream  # type: ignore[return-value]

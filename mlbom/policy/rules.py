@@ -1,0 +1,532 @@
+"""The rules: a validated :class:`Policy` evaluated against the facts of one BOM.
+
+Every violation names its rule, the component (file path, purl or name), the fact that broke
+the rule and what to do. A rule that lacks the data it needs (a BOM from a producer that does
+not record scan verdicts, licences, findings…) reports a violation of kind ``cannot-evaluate``
+rather than passing; it fails unless the policy says ``missing-data = "warn"`` for its section
+(``unknown = "warn"`` for licences).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from mlbom.jsf import PublicKey
+from mlbom.model import SEVERITIES
+from mlbom.policy import licexpr
+from mlbom.policy.config import Exception_, Missing, Policy
+from mlbom.policy.facts import LICENSED_TYPES, BomFacts, FindingFact, Item
+from mlbom.properties import Prop
+
+Kind = Literal["violation", "cannot-evaluate"]
+Level = Literal["error", "warning"]
+
+# Files in a model folder that are not weights: config, tokenizer and card text.
+NON_WEIGHT_FORMATS = frozenset({"json", "text", "sharded-index", "yaml", "markdown"})
+# VEX analysis states that mean the component is not exposed (CycloneDX impactAnalysisState).
+NOT_AFFECTED_STATES = frozenset({"not_affected", "resolved", "resolved_with_pedigree", "false_positive"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    help: str
+
+
+RULES: dict[str, Rule] = {r.id: r for r in (
+    Rule("licenses.allow", "Licence not on the allowlist",
+         "Libraries, models and datasets must be licensed under a licence in [licenses] allow. An SPDX expression "
+         "passes when one of its choices uses only allowed licences (`MIT OR GPL-3.0-only` passes with MIT allowed)."),
+    Rule("licenses.deny", "Denied licence",
+         "No library, model or dataset may require a licence in [licenses] deny; an OR expression passes when a choice "
+         "avoids the denied licences."),
+    Rule("licenses.unknown", "Licence unknown",
+         "A library, model or dataset declares no licence, or one that is not an SPDX id or expression, so the "
+         "allow/deny lists cannot be applied. [licenses] unknown = fail | warn | ignore."),
+    Rule("models.format", "Weight format not allowed",
+         "Model weight files must be in a format from [models] formats (config and text files are not weights). "
+         "Convert the weights (e.g. to safetensors) or remove the file."),
+    Rule("models.verdict", "Model file scan verdict not allowed",
+         "Every model file's static scan verdict (safe, suspicious, unsafe, error) must be in [models] verdicts. "
+         "unsafe means the file runs code when loaded; error means it could not be scanned. `mlbom scan FILE` "
+         "shows why."),
+    Rule("models.card", "Model without a model card",
+         "[models] require-card: every model ships a model card (README.md with YAML front matter)."),
+    Rule("models.license", "Model without a licence",
+         "[models] require-license: every model declares its licence (card `license:`)."),
+    Rule("models.base-model-revision", "Base model not pinned",
+         "[models] require-base-model-revision: a model derived from a base model names the base model's exact "
+         "revision (pedigree version or purl @REVISION)."),
+    Rule("datasets.license", "Dataset without a licence",
+         "[datasets] require-license: every dataset declares its licence."),
+    Rule("datasets.checksums", "Data file not verified",
+         "[datasets] require-checksums: every data file is verified against a checksum its manifest (Croissant "
+         "FileObject sha256/md5) declares."),
+    Rule("findings.severity", "Finding at or above the fail-on severity",
+         "[findings] fail-on: no mlbom finding at or above this severity (unsafe pickles, unpinned requirements, "
+         "checksum mismatches…). Fix what the finding says or add an exception naming its id."),
+    Rule("vulnerabilities.severity", "Vulnerability at or above the fail-on severity",
+         "[vulnerabilities] fail-on: no known vulnerability at or above this severity, unless its VEX analysis "
+         "state is not_affected, resolved, resolved_with_pedigree or false_positive."),
+    Rule("vulnerabilities.cvss", "Vulnerability above max-cvss",
+         "[vulnerabilities] max-cvss: no known vulnerability with a CVSS score above this, unless VEX says the "
+         "component is not affected."),
+    Rule("packages.deny", "Denied package",
+         "[packages] deny: these packages (PEP 503 names, optional PEP 440 specifier) must not ship."),
+    Rule("packages.hashes", "Package without a hash",
+         "[packages] require-hashes: every declared package is pinned by hash (requirements --hash, or a lock file)."),
+    Rule("packages.extra-index-url", "Extra index URL",
+         "[packages] forbid-extra-index-url: no requirements file adds a second index with --extra-index-url "
+         "(dependency confusion); use --index-url with one index that mirrors what you need."),
+    Rule("signature.required", "BOM not signed by a trusted key",
+         "[signature] required: the BOM must carry a signature that verifies under the keys given with --key."),
+    Rule("exceptions.expired", "Expired exception",
+         "An [[exceptions]] entry is past its expires date: it no longer waives anything. Fix the violation it "
+         "covered, or renew the exception with a new date and reason."),
+)}
+
+_EXCEPTION_HINT = "or add an [[exceptions]] entry (id, component, reason, expires)"
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    component: str
+    fact: str
+    remedy: str
+    kind: Kind = "violation"
+    level: Level = "error"
+    location: str | None = None
+    line: int | None = None
+    ids: tuple[str, ...] = ()
+    names: frozenset[str] = field(default=frozenset())
+    in_project: bool = True
+    """``location`` is relative to the project (``--base`` applies); else to the working folder."""
+
+    @property
+    def message(self) -> str:
+        return f"{self.component}: {self.fact}"
+
+
+@dataclass(frozen=True)
+class Waived:
+    violation: Violation
+    exception: Exception_
+
+
+@dataclass(frozen=True)
+class Result:
+    bom: str
+    policy: str
+    rules: tuple[str, ...]
+    violations: tuple[Violation, ...]
+    waived: tuple[Waived, ...] = ()
+    unused: tuple[Exception_, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        return any(v.level == "error" for v in self.violations)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+
+def check(facts: BomFacts, policy: Policy, *, keys: Sequence[PublicKey] = (), key_given: bool = False,
+          today: dt.date | None = None) -> Result:
+    """Evaluate ``policy`` on ``facts``; ``keys`` are the trusted keys for ``[signature] required``."""
+    today = today or dt.datetime.now(dt.timezone.utc).date()
+    asked: list[str] = []
+    found: list[Violation] = []
+    for rule_id, violations in _evaluate(facts, policy, keys, key_given):
+        if rule_id not in asked:
+            asked.append(rule_id)
+        found.extend(violations)
+    active: list[Violation] = []
+    waived: list[Waived] = []
+    used: set[int] = set()
+    expired = [e for e in policy.exceptions if e.expires is not None and e.expires < today]
+    for v in found:
+        match = next((e for e in policy.exceptions if e not in expired and _applies(e, v)), None)
+        if match is None:
+            active.append(v)
+        else:
+            waived.append(Waived(v, match))
+            used.add(id(match))
+    for e in expired:
+        assert e.expires is not None
+        hit = sum(1 for v in found if _applies(e, v))
+        active.append(Violation(
+            "exceptions.expired", f"{policy.source}:{e.line}",
+            f"exception for {e.id}" + (f" on {e.component}" if e.component else "") +
+            f" expired on {e.expires.isoformat()} ({e.reason}); it no longer waives"
+            + (f" the {hit} violation(s) it matches" if hit else " anything (it matches no violation)"),
+            "fix what it covered, or renew it with a new expires date and reason", level="warning",
+            location=policy.source if policy.source != "default policy" else None, line=e.line or None, in_project=False))
+        if "exceptions.expired" not in asked:
+            asked.append("exceptions.expired")
+    unused = tuple(e for e in policy.exceptions if id(e) not in used and e not in expired)
+    return Result(bom=facts.source, policy=policy.source, rules=tuple(asked), violations=tuple(active),
+                  waived=tuple(waived), unused=unused)
+
+
+def _applies(e: Exception_, v: Violation) -> bool:
+    if e.id != v.rule and e.id not in v.ids:
+        return False
+    if e.component is None:
+        return True
+    pattern = e.component
+    return any(fnmatch.fnmatchcase(n, pattern) or n == pattern for n in v.names)
+
+
+def _evaluate(facts: BomFacts, p: Policy, keys: Sequence[PublicKey], key_given: bool) -> Iterator[tuple[str, list[Violation]]]:
+    if p.licenses_asked or p.license_unknown is not None:
+        yield from _licences(facts, p)
+    if p.model_formats is not None:
+        yield "models.format", list(_model_formats(facts, p.model_formats, p.models_missing))
+    if p.model_verdicts is not None:
+        yield "models.verdict", list(_model_verdicts(facts, p.model_verdicts, p.models_missing))
+    models = [i for i in facts.items if i.type == "machine-learning-model"]
+    if p.require_card:
+        yield "models.card", [_v("models.card", m, "has no model card",
+                                 "add a model card (README.md with YAML front matter: license, base_model, datasets…)")
+                              for m in models if not _has_card(m)]
+    if p.require_model_license:
+        yield "models.license", [_v("models.license", m, "declares no licence", "set `license:` in the model card")
+                                 for m in models if not m.licenses]
+    if p.require_base_model_revision:
+        yield "models.base-model-revision", [
+            _v("models.base-model-revision", m, f"base model {b.purl or b.name} is not pinned to a revision",
+               "record the base model's exact revision (a commit) in the pedigree")
+            for m in models for b in m.base_models if not b.version]
+    datasets = [i for i in facts.items if i.type == "data"]
+    if p.require_dataset_license:
+        yield "datasets.license", [_v("datasets.license", d, "declares no licence",
+                                      "declare the licence in the dataset card or Croissant `license`")
+                                   for d in datasets if not d.licenses]
+    if p.require_checksums:
+        yield "datasets.checksums", list(_checksums(facts, datasets, p.datasets_missing))
+    if p.findings_fail_on is not None:
+        yield "findings.severity", list(_findings(facts, p.findings_fail_on, p.findings_missing))
+    if p.vulns_fail_on is not None or p.max_cvss is not None:
+        yield from _vulnerabilities(facts, p)
+    if p.package_deny:
+        yield "packages.deny", list(_package_deny(facts, p))
+    if p.require_hashes:
+        yield "packages.hashes", list(_hashes(facts))
+    if p.forbid_extra_index_url:
+        yield "packages.extra-index-url", list(_extra_index(facts, p.packages_missing))
+    if p.signature_required:
+        yield "signature.required", list(_signature(facts, keys, key_given))
+
+
+def _v(rule: str, item: Item, fact: str, remedy: str, *, kind: Kind = "violation", level: Level = "error",
+       ids: tuple[str, ...] = (), location: str | None = None, line: int | None = None) -> Violation:
+    return Violation(rule, item.label, fact, f"{remedy}, {_EXCEPTION_HINT}" if kind == "violation" else remedy,
+                     kind=kind, level=level, location=location or item.path, line=line, ids=ids,
+                     names=frozenset(item.names()))
+
+
+def _missing(rule: str, item: Item, what: str, missing: Missing, remedy: str) -> Violation:
+    return _v(rule, item, f"cannot evaluate: {what}", remedy, kind="cannot-evaluate",
+              level="warning" if missing == "warn" else "error")
+
+
+def _bom_item(facts: BomFacts) -> Item:
+    return Item(ref=facts.root.ref, type="bom", name=facts.source)
+
+
+# --- licences ---------------------------------------------------------------------------------
+
+def _licences(facts: BomFacts, p: Policy) -> Iterator[tuple[str, list[Violation]]]:
+    allow, deny = licexpr.keys_of(p.license_allow), licexpr.keys_of(p.license_deny)
+    unknown = p.license_unknown or "fail"
+    out: dict[str, list[Violation]] = {"licenses.allow": [], "licenses.deny": [], "licenses.unknown": []}
+    lvl: Level = "warning" if unknown == "warn" else "error"
+    for item in facts.items:
+        if item.type not in LICENSED_TYPES:
+            continue
+        if not item.licenses:
+            if unknown != "ignore":
+                out["licenses.unknown"].append(_v(
+                    "licenses.unknown", item, "cannot evaluate: no licence data",
+                    "declare the licence (package metadata License-Expression, card `license:`)"
+                    + ("" if unknown == "warn" else ", or set [licenses] unknown = \"warn\""), kind="cannot-evaluate", level=lvl))
+            continue
+        names = [d.value for d in item.licenses if d.kind == "name"]
+        if names:
+            if unknown != "ignore":
+                out["licenses.unknown"].append(_v(
+                    "licenses.unknown", item, f"licence {names[0]!r} is not an SPDX id or expression",
+                    "find the SPDX id of this licence and declare it", kind="cannot-evaluate", level=lvl))
+            continue
+        expr = " AND ".join(f"({d.value})" if len(item.licenses) > 1 else d.value for d in item.licenses)
+        try:
+            outcome = licexpr.evaluate(licexpr.choices(expr), allow, deny)
+        except licexpr.Unparsable as exc:
+            if unknown != "ignore":
+                out["licenses.unknown"].append(_v("licenses.unknown", item, f"cannot evaluate: {exc}",
+                                                  "declare a valid SPDX expression", kind="cannot-evaluate", level=lvl))
+            continue
+        if outcome.verdict == "denied":
+            out["licenses.deny"].append(_v("licenses.deny", item, f"licence {expr} requires denied {', '.join(outcome.offending)}",
+                                           "replace the component or obtain it under another licence"))
+        elif outcome.verdict == "not-allowed":
+            out["licenses.allow"].append(_v(
+                "licenses.allow", item, f"licence {expr} is not allowed ({', '.join(outcome.offending)} not in "
+                f"[{', '.join(p.license_allow)}])", "replace the component or add its licence to [licenses] allow"))
+    if p.license_allow:
+        yield "licenses.allow", out["licenses.allow"]
+    if p.license_deny:
+        yield "licenses.deny", out["licenses.deny"]
+    if unknown != "ignore":
+        yield "licenses.unknown", out["licenses.unknown"]
+
+
+# --- models -----------------------------------------------------------------------------------
+
+def _model_files(facts: BomFacts) -> tuple[list[tuple[Item, list[Item]]], list[Item]]:
+    """(each model with its files that carry a format, model files that belong to no model)."""
+    by_ref = {i.ref: i for i in facts.items}
+    owned: set[str] = set()
+    models = []
+    for m in (i for i in facts.items if i.type == "machine-learning-model"):
+        files = [by_ref[r] for r in facts.depends_on.get(m.ref, ()) if r in by_ref and by_ref[r].prop(Prop.FILE_FORMAT)]
+        if not files and m.prop(Prop.FILE_FORMAT):
+            files = [m]
+        owned |= {f.ref for f in files}
+        models.append((m, files))
+    loose = [i for i in facts.items if i.ref not in owned and i.prop(Prop.SAFETY_VERDICT) and i.prop(Prop.FILE_FORMAT)]
+    return models, loose
+
+
+def _model_formats(facts: BomFacts, allowed: tuple[str, ...], missing: Missing) -> Iterator[Violation]:
+    models, loose = _model_files(facts)
+    seen: set[str] = set()
+    for m, files in models:
+        if not files:
+            yield _missing("models.format", m, "no file format data for this model's files", missing,
+                           "generate the BOM with mlbom (it records each file's format from its content)")
+    for f in [f for _, files in models for f in files] + loose:
+        fmt = (f.prop(Prop.FILE_FORMAT) or "unknown").lower()
+        if f.ref in seen or fmt in NON_WEIGHT_FORMATS:
+            continue
+        seen.add(f.ref)
+        if fmt not in allowed:
+            yield _v("models.format", f, f"weight format {fmt} is not allowed (allowed: {', '.join(allowed)})",
+                     f"convert it to {allowed[0]} or remove it from the release" if allowed else "remove it from the release")
+
+
+def _model_verdicts(facts: BomFacts, allowed: tuple[str, ...], missing: Missing) -> Iterator[Violation]:
+    models, loose = _model_files(facts)
+    candidates: list[Item] = []
+    for m, files in models:
+        if not files:
+            if m.prop(Prop.SAFETY_VERDICT):
+                candidates.append(m)
+            else:
+                yield _missing("models.verdict", m, "no scan verdict for this model or its files", missing,
+                               "generate the BOM with mlbom, which scans every model file statically")
+            continue
+        for f in files:
+            if f.prop(Prop.SAFETY_VERDICT):
+                candidates.append(f)
+            elif (f.prop(Prop.FILE_FORMAT) or "").lower() not in NON_WEIGHT_FORMATS:
+                yield _missing("models.verdict", f, "no scan verdict for this file", missing,
+                               "scan it with `mlbom scan` and regenerate the BOM")
+    seen: set[str] = set()
+    for f in candidates + loose:
+        verdict = f.prop(Prop.SAFETY_VERDICT) or ""
+        if f.ref in seen:
+            continue
+        seen.add(f.ref)
+        if verdict not in allowed:
+            worst = _worst(f.findings)
+            why = f": {worst.severity} {worst.id}: {_strip_where(worst.message)}" if worst else ""
+            what = "could not be scanned" if verdict == "error" else f"is {verdict}"
+            yield _v("models.verdict", f, f"scan verdict {verdict} (allowed: {', '.join(allowed)}): the file {what}{why}",
+                     "do not ship it: convert it to safetensors (`mlbom scan FILE` shows why)",
+                     ids=tuple(x.id for x in f.findings))
+
+
+def _has_card(m: Item) -> bool:
+    return m.model_card is not None and any(k != "bom-ref" for k in m.model_card)
+
+
+def _worst(findings: tuple[FindingFact, ...]) -> FindingFact | None:
+    ranked = [f for f in findings if f.severity in SEVERITIES]
+    return min(ranked, key=lambda f: SEVERITIES.index(f.severity), default=None)
+
+
+_WHERE = re.compile(r" \(([^()\s]+?)(?::(\d+))?\)$")
+
+
+def _strip_where(message: str) -> str:
+    return _WHERE.sub("", message)
+
+
+def _where(message: str) -> tuple[str | None, int | None]:
+    m = _WHERE.search(message)
+    if not m:
+        return None, None
+    return m.group(1), int(m.group(2)) if m.group(2) else None
+
+
+# --- datasets ---------------------------------------------------------------------------------
+
+def _checksums(facts: BomFacts, datasets: list[Item], missing: Missing) -> Iterator[Violation]:
+    by_ref = {i.ref: i for i in facts.items}
+    for d in datasets:
+        if d.prop(Prop.DATASET_INSPECTED) == "false":
+            continue  # only named by a model card: none of its files ship in this release
+        files = [by_ref[r] for r in facts.depends_on.get(d.ref, ()) if r in by_ref]
+        states = [(f, f.prop(Prop.DATASET_CHECKSUM)) for f in files]
+        if not any(s for _, s in states):
+            yield _missing("datasets.checksums", d, "no checksum verification data for its files", missing,
+                           "generate the BOM with mlbom from a dataset with a Croissant manifest")
+            continue
+        for f, state in states:
+            if state is None or state == "verified":
+                continue
+            fact = ("its declared checksum does not match the file (tampered or replaced)" if state == "mismatch"
+                    else "no checksum is declared for it in the dataset manifest")
+            yield _v("datasets.checksums", f, fact,
+                     "declare its sha256 in the Croissant FileObject" if state != "mismatch"
+                     else "restore the file or update the declared checksum after review")
+
+
+# --- findings and vulnerabilities -------------------------------------------------------------
+
+def _findings(facts: BomFacts, fail_on: str, missing: Missing) -> Iterator[Violation]:
+    if not facts.has_findings_data():
+        yield _missing("findings.severity", _bom_item(facts), "no mlbom finding data (the BOM is not from mlbom)",
+                       missing, "generate the BOM with mlbom, or set [findings] missing-data = \"warn\"")
+        return
+    limit = SEVERITIES.index(fail_on)
+    for item in (facts.root, *facts.items):
+        for f in item.findings:
+            source, line = _where(f.message)
+            if f.severity not in SEVERITIES:
+                yield _missing("findings.severity", item, f"finding {f.id} has an unknown severity {f.severity!r}",
+                               missing, "fix the producer of the BOM")
+            elif SEVERITIES.index(f.severity) <= limit:
+                yield _v("findings.severity", item, f"{f.severity} {f.id}: {_strip_where(f.message)}",
+                         "fix what the finding says", ids=(f.id,), location=item.path or source, line=line)
+
+
+def _vulnerabilities(facts: BomFacts, p: Policy) -> Iterator[tuple[str, list[Violation]]]:
+    sev_out: list[Violation] = []
+    cvss_out: list[Violation] = []
+    first = "vulnerabilities.severity" if p.vulns_fail_on is not None else "vulnerabilities.cvss"
+    if facts.vulnerabilities is None:
+        sev_out.append(_missing(first, _bom_item(facts), "no vulnerability data in the BOM", p.vulns_missing,
+                                "run `mlbom audit` (or a scanner that writes CycloneDX vulnerabilities) first"))
+    for v in facts.vulnerabilities or ():
+        if v.state in NOT_AFFECTED_STATES:
+            continue
+        targets = [facts.item(r) for r in v.affects] or [None]
+        known = [s for s in v.severities if s in SEVERITIES or s == "none"]
+        worst = min((SEVERITIES.index(s) if s != "none" else len(SEVERITIES) for s in known), default=None)
+        for t in targets:
+            item = t or _bom_item(facts)
+            state = f" (VEX state {v.state})" if v.state else ""
+            if p.vulns_fail_on is not None:
+                if worst is None and not v.scores:
+                    sev_out.append(_missing("vulnerabilities.severity", item, f"{v.id} has no severity rating",
+                                            p.vulns_missing, "rate it or record a VEX analysis"))
+                elif worst is not None and worst <= SEVERITIES.index(p.vulns_fail_on):
+                    sev_out.append(_v("vulnerabilities.severity", item, f"{v.id} is {SEVERITIES[worst]}{state}",
+                                      "upgrade to a fixed version, or record a VEX analysis (not_affected…)", ids=(v.id,)))
+            if p.max_cvss is not None:
+                if not v.scores:
+                    cvss_out.append(_missing("vulnerabilities.cvss", item, f"{v.id} has no CVSS score",
+                                             p.vulns_missing, "rate it with CVSS or record a VEX analysis"))
+                elif max(v.scores) > p.max_cvss:
+                    cvss_out.append(_v("vulnerabilities.cvss", item,
+                                       f"{v.id} has CVSS {max(v.scores):.1f} > max-cvss {p.max_cvss:.1f}{state}",
+                                       "upgrade to a fixed version, or record a VEX analysis (not_affected…)", ids=(v.id,)))
+    if p.vulns_fail_on is not None:
+        yield "vulnerabilities.severity", sev_out if first == "vulnerabilities.severity" else []
+    if p.max_cvss is not None:
+        yield "vulnerabilities.cvss", cvss_out + (sev_out if first == "vulnerabilities.cvss" else [])
+
+
+# --- packages and signature -------------------------------------------------------------------
+
+def _python_libraries(facts: BomFacts) -> list[Item]:
+    return [i for i in facts.items if i.type in ("library", "framework")
+            and (i.purl is None or i.purl.startswith("pkg:pypi/"))]
+
+
+def _package_deny(facts: BomFacts, p: Policy) -> Iterator[Violation]:
+    from packaging.specifiers import SpecifierSet
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
+
+    for item in _python_libraries(facts):
+        name = canonicalize_name(item.name)
+        for d in p.package_deny:
+            if d.name != name:
+                continue
+            if not d.specifier:
+                yield _v("packages.deny", item, f"package {item.name} is denied ({d.text!r})", "remove it from the release")
+                continue
+            if not item.version:
+                yield _missing("packages.deny", item, f"no pinned version to compare with {d.text!r}", p.packages_missing,
+                               "pin the requirement to one version (==) or use a lock file")
+                continue
+            try:
+                version = Version(item.version)
+            except InvalidVersion:
+                yield _missing("packages.deny", item, f"version {item.version!r} is not PEP 440", p.packages_missing,
+                               "pin a PEP 440 version")
+                continue
+            if SpecifierSet(d.specifier).contains(version, prereleases=True):
+                yield _v("packages.deny", item, f"{item.name} {item.version} matches denied {d.text!r}",
+                         "upgrade or replace it")
+
+
+def _hashes(facts: BomFacts) -> Iterator[Violation]:
+    for item in _python_libraries(facts):
+        declared = bool(item.props(Prop.PY_REQUIREMENT) or item.props(Prop.LOCK_FORMAT))
+        flagged = next((f for f in item.findings if f.id == "requirements.hash-missing"), None)
+        if flagged is not None or (not item.hashes and (declared or not facts.produced_by_mlbom)):
+            source, line = _where(flagged.message) if flagged else (None, None)
+            yield _v("packages.hashes", item, "is not pinned by hash" + (f" ({source}:{line})" if source and line else ""),
+                     "pin it with --hash (pip-compile/uv --generate-hashes) or a lock file",
+                     ids=("requirements.hash-missing",), location=source, line=line)
+
+
+def _extra_index(facts: BomFacts, missing: Missing) -> Iterator[Violation]:
+    if not facts.has_findings_data():
+        yield _missing("packages.extra-index-url", _bom_item(facts), "no requirements data (the BOM is not from mlbom)",
+                       missing, "generate the BOM with mlbom from the requirements files")
+        return
+    for item in (facts.root, *facts.items):
+        for f in item.findings:
+            if f.id == "requirements.extra-index-url":
+                source, line = _where(f.message)
+                yield _v("packages.extra-index-url", item, _strip_where(f.message),
+                         "use a single --index-url (a mirror that holds both)", ids=(f.id,),
+                         location=source or item.path, line=line)
+
+
+def _signature(facts: BomFacts, keys: Sequence[PublicKey], key_given: bool) -> Iterator[Violation]:
+    from mlbom.policy import signature
+
+    bom = _bom_item(facts)
+    if not key_given:
+        yield replace(_missing("signature.required", bom, "no trusted key given (--key)", "fail",
+                               "pass the release's public key with --key"))
+        return
+    reason = signature.verify(facts.data, keys, Path(facts.source).name)
+    if reason is not None:
+        yield _v("signature.required", bom, f"the signature does not verify: {reason}",
+                 "sign the BOM with `mlbom sign --key KEY` (after the last change to it)", location=None)

@@ -1,0 +1,365 @@
+"""What a report says, built once from a BOM: a title and a list of sections made of a few block
+kinds (facts, tables, bullet lists, paragraphs, figures). The HTML, Markdown and text renderers
+draw the same blocks, so the three formats carry the same content; nothing is shortened here or
+there (a long table is collapsed in HTML, never cut).
+
+Everything is computed from the BOM (through :mod:`mlbom.bomview`), the optional previous
+release (``mlbom.diff``) and the signature state; nothing is added from outside. Strings are
+kept raw here: each renderer escapes them for its own format.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Literal
+
+from mlbom.bomview import PICKLE_FORMATS, BomView, Component, all_findings, base_models, dataset_info, model_card
+from mlbom.properties import Prop
+from mlbom.score import Score
+from mlbom.signature_state import SignatureState
+
+SEVERITIES = ("critical", "high", "medium", "low", "info", "none", "unknown")
+COLLAPSE_ROWS = 40
+"""Tables longer than this start collapsed in HTML (``<details>``), so a 10,000-component BOM
+opens on its summary; every row is still in the file."""
+
+Tone = Literal["bad", "warn", "ok", "neutral"]
+
+
+@dataclass(frozen=True)
+class Facts:
+    pairs: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    head: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    empty: str = "(none)"
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[str, ...]
+    caption: str = ""
+    empty: str = "(none stated)"
+
+
+@dataclass(frozen=True)
+class Para:
+    text: str
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    tone: Tone
+
+
+@dataclass(frozen=True)
+class Bars:
+    title: str
+    bars: tuple[Bar, ...]
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Base model(s) → model → dataset(s), one per model."""
+
+    model: str
+    bases: tuple[str, ...]
+    datasets: tuple[str, ...]
+
+
+Block = Facts | Table | Bullets | Para | Bars | Lineage
+
+
+@dataclass
+class Section:
+    id: str
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+    level: int = 2
+    collapsed: bool = False
+
+
+@dataclass
+class Report:
+    title: str
+    sections: list[Section]
+    scores: list[Score]
+    """For ``--min-score``: the release's score first."""
+
+
+_ADVICE = (
+    ("pickle.", "do not load it; replace it with a safetensors export or review every imported callable"),
+    ("scan.", "re-export the file in a format mlbom can verify, or review it by hand"),
+    ("zip.", "re-export the archive; an unreadable archive is not cleared"),
+    ("dataset.checksum", "re-download the file and compare it with the publisher's checksum"),
+    ("dataset.", "fix the dataset card or the files it declares"),
+    ("requirements.hash", "pin every requirement with --hash (pip hash-checking mode)"),
+    ("requirements.range", "pin an exact version (==) or use a lock file"),
+    ("requirements.", "correct the requirements file"),
+    ("lock.", "regenerate the lock file"),
+    ("gpu.", "check the GPU stack on the target machine"),
+    ("cuda.", "install a framework build that matches the CUDA driver"),
+    ("vuln.", "upgrade to a fixed version or record a VEX statement"),
+    ("model.", "complete the model card"),
+    ("python.", "repair the environment (reinstall the package)"),
+)
+
+
+def advice(finding_id: str, severity: str) -> str:
+    for prefix, text in _ADVICE:
+        if finding_id.startswith(prefix):
+            return text
+    return "review it" if severity in ("info", "low") else "review it before release"
+
+
+def _sev_rank(s: str) -> int:
+    return SEVERITIES.index(s) if s in SEVERITIES else len(SEVERITIES)
+
+
+def _tone(sev: str) -> Tone:
+    return "bad" if sev in ("critical", "high") else "warn" if sev in ("medium", "low") else "neutral"
+
+
+def _or(value: str, unknown: str = "(not stated)") -> str:
+    return value if value else unknown
+
+
+def _licence_text(c: Component) -> str:
+    return " AND ".join(lc.text for lc in c.licences) if c.licences else "(none declared)"
+
+
+def weights_only(c: Component) -> str:
+    """Whether ``torch.load(weights_only=True)`` can load the file, judged from the scan: a
+    pickle whose every callable is on the allowlist (verdict ``safe``) loads; anything else
+    needs code. Formats that are not pickles do not go through torch.load at all."""
+    fmt = c.file_format
+    if fmt not in PICKLE_FORMATS:
+        return "n/a (not a pickle)" if fmt else "unknown (format not stated)"
+    if c.verdict == "safe":
+        return "yes (every callable on the allowlist)"
+    return f"no ({c.verdict or 'not scanned'})"
+
+
+def _attention(v: BomView) -> list[Block]:
+    files_by_ref = {c.ref: c for c in v.components if c.type == "file"}
+    rows: list[tuple[int, tuple[str, ...]]] = []
+    for f in all_findings(v):
+        comp = v.by_ref.get(f.ref)
+        file_ = files_by_ref[f.ref].path if f.ref in files_by_ref else (comp.first(Prop.FILE_PATH) if comp else "")
+        rows.append((_sev_rank(f.severity), (f.severity, f.component, file_ or "-", f"{f.id}: {f.message}" if f.id
+                                             else f.message, advice(f.id, f.severity))))
+    for x in v.vulnerabilities:
+        if x.is_open:
+            what = "; ".join(name for _, name in x.affects) or "(no component named)"
+            todo = x.recommendation or "upgrade to a fixed version, or state the analysis (VEX)"
+            rows.append((_sev_rank(x.severity), (x.severity, what, "-", f"{x.id} ({x.state})" +
+                                                 (f": {x.description}" if x.description else ""), todo)))
+    for c in v.components:
+        if c.type == "file" and c.prop(Prop.SAFETY_VERDICT) and c.verdict != "safe":
+            rows.append((_sev_rank("high") if c.verdict == "unsafe" else _sev_rank("medium"),
+                         ("high" if c.verdict == "unsafe" else "medium", c.display, c.path, f"scan verdict: {c.verdict}",
+                          "do not load it until it is cleared")))
+    for u in v.unreadable:
+        rows.append((_sev_rank("medium"), ("medium", v.identity.name or "(release)", "-", f"input not read: {u}",
+                                           "fix the input and generate again; the inventory is incomplete")))
+    rows.sort(key=lambda r: (r[0], r[1][1], r[1][3]))
+    sev = Counter(r[1][0] for r in rows)
+    found = Counter(f.severity for f in all_findings(v))
+    summary = "findings: " + (", ".join(f"{found[s]} {s}" for s in SEVERITIES if found[s]) or "none")
+    open_v = sum(1 for x in v.vulnerabilities if x.is_open)
+    blocks: list[Block] = [Para(summary + f"; open vulnerabilities: {open_v}; items needing attention: {len(rows)}")]
+    blocks.append(Bars("Items by severity", tuple(Bar(s, sev[s], _tone(s)) for s in SEVERITIES if sev[s])))
+    blocks.append(Table(("severity", "component", "file", "what", "what to do"), tuple(r[1] for r in rows),
+                        empty="nothing needs attention"))
+    return blocks
+
+
+def _model_section(v: BomView, m: Component) -> Section:
+    card = model_card(m)
+    bases = base_models(m)
+    ds_names = tuple(v.by_ref[d].display if d in v.by_ref else f"{d} (not in the BOM)" for d in card.datasets)
+    facts = [("name", m.display), ("version", _or(m.version)), ("purl", _or(m.purl)), ("licence", _licence_text(m)),
+             ("task", _or(card.task)), ("architecture", _or(" / ".join(x for x in (card.family, card.architecture) if x))),
+             ("parameters", _or(m.first(Prop.MODEL_PARAMETERS))), ("approach", _or(card.approach)),
+             ("base model", "; ".join(f"{b.name} @ {b.revision or 'UNPINNED'}" + (f" ({b.relation})" if b.relation else "")
+                                      for b in bases) or "(none declared)"),
+             ("datasets", "; ".join(ds_names) or "(none linked)"), ("model card", "present" if card.present else "ABSENT")]
+    files = v.files_of(m)
+    blocks: list[Block] = [Facts(tuple(facts)), Lineage(m.display, tuple(f"{b.name}@{b.revision or '?'}" for b in bases),
+                                                        ds_names)]
+    blocks.append(Bullets(card.use_cases, caption="Intended uses"))
+    blocks.append(Bullets(card.limitations + card.tradeoffs, caption="Limitations"))
+    if card.ethical:
+        blocks.append(Bullets(card.ethical, caption="Ethical considerations"))
+    blocks.append(Table(("metric", "value", "slice"), tuple((x.type, x.value, x.slice or "-") for x in card.metrics),
+                        empty="(no metrics stated)", caption="Metrics"))
+    if card.energy:
+        blocks.append(Bullets(tuple(str(e) for e in card.energy), caption="Energy consumption"))
+    blocks.append(Table(("file", "format", "size (bytes)", "scan verdict", "torch weights_only", "SHA-256"),
+                        tuple((f.path, _or(f.file_format, "?"), _or(f.first(Prop.FILE_SIZE), "?"), f.verdict or "not scanned",
+                               weights_only(f), f.sha256 or "(no hash)") for f in files),
+                        empty="(no files listed)", caption="Files"))
+    return Section(f"model-{_slug(m.ref or m.display)}", f"Model {m.display}", blocks, level=3)
+
+
+def _dataset_section(v: BomView, d: Component) -> Section:
+    info = dataset_info(d)
+    files = v.files_of(d)
+    mismatches = [f for x in (d, *files) for f in x.findings if f.id.startswith("dataset.checksum") or f.id == "dataset.file-missing"]
+    inspected = d.first(Prop.DATASET_INSPECTED) == "true"
+    check = ("FAILED: " + "; ".join(f.message for f in mismatches)) if mismatches else (
+        "inspected: no checksum mismatch and no declared file missing" if inspected else "not verified (content not inspected)")
+    sizes = [int(s) for f in files for s in f.prop(Prop.FILE_SIZE)[:1] if s.isdigit()]
+    splits = tuple(f"{k}: {val}" for k, val in info.facts if "split" in k.lower())
+    facts = [("name", d.display), ("version", _or(d.version)), ("licence", _licence_text(d)),
+             ("format", _or(d.first(Prop.DATASET_FORMAT))), ("source datasets", "; ".join(info.sources) or "(none declared)"),
+             ("splits", "; ".join(splits) or "(not stated)"),
+             ("size", f"{sum(sizes)} bytes in {len(files)} files" if files else "(no files listed)"),
+             ("classification", "; ".join(info.classification) or "(not stated)"),
+             ("sensitive data", "; ".join(info.sensitive) or "(not stated)"), ("checksum verification", check)]
+    blocks: list[Block] = [Facts(tuple(facts))]
+    if info.descriptions or d.description:
+        blocks.append(Para(" ".join((*info.descriptions, d.description)).strip()))
+    blocks.append(Table(("fact", "value"), info.facts, empty="(no contents stated)", caption="Contents"))
+    blocks.append(Table(("file", "size (bytes)", "SHA-256"), tuple((f.path, _or(f.first(Prop.FILE_SIZE), "?"),
+                                                                     f.sha256 or "(no hash)") for f in files),
+                        empty="(no files listed)", caption="Files"))
+    return Section(f"dataset-{_slug(d.ref or d.display)}", f"Dataset {d.display}", blocks, level=3)
+
+
+def _slug(s: str) -> str:
+    return "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in s)[:60]
+
+
+def _licences(v: BomView) -> list[Block]:
+    by: dict[str, list[str]] = {}
+    odd: set[str] = set()
+    for c in v.components:
+        if c.type == "file":
+            continue
+        for lc in c.licences or ():
+            by.setdefault(lc.text, []).append(c.display)
+            if not lc.is_spdx:
+                odd.add(lc.text)
+        if not c.licences:
+            by.setdefault("(none declared)", []).append(c.display)
+    ranked = sorted(by.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    rows = tuple((lic, str(len(names)), "not SPDX" if lic in odd else ("UNKNOWN" if lic == "(none declared)" else "SPDX"),
+                  ", ".join(sorted(names))) for lic, names in ranked)
+    tone: dict[str, Tone] = {"UNKNOWN": "bad", "not SPDX": "warn", "SPDX": "ok"}
+    return [Bars("Components per licence", tuple(Bar(r[0], int(r[1]), tone[r[2]]) for r in rows)),
+            Table(("licence", "components", "kind", "which"), rows)]
+
+
+def _what_is_unknown(v: BomView, sig: SignatureState) -> list[str]:
+    out = []
+    if not v.identity.name:
+        out.append("the release has no name (metadata.component)")
+    if not v.identity.timestamp:
+        out.append("the BOM has no timestamp")
+    if not sig.present:
+        out.append("the BOM is not signed: who made it cannot be checked")
+    if v.composition == "undeclared":
+        out.append("the BOM does not declare whether its inventory is complete (compositions)")
+    if not any(c.prop(Prop.SAFETY_VERDICT) for c in v.components):
+        out.append("no file carries a safety scan verdict (mlbom:safety:verdict): no weight file is cleared")
+    if not v.has_vulnerability_section:
+        out.append("no vulnerabilities section: whether the components were audited is unknown")
+    if not any(c.prop(Prop.EVIDENCE) for c in v.components):
+        out.append("no component states its evidence (mlbom:evidence): where facts came from is unknown")
+    unl = sum(1 for c in v.components if c.type != "file" and not c.licences)
+    if unl:
+        out.append(f"{unl} component(s) other than files declare no licence")
+    return out
+
+
+def build(v: BomView, scores: list[Score], sig: SignatureState, changes: list[tuple[str, str, str, str]] | None) -> Report:
+    """The report of one BOM. ``changes`` are ``(kind, component, detail, old → new)`` rows
+    from ``mlbom.diff`` when a previous release was given."""
+    ident = v.identity
+    title = f"Release {ident.name or '(unnamed release)'}" + (f" {ident.version}" if ident.version else "")
+    sections: list[Section] = []
+    sections.append(Section("identity", "Identity", [Facts((
+        ("name", _or(ident.name, "(unnamed release)")), ("version", _or(ident.version)), ("serial number", _or(ident.serial, "(none)")),
+        ("BOM version", str(ident.bom_version)), ("CycloneDX", f"{ident.spec} ({ident.format})"),
+        ("producer", _or(ident.producer, "(not stated)")), ("made", _or(ident.timestamp, "(no timestamp)")),
+        ("SHA-256 of this BOM", ident.digest),
+        ("inventory", {"complete": "complete", "incomplete": "INCOMPLETE", "undeclared": "completeness not declared"}[v.composition]),
+        ("components", str(len(v.components))),
+    ))]))
+    sections.append(Section("signature", "Signature", [Facts((
+        ("signature", sig.present or "none"), ("verified", "yes" if sig.verified else "NO"), ("outcome", sig.reason),
+        ("signer key ids", ", ".join(sig.key_ids) or "(none known)")))]))
+    score_blocks: list[Block] = [Table(("subject", "kind", "score", "points"), tuple(
+        (s.subject, s.kind, f"{s.value}/100", f"{s.points} of {s.possible}") for s in scores))]
+    for s in scores:
+        score_blocks.append(Table(("check", "result", "weight", "evidence"),
+                                  tuple((c.title, c.status.upper(), str(c.weight), c.evidence) for c in s.checks),
+                                  caption=f"{s.kind} {s.subject}: {s.value}/100"))
+    sections.append(Section("completeness", "Completeness", score_blocks))
+    sections.append(Section("attention", "Needs attention", _attention(v)))
+    unknown = _what_is_unknown(v, sig)
+    if unknown or v.problems:
+        sections.append(Section("unknown", "What this BOM does not say", [
+            Bullets(tuple(unknown), empty="(nothing)"),
+            Bullets(v.problems, caption="Problems in the BOM itself", empty="(none)")]))
+    if changes is not None:
+        sections.append(Section("changes", "What changed since the last release", [
+            Table(("change", "component", "detail", "old → new"), tuple(changes), empty="no differences")]))
+
+    models = v.of_type("machine-learning-model")
+    overview: list[Block] = [Table(("model", "identity", "licence", "base model", "datasets"), tuple(
+        (m.display, m.purl or m.version or "-", _licence_text(m),
+         ", ".join(sorted({b.name for b in base_models(m)})) or "-",
+         ", ".join(v.by_ref[d].display if d in v.by_ref else d for d in model_card(m).datasets) or "-") for m in models),
+        empty="(no models in this BOM)")]
+    sections.append(Section("models", "Models", overview))
+    sections += [_model_section(v, m) for m in models]
+    data = v.of_type("data")
+    sections.append(Section("datasets", "Datasets", [Table(("dataset", "licence", "findings"), tuple(
+        (d.display, _licence_text(d), str(len(d.findings))) for d in data), empty="(no datasets in this BOM)")]))
+    sections += [_dataset_section(v, d) for d in data]
+    lic_blocks = _licences(v)
+    sections.append(Section("licences", "Licences (components other than files)", lic_blocks,
+                            collapsed=isinstance(lic_blocks[1], Table) and len(lic_blocks[1].rows) > COLLAPSE_ROWS))
+
+    vrows = tuple(sorted(((x.id, x.severity, x.state, "; ".join(n for _, n in x.affects) or "-",
+                           f"{x.score:g}" if x.score is not None else "-", x.justification or x.detail or "-")
+                          for x in v.vulnerabilities),
+                         key=lambda r: (r[2] not in ("in_triage", "exploitable"), _sev_rank(r[1]), r[0])))
+    open_n = sum(1 for x in v.vulnerabilities if x.is_open)
+    sev = Counter(x.severity for x in v.vulnerabilities if x.is_open)
+    vsum = f"{len(v.vulnerabilities)} known, {open_n} open" + (
+        ": " + ", ".join(f"{sev[s]} {s}" for s in SEVERITIES if sev[s]) if open_n else "") if v.has_vulnerability_section \
+        else "the BOM has no vulnerabilities section (not audited, or audited by a tool that does not say)"
+    sections.append(Section("vulnerabilities", "Known vulnerabilities", [
+        Para(vsum), Table(("vulnerability", "severity", "analysis", "affects", "score", "justification / detail"), vrows,
+                          empty="(none stated)")], collapsed=len(vrows) > COLLAPSE_ROWS))
+
+    hw = [c for c in v.components if c.type in ("device", "device-driver", "platform")
+          or (c.type == "framework" and "cuda" in c.name.lower())]
+    builds = tuple((c.display, c.version, b) for c in v.components for b in c.prop(Prop.CUDA_BUILD))
+    cuda_pkgs = tuple(c for c in v.components if c.type == "library" and c.name.startswith("nvidia-"))
+    sections.append(Section("gpu", "GPU and CUDA stack", [
+        Table(("component", "type", "version"), tuple((c.display, c.type, c.version or "-") for c in hw),
+              empty="(no GPU, driver or CUDA toolkit recorded)"),
+        Table(("framework", "version", "built for"), builds, empty="(no framework build recorded)", caption="Framework builds"),
+        Table(("package", "version"), tuple((c.display, c.version or "-") for c in cuda_pkgs), empty="(none)",
+              caption="NVIDIA packages")]))
+
+    appendix = tuple((c.type or "?", c.display, c.version or "-", c.purl or "-", _licence_text(c),
+                      " ".join(f"{a}:{h}" for a, h in c.hashes) or "-") for c in v.components)
+    sections.append(Section("appendix", f"Appendix: every component ({len(appendix)})", [
+        Table(("type", "name", "version", "purl", "licence", "hashes"), appendix, empty="(no components)")],
+        collapsed=True))
+    sections.append(Section("sign-off", "Sign-off", [Facts((
+        ("reviewer", "." * 40), ("decision", "approve / reject / approve with conditions (circle one)"),
+        ("conditions", "." * 40), ("date", "." * 20), ("signature", "." * 40)))]))
+    return Report(title, sections, scores)

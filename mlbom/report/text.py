@@ -1,0 +1,67 @@
+"""The report as plain text (a terminal or an e-mail), with the same content as the HTML page.
+Columns are padded to a width for reading, never cut: a longer cell runs past its column.
+Control characters from the BOM (terminal escapes) are shown as ``\\xNN``."""
+
+from __future__ import annotations
+
+import re
+
+from mlbom.report.model import Bars, Block, Bullets, Facts, Lineage, Para, Report, Table
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+_MAX_COL = 40
+
+
+def esc(s: str) -> str:
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s)
+
+
+def _table(head: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> list[str]:
+    cells = [[esc(x) for x in r] for r in rows]
+    widths = [len(h) for h in head]
+    for r in cells:
+        for i, x in enumerate(r):
+            widths[i] = max(widths[i], min(_MAX_COL, len(x)))
+    out = ["  ".join(h.ljust(widths[i]) for i, h in enumerate(head)).rstrip(),
+           "  ".join("-" * w for w in widths)]
+    out += ["  ".join(x.ljust(widths[i]) for i, x in enumerate(r)).rstrip() for r in cells]
+    return out
+
+
+def _block(b: Block, out: list[str]) -> None:
+    if isinstance(b, Facts):
+        w = max((len(k) for k, _ in b.pairs), default=0)
+        out += [f"{esc(k).ljust(w)}  {esc(v)}" for k, v in b.pairs]
+    elif isinstance(b, Table):
+        if b.caption:
+            out += [esc(b.caption) + ":"]
+        out += _table(b.head, b.rows) if b.rows else [esc(b.empty)]
+    elif isinstance(b, Bullets):
+        if b.caption:
+            out += [esc(b.caption) + ":"]
+        out += [f"  - {esc(i)}" for i in b.items] if b.items else [esc(b.empty)]
+    elif isinstance(b, Para):
+        out.append(esc(b.text))
+    elif isinstance(b, Bars):
+        if not b.bars:
+            return
+        top = max(x.value for x in b.bars) or 1
+        w = max(len(esc(x.label)) for x in b.bars)
+        out += [esc(b.title) + ":"] + [f"  {esc(x.label).ljust(w)}  {'#' * max(1, x.value * 30 // top)} {x.value}"
+                                       for x in b.bars]
+    elif isinstance(b, Lineage):
+        out.append("Lineage: " + esc(", ".join(b.bases) or "(no base model declared)") + " -> " + esc(b.model) + " -> "
+                   + esc(", ".join(b.datasets) or "(no dataset linked)"))
+    out.append("")
+
+
+def render(r: Report) -> str:
+    out = [esc(r.title), "=" * len(esc(r.title)), ""]
+    for s in r.sections:
+        t = esc(s.title)
+        out += [t, ("-" if s.level == 2 else ".") * len(t), ""]
+        for b in s.blocks:
+            _block(b, out)
+    while out and out[-1] == "":
+        out.pop()
+    return "\n".join(out)

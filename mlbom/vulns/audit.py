@@ -1,0 +1,270 @@
+"""Known vulnerabilities of a BOM: match, merge aliases, rate, analyse (ML rules), apply VEX.
+
+Input is the JSON-shaped read model of any CycloneDX BOM (:mod:`mlbom.reader`); output is
+:class:`~mlbom.model.Vulnerability` objects plus :class:`~mlbom.model.Finding` objects for
+what could not be evaluated. :func:`add_to_document` puts them into a read-model document
+(``mlbom audit``); ``mlbom generate --vuln-db`` puts them into its :class:`~mlbom.model.Bom`.
+
+Aliases: records that share an id or alias (PYSEC, GHSA and CVE of one flaw) and affect this
+BOM become one vulnerability. Its id is the PYSEC record's, else the GHSA's, else the
+smallest; every other id is a ``reference``. Order is deterministic: vulnerabilities by id,
+affects by bom-ref, ratings by (source, method, vector).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from mlbom.model import (
+    Finding,
+    Property,
+    VulnAffect,
+    VulnAnalysis,
+    Vulnerability,
+    VulnRating,
+    VulnReference,
+    VulnSource,
+)
+from mlbom.properties import Prop
+from mlbom.vulns import ml_rules, ratings
+from mlbom.vulns.db import Database
+from mlbom.vulns.match import Match, Target, match_all, targets_from_components
+from mlbom.vulns.osv import Record
+from mlbom.vulns.vex import Statement
+from mlbom.vulns.vex import apply as apply_vex
+
+_PRIMARY_RANK = {"PYSEC": 0, "GHSA": 1}
+MLBOM_SOURCE = VulnSource(name="mlbom", url="https://github.com/mlbom/mlbom/blob/main/docs/vulnerabilities.md")
+
+
+@dataclass
+class AuditResult:
+    vulnerabilities: list[Vulnerability]
+    findings: list[Finding]
+    vex_report: list[str] = field(default_factory=list)
+    components_checked: int = 0
+    databases: list[str] = field(default_factory=list)
+
+
+def source_for(vid: str) -> VulnSource:
+    """The database that publishes an id, with the id's page there."""
+    prefix = vid.split("-", 1)[0].upper()
+    if prefix == "CVE":
+        return VulnSource(name="NVD", url=f"https://nvd.nist.gov/vuln/detail/{vid}")
+    if prefix == "GHSA":
+        return VulnSource(name="GitHub Advisory Database", url=f"https://github.com/advisories/{vid}")
+    if prefix == "PYSEC":
+        return VulnSource(name="PyPA Advisory Database", url=f"https://osv.dev/vulnerability/{vid}")
+    return VulnSource(name="OSV", url=f"https://osv.dev/vulnerability/{vid}")
+
+
+def _primary_key(rid: str) -> tuple[int, str]:
+    return _PRIMARY_RANK.get(rid.split("-", 1)[0].upper(), 2), rid
+
+
+def now() -> _dt.datetime:
+    """The moment VEX expiry is judged at: ``SOURCE_DATE_EPOCH`` when set (reproducible runs)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return _dt.datetime.fromtimestamp(int(epoch), tz=_dt.timezone.utc)
+    return _dt.datetime.now(tz=_dt.timezone.utc)
+
+
+def _groups(matches: list[Match]) -> list[list[Match]]:
+    """Union-find over record ids and aliases: one group per flaw."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for m in matches:
+        for alias in m.record.aliases:
+            a, b = find(m.record.id.upper()), find(alias.upper())
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    groups: dict[str, list[Match]] = {}
+    for m in matches:
+        groups.setdefault(find(m.record.id.upper()), []).append(m)
+    return list(groups.values())
+
+
+def _vulnerability(group: list[Match]) -> Vulnerability:
+    records: dict[str, Record] = {m.record.id: m.record for m in group}
+    primary = records[min(records, key=_primary_key)]
+    ids = set(records) | {a for r in records.values() for a in r.aliases}
+    refs = tuple(VulnReference(id=i, source=source_for(i)) for i in sorted(ids - {primary.id}))
+    found: dict[tuple[str, str, str, str], VulnRating] = {}
+    for r in sorted(records.values(), key=lambda r: r.id):
+        src = source_for(r.id)
+        sev_entries = list(r.severity) + [s for a in r.affected for s in a.severity]
+        for kind, vector in sev_entries:
+            rating = ratings.cvss_rating(kind, vector, src)
+            if rating is not None:
+                found.setdefault((src.name, rating.method or "", vector, ""), rating)
+        if r.db_severity:
+            rating = ratings.database_rating(r.db_severity, src)
+            found.setdefault((src.name, "other", "", r.db_severity), rating)
+    rating_list = tuple(found[k] for k in sorted(found))
+    affects: dict[str, set[str]] = {}
+    how: set[str] = set()
+    recommendations: set[str] = set()
+    for m in group:
+        affects.setdefault(m.target.ref, set()).update([m.target.version] if m.target.version else [])
+        how.add(f"{m.target.ref}: {m.how} ({m.record.id})")
+        if m.fixed:
+            recommendations.add(f"Upgrade {m.target.name} from {m.target.version} to {m.fixed[0]} or later "
+                                "(the nearest fixed version).")
+        elif m.how != "git":
+            recommendations.add(f"No fixed version of {m.target.name} is recorded in {m.record.id}.")
+    # A fixed version anywhere beats "no fixed version" for the same package.
+    fixed_names = {r.split(" ", 2)[1] for r in recommendations if r.startswith("Upgrade ")}
+    recs = sorted(r for r in recommendations if r.startswith("Upgrade ") or r.split(" ")[4] not in fixed_names)
+    published = sorted(r.published for r in records.values() if r.published)
+    updated = sorted(r.modified for r in records.values() if r.modified)
+    urls = sorted({url for r in records.values() for _, url in r.references})
+    return Vulnerability(
+        bom_ref=f"vuln:{primary.id}", id=primary.id, source=source_for(primary.id), references=refs,
+        ratings=rating_list, cwes=tuple(sorted({c for r in records.values() for c in r.cwes})),
+        description=primary.summary, detail=primary.details, recommendation=" ".join(recs) or None,
+        advisories=tuple(urls), published=published[0] if published else None, updated=updated[-1] if updated else None,
+        affects=tuple(VulnAffect(ref=ref, versions=tuple(sorted(v))) for ref, v in sorted(affects.items())),
+        properties=tuple(Property(name=Prop.VULN_MATCH.value, value=h) for h in sorted(how)))
+
+
+def _analyse(v: Vulnerability, packages: set[str], artifacts: list[ml_rules.Artifact], rules: ml_rules.Rules) -> Vulnerability:
+    ids = {v.id.upper()} | {r.id.upper() for r in v.references}
+    applicable = rules.for_vulnerability(ids, packages)
+    if not applicable:
+        return v
+    details: list[str] = []
+    extra_affects: dict[str, VulnAffect] = {}
+    extra_ratings: list[VulnRating] = []
+    props = list(v.properties)
+    for rule in applicable:
+        hits = ml_rules.exercised(rule, artifacts)
+        props.append(Property(name=Prop.VULN_ML_RULE.value, value=f"{rule.id}@{rules.version}"))
+        if not hits:
+            details.append(f"No shipped artifact exercises the vulnerable path: {rule.loader} loads {rule.what}, and the "
+                           f"release holds none (rule {rule.id}, {rule.source}). mlbom does not mark this not_affected; "
+                           "record that decision in a VEX statement if it holds.")
+            continue
+        names = ", ".join(a.path for a in hits[:10]) + (f" and {len(hits) - 10} more" if len(hits) > 10 else "")
+        details.append(f"{rule.loader} would load {len(hits)} shipped artifact(s) that exercise the vulnerable path: "
+                       f"{names} (rule {rule.id}, {rule.source}).")
+        for a in hits:
+            extra_affects.setdefault(a.ref, VulnAffect(ref=a.ref))
+        unsafe = [a for a in hits if a.verdict == "unsafe" and a.format in ml_rules.PICKLE_FORMATS]
+        if rule.unsafe_pickle_raises and unsafe:
+            extra_ratings.append(VulnRating(
+                source=MLBOM_SOURCE, severity="critical", method="other",
+                justification=f"the release ships {len(unsafe)} pickle artifact(s) the scanner judged unsafe "
+                              f"({', '.join(a.path for a in unsafe[:5])}) and {rule.loader} is what this flaw lets "
+                              "them through"))
+            for a in unsafe:
+                for f in a.findings:
+                    props.append(Property(name=Prop.VULN_LINKED_FINDING.value, value=f"{a.ref}: {f}"))
+    affects = {a.ref: a for a in v.affects} | {k: x for k, x in extra_affects.items() if k not in {a.ref for a in v.affects}}
+    return v.model_copy(update={
+        "analysis": VulnAnalysis(state="in_triage", detail=" ".join(details)),
+        "affects": tuple(affects[k] for k in sorted(affects)),
+        "ratings": v.ratings + tuple(extra_ratings),
+        "properties": tuple(sorted(set(props), key=lambda p: (p.name, p.value))),
+    })
+
+
+def audit_components(components: list[dict[str, object]], databases: Iterable[Database], *,
+                     vex: list[Statement] = (),  # type: ignore[assignment]
+                     rules: ml_rules.Rules | None = None, at: _dt.datetime | None = None) -> AuditResult:
+    """Vulnerabilities of ``components`` (read-model component objects, nested ones included)
+    from ``databases``, analysed with the ML rules and with ``vex`` applied."""
+    rules = rules or ml_rules.bundled_rules()
+    targets = targets_from_components(components)
+    matches: list[Match] = []
+    findings: list[Finding] = []
+    dbs = list(databases)
+    seen: set[tuple[str, str]] = set()
+    for db in dbs:
+        m, f = match_all(db, targets)
+        for x in m:
+            if (x.record.id, x.target.ref) not in seen:
+                seen.add((x.record.id, x.target.ref))
+                matches.append(x)
+        findings += [y for y in f if y not in findings]
+        if db.stats.invalid:
+            findings.append(Finding(
+                id="vuln.db-invalid-records", severity="low",
+                message=f"{db.stats.invalid} record(s) of the vulnerability database {os.path.basename(db.path)} are not "
+                        f"valid OSV and were not used" + (f" (first: {db.stats.problems[0]})" if db.stats.problems else "")))
+    by_ref: dict[str, Target] = {t.ref: t for t in targets}
+    artifacts = ml_rules.artifacts_from_components(components)
+    vulns: list[Vulnerability] = []
+    for group in _groups(matches):
+        v = _vulnerability(group)
+        packages = {by_ref[a.ref].name for a in v.affects if a.ref in by_ref}
+        vulns.append(_analyse(v, packages, artifacts, rules))
+    purls = {str(c["bom-ref"]): str(c["purl"]) for c in components
+             if isinstance(c.get("bom-ref"), str) and isinstance(c.get("purl"), str)}
+    vulns.sort(key=lambda v: v.id)
+    report: list[str] = []
+    if vex:
+        vulns, report = apply_vex(vulns, list(vex), purls, at or now())
+    return AuditResult(vulns, sorted(findings, key=lambda f: (f.subject or "", f.id, f.message)), report,
+                       components_checked=sum(1 for t in targets if t.version or t.vcs_repo),
+                       databases=[db.path for db in dbs])
+
+
+def add_to_document(doc: dict[str, object], result: AuditResult) -> dict[str, object]:
+    """A copy of a read-model BOM with ``result`` added: its vulnerabilities (replacing any
+    already there with the same id or an alias — a re-audit replaces the earlier audit — and
+    keeping the others), its findings as ``mlbom:finding``
+    properties of their components (the release's own on ``metadata.component``), ``version``
+    incremented (CycloneDX: a modified BOM keeps its serial number and bumps the version), and
+    any JSF ``signature`` removed — it no longer covers the document."""
+    import orjson
+
+    from mlbom.cyclonedx.build import vulnerability_dict
+    from mlbom.reader import iter_components
+
+    new = orjson.loads(orjson.dumps(doc))
+    assert isinstance(new, dict)
+    spec = str(new.get("specVersion", "1.6"))
+    ours = [vulnerability_dict(v, spec) for v in result.vulnerabilities]
+    ids = {i.upper() for v in result.vulnerabilities for i in (v.id, *(r.id for r in v.references))}
+    refs = {v.bom_ref for v in result.vulnerabilities}
+
+    def superseded(v: object) -> bool:
+        """An earlier statement of one of our flaws (same id or alias), or one whose bom-ref ours takes."""
+        if not isinstance(v, dict):
+            return False
+        theirs = {str(v.get("id", "")).upper()}
+        rlist = v.get("references")
+        theirs |= {str(r.get("id", "")).upper() for r in rlist if isinstance(r, dict)} if isinstance(rlist, list) else set()
+        return bool(theirs & ids) or v.get("bom-ref") in refs
+
+    old = new.get("vulnerabilities")
+    kept = [v for v in old if not superseded(v)] if isinstance(old, list) else []
+    if kept or ours:
+        new["vulnerabilities"] = kept + ours
+    new.pop("signature", None)
+    version = new.get("version")
+    new["version"] = version + 1 if isinstance(version, int) and not isinstance(version, bool) else 1
+    by_ref = {c["bom-ref"]: c for c in iter_components(new.get("components")) if isinstance(c.get("bom-ref"), str)}
+    meta = new.setdefault("metadata", {})
+    assert isinstance(meta, dict)
+    root = meta.get("component")
+    for f in result.findings:
+        target = by_ref.get(f.subject) if f.subject else root
+        if not isinstance(target, dict):
+            target = meta
+        props = target.setdefault("properties", [])
+        if isinstance(props, list):
+            item = {"name": Prop.FINDING.value, "value": f.render()}
+            if item not in props:
+                props.append(item)
+    return new

@@ -1,0 +1,535 @@
+"""An OSV database on disk, read once into a compact index in the user's cache.
+
+Layouts read (``--vuln-db PATH``): a folder of OSV records in JSON or YAML at any depth (the
+PyPA advisory database's ``vulns/<package>/PYSEC-*.yaml``, a folder of GHSA/OSV JSON), a zip of
+them (OSV's per-ecosystem export ``PyPI/all.zip``), or one record file. Only the PyPI entries
+are indexed; everything else is counted.
+
+Bounds (a database is input like any other): every record ≤ :data:`osv.MAX_RECORD_BYTES`,
+at most :data:`MAX_FILES` files and :data:`MAX_TOTAL_BYTES` read in all; zip members are read,
+never extracted, so a path-traversal name cannot write anywhere — it is still refused and
+reported, as are encrypted members, nested archives and members whose expansion ratio or real
+size betrays a zip bomb (the header's size is not trusted: reads stop at the bound).
+
+The index is keyed by the database's content digest (SHA-256 over every record file's path
+and SHA-256, or of the zip's bytes). A small fingerprint file maps the folder's listing (paths,
+sizes, mtimes) to that digest so a warm run need not re-hash thousands of files; any change in
+the listing re-hashes. The index file carries its own SHA-256 and every record in it is
+type-checked when read: a corrupt or foreign cache is rebuilt, never trusted.
+Cache root: ``$MLBOM_CACHE_DIR``, else ``$XDG_CACHE_HOME/mlbom``, else ``~/.cache/mlbom``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import stat
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import orjson
+
+from mlbom.errors import InputError
+from mlbom.vulns import osv
+from mlbom.vulns.osv import Record, RecordError
+
+MAX_FILES = 500_000
+MAX_TOTAL_BYTES = 4 << 30
+MAX_ZIP_RATIO = 200
+"""A member expanding more than this (and beyond 1 MiB) is treated as a zip bomb."""
+MAX_INDEX_BYTES = 2 << 30
+INDEX_FORMAT = b"mlbom-osv-index 1\n"
+_SUFFIXES = (".json", ".yaml", ".yml")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+MAX_REPORTED = 50
+
+
+@dataclass
+class LoadStats:
+    """What reading the database found besides valid PyPI records."""
+
+    files: int = 0
+    records: int = 0
+    pypi_records: int = 0
+    other_ecosystem: int = 0
+    withdrawn: int = 0
+    duplicates: int = 0
+    invalid: int = 0
+    skipped: int = 0
+    ignored_files: int = 0
+    problems: list[str] = field(default_factory=list)
+    """The first :data:`MAX_REPORTED` invalid records and skipped files, ``SOURCE: reason``."""
+
+    def note(self, source: str, reason: str) -> None:
+        if len(self.problems) < MAX_REPORTED:
+            self.problems.append(f"{source}: {reason}")
+
+    def to_json(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_json(cls, obj: object) -> LoadStats:
+        if not isinstance(obj, dict):
+            raise RecordError("stats missing")
+        out = cls()
+        for k, v in obj.items():
+            if k == "problems":
+                if not isinstance(v, list) or not all(isinstance(p, str) for p in v):
+                    raise RecordError("bad stats")
+                out.problems = list(v)
+            elif k in out.__dict__ and isinstance(v, int) and not isinstance(v, bool):
+                setattr(out, k, v)
+            else:
+                raise RecordError(f"bad stats key {k!r}")
+        return out
+
+    def summary(self) -> str:
+        parts = [f"{self.pypi_records} PyPI advisories from {self.files} file(s)"]
+        for label, n in (("for other ecosystems", self.other_ecosystem), ("withdrawn", self.withdrawn),
+                         ("duplicate ids", self.duplicates), ("INVALID", self.invalid), ("skipped files", self.skipped)):
+            if n:
+                parts.append(f"{n} {label}")
+        return ", ".join(parts)
+
+
+class Database:
+    """An opened OSV database: records by PEP 503 name, and how it was read.
+
+    Records from the cache are converted (and type-checked) per package on first use; a
+    record that fails the check means the cache is not what mlbom wrote, so the index is
+    rebuilt from the database itself and the cache file replaced.
+    """
+
+    def __init__(self, path: str, digest: str, raw: dict[str, list[object]] | None,
+                 packages: dict[str, tuple[Record, ...]] | None, stats: LoadStats, *, from_cache: bool,
+                 rebuild: Callable[[], tuple[dict[str, tuple[Record, ...]], LoadStats]] | None = None) -> None:
+        self.path, self.digest, self.stats, self.from_cache = path, digest, stats, from_cache
+        self._raw = raw or {}
+        self._packages: dict[str, tuple[Record, ...]] = dict(packages or {})
+        self._memo: dict[str, Record] = {}
+        self._rebuild = rebuild
+
+    def records_for(self, name: str) -> tuple[Record, ...]:
+        """Every (non-withdrawn) record with an ``affected`` entry for this PyPI name."""
+        key = osv.normalize_name(name)
+        got = self._packages.get(key)
+        if got is not None:
+            return got
+        items = self._raw.get(key)
+        if items is None:
+            return ()
+        try:
+            recs = []
+            for item in items:
+                rid = item[0] if isinstance(item, list) and item else None
+                rec = self._memo.get(rid) if isinstance(rid, str) else None
+                if rec is None:
+                    rec = osv.from_compact(item)
+                    self._memo[rec.id] = rec
+                recs.append(rec)
+        except RecordError:
+            if self._rebuild is None:
+                raise
+            packages, self.stats = self._rebuild()
+            self._raw, self._packages, self._rebuild, self.from_cache = {}, packages, None, False
+            return self._packages.get(key, ())
+        self._packages[key] = tuple(recs)
+        return self._packages[key]
+
+    def names(self) -> list[str]:
+        """Every package name with at least one record."""
+        return sorted(set(self._raw) | set(self._packages))
+
+
+def cache_root() -> Path:
+    """mlbom's cache folder (see the module docstring)."""
+    explicit = os.environ.get("MLBOM_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
+    return base / "mlbom"
+
+
+def open_database(path: str | Path, *, use_cache: bool = True, progress: Callable[[str], None] | None = None) -> Database:
+    """Open an OSV database (folder, zip or one record file), through the cache when it can.
+
+    Raises :class:`InputError` only when ``path`` itself cannot be read; bad records are
+    counted in :attr:`Database.stats`.
+    """
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError as exc:
+        raise InputError(p, f"cannot read the vulnerability database: {exc.strerror or exc}") from exc
+    if stat.S_ISDIR(st.st_mode):
+        source: _Source = _FolderSource(p)
+    elif zipfile.is_zipfile(p):
+        source = _ZipSource(p)
+    elif p.name.lower().endswith(_SUFFIXES):
+        source = _FileSource(p)
+    else:
+        raise InputError(p, "not a vulnerability database: expected a folder or zip of OSV records, or one .json/.yaml record")
+    root = cache_root() / "osv"
+    fingerprint = source.fingerprint()
+
+    def rebuild() -> tuple[dict[str, tuple[Record, ...]], LoadStats]:
+        packages, stats = _build(source)
+        if use_cache:
+            _write_index(root, source.digest(), packages, stats)
+        return packages, stats
+
+    digest = _read_fingerprint(root, fingerprint) if use_cache and fingerprint else None
+    if digest is not None:
+        db = _read_index(root, digest, str(p), rebuild)
+        if db is not None:
+            return db
+    if progress:
+        progress(f"hashing {p}")
+    digest = source.digest()
+    if use_cache:
+        db = _read_index(root, digest, str(p), rebuild)
+        if db is not None:
+            if fingerprint:
+                _write_fingerprint(root, fingerprint, digest)
+            return db
+    if progress:
+        progress(f"indexing {p}")
+    packages, stats = _build(source)
+    if use_cache:
+        _write_index(root, digest, packages, stats)
+        if fingerprint:
+            _write_fingerprint(root, fingerprint, digest)
+    return Database(str(p), digest, None, packages, stats, from_cache=False)
+
+
+# ---------------------------------------------------------------------------------------
+# Sources: what files a database has and their bytes, bounded.
+
+
+class _Source:
+    def fingerprint(self) -> str | None:
+        """A cheap digest of the listing, or None when only the content digest will do."""
+        return None
+
+    def digest(self) -> str:
+        raise NotImplementedError
+
+    def files(self, stats: LoadStats) -> Iterator[tuple[str, bytes]]:
+        raise NotImplementedError
+
+
+class _FileSource(_Source):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def digest(self) -> str:
+        return _sha256_file(self.path)
+
+    def files(self, stats: LoadStats) -> Iterator[tuple[str, bytes]]:
+        data = _read_bounded(self.path, stats, self.path.name)
+        if data is not None:
+            yield self.path.name, data
+
+
+class _FolderSource(_Source):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._listing: list[tuple[str, str, int, int]] | None = None
+
+    def listing(self) -> list[tuple[str, str, int, int]]:
+        if self._listing is None:
+            out: list[tuple[str, str, int, int]] = []
+            for dirpath, dirnames, filenames in os.walk(self.path, followlinks=False):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                prefix = os.path.relpath(dirpath, self.path).replace(os.sep, "/")
+                prefix = "" if prefix == "." else prefix + "/"
+                for fn in sorted(filenames):
+                    full = os.path.join(dirpath, fn)
+                    if not fn.lower().endswith(_SUFFIXES) or fn.startswith("."):
+                        out.append(("", full, -1, 0))  # counted as ignored
+                        continue
+                    try:
+                        st = os.stat(full)
+                    except OSError:
+                        st = None
+                    out.append((prefix + fn, full, st.st_size if st else -2, st.st_mtime_ns if st else 0))
+                    if len(out) > MAX_FILES:
+                        raise InputError(self.path, f"more than {MAX_FILES} files: not read as a vulnerability database")
+            self._listing = out
+        return self._listing
+
+    def fingerprint(self) -> str:
+        h = hashlib.sha256(b"folder\0")
+        for rel, _, size, mtime in self.listing():
+            if rel:
+                h.update(f"{rel}\0{size}\0{mtime}\n".encode())
+        return h.hexdigest()
+
+    def digest(self) -> str:
+        h = hashlib.sha256(b"osv-folder\0")
+        for rel, full, size, _ in self.listing():
+            if not rel:
+                continue
+            if size < 0 or size > osv.MAX_RECORD_BYTES:
+                h.update(f"{rel}\0unreadable:{size}\n".encode())
+                continue
+            try:
+                h.update(f"{rel}\0{_sha256_file(full)}\n".encode())
+            except OSError:
+                h.update(f"{rel}\0unreadable\n".encode())
+        return h.hexdigest()
+
+    def files(self, stats: LoadStats) -> Iterator[tuple[str, bytes]]:
+        total = 0
+        for rel, full, _size, _ in self.listing():
+            if not rel:
+                stats.ignored_files += 1
+                continue
+            data = _read_bounded(full, stats, rel)
+            if data is None:
+                continue
+            total += len(data)
+            if total > MAX_TOTAL_BYTES:
+                stats.skipped += 1
+                stats.note(rel, f"database larger than {MAX_TOTAL_BYTES >> 30} GiB: the rest is not read")
+                return
+            yield rel, data
+
+
+class _MemorySource(_Source):
+    def __init__(self, files: list[tuple[str, bytes]]) -> None:
+        self._files = files
+
+    def digest(self) -> str:
+        h = hashlib.sha256(b"memory\0")
+        for name, data in self._files:
+            h.update(f"{name}\0{hashlib.sha256(data).hexdigest()}\n".encode())
+        return h.hexdigest()
+
+    def files(self, stats: LoadStats) -> Iterator[tuple[str, bytes]]:
+        yield from self._files
+
+
+def database_from_files(name: str, files: list[tuple[str, bytes]]) -> Database:
+    """A database from record files held in memory (the OSV API's answers), never cached."""
+    source = _MemorySource(files)
+    packages, stats = _build(source)
+    return Database(name, source.digest(), None, packages, stats, from_cache=False)
+
+
+class _ZipSource(_Source):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def digest(self) -> str:
+        return "zip-" + _sha256_file(self.path)
+
+    def files(self, stats: LoadStats) -> Iterator[tuple[str, bytes]]:
+        try:
+            zf = zipfile.ZipFile(self.path)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise InputError(self.path, f"not a readable zip: {exc}") from exc
+        total = 0
+        with zf:
+            infos = zf.infolist()
+            if len(infos) > MAX_FILES:
+                raise InputError(self.path, f"more than {MAX_FILES} members: not read as a vulnerability database")
+            for info in sorted(infos, key=lambda i: i.filename):
+                name = info.filename
+                if info.is_dir():
+                    continue
+                reason = _unsafe_member(info)
+                if reason is None and not name.lower().endswith(_SUFFIXES):
+                    stats.ignored_files += 1
+                    continue
+                if reason is not None:
+                    stats.skipped += 1
+                    stats.note(repr(name)[1:-1], reason)
+                    continue
+                try:
+                    with zf.open(info) as fh:
+                        data = fh.read(osv.MAX_RECORD_BYTES + 1)
+                except (zipfile.BadZipFile, OSError, NotImplementedError, EOFError, ValueError) as exc:
+                    stats.skipped += 1
+                    stats.note(name, f"unreadable member: {exc}")
+                    continue
+                except RuntimeError as exc:  # encrypted without a password
+                    stats.skipped += 1
+                    stats.note(name, f"unreadable member: {exc}")
+                    continue
+                if len(data) > osv.MAX_RECORD_BYTES:
+                    stats.skipped += 1
+                    stats.note(name, f"expands past {osv.MAX_RECORD_BYTES >> 20} MiB (its header said {info.file_size} bytes)")
+                    continue
+                total += len(data)
+                if total > MAX_TOTAL_BYTES:
+                    stats.skipped += 1
+                    stats.note(name, f"database larger than {MAX_TOTAL_BYTES >> 30} GiB: the rest is not read")
+                    return
+                yield name, data
+
+
+def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
+    name = info.filename
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    if "\0" in name or name.startswith(("/", "\\")) or ".." in parts or re.match(r"^[A-Za-z]:", name):
+        return "member name leaves the archive (path traversal); not read"
+    if info.flag_bits & 0x1:
+        return "encrypted member; not read"
+    if name.lower().endswith((".zip", ".tar", ".gz", ".tgz", ".xz", ".bz2")):
+        return "nested archive; not read"
+    if info.file_size > osv.MAX_RECORD_BYTES:
+        return f"{info.file_size} bytes, larger than a record may be"
+    if info.file_size > (1 << 20) and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
+        return f"expands {info.file_size // max(info.compress_size, 1)}x (a zip bomb?); not read"
+    return None
+
+
+def _read_bounded(path: str | Path, stats: LoadStats, rel: str) -> bytes | None:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(osv.MAX_RECORD_BYTES + 1)
+    except OSError as exc:
+        stats.skipped += 1
+        stats.note(rel, f"cannot read: {exc.strerror or exc}")
+        return None
+    if len(data) > osv.MAX_RECORD_BYTES:
+        stats.skipped += 1
+        stats.note(rel, f"larger than the {osv.MAX_RECORD_BYTES >> 20} MiB a record may be; not read")
+        return None
+    return data
+
+
+def _sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------
+# Building and caching the index
+
+
+def _build(source: _Source) -> tuple[dict[str, tuple[Record, ...]], LoadStats]:
+    stats = LoadStats()
+    by_id: dict[str, Record] = {}
+    for name, data in source.files(stats):
+        stats.files += 1
+        try:
+            raws = osv.parse_documents(data, name)
+        except RecordError as exc:
+            stats.invalid += 1
+            stats.note(name, str(exc))
+            continue
+        for i, raw in enumerate(raws):
+            where = name if len(raws) == 1 else f"{name}[{i}]"
+            stats.records += 1
+            try:
+                rec = osv.from_osv(raw, where)
+            except RecordError as exc:
+                stats.invalid += 1
+                stats.note(where, str(exc))
+                continue
+            if not rec.affected:
+                stats.other_ecosystem += 1
+                continue
+            prev = by_id.get(rec.id)
+            if prev is not None:
+                stats.duplicates += 1
+                stats.note(where, f"duplicate id {rec.id} (also in {prev.source}); the most recently modified is kept")
+                if (prev.modified, prev.source) >= (rec.modified, rec.source):
+                    continue
+            by_id[rec.id] = rec
+    packages: dict[str, list[Record]] = {}
+    for rec in sorted(by_id.values(), key=lambda r: r.id):
+        if rec.withdrawn is not None:
+            stats.withdrawn += 1
+            continue
+        stats.pypi_records += 1
+        for name in sorted({a.name for a in rec.affected}):
+            packages.setdefault(name, []).append(rec)
+    return {k: tuple(v) for k, v in sorted(packages.items())}, stats
+
+
+def _index_path(root: Path, digest: str) -> Path:
+    return root / f"index-{digest}.bin"
+
+
+def _write_index(root: Path, digest: str, packages: dict[str, tuple[Record, ...]], stats: LoadStats) -> None:
+    payload = orjson.dumps({"stats": stats.to_json(),
+                            "packages": {k: [r.to_compact() for r in v] for k, v in packages.items()}})
+    header = orjson.dumps({"digest": digest, "payload_sha256": hashlib.sha256(payload).hexdigest(),
+                           "payload_bytes": len(payload)})
+    _atomic_write(_index_path(root, digest), INDEX_FORMAT + header + b"\n" + payload)
+
+
+def read_index_bytes(path: Path) -> bytes | None:
+    """The index file's bytes (bounded), or None. Split out so the benchmark measures the floor."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_INDEX_BYTES + 1)
+    except OSError:
+        return None
+    return data if len(data) <= MAX_INDEX_BYTES else None
+
+
+def _read_index(root: Path, digest: str, name: str,
+                rebuild: Callable[[], tuple[dict[str, tuple[Record, ...]], LoadStats]]) -> Database | None:
+    data = read_index_bytes(_index_path(root, digest))
+    if data is None or not data.startswith(INDEX_FORMAT):
+        return None
+    try:
+        head_end = data.index(b"\n", len(INDEX_FORMAT))
+        header = orjson.loads(data[len(INDEX_FORMAT):head_end])
+        payload = data[head_end + 1:]
+        if (not isinstance(header, dict) or header.get("digest") != digest or header.get("payload_bytes") != len(payload)
+                or header.get("payload_sha256") != hashlib.sha256(payload).hexdigest()):
+            return None
+        body = orjson.loads(payload)
+        if not isinstance(body, dict) or not isinstance(body.get("packages"), dict):
+            return None
+        stats = LoadStats.from_json(body.get("stats"))
+        raw: dict[str, list[object]] = {}
+        for pkg, items in body["packages"].items():
+            if not isinstance(items, list):
+                return None
+            raw[pkg] = items
+    except (ValueError, RecordError, orjson.JSONDecodeError):
+        return None
+    return Database(name, digest, raw, None, stats, from_cache=True, rebuild=rebuild)
+
+
+def _read_fingerprint(root: Path, fingerprint: str) -> str | None:
+    try:
+        text = (root / f"fp-{fingerprint}").read_text("ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    digest = text.removeprefix("zip-")
+    return text if _HEX64.fullmatch(digest) else None
+
+
+def _write_fingerprint(root: Path, fingerprint: str, digest: str) -> None:
+    _atomic_write(root / f"fp-{fingerprint}", digest.encode("ascii"))
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write via a temporary file and rename; a cache that cannot be written is simply not kept."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass

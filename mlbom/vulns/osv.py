@@ -1,0 +1,320 @@
+"""OSV records: parse, validate and reduce to what matching PyPI packages needs.
+
+Spec: the Open Source Vulnerability format, https://ossf.github.io/osv-schema/ (schema
+``mlbom/data/osv-schema.json``, ossf/osv-schema@51b8156, Apache-2.0). A record arrives as JSON
+or YAML bytes; it is parsed with bounds (size, YAML ``CSafeLoader``, a node budget that defeats
+alias bombs), validated against the official schema and reduced to a :class:`Record` that
+keeps the PyPI ``affected`` entries only. A record that fails any step raises
+:class:`RecordError` — the loader counts and reports it; it never stops the others.
+
+Deliberately not kept: ``credits``, ``related``, ``upstream``, other ecosystems' entries and
+``ecosystem_specific`` blobs (nothing in matching or the BOM uses them).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Literal
+
+import orjson
+
+MAX_RECORD_BYTES = 4 << 20
+"""Largest single OSV record read (4 MiB; the largest in the PyPA database is ~60 KiB)."""
+MAX_NODES = 200_000
+"""Most YAML/JSON nodes one record may expand to: a YAML alias bomb expands past it and is refused."""
+MAX_DEPTH = 64
+MAX_TEXT = 16_384
+"""``details`` longer than this is cut (and says so) so the index stays compact."""
+
+EventKind = Literal["introduced", "fixed", "last_affected", "limit"]
+EVENT_KINDS: tuple[EventKind, ...] = ("introduced", "fixed", "last_affected", "limit")
+_PEP503 = re.compile(r"[-_.]+")
+
+
+class RecordError(ValueError):
+    """One record could not be read or is not valid OSV; the message says why."""
+
+
+def normalize_name(name: str) -> str:
+    """PEP 503 normalized project name."""
+    return _PEP503.sub("-", name).lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    kind: EventKind
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    type: str
+    """``ECOSYSTEM``, ``SEMVER``, ``GIT`` or anything a newer schema adds (then ignored, counted)."""
+    repo: str | None
+    events: tuple[Event, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Affected:
+    name: str
+    """PEP 503 normalized PyPI name."""
+    ranges: tuple[Range, ...]
+    versions: tuple[str, ...]
+    severity: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One OSV advisory reduced to its PyPI facts."""
+
+    id: str
+    modified: str
+    published: str | None
+    withdrawn: str | None
+    aliases: tuple[str, ...]
+    summary: str | None
+    details: str | None
+    severity: tuple[tuple[str, str], ...]
+    """(type, score) pairs: ``("CVSS_V3", "CVSS:3.1/AV:N/…")``."""
+    db_severity: str | None
+    """The database's own word (GHSA ``database_specific.severity``: LOW/MODERATE/HIGH/CRITICAL)."""
+    cwes: tuple[int, ...]
+    references: tuple[tuple[str, str], ...]
+    """(type, url) pairs."""
+    affected: tuple[Affected, ...]
+    source: str
+    """The file (or zip member) the record came from, relative to the database."""
+
+    def to_compact(self) -> list[object]:
+        """A JSON-able list: the on-disk index form (see :func:`from_compact`)."""
+        return [self.id, self.modified, self.published, self.withdrawn, list(self.aliases), self.summary, self.details,
+                [list(s) for s in self.severity], self.db_severity, list(self.cwes),
+                [list(r) for r in self.references],
+                [[a.name, [[r.type, r.repo, [[e.kind, e.value] for e in r.events]] for r in a.ranges], list(a.versions),
+                  [list(s) for s in a.severity]] for a in self.affected],
+                self.source]
+
+
+def from_compact(obj: object) -> Record:
+    """The inverse of :meth:`Record.to_compact`, checking every type: a cache file is read,
+    never trusted. Raises :class:`RecordError` on any mismatch."""
+    try:
+        if not isinstance(obj, list) or len(obj) != 13:
+            raise RecordError("not a compact record")
+        (rid, modified, published, withdrawn, aliases, summary, details, severity, db_sev, cwes, refs, affected,
+         source) = obj
+        return Record(
+            id=_s(rid), modified=_s(modified), published=_opt(published), withdrawn=_opt(withdrawn),
+            aliases=tuple(_s(a) for a in _l(aliases)), summary=_opt(summary), details=_opt(details),
+            severity=tuple(_pair(s) for s in _l(severity)), db_severity=_opt(db_sev),
+            cwes=tuple(_i(c) for c in _l(cwes)), references=tuple(_pair(r) for r in _l(refs)),
+            affected=tuple(_affected_compact(a) for a in _l(affected)), source=_s(source))
+    except (TypeError, ValueError) as exc:
+        raise RecordError(f"corrupt compact record: {exc}") from exc
+
+
+def _affected_compact(a: object) -> Affected:
+    name, ranges, versions, severity = _l(a)
+    out: list[Range] = []
+    for r in _l(ranges):
+        rtype, repo, events = _l(r)
+        evs = []
+        for e in _l(events):
+            kind, value = _pair(e)
+            if kind not in EVENT_KINDS:
+                raise RecordError(f"unknown event {kind!r}")
+            evs.append(Event(kind, value))
+        out.append(Range(_s(rtype), _opt(repo), tuple(evs)))
+    return Affected(_s(name), tuple(out), tuple(_s(v) for v in _l(versions)), tuple(_pair(s) for s in _l(severity)))
+
+
+def _s(v: object) -> str:
+    if not isinstance(v, str):
+        raise RecordError(f"expected a string, got {type(v).__name__}")
+    return v
+
+
+def _opt(v: object) -> str | None:
+    return None if v is None else _s(v)
+
+
+def _i(v: object) -> int:
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise RecordError("expected an integer")
+    return v
+
+
+def _l(v: object) -> list[object]:
+    if not isinstance(v, list):
+        raise RecordError(f"expected a list, got {type(v).__name__}")
+    return v
+
+
+def _pair(v: object) -> tuple[str, str]:
+    items = _l(v)
+    if len(items) != 2:
+        raise RecordError("expected a pair")
+    return _s(items[0]), _s(items[1])
+
+
+# ---------------------------------------------------------------------------------------
+# Parsing raw records
+
+
+def parse_documents(data: bytes, name: str) -> list[object]:
+    """The raw records in one file: a JSON object, a JSON array of objects, ``{"vulns": [...]}``
+    (what OSV's API returns) or one YAML document. Raises :class:`RecordError`."""
+    if len(data) > MAX_RECORD_BYTES:
+        raise RecordError(f"{len(data)} bytes, larger than the {MAX_RECORD_BYTES >> 20} MiB a record may be")
+    lower = name.lower()
+    if lower.endswith((".yaml", ".yml")):
+        doc = _yaml(data)
+    else:
+        try:
+            doc = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise RecordError(f"not valid JSON: {exc}") from exc
+    _check_size(doc)
+    if isinstance(doc, dict) and "id" not in doc and isinstance(doc.get("vulns"), list):
+        return list(doc["vulns"])
+    if isinstance(doc, list):
+        return list(doc)
+    return [doc]
+
+
+def _yaml(data: bytes) -> object:
+    import yaml
+
+    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecordError(f"not UTF-8: {exc}") from exc
+    try:
+        # SafeLoader builds only plain data; aliases share one object, so an alias bomb is cheap
+        # to load and is refused by the node budget below before anything walks it in full.
+        return _plain(yaml.load(text, Loader=loader_cls))
+    except yaml.YAMLError as exc:
+        raise RecordError(f"not valid YAML: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+    except RecursionError as exc:
+        raise RecordError("YAML nested too deeply") from exc
+
+
+def _plain(value: object) -> object:
+    """YAML timestamps to RFC 3339 strings (the schema wants strings), with the node budget."""
+    budget = [MAX_NODES]
+
+    def walk(v: object, depth: int) -> object:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise RecordError(f"more than {MAX_NODES} nodes (a YAML alias bomb?)")
+        if depth > MAX_DEPTH:
+            raise RecordError(f"nested deeper than {MAX_DEPTH}")
+        if isinstance(v, dict):
+            return {str(k): walk(x, depth + 1) for k, x in v.items()}
+        if isinstance(v, list):
+            return [walk(x, depth + 1) for x in v]
+        if isinstance(v, _dt.datetime):
+            if v.tzinfo is None:
+                v = v.replace(tzinfo=_dt.timezone.utc)
+            return v.astimezone(_dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        if isinstance(v, _dt.date):
+            return v.isoformat() + "T00:00:00Z"
+        return v
+
+    return walk(value, 0)
+
+
+def _check_size(doc: object) -> None:
+    stack: list[tuple[object, int]] = [(doc, 0)]
+    n = 0
+    while stack:
+        v, depth = stack.pop()
+        n += 1
+        if n > MAX_NODES:
+            raise RecordError(f"more than {MAX_NODES} nodes")
+        if depth > MAX_DEPTH:
+            raise RecordError(f"nested deeper than {MAX_DEPTH}")
+        if isinstance(v, dict):
+            stack += [(x, depth + 1) for x in v.values()]
+        elif isinstance(v, list):
+            stack += [(x, depth + 1) for x in v]
+
+
+@lru_cache(maxsize=1)
+def _validator() -> object:
+    import jsonschema_rs
+
+    schema = orjson.loads(resources.files("mlbom").joinpath("data/osv-schema.json").read_bytes())
+    return jsonschema_rs.validator_for(schema)
+
+
+def schema_problems(raw: object, *, limit: int = 3) -> list[str]:
+    """Up to ``limit`` reasons why ``raw`` is not a valid OSV record (empty when it is)."""
+    validator = _validator()
+    out: list[str] = []
+    for err in validator.iter_errors(raw):  # type: ignore[attr-defined]
+        path = "/".join(str(p) for p in err.instance_path) or "(record)"
+        out.append(f"{path}: {err.message[:200]}")
+        if len(out) >= limit:
+            break
+    return out
+
+
+def from_osv(raw: object, source: str) -> Record:
+    """Validate ``raw`` against the OSV schema and reduce it. Raises :class:`RecordError`."""
+    problems = schema_problems(raw)
+    if problems:
+        raise RecordError("not valid OSV: " + "; ".join(problems))
+    assert isinstance(raw, dict)  # the schema requires an object
+    affected: list[Affected] = []
+    for entry in raw.get("affected") or []:
+        if not isinstance(entry, dict):
+            continue
+        pkg = entry.get("package")
+        if not isinstance(pkg, dict) or pkg.get("ecosystem") != "PyPI" or not isinstance(pkg.get("name"), str):
+            continue
+        ranges = []
+        for r in entry.get("ranges") or []:
+            events = []
+            for e in r.get("events") or []:
+                for kind in EVENT_KINDS:
+                    if isinstance(e.get(kind), str):
+                        events.append(Event(kind, e[kind]))
+            ranges.append(Range(str(r.get("type")), r.get("repo") if isinstance(r.get("repo"), str) else None,
+                                tuple(events)))
+        versions = tuple(v for v in entry.get("versions") or [] if isinstance(v, str))
+        affected.append(Affected(normalize_name(pkg["name"]), tuple(ranges), versions, _severity(entry.get("severity"))))
+    dbs = raw.get("database_specific")
+    db_severity = dbs.get("severity") if isinstance(dbs, dict) and isinstance(dbs.get("severity"), str) else None
+    cwes: list[int] = []
+    if isinstance(dbs, dict) and isinstance(dbs.get("cwe_ids"), list):
+        for c in dbs["cwe_ids"]:
+            m = re.fullmatch(r"CWE-(\d{1,6})", c) if isinstance(c, str) else None
+            if m:
+                cwes.append(int(m.group(1)))
+    details = raw.get("details")
+    if isinstance(details, str) and len(details) > MAX_TEXT:
+        details = details[:MAX_TEXT] + " […]"
+    refs = tuple((str(r.get("type")), r["url"]) for r in raw.get("references") or []
+                 if isinstance(r, dict) and isinstance(r.get("url"), str))
+    return Record(
+        id=raw["id"], modified=raw["modified"],
+        published=raw.get("published") if isinstance(raw.get("published"), str) else None,
+        withdrawn=raw.get("withdrawn") if isinstance(raw.get("withdrawn"), str) else None,
+        aliases=tuple(sorted({a for a in raw.get("aliases") or [] if isinstance(a, str)} - {raw["id"]})),
+        summary=raw.get("summary") if isinstance(raw.get("summary"), str) else None,
+        details=details if isinstance(details, str) else None,
+        severity=_severity(raw.get("severity")), db_severity=db_severity, cwes=tuple(sorted(set(cwes))),
+        references=refs, affected=tuple(affected), source=source)
+
+
+def _severity(value: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple((s["type"], s["score"]) for s in value
+                 if isinstance(s, dict) and isinstance(s.get("type"), str) and isinstance(s.get("score"), str))

@@ -1,0 +1,153 @@
+"""The vulnerability audit as the CLI and library callers use it: open the databases, read the
+VEX files, audit a BOM file or a generated :class:`~mlbom.model.Bom`, gate on severity.
+
+Exit-code decision (CONTRACT.md: 1 means "the check found something"): ``mlbom audit`` is an
+enrichment, not a check — it exits 0 when the BOM was written, whatever it found, like
+``generate``. ``--fail-on SEVERITY`` turns it into a gate: exit 1 when an *open* vulnerability
+(analysis not ``resolved``, ``resolved_with_pedigree``, ``not_affected`` or
+``false_positive``) has a rating at or above SEVERITY, or has no rating at all (unknown is
+never safe; most PyPA records carry no CVSS vector).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from mlbom.errors import MlbomError
+from mlbom.model import Bom, Vulnerability
+from mlbom.vulns import ratings
+from mlbom.vulns.audit import AuditResult, add_to_document, audit_components
+from mlbom.vulns.db import Database, open_database
+from mlbom.vulns.vex import Statement
+from mlbom.vulns.vex import load as load_vex
+
+CLOSED_STATES = frozenset({"resolved", "resolved_with_pedigree", "not_affected", "false_positive"})
+_ORDER = ("critical", "high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class AuditedFile:
+    bom_json: bytes
+    vex_json: bytes
+    vulnerabilities: list[Vulnerability]
+    messages: list[str]
+    summary: str
+
+
+def open_databases(paths: Sequence[Path], *, use_cache: bool = True,
+                   progress: Callable[[str], None] | None = None) -> tuple[list[Database], list[str]]:
+    """Open every database; report lines say what each held and what was wrong with it."""
+    dbs: list[Database] = []
+    lines: list[str] = []
+    for p in paths:
+        db = open_database(p, use_cache=use_cache, progress=progress)
+        dbs.append(db)
+        lines.append(f"{p}: {db.stats.summary()}" + (" (index from cache)" if db.from_cache else ""))
+        if db.stats.pypi_records == 0:
+            lines.append(f"{p}: warning: no PyPI advisories in this database; nothing can match")
+        lines += [f"{p}: {problem}" for problem in db.stats.problems[:10]]
+        if len(db.stats.problems) > 10:
+            lines.append(f"{p}: … {len(db.stats.problems) - 10} more problem(s) not shown")
+    return dbs, lines
+
+
+def read_vex(paths: Sequence[Path]) -> list[Statement]:
+    out: list[Statement] = []
+    for p in paths:
+        out += load_vex(p)
+    return out
+
+
+def _run(components: list[dict[str, object]], vuln_dbs: Sequence[Path], vex_files: Sequence[Path], *, online: bool,
+         use_cache: bool, progress: Callable[[str], None] | None) -> tuple[AuditResult, list[str]]:
+    dbs, lines = open_databases(vuln_dbs, use_cache=use_cache, progress=progress)
+    if online:
+        from mlbom.vulns.match import targets_from_components
+        from mlbom.vulns.online import query_database
+
+        online_db = query_database(targets_from_components(components), progress=progress)
+        dbs.append(online_db)
+        lines.append(f"OSV API: {online_db.stats.summary()}")
+    statements = read_vex(vex_files)
+    result = audit_components(components, dbs, vex=statements)
+    lines += [f"VEX: {line}" for line in result.vex_report]
+    return result, lines
+
+
+def audit_file(path: Path, vuln_dbs: Sequence[Path], vex_files: Sequence[Path] = (), *, online: bool = False,
+               use_cache: bool = True, progress: Callable[[str], None] | None = None) -> AuditedFile:
+    """Audit a BOM file (any producer, JSON or XML): the BOM as JSON with vulnerabilities added,
+    and the analysis as CycloneDX VEX."""
+    from mlbom import __version__
+    from mlbom.cyclonedx.validate import validate_json_doc
+    from mlbom.reader import load
+    from mlbom.vulns.vex import to_cyclonedx_vex
+
+    loaded = load(path)
+    result, lines = _run(loaded.components(), vuln_dbs, vex_files, online=online, use_cache=use_cache, progress=progress)
+    if loaded.signature:
+        lines.append(f"{path}: the BOM was signed ({loaded.signature}); the audited BOM is not (re-sign it)")
+    if loaded.format == "xml":
+        lines.append(f"{path}: read as XML, written as JSON")
+    doc = add_to_document(loaded.doc, result)
+    vulns = doc.get("vulnerabilities")
+    check = {"bomFormat": "CycloneDX", "specVersion": loaded.spec_version, "version": 1,
+             "vulnerabilities": vulns if isinstance(vulns, list) else []}
+    report = validate_json_doc(check, str(path))
+    schema_problems = [p for p in report.problems if "does not resolve" not in p and "not unique" not in p]
+    if schema_problems:  # mlbom's own output: a bug, never the user's
+        raise MlbomError("internal error: the vulnerabilities written do not validate: " + "; ".join(schema_problems[:3]))
+    vex_spec = loaded.spec_version if loaded.spec_version in ("1.6", "1.7") else "1.6"
+    from mlbom.cyclonedx.build import vulnerability_dict
+
+    version = doc.get("version")
+    vex_doc = to_cyclonedx_vex([dict(vulnerability_dict(v, vex_spec)) for v in result.vulnerabilities],
+                               spec_version=vex_spec, serial=loaded.serial_number,
+                               version=version if isinstance(version, int) else 1, timestamp=loaded.timestamp,
+                               tool_version=__version__)
+    opt = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+    return AuditedFile(orjson.dumps(doc, option=opt), orjson.dumps(vex_doc, option=opt), result.vulnerabilities, lines,
+                       summary(result))
+
+
+def add_vulnerabilities(bom: Bom, vuln_dbs: Sequence[Path], vex_files: Sequence[Path] = (), *, online: bool = False,
+                        use_cache: bool = True) -> tuple[Bom, list[str]]:
+    """``bom`` with its vulnerabilities (and the findings of matching) added."""
+    from mlbom.cyclonedx.build import to_dict
+    from mlbom.reader import iter_components
+
+    doc = to_dict(bom)
+    result, lines = _run(list(iter_components(doc.get("components"))), vuln_dbs, vex_files, online=online,
+                         use_cache=use_cache, progress=None)
+    lines.append(summary(result))
+    return bom.model_copy(update={"vulnerabilities": tuple(result.vulnerabilities),
+                                  "findings": bom.findings + tuple(result.findings)}), lines
+
+
+def summary(result: AuditResult) -> str:
+    """One line: how many components were checked, vulnerabilities by severity, open ones."""
+    counts: dict[str, int] = {}
+    for v in result.vulnerabilities:
+        sev = ratings.worst(list(v.ratings))
+        counts[sev] = counts.get(sev, 0) + 1
+    by_sev = ", ".join(f"{counts[s]} {s}" for s in ratings.SEVERITY_ORDER if s in counts) or "none"
+    open_n = sum(1 for v in result.vulnerabilities if not (v.analysis and v.analysis.state in CLOSED_STATES))
+    return (f"{result.components_checked} PyPI component(s) checked; {len(result.vulnerabilities)} known "
+            f"vulnerabilit{'y' if len(result.vulnerabilities) == 1 else 'ies'} ({by_sev}); {open_n} open")
+
+
+def gate(vulns: Sequence[Vulnerability], fail_on: str) -> list[str]:
+    """Ids of open vulnerabilities rated at or above ``fail_on`` (``any``: every open one)."""
+    out = []
+    for v in vulns:
+        if v.analysis and v.analysis.state in CLOSED_STATES:
+            continue
+        sev = ratings.worst(list(v.ratings))
+        # Unknown is never safe: a vulnerability no one rated meets every threshold.
+        if fail_on == "any" or sev == "unknown" or (sev in _ORDER and _ORDER.index(sev) <= _ORDER.index(fail_on)):
+            out.append(v.id)
+    return out

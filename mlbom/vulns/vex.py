@@ -1,0 +1,269 @@
+"""VEX in and out: earlier triage decisions applied to this release's vulnerabilities.
+
+Read: CycloneDX VEX (any CycloneDX 1.4–1.7 document with ``vulnerabilities[].analysis``,
+JSON or XML, read through :mod:`mlbom.reader`) and OpenVEX 0.2 JSON
+(https://github.com/openvex/spec/blob/main/OPENVEX-SPEC.md). OpenVEX statuses map to
+CycloneDX states as CycloneDX's own mapping does: ``not_affected`` → ``not_affected``
+(justifications: ``component_not_present``/``vulnerable_code_not_present`` →
+``code_not_present``, ``vulnerable_code_not_in_execute_path`` → ``code_not_reachable``,
+``vulnerable_code_cannot_be_controlled_by_adversary`` → ``requires_environment``,
+``inline_mitigations_already_exist`` → ``protected_by_mitigating_control``), ``fixed`` →
+``resolved``, ``affected`` → ``exploitable``, ``under_investigation`` → ``in_triage``.
+
+Expiry (neither format has a field for it): a CycloneDX vulnerability's property
+``mlbom:vex:expires`` or an OpenVEX statement's ``expires`` key, an RFC 3339 date or
+date-time; past it the statement is not applied and is reported.
+
+Matching: a statement applies to a vulnerability when one of its ids (the vulnerability's
+id, or an alias) is the vulnerability's id or one of its references, and — when it names
+products — its products cover every package the vulnerability affects. Products are compared
+by purl *without version* (a decision about ``pkg:pypi/torch`` carries to the next torch
+release; that is what carrying triage across releases means) or by exact bom-ref; BOM-Links
+(``urn:cdx:…#ref``) are read by their ref. A statement that matches nothing is reported, never
+applied elsewhere.
+
+Write: :func:`to_cyclonedx_vex` — a CycloneDX document holding only ``vulnerabilities`` (with
+analysis and affects as BOM-Links to the audited BOM when it has a serial number).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from mlbom.errors import InputError
+from mlbom.identity import purl_base
+from mlbom.model import (
+    AnalysisJustification,
+    AnalysisResponse,
+    AnalysisState,
+    Property,
+    VulnAnalysis,
+    Vulnerability,
+)
+from mlbom.properties import Prop
+
+MAX_VEX_BYTES = 64 << 20
+_STATES: frozenset[str] = frozenset({"resolved", "resolved_with_pedigree", "exploitable", "in_triage", "false_positive",
+                                     "not_affected"})
+_JUSTIFICATIONS: frozenset[str] = frozenset({
+    "code_not_present", "code_not_reachable", "requires_configuration", "requires_dependency", "requires_environment",
+    "protected_by_compiler", "protected_at_runtime", "protected_at_perimeter", "protected_by_mitigating_control"})
+_RESPONSES: frozenset[str] = frozenset({"can_not_fix", "will_not_fix", "update", "rollback", "workaround_available"})
+_OPENVEX_STATUS: dict[str, AnalysisState] = {"not_affected": "not_affected", "fixed": "resolved",
+                                             "affected": "exploitable", "under_investigation": "in_triage"}
+_OPENVEX_JUST: dict[str, AnalysisJustification] = {
+    "component_not_present": "code_not_present", "vulnerable_code_not_present": "code_not_present",
+    "vulnerable_code_not_in_execute_path": "code_not_reachable",
+    "vulnerable_code_cannot_be_controlled_by_adversary": "requires_environment",
+    "inline_mitigations_already_exist": "protected_by_mitigating_control"}
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One triage decision from a VEX file."""
+
+    where: str
+    """``FILE#N``: the file and the statement's position, for reports."""
+    ids: frozenset[str]
+    """Upper-case vulnerability id and aliases."""
+    products: tuple[str, ...]
+    analysis: VulnAnalysis
+    expires: _dt.datetime | None = None
+
+
+def load(path: Path) -> list[Statement]:
+    """The statements of one VEX file (CycloneDX JSON/XML or OpenVEX JSON). Raises
+    :class:`InputError` for a file that is neither; malformed single statements are skipped
+    only when the format says they are optional, otherwise the file is refused."""
+    from mlbom.reader import loads, read_bytes
+
+    data = read_bytes(path, limit=MAX_VEX_BYTES)
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if head == b"{":
+        try:
+            doc = orjson.loads(data.lstrip(b"\xef\xbb\xbf"))
+        except orjson.JSONDecodeError as exc:
+            raise InputError(path, f"not valid JSON: {exc}") from exc
+        if isinstance(doc, dict) and "statements" in doc and isinstance(doc.get("@context"), str) \
+                and "openvex" in doc["@context"]:
+            return _openvex(doc, path.name)
+    loaded = loads(data, str(path))
+    return _cyclonedx(loaded.doc, path.name)
+
+
+def _str(v: object) -> str | None:
+    return v if isinstance(v, str) and v else None
+
+
+def _expiry(text: str | None, where: str) -> _dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        value = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InputError(where, f"expiry {text!r} is not an RFC 3339 date") from exc
+    return value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
+
+
+def _product_key(value: str) -> str:
+    ref = value.split("#", 1)[1] if value.startswith("urn:cdx:") and "#" in value else value
+    return purl_base(ref) if ref.startswith("pkg:") else ref
+
+
+def _cyclonedx(doc: dict[str, object], name: str) -> list[Statement]:
+    out: list[Statement] = []
+    vulns = doc.get("vulnerabilities")
+    for i, v in enumerate(vulns if isinstance(vulns, list) else []):
+        where = f"{name}#{i}"
+        if not isinstance(v, dict) or not _str(v.get("id")):
+            raise InputError(name, f"vulnerability {i} has no id")
+        analysis = v.get("analysis")
+        if not isinstance(analysis, dict) or analysis.get("state") not in _STATES:
+            continue  # not a triage decision
+        ids = {str(v["id"]).upper()}
+        refs = v.get("references")
+        for r in refs if isinstance(refs, list) else []:
+            if isinstance(r, dict) and _str(r.get("id")):
+                ids.add(str(r["id"]).upper())
+        products = []
+        affects = v.get("affects")
+        for a in affects if isinstance(affects, list) else []:
+            if isinstance(a, dict) and _str(a.get("ref")):
+                products.append(_product_key(str(a["ref"])))
+        just = analysis.get("justification")
+        responses = analysis.get("response")
+        expires = None
+        props = v.get("properties")
+        for p in props if isinstance(props, list) else []:
+            if isinstance(p, dict) and p.get("name") == Prop.VEX_EXPIRES.value:
+                expires = _expiry(_str(p.get("value")), where)
+        out.append(Statement(
+            where, frozenset(ids), tuple(sorted(set(products))),
+            VulnAnalysis(state=analysis["state"],
+                         justification=just if isinstance(just, str) and just in _JUSTIFICATIONS else None,
+                         responses=tuple(r for r in responses if isinstance(r, str) and r in _RESPONSES)
+                         if isinstance(responses, list) else (),
+                         detail=_str(analysis.get("detail"))),
+            expires))
+    return out
+
+
+def _openvex(doc: dict[str, object], name: str) -> list[Statement]:
+    out: list[Statement] = []
+    statements = doc.get("statements")
+    if not isinstance(statements, list):
+        raise InputError(name, "OpenVEX document without a statements list")
+    for i, s in enumerate(statements):
+        where = f"{name}#{i}"
+        if not isinstance(s, dict):
+            raise InputError(name, f"statement {i} is not an object")
+        vuln = s.get("vulnerability")
+        ids: set[str] = set()
+        if isinstance(vuln, dict):
+            for key in ("name", "@id"):
+                if _str(vuln.get(key)):
+                    ids.add(str(vuln[key]).upper())
+            aliases = vuln.get("aliases")
+            ids |= {a.upper() for a in aliases if isinstance(a, str)} if isinstance(aliases, list) else set()
+        elif _str(vuln):
+            ids.add(str(vuln).upper())
+        status = s.get("status")
+        if not ids or not isinstance(status, str) or status not in _OPENVEX_STATUS:
+            raise InputError(name, f"statement {i}: needs a vulnerability and a status "
+                                   f"({', '.join(sorted(_OPENVEX_STATUS))})")
+        products = []
+        for p in s.get("products") if isinstance(s.get("products"), list) else []:  # type: ignore[union-attr]
+            pid = p.get("@id") if isinstance(p, dict) else p
+            if _str(pid):
+                products.append(_product_key(str(pid)))
+            subs = p.get("subcomponents") if isinstance(p, dict) else None
+            for sub in subs if isinstance(subs, list) else []:
+                sid = sub.get("@id") if isinstance(sub, dict) else sub
+                if _str(sid):
+                    products.append(_product_key(str(sid)))
+        just = s.get("justification")
+        detail = _str(s.get("impact_statement")) or _str(s.get("action_statement")) or _str(s.get("status_notes"))
+        responses: tuple[AnalysisResponse, ...] = ("update",) if status == "affected" and _str(s.get("action_statement")) else ()
+        out.append(Statement(
+            where, frozenset(ids), tuple(sorted(set(products))),
+            VulnAnalysis(state=_OPENVEX_STATUS[status],
+                         justification=_OPENVEX_JUST.get(just) if isinstance(just, str) else None,
+                         responses=responses, detail=detail),
+            _expiry(_str(s.get("expires")), where)))
+    return out
+
+
+def apply(vulns: list[Vulnerability], statements: list[Statement], purls: dict[str, str],
+          now: _dt.datetime) -> tuple[list[Vulnerability], list[str]]:
+    """Apply statements to vulnerabilities. ``purls`` maps component bom-refs to purls (for
+    version-independent product matching). Returns the new list and report lines (expired,
+    unmatched or partial statements). Later statements win over earlier ones."""
+    report: list[str] = []
+    out = list(vulns)
+    for st in statements:
+        if st.expires is not None and st.expires < now:
+            report.append(f"{st.where}: expired on {st.expires.date().isoformat()}; not applied")
+            continue
+        applied = False
+        for i, v in enumerate(out):
+            ids = {v.id.upper()} | {r.id.upper() for r in v.references}
+            if not ids & st.ids:
+                continue
+            if st.products:
+                keys = set()
+                for a in v.affects:
+                    purl = purls.get(a.ref)
+                    if purl is None and a.ref.startswith("pkg:"):
+                        purl = a.ref
+                    if purl is not None and purl.startswith("pkg:pypi/"):
+                        keys.add(purl_base(purl))
+                covered = {k for k in keys if k in st.products} | ({a.ref for a in v.affects} & set(st.products))
+                if not covered:
+                    continue
+                missing = sorted(k for k in keys if k not in st.products)
+                if missing:
+                    report.append(f"{st.where}: covers only part of {v.id} (not {', '.join(missing)}); not applied")
+                    applied = True
+                    continue
+            applied = True
+            if st.analysis.state == "in_triage" and v.analysis is not None:
+                continue  # "still in triage" decides nothing: the analysis mlbom wrote (ML rules) stays
+            detail = st.analysis.detail or ""
+            analysis = st.analysis.model_copy(update={"detail": (detail + " " if detail else "") + f"(VEX {st.where})"})
+            props = (*(p for p in v.properties if p.name != Prop.VULN_VEX.value),
+                     Property(name=Prop.VULN_VEX.value, value=f"{st.where}: {st.analysis.state}"))
+            out[i] = v.model_copy(update={"analysis": analysis, "properties": props})
+        if not applied:
+            report.append(f"{st.where}: matches no vulnerability of this BOM ({', '.join(sorted(st.ids))}"
+                          + (f" for {', '.join(st.products)}" if st.products else "") + "); not applied")
+    return out, report
+
+
+def to_cyclonedx_vex(vulns: list[dict[str, object]], *, spec_version: str, serial: str | None, version: int,
+                     timestamp: str | None, tool_version: str) -> dict[str, object]:
+    """A CycloneDX VEX document for ``vulns`` (CycloneDX JSON vulnerability objects). Every
+    vulnerability gets an analysis (``in_triage`` where none was decided); affects point into
+    the audited BOM by BOM-Link when it has a serial number."""
+    out_vulns: list[object] = []
+    for v in vulns:
+        item = {k: v[k] for k in ("bom-ref", "id", "source", "references", "ratings", "cwes", "description",
+                                  "recommendation", "advisories", "published", "updated", "analysis", "affects",
+                                  "properties") if k in v}
+        if not isinstance(item.get("analysis"), dict) or not item["analysis"]:
+            item["analysis"] = {"state": "in_triage"}
+        if serial and serial.startswith("urn:uuid:") and isinstance(item.get("affects"), list):
+            link = f"urn:cdx:{serial[len('urn:uuid:'):]}/{version}#"
+            affects = item["affects"]
+            assert isinstance(affects, list)
+            item["affects"] = [{**a, "ref": link + str(a.get("ref"))} if isinstance(a, dict) else a for a in affects]
+        out_vulns.append(item)
+    meta: dict[str, object] = {}
+    if timestamp:
+        meta["timestamp"] = timestamp
+    meta["tools"] = {"components": [{"type": "application", "group": "mlbom", "name": "mlbom", "version": tool_version}]}
+    return {"$schema": f"http://cyclonedx.org/schema/bom-{spec_version}.schema.json", "bomFormat": "CycloneDX",
+            "specVersion": spec_version, "version": 1, "metadata": meta, "vulnerabilities": out_vulns}

@@ -1,0 +1,92 @@
+"""Raw pickle opcodes for building adversarial pickles by hand in tests (no pickler involved)."""
+
+from __future__ import annotations
+
+import io
+import pickle
+import struct
+
+from mlbom.formats.pickle import PickleReport, read_pickle
+
+MARK, STOP, POP, DUP, NONE = b"(", b".", b"0", b"2", b"N"
+REDUCE, BUILD, NEWOBJ, NEWOBJ_EX = b"R", b"b", b"\x81", b"\x92"
+TUPLE, TUPLE1, TUPLE2, TUPLE3, EMPTY_TUPLE = b"t", b"\x85", b"\x86", b"\x87", b")"
+EMPTY_DICT, EMPTY_LIST, SETITEM, SETITEMS, APPEND, APPENDS = b"}", b"]", b"s", b"u", b"a", b"e"
+STACK_GLOBAL, MEMOIZE, OBJ = b"\x93", b"\x94", b"o"
+
+
+def proto(n: int) -> bytes:
+    return b"\x80" + bytes([n])
+
+
+def glob(module: str, name: str) -> bytes:
+    return b"c" + module.encode() + b"\n" + name.encode() + b"\n"
+
+
+def inst(module: str, name: str) -> bytes:
+    return b"i" + module.encode() + b"\n" + name.encode() + b"\n"
+
+
+def s(text: str) -> bytes:
+    """SHORT_BINUNICODE (BINUNICODE when long)."""
+    b = text.encode()
+    if len(b) < 256:
+        return b"\x8c" + bytes([len(b)]) + b
+    return b"X" + struct.pack("<I", len(b)) + b
+
+
+def bs(text: str) -> bytes:
+    """SHORT_BINSTRING (protocol 1/2 str)."""
+    b = text.encode()
+    return b"U" + bytes([len(b)]) + b
+
+
+def bb(data: bytes) -> bytes:
+    """BINBYTES."""
+    return b"B" + struct.pack("<I", len(data)) + data
+
+
+def i1(n: int) -> bytes:
+    return b"K" + bytes([n])
+
+
+def put(n: int) -> bytes:
+    return b"q" + bytes([n])
+
+
+def get(n: int) -> bytes:
+    return b"h" + bytes([n])
+
+
+def sglobal(module: str, name: str) -> bytes:
+    return s(module) + s(name) + STACK_GLOBAL
+
+
+def call(func: bytes, *args: bytes) -> bytes:
+    """func(*args) with REDUCE."""
+    return func + MARK + b"".join(args) + TUPLE + REDUCE
+
+
+def system(cmd: str = "id", module: str = "os") -> bytes:
+    return call(glob(module, "system"), s(cmd))
+
+
+def walk(data: bytes, **kw: object) -> PickleReport:
+    return read_pickle(io.BytesIO(data), len(data), **kw)  # type: ignore[arg-type]
+
+
+def ids(rep: PickleReport) -> set[str]:
+    return {f.id for f in rep.findings}
+
+
+def legacy_torch_blob(main: bytes) -> bytes:
+    """What ``torch.save(..., _use_new_zipfile_serialization=False)`` writes: magic number,
+    protocol version and sys info pickles, the main pickle, the storage keys pickle."""
+    return (pickle.dumps(0x1950A86A20F9469CFC6C, protocol=2) + pickle.dumps(1001, protocol=2)
+            + pickle.dumps({"protocol_version": 1001, "little_endian": True}, protocol=2)
+            + main + pickle.dumps([], protocol=2))
+
+
+def load_from_bytes(blob: bytes, protocol: int = 3) -> bytes:
+    """A pickle calling ``torch.storage._load_from_bytes(blob)``."""
+    return proto(protocol) + call(glob("torch.storage", "_load_from_bytes"), bb(blob)) + STOP
