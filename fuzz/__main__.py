@@ -23,6 +23,7 @@ def _save(target: Target, data: bytes, kind: str) -> Path:
 def replay(targets: list[Target], paths: list[Path]) -> int:
     bad = 0
     for target in targets:
+        target.check(b"")  # imports and caches warm: the time bound is for the parse, not start-up
         for path in paths or list(target.seed_files()):
             crash, took = target.check(path.read_bytes())
             if crash is not None or took > SLOW_SECONDS:
@@ -33,13 +34,17 @@ def replay(targets: list[Target], paths: list[Path]) -> int:
 
 
 def fuzz_one(target: Target, seconds: float) -> None:
-    """Run atheris on one target in this process for ``seconds`` (atheris owns the process)."""
+    """Run atheris on one target in this process for ``seconds`` (atheris owns the process).
+
+    mlbom's modules are instrumented for coverage (``atheris.instrument_all``), libFuzzer stops
+    after ``-max_total_time`` and prints its final statistics (runs, ``cov:``, ``exec/s``),
+    which the parent process records in ``fuzz/runs.tsv``."""
     import atheris  # type: ignore[import-not-found]
 
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + seconds + 60
 
     def one(data: bytes) -> None:
-        if time.monotonic() > deadline:
+        if time.monotonic() > deadline:  # a safety net; -max_total_time normally ends the run
             os._exit(0)
         crash, took = target.check(data)
         if crash is not None:
@@ -53,7 +58,13 @@ def fuzz_one(target: Target, seconds: float) -> None:
     corpus.mkdir(parents=True, exist_ok=True)
     for seed in target.seed_files():
         (corpus / seed.name).write_bytes(seed.read_bytes())
-    atheris.Setup([sys.argv[0], str(corpus), f"-max_len={target.max_len}", "-rss_limit_mb=4096"], one)
+    argv = [sys.argv[0], str(corpus), f"-max_len={target.max_len}", "-rss_limit_mb=4096", "-timeout=60",
+            f"-max_total_time={max(1, int(seconds))}", "-print_final_stats=1"]
+    target.check(b"")  # warm up imports before timing anything
+    if target.mutator is not None:
+        atheris.Setup(argv, one, custom_mutator=target.mutator)
+    else:
+        atheris.Setup(argv, one)
     atheris.Fuzz()
 
 
@@ -62,28 +73,74 @@ def main() -> int:
     ap.add_argument("--list", action="store_true", help="name every target and exit")
     ap.add_argument("--target", action="append", default=[], help="fuzz only these targets (repeatable)")
     ap.add_argument("--minutes", type=float, default=1.0, help="minutes per target")
-    ap.add_argument("--replay", type=Path, action="append", default=[], help="run these files (or the seeds) once and report")
+    ap.add_argument("--replay", type=Path, action="append", default=[], help="run these files once and report")
+    ap.add_argument("--seeds", action="store_true", help="run every target's seed files once and report")
     args = ap.parse_args()
     targets = [t for t in all_targets() if not args.target or t.name in args.target]
     if args.list:
         for t in targets:
             print(f"{t.name}\t{t.description}")
         return 0
-    if args.replay or not targets:
+    if args.replay or args.seeds or not targets:
         files = [p for d in args.replay for p in (sorted(d.rglob("*")) if d.is_dir() else [d]) if p.is_file()]
         return replay(targets, files)
     import subprocess
 
     rc = 0
+    logs = ROOT / "fuzz" / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
     for t in targets:
         # One process per target: atheris takes over its process and exits when done.
         code = "import sys; from fuzz.__main__ import _child; _child(sys.argv[1], float(sys.argv[2]))"
-        proc = subprocess.run([sys.executable, "-c", code, t.name, str(args.minutes * 60)], cwd=ROOT, check=False)
+        log = logs / f"{t.name}.log"
+        started = time.monotonic()
+        with open(log, "wb") as fh:
+            proc = subprocess.run([sys.executable, "-c", code, t.name, str(args.minutes * 60)], cwd=ROOT,
+                                  check=False, stdout=fh, stderr=subprocess.STDOUT)
+        took = time.monotonic() - started
+        stats = _stats(log.read_text("utf-8", "replace"))
+        crashes = len(list((ROOT / "fuzz" / "crashes" / t.name).glob("*"))) if (ROOT / "fuzz" / "crashes" / t.name).is_dir() else 0
+        line = f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\t{t.name}\t{stats.get('runs', '?')}\t" \
+               f"{stats.get('cov', '?')}\t{stats.get('exec_s', '?')}\t{took:.0f}\t{crashes}"
+        with open(ROOT / "fuzz" / "runs.tsv", "a", encoding="utf-8") as out:
+            out.write(line + "\n")
+        print(line, flush=True)
         rc |= proc.returncode not in (0,)
     return rc
 
 
+def _stats(log: str) -> dict[str, str]:
+    """Runs, coverage and speed from a libFuzzer log (the last status line and final stats)."""
+    import re
+
+    out: dict[str, str] = {}
+    for m in re.finditer(r"^#(\d+)\s+\w+\s+cov: (\d+).*?exec/s: (\d+)", log, re.MULTILINE):
+        out["runs"], out["cov"], out["exec_s"] = m.group(1), m.group(2), m.group(3)
+    done = re.search(r"stat::number_of_executed_units:\s*(\d+)", log)
+    if done:
+        out["runs"] = done.group(1)
+    return out
+
+
 def _child(name: str, seconds: float) -> None:
+    import contextlib
+    import importlib
+    import pkgutil
+
+    import atheris
+
+    # Coverage instrumentation for mlbom and the third-party parsers it drives; instrument_all()
+    # would take minutes on this machine, instrumenting every loaded library.
+    with atheris.instrument_imports(include=["mlbom", "pip_requirements_parser", "packaging"]):
+        import mlbom
+
+        for mod in pkgutil.walk_packages(mlbom.__path__, "mlbom."):
+            if mod.name.endswith("__main__"):
+                continue
+            with contextlib.suppress(ImportError):  # an optional dependency is absent: not fuzzed
+                importlib.import_module(mod.name)
+        import packaging.requirements  # noqa: F401
+        import pip_requirements_parser  # noqa: F401
     (target,) = [t for t in all_targets() if t.name == name]
     fuzz_one(target, seconds)
 

@@ -32,6 +32,9 @@ class Target:
     max_len: int = 1 << 20
     description: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    mutator: Callable[[bytes, int, int], bytes] | None = None
+    """A structure-aware mutator (``fuzz.mutators``) for atheris' ``custom_mutator``; None
+    leaves mutation to libFuzzer."""
 
     def seed_files(self) -> Iterator[Path]:
         for pattern in self.seeds:

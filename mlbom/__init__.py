@@ -153,7 +153,7 @@ def validate(data: bytes | StrPath) -> ValidationReport:
     schema of its own spec version, plus referential checks. Raises :class:`InputError` for
     something that is not a CycloneDX BOM of a supported version."""
     from mlbom.cyclonedx.validate import MAX_BOM_BYTES, validate_bytes
-    from mlbom.formats.pymeta import read_bounded
+    from mlbom.formats.safe_read import read_bounded
 
     if isinstance(data, bytes):
         return validate_bytes(data)

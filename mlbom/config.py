@@ -16,17 +16,12 @@ setting that silently did nothing would be worse than none.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from mlbom.errors import InputError
-from mlbom.formats.pymeta import read_bounded
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+from mlbom.formats.safe_read import load_toml, read_bounded
+from mlbom.limits import MAX_SMALL_JSON
 
 FILE = "mlbom.toml"
 _KEYS = {"gpu": bool, "gpu-recording": str, "include-hardware-ids": bool, "cuda-nvcc": bool}
@@ -44,12 +39,7 @@ def project_settings(project_dir: Path) -> Settings:
     path = project_dir / FILE
     if not path.is_file():
         return Settings()
-    try:
-        doc = tomllib.loads(read_bounded(path, 1 << 20).decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise InputError(path, "not UTF-8") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(path, f"not valid TOML: {exc}") from exc
+    doc, _ = load_toml(read_bounded(path, MAX_SMALL_JSON), path)
     unknown_tables = sorted(set(doc) - {"generate", "policy"})  # [policy]: mlbom.policy.config reads it
     if unknown_tables:
         raise InputError(path, f"unknown table [{unknown_tables[0]}] (mlbom reads [generate] and [policy])")

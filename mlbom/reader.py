@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +27,14 @@ from typing import Literal
 from xml.etree.ElementTree import Element
 
 from mlbom.errors import InputError
+from mlbom.formats.safe_read import check_depth
+from mlbom.limits import MAX_BOM_BYTES, MAX_DEPTH
 
 SUPPORTED = ("1.4", "1.5", "1.6", "1.7")
-DEFAULT_MAX_BYTES = 256 << 20
+DEFAULT_MAX_BYTES = MAX_BOM_BYTES
 """Largest BOM read by default (256 MiB); ``MLBOM_MAX_BOM_BYTES`` raises or lowers it. Parsing
-takes several times the file's size in memory, so the bound is what keeps memory bounded."""
+takes several times the file's size in memory, so the bound is what keeps memory bounded.
+Nesting is bounded by :data:`mlbom.limits.MAX_DEPTH` (200) in JSON and XML alike."""
 
 _CDX_NS = "http://cyclonedx.org/schema/bom/"
 _DSIG_NS = "{http://www.w3.org/2000/09/xmldsig#}"
@@ -106,11 +110,27 @@ class LoadedBom:
 
 
 def _prune(value: object) -> object:
-    if isinstance(value, dict):
-        return {k: _prune(v) for k, v in value.items() if v != [] and v != {}}
-    if isinstance(value, list):
-        return [_prune(v) for v in value]
-    return value
+    """A copy of ``value`` without empty arrays/objects as object values. Iterative: a BOM's
+    nesting is bounded when it is read, but no walk here relies on the call stack."""
+    if not isinstance(value, (dict, list)):
+        return value
+    root: dict[str, object] | list[object] = {} if isinstance(value, dict) else []
+    stack: list[tuple[object, dict[str, object] | list[object]]] = [(value, root)]
+    while stack:
+        src, dst = stack.pop()
+        items = src.items() if isinstance(src, dict) else enumerate(src) if isinstance(src, list) else ()
+        for k, v in items:
+            if isinstance(src, dict) and (v == [] or v == {}):
+                continue
+            copy: object = v
+            if isinstance(v, (dict, list)):
+                copy = {} if isinstance(v, dict) else []
+                stack.append((v, copy))  # type: ignore[arg-type]
+            if isinstance(dst, dict):
+                dst[str(k)] = copy
+            else:
+                dst.append(copy)
+    return root
 
 
 def iter_components(items: object) -> Iterator[dict[str, object]]:
@@ -150,7 +170,10 @@ def read_bytes(path: str | Path, *, limit: int | None = None) -> bytes:
     else:
         p = Path(path)
         try:
-            size = p.stat().st_size
+            st = p.stat()
+            if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+                raise InputError(p, "not a regular file (a FIFO, socket or device is not read; use - for stdin)")
+            size = st.st_size
             if size > limit:
                 raise InputError(p, f"BOM is {size / (1 << 20):.0f} MiB, larger than the {limit >> 20} MiB mlbom reads "
                                     "(set MLBOM_MAX_BOM_BYTES to raise the limit)")
@@ -193,8 +216,9 @@ def _from_json(data: bytes, name: str) -> tuple[dict[str, object], str]:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         if "recursion" in str(exc).lower() or "depth" in str(exc).lower():
-            raise InputError(name, "JSON nested too deeply") from exc
+            raise InputError(name, f"nested too deeply (more than {MAX_DEPTH} levels; mlbom reads at most {MAX_DEPTH})") from exc
         raise InputError(name, f"not valid JSON: {exc}") from exc
+    check_depth(doc, name)
     if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
         raise InputError(name, "not a CycloneDX BOM (no \"bomFormat\": \"CycloneDX\")")
     spec = doc.get("specVersion")
@@ -217,8 +241,11 @@ def _from_xml(data: bytes, name: str) -> tuple[dict[str, object], str, str | Non
                                "bombs and external-entity attacks work)") from exc
     except ParseError as exc:
         raise InputError(name, f"not well-formed XML: {exc}") from exc
+    except (LookupError, ValueError) as exc:  # an XML declaration naming an unknown encoding
+        raise InputError(name, f"not well-formed XML: {str(exc)[:200]}") from exc
     except RecursionError as exc:
         raise InputError(name, "XML nested too deeply") from exc
+    _check_xml_depth(root, name)
     ns, _, local = root.tag[1:].partition("}") if root.tag.startswith("{") else ("", "", root.tag)
     if local != "bom" or not ns.startswith(_CDX_NS):
         raise InputError(name, "not a CycloneDX BOM (root element is not a CycloneDX <bom>)")
@@ -234,10 +261,7 @@ def _from_xml(data: bytes, name: str) -> tuple[dict[str, object], str, str | Non
     except ValueError:
         doc["version"] = root.get("version")
     signature = None
-    try:
-        body = _Converter(prefix).element(root)
-    except RecursionError as exc:
-        raise InputError(name, "XML nested too deeply") from exc
+    body = _Converter(prefix).element(root)  # recursion bounded by _check_xml_depth
     assert isinstance(body, dict)
     for k, v in body.items():
         if k not in ("serialNumber", "version"):
@@ -245,6 +269,16 @@ def _from_xml(data: bytes, name: str) -> tuple[dict[str, object], str, str | Non
     if any(child.tag == _DSIG_NS + "Signature" for child in root):
         signature = "xmldsig"
     return doc, spec, signature
+
+
+def _check_xml_depth(root: Element, name: str) -> None:
+    """Refuse an element tree deeper than :data:`MAX_DEPTH` before it is converted."""
+    stack = [(root, 1)]
+    while stack:
+        el, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InputError(name, f"nested too deeply (more than {MAX_DEPTH} levels; mlbom reads at most {MAX_DEPTH})")
+        stack.extend((c, depth + 1) for c in el)
 
 
 class _Converter:

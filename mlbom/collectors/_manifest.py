@@ -9,7 +9,7 @@ from packageurl import PackageURL
 
 from mlbom.collectors import Context
 from mlbom.errors import InputError
-from mlbom.formats.pymeta import read_bounded
+from mlbom.formats.safe_read import read_bounded
 from mlbom.hashing import sha256_file
 from mlbom.identity import pypi_purl, safe_url
 from mlbom.model import Component, Evidence, ExternalReference, Hash, Property

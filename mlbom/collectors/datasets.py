@@ -31,13 +31,15 @@ from mlbom.collectors._files import hf_blob_finding, walk_files
 from mlbom.errors import InputError
 from mlbom.formats import croissant as cr
 from mlbom.formats import datafile
-from mlbom.formats.pymeta import read_bounded
+from mlbom.formats.safe_read import read_bounded
 from mlbom.hashing import sha256_files
 from mlbom.identity import safe_url
+from mlbom.limits import MAX_CARD_BYTES, MAX_GLOB_CHECKS
 from mlbom.model import Collected, Component, Evidence, ExternalReference, Finding, Hash, License, Property, Relation
 from mlbom.properties import Prop
 
-MAX_CARD = 16 << 20
+MAX_CARD = MAX_CARD_BYTES
+_GLOB_COMPILE_COST = 10_000  # compiling a glob costs as much as matching it against ~10,000 paths
 _META_NAMES = {"README.md", "croissant.json", "metadata.json", "dataset_infos.json", "dataset_info.json", ".gitattributes"}
 _HF_DATASET = re.compile(r"(?:^|/)datasets--([^/]+?)--([^/]+)/snapshots/([0-9a-f]{40})(?:/|$)")
 
@@ -97,7 +99,7 @@ class DatasetCollector:
             files, walk_findings = [path], []
 
         croissant = cr.parse_croissant(manifest) if manifest is not None else None
-        card = _dataset_card(card_path) if card_path is not None else None
+        card = dataset_card(card_path) if card_path is not None else None
         name = ((croissant.name if croissant else None) or (card.get("pretty_name") if card else None)
                 or (f"{hf.group(1)}/{hf.group(2)}" if hf else None) or root.resolve().name)
         assert isinstance(name, str)
@@ -231,17 +233,16 @@ def _as_list_of_dicts(v: object) -> list[dict[str, object]]:
     return [x for x in v if isinstance(x, dict)] if isinstance(v, list) else []
 
 
-def _dataset_card(path: Path) -> dict[str, object]:
+def dataset_card(path: Path) -> dict[str, object]:
     """Card data (huggingface_hub ``DatasetCard``) plus the sensitive-information and citation
     sections; problems under ``_problems``."""
-    from mlbom.formats.hf_card import read_front_matter
+    from mlbom.formats.hf_card import markdown_sections, read_front_matter
 
     text = read_bounded(path, MAX_CARD).decode("utf-8", "replace")
     out, body, problems = read_front_matter(text, "dataset")
-    sections = re.split(r"^#{1,4}\s+(.+?)\s*$", body, flags=re.MULTILINE)
-    for i in range(1, len(sections) - 1, 2):
-        title = sections[i].strip().lower()
-        content = sections[i + 1].strip()
+    for raw_title, raw_content in markdown_sections(body):
+        title = raw_title.strip().lower()
+        content = raw_content.strip()
         if not content or "[more information needed]" in content.lower():
             continue
         if "personal and sensitive" in title or title == "sensitive information":
@@ -296,6 +297,8 @@ def _verify(c: cr.Croissant, root: Path, present: dict[str, tuple[Path, str | No
                 yield Finding(id="dataset.checksum-mismatch", severity="high",
                               message=f"{rel}: md5 {got} but the Croissant file declares {fo.md5} (tampered or replaced)",
                               subject=fref)
+    budget = MAX_GLOB_CHECKS  # pattern x file checks: a Croissant file can list 100,000 globs
+    applied: set[tuple[str, tuple[str, ...]]] = set()
     for fs in c.file_sets:
         for pattern in fs.includes:
             if not _inside(root, pattern):
@@ -303,9 +306,25 @@ def _verify(c: cr.Croissant, root: Path, present: dict[str, tuple[Path, str | No
                               message=f"FileSet {fs.id!r}: includes {pattern!r} leaves the dataset folder; not applied",
                               subject=ref)
                 continue
-            matched = {r for r in present if fnmatch.fnmatchcase(r, pattern)}
-            matched -= {r for r in matched for ex in fs.excludes if fnmatch.fnmatchcase(r, ex)}
+            key = (pattern, tuple(fs.excludes))
+            if key in applied:
+                continue
+            applied.add(key)
+            budget -= (len(present) + _GLOB_COMPILE_COST) * (1 + len(fs.excludes))
+            if budget < 0:
+                yield Finding(id="dataset.too-many-globs", severity="medium",
+                              message=(f"FileSet globs x files exceed {MAX_GLOB_CHECKS} checks; FileSet {fs.id!r} "
+                                       "and later ones were not applied (their files count as undeclared)"),
+                              subject=ref)
+                break
+            include = re.compile(fnmatch.translate(pattern)).match  # once per glob, not per file
+            matched = {r for r in present if include(r)}
+            for ex in fs.excludes:
+                exclude = re.compile(fnmatch.translate(ex)).match
+                matched = {r for r in matched if not exclude(r)}
             covered |= matched
+        if budget < 0:
+            break
     if c.file_objects or c.file_sets:
         unlisted = sorted(set(present) - covered)
         local_decl = any(not urlsplit(fo.content_url or "").scheme for fo in c.file_objects) or c.file_sets

@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Protocol
 
 from mlbom.collectors import Context
 from mlbom.errors import InputError
-from mlbom.formats.pymeta import read_bounded
+from mlbom.formats.safe_read import load_json, read_bounded
 from mlbom.identity import pypi_purl
 from mlbom.model import Collected, Component, Evidence, Finding, Property, Relation
 from mlbom.properties import Prop
@@ -188,7 +188,7 @@ class RecordedNvml:
     def snapshot(self) -> NvmlSnapshot:
         try:
             return NvmlSnapshot.from_json(read_bounded(self.path, 1 << 20).decode("utf-8"))
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, RecursionError) as exc:
             raise InputError(self.path, f"not an NVML recording: {exc}") from exc
 
 
@@ -216,8 +216,9 @@ def find_toolkit(candidates: list[Path] | None = None) -> Toolkit | None:
         vj = real / "version.json"
         if vj.is_file():
             try:
-                doc = json.loads(read_bounded(vj, 1 << 20))
-                ver = doc.get("cuda", {}).get("version") if isinstance(doc, dict) else None
+                doc = load_json(read_bounded(vj, 1 << 20), vj).value
+                cuda = doc.get("cuda") if isinstance(doc, dict) else None
+                ver = cuda.get("version") if isinstance(cuda, dict) else None
                 if isinstance(ver, str):
                     return Toolkit(real, ver, "version.json", parts)
             except (InputError, ValueError):

@@ -45,6 +45,9 @@ class LockCollector:
             file_comp = file_comp.model_copy(update={"properties": file_comp.properties + tuple(
                 Property(name=Prop.CONDA_CHANNEL.value, value=c) for c in lock.channels)})
         yield file_comp
+        for note in lock.notes:
+            yield Finding(id="input.text-replaced" if "Unicode" in note else "input.duplicate-key", severity="low",
+                          message=note, subject=file_comp.bom_ref, source=rel)
         refs_by_name: dict[str, list[str]] = {}
         comps = []
         for pkg in lock.packages:

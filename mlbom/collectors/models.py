@@ -10,7 +10,6 @@ or loops is a finding.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,8 +20,9 @@ from mlbom.collectors import Context
 from mlbom.collectors._files import hf_blob_finding, walk_files
 from mlbom.errors import InputError
 from mlbom.formats import hf_card
-from mlbom.formats.pymeta import read_bounded
+from mlbom.formats.safe_read import load_json, read_bounded
 from mlbom.hashing import sha256_files
+from mlbom.limits import MAX_CONFIG_BYTES
 from mlbom.model import (
     Collected,
     Component,
@@ -39,7 +39,7 @@ from mlbom.model import (
 from mlbom.properties import Prop
 from mlbom.scanner import FileScan, ScanFinding, scan_file
 
-MAX_CONFIG = 16 << 20
+MAX_CONFIG = MAX_CONFIG_BYTES
 _CONFIGS = ("config.json", "generation_config.json", "tokenizer_config.json", "model_index.json")
 _HF_CACHE = re.compile(r"(?:^|/)(models|datasets)--([^/]+?)--([^/]+)/snapshots/([0-9a-f]{40})(?:/|$)")
 
@@ -50,13 +50,12 @@ def _hf_identity(path: Path) -> tuple[str, str, str] | None:
     return (m.group(2), m.group(3), m.group(4)) if m and m.group(1) == "models" else None
 
 
-def _read_json(path: Path) -> tuple[dict[str, object] | None, str | None]:
+def read_config(path: Path) -> tuple[dict[str, object] | None, str | None]:
+    """A config file as a JSON object, or why not (through the bounded reading layer)."""
     try:
-        doc = json.loads(read_bounded(path, MAX_CONFIG))
+        doc = load_json(read_bounded(path, MAX_CONFIG), path).value
     except InputError as exc:
-        return None, exc.detail
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        return None, f"not valid JSON: {exc}"
+        return None, f"{exc.at}: {exc.detail}" if exc.at else exc.detail
     return (doc, None) if isinstance(doc, dict) else (None, "not a JSON object")
 
 
@@ -96,7 +95,7 @@ class ModelCollector:
 
         config, config_problem = ({}, None)
         if (path / "config.json").is_file():
-            loaded, config_problem = _read_json(path / "config.json")
+            loaded, config_problem = read_config(path / "config.json")
             config = loaded or {}
         card = None
         readme = path / "README.md"
@@ -230,7 +229,7 @@ def _shard_findings(root: Path, rels: list[str], model_ref: str, ctx: Context) -
     for rel in rels:
         if not rel.endswith(".index.json"):
             continue
-        doc, problem = _read_json(root / rel)
+        doc, problem = read_config(root / rel)
         if doc is None:
             yield Finding(id="model.shard-index-malformed", severity="medium", message=f"{rel}: {problem}",
                           subject=model_ref, source=ctx.rel(root / rel))

@@ -9,22 +9,64 @@ packages exposed are named), plain-http indexes and ``--trusted-host``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlsplit
 
-from pip_requirements_parser import InstallRequirement, RequirementsFile
+from pip_requirements_parser import InstallRequirement, RequirementsFile, auto_decode
 
 from mlbom.collectors import Context
 from mlbom.collectors._manifest import manifest_component, manifest_ref, package_component, read_manifest
 from mlbom.errors import InputError
+from mlbom.limits import MAX_INCLUDE_DEPTH as LIMIT_INCLUDE_DEPTH
+from mlbom.limits import MAX_REQUIREMENTS_BYTES as LIMIT_REQUIREMENTS_BYTES
 from mlbom.model import Collected, Component, Finding, Property, Unreadable
 from mlbom.properties import Prop
 
-MAX_REQUIREMENTS_BYTES = 16 << 20
-MAX_INCLUDE_DEPTH = 32
+MAX_REQUIREMENTS_BYTES = LIMIT_REQUIREMENTS_BYTES
+MAX_INCLUDE_DEPTH = LIMIT_INCLUDE_DEPTH
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+_WHITESPACE_RUN = re.compile(r"[ \t\f\v\r]{2,}")  # no backtracking: one class, one quantifier
 _EXPOSED_SHOWN = 15
+
+
+def _tame(text: str) -> str:
+    r"""The requirements text with every run of blanks one space long, also across ``\``
+    continuations (blank continuation lines contribute nothing), line count unchanged.
+
+    pip's comment regex ``(^|\s+)(#.*)$`` backtracks quadratically over a run of blanks (a line
+    of 40,000 spaces, or 20,000 continuation lines of one space each: tens of seconds); pip's
+    grammar does not tell one blank from many, so the requirements read are the same."""
+    out: list[str] = []
+    continued = False
+    for line in text.split("\n"):
+        line = _WHITESPACE_RUN.sub(" ", line)
+        if continued:
+            line = line.lstrip(" \t\f\v\r")
+        core = line.rstrip("\r")
+        continued = core.endswith("\\")
+        if continued:
+            body = core[:-1]
+            kept = body.rstrip(" \t\f\v\r")
+            line = (kept + (" " if kept != body else "") + "\\") if kept else "\\"
+        out.append(line)
+    return "\n".join(out)
+
+
+def _parse_text(text: str) -> RequirementsFile:
+    """Parse requirements text through a private temporary file (pip-requirements-parser's own
+    ``from_string`` is broken in the installed version: it uses ``Path`` without importing it)."""
+    import shutil
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix="mlbom-req-"))
+    try:
+        (tmp / "requirements.txt").write_text(text, encoding="utf-8", errors="surrogateescape")
+        return RequirementsFile.from_file(str(tmp / "requirements.txt"), include_nested=False)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class RequirementsCollector:
@@ -45,8 +87,11 @@ class RequirementsCollector:
         rel = ctx.rel(path)
         ref = manifest_ref(ctx, path)
         try:
-            read_manifest(path, MAX_REQUIREMENTS_BYTES)
-            rf = RequirementsFile.from_file(str(path), include_nested=False)
+            data = read_manifest(path, MAX_REQUIREMENTS_BYTES)
+            text = auto_decode(data)
+            tamed = _tame(text)
+            rf = (RequirementsFile.from_file(str(path), include_nested=False) if tamed == text
+                  else _parse_text(tamed))
         except InputError:
             raise
         except Exception as exc:  # the parser wraps pip internals; any failure names the file
@@ -114,6 +159,13 @@ class RequirementsCollector:
                           subject=manifest_ref(ctx, parent), source=ctx.rel(parent), line=line)
             yield Unreadable(path=target, reason="remote include not fetched (offline)", collector=self.name)
             return
+        if "\x00" in target:  # no file system path holds a NUL byte (os.path.realpath raises)
+            yield Unreadable(path=target.replace("\x00", "\\x00"), reason="include path with a NUL byte",
+                             collector=self.name)
+            yield Finding(id="requirements.include-unreadable", severity="medium",
+                          message=f"included file {target!r} cannot be read: the path holds a NUL byte",
+                          subject=manifest_ref(ctx, parent), source=ctx.rel(parent), line=line)
+            return
         child = (parent.parent / target)
         real = child.resolve()
         if real in stack or real == parent.resolve():
@@ -146,7 +198,9 @@ class RequirementsCollector:
         version = None
         if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
             version = specs[0].version
-        hashes = [h.partition(":")[2].lower() for h in req.hash_options if h.lower().startswith("sha256:")]
+        declared = [h.partition(":")[2].lower() for h in req.hash_options if h.lower().startswith("sha256:")]
+        hashes = [h for h in declared if _SHA256_HEX.fullmatch(h)]
+        bad_hashes = [h for h in declared if not _SHA256_HEX.fullmatch(h)]
         props: list[Property] = [Property(name=Prop.PY_REQUIREMENT.value, value=_requirement_text(req))]
         if req.marker is not None:
             props.append(Property(name=Prop.PY_MARKER.value, value=str(req.marker)))
@@ -158,6 +212,10 @@ class RequirementsCollector:
             name=name, version=version, source_file=rel, line=req.line_number,
             hashes=hashes, url=link, properties=props)
         findings: list[Finding] = []
+        for bad in bad_hashes:
+            findings.append(Finding(id="requirements.hash-invalid", severity="medium",
+                                    message=f"{name}: --hash=sha256:{bad[:80]!r} is not 64 hex digits; left out",
+                                    subject=comp.bom_ref, source=rel, line=req.line_number))
         if req.name is None:
             findings.append(Finding(id="requirements.unnamed", severity="low",
                                     message=f"URL requirement {link} names no package (#egg=); named after the file",

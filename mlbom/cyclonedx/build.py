@@ -130,12 +130,28 @@ def _key(r: ExternalReference) -> tuple[str, str, str]:
 
 def to_dict(bom: Bom) -> JsonObject:
     """The whole BOM as a CycloneDX JSON object (serial number included)."""
-    doc = _document(bom)
+    doc = _writable(_document(bom))
     if bom.serial_number is not None:
         doc["serialNumber"] = bom.serial_number
     else:
         doc["serialNumber"] = derived_serial(doc)
     return _reorder(doc)
+
+
+def _writable(doc: JsonObject) -> JsonObject:
+    """The document, with any lone surrogate that reached the model replaced by U+FFFD.
+
+    Inputs are scrubbed where they are read (:mod:`mlbom.formats.safe_read`, which also adds a
+    finding); this is the writer's own guarantee that no text can make writing fail."""
+    try:
+        orjson.dumps(doc)
+    except orjson.JSONEncodeError:
+        from mlbom.formats.safe_read import sanitize
+
+        fixed, _ = sanitize(doc, "<bom>", max_depth=1 << 30)
+        assert isinstance(fixed, dict)
+        return fixed
+    return doc
 
 
 def derived_serial(doc: JsonObject) -> str:
@@ -257,17 +273,24 @@ def dumps(bom: Bom, fmt: Format = "json") -> bytes:
 # ---------------------------------------------------------------------------------------
 # XML: the same document, written element by element in the order the XSD requires.
 
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _COMPONENT_ORDER = ("group", "name", "version", "description", "scope", "hashes", "licenses",
                     "purl", "pedigree", "externalReferences", "properties", "modelCard", "data")
 
 
-def _t(value: object) -> str:
+def xml_text(value: object) -> str:
+    """``value`` as XML character data: escaped, and characters XML 1.0 cannot hold (control
+    characters, lone surrogates, U+FFFE/U+FFFF) replaced with U+FFFD, so writing never fails."""
     return escape(_INVALID_XML.sub("\ufffd", str(value)))
 
 
-def _a(value: object) -> str:
+def xml_attr(value: object) -> str:
+    """``value`` as a quoted XML attribute value, cleaned as :func:`xml_text` does."""
     return quoteattr(_INVALID_XML.sub("\ufffd", str(value)))
+
+
+_t = xml_text
+_a = xml_attr
 
 
 def to_xml(doc: JsonObject) -> bytes:

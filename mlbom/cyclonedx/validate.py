@@ -24,9 +24,12 @@ import orjson
 from lxml import etree
 
 from mlbom.errors import InputError
+from mlbom.formats.safe_read import check_depth
+from mlbom.limits import MAX_DEPTH, MAX_VALIDATE_BYTES
 from mlbom.reader import SUPPORTED  # one list of the spec versions mlbom reads
 
-MAX_BOM_BYTES = 1 << 30
+MAX_BOM_BYTES = MAX_VALIDATE_BYTES
+_TOO_DEEP = f"nested too deeply (more than {MAX_DEPTH} levels; mlbom reads at most {MAX_DEPTH})"
 _SIDE_SCHEMAS = ("spdx.SNAPSHOT.schema.json", "jsf-0.82.SNAPSHOT.schema.json", "cryptography-defs.SNAPSHOT.schema.json")
 
 
@@ -95,7 +98,11 @@ def validate_json_doc(doc: object, name: str = "<bom>") -> ValidationReport:
     if spec not in SUPPORTED:
         raise InputError(name, f"unsupported specVersion {spec!r} (mlbom validates {', '.join(SUPPORTED)})")
     assert isinstance(spec, str)
-    problems = [f"{_pointer(e.instance_path)}: {e.message}" for e in json_validator(spec).iter_errors(doc)]
+    check_depth(doc, name)  # the validator recurses; a deeper document is refused, not half-checked
+    try:
+        problems = [f"{_pointer(e.instance_path)}: {e.message}" for e in json_validator(spec).iter_errors(doc)]
+    except ValueError as exc:  # jsonschema-rs: "Recursion limit reached" converting the document
+        raise InputError(name, f"cannot be validated: {exc}") from exc
     problems += list(referential_problems(doc))
     return ValidationReport("json", spec, tuple(problems))
 
@@ -105,10 +112,10 @@ def _validate_json(data: bytes, name: str) -> ValidationReport:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         if "depth limit" in str(exc) or "recursion" in str(exc).lower():
-            raise InputError(name, "JSON nested too deeply") from exc
+            raise InputError(name, _TOO_DEEP) from exc
         raise InputError(name, f"not valid JSON: {exc}") from exc
     except RecursionError as exc:
-        raise InputError(name, "JSON nested too deeply") from exc
+        raise InputError(name, _TOO_DEEP) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(name, f"not valid JSON: {exc}") from exc
     return validate_json_doc(doc, name)
@@ -119,26 +126,29 @@ def _pointer(path: object) -> str:
     return "/" + "/".join(str(p) for p in parts)
 
 
+def _listed(items: object, base: str) -> list[tuple[dict[str, object], str]]:
+    return [(c, f"{base}/{i}") for i, c in enumerate(items) if isinstance(c, dict)] if isinstance(items, list) else []
+
+
 def _walk_components(items: object, where: str) -> Iterator[tuple[str, dict[str, object]]]:
-    if not isinstance(items, list):
-        return
-    for i, c in enumerate(items):
-        if isinstance(c, dict):
-            here = f"{where}/{i}"
-            yield here, c
-            yield from _walk_components(c.get("components"), f"{here}/components")
-            ped = c.get("pedigree")
-            if isinstance(ped, dict):
-                yield from _walk_components(ped.get("ancestors"), f"{here}/pedigree/ancestors")
+    """Components in document order (pre-order: a component, its nested components, then its
+    pedigree ancestors). Iterative, with an explicit stack."""
+    stack = list(reversed(_listed(items, where)))
+    while stack:
+        c, here = stack.pop()
+        yield here, c
+        ped = c.get("pedigree")
+        if isinstance(ped, dict):
+            stack.extend(reversed(_listed(ped.get("ancestors"), f"{here}/pedigree/ancestors")))
+        stack.extend(reversed(_listed(c.get("components"), f"{here}/components")))
 
 
 def _walk_services(items: object, where: str) -> Iterator[tuple[str, dict[str, object]]]:
-    if not isinstance(items, list):
-        return
-    for i, svc in enumerate(items):
-        if isinstance(svc, dict):
-            yield f"{where}/{i}", svc
-            yield from _walk_services(svc.get("services"), f"{where}/{i}/services")
+    stack = list(reversed(_listed(items, where)))
+    while stack:
+        svc, here = stack.pop()
+        yield here, svc
+        stack.extend(reversed(_listed(svc.get("services"), f"{here}/services")))
 
 
 def referential_problems(doc: dict[str, object]) -> Iterator[str]:
@@ -192,14 +202,26 @@ def referential_problems(doc: dict[str, object]) -> Iterator[str]:
                 yield f"{where}/modelCard/modelParameters/datasets/{j}/ref: {ds['ref']!r} names no component"
 
 
+def _check_xml_depth(root: etree._Element, name: str) -> None:
+    stack = [(root, 1)]
+    while stack:
+        el, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InputError(name, _TOO_DEEP)
+        stack.extend((c, depth + 1) for c in el)
+
+
 def _validate_xml(data: bytes, name: str) -> ValidationReport:
     try:
         root = etree.fromstring(data, safe_xml_parser())
     except etree.XMLSyntaxError as exc:
+        if "Excessive depth" in str(exc):  # libxml2's own limit (256) is above MAX_DEPTH: same answer
+            raise InputError(name, _TOO_DEEP) from exc
         raise InputError(name, f"not well-formed XML: {exc}") from exc
     if root.getroottree().docinfo.internalDTD is not None:
         raise InputError(name, "XML with a DTD (entity declarations) is refused: a BOM needs none, and "
                                "entities are how XML bombs and external-entity attacks work")
+    _check_xml_depth(root, name)
     tag = etree.QName(root)
     if tag.localname != "bom" or not (tag.namespace or "").startswith("http://cyclonedx.org/schema/bom/"):
         raise InputError(name, "not a CycloneDX BOM (root element is not a CycloneDX <bom>)")

@@ -5,10 +5,10 @@ error rather than a silently dropped field."""
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape, quoteattr
-
 from pydantic import JsonValue
 
+from mlbom.cyclonedx.build import xml_attr as quoteattr
+from mlbom.cyclonedx.build import xml_text
 from mlbom.errors import MlbomError
 
 _ORDER: dict[str, tuple[str, ...]] = {
@@ -38,7 +38,7 @@ _LISTS = {
 
 
 def _t(v: object) -> str:
-    return escape(str(v))
+    return xml_text(v)
 
 
 def _props(items: JsonValue, out: list[str]) -> None:

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlbom.errors import InputError
-from mlbom.formats.pymeta import read_bounded
+from mlbom.formats.safe_read import load_json, read_bounded
+from mlbom.limits import MAX_CROISSANT_BYTES
 
-MAX_CROISSANT_BYTES = 64 << 20
+__all__ = ["CROISSANT_NS", "MAX_CROISSANT_BYTES", "VERSIONS", "Croissant", "FileObject", "FileSet", "parse_croissant"]
 CROISSANT_NS = "http://mlcommons.org/croissant/"
 VERSIONS = {"0.8": "0.8", "1.0": "1.0", "1.1": "1.1"}
 
@@ -94,15 +95,14 @@ def parse_croissant(path: Path) -> Croissant:
     """Read a Croissant file. Not JSON, or not a JSON object, is an :class:`InputError`; a wrong
     ``@context``, an unknown version, a wrong ``@type`` or an incomplete FileObject is a problem
     recorded for the BOM."""
-    data = read_bounded(path, MAX_CROISSANT_BYTES)
-    try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise InputError(path, f"not valid JSON: {exc}") from exc
+    loaded = load_json(read_bounded(path, MAX_CROISSANT_BYTES), path)
+    doc = loaded.value
     if not isinstance(doc, dict):
         raise InputError(path, "not a JSON-LD object")
     ctx = doc.get("@context")
-    problems: list[tuple[str, str, str]] = []
+    problems: list[tuple[str, str, str]] = [
+        ("input.text-replaced" if "Unicode" in note else "input.duplicate-key", "low", note)
+        for note in loaded.notes(path.name)]
     cr_ns = ctx.get("cr") if isinstance(ctx, dict) else None
     if cr_ns != CROISSANT_NS:
         problems.append(("croissant.context", "medium",
@@ -152,23 +152,31 @@ def parse_croissant(path: Path) -> Croissant:
                                               "publisher", "datePublished"):
             text = val if isinstance(val, str) else json.dumps(val, ensure_ascii=False)
             c.provenance[key] = text[:500]
+    problems.extend(_containment_cycles(c))
+    return c
+
+
+def _containment_cycles(c: Croissant) -> list[tuple[str, str, str]]:
+    """Each ``containedIn`` cycle once. Every node follows its first reference to a known
+    FileObject/FileSet, so the graph is functional: one walk with three colours visits each
+    node once (the walk it replaces restarted from every node, about O(n^3))."""
     ids = {fo.id for fo in c.file_objects} | {fs.id for fs in c.file_sets}
     graph = {fo.id: fo.contained_in for fo in c.file_objects} | {fs.id: fs.contained_in for fs in c.file_sets}
-    reported: set[frozenset[str]] = set()
+    nxt: dict[str, str | None] = {node: next((r for r in refs if r in ids), None) for node, refs in graph.items()}
+    state: dict[str, int] = {}  # absent: unvisited, 1: on the current walk, 2: done
+    problems: list[tuple[str, str, str]] = []
     for node in sorted(graph):
-        seen = [node]
-        cur = node
-        while True:
-            nxt = [r for r in graph.get(cur, []) if r in ids]
-            if not nxt:
-                break
-            cur = nxt[0]
-            if cur in seen:
-                cycle = frozenset(seen[seen.index(cur):])
-                if cycle not in reported:
-                    reported.add(cycle)
-                    problems.append(("croissant.containedin-cycle", "medium",
-                                     f"containedIn cycle: {' -> '.join([*seen[seen.index(cur):], cur])}"))
-                break
-            seen.append(cur)
-    return c
+        walk: list[str] = []
+        index: dict[str, int] = {}
+        cur: str | None = node
+        while cur is not None and state.get(cur) is None:
+            state[cur] = 1
+            index[cur] = len(walk)
+            walk.append(cur)
+            cur = nxt.get(cur)
+        if cur is not None and state.get(cur) == 1:
+            cycle = walk[index[cur]:]
+            problems.append(("croissant.containedin-cycle", "medium", f"containedIn cycle: {' -> '.join([*cycle, cur])}"))
+        for n in walk:
+            state[n] = 2
+    return problems

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlbom.errors import InputError
-from mlbom.formats.pymeta import read_bounded
+from mlbom.formats.safe_read import read_bounded
 
 _MAX_PY = 256 << 10
 
@@ -55,7 +55,9 @@ def _constants(path: Path) -> tuple[dict[str, object], list[str]]:
     except InputError as exc:
         return {}, [exc.detail]
     except (SyntaxError, ValueError) as exc:
-        return {}, [f"not valid Python ({exc.__class__.__name__}: {exc})"]
+        return {}, [f"not valid Python ({exc.__class__.__name__}: {str(exc)[:200]})"]
+    except (RecursionError, MemoryError) as exc:  # CPython's parser: nesting too deep for its stack
+        return {}, [f"not read: nested too deeply for the Python parser ({exc.__class__.__name__})"]
     out: dict[str, object] = {}
     problems: list[str] = []
     for node in tree.body:

@@ -47,9 +47,9 @@ def detect(head: bytes) -> str:
     first = stripped.split("\n", 1)[0]
     if first.startswith("{"):
         try:
-            json.loads(first)
+            json.loads(first)  # at most 4 KiB; nesting past the recursion limit is not JSON Lines
             return "jsonl" if "\n" in stripped.rstrip() else "json"
-        except ValueError:
+        except (ValueError, RecursionError):
             return "json"
     if stripped.startswith("["):
         return "json"

@@ -1,8 +1,11 @@
 """Hugging Face model cards (README.md with YAML front matter) mapped to CycloneDX ``modelCard``.
 
 Card spec: https://huggingface.co/docs/hub/model-cards (metadata:
-https://github.com/huggingface/hub-docs/blob/main/modelcard.md). Parsed with huggingface_hub's
-``ModelCard`` (YAML through ``yaml.safe_load``). CycloneDX modelCard: 1.6/1.7 schema,
+https://github.com/huggingface/hub-docs/blob/main/modelcard.md). The front matter is found with a
+line scanner (huggingface_hub's ``REGEX_YAML_BLOCK`` backtracks quadratically on a card of blank
+lines), read with :func:`mlbom.formats.safe_read.load_yaml` (depth, alias and size bounds) and
+then normalised by huggingface_hub's ``ModelCardData``/``DatasetCardData``. Headings are found
+line by line too: no regular expression runs over the card's text (issue 19). CycloneDX modelCard: 1.6/1.7 schema,
 ``additionalProperties: false`` throughout — only fields the schema has are written, and only
 from what the card and config files say (nothing is defaulted).
 """
@@ -15,7 +18,12 @@ from dataclasses import dataclass, field
 
 from pydantic import JsonValue
 
-MAX_CARD_BYTES = 16 << 20
+from mlbom.errors import InputError
+from mlbom.formats.safe_read import load_yaml
+from mlbom.limits import MAX_CARD_BYTES
+
+__all__ = ["MAX_CARD_BYTES", "MAX_SECTION_CHARS", "Card", "base_models", "markdown_sections", "model_card_block",
+           "parse_card", "read_front_matter", "split_front_matter"]
 MAX_SECTION_CHARS = 4000
 
 _SECTIONS: dict[str, tuple[str, ...]] = {
@@ -37,29 +45,72 @@ class Card:
     has_front_matter: bool = False
 
 
+def split_front_matter(text: str) -> tuple[str | None, str, bool]:
+    """``(yaml, body, opened)``: the YAML between a first line ``---`` (blank lines and
+    indentation before it allowed) and the next line that is exactly ``---``, the Markdown after
+    it, and whether the card opens with ``---`` at all. Without a closing line there is no front
+    matter (``yaml`` is None) and the whole card is the body, as huggingface_hub reads it.
+    One pass over the lines; nothing backtracks."""
+    pos = 0
+    n = len(text)
+    while pos < n:  # skip blank lines
+        end = text.find("\n", pos)
+        end = n if end < 0 else end + 1
+        if text[pos:end].strip():
+            break
+        pos = end
+    end = text.find("\n", pos)
+    first = text[pos:(n if end < 0 else end)]
+    if first.strip() != "---" or end < 0:
+        return None, text, first.strip() == "---"
+    start = end + 1
+    cur = start
+    while cur <= n:
+        nl = text.find("\n", cur)
+        line_end = n if nl < 0 else nl
+        if text[cur:line_end].rstrip("\r") == "---":
+            return text[start:cur], text[(n if nl < 0 else nl + 1):], True
+        if nl < 0:
+            break
+        cur = nl + 1
+    return None, text, True
+
+
 def read_front_matter(text: str, kind: str = "model") -> tuple[dict[str, object], str, list[str]]:
-    """Card data (through huggingface_hub's ``ModelCard``/``DatasetCard``), the Markdown body,
-    and problems: malformed or non-mapping YAML (the body is still returned), or no front matter."""
-    from huggingface_hub import DatasetCard, ModelCard
+    """Card data (normalised by huggingface_hub's ``ModelCardData``/``DatasetCardData``), the
+    Markdown body, and problems: malformed, oversized or non-mapping YAML (the body is still
+    returned), text replaced because it was not valid Unicode, or no front matter."""
+    from huggingface_hub import DatasetCardData, ModelCardData
 
     problems: list[str] = []
     data: dict[str, object] = {}
-    hub_logger = logging.getLogger("huggingface_hub")
-    level = hub_logger.level
-    hub_logger.setLevel(logging.ERROR)  # it logs "metadata block was not found" at WARNING
-    try:
-        card = (DatasetCard if kind == "dataset" else ModelCard)(text, ignore_metadata_errors=False)
-        raw: dict[str, object] = card.data.to_dict()  # type: ignore[no-untyped-call]
-        data = {k: v for k, v in raw.items() if v is not None}
-        body = card.text
-    except Exception as exc:  # huggingface_hub raises ValueError/YAML errors of several kinds
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        problems.append(f"front matter cannot be read: {first}")
-        m = re.match(r"^\s*---\s*\n.*?\n---\s*\n", text, re.DOTALL)
-        body = text[m.end():] if m else text
-    finally:
-        hub_logger.setLevel(level)
-    if not re.match(r"^\s*---\s*\n", text):
+    yaml_text, body, opened = split_front_matter(text)
+    if yaml_text is not None:
+        raw: object = None
+        try:
+            loaded = load_yaml(yaml_text, "front matter")
+            raw = loaded.value
+            problems += [f"front matter: {where}: text that is not valid Unicode was replaced with U+FFFD"
+                         for where in loaded.replaced]
+        except InputError as exc:
+            problems.append(f"front matter cannot be read: {exc.at + ': ' if exc.at else ''}{exc.detail}")
+        if raw is not None and not isinstance(raw, dict):
+            problems.append(f"front matter cannot be read: it is a {type(raw).__name__}, not a mapping")
+        elif isinstance(raw, dict):
+            hub_logger = logging.getLogger("huggingface_hub")
+            level = hub_logger.level
+            hub_logger.setLevel(logging.ERROR)
+            try:
+                cls = DatasetCardData if kind == "dataset" else ModelCardData
+                card_data = cls(ignore_metadata_errors=False, **{str(k): v for k, v in raw.items()})
+                normal: dict[str, object] = card_data.to_dict()  # type: ignore[no-untyped-call]
+                data = {k: v for k, v in normal.items() if v is not None}
+            except Exception as exc:  # huggingface_hub raises ValueError/KeyError/TypeError of several kinds
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                problems.append(f"front matter cannot be read: {first}")
+            finally:
+                hub_logger.setLevel(level)
+    if not opened:
         what = "licence and sources" if kind == "dataset" else "licence, task and datasets"
         problems.append(f"no YAML front matter: {what} are not declared")
     return data, body, problems
@@ -70,16 +121,46 @@ def parse_card(text: str) -> Card:
     sections are still read); no front matter at all is a problem too."""
     data, body, problems = read_front_matter(text, "model")
     return Card(data=data, sections=_sections(body), problems=problems,
-                has_front_matter=bool(re.match(r"^\s*---\s*\n", text)))
+                has_front_matter=split_front_matter(text)[2])
+
+
+def _heading(line: str, max_level: int) -> str | None:
+    """The title of an ATX heading line (``## Title ##``) of level 1..``max_level``, else None."""
+    level = len(line) - len(line.lstrip("#"))
+    if not 1 <= level <= max_level:
+        return None
+    rest = line[level:]
+    if not rest or not rest[0].isspace():
+        return None
+    title = rest.strip()
+    closed = title.rstrip("#").rstrip()
+    return (closed or title) or None
+
+
+def markdown_sections(body: str, *, max_level: int = 4) -> list[tuple[str, str]]:
+    """``(title, content)`` for every heading of level 1..``max_level``, its content running to
+    the next such heading. A line scanner: linear in the text."""
+    out: list[tuple[str, str]] = []
+    title: str | None = None
+    lines: list[str] = []
+    for line in body.split("\n"):
+        found = _heading(line, max_level) if line.startswith("#") else None
+        if found is not None:
+            if title is not None:
+                out.append((title, "\n".join(lines)))
+            title, lines = found, []
+        elif title is not None:
+            lines.append(line)
+    if title is not None:
+        out.append((title, "\n".join(lines)))
+    return out
 
 
 def _sections(body: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    parts = re.split(r"^(#{1,4})\s+(.+?)\s*#*\s*$", body, flags=re.MULTILINE)
-    # parts: [pre, hashes, title, content, hashes, title, content, ...]
-    for i in range(1, len(parts) - 2, 3):
-        title = re.sub(r"[^a-z ,\-]", "", parts[i + 1].lower()).strip()
-        content = parts[i + 2].strip()
+    for raw_title, raw_content in markdown_sections(body):
+        title = re.sub(r"[^a-z ,\-]", "", raw_title.lower()).strip()
+        content = raw_content.strip()
         if not content or "[more information needed]" in content.lower():
             continue
         for key, names in _SECTIONS.items():

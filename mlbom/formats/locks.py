@@ -12,23 +12,16 @@ and unknown versions are :class:`InputError` naming the file and line where know
 
 from __future__ import annotations
 
-import json
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import yaml
-
 from mlbom.errors import InputError
+from mlbom.formats.safe_read import Loaded, load_json, load_toml, load_yaml
+from mlbom.limits import MAX_LOCK_BYTES
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-
-MAX_LOCK_BYTES = 64 << 20
+__all__ = ["MAX_LOCK_BYTES", "Artifact", "LockFile", "LockFormat", "LockedPackage", "detect", "parse"]
 LockFormat = Literal["uv.lock", "poetry.lock", "Pipfile.lock", "pylock.toml", "conda"]
 
 
@@ -82,29 +75,27 @@ def detect(path: Path) -> LockFormat | None:
 
 
 def parse(data: bytes, path: Path, fmt: LockFormat) -> LockFile:
-    """Parse a lock file of a known format."""
+    """Parse a lock file of a known format. Every read goes through
+    :mod:`mlbom.formats.safe_read` (depth, alias and size bounds); what reading noticed (text
+    replaced, duplicate keys) is in :attr:`LockFile.notes`."""
     if fmt == "conda":
         return parse_conda(data, path)
     if fmt == "Pipfile.lock":
         return parse_pipfile_lock(data, path)
-    doc = _toml(data, path)
+    doc, loaded = load_toml(data, path)
     if fmt == "uv.lock":
-        return parse_uv_lock(doc, path)
-    if fmt == "poetry.lock":
-        return parse_poetry_lock(doc, path)
-    return parse_pylock(doc, path)
+        lock = parse_uv_lock(doc, path)
+    elif fmt == "poetry.lock":
+        lock = parse_poetry_lock(doc, path)
+    else:
+        lock = parse_pylock(doc, path)
+    lock.notes.extend(loaded.notes(path.name))
+    return lock
 
 
-def _toml(data: bytes, path: Path) -> dict[str, object]:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"not UTF-8 at byte {exc.start}") from exc
-    try:
-        doc: dict[str, object] = tomllib.loads(text)
-        return doc
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(path, f"TOML syntax error: {exc}") from exc
+def _noted(lock: LockFile, loaded: Loaded, path: Path) -> LockFile:
+    lock.notes.extend(loaded.notes(path.name))
+    return lock
 
 
 def _sha256(value: object) -> str | None:
@@ -189,10 +180,8 @@ def parse_poetry_lock(doc: dict[str, object], path: Path) -> LockFile:
 
 
 def parse_pipfile_lock(data: bytes, path: Path) -> LockFile:
-    try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"JSON syntax error: {exc}") from exc
+    loaded = load_json(data, path)
+    doc = loaded.value
     if not isinstance(doc, dict):
         raise InputError(path, "not a Pipfile.lock (top level is not an object)")
     meta = _dict(doc.get("_meta"))
@@ -215,7 +204,7 @@ def parse_pipfile_lock(data: bytes, path: Path) -> LockFile:
                 vcs_commit=_str(pkg.get("ref")), index=sources.get(idx or "") or idx,
                 marker=_str(pkg.get("markers")), group=group, specifier=ver if version is None else None,
                 artifacts=arts))
-    return LockFile("Pipfile.lock", packages)
+    return _noted(LockFile("Pipfile.lock", packages), loaded, path)
 
 
 def parse_pylock(doc: dict[str, object], path: Path) -> LockFile:
@@ -255,18 +244,16 @@ def parse_pylock(doc: dict[str, object], path: Path) -> LockFile:
     return LockFile("pylock.toml", packages)
 
 
-_CONDA_SPEC = re.compile(r"^\s*([A-Za-z0-9_.\-]+)(?:::)?\s*(.*)$")
+# DOTALL and no "$": the name is taken greedily and the rest always matches, so no input makes
+# the engine backtrack (with "$" a spec holding a newline was quadratic).
+_CONDA_SPEC = re.compile(r"\s*([A-Za-z0-9_.\-]+)(?:::)?\s*(.*)", re.DOTALL)
 
 
 def parse_conda(data: bytes, path: Path) -> LockFile:
     """A conda ``environment.yml``: conda match specs (``name``, ``name=1.2``, ``name>=1``)
     and a nested ``pip:`` list of pip requirement strings."""
-    try:
-        doc = yaml.safe_load(data)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f"line {mark.line + 1}" if mark is not None else None
-        raise InputError(path, f"YAML syntax error: {getattr(exc, 'problem', exc)}", at=at) from exc
+    loaded = load_yaml(data, path)
+    doc = loaded.value
     if not isinstance(doc, dict) or not isinstance(doc.get("dependencies"), list):
         raise InputError(path, "not a conda environment file (no 'dependencies' list)")
     channels = tuple(str(c) for c in _list(doc.get("channels")))
@@ -289,7 +276,7 @@ def parse_conda(data: bytes, path: Path) -> LockFile:
             version = exact.group(1)
         packages.append(LockedPackage(name=name, version=version, ecosystem="conda", source="conda",
                                       specifier=spec or None))
-    return LockFile("conda", packages, channels=channels)
+    return _noted(LockFile("conda", packages, channels=channels), loaded, path)
 
 
 def _pip_line(line: str) -> LockedPackage:

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from pathlib import Path
 
 from mlbom.errors import InputError
+from mlbom.formats.safe_read import load_json, read_bounded
+from mlbom.limits import MAX_METADATA_BYTES, MAX_RECORD_BYTES, MAX_RECORD_SIZE_DIGITS, MAX_SMALL_JSON
 
-MAX_METADATA_BYTES = 8 << 20
-MAX_RECORD_BYTES = 64 << 20
-MAX_SMALL_JSON = 1 << 20
+__all__ = ["MAX_METADATA_BYTES", "MAX_RECORD_BYTES", "MAX_SMALL_JSON", "CoreMetadata", "DirectUrl", "RecordRow",
+           "parse_direct_url", "parse_dist_dirname", "parse_metadata", "parse_record", "read_bounded"]
+# read_bounded lives in mlbom.formats.safe_read; it is re-exported here for older importers.
 
 
 @dataclass(frozen=True)
@@ -42,18 +43,6 @@ class CoreMetadata:
 
     def all(self, name: str) -> list[str]:
         return list(self.fields.get(name.lower(), []))
-
-
-def read_bounded(path: Path, limit: int) -> bytes:
-    """Read at most ``limit`` bytes; a longer file is an :class:`InputError`."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(limit + 1)
-    except OSError as exc:
-        raise InputError(path, f"cannot read: {exc.strerror or exc}") from exc
-    if len(data) > limit:
-        raise InputError(path, f"larger than the {limit >> 20} MiB mlbom reads from such a file")
-    return data
 
 
 def parse_metadata(data: bytes, path: Path) -> CoreMetadata:
@@ -99,18 +88,35 @@ def parse_record(data: bytes, path: Path) -> list[RecordRow]:
     except UnicodeDecodeError as exc:
         raise InputError(path, f"not UTF-8 at byte {exc.start}", at="RECORD") from exc
     rows: list[RecordRow] = []
-    for lineno, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    # newline="": the csv module then sees \r, \n and \r\n as the row ends they are (a bare CR
+    # in an unquoted field is otherwise a csv.Error).
+    reader = csv.reader(io.StringIO(text, newline=""))
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise InputError(path, f"not a CSV row: {exc}", at=f"RECORD line {reader.line_num}") from exc
+        lineno = reader.line_num
         if not row or not row[0]:
             continue
         alg = hexd = None
         if len(row) > 1 and row[1]:
             decoded = record_digest_to_hex(row[1])
             if decoded is None:
-                raise InputError(path, f"malformed hash field {row[1]!r}", at=f"line {lineno}")
+                raise InputError(path, f"malformed hash field {row[1][:100]!r}", at=f"line {lineno}")
             alg, hexd = decoded
-        size = int(row[2]) if len(row) > 2 and row[2].isdigit() else None
-        rows.append(RecordRow(row[0], alg, hexd, size, lineno))
+        rows.append(RecordRow(row[0], alg, hexd, _size(row[2]) if len(row) > 2 else None, lineno))
     return rows
+
+
+def _size(field: str) -> int | None:
+    """A RECORD size: ASCII digits only (``str.isdigit`` also accepts ``²`` and other digits
+    ``int`` refuses), at most 20 of them; anything else is no size."""
+    if field.isascii() and field.isdigit() and len(field) <= MAX_RECORD_SIZE_DIGITS:
+        return int(field)
+    return None
 
 
 @dataclass(frozen=True)
@@ -129,10 +135,7 @@ class DirectUrl:
 
 def parse_direct_url(data: bytes, path: Path) -> DirectUrl:
     """Parse ``direct_url.json``; anything that breaks PEP 610 is an :class:`InputError`."""
-    try:
-        doc: object = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"not valid JSON: {exc}") from exc
+    doc = load_json(data, path).value
     if not isinstance(doc, dict) or not isinstance(doc.get("url"), str):
         raise InputError(path, "PEP 610 requires an object with a string 'url'")
     url: str = doc["url"]

@@ -1,0 +1,68 @@
+"""Every bound mlbom puts on what it reads from untrusted input, in one place (issue 19).
+
+A parser that meets more than a bound allows raises :class:`mlbom.errors.InputError` naming the
+file (and the place in it where known): exit 2 for a file named on the command line, an
+"unreadable" record for a discovered one. Nothing here is a tuning knob; each number is chosen
+so that an input under it is read in bounded time and memory and can always be written back.
+
+Nesting (``MAX_DEPTH``) is counted in containers: ``[[1]]`` is 2 deep, ``{"a": {"b": 1}}`` is 2
+deep, ``<bom><components><component/></components></bom>`` is 3 deep. One limit holds for every
+document mlbom reads (BOMs in JSON or XML, lock files in TOML/JSON/YAML, ``direct_url.json``,
+``config.json``, Croissant JSON-LD, card front matter, ``mlbom.toml``), so that a BOM mlbom accepts
+is one it can validate, digest and write again: orjson writes at most 254 levels and the schema
+validator gives up near 300, hence 200 with room to spare.
+"""
+
+from __future__ import annotations
+
+MAX_DEPTH = 200
+"""Deepest nesting of arrays/objects (JSON), arrays/tables (TOML), sequences/mappings (YAML) or
+elements (XML) in any document mlbom reads."""
+
+MAX_YAML_NODES = 50_000
+"""Most YAML nodes a document may have *after* aliases are expanded: a YAML file of a few
+hundred bytes can otherwise stand for 10^9 nodes ("billion laughs"). Counted before anything
+is built, in time linear in the document."""
+
+MAX_YAML_EXPANDED_CHARS = 4 << 20
+"""Most characters of scalar text a YAML document may stand for once aliases are expanded (an
+alias of a long string repeated is a bomb of text rather than of nodes)."""
+
+MAX_YAML_BYTES = 1 << 20
+"""Largest YAML document parsed (conda environment files, card front matter): PyYAML's pure
+Python parser reads about 1 MB a second, libyaml builds
+Python nodes at about 100,000 a second."""
+
+MAX_BOM_BYTES = 256 << 20
+"""Largest BOM read by default (256 MiB); ``MLBOM_MAX_BOM_BYTES`` raises or lowers it."""
+
+MAX_VALIDATE_BYTES = 1 << 30
+"""Largest BOM ``validate`` reads (1 GiB)."""
+
+MAX_LOCK_BYTES = 64 << 20
+"""Largest lock file (uv.lock, poetry.lock, Pipfile.lock, pylock.toml; environment.yml is held
+to :data:`MAX_YAML_BYTES`)."""
+
+MAX_REQUIREMENTS_BYTES = 16 << 20
+MAX_INCLUDE_DEPTH = 32
+"""Deepest chain of ``-r``/``-c`` includes followed in requirements files."""
+
+MAX_METADATA_BYTES = 8 << 20
+MAX_RECORD_BYTES = 64 << 20
+MAX_SMALL_JSON = 1 << 20
+"""``direct_url.json``, version files and other small JSON/TOML documents."""
+
+MAX_CARD_BYTES = 16 << 20
+"""Largest model or dataset card (README.md)."""
+
+MAX_CONFIG_BYTES = 16 << 20
+"""Largest model ``config.json`` and friends."""
+
+MAX_CROISSANT_BYTES = 64 << 20
+
+MAX_RECORD_SIZE_DIGITS = 20
+"""A RECORD size field longer than this is not a size (2^64 has 20 digits)."""
+
+MAX_GLOB_CHECKS = 2_000_000
+"""Most (Croissant FileSet glob, file) pairs matched for one dataset: about a second of fnmatch;
+past it the remaining FileSets are reported as not applied."""
