@@ -26,7 +26,7 @@ import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature, encode_dss_signature
 
 from mlbom.errors import MlbomError
 
@@ -434,8 +434,18 @@ def check_algorithm(alg: str, key: PublicKey) -> None:
         raise SignatureFormatError(f"algorithm {alg!r} is not accepted (asymmetric JSF algorithms only)")
 
 
-def verify_raw(alg: str, key: PublicKey, data: bytes, sig: bytes) -> bool:
-    """True when ``sig`` is ``alg``'s signature of ``data`` under ``key``."""
+def prehash(alg: str, data: bytes) -> bytes | None:
+    """The digest ``alg`` (ES*/RS*/PS*) signs over ``data``, to check one signature against many
+    candidate keys while hashing the (possibly large) document once; None for EdDSA, which has
+    no pre-hashed form."""
+    if alg[:2] in ("ES", "RS", "PS") and alg[2:] in ("256", "384", "512"):
+        return hashlib.new(f"sha{alg[2:]}", data).digest()
+    return None
+
+
+def verify_raw(alg: str, key: PublicKey, data: bytes, sig: bytes, *, digest: bytes | None = None) -> bool:
+    """True when ``sig`` is ``alg``'s signature of ``data`` under ``key``; with ``digest`` (from
+    :func:`prehash` of the same ``data``) ECDSA and RSA use it instead of hashing ``data`` again."""
     check_algorithm(alg, key)
     try:
         if isinstance(key, ec.EllipticCurvePublicKey):
@@ -443,12 +453,19 @@ def verify_raw(alg: str, key: PublicKey, data: bytes, sig: bytes) -> bool:
             if len(sig) != 2 * half:
                 return False
             der = encode_dss_signature(int.from_bytes(sig[:half], "big"), int.from_bytes(sig[half:], "big"))
-            key.verify(der, data, ec.ECDSA(_hash(alg[2:])))
+            h = _hash(alg[2:])
+            if digest is not None:
+                key.verify(der, digest, ec.ECDSA(Prehashed(h)))
+            else:
+                key.verify(der, data, ec.ECDSA(h))
         elif isinstance(key, rsa.RSAPublicKey):
             h = _hash(alg[2:])
             pad = padding.PKCS1v15() if alg.startswith("RS") else padding.PSS(
                 mgf=padding.MGF1(h), salt_length=h.digest_size)
-            key.verify(sig, data, pad, h)
+            if digest is not None:
+                key.verify(sig, digest, pad, Prehashed(h))
+            else:
+                key.verify(sig, data, pad, h)
         else:
             key.verify(sig, data)
     except InvalidSignature:

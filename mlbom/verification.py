@@ -213,8 +213,9 @@ def _verify_checked(c: _Checked, data: bytes, policy: TrustPolicy) -> SignerResu
                                            "after signing")
         how = "embedded key allowed (UNSAFE: integrity only)" if policy.embedded_key else "trusted key"
         return SignerResult(c.ref.index, c.algorithm, jsf.key_id(c.keys[0]), f"valid signature, {how}")
+    digest = jsf.prehash(c.algorithm, data) if len(c.keys) > 1 else None  # many candidates: hash once
     for key in c.keys:
-        if jsf.verify_raw(c.algorithm, key, data, c.signature):
+        if jsf.verify_raw(c.algorithm, key, data, c.signature, digest=digest):
             return SignerResult(c.ref.index, c.algorithm, jsf.key_id(key), "valid signature, trusted key")
     raise jsf.SignatureFormatError("signature does not verify with any trusted key (or the BOM was modified after "
                                    "signing)")

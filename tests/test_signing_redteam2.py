@@ -208,3 +208,35 @@ def test_astral_text_in_values_takes_the_fast_path(monkeypatch: pytest.MonkeyPat
     assert jsf.canonicalize(keys) == expected_keys  # names outside the BMP: the exact (slow) path
     monkeypatch.setattr(rfc8785, "dumps", lambda v: pytest.fail("slow path taken"))
     assert jsf.canonicalize(doc) == expected  # only values outside the BMP: orjson's output is JCS
+
+
+def test_signed_bytes_once_matches_the_official_multi_signer_vectors() -> None:
+    vectors = Path(__file__).resolve().parent / "fixtures" / "jsf"
+    checked = 0
+    for path in sorted(vectors.glob("*.json")):
+        doc = jsf.parse_json(path.read_bytes())
+        if not isinstance(doc, dict) or not isinstance(doc.get("signature"), dict):
+            continue
+        for ref, _ in jsf.signers_of(doc):
+            try:
+                expected = jsf.signed_bytes(doc, ref)
+            except jsf.SignatureFormatError:  # excludes: never on a BOM
+                continue
+            assert jsf.SignedBytes(doc).of(ref) == expected, path.name
+            checked += 1
+    assert checked >= 2
+
+
+def test_key_id_only_signer_against_many_trusted_keys(world: dict[str, object]) -> None:
+    # every candidate key is tried against one digest of the document (hashed once, not per key)
+    key = world["key"]
+    signed = signing.sign(bytes(world["bom"]), key, embed_key=False)  # type: ignore[arg-type]
+    others = [signing.generate_key("es256").public_key() for _ in range(5)]
+    rsa_key = signing.generate_key("rs256").public_key()
+    policy = TrustPolicy.from_keys([*others, rsa_key, key.public_key()])  # type: ignore[union-attr]
+    assert verify_bytes(signed, policy).signers[0].reason == "valid signature, trusted key"
+    with pytest.raises(VerificationError, match="does not verify with any trusted key"):
+        verify_bytes(signed, TrustPolicy.from_keys(others))
+    rs = signing.generate_key("rs256")
+    signed_rs = signing.sign(bytes(world["bom"]), rs, embed_key=False)  # type: ignore[arg-type]
+    assert verify_bytes(signed_rs, TrustPolicy.from_keys([rsa_key, rs.public_key()])).kind == "jsf"
