@@ -57,7 +57,10 @@ def check_encoding(data: bytes) -> None:
     Latin-1, so the text that was verified would not be the text another reader sees; UTF-16
     verifies in libxml2 but many readers cannot read it at all; XML 1.1 changes line ends and
     control characters."""
-    if data[:3] == b"\xef\xbb\xbf" or data[:2] in (b"\xfe\xff", b"\xff\xfe"):
+    if data[:2] in (b"\xfe\xff", b"\xff\xfe"):
+        raise VerificationError("the XML is UTF-16 (or UTF-32): a signed XML BOM must be plain UTF-8 (many readers, "
+                                "mlbom's included, cannot read what was verified)")
+    if data[:3] == b"\xef\xbb\xbf":
         raise VerificationError("the XML starts with a byte-order mark: a signed XML BOM must be plain UTF-8 "
                                 "(parsers disagree on a byte-order mark against the declared encoding)")
     if b"\0" in data:
