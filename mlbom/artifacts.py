@@ -4,8 +4,8 @@ The BOM lists files as components carrying ``mlbom:file:path`` — a path relati
 project folder the BOM was generated from (``Context.rel`` in the collectors), forward slashes —
 and a hash. Against ``DIR`` (that project folder) the check is:
 
-- every regular file under ``DIR`` (minus ``--exclude`` patterns, matched against each name and
-  against the relative path) is listed, and its content has the listed digest — the strongest
+- every regular file under ``DIR`` (minus ``--exclude`` patterns, anchored at ``DIR``: see
+  :class:`ExcludePattern`) is listed, and its content has the listed digest — the strongest
   the BOM gives (SHA-512 > SHA-384 > SHA-256, SHA3 likewise);
 - every listed file exists, as a regular file, inside ``DIR``;
 - listed paths are normalised (``a/./b`` is ``a/b``) and confined: ``..``, absolute paths,
@@ -24,14 +24,23 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
+import re
 import stat
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mlbom.errors import InputError, VerificationError
+from mlbom.errors import InputError, VerificationError, printable
 from mlbom.properties import Prop
+
+MAX_UNSIZED_ENV = "MLBOM_MAX_ARTIFACT_BYTES"
+DEFAULT_MAX_UNSIZED = 64 << 30
+"""A listed file whose component gives no ``mlbom:file:size`` must be read to be compared, and
+the folder is the attacker's: a 1 TB sparse file swapped in would be hashed for hours. Such a
+file larger than this (``MLBOM_MAX_ARTIFACT_BYTES``, default 64 GiB) is refused unread. mlbom
+writes ``mlbom:file:size`` on every file component it generates, so its own BOMs never need
+this bound: a file of another size is a mismatch found by ``lstat`` alone."""
 
 MAX_FILES = 1_000_000
 """Most entries walked under DIR."""
@@ -63,15 +72,16 @@ class ArtifactReport:
 
     def summary(self) -> str:
         mode = " (--listed-only: files the BOM does not list were NOT looked for)" if self.listed_only else ""
-        return (f"artifacts under {self.root}{mode}: {self.listed} listed, {len(self.verified)} verified, "
+        return (f"artifacts under {printable(self.root)}{mode}: {self.listed} listed, {len(self.verified)} verified, "
                 f"{len(self.unlisted)} unlisted, {len(self.missing)} missing, {len(self.mismatched)} mismatched, "
                 f"{len(self.refused)} refused")
 
     def problems(self) -> list[str]:
-        out = [f"artifact not in the BOM: {p}" for p in self.unlisted]
-        out += [f"artifact missing: {p}" for p in self.missing]
-        out += [f"artifact modified: {p}" for p in self.mismatched]
-        out += [f"artifact refused: {p}" for p in self.refused]
+        # names come from the folder, which the attacker controls: escaped, one line each
+        out = [f"artifact not in the BOM: {printable(p)}" for p in self.unlisted]
+        out += [f"artifact missing: {printable(p)}" for p in self.missing]
+        out += [f"artifact modified: {printable(p)}" for p in self.mismatched]
+        out += [f"artifact refused: {printable(p)}" for p in self.refused]
         if not self.listed:
             out.append("the BOM lists no files (no component with mlbom:file:path and a hash)")
         return out
@@ -162,11 +172,62 @@ def expected_files(doc: dict[str, object]) -> tuple[dict[str, tuple[str, str]], 
     return expected, bad
 
 
-def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
-    return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(rel, p) for p in patterns)
+@dataclass(frozen=True)
+class ExcludePattern:
+    """One ``--exclude`` pattern, anchored at DIR and matched one path step at a time: ``*``,
+    ``?`` and ``[...]`` stay within a step, a step of ``**`` matches any number of steps. So
+    ``.git`` is the top-level ``.git`` only, ``**/.git`` every ``.git`` folder at any depth,
+    ``model/*.tmp`` the ``.tmp`` files directly in ``model``. (Unlike ``.gitignore``, a pattern
+    without a slash is anchored too: a bare name never silently skips ``model/.git/payload.py``.)
+    A folder that matches is skipped with everything in it."""
+
+    text: str
+    steps: tuple[re.Pattern[str] | None, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> ExcludePattern:
+        from mlbom.errors import UsageError
+
+        parts = [p for p in text.strip("/").split("/") if p not in ("", ".")]
+        if not parts or ".." in parts or "\0" in text or len(parts) > MAX_DEPTH:
+            raise UsageError(f"--exclude {text[:80]!r}: not a pattern relative to the folder")
+        steps = tuple(None if p == "**" else re.compile(fnmatch.translate(p)) for p in parts)
+        return cls(text, steps)
+
+    def matches(self, rel: str) -> bool:
+        """True when the relative path ``rel`` (forward slashes) matches the whole pattern."""
+        n = len(self.steps)
+
+        def closure(states: set[int]) -> set[int]:
+            out = set(states)
+            for i in sorted(states):
+                j = i
+                while j < n and self.steps[j] is None:
+                    j += 1
+                    out.add(j)
+            return out
+
+        states = closure({0})
+        for part in rel.split("/"):
+            nxt: set[int] = set()
+            for i in states:
+                if i < n:
+                    step = self.steps[i]
+                    if step is None:
+                        nxt.add(i)
+                    elif step.match(part):
+                        nxt.add(i + 1)
+            states = closure(nxt)
+            if not states:
+                return False
+        return n in states
 
 
-def _walk(root: str, patterns: Sequence[str], report: ArtifactReport) -> dict[str, os.stat_result]:
+def _excluded(rel: str, patterns: Sequence[ExcludePattern]) -> bool:
+    return any(p.matches(rel) for p in patterns)
+
+
+def _walk(root: str, patterns: Sequence[ExcludePattern], report: ArtifactReport) -> dict[str, os.stat_result]:
     """Regular files under ``root`` (relative path → lstat), never following a link."""
     files: dict[str, os.stat_result] = {}
     stack: list[tuple[str, str, int]] = [(root, "", 0)]
@@ -184,7 +245,7 @@ def _walk(root: str, patterns: Sequence[str], report: ArtifactReport) -> dict[st
             if seen > MAX_FILES:
                 raise InputError(root, f"more than {MAX_FILES} entries: not checked")
             rel = prefix + e.name
-            if _excluded(rel, e.name, patterns):
+            if _excluded(rel, patterns):
                 continue
             try:
                 st = e.stat(follow_symlinks=False)
@@ -255,6 +316,19 @@ def _digest(path: str, expect: os.stat_result, algorithm: str) -> str | None:
         os.close(fd)
 
 
+def max_unsized_bytes() -> int:
+    """The :data:`MAX_UNSIZED_ENV` bound in bytes (a positive integer; anything else is a usage
+    error, not silently the default)."""
+    raw = os.environ.get(MAX_UNSIZED_ENV)
+    if raw is None or raw == "":
+        return DEFAULT_MAX_UNSIZED
+    if not raw.isascii() or not raw.isdigit() or int(raw) <= 0:
+        from mlbom.errors import UsageError
+
+        raise UsageError(f"{MAX_UNSIZED_ENV} must be a positive number of bytes, not {raw[:40]!r}")
+    return int(raw)
+
+
 def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] = (), listed_only: bool = False,
                  workers: int | None = None) -> ArtifactReport:
     """Check ``root`` against the files ``doc`` lists (see the module docstring). Returns the
@@ -264,12 +338,13 @@ def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] =
             raise InputError(root, "not a folder")
     except OSError as exc:
         raise InputError(root, f"cannot read folder: {exc.strerror or exc}") from exc
+    patterns = [ExcludePattern.parse(p) for p in exclude]
     base = os.path.realpath(root)
     report = ArtifactReport(str(root), listed_only)
     expected, bad = expected_files(doc)
     report.listed = len(expected) + len(bad)
     report.refused += bad
-    walked = {} if listed_only else _walk(base, exclude, report)
+    walked = {} if listed_only else _walk(base, patterns, report)
     todo: list[tuple[str, os.stat_result]] = []
     for rel in sorted(expected):
         st = walked.get(rel)
@@ -285,7 +360,12 @@ def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] =
     sizes = listed_sizes(doc)
     wrong_size = [rel for rel, st in todo if rel in sizes and sizes[rel] != st.st_size]
     report.mismatched += wrong_size
-    todo = [(rel, st) for rel, st in todo if rel not in set(wrong_size)]
+    limit = max_unsized_bytes()
+    too_big = [rel for rel, st in todo if rel not in sizes and st.st_size > limit]
+    report.refused += [f"{rel}: {st.st_size} bytes and the BOM gives no size: larger than {MAX_UNSIZED_ENV} "
+                       f"({limit}), not hashed" for rel, st in todo if rel in set(too_big)]
+    skip = set(wrong_size) | set(too_big)
+    todo = [(rel, st) for rel, st in todo if rel not in skip]
     todo.sort(key=lambda t: -t[1].st_size)  # largest first balances the workers
 
     def one(item: tuple[str, os.stat_result]) -> tuple[str, str | None]:
@@ -312,4 +392,4 @@ def require(report: ArtifactReport) -> None:
         raise VerificationError(f"{report.summary()}; " + "; ".join(report.problems()[:50]))
 
 
-__all__ = ["ArtifactReport", "check_folder", "expected_files", "file_components", "normalise", "require"]
+__all__ = ["ArtifactReport", "ExcludePattern", "check_folder", "expected_files", "file_components", "normalise", "require"]

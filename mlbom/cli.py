@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import click
 
 import mlbom
-from mlbom.errors import InputError, MlbomError, UsageError, ValidationFailed, VerificationError
+from mlbom.errors import InputError, MlbomError, UsageError, ValidationFailed, VerificationError, printable
 
 if TYPE_CHECKING:
     from mlbom.model import Bom
@@ -368,8 +368,8 @@ def sign(bom: Path, key_path: Path, output: Path | None, add: bool, replace: boo
               help="Prove this folder: every regular file in it is listed with a matching hash, every listed file "
                    "exists; nothing else is there.")
 @click.option("--exclude", "exclude", multiple=True,
-              help="With --artifacts: names or relative paths (glob) not required to be listed, e.g. .git "
-                   "(repeatable).")
+              help="With --artifacts: a path relative to the folder (glob per path step, ** for any depth) not "
+                   "required to be listed, e.g. .git (the top-level one) or **/__pycache__ (repeatable).")
 @click.option("--listed-only", is_flag=True,
               help="With --artifacts: the weaker check: only compare the files the BOM lists; other files are "
                    "not looked for.")
@@ -390,13 +390,14 @@ def verify(bom: Path, key_paths: tuple[Path, ...], key_ids: tuple[str, ...], all
     extra = _read(bom_file) if bom_file is not None else None
     result = signing.verify_policy(_read(bom), policy, artifacts=artifacts, exclude=exclude, listed_only=listed_only,
                                    bom_file=extra, name=str(bom), bom_name=str(bom_file))
+    name = printable(str(bom))  # every line names the input: escaped, so one line per item
     for s in result.signers:
-        click.echo(f"{bom}: signer {s.index + 1} ({s.algorithm}, key {s.key_id[:16]}): {s.reason}")
+        click.echo(f"{name}: signer {s.index + 1} ({s.algorithm}, key {s.key_id[:16]}): {s.reason}")
     if bom_file is not None:
-        click.echo(f"{bom}: {bom_file} is an attested subject and matches the predicate")
-    click.echo(f"{bom}: verified ({result.kind}); the signed BOM is valid; trust: {result.policy}")
+        click.echo(f"{name}: {printable(str(bom_file))} is an attested subject and matches the predicate")
+    click.echo(f"{name}: verified ({result.kind}); the signed BOM is valid; trust: {result.policy}")
     if result.artifacts is not None:
-        click.echo(f"{bom}: {result.artifacts.summary()}")
+        click.echo(f"{name}: {result.artifacts.summary()}")
     return 0
 
 
@@ -639,7 +640,7 @@ def index_add(boms: tuple[Path, ...], db: str, key_paths: tuple[Path, ...]) -> i
         try:
             outcome = ix.write(engine, prep)
         except MlbomError as exc:
-            _err(f"mlbom: error: {exc}")
+            _err(f"mlbom: error: {printable(str(exc))}")
             failed += 1
             continue
         if outcome.outcome == "conflict":
@@ -713,12 +714,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (VerificationError, ValidationFailed) as exc:
         if _debug or "--debug" in args:
             raise
-        _err(f"mlbom: verification FAILED: {exc}" if isinstance(exc, VerificationError) else f"mlbom: {exc}")
+        _err(f"mlbom: verification FAILED: {printable(str(exc))}" if isinstance(exc, VerificationError)
+             else f"mlbom: {exc}")
         return 1
     except MlbomError as exc:
         if _debug or "--debug" in args:
             raise
-        _err(f"mlbom: error: {exc}")
+        _err(f"mlbom: error: {printable(str(exc))}")
         if exc.hint:
             _err(f"mlbom: hint: {exc.hint}")
         return 2

@@ -48,3 +48,12 @@ class ValidationFailed(MlbomError):
 
 class VerificationError(MlbomError):
     """A signature, hash or policy check failed; the CLI exits 1."""
+
+
+def printable(text: str) -> str:
+    """``text`` with control and other non-printable characters escaped as in Python's ``repr``
+    (``\\n``, ``\\x1b``, ``\\u2028``; a backslash doubled only then), so that a file name chosen by
+    an attacker cannot add lines to, or rewrite, what mlbom prints. Printable text is unchanged."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() and ch != "\\" else repr(ch)[1:-1] for ch in text)

@@ -420,28 +420,36 @@ def prepare_file(path: str, keys: Sequence[object] | None = None) -> Prepared | 
     try:
         raw = read_bytes(path)
         loaded = loads(raw, path)
-        verified = _verify(raw, loaded.signature, use, path) if use else None
+        verified, doc = _verify(raw, loaded.signature, use, path) if use else (None, None)
+        if doc is not None:  # index what was verified, not a second reading of the same bytes
+            import dataclasses
+
+            from mlbom.cyclonedx.validate import referential_problems
+
+            loaded = dataclasses.replace(loaded, doc=doc, problems=tuple(referential_problems(doc)))
         return prepare(loaded, verified=verified, raw=raw)
     except MlbomError as exc:
         return str(exc)
 
 
-def _verify(raw: bytes, signature: str | None, keys: Sequence[object], name: str) -> bool | None:
+def _verify(raw: bytes, signature: str | None, keys: Sequence[object], name: str
+            ) -> tuple[bool | None, dict[str, object] | None]:
     """What ``mlbom verify --key …`` says of the same bytes: True only when it would exit 0
-    (every signer trusted, the BOM valid); None when it finds no signature at all; False for
-    anything else it would refuse (including a signature member the reader did not recognise)."""
+    (every signer trusted, the BOM valid), with the verified document; None when it finds no
+    signature at all; False for anything else it would refuse (including a signature member the
+    reader did not recognise)."""
     from mlbom.jsf import PublicKey
     from mlbom.trust import TrustPolicy
     from mlbom.verification import NotSignedError, verify_bytes
 
     trusted = tuple(k for k in keys if isinstance(k, PublicKey))
     try:
-        verify_bytes(raw, TrustPolicy.from_keys(trusted), name=name)
+        result = verify_bytes(raw, TrustPolicy.from_keys(trusted), name=name)
     except NotSignedError:
-        return None
+        return None, None
     except MlbomError:  # verify would exit 1 (or 2: it could not even parse what the reader read)
-        return False if signature is not None or b"signature" in raw.lower() else None
-    return True
+        return (False if signature is not None or b"signature" in raw.lower() else None), None
+    return True, result.doc
 
 
 def prepare_files(paths: Sequence[str], key_paths: Sequence[str] = (), *, workers: int | None = None) -> Iterator[Prepared | str]:

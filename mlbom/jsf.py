@@ -26,7 +26,7 @@ import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature, encode_dss_signature
 
 from mlbom.errors import MlbomError
 
@@ -82,24 +82,44 @@ MAX_DEPTH = 200
 writable (orjson, like most serializers, stops at 255 levels) — deeper input is refused at
 signing and verification alike."""
 
-MAX_SAFE_INTEGER = 2 ** 53
-"""Numbers whose magnitude exceeds 2**53 are refused when signing and verifying: RFC 8785
+MAX_SAFE_INTEGER = 2 ** 53 - 1
+"""Numbers whose magnitude exceeds 2**53 - 1 (JavaScript's ``Number.MAX_SAFE_INTEGER``, the
+bound the ``rfc8785`` package enforces) are refused when signing and verifying: RFC 8785
 represents every number as an IEEE-754 double, so a larger integer cannot be signed losslessly
 (``123456789012345678901234567890`` would be signed as ``1.2345678901234568e+29``)."""
 
 
+def _non_canonical(text: str, canonical: str) -> SignatureFormatError:
+    return SignatureFormatError(
+        f"number {text[:40]} is not written in its canonical RFC 8785 form ({canonical[:40]}): refused, since the "
+        "signature covers only the canonical form and readers would see another value (write it as "
+        f"{canonical[:40]})")
+
+
 def _int_token(text: str) -> int:
     if len(text) > 17 or abs(int(text)) > MAX_SAFE_INTEGER:
-        raise SignatureFormatError(f"number {text[:40]} is outside the exactly representable range (|n| <= 2**53)")
-    return int(text)
+        raise SignatureFormatError(f"number {text[:40]} is outside the exactly representable range "
+                                   "(|n| <= 2**53 - 1)")
+    value = int(text)
+    if str(value) != text:  # -0
+        raise _non_canonical(text, str(value))
+    return value
 
 
 def _float_token(text: str) -> float:
+    """A number token with a fraction or an exponent: accepted only when the token *is* the RFC
+    8785 serialization of its double (``0.5``, ``1e-7``): ``7.0``, ``1e0``, ``-0.0``,
+    ``1.000000000000000000001`` or ``0.99999999999999999999`` all canonicalize to another
+    spelling, so a signature over them would vouch for a number readers parse differently."""
+    if len(text) > 64:
+        raise SignatureFormatError(f"number {text[:40]}... is not in canonical RFC 8785 form (too long)")
     value = float(text)
     if value != value or value in (float("inf"), float("-inf")) or abs(value) > MAX_SAFE_INTEGER:
-        raise SignatureFormatError(f"number {text[:40]} is outside the exactly representable range (|n| <= 2**53)")
-    if value == 0.0 and any(c in "123456789" for c in text.lower().split("e")[0]):
-        raise SignatureFormatError(f"number {text[:40]} underflows to 0 as a double")
+        raise SignatureFormatError(f"number {text[:40]} is outside the exactly representable range "
+                                   "(|n| <= 2**53 - 1)")
+    canonical = rfc8785.dumps(value).decode("ascii")
+    if canonical != text:
+        raise _non_canonical(text, canonical)
     return value
 
 
@@ -137,7 +157,7 @@ def _check_depth(doc: object) -> None:
 def parse_json(data: bytes | str, *, syntax_checked: bool = False) -> object:
     """JSON as I-JSON (RFC 7493) and RFC 8785 need it, or :class:`SignatureFormatError`:
     valid UTF-8 without lone surrogates, no duplicate member names (found in linear time), no
-    NaN/Infinity, every number within ±2**53, nesting bounded (orjson's 1,024 levels and the
+    NaN/Infinity, every number within ±(2**53 - 1) and written in its RFC 8785 form, nesting bounded (orjson's 1,024 levels and the
     interpreter's recursion limit). ``syntax_checked``: the caller already parsed ``data`` with
     orjson (the fast, strict first pass), which is then skipped."""
     if not syntax_checked:
@@ -183,29 +203,36 @@ def signers_of(doc: dict[str, object] | list[object], prop: str = "signature") -
     return [(SignerRef(where, "single", 0), sig)]
 
 
+def _signature_view(raw_sig: object, ref: SignerRef) -> tuple[dict[str, object], object]:
+    """The signature object as signer ``ref`` signed it (its own ``value`` removed; for
+    ``signers`` only itself, for ``chain`` the earlier signers too), and its ``excludes``."""
+    if not isinstance(raw_sig, dict):
+        raise SignatureFormatError("the signature is not a JSON object")
+    sig = dict(raw_sig)
+    if ref.mode == "single":
+        sig.pop("value", None)
+    else:
+        items = sig[ref.mode]
+        if not isinstance(items, list) or not 0 <= ref.index < len(items) or not isinstance(items[ref.index], dict):
+            raise SignatureFormatError(f"'{ref.mode}' has no signer object {ref.index + 1}")
+        kept = items[ref.index:ref.index + 1] if ref.mode == "signers" else items[:ref.index + 1]
+        kept[-1] = {k: v for k, v in kept[-1].items() if k != "value"}
+        sig[ref.mode] = kept
+    return sig, sig.pop("excludes", None)
+
+
 def signed_bytes(doc: dict[str, object] | list[object], ref: SignerRef, *, allow_excludes: bool = False) -> bytes:
     """The canonical bytes a signer signed (see the module docstring). ``excludes`` is refused
     unless ``allow_excludes`` (the official test vectors use it; a verifier cannot tell a
     property excluded at signing from one added afterwards, so BOM verification never allows it)."""
     # Shallow copies: only the top level and the signature object change.
     work: dict[str, object] | list[object] = list(doc) if isinstance(doc, list) else dict(doc)
-    raw_sig = work[-1] if isinstance(work, list) else work[ref.prop or "signature"]
-    if not isinstance(raw_sig, dict):
-        raise SignatureFormatError("the signature is not a JSON object")
-    sig = dict(raw_sig)
+    raw_sig = work[-1] if isinstance(work, list) else work.get(ref.prop or "signature")
+    sig, excludes = _signature_view(raw_sig, ref)
     if isinstance(work, list):
         work[-1] = sig
     else:
         work[ref.prop or "signature"] = sig
-    if ref.mode == "single":
-        sig.pop("value", None)
-    else:
-        items = sig[ref.mode]
-        assert isinstance(items, list)
-        kept = items[ref.index:ref.index + 1] if ref.mode == "signers" else items[:ref.index + 1]
-        kept[-1] = {k: v for k, v in kept[-1].items() if k != "value"}
-        sig[ref.mode] = kept
-    excludes = sig.pop("excludes", None)
     if excludes is not None and not allow_excludes:
         raise SignatureFormatError("'excludes' is refused: properties left out of the signature could have been "
                                    "added after signing (mlbom never writes 'excludes')")
@@ -218,18 +245,52 @@ def signed_bytes(doc: dict[str, object] | list[object], ref: SignerRef, *, allow
     return canonicalize(work)
 
 
+class SignedBytes:
+    """The bytes every signer of one document signed, canonicalizing the document only ONCE.
+
+    Signers of a ``signers`` or ``chain`` signature sign the same document and differ only in
+    the signature object (JSF: for ``signers`` the array holds just the signer at hand, for
+    ``chain`` the earlier signers too). RFC 8785 serializes a value the same wherever it sits,
+    so the document is canonicalized with a unique placeholder string in place of the signature
+    object, and each signer's bytes are that text with the placeholder replaced by the
+    canonical form of its own (small) signature object: N signers cost one canonicalization of
+    the document, not N. ``excludes`` is refused (as by :func:`signed_bytes` by default)."""
+
+    def __init__(self, doc: dict[str, object], prop: str = "signature") -> None:
+        import secrets
+
+        self.doc = doc
+        self.prop = prop
+        placeholder = f"mlbom-signature-placeholder-{secrets.token_hex(16)}"
+        canon = canonicalize({**doc, prop: placeholder})
+        marker = b'"' + placeholder.encode("ascii") + b'"'
+        parts = canon.split(marker)
+        if len(parts) != 2:  # the random placeholder occurs in the document: cannot happen by chance
+            raise SignatureFormatError("cannot canonicalize the document (placeholder collision)")
+        self.head, self.tail = parts
+
+    def of(self, ref: SignerRef) -> bytes:
+        sig, excludes = _signature_view(self.doc.get(self.prop), ref)
+        if excludes is not None:
+            raise SignatureFormatError("'excludes' is refused: properties left out of the signature could have been "
+                                       "added after signing (mlbom never writes 'excludes')")
+        return self.head + canonicalize(sig) + self.tail
+
+
 def canonicalize(value: object) -> bytes:
     """RFC 8785 (JCS) bytes. JCS differs from compact JSON with sorted keys only in number
     formatting (floats, integers beyond 2**53) and in sorting keys by UTF-16 code units (which
     differs from code-point order only for characters outside the Basic Multilingual Plane).
-    So orjson's sorted output is used when it has neither — checked on the output bytes with
-    two C-level regex scans — and the ``rfc8785`` package otherwise;
+    So orjson's sorted output is used when it has neither — numbers checked on the output bytes
+    with a C-level regex scan, non-BMP characters by a byte scan and, only when there are some,
+    a walk over the member names — and the ``rfc8785`` package otherwise;
     ``tests/property/test_jcs.py`` checks that both give the same bytes."""
     try:
         fast = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
     except (orjson.JSONEncodeError, TypeError):
         fast = None
-    if fast is not None and fast[:1] not in b"-0123456789" and not _non_bmp(fast) and not _NUMBER_TOKEN.search(fast):
+    if fast is not None and fast[:1] not in b"-0123456789" and not _NUMBER_TOKEN.search(fast) and \
+            (not _non_bmp(fast) or not _non_bmp_key(value)):
         return bytes(fast)
     try:
         return bytes(rfc8785.dumps(value))  # type: ignore[arg-type]
@@ -237,10 +298,43 @@ def canonicalize(value: object) -> bytes:
         raise SignatureFormatError(f"cannot canonicalize (RFC 8785): {exc}") from exc
 
 
+def with_canonical_numbers(value: object) -> object:
+    """``value`` with every float replaced by an ``orjson.Fragment`` of its RFC 8785 spelling, so
+    that orjson writes numbers the way they are signed (orjson writes ``3e-6`` where RFC 8785
+    writes ``0.000003``). Containers without floats are returned as they are."""
+    if isinstance(value, float):
+        return orjson.Fragment(rfc8785.dumps(value))
+    if isinstance(value, dict):
+        items = {k: with_canonical_numbers(v) for k, v in value.items()}
+        return value if all(items[k] is value[k] for k in value) else items
+    if isinstance(value, list):
+        out = [with_canonical_numbers(v) for v in value]
+        return value if all(a is b for a, b in zip(out, value, strict=True)) else out
+    return value
+
+
 def _non_bmp(data: bytes) -> bool:
     """Any character outside the Basic Multilingual Plane (its UTF-8 lead byte is F0–F4):
     five memchr scans, ~100x faster than a character-class regex."""
     return any(lead in data for lead in (b"\xf0", b"\xf1", b"\xf2", b"\xf3", b"\xf4"))
+
+
+def _non_bmp_key(value: object) -> bool:
+    """Any member name with a character outside the BMP (an explicit stack, no recursion): only
+    names are sorted, so non-BMP characters in string *values* leave orjson's sorted output
+    equal to RFC 8785 (both write them as raw UTF-8) and need not take the slow path."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            for k, child in v.items():
+                if isinstance(k, str) and not k.isascii() and any(ord(c) > 0xFFFF for c in k):
+                    return True
+                if isinstance(child, (dict, list)):
+                    stack.append(child)
+        elif isinstance(v, list):
+            stack.extend(c for c in v if isinstance(c, (dict, list)))
+    return False
 
 
 # A number token in compact JSON follows ':', ',' or '[' and ends at ',', '}' or ']' (or is the
@@ -340,8 +434,18 @@ def check_algorithm(alg: str, key: PublicKey) -> None:
         raise SignatureFormatError(f"algorithm {alg!r} is not accepted (asymmetric JSF algorithms only)")
 
 
-def verify_raw(alg: str, key: PublicKey, data: bytes, sig: bytes) -> bool:
-    """True when ``sig`` is ``alg``'s signature of ``data`` under ``key``."""
+def prehash(alg: str, data: bytes) -> bytes | None:
+    """The digest ``alg`` (ES*/RS*/PS*) signs over ``data``, to check one signature against many
+    candidate keys while hashing the (possibly large) document once; None for EdDSA, which has
+    no pre-hashed form."""
+    if alg[:2] in ("ES", "RS", "PS") and alg[2:] in ("256", "384", "512"):
+        return hashlib.new(f"sha{alg[2:]}", data).digest()
+    return None
+
+
+def verify_raw(alg: str, key: PublicKey, data: bytes, sig: bytes, *, digest: bytes | None = None) -> bool:
+    """True when ``sig`` is ``alg``'s signature of ``data`` under ``key``; with ``digest`` (from
+    :func:`prehash` of the same ``data``) ECDSA and RSA use it instead of hashing ``data`` again."""
     check_algorithm(alg, key)
     try:
         if isinstance(key, ec.EllipticCurvePublicKey):
@@ -349,12 +453,19 @@ def verify_raw(alg: str, key: PublicKey, data: bytes, sig: bytes) -> bool:
             if len(sig) != 2 * half:
                 return False
             der = encode_dss_signature(int.from_bytes(sig[:half], "big"), int.from_bytes(sig[half:], "big"))
-            key.verify(der, data, ec.ECDSA(_hash(alg[2:])))
+            h = _hash(alg[2:])
+            if digest is not None:
+                key.verify(der, digest, ec.ECDSA(Prehashed(h)))
+            else:
+                key.verify(der, data, ec.ECDSA(h))
         elif isinstance(key, rsa.RSAPublicKey):
             h = _hash(alg[2:])
             pad = padding.PKCS1v15() if alg.startswith("RS") else padding.PSS(
                 mgf=padding.MGF1(h), salt_length=h.digest_size)
-            key.verify(sig, data, pad, h)
+            if digest is not None:
+                key.verify(sig, digest, pad, Prehashed(h))
+            else:
+                key.verify(sig, data, pad, h)
         else:
             key.verify(sig, data)
     except InvalidSignature:

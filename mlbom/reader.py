@@ -224,7 +224,8 @@ def _from_json(data: bytes, name: str) -> tuple[dict[str, object], str]:
     spec = doc.get("specVersion")
     if spec not in SUPPORTED:
         raise InputError(name, f"unsupported CycloneDX specVersion {spec!r} (mlbom reads {', '.join(SUPPORTED)})")
-    assert isinstance(spec, str)
+    if not isinstance(spec, str):
+        raise InputError(name, "specVersion is not a string")
     return doc, spec
 
 
@@ -261,8 +262,12 @@ def _from_xml(data: bytes, name: str) -> tuple[dict[str, object], str, str | Non
     except ValueError:
         doc["version"] = root.get("version")
     signature = None
-    body = _Converter(prefix).element(root)  # recursion bounded by _check_xml_depth
-    assert isinstance(body, dict)
+    try:
+        body = _Converter(prefix).element(root)  # recursion bounded by _check_xml_depth
+    except InputError as exc:  # the converter does not know the file's name
+        raise InputError(name, exc.detail) from exc
+    if not isinstance(body, dict):
+        raise InputError(name, "the <bom> element has no content mlbom can read")
     for k, v in body.items():
         if k not in ("serialNumber", "version"):
             doc[k] = v
@@ -302,11 +307,13 @@ class _Converter:
             return obj
         for child in children:
             key = self.local(child)
-            assert key is not None
+            if key is None:
+                raise InputError("<bom>", "XML element without a CycloneDX name")
             value = self.wrapped(key, child, parent) if key in _LIST_WRAPPERS else self.element(child)
             if key in _ALWAYS_LIST:
                 existing = obj.setdefault(key, [])
-                assert isinstance(existing, list)
+                if not isinstance(existing, list):  # an attribute of the same name came first (data="x" + <data>)
+                    raise InputError("<bom>", f"<{key}> both as an attribute and as an element")
                 existing.append(value)
             elif key in obj:
                 prev = obj[key]

@@ -3,8 +3,11 @@ envelopes with an in-toto Statement v1 (predicateType ``https://cyclonedx.org/bo
 
 Verification lives in :mod:`mlbom.verification` (parse, then verify, then trust) and keys in
 :mod:`mlbom.keys`; :func:`verify` here is the library's convenience entry point over both.
-Numbers beyond ±2**53 are refused when signing, as when verifying (RFC 8785 cannot represent them
-losslessly); duplicate member names too.
+Numbers beyond ±(2**53 - 1) are refused when signing, as when verifying (RFC 8785 cannot represent
+them losslessly); so are number tokens not written in their RFC 8785 form (``7.0``, ``1e0``, ``-0``:
+the signature would cover another spelling than readers parse — mlbom refuses rather than
+rewrites them, so the signed file is byte for byte the BOM that was given); duplicate member
+names too.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ def _load_json_bom(data: bytes, name: str) -> dict[str, object]:
 
 
 def _dump(doc: dict[str, object]) -> bytes:
-    return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    return orjson.dumps(jsf.with_canonical_numbers(doc), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
 
 
 # ---- JSF signing -----------------------------------------------------------------------
@@ -93,7 +96,12 @@ def sign(bom: bytes, key: PrivateKey, *, mode: Literal["new", "add", "replace"] 
     ref = jsf.SignerRef("signature", "signers", len(signers))
     data = jsf.signed_bytes(doc, ref)
     signer["value"] = jsf.b64url(jsf.sign_raw(alg, key, data))
-    return _dump(doc)
+    out = _dump(doc)
+    try:  # orjson writes some doubles differently from RFC 8785 (1e-6 vs 0.000001): never emit what would fail
+        jsf.parse_json(out)
+    except jsf.SignatureFormatError as exc:
+        raise InputError(name, f"cannot be signed losslessly: {exc}") from exc
+    return out
 
 
 def verify(bom: bytes, keys: Sequence[PublicKey] = (), *, allow_embedded_key: bool = False,

@@ -41,9 +41,10 @@ class NotSignedError(VerificationError):
 
 ENVELOPE_MEMBERS = frozenset({"payload", "payloadType", "signatures"})
 _SIGNER_MEMBERS = frozenset({"algorithm", "keyId", "publicKey", "value"})
-MAX_SIGNERS = 32
-"""Most JSF signers checked: each one canonicalizes the whole BOM again, so thousands of signers
-would turn verification into a slow path."""
+MAX_SIGNERS = 8
+"""Most JSF signers accepted. The document is canonicalized once for all of them, but each one
+is a signature check (an RSA-16384 one takes milliseconds): a release needs a few signers, not
+hundreds."""
 
 
 @dataclass(frozen=True)
@@ -170,8 +171,20 @@ def _check_shape(sig: object) -> None:
                                     "(excludes, extensions and certificatePath are refused)")
 
 
-def _verify_signer(doc: dict[str, object], ref: jsf.SignerRef, signer: dict[str, object],
-                   policy: TrustPolicy) -> SignerResult:
+@dataclass(frozen=True)
+class _Checked:
+    """A signer whose form and trust were checked: what is left is the cryptography."""
+
+    ref: jsf.SignerRef
+    algorithm: str
+    signature: bytes
+    keys: list[jsf.PublicKey]
+    embedded: bool
+
+
+def _check_signer(ref: jsf.SignerRef, signer: dict[str, object], policy: TrustPolicy) -> _Checked:
+    """Form and trust of one signer — no canonicalization, no cryptography: an untrusted or
+    malformed signer is refused before any expensive work is done."""
     alg = signer.get("algorithm")
     if not isinstance(alg, str) or alg not in jsf.ASYMMETRIC:
         raise jsf.SignatureFormatError(f"algorithm {str(alg)[:40]!r} is not accepted (asymmetric JSF algorithms only)")
@@ -179,48 +192,71 @@ def _verify_signer(doc: dict[str, object], ref: jsf.SignerRef, signer: dict[str,
     key_id = signer.get("keyId")
     if key_id is not None and not isinstance(key_id, str):
         raise jsf.SignatureFormatError("keyId must be a string")
-    data = jsf.signed_bytes(doc, ref)
     if "publicKey" in signer:
         key = jsf.key_from_jwk(signer["publicKey"])
         if not policy.trusts(key):
             raise jsf.SignatureFormatError("the embedded public key is not a trusted key")
-        if not jsf.verify_raw(alg, key, data, sig):
-            raise jsf.SignatureFormatError("signature does not match the signed content: the BOM was modified "
-                                           "after signing")
-        how = "embedded key allowed (UNSAFE: integrity only)" if policy.embedded_key else "trusted key"
-        return SignerResult(ref.index, alg, jsf.key_id(key), f"valid signature, {how}")
+        jsf.check_algorithm(alg, key)
+        return _Checked(ref, alg, sig, [key], True)
     if policy.embedded_key:
         raise jsf.SignatureFormatError("no embedded public key (--allow-embedded-key needs one)")
     candidates = policy.candidates(alg, key_id)
     if not candidates:
         raise jsf.SignatureFormatError(f"no trusted key can verify {alg}")
-    for key in candidates:
-        if jsf.verify_raw(alg, key, data, sig):
-            return SignerResult(ref.index, alg, jsf.key_id(key), "valid signature, trusted key")
+    return _Checked(ref, alg, sig, candidates, False)
+
+
+def _verify_checked(c: _Checked, data: bytes, policy: TrustPolicy) -> SignerResult:
+    if c.embedded:
+        if not jsf.verify_raw(c.algorithm, c.keys[0], data, c.signature):
+            raise jsf.SignatureFormatError("signature does not match the signed content: the BOM was modified "
+                                           "after signing")
+        how = "embedded key allowed (UNSAFE: integrity only)" if policy.embedded_key else "trusted key"
+        return SignerResult(c.ref.index, c.algorithm, jsf.key_id(c.keys[0]), f"valid signature, {how}")
+    digest = jsf.prehash(c.algorithm, data) if len(c.keys) > 1 else None  # many candidates: hash once
+    for key in c.keys:
+        if jsf.verify_raw(c.algorithm, key, data, c.signature, digest=digest):
+            return SignerResult(c.ref.index, c.algorithm, jsf.key_id(key), "valid signature, trusted key")
     raise jsf.SignatureFormatError("signature does not verify with any trusted key (or the BOM was modified after "
                                    "signing)")
 
 
+def _fail(ref: jsf.SignerRef, signer: dict[str, object], exc: Exception) -> VerificationError:
+    alg = signer.get("algorithm")
+    return VerificationError(f"signer {ref.index + 1} ({str(alg)[:20] if isinstance(alg, str) else '?'}): {exc}")
+
+
 def verify_jsf(bom: JsonBom, policy: TrustPolicy) -> list[SignerResult]:
     """Every JSF signer of ``bom`` (single, ``signers`` or ``chain``) must verify with a key
-    ``policy`` trusts; raise :class:`VerificationError` naming each one that does not."""
+    ``policy`` trusts; raise :class:`VerificationError` at the first one that does not.
+
+    Cheap checks first: the shape, then every signer's form and trust (no cryptography), then
+    the document is canonicalized ONCE (:class:`~mlbom.jsf.SignedBytes`) and each signature
+    checked — so a pile of untrusted signers costs nothing and N trusted ones cost one
+    canonicalization and N signature checks."""
     if "signature" not in bom.doc:
         raise NotSignedError("the BOM is not signed (no JSF signature)")
     _check_shape(bom.doc["signature"])
-    results: list[SignerResult] = []
-    failures: list[str] = []
     try:
         refs = jsf.signers_of(bom.doc)
     except jsf.SignatureFormatError as exc:
         raise VerificationError(str(exc)) from exc
+    checked: list[_Checked] = []
     for ref, signer in refs:
         try:
-            results.append(_verify_signer(bom.doc, ref, signer, policy))
+            checked.append(_check_signer(ref, signer, policy))
         except jsf.SignatureFormatError as exc:
-            alg = signer.get("algorithm")
-            failures.append(f"signer {ref.index + 1} ({str(alg)[:20] if isinstance(alg, str) else '?'}): {exc}")
-    if failures:
-        raise VerificationError("; ".join(failures))
+            raise _fail(ref, signer, exc) from exc
+    try:
+        signed = jsf.SignedBytes(bom.doc)
+    except jsf.SignatureFormatError as exc:
+        raise VerificationError(str(exc)) from exc
+    results: list[SignerResult] = []
+    for c, (ref, signer) in zip(checked, refs, strict=True):
+        try:
+            results.append(_verify_checked(c, signed.of(ref), policy))
+        except jsf.SignatureFormatError as exc:
+            raise _fail(ref, signer, exc) from exc
     return results
 
 
@@ -294,12 +330,12 @@ def verify_bytes(data: bytes, policy: TrustPolicy, *, name: str = "<bom>", bom_d
 
         try:
             report = validate_bytes(signed, name=name)
+            if not report.ok:  # checked before reading: the reader expects a valid BOM
+                raise VerificationError(f"the signed BOM is not valid ({len(report.problems)} problem(s)): "
+                                        f"{report.problems[0][:300]}")
             loaded = loads(signed, name)
         except InputError as exc:
             raise VerificationError(f"the signed document is not a usable BOM: {exc}") from exc
-        if not report.ok:
-            raise VerificationError(f"the signed BOM is not valid ({len(report.problems)} problem(s)): "
-                                    f"{report.problems[0][:300]}")
         doc = loaded.doc
     else:
         signers, doc, subjects = verify_dsse(parsed, policy, bom_data=bom_data, bom_name=bom_name)

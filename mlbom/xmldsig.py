@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from lxml import etree
@@ -45,6 +46,58 @@ def _parse(data: bytes, name: str) -> etree._Element:
     return root
 
 
+_XML_DECL = re.compile(rb"<\?xml(?P<attrs>[^?<>]{0,200})\?>")
+_DECL_ATTR = re.compile(rb"""\s+(version|encoding|standalone)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def check_encoding(data: bytes) -> None:
+    """A signed XML BOM is UTF-8 — no byte-order mark, no declared encoding other than UTF-8,
+    XML 1.0 — or :class:`VerificationError`. XML parsers disagree on the rest: with a UTF-8
+    byte-order mark and ``encoding='ISO-8859-1'`` libxml2 (signxml) reads UTF-8 while expat reads
+    Latin-1, so the text that was verified would not be the text another reader sees; UTF-16
+    verifies in libxml2 but many readers cannot read it at all; XML 1.1 changes line ends and
+    control characters."""
+    if data[:2] in (b"\xfe\xff", b"\xff\xfe"):
+        raise VerificationError("the XML is UTF-16 (or UTF-32): a signed XML BOM must be plain UTF-8 (many readers, "
+                                "mlbom's included, cannot read what was verified)")
+    if data[:3] == b"\xef\xbb\xbf":
+        raise VerificationError("the XML starts with a byte-order mark: a signed XML BOM must be plain UTF-8 "
+                                "(parsers disagree on a byte-order mark against the declared encoding)")
+    if b"\0" in data:
+        raise VerificationError("the XML is not UTF-8 (NUL bytes: UTF-16 or UTF-32?): a signed XML BOM must be UTF-8")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise VerificationError(f"the XML is not valid UTF-8 (byte {exc.start}): a signed XML BOM must be UTF-8") from exc
+    if data.startswith(b"<?xml"):
+        m = _XML_DECL.match(data)
+        if m is None:
+            raise VerificationError("malformed XML declaration")
+        attrs = m.group("attrs")
+        seen: dict[bytes, bytes] = {}
+        pos = 0
+        for a in _DECL_ATTR.finditer(attrs):
+            if a.start() != pos:
+                break
+            seen[a.group(1)] = a.group(2) if a.group(2) is not None else a.group(3)
+            pos = a.end()
+        if attrs[pos:].strip():
+            raise VerificationError("malformed XML declaration")
+        if seen.get(b"version", b"1.0") != b"1.0":
+            raise VerificationError("XML version other than 1.0 is refused for a signed XML BOM")
+        enc = seen.get(b"encoding")
+        if enc is not None and enc.lower() != b"utf-8":
+            raise VerificationError(f"declared encoding {enc[:40].decode('ascii', 'replace')!r}: a signed XML BOM "
+                                    "must be UTF-8 (parsers disagree on other encodings)")
+
+
+def _comments_or_pis(root: etree._Element) -> bool:
+    """Any comment or processing instruction anywhere: inside the BOM, before or after the root."""
+    if any(True for _ in root.itersiblings(preceding=True)) or any(True for _ in root.itersiblings()):
+        return True
+    return any(True for _ in root.iter(etree.Comment, etree.ProcessingInstruction))
+
+
 def sign_xml(data: bytes, key: PrivateKey, *, mode: str = "new", name: str = "<bom>") -> bytes:
     from signxml.algorithms import SignatureConstructionMethod, SignatureMethod
     from signxml.signer import XMLSigner
@@ -58,6 +111,12 @@ def sign_xml(data: bytes, key: PrivateKey, *, mode: str = "new", name: str = "<b
         raise UsageError("XML-DSig needs an ECDSA or RSA key (no Ed25519 in XML-DSig as signxml implements it): "
                          "mlbom keygen --algorithm es256")
     root = _parse(data, name)
+    # Comments and processing instructions are not BOM content, and a verifier refuses them (a comment
+    # inside a signed text node hides part of it from readers that stop at the comment): dropped here.
+    for node in list(root.iter(etree.Comment, etree.ProcessingInstruction)):
+        parent = node.getparent()
+        if parent is not None:
+            _remove_keeping_tail(node, parent)
     existing = root.findall(f"{{{DS}}}Signature")
     if len(list(root.iter(f"{{{DS}}}Signature"))) != len(existing):
         raise InputError(name, "a ds:Signature inside the BOM (not the root's own): such a BOM could never verify")
@@ -69,6 +128,17 @@ def sign_xml(data: bytes, key: PrivateKey, *, mode: str = "new", name: str = "<b
     signer = XMLSigner(method=SignatureConstructionMethod.enveloped, signature_algorithm=method, digest_algorithm="sha256")
     signed = signer.sign(root, key=key)
     return bytes(etree.tostring(signed, xml_declaration=True, encoding="UTF-8")) + b"\n"
+
+
+def _remove_keeping_tail(node: etree._Element, parent: etree._Element) -> None:
+    tail = node.tail or ""
+    if tail:
+        prev = node.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(node)
 
 
 _ALLOWED_METHODS = ("ECDSA_SHA256", "ECDSA_SHA384", "ECDSA_SHA512", "RSA_SHA256", "RSA_SHA384", "RSA_SHA512")
@@ -161,7 +231,11 @@ def verify_xml(data: bytes, policy: TrustPolicy, *, name: str) -> tuple[PublicKe
     from signxml.exceptions import SignXMLException
     from signxml.verifier import SignatureConfiguration, XMLVerifier
 
+    check_encoding(data)
     root = _parse(data, name)
+    if _comments_or_pis(root):
+        raise VerificationError("a comment or processing instruction in the signed XML: refused (comments are not "
+                                "signed, and one inside a text node hides part of the signed text from readers)")
     sigs = list(root.iter(f"{{{DS}}}Signature"))
     if not sigs:
         from mlbom.verification import NotSignedError
@@ -173,8 +247,11 @@ def verify_xml(data: bytes, policy: TrustPolicy, *, name: str) -> tuple[PublicKe
     sig = sigs[0]
     if sig.getparent() is not root:
         raise VerificationError("the ds:Signature is not a child of the BOM's root element")
-    infos = [k for k in _only_children(sig, "Signature") if k.tag == f"{{{DS}}}SignedInfo"]
-    refs = infos[0].findall(f"{{{DS}}}Reference") if len(infos) == 1 else []
+    kids = _only_children(sig, "Signature")
+    if [k.tag for k in kids] != [f"{{{DS}}}SignedInfo", f"{{{DS}}}SignatureValue", f"{{{DS}}}KeyInfo"]:
+        raise VerificationError("the ds:Signature must hold exactly SignedInfo, SignatureValue and KeyInfo, in that "
+                                "order (no ds:Object or other element: its content would be unsigned)")
+    refs = kids[0].findall(f"{{{DS}}}Reference")
     if len(refs) != 1 or refs[0].get("URI") != "":
         raise VerificationError("the signature must have one Reference with URI \"\" (the whole document)")
     for t in refs[0].iter(f"{{{DS}}}Transform"):

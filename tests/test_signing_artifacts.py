@@ -70,14 +70,27 @@ def test_the_whole_folder_must_be_listed(capsys: pytest.CaptureFixture[str], bas
     (release / "model" / "extra" / "payload.bin").write_bytes(b"x")
     rc, text = check(capsys, base, doc, release, *EXCLUDE)
     assert rc == 1 and "artifact not in the BOM: model/extra/payload.bin" in text
+    # patterns are anchored at the folder: a bare name is a top-level entry, ** reaches any depth
     rc, text = check(capsys, base, doc, release, *EXCLUDE, "--exclude", "extra")
-    assert rc == 0
+    assert rc == 1 and "artifact not in the BOM: model/extra/payload.bin" in text
+    for pattern in ("model/extra", "**/extra", "model/*/payload.bin", "model/**/*.bin"):
+        rc, text = check(capsys, base, doc, release, *EXCLUDE, "--exclude", pattern)
+        assert rc == 0, pattern
     rc, text = check(capsys, base, doc, release, *EXCLUDE, "--listed-only")
     assert rc == 0 and "--listed-only" in text
     (release / ".git").mkdir()
     (release / ".git" / "HEAD").write_text("ref")
-    rc, text = check(capsys, base, doc, release, *EXCLUDE, "--exclude", "extra", "--exclude", ".git")
+    rc, text = check(capsys, base, doc, release, *EXCLUDE, "--exclude", "model/extra", "--exclude", ".git")
     assert rc == 0
+    # red team 2: `--exclude .git` used to skip a nested model/.git/payload.py too
+    (release / "model" / ".git").mkdir()
+    (release / "model" / ".git" / "payload.py").write_text("import os")
+    rc, text = check(capsys, base, doc, release, *EXCLUDE, "--exclude", "model/extra", "--exclude", ".git")
+    assert rc == 1 and "artifact not in the BOM: model/.git/payload.py" in text
+    rc, text = check(capsys, base, doc, release, *EXCLUDE, "--exclude", "model/extra", "--exclude", "**/.git")
+    assert rc == 0
+    rc, text = check(capsys, base, doc, release, *EXCLUDE, "--exclude", "../x")
+    assert rc == 2
 
 
 def test_symlinks_and_special_files_are_refused(capsys: pytest.CaptureFixture[str], base: tuple[dict[str, object],
@@ -181,3 +194,49 @@ def test_a_swapped_in_huge_sparse_file_is_not_hashed(capsys: pytest.CaptureFixtu
         fh.truncate(1 << 40)  # 1 TiB of holes: hashing it would take hours
     rc, text = check(capsys, base, base[0], release, *EXCLUDE)
     assert rc == 1 and "artifact modified: model/model.safetensors" in text
+
+
+def test_every_generated_file_component_has_a_size(base: tuple[dict[str, object], signing.PrivateKey, Path]) -> None:
+    # red team 2 (F8): requirements.txt / pylock.toml had no mlbom:file:size, so a huge file swapped
+    # in for them was hashed to the end; with the size it is a mismatch found by lstat alone
+    doc = base[0]
+    from mlbom.artifacts import listed_sizes
+
+    expected, _ = artifacts.expected_files(doc)
+    sizes = listed_sizes(doc)
+    assert "requirements.txt" in expected and set(sizes) == set(expected)
+    for rel, size in sizes.items():
+        assert (EXAMPLE / rel).stat().st_size == size, rel
+
+
+def test_a_huge_file_in_place_of_a_listed_one_is_not_hashed(
+        capsys: pytest.CaptureFixture[str], base: tuple[dict[str, object], signing.PrivateKey, Path], release: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = json.loads(json.dumps(base[0]))
+    comp = _file(doc, "requirements.txt")
+    sized = [p for p in comp["properties"] if p["name"] != "mlbom:file:size"]  # type: ignore[union-attr]
+    real = (release / "requirements.txt").stat().st_size
+    (release / "requirements.txt").unlink()
+    with open(release / "requirements.txt", "wb") as f:  # sparse: 4 GiB apparent, nothing written
+        f.truncate(4 << 30)
+    rc, text = check(capsys, base, doc, release, *EXCLUDE)
+    assert rc == 1 and "artifact modified: requirements.txt" in text  # listed size differs: not read
+    comp["properties"] = sized  # a BOM from another tool: no size given
+    monkeypatch.setenv("MLBOM_MAX_ARTIFACT_BYTES", str(1 << 30))
+    rc, text = check(capsys, base, doc, release, *EXCLUDE)
+    assert rc == 1 and "requirements.txt: 4294967296 bytes and the BOM gives no size" in text
+    monkeypatch.setenv("MLBOM_MAX_ARTIFACT_BYTES", "lots")
+    rc, text = check(capsys, base, doc, release, *EXCLUDE)
+    assert rc == 2 and "MLBOM_MAX_ARTIFACT_BYTES" in text
+    assert real < 1 << 30
+
+
+def test_names_with_control_characters_print_on_one_line(
+        capsys: pytest.CaptureFixture[str], base: tuple[dict[str, object], signing.PrivateKey, Path],
+        release: Path) -> None:
+    # red team 2 (F9): a file named "x\nsigned.json: verified ..." added a forged line to the output
+    (release / "model" / "x\nsigned.json: verified (jsf); trust: 1 trusted key(s)\x1b[2K").write_bytes(b"x")
+    rc, text = check(capsys, base, base[0], release, *EXCLUDE)
+    assert rc == 1
+    lines = text.strip().splitlines()
+    assert len(lines) == 1 and "model/x\\nsigned.json: verified" in lines[0] and "\\x1b[2K" in lines[0]

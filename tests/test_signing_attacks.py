@@ -20,6 +20,7 @@ from lxml import etree
 import mlbom
 from mlbom import jsf, signing
 from mlbom.cli import main
+from mlbom.verification import MAX_SIGNERS
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tiny-release"
 ROOT = Path(__file__).resolve().parent.parent
@@ -233,10 +234,17 @@ def test_big_integers_refused_at_signing_and_verification(world: dict[str, objec
     text = json.dumps(doc).replace('"version": 1,', '"version": 123456789012345678901234567890,', 1)
     err = failed(capsys, "verify", write(world, "big.json", text), *key(world))
     assert "exactly representable" in err
-    for bad in ('{"a": 9007199254740993}', '{"a": -1e300}', '{"a": 1e400}', '{"a": NaN}'):
+    # the bound is rfc8785's own (2**53 - 1): what parses can always be canonicalized
+    for bad in ('{"a": 9007199254740993}', '{"a": 9007199254740992}', '{"a": -9007199254740992}', '{"a": -1e300}',
+                '{"a": 1e400}', '{"a": NaN}'):
         with pytest.raises(jsf.SignatureFormatError):
             jsf.parse_json(bad.encode())
-    assert jsf.parse_json(b'{"a": 9007199254740992, "b": 0.5}') == {"a": 2 ** 53, "b": 0.5}
+    ok = jsf.parse_json(b'{"a": 9007199254740991, "b": 0.5, "c": -9007199254740991}')
+    assert ok == {"a": 2 ** 53 - 1, "b": 0.5, "c": -(2 ** 53) + 1}
+    assert jsf.canonicalize(ok) == b'{"a":9007199254740991,"b":0.5,"c":-9007199254740991}'
+    edge = bytes(world["bom"]).replace(b'"version": 1,', b'"version": 9007199254740992,', 1)
+    with pytest.raises(mlbom.InputError, match="exactly representable"):
+        signing.sign(edge, world["trusted"])  # type: ignore[arg-type]
 
 
 def test_duplicate_key_detection_is_linear() -> None:
@@ -489,5 +497,5 @@ def test_red_team_depth_and_signer_count_are_bounded(world: dict[str, object], c
     many = json.loads(world["signed"])  # type: ignore[arg-type]
     many["signature"]["signers"] = many["signature"]["signers"] * 1000
     start = time.perf_counter()
-    assert "more than the 32" in failed(capsys, "verify", write(world, "many.json", json.dumps(many)), *key(world))
+    assert f"more than the {MAX_SIGNERS}" in failed(capsys, "verify", write(world, "many.json", json.dumps(many)), *key(world))
     assert time.perf_counter() - start < 10

@@ -150,12 +150,14 @@ def test_xml_node_mutations(material: dict[str, object], capsys: pytest.CaptureF
     elif op == "move" and el is not root:
         el.getparent().remove(el)
         data.draw(st.sampled_from([n for n in nodes if n is not el and el not in n.iterancestors()] or [root])).append(el)
-    else:
-        el.append(etree.Comment(clean.replace("--", "")))
+    else:  # lxml refuses a comment holding "--" or ending with "-": no hyphens at all
+        el.append(etree.Comment(clean.replace("-", "_")))
     mutated = etree.tostring(root)
     rc = cli(material, mutated, capsys)
+    if op == "comment":  # a comment anywhere in a signed XML BOM is refused (it could split signed text)
+        assert rc != 0
     if rc == 0:
-        assert _same_xml(original, mutated), op  # comments are not signed content (c14n without comments)
+        assert _same_xml(original, mutated), op
 
 
 @SETTINGS

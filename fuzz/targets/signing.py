@@ -82,7 +82,7 @@ def _keys(data: bytes) -> None:
 TARGETS = [
     Target("signing.jsf_parse", _jsf_parse, seeds=(HOSTILE + "*.json", "tests/fixtures/jsf/*.json",
                                                    "../shared/corpus/jsf/openkeystore/json-signatures/*.json"),
-           allowed=(MlbomError,), description="strict JSON (I-JSON, |n| <= 2**53, duplicates) and input kind"),
+           allowed=(MlbomError,), description="strict JSON (I-JSON, |n| <= 2**53 - 1 in RFC 8785 form, duplicates) and input kind"),
     Target("signing.jsf_verify", _verify, seeds=(HOSTILE + "*.json",), allowed=(MlbomError,),
            description="JSF verification under a fixed trusted key: errors only, never a pass"),
     Target("signing.xmldsig_verify", _verify, seeds=(HOSTILE + "*.xml",), allowed=(MlbomError,),

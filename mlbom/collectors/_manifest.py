@@ -38,7 +38,8 @@ def manifest_component(path: Path, ctx: Context, fmt: str) -> Component:
         type="file",
         name=ctx.rel(path),
         hashes=(Hash(alg="SHA-256", content=digest.sha256),) if digest.sha256 else (),
-        properties=(Property(name=Prop.LOCK_FORMAT.value, value=fmt), Property(name=Prop.FILE_PATH.value, value=ctx.rel(path))),
+        properties=(Property(name=Prop.LOCK_FORMAT.value, value=fmt), Property(name=Prop.FILE_PATH.value, value=ctx.rel(path)),
+                    *((Property(name=Prop.FILE_SIZE.value, value=str(digest.size)),) if digest.size is not None else ())),
     )
 
 
