@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature, encode_dss_signature
 
+from mlbom import limits
 from mlbom.errors import MlbomError
 
 PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
@@ -77,7 +78,7 @@ def b64url_decode(text: object) -> bytes:
     return out
 
 
-MAX_DEPTH = 200
+MAX_DEPTH = limits.MAX_DEPTH
 """Deepest nesting of arrays and objects signed or verified: a signed document must also be
 writable (orjson, like most serializers, stops at 255 levels) — deeper input is refused at
 signing and verification alike."""
