@@ -221,6 +221,9 @@ class BomView:
     unreadable: tuple[str, ...]
     vulnerabilities: list[Vulnerability]
     has_vulnerability_section: bool
+    """True when the BOM shows it was audited: a ``vulnerabilities`` list (empty too) or an audit record."""
+    vulnerability_audits: tuple[str, ...]
+    """The ``mlbom:vuln:audit`` records of ``metadata``: one per database the BOM was audited against."""
     problems: tuple[str, ...]
 
     def of_type(self, *types: str) -> list[Component]:
@@ -406,12 +409,15 @@ def view(loaded: LoadedBom) -> BomView:
     tool_list = _list(_dict(tools).get("components")) if isinstance(tools, dict) else _list(tools)
     names = [" ".join(x for x in (_text(_dict(t).get("name")), _text(_dict(t).get("version"))) if x) for t in tool_list]
     producer = ", ".join(n for n in names if n)
+    audits = tuple(_s(p.get("value")) for p in map(_dict, _list(meta.get("properties")))
+                   if p.get("name") == Prop.VULN_AUDIT.value)
     ident = Identity(name=root.display if root.name else "", version=root.version, serial=loaded.serial_number or "",
                      spec=loaded.spec_version, format=loaded.format, producer=producer, timestamp=loaded.timestamp or "",
                      digest=loaded.sha256, signature=loaded.signature or "", bom_version=loaded.version)
     return BomView(loaded=loaded, identity=ident, root=root, components=comps, by_ref=by_ref, depends=depends,
                    composition=composition, unreadable=root.prop(Prop.UNREADABLE), vulnerabilities=_vulns(doc, by_ref),
-                   has_vulnerability_section=isinstance(doc.get("vulnerabilities"), list), problems=loaded.problems)
+                   has_vulnerability_section=isinstance(doc.get("vulnerabilities"), list) or bool(audits),
+                   vulnerability_audits=audits, problems=loaded.problems)
 
 
 def all_findings(v: BomView) -> Iterator[Finding]:

@@ -134,8 +134,11 @@ def from_loaded(loaded: LoadedBom, data: bytes) -> BomFacts:
         if isinstance(ref, str):
             deps[ref] = tuple(x for x in on if isinstance(x, str)) if isinstance(on, list) else ()
     vulns = doc.get("vulnerabilities")
+    # Audited (mlbom:vuln:audit on metadata, or any vulnerabilities list, empty too): facts, maybe none;
+    # neither: no data.
+    audited = isinstance(vulns, list) or _audited(meta)
     return BomFacts(source=loaded.source, data=data, root=root, items=items, produced_by_mlbom=_by_mlbom(meta),
-                    vulnerabilities=tuple(_vuln(v) for v in vulns if isinstance(v, dict)) if isinstance(vulns, list) else None,
+                    vulnerabilities=tuple(_vuln(v) for v in _dicts(vulns)) if audited else None,
                     depends_on=deps)
 
 
@@ -184,6 +187,10 @@ def _by_mlbom(meta: dict[str, object]) -> bool:
     tools = meta.get("tools")
     entries = _dicts(tools) if isinstance(tools, list) else _dicts(tools.get("components")) if isinstance(tools, dict) else []
     return any(t.get("name") == "mlbom" for t in entries)
+
+
+def _audited(meta: dict[str, object]) -> bool:
+    return any(p.get("name") == Prop.VULN_AUDIT.value for p in _dicts(meta.get("properties")))
 
 
 def _vuln(v: dict[str, object]) -> VulnFact:
