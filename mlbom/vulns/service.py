@@ -25,8 +25,8 @@ from mlbom.vulns.audit import AuditResult, VexInput, add_to_document, audit_comp
 from mlbom.vulns.db import Database, open_database
 from mlbom.vulns.vex import Statement
 from mlbom.vulns.vex import load as load_vex
+from mlbom.vulns.views import CLOSED_STATES
 
-CLOSED_STATES = frozenset({"resolved", "resolved_with_pedigree", "not_affected", "false_positive"})
 _ORDER = ("critical", "high", "medium", "low")
 
 
