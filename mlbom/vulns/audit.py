@@ -35,6 +35,7 @@ from mlbom.vulns.match import Match, Target, match_all, targets_from_components
 from mlbom.vulns.osv import Record
 from mlbom.vulns.vex import Statement
 from mlbom.vulns.vex import apply as apply_vex
+from mlbom.vulns.views import ids_of
 
 _PRIMARY_RANK = {"PYSEC": 0, "GHSA": 1}
 MLBOM_SOURCE = VulnSource(name="mlbom", url="https://github.com/mlbom/mlbom/blob/main/docs/vulnerabilities.md")
@@ -273,10 +274,7 @@ def add_to_document(doc: dict[str, object], result: AuditResult) -> dict[str, ob
         """An earlier statement of one of our flaws (same id or alias), or one whose bom-ref ours takes."""
         if not isinstance(v, dict):
             return False
-        theirs = {str(v.get("id", "")).upper()}
-        rlist = v.get("references")
-        theirs |= {str(r.get("id", "")).upper() for r in rlist if isinstance(r, dict)} if isinstance(rlist, list) else set()
-        return bool(theirs & ids) or v.get("bom-ref") in refs
+        return bool(ids_of(v) & ids) or v.get("bom-ref") in refs
 
     old = new.get("vulnerabilities")
     kept = [v for v in old if not superseded(v)] if isinstance(old, list) else []
