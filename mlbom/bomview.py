@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from mlbom.jsondoc import as_dict, as_list, as_str, as_text, dicts, properties
 from mlbom.properties import Prop
 from mlbom.reader import LoadedBom, iter_components
 
@@ -21,25 +22,6 @@ WEIGHT_FORMATS = frozenset({"safetensors", "gguf", "onnx", "pickle", "pytorch-le
 PICKLE_FORMATS = frozenset({"pickle", "pytorch-legacy", "pytorch-zip", "joblib-zfile", "gzip", "xz", "zlib"})
 _WEIGHT_SUFFIXES = (".safetensors", ".gguf", ".onnx", ".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle", ".joblib",
                     ".h5", ".hdf5", ".keras", ".npz", ".npy", ".tflite", ".pb", ".dill", ".msgpack")
-
-
-def _s(v: object) -> str:
-    return v if isinstance(v, str) else ""
-
-
-def _list(v: object) -> list[object]:
-    return v if isinstance(v, list) else []
-
-
-def _dict(v: object) -> dict[str, object]:
-    return v if isinstance(v, dict) else {}
-
-
-def _text(v: object) -> str:
-    """A scalar as text (numbers too); containers are not text."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return str(v) if isinstance(v, (str, int, float)) else ""
 
 
 @dataclass(frozen=True)
@@ -221,6 +203,9 @@ class BomView:
     unreadable: tuple[str, ...]
     vulnerabilities: list[Vulnerability]
     has_vulnerability_section: bool
+    """True when the BOM shows it was audited: a ``vulnerabilities`` list (empty too) or an audit record."""
+    vulnerability_audits: tuple[str, ...]
+    """The ``mlbom:vuln:audit`` records of ``metadata``: one per database the BOM was audited against."""
     problems: tuple[str, ...]
 
     def of_type(self, *types: str) -> list[Component]:
@@ -244,28 +229,22 @@ def licences_of(raw: dict[str, object]) -> tuple[Licence, ...]:
     from mlbom.licenses import is_spdx_expression
 
     out: list[Licence] = []
-    for lc in _list(raw.get("licenses")):
-        lc = _dict(lc)
-        expr = _s(lc.get("expression"))
+    for lc in as_list(raw.get("licenses")):
+        lc = as_dict(lc)
+        expr = as_str(lc.get("expression"))
         if expr:
             out.append(Licence(expr, is_spdx_expression(expr)))
             continue
-        inner = _dict(lc.get("license"))
-        if _s(inner.get("id")):
-            out.append(Licence(_s(inner.get("id")), True))
-        elif _text(inner.get("name")):
-            out.append(Licence(_text(inner.get("name")), False))
+        inner = as_dict(lc.get("license"))
+        if as_str(inner.get("id")):
+            out.append(Licence(as_str(inner.get("id")), True))
+        elif as_text(inner.get("name")):
+            out.append(Licence(as_text(inner.get("name")), False))
     return tuple(sorted(set(out), key=lambda x: x.text))
 
 
 def _props(raw: dict[str, object]) -> dict[str, tuple[str, ...]]:
-    acc: dict[str, list[str]] = {}
-    for p in _list(raw.get("properties")):
-        p = _dict(p)
-        name = _s(p.get("name"))
-        if name:
-            acc.setdefault(name, []).append(_text(p.get("value")))
-    return {k: tuple(sorted(v)) for k, v in acc.items()}
+    return {k: tuple(sorted(v)) for k, v in properties(raw).items()}
 
 
 def parse_finding(value: str, component: str, ref: str) -> Finding:
@@ -279,12 +258,12 @@ def parse_finding(value: str, component: str, ref: str) -> Finding:
 
 def component(raw: dict[str, object]) -> Component:
     props = _props(raw)
-    name = _text(raw.get("name"))
-    ref = _s(raw.get("bom-ref"))
-    hashes = tuple(sorted((_s(h.get("alg")), _s(h.get("content"))) for h in map(_dict, _list(raw.get("hashes")))
-                          if _s(h.get("content"))))
-    c = Component(ref=ref, type=_s(raw.get("type")), name=name, group=_text(raw.get("group")),
-                  version=_text(raw.get("version")), purl=_s(raw.get("purl")), description=_text(raw.get("description")),
+    name = as_text(raw.get("name"))
+    ref = as_str(raw.get("bom-ref"))
+    hashes = tuple(sorted((as_str(h.get("alg")), as_str(h.get("content"))) for h in map(as_dict, as_list(raw.get("hashes")))
+                          if as_str(h.get("content"))))
+    c = Component(ref=ref, type=as_str(raw.get("type")), name=name, group=as_text(raw.get("group")),
+                  version=as_text(raw.get("version")), purl=as_str(raw.get("purl")), description=as_text(raw.get("description")),
                   licences=licences_of(raw), hashes=hashes, props=props, raw=raw)
     label = c.display
     findings = tuple(parse_finding(v, label, ref) for v in props.get(Prop.FINDING.value, ()))
@@ -293,40 +272,40 @@ def component(raw: dict[str, object]) -> Component:
 
 
 def model_card(c: Component) -> ModelCard:
-    card = _dict(c.raw.get("modelCard"))
-    params = _dict(card.get("modelParameters"))
-    cons = _dict(card.get("considerations"))
-    qa = _dict(card.get("quantitativeAnalysis"))
+    card = as_dict(c.raw.get("modelCard"))
+    params = as_dict(card.get("modelParameters"))
+    cons = as_dict(card.get("considerations"))
+    qa = as_dict(card.get("quantitativeAnalysis"))
 
     def texts(v: object) -> tuple[str, ...]:
         out = []
-        for x in _list(v):
+        for x in as_list(v):
             if isinstance(x, dict):
-                t = _text(x.get("description")) or _text(x.get("name")) or _text(x.get("text"))
+                t = as_text(x.get("description")) or as_text(x.get("name")) or as_text(x.get("text"))
                 if isinstance(x.get("mitigationStrategy"), str):
                     t += f" (mitigation: {x['mitigationStrategy']})"
             else:
-                t = _text(x)
+                t = as_text(x)
             if t:
                 out.append(t)
         return tuple(out)
 
-    datasets = tuple(_s(d.get("ref")) or _text(d.get("name")) for d in map(_dict, _list(params.get("datasets")))
-                     if _s(d.get("ref")) or _text(d.get("name")))
-    metrics = tuple(Metric(_text(m.get("type")), _text(m.get("value")), _text(m.get("slice")))
-                    for m in map(_dict, _list(qa.get("performanceMetrics"))) if m)
+    datasets = tuple(as_str(d.get("ref")) or as_text(d.get("name")) for d in map(as_dict, as_list(params.get("datasets")))
+                     if as_str(d.get("ref")) or as_text(d.get("name")))
+    metrics = tuple(Metric(as_text(m.get("type")), as_text(m.get("value")), as_text(m.get("slice")))
+                    for m in map(as_dict, as_list(qa.get("performanceMetrics"))) if m)
     energy: list[Energy] = []
-    env = _dict(cons.get("environmentalConsideration"))
-    for e in map(_dict, _list(env.get("energyConsumptions"))):
-        cost = _dict(e.get("activityEnergyCost"))
+    env = as_dict(cons.get("environmentalConsideration"))
+    for e in map(as_dict, as_list(env.get("energyConsumptions"))):
+        cost = as_dict(e.get("activityEnergyCost"))
         value = cost.get("value")
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            energy.append(Energy(_text(e.get("activity")), float(value), _text(cost.get("unit"))))
-    approach = _text(_dict(params.get("approach")).get("type"))
-    io = [_text(_dict(x).get("format")) for x in _list(params.get("inputs"))], \
-         [_text(_dict(x).get("format")) for x in _list(params.get("outputs"))]
-    return ModelCard(present=bool(set(card) - {"bom-ref"}), task=_text(params.get("task")),
-                     architecture=_text(params.get("modelArchitecture")), family=_text(params.get("architectureFamily")),
+            energy.append(Energy(as_text(e.get("activity")), float(value), as_text(cost.get("unit"))))
+    approach = as_text(as_dict(params.get("approach")).get("type"))
+    io = [as_text(as_dict(x).get("format")) for x in as_list(params.get("inputs"))], \
+         [as_text(as_dict(x).get("format")) for x in as_list(params.get("outputs"))]
+    return ModelCard(present=bool(set(card) - {"bom-ref"}), task=as_text(params.get("task")),
+                     architecture=as_text(params.get("modelArchitecture")), family=as_text(params.get("architectureFamily")),
                      datasets=datasets, use_cases=texts(cons.get("useCases")),
                      limitations=texts(cons.get("technicalLimitations")), tradeoffs=texts(cons.get("performanceTradeoffs")),
                      ethical=texts(cons.get("ethicalConsiderations")), metrics=metrics, energy=tuple(energy),
@@ -335,29 +314,29 @@ def model_card(c: Component) -> ModelCard:
 
 def base_models(c: Component) -> list[BaseModel]:
     out = []
-    for a in map(_dict, _list(_dict(c.raw.get("pedigree")).get("ancestors"))):
+    for a in dicts(as_dict(c.raw.get("pedigree")).get("ancestors")):
         if not a:
             continue
         props = _props(a)
-        name = f"{_text(a.get('group'))}/{_text(a.get('name'))}" if _text(a.get("group")) else _text(a.get("name"))
-        out.append(BaseModel(name or _s(a.get("purl")) or "(unnamed)", _s(a.get("purl")), _text(a.get("version")),
+        name = f"{as_text(a.get('group'))}/{as_text(a.get('name'))}" if as_text(a.get("group")) else as_text(a.get("name"))
+        out.append(BaseModel(name or as_str(a.get("purl")) or "(unnamed)", as_str(a.get("purl")), as_text(a.get("version")),
                              ",".join(props.get(Prop.MODEL_BASE_RELATION.value, ()))))
     return out
 
 
 def dataset_info(c: Component) -> DatasetInfo:
     descs, cls, sens, facts = [], [], [], []
-    for d in map(_dict, _list(c.raw.get("data"))):
-        if _text(d.get("description")):
-            descs.append(_text(d["description"]))
-        if _text(d.get("classification")):
-            cls.append(_text(d["classification"]))
-        sens += [_text(x) for x in _list(d.get("sensitiveData")) if _text(x)]
-        for p in map(_dict, _list(_dict(d.get("contents")).get("properties"))):
-            if _s(p.get("name")):
-                facts.append((_s(p["name"]), _text(p.get("value"))))
-    sources = tuple(_text(a.get("name")) or _s(a.get("purl")) for a in map(_dict, _list(_dict(c.raw.get("pedigree")).get("ancestors")))
-                    if _text(a.get("name")) or _s(a.get("purl")))
+    for d in map(as_dict, as_list(c.raw.get("data"))):
+        if as_text(d.get("description")):
+            descs.append(as_text(d["description"]))
+        if as_text(d.get("classification")):
+            cls.append(as_text(d["classification"]))
+        sens += [as_text(x) for x in as_list(d.get("sensitiveData")) if as_text(x)]
+        for p in dicts(as_dict(d.get("contents")).get("properties")):
+            if as_str(p.get("name")):
+                facts.append((as_str(p["name"]), as_text(p.get("value"))))
+    sources = tuple(as_text(a.get("name")) or as_str(a.get("purl")) for a in dicts(as_dict(c.raw.get("pedigree")).get("ancestors"))
+                    if as_text(a.get("name")) or as_str(a.get("purl")))
     return DatasetInfo(tuple(descs), tuple(cls), tuple(sens), sources, tuple(facts))
 
 
@@ -365,23 +344,23 @@ def _vulns(doc: dict[str, object], by_ref: dict[str, Component]) -> list[Vulnera
     from mlbom.vulns.views import CLOSED_STATES, vulnerabilities
 
     raw_by_id: dict[str, dict[str, object]] = {}
-    for rv in map(_dict, _list(doc.get("vulnerabilities"))):
-        raw_by_id.setdefault(_s(rv.get("id")), rv)
+    for rv in map(as_dict, as_list(doc.get("vulnerabilities"))):
+        raw_by_id.setdefault(as_str(rv.get("id")), rv)
     out = []
     for vv in vulnerabilities(doc):
         raw = raw_by_id.get(vv.id, {})
         score: float | None = None
         vector = ""
-        for r in map(_dict, _list(raw.get("ratings"))):
+        for r in map(as_dict, as_list(raw.get("ratings"))):
             sc = r.get("score")
             if isinstance(sc, (int, float)) and not isinstance(sc, bool) and (score is None or sc > score):
-                score, vector = float(sc), _s(r.get("vector"))
+                score, vector = float(sc), as_str(r.get("vector"))
         affects = tuple((a.ref, (f"{a.name} {a.version}".strip() if a.name else
                                  (by_ref[a.ref].display if a.ref in by_ref else a.ref))) for a in vv.affects)
-        analysis = _dict(raw.get("analysis"))
-        out.append(Vulnerability(vv.id, vv.severity, vv.state, vv.detail, _s(analysis.get("justification")), affects,
-                                 vv.state not in CLOSED_STATES, _text(raw.get("description")),
-                                 _text(raw.get("recommendation")), score, vector))
+        analysis = as_dict(raw.get("analysis"))
+        out.append(Vulnerability(vv.id, vv.severity, vv.state, vv.detail, as_str(analysis.get("justification")), affects,
+                                 vv.state not in CLOSED_STATES, as_text(raw.get("description")),
+                                 as_text(raw.get("recommendation")), score, vector))
     return out
 
 
@@ -396,22 +375,24 @@ def view(loaded: LoadedBom) -> BomView:
         if c.ref:
             by_ref.setdefault(c.ref, c)
     depends: dict[str, tuple[str, ...]] = {}
-    for d in map(_dict, _list(doc.get("dependencies"))):
-        if _s(d.get("ref")):
-            depends[_s(d["ref"])] = tuple(x for x in _list(d.get("dependsOn")) if isinstance(x, str))
-    aggregates = [_s(_dict(c).get("aggregate")) for c in _list(doc.get("compositions"))]
+    for d in map(as_dict, as_list(doc.get("dependencies"))):
+        if as_str(d.get("ref")):
+            depends[as_str(d["ref"])] = tuple(x for x in as_list(d.get("dependsOn")) if isinstance(x, str))
+    aggregates = [as_str(as_dict(c).get("aggregate")) for c in as_list(doc.get("compositions"))]
     composition = ("incomplete" if any(a != "complete" for a in aggregates) else "complete") if aggregates else "undeclared"
     producer = ""
     tools = meta.get("tools")
-    tool_list = _list(_dict(tools).get("components")) if isinstance(tools, dict) else _list(tools)
-    names = [" ".join(x for x in (_text(_dict(t).get("name")), _text(_dict(t).get("version"))) if x) for t in tool_list]
+    tool_list = as_list(as_dict(tools).get("components")) if isinstance(tools, dict) else as_list(tools)
+    names = [" ".join(x for x in (as_text(as_dict(t).get("name")), as_text(as_dict(t).get("version"))) if x) for t in tool_list]
     producer = ", ".join(n for n in names if n)
+    audits = tuple(properties(meta).get(Prop.VULN_AUDIT.value, ()))
     ident = Identity(name=root.display if root.name else "", version=root.version, serial=loaded.serial_number or "",
                      spec=loaded.spec_version, format=loaded.format, producer=producer, timestamp=loaded.timestamp or "",
                      digest=loaded.sha256, signature=loaded.signature or "", bom_version=loaded.version)
     return BomView(loaded=loaded, identity=ident, root=root, components=comps, by_ref=by_ref, depends=depends,
                    composition=composition, unreadable=root.prop(Prop.UNREADABLE), vulnerabilities=_vulns(doc, by_ref),
-                   has_vulnerability_section=isinstance(doc.get("vulnerabilities"), list), problems=loaded.problems)
+                   has_vulnerability_section=isinstance(doc.get("vulnerabilities"), list) or bool(audits),
+                   vulnerability_audits=audits, problems=loaded.problems)
 
 
 def all_findings(v: BomView) -> Iterator[Finding]:

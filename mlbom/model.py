@@ -326,6 +326,9 @@ class Bom(BaseModel):
     findings: tuple[Finding, ...] = ()
     unreadable: tuple[Unreadable, ...] = ()
     vulnerabilities: tuple[Vulnerability, ...] = ()
+    audit: tuple[Property, ...] = ()
+    """The vulnerability audit's record (``mlbom:vuln:audit`` properties of ``metadata``): non-empty
+    when the BOM was audited, whatever was found; ``vulnerabilities`` is then written even when empty."""
 
     @property
     def is_complete(self) -> bool:

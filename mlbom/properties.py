@@ -61,6 +61,8 @@ class Prop(str, Enum):
     VULN_ML_RULE = "mlbom:vuln:ml-rule"
     VULN_LINKED_FINDING = "mlbom:vuln:linked-finding"
     VULN_VEX = "mlbom:vuln:vex"
+    VULN_AUDIT = "mlbom:vuln:audit"
+    VULN_AUDIT_VEX = "mlbom:vuln:audit-vex"
     VEX_EXPIRES = "mlbom:vex:expires"
 
 
@@ -118,6 +120,10 @@ DESCRIPTIONS: dict[Prop, str] = {
     Prop.VULN_LINKED_FINDING: "On a vulnerability: a scan finding of a shipped artifact the vulnerable loader "
                               "would load, as `REF: SEVERITY ID: message`.",
     Prop.VULN_VEX: "On a vulnerability: the VEX statement whose analysis was applied, as `FILE: statement`.",
+    Prop.VULN_AUDIT: "On `metadata`, one per database: the BOM was audited for known vulnerabilities, found "
+                     "something or not, as `NAME; sha256:DIGEST; N PyPI records[; at TIMESTAMP]` (the database's "
+                     "content digest, see docs/vulnerabilities.md).",
+    Prop.VULN_AUDIT_VEX: "On `metadata`, one per `--vex` file of that audit: `NAME; sha256:DIGEST; N statements`.",
     Prop.VEX_EXPIRES: "On a vulnerability of a CycloneDX VEX given with `--vex`: the date after which the "
                       "analysis no longer applies (RFC 3339).",
 }

@@ -180,7 +180,9 @@ def score_release(v: BomView, sig: SignatureState) -> Score:
         _check("release", "inputs-readable", not v.unreadable,
                "every input was read" if not v.unreadable else f"{len(v.unreadable)} unreadable: " + "; ".join(v.unreadable[:3])),
         _check("release", "vulnerabilities-evaluated", v.has_vulnerability_section,
-               f"{len(v.vulnerabilities)} stated, {len(open_v)} open" if v.has_vulnerability_section else
+               f"{len(v.vulnerabilities)} stated, {len(open_v)} open"
+               + (f" (audited against {'; '.join(a.split(';')[0] for a in v.vulnerability_audits)})"
+                  if v.vulnerability_audits else "") if v.has_vulnerability_section else
                "no vulnerabilities section: the BOM does not show it was audited (mlbom audit)"),
         _hashed("release", files, required=False),
         _weights_safe("release", files, required=bool(v.of_type("machine-learning-model"))),

@@ -175,6 +175,8 @@ def _document(bom: Bom) -> JsonObject:
     meta["tools"] = {"components": [{"type": "application", "group": "mlbom", "name": "mlbom",
                                      "version": __version__}]}
     meta["component"] = component_dict(bom, bom.root, root=True)
+    if bom.audit:
+        meta["properties"] = [{"name": p.name, "value": p.value} for p in bom.audit]
     doc: JsonObject = {
         "$schema": SCHEMA_URL.format(v=bom.spec_version),
         "bomFormat": "CycloneDX",
@@ -188,7 +190,7 @@ def _document(bom: Bom) -> JsonObject:
             "assemblies": [bom.root.bom_ref],
         }],
     }
-    if bom.vulnerabilities:
+    if bom.vulnerabilities or bom.audit:  # audited: an empty list says "nothing found"
         doc["vulnerabilities"] = [vulnerability_dict(v, bom.spec_version) for v in bom.vulnerabilities]
     return doc
 
@@ -312,6 +314,10 @@ def to_xml(doc: JsonObject) -> bytes:
     root = meta["component"]
     assert isinstance(root, dict)
     _component_xml(root, out)
+    if meta.get("properties"):
+        out.append("<properties>")
+        out += [f"<property name={_a(p['name'])}>{_t(p['value'])}</property>" for p in _objs(meta["properties"])]
+        out.append("</properties>")
     out.append("</metadata>")
     out.append("<components>")
     for c in _objs(doc.get("components", [])):
@@ -336,7 +342,7 @@ def to_xml(doc: JsonObject) -> bytes:
         out += [f"<assembly ref={_a(x)}/>" for x in assemblies]
         out.append("</assemblies></composition>")
     out.append("</compositions>")
-    if doc.get("vulnerabilities"):
+    if "vulnerabilities" in doc:  # an empty <vulnerabilities/> records a clean audit
         vulnerabilities_xml(_objs(doc["vulnerabilities"]), out)
     out.append("</bom>\n")
     return "".join(out).encode("utf-8")

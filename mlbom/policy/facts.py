@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from mlbom.jsondoc import dicts, properties
 from mlbom.properties import Prop
 from mlbom.reader import LoadedBom, iter_components, loads, read_bytes
 
@@ -129,13 +130,16 @@ def from_loaded(loaded: LoadedBom, data: bytes) -> BomFacts:
     root = _item(root_raw) if isinstance(root_raw, dict) else Item(ref="", type="application", name="release")
     items = tuple(_item(c) for c in iter_components(doc.get("components")))
     deps: dict[str, tuple[str, ...]] = {}
-    for d in _dicts(doc.get("dependencies")):
+    for d in dicts(doc.get("dependencies")):
         ref, on = d.get("ref"), d.get("dependsOn")
         if isinstance(ref, str):
             deps[ref] = tuple(x for x in on if isinstance(x, str)) if isinstance(on, list) else ()
     vulns = doc.get("vulnerabilities")
+    # Audited (mlbom:vuln:audit on metadata, or any vulnerabilities list, empty too): facts, maybe none;
+    # neither: no data.
+    audited = isinstance(vulns, list) or _audited(meta)
     return BomFacts(source=loaded.source, data=data, root=root, items=items, produced_by_mlbom=_by_mlbom(meta),
-                    vulnerabilities=tuple(_vuln(v) for v in vulns if isinstance(v, dict)) if isinstance(vulns, list) else None,
+                    vulnerabilities=tuple(_vuln(v) for v in dicts(vulns)) if audited else None,
                     depends_on=deps)
 
 
@@ -144,9 +148,9 @@ def _s(v: object) -> str | None:
 
 
 def _item(c: dict[str, object]) -> Item:
-    props = tuple((str(p.get("name")), str(p.get("value", ""))) for p in _dicts(c.get("properties")))
+    props = tuple((str(p.get("name")), str(p.get("value", ""))) for p in dicts(c.get("properties")))
     lics = []
-    for entry in _dicts(c.get("licenses")):
+    for entry in dicts(c.get("licenses")):
         if _s(entry.get("expression")):
             lics.append(LicenseDecl("expression", str(entry["expression"])))
         lic = entry.get("license")
@@ -155,7 +159,7 @@ def _item(c: dict[str, object]) -> Item:
                 lics.append(LicenseDecl("id", str(lic["id"])))
             elif _s(lic.get("name")):
                 lics.append(LicenseDecl("name", str(lic["name"])))
-    hashes = tuple(str(h.get("alg")) for h in _dicts(c.get("hashes")) if _s(h.get("content")))
+    hashes = tuple(str(h.get("alg")) for h in dicts(c.get("hashes")) if _s(h.get("content")))
     findings = []
     for name, value in props:
         if name == Prop.FINDING.value:
@@ -165,7 +169,7 @@ def _item(c: dict[str, object]) -> Item:
     pedigree = c.get("pedigree")
     bases = []
     if isinstance(pedigree, dict):
-        for a in _dicts(pedigree.get("ancestors")):
+        for a in dicts(pedigree.get("ancestors")):
             purl = _s(a.get("purl"))
             version = _s(a.get("version")) or (purl.rpartition("@")[2] if purl and "@" in purl else None)
             bases.append(BaseModel(name=str(a.get("name") or purl or "?"), purl=purl, version=version))
@@ -176,19 +180,19 @@ def _item(c: dict[str, object]) -> Item:
                 base_models=tuple(bases), findings=tuple(findings))
 
 
-def _dicts(v: object) -> list[dict[str, object]]:
-    return [x for x in v if isinstance(x, dict)] if isinstance(v, list) else []
-
-
 def _by_mlbom(meta: dict[str, object]) -> bool:
     tools = meta.get("tools")
-    entries = _dicts(tools) if isinstance(tools, list) else _dicts(tools.get("components")) if isinstance(tools, dict) else []
+    entries = dicts(tools) if isinstance(tools, list) else dicts(tools.get("components")) if isinstance(tools, dict) else []
     return any(t.get("name") == "mlbom" for t in entries)
+
+
+def _audited(meta: dict[str, object]) -> bool:
+    return Prop.VULN_AUDIT.value in properties(meta)
 
 
 def _vuln(v: dict[str, object]) -> VulnFact:
     sevs, scores = [], []
-    for r in _dicts(v.get("ratings")):
+    for r in dicts(v.get("ratings")):
         if _s(r.get("severity")):
             sevs.append(str(r["severity"]).lower())
         score = r.get("score")
@@ -196,6 +200,6 @@ def _vuln(v: dict[str, object]) -> VulnFact:
             scores.append(float(score))
     analysis = v.get("analysis")
     state = _s(analysis.get("state")) if isinstance(analysis, dict) else None
-    affects = tuple(str(a["ref"]) for a in _dicts(v.get("affects")) if _s(a.get("ref")))
+    affects = tuple(str(a["ref"]) for a in dicts(v.get("affects")) if _s(a.get("ref")))
     return VulnFact(id=_s(v.get("id")) or "(no id)", severities=tuple(sevs), scores=tuple(scores), state=state,
                     affects=affects)

@@ -23,14 +23,13 @@ from mlbom.policy import licexpr
 from mlbom.policy.config import Exception_, Missing, Policy
 from mlbom.policy.facts import LICENSED_TYPES, BomFacts, FindingFact, Item
 from mlbom.properties import Prop
+from mlbom.vulns.views import CLOSED_STATES
 
 Kind = Literal["violation", "cannot-evaluate"]
 Level = Literal["error", "warning"]
 
 # Files in a model folder that are not weights: config, tokenizer and card text.
 NON_WEIGHT_FORMATS = frozenset({"json", "text", "sharded-index", "yaml", "markdown"})
-# VEX analysis states that mean the component is not exposed (CycloneDX impactAnalysisState).
-NOT_AFFECTED_STATES = frozenset({"not_affected", "resolved", "resolved_with_pedigree", "false_positive"})
 
 
 @dataclass(frozen=True)
@@ -429,7 +428,7 @@ def _vulnerabilities(facts: BomFacts, p: Policy) -> Iterator[tuple[str, list[Vio
         sev_out.append(_missing(first, _bom_item(facts), "no vulnerability data in the BOM", p.vulns_missing,
                                 "run `mlbom audit` (or a scanner that writes CycloneDX vulnerabilities) first"))
     for v in facts.vulnerabilities or ():
-        if v.state in NOT_AFFECTED_STATES:
+        if v.state in CLOSED_STATES:  # VEX: not exposed
             continue
         targets = [facts.item(r) for r in v.affects] or [None]
         known = [s for s in v.severities if s in SEVERITIES or s == "none"]

@@ -35,6 +35,7 @@ from mlbom.vulns.match import Match, Target, match_all, targets_from_components
 from mlbom.vulns.osv import Record
 from mlbom.vulns.vex import Statement
 from mlbom.vulns.vex import apply as apply_vex
+from mlbom.vulns.views import ids_of
 
 _PRIMARY_RANK = {"PYSEC": 0, "GHSA": 1}
 MLBOM_SOURCE = VulnSource(name="mlbom", url="https://github.com/mlbom/mlbom/blob/main/docs/vulnerabilities.md")
@@ -47,6 +48,37 @@ class AuditResult:
     vex_report: list[str] = field(default_factory=list)
     components_checked: int = 0
     databases: list[str] = field(default_factory=list)
+    record: tuple[Property, ...] = ()
+    """That the audit happened, against what (:func:`audit_record`): ``metadata`` properties."""
+
+
+@dataclass(frozen=True)
+class VexInput:
+    """One ``--vex`` file of an audit, as its record names it."""
+
+    name: str
+    sha256: str
+    statements: int
+
+
+def audit_time(bom_timestamp: str | None) -> str | None:
+    """When the audit is recorded as made: ``SOURCE_DATE_EPOCH`` when set, else the BOM's own
+    timestamp, else none — never the wall clock, so that output stays deterministic."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return _dt.datetime.fromtimestamp(int(epoch), tz=_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return bom_timestamp
+
+
+def audit_record(databases: Iterable[Database], vex: Iterable[VexInput], at: str | None) -> tuple[Property, ...]:
+    """The ``mlbom:vuln:audit`` property per database and ``mlbom:vuln:audit-vex`` per VEX file:
+    the BOM says it was audited, against which data, whatever was found."""
+    out = [Property(name=Prop.VULN_AUDIT.value,
+                    value=f"{os.path.basename(db.path) or db.path}; sha256:{db.digest}; {db.stats.pypi_records} PyPI "
+                          f"records" + (f"; at {at}" if at else "")) for db in databases]
+    out += [Property(name=Prop.VULN_AUDIT_VEX.value, value=f"{v.name}; sha256:{v.sha256}; {v.statements} statements")
+            for v in vex]
+    return tuple(out)
 
 
 def source_for(vid: str) -> VulnSource:
@@ -242,21 +274,23 @@ def add_to_document(doc: dict[str, object], result: AuditResult) -> dict[str, ob
         """An earlier statement of one of our flaws (same id or alias), or one whose bom-ref ours takes."""
         if not isinstance(v, dict):
             return False
-        theirs = {str(v.get("id", "")).upper()}
-        rlist = v.get("references")
-        theirs |= {str(r.get("id", "")).upper() for r in rlist if isinstance(r, dict)} if isinstance(rlist, list) else set()
-        return bool(theirs & ids) or v.get("bom-ref") in refs
+        return bool(ids_of(v) & ids) or v.get("bom-ref") in refs
 
     old = new.get("vulnerabilities")
     kept = [v for v in old if not superseded(v)] if isinstance(old, list) else []
-    if kept or ours:
-        new["vulnerabilities"] = kept + ours
+    new["vulnerabilities"] = kept + ours  # an empty list too: audited, nothing found
     new.pop("signature", None)
     version = new.get("version")
     new["version"] = version + 1 if isinstance(version, int) and not isinstance(version, bool) else 1
     by_ref = {c["bom-ref"]: c for c in iter_components(new.get("components")) if isinstance(c.get("bom-ref"), str)}
     meta = new.setdefault("metadata", {})
     assert isinstance(meta, dict)
+    if result.record:  # a re-audit replaces the earlier audit's record
+        audit_names = {Prop.VULN_AUDIT.value, Prop.VULN_AUDIT_VEX.value}
+        mprops = meta.get("properties")
+        others = [p for p in mprops if not (isinstance(p, dict) and p.get("name") in audit_names)] \
+            if isinstance(mprops, list) else []
+        meta["properties"] = others + [{"name": p.name, "value": p.value} for p in result.record]
     root = meta.get("component")
     for f in result.findings:
         target = by_ref.get(f.subject) if f.subject else root

@@ -25,6 +25,7 @@ from importlib import resources
 import orjson
 
 from mlbom.errors import MlbomError
+from mlbom.jsondoc import properties
 from mlbom.properties import Prop
 
 PICKLE_FORMATS = frozenset({"pytorch-zip", "pytorch-legacy", "pickle"})
@@ -116,12 +117,7 @@ def artifacts_from_components(components: list[dict[str, object]]) -> list[Artif
     """File components (and anything carrying a file format) with the properties the rules read."""
     out = []
     for c in components:
-        props = c.get("properties")
-        values: dict[str, list[str]] = {}
-        if isinstance(props, list):
-            for p in props:
-                if isinstance(p, dict) and isinstance(p.get("name"), str) and isinstance(p.get("value"), str):
-                    values.setdefault(p["name"], []).append(p["value"])
+        values = properties(c)
         fmt = values.get(Prop.FILE_FORMAT.value, [None])[0]
         if c.get("type") != "file" and fmt is None:
             continue

@@ -11,21 +11,22 @@ never safe; most PyPA records carry no CVSS vector).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import orjson
 
-from mlbom.errors import MlbomError
+from mlbom.errors import InputError, MlbomError
 from mlbom.model import Bom, Vulnerability
 from mlbom.vulns import ratings
-from mlbom.vulns.audit import AuditResult, add_to_document, audit_components
+from mlbom.vulns.audit import AuditResult, VexInput, add_to_document, audit_components, audit_record, audit_time
 from mlbom.vulns.db import Database, open_database
 from mlbom.vulns.vex import Statement
 from mlbom.vulns.vex import load as load_vex
+from mlbom.vulns.views import CLOSED_STATES
 
-CLOSED_STATES = frozenset({"resolved", "resolved_with_pedigree", "not_affected", "false_positive"})
 _ORDER = ("critical", "high", "medium", "low")
 
 
@@ -56,14 +57,33 @@ def open_databases(paths: Sequence[Path], *, use_cache: bool = True,
 
 
 def read_vex(paths: Sequence[Path]) -> list[Statement]:
+    return read_vex_inputs(paths)[0]
+
+
+def read_vex_inputs(paths: Sequence[Path]) -> tuple[list[Statement], list[VexInput]]:
+    """The statements of every VEX file, and what the audit record says of each file."""
     out: list[Statement] = []
+    inputs: list[VexInput] = []
     for p in paths:
-        out += load_vex(p)
-    return out
+        statements = load_vex(p)
+        out += statements
+        inputs.append(VexInput(name=p.name, sha256=_sha256(p), statements=len(statements)))
+    return out, inputs
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError as e:
+        raise InputError(path, f"cannot read: {e.strerror or e}") from e
+    return h.hexdigest()
 
 
 def _run(components: list[dict[str, object]], vuln_dbs: Sequence[Path], vex_files: Sequence[Path], *, online: bool,
-         use_cache: bool, progress: Callable[[str], None] | None) -> tuple[AuditResult, list[str]]:
+         use_cache: bool, progress: Callable[[str], None] | None, timestamp: str | None) -> tuple[AuditResult, list[str]]:
     dbs, lines = open_databases(vuln_dbs, use_cache=use_cache, progress=progress)
     if online:
         from mlbom.vulns.match import targets_from_components
@@ -72,8 +92,9 @@ def _run(components: list[dict[str, object]], vuln_dbs: Sequence[Path], vex_file
         online_db = query_database(targets_from_components(components), progress=progress)
         dbs.append(online_db)
         lines.append(f"OSV API: {online_db.stats.summary()}")
-    statements = read_vex(vex_files)
+    statements, vex_inputs = read_vex_inputs(vex_files)
     result = audit_components(components, dbs, vex=statements)
+    result = replace(result, record=audit_record(dbs, vex_inputs, audit_time(timestamp)))
     lines += [f"VEX: {line}" for line in result.vex_report]
     return result, lines
 
@@ -88,7 +109,8 @@ def audit_file(path: Path, vuln_dbs: Sequence[Path], vex_files: Sequence[Path] =
     from mlbom.vulns.vex import to_cyclonedx_vex
 
     loaded = load(path)
-    result, lines = _run(loaded.components(), vuln_dbs, vex_files, online=online, use_cache=use_cache, progress=progress)
+    result, lines = _run(loaded.components(), vuln_dbs, vex_files, online=online, use_cache=use_cache, progress=progress,
+                          timestamp=loaded.timestamp)
     if loaded.signature:
         lines.append(f"{path}: the BOM was signed ({loaded.signature}); the audited BOM is not (re-sign it)")
     if loaded.format == "xml":
@@ -122,9 +144,9 @@ def add_vulnerabilities(bom: Bom, vuln_dbs: Sequence[Path], vex_files: Sequence[
 
     doc = to_dict(bom)
     result, lines = _run(list(iter_components(doc.get("components"))), vuln_dbs, vex_files, online=online,
-                         use_cache=use_cache, progress=None)
+                         use_cache=use_cache, progress=None, timestamp=bom.timestamp)
     lines.append(summary(result))
-    return bom.model_copy(update={"vulnerabilities": tuple(result.vulnerabilities),
+    return bom.model_copy(update={"vulnerabilities": tuple(result.vulnerabilities), "audit": result.record,
                                   "findings": bom.findings + tuple(result.findings)}), lines
 
 

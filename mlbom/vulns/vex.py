@@ -36,6 +36,7 @@ import orjson
 
 from mlbom.errors import InputError
 from mlbom.identity import purl_base
+from mlbom.jsondoc import dicts
 from mlbom.model import (
     AnalysisJustification,
     AnalysisResponse,
@@ -45,6 +46,7 @@ from mlbom.model import (
     Vulnerability,
 )
 from mlbom.properties import Prop
+from mlbom.vulns.views import ids_of
 
 MAX_VEX_BYTES = 64 << 20
 _STATES: frozenset[str] = frozenset({"resolved", "resolved_with_pedigree", "exploitable", "in_triage", "false_positive",
@@ -124,16 +126,8 @@ def _cyclonedx(doc: dict[str, object], name: str) -> list[Statement]:
         analysis = v.get("analysis")
         if not isinstance(analysis, dict) or analysis.get("state") not in _STATES:
             continue  # not a triage decision
-        ids = {str(v["id"]).upper()}
-        refs = v.get("references")
-        for r in refs if isinstance(refs, list) else []:
-            if isinstance(r, dict) and _str(r.get("id")):
-                ids.add(str(r["id"]).upper())
-        products = []
-        affects = v.get("affects")
-        for a in affects if isinstance(affects, list) else []:
-            if isinstance(a, dict) and _str(a.get("ref")):
-                products.append(_product_key(str(a["ref"])))
+        ids = ids_of(v)
+        products = [_product_key(str(a["ref"])) for a in dicts(v.get("affects")) if _str(a.get("ref"))]
         just = analysis.get("justification")
         responses = analysis.get("response")
         expires = None
@@ -142,7 +136,7 @@ def _cyclonedx(doc: dict[str, object], name: str) -> list[Statement]:
             if isinstance(p, dict) and p.get("name") == Prop.VEX_EXPIRES.value:
                 expires = _expiry(_str(p.get("value")), where)
         out.append(Statement(
-            where, frozenset(ids), tuple(sorted(set(products))),
+            where, ids, tuple(sorted(set(products))),
             VulnAnalysis(state=analysis["state"],
                          justification=just if isinstance(just, str) and just in _JUSTIFICATIONS else None,
                          responses=tuple(r for r in responses if isinstance(r, str) and r in _RESPONSES)

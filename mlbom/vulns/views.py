@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlbom.jsondoc import as_str, dicts
+
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "info", "none", "unknown")
 CLOSED_STATES = frozenset({"resolved", "resolved_with_pedigree", "not_affected", "false_positive"})
 
@@ -36,8 +38,10 @@ class VulnView:
         return self.state not in CLOSED_STATES
 
 
-def _str(v: object) -> str:
-    return v if isinstance(v, str) else ""
+def ids_of(v: dict[str, object]) -> frozenset[str]:
+    """A CycloneDX vulnerability object's id and its references' ids (aliases), upper-cased."""
+    ids = {as_str(v.get("id")).upper()} | {as_str(r.get("id")).upper() for r in dicts(v.get("references"))}
+    return frozenset(ids - {""})
 
 
 def vulnerabilities(doc: dict[str, object]) -> list[VulnView]:
@@ -50,28 +54,22 @@ def vulnerabilities(doc: dict[str, object]) -> list[VulnView]:
     if isinstance(root, dict) and isinstance(root.get("bom-ref"), str):
         comps.setdefault(root["bom-ref"], root)
     out: list[VulnView] = []
-    raw = doc.get("vulnerabilities")
-    for v in raw if isinstance(raw, list) else []:
-        if not isinstance(v, dict) or not _str(v.get("id")):
+    for v in dicts(doc.get("vulnerabilities")):
+        if not as_str(v.get("id")):
             continue
-        ids = {_str(v["id"]).upper()}
-        refs = v.get("references")
-        ids |= {_str(r.get("id")).upper() for r in refs if isinstance(r, dict) and _str(r.get("id"))} \
-            if isinstance(refs, list) else set()
-        ratings = v.get("ratings")
-        sevs = [_str(r.get("severity")) for r in ratings if isinstance(r, dict)] if isinstance(ratings, list) else []
+        ids = ids_of(v)
+        sevs = [as_str(r.get("severity")) for r in dicts(v.get("ratings"))]
         known = [s for s in sevs if s in SEVERITY_ORDER and s != "unknown"]
         severity = min(known, key=SEVERITY_ORDER.index) if known else "unknown"
         analysis = v.get("analysis")
-        state = _str(analysis.get("state")) if isinstance(analysis, dict) else ""
-        detail = _str(analysis.get("detail")) if isinstance(analysis, dict) else ""
+        state = as_str(analysis.get("state")) if isinstance(analysis, dict) else ""
+        detail = as_str(analysis.get("detail")) if isinstance(analysis, dict) else ""
         affects: list[Affected] = []
-        targets = v.get("affects")
-        for t in targets if isinstance(targets, list) else []:
-            if not isinstance(t, dict) or not _str(t.get("ref")):
+        for t in dicts(v.get("affects")):
+            if not as_str(t.get("ref")):
                 continue
-            ref = _str(t["ref"])
+            ref = as_str(t["ref"])
             c = comps.get(ref.split("#", 1)[1] if ref.startswith("urn:cdx:") and "#" in ref else ref, {})
-            affects.append(Affected(ref, _str(c.get("name")), _str(c.get("version")), _str(c.get("purl"))))
-        out.append(VulnView(_str(v["id"]), frozenset(ids), severity, state or "in_triage", detail, tuple(affects)))
+            affects.append(Affected(ref, as_str(c.get("name")), as_str(c.get("version")), as_str(c.get("purl"))))
+        out.append(VulnView(as_str(v["id"]), ids, severity, state or "in_triage", detail, tuple(affects)))
     return out
