@@ -33,6 +33,7 @@ from pathlib import Path
 
 from mlbom.errors import InputError, VerificationError, printable
 from mlbom.properties import Prop
+from mlbom.reader import iter_components
 
 MAX_UNSIZED_ENV = "MLBOM_MAX_ARTIFACT_BYTES"
 DEFAULT_MAX_UNSIZED = 64 << 30
@@ -97,22 +98,12 @@ def _props(c: dict[str, object]) -> dict[str, str]:
 
 
 def file_components(doc: dict[str, object]) -> Iterator[dict[str, object]]:
-    """Every component of the BOM, nested ones and the root's included (an explicit stack,
-    pedigree ancestors excluded: they describe history, not the release)."""
-    stack: list[object] = []
+    """Every component of the BOM, nested ones and the root's included (pedigree ancestors
+    excluded: they describe history, not the release)."""
     meta = doc.get("metadata")
     if isinstance(meta, dict) and isinstance(meta.get("component"), dict):
-        stack.append(meta["component"])
-    comps = doc.get("components")
-    if isinstance(comps, list):
-        stack.extend(reversed(comps))
-    while stack:
-        c = stack.pop()
-        if isinstance(c, dict):
-            yield c
-            nested = c.get("components")
-            if isinstance(nested, list):
-                stack.extend(reversed(nested))
+        yield from iter_components([meta["component"]])
+    yield from iter_components(doc.get("components"))
 
 
 def normalise(value: str) -> str | None:
