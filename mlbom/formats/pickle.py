@@ -577,6 +577,35 @@ _JOBLIB_FILE_WRAPPERS = frozenset({
     for cls in ("NDArrayWrapper", "ZNDArrayWrapper")} | {
     f"{pkg}numpy_pickle.{cls}" for pkg in ("joblib.", "sklearn.externals.joblib.")
     for cls in ("NDArrayWrapper", "ZNDArrayWrapper")})
+# allowlisted helpers that call an argument, and what a pickler puts in each called position
+_REBUILD_FROM_TYPE = frozenset({"torch._tensor._rebuild_from_type_v2", "torch.tensor._rebuild_from_type_v2"})
+_GENERATOR_CTORS = frozenset({"numpy.random._pickle.__randomstate_ctor", "numpy.random._pickle.__generator_ctor"})
+_BIT_GENERATOR_CTOR = frozenset({"numpy.random._pickle.__bit_generator_ctor"})
+_ARG_ROLES: dict[str, dict[int, str]] = {
+    **{p: {0: "torch-rebuild", 1: "tensor-class"} for p in _REBUILD_FROM_TYPE},
+    "torch._utils._rebuild_wrapper_subclass": {0: "tensor-class"},
+    **{p: {1: "bit-generator-ctor"} for p in _GENERATOR_CTORS},
+    "numpy.random._pickle.__bit_generator_ctor": {0: "bit-generator-class"},
+}
+_TENSOR_CLASSES = frozenset({"torch.Tensor", "torch._tensor.Tensor", "torch.nn.parameter.Parameter",
+                             "torch.nn.parameter.Buffer"})
+_BIT_GENERATORS = frozenset({"numpy.random._mt19937.MT19937", "numpy.random._pcg64.PCG64",
+                             "numpy.random._pcg64.PCG64DXSM", "numpy.random._philox.Philox",
+                             "numpy.random._sfc64.SFC64"})
+_ROLE_MEMBERS: dict[str, Callable[[str], bool]] = {
+    "torch-rebuild": lambda p: p.startswith("torch._utils._rebuild_"),
+    "tensor-class": lambda p: p in _TENSOR_CLASSES,
+    "bit-generator-ctor": lambda p: p in _BIT_GENERATOR_CTOR,
+    "bit-generator-class": lambda p: p in _BIT_GENERATORS,
+}
+_ROLE_TEXT = {
+    "torch-rebuild": "torch writes a torch._utils._rebuild_* function",
+    "tensor-class": "torch writes a tensor class",
+    "bit-generator-ctor": "numpy writes numpy.random._pickle.__bit_generator_ctor",
+    "bit-generator-class": "numpy writes a bit generator name or class",
+}
+# allowlisted callables with a call behaviour of their own beyond the tables above
+_SPECIAL_CALLS = frozenset({"builtins.type", "_codecs.encode"})
 # creating an instance of their first argument (the class) without calling it
 _INSTANCE_MAKERS = frozenset({"copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"})
 
@@ -631,6 +660,7 @@ class _Walker:
         self.noted: set[tuple[str, str]] = set()
         self.omitted: dict[tuple[str, str], int] = {}
         self.first_op = True
+        self.depth_calls = 0  # helper calls modelled inside one another
 
     # -- findings ----------------------------------------------------------------------
     def note(self, fid: str, sev: Severity, msg: str, effect: Verdict | None, key: str | None = None) -> None:
@@ -714,7 +744,15 @@ class _Walker:
                   f"{how} {_describe(v)}, not a resolved global (the loader calls whatever it is)",
                   "suspicious", f"{how}:{_describe(v)}")
 
-    def call(self, func: object, args: object, op: str) -> Value:
+    def call(self, func: object, args: object, op: str, via: str | None = None) -> Value:
+        if via is not None:
+            if self.depth_calls > 8:
+                raise PickleLimit("helpers calling helpers more than 8 deep")
+            self.depth_calls += 1
+            try:
+                return self.call(func, args, op)
+            finally:
+                self.depth_calls -= 1
         self.judge_callable(func, f"{op} calls")
         if isinstance(func, Global) and func.res.status == "allow":
             path = func.res.path
@@ -728,11 +766,15 @@ class _Walker:
                     for i in positions:
                         if i < len(items) and not _is_data(items[i]):
                             self.judge_callable(items[i], f"{path} (argument {i}) calls")
+                            self.judge_role(path, i, items[i])
                     for i in self.sh.pol.called_args.get(path, ()):
                         arg = items[i] if i < len(items) else None
                         if isinstance(arg, Global) and arg.res.path in self.sh.pol.new_only:
                             self.note("pickle.init-call", "medium", f"{path} calls {arg.res.path}(...) (argument {i}):"
                                       " runs its __init__ with pickle data", "suspicious", f"init:{arg.res.path}")
+                    inner = self.inner_call(path, items)
+                    if inner is not None:
+                        return inner
             kind = self.sh.pol.nested.get(path)
             if kind is not None:
                 self.nested_pickle(path, args, kind)
@@ -759,6 +801,57 @@ class _Walker:
                     self.note("pickle.bomb", "medium", f"{path}({first}) allocates {first} bytes on load",
                               "suspicious", f"bomb:{path}")
         return Call(func, args)
+
+    def judge_role(self, path: str, i: int, arg: object) -> None:
+        """Argument ``i`` of the allowlisted helper ``path`` is called (or instantiated) by it:
+        only the few callables its pickler writes there are expected. A global with a call
+        behaviour of its own (one that calls or unpickles its arguments, imports, allocates,
+        creates classes) there is ``unsafe``; any other unexpected one ``suspicious``."""
+        if not isinstance(arg, Global) or arg.res.status != "allow":
+            return  # a dynamic value (judged as a callable) or an unlisted/denied global (judged)
+        role = _ARG_ROLES.get(path, {}).get(i, "class")
+        apath = arg.res.path
+        expected = _ROLE_MEMBERS.get(role)
+        if expected is not None and expected(apath):
+            return  # what the pickler writes there (its own call is modelled: inner_call)
+        if self.special_call(apath):
+            self.note("pickle.dangerous-callable", "critical", f"{path} calls its argument {i}, {apath}, which has a "
+                      "call behaviour of its own (calls or unpickles its arguments, imports, allocates or creates "
+                      "classes): the checks of a direct call would be bypassed", "unsafe", f"role:{path}:{i}:{apath}")
+            return
+        if expected is not None:
+            self.note("pickle.dynamic-callable", "medium", f"{path} calls its argument {i}, {apath}: not what a "
+                      f"pickler writes there ({_ROLE_TEXT[role]})", "suspicious", f"role:{path}:{i}:{apath}")
+
+    def special_call(self, path: str) -> bool:
+        """An allowlisted callable whose call does more than build data from its arguments."""
+        pol = self.sh.pol
+        return (path in pol.calls_args or path in pol.nested or path in _IMPORTERS or path in _SIZED_BY_INT
+                or path in _SPECIAL_CALLS or (path.startswith("torch.") and path.endswith("Storage")))
+
+    def inner_call(self, path: str, items: list[object]) -> Value | None:
+        """Model the call an allowlisted helper makes of its argument, so that every check of a
+        direct call (nested pickles, class creation, allocation, ...) applies to it too."""
+        if path in _REBUILD_FROM_TYPE:  # _rebuild_from_type_v2(func, new_type, args, state): func(*args)
+            func = items[0] if items else None
+            args = items[2] if len(items) > 2 else None
+            if isinstance(func, Global) and func.res.status == "allow":
+                if not isinstance(args, Seq):
+                    self.note("pickle.dynamic-callable", "medium", f"{path} calls {func.res.path} with arguments "
+                              f"mlbom did not track ({_describe(args)})", "suspicious", f"args:{path}")
+                return self.call(func, args, "REDUCE", via=path)
+            return None
+        if path in _GENERATOR_CTORS:  # __randomstate_ctor(name, ctor): ctor(name)
+            ctor = items[1] if len(items) > 1 else None
+            if isinstance(ctor, Global) and ctor.res.status == "allow":
+                first = items[0] if items else "MT19937"
+                return self.call(ctor, Seq("tuple", [first]), "REDUCE", via=path)
+            return None
+        if path in _BIT_GENERATOR_CTOR:  # __bit_generator_ctor(cls): cls()
+            cls = items[0] if items else None
+            if isinstance(cls, Global) and cls.res.status == "allow":
+                return self.call(cls, Seq("tuple", []), "REDUCE", via=path)
+        return None
 
     def codecs_encode(self, args: object) -> Value:
         """``_codecs.encode(text, encoding)``: how protocols < 3 write bytes. The result is

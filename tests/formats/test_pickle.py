@@ -575,3 +575,75 @@ def test_new_only_class_handed_to_a_helper_that_calls_it() -> None:
 ])
 def test_loader_methods_reached_through_any_class_are_unsafe(module: str, name: str) -> None:
     assert walk(proto(4) + call(sglobal(module, name), s("x")) + STOP).verdict == "unsafe"
+
+
+# ---------------------------------------------------------------------------------------
+# helpers that call an argument: the inner call is modelled, each called position restricted
+# (red team of issue 12: the checks of a direct call were skipped for an indirect one)
+
+RFT = glob("torch._tensor", "_rebuild_from_type_v2")
+
+
+def test_rebuild_from_type_calling_load_from_bytes_walks_the_nested_pickle() -> None:
+    inner = legacy_torch_blob(proto(2) + system("id") + STOP)
+    rep = walk(proto(3) + call(RFT, glob("torch.storage", "_load_from_bytes"), glob("builtins", "dict"),
+                               MARK + bb(inner) + TUPLE, EMPTY_DICT) + STOP)
+    assert rep.verdict == "unsafe"
+    msgs = " ".join(f.message for f in rep.findings)
+    assert "call behaviour of its own" in msgs and "pickle #4" in msgs and "system" in msgs
+
+
+def test_randomstate_ctor_calling_load_from_bytes_is_unsafe() -> None:
+    inner = proto(2) + system("id") + STOP
+    rep = walk(proto(3) + call(glob("numpy.random._pickle", "__randomstate_ctor"), bb(inner),
+                               glob("torch.storage", "_load_from_bytes")) + STOP)
+    assert rep.verdict == "unsafe" and any("posix.system" in g or "os.system" in g for g in rep.globals)
+    ok = walk(pickle.dumps(__import__("numpy").random.RandomState(0), protocol=2)) if _has_numpy() else None
+    if ok is not None:
+        assert ok.verdict == "safe", [f.message for f in ok.findings]
+
+
+def _has_numpy() -> bool:
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_type3_and_bytes_bomb_behind_rebuild_from_type_are_unsafe() -> None:
+    ns = MARK + glob("argparse", "Namespace") + TUPLE
+    rep = walk(proto(3) + call(RFT, glob("builtins", "type"), glob("builtins", "type"),
+                               MARK + s("Z") + ns + EMPTY_DICT + TUPLE, EMPTY_DICT) + STOP)
+    assert rep.verdict == "unsafe" and "type(name, bases, namespace)" in " ".join(f.message for f in rep.findings)
+    bomb = walk(proto(2) + call(RFT, glob("builtins", "bytearray"), glob("builtins", "bytearray"),
+                                MARK + b"J" + struct.pack("<i", 2_000_000_000) + TUPLE, EMPTY_DICT) + STOP)
+    assert bomb.verdict == "unsafe" and "pickle.bomb" in ids(bomb)
+
+
+def test_unexpected_data_only_callable_in_a_called_position_is_suspicious() -> None:
+    rep = walk(proto(4) + call(RFT, glob("collections", "OrderedDict"), glob("torch", "Tensor"), EMPTY_TUPLE,
+                               EMPTY_DICT) + STOP)
+    assert rep.verdict == "suspicious"
+    rep = walk(proto(4) + call(glob("numpy.random._pickle", "__generator_ctor"), s("PCG64"),
+                               glob("collections", "OrderedDict")) + STOP)
+    assert rep.verdict == "suspicious"
+    ok = walk(proto(4) + call(glob("numpy.random._pickle", "__generator_ctor"), s("PCG64"),
+                              glob("numpy.random._pickle", "__bit_generator_ctor")) + STOP)
+    assert ok.verdict == "safe"
+    ok = walk(proto(4) + call(glob("numpy.random._pickle", "__bit_generator_ctor"),
+                              glob("numpy.random._pcg64", "PCG64")) + STOP)
+    assert ok.verdict == "safe"
+
+
+def test_special_callable_in_any_called_position_is_unsafe() -> None:
+    # copyreg._reconstructor(cls, base, state) runs base.__new__(cls, state); base.__init__(obj, state)
+    rep = walk(proto(4) + call(glob("copyreg", "_reconstructor"), glob("builtins", "bytearray"),
+                               glob("builtins", "bytearray"), b"J" + struct.pack("<i", 2_000_000_000)) + STOP)
+    assert rep.verdict == "unsafe"
+    # copyreg.__newobj__(cls, *args): cls.__new__(cls, *args): type.__new__ creates a class
+    rep = walk(proto(4) + call(glob("copyreg", "__newobj__"), glob("builtins", "type"), s("Z"), EMPTY_TUPLE,
+                               EMPTY_DICT) + STOP)
+    assert rep.verdict == "unsafe"
+    rep = walk(proto(4) + call(glob("collections", "defaultdict"), glob("torch.storage", "_load_from_bytes")) + STOP)
+    assert rep.verdict == "unsafe"
