@@ -317,15 +317,18 @@ class Blob(Value):
     ``utf8`` says the stream holds them as the UTF-8 of their latin-1 text, as
     ``_codecs.encode(text, "latin1")`` of protocols < 3 does, with ``nbytes`` UTF-8 bytes)."""
 
-    __slots__ = ("data", "length", "nbytes", "offset", "utf8")
+    __slots__ = ("data", "length", "mutable", "mutated", "nbytes", "offset", "utf8")
     kind = "bytes"
 
-    def __init__(self, data: bytes | None, offset: int, length: int, utf8: bool = False, nbytes: int = 0) -> None:
+    def __init__(self, data: bytes | None, offset: int, length: int, utf8: bool = False, nbytes: int = 0,
+                 mutable: bool = False) -> None:
         self.data = data
         self.offset = offset
         self.length = length
         self.utf8 = utf8
         self.nbytes = nbytes
+        self.mutable = mutable  # a bytearray (BYTEARRAY8), not bytes
+        self.mutated = False  # changed in place at load time: its content is no longer known
 
 
 class _Latin1FromUtf8(io.RawIOBase):
@@ -889,6 +892,10 @@ class _Walker:
     # -- nested pickles ------------------------------------------------------------------
     def nested_pickle(self, path: str, args: object, kind: str) -> None:
         arg = args.items[0] if isinstance(args, Seq) and args.items else None
+        if isinstance(arg, Blob) and arg.mutated:
+            self.note("pickle.dangerous-callable", "critical", f"{path} unpickles a bytearray changed in place at "
+                      "load time, whose content mlbom cannot know", "unsafe", f"nested:{path}")
+            return
         if isinstance(arg, Blob):
             if id(arg) in self.sh.walked:  # the same bytes (a memo GET): walked once
                 return
@@ -1242,15 +1249,15 @@ class _Walker:
     def op_short_binstring(self) -> None:
         self._bytes_string(self.src.read(1)[0])
 
-    def _bytes(self, n: int, what: str = "bytes") -> None:
+    def _bytes(self, n: int, mutable: bool = False) -> None:
         offset = self.src.pos
         if n > MAX_READ_ARG or self.sh.text + n > self.sh.limits.text_bytes:
             self.src.skip(n)
-            self.push(Blob(None, offset, n))
+            self.push(Blob(None, offset, n, mutable=mutable))
             return
         data = self.src.read(n)
         self.sh.text += n
-        self.push(Blob(data, offset, n))
+        self.push(Blob(data, offset, n, mutable=mutable))
 
     def op_binbytes(self) -> None:
         self._bytes(struct.unpack("<I", self.src.read(4))[0])
@@ -1268,7 +1275,7 @@ class _Walker:
         n = struct.unpack("<Q", self.src.read(8))[0]
         if n > sys.maxsize:
             raise _Stop("pickle.unreadable", "BYTEARRAY8 length exceeds sys.maxsize (the loader raises)")
-        self._bytes(n)
+        self._bytes(n, mutable=True)
 
     def op_next_buffer(self) -> None:
         raise _Stop("pickle.unreadable", "NEXT_BUFFER: out-of-band data that no standard loader passes "
@@ -1342,8 +1349,12 @@ class _Walker:
             return
         if isinstance(target, Dct) and "dict" in kinds:
             return
-        if isinstance(target, Blob) and "set" not in kinds:
-            return  # a bytearray has append/extend/__setitem__ (bytes raise): walk on
+        if isinstance(target, Blob) and target.mutable and "set" not in kinds:
+            # a bytearray has append/extend/__setitem__ (bytes raise): its content changes
+            target.mutated = True
+            self.note("pickle.differential", "medium", f"{op} changes a bytearray in place: no pickler writes "
+                      "that (its content is no longer known)", "suspicious", "bytearray-mutated")
+            return
         if isinstance(target, Seq | Dct | Blob | Text | str | int | float) or target is _NONE:
             raise _Stop("pickle.unreadable", f"{op} on {_describe(target)} (the loader raises)")
         if isinstance(target, Call) and isinstance(target.func, Global) and target.func.res.status == "allow":
@@ -1381,6 +1392,8 @@ class _Walker:
         self._container_target("SETITEM", target, ("dict", "list"))
         if isinstance(target, Dct):
             self._set_items(target, [key, value])
+        elif isinstance(target, Seq):
+            self._set_list_items(target, [key, value])
 
     def op_setitems(self) -> None:
         items = self.pop_mark()
@@ -1390,6 +1403,24 @@ class _Walker:
         self._container_target("SETITEMS", target, ("dict", "list"))
         if isinstance(target, Dct):
             self._set_items(target, items)
+        elif isinstance(target, Seq):
+            self._set_list_items(target, items)
+
+    def _set_list_items(self, target: Seq, items: list[object]) -> None:
+        """``list[key] = value`` (SETITEM on a list): an int index in range replaces the item;
+        anything else (a slice, an unknown key) leaves the list's content unknown."""
+        if target.items is None:
+            return
+        for k, v in zip(items[0::2], items[1::2], strict=False):
+            n = len(target.items)
+            if isinstance(k, int) and not isinstance(k, bool) and -n <= k < n:
+                target.items[k] = v
+            elif isinstance(k, int) and not isinstance(k, bool):
+                raise _Stop("pickle.unreadable", f"SETITEM index {k} out of range of a list of {n} (the loader "
+                                                 "raises)")
+            else:
+                target.items = None
+                return
 
     def op_additems(self) -> None:
         items = self.pop_mark()

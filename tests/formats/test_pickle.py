@@ -27,6 +27,7 @@ from tests.formats.pickle_ops import (
     OBJ,
     POP,
     REDUCE,
+    SETITEM,
     SETITEMS,
     STOP,
     TUPLE,
@@ -646,4 +647,50 @@ def test_special_callable_in_any_called_position_is_unsafe() -> None:
                                EMPTY_DICT) + STOP)
     assert rep.verdict == "unsafe"
     rep = walk(proto(4) + call(glob("collections", "defaultdict"), glob("torch.storage", "_load_from_bytes")) + STOP)
+    assert rep.verdict == "unsafe"
+
+
+# ---------------------------------------------------------------------------------------
+# in-place mutation of what is later unpickled (red team A5)
+
+
+def _bytearray8(data: bytes) -> bytes:
+    return b"\x96" + struct.pack("<Q", len(data)) + data
+
+
+def test_bytearray_changed_in_place_before_load_from_bytes_is_unsafe() -> None:
+    benign = legacy_torch_blob(pickle.dumps({"ok": 1}, protocol=2))
+    evil = legacy_torch_blob(proto(2) + system("id") + STOP)
+    sl = call(glob("builtins", "slice"), i1(0), b"M" + struct.pack("<H", len(benign)))
+    rep = walk(proto(5) + glob("torch.storage", "_load_from_bytes") + _bytearray8(benign) + sl + bb(evil) + SETITEM
+               + TUPLE1 + REDUCE + STOP)
+    assert rep.verdict == "unsafe"
+    assert "changed in place" in " ".join(f.message for f in rep.findings)
+    # the same bytearray walked first, then changed and unpickled again
+    rep = walk(proto(5) + _bytearray8(benign) + MEMOIZE + glob("torch.storage", "_load_from_bytes") + get(0)
+               + TUPLE1 + REDUCE + POP + get(0) + i1(0) + i1(1) + SETITEM + POP
+               + glob("torch.storage", "_load_from_bytes") + get(0) + TUPLE1 + REDUCE + STOP)
+    assert rep.verdict == "unsafe"
+    # an untouched bytearray is walked as before
+    ok = walk(proto(5) + glob("torch.storage", "_load_from_bytes") + _bytearray8(benign) + TUPLE1 + REDUCE + STOP)
+    assert ok.verdict == "safe", [f.message for f in ok.findings]
+
+
+def test_append_to_bytearray_is_suspicious_and_to_bytes_raises() -> None:
+    rep = walk(proto(5) + _bytearray8(b"ab") + i1(1) + APPEND + STOP)
+    assert rep.verdict == "suspicious"
+    rep = walk(proto(5) + bb(b"ab") + i1(1) + APPEND + STOP)
+    assert rep.verdict == "error"
+
+
+def test_list_item_replaced_before_the_list_is_used_as_arguments() -> None:
+    # joblib's Python unpickler calls func(*args) with any iterable: a list's item replaced by
+    # SETITEM is what the call sees
+    benign = legacy_torch_blob(pickle.dumps({"ok": 1}, protocol=2))
+    evil = legacy_torch_blob(proto(2) + system("id") + STOP)
+    rep = walk(proto(3) + glob("torch.storage", "_load_from_bytes") + EMPTY_LIST + bb(benign) + APPEND
+               + i1(0) + bb(evil) + SETITEM + REDUCE + STOP)
+    assert rep.verdict == "unsafe" and any("system" in g for g in rep.globals)
+    rep = walk(proto(3) + glob("torch.storage", "_load_from_bytes") + EMPTY_LIST + bb(benign) + APPEND
+               + call(glob("builtins", "slice"), i1(0), i1(1)) + MARK + bb(evil) + TUPLE + SETITEM + REDUCE + STOP)
     assert rep.verdict == "unsafe"
