@@ -625,6 +625,13 @@ def _instance_class(v: Call) -> str | None:
     return func.res.path
 
 
+def _may_be_str_class(v: object) -> bool:
+    """A value handed to a helper that instantiates it, which may be the class ``str``."""
+    if isinstance(v, Global):
+        return v.res.path == "builtins.str" or v.res.status != "allow"
+    return not _is_data(v)
+
+
 def _plain_file_name(name: object) -> bool:
     return isinstance(name, str) and bool(name) and name not in (".", "..") and not any(
         c in name for c in "/\\:\0") and not name.startswith("~")
@@ -1500,7 +1507,7 @@ class _Walker:
         if isinstance(module, str) and isinstance(name, str):
             self.push(self.global_(module, name, "STACK_GLOBAL"))
             return
-        if isinstance(module, Text | Call | Opaque) or isinstance(name, Text | Call | Opaque):
+        if self.may_be_str(module) and self.may_be_str(name):
             desc = f"{_describe(module)} / {_describe(name)}"
             self.note("pickle.dangerous-callable", "critical", f"STACK_GLOBAL with a name mlbom cannot read "
                       f"({desc}): an import hidden from static reading", "unsafe", f"sg:{desc}")
@@ -1508,6 +1515,29 @@ class _Walker:
             return
         raise _Stop("pickle.unreadable", f"STACK_GLOBAL with non-str operands ({_describe(module)}, "
                                          f"{_describe(name)}) (the loader raises)")
+
+    def may_be_str(self, v: object, hops: int = 0) -> bool:
+        """Whether ``v`` may be an exact ``str`` at load time (STACK_GLOBAL raises for any other
+        type, a str subclass included). A call of an allowlisted global yields its class's
+        instance: a str only from ``builtins.str`` itself or a helper handed that class."""
+        if isinstance(v, str | Text):
+            return True
+        if isinstance(v, Opaque):
+            return v.what not in _DATA_OPAQUE
+        if isinstance(v, Global):
+            return v.res.status != "allow"  # an unlisted module attribute may be a str constant
+        if isinstance(v, Call):
+            func = v.func
+            if not isinstance(func, Global) or func.res.status != "allow" or hops > 8:
+                return True
+            if func.res.path == "builtins.str":
+                return True
+            positions = self.sh.pol.calls_args.get(func.res.path, ())
+            items = v.args.items if isinstance(v.args, Seq) else None
+            if positions and items is None:
+                return True
+            return any(i < len(items or ()) and _may_be_str_class((items or [])[i]) for i in positions)
+        return False
 
     def op_inst(self) -> None:
         module = self._name_line("INST module", "ascii")
@@ -1767,6 +1797,10 @@ def _plain_reading(stream: IO[bytes], size: int | None, start: int, rep: PickleR
         return
     have = {(f.id, f.message) for f in rep.findings}
     for f in other.findings:
+        # a reading that ends in an exception returns nothing: how loaders would differ on its
+        # result does not matter, only what runs before the exception (imports, calls)
+        if other.error is not None and f.id == "pickle.differential":
+            continue
         if f.effect in ("unsafe", "suspicious") and (f.id, f.message) not in have:
             rep.findings.append(PickleFinding(f.id, f.severity, f"read by pickle.load (not joblib.load), where joblib's "
                                               f"array bytes are opcodes: {f.message}", f.effect))

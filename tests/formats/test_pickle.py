@@ -29,6 +29,7 @@ from tests.formats.pickle_ops import (
     REDUCE,
     SETITEM,
     SETITEMS,
+    STACK_GLOBAL,
     STOP,
     TUPLE,
     TUPLE1,
@@ -693,4 +694,18 @@ def test_list_item_replaced_before_the_list_is_used_as_arguments() -> None:
     assert rep.verdict == "unsafe" and any("system" in g for g in rep.globals)
     rep = walk(proto(3) + glob("torch.storage", "_load_from_bytes") + EMPTY_LIST + bb(benign) + APPEND
                + call(glob("builtins", "slice"), i1(0), i1(1)) + MARK + bb(evil) + TUPLE + SETITEM + REDUCE + STOP)
+    assert rep.verdict == "unsafe"
+
+
+def test_stack_global_operand_that_cannot_be_an_exact_str_makes_the_loader_raise() -> None:
+    # _Unpickler.load_stack_global: type(name) is not str or type(module) is not str -> raises
+    od = call(glob("collections", "OrderedDict"))
+    rep = walk(proto(4) + od + s("system") + STACK_GLOBAL + STOP)
+    assert rep.verdict == "error" and "pickle.dangerous-callable" not in ids(rep)
+    rep = walk(proto(4) + call(glob("builtins", "str"), s("os")) + s("system") + STACK_GLOBAL + STOP)
+    assert rep.verdict == "unsafe"
+    rep = walk(proto(4) + call(glob("copyreg", "__newobj__"), glob("builtins", "str"), s("os")) + s("system")
+               + STACK_GLOBAL + STOP)
+    assert rep.verdict == "unsafe"
+    rep = walk(proto(4) + s("os") + b"\x8c\x01x" + b"Q" + STACK_GLOBAL + STOP)  # BINPERSID: any object
     assert rep.verdict == "unsafe"
