@@ -38,6 +38,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import IO
 
+from mlbom.formats import npdtype
 from mlbom.model import Severity, Verdict, worst_verdict
 
 HIGHEST_PROTOCOL = 5
@@ -1717,7 +1718,12 @@ def _looks_like_tar(block: bytes) -> bool:
 
 
 def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
-    """(itemsize, has objects) of a pickled ``numpy.dtype``; None when it cannot be told."""
+    """(itemsize, has objects) of a pickled ``numpy.dtype(code, align, copy)`` with its
+    ``__setstate__`` state ``(version, byteorder, subarray, names, fields, elsize, alignment,
+    flags[, metadata])``, by numpy's rules: the code is read as ``numpy.dtype`` reads it
+    (:mod:`mlbom.formats.npdtype`); the state's ``elsize`` counts only for flexible types
+    (S, U, V) and types with fields; a sub-array or field with objects makes it an object
+    dtype. None when it cannot be told."""
     if hops > 16 or not isinstance(dtype, Call) or not isinstance(dtype.func, Global):
         return None
     if dtype.func.res.path not in ("numpy.dtype", "numpy.core.multiarray.dtype", "numpy._core.multiarray.dtype"):
@@ -1725,12 +1731,27 @@ def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
     args = dtype.args.items if isinstance(dtype.args, Seq) else None
     if not args or not isinstance(args[0], str):
         return None
-    code = args[0]
+    try:
+        base = npdtype.parse(args[0])
+    except npdtype.DTypeError:
+        return None
+    if dtype.state is None:
+        return (8, True) if base.hasobject else (base.itemsize, False)
     st = dtype.state.items if isinstance(dtype.state, Seq) else None
-    fields = st[4] if st is not None and len(st) > 5 else None
-    hasobject = code[:1] == "O" or code == "object"
-    if isinstance(fields, Dct):
-        if fields.items is None:
+    if st is None or len(st) < 8:
+        return None
+    subarray, fields, elsize = st[2], st[4], st[5]
+    hasobject = base.hasobject
+    if subarray is not _NONE:
+        parts = subarray.items if isinstance(subarray, Seq) else None
+        if not parts or len(parts) != 2:
+            return None
+        info = _dtype_info(parts[0], hops + 1)
+        if info is None:
+            return None
+        hasobject = hasobject or info[1]
+    if fields is not _NONE:
+        if not isinstance(fields, Dct) or fields.items is None:
             return None
         for spec in fields.items.values():
             sub = spec.items[0] if isinstance(spec, Seq) and spec.items else None
@@ -1738,17 +1759,13 @@ def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
             if info is None:
                 return None
             hasobject = hasobject or info[1]
-    elif fields is not None and fields is not _NONE:
-        return None
     if hasobject:
         return 8, True
-    elsize = st[5] if st is not None and len(st) > 5 else None
-    if isinstance(elsize, int) and not isinstance(elsize, bool) and elsize > 0:
+    if base.flexible or fields is not _NONE:
+        if not isinstance(elsize, int) or isinstance(elsize, bool) or elsize < 0:
+            return None
         return elsize, False
-    digits = "".join(ch for ch in code if ch.isdigit())
-    if not digits:
-        return (1, False) if code in ("?", "b", "B", "b1") else None
-    return int(digits[:6]), False
+    return base.itemsize, False
 
 
 _HANDLERS: dict[str, Callable[[_Walker], object]] = {
