@@ -1723,7 +1723,8 @@ def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
     flags[, metadata])``, by numpy's rules: the code is read as ``numpy.dtype`` reads it
     (:mod:`mlbom.formats.npdtype`); the state's ``elsize`` counts only for flexible types
     (S, U, V) and types with fields; a sub-array or field with objects makes it an object
-    dtype. None when it cannot be told."""
+    dtype — except that from state version 3 numpy takes hasobject from the state's flags
+    (``flags & 1``), which joblib then obeys. None when it cannot be told."""
     if hops > 16 or not isinstance(dtype, Call) or not isinstance(dtype.func, Global):
         return None
     if dtype.func.res.path not in ("numpy.dtype", "numpy.core.multiarray.dtype", "numpy._core.multiarray.dtype"):
@@ -1759,6 +1760,15 @@ def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
             if info is None:
                 return None
             hasobject = hasobject or info[1]
+    # numpy's arraydescr_setstate: from version 3 the state's flags *are* the dtype's flags
+    # (hasobject is flags & 1, whatever the type); version 2 adds them to the computed ones
+    version, flags = st[0], st[7]
+    if not isinstance(version, int) or not isinstance(flags, int) or not 0 <= version <= 4:
+        return None
+    if version >= 3:
+        hasobject = bool(flags & 1)
+    elif version == 2:
+        hasobject = hasobject or bool(flags & 1)
     if hasobject:
         return 8, True
     if base.flexible or fields is not _NONE:
