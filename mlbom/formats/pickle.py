@@ -608,6 +608,10 @@ _ROLE_TEXT = {
     "bit-generator-ctor": "numpy writes numpy.random._pickle.__bit_generator_ctor",
     "bit-generator-class": "numpy writes a bit generator name or class",
 }
+_LAZY_CALLERS = frozenset({"collections.defaultdict"})
+# builtins that materialise an iterable they are given (a range of 2e9 items is a memory bomb)
+_MATERIALISERS = frozenset({"builtins.list", "builtins.tuple", "builtins.set", "builtins.frozenset",
+                            "builtins.bytes", "builtins.bytearray"})
 # allowlisted callables with a call behaviour of their own beyond the tables above
 _SPECIAL_CALLS = frozenset({"builtins.type", "_codecs.encode"})
 # creating an instance of their first argument (the class) without calling it
@@ -624,6 +628,21 @@ def _instance_class(v: Call) -> str | None:
         cls = items[0] if items else None
         return cls.res.path if isinstance(cls, Global) and cls.res.status == "allow" else None
     return func.res.path
+
+
+def _range_length(v: object) -> int | None:
+    """len() of ``builtins.range(...)`` called with ints, else None."""
+    if not isinstance(v, Call) or not isinstance(v.func, Global) or v.func.res.path != "builtins.range":
+        return None
+    a = v.args.items if isinstance(v.args, Seq) else None
+    if not a or len(a) > 3 or not all(isinstance(x, int) and not isinstance(x, bool) for x in a):
+        return None
+    ints = [x for x in a if isinstance(x, int)]
+    start, stop, step = (0, ints[0], 1) if len(ints) == 1 else (ints[0], ints[1], ints[2] if len(ints) == 3 else 1)
+    if step == 0:
+        return None
+    n = (stop - start + step - (1 if step > 0 else -1)) // step
+    return max(n, 0)
 
 
 def _may_be_str_class(v: object) -> bool:
@@ -806,6 +825,12 @@ class _Walker:
                 self.note("pickle.init-call", "medium", f"{op} calls {path}(...): runs its __init__ with pickle data "
                           "(a pickler writes it with NEWOBJ or copyreg: __new__ plus state)", "suspicious",
                           f"init:{path}")
+            if path in _MATERIALISERS:
+                first = items[0] if items else None
+                n = _range_length(first)
+                if n is not None and n * 8 > MAX_ALLOCATION:
+                    self.note("pickle.bomb", "medium", f"{path}(range(...)) materialises {n} items on load",
+                              "suspicious", f"bomb:{path}")
             if path in _SIZED_BY_INT or (path.startswith("torch.") and path.endswith("Storage")):
                 first = args.items[0] if isinstance(args, Seq) and args.items else None
                 if isinstance(first, int) and not isinstance(first, bool) and first > MAX_ALLOCATION:
@@ -837,6 +862,8 @@ class _Walker:
     def special_call(self, path: str) -> bool:
         """An allowlisted callable whose call does more than build data from its arguments."""
         pol = self.sh.pol
+        if path in _LAZY_CALLERS:
+            return False  # calls its argument only after the load (defaultdict's factory on a missing key)
         return (path in pol.calls_args or path in pol.nested or path in _IMPORTERS or path in _SIZED_BY_INT
                 or path in _SPECIAL_CALLS or (path.startswith("torch.") and path.endswith("Storage")))
 

@@ -709,3 +709,13 @@ def test_stack_global_operand_that_cannot_be_an_exact_str_makes_the_loader_raise
     assert rep.verdict == "unsafe"
     rep = walk(proto(4) + s("os") + b"\x8c\x01x" + b"Q" + STACK_GLOBAL + STOP)  # BINPERSID: any object
     assert rep.verdict == "unsafe"
+
+
+def test_defaultdict_factory_is_not_called_on_load_and_range_bombs_are_flagged() -> None:
+    ok = walk(proto(2) + call(glob("collections", "defaultdict"), glob("collections", "defaultdict")) + STOP)
+    assert ok.verdict == "safe"
+    big = b"J" + struct.pack("<i", 2_000_000_000)
+    rep = walk(proto(2) + call(glob("builtins", "list"), call(glob("builtins", "range"), big)) + STOP)
+    assert rep.verdict == "suspicious" and "pickle.bomb" in ids(rep)
+    ok = walk(proto(2) + call(glob("builtins", "list"), call(glob("builtins", "range"), i1(5))) + STOP)
+    assert ok.verdict == "safe"
