@@ -495,7 +495,13 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str) -> st
 
     try:
         doc = json.loads(text.lstrip("\ufeff"))
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        # well-formed perhaps, only deeper than this interpreter's recursion limit: a loader
+        # running with a higher limit reads it (and any chat template in it) — not judged
+        acc.add("json.too-deep", "high", f"{where}: JSON nested deeper than mlbom's reader goes; a loader with a "
+                "higher recursion limit reads it: not judged", effect="error")
+        return "json"
+    except ValueError as exc:  # every JSON loader refuses it: nothing in it is used
         acc.add("json.invalid", "low", f"{where}: not valid JSON ({str(exc)[:120]}); read as text")
         return "text"
     templates: list[tuple[str, str]] = []

@@ -19,6 +19,8 @@ import struct
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
+from mlbom.formats import npdtype
+
 if TYPE_CHECKING:
     from mlbom.model import Verdict
 
@@ -340,48 +342,30 @@ def literal(text: str) -> object:
     return _Literal(text).parse()
 
 
-# dtype spellings numpy reads as fixed-size data (type characters and names), after an
-# optional byte-order character
-_PLAIN_DTYPE = re.compile(r"[<>|=]?(?:[?bBhHiIlLqQpPnNefdgFDGSUVac]\d*|[biufcSUVa]\d+|[mM]8?(?:\[\w+\])?"
-                          r"|(?:u?int|float|complex)\d*|bool_?|str_?|bytes_?|unicode_?|void\d*|half|single|double"
-                          r"|longdouble|longlong|ulonglong|short|ushort|intc|uintc|intp|uintp|byte|ubyte|longfloat"
-                          r"|clongdouble|csingle|cdouble|(?:datetime|timedelta)64(?:\[\w+\])?)")
-_OBJECT_DTYPE = re.compile(r"[<>|=]?(?:O\d*|object_?)")
-
-
-_SIMPLE_DTYPE = re.compile(r"[<>|=]?([?bBiufcSUV])(\d*)")
-
-
 def _simple_itemsize(descr: object) -> int | None:
-    """Bytes per element of a plain NPY type string (``'<f8'``, ``'|u1'``, ``'<U10'``, ``'|b1'``);
-    None where mlbom does not work it out (structured, datetime, named types)."""
+    """Bytes per element of an NPY type string as numpy reads it (:mod:`mlbom.formats.npdtype`);
+    None where mlbom does not work it out (field lists, dicts)."""
     if not isinstance(descr, str):
         return None
-    m = _SIMPLE_DTYPE.fullmatch(descr)
-    if not m:
+    try:
+        return npdtype.parse(descr).itemsize
+    except npdtype.DTypeError:
         return None
-    kind, digits = m.group(1), m.group(2)
-    if kind in "?bB" and not digits:
-        return 1
-    if not digits or len(digits) > 6:
-        return None
-    n = int(digits)
-    return n * 4 if kind == "U" else n
 
 
 def descr_has_object(descr: object, depth: int = 0) -> bool:
-    """Whether an NPY ``descr`` (any spelling numpy accepts: a type string, a structured field
-    list with nested fields and sub-array shapes, a ``(base, shape)`` tuple, a
-    ``{'names', 'formats'}`` dict) contains an object field anywhere — then ``np.load``
-    unpickles the data. A spelling mlbom cannot classify raises :class:`FormatError`."""
+    """Whether an NPY ``descr`` (any spelling numpy accepts: a type string — comma strings and
+    repeat counts included —, a structured field list with nested fields and sub-array shapes,
+    a ``(base, shape)`` tuple, a ``{'names', 'formats'}`` dict) contains an object field
+    anywhere — then ``np.load`` unpickles the data. A spelling mlbom cannot classify raises
+    :class:`FormatError`."""
     if depth > MAX_LITERAL_DEPTH:
         raise FormatError("dtype nests too deep")
     if isinstance(descr, str):
-        if _OBJECT_DTYPE.fullmatch(descr):
-            return True
-        if _PLAIN_DTYPE.fullmatch(descr):
-            return False
-        raise FormatError(f"dtype {descr[:60]!r} is not one mlbom can classify")
+        try:
+            return npdtype.parse(descr).hasobject
+        except npdtype.DTypeError as exc:
+            raise FormatError(str(exc)) from None
     if isinstance(descr, list):
         found = False
         for f in descr:

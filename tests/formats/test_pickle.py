@@ -27,7 +27,9 @@ from tests.formats.pickle_ops import (
     OBJ,
     POP,
     REDUCE,
+    SETITEM,
     SETITEMS,
+    STACK_GLOBAL,
     STOP,
     TUPLE,
     TUPLE1,
@@ -575,3 +577,145 @@ def test_new_only_class_handed_to_a_helper_that_calls_it() -> None:
 ])
 def test_loader_methods_reached_through_any_class_are_unsafe(module: str, name: str) -> None:
     assert walk(proto(4) + call(sglobal(module, name), s("x")) + STOP).verdict == "unsafe"
+
+
+# ---------------------------------------------------------------------------------------
+# helpers that call an argument: the inner call is modelled, each called position restricted
+# (red team of issue 12: the checks of a direct call were skipped for an indirect one)
+
+RFT = glob("torch._tensor", "_rebuild_from_type_v2")
+
+
+def test_rebuild_from_type_calling_load_from_bytes_walks_the_nested_pickle() -> None:
+    inner = legacy_torch_blob(proto(2) + system("id") + STOP)
+    rep = walk(proto(3) + call(RFT, glob("torch.storage", "_load_from_bytes"), glob("builtins", "dict"),
+                               MARK + bb(inner) + TUPLE, EMPTY_DICT) + STOP)
+    assert rep.verdict == "unsafe"
+    msgs = " ".join(f.message for f in rep.findings)
+    assert "call behaviour of its own" in msgs and "pickle #4" in msgs and "system" in msgs
+
+
+def test_randomstate_ctor_calling_load_from_bytes_is_unsafe() -> None:
+    inner = proto(2) + system("id") + STOP
+    rep = walk(proto(3) + call(glob("numpy.random._pickle", "__randomstate_ctor"), bb(inner),
+                               glob("torch.storage", "_load_from_bytes")) + STOP)
+    assert rep.verdict == "unsafe" and any("posix.system" in g or "os.system" in g for g in rep.globals)
+    ok = walk(pickle.dumps(__import__("numpy").random.RandomState(0), protocol=2)) if _has_numpy() else None
+    if ok is not None:
+        assert ok.verdict == "safe", [f.message for f in ok.findings]
+
+
+def _has_numpy() -> bool:
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_type3_and_bytes_bomb_behind_rebuild_from_type_are_unsafe() -> None:
+    ns = MARK + glob("argparse", "Namespace") + TUPLE
+    rep = walk(proto(3) + call(RFT, glob("builtins", "type"), glob("builtins", "type"),
+                               MARK + s("Z") + ns + EMPTY_DICT + TUPLE, EMPTY_DICT) + STOP)
+    assert rep.verdict == "unsafe" and "type(name, bases, namespace)" in " ".join(f.message for f in rep.findings)
+    bomb = walk(proto(2) + call(RFT, glob("builtins", "bytearray"), glob("builtins", "bytearray"),
+                                MARK + b"J" + struct.pack("<i", 2_000_000_000) + TUPLE, EMPTY_DICT) + STOP)
+    assert bomb.verdict == "unsafe" and "pickle.bomb" in ids(bomb)
+
+
+def test_unexpected_data_only_callable_in_a_called_position_is_suspicious() -> None:
+    rep = walk(proto(4) + call(RFT, glob("collections", "OrderedDict"), glob("torch", "Tensor"), EMPTY_TUPLE,
+                               EMPTY_DICT) + STOP)
+    assert rep.verdict == "suspicious"
+    rep = walk(proto(4) + call(glob("numpy.random._pickle", "__generator_ctor"), s("PCG64"),
+                               glob("collections", "OrderedDict")) + STOP)
+    assert rep.verdict == "suspicious"
+    ok = walk(proto(4) + call(glob("numpy.random._pickle", "__generator_ctor"), s("PCG64"),
+                              glob("numpy.random._pickle", "__bit_generator_ctor")) + STOP)
+    assert ok.verdict == "safe"
+    ok = walk(proto(4) + call(glob("numpy.random._pickle", "__bit_generator_ctor"),
+                              glob("numpy.random._pcg64", "PCG64")) + STOP)
+    assert ok.verdict == "safe"
+
+
+def test_special_callable_in_any_called_position_is_unsafe() -> None:
+    # copyreg._reconstructor(cls, base, state) runs base.__new__(cls, state); base.__init__(obj, state)
+    rep = walk(proto(4) + call(glob("copyreg", "_reconstructor"), glob("builtins", "bytearray"),
+                               glob("builtins", "bytearray"), b"J" + struct.pack("<i", 2_000_000_000)) + STOP)
+    assert rep.verdict == "unsafe"
+    # copyreg.__newobj__(cls, *args): cls.__new__(cls, *args): type.__new__ creates a class
+    rep = walk(proto(4) + call(glob("copyreg", "__newobj__"), glob("builtins", "type"), s("Z"), EMPTY_TUPLE,
+                               EMPTY_DICT) + STOP)
+    assert rep.verdict == "unsafe"
+    rep = walk(proto(4) + call(glob("collections", "defaultdict"), glob("torch.storage", "_load_from_bytes")) + STOP)
+    assert rep.verdict == "unsafe"
+
+
+# ---------------------------------------------------------------------------------------
+# in-place mutation of what is later unpickled (red team A5)
+
+
+def _bytearray8(data: bytes) -> bytes:
+    return b"\x96" + struct.pack("<Q", len(data)) + data
+
+
+def test_bytearray_changed_in_place_before_load_from_bytes_is_unsafe() -> None:
+    benign = legacy_torch_blob(pickle.dumps({"ok": 1}, protocol=2))
+    evil = legacy_torch_blob(proto(2) + system("id") + STOP)
+    sl = call(glob("builtins", "slice"), i1(0), b"M" + struct.pack("<H", len(benign)))
+    rep = walk(proto(5) + glob("torch.storage", "_load_from_bytes") + _bytearray8(benign) + sl + bb(evil) + SETITEM
+               + TUPLE1 + REDUCE + STOP)
+    assert rep.verdict == "unsafe"
+    assert "changed in place" in " ".join(f.message for f in rep.findings)
+    # the same bytearray walked first, then changed and unpickled again
+    rep = walk(proto(5) + _bytearray8(benign) + MEMOIZE + glob("torch.storage", "_load_from_bytes") + get(0)
+               + TUPLE1 + REDUCE + POP + get(0) + i1(0) + i1(1) + SETITEM + POP
+               + glob("torch.storage", "_load_from_bytes") + get(0) + TUPLE1 + REDUCE + STOP)
+    assert rep.verdict == "unsafe"
+    # an untouched bytearray is walked as before
+    ok = walk(proto(5) + glob("torch.storage", "_load_from_bytes") + _bytearray8(benign) + TUPLE1 + REDUCE + STOP)
+    assert ok.verdict == "safe", [f.message for f in ok.findings]
+
+
+def test_append_to_bytearray_is_suspicious_and_to_bytes_raises() -> None:
+    rep = walk(proto(5) + _bytearray8(b"ab") + i1(1) + APPEND + STOP)
+    assert rep.verdict == "suspicious"
+    rep = walk(proto(5) + bb(b"ab") + i1(1) + APPEND + STOP)
+    assert rep.verdict == "error"
+
+
+def test_list_item_replaced_before_the_list_is_used_as_arguments() -> None:
+    # joblib's Python unpickler calls func(*args) with any iterable: a list's item replaced by
+    # SETITEM is what the call sees
+    benign = legacy_torch_blob(pickle.dumps({"ok": 1}, protocol=2))
+    evil = legacy_torch_blob(proto(2) + system("id") + STOP)
+    rep = walk(proto(3) + glob("torch.storage", "_load_from_bytes") + EMPTY_LIST + bb(benign) + APPEND
+               + i1(0) + bb(evil) + SETITEM + REDUCE + STOP)
+    assert rep.verdict == "unsafe" and any("system" in g for g in rep.globals)
+    rep = walk(proto(3) + glob("torch.storage", "_load_from_bytes") + EMPTY_LIST + bb(benign) + APPEND
+               + call(glob("builtins", "slice"), i1(0), i1(1)) + MARK + bb(evil) + TUPLE + SETITEM + REDUCE + STOP)
+    assert rep.verdict == "unsafe"
+
+
+def test_stack_global_operand_that_cannot_be_an_exact_str_makes_the_loader_raise() -> None:
+    # _Unpickler.load_stack_global: type(name) is not str or type(module) is not str -> raises
+    od = call(glob("collections", "OrderedDict"))
+    rep = walk(proto(4) + od + s("system") + STACK_GLOBAL + STOP)
+    assert rep.verdict == "error" and "pickle.dangerous-callable" not in ids(rep)
+    rep = walk(proto(4) + call(glob("builtins", "str"), s("os")) + s("system") + STACK_GLOBAL + STOP)
+    assert rep.verdict == "unsafe"
+    rep = walk(proto(4) + call(glob("copyreg", "__newobj__"), glob("builtins", "str"), s("os")) + s("system")
+               + STACK_GLOBAL + STOP)
+    assert rep.verdict == "unsafe"
+    rep = walk(proto(4) + s("os") + b"\x8c\x01x" + b"Q" + STACK_GLOBAL + STOP)  # BINPERSID: any object
+    assert rep.verdict == "unsafe"
+
+
+def test_defaultdict_factory_is_not_called_on_load_and_range_bombs_are_flagged() -> None:
+    ok = walk(proto(2) + call(glob("collections", "defaultdict"), glob("collections", "defaultdict")) + STOP)
+    assert ok.verdict == "safe"
+    big = b"J" + struct.pack("<i", 2_000_000_000)
+    rep = walk(proto(2) + call(glob("builtins", "list"), call(glob("builtins", "range"), big)) + STOP)
+    assert rep.verdict == "suspicious" and "pickle.bomb" in ids(rep)
+    ok = walk(proto(2) + call(glob("builtins", "list"), call(glob("builtins", "range"), i1(5))) + STOP)
+    assert ok.verdict == "safe"
