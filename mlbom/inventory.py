@@ -172,6 +172,7 @@ def normalize(
     # A declared requirement without a version ("torch>=2") that matches exactly one
     # versioned component of the same name is that component: fold it in.
     alias: dict[str, str] = {}
+    _fold_pins(by_ref, alias)
     versioned: dict[str, list[str]] = {}
     for ref, c in by_ref.items():
         if c.purl and c.purl.startswith("pkg:pypi/") and c.version:
@@ -204,6 +205,40 @@ def normalize(
     fixed = sorted(set(fixed), key=lambda f: (f.subject or "", f.id, f.message, f.source or "", f.line or 0))
     comps = sorted(by_ref.values(), key=lambda c: (c.type, c.group or "", c.name.lower(), c.version or "", c.bom_ref))
     return comps, out_rel, fixed
+
+
+def _installed(c: Component) -> bool:
+    """A distribution found in an environment (it has a sys.path location), not one declared."""
+    return _prop(c, Prop.PY_LOCATION) is not None
+
+
+def _fold_pins(by_ref: dict[str, Component], alias: dict[str, str]) -> None:
+    """A declared pin (requirements, lock) of a version other than the one installed does not
+    ship: it becomes a ``mlbom:python:requirement`` of the one installed (active) distribution of
+    that name, and the declared component goes (the drift pass reports the difference). Only
+    what describes the declaration is kept: its hashes and download links are the pinned
+    version's, not the installed one's, and are dropped."""
+    installed: dict[NormalizedName, list[str]] = {}
+    for ref, c in by_ref.items():
+        if c.type == "library" and _installed(c) and _prop(c, Prop.PY_SHADOWED) is None:
+            installed.setdefault(canonicalize_name(c.name), []).append(ref)
+    for ref, c in sorted(by_ref.items()):
+        if c.type != "library" or _installed(c) or not (c.purl or "").startswith("pkg:pypi/") or not c.version:
+            continue
+        cands = installed.get(canonicalize_name(c.name), [])
+        if len(cands) != 1 or cands[0] == ref:
+            continue
+        target = by_ref[cands[0]]
+        kept = {Prop.PY_REQUIREMENT.value, Prop.SOURCE.value, Prop.PY_MARKER.value, Prop.LOCK_GROUP.value}
+        props = [p for p in c.properties if p.name in kept]
+        if not any(p.name == Prop.PY_REQUIREMENT.value for p in props):
+            props.insert(0, Property(name=Prop.PY_REQUIREMENT.value, value=f"{c.name}=={c.version}"))
+        by_ref[cands[0]] = target.model_copy(update={
+            "properties": tuple(dict.fromkeys(target.properties + tuple(props))),
+            "evidence": tuple(dict.fromkeys(target.evidence + c.evidence)),
+        })
+        alias[ref] = cands[0]
+        del by_ref[ref]
 
 
 def _link_datasets(by_ref: dict[str, Component]) -> None:

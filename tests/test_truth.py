@@ -1,0 +1,42 @@
+"""Issue 14's truth fixes: a BOM claims only what shipped. Each test runs on a real input (a real
+venv built by pip from hand-made wheels, real card texts from the corpus)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlbom
+from tests.conftest import assert_valid
+
+
+def _libs(bom: mlbom.Bom) -> dict[str, list[mlbom.Component]]:
+    out: dict[str, list[mlbom.Component]] = {}
+    for c in bom.components:
+        if c.type == "library":
+            out.setdefault(c.name, []).append(c)
+    return out
+
+
+def _props(c: mlbom.Component, name: str) -> list[str]:
+    return [p.value for p in c.properties if p.name == name]
+
+
+def test_a_pin_other_than_the_installed_version_is_a_property_not_a_component(venv: Path, tmp_path: Path) -> None:
+    req = tmp_path / "requirements.txt"
+    req.write_text("alpha==1.0\nbeta==1.1 --hash=sha256:" + "ab" * 32 + "\nomega==2.0\n")
+    bom = mlbom.generate(env=venv, requirements=req, reproducible=True)
+    assert_valid(mlbom.dumps(bom))
+    libs = _libs(bom)
+    assert [c.version for c in libs["beta"]] == ["1.2"]  # one component per shipped distribution
+    beta = libs["beta"][0]
+    assert _props(beta, "mlbom:python:requirement") == ["beta==1.1"]
+    assert not beta.hashes  # the pinned version's hash is not the installed file's
+    drift = [f for f in bom.findings if f.id == "lock.drift"]
+    assert [f.subject for f in drift] == [beta.bom_ref]
+    assert "pins beta 1.1 but 1.2 is installed" in drift[0].message
+    refs = {c.bom_ref for c in bom.components}
+    assert all(t in refs for r in bom.relations for t in r.depends_on)
+    assert "pkg:pypi/beta@1.1" not in {t for r in bom.relations for t in (r.ref, *r.depends_on)}
+    # a pin of a package that is not installed is still the declaration (and a finding)
+    assert [c.version for c in libs["omega"]] == ["2.0"]
+    assert any(f.id == "lock.not-installed" and "omega" in f.message for f in bom.findings)
