@@ -196,6 +196,12 @@ def normalize(
         targets.update(t2 for t in r.depends_on if (t2 := alias.get(t, t)) in by_ref and t2 != src)
     depended = {t for ts in edges.values() for t in ts}
     top = sorted(ref for ref in by_ref if ref not in depended)
+    direct = {alias.get(r, r) for r in _declared_direct(components, relations)} & set(by_ref)
+    if direct:
+        # The project says what it depends on: the release's direct dependencies among the
+        # packages are those, not whichever installed packages nobody else happens to require.
+        packages = {ref for ref, c in by_ref.items() if _is_package(c)}
+        top = sorted((set(top) - packages) | direct)
     out_rel = [Relation(ref=root.bom_ref, depends_on=tuple(top))]
     out_rel += [Relation(ref=ref, depends_on=tuple(sorted(edges.get(ref, set())))) for ref in sorted(by_ref)]
 
@@ -239,6 +245,42 @@ def _fold_pins(by_ref: dict[str, Component], alias: dict[str, str]) -> None:
         })
         alias[ref] = cands[0]
         del by_ref[ref]
+
+
+def _is_package(c: Component) -> bool:
+    """A library installed in an environment or declared by a requirements or lock file."""
+    return c.type == "library" and (_installed(c) or any(e.fact == "declared" for e in c.evidence))
+
+
+_PROJECT_SOURCES = ("virtual", "editable", "directory")
+
+
+def _declared_direct(components: Sequence[Component], relations: Sequence[Relation]) -> set[str]:
+    """The packages the project itself declares as its direct dependencies: every line of a
+    requirements file, and of a lock the packages no other locked package requires (the roots
+    of the lock's graph); a root that is the project itself (uv's ``source = { virtual = "." }``,
+    an editable or directory root) stands for its own dependencies, which are then direct too."""
+    direct: set[str] = set()
+    locked: dict[str, Component] = {}
+    for c in components:
+        if c.type != "library" or not any(e.fact == "declared" for e in c.evidence):
+            continue
+        if _prop(c, Prop.LOCK_FORMAT) is None:
+            direct.add(c.bom_ref)
+        else:
+            locked.setdefault(c.bom_ref, c)
+    lock_edges: dict[str, set[str]] = {}
+    for r in relations:
+        if r.ref in locked:
+            lock_edges.setdefault(r.ref, set()).update(t for t in r.depends_on if t in locked and t != r.ref)
+    required = {t for ts in lock_edges.values() for t in ts}
+    for ref, c in locked.items():
+        if ref in required:
+            continue
+        direct.add(ref)
+        if _prop(c, Prop.LOCK_SOURCE) in _PROJECT_SOURCES:
+            direct |= lock_edges.get(ref, set())
+    return direct
 
 
 def _link_datasets(by_ref: dict[str, Component]) -> None:

@@ -40,3 +40,35 @@ def test_a_pin_other_than_the_installed_version_is_a_property_not_a_component(ve
     # a pin of a package that is not installed is still the declaration (and a finding)
     assert [c.version for c in libs["omega"]] == ["2.0"]
     assert any(f.id == "lock.not-installed" and "omega" in f.message for f in bom.findings)
+
+
+def test_an_extra_nobody_requested_draws_no_edge(tmp_path: Path) -> None:
+    """joblib[docs] -> pandas: pandas installed for another reason is not a dependency of joblib."""
+    from tests.helpers import make_venv, make_wheel
+
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    make_wheel(wheels, "joblib", "1.4.2", requires=["pandas; extra == 'docs'"], extras=["docs"])
+    make_wheel(wheels, "pandas", "2.2.3", requires=["numpy>=1.26"])
+    make_wheel(wheels, "numpy", "2.1.3")
+    make_wheel(wheels, "safetensors", "0.4.5", requires=["numpy>=1.21.6; extra == 'numpy'"], extras=["numpy"])
+    make_wheel(wheels, "scikit-learn", "1.5.2", requires=["joblib>=1.2", "numpy>=1.19"])
+    make_wheel(wheels, "app", "0.1", requires=["safetensors[numpy]", "pandas"])
+    venv = make_venv(tmp_path / "venv", wheels, ["joblib", "pandas", "numpy", "safetensors", "scikit-learn", "app"])
+    bom = mlbom.generate(env=venv, reproducible=True)
+    assert_valid(mlbom.dumps(bom))
+    ref = {c.name: c.bom_ref for c in bom.components if c.type == "library"}
+    edges = {r.ref: set(r.depends_on) for r in bom.relations}
+    assert edges[ref["joblib"]] == set()
+    assert edges[ref["safetensors"]] == {ref["numpy"]}  # app asks for safetensors[numpy]
+    assert edges[ref["app"]] == {ref["safetensors"], ref["pandas"]}
+    # nothing declared: the release's direct dependencies are the distributions no one requires
+    assert {t for t in edges[bom.root.bom_ref] if t.startswith("pkg:")} == {ref["app"], ref["scikit-learn"]}
+
+    # the project declares its direct dependencies: those are the release's
+    req = tmp_path / "requirements.txt"
+    req.write_text("scikit-learn==1.5.2\npandas>=2\n")
+    bom = mlbom.generate(env=venv, requirements=req, reproducible=True)
+    edges = {r.ref: set(r.depends_on) for r in bom.relations}
+    assert {t for t in edges[bom.root.bom_ref] if t.startswith("pkg:")} == {ref["scikit-learn"], ref["pandas"]}
+    assert_valid(mlbom.dumps(bom))

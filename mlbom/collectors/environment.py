@@ -668,15 +668,12 @@ def _resolve(
     edges: dict[str, set[str]] = {}
     for d in dists:
         src = rel(d.dir / "METADATA")
-        provided: set[str] = {canonicalize_name(e) for e in (d.meta.all("Provides-Extra") if d.meta else [])}
         for req, line in parsed[d.ref]:
             target = by_name.get(canonicalize_name(req.name))
             if not applies(req, d.extras, d):
-                # An optional (extra) requirement whose target is installed anyway is still an
-                # edge: the package imports it when present (transformers -> torch). Versions are
-                # checked only for requirements that are active, as pip does.
-                if target and provided and applies(req, provided, d):
-                    edges.setdefault(d.ref, set()).add(target[0].ref)
+                # An optional (extra) requirement nobody asked for draws no edge even when its
+                # target is installed for another reason (joblib[docs] -> pandas): an edge claims
+                # "this requires that", and it does not. Its version is not checked either (pip).
                 continue
             spec = str(req)
             if not target:
