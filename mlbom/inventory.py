@@ -342,9 +342,12 @@ def _drift(outputs: list[tuple[str, CollectorOutput]]) -> list[Finding]:
             continue
         full = {_prop(c, Prop.LOCK_FORMAT) for c in out.components if c.type == "file"} & _FULL_LOCKS
         declared: set[NormalizedName] = set()
+        required = {t for r in out.relations for t in r.depends_on if t != r.ref}
         for c in out.components:
             if c.type != "library" or not (c.purl or "").startswith("pkg:pypi/"):
                 continue
+            if kind == "lock" and c.bom_ref not in required and _prop(c, Prop.LOCK_SOURCE) in _PROJECT_SOURCES:
+                continue  # the project itself (uv's virtual or editable root), not a package to install
             where = _prop(c, Prop.SOURCE) or "a manifest"
             marker = _prop(c, Prop.PY_MARKER)
             if marker and markers is not None:

@@ -72,3 +72,19 @@ def test_an_extra_nobody_requested_draws_no_edge(tmp_path: Path) -> None:
     edges = {r.ref: set(r.depends_on) for r in bom.relations}
     assert {t for t in edges[bom.root.bom_ref] if t.startswith("pkg:")} == {ref["scikit-learn"], ref["pandas"]}
     assert_valid(mlbom.dumps(bom))
+
+
+def test_a_uv_virtual_project_root_is_not_a_missing_package(venv: Path, corpus: Path) -> None:
+    """kohya_ss's real uv.lock: its root ``kohya-ss`` has ``source = { virtual = "." }``."""
+    lock = corpus / "requirements" / "lockfiles" / "uv.lock" / "kohya_ss" / "uv.lock"
+    bom = mlbom.generate(env=venv, locks=lock, reproducible=True)
+    assert_valid(mlbom.dumps(bom))
+    missing = [f.message for f in bom.findings if f.id == "lock.not-installed"]
+    assert missing and not any("kohya-ss" in m for m in missing)
+    assert any(" accelerate " in m for m in missing)
+    # the project root's dependencies are the release's direct dependencies
+    root = next(r for r in bom.relations if r.ref == bom.root.bom_ref)
+    names = {c.bom_ref: c.name for c in bom.components}
+    direct = {names[t] for t in root.depends_on if t.startswith("pkg:")}
+    assert {"accelerate", "diffusers", "numpy"} <= direct
+    assert "nvidia-cudnn-cu12" not in direct  # required by torch, not by the project
