@@ -88,3 +88,81 @@ def test_a_uv_virtual_project_root_is_not_a_missing_package(venv: Path, corpus: 
     direct = {names[t] for t in root.depends_on if t.startswith("pkg:")}
     assert {"accelerate", "diffusers", "numpy"} <= direct
     assert "nvidia-cudnn-cu12" not in direct  # required by torch, not by the project
+
+
+def test_licence_classifier_and_copyright_text(tmp_path: Path) -> None:
+    """scipy's real METADATA: ``License`` is its copyright and licence text, the classifier says
+    'BSD License' (a family, no single SPDX id): the classifier names it, the text is kept, and
+    the licence is flagged unclear. A classifier that maps to SPDX wins over a copyright line."""
+    import importlib.metadata
+    import shutil
+
+    import pytest
+
+    from tests.helpers import make_venv, make_wheel, site_packages
+
+    try:
+        scipy = importlib.metadata.distribution("scipy")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip("scipy is not installed")
+    meta_text = scipy.read_text("METADATA")
+    assert meta_text is not None
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    make_wheel(wheels, "mitpkg", "1.0", license_text="Copyright (c) 2020 Example Authors",
+               classifiers=["License :: OSI Approved :: MIT License"])
+    make_wheel(wheels, "shortname", "1.0", license_text="BSD-3-Clause")
+    venv = make_venv(tmp_path / "venv", wheels, ["mitpkg", "shortname"])
+    dist = site_packages(venv) / f"scipy-{scipy.version}.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(meta_text)
+    shutil.copy(Path(str(scipy.locate_file(f"scipy-{scipy.version}.dist-info/WHEEL"))), dist / "WHEEL")
+    bom = mlbom.generate(env=venv, reproducible=True)
+    assert_valid(mlbom.dumps(bom))
+    libs = {c.name: c for c in bom.components if c.type == "library"}
+    (lic,) = libs["scipy"].licenses
+    assert (lic.kind, lic.value) == ("name", "BSD License")
+    assert lic.text and lic.text.startswith("Copyright (c) 2001-2002 Enthought")
+    unclear = [f for f in bom.findings if f.id == "license.unclear"]
+    assert [(f.subject, f.severity) for f in unclear] == [(libs["scipy"].bom_ref, "low")]
+    assert [(lc.kind, lc.value) for lc in libs["mitpkg"].licenses] == [("id", "MIT")]
+    assert [(lc.kind, lc.value) for lc in libs["shortname"].licenses] == [("id", "BSD-3-Clause")]
+
+
+_CORPUS_CROISSANT = "croissant/datasets/1.0/recipes/minimal_recommended.json"
+
+
+def test_croissant_licence_url_is_an_spdx_id_and_card_disagreement_a_finding(corpus: Path, tmp_path: Path) -> None:
+    import shutil
+
+    ds = tmp_path / "data"
+    ds.mkdir()
+    shutil.copy(corpus / _CORPUS_CROISSANT, ds / "croissant.json")  # license: creativecommons.org/licenses/by/4.0/
+    shutil.copy(corpus / "dataset-cards" / "hf-datasets.squad.README.md", ds / "README.md")  # license: cc-by-4.0
+    bom = mlbom.generate(datasets=ds, reproducible=True)
+    assert_valid(mlbom.dumps(bom))
+    (data,) = [c for c in bom.components if c.type == "data" and c.bom_ref.startswith("dataset:")]
+    assert [(lc.kind, lc.value, lc.url) for lc in data.licenses] == [
+        ("id", "CC-BY-4.0", "https://creativecommons.org/licenses/by/4.0/")]
+    assert not [f for f in bom.findings if f.id == "dataset.license-mismatch"]
+
+    shutil.copy(corpus / "dataset-cards" / "securecode-v2.README.md", ds / "README.md")  # cc-by-nc-sa-4.0
+    bom = mlbom.generate(datasets=ds, reproducible=True)
+    (mismatch,) = [f for f in bom.findings if f.id == "dataset.license-mismatch"]
+    assert "CC-BY-NC-SA-4.0" in mismatch.message and "CC-BY-4.0" in mismatch.message
+    assert mismatch.severity == "medium"
+
+
+def test_licence_urls_map_to_spdx_ids_only_where_the_spdx_list_says_so() -> None:
+    from mlbom.licenses import spdx_id_for_url
+
+    assert spdx_id_for_url("https://creativecommons.org/licenses/by-nc-sa/4.0/legalcode") == "CC-BY-NC-SA-4.0"
+    assert spdx_id_for_url("http://creativecommons.org/licenses/by/3.0/de/") == "CC-BY-3.0-DE"
+    assert spdx_id_for_url("https://creativecommons.org/publicdomain/zero/1.0/") == "CC0-1.0"
+    assert spdx_id_for_url("https://choosealicense.com/licenses/cc-by-sa-4.0/") == "CC-BY-SA-4.0"
+    assert spdx_id_for_url("https://opendatacommons.org/licenses/odbl/1-0/") == "ODbL-1.0"
+    assert spdx_id_for_url("https://www.apache.org/licenses/LICENSE-2.0") == "Apache-2.0"
+    assert spdx_id_for_url("https://creativecommons.org/licenses/by/9.0/") is None  # no such licence
+    assert spdx_id_for_url("https://commoncrawl.org/terms-of-use") is None
+    assert spdx_id_for_url("https://www.gnu.org/licenses/gpl-3.0.html") is None  # -only or -or-later?
+    assert spdx_id_for_url("file:///etc/passwd") is None

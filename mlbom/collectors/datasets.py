@@ -56,12 +56,16 @@ def _license(values: list[str]) -> list[License]:
     out = []
     for v in values:
         if v.startswith("http"):
-            out.append(License(kind="name", value=v.rstrip("/").rsplit("/", 1)[-1] or v, url=safe_url(v),
-                               acknowledgement="declared"))
+            out.append(licenses.from_url(v, safe=safe_url(v)))
         else:
             lic = licenses.from_expression(v)
             out.append(lic)
     return out
+
+
+def _licence_keys(lics: list[License]) -> set[str]:
+    """What two licence lists are compared by: SPDX ids and expressions as they are, names case-folded."""
+    return {lc.value if lc.kind != "name" else lc.value.casefold() for lc in lics}
 
 
 class DatasetCollector:
@@ -138,9 +142,15 @@ class DatasetCollector:
             for problem in _objects(card.get("_problems")):
                 yield Finding(id="dataset.card-malformed", severity="medium", message=f"dataset card: {problem}",
                               subject=ref, source=src)
-            if not lics:
-                lic_v = card.get("license")
-                lics = _license([str(x) for x in lic_v] if isinstance(lic_v, list) else ([lic_v] if isinstance(lic_v, str) else []))
+            lic_v = card.get("license")
+            card_lics = _license([str(x) for x in lic_v] if isinstance(lic_v, list) else ([lic_v] if isinstance(lic_v, str) else []))
+            if lics and card_lics and _licence_keys(lics) != _licence_keys(card_lics):
+                yield Finding(id="dataset.license-mismatch", severity="medium",
+                              message=(f"the dataset card says {', '.join(sorted(_licence_keys(card_lics)))} but the "
+                                       f"Croissant manifest says {', '.join(sorted(_licence_keys(lics)))}; the manifest's is "
+                                       "recorded"),
+                              subject=ref, source=src)
+            lics = lics or card_lics
             for key in ("language", "task_categories", "task_ids", "size_categories", "annotations_creators",
                         "language_creators", "multilinguality", "tags"):
                 vals = card.get(key)
