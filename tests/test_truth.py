@@ -166,3 +166,42 @@ def test_licence_urls_map_to_spdx_ids_only_where_the_spdx_list_says_so() -> None
     assert spdx_id_for_url("https://commoncrawl.org/terms-of-use") is None
     assert spdx_id_for_url("https://www.gnu.org/licenses/gpl-3.0.html") is None  # -only or -or-later?
     assert spdx_id_for_url("file:///etc/passwd") is None
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def test_generated_card_heading_fills_use_cases_and_limitations(tmp_path: Path) -> None:
+    import shutil
+
+    model = tmp_path / "model"
+    model.mkdir()
+    shutil.copy(FIXTURES / "model-cards" / "legal_t5_small_multitask_sv_fr.README.md", model / "README.md")
+    bom = mlbom.generate(models=model, reproducible=True)
+    doc = assert_valid(mlbom.dumps(bom))
+    (m,) = [c for c in doc["components"] if c["type"] == "machine-learning-model"]  # type: ignore[index,union-attr]
+    cons = m["modelCard"]["considerations"]
+    said = "The model could be used for translation of legal texts from Swedish to French."
+    assert cons["useCases"][0].startswith(said)
+    assert cons["technicalLimitations"] == [cons["useCases"][0]]
+    props = {(p["name"], p["value"]) for p in m["properties"]}
+    assert ("mlbom:model:language", "Swedish French") in props
+    assert ("mlbom:model:tag", "translation Swedish French  model") in props
+
+
+def test_card_language_tags_library_and_transformers_version(corpus: Path, tmp_path: Path) -> None:
+    import shutil
+
+    model = tmp_path / "nb-whisper-small-beta"
+    model.mkdir()
+    shutil.copy(corpus / "model-cards" / "nb-whisper-small-beta.README.md", model / "README.md")
+    shutil.copy(corpus / "model-cards" / "nb-whisper-small-beta.config.json", model / "config.json")
+    bom = mlbom.generate(models=model, reproducible=True)
+    assert_valid(mlbom.dumps(bom))
+    (m,) = [c for c in bom.components if c.type == "machine-learning-model"]
+    assert _props(m, "mlbom:model:library-name") == ["transformers"]
+    assert {"no", "nb", "nn", "en"} <= set(_props(m, "mlbom:model:language"))
+    assert "audio" in _props(m, "mlbom:model:tag")
+    (fw,) = [c for c in bom.components if c.type == "framework"]
+    assert (fw.name, fw.version, fw.purl) == ("transformers", "4.31.0.dev0", None)
+    assert fw.bom_ref in next(r for r in bom.relations if r.ref == m.bom_ref).depends_on

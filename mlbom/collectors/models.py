@@ -122,6 +122,12 @@ class ModelCollector:
             if isinstance(lic, str):
                 lics = [_card_license(lic, card.data)]
                 evidence.append(Evidence(fact="license", source=ctx.rel(readme), field="license"))
+            for key, prop in (("language", Prop.MODEL_LANGUAGE), ("tags", Prop.MODEL_TAG),
+                              ("library_name", Prop.MODEL_LIBRARY)):
+                values = _strings(card.data.get(key))
+                props += [Property(name=prop.value, value=v) for v in values]
+                if values:
+                    evidence.append(Evidence(fact=key, source=ctx.rel(readme), field=key))
             bases, relation = hf_card.base_models(card.data)
             for b in bases:
                 org, _, bname = b.partition("/")
@@ -138,6 +144,16 @@ class ModelCollector:
         for cfg in _CONFIGS:
             if (path / cfg).is_file():
                 evidence.append(Evidence(fact="configuration", source=ctx.rel(path / cfg)))
+        framework: Component | None = None
+        tv = config.get("transformers_version")
+        if isinstance(tv, str) and tv.strip() and len(tv) <= 100:
+            # the transformers release that wrote config.json: what the model was saved with (and
+            # what loading it is tested against), not a package this release ships, so no purl
+            framework = Component(
+                bom_ref=f"framework:transformers@{tv.strip()}", type="framework", name="transformers",
+                version=tv.strip(), description="the transformers version that wrote the model's config.json",
+                evidence=(Evidence(fact="version", source=ctx.rel(path / "config.json"), field="transformers_version"),))
+            yield framework
         if config.get("model_type"):
             evidence.append(Evidence(fact="architectureFamily", source=ctx.rel(path / "config.json"), field="model_type"))
         if card is not None:
@@ -173,7 +189,8 @@ class ModelCollector:
             purl=f"pkg:huggingface/{group}/{name}@{version}" if hf else None,
             licenses=tuple(lics), external_references=tuple(refs), properties=tuple(props),
             evidence=tuple(evidence), model_card=mc, ancestors=tuple(ancestors))
-        yield Relation(ref=model_ref, depends_on=tuple(sorted(file_refs)))
+        yield Relation(ref=model_ref, depends_on=tuple(sorted(
+            file_refs + ([framework.bom_ref] if framework is not None else []))))
 
     def _single(self, path: Path, ctx: Context) -> Iterator[Collected]:
         sc = scan_file(path, display=path.name)
@@ -187,6 +204,12 @@ class ModelCollector:
         for sf in sc.findings:
             if sf.severity != "info":
                 yield sf.to_finding(subject=ref, source=ctx.rel(path))
+
+
+def _strings(value: object) -> list[str]:
+    """A card field that is one string or a list of them, as the non-empty strings (bounded)."""
+    items = value if isinstance(value, list) else [value]
+    return [str(v).strip()[:200] for v in items[:100] if isinstance(v, (str, int, float)) and str(v).strip()]
 
 
 def _card_model_name(data: dict[str, object]) -> str | None:
