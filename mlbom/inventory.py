@@ -24,7 +24,7 @@ from pydantic import JsonValue
 
 from mlbom.collectors import Collector, CollectorOutput, Context, discover, registry, run
 from mlbom.errors import InputError, UsageError
-from mlbom.model import Bom, Component, Evidence, Finding, Property, Relation
+from mlbom.model import Bom, Component, Evidence, Finding, Property, Relation, Unreadable
 from mlbom.properties import Prop
 
 
@@ -87,9 +87,14 @@ def generate(
                        ("model", inputs.models), ("dataset", inputs.datasets))
     for kind, paths in explicit_inputs:
         jobs += [(kind, p, True) for p in paths]
+    skipped: list[Unreadable] = []
     if project is not None:
         given = {k for k, _, _ in jobs}
-        jobs += [(k, p, False) for k, p in discover(project, table) if k not in given]
+        jobs += [(k, p, False) for k, p in discover(project, table, skipped) if k not in given]
+        skipped = [u for u in skipped if u.collector not in given]
+    if project is not None and not jobs and not skipped and not gpu:
+        raise InputError(project, "nothing to inventory in this folder: no environment, requirements, lock, "
+                                  "model or dataset was found (see `mlbom generate --help` for what is looked for)")
 
     outputs: list[tuple[str, CollectorOutput]] = []
     for kind, path, is_explicit in jobs:
@@ -108,9 +113,12 @@ def generate(
             gpu_collector = GpuCollector(include_hardware_ids=include_hardware_ids, run_nvcc=cuda_nvcc)
         outputs.append(("gpu", run(gpu_collector, Path("/"), ctx)))
 
-    merged = CollectorOutput()
+    merged = CollectorOutput(unreadable=list(skipped))
     for _, out in outputs:
         merged.extend(out)
+    if project is not None and not explicit and not gpu and not merged.components and not merged.unreadable:
+        raise InputError(project, "nothing to inventory in this folder: what was found there holds nothing "
+                                  "(an empty model or data folder, a folder that is not a virtual environment)")
     merged.findings += _drift(outputs)
     if gpu:
         from mlbom.cuda_compat import host_findings

@@ -205,3 +205,49 @@ def test_card_language_tags_library_and_transformers_version(corpus: Path, tmp_p
     (fw,) = [c for c in bom.components if c.type == "framework"]
     assert (fw.name, fw.version, fw.purl) == ("transformers", "4.31.0.dev0", None)
     assert fw.bom_ref in next(r for r in bom.relations if r.ref == m.bom_ref).depends_on
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "mlbom", *args], capture_output=True, text=True, timeout=120)
+    return r.returncode, r.stderr
+
+
+def test_empty_inputs_exit_2_with_one_line(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = str(tmp_path / "bom.json")
+    for args in (["generate", str(empty)], ["generate", "--model", str(empty)], ["generate", "--dataset", str(empty)]):
+        rc, err = _cli(*args, "-o", out)
+        assert rc == 2, (args, err)
+        assert len(err.strip().splitlines()) == 1 and "nothing to inventory" in err, err
+    (empty / "data").mkdir()  # discovered, but holds nothing
+    rc, err = _cli("generate", str(empty), "-o", out)
+    assert rc == 2 and "nothing to inventory" in err
+    assert not Path(out).exists()
+
+
+def test_a_single_file_in_no_model_format_is_refused(tmp_path: Path) -> None:
+    import shutil
+    import sys
+
+    exe = Path(shutil.which("ls") or sys.executable)  # a real executable: an ELF binary
+    rc, err = _cli("generate", "--model", str(exe), "-o", str(tmp_path / "bom.json"))
+    assert rc == 2 and "not a model file" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_dangling_discovered_requirements_link_is_recorded(tmp_path: Path) -> None:
+    import json
+
+    for target in ("missing.txt", "/nonexistent/mlbom-test/requirements.txt"):
+        proj = tmp_path / ("inside" if "/" not in target else "outside")
+        proj.mkdir()
+        (proj / "requirements.txt").symlink_to(target)
+        bom = mlbom.generate(project_dir=proj, reproducible=True)
+        assert [u.path for u in bom.unreadable] == ["requirements.txt"]
+        assert "dangling symbolic link" in bom.unreadable[0].reason
+        doc = json.loads(mlbom.dumps(bom))
+        assert doc["compositions"][0]["aggregate"] == "incomplete"
+        assert any(p["name"] == "mlbom:unreadable" for p in doc["metadata"]["component"]["properties"])

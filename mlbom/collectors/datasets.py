@@ -97,7 +97,9 @@ class DatasetCollector:
         hf = _HF_DATASET.search(root.resolve().as_posix() + "/")
         if path.is_dir():
             files, walk_findings = walk_files(root, hf_repo=hf is not None)
-            if not ctx.explicit and not files:
+            if not files:
+                if ctx.explicit:
+                    raise InputError(path, "nothing to inventory in this folder: it holds no files")
                 return
         else:
             files, walk_findings = [path], []

@@ -73,7 +73,9 @@ class ModelCollector:
             return
         hf = _hf_identity(path)
         files, link_findings = walk_files(path, hf_repo=hf is not None)
-        if not ctx.explicit and not files:
+        if not files:
+            if ctx.explicit:
+                raise InputError(path, "nothing to inventory in this folder: it holds no files")
             return
         name = hf[1] if hf else path.resolve().name
         group = hf[0] if hf else None
@@ -194,6 +196,9 @@ class ModelCollector:
 
     def _single(self, path: Path, ctx: Context) -> Iterator[Collected]:
         sc = scan_file(path, display=path.name)
+        if ctx.explicit and sc.format in _NOT_MODELS:
+            why = next((f.message.split(": ", 1)[-1] for f in sc.findings if f.severity != "info"), f"format {sc.format}")
+            raise InputError(path, f"not a model file: {why}")
         ref = f"model:{ctx.rel(path)}"
         comp = _file_component(sc, ref, ctx.rel(path))
         yield comp.model_copy(update={
@@ -204,6 +209,11 @@ class ModelCollector:
         for sf in sc.findings:
             if sf.severity != "info":
                 yield sf.to_finding(subject=ref, source=ctx.rel(path))
+
+
+# What the scanner calls a file that is in no model format: a single file given as ``--model``
+# in one of these is refused (exit 2) rather than inventoried as a model.
+_NOT_MODELS = frozenset({"unknown", "text"})
 
 
 def _strings(value: object) -> list[str]:
