@@ -251,3 +251,50 @@ def test_a_dangling_discovered_requirements_link_is_recorded(tmp_path: Path) -> 
         doc = json.loads(mlbom.dumps(bom))
         assert doc["compositions"][0]["aggregate"] == "incomplete"
         assert any(p["name"] == "mlbom:unreadable" for p in doc["metadata"]["component"]["properties"])
+
+
+def _sha256sum_tree(folder: Path) -> str:
+    """The documented digest, computed by coreutils: sha256sum over the files in C-sorted order."""
+    import hashlib
+    import shutil
+    import subprocess
+
+    if shutil.which("sha256sum") is None:  # pragma: no cover
+        lines = "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(folder).as_posix()}\n"
+                        for p in sorted(folder.rglob("*"), key=lambda q: q.relative_to(folder).as_posix()) if p.is_file())
+        return hashlib.sha256(lines.encode()).hexdigest()
+    names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    out = subprocess.run(["sha256sum", "--", *names], cwd=folder, capture_output=True, check=True,
+                         env={"LC_ALL": "C", "PATH": "/usr/bin:/bin"}).stdout
+    return hashlib.sha256(out).hexdigest()
+
+
+def test_model_and_dataset_components_carry_a_digest_over_their_files(corpus: Path, tmp_path: Path) -> None:
+    import hashlib
+    import json
+    import shutil
+
+    model = tmp_path / "model"
+    (model / "sub").mkdir(parents=True)
+    shutil.copy(corpus / "model-cards" / "nb-whisper-small-beta.README.md", model / "README.md")
+    shutil.copy(corpus / "model-cards" / "nb-whisper-small-beta.config.json", model / "config.json")
+    shutil.copy(corpus / "model-cards" / "nb-whisper-small-beta.generation_config.json", model / "sub" / "generation_config.json")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "train.csv").write_text("text,label\nhello,1\n")
+    doc = json.loads((corpus / _CORPUS_CROISSANT).read_text())
+    sha = hashlib.sha256((data / "train.csv").read_bytes()).hexdigest()
+    doc["distribution"] = [{"@type": "cr:FileObject", "@id": "train", "name": "train", "contentUrl": "train.csv",
+                            "encodingFormat": "text/csv", "sha256": sha}]
+    (data / "croissant.json").write_text(json.dumps(doc))
+    bom = mlbom.generate(models=model, datasets=data, reproducible=True)
+    assert_valid(mlbom.dumps(bom))
+    (m,) = [c for c in bom.components if c.type == "machine-learning-model"]
+    assert [(h.alg, h.content) for h in m.hashes] == [("SHA-256", _sha256sum_tree(model))]
+    (d,) = [c for c in bom.components if c.type == "data" and _props(c, "mlbom:dataset:inspected") == ["true"]]
+    assert [(h.alg, h.content) for h in d.hashes] == [("SHA-256", _sha256sum_tree(data))]
+    train = next(c for c in bom.components if c.type == "file" and c.name == "train.csv")
+    assert _props(train, "mlbom:dataset:checksum") == ["verified"]
+    # deterministic: a second run gives the same digests
+    again = mlbom.generate(models=model, datasets=data, reproducible=True)
+    assert mlbom.dumps(again) == mlbom.dumps(bom)

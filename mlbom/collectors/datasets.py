@@ -32,7 +32,7 @@ from mlbom.errors import InputError
 from mlbom.formats import croissant as cr
 from mlbom.formats import datafile
 from mlbom.formats.safe_read import read_bounded
-from mlbom.hashing import sha256_files
+from mlbom.hashing import sha256_files, tree_digest
 from mlbom.identity import safe_url
 from mlbom.limits import MAX_CARD_BYTES, MAX_GLOB_CHECKS
 from mlbom.model import Collected, Component, Evidence, ExternalReference, Finding, Hash, License, Property, Relation
@@ -184,6 +184,7 @@ class DatasetCollector:
         ctx.say(f"hashing {len(data_files)} files of dataset {name}")
         digests = {d.path: d for d in sha256_files(data_files)}
         file_refs: list[str] = []
+        listed: list[tuple[str, str | None]] = []
         by_rel: dict[str, tuple[Path, str | None]] = {}
         root_prefix = len(str(root)) + 1
         root_rel = ctx.rel(root) if path.is_dir() else ctx.rel(path.parent)
@@ -193,6 +194,7 @@ class DatasetCollector:
             rel = str(f)[root_prefix:].replace(os.sep, "/")
             f_rel = f"{root_rel}/{rel}" if root_rel not in (".", "") else rel
             dg = digests[f]
+            listed.append((rel, dg.sha256))
             fref = f"{ref}#{rel}"
             file_refs.append(fref)
             if f not in meta:
@@ -223,8 +225,11 @@ class DatasetCollector:
         if description:
             block["description"] = description[:4000]
         props.append(Property(name=Prop.DATASET_INSPECTED.value, value="true"))
+        # one digest over every file (docs/design.md); none when a file could not be read
+        whole = tree_digest([(r, d) for r, d in listed if d]) if listed and all(d for _, d in listed) else None
         yield Component(bom_ref=ref, type="data", name=name,
                         group=hf.group(1) if hf else None, version=hf.group(3) if hf else None,
+                        hashes=(Hash(alg="SHA-256", content=whole),) if whole else (),
                         licenses=tuple(lics), external_references=tuple(refs), properties=tuple(props),
                         evidence=tuple(evidence), data=(block,), ancestors=tuple(ancestors))
         yield Relation(ref=ref, depends_on=tuple(sorted(file_refs)))

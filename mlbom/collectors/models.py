@@ -21,7 +21,7 @@ from mlbom.collectors._files import hf_blob_finding, walk_files
 from mlbom.errors import InputError
 from mlbom.formats import hf_card
 from mlbom.formats.safe_read import load_json, read_bounded
-from mlbom.hashing import sha256_files
+from mlbom.hashing import sha256_files, tree_digest
 from mlbom.limits import MAX_CONFIG_BYTES
 from mlbom.model import (
     Collected,
@@ -185,10 +185,14 @@ class ModelCollector:
         props.append(Property(name=Prop.SAFETY_VERDICT.value, value=worst))
         if total_params:
             props.append(Property(name=Prop.MODEL_PARAMETERS.value, value=str(total_params)))
+        # one digest over every file (docs/design.md); none when a file could not be read
+        shas = [sc.sha256 for sc in scans]
+        whole = tree_digest([(r, d) for r, d in zip(rels, shas, strict=True) if d]) if shas and all(shas) else None
         mc = hf_card.model_card_block(card or hf_card.Card(), config, dataset_refs={}, bom_ref=f"{model_ref}#modelcard")
         yield Component(
             bom_ref=model_ref, type="machine-learning-model", name=name, group=group, version=version,
             purl=f"pkg:huggingface/{group}/{name}@{version}" if hf else None,
+            hashes=(Hash(alg="SHA-256", content=whole),) if whole else (),
             licenses=tuple(lics), external_references=tuple(refs), properties=tuple(props),
             evidence=tuple(evidence), model_card=mc, ancestors=tuple(ancestors))
         yield Relation(ref=model_ref, depends_on=tuple(sorted(
