@@ -298,3 +298,25 @@ def test_model_and_dataset_components_carry_a_digest_over_their_files(corpus: Pa
     # deterministic: a second run gives the same digests
     again = mlbom.generate(models=model, datasets=data, reproducible=True)
     assert mlbom.dumps(again) == mlbom.dumps(bom)
+
+
+def test_cuda_toolkit_parts_are_nested_under_the_toolkit_not_environment_libraries(venv: Path) -> None:
+    """This machine's real wheel-built CUDA toolkit (/usr/local/cuda with a dist-info folder)."""
+    import pytest
+
+    from mlbom.collectors.gpu import find_toolkit
+    from mlbom.cyclonedx.build import dumps
+    from mlbom.cyclonedx.validate import validate_bytes
+
+    tk = find_toolkit([Path("/usr/local/cuda")])
+    if tk is None or not tk.parts:
+        pytest.skip("no CUDA toolkit with dist-infos in /usr/local/cuda")
+    bom = mlbom.generate(env=venv, gpu=True, reproducible=True)
+    for fmt in ("json", "xml"):
+        report = validate_bytes(dumps(bom, fmt))  # type: ignore[arg-type]
+        assert report.ok, (fmt, report)
+    (toolkit,) = [c for c in bom.components if c.type == "framework" and c.name == "cuda-toolkit"]
+    assert sorted((p.name, p.version) for p in toolkit.components) == sorted(tk.parts)
+    assert all(p.bom_ref.startswith(toolkit.bom_ref + "#") for p in toolkit.components)
+    top_libs = {c.name for c in bom.components if c.type == "library"}
+    assert top_libs == {"alpha", "beta", "gamma", "delta", "epsilon", "eta", "zeta"}  # the environment's only
