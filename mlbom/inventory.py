@@ -194,6 +194,7 @@ def normalize(
                 del by_ref[ref]
 
     _link_datasets(by_ref)
+    _link_ancestors(by_ref)
 
     edges: dict[str, set[str]] = {}
     for r in relations:
@@ -324,6 +325,43 @@ def _link_datasets(by_ref: dict[str, Component]) -> None:
             linked.append({"ref": target})
         new_params = {**params, "datasets": linked} if isinstance(params, dict) else params
         by_ref[ref] = c.model_copy(update={"model_card": {**mc, "modelParameters": new_params}})
+
+
+def _identity_keys(c: Component) -> list[str]:
+    """Names a model or dataset goes by, most precise first: ``org/name``, then ``name``."""
+    full = f"{c.group}/{c.name}" if c.group else c.name
+    keys = [full.lower()]
+    if c.purl and c.purl.startswith("pkg:huggingface/"):
+        keys.insert(0, c.purl.removeprefix("pkg:huggingface/").split("@", 1)[0].lower())
+    last = full.lower().rsplit("/", 1)[-1]
+    return list(dict.fromkeys([*keys, last]))
+
+
+def _link_ancestors(by_ref: dict[str, Component]) -> None:
+    """A base model or source dataset named in a pedigree that is also a component of this BOM
+    (inventoried, or the dataset a model card names) is one thing, not two: the pedigree
+    ancestor takes that component's identity and points at it (``mlbom:pedigree:ref``)."""
+    index: dict[tuple[str, str], str] = {}
+    for ref, c in sorted(by_ref.items()):
+        if c.type in ("machine-learning-model", "data"):
+            for key in _identity_keys(c):
+                index.setdefault((c.type, key), ref)
+    for ref, c in sorted(by_ref.items()):
+        if not c.ancestors:
+            continue
+        linked: list[Component] = []
+        for a in c.ancestors:
+            found = [index.get((a.type, k)) for k in _identity_keys(a)]
+            target = next((t for t in found if t is not None and t != ref), None)
+            if target is None:
+                linked.append(a)
+                continue
+            t = by_ref[target]
+            kept = tuple(p for p in a.properties if p.name != Prop.PEDIGREE_REF.value)
+            linked.append(a.model_copy(update={
+                "name": t.name, "group": t.group, "version": t.version, "purl": t.purl or a.purl,
+                "properties": (*kept, Property(name=Prop.PEDIGREE_REF.value, value=target))}))
+        by_ref[ref] = c.model_copy(update={"ancestors": tuple(linked)})
 
 
 _FULL_LOCKS = {"uv.lock", "poetry.lock", "Pipfile.lock", "pylock.toml"}

@@ -320,3 +320,38 @@ def test_cuda_toolkit_parts_are_nested_under_the_toolkit_not_environment_librari
     assert all(p.bom_ref.startswith(toolkit.bom_ref + "#") for p in toolkit.components)
     top_libs = {c.name for c in bom.components if c.type == "library"}
     assert top_libs == {"alpha", "beta", "gamma", "delta", "epsilon", "eta", "zeta"}  # the environment's only
+
+
+def test_a_base_model_and_a_dataset_named_twice_are_one_component(corpus: Path, tmp_path: Path) -> None:
+    """The example release's model names ``acme/tiny-encoder`` as its base; the base model is
+    inventoried too. A dataset card's source dataset that a model card also names is one
+    component; the pedigree ancestor points at it."""
+    import shutil
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "tiny-release" / "model"
+    tuned = tmp_path / "tuned"
+    shutil.copytree(example, tuned)
+    base = tmp_path / "tiny-encoder"
+    base.mkdir()
+    shutil.copy(example / "model.safetensors", base / "model.safetensors")
+    card = (tuned / "README.md").read_text()
+    (tuned / "README.md").write_text(card.replace("- acme/tiny-reviews", "- common_voice"))
+    voice = tmp_path / "voice"
+    voice.mkdir()
+    shutil.copy(corpus / "dataset-cards" / "hf-datasets.common_voice.README.md", voice / "README.md")  # extended|common_voice
+    (voice / "clips.tsv").write_text("path\tsentence\n")
+    bom = mlbom.generate(models=[tuned, base], datasets=voice, reproducible=True)
+    assert_valid(mlbom.dumps(bom))
+    comps = {c.bom_ref: c for c in bom.components}
+    encoders = [c for c in bom.components if c.type == "machine-learning-model" and c.name == "tiny-encoder"]
+    assert len(encoders) == 1
+    tuned_c = next(c for c in bom.components if c.name == "tiny-release-classifier")
+    (anc,) = tuned_c.ancestors
+    assert _props(anc, "mlbom:pedigree:ref") == [encoders[0].bom_ref]
+    named = [c for c in bom.components if c.type == "data" and c.name == "common_voice"]
+    assert len(named) == 1  # the card's dataset and the source dataset: one component
+    datasets = tuned_c.model_card["modelParameters"]["datasets"]  # type: ignore[index]
+    assert datasets == [{"ref": named[0].bom_ref}]
+    voice_c = next(c for c in bom.components if c.type == "data" and c.ancestors)
+    assert [_props(a, "mlbom:pedigree:ref") for a in voice_c.ancestors] == [[named[0].bom_ref]]
+    assert all(t in comps for r in bom.relations for t in r.depends_on)
