@@ -153,3 +153,14 @@ def record_digest_to_hex(value: str) -> tuple[str, str] | None:
     except (ValueError, TypeError):
         return None
     return alg.lower(), raw.hex()
+
+
+def tree_digest(files: Iterable[tuple[str, str]]) -> str:
+    """One SHA-256 over a set of files, from ``(path, sha256-hex)`` pairs: the SHA-256 of the
+    lines ``"<sha256>  <path>\\n"`` sorted by path (code-point order, which is UTF-8 byte
+    order), i.e. of what ``sha256sum`` prints for the files listed in ``LC_ALL=C sort`` order.
+    Paths are relative to the folder and use ``/``. Independent of the order given."""
+    h = hashlib.sha256()
+    for path, digest in sorted(files):
+        h.update(f"{digest}  {path}\n".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()

@@ -24,7 +24,7 @@ from pydantic import JsonValue
 
 from mlbom.collectors import Collector, CollectorOutput, Context, discover, registry, run
 from mlbom.errors import InputError, UsageError
-from mlbom.model import Bom, Component, Evidence, Finding, Property, Relation
+from mlbom.model import Bom, Component, Evidence, Finding, Property, Relation, Unreadable
 from mlbom.properties import Prop
 
 
@@ -87,9 +87,14 @@ def generate(
                        ("model", inputs.models), ("dataset", inputs.datasets))
     for kind, paths in explicit_inputs:
         jobs += [(kind, p, True) for p in paths]
+    skipped: list[Unreadable] = []
     if project is not None:
         given = {k for k, _, _ in jobs}
-        jobs += [(k, p, False) for k, p in discover(project, table) if k not in given]
+        jobs += [(k, p, False) for k, p in discover(project, table, skipped) if k not in given]
+        skipped = [u for u in skipped if u.collector not in given]
+    if project is not None and not jobs and not skipped and not gpu:
+        raise InputError(project, "nothing to inventory in this folder: no environment, requirements, lock, "
+                                  "model or dataset was found (see `mlbom generate --help` for what is looked for)")
 
     outputs: list[tuple[str, CollectorOutput]] = []
     for kind, path, is_explicit in jobs:
@@ -108,9 +113,12 @@ def generate(
             gpu_collector = GpuCollector(include_hardware_ids=include_hardware_ids, run_nvcc=cuda_nvcc)
         outputs.append(("gpu", run(gpu_collector, Path("/"), ctx)))
 
-    merged = CollectorOutput()
+    merged = CollectorOutput(unreadable=list(skipped))
     for _, out in outputs:
         merged.extend(out)
+    if project is not None and not explicit and not gpu and not merged.components and not merged.unreadable:
+        raise InputError(project, "nothing to inventory in this folder: what was found there holds nothing "
+                                  "(an empty model or data folder, a folder that is not a virtual environment)")
     merged.findings += _drift(outputs)
     if gpu:
         from mlbom.cuda_compat import host_findings
@@ -172,6 +180,7 @@ def normalize(
     # A declared requirement without a version ("torch>=2") that matches exactly one
     # versioned component of the same name is that component: fold it in.
     alias: dict[str, str] = {}
+    _fold_pins(by_ref, alias)
     versioned: dict[str, list[str]] = {}
     for ref, c in by_ref.items():
         if c.purl and c.purl.startswith("pkg:pypi/") and c.version:
@@ -185,6 +194,7 @@ def normalize(
                 del by_ref[ref]
 
     _link_datasets(by_ref)
+    _link_ancestors(by_ref)
 
     edges: dict[str, set[str]] = {}
     for r in relations:
@@ -195,6 +205,12 @@ def normalize(
         targets.update(t2 for t in r.depends_on if (t2 := alias.get(t, t)) in by_ref and t2 != src)
     depended = {t for ts in edges.values() for t in ts}
     top = sorted(ref for ref in by_ref if ref not in depended)
+    direct = {alias.get(r, r) for r in _declared_direct(components, relations)} & set(by_ref)
+    if direct:
+        # The project says what it depends on: the release's direct dependencies among the
+        # packages are those, not whichever installed packages nobody else happens to require.
+        packages = {ref for ref, c in by_ref.items() if _is_package(c)}
+        top = sorted((set(top) - packages) | direct)
     out_rel = [Relation(ref=root.bom_ref, depends_on=tuple(top))]
     out_rel += [Relation(ref=ref, depends_on=tuple(sorted(edges.get(ref, set())))) for ref in sorted(by_ref)]
 
@@ -204,6 +220,76 @@ def normalize(
     fixed = sorted(set(fixed), key=lambda f: (f.subject or "", f.id, f.message, f.source or "", f.line or 0))
     comps = sorted(by_ref.values(), key=lambda c: (c.type, c.group or "", c.name.lower(), c.version or "", c.bom_ref))
     return comps, out_rel, fixed
+
+
+def _installed(c: Component) -> bool:
+    """A distribution found in an environment (it has a sys.path location), not one declared."""
+    return _prop(c, Prop.PY_LOCATION) is not None
+
+
+def _fold_pins(by_ref: dict[str, Component], alias: dict[str, str]) -> None:
+    """A declared pin (requirements, lock) of a version other than the one installed does not
+    ship: it becomes a ``mlbom:python:requirement`` of the one installed (active) distribution of
+    that name, and the declared component goes (the drift pass reports the difference). Only
+    what describes the declaration is kept: its hashes and download links are the pinned
+    version's, not the installed one's, and are dropped."""
+    installed: dict[NormalizedName, list[str]] = {}
+    for ref, c in by_ref.items():
+        if c.type == "library" and _installed(c) and _prop(c, Prop.PY_SHADOWED) is None:
+            installed.setdefault(canonicalize_name(c.name), []).append(ref)
+    for ref, c in sorted(by_ref.items()):
+        if c.type != "library" or _installed(c) or not (c.purl or "").startswith("pkg:pypi/") or not c.version:
+            continue
+        cands = installed.get(canonicalize_name(c.name), [])
+        if len(cands) != 1 or cands[0] == ref:
+            continue
+        target = by_ref[cands[0]]
+        kept = {Prop.PY_REQUIREMENT.value, Prop.SOURCE.value, Prop.PY_MARKER.value, Prop.LOCK_GROUP.value}
+        props = [p for p in c.properties if p.name in kept]
+        if not any(p.name == Prop.PY_REQUIREMENT.value for p in props):
+            props.insert(0, Property(name=Prop.PY_REQUIREMENT.value, value=f"{c.name}=={c.version}"))
+        by_ref[cands[0]] = target.model_copy(update={
+            "properties": tuple(dict.fromkeys(target.properties + tuple(props))),
+            "evidence": tuple(dict.fromkeys(target.evidence + c.evidence)),
+        })
+        alias[ref] = cands[0]
+        del by_ref[ref]
+
+
+def _is_package(c: Component) -> bool:
+    """A library installed in an environment or declared by a requirements or lock file."""
+    return c.type == "library" and (_installed(c) or any(e.fact == "declared" for e in c.evidence))
+
+
+_PROJECT_SOURCES = ("virtual", "editable", "directory")
+
+
+def _declared_direct(components: Sequence[Component], relations: Sequence[Relation]) -> set[str]:
+    """The packages the project itself declares as its direct dependencies: every line of a
+    requirements file, and of a lock the packages no other locked package requires (the roots
+    of the lock's graph); a root that is the project itself (uv's ``source = { virtual = "." }``,
+    an editable or directory root) stands for its own dependencies, which are then direct too."""
+    direct: set[str] = set()
+    locked: dict[str, Component] = {}
+    for c in components:
+        if c.type != "library" or not any(e.fact == "declared" for e in c.evidence):
+            continue
+        if _prop(c, Prop.LOCK_FORMAT) is None:
+            direct.add(c.bom_ref)
+        else:
+            locked.setdefault(c.bom_ref, c)
+    lock_edges: dict[str, set[str]] = {}
+    for r in relations:
+        if r.ref in locked:
+            lock_edges.setdefault(r.ref, set()).update(t for t in r.depends_on if t in locked and t != r.ref)
+    required = {t for ts in lock_edges.values() for t in ts}
+    for ref, c in locked.items():
+        if ref in required:
+            continue
+        direct.add(ref)
+        if _prop(c, Prop.LOCK_SOURCE) in _PROJECT_SOURCES:
+            direct |= lock_edges.get(ref, set())
+    return direct
 
 
 def _link_datasets(by_ref: dict[str, Component]) -> None:
@@ -241,6 +327,43 @@ def _link_datasets(by_ref: dict[str, Component]) -> None:
         by_ref[ref] = c.model_copy(update={"model_card": {**mc, "modelParameters": new_params}})
 
 
+def _identity_keys(c: Component) -> list[str]:
+    """Names a model or dataset goes by, most precise first: ``org/name``, then ``name``."""
+    full = f"{c.group}/{c.name}" if c.group else c.name
+    keys = [full.lower()]
+    if c.purl and c.purl.startswith("pkg:huggingface/"):
+        keys.insert(0, c.purl.removeprefix("pkg:huggingface/").split("@", 1)[0].lower())
+    last = full.lower().rsplit("/", 1)[-1]
+    return list(dict.fromkeys([*keys, last]))
+
+
+def _link_ancestors(by_ref: dict[str, Component]) -> None:
+    """A base model or source dataset named in a pedigree that is also a component of this BOM
+    (inventoried, or the dataset a model card names) is one thing, not two: the pedigree
+    ancestor takes that component's identity and points at it (``mlbom:pedigree:ref``)."""
+    index: dict[tuple[str, str], str] = {}
+    for ref, c in sorted(by_ref.items()):
+        if c.type in ("machine-learning-model", "data"):
+            for key in _identity_keys(c):
+                index.setdefault((c.type, key), ref)
+    for ref, c in sorted(by_ref.items()):
+        if not c.ancestors:
+            continue
+        linked: list[Component] = []
+        for a in c.ancestors:
+            found = [index.get((a.type, k)) for k in _identity_keys(a)]
+            target = next((t for t in found if t is not None and t != ref), None)
+            if target is None:
+                linked.append(a)
+                continue
+            t = by_ref[target]
+            kept = tuple(p for p in a.properties if p.name != Prop.PEDIGREE_REF.value)
+            linked.append(a.model_copy(update={
+                "name": t.name, "group": t.group, "version": t.version, "purl": t.purl or a.purl,
+                "properties": (*kept, Property(name=Prop.PEDIGREE_REF.value, value=target))}))
+        by_ref[ref] = c.model_copy(update={"ancestors": tuple(linked)})
+
+
 _FULL_LOCKS = {"uv.lock", "poetry.lock", "Pipfile.lock", "pylock.toml"}
 
 
@@ -265,9 +388,12 @@ def _drift(outputs: list[tuple[str, CollectorOutput]]) -> list[Finding]:
             continue
         full = {_prop(c, Prop.LOCK_FORMAT) for c in out.components if c.type == "file"} & _FULL_LOCKS
         declared: set[NormalizedName] = set()
+        required = {t for r in out.relations for t in r.depends_on if t != r.ref}
         for c in out.components:
             if c.type != "library" or not (c.purl or "").startswith("pkg:pypi/"):
                 continue
+            if kind == "lock" and c.bom_ref not in required and _prop(c, Prop.LOCK_SOURCE) in _PROJECT_SOURCES:
+                continue  # the project itself (uv's virtual or editable root), not a package to install
             where = _prop(c, Prop.SOURCE) or "a manifest"
             marker = _prop(c, Prop.PY_MARKER)
             if marker and markers is not None:

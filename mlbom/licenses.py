@@ -8,6 +8,7 @@ becomes a named licence, as the CycloneDX spec intends for non-SPDX licences.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from cyclonedx import spdx
 
@@ -100,3 +101,71 @@ def from_classifier(classifier: str) -> License:
         return License(kind="id", value=spdx_id, acknowledgement="declared")
     name = classifier.split(" :: ")[-1]
     return License(kind="name", value=name, acknowledgement="declared")
+
+
+# Licence URLs to SPDX ids, as the SPDX licence list's reference URLs (``seeAlso``) spell them:
+# Creative Commons deeds (``/licenses/by-nc-sa/4.0/`` is ``CC-BY-NC-SA-4.0``, a ported
+# licence's jurisdiction is a suffix: ``/by/3.0/de/`` is ``CC-BY-3.0-DE``), the CC0 and Public
+# Domain Mark deeds, Open Data Commons, the CDLA, the Apache licence, and the pages that name an
+# SPDX id in their path (spdx.org, opensource.org, choosealicense.com). Every result is checked
+# against the bundled SPDX id list; a URL these rules do not cover stays a named licence with
+# its URL (never guessed). GNU's pages are left out on purpose: the SPDX list gives the same
+# page for ``-only`` and ``-or-later``, so the URL cannot tell them apart.
+_URL_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"creativecommons\.org/licenses/([a-z-]+)/(\d\.\d)(?:/([a-z]{2}))?(?:/(?:legalcode[.\w-]*|deed[.\w-]*)?)?"),
+     "CC-{0}-{1}{2}"),
+    (re.compile(r"creativecommons\.org/publicdomain/zero/1\.0(?:/.*)?"), "CC0-1.0"),
+    (re.compile(r"opendatacommons\.org/licenses/by(?:/(?:1[-.]0|summary)?)?(?:/.*)?"), "ODC-By-1.0"),
+    (re.compile(r"opendatacommons\.org/licenses/odbl(?:/(?:1[-.]0|summary)?)?(?:/.*)?"), "ODbL-1.0"),
+    (re.compile(r"opendatacommons\.org/licenses/pddl(?:/(?:1[-.]0|summary)?)?(?:/.*)?"), "PDDL-1.0"),
+    (re.compile(r"cdla\.(?:dev|io)/permissive-(\d)[-.](\d)(?:/.*)?"), "CDLA-Permissive-{0}.{1}"),
+    (re.compile(r"cdla\.(?:dev|io)/sharing-(\d)[-.](\d)(?:/.*)?"), "CDLA-Sharing-{0}.{1}"),
+    (re.compile(r"(?:www\.)?apache\.org/licenses/license-2\.0(?:\.html|\.txt)?"), "Apache-2.0"),
+    (re.compile(r"spdx\.org/licenses/([a-z0-9.+-]+?)(?:\.html|\.json)?"), "{0}"),
+    (re.compile(r"opensource\.org/licenses?/([a-z0-9.+-]+?)(?:\.php|\.html)?"), "{0}"),
+    (re.compile(r"choosealicense\.com/licenses/([a-z0-9.+-]+)"), "{0}"),
+)
+
+
+def spdx_id_for_url(url: str) -> str | None:
+    """The SPDX id a licence URL stands for, or None when the rules above do not cover it."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.lower()
+    host = host[4:] if host.startswith("www.") and not host.startswith("www.apache") else host
+    where = (host + parts.path).lower().rstrip("/")
+    for pattern, template in _URL_RULES:
+        m = pattern.fullmatch(where)
+        if m is None:
+            continue
+        groups = [g or "" for g in m.groups()]
+        if template.startswith("CC-{0}"):
+            groups = [groups[0].upper(), groups[1], f"-{groups[2].upper()}" if groups[2] else ""]
+        fixed = spdx.fixup_id(template.format(*groups))
+        return fixed if fixed is not None else None
+    return None
+
+
+def from_url(url: str, *, safe: str | None, acknowledgement: str = "declared") -> License:
+    """A licence given as a URL (Croissant ``license``): the SPDX id it stands for, with the
+    URL kept; else a named licence called by the URL's last path part. ``safe`` is the URL as it
+    may be written into a BOM (credentials removed), or None."""
+    ack = "concluded" if acknowledgement == "concluded" else "declared"
+    found = spdx_id_for_url(url)
+    if found is not None:
+        return License(kind="id", value=found, url=safe, acknowledgement=ack)
+    return License(kind="name", value=url.rstrip("/").rsplit("/", 1)[-1] or url, url=safe, acknowledgement=ack)
+
+
+def looks_like_text(value: str) -> bool:
+    """True for a ``License`` field that is a copyright notice or a licence text rather than a
+    licence's name or id (several lines, very long, or naming a copyright)."""
+    raw = value.strip()
+    return "\n" in raw or len(raw) > _MAX_NAME or bool(_COPYRIGHT.search(raw))
+
+
+_COPYRIGHT = re.compile(r"copyright|\(c\)|\u00a9", re.IGNORECASE)

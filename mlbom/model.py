@@ -216,6 +216,9 @@ class Component(BaseModel):
     model_card: JsonObject | None = None
     data: tuple[JsonObject, ...] = ()
     ancestors: tuple[Component, ...] = ()
+    # Parts of this component that are not parts of anything else in the release (CycloneDX
+    # nested ``components``): the dist-infos of a CUDA toolkit outside the Python environment.
+    components: tuple[Component, ...] = ()
 
 
 class Relation(BaseModel):

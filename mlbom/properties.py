@@ -22,6 +22,10 @@ class Prop(str, Enum):
     FILE_FACT = "mlbom:file:fact"
     MODEL_PARAMETERS = "mlbom:model:parameters"
     MODEL_BASE_RELATION = "mlbom:model:base-model-relation"
+    MODEL_LANGUAGE = "mlbom:model:language"
+    PEDIGREE_REF = "mlbom:pedigree:ref"
+    MODEL_TAG = "mlbom:model:tag"
+    MODEL_LIBRARY = "mlbom:model:library-name"
     DATASET_FORMAT = "mlbom:dataset:format"
     DATASET_INSPECTED = "mlbom:dataset:inspected"
     DATASET_CHECKSUM = "mlbom:dataset:checksum"
@@ -77,6 +81,11 @@ DESCRIPTIONS: dict[Prop, str] = {
     Prop.FILE_FACT: "A fact read from a file's header, as `key=value` (tensors, parameters, dtypes, quantization, pickle imports, …).",
     Prop.MODEL_PARAMETERS: "Total parameter count of a model, summed over its weight files' headers.",
     Prop.MODEL_BASE_RELATION: "How a model derives from a base model (card `base_model_relation`: finetune, quantized, adapter, merge).",
+    Prop.PEDIGREE_REF: ("On a pedigree ancestor (a base model, a source dataset): the bom-ref of the component of this "
+                        "BOM it is — the inventoried model or dataset, or the dataset a model card names."),
+    Prop.MODEL_LANGUAGE: "A language the model card declares (`language`), one property per value.",
+    Prop.MODEL_TAG: "A tag the model card declares (`tags`), one property per value.",
+    Prop.MODEL_LIBRARY: "The library the model card says the model is for (`library_name`: transformers, diffusers, …).",
     Prop.DATASET_FORMAT: "The manifest a dataset was read from (e.g. `croissant 1.1`).",
     Prop.DATASET_INSPECTED: "`true` when mlbom read the dataset; `false` for a dataset only named by a model card.",
     Prop.DATASET_CHECKSUM: ("A data file checked against the checksum its dataset manifest (Croissant sha256/md5) declares: "

@@ -50,6 +50,9 @@ def test_swapped_weights_upgraded_package_changed_dataset(tmp_path: Path, capsys
     assert kinds == {
         ("hash-drift", "file:model:model#model.safetensors"),
         ("hash-drift", "file:dataset:data#reviews.csv"),
+        # the model's and the dataset's digest over all their files (issue 14) change with them
+        ("hash-drift", "machine-learning-model:/tiny-release-classifier"),
+        ("hash-drift", "data:/tiny-reviews"),
         ("new-finding", "file:dataset:data#reviews.csv"),  # the Croissant checksum no longer matches
         ("version-change", "pkg:pypi/numpy"),
         ("hash-drift", "file:file:requirements.txt"), ("hash-drift", "file:file:pylock.toml"),  # the edited pins

@@ -85,7 +85,11 @@ def test_cyclonedx_python_lib_validates_and_reads(name: str) -> None:
         else:
             assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(data.decode()) is None
             bom = Bom.from_json(json.loads(data))  # type: ignore[attr-defined]
-    assert len(bom.components) == 24
+    # 14 top-level components on every host; a CUDA toolkit's dist-infos (issue 14) are nested
+    # under its framework component, read back there
+    assert len(bom.components) == 14
+    nested = [p for c in bom.components for p in c.components]
+    assert all(p.bom_ref.value.startswith("cuda-toolkit@") for p in nested)
 
 
 @pytest.mark.parametrize("alg", ["es256", "rs256", "ed25519"])

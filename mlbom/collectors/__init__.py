@@ -144,20 +144,34 @@ def run(collector: Collector, path: Path, ctx: Context) -> CollectorOutput:
     return out
 
 
-def discover(project_dir: Path, table: dict[str, type[Collector]]) -> list[tuple[str, Path]]:
+def discover(
+    project_dir: Path, table: dict[str, type[Collector]], skipped: list[Unreadable] | None = None
+) -> list[tuple[str, Path]]:
     """Inputs for each collector found in ``project_dir`` by its patterns, sorted, without
-    following symlinked directories out of the project."""
+    following symbolic links out of the project. A match that is not followed (a link that
+    leaves the project, dangles outside it or loops) is appended to ``skipped`` as an
+    ``Unreadable`` record, so the BOM says it is incomplete instead of leaving it out silently."""
     found: list[tuple[str, Path]] = []
     root = project_dir.resolve()
     for name in sorted(table):
         seen: set[Path] = set()
         for pattern in table[name].patterns:
             for p in sorted(project_dir.glob(pattern)):
+                rel = p.relative_to(project_dir).as_posix()
                 try:
                     resolved = p.resolve()
                 except (OSError, RuntimeError):
+                    if skipped is not None:
+                        skipped.append(Unreadable(path=rel, reason="symbolic link loop (not followed)", collector=name))
                     continue
-                if resolved in seen or not resolved.is_relative_to(root):
+                if resolved in seen:
+                    continue
+                if not resolved.is_relative_to(root):
+                    if skipped is not None:
+                        what = "dangling symbolic link" if not resolved.exists() else "symbolic link"
+                        skipped.append(Unreadable(path=rel, reason=f"{what} to outside the project folder (not followed)",
+                                                  collector=name))
+                    seen.add(resolved)
                     continue
                 seen.add(resolved)
                 found.append((name, p))

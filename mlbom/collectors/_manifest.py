@@ -23,7 +23,7 @@ def manifest_ref(ctx: Context, path: Path) -> str:
 def read_manifest(path: Path, limit: int) -> bytes:
     """A manifest named on the command line: missing or too large is an InputError."""
     if not path.exists():
-        raise InputError(path, "no such file")
+        raise InputError(path, "dangling symbolic link" if path.is_symlink() else "no such file")
     if path.is_dir():
         raise InputError(path, "is a folder, not a file")
     return read_bounded(path, limit)

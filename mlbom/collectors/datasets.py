@@ -32,7 +32,7 @@ from mlbom.errors import InputError
 from mlbom.formats import croissant as cr
 from mlbom.formats import datafile
 from mlbom.formats.safe_read import read_bounded
-from mlbom.hashing import sha256_files
+from mlbom.hashing import sha256_files, tree_digest
 from mlbom.identity import safe_url
 from mlbom.limits import MAX_CARD_BYTES, MAX_GLOB_CHECKS
 from mlbom.model import Collected, Component, Evidence, ExternalReference, Finding, Hash, License, Property, Relation
@@ -56,12 +56,16 @@ def _license(values: list[str]) -> list[License]:
     out = []
     for v in values:
         if v.startswith("http"):
-            out.append(License(kind="name", value=v.rstrip("/").rsplit("/", 1)[-1] or v, url=safe_url(v),
-                               acknowledgement="declared"))
+            out.append(licenses.from_url(v, safe=safe_url(v)))
         else:
             lic = licenses.from_expression(v)
             out.append(lic)
     return out
+
+
+def _licence_keys(lics: list[License]) -> set[str]:
+    """What two licence lists are compared by: SPDX ids and expressions as they are, names case-folded."""
+    return {lc.value if lc.kind != "name" else lc.value.casefold() for lc in lics}
 
 
 class DatasetCollector:
@@ -93,7 +97,9 @@ class DatasetCollector:
         hf = _HF_DATASET.search(root.resolve().as_posix() + "/")
         if path.is_dir():
             files, walk_findings = walk_files(root, hf_repo=hf is not None)
-            if not ctx.explicit and not files:
+            if not files:
+                if ctx.explicit:
+                    raise InputError(path, "nothing to inventory in this folder: it holds no files")
                 return
         else:
             files, walk_findings = [path], []
@@ -138,9 +144,15 @@ class DatasetCollector:
             for problem in _objects(card.get("_problems")):
                 yield Finding(id="dataset.card-malformed", severity="medium", message=f"dataset card: {problem}",
                               subject=ref, source=src)
-            if not lics:
-                lic_v = card.get("license")
-                lics = _license([str(x) for x in lic_v] if isinstance(lic_v, list) else ([lic_v] if isinstance(lic_v, str) else []))
+            lic_v = card.get("license")
+            card_lics = _license([str(x) for x in lic_v] if isinstance(lic_v, list) else ([lic_v] if isinstance(lic_v, str) else []))
+            if lics and card_lics and _licence_keys(lics) != _licence_keys(card_lics):
+                yield Finding(id="dataset.license-mismatch", severity="medium",
+                              message=(f"the dataset card says {', '.join(sorted(_licence_keys(card_lics)))} but the "
+                                       f"Croissant manifest says {', '.join(sorted(_licence_keys(lics)))}; the manifest's is "
+                                       "recorded"),
+                              subject=ref, source=src)
+            lics = lics or card_lics
             for key in ("language", "task_categories", "task_ids", "size_categories", "annotations_creators",
                         "language_creators", "multilinguality", "tags"):
                 vals = card.get(key)
@@ -172,6 +184,7 @@ class DatasetCollector:
         ctx.say(f"hashing {len(data_files)} files of dataset {name}")
         digests = {d.path: d for d in sha256_files(data_files)}
         file_refs: list[str] = []
+        listed: list[tuple[str, str | None]] = []
         by_rel: dict[str, tuple[Path, str | None]] = {}
         root_prefix = len(str(root)) + 1
         root_rel = ctx.rel(root) if path.is_dir() else ctx.rel(path.parent)
@@ -181,6 +194,7 @@ class DatasetCollector:
             rel = str(f)[root_prefix:].replace(os.sep, "/")
             f_rel = f"{root_rel}/{rel}" if root_rel not in (".", "") else rel
             dg = digests[f]
+            listed.append((rel, dg.sha256))
             fref = f"{ref}#{rel}"
             file_refs.append(fref)
             if f not in meta:
@@ -211,8 +225,11 @@ class DatasetCollector:
         if description:
             block["description"] = description[:4000]
         props.append(Property(name=Prop.DATASET_INSPECTED.value, value="true"))
+        # one digest over every file (docs/design.md); none when a file could not be read
+        whole = tree_digest([(r, d) for r, d in listed if d]) if listed and all(d for _, d in listed) else None
         yield Component(bom_ref=ref, type="data", name=name,
                         group=hf.group(1) if hf else None, version=hf.group(3) if hf else None,
+                        hashes=(Hash(alg="SHA-256", content=whole),) if whole else (),
                         licenses=tuple(lics), external_references=tuple(refs), properties=tuple(props),
                         evidence=tuple(evidence), data=(block,), ancestors=tuple(ancestors))
         yield Relation(ref=ref, depends_on=tuple(sorted(file_refs)))

@@ -352,7 +352,9 @@ class EnvironmentCollector:
         if ctx.verify_record:
             yield from _verify_records(dists, root, rel, ctx)
         for d in dists:
-            yield _component(d, rel)
+            comp, comp_findings = _component(d, rel)
+            yield comp
+            yield from comp_findings
             targets = sorted(edges.get(d.ref, set()))
             yield Relation(ref=d.ref, depends_on=tuple(targets))
 
@@ -458,7 +460,8 @@ def _read_dist(site: Path, ddir: Path, rel: Callable[[Path], str]) -> tuple[_Dis
     return dist, problems
 
 
-def _component(d: _Dist, rel: Callable[[Path], str]) -> Component:
+def _component(d: _Dist, rel: Callable[[Path], str]) -> tuple[Component, list[Finding]]:
+    findings: list[Finding] = []
     meta = d.meta
     meta_rel = rel(d.dir / ("METADATA" if d.dir.name.lower().endswith(".dist-info") else "PKG-INFO"))
     props: list[Property] = list(d.props)
@@ -468,7 +471,11 @@ def _component(d: _Dist, rel: Callable[[Path], str]) -> Component:
     refs: list[ExternalReference] = []
     lic: list[License] = []
     if meta is not None:
-        lic, lic_ev, lic_props = _licenses(meta, meta_rel)
+        lic, lic_ev, lic_props, unclear = _licenses(meta, meta_rel)
+        if unclear:
+            findings.append(Finding(id="license.unclear", severity="low",
+                                    message=f"{d.name} {d.version}: licence unclear: {unclear}",
+                                    subject=d.ref, source=meta_rel))
         ev += lic_ev
         props += lic_props
         refs += _project_urls(meta)
@@ -504,24 +511,42 @@ def _component(d: _Dist, rel: Callable[[Path], str]) -> Component:
         external_references=tuple(refs),
         properties=tuple(props),
         evidence=tuple(ev),
-    )
+    ), findings
 
 
-def _licenses(meta: pymeta.CoreMetadata, src: str) -> tuple[list[License], list[Evidence], list[Property]]:
-    """PEP 639 License-Expression first, else the License field, else classifiers."""
+def _licenses(
+    meta: pymeta.CoreMetadata, src: str
+) -> tuple[list[License], list[Evidence], list[Property], str | None]:
+    """The distribution's licence, most precise source first: PEP 639 ``License-Expression``;
+    then classifiers that name one SPDX licence; then a ``License`` field that is an SPDX id or
+    expression or a short name. A ``License`` field holding a copyright notice or a whole licence
+    text names no licence: the classifiers' names are taken then (the text kept as the licence's
+    text), else the field's first line as a name. Returns the licences, evidence, properties and,
+    for the last two cases, why the licence is unclear."""
     props = [Property(name=Prop.PY_LICENSE_FILE.value, value=f) for f in meta.all("License-File")]
     expr = meta.first("License-Expression")
     if expr:
-        return [licenses.from_expression(expr)], [Evidence(fact="license", source=src, field="License-Expression")], props
-    text = _unfold(meta.first("License"))
-    if text and text.strip().upper() not in ("UNKNOWN", "NONE", ""):
-        return [licenses.from_name(text)], [Evidence(fact="license", source=src, field="License")], props
+        return [licenses.from_expression(expr)], [Evidence(fact="license", source=src, field="License-Expression")], props, None
     classifiers = sorted({c for c in meta.all("Classifier") if c.startswith("License ::")})
-    if classifiers:
-        found = [licenses.from_classifier(c) for c in classifiers]
-        unique = list({(lc.kind, lc.value): lc for lc in found}.values())
-        return unique, [Evidence(fact="license", source=src, field="Classifier")], props
-    return [], [], props
+    found = [licenses.from_classifier(c) for c in classifiers]
+    by_classifier = list({(lc.kind, lc.value): lc for lc in found}.values())
+    ids = [lc for lc in by_classifier if lc.kind != "name"]
+    if ids:
+        return ids, [Evidence(fact="license", source=src, field="Classifier")], props, None
+    text = _unfold(meta.first("License"))
+    if text and text.strip().upper() in ("UNKNOWN", "NONE"):
+        text = None
+    if text and not licenses.looks_like_text(text):
+        return [licenses.from_name(text)], [Evidence(fact="license", source=src, field="License")], props, None
+    if by_classifier:
+        lics = [lc.model_copy(update={"text": text}) if text and len(by_classifier) == 1 else lc for lc in by_classifier]
+        why = (f"classifier {', '.join(repr(lc.value) for lc in by_classifier)} names no single SPDX licence"
+               + (" and the License field is a copyright notice or licence text" if text else ""))
+        return lics, [Evidence(fact="license", source=src, field="Classifier")], props, why
+    if text:
+        why = "the License field is a copyright notice or licence text, not a licence's name or SPDX id"
+        return [licenses.from_name(text)], [Evidence(fact="license", source=src, field="License")], props, why
+    return [], [], props, None
 
 
 def _unfold(value: str | None) -> str | None:
@@ -668,15 +693,12 @@ def _resolve(
     edges: dict[str, set[str]] = {}
     for d in dists:
         src = rel(d.dir / "METADATA")
-        provided: set[str] = {canonicalize_name(e) for e in (d.meta.all("Provides-Extra") if d.meta else [])}
         for req, line in parsed[d.ref]:
             target = by_name.get(canonicalize_name(req.name))
             if not applies(req, d.extras, d):
-                # An optional (extra) requirement whose target is installed anyway is still an
-                # edge: the package imports it when present (transformers -> torch). Versions are
-                # checked only for requirements that are active, as pip does.
-                if target and provided and applies(req, provided, d):
-                    edges.setdefault(d.ref, set()).add(target[0].ref)
+                # An optional (extra) requirement nobody asked for draws no edge even when its
+                # target is installed for another reason (joblib[docs] -> pandas): an edge claims
+                # "this requires that", and it does not. Its version is not checked either (pip).
                 continue
             spec = str(req)
             if not target:

@@ -379,15 +379,16 @@ class GpuCollector:
                                                "(docs/cuda-compatibility.md)"))
                 else:
                     yield Finding(id="cuda.nvcc-unusable", severity="info", subject=tk_ref, message=f"nvcc: {problem}")
+            # The toolkit's own dist-infos are parts of the toolkit, not distributions of a Python
+            # environment: nested under it, with bom-refs of their own (a pip-installed
+            # nvidia-cuda-runtime of the same version in the environment is another copy).
+            parts = tuple(
+                Component(bom_ref=f"{tk_ref}#{name}", type="library", name=name, version=ver,
+                          purl=pypi_purl(name, ver),
+                          evidence=(Evidence(fact="toolkit part", source=str(tk.root / "dist-info")),))
+                for name, ver in tk.parts)
             yield Component(bom_ref=tk_ref, type="framework", name="cuda-toolkit", version=tk.version,
-                            properties=tuple(tk_props), evidence=tuple(tk_evidence))
-            part_refs = []
-            for name, ver in tk.parts:
-                ref = pypi_purl(name, ver)
-                part_refs.append(ref)
-                yield Component(bom_ref=ref, type="library", name=name, version=ver, purl=ref,
-                                evidence=(Evidence(fact="toolkit part", source=str(tk.root / "dist-info")),))
-            yield Relation(ref=tk_ref, depends_on=tuple(part_refs))
+                            properties=tuple(tk_props), evidence=tuple(tk_evidence), components=parts)
             if snap.cuda_driver_version:
                 from mlbom.cuda_compat import runtime_vs_driver
 

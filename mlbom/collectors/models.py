@@ -21,7 +21,7 @@ from mlbom.collectors._files import hf_blob_finding, walk_files
 from mlbom.errors import InputError
 from mlbom.formats import hf_card
 from mlbom.formats.safe_read import load_json, read_bounded
-from mlbom.hashing import sha256_files
+from mlbom.hashing import sha256_files, tree_digest
 from mlbom.limits import MAX_CONFIG_BYTES
 from mlbom.model import (
     Collected,
@@ -73,7 +73,9 @@ class ModelCollector:
             return
         hf = _hf_identity(path)
         files, link_findings = walk_files(path, hf_repo=hf is not None)
-        if not ctx.explicit and not files:
+        if not files:
+            if ctx.explicit:
+                raise InputError(path, "nothing to inventory in this folder: it holds no files")
             return
         name = hf[1] if hf else path.resolve().name
         group = hf[0] if hf else None
@@ -122,6 +124,12 @@ class ModelCollector:
             if isinstance(lic, str):
                 lics = [_card_license(lic, card.data)]
                 evidence.append(Evidence(fact="license", source=ctx.rel(readme), field="license"))
+            for key, prop in (("language", Prop.MODEL_LANGUAGE), ("tags", Prop.MODEL_TAG),
+                              ("library_name", Prop.MODEL_LIBRARY)):
+                values = _strings(card.data.get(key))
+                props += [Property(name=prop.value, value=v) for v in values]
+                if values:
+                    evidence.append(Evidence(fact=key, source=ctx.rel(readme), field=key))
             bases, relation = hf_card.base_models(card.data)
             for b in bases:
                 org, _, bname = b.partition("/")
@@ -138,6 +146,16 @@ class ModelCollector:
         for cfg in _CONFIGS:
             if (path / cfg).is_file():
                 evidence.append(Evidence(fact="configuration", source=ctx.rel(path / cfg)))
+        framework: Component | None = None
+        tv = config.get("transformers_version")
+        if isinstance(tv, str) and tv.strip() and len(tv) <= 100:
+            # the transformers release that wrote config.json: what the model was saved with (and
+            # what loading it is tested against), not a package this release ships, so no purl
+            framework = Component(
+                bom_ref=f"framework:transformers@{tv.strip()}", type="framework", name="transformers",
+                version=tv.strip(), description="the transformers version that wrote the model's config.json",
+                evidence=(Evidence(fact="version", source=ctx.rel(path / "config.json"), field="transformers_version"),))
+            yield framework
         if config.get("model_type"):
             evidence.append(Evidence(fact="architectureFamily", source=ctx.rel(path / "config.json"), field="model_type"))
         if card is not None:
@@ -167,16 +185,24 @@ class ModelCollector:
         props.append(Property(name=Prop.SAFETY_VERDICT.value, value=worst))
         if total_params:
             props.append(Property(name=Prop.MODEL_PARAMETERS.value, value=str(total_params)))
+        # one digest over every file (docs/design.md); none when a file could not be read
+        shas = [sc.sha256 for sc in scans]
+        whole = tree_digest([(r, d) for r, d in zip(rels, shas, strict=True) if d]) if shas and all(shas) else None
         mc = hf_card.model_card_block(card or hf_card.Card(), config, dataset_refs={}, bom_ref=f"{model_ref}#modelcard")
         yield Component(
             bom_ref=model_ref, type="machine-learning-model", name=name, group=group, version=version,
             purl=f"pkg:huggingface/{group}/{name}@{version}" if hf else None,
+            hashes=(Hash(alg="SHA-256", content=whole),) if whole else (),
             licenses=tuple(lics), external_references=tuple(refs), properties=tuple(props),
             evidence=tuple(evidence), model_card=mc, ancestors=tuple(ancestors))
-        yield Relation(ref=model_ref, depends_on=tuple(sorted(file_refs)))
+        yield Relation(ref=model_ref, depends_on=tuple(sorted(
+            file_refs + ([framework.bom_ref] if framework is not None else []))))
 
     def _single(self, path: Path, ctx: Context) -> Iterator[Collected]:
         sc = scan_file(path, display=path.name)
+        if ctx.explicit and sc.format in _NOT_MODELS:
+            why = next((f.message.split(": ", 1)[-1] for f in sc.findings if f.severity != "info"), f"format {sc.format}")
+            raise InputError(path, f"not a model file: {why}")
         ref = f"model:{ctx.rel(path)}"
         comp = _file_component(sc, ref, ctx.rel(path))
         yield comp.model_copy(update={
@@ -187,6 +213,17 @@ class ModelCollector:
         for sf in sc.findings:
             if sf.severity != "info":
                 yield sf.to_finding(subject=ref, source=ctx.rel(path))
+
+
+# What the scanner calls a file that is in no model format: a single file given as ``--model``
+# in one of these is refused (exit 2) rather than inventoried as a model.
+_NOT_MODELS = frozenset({"unknown", "text"})
+
+
+def _strings(value: object) -> list[str]:
+    """A card field that is one string or a list of them, as the non-empty strings (bounded)."""
+    items = value if isinstance(value, list) else [value]
+    return [str(v).strip()[:200] for v in items[:100] if isinstance(v, (str, int, float)) and str(v).strip()]
 
 
 def _card_model_name(data: dict[str, object]) -> str | None:

@@ -117,6 +117,8 @@ def component_dict(bom: Bom, c: Component, *, root: bool = False) -> JsonObject:
     props = component_properties(bom, c, root=root)
     if props:
         obj["properties"] = [{"name": p.name, "value": p.value} for p in props]
+    if c.components:
+        obj["components"] = [component_dict(bom, x) for x in c.components]
     if c.model_card is not None:
         obj["modelCard"] = c.model_card
     if c.data:
@@ -277,7 +279,7 @@ def dumps(bom: Bom, fmt: Format = "json") -> bytes:
 
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _COMPONENT_ORDER = ("group", "name", "version", "description", "scope", "hashes", "licenses",
-                    "purl", "pedigree", "externalReferences", "properties", "modelCard", "data")
+                    "purl", "pedigree", "externalReferences", "properties", "components", "modelCard", "data")
 
 
 def xml_text(value: object) -> str:
@@ -373,6 +375,11 @@ def _component_xml(c: JsonObject, out: list[str]) -> None:
             for a in _objs(val.get("ancestors", [])):
                 _component_xml(a, out)
             out.append("</ancestors></pedigree>")
+        elif key == "components":
+            out.append("<components>")
+            for part in _objs(val):
+                _component_xml(part, out)
+            out.append("</components>")
         elif key == "externalReferences":
             out.append("<externalReferences>")
             for r in _objs(val):

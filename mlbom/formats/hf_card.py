@@ -163,9 +163,12 @@ def _sections(body: str) -> dict[str, list[str]]:
         content = raw_content.strip()
         if not content or "[more information needed]" in content.lower():
             continue
-        for key, names in _SECTIONS.items():
-            if title in names:
-                out.setdefault(key, []).append(content[:MAX_SECTION_CHARS])
+        keys = [key for key, names in _SECTIONS.items() if title in names]
+        if not keys and "intended use" in title and "limitation" in title:
+            # Hugging Face's generated cards: "## Intended uses & limitations" says both
+            keys = ["useCases", "technicalLimitations"]
+        for key in keys:
+            out.setdefault(key, []).append(content[:MAX_SECTION_CHARS])
     return out
 
 
