@@ -616,6 +616,27 @@ _MATERIALISERS = frozenset({"builtins.list", "builtins.tuple", "builtins.set", "
 _SPECIAL_CALLS = frozenset({"builtins.type", "_codecs.encode"})
 # creating an instance of their first argument (the class) without calling it
 _INSTANCE_MAKERS = frozenset({"copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"})
+# Names the unpickler (BUILD: __setstate__; APPEND(S): append/extend; ADDITEMS: add), joblib's
+# array reading (read/readinto) and torch's _set_obj_state look up ON THE OBJECT: a state that sets
+# one as an instance attribute replaces the method the loader then calls with pickle data.
+_HOOK_NAMES = frozenset({"append", "extend", "add", "read", "readline", "readinto", "write"})
+# torch helpers that setattr every item of their last argument on the object they build
+_STATE_SETTERS = frozenset({"torch._utils._rebuild_parameter_with_state", "torch._tensor._rebuild_from_type_v2"})
+
+
+def _state_hook(state: object) -> str | None:
+    """The first key of a BUILD-style state (a dict, or a (dict, slotstate) pair) that would
+    replace a method the loader calls, or any dunder name; None when there is none."""
+    dicts: list[Dct] = []
+    if isinstance(state, Dct):
+        dicts.append(state)
+    elif isinstance(state, Seq) and state.items is not None and len(state.items) == 2:
+        dicts.extend(x for x in state.items if isinstance(x, Dct))
+    for d in dicts:
+        for k in d.items or ():
+            if isinstance(k, str) and (k in _HOOK_NAMES or (k.startswith("__") and k.endswith("__"))):
+                return k
+    return None
 
 
 def _instance_class(v: Call) -> str | None:
@@ -786,6 +807,12 @@ class _Walker:
         self.judge_callable(func, f"{op} calls")
         if isinstance(func, Global) and func.res.status == "allow":
             path = func.res.path
+            if path in _STATE_SETTERS and isinstance(args, Seq) and args.items:
+                hook = _state_hook(args.items[-1])
+                if hook is not None:
+                    self.note("pickle.dangerous-callable", "critical", f"{path} sets {hook!r} as an attribute "
+                              "of the object it builds, replacing a method the loader calls", "unsafe",
+                              f"hook:{hook}")
             positions = self.sh.pol.calls_args.get(path)
             if positions:
                 items = args.items if isinstance(args, Seq) else None
@@ -927,9 +954,11 @@ class _Walker:
     # -- nested pickles ------------------------------------------------------------------
     def nested_pickle(self, path: str, args: object, kind: str) -> None:
         arg = args.items[0] if isinstance(args, Seq) and args.items else None
-        if isinstance(arg, Blob) and arg.mutated:
-            self.note("pickle.dangerous-callable", "critical", f"{path} unpickles a bytearray changed in place at "
-                      "load time, whose content mlbom cannot know", "unsafe", f"nested:{path}")
+        if isinstance(arg, Blob) and (arg.mutated or arg.mutable):
+            # torch writes bytes here, never a bytearray; a bytearray can be rewritten at load time
+            # (in place, or through an alias such as a numpy view of its buffer) after mlbom read it
+            self.note("pickle.dangerous-callable", "critical", f"{path} unpickles a bytearray, whose content "
+                      "can be changed at load time after mlbom read it", "unsafe", f"nested:{path}")
             return
         if isinstance(arg, Blob):
             if id(arg) in self.sh.walked:  # the same bytes (a memo GET): walked once
@@ -1632,6 +1661,11 @@ class _Walker:
     def op_build(self) -> None:
         state = self.pop()
         inst = self.top()
+        hook = _state_hook(state)
+        if hook is not None:
+            self.note("pickle.dangerous-callable", "critical", f"BUILD sets {hook!r} as an attribute of "
+                      f"{_describe(inst)}: the loader looks that name up on the object and calls it with "
+                      "pickle data", "unsafe", f"hook:{hook}")
         if isinstance(inst, Call):
             inst.state = state
             func = inst.func

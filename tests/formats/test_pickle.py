@@ -666,15 +666,16 @@ def test_bytearray_changed_in_place_before_load_from_bytes_is_unsafe() -> None:
     rep = walk(proto(5) + glob("torch.storage", "_load_from_bytes") + _bytearray8(benign) + sl + bb(evil) + SETITEM
                + TUPLE1 + REDUCE + STOP)
     assert rep.verdict == "unsafe"
-    assert "changed in place" in " ".join(f.message for f in rep.findings)
+    assert "bytearray" in " ".join(f.message for f in rep.findings)
     # the same bytearray walked first, then changed and unpickled again
     rep = walk(proto(5) + _bytearray8(benign) + MEMOIZE + glob("torch.storage", "_load_from_bytes") + get(0)
                + TUPLE1 + REDUCE + POP + get(0) + i1(0) + i1(1) + SETITEM + POP
                + glob("torch.storage", "_load_from_bytes") + get(0) + TUPLE1 + REDUCE + STOP)
     assert rep.verdict == "unsafe"
-    # an untouched bytearray is walked as before
-    ok = walk(proto(5) + glob("torch.storage", "_load_from_bytes") + _bytearray8(benign) + TUPLE1 + REDUCE + STOP)
-    assert ok.verdict == "safe", [f.message for f in ok.findings]
+    # any bytearray handed to a nested loader: torch writes bytes there, and a bytearray can be
+    # rewritten through an alias (a numpy view of its buffer, a ufunc's out) after mlbom read it
+    aliased = walk(proto(5) + glob("torch.storage", "_load_from_bytes") + _bytearray8(benign) + TUPLE1 + REDUCE + STOP)
+    assert aliased.verdict == "unsafe", [f.message for f in aliased.findings]
 
 
 def test_append_to_bytearray_is_suspicious_and_to_bytes_raises() -> None:
