@@ -64,10 +64,28 @@ for cand in (exe_dir, os.path.dirname(exe_dir)):
                     system = value.strip().lower() == "true"
         prefixes = [cand] + ([sys.prefix] if system else [])
         break
+# With -S the venv is not applied (sys.prefix is the base), and a distribution's patched site.py
+# (Debian/Ubuntu: dist-packages unless sys.prefix differs from sys.base_prefix) would name the
+# wrong folders for the venv: list the venv's own site folders as stock site.venv() does.
+sp = []
+if prefixes[0] != sys.prefix:
+    import sysconfig
+    ver = "python%d.%d%s" % (sys.version_info[0], sys.version_info[1],
+                             "t" if sysconfig.get_config_var("Py_GIL_DISABLED") else "")
+    if os.sep == "/":
+        libdirs = [getattr(sys, "platlibdir", "lib")]
+        if libdirs[0] != "lib":
+            libdirs.append("lib")
+        sp += [os.path.join(prefixes[0], d, ver, "site-packages") for d in libdirs]
+    else:
+        sp += [prefixes[0], os.path.join(prefixes[0], "Lib", "site-packages")]
+    rest = prefixes[1:]
+else:
+    rest = prefixes
 try:
-    sp = site.getsitepackages(prefixes)
+    sp += site.getsitepackages(rest) if rest else []
 except Exception:
-    sp = []
+    pass
 def fv(i):
     v = "%d.%d.%d" % (i.major, i.minor, i.micro)
     if i.releaselevel != "final":
@@ -115,6 +133,9 @@ class Interpreter:
     path: list[Path]
     markers: dict[str, str]
     how: str
+    sites: tuple[Path, ...] = ()
+    """The site folders the interpreter names (queried interpreters only): if none exists, the
+    environment's packages could not be listed, which the BOM must say."""
 
 
 @dataclass
@@ -156,7 +177,7 @@ def query_interpreter(exe: Path, *, timeout: float = 30.0) -> Interpreter:
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(exe, "interpreter gave an unexpected answer to the sys.path query") from exc
     path = _unique(stdlib + _with_pth(sites))
-    return Interpreter(root=prefix, path=path, markers=markers, how=f"queried {exe.name} (-I -S)")
+    return Interpreter(root=prefix, path=path, markers=markers, how=f"queried {exe.name} (-I -S)", sites=tuple(sites))
 
 
 def _unique(paths: list[Path]) -> list[Path]:
@@ -254,7 +275,8 @@ def locate(target: Path) -> Interpreter:
             except InputError:
                 found = None
             if found is not None:
-                return Interpreter(root=target, path=found.path, markers=found.markers, how=found.how)
+                return Interpreter(root=target, path=found.path, markers=found.markers, how=found.how,
+                                   sites=found.sites)
         sites = sorted(target.glob("lib/python*/site-packages")) + sorted(target.glob("Lib/site-packages"))
         if not sites:
             raise InputError(target, "virtualenv without a site-packages folder")
@@ -315,6 +337,10 @@ class EnvironmentCollector:
             except ValueError:  # pragma: no cover
                 return p.as_posix()
 
+        if interp.sites and not any(s.is_dir() for s in interp.sites):
+            yield Unreadable(path=rel(root), collector="environment",
+                             reason="none of the site-packages folders the interpreter names exists ("
+                                    + ", ".join(s.as_posix() for s in interp.sites) + "): packages not listed")
         dists: list[_Dist] = []
         for site, ddir in find_dist_dirs(interp.path):
             dist, problems = _read_dist(site, ddir, rel)
