@@ -293,7 +293,7 @@ class Call(Value):
     attributes cannot be told; ``klass`` is a class assigned through ``setattr(inst,
     "__class__", ...)`` (``_SAME``: never)."""
 
-    __slots__ = ("args", "dicts", "func", "klass", "state", "unknown")
+    __slots__ = ("args", "dicts", "func", "klass", "mapping", "state", "unknown")
     kind = "call"
 
     def __init__(self, func: object, args: object) -> None:
@@ -303,6 +303,7 @@ class Call(Value):
         self.dicts: list[Dct] | None = None
         self.unknown: str | None = None
         self.klass: object = _SAME
+        self.mapping: Dct | None = None  # items SETITEM(S) stored in it (an OrderedDict, a Bunch ...)
 
 
 class Opaque(Value):
@@ -647,6 +648,10 @@ _CONTAINER_METHODS: dict[str, tuple[str, ...]] = {
 # joblib's unpicklers call wrapper.read(unpickler) after BUILD, and NumpyArrayWrapper.read calls
 # self.read_array / self.read_mmap: instance lookups too
 _JOBLIB_READ_METHODS = ("read", "read_array", "read_mmap")
+# classes whose __init__ sets an attribute per item of its first argument
+_ATTR_INITS = frozenset({"types.SimpleNamespace"})
+# dict subclasses whose __getattr__ returns self[name] (an item is an attribute)
+_ITEM_ATTRS = frozenset({"sklearn.utils._bunch.Bunch", "sklearn.utils.Bunch"})
 
 
 def _instance_class(v: Call) -> str | None:
@@ -704,6 +709,7 @@ class _Shared:
     walked: dict[int, object] = field(default_factory=dict)  # nested blobs walked (kept alive: ids stay unique)
     encoded: dict[tuple[int, str], tuple[object, Value]] = field(default_factory=dict)
     nested_bytes: int = 0
+    mapping_cells: int = 0  # items kept for objects that receive SETITEM(S)
 
 
 class _Walker:
@@ -826,6 +832,20 @@ class _Walker:
                 result.unknown = f"{func.res.path} with arguments mlbom did not track"
             elif len(items) == 4:
                 self.apply_state(result, items[3], func.res.path, setattr_all=True)
+        if isinstance(func, Global) and func.res.status == "allow" and isinstance(result, Call) \
+                and op not in ("NEWOBJ", "NEWOBJ_EX"):
+            items = args.items if isinstance(args, Seq) else None
+            init, first = func.res.path, (items[0] if items else None)
+            if init == "copyreg._reconstructor":  # base.__init__(obj, state)
+                base = items[1] if items is not None and len(items) > 1 else None
+                init = base.res.path if isinstance(base, Global) else ""
+                first = items[2] if items is not None and len(items) > 2 else None
+            if init in _ATTR_INITS and first is not None and first is not _NONE:
+                # SimpleNamespace(mapping_or_iterable) sets an attribute per item (Python >= 3.13)
+                if isinstance(first, Dct):
+                    self.apply_state(result, first, init, setattr_all=True)
+                elif not (isinstance(first, Seq) and first.items == []):
+                    result.unknown = result.unknown or f"{init} given {_describe(first)}"
         return result
 
     def _call(self, func: object, args: object, op: str) -> Value:
@@ -1496,6 +1516,8 @@ class _Walker:
             self._set_items(target, [key, value])
         elif isinstance(target, Seq):
             self._set_list_items(target, [key, value])
+        elif isinstance(target, Call):
+            self._set_mapping(target, [key, value])
 
     def op_setitems(self) -> None:
         items = self.pop_mark()
@@ -1507,6 +1529,22 @@ class _Walker:
             self._set_items(target, items)
         elif isinstance(target, Seq):
             self._set_list_items(target, items)
+        elif isinstance(target, Call):
+            self._set_mapping(target, items)
+
+    def _set_mapping(self, target: Call, items: list[object]) -> None:
+        """An object's items (a dict subclass): what ``__getattr__`` of an nn.Module's
+        ``_modules`` OrderedDict or of a Bunch hands out. Bounded on their own (over the
+        bound: unknown)."""
+        if target.mapping is None:
+            target.mapping = Dct({})
+        if target.mapping.items is None:
+            return
+        self.sh.mapping_cells += len(items) // 2
+        if self.sh.mapping_cells > self.sh.limits.cells:
+            target.mapping.items = None
+            return
+        self._set_items(target.mapping, items)
 
     def _set_list_items(self, target: Seq, items: list[object]) -> None:
         """``list[key] = value`` (SETITEM on a list): an int index in range replaces the item;
@@ -1710,7 +1748,32 @@ class _Walker:
             if name in d.items:
                 vals.append(d.items[name])
             vals.extend(d.loose or ())  # a key computed at load time may be this name
+        # classes whose __getattr__ hands out entries of their containers for a name neither the
+        # instance nor the class has (the classes define __setstate__ themselves)
+        cls = _instance_class(inst) or ""
+        if name != "__setstate__" and cls.startswith("torch.nn.modules."):
+            # nn.Module.__getattr__: self._parameters / _buffers / _modules [name]
+            for d in inst.dicts or ():
+                for sub in ("_parameters", "_buffers", "_modules"):
+                    box = d.items.get(sub) if d.items is not None else None
+                    unknown = self._entries(box, name, vals) or unknown
+        elif name != "__setstate__" and cls in _ITEM_ATTRS:
+            unknown = self._entries(inst, name, vals) or unknown  # Bunch.__getattr__: self[name]
         return vals, unknown
+
+    def _entries(self, box: object, name: str, vals: list[object]) -> str | None:
+        """Add ``box[name]`` (every value it may be) to ``vals``; why it cannot be told, if so."""
+        if box is None or box is _NONE:
+            return None
+        d = box if isinstance(box, Dct) else box.mapping if isinstance(box, Call) else None
+        if isinstance(box, Call) and d is None:
+            return None  # an object that received no items
+        if d is None or d.items is None:
+            return f"{_describe(box)} whose items mlbom did not track"
+        if name in d.items:
+            vals.append(d.items[name])
+        vals.extend(d.loose or ())
+        return None
 
     def call_attribute(self, inst: Call, name: str, calls: list[object], how: str) -> bool:
         """The loader calls ``inst.<name>(*args)`` for each args tuple in ``calls``: when an

