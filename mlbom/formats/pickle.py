@@ -648,6 +648,8 @@ _CONTAINER_METHODS: dict[str, tuple[str, ...]] = {
 # joblib's unpicklers call wrapper.read(unpickler) after BUILD, and NumpyArrayWrapper.read calls
 # self.read_array / self.read_mmap: instance lookups too
 _JOBLIB_READ_METHODS = ("read", "read_array", "read_mmap")
+# allowlisted helpers that may return their first argument itself (the same object)
+_RETURNS_ARG0 = frozenset({"torch._utils._rebuild_device_tensor_from_cpu_tensor"})
 # classes whose __init__ sets an attribute per item of its first argument
 _ATTR_INITS = frozenset({"types.SimpleNamespace"})
 # dict subclasses whose __getattr__ returns self[name] (an item is an attribute)
@@ -832,6 +834,17 @@ class _Walker:
                 result.unknown = f"{func.res.path} with arguments mlbom did not track"
             elif len(items) == 4:
                 self.apply_state(result, items[3], func.res.path, setattr_all=True)
+        if isinstance(func, Global) and func.res.status == "allow" and isinstance(result, Call):
+            items = args.items if isinstance(args, Seq) else None
+            path = func.res.path
+            if path in self.sh.pol.nested:
+                result.unknown = f"an object unpickled by {path} from a nested pickle"
+            src = items[0] if items else None
+            if path in _RETURNS_ARG0 and isinstance(src, Call):
+                # tensor.to(...) returns the tensor itself when nothing changes: one object
+                if src.dicts is None:
+                    src.dicts = []
+                result.dicts, result.unknown, result.klass = src.dicts, src.unknown, src.klass
         if isinstance(func, Global) and func.res.status == "allow" and isinstance(result, Call) \
                 and op not in ("NEWOBJ", "NEWOBJ_EX"):
             items = args.items if isinstance(args, Seq) else None

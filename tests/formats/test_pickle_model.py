@@ -311,6 +311,28 @@ def test_joblib_wrapper_read_replaced_by_state() -> None:
     assert any("joblib calls read" in f.message for f in rep.findings)
 
 
+def test_an_object_returned_as_itself_keeps_its_attributes() -> None:
+    # _rebuild_device_tensor_from_cpu_tensor returns data.to(...), the same object when nothing
+    # changes: a __setstate__ stored through the result is the original's
+    made = glob("collections", "OrderedDict") + EMPTY_TUPLE + REDUCE
+    x = glob("argparse", "Namespace") + EMPTY_TUPLE + NEWOBJ + put(1)
+    y = (glob("torch._utils", "_rebuild_device_tensor_from_cpu_tensor") + MARK + get(1) + NONE + s("cpu")
+         + b"\x89" + b"t" + REDUCE)
+    data = (proto(4) + x + POP + y + EMPTY_DICT + s("__setstate__") + made + SETITEM + BUILD + POP
+            + get(1) + EMPTY_DICT + BUILD + STOP)
+    rep = walk(data)
+    assert rep.verdict == "suspicious", rep.findings
+    assert any("BUILD calls __setstate__" in f.message for f in rep.findings)
+
+
+def test_an_object_from_a_nested_pickle_has_unknown_attributes() -> None:
+    benign = torch_legacy_payload("x").split(proto(4))[0] + pickle.dumps(1, protocol=2) + pickle.dumps([], protocol=2)
+    data = proto(4) + LOAD_FROM_BYTES + bb(benign) + TUPLE1 + REDUCE + EMPTY_DICT + BUILD + STOP
+    rep = walk(data)
+    assert rep.verdict == "suspicious", rep.findings
+    assert any("nested pickle" in f.message for f in rep.findings)
+
+
 def main() -> None:
     HOSTILE.mkdir(parents=True, exist_ok=True)
     rows = [line for line in (HOSTILE / "EXPECTED.tsv").read_text().splitlines() if line.strip()]
