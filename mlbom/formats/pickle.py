@@ -650,6 +650,9 @@ _CONTAINER_METHODS: dict[str, tuple[str, ...]] = {
 _JOBLIB_READ_METHODS = ("read", "read_array", "read_mmap")
 # allowlisted helpers that may return their first argument itself (the same object)
 _RETURNS_ARG0 = frozenset({"torch._utils._rebuild_device_tensor_from_cpu_tensor"})
+# dict classes whose constructor takes its items from the argument at this position
+_MAPPING_INITS = {"builtins.dict": 0, "collections.OrderedDict": 0, "collections.Counter": 0,
+                  "collections.defaultdict": 1}
 # classes whose __init__ sets an attribute per item of its first argument
 _ATTR_INITS = frozenset({"types.SimpleNamespace"})
 # dict subclasses whose __getattr__ returns self[name] (an item is an attribute)
@@ -853,6 +856,20 @@ class _Walker:
                 base = items[1] if items is not None and len(items) > 1 else None
                 init = base.res.path if isinstance(base, Global) else ""
                 first = items[2] if items is not None and len(items) > 2 else None
+            if init in _MAPPING_INITS and isinstance(items, list):
+                # dict(m) / OrderedDict(m) / defaultdict(f, m) / copyreg's base.__init__(obj, m):
+                # the object's items (what a Bunch's or an nn.Module's __getattr__ hands out)
+                pos = _MAPPING_INITS[init] + (2 if func.res.path == "copyreg._reconstructor" else 0)
+                m = items[pos] if pos < len(items) else None
+                if isinstance(m, Dct):  # a copy (the object's later SETITEMs do not change m)
+                    result.mapping = Dct(None)
+                    if m.items is not None:
+                        self.sh.mapping_cells += len(m.items)
+                        if self.sh.mapping_cells <= self.sh.limits.cells // 4:
+                            result.mapping.items = dict(m.items)
+                            result.mapping.loose = list(m.loose) if m.loose is not None else None
+                elif m is not None and m is not _NONE and not (isinstance(m, Seq) and m.items == []):
+                    result.mapping = Dct(None)  # items from a value mlbom did not track
             if init in _ATTR_INITS and first is not None and first is not _NONE:
                 # SimpleNamespace(mapping_or_iterable) sets an attribute per item (Python >= 3.13)
                 if isinstance(first, Dct):
@@ -1554,7 +1571,7 @@ class _Walker:
         if target.mapping.items is None:
             return
         self.sh.mapping_cells += len(items) // 2
-        if self.sh.mapping_cells > self.sh.limits.cells:
+        if self.sh.mapping_cells > self.sh.limits.cells // 4:
             target.mapping.items = None
             return
         self._set_items(target.mapping, items)

@@ -109,6 +109,15 @@ def bunch_item_append() -> bytes:
             + s("append") + LOAD_FROM_BYTES + SETITEM + bb(torch_legacy_payload("PWNED")) + APPEND + STOP)
 
 
+def reconstructor_bunch_items() -> bytes:
+    """``copyreg._reconstructor(Bunch, dict, m)`` runs ``dict.__init__(obj, m)``: m's items
+    are the Bunch's items, and its ``__getattr__`` hands ``m['append']`` to APPEND."""
+    m = EMPTY_DICT + s("append") + LOAD_FROM_BYTES + SETITEM
+    obj = (glob("copyreg", "_reconstructor") + MARK + glob("sklearn.utils._bunch", "Bunch") + glob("builtins", "dict")
+           + m + b"t" + REDUCE)
+    return proto(4) + obj + bb(torch_legacy_payload("PWNED")) + APPEND + STOP
+
+
 def simplenamespace_mapping_setstate() -> bytes:
     """``types.SimpleNamespace(mapping)`` (Python >= 3.13) sets an attribute per item: the
     mapping's ``__setstate__`` is what BUILD then calls."""
@@ -138,6 +147,9 @@ REPRODUCERS = {
     "model-bunch-item-append.pkl": (
         bunch_item_append, "unsafe", "plain", "issue 12 model: sklearn Bunch.__getattr__ returns the item 'append' "
         "set by SETITEM; APPEND calls it", "marker"),
+    "model-reconstructor-bunch-items.pkl": (
+        reconstructor_bunch_items, "unsafe", "plain", "issue 12 model: copyreg._reconstructor(Bunch, dict, m) gives "
+        "the Bunch m's items; its __getattr__ hands m['append'] to APPEND", "marker"),
     "model-simplenamespace-mapping-setstate.pkl": (
         simplenamespace_mapping_setstate, "unsafe", "plain", "issue 12 model: SimpleNamespace(mapping) (Python "
         "3.13+) sets __setstate__, BUILD calls it", "marker", "py313"),
