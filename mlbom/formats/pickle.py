@@ -1480,14 +1480,12 @@ class _Walker:
         for k, v in zip(items[0::2], items[1::2], strict=False):
             if isinstance(k, str):  # str hashes are randomised: no collision blow-up from crafted keys
                 target.items[k] = v
-            elif not (isinstance(k, Text) and k.length > 64) and self.may_be_str(k):
-                # a key computed at load time (a str subclass, a call's result) may name any
-                # attribute when the dict becomes an object's state
+            elif not (isinstance(k, Text) and k.length > 64) and (isinstance(k, Call) or self.may_be_str(k)):
+                # a key computed at load time (any call may return a str or a str subclass such
+                # as numpy.str_, which a str lookup finds) may name any attribute when the dict
+                # becomes an object's state (bounded by the cell budget counted above)
                 if target.loose is None:
                     target.loose = []
-                if len(target.loose) >= 64:
-                    target.items = None  # too many: the dict's content is unknown
-                    return
                 target.loose.append(v)
 
     def _container_target(self, op: str, target: object, kinds: tuple[str, ...], items: list[object]) -> None:
@@ -1828,6 +1826,9 @@ class _Walker:
         """APPEND(S)/ADDITEMS on an object: the method the loader calls may be an instance attribute."""
         hit = False
         for name in _CONTAINER_METHODS.get(op, ()):
+            vals, unknown = self.lookup(inst, name)
+            if not vals and unknown is None:
+                continue  # the class's own method (the common case: build no call arguments)
             if name == "extend":
                 calls: list[object] = [Seq("tuple", [Seq("list", list(items))])]
             else:

@@ -275,6 +275,14 @@ def test_a_value_under_an_untracked_key_may_be_any_attribute() -> None:
     assert walk(proto(4) + NAMESPACE + EMPTY_DICT + key + made + SETITEM + BUILD + STOP).verdict == "safe"
 
 
+def test_a_str_subclass_key_names_an_attribute() -> None:
+    # numpy.str_("append") is a str subclass: inst.__dict__ lookups by "append" find it
+    key = glob("numpy", "str_") + s("append") + TUPLE1 + REDUCE
+    data = (proto(4) + NAMESPACE + EMPTY_DICT + key + LOAD_FROM_BYTES + SETITEM + BUILD
+            + bb(torch_legacy_payload("x")) + APPEND + STOP)
+    assert walk(data).verdict == "unsafe"
+
+
 def test_a_state_over_the_cell_budget_leaves_attributes_unknown() -> None:
     data = (proto(4) + NAMESPACE + EMPTY_DICT + MARK + b"".join(s(f"k{i}") + s("v") for i in range(20))
             + b"u" + BUILD + EMPTY_DICT + BUILD + STOP)
