@@ -280,16 +280,30 @@ class Global(Value):
         self.res = res
 
 
-class Call(Value):
-    """The result of calling ``func`` (REDUCE, NEWOBJ, NEWOBJ_EX, OBJ, INST)."""
+_SAME = object()  # Call.klass: the class was never reassigned
 
-    __slots__ = ("args", "func", "state")
+
+class Call(Value):
+    """The result of calling ``func`` (REDUCE, NEWOBJ, NEWOBJ_EX, OBJ, INST): an object with a
+    symbolic identity (the same Python object wherever the memo hands it out) and an attribute
+    model. ``dicts`` are the dicts whose items became its instance attributes (BUILD's
+    ``inst.__dict__`` update, ``setattr`` of a slotstate, torch's ``_set_obj_state``, a
+    ``__dict__`` assignment); they are looked up live, so a later change to one of them is
+    seen too (an over-approximation of the loaders' copy). ``unknown`` says why its
+    attributes cannot be told; ``klass`` is a class assigned through ``setattr(inst,
+    "__class__", ...)`` (``_SAME``: never)."""
+
+    __slots__ = ("args", "dicts", "func", "klass", "mapping", "state", "unknown")
     kind = "call"
 
     def __init__(self, func: object, args: object) -> None:
         self.func = func
         self.args = args
         self.state: object = None
+        self.dicts: list[Dct] | None = None
+        self.unknown: str | None = None
+        self.klass: object = _SAME
+        self.mapping: Dct | None = None  # items SETITEM(S) stored in it (an OrderedDict, a Bunch ...)
 
 
 class Opaque(Value):
@@ -372,11 +386,16 @@ class Seq(Value):
 
 
 class Dct(Value):
-    __slots__ = ("items",)
+    """A dict; ``items`` keeps its str keys (None once the cell budget is spent). ``loose``:
+    the values of keys that may be a str at load time but whose text mlbom cannot tell (a str
+    subclass, a call's result): as an object's state, such a value may be any attribute."""
+
+    __slots__ = ("items", "loose")
     kind = "dict"
 
     def __init__(self, items: dict[object, object] | None) -> None:
         self.items = items
+        self.loose: list[object] | None = None
 
 
 _MARK = _Mark()
@@ -616,31 +635,35 @@ _MATERIALISERS = frozenset({"builtins.list", "builtins.tuple", "builtins.set", "
 _SPECIAL_CALLS = frozenset({"builtins.type", "_codecs.encode"})
 # creating an instance of their first argument (the class) without calling it
 _INSTANCE_MAKERS = frozenset({"copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"})
-# Names the unpickler (BUILD: __setstate__; APPEND(S): append/extend; ADDITEMS: add), joblib's
-# array reading (read/readinto) and torch's _set_obj_state look up ON THE OBJECT: a state that sets
-# one as an instance attribute replaces the method the loader then calls with pickle data.
-_HOOK_NAMES = frozenset({"append", "extend", "add", "read", "readline", "readinto", "write"})
-# torch helpers that setattr every item of their last argument on the object they build
+# torch helpers that apply their last argument to the object they build with torch's
+# _set_obj_state: setattr of every item of the dict (and of the slot dict of a (dict, slots) pair)
 _STATE_SETTERS = frozenset({"torch._utils._rebuild_parameter_with_state", "torch._tensor._rebuild_from_type_v2"})
-
-
-def _state_hook(state: object) -> str | None:
-    """The first key of a BUILD-style state (a dict, or a (dict, slotstate) pair) that would
-    replace a method the loader calls, or any dunder name; None when there is none."""
-    dicts: list[Dct] = []
-    if isinstance(state, Dct):
-        dicts.append(state)
-    elif isinstance(state, Seq) and state.items is not None and len(state.items) == 2:
-        dicts.extend(x for x in state.items if isinstance(x, Dct))
-    for d in dicts:
-        for k in d.items or ():
-            if isinstance(k, str) and (k in _HOOK_NAMES or (k.startswith("__") and k.endswith("__"))):
-                return k
-    return None
+# Methods the loaders look up ON THE OBJECT (getattr, so an instance attribute shadows the
+# class's method) and call with pickle data: pickle's APPEND (Python: append; C: extend when
+# the object has one, else append), APPENDS (extend, else append), ADDITEMS (add); BUILD's
+# __setstate__ is handled on its own. SETITEM(S) is ``obj[key] = value``: Python looks
+# __setitem__ up on the type, an instance attribute of that name is never called.
+_CONTAINER_METHODS: dict[str, tuple[str, ...]] = {
+    "APPEND": ("extend", "append"), "APPENDS": ("extend", "append"), "ADDITEMS": ("add",)}
+# joblib's unpicklers call wrapper.read(unpickler) after BUILD, and NumpyArrayWrapper.read calls
+# self.read_array / self.read_mmap: instance lookups too
+_JOBLIB_READ_METHODS = ("read", "read_array", "read_mmap")
+# allowlisted helpers that may return their first argument itself (the same object)
+_RETURNS_ARG0 = frozenset({"torch._utils._rebuild_device_tensor_from_cpu_tensor"})
+# dict classes whose constructor takes its items from the argument at this position
+_MAPPING_INITS = {"builtins.dict": 0, "collections.OrderedDict": 0, "collections.Counter": 0,
+                  "collections.defaultdict": 1}
+# classes whose __init__ sets an attribute per item of its first argument
+_ATTR_INITS = frozenset({"types.SimpleNamespace"})
+# dict subclasses whose __getattr__ returns self[name] (an item is an attribute)
+_ITEM_ATTRS = frozenset({"sklearn.utils._bunch.Bunch", "sklearn.utils.Bunch"})
 
 
 def _instance_class(v: Call) -> str | None:
     """The allowlisted class ``v`` is an instance of, as far as the walk can tell."""
+    if v.klass is not _SAME:  # setattr(inst, "__class__", cls)
+        k = v.klass
+        return k.res.path if isinstance(k, Global) and k.res.status == "allow" else None
     func = v.func
     if not isinstance(func, Global) or func.res.status != "allow":
         return None
@@ -691,6 +714,7 @@ class _Shared:
     walked: dict[int, object] = field(default_factory=dict)  # nested blobs walked (kept alive: ids stay unique)
     encoded: dict[tuple[int, str], tuple[object, Value]] = field(default_factory=dict)
     nested_bytes: int = 0
+    mapping_cells: int = 0  # items kept for objects that receive SETITEM(S)
 
 
 class _Walker:
@@ -804,15 +828,60 @@ class _Walker:
                 return self.call(func, args, op)
             finally:
                 self.depth_calls -= 1
+        result = self._call(func, args, op)
+        if isinstance(func, Global) and func.res.status == "allow" and func.res.path in _STATE_SETTERS \
+                and isinstance(result, Call):
+            # torch's _set_obj_state(obj, state): setattr(obj, k, v) for the dict (and slot dict)
+            items = args.items if isinstance(args, Seq) else None
+            if items is None:
+                result.unknown = f"{func.res.path} with arguments mlbom did not track"
+            elif len(items) == 4:
+                self.apply_state(result, items[3], func.res.path, setattr_all=True)
+        if isinstance(func, Global) and func.res.status == "allow" and isinstance(result, Call):
+            items = args.items if isinstance(args, Seq) else None
+            path = func.res.path
+            if path in self.sh.pol.nested:
+                result.unknown = f"an object unpickled by {path} from a nested pickle"
+            src = items[0] if items else None
+            if path in _RETURNS_ARG0 and isinstance(src, Call):
+                # tensor.to(...) returns the tensor itself when nothing changes: one object
+                if src.dicts is None:
+                    src.dicts = []
+                result.dicts, result.unknown, result.klass = src.dicts, src.unknown, src.klass
+        if isinstance(func, Global) and func.res.status == "allow" and isinstance(result, Call) \
+                and op not in ("NEWOBJ", "NEWOBJ_EX"):
+            items = args.items if isinstance(args, Seq) else None
+            init, first = func.res.path, (items[0] if items else None)
+            if init == "copyreg._reconstructor":  # base.__init__(obj, state)
+                base = items[1] if items is not None and len(items) > 1 else None
+                init = base.res.path if isinstance(base, Global) else ""
+                first = items[2] if items is not None and len(items) > 2 else None
+            if init in _MAPPING_INITS and isinstance(items, list):
+                # dict(m) / OrderedDict(m) / defaultdict(f, m) / copyreg's base.__init__(obj, m):
+                # the object's items (what a Bunch's or an nn.Module's __getattr__ hands out)
+                pos = _MAPPING_INITS[init] + (2 if func.res.path == "copyreg._reconstructor" else 0)
+                m = items[pos] if pos < len(items) else None
+                if isinstance(m, Dct):  # a copy (the object's later SETITEMs do not change m)
+                    result.mapping = Dct(None)
+                    if m.items is not None:
+                        self.sh.mapping_cells += len(m.items)
+                        if self.sh.mapping_cells <= self.sh.limits.cells // 4:
+                            result.mapping.items = dict(m.items)
+                            result.mapping.loose = list(m.loose) if m.loose is not None else None
+                elif m is not None and m is not _NONE and not (isinstance(m, Seq) and m.items == []):
+                    result.mapping = Dct(None)  # items from a value mlbom did not track
+            if init in _ATTR_INITS and first is not None and first is not _NONE:
+                # SimpleNamespace(mapping_or_iterable) sets an attribute per item (Python >= 3.13)
+                if isinstance(first, Dct):
+                    self.apply_state(result, first, init, setattr_all=True)
+                elif not (isinstance(first, Seq) and first.items == []):
+                    result.unknown = result.unknown or f"{init} given {_describe(first)}"
+        return result
+
+    def _call(self, func: object, args: object, op: str) -> Value:
         self.judge_callable(func, f"{op} calls")
         if isinstance(func, Global) and func.res.status == "allow":
             path = func.res.path
-            if path in _STATE_SETTERS and isinstance(args, Seq) and args.items:
-                hook = _state_hook(args.items[-1])
-                if hook is not None:
-                    self.note("pickle.dangerous-callable", "critical", f"{path} sets {hook!r} as an attribute "
-                              "of the object it builds, replacing a method the loader calls", "unsafe",
-                              f"hook:{hook}")
             positions = self.sh.pol.calls_args.get(path)
             if positions:
                 items = args.items if isinstance(args, Seq) else None
@@ -848,7 +917,7 @@ class _Walker:
                 self.note("pickle.dangerous-callable", "critical", f"{path} imports a name mlbom cannot read",
                           "unsafe", f"imp:{path}")
                 return Opaque("an unknown global")
-            if op in ("REDUCE", "INST", "OBJ") and path in self.sh.pol.new_only:
+            if op not in ("NEWOBJ", "NEWOBJ_EX") and path in self.sh.pol.new_only:
                 self.note("pickle.init-call", "medium", f"{op} calls {path}(...): runs its __init__ with pickle data "
                           "(a pickler writes it with NEWOBJ or copyreg: __new__ plus state)", "suspicious",
                           f"init:{path}")
@@ -956,7 +1025,13 @@ class _Walker:
         arg = args.items[0] if isinstance(args, Seq) and args.items else None
         if isinstance(arg, Blob) and (arg.mutated or arg.mutable):
             # torch writes bytes here, never a bytearray; a bytearray can be rewritten at load time
-            # (in place, or through an alias such as a numpy view of its buffer) after mlbom read it
+            # (in place, or through an alias such as a numpy view of its buffer) after mlbom read it.
+            # Kept as a rule, not modelled as aliasing: a sound model would have to know, for every
+            # allowlisted callable, whether its result shares the buffer it is given (numpy's
+            # frombuffer/_frombuffer/_reconstruct/ndarray(buffer=), memoryview, torch.frombuffer,
+            # storages ...) and every way it can be written through (ufuncs' out=, setitem on a
+            # view, copyto, BUILD of an ndarray state ...). The allowlist does not carry that
+            # knowledge, and one missed alias is a bypass; no pickler puts a bytearray here.
             self.note("pickle.dangerous-callable", "critical", f"{path} unpickles a bytearray, whose content "
                       "can be changed at load time after mlbom read it", "unsafe", f"nested:{path}")
             return
@@ -1405,8 +1480,15 @@ class _Walker:
         for k, v in zip(items[0::2], items[1::2], strict=False):
             if isinstance(k, str):  # str hashes are randomised: no collision blow-up from crafted keys
                 target.items[k] = v
+            elif not (isinstance(k, Text) and k.length > 64) and (isinstance(k, Call) or self.may_be_str(k)):
+                # a key computed at load time (any call may return a str or a str subclass such
+                # as numpy.str_, which a str lookup finds) may name any attribute when the dict
+                # becomes an object's state (bounded by the cell budget counted above)
+                if target.loose is None:
+                    target.loose = []
+                target.loose.append(v)
 
-    def _container_target(self, op: str, target: object, kinds: tuple[str, ...]) -> None:
+    def _container_target(self, op: str, target: object, kinds: tuple[str, ...], items: list[object]) -> None:
         """APPEND/SETITEM/ADDITEMS call the target's own method: a list/dict/set, or an instance
         of an allowlisted class, is data; anything else runs code mlbom cannot name."""
         if isinstance(target, Seq) and target.type in kinds:
@@ -1421,17 +1503,21 @@ class _Walker:
             return
         if isinstance(target, Seq | Dct | Blob | Text | str | int | float) or target is _NONE:
             raise _Stop("pickle.unreadable", f"{op} on {_describe(target)} (the loader raises)")
-        if isinstance(target, Call) and isinstance(target.func, Global) and target.func.res.status == "allow":
-            return
-        if isinstance(target, Call) and isinstance(target.func, Global):
-            return  # the class is already judged (unlisted or dangerous)
+        if isinstance(target, Call):
+            if self.instance_methods(target, op, items):
+                return  # an instance attribute is what the loader calls: judged as that call
+            if target.klass is not _SAME:
+                self.class_replaced(target, op)
+                return
+            if isinstance(target.func, Global):
+                return  # an allowlisted class's own method, or a class already judged (unlisted or dangerous)
         self.note("pickle.dynamic-callable", "medium", f"{op} calls a method of {_describe(target)}",
                   "suspicious", f"{op}:{_describe(target)}")
 
     def op_append(self) -> None:
         value = self.pop()
         target = self.top()
-        self._container_target("APPEND", target, ("list",))
+        self._container_target("APPEND", target, ("list",), [value])
         if isinstance(target, Seq) and target.items is not None:
             kept = self.keep([value])
             if kept is None:
@@ -1442,7 +1528,7 @@ class _Walker:
     def op_appends(self) -> None:
         items = self.pop_mark()
         target = self.top()
-        self._container_target("APPENDS", target, ("list",))
+        self._container_target("APPENDS", target, ("list",), items)
         if isinstance(target, Seq) and target.items is not None:
             if self.keep(items) is None:
                 target.items = None
@@ -1453,22 +1539,40 @@ class _Walker:
         value = self.pop()
         key = self.pop()
         target = self.top()
-        self._container_target("SETITEM", target, ("dict", "list"))
+        self._container_target("SETITEM", target, ("dict", "list"), [key, value])
         if isinstance(target, Dct):
             self._set_items(target, [key, value])
         elif isinstance(target, Seq):
             self._set_list_items(target, [key, value])
+        elif isinstance(target, Call):
+            self._set_mapping(target, [key, value])
 
     def op_setitems(self) -> None:
         items = self.pop_mark()
         target = self.top()
         if len(items) % 2:
             raise _Stop("pickle.unreadable", "SETITEMS with an odd number of items (the loader raises)")
-        self._container_target("SETITEMS", target, ("dict", "list"))
+        self._container_target("SETITEMS", target, ("dict", "list"), items)
         if isinstance(target, Dct):
             self._set_items(target, items)
         elif isinstance(target, Seq):
             self._set_list_items(target, items)
+        elif isinstance(target, Call):
+            self._set_mapping(target, items)
+
+    def _set_mapping(self, target: Call, items: list[object]) -> None:
+        """An object's items (a dict subclass): what ``__getattr__`` of an nn.Module's
+        ``_modules`` OrderedDict or of a Bunch hands out. Bounded on their own (over the
+        bound: unknown)."""
+        if target.mapping is None:
+            target.mapping = Dct({})
+        if target.mapping.items is None:
+            return
+        self.sh.mapping_cells += len(items) // 2
+        if self.sh.mapping_cells > self.sh.limits.cells // 4:
+            target.mapping.items = None
+            return
+        self._set_items(target.mapping, items)
 
     def _set_list_items(self, target: Seq, items: list[object]) -> None:
         """``list[key] = value`` (SETITEM on a list): an int index in range replaces the item;
@@ -1489,7 +1593,7 @@ class _Walker:
     def op_additems(self) -> None:
         items = self.pop_mark()
         target = self.top()
-        self._container_target("ADDITEMS", target, ("set",))
+        self._container_target("ADDITEMS", target, ("set",), items)
         if isinstance(target, Seq) and target.items is not None:
             if self.keep(items) is None:
                 target.items = None
@@ -1658,24 +1762,165 @@ class _Walker:
         self.rep.persistent_ids += 1
         self.push(Opaque("a persistent object"))
 
+    # -- the instance model ------------------------------------------------------------------
+    def lookup(self, inst: Call, name: str) -> tuple[list[object], str | None]:
+        """``getattr(inst, name)`` as far as its instance attributes go: every value a state
+        stored under ``name`` (all of them: which one wins is not tracked), and why more may
+        exist (None: the attributes are fully known)."""
+        vals: list[object] = []
+        unknown = inst.unknown
+        for d in inst.dicts or ():
+            if d.items is None:
+                unknown = unknown or "a state dict larger than mlbom's bounds"
+                continue
+            if name in d.items:
+                vals.append(d.items[name])
+            vals.extend(d.loose or ())  # a key computed at load time may be this name
+        # classes whose __getattr__ hands out entries of their containers for a name neither the
+        # instance nor the class has (the classes define __setstate__ themselves)
+        cls = _instance_class(inst) or ""
+        if name != "__setstate__" and cls.startswith("torch.nn.modules."):
+            # nn.Module.__getattr__: self._parameters / _buffers / _modules [name]
+            for d in inst.dicts or ():
+                for sub in ("_parameters", "_buffers", "_modules"):
+                    box = d.items.get(sub) if d.items is not None else None
+                    unknown = self._entries(box, name, vals) or unknown
+        elif name != "__setstate__" and cls in _ITEM_ATTRS:
+            unknown = self._entries(inst, name, vals) or unknown  # Bunch.__getattr__: self[name]
+        return vals, unknown
+
+    def _entries(self, box: object, name: str, vals: list[object]) -> str | None:
+        """Add ``box[name]`` (every value it may be) to ``vals``; why it cannot be told, if so."""
+        if box is None or box is _NONE:
+            return None
+        d = box if isinstance(box, Dct) else box.mapping if isinstance(box, Call) else None
+        if isinstance(box, Call) and d is None:
+            return None  # an object that received no items
+        if d is None or d.items is None:
+            return f"{_describe(box)} whose items mlbom did not track"
+        if name in d.items:
+            vals.append(d.items[name])
+        vals.extend(d.loose or ())
+        return None
+
+    def call_attribute(self, inst: Call, name: str, calls: list[object], how: str) -> bool:
+        """The loader calls ``inst.<name>(*args)`` for each args tuple in ``calls``: when an
+        instance attribute may supply ``name``, judge the call of every value it may hold (as a
+        direct call: nested pickles, calls of arguments, ... all apply). True when it may."""
+        vals, unknown = self.lookup(inst, name)
+        for v in vals:
+            self.note("pickle.instance-call", "low", f"{how}: an instance attribute, {_describe(v)}, is what "
+                      "the loader calls (judged as a call of it)", None, f"icall:{how}:{_describe(v)}")
+            for args in calls[:64]:  # a value called with many items: the first ones are judged
+                self.call(v, args, how, via=how)
+            if len(calls) > 64 and not _is_data(v):
+                self.note("pickle.dynamic-callable", "medium", f"{how}: {_describe(v)} called {len(calls)} times; "
+                          "mlbom judged the first 64 calls", "suspicious", f"many:{how}")
+        if unknown is not None:
+            self.note("pickle.dynamic-callable", "medium", f"{how}: the loader looks {name!r} up on "
+                      f"{_describe(inst)}, whose attributes mlbom cannot tell ({unknown})", "suspicious",
+                      f"unknown-attr:{how}")
+        return bool(vals) or unknown is not None
+
+    def instance_methods(self, inst: Call, op: str, items: list[object]) -> bool:
+        """APPEND(S)/ADDITEMS on an object: the method the loader calls may be an instance attribute."""
+        hit = False
+        for name in _CONTAINER_METHODS.get(op, ()):
+            vals, unknown = self.lookup(inst, name)
+            if not vals and unknown is None:
+                continue  # the class's own method (the common case: build no call arguments)
+            if name == "extend":
+                calls: list[object] = [Seq("tuple", [Seq("list", list(items))])]
+            else:
+                calls = [Seq("tuple", [x]) for x in items]
+            hit = self.call_attribute(inst, name, calls, f"{op} calls {name} of {_describe(inst)}") or hit
+        return hit
+
+    def class_replaced(self, inst: Call, op: str) -> None:
+        """The object's class was reassigned (``setattr(inst, "__class__", cls)``): the loader
+        now calls that class's methods."""
+        k = inst.klass
+        if isinstance(k, Global):
+            return  # judged where it was resolved (allowlisted: its own methods are data-only)
+        self.note("pickle.dynamic-callable", "medium", f"{op} calls a method of an object whose class was set to "
+                  f"{_describe(k)} at load time", "suspicious", f"klass:{op}:{_describe(k)}")
+
+    def apply_state(self, inst: Call, state: object, how: str, setattr_all: bool) -> None:
+        """Merge a state into the object's attributes as ``load_build`` does without a
+        ``__setstate__`` (``inst.__dict__`` update from the dict, ``setattr`` for the slot
+        dict of a ``(dict, slotstate)`` pair), or as torch's ``_set_obj_state`` does
+        (``setattr_all``: setattr for both). ``setattr`` of ``__class__`` reassigns the
+        class and of ``__dict__`` replaces the attribute dict; through ``inst.__dict__`` both
+        are plain entries. A state that is not a dict (an ndarray's tuple, a dtype's ...) is
+        consumed by the allowlisted class's own ``__setstate__`` and sets no attribute; one
+        that mlbom did not track leaves the attributes unknown."""
+        if state is _NONE:
+            return
+        parts: list[tuple[object, bool]] = [(state, setattr_all)]
+        if isinstance(state, Seq) and state.type == "tuple" and state.items is not None and len(state.items) == 2:
+            parts = [(state.items[0], setattr_all), (state.items[1], True)]
+        elif isinstance(state, Seq | Blob | Text | str | int | float) or (
+                isinstance(state, Opaque) and state.what in _DATA_OPAQUE):
+            return
+        elif not isinstance(state, Dct):
+            inst.unknown = inst.unknown or f"{how} with a state mlbom did not track ({_describe(state)})"
+            return
+        for part, by_setattr in parts:
+            if part is _NONE:
+                continue
+            if isinstance(part, Seq) and len(parts) == 2 and part is parts[0][0]:
+                return  # a 2-tuple that is not (dict, slotstate): the class's own __setstate__ consumes it
+            if not isinstance(part, Dct):
+                inst.unknown = inst.unknown or f"{how} with a state mlbom did not track ({_describe(part)})"
+                continue
+            if inst.dicts is None:
+                inst.dicts = []
+            if len(inst.dicts) >= 64:
+                inst.unknown = inst.unknown or "more than 64 states applied to one object"
+                continue
+            inst.dicts.append(part)
+            if by_setattr and part.items is not None:
+                if "__class__" in part.items:
+                    inst.klass = part.items["__class__"]
+                d = part.items.get("__dict__")
+                if d is not None:
+                    if isinstance(d, Dct):
+                        inst.dicts.append(d)
+                    else:
+                        inst.unknown = inst.unknown or f"__dict__ set to {_describe(d)}"
+            self.stored_gadgets(part, how)
+
+    def stored_gadgets(self, state: Dct, how: str) -> None:
+        """A rule the model cannot replace: it follows the loader up to STOP, but a program
+        calls an object's attributes by name after the load (its own methods, copy/deepcopy,
+        pickling it again). An attribute holding an allowlisted callable that itself calls or
+        unpickles its arguments, imports, allocates or creates classes would run with data
+        mlbom never sees: ``suspicious`` (judged by the value stored, never by the name)."""
+        stored = [*(state.items or {}).items(), *(("(a key computed at load time)", v) for v in state.loose or ())]
+        for k, v in stored:
+            if isinstance(v, Global) and v.res.status == "allow" and self.special_call(v.res.path):
+                self.note("pickle.dynamic-callable", "medium", f"{how} stores {v.res.path} as the attribute {k!r} "
+                          "of an object: a callable that calls or unpickles its arguments, imports, allocates or "
+                          "creates classes, which the program may call after the load", "suspicious",
+                          f"stored:{k}:{v.res.path}")
+
     def op_build(self) -> None:
         state = self.pop()
         inst = self.top()
-        hook = _state_hook(state)
-        if hook is not None:
-            self.note("pickle.dangerous-callable", "critical", f"BUILD sets {hook!r} as an attribute of "
-                      f"{_describe(inst)}: the loader looks that name up on the object and calls it with "
-                      "pickle data", "unsafe", f"hook:{hook}")
         if isinstance(inst, Call):
+            # load_build: setstate = getattr(inst, "__setstate__", None); if it exists, it is
+            # called with the state and nothing else is done
+            if self.call_attribute(inst, "__setstate__", [Seq("tuple", [state])],
+                                   f"BUILD calls __setstate__ of {_describe(inst)}"):
+                self.after_build(inst)
+                return
             inst.state = state
+            if inst.klass is not _SAME:
+                self.class_replaced(inst, "BUILD")
+            self.apply_state(inst, state, "BUILD", setattr_all=False)
             func = inst.func
             if isinstance(func, Global) and func.res.status == "allow":
-                cls = _instance_class(inst)
-                if self.joblib and cls in _JOBLIB_WRAPPERS:
-                    self.stack.pop()
-                    self.push(self.joblib_array(inst))
-                elif cls in _JOBLIB_FILE_WRAPPERS:
-                    self.joblib_file_wrapper(cls, state)
+                self.after_build(inst)
                 return
             if isinstance(func, Global):
                 return  # the class is judged where it was resolved
@@ -1683,13 +1928,44 @@ class _Walker:
                       "suspicious", f"build:{_describe(inst)}")
             return
         if isinstance(inst, Global):
-            self.note("pickle.dynamic-callable", "medium", f"BUILD sets attributes on {inst.res.path} itself (a "
-                      "class, function or module, not an instance)", "suspicious", f"build:{inst.res.path}")
+            if (isinstance(state, Dct) and state.items == {} and not state.loose) or state is _NONE:
+                # an empty state sets nothing (an unbound __setstate__ raises); no pickler writes it
+                self.note("pickle.dynamic-callable", "medium", f"BUILD with an empty state on {inst.res.path} "
+                          "itself (a class, function or module, not an instance)", "suspicious",
+                          f"build:{inst.res.path}")
+                return
+            self.note("pickle.dangerous-callable", "critical", f"BUILD on {inst.res.path} itself (a class, "
+                      "function or module, not an instance): its __setstate__ is called unbound, or the state "
+                      "is written into its __dict__ / set with setattr — a change to a process-wide object "
+                      "that every later use of it sees", "unsafe", f"build:{inst.res.path}")
             return
         if isinstance(inst, Seq | Dct | Blob | Text | str | int | float) or inst is _NONE:
             raise _Stop("pickle.unreadable", f"BUILD on {_describe(inst)} (the loader raises)")
         self.note("pickle.dynamic-callable", "medium", f"BUILD sets the state of {_describe(inst)}",
                   "suspicious", f"build:{_describe(inst)}")
+
+    def after_build(self, inst: Call) -> None:
+        """joblib's unpicklers: after BUILD, an array wrapper on the stack is replaced by
+        ``wrapper.read(unpickler)`` (an instance lookup: a state may replace it)."""
+        cls = _instance_class(inst)
+        if cls not in _JOBLIB_WRAPPERS and cls not in _JOBLIB_FILE_WRAPPERS:
+            return
+        if not self.joblib and cls in _JOBLIB_WRAPPERS:
+            return
+        hit = False
+        for name in _JOBLIB_READ_METHODS:
+            hit = self.call_attribute(inst, name, [Seq("tuple", [Opaque("joblib's unpickler")])],
+                                      f"joblib calls {name} of {cls}") or hit
+        if hit:
+            self.note("pickle.dynamic-callable", "medium", f"the state of a {cls} replaces the method joblib "
+                      "calls to read its array (with joblib's unpickler as argument): mlbom cannot tell what "
+                      "it reads", "suspicious", f"jread:{cls}")
+            return
+        if cls in _JOBLIB_WRAPPERS:
+            self.stack.pop()
+            self.push(self.joblib_array(inst))
+        else:
+            self.joblib_file_wrapper(cls, inst.state)
 
     # -- joblib ------------------------------------------------------------------------------
     def joblib_file_wrapper(self, cls: str, state: object) -> None:
