@@ -60,8 +60,10 @@ def _created(v: BomView) -> datetime:
     if ts:
         try:
             got = datetime.fromisoformat(ts.replace("Z", "+00:00"))
-            return (got if got.tzinfo else got.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
-        except ValueError:
+            got = (got if got.tzinfo else got.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+            if got.year >= 1000:  # the bindings write years unpadded ('608-04-28'), which their own pattern refuses
+                return got
+        except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00+01:00 in UTC
             pass
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "0")
     return datetime.fromtimestamp(int(epoch) if epoch.isdigit() else 0, tz=timezone.utc)

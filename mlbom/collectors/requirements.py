@@ -193,7 +193,7 @@ class RequirementsCollector:
     ) -> tuple[Component, list[Finding]]:
         rel = ctx.rel(path)
         link = str(req.link.url) if req.link is not None else None
-        name = req.name or (link.rstrip("/").split("/")[-1].split("#")[0] if link else "unnamed")
+        name = req.name or _name_from_link(link)
         specs = list(req.specifier) if req.specifier else []
         version = None
         if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
@@ -229,6 +229,13 @@ class RequirementsCollector:
                                     message=f"{name} is range-pinned ({req.specifier}); the installed version depends on the day",
                                     subject=comp.bom_ref, source=rel, line=req.line_number))
         return comp, findings
+
+
+def _name_from_link(link: str | None) -> str:
+    """What a URL requirement without ``#egg=`` is called: the last segment of the URL's path
+    (``…/trunk/#frag`` is ``trunk``), never empty (an empty name has no purl)."""
+    segments = [s for s in (link or "").split("#", 1)[0].split("?", 1)[0].split("/") if s]
+    return segments[-1] if len(segments) > 1 else "unnamed"
 
 
 def _requirement_text(req: InstallRequirement) -> str:

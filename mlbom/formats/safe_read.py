@@ -14,6 +14,11 @@ Text that cannot be written (rule, documented in docs/fuzzing.md): a lone UTF-16
 holding it could be written. The loaders replace each one with U+FFFD and list the place in
 :attr:`Loaded.replaced`, which the caller turns into a finding naming the file and field; the
 BOM writer scrubs the same way as a last line of defence, so writing never fails on text.
+Keys that are not text (YAML ``0: neg``, ``true:``, ``2020-01-01:``, ``0.9:`` in a flow
+mapping) become text (:func:`key_text`: ``"0"``, ``"true"``, ``"2020-01-01"``, ``"0.9"``) in
+the same pass, in place and in order, since JSON (and so a BOM) has text keys only; this is
+not noted (``0:`` and ``"0":`` mean the same to every reader of a card; given both, the
+last one wins, as with any duplicate key). TOML and JSON keys are always text.
 
 Nothing here evaluates what it reads: YAML goes through PyYAML's safe constructors only.
 """
@@ -26,6 +31,7 @@ import re
 import stat
 import sys
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import yaml
@@ -109,6 +115,16 @@ def scrub_text(text: str) -> str:
     return _SURROGATE.sub(REPLACEMENT, text) if _SURROGATE.search(text) else text
 
 
+def key_text(key: object) -> str:
+    """A mapping key as text, as JSON and a BOM need it: YAML's spelling for ``true``, ``false``
+    and ``null``, ISO 8601 for a date, ``str()`` for a number; lone surrogates replaced."""
+    if isinstance(key, bool) or key is None:
+        return {True: "true", False: "false", None: "null"}[key]
+    if isinstance(key, (date, datetime)):
+        return key.isoformat()
+    return scrub_text(key if isinstance(key, str) else str(key))
+
+
 def _where(parent: str, key: object) -> str:
     if isinstance(key, int):
         return f"{parent}[{key}]"
@@ -163,11 +179,12 @@ def sanitize(value: object, path: Path | str, *, max_depth: int = MAX_DEPTH,
                 elif isinstance(item, (dict, list)):
                     stack.append((item, depth + 1, _where(where, i)))
             continue
-        bad_keys = [k for k in node if isinstance(k, str) and _SURROGATE.search(k)]
-        for k in bad_keys:
-            v = node.pop(k)
-            node[scrub_text(k)] = v
-            replaced.append(_where(where, k))
+        bad_keys = [k for k in node if not isinstance(k, str) or _SURROGATE.search(k)]
+        if bad_keys:  # rebuilt in order: every key text (see key_text), surrogates replaced
+            replaced += [_where(where, k) for k in bad_keys if isinstance(k, str)]
+            items = [(key_text(k), v) for k, v in node.items()]
+            node.clear()
+            node.update(items)
         for k, item in node.items():
             if isinstance(item, str):
                 fixed = scrub_text(item)

@@ -127,8 +127,11 @@ def read_archive(fh: IO[bytes], size: int, eocd: int, limits: Limits = DEFAULT_L
         loc = fh.read(20)
         if loc[:4] == EOCD64_LOCATOR:
             _s, _d, _rec64_off, _nd = struct.unpack("<4sLQL", loc)
-            fh.seek(eocd - 20 - 56)
-            rec64 = fh.read(56)
+            # zipfile seeks back 76 bytes from the end record: before the file's start it fails
+            rec64 = b""
+            if eocd >= 20 + 56:
+                fh.seek(eocd - 20 - 56)
+                rec64 = fh.read(56)
             if len(rec64) < 56 or rec64[:4] != EOCD64:
                 raise FormatError("zip: zip64 end record missing where its locator points")
             _s64, _sz, _vm, _vn, _d1, _d2, _n1, n_total, cd_size, cd_offset = struct.unpack("<4sQ2H2L4Q", rec64)

@@ -34,6 +34,7 @@ from pathlib import Path, PurePosixPath
 import orjson
 
 from mlbom.errors import InputError
+from mlbom.formats.safe_zip import MemberError, is_dir, open_archive, read_member
 from mlbom.vulns import osv
 from mlbom.vulns.osv import Record, RecordError
 
@@ -330,10 +331,7 @@ class _ZipSource(_Source):
         return "zip-" + _sha256_file(self.path)
 
     def files(self, stats: LoadStats) -> Iterator[tuple[str, bytes]]:
-        try:
-            zf = zipfile.ZipFile(self.path)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise InputError(self.path, f"not a readable zip: {exc}") from exc
+        zf = open_archive(self.path)
         total = 0
         with zf:
             infos = zf.infolist()
@@ -341,7 +339,7 @@ class _ZipSource(_Source):
                 raise InputError(self.path, f"more than {MAX_FILES} members: not read as a vulnerability database")
             for info in sorted(infos, key=lambda i: i.filename):
                 name = info.filename
-                if info.is_dir():
+                if is_dir(info):
                     continue
                 reason = _unsafe_member(info)
                 if reason is None and not name.lower().endswith(_SUFFIXES):
@@ -352,15 +350,10 @@ class _ZipSource(_Source):
                     stats.note(repr(name)[1:-1], reason)
                     continue
                 try:
-                    with zf.open(info) as fh:
-                        data = fh.read(osv.MAX_RECORD_BYTES + 1)
-                except (zipfile.BadZipFile, OSError, NotImplementedError, EOFError, ValueError) as exc:
+                    data = read_member(zf, info, osv.MAX_RECORD_BYTES, self.path)
+                except MemberError as exc:
                     stats.skipped += 1
-                    stats.note(name, f"unreadable member: {exc}")
-                    continue
-                except RuntimeError as exc:  # encrypted without a password
-                    stats.skipped += 1
-                    stats.note(name, f"unreadable member: {exc}")
+                    stats.note(name, exc.detail)
                     continue
                 if len(data) > osv.MAX_RECORD_BYTES:
                     stats.skipped += 1

@@ -22,6 +22,8 @@ from typing import Literal
 
 import orjson
 
+from mlbom.errors import InputError
+
 MAX_RECORD_BYTES = 4 << 20
 """Largest single OSV record read (4 MiB; the largest in the PyPA database is ~60 KiB)."""
 MAX_NODES = 200_000
@@ -187,21 +189,16 @@ def parse_documents(data: bytes, name: str) -> list[object]:
 
 
 def _yaml(data: bytes) -> object:
-    import yaml
+    from mlbom.formats.safe_read import load_yaml
 
-    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RecordError(f"not UTF-8: {exc}") from exc
-    try:
-        # SafeLoader builds only plain data; aliases share one object, so an alias bomb is cheap
-        # to load and is refused by the node budget below before anything walks it in full.
-        return _plain(yaml.load(text, Loader=loader_cls))
-    except yaml.YAMLError as exc:
-        raise RecordError(f"not valid YAML: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
-    except RecursionError as exc:
-        raise RecordError("YAML nested too deeply") from exc
+        # The bounded reading layer: nodes, characters and depth counted with every alias
+        # expanded over libyaml's event stream, before anything is built (an alias bomb costs
+        # time linear in its text); dates the constructors cannot build (month 13) are errors.
+        loaded = load_yaml(data, "record", max_depth=MAX_DEPTH, max_nodes=MAX_NODES, max_bytes=MAX_RECORD_BYTES)
+    except InputError as exc:
+        raise RecordError(f"not valid YAML: {exc.at + ': ' if exc.at else ''}{exc.detail}") from exc
+    return _plain(loaded.value)
 
 
 def _plain(value: object) -> object:
@@ -221,7 +218,11 @@ def _plain(value: object) -> object:
         if isinstance(v, _dt.datetime):
             if v.tzinfo is None:
                 v = v.replace(tzinfo=_dt.timezone.utc)
-            return v.astimezone(_dt.timezone.utc).isoformat().replace("+00:00", "Z")
+            try:
+                v = v.astimezone(_dt.timezone.utc)
+            except OverflowError as exc:  # 0001-01-01 00:00:00+01:00 is before year 1 in UTC
+                raise RecordError(f"timestamp {v.isoformat()} is out of range in UTC") from exc
+            return v.isoformat().replace("+00:00", "Z")
         if isinstance(v, _dt.date):
             return v.isoformat() + "T00:00:00Z"
         return v
