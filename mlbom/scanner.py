@@ -29,18 +29,19 @@ import struct
 import tarfile
 import tempfile
 import traceback
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
 from mlbom.formats import hdf5, keras, weights
 from mlbom.formats.compression import DEFAULT_LIMITS, BombError, Decompressing, Limits, detect, zlib_confirmed
+from mlbom.formats.onnx import ExternalRef
 from mlbom.formats.pickle import PickleReport, read_pickle
 from mlbom.formats.weights import FormatError, Window
 from mlbom.formats.zipread import ZipEntry, find_end_record, open_member, read_archive
-from mlbom.hashing import sha256_file
-from mlbom.model import Finding, Severity, Verdict
+from mlbom.hashing import FileDigest, sha256_file
+from mlbom.model import Finding, Severity, Verdict, worst_verdict
 
 MAX_JSON = 64 << 20
 MAX_TEXT = 64 << 20  # text is recognised by reading all of it, up to this size
@@ -88,6 +89,10 @@ class FileScan:
     size: int | None = None
     findings: list[ScanFinding] = field(default_factory=list)
     facts: dict[str, str] = field(default_factory=dict)
+    # an ONNX model's EXTERNAL tensors (their files are judged by :func:`scan_walked`)
+    external_refs: tuple[ExternalRef, ...] = ()
+    # the content is in no format mlbom recognises, and that is the only reason it is ``error``
+    unrecognised: bool = False
 
     def to_json(self) -> dict[str, object]:
         return {"path": self.path, "format": self.format, "verdict": self.verdict, "sha256": self.sha256,
@@ -100,7 +105,9 @@ class _Acc:
     def __init__(self) -> None:
         self.findings: list[ScanFinding] = []
         self.unsafe = self.suspicious = self.error = False
+        self.error_ids: set[str] = set()
         self.imports: set[str] = set()
+        self.onnx_refs: list[ExternalRef] = []
 
     def add(self, fid: str, sev: Severity, msg: str, *, effect: Verdict | None = None) -> None:
         self.findings.append(ScanFinding(fid, sev, msg))
@@ -110,6 +117,7 @@ class _Acc:
             self.suspicious = True
         elif effect == "error":
             self.error = True
+            self.error_ids.add(fid)
 
     def pickle(self, rep: PickleReport, where: str) -> None:
         """Fold a pickle walk's own findings (the walker judges; see formats/pickle.py)."""
@@ -194,7 +202,8 @@ def scan_file(path: Path, *, display: str | None = None, sha256: str | None = No
         acc.add("file.empty", "low", "0-byte file")
     if acc.imports:
         facts["pickle.imports"] = ",".join(sorted(acc.imports))[:2000]
-    return FileScan(shown, fmt, acc.verdict(), digest, size, acc.findings, facts)
+    unrecognised = fmt == "unknown" and acc.error_ids == {"file.unknown"} and not (acc.unsafe or acc.suspicious)
+    return FileScan(shown, fmt, acc.verdict(), digest, size, acc.findings, facts, tuple(acc.onnx_refs), unrecognised)
 
 
 def scan_bytes(data: bytes, name: str = "data", *, limits: Limits | None = None, debug: bool = False) -> FileScan:
@@ -372,7 +381,10 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         if lower.endswith(".onnx") or onnx.looks_like_onnx(head):
             try:
                 fh.seek(0)
-                _merge(onnx.parse_onnx(fh, size, ctx.folder if depth == 0 else None), acc, facts, where)
+                refs: list[ExternalRef] = []
+                _merge(onnx.parse_onnx(fh, size, ctx.folder if depth == 0 else None, refs), acc, facts, where)
+                if depth == 0:  # a model file (not an archive member): its external data are files beside it
+                    acc.onnx_refs.extend(refs)
                 return "onnx"
             except FormatError:
                 if lower.endswith(".onnx"):
@@ -450,12 +462,16 @@ def _is_tar(head: bytes) -> bool:
 
 # ---- text, JSON, images ------------------------------------------------------------------
 
+_ALONE = (" (if it is an ONNX model's external data, scan the model's folder: there it is judged as the "
+          "model's raw tensor bytes)")
+
+
 def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], *, where: str) -> str:
     """Text is recognised positively: all of it is UTF-8 without NUL bytes (read in full up to
     :data:`MAX_TEXT`). Anything else is unknown binary content: ``error``."""
     if size > MAX_TEXT:
         acc.add("file.unknown", "high", f"{where}: {size} bytes of content in no format mlbom recognises; "
-                "not judged", effect="error")
+                f"not judged{_ALONE}", effect="error")
         return "unknown"
     fh.seek(0)
     data = fh.read(MAX_TEXT + 1)
@@ -467,7 +483,7 @@ def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, 
         _merge(sp, acc, facts, where)
         return "sentencepiece"
     if text is None or "\x00" in text:
-        acc.add("file.unknown", "high", f"{where}: binary content in no format mlbom recognises; not judged",
+        acc.add("file.unknown", "high", f"{where}: binary content in no format mlbom recognises; not judged{_ALONE}",
                 effect="error")
         return "unknown"
     stripped = text.lstrip("\ufeff \t\r\n")
@@ -1092,17 +1108,178 @@ def scan(paths: Iterable[Path | str] | Path | str, *, with_hash: bool = True, li
         if root.is_dir():
             files, problems = walk_files(root)
             # hash in parallel (hashlib releases the GIL), then scan each file with its digest
-            digests = list(sha256_files(files)) if with_hash else [None] * len(files)
-            for p, dg in zip(files, digests, strict=True):
-                if dg is not None and dg.sha256 is None:
-                    out.append(FileScan(str(p), "unknown", "error",
-                                        findings=[ScanFinding("file.unreadable", "high", f"cannot read: {dg.error}")]))
-                    continue
-                out.append(scan_file(p, display=str(p), sha256=dg.sha256 if dg else None, with_hash=with_hash,
-                                     limits=limits, debug=debug))
+            digests = list(sha256_files(files)) if with_hash else None
+            out += scan_walked(root, files, [str(p) for p in files], digests, limits=limits, debug=debug)
             for f in problems:
                 out.append(FileScan(str(root / f.source) if f.source else str(root), "unknown", "error",
                                     findings=[ScanFinding(f.id, f.severity, f.message)]))
         else:
             out.append(scan_file(root, display=str(root), with_hash=with_hash, limits=limits, debug=debug))
     return out
+
+
+# ---- a walked folder: two phases --------------------------------------------------------------
+
+def scan_walked(root: Path, files: Sequence[Path], displays: Sequence[str],
+                digests: Sequence[FileDigest] | None = None, *, limits: Limits | None = None,
+                debug: bool = False) -> list[FileScan]:
+    """Scan the files of one walked folder (:func:`mlbom.fswalk.walk_files`), in order.
+
+    Phase 1 scans every file once, on its own (``digests``, from
+    :func:`mlbom.hashing.sha256_files`, spare a second read for the hash); an ONNX model's scan
+    carries its EXTERNAL tensors' references. Phase 2 reads nothing again: a file those
+    references name is judged from its own scan and its size (:func:`judge_external_data`).
+    A file whose digest failed is an ``error`` entry and is not opened."""
+    out: list[FileScan] = []
+    for i, (p, shown) in enumerate(zip(files, displays, strict=True)):
+        dg = digests[i] if digests is not None else None
+        if dg is not None and dg.sha256 is None:
+            out.append(FileScan(shown, "unknown", "error",
+                                findings=[ScanFinding("file.unreadable", "high", f"cannot read: {dg.error}")]))
+            continue
+        out.append(scan_file(p, display=shown, sha256=dg.sha256 if dg else None, with_hash=digests is not None,
+                             limits=limits, debug=debug))
+    return judge_external_data(root, files, out)
+
+
+MAX_CLAIMS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class _Claim:
+    model: str  # the referencing model, as displayed
+    ref: ExternalRef
+
+
+def judge_external_data(root: Path, files: Sequence[Path], scans: Sequence[FileScan]) -> list[FileScan]:
+    """Phase 2 of a folder scan: every file that an ONNX model of the folder references as
+    external data, judged in that model's context with onnx's own rules
+    (``onnx.external_data_helper`` and ``resolve_external_data_location``).
+
+    - A reference onnx refuses (location empty, absolute, with ``..``, a NUL, a backslash; the
+      file a symlink, hard-linked, behind a folder leaving the model's, or missing) claims
+      nothing: the model gets a finding, the file keeps its own verdict.
+    - A claim whose offset or length does not fit the file (onnx checks both against the file
+      size), or is not a plain number: ``onnx.external-data-bounds``, the file is ``error``.
+    - Claims overlapping without being the same tensor bytes (offset, length, type, dims), from
+      one model or two: ``onnx.external-data-conflict``, at least ``suspicious``.
+    - Content mlbom recognises in no format, with only good claims: raw tensor bytes of the
+      model, ``safe``, format ``onnx-external-data``, fact ``onnx.external-data-of``.
+    - Content with a format of its own keeps its own verdict (a pickle stays a pickle):
+      worst wins; a model cannot vouch for a file.
+    """
+    index = {os.path.normpath(str(p)): i for i, p in enumerate(files)}
+    claims: dict[int, list[_Claim]] = {}
+    notes: dict[int, list[ScanFinding]] = {}
+    real_root = os.path.realpath(root)
+    for i, sc in enumerate(scans):
+        if not sc.external_refs:
+            continue
+        model_dir = files[i].parent
+        real_dir = os.path.realpath(model_dir)
+        refused: dict[str, str] = {}
+        for ref in sc.external_refs:
+            why = _refusal(ref.location, model_dir, real_dir, real_root, index)
+            if why is not None:
+                refused.setdefault(ref.location, why)
+                continue
+            j = index[os.path.normpath(str(model_dir / os.path.normpath(ref.location)))]
+            claims.setdefault(j, []).append(_Claim(sc.path, ref))
+        for loc, why in sorted(refused.items())[:MAX_CLAIMS_SHOWN]:
+            notes.setdefault(i, []).append(ScanFinding(
+                "onnx.external-data-refused", "medium",
+                f"external data location {loc[:200]!r} {why}: onnx.load refuses this model"))
+    out = list(scans)
+    for i, extra in notes.items():
+        out[i] = replace(out[i], findings=out[i].findings + extra)
+    for j, cl in sorted(claims.items()):
+        out[j] = _judge_claimed(out[j], cl)
+    return out
+
+
+def _refusal(loc: str, model_dir: Path, real_dir: str, real_root: str, index: dict[str, int]) -> str | None:
+    from mlbom.formats.onnx import location_refusal
+
+    why = location_refusal(loc)
+    if why is not None:
+        return why
+    target = model_dir / os.path.normpath(loc)  # onnx: lexically_normal(), then the file system
+    try:
+        st = target.lstat()
+    except (OSError, ValueError):
+        return "names a file that does not exist"
+    if stat.S_ISLNK(st.st_mode):
+        return "names a symbolic link (onnx refuses links)"
+    if not stat.S_ISREG(st.st_mode):
+        return "names something that is not a regular file"
+    if st.st_nlink > 1:
+        return "names a file with several hard links (onnx refuses them)"
+    real = os.path.realpath(target)
+    if os.path.commonpath([real_dir, real]) != real_dir or os.path.commonpath([real_root, real]) != real_root:
+        return "resolves (through a linked folder) outside the model's folder"
+    if os.path.normpath(str(target)) not in index:
+        return "names a file the folder walk did not list"
+    return None
+
+
+def _judge_claimed(sc: FileScan, claims: list[_Claim]) -> FileScan:
+    size = sc.size or 0
+    models = sorted({c.model for c in claims})
+    findings = list(sc.findings)
+    facts = dict(sc.facts)
+    facts["onnx.external-data-of"] = ",".join(models)[:2000]
+    bad: list[str] = []
+    spans: list[tuple[int, int, int, tuple[int, ...], _Claim]] = []
+    for c in claims:
+        r = c.ref
+        why = r.problem
+        if why is None and r.offset is not None and r.offset > size:
+            why = f"offset {r.offset} is past the end of this {size}-byte file"
+        start = r.offset or 0
+        if why is None and r.length is not None and r.length > size - start:
+            why = f"length {r.length} from offset {start} runs past the end of this {size}-byte file"
+        if why is not None:
+            bad.append(f"{c.model}: tensor {r.tensor}: {why}")
+            continue
+        end = size if r.length is None else start + r.length
+        spans.append((start, end, r.data_type, r.dims, c))
+    verdict = sc.verdict
+    for msg in bad[:MAX_CLAIMS_SHOWN]:
+        findings.append(ScanFinding("onnx.external-data-bounds", "high",
+                                    f"{msg}: onnx.load refuses the model; not judged as its tensor bytes"))
+    conflict = _overlap(spans)
+    if conflict:
+        findings.append(ScanFinding("onnx.external-data-conflict", "high", conflict))
+    if sc.unrecognised and not bad:
+        findings = [f for f in findings if f.id != "file.unknown"]
+        findings.append(ScanFinding("onnx.external-data", "info",
+                                    f"raw tensor bytes of {', '.join(models)[:300]} ({len(claims)} tensor(s)); "
+                                    "onnx reads them as numbers, never as code"))
+        return replace(sc, format="onnx-external-data", verdict="suspicious" if conflict else "safe",
+                       findings=findings, facts=facts, unrecognised=False)
+    if not sc.unrecognised:
+        findings.append(ScanFinding("onnx.external-data", "info",
+                                    f"referenced as external data by {', '.join(models)[:300]}, but it is {sc.format} "
+                                    "content: judged as that format"))
+    if bad:
+        verdict = worst_verdict(verdict, "error")
+    if conflict:
+        verdict = worst_verdict(verdict, "suspicious")
+    return replace(sc, verdict=verdict, findings=findings, facts=facts)
+
+
+def _overlap(spans: list[tuple[int, int, int, tuple[int, ...], _Claim]]) -> str | None:
+    """Two claims reading overlapping bytes as different tensors: loaders (and readers of the
+    BOM) disagree on what those bytes are."""
+    spans.sort(key=lambda s: (s[0], s[1]))
+    reach: tuple[int, int, int, tuple[int, ...], _Claim] | None = None
+    for s in spans:
+        if s[0] == s[1]:
+            continue  # an empty tensor reads nothing
+        if reach is not None and s[0] < reach[1] and s[:4] != reach[:4]:
+            a, b = reach[4], s[4]
+            return (f"{a.model}: tensor {a.ref.tensor} (bytes {reach[0]}-{reach[1]}) and {b.model}: tensor "
+                    f"{b.ref.tensor} (bytes {s[0]}-{s[1]}) claim overlapping bytes of this file as different tensors")
+        if reach is None or s[1] > reach[1]:
+            reach = s
+    return None
