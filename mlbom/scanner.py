@@ -39,7 +39,7 @@ from mlbom.formats.compression import DEFAULT_LIMITS, BombError, Decompressing, 
 from mlbom.formats.onnx import ExternalRef
 from mlbom.formats.pickle import PickleReport, read_pickle
 from mlbom.formats.weights import FormatError, Window
-from mlbom.formats.zipread import ZipEntry, find_end_record, open_member, read_archive
+from mlbom.formats.zipread import ZipEntry, crc32_of, find_end_record, open_member, read_archive
 from mlbom.hashing import FileDigest, sha256_file
 from mlbom.model import Finding, Severity, Verdict, worst_verdict
 
@@ -885,21 +885,31 @@ def _scan_member(fh: IO[bytes], e: ZipEntry, kind: str, rel: str, acc: _Acc, fac
                 "zipfile can", effect="suspicious")
     name = e.name.rsplit("/", 1)[-1]
     with _spool(stream, ctx) if isinstance(stream, Decompressing) else _Same(stream, e.usize) as (data, n):
-        if rel.lower().endswith(".pkl") and kind in ("pytorch-zip", "torchscript"):
-            rep = _walk(data, n, joblib=False)
-            acc.pickle(rep, where)
-            if rel == "data.pkl":
-                _weights_only(rep, acc, facts, where)
-            if rep.complete and rep.end < n:
-                acc.add("pickle.trailing-data", "high", f"{where}: {n - rep.end} bytes follow the pickle's STOP "
-                        "(torch's unpickler stops there; other readers may not)", effect="suspicious")
-            return "pickle"
-        if kind == "keras" and rel == "config.json":
-            _scan_keras_config(data, acc, where)
-            return "json"
-        fmt = _scan_content(data, n, name, acc, {}, ctx, depth=depth + 1, where=where)
-    _check_claim(name, fmt, acc)
+        fmt = _judge_member(data, n, name, kind, rel, acc, facts, ctx, depth=depth, where=where)
+        if not e.encrypted and crc32_of(data, n) != e.crc:
+            acc.add("zip.crc-mismatch", "high", f"{where}: its CRC-32 does not match the archive's directory: "
+                    "loaders disagree (zipfile, np.load and Keras raise 'Bad CRC-32' once they have read the member "
+                    "— an object array's pickle has run by then; torch.load never checks)", effect="suspicious")
+    if fmt != "pickle":
+        _check_claim(name, fmt, acc)
     return fmt
+
+
+def _judge_member(data: IO[bytes], n: int, name: str, kind: str, rel: str, acc: _Acc, facts: dict[str, str],
+                  ctx: _Ctx, *, depth: int, where: str) -> str:
+    if rel.lower().endswith(".pkl") and kind in ("pytorch-zip", "torchscript"):
+        rep = _walk(data, n, joblib=False)
+        acc.pickle(rep, where)
+        if rel == "data.pkl":
+            _weights_only(rep, acc, facts, where)
+        if rep.complete and rep.end < n:
+            acc.add("pickle.trailing-data", "high", f"{where}: {n - rep.end} bytes follow the pickle's STOP "
+                    "(torch's unpickler stops there; other readers may not)", effect="suspicious")
+        return "pickle"
+    if kind == "keras" and rel == "config.json":
+        _scan_keras_config(data, acc, where)
+        return "json"
+    return _scan_content(data, n, name, acc, {}, ctx, depth=depth + 1, where=where)
 
 
 def _scan_prefix(fh: IO[bytes], start: int, name: str, acc: _Acc, ctx: _Ctx, *, depth: int, where: str) -> None:
