@@ -27,6 +27,7 @@ import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -131,6 +132,19 @@ def check_depth(value: object, path: Path | str, *, max_depth: int = MAX_DEPTH) 
                 stack.append((child, depth + 1))
 
 
+def _scrub_item(node: Any, key: object, item: object, depth: int, where: str,
+                stack: list[tuple[object, int, str]], replaced: list[str]) -> None:
+    """One list item or dict value of :func:`sanitize`: a string is scrubbed in place, a
+    container is queued."""
+    if isinstance(item, str):
+        fixed = scrub_text(item)
+        if fixed is not item:
+            node[key] = fixed
+            replaced.append(_where(where, key))
+    elif isinstance(item, (dict, list)):
+        stack.append((item, depth + 1, _where(where, key)))
+
+
 def sanitize(value: object, path: Path | str, *, max_depth: int = MAX_DEPTH,
              max_nodes: int | None = None) -> tuple[object, tuple[str, ...]]:
     """Check the nesting (and node count) of a parsed document and replace lone surrogates in
@@ -153,29 +167,12 @@ def sanitize(value: object, path: Path | str, *, max_depth: int = MAX_DEPTH,
         count += len(node)
         if max_nodes is not None and count > max_nodes:
             raise InputError(path, f"more than {max_nodes} values (aliases expanded); refused")
-        if isinstance(node, list):
-            for i, item in enumerate(node):
-                if isinstance(item, str):
-                    fixed = scrub_text(item)
-                    if fixed is not item:
-                        node[i] = fixed
-                        replaced.append(_where(where, i))
-                elif isinstance(item, (dict, list)):
-                    stack.append((item, depth + 1, _where(where, i)))
-            continue
-        bad_keys = [k for k in node if isinstance(k, str) and _SURROGATE.search(k)]
-        for k in bad_keys:
-            v = node.pop(k)
-            node[scrub_text(k)] = v
-            replaced.append(_where(where, k))
-        for k, item in node.items():
-            if isinstance(item, str):
-                fixed = scrub_text(item)
-                if fixed is not item:
-                    node[k] = fixed
-                    replaced.append(_where(where, k))
-            elif isinstance(item, (dict, list)):
-                stack.append((item, depth + 1, _where(where, k)))
+        if isinstance(node, dict):
+            for k in [k for k in node if isinstance(k, str) and _SURROGATE.search(k)]:
+                node[scrub_text(k)] = node.pop(k)
+                replaced.append(_where(where, k))
+        for key, item in enumerate(node) if isinstance(node, list) else node.items():
+            _scrub_item(node, key, item, depth, where, stack, replaced)
     return value, tuple(sorted(replaced))
 
 
