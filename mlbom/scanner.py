@@ -28,6 +28,7 @@ import stat
 import struct
 import tarfile
 import tempfile
+import threading
 import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -172,13 +173,39 @@ def scan_file(path: Path, *, display: str | None = None, sha256: str | None = No
         return FileScan(shown, "unknown", "error",
                         findings=[ScanFinding("file.not-regular", "medium", f"not a regular file ({kind}); not opened")])
     size = st.st_size
-    digest = sha256
-    if digest is None and with_hash:
-        d = sha256_file(path)
+    hashing: _Hashing | None = None
+    if sha256 is None and with_hash:
+        hashing = _Hashing(path)  # in a thread, while the scan reads headers and pickles
+    scan = _scan_opened(path, shown, size, sha256, limits, debug)
+    if hashing is not None:
+        d = hashing.result()
         if d.sha256 is None:
             return FileScan(shown, "unknown", "error", size=size,
                             findings=[ScanFinding("file.unreadable", "high", f"cannot read: {d.error}")])
-        digest = d.sha256
+        scan.sha256 = d.sha256
+    return scan
+
+
+class _Hashing:
+    """:func:`~mlbom.hashing.sha256_file` in a thread (hashlib releases the GIL on large
+    updates): a large file's hash and its scan overlap."""
+
+    def __init__(self, path: Path) -> None:
+        self.digest: FileDigest | None = None
+        self.thread = threading.Thread(target=self._run, args=(path,), daemon=True)
+        self.thread.start()
+
+    def _run(self, path: Path) -> None:
+        self.digest = sha256_file(path)
+
+    def result(self) -> FileDigest:
+        self.thread.join()
+        assert self.digest is not None  # sha256_file never raises
+        return self.digest
+
+
+def _scan_opened(path: Path, shown: str, size: int, digest: str | None, limits: Limits | None,
+                 debug: bool) -> FileScan:
     acc = _Acc()
     facts: dict[str, str] = {}
     fmt = "unknown"
@@ -260,6 +287,11 @@ _IMAGES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
            (b"GIF89a", "image/gif"), (b"BM", "image/bmp"))
 _UNSUPPORTED = ((b"7z\xbc\xaf\x27\x1c", "7z"), (b"Rar!\x1a\x07", "rar"), (b"\x28\xb5\x2f\xfd", "zstd"),
                 (b"MSCF", "cab"), (b"xar!", "xar"))
+# native executables and libraries (a custom-op library beside an ONNX model is one)
+_NATIVE = ((b"\x7fELF", "ELF executable or shared library"), (b"MZ", "Windows PE executable or DLL"),
+           (b"\xfe\xed\xfa\xce", "Mach-O binary"), (b"\xfe\xed\xfa\xcf", "Mach-O binary"),
+           (b"\xce\xfa\xed\xfe", "Mach-O binary"), (b"\xcf\xfa\xed\xfe", "Mach-O binary"),
+           (b"\xca\xfe\xba\xbe", "Mach-O universal binary or Java class"))
 _OPCODES = {ord(op.code) for op in pickletools.opcodes}  # any of them can start a stream pickle.load accepts
 # formats whose bytes are also checked for a pickle at offset 0 and a zip at the end (polyglots)
 _POLYGLOT_CHECKED = ("safetensors", "numpy", "gguf", "hdf5", "onnx", "tar", "pytorch-legacy-tar", "image",
@@ -394,6 +426,11 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             fmt = _try_protocol01(fh, size, acc, facts, ctx, where=where)
             if fmt is not None:
                 return fmt
+        for magic, kind in _NATIVE:
+            if head.startswith(magic) and (magic != b"MZ" or _is_pe(head)):
+                acc.add("file.native-code", "high", f"{where}: {kind}: native code, not model data (it runs when "
+                        "loaded as a library or executed); not judged", effect="error")
+                return "native-code"
         for magic, kind in _IMAGES:
             if head.startswith(magic):
                 acc.add("file.image", "info", f"{where}: {kind} image (recognised by its signature)")
@@ -444,6 +481,14 @@ def _is_safetensors(head: bytes, size: int) -> bool:
         return False
     (n,) = struct.unpack("<Q", head[:8])
     return 2 <= n < 1 << 40 and head[8:9] == b"{" and head[9:10] in (b'"', b" ", b"\n", b"\r", b"\t", b"}", b"")
+
+
+def _is_pe(head: bytes) -> bool:
+    """``MZ`` with ``e_lfanew`` pointing at a ``PE\\0\\0`` signature (a Windows executable or DLL)."""
+    if len(head) < 64:
+        return False
+    (at,) = struct.unpack("<L", head[60:64])
+    return 64 <= at <= len(head) - 4 and head[at:at + 4] == b"PE\0\0"
 
 
 def _is_tar(head: bytes) -> bool:

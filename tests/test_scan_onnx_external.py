@@ -218,3 +218,59 @@ def test_member_of_an_archive_claims_nothing(tmp_path: Path) -> None:
         zf.write(inner, "m.onnx")
     inner.unlink()
     assert by_name(mlbom.scan([tmp_path]))["weights"].verdict == "error"
+
+
+# ---- red team: a model must not vouch for what is not tensor bytes -------------------------
+
+ELF = b"\x7fELF\x02\x01\x01" + bytes(57) + b"\x90" * 200  # an ELF header (a custom-op library's shape)
+PE = b"MZ" + bytes(58) + (128).to_bytes(4, "little") + bytes(64) + b"PE\x00\x00" + bytes(100)
+
+
+@pytest.mark.parametrize("content", [ELF, PE], ids=["elf", "pe"])
+def test_native_code_cannot_be_laundered_as_tensor_bytes(tmp_path: Path, content: bytes) -> None:
+    (tmp_path / "libcustom_ops").write_bytes(content)
+    write_model(tmp_path / "model.onnx", ext_tensor("w", "libcustom_ops", 0, len(content), dims=(len(content),)))
+    lib = by_name(mlbom.scan([tmp_path]))["libcustom_ops"]
+    assert lib.verdict == "error" and lib.format == "native-code"
+    assert "file.native-code" in ids(lib)
+    assert scan_file(tmp_path / "libcustom_ops").format == "native-code"  # alone too
+
+
+def test_mz_text_is_not_native_code(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("MZ is also how a note may start\n")
+    assert scan_file(tmp_path / "notes.txt").verdict == "safe"
+
+
+@pytest.mark.parametrize("loc", ["weights/", "weights/.", "."])
+def test_a_folder_location_claims_nothing(tmp_path: Path, loc: str) -> None:
+    (tmp_path / "weights").write_bytes(FLOATS)
+    write_model(tmp_path / "model.onnx", ext_tensor("w", loc, 0, 16))
+    with pytest.raises(Exception):  # noqa: B017 — onnx raises its own checker error type
+        onnx.load(str(tmp_path / "model.onnx"))
+    assert by_name(mlbom.scan([tmp_path]))["weights"].verdict == "error"
+
+
+def test_a_non_external_tensor_claims_nothing(tmp_path: Path) -> None:
+    (tmp_path / "weights").write_bytes(FLOATS)
+    t = ext_tensor("w", "weights", 0, 64, dims=(16,))
+    t.data_location = TensorProto.DEFAULT  # the location entry is there, the loader ignores it
+    t.raw_data = FLOATS
+    write_model(tmp_path / "model.onnx", t)
+    assert by_name(mlbom.scan([tmp_path]))["weights"].verdict == "error"
+
+
+def test_conflicting_claims_within_one_model(tmp_path: Path) -> None:
+    (tmp_path / "weights").write_bytes(FLOATS)
+    write_model(tmp_path / "model.onnx", ext_tensor("w", "weights", 0, 64, dims=(16,)),
+                ext_tensor("v", "weights", 8, 16, dims=(4,)))
+    assert by_name(mlbom.scan([tmp_path]))["weights"].verdict == "suspicious"
+
+
+def test_repeated_keys_with_different_values_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "weights").write_bytes(FLOATS)
+    t = ext_tensor("w", "weights", 0, 16)
+    entry = t.external_data.add()
+    entry.key, entry.value = "offset", "32"
+    write_model(tmp_path / "model.onnx", t)
+    data = by_name(mlbom.scan([tmp_path]))["weights"]
+    assert data.verdict == "error" and "onnx.external-data-bounds" in ids(data)

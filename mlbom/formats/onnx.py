@@ -410,6 +410,8 @@ def location_refusal(loc: str) -> str | None:
         return "is absolute"
     if loc.startswith("#"):
         return "names in-memory data ('#'), not a file"
+    if loc.endswith(("/", "/.")) or loc == ".":
+        return "names a folder, not a file"
     if ".." in os.path.normpath(loc):
         return "contains '..' (onnx refuses it anywhere in the path)"
     return None
