@@ -1152,7 +1152,6 @@ def scan(paths: Iterable[Path | str] | Path | str, *, with_hash: bool = True, li
     leave, dangle or loop are ``error`` entries, never read."""
     from mlbom.errors import InputError
     from mlbom.fswalk import walk_files
-    from mlbom.hashing import sha256_files
 
     roots = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
     for r in roots:
@@ -1162,9 +1161,8 @@ def scan(paths: Iterable[Path | str] | Path | str, *, with_hash: bool = True, li
     for root in roots:
         if root.is_dir():
             files, problems = walk_files(root)
-            # hash in parallel (hashlib releases the GIL), then scan each file with its digest
-            digests = list(sha256_files(files)) if with_hash else None
-            out += scan_walked(root, files, [str(p) for p in files], digests, limits=limits, debug=debug)
+            # hashed in parallel (hashlib releases the GIL) while the files are scanned
+            out += scan_walked(root, files, [str(p) for p in files], with_hash=with_hash, limits=limits, debug=debug)
             for f in problems:
                 out.append(FileScan(str(root / f.source) if f.source else str(root), "unknown", "error",
                                     findings=[ScanFinding(f.id, f.severity, f.message)]))
@@ -1176,25 +1174,40 @@ def scan(paths: Iterable[Path | str] | Path | str, *, with_hash: bool = True, li
 # ---- a walked folder: two phases --------------------------------------------------------------
 
 def scan_walked(root: Path, files: Sequence[Path], displays: Sequence[str],
-                digests: Sequence[FileDigest] | None = None, *, limits: Limits | None = None,
-                debug: bool = False) -> list[FileScan]:
+                digests: Sequence[FileDigest] | None = None, *, with_hash: bool = False,
+                limits: Limits | None = None, debug: bool = False) -> list[FileScan]:
     """Scan the files of one walked folder (:func:`mlbom.fswalk.walk_files`), in order.
 
-    Phase 1 scans every file once, on its own (``digests``, from
-    :func:`mlbom.hashing.sha256_files`, spare a second read for the hash); an ONNX model's scan
-    carries its EXTERNAL tensors' references. Phase 2 reads nothing again: a file those
-    references name is judged from its own scan and its size (:func:`judge_external_data`).
-    A file whose digest failed is an ``error`` entry and is not opened."""
+    Phase 1 scans every file once, on its own; an ONNX model's scan carries its EXTERNAL
+    tensors' references. ``digests`` (from :func:`mlbom.hashing.sha256_files`) give each file's
+    SHA-256; without them, ``with_hash=True`` hashes the files in a thread while they are
+    scanned. Phase 2 reads nothing again: a file those references name is judged from its own
+    scan and its size (:func:`judge_external_data`). A file whose digest failed is an ``error``
+    entry."""
+    hashing: list[FileDigest] = []
+    thread = None
+    if digests is None and with_hash:
+        from mlbom.hashing import sha256_files
+
+        thread = threading.Thread(target=lambda: hashing.extend(sha256_files(files)), daemon=True)
+        thread.start()
     out: list[FileScan] = []
     for i, (p, shown) in enumerate(zip(files, displays, strict=True)):
         dg = digests[i] if digests is not None else None
         if dg is not None and dg.sha256 is None:
-            out.append(FileScan(shown, "unknown", "error",
-                                findings=[ScanFinding("file.unreadable", "high", f"cannot read: {dg.error}")]))
+            out.append(_unreadable(shown, dg))
             continue
-        out.append(scan_file(p, display=shown, sha256=dg.sha256 if dg else None, with_hash=digests is not None,
+        out.append(scan_file(p, display=shown, sha256=dg.sha256 if dg else None, with_hash=False,
                              limits=limits, debug=debug))
+    if thread is not None:
+        thread.join()
+        out = [_unreadable(sc.path, dg) if dg.sha256 is None else replace(sc, sha256=dg.sha256)
+               for sc, dg in zip(out, hashing, strict=True)]
     return judge_external_data(root, files, out)
+
+
+def _unreadable(shown: str, dg: FileDigest) -> FileScan:
+    return FileScan(shown, "unknown", "error", findings=[ScanFinding("file.unreadable", "high", f"cannot read: {dg.error}")])
 
 
 MAX_CLAIMS_SHOWN = 5
