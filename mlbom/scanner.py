@@ -843,6 +843,12 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         acc.add("torchscript.code", "medium", f"{where}: TorchScript archive: {len(code)} code file(s) under "
                 f"{prefix}code/ are compiled by torch.jit.load and run when the model is called; TorchScript is code, "
                 "not data", effect="suspicious")
+    # torch.serialization.set_crc32_options(False) writes CRC 0 for every record: torch's own
+    # mode, not a mismatch (zipfile-based tools refuse such an archive; torch reads it)
+    check_crc = not (kind in ("pytorch-zip", "torchscript") and files and all(e.crc == 0 for e in files))
+    if not check_crc:
+        acc.add("zip.crc-not-computed", "info", f"{where}: every record's CRC-32 is 0 (saved with torch's "
+                "set_crc32_options(False)): torch reads it, zipfile-based tools refuse it")
     seen: set[tuple[int, int, int, int, bool, bool]] = set()
     npy_members = 0
     for e in files:
@@ -873,7 +879,8 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                     f"than {ctx.limits.max_entries} entries, in all; the rest is not scanned", effect="error")
             break
         try:
-            member_fmt = _scan_member(fh, e, kind, rel, acc, facts, ctx, depth=depth, where=member_where)
+            member_fmt = _scan_member(fh, e, kind, rel, acc, facts, ctx, depth=depth, where=member_where,
+                                      check_crc=check_crc)
         except BombError as exc:
             acc.add("compressed.bomb", "high", f"{member_where}: {exc}", effect="suspicious")
             continue
@@ -921,7 +928,7 @@ def _member_name_checks(e: ZipEntry, acc: _Acc, where: str) -> None:
 
 
 def _scan_member(fh: IO[bytes], e: ZipEntry, kind: str, rel: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *,
-                 depth: int, where: str) -> str:
+                 depth: int, where: str, check_crc: bool = True) -> str:
     if e.encrypted and e.method != 0:
         return "encrypted"
     stream = open_member(fh, e, ctx.limits, ctx.output)
@@ -931,7 +938,7 @@ def _scan_member(fh: IO[bytes], e: ZipEntry, kind: str, rel: str, acc: _Acc, fac
     name = e.name.rsplit("/", 1)[-1]
     with _spool(stream, ctx) if isinstance(stream, Decompressing) else _Same(stream, e.usize) as (data, n):
         fmt = _judge_member(data, n, name, kind, rel, acc, facts, ctx, depth=depth, where=where)
-        if not e.encrypted and crc32_of(data, n) != e.crc:
+        if check_crc and not e.encrypted and crc32_of(data, n) != e.crc:
             acc.add("zip.crc-mismatch", "high", f"{where}: its CRC-32 does not match the archive's directory: "
                     "loaders disagree (zipfile, np.load and Keras raise 'Bad CRC-32' once they have read the member "
                     "— an object array's pickle has run by then; torch.load never checks)", effect="suspicious")

@@ -65,3 +65,23 @@ def test_bad_crc_does_not_hide_a_malicious_member() -> None:
     crc = zipfile.ZipFile(io.BytesIO(raw)).getinfo("arch/data.pkl").CRC.to_bytes(4, "little")
     r = scan_bytes(raw.replace(crc, bytes(b ^ 0xFF for b in crc)), "m.pt")
     assert r.verdict == "unsafe" and any(f.id == "zip.crc-mismatch" for f in r.findings)
+
+
+def test_torch_no_crc_mode_is_not_a_mismatch() -> None:
+    """``torch.serialization.set_crc32_options(False)`` writes CRC 0 for every record."""
+    with zipfile.ZipFile(HOSTILE / "torch-crc-not-computed.pt") as zf:
+        assert {i.CRC for i in zf.infolist()} == {0}
+    r = scan_file(HOSTILE / "torch-crc-not-computed.pt")
+    assert r.verdict == "safe" and any(f.id == "zip.crc-not-computed" for f in r.findings)
+
+
+def test_zero_crc_on_one_record_only_is_a_mismatch() -> None:
+    evil_free = b"\x80\x02}q\x00."
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("arch/data.pkl", evil_free)
+        zf.writestr("arch/version", "3\n")
+    raw = buf.getvalue()
+    crc = zipfile.ZipFile(io.BytesIO(raw)).getinfo("arch/data.pkl").CRC.to_bytes(4, "little")
+    r = scan_bytes(raw.replace(crc, b"\0\0\0\0"), "m.pt")
+    assert r.verdict == "suspicious" and any(f.id == "zip.crc-mismatch" for f in r.findings)
