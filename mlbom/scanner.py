@@ -430,7 +430,7 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             if head.startswith(magic) and (magic != b"MZ" or _is_pe(head)):
                 acc.add("file.native-code", "high", f"{where}: {kind}: native code, not model data (it runs when "
                         "loaded as a library or executed); not judged", effect="error")
-                return "native-code"
+                return "unknown"  # no model format: `generate --model` refuses it like any unknown file
         for magic, kind in _IMAGES:
             if head.startswith(magic):
                 acc.add("file.image", "info", f"{where}: {kind} image (recognised by its signature)")
