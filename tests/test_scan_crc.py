@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
 
 import pytest
 
@@ -55,15 +56,20 @@ def test_intact_archives_have_no_crc_finding() -> None:
     assert r.verdict == "safe" and not any(f.id == "zip.crc-mismatch" for f in r.findings)
 
 
-def test_bad_crc_does_not_hide_a_malicious_member() -> None:
-    evil = b"cposix\nsystem\n(S'true'\ntR."
+def _torch_zip_with_crc(data_pkl: bytes, crc: Callable[[bytes], bytes]) -> bytes:
+    """A torch-layout zip whose ``data.pkl`` CRC-32 (4 little-endian bytes) is replaced by ``crc(old)``."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("arch/data.pkl", evil)
+        zf.writestr("arch/data.pkl", data_pkl)
         zf.writestr("arch/version", "3\n")
     raw = buf.getvalue()
-    crc = zipfile.ZipFile(io.BytesIO(raw)).getinfo("arch/data.pkl").CRC.to_bytes(4, "little")
-    r = scan_bytes(raw.replace(crc, bytes(b ^ 0xFF for b in crc)), "m.pt")
+    old = zipfile.ZipFile(io.BytesIO(raw)).getinfo("arch/data.pkl").CRC.to_bytes(4, "little")
+    return raw.replace(old, crc(old))
+
+
+def test_bad_crc_does_not_hide_a_malicious_member() -> None:
+    raw = _torch_zip_with_crc(b"cposix\nsystem\n(S'true'\ntR.", lambda old: bytes(b ^ 0xFF for b in old))
+    r = scan_bytes(raw, "m.pt")
     assert r.verdict == "unsafe" and any(f.id == "zip.crc-mismatch" for f in r.findings)
 
 
@@ -76,12 +82,5 @@ def test_torch_no_crc_mode_is_not_a_mismatch() -> None:
 
 
 def test_zero_crc_on_one_record_only_is_a_mismatch() -> None:
-    evil_free = b"\x80\x02}q\x00."
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("arch/data.pkl", evil_free)
-        zf.writestr("arch/version", "3\n")
-    raw = buf.getvalue()
-    crc = zipfile.ZipFile(io.BytesIO(raw)).getinfo("arch/data.pkl").CRC.to_bytes(4, "little")
-    r = scan_bytes(raw.replace(crc, b"\0\0\0\0"), "m.pt")
+    r = scan_bytes(_torch_zip_with_crc(b"\x80\x02}q\x00.", lambda old: b"\0\0\0\0"), "m.pt")
     assert r.verdict == "suspicious" and any(f.id == "zip.crc-mismatch" for f in r.findings)
