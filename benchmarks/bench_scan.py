@@ -7,11 +7,13 @@ Run by hand::
 
 Second mode, the physical floor (issue #12 "Measure")::
 
-    python benchmarks/bench_scan.py floor [--gb 1] [--dir /tmp/scanfloor]
+    python benchmarks/bench_scan.py floor [--gb 1] [--ckpt-gb 0.5] [--zeros] [--clean] [--dir /tmp/scanfloor]
 
 writes a sharded safetensors model of ``--gb`` GB (4 shards + index; ``--gb 5`` for the issue's
-5 GB) and a ~500 MB torch checkpoint (``torch.save`` when torch is installed, else the same zip
-layout by hand), then times ``mlbom scan`` (SHA-256 of every byte + the scan) against
+5 GB) and a ``--ckpt-gb`` GB torch checkpoint (``torch.save`` when torch is installed, else the
+same zip layout by hand; ``--zeros``: zero-filled tensors — sparse shards, and storages mapped
+from one sparse file, so 5 GB inputs are written in seconds without 5 GB of memory), then times
+``mlbom scan`` (SHA-256 of every byte + the scan) against
 ``openssl dgst -sha256`` over the same files, page cache warm, best of 3. The ratio
 openssl / mlbom must be >= 0.9: the scan reads headers and pickles, never tensor bytes again.
 
@@ -96,7 +98,7 @@ def main(inputs: Path, corpus: Path, venvs: dict[str, Path]) -> None:
     print("false positives (safe flagged):", false_pos)
 
 
-def _write_sharded(d: Path, gb: float, shards: int = 4) -> list[Path]:
+def _write_sharded(d: Path, gb: float, shards: int = 4, zeros: bool = False) -> list[Path]:
     d.mkdir(parents=True, exist_ok=True)
     per_shard = int(gb * 1e9 / shards)
     tensor = 4 << 20  # 1M float32 per tensor
@@ -113,15 +115,18 @@ def _write_sharded(d: Path, gb: float, shards: int = 4) -> list[Path]:
         if not p.exists() or p.stat().st_size != 8 + len(raw) + n * tensor:
             with open(p, "wb") as fh:
                 fh.write(struct.pack("<Q", len(raw)) + raw)
-                block = os.urandom(tensor)
-                for _ in range(n):
-                    fh.write(block)
+                if zeros:  # a hole: reads as zeros, takes no disk
+                    fh.truncate(8 + len(raw) + n * tensor)
+                else:
+                    block = os.urandom(tensor)
+                    for _ in range(n):
+                        fh.write(block)
         files.append(p)
     (d / "model.safetensors.index.json").write_text(json.dumps({"metadata": {}, "weight_map": weight_map}))
     return files
 
 
-def _write_checkpoint(p: Path, mb: int = 500) -> Path:
+def _write_checkpoint(p: Path, mb: int = 500, zeros: bool = False) -> Path:
     if p.exists() and p.stat().st_size > mb * 900_000:
         return p
     p.parent.mkdir(parents=True, exist_ok=True)
@@ -129,9 +134,17 @@ def _write_checkpoint(p: Path, mb: int = 500) -> Path:
     try:
         import torch
 
-        torch.save({f"layer{i}.weight": torch.randn(1024, 1024) for i in range(n)}, p)
+        if zeros:  # every storage maps the same sparse 4 MiB file: no memory, real torch.save layout
+            src = p.parent / "zeros.bin"
+            with open(src, "wb") as fh:
+                fh.truncate(4 << 20)
+            torch.save({f"layer{i}.weight": torch.empty(0, dtype=torch.float32).set_(
+                torch.UntypedStorage.from_file(str(src), True, 4 << 20), 0, (1024, 1024)) for i in range(n)}, p)
+            src.unlink()
+        else:
+            torch.save({f"layer{i}.weight": torch.randn(1024, 1024) for i in range(n)}, p)
     except ImportError:  # the same layout torch writes: data.pkl, then one stored member per storage
-        block = os.urandom(4 << 20)
+        block = bytes(4 << 20) if zeros else os.urandom(4 << 20)
         with zipfile.ZipFile(p, "w") as zf:
             zf.writestr("archive/data.pkl", pickle.dumps({f"layer{i}.weight": i for i in range(n)}, protocol=2))
             zf.writestr("archive/version", "3\n")
@@ -145,9 +158,19 @@ def _best(cmd: list[str], runs: int = 3) -> float:
     return min(run(cmd)[0] for _ in range(runs))
 
 
-def floor(gb: float, workdir: Path) -> None:
-    shards = _write_sharded(workdir / "sharded", gb)
-    ckpt = _write_checkpoint(workdir / "ckpt" / "model.pt")
+def floor(gb: float, workdir: Path, ckpt_gb: float = 0.5, zeros: bool = False, clean: bool = False) -> None:
+    try:
+        _floor(gb, workdir, ckpt_gb, zeros)
+    finally:
+        if clean:
+            import shutil
+
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _floor(gb: float, workdir: Path, ckpt_gb: float, zeros: bool) -> None:
+    shards = _write_sharded(workdir / "sharded", gb, zeros=zeros)
+    ckpt = _write_checkpoint(workdir / "ckpt" / "model.pt", int(ckpt_gb * 1000), zeros=zeros)
     mlbom = [sys.executable, "-m", "mlbom", "scan"]
     lib = [sys.executable, "-c", "import sys, time; import mlbom.scanner as s; t = time.perf_counter(); "
            "s.scan(sys.argv[1:]); print(time.perf_counter() - t)"]
@@ -173,9 +196,12 @@ if __name__ == "__main__":
 
         ap = argparse.ArgumentParser(prog="bench_scan.py floor")
         ap.add_argument("--gb", type=float, default=1.0)
+        ap.add_argument("--ckpt-gb", type=float, default=0.5, help="size of the torch checkpoint")
+        ap.add_argument("--zeros", action="store_true", help="zero-filled tensors (sparse files, fast to write)")
+        ap.add_argument("--clean", action="store_true", help="delete the inputs afterwards")
         ap.add_argument("--dir", type=Path, default=Path("/tmp/scanfloor"))
         a = ap.parse_args(sys.argv[2:])
-        floor(a.gb, a.dir)
+        floor(a.gb, a.dir, a.ckpt_gb, a.zeros, a.clean)
     else:
         main(Path(sys.argv[1]), Path(sys.argv[2]),
              {"modelscan": Path(sys.argv[3]), "picklescan": Path(sys.argv[4]), "fickling": Path(sys.argv[5])})

@@ -28,19 +28,21 @@ import stat
 import struct
 import tarfile
 import tempfile
+import threading
 import traceback
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
 from mlbom.formats import hdf5, keras, weights
 from mlbom.formats.compression import DEFAULT_LIMITS, BombError, Decompressing, Limits, detect, zlib_confirmed
+from mlbom.formats.onnx import ExternalRef
 from mlbom.formats.pickle import PickleReport, read_pickle
 from mlbom.formats.weights import FormatError, Window
-from mlbom.formats.zipread import ZipEntry, find_end_record, open_member, read_archive
-from mlbom.hashing import sha256_file
-from mlbom.model import Finding, Severity, Verdict
+from mlbom.formats.zipread import ZipEntry, crc32_of, find_end_record, open_member, read_archive
+from mlbom.hashing import FileDigest, sha256_file
+from mlbom.model import Finding, Severity, Verdict, worst_verdict
 
 MAX_JSON = 64 << 20
 MAX_TEXT = 64 << 20  # text is recognised by reading all of it, up to this size
@@ -88,6 +90,10 @@ class FileScan:
     size: int | None = None
     findings: list[ScanFinding] = field(default_factory=list)
     facts: dict[str, str] = field(default_factory=dict)
+    # an ONNX model's EXTERNAL tensors (their files are judged by :func:`scan_walked`)
+    external_refs: tuple[ExternalRef, ...] = ()
+    # the content is in no format mlbom recognises, and that is the only reason it is ``error``
+    unrecognised: bool = False
 
     def to_json(self) -> dict[str, object]:
         return {"path": self.path, "format": self.format, "verdict": self.verdict, "sha256": self.sha256,
@@ -100,7 +106,9 @@ class _Acc:
     def __init__(self) -> None:
         self.findings: list[ScanFinding] = []
         self.unsafe = self.suspicious = self.error = False
+        self.error_ids: set[str] = set()
         self.imports: set[str] = set()
+        self.onnx_refs: list[ExternalRef] = []
 
     def add(self, fid: str, sev: Severity, msg: str, *, effect: Verdict | None = None) -> None:
         self.findings.append(ScanFinding(fid, sev, msg))
@@ -110,6 +118,7 @@ class _Acc:
             self.suspicious = True
         elif effect == "error":
             self.error = True
+            self.error_ids.add(fid)
 
     def pickle(self, rep: PickleReport, where: str) -> None:
         """Fold a pickle walk's own findings (the walker judges; see formats/pickle.py)."""
@@ -164,13 +173,39 @@ def scan_file(path: Path, *, display: str | None = None, sha256: str | None = No
         return FileScan(shown, "unknown", "error",
                         findings=[ScanFinding("file.not-regular", "medium", f"not a regular file ({kind}); not opened")])
     size = st.st_size
-    digest = sha256
-    if digest is None and with_hash:
-        d = sha256_file(path)
+    hashing: _Hashing | None = None
+    if sha256 is None and with_hash:
+        hashing = _Hashing(path)  # in a thread, while the scan reads headers and pickles
+    scan = _scan_opened(path, shown, size, sha256, limits, debug)
+    if hashing is not None:
+        d = hashing.result()
         if d.sha256 is None:
             return FileScan(shown, "unknown", "error", size=size,
                             findings=[ScanFinding("file.unreadable", "high", f"cannot read: {d.error}")])
-        digest = d.sha256
+        scan.sha256 = d.sha256
+    return scan
+
+
+class _Hashing:
+    """:func:`~mlbom.hashing.sha256_file` in a thread (hashlib releases the GIL on large
+    updates): a large file's hash and its scan overlap."""
+
+    def __init__(self, path: Path) -> None:
+        self.digest: FileDigest | None = None
+        self.thread = threading.Thread(target=self._run, args=(path,), daemon=True)
+        self.thread.start()
+
+    def _run(self, path: Path) -> None:
+        self.digest = sha256_file(path)
+
+    def result(self) -> FileDigest:
+        self.thread.join()
+        assert self.digest is not None  # sha256_file never raises
+        return self.digest
+
+
+def _scan_opened(path: Path, shown: str, size: int, digest: str | None, limits: Limits | None,
+                 debug: bool) -> FileScan:
     acc = _Acc()
     facts: dict[str, str] = {}
     fmt = "unknown"
@@ -194,7 +229,8 @@ def scan_file(path: Path, *, display: str | None = None, sha256: str | None = No
         acc.add("file.empty", "low", "0-byte file")
     if acc.imports:
         facts["pickle.imports"] = ",".join(sorted(acc.imports))[:2000]
-    return FileScan(shown, fmt, acc.verdict(), digest, size, acc.findings, facts)
+    unrecognised = fmt == "unknown" and acc.error_ids == {"file.unknown"} and not (acc.unsafe or acc.suspicious)
+    return FileScan(shown, fmt, acc.verdict(), digest, size, acc.findings, facts, tuple(acc.onnx_refs), unrecognised)
 
 
 def scan_bytes(data: bytes, name: str = "data", *, limits: Limits | None = None, debug: bool = False) -> FileScan:
@@ -251,6 +287,11 @@ _IMAGES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
            (b"GIF89a", "image/gif"), (b"BM", "image/bmp"))
 _UNSUPPORTED = ((b"7z\xbc\xaf\x27\x1c", "7z"), (b"Rar!\x1a\x07", "rar"), (b"\x28\xb5\x2f\xfd", "zstd"),
                 (b"MSCF", "cab"), (b"xar!", "xar"))
+# native executables and libraries (a custom-op library beside an ONNX model is one)
+_NATIVE = ((b"\x7fELF", "ELF executable or shared library"), (b"MZ", "Windows PE executable or DLL"),
+           (b"\xfe\xed\xfa\xce", "Mach-O binary"), (b"\xfe\xed\xfa\xcf", "Mach-O binary"),
+           (b"\xce\xfa\xed\xfe", "Mach-O binary"), (b"\xcf\xfa\xed\xfe", "Mach-O binary"),
+           (b"\xca\xfe\xba\xbe", "Mach-O universal binary or Java class"))
 _OPCODES = {ord(op.code) for op in pickletools.opcodes}  # any of them can start a stream pickle.load accepts
 # formats whose bytes are also checked for a pickle at offset 0 and a zip at the end (polyglots)
 _POLYGLOT_CHECKED = ("safetensors", "numpy", "gguf", "hdf5", "onnx", "tar", "pytorch-legacy-tar", "image",
@@ -372,7 +413,10 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         if lower.endswith(".onnx") or onnx.looks_like_onnx(head):
             try:
                 fh.seek(0)
-                _merge(onnx.parse_onnx(fh, size, ctx.folder if depth == 0 else None), acc, facts, where)
+                refs: list[ExternalRef] = []
+                _merge(onnx.parse_onnx(fh, size, ctx.folder if depth == 0 else None, refs), acc, facts, where)
+                if depth == 0:  # a model file (not an archive member): its external data are files beside it
+                    acc.onnx_refs.extend(refs)
                 return "onnx"
             except FormatError:
                 if lower.endswith(".onnx"):
@@ -382,6 +426,11 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             fmt = _try_protocol01(fh, size, acc, facts, ctx, where=where)
             if fmt is not None:
                 return fmt
+        for magic, kind in _NATIVE:
+            if head.startswith(magic) and (magic != b"MZ" or _is_pe(head)):
+                acc.add("file.native-code", "high", f"{where}: {kind}: native code, not model data (it runs when "
+                        "loaded as a library or executed); not judged", effect="error")
+                return "unknown"  # no model format: `generate --model` refuses it like any unknown file
         for magic, kind in _IMAGES:
             if head.startswith(magic):
                 acc.add("file.image", "info", f"{where}: {kind} image (recognised by its signature)")
@@ -434,6 +483,14 @@ def _is_safetensors(head: bytes, size: int) -> bool:
     return 2 <= n < 1 << 40 and head[8:9] == b"{" and head[9:10] in (b'"', b" ", b"\n", b"\r", b"\t", b"}", b"")
 
 
+def _is_pe(head: bytes) -> bool:
+    """``MZ`` with ``e_lfanew`` pointing at a ``PE\\0\\0`` signature (a Windows executable or DLL)."""
+    if len(head) < 64:
+        return False
+    (at,) = struct.unpack("<L", head[60:64])
+    return 64 <= at <= len(head) - 4 and head[at:at + 4] == b"PE\0\0"
+
+
 def _is_tar(head: bytes) -> bool:
     """A tar header block: ``ustar`` magic, or a valid header checksum (v7 archives)."""
     if len(head) < 512:
@@ -450,12 +507,16 @@ def _is_tar(head: bytes) -> bool:
 
 # ---- text, JSON, images ------------------------------------------------------------------
 
+_ALONE = (" (if it is an ONNX model's external data, scan the model's folder: there it is judged as the "
+          "model's raw tensor bytes)")
+
+
 def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], *, where: str) -> str:
     """Text is recognised positively: all of it is UTF-8 without NUL bytes (read in full up to
     :data:`MAX_TEXT`). Anything else is unknown binary content: ``error``."""
     if size > MAX_TEXT:
         acc.add("file.unknown", "high", f"{where}: {size} bytes of content in no format mlbom recognises; "
-                "not judged", effect="error")
+                f"not judged{_ALONE}", effect="error")
         return "unknown"
     fh.seek(0)
     data = fh.read(MAX_TEXT + 1)
@@ -467,7 +528,7 @@ def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, 
         _merge(sp, acc, facts, where)
         return "sentencepiece"
     if text is None or "\x00" in text:
-        acc.add("file.unknown", "high", f"{where}: binary content in no format mlbom recognises; not judged",
+        acc.add("file.unknown", "high", f"{where}: binary content in no format mlbom recognises; not judged{_ALONE}",
                 effect="error")
         return "unknown"
     stripped = text.lstrip("\ufeff \t\r\n")
@@ -782,6 +843,12 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         acc.add("torchscript.code", "medium", f"{where}: TorchScript archive: {len(code)} code file(s) under "
                 f"{prefix}code/ are compiled by torch.jit.load and run when the model is called; TorchScript is code, "
                 "not data", effect="suspicious")
+    # torch.serialization.set_crc32_options(False) writes CRC 0 for every record: torch's own
+    # mode, not a mismatch (zipfile-based tools refuse such an archive; torch reads it)
+    check_crc = not (kind in ("pytorch-zip", "torchscript") and files and all(e.crc == 0 for e in files))
+    if not check_crc:
+        acc.add("zip.crc-not-computed", "info", f"{where}: every record's CRC-32 is 0 (saved with torch's "
+                "set_crc32_options(False)): torch reads it, zipfile-based tools refuse it")
     seen: set[tuple[int, int, int, int, bool, bool]] = set()
     npy_members = 0
     for e in files:
@@ -812,7 +879,8 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                     f"than {ctx.limits.max_entries} entries, in all; the rest is not scanned", effect="error")
             break
         try:
-            member_fmt = _scan_member(fh, e, kind, rel, acc, facts, ctx, depth=depth, where=member_where)
+            member_fmt = _scan_member(fh, e, kind, rel, acc, facts, ctx, depth=depth, where=member_where,
+                                      check_crc=check_crc)
         except BombError as exc:
             acc.add("compressed.bomb", "high", f"{member_where}: {exc}", effect="suspicious")
             continue
@@ -860,7 +928,7 @@ def _member_name_checks(e: ZipEntry, acc: _Acc, where: str) -> None:
 
 
 def _scan_member(fh: IO[bytes], e: ZipEntry, kind: str, rel: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *,
-                 depth: int, where: str) -> str:
+                 depth: int, where: str, check_crc: bool = True) -> str:
     if e.encrypted and e.method != 0:
         return "encrypted"
     stream = open_member(fh, e, ctx.limits, ctx.output)
@@ -869,21 +937,31 @@ def _scan_member(fh: IO[bytes], e: ZipEntry, kind: str, rel: str, acc: _Acc, fac
                 "zipfile can", effect="suspicious")
     name = e.name.rsplit("/", 1)[-1]
     with _spool(stream, ctx) if isinstance(stream, Decompressing) else _Same(stream, e.usize) as (data, n):
-        if rel.lower().endswith(".pkl") and kind in ("pytorch-zip", "torchscript"):
-            rep = _walk(data, n, joblib=False)
-            acc.pickle(rep, where)
-            if rel == "data.pkl":
-                _weights_only(rep, acc, facts, where)
-            if rep.complete and rep.end < n:
-                acc.add("pickle.trailing-data", "high", f"{where}: {n - rep.end} bytes follow the pickle's STOP "
-                        "(torch's unpickler stops there; other readers may not)", effect="suspicious")
-            return "pickle"
-        if kind == "keras" and rel == "config.json":
-            _scan_keras_config(data, acc, where)
-            return "json"
-        fmt = _scan_content(data, n, name, acc, {}, ctx, depth=depth + 1, where=where)
-    _check_claim(name, fmt, acc)
+        fmt = _judge_member(data, n, name, kind, rel, acc, facts, ctx, depth=depth, where=where)
+        if check_crc and not e.encrypted and crc32_of(data, n) != e.crc:
+            acc.add("zip.crc-mismatch", "high", f"{where}: its CRC-32 does not match the archive's directory: "
+                    "loaders disagree (zipfile, np.load and Keras raise 'Bad CRC-32' once they have read the member "
+                    "— an object array's pickle has run by then; torch.load never checks)", effect="suspicious")
+    if fmt != "pickle":
+        _check_claim(name, fmt, acc)
     return fmt
+
+
+def _judge_member(data: IO[bytes], n: int, name: str, kind: str, rel: str, acc: _Acc, facts: dict[str, str],
+                  ctx: _Ctx, *, depth: int, where: str) -> str:
+    if rel.lower().endswith(".pkl") and kind in ("pytorch-zip", "torchscript"):
+        rep = _walk(data, n, joblib=False)
+        acc.pickle(rep, where)
+        if rel == "data.pkl":
+            _weights_only(rep, acc, facts, where)
+        if rep.complete and rep.end < n:
+            acc.add("pickle.trailing-data", "high", f"{where}: {n - rep.end} bytes follow the pickle's STOP "
+                    "(torch's unpickler stops there; other readers may not)", effect="suspicious")
+        return "pickle"
+    if kind == "keras" and rel == "config.json":
+        _scan_keras_config(data, acc, where)
+        return "json"
+    return _scan_content(data, n, name, acc, {}, ctx, depth=depth + 1, where=where)
 
 
 def _scan_prefix(fh: IO[bytes], start: int, name: str, acc: _Acc, ctx: _Ctx, *, depth: int, where: str) -> None:
@@ -1081,7 +1159,6 @@ def scan(paths: Iterable[Path | str] | Path | str, *, with_hash: bool = True, li
     leave, dangle or loop are ``error`` entries, never read."""
     from mlbom.errors import InputError
     from mlbom.fswalk import walk_files
-    from mlbom.hashing import sha256_files
 
     roots = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
     for r in roots:
@@ -1091,18 +1168,193 @@ def scan(paths: Iterable[Path | str] | Path | str, *, with_hash: bool = True, li
     for root in roots:
         if root.is_dir():
             files, problems = walk_files(root)
-            # hash in parallel (hashlib releases the GIL), then scan each file with its digest
-            digests = list(sha256_files(files)) if with_hash else [None] * len(files)
-            for p, dg in zip(files, digests, strict=True):
-                if dg is not None and dg.sha256 is None:
-                    out.append(FileScan(str(p), "unknown", "error",
-                                        findings=[ScanFinding("file.unreadable", "high", f"cannot read: {dg.error}")]))
-                    continue
-                out.append(scan_file(p, display=str(p), sha256=dg.sha256 if dg else None, with_hash=with_hash,
-                                     limits=limits, debug=debug))
+            # hashed in parallel (hashlib releases the GIL) while the files are scanned
+            out += scan_walked(root, files, [str(p) for p in files], with_hash=with_hash, limits=limits, debug=debug)
             for f in problems:
                 out.append(FileScan(str(root / f.source) if f.source else str(root), "unknown", "error",
                                     findings=[ScanFinding(f.id, f.severity, f.message)]))
         else:
             out.append(scan_file(root, display=str(root), with_hash=with_hash, limits=limits, debug=debug))
     return out
+
+
+# ---- a walked folder: two phases --------------------------------------------------------------
+
+def scan_walked(root: Path, files: Sequence[Path], displays: Sequence[str],
+                digests: Sequence[FileDigest] | None = None, *, with_hash: bool = False,
+                limits: Limits | None = None, debug: bool = False) -> list[FileScan]:
+    """Scan the files of one walked folder (:func:`mlbom.fswalk.walk_files`), in order.
+
+    Phase 1 scans every file once, on its own; an ONNX model's scan carries its EXTERNAL
+    tensors' references. ``digests`` (from :func:`mlbom.hashing.sha256_files`) give each file's
+    SHA-256; without them, ``with_hash=True`` hashes the files in a thread while they are
+    scanned. Phase 2 reads nothing again: a file those references name is judged from its own
+    scan and its size (:func:`judge_external_data`). A file whose digest failed is an ``error``
+    entry."""
+    hashing: list[FileDigest] = []
+    thread = None
+    if digests is None and with_hash:
+        from mlbom.hashing import sha256_files
+
+        thread = threading.Thread(target=lambda: hashing.extend(sha256_files(files)), daemon=True)
+        thread.start()
+    out: list[FileScan] = []
+    for i, (p, shown) in enumerate(zip(files, displays, strict=True)):
+        dg = digests[i] if digests is not None else None
+        if dg is not None and dg.sha256 is None:
+            out.append(_unreadable(shown, dg))
+            continue
+        out.append(scan_file(p, display=shown, sha256=dg.sha256 if dg else None, with_hash=False,
+                             limits=limits, debug=debug))
+    if thread is not None:
+        thread.join()
+        out = [_unreadable(sc.path, dg) if dg.sha256 is None else replace(sc, sha256=dg.sha256)
+               for sc, dg in zip(out, hashing, strict=True)]
+    return judge_external_data(root, files, out)
+
+
+def _unreadable(shown: str, dg: FileDigest) -> FileScan:
+    return FileScan(shown, "unknown", "error", findings=[ScanFinding("file.unreadable", "high", f"cannot read: {dg.error}")])
+
+
+MAX_CLAIMS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class _Claim:
+    model: str  # the referencing model, as displayed
+    ref: ExternalRef
+
+
+def judge_external_data(root: Path, files: Sequence[Path], scans: Sequence[FileScan]) -> list[FileScan]:
+    """Phase 2 of a folder scan: every file that an ONNX model of the folder references as
+    external data, judged in that model's context with onnx's own rules
+    (``onnx.external_data_helper`` and ``resolve_external_data_location``).
+
+    - A reference onnx refuses (location empty, absolute, with ``..``, a NUL, a backslash; the
+      file a symlink, hard-linked, behind a folder leaving the model's, or missing) claims
+      nothing: the model gets a finding, the file keeps its own verdict.
+    - A claim whose offset or length does not fit the file (onnx checks both against the file
+      size), or is not a plain number: ``onnx.external-data-bounds``, the file is ``error``.
+    - Claims overlapping without being the same tensor bytes (offset, length, type, dims), from
+      one model or two: ``onnx.external-data-conflict``, at least ``suspicious``.
+    - Content mlbom recognises in no format, with only good claims: raw tensor bytes of the
+      model, ``safe``, format ``onnx-external-data``, fact ``onnx.external-data-of``.
+    - Content with a format of its own keeps its own verdict (a pickle stays a pickle):
+      worst wins; a model cannot vouch for a file.
+    """
+    index = {os.path.normpath(str(p)): i for i, p in enumerate(files)}
+    claims: dict[int, list[_Claim]] = {}
+    notes: dict[int, list[ScanFinding]] = {}
+    real_root = os.path.realpath(root)
+    for i, sc in enumerate(scans):
+        if not sc.external_refs:
+            continue
+        model_dir = files[i].parent
+        real_dir = os.path.realpath(model_dir)
+        refused: dict[str, str] = {}
+        for ref in sc.external_refs:
+            why = _refusal(ref.location, model_dir, real_dir, real_root, index)
+            if why is not None:
+                refused.setdefault(ref.location, why)
+                continue
+            j = index[os.path.normpath(str(model_dir / os.path.normpath(ref.location)))]
+            claims.setdefault(j, []).append(_Claim(sc.path, ref))
+        for loc, why in sorted(refused.items())[:MAX_CLAIMS_SHOWN]:
+            notes.setdefault(i, []).append(ScanFinding(
+                "onnx.external-data-refused", "medium",
+                f"external data location {loc[:200]!r} {why}: onnx.load refuses this model"))
+    out = list(scans)
+    for i, extra in notes.items():
+        out[i] = replace(out[i], findings=out[i].findings + extra)
+    for j, cl in sorted(claims.items()):
+        out[j] = _judge_claimed(out[j], cl)
+    return out
+
+
+def _refusal(loc: str, model_dir: Path, real_dir: str, real_root: str, index: dict[str, int]) -> str | None:
+    from mlbom.formats.onnx import location_refusal
+
+    why = location_refusal(loc)
+    if why is not None:
+        return why
+    target = model_dir / os.path.normpath(loc)  # onnx: lexically_normal(), then the file system
+    try:
+        st = target.lstat()
+    except (OSError, ValueError):
+        return "names a file that does not exist"
+    if stat.S_ISLNK(st.st_mode):
+        return "names a symbolic link (onnx refuses links)"
+    if not stat.S_ISREG(st.st_mode):
+        return "names something that is not a regular file"
+    if st.st_nlink > 1:
+        return "names a file with several hard links (onnx refuses them)"
+    real = os.path.realpath(target)
+    if os.path.commonpath([real_dir, real]) != real_dir or os.path.commonpath([real_root, real]) != real_root:
+        return "resolves (through a linked folder) outside the model's folder"
+    if os.path.normpath(str(target)) not in index:
+        return "names a file the folder walk did not list"
+    return None
+
+
+def _judge_claimed(sc: FileScan, claims: list[_Claim]) -> FileScan:
+    size = sc.size or 0
+    models = sorted({c.model for c in claims})
+    findings = list(sc.findings)
+    facts = dict(sc.facts)
+    facts["onnx.external-data-of"] = ",".join(models)[:2000]
+    bad: list[str] = []
+    spans: list[tuple[int, int, int, tuple[int, ...], _Claim]] = []
+    for c in claims:
+        r = c.ref
+        why = r.problem
+        if why is None and r.offset is not None and r.offset > size:
+            why = f"offset {r.offset} is past the end of this {size}-byte file"
+        start = r.offset or 0
+        if why is None and r.length is not None and r.length > size - start:
+            why = f"length {r.length} from offset {start} runs past the end of this {size}-byte file"
+        if why is not None:
+            bad.append(f"{c.model}: tensor {r.tensor}: {why}")
+            continue
+        end = size if r.length is None else start + r.length
+        spans.append((start, end, r.data_type, r.dims, c))
+    verdict = sc.verdict
+    for msg in bad[:MAX_CLAIMS_SHOWN]:
+        findings.append(ScanFinding("onnx.external-data-bounds", "high",
+                                    f"{msg}: onnx.load refuses the model; not judged as its tensor bytes"))
+    conflict = _overlap(spans)
+    if conflict:
+        findings.append(ScanFinding("onnx.external-data-conflict", "high", conflict))
+    if sc.unrecognised and not bad:
+        findings = [f for f in findings if f.id != "file.unknown"]
+        findings.append(ScanFinding("onnx.external-data", "info",
+                                    f"raw tensor bytes of {', '.join(models)[:300]} ({len(claims)} tensor(s)); "
+                                    "onnx reads them as numbers, never as code"))
+        return replace(sc, format="onnx-external-data", verdict="suspicious" if conflict else "safe",
+                       findings=findings, facts=facts, unrecognised=False)
+    if not sc.unrecognised:
+        findings.append(ScanFinding("onnx.external-data", "info",
+                                    f"referenced as external data by {', '.join(models)[:300]}, but it is {sc.format} "
+                                    "content: judged as that format"))
+    if bad:
+        verdict = worst_verdict(verdict, "error")
+    if conflict:
+        verdict = worst_verdict(verdict, "suspicious")
+    return replace(sc, verdict=verdict, findings=findings, facts=facts)
+
+
+def _overlap(spans: list[tuple[int, int, int, tuple[int, ...], _Claim]]) -> str | None:
+    """Two claims reading overlapping bytes as different tensors: loaders (and readers of the
+    BOM) disagree on what those bytes are."""
+    spans.sort(key=lambda s: (s[0], s[1]))
+    reach: tuple[int, int, int, tuple[int, ...], _Claim] | None = None
+    for s in spans:
+        if s[0] == s[1]:
+            continue  # an empty tensor reads nothing
+        if reach is not None and s[0] < reach[1] and s[:4] != reach[:4]:
+            a, b = reach[4], s[4]
+            return (f"{a.model}: tensor {a.ref.tensor} (bytes {reach[0]}-{reach[1]}) and {b.model}: tensor "
+                    f"{b.ref.tensor} (bytes {s[0]}-{s[1]}) claim overlapping bytes of this file as different tensors")
+        if reach is None or s[1] > reach[1]:
+            reach = s
+    return None

@@ -147,6 +147,7 @@ def test_lz4_without_the_package_is_an_error_naming_it(monkeypatch: pytest.Monke
 def test_ls_binary_is_an_error() -> None:
     r = scan_file(Path("/bin/ls"))
     assert r.verdict == "error" and r.format == "unknown"
+    assert any(f.id == "file.native-code" for f in r.findings)  # recognised as code, never judged as data
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")

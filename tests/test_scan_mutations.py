@@ -3,15 +3,13 @@ each get a verdict — no internal error, no abort, exit 0/1/2 (issue #12 "Bad i
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
 import pytest
 
-import mlbom
-from mlbom.cli import main
 from tests.conftest import FIXTURES
+from tests.mutations import check_batch, write_corpus
 
 BENIGN = FIXTURES / "scan" / "benign"
 HOSTILE = FIXTURES / "hostile" / "scanner"
@@ -49,35 +47,11 @@ def _mutate(data: bytes, rng: random.Random) -> bytes:
     return bytes(b)
 
 
-def _corpus(tmp: Path, per_family: int) -> int:
-    rng = random.Random(1234)
-    n = 0
-    for family, seeds in FAMILIES.items():
-        datas = [(seed, seed.read_bytes()) for seed in seeds]
-        for k in range(per_family):
-            seed, data = datas[k % len(datas)]
-            (tmp / f"{family}-{seed.stem}-{k:04d}{seed.suffix}").write_bytes(_mutate(data, rng))
-            n += 1
-    return n
-
-
-def _check_batch(tmp: Path, n: int, capsys: pytest.CaptureFixture[str]) -> None:
-    results = mlbom.scan(tmp, with_hash=False)
-    assert len(results) == n
-    internal = [(r.path, f.message) for r in results for f in r.findings if f.id == "scan.internal-error"]
-    assert internal == []
-    assert all(r.verdict in ("safe", "suspicious", "unsafe", "error") for r in results)
-    rc = main(["scan", "--no-hash", "--format", "json", str(tmp)])
-    out = capsys.readouterr()
-    assert rc in (0, 1, 2) and "internal error" not in out.err
-    assert len(json.loads(out.out)) == n
-
-
 def test_mutations_of_every_family_get_a_verdict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A quick sample for the default suite (60 mutations per family)."""
-    _check_batch(tmp_path, _corpus(tmp_path, 60), capsys)
+    check_batch(tmp_path, write_corpus(tmp_path, FAMILIES, 60, seed=1234, mutate=_mutate), capsys)
 
 
 @pytest.mark.slow
 def test_1000_mutations_per_family_in_one_batch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _check_batch(tmp_path, _corpus(tmp_path, 1000), capsys)
+    check_batch(tmp_path, write_corpus(tmp_path, FAMILIES, 1000, seed=1234, mutate=_mutate), capsys)

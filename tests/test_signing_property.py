@@ -10,16 +10,13 @@ import os
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-import mlbom
-from mlbom import signing
 from mlbom.cli import main
+from tests.signing_world import signing_world
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tiny-release"
 SETTINGS = settings(max_examples=int(os.environ.get("MLBOM_PROPERTY_EXAMPLES", "60")), deadline=None,
                     suppress_health_check=list(HealthCheck))
 
@@ -31,14 +28,8 @@ json_values = st.recursive(
 
 @pytest.fixture(scope="module")
 def material(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    d = tmp_path_factory.mktemp("prop")
-    key = signing.generate_key("es256")
-    (d / "k.pub").write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                            serialization.PublicFormat.SubjectPublicKeyInfo))
-    bom = mlbom.dumps(mlbom.generate(EXAMPLE, reproducible=True))
-    xml = mlbom.dumps(mlbom.generate(EXAMPLE, reproducible=True), "xml")
-    return {"dir": d, "json": signing.sign(bom, key), "xml": signing.sign(xml, key),
-            "dsse": signing.attest(bom, key)}
+    w = signing_world(tmp_path_factory.mktemp("prop"))
+    return {"dir": w["dir"], "json": w["signed"], "xml": w["signed_xml"], "dsse": w["dsse"]}
 
 
 def cli(material: dict[str, object], data: bytes, capsys: pytest.CaptureFixture[str]) -> int:

@@ -10,30 +10,21 @@ from pathlib import Path
 
 import pytest
 import rfc8785
-from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
-import mlbom
 from mlbom import jsf, signing
 from mlbom.cli import main
 from mlbom.errors import InputError, VerificationError
 from mlbom.trust import TrustPolicy
 from mlbom.verification import verify_bytes
+from tests.signing_world import signing_world
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tiny-release"
 DS = "http://www.w3.org/2000/09/xmldsig#"
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    d = tmp_path_factory.mktemp("redteam2")
-    key = signing.generate_key("es256")
-    (d / "k.pub").write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                            serialization.PublicFormat.SubjectPublicKeyInfo))
-    bom = mlbom.dumps(mlbom.generate(EXAMPLE, reproducible=True))
-    xml = mlbom.dumps(mlbom.generate(EXAMPLE, reproducible=True), "xml")
-    return {"dir": d, "key": key, "bom": bom, "xml": xml, "signed": signing.sign(bom, key),
-            "signed_xml": signing.sign(xml, key), "policy": TrustPolicy.from_keys([key.public_key()])}
+    return signing_world(tmp_path_factory.mktemp("redteam2"))
 
 
 def _policy(world: dict[str, object]) -> TrustPolicy:

@@ -37,7 +37,7 @@ from mlbom.model import (
     worst_verdict,
 )
 from mlbom.properties import Prop
-from mlbom.scanner import FileScan, ScanFinding, scan_file
+from mlbom.scanner import FileScan, scan_file, scan_walked
 
 MAX_CONFIG = MAX_CONFIG_BYTES
 _CONFIGS = ("config.json", "generation_config.json", "tokenizer_config.json", "model_index.json")
@@ -84,13 +84,7 @@ class ModelCollector:
         ctx.say(f"hashing and scanning {len(files)} files of model {name}")
         rels = [f.relative_to(path).as_posix() for f in files]
         digests = list(sha256_files(files))
-        scans: list[FileScan] = []
-        for f, rel, dg in zip(files, rels, digests, strict=True):
-            if dg.sha256 is None:
-                scans.append(FileScan(rel, "unknown", "error", None, None,
-                                      [ScanFinding("file.unreadable", "high", f"cannot read: {dg.error}")]))
-            else:
-                scans.append(scan_file(f, display=rel, sha256=dg.sha256))
+        scans = scan_walked(path, files, rels, digests)  # two phases: ONNX external data judged with its model
         for finding in link_findings:
             yield finding.model_copy(update={"subject": model_ref,
                                              "source": ctx.rel(path / finding.source) if finding.source else None})

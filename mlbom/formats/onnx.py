@@ -11,6 +11,11 @@ symlink to outside the folder makes the loader read an arbitrary file (CVE-2022-
 ``unsafe``. Operators from domains outside ONNX's and onnxruntime's own need code registered by
 the runtime: recorded, with a low finding.
 
+Every EXTERNAL tensor's reference (location, offset, length, data type, dims) is also handed
+back as an :class:`ExternalRef` when the caller asks (``refs=``): the folder scan judges the
+referenced file as that model's raw tensor bytes (see :func:`location_refusal` for onnx's own
+rules on locations, and :func:`mlbom.scanner.scan_walked`).
+
 The file is read through a seekable handle: large fields (``raw_data``) are skipped, never
 loaded; nesting depth, field count and the bytes decoded are bounded. Errors raise
 :class:`~mlbom.formats.weights.FormatError`.
@@ -38,6 +43,37 @@ STANDARD_DOMAINS = frozenset({"", "ai.onnx", "ai.onnx.ml", "ai.onnx.training", "
                               "com.ms.internal.nhwc", "com.microsoft.dml"})
 
 _BUF = 1 << 16
+MAX_DIMS = 64
+_DIGITS = re.compile(r"[0-9]{1,30}")
+
+
+@dataclass(frozen=True)
+class ExternalRef:
+    """One EXTERNAL tensor's claim on a file, as ``onnx.external_data_helper`` reads it:
+    ``location`` relative to the model's folder, ``offset`` (default 0) and ``length``
+    (default: to the end of the file). ``problem`` says why the loader refuses the numbers
+    (not a plain non-negative decimal, or keys repeated with different values)."""
+
+    tensor: str
+    location: str
+    offset: int | None
+    length: int | None
+    data_type: int = 0
+    dims: tuple[int, ...] = ()
+    problem: str | None = None
+
+
+def _ref_number(values: list[str], key: str) -> tuple[int | None, str | None]:
+    """onnx takes the last ``offset``/``length`` entry through ``int()``, which also accepts
+    signs, blanks, ``_`` and non-ASCII digits that onnxruntime's parser does not: only a plain
+    decimal is honoured."""
+    if not values:
+        return None, None
+    if len(set(values)) > 1:
+        return None, f"{len(values)} different {key} entries (onnx takes the last, other readers the first)"
+    if not _DIGITS.fullmatch(values[-1]):
+        return None, f"{key} {values[-1][:40]!r} is not a plain non-negative decimal number"
+    return int(values[-1]), None
 
 
 class _Src:
@@ -125,6 +161,7 @@ class _Walk:
     locations: list[tuple[str, str]] = field(default_factory=list)  # (tensor path, location)
     op_domains: dict[str, set[str]] = field(default_factory=dict)  # domain → op types
     local_functions: set[tuple[str, str]] = field(default_factory=set)
+    refs: list[ExternalRef] = field(default_factory=list)  # EXTERNAL tensors' claims
     tensors: int = 0
     nodes: int = 0
 
@@ -249,12 +286,24 @@ class _Walk:
         self.tensors += 1
         external = False
         name = ""
+        data_type = 0
+        dims: list[int] = []
         entries: list[tuple[str, str]] = []
         for num, wt, v, n in self.src.fields(start, end):
             if num == 14 and wt == 0:
                 external = v == 1
             elif num == 8 and wt == 2:
                 name = self.src.text(v, n)[:80]
+            elif num == 2 and wt == 0:
+                data_type = v
+            elif num == 1 and len(dims) < MAX_DIMS:
+                if wt == 0:
+                    dims.append(v)
+                elif wt == 2:  # packed
+                    pos = v
+                    while pos < v + n and len(dims) < MAX_DIMS:
+                        d, pos = self.src.varint(pos, v + n)
+                        dims.append(d)
             elif num == 13 and wt == 2:
                 key = val = ""
                 raw_val = b""
@@ -277,6 +326,13 @@ class _Walk:
         for loc in locations:
             if len(self.locations) < MAX_LOCATIONS:
                 self.locations.append((label, loc))
+        if external and locations and len(self.refs) < MAX_LOCATIONS:
+            offset, bad_offset = _ref_number([v for k, v in entries if k == "offset"], "offset")
+            length, bad_length = _ref_number([v for k, v in entries if k == "length"], "length")
+            problem = bad_offset or bad_length
+            if len(set(locations)) > 1:
+                problem = f"{len(locations)} different location entries (onnx's checker reads each, its loader the last)"
+            self.refs.append(ExternalRef(label, locations[-1], offset, length, data_type, tuple(dims), problem))
 
     # -- judgement -----------------------------------------------------------------------------
 
@@ -337,14 +393,40 @@ def escape_reason(loc: str, folder: Path | None) -> str | None:
     return None
 
 
+def location_refusal(loc: str) -> str | None:
+    """Why onnx's loader refuses an external-data location before opening anything
+    (``resolve_external_data_location`` in onnx's checker.cc): empty, absolute, ``..`` anywhere
+    in its normalised form, a NUL. A backslash is a separator on Windows and a name character
+    elsewhere: the file meant depends on the host, so it is refused here too. Symlinks, hard
+    links and a parent folder leaving the model folder are checked on the file itself by the
+    caller. None when the location is acceptable."""
+    if not loc:
+        return "is empty"
+    if "\x00" in loc or "\\x00" in loc:
+        return "contains a NUL byte"
+    if "\\" in loc:
+        return "contains a backslash (a different file on Windows and elsewhere)"
+    if loc.startswith("/") or _DRIVE.match(loc):
+        return "is absolute"
+    if loc.startswith("#"):
+        return "names in-memory data ('#'), not a file"
+    if loc.endswith(("/", "/.")) or loc == ".":
+        return "names a folder, not a file"
+    if ".." in os.path.normpath(loc):
+        return "contains '..' (onnx refuses it anywhere in the path)"
+    return None
+
+
 def looks_like_onnx(head: bytes) -> bool:
     """ModelProto starts with ir_version (field 1, varint) in practice."""
     return len(head) > 4 and head[0] == 0x08 and head[1] < 0x20 and b"\x12" in head[2:4] + head[2:16]
 
 
-def parse_onnx(fh: IO[bytes], size: int, folder: Path | None = None) -> Facts:
+def parse_onnx(fh: IO[bytes], size: int, folder: Path | None = None,
+               refs: list[ExternalRef] | None = None) -> Facts:
     """ModelProto: IR version, producer, opsets, custom-domain operators, and every tensor's
-    external-data location (one that leaves ``folder``, the model's directory, is unsafe)."""
+    external-data location (one that leaves ``folder``, the model's directory, is unsafe).
+    ``refs``, when given, receives every EXTERNAL tensor's :class:`ExternalRef`."""
     walk = _Walk(_Src(fh, size), folder)
     try:
         walk.model(0, size)
@@ -361,6 +443,8 @@ def parse_onnx(fh: IO[bytes], size: int, folder: Path | None = None) -> Facts:
         facts.facts["onnx.external-data"] = ",".join(sorted({loc for _w, loc in walk.locations})[:20])[:2000]
     walk.judge_locations()
     walk.judge_domains()
+    if refs is not None:
+        refs.extend(walk.refs)
     target = getattr(facts, "effects", None)
     if isinstance(target, dict):
         target.update(walk.effects)

@@ -33,6 +33,7 @@ import sys
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -147,6 +148,19 @@ def check_depth(value: object, path: Path | str, *, max_depth: int = MAX_DEPTH) 
                 stack.append((child, depth + 1))
 
 
+def _scrub_item(node: Any, key: object, item: object, depth: int, where: str,
+                stack: list[tuple[object, int, str]], replaced: list[str]) -> None:
+    """One list item or dict value of :func:`sanitize`: a string is scrubbed in place, a
+    container is queued."""
+    if isinstance(item, str):
+        fixed = scrub_text(item)
+        if fixed is not item:
+            node[key] = fixed
+            replaced.append(_where(where, key))
+    elif isinstance(item, (dict, list)):
+        stack.append((item, depth + 1, _where(where, key)))
+
+
 def sanitize(value: object, path: Path | str, *, max_depth: int = MAX_DEPTH,
              max_nodes: int | None = None) -> tuple[object, tuple[str, ...]]:
     """Check the nesting (and node count) of a parsed document and replace lone surrogates in
@@ -169,30 +183,15 @@ def sanitize(value: object, path: Path | str, *, max_depth: int = MAX_DEPTH,
         count += len(node)
         if max_nodes is not None and count > max_nodes:
             raise InputError(path, f"more than {max_nodes} values (aliases expanded); refused")
-        if isinstance(node, list):
-            for i, item in enumerate(node):
-                if isinstance(item, str):
-                    fixed = scrub_text(item)
-                    if fixed is not item:
-                        node[i] = fixed
-                        replaced.append(_where(where, i))
-                elif isinstance(item, (dict, list)):
-                    stack.append((item, depth + 1, _where(where, i)))
-            continue
-        bad_keys = [k for k in node if not isinstance(k, str) or _SURROGATE.search(k)]
-        if bad_keys:  # rebuilt in order: every key text (see key_text), surrogates replaced
-            replaced += [_where(where, k) for k in bad_keys if isinstance(k, str)]
-            items = [(key_text(k), v) for k, v in node.items()]
-            node.clear()
-            node.update(items)
-        for k, item in node.items():
-            if isinstance(item, str):
-                fixed = scrub_text(item)
-                if fixed is not item:
-                    node[k] = fixed
-                    replaced.append(_where(where, k))
-            elif isinstance(item, (dict, list)):
-                stack.append((item, depth + 1, _where(where, k)))
+        if isinstance(node, dict):
+            bad_keys = [k for k in node if not isinstance(k, str) or _SURROGATE.search(k)]
+            if bad_keys:  # rebuilt in order: every key text (see key_text), surrogates replaced
+                replaced += [_where(where, k) for k in bad_keys if isinstance(k, str)]
+                items = [(key_text(k), v) for k, v in node.items()]
+                node.clear()
+                node.update(items)
+        for key, item in enumerate(node) if isinstance(node, list) else node.items():
+            _scrub_item(node, key, item, depth, where, stack, replaced)
     return value, tuple(sorted(replaced))
 
 

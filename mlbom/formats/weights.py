@@ -22,6 +22,8 @@ from typing import IO, TYPE_CHECKING
 from mlbom.formats import npdtype
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mlbom.model import Verdict
 
 MAX_SAFETENSORS_HEADER = 100_000_000  # safetensors' MAX_HEADER_SIZE
@@ -70,24 +72,21 @@ class Window:
         self.pos = 0
 
     def read(self, n: int | None = -1) -> bytes:
+        return self._take(n, self.raw.read)
+
+    def readline(self, limit: int | None = -1) -> bytes:
+        return self._take(limit, self.raw.readline)
+
+    def _take(self, n: int | None, reader: Callable[[int], bytes]) -> bytes:
+        """At most ``n`` bytes (all that is left for None or < 0) from the window's position."""
         left = self.length - self.pos
         n = left if n is None or n < 0 else min(n, left)
         if n <= 0:
             return b""
         self.raw.seek(self.start + self.pos)
-        data = self.raw.read(n)
+        data = reader(n)
         self.pos += len(data)
         return data
-
-    def readline(self, limit: int = -1) -> bytes:
-        left = self.length - self.pos
-        limit = left if limit is None or limit < 0 else min(limit, left)
-        if limit <= 0:
-            return b""
-        self.raw.seek(self.start + self.pos)
-        line = self.raw.readline(limit)
-        self.pos += len(line)
-        return line
 
     def peek(self, n: int) -> bytes:
         here = self.pos

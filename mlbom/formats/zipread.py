@@ -11,7 +11,12 @@ names, archive prefix taken from the first entry):
 - names come from the central directory (cp437, or UTF-8 when flag bit 11 is set); ``zipfile``
   refuses a member whose local header names it differently, miniz never looks;
 - ``zipfile`` refuses "version needed" above 6.3 and methods other than 0, 8, 12, 14; miniz
-  reads only 0 and 8.
+  reads only 0 and 8;
+- ``zipfile`` (hence ``np.load``, Keras) checks a member's CRC-32 against the central
+  directory when a read reaches the member's end and raises ``BadZipFile`` then — after the
+  bytes were consumed (an object array's pickle has already run); torch's reader never checks
+  it (torch 2.13 loads a checkpoint whose ``data.pkl`` and storage CRCs are wrong, stored or
+  deflated). :func:`crc32_of` lets the scanner compare.
 
 What is parsed is returned with :class:`Differential` notes; the scanner decides the verdicts.
 Nothing here raises anything but :class:`~mlbom.formats.weights.FormatError`.
@@ -23,6 +28,7 @@ import itertools
 import lzma
 import stat
 import struct
+import zlib
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -52,6 +58,7 @@ class ZipEntry:
     external_attr: int
     local_name: str | None = None
     data_offset: int | None = None  # absolute offset of the member data
+    crc: int = 0  # CRC-32 of the uncompressed bytes, from the central directory
 
     @property
     def is_dir(self) -> bool:
@@ -161,7 +168,7 @@ def read_archive(fh: IO[bytes], size: int, eocd: int, limits: Limits = DEFAULT_L
             raise FormatError(f"zip: more than {limits.max_members} entries")
         if cd[i:i + 4] != CENTRAL or i + 46 > len(cd):
             raise FormatError(f"zip: bad central directory entry at offset {cd_start + i} (zipfile: BadZipFile)")
-        (_s, made_by, version, flags, method, _t, _d, _crc, csize, usize, nlen, xlen, clen, _dn, _ia, ext,
+        (_s, made_by, version, flags, method, _t, _d, crc, csize, usize, nlen, xlen, clen, _dn, _ia, ext,
          hoff) = struct.unpack("<4s4H2H3L5HLL", cd[i:i + 46])
         raw_name = cd[i + 46:i + 46 + nlen]
         extra = cd[i + 46 + nlen:i + 46 + nlen + xlen]
@@ -170,7 +177,7 @@ def read_archive(fh: IO[bytes], size: int, eocd: int, limits: Limits = DEFAULT_L
             raise FormatError("zip: central directory entry runs past the directory")
         usize, csize, hoff = _zip64_extra(extra, usize, csize, hoff)
         name = _cp437_or_utf8(raw_name, flags)
-        entries.append(ZipEntry(name, method, flags, csize, usize, hoff + concat, version, made_by >> 8, ext))
+        entries.append(ZipEntry(name, method, flags, csize, usize, hoff + concat, version, made_by >> 8, ext, crc=crc))
     if len(entries) != n_total:
         notes.append(Differential("zip.count-mismatch",
                                   f"end record says {n_total} entries, the central directory holds {len(entries)}"))
@@ -260,6 +267,20 @@ def _read_local_headers(fh: IO[bytes], size: int, entries: list[ZipEntry], cd_st
     if gap:
         notes.append(Differential("zip.hidden-data", f"{gap} bytes between members belong to no directory entry "
                                   "(a reader that walks local headers sees content the directory hides)"))
+
+
+def crc32_of(data: IO[bytes], n: int) -> int:
+    """CRC-32 of the first ``n`` bytes of ``data`` (from its start), read in chunks."""
+    data.seek(0)
+    crc = 0
+    left = n
+    while left > 0:
+        chunk = data.read(min(left, 1 << 20))
+        if not chunk:
+            break
+        crc = zlib.crc32(chunk, crc)
+        left -= len(chunk)
+    return crc
 
 
 def _lzma_member(fh: IO[bytes], e: ZipEntry) -> lzma.LZMADecompressor:

@@ -286,7 +286,7 @@ class _FolderSource(_Source):
         return h.hexdigest()
 
     def files(self, stats: LoadStats) -> Iterator[tuple[str, bytes]]:
-        total = 0
+        budget = _Budget(stats)
         for rel, full, _size, _ in self.listing():
             if not rel:
                 stats.ignored_files += 1
@@ -294,12 +294,26 @@ class _FolderSource(_Source):
             data = _read_bounded(full, stats, rel)
             if data is None:
                 continue
-            total += len(data)
-            if total > MAX_TOTAL_BYTES:
-                stats.skipped += 1
-                stats.note(rel, f"database larger than {MAX_TOTAL_BYTES >> 30} GiB: the rest is not read")
+            if not budget.spend(rel, len(data)):
                 return
             yield rel, data
+
+
+class _Budget:
+    """:data:`MAX_TOTAL_BYTES` read in all from one source: the record that goes past it is
+    noted, and the source stops there."""
+
+    def __init__(self, stats: LoadStats) -> None:
+        self.stats = stats
+        self.total = 0
+
+    def spend(self, name: str, n: int) -> bool:
+        self.total += n
+        if self.total <= MAX_TOTAL_BYTES:
+            return True
+        self.stats.skipped += 1
+        self.stats.note(name, f"database larger than {MAX_TOTAL_BYTES >> 30} GiB: the rest is not read")
+        return False
 
 
 class _MemorySource(_Source):
@@ -332,7 +346,7 @@ class _ZipSource(_Source):
 
     def files(self, stats: LoadStats) -> Iterator[tuple[str, bytes]]:
         zf = open_archive(self.path)
-        total = 0
+        budget = _Budget(stats)
         with zf:
             infos = zf.infolist()
             if len(infos) > MAX_FILES:
@@ -359,10 +373,7 @@ class _ZipSource(_Source):
                     stats.skipped += 1
                     stats.note(name, f"expands past {osv.MAX_RECORD_BYTES >> 20} MiB (its header said {info.file_size} bytes)")
                     continue
-                total += len(data)
-                if total > MAX_TOTAL_BYTES:
-                    stats.skipped += 1
-                    stats.note(name, f"database larger than {MAX_TOTAL_BYTES >> 30} GiB: the rest is not read")
+                if not budget.spend(name, len(data)):
                     return
                 yield name, data
 

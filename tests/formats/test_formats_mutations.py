@@ -3,14 +3,12 @@ scanned in ONE batch, each get a verdict — no internal error, no abort, exit 0
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
 import pytest
 
-import mlbom
-from mlbom.cli import main
+from tests.mutations import check_batch, write_corpus
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures"
 FAMILIES: dict[str, list[Path]] = {
@@ -42,33 +40,10 @@ def _mutate(data: bytes, rng: random.Random) -> bytes:
     return bytes(buf)
 
 
-def _corpus(tmp: Path, per_family: int) -> int:
-    rng = random.Random(12)
-    n = 0
-    for family, seeds in FAMILIES.items():
-        assert seeds, family
-        for k in range(per_family):
-            seed = seeds[k % len(seeds)]
-            (tmp / f"{family}-{seed.stem}-{k:04d}{seed.suffix}").write_bytes(_mutate(seed.read_bytes(), rng))
-            n += 1
-    return n
-
-
-def _check_batch(tmp: Path, n: int, capsys: pytest.CaptureFixture[str]) -> None:
-    results = mlbom.scan(tmp, with_hash=False)
-    assert len(results) == n
-    internal = [(r.path, f.message) for r in results for f in r.findings if f.id == "scan.internal-error"]
-    assert internal == []
-    rc = main(["scan", "--no-hash", "--format", "json", str(tmp)])
-    out = capsys.readouterr()
-    assert rc in (0, 1, 2) and "internal error" not in out.err
-    assert len(json.loads(out.out)) == n
-
-
 def test_mutations_of_every_format_family_get_a_verdict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _check_batch(tmp_path, _corpus(tmp_path, 40), capsys)
+    check_batch(tmp_path, write_corpus(tmp_path, FAMILIES, 40, seed=12, mutate=_mutate), capsys)
 
 
 @pytest.mark.slow
 def test_1000_mutations_per_format_family_in_one_batch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _check_batch(tmp_path, _corpus(tmp_path, 1000), capsys)
+    check_batch(tmp_path, write_corpus(tmp_path, FAMILIES, 1000, seed=12, mutate=_mutate), capsys)
