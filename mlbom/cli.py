@@ -21,6 +21,7 @@ import mlbom
 from mlbom.errors import InputError, MlbomError, UsageError, ValidationFailed, VerificationError, printable
 
 if TYPE_CHECKING:
+    from mlbom.collectors import Option
     from mlbom.model import Bom
     from mlbom.policy import Policy
     from mlbom.reader import LoadedBom
@@ -66,7 +67,47 @@ def cli(debug: bool) -> None:
     _debug = debug
 
 
-@cli.command()
+class _CollectorCommand(click.Command):
+    """A command whose collector options are built, on first use, from what each collector
+    declares (:class:`mlbom.collectors.Option`): importing every collector costs seconds, which
+    commands other than ``generate`` must not pay."""
+
+    _added = False
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        if not self._added:
+            self._added = True
+            at = next((i + 1 for i, p in enumerate(self.params) if p.name == "datasets"), len(self.params))
+            self.params[at:at] = [_click_option(o) for o in _declared_options()]
+        return super().get_params(ctx)
+
+
+def _declared_options() -> list[Option]:
+    from mlbom.collectors import builtin_collectors, declared_options
+
+    return declared_options(builtin_collectors())
+
+
+def _click_option(o: Option) -> click.Option:
+    """The command-line flag of one collector option."""
+    flag = o.cli_flag
+    if o.type is bool:
+        decl = f"{flag}/--no-{flag[2:]}" if o.negatable else flag
+        return click.Option([decl, o.name], is_flag=True, default=None, help=o.help)
+    kind = click.Path(path_type=Path) if o.type is Path else click.INT if o.type is int else click.STRING
+    return click.Option([flag, o.name], type=kind, default=None, help=o.help)
+
+
+def _flag_for(option: str) -> str:
+    """The command-line spelling of a library option name."""
+    try:
+        found = next((o.cli_flag for o in _declared_options() if o.name == option), None)
+    except MlbomError:
+        found = None
+    return found or "--" + option.replace("_", "-")
+
+
+@cli.command(cls=_CollectorCommand)
 @click.argument("project_dir", required=False, type=click.Path(path_type=Path))
 @click.option("--env", "envs", multiple=True, type=click.Path(path_type=Path),
               help="A virtualenv, site-packages folder or Python executable (repeatable).")
@@ -78,16 +119,6 @@ def cli(debug: bool) -> None:
               help="A model folder, a weight file or a Hugging Face cache snapshot (repeatable).")
 @click.option("--dataset", "datasets", multiple=True, type=click.Path(path_type=Path),
               help="A dataset folder, a Hugging Face dataset card or a Croissant file (repeatable).")
-@click.option("--gpu/--no-gpu", default=None,
-              help="Inventory this host's NVIDIA driver and GPUs (NVML) and CUDA toolkit "
-                   "[default: as PROJECT_DIR/mlbom.toml says, else off].")
-@click.option("--gpu-recording", type=click.Path(path_type=Path),
-              help="Take the driver and GPUs from an NVML recording (python -m mlbom.collectors.gpu --record) "
-                   "of the host the release runs on, instead of this host; implies --gpu.")
-@click.option("--cuda-nvcc", is_flag=True, default=None,
-              help="With --gpu: also run the toolkit's `nvcc --version` (a program of the toolkit; off by default).")
-@click.option("--include-hardware-ids", is_flag=True, default=None,
-              help="With --gpu: keep GPU UUIDs and serial numbers (omitted by default).")
 @click.option("--spec-version", type=click.Choice(["1.6", "1.7"]), default="1.6", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["json", "xml"]), default="json", show_default=True)
 @click.option("--name", help="Name of the release (default: the project folder's name).")
@@ -96,8 +127,6 @@ def cli(debug: bool) -> None:
               help="Byte-identical output for identical inputs: timestamp from SOURCE_DATE_EPOCH "
                    "(omitted if unset), serial number derived from the content.")
 @click.option("--serial-number", help="Use this urn:uuid: serial number instead of a random or derived one.")
-@click.option("--verify-record", is_flag=True,
-              help="Re-hash every installed file against its distribution's RECORD (tamper evidence).")
 @click.option("--vuln-db", "vuln_dbs", multiple=True, type=click.Path(path_type=Path),
               help="Add known vulnerabilities from this OSV database: a folder or zip of OSV JSON/YAML records (repeatable).")
 @click.option("--vex", "vex_files", multiple=True, type=click.Path(path_type=Path),
@@ -112,11 +141,11 @@ def cli(debug: bool) -> None:
                    "mlbom.toml), else the default policy.")
 def generate(
     project_dir: Path | None, envs: tuple[Path, ...], requirements: tuple[Path, ...], locks: tuple[Path, ...],
-    models: tuple[Path, ...], datasets: tuple[Path, ...], gpu: bool | None, gpu_recording: Path | None,
-    cuda_nvcc: bool | None, include_hardware_ids: bool | None, spec_version: str, fmt: str,
+    models: tuple[Path, ...], datasets: tuple[Path, ...], spec_version: str, fmt: str,
     name: str | None, release_version: str | None, reproducible: bool, serial_number: str | None,
-    verify_record: bool, output: Path | None, vuln_dbs: tuple[Path, ...] = (), vex_files: tuple[Path, ...] = (),
+    output: Path | None, vuln_dbs: tuple[Path, ...] = (), vex_files: tuple[Path, ...] = (),
     online: bool = False, policy_file: Path | None = None, check_policy: bool = False,
+    **collector_options: object,
 ) -> int:
     """Build one BOM of a release: PROJECT_DIR is searched for environments, requirement and
     lock files; --env/--requirements/--lock add inputs (and replace discovery of their kind)."""
@@ -134,9 +163,7 @@ def generate(
     try:
         bom = mlbom.generate(project_dir, env=envs, requirements=requirements, locks=locks, models=models, datasets=datasets,
                              name=name, version=release_version, spec_version=spec_version,
-                             reproducible=reproducible, verify_record=verify_record,
-                             gpu=True if gpu_recording is not None else gpu, gpu_recording=gpu_recording,
-                             include_hardware_ids=include_hardware_ids, cuda_nvcc=cuda_nvcc, progress=say)
+                             reproducible=reproducible, options=collector_options, progress=say)
     finally:
         stop()
     if serial_number is not None:
@@ -720,7 +747,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MlbomError as exc:
         if _debug or "--debug" in args:
             raise
-        _err(f"mlbom: error: {printable(str(exc))}")
+        text = exc.render(_flag_for(exc.option)) if isinstance(exc, UsageError) and exc.option else str(exc)
+        _err(f"mlbom: error: {printable(text)}")
         if exc.hint:
             _err(f"mlbom: hint: {exc.hint}")
         return 2

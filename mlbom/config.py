@@ -34,6 +34,12 @@ class Settings:
     include_hardware_ids: bool | None = None
     cuda_nvcc: bool | None = None
 
+    def options(self) -> dict[str, object]:
+        """The settings given, as collector options (name → value)."""
+        given = {"gpu": self.gpu, "gpu_recording": self.gpu_recording,
+                 "include_hardware_ids": self.include_hardware_ids, "cuda_nvcc": self.cuda_nvcc}
+        return {k: v for k, v in given.items() if v is not None}
+
 
 def project_settings(project_dir: Path) -> Settings:
     path = project_dir / FILE

@@ -26,8 +26,9 @@ from urllib.parse import urlsplit
 from pydantic import JsonValue
 
 from mlbom import licenses
-from mlbom.collectors import Context
+from mlbom.collectors import BaseCollector, Context
 from mlbom.collectors._files import hf_blob_finding, walk_files
+from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError
 from mlbom.formats import croissant as cr
 from mlbom.formats import datafile
@@ -68,13 +69,14 @@ def _licence_keys(lics: list[License]) -> set[str]:
     return {lc.value if lc.kind != "name" else lc.value.casefold() for lc in lics}
 
 
-class DatasetCollector:
+class DatasetCollector(BaseCollector):
     """One dataset: folder, card or Croissant file."""
 
     name: ClassVar[str] = "dataset"
     patterns: ClassVar[tuple[str, ...]] = ("data", "dataset", "datasets/*")
 
-    def collect(self, path: Path, ctx: Context) -> Iterator[Collected]:
+    def collect(self, ctx: Context) -> Iterator[Collected | Fact]:
+        path = ctx.path
         if not path.exists():
             raise InputError(path, "no such file or directory")
         root = path if path.is_dir() else path.parent

@@ -29,7 +29,8 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from mlbom import licenses
-from mlbom.collectors import Context
+from mlbom.collectors import BaseCollector, Context, Option
+from mlbom.collectors.facts import Fact, FrameworkBuild, InstalledPackage, PythonEnvironment
 from mlbom.errors import InputError
 from mlbom.formats import pymeta
 from mlbom.hashing import sha256_file, sha256_files
@@ -128,7 +129,6 @@ class _Dist:
     ref: str = ""
     shadowed: bool = False
     extras: set[str] = field(default_factory=lambda: {""})
-    props: list[Property] = field(default_factory=list)
 
 
 def query_interpreter(exe: Path, *, timeout: float = 30.0) -> Interpreter:
@@ -296,13 +296,20 @@ def find_dist_dirs(path: list[Path]) -> list[tuple[Path, Path]]:
     return found
 
 
-class EnvironmentCollector:
+class EnvironmentCollector(BaseCollector):
     """Installed distributions of one Python environment."""
 
     name: ClassVar[str] = "environment"
     patterns: ClassVar[tuple[str, ...]] = (".venv", "venv", "env", ".env")
+    options: ClassVar[tuple[Option, ...]] = (
+        Option("verify_record", bool, "Re-hash every installed file against its distribution's RECORD (tamper evidence)."),
+    )
 
-    def collect(self, path: Path, ctx: Context) -> Iterator[Collected]:
+    def __init__(self, *, verify_record: bool = False) -> None:
+        self.verify_record = verify_record
+
+    def collect(self, ctx: Context) -> Iterator[Collected | Fact]:
+        path = ctx.path
         if not ctx.explicit and not (path / "pyvenv.cfg").is_file():
             return
         interp = locate(path)
@@ -348,21 +355,27 @@ class EnvironmentCollector:
         yield from _duplicate_findings(by_name, rel)
         edges, dep_findings = _resolve(dists, by_name, interp.markers, rel)
         yield from dep_findings
-        yield from _cuda_stack(dists, rel)
-        if ctx.verify_record:
+        cuda_props: dict[str, list[Property]] = {}
+        yield from _cuda_stack(dists, rel, cuda_props)
+        if self.verify_record:
             yield from _verify_records(dists, root, rel, ctx)
         for d in dists:
-            comp, comp_findings = _component(d, rel)
+            comp, comp_findings = _component(d, rel, cuda_props.get(d.ref, []))
             yield comp
             yield from comp_findings
             targets = sorted(edges.get(d.ref, set()))
             yield Relation(ref=d.ref, depends_on=tuple(targets))
+        yield PythonEnvironment(markers=dict(interp.markers), packages=tuple(
+            InstalledPackage(ref=d.ref, name=d.name, version=d.version) for d in dists if not d.shadowed))
 
 
-def _cuda_stack(dists: list[_Dist], rel: Callable[[Path], str]) -> Iterator[Collected]:
+def _cuda_stack(dists: list[_Dist], rel: Callable[[Path], str],
+                props: dict[str, list[Property]]) -> Iterator[Collected | Fact]:
     """Framework builds (what CUDA they were built for, read from their files) and the CUDA
-    families of NVIDIA wheels, as properties; mixing and cuDNN/NCCL mismatches as findings.
-    Host facts (driver, GPUs) are checked against these in :func:`mlbom.inventory` with --gpu."""
+    families of NVIDIA wheels, as properties added to ``props`` (by bom-ref) and as
+    :class:`FrameworkBuild` facts; mixing and cuDNN/NCCL mismatches as findings. Host facts
+    (driver, GPUs) are checked against the builds by the post-collection pass
+    :func:`mlbom.collectors.passes.cuda_host`."""
     from mlbom.formats import cuda_builds as cb
 
     families: dict[int, list[str]] = {}
@@ -371,9 +384,10 @@ def _cuda_stack(dists: list[_Dist], rel: Callable[[Path], str]) -> Iterator[Coll
     for d in dists:
         if d.shadowed:
             continue
+        d_props = props.setdefault(d.ref, [])
         fam = cb.wheel_family(d.name, d.version)
         if fam is not None:
-            d.props.append(Property(name=Prop.CUDA_FAMILY.value, value=str(fam)))
+            d_props.append(Property(name=Prop.CUDA_FAMILY.value, value=str(fam)))
             families.setdefault(fam, []).append(f"{d.name} {d.version}")
         lib = cb.cudnn_major_of(d.name, d.version)
         if lib is not None:
@@ -393,18 +407,19 @@ def _cuda_stack(dists: list[_Dist], rel: Callable[[Path], str]) -> Iterator[Coll
                           message=f"{d.name} {d.version}: {build.evidence}: {problem}; its build facts may be incomplete")
         kind = f"cuda-{build.cuda}" if build.cuda else f"rocm-{build.rocm}" if build.rocm else "cpu" if build.cpu_only else None
         if kind:
-            d.props.append(Property(name=Prop.CUDA_BUILD.value, value=kind))
+            d_props.append(Property(name=Prop.CUDA_BUILD.value, value=kind))
+            yield FrameworkBuild(ref=d.ref, name=d.name, version=d.version, build=kind, archs=tuple(build.archs))
         if build.archs:
-            d.props.append(Property(name=Prop.CUDA_ARCHS.value, value=",".join(build.archs)))
+            d_props.append(Property(name=Prop.CUDA_ARCHS.value, value=",".join(build.archs)))
         for lib_name, major in (("cudnn", build.cudnn_major), ("nccl", build.nccl_major)):
             if major:
-                d.props.append(Property(name=Prop.CUDA_EXPECTS.value, value=f"{lib_name}={major}"))
+                d_props.append(Property(name=Prop.CUDA_EXPECTS.value, value=f"{lib_name}={major}"))
         if build.providers:
-            d.props.append(Property(name=Prop.CUDA_PROVIDERS.value, value=",".join(build.providers)))
+            d_props.append(Property(name=Prop.CUDA_PROVIDERS.value, value=",".join(build.providers)))
         if build.bundled:
-            d.props.append(Property(name=Prop.CUDA_BUNDLED.value, value=",".join(build.bundled)))
+            d_props.append(Property(name=Prop.CUDA_BUNDLED.value, value=",".join(build.bundled)))
         if build.git_version:
-            d.props.append(Property(name=Prop.BUILD_COMMIT.value, value=build.git_version))
+            d_props.append(Property(name=Prop.BUILD_COMMIT.value, value=build.git_version))
         if build.cuda_major is not None:
             families.setdefault(build.cuda_major, []).append(f"{d.name} {d.version} (built for CUDA {build.cuda})")
     if len(families) > 1:
@@ -460,11 +475,11 @@ def _read_dist(site: Path, ddir: Path, rel: Callable[[Path], str]) -> tuple[_Dis
     return dist, problems
 
 
-def _component(d: _Dist, rel: Callable[[Path], str]) -> tuple[Component, list[Finding]]:
+def _component(d: _Dist, rel: Callable[[Path], str], extra: list[Property]) -> tuple[Component, list[Finding]]:
     findings: list[Finding] = []
     meta = d.meta
     meta_rel = rel(d.dir / ("METADATA" if d.dir.name.lower().endswith(".dist-info") else "PKG-INFO"))
-    props: list[Property] = list(d.props)
+    props: list[Property] = list(extra)
     ev: list[Evidence] = [Evidence(fact="name", source=meta_rel, field="Name"),
                           Evidence(fact="version", source=meta_rel, field="Version")]
     qualifiers: dict[str, str] = {}

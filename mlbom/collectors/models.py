@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from mlbom import licenses
-from mlbom.collectors import Context
+from mlbom.collectors import BaseCollector, Context
 from mlbom.collectors._files import hf_blob_finding, walk_files
+from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError
 from mlbom.formats import hf_card
 from mlbom.formats.safe_read import load_json, read_bounded
@@ -59,13 +60,14 @@ def read_config(path: Path) -> tuple[dict[str, object] | None, str | None]:
     return (doc, None) if isinstance(doc, dict) else (None, "not a JSON object")
 
 
-class ModelCollector:
+class ModelCollector(BaseCollector):
     """One model: folder, weight file or HF cache snapshot."""
 
     name: ClassVar[str] = "model"
     patterns: ClassVar[tuple[str, ...]] = ("model", "models/*")
 
-    def collect(self, path: Path, ctx: Context) -> Iterator[Collected]:
+    def collect(self, ctx: Context) -> Iterator[Collected | Fact]:
+        path = ctx.path
         if not path.exists():
             raise InputError(path, "no such file or directory")
         if path.is_file():
