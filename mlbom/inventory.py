@@ -73,8 +73,7 @@ def generate(
     """Build one BOM from the inputs.
 
     ``options`` configures the collectors (option name → value, as the collectors declare
-    them: ``verify_record``, ``gpu``, ``gpu_recording``, …; see
-    :func:`mlbom.collectors.declared_options`). Raises :class:`InputError` when an explicitly
+    them; see :func:`mlbom.collectors.declared_options`). Raises :class:`InputError` when an explicitly
     named input is missing or unusable; inputs discovered in ``project_dir`` that cannot be read
     are recorded in the BOM instead. Does not write anything: serialize the result with
     :func:`mlbom.cyclonedx.build.dumps`.
