@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from mlbom.version import __version__
 
 if TYPE_CHECKING:  # the names below are imported lazily, so `mlbom scan` starts fast
+    from mlbom.collectors import ByteProgress
     from mlbom.cyclonedx.build import dumps
     from mlbom.cyclonedx.validate import ValidationReport
     from mlbom.errors import InputError, MlbomError, UsageError, VerificationError
@@ -115,6 +116,7 @@ def generate(
     cuda_nvcc: bool | None = None,
     options: Mapping[str, object] | None = None,
     progress: Callable[[str], None] | None = None,
+    bytes_progress: ByteProgress | None = None,
 ) -> Bom:
     """Inventory a release and return its :class:`Bom` (not yet serialized).
 
@@ -128,7 +130,8 @@ def generate(
     ``gpu`` adds this host's NVIDIA driver, GPUs and CUDA toolkit; ``gpu_recording`` takes
     driver and GPUs from an NVML recording of another host instead (and implies ``gpu``).
     Left as ``None``, a setting comes from ``PROJECT_DIR/mlbom.toml`` (:mod:`mlbom.config`),
-    else the collector's default.
+    else the collector's default. ``progress`` receives status lines; ``bytes_progress`` opens a
+    byte-counting bar for each long hash (:meth:`mlbom.collectors.Context.progress_bytes`).
     """
     from mlbom.config import project_settings
 
@@ -150,7 +153,7 @@ def generate(
         models=_paths(models), datasets=_paths(datasets),
     )
     return _generate(inputs, name=name, version=version, spec_version=spec_version,
-                     reproducible=reproducible, options=values, progress=progress)
+                     reproducible=reproducible, options=values, progress=progress, bytes_progress=bytes_progress)
 
 
 def validate(data: bytes | StrPath) -> ValidationReport:

@@ -21,12 +21,13 @@ import mlbom
 from mlbom.errors import InputError, MlbomError, UsageError, ValidationFailed, VerificationError, printable
 
 if TYPE_CHECKING:
-    from mlbom.collectors import Option
+    from mlbom.collectors import ByteProgress, Option
     from mlbom.model import Bom
     from mlbom.policy import Policy
     from mlbom.reader import LoadedBom
 
 _debug = False
+_quiet = False
 
 
 def _err(message: str) -> None:
@@ -34,14 +35,20 @@ def _err(message: str) -> None:
 
 
 def _progress() -> tuple[Callable[[str], None] | None, Callable[[], None]]:
-    """A status line on stderr when it is a terminal; nothing otherwise."""
-    if not sys.stderr.isatty():
-        return None, lambda: None
-    from rich.console import Console
+    """A status line on stderr when it is a terminal (and not --quiet); nothing otherwise."""
+    say, _, stop = _display()
+    return say, stop
 
-    status = Console(stderr=True).status("mlbom: starting")
-    status.start()
-    return (lambda msg: status.update(f"mlbom: {msg}")), status.stop
+
+def _display() -> tuple[Callable[[str], None] | None, ByteProgress | None, Callable[[], None]]:
+    """Status line and byte bars (rate, ETA) on stderr when it is a terminal and not --quiet:
+    ``(say, bytes_progress, stop)``; all None/no-ops otherwise (pipes, CI)."""
+    from mlbom.progress import TerminalProgress, wanted
+
+    if not wanted(_quiet):
+        return None, None, lambda: None
+    shown = TerminalProgress()
+    return shown.say, shown.bytes, shown.stop
 
 
 def summary(bom: Bom) -> str:
@@ -61,10 +68,13 @@ def summary(bom: Bom) -> str:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(mlbom.__version__, prog_name="mlbom")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
-def cli(debug: bool) -> None:
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress display (it is shown on stderr only when stderr is a terminal).")
+def cli(debug: bool, quiet: bool) -> None:
     """mlbom: CycloneDX ML-BOMs for ML releases (packages, models, datasets, GPU stack)."""
-    global _debug
+    global _debug, _quiet
     _debug = debug
+    _quiet = quiet
 
 
 class _CollectorCommand(click.Command):
@@ -159,11 +169,12 @@ def generate(
         from mlbom import policy as _policy
 
         gate = _policy.resolve(policy_file, project_dir or Path.cwd())
-    say, stop = _progress()
+    say, bytes_progress, stop = _display()
     try:
         bom = mlbom.generate(project_dir, env=envs, requirements=requirements, locks=locks, models=models, datasets=datasets,
                              name=name, version=release_version, spec_version=spec_version,
-                             reproducible=reproducible, options=collector_options, progress=say)
+                             reproducible=reproducible, options=collector_options, progress=say,
+                             bytes_progress=bytes_progress)
     finally:
         stop()
     if serial_number is not None:
@@ -227,6 +238,24 @@ def validate(bom: Path) -> int:
     return 1
 
 
+def _total_bytes(paths: Sequence[Path]) -> int | None:
+    """Bytes of the regular files under ``paths`` (for a progress bar; None when unknown)."""
+    total = 0
+    try:
+        for p in paths:
+            if p.is_file():
+                total += p.stat().st_size
+            elif p.is_dir():
+                for root, _, files in os.walk(p):
+                    for f in files:
+                        fp = os.path.join(root, f)
+                        if os.path.isfile(fp) and not os.path.islink(fp):
+                            total += os.path.getsize(fp)
+    except OSError:
+        return None
+    return total
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -238,7 +267,15 @@ def scan(paths: tuple[Path, ...], fmt: str, no_hash: bool) -> int:
 
     from mlbom.scanner import scan as _scan
 
-    results = _scan(paths, with_hash=not no_hash, debug=_debug)
+    _, bytes_progress, stop = _display()
+    try:
+        if bytes_progress is not None and not no_hash:
+            with bytes_progress("scanning", _total_bytes(paths)):
+                results = _scan(paths, with_hash=True, debug=_debug)
+        else:
+            results = _scan(paths, with_hash=not no_hash, debug=_debug)
+    finally:
+        stop()
     if fmt == "json":
         click.echo(_json.dumps([r.to_json() for r in results], indent=2))
     else:

@@ -784,7 +784,9 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
                                    f"outside the environment not verified (first: {outside[0]})"),
                           subject=d.ref, source=record_rel)
     ctx.say(f"verifying {len(jobs)} RECORD entries")
-    digests = sha256_files(j[1] for j in jobs)
+    total = sum(r.size for _, _, _, r in jobs if r.size is not None)
+    with ctx.progress_bytes(f"verifying {len(jobs)} RECORD entries", total or None):
+        digests = list(sha256_files(j[1] for j in jobs))
     for (d, path, record_rel, row), got in zip(jobs, digests, strict=True):
         if got.sha256 is None:
             if not os.path.lexists(path):
