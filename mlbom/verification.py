@@ -343,7 +343,10 @@ def verify_bytes(data: bytes, policy: TrustPolicy, *, name: str = "<bom>", bom_d
         _require_valid_json(doc, bom_name if bom_data is not None else name)
     result = VerificationResult(kind, signers, doc, policy.describe(), subjects=subjects)
     if artifacts is not None:
-        result.artifacts = check_folder(doc, artifacts, exclude=exclude, listed_only=listed_only)
+        from mlbom.manifest.compare import bom_folder
+
+        result.artifacts = check_folder(doc, artifacts, exclude=exclude, listed_only=listed_only,
+                                        manifest_dir=bom_folder(bom_name if bom_data is not None else name))
         require(result.artifacts)
     return result
 
