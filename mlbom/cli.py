@@ -490,8 +490,10 @@ def verify(bom: Path, key_paths: tuple[Path, ...], key_ids: tuple[str, ...], all
 @click.argument("new", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
 @click.option("--fail-on", "fail_on", default="",
-              help="Exit 1 on these changes: hash-drift,new-unsafe,licence-change,version-change,added,removed,"
-                   "model-card-change,data-change,new-finding[:SEVERITY],new-vulnerability[:SEVERITY],any.")
+              help="Exit 1 on these changes (comma-separated): hash-drift, new-unsafe, licence-change (or "
+                   "license-change), version-change, added, removed, model-card-change, data-change, new-unreadable, "
+                   "new-finding[:SEVERITY], new-vulnerability[:SEVERITY] (SEVERITY: critical, high, medium, low, "
+                   "info), any.")
 def diff(old: Path, new: Path, fmt: str, fail_on: str) -> int:
     """ML-aware comparison of two BOMs (JSON or XML, CycloneDX 1.4–1.7) (hash drift, licences, safety, model cards, data)."""
     from mlbom import diff as _diff
@@ -829,6 +831,8 @@ def _cache_warnings() -> Callable[[], None]:
 @click.option("--no-cache", is_flag=True, help="Hash every file; neither read nor write the hash cache.")
 def manifest_build(folder: Path, output: Path, shard: str | None, cache_dir: Path | None, no_cache: bool) -> int:
     """Write the manifest of FOLDER (or of one shard): sorted (path, size, SHA-256) as JSON Lines."""
+    from contextlib import nullcontext
+
     from mlbom.manifest.build import build_manifest, parse_shard
     from mlbom.manifest.cache import open_cache
     from mlbom.model import Finding
@@ -837,10 +841,13 @@ def manifest_build(folder: Path, output: Path, shard: str | None, cache_dir: Pat
     findings: list[Finding] = []
     done = _cache_warnings()
     cache = None
+    _, bytes_progress, stop = _display()
     try:
         cache = open_cache(cache_dir, enabled=not no_cache)
-        written = build_manifest(folder, output, shard=part, cache=cache, on_finding=findings.append)
+        with (bytes_progress(f"hashing {folder.name}", None) if bytes_progress is not None else nullcontext(None)) as adv:
+            written = build_manifest(folder, output, shard=part, cache=cache, on_finding=findings.append, advance=adv)
     finally:
+        stop()
         if cache is not None:
             cache.close()
         done()
@@ -897,10 +904,12 @@ EXIT_1: dict[str, str | None] = {
     "query": None,
     "report": "--fail-below: the release, a model or a dataset scores below the threshold",
     "convert": None,
+    "index": "a subcommand's check found something (see its --help)",
+    "manifest": "a subcommand's check found something (see its --help)",
     "index add": "a BOM conflicts with one already indexed (same serial number and version, other content)",
     "index releases": None,
     "index get": None,
-    "manifest build": None,
+    "manifest build": "a file could not be read or hashed (an error line in the manifest, which is still written)",
     "manifest merge": None,
     "manifest diff": "the manifests differ",
 }

@@ -17,6 +17,8 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from mlbom.progress import advance
+
 _HEAD = 4096
 _BUF = 1 << 20  # 1 MiB: per-call overhead vanishes next to SHA-256 itself
 
@@ -72,6 +74,7 @@ def sha256_file(path: str | os.PathLike[str]) -> FileDigest:
                 h.update(data)
                 size += len(data)
                 data = os.read(fd, _BUF)
+            advance(size)
             return FileDigest(path, h.hexdigest(), size, head=head)
         view = _buffer()
         head = b""
@@ -84,6 +87,7 @@ def sha256_file(path: str | os.PathLike[str]) -> FileDigest:
                     head = bytes(view[:min(n, _HEAD)])
                 h.update(view[:n])
                 size += n
+                advance(n)
         return FileDigest(path, h.hexdigest(), size, head=head)
     except OSError as exc:
         return FileDigest(path, None, None, f"{type(exc).__name__}: {exc.strerror or exc}")

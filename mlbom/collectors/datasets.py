@@ -259,7 +259,8 @@ class DatasetCollector(BaseCollector):
         data_files = list(files)  # manifests and cards are artifacts of the release too
         meta = {f for f in files if (f.parent == root and f.name in _META_NAMES) or f == manifest}
         ctx.say(f"hashing {len(data_files)} files of dataset {d.name}")
-        digests = {dg.path: dg for dg in sha256_files(data_files)}
+        with ctx.progress_bytes(f"hashing dataset {d.name}", _total_size(data_files)):
+            digests = {dg.path: dg for dg in sha256_files(data_files)}
         listed: list[tuple[str, str | None]] = []
         by_rel: dict[str, tuple[Path, str | None]] = {}
         root_prefix = len(str(root)) + 1
@@ -451,6 +452,14 @@ def _totals(reader: ManifestReader) -> tuple[int, int, str | None]:
         total += e.size or 0
         h.update(f"{e.sha256}  {e.path}\n".encode("utf-8", "surrogateescape"))
     return files, total, None if failed or not files else h.hexdigest()
+
+
+def _total_size(files: list[Path]) -> int | None:
+    """Bytes to hash, for the progress bar's ETA (None when a file cannot be stat-ed)."""
+    try:
+        return sum(f.stat().st_size for f in files)
+    except OSError:
+        return None
 
 
 def _objects(v: object) -> list[object]:

@@ -141,7 +141,12 @@ class ModelCollector(BaseCollector):
         out = _Files()
         ctx.say(f"hashing and scanning {len(files)} files of model {name}")
         rels = [f.relative_to(path).as_posix() for f in files]
-        digests = list(sha256_files(files))
+        try:
+            total: int | None = sum(f.stat().st_size for f in files)
+        except OSError:
+            total = None
+        with ctx.progress_bytes(f"hashing model {name}", total):
+            digests = list(sha256_files(files))
         scans: list[FileScan] = []
         for f, rel, dg in zip(files, rels, digests, strict=True):
             if dg.sha256 is None:
