@@ -95,7 +95,10 @@ DESCRIPTIONS: dict[Prop, str] = {
     Prop.DATASET_FORMAT: "The manifest a dataset was read from (e.g. `croissant 1.1`).",
     Prop.DATASET_INSPECTED: "`true` when mlbom read the dataset; `false` for a dataset only named by a model card.",
     Prop.DATASET_CHECKSUM: ("A data file checked against the checksum its dataset manifest (Croissant sha256/md5) declares: "
-                           "`verified`, `mismatch` or `undeclared`."),
+                           "`verified` (the positive marker: the file's bytes match), `mismatch` or `undeclared`. Issue 14 "
+                           "calls the positive marker `mlbom:checksum:verified`; mlbom keeps this one three-state property "
+                           "instead of adding a second name, so that a BOM says verified, mismatched and unchecked files "
+                           "the same way and BOMs written before stay readable (policy and score read this name)."),
     Prop.MANIFEST_PATH: ("The file manifest of a model or dataset with more files than `--max-file-components` (docs/manifests.md): "
                          "its file name, beside the BOM."),
     Prop.MANIFEST_SHA256: "SHA-256 of the manifest file's stored bytes; `verify --artifacts` refuses a manifest that differs.",
