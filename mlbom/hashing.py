@@ -16,6 +16,7 @@ import stat
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from mlbom.progress import advance
 
@@ -174,11 +175,10 @@ StatKey = tuple[int, int, int, int, int]
 """(st_dev, st_ino, st_size, st_mtime_ns, st_ctime_ns): what the hash cache is keyed by."""
 
 
-@dataclass(frozen=True, slots=True)
-class StableDigest:
+class StableDigest(NamedTuple):
     """The SHA-256 of a file that did not change while it was read, with the :data:`StatKey`
     it had; or why not (``changed`` when size or mtime differed before and after: the digest
-    would describe no version of the file)."""
+    would describe no version of the file). A named tuple: one is made per file of a dataset."""
 
     sha256: str | None
     size: int | None

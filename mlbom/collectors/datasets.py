@@ -149,7 +149,7 @@ class DatasetCollector(BaseCollector):
         ref = f"dataset:{ctx.rel(root)}" if path.is_dir() else f"dataset:{ctx.rel(path)}"
         yield from self._description_findings(described, manifest, card_path, ref, ctx)
         if walked is not None and walked.is_large:
-            files = yield from self._manifest_files(root, walked, manifest, described, ref, ctx)
+            files = yield from self._manifest_files(root, walked, manifest, described, ref, ctx, hf_repo=hf is not None)
         else:
             paths = [Path(p) for _, p in walked.head] if walked is not None else [path]
             files = yield from self._inline_files(path, root, paths, manifest, described, ref, ctx)
@@ -299,7 +299,7 @@ class DatasetCollector(BaseCollector):
         return out
 
     def _manifest_files(self, root: Path, walked: Walked, manifest: Path | None, d: _Described, ref: str,
-                        ctx: Context) -> Generator[Collected, None, _Files]:
+                        ctx: Context, *, hf_repo: bool) -> Generator[Collected, None, _Files]:
         """More than ``max_file_components`` files: streamed into a manifest beside the BOM.
         Every file is still hashed and its format detected; findings name the file."""
         out = _Files()
@@ -315,20 +315,19 @@ class DatasetCollector(BaseCollector):
         ctx.say(f"hashing the files of dataset {d.name} into {target.name}")
         try:
             with ctx.progress_bytes(f"hashing dataset {d.name}", None) as advance:
+                # once per file of the dataset: nothing here that is not needed
                 for h in hash_stream(walked.all(), cache=cache, detect=datafile.detect, advance=advance):
                     writer.add(h.entry())
                     dg = h.digest
-                    f_rel = f"{root_rel}/{h.rel}" if root_rel not in (".", "") else h.rel
+                    formats[h.fmt or "unknown"] += 1
                     if dg.sha256 is None:
                         fid, msg = unreadable_message(h.rel, dg)
                         yield Finding(id="dataset.file-unreadable" if fid == "files.unreadable" else fid, severity="high",
-                                      message=msg, subject=ref, source=f_rel)
-                        formats["unknown"] += 1
-                    else:
-                        formats[h.fmt or "unknown"] += 1
+                                      message=msg, subject=ref,
+                                      source=f"{root_rel}/{h.rel}" if root_rel not in (".", "") else h.rel)
                     if by_rel is not None and h.rel not in meta_rels:
                         by_rel[h.rel] = (Path(h.path), dg.sha256)
-                    if (blob := hf_blob_finding(Path(h.path), dg.sha256, ref)) is not None:
+                    if hf_repo and (blob := hf_blob_finding(Path(h.path), dg.sha256, ref)) is not None:
                         yield blob
             written = writer.close()
         except BaseException:

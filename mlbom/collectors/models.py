@@ -126,7 +126,7 @@ class ModelCollector(BaseCollector):
         name = hf[1] if hf else path.resolve().name
         model_ref = f"pkg:huggingface/{hf[0]}/{name}@{hf[2]}" if hf else f"model:{ctx.rel(path)}"
         if walked.is_large:
-            files = yield from self._manifest_files(path, walked, name, model_ref, ctx)
+            files = yield from self._manifest_files(path, walked, name, model_ref, ctx, hf_repo=hf is not None)
         else:
             files = yield from self._inline_files(path, [Path(p) for _, p in walked.head], name, model_ref, ctx)
         for finding in walked.findings:
@@ -172,7 +172,7 @@ class ModelCollector(BaseCollector):
         return out
 
     def _manifest_files(self, path: Path, walked: Walked, name: str, model_ref: str,
-                        ctx: Context) -> Generator[Collected, None, _Files]:
+                        ctx: Context, *, hf_repo: bool) -> Generator[Collected, None, _Files]:
         """More than ``max_file_components`` files: every file hashed and scanned, listed in a
         manifest beside the BOM; a file with a finding or a verdict other than safe/unknown is
         still a named component."""
@@ -203,7 +203,7 @@ class ModelCollector(BaseCollector):
                         yield _file_component(sc, fref, ctx.rel(f))
                         for sf in flagged:
                             yield sf.to_finding(subject=fref, source=ctx.rel(f))
-                    if (blob := hf_blob_finding(f, sc.sha256, model_ref)) is not None:
+                    if hf_repo and (blob := hf_blob_finding(f, sc.sha256, model_ref)) is not None:
                         yield blob
             written = writer.close()
         except BaseException:

@@ -14,8 +14,8 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from mlbom.errors import InputError, UsageError
 from mlbom.fswalk import iter_files
@@ -27,8 +27,7 @@ from mlbom.model import Finding
 BATCH = 256
 
 
-@dataclass(frozen=True, slots=True)
-class Hashed:
+class Hashed(NamedTuple):
     """One walked file: its digest (or why not) and, when a detector was given, its format."""
 
     rel: str

@@ -39,7 +39,9 @@ def shard_task(root: str, index: int, count: int, cache_dir: str | None) -> byte
         out = Path(tmp) / f"part-{index}.jsonl"
         cache = open_cache(Path(cache_dir), enabled=True) if cache_dir else None
         try:
-            build_manifest(Path(root), out, shard=(index, count), cache=cache)
+            # one process per task: Dask runs the tasks in parallel (and its worker processes
+            # are daemonic, so they could not start hashing processes of their own)
+            build_manifest(Path(root), out, shard=(index, count), cache=cache, workers=1)
         finally:
             if cache is not None:
                 cache.close()

@@ -26,7 +26,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from mlbom.errors import InputError
 
@@ -62,9 +62,9 @@ class Header:
         return Header(self.root)
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One file: its digest and size, or why it could not be hashed."""
+class Entry(NamedTuple):
+    """One file: its digest and size, or why it could not be hashed (a named tuple: one is
+    made per file)."""
 
     path: str
     size: int | None
