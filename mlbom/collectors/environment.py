@@ -19,7 +19,7 @@ import subprocess
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -128,7 +128,6 @@ class _Dist:
     meta: pymeta.CoreMetadata | None
     ref: str = ""
     shadowed: bool = False
-    extras: set[str] = field(default_factory=lambda: {""})
 
 
 def query_interpreter(exe: Path, *, timeout: float = 30.0) -> Interpreter:
@@ -353,14 +352,14 @@ class EnvironmentCollector(BaseCollector):
         )
         yield runtime
         yield from _duplicate_findings(by_name, rel)
-        edges, dep_findings = _resolve(dists, by_name, interp.markers, rel)
+        edges, dep_findings, extras = _resolve(dists, by_name, interp.markers, rel)
         yield from dep_findings
         cuda_props: dict[str, list[Property]] = {}
         yield from _cuda_stack(dists, rel, cuda_props)
         if self.verify_record:
             yield from _verify_records(dists, root, rel, ctx)
         for d in dists:
-            comp, comp_findings = _component(d, rel, cuda_props.get(d.ref, []))
+            comp, comp_findings = _component(d, rel, cuda_props.get(d.ref, []), extras[d.ref])
             yield comp
             yield from comp_findings
             targets = sorted(edges.get(d.ref, set()))
@@ -475,7 +474,8 @@ def _read_dist(site: Path, ddir: Path, rel: Callable[[Path], str]) -> tuple[_Dis
     return dist, problems
 
 
-def _component(d: _Dist, rel: Callable[[Path], str], extra: list[Property]) -> tuple[Component, list[Finding]]:
+def _component(d: _Dist, rel: Callable[[Path], str], extra: list[Property],
+               extras: set[str]) -> tuple[Component, list[Finding]]:
     findings: list[Finding] = []
     meta = d.meta
     meta_rel = rel(d.dir / ("METADATA" if d.dir.name.lower().endswith(".dist-info") else "PKG-INFO"))
@@ -511,7 +511,7 @@ def _component(d: _Dist, rel: Callable[[Path], str], extra: list[Property]) -> t
     props.append(Property(name=Prop.PY_LOCATION.value, value=rel(d.site)))
     if d.shadowed:
         props.append(Property(name=Prop.PY_SHADOWED.value, value="true"))
-    active = sorted(e for e in d.extras if e)
+    active = sorted(e for e in extras if e)
     if active:
         props.append(Property(name=Prop.PY_EXTRAS.value, value=",".join(active)))
     summary = meta.first("Summary") if meta else None
@@ -653,12 +653,26 @@ def _duplicate_findings(by_name: dict[NormalizedName, list[_Dist]], rel: Callabl
                           subject=d.ref, source=rel(d.dir))
 
 
+Parsed = dict[str, list[tuple[Requirement, int | None]]]
+
+
 def _resolve(
     dists: list[_Dist], by_name: dict[NormalizedName, list[_Dist]], markers: dict[str, str], rel: Callable[[Path], str]
-) -> tuple[dict[str, set[str]], list[Finding]]:
-    """Evaluate every Requires-Dist for the target interpreter, activating extras that other
-    installed distributions ask for, until nothing changes. Returns edges and findings."""
-    parsed: dict[str, list[tuple[Requirement, int | None]]] = {}
+) -> tuple[dict[str, set[str]], list[Finding], dict[str, set[str]]]:
+    """Evaluate every Requires-Dist for the target interpreter, in three phases: parse them,
+    activate the extras other installed distributions ask for, draw the edges (and check the
+    versions) the active requirements make. Returns edges, findings and each distribution's
+    active extras (``""`` stands for the distribution itself), by bom-ref."""
+    parsed, findings = _parse_requires(dists, rel)
+    extras = _activate_extras(dists, by_name, parsed, markers)
+    edges, edge_findings = _draw_edges(dists, by_name, parsed, extras, markers, rel)
+    return edges, findings + edge_findings, extras
+
+
+def _parse_requires(dists: list[_Dist], rel: Callable[[Path], str]) -> tuple[Parsed, list[Finding]]:
+    """Each distribution's Requires-Dist lines as requirements (with their line numbers); a line
+    that does not parse is a finding."""
+    parsed: Parsed = {}
     findings: list[Finding] = []
     for d in dists:
         reqs: list[tuple[Requirement, int | None]] = []
@@ -673,21 +687,29 @@ def _resolve(
                     message=f"{d.name} {d.version}: cannot parse Requires-Dist {raw!r}: {str(exc).splitlines()[0]}",
                     subject=d.ref, source=src, line=line))
         parsed[d.ref] = reqs
+    return parsed, findings
 
-    def applies(req: Requirement, extras: set[str], d: _Dist) -> bool:
-        if req.marker is None:
-            return True
-        for extra in sorted(extras):
-            try:
-                if req.marker.evaluate({**markers, "extra": extra}):
-                    return True
-            except (UndefinedComparison, UndefinedEnvironmentName, InvalidVersion):
-                return False
-        return False
 
-    # A worklist, not rounds over everything until nothing changes: a distribution is looked at
-    # again only when its active extras grew, so a chain of n extras costs O(n), not O(n^2)
-    # marker evaluations (issue 19: every graph walk linear).
+def _applies(req: Requirement, extras: set[str], markers: dict[str, str]) -> bool:
+    """Whether ``req`` holds for the target interpreter with any of ``extras`` active."""
+    if req.marker is None:
+        return True
+    for extra in sorted(extras):
+        try:
+            if req.marker.evaluate({**markers, "extra": extra}):
+                return True
+        except (UndefinedComparison, UndefinedEnvironmentName, InvalidVersion):
+            return False
+    return False
+
+
+def _activate_extras(dists: list[_Dist], by_name: dict[NormalizedName, list[_Dist]], parsed: Parsed,
+                     markers: dict[str, str]) -> dict[str, set[str]]:
+    """The extras of each distribution that installed distributions ask for, until nothing
+    changes. A worklist, not rounds over everything: a distribution is looked at again only when
+    its active extras grew, so a chain of n extras costs O(n), not O(n^2) marker evaluations
+    (issue 19: every graph walk linear)."""
+    extras: dict[str, set[str]] = {d.ref: {""} for d in dists}
     work = deque(d for d in dists if not d.shadowed)
     queued = {d.ref for d in work}
     while work:
@@ -695,22 +717,30 @@ def _resolve(
         queued.discard(d.ref)
         for req, _ in parsed[d.ref]:
             target = by_name.get(canonicalize_name(req.name))
-            if not target or not req.extras or not applies(req, d.extras, d):
+            if not target or not req.extras or not _applies(req, extras[d.ref], markers):
                 continue
             active = target[0]
-            new = {canonicalize_name(e) for e in req.extras} - active.extras
+            new = {canonicalize_name(e) for e in req.extras} - extras[active.ref]
             if new:
-                active.extras |= new
+                extras[active.ref] |= new
                 if not active.shadowed and active.ref not in queued:
                     work.append(active)
                     queued.add(active.ref)
+    return extras
 
+
+def _draw_edges(dists: list[_Dist], by_name: dict[NormalizedName, list[_Dist]], parsed: Parsed,
+                extras: dict[str, set[str]], markers: dict[str, str],
+                rel: Callable[[Path], str]) -> tuple[dict[str, set[str]], list[Finding]]:
+    """The dependency edges of the active requirements, and a finding for each one that is
+    missing or whose installed version does not satisfy it."""
+    findings: list[Finding] = []
     edges: dict[str, set[str]] = {}
     for d in dists:
         src = rel(d.dir / "METADATA")
         for req, line in parsed[d.ref]:
             target = by_name.get(canonicalize_name(req.name))
-            if not applies(req, d.extras, d):
+            if not _applies(req, extras[d.ref], markers):
                 # An optional (extra) requirement nobody asked for draws no edge even when its
                 # target is installed for another reason (joblib[docs] -> pandas): an edge claims
                 # "this requires that", and it does not. Its version is not checked either (pip).
