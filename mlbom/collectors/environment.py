@@ -33,8 +33,10 @@ from mlbom.collectors import BaseCollector, Context, Option
 from mlbom.collectors.facts import Fact, FrameworkBuild, InstalledPackage, PythonEnvironment
 from mlbom.errors import InputError
 from mlbom.formats import pymeta
+from mlbom.formats.safe_read import read_bounded
 from mlbom.hashing import sha256_file, sha256_files
 from mlbom.identity import pypi_purl, safe_url
+from mlbom.limits import MAX_METADATA_BYTES, MAX_RECORD_BYTES, MAX_SMALL_JSON
 from mlbom.model import (
     Collected,
     Component,
@@ -187,7 +189,7 @@ def _with_pth(sites: list[Path]) -> list[Path]:
             continue
         for pth in pths:
             try:
-                text = pymeta.read_bounded(pth, 1 << 20).decode("utf-8", "replace")
+                text = read_bounded(pth, 1 << 20).decode("utf-8", "replace")
             except InputError:
                 continue
             for line in text.splitlines()[:_MAX_PTH_LINES]:
@@ -223,7 +225,7 @@ def _venv_python(root: Path) -> Path | None:
 def _venv_version(root: Path) -> str | None:
     cfg = root / "pyvenv.cfg"
     try:
-        text = pymeta.read_bounded(cfg, 1 << 16).decode("utf-8", "replace")
+        text = read_bounded(cfg, 1 << 16).decode("utf-8", "replace")
     except InputError:
         return None
     parser = configparser.ConfigParser()
@@ -451,7 +453,7 @@ def _read_dist(site: Path, ddir: Path, rel: Callable[[Path], str]) -> tuple[_Dis
     dir_name, dir_version = pymeta.parse_dist_dirname(ddir.name)
     meta: pymeta.CoreMetadata | None = None
     try:
-        meta = pymeta.parse_metadata(pymeta.read_bounded(meta_file, pymeta.MAX_METADATA_BYTES), meta_file)
+        meta = pymeta.parse_metadata(read_bounded(meta_file, MAX_METADATA_BYTES), meta_file)
     except InputError as exc:
         problems.append(Unreadable(path=rel(meta_file), reason=exc.detail, collector="environment"))
     name = (meta.first("Name") if meta else None) or dir_name
@@ -468,7 +470,7 @@ def _read_dist(site: Path, ddir: Path, rel: Callable[[Path], str]) -> tuple[_Dis
     du_path = ddir / "direct_url.json"
     if ddir.is_dir() and du_path.is_file():  # where it came from: unreadable origin makes the inventory incomplete
         try:
-            pymeta.parse_direct_url(pymeta.read_bounded(du_path, pymeta.MAX_SMALL_JSON), du_path)
+            pymeta.parse_direct_url(read_bounded(du_path, MAX_SMALL_JSON), du_path)
         except InputError as exc:
             problems.append(Unreadable(path=rel(du_path), reason=exc.detail, collector="environment"))
     return dist, problems
@@ -592,14 +594,14 @@ def _project_urls(meta: pymeta.CoreMetadata) -> list[ExternalReference]:
 
 def _small_text(path: Path) -> str | None:
     try:
-        return pymeta.read_bounded(path, 4096).decode("utf-8", "replace").strip() or None
+        return read_bounded(path, 4096).decode("utf-8", "replace").strip() or None
     except InputError:
         return None
 
 
 def _direct_url(path: Path) -> tuple[list[ExternalReference], list[Property], dict[str, str]]:
     try:
-        du = pymeta.parse_direct_url(pymeta.read_bounded(path, pymeta.MAX_SMALL_JSON), path)
+        du = pymeta.parse_direct_url(read_bounded(path, MAX_SMALL_JSON), path)
     except InputError as exc:
         return [], [Property(name=Prop.UNREADABLE.value, value=f"direct_url.json: {exc.detail}")], {}
     props = [Property(name=Prop.PY_DIRECT_URL.value, value=du.url)]
@@ -791,7 +793,7 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
                           subject=d.ref, source=rel(d.dir))
             continue
         try:
-            rows = pymeta.parse_record(pymeta.read_bounded(record, pymeta.MAX_RECORD_BYTES), record)
+            rows = pymeta.parse_record(read_bounded(record, MAX_RECORD_BYTES), record)
         except InputError as exc:
             yield Unreadable(path=record_rel, reason=exc.detail, collector="environment")
             yield Finding(id="python.record-unreadable", severity="medium",

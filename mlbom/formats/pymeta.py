@@ -18,12 +18,13 @@ from email.policy import compat32
 from pathlib import Path
 
 from mlbom.errors import InputError
-from mlbom.formats.safe_read import load_json, read_bounded
-from mlbom.limits import MAX_METADATA_BYTES, MAX_RECORD_BYTES, MAX_RECORD_SIZE_DIGITS, MAX_SMALL_JSON
+from mlbom.formats.safe_read import load_json
+from mlbom.limits import MAX_RECORD_SIZE_DIGITS
 
-__all__ = ["MAX_METADATA_BYTES", "MAX_RECORD_BYTES", "MAX_SMALL_JSON", "CoreMetadata", "DirectUrl", "RecordRow",
-           "parse_direct_url", "parse_dist_dirname", "parse_metadata", "parse_record", "read_bounded"]
-# read_bounded lives in mlbom.formats.safe_read; it is re-exported here for older importers.
+__all__ = ["CoreMetadata", "DirectUrl", "RecordRow", "parse_direct_url", "parse_dist_dirname", "parse_metadata",
+           "parse_record"]
+# Parsers of bytes only: reading files (read_bounded) and the size limits live in the leaf modules
+# mlbom.formats.safe_read and mlbom.limits.
 
 
 @dataclass(frozen=True)
