@@ -41,46 +41,40 @@ class Hashed(NamedTuple):
         return Entry(self.rel, d.size, d.sha256, None if d.sha256 else d.error)
 
 
-def _hash_batch(items: list[tuple[str, str]], cache: HashCache | None,
-                detect: Callable[[bytes], str] | None) -> list[Hashed]:
-    """Hash a batch (one cache query for all of it). The first bytes are used for format
-    detection here and dropped: results cross a process boundary."""
+def _cached(items: list[tuple[str, str]], cache: HashCache | None,
+            detect: Callable[[bytes], str] | None) -> list[Hashed | None]:
+    """The batch's cache hits (one query for the batch); None where the file must be hashed."""
+    if cache is None or not cache.enabled:
+        return [None] * len(items)
     keys: list[StatKey | None] = [None] * len(items)
-    hits: list[tuple[str, str | None] | None] = [None] * len(items)
-    if cache is not None and cache.enabled:
-        for i, (_, path) in enumerate(items):
-            with contextlib.suppress(OSError):
-                keys[i] = stat_key(os.stat(path))
-        hits = cache.lookup([k or (-1, -1, -1, -1, -1) for k in keys])
+    for i, (_, path) in enumerate(items):
+        with contextlib.suppress(OSError):
+            keys[i] = stat_key(os.stat(path))
+    hits = cache.lookup([k or (-1, -1, -1, -1, -1) for k in keys])
+    return [Hashed(rel, path, StableDigest(hit[0], key[2], key), hit[1], True)
+            if hit is not None and key is not None and (detect is None or hit[1] is not None) else None
+            for (rel, path), key, hit in zip(items, keys, hits, strict=True)]
+
+
+def _hash_batch(items: list[tuple[str, str]], detect: Callable[[bytes], str] | None) -> list[Hashed]:
+    """Hash a batch. The first bytes are used for format detection here and dropped: results
+    may cross a process boundary."""
     out: list[Hashed] = []
-    for (rel, path), key, hit in zip(items, keys, hits, strict=True):
-        if hit is not None and key is not None and (detect is None or hit[1] is not None):
-            out.append(Hashed(rel, path, StableDigest(hit[0], key[2], key), hit[1], True))
-            continue
+    for rel, path in items:
         d = sha256_stable(path)
         fmt = detect(d.head) if detect is not None and d.sha256 is not None else None
         out.append(Hashed(rel, path, StableDigest(d.sha256, d.size, d.key, b"", d.error, d.changed), fmt, False))
     return out
 
 
-_worker_cache: HashCache | None = None
-
-
-def _worker_init(cache_dir: str | None) -> None:
-    """In a hashing process: its own read connection to the cache (the parent reports cache
-    problems; a worker that hits one just stops using it)."""
-    global _worker_cache
-    _worker_cache = HashCache(Path(cache_dir), warn=lambda message: None) if cache_dir else None
-
-
 _Wire = tuple[str, str, str | None, int | None, StatKey | None, str | None, str | None, bool, bool]
 
 
 def _worker_batch(items: list[tuple[str, str]], detect: Callable[[bytes], str] | None) -> list[_Wire]:
-    """A batch in a worker process, as plain tuples (pickling dataclasses costs more than
-    hashing a small file)."""
+    """A batch in a worker process, as plain tuples (pickling objects costs more than hashing
+    a small file)."""
     return [(h.rel, h.path, h.digest.sha256, h.digest.size, h.digest.key, h.digest.error, h.fmt, h.digest.changed, h.cached)
-            for h in _hash_batch(items, _worker_cache, detect)]
+            for h in _hash_batch(items, detect)]
 
 
 def _unwire(batch: list[_Wire]) -> list[Hashed]:
@@ -88,15 +82,21 @@ def _unwire(batch: list[_Wire]) -> list[Hashed]:
             for rel, path, sha, size, key, error, fmt, changed, cached in batch]
 
 
+def _merge(hits: list[Hashed | None], hashed: list[Hashed]) -> list[Hashed]:
+    """The batch in order: cache hits where there were some, fresh digests elsewhere."""
+    fresh = iter(hashed)
+    return [h if h is not None else next(fresh) for h in hits]
+
+
 def hash_stream(items: Iterable[tuple[str, str]], *, cache: HashCache | None = None, workers: int | None = None,
                 detect: Callable[[bytes], str] | None = None,
                 advance: Callable[[int], None] | None = None) -> Iterator[Hashed]:
-    """Hash ``(rel, path)`` items, yielding results in input order. Batches of :data:`BATCH`
-    files go to worker *processes* (small files are a few system calls each, and threads would
-    serialise on the interpreter lock); at most ``3 × workers`` batches are in flight, so memory
-    stays flat. New digests go into ``cache``; ``advance`` gets bytes hashed. ``detect`` (a
-    module-level function: it crosses to the workers) gives each file's format from its first
-    bytes."""
+    """Hash ``(rel, path)`` items, yielding results in input order. The cache is asked here,
+    one query per batch of :data:`BATCH` files (a warm re-run only stats); the misses go to
+    worker *processes* (small files are a few system calls each, and threads would serialise
+    on the interpreter lock), at most ``3 × workers`` batches in flight, so memory stays flat.
+    New digests go into ``cache``; ``advance`` gets bytes hashed. ``detect`` (a module-level
+    function: it crosses to the workers) gives each file's format from its first bytes."""
     n = workers or default_workers()
     it = iter(items)
 
@@ -109,24 +109,31 @@ def hash_stream(items: Iterable[tuple[str, str]], *, cache: HashCache | None = N
 
     chunks = batches()
     first = list(itertools.islice(chunks, 2))
-    if n <= 1 or sum(len(c) for c in first) < 2 * BATCH:  # a few files: starting workers costs more
+
+    def local() -> Iterator[Hashed]:
         for chunk in itertools.chain(first, chunks):
-            yield from _drain(_hash_batch(chunk, cache, detect), cache, advance)
+            hits = _cached(chunk, cache, detect)
+            misses = [item for item, h in zip(chunk, hits, strict=True) if h is None]
+            yield from _drain(_merge(hits, _hash_batch(misses, detect)), cache, advance)
+
+    if n <= 1 or sum(len(c) for c in first) < 2 * BATCH:  # a few files: starting workers costs more
+        yield from local()
         return
-    cache_dir = str(cache.path.parent) if cache is not None and cache.enabled else None
-    if cache is not None:
-        cache.flush()
     # fork: the workers run one pure function and need nothing re-imported (forkserver and spawn
     # would re-run a library user's unguarded __main__)
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init, initargs=(cache_dir,)) as pool:
-        window: deque[Future[list[_Wire]]] = deque()
+    with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+        window: deque[tuple[list[Hashed | None], Future[list[_Wire]] | None]] = deque()
         for chunk in itertools.chain(first, chunks):
-            window.append(pool.submit(_worker_batch, chunk, detect))
-            if len(window) >= 3 * n:
-                yield from _drain(_unwire(window.popleft().result()), cache, advance)
+            hits = _cached(chunk, cache, detect)
+            misses = [item for item, h in zip(chunk, hits, strict=True) if h is None]
+            window.append((hits, pool.submit(_worker_batch, misses, detect) if misses else None))
+            while window and (len(window) >= 3 * n or window[0][1] is None):
+                done_hits, fut = window.popleft()
+                yield from _drain(_merge(done_hits, _unwire(fut.result()) if fut is not None else []), cache, advance)
         while window:
-            yield from _drain(_unwire(window.popleft().result()), cache, advance)
+            done_hits, fut = window.popleft()
+            yield from _drain(_merge(done_hits, _unwire(fut.result()) if fut is not None else []), cache, advance)
 
 
 def _drain(done: list[Hashed], cache: HashCache | None, advance: Callable[[int], None] | None) -> Iterator[Hashed]:

@@ -108,13 +108,17 @@ class HashCache:
             if con is None:
                 con = self._local.con = self._connect()
             found: dict[tuple[int, int], tuple[int, int, int, str, str | None]] = {}
-            for lo in range(0, len(keys), 500):
-                part = keys[lo:lo + 500]
-                marks = ",".join("?" * len(part))
-                for dev, ino, size, mt, ct, sha, fmt in con.execute(
-                        f"SELECT dev, ino, size, mtime_ns, ctime_ns, sha256, fmt FROM files WHERE ino IN ({marks})",
-                        [k[1] for k in part]):
-                    found[(dev, ino)] = (size, mt, ct, sha, fmt)
+            by_dev: dict[int, list[int]] = {}
+            for k in keys:
+                by_dev.setdefault(k[0], []).append(k[1])
+            for dev, inodes in by_dev.items():  # (dev, ino) is the primary key: an index lookup per file
+                for lo in range(0, len(inodes), 500):
+                    part = inodes[lo:lo + 500]
+                    marks = ",".join("?" * len(part))
+                    for ino, size, mt, ct, sha, fmt in con.execute(
+                            f"SELECT ino, size, mtime_ns, ctime_ns, sha256, fmt FROM files WHERE dev = ? AND ino IN ({marks})",
+                            [dev, *part]):
+                        found[(dev, ino)] = (size, mt, ct, sha, fmt)
         except sqlite3.Error as exc:
             self._disable(exc)
             return out
