@@ -96,3 +96,15 @@ def test_cuda_pass_reads_typed_facts() -> None:
     ids = sorted(f.id for f in cuda_host([host, torch, cpu]))
     assert ids == ["cuda.arch-not-covered", "cuda.cpu-only-build", "cuda.driver-too-old"]
     assert cuda_host([torch, cpu]) == []  # no GPU host: no claim
+
+
+def test_mlbom_toml_takes_every_declared_option(tmp_path: Path) -> None:
+    from mlbom.config import project_settings
+
+    (tmp_path / "mlbom.toml").write_text('[generate]\nverify-record = true\nmax-file-components = 7\n'
+                                         'gpu-recording = "host.json"\n')
+    settings = project_settings(tmp_path)
+    assert settings.options() == {"verify_record": True, "max_file_components": 7, "gpu_recording": tmp_path / "host.json"}
+    (tmp_path / "mlbom.toml").write_text("[generate]\nmax-file-components = true\n")
+    with pytest.raises(mlbom.InputError, match=r"generate\.max-file-components must be a int"):
+        project_settings(tmp_path)
