@@ -116,8 +116,15 @@ def _click_option(o: Option) -> click.Option:
     return click.Option([flag, o.name], type=kind, default=None, help=o.help)
 
 
+# Library option names whose flag is not "--" + the name with dashes.
+_FLAGS = {"embedded_key": "--allow-embedded-key", "keys": "--key", "key_ids": "--key-id", "bom": "--bom",
+          "dataset_manifests": "--dataset-manifest"}
+
+
 def _flag_for(option: str) -> str:
     """The command-line spelling of a library option name."""
+    if option in _FLAGS:
+        return _FLAGS[option]
     try:
         found = next((o.cli_flag for o in _declared_options() if o.name == option), None)
     except MlbomError:

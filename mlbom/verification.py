@@ -314,7 +314,7 @@ def verify_bytes(data: bytes, policy: TrustPolicy, *, name: str = "<bom>", bom_d
     raises :class:`VerificationError` (exit 1) otherwise."""
     parsed = parse(data, name)
     if bom_data is not None and not isinstance(parsed, DsseInput):
-        raise UsageError("--bom checks a BOM file against a DSSE envelope; this input is a signed BOM")
+        raise UsageError("checks a BOM file against a DSSE envelope; this input is a signed BOM", option="bom")
     subjects: list[tuple[str, str]] = []
     if isinstance(parsed, JsonBom):
         signers = verify_jsf(parsed, policy)

@@ -108,3 +108,14 @@ def test_mlbom_toml_takes_every_declared_option(tmp_path: Path) -> None:
     (tmp_path / "mlbom.toml").write_text("[generate]\nmax-file-components = true\n")
     with pytest.raises(mlbom.InputError, match=r"generate\.max-file-components must be a int"):
         project_settings(tmp_path)
+
+
+def test_library_usage_errors_become_flag_names(capsys: pytest.CaptureFixture[str]) -> None:
+    """The library names its own option (``key_ids``); the command line shows the flag."""
+    from mlbom.trust import TrustPolicy
+
+    with pytest.raises(UsageError) as err:
+        TrustPolicy(key_ids=frozenset({"NOT-HEX"}))
+    assert err.value.option == "key_ids" and "--" not in str(err.value)
+    assert main(["verify", str(RECORDING), "--key-id", "nothex"]) == 2
+    assert "mlbom: error: --key-id 'nothex': not a SHA-256 in lower-case hex" in capsys.readouterr().err
