@@ -85,10 +85,20 @@ class Walked:
 
     rest_pending: bool = False
 
-    def all(self) -> Iterator[tuple[str, str]]:
-        yield from self.head
+    def all(self, *, root: Path | None = None, writing: Path | None = None) -> Iterator[tuple[str, str]]:
+        """Every file, streamed. ``writing`` is the manifest being written: when it lies in
+        ``root`` (``-o data/bom.json``) it and its temporary file are left out, else the walk
+        would hash a file while it is written."""
+        skip: set[str] = set()
+        if root is not None and writing is not None:
+            try:
+                rel = writing.resolve().relative_to(root.resolve()).as_posix()
+                skip = {rel, rel + ".tmp"}
+            except (ValueError, OSError):
+                pass
+        yield from (x for x in self.head if x[0] not in skip)
         self.head = []  # the caller streams from here on: memory stays flat
-        yield from self.rest
+        yield from (x for x in self.rest if x[0] not in skip) if skip else self.rest
 
 
 def walk_streaming(root: Path, *, hf_repo: bool, max_files: int) -> Walked:

@@ -316,7 +316,8 @@ class DatasetCollector(BaseCollector):
         try:
             with ctx.progress_bytes(f"hashing dataset {d.name}", None) as advance:
                 # once per file of the dataset: nothing here that is not needed
-                for h in hash_stream(walked.all(), cache=cache, detect=datafile.detect, advance=advance):
+                for h in hash_stream(walked.all(root=root, writing=target), cache=cache, detect=datafile.detect,
+                                     advance=advance):
                     writer.add(h.entry())
                     dg = h.digest
                     formats[h.fmt or "unknown"] += 1

@@ -183,7 +183,7 @@ class ModelCollector(BaseCollector):
         ctx.say(f"hashing and scanning the files of model {name} into {target.name}")
         try:
             with ctx.progress_bytes(f"hashing model {name}", None) as advance:
-                for h in hash_stream(walked.all(), cache=cache, advance=advance):
+                for h in hash_stream(walked.all(root=path, writing=target), cache=cache, advance=advance):
                     writer.add(h.entry())
                     out.rels.add(h.rel)
                     f = Path(h.path)

@@ -193,3 +193,12 @@ def test_sharded_cli_and_dataset_manifest_input(tmp_path: Path, capsys: pytest.C
     assert any(f.id == "dataset.manifest-mismatch" for f in bom.findings)
     with pytest.raises(InputError, match="merge the shards first"):
         mlbom.generate(project, datasets=[Path(parts[0])], options={"manifest_dir": out})
+
+
+def test_a_manifest_written_inside_the_dataset_is_not_hashed_while_written(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    data = _dataset(project, 20)
+    bom = _gen(project, data, max_file_components=5)  # manifest_dir is the dataset folder itself
+    d = next(c for c in bom.components if c.type == "data")
+    assert _props(d)["mlbom:manifest:files"] == "20"
+    assert not bom.findings
