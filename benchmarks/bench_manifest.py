@@ -105,6 +105,8 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "mlbom-manifest-bench")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-dask", action="store_true")
+    ap.add_argument("--quick", action="store_true",
+                    help="only the floor (serially) and one generate: the 1,000,000-file figures")
     ap.add_argument("--clean", action="store_true", help="remove the tree afterwards")
     a = ap.parse_args()
     data = make(a.dir, a.files)
@@ -116,24 +118,33 @@ def main() -> None:
     ml = [sys.executable, "-m", "mlbom"]
     ssl_serial, ssl_cpu = best_cpu(f"find {data} -type f -print0 | xargs -0 -n 2000 openssl dgst -sha256 > /dev/null",
                                    a.repeat, shell=True)
-    ssl_par = best(f"find {data} -type f -print0 | xargs -0 -n 2000 -P {cores} openssl dgst -sha256 > /dev/null",
-                   a.repeat, shell=True)
-    t_manifest, cpu_manifest = best_cpu([*ml, "manifest", str(data), "--no-cache", "-o", str(out / "m.jsonl")], a.repeat)
-    floor = min(ssl_serial, ssl_par)
     print(f"{a.files:,} files, {cores} cores, load average {os.getloadavg()[0]:.1f}")
-    print(f"openssl floor: serial batches {ssl_serial:.2f} s ({ssl_cpu:.2f} CPU-s), {cores} lanes {ssl_par:.2f} s")
-    print(f"mlbom manifest (no cache): {t_manifest:.2f} s = {t_manifest / floor:.2f}x the floor; "
-          f"{cpu_manifest:.2f} CPU-s = {cpu_manifest / ssl_cpu:.2f}x openssl's CPU time")
+    if a.quick:
+        floor = ssl_serial
+        print(f"openssl floor: serial batches {ssl_serial:.2f} s ({ssl_cpu:.2f} CPU-s)")
+    else:
+        ssl_par = best(f"find {data} -type f -print0 | xargs -0 -n 2000 -P {cores} openssl dgst -sha256 > /dev/null",
+                       a.repeat, shell=True)
+        t_manifest, cpu_manifest = best_cpu([*ml, "manifest", str(data), "--no-cache", "-o", str(out / "m.jsonl")], a.repeat)
+        floor = min(ssl_serial, ssl_par)
+        print(f"openssl floor: serial batches {ssl_serial:.2f} s ({ssl_cpu:.2f} CPU-s), {cores} lanes {ssl_par:.2f} s")
+        print(f"mlbom manifest (no cache): {t_manifest:.2f} s = {t_manifest / floor:.2f}x the floor; "
+              f"{cpu_manifest:.2f} CPU-s = {cpu_manifest / ssl_cpu:.2f}x openssl's CPU time")
 
     gen = ["generate", "--dataset", str(data), "--max-file-components", "1000", "--reproducible", "-o", str(out / "bom.json")]
+    c0 = _cpu()
     t_gen, rss, worker = measured([*gen, "--no-cache"])
+    cpu_gen = _cpu() - c0
     bom, man = (out / "bom.json").stat().st_size, next(out.glob("dataset-*.manifest.jsonl")).stat().st_size
+    print(f"generate --dataset (manifest mode, no cache): {t_gen:.2f} s = {t_gen / floor:.2f}x the floor, "
+          f"{cpu_gen:.2f} CPU-s = {cpu_gen / ssl_cpu:.2f}x openssl's; peak RSS {rss:.0f} MiB (largest worker "
+          f"{worker:.0f} MiB); BOM {bom / 1e3:.1f} kB; manifest {man / 1e6:.1f} MB")
+    if a.quick:
+        shutil.rmtree(out, ignore_errors=True)
+        return
     subprocess.run([*ml, "manifest", str(data), "--no-cache", "-o", str(out / "m.jsonl.gz")], check=True, env=ENV,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    gz = (out / "m.jsonl.gz").stat().st_size
-    print(f"generate --dataset (manifest mode, no cache): {t_gen:.2f} s = {t_gen / floor:.2f}x the floor; peak RSS "
-          f"{rss:.0f} MiB (largest worker {worker:.0f} MiB); BOM {bom / 1e3:.1f} kB; manifest {man / 1e6:.1f} MB "
-          f"({gz / 1e6:.1f} MB gzip)")
+    print(f"manifest gzip: {(out / 'm.jsonl.gz').stat().st_size / 1e6:.1f} MB")
 
     cache = out / "cache"
     t_cold, _, _ = measured([*gen, "--cache-dir", str(cache)])

@@ -10,15 +10,18 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlbom.errors import InputError, UsageError
 from mlbom.fswalk import MAX_FILES, iter_files, walk_files
 from mlbom.hashing import StableDigest
-from mlbom.manifest.cache import HashCache, open_cache
-from mlbom.manifest.format import Written
 from mlbom.manifest.options import DEFAULT_MAX_FILE_COMPONENTS
 from mlbom.model import ExternalReference, Finding, Hash, Property
 from mlbom.properties import Prop
+
+if TYPE_CHECKING:  # imported where used: a generate without a large folder does not pay for sqlite3 & co
+    from mlbom.manifest.cache import HashCache
+    from mlbom.manifest.format import Written
 
 __all__ = ["MAX_FILES", "ManifestSettings", "Walked", "hf_blob_finding", "manifest_properties", "manifest_reference",
            "unreadable_message", "walk_files", "walk_streaming"]
@@ -56,6 +59,8 @@ class ManifestSettings:
     use_cache: bool = True
 
     def open_cache(self) -> HashCache | None:
+        from mlbom.manifest.cache import open_cache
+
         return open_cache(self.cache_dir, enabled=self.use_cache)
 
     def manifest_path(self, ref: str, explicit: bool) -> Path:

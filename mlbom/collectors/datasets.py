@@ -21,10 +21,10 @@ import os
 import re
 import shutil
 from collections import Counter
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
 from pydantic import JsonValue
@@ -48,11 +48,12 @@ from mlbom.formats.safe_read import read_bounded
 from mlbom.hashing import sha256_files, sha256_stable, tree_digest
 from mlbom.identity import safe_url
 from mlbom.limits import MAX_CARD_BYTES, MAX_GLOB_CHECKS
-from mlbom.manifest.build import hash_stream
-from mlbom.manifest.format import Header, ManifestReader, ManifestWriter, shard_of, stored_sha256
 from mlbom.manifest.options import DEFAULT_MAX_FILE_COMPONENTS, MANIFEST_OPTIONS, check_max
 from mlbom.model import Collected, Component, Evidence, ExternalReference, Finding, Hash, License, Property, Relation
 from mlbom.properties import Prop
+
+if TYPE_CHECKING:
+    from mlbom.manifest.format import Entry
 
 MAX_CARD = MAX_CARD_BYTES
 _GLOB_COMPILE_COST = 10_000  # compiling a glob costs as much as matching it against ~10,000 paths
@@ -302,6 +303,9 @@ class DatasetCollector(BaseCollector):
                         ctx: Context, *, hf_repo: bool) -> Generator[Collected, None, _Files]:
         """More than ``max_file_components`` files: streamed into a manifest beside the BOM.
         Every file is still hashed and its format detected; findings name the file."""
+        from mlbom.manifest.build import hash_stream
+        from mlbom.manifest.format import Header, ManifestWriter
+
         out = _Files()
         target = self.settings.manifest_path(ref, ctx.explicit)
         root_rel = ctx.rel(root)
@@ -374,6 +378,8 @@ def precomputed_manifest(path: Path, ctx: Context, settings: ManifestSettings) -
     size, a sample chosen by path hash); when the folder is reachable (``BASE/ROOT`` or beside the
     manifest) the sample is re-hashed and any mismatch is a finding. The manifest is copied
     beside the BOM when it is not there already."""
+    from mlbom.manifest.format import ManifestReader, shard_of, stored_sha256
+
     with ManifestReader(path) as reader:
         header = reader.header
         if header.shard is not None:
@@ -439,7 +445,7 @@ def precomputed_manifest(path: Path, ctx: Context, settings: ManifestSettings) -
     yield Relation(ref=ref, depends_on=())
 
 
-def _totals(reader: ManifestReader) -> tuple[int, int, str | None]:
+def _totals(reader: Iterable[Entry]) -> tuple[int, int, str | None]:
     """(files, total size, tree digest or None when a file has no digest) of a manifest."""
     h = hashlib.sha256()
     files = total = 0

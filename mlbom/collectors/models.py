@@ -32,8 +32,6 @@ from mlbom.formats import hf_card
 from mlbom.formats.safe_read import load_json, read_bounded
 from mlbom.hashing import sha256_files, tree_digest
 from mlbom.limits import MAX_CONFIG_BYTES
-from mlbom.manifest.build import hash_stream
-from mlbom.manifest.format import Header, ManifestWriter
 from mlbom.manifest.options import DEFAULT_MAX_FILE_COMPONENTS, MANIFEST_OPTIONS, check_max
 from mlbom.model import (
     Collected,
@@ -176,6 +174,9 @@ class ModelCollector(BaseCollector):
         """More than ``max_file_components`` files: every file hashed and scanned, listed in a
         manifest beside the BOM; a file with a finding or a verdict other than safe/unknown is
         still a named component."""
+        from mlbom.manifest.build import hash_stream
+        from mlbom.manifest.format import Header, ManifestWriter
+
         out = _Files()
         target = self.settings.manifest_path(model_ref, ctx.explicit)
         cache = self.settings.open_cache()
