@@ -10,14 +10,15 @@ The library API the CLI wraps::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlbom.version import __version__
+
 if TYPE_CHECKING:  # the names below are imported lazily, so `mlbom scan` starts fast
+    from mlbom.collectors import ByteProgress
     from mlbom.cyclonedx.build import dumps
     from mlbom.cyclonedx.validate import ValidationReport
     from mlbom.errors import InputError, MlbomError, UsageError, VerificationError
@@ -108,12 +109,14 @@ def generate(
     version: str | None = None,
     spec_version: str = "1.6",
     reproducible: bool = False,
-    verify_record: bool = False,
+    verify_record: bool | None = None,
     gpu: bool | None = None,
     gpu_recording: StrPath | None = None,
     include_hardware_ids: bool | None = None,
     cuda_nvcc: bool | None = None,
+    options: Mapping[str, object] | None = None,
     progress: Callable[[str], None] | None = None,
+    bytes_progress: ByteProgress | None = None,
 ) -> Bom:
     """Inventory a release and return its :class:`Bom` (not yet serialized).
 
@@ -121,19 +124,26 @@ def generate(
     inputs of a kind replace discovery of that kind. Raises :class:`InputError` for a named
     input that cannot be used. Does not write files and does not reach the network.
 
+    ``options`` configures the collectors by the options they declare
+    (:func:`mlbom.collectors.declared_options`); the keywords ``verify_record``, ``gpu``,
+    ``gpu_recording``, ``include_hardware_ids`` and ``cuda_nvcc`` are short for those options.
     ``gpu`` adds this host's NVIDIA driver, GPUs and CUDA toolkit; ``gpu_recording`` takes
     driver and GPUs from an NVML recording of another host instead (and implies ``gpu``).
-    Left as ``None``, these come from ``PROJECT_DIR/mlbom.toml`` (:mod:`mlbom.config`), else off.
+    Left as ``None``, a setting comes from ``PROJECT_DIR/mlbom.toml`` (:mod:`mlbom.config`),
+    else the collector's default. ``progress`` receives status lines; ``bytes_progress`` opens a
+    byte-counting bar for each long hash (:meth:`mlbom.collectors.Context.progress_bytes`).
     """
     from mlbom.config import project_settings
 
-    settings = project_settings(Path(project_dir)) if project_dir is not None and Path(project_dir).is_dir() else None
-    if settings is not None:
-        gpu = settings.gpu if gpu is None else gpu
-        if gpu_recording is None and gpu is not False:
-            gpu_recording = settings.gpu_recording
-        include_hardware_ids = settings.include_hardware_ids if include_hardware_ids is None else include_hardware_ids
-        cuda_nvcc = settings.cuda_nvcc if cuda_nvcc is None else cuda_nvcc
+    values: dict[str, object] = dict(options or {})
+    for key, given in (("verify_record", verify_record), ("gpu", gpu), ("gpu_recording", gpu_recording),
+                       ("include_hardware_ids", include_hardware_ids), ("cuda_nvcc", cuda_nvcc)):
+        if given is not None:
+            values[key] = given
+    if project_dir is not None and Path(project_dir).is_dir():
+        for key, value in project_settings(Path(project_dir)).options().items():
+            if values.get(key) is None:
+                values[key] = value
     from mlbom.inventory import Inputs
     from mlbom.inventory import generate as _generate
 
@@ -143,9 +153,7 @@ def generate(
         models=_paths(models), datasets=_paths(datasets),
     )
     return _generate(inputs, name=name, version=version, spec_version=spec_version,
-                     reproducible=reproducible, verify_record=verify_record, gpu=bool(gpu) or gpu_recording is not None,
-                     gpu_recording=Path(gpu_recording) if gpu_recording is not None else None,
-                     include_hardware_ids=bool(include_hardware_ids), cuda_nvcc=bool(cuda_nvcc), progress=progress)
+                     reproducible=reproducible, options=values, progress=progress, bytes_progress=bytes_progress)
 
 
 def validate(data: bytes | StrPath) -> ValidationReport:

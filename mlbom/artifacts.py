@@ -321,9 +321,13 @@ def max_unsized_bytes() -> int:
 
 
 def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] = (), listed_only: bool = False,
-                 workers: int | None = None) -> ArtifactReport:
-    """Check ``root`` against the files ``doc`` lists (see the module docstring). Returns the
-    report; :func:`require` turns a failed one into :class:`VerificationError`."""
+                 workers: int | None = None, manifest_dir: Path | None = None) -> ArtifactReport:
+    """Check ``root`` against the files ``doc`` lists (see the module docstring), including the
+    files of every file manifest the BOM references (read from ``manifest_dir``, the BOM's
+    folder, after its SHA-256 is checked: :mod:`mlbom.manifest.compare`). Returns the report;
+    :func:`require` turns a failed one into :class:`VerificationError`."""
+    from mlbom.manifest.compare import expected_from_manifests
+
     try:
         if not stat.S_ISDIR(os.stat(root).st_mode):
             raise InputError(root, "not a folder")
@@ -333,6 +337,13 @@ def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] =
     base = os.path.realpath(root)
     report = ArtifactReport(str(root), listed_only)
     expected, bad = expected_files(doc)
+    sizes = listed_sizes(doc)
+    m_expected, m_sizes, m_bad = expected_from_manifests(doc, manifest_dir, file_components(doc))
+    for rel, want in m_expected.items():
+        if expected.setdefault(rel, want) != want:
+            bad.append(f"{rel}: listed twice with different digests")
+    sizes.update(m_sizes)
+    bad += m_bad
     report.listed = len(expected) + len(bad)
     report.refused += bad
     walked = {} if listed_only else _walk(base, patterns, report)
@@ -348,7 +359,6 @@ def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] =
         todo.append((rel, st))
     if not listed_only:
         report.unlisted += sorted(set(walked) - set(expected))
-    sizes = listed_sizes(doc)
     wrong_size = [rel for rel, st in todo if rel in sizes and sizes[rel] != st.st_size]
     report.mismatched += wrong_size
     limit = max_unsized_bytes()

@@ -21,11 +21,13 @@ import mlbom
 from mlbom.errors import InputError, MlbomError, UsageError, ValidationFailed, VerificationError, printable
 
 if TYPE_CHECKING:
+    from mlbom.collectors import ByteProgress, Option
     from mlbom.model import Bom
     from mlbom.policy import Policy
     from mlbom.reader import LoadedBom
 
 _debug = False
+_quiet = False
 
 
 def _err(message: str) -> None:
@@ -33,14 +35,20 @@ def _err(message: str) -> None:
 
 
 def _progress() -> tuple[Callable[[str], None] | None, Callable[[], None]]:
-    """A status line on stderr when it is a terminal; nothing otherwise."""
-    if not sys.stderr.isatty():
-        return None, lambda: None
-    from rich.console import Console
+    """A status line on stderr when it is a terminal (and not --quiet); nothing otherwise."""
+    say, _, stop = _display()
+    return say, stop
 
-    status = Console(stderr=True).status("mlbom: starting")
-    status.start()
-    return (lambda msg: status.update(f"mlbom: {msg}")), status.stop
+
+def _display() -> tuple[Callable[[str], None] | None, ByteProgress | None, Callable[[], None]]:
+    """Status line and byte bars (rate, ETA) on stderr when it is a terminal and not --quiet:
+    ``(say, bytes_progress, stop)``; all None/no-ops otherwise (pipes, CI)."""
+    from mlbom.progress import TerminalProgress, wanted
+
+    if not wanted(_quiet):
+        return None, None, lambda: None
+    shown = TerminalProgress()
+    return shown.say, shown.bytes, shown.stop
 
 
 def summary(bom: Bom) -> str:
@@ -60,13 +68,71 @@ def summary(bom: Bom) -> str:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(mlbom.__version__, prog_name="mlbom")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
-def cli(debug: bool) -> None:
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress display (it is shown on stderr only when stderr is a terminal).")
+def cli(debug: bool, quiet: bool) -> None:
     """mlbom: CycloneDX ML-BOMs for ML releases (packages, models, datasets, GPU stack)."""
-    global _debug
+    global _debug, _quiet
     _debug = debug
+    _quiet = quiet
 
 
-@cli.command()
+class _CollectorCommand(click.Command):
+    """A command whose collector options are built, on first use, from what each collector
+    declares (:class:`mlbom.collectors.Option`): importing every collector costs seconds, which
+    commands other than ``generate`` must not pay."""
+
+    _added = False
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_help_text(ctx, formatter)
+        from mlbom.collectors import builtin_collectors
+
+        rows = [(name, ", ".join(cls.patterns)) for name, cls in sorted(builtin_collectors().items()) if cls.patterns]
+        with formatter.section("Discovered in PROJECT_DIR (at most two levels deep)"):
+            formatter.write_dl(rows)
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        if not self._added:
+            self._added = True
+            at = next((i + 1 for i, p in enumerate(self.params) if p.name == "datasets"), len(self.params))
+            self.params[at:at] = [_click_option(o) for o in _declared_options()]
+        return super().get_params(ctx)
+
+
+def _declared_options() -> list[Option]:
+    from mlbom.collectors import builtin_collectors, declared_options
+
+    return declared_options(builtin_collectors())
+
+
+def _click_option(o: Option) -> click.Option:
+    """The command-line flag of one collector option."""
+    flag = o.cli_flag
+    if o.type is bool:
+        decl = f"{flag}/--no-{flag[2:]}" if o.negatable else flag
+        return click.Option([decl, o.name], is_flag=True, default=None, help=o.help)
+    kind = click.Path(path_type=Path) if o.type is Path else click.INT if o.type is int else click.STRING
+    return click.Option([flag, o.name], type=kind, default=None, help=o.help)
+
+
+# Library option names whose flag is not "--" + the name with dashes.
+_FLAGS = {"embedded_key": "--allow-embedded-key", "keys": "--key", "key_ids": "--key-id", "bom": "--bom",
+          "dataset_manifests": "--dataset-manifest"}
+
+
+def _flag_for(option: str) -> str:
+    """The command-line spelling of a library option name."""
+    if option in _FLAGS:
+        return _FLAGS[option]
+    try:
+        found = next((o.cli_flag for o in _declared_options() if o.name == option), None)
+    except MlbomError:
+        found = None
+    return found or "--" + option.replace("_", "-")
+
+
+@cli.command(cls=_CollectorCommand)
 @click.argument("project_dir", required=False, type=click.Path(path_type=Path))
 @click.option("--env", "envs", multiple=True, type=click.Path(path_type=Path),
               help="A virtualenv, site-packages folder or Python executable (repeatable).")
@@ -78,16 +144,10 @@ def cli(debug: bool) -> None:
               help="A model folder, a weight file or a Hugging Face cache snapshot (repeatable).")
 @click.option("--dataset", "datasets", multiple=True, type=click.Path(path_type=Path),
               help="A dataset folder, a Hugging Face dataset card or a Croissant file (repeatable).")
-@click.option("--gpu/--no-gpu", default=None,
-              help="Inventory this host's NVIDIA driver and GPUs (NVML) and CUDA toolkit "
-                   "[default: as PROJECT_DIR/mlbom.toml says, else off].")
-@click.option("--gpu-recording", type=click.Path(path_type=Path),
-              help="Take the driver and GPUs from an NVML recording (python -m mlbom.collectors.gpu --record) "
-                   "of the host the release runs on, instead of this host; implies --gpu.")
-@click.option("--cuda-nvcc", is_flag=True, default=None,
-              help="With --gpu: also run the toolkit's `nvcc --version` (a program of the toolkit; off by default).")
-@click.option("--include-hardware-ids", is_flag=True, default=None,
-              help="With --gpu: keep GPU UUIDs and serial numbers (omitted by default).")
+@click.option("--dataset-manifest", "dataset_manifests", multiple=True, type=click.Path(path_type=Path),
+              help="A dataset's file manifest computed elsewhere (`mlbom manifest`, .jsonl or .jsonl.gz): the dataset "
+                   "component is built from it; a sample of its files is re-hashed when the folder is reachable "
+                   "(repeatable).")
 @click.option("--spec-version", type=click.Choice(["1.6", "1.7"]), default="1.6", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["json", "xml"]), default="json", show_default=True)
 @click.option("--name", help="Name of the release (default: the project folder's name).")
@@ -96,8 +156,6 @@ def cli(debug: bool) -> None:
               help="Byte-identical output for identical inputs: timestamp from SOURCE_DATE_EPOCH "
                    "(omitted if unset), serial number derived from the content.")
 @click.option("--serial-number", help="Use this urn:uuid: serial number instead of a random or derived one.")
-@click.option("--verify-record", is_flag=True,
-              help="Re-hash every installed file against its distribution's RECORD (tamper evidence).")
 @click.option("--vuln-db", "vuln_dbs", multiple=True, type=click.Path(path_type=Path),
               help="Add known vulnerabilities from this OSV database: a folder or zip of OSV JSON/YAML records (repeatable).")
 @click.option("--vex", "vex_files", multiple=True, type=click.Path(path_type=Path),
@@ -112,14 +170,15 @@ def cli(debug: bool) -> None:
                    "mlbom.toml), else the default policy.")
 def generate(
     project_dir: Path | None, envs: tuple[Path, ...], requirements: tuple[Path, ...], locks: tuple[Path, ...],
-    models: tuple[Path, ...], datasets: tuple[Path, ...], gpu: bool | None, gpu_recording: Path | None,
-    cuda_nvcc: bool | None, include_hardware_ids: bool | None, spec_version: str, fmt: str,
+    models: tuple[Path, ...], datasets: tuple[Path, ...], spec_version: str, fmt: str,
     name: str | None, release_version: str | None, reproducible: bool, serial_number: str | None,
-    verify_record: bool, output: Path | None, vuln_dbs: tuple[Path, ...] = (), vex_files: tuple[Path, ...] = (),
+    output: Path | None, vuln_dbs: tuple[Path, ...] = (), vex_files: tuple[Path, ...] = (),
     online: bool = False, policy_file: Path | None = None, check_policy: bool = False,
+    dataset_manifests: tuple[Path, ...] = (), **collector_options: object,
 ) -> int:
-    """Build one BOM of a release: PROJECT_DIR is searched for environments, requirement and
-    lock files; --env/--requirements/--lock add inputs (and replace discovery of their kind)."""
+    """Build one BOM of a release. PROJECT_DIR is searched for the inputs listed below (and its
+    mlbom.toml read: [generate] settings such as gpu = true, [policy]); explicit inputs (--env,
+    --requirements, --lock, --model, --dataset) are added, and replace discovery of their kind."""
     import re
 
     if serial_number is not None and not re.fullmatch(
@@ -130,13 +189,18 @@ def generate(
         from mlbom import policy as _policy
 
         gate = _policy.resolve(policy_file, project_dir or Path.cwd())
-    say, stop = _progress()
+    for m in dataset_manifests:  # a manifest is a dataset input, told apart by its declared name
+        if not m.name.endswith((".jsonl", ".jsonl.gz")):
+            raise UsageError("expected a .jsonl or .jsonl.gz file manifest", option="dataset_manifests", value=str(m))
+    datasets = datasets + dataset_manifests
+    if collector_options.get("manifest_dir") is None:  # file manifests go beside the BOM (docs/manifests.md)
+        collector_options["manifest_dir"] = output.parent if output is not None else Path.cwd()
+    say, bytes_progress, stop = _display()
     try:
         bom = mlbom.generate(project_dir, env=envs, requirements=requirements, locks=locks, models=models, datasets=datasets,
                              name=name, version=release_version, spec_version=spec_version,
-                             reproducible=reproducible, verify_record=verify_record,
-                             gpu=True if gpu_recording is not None else gpu, gpu_recording=gpu_recording,
-                             include_hardware_ids=include_hardware_ids, cuda_nvcc=cuda_nvcc, progress=say)
+                             reproducible=reproducible, options=collector_options, progress=say,
+                             bytes_progress=bytes_progress)
     finally:
         stop()
     if serial_number is not None:
@@ -200,6 +264,24 @@ def validate(bom: Path) -> int:
     return 1
 
 
+def _total_bytes(paths: Sequence[Path]) -> int | None:
+    """Bytes of the regular files under ``paths`` (for a progress bar; None when unknown)."""
+    total = 0
+    try:
+        for p in paths:
+            if p.is_file():
+                total += p.stat().st_size
+            elif p.is_dir():
+                for root, _, files in os.walk(p):
+                    for f in files:
+                        fp = os.path.join(root, f)
+                        if os.path.isfile(fp) and not os.path.islink(fp):
+                            total += os.path.getsize(fp)
+    except OSError:
+        return None
+    return total
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -211,7 +293,15 @@ def scan(paths: tuple[Path, ...], fmt: str, no_hash: bool) -> int:
 
     from mlbom.scanner import scan as _scan
 
-    results = _scan(paths, with_hash=not no_hash, debug=_debug)
+    _, bytes_progress, stop = _display()
+    try:
+        if bytes_progress is not None and not no_hash:
+            with bytes_progress("scanning", _total_bytes(paths)):
+                results = _scan(paths, with_hash=True, debug=_debug)
+        else:
+            results = _scan(paths, with_hash=not no_hash, debug=_debug)
+    finally:
+        stop()
     if fmt == "json":
         click.echo(_json.dumps([r.to_json() for r in results], indent=2))
     else:
@@ -333,7 +423,8 @@ def _write(data: bytes, output: Path | None) -> None:
 @click.option("--password-prompt", is_flag=True, help="Read the key password from the terminal.")
 def sign(bom: Path, key_path: Path, output: Path | None, add: bool, replace: bool, no_embed_key: bool, dsse: bool,
          subject_artifacts: bool, password_prompt: bool) -> int:
-    """Sign a JSON BOM: an embedded JSF signature (default) or a detached DSSE attestation."""
+    """Sign a BOM: a JSON BOM gets an embedded JSF signature (default) or, with --dsse, a
+    detached DSSE attestation; an XML BOM gets an enveloped XML-DSig signature (ECDSA or RSA key)."""
     from mlbom import signing
 
     if add and replace:
@@ -406,8 +497,10 @@ def verify(bom: Path, key_paths: tuple[Path, ...], key_ids: tuple[str, ...], all
 @click.argument("new", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
 @click.option("--fail-on", "fail_on", default="",
-              help="Exit 1 on these changes: hash-drift,new-unsafe,licence-change,version-change,added,removed,"
-                   "model-card-change,data-change,new-finding[:SEVERITY],new-vulnerability[:SEVERITY],any.")
+              help="Exit 1 on these changes (comma-separated): hash-drift, new-unsafe, licence-change (or "
+                   "license-change), version-change, added, removed, model-card-change, data-change, new-unreadable, "
+                   "new-finding[:SEVERITY], new-vulnerability[:SEVERITY] (SEVERITY: critical, high, medium, low, "
+                   "info), any.")
 def diff(old: Path, new: Path, fmt: str, fail_on: str) -> int:
     """ML-aware comparison of two BOMs (JSON or XML, CycloneDX 1.4–1.7) (hash drift, licences, safety, model cards, data)."""
     from mlbom import diff as _diff
@@ -415,6 +508,10 @@ def diff(old: Path, new: Path, fmt: str, fail_on: str) -> int:
     rules = _diff.parse_fail_on(fail_on) if fail_on else []
     a, b = _load_bom(old), _load_bom(new)
     changes = _diff.diff(a.doc, b.doc)
+    from mlbom.manifest.compare import manifest_file_changes  # files behind manifests (docs/manifests.md)
+
+    changes += [_diff.Change(kind, ident, detail, old=o, new=n)  # type: ignore[arg-type]
+                for kind, ident, detail, o, n in manifest_file_changes(a.doc, old, b.doc, new)]
     if fmt == "text" and sys.stdout.isatty():
         from rich.console import Console
 
@@ -494,7 +591,7 @@ def audit(bom: Path | None, vuln_dbs: tuple[Path, ...], vex_files: tuple[Path, .
 @click.option("--license-not-in", help="Comma-separated allowlist: components with another licence, or none declared.")
 @click.option("--sha256", help="A SHA-256 the component carries.")
 @click.option("--property", "props", multiple=True, help="NAME=VALUE, e.g. mlbom:safety:verdict=unsafe (repeatable).")
-@click.option("--severity", help="Components with a finding of at least this severity.")
+@click.option("--severity", help="Components with a finding of at least this severity (critical, high, medium, low, info).")
 @click.option("--base-model", help="Models derived from a base model matching this glob (purl or ORG/NAME).")
 @click.option("--release", "release_glob", help="With --db: only releases whose name matches this glob.")
 @click.option("--licenses", "inventory", is_flag=True,
@@ -698,6 +795,157 @@ def _query_vuln(bom: Path | None, db: str | None, vuln_id: str, fmt: str) -> int
     return 0
 
 
+class _ManifestGroup(click.Group):
+    """``mlbom manifest DIR …`` builds; ``mlbom manifest merge|diff …`` are subcommands."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["build", *args]
+        return super().parse_args(ctx, args)
+
+
+@cli.group(cls=_ManifestGroup)
+def manifest() -> None:
+    """File manifests (docs/manifests.md): `mlbom manifest DIR [--shard I/N] -o OUT` writes the manifest of a
+    folder (or one shard of it); `mlbom manifest merge PART… -o OUT` merges shards into the manifest one machine
+    would write; `mlbom manifest diff OLD NEW` lists the files that differ. Exit 0 done, 1 some files could not be
+    hashed (build: the manifest records them) or the manifests differ (diff), 2 could not do it."""
+
+
+def _cache_warnings() -> Callable[[], None]:
+    import warnings
+
+    from mlbom.manifest.cache import CacheWarning
+
+    caught = warnings.catch_warnings(record=True)
+    got = caught.__enter__()
+    warnings.simplefilter("always", CacheWarning)
+
+    def done() -> None:
+        caught.__exit__(None, None, None)
+        for w in got:
+            _err(f"mlbom: warning: {w.message}")
+    return done
+
+
+@manifest.command("build")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Write the manifest here (.jsonl, or .jsonl.gz for gzip).")
+@click.option("--shard", help="Only shard I of N (I/N, partitioned by a hash of each path), for `manifest merge`.")
+@click.option("--cache-dir", type=click.Path(path_type=Path),
+              help="Folder of the hash cache [default: $XDG_CACHE_HOME/mlbom or ~/.cache/mlbom].")
+@click.option("--no-cache", is_flag=True, help="Hash every file; neither read nor write the hash cache.")
+def manifest_build(folder: Path, output: Path, shard: str | None, cache_dir: Path | None, no_cache: bool) -> int:
+    """Write the manifest of FOLDER (or of one shard): sorted (path, size, SHA-256) as JSON Lines."""
+    from contextlib import nullcontext
+
+    from mlbom.manifest.build import build_manifest, parse_shard
+    from mlbom.manifest.cache import open_cache
+    from mlbom.model import Finding
+
+    part = parse_shard(shard) if shard is not None else None
+    findings: list[Finding] = []
+    done = _cache_warnings()
+    cache = None
+    _, bytes_progress, stop = _display()
+    try:
+        cache = open_cache(cache_dir, enabled=not no_cache)
+        with (bytes_progress(f"hashing {folder.name}", None) if bytes_progress is not None else nullcontext(None)) as adv:
+            written = build_manifest(folder, output, shard=part, cache=cache, on_finding=findings.append, advance=adv)
+    finally:
+        stop()
+        if cache is not None:
+            cache.close()
+        done()
+    for f in findings:
+        _err(f"mlbom: not read: {printable(f.message)}")
+    _err(f"wrote {output}: {written.files} files, {written.total_size} bytes, sha256 {written.sha256}"
+         + (f"; {written.failed} could not be hashed (error lines)" if written.failed else ""))
+    return 1 if written.failed or findings else 0
+
+
+@manifest.command("merge")
+@click.argument("parts", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Write the merged manifest here (.jsonl, or .jsonl.gz for gzip).")
+def manifest_merge(parts: tuple[Path, ...], output: Path) -> int:
+    """Merge the shards of one folder's manifest; refused (exit 2) for shards of different folders or a missing shard."""
+    from mlbom.manifest.merge import merge
+
+    written = merge(parts, output)
+    _err(f"wrote {output}: {written.files} files from {len(parts)} shards, sha256 {written.sha256}")
+    return 0
+
+
+@manifest.command("diff")
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+def manifest_diff(old: Path, new: Path) -> int:
+    """The files added, removed and changed between two manifests, one per line; exit 1 when any."""
+    from mlbom.manifest.compare import diff_manifests
+
+    d = diff_manifests(old, new)
+    for e in d.added:
+        click.echo(f"added    {printable(e.path)}")
+    for e in d.removed:
+        click.echo(f"removed  {printable(e.path)}")
+    for o, _ in d.changed:
+        click.echo(f"changed  {printable(o.path)}")
+    _err(f"{d.counts['added']} added, {d.counts['removed']} removed, {d.counts['changed']} changed")
+    return 0 if d.empty else 1
+
+
+# What exit code 1 means for each command (CONTRACT.md: 0 success / nothing found, 1 the check
+# found something, 2 mlbom could not do its job); None: the command has no check that exits 1.
+EXIT_1: dict[str, str | None] = {
+    "generate": "--policy/--check found violations (the BOM is still written)",
+    "validate": "the BOM is invalid",
+    "scan": "a file is unsafe or suspicious",
+    "check": "the policy found violations",
+    "keygen": None,
+    "sign": None,
+    "verify": "not verified (a signature, the trust given, the BOM's validity or, with --artifacts, a file)",
+    "diff": "a change named by --fail-on was found",
+    "audit": "--fail-on matched an open vulnerability",
+    "query": None,
+    "report": "--fail-below: the release, a model or a dataset scores below the threshold",
+    "convert": None,
+    "index": "a subcommand's check found something (see its --help)",
+    "manifest": "a subcommand's check found something (see its --help)",
+    "index add": "a BOM conflicts with one already indexed (same serial number and version, other content)",
+    "index releases": None,
+    "index get": None,
+    "manifest build": "a file could not be read or hashed (an error line in the manifest, which is still written)",
+    "manifest merge": None,
+    "manifest diff": "the manifests differ",
+}
+EXIT_0 = "success (nothing found)"
+EXIT_2 = "mlbom could not do its job (unreadable input, bad arguments, internal error)"
+EXIT_1_UNKNOWN = "the check found something"
+
+
+def exit_codes(name: str) -> list[tuple[int, str]]:
+    """The exit codes of the command ``name`` (``"index add"``) with what each means."""
+    one = EXIT_1.get(name, EXIT_1_UNKNOWN)
+    return [(0, EXIT_0), *([(1, one)] if one else []), (2, EXIT_2)]
+
+
+def _document_exit_codes(group: click.Group, prefix: str = "") -> None:
+    """Every command's --help ends with its exit codes."""
+    for cmd_name, cmd in group.commands.items():
+        name = f"{prefix}{cmd_name}"
+        if isinstance(cmd, click.Group):
+            _document_exit_codes(cmd, name + " ")
+        lines = "\n".join(f"  {code}  {text}" for code, text in exit_codes(name))
+        cmd.epilog = "\b\nExit codes:\n" + lines
+
+
+_document_exit_codes(cli)
+cli.epilog = "\b\nExit codes (every command):\n" + "\n".join(
+    f"  {code}  {text}" for code, text in ((0, EXIT_0), (1, EXIT_1_UNKNOWN), (2, EXIT_2)))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code instead of exiting."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -720,7 +968,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MlbomError as exc:
         if _debug or "--debug" in args:
             raise
-        _err(f"mlbom: error: {printable(str(exc))}")
+        text = exc.render(_flag_for(exc.option)) if isinstance(exc, UsageError) and exc.option else str(exc)
+        _err(f"mlbom: error: {printable(text)}")
         if exc.hint:
             _err(f"mlbom: hint: {exc.hint}")
         return 2

@@ -6,9 +6,14 @@ is made and every pipeline run makes it the same way::
     gpu-recording = "deploy-host.json"    # or: the host the release runs on, recorded there
     include-hardware-ids = false
     cuda-nvcc = false                     # run the toolkit's nvcc --version (it is a program of the toolkit)
+    verify-record = true
+    max-file-components = 5000
 
-A ``[policy]`` table (``[policy.licenses]``, ``[[policy.exceptions]]``, …) holds the release
-gate's policy; :mod:`mlbom.policy.config` reads and validates it (docs/policy.md).
+The keys of ``[generate]`` are the options the collectors declare
+(:class:`mlbom.collectors.Option`), spelt as their ``generate`` flags without the dashes; a
+path is relative to ``PROJECT_DIR``. A ``[policy]`` table (``[policy.licenses]``,
+``[[policy.exceptions]]``, …) holds the release gate's policy; :mod:`mlbom.policy.config`
+reads and validates it (docs/policy.md).
 
 Command-line options win over the file. Unknown keys are an error, not ignored: a misspelt
 setting that silently did nothing would be worse than none.
@@ -16,7 +21,7 @@ setting that silently did nothing would be worse than none.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlbom.errors import InputError
@@ -24,15 +29,26 @@ from mlbom.formats.safe_read import load_toml, read_bounded
 from mlbom.limits import MAX_SMALL_JSON
 
 FILE = "mlbom.toml"
-_KEYS = {"gpu": bool, "gpu-recording": str, "include-hardware-ids": bool, "cuda-nvcc": bool}
 
 
 @dataclass(frozen=True)
 class Settings:
-    gpu: bool | None = None
-    gpu_recording: Path | None = None
-    include_hardware_ids: bool | None = None
-    cuda_nvcc: bool | None = None
+    """The ``[generate]`` settings given, as collector options (name → value)."""
+
+    values: dict[str, object] = field(default_factory=dict)
+
+    def options(self) -> dict[str, object]:
+        return dict(self.values)
+
+    @property
+    def gpu(self) -> bool | None:
+        value = self.values.get("gpu")
+        return value if isinstance(value, bool) else None
+
+    @property
+    def gpu_recording(self) -> Path | None:
+        value = self.values.get("gpu_recording")
+        return value if isinstance(value, Path) else None
 
 
 def project_settings(project_dir: Path) -> Settings:
@@ -46,11 +62,16 @@ def project_settings(project_dir: Path) -> Settings:
     gen = doc.get("generate", {})
     if not isinstance(gen, dict):
         raise InputError(path, "[generate] must be a table")
+    from mlbom.collectors import builtin_collectors, declared_options
+
+    known = {o.cli_flag.removeprefix("--"): o for o in declared_options(builtin_collectors())}
+    values: dict[str, object] = {}
     for key, value in gen.items():
-        if key not in _KEYS:
-            raise InputError(path, f"unknown setting generate.{key} (known: {', '.join(sorted(_KEYS))})")
-        if not isinstance(value, _KEYS[key]):
-            raise InputError(path, f"generate.{key} must be a {_KEYS[key].__name__}")
-    rec = gen.get("gpu-recording")
-    return Settings(gpu=gen.get("gpu"), gpu_recording=(project_dir / rec) if isinstance(rec, str) else None,
-                    include_hardware_ids=gen.get("include-hardware-ids"), cuda_nvcc=gen.get("cuda-nvcc"))
+        option = known.get(key)
+        if option is None:
+            raise InputError(path, f"unknown setting generate.{key} (known: {', '.join(sorted(known))})")
+        want = str if option.type is Path else option.type
+        if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+            raise InputError(path, f"generate.{key} must be a {want.__name__}")
+        values[option.name] = project_dir / value if isinstance(value, str) and option.type is Path else value
+    return Settings(values)

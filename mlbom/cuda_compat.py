@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 
-from mlbom.model import Component, Finding
-from mlbom.properties import Prop
+from mlbom.collectors.facts import FrameworkBuild, GpuHost
+from mlbom.model import Finding
 
 
 def version_tuple(text: str) -> tuple[int, ...]:
@@ -94,45 +95,32 @@ def arch_covered(cc: str, archs: tuple[str, ...]) -> bool:
     return False
 
 
-def _props(c: Component, name: str) -> list[str]:
-    return [p.value for p in c.properties if p.name == name]
-
-
-def host_findings(components: list[Component]) -> list[Finding]:
-    """Findings from this host's driver and GPUs against the frameworks' builds."""
-    drivers = [c for c in components if c.type == "device-driver" and c.name == "nvidia-driver"]
-    gpus = [c for c in components if c.type == "device"]
-    driver = drivers[0] if drivers else None
-    found = _props(driver, Prop.GPU_CUDA_DRIVER.value) if driver else []
-    driver_cuda = found[0] if found else None
+def host_findings(host: GpuHost, builds: Sequence[FrameworkBuild]) -> list[Finding]:
+    """Findings from a host's driver and GPUs against the frameworks' builds."""
+    driver_cuda = host.cuda_driver_version
+    gpus = host.gpus
     out: list[Finding] = []
-    for c in components:
-        builds = _props(c, Prop.CUDA_BUILD.value)
-        if not builds:
-            continue
-        build = builds[0]
-        what = f"{c.name} {c.version or ''}".strip()
+    for b in builds:
+        build = b.build
+        what = f"{b.name} {b.version or ''}".strip()
         if build.startswith("cuda-") and driver_cuda:
-            f = runtime_vs_driver(f"{what} (built for CUDA {build[5:]})", build[5:], driver_cuda,
-                                  driver.version if driver else None, c.bom_ref)
+            f = runtime_vs_driver(f"{what} (built for CUDA {build[5:]})", build[5:], driver_cuda, host.driver_version, b.ref)
             if f:
                 out.append(f)
         if build == "cpu" and gpus:
             names = sorted({g.name for g in gpus})
-            out.append(Finding(id="cuda.cpu-only-build", severity="medium", subject=c.bom_ref,
+            out.append(Finding(id="cuda.cpu-only-build", severity="medium", subject=b.ref,
                                message=(f"{what} is a CPU-only build on a host with {len(gpus)} NVIDIA GPU(s) "
                                         f"({', '.join(names)}): it will not use them (docs/cuda-compatibility.md)")))
-        archs = tuple(x for v in _props(c, Prop.CUDA_ARCHS.value) for x in v.split(","))
-        if build.startswith("cuda-") and archs:
+        if build.startswith("cuda-") and b.archs:
             kinds: dict[tuple[str, str], int] = {}
             for g in gpus:
-                cc = next((f.split("=", 1)[1] for f in _props(g, Prop.GPU_FACT.value) if f.startswith("compute-capability=")), None)
-                if cc:
-                    kinds[(g.name, cc)] = kinds.get((g.name, cc), 0) + 1
+                if g.compute_capability:
+                    kinds[(g.name, g.compute_capability)] = kinds.get((g.name, g.compute_capability), 0) + 1
             for (gname, cc), n in sorted(kinds.items()):
-                if not arch_covered(cc, archs):
-                    out.append(Finding(id="cuda.arch-not-covered", severity="high", subject=c.bom_ref,
-                                       message=(f"{what} carries code for {','.join(archs)}; {n} GPU(s) {gname} have compute "
+                if not arch_covered(cc, b.archs):
+                    out.append(Finding(id="cuda.arch-not-covered", severity="high", subject=b.ref,
+                                       message=(f"{what} carries code for {','.join(b.archs)}; {n} GPU(s) {gname} have compute "
                                                 f"capability {cc}, which none of them runs on (no SASS for {cc.split('.')[0]}.x "
                                                 "at or below it, no PTX to JIT) (docs/cuda-compatibility.md)")))
     return out

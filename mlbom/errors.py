@@ -35,7 +35,25 @@ class InputError(MlbomError, ValueError):
 
 
 class UsageError(MlbomError):
-    """The arguments do not make sense together."""
+    """The arguments do not make sense together.
+
+    ``option`` names the setting at fault as the library spells it (``gpu_recording``,
+    ``spec_version``), ``value`` the value given; ``detail`` says what is wrong. The library's
+    message reads ``option 'value': detail``; the command line renders the option as its flag
+    (``--gpu-recording``) through :meth:`render`."""
+
+    def __init__(self, message: str, *, option: str | None = None, value: str | None = None,
+                 hint: str | None = None) -> None:
+        self.option = option
+        self.value = value
+        self.detail = message
+        super().__init__(self.render(option), hint=hint)
+
+    def render(self, label: str | None) -> str:
+        """The message with the option shown as ``label`` (e.g. its command-line flag)."""
+        if label is None:
+            return self.detail
+        return f"{label} {self.value!r}: {self.detail}" if self.value is not None else f"{label}: {self.detail}"
 
 
 class ValidationFailed(MlbomError):

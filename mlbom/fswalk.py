@@ -10,11 +10,86 @@ sockets are findings and are never opened. ``.git`` and ``__pycache__`` folders 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from mlbom.model import Finding
 
 MAX_FILES = 100_000
+
+
+def iter_files(root: Path, *, hf_repo: bool = False,
+               on_finding: Callable[[Finding], None] | None = None) -> Iterator[tuple[str, str]]:
+    """Stream ``(relative path, path)`` for the regular files under ``root`` in code-point order
+    of the relative path (the order of :func:`mlbom.hashing.tree_digest` and of a manifest),
+    under the same link rule as :func:`walk_files`; what is not read goes to ``on_finding``
+    (``source`` relative to ``root``). Not bounded in the number of files: the caller bounds
+    what it keeps. Memory is one sorted listing per open folder level, so a million files stream.
+
+    Order: a folder's entries are sorted by name, a sub-folder's name with ``/`` appended, which
+    is exactly the order of the full relative paths (``a.txt`` < ``a/b`` since ``.`` < ``/``)."""
+    real_root = root.resolve()
+    allowed = [real_root] + ([real_root.parent.parent] if hf_repo else [])
+    seen_dirs: set[Path] = {real_root}
+    report = on_finding or (lambda f: None)
+
+    def listing(folder: str, prefix: str) -> Iterator[tuple[str, str, bool]]:
+        try:
+            with os.scandir(folder) as it:
+                raw = list(it)
+        except OSError as exc:
+            report(Finding(id="files.unreadable-folder", severity="high", message=f"{folder}: cannot list: {exc.strerror}",
+                           source=prefix.rstrip("/") or "."))
+            return iter(())
+        keyed: list[tuple[str, str, str, bool]] = []
+        for e in raw:
+            rel = prefix + e.name
+            if e.is_symlink():
+                p = Path(e.path)
+                try:
+                    target = p.resolve(strict=True)
+                except (OSError, RuntimeError) as exc:
+                    loops = "loop" in str(exc).lower() or isinstance(exc, RuntimeError)
+                    report(Finding(id=f"files.symlink-{'loop' if loops else 'dangling'}", severity="medium",
+                                   message=f"{rel}: symbolic link {'loops' if loops else 'dangles'}; not read", source=rel))
+                    continue
+                if not any(target.is_relative_to(a) for a in allowed):
+                    report(Finding(id="files.symlink-escape", severity="high",
+                                   message=f"{rel}: symbolic link leaves the folder (to {target}); not read", source=rel))
+                    continue
+                if target.is_dir():
+                    if target in seen_dirs:
+                        continue
+                    seen_dirs.add(target)
+                    keyed.append((e.name + "/", e.path, rel, True))
+                elif target.is_file():
+                    keyed.append((e.name, e.path, rel, False))
+                else:  # a link to a FIFO, device or socket: hashing it would block
+                    report(Finding(id="files.not-regular", severity="medium",
+                                   message=f"{rel}: links to a FIFO, device or socket; not opened", source=rel))
+            elif e.is_dir(follow_symlinks=False):
+                if e.name not in (".git", "__pycache__"):
+                    keyed.append((e.name + "/", e.path, rel, True))
+            elif e.is_file(follow_symlinks=False):
+                keyed.append((e.name, e.path, rel, False))
+            else:
+                report(Finding(id="files.not-regular", severity="medium",
+                               message=f"{rel}: FIFO, device or socket; not opened", source=rel))
+        del raw
+        keyed.sort(key=lambda k: k[0])
+        return ((path, rel, is_dir) for _, path, rel, is_dir in keyed)
+
+    stack = [listing(str(root), "")]
+    while stack:
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
+            continue
+        path, rel, is_dir = item
+        if is_dir:
+            stack.append(listing(path, rel + "/"))
+        else:
+            yield rel, path
 
 
 def walk_files(root: Path, *, hf_repo: bool = False) -> tuple[list[Path], list[Finding]]:

@@ -16,6 +16,9 @@ import stat
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
+
+from mlbom.progress import advance
 
 _HEAD = 4096
 _BUF = 1 << 20  # 1 MiB: per-call overhead vanishes next to SHA-256 itself
@@ -72,6 +75,7 @@ def sha256_file(path: str | os.PathLike[str]) -> FileDigest:
                 h.update(data)
                 size += len(data)
                 data = os.read(fd, _BUF)
+            advance(size)
             return FileDigest(path, h.hexdigest(), size, head=head)
         view = _buffer()
         head = b""
@@ -84,6 +88,7 @@ def sha256_file(path: str | os.PathLike[str]) -> FileDigest:
                     head = bytes(view[:min(n, _HEAD)])
                 h.update(view[:n])
                 size += n
+                advance(n)
         return FileDigest(path, h.hexdigest(), size, head=head)
     except OSError as exc:
         return FileDigest(path, None, None, f"{type(exc).__name__}: {exc.strerror or exc}")
@@ -164,3 +169,73 @@ def tree_digest(files: Iterable[tuple[str, str]]) -> str:
     for path, digest in sorted(files):
         h.update(f"{digest}  {path}\n".encode("utf-8", "surrogateescape"))
     return h.hexdigest()
+
+
+StatKey = tuple[int, int, int, int, int]
+"""(st_dev, st_ino, st_size, st_mtime_ns, st_ctime_ns): what the hash cache is keyed by."""
+
+
+class StableDigest(NamedTuple):
+    """The SHA-256 of a file that did not change while it was read, with the :data:`StatKey`
+    it had; or why not (``changed`` when size or mtime differed before and after: the digest
+    would describe no version of the file). A named tuple: one is made per file of a dataset."""
+
+    sha256: str | None
+    size: int | None
+    key: StatKey | None
+    head: bytes = b""
+    error: str | None = None
+    changed: bool = False
+
+
+def stat_key(st: os.stat_result) -> StatKey:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+_STABLE_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
+def sha256_stable(path: str) -> StableDigest:
+    """Hash one file, checking with ``fstat`` before and after that it did not change.
+    Never raises for I/O problems. Opened non-blocking, so a file swapped for a FIFO after the
+    walk does not hang."""
+    try:
+        fd = os.open(path, _STABLE_FLAGS)
+    except OSError as exc:
+        return StableDigest(None, None, None, error=f"{type(exc).__name__}: {exc.strerror or exc}")
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return StableDigest(None, None, None, error="not a regular file (not read)")
+        h = hashlib.sha256()
+        size = 0
+        if st.st_size < _BUF:
+            data = os.read(fd, _BUF)
+            head = data[:_HEAD]
+            while data:
+                h.update(data)
+                size += len(data)
+                if size == st.st_size:
+                    break  # no read for end-of-file: a file that grew shows in the fstat below
+                data = os.read(fd, _BUF)
+        else:
+            view = _buffer()
+            head = b""
+            while True:
+                n = os.readv(fd, [view])
+                if not n:
+                    break
+                if not head:
+                    head = bytes(view[:min(n, _HEAD)])
+                h.update(view[:n])
+                size += n
+        after = os.fstat(fd)
+        if size != st.st_size or after.st_size != st.st_size or after.st_mtime_ns != st.st_mtime_ns:
+            mtime = "same" if after.st_mtime_ns == st.st_mtime_ns else "changed"
+            return StableDigest(None, size, None, changed=True, error=(
+                f"changed while being hashed (size {st.st_size} → {after.st_size}, read {size} bytes; mtime {mtime})"))
+        return StableDigest(h.hexdigest(), size, stat_key(st), head)
+    except OSError as exc:
+        return StableDigest(None, None, None, error=f"{type(exc).__name__}: {exc.strerror or exc}")
+    finally:
+        os.close(fd)

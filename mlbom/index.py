@@ -724,7 +724,6 @@ def render(table: Sequence[dict[str, str]], fmt: str, columns: Sequence[str]) ->
         return buf.getvalue().rstrip("\n")
     if not table:
         return "nothing found"
-    widths = {c: min(60, max(len(c), *(len(r.get(c, "")) for r in table))) for c in columns}
-    lines = ["  ".join(c.ljust(widths[c]) for c in columns)]
-    lines += ["  ".join(r.get(c, "")[: widths[c]].ljust(widths[c]) for c in columns) for r in table]
-    return "\n".join(lines)
+    from mlbom import table as text_table
+
+    return "\n".join(text_table.render(columns, [[r.get(c, "") for c in columns] for r in table]))

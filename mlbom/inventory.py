@@ -8,21 +8,28 @@ the release (``metadata.component``) to its top-level components.
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from packaging.markers import InvalidMarker, Marker
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import InvalidVersion, Version
 from pydantic import JsonValue
 
-from mlbom.collectors import Collector, CollectorOutput, Context, discover, registry, run
+from mlbom.collectors import (
+    ByteProgress,
+    Collector,
+    CollectorOutput,
+    Context,
+    configure,
+    discover,
+    registry,
+    run,
+)
+from mlbom.collectors._declared import PROJECT_SOURCES
+from mlbom.collectors.passes import passes
 from mlbom.errors import InputError, UsageError
 from mlbom.model import Bom, Component, Evidence, Finding, Property, Relation, Unreadable
 from mlbom.properties import Prop
@@ -59,72 +66,76 @@ def generate(
     version: str | None = None,
     spec_version: str = "1.6",
     reproducible: bool = False,
-    verify_record: bool = False,
-    gpu: bool = False,
-    gpu_recording: Path | None = None,
-    include_hardware_ids: bool = False,
-    cuda_nvcc: bool = False,
+    options: Mapping[str, object] | None = None,
     progress: Callable[[str], None] | None = None,
+    bytes_progress: ByteProgress | None = None,
 ) -> Bom:
     """Build one BOM from the inputs.
 
-    Raises :class:`InputError` when an explicitly named input is missing or unusable; inputs
-    discovered in ``project_dir`` that cannot be read are recorded in the BOM instead. Does not
-    write anything: serialize the result with :func:`mlbom.cyclonedx.build.dumps`.
+    ``options`` configures the collectors (option name → value, as the collectors declare
+    them; see :func:`mlbom.collectors.declared_options`). Raises :class:`InputError` when an explicitly
+    named input is missing or unusable; inputs discovered in ``project_dir`` that cannot be read
+    are recorded in the BOM instead. Does not write anything: serialize the result with
+    :func:`mlbom.cyclonedx.build.dumps`.
     """
     if spec_version not in ("1.6", "1.7"):
-        raise UsageError(f"unsupported spec version {spec_version!r} (mlbom writes 1.6 and 1.7)")
+        raise UsageError("unsupported spec version (mlbom writes 1.6 and 1.7)", option="spec_version",
+                         value=spec_version)
+    table = registry()
+    collectors = {kind: configure(cls, options or {}) for kind, cls in table.items()}
+    jobs, skipped = _plan(inputs, table, collectors)
+    base = (inputs.project_dir or Path.cwd()).resolve()
+    outputs = [run(collectors[kind], Context(base=base, path=path, explicit=is_explicit, progress=progress,
+                                             bytes_progress=bytes_progress))
+               for kind, path, is_explicit in jobs]
+    merged = CollectorOutput(unreadable=list(skipped))
+    for out in outputs:
+        merged.extend(out)
+    project = inputs.project_dir
+    if project is not None and all(not e for _, _, e in jobs) and not merged.components and not merged.unreadable:
+        raise InputError(project, "nothing to inventory in this folder: what was found there holds nothing "
+                                  "(an empty model or data folder, a folder that is not a virtual environment)")
+    for check in passes():
+        merged.findings += check(merged.facts)
+    return _assemble(inputs, merged, name=name, version=version, spec_version=spec_version, reproducible=reproducible)
+
+
+_EXPLICIT_KINDS = (("environment", "envs"), ("requirements", "requirements"), ("lock", "locks"),
+                   ("model", "models"), ("dataset", "datasets"))
+
+
+def _plan(inputs: Inputs, table: Mapping[str, type[Collector]],
+          collectors: Mapping[str, Collector]) -> tuple[list[tuple[str, Path, bool]], list[Unreadable]]:
+    """What to run: explicit inputs, then each collector's host inputs, then what discovery finds
+    in ``project_dir`` for kinds given no explicit input. Returns the jobs (kind, path, explicit)
+    and the discovered matches that were not followed."""
     project = inputs.project_dir
     if project is not None and not project.is_dir():
         raise InputError(project, "no such folder" if not project.exists() else "not a folder")
-    explicit = [p for group in (inputs.envs, inputs.requirements, inputs.locks, inputs.models, inputs.datasets) for p in group]
-    if project is None and not explicit and not gpu:
-        raise UsageError("nothing to inventory: give a PROJECT_DIR or --env/--requirements/--lock/--model/--dataset")
-    base = (project or Path.cwd()).resolve()
-    table = registry()
     jobs: list[tuple[str, Path, bool]] = []
-    explicit_inputs = (("environment", inputs.envs), ("requirements", inputs.requirements), ("lock", inputs.locks),
-                       ("model", inputs.models), ("dataset", inputs.datasets))
-    for kind, paths in explicit_inputs:
+    for kind, attr in _EXPLICIT_KINDS:
+        paths: tuple[Path, ...] = getattr(inputs, attr)
         jobs += [(kind, p, True) for p in paths]
+    for kind in sorted(collectors):
+        jobs += [(kind, p, True) for p in collectors[kind].host_inputs()]
+    if project is None and not jobs:
+        raise UsageError("nothing to inventory: give a PROJECT_DIR or --env/--requirements/--lock/--model/--dataset")
     skipped: list[Unreadable] = []
     if project is not None:
         given = {k for k, _, _ in jobs}
-        jobs += [(k, p, False) for k, p in discover(project, table, skipped) if k not in given]
+        jobs += [(k, p, False) for k, p in discover(project, dict(table), skipped) if k not in given]
         skipped = [u for u in skipped if u.collector not in given]
-    if project is not None and not jobs and not skipped and not gpu:
-        raise InputError(project, "nothing to inventory in this folder: no environment, requirements, lock, "
-                                  "model or dataset was found (see `mlbom generate --help` for what is looked for)")
+        if not jobs and not skipped:
+            raise InputError(project, "nothing to inventory in this folder: no environment, requirements, lock, "
+                                      "model or dataset was found (see `mlbom generate --help` for what is looked for)")
+    return jobs, skipped
 
-    outputs: list[tuple[str, CollectorOutput]] = []
-    for kind, path, is_explicit in jobs:
-        collector: Collector = table[kind]()
-        ctx = Context(base=base, verify_record=verify_record, explicit=is_explicit, progress=progress)
-        outputs.append((kind, run(collector, path, ctx)))
 
-    if gpu:
-        from mlbom.collectors.gpu import GpuCollector, RecordedNvml
-
-        ctx = Context(base=base, explicit=True, progress=progress)
-        if gpu_recording is not None:  # another host's driver and GPUs; this host's toolkit is not theirs
-            gpu_collector = GpuCollector(RecordedNvml(gpu_recording), toolkit_roots=[],
-                                         include_hardware_ids=include_hardware_ids)
-        else:
-            gpu_collector = GpuCollector(include_hardware_ids=include_hardware_ids, run_nvcc=cuda_nvcc)
-        outputs.append(("gpu", run(gpu_collector, Path("/"), ctx)))
-
-    merged = CollectorOutput(unreadable=list(skipped))
-    for _, out in outputs:
-        merged.extend(out)
-    if project is not None and not explicit and not gpu and not merged.components and not merged.unreadable:
-        raise InputError(project, "nothing to inventory in this folder: what was found there holds nothing "
-                                  "(an empty model or data folder, a folder that is not a virtual environment)")
-    merged.findings += _drift(outputs)
-    if gpu:
-        from mlbom.cuda_compat import host_findings
-
-        merged.findings += host_findings(merged.components)
-
+def _assemble(inputs: Inputs, merged: CollectorOutput, *, name: str | None, version: str | None, spec_version: str,
+              reproducible: bool) -> Bom:
+    """The BOM: the release root, the normalized components, relations and findings, stamps."""
+    project = inputs.project_dir
+    explicit = [p for _, attr in _EXPLICIT_KINDS for p in getattr(inputs, attr)]
     stamp = source_date_epoch()
     reproducible = reproducible or stamp is not None
     if stamp is None and not reproducible:
@@ -261,9 +272,6 @@ def _is_package(c: Component) -> bool:
     return c.type == "library" and (_installed(c) or any(e.fact == "declared" for e in c.evidence))
 
 
-_PROJECT_SOURCES = ("virtual", "editable", "directory")
-
-
 def _declared_direct(components: Sequence[Component], relations: Sequence[Relation]) -> set[str]:
     """The packages the project itself declares as its direct dependencies: every line of a
     requirements file, and of a lock the packages no other locked package requires (the roots
@@ -287,7 +295,7 @@ def _declared_direct(components: Sequence[Component], relations: Sequence[Relati
         if ref in required:
             continue
         direct.add(ref)
-        if _prop(c, Prop.LOCK_SOURCE) in _PROJECT_SOURCES:
+        if _prop(c, Prop.LOCK_SOURCE) in PROJECT_SOURCES:
             direct |= lock_edges.get(ref, set())
     return direct
 
@@ -362,87 +370,6 @@ def _link_ancestors(by_ref: dict[str, Component]) -> None:
                 "name": t.name, "group": t.group, "version": t.version, "purl": t.purl or a.purl,
                 "properties": (*kept, Property(name=Prop.PEDIGREE_REF.value, value=target))}))
         by_ref[ref] = c.model_copy(update={"ancestors": tuple(linked)})
-
-
-_FULL_LOCKS = {"uv.lock", "poetry.lock", "Pipfile.lock", "pylock.toml"}
-
-
-def _drift(outputs: list[tuple[str, CollectorOutput]]) -> list[Finding]:
-    """Declared (requirements, locks) versus installed (environment): each difference is a
-    finding about the installed component, naming the file that declares otherwise."""
-    installed: dict[NormalizedName, Component] = {}
-    markers: dict[str, str] | None = None
-    for kind, out in outputs:
-        if kind != "environment":
-            continue
-        for c in out.components:
-            if c.type == "library" and not _prop(c, Prop.PY_SHADOWED):
-                installed.setdefault(canonicalize_name(c.name), c)
-            if markers is None and (m := _prop(c, Prop.PY_MARKER_ENV)):
-                markers = {str(k): str(v) for k, v in json.loads(m).items()}
-    if not installed:
-        return []
-    findings: list[Finding] = []
-    for kind, out in outputs:
-        if kind not in ("requirements", "lock"):
-            continue
-        full = {_prop(c, Prop.LOCK_FORMAT) for c in out.components if c.type == "file"} & _FULL_LOCKS
-        declared: set[NormalizedName] = set()
-        required = {t for r in out.relations for t in r.depends_on if t != r.ref}
-        for c in out.components:
-            if c.type != "library" or not (c.purl or "").startswith("pkg:pypi/"):
-                continue
-            if kind == "lock" and c.bom_ref not in required and _prop(c, Prop.LOCK_SOURCE) in _PROJECT_SOURCES:
-                continue  # the project itself (uv's virtual or editable root), not a package to install
-            where = _prop(c, Prop.SOURCE) or "a manifest"
-            marker = _prop(c, Prop.PY_MARKER)
-            if marker and markers is not None:
-                try:
-                    if not Marker(marker).evaluate(markers):
-                        continue
-                except (InvalidMarker, ValueError):
-                    pass
-            key = canonicalize_name(c.name)
-            declared.add(key)
-            have = installed.get(key)
-            if have is None:
-                findings.append(Finding(
-                    id="lock.not-installed", severity="medium",
-                    message=f"{where} declares {c.name} {c.version or _prop(c, Prop.PY_REQUIREMENT) or ''}".rstrip()
-                    + " but it is not installed in the environment",
-                    subject=c.bom_ref))
-                continue
-            if c.version and have.version and _norm_version(c.version) != _norm_version(have.version):
-                findings.append(Finding(
-                    id="lock.drift", severity="high",
-                    message=f"{where} pins {c.name} {c.version} but {have.version} is installed",
-                    subject=have.bom_ref))
-            elif not c.version and (text := _prop(c, Prop.PY_REQUIREMENT)) and have.version:
-                try:
-                    req = Requirement(text)
-                    ok = req.specifier.contains(Version(have.version), prereleases=True)
-                except (InvalidRequirement, InvalidVersion):
-                    continue
-                if not ok:
-                    findings.append(Finding(
-                        id="requirements.unsatisfied", severity="high",
-                        message=f"{where} requires {text} but {c.name} {have.version} is installed",
-                        subject=have.bom_ref))
-        if full:
-            for key, have in sorted(installed.items()):
-                if key not in declared and key not in ("pip", "setuptools", "wheel"):
-                    findings.append(Finding(
-                        id="lock.unlocked", severity="low",
-                        message=f"{have.name} {have.version} is installed but not in the lock ({', '.join(sorted(x for x in full if x))})",
-                        subject=have.bom_ref))
-    return findings
-
-
-def _norm_version(v: str) -> str:
-    try:
-        return str(Version(v))
-    except InvalidVersion:
-        return v
 
 
 def _prop(c: Component, name: Prop) -> str | None:

@@ -93,7 +93,7 @@ def generate_key(algorithm: Algorithm = DEFAULT_ALGORITHM) -> PrivateKey:
         return ec.generate_private_key(ec.SECP384R1())
     if algorithm in ("rs256", "ps256"):
         return rsa.generate_private_key(public_exponent=65537, key_size=3072)
-    raise UsageError(f"unknown key algorithm {algorithm!r} (ed25519, es256, es384, rs256, ps256)")
+    raise UsageError("unknown key algorithm (ed25519, es256, es384, rs256, ps256)", option="algorithm", value=algorithm)
 
 
 def key_paths(prefix: Path) -> tuple[Path, Path, Path]:

@@ -29,6 +29,12 @@ class Prop(str, Enum):
     DATASET_FORMAT = "mlbom:dataset:format"
     DATASET_INSPECTED = "mlbom:dataset:inspected"
     DATASET_CHECKSUM = "mlbom:dataset:checksum"
+    MANIFEST_PATH = "mlbom:manifest:path"
+    MANIFEST_SHA256 = "mlbom:manifest:sha256"
+    MANIFEST_ROOT = "mlbom:manifest:root"
+    MANIFEST_FILES = "mlbom:manifest:files"
+    MANIFEST_BYTES = "mlbom:manifest:bytes"
+    MANIFEST_SAMPLED = "mlbom:manifest:sampled"
     GPU_CUDA_DRIVER = "mlbom:gpu:cuda-driver-version"
     GPU_NVML_VERSION = "mlbom:gpu:nvml-version"
     GPU_FACT = "mlbom:gpu:fact"
@@ -89,7 +95,18 @@ DESCRIPTIONS: dict[Prop, str] = {
     Prop.DATASET_FORMAT: "The manifest a dataset was read from (e.g. `croissant 1.1`).",
     Prop.DATASET_INSPECTED: "`true` when mlbom read the dataset; `false` for a dataset only named by a model card.",
     Prop.DATASET_CHECKSUM: ("A data file checked against the checksum its dataset manifest (Croissant sha256/md5) declares: "
-                           "`verified`, `mismatch` or `undeclared`."),
+                           "`verified` (the positive marker: the file's bytes match), `mismatch` or `undeclared`. Issue 14 "
+                           "calls the positive marker `mlbom:checksum:verified`; mlbom keeps this one three-state property "
+                           "instead of adding a second name, so that a BOM says verified, mismatched and unchecked files "
+                           "the same way and BOMs written before stay readable (policy and score read this name)."),
+    Prop.MANIFEST_PATH: ("The file manifest of a model or dataset with more files than `--max-file-components` (docs/manifests.md): "
+                         "its file name, beside the BOM."),
+    Prop.MANIFEST_SHA256: "SHA-256 of the manifest file's stored bytes; `verify --artifacts` refuses a manifest that differs.",
+    Prop.MANIFEST_ROOT: "The folder the manifest's paths are relative to, relative to the project folder (`.` for itself).",
+    Prop.MANIFEST_FILES: "How many files the manifest lists.",
+    Prop.MANIFEST_BYTES: "Total size in bytes of the files the manifest lists.",
+    Prop.MANIFEST_SAMPLED: ("With `--dataset-manifest`: how many of the manifest's files were re-hashed and matched, e.g. "
+                            "`32/32 matched`, or `not reachable`."),
     Prop.GPU_CUDA_DRIVER: "The newest CUDA version the NVIDIA driver supports (NVML `nvmlSystemGetCudaDriverVersion_v2`).",
     Prop.GPU_NVML_VERSION: "NVML library version.",
     Prop.GPU_FACT: "A GPU fact from NVML as `key=value` (architecture, compute-capability, memory-bytes, vbios, …).",

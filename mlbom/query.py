@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from mlbom import table as text_table
 from mlbom.diff import _components, _licences, _list, _props, _sha256
 from mlbom.errors import UsageError
 from mlbom.model import SEVERITIES
@@ -162,7 +163,4 @@ def render(table: list[dict[str, str]], fmt: str) -> str:
     if not table:
         return "no matching components"
     cols = ("type", "name", "version", "licenses", "verdict", "findings")
-    widths = {c: min(60, max(len(c), *(len(r[c]) for r in table))) for c in cols}
-    lines = ["  ".join(c.ljust(widths[c]) for c in cols)]
-    lines += ["  ".join(r[c][: widths[c]].ljust(widths[c]) for c in cols) for r in table]
-    return "\n".join(lines)
+    return "\n".join(text_table.render(cols, [[r[c] for c in cols] for r in table]))

@@ -84,10 +84,10 @@ class _Builder:
         self.by_ref: dict[str, Any] = {}
         self.licences: dict[str, Any] = {}
         self.rel_n = 0
-        import mlbom
+        from mlbom.version import __version__
 
         org = self._add(s.Organization(spdxId=f"{self.ns}#agent-mlbom", name="mlbom", creationInfo=self.ci))
-        tool = self._add(s.Tool(spdxId=f"{self.ns}#tool-mlbom", name=f"mlbom {mlbom.__version__}", creationInfo=self.ci))
+        tool = self._add(s.Tool(spdxId=f"{self.ns}#tool-mlbom", name=f"mlbom {__version__}", creationInfo=self.ci))
         self.ci.createdBy.append(org)
         self.ci.createdUsing.append(tool)
 

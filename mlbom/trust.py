@@ -28,14 +28,14 @@ class TrustPolicy:
 
     def __post_init__(self) -> None:
         if self.embedded_key and (self.keys or self.key_ids):
-            raise UsageError("--allow-embedded-key cannot be combined with trusted keys (--key/--key-id): "
-                             "it would accept any signer")
+            raise UsageError("cannot be combined with trusted keys (keys, key ids): it would accept any signer",
+                             option="embedded_key")
         if not (self.embedded_key or self.keys or self.key_ids):
             raise UsageError("no trusted key given: pass --key (or, unsafe, --allow-embedded-key to trust "
                              "whatever key the BOM carries)")
         for k in self.key_ids:
             if len(k) != 64 or any(c not in "0123456789abcdef" for c in k):
-                raise UsageError(f"key id {k[:70]!r} is not a SHA-256 in lower-case hex")
+                raise UsageError("not a SHA-256 in lower-case hex", option="key_ids", value=k[:70])
 
     @classmethod
     def from_keys(cls, keys: Iterable[PublicKey] = (), key_ids: Iterable[str] = ()) -> TrustPolicy:

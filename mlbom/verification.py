@@ -314,7 +314,7 @@ def verify_bytes(data: bytes, policy: TrustPolicy, *, name: str = "<bom>", bom_d
     raises :class:`VerificationError` (exit 1) otherwise."""
     parsed = parse(data, name)
     if bom_data is not None and not isinstance(parsed, DsseInput):
-        raise UsageError("--bom checks a BOM file against a DSSE envelope; this input is a signed BOM")
+        raise UsageError("checks a BOM file against a DSSE envelope; this input is a signed BOM", option="bom")
     subjects: list[tuple[str, str]] = []
     if isinstance(parsed, JsonBom):
         signers = verify_jsf(parsed, policy)
@@ -343,7 +343,10 @@ def verify_bytes(data: bytes, policy: TrustPolicy, *, name: str = "<bom>", bom_d
         _require_valid_json(doc, bom_name if bom_data is not None else name)
     result = VerificationResult(kind, signers, doc, policy.describe(), subjects=subjects)
     if artifacts is not None:
-        result.artifacts = check_folder(doc, artifacts, exclude=exclude, listed_only=listed_only)
+        from mlbom.manifest.compare import bom_folder
+
+        result.artifacts = check_folder(doc, artifacts, exclude=exclude, listed_only=listed_only,
+                                        manifest_dir=bom_folder(bom_name if bom_data is not None else name))
         require(result.artifacts)
     return result
 

@@ -89,11 +89,13 @@ def direct_url(data: bytes) -> None:
 
 def requirements(data: bytes) -> None:
     from mlbom.collectors import Context
+    from mlbom.collectors.facts import Fact
     from mlbom.collectors.requirements import RequirementsCollector
 
     path = _file("req/requirements.txt", data)
-    for item in RequirementsCollector().collect(path, Context(base=path.parent)):
-        _writable(item.model_dump(mode="json"))
+    for item in RequirementsCollector().collect(Context(base=path.parent, path=path)):
+        if not isinstance(item, Fact):
+            _writable(item.model_dump(mode="json"))
 
 
 def _lock(name: str) -> Callable[[bytes], None]:

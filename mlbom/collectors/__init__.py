@@ -10,37 +10,89 @@ record (which marks the BOM's composition incomplete) or, for an input the user 
 explicitly, into an :class:`~mlbom.errors.InputError` (exit 2).
 
 Third-party collectors register under the ``mlbom.collectors`` entry-point group; the entry
-point must resolve to a class implementing :class:`Collector`.
+point must resolve to a class implementing :class:`Collector` (subclassing
+:class:`BaseCollector` gives the defaults). A collector is an instance configured from the
+:class:`Option` s it declares; it has one entry, ``collect(ctx)``, and yields components,
+relations, findings, unreadable records and typed :mod:`facts <mlbom.collectors.facts>` that
+the post-collection passes (:mod:`mlbom.collectors.passes`) read.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
 
-from mlbom.errors import InputError, MlbomError
+from mlbom.collectors.facts import Fact
+from mlbom.errors import InputError, MlbomError, UsageError
 from mlbom.model import Collected, Component, Finding, Relation, Unreadable
 
 ENTRY_POINT_GROUP = "mlbom.collectors"
+
+
+OptionType = type[bool] | type[int] | type[str] | type[Path]
+OptionValue = bool | int | str | Path | None
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting a collector declares for itself (as cyclonedx-py's builders own their
+    arguments): the command line's flag, the ``mlbom.toml`` key and the keyword the collector's
+    constructor takes are all made from this declaration, nowhere else.
+
+    ``name`` is the constructor keyword (``include_hardware_ids``); ``flag`` the command-line
+    spelling, by default ``--`` and the name with dashes. A ``negatable`` boolean gets a
+    ``--no-…`` twin and a default of None ("not said"), so that a project's ``mlbom.toml`` can
+    decide.
+    """
+
+    name: str
+    type: OptionType
+    help: str
+    default: OptionValue = None
+    flag: str | None = None
+    negatable: bool = False
+
+    @property
+    def cli_flag(self) -> str:
+        return self.flag or "--" + self.name.replace("_", "-")
+
+    def check(self, value: object) -> OptionValue:
+        """``value`` as this option's type, or a :class:`UsageError` naming the option."""
+        if value is None:
+            return self.default
+        if self.type is Path and isinstance(value, (str, os.PathLike)):
+            return Path(value)
+        if self.type is int and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if self.type in (bool, str) and isinstance(value, self.type):
+            return value
+        raise UsageError(f"must be a {self.type.__name__}, not {type(value).__name__}", option=self.name,
+                         value=str(value)[:80])
+
+
+ByteProgress = Callable[[str, int | None], AbstractContextManager[Callable[[int], None]]]
 
 
 @dataclass(frozen=True)
 class Context:
     """What a collector may know about the run.
 
-    ``base`` is the folder that paths in evidence and findings are made relative to, so that
-    BOMs do not depend on where a checkout lies. ``progress`` receives short status lines.
+    ``path`` is the input to read (a host collector such as the GPU one gets ``/``). ``base``
+    is the folder that paths in evidence and findings are made relative to, so that BOMs do not
+    depend on where a checkout lies. ``progress`` receives short status lines; ``bytes_progress``
+    opens a byte-counting task (see :meth:`progress_bytes`).
     """
 
     base: Path
-    verify_record: bool = False
+    path: Path = Path("/")
     explicit: bool = True
     progress: Callable[[str], None] | None = None
-    options: dict[str, str] = field(default_factory=dict)
+    bytes_progress: ByteProgress | None = None
 
     def rel(self, path: Path) -> str:
         """``path`` relative to ``base`` with forward slashes, or as given when outside it."""
@@ -56,16 +108,67 @@ class Context:
         if self.progress is not None:
             self.progress(message)
 
+    def progress_bytes(self, description: str, total: int | None) -> AbstractContextManager[Callable[[int], None]]:
+        """``with ctx.progress_bytes("hashing model x", total) as advance: advance(n)`` — a
+        byte-level progress bar (rate, ETA) when the run shows one, else a no-op."""
+        if self.bytes_progress is None:
+            return nullcontext(_ignore)
+        return self.bytes_progress(description, total)
+
+
+def _ignore(n: int) -> None:
+    return None
+
 
 @runtime_checkable
 class Collector(Protocol):
-    """Reads one kind of input. ``patterns`` are globs used to discover inputs in a
-    ``PROJECT_DIR`` (relative to it, at most two levels deep)."""
+    """Reads one kind of input.
+
+    ``patterns`` are globs used to discover inputs in a ``PROJECT_DIR`` (relative to it, at
+    most two levels deep); ``options`` declares the settings the constructor takes as keywords
+    (:func:`configure` builds the collector from them). ``host_inputs`` names what the
+    configured collector reads without being given an input (the GPU collector: this host, when
+    asked to); path-based collectors return ``()``.
+    """
 
     name: ClassVar[str]
     patterns: ClassVar[tuple[str, ...]]
+    options: ClassVar[tuple[Option, ...]]
 
-    def collect(self, path: Path, ctx: Context) -> Iterator[Collected]: ...
+    def host_inputs(self) -> tuple[Path, ...]: ...
+
+    def collect(self, ctx: Context) -> Iterator[Collected | Fact]: ...
+
+
+class BaseCollector:
+    """Defaults for a collector: no options, not discovered, no host inputs."""
+
+    name: ClassVar[str] = ""
+    patterns: ClassVar[tuple[str, ...]] = ()
+    options: ClassVar[tuple[Option, ...]] = ()
+
+    def host_inputs(self) -> tuple[Path, ...]:
+        return ()
+
+
+def configure(cls: type[Collector], values: Mapping[str, object]) -> Collector:
+    """An instance of ``cls`` configured from ``values`` (option name → value; a missing or
+    None value takes the declared default). Values for options ``cls`` does not declare are
+    ignored: they belong to other collectors."""
+    kwargs = {o.name: o.check(values.get(o.name)) for o in cls.options}
+    return cls(**kwargs)
+
+
+def declared_options(table: Mapping[str, type[Collector]]) -> list[Option]:
+    """Every option the collectors in ``table`` declare, once, in a stable order. Two
+    collectors may share an option only by declaring it identically."""
+    seen: dict[str, Option] = {}
+    for name in sorted(table):
+        for o in table[name].options:
+            other = seen.setdefault(o.name, o)
+            if other != o:
+                raise MlbomError(f"collectors declare option {o.name!r} differently ({name!r} and another)")
+    return list(seen.values())
 
 
 @dataclass
@@ -76,24 +179,27 @@ class CollectorOutput:
     relations: list[Relation] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     unreadable: list[Unreadable] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
 
     def extend(self, other: CollectorOutput) -> None:
         self.components += other.components
         self.relations += other.relations
         self.findings += other.findings
         self.unreadable += other.unreadable
+        self.facts += other.facts
 
 
 def builtin_collectors() -> dict[str, type[Collector]]:
     """The collectors mlbom ships, by name."""
     from mlbom.collectors.datasets import DatasetCollector
     from mlbom.collectors.environment import EnvironmentCollector
+    from mlbom.collectors.gpu import GpuCollector
     from mlbom.collectors.locks import LockCollector
     from mlbom.collectors.models import ModelCollector
     from mlbom.collectors.requirements import RequirementsCollector
 
     table: tuple[type[Collector], ...] = (EnvironmentCollector, RequirementsCollector, LockCollector, ModelCollector,
-                                        DatasetCollector)
+                                        DatasetCollector, GpuCollector)
     return {c.name: c for c in table}
 
 
@@ -113,7 +219,7 @@ def registry() -> dict[str, type[Collector]]:
     return table
 
 
-def run(collector: Collector, path: Path, ctx: Context) -> CollectorOutput:
+def run(collector: Collector, ctx: Context) -> CollectorOutput:
     """Run one collector on one input and sort what it yields.
 
     An :class:`InputError` for an explicitly named input propagates (the CLI exits 2). For a
@@ -121,14 +227,17 @@ def run(collector: Collector, path: Path, ctx: Context) -> CollectorOutput:
     nothing is dropped silently, and the BOM is marked incomplete.
     """
     out = CollectorOutput()
+    path = ctx.path
     try:
-        for item in collector.collect(path, ctx):
+        for item in collector.collect(ctx):
             if isinstance(item, Component):
                 out.components.append(item)
             elif isinstance(item, Relation):
                 out.relations.append(item)
             elif isinstance(item, Finding):
                 out.findings.append(item)
+            elif isinstance(item, Fact):
+                out.facts.append(item)
             else:
                 out.unreadable.append(item)
     except InputError as exc:

@@ -1,15 +1,30 @@
-"""Checks shared by the model and dataset collectors; the folder walker itself is
-:func:`mlbom.fswalk.walk_files` (shared with ``mlbom scan``)."""
+"""Pieces shared by the model and dataset collectors: the Hugging Face blob check, and the
+choice between one ``file`` component per file and a file manifest (:mod:`mlbom.manifest`)
+for folders with more than ``max_file_components`` files. The folder walker itself is
+:mod:`mlbom.fswalk` (shared with ``mlbom scan``)."""
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mlbom.fswalk import MAX_FILES, walk_files
-from mlbom.model import Finding
+from mlbom.errors import InputError, UsageError
+from mlbom.fswalk import MAX_FILES, iter_files, walk_files
+from mlbom.hashing import StableDigest
+from mlbom.manifest.options import DEFAULT_MAX_FILE_COMPONENTS
+from mlbom.model import ExternalReference, Finding, Hash, Property
+from mlbom.properties import Prop
 
-__all__ = ["MAX_FILES", "hf_blob_finding", "walk_files"]
+if TYPE_CHECKING:  # imported where used: a generate without a large folder does not pay for sqlite3 & co
+    from mlbom.manifest.cache import HashCache
+    from mlbom.manifest.format import Written
+
+__all__ = ["MAX_FILES", "ManifestSettings", "Walked", "hf_blob_finding", "manifest_properties", "manifest_reference",
+           "unreadable_message", "walk_files", "walk_streaming"]
 
 _BLOB = re.compile(r"^[0-9a-f]{64}$")
 
@@ -28,3 +43,98 @@ def hf_blob_finding(path: Path, sha256: str | None, subject: str) -> Finding | N
     return Finding(id="files.hf-blob-mismatch", severity="high",
                    message=f"{path.name}: content sha256 {sha256} differs from its cache blob name {target.name}",
                    subject=subject)
+
+
+# ---- large folders: inline file components or a file manifest (issue #18) ---------------------
+
+@dataclass(frozen=True)
+class ManifestSettings:
+    """How the model and dataset collectors treat a folder's files: more than ``max_files``
+    go to a manifest in ``folder`` (gzip with ``compress``), hashed through ``cache``."""
+
+    max_files: int = DEFAULT_MAX_FILE_COMPONENTS
+    folder: Path | None = None
+    compress: bool = False
+    cache_dir: Path | None = None
+    use_cache: bool = True
+
+    def open_cache(self) -> HashCache | None:
+        from mlbom.manifest.cache import open_cache
+
+        return open_cache(self.cache_dir, enabled=self.use_cache)
+
+    def manifest_path(self, ref: str, explicit: bool) -> Path:
+        """Where the manifest of the component ``ref`` goes: a file name made from the ref."""
+        if self.folder is None:
+            raise UsageError("this folder has more files than max_file_components, and there is no folder to write its "
+                             "manifest into", option="manifest_dir", value="",
+                             hint="give --manifest-dir or -o (the manifest is written beside the BOM)")
+        if not self.folder.is_dir():
+            raise InputError(self.folder, "manifest folder: no such folder")
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", ref).strip("-.")[:150] or "manifest"
+        return self.folder / (slug + ".manifest.jsonl" + (".gz" if self.compress else ""))
+
+
+@dataclass
+class Walked:
+    """A folder's files, streamed: ``head`` holds up to ``max_files + 1`` of them; when
+    ``is_large`` the rest follow in ``rest``. Walk findings accumulate in ``findings``."""
+
+    head: list[tuple[str, str]]
+    rest: Iterator[tuple[str, str]]
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def is_large(self) -> bool:
+        return bool(self.rest_pending)
+
+    rest_pending: bool = False
+
+    def all(self, *, root: Path | None = None, writing: Path | None = None) -> Iterator[tuple[str, str]]:
+        """Every file, streamed. ``writing`` is the manifest being written: when it lies in
+        ``root`` (``-o data/bom.json``) it and its temporary file are left out, else the walk
+        would hash a file while it is written."""
+        skip: set[str] = set()
+        if root is not None and writing is not None:
+            try:
+                rel = writing.resolve().relative_to(root.resolve()).as_posix()
+                skip = {rel, rel + ".tmp"}
+            except (ValueError, OSError):
+                pass
+        yield from (x for x in self.head if x[0] not in skip)
+        self.head = []  # the caller streams from here on: memory stays flat
+        yield from (x for x in self.rest if x[0] not in skip) if skip else self.rest
+
+
+def walk_streaming(root: Path, *, hf_repo: bool, max_files: int) -> Walked:
+    """Start walking ``root``; read ahead ``max_files + 1`` files to decide between inline
+    components and a manifest."""
+    findings: list[Finding] = []
+    it = iter_files(root, hf_repo=hf_repo, on_finding=findings.append)
+    head = list(itertools.islice(it, max_files + 1))
+    w = Walked(head, it, findings)
+    w.rest_pending = len(head) > max_files
+    return w
+
+
+def manifest_properties(written: Written, root_rel: str) -> tuple[Property, ...]:
+    """What a component says about its manifest."""
+    return (Property(name=Prop.MANIFEST_PATH.value, value=written.path.name),
+            Property(name=Prop.MANIFEST_SHA256.value, value=written.sha256),
+            Property(name=Prop.MANIFEST_ROOT.value, value=root_rel or "."),
+            Property(name=Prop.MANIFEST_FILES.value, value=str(written.files)),
+            Property(name=Prop.MANIFEST_BYTES.value, value=str(written.total_size)))
+
+
+def manifest_reference(written: Written) -> ExternalReference:
+    """The manifest as an external reference (relative to the BOM), with its SHA-256."""
+    return ExternalReference(type="other", url=written.path.name,
+                             comment=f"file manifest: {written.files} files (docs/manifests.md)",
+                             hashes=(Hash(alg="SHA-256", content=written.sha256),))
+
+
+def unreadable_message(rel: str, digest: StableDigest) -> tuple[str, str]:
+    """(finding id, message) for a file that could not be hashed."""
+    if digest.changed:
+        return "files.changed-while-hashed", f"{rel}: {digest.error}; no digest recorded"
+    return "files.unreadable", f"{rel}: cannot read ({digest.error}); it may have disappeared during the scan"

@@ -16,27 +16,44 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import heapq
 import os
 import re
-from collections.abc import Iterator
+import shutil
+from collections import Counter
+from collections.abc import Generator, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
 from pydantic import JsonValue
 
 from mlbom import licenses
-from mlbom.collectors import Context
-from mlbom.collectors._files import hf_blob_finding, walk_files
+from mlbom.collectors import BaseCollector, Context, Option
+from mlbom.collectors._files import (
+    ManifestSettings,
+    Walked,
+    hf_blob_finding,
+    manifest_properties,
+    manifest_reference,
+    unreadable_message,
+    walk_streaming,
+)
+from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError
 from mlbom.formats import croissant as cr
 from mlbom.formats import datafile
 from mlbom.formats.safe_read import read_bounded
-from mlbom.hashing import sha256_files, tree_digest
+from mlbom.hashing import sha256_files, sha256_stable, tree_digest
 from mlbom.identity import safe_url
 from mlbom.limits import MAX_CARD_BYTES, MAX_GLOB_CHECKS
+from mlbom.manifest.options import DEFAULT_MAX_FILE_COMPONENTS, MANIFEST_OPTIONS, check_max
 from mlbom.model import Collected, Component, Evidence, ExternalReference, Finding, Hash, License, Property, Relation
 from mlbom.properties import Prop
+
+if TYPE_CHECKING:
+    from mlbom.manifest.format import Entry
 
 MAX_CARD = MAX_CARD_BYTES
 _GLOB_COMPILE_COST = 10_000  # compiling a glob costs as much as matching it against ~10,000 paths
@@ -68,15 +85,83 @@ def _licence_keys(lics: list[License]) -> set[str]:
     return {lc.value if lc.kind != "name" else lc.value.casefold() for lc in lics}
 
 
-class DatasetCollector:
-    """One dataset: folder, card or Croissant file."""
+@dataclass
+class _Described:
+    """What the Croissant file and the card say about the dataset."""
+
+    name: str
+    croissant: cr.Croissant | None
+    evidence: list[Evidence] = field(default_factory=list)
+    props: list[Property] = field(default_factory=list)
+    contents: list[JsonValue] = field(default_factory=list)
+    lics: list[License] = field(default_factory=list)
+    refs: list[ExternalReference] = field(default_factory=list)
+    ancestors: list[Component] = field(default_factory=list)
+    sensitive: list[str] = field(default_factory=list)
+    description: str | None = None
+    card: dict[str, object] | None = None
+
+
+@dataclass
+class _Files:
+    """What the file phase produced for the ``data`` component."""
+
+    file_refs: list[str] = field(default_factory=list)
+    whole: str | None = None
+    props: list[Property] = field(default_factory=list)
+    refs: list[ExternalReference] = field(default_factory=list)
+    contents: list[JsonValue] = field(default_factory=list)
+
+
+class DatasetCollector(BaseCollector):
+    """One dataset: folder, card, Croissant file, or a precomputed file manifest.
+
+    Phases: locate the inputs (:meth:`_locate`), read what the card and Croissant file say
+    (:meth:`_describe`), the files — one component each, or a manifest above
+    ``max_file_components`` (:meth:`_inline_files`, :meth:`_manifest_files`) — then the
+    ``data`` component (:meth:`_assemble`)."""
 
     name: ClassVar[str] = "dataset"
     patterns: ClassVar[tuple[str, ...]] = ("data", "dataset", "datasets/*")
+    options: ClassVar[tuple[Option, ...]] = MANIFEST_OPTIONS
 
-    def collect(self, path: Path, ctx: Context) -> Iterator[Collected]:
+    def __init__(self, *, max_file_components: int = DEFAULT_MAX_FILE_COMPONENTS, manifest_dir: Path | None = None,
+                 compress_manifests: bool = False, cache_dir: Path | None = None, no_cache: bool = False) -> None:
+        self.settings = ManifestSettings(check_max(max_file_components), manifest_dir, compress_manifests, cache_dir,
+                                         not no_cache)
+
+    def collect(self, ctx: Context) -> Iterator[Collected | Fact]:
+        path = ctx.path
         if not path.exists():
             raise InputError(path, "no such file or directory")
+        if path.is_file() and path.name.endswith((".jsonl", ".jsonl.gz")):
+            yield from precomputed_manifest(path, ctx, self.settings)
+            return
+        root, manifest, card_path = self._locate(path)
+        hf = _HF_DATASET.search(root.resolve().as_posix() + "/")
+        walked: Walked | None = None
+        if path.is_dir():
+            walked = walk_streaming(root, hf_repo=hf is not None, max_files=self.settings.max_files)
+            if not walked.head:
+                if ctx.explicit:
+                    raise InputError(path, "nothing to inventory in this folder: it holds no files")
+                return
+        described = self._describe(root, manifest, card_path, hf)
+        ref = f"dataset:{ctx.rel(root)}" if path.is_dir() else f"dataset:{ctx.rel(path)}"
+        yield from self._description_findings(described, manifest, card_path, ref, ctx)
+        if walked is not None and walked.is_large:
+            files = yield from self._manifest_files(root, walked, manifest, described, ref, ctx, hf_repo=hf is not None)
+        else:
+            paths = [Path(p) for _, p in walked.head] if walked is not None else [path]
+            files = yield from self._inline_files(path, root, paths, manifest, described, ref, ctx)
+        if walked is not None:  # after the walk has finished: its findings are complete
+            for wf in walked.findings:
+                yield wf.model_copy(update={"subject": ref, "source": ctx.rel(root / wf.source) if wf.source else None})
+        yield from self._assemble(described, files, ref, hf)
+
+    @staticmethod
+    def _locate(path: Path) -> tuple[Path, Path | None, Path | None]:
+        """(dataset folder, Croissant file, card) for the input."""
         root = path if path.is_dir() else path.parent
         manifest: Path | None = None
         card_path: Path | None = None
@@ -86,7 +171,8 @@ class DatasetCollector:
             elif _is_croissant(path):
                 manifest = path
             else:
-                raise InputError(path, "neither a dataset card (README.md) nor a Croissant JSON-LD file")
+                raise InputError(path, "neither a dataset card (README.md), a Croissant JSON-LD file nor a file manifest "
+                                       "(.jsonl)")
         else:
             for cand in ("croissant.json", "metadata.json"):
                 if (root / cand).is_file() and _is_croissant(root / cand):
@@ -94,100 +180,93 @@ class DatasetCollector:
                     break
             if (root / "README.md").is_file():
                 card_path = root / "README.md"
-        hf = _HF_DATASET.search(root.resolve().as_posix() + "/")
-        if path.is_dir():
-            files, walk_findings = walk_files(root, hf_repo=hf is not None)
-            if not files:
-                if ctx.explicit:
-                    raise InputError(path, "nothing to inventory in this folder: it holds no files")
-                return
-        else:
-            files, walk_findings = [path], []
+        return root, manifest, card_path
 
+    @staticmethod
+    def _describe(root: Path, manifest: Path | None, card_path: Path | None, hf: re.Match[str] | None) -> _Described:
         croissant = cr.parse_croissant(manifest) if manifest is not None else None
         card = dataset_card(card_path) if card_path is not None else None
         name = ((croissant.name if croissant else None) or (card.get("pretty_name") if card else None)
                 or (f"{hf.group(1)}/{hf.group(2)}" if hf else None) or root.resolve().name)
         assert isinstance(name, str)
-        ref = f"dataset:{ctx.rel(root)}" if path.is_dir() else f"dataset:{ctx.rel(path)}"
-        for wf in walk_findings:
-            yield wf.model_copy(update={"subject": ref, "source": ctx.rel(root / wf.source) if wf.source else None})
+        return _Described(name, croissant, card=card)
 
-        evidence: list[Evidence] = []
-        props: list[Property] = []
-        contents_props: list[JsonValue] = []
-        lics: list[License] = []
-        refs: list[ExternalReference] = []
-        ancestors: list[Component] = []
-        sensitive: list[str] = []
-        description: str | None = None
+    def _description_findings(self, d: _Described, manifest: Path | None, card_path: Path | None, ref: str,
+                              ctx: Context) -> Iterator[Finding]:
+        """Fill ``d`` from the Croissant file and the card; yield their findings."""
+        croissant = d.croissant
+        card = d.card
         if croissant is not None:
             src = ctx.rel(manifest) if manifest else ""
-            evidence.append(Evidence(fact="dataset", source=src))
+            d.evidence.append(Evidence(fact="dataset", source=src))
             for pid, sev, msg in croissant.problems:
                 yield Finding(id=pid, severity=sev, message=msg, subject=ref, source=src)
-            lics = _license(croissant.license)
-            description = croissant.description
+            d.lics = _license(croissant.license)
+            d.description = croissant.description
             if croissant.url and (u := safe_url(croissant.url)):
-                refs.append(ExternalReference(type="website", url=u))
+                d.refs.append(ExternalReference(type="website", url=u))
             if croissant.cite_as:
-                contents_props.append({"name": "citation", "value": croissant.cite_as[:2000]})
+                d.contents.append({"name": "citation", "value": croissant.cite_as[:2000]})
             if croissant.version:
-                contents_props.append({"name": "version", "value": croissant.version})
+                d.contents.append({"name": "version", "value": croissant.version})
             if croissant.spec_version:
-                props.append(Property(name=Prop.DATASET_FORMAT.value, value=f"croissant {croissant.spec_version}"))
-            contents_props += [{"name": "field", "value": f} for f in croissant.fields[:200]]
-            contents_props += [{"name": k, "value": v} for k, v in sorted(croissant.provenance.items())]
+                d.props.append(Property(name=Prop.DATASET_FORMAT.value, value=f"croissant {croissant.spec_version}"))
+            d.contents += [{"name": "field", "value": f} for f in croissant.fields[:200]]
+            d.contents += [{"name": k, "value": v} for k, v in sorted(croissant.provenance.items())]
         if card is not None:
             src = ctx.rel(card_path) if card_path else ""
-            evidence.append(Evidence(fact="dataset card", source=src))
+            d.evidence.append(Evidence(fact="dataset card", source=src))
             for problem in _objects(card.get("_problems")):
                 yield Finding(id="dataset.card-malformed", severity="medium", message=f"dataset card: {problem}",
                               subject=ref, source=src)
             lic_v = card.get("license")
             card_lics = _license([str(x) for x in lic_v] if isinstance(lic_v, list) else ([lic_v] if isinstance(lic_v, str) else []))
-            if lics and card_lics and _licence_keys(lics) != _licence_keys(card_lics):
+            if d.lics and card_lics and _licence_keys(d.lics) != _licence_keys(card_lics):
                 yield Finding(id="dataset.license-mismatch", severity="medium",
                               message=(f"the dataset card says {', '.join(sorted(_licence_keys(card_lics)))} but the "
-                                       f"Croissant manifest says {', '.join(sorted(_licence_keys(lics)))}; the manifest's is "
+                                       f"Croissant manifest says {', '.join(sorted(_licence_keys(d.lics)))}; the manifest's is "
                                        "recorded"),
                               subject=ref, source=src)
-            lics = lics or card_lics
+            d.lics = d.lics or card_lics
             for key in ("language", "task_categories", "task_ids", "size_categories", "annotations_creators",
                         "language_creators", "multilinguality", "tags"):
                 vals = card.get(key)
                 for v in vals if isinstance(vals, list) else ([vals] if isinstance(vals, str) else []):
-                    contents_props.append({"name": key, "value": str(v)})
+                    d.contents.append({"name": key, "value": str(v)})
             for cfg in _objects(card.get("configs")):
                 if isinstance(cfg, dict):
-                    contents_props.append({"name": "config", "value": f"{cfg.get('config_name', 'default')}: "
-                                                                       f"{_short(cfg.get('data_files'))}"})
+                    d.contents.append({"name": "config", "value": f"{cfg.get('config_name', 'default')}: "
+                                                                  f"{_short(cfg.get('data_files'))}"})
             for info in _as_list_of_dicts(card.get("dataset_info")):
                 for split in _as_list_of_dicts(info.get("splits")):
-                    contents_props.append({"name": "split", "value": f"{info.get('config_name', 'default')}/"
-                                           f"{split.get('name')}: {split.get('num_examples')} examples, "
-                                           f"{split.get('num_bytes')} bytes"})
+                    d.contents.append({"name": "split", "value": f"{info.get('config_name', 'default')}/"
+                                       f"{split.get('name')}: {split.get('num_examples')} examples, "
+                                       f"{split.get('num_bytes')} bytes"})
                 feats = info.get("features")
                 for feat in _as_list_of_dicts(feats)[:200]:
-                    contents_props.append({"name": "feature", "value": f"{feat.get('name')}: {_short(feat.get('dtype'))}"})
+                    d.contents.append({"name": "feature", "value": f"{feat.get('name')}: {_short(feat.get('dtype'))}"})
             for src_ds in _objects(card.get("source_datasets")):
                 if isinstance(src_ds, str) and src_ds not in ("original",):
-                    ancestors.append(Component(bom_ref=f"{ref}#source:{src_ds}", type="data",
-                                               name=src_ds.removeprefix("extended|")))
-            sensitive = [str(x) for x in _objects(card.get("_sensitive"))]
+                    d.ancestors.append(Component(bom_ref=f"{ref}#source:{src_ds}", type="data",
+                                                 name=src_ds.removeprefix("extended|")))
+            d.sensitive = [str(x) for x in _objects(card.get("_sensitive"))]
             if isinstance(card.get("_citation"), str):
-                contents_props.append({"name": "citation", "value": str(card["_citation"])[:2000]})
+                d.contents.append({"name": "citation", "value": str(card["_citation"])[:2000]})
 
-        # files
+    def _inline_files(self, path: Path, root: Path, files: list[Path], manifest: Path | None, d: _Described, ref: str,
+                      ctx: Context) -> Generator[Collected, None, _Files]:
+        """One ``file`` component per file (at most ``max_file_components``)."""
+        out = _Files()
         data_files = list(files)  # manifests and cards are artifacts of the release too
         meta = {f for f in files if (f.parent == root and f.name in _META_NAMES) or f == manifest}
-        ctx.say(f"hashing {len(data_files)} files of dataset {name}")
-        digests = {d.path: d for d in sha256_files(data_files)}
-        file_refs: list[str] = []
+        ctx.say(f"hashing {len(data_files)} files of dataset {d.name}")
+        with ctx.progress_bytes(f"hashing dataset {d.name}", _total_size(data_files)):
+            digests = {dg.path: dg for dg in sha256_files(data_files)}
         listed: list[tuple[str, str | None]] = []
         by_rel: dict[str, tuple[Path, str | None]] = {}
         root_prefix = len(str(root)) + 1
         root_rel = ctx.rel(root) if path.is_dir() else ctx.rel(path.parent)
+        croissant = d.croissant
         declared = _declared_checksums(croissant, root) if croissant is not None else {}
         for f in data_files:
             # string slicing, not relative_to/relpath: this loop runs once per file of the dataset
@@ -196,7 +275,7 @@ class DatasetCollector:
             dg = digests[f]
             listed.append((rel, dg.sha256))
             fref = f"{ref}#{rel}"
-            file_refs.append(fref)
+            out.file_refs.append(fref)
             if f not in meta:
                 by_rel[rel] = (f, dg.sha256)
             if dg.sha256 is None:
@@ -216,23 +295,177 @@ class DatasetCollector:
                 yield blob
         if croissant is not None:
             yield from _verify(croissant, root, by_rel, ref)
-
-        block: dict[str, JsonValue] = {"type": "dataset", "bom-ref": f"{ref}#data", "name": name}
-        if contents_props:
-            block["contents"] = {"properties": contents_props}
-        if sensitive:
-            block["sensitiveData"] = list(sensitive)
-        if description:
-            block["description"] = description[:4000]
-        props.append(Property(name=Prop.DATASET_INSPECTED.value, value="true"))
         # one digest over every file (docs/design.md); none when a file could not be read
-        whole = tree_digest([(r, d) for r, d in listed if d]) if listed and all(d for _, d in listed) else None
-        yield Component(bom_ref=ref, type="data", name=name,
+        out.whole = tree_digest([(r, dg) for r, dg in listed if dg]) if listed and all(dg for _, dg in listed) else None
+        return out
+
+    def _manifest_files(self, root: Path, walked: Walked, manifest: Path | None, d: _Described, ref: str,
+                        ctx: Context, *, hf_repo: bool) -> Generator[Collected, None, _Files]:
+        """More than ``max_file_components`` files: streamed into a manifest beside the BOM.
+        Every file is still hashed and its format detected; findings name the file."""
+        from mlbom.manifest.build import hash_stream
+        from mlbom.manifest.format import Header, ManifestWriter
+
+        out = _Files()
+        target = self.settings.manifest_path(ref, ctx.explicit)
+        root_rel = ctx.rel(root)
+        croissant = d.croissant
+        # a Croissant check needs every path (globs): kept only when there is one to check
+        by_rel: dict[str, tuple[Path, str | None]] | None = {} if croissant is not None else None
+        meta_rels = {n for n in _META_NAMES} | ({manifest.name} if manifest is not None and manifest.parent == root else set())
+        formats: Counter[str] = Counter()
+        cache = self.settings.open_cache()
+        writer = ManifestWriter(target, Header(root.resolve().name))
+        ctx.say(f"hashing the files of dataset {d.name} into {target.name}")
+        try:
+            with ctx.progress_bytes(f"hashing dataset {d.name}", None) as advance:
+                # once per file of the dataset: nothing here that is not needed
+                for h in hash_stream(walked.all(root=root, writing=target), cache=cache, detect=datafile.detect,
+                                     advance=advance):
+                    writer.add(h.entry())
+                    dg = h.digest
+                    formats[h.fmt or "unknown"] += 1
+                    if dg.sha256 is None:
+                        fid, msg = unreadable_message(h.rel, dg)
+                        yield Finding(id="dataset.file-unreadable" if fid == "files.unreadable" else fid, severity="high",
+                                      message=msg, subject=ref,
+                                      source=f"{root_rel}/{h.rel}" if root_rel not in (".", "") else h.rel)
+                    if by_rel is not None and h.rel not in meta_rels:
+                        by_rel[h.rel] = (Path(h.path), dg.sha256)
+                    if hf_repo and (blob := hf_blob_finding(Path(h.path), dg.sha256, ref)) is not None:
+                        yield blob
+            written = writer.close()
+        except BaseException:
+            writer.abort()
+            raise
+        finally:
+            if cache is not None:
+                cache.close()
+        if croissant is not None and by_rel is not None:
+            yield from _verify(croissant, root, by_rel, ref)
+        out.whole = written.tree_sha256
+        out.props = list(manifest_properties(written, root_rel))
+        out.refs = [manifest_reference(written)]
+        out.contents = [{"name": "file-format", "value": f"{fmt}: {n} files"} for fmt, n in sorted(formats.items())]
+        return out
+
+    @staticmethod
+    def _assemble(d: _Described, files: _Files, ref: str, hf: re.Match[str] | None) -> Iterator[Collected]:
+        block: dict[str, JsonValue] = {"type": "dataset", "bom-ref": f"{ref}#data", "name": d.name}
+        contents = d.contents + files.contents
+        if contents:
+            block["contents"] = {"properties": contents}
+        if d.sensitive:
+            block["sensitiveData"] = list(d.sensitive)
+        if d.description:
+            block["description"] = d.description[:4000]
+        props = [*d.props, *files.props, Property(name=Prop.DATASET_INSPECTED.value, value="true")]
+        yield Component(bom_ref=ref, type="data", name=d.name,
                         group=hf.group(1) if hf else None, version=hf.group(3) if hf else None,
-                        hashes=(Hash(alg="SHA-256", content=whole),) if whole else (),
-                        licenses=tuple(lics), external_references=tuple(refs), properties=tuple(props),
-                        evidence=tuple(evidence), data=(block,), ancestors=tuple(ancestors))
-        yield Relation(ref=ref, depends_on=tuple(sorted(file_refs)))
+                        hashes=(Hash(alg="SHA-256", content=files.whole),) if files.whole else (),
+                        licenses=tuple(d.lics), external_references=tuple(d.refs + files.refs), properties=tuple(props),
+                        evidence=tuple(d.evidence), data=(block,), ancestors=tuple(d.ancestors))
+        yield Relation(ref=ref, depends_on=tuple(sorted(files.file_refs)))
+
+
+SAMPLE = 32
+"""Files of a precomputed manifest re-hashed when the dataset folder is reachable."""
+
+
+def precomputed_manifest(path: Path, ctx: Context, settings: ManifestSettings) -> Iterator[Collected]:
+    """``generate --dataset-manifest``: the ``data`` component from a manifest computed
+    elsewhere (``mlbom manifest``, merged shards). The manifest is streamed once (digest, count,
+    size, a sample chosen by path hash); when the folder is reachable (``BASE/ROOT`` or beside the
+    manifest) the sample is re-hashed and any mismatch is a finding. The manifest is copied
+    beside the BOM when it is not there already."""
+    from mlbom.manifest.format import ManifestReader, shard_of, stored_sha256
+
+    with ManifestReader(path) as reader:
+        header = reader.header
+        if header.shard is not None:
+            raise InputError(path, f"is shard {header.shard[0]}/{header.shard[1]} of a manifest: merge the shards first "
+                                   "(mlbom manifest merge)")
+        ref = f"dataset:{header.root}"
+        findings: list[Finding] = []
+        sample: list[tuple[int, str, int, str]] = []  # max-heap by negated key: the SAMPLE smallest path hashes
+        for e in reader:
+            if e.sha256 is None:
+                findings.append(Finding(id="dataset.file-unreadable", severity="high",
+                                        message=f"{e.path}: the manifest records no digest ({e.error})", subject=ref))
+                continue
+            assert e.size is not None
+            item = (-shard_of(e.path, 1 << 62), e.path, e.size, e.sha256)
+            if len(sample) < SAMPLE:
+                heapq.heappush(sample, item)
+            elif item > sample[0]:
+                heapq.heapreplace(sample, item)
+    yield from findings
+    stored = path
+    if settings.folder is not None and (settings.folder / path.name).resolve() != path.resolve():
+        stored = settings.folder / path.name
+        try:
+            shutil.copyfile(path, stored)
+        except OSError as exc:
+            raise InputError(stored, f"cannot write: {exc.strerror or exc}") from exc
+    # the copy is what the BOM references: re-read it for the totals, so they describe those bytes
+    with ManifestReader(stored) as again:
+        writer_totals = _totals(again)
+    digest = stored_sha256(stored)
+    folder = next((c for c in (ctx.base / header.root, path.parent / header.root) if c.is_dir()), None)
+    sampled = "not reachable"
+    if folder is not None:
+        ok = 0
+        for _, rel, size, sha in sorted(sample, key=lambda t: t[1]):
+            got = sha256_stable(str(folder / rel))
+            if got.sha256 == sha and got.size == size:
+                ok += 1
+            elif got.sha256 is None and not got.changed and "FileNotFound" in (got.error or ""):
+                yield Finding(id="dataset.manifest-file-missing", severity="medium",
+                              message=f"{rel}: listed by the manifest but not in {ctx.rel(folder)}", subject=ref)
+            else:
+                yield Finding(id="dataset.manifest-mismatch", severity="high",
+                              message=f"{rel}: sha256 {got.sha256 or got.error} but the manifest records {sha} "
+                                      "(the folder differs from the manifest)", subject=ref)
+        sampled = f"{ok}/{len(sample)} matched"
+    files, total, tree = writer_totals
+    props = (Property(name=Prop.MANIFEST_PATH.value, value=stored.name),
+             Property(name=Prop.MANIFEST_SHA256.value, value=digest),
+             Property(name=Prop.MANIFEST_ROOT.value, value=ctx.rel(folder) if folder is not None else header.root),
+             Property(name=Prop.MANIFEST_FILES.value, value=str(files)),
+             Property(name=Prop.MANIFEST_BYTES.value, value=str(total)),
+             Property(name=Prop.MANIFEST_SAMPLED.value, value=sampled),
+             Property(name=Prop.DATASET_INSPECTED.value, value="true"))
+    block: dict[str, JsonValue] = {"type": "dataset", "bom-ref": f"{ref}#data", "name": header.root}
+    yield Component(bom_ref=ref, type="data", name=header.root,
+                    hashes=(Hash(alg="SHA-256", content=tree),) if tree else (),
+                    external_references=(ExternalReference(type="other", url=stored.name,
+                                                           comment=f"file manifest: {files} files (docs/manifests.md)",
+                                                           hashes=(Hash(alg="SHA-256", content=digest),)),),
+                    properties=props, evidence=(Evidence(fact="dataset", source=ctx.rel(path)),), data=(block,))
+    yield Relation(ref=ref, depends_on=())
+
+
+def _totals(reader: Iterable[Entry]) -> tuple[int, int, str | None]:
+    """(files, total size, tree digest or None when a file has no digest) of a manifest."""
+    h = hashlib.sha256()
+    files = total = 0
+    failed = False
+    for e in reader:
+        files += 1
+        if e.sha256 is None:
+            failed = True
+            continue
+        total += e.size or 0
+        h.update(f"{e.sha256}  {e.path}\n".encode("utf-8", "surrogateescape"))
+    return files, total, None if failed or not files else h.hexdigest()
+
+
+def _total_size(files: list[Path]) -> int | None:
+    """Bytes to hash, for the progress bar's ETA (None when a file cannot be stat-ed)."""
+    try:
+        return sum(f.stat().st_size for f in files)
+    except OSError:
+        return None
 
 
 def _objects(v: object) -> list[object]:

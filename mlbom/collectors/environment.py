@@ -19,7 +19,7 @@ import subprocess
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -28,12 +28,15 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from mlbom import licenses
-from mlbom.collectors import Context
+import mlbom.licenses as licenses
+from mlbom.collectors import BaseCollector, Context, Option
+from mlbom.collectors.facts import Fact, FrameworkBuild, InstalledPackage, PythonEnvironment
 from mlbom.errors import InputError
 from mlbom.formats import pymeta
+from mlbom.formats.safe_read import read_bounded
 from mlbom.hashing import sha256_file, sha256_files
 from mlbom.identity import pypi_purl, safe_url
+from mlbom.limits import MAX_METADATA_BYTES, MAX_RECORD_BYTES, MAX_SMALL_JSON
 from mlbom.model import (
     Collected,
     Component,
@@ -148,8 +151,6 @@ class _Dist:
     meta: pymeta.CoreMetadata | None
     ref: str = ""
     shadowed: bool = False
-    extras: set[str] = field(default_factory=lambda: {""})
-    props: list[Property] = field(default_factory=list)
 
 
 def query_interpreter(exe: Path, *, timeout: float = 30.0) -> Interpreter:
@@ -209,7 +210,7 @@ def _with_pth(sites: list[Path]) -> list[Path]:
             continue
         for pth in pths:
             try:
-                text = pymeta.read_bounded(pth, 1 << 20).decode("utf-8", "replace")
+                text = read_bounded(pth, 1 << 20).decode("utf-8", "replace")
             except InputError:
                 continue
             for line in text.splitlines()[:_MAX_PTH_LINES]:
@@ -245,7 +246,7 @@ def _venv_python(root: Path) -> Path | None:
 def _venv_version(root: Path) -> str | None:
     cfg = root / "pyvenv.cfg"
     try:
-        text = pymeta.read_bounded(cfg, 1 << 16).decode("utf-8", "replace")
+        text = read_bounded(cfg, 1 << 16).decode("utf-8", "replace")
     except InputError:
         return None
     parser = configparser.ConfigParser()
@@ -318,13 +319,20 @@ def find_dist_dirs(path: list[Path]) -> list[tuple[Path, Path]]:
     return found
 
 
-class EnvironmentCollector:
+class EnvironmentCollector(BaseCollector):
     """Installed distributions of one Python environment."""
 
     name: ClassVar[str] = "environment"
     patterns: ClassVar[tuple[str, ...]] = (".venv", "venv", "env", ".env")
+    options: ClassVar[tuple[Option, ...]] = (
+        Option("verify_record", bool, "Re-hash every installed file against its distribution's RECORD (tamper evidence)."),
+    )
 
-    def collect(self, path: Path, ctx: Context) -> Iterator[Collected]:
+    def __init__(self, *, verify_record: bool = False) -> None:
+        self.verify_record = verify_record
+
+    def collect(self, ctx: Context) -> Iterator[Collected | Fact]:
+        path = ctx.path
         if not ctx.explicit and not (path / "pyvenv.cfg").is_file():
             return
         interp = locate(path)
@@ -372,23 +380,29 @@ class EnvironmentCollector:
         )
         yield runtime
         yield from _duplicate_findings(by_name, rel)
-        edges, dep_findings = _resolve(dists, by_name, interp.markers, rel)
+        edges, dep_findings, extras = _resolve(dists, by_name, interp.markers, rel)
         yield from dep_findings
-        yield from _cuda_stack(dists, rel)
-        if ctx.verify_record:
+        cuda_props: dict[str, list[Property]] = {}
+        yield from _cuda_stack(dists, rel, cuda_props)
+        if self.verify_record:
             yield from _verify_records(dists, root, rel, ctx)
         for d in dists:
-            comp, comp_findings = _component(d, rel)
+            comp, comp_findings = _component(d, rel, cuda_props.get(d.ref, []), extras[d.ref])
             yield comp
             yield from comp_findings
             targets = sorted(edges.get(d.ref, set()))
             yield Relation(ref=d.ref, depends_on=tuple(targets))
+        yield PythonEnvironment(markers=dict(interp.markers), packages=tuple(
+            InstalledPackage(ref=d.ref, name=d.name, version=d.version) for d in dists if not d.shadowed))
 
 
-def _cuda_stack(dists: list[_Dist], rel: Callable[[Path], str]) -> Iterator[Collected]:
+def _cuda_stack(dists: list[_Dist], rel: Callable[[Path], str],
+                props: dict[str, list[Property]]) -> Iterator[Collected | Fact]:
     """Framework builds (what CUDA they were built for, read from their files) and the CUDA
-    families of NVIDIA wheels, as properties; mixing and cuDNN/NCCL mismatches as findings.
-    Host facts (driver, GPUs) are checked against these in :func:`mlbom.inventory` with --gpu."""
+    families of NVIDIA wheels, as properties added to ``props`` (by bom-ref) and as
+    :class:`FrameworkBuild` facts; mixing and cuDNN/NCCL mismatches as findings. Host facts
+    (driver, GPUs) are checked against the builds by the post-collection pass
+    :func:`mlbom.collectors.passes.cuda_host`."""
     from mlbom.formats import cuda_builds as cb
 
     families: dict[int, list[str]] = {}
@@ -397,9 +411,10 @@ def _cuda_stack(dists: list[_Dist], rel: Callable[[Path], str]) -> Iterator[Coll
     for d in dists:
         if d.shadowed:
             continue
+        d_props = props.setdefault(d.ref, [])
         fam = cb.wheel_family(d.name, d.version)
         if fam is not None:
-            d.props.append(Property(name=Prop.CUDA_FAMILY.value, value=str(fam)))
+            d_props.append(Property(name=Prop.CUDA_FAMILY.value, value=str(fam)))
             families.setdefault(fam, []).append(f"{d.name} {d.version}")
         lib = cb.cudnn_major_of(d.name, d.version)
         if lib is not None:
@@ -419,18 +434,19 @@ def _cuda_stack(dists: list[_Dist], rel: Callable[[Path], str]) -> Iterator[Coll
                           message=f"{d.name} {d.version}: {build.evidence}: {problem}; its build facts may be incomplete")
         kind = f"cuda-{build.cuda}" if build.cuda else f"rocm-{build.rocm}" if build.rocm else "cpu" if build.cpu_only else None
         if kind:
-            d.props.append(Property(name=Prop.CUDA_BUILD.value, value=kind))
+            d_props.append(Property(name=Prop.CUDA_BUILD.value, value=kind))
+            yield FrameworkBuild(ref=d.ref, name=d.name, version=d.version, build=kind, archs=tuple(build.archs))
         if build.archs:
-            d.props.append(Property(name=Prop.CUDA_ARCHS.value, value=",".join(build.archs)))
+            d_props.append(Property(name=Prop.CUDA_ARCHS.value, value=",".join(build.archs)))
         for lib_name, major in (("cudnn", build.cudnn_major), ("nccl", build.nccl_major)):
             if major:
-                d.props.append(Property(name=Prop.CUDA_EXPECTS.value, value=f"{lib_name}={major}"))
+                d_props.append(Property(name=Prop.CUDA_EXPECTS.value, value=f"{lib_name}={major}"))
         if build.providers:
-            d.props.append(Property(name=Prop.CUDA_PROVIDERS.value, value=",".join(build.providers)))
+            d_props.append(Property(name=Prop.CUDA_PROVIDERS.value, value=",".join(build.providers)))
         if build.bundled:
-            d.props.append(Property(name=Prop.CUDA_BUNDLED.value, value=",".join(build.bundled)))
+            d_props.append(Property(name=Prop.CUDA_BUNDLED.value, value=",".join(build.bundled)))
         if build.git_version:
-            d.props.append(Property(name=Prop.BUILD_COMMIT.value, value=build.git_version))
+            d_props.append(Property(name=Prop.BUILD_COMMIT.value, value=build.git_version))
         if build.cuda_major is not None:
             families.setdefault(build.cuda_major, []).append(f"{d.name} {d.version} (built for CUDA {build.cuda})")
     if len(families) > 1:
@@ -463,7 +479,7 @@ def _read_dist(site: Path, ddir: Path, rel: Callable[[Path], str]) -> tuple[_Dis
     dir_name, dir_version = pymeta.parse_dist_dirname(ddir.name)
     meta: pymeta.CoreMetadata | None = None
     try:
-        meta = pymeta.parse_metadata(pymeta.read_bounded(meta_file, pymeta.MAX_METADATA_BYTES), meta_file)
+        meta = pymeta.parse_metadata(read_bounded(meta_file, MAX_METADATA_BYTES), meta_file)
     except InputError as exc:
         problems.append(Unreadable(path=rel(meta_file), reason=exc.detail, collector="environment"))
     name = (meta.first("Name") if meta else None) or dir_name
@@ -480,17 +496,18 @@ def _read_dist(site: Path, ddir: Path, rel: Callable[[Path], str]) -> tuple[_Dis
     du_path = ddir / "direct_url.json"
     if ddir.is_dir() and du_path.is_file():  # where it came from: unreadable origin makes the inventory incomplete
         try:
-            pymeta.parse_direct_url(pymeta.read_bounded(du_path, pymeta.MAX_SMALL_JSON), du_path)
+            pymeta.parse_direct_url(read_bounded(du_path, MAX_SMALL_JSON), du_path)
         except InputError as exc:
             problems.append(Unreadable(path=rel(du_path), reason=exc.detail, collector="environment"))
     return dist, problems
 
 
-def _component(d: _Dist, rel: Callable[[Path], str]) -> tuple[Component, list[Finding]]:
+def _component(d: _Dist, rel: Callable[[Path], str], extra: list[Property],
+               extras: set[str]) -> tuple[Component, list[Finding]]:
     findings: list[Finding] = []
     meta = d.meta
     meta_rel = rel(d.dir / ("METADATA" if d.dir.name.lower().endswith(".dist-info") else "PKG-INFO"))
-    props: list[Property] = list(d.props)
+    props: list[Property] = list(extra)
     ev: list[Evidence] = [Evidence(fact="name", source=meta_rel, field="Name"),
                           Evidence(fact="version", source=meta_rel, field="Version")]
     qualifiers: dict[str, str] = {}
@@ -522,7 +539,7 @@ def _component(d: _Dist, rel: Callable[[Path], str]) -> tuple[Component, list[Fi
     props.append(Property(name=Prop.PY_LOCATION.value, value=rel(d.site)))
     if d.shadowed:
         props.append(Property(name=Prop.PY_SHADOWED.value, value="true"))
-    active = sorted(e for e in d.extras if e)
+    active = sorted(e for e in extras if e)
     if active:
         props.append(Property(name=Prop.PY_EXTRAS.value, value=",".join(active)))
     summary = meta.first("Summary") if meta else None
@@ -603,14 +620,14 @@ def _project_urls(meta: pymeta.CoreMetadata) -> list[ExternalReference]:
 
 def _small_text(path: Path) -> str | None:
     try:
-        return pymeta.read_bounded(path, 4096).decode("utf-8", "replace").strip() or None
+        return read_bounded(path, 4096).decode("utf-8", "replace").strip() or None
     except InputError:
         return None
 
 
 def _direct_url(path: Path) -> tuple[list[ExternalReference], list[Property], dict[str, str]]:
     try:
-        du = pymeta.parse_direct_url(pymeta.read_bounded(path, pymeta.MAX_SMALL_JSON), path)
+        du = pymeta.parse_direct_url(read_bounded(path, MAX_SMALL_JSON), path)
     except InputError as exc:
         return [], [Property(name=Prop.UNREADABLE.value, value=f"direct_url.json: {exc.detail}")], {}
     props = [Property(name=Prop.PY_DIRECT_URL.value, value=du.url)]
@@ -664,12 +681,26 @@ def _duplicate_findings(by_name: dict[NormalizedName, list[_Dist]], rel: Callabl
                           subject=d.ref, source=rel(d.dir))
 
 
+Parsed = dict[str, list[tuple[Requirement, int | None]]]
+
+
 def _resolve(
     dists: list[_Dist], by_name: dict[NormalizedName, list[_Dist]], markers: dict[str, str], rel: Callable[[Path], str]
-) -> tuple[dict[str, set[str]], list[Finding]]:
-    """Evaluate every Requires-Dist for the target interpreter, activating extras that other
-    installed distributions ask for, until nothing changes. Returns edges and findings."""
-    parsed: dict[str, list[tuple[Requirement, int | None]]] = {}
+) -> tuple[dict[str, set[str]], list[Finding], dict[str, set[str]]]:
+    """Evaluate every Requires-Dist for the target interpreter, in three phases: parse them,
+    activate the extras other installed distributions ask for, draw the edges (and check the
+    versions) the active requirements make. Returns edges, findings and each distribution's
+    active extras (``""`` stands for the distribution itself), by bom-ref."""
+    parsed, findings = _parse_requires(dists, rel)
+    extras = _activate_extras(dists, by_name, parsed, markers)
+    edges, edge_findings = _draw_edges(dists, by_name, parsed, extras, markers, rel)
+    return edges, findings + edge_findings, extras
+
+
+def _parse_requires(dists: list[_Dist], rel: Callable[[Path], str]) -> tuple[Parsed, list[Finding]]:
+    """Each distribution's Requires-Dist lines as requirements (with their line numbers); a line
+    that does not parse is a finding."""
+    parsed: Parsed = {}
     findings: list[Finding] = []
     for d in dists:
         reqs: list[tuple[Requirement, int | None]] = []
@@ -684,21 +715,29 @@ def _resolve(
                     message=f"{d.name} {d.version}: cannot parse Requires-Dist {raw!r}: {str(exc).splitlines()[0]}",
                     subject=d.ref, source=src, line=line))
         parsed[d.ref] = reqs
+    return parsed, findings
 
-    def applies(req: Requirement, extras: set[str], d: _Dist) -> bool:
-        if req.marker is None:
-            return True
-        for extra in sorted(extras):
-            try:
-                if req.marker.evaluate({**markers, "extra": extra}):
-                    return True
-            except (UndefinedComparison, UndefinedEnvironmentName, InvalidVersion):
-                return False
-        return False
 
-    # A worklist, not rounds over everything until nothing changes: a distribution is looked at
-    # again only when its active extras grew, so a chain of n extras costs O(n), not O(n^2)
-    # marker evaluations (issue 19: every graph walk linear).
+def _applies(req: Requirement, extras: set[str], markers: dict[str, str]) -> bool:
+    """Whether ``req`` holds for the target interpreter with any of ``extras`` active."""
+    if req.marker is None:
+        return True
+    for extra in sorted(extras):
+        try:
+            if req.marker.evaluate({**markers, "extra": extra}):
+                return True
+        except (UndefinedComparison, UndefinedEnvironmentName, InvalidVersion):
+            return False
+    return False
+
+
+def _activate_extras(dists: list[_Dist], by_name: dict[NormalizedName, list[_Dist]], parsed: Parsed,
+                     markers: dict[str, str]) -> dict[str, set[str]]:
+    """The extras of each distribution that installed distributions ask for, until nothing
+    changes. A worklist, not rounds over everything: a distribution is looked at again only when
+    its active extras grew, so a chain of n extras costs O(n), not O(n^2) marker evaluations
+    (issue 19: every graph walk linear)."""
+    extras: dict[str, set[str]] = {d.ref: {""} for d in dists}
     work = deque(d for d in dists if not d.shadowed)
     queued = {d.ref for d in work}
     while work:
@@ -706,22 +745,30 @@ def _resolve(
         queued.discard(d.ref)
         for req, _ in parsed[d.ref]:
             target = by_name.get(canonicalize_name(req.name))
-            if not target or not req.extras or not applies(req, d.extras, d):
+            if not target or not req.extras or not _applies(req, extras[d.ref], markers):
                 continue
             active = target[0]
-            new = {canonicalize_name(e) for e in req.extras} - active.extras
+            new = {canonicalize_name(e) for e in req.extras} - extras[active.ref]
             if new:
-                active.extras |= new
+                extras[active.ref] |= new
                 if not active.shadowed and active.ref not in queued:
                     work.append(active)
                     queued.add(active.ref)
+    return extras
 
+
+def _draw_edges(dists: list[_Dist], by_name: dict[NormalizedName, list[_Dist]], parsed: Parsed,
+                extras: dict[str, set[str]], markers: dict[str, str],
+                rel: Callable[[Path], str]) -> tuple[dict[str, set[str]], list[Finding]]:
+    """The dependency edges of the active requirements, and a finding for each one that is
+    missing or whose installed version does not satisfy it."""
+    findings: list[Finding] = []
     edges: dict[str, set[str]] = {}
     for d in dists:
         src = rel(d.dir / "METADATA")
         for req, line in parsed[d.ref]:
             target = by_name.get(canonicalize_name(req.name))
-            if not applies(req, d.extras, d):
+            if not _applies(req, extras[d.ref], markers):
                 # An optional (extra) requirement nobody asked for draws no edge even when its
                 # target is installed for another reason (joblib[docs] -> pandas): an edge claims
                 # "this requires that", and it does not. Its version is not checked either (pip).
@@ -772,7 +819,7 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
                           subject=d.ref, source=rel(d.dir))
             continue
         try:
-            rows = pymeta.parse_record(pymeta.read_bounded(record, pymeta.MAX_RECORD_BYTES), record)
+            rows = pymeta.parse_record(read_bounded(record, MAX_RECORD_BYTES), record)
         except InputError as exc:
             yield Unreadable(path=record_rel, reason=exc.detail, collector="environment")
             yield Finding(id="python.record-unreadable", severity="medium",
@@ -795,7 +842,9 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
                                    f"outside the environment not verified (first: {outside[0]})"),
                           subject=d.ref, source=record_rel)
     ctx.say(f"verifying {len(jobs)} RECORD entries")
-    digests = sha256_files(j[1] for j in jobs)
+    total = sum(r.size for _, _, _, r in jobs if r.size is not None)
+    with ctx.progress_bytes(f"verifying {len(jobs)} RECORD entries", total or None):
+        digests = list(sha256_files(j[1] for j in jobs))
     for (d, path, record_rel, row), got in zip(jobs, digests, strict=True):
         if got.sha256 is None:
             if not os.path.lexists(path):

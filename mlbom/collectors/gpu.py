@@ -24,7 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-from mlbom.collectors import Context
+from mlbom.collectors import BaseCollector, Context, Option
+from mlbom.collectors.facts import Fact, Gpu, GpuHost
 from mlbom.errors import InputError
 from mlbom.formats.safe_read import load_json, read_bounded
 from mlbom.identity import pypi_purl
@@ -292,28 +293,53 @@ def find_cuda_libraries(include_dirs: list[Path]) -> list[tuple[str, str, Path]]
     return sorted(found.values())
 
 
-class GpuCollector:
-    """The host's NVIDIA driver and GPUs (NVML) and its CUDA toolkit (files)."""
+class GpuCollector(BaseCollector):
+    """The NVIDIA driver and GPUs (NVML) and the CUDA toolkit (files) of this host, or the
+    driver and GPUs of the host a recording was made on (then this host's toolkit is not read:
+    it is not theirs).
+
+    Configured by its declared options; ``source``, ``toolkit_roots`` and ``include_dirs``
+    replace what is read (tests, recordings)."""
 
     name: ClassVar[str] = "gpu"
     patterns: ClassVar[tuple[str, ...]] = ()
+    options: ClassVar[tuple[Option, ...]] = (
+        Option("gpu", bool, "Inventory this host's NVIDIA driver and GPUs (NVML) and CUDA toolkit "
+                            "[default: as PROJECT_DIR/mlbom.toml says, else off].", negatable=True),
+        Option("gpu_recording", Path, "Take the driver and GPUs from an NVML recording (python -m "
+                                      "mlbom.collectors.gpu --record) of the host the release runs on, instead of "
+                                      "this host; implies --gpu (unless --no-gpu)."),
+        Option("cuda_nvcc", bool, "With --gpu: also run the toolkit's `nvcc --version` (a program of the toolkit; "
+                                  "off by default)."),
+        Option("include_hardware_ids", bool, "With --gpu: keep GPU UUIDs and serial numbers (omitted by default)."),
+    )
 
     def __init__(self, source: NvmlSource | None = None, toolkit_roots: list[Path] | None = None,
-                 include_hardware_ids: bool = False, include_dirs: list[Path] | None = None,
-                 run_nvcc: bool = False) -> None:
+                 include_hardware_ids: bool | None = False, include_dirs: list[Path] | None = None,
+                 run_nvcc: bool = False, *, gpu: bool | None = None, gpu_recording: Path | None = None,
+                 cuda_nvcc: bool | None = False) -> None:
+        # A recording implies --gpu (said once, here); an explicit --no-gpu wins over it.
+        self.active = gpu is True or (gpu is None and gpu_recording is not None)
+        if gpu_recording is not None and source is None:
+            source = RecordedNvml(gpu_recording)
+            toolkit_roots = [] if toolkit_roots is None else toolkit_roots
         self.source = source or LiveNvml()
         self.toolkit_roots = toolkit_roots
         self.include_dirs = include_dirs
-        self.run_nvcc = run_nvcc
-        self.include_hardware_ids = include_hardware_ids
+        self.run_nvcc = run_nvcc or bool(cuda_nvcc)
+        self.include_hardware_ids = bool(include_hardware_ids)
 
-    def collect(self, path: Path, ctx: Context) -> Iterator[Collected]:
+    def host_inputs(self) -> tuple[Path, ...]:
+        return (Path("/"),) if self.active else ()
+
+    def collect(self, ctx: Context) -> Iterator[Collected | Fact]:
         snap = self.source.snapshot()
         if snap.error is not None:
             missing = "LibraryNotFound" in snap.error or "DriverNotLoaded" in snap.error
             yield Finding(id="gpu.no-driver" if missing else "gpu.nvml-error", severity="info",
                           message=("no NVIDIA driver found" if missing else "NVML could not be used") + f" ({snap.error})")
         else:
+            gpus: list[Gpu] = []  # every device, MIG devices included, for the CUDA pass
             driver_ref = f"driver:nvidia@{snap.driver_version}"
             driver_evidence = [Evidence(fact="driver", source="NVML")]
             if snap.cuda_driver_version is None and snap.driver_version:
@@ -345,6 +371,7 @@ class GpuCollector:
                                   subject=ref)
                 yield Component(bom_ref=ref, type="device", name=g.name or f"GPU {g.index}", properties=tuple(gp),
                                 evidence=(Evidence(fact="device", source="NVML"),))
+                gpus.append(Gpu(ref=ref, name=g.name or f"GPU {g.index}", compute_capability=g.compute_capability))
                 mig_refs = []
                 for m in g.mig_devices:
                     mref = f"{ref}/mig:{m.get('index')}"
@@ -353,12 +380,16 @@ class GpuCollector:
                         if m.get("memory_total_bytes") is not None else []
                     if self.include_hardware_ids and m.get("uuid"):
                         mp.append(Property(name=Prop.GPU_FACT.value, value=f"uuid={m['uuid']}"))
-                    yield Component(bom_ref=mref, type="device", name=str(m.get("name") or f"MIG device {m.get('index')}"),
+                    mname = str(m.get("name") or f"MIG device {m.get('index')}")
+                    gpus.append(Gpu(ref=mref, name=mname, compute_capability=None))
+                    yield Component(bom_ref=mref, type="device", name=mname,
                                     properties=(Property(name=Prop.GPU_FACT.value, value=f"mig-parent={ref}"), *mp),
                                     evidence=(Evidence(fact="device", source="NVML"),))
                 if mig_refs:
                     yield Relation(ref=ref, depends_on=tuple(mig_refs))
             yield Relation(ref=driver_ref, depends_on=tuple(refs))
+            yield GpuHost(driver_version=snap.driver_version, cuda_driver_version=snap.cuda_driver_version,
+                          gpus=tuple(gpus))
         tk = find_toolkit(self.toolkit_roots)
         if tk is not None:
             tk_ref = f"cuda-toolkit@{tk.version}"

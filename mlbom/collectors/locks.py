@@ -14,15 +14,17 @@ from typing import ClassVar
 
 from packaging.utils import canonicalize_name
 
-from mlbom.collectors import Context
+from mlbom.collectors import BaseCollector, Context
+from mlbom.collectors._declared import declaring
 from mlbom.collectors._manifest import manifest_component, package_component, read_manifest
+from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError
 from mlbom.formats import locks
 from mlbom.model import Collected, Finding, Property, Relation
 from mlbom.properties import Prop
 
 
-class LockCollector:
+class LockCollector(BaseCollector):
     """One lock file of a supported format."""
 
     name: ClassVar[str] = "lock"
@@ -31,7 +33,10 @@ class LockCollector:
         "environment.yml", "environment.yaml",
     )
 
-    def collect(self, path: Path, ctx: Context) -> Iterator[Collected]:
+    def collect(self, ctx: Context) -> Iterator[Collected | Fact]:
+        return declaring(self._lock(ctx.path, ctx), lock=True)
+
+    def _lock(self, path: Path, ctx: Context) -> Iterator[Collected]:
         fmt = locks.detect(path)
         if fmt is None:
             raise InputError(path, "not a lock file mlbom knows (uv.lock, poetry.lock, Pipfile.lock, "

@@ -11,18 +11,28 @@ or loops is a finding.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
 from mlbom import licenses
-from mlbom.collectors import Context
-from mlbom.collectors._files import hf_blob_finding, walk_files
+from mlbom.collectors import BaseCollector, Context, Option
+from mlbom.collectors._files import (
+    ManifestSettings,
+    Walked,
+    hf_blob_finding,
+    manifest_properties,
+    manifest_reference,
+    walk_streaming,
+)
+from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError
 from mlbom.formats import hf_card
 from mlbom.formats.safe_read import load_json, read_bounded
 from mlbom.hashing import sha256_files, tree_digest
 from mlbom.limits import MAX_CONFIG_BYTES
+from mlbom.manifest.options import DEFAULT_MAX_FILE_COMPONENTS, MANIFEST_OPTIONS, check_max
 from mlbom.model import (
     Collected,
     Component,
@@ -37,7 +47,7 @@ from mlbom.model import (
     worst_verdict,
 )
 from mlbom.properties import Prop
-from mlbom.scanner import FileScan, scan_file, scan_walked
+from mlbom.scanner import FileScan, ScanFinding, scan_file, scan_walked
 
 MAX_CONFIG = MAX_CONFIG_BYTES
 _CONFIGS = ("config.json", "generation_config.json", "tokenizer_config.json", "model_index.json")
@@ -59,36 +69,154 @@ def read_config(path: Path) -> tuple[dict[str, object] | None, str | None]:
     return (doc, None) if isinstance(doc, dict) else (None, "not a JSON object")
 
 
-class ModelCollector:
-    """One model: folder, weight file or HF cache snapshot."""
+@dataclass
+class _Files:
+    """What the file phase produced for the model component."""
+
+    file_refs: list[str] = field(default_factory=list)
+    rels: set[str] = field(default_factory=set)
+    total_params: int = 0
+    worst: Verdict = "safe"
+    whole: str | None = None
+    props: list[Property] = field(default_factory=list)
+    refs: list[ExternalReference] = field(default_factory=list)
+
+    def count(self, sc: FileScan) -> None:
+        if sc.facts.get("parameters", "").isdigit() and not sc.path.endswith(".index.json"):
+            self.total_params += int(sc.facts["parameters"])
+        self.worst = worst_verdict(self.worst, sc.verdict)  # every file counts: unknown content is never safe
+
+
+# What a file with this verdict is, in a manifest-mode model: named in the BOM as a component.
+_NAMED_VERDICTS = frozenset({"unsafe", "suspicious", "error"})
+
+
+class ModelCollector(BaseCollector):
+    """One model: folder, weight file or HF cache snapshot.
+
+    Phases for a folder: walk, then the files — hashed, scanned and listed one component each,
+    or above ``max_file_components`` streamed into a manifest where only flagged files are named
+    (:meth:`_inline_files`, :meth:`_manifest_files`) — then card and config
+    (:meth:`_metadata`), then the model component (:meth:`_assemble`)."""
 
     name: ClassVar[str] = "model"
     patterns: ClassVar[tuple[str, ...]] = ("model", "models/*")
+    options: ClassVar[tuple[Option, ...]] = MANIFEST_OPTIONS
 
-    def collect(self, path: Path, ctx: Context) -> Iterator[Collected]:
+    def __init__(self, *, max_file_components: int = DEFAULT_MAX_FILE_COMPONENTS, manifest_dir: Path | None = None,
+                 compress_manifests: bool = False, cache_dir: Path | None = None, no_cache: bool = False) -> None:
+        self.settings = ManifestSettings(check_max(max_file_components), manifest_dir, compress_manifests, cache_dir,
+                                         not no_cache)
+
+    def collect(self, ctx: Context) -> Iterator[Collected | Fact]:
+        path = ctx.path
         if not path.exists():
             raise InputError(path, "no such file or directory")
         if path.is_file():
             yield from self._single(path, ctx)
             return
         hf = _hf_identity(path)
-        files, link_findings = walk_files(path, hf_repo=hf is not None)
-        if not files:
+        walked = walk_streaming(path, hf_repo=hf is not None, max_files=self.settings.max_files)
+        if not walked.head:
             if ctx.explicit:
                 raise InputError(path, "nothing to inventory in this folder: it holds no files")
             return
         name = hf[1] if hf else path.resolve().name
-        group = hf[0] if hf else None
-        version = hf[2] if hf else None
-        model_ref = f"pkg:huggingface/{group}/{name}@{version}" if hf else f"model:{ctx.rel(path)}"
-        ctx.say(f"hashing and scanning {len(files)} files of model {name}")
-        rels = [f.relative_to(path).as_posix() for f in files]
-        digests = list(sha256_files(files))
-        scans = scan_walked(path, files, rels, digests)  # two phases: ONNX external data judged with its model
-        for finding in link_findings:
+        model_ref = f"pkg:huggingface/{hf[0]}/{name}@{hf[2]}" if hf else f"model:{ctx.rel(path)}"
+        if walked.is_large:
+            files = yield from self._manifest_files(path, walked, name, model_ref, ctx, hf_repo=hf is not None)
+        else:
+            files = yield from self._inline_files(path, [Path(p) for _, p in walked.head], name, model_ref, ctx)
+        for finding in walked.findings:
             yield finding.model_copy(update={"subject": model_ref,
                                              "source": ctx.rel(path / finding.source) if finding.source else None})
+        yield from _shard_findings(path, sorted(files.rels), model_ref, ctx)
+        yield from self._metadata_and_assemble(path, hf, name, model_ref, files, ctx)
 
+    def _inline_files(self, path: Path, files: list[Path], name: str, model_ref: str,
+                      ctx: Context) -> Generator[Collected, None, _Files]:
+        """Every file a ``file`` component: hashed, scanned, with its findings."""
+        out = _Files()
+        ctx.say(f"hashing and scanning {len(files)} files of model {name}")
+        rels = [f.relative_to(path).as_posix() for f in files]
+        try:
+            total: int | None = sum(f.stat().st_size for f in files)
+        except OSError:
+            total = None
+        with ctx.progress_bytes(f"hashing model {name}", total):
+            digests = list(sha256_files(files))
+        scans = scan_walked(path, files, rels, digests)  # two phases: ONNX external data judged with its model
+        for f, sc in zip(files, scans, strict=True):
+            fref = f"{model_ref}#{sc.path}"
+            out.file_refs.append(fref)
+            out.count(sc)
+            yield _file_component(sc, fref, ctx.rel(f))
+            if (blob := hf_blob_finding(f, sc.sha256, fref)) is not None:
+                yield blob
+            for sf in sc.findings:
+                if sf.severity == "info":
+                    continue
+                yield sf.to_finding(subject=fref, source=ctx.rel(f))
+        out.rels = set(rels)
+        # one digest over every file (docs/design.md); none when a file could not be read
+        shas = [sc.sha256 for sc in scans]
+        out.whole = tree_digest([(r, d) for r, d in zip(rels, shas, strict=True) if d]) if shas and all(shas) else None
+        return out
+
+    def _manifest_files(self, path: Path, walked: Walked, name: str, model_ref: str,
+                        ctx: Context, *, hf_repo: bool) -> Generator[Collected, None, _Files]:
+        """More than ``max_file_components`` files: every file hashed and scanned, listed in a
+        manifest beside the BOM; a file with a finding or a verdict other than safe/unknown is
+        still a named component."""
+        from mlbom.manifest.build import hash_stream
+        from mlbom.manifest.format import Header, ManifestWriter
+
+        out = _Files()
+        target = self.settings.manifest_path(model_ref, ctx.explicit)
+        cache = self.settings.open_cache()
+        writer = ManifestWriter(target, Header(path.resolve().name))
+        ctx.say(f"hashing and scanning the files of model {name} into {target.name}")
+        try:
+            with ctx.progress_bytes(f"hashing model {name}", None) as advance:
+                for h in hash_stream(walked.all(root=path, writing=target), cache=cache, advance=advance):
+                    writer.add(h.entry())
+                    out.rels.add(h.rel)
+                    f = Path(h.path)
+                    dg = h.digest
+                    if dg.sha256 is None:
+                        sc = FileScan(h.rel, "unknown", "error", None, dg.size,
+                                      [ScanFinding("file.changed-while-hashed" if dg.changed else "file.unreadable", "high",
+                                                   f"{dg.error}; no digest recorded" if dg.changed else
+                                                   f"cannot read: {dg.error}")])
+                    else:
+                        sc = scan_file(f, display=h.rel, sha256=dg.sha256)
+                    out.count(sc)
+                    flagged = [sf for sf in sc.findings if sf.severity != "info"]
+                    fref = f"{model_ref}#{sc.path}"
+                    if flagged or sc.verdict in _NAMED_VERDICTS:
+                        out.file_refs.append(fref)
+                        yield _file_component(sc, fref, ctx.rel(f))
+                        for sf in flagged:
+                            yield sf.to_finding(subject=fref, source=ctx.rel(f))
+                    if hf_repo and (blob := hf_blob_finding(f, sc.sha256, model_ref)) is not None:
+                        yield blob
+            written = writer.close()
+        except BaseException:
+            writer.abort()
+            raise
+        finally:
+            if cache is not None:
+                cache.close()
+        out.whole = written.tree_sha256
+        out.props = list(manifest_properties(written, ctx.rel(path)))
+        out.refs = [manifest_reference(written)]
+        return out
+
+    def _metadata_and_assemble(self, path: Path, hf: tuple[str, str, str] | None, name: str, model_ref: str,
+                               files: _Files, ctx: Context) -> Iterator[Collected]:
+        """Card and config, then the model component and its relation."""
+        group = hf[0] if hf else None
+        version = hf[2] if hf else None
         config, config_problem = ({}, None)
         if (path / "config.json").is_file():
             loaded, config_problem = read_config(path / "config.json")
@@ -157,40 +285,19 @@ class ModelCollector:
         if hf:
             refs.append(ExternalReference(type="distribution", url=f"https://huggingface.co/{group}/{name}/tree/{version}"))
 
-        # files
-        file_refs: list[str] = []
-        total_params = 0
-        worst: Verdict = "safe"
-        for f, sc in zip(files, scans, strict=True):
-            fref = f"{model_ref}#{sc.path}"
-            file_refs.append(fref)
-            if sc.facts.get("parameters", "").isdigit() and not sc.path.endswith(".index.json"):
-                total_params += int(sc.facts["parameters"])
-            worst = worst_verdict(worst, sc.verdict)  # every file counts: unknown content is never safe
-            yield _file_component(sc, fref, ctx.rel(f))
-            if (blob := hf_blob_finding(f, sc.sha256, fref)) is not None:
-                yield blob
-            for sf in sc.findings:
-                if sf.severity == "info":
-                    continue
-                yield sf.to_finding(subject=fref, source=ctx.rel(f))
-        yield from _shard_findings(path, rels, model_ref, ctx)
-
-        props.append(Property(name=Prop.SAFETY_VERDICT.value, value=worst))
-        if total_params:
-            props.append(Property(name=Prop.MODEL_PARAMETERS.value, value=str(total_params)))
-        # one digest over every file (docs/design.md); none when a file could not be read
-        shas = [sc.sha256 for sc in scans]
-        whole = tree_digest([(r, d) for r, d in zip(rels, shas, strict=True) if d]) if shas and all(shas) else None
+        props.append(Property(name=Prop.SAFETY_VERDICT.value, value=files.worst))
+        if files.total_params:
+            props.append(Property(name=Prop.MODEL_PARAMETERS.value, value=str(files.total_params)))
+        props += files.props
         mc = hf_card.model_card_block(card or hf_card.Card(), config, dataset_refs={}, bom_ref=f"{model_ref}#modelcard")
         yield Component(
             bom_ref=model_ref, type="machine-learning-model", name=name, group=group, version=version,
             purl=f"pkg:huggingface/{group}/{name}@{version}" if hf else None,
-            hashes=(Hash(alg="SHA-256", content=whole),) if whole else (),
-            licenses=tuple(lics), external_references=tuple(refs), properties=tuple(props),
+            hashes=(Hash(alg="SHA-256", content=files.whole),) if files.whole else (),
+            licenses=tuple(lics), external_references=tuple(refs + files.refs), properties=tuple(props),
             evidence=tuple(evidence), model_card=mc, ancestors=tuple(ancestors))
         yield Relation(ref=model_ref, depends_on=tuple(sorted(
-            file_refs + ([framework.bom_ref] if framework is not None else []))))
+            files.file_refs + ([framework.bom_ref] if framework is not None else []))))
 
     def _single(self, path: Path, ctx: Context) -> Iterator[Collected]:
         sc = scan_file(path, display=path.name)

@@ -17,8 +17,10 @@ from urllib.parse import urlsplit
 
 from pip_requirements_parser import InstallRequirement, RequirementsFile, auto_decode
 
-from mlbom.collectors import Context
+from mlbom.collectors import BaseCollector, Context
+from mlbom.collectors._declared import declaring
 from mlbom.collectors._manifest import manifest_component, manifest_ref, package_component, read_manifest
+from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError
 from mlbom.limits import MAX_INCLUDE_DEPTH as LIMIT_INCLUDE_DEPTH
 from mlbom.limits import MAX_REQUIREMENTS_BYTES as LIMIT_REQUIREMENTS_BYTES
@@ -69,15 +71,15 @@ def _parse_text(text: str) -> RequirementsFile:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-class RequirementsCollector:
+class RequirementsCollector(BaseCollector):
     """A pip requirements file and everything it includes."""
 
     name: ClassVar[str] = "requirements"
     patterns: ClassVar[tuple[str, ...]] = ("requirements*.txt", "requirements/*.txt", "*/requirements*.txt")
 
-    def collect(self, path: Path, ctx: Context) -> Iterator[Collected]:
-        read_manifest(path, MAX_REQUIREMENTS_BYTES)  # a missing or oversized top file: exit 2
-        yield from self._file(path, ctx, stack=(), seen=set(), constraint=False)
+    def collect(self, ctx: Context) -> Iterator[Collected | Fact]:
+        read_manifest(ctx.path, MAX_REQUIREMENTS_BYTES)  # a missing or oversized top file: exit 2
+        yield from declaring(self._file(ctx.path, ctx, stack=(), seen=set(), constraint=False), lock=False)
 
     def _file(
         self, path: Path, ctx: Context, *, stack: tuple[Path, ...], seen: set[Path], constraint: bool

@@ -23,7 +23,6 @@ from xml.sax.saxutils import escape, quoteattr
 import orjson
 from pydantic import JsonValue
 
-from mlbom import __version__
 from mlbom.model import (
     Bom,
     Component,
@@ -36,6 +35,7 @@ from mlbom.model import (
     VulnSource,
 )
 from mlbom.properties import Prop
+from mlbom.version import __version__
 
 Format = Literal["json", "xml"]
 SCHEMA_URL = "http://cyclonedx.org/schema/bom-{v}.schema.json"

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from pathlib import Path
 
 from mlbom.errors import InputError
-from mlbom.formats.safe_read import load_json, read_bounded
-from mlbom.limits import MAX_METADATA_BYTES, MAX_RECORD_BYTES, MAX_RECORD_SIZE_DIGITS, MAX_SMALL_JSON
+from mlbom.formats.safe_read import load_json
+from mlbom.limits import MAX_RECORD_SIZE_DIGITS
 
-__all__ = ["MAX_METADATA_BYTES", "MAX_RECORD_BYTES", "MAX_SMALL_JSON", "CoreMetadata", "DirectUrl", "RecordRow",
-           "parse_direct_url", "parse_dist_dirname", "parse_metadata", "parse_record", "read_bounded"]
-# read_bounded lives in mlbom.formats.safe_read; it is re-exported here for older importers.
+__all__ = ["CoreMetadata", "DirectUrl", "RecordRow", "parse_direct_url", "parse_dist_dirname", "parse_metadata",
+           "parse_record"]
+# Parsers of bytes only: reading files (read_bounded) and the size limits live in the leaf modules
+# mlbom.formats.safe_read and mlbom.limits.
 
 
 @dataclass(frozen=True)
@@ -103,12 +105,20 @@ def parse_record(data: bytes, path: Path) -> list[RecordRow]:
             continue
         alg = hexd = None
         if len(row) > 1 and row[1]:
-            decoded = record_digest_to_hex(row[1])
+            decoded = record_digest_to_hex(row[1]) if _RECORD_HASH.fullmatch(row[1]) else None
+            if decoded is not None and decoded[0] in _DIGEST_HEX and len(decoded[1]) != _DIGEST_HEX[decoded[0]]:
+                decoded = None  # a digest of the wrong length can match no file: malformed, not a mismatch
             if decoded is None:
                 raise InputError(path, f"malformed hash field {row[1][:100]!r}", at=f"line {lineno}")
             alg, hexd = decoded
         rows.append(RecordRow(row[0], alg, hexd, _size(row[2]) if len(row) > 2 else None, lineno))
     return rows
+
+
+# ``alg=urlsafe-base64`` without padding (PEP 376/627); base64 decoding alone would skip stray
+# characters and turn ``sha256=!!!`` into an empty digest.
+_RECORD_HASH = re.compile(r"[A-Za-z0-9_]+=[A-Za-z0-9_-]+={0,2}")
+_DIGEST_HEX = {"sha256": 64, "sha384": 96, "sha512": 128, "sha224": 56, "sha1": 40, "md5": 32}
 
 
 def _size(field: str) -> int | None:
@@ -135,7 +145,10 @@ class DirectUrl:
 
 def parse_direct_url(data: bytes, path: Path) -> DirectUrl:
     """Parse ``direct_url.json``; anything that breaks PEP 610 is an :class:`InputError`."""
-    doc = load_json(data, path).value
+    loaded = load_json(data, path)
+    if loaded.duplicate_keys:  # which one pip saw is not knowable: an ambiguous origin is refused
+        raise InputError(path, f"key given more than once at {loaded.duplicate_keys[0]}")
+    doc = loaded.value
     if not isinstance(doc, dict) or not isinstance(doc.get("url"), str):
         raise InputError(path, "PEP 610 requires an object with a string 'url'")
     url: str = doc["url"]

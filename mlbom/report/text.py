@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from mlbom import table as text_table
 from mlbom.report.model import Bars, Block, Bullets, Facts, Lineage, Para, Report, Table
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
@@ -17,15 +18,8 @@ def esc(s: str) -> str:
 
 
 def _table(head: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> list[str]:
-    cells = [[esc(x) for x in r] for r in rows]
-    widths = [len(h) for h in head]
-    for r in cells:
-        for i, x in enumerate(r):
-            widths[i] = max(widths[i], min(_MAX_COL, len(x)))
-    out = ["  ".join(h.ljust(widths[i]) for i, h in enumerate(head)).rstrip(),
-           "  ".join("-" * w for w in widths)]
-    out += ["  ".join(x.ljust(widths[i]) for i, x in enumerate(r)).rstrip() for r in cells]
-    return out
+    # Every cell whole (a long one overflows its column): the text report never cuts a value.
+    return text_table.render(head, [[esc(x) for x in r] for r in rows], limit=None, cap=_MAX_COL, rule=True, rstrip=True)
 
 
 def _block(b: Block, out: list[str]) -> None:

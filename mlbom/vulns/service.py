@@ -103,9 +103,9 @@ def audit_file(path: Path, vuln_dbs: Sequence[Path], vex_files: Sequence[Path] =
                use_cache: bool = True, progress: Callable[[str], None] | None = None) -> AuditedFile:
     """Audit a BOM file (any producer, JSON or XML): the BOM as JSON with vulnerabilities added,
     and the analysis as CycloneDX VEX."""
-    from mlbom import __version__
     from mlbom.cyclonedx.validate import validate_json_doc
     from mlbom.reader import load
+    from mlbom.version import __version__
     from mlbom.vulns.vex import to_cyclonedx_vex
 
     loaded = load(path)

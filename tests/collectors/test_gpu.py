@@ -12,7 +12,7 @@ from tests.conftest import FIXTURES, assert_valid
 
 
 def _collect(collector: GpuCollector, tmp_path: Path) -> tuple[list[mlbom.Component], list[mlbom.Finding]]:
-    out = run(collector, Path("/"), Context(base=tmp_path))
+    out = run(collector, Context(base=tmp_path))
     return out.components, out.findings
 
 
@@ -140,7 +140,7 @@ def test_mig_devices_and_fields_of_a_newer_recorder(tmp_path: Path) -> None:
     doc["driver_model"] = "WDDM"
     rec = tmp_path / "mig.json"
     rec.write_text(json.dumps(doc))
-    out = run(GpuCollector(RecordedNvml(rec), toolkit_roots=[]), Path("/"), Context(base=tmp_path))
+    out = run(GpuCollector(RecordedNvml(rec), toolkit_roots=[]), Context(base=tmp_path))
     migs = [c for c in out.components if c.bom_ref.startswith("gpu:0/mig:")]
     assert [c.name for c in migs] == ["NVIDIA A100-SXM4-80GB MIG 3g.40gb"] * 2
     assert all(("mlbom:gpu:fact", "mig-parent=gpu:0") in {(p.name, p.value) for p in c.properties} for c in migs)

@@ -1,0 +1,110 @@
+"""Post-collection passes: checks across what several collectors found, over typed facts
+(:mod:`mlbom.collectors.facts`), never over collector names or property strings.
+
+- :func:`drift`: declared (requirements, locks) versus installed (environments).
+- :func:`cuda_host`: the host's driver and GPUs versus what the frameworks were built for.
+
+:func:`passes` lists them in the order they run; each returns findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from mlbom.collectors.facts import (
+    Declaration,
+    Fact,
+    FrameworkBuild,
+    GpuHost,
+    InstalledPackage,
+    PythonEnvironment,
+)
+from mlbom.model import Finding
+
+Pass = Callable[[Sequence[Fact]], list[Finding]]
+
+
+def drift(facts: Sequence[Fact]) -> list[Finding]:
+    """Declared versus installed: each difference is a finding about the installed component,
+    naming the file that declares otherwise. The first environment's markers decide which
+    declarations apply; the first installed distribution of a name is the one compared."""
+    envs = [f for f in facts if isinstance(f, PythonEnvironment)]
+    installed: dict[NormalizedName, InstalledPackage] = {}
+    for env in envs:
+        for p in env.packages:
+            installed.setdefault(canonicalize_name(p.name), p)
+    if not installed:
+        return []
+    markers = dict(envs[0].markers) if envs else None
+    findings: list[Finding] = []
+    for decl in (f for f in facts if isinstance(f, Declaration)):
+        declared: set[NormalizedName] = set()
+        for c in decl.packages:
+            if c.project_root:
+                continue  # the project itself (uv's virtual or editable root), not a package to install
+            if c.marker and markers is not None:
+                try:
+                    if not Marker(c.marker).evaluate(markers):
+                        continue
+                except (InvalidMarker, ValueError):
+                    pass
+            key = canonicalize_name(c.name)
+            declared.add(key)
+            have = installed.get(key)
+            if have is None:
+                findings.append(Finding(
+                    id="lock.not-installed", severity="medium",
+                    message=f"{c.where} declares {c.name} {c.version or c.requirement or ''}".rstrip()
+                    + " but it is not installed in the environment",
+                    subject=c.ref))
+                continue
+            if c.version and have.version and _norm_version(c.version) != _norm_version(have.version):
+                findings.append(Finding(
+                    id="lock.drift", severity="high",
+                    message=f"{c.where} pins {c.name} {c.version} but {have.version} is installed",
+                    subject=have.ref))
+            elif not c.version and c.requirement and have.version:
+                try:
+                    ok = Requirement(c.requirement).specifier.contains(Version(have.version), prereleases=True)
+                except (InvalidRequirement, InvalidVersion):
+                    continue
+                if not ok:
+                    findings.append(Finding(
+                        id="requirements.unsatisfied", severity="high",
+                        message=f"{c.where} requires {c.requirement} but {c.name} {have.version} is installed",
+                        subject=have.ref))
+        if decl.full_locks:
+            for key, have in sorted(installed.items()):
+                if key not in declared and key not in ("pip", "setuptools", "wheel"):
+                    findings.append(Finding(
+                        id="lock.unlocked", severity="low",
+                        message=f"{have.name} {have.version} is installed but not in the lock ({', '.join(decl.full_locks)})",
+                        subject=have.ref))
+    return findings
+
+
+def cuda_host(facts: Sequence[Fact]) -> list[Finding]:
+    """The first GPU host's driver and GPUs against each framework build (nothing without one)."""
+    host = next((f for f in facts if isinstance(f, GpuHost)), None)
+    if host is None:
+        return []
+    from mlbom.cuda_compat import host_findings
+
+    return host_findings(host, [f for f in facts if isinstance(f, FrameworkBuild)])
+
+
+def _norm_version(v: str) -> str:
+    try:
+        return str(Version(v))
+    except InvalidVersion:
+        return v
+
+
+def passes() -> tuple[Pass, ...]:
+    """The registered post-collection passes, in the order they run."""
+    return (drift, cuda_host)

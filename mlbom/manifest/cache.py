@@ -1,0 +1,164 @@
+"""The incremental hash cache: SQLite, keyed by a file's device, inode, size, mtime_ns and
+ctime_ns, so that a re-run over an unchanged dataset only stats its files.
+
+Threat model (docs/manifests.md): the cache is a convenience, not evidence. Anyone who can
+write the cache file can make ``generate`` record a digest the file does not have, and a file
+changed without changing any key (a filesystem that does not update ctime, a clock set back and
+an inode reused with the same size) is not re-hashed. So the cache lives in the user's own cache
+folder (mode 0600), ``--no-cache`` turns it off, and ``verify`` never reads it: verification
+always re-hashes. A corrupt or foreign database is rebuilt with a warning, never trusted and
+never fatal; any later database error turns the cache off for the run, with a warning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+SCHEMA = 1
+FILE_NAME = "hashes.sqlite3"
+Key = tuple[int, int, int, int, int]
+"""(st_dev, st_ino, st_size, st_mtime_ns, st_ctime_ns)"""
+
+
+class CacheWarning(UserWarning):
+    """The hash cache could not be used as it was (corrupt, unwritable); the run goes on."""
+
+
+def default_dir() -> Path:
+    """``$XDG_CACHE_HOME/mlbom`` (else ``~/.cache/mlbom``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "mlbom"
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, CacheWarning, stacklevel=3)
+
+
+class HashCache:
+    """Digests (and detected data formats) of files by :data:`Key`. Thread-safe for lookups
+    (one connection per thread); :meth:`store` and :meth:`close` come from one thread."""
+
+    def __init__(self, folder: Path, *, warn: Callable[[str], None] = _warn) -> None:
+        self.path = folder / FILE_NAME
+        self._warn = warn
+        self._local = threading.local()
+        self._pending: list[tuple[int, int, int, int, int, str, str | None]] = []
+        self.enabled = True
+        self.hits = 0
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._writer = self._open_checked()
+        except (OSError, sqlite3.Error) as exc:
+            self._warn(f"hash cache {self.path}: cannot be used ({exc}); hashing without it")
+            self.enabled = False
+
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
+        con.execute("PRAGMA busy_timeout=30000")
+        return con
+
+    def _open_checked(self) -> sqlite3.Connection:
+        fresh = not self.path.exists()
+        try:
+            con = self._init(self._connect())
+        except sqlite3.DatabaseError as exc:
+            self._warn(f"hash cache {self.path} is corrupt or not mlbom's ({exc}): rebuilt")
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(str(self.path) + suffix)
+            fresh = True
+            con = self._init(self._connect())
+        if fresh:
+            os.chmod(self.path, 0o600)
+        return con
+
+    @staticmethod
+    def _init(con: sqlite3.Connection) -> sqlite3.Connection:
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        con.execute("CREATE TABLE IF NOT EXISTS files (dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL, "
+                    "mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL, fmt TEXT, "
+                    "PRIMARY KEY (dev, ino)) WITHOUT ROWID")
+        row = con.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row is None:
+            con.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
+        elif row[0] != str(SCHEMA):
+            raise sqlite3.DatabaseError(f"schema {row[0]!r}, not {SCHEMA}")
+        con.execute("PRAGMA quick_check(1)").fetchone()
+        return con
+
+    def _disable(self, exc: Exception) -> None:
+        if self.enabled:
+            self.enabled = False
+            self._warn(f"hash cache {self.path}: {exc}; hashing without it for the rest of this run")
+
+    def lookup(self, keys: Sequence[Key]) -> list[tuple[str, str | None] | None]:
+        """For each key, ``(sha256, fmt)`` when the cache holds exactly that key, else None."""
+        out: list[tuple[str, str | None] | None] = [None] * len(keys)
+        if not self.enabled or not keys:
+            return out
+        try:
+            con: sqlite3.Connection | None = getattr(self._local, "con", None)
+            if con is None:
+                con = self._local.con = self._connect()
+            found: dict[tuple[int, int], tuple[int, int, int, str, str | None]] = {}
+            by_dev: dict[int, list[int]] = {}
+            for k in keys:
+                by_dev.setdefault(k[0], []).append(k[1])
+            for dev, inodes in by_dev.items():  # (dev, ino) is the primary key: an index lookup per file
+                for lo in range(0, len(inodes), 500):
+                    part = inodes[lo:lo + 500]
+                    marks = ",".join("?" * len(part))
+                    for ino, size, mt, ct, sha, fmt in con.execute(
+                            f"SELECT ino, size, mtime_ns, ctime_ns, sha256, fmt FROM files WHERE dev = ? AND ino IN ({marks})",
+                            [dev, *part]):
+                        found[(dev, ino)] = (size, mt, ct, sha, fmt)
+        except sqlite3.Error as exc:
+            self._disable(exc)
+            return out
+        for i, k in enumerate(keys):
+            row = found.get((k[0], k[1]))
+            if row is not None and row[:3] == k[2:] and len(row[3]) == 64:
+                out[i] = (row[3], row[4])
+                self.hits += 1
+        return out
+
+    def store(self, key: Key, sha256: str, fmt: str | None = None) -> None:
+        """Remember a digest (written in batches)."""
+        if self.enabled:
+            self._pending.append((*key, sha256, fmt))
+            if len(self._pending) >= 20_000:
+                self.flush()
+
+    def flush(self) -> None:
+        if not self.enabled or not self._pending:
+            self._pending.clear()
+            return
+        try:
+            with self._writer:
+                self._writer.execute("BEGIN")
+                self._writer.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", self._pending)
+        except sqlite3.Error as exc:
+            self._disable(exc)
+        self._pending.clear()
+
+    def close(self) -> None:
+        self.flush()
+        if hasattr(self, "_writer"):
+            self._writer.close()
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            con.close()
+
+
+def open_cache(folder: Path | None, *, enabled: bool = True) -> HashCache | None:
+    """The cache in ``folder`` (default :func:`default_dir`), or None when turned off."""
+    if not enabled:
+        return None
+    return HashCache(folder or default_dir())

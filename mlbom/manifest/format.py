@@ -1,0 +1,309 @@
+"""The manifest file: JSON Lines, one header line, then one line per file in code-point order of
+the path (UTF-8 byte order; the order of :func:`mlbom.hashing.tree_digest` and of
+``LC_ALL=C sort``).
+
+Header: ``{"mlbom-manifest":1,"root":NAME,"algorithm":"sha256"}``; a shard's header adds
+``"shard":"I/N"``, ``"files":TOTAL`` and ``"listing":HEX`` (the SHA-256 of every path of the
+whole folder, one per line: what :mod:`mlbom.manifest.merge` checks shards against).
+A file: ``{"name":PATH,"size":N,"algorithm":"sha256","digest":HEX}`` — ``name``, ``algorithm``
+and ``digest`` are the fields of an OpenSSF model-signing ``resources`` entry, so a manifest
+converts to one with ``jq -s``; a file that could not be hashed: ``{"name":PATH,"error":WHY}``.
+Serialisation is fixed (key order, no spaces, ASCII with ``\\u`` escapes), so equal content
+gives equal bytes. A name ending in ``.gz`` is gzip (mtime 0, no file name: deterministic).
+
+Reading checks every line (bounded length, known keys and types, confined paths, strictly
+increasing order) and raises :class:`~mlbom.errors.InputError` naming the line; it streams.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import io
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, NamedTuple
+
+from mlbom.errors import InputError
+
+FORMAT_KEY = "mlbom-manifest"
+FORMAT_VERSION = 1
+MAX_LINE = 64 * 1024
+"""Longest line read (a path of 4,096 bytes escaped six-fold fits)."""
+MAX_ENTRIES = 500_000_000
+"""Most file lines read from one manifest."""
+_HEX = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True)
+class Header:
+    """What a manifest is of. ``root`` is the folder's own name (not its path: shards written
+    on machines that mount the data at different places must agree)."""
+
+    root: str
+    shard: tuple[int, int] | None = None
+    files: int | None = None
+    listing: str | None = None
+
+    def to_line(self) -> bytes:
+        obj: dict[str, object] = {FORMAT_KEY: FORMAT_VERSION, "root": self.root, "algorithm": "sha256"}
+        if self.shard is not None:
+            obj["shard"] = f"{self.shard[0]}/{self.shard[1]}"
+            obj["files"] = self.files
+            obj["listing"] = self.listing
+        return _dumps(obj)
+
+    def whole(self) -> Header:
+        """The header of the whole manifest this shard is a part of."""
+        return Header(self.root)
+
+
+class Entry(NamedTuple):
+    """One file: its digest and size, or why it could not be hashed (a named tuple: one is
+    made per file)."""
+
+    path: str
+    size: int | None
+    sha256: str | None
+    error: str | None = None
+
+    def to_line(self) -> bytes:
+        if self.sha256 is None:
+            return _dumps({"name": self.path, "error": self.error or "not hashed"})
+        # what _dumps writes for this key order, formatted directly: once per file of a dataset
+        return (f'{{"name":{json.dumps(self.path)},"size":{self.size},"algorithm":"sha256",'
+                f'"digest":"{self.sha256}"}}\n').encode("ascii")
+
+
+def _dumps(obj: dict[str, object]) -> bytes:
+    return json.dumps(obj, ensure_ascii=True, separators=(",", ":")).encode("ascii") + b"\n"
+
+
+def path_key(path: str) -> bytes:
+    """The sort key of a path: its UTF-8 bytes (undecodable names kept by surrogateescape)."""
+    return path.encode("utf-8", "surrogateescape")
+
+
+def shard_of(path: str, n: int) -> int:
+    """The shard (1…n) a path belongs to: by a hash of the path, so shards are even and the
+    same on every machine."""
+    return int.from_bytes(hashlib.sha256(path_key(path)).digest()[:8], "big") % n + 1
+
+
+def confined(path: str) -> bool:
+    """True for a normalised relative POSIX path that stays inside the folder."""
+    if not path or "\0" in path or "\\" in path or path.startswith("/") or (len(path) > 1 and path[1] == ":"):
+        return False
+    return all(p not in ("", ".", "..") for p in path.split("/"))
+
+
+class _HashingFile(io.RawIOBase):
+    """Writes through to ``raw`` and hashes what is written (the stored bytes)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.hash = hashlib.sha256()
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: object) -> int:
+        assert isinstance(data, (bytes, bytearray, memoryview))
+        self.hash.update(data)
+        self.size += len(data)
+        return self.raw.write(data)
+
+
+@dataclass(frozen=True)
+class Written:
+    """A finished manifest: where, the SHA-256 and size of its stored bytes, how many files it
+    lists (and how many failed), their total size, and the tree digest over them (None when a
+    file failed)."""
+
+    path: Path
+    sha256: str
+    stored_bytes: int
+    files: int
+    failed: int
+    total_size: int
+    tree_sha256: str | None
+
+
+class ManifestWriter:
+    """Streams a manifest to ``path`` (through a temporary file, replaced at :meth:`close`);
+    entries must come in strictly increasing path order."""
+
+    def __init__(self, path: Path, header: Header) -> None:
+        self.path = path
+        self._tmp = path.with_name(path.name + ".tmp")
+        try:
+            self._raw = open(self._tmp, "wb")  # noqa: SIM115 - closed in close()/abort()
+        except OSError as exc:
+            raise InputError(path, f"cannot write: {exc.strerror or exc}") from exc
+        self._hashing = _HashingFile(self._raw)
+        self._gzip = gzip.GzipFile(filename="", mode="wb", fileobj=self._hashing, mtime=0) if path.name.endswith(".gz") else None
+        self._tree = hashlib.sha256()
+        self._last: bytes | None = None
+        self._buf: list[bytes] = [header.to_line()]
+        self.files = self.failed = self.total_size = 0
+
+    def add(self, entry: Entry) -> None:
+        key = path_key(entry.path)
+        if self._last is not None and key <= self._last:
+            raise ValueError(f"manifest entries out of order: {entry.path!r}")
+        self._last = key
+        self.files += 1
+        if entry.sha256 is None:
+            self.failed += 1
+        else:
+            self.total_size += entry.size or 0
+            self._tree.update(f"{entry.sha256}  {entry.path}\n".encode("utf-8", "surrogateescape"))
+        self._buf.append(entry.to_line())
+        if len(self._buf) >= 4096:
+            self._flush()
+
+    def _flush(self) -> None:
+        (self._gzip or self._hashing).write(b"".join(self._buf))
+        self._buf.clear()
+
+    def close(self) -> Written:
+        self._flush()
+        if self._gzip is not None:
+            self._gzip.close()
+        self._raw.close()
+        os.replace(self._tmp, self.path)
+        return Written(self.path, self._hashing.hash.hexdigest(), self._hashing.size, self.files, self.failed,
+                       self.total_size, None if self.failed or not self.files else self._tree.hexdigest())
+
+    def abort(self) -> None:
+        self._raw.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self._tmp)
+
+
+def _open(path: Path) -> BinaryIO:
+    try:
+        raw = open(path, "rb")  # noqa: SIM115 - the caller closes it
+    except OSError as exc:
+        raise InputError(path, f"cannot read manifest: {exc.strerror or exc}") from exc
+    if path.name.endswith(".gz"):
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    return raw
+
+
+def _lines(path: Path, fh: BinaryIO) -> Iterator[tuple[int, object]]:
+    n = 0
+    try:
+        while True:
+            line = fh.readline(MAX_LINE + 1)
+            if not line:
+                return
+            n += 1
+            if len(line) > MAX_LINE:
+                raise InputError(path, f"line longer than {MAX_LINE} bytes", at=f"line {n}")
+            if n > MAX_ENTRIES + 1:
+                raise InputError(path, f"more than {MAX_ENTRIES} files", at=f"line {n}")
+            try:
+                yield n, json.loads(line)
+            except (ValueError, RecursionError) as exc:
+                raise InputError(path, f"not a JSON line: {exc}", at=f"line {n}") from None
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise InputError(path, f"cannot read manifest: {exc}", at=f"line {n + 1}") from exc
+
+
+def _header(path: Path, obj: object) -> Header:
+    if not isinstance(obj, dict) or obj.get(FORMAT_KEY) != FORMAT_VERSION:
+        raise InputError(path, f"not an mlbom manifest (the first line must be a {FORMAT_KEY} {FORMAT_VERSION} header)",
+                         at="line 1")
+    root, alg = obj.get("root"), obj.get("algorithm")
+    if not isinstance(root, str) or alg != "sha256":
+        raise InputError(path, "header needs a root name and algorithm sha256", at="line 1")
+    shard = obj.get("shard")
+    if shard is None:
+        if set(obj) != {FORMAT_KEY, "root", "algorithm"}:
+            raise InputError(path, f"unknown header keys {sorted(set(obj) - {FORMAT_KEY, 'root', 'algorithm'})}", at="line 1")
+        return Header(root)
+    i, _, n = shard.partition("/") if isinstance(shard, str) else ("", "", "")
+    files, listing = obj.get("files"), obj.get("listing")
+    if not (i.isdigit() and n.isdigit() and 1 <= int(i) <= int(n) <= 1_000_000) or not isinstance(files, int) \
+            or isinstance(files, bool) or files < 0 or not _is_hex(listing):
+        raise InputError(path, "malformed shard header (shard I/N, files, listing)", at="line 1")
+    assert isinstance(listing, str)
+    return Header(root, (int(i), int(n)), files, listing)
+
+
+def _is_hex(v: object) -> bool:
+    return isinstance(v, str) and len(v) == 64 and set(v) <= _HEX
+
+
+def _entry(path: Path, n: int, obj: object) -> Entry:
+    if not isinstance(obj, dict):
+        raise InputError(path, "not a JSON object", at=f"line {n}")
+    name = obj.get("name")
+    if not isinstance(name, str) or not confined(name):
+        raise InputError(path, f"file name {str(name)[:120]!r} is not a relative path inside the folder", at=f"line {n}")
+    if "error" in obj:
+        err = obj["error"]
+        if set(obj) != {"name", "error"} or not isinstance(err, str):
+            raise InputError(path, "malformed error line", at=f"line {n}")
+        return Entry(name, None, None, err[:500])
+    size, alg, digest = obj.get("size"), obj.get("algorithm"), obj.get("digest")
+    if set(obj) != {"name", "size", "algorithm", "digest"} or alg != "sha256" or not _is_hex(digest) \
+            or not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise InputError(path, "a file line needs name, size (bytes), algorithm sha256 and a lower-case hex digest",
+                         at=f"line {n}")
+    assert isinstance(digest, str)
+    return Entry(name, size, digest)
+
+
+class ManifestReader:
+    """Streams a manifest: ``header`` is read on construction, iterate for the entries
+    (checked; strictly increasing order). Use as a context manager."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh = _open(path)
+        self._it = _lines(path, self._fh)
+        try:
+            first = next(self._it, None)
+            if first is None:
+                raise InputError(path, "empty file: not an mlbom manifest")
+            self.header = _header(path, first[1])
+        except BaseException:
+            self._fh.close()
+            raise
+
+    def __iter__(self) -> Iterator[Entry]:
+        last: bytes | None = None
+        for n, obj in self._it:
+            e = _entry(self.path, n, obj)
+            key = path_key(e.path)
+            if last is not None and key <= last:
+                raise InputError(self.path, f"{e.path!r} is out of order or listed twice (paths must be sorted)",
+                                 at=f"line {n}")
+            last = key
+            yield e
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> ManifestReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def stored_sha256(path: Path) -> str:
+    """SHA-256 of a manifest's stored bytes (what the BOM references)."""
+    from mlbom.hashing import sha256_file
+
+    d = sha256_file(path)
+    if d.sha256 is None:
+        raise InputError(path, f"cannot read manifest: {d.error}")
+    return d.sha256

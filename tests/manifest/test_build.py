@@ -1,0 +1,196 @@
+"""Streaming manifests of real folders: sharding and merging byte for byte, the hash cache,
+and the bad inputs of issue #18 (files changing, vanishing or swapped while hashed; a corrupt
+cache; shards of different folders)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from mlbom import hashing
+from mlbom.errors import InputError, UsageError
+from mlbom.fswalk import iter_files
+from mlbom.hashing import sha256_stable
+from mlbom.manifest import build
+from mlbom.manifest.build import build_manifest, hash_stream, parse_shard
+from mlbom.manifest.cache import CacheWarning, HashCache
+from mlbom.manifest.format import ManifestReader
+from mlbom.manifest.merge import merge
+
+
+def _tree(root: Path, n: int = 60) -> Path:
+    for i in range(n):
+        d = root / f"d{i % 4}"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"f{i:03d}.bin").write_bytes(os.urandom(100 + i))
+    (root / "a.txt").write_text("x")
+    (root / "a").mkdir()
+    (root / "a" / "b").write_text("y")
+    return root
+
+
+def test_walk_order_is_code_point_order_of_paths(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "ds")
+    rels = [rel for rel, _ in iter_files(root)]
+    assert rels == sorted(rels)
+    assert rels.index("a.txt") < rels.index("a/b")
+
+
+def test_shards_merge_byte_identically_and_in_any_order(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "ds")
+    whole = build_manifest(root, tmp_path / "whole.jsonl")
+    parts = []
+    for i in (3, 1, 2):
+        parts.append(tmp_path / f"part-{i}.jsonl")
+        build_manifest(root, parts[-1], shard=(i, 3))
+    merged = merge(parts, tmp_path / "merged.jsonl")
+    assert (tmp_path / "merged.jsonl").read_bytes() == (tmp_path / "whole.jsonl").read_bytes()
+    assert merged.sha256 == whole.sha256 and merged.files == whole.files == 62
+    merge([tmp_path / f"part-{i}.jsonl" for i in (1, 2, 3)], tmp_path / "merged.jsonl.gz")  # compressed output too
+
+
+def test_merging_shards_of_different_folders_or_missing_shards_is_refused(tmp_path: Path) -> None:
+    a, b = _tree(tmp_path / "x" / "ds"), _tree(tmp_path / "y" / "ds", n=61)
+    build_manifest(a, tmp_path / "a1.jsonl", shard=(1, 2))
+    build_manifest(a, tmp_path / "a2.jsonl", shard=(2, 2))
+    build_manifest(b, tmp_path / "b2.jsonl", shard=(2, 2))
+    with pytest.raises(InputError, match="shard of another folder"):
+        merge([tmp_path / "a1.jsonl", tmp_path / "b2.jsonl"], tmp_path / "m.jsonl")
+    with pytest.raises(InputError, match=r"shard\(s\) 2/2 missing"):
+        merge([tmp_path / "a1.jsonl"], tmp_path / "m.jsonl")
+    with pytest.raises(InputError, match="given twice"):
+        merge([tmp_path / "a1.jsonl", tmp_path / "a1.jsonl"], tmp_path / "m.jsonl")
+    build_manifest(a, tmp_path / "whole.jsonl")
+    with pytest.raises(InputError, match="not a shard"):
+        merge([tmp_path / "whole.jsonl"], tmp_path / "m.jsonl")
+    assert not (tmp_path / "m.jsonl").exists()
+
+
+def test_a_forged_shard_entry_is_refused(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "ds")
+    build_manifest(root, tmp_path / "p1.jsonl", shard=(1, 2))
+    build_manifest(root, tmp_path / "p2.jsonl", shard=(2, 2))
+    lines = (tmp_path / "p1.jsonl").read_bytes().splitlines(keepends=True)
+    other = (tmp_path / "p2.jsonl").read_bytes().splitlines(keepends=True)[1]
+    # a path of shard 2 slipped into shard 1 (kept in order so that only the partition check catches it)
+    forged = sorted([*lines[1:], other], key=lambda b: b.split(b'"')[3])
+    (tmp_path / "p1.jsonl").write_bytes(lines[0] + b"".join(forged))
+    with pytest.raises(InputError, match=r"does not belong to shard 1/2|in two shards"):
+        merge([tmp_path / "p1.jsonl", tmp_path / "p2.jsonl"], tmp_path / "m.jsonl")
+
+
+def test_parse_shard() -> None:
+    assert parse_shard("3/8") == (3, 8)
+    for bad in ("0/3", "4/3", "3", "a/b", "-1/2"):
+        with pytest.raises(UsageError):
+            parse_shard(bad)
+
+
+def test_cache_makes_a_rerun_stat_only_and_rehashes_a_changed_file(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "ds")
+    cache = HashCache(tmp_path / "cache")
+    first = build_manifest(root, tmp_path / "m1.jsonl", cache=cache, workers=1)
+    cache.close()
+    cache = HashCache(tmp_path / "cache")
+    (root / "d0" / "f000.bin").write_bytes(b"changed")
+    second = build_manifest(root, tmp_path / "m2.jsonl", cache=cache, workers=1)
+    cache.close()
+    assert cache.hits == first.files - 1
+    with ManifestReader(tmp_path / "m2.jsonl") as r:
+        got = {e.path: e.sha256 for e in r}
+    assert got["d0/f000.bin"] == sha256_stable(str(root / "d0" / "f000.bin")).sha256
+    assert second.sha256 != first.sha256
+
+
+def test_a_forged_cache_entry_with_other_keys_is_not_used(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "ds", n=3)
+    cache = HashCache(tmp_path / "cache")
+    build_manifest(root, tmp_path / "m1.jsonl", cache=cache, workers=1)
+    cache.close()
+    con = sqlite3.connect(tmp_path / "cache" / "hashes.sqlite3")
+    con.execute("UPDATE files SET sha256 = ?, mtime_ns = mtime_ns + 1", ("00" * 32,))
+    con.commit()
+    con.close()
+    cache = HashCache(tmp_path / "cache")
+    build_manifest(root, tmp_path / "m2.jsonl", cache=cache, workers=1)
+    cache.close()
+    assert cache.hits == 0
+    assert (tmp_path / "m1.jsonl").read_bytes() == (tmp_path / "m2.jsonl").read_bytes()
+
+
+def test_corrupt_cache_is_rebuilt_with_a_warning(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "ds", n=3)
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "hashes.sqlite3").write_bytes(b"this is not a database" * 100)
+    with pytest.warns(CacheWarning, match="corrupt or not mlbom's.*rebuilt"):
+        cache = HashCache(tmp_path / "cache")
+    build_manifest(root, tmp_path / "m.jsonl", cache=cache, workers=1)
+    cache.close()
+    again = HashCache(tmp_path / "cache")
+    build_manifest(root, tmp_path / "m2.jsonl", cache=again, workers=1)
+    again.close()
+    assert again.hits == 5
+
+
+def test_file_changing_while_hashed_is_an_error_line_not_a_digest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _tree(tmp_path / "ds", n=3)
+    victim = root / "d1" / "f001.bin"
+    real_read = os.read
+
+    def growing_read(fd: int, n: int) -> bytes:
+        data = real_read(fd, n)
+        if os.fstat(fd).st_ino == victim.stat().st_ino:
+            with open(victim, "ab") as fh:  # another process appends while we read
+                fh.write(b"more")
+        return data
+
+    monkeypatch.setattr(hashing.os, "read", growing_read)
+    build_manifest(root, tmp_path / "m.jsonl", workers=1)
+    with ManifestReader(tmp_path / "m.jsonl") as r:
+        entries = {e.path: e for e in r}
+    assert entries["d1/f001.bin"].sha256 is None
+    assert "changed while being hashed" in (entries["d1/f001.bin"].error or "")
+    assert entries["d0/f000.bin"].sha256 is not None
+
+
+def test_vanishing_and_swapped_files_are_error_lines(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "ds", n=3)
+
+    def walk_then_interfere() -> object:
+        for rel, p in iter_files(root):
+            if rel == "d0/f000.bin":
+                os.unlink(p)
+            if rel == "d1/f001.bin":
+                os.unlink(p)
+                os.mkfifo(p)  # opened non-blocking: no hang
+            yield rel, p
+
+    results = {h.rel: h for h in hash_stream(walk_then_interfere(), workers=1)}  # type: ignore[arg-type]
+    assert "FileNotFoundError" in (results["d0/f000.bin"].digest.error or "")
+    assert "not a regular file" in (results["d1/f001.bin"].digest.error or "")
+    assert results["a.txt"].digest.sha256 is not None
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_unreadable_file_is_an_error_line(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "ds", n=3)
+    (root / "a.txt").chmod(0)
+    build_manifest(root, tmp_path / "m.jsonl", workers=1)
+    with ManifestReader(tmp_path / "m.jsonl") as r:
+        assert "PermissionError" in (next(e for e in r if e.path == "a.txt").error or "")
+
+
+def test_worker_processes_give_the_same_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _tree(tmp_path / "ds", n=700)
+    build_manifest(root, tmp_path / "one.jsonl", workers=1)
+    monkeypatch.setattr(build, "BATCH", 64)
+    cache = HashCache(tmp_path / "cache")
+    build_manifest(root, tmp_path / "two.jsonl", workers=2, cache=cache)
+    cache.close()
+    cache = HashCache(tmp_path / "cache")
+    build_manifest(root, tmp_path / "three.jsonl", workers=2, cache=cache)
+    cache.close()
+    assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes() == (tmp_path / "three.jsonl").read_bytes()
