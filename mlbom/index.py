@@ -424,7 +424,7 @@ def prepare_file(path: str, keys: Sequence[object] | None = None) -> Prepared | 
         if doc is not None:  # index what was verified, not a second reading of the same bytes
             import dataclasses
 
-            from mlbom.cyclonedx.validate import referential_problems
+            from mlbom.cyclonedx.document import referential_problems
 
             loaded = dataclasses.replace(loaded, doc=doc, problems=tuple(referential_problems(doc)))
         return prepare(loaded, verified=verified, raw=raw)

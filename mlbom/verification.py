@@ -31,6 +31,7 @@ from lxml import etree
 
 from mlbom import dsse, jsf
 from mlbom.artifacts import ArtifactReport, check_folder, require
+from mlbom.cyclonedx.document import CDX_NS, safe_xml_parser
 from mlbom.errors import InputError, UsageError, VerificationError
 from mlbom.trust import TrustPolicy
 
@@ -125,8 +126,6 @@ def parse(data: bytes, name: str = "<input>") -> Parsed:
         if doc.get("bomFormat") != "CycloneDX":
             raise InputError(name, "not a CycloneDX BOM (no \"bomFormat\": \"CycloneDX\") or DSSE envelope")
         return JsonBom(doc, data)
-    from mlbom.cyclonedx.validate import safe_xml_parser
-
     try:
         root = etree.fromstring(data, safe_xml_parser())
     except (etree.XMLSyntaxError, ValueError) as exc:
@@ -138,7 +137,7 @@ def parse(data: bytes, name: str = "<input>") -> Parsed:
             raise InputError(name, f"not well-formed XML: {str(exc)[:200]}") from exc
         raise InputError(name, f"neither JSON ({json_error}) nor well-formed XML ({str(exc)[:200]})") from exc
     if root is None or etree.QName(root).localname != "bom" or \
-            not str(etree.QName(root).namespace or "").startswith("http://cyclonedx.org/schema/bom/"):
+            not str(etree.QName(root).namespace or "").startswith(CDX_NS):
         raise InputError(name, "XML that is not a CycloneDX BOM")
     return XmlBom(data)
 
