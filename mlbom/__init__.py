@@ -10,12 +10,12 @@ The library API the CLI wraps::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from collections.abc import Callable, Sequence
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from mlbom.version import __version__
 
 if TYPE_CHECKING:  # the names below are imported lazily, so `mlbom scan` starts fast
     from mlbom.cyclonedx.build import dumps

@@ -686,7 +686,7 @@ def _query_vuln(bom: Path | None, db: str | None, vuln_id: str, fmt: str) -> int
         table = ix.vulnerability_releases(ix.open_index(db, create=False), vuln_id)
     else:
         assert bom is not None
-        from mlbom.vulns.views import vulnerabilities
+        from mlbom.readmodel import vulnerabilities
 
         want = vuln_id.strip().upper()
         table = [{"vulnerability": v.id, "severity": v.severity, "state": v.state, "component": a.name or a.ref,

@@ -18,7 +18,6 @@ print them).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -86,7 +85,7 @@ class LoadedBom:
     def components(self) -> list[dict[str, object]]:
         """Every component of the release, nested ones included (pedigree ancestors are not
         part of the release and are not listed)."""
-        return list(iter_components(self.doc.get("components")))
+        return list(document.walk_components(self.doc.get("components")))
 
 
 def _prune(value: object) -> object:
@@ -111,17 +110,6 @@ def _prune(value: object) -> object:
             else:
                 dst.append(copy)
     return root
-
-
-def iter_components(items: object) -> Iterator[dict[str, object]]:
-    stack = list(reversed(items)) if isinstance(items, list) else []
-    while stack:
-        c = stack.pop()
-        if isinstance(c, dict):
-            yield c
-            nested = c.get("components")
-            if isinstance(nested, list):
-                stack.extend(reversed(nested))
 
 
 def load(path: str | Path, *, limit: int | None = None) -> LoadedBom:

@@ -24,9 +24,8 @@ class SignatureState:
 
 def check(data: bytes, present: str, key_paths: Sequence[Path], *, name: str = "<bom>") -> SignatureState:
     """Verify ``data`` (the BOM's bytes) against the public keys in ``key_paths``."""
-    import mlbom
     from mlbom.errors import MlbomError
-    from mlbom.signing import load_public_keys
+    from mlbom.signing import load_public_keys, verify
 
     if not present:
         return SignatureState("", False, bool(key_paths), "the BOM is not signed")
@@ -34,7 +33,7 @@ def check(data: bytes, present: str, key_paths: Sequence[Path], *, name: str = "
         return SignatureState(present, False, False, "not checked: no trusted key given (--key)")
     try:
         keys = [k for p in key_paths for k in load_public_keys(p)]
-        result = mlbom.verify(data, keys, name=name)
+        result = verify(data, keys, name=name)
     except MlbomError as exc:
         found = getattr(exc, "result", None)
         ids = tuple(sorted({s.key_id for s in getattr(found, "signers", []) if getattr(s, "key_id", None)}))

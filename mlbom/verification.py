@@ -32,13 +32,8 @@ from lxml import etree
 from mlbom import dsse, jsf
 from mlbom.artifacts import ArtifactReport, check_folder, require
 from mlbom.cyclonedx.document import CDX_NS, safe_xml_parser
-from mlbom.errors import InputError, UsageError, VerificationError
+from mlbom.errors import InputError, NotSignedError, UsageError, VerificationError
 from mlbom.trust import TrustPolicy
-
-
-class NotSignedError(VerificationError):
-    """The input carries no signature at all (a failed check, exit 1; the index records "unsigned")."""
-
 
 ENVELOPE_MEMBERS = frozenset({"payload", "payloadType", "signatures"})
 _SIGNER_MEMBERS = frozenset({"algorithm", "keyId", "publicKey", "value"})

@@ -20,7 +20,7 @@ from lxml import etree
 
 import mlbom.jsf as jsf
 from mlbom.cyclonedx.document import xml_spec, xml_tree
-from mlbom.errors import InputError, UsageError, VerificationError
+from mlbom.errors import InputError, NotSignedError, UsageError, VerificationError
 from mlbom.jsf import PrivateKey, PublicKey
 from mlbom.trust import TrustPolicy
 
@@ -233,8 +233,6 @@ def verify_xml(data: bytes, policy: TrustPolicy, *, name: str) -> tuple[PublicKe
                                 "signed, and one inside a text node hides part of the signed text from readers)")
     sigs = list(root.iter(f"{{{DS}}}Signature"))
     if not sigs:
-        from mlbom.verification import NotSignedError
-
         raise NotSignedError("the BOM is not signed (no XML-DSig signature)")
     if len(sigs) != 1:
         raise VerificationError(f"{len(sigs)} ds:Signature elements in the document: exactly one, the root's own, "

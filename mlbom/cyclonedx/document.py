@@ -397,6 +397,23 @@ def parse(data: bytes, name: str | Path) -> tuple[Format, dict[str, object], str
     raise InputError(name, "not a CycloneDX BOM (neither JSON nor XML)")
 
 
+# ---- the component walk -----------------------------------------------------------------
+
+def walk_components(items: object) -> Iterator[dict[str, object]]:
+    """Every component object of a ``components`` array, nested ones included (``Component.
+    components``), in document order (pre-order); pedigree ancestors are not part of the release
+    and are not walked. Iterative: no walk relies on the call stack. The one walk over the
+    release's components (:func:`mlbom.readmodel.walk` is this function)."""
+    stack = list(reversed(items)) if isinstance(items, list) else []
+    while stack:
+        c = stack.pop()
+        if isinstance(c, dict):
+            yield c
+            nested = c.get("components")
+            if isinstance(nested, list):
+                stack.extend(reversed(nested))
+
+
 # ---- referential checks -----------------------------------------------------------------
 
 def _listed(items: object, base: str) -> list[tuple[dict[str, object], str]]:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import quote
 
-import mlbom
 from mlbom.policy.output import location
 from mlbom.policy.rules import RULES, Result, Violation
+from mlbom.version import __version__
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -64,7 +64,7 @@ def sarif(result: Result, *, base: str | None = None) -> dict[str, object]:
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {"name": "mlbom", "version": mlbom.__version__, "semanticVersion": mlbom.__version__,
+            "tool": {"driver": {"name": "mlbom", "version": __version__, "semanticVersion": __version__,
                                 "rules": rules}},
             "invocations": [{"executionSuccessful": True}],
             "results": results,
