@@ -31,7 +31,7 @@ from lxml import etree
 
 from mlbom import dsse, jsf
 from mlbom.artifacts import ArtifactReport, check_folder, require
-from mlbom.cyclonedx.document import CDX_NS, safe_xml_parser
+from mlbom.cyclonedx.document import CDX_NS, UTF8_MARK, safe_xml_parser, sniff
 from mlbom.errors import InputError, NotSignedError, UsageError, VerificationError
 from mlbom.trust import TrustPolicy
 
@@ -95,7 +95,13 @@ class VerificationResult:
 # ---- 1. parse --------------------------------------------------------------------------
 
 def parse(data: bytes, name: str = "<input>") -> Parsed:
-    """What ``data`` is, decided by parsing it as JSON and, failing that, as XML."""
+    """What ``data`` is, decided by parsing it as JSON and, failing that, as XML. A UTF-8
+    byte-order mark before JSON is refused (:mod:`mlbom.cyclonedx.document`: read, it is
+    skipped; signed, the bytes must be the text every reader sees); before XML,
+    :func:`mlbom.xmldsig.check_encoding` refuses it."""
+    if data.startswith(UTF8_MARK) and sniff(data) == "json":
+        raise VerificationError(f"{name}: the JSON starts with a UTF-8 byte-order mark: a signed BOM must be plain "
+                                "UTF-8 (RFC 8259 forbids the mark; readers disagree on it)")
     try:
         orjson.loads(data)
         is_json = True

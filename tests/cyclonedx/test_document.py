@@ -105,3 +105,12 @@ def test_one_size_limit(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> No
                  lambda: sign(big, None, name="bom.json")):  # type: ignore[arg-type]
         with pytest.raises(InputError, match="larger than"):
             read()
+
+
+def test_utf8_byte_order_mark_is_refused_where_bytes_are_signed() -> None:
+    from mlbom.errors import VerificationError
+    from mlbom.verification import parse
+
+    data = document.UTF8_MARK + json.dumps(_JSON).encode()
+    with pytest.raises(VerificationError, match="byte-order mark"):
+        parse(data, "bom.json")
