@@ -18,7 +18,7 @@ from typing import Literal
 from mlbom.errors import UsageError
 from mlbom.model import SEVERITIES
 from mlbom.properties import Prop
-from mlbom.readmodel import ReadComponent, as_list, components, dicts, finding_severity, root_of, vulnerabilities
+from mlbom.readmodel import ReadComponent, as_list, dicts, finding_severity, identity_of, root_of, vulnerabilities, walk
 
 Kind = Literal["added", "removed", "version-change", "hash-drift", "licence-change", "safety-escalation", "new-unreadable",
                "new-finding", "model-card-change", "data-change", "edge-added", "edge-removed", "new-vulnerability"]
@@ -33,11 +33,6 @@ class Change:
     old: str | None = None
     new: str | None = None
     severity: str | None = None  # for new-finding and new-vulnerability
-
-
-def identity(c: dict[str, object]) -> str:
-    """What matches a component across two BOMs (:attr:`mlbom.readmodel.ReadComponent.identity`)."""
-    return ReadComponent(c).identity
 
 
 def _flatten(value: object, prefix: str = "") -> dict[str, str]:
@@ -55,16 +50,19 @@ def _flatten(value: object, prefix: str = "") -> dict[str, str]:
     return {prefix: json.dumps(value, ensure_ascii=False)}
 
 
-def _index(doc: dict[str, object]) -> tuple[dict[str, ReadComponent], dict[str, str]]:
-    by_id: dict[str, ReadComponent] = {}
+def _index(doc: dict[str, object]) -> tuple[dict[str, dict[str, object]], dict[str, str]]:
+    """identity → component object, bom-ref → identity. Views (:class:`ReadComponent`) are built
+    only for the components that differ: most of two releases' components are equal."""
+    by_id: dict[str, dict[str, object]] = {}
     ref_to_id: dict[str, str] = {}
-    for c in components(doc):
-        ident = c.identity
+    for c in walk(doc.get("components")):
+        ident = identity_of(c)
         if ident in by_id:  # several versions of one package: keep them apart
-            ident = f"{ident}@{c.raw.get('version')}"
+            ident = f"{ident}@{c.get('version')}"
         by_id[ident] = c
-        if isinstance(c.raw.get("bom-ref"), str):
-            ref_to_id[c.ref] = ident
+        ref = c.get("bom-ref")
+        if isinstance(ref, str):
+            ref_to_id[ref] = ident
     root = root_of(doc)
     if isinstance(root.raw.get("bom-ref"), str):
         ref_to_id[root.ref] = "(release)"
@@ -90,18 +88,18 @@ def diff(old: dict[str, object], new: dict[str, object]) -> list[Change]:
     b, b_refs = _index(new)
     changes: list[Change] = []
     for ident in sorted(set(a) - set(b)):
-        changes.append(Change("removed", ident, _summary(a[ident])))
+        changes.append(Change("removed", ident, _summary(ReadComponent(a[ident]))))
     for ident in sorted(set(b) - set(a)):
-        c = b[ident]
+        c = ReadComponent(b[ident])
         changes.append(Change("added", ident, _summary(c)))
         if c.verdict in ("unsafe", "suspicious", "error"):
             changes.append(Change("safety-escalation", ident, f"new component with verdict {c.verdict}", None, c.verdict))
         for f in c.prop(Prop.FINDING):
             changes.append(Change("new-finding", ident, f, None, f, finding_severity(f)))
     for ident in sorted(set(a) & set(b)):
-        x, y = a[ident], b[ident]
-        if x.raw == y.raw:  # most components of two releases are unchanged: one C-level comparison
+        if a[ident] == b[ident]:  # most components of two releases are unchanged: one C-level comparison
             continue
+        x, y = ReadComponent(a[ident]), ReadComponent(b[ident])
         if x.raw.get("version") != y.raw.get("version"):
             changes.append(Change("version-change", ident, "version changed", str(x.raw.get("version")),
                                   str(y.raw.get("version"))))

@@ -38,7 +38,7 @@ from mlbom.model import SEVERITIES
 from mlbom.properties import Prop
 from mlbom.query import Filters, checked_spec, licences_match, version_in
 from mlbom.reader import LoadedBom
-from mlbom.readmodel import ReadComponent, components, dicts, vulnerabilities
+from mlbom.readmodel import ReadComponent, components, dicts, finding_severity, vulnerabilities
 
 DEFAULT_URL = "sqlite:///mlbom-index.db"
 SCHEMA_VERSION = "1"
@@ -252,11 +252,28 @@ _COMPONENT_COLUMNS = ("release_id", "ordinal", "bom_ref", "type", "grp", "name",
 
 def _component_row(rid: int, i: int, c: ReadComponent) -> tuple[object, ...]:
     props = c.property_pairs
+    verdict = fmt = None
+    findings = 0
+    worst: int | None = None
+    for k, v in props:  # one pass: the first verdict and format as written, the worst finding
+        if k == _FINDING:
+            findings += 1
+            rank = _SEVERITY_RANK.get(finding_severity(v))
+            if rank is not None and (worst is None or rank < worst):
+                worst = rank
+        elif k == _VERDICT and verdict is None:
+            verdict = v
+        elif k == _FORMAT and fmt is None:
+            fmt = v
     purl = _s(c.raw.get("purl"))
     return (rid, i, _s(c.raw.get("bom-ref")), _s(c.raw.get("type")), _s(c.raw.get("group")), c.name, c.name.lower(),
             _s(c.raw.get("version")), purl, purl_base(purl) if purl else None, "\n".join(c.licence_texts) or None,
-            c.stated_first(Prop.SAFETY_VERDICT), c.worst_finding, len(c.prop(Prop.FINDING)),
-            c.stated_first(Prop.FILE_FORMAT), json.dumps(props, ensure_ascii=False) if props else None, _first_sha256(c))
+            verdict, SEVERITIES[worst] if worst is not None else None, findings, fmt,
+            json.dumps(props, ensure_ascii=False) if props else None, _first_sha256(c))
+
+
+_SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
+_FINDING, _VERDICT, _FORMAT = Prop.FINDING.value, Prop.SAFETY_VERDICT.value, Prop.FILE_FORMAT.value
 
 
 def _first_sha256(c: ReadComponent) -> str | None:

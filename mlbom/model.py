@@ -203,7 +203,8 @@ class Finding(BaseModel):
                 where, colon, digits = inner.rpartition(":")
                 if colon and where and digits.isdigit() and digits.isascii() and not digits.startswith("0"):
                     source, line = where, int(digits)
-        return cls(id=fid, severity=sev, message=message, subject=subject, source=source, line=line)
+        # the fields are checked above: no validation pass (a BOM can carry many findings)
+        return cls.model_construct(id=fid, severity=sev, message=message, subject=subject, source=source, line=line)
 
 
 class Unreadable(BaseModel):

@@ -78,7 +78,7 @@ def select(doc: dict[str, object], f: Filters) -> list[ReadComponent]:
             continue
         if spec is not None and not version_in(c.version, spec):
             continue
-        if not licences_match(c.licence_texts, f):
+        if (f.license or f.license_not_in) and not licences_match(c.licence_texts, f):
             continue
         if f.sha256 and f.sha256.lower() not in c.sha256s:
             continue
