@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parent.parent / "mlbom"
@@ -93,16 +94,23 @@ def _imports(module: str, path: Path) -> tuple[set[str], list[tuple[str, str]], 
     return edges, root, private
 
 
-def _graph() -> tuple[dict[str, set[str]], list[tuple[str, str]], list[str]]:
-    graph: dict[str, set[str]] = {}
+@functools.cache
+def _parsed() -> tuple[dict[str, frozenset[str]], tuple[tuple[str, str], ...], tuple[str, ...]]:
+    graph: dict[str, frozenset[str]] = {}
     roots: list[tuple[str, str]] = []
     private: list[str] = []
     for module, path in MODULES.items():
         edges, root, priv = _imports(module, path)
-        graph[module] = {e for e in edges if e in MODULES}
+        graph[module] = frozenset(e for e in edges if e in MODULES)
         roots += root
         private += priv
-    return graph, roots, private
+    return graph, tuple(roots), tuple(private)
+
+
+def _graph() -> tuple[dict[str, set[str]], list[tuple[str, str]], list[str]]:
+    """A fresh copy of the import graph (callers change it), the root imports and private imports."""
+    graph, roots, private = _parsed()
+    return {m: set(e) for m, e in graph.items()}, list(roots), list(private)
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:

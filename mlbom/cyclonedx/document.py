@@ -13,9 +13,10 @@
   I-JSON parse in :func:`mlbom.jsf.parse_json`).
 - **JSON** (:func:`parse_json`): strict syntax and UTF-8, duplicate member names refused (one
   linear pass: a set per object only when its member count shows a repeat), NaN/Infinity
-  refused, nesting bounded by :data:`mlbom.limits.MAX_DEPTH`. Numbers are read as written;
-  the signing rules (±(2**53 - 1), RFC 8785 spellings) apply where bytes are signed
-  (:func:`mlbom.jsf.parse_json`).
+  refused, nesting bounded by :data:`mlbom.limits.MAX_DEPTH`. Numbers are read as orjson reads
+  them (an integer beyond the 64-bit range as the nearest double, one beyond the double range
+  refused), so that whatever is read can be written and digested again; the signing rules
+  (±(2**53 - 1), RFC 8785 spellings) apply where bytes are signed (:func:`mlbom.jsf.parse_json`).
 - **XML**: no DTD, no entities, no network, nesting bounded — through defusedxml for the
   JSON-shaped read model (:func:`parse_xml`) and through lxml with the same rules where an
   lxml tree is needed, for the XML Schema and for XML-DSig (:func:`xml_tree`,
@@ -143,6 +144,25 @@ def _no_constant(text: str) -> object:
     raise ValueError(f"{text} is not JSON")
 
 
+_INT64_MIN, _UINT64_MAX = -(1 << 63), (1 << 64) - 1
+
+
+def _number_int(text: str) -> int | float:
+    """An integer as every BOM writer can write it back: within the 64-bit range; beyond it the
+    nearest double (what orjson reads, and what mlbom read before this layer)."""
+    n = int(text)
+    if len(text) < 19 or _INT64_MIN <= n <= _UINT64_MAX:
+        return n
+    return _number_float(text)
+
+
+def _number_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text[:40]} is infinity when parsed as double")
+    return value
+
+
 # A "\ud800"-style escape, or a surrogate encoded as UTF-8: Python's parser lets both through,
 # orjson (strict UTF-8, as every writer needs) does not; only then is orjson asked.
 _SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
@@ -152,7 +172,8 @@ def parse_json(data: bytes, name: str | Path) -> object:
     """A JSON document, strictly: see the module's rules. Raises :class:`InputError`."""
     data = strip_mark(data)
     try:
-        doc = json.loads(data, object_pairs_hook=_unique, parse_constant=_no_constant)
+        doc = json.loads(data, object_pairs_hook=_unique, parse_constant=_no_constant, parse_int=_number_int,
+                         parse_float=_number_float)
     except _DuplicateMember as exc:
         raise InputError(name, f"duplicate JSON member name {str(exc)[:80]!r}: refused (the same name twice "
                                "in one object is read differently by different tools)") from exc

@@ -4,6 +4,7 @@ one answer on the same bytes (issue 14: the two divergences found before it exis
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -114,3 +115,22 @@ def test_utf8_byte_order_mark_is_refused_where_bytes_are_signed() -> None:
     data = document.UTF8_MARK + json.dumps(_JSON).encode()
     with pytest.raises(VerificationError, match="byte-order mark"):
         parse(data, "bom.json")
+
+
+HOSTILE = Path(__file__).resolve().parent.parent / "fixtures" / "hostile" / "bom-read"
+
+
+def test_numbers_read_as_orjson_reads_them_and_can_be_written_again() -> None:
+    """Fuzzing found it: Python's parser reads any integer, which no BOM writer can write
+    back (the content digest failed with a TypeError). Beyond 64 bits an integer is read as the
+    nearest double, as orjson reads it; beyond the double range it is refused."""
+    import orjson
+
+    b = loads((HOSTILE / "int-beyond-64-bit.cdx.json").read_bytes(), "int.json")
+    assert len(b.content_digest) == 64
+    assert b.metadata["timestamp"] == float(2**64)
+    assert b.components()[0]["properties"] == orjson.loads((HOSTILE / "int-beyond-64-bit.cdx.json").read_bytes())[
+        "components"][0]["properties"]
+    for read in (loads, validate_bytes):
+        with pytest.raises(InputError, match="not valid JSON: number is infinity"):
+            read((HOSTILE / "number-beyond-double.cdx.json").read_bytes())
