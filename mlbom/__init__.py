@@ -160,10 +160,9 @@ def validate(data: bytes | StrPath) -> ValidationReport:
     """Validate a BOM (bytes, or a path to a JSON/XML file) against the bundled official
     schema of its own spec version, plus referential checks. Raises :class:`InputError` for
     something that is not a CycloneDX BOM of a supported version."""
-    from mlbom.cyclonedx.validate import MAX_BOM_BYTES, validate_bytes
-    from mlbom.formats.safe_read import read_bounded
+    from mlbom.cyclonedx.document import read_bytes
+    from mlbom.cyclonedx.validate import validate_bytes
 
     if isinstance(data, bytes):
         return validate_bytes(data)
-    path = Path(data)
-    return validate_bytes(read_bounded(path, MAX_BOM_BYTES), name=str(path))
+    return validate_bytes(read_bytes(str(data)), name=str(data))

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from mlbom.errors import InputError, VerificationError, printable
 from mlbom.properties import Prop
-from mlbom.reader import iter_components
+from mlbom.readmodel import release_components
 
 MAX_UNSIZED_ENV = "MLBOM_MAX_ARTIFACT_BYTES"
 DEFAULT_MAX_UNSIZED = 64 << 30
@@ -100,10 +100,7 @@ def _props(c: dict[str, object]) -> dict[str, str]:
 def file_components(doc: dict[str, object]) -> Iterator[dict[str, object]]:
     """Every component of the BOM, nested ones and the root's included (pedigree ancestors
     excluded: they describe history, not the release)."""
-    meta = doc.get("metadata")
-    if isinstance(meta, dict) and isinstance(meta.get("component"), dict):
-        yield from iter_components([meta["component"]])
-    yield from iter_components(doc.get("components"))
+    return release_components(doc, with_root=True)
 
 
 def normalise(value: str) -> str | None:

@@ -86,7 +86,7 @@ class _CollectorCommand(click.Command):
 
     def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         super().format_help_text(ctx, formatter)
-        from mlbom.collectors import builtin_collectors
+        from mlbom.collectors.registry import builtin_collectors
 
         rows = [(name, ", ".join(cls.patterns)) for name, cls in sorted(builtin_collectors().items()) if cls.patterns]
         with formatter.section("Discovered in PROJECT_DIR (at most two levels deep)"):
@@ -101,7 +101,8 @@ class _CollectorCommand(click.Command):
 
 
 def _declared_options() -> list[Option]:
-    from mlbom.collectors import builtin_collectors, declared_options
+    from mlbom.collectors import declared_options
+    from mlbom.collectors.registry import builtin_collectors
 
     return declared_options(builtin_collectors())
 
@@ -253,7 +254,7 @@ def _gate(data: bytes, gate: Policy, name: str) -> int:
 def validate(bom: Path) -> int:
     """Validate BOM against the bundled official schema of its own spec version, plus
     referential checks (every ref resolves, bom-refs unique). Exit 1 when invalid."""
-    report = mlbom.validate(sys.stdin.buffer.read() if str(bom) == "-" else bom)
+    report = mlbom.validate(bom)  # "-": stdin, bounded like a file
     if report.ok:
         click.echo(f"{bom}: valid CycloneDX {report.spec_version} {report.format.upper()}")
         return 0
@@ -783,7 +784,7 @@ def _query_vuln(bom: Path | None, db: str | None, vuln_id: str, fmt: str) -> int
         table = ix.vulnerability_releases(ix.open_index(db, create=False), vuln_id)
     else:
         assert bom is not None
-        from mlbom.vulns.views import vulnerabilities
+        from mlbom.readmodel import vulnerabilities
 
         want = vuln_id.strip().upper()
         table = [{"vulnerability": v.id, "severity": v.severity, "state": v.state, "component": a.name or a.ref,

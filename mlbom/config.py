@@ -62,7 +62,8 @@ def project_settings(project_dir: Path) -> Settings:
     gen = doc.get("generate", {})
     if not isinstance(gen, dict):
         raise InputError(path, "[generate] must be a table")
-    from mlbom.collectors import builtin_collectors, declared_options
+    from mlbom.collectors import declared_options
+    from mlbom.collectors.registry import builtin_collectors
 
     known = {o.cli_flag.removeprefix("--"): o for o in declared_options(builtin_collectors())}
     values: dict[str, object] = {}

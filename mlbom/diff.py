@@ -16,8 +16,9 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 from mlbom.errors import UsageError
-from mlbom.identity import purl_base
 from mlbom.model import SEVERITIES
+from mlbom.properties import Prop
+from mlbom.readmodel import ReadComponent, as_list, dicts, finding_severity, identity_of, root_of, vulnerabilities, walk
 
 Kind = Literal["added", "removed", "version-change", "hash-drift", "licence-change", "safety-escalation", "new-unreadable",
                "new-finding", "model-card-change", "data-change", "edge-added", "edge-removed", "new-vulnerability"]
@@ -32,45 +33,6 @@ class Change:
     old: str | None = None
     new: str | None = None
     severity: str | None = None  # for new-finding and new-vulnerability
-
-
-def _list(v: object) -> list[object]:
-    return list(v) if isinstance(v, list) else []
-
-
-def _components(doc: dict[str, object]) -> list[dict[str, object]]:
-    from mlbom.reader import iter_components
-
-    return list(iter_components(doc.get("components")))
-
-
-def identity(c: dict[str, object]) -> str:
-    purl = c.get("purl")
-    if isinstance(purl, str) and purl:
-        return purl_base(purl)
-    if c.get("type") == "file" and isinstance(c.get("bom-ref"), str):
-        return f"file:{c['bom-ref']}"
-    return f"{c.get('type')}:{c.get('group') or ''}/{c.get('name')}"
-
-
-def _props(c: dict[str, object], name: str) -> list[str]:
-    return sorted(str(p.get("value")) for p in _list(c.get("properties")) if isinstance(p, dict) and p.get("name") == name)
-
-
-def _sha256(c: dict[str, object]) -> set[str]:
-    return {str(h.get("content")) for h in _list(c.get("hashes")) if isinstance(h, dict) and h.get("alg") == "SHA-256"}
-
-
-def _licences(c: dict[str, object]) -> list[str]:
-    out = []
-    for lc in _list(c.get("licenses")):
-        if isinstance(lc, dict):
-            if "expression" in lc:
-                out.append(str(lc["expression"]))
-            elif isinstance(lc.get("license"), dict):
-                inner = lc["license"]
-                out.append(str(inner.get("id") or inner.get("name")))
-    return sorted(out)
 
 
 def _flatten(value: object, prefix: str = "") -> dict[str, str]:
@@ -88,42 +50,36 @@ def _flatten(value: object, prefix: str = "") -> dict[str, str]:
     return {prefix: json.dumps(value, ensure_ascii=False)}
 
 
-def _finding_severity(value: str) -> str:
-    return value.split(" ", 1)[0]
-
-
 def _index(doc: dict[str, object]) -> tuple[dict[str, dict[str, object]], dict[str, str]]:
+    """identity → component object, bom-ref → identity. Views (:class:`ReadComponent`) are built
+    only for the components that differ: most of two releases' components are equal."""
     by_id: dict[str, dict[str, object]] = {}
     ref_to_id: dict[str, str] = {}
-    for c in _components(doc):
-        ident = identity(c)
+    for c in walk(doc.get("components")):
+        ident = identity_of(c)
         if ident in by_id:  # several versions of one package: keep them apart
             ident = f"{ident}@{c.get('version')}"
         by_id[ident] = c
-        if isinstance(c.get("bom-ref"), str):
-            ref_to_id[str(c["bom-ref"])] = ident
-    meta = doc.get("metadata")
-    if isinstance(meta, dict) and isinstance(meta.get("component"), dict):
-        root = meta["component"]
-        if isinstance(root.get("bom-ref"), str):
-            ref_to_id[str(root["bom-ref"])] = "(release)"
+        ref = c.get("bom-ref")
+        if isinstance(ref, str):
+            ref_to_id[ref] = ident
+    root = root_of(doc)
+    if isinstance(root.raw.get("bom-ref"), str):
+        ref_to_id[root.ref] = "(release)"
     return by_id, ref_to_id
-
-
-def _root(doc: dict[str, object]) -> dict[str, object]:
-    meta = doc.get("metadata")
-    root = meta.get("component") if isinstance(meta, dict) else None
-    return root if isinstance(root, dict) else {}
 
 
 def _edges(doc: dict[str, object], ref_to_id: dict[str, str]) -> set[tuple[str, str]]:
     out = set()
-    for d in _list(doc.get("dependencies")):
-        if isinstance(d, dict):
-            src = ref_to_id.get(str(d.get("ref")), str(d.get("ref")))
-            for t in _list(d.get("dependsOn")):
-                out.add((src, ref_to_id.get(str(t), str(t))))
+    for d in dicts(doc.get("dependencies")):
+        src = ref_to_id.get(str(d.get("ref")), str(d.get("ref")))
+        for t in as_list(d.get("dependsOn")):
+            out.add((src, ref_to_id.get(str(t), str(t))))
     return out
+
+
+def _summary(c: ReadComponent) -> str:
+    return f"{c.raw.get('type')} {c.raw.get('name')} {c.raw.get('version') or ''}".strip()
 
 
 def diff(old: dict[str, object], new: dict[str, object]) -> list[Change]:
@@ -132,45 +88,44 @@ def diff(old: dict[str, object], new: dict[str, object]) -> list[Change]:
     b, b_refs = _index(new)
     changes: list[Change] = []
     for ident in sorted(set(a) - set(b)):
-        changes.append(Change("removed", ident, f"{a[ident].get('type')} {a[ident].get('name')} {a[ident].get('version') or ''}".strip()))
+        changes.append(Change("removed", ident, _summary(ReadComponent(a[ident]))))
     for ident in sorted(set(b) - set(a)):
-        changes.append(Change("added", ident, f"{b[ident].get('type')} {b[ident].get('name')} {b[ident].get('version') or ''}".strip()))
-        verdicts = _props(b[ident], "mlbom:safety:verdict")
-        verdict = verdicts[0] if verdicts else None
-        if verdict in ("unsafe", "suspicious", "error"):
-            changes.append(Change("safety-escalation", ident, f"new component with verdict {verdict}", None, verdict))
-        for f in _props(b[ident], "mlbom:finding"):
-            changes.append(Change("new-finding", ident, f, None, f, _finding_severity(f)))
+        c = ReadComponent(b[ident])
+        changes.append(Change("added", ident, _summary(c)))
+        if c.verdict in ("unsafe", "suspicious", "error"):
+            changes.append(Change("safety-escalation", ident, f"new component with verdict {c.verdict}", None, c.verdict))
+        for f in c.prop(Prop.FINDING):
+            changes.append(Change("new-finding", ident, f, None, f, finding_severity(f)))
     for ident in sorted(set(a) & set(b)):
-        x, y = a[ident], b[ident]
-        if x == y:  # most components of two releases are unchanged: one C-level comparison
+        if a[ident] == b[ident]:  # most components of two releases are unchanged: one C-level comparison
             continue
-        if x.get("version") != y.get("version"):
-            changes.append(Change("version-change", ident, "version changed", str(x.get("version")), str(y.get("version"))))
-        elif _sha256(x) and _sha256(y) and _sha256(x) != _sha256(y):
+        x, y = ReadComponent(a[ident]), ReadComponent(b[ident])
+        if x.raw.get("version") != y.raw.get("version"):
+            changes.append(Change("version-change", ident, "version changed", str(x.raw.get("version")),
+                                  str(y.raw.get("version"))))
+        elif x.sha256s and y.sha256s and x.sha256s != y.sha256s:
             changes.append(Change("hash-drift", ident, "same identity and version, different SHA-256",
-                                  ",".join(sorted(_sha256(x))), ",".join(sorted(_sha256(y)))))
-        if _licences(x) != _licences(y):
-            changes.append(Change("licence-change", ident, "licence changed", " ".join(_licences(x)) or "(none)",
-                                  " ".join(_licences(y)) or "(none)"))
-        vx = (_props(x, "mlbom:safety:verdict") or ["safe"])[0]
-        vy = (_props(y, "mlbom:safety:verdict") or ["safe"])[0]
+                                  ",".join(sorted(x.sha256s)), ",".join(sorted(y.sha256s))))
+        if x.licence_texts != y.licence_texts:
+            changes.append(Change("licence-change", ident, "licence changed", " ".join(x.licence_texts) or "(none)",
+                                  " ".join(y.licence_texts) or "(none)"))
+        vx, vy = x.verdict or "safe", y.verdict or "safe"
         if _VERDICT_RANK.get(vy, 0) > _VERDICT_RANK.get(vx, 0):
             changes.append(Change("safety-escalation", ident, "safety verdict got worse", vx, vy))
-        for f in sorted(set(_props(y, "mlbom:finding")) - set(_props(x, "mlbom:finding"))):
-            changes.append(Change("new-finding", ident, f, None, f, _finding_severity(f)))
+        for f in sorted(set(y.prop(Prop.FINDING)) - set(x.prop(Prop.FINDING))):
+            changes.append(Change("new-finding", ident, f, None, f, finding_severity(f)))
         for key, kind in (("modelCard", "model-card-change"), ("data", "data-change")):
-            if x.get(key) == y.get(key):
+            if x.raw.get(key) == y.raw.get(key):
                 continue
-            fx, fy = _flatten(x.get(key)), _flatten(y.get(key))
+            fx, fy = _flatten(x.raw.get(key)), _flatten(y.raw.get(key))
             for path in sorted(set(fx) | set(fy)):
                 if fx.get(path) != fy.get(path):
                     changes.append(Change(kind, ident, f"{key}.{path}" if path else key, fx.get(path), fy.get(path)))  # type: ignore[arg-type]
-    ra, rb = _root(old), _root(new)  # the release itself: its findings and the inputs that could not be read
-    for u in sorted(set(_props(rb, "mlbom:unreadable")) - set(_props(ra, "mlbom:unreadable"))):
+    ra, rb = root_of(old), root_of(new)  # the release itself: its findings and the inputs that could not be read
+    for u in sorted(set(rb.prop(Prop.UNREADABLE)) - set(ra.prop(Prop.UNREADABLE))):
         changes.append(Change("new-unreadable", "(release)", "an input could not be read: the inventory is incomplete", None, u))
-    for f in sorted(set(_props(rb, "mlbom:finding")) - set(_props(ra, "mlbom:finding"))):
-        changes.append(Change("new-finding", "(release)", f, None, f, _finding_severity(f)))
+    for f in sorted(set(rb.prop(Prop.FINDING)) - set(ra.prop(Prop.FINDING))):
+        changes.append(Change("new-finding", "(release)", f, None, f, finding_severity(f)))
     ea, eb = _edges(old, a_refs), _edges(new, b_refs)
     changes += [Change("edge-added", f"{s} -> {t}", "dependency added") for s, t in sorted(eb - ea)]
     changes += [Change("edge-removed", f"{s} -> {t}", "dependency removed") for s, t in sorted(ea - eb)]
@@ -181,8 +136,6 @@ def diff(old: dict[str, object], new: dict[str, object]) -> list[Change]:
 def new_vulnerabilities(old: dict[str, object], new: dict[str, object]) -> list[Change]:
     """Open vulnerabilities of ``new`` that ``old`` did not have (compared by id and aliases, so
     a flaw renamed from its GHSA to its PYSEC id is not new)."""
-    from mlbom.vulns.views import vulnerabilities
-
     before = set().union(*(v.ids for v in vulnerabilities(old)))
     out = []
     for v in vulnerabilities(new):

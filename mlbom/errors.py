@@ -68,6 +68,10 @@ class VerificationError(MlbomError):
     """A signature, hash or policy check failed; the CLI exits 1."""
 
 
+class NotSignedError(VerificationError):
+    """The input carries no signature at all (a failed check, exit 1; the index records "unsigned")."""
+
+
 def printable(text: str) -> str:
     """``text`` with control and other non-printable characters escaped as in Python's ``repr``
     (``\\n``, ``\\x1b``, ``\\u2028``; a backslash doubled only then), so that a file name chosen by

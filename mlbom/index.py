@@ -32,12 +32,13 @@ from typing import Any, Literal
 
 from packaging.specifiers import SpecifierSet
 
-from mlbom.diff import _licences, _list
 from mlbom.errors import MlbomError, UsageError
 from mlbom.identity import purl_base
 from mlbom.model import SEVERITIES
-from mlbom.query import Filters, base_models, checked_spec, licences_match, version_in
+from mlbom.properties import Prop
+from mlbom.query import Filters, checked_spec, licences_match, version_in
 from mlbom.reader import LoadedBom
+from mlbom.readmodel import ReadComponent, components, dicts, finding_severity, vulnerabilities
 
 DEFAULT_URL = "sqlite:///mlbom-index.db"
 SCHEMA_VERSION = "1"
@@ -228,8 +229,6 @@ def _backfill_vulnerabilities(conn: Any) -> None:
 
 def vulnerability_rows(doc: dict[str, object]) -> list[tuple[object, ...]]:
     """One row per vulnerability the BOM states (without the release id)."""
-    from mlbom.vulns.views import vulnerabilities
-
     return [(i, v.id, " " + " ".join(sorted(v.ids)) + " ", v.severity, v.state, v.detail or None,
              json.dumps([[a.ref, a.name, a.version, a.purl] for a in v.affects]))
             for i, v in enumerate(vulnerabilities(doc))]
@@ -249,35 +248,37 @@ class Added:
 
 _COMPONENT_COLUMNS = ("release_id", "ordinal", "bom_ref", "type", "grp", "name", "name_lc", "version", "purl",
                       "purl_base", "licenses", "verdict", "max_severity", "findings", "file_format", "properties", "sha256")
-_SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
 
 
-def _component_row(rid: int, i: int, c: dict[str, object]) -> tuple[object, ...]:
-    props = [(str(p.get("name")), str(p.get("value"))) for p in _list(c.get("properties")) if isinstance(p, dict)]
+def _component_row(rid: int, i: int, c: ReadComponent) -> tuple[object, ...]:
+    props = c.property_pairs
     verdict = fmt = None
     findings = 0
     worst: int | None = None
-    for k, v in props:
-        if k == "mlbom:finding":
+    for k, v in props:  # one pass: the first verdict and format as written, the worst finding
+        if k == _FINDING:
             findings += 1
-            rank = _SEVERITY_RANK.get(v.split(" ", 1)[0])
+            rank = _SEVERITY_RANK.get(finding_severity(v))
             if rank is not None and (worst is None or rank < worst):
                 worst = rank
-        elif k == "mlbom:safety:verdict" and verdict is None:
+        elif k == _VERDICT and verdict is None:
             verdict = v
-        elif k == "mlbom:file:format" and fmt is None:
+        elif k == _FORMAT and fmt is None:
             fmt = v
-    name = str(c.get("name") or "")
-    purl = _s(c.get("purl"))
-    return (rid, i, _s(c.get("bom-ref")), _s(c.get("type")), _s(c.get("group")), name, name.lower(),
-            _s(c.get("version")), purl, purl_base(purl) if purl else None, "\n".join(_licences(c)) or None,
+    purl = _s(c.raw.get("purl"))
+    return (rid, i, _s(c.raw.get("bom-ref")), _s(c.raw.get("type")), _s(c.raw.get("group")), c.name, c.name.lower(),
+            _s(c.raw.get("version")), purl, purl_base(purl) if purl else None, "\n".join(c.licence_texts) or None,
             verdict, SEVERITIES[worst] if worst is not None else None, findings, fmt,
             json.dumps(props, ensure_ascii=False) if props else None, _first_sha256(c))
 
 
-def _first_sha256(c: dict[str, object]) -> str | None:
-    for h in _list(c.get("hashes")):
-        if isinstance(h, dict) and h.get("alg") == "SHA-256" and isinstance(h.get("content"), str):
+_SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
+_FINDING, _VERDICT, _FORMAT = Prop.FINDING.value, Prop.SAFETY_VERDICT.value, Prop.FILE_FORMAT.value
+
+
+def _first_sha256(c: ReadComponent) -> str | None:
+    for h in dicts(c.raw.get("hashes")):
+        if h.get("alg") == "SHA-256" and isinstance(h.get("content"), str):
             return str(h["content"]).lower()
     return None
 
@@ -302,18 +303,13 @@ def _s(v: object) -> str | None:
     return v if isinstance(v, str) else (None if v is None else str(v))
 
 
-def _links(rid: int, i: int, c: dict[str, object]) -> Iterator[tuple[object, ...]]:
-    if c.get("pedigree") is None and c.get("modelCard") is None:
+def _links(rid: int, i: int, c: ReadComponent) -> Iterator[tuple[object, ...]]:
+    if c.raw.get("pedigree") is None and c.raw.get("modelCard") is None:
         return
-    for target in base_models(c):
+    for target in c.base_model_keys:
         yield (rid, i, "base-model", target)
-    mc = c.get("modelCard")
-    params = mc.get("modelParameters") if isinstance(mc, dict) else None
-    for ds in (params.get("datasets") if isinstance(params, dict) else None) or []:
-        if isinstance(ds, dict):
-            ds_target = ds.get("ref") or ds.get("name")
-            if ds_target:
-                yield (rid, i, "dataset", str(ds_target).lower())
+    for ds in c.card_dataset_keys:
+        yield (rid, i, "dataset", ds)
 
 
 @dataclass(frozen=True)
@@ -337,7 +333,7 @@ class Prepared:
 
 def prepare(bom: LoadedBom, *, verified: bool | None = None, raw: bytes | None = None) -> Prepared:
     serial = bom.serial_number or f"urn:sha256:{bom.sha256}"
-    comps = bom.components()
+    comps = components(bom.doc)
     root = bom.root
     digest = None if raw is not None else bom.content_digest  # else worked out on a conflict only
     record = {
@@ -351,7 +347,7 @@ def prepare(bom: LoadedBom, *, verified: bool | None = None, raw: bytes | None =
         bom.source, serial, bom.version, bom.sha256, record,
         [_component_row(0, i, c)[1:] for i, c in enumerate(comps)],
         [(i, str(h.get("alg")), str(h.get("content", "")).lower())
-         for i, c in enumerate(comps) for h in _list(c.get("hashes")) if isinstance(h, dict)],
+         for i, c in enumerate(comps) for h in dicts(c.raw.get("hashes"))],
         [x[1:] for i, c in enumerate(comps) for x in _links(0, i, c)],
         bom.signature, bom.problems, digest, tuple(vulnerability_rows(bom.doc)))
 
@@ -424,7 +420,7 @@ def prepare_file(path: str, keys: Sequence[object] | None = None) -> Prepared | 
         if doc is not None:  # index what was verified, not a second reading of the same bytes
             import dataclasses
 
-            from mlbom.cyclonedx.validate import referential_problems
+            from mlbom.cyclonedx.document import referential_problems
 
             loaded = dataclasses.replace(loaded, doc=doc, problems=tuple(referential_problems(doc)))
         return prepare(loaded, verified=verified, raw=raw)
@@ -574,9 +570,9 @@ def query(engine: Engine, f: IndexFilters) -> list[dict[str, str]]:
         floor = SEVERITIES.index(f.min_severity)
         stmt = stmt.where(c.c.max_severity.in_(SEVERITIES[: floor + 1]))
     for name, value in f.properties:
-        if name == "mlbom:safety:verdict":
+        if name == Prop.SAFETY_VERDICT.value:
             stmt = stmt.where(c.c.verdict == value)
-        elif name == "mlbom:file:format":
+        elif name == Prop.FILE_FORMAT.value:
             stmt = stmt.where(c.c.file_format == value)
         else:
             literal = json.dumps(value, ensure_ascii=False)

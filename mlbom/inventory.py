@@ -25,11 +25,11 @@ from mlbom.collectors import (
     Context,
     configure,
     discover,
-    registry,
     run,
 )
 from mlbom.collectors._declared import PROJECT_SOURCES
 from mlbom.collectors.passes import passes
+from mlbom.collectors.registry import registry
 from mlbom.errors import InputError, UsageError
 from mlbom.model import Bom, Component, Evidence, Finding, Property, Relation, Unreadable
 from mlbom.properties import Prop

@@ -34,10 +34,8 @@ Python parser reads about 1 MB a second, libyaml builds
 Python nodes at about 100,000 a second."""
 
 MAX_BOM_BYTES = 256 << 20
-"""Largest BOM read by default (256 MiB); ``MLBOM_MAX_BOM_BYTES`` raises or lowers it."""
-
-MAX_VALIDATE_BYTES = 1 << 30
-"""Largest BOM ``validate`` reads (1 GiB)."""
+"""Largest BOM read, validated, signed or verified (256 MiB; ``MLBOM_MAX_BOM_BYTES`` raises or lowers
+it): one limit for every reader of BOM bytes (:mod:`mlbom.cyclonedx.document`)."""
 
 MAX_LOCK_BYTES = 64 << 20
 """Largest lock file (uv.lock, poetry.lock, Pipfile.lock, pylock.toml; environment.yml is held

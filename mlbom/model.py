@@ -181,6 +181,31 @@ class Finding(BaseModel):
             where = f" ({self.source}:{self.line})" if self.line else f" ({self.source})"
         return f"{self.severity} {self.id}: {self.message}{where}"
 
+    @classmethod
+    def parse(cls, value: str, subject: str | None = None) -> Finding | None:
+        """The inverse of :meth:`render`: the finding an ``mlbom:finding`` value states, or
+        ``None`` when the value is not of the form ``SEVERITY ID: message`` (another tool's
+        text, an unknown severity). A trailing `` (SOURCE)`` or `` (SOURCE:LINE)`` is read as
+        the source: ``parse(f.render(), f.subject) == f`` for every finding whose id has no
+        blank or ``": "``, whose message does not itself end in a parenthesised group and whose
+        source has no parenthesis and does not end in ``:DIGITS`` (a line is written apart); and
+        ``parse(v).render() == v`` for every value that parses."""
+        sev, _, rest = value.partition(" ")
+        fid, sep, message = rest.partition(": ")
+        if sev not in SEVERITIES or not sep or not fid or " " in fid:
+            return None
+        source: str | None = None
+        line: int | None = None
+        if message.endswith(")") and " (" in message:
+            head, _, inner = message[:-1].rpartition(" (")
+            if inner and ")" not in inner and "(" not in inner:
+                message, source = head, inner
+                where, colon, digits = inner.rpartition(":")
+                if colon and where and digits.isdigit() and digits.isascii() and not digits.startswith("0"):
+                    source, line = where, int(digits)
+        # the fields are checked above: no validation pass (a BOM can carry many findings)
+        return cls.model_construct(id=fid, severity=sev, message=message, subject=subject, source=source, line=line)
+
 
 class Unreadable(BaseModel):
     """Something a collector could not read. Its presence marks the BOM incomplete."""

@@ -15,9 +15,10 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from mlbom import table as text_table
-from mlbom.diff import _components, _licences, _list, _props, _sha256
 from mlbom.errors import UsageError
 from mlbom.model import SEVERITIES
+from mlbom.properties import Prop
+from mlbom.readmodel import ReadComponent, components, dependencies, root_of
 
 
 @dataclass(frozen=True)
@@ -65,61 +66,43 @@ def licences_match(lics: list[str], f: Filters) -> bool:
     return True
 
 
-def select(doc: dict[str, object], f: Filters) -> list[dict[str, object]]:
+def select(doc: dict[str, object], f: Filters) -> list[ReadComponent]:
     """Components matching every filter given, in document order."""
     spec = checked_spec(f)
     out = []
-    for c in _components(doc):
-        if f.type and c.get("type") != f.type:
+    for c in components(doc):
+        if f.type and c.type != f.type:
             continue
-        if f.name and not fnmatch.fnmatchcase(str(c.get("name", "")).lower(), f.name.lower()):
+        if f.name and not fnmatch.fnmatchcase(c.name.lower(), f.name.lower()):
             continue
-        if f.purl and not fnmatch.fnmatchcase(str(c.get("purl", "")), f.purl):
+        if f.purl and not fnmatch.fnmatchcase(c.purl, f.purl):
             continue
-        if spec is not None and not version_in(c.get("version"), spec):
+        if spec is not None and not version_in(c.version, spec):
             continue
-        if not licences_match(_licences(c), f):
+        if (f.license or f.license_not_in) and not licences_match(c.licence_texts, f):
             continue
-        if f.sha256 and f.sha256.lower() not in _sha256(c):
+        if f.sha256 and f.sha256.lower() not in c.sha256s:
             continue
-        if any(value not in _props(c, name) for name, value in f.properties):
+        if any(value not in c.props.get(name, ()) for name, value in f.properties):
             continue
         if f.min_severity:
             floor = SEVERITIES.index(f.min_severity)
-            sevs = [v.split(" ", 1)[0] for v in _props(c, "mlbom:finding")]
-            if not any(s in SEVERITIES and SEVERITIES.index(s) <= floor for s in sevs):
+            if not any(x.rank <= floor for x in c.findings):
                 continue
-        if f.base_model and not any(fnmatch.fnmatchcase(b, f.base_model.lower()) for b in base_models(c)):
+        if f.base_model and not any(fnmatch.fnmatchcase(b, f.base_model.lower()) for b in c.base_model_keys):
             continue
         out.append(c)
-    return out
-
-
-def base_models(c: dict[str, object]) -> list[str]:
-    """The base models a model component declares (pedigree ancestors that are models), each
-    as its purl and as ``ORG/NAME``, lower-cased."""
-    out: list[str] = []
-    ped = c.get("pedigree")
-    for a in _list(ped.get("ancestors")) if isinstance(ped, dict) else []:
-        if isinstance(a, dict) and a.get("type") == "machine-learning-model":
-            if isinstance(a.get("purl"), str):
-                out.append(str(a["purl"]).lower())
-            out.append("/".join(str(x) for x in (a.get("group"), a.get("name")) if x).lower())
     return out
 
 
 def why(doc: dict[str, object], target: str) -> list[list[str]]:
     """Shortest dependency chain(s) from the release to each component whose bom-ref, purl or
     name matches ``target`` (a glob)."""
-    deps: dict[str, list[str]] = {}
-    for d in _list(doc.get("dependencies")):
-        if isinstance(d, dict):
-            deps[str(d.get("ref"))] = [str(x) for x in _list(d.get("dependsOn"))]
-    meta = doc.get("metadata")
-    root = meta.get("component", {}).get("bom-ref") if isinstance(meta, dict) and isinstance(meta.get("component"), dict) else None
-    names = {str(c.get("bom-ref")): str(c.get("name")) for c in _components(doc)}
+    deps = dependencies(doc)
+    root = root_of(doc).ref
+    names = {c.ref: c.name for c in components(doc) if c.ref}
     goals = {r for r, n in names.items() if fnmatch.fnmatchcase(r, target) or fnmatch.fnmatchcase(n.lower(), target.lower())}
-    if not isinstance(root, str) or not goals:
+    if not root or not goals:
         return []
     parent: dict[str, str | None] = {root: None}
     queue = deque([root])
@@ -133,7 +116,7 @@ def why(doc: dict[str, object], target: str) -> list[list[str]]:
                 chain.append(cur)
                 cur = parent[cur]
             found.append(list(reversed(chain)))
-        for nxt in deps.get(node, []):
+        for nxt in deps.get(node, ()):
             if nxt not in parent:
                 parent[nxt] = node
                 queue.append(nxt)
@@ -143,12 +126,12 @@ def why(doc: dict[str, object], target: str) -> list[list[str]]:
 COLUMNS = ("type", "name", "version", "purl", "licenses", "sha256", "verdict", "findings")
 
 
-def rows(components: list[dict[str, object]]) -> list[dict[str, str]]:
+def rows(selected: list[ReadComponent]) -> list[dict[str, str]]:
     return [{
-        "type": str(c.get("type", "")), "name": str(c.get("name", "")), "version": str(c.get("version") or ""),
-        "purl": str(c.get("purl") or ""), "licenses": " ".join(_licences(c)), "sha256": ",".join(sorted(_sha256(c))),
-        "verdict": ",".join(_props(c, "mlbom:safety:verdict")), "findings": str(len(_props(c, "mlbom:finding"))),
-    } for c in components]
+        "type": c.type, "name": c.name, "version": c.version, "purl": c.purl, "licenses": " ".join(c.licence_texts),
+        "sha256": ",".join(sorted(c.sha256s)),
+        "verdict": ",".join(c.prop(Prop.SAFETY_VERDICT)), "findings": str(len(c.prop(Prop.FINDING))),
+    } for c in selected]
 
 
 def render(table: list[dict[str, str]], fmt: str) -> str:

@@ -16,8 +16,8 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-from mlbom.bomview import BomView, Component, base_models, dataset_info, model_card
 from mlbom.properties import Prop
+from mlbom.readmodel import ReadBom, ReadComponent
 from mlbom.signature_state import SignatureState
 
 Status = Literal["pass", "fail", "n/a"]
@@ -78,14 +78,14 @@ def _check(kind: Kind, cid: str, ok: bool | None, evidence: str) -> Check:
     return Check(cid, _TITLES[cid], status, weights()[kind][cid], evidence)
 
 
-def _names(cs: list[Component], limit: int = 5) -> str:
+def _names(cs: list[ReadComponent], limit: int = 5) -> str:
     """Names for evidence; the full list is in the report's sections, so evidence may shorten it
     but always says how many more there are."""
     shown = ", ".join(c.path if c.type == "file" else c.display for c in cs[:limit])
     return shown + (f" and {len(cs) - limit} more" if len(cs) > limit else "")
 
 
-def _hashed(kind: Kind, files: list[Component], *, required: bool) -> Check:
+def _hashed(kind: Kind, files: list[ReadComponent], *, required: bool) -> Check:
     """``required``: a model or dataset with no files listed fails (its content cannot be
     checked); a release without files has nothing to hash."""
     if not files:
@@ -96,7 +96,7 @@ def _hashed(kind: Kind, files: list[Component], *, required: bool) -> Check:
                   + (f"; missing: {_names(missing)}" if missing else ""))
 
 
-def _weights_safe(kind: Kind, files: list[Component], *, required: bool) -> Check:
+def _weights_safe(kind: Kind, files: list[ReadComponent], *, required: bool) -> Check:
     weights_ = [f for f in files if f.is_weight]
     if not weights_:
         return _check(kind, "weights-scanned-safe", False if required else None,
@@ -108,7 +108,7 @@ def _weights_safe(kind: Kind, files: list[Component], *, required: bool) -> Chec
                   + (f" and {len(bad) - 5} more" if len(bad) > 5 else ""))
 
 
-def _licence_checks(kind: Kind, c: Component) -> list[Check]:
+def _licence_checks(kind: Kind, c: ReadComponent) -> list[Check]:
     if not c.licences:
         return [_check(kind, "licence-declared", False, "no licence in the BOM"),
                 _check(kind, "licence-spdx", False, "no licence in the BOM")]
@@ -118,14 +118,14 @@ def _licence_checks(kind: Kind, c: Component) -> list[Check]:
             _check(kind, "licence-spdx", not odd, f"not an SPDX id or expression: {', '.join(odd)}" if odd else text)]
 
 
-def score_model(v: BomView, m: Component) -> Score:
-    card = model_card(m)
+def score_model(v: ReadBom, m: ReadComponent) -> Score:
+    card = m.model_card
     files = v.files_of(m)
     checks = [_check("model", "card-present", card.present, "modelCard with " + ", ".join(
         k for k in ("task", "architecture", "use_cases", "limitations", "metrics") if getattr(card, k)) if card.present
         else "no modelCard in the BOM")]
     checks += _licence_checks("model", m)
-    bases = base_models(m)
+    bases = m.base_models
     unpinned = [b for b in bases if not b.revision]
     checks.append(_check("model", "base-model-pinned", None if not bases else not unpinned,
                          "no base model declared" if not bases else
@@ -148,8 +148,8 @@ def score_model(v: BomView, m: Component) -> Score:
     return Score("model", m.display, tuple(checks))
 
 
-def score_dataset(v: BomView, d: Component) -> Score:
-    info = dataset_info(d)
+def score_dataset(v: ReadBom, d: ReadComponent) -> Score:
+    info = d.dataset_info
     files = v.files_of(d)
     checks = [_check("dataset", "description-present", bool(info.descriptions or d.description),
                      "described" if info.descriptions or d.description else "no description")]
@@ -166,7 +166,7 @@ def score_dataset(v: BomView, d: Component) -> Score:
     return Score("dataset", d.display, tuple(checks))
 
 
-def score_release(v: BomView, sig: SignatureState) -> Score:
+def score_release(v: ReadBom, sig: SignatureState) -> Score:
     files = v.of_type("file")
     libs = v.of_type("library")
     unlicensed = [c for c in libs if not c.licences]
@@ -193,7 +193,7 @@ def score_release(v: BomView, sig: SignatureState) -> Score:
     return Score("release", v.identity.name or "(unnamed release)", tuple(checks))
 
 
-def score_all(v: BomView, sig: SignatureState) -> list[Score]:
+def score_all(v: ReadBom, sig: SignatureState) -> list[Score]:
     """The release's score, then each model's and each dataset's, in BOM order."""
     return [score_release(v, sig), *(score_model(v, m) for m in v.of_type("machine-learning-model")),
             *(score_dataset(v, d) for d in v.of_type("data"))]

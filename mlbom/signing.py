@@ -19,14 +19,14 @@ from typing import Literal
 
 import orjson
 
-from mlbom import jsf
+import mlbom.jsf as jsf
+from mlbom.cyclonedx.document import check_size
 from mlbom.errors import InputError, MlbomError, UsageError, VerificationError
 from mlbom.jsf import PrivateKey, PublicKey
 from mlbom.keys import Algorithm, generate_key, load_private_key, load_public_keys, write_keypair
 from mlbom.trust import TrustPolicy
 from mlbom.verification import SignerResult, VerificationResult
 
-MAX_SIGNED_BOM = 1 << 30
 DSSE_PAYLOAD_TYPE = "application/vnd.in-toto+json"
 PASSWORD_ENV = "MLBOM_KEY_PASSWORD"
 
@@ -35,8 +35,7 @@ def _load_json_bom(data: bytes, name: str) -> dict[str, object]:
     """A JSON BOM to sign, parsed as strictly as verification will parse it."""
     from mlbom.verification import DsseInput, JsonBom, parse
 
-    if len(data) > MAX_SIGNED_BOM:
-        raise InputError(name, f"larger than {MAX_SIGNED_BOM >> 20} MiB")
+    check_size(data, name)
     try:
         parsed = parse(data, name)
     except VerificationError as exc:  # strict-JSON problems: refused at signing too
@@ -62,6 +61,7 @@ def sign(bom: bytes, key: PrivateKey, *, mode: Literal["new", "add", "replace"] 
     overwrite. Ed25519 signatures are deterministic: the same BOM and key give the same bytes."""
     from mlbom.verification import JsonBom, XmlBom, parse
 
+    check_size(bom, name)
     try:
         parsed = parse(bom, name)
     except VerificationError as exc:
@@ -72,8 +72,6 @@ def sign(bom: bytes, key: PrivateKey, *, mode: Literal["new", "add", "replace"] 
         return sign_xml(bom, key, mode=mode, name=name)
     if not isinstance(parsed, JsonBom):
         raise InputError(name, "a DSSE envelope, not a BOM")
-    if len(bom) > MAX_SIGNED_BOM:
-        raise InputError(name, f"larger than {MAX_SIGNED_BOM >> 20} MiB")
     doc = parsed.doc
     existing = doc.get("signature")
     signers: list[object] = []
@@ -133,7 +131,7 @@ def attest(bom: bytes, key: PrivateKey, *, bom_name: str = "bom.json", subject_a
     """A DSSE envelope whose payload is an in-toto Statement v1: subject the BOM (and, with
     ``subject_artifacts``, every file the BOM lists with its SHA-256, named by its
     ``mlbom:file:path``), predicate the BOM."""
-    from mlbom import dsse
+    import mlbom.dsse as dsse
     from mlbom.artifacts import expected_files
 
     doc = _load_json_bom(bom, bom_name)

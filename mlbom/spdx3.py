@@ -1,4 +1,4 @@
-"""CycloneDX (any producer, through :mod:`mlbom.bomview`) to SPDX 3.0.1 JSON-LD with the Core,
+"""CycloneDX (any producer, through :mod:`mlbom.readmodel`) to SPDX 3.0.1 JSON-LD with the Core,
 Software, SimpleLicensing, AI, Dataset and Security profiles, built with the official
 ``spdx-python-model`` bindings (https://spdx.github.io/spdx-spec/v3.0.1/).
 
@@ -28,10 +28,11 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from mlbom.bomview import BomView, Component, base_models, dataset_info, model_card, view
 from mlbom.errors import MlbomError
 from mlbom.properties import Prop
 from mlbom.reader import LoadedBom
+from mlbom.readmodel import ReadBom, ReadComponent, read
+from mlbom.version import __version__
 
 SPEC_VERSION = "3.0.1"
 _HASH_ALGS = {"SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512", "SHA3-256": "sha3_256",
@@ -55,7 +56,7 @@ _ENERGY_STAGE = {"training": "ai_trainingEnergyConsumption", "fine-tuning": "ai_
 _LICENSE_REF = re.compile(r"[^A-Za-z0-9.\-]+")
 
 
-def _created(v: BomView) -> datetime:
+def _created(v: ReadBom) -> datetime:
     ts = v.identity.timestamp
     if ts:
         try:
@@ -70,7 +71,7 @@ def _created(v: BomView) -> datetime:
 
 
 class _Builder:
-    def __init__(self, v: BomView) -> None:
+    def __init__(self, v: ReadBom) -> None:
         from spdx_python_model import v3_0_1 as s
 
         self.s: Any = s  # the bindings are untyped at runtime; this module is their only user
@@ -84,7 +85,6 @@ class _Builder:
         self.by_ref: dict[str, Any] = {}
         self.licences: dict[str, Any] = {}
         self.rel_n = 0
-        from mlbom.version import __version__
 
         org = self._add(s.Organization(spdxId=f"{self.ns}#agent-mlbom", name="mlbom", creationInfo=self.ci))
         tool = self._add(s.Tool(spdxId=f"{self.ns}#tool-mlbom", name=f"mlbom {__version__}", creationInfo=self.ci))
@@ -108,7 +108,7 @@ class _Builder:
         return self._add(rcls(spdxId=f"{self.ns}#rel-{self.rel_n}", from_=frm, to=to,
                               relationshipType=getattr(self.s.RelationshipType, kind), creationInfo=self.ci, **extra))
 
-    def _hashes(self, c: Component) -> list[Any]:
+    def _hashes(self, c: ReadComponent) -> list[Any]:
         out = []
         for alg, value in c.hashes:
             name = _HASH_ALGS.get(alg.upper())
@@ -124,7 +124,7 @@ class _Builder:
                 **({} if is_spdx else {"comment": f"not an SPDX expression in the source BOM: {text}"})))
         return self.licences[expr]
 
-    def package(self, c: Component) -> Any:
+    def package(self, c: ReadComponent) -> Any:
         s = self.s
         common: dict[str, Any] = {"spdxId": self._id("element", c.ref or f"{c.type}/{c.display}/{c.version}"),
                                   "name": c.display or "(unnamed)", "creationInfo": self.ci,
@@ -155,9 +155,9 @@ class _Builder:
             self.rel(obj, "hasDeclaredLicense", [lic])
         return obj
 
-    def _model(self, c: Component, common: dict[str, Any]) -> Any:
+    def _model(self, c: ReadComponent, common: dict[str, Any]) -> Any:
         s = self.s
-        card = model_card(c)
+        card = c.model_card
         kw: dict[str, Any] = {}
         types = [x for x in (card.family, card.architecture, card.approach) if x]
         if types:
@@ -186,9 +186,9 @@ class _Builder:
             kw["ai_energyConsumption"] = s.ai_EnergyConsumption(**stages)
         return s.ai_AIPackage(software_primaryPurpose=s.software_SoftwarePurpose.model, **kw, **common)
 
-    def _dataset(self, c: Component, common: dict[str, Any]) -> Any:
+    def _dataset(self, c: ReadComponent, common: dict[str, Any]) -> Any:
         s = self.s
-        info = dataset_info(c)
+        info = c.dataset_info
         kinds = sorted({_DATASET_TYPES.get(val.rsplit(":", 1)[-1].strip().lower(), "other")
                         for k, val in info.facts if k == "field" and ":" in val})
         kw: dict[str, Any] = {"dataset_datasetType": [getattr(s.dataset_DatasetType, k) for k in kinds]
@@ -203,7 +203,7 @@ class _Builder:
         return s.dataset_DatasetPackage(software_primaryPurpose=s.software_SoftwarePurpose.data, **kw, **common)
 
 
-def _vex(b: _Builder, v: BomView) -> None:
+def _vex(b: _Builder, v: ReadBom) -> None:
     s = b.s
     for x in v.vulnerabilities:
         ident = s.ExternalIdentifier(externalIdentifierType=s.ExternalIdentifierType.cve if x.id.upper().startswith("CVE-")
@@ -236,7 +236,7 @@ def _vex(b: _Builder, v: BomView) -> None:
 
 def build(loaded: LoadedBom) -> list[Any]:
     """The SPDX objects for one BOM (the ``SpdxDocument`` first)."""
-    v = view(loaded)
+    v = read(loaded)
     b = _Builder(v)
     s = b.s
     root = b.package(v.root) if v.root.raw else None
@@ -272,13 +272,13 @@ def build(loaded: LoadedBom) -> list[Any]:
         mobj = b.by_ref.get(m.ref)
         if mobj is None:
             continue
-        card = model_card(m)
+        card = m.model_card
         linked = [(d, b.by_ref[d]) for d in card.datasets if d in b.by_ref]
         b.rel(mobj, "trainedOn", [o for _, o in linked])
         slices = " ".join(x.slice.lower() for x in card.metrics)
         tested = [o for d, o in linked if v.by_ref[d].name and v.by_ref[d].name.lower() in slices]
         b.rel(mobj, "testedOn", tested)
-        for i, base in enumerate(base_models(m)):
+        for i, base in enumerate(m.base_models):
             bobj = b._add(s.ai_AIPackage(spdxId=b._id("base", f"{m.ref}/{i}/{base.name}"), name=base.name, creationInfo=b.ci,
                                          software_primaryPurpose=s.software_SoftwarePurpose.model,
                                          **({"software_packageUrl": base.purl} if base.purl else {}),

@@ -31,13 +31,9 @@ from lxml import etree
 
 from mlbom import dsse, jsf
 from mlbom.artifacts import ArtifactReport, check_folder, require
-from mlbom.errors import InputError, UsageError, VerificationError
+from mlbom.cyclonedx.document import CDX_NS, UTF8_MARK, safe_xml_parser, sniff
+from mlbom.errors import InputError, NotSignedError, UsageError, VerificationError
 from mlbom.trust import TrustPolicy
-
-
-class NotSignedError(VerificationError):
-    """The input carries no signature at all (a failed check, exit 1; the index records "unsigned")."""
-
 
 ENVELOPE_MEMBERS = frozenset({"payload", "payloadType", "signatures"})
 _SIGNER_MEMBERS = frozenset({"algorithm", "keyId", "publicKey", "value"})
@@ -99,7 +95,13 @@ class VerificationResult:
 # ---- 1. parse --------------------------------------------------------------------------
 
 def parse(data: bytes, name: str = "<input>") -> Parsed:
-    """What ``data`` is, decided by parsing it as JSON and, failing that, as XML."""
+    """What ``data`` is, decided by parsing it as JSON and, failing that, as XML. A UTF-8
+    byte-order mark before JSON is refused (:mod:`mlbom.cyclonedx.document`: read, it is
+    skipped; signed, the bytes must be the text every reader sees); before XML,
+    :func:`mlbom.xmldsig.check_encoding` refuses it."""
+    if data.startswith(UTF8_MARK) and sniff(data) == "json":
+        raise VerificationError(f"{name}: the JSON starts with a UTF-8 byte-order mark: a signed BOM must be plain "
+                                "UTF-8 (RFC 8259 forbids the mark; readers disagree on it)")
     try:
         orjson.loads(data)
         is_json = True
@@ -125,8 +127,6 @@ def parse(data: bytes, name: str = "<input>") -> Parsed:
         if doc.get("bomFormat") != "CycloneDX":
             raise InputError(name, "not a CycloneDX BOM (no \"bomFormat\": \"CycloneDX\") or DSSE envelope")
         return JsonBom(doc, data)
-    from mlbom.cyclonedx.validate import safe_xml_parser
-
     try:
         root = etree.fromstring(data, safe_xml_parser())
     except (etree.XMLSyntaxError, ValueError) as exc:
@@ -138,7 +138,7 @@ def parse(data: bytes, name: str = "<input>") -> Parsed:
             raise InputError(name, f"not well-formed XML: {str(exc)[:200]}") from exc
         raise InputError(name, f"neither JSON ({json_error}) nor well-formed XML ({str(exc)[:200]})") from exc
     if root is None or etree.QName(root).localname != "bom" or \
-            not str(etree.QName(root).namespace or "").startswith("http://cyclonedx.org/schema/bom/"):
+            not str(etree.QName(root).namespace or "").startswith(CDX_NS):
         raise InputError(name, "XML that is not a CycloneDX BOM")
     return XmlBom(data)
 

@@ -18,8 +18,9 @@ import re
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from lxml import etree
 
-from mlbom import jsf
-from mlbom.errors import InputError, UsageError, VerificationError
+import mlbom.jsf as jsf
+from mlbom.cyclonedx.document import xml_spec, xml_tree
+from mlbom.errors import InputError, NotSignedError, UsageError, VerificationError
 from mlbom.jsf import PrivateKey, PublicKey
 from mlbom.trust import TrustPolicy
 
@@ -33,16 +34,10 @@ def _curve(uri: str) -> ec.EllipticCurve | None:
 
 
 def _parse(data: bytes, name: str) -> etree._Element:
-    from mlbom.cyclonedx.validate import safe_xml_parser
-
-    try:
-        root = etree.fromstring(data, safe_xml_parser())
-    except etree.XMLSyntaxError as exc:
-        raise InputError(name, f"not well-formed XML: {exc}") from exc
-    if root.getroottree().docinfo.internalDTD is not None:
-        raise InputError(name, "XML with a DTD is refused")
-    if etree.QName(root).localname != "bom":
-        raise InputError(name, "not a CycloneDX XML BOM")
+    """The lxml tree of an XML BOM, by the document layer's rules (no DTD, no entities, no
+    network, nesting bounded, a CycloneDX ``<bom>`` of a supported version)."""
+    root = xml_tree(data, name)
+    xml_spec(str(root.tag), name)
     return root
 
 
@@ -238,8 +233,6 @@ def verify_xml(data: bytes, policy: TrustPolicy, *, name: str) -> tuple[PublicKe
                                 "signed, and one inside a text node hides part of the signed text from readers)")
     sigs = list(root.iter(f"{{{DS}}}Signature"))
     if not sigs:
-        from mlbom.verification import NotSignedError
-
         raise NotSignedError("the BOM is not signed (no XML-DSig signature)")
     if len(sigs) != 1:
         raise VerificationError(f"{len(sigs)} ds:Signature elements in the document: exactly one, the root's own, "

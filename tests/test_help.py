@@ -11,7 +11,7 @@ import click
 import pytest
 
 from mlbom.cli import EXIT_1, cli, exit_codes, main
-from mlbom.collectors import builtin_collectors
+from mlbom.collectors.registry import builtin_collectors
 from mlbom.model import SEVERITIES
 
 

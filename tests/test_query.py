@@ -18,17 +18,17 @@ def doc() -> dict[str, object]:
 
 
 def test_filters(doc: dict[str, object]) -> None:
-    assert [c["name"] for c in select(doc, Filters(type="machine-learning-model"))] == ["tiny-release-classifier"]
-    assert {c["name"] for c in select(doc, Filters(purl="pkg:pypi/*", version_spec=">=2,<3"))} == {"numpy"}
-    assert [c["name"] for c in select(doc, Filters(license="apache-2.0"))] == ["tiny-release-classifier"]
+    assert [c.name for c in select(doc, Filters(type="machine-learning-model"))] == ["tiny-release-classifier"]
+    assert {c.name for c in select(doc, Filters(purl="pkg:pypi/*", version_spec=">=2,<3"))} == {"numpy"}
+    assert [c.name for c in select(doc, Filters(license="apache-2.0"))] == ["tiny-release-classifier"]
     # licences outside the allowlist, and components that declare none (unknown is not allowed)
-    outside = {c["name"] for c in select(doc, Filters(license_not_in=("Apache-2.0",)))}
+    outside = {c.name for c in select(doc, Filters(license_not_in=("Apache-2.0",)))}
     assert "tiny-reviews" in outside and "numpy" in outside and "tiny-release-classifier" not in outside
-    sha = next(h["content"] for c in select(doc, Filters(name="model.safetensors")) for h in c["hashes"])  # type: ignore[union-attr]
-    assert [c["name"] for c in select(doc, Filters(sha256=sha))] == ["model.safetensors"]
-    assert [c["name"] for c in select(doc, Filters(properties=(("mlbom:file:format", "safetensors"),)))] == [
+    sha = next(h["content"] for c in select(doc, Filters(name="model.safetensors")) for h in c.raw["hashes"])  # type: ignore[union-attr]
+    assert [c.name for c in select(doc, Filters(sha256=sha))] == ["model.safetensors"]
+    assert [c.name for c in select(doc, Filters(properties=(("mlbom:file:format", "safetensors"),)))] == [
         "model.safetensors"]
-    assert {c["name"] for c in select(doc, Filters(min_severity="medium"))} == {"tqdm"}
+    assert {c.name for c in select(doc, Filters(min_severity="medium"))} == {"tqdm"}
 
 
 def test_why(doc: dict[str, object]) -> None:

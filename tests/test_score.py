@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 import mlbom
-from mlbom.bomview import view
 from mlbom.reader import loads
+from mlbom.readmodel import read
 from mlbom.score import Score, score_all, weights
 from mlbom.signature_state import SignatureState
 
@@ -29,7 +29,7 @@ def doc() -> dict[str, Any]:
 
 
 def _scores(d: dict[str, Any], sig: SignatureState = UNSIGNED) -> dict[str, Score]:
-    return {f"{s.kind}:{s.subject}": s for s in score_all(view(loads(json.dumps(d).encode(), name="b.json")), sig)}
+    return {f"{s.kind}:{s.subject}": s for s in score_all(read(loads(json.dumps(d).encode(), name="b.json")), sig)}
 
 
 def _status(s: Score) -> dict[str, str]:
@@ -97,7 +97,7 @@ def test_checksum_mismatch_fails_the_dataset(doc: dict[str, Any]) -> None:
 
 
 def test_foreign_bom_unknown_is_never_a_pass() -> None:
-    s = {f"{x.kind}:{x.subject}": x for x in score_all(view(mlbom.load(FOREIGN)), UNSIGNED)}
+    s = {f"{x.kind}:{x.subject}": x for x in score_all(read(mlbom.load(FOREIGN)), UNSIGNED)}
     model = _status(s["model:support-ticket-classifier"])
     assert model["files-hashed"] == "fail" and model["weights-scanned-safe"] == "fail"
     assert model["base-model-pinned"] == "n/a"  # none declared: counts neither way

@@ -23,7 +23,6 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
 
@@ -187,36 +186,6 @@ class CollectorOutput:
         self.findings += other.findings
         self.unreadable += other.unreadable
         self.facts += other.facts
-
-
-def builtin_collectors() -> dict[str, type[Collector]]:
-    """The collectors mlbom ships, by name."""
-    from mlbom.collectors.datasets import DatasetCollector
-    from mlbom.collectors.environment import EnvironmentCollector
-    from mlbom.collectors.gpu import GpuCollector
-    from mlbom.collectors.locks import LockCollector
-    from mlbom.collectors.models import ModelCollector
-    from mlbom.collectors.requirements import RequirementsCollector
-
-    table: tuple[type[Collector], ...] = (EnvironmentCollector, RequirementsCollector, LockCollector, ModelCollector,
-                                        DatasetCollector, GpuCollector)
-    return {c.name: c for c in table}
-
-
-def registry() -> dict[str, type[Collector]]:
-    """Built-in collectors plus those registered under the ``mlbom.collectors`` entry point.
-    A plug-in cannot replace a built-in of the same name."""
-    table = builtin_collectors()
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-        if ep.name in table:
-            continue
-        try:
-            cls = ep.load()
-        except Exception as exc:  # a broken plug-in must not break mlbom
-            raise MlbomError(f"collector plug-in {ep.name!r} failed to load: {exc}") from exc
-        if isinstance(cls, type) and hasattr(cls, "collect") and hasattr(cls, "name"):
-            table[ep.name] = cls
-    return table
 
 
 def run(collector: Collector, ctx: Context) -> CollectorOutput:

@@ -14,15 +14,14 @@ the SHA-256 of the document itself (so the same content always gets the same ser
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from collections.abc import Iterable
 from typing import Literal
-from xml.sax.saxutils import escape, quoteattr
 
 import orjson
 from pydantic import JsonValue
 
+from mlbom.cyclonedx.xmltext import xml_attr, xml_text
 from mlbom.model import (
     Bom,
     Component,
@@ -277,20 +276,8 @@ def dumps(bom: Bom, fmt: Format = "json") -> bytes:
 # ---------------------------------------------------------------------------------------
 # XML: the same document, written element by element in the order the XSD requires.
 
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _COMPONENT_ORDER = ("group", "name", "version", "description", "scope", "hashes", "licenses",
                     "purl", "pedigree", "externalReferences", "properties", "components", "modelCard", "data")
-
-
-def xml_text(value: object) -> str:
-    """``value`` as XML character data: escaped, and characters XML 1.0 cannot hold (control
-    characters, lone surrogates, U+FFFE/U+FFFF) replaced with U+FFFD, so writing never fails."""
-    return escape(_INVALID_XML.sub("\ufffd", str(value)))
-
-
-def xml_attr(value: object) -> str:
-    """``value`` as a quoted XML attribute value, cleaned as :func:`xml_text` does."""
-    return quoteattr(_INVALID_XML.sub("\ufffd", str(value)))
 
 
 _t = xml_text

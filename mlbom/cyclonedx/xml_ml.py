@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pydantic import JsonValue
 
-from mlbom.cyclonedx.build import xml_attr as quoteattr
-from mlbom.cyclonedx.build import xml_text
+from mlbom.cyclonedx.xmltext import xml_attr as quoteattr
+from mlbom.cyclonedx.xmltext import xml_text
 from mlbom.errors import MlbomError
 
 _ORDER: dict[str, tuple[str, ...]] = {

@@ -168,7 +168,7 @@ def manifest_file_changes(old_doc: dict[str, object], old_bom: Path, new_doc: di
     removed and changed between the two manifests (each read beside its BOM and checked
     against the SHA-256 the BOM records; a missing or altered manifest is an
     :class:`InputError`)."""
-    from mlbom.reader import iter_components
+    from mlbom.readmodel import walk as iter_components
 
     def refs(doc: dict[str, object]) -> dict[str, ManifestRef]:
         out: dict[str, ManifestRef] = {}

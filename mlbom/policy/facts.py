@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from mlbom.jsondoc import dicts, properties
 from mlbom.properties import Prop
-from mlbom.reader import LoadedBom, iter_components, loads, read_bytes
+from mlbom.reader import LoadedBom, loads, read_bytes
+from mlbom.readmodel import dicts, properties, walk
 
 LICENSED_TYPES = ("library", "framework", "machine-learning-model", "data")
 
@@ -128,7 +128,7 @@ def from_loaded(loaded: LoadedBom, data: bytes) -> BomFacts:
     meta = loaded.metadata
     root_raw = meta.get("component")
     root = _item(root_raw) if isinstance(root_raw, dict) else Item(ref="", type="application", name="release")
-    items = tuple(_item(c) for c in iter_components(doc.get("components")))
+    items = tuple(_item(c) for c in walk(doc.get("components")))
     deps: dict[str, tuple[str, ...]] = {}
     for d in dicts(doc.get("dependencies")):
         ref, on = d.get("ref"), d.get("dependsOn")

@@ -8,13 +8,11 @@ systems show it on the file; anything else is located at the BOM itself.
 
 from __future__ import annotations
 
-import os
-from functools import lru_cache
-from pathlib import Path, PurePosixPath
 from typing import Literal
 from xml.etree import ElementTree as ET
 
 from mlbom.policy.config import Exception_
+from mlbom.policy.locate import location
 from mlbom.policy.rules import RULES, Result, Violation
 
 Format = Literal["text", "json", "sarif", "junit", "markdown"]
@@ -39,35 +37,6 @@ def _dumps(doc: dict[str, object]) -> str:
     import orjson
 
     return orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
-
-
-def location(v: Violation, result: Result, base: str | None) -> str:
-    """Where the violation is shown: the file it is about (under ``base``), else the BOM."""
-    if v.location and not v.in_project:
-        return bom_path(v.location)
-    if v.location:
-        rel = PurePosixPath(v.location.replace("\\", "/"))
-        return str(PurePosixPath(base) / rel) if base else str(rel)
-    return bom_path(result.bom)
-
-
-def bom_path(bom: str) -> str:
-    """The BOM's path relative to the working folder where it lies below it (CI shows it there)."""
-    return _relative(bom, os.getcwd())
-
-
-@lru_cache(maxsize=64)
-def _relative(path: str, cwd: str) -> str:
-    if path == "-":
-        return "-"
-    p = Path(path)
-    if p.is_absolute():
-        try:
-            rel = os.path.relpath(p, cwd)
-        except ValueError:  # another drive on Windows
-            return p.as_posix()
-        return Path(rel).as_posix() if not rel.startswith("..") else p.as_posix()
-    return p.as_posix()
 
 
 def summary(result: Result) -> str:

@@ -23,7 +23,7 @@ from mlbom.policy import licexpr
 from mlbom.policy.config import Exception_, Missing, Policy
 from mlbom.policy.facts import LICENSED_TYPES, BomFacts, FindingFact, Item
 from mlbom.properties import Prop
-from mlbom.vulns.views import CLOSED_STATES
+from mlbom.readmodel import CLOSED_STATES
 
 Kind = Literal["violation", "cannot-evaluate"]
 Level = Literal["error", "warning"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import quote
 
-from mlbom.policy.output import location
+from mlbom.policy.locate import location
 from mlbom.policy.rules import RULES, Result, Violation
 from mlbom.version import __version__
 

@@ -24,11 +24,11 @@ FORMATS: tuple[Format, ...] = ("html", "markdown", "text")
 def build(bom: LoadedBom, *, previous: LoadedBom | None = None, signature: SignatureState | None = None) -> Report:
     """The report of ``bom``; ``previous`` adds what changed since that release; ``signature``
     is the outcome of checking the signature (unchecked when ``None``)."""
-    from mlbom.bomview import view
+    from mlbom.readmodel import read
     from mlbom.report.model import build as _build
     from mlbom.score import score_all
 
-    v = view(bom)
+    v = read(bom)
     sig = signature or SignatureState(v.identity.signature, False, False,
                                       "not checked: no trusted key given (--key)" if v.identity.signature else "the BOM is not signed")
     changes = None

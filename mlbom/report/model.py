@@ -3,7 +3,7 @@ kinds (facts, tables, bullet lists, paragraphs, figures). The HTML, Markdown and
 draw the same blocks, so the three formats carry the same content; nothing is shortened here or
 there (a long table is collapsed in HTML, never cut).
 
-Everything is computed from the BOM (through :mod:`mlbom.bomview`), the optional previous
+Everything is computed from the BOM (through :mod:`mlbom.readmodel`), the optional previous
 release (``mlbom.diff``) and the signature state; nothing is added from outside. Strings are
 kept raw here: each renderer escapes them for its own format.
 """
@@ -14,8 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
-from mlbom.bomview import PICKLE_FORMATS, BomView, Component, all_findings, base_models, dataset_info, model_card
 from mlbom.properties import Prop
+from mlbom.readmodel import PICKLE_FORMATS, ReadBom, ReadComponent
 from mlbom.score import Score
 from mlbom.signature_state import SignatureState
 
@@ -131,11 +131,11 @@ def _or(value: str, unknown: str = "(not stated)") -> str:
     return value if value else unknown
 
 
-def _licence_text(c: Component) -> str:
+def _licence_text(c: ReadComponent) -> str:
     return " AND ".join(lc.text for lc in c.licences) if c.licences else "(none declared)"
 
 
-def weights_only(c: Component) -> str:
+def weights_only(c: ReadComponent) -> str:
     """Whether ``torch.load(weights_only=True)`` can load the file, judged from the scan: a
     pickle whose every callable is on the allowlist (verdict ``safe``) loads; anything else
     needs code. Formats that are not pickles do not go through torch.load at all."""
@@ -147,10 +147,10 @@ def weights_only(c: Component) -> str:
     return f"no ({c.verdict or 'not scanned'})"
 
 
-def _attention(v: BomView) -> list[Block]:
+def _attention(v: ReadBom) -> list[Block]:
     files_by_ref = {c.ref: c for c in v.components if c.type == "file"}
     rows: list[tuple[int, tuple[str, ...]]] = []
-    for f in all_findings(v):
+    for f in v.findings():
         comp = v.by_ref.get(f.ref)
         file_ = files_by_ref[f.ref].path if f.ref in files_by_ref else (comp.first(Prop.FILE_PATH) if comp else "")
         rows.append((_sev_rank(f.severity), (f.severity, f.component, file_ or "-", f"{f.id}: {f.message}" if f.id
@@ -171,7 +171,7 @@ def _attention(v: BomView) -> list[Block]:
                                            "fix the input and generate again; the inventory is incomplete")))
     rows.sort(key=lambda r: (r[0], r[1][1], r[1][3]))
     sev = Counter(r[1][0] for r in rows)
-    found = Counter(f.severity for f in all_findings(v))
+    found = Counter(f.severity for f in v.findings())
     summary = "findings: " + (", ".join(f"{found[s]} {s}" for s in SEVERITIES if found[s]) or "none")
     open_v = sum(1 for x in v.vulnerabilities if x.is_open)
     blocks: list[Block] = [Para(summary + f"; open vulnerabilities: {open_v}; items needing attention: {len(rows)}")]
@@ -181,9 +181,9 @@ def _attention(v: BomView) -> list[Block]:
     return blocks
 
 
-def _model_section(v: BomView, m: Component) -> Section:
-    card = model_card(m)
-    bases = base_models(m)
+def _model_section(v: ReadBom, m: ReadComponent) -> Section:
+    card = m.model_card
+    bases = m.base_models
     ds_names = tuple(v.by_ref[d].display if d in v.by_ref else f"{d} (not in the BOM)" for d in card.datasets)
     facts = [("name", m.display), ("version", _or(m.version)), ("purl", _or(m.purl)), ("licence", _licence_text(m)),
              ("task", _or(card.task)), ("architecture", _or(" / ".join(x for x in (card.family, card.architecture) if x))),
@@ -209,8 +209,8 @@ def _model_section(v: BomView, m: Component) -> Section:
     return Section(f"model-{_slug(m.ref or m.display)}", f"Model {m.display}", blocks, level=3)
 
 
-def _dataset_section(v: BomView, d: Component) -> Section:
-    info = dataset_info(d)
+def _dataset_section(v: ReadBom, d: ReadComponent) -> Section:
+    info = d.dataset_info
     files = v.files_of(d)
     mismatches = [f for x in (d, *files) for f in x.findings if f.id.startswith("dataset.checksum") or f.id == "dataset.file-missing"]
     inspected = d.first(Prop.DATASET_INSPECTED) == "true"
@@ -238,7 +238,7 @@ def _slug(s: str) -> str:
     return "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in s)[:60]
 
 
-def _licences(v: BomView) -> list[Block]:
+def _licences(v: ReadBom) -> list[Block]:
     by: dict[str, list[str]] = {}
     odd: set[str] = set()
     for c in v.components:
@@ -258,7 +258,7 @@ def _licences(v: BomView) -> list[Block]:
             Table(("licence", "components", "kind", "which"), rows)]
 
 
-def _what_is_unknown(v: BomView, sig: SignatureState) -> list[str]:
+def _what_is_unknown(v: ReadBom, sig: SignatureState) -> list[str]:
     out = []
     if not v.identity.name:
         out.append("the release has no name (metadata.component)")
@@ -280,7 +280,7 @@ def _what_is_unknown(v: BomView, sig: SignatureState) -> list[str]:
     return out
 
 
-def build(v: BomView, scores: list[Score], sig: SignatureState, changes: list[tuple[str, str, str, str]] | None) -> Report:
+def build(v: ReadBom, scores: list[Score], sig: SignatureState, changes: list[tuple[str, str, str, str]] | None) -> Report:
     """The report of one BOM. ``changes`` are ``(kind, component, detail, old → new)`` rows
     from ``mlbom.diff`` when a previous release was given."""
     ident = v.identity
@@ -317,8 +317,8 @@ def build(v: BomView, scores: list[Score], sig: SignatureState, changes: list[tu
     models = v.of_type("machine-learning-model")
     overview: list[Block] = [Table(("model", "identity", "licence", "base model", "datasets"), tuple(
         (m.display, m.purl or m.version or "-", _licence_text(m),
-         ", ".join(sorted({b.name for b in base_models(m)})) or "-",
-         ", ".join(v.by_ref[d].display if d in v.by_ref else d for d in model_card(m).datasets) or "-") for m in models),
+         ", ".join(sorted({b.name for b in m.base_models})) or "-",
+         ", ".join(v.by_ref[d].display if d in v.by_ref else d for d in m.model_card.datasets) or "-") for m in models),
         empty="(no models in this BOM)")]
     sections.append(Section("models", "Models", overview))
     sections += [_model_section(v, m) for m in models]

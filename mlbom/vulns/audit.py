@@ -29,13 +29,13 @@ from mlbom.model import (
     VulnSource,
 )
 from mlbom.properties import Prop
+from mlbom.readmodel import ids_of, walk
 from mlbom.vulns import ml_rules, ratings
 from mlbom.vulns.db import Database
 from mlbom.vulns.match import Match, Target, match_all, targets_from_components
 from mlbom.vulns.osv import Record
 from mlbom.vulns.vex import Statement
 from mlbom.vulns.vex import apply as apply_vex
-from mlbom.vulns.views import ids_of
 
 _PRIMARY_RANK = {"PYSEC": 0, "GHSA": 1}
 MLBOM_SOURCE = VulnSource(name="mlbom", url="https://github.com/mlbom/mlbom/blob/main/docs/vulnerabilities.md")
@@ -261,7 +261,6 @@ def add_to_document(doc: dict[str, object], result: AuditResult) -> dict[str, ob
     import orjson
 
     from mlbom.cyclonedx.build import vulnerability_dict
-    from mlbom.reader import iter_components
 
     new = orjson.loads(orjson.dumps(doc))
     assert isinstance(new, dict)
@@ -282,7 +281,7 @@ def add_to_document(doc: dict[str, object], result: AuditResult) -> dict[str, ob
     new.pop("signature", None)
     version = new.get("version")
     new["version"] = version + 1 if isinstance(version, int) and not isinstance(version, bool) else 1
-    by_ref = {c["bom-ref"]: c for c in iter_components(new.get("components")) if isinstance(c.get("bom-ref"), str)}
+    by_ref = {c["bom-ref"]: c for c in walk(new.get("components")) if isinstance(c.get("bom-ref"), str)}
     meta = new.setdefault("metadata", {})
     assert isinstance(meta, dict)
     if result.record:  # a re-audit replaces the earlier audit's record

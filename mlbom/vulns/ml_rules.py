@@ -25,8 +25,8 @@ from importlib import resources
 import orjson
 
 from mlbom.errors import MlbomError
-from mlbom.jsondoc import properties
 from mlbom.properties import Prop
+from mlbom.readmodel import properties
 
 PICKLE_FORMATS = frozenset({"pytorch-zip", "pytorch-legacy", "pickle"})
 

@@ -20,12 +20,12 @@ import orjson
 
 from mlbom.errors import InputError, MlbomError
 from mlbom.model import Bom, Vulnerability
+from mlbom.readmodel import CLOSED_STATES, walk
 from mlbom.vulns import ratings
 from mlbom.vulns.audit import AuditResult, VexInput, add_to_document, audit_components, audit_record, audit_time
 from mlbom.vulns.db import Database, open_database
 from mlbom.vulns.vex import Statement
 from mlbom.vulns.vex import load as load_vex
-from mlbom.vulns.views import CLOSED_STATES
 
 _ORDER = ("critical", "high", "medium", "low")
 
@@ -140,10 +140,9 @@ def add_vulnerabilities(bom: Bom, vuln_dbs: Sequence[Path], vex_files: Sequence[
                         use_cache: bool = True) -> tuple[Bom, list[str]]:
     """``bom`` with its vulnerabilities (and the findings of matching) added."""
     from mlbom.cyclonedx.build import to_dict
-    from mlbom.reader import iter_components
 
     doc = to_dict(bom)
-    result, lines = _run(list(iter_components(doc.get("components"))), vuln_dbs, vex_files, online=online,
+    result, lines = _run(list(walk(doc.get("components"))), vuln_dbs, vex_files, online=online,
                          use_cache=use_cache, progress=None, timestamp=bom.timestamp)
     lines.append(summary(result))
     return bom.model_copy(update={"vulnerabilities": tuple(result.vulnerabilities), "audit": result.record,

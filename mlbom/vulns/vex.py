@@ -36,7 +36,6 @@ import orjson
 
 from mlbom.errors import InputError
 from mlbom.identity import purl_base
-from mlbom.jsondoc import dicts
 from mlbom.model import (
     AnalysisJustification,
     AnalysisResponse,
@@ -46,7 +45,7 @@ from mlbom.model import (
     Vulnerability,
 )
 from mlbom.properties import Prop
-from mlbom.vulns.views import ids_of
+from mlbom.readmodel import dicts, ids_of
 
 MAX_VEX_BYTES = 64 << 20
 _STATES: frozenset[str] = frozenset({"resolved", "resolved_with_pedigree", "exploitable", "in_triage", "false_positive",

@@ -12,10 +12,11 @@ import pytest
 import mlbom
 import mlbom.inventory
 from mlbom.cli import main
-from mlbom.collectors import Context, builtin_collectors, configure, declared_options, run
+from mlbom.collectors import Context, configure, declared_options, run
 from mlbom.collectors.facts import Declaration, DeclaredPackage, FrameworkBuild, Gpu, GpuHost, InstalledPackage, PythonEnvironment
 from mlbom.collectors.gpu import GpuCollector
 from mlbom.collectors.passes import cuda_host, drift
+from mlbom.collectors.registry import builtin_collectors
 from mlbom.errors import UsageError
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

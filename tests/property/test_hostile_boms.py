@@ -13,6 +13,7 @@ from mlbom import query as q
 from mlbom.diff import diff, render
 from mlbom.index import _component_row, _first_sha256, _links
 from mlbom.reader import loads
+from mlbom.readmodel import ReadComponent
 from mlbom.report import report
 from mlbom.spdx3 import to_spdx3
 
@@ -42,7 +43,7 @@ def test_any_shape_is_data(components: object, dependencies: object, metadata: o
                         base_model="*")
     q.render(q.rows(q.select(b.doc, filters)), "csv")
     q.why(b.doc, "*")
-    for i, c in enumerate(comps):
+    for i, c in enumerate(map(ReadComponent, comps)):
         _component_row(1, i, c)
         _first_sha256(c)
         list(_links(1, i, c))
@@ -81,7 +82,7 @@ xml_nodes = st.recursive(
 def test_any_xml_shape_is_data(body: list[str]) -> None:
     doc = ('<bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1">' + "".join(body) + "</bom>").encode()
     b = loads(doc, "fuzz.xml")
-    for i, c in enumerate(b.components()):
+    for i, c in enumerate(map(ReadComponent, b.components())):
         _component_row(1, i, c)
         list(_links(1, i, c))
     render(diff(b.doc, b.doc), "text")

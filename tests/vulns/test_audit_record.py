@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from mlbom.bomview import view
 from mlbom.cli import main
 from mlbom.reader import load
+from mlbom.readmodel import read
 from mlbom.score import score_release
 from mlbom.signature_state import SignatureState
 from tests.conftest import assert_valid
@@ -42,7 +42,7 @@ def _audit_props(doc: dict[str, object], name: str = "mlbom:vuln:audit") -> list
 
 
 def _release_check(path: Path) -> tuple[str, str]:
-    check = next(c for c in score_release(view(load(path)), UNSIGNED).checks if c.id == "vulnerabilities-evaluated")
+    check = next(c for c in score_release(read(load(path)), UNSIGNED).checks if c.id == "vulnerabilities-evaluated")
     return check.status, check.evidence
 
 

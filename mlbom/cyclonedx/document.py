@@ -1,0 +1,514 @@
+"""The one document layer every reader of BOM bytes goes through: the reader
+(:mod:`mlbom.reader`), ``validate`` (:mod:`mlbom.cyclonedx.validate`), signing
+(:mod:`mlbom.signing`), verification (:mod:`mlbom.verification`) and XML-DSig
+(:mod:`mlbom.xmldsig`).
+
+- **Size**: one limit, :data:`mlbom.limits.MAX_BOM_BYTES` (``MLBOM_MAX_BOM_BYTES`` raises or
+  lowers it), checked before a byte is parsed (:func:`max_bytes`, :func:`read_bytes`).
+- **Sniffing** (:func:`sniff`): the first byte that is not blank says JSON (``{``/``[``) or XML
+  (``<``). A UTF-8 byte-order mark is handled one way everywhere: *tolerated* (skipped) when
+  a BOM is read or validated (RFC 8259 §8.1 lets a parser ignore it; producers on Windows
+  write it), *refused* where the bytes themselves are signed or verified (a signed document
+  must be the text every reader sees: :func:`mlbom.xmldsig.check_encoding`, and JSF's strict
+  I-JSON parse in :func:`mlbom.jsf.parse_json`).
+- **JSON** (:func:`parse_json`): strict syntax and UTF-8, duplicate member names refused (one
+  linear pass: a set per object only when its member count shows a repeat), NaN/Infinity
+  refused, nesting bounded by :data:`mlbom.limits.MAX_DEPTH`. Numbers are read as orjson reads
+  them (an integer beyond the 64-bit range as the nearest double, one beyond the double range
+  refused), so that whatever is read can be written and digested again; the signing rules
+  (±(2**53 - 1), RFC 8785 spellings) apply where bytes are signed (:func:`mlbom.jsf.parse_json`).
+- **XML**: no DTD, no entities, no network, nesting bounded — through defusedxml for the
+  JSON-shaped read model (:func:`parse_xml`) and through lxml with the same rules where an
+  lxml tree is needed, for the XML Schema and for XML-DSig (:func:`xml_tree`,
+  :func:`safe_xml_parser`).
+- **Spec versions**: :data:`SUPPORTED` is the one list of the CycloneDX versions mlbom reads.
+- **Referential checks** (:func:`referential_problems`), on the JSON shape for JSON and XML
+  alike: bom-refs unique; every dependency, composition, model-card dataset ref resolves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+from xml.etree.ElementTree import Element
+
+import orjson
+from lxml import etree
+
+from mlbom.errors import InputError
+from mlbom.formats.safe_read import check_depth
+from mlbom.limits import MAX_BOM_BYTES, MAX_DEPTH
+
+SUPPORTED = ("1.4", "1.5", "1.6", "1.7")
+"""The CycloneDX spec versions mlbom reads, validates and verifies (the only such list)."""
+
+UTF8_MARK = b"\xef\xbb\xbf"
+CDX_NS = "http://cyclonedx.org/schema/bom/"
+DSIG_NS = "{http://www.w3.org/2000/09/xmldsig#}"
+TOO_DEEP = f"nested too deeply (more than {MAX_DEPTH} levels; mlbom reads at most {MAX_DEPTH})"
+
+Format = Literal["json", "xml"]
+
+
+# ---- size and bytes ---------------------------------------------------------------------
+
+def max_bytes() -> int:
+    """The largest BOM read: :data:`mlbom.limits.MAX_BOM_BYTES` unless ``MLBOM_MAX_BOM_BYTES`` says."""
+    raw = os.environ.get("MLBOM_MAX_BOM_BYTES")
+    if raw:
+        try:
+            return max(1, int(raw))
+        except ValueError:
+            pass
+    return MAX_BOM_BYTES
+
+
+def too_large(name: str | Path, limit: int, size: int | None = None) -> InputError:
+    what = f"BOM is {size / (1 << 20):.0f} MiB, larger" if size is not None else "BOM is larger"
+    return InputError(name, f"{what} than the {limit >> 20} MiB mlbom reads (set MLBOM_MAX_BOM_BYTES to raise the limit)")
+
+
+def check_size(data: bytes, name: str | Path, limit: int | None = None) -> None:
+    """Refuse bytes over the limit (for BOMs handed over as bytes rather than read here)."""
+    limit = max_bytes() if limit is None else limit
+    if len(data) > limit:
+        raise too_large(name, limit)
+
+
+def read_bytes(path: str | Path, *, limit: int | None = None) -> bytes:
+    """The bytes of a BOM file (``-`` for stdin), refusing one larger than ``limit`` before reading it."""
+    limit = max_bytes() if limit is None else limit
+    name = str(path)
+    if name == "-":
+        import sys
+
+        data = sys.stdin.buffer.read(limit + 1)
+    else:
+        p = Path(path)
+        try:
+            st = p.stat()
+            if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+                raise InputError(p, "not a regular file (a FIFO, socket or device is not read; use - for stdin)")
+            if st.st_size > limit:
+                raise too_large(p, limit, st.st_size)
+            with open(p, "rb") as fh:
+                data = fh.read(limit + 1)
+        except IsADirectoryError as exc:
+            raise InputError(p, "is a folder, not a BOM file") from exc
+        except OSError as exc:
+            raise InputError(p, f"cannot read: {exc.strerror or exc}") from exc
+    check_size(data, name, limit)
+    return data
+
+
+# ---- sniffing ---------------------------------------------------------------------------
+
+def strip_mark(data: bytes) -> bytes:
+    """``data`` without a leading UTF-8 byte-order mark."""
+    return data[3:] if data.startswith(UTF8_MARK) else data
+
+
+def sniff(data: bytes) -> Format | None:
+    """``json`` or ``xml`` by the first byte that is not blank (a UTF-8 byte-order mark skipped)."""
+    head = strip_mark(data.lstrip(b" \t\r\n")).lstrip(b" \t\r\n")[:1]
+    if head == b"<":
+        return "xml"
+    if head in (b"{", b"["):
+        return "json"
+    return None
+
+
+# ---- JSON -------------------------------------------------------------------------------
+
+class _DuplicateMember(ValueError):
+    pass
+
+
+def _unique(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):  # only then a set: linear overall
+        seen: set[str] = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _DuplicateMember(k)
+            seen.add(k)
+    return obj
+
+
+def _no_constant(text: str) -> object:
+    raise ValueError(f"{text} is not JSON")
+
+
+_INT64_MIN, _UINT64_MAX = -(1 << 63), (1 << 64) - 1
+
+
+def _number_int(text: str) -> int | float:
+    """An integer as every BOM writer can write it back: within the 64-bit range; beyond it the
+    nearest double (what orjson reads, and what mlbom read before this layer)."""
+    n = int(text)
+    if len(text) < 19 or _INT64_MIN <= n <= _UINT64_MAX:
+        return n
+    return _number_float(text)
+
+
+def _number_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text[:40]} is infinity when parsed as double")
+    return value
+
+
+# A "\ud800"-style escape, or a surrogate encoded as UTF-8: Python's parser lets both through,
+# orjson (strict UTF-8, as every writer needs) does not; only then is orjson asked.
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+
+
+def parse_json(data: bytes, name: str | Path) -> object:
+    """A JSON document, strictly: see the module's rules. Raises :class:`InputError`."""
+    data = strip_mark(data)
+    try:
+        doc = json.loads(data, object_pairs_hook=_unique, parse_constant=_no_constant, parse_int=_number_int,
+                         parse_float=_number_float)
+    except _DuplicateMember as exc:
+        raise InputError(name, f"duplicate JSON member name {str(exc)[:80]!r}: refused (the same name twice "
+                               "in one object is read differently by different tools)") from exc
+    except RecursionError as exc:
+        raise InputError(name, TOO_DEEP) from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _json_error(data, name, exc) from exc
+    if _SURROGATE.search(data):
+        try:
+            orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise _json_error(data, name, exc) from exc
+    check_depth(doc, name)
+    return doc
+
+
+def _json_error(data: bytes, name: str | Path, exc: Exception) -> InputError:
+    """The message for bytes that are not JSON: orjson's (it names the place) where it has one."""
+    try:
+        orjson.loads(data)
+    except orjson.JSONDecodeError as oexc:
+        exc = oexc
+    except RecursionError:
+        return InputError(name, TOO_DEEP)
+    text = str(exc)
+    if "recursion" in text.lower() or "depth" in text.lower():
+        return InputError(name, TOO_DEEP)
+    return InputError(name, f"not valid JSON: {text}")
+
+
+def check_cyclonedx(doc: object, name: str | Path) -> tuple[dict[str, object], str]:
+    """The document and its spec version, if it is a CycloneDX BOM of a version mlbom reads."""
+    if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
+        raise InputError(name, "not a CycloneDX BOM (no \"bomFormat\": \"CycloneDX\")")
+    spec = doc.get("specVersion")
+    if not isinstance(spec, str) or spec not in SUPPORTED:
+        raise InputError(name, f"unsupported CycloneDX specVersion {spec!r} (mlbom reads {', '.join(SUPPORTED)})")
+    return doc, spec
+
+
+# ---- XML --------------------------------------------------------------------------------
+
+def safe_xml_parser() -> etree.XMLParser:
+    """An lxml parser that expands no entities, loads no DTD and reaches no network."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                           dtd_validation=False)
+
+
+def xml_tree(data: bytes, name: str | Path) -> etree._Element:
+    """An lxml tree of XML bytes, by the same rules as :func:`parse_xml`: no DTD, nesting
+    bounded. Whether it is a CycloneDX BOM is :func:`xml_spec`'s question."""
+    try:
+        root = etree.fromstring(data, safe_xml_parser())
+    except etree.XMLSyntaxError as exc:
+        if "Excessive depth" in str(exc):  # libxml2's own limit (256) is above MAX_DEPTH: same answer
+            raise InputError(name, TOO_DEEP) from exc
+        raise InputError(name, f"not well-formed XML: {exc}") from exc
+    except ValueError as exc:  # e.g. a str with an encoding declaration
+        raise InputError(name, f"not well-formed XML: {str(exc)[:200]}") from exc
+    if root is None:
+        raise InputError(name, "not well-formed XML: no root element")
+    if root.getroottree().docinfo.internalDTD is not None:
+        raise InputError(name, "XML with a DTD (entity declarations) is refused: a BOM needs none, and "
+                               "entities are how XML bombs and external-entity attacks work")
+    _check_xml_depth(root, name)
+    return root
+
+
+def xml_spec(tag: str, name: str | Path) -> str:
+    """The spec version a root element's ``{namespace}bom`` tag names, or :class:`InputError`."""
+    ns, _, local = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
+    if local != "bom" or not ns.startswith(CDX_NS):
+        raise InputError(name, "not a CycloneDX BOM (root element is not a CycloneDX <bom>)")
+    spec = ns[len(CDX_NS):]
+    if spec not in SUPPORTED:
+        raise InputError(name, f"unsupported CycloneDX XML namespace version {spec!r} (mlbom reads {', '.join(SUPPORTED)})")
+    return spec
+
+
+def _check_xml_depth(root: Element | etree._Element, name: str | Path) -> None:
+    """Refuse an element tree deeper than :data:`MAX_DEPTH` before it is converted."""
+    stack: list[tuple[Element | etree._Element, int]] = [(root, 1)]
+    while stack:
+        el, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InputError(name, TOO_DEEP)
+        stack.extend((c, depth + 1) for c in el)
+
+
+def parse_xml(data: bytes, name: str | Path) -> tuple[dict[str, object], str, bool]:
+    """An XML BOM as its JSON-shaped document: ``(doc, spec version, has an XML-DSig <Signature>)``."""
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise InputError(name, f"XML refused: {type(exc).__name__} (a BOM needs no DTD or entities; they are how XML "
+                               "bombs and external-entity attacks work)") from exc
+    except ParseError as exc:
+        raise InputError(name, f"not well-formed XML: {exc}") from exc
+    except (LookupError, ValueError) as exc:  # an XML declaration naming an unknown encoding
+        raise InputError(name, f"not well-formed XML: {str(exc)[:200]}") from exc
+    except RecursionError as exc:
+        raise InputError(name, "XML nested too deeply") from exc
+    _check_xml_depth(root, name)
+    doc, spec = xml_document(root, name)
+    return doc, spec, any(child.tag == DSIG_NS + "Signature" for child in root)
+
+
+def xml_document(root: Element | etree._Element, name: str | Path) -> tuple[dict[str, object], str]:
+    """The JSON shape of a CycloneDX XML ``<bom>`` tree (ElementTree or lxml), by the rules the
+    CycloneDX XML schema follows (list wrappers, attributes as keys, ``hash``/``property``/
+    ``license`` special forms). Elements of other namespaces (extensions, the signature) are skipped."""
+    spec = xml_spec(str(root.tag), name)
+    prefix = "{" + CDX_NS + spec + "}"
+    doc: dict[str, object] = {"bomFormat": "CycloneDX", "specVersion": spec}
+    if root.get("serialNumber") is not None:
+        doc["serialNumber"] = root.get("serialNumber")
+    try:
+        doc["version"] = int(root.get("version", "1"))
+    except ValueError:
+        doc["version"] = root.get("version")
+    try:
+        body = _Converter(prefix).element(root)  # recursion bounded by _check_xml_depth
+    except InputError as exc:  # the converter does not know the file's name
+        raise InputError(name, exc.detail) from exc
+    if not isinstance(body, dict):
+        raise InputError(name, "the <bom> element has no content mlbom can read")
+    for k, v in body.items():
+        if k not in ("serialNumber", "version"):
+            doc[k] = v
+    return doc, spec
+
+
+# XML elements whose children make up a JSON array.
+_LIST_WRAPPERS = frozenset({
+    "components", "services", "hashes", "licenses", "properties", "externalReferences", "dependencies",
+    "compositions", "assemblies", "authors", "ancestors", "descendants", "variants", "commits", "patches",
+    "resolves", "users", "useCases", "technicalLimitations", "performanceTradeoffs", "ethicalConsiderations",
+    "performanceMetrics", "inputs", "outputs", "fairnessAssessments", "datasets", "collection",
+    "energyConsumptions", "activities", "vulnerabilities", "ratings", "affects", "references", "advisories",
+    "cwes", "tags", "occurrences", "frames", "annotations", "subjects", "endpoints", "lifecycles", "methods",
+    "tools", "citations", "formulation", "workflows", "tasks", "steps", "commands", "parameters",
+    "environmentVars", "workspaces", "volumes",
+})
+# Child elements that are always an array in JSON even when they appear once.
+_ALWAYS_LIST = frozenset({"data", "contact", "sensitiveData", "omniborId", "swhid", "energyProviders"})
+_ATTR_NAMES = {"content-type": "contentType"}
+
+
+class _Converter:
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def local(self, el: Element | etree._Element) -> str | None:
+        tag = el.tag
+        return tag[len(self.prefix):] if isinstance(tag, str) and tag.startswith(self.prefix) else None
+
+    def element(self, el: Element | etree._Element) -> object:
+        parent = self.local(el)
+        obj: dict[str, object] = {_ATTR_NAMES.get(str(k), str(k)): v for k, v in el.attrib.items()
+                                  if not str(k).startswith("{")}
+        children = [c for c in el if self.local(c) is not None]
+        if not children:
+            text = el.text or ""
+            if not obj:
+                return text
+            if text.strip():
+                obj["content"] = text
+            return obj
+        for child in children:
+            key = self.local(child)
+            if key is None:
+                raise InputError("<bom>", "XML element without a CycloneDX name")
+            value = self.wrapped(key, child, parent) if key in _LIST_WRAPPERS else self.element(child)
+            if key in _ALWAYS_LIST:
+                existing = obj.setdefault(key, [])
+                if not isinstance(existing, list):  # an attribute of the same name came first (data="x" + <data>)
+                    raise InputError("<bom>", f"<{key}> both as an attribute and as an element")
+                existing.append(value)
+            elif key in obj:
+                prev = obj[key]
+                obj[key] = [*prev, value] if isinstance(prev, list) and key not in _LIST_WRAPPERS else [prev, value]
+            else:
+                obj[key] = value
+        return obj
+
+    def wrapped(self, key: str, el: Element | etree._Element, parent: str | None) -> object:
+        items = [c for c in el if self.local(c) is not None]
+        if key == "tools" and any(self.local(c) in ("components", "services") for c in items):
+            return self.element(el)  # CycloneDX 1.5+: {"components": [...], "services": [...]}
+        if not items and el.attrib:  # not a wrapper here (e.g. an <identity> with fields)
+            return self.element(el)
+        out: list[object] = []
+        for c in items:
+            tag = self.local(c)
+            if tag == "hash":
+                out.append({"alg": c.get("alg"), "content": (c.text or "").strip()})
+            elif tag == "property":
+                out.append({"name": c.get("name"), "value": c.text or ""})
+            elif key == "licenses" and tag == "license":
+                out.append({"license": self.element(c)})
+            elif key == "licenses" and tag == "expression":
+                expr: dict[str, object] = {"expression": (c.text or "").strip()}
+                expr.update({str(k): v for k, v in c.attrib.items() if not str(k).startswith("{")})
+                out.append(expr)
+            elif key == "datasets" and tag == "ref":
+                out.append({"ref": (c.text or "").strip()})
+            elif key == "dependencies" and tag == "dependency" and parent != "composition":
+                entry: dict[str, object] = {"ref": c.get("ref")}
+                deps = [d.get("ref") for d in c if self.local(d) == "dependency"]
+                if deps:
+                    entry["dependsOn"] = deps
+                provides = [d.get("ref") for d in c if self.local(d) == "provides"]
+                if provides:
+                    entry["provides"] = provides
+                out.append(entry)
+            elif tag in ("assembly", "dependency", "vulnerability") and parent == "composition":
+                out.append(c.get("ref"))
+            else:
+                out.append(self.wrapped(str(tag), c, key) if tag in _LIST_WRAPPERS and tag != key else self.element(c))
+        return out
+
+
+# ---- one document, either format ---------------------------------------------------------
+
+def parse(data: bytes, name: str | Path) -> tuple[Format, dict[str, object], str, str | None]:
+    """A CycloneDX BOM of a supported version from bytes: ``(format, JSON-shaped document, spec
+    version, signature kind present or None)``. Raises :class:`InputError`."""
+    if not data.strip():
+        raise InputError(name, "empty file, not a BOM")
+    fmt = sniff(data)
+    if fmt == "xml":
+        doc, spec, signed = parse_xml(data, name)
+        return "xml", doc, spec, "xmldsig" if signed else None
+    if fmt == "json":
+        doc, spec = check_cyclonedx(parse_json(data, name), name)
+        return "json", doc, spec, "jsf" if isinstance(doc.get("signature"), dict) else None
+    raise InputError(name, "not a CycloneDX BOM (neither JSON nor XML)")
+
+
+# ---- the component walk -----------------------------------------------------------------
+
+def walk_components(items: object) -> Iterator[dict[str, object]]:
+    """Every component object of a ``components`` array, nested ones included (``Component.
+    components``), in document order (pre-order); pedigree ancestors are not part of the release
+    and are not walked. Iterative: no walk relies on the call stack. The one walk over the
+    release's components (:func:`mlbom.readmodel.walk` is this function)."""
+    stack = list(reversed(items)) if isinstance(items, list) else []
+    while stack:
+        c = stack.pop()
+        if isinstance(c, dict):
+            yield c
+            nested = c.get("components")
+            if isinstance(nested, list):
+                stack.extend(reversed(nested))
+
+
+# ---- referential checks -----------------------------------------------------------------
+
+def _listed(items: object, base: str) -> list[tuple[dict[str, object], str]]:
+    return [(c, f"{base}/{i}") for i, c in enumerate(items) if isinstance(c, dict)] if isinstance(items, list) else []
+
+
+def _walk_components(items: object, where: str) -> Iterator[tuple[str, dict[str, object]]]:
+    """Components in document order (pre-order: a component, its nested components, then its
+    pedigree ancestors). Iterative, with an explicit stack."""
+    stack = list(reversed(_listed(items, where)))
+    while stack:
+        c, here = stack.pop()
+        yield here, c
+        ped = c.get("pedigree")
+        if isinstance(ped, dict):
+            stack.extend(reversed(_listed(ped.get("ancestors"), f"{here}/pedigree/ancestors")))
+        stack.extend(reversed(_listed(c.get("components"), f"{here}/components")))
+
+
+def _walk_services(items: object, where: str) -> Iterator[tuple[str, dict[str, object]]]:
+    stack = list(reversed(_listed(items, where)))
+    while stack:
+        svc, here = stack.pop()
+        yield here, svc
+        stack.extend(reversed(_listed(svc.get("services"), f"{here}/services")))
+
+
+def referential_problems(doc: dict[str, object]) -> Iterator[str]:
+    """bom-refs unique; every dependency, composition and model-card dataset ref resolves. On
+    the JSON shape, so that a BOM gives the same answer in JSON and in XML."""
+    refs: dict[str, str] = {}
+    meta = doc.get("metadata")
+    roots: list[tuple[str, dict[str, object]]] = []
+    if isinstance(meta, dict) and isinstance(meta.get("component"), dict):
+        roots.append(("/metadata/component", meta["component"]))
+        roots += list(_walk_components(meta["component"].get("components"), "/metadata/component/components"))
+    everything = roots + list(_walk_components(doc.get("components"), "/components"))
+    everything += list(_walk_services(doc.get("services"), "/services"))
+    for where, c in everything:
+        for key, obj in (("", c), ("/modelCard", c.get("modelCard"))):
+            if isinstance(obj, dict) and isinstance(obj.get("bom-ref"), str):
+                ref = obj["bom-ref"]
+                if ref in refs:
+                    yield f"{where}{key}: bom-ref {ref!r} is not unique (also at {refs[ref]})"
+                else:
+                    refs[ref] = where + key
+        data = c.get("data")
+        for j, block in enumerate(data if isinstance(data, list) else []):
+            if isinstance(block, dict) and isinstance(block.get("bom-ref"), str):
+                if block["bom-ref"] in refs:
+                    yield f"{where}/data/{j}: bom-ref {block['bom-ref']!r} is not unique"
+                refs.setdefault(block["bom-ref"], f"{where}/data/{j}")
+    deps = doc.get("dependencies")
+    for i, d in enumerate(deps if isinstance(deps, list) else []):
+        if not isinstance(d, dict):
+            continue
+        ref = d.get("ref")
+        if not isinstance(ref, str) or ref not in refs:
+            yield f"/dependencies/{i}/ref: {ref!r} names no component"
+        depends = d.get("dependsOn")
+        for j, t in enumerate(depends if isinstance(depends, list) else []):
+            if not isinstance(t, str) or t not in refs:
+                yield f"/dependencies/{i}/dependsOn/{j}: {t!r} names no component"
+    comps = doc.get("compositions")
+    for i, c in enumerate(comps if isinstance(comps, list) else []):
+        if isinstance(c, dict):
+            assemblies = c.get("assemblies")
+            for j, t in enumerate(assemblies if isinstance(assemblies, list) else []):
+                if isinstance(t, str) and t not in refs:
+                    yield f"/compositions/{i}/assemblies/{j}: {t!r} names no component"
+    for where, c in everything:
+        mc = c.get("modelCard")
+        params = mc.get("modelParameters") if isinstance(mc, dict) else None
+        datasets = params.get("datasets") if isinstance(params, dict) else None
+        for j, ds in enumerate(datasets if isinstance(datasets, list) else []):
+            if isinstance(ds, dict) and isinstance(ds.get("ref"), str) and ds["ref"] not in refs:
+                yield f"{where}/modelCard/modelParameters/datasets/{j}/ref: {ds['ref']!r} names no component"
