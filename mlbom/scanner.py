@@ -355,6 +355,16 @@ def _tar_polyglot(fh: IO[bytes], size: int, name: str, fmt: str, acc: _Acc, ctx:
                 _merge(weights.parse_safetensors(fh, size), acc, {}, f"{where} (read as safetensors)")
             except FormatError as exc:
                 acc.add("format.invalid", "high", f"{where} (read as safetensors): {exc}", effect="error")
+        codec = detect(head)
+        if codec is not None and (codec != "zlib" or zlib_confirmed(head)):
+            acc.add("compressed.polyglot", "high", f"{where}: this tar file is also a {codec} stream (joblib and "
+                    "pandas decompress it by its first bytes): two loaders read two different files",
+                    effect="suspicious")
+            try:
+                _scan_compressed(fh, codec, size, name, acc, {}, ctx, depth=depth + 1,
+                                 where=f"{where} (read as {codec})")
+            except FormatError as exc:
+                acc.add("format.invalid", "high", f"{where} (read as {codec}): {exc}", effect="error")
         return
     if not _is_tar(head):
         return
