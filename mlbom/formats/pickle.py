@@ -792,6 +792,22 @@ def _py_float(line: bytes) -> object:
         return _REFUSED
 
 
+def _persistent_value(pid: object) -> object:
+    """What torch's legacy ``persistent_load`` returns for a pickled id (any other loader has
+    no ``persistent_load`` for it, or raises). Magic-number format (``_legacy_load``): a
+    ``('module', cls, source_file, source)`` record returns ``cls``, itself pickled as an
+    ordinary global in the record (``_check_container_source`` only compares source text);
+    legacy tar format (``legacy_load``): any tuple returns its first item. Anything else
+    (storages, ids mlbom cannot read) is an opaque object."""
+    items = pid.items if isinstance(pid, Seq) and pid.type == "tuple" else None
+    if items:
+        if items[0] == "module" and len(items) >= 2:
+            return items[1]
+        if isinstance(items[0], Global | Call):
+            return items[0]
+    return Opaque("a persistent object")
+
+
 @dataclass
 class _Shared:
     """State shared by a walk and the walks nested in it."""
@@ -1927,9 +1943,9 @@ class _Walker:
 
     def op_binpersid(self) -> None:
         self.sh.mutations += 1  # may change an object a kept state refers to
-        self.pop()
+        pid = self.pop()
         self.rep.persistent_ids += 1
-        self.push(Opaque("a persistent object"))
+        self.push(_persistent_value(pid))
 
     # -- the instance model ------------------------------------------------------------------
     def lookup(self, inst: Call, name: str) -> tuple[list[object], str | None]:

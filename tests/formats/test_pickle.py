@@ -766,3 +766,18 @@ def test_a_repeated_build_still_sees_a_state_changed_in_between() -> None:
     data = (ns + state + BUILD + b"h\x01" + BUILD + b"h\x01" + bs("__setstate__") + glob("torch.storage", "_load_from_bytes") + SETITEM
             + POP + b"h\x01" + BUILD + STOP)
     assert walk(data).verdict == "unsafe"
+
+
+def test_torch_legacy_module_records_are_the_class_they_carry() -> None:
+    # _legacy_load's persistent_load(('module', cls, source_file, source)) returns cls: the class
+    # is an ordinary global in the record and is judged as one
+    def full_model(module: str, name: str) -> bytes:
+        record = MARK + bs("module") + glob(module, name) + bs("model.py") + bs("class M: ...") + b"t"
+        return proto(2) + record + b"Q" + EMPTY_TUPLE + NEWOBJ + EMPTY_DICT + BUILD + STOP
+
+    assert walk(full_model("torch.nn.modules.linear", "Linear")).verdict == "safe"
+    assert walk(full_model("mypkg.model", "Net")).verdict == "suspicious"
+    assert walk(full_model("os", "system")).verdict == "unsafe"
+    # any other persistent id is an object mlbom cannot name: calling it stays suspicious
+    other = proto(2) + bs("storage") + b"Q" + EMPTY_TUPLE + NEWOBJ + STOP
+    assert walk(other).verdict == "suspicious"
