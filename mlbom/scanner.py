@@ -745,7 +745,7 @@ def _pickle_reading(rep: PickleReport) -> str:
         return "pickle"
     if rep.complete:
         return "no"  # a lone STOP: the loader raises on an empty stack
-    if getattr(rep, "stop_proven", False) and not rep.globals:
+    if rep.stop_proven and not rep.globals:
         return "no"
     return "unproven"
 
