@@ -737,15 +737,18 @@ _IMPORTABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 def _pickle_reading(rep: PickleReport) -> str:
     """What a walk from offset 0 says about the bytes: ``pickle`` — a loader acts on them (the walk
     reaches STOP, or resolves a global whose name Python could import before it stops: text such
-    as "import os" reads as INST of module "mport os", which no import can find); ``no`` — the walk
-    stopped where every unpickler raises, before anything that could call code (the walker's
-    ``stop_proven``); ``unproven`` — it stopped anywhere else (a bound, a construct it does not
-    model): the bytes may be a pickle the loader reads on, never proven text."""
+    as "import os" reads as INST of module "mport os", which no import can find); ``no`` — the
+    loader raises before anything could call code: at a first name no import finds, or where the
+    walk stopped and every unpickler raises (the walker's ``stop_proven``); ``unproven`` — it
+    stopped anywhere else (a bound, a construct it does not model): the bytes may be a pickle the
+    loader reads on, never proven text."""
     if (rep.complete and rep.opcodes >= 2) or any(_IMPORTABLE.fullmatch(g) for g in rep.globals):
         return "pickle"
     if rep.complete:
         return "no"  # a lone STOP: the loader raises on an empty stack
-    if rep.stop_proven and not rep.globals:
+    if rep.globals:
+        return "no"  # the first name is no importable path: find_class raises there, before any call
+    if rep.stop_proven:
         return "no"
     return "unproven"
 

@@ -49,6 +49,13 @@ def test_text_whose_first_bytes_are_opcodes_but_that_the_unpickler_refuses_stays
     assert (r.format, r.verdict) == ("text", "safe"), r.findings
 
 
+def test_text_whose_first_name_no_import_finds_stays_text() -> None:
+    # "import os" is INST of module "mport os": find_class raises there, before any call
+    for text in (b"import os\nprint(1)\n", b"class Foo:\n    pass\n"):
+        r = scan_bytes(text, "notes.txt")
+        assert (r.format, r.verdict) == ("text", "safe"), r.findings
+
+
 def test_content_the_walker_could_not_finish_is_never_safe_text() -> None:
     # a million NONE opcodes: the walk stops at its stack bound, where the loader reads on
     r = scan_bytes(b"N" * 1_000_001, "notes.txt")
