@@ -727,11 +727,11 @@ _STRTOD = re.compile(rb"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?
 _LONG_MIN, _LONG_MAX = -(1 << 63), (1 << 63) - 1
 
 
-def _int_literal(text: bytes) -> object:
-    """``int(text, 0)`` (``PyLong_FromString`` base 0: whitespace, sign, ``0x/0o/0b``,
-    underscores; no leading zeros; the digit limit only for decimal)."""
+def _int_literal(text: bytes, base: int = 0) -> object:
+    """``int(text, base)`` (``PyLong_FromString``; base 0: whitespace, sign, ``0x/0o/0b``,
+    underscores, no leading zeros; the digit limit only for decimal)."""
     try:
-        return int(text, 0)
+        return int(text, base)
     except ValueError as exc:
         return _OVER_LIMIT if "limit" in str(exc) else _REFUSED
 
@@ -1787,8 +1787,11 @@ class _Walker:
     def _memo_put(self, i: int) -> None:
         if i < 0:
             raise _Stop("pickle.unreadable", "negative memo index (the loader raises)")
-        if i >= 1 << 32:  # the C unpickler keeps its memo in an array: it cannot allocate this
-            raise PickleLimit(f"memo index {i} beyond 2**32")
+        if i >= 1 << 32:
+            # the C unpickler keeps its memo in an array: it cannot allocate this (it raises);
+            # pickle.py's memo is a dict and reads on
+            self.note("pickle.differential", "medium", f"memo index {i}: the C unpickler raises, the pure-Python "
+                      "one (joblib) reads on", "suspicious", "memo-huge")
         if i not in self.memo and len(self.memo) >= self.sh.limits.memo:
             raise PickleLimit(f"memo grows past {self.sh.limits.memo} entries")
         self.memo[i] = self.top()
@@ -1799,13 +1802,19 @@ class _Walker:
                                              "the file cannot load)")
         self.push(self.memo[i])
 
+    def _memo_index(self, what: str) -> int:
+        """PUT/GET text: ``PyLong_FromString(line, NULL, 10)`` in ``_pickle.c`` (whitespace,
+        underscores, leading zeros; up to a NUL), ``int(line[:-1])`` in pickle.py."""
+        line, whole = self._number_line(what)
+        if whole:
+            key = self._number(what, _int_literal(line.split(b"\0", 1)[0], 10), _int_literal(line[:-1], 10), line)
+            if isinstance(key, int):
+                return key
+        raise _Stop("pickle.limit", f"{what} argument of {len(line)}+ characters: mlbom cannot tell the memo "
+                                    "index", certain=False)
+
     def op_put(self) -> None:
-        line, n = self.src.readline(32)
-        try:
-            i = int(line[:-1]) if n <= 32 else -1
-        except ValueError:
-            raise _Stop("pickle.unreadable", "PUT argument is not an integer (the loader raises)") from None
-        self._memo_put(i)
+        self._memo_put(self._memo_index("PUT"))
 
     def op_binput(self) -> None:
         self._memo_put(self.src.read(1)[0])
@@ -1817,15 +1826,24 @@ class _Walker:
         self._memo_put(len(self.memo))
 
     def op_get(self) -> None:
-        line, n = self.src.readline(32)
-        try:
-            i = int(line[:-1]) if n <= 32 else -1
-        except ValueError:
-            raise _Stop("pickle.unreadable", "GET argument is not an integer (the loader raises)") from None
-        self._memo_get(i)
+        self._memo_get(self._memo_index("GET"))
 
     def op_binget(self) -> None:
-        self._memo_get(self.src.read(1)[0])
+        # the commonest opcode of memo-heavy streams: its byte read and push inlined
+        src = self.src
+        i = src.bpos
+        fe = src.frame_end
+        if i < len(src.buf) and (fe is None or src.pos < fe):
+            key = src.buf[i]
+            src.bpos = i + 1
+            src.pos += 1
+        else:
+            key = src.read(1)[0]
+        memo = self.memo
+        stack = self.stack
+        if key not in memo or len(stack) + self.depth_items >= self.sh.limits.stack:
+            self._memo_get(key)  # raises
+        stack.append(memo[key])
 
     def op_long_binget(self) -> None:
         self._memo_get(struct.unpack("<I", self.src.read(4))[0])

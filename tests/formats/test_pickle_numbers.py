@@ -56,3 +56,15 @@ def test_long_line_past_the_kept_length_reads_on() -> None:
     rep = read_pickle(io.BytesIO(data), len(data))
     assert rep.complete
     assert rep.verdict == "suspicious"
+
+
+MEMO_LINES = [b"1", b"01", b"0" * 40 + b"1", b" 1", b"1 ", b"1_0", b"1\x00x", b"-1", b"+1", b"0x1", b"x", b"", b"1" * 30]
+
+
+@pytest.mark.parametrize("line", MEMO_LINES)
+def test_memo_index_as_the_unpicklers_read_it(line: bytes) -> None:
+    # PUT the list, GET it back, STOP: a line either unpickler reads never stops the walk
+    data = b"(lp" + line + b"\ng" + line + b"\n."
+    c_ok, py_ok = _real(data)
+    rep = read_pickle(io.BytesIO(data), len(data))
+    assert rep.complete == (c_ok or py_ok), (line, rep.error)
