@@ -309,6 +309,7 @@ def _scan_content(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[st
     base = fmt.split("+", 1)[0] if "+" in fmt else fmt
     if base in _POLYGLOT_CHECKED or "+" in fmt:
         try:
+            _tar_polyglot(fh, size, name, fmt, acc, ctx, depth=depth, where=where)
             _pickle_polyglot(fh, size, fmt, acc, where)
             _zip_polyglot(fh, size, name, fmt, acc, ctx, depth=depth, where=where)
         except FormatError:
@@ -334,6 +335,47 @@ def _hdf5_user_block(fh: IO[bytes], size: int, fmt: str, acc: _Acc, ctx: _Ctx, *
         off *= 2
 
 
+_TAR_KINDS = ("tar", "pytorch-legacy-tar")
+
+
+def _tar_polyglot(fh: IO[bytes], size: int, name: str, fmt: str, acc: _Acc, ctx: _Ctx, *, depth: int,
+                  where: str) -> None:
+    """``torch.load`` reads any non-zip file whose first block ``tarfile`` accepts as its legacy
+    tar format, whatever else the bytes are; a tar read first may also be a safetensors file
+    (``safetensors`` reads the same bytes as a header and tensors). Both readings are judged."""
+    fh.seek(0)
+    head = fh.read(512)
+    if fmt in _TAR_KINDS:
+        if _is_safetensors(head, size):
+            acc.add("safetensors.polyglot", "high", f"{where}: this tar file is also a safetensors file "
+                    "(safetensors reads its first bytes as a header): two loaders read two different files",
+                    effect="suspicious")
+            try:
+                fh.seek(0)
+                _merge(weights.parse_safetensors(fh, size), acc, {}, f"{where} (read as safetensors)")
+            except FormatError as exc:
+                acc.add("format.invalid", "high", f"{where} (read as safetensors): {exc}", effect="error")
+        codec = detect(head)
+        if codec is not None and (codec != "zlib" or zlib_confirmed(head)):
+            acc.add("compressed.polyglot", "high", f"{where}: this tar file is also a {codec} stream (joblib and "
+                    "pandas decompress it by its first bytes): two loaders read two different files",
+                    effect="suspicious")
+            try:
+                _scan_compressed(fh, codec, size, name, acc, {}, ctx, depth=depth + 1,
+                                 where=f"{where} (read as {codec})")
+            except FormatError as exc:
+                acc.add("format.invalid", "high", f"{where} (read as {codec}): {exc}", effect="error")
+        return
+    if not _is_tar(head):
+        return
+    acc.add("tar.polyglot", "high", f"{where}: this {fmt} file is also a tar archive from its first block: "
+            "torch.load reads it as its legacy tar format", effect="suspicious")
+    try:
+        _scan_tar(fh, size, name, acc, {}, ctx, depth=depth + 1, where=f"{where} (read as a tar)")
+    except FormatError as exc:
+        acc.add("format.invalid", "high", f"{where} (read as a tar): {exc}", effect="error")
+
+
 def _pickle_polyglot(fh: IO[bytes], size: int, fmt: str, acc: _Acc, where: str) -> None:
     fh.seek(0)
     first = fh.read(1)
@@ -341,10 +383,15 @@ def _pickle_polyglot(fh: IO[bytes], size: int, fmt: str, acc: _Acc, where: str) 
         return
     fh.seek(0)
     rep = _walk(fh, size, joblib=False)
-    if _is_a_pickle(rep):
+    reading = _pickle_reading(rep)
+    if reading == "pickle":
         acc.add("pickle.polyglot", "high", f"{where}: this {fmt} file is also a pickle from its first byte: "
                 "pickle.load and torch.load would run it", effect="suspicious")
         acc.pickle(rep, f"{where} (read as a pickle)")
+    elif reading == "unproven":
+        acc.add("pickle.polyglot", "high", f"{where}: this {fmt} file also reads as a pickle from its first byte "
+                f"and mlbom's walk stopped after {rep.opcodes} opcodes where a loader may read on ({rep.error}): "
+                "pickle.load and torch.load may run it", effect="suspicious")
 
 
 def _zip_polyglot(fh: IO[bytes], size: int, name: str, fmt: str, acc: _Acc, ctx: _Ctx, *, depth: int,
@@ -390,6 +437,8 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             if lfs is not None:
                 _merge(lfs, acc, facts, where)
                 return "git-lfs-pointer"
+        if _is_tar(head):  # torch.load tries tarfile on every non-zip file before anything else
+            return _scan_tar(fh, size, name, acc, facts, ctx, depth=depth, where=where)
         if _is_safetensors(head, size):
             _merge(weights.parse_safetensors(fh, size), acc, facts, where)
             return "safetensors"
@@ -398,8 +447,6 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                 acc.add("archive.unsupported", "high", f"{where}: {kind} archive: mlbom cannot read it, so its "
                         "contents were not scanned", effect="error")
                 return kind
-        if _is_tar(head):
-            return _scan_tar(fh, size, name, acc, facts, ctx, depth=depth, where=where)
         codec = detect(head)
         if codec is not None and (codec != "zlib" or zlib_confirmed(head)):
             return _scan_compressed(fh, codec, size, name, acc, facts, ctx, depth=depth, where=where)
@@ -422,6 +469,9 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                 if lower.endswith(".onnx"):
                     raise
                 fh.seek(0)
+        if lower.endswith((".py", ".pyw")):  # whatever else its bytes read as, it is code to Python
+            _python_source(name, acc, ctx.folder if depth == 0 else None, where)
+            return "python-source"
         if head[:1] and head[0] in _OPCODES:
             fmt = _try_protocol01(fh, size, acc, facts, ctx, where=where)
             if fmt is not None:
@@ -437,6 +487,10 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                 return "image"
         if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
             return "image"
+        if lower.endswith((".pyc", ".pyo")) and head[2:4] == b"\r\n":  # a code object's magic number
+            acc.add("code.python-bytecode", "high", f"{where}: compiled Python bytecode: code, not model data "
+                    "(it runs when imported); not judged", effect="suspicious")
+            return "python-bytecode"
         return _scan_text(fh, size, name, acc, facts, where=where)
     except BombError as exc:
         acc.add("compressed.bomb", "high", f"{where}: {exc}", effect="suspicious")
@@ -492,17 +546,17 @@ def _is_pe(head: bytes) -> bool:
 
 
 def _is_tar(head: bytes) -> bool:
-    """A tar header block: ``ustar`` magic, or a valid header checksum (v7 archives)."""
-    if len(head) < 512:
+    """Whether ``tarfile`` accepts the first header block — what ``torch.load`` tries on every
+    non-zip file (``legacy_load``): ``TarInfo.frombuf`` itself decides (a non-zero block whose
+    checksum field, read as ``tarfile`` reads number fields, equals the unsigned *or* the signed
+    sum of the block), so v7 headers without ``ustar`` magic count too."""
+    if len(head) < tarfile.BLOCKSIZE:
         return False
-    if head[257:262] == b"ustar":
-        return True
     try:
-        want = int(head[148:156].split(b"\x00")[0].strip() or b"-1", 8)
-    except ValueError:
+        tarfile.TarInfo.frombuf(head[:tarfile.BLOCKSIZE], "utf-8", "surrogateescape")
+    except (tarfile.TarError, ValueError, UnicodeError, OverflowError):
         return False
-    got = sum(head[:148]) + 256 + sum(head[156:512])
-    return want == got and head[0] != 0
+    return True
 
 
 # ---- text, JSON, images ------------------------------------------------------------------
@@ -542,6 +596,48 @@ def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, 
         acc.add("yaml.python-tag", "high", f"{where}: YAML Python tag (!!python/…): yaml.unsafe_load builds objects "
                 "and calls functions from it", effect="suspicious")
     return "text"
+
+
+_AUTO_MAP_CONFIGS = ("config.json", "tokenizer_config.json", "processor_config.json", "preprocessor_config.json",
+                     "feature_extractor_config.json", "image_processor_config.json")
+_MAX_CONFIG = 4 << 20
+
+
+def _python_source(name: str, acc: _Acc, folder: Path | None, where: str) -> None:
+    """Python source is code (a Hugging Face ``trust_remote_code`` module, a custom layer's
+    file): never ``safe``. When a config beside it names the module in its ``auto_map``,
+    ``from_pretrained(..., trust_remote_code=True)`` imports and runs it."""
+    users = _auto_map_users(folder, name[:-3] if name.endswith(".py") else name[:-4]) if folder else []
+    verb = "names" if len(users) == 1 else "name"
+    how = (f"; {', '.join(users)} {verb} it in auto_map: from_pretrained(..., trust_remote_code=True) imports "
+           "and runs it" if users else "; it runs when imported (trust_remote_code, torch.package, a custom layer)")
+    acc.add("code.python-source", "high", f"{where}: Python source: code, not model data{how}; not judged",
+            effect="suspicious")
+
+
+def _auto_map_users(folder: Path, module: str) -> list[str]:
+    """The config files beside a module whose ``auto_map`` names it (``"module.Class"``, or
+    ``"repo--module.Class"``; a value may be a list of such names, ``null`` allowed)."""
+    import json
+
+    users: list[str] = []
+    for cfg in _AUTO_MAP_CONFIGS:
+        path = folder / cfg
+        try:
+            if not path.is_file() or path.is_symlink() or path.stat().st_size > _MAX_CONFIG:
+                continue
+            doc = json.loads(path.read_bytes())
+        except (OSError, ValueError, RecursionError):
+            continue
+        amap = doc.get("auto_map") if isinstance(doc, dict) else None
+        if not isinstance(amap, dict):
+            continue
+        refs: list[object] = []
+        for v in amap.values():
+            refs.extend(v if isinstance(v, list) else [v])
+        if any(isinstance(r, str) and r.split("--")[-1].rsplit(".", 1)[0] == module for r in refs):
+            users.append(cfg)
+    return users
 
 
 def _add_template(acc: _Acc, template: str, where: str) -> None:
@@ -638,11 +734,23 @@ def _trailing_pickle(fh: IO[bytes], start: int, size: int, acc: _Acc, *, where: 
 _IMPORTABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
-def _is_a_pickle(rep: PickleReport) -> bool:
-    """Whether a walk from offset 0 is a pickle a loader would act on: it reaches STOP, or it
-    resolves a global whose name Python could import before the stream breaks (text such as
-    "import os" reads as INST of module "mport os", which no import can find)."""
-    return (rep.complete and rep.opcodes >= 2) or any(_IMPORTABLE.fullmatch(g) for g in rep.globals)
+def _pickle_reading(rep: PickleReport) -> str:
+    """What a walk from offset 0 says about the bytes: ``pickle`` — a loader acts on them (the walk
+    reaches STOP, or resolves a global whose name Python could import before it stops: text such
+    as "import os" reads as INST of module "mport os", which no import can find); ``no`` — the
+    loader raises before anything could call code: at a first name no import finds, or where the
+    walk stopped and every unpickler raises (the walker's ``stop_proven``); ``unproven`` — it
+    stopped anywhere else (a bound, a construct it does not model): the bytes may be a pickle the
+    loader reads on, never proven text."""
+    if (rep.complete and rep.opcodes >= 2) or any(_IMPORTABLE.fullmatch(g) for g in rep.globals):
+        return "pickle"
+    if rep.complete:
+        return "no"  # a lone STOP: the loader raises on an empty stack
+    if rep.globals:
+        return "no"  # the first name is no importable path: find_class raises there, before any call
+    if rep.stop_proven:
+        return "no"
+    return "unproven"
 
 
 def _try_protocol01(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *,
@@ -655,7 +763,12 @@ def _try_protocol01(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str], 
     if _small_int_pickle(first) == TORCH_MAGIC:
         return _scan_torch_legacy(fh, size, acc, facts, where=where)
     rep = _walk(fh, size, joblib=True)
-    if _is_a_pickle(rep):
+    reading = _pickle_reading(rep)
+    if reading == "unproven":
+        acc.add("pickle.unproven-stop", "high", f"{where}: reads as a pickle from its first byte and mlbom's walk "
+                f"stopped after {rep.opcodes} opcodes where a loader may read on: not proven to be text, not judged",
+                effect="error")
+    if reading != "no":
         acc.pickle(rep, where)
         facts["pickle.protocol"] = str(rep.protocol if rep.protocol is not None else 0)
         if rep.complete and rep.end < size:
@@ -1054,23 +1167,46 @@ def _scan_tar(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     return "pytorch-legacy-tar" if legacy else "tar"
 
 
-def _globals_of(data: bytes) -> list[str]:
-    """GLOBAL names in a small pickle (a storage record's type), decoded by genops."""
-    out: list[str] = []
+_MEMO_PUT = ("PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE")
+_MEMO_GET = ("GET", "BINGET", "LONG_BINGET")
+
+
+def _record_storage_type(data: bytes) -> str | None:
+    """The third item of a legacy tar storage record ``(key, location, storage_type)`` — torch
+    sizes the storage by ``storage_type._dtype`` (``legacy_load``), not by any other global the
+    record names. Followed with ``pickletools.genops`` (never executed) through the memo; None
+    unless the record ends with a tuple whose last item is a global as torch writes it."""
+    memo: dict[int, str | None] = {}
     strings: list[str] = []
+    top: str | None = None  # the global on top of the stack, if the top is one
+    last: str | None = None  # the item the tuple op took last
+    tupled = False
     try:
         for op, arg, _pos in pickletools.genops(io.BytesIO(data)):
-            if op.name == "GLOBAL" and isinstance(arg, str):
-                out.append(arg.replace(" ", "."))
-            elif isinstance(arg, str):
-                strings.append(arg)
-            elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
-                out.append(f"{strings[-2]}.{strings[-1]}")
-            if op.name == "STOP":
-                break
-    except (ValueError, EOFError, struct.error, UnicodeDecodeError):
-        pass
-    return out
+            name = op.name
+            if name == "STOP":
+                return last if tupled else None
+            if name in ("PROTO", "FRAME"):
+                continue
+            if name in _MEMO_PUT:
+                memo[len(memo) if name == "MEMOIZE" else int(str(arg))] = top
+                continue
+            tupled = False
+            if name == "GLOBAL" and isinstance(arg, str):
+                top = arg.replace(" ", ".")
+            elif name == "STACK_GLOBAL" and len(strings) >= 2:
+                top = f"{strings[-2]}.{strings[-1]}"
+            elif name in _MEMO_GET:
+                top = memo.get(int(str(arg)))
+            elif name in ("TUPLE", "TUPLE3"):
+                last, tupled, top = top, True, None
+            else:
+                if isinstance(arg, str):
+                    strings.append(arg)
+                top = None
+    except (ValueError, EOFError, struct.error, UnicodeDecodeError, TypeError):
+        return None
+    return None
 
 
 def _legacy_records(view: Window, size: int, member: str, acc: _Acc, *, where: str) -> None:
@@ -1098,13 +1234,13 @@ def _legacy_records(view: Window, size: int, member: str, acc: _Acc, *, where: s
         view.seek(pos)
         if member == "storages":
             view.seek(start)
-            types = [g.rsplit(".", 1)[-1] for g in _globals_of(view.read(rep.end - start))]
-            width = next((_STORAGE_SIZES[t] for t in types if t in _STORAGE_SIZES), None)
+            stype = _record_storage_type(view.read(rep.end - start))
+            width = _STORAGE_SIZES.get(stype.rsplit(".", 1)[-1]) if stype else None
             view.seek(pos)
             raw = view.read(8)
             if width is None or len(raw) < 8:
-                acc.add("pytorch.legacy-tar-unreadable", "high", f"{where}: storage record {i} has no known storage "
-                        "type or size; the rest cannot be followed", effect="error")
+                acc.add("pytorch.legacy-tar-unreadable", "high", f"{where}: storage record {i} is not "
+                        "(key, location, storage type) with a known type, or has no size; the rest cannot be followed", effect="error")
                 return
             (numel,) = struct.unpack("<q", raw)
             pos += 8 + max(numel, 0) * width

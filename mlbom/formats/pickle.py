@@ -28,8 +28,11 @@ ends the walk with an ``error`` finding — the pickle could not be judged.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import io
 import json
+import math
+import re
 import struct
 import sys
 from collections.abc import Callable
@@ -47,7 +50,7 @@ MAX_NAME = 4096  # longest module / attribute name kept as text
 MAX_LINE = 1 << 20  # longest text-opcode line kept (longer lines are streamed past)
 MAX_ALLOCATION = 1 << 30  # bytes(n) / bytearray(n) larger than this on load is a memory bomb
 MAX_FINDINGS = 200  # distinct findings kept per pickle (then one per kind)
-MAX_INT_DIGITS = 4300  # sys.int_info.default_max_str_digits: int() of longer decimal text raises
+MAX_INT_DIGITS = 4300  # sys.int_info.default_max_str_digits: int() of longer decimal text raises (by default)
 
 
 @dataclass
@@ -62,6 +65,8 @@ class Limits:
     depth: int = 4  # nested pickles inside pickles
     nested_walks: int = 10_000
     nested_bytes: int = 1 << 30  # bytes of nested pickles walked in all
+    lookups: int = 2_000_000  # state dicts searched by attribute lookups (then: attributes unknown)
+    nested_opcodes: int = 10_000_000  # opcodes of nested pickles walked in all (past it: suspicious)
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,11 @@ class PickleReport:
     opcodes: int = 0
     end: int = 0  # absolute offset just after STOP (or where the walk stopped)
     error: str | None = None  # the walk could not go on (truncated, malformed, out of bounds)
+    # The walk stopped (``error`` set) where the loaders certainly raise: a byte that is no
+    # opcode, an argument every unpickler refuses, a stack or mark underflow, the data's end
+    # (the ``size`` given). False for every other stop: mlbom's bounds, a reading mlbom cannot
+    # follow, a stream error: "stopped, not proven non-pickle": a loader may read on.
+    stop_proven: bool = False
     complete: bool = False  # reached STOP
     findings: list[PickleFinding] = field(default_factory=list)
     globals: list[str] = field(default_factory=list)  # resolved paths, first-seen order
@@ -106,11 +116,13 @@ class PickleLimit(Exception):
 
 
 class _Stop(Exception):
-    """The loader would raise here (or the data ends): the walk stops."""
+    """The walk stops: the loader would raise here or the data ends (``certain``), or mlbom
+    cannot follow a reading the loader may go on with (not ``certain``)."""
 
-    def __init__(self, fid: str, message: str) -> None:
+    def __init__(self, fid: str, message: str, certain: bool = True) -> None:
         super().__init__(message)
         self.fid = fid
+        self.certain = certain
 
 
 # ---------------------------------------------------------------------------------------
@@ -293,7 +305,7 @@ class Call(Value):
     attributes cannot be told; ``klass`` is a class assigned through ``setattr(inst,
     "__class__", ...)`` (``_SAME``: never)."""
 
-    __slots__ = ("args", "dicts", "func", "klass", "mapping", "state", "unknown")
+    __slots__ = ("args", "built", "dicts", "func", "klass", "mapping", "state", "unknown")
     kind = "call"
 
     def __init__(self, func: object, args: object) -> None:
@@ -304,6 +316,9 @@ class Call(Value):
         self.unknown: str | None = None
         self.klass: object = _SAME
         self.mapping: Dct | None = None  # items SETITEM(S) stored in it (an OrderedDict, a Bunch ...)
+        # (state, _Shared.mutations) of its last BUILD: the same state again with nothing changed
+        # anywhere since (no call, no container update) repeats that BUILD exactly
+        self.built: tuple[object, int] | None = None
 
 
 class Opaque(Value):
@@ -601,6 +616,7 @@ _JOBLIB_FILE_WRAPPERS = frozenset({
     f"{pkg}numpy_pickle.{cls}" for pkg in ("joblib.", "sklearn.externals.joblib.")
     for cls in ("NDArrayWrapper", "ZNDArrayWrapper")})
 # allowlisted helpers that call an argument, and what a pickler puts in each called position
+_BUILD_HOOKED = _JOBLIB_WRAPPERS | _JOBLIB_FILE_WRAPPERS  # joblib acts after each BUILD of these
 _REBUILD_FROM_TYPE = frozenset({"torch._tensor._rebuild_from_type_v2", "torch.tensor._rebuild_from_type_v2"})
 _GENERATOR_CTORS = frozenset({"numpy.random._pickle.__randomstate_ctor", "numpy.random._pickle.__generator_ctor"})
 _BIT_GENERATOR_CTOR = frozenset({"numpy.random._pickle.__bit_generator_ctor"})
@@ -701,6 +717,97 @@ def _plain_file_name(name: object) -> bool:
         c in name for c in "/\\:\0") and not name.startswith("~")
 
 
+# Text numbers (INT, LONG, FLOAT) as each unpickler reads them. The C unpickler
+# (``_pickle.c``: ``pickle.load``, ``torch.load``, ``pandas.read_pickle``) and the pure-Python
+# one (``pickle._Unpickler``, which joblib subclasses) accept different lines.
+_REFUSED = object()  # the unpickler raises on this line
+_OVER_LIMIT = object()  # int() refuses it only under Python's default digit limit
+_STRTOL = re.compile(rb"[ \t\n\x0b\x0c\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
+_STRTOD = re.compile(rb"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(inf(?:inity)?|nan))", re.I)
+_LONG_MIN, _LONG_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def _int_literal(text: bytes, base: int = 0) -> object:
+    """``int(text, base)`` (``PyLong_FromString``; base 0: whitespace, sign, ``0x/0o/0b``,
+    underscores, no leading zeros; the digit limit only for decimal)."""
+    try:
+        return int(text, base)
+    except ValueError as exc:
+        return _OVER_LIMIT if "limit" in str(exc) else _REFUSED
+
+
+def _c_int(line: bytes) -> object:
+    """``load_int``: ``strtol(s, &end, 0)`` (octal ``010``, ``0x``) whose end must be the
+    newline or a NUL; on failure or overflow ``PyLong_FromString`` of the line (up to a NUL)."""
+    if line == b"\n":
+        return _REFUSED  # bad_readline
+    m = _STRTOL.match(line)
+    if m is not None and line[m.end():m.end() + 1] in (b"\n", b"\0"):
+        sign, digits = m.groups()
+        base = 16 if digits[1:2] in (b"x", b"X") else 8 if digits.startswith(b"0") else 10
+        if base != 10 or len(digits) <= 19:
+            body = digits[2:] if base == 16 else digits
+            value = int(body or b"0", base) * (-1 if sign == b"-" else 1)
+            if _LONG_MIN <= value <= _LONG_MAX:
+                return value
+    return _int_literal(line.split(b"\0", 1)[0])
+
+
+def _py_int(line: bytes) -> object:
+    """``pickle._Unpickler.load_int``: ``00``/``01`` are booleans, else ``int(line, 0)``."""
+    if line in (b"00\n", b"01\n"):
+        return line == b"01\n"
+    return _int_literal(line)
+
+
+def _c_long(line: bytes) -> object:
+    """``load_long``: a trailing ``L`` is cut, then ``PyLong_FromString(s, NULL, 0)``."""
+    if line == b"\n":
+        return _REFUSED
+    text = line[:-2] if line[-2:-1] == b"L" else line
+    return _int_literal(text.split(b"\0", 1)[0])
+
+
+def _py_long(line: bytes) -> object:
+    val = line[:-1]
+    return _int_literal(val[:-1] if val.endswith(b"L") else val)
+
+
+def _c_float(line: bytes) -> object:
+    """``load_float``: ``PyOS_string_to_double`` (no whitespace, no underscores, any length,
+    OverflowError past the double range) whose end must be the newline or a NUL."""
+    m = _STRTOD.match(line)
+    if line == b"\n" or m is None or line[m.end():m.end() + 1] not in (b"\n", b"\0"):
+        return _REFUSED
+    value = float(m.group())
+    if math.isinf(value) and m.group(1) is None:
+        return _REFUSED  # OverflowError
+    return value
+
+
+def _py_float(line: bytes) -> object:
+    try:
+        return float(line[:-1])
+    except ValueError:
+        return _REFUSED
+
+
+def _persistent_value(pid: object) -> object:
+    """What torch's legacy ``persistent_load`` returns for a pickled id (any other loader has
+    no ``persistent_load`` for it, or raises). Magic-number format (``_legacy_load``): a
+    ``('module', cls, source_file, source)`` record returns ``cls``, itself pickled as an
+    ordinary global in the record (``_check_container_source`` only compares source text);
+    legacy tar format (``legacy_load``): any tuple returns its first item. Anything else
+    (storages, ids mlbom cannot read) is an opaque object."""
+    items = pid.items if isinstance(pid, Seq) and pid.type == "tuple" else None
+    if items:
+        if items[0] == "module" and len(items) >= 2:
+            return items[1]
+        if isinstance(items[0], Global | Call):
+            return items[0]
+    return Opaque("a persistent object")
+
+
 @dataclass
 class _Shared:
     """State shared by a walk and the walks nested in it."""
@@ -712,6 +819,10 @@ class _Shared:
     text: int = 0
     nested: int = 0
     walked: dict[int, object] = field(default_factory=dict)  # nested blobs walked (kept alive: ids stay unique)
+    digests: set[bytes] = field(default_factory=set)  # contents of the nested pickles walked
+    mutations: int = 0  # calls and container updates so far (see Call.built)
+    lookups: int = 0  # state dicts searched for an attribute, all walks together
+    top: PickleReport | None = None  # the first top-level walk's report (the rest of the opcodes are nested)
     encoded: dict[tuple[int, str], tuple[object, Value]] = field(default_factory=dict)
     nested_bytes: int = 0
     mapping_cells: int = 0  # items kept for objects that receive SETITEM(S)
@@ -730,6 +841,8 @@ class _Walker:
         self.proto = 0
         self.declared: int | None = None
         self.rep = PickleReport()
+        if depth == 0 and shared.top is None:
+            shared.top = self.rep
         self.seen_ops: set[int] = set()
         self.seen_globals: set[str] = set()
         self.noted: set[tuple[str, str]] = set()
@@ -820,6 +933,7 @@ class _Walker:
                   "suspicious", f"{how}:{_describe(v)}")
 
     def call(self, func: object, args: object, op: str, via: str | None = None) -> Value:
+        self.sh.mutations += 1  # may change an object a kept state refers to
         if via is not None:
             if self.depth_calls > 8:
                 raise PickleLimit("helpers calling helpers more than 8 deep")
@@ -1035,10 +1149,6 @@ class _Walker:
             self.note("pickle.dangerous-callable", "critical", f"{path} unpickles a bytearray, whose content "
                       "can be changed at load time after mlbom read it", "unsafe", f"nested:{path}")
             return
-        if isinstance(arg, Blob):
-            if id(arg) in self.sh.walked:  # the same bytes (a memo GET): walked once
-                return
-            self.sh.walked[id(arg)] = arg
         if not isinstance(arg, Blob):
             self.note("pickle.dangerous-callable", "critical", f"{path} unpickles its argument, "
                       f"{_describe(arg) if arg is not None else 'an untracked value'}, which mlbom cannot walk",
@@ -1048,9 +1158,57 @@ class _Walker:
             self.note("pickle.dangerous-callable", "critical", f"{path}: pickles nested more than "
                       f"{self.sh.limits.depth} deep; the innermost is not walked", "unsafe", f"nested:{path}")
             return
+        if id(arg) in self.sh.walked:  # the same bytes (a memo GET): walked once
+            return
+        self.sh.walked[id(arg)] = arg
+        digest = self.blob_digest(arg)
+        if digest is not None:
+            # the same content, however it was reached (another spelling of the encoding, another
+            # copy): its walk would find the same, and its findings are already on this report
+            if digest in self.sh.digests:
+                return
+            self.sh.digests.add(digest)
+        top = self.sh.top
+        if top is not None and self.sh.opcodes - top.opcodes > self.sh.limits.nested_opcodes:
+            self.note("pickle.limit", "high", f"{path}: the nested pickles of this file need more than "
+                      f"{self.sh.limits.nested_opcodes} opcodes in all; the rest are not walked", "suspicious",
+                      "nested-budget")
+            return
         self.sh.nested_bytes += arg.length
         if self.sh.nested_bytes > self.sh.limits.nested_bytes:
             raise PickleLimit(f"more than {self.sh.limits.nested_bytes} bytes of nested pickles")
+        self._walk_blob(arg, path, kind)
+
+    def blob_digest(self, arg: Blob) -> bytes | None:
+        """SHA-256 of the bytes a loader would unpickle (None: cannot be read back here)."""
+        h = hashlib.sha256()
+        if arg.data is not None:
+            h.update(arg.data)
+            return h.digest()
+        if not self.src.seekable or arg.offset < 0:
+            return None
+        here = self.src.s.tell()
+        try:
+            raw: IO[bytes] = self.src.s
+            if arg.utf8:
+                raw = io.BufferedReader(_Latin1FromUtf8(self.src.s, arg.offset, arg.nbytes))  # type: ignore[type-var]
+                h.update(b"latin1:")
+            else:
+                self.src.s.seek(arg.offset)
+            left = arg.length
+            while left > 0:
+                chunk = raw.read(min(left, 1 << 20))
+                if not chunk:
+                    break
+                h.update(chunk)
+                left -= len(chunk)
+            return h.digest()
+        except (UnicodeError, OSError, ValueError):
+            return None
+        finally:
+            self.src.s.seek(here)
+
+    def _walk_blob(self, arg: Blob, path: str, kind: str) -> None:
         if arg.data is not None:
             stream: IO[bytes] = io.BytesIO(arg.data)
             self.walk_nested(stream, len(arg.data), path, kind, restore=None)
@@ -1159,10 +1317,13 @@ class _Walker:
                     self.note("pickle.differential", "medium", src.frame_breach, "suspicious", "frame")
         except _Stop as exc:
             rep.error = str(exc)
-            self.note(exc.fid, "high", f"{exc} after {rep.opcodes} opcodes", "error", "stop")
+            rep.stop_proven = exc.certain
+            tail = "" if exc.certain else ": stopped where a loader may read on, not proven to be anything but a pickle"
+            self.note(exc.fid, "high", f"{exc} after {rep.opcodes} opcodes{tail}", "error", "stop")
         except PickleLimit as exc:
             rep.error = str(exc)
-            self.note("pickle.limit", "high", f"could not be judged within mlbom's bounds: {exc}", "error", "stop")
+            self.note("pickle.limit", "high", f"could not be judged within mlbom's bounds: {exc} (stopped, not "
+                      "proven to be anything but a pickle)", "error", "stop")
         except (OSError, EOFError, ValueError, RuntimeError, MemoryError) as exc:
             # errors of the underlying stream (a decompressor's, a zip member's CRC check ...)
             rep.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
@@ -1240,33 +1401,52 @@ class _Walker:
     def op_false(self) -> None:
         self.push(False)
 
-    def _decimal(self, what: str, line: bytes, n: int) -> None:
-        """INT/LONG text: Python's int() refuses more than 4300 digits (the loader raises)."""
-        if n > MAX_INT_DIGITS + 8:
-            raise _Stop("pickle.unreadable", f"{what} argument of {n} characters: more digits than int() "
-                                             "converts (the loader raises)")
+    def _number(self, what: str, c_val: object, py_val: object, line: bytes) -> object:
+        """Push-or-stop for a text number: ``c_val``/``py_val`` are what the C unpickler
+        (``pickle.load``, torch) and the pure-Python one (joblib) make of the line, or
+        ``_REFUSED``/``_OVER_LIMIT``. The walk reads on whenever one real unpickler does."""
+        c_ok = c_val is not _REFUSED and c_val is not _OVER_LIMIT
+        py_ok = py_val is not _REFUSED and py_val is not _OVER_LIMIT
+        shown = line[:40]
+        if c_ok != py_ok:
+            who = "the C unpickler (pickle.load, torch.load)" if c_ok else "the pure-Python unpickler (joblib)"
+            self.note("pickle.differential", "medium", f"{what} argument {shown!r}: only {who} reads it, the other "
+                      "raises: the two loaders read this stream differently", "suspicious", f"num:{what}")
+        if c_ok:
+            return c_val
+        if py_ok:
+            return py_val
+        if _OVER_LIMIT in (c_val, py_val):
+            # sys.set_int_max_str_digits / PYTHONINTMAXSTRDIGITS lift the limit: some loaders read on
+            self.note("pickle.differential", "medium", f"{what} argument of more than {MAX_INT_DIGITS} decimal digits: "
+                      "int() refuses it under Python's default limit, a process with a raised limit reads on",
+                      "suspicious", f"num-limit:{what}")
+            return Opaque("an int")
+        raise _Stop("pickle.unreadable", f"{what} argument {shown!r} is not a number either unpickler reads "
+                                         "(the loader raises)")
+
+    def _number_line(self, what: str) -> tuple[bytes, bool]:
+        """The line (with its newline) and whether all of it was kept."""
+        line, n = self.src.readline(MAX_LINE)
+        if n > MAX_LINE:
+            self.note("pickle.differential", "medium", f"{what} argument of {n} characters is longer than mlbom "
+                      "checks: read on as the loaders may", "suspicious", f"num-long:{what}")
+            return line, False
+        return line, True
 
     def op_int(self) -> None:
-        line, n = self.src.readline(MAX_INT_DIGITS + 8)
-        self._decimal("INT", line, n)
-        if line == b"00\n" or line == b"01\n":
-            self.push(line == b"01\n")
+        line, whole = self._number_line("INT")
+        if not whole:
+            self.push(Opaque("an int"))
             return
-        try:
-            self.push(int(line, 0))
-        except ValueError:
-            raise _Stop("pickle.unreadable", f"INT argument {line[:40]!r} is not an integer (the loader raises)") from None
+        self.push(self._number("INT", _c_int(line), _py_int(line), line))
 
     def op_long(self) -> None:
-        line, n = self.src.readline(MAX_INT_DIGITS + 8)
-        self._decimal("LONG", line, n)
-        val = line[:-1]
-        if val.endswith(b"L"):
-            val = val[:-1]
-        try:
-            self.push(int(val, 0))
-        except ValueError:
-            raise _Stop("pickle.unreadable", f"LONG argument {val[:40]!r} is not an integer (the loader raises)") from None
+        line, whole = self._number_line("LONG")
+        if not whole:
+            self.push(Opaque("an int"))
+            return
+        self.push(self._number("LONG", _c_long(line), _py_long(line), line))
 
     def op_binint(self) -> None:
         self.push(struct.unpack("<i", self.src.read(4))[0])
@@ -1292,11 +1472,9 @@ class _Walker:
             self.push(int.from_bytes(self.src.read(n), "little", signed=True))
 
     def op_float(self) -> None:
-        line, n = self.src.readline(64)
-        try:
-            float(line[:-1] if n <= 64 else b"x")
-        except ValueError:
-            raise _Stop("pickle.unreadable", f"FLOAT argument {line[:40]!r} is not a float (the loader raises)") from None
+        line, whole = self._number_line("FLOAT")
+        if whole:
+            self._number("FLOAT", _c_float(line), _py_float(line), line)
         self.push(Opaque("a float"))
 
     def op_binfloat(self) -> None:
@@ -1515,6 +1693,7 @@ class _Walker:
                   "suspicious", f"{op}:{_describe(target)}")
 
     def op_append(self) -> None:
+        self.sh.mutations += 1  # may change an object a kept state refers to
         value = self.pop()
         target = self.top()
         self._container_target("APPEND", target, ("list",), [value])
@@ -1526,6 +1705,7 @@ class _Walker:
                 target.items.append(value)
 
     def op_appends(self) -> None:
+        self.sh.mutations += 1  # may change an object a kept state refers to
         items = self.pop_mark()
         target = self.top()
         self._container_target("APPENDS", target, ("list",), items)
@@ -1536,6 +1716,7 @@ class _Walker:
                 target.items.extend(items)
 
     def op_setitem(self) -> None:
+        self.sh.mutations += 1  # may change an object a kept state refers to
         value = self.pop()
         key = self.pop()
         target = self.top()
@@ -1548,6 +1729,7 @@ class _Walker:
             self._set_mapping(target, [key, value])
 
     def op_setitems(self) -> None:
+        self.sh.mutations += 1  # may change an object a kept state refers to
         items = self.pop_mark()
         target = self.top()
         if len(items) % 2:
@@ -1591,6 +1773,7 @@ class _Walker:
                 return
 
     def op_additems(self) -> None:
+        self.sh.mutations += 1  # may change an object a kept state refers to
         items = self.pop_mark()
         target = self.top()
         self._container_target("ADDITEMS", target, ("set",), items)
@@ -1604,8 +1787,11 @@ class _Walker:
     def _memo_put(self, i: int) -> None:
         if i < 0:
             raise _Stop("pickle.unreadable", "negative memo index (the loader raises)")
-        if i >= 1 << 32:  # the C unpickler keeps its memo in an array: it cannot allocate this
-            raise PickleLimit(f"memo index {i} beyond 2**32")
+        if i >= 1 << 32:
+            # the C unpickler keeps its memo in an array: it cannot allocate this (it raises);
+            # pickle.py's memo is a dict and reads on
+            self.note("pickle.differential", "medium", f"memo index {i}: the C unpickler raises, the pure-Python "
+                      "one (joblib) reads on", "suspicious", "memo-huge")
         if i not in self.memo and len(self.memo) >= self.sh.limits.memo:
             raise PickleLimit(f"memo grows past {self.sh.limits.memo} entries")
         self.memo[i] = self.top()
@@ -1616,13 +1802,19 @@ class _Walker:
                                              "the file cannot load)")
         self.push(self.memo[i])
 
+    def _memo_index(self, what: str) -> int:
+        """PUT/GET text: ``PyLong_FromString(line, NULL, 10)`` in ``_pickle.c`` (whitespace,
+        underscores, leading zeros; up to a NUL), ``int(line[:-1])`` in pickle.py."""
+        line, whole = self._number_line(what)
+        if whole:
+            key = self._number(what, _int_literal(line.split(b"\0", 1)[0], 10), _int_literal(line[:-1], 10), line)
+            if isinstance(key, int):
+                return key
+        raise _Stop("pickle.limit", f"{what} argument of {len(line)}+ characters: mlbom cannot tell the memo "
+                                    "index", certain=False)
+
     def op_put(self) -> None:
-        line, n = self.src.readline(32)
-        try:
-            i = int(line[:-1]) if n <= 32 else -1
-        except ValueError:
-            raise _Stop("pickle.unreadable", "PUT argument is not an integer (the loader raises)") from None
-        self._memo_put(i)
+        self._memo_put(self._memo_index("PUT"))
 
     def op_binput(self) -> None:
         self._memo_put(self.src.read(1)[0])
@@ -1634,15 +1826,24 @@ class _Walker:
         self._memo_put(len(self.memo))
 
     def op_get(self) -> None:
-        line, n = self.src.readline(32)
-        try:
-            i = int(line[:-1]) if n <= 32 else -1
-        except ValueError:
-            raise _Stop("pickle.unreadable", "GET argument is not an integer (the loader raises)") from None
-        self._memo_get(i)
+        self._memo_get(self._memo_index("GET"))
 
     def op_binget(self) -> None:
-        self._memo_get(self.src.read(1)[0])
+        # the commonest opcode of memo-heavy streams: its byte read and push inlined
+        src = self.src
+        i = src.bpos
+        fe = src.frame_end
+        if i < len(src.buf) and (fe is None or src.pos < fe):
+            key = src.buf[i]
+            src.bpos = i + 1
+            src.pos += 1
+        else:
+            key = src.read(1)[0]
+        memo = self.memo
+        stack = self.stack
+        if key not in memo or len(stack) + self.depth_items >= self.sh.limits.stack:
+            self._memo_get(key)  # raises
+        stack.append(memo[key])
 
     def op_long_binget(self) -> None:
         self._memo_get(struct.unpack("<I", self.src.read(4))[0])
@@ -1651,7 +1852,7 @@ class _Walker:
     def _name_line(self, what: str, encoding: str) -> str:
         line, n = self.src.readline(MAX_LINE)
         if n > MAX_LINE:
-            raise _Stop("pickle.limit", f"{what} name longer than {MAX_LINE} bytes: not judged")
+            raise _Stop("pickle.limit", f"{what} name longer than {MAX_LINE} bytes: not judged", certain=False)
         try:
             return line[:-1].decode(encoding)
         except UnicodeDecodeError:
@@ -1749,6 +1950,7 @@ class _Walker:
         self.push(self.call(cls, args, "NEWOBJ_EX"))
 
     def op_persid(self) -> None:
+        self.sh.mutations += 1  # may change an object a kept state refers to
         line, _n = self.src.readline(MAX_NAME)
         try:
             line.decode("ascii")
@@ -1758,9 +1960,10 @@ class _Walker:
         self.push(Opaque("a persistent object"))
 
     def op_binpersid(self) -> None:
-        self.pop()
+        self.sh.mutations += 1  # may change an object a kept state refers to
+        pid = self.pop()
         self.rep.persistent_ids += 1
-        self.push(Opaque("a persistent object"))
+        self.push(_persistent_value(pid))
 
     # -- the instance model ------------------------------------------------------------------
     def lookup(self, inst: Call, name: str) -> tuple[list[object], str | None]:
@@ -1769,6 +1972,10 @@ class _Walker:
         exist (None: the attributes are fully known)."""
         vals: list[object] = []
         unknown = inst.unknown
+        self.sh.lookups += len(inst.dicts or ())
+        if self.sh.lookups > self.sh.limits.lookups:
+            # one budget per file for attribute lookups in kept states (BUILD's __setstate__, ...)
+            return vals, unknown or f"more than {self.sh.limits.lookups} attribute lookups in one file"
         for d in inst.dicts or ():
             if d.items is None:
                 unknown = unknown or "a state dict larger than mlbom's bounds"
@@ -1875,6 +2082,8 @@ class _Walker:
                 continue
             if inst.dicts is None:
                 inst.dicts = []
+            if any(d is part for d in inst.dicts):
+                continue  # the same (memoised) state applied again: its entries are already known
             if len(inst.dicts) >= 64:
                 inst.unknown = inst.unknown or "more than 64 states applied to one object"
                 continue
@@ -1905,28 +2114,48 @@ class _Walker:
                           f"stored:{k}:{v.res.path}")
 
     def op_build(self) -> None:
+        stack = self.stack
+        if len(stack) >= 2:
+            inst = stack[-2]
+            built = inst.built if type(inst) is Call else None
+            if built is not None and built[0] is stack[-1] and built[1] == self.sh.mutations:
+                # the same state on the same object again, with no call and no container update
+                # anywhere since: the BUILD repeats exactly what the last one did and found
+                stack.pop()
+                return
         state = self.pop()
         inst = self.top()
         if isinstance(inst, Call):
-            # load_build: setstate = getattr(inst, "__setstate__", None); if it exists, it is
-            # called with the state and nothing else is done
-            if self.call_attribute(inst, "__setstate__", [Seq("tuple", [state])],
-                                   f"BUILD calls __setstate__ of {_describe(inst)}"):
-                self.after_build(inst)
-                return
-            inst.state = state
-            if inst.klass is not _SAME:
-                self.class_replaced(inst, "BUILD")
-            self.apply_state(inst, state, "BUILD", setattr_all=False)
-            func = inst.func
-            if isinstance(func, Global) and func.res.status == "allow":
-                self.after_build(inst)
-                return
-            if isinstance(func, Global):
-                return  # the class is judged where it was resolved
-            self.note("pickle.dynamic-callable", "medium", f"BUILD sets the state of {_describe(inst)}",
-                      "suspicious", f"build:{_describe(inst)}")
+            self.sh.mutations += 1
+            try:
+                self._build(inst, state)
+            finally:
+                # joblib acts after each BUILD of its wrappers (reads an array): never a repeat
+                inst.built = None if _instance_class(inst) in _BUILD_HOOKED else (state, self.sh.mutations)
             return
+        self._build_other(inst, state)
+
+    def _build(self, inst: Call, state: object) -> None:
+        # load_build: setstate = getattr(inst, "__setstate__", None); if it exists, it is
+        # called with the state and nothing else is done
+        if self.call_attribute(inst, "__setstate__", [Seq("tuple", [state])],
+                               f"BUILD calls __setstate__ of {_describe(inst)}"):
+            self.after_build(inst)
+            return
+        inst.state = state
+        if inst.klass is not _SAME:
+            self.class_replaced(inst, "BUILD")
+        self.apply_state(inst, state, "BUILD", setattr_all=False)
+        func = inst.func
+        if isinstance(func, Global) and func.res.status == "allow":
+            self.after_build(inst)
+            return
+        if isinstance(func, Global):
+            return  # the class is judged where it was resolved
+        self.note("pickle.dynamic-callable", "medium", f"BUILD sets the state of {_describe(inst)}",
+                  "suspicious", f"build:{_describe(inst)}")
+
+    def _build_other(self, inst: object, state: object) -> None:
         if isinstance(inst, Global):
             if (isinstance(state, Dct) and state.items == {} and not state.loose) or state is _NONE:
                 # an empty state sets nothing (an unbound __setstate__ raises); no pickler writes it
@@ -1978,8 +2207,12 @@ class _Walker:
                       f"{name if isinstance(name, str) else _describe(name)!r}, which is not a plain file name in "
                       "the pickle's folder", "unsafe", f"jfile:{name!r}")
             return
-        self.note("pickle.sibling-file", "low", f"{cls}: joblib.load reads the array from the sibling file "
-                  f"{name!r} (scanned on its own)", None, f"jfile:{name!r}")
+        # NDArrayWrapper.read: numpy.load(os.path.join(dirname, filename), allow_pickle=True), which
+        # unpickles the sibling when it is a pickle (numpy.load falls back to pickle.load) or an
+        # object array: the sibling is code this load runs, and this stream alone does not show it
+        self.note("pickle.sibling-file", "medium", f"{cls}: joblib.load runs numpy.load(allow_pickle=True) on the "
+                  f"sibling file {name!r}, which unpickles it if it holds a pickle or an object array: this file "
+                  "is only as safe as that one (scan the folder to judge it)", "suspicious", f"jfile:{name!r}")
 
     def joblib_array(self, wrapper: Call) -> object:
         """Step over the array joblib wrote after a NumpyArrayWrapper, as joblib's
@@ -1988,13 +2221,13 @@ class _Walker:
         items = state.items if isinstance(state, Dct) else None
         if items is None:
             raise _Stop("pickle.unreadable", "joblib array wrapper without a readable state: cannot tell where "
-                                             "the pickle resumes")
+                                             "the pickle resumes", certain=False)
         dtype = items.get("dtype")
         shape = items.get("shape")
         info = _dtype_info(dtype)
         if info is None:
             raise _Stop("pickle.unreadable", "joblib array of a dtype mlbom cannot size: cannot tell where the "
-                                             "pickle resumes")
+                                             "pickle resumes", certain=False)
         itemsize, hasobject = info
         if hasobject:
             if self.depth + 1 > self.sh.limits.depth:
@@ -2011,12 +2244,14 @@ class _Walker:
                     self.rep.globals.append(g)
             self.src.pos = rep.end
             if rep.error is not None or not rep.complete:
-                raise _Stop("pickle.unreadable", f"joblib object array: {rep.error or 'nested pickle truncated'}")
+                raise _Stop("pickle.unreadable", f"joblib object array: {rep.error or 'nested pickle truncated'}",
+                            certain=rep.stop_proven)
             self.rep.joblib_arrays += 1
             return Opaque("a numpy array")
         dims = shape.items if isinstance(shape, Seq) else None
         if dims is None or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in dims):
-            raise _Stop("pickle.unreadable", "joblib array of unknown shape: cannot tell where the pickle resumes")
+            raise _Stop("pickle.unreadable", "joblib array of unknown shape: cannot tell where the pickle resumes",
+                        certain=False)
         count = 1
         for d in dims:
             count *= d if isinstance(d, int) else 0
@@ -2030,7 +2265,7 @@ class _Walker:
         n = itemsize * wrapped
         if self.src.frame_end is not None and self.src.pos < self.src.frame_end:
             raise _Stop("pickle.unreadable", "joblib array wrapper inside a protocol-4 frame: joblib reads the "
-                                             "array after the frame, mlbom cannot follow")
+                                             "array after the frame, mlbom cannot follow", certain=False)
         if items.get("numpy_array_alignment_bytes", _NONE) is not _NONE:
             pad = self.src.read(1)[0]
             if pad:

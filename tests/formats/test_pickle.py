@@ -368,7 +368,7 @@ def test_pop_without_items_pops_the_mark() -> None:
     proto(2) + b"S'unterminated\n.", proto(2) + b"Inot-int\n.", proto(2) + TUPLE2 + STOP, proto(2) + DUP + STOP,
     proto(2) + b"(K\x01d.", proto(2) + b"}(K\x01u.", proto(5) + b"\x97" + STOP,
     proto(2) + NONE + APPEND + STOP, proto(2) + EMPTY_TUPLE + NONE + APPEND + STOP,
-    proto(2) + b"X\x02\x00\x00\x00\xff\xfe.", b"cmod\n\xff\xfe\n.", b"L" + b"9" * 5000 + b"L\n.",
+    proto(2) + b"X\x02\x00\x00\x00\xff\xfe.", b"cmod\n\xff\xfe\n.", b"L9x9L\n.", b"I010\x01\n.",
 ])
 def test_malformed_streams_are_errors_never_exceptions(data: bytes) -> None:
     rep = walk(data)
@@ -476,13 +476,15 @@ def test_joblib_wrapper_made_by_copyreg_reconstructor_is_still_stepped() -> None
     assert rep.joblib_arrays == 1 and rep.verdict == "unsafe", rep.findings
 
 
-def test_joblib_file_wrappers_read_only_sibling_files() -> None:
+def test_joblib_file_wrappers_make_the_sibling_part_of_the_load() -> None:
+    # joblib < 0.10: NDArrayWrapper.read runs numpy.load(sibling, allow_pickle=True), which
+    # unpickles a sibling that is a pickle: a single-file scan cannot call the file safe
     def wrapper(name: str) -> bytes:
         return (proto(2) + glob("joblib.numpy_pickle_compat", "NDArrayWrapper") + EMPTY_TUPLE + NEWOBJ + EMPTY_DICT
                 + bs("filename") + bs(name) + b"s" + BUILD + STOP)
 
     ok = walk(wrapper("model.pkl_01.npy"), joblib=True)
-    assert ok.verdict == "safe" and "pickle.sibling-file" in ids(ok)
+    assert ok.verdict == "suspicious" and "pickle.sibling-file" in ids(ok)
     for bad in ("/etc/passwd", "../../x.npy", "..", "C:evil.npy"):
         assert walk(wrapper(bad), joblib=True).verdict == "unsafe", bad
 
@@ -720,3 +722,62 @@ def test_defaultdict_factory_is_not_called_on_load_and_range_bombs_are_flagged()
     assert rep.verdict == "suspicious" and "pickle.bomb" in ids(rep)
     ok = walk(proto(2) + call(glob("builtins", "list"), call(glob("builtins", "range"), i1(5))) + STOP)
     assert ok.verdict == "safe"
+
+
+# ---------------------------------------------------------------------------------------
+# red team 3: stops the loaders read past, nested re-walks, repeated BUILDs
+
+def test_a_stop_says_whether_the_loaders_raise_there() -> None:
+    bad_opcode = walk(proto(2) + NONE + b"\xff" + STOP)
+    assert bad_opcode.error and bad_opcode.stop_proven
+    limited = read_pickle(io.BytesIO(b"N0" * 50 + b"N."), None, limits=Limits(opcodes=20))
+    assert limited.error and not limited.stop_proven and limited.verdict == "error"
+    done = walk(proto(2) + NONE + STOP)
+    assert done.complete and not done.stop_proven
+
+
+def _nested_bytes_pickle(inner_texts: list[bytes]) -> bytes:
+    """``torch.storage._load_from_bytes(_codecs.encode(TEXT, 'latin1'))`` for each text."""
+    out = bytearray(proto(2) + glob("torch.storage", "_load_from_bytes") + b"q\x01" + POP
+                    + glob("_codecs", "encode") + b"q\x02" + POP)
+    for i, text in enumerate(inner_texts):
+        enc = b"-" * i + b"latin1"
+        out += (b"h\x01h\x02X" + struct.pack("<I", len(text)) + text + b"X" + struct.pack("<I", len(enc)) + enc
+                + b"\x86R\x85R0")
+    return bytes(out + NONE + STOP)
+
+
+def test_nested_pickles_are_deduplicated_by_content_and_share_one_budget() -> None:
+    inner = b"N0" * 500 + b"N."
+    same = _nested_bytes_pickle([inner] * 40)  # 40 copies of the same bytes, spelled differently
+    rep = read_pickle(io.BytesIO(same), len(same), limits=Limits(nested_opcodes=3000))
+    assert rep.complete and rep.verdict == "safe", rep.findings
+    differ = _nested_bytes_pickle([b"N0" * (500 + i) + b"N." for i in range(40)])
+    rep = read_pickle(io.BytesIO(differ), len(differ), limits=Limits(nested_opcodes=3000))
+    assert rep.complete and rep.verdict == "suspicious"
+    assert any(f.id == "pickle.limit" and f.effect == "suspicious" for f in rep.findings)
+
+
+def test_a_repeated_build_still_sees_a_state_changed_in_between() -> None:
+    # the same memoised state BUILT again after a SETITEM put __setstate__ into it: judged again
+    # (importing _load_from_bytes is fine; calling it on a dict is what makes the file unsafe)
+    ns = proto(2) + glob("argparse", "Namespace") + EMPTY_TUPLE + NEWOBJ
+    state = EMPTY_DICT + b"q\x01"
+    data = (ns + state + BUILD + b"h\x01" + BUILD + b"h\x01" + bs("__setstate__") + glob("torch.storage", "_load_from_bytes") + SETITEM
+            + POP + b"h\x01" + BUILD + STOP)
+    assert walk(data).verdict == "unsafe"
+
+
+def test_torch_legacy_module_records_are_the_class_they_carry() -> None:
+    # _legacy_load's persistent_load(('module', cls, source_file, source)) returns cls: the class
+    # is an ordinary global in the record and is judged as one
+    def full_model(module: str, name: str) -> bytes:
+        record = MARK + bs("module") + glob(module, name) + bs("model.py") + bs("class M: ...") + b"t"
+        return proto(2) + record + b"Q" + EMPTY_TUPLE + NEWOBJ + EMPTY_DICT + BUILD + STOP
+
+    assert walk(full_model("torch.nn.modules.linear", "Linear")).verdict == "safe"
+    assert walk(full_model("mypkg.model", "Net")).verdict == "suspicious"
+    assert walk(full_model("os", "system")).verdict == "unsafe"
+    # any other persistent id is an object mlbom cannot name: calling it stays suspicious
+    other = proto(2) + bs("storage") + b"Q" + EMPTY_TUPLE + NEWOBJ + STOP
+    assert walk(other).verdict == "suspicious"
