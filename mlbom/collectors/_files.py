@@ -10,12 +10,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
+from mlbom.collectors import BaseCollector, Option
 from mlbom.errors import InputError, UsageError
 from mlbom.fswalk import MAX_FILES, iter_files, walk_files
 from mlbom.hashing import StableDigest
-from mlbom.manifest.options import DEFAULT_MAX_FILE_COMPONENTS
+from mlbom.manifest.options import DEFAULT_MAX_FILE_COMPONENTS, MANIFEST_OPTIONS, check_max
 from mlbom.model import ExternalReference, Finding, Hash, Property
 from mlbom.properties import Prop
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:  # imported where used: a generate without a large folder does
     from mlbom.manifest.cache import HashCache
     from mlbom.manifest.format import Written
 
-__all__ = ["MAX_FILES", "ManifestSettings", "Walked", "hf_blob_finding", "manifest_properties", "manifest_reference",
+__all__ = ["MAX_FILES", "FolderCollector", "ManifestSettings", "Walked", "hf_blob_finding", "manifest_properties", "manifest_reference",
            "unreadable_message", "walk_files", "walk_streaming"]
 
 _BLOB = re.compile(r"^[0-9a-f]{64}$")
@@ -138,3 +139,15 @@ def unreadable_message(rel: str, digest: StableDigest) -> tuple[str, str]:
     if digest.changed:
         return "files.changed-while-hashed", f"{rel}: {digest.error}; no digest recorded"
     return "files.unreadable", f"{rel}: cannot read ({digest.error}); it may have disappeared during the scan"
+
+
+class FolderCollector(BaseCollector):
+    """A collector of folders of files (models, datasets), configured with the file-manifest
+    options it declares (``--max-file-components``, the manifest folder, the hash cache)."""
+
+    options: ClassVar[tuple[Option, ...]] = MANIFEST_OPTIONS
+
+    def __init__(self, *, max_file_components: int = DEFAULT_MAX_FILE_COMPONENTS, manifest_dir: Path | None = None,
+                 compress_manifests: bool = False, cache_dir: Path | None = None, no_cache: bool = False) -> None:
+        self.settings = ManifestSettings(check_max(max_file_components), manifest_dir, compress_manifests, cache_dir,
+                                         not no_cache)

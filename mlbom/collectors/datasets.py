@@ -30,8 +30,9 @@ from urllib.parse import urlsplit
 from pydantic import JsonValue
 
 from mlbom import licenses
-from mlbom.collectors import BaseCollector, Context, Option
+from mlbom.collectors import Context
 from mlbom.collectors._files import (
+    FolderCollector,
     ManifestSettings,
     Walked,
     hf_blob_finding,
@@ -48,7 +49,6 @@ from mlbom.formats.safe_read import read_bounded
 from mlbom.hashing import sha256_files, sha256_stable, tree_digest
 from mlbom.identity import safe_url
 from mlbom.limits import MAX_CARD_BYTES, MAX_GLOB_CHECKS
-from mlbom.manifest.options import DEFAULT_MAX_FILE_COMPONENTS, MANIFEST_OPTIONS, check_max
 from mlbom.model import Collected, Component, Evidence, ExternalReference, Finding, Hash, License, Property, Relation
 from mlbom.properties import Prop
 
@@ -113,7 +113,7 @@ class _Files:
     contents: list[JsonValue] = field(default_factory=list)
 
 
-class DatasetCollector(BaseCollector):
+class DatasetCollector(FolderCollector):
     """One dataset: folder, card, Croissant file, or a precomputed file manifest.
 
     Phases: locate the inputs (:meth:`_locate`), read what the card and Croissant file say
@@ -123,12 +123,6 @@ class DatasetCollector(BaseCollector):
 
     name: ClassVar[str] = "dataset"
     patterns: ClassVar[tuple[str, ...]] = ("data", "dataset", "datasets/*")
-    options: ClassVar[tuple[Option, ...]] = MANIFEST_OPTIONS
-
-    def __init__(self, *, max_file_components: int = DEFAULT_MAX_FILE_COMPONENTS, manifest_dir: Path | None = None,
-                 compress_manifests: bool = False, cache_dir: Path | None = None, no_cache: bool = False) -> None:
-        self.settings = ManifestSettings(check_max(max_file_components), manifest_dir, compress_manifests, cache_dir,
-                                         not no_cache)
 
     def collect(self, ctx: Context) -> Iterator[Collected | Fact]:
         path = ctx.path

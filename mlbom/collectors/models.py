@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from mlbom import licenses
-from mlbom.collectors import BaseCollector, Context, Option
+from mlbom.collectors import Context
 from mlbom.collectors._files import (
-    ManifestSettings,
+    FolderCollector,
     Walked,
     hf_blob_finding,
     manifest_properties,
@@ -32,7 +32,6 @@ from mlbom.formats import hf_card
 from mlbom.formats.safe_read import load_json, read_bounded
 from mlbom.hashing import sha256_files, tree_digest
 from mlbom.limits import MAX_CONFIG_BYTES
-from mlbom.manifest.options import DEFAULT_MAX_FILE_COMPONENTS, MANIFEST_OPTIONS, check_max
 from mlbom.model import (
     Collected,
     Component,
@@ -91,7 +90,7 @@ class _Files:
 _NAMED_VERDICTS = frozenset({"unsafe", "suspicious", "error"})
 
 
-class ModelCollector(BaseCollector):
+class ModelCollector(FolderCollector):
     """One model: folder, weight file or HF cache snapshot.
 
     Phases for a folder: walk, then the files — hashed, scanned and listed one component each,
@@ -101,12 +100,6 @@ class ModelCollector(BaseCollector):
 
     name: ClassVar[str] = "model"
     patterns: ClassVar[tuple[str, ...]] = ("model", "models/*")
-    options: ClassVar[tuple[Option, ...]] = MANIFEST_OPTIONS
-
-    def __init__(self, *, max_file_components: int = DEFAULT_MAX_FILE_COMPONENTS, manifest_dir: Path | None = None,
-                 compress_manifests: bool = False, cache_dir: Path | None = None, no_cache: bool = False) -> None:
-        self.settings = ManifestSettings(check_max(max_file_components), manifest_dir, compress_manifests, cache_dir,
-                                         not no_cache)
 
     def collect(self, ctx: Context) -> Iterator[Collected | Fact]:
         path = ctx.path
