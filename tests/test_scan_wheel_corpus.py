@@ -55,6 +55,11 @@ def test_wheel_test_data_scans_almost_all_safe(corpus: Path) -> None:
     not_safe = [r for r in results if r.verdict != "safe"]
     for r in not_safe:
         print(r.verdict, r.format, r.path, "|", "; ".join(f.message for f in r.findings if f.severity != "info")[:300])
-    unexplained = [r.path for r in not_safe if not _EXPECTED_ERRORS.search(r.path)]
+    # joblib 0.9 pickles keep their arrays in sibling files that joblib.load opens with
+    # numpy.load(allow_pickle=True): such a pickle is only as safe as its siblings, so it is
+    # suspicious on its own (pickle.sibling-file; docs/scanning.md), by design.
+    sibling = {r.path for r in not_safe if r.verdict == "suspicious"
+               and {f.id for f in r.findings if f.severity != "info"} == {"pickle.sibling-file"}}
+    unexplained = [r.path for r in not_safe if not _EXPECTED_ERRORS.search(r.path) and r.path not in sibling]
     assert unexplained == []
     assert len(results) - len(not_safe) >= 0.95 * len(results)
