@@ -178,7 +178,7 @@ class ExcludePattern:
 
         parts = [p for p in text.strip("/").split("/") if p not in ("", ".")]
         if not parts or ".." in parts or "\0" in text or len(parts) > MAX_DEPTH:
-            raise UsageError(f"--exclude {text[:80]!r}: not a pattern relative to the folder")
+            raise UsageError("not a pattern relative to the folder", option="exclude", value=text[:80])
         steps = tuple(None if p == "**" else re.compile(fnmatch.translate(p)) for p in parts)
         return cls(text, steps)
 

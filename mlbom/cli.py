@@ -119,7 +119,8 @@ def _click_option(o: Option) -> click.Option:
 
 # Library option names whose flag is not "--" + the name with dashes.
 _FLAGS = {"embedded_key": "--allow-embedded-key", "keys": "--key", "key_ids": "--key-id", "bom": "--bom",
-          "dataset_manifests": "--dataset-manifest"}
+          "dataset_manifests": "--dataset-manifest", "envs": "--env", "locks": "--lock", "models": "--model",
+          "datasets": "--dataset", "min_severity": "--severity", "vuln_id": "--vuln"}
 
 
 def _flag_for(option: str) -> str:
@@ -969,10 +970,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MlbomError as exc:
         if _debug or "--debug" in args:
             raise
-        text = exc.render(_flag_for(exc.option)) if isinstance(exc, UsageError) and exc.option else str(exc)
+        hint = exc.hint
+        if isinstance(exc, UsageError):
+            text = exc.render(_flag_for(exc.option) if exc.option else None, _flag_for)
+            hint = exc.render_hint(_flag_for)
+        else:
+            text = str(exc)
         _err(f"mlbom: error: {printable(text)}")
-        if exc.hint:
-            _err(f"mlbom: hint: {exc.hint}")
+        if hint:
+            _err(f"mlbom: hint: {hint}")
         return 2
     except KeyboardInterrupt:
         _err("mlbom: interrupted")

@@ -155,10 +155,10 @@ def parse_fail_on(spec: str) -> list[str]:
         if r.startswith(("new-finding", "new-vulnerability")):
             sev = r.partition(":")[2] or "info"
             if sev not in SEVERITIES or r.partition(":")[0] not in ("new-finding", "new-vulnerability"):
-                raise UsageError(f"--fail-on {r}: severity must be one of {', '.join(SEVERITIES)}")
+                raise UsageError(f"severity must be one of {', '.join(SEVERITIES)}", option="fail_on", value=r)
         elif r not in allowed:
-            raise UsageError(f"--fail-on {r}: unknown kind (known: {', '.join(sorted(allowed))}, new-finding:SEVERITY, "
-                              "new-vulnerability:SEVERITY)")
+            raise UsageError(f"unknown kind (known: {', '.join(sorted(allowed))}, new-finding:SEVERITY, "
+                             "new-vulnerability:SEVERITY)", option="fail_on", value=r)
     return rules
 
 

@@ -165,8 +165,8 @@ def verify_envelope(env: Envelope, policy: TrustPolicy) -> list[str]:
     """Check every signature of ``env`` against the trusted keys; return the key ids that
     signed, or raise :class:`VerificationError` naming the first signature that did not verify."""
     if policy.embedded_key or not policy.keys:
-        raise UsageError("a DSSE envelope carries no public key: pass the signer's key with --key "
-                         "(--allow-embedded-key and --key-id do not apply)")
+        raise UsageError("a DSSE envelope carries no public key: pass the signer's key with {keys} "
+                         "({embedded_key} and {key_ids} do not apply)", related=("keys", "embedded_key", "key_ids"))
     message = pae(env.payload_type, env.payload)
     signed_by: list[str] = []
     for i, (keyid, sig) in enumerate(env.signatures):

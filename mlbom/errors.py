@@ -7,6 +7,7 @@ code 1 and every other :class:`MlbomError` to exit code 2.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -40,20 +41,37 @@ class UsageError(MlbomError):
     ``option`` names the setting at fault as the library spells it (``gpu_recording``,
     ``spec_version``), ``value`` the value given; ``detail`` says what is wrong. The library's
     message reads ``option 'value': detail``; the command line renders the option as its flag
-    (``--gpu-recording``) through :meth:`render`."""
+    (``--gpu-recording``) through :meth:`render`.
+
+    Other settings the detail or hint mentions are written ``{name}`` and listed in ``related``;
+    the library shows them as the bare name, :meth:`render` and :meth:`render_hint` through
+    ``spell`` (the command line: as their flags). No library message names a command-line flag."""
 
     def __init__(self, message: str, *, option: str | None = None, value: str | None = None,
-                 hint: str | None = None) -> None:
+                 related: tuple[str, ...] = (), hint: str | None = None) -> None:
         self.option = option
         self.value = value
+        self.related = related
         self.detail = message
-        super().__init__(self.render(option), hint=hint)
+        self.raw_hint = hint
+        super().__init__(self.render(option), hint=self._fill(hint, None) if hint is not None else None)
 
-    def render(self, label: str | None) -> str:
-        """The message with the option shown as ``label`` (e.g. its command-line flag)."""
+    def _fill(self, text: str, spell: Callable[[str], str] | None) -> str:
+        for name in self.related:
+            text = text.replace("{" + name + "}", spell(name) if spell is not None else name)
+        return text
+
+    def render(self, label: str | None, spell: Callable[[str], str] | None = None) -> str:
+        """The message with the option shown as ``label`` (e.g. its command-line flag) and the
+        related settings as ``spell`` names them."""
+        detail = self._fill(self.detail, spell)
         if label is None:
-            return self.detail
-        return f"{label} {self.value!r}: {self.detail}" if self.value is not None else f"{label}: {self.detail}"
+            return detail
+        return f"{label} {self.value!r}: {detail}" if self.value is not None else f"{label}: {detail}"
+
+    def render_hint(self, spell: Callable[[str], str] | None = None) -> str | None:
+        """The hint with the related settings as ``spell`` names them."""
+        return self._fill(self.raw_hint, spell) if self.raw_hint is not None else None
 
 
 class ValidationFailed(MlbomError):

@@ -129,10 +129,10 @@ def open_index(url: str = DEFAULT_URL, *, create: bool = True) -> Engine:
     try:
         parsed = sa.make_url(full)
     except sa.exc.ArgumentError as exc:
-        raise UsageError(f"--db {url!r}: not a database URL ({exc})") from exc
+        raise UsageError(f"not a database URL ({exc})", option="db", value=url) from exc
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
-        raise UsageError(f"--db {safe_url(url)}: mlbom indexes into SQLite or PostgreSQL, not {backend}")
+        raise UsageError(f"{safe_url(url)}: mlbom indexes into SQLite or PostgreSQL, not {backend}", option="db")
     if not create and backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
         from pathlib import Path
 
@@ -146,7 +146,7 @@ def open_index(url: str = DEFAULT_URL, *, create: bool = True) -> Engine:
         else:
             engine = sa.create_engine(full, pool_pre_ping=True)
     except ImportError as exc:
-        raise MlbomError(f"--db {safe_url(url)}: the database driver is not installed ({exc.name}); "
+        raise MlbomError(f"{safe_url(url)}: the database driver is not installed ({exc.name}); "
                          "for PostgreSQL install mlbom[postgresql]") from exc
     _ENGINES.append(engine)
     try:
@@ -683,7 +683,7 @@ def vulnerability_releases(engine: Engine, vuln_id: str) -> list[dict[str, str]]
     affected component, with the analysis the release's BOM states."""
     want = vuln_id.strip().upper()
     if not want or any(ch.isspace() for ch in want):
-        raise UsageError(f"--vuln {vuln_id!r}: give one vulnerability id (CVE-…, GHSA-…, PYSEC-…)")
+        raise UsageError("give one vulnerability id (CVE-…, GHSA-…, PYSEC-…)", option="vuln_id", value=vuln_id)
     v, r = vulns_t, releases_t
     stmt = (sa.select(r.c.name, r.c.version, r.c.serial_number, r.c.bom_version, v.c.vuln_id, v.c.ids, v.c.severity,
                       v.c.state, v.c.detail, v.c.affects)

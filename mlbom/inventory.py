@@ -119,7 +119,8 @@ def _plan(inputs: Inputs, table: Mapping[str, type[Collector]],
     for kind in sorted(collectors):
         jobs += [(kind, p, True) for p in collectors[kind].host_inputs()]
     if project is None and not jobs:
-        raise UsageError("nothing to inventory: give a PROJECT_DIR or --env/--requirements/--lock/--model/--dataset")
+        raise UsageError("nothing to inventory: give a PROJECT_DIR or {envs}/{requirements}/{locks}/{models}/{datasets}",
+                         related=tuple(attr for _, attr in _EXPLICIT_KINDS))
     skipped: list[Unreadable] = []
     if project is not None:
         given = {k for k, _, _ in jobs}

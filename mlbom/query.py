@@ -38,13 +38,13 @@ class Filters:
 def checked_spec(f: Filters) -> SpecifierSet | None:
     """The version specifier of the filters, after checking the filters that can be wrong."""
     if f.min_severity and f.min_severity not in SEVERITIES:
-        raise UsageError(f"--severity must be one of {', '.join(SEVERITIES)}")
+        raise UsageError(f"must be one of {', '.join(SEVERITIES)}", option="min_severity", value=f.min_severity)
     if not f.version_spec:
         return None
     try:
         return SpecifierSet(f.version_spec)
     except InvalidSpecifier as exc:
-        raise UsageError(f"--version-spec {f.version_spec!r}: {exc}") from exc
+        raise UsageError(str(exc), option="version_spec", value=f.version_spec) from exc
 
 
 def version_in(version: object, spec: SpecifierSet) -> bool:

@@ -77,12 +77,14 @@ def sign(bom: bytes, key: PrivateKey, *, mode: Literal["new", "add", "replace"] 
     signers: list[object] = []
     if existing is not None:
         if mode == "new":
-            raise UsageError("the BOM is already signed: say --add (another signer) or --replace")
+            raise UsageError("the BOM is already signed: say {add} (another signer) or {replace}",
+                             related=("add", "replace"))
         if mode == "add":
             if not isinstance(existing, dict) or set(existing) != {"signers"} or \
                     not isinstance(existing.get("signers"), list):
-                raise UsageError("--add needs an existing 'signers' signature; this one is a single signer or a "
-                                 "chain, and adding would invalidate it (re-sign with --replace)")
+                raise UsageError("needs an existing 'signers' signature; this one is a single signer or a "
+                                 "chain, and adding would invalidate it (re-sign with {replace})",
+                                 option="add", related=("replace",))
             signers = list(existing["signers"])
     alg = jsf.algorithm_for(key)
     signer: dict[str, object] = {"algorithm": alg}

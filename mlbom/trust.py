@@ -31,8 +31,8 @@ class TrustPolicy:
             raise UsageError("cannot be combined with trusted keys (keys, key ids): it would accept any signer",
                              option="embedded_key")
         if not (self.embedded_key or self.keys or self.key_ids):
-            raise UsageError("no trusted key given: pass --key (or, unsafe, --allow-embedded-key to trust "
-                             "whatever key the BOM carries)")
+            raise UsageError("no trusted key given: pass {keys} (or, unsafe, {embedded_key} to trust "
+                             "whatever key the BOM carries)", related=("keys", "embedded_key"))
         for k in self.key_ids:
             if len(k) != 64 or any(c not in "0123456789abcdef" for c in k):
                 raise UsageError("not a SHA-256 in lower-case hex", option="key_ids", value=k[:70])

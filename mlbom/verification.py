@@ -199,7 +199,7 @@ def _check_signer(ref: jsf.SignerRef, signer: dict[str, object], policy: TrustPo
         jsf.check_algorithm(alg, key)
         return _Checked(ref, alg, sig, [key], True)
     if policy.embedded_key:
-        raise jsf.SignatureFormatError("no embedded public key (--allow-embedded-key needs one)")
+        raise jsf.SignatureFormatError("no embedded public key (trusting the embedded key needs one)")
     candidates = policy.candidates(alg, key_id)
     if not candidates:
         raise jsf.SignatureFormatError(f"no trusted key can verify {alg}")

@@ -103,8 +103,8 @@ def sign_xml(data: bytes, key: PrivateKey, *, mode: str = "new", name: str = "<b
     elif isinstance(key, rsa.RSAPrivateKey):
         method = SignatureMethod.RSA_SHA256
     else:
-        raise UsageError("XML-DSig needs an ECDSA or RSA key (no Ed25519 in XML-DSig as signxml implements it): "
-                         "mlbom keygen --algorithm es256")
+        raise UsageError("XML-DSig needs an ECDSA or RSA key (no Ed25519 in XML-DSig as signxml implements it)",
+                         related=("algorithm",), hint="make one with mlbom keygen {algorithm} es256")
     root = _parse(data, name)
     # Comments and processing instructions are not BOM content, and a verifier refuses them (a comment
     # inside a signed text node hides part of it from readers that stop at the comment): dropped here.
@@ -117,7 +117,8 @@ def sign_xml(data: bytes, key: PrivateKey, *, mode: str = "new", name: str = "<b
         raise InputError(name, "a ds:Signature inside the BOM (not the root's own): such a BOM could never verify")
     if existing:
         if mode != "replace":
-            raise UsageError("the XML BOM is already signed: --replace to re-sign (XML-DSig here has one signer)")
+            raise UsageError("the XML BOM is already signed: {replace} to re-sign (XML-DSig here has one signer)",
+                             related=("replace",))
         for el in existing:
             root.remove(el)
     signer = XMLSigner(method=SignatureConstructionMethod.enveloped, signature_algorithm=method, digest_algorithm="sha256")

@@ -69,7 +69,8 @@ class ManifestSettings:
         if self.folder is None:
             raise UsageError("this folder has more files than max_file_components, and there is no folder to write its "
                              "manifest into", option="manifest_dir", value="",
-                             hint="give --manifest-dir or -o (the manifest is written beside the BOM)")
+                             related=("manifest_dir", "output"),
+                             hint="give {manifest_dir} or {output} (the manifest is written beside the BOM)")
         if not self.folder.is_dir():
             raise InputError(self.folder, "manifest folder: no such folder")
         slug = re.sub(r"[^A-Za-z0-9._-]+", "-", ref).strip("-.")[:150] or "manifest"
