@@ -161,7 +161,7 @@ def parse_shard(text: str) -> tuple[int, int]:
     """``I/N`` (1 ≤ I ≤ N) as a pair, or a :class:`UsageError`."""
     i, sep, n = text.partition("/")
     if not sep or not i.isdigit() or not n.isdigit() or not 1 <= int(i) <= int(n) <= 1_000_000:
-        raise UsageError(f"--shard {text[:40]!r}: expected I/N with 1 ≤ I ≤ N (e.g. 3/8)")
+        raise UsageError("expected I/N with 1 ≤ I ≤ N (e.g. 3/8)", option="shard", value=text[:40])
     return int(i), int(n)
 
 
