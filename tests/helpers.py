@@ -70,3 +70,20 @@ def site_packages(venv: Path) -> Path:
 
 def set_direct_url(dist_info: Path, doc: dict[str, object]) -> None:
     (dist_info / "direct_url.json").write_text(json.dumps(doc))
+
+
+def all_properties(doc: object) -> list[dict[str, object]]:
+    """Every ``properties`` entry anywhere in a BOM document (components at any depth,
+    metadata, vulnerabilities…), walked without recursion."""
+    found: list[dict[str, object]] = []
+    stack: list[object] = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            props = node.get("properties")
+            if isinstance(props, list):
+                found += [p for p in props if isinstance(p, dict)]
+            stack += list(node.values())
+        elif isinstance(node, list):
+            stack += node
+    return found

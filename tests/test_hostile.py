@@ -17,6 +17,7 @@ import pytest
 
 from mlbom.cli import main
 from mlbom.errors import InputError
+from tests.helpers import all_properties
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 LIMIT_S = 10.0
@@ -122,22 +123,7 @@ def _names(doc: dict[str, object]) -> set[str]:
 
 
 def _findings(doc: dict[str, object]) -> list[str]:
-    return [str(p["value"]) for p in _props(doc) if p.get("name") == "mlbom:finding"]
-
-
-def _props(doc: dict[str, object]) -> list[dict[str, object]]:
-    found: list[dict[str, object]] = []
-    stack: list[object] = [doc]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            props = node.get("properties")
-            if isinstance(props, list):
-                found += [p for p in props if isinstance(p, dict)]
-            stack += list(node.values())
-        elif isinstance(node, list):
-            stack += node
-    return found
+    return [str(p["value"]) for p in all_properties(doc) if p.get("name") == "mlbom:finding"]
 
 
 def test_lone_surrogate_in_a_pipfile_lock_is_replaced_and_reported(tmp_path: Path,
@@ -181,7 +167,7 @@ def test_one_bad_distribution_costs_one_finding_not_the_environment(
 
 def test_deep_direct_url_is_noted_as_unreadable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     doc = _generate(["--env", str(HOSTILE / "env" / "direct-url-deep")], tmp_path, capsys)
-    unreadable = [str(p["value"]) for p in _props(doc) if p.get("name") == "mlbom:unreadable"]
+    unreadable = [str(p["value"]) for p in all_properties(doc) if p.get("name") == "mlbom:unreadable"]
     assert any("direct_url.json" in u and "nested too deeply" in u for u in unreadable), unreadable
 
 

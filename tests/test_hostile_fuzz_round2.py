@@ -19,6 +19,7 @@ import spdx_python_model
 
 from mlbom.cli import main
 from tests.conftest import FIXTURES
+from tests.helpers import all_properties
 
 HOSTILE = FIXTURES / "hostile"
 GOOD_RECORD = FIXTURES / "osv" / "ml" / "PYSEC-2023-38.yaml"  # onnx < 1.13.0
@@ -138,23 +139,10 @@ def test_card_with_non_text_keys_is_written(tmp_path: Path, capsys: pytest.Captu
     out = tmp_path / "bom.json"
     _cli(["generate", "--no-gpu", "--model", str(HOSTILE / "card" / "non-text-keys"), "-o", str(out)], capsys,
          want={0, 1})
-    names = {p["name"] for p in _props(json.loads(out.read_bytes()))}
+    names = {p["name"] for p in all_properties(json.loads(out.read_bytes()))}
     assert {"co2_eq_emissions.7", "co2_eq_emissions.emissions"} <= names
 
 
-def _props(doc: object) -> list[dict[str, object]]:
-    found: list[dict[str, object]] = []
-    stack = [doc]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            props = node.get("properties")
-            if isinstance(props, list):
-                found += [p for p in props if isinstance(p, dict)]
-            stack += list(node.values())
-        elif isinstance(node, list):
-            stack += node
-    return found
 
 
 def test_yaml_keys_become_text_in_order() -> None:
