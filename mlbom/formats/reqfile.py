@@ -8,8 +8,9 @@ them, for three costs that grew with the input and no semantics:
 
 - **One option parser per file, not per line.** The library builds a new ``optparse`` parser for
   every line (pip does, because ``append`` options would accumulate in shared default lists):
-  2–10 ms a line, so a 1 MB file took minutes. Here one parser is built per file and every line
-  gets its own deep copy of the pristine default values, which is what a fresh parser gives.
+  0.5 ms of CPU a line here (2–10 ms under load), so a 1 MB file took minutes. Here one parser is
+  built per file and every line gets fresh copies of the default values, which is what a new
+  parser gave.
 - **Linear splitting.** ``break_args_options`` pops tokens off the front of a list (quadratic in
   the words before the first option), ``split_comments`` searches ``(^|\\s+)(#.*)$``, which
   backtracks quadratically over a run of whitespace not followed by ``#`` (40,000 no-break
@@ -19,8 +20,9 @@ them, for three costs that grew with the input and no semantics:
 - **No temporary file.** The text is parsed as read (and decoded) once, not written out and
   read back.
 
-``_tame`` (blank runs made one blank long) is kept from the collector: it bounds what reaches
-``packaging``'s requirement parser and keeps results equal to the library's own path.
+``tame`` (blank runs made one blank long, moved here from the collector) still runs first: it
+bounds what reaches ``packaging``'s requirement parser, and the library's own path is compared
+after it.
 """
 
 from __future__ import annotations
