@@ -136,12 +136,17 @@ def toml_mutator() -> Mutator:
 def yaml_mutator() -> Mutator:
     import yaml
 
+    # libyaml's loader and dumper when PyYAML has them (as mlbom's own reader does): the pure-Python
+    # ones took 25-35 ms an input, 90 % of a conda-env fuzzing run (36 exec/s, round 3).
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
     def dumps(v: object) -> bytes:
-        text = yaml.safe_dump(v, allow_unicode=False)
+        text = yaml.dump(v, Dumper=dumper, allow_unicode=False)
         return text.encode("utf-8", "surrogatepass")
 
     def loads(b: bytes) -> object:
-        return yaml.safe_load(b.decode("utf-8"))
+        return yaml.load(b.decode("utf-8"), Loader=loader)  # a safe loader
 
     plain = json_mutator(dumps=dumps, loads=loads)
 

@@ -138,7 +138,8 @@ def test_conda_spec_with_newlines_is_linear(tmp_path: Path, capsys: pytest.Captu
     assert "python" in _names(doc)
 
 
-@pytest.mark.parametrize("case", ["blank-run", "blank-continuations", "include-self"])
+@pytest.mark.parametrize("case", ["blank-run", "blank-continuations", "include-self", "option-lines",
+                                  "words-before-option", "nbsp-run"])
 def test_hostile_requirements(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     doc = _generate(["--requirements", str(HOSTILE / "requirements" / case / "requirements.txt")], tmp_path, capsys)
     assert "requests" in _names(doc)

@@ -79,7 +79,7 @@ def package_component(
         ref = purl
     else:
         purl = pypi_purl(name, version, qualifiers)
-        ref = pypi_purl(name, version)
+        ref = pypi_purl(name, version) if qualifiers else purl  # one purl to build when they are the same
     uniq = sorted(set(hashes or []))
     where = f"{source_file}:{line}" if line else source_file
     props = [Property(name=Prop.SOURCE.value, value=where), *list(properties or [])]

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlsplit
 
-from pip_requirements_parser import InstallRequirement, RequirementsFile, auto_decode
+from pip_requirements_parser import InstallRequirement, auto_decode
 
 from mlbom.collectors import BaseCollector, Context
 from mlbom.collectors._declared import declaring
 from mlbom.collectors._manifest import manifest_component, manifest_ref, package_component, read_manifest
 from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError
+from mlbom.formats.reqfile import parse_requirements_text
 from mlbom.limits import MAX_INCLUDE_DEPTH as LIMIT_INCLUDE_DEPTH
 from mlbom.limits import MAX_REQUIREMENTS_BYTES as LIMIT_REQUIREMENTS_BYTES
 from mlbom.model import Collected, Component, Finding, Property, Unreadable
@@ -30,45 +31,7 @@ from mlbom.properties import Prop
 MAX_REQUIREMENTS_BYTES = LIMIT_REQUIREMENTS_BYTES
 MAX_INCLUDE_DEPTH = LIMIT_INCLUDE_DEPTH
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-_WHITESPACE_RUN = re.compile(r"[ \t\f\v\r]{2,}")  # no backtracking: one class, one quantifier
 _EXPOSED_SHOWN = 15
-
-
-def _tame(text: str) -> str:
-    r"""The requirements text with every run of blanks one space long, also across ``\``
-    continuations (blank continuation lines contribute nothing), line count unchanged.
-
-    pip's comment regex ``(^|\s+)(#.*)$`` backtracks quadratically over a run of blanks (a line
-    of 40,000 spaces, or 20,000 continuation lines of one space each: tens of seconds); pip's
-    grammar does not tell one blank from many, so the requirements read are the same."""
-    out: list[str] = []
-    continued = False
-    for line in text.split("\n"):
-        line = _WHITESPACE_RUN.sub(" ", line)
-        if continued:
-            line = line.lstrip(" \t\f\v\r")
-        core = line.rstrip("\r")
-        continued = core.endswith("\\")
-        if continued:
-            body = core[:-1]
-            kept = body.rstrip(" \t\f\v\r")
-            line = (kept + (" " if kept != body else "") + "\\") if kept else "\\"
-        out.append(line)
-    return "\n".join(out)
-
-
-def _parse_text(text: str) -> RequirementsFile:
-    """Parse requirements text through a private temporary file (pip-requirements-parser's own
-    ``from_string`` is broken in the installed version: it uses ``Path`` without importing it)."""
-    import shutil
-    import tempfile
-
-    tmp = Path(tempfile.mkdtemp(prefix="mlbom-req-"))
-    try:
-        (tmp / "requirements.txt").write_text(text, encoding="utf-8", errors="surrogateescape")
-        return RequirementsFile.from_file(str(tmp / "requirements.txt"), include_nested=False)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class RequirementsCollector(BaseCollector):
@@ -90,10 +53,7 @@ class RequirementsCollector(BaseCollector):
         ref = manifest_ref(ctx, path)
         try:
             data = read_manifest(path, MAX_REQUIREMENTS_BYTES)
-            text = auto_decode(data)
-            tamed = _tame(text)
-            rf = (RequirementsFile.from_file(str(path), include_nested=False) if tamed == text
-                  else _parse_text(tamed))
+            rf = parse_requirements_text(auto_decode(data), str(path))
         except InputError:
             raise
         except Exception as exc:  # the parser wraps pip internals; any failure names the file
