@@ -6,7 +6,6 @@ number of files. The hash cache is consulted per batch with one query.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import multiprocessing
@@ -24,7 +23,7 @@ from mlbom.manifest.cache import HashCache
 from mlbom.manifest.format import Entry, Header, Written, path_key, shard_of, writing
 from mlbom.model import Finding
 
-BATCH = 256
+BATCH = 1024
 
 
 class Hashed(NamedTuple):
@@ -48,18 +47,22 @@ class Hashed(NamedTuple):
 
 
 _new = tuple.__new__  # Hashed from a row without the keyword handling of Hashed(...): once per file
+_NO_KEY: StatKey = (-1, -1, -1, -1, -1)  # a file that cannot be stat-ed: never in the cache
 
 
 def _cached(items: list[tuple[str, str]], cache: HashCache,
             detect: Callable[[bytes], str] | None) -> list[Hashed | None]:
     """The batch's cache hits (one query for the batch); None where the file must be hashed."""
-    keys: list[StatKey | None] = [None] * len(items)
-    for i, (_, path) in enumerate(items):
-        with contextlib.suppress(OSError):
-            keys[i] = stat_key(os.stat(path))
-    hits = cache.lookup([k or (-1, -1, -1, -1, -1) for k in keys])
-    return [Hashed(rel, path, hit[0], key[2], key, hit[1], cached=True)
-            if hit is not None and key is not None and (detect is None or hit[1] is not None) else None
+    keys: list[StatKey] = []
+    append = keys.append
+    for _, path in items:  # once per file of a warm re-run: no context manager per file
+        try:
+            append(stat_key(os.stat(path)))
+        except OSError:
+            append(_NO_KEY)
+    hits = cache.lookup(keys)
+    return [_new(Hashed, (rel, path, hit[0], key[2], key, hit[1], None, False, True))
+            if hit is not None and key is not _NO_KEY and (detect is None or hit[1] is not None) else None
             for (rel, path), key, hit in zip(items, keys, hits, strict=True)]
 
 
