@@ -73,12 +73,12 @@ def sha256_file(path: str | os.PathLike[str]) -> FileDigest:
             # cost more than hashing a file of a few KiB (most files of an environment).
             data = os.read(fd, st.st_size + 1)
             head = data[:_HEAD]
-            while data:
-                h.update(data)
-                size += len(data)
-                if len(data) <= st.st_size:
-                    break
-                data = os.read(fd, _BUF)  # grew since the fstat: read on to the end
+            h.update(data)
+            size = len(data)
+            if size != st.st_size:  # a short read, or the file grew since the fstat: read on to the end
+                while data := os.read(fd, _BUF):
+                    h.update(data)
+                    size += len(data)
             advance(size)
             return FileDigest(path, h.hexdigest(), size, head=head)
         view = _buffer()
