@@ -33,7 +33,9 @@ def iter_files(root: Path, *, hf_repo: bool = False,
     seen_dirs: set[Path] = {real_root}
     report = on_finding or (lambda f: None)
 
-    def listing(folder: str, prefix: str) -> Iterator[tuple[str, str, bool]]:
+    def listing(folder: str, prefix: str) -> Iterator[tuple[str, str, str, bool]]:
+        """(sort key, path, relative path, is a folder) of a folder's entries, sorted. Once per
+        file of a dataset: a regular file is recognised first, by one call on the entry."""
         try:
             with os.scandir(folder) as it:
                 raw = list(it)
@@ -42,8 +44,13 @@ def iter_files(root: Path, *, hf_repo: bool = False,
                            source=prefix.rstrip("/") or "."))
             return iter(())
         keyed: list[tuple[str, str, str, bool]] = []
+        append = keyed.append
         for e in raw:
-            rel = prefix + e.name
+            name = e.name
+            if e.is_file(follow_symlinks=False):  # a regular file, not a link: the common case
+                append((name, e.path, prefix + name, False))
+                continue
+            rel = prefix + name
             if e.is_symlink():
                 p = Path(e.path)
                 try:
@@ -61,23 +68,21 @@ def iter_files(root: Path, *, hf_repo: bool = False,
                     if target in seen_dirs:
                         continue
                     seen_dirs.add(target)
-                    keyed.append((e.name + "/", e.path, rel, True))
+                    append((name + "/", e.path, rel, True))
                 elif target.is_file():
-                    keyed.append((e.name, e.path, rel, False))
+                    append((name, e.path, rel, False))
                 else:  # a link to a FIFO, device or socket: hashing it would block
                     report(Finding(id="files.not-regular", severity="medium",
                                    message=f"{rel}: links to a FIFO, device or socket; not opened", source=rel))
             elif e.is_dir(follow_symlinks=False):
-                if e.name not in (".git", "__pycache__"):
-                    keyed.append((e.name + "/", e.path, rel, True))
-            elif e.is_file(follow_symlinks=False):
-                keyed.append((e.name, e.path, rel, False))
+                if name not in (".git", "__pycache__"):
+                    append((name + "/", e.path, rel, True))
             else:
                 report(Finding(id="files.not-regular", severity="medium",
                                message=f"{rel}: FIFO, device or socket; not opened", source=rel))
         del raw
-        keyed.sort(key=lambda k: k[0])
-        return ((path, rel, is_dir) for _, path, rel, is_dir in keyed)
+        keyed.sort()  # names are unique in a folder: the first item decides, as sorting by it would
+        return iter(keyed)
 
     stack = [listing(str(root), "")]
     while stack:
@@ -85,7 +90,7 @@ def iter_files(root: Path, *, hf_repo: bool = False,
         if item is None:
             stack.pop()
             continue
-        path, rel, is_dir = item
+        _, path, rel, is_dir = item
         if is_dir:
             stack.append(listing(path, rel + "/"))
         else:

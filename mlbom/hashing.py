@@ -14,7 +14,7 @@ import itertools
 import os
 import stat
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -68,13 +68,17 @@ def sha256_file(path: str | os.PathLike[str]) -> FileDigest:
         h = hashlib.sha256()
         size = 0
         if st.st_size < _BUF:
-            # Small file: one read, one update (most files of an environment are small).
-            data = os.read(fd, _BUF)
+            # Small file: one read of its size plus one byte (at end of file, no second read),
+            # one update. Not os.read(fd, _BUF): that allocates and frees 1 MiB per file, which
+            # cost more than hashing a file of a few KiB (most files of an environment).
+            data = os.read(fd, st.st_size + 1)
             head = data[:_HEAD]
-            while data:
-                h.update(data)
-                size += len(data)
-                data = os.read(fd, _BUF)
+            h.update(data)
+            size = len(data)
+            if size != st.st_size:  # a short read, or the file grew since the fstat: read on to the end
+                while data := os.read(fd, _BUF):
+                    h.update(data)
+                    size += len(data)
             advance(size)
             return FileDigest(path, h.hexdigest(), size, head=head)
         view = _buffer()
@@ -207,18 +211,19 @@ def sha256_stable(path: str) -> StableDigest:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             return StableDigest(None, None, None, error="not a regular file (not read)")
-        h = hashlib.sha256()
-        size = 0
         if st.st_size < _BUF:
-            data = os.read(fd, _BUF)
+            # one read of the size the fstat gave plus one byte: a file that grew since reads
+            # more than that (and shows in the fstat below too); no read for end-of-file. Not
+            # os.read(fd, _BUF): allocating 1 MiB per file costs more than hashing a small one.
+            data = os.read(fd, st.st_size + 1)
+            while 0 < len(data) < st.st_size and (more := os.read(fd, st.st_size + 1 - len(data))):
+                data += more  # a short read (network and FUSE file systems may give one)
+            size = len(data)
+            digest = hashlib.sha256(data)
             head = data[:_HEAD]
-            while data:
-                h.update(data)
-                size += len(data)
-                if size == st.st_size:
-                    break  # no read for end-of-file: a file that grew shows in the fstat below
-                data = os.read(fd, _BUF)
         else:
+            digest = hashlib.sha256()
+            size = 0
             view = _buffer()
             head = b""
             while True:
@@ -227,15 +232,61 @@ def sha256_stable(path: str) -> StableDigest:
                     break
                 if not head:
                     head = bytes(view[:min(n, _HEAD)])
-                h.update(view[:n])
+                digest.update(view[:n])
                 size += n
         after = os.fstat(fd)
         if size != st.st_size or after.st_size != st.st_size or after.st_mtime_ns != st.st_mtime_ns:
             mtime = "same" if after.st_mtime_ns == st.st_mtime_ns else "changed"
             return StableDigest(None, size, None, changed=True, error=(
                 f"changed while being hashed (size {st.st_size} → {after.st_size}, read {size} bytes; mtime {mtime})"))
-        return StableDigest(h.hexdigest(), size, stat_key(st), head)
+        return StableDigest(digest.hexdigest(), size, stat_key(st), head)
     except OSError as exc:
         return StableDigest(None, None, None, error=f"{type(exc).__name__}: {exc.strerror or exc}")
     finally:
         os.close(fd)
+
+
+StableRow = tuple[str | None, int | None, StatKey | None, str | None, str | None, bool]
+"""(sha256, size, key, fmt, error, changed): :func:`sha256_stable` of one file as a plain tuple."""
+
+
+def stable_rows(paths: Iterable[str], detect: Callable[[bytes], str] | None = None, *,
+                keys: bool = True) -> list[StableRow]:
+    """:func:`sha256_stable` over many files, as plain tuples: the per-file loop of a file
+    manifest, where every Python call and object per file shows (measured: an inline fast path
+    costs about 17 µs of CPU for a file of a few KiB, a call of :func:`sha256_stable` 24 µs).
+    ``fmt`` is ``detect(first 4 KiB)`` for a file hashed (None without ``detect``); ``key`` is
+    None unless ``keys`` (it only serves the hash cache).
+
+    The fast path takes a regular file smaller than the read buffer that reads whole and whose
+    size and mtime are the same after the read; anything else (an error, a large file, a file
+    that changed, a short read) is handed to :func:`sha256_stable`, which decides and words it."""
+    out: list[StableRow] = []
+    append = out.append
+    open_, fstat, read, close, sha256 = os.open, os.fstat, os.read, os.close, hashlib.sha256
+    for path in paths:
+        try:
+            fd = open_(path, _STABLE_FLAGS)
+        except OSError:
+            fd = -1
+        if fd >= 0:
+            try:
+                st = fstat(fd)
+                size = st.st_size
+                if size < _BUF and stat.S_ISREG(st.st_mode):
+                    data = read(fd, size + 1)
+                    if len(data) == size:
+                        after = fstat(fd)
+                        if after.st_size == size and after.st_mtime_ns == st.st_mtime_ns:
+                            append((sha256(data).hexdigest(), size,
+                                    (st.st_dev, st.st_ino, size, st.st_mtime_ns, st.st_ctime_ns) if keys else None,
+                                    detect(data[:_HEAD]) if detect is not None else None, None, False))
+                            continue
+            except OSError:
+                pass
+            finally:
+                close(fd)
+        d = sha256_stable(path)
+        append((d.sha256, d.size, d.key if keys else None,
+                detect(d.head) if detect is not None and d.sha256 is not None else None, d.error, d.changed))
+    return out

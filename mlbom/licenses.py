@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from cyclonedx import spdx
-
 from mlbom.model import License
+
+# cyclonedx.spdx is imported where it is used: importing it builds the SPDX licence index
+# (0.1–0.2 CPU-s), which a run that meets no licence (a folder of data files) does not need.
 
 _LICENSE_REF = re.compile(r"(?:DocumentRef-[A-Za-z0-9.\-]+:)?LicenseRef-[A-Za-z0-9.\-]+")
 _MAX_NAME = 200
@@ -56,6 +57,8 @@ CLASSIFIER_TO_SPDX: dict[str, str] = {
 
 def is_spdx_expression(value: str) -> bool:
     """True when ``value`` is a valid SPDX licence expression (``LicenseRef-`` allowed)."""
+    from cyclonedx import spdx
+
     candidate = _LICENSE_REF.sub("MIT", value.strip())
     if not candidate:
         return False
@@ -67,6 +70,8 @@ def from_expression(value: str, *, acknowledgement: str = "declared") -> License
     ``license:``). A single id becomes ``id``, a compound expression ``expression``; an invalid
     value stays a name. Callers that must report invalid values check :func:`is_spdx_expression`.
     """
+    from cyclonedx import spdx
+
     ack = "concluded" if acknowledgement == "concluded" else "declared"
     text = value.strip()
     fixed = spdx.fixup_id(text)
@@ -80,6 +85,8 @@ def from_expression(value: str, *, acknowledgement: str = "declared") -> License
 def from_name(value: str, *, acknowledgement: str = "declared") -> License:
     """A free-text licence (the old ``License`` field, a classifier). Exact SPDX ids are
     recognized; anything else is kept as a name, with long texts kept whole as ``text``."""
+    from cyclonedx import spdx
+
     ack = "concluded" if acknowledgement == "concluded" else "declared"
     raw = value.strip()
     first = next((ln.strip() for ln in raw.splitlines() if ln.strip()), raw)
@@ -129,6 +136,8 @@ _URL_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 
 def spdx_id_for_url(url: str) -> str | None:
     """The SPDX id a licence URL stands for, or None when the rules above do not cover it."""
+    from cyclonedx import spdx
+
     try:
         parts = urlsplit(url.strip())
     except ValueError:

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, ClassVar
 from mlbom.collectors import BaseCollector, Option
 from mlbom.errors import InputError, UsageError
 from mlbom.fswalk import MAX_FILES, iter_files, walk_files
-from mlbom.hashing import StableDigest
 from mlbom.manifest.options import DEFAULT_MAX_FILE_COMPONENTS, MANIFEST_OPTIONS, check_max
 from mlbom.model import ExternalReference, Finding, Hash, Property
 from mlbom.properties import Prop
@@ -135,11 +134,12 @@ def manifest_reference(written: Written) -> ExternalReference:
                              hashes=(Hash(alg="SHA-256", content=written.sha256),))
 
 
-def unreadable_message(rel: str, digest: StableDigest) -> tuple[str, str]:
-    """(finding id, message) for a file that could not be hashed."""
-    if digest.changed:
-        return "files.changed-while-hashed", f"{rel}: {digest.error}; no digest recorded"
-    return "files.unreadable", f"{rel}: cannot read ({digest.error}); it may have disappeared during the scan"
+def unreadable_message(rel: str, error: str | None, *, changed: bool) -> tuple[str, str]:
+    """(finding id, message) for a file that could not be hashed (``changed``: it changed
+    while it was hashed)."""
+    if changed:
+        return "files.changed-while-hashed", f"{rel}: {error}; no digest recorded"
+    return "files.unreadable", f"{rel}: cannot read ({error}); it may have disappeared during the scan"
 
 
 class FolderCollector(BaseCollector):

@@ -20,7 +20,6 @@ import heapq
 import os
 import re
 import shutil
-from collections import Counter
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -298,7 +297,7 @@ class DatasetCollector(FolderCollector):
         """More than ``max_file_components`` files: streamed into a manifest beside the BOM.
         Every file is still hashed and its format detected; findings name the file."""
         from mlbom.manifest.build import hash_stream
-        from mlbom.manifest.format import Header, ManifestWriter
+        from mlbom.manifest.format import Header, writing
 
         out = _Files()
         target = self.settings.manifest_path(ref, ctx.explicit)
@@ -307,34 +306,27 @@ class DatasetCollector(FolderCollector):
         # a Croissant check needs every path (globs): kept only when there is one to check
         by_rel: dict[str, tuple[Path, str | None]] | None = {} if croissant is not None else None
         meta_rels = {n for n in _META_NAMES} | ({manifest.name} if manifest is not None and manifest.parent == root else set())
-        formats: Counter[str] = Counter()
-        cache = self.settings.open_cache()
-        writer = ManifestWriter(target, Header(root.resolve().name))
+        formats: dict[str, int] = {}
         ctx.say(f"hashing the files of dataset {d.name} into {target.name}")
-        try:
-            with ctx.progress_bytes(f"hashing dataset {d.name}", None) as advance:
-                # once per file of the dataset: nothing here that is not needed
-                for h in hash_stream(walked.all(root=root, writing=target), cache=cache, detect=datafile.detect,
-                                     advance=advance):
-                    writer.add(h.entry())
-                    dg = h.digest
-                    formats[h.fmt or "unknown"] += 1
-                    if dg.sha256 is None:
-                        fid, msg = unreadable_message(h.rel, dg)
-                        yield Finding(id="dataset.file-unreadable" if fid == "files.unreadable" else fid, severity="high",
-                                      message=msg, subject=ref,
-                                      source=f"{root_rel}/{h.rel}" if root_rel not in (".", "") else h.rel)
-                    if by_rel is not None and h.rel not in meta_rels:
-                        by_rel[h.rel] = (Path(h.path), dg.sha256)
-                    if hf_repo and (blob := hf_blob_finding(Path(h.path), dg.sha256, ref)) is not None:
-                        yield blob
-            written = writer.close()
-        except BaseException:
-            writer.abort()
-            raise
-        finally:
-            if cache is not None:
-                cache.close()
+        with writing(target, Header(root.resolve().name), cache := self.settings.open_cache()) as writer, \
+                ctx.progress_bytes(f"hashing dataset {d.name}", None) as advance:
+            add = writer.add_file
+            # once per file of the dataset: nothing here that is not needed
+            for h in hash_stream(walked.all(root=root, writing=target), cache=cache, detect=datafile.detect,
+                                 advance=advance):
+                add(h.rel, h.size, h.sha256, h.error)
+                fmt = h.fmt or "unknown"
+                formats[fmt] = formats.get(fmt, 0) + 1
+                if h.sha256 is None:
+                    fid, msg = unreadable_message(h.rel, h.error, changed=h.changed)
+                    yield Finding(id="dataset.file-unreadable" if fid == "files.unreadable" else fid, severity="high",
+                                  message=msg, subject=ref,
+                                  source=f"{root_rel}/{h.rel}" if root_rel not in (".", "") else h.rel)
+                if by_rel is not None and h.rel not in meta_rels:
+                    by_rel[h.rel] = (Path(h.path), h.sha256)
+                if hf_repo and (blob := hf_blob_finding(Path(h.path), h.sha256, ref)) is not None:
+                    yield blob
+        written = writer.close()
         if croissant is not None and by_rel is not None:
             yield from _verify(croissant, root, by_rel, ref)
         out.whole = written.tree_sha256

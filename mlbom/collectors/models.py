@@ -162,44 +162,35 @@ class ModelCollector(FolderCollector):
         manifest beside the BOM; a file with a finding or a verdict other than safe/unknown is
         still a named component."""
         from mlbom.manifest.build import hash_stream
-        from mlbom.manifest.format import Header, ManifestWriter
+        from mlbom.manifest.format import Header, writing
 
         out = _Files()
         target = self.settings.manifest_path(model_ref, ctx.explicit)
-        cache = self.settings.open_cache()
-        writer = ManifestWriter(target, Header(path.resolve().name))
         ctx.say(f"hashing and scanning the files of model {name} into {target.name}")
-        try:
-            with ctx.progress_bytes(f"hashing model {name}", None) as advance:
-                for h in hash_stream(walked.all(root=path, writing=target), cache=cache, advance=advance):
-                    writer.add(h.entry())
-                    out.rels.add(h.rel)
-                    f = Path(h.path)
-                    dg = h.digest
-                    if dg.sha256 is None:
-                        sc = FileScan(h.rel, "unknown", "error", None, dg.size,
-                                      [ScanFinding("file.changed-while-hashed" if dg.changed else "file.unreadable", "high",
-                                                   f"{dg.error}; no digest recorded" if dg.changed else
-                                                   f"cannot read: {dg.error}")])
-                    else:
-                        sc = scan_file(f, display=h.rel, sha256=dg.sha256)
-                    out.count(sc)
-                    flagged = [sf for sf in sc.findings if sf.severity != "info"]
-                    fref = f"{model_ref}#{sc.path}"
-                    if flagged or sc.verdict in _NAMED_VERDICTS:
-                        out.file_refs.append(fref)
-                        yield _file_component(sc, fref, ctx.rel(f))
-                        for sf in flagged:
-                            yield sf.to_finding(subject=fref, source=ctx.rel(f))
-                    if hf_repo and (blob := hf_blob_finding(f, sc.sha256, model_ref)) is not None:
-                        yield blob
-            written = writer.close()
-        except BaseException:
-            writer.abort()
-            raise
-        finally:
-            if cache is not None:
-                cache.close()
+        with writing(target, Header(path.resolve().name), cache := self.settings.open_cache()) as writer, \
+                ctx.progress_bytes(f"hashing model {name}", None) as advance:
+            for h in hash_stream(walked.all(root=path, writing=target), cache=cache, advance=advance):
+                writer.add_file(h.rel, h.size, h.sha256, h.error)
+                out.rels.add(h.rel)
+                f = Path(h.path)
+                if h.sha256 is None:
+                    sc = FileScan(h.rel, "unknown", "error", None, h.size,
+                                  [ScanFinding("file.changed-while-hashed" if h.changed else "file.unreadable", "high",
+                                               f"{h.error}; no digest recorded" if h.changed else
+                                               f"cannot read: {h.error}")])
+                else:
+                    sc = scan_file(f, display=h.rel, sha256=h.sha256)
+                out.count(sc)
+                flagged = [sf for sf in sc.findings if sf.severity != "info"]
+                fref = f"{model_ref}#{sc.path}"
+                if flagged or sc.verdict in _NAMED_VERDICTS:
+                    out.file_refs.append(fref)
+                    yield _file_component(sc, fref, ctx.rel(f))
+                    for sf in flagged:
+                        yield sf.to_finding(subject=fref, source=ctx.rel(f))
+                if hf_repo and (blob := hf_blob_finding(f, sc.sha256, model_ref)) is not None:
+                    yield blob
+        written = writer.close()
         out.whole = written.tree_sha256
         out.props = list(manifest_properties(written, ctx.rel(path)))
         out.refs = [manifest_reference(written)]

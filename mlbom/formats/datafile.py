@@ -26,9 +26,17 @@ _MAGIC: tuple[tuple[bytes, int, str], ...] = (
 )
 
 
+# The magic numbers that can match a head starting with a given byte, in the order of _MAGIC
+# (the first match wins): detect runs once per file of a dataset, and comparing all of them
+# cost more than hashing a small file.
+_BY_FIRST: tuple[tuple[tuple[bytes, int, str], ...], ...] = tuple(
+    tuple(m for m in _MAGIC if m[1] > 0 or m[0][0] == b) for b in range(256))
+_NO_HEAD = tuple(m for m in _MAGIC if m[1] > 0)
+
+
 def detect(head: bytes) -> str:
     """Format of a data file from its first 4 KiB."""
-    for magic, offset, name in _MAGIC:
+    for magic, offset, name in _BY_FIRST[head[0]] if head else _NO_HEAD:
         if head[offset:offset + len(magic)] == magic:
             return name
     if head[:4] == b"RIFF" and head[8:12] in (b"WAVE", b"WEBP", b"AVI "):

@@ -6,7 +6,6 @@ number of files. The hash cache is consulted per batch with one query.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import multiprocessing
@@ -19,73 +18,58 @@ from typing import NamedTuple
 
 from mlbom.errors import InputError, UsageError
 from mlbom.fswalk import iter_files
-from mlbom.hashing import StableDigest, StatKey, default_workers, sha256_stable, stat_key
+from mlbom.hashing import StableRow, StatKey, default_workers, stable_rows, stat_key
 from mlbom.manifest.cache import HashCache
-from mlbom.manifest.format import Entry, Header, ManifestWriter, Written, path_key, shard_of
+from mlbom.manifest.format import Entry, Header, Written, path_key, shard_of, writing
 from mlbom.model import Finding
 
-BATCH = 256
+BATCH = 1024
 
 
 class Hashed(NamedTuple):
-    """One walked file: its digest (or why not) and, when a detector was given, its format."""
+    """One walked file: its digest, size and :data:`StatKey` (``key`` only when a cache is
+    used), or why not (``error``; ``changed`` when it changed while hashed); its format when a
+    detector was given; ``cached`` when the digest came from the hash cache. Flat: one is made
+    per file."""
 
     rel: str
     path: str
-    digest: StableDigest
+    sha256: str | None
+    size: int | None
+    key: StatKey | None
     fmt: str | None
-    cached: bool
+    error: str | None = None
+    changed: bool = False
+    cached: bool = False
 
     def entry(self) -> Entry:
-        d = self.digest
-        return Entry(self.rel, d.size, d.sha256, None if d.sha256 else d.error)
+        return Entry(self.rel, self.size, self.sha256, None if self.sha256 else self.error)
 
 
-def _cached(items: list[tuple[str, str]], cache: HashCache | None,
+_new = tuple.__new__  # Hashed from a row without the keyword handling of Hashed(...): once per file
+_NO_KEY: StatKey = (-1, -1, -1, -1, -1)  # a file that cannot be stat-ed: never in the cache
+
+
+def _cached(items: list[tuple[str, str]], cache: HashCache,
             detect: Callable[[bytes], str] | None) -> list[Hashed | None]:
     """The batch's cache hits (one query for the batch); None where the file must be hashed."""
-    if cache is None or not cache.enabled:
-        return [None] * len(items)
-    keys: list[StatKey | None] = [None] * len(items)
-    for i, (_, path) in enumerate(items):
-        with contextlib.suppress(OSError):
-            keys[i] = stat_key(os.stat(path))
-    hits = cache.lookup([k or (-1, -1, -1, -1, -1) for k in keys])
-    return [Hashed(rel, path, StableDigest(hit[0], key[2], key), hit[1], True)
-            if hit is not None and key is not None and (detect is None or hit[1] is not None) else None
+    keys: list[StatKey] = []
+    append = keys.append
+    for _, path in items:  # once per file of a warm re-run: no context manager per file
+        try:
+            append(stat_key(os.stat(path)))
+        except OSError:
+            append(_NO_KEY)
+    hits = cache.lookup(keys)
+    return [_new(Hashed, (rel, path, hit[0], key[2], key, hit[1], None, False, True))
+            if hit is not None and key is not _NO_KEY and (detect is None or hit[1] is not None) else None
             for (rel, path), key, hit in zip(items, keys, hits, strict=True)]
 
 
-def _hash_batch(items: list[tuple[str, str]], detect: Callable[[bytes], str] | None) -> list[Hashed]:
-    """Hash a batch. The first bytes are used for format detection here and dropped: results
-    may cross a process boundary."""
-    out: list[Hashed] = []
-    for rel, path in items:
-        d = sha256_stable(path)
-        fmt = detect(d.head) if detect is not None and d.sha256 is not None else None
-        out.append(Hashed(rel, path, StableDigest(d.sha256, d.size, d.key, b"", d.error, d.changed), fmt, False))
-    return out
-
-
-_Wire = tuple[str, str, str | None, int | None, StatKey | None, str | None, str | None, bool, bool]
-
-
-def _worker_batch(items: list[tuple[str, str]], detect: Callable[[bytes], str] | None) -> list[_Wire]:
-    """A batch in a worker process, as plain tuples (pickling objects costs more than hashing
-    a small file)."""
-    return [(h.rel, h.path, h.digest.sha256, h.digest.size, h.digest.key, h.digest.error, h.fmt, h.digest.changed, h.cached)
-            for h in _hash_batch(items, detect)]
-
-
-def _unwire(batch: list[_Wire]) -> list[Hashed]:
-    return [Hashed(rel, path, StableDigest(sha, size, key, b"", error, changed), fmt, cached)
-            for rel, path, sha, size, key, error, fmt, changed, cached in batch]
-
-
-def _merge(hits: list[Hashed | None], hashed: list[Hashed]) -> list[Hashed]:
-    """The batch in order: cache hits where there were some, fresh digests elsewhere."""
-    fresh = iter(hashed)
-    return [h if h is not None else next(fresh) for h in hits]
+def _rows(paths: list[str], detect: Callable[[bytes], str] | None, keys: bool) -> list[StableRow]:
+    """Hash a batch (in a worker process or here): plain tuples, which cross a process
+    boundary for a fraction of what objects cost."""
+    return stable_rows(paths, detect, keys=keys)
 
 
 def hash_stream(items: Iterable[tuple[str, str]], *, cache: HashCache | None = None, workers: int | None = None,
@@ -94,10 +78,12 @@ def hash_stream(items: Iterable[tuple[str, str]], *, cache: HashCache | None = N
     """Hash ``(rel, path)`` items, yielding results in input order. The cache is asked here,
     one query per batch of :data:`BATCH` files (a warm re-run only stats); the misses go to
     worker *processes* (small files are a few system calls each, and threads would serialise
-    on the interpreter lock), at most ``3 × workers`` batches in flight, so memory stays flat.
-    New digests go into ``cache``; ``advance`` gets bytes hashed. ``detect`` (a module-level
+    on the interpreter lock) as a list of paths, and come back as a list of plain tuples, at
+    most ``3 × workers`` batches in flight, so memory stays flat. New digests go into
+    ``cache``; ``advance`` gets bytes hashed (once per batch). ``detect`` (a module-level
     function: it crosses to the workers) gives each file's format from its first bytes."""
     n = workers or default_workers()
+    use_cache = cache is not None and cache.enabled
     it = iter(items)
 
     def batches() -> Iterator[list[tuple[str, str]]]:
@@ -110,40 +96,48 @@ def hash_stream(items: Iterable[tuple[str, str]], *, cache: HashCache | None = N
     chunks = batches()
     first = list(itertools.islice(chunks, 2))
 
-    def local() -> Iterator[Hashed]:
-        for chunk in itertools.chain(first, chunks):
-            hits = _cached(chunk, cache, detect)
-            misses = [item for item, h in zip(chunk, hits, strict=True) if h is None]
-            yield from _drain(_merge(hits, _hash_batch(misses, detect)), cache, advance)
+    def split(chunk: list[tuple[str, str]]) -> tuple[list[Hashed | None] | None, list[str]]:
+        """(cache hits, or None without a cache; the paths to hash)."""
+        if not use_cache:
+            return None, [p for _, p in chunk]
+        assert cache is not None
+        hits = _cached(chunk, cache, detect)
+        return hits, [p for (_, p), h in zip(chunk, hits, strict=True) if h is None]
+
+    def joined(chunk: list[tuple[str, str]], hits: list[Hashed | None] | None, rows: list[StableRow]) -> list[Hashed]:
+        if hits is None:
+            done = [_new(Hashed, (rel, path, *row, False)) for (rel, path), row in zip(chunk, rows, strict=True)]
+        else:
+            fresh = iter(rows)
+            done = [h if h is not None else _new(Hashed, (rel, path, *next(fresh), False))
+                    for (rel, path), h in zip(chunk, hits, strict=True)]
+        if cache is not None and use_cache:
+            for h in done:
+                if not h.cached and h.sha256 is not None and h.key is not None:
+                    cache.store(h.key, h.sha256, h.fmt)
+        if advance is not None:
+            advance(sum(h.size or 0 for h in done))
+        return done
 
     if n <= 1 or sum(len(c) for c in first) < 2 * BATCH:  # a few files: starting workers costs more
-        yield from local()
+        for chunk in itertools.chain(first, chunks):
+            hits, todo = split(chunk)
+            yield from joined(chunk, hits, _rows(todo, detect, use_cache))
         return
     # fork: the workers run one pure function and need nothing re-imported (forkserver and spawn
     # would re-run a library user's unguarded __main__)
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-        window: deque[tuple[list[Hashed | None], Future[list[_Wire]] | None]] = deque()
+        window: deque[tuple[list[tuple[str, str]], list[Hashed | None] | None, Future[list[StableRow]] | None]] = deque()
         for chunk in itertools.chain(first, chunks):
-            hits = _cached(chunk, cache, detect)
-            misses = [item for item, h in zip(chunk, hits, strict=True) if h is None]
-            window.append((hits, pool.submit(_worker_batch, misses, detect) if misses else None))
-            while window and (len(window) >= 3 * n or window[0][1] is None):
-                done_hits, fut = window.popleft()
-                yield from _drain(_merge(done_hits, _unwire(fut.result()) if fut is not None else []), cache, advance)
+            hits, todo = split(chunk)
+            window.append((chunk, hits, pool.submit(_rows, todo, detect, use_cache) if todo else None))
+            while window and (len(window) >= 3 * n or window[0][2] is None):
+                done_chunk, done_hits, fut = window.popleft()
+                yield from joined(done_chunk, done_hits, fut.result() if fut is not None else [])
         while window:
-            done_hits, fut = window.popleft()
-            yield from _drain(_merge(done_hits, _unwire(fut.result()) if fut is not None else []), cache, advance)
-
-
-def _drain(done: list[Hashed], cache: HashCache | None, advance: Callable[[int], None] | None) -> Iterator[Hashed]:
-    for h in done:
-        d = h.digest
-        if cache is not None and not h.cached and d.sha256 is not None and d.key is not None:
-            cache.store(d.key, d.sha256, h.fmt)
-        if advance is not None and d.size:
-            advance(d.size)
-        yield h
+            done_chunk, done_hits, fut = window.popleft()
+            yield from joined(done_chunk, done_hits, fut.result() if fut is not None else [])
 
 
 def listing_digest(root: Path) -> tuple[str, int]:
@@ -182,14 +176,12 @@ def build_manifest(root: Path, output: Path, *, shard: tuple[int, int] | None = 
     if shard is not None:
         i, n = shard
         files = ((rel, p) for rel, p in files if shard_of(rel, n) == i)
-    writer = ManifestWriter(output, header)
     try:
-        for h in hash_stream(files, cache=cache, workers=workers, advance=advance):
-            writer.add(h.entry())
+        with writing(output, header) as writer:  # the cache is the caller's: flushed here, not closed
+            add = writer.add_file
+            for h in hash_stream(files, cache=cache, workers=workers, advance=advance):
+                add(h.rel, h.size, h.sha256, h.error)
         return writer.close()
-    except BaseException:
-        writer.abort()
-        raise
     finally:
         if cache is not None:
             cache.flush()

@@ -115,10 +115,9 @@ class HashCache:
                 for lo in range(0, len(inodes), 500):
                     part = inodes[lo:lo + 500]
                     marks = ",".join("?" * len(part))
-                    for ino, size, mt, ct, sha, fmt in con.execute(
-                            f"SELECT ino, size, mtime_ns, ctime_ns, sha256, fmt FROM files WHERE dev = ? AND ino IN ({marks})",
-                            [dev, *part]):
-                        found[(dev, ino)] = (size, mt, ct, sha, fmt)
+                    found.update(((dev, row[0]), row[1:]) for row in con.execute(
+                        f"SELECT ino, size, mtime_ns, ctime_ns, sha256, fmt FROM files WHERE dev = ? AND ino IN ({marks})",
+                        [dev, *part]))
         except sqlite3.Error as exc:
             self._disable(exc)
             return out

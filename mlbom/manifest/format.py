@@ -23,10 +23,10 @@ import hashlib
 import io
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO, NamedTuple, Protocol
 
 from mlbom.errors import InputError
 
@@ -73,10 +73,18 @@ class Entry(NamedTuple):
 
     def to_line(self) -> bytes:
         if self.sha256 is None:
-            return _dumps({"name": self.path, "error": self.error or "not hashed"})
-        # what _dumps writes for this key order, formatted directly: once per file of a dataset
-        return (f'{{"name":{json.dumps(self.path)},"size":{self.size},"algorithm":"sha256",'
+            return _dumps(_error_line(self.path, self.error))
+        return (f'{{"name":{_json_str(self.path)},"size":{self.size},"algorithm":"sha256",'
                 f'"digest":"{self.sha256}"}}\n').encode("ascii")
+
+
+def _error_line(path: str, error: str | None) -> dict[str, object]:
+    return {"name": path, "error": error or "not hashed"}
+
+
+_json_str: Callable[[str], str] = json.encoder.encode_basestring_ascii
+"""A string as JSON, ASCII with \\u escapes: what ``json.dumps`` writes for it (its own C
+encoder), without ``json.dumps``'s per-call overhead (the line of a file is formatted directly)."""
 
 
 def _dumps(obj: dict[str, object]) -> bytes:
@@ -136,7 +144,8 @@ class Written:
 
 class ManifestWriter:
     """Streams a manifest to ``path`` (through a temporary file, replaced at :meth:`close`);
-    entries must come in strictly increasing path order."""
+    entries must come in strictly increasing path order. Lines and tree-digest lines are
+    gathered as text and encoded, written and hashed once per few thousand files."""
 
     def __init__(self, path: Path, header: Header) -> None:
         self.path = path
@@ -149,41 +158,80 @@ class ManifestWriter:
         self._gzip = gzip.GzipFile(filename="", mode="wb", fileobj=self._hashing, mtime=0) if path.name.endswith(".gz") else None
         self._tree = hashlib.sha256()
         self._last: bytes | None = None
-        self._buf: list[bytes] = [header.to_line()]
+        self._lines: list[str] = [header.to_line().decode("ascii")]
+        self._tree_lines: list[str] = []
+        self._written: Written | None = None
         self.files = self.failed = self.total_size = 0
 
     def add(self, entry: Entry) -> None:
-        key = path_key(entry.path)
+        self.add_file(*entry)
+
+    def add_file(self, path: str, size: int | None, sha256: str | None, error: str | None = None) -> None:
+        """One file (the fields of an :class:`Entry`; called once per file, so without one)."""
+        key = path.encode("utf-8", "surrogateescape")
         if self._last is not None and key <= self._last:
-            raise ValueError(f"manifest entries out of order: {entry.path!r}")
+            raise ValueError(f"manifest entries out of order: {path!r}")
         self._last = key
         self.files += 1
-        if entry.sha256 is None:
+        if sha256 is None:
             self.failed += 1
+            self._lines.append(_dumps(_error_line(path, error)).decode("ascii"))
         else:
-            self.total_size += entry.size or 0
-            self._tree.update(f"{entry.sha256}  {entry.path}\n".encode("utf-8", "surrogateescape"))
-        self._buf.append(entry.to_line())
-        if len(self._buf) >= 4096:
+            self.total_size += size or 0
+            self._tree_lines.append(f"{sha256}  {path}\n")
+            # what _dumps writes for this key order, formatted directly
+            self._lines.append(f'{{"name":{_json_str(path)},"size":{size},"algorithm":"sha256","digest":"{sha256}"}}\n')
+        if len(self._lines) >= 4096:
             self._flush()
 
     def _flush(self) -> None:
-        (self._gzip or self._hashing).write(b"".join(self._buf))
-        self._buf.clear()
+        (self._gzip or self._hashing).write("".join(self._lines).encode("ascii"))
+        self._lines.clear()
+        self._tree.update("".join(self._tree_lines).encode("utf-8", "surrogateescape"))
+        self._tree_lines.clear()
 
     def close(self) -> Written:
-        self._flush()
-        if self._gzip is not None:
-            self._gzip.close()
-        self._raw.close()
-        os.replace(self._tmp, self.path)
-        return Written(self.path, self._hashing.hash.hexdigest(), self._hashing.size, self.files, self.failed,
-                       self.total_size, None if self.failed or not self.files else self._tree.hexdigest())
+        """Finish and move the manifest into place (again: the same result)."""
+        if self._written is None:
+            self._flush()
+            if self._gzip is not None:
+                self._gzip.close()
+            self._raw.close()
+            os.replace(self._tmp, self.path)
+            self._written = Written(self.path, self._hashing.hash.hexdigest(), self._hashing.size, self.files, self.failed,
+                                    self.total_size, None if self.failed or not self.files else self._tree.hexdigest())
+        return self._written
 
     def abort(self) -> None:
-        self._raw.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self._tmp)
+        """Drop the temporary file (after :meth:`close`: nothing)."""
+        if self._written is None:
+            self._raw.close()
+            with contextlib.suppress(OSError):
+                os.unlink(self._tmp)
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+@contextlib.contextmanager
+def writing(path: Path, header: Header, cache: _Closable | None = None) -> Iterator[ManifestWriter]:
+    """The life of a manifest being written: a :class:`ManifestWriter` that is closed (moved
+    into place) when the block ends, aborted (its temporary file removed) when the block
+    raises; ``cache`` (the hash cache the block hashes through) is closed either way, also
+    when the manifest cannot be opened. ``writer.close()`` in the block gives the
+    :class:`Written` early (closing again returns it)."""
+    try:
+        writer = ManifestWriter(path, header)
+        try:
+            yield writer
+            writer.close()
+        except BaseException:
+            writer.abort()
+            raise
+    finally:
+        if cache is not None:
+            cache.close()
 
 
 def _open(path: Path) -> BinaryIO:

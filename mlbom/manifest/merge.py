@@ -13,7 +13,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from mlbom.errors import InputError
-from mlbom.manifest.format import Entry, ManifestReader, ManifestWriter, Written, path_key, shard_of
+from mlbom.manifest.format import Entry, ManifestReader, Written, path_key, shard_of, writing
 
 
 def merge(parts: Sequence[Path], output: Path) -> Written:
@@ -51,9 +51,8 @@ def merge(parts: Sequence[Path], output: Path) -> Written:
                     raise InputError(r.path, f"{e.path!r} does not belong to shard {want}/{n}; refused")
                 yield path_key(e.path), e, r
 
-        writer = ManifestWriter(output, first.whole())
         listing = hashlib.sha256()
-        try:
+        with writing(output, first.whole()) as writer:
             last: bytes | None = None
             for key, e, _ in heapq.merge(*(tagged(r) for r in readers), key=lambda t: t[0]):
                 if key == last:
@@ -64,7 +63,4 @@ def merge(parts: Sequence[Path], output: Path) -> Written:
             if writer.files != first.files or listing.hexdigest() != first.listing:
                 raise InputError(output, f"the shards list {writer.files} files but announced {first.files} "
                                          "(or another listing): shards of different walks of the folder; refused")
-            return writer.close()
-        except BaseException:
-            writer.abort()
-            raise
+        return writer.close()

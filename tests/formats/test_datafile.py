@@ -24,3 +24,24 @@ def test_binary_and_text_edges() -> None:
     cut = ("é" * 2048).encode("utf-8")[:4095]  # a two-byte character cut at the end
     assert detect(cut) != "binary"
     assert isinstance(detect(b""), str)
+
+
+def test_first_byte_dispatch_keeps_the_order_of_the_magic_table() -> None:
+    """detect looks only at the magic numbers a head's first byte allows; the verdicts are those
+    of trying the table in order (the first match wins)."""
+    import os
+
+    from mlbom.formats.datafile import _MAGIC
+
+    def in_order(head: bytes) -> str | None:
+        return next((name for magic, off, name in _MAGIC if head[off:off + len(magic)] == magic), None)
+
+    heads = [b"\0" * off + magic + os.urandom(300) for magic, off, _ in _MAGIC]
+    heads += [m + b"\0" * (257 - len(m)) + b"ustar" for m in (b"PAR1", b"PK\x03\x04", b"\x1f\x8b", b"ARROW1")]
+    heads += [os.urandom(n) for n in (0, 1, 5, 300, 4096) for _ in range(200)]
+    for head in heads:
+        want = in_order(head)
+        if want is not None:
+            assert detect(head) == want, head[:8]
+        else:
+            assert detect(head) not in {name for _, _, name in _MAGIC}, head[:8]

@@ -4,6 +4,7 @@ cache; shards of different folders)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 from pathlib import Path
@@ -169,9 +170,9 @@ def test_vanishing_and_swapped_files_are_error_lines(tmp_path: Path) -> None:
             yield rel, p
 
     results = {h.rel: h for h in hash_stream(walk_then_interfere(), workers=1)}  # type: ignore[arg-type]
-    assert "FileNotFoundError" in (results["d0/f000.bin"].digest.error or "")
-    assert "not a regular file" in (results["d1/f001.bin"].digest.error or "")
-    assert results["a.txt"].digest.sha256 is not None
+    assert "FileNotFoundError" in (results["d0/f000.bin"].error or "")
+    assert "not a regular file" in (results["d1/f001.bin"].error or "")
+    assert results["a.txt"].sha256 is not None
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
@@ -194,3 +195,64 @@ def test_worker_processes_give_the_same_manifest(tmp_path: Path, monkeypatch: py
     build_manifest(root, tmp_path / "three.jsonl", workers=2, cache=cache)
     cache.close()
     assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes() == (tmp_path / "three.jsonl").read_bytes()
+
+
+def test_stable_rows_agree_with_sha256_stable(tmp_path: Path) -> None:
+    """The inline fast path of the manifest hashing loop gives what the careful function does,
+    for every kind of path it may meet (and hands the odd ones to it)."""
+    from mlbom.formats.datafile import detect
+    from mlbom.hashing import stable_rows
+
+    (tmp_path / "empty").write_bytes(b"")
+    (tmp_path / "small.jsonl").write_bytes(b'{"a": 1}\n{"b": 2}\n')
+    (tmp_path / "png").write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(5000))
+    (tmp_path / "large").write_bytes(os.urandom((1 << 20) + 17))  # past the one-read path
+    (tmp_path / "folder").mkdir()
+    os.mkfifo(tmp_path / "fifo")
+    paths = [str(tmp_path / n) for n in ("empty", "small.jsonl", "png", "large", "folder", "fifo", "missing")]
+    rows = stable_rows(paths, detect)
+    for path, (sha, size, key, fmt, error, changed) in zip(paths, rows, strict=True):
+        d = sha256_stable(path)
+        assert (sha, size, key, error, changed) == (d.sha256, d.size, d.key, d.error, d.changed), path
+        assert fmt == (detect(d.head) if d.sha256 is not None else None), path
+    assert [r[3] for r in rows[:4]] == ["text", "jsonl", "png", "binary"]
+    assert rows[4][4] == "not a regular file (not read)" and "FileNotFoundError" in (rows[6][4] or "")
+    assert all(r[2] is None for r in stable_rows(paths, keys=False))
+
+
+def test_short_reads_are_read_on_not_taken_for_a_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A network or FUSE file system may return fewer bytes than asked before the end: the file
+    is read on, and its digest is the digest of all of it."""
+    from mlbom.hashing import stable_rows
+
+    data = os.urandom(9000)
+    (tmp_path / "f").write_bytes(data)
+    real_read = os.read
+    monkeypatch.setattr(hashing.os, "read", lambda fd, n: real_read(fd, min(n, 1000)))
+    want = hashlib.sha256(data).hexdigest()
+    assert sha256_stable(str(tmp_path / "f")).sha256 == want
+    assert stable_rows([str(tmp_path / "f")])[0][:2] == (want, 9000)
+    assert hashing.sha256_file(tmp_path / "f").sha256 == want
+
+
+def test_writing_removes_the_partial_manifest_and_closes_the_cache(tmp_path: Path) -> None:
+    from mlbom.manifest.format import Header, writing
+
+    class Cache:
+        closed = 0
+
+        def close(self) -> None:
+            Cache.closed += 1
+
+    out = tmp_path / "m.jsonl"
+    with pytest.raises(RuntimeError), writing(out, Header("ds"), Cache()) as w:
+        w.add_file("a", 1, "ab" * 32)
+        raise RuntimeError("interrupted")
+    assert not list(tmp_path.iterdir()) and Cache.closed == 1
+    with pytest.raises(InputError, match="cannot write"), writing(tmp_path / "no" / "m.jsonl", Header("ds"), Cache()):
+        pass
+    assert Cache.closed == 2
+    with writing(out, Header("ds"), Cache()) as w:
+        w.add_file("a", 1, "ab" * 32)
+    assert w.close().files == 1 and out.is_file() and Cache.closed == 3
+    assert [p.name for p in tmp_path.iterdir()] == ["m.jsonl"]
