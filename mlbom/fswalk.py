@@ -4,7 +4,8 @@ files of a folder with :func:`walk_files` and follow one symlink rule.
 Rule: a symbolic link is followed only when its target stays inside the walked folder (or,
 for a Hugging Face cache snapshot, inside the repository's folder, where the blobs live); a
 link that leaves, dangles or loops is a finding and is never opened. FIFOs, devices and
-sockets are findings and are never opened. ``.git`` and ``__pycache__`` folders are skipped.
+sockets are findings and are never opened. ``.git`` folders are skipped; ``__pycache__`` is
+walked: ``import`` runs a ``.pyc`` found there (an unchecked-hash one without reading its source).
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def iter_files(root: Path, *, hf_repo: bool = False,
                     report(Finding(id="files.not-regular", severity="medium",
                                    message=f"{rel}: links to a FIFO, device or socket; not opened", source=rel))
             elif e.is_dir(follow_symlinks=False):
-                if name not in (".git", "__pycache__"):
+                if name != ".git":
                     append((name + "/", e.path, rel, True))
             else:
                 report(Finding(id="files.not-regular", severity="medium",
@@ -144,7 +145,7 @@ def walk_files(root: Path, *, hf_repo: bool = False) -> tuple[list[Path], list[F
                     continue
                 files.append(p)
             elif e.is_dir(follow_symlinks=False):
-                if e.name in (".git", "__pycache__"):
+                if e.name == ".git":
                     continue
                 stack.append(p)
             elif e.is_file(follow_symlinks=False):

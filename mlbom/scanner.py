@@ -304,6 +304,7 @@ def _scan_content(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[st
     — bytes that another loader would read as a pickle (``pickle.load``/``torch.load`` start at
     offset 0) or as a zip archive (``zipfile`` looks at the end) are a differential."""
     fmt = _dispatch(fh, size, name, acc, facts, ctx, depth=depth, where=where)
+    fmt = _python_by_name(name, fmt, acc, ctx.folder if depth == 0 else None, where)
     if fmt != "hdf5":
         _hdf5_user_block(fh, size, fmt, acc, ctx, depth=depth, where=where)
     base = fmt.split("+", 1)[0] if "+" in fmt else fmt
@@ -314,6 +315,23 @@ def _scan_content(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[st
             _zip_polyglot(fh, size, name, fmt, acc, ctx, depth=depth, where=where)
         except FormatError:
             pass
+    return fmt
+
+
+def _python_by_name(name: str, fmt: str, acc: _Acc, folder: Path | None, where: str) -> str:
+    """A file named as Python is code to Python (``import`` reads ``.py``/``.pyw`` as source and
+    ``.pyc``/``.pyo`` as bytecode) whatever else its bytes also read as: the other reading was
+    judged too, the worst wins, and the format says what the name makes it."""
+    lower = name.lower()
+    if lower.endswith((".py", ".pyw")) and fmt != "python-source":
+        _python_source(name, acc, folder, where)
+        acc.add("code.polyglot", "high", f"{where}: Python source that also reads as {fmt}: two readers, two "
+                "files (judged as both)", effect="suspicious")
+        return "python-source"
+    if lower.endswith((".pyc", ".pyo")) and fmt != "python-bytecode":
+        acc.add("code.python-bytecode", "high", f"{where}: named as compiled Python bytecode: code, not model data "
+                f"(import runs it; its bytes also read as {fmt}); not judged", effect="suspicious")
+        return "python-bytecode"
     return fmt
 
 
@@ -591,11 +609,34 @@ def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, 
         _add_template(acc, text, where)
         return "chat-template"
     if stripped[:1] in ("{", "["):
-        return _scan_json(text, acc, facts, where=where)
+        fmt = _scan_json(text, acc, facts, where=where)
+        if fmt != "text":
+            return fmt
+    _yaml_tags(text, acc, where)
+    return "text"
+
+
+def _yaml_tags(text: str, acc: _Acc, where: str) -> None:
+    """Python tags of a YAML text: as spelled (the substring rule, also for text that does not
+    parse), and as PyYAML's parser resolves them (``%TAG`` handles, verbatim tags, ``%xx``
+    escapes; :mod:`mlbom.formats.yaml_tags`). Any one is ``suspicious``."""
+    from mlbom.formats import yaml_tags
+
     if "!!python/" in text or "tag:yaml.org,2002:python/" in text:
         acc.add("yaml.python-tag", "high", f"{where}: YAML Python tag (!!python/…): yaml.unsafe_load builds objects "
                 "and calls functions from it", effect="suspicious")
-    return "text"
+        return
+    if "!" not in text:  # every tag is written with a '!'
+        return
+    found = yaml_tags.python_tags(text)
+    if found.python:
+        shown = ", ".join(repr(t[:120]) for t in found.python[:3])
+        acc.add("yaml.python-tag", "high", f"{where}: YAML Python tag resolved by the parser ({shown}; spelled "
+                "through %TAG, a verbatim tag or %-escapes): yaml.unsafe_load builds objects and calls functions "
+                "from it", effect="suspicious")
+    elif found.bounded is not None:
+        acc.add("yaml.tags-unchecked", "high", f"{where}: text with YAML tags whose resolution was not checked to the "
+                f"end ({found.bounded}): a Python tag cannot be ruled out", effect="suspicious")
 
 
 _AUTO_MAP_CONFIGS = ("config.json", "tokenizer_config.json", "processor_config.json", "preprocessor_config.json",
@@ -672,7 +713,19 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str) -> st
             acc.add(f.id, f.severity, f.message, effect=f.effect)
     if isinstance(doc, dict) and isinstance(doc.get("weight_map"), dict):
         return "sharded-index"
+    if _is_keras_config(doc):
+        # Model.to_json() output (keras.models.model_from_json) or the config.json of an
+        # unzipped Keras 3 folder (load_model(dir)): judged as a .keras archive's config.json
+        _merge(keras.judge_config(doc, where), acc, facts, where)
+        return "keras-config"
     return "json"
+
+
+def _is_keras_config(doc: object) -> bool:
+    """A serialized Keras object at the top: what ``deserialize_keras_object`` (behind
+    ``model_from_json`` and ``load_model`` of a Keras folder) rebuilds — a ``class_name`` and
+    its ``config``. Any such JSON goes through the Keras judgement, whatever its file name."""
+    return isinstance(doc, dict) and isinstance(doc.get("class_name"), str) and "config" in doc
 
 
 # ---- pickles -------------------------------------------------------------------------------
@@ -863,6 +916,10 @@ def _scan_compressed(fh: IO[bytes], codec: str, size: int, name: str, acc: _Acc,
 
 
 def _stream_notes(stream: Decompressing, acc: _Acc, label: str) -> None:
+    if stream.members > 1 and stream.codec == "zlib":
+        acc.add("compressed.multi-stream", "high", f"{label}: {stream.members} zlib streams back to back: joblib "
+                "writes one; its readers differ on the rest (some read on, some never return), so the streams "
+                "were read on and judged together", effect="suspicious")
     if stream.trailing:
         acc.add("compressed.trailing-data", "low", f"{label}: {stream.trailing} bytes after the last compressed "
                 "stream (ignored by the decompressor)")
@@ -1144,27 +1201,59 @@ def _scan_tar(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                 if ctx.work < 0 or ctx.entries < 0:
                     acc.add("tar.work-budget", "high", f"{where}: members exceed the work budget", effect="error")
                     break
+                if m.sparse is not None:
+                    # GNU/PAX sparse member: the stored bytes are its data chunks only; tarfile's
+                    # extractfile (torch's legacy_load, every extractor) reads the holes as zeros
+                    _tar_sparse_member(tar, m, legacy, acc, facts, ctx, depth=depth, where=mw)
+                    continue
                 view = Window(fh, m.offset_data, m.size)
                 if m.offset_data + m.size > size:
                     acc.add("tar.truncated", "high", f"{mw}: member runs past the end of the archive", effect="error")
                     continue
-                if legacy and m.name in ("sys_info", "pickle"):
-                    rep = _walk(view, m.size, joblib=False)  # type: ignore[arg-type]
-                    acc.pickle(rep, mw)
-                    if m.name == "pickle":
-                        _weights_only(rep, acc, facts, mw)
-                elif legacy and m.name in ("storages", "tensors"):
-                    _legacy_records(view, m.size, m.name, acc, where=mw)
-                else:
-                    try:
-                        fmt = _scan_content(view, m.size, m.name.rsplit("/", 1)[-1], acc, {}, ctx,  # type: ignore[arg-type]
-                                            depth=depth + 1, where=mw)
-                        _check_claim(m.name, fmt, acc)
-                    except FormatError as exc:
-                        acc.add("tar.member-unreadable", "high", f"{mw}: {exc}", effect="error")
+                _tar_member(view, m, legacy, acc, facts, ctx, depth=depth, where=mw)  # type: ignore[arg-type]
     except (tarfile.TarError, EOFError, UnicodeDecodeError) as exc:
         raise FormatError(f"tar archive unreadable: {exc}") from exc
     return "pytorch-legacy-tar" if legacy else "tar"
+
+
+def _tar_member(view: IO[bytes], m: tarfile.TarInfo, legacy: bool, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *,
+                depth: int, where: str) -> None:
+    """One regular tar member's bytes, judged as torch's ``legacy_load`` or an extractor reads them."""
+    if legacy and m.name in ("sys_info", "pickle"):
+        rep = _walk(view, m.size, joblib=False)
+        acc.pickle(rep, where)
+        if m.name == "pickle":
+            _weights_only(rep, acc, facts, where)
+    elif legacy and m.name in ("storages", "tensors"):
+        _legacy_records(view, m.size, m.name, acc, where=where)  # type: ignore[arg-type]
+    else:
+        try:
+            fmt = _scan_content(view, m.size, m.name.rsplit("/", 1)[-1], acc, {}, ctx, depth=depth + 1, where=where)
+            _check_claim(m.name, fmt, acc)
+        except FormatError as exc:
+            acc.add("tar.member-unreadable", "high", f"{where}: {exc}", effect="error")
+
+
+def _tar_sparse_member(tar: tarfile.TarFile, m: tarfile.TarInfo, legacy: bool, acc: _Acc, facts: dict[str, str],
+                       ctx: _Ctx, *, depth: int, where: str) -> None:
+    """A sparse member read exactly as ``tarfile.extractfile`` yields it (data chunks at their
+    offsets, holes as zeros), into a bounded temporary file; over the bound it is not judged."""
+    cap = ctx.limits.max_member_spool
+    if m.size > cap:
+        acc.add("tar.sparse-member", "high", f"{where}: sparse member expands to {m.size} bytes, over the "
+                f"{cap}-byte limit; extractors fill its holes with zeros: not judged", effect="suspicious")
+        return
+    acc.add("tar.sparse-member", "info", f"{where}: sparse member ({len(m.sparse or [])} data chunk(s)): read as "
+            "tarfile.extractfile reads it, holes as zeros")
+    src = tar.extractfile(m)
+    if src is None:
+        acc.add("tar.member-unreadable", "high", f"{where}: sparse member cannot be read", effect="error")
+        return
+    try:
+        with src, _spool(src, ctx) as (data, _n):
+            _tar_member(data, m, legacy, acc, facts, ctx, depth=depth, where=where)
+    except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
+        acc.add("tar.member-unreadable", "high", f"{where}: sparse member cannot be read: {exc}", effect="error")
 
 
 _MEMO_PUT = ("PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE")

@@ -6,7 +6,8 @@
   put in front of a data section of the size its offsets claim;
 * ``scanner-npy``: structure-aware — the input is an NPY header literal;
 * ``scanner-zip``: structure-aware — the input's bytes become the members of a zip archive
-  (names, methods, data), then the archive's bytes are mutated at the input's choosing.
+  (names, methods, data), then the archive's bytes are mutated at the input's choosing;
+* ``scanner-yaml``: the input as a YAML text (tags resolved from the parser's events).
 
 ``scan_bytes(..., debug=True)`` re-raises what the scanner would turn into
 ``scan.internal-error``: any exception is a crash. Each result must carry a verdict of the four.
@@ -64,6 +65,10 @@ def run_zip(data: bytes) -> None:
     _check(scan_bytes(bytes(raw), "m.pt", limits=_LIMITS, debug=True))
 
 
+def run_yaml(data: bytes) -> None:
+    _check(scan_bytes(data, "config.yaml", limits=_LIMITS, debug=True))
+
+
 _SEEDS = ("tests/fixtures/scan/benign/*", "tests/fixtures/hostile/scanner/*", "tests/fixtures/joblib/*",
           "tests/fixtures/pickles/*.pkl")
 
@@ -76,4 +81,6 @@ TARGETS: list[Target] = [
            "structure-aware: NPY header literal"),
     Target("scanner-zip", run_zip, ("tests/fixtures/hostile/scanner/zip-*",), (), 1 << 16,
            "structure-aware: zip members then byte edits"),
+    Target("scanner-yaml", run_yaml, ("tests/fixtures/hostile/scanner/rt5b-yaml-*",), (), 1 << 16,
+           "YAML text: Python tags resolved from the parser's events (%TAG, verbatim, %xx)"),
 ]

@@ -10,9 +10,10 @@ or loops is a finding.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -30,7 +31,7 @@ from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError
 from mlbom.formats import hf_card
 from mlbom.formats.safe_read import load_json, read_bounded
-from mlbom.hashing import sha256_files, tree_digest
+from mlbom.hashing import StatKey, sha256_files, stat_key, tree_digest
 from mlbom.limits import MAX_CONFIG_BYTES
 from mlbom.model import (
     Collected,
@@ -42,6 +43,7 @@ from mlbom.model import (
     License,
     Property,
     Relation,
+    Unreadable,
     Verdict,
     worst_verdict,
 )
@@ -79,11 +81,40 @@ class _Files:
     whole: str | None = None
     props: list[Property] = field(default_factory=list)
     refs: list[ExternalReference] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)  # files that changed between hashing and scanning
 
     def count(self, sc: FileScan) -> None:
         if sc.facts.get("parameters", "").isdigit() and not sc.path.endswith(".index.json"):
             self.total_params += int(sc.facts["parameters"])
         self.worst = worst_verdict(self.worst, sc.verdict)  # every file counts: unknown content is never safe
+        if any(f.id == CHANGED for f in sc.findings):
+            self.changed.append(sc.path)
+
+
+CHANGED = "file.changed-during-scan"
+# walker findings for what was never read (a link leaving, dangling or looping, a FIFO, a folder
+# that cannot be listed, files past the limit): the model is not judged in full
+_NOT_READ = frozenset({"files.symlink-escape", "files.symlink-dangling", "files.symlink-loop", "files.not-regular",
+                       "files.unreadable-folder", "files.too-many-files"})
+
+
+def _stat_now(path: Path) -> StatKey | None:
+    try:
+        return stat_key(os.stat(path))
+    except (OSError, ValueError):
+        return None
+
+
+def _unchanged(sc: FileScan, path: Path, before: StatKey | None) -> FileScan:
+    """The scan of a file, unless the file changed since it was hashed (device, inode, size,
+    mtime or ctime differ): then the digest and the verdict may describe two contents, so the
+    verdict is ``error`` with a ``file.changed-during-scan`` finding."""
+    after = _stat_now(path)
+    if before is not None and after == before:
+        return sc
+    finding = ScanFinding(CHANGED, "high", "the file changed (or vanished) between hashing and scanning: its digest "
+                          "and its verdict may describe two different contents; not judged")
+    return replace(sc, verdict="error", findings=[*sc.findings, finding])
 
 
 # What a file with this verdict is, in a manifest-mode model: named in the BOM as a component.
@@ -123,6 +154,13 @@ class ModelCollector(FolderCollector):
         for finding in walked.findings:
             yield finding.model_copy(update={"subject": model_ref,
                                              "source": ctx.rel(path / finding.source) if finding.source else None})
+            if finding.id in _NOT_READ:  # a file never read is never safe, and the inventory is incomplete
+                files.worst = worst_verdict(files.worst, "error")
+                yield Unreadable(path=ctx.rel(path / finding.source) if finding.source else ctx.rel(path),
+                                 reason=finding.message, collector=self.name)
+        for rel in files.changed:
+            yield Unreadable(path=ctx.rel(path / rel), reason="changed between hashing and scanning",
+                             collector=self.name)
         yield from _shard_findings(path, sorted(files.rels), model_ref, ctx)
         yield from self._metadata_and_assemble(path, hf, name, model_ref, files, ctx)
 
@@ -136,9 +174,11 @@ class ModelCollector(FolderCollector):
             total: int | None = sum(f.stat().st_size for f in files)
         except OSError:
             total = None
+        before = [_stat_now(f) for f in files]  # checked again after the scan: a file swapped in between
         with ctx.progress_bytes(f"hashing model {name}", total):
             digests = list(sha256_files(files))
         scans = scan_walked(path, files, rels, digests)  # two phases: ONNX external data judged with its model
+        scans = [_unchanged(sc, f, b) for sc, f, b in zip(scans, files, before, strict=True)]
         for f, sc in zip(files, scans, strict=True):
             fref = f"{model_ref}#{sc.path}"
             out.file_refs.append(fref)
@@ -169,7 +209,7 @@ class ModelCollector(FolderCollector):
         ctx.say(f"hashing and scanning the files of model {name} into {target.name}")
         with writing(target, Header(path.resolve().name), cache := self.settings.open_cache()) as writer, \
                 ctx.progress_bytes(f"hashing model {name}", None) as advance:
-            for h in hash_stream(walked.all(root=path, writing=target), cache=cache, advance=advance):
+            for h in hash_stream(walked.all(root=path, writing=target), cache=cache, advance=advance, keys=True):
                 writer.add_file(h.rel, h.size, h.sha256, h.error)
                 out.rels.add(h.rel)
                 f = Path(h.path)
@@ -179,7 +219,7 @@ class ModelCollector(FolderCollector):
                                                f"{h.error}; no digest recorded" if h.changed else
                                                f"cannot read: {h.error}")])
                 else:
-                    sc = scan_file(f, display=h.rel, sha256=h.sha256)
+                    sc = _unchanged(scan_file(f, display=h.rel, sha256=h.sha256), f, h.key)
                 out.count(sc)
                 flagged = [sf for sf in sc.findings if sf.severity != "info"]
                 fref = f"{model_ref}#{sc.path}"
@@ -284,7 +324,10 @@ class ModelCollector(FolderCollector):
             files.file_refs + ([framework.bom_ref] if framework is not None else []))))
 
     def _single(self, path: Path, ctx: Context) -> Iterator[Collected]:
-        sc = scan_file(path, display=path.name)
+        before = _stat_now(path)
+        sc = _unchanged(scan_file(path, display=path.name), path, before)
+        if sc.verdict == "error" and any(f.id == CHANGED for f in sc.findings):
+            yield Unreadable(path=ctx.rel(path), reason="changed between hashing and scanning", collector=self.name)
         if ctx.explicit and sc.format in _NOT_MODELS:
             why = next((f.message.split(": ", 1)[-1] for f in sc.findings if f.severity != "info"), f"format {sc.format}")
             raise InputError(path, f"not a model file: {why}")

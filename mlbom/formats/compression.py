@@ -5,8 +5,10 @@ ratio and an absolute size, so a bomb stops early and never holds more than a ch
 
 Semantics follow the readers that loaders use: ``gzip.GzipFile`` (members back to back, zero
 padding between them tolerated, anything else after a member is an error), ``bz2.BZ2File`` and
-``lzma.LZMAFile`` (streams back to back, trailing bytes that are not a stream ignored),
-``zlib.decompress`` (one stream) and joblib's ``read_zfile`` ("ZF", a hex length, zlib data).
+``lzma.LZMAFile`` (streams back to back, trailing bytes that are not a stream ignored; the same
+for LZMA-alone), joblib's ``BinaryZlibFile`` (zlib streams back to back: a reader that reads on
+runs a pickle split over several, so they are read on and judged together) and joblib's
+``read_zfile`` ("ZF", a hex length, then one zlib stream, as ``zlib.decompress`` reads it).
 Errors are :class:`~mlbom.formats.weights.FormatError` (corrupt data) or :class:`BombError`.
 """
 
@@ -190,6 +192,7 @@ class Decompressing:
         self.trailing = 0  # bytes after the last stream that the loader ignores
         self.members = 1
         self.pending_head = b""
+        self.single = codec in ("joblib-zfile", "deflate")  # one stream, as their readers read it
         if codec == "joblib-zfile":
             self._zfile_header()
             self.codec = "zlib"
@@ -233,9 +236,22 @@ class Decompressing:
         """After a stream ends: start the next one as the loader's reader would, or stop."""
         rest = self.dec.unused_data
         magic = _MULTI.get(self.codec)
-        if magic is None:  # zlib, lzma-alone: one stream; what follows is ignored by the reader
+        if self.single:  # joblib's "ZF" container: zlib.decompress reads one stream, ignores the rest
             self.trailing += len(rest) + self._drain()
             return False
+        if magic is None:  # zlib (joblib's BinaryZlibFile), LZMA-alone (lzma.LZMAFile): read on
+            if not rest:
+                rest = self._input()
+                if not rest:
+                    return False
+            if not self._starts_stream(rest):
+                # LZMAFile ignores trailing bytes that do not decode as a stream
+                self.trailing += len(self.pending) + self._drain()
+                self.pending = b""
+                return False
+            self.dec = _new_decoder(self.codec)
+            self.members += 1
+            return True
         if self.codec == "gzip":
             rest = rest.lstrip(b"\x00")
             while not rest:
@@ -259,6 +275,23 @@ class Decompressing:
         self.dec = _new_decoder(self.codec)
         self.pending = rest
         self.members += 1
+        return True
+
+    def _starts_stream(self, rest: bytes) -> bool:
+        """Whether ``rest`` starts another stream of this codec: a fresh decoder takes its first
+        bytes without an error (``_compression.DecompressReader``'s test for LZMAFile)."""
+        while len(rest) < 64:
+            more = self._input()
+            if not more:
+                break
+            rest += more
+        self.pending = rest  # given back to the caller's stream either way
+        if self.codec == "zlib" and (len(rest) < 2 or (rest[0] << 8 | rest[1]) % 31 or rest[0] & 0x0F != 8):
+            return False
+        try:
+            _new_decoder(self.codec).decompress(rest[:CHUNK], 1)
+        except (zlib.error, lzma.LZMAError, OSError, EOFError, ValueError):
+            return False
         return True
 
     def _drain(self) -> int:

@@ -27,8 +27,8 @@ BATCH = 1024
 
 
 class Hashed(NamedTuple):
-    """One walked file: its digest, size and :data:`StatKey` (``key`` only when a cache is
-    used), or why not (``error``; ``changed`` when it changed while hashed); its format when a
+    """One walked file: its digest, size and :data:`StatKey` (``key`` when a cache is
+    used or keys were asked for), or why not (``error``; ``changed`` when it changed while hashed); its format when a
     detector was given; ``cached`` when the digest came from the hash cache. Flat: one is made
     per file."""
 
@@ -74,16 +74,18 @@ def _rows(paths: list[str], detect: Callable[[bytes], str] | None, keys: bool) -
 
 def hash_stream(items: Iterable[tuple[str, str]], *, cache: HashCache | None = None, workers: int | None = None,
                 detect: Callable[[bytes], str] | None = None,
-                advance: Callable[[int], None] | None = None) -> Iterator[Hashed]:
+                advance: Callable[[int], None] | None = None, keys: bool = False) -> Iterator[Hashed]:
     """Hash ``(rel, path)`` items, yielding results in input order. The cache is asked here,
     one query per batch of :data:`BATCH` files (a warm re-run only stats); the misses go to
     worker *processes* (small files are a few system calls each, and threads would serialise
     on the interpreter lock) as a list of paths, and come back as a list of plain tuples, at
     most ``3 × workers`` batches in flight, so memory stays flat. New digests go into
     ``cache``; ``advance`` gets bytes hashed (once per batch). ``detect`` (a module-level
-    function: it crosses to the workers) gives each file's format from its first bytes."""
+    function: it crosses to the workers) gives each file's format from its first bytes. ``keys``
+    asks for every file's :data:`StatKey` also without a cache (to tell later whether it changed)."""
     n = workers or default_workers()
     use_cache = cache is not None and cache.enabled
+    want_keys = use_cache or keys
     it = iter(items)
 
     def batches() -> Iterator[list[tuple[str, str]]]:
@@ -122,7 +124,7 @@ def hash_stream(items: Iterable[tuple[str, str]], *, cache: HashCache | None = N
     if n <= 1 or sum(len(c) for c in first) < 2 * BATCH:  # a few files: starting workers costs more
         for chunk in itertools.chain(first, chunks):
             hits, todo = split(chunk)
-            yield from joined(chunk, hits, _rows(todo, detect, use_cache))
+            yield from joined(chunk, hits, _rows(todo, detect, want_keys))
         return
     # fork: the workers run one pure function and need nothing re-imported (forkserver and spawn
     # would re-run a library user's unguarded __main__)
@@ -131,7 +133,7 @@ def hash_stream(items: Iterable[tuple[str, str]], *, cache: HashCache | None = N
         window: deque[tuple[list[tuple[str, str]], list[Hashed | None] | None, Future[list[StableRow]] | None]] = deque()
         for chunk in itertools.chain(first, chunks):
             hits, todo = split(chunk)
-            window.append((chunk, hits, pool.submit(_rows, todo, detect, use_cache) if todo else None))
+            window.append((chunk, hits, pool.submit(_rows, todo, detect, want_keys) if todo else None))
             while window and (len(window) >= 3 * n or window[0][2] is None):
                 done_chunk, done_hits, fut = window.popleft()
                 yield from joined(done_chunk, done_hits, fut.result() if fut is not None else [])

@@ -1,0 +1,73 @@
+"""The tags of a YAML text as PyYAML resolves them, from the parser's event stream only.
+
+``yaml.unsafe_load`` (and ``FullLoader`` for some of them) builds objects and calls functions
+for tags under ``tag:yaml.org,2002:python/``. The tag a constructor sees is resolved by the
+parser: a ``%TAG`` directive may bind any handle (even the primary ``!``) to any prefix, a
+verbatim tag ``!<…>`` names it in full, and ``%xx`` escapes in a tag are decoded
+(``Scanner.scan_uri_escapes``; libyaml does the same). So the text is parsed — never
+composed or constructed — and each node's resolved tag is checked.
+
+Bounded: at most :data:`MAX_BYTES` of text, :data:`MAX_EVENTS` events and :data:`MAX_SECONDS`
+of parsing; past a bound the result says so (``bounded``). A text that does not parse yields
+the tags seen before the error (a multi-document ``load_all`` constructs earlier documents).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import yaml
+
+MAX_BYTES = 64 << 20
+MAX_EVENTS = 5_000_000
+MAX_SECONDS = 10.0
+PYTHON_PREFIX = "tag:yaml.org,2002:python/"
+MAX_TAGS = 20
+
+
+@dataclass
+class TagScan:
+    """``python``: resolved Python tags (first :data:`MAX_TAGS`, in order); ``parsed``: the whole
+    text parsed without an error; ``bounded``: parsing stopped at a bound (not judged in full)."""
+
+    python: list[str] = field(default_factory=list)
+    parsed: bool = False
+    bounded: str | None = None
+
+
+def _loader() -> type[yaml.BaseLoader]:
+    c = getattr(yaml, "CBaseLoader", None)  # libyaml: the same resolution, much faster
+    return c if isinstance(c, type) else yaml.BaseLoader
+
+
+def is_python_tag(tag: str) -> bool:
+    """A tag PyYAML's Python constructors answer to (the multi-constructor prefixes all start
+    here); any case of the prefix is counted, to be safe."""
+    return tag.lower().startswith(PYTHON_PREFIX)
+
+
+def python_tags(text: str) -> TagScan:
+    """The Python tags of every node of ``text`` as PyYAML's parser resolves them."""
+    out = TagScan()
+    if len(text) > MAX_BYTES:
+        out.bounded = f"over {MAX_BYTES} characters"
+        return out
+    start = time.monotonic()
+    n = 0
+    try:
+        for event in yaml.parse(text, Loader=_loader()):
+            n += 1
+            tag = getattr(event, "tag", None)
+            if isinstance(tag, str) and is_python_tag(tag) and len(out.python) < MAX_TAGS:
+                out.python.append(tag)
+            if n > MAX_EVENTS:
+                out.bounded = f"over {MAX_EVENTS} YAML events"
+                return out
+            if n % 4096 == 0 and time.monotonic() - start > MAX_SECONDS:
+                out.bounded = f"over {MAX_SECONDS:.0f} s of parsing"
+                return out
+    except (yaml.YAMLError, ValueError, RecursionError, MemoryError):
+        return out
+    out.parsed = True
+    return out
