@@ -14,12 +14,21 @@ from packaging.utils import canonicalize_name
 
 _SAFE = ":/?#[]@!$&'()*+,;=%~"
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+_PLAIN_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_PLAIN_VERSION = re.compile(r"[A-Za-z0-9]+(?:\.[A-Za-z0-9]+)*")
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def pypi_purl(name: str, version: str | None = None, qualifiers: dict[str, str] | None = None) -> str:
     """``pkg:pypi/<normalized-name>@<version>`` as the purl spec wants for PyPI (lower case,
-    ``_`` and ``.`` folded to ``-``)."""
+    ``_`` and ``.`` folded to ``-``).
+
+    The common case (a plain name, a version of letters, digits and dots, no qualifiers) is
+    written directly: ``packageurl``'s generic normalisation cost ~0.2 ms a call, most of the
+    time of a 5,000-package lock (red team 5c F6); the result is the same string (tested)."""
+    canonical = canonicalize_name(name)
+    if not qualifiers and _PLAIN_NAME.fullmatch(canonical) and (version is None or _PLAIN_VERSION.fullmatch(version)):
+        return f"pkg:pypi/{canonical}@{version}" if version else f"pkg:pypi/{canonical}"
     return str(
         PackageURL(type="pypi", name=canonicalize_name(name), version=version or None,
                    qualifiers=dict(sorted((qualifiers or {}).items())) or None).to_string()

@@ -307,3 +307,26 @@ def test_f11_f13_audit_refuses_an_invalid_bom_and_writes_nothing(tmp_path: Path,
     bom.write_text(json.dumps(doc))
     _, err = _cli(["audit", str(bom), "--vuln-db", str(db), "-o", str(out)], capsys, want={2})
     assert "f13.json: not a valid CycloneDX 1.6 BOM" in err and "/vulnerabilities/0/affects/0/versions/0/range" in err
+
+
+# --- F6: the PyPI purl fast path writes what packageurl writes --------------------------------------
+
+def test_f6_pypi_purl_fast_path_matches_packageurl() -> None:
+    import random
+    import string
+
+    from packageurl import PackageURL
+    from packaging.utils import canonicalize_name
+
+    from mlbom.identity import pypi_purl
+
+    rnd = random.Random(5)
+    cases = [("torch", "2.1.0"), ("Foo_Bar.baz", "1.0rc1"), ("x", "1.0+local"), ("x", "1!2.0"), ("x", None),
+             ("a-b", "1.0.dev0"), ("A", "V1")]
+    cases += [("".join(rnd.choice(string.ascii_letters + string.digits + "-_.") for _ in range(rnd.randint(1, 8))),
+               "".join(rnd.choice(string.ascii_letters + string.digits + ".+!") for _ in range(rnd.randint(1, 8))))
+              for _ in range(3000)]
+    for name, version in cases:
+        if canonicalize_name(name):
+            want = str(PackageURL(type="pypi", name=canonicalize_name(name), version=version or None).to_string())
+            assert pypi_purl(name, version) == want, (name, version)
