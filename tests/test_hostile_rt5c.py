@@ -77,7 +77,7 @@ def _venv(root: Path, dists: list[tuple[str, str, str]], *, record: str = "") ->
     (root / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.11.7\n")
     (site / "aaa" / "__init__.py").write_text("")
     for name, ver, extra in dists:
-        d = site / f"{name}-1.0.dist-info"
+        d = site / f"{name if len(name) < 100 else 'long'}-1.0.dist-info"  # the name is read from METADATA
         d.mkdir()
         (d / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {ver}\n{extra}\n")
         (d / "RECORD").write_text(record if name == "aaa" else "")
@@ -330,3 +330,13 @@ def test_f6_pypi_purl_fast_path_matches_packageurl() -> None:
         if canonicalize_name(name):
             want = str(PackageURL(type="pypi", name=canonicalize_name(name), version=version or None).to_string())
             assert pypi_purl(name, version) == want, (name, version)
+
+
+def test_cuda_wheel_name_or_version_with_5000_digits_costs_nothing_else(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """Same class as F1, found while grepping for it: the CUDA family of an NVIDIA wheel is read
+    out of its name and version with ``int()``."""
+    _venv(tmp_path / "v", [("aaa", "1.0", ""), ("nvidia-x-cu" + BIG, "1.0", ""), ("nvidia-cublas", BIG, ""),
+                           ("bbb", "1.0", "")])
+    doc = _generate(["--env", str(tmp_path / "v")], tmp_path, capsys)
+    assert {"aaa", "bbb", "nvidia-cublas"} <= set(_components(doc))
