@@ -434,6 +434,9 @@ def sign(bom: Path, key_path: Path, output: Path | None, add: bool, replace: boo
     key = signing.load_private_key(key_path, password=_password(password_prompt),
                                    password_hint=f"set {signing.PASSWORD_ENV} or use --password-prompt")
     data = _read(bom)
+    from mlbom.cyclonedx.validate import require_valid, validate_bytes
+
+    require_valid(validate_bytes(data, name=str(bom)), str(bom))  # the input's fault is named as such (F12)
     if dsse:
         out = signing.attest(data, key, bom_name=bom.name, subject_artifacts=subject_artifacts)
     else:

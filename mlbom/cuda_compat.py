@@ -30,7 +30,9 @@ from mlbom.model import Finding
 
 
 def version_tuple(text: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in re.findall(r"\d+", text))
+    # bounded digit runs: a 5,000-digit run in a version read from an environment is no number
+    # (CPython's int() refuses it with a plain ValueError)
+    return tuple(int(x) for x in re.findall(r"\d{1,18}", text))
 
 
 @cache
@@ -81,7 +83,7 @@ def arch_covered(cc: str, archs: tuple[str, ...]) -> bool:
         return True  # unknown capability: no claim
     want = major * 10 + minor
     for a in archs:
-        m = re.match(r"(sm|compute)_(\d+)(\d)[a-z]?$", a.strip())
+        m = re.match(r"(sm|compute)_(\d{1,8})(\d)[a-z]?$", a.strip())
         if not m:
             continue
         a_major, a_minor = int(m.group(2)), int(m.group(3))

@@ -56,15 +56,19 @@ def _buffer() -> memoryview:
 
 def sha256_file(path: str | os.PathLike[str]) -> FileDigest:
     """Hash one file in fixed-size chunks. Never raises for I/O problems: they come back in
-    ``error`` (a file that vanished, a permission problem, a directory)."""
+    ``error`` (a file that vanished, a permission problem, a directory). Only a regular file is
+    read: the open does not block (``O_NONBLOCK``: a FIFO would wait for a writer forever) and a
+    FIFO, socket or device (``/dev/zero`` never ends) is refused after ``fstat``."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         return FileDigest(path, None, None, f"{type(exc).__name__}: {exc.strerror or exc}")
     try:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
             return FileDigest(path, None, None, "IsADirectoryError: is a directory")
+        if not stat.S_ISREG(st.st_mode):
+            return FileDigest(path, None, None, "not a regular file (a FIFO, socket or device)")
         h = hashlib.sha256()
         size = 0
         if st.st_size < _BUF:

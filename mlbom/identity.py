@@ -14,11 +14,21 @@ from packaging.utils import canonicalize_name
 
 _SAFE = ":/?#[]@!$&'()*+,;=%~"
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+_PLAIN_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_PLAIN_VERSION = re.compile(r"[A-Za-z0-9]+(?:\.[A-Za-z0-9]+)*")
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def pypi_purl(name: str, version: str | None = None, qualifiers: dict[str, str] | None = None) -> str:
     """``pkg:pypi/<normalized-name>@<version>`` as the purl spec wants for PyPI (lower case,
-    ``_`` and ``.`` folded to ``-``)."""
+    ``_`` and ``.`` folded to ``-``).
+
+    The common case (a plain name, a version of letters, digits and dots, no qualifiers) is
+    written directly: ``packageurl``'s generic normalisation cost ~0.2 ms a call, most of the
+    time of a 5,000-package lock (red team 5c F6); the result is the same string (tested)."""
+    canonical = canonicalize_name(name)
+    if not qualifiers and _PLAIN_NAME.fullmatch(canonical) and (version is None or _PLAIN_VERSION.fullmatch(version)):
+        return f"pkg:pypi/{canonical}@{version}" if version else f"pkg:pypi/{canonical}"
     return str(
         PackageURL(type="pypi", name=canonicalize_name(name), version=version or None,
                    qualifiers=dict(sorted((qualifiers or {}).items())) or None).to_string()
@@ -38,7 +48,11 @@ def component_ref(kind: str, name: str, version: str | None = None) -> str:
 
 def safe_url(url: str) -> str | None:
     """A URL that validates as a JSON-schema ``iri-reference``: stray spaces and control
-    characters percent-encoded; None for something that is not a URL at all."""
+    characters percent-encoded; None for something that is not a URL at all.
+
+    An absolute URI keeps its scheme; a relative reference (a path in the project) is kept only
+    when its first segment has no ``:`` (RFC 3986 ``path-noscheme``): ``_apt:x:42:...`` is neither
+    and is None (red team 5c F9), never a reference the BOM schema rejects."""
     text = url.strip()
     if not text or len(text) > 8192:
         return None
@@ -47,8 +61,11 @@ def safe_url(url: str) -> str | None:
     quoted = quote(text, safe=_SAFE)
     try:
         parts = urlsplit(quoted)
+        _ = parts.port  # a port that is not a number (scp-style ``host:org/repo``) is not a URL
     except ValueError:
         return None
     if _SCHEME.match(quoted) and not parts.scheme:
         return None
-    return quoted
+    if not parts.scheme and not quoted.startswith("//") and ":" in quoted.split("/", 1)[0]:
+        return None
+    return _BAD_PERCENT.sub("%25", quoted)

@@ -64,3 +64,20 @@ MAX_RECORD_SIZE_DIGITS = 20
 MAX_GLOB_CHECKS = 2_000_000
 """Most (Croissant FileSet glob, file) pairs matched for one dataset: about a second of fnmatch;
 past it the remaining FileSets are reported as not applied."""
+
+MAX_VERSION_CHARS = 1024
+"""Longest version string kept or compared: the CycloneDX schema's ``version`` ``maxLength``.
+Longer text is "not a version" (:mod:`mlbom.versions`): never compared, and a component that
+declares one keeps its purl but loses its ``version`` field, with a ``package.version-too-long``
+finding, so that the BOM still validates."""
+
+MAX_SPECIFIER_CHARS = 4096
+"""Longest version specifier or marker compared (the schema's ``versionRange`` ``maxLength``)."""
+
+MAX_INT_DIGITS = 20
+"""Longest digit run turned into an ``int`` from untrusted text (line numbers, shard numbers):
+CPython refuses more than 4,300 digits with a plain ``ValueError``; nothing mlbom counts needs
+more than 2^64."""
+
+MAX_LICENSE_EXPRESSION_CHARS = 4096
+"""Longest licence expression in a policy's ``licenses.allow``/``deny`` list."""

@@ -16,6 +16,8 @@ from typing import Literal, NewType, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from mlbom.limits import MAX_INT_DIGITS
+
 BomRef = NewType("BomRef", str)
 Sha256Hex = NewType("Sha256Hex", str)
 
@@ -201,7 +203,8 @@ class Finding(BaseModel):
             if inner and ")" not in inner and "(" not in inner:
                 message, source = head, inner
                 where, colon, digits = inner.rpartition(":")
-                if colon and where and digits.isdigit() and digits.isascii() and not digits.startswith("0"):
+                if (colon and where and len(digits) <= MAX_INT_DIGITS and digits.isdigit() and digits.isascii()
+                        and not digits.startswith("0")):
                     source, line = where, int(digits)
         # the fields are checked above: no validation pass (a BOM can carry many findings)
         return cls.model_construct(id=fid, severity=sev, message=message, subject=subject, source=source, line=line)

@@ -12,13 +12,13 @@ from collections import deque
 from dataclasses import dataclass
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
 
 from mlbom import table as text_table
 from mlbom.errors import UsageError
 from mlbom.model import SEVERITIES
 from mlbom.properties import Prop
 from mlbom.readmodel import ReadComponent, components, dependencies, root_of
+from mlbom.versions import contains, parse_version, specifier_ok
 
 
 @dataclass(frozen=True)
@@ -42,17 +42,19 @@ def checked_spec(f: Filters) -> SpecifierSet | None:
     if not f.version_spec:
         return None
     try:
-        return SpecifierSet(f.version_spec)
+        spec = SpecifierSet(f.version_spec)
     except InvalidSpecifier as exc:
-        raise UsageError(str(exc), option="version_spec", value=f.version_spec) from exc
+        raise UsageError(str(exc), option="version_spec", value=f.version_spec[:200]) from exc
+    if not specifier_ok(spec):
+        raise UsageError("a version in the specifier is not a PEP 440 version", option="version_spec",
+                         value=f.version_spec[:200])
+    return spec
 
 
 def version_in(version: object, spec: SpecifierSet) -> bool:
     """Whether a component version is in the specifier (a version that is not PEP 440 is not)."""
-    try:
-        return Version(str(version)) in spec
-    except InvalidVersion:
-        return False
+    parsed = parse_version(str(version))
+    return parsed is not None and contains(spec, parsed) is True
 
 
 def licences_match(lics: list[str], f: Filters) -> bool:

@@ -28,7 +28,9 @@ from typing import ClassVar, Protocol, runtime_checkable
 
 from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError, MlbomError, UsageError
+from mlbom.limits import MAX_VERSION_CHARS
 from mlbom.model import Collected, Component, Finding, Relation, Unreadable
+from mlbom.versions import version_text_ok
 
 ENTRY_POINT_GROUP = "mlbom.collectors"
 
@@ -200,7 +202,7 @@ def run(collector: Collector, ctx: Context) -> CollectorOutput:
     try:
         for item in collector.collect(ctx):
             if isinstance(item, Component):
-                out.components.append(item)
+                out.components.append(_schema_version(item, out.findings))
             elif isinstance(item, Relation):
                 out.relations.append(item)
             elif isinstance(item, Finding):
@@ -220,6 +222,22 @@ def run(collector: Collector, ctx: Context) -> CollectorOutput:
             Unreadable(path=ctx.rel(path), reason=f"{type(exc).__name__}: {exc}", collector=collector.name)
         )
     return out
+
+
+def _schema_version(comp: Component, findings: list[Finding]) -> Component:
+    """``comp`` without a ``version`` the BOM schema cannot hold (over
+    :data:`~mlbom.limits.MAX_VERSION_CHARS`), with a finding; the purl and bom-ref keep the full
+    text, so the identity is not lost and relations still resolve. Truncating instead would
+    claim a version nobody declared. Nested components are checked the same way."""
+    nested = tuple(_schema_version(c, findings) for c in comp.components)
+    if comp.version is not None and not version_text_ok(comp.version):
+        findings.append(Finding(
+            id="package.version-too-long", severity="medium",
+            message=(f"{comp.name}: version of {len(comp.version):,} characters ({comp.version[:40]!r}...) is longer than the "
+                     f"{MAX_VERSION_CHARS:,} a BOM can hold; left out (the purl keeps it)"),
+            subject=comp.bom_ref))
+        return comp.model_copy(update={"version": None, "components": nested})
+    return comp.model_copy(update={"components": nested}) if nested != comp.components else comp
 
 
 def discover(

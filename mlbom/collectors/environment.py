@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.markers import InvalidMarker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import InvalidVersion, Version
 
 import mlbom.licenses as licenses
 from mlbom.collectors import BaseCollector, Context, Option
@@ -50,6 +49,7 @@ from mlbom.model import (
     Unreadable,
 )
 from mlbom.properties import Prop
+from mlbom.versions import contains, marker_holds, parse_version
 
 _QUERY = r"""
 import json, os, platform, sys, site
@@ -723,11 +723,11 @@ def _applies(req: Requirement, extras: set[str], markers: dict[str, str]) -> boo
     if req.marker is None:
         return True
     for extra in sorted(extras):
-        try:
-            if req.marker.evaluate({**markers, "extra": extra}):
-                return True
-        except (UndefinedComparison, UndefinedEnvironmentName, InvalidVersion):
+        holds = marker_holds(req.marker, {**markers, "extra": extra})
+        if holds is None:
             return False
+        if holds:
+            return True
     return False
 
 
@@ -785,13 +785,15 @@ def _draw_edges(dists: list[_Dist], by_name: dict[NormalizedName, list[_Dist]], 
             edges.setdefault(d.ref, set()).add(active.ref)
             if d.shadowed or not req.specifier or active.version is None:
                 continue
-            try:
-                ok = req.specifier.contains(Version(active.version), prereleases=True)
-            except InvalidVersion:
+            have = parse_version(active.version)
+            ok = contains(req.specifier, have) if have is not None else None
+            if ok is None:
+                what = (f"{active.name} version {active.version[:80]!r} is not PEP 440" if have is None
+                        else "a version in the specifier is not PEP 440 (or too long)")
                 findings.append(Finding(
                     id="python.version-invalid", severity="low",
-                    message=f"{active.name} version {active.version!r} is not PEP 440; cannot check {d.name}'s requirement {spec}",
-                    subject=active.ref, source=rel(active.dir)))
+                    message=f"{what}; cannot check {d.name}'s requirement {spec[:200]}",
+                    subject=active.ref if have is None else d.ref, source=rel(active.dir if have is None else d.dir)))
                 continue
             if not ok:
                 findings.append(Finding(
@@ -802,12 +804,30 @@ def _draw_edges(dists: list[_Dist], by_name: dict[NormalizedName, list[_Dist]], 
     return edges, findings
 
 
+def _stays_inside(target: str, real_root: str, real_dirs: dict[str, str]) -> bool:
+    """Whether ``target`` (lexically inside the environment) still is once symbolic links are
+    followed: a RECORD entry that is a link to ``/dev/zero`` or ``/etc/passwd``, or that sits in a
+    linked folder leading out, is not hashed. Folders are resolved once each (``real_dirs``), so
+    30,000 entries cost one ``lstat`` each, not one per path component."""
+    head = os.path.dirname(target)
+    real_dir = real_dirs.get(head)
+    if real_dir is None:
+        real_dir = real_dirs[head] = os.path.join(os.path.realpath(head), "")
+    if not real_dir.startswith(real_root):
+        return False
+    if os.path.islink(target):
+        return os.path.realpath(target).startswith(real_root)
+    return True
+
+
 def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], ctx: Context) -> Iterator[Collected]:
     """Re-hash every file a RECORD lists with a hash; report mismatches and missing files.
     Files outside the environment root are not followed (a RECORD is untrusted input)."""
     jobs: list[tuple[_Dist, str, str, pymeta.RecordRow]] = []
     # String paths in this loop: pathlib costs more than hashing for 30k small files.
     prefixes = tuple({os.path.join(str(root), ""), os.path.join(str(root.resolve()), "")})
+    real_root = os.path.join(os.path.realpath(root), "")
+    real_dirs: dict[str, str] = {}
     for d in dists:
         if not d.dir.is_dir() or not d.dir.name.lower().endswith(".dist-info"):
             continue
@@ -832,7 +852,7 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
             if row.alg != "sha256" or row.digest_hex is None:
                 continue
             target = os.path.normpath(os.path.join(site, row.path))
-            if not target.startswith(prefixes):
+            if not target.startswith(prefixes) or not _stays_inside(target, real_root, real_dirs):
                 outside.append(row.path)
                 continue
             jobs.append((d, target, record_rel, row))

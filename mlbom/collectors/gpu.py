@@ -227,7 +227,7 @@ def find_toolkit(candidates: list[Path] | None = None) -> Toolkit | None:
         header = real / "include" / "cuda_runtime_api.h"
         if header.is_file():
             try:
-                hm = re.search(rb"#define\s+CUDART_VERSION\s+(\d+)", read_bounded(header, 4 << 20))
+                hm = re.search(rb"#define\s+CUDART_VERSION\s+(\d{1,9})\b", read_bounded(header, 4 << 20))
             except InputError:
                 hm = None
             if hm:

@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import InvalidVersion, Version
 
 from mlbom.collectors.facts import (
     Declaration,
@@ -25,6 +24,7 @@ from mlbom.collectors.facts import (
     PythonEnvironment,
 )
 from mlbom.model import Finding
+from mlbom.versions import contains, marker_holds, parse_version
 
 Pass = Callable[[Sequence[Fact]], list[Finding]]
 
@@ -49,10 +49,11 @@ def drift(facts: Sequence[Fact]) -> list[Finding]:
                 continue  # the project itself (uv's virtual or editable root), not a package to install
             if c.marker and markers is not None:
                 try:
-                    if not Marker(c.marker).evaluate(markers):
-                        continue
-                except (InvalidMarker, ValueError):
-                    pass
+                    holds = marker_holds(Marker(c.marker), markers)
+                except InvalidMarker:
+                    holds = None
+                if holds is False:
+                    continue
             key = canonicalize_name(c.name)
             declared.add(key)
             have = installed.get(key)
@@ -70,10 +71,12 @@ def drift(facts: Sequence[Fact]) -> list[Finding]:
                     subject=have.ref))
             elif not c.version and c.requirement and have.version:
                 try:
-                    ok = Requirement(c.requirement).specifier.contains(Version(have.version), prereleases=True)
-                except (InvalidRequirement, InvalidVersion):
+                    spec = Requirement(c.requirement).specifier
+                except InvalidRequirement:
                     continue
-                if not ok:
+                have_version = parse_version(have.version)
+                ok = contains(spec, have_version) if have_version is not None else None
+                if ok is False:
                     findings.append(Finding(
                         id="requirements.unsatisfied", severity="high",
                         message=f"{c.where} requires {c.requirement} but {c.name} {have.version} is installed",
@@ -99,10 +102,8 @@ def cuda_host(facts: Sequence[Fact]) -> list[Finding]:
 
 
 def _norm_version(v: str) -> str:
-    try:
-        return str(Version(v))
-    except InvalidVersion:
-        return v
+    parsed = parse_version(v)
+    return str(parsed) if parsed is not None else v
 
 
 def passes() -> tuple[Pass, ...]:

@@ -81,6 +81,21 @@ def validate_bytes(data: bytes, *, name: str = "<bom>") -> ValidationReport:
     raise InputError(name, "neither JSON nor XML")
 
 
+def require_valid(report: ValidationReport, name: str, *, referential: bool = True) -> None:
+    """Refuse an *input* BOM that does not validate, before anything is built on it: an
+    :class:`InputError` naming the file and the first problem (one line, bounded), exit 2 — not
+    mlbom's internal error when its output, carrying the input's fault, fails validation
+    (red team 5c F11-F13). ``referential=False`` lets dangling or repeated refs through (a
+    foreign BOM can still be audited)."""
+    problems = [p for p in report.problems
+                if referential or ("does not resolve" not in p and "not unique" not in p)]
+    if problems:
+        first = " ".join(problems[0].split())
+        first = first if len(first) <= 300 else first[:300] + "..."
+        more = f" and {len(problems) - 1:,} more" if len(problems) > 1 else ""
+        raise InputError(name, f"not a valid CycloneDX {report.spec_version} BOM ({first}{more})")
+
+
 def validate_json_doc(doc: object, name: str = "<bom>") -> ValidationReport:
     """Validate an already-parsed JSON BOM."""
     if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":

@@ -45,7 +45,8 @@ class Build:
 
     @property
     def cuda_major(self) -> int | None:
-        return int(self.cuda.split(".")[0]) if self.cuda and self.cuda.split(".")[0].isdigit() else None
+        head = self.cuda.split(".")[0] if self.cuda else ""
+        return int(head) if 0 < len(head) <= 8 and head.isascii() and head.isdigit() else None
 
 
 def _constants(path: Path) -> tuple[dict[str, object], list[str]]:
@@ -89,7 +90,7 @@ def _literal(node: ast.expr) -> object:
 
 
 def _major(v: object) -> str | None:
-    m = re.match(r"\s*(\d+)", str(v)) if v is not None else None
+    m = re.match(r"\s*(\d{1,8})(?!\d)", str(v)) if v is not None else None
     return m.group(1) if m else None
 
 
@@ -178,7 +179,7 @@ def onnxruntime_build(site: Path, name: str, version: str | None) -> Build | Non
 def wheel_family(name: str, version: str | None) -> int | None:
     """The CUDA major an NVIDIA or CUDA-flavoured wheel belongs to (None: not such a wheel)."""
     n = name.lower().replace("_", "-")
-    for pattern in (r"nvidia-.+-cu(\d+)$", r"jax-cuda(\d+)-(?:plugin|pjrt)$", r"cupy-cuda(\d+)x$"):
+    for pattern in (r"nvidia-.+-cu(\d{1,8})$", r"jax-cuda(\d{1,8})-(?:plugin|pjrt)$", r"cupy-cuda(\d{1,8})x$"):
         m = re.match(pattern, n)
         if m:
             return int(m.group(1))

@@ -23,6 +23,7 @@ import hashlib
 import io
 import json
 import os
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -260,7 +261,7 @@ def _lines(path: Path, fh: BinaryIO) -> Iterator[tuple[int, object]]:
                 yield n, json.loads(line)
             except (ValueError, RecursionError) as exc:
                 raise InputError(path, f"not a JSON line: {exc}", at=f"line {n}") from None
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise InputError(path, f"cannot read manifest: {exc}", at=f"line {n + 1}") from exc
 
 
@@ -278,11 +279,16 @@ def _header(path: Path, obj: object) -> Header:
         return Header(root)
     i, _, n = shard.partition("/") if isinstance(shard, str) else ("", "", "")
     files, listing = obj.get("files"), obj.get("listing")
-    if not (i.isdigit() and n.isdigit() and 1 <= int(i) <= int(n) <= 1_000_000) or not isinstance(files, int) \
+    if not (_small_number(i) and _small_number(n) and 1 <= int(i) <= int(n) <= 1_000_000) or not isinstance(files, int) \
             or isinstance(files, bool) or files < 0 or not _is_hex(listing):
         raise InputError(path, "malformed shard header (shard I/N, files, listing)", at="line 1")
     assert isinstance(listing, str)
     return Header(root, (int(i), int(n)), files, listing)
+
+
+def _small_number(text: str) -> bool:
+    """ASCII digits, at most 7 of them (``str.isdigit`` also accepts ``²`` and any length)."""
+    return 0 < len(text) <= 7 and text.isascii() and text.isdigit()
 
 
 def _is_hex(v: object) -> bool:

@@ -158,12 +158,22 @@ def _tname(v: object) -> str:
 
 
 def _spdx(v: object) -> list[str]:
+    """SPDX expressions that the licence rules can evaluate: checked here, at load time, so that
+    an expression too long or with too many ways to read it is a policy error (red team 5c F5)."""
     from mlbom.licenses import is_spdx_expression
+    from mlbom.limits import MAX_LICENSE_EXPRESSION_CHARS
+    from mlbom.policy import licexpr
 
     items = _str_list(v)
-    for x in items:
+    for i, x in enumerate(items):
+        if len(x) > MAX_LICENSE_EXPRESSION_CHARS:
+            raise ValueError(f"[{i}]: {len(x):,} characters, more than the {MAX_LICENSE_EXPRESSION_CHARS:,} a licence expression may have")
         if not is_spdx_expression(x):
             raise ValueError(f"{x!r} is not a valid SPDX licence id or expression")
+        try:
+            licexpr.choices(x)
+        except licexpr.Unparsable as exc:
+            raise ValueError(f"[{i}] {x[:80]!r}: {exc}") from exc
     return items
 
 
@@ -183,14 +193,21 @@ def _deny(v: object) -> list[PackageDeny]:
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
+    from mlbom.limits import MAX_SPECIFIER_CHARS
+    from mlbom.versions import specifier_ok
+
     out = []
     for x in _str_list(v):
+        if len(x) > MAX_SPECIFIER_CHARS:
+            raise ValueError(f"{x[:80]!r}...: longer than {MAX_SPECIFIER_CHARS:,} characters")
         try:
             req = Requirement(x)
         except InvalidRequirement as exc:
             raise ValueError(f"{x!r} is not 'NAME [PEP 440 SPECIFIER]': {str(exc).splitlines()[0]}") from exc
         if req.url or req.marker or req.extras:
             raise ValueError(f"{x!r}: only a name and a version specifier are allowed")
+        if not specifier_ok(req.specifier):
+            raise ValueError(f"{x[:80]!r}: a version in the specifier is not a PEP 440 version")
         out.append(PackageDeny(x, canonicalize_name(req.name), str(req.specifier)))
     return out
 

@@ -24,6 +24,7 @@ from mlbom.policy.config import Exception_, Missing, Policy
 from mlbom.policy.facts import LICENSED_TYPES, BomFacts, FindingFact, Item
 from mlbom.properties import Prop
 from mlbom.readmodel import CLOSED_STATES
+from mlbom.versions import bounded_int, contains, parse_specifier, parse_version
 
 Kind = Literal["violation", "cannot-evaluate"]
 Level = Literal["error", "warning"]
@@ -375,7 +376,11 @@ def _where(message: str) -> tuple[str | None, int | None]:
     m = _WHERE.search(message)
     if not m:
         return None, None
-    return m.group(1), int(m.group(2)) if m.group(2) else None
+    if not m.group(2):
+        return m.group(1), None
+    line = bounded_int(m.group(2))
+    # a "line" too long to be one (or not ASCII digits) is part of the source text
+    return (m.group(1), line) if line is not None else (f"{m.group(1)}:{m.group(2)}", None)
 
 
 # --- datasets ---------------------------------------------------------------------------------
@@ -465,9 +470,7 @@ def _python_libraries(facts: BomFacts) -> list[Item]:
 
 
 def _package_deny(facts: BomFacts, p: Policy) -> Iterator[Violation]:
-    from packaging.specifiers import SpecifierSet
     from packaging.utils import canonicalize_name
-    from packaging.version import InvalidVersion, Version
 
     for item in _python_libraries(facts):
         name = canonicalize_name(item.name)
@@ -481,13 +484,13 @@ def _package_deny(facts: BomFacts, p: Policy) -> Iterator[Violation]:
                 yield _missing("packages.deny", item, f"no pinned version to compare with {d.text!r}", p.packages_missing,
                                "pin the requirement to one version (==) or use a lock file")
                 continue
-            try:
-                version = Version(item.version)
-            except InvalidVersion:
-                yield _missing("packages.deny", item, f"version {item.version!r} is not PEP 440", p.packages_missing,
+            version = parse_version(item.version)
+            if version is None:
+                yield _missing("packages.deny", item, f"version {item.version[:80]!r} is not PEP 440", p.packages_missing,
                                "pin a PEP 440 version")
                 continue
-            if SpecifierSet(d.specifier).contains(version, prereleases=True):
+            spec = parse_specifier(d.specifier)
+            if spec is not None and contains(spec, version):
                 yield _v("packages.deny", item, f"{item.name} {item.version} matches denied {d.text!r}",
                          "upgrade or replace it")
 

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from mlbom.model import Finding
+from mlbom.versions import parse_version
 from mlbom.vulns.db import Database
 from mlbom.vulns.osv import Affected, Event, Range, Record, normalize_name
 
@@ -110,10 +111,7 @@ def _norm_repo(url: str) -> str:
 
 @lru_cache(maxsize=1 << 16)
 def _parse(value: str) -> Version | None:
-    try:
-        return Version(value)
-    except InvalidVersion:
-        return None
+    return parse_version(value)
 
 
 def _in_range(v: Version, rng: Range) -> bool | None:

@@ -1,0 +1,86 @@
+"""Versions, specifiers and markers parsed from untrusted text, bounded (issue 19, red team 5c).
+
+``packaging`` refuses bad text with :class:`~packaging.version.InvalidVersion`, but a digit run
+over CPython's 4,300-digit ``int()`` limit raises a plain ``ValueError`` from deep inside it, and
+a version over the schema's 1,024 characters cannot be written to a BOM at all. Every caller that
+compares versions read from a BOM, a lock, an environment, an OSV record or a policy goes through
+here: text that is too long or that ``packaging`` refuses for any reason is "not a version"
+(``None``), and a comparison that cannot be made is ``None`` — never an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from packaging.markers import Marker, UndefinedEnvironmentName
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from mlbom.limits import MAX_INT_DIGITS, MAX_SPECIFIER_CHARS, MAX_VERSION_CHARS
+
+
+def version_text_ok(text: str) -> bool:
+    """Whether ``text`` fits the schema's ``version`` field."""
+    return len(text) <= MAX_VERSION_CHARS
+
+
+def parse_version(text: object) -> Version | None:
+    """A PEP 440 version, or None for text that is too long or that ``packaging`` refuses."""
+    if not isinstance(text, str) or len(text) > MAX_VERSION_CHARS:
+        return None
+    try:
+        return Version(text)
+    except ValueError:  # InvalidVersion, and int()'s digit limit
+        return None
+
+
+def parse_specifier(text: str) -> SpecifierSet | None:
+    """A PEP 440 specifier set whose every version parses, or None."""
+    if len(text) > MAX_SPECIFIER_CHARS:
+        return None
+    try:
+        spec = SpecifierSet(text)
+    except ValueError:  # InvalidSpecifier
+        return None
+    return spec if specifier_ok(spec) else None
+
+
+def specifier_ok(spec: SpecifierSet) -> bool:
+    """Whether every version in ``spec`` (already parsed, e.g. from a ``Requirement``) is one
+    :func:`parse_version` accepts, so that comparing against it cannot raise."""
+    for s in spec:
+        if s.operator == "===":
+            continue
+        if parse_version(s.version.removesuffix(".*")) is None:
+            return False
+    return True
+
+
+def contains(spec: SpecifierSet, version: Version) -> bool | None:
+    """Whether ``version`` is in ``spec`` (pre-releases included); None when ``spec`` holds a
+    version that is not one."""
+    if not specifier_ok(spec):
+        return None
+    try:
+        return spec.contains(version, prereleases=True)
+    except ValueError:
+        return None
+
+
+def marker_holds(marker: Marker, env: Mapping[str, str]) -> bool | None:
+    """Whether ``marker`` holds in ``env``; None when it cannot be evaluated (an undefined name
+    or comparison, or a version in it that is not one)."""
+    if len(str(marker)) > MAX_SPECIFIER_CHARS * 16:
+        return None
+    try:
+        return marker.evaluate(dict(env))
+    except (ValueError, UndefinedEnvironmentName):  # UndefinedComparison, InvalidVersion, int()'s digit limit
+        return None
+
+
+def bounded_int(digits: str) -> int | None:
+    """An ``int`` from a run of ASCII digits of at most :data:`~mlbom.limits.MAX_INT_DIGITS`,
+    or None (``str.isdigit`` also accepts ``²`` and runs of any length)."""
+    if not digits or len(digits) > MAX_INT_DIGITS or not digits.isascii() or not digits.isdigit():
+        return None
+    return int(digits)
