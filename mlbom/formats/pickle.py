@@ -2538,7 +2538,7 @@ def read_pickle(stream: IO[bytes], size: int | None, *, depth: int = 0, joblib: 
     walker = _Walker(stream, size, shared, depth, joblib)
     start = walker.src.pos
     rep = walker.run()
-    if rep.joblib_arrays and walker.src.seekable:
+    if (rep.joblib_arrays or walker.joblib_read) and walker.src.seekable:
         _plain_reading(stream, size, start, rep, shared, depth)
     if check_trailing and rep.complete and size is not None and rep.end < size:
         try:
