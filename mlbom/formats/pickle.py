@@ -1396,8 +1396,12 @@ class _Walker:
         except _Stop as exc:
             rep.error = str(exc)
             # proven only where both unpicklers raise: never once joblib's reading (its inline
-            # arrays) has left the plain unpicklers' one, which reads those bytes as opcodes
-            proven = exc.certain and not self.joblib_read
+            # arrays) has left the plain unpicklers' one, which reads those bytes as opcodes, nor
+            # after a read crossed a frame's end: pickle.py raises there, the C unpickler reads on
+            # — and on a stream without peek() (torch.load's BytesIO of data.pkl) it drops the
+            # frame's unread bytes and reads the argument from the bytes after them, so its
+            # reading from there on is not the one walked here
+            proven = exc.certain and not self.joblib_read and src.frame_breach is None
             rep.stop_proven = proven
             tail = "" if proven else ": stopped where a loader may read on, not proven to be anything but a pickle"
             self.note(exc.fid, "high", f"{exc} after {rep.opcodes} opcodes{tail}", "error", "stop")

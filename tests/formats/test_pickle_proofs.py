@@ -164,3 +164,16 @@ def test_protocol2_str_read_as_utf8_by_torch_is_walked_both_ways() -> None:
     rep = read_pickle(io.BytesIO(data), len(data))
     assert rep.verdict == "unsafe"
     assert any(f.id == "pickle.differential" and "UTF-8" in f.message for f in rep.findings)
+
+
+def test_a_stop_after_a_read_across_a_frame_end_is_not_proven() -> None:
+    # FRAME of 3 bytes; BINFLOAT's argument crosses its end. pickle.py raises; the C unpickler on
+    # a stream without peek() (torch.load's BytesIO) drops the frame's unread byte and takes the
+    # 8 bytes after it, eating the DICT opcode mlbom stops at: it reaches the marker
+    for data in (b"\x95\x03" + bytes(7) + b")G" + bytes(8) + b"d" + MARKER,
+                 b"\x8e" + bytes(8) + b"(tcbuiltins\nlist\n\x95\x03" + bytes(7) + b"G" + bytes(8) + b"ee\x8e"
+                 + bytes(8) + MARKER):
+        assert _real(data)[0]
+        rep = read_pickle(io.BytesIO(data), len(data))
+        assert "rt5.HIT" in rep.globals or not rep.stop_proven, rep.error
+        assert any(f.id == "pickle.differential" for f in rep.findings)
