@@ -728,6 +728,10 @@ _ATTR_INITS = frozenset({"types.SimpleNamespace"})
 _ITEM_ATTRS = frozenset({"sklearn.utils._bunch.Bunch", "sklearn.utils.Bunch"})
 
 
+# classes whose __setitem__ calls a callable key with the object (pandas ``com.apply_if_callable``)
+_CALLS_CALLABLE_KEYS = frozenset({"pandas.core.frame.DataFrame", "pandas.core.series.Series"})
+
+
 def _instance_class(v: Call) -> str | None:
     """The allowlisted class ``v`` is an instance of, as far as the walk can tell."""
     if v.klass is not _SAME:  # setattr(inst, "__class__", cls)
@@ -1784,6 +1788,13 @@ class _Walker:
                 return
             raise _Stop("pickle.unreadable", f"{op} on {_describe(target)} (the loader raises)", certain=True)
         if isinstance(target, Call):
+            cls = _instance_class(target)
+            if op in ("SETITEM", "SETITEMS") and cls in _CALLS_CALLABLE_KEYS:
+                for key in items[0::2]:
+                    if not _is_data(key):
+                        self.note("pickle.dynamic-callable", "medium", f"{op} on a {cls} with the key "
+                                  f"{_describe(key)}: its __setitem__ calls a callable key with the object "
+                                  "(pandas com.apply_if_callable)", "suspicious", f"callkey:{_describe(key)}")
             if self.instance_methods(target, op, items):
                 return  # an instance attribute is what the loader calls: judged as that call
             if target.klass is not _SAME:

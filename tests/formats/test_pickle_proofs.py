@@ -177,3 +177,14 @@ def test_a_stop_after_a_read_across_a_frame_end_is_not_proven() -> None:
         rep = read_pickle(io.BytesIO(data), len(data))
         assert "rt5.HIT" in rep.globals or not rep.stop_proven, rep.error
         assert any(f.id == "pickle.differential" for f in rep.findings)
+
+
+@pytest.mark.parametrize("cls", [b"pandas.core.frame\nDataFrame", b"pandas.core.series\nSeries"])
+def test_setitem_on_a_pandas_object_with_a_callable_key_is_a_call(cls: bytes) -> None:
+    # DataFrame/Series.__setitem__ calls a callable key with the object (com.apply_if_callable)
+    data = b"\x80\x02c" + cls + b"\n)\x81cbuiltins\nset\nK\x01s."
+    rep = read_pickle(io.BytesIO(data), len(data))
+    assert rep.verdict == "suspicious", rep.findings
+    assert any(f.id == "pickle.dynamic-callable" and "callable key" in f.message for f in rep.findings)
+    plain = b"\x80\x02c" + cls + b"\n)\x81X\x01\x00\x00\x00aK\x01s."
+    assert read_pickle(io.BytesIO(plain), len(plain)).verdict == "safe"
