@@ -116,10 +116,14 @@ class PickleLimit(Exception):
 
 
 class _Stop(Exception):
-    """The walk stops: the loader would raise here or the data ends (``certain``), or mlbom
-    cannot follow a reading the loader may go on with (not ``certain``)."""
+    """The walk stops. ``certain`` is a proof, stated at each site: BOTH unpicklers raise here —
+    the C ``_pickle`` (``pickle.load``, ``torch.load``, ``pandas.read_pickle``) and the
+    pure-Python ``pickle._Unpickler`` (joblib) — or the data ends. The scanner reads a proven
+    stop as "these bytes are no pickle" and judges them as another format, so a wrong proof is
+    a bypass: where either unpickler may read on, or the two differ, the stop is not certain
+    (or the walk goes on as the one that reads on)."""
 
-    def __init__(self, fid: str, message: str, certain: bool = True) -> None:
+    def __init__(self, fid: str, message: str, *, certain: bool) -> None:
         super().__init__(message)
         self.fid = fid
         self.certain = certain
@@ -347,7 +351,7 @@ class Blob(Value):
     ``utf8`` says the stream holds them as the UTF-8 of their latin-1 text, as
     ``_codecs.encode(text, "latin1")`` of protocols < 3 does, with ``nbytes`` UTF-8 bytes)."""
 
-    __slots__ = ("data", "length", "mutable", "mutated", "nbytes", "offset", "utf8")
+    __slots__ = ("alt", "data", "length", "mutable", "mutated", "nbytes", "offset", "utf8")
     kind = "bytes"
 
     def __init__(self, data: bytes | None, offset: int, length: int, utf8: bool = False, nbytes: int = 0,
@@ -359,6 +363,7 @@ class Blob(Value):
         self.nbytes = nbytes
         self.mutable = mutable  # a bytearray (BYTEARRAY8), not bytes
         self.mutated = False  # changed in place at load time: its content is no longer known
+        self.alt: bytes | None = None  # the content as torch.load computes it, where that differs
 
 
 class _Latin1FromUtf8(io.RawIOBase):
@@ -424,6 +429,54 @@ def _is_data(v: object) -> bool:
     if isinstance(v, Opaque):
         return v.what in _DATA_OPAQUE
     return isinstance(v, str | int | float | Text | Blob | Seq | Dct)
+
+
+def _truth(v: object) -> bool | None:
+    """``bool(v)`` at load time where mlbom knows it, else None."""
+    if v is _NONE:
+        return False
+    if isinstance(v, bool | int | float | str):
+        return bool(v)
+    if isinstance(v, Text | Blob):
+        return v.length > 0
+    if isinstance(v, Seq):
+        return None if v.items is None else bool(v.items)
+    if isinstance(v, Dct):
+        return None if v.items is None else bool(v.items or v.loose)
+    return None
+
+
+def _build_raises(state: object) -> tuple[bool | None, bool | None]:
+    """Whether BUILD with ``state`` raises on a plain value (no ``__setstate__``, no ``__dict__``,
+    no settable attribute) in the C unpickler and in pickle.py (None: mlbom cannot tell).
+    ``_pickle.c`` ``load_build``: a 2-tuple splits into state and slot state; a state that is
+    not None must be a dict and needs ``inst.__dict__`` (raises); a slot state must be a dict,
+    each of its items a ``setattr`` (raises). pickle.py: ``if state:`` / ``if slotstate:`` —
+    any falsy part is skipped, a truthy one raises."""
+    slot: object = None
+    has_slot = False
+    if isinstance(state, Seq) and state.type == "tuple":
+        if state.items is None:
+            return None, None
+        if len(state.items) == 2:
+            state, slot = state.items
+            has_slot = True
+    s_truth, slot_truth = _truth(state), _truth(slot) if has_slot else False
+    py = None if s_truth is None or slot_truth is None else bool(s_truth or slot_truth)
+    c: bool | None
+    if isinstance(state, Call | Global | Opaque) and state is not _NONE:
+        c = None  # a value computed at load time: it may be None
+    elif state is not _NONE:
+        c = True  # not a dict ("state is not a dictionary"), or a dict and inst.__dict__ raises
+    elif not has_slot:
+        c = False
+    elif isinstance(slot, Dct):
+        c = None if slot.items is None else bool(slot.items or slot.loose)
+    elif isinstance(slot, Call | Global) or (isinstance(slot, Opaque) and slot is not _NONE):
+        c = None  # may be a dict (empty or not) at load time
+    else:
+        c = True  # "slot state is not a dictionary"
+    return c, py
 
 
 def _describe(v: object, hops: int = 0) -> str:
@@ -505,7 +558,7 @@ class _Source:
     def _read_slow(self, n: int) -> bytes:
         left = self._left()
         if left is not None and n > left:
-            raise _Stop("pickle.truncated", f"needs {n} bytes at offset {self.pos}, {max(left, 0)} left")
+            raise _Stop("pickle.truncated", f"needs {n} bytes at offset {self.pos}, {max(left, 0)} left", certain=True)
         have = self.buf[self.bpos:]
         want = n - len(have)
         ahead = 0
@@ -517,7 +570,7 @@ class _Source:
         if len(data) < want:
             self.pos += len(have) + len(data)
             self.buf, self.bpos = b"", 0
-            raise _Stop("pickle.truncated", f"data ends at offset {self.pos} inside an opcode")
+            raise _Stop("pickle.truncated", f"data ends at offset {self.pos} inside an opcode", certain=True)
         self.buf = data[want:]
         self.bpos = 0
         self.pos += n
@@ -528,7 +581,7 @@ class _Source:
         left = self._left()
         if left is not None and n > left:
             raise _Stop("pickle.truncated", f"an argument of {n} bytes at offset {self.pos} runs past the end "
-                                            f"({max(left, 0)} left)")
+                                            f"({max(left, 0)} left)", certain=True)
         self._frame(n)
         inbuf = min(n, len(self.buf) - self.bpos)
         if inbuf:
@@ -547,7 +600,7 @@ class _Source:
         while todo:
             chunk = self.s.read(min(todo, 1 << 20))
             if not chunk:
-                raise _Stop("pickle.truncated", f"data ends at offset {self.pos} inside an argument")
+                raise _Stop("pickle.truncated", f"data ends at offset {self.pos} inside an argument", certain=True)
             if check is not None:
                 check(chunk)
             todo -= len(chunk)
@@ -576,9 +629,9 @@ class _Source:
                 head = head[: keep + 1]
             self.pos = start + total
             if not tail_nl:
-                raise _Stop("pickle.truncated", f"a text line at offset {start} has no newline before the data ends")
+                raise _Stop("pickle.truncated", f"a text line at offset {start} has no newline before the data ends", certain=True)
         if self.size is not None and self.pos > self.size:
-            raise _Stop("pickle.truncated", f"a text line at offset {start} runs past the end")
+            raise _Stop("pickle.truncated", f"a text line at offset {start} runs past the end", certain=True)
         if self.frame_end is not None:
             save, self.pos = self.pos, start
             self._frame(total, line=True)
@@ -675,6 +728,10 @@ _ATTR_INITS = frozenset({"types.SimpleNamespace"})
 _ITEM_ATTRS = frozenset({"sklearn.utils._bunch.Bunch", "sklearn.utils.Bunch"})
 
 
+# classes whose __setitem__ calls a callable key with the object (pandas ``com.apply_if_callable``)
+_CALLS_CALLABLE_KEYS = frozenset({"pandas.core.frame.DataFrame", "pandas.core.series.Series"})
+
+
 def _instance_class(v: Call) -> str | None:
     """The allowlisted class ``v`` is an instance of, as far as the walk can tell."""
     if v.klass is not _SAME:  # setattr(inst, "__class__", cls)
@@ -741,6 +798,10 @@ def _c_int(line: bytes) -> object:
     newline or a NUL; on failure or overflow ``PyLong_FromString`` of the line (up to a NUL)."""
     if line == b"\n":
         return _REFUSED  # bad_readline
+    if line[:1] == b"\0":
+        # strtol converts nothing and leaves ``end`` at the first byte, a NUL: accepted as 0
+        # (no check that a digit was read); ``len == 3`` with 0 or 1 makes a bool
+        return False if len(line) == 3 else 0
     m = _STRTOL.match(line)
     if m is not None and line[m.end():m.end() + 1] in (b"\n", b"\0"):
         sign, digits = m.groups()
@@ -749,7 +810,7 @@ def _c_int(line: bytes) -> object:
             body = digits[2:] if base == 16 else digits
             value = int(body or b"0", base) * (-1 if sign == b"-" else 1)
             if _LONG_MIN <= value <= _LONG_MAX:
-                return value
+                return bool(value) if len(line) == 3 and value in (0, 1) else value
     return _int_literal(line.split(b"\0", 1)[0])
 
 
@@ -826,6 +887,9 @@ class _Shared:
     encoded: dict[tuple[int, str], tuple[object, Value]] = field(default_factory=dict)
     nested_bytes: int = 0
     mapping_cells: int = 0  # items kept for objects that receive SETITEM(S)
+    # protocol < 3 strs with bytes >= 0x80 (kept alive here, by id): mlbom reads them as latin-1;
+    # torch.load's unpicklers decode them as UTF-8 (None: torch raises on them)
+    str8: dict[int, tuple[str, str | None]] = field(default_factory=dict)
 
 
 class _Walker:
@@ -849,6 +913,7 @@ class _Walker:
         self.omitted: dict[tuple[str, str], int] = {}
         self.first_op = True
         self.depth_calls = 0  # helper calls modelled inside one another
+        self.joblib_read = False  # a joblib inline array was (or was to be) stepped over
 
     # -- findings ----------------------------------------------------------------------
     def note(self, fid: str, sev: Severity, msg: str, effect: Verdict | None, key: str | None = None) -> None:
@@ -872,17 +937,17 @@ class _Walker:
 
     def pop(self) -> object:
         if not self.stack:
-            raise _Stop("pickle.unreadable", f"stack underflow at offset {self.src.pos} (the loader raises)")
+            raise _Stop("pickle.unreadable", f"stack underflow at offset {self.src.pos} (the loader raises)", certain=True)
         return self.stack.pop()
 
     def top(self) -> object:
         if not self.stack:
-            raise _Stop("pickle.unreadable", f"stack underflow at offset {self.src.pos} (the loader raises)")
+            raise _Stop("pickle.unreadable", f"stack underflow at offset {self.src.pos} (the loader raises)", certain=True)
         return self.stack[-1]
 
     def pop_mark(self) -> list[object]:
         if not self.meta:
-            raise _Stop("pickle.unreadable", f"no MARK to pop at offset {self.src.pos} (the loader raises)")
+            raise _Stop("pickle.unreadable", f"no MARK to pop at offset {self.src.pos} (the loader raises)", certain=True)
         items = self.stack
         self.stack = self.meta.pop()
         self.depth_items -= len(self.stack)
@@ -1131,7 +1196,20 @@ class _Walker:
                     data = items[0].encode(enc)
                 except UnicodeError:
                     return Opaque("bytes from _codecs.encode")
-                return Blob(data, -1, len(data))
+                blob = Blob(data, -1, len(data))
+                hit = self.sh.str8.get(id(items[0]))
+                if hit is not None and hit[0] is items[0] and hit[1] is not None:
+                    # torch.load decodes a protocol < 3 str as UTF-8: its bytes here are others
+                    try:
+                        alt = hit[1].encode(enc)
+                    except UnicodeError:
+                        alt = data
+                    if alt != data:
+                        blob.alt = alt
+                        self.note("pickle.differential", "medium", "_codecs.encode of a protocol < 3 str with "
+                                  "bytes >= 0x80: torch.load reads it as UTF-8, other loaders as latin-1, so the "
+                                  "bytes differ by loader (both readings are walked)", "suspicious", "str8")
+                return blob
         return Opaque("bytes from _codecs.encode")
 
     # -- nested pickles ------------------------------------------------------------------
@@ -1184,6 +1262,8 @@ class _Walker:
         h = hashlib.sha256()
         if arg.data is not None:
             h.update(arg.data)
+            if arg.alt is not None:  # both readings: the same bytes with another torch reading differ
+                h.update(b"\0alt:" + hashlib.sha256(arg.alt).digest())
             return h.digest()
         if not self.src.seekable or arg.offset < 0:
             return None
@@ -1209,6 +1289,8 @@ class _Walker:
             self.src.s.seek(here)
 
     def _walk_blob(self, arg: Blob, path: str, kind: str) -> None:
+        if arg.alt is not None:
+            self.walk_nested(io.BytesIO(arg.alt), len(arg.alt), path, kind, restore=None)
         if arg.data is not None:
             stream: IO[bytes] = io.BytesIO(arg.data)
             self.walk_nested(stream, len(arg.data), path, kind, restore=None)
@@ -1297,7 +1379,7 @@ class _Walker:
                 handler = _DISPATCH.get(code)
                 if handler is None:
                     raise _Stop("pickle.unreadable", f"byte {code:#04x} at offset {start} is not a pickle opcode "
-                                                     "(the loader raises)")
+                                                     "(the loader raises)", certain=True)
                 if code not in seen:
                     seen.add(code)
                     rep.events.append(("op", _OP_NAME[code]))
@@ -1317,8 +1399,15 @@ class _Walker:
                     self.note("pickle.differential", "medium", src.frame_breach, "suspicious", "frame")
         except _Stop as exc:
             rep.error = str(exc)
-            rep.stop_proven = exc.certain
-            tail = "" if exc.certain else ": stopped where a loader may read on, not proven to be anything but a pickle"
+            # proven only where both unpicklers raise: never once joblib's reading (its inline
+            # arrays) has left the plain unpicklers' one, which reads those bytes as opcodes, nor
+            # after a read crossed a frame's end: pickle.py raises there, the C unpickler reads on
+            # — and on a stream without peek() (torch.load's BytesIO of data.pkl) it drops the
+            # frame's unread bytes and reads the argument from the bytes after them, so its
+            # reading from there on is not the one walked here
+            proven = exc.certain and not self.joblib_read and src.frame_breach is None
+            rep.stop_proven = proven
+            tail = "" if proven else ": stopped where a loader may read on, not proven to be anything but a pickle"
             self.note(exc.fid, "high", f"{exc} after {rep.opcodes} opcodes{tail}", "error", "stop")
         except PickleLimit as exc:
             rep.error = str(exc)
@@ -1344,7 +1433,7 @@ class _Walker:
     def op_proto(self) -> None:
         p = self.src.read(1)[0]
         if not 0 <= p <= HIGHEST_PROTOCOL:
-            raise _Stop("pickle.unreadable", f"unsupported pickle protocol {p} (the loader raises)")
+            raise _Stop("pickle.unreadable", f"unsupported pickle protocol {p} (the loader raises)", certain=True)
         if not self.first_op or (self.declared is not None and p != self.declared):
             self.note("pickle.differential", "medium", f"PROTO {p} in the middle of the stream (was "
                       f"{self.declared}): changes how later names resolve", "suspicious", "proto-mid")
@@ -1366,10 +1455,10 @@ class _Walker:
                       "ends (Python's pickle raises, the C unpickler reads on)", "suspicious", "frame")
         n = struct.unpack("<Q", src.read(8))[0]
         if n > sys.maxsize:
-            raise _Stop("pickle.unreadable", f"frame size {n} too large (the loader raises)")
+            raise _Stop("pickle.unreadable", f"frame size {n} too large (the loader raises)", certain=True)
         left = src._left()
         if left is not None and n > left:
-            raise _Stop("pickle.truncated", f"frame of {n} bytes at offset {src.pos} runs past the end")
+            raise _Stop("pickle.truncated", f"frame of {n} bytes at offset {src.pos} runs past the end", certain=True)
         src.frame_end = src.pos + n if n else None
 
     def op_mark(self) -> None:
@@ -1423,7 +1512,7 @@ class _Walker:
                       "suspicious", f"num-limit:{what}")
             return Opaque("an int")
         raise _Stop("pickle.unreadable", f"{what} argument {shown!r} is not a number either unpickler reads "
-                                         "(the loader raises)")
+                                         "(the loader raises)", certain=True)
 
     def _number_line(self, what: str) -> tuple[bytes, bool]:
         """The line (with its newline) and whether all of it was kept."""
@@ -1464,7 +1553,7 @@ class _Walker:
     def op_long4(self) -> None:
         n = struct.unpack("<i", self.src.read(4))[0]
         if n < 0:
-            raise _Stop("pickle.unreadable", "LONG4 with a negative byte count (the loader raises)")
+            raise _Stop("pickle.unreadable", "LONG4 with a negative byte count (the loader raises)", certain=True)
         if n > 64:
             self.src.skip(n)
             self.push(Opaque("an int"))
@@ -1473,13 +1562,11 @@ class _Walker:
 
     def op_float(self) -> None:
         line, whole = self._number_line("FLOAT")
-        if whole:
-            self._number("FLOAT", _c_float(line), _py_float(line), line)
-        self.push(Opaque("a float"))
+        value = self._number("FLOAT", _c_float(line), _py_float(line), line) if whole else None
+        self.push(value if isinstance(value, float) else Opaque("a float"))
 
     def op_binfloat(self) -> None:
-        self.src.read(8)
-        self.push(Opaque("a float"))
+        self.push(struct.unpack(">d", self.src.read(8))[0])
 
     # strings and bytes
     def _counted_text(self, n: int, what: str) -> None:
@@ -1490,7 +1577,7 @@ class _Walker:
                 try:
                     dec.decode(chunk)
                 except UnicodeDecodeError as exc:
-                    raise _Stop("pickle.unreadable", f"{what} is not valid UTF-8 (the loader raises): {exc.reason}") from None
+                    raise _Stop("pickle.unreadable", f"{what} is not valid UTF-8 (the loader raises): {exc.reason}", certain=True) from None
 
             chars = [0]
 
@@ -1503,14 +1590,14 @@ class _Walker:
             try:
                 dec.decode(b"", final=True)
             except UnicodeDecodeError as exc:
-                raise _Stop("pickle.unreadable", f"{what} is not valid UTF-8 (the loader raises): {exc.reason}") from None
+                raise _Stop("pickle.unreadable", f"{what} is not valid UTF-8 (the loader raises): {exc.reason}", certain=True) from None
             self.push(Text(chars[0], offset, n))
             return
         data = self.src.read(n)
         try:
             self.push(self.text(data, lambda b: b.decode("utf-8", "surrogatepass")))
         except UnicodeDecodeError as exc:
-            raise _Stop("pickle.unreadable", f"{what} is not valid UTF-8 (the loader raises): {exc.reason}") from None
+            raise _Stop("pickle.unreadable", f"{what} is not valid UTF-8 (the loader raises): {exc.reason}", certain=True) from None
 
     def op_short_binunicode(self) -> None:
         self._counted_text(self.src.read(1)[0], "SHORT_BINUNICODE")
@@ -1521,7 +1608,7 @@ class _Walker:
     def op_binunicode8(self) -> None:
         n = struct.unpack("<Q", self.src.read(8))[0]
         if n > sys.maxsize:
-            raise _Stop("pickle.unreadable", "BINUNICODE8 length exceeds sys.maxsize (the loader raises)")
+            raise _Stop("pickle.unreadable", "BINUNICODE8 length exceeds sys.maxsize (the loader raises)", certain=True)
         self._counted_text(n, "BINUNICODE8")
 
     def op_unicode(self) -> None:
@@ -1532,7 +1619,7 @@ class _Walker:
         try:
             self.push(self.text(line[:-1], lambda b: b.decode("raw-unicode-escape")))
         except UnicodeDecodeError as exc:
-            raise _Stop("pickle.unreadable", f"UNICODE argument does not decode (the loader raises): {exc.reason}") from None
+            raise _Stop("pickle.unreadable", f"UNICODE argument does not decode (the loader raises): {exc.reason}", certain=True) from None
 
     def _bytes_string(self, n: int) -> None:
         """Protocol < 3 str (STRING/BINSTRING/SHORT_BINSTRING): decoded by the loader's encoding
@@ -1541,7 +1628,17 @@ class _Walker:
             self.src.skip(n)
             self.push(Text(n))
             return
-        self.push(self.text(self.src.read(n), lambda b: b.decode("latin-1")))
+        self.push_str8(self.src.read(n))
+
+    def push_str8(self, raw: bytes) -> None:
+        value = self.text(raw, lambda b: b.decode("latin-1"))
+        if isinstance(value, str) and not raw.isascii():
+            try:
+                utf8: str | None = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                utf8 = None
+            self.sh.str8[id(value)] = (value, utf8)
+        self.push(value)
 
     def op_string(self) -> None:
         line, n = self.src.readline(MAX_LINE)
@@ -1550,17 +1647,17 @@ class _Walker:
             return
         data = line[:-1]
         if not (len(data) >= 2 and data[0] == data[-1] and data[:1] in (b'"', b"'")):
-            raise _Stop("pickle.unreadable", "STRING argument is not quoted (the loader raises)")
+            raise _Stop("pickle.unreadable", "STRING argument is not quoted (the loader raises)", certain=True)
         try:
             raw = codecs.escape_decode(data[1:-1])[0]
         except ValueError as exc:
-            raise _Stop("pickle.unreadable", f"STRING argument has a bad escape (the loader raises): {exc}") from None
-        self.push(self.text(raw, lambda b: b.decode("latin-1")))
+            raise _Stop("pickle.unreadable", f"STRING argument has a bad escape (the loader raises): {exc}", certain=True) from None
+        self.push_str8(raw)
 
     def op_binstring(self) -> None:
         n = struct.unpack("<i", self.src.read(4))[0]
         if n < 0:
-            raise _Stop("pickle.unreadable", "BINSTRING with a negative byte count (the loader raises)")
+            raise _Stop("pickle.unreadable", "BINSTRING with a negative byte count (the loader raises)", certain=True)
         self._bytes_string(n)
 
     def op_short_binstring(self) -> None:
@@ -1585,18 +1682,18 @@ class _Walker:
     def op_binbytes8(self) -> None:
         n = struct.unpack("<Q", self.src.read(8))[0]
         if n > sys.maxsize:
-            raise _Stop("pickle.unreadable", "BINBYTES8 length exceeds sys.maxsize (the loader raises)")
+            raise _Stop("pickle.unreadable", "BINBYTES8 length exceeds sys.maxsize (the loader raises)", certain=True)
         self._bytes(n)
 
     def op_bytearray8(self) -> None:
         n = struct.unpack("<Q", self.src.read(8))[0]
         if n > sys.maxsize:
-            raise _Stop("pickle.unreadable", "BYTEARRAY8 length exceeds sys.maxsize (the loader raises)")
+            raise _Stop("pickle.unreadable", "BYTEARRAY8 length exceeds sys.maxsize (the loader raises)", certain=True)
         self._bytes(n, mutable=True)
 
     def op_next_buffer(self) -> None:
         raise _Stop("pickle.unreadable", "NEXT_BUFFER: out-of-band data that no standard loader passes "
-                                         "(the loader raises)")
+                                         "(the loader raises)", certain=True)
 
     def op_readonly_buffer(self) -> None:
         self.top()
@@ -1611,7 +1708,7 @@ class _Walker:
 
     def _tuple_n(self, n: int) -> None:
         if len(self.stack) < n:
-            raise _Stop("pickle.unreadable", f"TUPLE{n} with fewer than {n} items above the mark (the loader raises)")
+            raise _Stop("pickle.unreadable", f"TUPLE{n} with fewer than {n} items above the mark (the loader raises)", certain=True)
         items = self.stack[-n:]
         del self.stack[-n:]
         self.push(Seq("tuple", self.keep(items)))
@@ -1643,7 +1740,7 @@ class _Walker:
     def op_dict(self) -> None:
         items = self.pop_mark()
         if len(items) % 2:
-            raise _Stop("pickle.unreadable", "DICT with an odd number of items (the loader raises)")
+            raise _Stop("pickle.unreadable", "DICT with an odd number of items (the loader raises)", certain=True)
         d = Dct({})
         self._set_items(d, items)
         self.push(d)
@@ -1680,8 +1777,24 @@ class _Walker:
                       "that (its content is no longer known)", "suspicious", "bytearray-mutated")
             return
         if isinstance(target, Seq | Dct | Blob | Text | str | int | float) or target is _NONE:
-            raise _Stop("pickle.unreadable", f"{op} on {_describe(target)} (the loader raises)")
+            if op in ("SETITEMS", "APPENDS", "ADDITEMS") and not items:
+                # an empty MARK: ``_pickle.c`` returns before it looks at the target (``len == x``);
+                # pickle.py's SETITEMS loop runs zero times, its APPENDS/ADDITEMS look up
+                # ``extend``/``append``/``add`` first and raise
+                if op != "SETITEMS":
+                    self.note("pickle.differential", "medium", f"{op} with no items on {_describe(target)}: the "
+                              "C unpickler does nothing, the pure-Python one (joblib) raises: the two loaders "
+                              "read this stream differently", "suspicious", f"empty:{op}")
+                return
+            raise _Stop("pickle.unreadable", f"{op} on {_describe(target)} (the loader raises)", certain=True)
         if isinstance(target, Call):
+            cls = _instance_class(target)
+            if op in ("SETITEM", "SETITEMS") and cls in _CALLS_CALLABLE_KEYS:
+                for key in items[0::2]:
+                    if not _is_data(key):
+                        self.note("pickle.dynamic-callable", "medium", f"{op} on a {cls} with the key "
+                                  f"{_describe(key)}: its __setitem__ calls a callable key with the object "
+                                  "(pandas com.apply_if_callable)", "suspicious", f"callkey:{_describe(key)}")
             if self.instance_methods(target, op, items):
                 return  # an instance attribute is what the loader calls: judged as that call
             if target.klass is not _SAME:
@@ -1733,7 +1846,7 @@ class _Walker:
         items = self.pop_mark()
         target = self.top()
         if len(items) % 2:
-            raise _Stop("pickle.unreadable", "SETITEMS with an odd number of items (the loader raises)")
+            raise _Stop("pickle.unreadable", "SETITEMS with an odd number of items (the loader raises)", certain=True)
         self._container_target("SETITEMS", target, ("dict", "list"), items)
         if isinstance(target, Dct):
             self._set_items(target, items)
@@ -1767,7 +1880,7 @@ class _Walker:
                 target.items[k] = v
             elif isinstance(k, int) and not isinstance(k, bool):
                 raise _Stop("pickle.unreadable", f"SETITEM index {k} out of range of a list of {n} (the loader "
-                                                 "raises)")
+                                                 "raises)", certain=True)
             else:
                 target.items = None
                 return
@@ -1786,7 +1899,7 @@ class _Walker:
     # memo
     def _memo_put(self, i: int) -> None:
         if i < 0:
-            raise _Stop("pickle.unreadable", "negative memo index (the loader raises)")
+            raise _Stop("pickle.unreadable", "negative memo index (the loader raises)", certain=True)
         if i >= 1 << 32:
             # the C unpickler keeps its memo in an array: it cannot allocate this (it raises);
             # pickle.py's memo is a dict and reads on
@@ -1799,7 +1912,7 @@ class _Walker:
     def _memo_get(self, i: int) -> None:
         if i not in self.memo:
             raise _Stop("pickle.unreadable", f"memo index {i} was never stored (the loader raises: "
-                                             "the file cannot load)")
+                                             "the file cannot load)", certain=True)
         self.push(self.memo[i])
 
     def _memo_index(self, what: str) -> int:
@@ -1856,7 +1969,7 @@ class _Walker:
         try:
             return line[:-1].decode(encoding)
         except UnicodeDecodeError:
-            raise _Stop("pickle.unreadable", f"{what} name is not {encoding} (the loader raises)") from None
+            raise _Stop("pickle.unreadable", f"{what} name is not {encoding} (the loader raises)", certain=True) from None
 
     def op_global(self) -> None:
         module = self._name_line("GLOBAL module", "utf-8")
@@ -1876,7 +1989,7 @@ class _Walker:
             self.push(Opaque("an unknown global"))
             return
         raise _Stop("pickle.unreadable", f"STACK_GLOBAL with non-str operands ({_describe(module)}, "
-                                         f"{_describe(name)}) (the loader raises)")
+                                         f"{_describe(name)}) (the loader raises)", certain=True)
 
     def may_be_str(self, v: object, hops: int = 0) -> bool:
         """Whether ``v`` may be an exact ``str`` at load time (STACK_GLOBAL raises for any other
@@ -1911,7 +2024,7 @@ class _Walker:
     def op_obj(self) -> None:
         args = self.pop_mark()
         if not args:
-            raise _Stop("pickle.unreadable", "OBJ without a class (the loader raises)")
+            raise _Stop("pickle.unreadable", "OBJ without a class (the loader raises)", certain=True)
         cls = args.pop(0)
         self.push(self.call(cls, Seq("tuple", self.keep(args)), "OBJ"))
 
@@ -1920,7 +2033,7 @@ class _Walker:
                   "registry, which is empty unless the loading program fills it (a standard load raises; a "
                   "prepared one imports whatever it registered)", "suspicious", f"ext:{code}")
         if code <= 0:
-            raise _Stop("pickle.unreadable", "EXT code <= 0 (the loader raises)")
+            raise _Stop("pickle.unreadable", "EXT code <= 0 (the loader raises)", certain=True)
         self.push(Opaque(f"extension object {code}"))
 
     def op_ext1(self) -> None:
@@ -1955,7 +2068,7 @@ class _Walker:
         try:
             line.decode("ascii")
         except UnicodeDecodeError:
-            raise _Stop("pickle.unreadable", "PERSID argument is not ASCII (the loader raises)") from None
+            raise _Stop("pickle.unreadable", "PERSID argument is not ASCII (the loader raises)", certain=True) from None
         self.rep.persistent_ids += 1
         self.push(Opaque("a persistent object"))
 
@@ -2169,7 +2282,19 @@ class _Walker:
                       "that every later use of it sees", "unsafe", f"build:{inst.res.path}")
             return
         if isinstance(inst, Seq | Dct | Blob | Text | str | int | float) or inst is _NONE:
-            raise _Stop("pickle.unreadable", f"BUILD on {_describe(inst)} (the loader raises)")
+            # a plain value: no __setstate__, no __dict__, no settable attribute
+            c_raises, py_raises = _build_raises(state)
+            if c_raises and py_raises:
+                raise _Stop("pickle.unreadable", f"BUILD on {_describe(inst)} (the loader raises)", certain=True)
+            if c_raises is None or py_raises is None:
+                raise _Stop("pickle.unreadable", f"BUILD on {_describe(inst)} with a state mlbom cannot tell "
+                            "empty: a loader may read on", certain=False)
+            if c_raises or py_raises:
+                who = "the C unpickler (pickle.load, torch.load) raises, the pure-Python one (joblib) does " \
+                      "nothing" if c_raises else "the pure-Python unpickler (joblib) raises, the C one does nothing"
+                self.note("pickle.differential", "medium", f"BUILD on {_describe(inst)}: {who}: the two loaders "
+                          "read this stream differently", "suspicious", "build-plain")
+            return  # nothing to set: both (or the one that reads on) leave the value as it is
         self.note("pickle.dynamic-callable", "medium", f"BUILD sets the state of {_describe(inst)}",
                   "suspicious", f"build:{_describe(inst)}")
 
@@ -2217,6 +2342,7 @@ class _Walker:
     def joblib_array(self, wrapper: Call) -> object:
         """Step over the array joblib wrote after a NumpyArrayWrapper, as joblib's
         ``NumpyArrayWrapper.read`` consumes it; object arrays are a nested pickle."""
+        self.joblib_read = True
         state = wrapper.state
         items = state.items if isinstance(state, Dct) else None
         if items is None:
@@ -2245,7 +2371,7 @@ class _Walker:
             self.src.pos = rep.end
             if rep.error is not None or not rep.complete:
                 raise _Stop("pickle.unreadable", f"joblib object array: {rep.error or 'nested pickle truncated'}",
-                            certain=rep.stop_proven)
+                            certain=False)
             self.rep.joblib_arrays += 1
             return Opaque("a numpy array")
         dims = shape.items if isinstance(shape, Seq) else None
@@ -2261,7 +2387,8 @@ class _Walker:
             self.note("pickle.differential", "medium", f"joblib array shape {tuple(dims)} overflows int64: joblib "
                       f"reads {max(wrapped, 0)} elements, not {count}", "suspicious", "joblib-overflow")
             if wrapped < 0:
-                raise _Stop("pickle.unreadable", "joblib array of a negative element count (joblib raises)")
+                raise _Stop("pickle.unreadable", "joblib array of a negative element count (joblib raises)",
+                            certain=False)
         n = itemsize * wrapped
         if self.src.frame_end is not None and self.src.pos < self.src.frame_end:
             raise _Stop("pickle.unreadable", "joblib array wrapper inside a protocol-4 frame: joblib reads the "
@@ -2426,7 +2553,7 @@ def read_pickle(stream: IO[bytes], size: int | None, *, depth: int = 0, joblib: 
     walker = _Walker(stream, size, shared, depth, joblib)
     start = walker.src.pos
     rep = walker.run()
-    if rep.joblib_arrays and walker.src.seekable:
+    if (rep.joblib_arrays or walker.joblib_read) and walker.src.seekable:
         _plain_reading(stream, size, start, rep, shared, depth)
     if check_trailing and rep.complete and size is not None and rep.end < size:
         try:
