@@ -46,6 +46,13 @@ def component_ref(kind: str, name: str, version: str | None = None) -> str:
     return f"{kind}:{name}@{version}" if version else f"{kind}:{name}"
 
 
+def url_scheme(url: str) -> str:
+    """The scheme of ``url`` in lower case ("" when it has none), read as ``urlsplit`` reads it
+    but without its exceptions: ``http://[x`` (an unclosed IPv6 host) is still ``http``."""
+    m = _SCHEME.match(url.lstrip())
+    return m.group(0)[:-1].lower() if m else ""
+
+
 def safe_url(url: str) -> str | None:
     """A URL that validates as a JSON-schema ``iri-reference``: stray spaces and control
     characters percent-encoded; None for something that is not a URL at all.

@@ -24,7 +24,6 @@ from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, ClassVar
-from urllib.parse import urlsplit
 
 from pydantic import JsonValue
 
@@ -46,7 +45,7 @@ from mlbom.formats import croissant as cr
 from mlbom.formats import datafile
 from mlbom.formats.safe_read import read_bounded
 from mlbom.hashing import sha256_files, sha256_stable, tree_digest
-from mlbom.identity import safe_url
+from mlbom.identity import safe_url, url_scheme
 from mlbom.limits import MAX_CARD_BYTES, MAX_GLOB_CHECKS
 from mlbom.model import Collected, Component, Evidence, ExternalReference, Finding, Hash, License, Property, Relation
 from mlbom.properties import Prop
@@ -506,7 +505,7 @@ def _verify(c: cr.Croissant, root: Path, present: dict[str, tuple[Path, str | No
         url = fo.content_url
         if not url:
             continue
-        scheme = urlsplit(url).scheme
+        scheme = url_scheme(url)
         if scheme in ("http", "https", "s3", "gs", "hf"):
             continue  # remote: not fetched offline; its checksum stays declared, not verified
         rel = url.removeprefix("file://")
@@ -563,7 +562,7 @@ def _verify(c: cr.Croissant, root: Path, present: dict[str, tuple[Path, str | No
             break
     if c.file_objects or c.file_sets:
         unlisted = sorted(set(present) - covered)
-        local_decl = any(not urlsplit(fo.content_url or "").scheme for fo in c.file_objects) or c.file_sets
+        local_decl = any(not url_scheme(fo.content_url or "") for fo in c.file_objects) or c.file_sets
         if unlisted and local_decl:
             yield Finding(id="dataset.unlisted-file", severity="low",
                           message=(f"{len(unlisted)} file(s) present but not declared by any FileObject or FileSet: "
@@ -575,7 +574,7 @@ def _declared_checksums(c: cr.Croissant, root: Path) -> dict[str, tuple[str, str
     out: dict[str, tuple[str, str]] = {}
     for fo in c.file_objects:
         url = fo.content_url
-        if not url or urlsplit(url).scheme in ("http", "https", "s3", "gs", "hf"):
+        if not url or url_scheme(url) in ("http", "https", "s3", "gs", "hf"):
             continue
         rel = url.removeprefix("file://")
         if not _inside(root, rel):

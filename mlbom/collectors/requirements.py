@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
-from urllib.parse import urlsplit
 
 from pip_requirements_parser import InstallRequirement, auto_decode
 
@@ -23,6 +22,7 @@ from mlbom.collectors._manifest import manifest_component, manifest_ref, package
 from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError
 from mlbom.formats.reqfile import parse_requirements_text
+from mlbom.identity import url_scheme
 from mlbom.limits import MAX_INCLUDE_DEPTH as LIMIT_INCLUDE_DEPTH
 from mlbom.limits import MAX_REQUIREMENTS_BYTES as LIMIT_REQUIREMENTS_BYTES
 from mlbom.model import Collected, Component, Finding, Property, Unreadable
@@ -76,7 +76,7 @@ class RequirementsCollector(BaseCollector):
             for key in ("index_url", "extra_index_urls", "find_links"):
                 vals = opts.get(key)
                 for url in [vals] if isinstance(vals, str) else (vals or []):
-                    if urlsplit(url).scheme == "http":
+                    if url_scheme(url) == "http":
                         yield Finding(id="requirements.insecure-index", severity="high",
                                       message=f"{key.replace('_', '-')} {url} is plain http: packages can be swapped in transit",
                                       subject=ref, source=rel, line=opt.line_number)
