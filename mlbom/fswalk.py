@@ -19,6 +19,20 @@ from mlbom.model import Finding
 MAX_FILES = 100_000
 
 
+def shown_name(path: str) -> str:
+    """A path as text a BOM can hold. The walk keeps bytes of a file name that are not UTF-8
+    as surrogate escapes (``os.fsdecode``; a manifest writes them as ``\\udcNN`` and they
+    round-trip), which no BOM component can hold: here each such byte is written ``\\xNN``
+    (``bad\\xffname.txt``). Unchanged for every name that is valid UTF-8."""
+    if path.isascii():
+        return path
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return path
+
+
 def iter_files(root: Path, *, hf_repo: bool = False,
                on_finding: Callable[[Finding], None] | None = None) -> Iterator[tuple[str, str]]:
     """Stream ``(relative path, path)`` for the regular files under ``root`` in code-point order

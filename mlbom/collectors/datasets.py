@@ -44,6 +44,7 @@ from mlbom.errors import InputError
 from mlbom.formats import croissant as cr
 from mlbom.formats import datafile
 from mlbom.formats.safe_read import read_bounded
+from mlbom.fswalk import shown_name
 from mlbom.hashing import sha256_files, sha256_stable, tree_digest
 from mlbom.identity import safe_url, url_scheme
 from mlbom.limits import MAX_CARD_BYTES, MAX_GLOB_CHECKS
@@ -262,14 +263,15 @@ class DatasetCollector(FolderCollector):
         declared = _declared_checksums(croissant, root) if croissant is not None else {}
         for f in data_files:
             # string slicing, not relative_to/relpath: this loop runs once per file of the dataset
-            rel = str(f)[root_prefix:].replace(os.sep, "/")
+            raw_rel = str(f)[root_prefix:].replace(os.sep, "/")
+            rel = shown_name(raw_rel)  # a name that is not UTF-8: listed with \xNN escapes, as no BOM holds it raw
             f_rel = f"{root_rel}/{rel}" if root_rel not in (".", "") else rel
             dg = digests[f]
-            listed.append((rel, dg.sha256))
+            listed.append((raw_rel, dg.sha256))  # the digest over the names as the manifest writes them
             fref = f"{ref}#{rel}"
             out.file_refs.append(fref)
             if f not in meta:
-                by_rel[rel] = (f, dg.sha256)
+                by_rel[raw_rel] = (f, dg.sha256)
             if dg.sha256 is None:
                 yield Finding(id="dataset.file-unreadable", severity="high",
                               message=f"{rel}: cannot read ({dg.error}); it may have disappeared during the scan",
@@ -279,7 +281,7 @@ class DatasetCollector(FolderCollector):
             if dg.size is not None:
                 fprops.append(Property(name=Prop.FILE_SIZE.value, value=str(dg.size)))
             if f not in meta:
-                fprops.append(Property(name=Prop.DATASET_CHECKSUM.value, value=_checksum_state(f, dg.sha256, declared.get(rel))))
+                fprops.append(Property(name=Prop.DATASET_CHECKSUM.value, value=_checksum_state(f, dg.sha256, declared.get(raw_rel))))
             yield Component(bom_ref=fref, type="file", name=rel,
                             hashes=(Hash(alg="SHA-256", content=dg.sha256),) if dg.sha256 else (),
                             properties=tuple(fprops), evidence=(Evidence(fact="content", source=f_rel),))

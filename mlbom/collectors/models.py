@@ -31,6 +31,7 @@ from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError
 from mlbom.formats import hf_card
 from mlbom.formats.safe_read import load_json, read_bounded
+from mlbom.fswalk import shown_name
 from mlbom.hashing import StatKey, sha256_files, stat_key, tree_digest
 from mlbom.limits import MAX_CONFIG_BYTES
 from mlbom.model import (
@@ -180,7 +181,7 @@ class ModelCollector(FolderCollector):
         scans = scan_walked(path, files, rels, digests)  # two phases: ONNX external data judged with its model
         scans = [_unchanged(sc, f, b) for sc, f, b in zip(scans, files, before, strict=True)]
         for f, sc in zip(files, scans, strict=True):
-            fref = f"{model_ref}#{sc.path}"
+            fref = f"{model_ref}#{shown_name(sc.path)}"
             out.file_refs.append(fref)
             out.count(sc)
             yield _file_component(sc, fref, ctx.rel(f))
@@ -189,7 +190,7 @@ class ModelCollector(FolderCollector):
             for sf in sc.findings:
                 if sf.severity == "info":
                     continue
-                yield sf.to_finding(subject=fref, source=ctx.rel(f))
+                yield sf.to_finding(subject=fref, source=shown_name(ctx.rel(f)))
         out.rels = set(rels)
         # one digest over every file (docs/design.md); none when a file could not be read
         shas = [sc.sha256 for sc in scans]
@@ -222,12 +223,12 @@ class ModelCollector(FolderCollector):
                     sc = _unchanged(scan_file(f, display=h.rel, sha256=h.sha256), f, h.key)
                 out.count(sc)
                 flagged = [sf for sf in sc.findings if sf.severity != "info"]
-                fref = f"{model_ref}#{sc.path}"
+                fref = f"{model_ref}#{shown_name(sc.path)}"
                 if flagged or sc.verdict in _NAMED_VERDICTS:
                     out.file_refs.append(fref)
                     yield _file_component(sc, fref, ctx.rel(f))
                     for sf in flagged:
-                        yield sf.to_finding(subject=fref, source=ctx.rel(f))
+                        yield sf.to_finding(subject=fref, source=shown_name(ctx.rel(f)))
                 if hf_repo and (blob := hf_blob_finding(f, sc.sha256, model_ref)) is not None:
                     yield blob
         written = writer.close()
@@ -376,16 +377,16 @@ def _card_license(value: str, data: dict[str, object]) -> License:
 def _file_component(sc: FileScan, ref: str, rel: str) -> Component:
     props = [Property(name=Prop.FILE_FORMAT.value, value=sc.format),
              Property(name=Prop.SAFETY_VERDICT.value, value=sc.verdict),
-             Property(name=Prop.FILE_PATH.value, value=rel)]
+             Property(name=Prop.FILE_PATH.value, value=shown_name(rel))]
     if sc.size is not None:
         props.append(Property(name=Prop.FILE_SIZE.value, value=str(sc.size)))
     if sc.facts.get("torch.weights-only") in ("true", "false"):
         props.append(Property(name=Prop.TORCH_WEIGHTS_ONLY.value, value=sc.facts["torch.weights-only"]))
     props += [Property(name=Prop.FILE_FACT.value, value=f"{k}={v}") for k, v in sorted(sc.facts.items())]
     return Component(
-        bom_ref=ref, type="file", name=sc.path,
+        bom_ref=ref, type="file", name=shown_name(sc.path),
         hashes=(Hash(alg="SHA-256", content=sc.sha256),) if sc.sha256 else (),
-        properties=tuple(props), evidence=(Evidence(fact="content", source=rel),))
+        properties=tuple(props), evidence=(Evidence(fact="content", source=shown_name(rel)),))
 
 
 def _shard_findings(root: Path, rels: list[str], model_ref: str, ctx: Context) -> Iterator[Finding]:
