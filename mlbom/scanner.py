@@ -721,11 +721,30 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str) -> st
     return "json"
 
 
+_MAX_KERAS_PROBE = 1_000_000  # JSON nodes looked at for a serialized Keras object
+
+
 def _is_keras_config(doc: object) -> bool:
-    """A serialized Keras object at the top: what ``deserialize_keras_object`` (behind
-    ``model_from_json`` and ``load_model`` of a Keras folder) rebuilds — a ``class_name`` and
-    its ``config``. Any such JSON goes through the Keras judgement, whatever its file name."""
-    return isinstance(doc, dict) and isinstance(doc.get("class_name"), str) and "config" in doc
+    """A serialized Keras object anywhere in the document: what ``deserialize_keras_object``
+    (behind ``model_from_json`` and ``load_model`` of a Keras folder) rebuilds — a
+    ``class_name`` and its ``config``. Keras recurses into lists and into dicts without those
+    keys, so a model nested at any depth (``[model]``, ``{"m": model}``) is rebuilt too. Any
+    such JSON goes through the Keras judgement, whatever its file name; a document too large
+    to look through is judged too (fail closed: the judgement walks it, bounded)."""
+    stack = [doc]
+    seen = 0
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > _MAX_KERAS_PROBE:
+            return True
+        if isinstance(node, dict):
+            if isinstance(node.get("class_name"), str) and "config" in node:
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
 # ---- pickles -------------------------------------------------------------------------------

@@ -128,10 +128,24 @@ def test_yaml_python_tag_in_any_spelling(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", _SPELLINGS)
-def test_pure_python_and_c_parser_agree(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    c = yaml_tags.python_tags(text).python
-    monkeypatch.setattr(yaml_tags, "_loader", lambda: __import__("yaml").BaseLoader)
-    assert c and yaml_tags.python_tags(text).python == c
+def test_pure_python_and_c_parser_agree(text: str) -> None:
+    import yaml
+
+    c_loader = getattr(yaml, "CBaseLoader", None)
+    if c_loader is None:
+        pytest.skip("PyYAML without libyaml")
+    pure = yaml_tags.tags_with(text, yaml.BaseLoader).python
+    assert pure and yaml_tags.tags_with(text, c_loader).python == pure
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.3", "1.9"])
+def test_yaml_version_libyaml_refuses_is_read_as_pyyaml_reads_it(version: str) -> None:
+    """Red team 6: libyaml refuses a %YAML directive other than 1.1/1.2; PyYAML's own parser
+    (yaml.unsafe_load's) reads on. The tags of both readings count."""
+    text = f'%YAML {version}\n%TAG !p! tag:yaml.org,2002:\n---\nx: !p!python/object/apply:os.system ["true"]\n'
+    found = yaml_tags.python_tags(text)
+    assert found.python == ["tag:yaml.org,2002:python/object/apply:os.system"]
+    assert scan_bytes(text.encode(), "hparams.yaml").verdict == "suspicious"
 
 
 @pytest.mark.parametrize("name", ["rt5b-yaml-config-pct.yaml", "rt5b-yaml-config-tagdir.yaml",

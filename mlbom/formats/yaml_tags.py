@@ -36,9 +36,13 @@ class TagScan:
     bounded: str | None = None
 
 
-def _loader() -> type[yaml.BaseLoader]:
-    c = getattr(yaml, "CBaseLoader", None)  # libyaml: the same resolution, much faster
-    return c if isinstance(c, type) else yaml.BaseLoader
+def _loaders() -> list[type[yaml.BaseLoader]]:
+    """Both parsers a loader may use: PyYAML's own (``unsafe_load``, ``UnsafeLoader``,
+    ``FullLoader``) and libyaml's (``CUnsafeLoader``, ``CFullLoader``). They differ on input
+    (libyaml refuses ``%YAML 1.0``/``1.3``, which PyYAML reads on with a warning), so the tags
+    of each reading are taken."""
+    c = getattr(yaml, "CBaseLoader", None)
+    return [yaml.BaseLoader, c] if isinstance(c, type) else [yaml.BaseLoader]
 
 
 def is_python_tag(tag: str) -> bool:
@@ -48,15 +52,30 @@ def is_python_tag(tag: str) -> bool:
 
 
 def python_tags(text: str) -> TagScan:
-    """The Python tags of every node of ``text`` as PyYAML's parser resolves them."""
-    out = TagScan()
+    """The Python tags of every node of ``text`` as PyYAML's parsers resolve them: both readings
+    (:func:`_loaders`), their tags together; ``parsed`` only when both read the whole text."""
+    out = TagScan(parsed=True)
     if len(text) > MAX_BYTES:
-        out.bounded = f"over {MAX_BYTES} characters"
-        return out
+        return TagScan(bounded=f"over {MAX_BYTES} characters")
+    for loader in _loaders():
+        one = tags_with(text, loader)
+        for tag in one.python:
+            if tag not in out.python and len(out.python) < MAX_TAGS:
+                out.python.append(tag)
+        out.parsed = out.parsed and one.parsed
+        if one.bounded is not None:
+            out.bounded = one.bounded
+            return out
+    return out
+
+
+def tags_with(text: str, loader: type[yaml.BaseLoader]) -> TagScan:
+    """The Python tags of ``text`` as one parser (``loader``'s) resolves them, bounded."""
+    out = TagScan()
     start = time.monotonic()
     n = 0
     try:
-        for event in yaml.parse(text, Loader=_loader()):
+        for event in yaml.parse(text, Loader=loader):
             n += 1
             tag = getattr(event, "tag", None)
             if isinstance(tag, str) and is_python_tag(tag) and len(out.python) < MAX_TAGS:
@@ -64,7 +83,7 @@ def python_tags(text: str) -> TagScan:
             if n > MAX_EVENTS:
                 out.bounded = f"over {MAX_EVENTS} YAML events"
                 return out
-            if n % 4096 == 0 and time.monotonic() - start > MAX_SECONDS:
+            if n % 1024 == 0 and time.monotonic() - start > MAX_SECONDS:
                 out.bounded = f"over {MAX_SECONDS:.0f} s of parsing"
                 return out
     except (yaml.YAMLError, ValueError, RecursionError, MemoryError):
