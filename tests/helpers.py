@@ -10,6 +10,10 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pytest
 
 
 def _record_hash(data: bytes) -> str:
@@ -87,3 +91,26 @@ def all_properties(doc: object) -> list[dict[str, object]]:
         elif isinstance(node, list):
             stack += node
     return found
+
+
+def cli_within_contract(args: list[str], capsys: pytest.CaptureFixture[str], *, want: set[int],
+                        limit_s: float = 10.0) -> tuple[str, str]:
+    """Run the CLI in-process on hostile input and hold it to the contract: an exit code in
+    ``want``, never an internal error or a traceback, an error (exit 2) is one line on stderr
+    (hints aside), and the run ends within ``limit_s``. Returns (stdout, stderr)."""
+    import time
+
+    from mlbom.cli import main
+
+    start = time.perf_counter()
+    rc = main(args)
+    took = time.perf_counter() - start
+    out, err = capsys.readouterr()
+    assert rc in want, f"exit {rc}, stderr: {err}"
+    assert "internal error" not in err and "Traceback" not in err, err
+    if rc == 2:
+        lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("mlbom: hint:")]
+        assert len(lines) == 1, err
+        assert len(lines[0]) < 1000, lines[0]
+    assert took < limit_s, f"took {took:.1f}s"
+    return out, err

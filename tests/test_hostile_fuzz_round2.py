@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 import spdx_python_model
 
-from mlbom.cli import main
 from tests.conftest import FIXTURES
-from tests.helpers import all_properties
+from tests.helpers import all_properties, cli_within_contract
 
 HOSTILE = FIXTURES / "hostile"
 GOOD_RECORD = FIXTURES / "osv" / "ml" / "PYSEC-2023-38.yaml"  # onnx < 1.13.0
@@ -27,16 +25,7 @@ LIMIT_S = 10.0
 
 
 def _cli(args: list[str], capsys: pytest.CaptureFixture[str], *, want: set[int]) -> tuple[str, str]:
-    start = time.perf_counter()
-    rc = main(args)
-    took = time.perf_counter() - start
-    out, err = capsys.readouterr()
-    assert rc in want, f"exit {rc}, stderr: {err}"
-    assert "internal error" not in err and "Traceback" not in err
-    if rc == 2:
-        assert len([ln for ln in err.splitlines() if ln.strip() and not ln.startswith("mlbom: hint:")]) == 1, err
-    assert took < LIMIT_S, f"took {took:.1f}s"
-    return out, err
+    return cli_within_contract(args, capsys, want=want, limit_s=LIMIT_S)
 
 
 def _onnx_bom(tmp_path: Path) -> Path:

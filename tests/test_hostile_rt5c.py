@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
 
 import pytest
 
 from mlbom.cli import main
-from tests.helpers import all_properties
+from tests.helpers import all_properties, cli_within_contract
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 LIMIT_S = 10.0
@@ -25,18 +24,7 @@ RECORD_HASH = "sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"
 
 
 def _cli(args: list[str], capsys: pytest.CaptureFixture[str], *, want: set[int]) -> tuple[str, str]:
-    start = time.perf_counter()
-    rc = main(args)
-    took = time.perf_counter() - start
-    out, err = capsys.readouterr()
-    assert rc in want, f"exit {rc}, stderr: {err}"
-    assert "internal error" not in err and "Traceback" not in err, err
-    if rc == 2:
-        lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("mlbom: hint:")]
-        assert len(lines) == 1, err
-        assert len(lines[0]) < 1000, lines[0]
-    assert took < LIMIT_S, f"took {took:.1f}s"
-    return out, err
+    return cli_within_contract(args, capsys, want=want, limit_s=LIMIT_S)
 
 
 def _bom(tmp_path: Path, name: str = "base.json", **torch: object) -> Path:
