@@ -54,6 +54,26 @@ def _buffer() -> memoryview:
     return view
 
 
+def _hash_large(fd: int, progress: Callable[[int], None] | None = None) -> tuple[str, int, bytes]:
+    """SHA-256 of ``fd`` read to its end through the thread's buffer: (hex digest, bytes read,
+    the first :data:`_HEAD` of them). ``progress`` gets the bytes of each read."""
+    h = hashlib.sha256()
+    view = _buffer()
+    head = b""
+    size = 0
+    while True:
+        n = os.readv(fd, [view])
+        if not n:
+            break
+        if not head:
+            head = bytes(view[:min(n, _HEAD)])
+        h.update(view[:n])
+        size += n
+        if progress is not None:
+            progress(n)
+    return h.hexdigest(), size, head
+
+
 def sha256_file(path: str | os.PathLike[str]) -> FileDigest:
     """Hash one file in fixed-size chunks. Never raises for I/O problems: they come back in
     ``error`` (a file that vanished, a permission problem, a directory). Only a regular file is
@@ -69,9 +89,8 @@ def sha256_file(path: str | os.PathLike[str]) -> FileDigest:
             return FileDigest(path, None, None, "IsADirectoryError: is a directory")
         if not stat.S_ISREG(st.st_mode):
             return FileDigest(path, None, None, "not a regular file (a FIFO, socket or device)")
-        h = hashlib.sha256()
-        size = 0
         if st.st_size < _BUF:
+            h = hashlib.sha256()
             # Small file: one read of its size plus one byte (at end of file, no second read),
             # one update. Not os.read(fd, _BUF): that allocates and frees 1 MiB per file, which
             # cost more than hashing a file of a few KiB (most files of an environment).
@@ -85,19 +104,8 @@ def sha256_file(path: str | os.PathLike[str]) -> FileDigest:
                     size += len(data)
             advance(size)
             return FileDigest(path, h.hexdigest(), size, head=head)
-        view = _buffer()
-        head = b""
-        with open(fd, "rb", buffering=0, closefd=False) as raw:
-            while True:
-                n = raw.readinto(view)
-                if not n:
-                    break
-                if not head:
-                    head = bytes(view[:min(n, _HEAD)])
-                h.update(view[:n])
-                size += n
-                advance(n)
-        return FileDigest(path, h.hexdigest(), size, head=head)
+        hexdigest, size, head = _hash_large(fd, advance)
+        return FileDigest(path, hexdigest, size, head=head)
     except OSError as exc:
         return FileDigest(path, None, None, f"{type(exc).__name__}: {exc.strerror or exc}")
     finally:
@@ -223,27 +231,16 @@ def sha256_stable(path: str) -> StableDigest:
             while 0 < len(data) < st.st_size and (more := os.read(fd, st.st_size + 1 - len(data))):
                 data += more  # a short read (network and FUSE file systems may give one)
             size = len(data)
-            digest = hashlib.sha256(data)
+            hexdigest = hashlib.sha256(data).hexdigest()
             head = data[:_HEAD]
         else:
-            digest = hashlib.sha256()
-            size = 0
-            view = _buffer()
-            head = b""
-            while True:
-                n = os.readv(fd, [view])
-                if not n:
-                    break
-                if not head:
-                    head = bytes(view[:min(n, _HEAD)])
-                digest.update(view[:n])
-                size += n
+            hexdigest, size, head = _hash_large(fd)
         after = os.fstat(fd)
         if size != st.st_size or after.st_size != st.st_size or after.st_mtime_ns != st.st_mtime_ns:
             mtime = "same" if after.st_mtime_ns == st.st_mtime_ns else "changed"
             return StableDigest(None, size, None, changed=True, error=(
                 f"changed while being hashed (size {st.st_size} → {after.st_size}, read {size} bytes; mtime {mtime})"))
-        return StableDigest(digest.hexdigest(), size, stat_key(st), head)
+        return StableDigest(hexdigest, size, stat_key(st), head)
     except OSError as exc:
         return StableDigest(None, None, None, error=f"{type(exc).__name__}: {exc.strerror or exc}")
     finally:
