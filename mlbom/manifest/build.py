@@ -1,7 +1,8 @@
 """Streaming walk → hash → write. Files come from :func:`mlbom.fswalk.iter_files` in manifest
 order and are hashed in batches on a bounded window of worker processes (per-file work is a
 handful of system calls; a batch amortises the hand-off), so memory does not grow with the
-number of files. The hash cache is consulted per batch with one query.
+number of files. The hash cache is consulted a folder at a time (:func:`hash_runs`: one record
+per folder, compared whole) and otherwise per batch with one query.
 """
 
 from __future__ import annotations
@@ -52,20 +53,27 @@ _new = tuple.__new__  # Hashed from a row without the keyword handling of Hashed
 _NO_KEY: StatKey = (-1, -1, -1, -1, -1)  # a file that cannot be stat-ed: never in the cache
 
 
-def _cached(items: list[tuple[str, str]], cache: HashCache,
-            detect: Callable[[bytes], str] | None) -> list[Hashed | None]:
+_ToHash = tuple[str, str] | tuple[str, str, StatKey]
+"""A file to hash: ``(rel, path)``, or ``(rel, path, key)`` when its :data:`StatKey` was just
+taken (by :func:`hash_runs`: not stat-ed again)."""
+
+
+def _cached(items: list[_ToHash], cache: HashCache, detect: Callable[[bytes], str] | None) -> list[Hashed | None]:
     """The batch's cache hits (one query for the batch); None where the file must be hashed."""
     keys: list[StatKey] = []
     append = keys.append
-    for _, path in items:  # once per file of a warm re-run: no context manager per file
+    for item in items:  # once per file of a warm re-run: no context manager per file
+        if len(item) > 2:
+            append(item[2])
+            continue
         try:
-            append(stat_key(os.stat(path)))
+            append(stat_key(os.stat(item[1])))
         except OSError:
             append(_NO_KEY)
     hits = cache.lookup(keys)
-    return [_new(Hashed, (rel, path, hit[0], key[2], key, hit[1], None, False, True))
+    return [_new(Hashed, (item[0], item[1], hit[0], key[2], key, hit[1], None, False, True))
             if hit is not None and key is not _NO_KEY and (detect is None or hit[1] is not None) else None
-            for (rel, path), key, hit in zip(items, keys, hits, strict=True)]
+            for item, key, hit in zip(items, keys, hits, strict=True)]
 
 
 def _rows(paths: list[str], detect: Callable[[bytes], str] | None, keys: bool) -> list[StableRow]:
@@ -85,9 +93,7 @@ def hash_stream(items: Iterable[tuple[str, str]], *, cache: HashCache | None = N
     ``cache``; ``advance`` gets bytes hashed (once per batch). ``detect`` (a module-level
     function: it crosses to the workers) gives each file's format from its first bytes. ``keys``
     asks for every file's :data:`StatKey` also without a cache (to tell later whether it changed)."""
-    for h in _stream(items, cache=cache, workers=workers, detect=detect, advance=advance, keys=keys):
-        assert type(h) is Hashed
-        yield h
+    yield from cast(Iterator[Hashed], _stream(items, cache=cache, workers=workers, detect=detect, advance=advance, keys=keys))
 
 
 class CachedRun(NamedTuple):
@@ -116,7 +122,7 @@ class CachedRun(NamedTuple):
 
 
 _SIZE = operator.itemgetter(2)
-_Element = tuple[str, str] | Hashed | CachedRun
+_Element = _ToHash | Hashed | CachedRun
 """What :func:`_stream` takes: a file to hash ``(rel, path)``, or a result already known
 (passed through in its place)."""
 
@@ -149,9 +155,9 @@ def _stream(items: Iterable[_Element], *, cache: HashCache | None, workers: int 
     def split(chunk: list[_Element]) -> tuple[list[Hashed | CachedRun | None] | None, list[str]]:
         """(per element: the known result or cache hit, else None — or None for all when
         there is nothing known; the paths to hash)."""
-        loose = cast(list[tuple[str, str]], [x for x in chunk if type(x) is tuple])
+        loose = cast(list[_ToHash], [x for x in chunk if type(x) is tuple])
         if len(loose) == len(chunk) and not use_cache:
-            return None, [p for _, p in loose]
+            return None, [x[1] for x in loose]
         hits = iter(_cached(loose, cache, detect) if use_cache and cache is not None and loose else [None] * len(loose))
         known: list[Hashed | CachedRun | None] = [next(hits) if type(x) is tuple else x for x in chunk]  # type: ignore[misc]
         return known, [x[1] for x, k in zip(chunk, known, strict=True) if k is None]
@@ -227,7 +233,7 @@ class _Folder:
 
     __slots__ = ("dev", "got", "ino", "keys", "known", "names", "run")
 
-    def __init__(self, dev: int, ino: int, names: list[str], keys: list[StatKey]) -> None:
+    def __init__(self, dev: int, ino: int, names: list[str], keys: list[StatKey] | None) -> None:
         self.dev, self.ino, self.names, self.keys = dev, ino, names, keys
         self.run: tuple[list[str], list[str]] | None = None  # (shas, fmts) when every file matched
         self.known: dict[str, tuple[StatKey, str, str]] = {}  # else the record's files by name
@@ -253,28 +259,34 @@ def _unpack(record: FolderRecord, n: int) -> tuple[list[str], list[StatKey], lis
     return names, keys, shas, fmts
 
 
-def _open_folder(run: FileRun) -> _Folder | None:
-    """Stat the folder and every file of it (a C-speed map per folder), compare with its
-    record; None when the folder cannot be done a folder at a time (too large, a file that
-    cannot be stat-ed, a number that does not pack)."""
+def _open_folder(run: FileRun, cache: HashCache, detect: Callable[[bytes], str] | None) -> _Folder | None:
+    """The folder's state: without a record, its files go the per-file way and make one
+    (``keys`` None); with one, every file is stat-ed (a C-speed map per folder) and compared
+    with it (:func:`_match`). None when the folder goes file by file without a record (too
+    large, cannot be stat-ed)."""
     names = run.names
     if len(names) > MAX_RECORD:
         return None
     try:
         st = os.stat(run.folder)
-        keys: list[StatKey] = list(map(_KEY, map(os.stat, map(run.base().__add__, names))))
     except OSError:
         return None
-    return _Folder(st.st_dev, st.st_ino, names, keys)
+    folder = _Folder(st.st_dev, st.st_ino, names, None)
+    record = cache.folder(folder.dev, folder.ino)
+    if record is not None:
+        try:
+            folder.keys = list(map(_KEY, map(os.stat, map(run.base().__add__, names))))
+        except OSError:  # a file gone since the listing: each file is stat-ed on its own
+            return folder
+        _match(folder, record, detect)
+    return folder
 
 
-def _match(folder: _Folder, cache: HashCache, detect: Callable[[bytes], str] | None) -> None:
+def _match(folder: _Folder, record: FolderRecord, detect: Callable[[bytes], str] | None) -> None:
     """Compare the folder with its record: every name and key equal (two byte-string
     comparisons) sets ``folder.run``; else ``folder.known`` holds the record's files by name
     (a file whose five keys are the record's may skip hashing)."""
-    record = cache.folder(folder.dev, folder.ino)
-    if record is None:
-        return
+    assert folder.keys is not None
     try:
         packed = _pack_keys(folder.keys)
     except struct.error:
@@ -314,9 +326,7 @@ def hash_runs(runs: Iterable[FileRun], *, cache: HashCache | None = None, worker
             if run.lo == 0:
                 folder = None
                 if not (skip and any(s.startswith(run.prefix) and "/" not in s[len(run.prefix):] for s in skip)):
-                    folder = _open_folder(run)
-                    if folder is not None:
-                        _match(folder, cache, detect)
+                    folder = _open_folder(run, cache, detect)
                 open_folders[key] = folder
             folder = open_folders[key]
             if run.hi == len(run.names):
@@ -326,6 +336,11 @@ def hash_runs(runs: Iterable[FileRun], *, cache: HashCache | None = None, worker
                     if not skip or x[0] not in skip:
                         owners.append(None)
                         yield x
+                continue
+            if folder.keys is None:  # no record (or a file gone): file by file, then a record
+                for x in run.items():
+                    owners.append(folder)
+                    yield x
                 continue
             if folder.run is not None:
                 shas, fmts = folder.run
@@ -345,7 +360,7 @@ def hash_runs(runs: Iterable[FileRun], *, cache: HashCache | None = None, worker
                     cache.hits += 1
                     yield _new(Hashed, (prefix + name, base + name, hit[1], now[2], now, hit[2] or None, None, False, True))
                 else:
-                    yield prefix + name, base + name
+                    yield prefix + name, base + name, now
 
     for h in _stream(elements(), cache=cache, workers=workers, detect=detect, advance=advance, keys=False):
         folder = owners.popleft()

@@ -1,5 +1,8 @@
 """The incremental hash cache: SQLite, keyed by a file's device, inode, size, mtime_ns and
-ctime_ns, so that a re-run over an unchanged dataset only stats its files.
+ctime_ns, so that a re-run over an unchanged dataset only stats its files. Two tables: one row
+per folder (:class:`FolderRecord`: its files' names, keys, digests and formats, compared whole
+on a re-run) and one row per file (for a folder that differs from its record, and for what goes
+file by file).
 
 Threat model (docs/manifests.md): the cache is a convenience, not evidence. Anyone who can
 write the cache file can make ``generate`` record a digest the file does not have, and a file
