@@ -11,7 +11,11 @@ are byte-compiled first, as an installed copy is. Measures, best of R with a war
 - ``mlbom generate --dataset DIR`` in manifest mode (in turns with the serial floor, which it is
   compared with): wall time and CPU time, peak RSS of the mlbom process and of its largest
   worker, BOM size, manifest size (plain and gzip);
-- the same ``generate`` again with a warm hash cache vs the cold run that filled it;
+- the same ``generate`` again with a warm hash cache vs the cold run that filled it (a fresh
+  cache folder each time), in turns, for both states of the page cache: hot (every file read just
+  before the cold run) and cold (the files' pages dropped with ``posix_fadvise(DONTNEED)``, only
+  this tree's, before each run); also vs a cold run without the cache (``--no-cache``). Wall time
+  best of R and CPU time best of R, each ratio in both (``--cache-only``: only this part);
 - 4 shards on a Dask ``distributed`` LocalCluster (one worker process per core) + merge vs one
   ``mlbom manifest`` process.
 """
@@ -90,6 +94,63 @@ def measured(args: list[str], repeat: int = 1) -> tuple[float, float, float, flo
     return best
 
 
+def read_all(data: Path) -> None:
+    """Every file read once: the page cache holds the tree (as far as memory allows)."""
+    subprocess.run(f"find {data} -type f -print0 | xargs -0 cat > /dev/null", shell=True, check=True)
+
+
+def evict(data: Path) -> None:
+    """Drop this tree's pages from the page cache (``posix_fadvise(DONTNEED)`` per file; the
+    rest of the machine's cache, and the inodes and dentries, are left alone)."""
+    for folder, _, names in os.walk(data):
+        for name in names:
+            fd = os.open(os.path.join(folder, name), os.O_RDONLY)
+            try:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
+
+
+def whole(args: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one ``python -m mlbom ARGS`` process, start-up included."""
+    c, t = _cpu(), time.perf_counter()
+    subprocess.run([sys.executable, "-m", "mlbom", *args], check=True, env=ENV, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t, _cpu() - c
+
+
+def cache_pairs(gen: list[str], data: Path, out: Path, repeat: int, *, cold_pages: bool = True) -> None:
+    """The hash cache's ratio (issue #18 item 3): a cold run that fills a fresh cache, then a warm
+    re-run, for a hot and a cold page cache, R times in turns; best wall and best CPU of each,
+    of the whole process (interpreter start and imports included)."""
+    runs: dict[str, list[tuple[float, float]]] = {k: [] for k in ("hot-nocache", "hot-cold", "hot-warm", "cold-cold",
+                                                                 "cold-warm")}
+    load = []
+    for r in range(repeat):
+        load.append(os.getloadavg()[0])
+        read_all(data)
+        runs["hot-nocache"].append(whole([*gen, "--no-cache"]))
+        cache = out / f"cache-hot-{r}"
+        read_all(data)
+        runs["hot-cold"].append(whole([*gen, "--cache-dir", str(cache)]))
+        runs["hot-warm"].append(whole([*gen, "--cache-dir", str(cache)]))
+        if cold_pages and hasattr(os, "posix_fadvise"):
+            cache = out / f"cache-cold-{r}"
+            evict(data)
+            runs["cold-cold"].append(whole([*gen, "--cache-dir", str(cache)]))
+            evict(data)
+            runs["cold-warm"].append(whole([*gen, "--cache-dir", str(cache)]))
+        load.append(os.getloadavg()[0])
+    best = {k: (min(w for w, _ in v), min(c for _, c in v)) for k, v in runs.items() if v}
+    print(f"hash cache, {repeat} rounds in turns, load average {min(load):.1f}–{max(load):.1f}; best wall s / best CPU-s:")
+    for k, (w, c) in best.items():
+        print(f"  {k:12} {w:6.2f} s  {c:6.2f} CPU-s   (all: {', '.join(f'{a:.2f}/{b:.2f}' for a, b in runs[k])})")
+    for warm, cold in (("hot-warm", "hot-cold"), ("hot-warm", "hot-nocache"), ("cold-warm", "cold-cold")):
+        if warm in best and cold in best:
+            print(f"  {warm} / {cold}: wall {best[warm][0] / best[cold][0]:.2f}, CPU {best[warm][1] / best[cold][1]:.2f}"
+                  f"  (target < 0.33)")
+
+
 def dask_run(data: Path, out: Path, shards: int) -> float:
     code = ("import sys, time; from pathlib import Path; from mlbom.manifest.distributed import build_on_dask, local_client\n"
             "if __name__ == '__main__':\n"
@@ -117,6 +178,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true",
                     help="only the floor (serially) and generate: the 1,000,000-file figures (with --repeat 1)")
     ap.add_argument("--clean", action="store_true", help="remove the tree afterwards")
+    ap.add_argument("--cache-only", action="store_true", help="only the hash cache's cold/warm pairs")
+    ap.add_argument("--hot-only", action="store_true", help="the cache pairs with a hot page cache only (1,000,000 files)")
     a = ap.parse_args()
     data = make(a.dir, a.files)
     out = a.dir / "out"
@@ -128,6 +191,10 @@ def main() -> None:
                    stdout=subprocess.DEVNULL)
     ml = [sys.executable, "-m", "mlbom"]
     gen = ["generate", "--dataset", str(data), "--max-file-components", "1000", "--reproducible", "-o", str(out / "bom.json")]
+    if a.cache_only:
+        cache_pairs(gen, data, out, a.repeat, cold_pages=not a.hot_only)
+        shutil.rmtree(out, ignore_errors=True)
+        return
     # the floor and generate in turns, best of each: on a shared machine the load drifts
     ssl_serial = ssl_cpu = t_gen = cpu_gen = float("inf")
     rss = worker = 0.0
@@ -162,10 +229,7 @@ def main() -> None:
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     print(f"manifest gzip: {(out / 'm.jsonl.gz').stat().st_size / 1e6:.1f} MB")
 
-    cache = out / "cache"
-    t_cold = measured([*gen, "--cache-dir", str(cache)])[0]
-    t_warm = measured([*gen, "--cache-dir", str(cache)], a.repeat)[0]
-    print(f"hash cache: cold {t_cold:.2f} s, re-run {t_warm:.2f} s = {t_warm / t_cold:.2f} of the cold time")
+    cache_pairs(gen, data, out, a.repeat, cold_pages=not a.hot_only)
 
     if not a.no_dask:
         t_one = best([*ml, "manifest", str(data), "--no-cache", "-o", str(out / "one.jsonl")], 1)

@@ -10,9 +10,11 @@ walked: ``import`` runs a ``.pyc`` found there (an unchecked-hash one without re
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from mlbom.model import Finding
 
@@ -33,24 +35,58 @@ def shown_name(path: str) -> str:
     return path
 
 
+class FileRun(NamedTuple):
+    """Consecutive files of one folder in walk order: ``names[lo:hi]`` of the folder's regular
+    files (``names`` is the folder's whole sorted list of files, shared by its runs; a folder's
+    files are cut into runs only where a sub-folder sorts between them). ``folder`` is the
+    folder's path as walked, ``prefix`` the files' relative path before their name ("" or
+    ending in ``/``). The unit of the hash cache's per-folder records."""
+
+    folder: str
+    prefix: str
+    names: list[str]
+    lo: int
+    hi: int
+
+    def base(self) -> str:
+        """The folder's path with a separator: a file's path is ``base + name``."""
+        return self.folder if self.folder.endswith("/") else self.folder + "/"
+
+    def items(self) -> Iterator[tuple[str, str]]:
+        """``(relative path, path)`` of the run's files."""
+        prefix, base = self.prefix, self.base()
+        for name in self.names[self.lo:self.hi]:
+            yield prefix + name, base + name
+
+
 def iter_files(root: Path, *, hf_repo: bool = False,
                on_finding: Callable[[Finding], None] | None = None) -> Iterator[tuple[str, str]]:
     """Stream ``(relative path, path)`` for the regular files under ``root`` in code-point order
     of the relative path (the order of :func:`mlbom.hashing.tree_digest` and of a manifest),
     under the same link rule as :func:`walk_files`; what is not read goes to ``on_finding``
     (``source`` relative to ``root``). Not bounded in the number of files: the caller bounds
-    what it keeps. Memory is one sorted listing per open folder level, so a million files stream.
+    what it keeps. Memory is one sorted listing per open folder level, so a million files stream."""
+    for run in iter_runs(root, hf_repo=hf_repo, on_finding=on_finding):
+        yield from run.items()
+
+
+def iter_runs(root: Path, *, hf_repo: bool = False,
+              on_finding: Callable[[Finding], None] | None = None) -> Iterator[FileRun]:
+    """:func:`iter_files` as :class:`FileRun` s: the same files in the same order, a folder's
+    files at a time (one Python step per folder, not per file, for those who can use it).
 
     Order: a folder's entries are sorted by name, a sub-folder's name with ``/`` appended, which
-    is exactly the order of the full relative paths (``a.txt`` < ``a/b`` since ``.`` < ``/``)."""
+    is exactly the order of the full relative paths (``a.txt`` < ``a/b`` since ``.`` < ``/``);
+    the files between two sub-folders are one run."""
     real_root = root.resolve()
     allowed = [real_root] + ([real_root.parent.parent] if hf_repo else [])
     seen_dirs: set[Path] = {real_root}
     report = on_finding or (lambda f: None)
 
-    def listing(folder: str, prefix: str) -> Iterator[tuple[str, str, str, bool]]:
-        """(sort key, path, relative path, is a folder) of a folder's entries, sorted. Once per
-        file of a dataset: a regular file is recognised first, by one call on the entry."""
+    def listing(folder: str, prefix: str) -> Iterator[FileRun | tuple[str, str]]:
+        """The folder's runs of files and its sub-folders (path, relative path + ``/``), in walk
+        order. Once per file of a dataset: a regular file is recognised first, by one call on
+        the entry, and kept as its name only."""
         try:
             with os.scandir(folder) as it:
                 raw = list(it)
@@ -58,13 +94,13 @@ def iter_files(root: Path, *, hf_repo: bool = False,
             report(Finding(id="files.unreadable-folder", severity="high", message=f"{folder}: cannot list: {exc.strerror}",
                            source=prefix.rstrip("/") or "."))
             return iter(())
-        keyed: list[tuple[str, str, str, bool]] = []
-        append = keyed.append
-        for e in raw:
+        # a regular file (not a link) is the common case: recognised by one call on its entry
+        names = [e.name for e in raw if e.is_file(follow_symlinks=False)]
+        add_name = names.append
+        dirs: list[tuple[str, str, str]] = []
+        others = [e for e in raw if not e.is_file(follow_symlinks=False)] if len(names) < len(raw) else []
+        for e in others:  # links, folders, the rest
             name = e.name
-            if e.is_file(follow_symlinks=False):  # a regular file, not a link: the common case
-                append((name, e.path, prefix + name, False))
-                continue
             rel = prefix + name
             if e.is_symlink():
                 p = Path(e.path)
@@ -83,33 +119,42 @@ def iter_files(root: Path, *, hf_repo: bool = False,
                     if target in seen_dirs:
                         continue
                     seen_dirs.add(target)
-                    append((name + "/", e.path, rel, True))
+                    dirs.append((name + "/", e.path, rel + "/"))
                 elif target.is_file():
-                    append((name, e.path, rel, False))
+                    add_name(name)
                 else:  # a link to a FIFO, device or socket: hashing it would block
                     report(Finding(id="files.not-regular", severity="medium",
                                    message=f"{rel}: links to a FIFO, device or socket; not opened", source=rel))
             elif e.is_dir(follow_symlinks=False):
                 if name != ".git":
-                    append((name + "/", e.path, rel, True))
+                    dirs.append((name + "/", e.path, rel + "/"))
             else:
                 report(Finding(id="files.not-regular", severity="medium",
                                message=f"{rel}: FIFO, device or socket; not opened", source=rel))
-        del raw
-        keyed.sort()  # names are unique in a folder: the first item decides, as sorting by it would
-        return iter(keyed)
+        del raw, others
+        names.sort()  # names are unique in a folder, and none equals a sub-folder's "name/"
+        dirs.sort()
+        out: list[FileRun | tuple[str, str]] = []
+        lo = 0
+        for key, path, rel in dirs:  # the files that sort before each sub-folder are one run
+            hi = bisect.bisect_left(names, key, lo)
+            if hi > lo:
+                out.append(FileRun(folder, prefix, names, lo, hi))
+            out.append((path, rel))
+            lo = hi
+        if len(names) > lo:
+            out.append(FileRun(folder, prefix, names, lo, len(names)))
+        return iter(out)
 
     stack = [listing(str(root), "")]
     while stack:
         item = next(stack[-1], None)
         if item is None:
             stack.pop()
-            continue
-        _, path, rel, is_dir = item
-        if is_dir:
-            stack.append(listing(path, rel + "/"))
+        elif type(item) is FileRun:
+            yield item
         else:
-            yield rel, path
+            stack.append(listing(*item))
 
 
 def walk_files(root: Path, *, hf_repo: bool = False) -> tuple[list[Path], list[Finding]]:

@@ -5,7 +5,6 @@ for folders with more than ``max_file_components`` files. The folder walker itse
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from mlbom.collectors import BaseCollector, Option
 from mlbom.errors import InputError, UsageError
-from mlbom.fswalk import MAX_FILES, iter_files, walk_files
+from mlbom.fswalk import MAX_FILES, FileRun, iter_runs, walk_files
 from mlbom.manifest.options import DEFAULT_MAX_FILE_COMPONENTS, MANIFEST_OPTIONS, check_max
 from mlbom.model import ExternalReference, Finding, Hash, Property
 from mlbom.properties import Prop
@@ -24,7 +23,7 @@ if TYPE_CHECKING:  # imported where used: a generate without a large folder does
     from mlbom.manifest.format import Written
 
 __all__ = ["MAX_FILES", "FolderCollector", "ManifestSettings", "Walked", "hf_blob_finding", "manifest_properties", "manifest_reference",
-           "unreadable_message", "walk_files", "walk_streaming"]
+           "skipped", "unreadable_message", "walk_files", "walk_streaming"]
 
 _BLOB = re.compile(r"^[0-9a-f]{64}$")
 
@@ -78,44 +77,70 @@ class ManifestSettings:
 
 @dataclass
 class Walked:
-    """A folder's files, streamed: ``head`` holds up to ``max_files + 1`` of them; when
-    ``is_large`` the rest follow in ``rest``. Walk findings accumulate in ``findings``."""
+    """A folder's files, streamed as :class:`~mlbom.fswalk.FileRun` s: ``head_runs`` hold the
+    first ``max_files + 1`` files or more; when ``is_large`` the rest follow in ``rest``. Walk
+    findings accumulate in ``findings``."""
 
-    head: list[tuple[str, str]]
-    rest: Iterator[tuple[str, str]]
+    head_runs: list[FileRun]
+    rest: Iterator[FileRun]
     findings: list[Finding] = field(default_factory=list)
+    rest_pending: bool = False
 
     @property
     def is_large(self) -> bool:
-        return bool(self.rest_pending)
+        return self.rest_pending
 
-    rest_pending: bool = False
+    @property
+    def empty(self) -> bool:
+        """No file at all (a run holds at least one)."""
+        return not self.head_runs
+
+    @property
+    def head(self) -> list[tuple[str, str]]:
+        """The files read ahead, as ``(relative path, path)`` (all of them unless ``is_large``)."""
+        return [x for run in self.head_runs for x in run.items()]
+
+    def runs(self) -> Iterator[FileRun]:
+        """Every file, streamed a run at a time (leave out the manifest being written with
+        :func:`skipped`)."""
+        head, self.head_runs = self.head_runs, []  # the caller streams from here on: memory stays flat
+        yield from head
+        yield from self.rest
 
     def all(self, *, root: Path | None = None, writing: Path | None = None) -> Iterator[tuple[str, str]]:
         """Every file, streamed. ``writing`` is the manifest being written: when it lies in
         ``root`` (``-o data/bom.json``) it and its temporary file are left out, else the walk
         would hash a file while it is written."""
-        skip: set[str] = set()
-        if root is not None and writing is not None:
-            try:
-                rel = writing.resolve().relative_to(root.resolve()).as_posix()
-                skip = {rel, rel + ".tmp"}
-            except (ValueError, OSError):
-                pass
-        yield from (x for x in self.head if x[0] not in skip)
-        self.head = []  # the caller streams from here on: memory stays flat
-        yield from (x for x in self.rest if x[0] not in skip) if skip else self.rest
+        skip = skipped(root, writing)
+        for run in self.runs():
+            yield from ((x for x in run.items() if x[0] not in skip) if skip else run.items())
+
+
+def skipped(root: Path | None, writing: Path | None) -> frozenset[str]:
+    """The relative paths of the manifest ``writing`` and its temporary file when it lies in
+    ``root``: left out of the walk (else it would be hashed while it is written)."""
+    if root is not None and writing is not None:
+        try:
+            rel = writing.resolve().relative_to(root.resolve()).as_posix()
+            return frozenset({rel, rel + ".tmp"})
+        except (ValueError, OSError):
+            pass
+    return frozenset()
 
 
 def walk_streaming(root: Path, *, hf_repo: bool, max_files: int) -> Walked:
-    """Start walking ``root``; read ahead ``max_files + 1`` files to decide between inline
-    components and a manifest."""
+    """Start walking ``root``; read ahead ``max_files + 1`` files (whole runs) to decide between
+    inline components and a manifest."""
     findings: list[Finding] = []
-    it = iter_files(root, hf_repo=hf_repo, on_finding=findings.append)
-    head = list(itertools.islice(it, max_files + 1))
-    w = Walked(head, it, findings)
-    w.rest_pending = len(head) > max_files
-    return w
+    it = iter_runs(root, hf_repo=hf_repo, on_finding=findings.append)
+    head: list[FileRun] = []
+    count = 0
+    for run in it:
+        head.append(run)
+        count += run.hi - run.lo
+        if count > max_files:
+            break
+    return Walked(head, it, findings, count > max_files)
 
 
 def manifest_properties(written: Written, root_rel: str) -> tuple[Property, ...]:

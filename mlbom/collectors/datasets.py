@@ -20,6 +20,7 @@ import heapq
 import os
 import re
 import shutil
+from collections import Counter
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -36,6 +37,7 @@ from mlbom.collectors._files import (
     hf_blob_finding,
     manifest_properties,
     manifest_reference,
+    skipped,
     unreadable_message,
     walk_streaming,
 )
@@ -52,6 +54,7 @@ from mlbom.model import Collected, Component, Evidence, ExternalReference, Findi
 from mlbom.properties import Prop
 
 if TYPE_CHECKING:
+    from mlbom.manifest.build import Hashed
     from mlbom.manifest.format import Entry
 
 MAX_CARD = MAX_CARD_BYTES
@@ -135,7 +138,7 @@ class DatasetCollector(FolderCollector):
         walked: Walked | None = None
         if path.is_dir():
             walked = walk_streaming(root, hf_repo=hf is not None, max_files=self.settings.max_files)
-            if not walked.head:
+            if walked.empty:
                 if ctx.explicit:
                     raise InputError(path, "nothing to inventory in this folder: it holds no files")
                 return
@@ -297,7 +300,7 @@ class DatasetCollector(FolderCollector):
                         ctx: Context, *, hf_repo: bool) -> Generator[Collected, None, _Files]:
         """More than ``max_file_components`` files: streamed into a manifest beside the BOM.
         Every file is still hashed and its format detected; findings name the file."""
-        from mlbom.manifest.build import hash_stream
+        from mlbom.manifest.build import CachedRun, hash_runs
         from mlbom.manifest.format import Header, writing
 
         out = _Files()
@@ -312,21 +315,31 @@ class DatasetCollector(FolderCollector):
         with writing(target, Header(root.resolve().name), cache := self.settings.open_cache()) as writer, \
                 ctx.progress_bytes(f"hashing dataset {d.name}", None) as advance:
             add = writer.add_file
-            # once per file of the dataset: nothing here that is not needed
-            for h in hash_stream(walked.all(root=root, writing=target), cache=cache, detect=datafile.detect,
-                                 advance=advance):
-                add(h.rel, h.size, h.sha256, h.error)
-                fmt = h.fmt or "unknown"
-                formats[fmt] = formats.get(fmt, 0) + 1
-                if h.sha256 is None:
-                    fid, msg = unreadable_message(h.rel, h.error, changed=h.changed)
-                    yield Finding(id="dataset.file-unreadable" if fid == "files.unreadable" else fid, severity="high",
-                                  message=msg, subject=ref,
-                                  source=f"{root_rel}/{h.rel}" if root_rel not in (".", "") else h.rel)
-                if by_rel is not None and h.rel not in meta_rels:
-                    by_rel[h.rel] = (Path(h.path), h.sha256)
-                if hf_repo and (blob := hf_blob_finding(Path(h.path), h.sha256, ref)) is not None:
-                    yield blob
+            per_file = by_rel is not None or hf_repo  # a Croissant check or a Hugging Face blob check: each file
+            for x in hash_runs(walked.runs(), cache=cache, detect=datafile.detect, advance=advance,
+                               skip=skipped(root, target)):
+                if isinstance(x, CachedRun):  # a folder's files unchanged since its cache record: at once
+                    if not per_file:
+                        writer.add_run(x.prefix, x.names, x.sizes(), x.shas)
+                        for fmt, count in Counter(x.fmts).items():
+                            formats[fmt or "unknown"] = formats.get(fmt or "unknown", 0) + count
+                        continue
+                    hashed: Iterable[Hashed] = x.hashed()
+                else:
+                    hashed = (x,)
+                for h in hashed:  # once per file of the dataset otherwise: nothing here that is not needed
+                    add(h.rel, h.size, h.sha256, h.error)
+                    fmt = h.fmt or "unknown"
+                    formats[fmt] = formats.get(fmt, 0) + 1
+                    if h.sha256 is None:
+                        fid, msg = unreadable_message(h.rel, h.error, changed=h.changed)
+                        yield Finding(id="dataset.file-unreadable" if fid == "files.unreadable" else fid, severity="high",
+                                      message=msg, subject=ref,
+                                      source=f"{root_rel}/{h.rel}" if root_rel not in (".", "") else h.rel)
+                    if by_rel is not None and h.rel not in meta_rels:
+                        by_rel[h.rel] = (Path(h.path), h.sha256)
+                    if hf_repo and (blob := hf_blob_finding(Path(h.path), h.sha256, ref)) is not None:
+                        yield blob
         written = writer.close()
         if croissant is not None and by_rel is not None:
             yield from _verify(croissant, root, by_rel, ref)

@@ -142,7 +142,7 @@ class ModelCollector(FolderCollector):
             return
         hf = _hf_identity(path)
         walked = walk_streaming(path, hf_repo=hf is not None, max_files=self.settings.max_files)
-        if not walked.head:
+        if walked.empty:
             if ctx.explicit:
                 raise InputError(path, "nothing to inventory in this folder: it holds no files")
             return

@@ -1,5 +1,8 @@
 """The incremental hash cache: SQLite, keyed by a file's device, inode, size, mtime_ns and
-ctime_ns, so that a re-run over an unchanged dataset only stats its files.
+ctime_ns, so that a re-run over an unchanged dataset only stats its files. Two tables: one row
+per folder (:class:`FolderRecord`: its files' names, keys, digests and formats, compared whole
+on a re-run) and one row per file (for a folder that differs from its record, and for what goes
+file by file).
 
 Threat model (docs/manifests.md): the cache is a convenience, not evidence. Anyone who can
 write the cache file can make ``generate`` record a digest the file does not have, and a file
@@ -19,11 +22,27 @@ import threading
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
-SCHEMA = 1
+SCHEMA = 2
+"""2: per-folder records (``folders``) beside the per-file rows."""
 FILE_NAME = "hashes.sqlite3"
 Key = tuple[int, int, int, int, int]
 """(st_dev, st_ino, st_size, st_mtime_ns, st_ctime_ns)"""
+
+
+class FolderRecord(NamedTuple):
+    """What the cache holds for one folder's regular files, in walk order, packed (one row per
+    folder: a re-run compares a folder's listing and stat keys with it in a few C-speed
+    operations instead of a lookup per file). ``names``: the names joined by NUL, UTF-8 with
+    surrogate escapes; ``keys``: each file's :data:`Key` as five signed 64-bit integers
+    (native byte order); ``digests``: each file's SHA-256, 32 bytes; ``fmts``: each file's
+    detected format joined by NUL ("" where none was detected)."""
+
+    names: bytes
+    keys: bytes
+    digests: bytes
+    fmts: str
 
 
 class CacheWarning(UserWarning):
@@ -49,6 +68,8 @@ class HashCache:
         self._warn = warn
         self._local = threading.local()
         self._pending: list[tuple[int, int, int, int, int, str, str | None]] = []
+        self._pending_folders: list[tuple[int, int, bytes, bytes, bytes, str]] = []
+        self._pending_folder_files = 0
         self.enabled = True
         self.hits = 0
         try:
@@ -85,6 +106,8 @@ class HashCache:
         con.execute("CREATE TABLE IF NOT EXISTS files (dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL, "
                     "mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL, fmt TEXT, "
                     "PRIMARY KEY (dev, ino)) WITHOUT ROWID")
+        con.execute("CREATE TABLE IF NOT EXISTS folders (dev INTEGER NOT NULL, ino INTEGER NOT NULL, names BLOB NOT NULL, "
+                    "keys BLOB NOT NULL, digests BLOB NOT NULL, fmts TEXT NOT NULL, PRIMARY KEY (dev, ino))")
         row = con.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         if row is None:
             con.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
@@ -118,7 +141,7 @@ class HashCache:
                     found.update(((dev, row[0]), row[1:]) for row in con.execute(
                         f"SELECT ino, size, mtime_ns, ctime_ns, sha256, fmt FROM files WHERE dev = ? AND ino IN ({marks})",
                         [dev, *part]))
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OverflowError) as exc:  # OverflowError: an inode number past 2**63
             self._disable(exc)
             return out
         for i, k in enumerate(keys):
@@ -128,6 +151,35 @@ class HashCache:
                 self.hits += 1
         return out
 
+    def folder(self, dev: int, ino: int) -> FolderRecord | None:
+        """The record of the folder ``(dev, ino)``, or None (none, or not of the expected types)."""
+        if not self.enabled:
+            return None
+        try:
+            con: sqlite3.Connection | None = getattr(self._local, "con", None)
+            if con is None:
+                con = self._local.con = self._connect()
+            # as bytes whatever was stored: a value of another type is a miss, not a decoding error
+            row = con.execute("SELECT CAST(names AS BLOB), CAST(keys AS BLOB), CAST(digests AS BLOB), CAST(fmts AS BLOB) "
+                              "FROM folders WHERE dev = ? AND ino = ?", (dev, ino)).fetchone()
+        except (sqlite3.Error, OverflowError) as exc:
+            self._disable(exc)
+            return None
+        if row is None or not all(isinstance(v, bytes) for v in row):
+            return None
+        try:
+            return FolderRecord(row[0], row[1], row[2], row[3].decode("utf-8"))
+        except UnicodeDecodeError:
+            return None
+
+    def store_folder(self, dev: int, ino: int, record: FolderRecord) -> None:
+        """Remember a folder's record (written in batches, with the per-file rows)."""
+        if self.enabled:
+            self._pending_folders.append((dev, ino, *record))
+            self._pending_folder_files += len(record.digests) // 32
+            if self._pending_folder_files >= 100_000:
+                self.flush()
+
     def store(self, key: Key, sha256: str, fmt: str | None = None) -> None:
         """Remember a digest (written in batches)."""
         if self.enabled:
@@ -136,16 +188,17 @@ class HashCache:
                 self.flush()
 
     def flush(self) -> None:
-        if not self.enabled or not self._pending:
-            self._pending.clear()
-            return
-        try:
-            with self._writer:
-                self._writer.execute("BEGIN")
-                self._writer.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", self._pending)
-        except sqlite3.Error as exc:
-            self._disable(exc)
+        if self.enabled and (self._pending or self._pending_folders):
+            try:
+                with self._writer:
+                    self._writer.execute("BEGIN")
+                    self._writer.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", self._pending)
+                    self._writer.executemany("INSERT OR REPLACE INTO folders VALUES (?, ?, ?, ?, ?, ?)", self._pending_folders)
+            except (sqlite3.Error, OverflowError) as exc:
+                self._disable(exc)
         self._pending.clear()
+        self._pending_folders.clear()
+        self._pending_folder_files = 0
 
     def close(self) -> None:
         self.flush()

@@ -21,10 +21,11 @@ import contextlib
 import gzip
 import hashlib
 import io
+import itertools
 import json
 import os
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, NamedTuple, Protocol
@@ -161,6 +162,7 @@ class ManifestWriter:
         self._last: bytes | None = None
         self._lines: list[str] = [header.to_line().decode("ascii")]
         self._tree_lines: list[str] = []
+        self._run_lines = 0  # lines pending in runs (add_run): each is one item of _lines
         self._written: Written | None = None
         self.files = self.failed = self.total_size = 0
 
@@ -185,9 +187,37 @@ class ManifestWriter:
         if len(self._lines) >= 4096:
             self._flush()
 
+    def add_run(self, prefix: str, names: Sequence[str], sizes: Sequence[int], shas: Sequence[str]) -> None:
+        """Files of one folder, all with a digest: ``prefix + name`` for each name, in order
+        (names sorted and unique, as a folder's listing is). The same bytes as :meth:`add_file`
+        per file, formatted with one C-speed join per run instead of a Python step per file;
+        names that are not all ASCII go file by file (their order is checked on UTF-8 bytes)."""
+        if not names:
+            return
+        if not "".join(names).isascii() or not prefix.isascii():
+            for name, size, sha in zip(names, sizes, shas, strict=True):
+                self.add_file(prefix + name, size, sha)
+            return
+        rels = list(map(prefix.__add__, names))
+        first, last = rels[0].encode("ascii"), rels[-1].encode("ascii")
+        if self._last is not None and first <= self._last:
+            raise ValueError(f"manifest entries out of order: {rels[0]!r}")
+        self._last = last
+        self.files += len(rels)
+        self.total_size += sum(sizes)
+        self._lines.append("".join(itertools.chain.from_iterable(zip(
+            itertools.repeat('{"name":'), map(_json_str, rels), itertools.repeat(',"size":'), map(str, sizes),
+            itertools.repeat(',"algorithm":"sha256","digest":"'), shas, itertools.repeat('"}\n'), strict=False))))
+        self._tree_lines.append("".join(itertools.chain.from_iterable(zip(
+            shas, itertools.repeat("  "), rels, itertools.repeat("\n"), strict=False))))
+        self._run_lines += len(rels)
+        if len(self._lines) + self._run_lines >= 4096:
+            self._flush()
+
     def _flush(self) -> None:
         (self._gzip or self._hashing).write("".join(self._lines).encode("ascii"))
         self._lines.clear()
+        self._run_lines = 0
         self._tree.update("".join(self._tree_lines).encode("utf-8", "surrogateescape"))
         self._tree_lines.clear()
 

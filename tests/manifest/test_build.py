@@ -7,13 +7,14 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import warnings
 from pathlib import Path
 
 import pytest
 
 from mlbom import hashing
 from mlbom.errors import InputError, UsageError
-from mlbom.fswalk import iter_files
+from mlbom.fswalk import FileRun, iter_files, iter_runs
 from mlbom.hashing import sha256_stable
 from mlbom.manifest import build
 from mlbom.manifest.build import build_manifest, hash_stream, parse_shard
@@ -113,6 +114,9 @@ def test_a_forged_cache_entry_with_other_keys_is_not_used(tmp_path: Path) -> Non
     cache.close()
     con = sqlite3.connect(tmp_path / "cache" / "hashes.sqlite3")
     con.execute("UPDATE files SET sha256 = ?, mtime_ns = mtime_ns + 1", ("00" * 32,))
+    # the folder records too: other keys (zeros) and other digests
+    forged = con.execute("UPDATE folders SET digests = zeroblob(length(digests)), keys = zeroblob(length(keys))")
+    assert forged.rowcount == 5  # one record per folder
     con.commit()
     con.close()
     cache = HashCache(tmp_path / "cache")
@@ -256,3 +260,81 @@ def test_writing_removes_the_partial_manifest_and_closes_the_cache(tmp_path: Pat
         w.add_file("a", 1, "ab" * 32)
     assert w.close().files == 1 and out.is_file() and Cache.closed == 3
     assert [p.name for p in tmp_path.iterdir()] == ["m.jsonl"]
+
+
+# ---- per-folder cache records (issue #18 item 3) ------------------------------------------------
+
+def _mixed(root: Path) -> Path:
+    """Folders of files, a folder whose files sort around its sub-folders, names that are not ASCII."""
+    for d in range(3):
+        (root / f"d{d}").mkdir(parents=True)
+        for i in range(40):
+            (root / f"d{d}" / f"f{i:03d}.bin").write_bytes(os.urandom(50 + i))
+    (root / "m" / "b").mkdir(parents=True)
+    for name in ("a.txt", "b/x", "c.txt", "z", "é.txt", "b/ü"):
+        (root / "m" / name).write_bytes(os.urandom(20) + name.encode())
+    return root
+
+
+def _warm_equals_cold(root: Path, out: Path, cache_dir: Path, name: str) -> HashCache:
+    """The manifest through the cache (closed again) and without it: the same bytes."""
+    cache = HashCache(cache_dir)
+    warm = build_manifest(root, out / f"{name}-warm.jsonl.gz", cache=cache, workers=1)
+    cache.close()
+    cold = build_manifest(root, out / f"{name}-cold.jsonl.gz", workers=1)
+    assert (out / f"{name}-warm.jsonl.gz").read_bytes() == (out / f"{name}-cold.jsonl.gz").read_bytes()
+    assert (warm.sha256, warm.files, warm.total_size, warm.tree_sha256) == (cold.sha256, cold.files, cold.total_size,
+                                                                            cold.tree_sha256)
+    return cache
+
+
+def test_a_warm_run_writes_the_cold_runs_bytes_after_changes_additions_removals_and_renames(tmp_path: Path) -> None:
+    root = _mixed(tmp_path / "ds")
+    out = tmp_path / "out"
+    out.mkdir()
+    cache_dir = tmp_path / "cache"
+    assert _warm_equals_cold(root, out, cache_dir, "first").hits == 0
+    files = 126
+    assert _warm_equals_cold(root, out, cache_dir, "again").hits == files
+    runs = list(build.hash_runs(iter_runs_of(root), cache=(c := HashCache(cache_dir)), workers=1))
+    c.close()
+    assert all(isinstance(r, build.CachedRun) for r in runs) and len(runs) == 6  # d0-d2, m (3 runs), m/b
+    (root / "d0" / "f001.bin").write_bytes(b"changed")                 # changed
+    (root / "d1" / "new.bin").write_bytes(b"added")                    # added
+    (root / "d2" / "f005.bin").unlink()                                # removed
+    (root / "d0" / "f010.bin").rename(root / "d0" / "g010.bin")        # renamed within its folder
+    (root / "d1").rename(root / "e1")                                  # a folder renamed
+    (root / "m" / "c.txt").write_bytes(b"changed too")                 # changed, between two sub-folders' runs
+    cache = _warm_equals_cold(root, out, cache_dir, "changed")
+    # all but the two changed, the one added and the one renamed (a rename sets its ctime on Linux)
+    assert files - 4 <= cache.hits <= files - 3
+    again = _warm_equals_cold(root, out, cache_dir, "after")
+    assert again.hits == files  # the folders' records were written anew
+    with ManifestReader(out / "after-warm.jsonl.gz") as r:
+        names = [e.path for e in r]
+    assert "e1/new.bin" in names and "d0/g010.bin" in names and "d2/f005.bin" not in names and "m/é.txt" in names
+
+
+def iter_runs_of(root: Path) -> list[FileRun]:
+    return list(iter_runs(root))
+
+
+@pytest.mark.parametrize("change", ["names = CAST('x' AS BLOB)", "keys = substr(keys, 1, 40)",
+                                    "digests = substr(digests, 2)", "fmts = 'a'", "names = 7",
+                                    "digests = zeroblob(length(digests)), keys = substr(keys, 41) || substr(keys, 1, 40)"])
+def test_a_folder_record_that_does_not_fit_its_folder_is_not_used(tmp_path: Path, change: str) -> None:
+    """Records with other names, parts of the wrong length, values of another type (text that
+    is not UTF-8, a number) or keys of other files are misses (the files are hashed), never a
+    wrong digest, an error or the cache turned off."""
+    root = _mixed(tmp_path / "ds")
+    (tmp_path / "out").mkdir()
+    _warm_equals_cold(root, tmp_path / "out", tmp_path / "cache", "first")
+    con = sqlite3.connect(tmp_path / "cache" / "hashes.sqlite3")
+    con.execute("DELETE FROM files")  # only the folder records are left to hit
+    assert con.execute(f"UPDATE folders SET {change}").rowcount == 5
+    con.commit()
+    con.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cache = _warm_equals_cold(root, tmp_path / "out", tmp_path / "cache", "forged")
+    assert cache.hits == 0

@@ -202,3 +202,34 @@ def test_a_manifest_written_inside_the_dataset_is_not_hashed_while_written(tmp_p
     d = next(c for c in bom.components if c.type == "data")
     assert _props(d)["mlbom:manifest:files"] == "20"
     assert not bom.findings
+
+
+@pytest.mark.parametrize("croissant", [False, True])
+def test_a_warm_cached_generate_gives_the_cold_bom_and_manifest(tmp_path: Path, croissant: bool) -> None:
+    """Through the hash cache's folder records (issue #18 item 3): the BOM and the manifest of a
+    re-run equal those of a run without the cache, also after a change, an addition, a removal
+    and renames; with a Croissant file the files are taken one by one (its check needs each path)."""
+    project = tmp_path / "p"
+    data = _dataset(project, 60)
+    (data / "split0" / "notes.csv").write_text("a,b\n1,2\n")  # another format, counted from the record
+    if croissant:
+        (data / "croissant.json").write_text(json.dumps({
+            "@context": {"@vocab": "https://schema.org/", "cr": "http://mlcommons.org/croissant/"}, "@type": "sc:Dataset",
+            "name": "demo", "license": "cc-by-4.0", "distribution": [
+                {"@type": "cr:FileSet", "@id": "imgs", "includes": "split*/*.png", "encodingFormat": "image/png"}]}))
+    cache = {"no_cache": False, "cache_dir": tmp_path / "cache", "max_file_components": 10}
+    for step in ("cold", "warm", "changed"):
+        if step == "changed":
+            (data / "split0" / "img000.png").write_bytes(b"\x89PNG\r\n\x1a\nchanged")
+            (data / "split1" / "img001.png").unlink()
+            (data / "split2" / "img002.png").rename(data / "split2" / "img902.png")
+            (data / "split1").rename(data / "split3")
+            (data / "split3" / "new.csv").write_text("x\n")
+        outs = {}
+        for name, options in (("cached", cache), ("plain", {"max_file_components": 10})):
+            (tmp_path / name).mkdir(exist_ok=True)
+            bom = _gen(project, tmp_path / name, **options)
+            (c,) = [c for c in bom.components if c.type == "data"]
+            outs[name] = (mlbom.dumps(bom), (tmp_path / name / _props(c)["mlbom:manifest:path"]).read_bytes())
+        assert outs["cached"] == outs["plain"], step
+    assert b"csv: 1 files" in outs["cached"][0] and b"png: 59 files" in outs["cached"][0]
