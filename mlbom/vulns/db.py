@@ -26,7 +26,9 @@ else ``$XDG_CONFIG_HOME/mlbom/cache.key``, else ``~/.config/mlbom/cache.key``; 3
 created mode 0600, used only when it is a regular file of the current user that nobody else can
 read or write). An index or fingerprint whose MAC does not verify under that key — planted,
 edited, or written by another user or machine (a CI cache restored into a fresh job) — is
-rebuilt from the database. Without a usable key the cache is neither read nor written.
+rebuilt from the database. Without a usable key the cache is neither read nor written. An index
+is filed under the digest of the very bytes it was built from (:attr:`_Source.read_digest`): a
+database changed between being digested and being read is audited as read and not cached.
 Cache root: ``$MLBOM_CACHE_DIR``, else ``$XDG_CACHE_HOME/mlbom``, else ``~/.cache/mlbom``.
 """
 
@@ -43,6 +45,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 import orjson
 
@@ -244,8 +247,8 @@ def open_database(path: str | Path, *, use_cache: bool = True, progress: Callabl
 
     def rebuild() -> tuple[dict[str, tuple[Record, ...]], LoadStats]:
         packages, stats = _build(source)
-        if key is not None:
-            _write_index(key, root, source.digest(), packages, stats)
+        if key is not None and source.read_digest is not None:  # filed under the digest of the bytes it was built from
+            _write_index(key, root, source.read_digest, packages, stats)
         return packages, stats
 
     digest = _read_fingerprint(key, root, fingerprint) if key is not None and fingerprint else None
@@ -265,7 +268,9 @@ def open_database(path: str | Path, *, use_cache: bool = True, progress: Callabl
     if progress:
         progress(f"indexing {p}")
     packages, stats = _build(source)
-    if key is not None:
+    # cached only when the bytes indexed are the bytes digested (a database changed between the
+    # two reads is audited as read, and not cached under a digest it does not have)
+    if key is not None and source.read_digest == digest:
         _write_index(key, root, digest, packages, stats)
         if fingerprint:
             _write_fingerprint(key, root, fingerprint, digest)
@@ -277,6 +282,10 @@ def open_database(path: str | Path, *, use_cache: bool = True, progress: Callabl
 
 
 class _Source:
+    read_digest: str | None = None
+    """The content digest (the formula of :meth:`digest`) of the bytes :meth:`files` read, once it
+    has read them all: the index is filed under it, never under a digest taken by another read."""
+
     def fingerprint(self) -> str | None:
         """A cheap digest of the listing, or None when only the content digest will do."""
         return None
@@ -293,12 +302,14 @@ class _FileSource(_Source):
         self.path = path
 
     def digest(self) -> str:
-        return _sha256_file(self.path)
+        data, _ = _bounded_bytes(self.path)
+        return _file_digest(data)
 
     def files(self, stats: LoadStats) -> Iterator[tuple[str, bytes]]:
         data = _read_bounded(self.path, stats, self.path.name)
         if data is not None:
             yield self.path.name, data
+        self.read_digest = _file_digest(data)
 
 
 class _FolderSource(_Source):
@@ -336,31 +347,28 @@ class _FolderSource(_Source):
         return h.hexdigest()
 
     def digest(self) -> str:
-        h = hashlib.sha256(b"osv-folder\0")
+        h = hashlib.sha256(b"osv-folder 2\0")
         for rel, full, size, _ in self.listing():
-            if not rel:
-                continue
-            if size < 0 or size > osv.MAX_RECORD_BYTES:
-                h.update(f"{rel}\0unreadable:{size}\n".encode())
-                continue
-            try:
-                h.update(f"{rel}\0{_sha256_file(full)}\n".encode())
-            except OSError:
-                h.update(f"{rel}\0unreadable\n".encode())
+            if rel:
+                data = _bounded_bytes(full)[0] if 0 <= size <= osv.MAX_RECORD_BYTES else None
+                h.update(_folder_line(rel, data))
         return h.hexdigest()
 
     def files(self, stats: LoadStats) -> Iterator[tuple[str, bytes]]:
         budget = _Budget(stats)
+        h = hashlib.sha256(b"osv-folder 2\0")
         for rel, full, _size, _ in self.listing():
             if not rel:
                 stats.ignored_files += 1
                 continue
             data = _read_bounded(full, stats, rel)
+            h.update(_folder_line(rel, data))
             if data is None:
                 continue
             if not budget.spend(rel, len(data)):
                 return
             yield rel, data
+        self.read_digest = h.hexdigest()
 
 
 class _Budget:
@@ -406,10 +414,23 @@ class _ZipSource(_Source):
         self.path = path
 
     def digest(self) -> str:
-        return "zip-" + _sha256_file(self.path)
+        with open(self.path, "rb") as fh:
+            return "zip-" + _sha256_fh(fh)
 
     def files(self, stats: LoadStats) -> Iterator[tuple[str, bytes]]:
-        zf = open_archive(self.path)
+        try:
+            fh = open(self.path, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise InputError(self.path, f"cannot read the vulnerability database: {exc.strerror or exc}") from exc
+        with fh:
+            yield from self._members(fh, stats)
+            # the digest of the descriptor the members were read from (see the module: a file
+            # rewritten in place during the read and restored is the residual)
+            fh.seek(0)
+            self.read_digest = "zip-" + _sha256_fh(fh)
+
+    def _members(self, fh: BinaryIO, stats: LoadStats) -> Iterator[tuple[str, bytes]]:
+        zf = open_archive(self.path, fh)
         budget = _Budget(stats)
         with zf:
             infos = zf.infolist()
@@ -458,26 +479,38 @@ def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
     return None
 
 
-def _read_bounded(path: str | Path, stats: LoadStats, rel: str) -> bytes | None:
+def _bounded_bytes(path: str | Path) -> tuple[bytes | None, str]:
+    """A record file's bytes (one read, at most the record bound), or None and why not."""
     try:
         with open(path, "rb") as fh:
             data = fh.read(osv.MAX_RECORD_BYTES + 1)
     except OSError as exc:
-        stats.skipped += 1
-        stats.note(rel, f"cannot read: {exc.strerror or exc}")
-        return None
+        return None, f"cannot read: {exc.strerror or exc}"
     if len(data) > osv.MAX_RECORD_BYTES:
+        return None, f"larger than the {osv.MAX_RECORD_BYTES >> 20} MiB a record may be; not read"
+    return data, ""
+
+
+def _read_bounded(path: str | Path, stats: LoadStats, rel: str) -> bytes | None:
+    data, why = _bounded_bytes(path)
+    if data is None:
         stats.skipped += 1
-        stats.note(rel, f"larger than the {osv.MAX_RECORD_BYTES >> 20} MiB a record may be; not read")
-        return None
+        stats.note(rel, why)
     return data
 
 
-def _sha256_file(path: str | Path) -> str:
+def _folder_line(rel: str, data: bytes | None) -> bytes:
+    return f"{rel}\0{hashlib.sha256(data).hexdigest() if data is not None else 'unreadable'}\n".encode()
+
+
+def _file_digest(data: bytes | None) -> str:
+    return hashlib.sha256(b"osv-file\0" + data).hexdigest() if data is not None else hashlib.sha256(b"osv-file-unreadable").hexdigest()
+
+
+def _sha256_fh(fh: BinaryIO) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
+    for chunk in iter(lambda: fh.read(1 << 20), b""):
+        h.update(chunk)
     return h.hexdigest()
 
 

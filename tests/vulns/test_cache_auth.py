@@ -115,3 +115,45 @@ def test_the_key_is_created_private_and_reused(tmp_path: Path, monkeypatch: pyte
     folder = _db(tmp_path)
     open_database(folder)
     assert open_database(folder).from_cache
+
+
+@pytest.mark.parametrize("kind", ["folder", "zip", "file"])
+def test_a_database_changed_between_digest_and_read_is_not_cached_under_that_digest(
+        tmp_path: Path, isolated_cache: Path, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    """The index is filed under the digest of the bytes it was built from: a database swapped
+    after it was digested (and restored later) must not leave the swapped content cached under
+    the genuine database's digest."""
+    import zipfile
+
+    good = json.dumps(record("PYSEC-2099-1", "torch", events=[{"introduced": "0"}])).encode()
+    evil = json.dumps(record("PYSEC-2099-1", "other", events=[{"introduced": "0"}])).encode()
+
+    def put(data: bytes) -> Path:
+        if kind == "folder":
+            (tmp_path / "db").mkdir(exist_ok=True)
+            (tmp_path / "db" / "r.json").write_bytes(data)
+            return tmp_path / "db"
+        if kind == "file":
+            (tmp_path / "r.json").write_bytes(data)
+            return tmp_path / "r.json"
+        with zipfile.ZipFile(tmp_path / "db.zip", "w") as z:
+            z.writestr("r.json", data)
+        return tmp_path / "db.zip"
+
+    path = put(good)
+    source_cls = {"folder": vdb._FolderSource, "zip": vdb._ZipSource, "file": vdb._FileSource}[kind]
+    real = source_cls.digest
+
+    def then_swap(self: object) -> str:
+        d = real(self)  # type: ignore[arg-type]
+        put(evil)
+        return d
+
+    monkeypatch.setattr(source_cls, "digest", then_swap)
+    swapped = open_database(path)
+    assert swapped.records_for("other") and not swapped.records_for("torch")  # audited as read
+    monkeypatch.undo()
+    monkeypatch.setenv("MLBOM_CACHE_DIR", str(isolated_cache))
+    put(good)
+    again = open_database(path)
+    assert again.records_for("torch") and not again.records_for("other")
