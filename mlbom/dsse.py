@@ -163,7 +163,9 @@ def _verify_one(key: PublicKey, message: bytes, sig: bytes) -> bool:
 
 def verify_envelope(env: Envelope, policy: TrustPolicy) -> list[str]:
     """Check every signature of ``env`` against the trusted keys; return the key ids that
-    signed, or raise :class:`VerificationError` naming the first signature that did not verify."""
+    signed, or raise :class:`VerificationError` naming the first signature that did not verify.
+    Two signatures by the same key fail too: the ``signatures`` list is not itself signed, so a
+    copied signature would otherwise count as another signer (DSSE counts distinct keys)."""
     if policy.embedded_key or not policy.keys:
         raise UsageError("a DSSE envelope carries no public key: pass the signer's key with {keys} "
                          "({embedded_key} and {key_ids} do not apply)", related=("keys", "embedded_key", "key_ids"))
@@ -174,7 +176,11 @@ def verify_envelope(env: Envelope, policy: TrustPolicy) -> list[str]:
         good = next((k for k in keys if _verify_one(k, message, sig)), None)
         if good is None:
             raise VerificationError(f"DSSE signature {i + 1} does not verify with any trusted key")
-        signed_by.append(jsf.key_id(good))
+        kid = jsf.key_id(good)
+        if kid in signed_by:
+            raise VerificationError(f"DSSE signature {i + 1} is by the same key ({kid[:16]}) as signature "
+                                    f"{signed_by.index(kid) + 1}: one signer counted twice (a copied signature)")
+        signed_by.append(kid)
     return signed_by
 
 

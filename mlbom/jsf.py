@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature, encode_dss_signature
 
-from mlbom import limits
+from mlbom import jsonout, limits
 from mlbom.errors import MlbomError
 
 PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
@@ -300,18 +300,9 @@ def canonicalize(value: object) -> bytes:
 
 
 def with_canonical_numbers(value: object) -> object:
-    """``value`` with every float replaced by an ``orjson.Fragment`` of its RFC 8785 spelling, so
-    that orjson writes numbers the way they are signed (orjson writes ``3e-6`` where RFC 8785
-    writes ``0.000003``). Containers without floats are returned as they are."""
-    if isinstance(value, float):
-        return orjson.Fragment(rfc8785.dumps(value))
-    if isinstance(value, dict):
-        items = {k: with_canonical_numbers(v) for k, v in value.items()}
-        return value if all(items[k] is value[k] for k in value) else items
-    if isinstance(value, list):
-        out = [with_canonical_numbers(v) for v in value]
-        return value if all(a is b for a, b in zip(out, value, strict=True)) else out
-    return value
+    """``value`` with every float replaced by an ``orjson.Fragment`` of its RFC 8785 spelling
+    (:func:`mlbom.jsonout.canonical_numbers`, the one writer of numbers)."""
+    return jsonout.canonical_numbers(value)
 
 
 def _non_bmp(data: bytes) -> bool:

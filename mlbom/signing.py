@@ -17,9 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-import orjson
-
 import mlbom.jsf as jsf
+from mlbom import jsonout
 from mlbom.cyclonedx.document import check_size
 from mlbom.errors import InputError, MlbomError, UsageError, VerificationError
 from mlbom.jsf import PrivateKey, PublicKey
@@ -48,7 +47,7 @@ def _load_json_bom(data: bytes, name: str) -> dict[str, object]:
 
 
 def _dump(doc: dict[str, object]) -> bytes:
-    return orjson.dumps(jsf.with_canonical_numbers(doc), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    return jsonout.dump_document(doc)
 
 
 # ---- JSF signing -----------------------------------------------------------------------
@@ -86,6 +85,10 @@ def sign(bom: bytes, key: PrivateKey, *, mode: Literal["new", "add", "replace"] 
                                  "chain, and adding would invalidate it (re-sign with {replace})",
                                  option="add", related=("replace",))
             signers = list(existing["signers"])
+            jwk, kid = jsf.jwk_of(key.public_key()), jsf.key_id(key.public_key())
+            if any(isinstance(s, dict) and (s.get("publicKey") == jwk or s.get("keyId") == kid) for s in signers):
+                raise UsageError("this key already signs the BOM: a second signature by it is not another signer "
+                                 "(verify refuses it)", option="add")
     alg = jsf.algorithm_for(key)
     signer: dict[str, object] = {"algorithm": alg}
     if embed_key:

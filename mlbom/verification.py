@@ -257,6 +257,11 @@ def verify_jsf(bom: JsonBom, policy: TrustPolicy) -> list[SignerResult]:
             results.append(_verify_checked(c, signed.of(ref), policy))
         except jsf.SignatureFormatError as exc:
             raise _fail(ref, signer, exc) from exc
+        first = next(r for r in results if r.key_id == results[-1].key_id)
+        if first is not results[-1]:  # the signature member is not signed: a copy would count as a co-signer
+            raise VerificationError(f"signer {len(results)} is by the same key ({first.key_id[:16]}) as signer "
+                                    f"{results.index(first) + 1}: one signer counted twice (a copied or "
+                                    "duplicated signer)")
     return results
 
 

@@ -13,6 +13,15 @@ CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_key_outside_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The OSV index cache's per-user key (``mlbom.vulns.db.cache_key``) in a temporary folder,
+    never the user's ``~/.config``."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLBOM_CACHE_KEY_FILE", str(tmp_path_factory.mktemp("cache-key") / "cache.key"))
+        yield
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     if not CORPUS.is_dir():

@@ -388,17 +388,24 @@ def precomputed_manifest(path: Path, ctx: Context, settings: ManifestSettings) -
         ref = f"dataset:{header.root}"
         findings: list[Finding] = []
         sample: list[tuple[int, str, int, str]] = []  # max-heap by negated key: the SAMPLE smallest path hashes
-        for e in reader:
-            if e.sha256 is None:
-                findings.append(Finding(id="dataset.file-unreadable", severity="high",
-                                        message=f"{e.path}: the manifest records no digest ({e.error})", subject=ref))
-                continue
-            assert e.size is not None
-            item = (-shard_of(e.path, 1 << 62), e.path, e.size, e.sha256)
-            if len(sample) < SAMPLE:
-                heapq.heappush(sample, item)
-            elif item > sample[0]:
-                heapq.heapreplace(sample, item)
+
+        def sampled_entries() -> Iterator[Entry]:
+            for e in reader:
+                yield e
+                if e.sha256 is None:
+                    findings.append(Finding(id="dataset.file-unreadable", severity="high",
+                                            message=f"{e.path}: the manifest records no digest ({e.error})", subject=ref))
+                    continue
+                assert e.size is not None
+                item = (-shard_of(e.path, 1 << 62), e.path, e.size, e.sha256)
+                if len(sample) < SAMPLE:
+                    heapq.heappush(sample, item)
+                elif item > sample[0]:
+                    heapq.heapreplace(sample, item)
+
+        # one read: the totals, the sample and the digest all describe the same bytes
+        writer_totals = _totals(sampled_entries())
+        digest = reader.stored_sha256()
     yield from findings
     stored = path
     if settings.folder is not None and (settings.folder / path.name).resolve() != path.resolve():
@@ -407,11 +414,12 @@ def precomputed_manifest(path: Path, ctx: Context, settings: ManifestSettings) -
             shutil.copyfile(path, stored)
         except OSError as exc:
             raise InputError(stored, f"cannot write: {exc.strerror or exc}") from exc
-    # the copy is what the BOM references: re-read it for the totals, so they describe those bytes
-    with ManifestReader(stored) as again:
-        writer_totals = _totals(again)
-    digest = stored_sha256(stored)
-    folder = next((c for c in (ctx.base / header.root, path.parent / header.root) if c.is_dir()), None)
+        if stored_sha256(stored) != digest:  # the copy is what the BOM references
+            raise InputError(path, "changed while it was read and copied")
+    # the header's root is a plain folder name (checked by the reader): looked for beside the
+    # manifest, then in the project; never a symbolic link
+    folder = next((c for c in (path.parent / header.root, ctx.base / header.root)
+                   if not c.is_symlink() and c.is_dir()), None)
     sampled = "not reachable"
     if folder is not None:
         ok = 0

@@ -22,6 +22,7 @@ import orjson
 from pydantic import JsonValue
 
 from mlbom.cyclonedx.xmltext import xml_attr, xml_text
+from mlbom.jsonout import dump_document
 from mlbom.model import (
     Bom,
     Component,
@@ -269,7 +270,7 @@ def dumps(bom: Bom, fmt: Format = "json") -> bytes:
     doc = to_dict(bom)
     if fmt == "json":
         # orjson: the stdlib encoder falls back to pure Python when indenting (4x slower at 10k).
-        return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+        return dump_document(doc)
     return to_xml(doc)
 
 

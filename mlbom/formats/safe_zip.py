@@ -24,6 +24,7 @@ import struct
 import zipfile
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 from mlbom.errors import InputError
 
@@ -43,11 +44,11 @@ def _reason(exc: BaseException) -> str:
     return f"{kind}: {text}" if text else kind
 
 
-def open_archive(path: Path) -> zipfile.ZipFile:
-    """The archive at ``path`` opened for reading; anything ``zipfile`` refuses is an
-    :class:`InputError` ("not a readable zip: ...")."""
+def open_archive(path: Path, fileobj: BinaryIO | None = None) -> zipfile.ZipFile:
+    """The archive at ``path`` (read from ``fileobj``, an open file of it, when given) opened
+    for reading; anything ``zipfile`` refuses is an :class:`InputError` ("not a readable zip: ...")."""
     try:
-        return zipfile.ZipFile(path)
+        return zipfile.ZipFile(fileobj if fileobj is not None else path)
     except _ARCHIVE_ERRORS as exc:
         raise InputError(path, f"not a readable zip: {_reason(exc)}") from exc
 

@@ -23,7 +23,7 @@ from mlbom.errors import InputError, UsageError
 from mlbom.fswalk import FileRun, iter_files, iter_runs
 from mlbom.hashing import StableRow, StatKey, default_workers, stable_rows, stat_key
 from mlbom.manifest.cache import FolderRecord, HashCache
-from mlbom.manifest.format import Entry, Header, Written, path_key, shard_of, writing
+from mlbom.manifest.format import Entry, Header, Written, path_key, root_problem, shard_of, writing
 from mlbom.model import Finding
 
 BATCH = 1024
@@ -416,6 +416,8 @@ def build_manifest(root: Path, output: Path, *, shard: tuple[int, int] | None = 
     if not root.is_dir():
         raise InputError(root, "no such folder" if not root.exists() else "not a folder")
     name = root.resolve().name
+    if (why := root_problem(name)) is not None:
+        raise InputError(root, f"the folder's name {name[:80]!r} {why}: a manifest's root is one plain folder name")
     header = Header(name)
     if shard is not None:
         listing, total = listing_digest(root)

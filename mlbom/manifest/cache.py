@@ -10,13 +10,16 @@ changed without changing any key (a filesystem that does not update ctime, a clo
 an inode reused with the same size) is not re-hashed. So the cache lives in the user's own cache
 folder (mode 0600), ``--no-cache`` turns it off, and ``verify`` never reads it: verification
 always re-hashes. A corrupt or foreign database is rebuilt with a warning, never trusted and
-never fatal; any later database error turns the cache off for the run, with a warning.
+never fatal (a row whose digest is not 64 lower-case hex characters of type text, or whose
+format is not a plain format name, is a miss); any later database error turns the cache off
+for the run, with a warning.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 import threading
 import warnings
@@ -29,6 +32,22 @@ SCHEMA = 2
 FILE_NAME = "hashes.sqlite3"
 Key = tuple[int, int, int, int, int]
 """(st_dev, st_ino, st_size, st_mtime_ns, st_ctime_ns)"""
+
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_FMT = re.compile(r"[a-z0-9][a-z0-9._+-]{0,31}")
+"""A detected format name as mlbom writes one (``parquet``, ``jsonl``): anything else read from
+the cache (SQLite columns are not typed: a BLOB, a number, ``é`` or a ``"``) is a miss."""
+
+
+def _digest_ok(value: object) -> bool:
+    return type(value) is str and _HEX64.fullmatch(value) is not None
+
+
+def _fmt_ok(value: object, *, empty: bool = False) -> bool:
+    if value is None:
+        return not empty
+    return type(value) is str and ((empty and value == "") or _FMT.fullmatch(value) is not None)
 
 
 class FolderRecord(NamedTuple):
@@ -146,7 +165,8 @@ class HashCache:
             return out
         for i, k in enumerate(keys):
             row = found.get((k[0], k[1]))
-            if row is not None and row[:3] == k[2:] and len(row[3]) == 64:
+            # a hit only for a lower-case hex str digest and a plain format name (hostile rows miss)
+            if row is not None and row[:3] == k[2:] and _digest_ok(row[3]) and _fmt_ok(row[4]):
                 out[i] = (row[3], row[4])
                 self.hits += 1
         return out
@@ -168,9 +188,12 @@ class HashCache:
         if row is None or not all(isinstance(v, bytes) for v in row):
             return None
         try:
-            return FolderRecord(row[0], row[1], row[2], row[3].decode("utf-8"))
+            fmts = row[3].decode("ascii")
         except UnicodeDecodeError:
             return None
+        if not all(_fmt_ok(f, empty=True) for f in fmts.split("\0")):
+            return None
+        return FolderRecord(row[0], row[1], row[2], fmts)
 
     def store_folder(self, dev: int, ino: int, record: FolderRecord) -> None:
         """Remember a folder's record (written in batches, with the per-file rows)."""

@@ -18,12 +18,14 @@ increasing order) and raises :class:`~mlbom.errors.InputError` naming the line; 
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import hashlib
 import io
 import itertools
 import json
 import os
+import stat
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -102,6 +104,22 @@ def shard_of(path: str, n: int) -> int:
     """The shard (1…n) a path belongs to: by a hash of the path, so shards are even and the
     same on every machine."""
     return int.from_bytes(hashlib.sha256(path_key(path)).digest()[:8], "big") % n + 1
+
+
+def root_problem(root: str) -> str | None:
+    """Why ``root`` cannot be a manifest's root name (None when it can): it must be one plain
+    folder name — not empty, ``.`` or ``..``, no ``/`` or ``\\``, no control character or
+    lone surrogate, at most 255 characters. It names a folder beside the manifest (or in the
+    project), never a path, and is the dataset component's name."""
+    if root in ("", ".", ".."):
+        return "is empty, '.' or '..'"
+    if len(root) > 255:
+        return "is longer than 255 characters"
+    if "/" in root or "\\" in root or (len(root) > 1 and root[1] == ":"):
+        return "is a path, not a folder name"
+    if any(ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0 or 0xd800 <= ord(c) < 0xe000 for c in root):
+        return "holds a control character or a lone surrogate"
+    return None
 
 
 def confined(path: str) -> bool:
@@ -265,14 +283,66 @@ def writing(path: Path, header: Header, cache: _Closable | None = None) -> Itera
             cache.close()
 
 
-def _open(path: Path) -> BinaryIO:
+class _HashingReader(io.RawIOBase):
+    """A file descriptor read once, front to back, hashing every byte it hands out: the bytes
+    parsed are the bytes hashed (see :meth:`ManifestReader.stored_sha256`)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.hash = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: object) -> int:
+        view = memoryview(b)  # type: ignore[arg-type]
+        n = os.readv(self.fd, [view])
+        self.hash.update(view[:n])
+        return n
+
+    def drain(self) -> str:
+        """Hash what is left unread; the SHA-256 of every byte of the file."""
+        while chunk := os.read(self.fd, 1 << 20):
+            self.hash.update(chunk)
+        return self.hash.hexdigest()
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self.fd)
+        super().close()
+
+
+def _open_fd(path: Path, follow_symlinks: bool) -> int:
+    """One descriptor on a regular file (never a FIFO or device; with ``follow_symlinks``
+    False, never through a symbolic link at the last component)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
-        raw = open(path, "rb")  # noqa: SIM115 - the caller closes it
+        fd = os.open(path, flags)
+    except OSError as exc:
+        why = "a symbolic link (refused)" if not follow_symlinks and exc.errno == errno.ELOOP else exc.strerror or exc
+        raise InputError(path, f"cannot read manifest: {why}") from exc
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InputError(path, "cannot read manifest: not a regular file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _digest_fd(path: Path, fd: int) -> str:
+    h = hashlib.sha256()
+    try:
+        while chunk := os.read(fd, 1 << 20):
+            h.update(chunk)
+        os.lseek(fd, 0, os.SEEK_SET)
     except OSError as exc:
         raise InputError(path, f"cannot read manifest: {exc.strerror or exc}") from exc
-    if path.name.endswith(".gz"):
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-    return raw
+    return h.hexdigest()
 
 
 def _lines(path: Path, fh: BinaryIO) -> Iterator[tuple[int, object]]:
@@ -302,6 +372,8 @@ def _header(path: Path, obj: object) -> Header:
     root, alg = obj.get("root"), obj.get("algorithm")
     if not isinstance(root, str) or alg != "sha256":
         raise InputError(path, "header needs a root name and algorithm sha256", at="line 1")
+    if (why := root_problem(root)) is not None:
+        raise InputError(path, f"header root {root[:80]!r} {why}", at="line 1")
     shard = obj.get("shard")
     if shard is None:
         if set(obj) != {FORMAT_KEY, "root", "algorithm"}:
@@ -347,11 +419,35 @@ def _entry(path: Path, n: int, obj: object) -> Entry:
 
 class ManifestReader:
     """Streams a manifest: ``header`` is read on construction, iterate for the entries
-    (checked; strictly increasing order). Use as a context manager."""
+    (checked; strictly increasing order). Use as a context manager.
 
-    def __init__(self, path: Path) -> None:
+    The file is opened once, and every byte parsed is hashed on the way:
+    :meth:`stored_sha256` is the digest of exactly the bytes the entries came from. With
+    ``expect_sha256`` the descriptor is hashed first (an :class:`InputError` when it differs,
+    before any line is believed), then read from its start; the iteration ends with an
+    :class:`InputError` when what was read no longer has that digest (the file was written to
+    in between). Swapping the file by name cannot reach a descriptor already open.
+    ``follow_symlinks=False`` refuses a symbolic link (a manifest found beside a BOM)."""
+
+    def __init__(self, path: Path, expect_sha256: str | None = None, follow_symlinks: bool = True) -> None:
         self.path = path
-        self._fh = _open(path)
+        self._expect = expect_sha256
+        fd = _open_fd(path, follow_symlinks)
+        try:
+            if expect_sha256 is not None:
+                got = _digest_fd(path, fd)
+                if got != expect_sha256:
+                    raise InputError(path, f"manifest SHA-256 {got} is not the {expect_sha256} the BOM records "
+                                           "(modified or replaced)")
+        except BaseException:
+            os.close(fd)
+            raise
+        self._raw = _HashingReader(fd)
+        buffered = io.BufferedReader(self._raw, 1 << 20)
+        self._fh: BinaryIO = gzip.GzipFile(fileobj=buffered, mode="rb") if path.name.endswith(".gz") \
+            else buffered  # type: ignore[assignment]
+        self._buffered = buffered
+        self._digest: str | None = None
         self._it = _lines(path, self._fh)
         try:
             first = next(self._it, None)
@@ -359,8 +455,20 @@ class ManifestReader:
                 raise InputError(path, "empty file: not an mlbom manifest")
             self.header = _header(path, first[1])
         except BaseException:
-            self._fh.close()
+            self.close()
             raise
+
+    def stored_sha256(self) -> str:
+        """SHA-256 of every stored byte of the file this reader has open (what is left unread is
+        read and hashed first; call it once the entries are consumed)."""
+        if self._digest is None:
+            try:
+                while self._buffered.read(1 << 20):
+                    pass
+                self._digest = self._raw.drain()
+            except OSError as exc:
+                raise InputError(self.path, f"cannot read manifest: {exc.strerror or exc}") from exc
+        return self._digest
 
     def __iter__(self) -> Iterator[Entry]:
         last: bytes | None = None
@@ -372,9 +480,14 @@ class ManifestReader:
                                  at=f"line {n}")
             last = key
             yield e
+        if self._expect is not None and self.stored_sha256() != self._expect:
+            raise InputError(self.path, f"manifest changed while it was read (SHA-256 {self._digest}, the BOM records "
+                                        f"{self._expect})")
 
     def close(self) -> None:
         self._fh.close()
+        self._buffered.close()
+        self._raw.close()
 
     def __enter__(self) -> ManifestReader:
         return self
@@ -384,10 +497,10 @@ class ManifestReader:
 
 
 def stored_sha256(path: Path) -> str:
-    """SHA-256 of a manifest's stored bytes (what the BOM references)."""
-    from mlbom.hashing import sha256_file
-
-    d = sha256_file(path)
-    if d.sha256 is None:
-        raise InputError(path, f"cannot read manifest: {d.error}")
-    return d.sha256
+    """SHA-256 of a manifest's stored bytes (what the BOM references), from one descriptor on a
+    regular file."""
+    fd = _open_fd(path, True)
+    try:
+        return _digest_fd(path, fd)
+    finally:
+        os.close(fd)

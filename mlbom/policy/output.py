@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Literal
 from xml.etree import ElementTree as ET
 
+from mlbom.jsonout import dump_document
 from mlbom.policy.config import Exception_
 from mlbom.policy.locate import location
 from mlbom.policy.rules import RULES, Result, Violation
@@ -34,9 +35,7 @@ def render(result: Result, fmt: str, *, base: str | None = None) -> str:
 
 
 def _dumps(doc: dict[str, object]) -> str:
-    import orjson
-
-    return orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
+    return dump_document(doc).decode("utf-8")
 
 
 def summary(result: Result) -> str:

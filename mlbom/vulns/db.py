@@ -14,22 +14,38 @@ size betrays a zip bomb (the header's size is not trusted: reads stop at the bou
 The index is keyed by the database's content digest (SHA-256 over every record file's path
 and SHA-256, or of the zip's bytes). A small fingerprint file maps the folder's listing (paths,
 sizes, mtimes) to that digest so a warm run need not re-hash thousands of files; any change in
-the listing re-hashes. The index file carries its own SHA-256 and every record in it is
-type-checked when read: a corrupt or foreign cache is rebuilt, never trusted.
+the listing re-hashes. Every record in the index is type-checked when read: a corrupt cache is
+rebuilt, never trusted.
+
+Threat model (docs/vulnerabilities.md): whoever can write the cache folder must not be able to
+hide an advisory (red team 7c F2: an index with its ``packages`` emptied and its self-stated
+checksum recomputed made ``audit --fail-on critical`` pass). A checksum the file states about
+itself authenticates nothing, so the index and the fingerprint files carry an HMAC-SHA256 under a
+per-user secret kept *outside* the cache folder (:func:`cache_key`: ``$MLBOM_CACHE_KEY_FILE``,
+else ``$XDG_CONFIG_HOME/mlbom/cache.key``, else ``~/.config/mlbom/cache.key``; 32 random bytes,
+created mode 0600, used only when it is a regular file of the current user that nobody else can
+read or write). An index or fingerprint whose MAC does not verify under that key — planted,
+edited, or written by another user or machine (a CI cache restored into a fresh job) — is
+rebuilt from the database. Without a usable key the cache is neither read nor written. An index
+is filed under the digest of the very bytes it was built from (:attr:`_Source.read_digest`): a
+database changed between being digested and being read is audited as read and not cached.
 Cache root: ``$MLBOM_CACHE_DIR``, else ``$XDG_CACHE_HOME/mlbom``, else ``~/.cache/mlbom``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import re
+import secrets
 import stat
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 import orjson
 
@@ -43,7 +59,9 @@ MAX_TOTAL_BYTES = 4 << 30
 MAX_ZIP_RATIO = 200
 """A member expanding more than this (and beyond 1 MiB) is treated as a zip bomb."""
 MAX_INDEX_BYTES = 2 << 30
-INDEX_FORMAT = b"mlbom-osv-index 1\n"
+INDEX_FORMAT = b"mlbom-osv-index 2\n"
+"""2: authenticated (``mac``, see the module); an index of format 1 is rebuilt."""
+KEY_BYTES = 32
 _SUFFIXES = (".json", ".yaml", ".yml")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 MAX_REPORTED = 50
@@ -156,6 +174,53 @@ def cache_root() -> Path:
     return base / "mlbom"
 
 
+def cache_key() -> bytes | None:
+    """The per-user secret that authenticates the index cache (see the module), created on
+    first use; None when it cannot be read or created safely (the cache is then not used)."""
+    explicit = os.environ.get("MLBOM_CACHE_KEY_FILE")
+    if explicit:
+        path = Path(explicit)
+    else:
+        xdg = os.environ.get("XDG_CONFIG_HOME")
+        path = (Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".config") / "mlbom" / "cache.key"
+    nofollow = getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, os.O_RDONLY | nofollow | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | nofollow, 0o600)
+            try:
+                key = secrets.token_bytes(KEY_BYTES)
+                os.write(fd, key)
+            finally:
+                os.close(fd)
+            return key
+        except FileExistsError:  # another run created it just now
+            return cache_key()
+        except OSError:
+            return None
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_mode & 0o077 or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
+            return None
+        key = os.read(fd, KEY_BYTES + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return key if len(key) == KEY_BYTES else None
+
+
+def _mac(key: bytes, kind: bytes, *parts: bytes) -> str:
+    m = hmac.new(key, b"mlbom-osv-cache\0" + kind, hashlib.sha256)
+    for part in parts:
+        m.update(b"\0" + str(len(part)).encode() + b"\0" + part)
+    return m.hexdigest()
+
+
 def open_database(path: str | Path, *, use_cache: bool = True, progress: Callable[[str], None] | None = None) -> Database:
     """Open an OSV database (folder, zip or one record file), through the cache when it can.
 
@@ -177,34 +242,38 @@ def open_database(path: str | Path, *, use_cache: bool = True, progress: Callabl
         raise InputError(p, "not a vulnerability database: expected a folder or zip of OSV records, or one .json/.yaml record")
     root = cache_root() / "osv"
     fingerprint = source.fingerprint()
+    key = cache_key() if use_cache else None
+    use_cache = key is not None
 
     def rebuild() -> tuple[dict[str, tuple[Record, ...]], LoadStats]:
         packages, stats = _build(source)
-        if use_cache:
-            _write_index(root, source.digest(), packages, stats)
+        if key is not None and source.read_digest is not None:  # filed under the digest of the bytes it was built from
+            _write_index(key, root, source.read_digest, packages, stats)
         return packages, stats
 
-    digest = _read_fingerprint(root, fingerprint) if use_cache and fingerprint else None
-    if digest is not None:
-        db = _read_index(root, digest, str(p), rebuild)
+    digest = _read_fingerprint(key, root, fingerprint) if key is not None and fingerprint else None
+    if digest is not None and key is not None:
+        db = _read_index(key, root, digest, str(p), rebuild)
         if db is not None:
             return db
     if progress:
         progress(f"hashing {p}")
     digest = source.digest()
-    if use_cache:
-        db = _read_index(root, digest, str(p), rebuild)
+    if key is not None:
+        db = _read_index(key, root, digest, str(p), rebuild)
         if db is not None:
             if fingerprint:
-                _write_fingerprint(root, fingerprint, digest)
+                _write_fingerprint(key, root, fingerprint, digest)
             return db
     if progress:
         progress(f"indexing {p}")
     packages, stats = _build(source)
-    if use_cache:
-        _write_index(root, digest, packages, stats)
+    # cached only when the bytes indexed are the bytes digested (a database changed between the
+    # two reads is audited as read, and not cached under a digest it does not have)
+    if key is not None and source.read_digest == digest:
+        _write_index(key, root, digest, packages, stats)
         if fingerprint:
-            _write_fingerprint(root, fingerprint, digest)
+            _write_fingerprint(key, root, fingerprint, digest)
     return Database(str(p), digest, None, packages, stats, from_cache=False)
 
 
@@ -213,6 +282,10 @@ def open_database(path: str | Path, *, use_cache: bool = True, progress: Callabl
 
 
 class _Source:
+    read_digest: str | None = None
+    """The content digest (the formula of :meth:`digest`) of the bytes :meth:`files` read, once it
+    has read them all: the index is filed under it, never under a digest taken by another read."""
+
     def fingerprint(self) -> str | None:
         """A cheap digest of the listing, or None when only the content digest will do."""
         return None
@@ -229,12 +302,14 @@ class _FileSource(_Source):
         self.path = path
 
     def digest(self) -> str:
-        return _sha256_file(self.path)
+        data, _ = _bounded_bytes(self.path)
+        return _file_digest(data)
 
     def files(self, stats: LoadStats) -> Iterator[tuple[str, bytes]]:
         data = _read_bounded(self.path, stats, self.path.name)
         if data is not None:
             yield self.path.name, data
+        self.read_digest = _file_digest(data)
 
 
 class _FolderSource(_Source):
@@ -272,31 +347,28 @@ class _FolderSource(_Source):
         return h.hexdigest()
 
     def digest(self) -> str:
-        h = hashlib.sha256(b"osv-folder\0")
+        h = hashlib.sha256(b"osv-folder 2\0")
         for rel, full, size, _ in self.listing():
-            if not rel:
-                continue
-            if size < 0 or size > osv.MAX_RECORD_BYTES:
-                h.update(f"{rel}\0unreadable:{size}\n".encode())
-                continue
-            try:
-                h.update(f"{rel}\0{_sha256_file(full)}\n".encode())
-            except OSError:
-                h.update(f"{rel}\0unreadable\n".encode())
+            if rel:
+                data = _bounded_bytes(full)[0] if 0 <= size <= osv.MAX_RECORD_BYTES else None
+                h.update(_folder_line(rel, data))
         return h.hexdigest()
 
     def files(self, stats: LoadStats) -> Iterator[tuple[str, bytes]]:
         budget = _Budget(stats)
+        h = hashlib.sha256(b"osv-folder 2\0")
         for rel, full, _size, _ in self.listing():
             if not rel:
                 stats.ignored_files += 1
                 continue
             data = _read_bounded(full, stats, rel)
+            h.update(_folder_line(rel, data))
             if data is None:
                 continue
             if not budget.spend(rel, len(data)):
                 return
             yield rel, data
+        self.read_digest = h.hexdigest()
 
 
 class _Budget:
@@ -342,10 +414,23 @@ class _ZipSource(_Source):
         self.path = path
 
     def digest(self) -> str:
-        return "zip-" + _sha256_file(self.path)
+        with open(self.path, "rb") as fh:
+            return "zip-" + _sha256_fh(fh)
 
     def files(self, stats: LoadStats) -> Iterator[tuple[str, bytes]]:
-        zf = open_archive(self.path)
+        try:
+            fh = open(self.path, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise InputError(self.path, f"cannot read the vulnerability database: {exc.strerror or exc}") from exc
+        with fh:
+            yield from self._members(fh, stats)
+            # the digest of the descriptor the members were read from (see the module: a file
+            # rewritten in place during the read and restored is the residual)
+            fh.seek(0)
+            self.read_digest = "zip-" + _sha256_fh(fh)
+
+    def _members(self, fh: BinaryIO, stats: LoadStats) -> Iterator[tuple[str, bytes]]:
+        zf = open_archive(self.path, fh)
         budget = _Budget(stats)
         with zf:
             infos = zf.infolist()
@@ -394,26 +479,38 @@ def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
     return None
 
 
-def _read_bounded(path: str | Path, stats: LoadStats, rel: str) -> bytes | None:
+def _bounded_bytes(path: str | Path) -> tuple[bytes | None, str]:
+    """A record file's bytes (one read, at most the record bound), or None and why not."""
     try:
         with open(path, "rb") as fh:
             data = fh.read(osv.MAX_RECORD_BYTES + 1)
     except OSError as exc:
-        stats.skipped += 1
-        stats.note(rel, f"cannot read: {exc.strerror or exc}")
-        return None
+        return None, f"cannot read: {exc.strerror or exc}"
     if len(data) > osv.MAX_RECORD_BYTES:
+        return None, f"larger than the {osv.MAX_RECORD_BYTES >> 20} MiB a record may be; not read"
+    return data, ""
+
+
+def _read_bounded(path: str | Path, stats: LoadStats, rel: str) -> bytes | None:
+    data, why = _bounded_bytes(path)
+    if data is None:
         stats.skipped += 1
-        stats.note(rel, f"larger than the {osv.MAX_RECORD_BYTES >> 20} MiB a record may be; not read")
-        return None
+        stats.note(rel, why)
     return data
 
 
-def _sha256_file(path: str | Path) -> str:
+def _folder_line(rel: str, data: bytes | None) -> bytes:
+    return f"{rel}\0{hashlib.sha256(data).hexdigest() if data is not None else 'unreadable'}\n".encode()
+
+
+def _file_digest(data: bytes | None) -> str:
+    return hashlib.sha256(b"osv-file\0" + data).hexdigest() if data is not None else hashlib.sha256(b"osv-file-unreadable").hexdigest()
+
+
+def _sha256_fh(fh: BinaryIO) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
+    for chunk in iter(lambda: fh.read(1 << 20), b""):
+        h.update(chunk)
     return h.hexdigest()
 
 
@@ -466,10 +563,10 @@ def _index_path(root: Path, digest: str) -> Path:
     return root / f"index-{digest}.bin"
 
 
-def _write_index(root: Path, digest: str, packages: dict[str, tuple[Record, ...]], stats: LoadStats) -> None:
+def _write_index(key: bytes, root: Path, digest: str, packages: dict[str, tuple[Record, ...]], stats: LoadStats) -> None:
     payload = orjson.dumps({"stats": stats.to_json(),
                             "packages": {k: [r.to_compact() for r in v] for k, v in packages.items()}})
-    header = orjson.dumps({"digest": digest, "payload_sha256": hashlib.sha256(payload).hexdigest(),
+    header = orjson.dumps({"digest": digest, "mac": _mac(key, b"index", digest.encode(), payload),
                            "payload_bytes": len(payload)})
     _atomic_write(_index_path(root, digest), INDEX_FORMAT + header + b"\n" + payload)
 
@@ -484,7 +581,7 @@ def read_index_bytes(path: Path) -> bytes | None:
     return data if len(data) <= MAX_INDEX_BYTES else None
 
 
-def _read_index(root: Path, digest: str, name: str,
+def _read_index(key: bytes, root: Path, digest: str, name: str,
                 rebuild: Callable[[], tuple[dict[str, tuple[Record, ...]], LoadStats]]) -> Database | None:
     data = read_index_bytes(_index_path(root, digest))
     if data is None or not data.startswith(INDEX_FORMAT):
@@ -493,9 +590,11 @@ def _read_index(root: Path, digest: str, name: str,
         head_end = data.index(b"\n", len(INDEX_FORMAT))
         header = orjson.loads(data[len(INDEX_FORMAT):head_end])
         payload = data[head_end + 1:]
+        mac = header.get("mac") if isinstance(header, dict) else None
         if (not isinstance(header, dict) or header.get("digest") != digest or header.get("payload_bytes") != len(payload)
-                or header.get("payload_sha256") != hashlib.sha256(payload).hexdigest()):
-            return None
+                or not isinstance(mac, str) or not mac.isascii()
+                or not hmac.compare_digest(mac, _mac(key, b"index", digest.encode(), payload))):
+            return None  # not written by this user's mlbom for this database: rebuilt
         body = orjson.loads(payload)
         if not isinstance(body, dict) or not isinstance(body.get("packages"), dict):
             return None
@@ -510,17 +609,22 @@ def _read_index(root: Path, digest: str, name: str,
     return Database(name, digest, raw, None, stats, from_cache=True, rebuild=rebuild)
 
 
-def _read_fingerprint(root: Path, fingerprint: str) -> str | None:
+def _read_fingerprint(key: bytes, root: Path, fingerprint: str) -> str | None:
     try:
-        text = (root / f"fp-{fingerprint}").read_text("ascii").strip()
+        with open(root / f"fp-{fingerprint}", "rb") as fh:
+            text = fh.read(512).decode("ascii").strip()
     except (OSError, UnicodeDecodeError):
         return None
-    digest = text.removeprefix("zip-")
-    return text if _HEX64.fullmatch(digest) else None
+    digest, _, mac = text.partition(" ")
+    if not _HEX64.fullmatch(digest.removeprefix("zip-")) or \
+            not hmac.compare_digest(mac, _mac(key, b"fingerprint", fingerprint.encode(), digest.encode())):
+        return None
+    return digest
 
 
-def _write_fingerprint(root: Path, fingerprint: str, digest: str) -> None:
-    _atomic_write(root / f"fp-{fingerprint}", digest.encode("ascii"))
+def _write_fingerprint(key: bytes, root: Path, fingerprint: str, digest: str) -> None:
+    _atomic_write(root / f"fp-{fingerprint}", f"{digest} {_mac(key, b'fingerprint', fingerprint.encode(), digest.encode())}"
+                  .encode("ascii"))
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -16,9 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import orjson
-
 from mlbom.errors import InputError, MlbomError
+from mlbom.jsonout import dump_document
 from mlbom.model import Bom, Vulnerability
 from mlbom.readmodel import CLOSED_STATES, walk
 from mlbom.vulns import ratings
@@ -133,8 +132,7 @@ def audit_file(path: Path, vuln_dbs: Sequence[Path], vex_files: Sequence[Path] =
                                spec_version=vex_spec, serial=loaded.serial_number,
                                version=version if isinstance(version, int) else 1, timestamp=loaded.timestamp,
                                tool_version=__version__)
-    opt = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
-    return AuditedFile(orjson.dumps(doc, option=opt), orjson.dumps(vex_doc, option=opt), result.vulnerabilities, lines,
+    return AuditedFile(dump_document(doc), dump_document(vex_doc), result.vulnerabilities, lines,
                        summary(result))
 
 
