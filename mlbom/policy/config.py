@@ -374,7 +374,23 @@ def _suggest(word: str, options: list[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(sorted(options))})"
 
 
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+def _header(line: str) -> tuple[str, str] | None:
+    """``("[" or "[[", key text)`` of a table header line, else None. A plain scan, linear in
+    the line: a backtracking pattern here was cubic on lines such as ``[`` + spaces + ``1``."""
+    s = line.lstrip()
+    if not s.startswith("["):
+        return None
+    opener = "[[" if s.startswith("[[") else "["
+    rest = s[len(opener):]
+    end = rest.find("]")
+    name = rest[:end].strip() if end >= 0 else ""
+    if not name:
+        return None
+    tail = rest[end + 1:]
+    tail = (tail[1:] if tail.startswith("]") else tail).lstrip()
+    return (opener, name) if not tail or tail.startswith("#") else None
+
+
 _KEY = re.compile(r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=""")
 
 
@@ -395,10 +411,10 @@ def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
             if line.count(in_multi) % 2 == 1:
                 in_multi = None
             continue
-        m = _HEADER.match(line)
-        if m and not _KEY.match(line):
-            parts = _split_key(m.group(2))
-            if m.group(1) == "[[":
+        header = _header(line)
+        if header and not _KEY.match(line):
+            parts = _split_key(header[1])
+            if header[0] == "[[":
                 idx = counts.get(parts, 0)
                 counts[parts] = idx + 1
                 table = (*parts, idx)
