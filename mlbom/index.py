@@ -697,8 +697,13 @@ def wanted_vuln_id(vuln_id: str) -> str:
 
 
 def _json_ids(raw: object) -> list[str]:
+    """A row's ids: a JSON array; " A B " in an index not yet rebuilt (opened only for reading
+    since an older mlbom wrote it), read as that mlbom did until the next write rebuilds it."""
+    text = str(raw)
+    if text.startswith(" "):
+        return text.split()
     try:
-        ids = json.loads(str(raw))
+        ids = json.loads(text)
     except ValueError:
         return []
     return [i for i in ids if isinstance(i, str)] if isinstance(ids, list) else []
@@ -712,7 +717,8 @@ def vulnerability_releases(engine: Engine, vuln_id: str) -> list[dict[str, str]]
     stmt = (sa.select(r.c.name, r.c.version, r.c.serial_number, r.c.bom_version, v.c.vuln_id, v.c.ids, v.c.severity,
                       v.c.state, v.c.detail, v.c.affects)
             .join(r, r.c.id == v.c.release_id)
-            .where(v.c.ids.like(f"%{_like_literal(json.dumps(want))}%", escape="\\"))
+            .where(sa.or_(v.c.ids.like(f"%{_like_literal(json.dumps(want))}%", escape="\\"),
+                          v.c.ids.like(f"% {_like_literal(want)} %", escape="\\")))
             .order_by(r.c.name, r.c.version, r.c.serial_number, r.c.bom_version, v.c.ordinal))
     out = []
     with engine.connect() as conn:

@@ -10,6 +10,7 @@ import io
 import json
 import random
 import unicodedata
+import uuid
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ def _cli(args: list[str], capsys: pytest.CaptureFixture[str], *, want: set[int])
 def _bom(tmp_path: Path, comps: list[dict[str, object]], vulns: list[dict[str, object]] | None = None,
          name: str = "bom.json") -> Path:
     doc: dict[str, object] = {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
-                              "serialNumber": "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b7a",
+                              "serialNumber": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}",
                               "metadata": {"timestamp": "2024-01-01T00:00:00Z"}, "components": comps}
     if vulns is not None:
         doc["vulnerabilities"] = vulns
@@ -252,8 +253,19 @@ def test_f10_an_index_with_space_joined_ids_is_rebuilt(tmp_path: Path, capsys: p
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE mlbom_vulnerabilities SET ids = ' PYSEC-2000-1 CVE-2024-3094 ' WHERE ordinal = 0"))
         conn.execute(sa.text("UPDATE mlbom_meta SET value = '1' WHERE key = 'vulnerabilities_indexed'"))
+        conn.execute(sa.text("UPDATE mlbom_vulnerabilities SET ids = ' CVE-2024-1 GHSA-AAAA-BBBB-CCCC ' WHERE ordinal = 1"))
     engine.dispose()
+    # read only: the old rows are still found (as the older mlbom found them), none is lost
+    out, _ = _cli(["query", "--db", db, "--vuln", "CVE-2024-1", "--format", "json"], capsys, want={0})
+    assert [r["component"] for r in json.loads(out)] == ["torch"]
+    # the next write rebuilds the table from the stored BOMs: ids whole again
+    _cli(["index", "add", str(_bom(tmp_path, [_lib("six", "1.16.0")], [], "other.json")), "--db", db], capsys, want={0})
     out, _ = _cli(["query", "--db", db, "--vuln", "CVE-2024-3094", "--format", "json"], capsys, want={0})
     assert json.loads(out) == []
     out, _ = _cli(["query", "--db", db, "--vuln", "CVE-2024-1", "--format", "json"], capsys, want={0})
     assert [r["component"] for r in json.loads(out)] == ["torch"]
+    engine = sa.create_engine(db)
+    with engine.connect() as conn:
+        assert {r[0] for r in conn.execute(sa.text("SELECT ids FROM mlbom_vulnerabilities"))} == {
+            '["PYSEC-2000-1 CVE-2024-3094"]', '["CVE-2024-1", "GHSA-AAAA-BBBB-CCCC"]'}
+    engine.dispose()
