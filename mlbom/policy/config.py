@@ -391,7 +391,38 @@ def _header(line: str) -> tuple[str, str] | None:
     return (opener, name) if not tail or tail.startswith("#") else None
 
 
-_KEY = re.compile(r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=""")
+_BARE = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _key(line: str) -> str | None:
+    """The (dotted) key text of a ``key = value`` line, else None: bare and quoted parts joined
+    by dots, then ``=``. A plain scan, each character looked at once."""
+    if "=" not in line:
+        return None
+    n = len(line)
+    i = len(line) - len(line.lstrip())
+    start = i
+    while True:
+        if i < n and line[i] in "\"'":
+            close = line.find(line[i], i + 1)
+            if close < 0:
+                return None
+            i = close + 1
+        else:
+            m = _BARE.match(line, i)
+            if m is None:
+                return None
+            i = m.end()
+        end = i
+        while i < n and line[i].isspace():
+            i += 1
+        if i < n and line[i] == "=":
+            return line[start:end]
+        if i >= n or line[i] != ".":
+            return None
+        i += 1
+        while i < n and line[i].isspace():
+            i += 1
 
 
 def _split_key(raw: str) -> tuple[str, ...]:
@@ -412,7 +443,7 @@ def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
                 in_multi = None
             continue
         header = _header(line)
-        if header and not _KEY.match(line):
+        if header and _key(line) is None:
             parts = _split_key(header[1])
             if header[0] == "[[":
                 idx = counts.get(parts, 0)
@@ -423,9 +454,9 @@ def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
             for i in range(1, len(table) + 1):
                 lines.setdefault(table[:i], n)
             continue
-        k = _KEY.match(line)
-        if k:
-            key = (*table, *_split_key(k.group(1)))
+        k = _key(line)
+        if k is not None:
+            key = (*table, *_split_key(k))
             for i in range(len(table) + 1, len(key) + 1):
                 lines.setdefault(key[:i], n)
             for quote in ('"""', "'''"):
