@@ -790,7 +790,7 @@ def _query_vuln(bom: Path | None, db: str | None, vuln_id: str, fmt: str) -> int
         assert bom is not None
         from mlbom.readmodel import vulnerabilities
 
-        want = vuln_id.strip().upper()
+        want = ix.wanted_vuln_id(vuln_id)
         table = [{"vulnerability": v.id, "severity": v.severity, "state": v.state, "component": a.name or a.ref,
                   "version": a.version, "purl": a.purl, "detail": v.detail}
                  for v in vulnerabilities(_load_bom(bom).doc) if want in v.ids for a in v.affects]

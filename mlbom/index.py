@@ -98,7 +98,7 @@ vulns_t = sa.Table(
     sa.Column("release_id", sa.Integer, sa.ForeignKey("mlbom_releases.id", ondelete="CASCADE"), nullable=False),
     sa.Column("ordinal", sa.Integer, nullable=False),
     sa.Column("vuln_id", sa.Text, nullable=False),
-    sa.Column("ids", sa.Text, nullable=False),  # " ID ALIAS ALIAS " upper case, for an exact LIKE '% X %'
+    sa.Column("ids", sa.Text, nullable=False),  # JSON array of the id and aliases, upper case, sorted
     sa.Column("severity", sa.String(16)), sa.Column("state", sa.String(32)), sa.Column("detail", sa.Text),
     sa.Column("affects", sa.Text),  # JSON: [[ref, name, version, purl], ...]
     sa.Index("ix_mlbom_vulnerabilities_id", "vuln_id"),
@@ -212,8 +212,11 @@ def _backfill_vulnerabilities(conn: Any) -> None:
     """An index made before vulnerabilities were indexed: fill their table once from the BOMs it
     keeps (every release's document is stored)."""
     done = conn.execute(sa.select(meta_t.c.value).where(meta_t.c.key == "vulnerabilities_indexed")).scalar()
-    if done is not None:
+    if done == _VULNS_INDEXED:
         return
+    if done is not None:  # rows of an older layout (ids joined by spaces, so "A B" was two ids): made again
+        conn.execute(sa.delete(vulns_t))
+        conn.execute(sa.delete(meta_t).where(meta_t.c.key == "vulnerabilities_indexed"))
     from mlbom.reader import loads
 
     for rid, blob in conn.execute(sa.select(releases_t.c.id, releases_t.c.document)).all():
@@ -224,12 +227,18 @@ def _backfill_vulnerabilities(conn: Any) -> None:
         except (MlbomError, zlib.error):
             continue
         _bulk(conn, vulns_t, _VULN_COLUMNS, [(rid, *r) for r in vulnerability_rows(doc)])
-    conn.execute(sa.insert(meta_t).values(key="vulnerabilities_indexed", value="1"))
+    conn.execute(sa.insert(meta_t).values(key="vulnerabilities_indexed", value=_VULNS_INDEXED))
+
+
+_VULNS_INDEXED = "2"
+"""``mlbom_meta.vulnerabilities_indexed``: "2" once the table holds ``ids`` as JSON arrays ("1": the
+older space-joined layout, rebuilt from the stored BOMs when the index is opened)."""
 
 
 def vulnerability_rows(doc: dict[str, object]) -> list[tuple[object, ...]]:
-    """One row per vulnerability the BOM states (without the release id)."""
-    return [(i, v.id, " " + " ".join(sorted(v.ids)) + " ", v.severity, v.state, v.detail or None,
+    """One row per vulnerability the BOM states (without the release id). ``ids`` is a JSON array
+    of whole ids: an id is never split (``"PYSEC-1 CVE-2"`` is one id, as the BOM says)."""
+    return [(i, v.id, json.dumps(sorted(v.ids)), v.severity, v.state, v.detail or None,
              json.dumps([[a.ref, a.name, a.version, a.purl] for a in v.affects]))
             for i, v in enumerate(vulnerabilities(doc))]
 
@@ -678,22 +687,43 @@ VULN_COLUMNS = ("release", "release_version", "serial_number", "bom_version", "v
                 "component", "version", "purl", "detail")
 
 
-def vulnerability_releases(engine: Engine, vuln_id: str) -> list[dict[str, str]]:
-    """Which releases a vulnerability (by id or any alias) affects: one row per release and
-    affected component, with the analysis the release's BOM states."""
+def wanted_vuln_id(vuln_id: str) -> str:
+    """The id ``query --vuln`` looks for, the same way in an index and in one BOM: upper case,
+    whole (compared with each id and alias as the BOM writes them, never a part of one)."""
     want = vuln_id.strip().upper()
     if not want or any(ch.isspace() for ch in want):
         raise UsageError("give one vulnerability id (CVE-…, GHSA-…, PYSEC-…)", option="vuln_id", value=vuln_id)
+    return want
+
+
+def _json_ids(raw: object) -> list[str]:
+    """A row's ids: a JSON array; " A B " in an index not yet rebuilt (opened only for reading
+    since an older mlbom wrote it), read as that mlbom did until the next write rebuilds it."""
+    text = str(raw)
+    if text.startswith(" "):
+        return text.split()
+    try:
+        ids = json.loads(text)
+    except ValueError:
+        return []
+    return [i for i in ids if isinstance(i, str)] if isinstance(ids, list) else []
+
+
+def vulnerability_releases(engine: Engine, vuln_id: str) -> list[dict[str, str]]:
+    """Which releases a vulnerability (by id or any alias) affects: one row per release and
+    affected component, with the analysis the release's BOM states."""
+    want = wanted_vuln_id(vuln_id)
     v, r = vulns_t, releases_t
     stmt = (sa.select(r.c.name, r.c.version, r.c.serial_number, r.c.bom_version, v.c.vuln_id, v.c.ids, v.c.severity,
                       v.c.state, v.c.detail, v.c.affects)
             .join(r, r.c.id == v.c.release_id)
-            .where(v.c.ids.like(f"% {_like_literal(want)} %", escape="\\"))
+            .where(sa.or_(v.c.ids.like(f"%{_like_literal(json.dumps(want))}%", escape="\\"),
+                          v.c.ids.like(f"% {_like_literal(want)} %", escape="\\")))
             .order_by(r.c.name, r.c.version, r.c.serial_number, r.c.bom_version, v.c.ordinal))
     out = []
     with engine.connect() as conn:
         for row in conn.execute(stmt).mappings():
-            if want not in str(row["ids"]).split():
+            if want not in _json_ids(row["ids"]):
                 continue
             base = {"release": row["name"] or "", "release_version": row["version"] or "",
                     "serial_number": row["serial_number"], "bom_version": str(row["bom_version"]),
@@ -707,19 +737,13 @@ def vulnerability_releases(engine: Engine, vuln_id: str) -> list[dict[str, str]]
 
 def render(table: Sequence[dict[str, str]], fmt: str, columns: Sequence[str]) -> str:
     """Table, JSON or CSV of rows with the given columns."""
-    import csv
-    import io
+    from mlbom import table as text_table
 
     if fmt == "json":
         return json.dumps(list(table), indent=2, ensure_ascii=False)
     if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
-        w.writeheader()
-        w.writerows(table)
-        return buf.getvalue().rstrip("\n")
+        return text_table.render_csv(columns, table)
     if not table:
         return "nothing found"
-    from mlbom import table as text_table
 
     return "\n".join(text_table.render(columns, [[r.get(c, "") for c in columns] for r in table]))

@@ -4,9 +4,7 @@ and "why is X here?" (the dependency chain from the release to it)."""
 
 from __future__ import annotations
 
-import csv
 import fnmatch
-import io
 import json
 from collections import deque
 from dataclasses import dataclass
@@ -140,11 +138,7 @@ def render(table: list[dict[str, str]], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(table, indent=2, ensure_ascii=False)
     if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
-        w.writeheader()
-        w.writerows(table)
-        return buf.getvalue().rstrip("\n")
+        return text_table.render_csv(COLUMNS, table)
     if not table:
         return "no matching components"
     cols = ("type", "name", "version", "licenses", "verdict", "findings")

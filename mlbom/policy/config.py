@@ -374,8 +374,55 @@ def _suggest(word: str, options: list[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(sorted(options))})"
 
 
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
-_KEY = re.compile(r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=""")
+def _header(line: str) -> tuple[str, str] | None:
+    """``("[" or "[[", key text)`` of a table header line, else None. A plain scan, linear in
+    the line: a backtracking pattern here was cubic on lines such as ``[`` + spaces + ``1``."""
+    s = line.lstrip()
+    if not s.startswith("["):
+        return None
+    opener = "[[" if s.startswith("[[") else "["
+    rest = s[len(opener):]
+    end = rest.find("]")
+    name = rest[:end].strip() if end >= 0 else ""
+    if not name:
+        return None
+    tail = rest[end + 1:]
+    tail = (tail[1:] if tail.startswith("]") else tail).lstrip()
+    return (opener, name) if not tail or tail.startswith("#") else None
+
+
+_BARE = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _key(line: str) -> str | None:
+    """The (dotted) key text of a ``key = value`` line, else None: bare and quoted parts joined
+    by dots, then ``=``. A plain scan, each character looked at once."""
+    if "=" not in line:
+        return None
+    n = len(line)
+    i = len(line) - len(line.lstrip())
+    start = i
+    while True:
+        if i < n and line[i] in "\"'":
+            close = line.find(line[i], i + 1)
+            if close < 0:
+                return None
+            i = close + 1
+        else:
+            m = _BARE.match(line, i)
+            if m is None:
+                return None
+            i = m.end()
+        end = i
+        while i < n and line[i].isspace():
+            i += 1
+        if i < n and line[i] == "=":
+            return line[start:end]
+        if i >= n or line[i] != ".":
+            return None
+        i += 1
+        while i < n and line[i].isspace():
+            i += 1
 
 
 def _split_key(raw: str) -> tuple[str, ...]:
@@ -395,10 +442,10 @@ def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
             if line.count(in_multi) % 2 == 1:
                 in_multi = None
             continue
-        m = _HEADER.match(line)
-        if m and not _KEY.match(line):
-            parts = _split_key(m.group(2))
-            if m.group(1) == "[[":
+        header = _header(line)
+        if header and _key(line) is None:
+            parts = _split_key(header[1])
+            if header[0] == "[[":
                 idx = counts.get(parts, 0)
                 counts[parts] = idx + 1
                 table = (*parts, idx)
@@ -407,9 +454,9 @@ def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
             for i in range(1, len(table) + 1):
                 lines.setdefault(table[:i], n)
             continue
-        k = _KEY.match(line)
-        if k:
-            key = (*table, *_split_key(k.group(1)))
+        k = _key(line)
+        if k is not None:
+            key = (*table, *_split_key(k))
             for i in range(len(table) + 1, len(key) + 1):
                 lines.setdefault(key[:i], n)
             for quote in ('"""', "'''"):

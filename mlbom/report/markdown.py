@@ -8,16 +8,16 @@ from __future__ import annotations
 import re
 
 from mlbom.report.model import Bars, Block, Bullets, Facts, Lineage, Para, Report, Table
+from mlbom.table import printable
 
 _SPECIAL = re.compile(r"([\\`*{}\[\]<>#!|~&]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
 _LINE_START = re.compile(r"^(\d+)([.)])|^([-+=])")
 
 
 def esc(s: str, *, line_start: bool = False) -> str:
     """Inert Markdown text on one line; ``line_start`` when it begins a line or list item,
     where ``1.`` or ``-`` would start a list."""
-    s = _CONTROL.sub(lambda m: f"\\\\x{ord(m.group()):02x}", s).replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    s = printable(s.replace("\r", " ").replace("\n", " ").replace("\t", " "))
     s = _SPECIAL.sub(r"\\\1", s)
     if not line_start:
         return s

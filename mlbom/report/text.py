@@ -1,20 +1,18 @@
 """The report as plain text (a terminal or an e-mail), with the same content as the HTML page.
 Columns are padded to a width for reading, never cut: a longer cell runs past its column.
-Control characters from the BOM (terminal escapes) are shown as ``\\xNN``."""
+Characters from the BOM that are not printable (C0/C1 controls such as terminal escapes, bidi
+overrides) are shown as ``\\xNN``/``\\uNNNN`` (:func:`mlbom.table.printable`)."""
 
 from __future__ import annotations
-
-import re
 
 from mlbom import table as text_table
 from mlbom.report.model import Bars, Block, Bullets, Facts, Lineage, Para, Report, Table
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 _MAX_COL = 40
 
 
 def esc(s: str) -> str:
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s)
+    return text_table.printable(s)
 
 
 def _table(head: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> list[str]:

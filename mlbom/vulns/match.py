@@ -20,6 +20,7 @@ Not done here: CycloneDX output (:mod:`mlbom.vulns.audit`), aliases (merged ther
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,7 +31,7 @@ from packaging.version import Version
 from mlbom.model import Finding
 from mlbom.versions import parse_version
 from mlbom.vulns.db import Database
-from mlbom.vulns.osv import Affected, Event, Range, Record, normalize_name
+from mlbom.vulns.osv import Affected, Range, Record, normalize_name
 
 _COMMIT = re.compile(r"[0-9a-f]{7,64}")
 
@@ -114,66 +115,107 @@ def _parse(value: str) -> Version | None:
     return parse_version(value)
 
 
-def _in_range(v: Version, rng: Range) -> bool | None:
-    """True/False as the spec evaluates; None when a bound is not PEP 440."""
+@dataclass(frozen=True, slots=True)
+class _EcoRange:
+    """An ``ECOSYSTEM`` range prepared once per record: its events sorted by version
+    (``introduced: "0"`` first, record order among equals) with their kinds alongside, so that
+    each component is one binary search, not a sort of every event."""
+
+    bad: tuple[str, ...]
+    """Bounds that are not PEP 440 (``kind: value``); when any, the range is not evaluated."""
+    limited: bool
+    limit: Version | None
+    """The highest ``limit`` (None: a ``*`` limit, or no limits)."""
+    keys: tuple[tuple[int, Version], ...]
+    kinds: tuple[str, ...]
+
+
+_ZERO = Version("0")
+
+
+def _prepare_range(rng: Range) -> _EcoRange:
+    bad: list[str] = []
     limits: list[Version | None] = []
-    events: list[tuple[Version | None, Event]] = []
+    events: list[tuple[tuple[int, Version], str]] = []
     for e in rng.events:
-        if e.kind == "limit":
-            if e.value == "*":
-                limits.append(None)
-                continue
-            lv = _parse(e.value)
-            if lv is None:
-                return None
-            limits.append(lv)
+        if e.kind == "limit" and e.value == "*":
+            limits.append(None)
             continue
         if e.kind == "introduced" and e.value == "0":
-            events.append((None, e))
+            events.append(((0, _ZERO), e.kind))
             continue
         ev = _parse(e.value)
         if ev is None:
-            return None
-        events.append((ev, e))
-    if limits and not any(lim is None or v < lim for lim in limits):
+            bad.append(f"{e.kind}: {e.value}")
+        elif e.kind == "limit":
+            limits.append(ev)
+        elif e.kind in ("introduced", "fixed", "last_affected"):
+            events.append(((1, ev), e.kind))
+    # Python's sort is stable, so equal versions keep record order.
+    events.sort(key=lambda pair: pair[0])
+    top = None if not limits or None in limits else max(v for v in limits if v is not None)
+    return _EcoRange(tuple(bad), bool(limits), top, tuple(k for k, _ in events), tuple(k for _, k in events))
+
+
+def _in_range(v: Version, rng: _EcoRange) -> bool | None:
+    """True/False as the spec evaluates; None when a bound is not PEP 440.
+
+    Walking the sorted events, an event at or below ``v`` sets the state (``introduced`` and
+    ``fixed`` at or below, ``last_affected`` strictly below); events above ``v`` do nothing. So
+    the state is the kind of the last acting event at or below ``v``: a binary search, then a
+    step back over any ``last_affected`` equal to ``v``."""
+    if rng.bad:
+        return None
+    if rng.limited and rng.limit is not None and not v < rng.limit:
         return False
-    # Sort by version, "0" first; Python's sort is stable, so equal versions keep record order.
-    events.sort(key=lambda pair: (pair[0] is not None, pair[0] or Version("0")))
-    vulnerable = False
-    for ev, e in events:
-        if e.kind == "introduced":
-            if ev is None or v >= ev:
-                vulnerable = True
-        elif e.kind == "fixed":
-            if ev is not None and v >= ev:
-                vulnerable = False
-        elif e.kind == "last_affected" and ev is not None and v > ev:
-            vulnerable = False
-    return vulnerable
-
-
-def _fixed_above(aff: Affected, v: Version | None) -> list[Version]:
-    out = []
-    for rng in aff.ranges:
-        if rng.type != "ECOSYSTEM":
+    i = bisect_right(rng.keys, (1, v))
+    while i > 0:
+        i -= 1
+        kind = rng.kinds[i]
+        if kind == "last_affected" and not rng.keys[i][1] < v:
             continue
-        for e in rng.events:
-            if e.kind == "fixed":
-                fv = _parse(e.value)
-                if fv is not None and (v is None or fv > v):
-                    out.append(fv)
-    return out
+        return kind == "introduced"
+    return False
 
 
-@lru_cache(maxsize=1 << 12)
-def _parsed_set(versions: tuple[str, ...]) -> frozenset[Version]:
-    return frozenset(v for v in map(_parse, versions) if v is not None)
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """One ``affected`` entry prepared once per record (see :func:`_prepared`)."""
+
+    ranges: tuple[tuple[Range, _EcoRange | None], ...]
+    fixed: tuple[Version, ...]
+    """Every ``fixed`` of its ECOSYSTEM ranges, unique and sorted."""
+    fixed_str: tuple[str, ...]
+    listed: frozenset[str]
+    listed_parsed: frozenset[Version]
 
 
-def _listed(version: str, parsed: Version | None, versions: tuple[str, ...]) -> bool:
-    if version in versions:
-        return True
-    return parsed is not None and parsed in _parsed_set(versions)
+_PREPARED: dict[int, tuple[Affected, _Prepared]] = {}
+_PREPARED_MAX = 1 << 14
+
+
+def _prepared(aff: Affected) -> _Prepared:
+    """``aff`` prepared: kept by identity (the database hands out the same records for a run),
+    so matching N components against a record does the record's work once, not N times."""
+    hit = _PREPARED.get(id(aff))
+    if hit is not None and hit[0] is aff:
+        return hit[1]
+    fixed = sorted({fv for rng in aff.ranges if rng.type == "ECOSYSTEM" for e in rng.events
+                    if e.kind == "fixed" and (fv := _parse(e.value)) is not None})
+    prep = _Prepared(
+        ranges=tuple((rng, _prepare_range(rng) if rng.type == "ECOSYSTEM" else None) for rng in aff.ranges),
+        fixed=tuple(fixed), fixed_str=tuple(str(f) for f in fixed),
+        listed=frozenset(aff.versions),
+        listed_parsed=frozenset(v for v in map(_parse, aff.versions) if v is not None))
+    if len(_PREPARED) >= _PREPARED_MAX:
+        _PREPARED.clear()
+    _PREPARED[id(aff)] = (aff, prep)
+    return prep
+
+
+def _fixed_above(prep: _Prepared, v: Version | None) -> tuple[tuple[Version, ...], tuple[str, ...]]:
+    i = 0 if v is None else bisect_right(prep.fixed, v)
+    return prep.fixed[i:], prep.fixed_str[i:]
 
 
 def match_target(db: Database, t: Target) -> tuple[list[Match], list[Finding]]:
@@ -194,35 +236,45 @@ def match_target(db: Database, t: Target) -> tuple[list[Match], list[Finding]]:
                                         f"it exactly were compared ({len(records)} advisories name {t.name})"))
     for rec in records:
         hit: str | None = None
-        fixed: list[Version] = []
+        fixed: list[tuple[tuple[Version, ...], tuple[str, ...]]] = []
         unevaluated: list[str] = []
         for aff in rec.affected:
             if aff.name != t.name:
                 continue
-            if _listed(t.version, parsed, aff.versions):
+            prep = _prepared(aff)
+            if t.version in prep.listed or (parsed is not None and parsed in prep.listed_parsed):
                 hit = hit or "versions"
             if parsed is not None:
-                for rng in aff.ranges:
+                for rng, eco in prep.ranges:
                     if rng.type == "GIT":
                         continue
-                    if rng.type != "ECOSYSTEM":
+                    if eco is None:
                         unevaluated.append(f"a {rng.type} range (not evaluated for PyPI)")
                         continue
-                    res = _in_range(parsed, rng)
+                    res = _in_range(parsed, eco)
                     if res is None:
-                        bad = [f"{e.kind}: {e.value}" for e in rng.events if e.value != "0" and e.value != "*"
-                               and _parse(e.value) is None]
-                        unevaluated.append("a range with a bound that is not PEP 440 (" + ", ".join(bad[:3]) + ")")
+                        unevaluated.append("a range with a bound that is not PEP 440 (" + ", ".join(eco.bad[:3]) + ")")
                     elif res:
                         hit = hit or "range"
-            fixed += _fixed_above(aff, parsed)
+            fixed.append(_fixed_above(prep, parsed))
         if hit:
-            matches.append(Match(rec, t, hit, tuple(str(f) for f in sorted(set(fixed)))))
+            matches.append(Match(rec, t, hit, _merge_fixed(fixed)))
         elif unevaluated:
             findings.append(Finding(id="vuln.range-unevaluated", severity="low", subject=t.ref,
                                     message=f"{rec.id} for {t.name}: {unevaluated[0]}; whether {t.version} is affected "
                                             "by it could not be decided"))
     return matches, findings
+
+
+def _merge_fixed(parts: list[tuple[tuple[Version, ...], tuple[str, ...]]]) -> tuple[str, ...]:
+    """The fixed versions of several entries, unique and sorted (one entry: already so)."""
+    if len(parts) == 1:
+        return parts[0][1]
+    merged: dict[Version, str] = {}
+    for versions, names in parts:
+        for ver, name in zip(versions, names, strict=True):
+            merged.setdefault(ver, name)
+    return tuple(merged[v] for v in sorted(merged))
 
 
 def _match_vcs(records: tuple[Record, ...], t: Target) -> tuple[list[Match], list[Finding]]:
