@@ -98,6 +98,7 @@ class PickleReport:
     # For torch's weights_only check, in stream order: ("op", NAME) at each opcode's first use,
     # ("global", "module\nname") for every GLOBAL as written.
     events: list[tuple[str, str]] = field(default_factory=list)
+    events_complete: bool = True  # False: more GLOBALs than MAX_EVENTS, the later ones not recorded
     persistent_ids: int = 0
     joblib_arrays: int = 0  # inline arrays stepped over (joblib mode)
 
@@ -109,6 +110,9 @@ class PickleReport:
     @property
     def imports(self) -> list[str]:
         return list(self.globals)
+
+
+MAX_EVENTS = 10_000  # events kept for torch's weights_only check (more: the check is not decided)
 
 
 class PickleLimit(Exception):
@@ -722,6 +726,20 @@ _RETURNS_ARG0 = frozenset({"torch._utils._rebuild_device_tensor_from_cpu_tensor"
 # dict classes whose constructor takes its items from the argument at this position
 _MAPPING_INITS = {"builtins.dict": 0, "collections.OrderedDict": 0, "collections.Counter": 0,
                   "collections.defaultdict": 1}
+# Cython's generated unpickle helpers (module:__pyx_unpickle_<Class>): they set the object's
+# state from their third argument
+_PYX_UNPICKLE = ".__pyx_unpickle_"
+# classes whose own __setstate__ of a tuple state sets no instance attribute (ndarray:
+# (version, shape, dtype, is_fortran, data); dtype: (version, byteorder, ..., names, fields, ...))
+_TUPLE_STATE_DATA = frozenset({"numpy.ndarray", "numpy.dtype", "numpy.core.multiarray._reconstruct",
+                               "numpy._core.multiarray._reconstruct"})
+# classes (prefixes) whose instances have no keys()/items(): found inside a tuple state they
+# cannot be the mapping a __setstate__ takes attributes from
+_NOT_MAPPINGS = ("numpy.", "pandas.core.dtypes.", "pandas._libs.tslibs.", "pandas.core.arrays.",
+                 "datetime.", "zoneinfo.", "decimal.", "fractions.", "builtins.complex", "builtins.slice",
+                 "builtins.range", "builtins.bytearray", "builtins.bytes", "builtins.int", "builtins.float",
+                 "builtins.str", "builtins.bool", "builtins.frozenset", "builtins.set", "builtins.tuple",
+                 "builtins.list", "torch._utils.", "torch._tensor.", "torch.storage.", "torch.nn.parameter.")
 # classes whose __init__ sets an attribute per item of its first argument
 _ATTR_INITS = frozenset({"types.SimpleNamespace"})
 # dict subclasses whose __getattr__ returns self[name] (an item is an attribute)
@@ -971,8 +989,11 @@ class _Walker:
         if res.path not in self.seen_globals and len(self.rep.globals) < 10_000:
             self.seen_globals.add(res.path)
             self.rep.globals.append(res.path)
-        if op == "GLOBAL" and len(self.rep.events) < 10_000:
-            self.rep.events.append(("global", f"{module}\n{name}"))
+        if op == "GLOBAL":
+            if len(self.rep.events) < MAX_EVENTS:
+                self.rep.events.append(("global", f"{module}\n{name}"))
+            else:
+                self.rep.events_complete = False
         where = f"{op} {module!r} {name!r}" + (f" (resolves to {res.path})" if res.path != f"{module}.{name}" else "")
         if res.status == "deny":
             self.note("pickle.dangerous-callable", "critical", f"{where}: {res.reason}", "unsafe", res.path)
@@ -1016,6 +1037,16 @@ class _Walker:
                 result.unknown = f"{func.res.path} with arguments mlbom did not track"
             elif len(items) == 4:
                 self.apply_state(result, items[3], func.res.path, setattr_all=True)
+        if isinstance(func, Global) and func.res.status == "allow" and _PYX_UNPICKLE in func.res.path \
+                and isinstance(result, Call):
+            # Cython's __pyx_unpickle_X(cls, checksum, state): when state is not None,
+            # __pyx_unpickle_X__set_state(obj, state) sets the typed fields from state[0..n-1] and
+            # runs obj.__dict__.update(state[n]): attributes from a tuple argument
+            items = args.items if isinstance(args, Seq) else None
+            if items is None:
+                result.unknown = f"{func.res.path} with arguments mlbom did not track"
+            elif len(items) == 3:
+                self.apply_state(result, items[2], func.res.path, setattr_all=True)
         if isinstance(func, Global) and func.res.status == "allow" and isinstance(result, Call):
             items = args.items if isinstance(args, Seq) else None
             path = func.res.path
@@ -2177,9 +2208,13 @@ class _Walker:
         if state is _NONE:
             return
         parts: list[tuple[object, bool]] = [(state, setattr_all)]
-        if isinstance(state, Seq) and state.type == "tuple" and state.items is not None and len(state.items) == 2:
-            parts = [(state.items[0], setattr_all), (state.items[1], True)]
-        elif isinstance(state, Seq | Blob | Text | str | int | float) or (
+        pair = state.items if isinstance(state, Seq) and state.type == "tuple" else None
+        if pair is not None and len(pair) == 2 and all(p is _NONE or isinstance(p, Dct) for p in pair):
+            parts = [(pair[0], setattr_all), (pair[1], True)]
+        elif isinstance(state, Seq):
+            self.state_parts(inst, state, how)
+            return
+        elif isinstance(state, Blob | Text | str | int | float) or (
                 isinstance(state, Opaque) and state.what in _DATA_OPAQUE):
             return
         elif not isinstance(state, Dct):
@@ -2188,8 +2223,6 @@ class _Walker:
         for part, by_setattr in parts:
             if part is _NONE:
                 continue
-            if isinstance(part, Seq) and len(parts) == 2 and part is parts[0][0]:
-                return  # a 2-tuple that is not (dict, slotstate): the class's own __setstate__ consumes it
             if not isinstance(part, Dct):
                 inst.unknown = inst.unknown or f"{how} with a state mlbom did not track ({_describe(part)})"
                 continue
@@ -2211,6 +2244,44 @@ class _Walker:
                     else:
                         inst.unknown = inst.unknown or f"__dict__ set to {_describe(d)}"
             self.stored_gadgets(part, how)
+
+    def state_parts(self, inst: Call, state: Seq, how: str) -> None:
+        """A tuple or list state is consumed by the class's own ``__setstate__`` (or a Cython
+        ``__pyx_unpickle_*`` helper's ``__set_state``), and several of the allowlisted ones
+        store attributes from a dict inside it: pandas' ``NDArrayBacked.__setstate__`` runs
+        ``setattr(self, k, v)`` for each item of ``state[2]`` (and of ``state[0]`` of a
+        1-tuple), Cython's generated ``__setstate_cython__`` / ``__pyx_unpickle_*`` run
+        ``self.__dict__.update(state[n])`` after the typed fields. mlbom does not model each
+        class's layout: every dict (or dict-like object) anywhere in the tuple may become
+        attributes (``setattr``, so ``__class__`` and ``__dict__`` too), and a value that could
+        be a mapping whose items mlbom did not track leaves the attributes unknown. An
+        ndarray's or dtype's own tuple state sets no attribute."""
+        if _instance_class(inst) in _TUPLE_STATE_DATA:
+            return
+        todo: list[tuple[object, int]] = [(state, 0)]
+        seen = 0
+        while todo:
+            v, depth = todo.pop()
+            seen += 1
+            if seen > 256 or depth > 4:
+                inst.unknown = inst.unknown or f"{how} with a state too large or deep for mlbom to follow"
+                return
+            if isinstance(v, Dct):
+                self.apply_state(inst, v, how, setattr_all=True)
+            elif isinstance(v, Seq):
+                if v.items is None:
+                    inst.unknown = inst.unknown or f"{how} with a state mlbom did not track ({_describe(v)})"
+                    continue
+                todo.extend((x, depth + 1) for x in reversed(v.items))
+            elif isinstance(v, Call):
+                if v.mapping is not None:
+                    self.apply_state(inst, v.mapping, how, setattr_all=True)
+                elif not (_instance_class(v) or "").startswith(_NOT_MAPPINGS):
+                    inst.unknown = inst.unknown or f"{how} with a state holding {_describe(v)}, which may " \
+                        "be a mapping whose items become attributes"
+            elif not (v is _NONE or isinstance(v, Global | Blob | Text | str | int | float)
+                      or (isinstance(v, Opaque) and v.what in _DATA_OPAQUE)):
+                inst.unknown = inst.unknown or f"{how} with a state mlbom did not track ({_describe(v)})"
 
     def stored_gadgets(self, state: Dct, how: str) -> None:
         """A rule the model cannot replace: it follows the loader up to STOP, but a program
