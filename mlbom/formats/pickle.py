@@ -664,6 +664,11 @@ _init_ops()
 # allowlisted helpers that import module.name from their (str) arguments, as find_class does
 _IMPORTERS = frozenset({"numpy.core._ufunc_reconstruct", "numpy._core._ufunc_reconstruct"})
 _SIZED_BY_INT = frozenset({"builtins.bytes", "builtins.bytearray"})
+# constructors that turn a decimal string's exponent and fraction digits, or a Decimal, into an
+# exact integer (10**exp): Fraction("1e1000000000") computes a billion-digit int on load
+_EXACT_FROM_DECIMAL = {"fractions.Fraction": (0, 1), "builtins.int": (0,)}
+MAX_DECIMAL_DIGITS = 4300  # CPython's int <-> str digit limit: 10**4300 is cheap, pickles never need more
+_DECIMAL_EXP = re.compile(r"[eE]\s*[+-]?([\d_]+)")
 _JOBLIB_WRAPPERS = frozenset({"joblib.numpy_pickle.NumpyArrayWrapper",
                               "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper"})
 # joblib < 0.10 multi-file dumps: the array is read from a file named in the state
@@ -763,6 +768,42 @@ def _instance_class(v: Call) -> str | None:
         cls = items[0] if items else None
         return cls.res.path if isinstance(cls, Global) and cls.res.status == "allow" else None
     return func.res.path
+
+
+def _decimal_bomb(v: object, parses_text: bool) -> str | None:
+    """Why ``Fraction(v)`` (``parses_text``) or ``int(v)`` may compute a huge exact integer:
+    a decimal string whose exponent or digit count passes :data:`MAX_DECIMAL_DIGITS` (Fraction
+    computes ``10**exp`` and ``10**len(digits)`` before any limit applies), or a ``Decimal``
+    whose exponent mlbom cannot bound (its exact ratio is ``digits * 10**exp``)."""
+    if parses_text and isinstance(v, Text):
+        return "a string mlbom did not keep"
+    if parses_text and isinstance(v, str):
+        return _decimal_text_bomb(v)
+    if isinstance(v, Call) and isinstance(v.func, Global) and v.func.res.path == "decimal.Decimal":
+        items = v.args.items if isinstance(v.args, Seq) else None
+        a = items[0] if items else None
+        if a is None or (isinstance(a, int | float) and not isinstance(a, bool)):
+            return None  # Decimal() / Decimal(int) / Decimal(float): bounded by the value pickled
+        if isinstance(a, str):
+            return _decimal_text_bomb(a)
+        if isinstance(a, Seq) and a.items is not None and len(a.items) == 3 and isinstance(a.items[2], int) \
+                and isinstance(a.items[1], Seq) and a.items[1].items is not None \
+                and len(a.items[1].items) <= MAX_DECIMAL_DIGITS:
+            return None if abs(a.items[2]) <= MAX_DECIMAL_DIGITS else f"a Decimal with exponent {a.items[2]}"
+        return f"a Decimal built from {_describe(a)}"
+    return None
+
+
+def _decimal_text_bomb(text: str) -> str | None:
+    if len(text) > MAX_DECIMAL_DIGITS:
+        return f"a {len(text)}-character decimal string"
+    m = _DECIMAL_EXP.search(text)
+    if m is None:
+        return None
+    digits = m.group(1).replace("_", "")
+    if len(digits) > 6 or (digits.isdecimal() and int(digits) > MAX_DECIMAL_DIGITS):
+        return f"{text[:40]!r}"
+    return None
 
 
 def _range_length(v: object) -> int | None:
@@ -1137,6 +1178,14 @@ class _Walker:
                 if n is not None and n * 8 > MAX_ALLOCATION:
                     self.note("pickle.bomb", "medium", f"{path}(range(...)) materialises {n} items on load",
                               "suspicious", f"bomb:{path}")
+            if path in _EXACT_FROM_DECIMAL and items is not None:
+                for i in _EXACT_FROM_DECIMAL[path]:
+                    why = _decimal_bomb(items[i], path == "fractions.Fraction") if i < len(items) else None
+                    if why is not None:
+                        self.note("pickle.bomb", "medium", f"{path}({why}) computes an exact integer of up to 10**N "
+                                  "on load (unbounded CPU and memory); a pickler never writes it", "suspicious",
+                                  f"bomb:{path}")
+                        break
             if path in _SIZED_BY_INT or (path.startswith("torch.") and path.endswith("Storage")):
                 first = args.items[0] if isinstance(args, Seq) and args.items else None
                 if isinstance(first, int) and not isinstance(first, bool) and first > MAX_ALLOCATION:
