@@ -300,6 +300,22 @@ class Global(Value):
         self.res = res
 
 
+class _GetattrGlobal(Global):
+    """``builtins.getattr`` (denied), whose judgement waits for the end of the walk: the only
+    use that is not ``unsafe`` is a REDUCE of it with one of :data:`_GETATTR_DATA`'s exact
+    (allowlisted class, attribute name) arguments. Every time it lands on the stack (its
+    GLOBAL, a memo GET, DUP) counts; every such REDUCE consumes one. Any landing left over (a
+    container, another call, an argument, the stack at STOP) is the denied global's finding."""
+
+    __slots__ = ("landed", "reduced", "where")
+
+    def __init__(self, res: Resolved, where: str) -> None:
+        super().__init__(res)
+        self.where = where
+        self.landed = 1
+        self.reduced = 0
+
+
 _SAME = object()  # Call.klass: the class was never reassigned
 
 
@@ -731,6 +747,10 @@ _RETURNS_ARG0 = frozenset({"torch._utils._rebuild_device_tensor_from_cpu_tensor"
 # dict classes whose constructor takes its items from the argument at this position
 _MAPPING_INITS = {"builtins.dict": 0, "collections.OrderedDict": 0, "collections.Counter": 0,
                   "collections.defaultdict": 1}
+# getattr(cls, name) calls a pickler writes for a bound classmethod (``method.__reduce__`` is
+# ``(getattr, (cls, name))``) whose result is on the allowlist: zoneinfo.ZoneInfo.__reduce__ is
+# ``(ZoneInfo._unpickle, (key, from_cache))``
+_GETATTR_DATA = frozenset({("zoneinfo.ZoneInfo", "_unpickle")})
 # Cython's generated unpickle helpers (module:__pyx_unpickle_<Class>): they set the object's
 # state from their third argument
 _PYX_UNPICKLE = ".__pyx_unpickle_"
@@ -973,6 +993,7 @@ class _Walker:
         self.first_op = True
         self.depth_calls = 0  # helper calls modelled inside one another
         self.joblib_read = False  # a joblib inline array was (or was to be) stepped over
+        self.getattrs: list[_GetattrGlobal] = []  # builtins.getattr globals judged at the end
 
     # -- findings ----------------------------------------------------------------------
     def note(self, fid: str, sev: Severity, msg: str, effect: Verdict | None, key: str | None = None) -> None:
@@ -1036,6 +1057,10 @@ class _Walker:
             else:
                 self.rep.events_complete = False
         where = f"{op} {module!r} {name!r}" + (f" (resolves to {res.path})" if res.path != f"{module}.{name}" else "")
+        if res.status == "deny" and res.path == "builtins.getattr" and len(self.getattrs) < 64:
+            g = _GetattrGlobal(res, where)
+            self.getattrs.append(g)
+            return g
         if res.status == "deny":
             self.note("pickle.dangerous-callable", "critical", f"{where}: {res.reason}", "unsafe", res.path)
         elif res.status == "unresolvable":
@@ -1497,6 +1522,7 @@ class _Walker:
             # errors of the underlying stream (a decompressor's, a zip member's CRC check ...)
             rep.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             self.note("pickle.unreadable", "high", f"reading the stream failed: {rep.error}", "error", "stop")
+        self.judge_getattrs()
         try:
             src.sync()
         except (OSError, ValueError) as exc:
@@ -1558,7 +1584,10 @@ class _Walker:
         self.pop_mark()
 
     def op_dup(self) -> None:
-        self.push(self.top())
+        v = self.top()
+        if type(v) is _GetattrGlobal:
+            v.landed += 1
+        self.push(v)
 
     # scalars
     def op_none(self) -> None:
@@ -1993,7 +2022,10 @@ class _Walker:
         if i not in self.memo:
             raise _Stop("pickle.unreadable", f"memo index {i} was never stored (the loader raises: "
                                              "the file cannot load)", certain=True)
-        self.push(self.memo[i])
+        v = self.memo[i]
+        if type(v) is _GetattrGlobal:
+            v.landed += 1
+        self.push(v)
 
     def _memo_index(self, what: str) -> int:
         """PUT/GET text: ``PyLong_FromString(line, NULL, 10)`` in ``_pickle.c`` (whitespace,
@@ -2036,7 +2068,10 @@ class _Walker:
         stack = self.stack
         if key not in memo or len(stack) + self.depth_items >= self.sh.limits.stack:
             self._memo_get(key)  # raises
-        stack.append(memo[key])
+        v = memo[key]
+        if type(v) is _GetattrGlobal:
+            v.landed += 1
+        stack.append(v)
 
     def op_long_binget(self) -> None:
         self._memo_get(struct.unpack("<I", self.src.read(4))[0])
@@ -2129,7 +2164,39 @@ class _Walker:
     def op_reduce(self) -> None:
         args = self.pop()
         func = self.pop()
+        if type(func) is _GetattrGlobal:
+            got = self.getattr_data(args)
+            if got is not None:
+                func.reduced += 1
+                self.push(got)
+                return
         self.push(self.call(func, args, "REDUCE"))
+
+    def getattr_data(self, args: object) -> Global | None:
+        """``getattr(cls, name)`` with exactly one of :data:`_GETATTR_DATA`'s pairs: the
+        allowlisted attribute it returns (judged like a global), else None."""
+        items = args.items if isinstance(args, Seq) and args.type == "tuple" else None
+        if items is None or len(items) != 2:
+            return None
+        cls, name = items
+        if not (isinstance(cls, Global) and cls.res.status == "allow" and isinstance(name, str)
+                and (cls.res.path, name) in _GETATTR_DATA):
+            return None
+        module, _, qual = cls.res.path.rpartition(".")
+        res = resolve_global(module, f"{qual}.{name}", 4, self.sh.pol)
+        if res.status != "allow":
+            return None
+        if res.path not in self.seen_globals and len(self.rep.globals) < 10_000:
+            self.seen_globals.add(res.path)
+            self.rep.globals.append(res.path)
+        return Global(res)
+
+    def judge_getattrs(self) -> None:
+        """The end of the walk: a ``builtins.getattr`` that landed anywhere but in a
+        :meth:`getattr_data` call is the denied global it is."""
+        for g in self.getattrs:
+            if g.landed != g.reduced:
+                self.note("pickle.dangerous-callable", "critical", f"{g.where}: {g.res.reason}", "unsafe", g.res.path)
 
     def op_newobj(self) -> None:
         args = self.pop()

@@ -10,7 +10,7 @@ import pickle
 
 import pytest
 
-from tests.formats.pickle_ops import MARK, REDUCE, STOP, TUPLE1, glob, i1, proto, s, walk
+from tests.formats.pickle_ops import MARK, POP, REDUCE, STOP, TUPLE1, glob, i1, proto, s, walk
 
 
 def _call(func: bytes, *args: bytes) -> bytes:
@@ -50,3 +50,49 @@ def test_small_exponents_stay_safe() -> None:
     assert walk(proto(4) + _call(FRAC, s("1.25e10")) + STOP).verdict == "safe"
     assert walk(proto(4) + _call(glob("builtins", "int"), _call(DEC, s("12E+3"))) + STOP).verdict == "safe"
     assert walk(proto(4) + FRAC + s("3/7") + TUPLE1 + REDUCE + STOP).verdict == "safe"
+
+
+# -- zoneinfo: getattr(ZoneInfo, "_unpickle") is the one getattr call accepted ---------------
+
+GETATTR = glob("builtins", "getattr")
+ZI = glob("zoneinfo", "ZoneInfo")
+
+
+@pytest.mark.parametrize("protocol", [0, 1, 2, 3, 4, 5])
+def test_zoneinfo_pickles_from_the_public_api_are_safe(protocol: int) -> None:
+    zoneinfo = pytest.importorskip("zoneinfo")
+    import datetime
+
+    berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    obj = {"a": datetime.datetime(2024, 1, 1, tzinfo=berlin), "b": berlin, "c": zoneinfo.ZoneInfo("UTC"),
+           "d": zoneinfo.ZoneInfo.no_cache("Asia/Tokyo")}
+    rep = walk(pickle.dumps(obj, protocol=protocol))
+    assert rep.verdict == "safe", rep.findings
+    assert "zoneinfo.ZoneInfo._unpickle" in rep.globals
+
+
+def test_pandas_tz_frame_from_the_public_api_is_safe(tmp_path: object) -> None:
+    pd = pytest.importorskip("pandas")
+    from pathlib import Path
+
+    p = Path(str(tmp_path)) / "df.pkl"
+    pd.DataFrame({"t": pd.date_range("2024", periods=3, tz="Europe/Berlin"),
+                  "u": pd.date_range("2024", periods=3, tz="America/New_York")}).to_pickle(p)
+    data = p.read_bytes()
+    assert walk(data).verdict == "safe", walk(data).findings
+
+
+@pytest.mark.parametrize("body", [
+    _call(GETATTR, ZI, s("_new_instance")),  # another attribute
+    _call(GETATTR, glob("posix", "system"), s("__call__")),
+    _call(GETATTR, ZI, s("_unpickle")) + POP + GETATTR + POP,  # a second getattr never called
+    GETATTR + b"\x94" + POP + _call(glob("builtins", "list"), MARK + b"h\x00" + b"l"),  # memoised, used as data
+    GETATTR + b"\x94" + ZI + s("_unpickle") + b"\x86" + REDUCE + POP
+    + b"h\x00" + s("x") + s("y") + b"\x86" + REDUCE,  # memoised, then called with other arguments
+    GETATTR + b"2" + ZI + s("_unpickle") + b"\x86" + REDUCE + POP,  # DUP: one copy left on the stack
+    GETATTR,  # on the stack at STOP
+], ids=["other-attr", "other-class", "uncalled", "memo-in-list", "memo-other-args", "dup", "left"])
+def test_any_other_getattr_is_unsafe(body: bytes) -> None:
+    rep = walk(proto(4) + body + STOP)
+    assert rep.verdict == "unsafe", rep.findings
+    assert any(f.id == "pickle.dangerous-callable" and "getattr" in f.message for f in rep.findings), rep.findings
