@@ -7,6 +7,7 @@ from __future__ import annotations
 import decimal
 import fractions
 import pickle
+from pathlib import Path
 
 import pytest
 
@@ -71,11 +72,9 @@ def test_zoneinfo_pickles_from_the_public_api_are_safe(protocol: int) -> None:
     assert "zoneinfo.ZoneInfo._unpickle" in rep.globals
 
 
-def test_pandas_tz_frame_from_the_public_api_is_safe(tmp_path: object) -> None:
+def test_pandas_tz_frame_from_the_public_api_is_safe(tmp_path: Path) -> None:
     pd = pytest.importorskip("pandas")
-    from pathlib import Path
-
-    p = Path(str(tmp_path)) / "df.pkl"
+    p = tmp_path / "df.pkl"
     pd.DataFrame({"t": pd.date_range("2024", periods=3, tz="Europe/Berlin"),
                   "u": pd.date_range("2024", periods=3, tz="America/New_York")}).to_pickle(p)
     data = p.read_bytes()
@@ -96,3 +95,61 @@ def test_any_other_getattr_is_unsafe(body: bytes) -> None:
     rep = walk(proto(4) + body + STOP)
     assert rep.verdict == "unsafe", rep.findings
     assert any(f.id == "pickle.dangerous-callable" and "getattr" in f.message for f in rep.findings), rep.findings
+
+
+# -- scikit-learn estimators from the public API (red team 7a false positives) --------------
+
+_SK = ["gmm", "selectk", "varth", "kbins", "quantile", "power", "target_enc", "ttr", "lof", "voting", "func"]
+
+
+def _estimator(name: str) -> object:
+    """The red team's fitted estimators (``mk_benign.py``), on its data."""
+    import numpy as np
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.ensemble import VotingRegressor
+    from sklearn.feature_selection import SelectKBest, VarianceThreshold
+    from sklearn.linear_model import Ridge
+    from sklearn.mixture import GaussianMixture
+    from sklearn.neighbors import LocalOutlierFactor
+    from sklearn.preprocessing import (
+        FunctionTransformer,
+        KBinsDiscretizer,
+        PowerTransformer,
+        QuantileTransformer,
+        TargetEncoder,
+    )
+
+    x = np.random.RandomState(0).rand(60, 4)
+    y = (x[:, 0] > 0.5).astype(int)
+    make = {
+        "gmm": lambda: GaussianMixture(2).fit(x),
+        "selectk": lambda: SelectKBest(k=2).fit(x, y),
+        "varth": lambda: VarianceThreshold().fit(x),
+        "kbins": lambda: KBinsDiscretizer(n_bins=3).fit(x),  # joblib: pickle.load reads its array bytes as opcodes
+        "quantile": lambda: QuantileTransformer(n_quantiles=10).fit(x),
+        "power": lambda: PowerTransformer().fit(x),
+        "target_enc": lambda: TargetEncoder().fit(np.array([["a"], ["b"]] * 30), y),
+        "ttr": lambda: TransformedTargetRegressor(regressor=Ridge()).fit(x, y),
+        "lof": lambda: LocalOutlierFactor(novelty=True).fit(x),
+        "voting": lambda: VotingRegressor([("r", Ridge()), ("d", Ridge(alpha=2))]).fit(x, y),
+        "func": lambda: FunctionTransformer().fit(x),
+    }
+    return make[name]()
+
+
+@pytest.mark.parametrize("name", _SK)
+def test_sklearn_estimators_from_the_public_api_are_safe(name: str, tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")
+    joblib = pytest.importorskip("joblib")
+    import warnings
+
+    from mlbom.scanner import scan_file
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = _estimator(name)
+    joblib.dump(model, tmp_path / "m.joblib")
+    (tmp_path / "m.pkl").write_bytes(pickle.dumps(model, protocol=5))
+    for f in ("m.joblib", "m.pkl"):
+        r = scan_file(tmp_path / f)
+        assert r.verdict == "safe", (f, r.findings)
