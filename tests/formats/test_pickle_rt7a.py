@@ -153,3 +153,63 @@ def test_sklearn_estimators_from_the_public_api_are_safe(name: str, tmp_path: Pa
     for f in ("m.joblib", "m.pkl"):
         r = scan_file(tmp_path / f)
         assert r.verdict == "safe", (f, r.findings)
+
+
+# -- numpy / pandas / torch values from the public API (red team 7a false positives) --------
+
+def _np_values() -> dict[str, object]:
+    import numpy as np
+
+    return {
+        "stringdtype": np.array(["a", "bc"], dtype=np.dtypes.StringDType()),
+        "stringdtype-na": np.array(["a", None], dtype=np.dtypes.StringDType(na_object=None)),
+        "recarray": np.rec.array([(1, 2.0), (3, 4.0)], names="a,b"),
+        "chararray": np.char.array(["ab", "c"]),
+    }
+
+
+@pytest.mark.parametrize("name", ["stringdtype", "stringdtype-na", "recarray", "chararray"])
+@pytest.mark.parametrize("protocol", [2, 5])
+def test_numpy_values_from_the_public_api_are_safe(name: str, protocol: int) -> None:
+    pytest.importorskip("numpy")
+    rep = walk(pickle.dumps(_np_values()[name], protocol=protocol))
+    assert rep.verdict == "safe", rep.findings
+
+
+def test_numpy_stringdtype_npy_is_safe(tmp_path: Path) -> None:
+    np = pytest.importorskip("numpy")
+    from mlbom.scanner import scan_file
+
+    np.save(tmp_path / "s.npy", np.array(["a", "bc"], dtype=np.dtypes.StringDType()), allow_pickle=True)
+    r = scan_file(tmp_path / "s.npy")
+    assert r.verdict == "safe", r.findings
+
+
+def test_pandas_offsets_and_indexes_from_the_public_api_are_safe(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    from mlbom.scanner import scan_file
+
+    offsets = pd.offsets
+    values = {"off": offsets.MonthEnd(2), "bd": offsets.BDay(), "mb": offsets.MonthBegin(), "bme": offsets.BMonthEnd(),
+              "bmb": offsets.BMonthBegin(), "qe": offsets.QuarterEnd(startingMonth=2), "qb": offsets.QuarterBegin(),
+              "ye": offsets.YearEnd(month=6), "yb": offsets.YearBegin(), "w": offsets.Week(weekday=2),
+              "h": offsets.Hour(3), "m": offsets.Minute(), "s": offsets.Second(), "ms": offsets.Milli(),
+              "us": offsets.Micro(), "ns": offsets.Nano(), "d": offsets.Day(2)}
+    pd.to_pickle(values, tmp_path / "off.pkl")
+    pd.Series([1, 2, 3], index=pd.IntervalIndex.from_breaks([0, 1, 2, 3])).to_pickle(tmp_path / "iidx.pkl")
+    pd.Series([1, 2, 3], index=pd.timedelta_range("1 day", periods=3)).to_pickle(tmp_path / "tdidx.pkl")
+    for f in ("off.pkl", "iidx.pkl", "tdidx.pkl"):
+        r = scan_file(tmp_path / f)
+        assert r.verdict == "safe", (f, r.findings)
+
+
+@pytest.mark.torch
+def test_torch_float8_e8m0fnu_checkpoint_is_safe(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    if not hasattr(torch, "float8_e8m0fnu"):
+        pytest.skip("torch without float8_e8m0fnu")
+    from mlbom.scanner import scan_file
+
+    torch.save({"a": torch.zeros(2, dtype=torch.float8_e8m0fnu)}, tmp_path / "e8m0.pt")
+    r = scan_file(tmp_path / "e8m0.pt")
+    assert r.verdict == "safe", r.findings
