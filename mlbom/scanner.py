@@ -888,7 +888,8 @@ def _weights_only(rep: PickleReport, acc: _Acc, facts: dict[str, str], where: st
     try:
         ok, refused = check(rep)
     except (OSError, ValueError, KeyError) as exc:
-        acc.add("torch.weights-only-unknown", "info", f"{where}: the weights_only table could not be read ({exc})")
+        acc.add("torch.weights-only-unknown", "info", f"{where}: whether torch.load(weights_only=True) accepts it "
+                f"could not be decided ({exc})")
         return
     facts["torch.weights-only"] = "true" if ok else "false"
     if not ok:

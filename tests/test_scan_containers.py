@@ -224,3 +224,19 @@ def test_sentencepiece_tokenizer_model_is_recognised() -> None:
     assert (r.format, r.verdict) == ("sentencepiece", "safe"), r.findings
     assert scan_bytes(model[:-1], "tokenizer.model").verdict == "error"
     assert scan_bytes(_pb(9, piece), "tokenizer.model").verdict == "error"
+
+
+def _globals_then(n: int, final: bytes = b"builtins\ndict\n") -> bytes:
+    """red team 7a: n GLOBALs torch's weights_only allows, then one it refuses (builtins.dict)."""
+    return b"\x80\x02](" + b"ccollections\nOrderedDict\n" * n + b"ec" + final + b")R\x86."
+
+
+@pytest.mark.parametrize(("n", "claim", "finding"), [
+    (10_000, None, "torch.weights-only-unknown"),  # past the recorded events: never "true"
+    (9_990, "false", "torch.weights-only-refused"),
+])
+def test_weights_only_claim_past_the_event_cap(n: int, claim: str | None, finding: str) -> None:
+    r = scan_bytes(_torch_like(_globals_then(n)), "m.pt")
+    assert r.format == "pytorch-zip", r.findings
+    assert r.facts.get("torch.weights-only") == claim
+    assert any(f.id == finding for f in r.findings), r.findings

@@ -98,6 +98,7 @@ class PickleReport:
     # For torch's weights_only check, in stream order: ("op", NAME) at each opcode's first use,
     # ("global", "module\nname") for every GLOBAL as written.
     events: list[tuple[str, str]] = field(default_factory=list)
+    events_complete: bool = True  # False: more GLOBALs than MAX_EVENTS, the later ones not recorded
     persistent_ids: int = 0
     joblib_arrays: int = 0  # inline arrays stepped over (joblib mode)
 
@@ -109,6 +110,9 @@ class PickleReport:
     @property
     def imports(self) -> list[str]:
         return list(self.globals)
+
+
+MAX_EVENTS = 10_000  # events kept for torch's weights_only check (more: the check is not decided)
 
 
 class PickleLimit(Exception):
@@ -294,6 +298,22 @@ class Global(Value):
 
     def __init__(self, res: Resolved) -> None:
         self.res = res
+
+
+class _GetattrGlobal(Global):
+    """``builtins.getattr`` (denied), whose judgement waits for the end of the walk: the only
+    use that is not ``unsafe`` is a REDUCE of it with one of :data:`_GETATTR_DATA`'s exact
+    (allowlisted class, attribute name) arguments. Every time it lands on the stack (its
+    GLOBAL, a memo GET, DUP) counts; every such REDUCE consumes one. Any landing left over (a
+    container, another call, an argument, the stack at STOP) is the denied global's finding."""
+
+    __slots__ = ("landed", "reduced", "where")
+
+    def __init__(self, res: Resolved, where: str) -> None:
+        super().__init__(res)
+        self.where = where
+        self.landed = 1
+        self.reduced = 0
 
 
 _SAME = object()  # Call.klass: the class was never reassigned
@@ -660,6 +680,11 @@ _init_ops()
 # allowlisted helpers that import module.name from their (str) arguments, as find_class does
 _IMPORTERS = frozenset({"numpy.core._ufunc_reconstruct", "numpy._core._ufunc_reconstruct"})
 _SIZED_BY_INT = frozenset({"builtins.bytes", "builtins.bytearray"})
+# constructors that turn a decimal string's exponent and fraction digits, or a Decimal, into an
+# exact integer (10**exp): Fraction("1e1000000000") computes a billion-digit int on load
+_EXACT_FROM_DECIMAL = {"fractions.Fraction": (0, 1), "builtins.int": (0,)}
+MAX_DECIMAL_DIGITS = 4300  # CPython's int <-> str digit limit: 10**4300 is cheap, pickles never need more
+_DECIMAL_EXP = re.compile(r"[eE]\s*[+-]?([\d_]+)")
 _JOBLIB_WRAPPERS = frozenset({"joblib.numpy_pickle.NumpyArrayWrapper",
                               "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper"})
 # joblib < 0.10 multi-file dumps: the array is read from a file named in the state
@@ -722,6 +747,24 @@ _RETURNS_ARG0 = frozenset({"torch._utils._rebuild_device_tensor_from_cpu_tensor"
 # dict classes whose constructor takes its items from the argument at this position
 _MAPPING_INITS = {"builtins.dict": 0, "collections.OrderedDict": 0, "collections.Counter": 0,
                   "collections.defaultdict": 1}
+# getattr(cls, name) calls a pickler writes for a bound classmethod (``method.__reduce__`` is
+# ``(getattr, (cls, name))``) whose result is on the allowlist: zoneinfo.ZoneInfo.__reduce__ is
+# ``(ZoneInfo._unpickle, (key, from_cache))``
+_GETATTR_DATA = frozenset({("zoneinfo.ZoneInfo", "_unpickle")})
+# Cython's generated unpickle helpers (module:__pyx_unpickle_<Class>): they set the object's
+# state from their third argument
+_PYX_UNPICKLE = ".__pyx_unpickle_"
+# classes whose own __setstate__ of a tuple state sets no instance attribute (ndarray:
+# (version, shape, dtype, is_fortran, data); dtype: (version, byteorder, ..., names, fields, ...))
+_TUPLE_STATE_DATA = frozenset({"numpy.ndarray", "numpy.dtype", "numpy.core.multiarray._reconstruct",
+                               "numpy._core.multiarray._reconstruct"})
+# classes (prefixes) whose instances have no keys()/items(): found inside a tuple state they
+# cannot be the mapping a __setstate__ takes attributes from
+_NOT_MAPPINGS = ("numpy.", "pandas.core.dtypes.", "pandas._libs.tslibs.", "pandas.core.arrays.",
+                 "datetime.", "zoneinfo.", "decimal.", "fractions.", "builtins.complex", "builtins.slice",
+                 "builtins.range", "builtins.bytearray", "builtins.bytes", "builtins.int", "builtins.float",
+                 "builtins.str", "builtins.bool", "builtins.frozenset", "builtins.set", "builtins.tuple",
+                 "builtins.list", "torch._utils.", "torch._tensor.", "torch.storage.", "torch.nn.parameter.")
 # classes whose __init__ sets an attribute per item of its first argument
 _ATTR_INITS = frozenset({"types.SimpleNamespace"})
 # dict subclasses whose __getattr__ returns self[name] (an item is an attribute)
@@ -745,6 +788,42 @@ def _instance_class(v: Call) -> str | None:
         cls = items[0] if items else None
         return cls.res.path if isinstance(cls, Global) and cls.res.status == "allow" else None
     return func.res.path
+
+
+def _decimal_bomb(v: object, parses_text: bool) -> str | None:
+    """Why ``Fraction(v)`` (``parses_text``) or ``int(v)`` may compute a huge exact integer:
+    a decimal string whose exponent or digit count passes :data:`MAX_DECIMAL_DIGITS` (Fraction
+    computes ``10**exp`` and ``10**len(digits)`` before any limit applies), or a ``Decimal``
+    whose exponent mlbom cannot bound (its exact ratio is ``digits * 10**exp``)."""
+    if parses_text and isinstance(v, Text):
+        return "a string mlbom did not keep"
+    if parses_text and isinstance(v, str):
+        return _decimal_text_bomb(v)
+    if isinstance(v, Call) and isinstance(v.func, Global) and v.func.res.path == "decimal.Decimal":
+        items = v.args.items if isinstance(v.args, Seq) else None
+        a = items[0] if items else None
+        if a is None or (isinstance(a, int | float) and not isinstance(a, bool)):
+            return None  # Decimal() / Decimal(int) / Decimal(float): bounded by the value pickled
+        if isinstance(a, str):
+            return _decimal_text_bomb(a)
+        if isinstance(a, Seq) and a.items is not None and len(a.items) == 3 and isinstance(a.items[2], int) \
+                and isinstance(a.items[1], Seq) and a.items[1].items is not None \
+                and len(a.items[1].items) <= MAX_DECIMAL_DIGITS:
+            return None if abs(a.items[2]) <= MAX_DECIMAL_DIGITS else f"a Decimal with exponent {a.items[2]}"
+        return f"a Decimal built from {_describe(a)}"
+    return None
+
+
+def _decimal_text_bomb(text: str) -> str | None:
+    if len(text) > MAX_DECIMAL_DIGITS:
+        return f"a {len(text)}-character decimal string"
+    m = _DECIMAL_EXP.search(text)
+    if m is None:
+        return None
+    digits = m.group(1).replace("_", "")
+    if len(digits) > 6 or (digits.isdecimal() and int(digits) > MAX_DECIMAL_DIGITS):
+        return f"{text[:40]!r}"
+    return None
 
 
 def _range_length(v: object) -> int | None:
@@ -914,6 +993,7 @@ class _Walker:
         self.first_op = True
         self.depth_calls = 0  # helper calls modelled inside one another
         self.joblib_read = False  # a joblib inline array was (or was to be) stepped over
+        self.getattrs: list[_GetattrGlobal] = []  # builtins.getattr globals judged at the end
 
     # -- findings ----------------------------------------------------------------------
     def note(self, fid: str, sev: Severity, msg: str, effect: Verdict | None, key: str | None = None) -> None:
@@ -971,9 +1051,16 @@ class _Walker:
         if res.path not in self.seen_globals and len(self.rep.globals) < 10_000:
             self.seen_globals.add(res.path)
             self.rep.globals.append(res.path)
-        if op == "GLOBAL" and len(self.rep.events) < 10_000:
-            self.rep.events.append(("global", f"{module}\n{name}"))
+        if op == "GLOBAL":
+            if len(self.rep.events) < MAX_EVENTS:
+                self.rep.events.append(("global", f"{module}\n{name}"))
+            else:
+                self.rep.events_complete = False
         where = f"{op} {module!r} {name!r}" + (f" (resolves to {res.path})" if res.path != f"{module}.{name}" else "")
+        if res.status == "deny" and res.path == "builtins.getattr" and len(self.getattrs) < 64:
+            g = _GetattrGlobal(res, where)
+            self.getattrs.append(g)
+            return g
         if res.status == "deny":
             self.note("pickle.dangerous-callable", "critical", f"{where}: {res.reason}", "unsafe", res.path)
         elif res.status == "unresolvable":
@@ -1016,6 +1103,16 @@ class _Walker:
                 result.unknown = f"{func.res.path} with arguments mlbom did not track"
             elif len(items) == 4:
                 self.apply_state(result, items[3], func.res.path, setattr_all=True)
+        if isinstance(func, Global) and func.res.status == "allow" and _PYX_UNPICKLE in func.res.path \
+                and isinstance(result, Call):
+            # Cython's __pyx_unpickle_X(cls, checksum, state): when state is not None,
+            # __pyx_unpickle_X__set_state(obj, state) sets the typed fields from state[0..n-1] and
+            # runs obj.__dict__.update(state[n]): attributes from a tuple argument
+            items = args.items if isinstance(args, Seq) else None
+            if items is None:
+                result.unknown = f"{func.res.path} with arguments mlbom did not track"
+            elif len(items) == 3:
+                self.apply_state(result, items[2], func.res.path, setattr_all=True)
         if isinstance(func, Global) and func.res.status == "allow" and isinstance(result, Call):
             items = args.items if isinstance(args, Seq) else None
             path = func.res.path
@@ -1106,6 +1203,14 @@ class _Walker:
                 if n is not None and n * 8 > MAX_ALLOCATION:
                     self.note("pickle.bomb", "medium", f"{path}(range(...)) materialises {n} items on load",
                               "suspicious", f"bomb:{path}")
+            if path in _EXACT_FROM_DECIMAL and items is not None:
+                for i in _EXACT_FROM_DECIMAL[path]:
+                    why = _decimal_bomb(items[i], path == "fractions.Fraction") if i < len(items) else None
+                    if why is not None:
+                        self.note("pickle.bomb", "medium", f"{path}({why}) computes an exact integer of up to 10**N "
+                                  "on load (unbounded CPU and memory); a pickler never writes it", "suspicious",
+                                  f"bomb:{path}")
+                        break
             if path in _SIZED_BY_INT or (path.startswith("torch.") and path.endswith("Storage")):
                 first = args.items[0] if isinstance(args, Seq) and args.items else None
                 if isinstance(first, int) and not isinstance(first, bool) and first > MAX_ALLOCATION:
@@ -1417,6 +1522,7 @@ class _Walker:
             # errors of the underlying stream (a decompressor's, a zip member's CRC check ...)
             rep.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             self.note("pickle.unreadable", "high", f"reading the stream failed: {rep.error}", "error", "stop")
+        self.judge_getattrs()
         try:
             src.sync()
         except (OSError, ValueError) as exc:
@@ -1478,7 +1584,10 @@ class _Walker:
         self.pop_mark()
 
     def op_dup(self) -> None:
-        self.push(self.top())
+        v = self.top()
+        if type(v) is _GetattrGlobal:
+            v.landed += 1
+        self.push(v)
 
     # scalars
     def op_none(self) -> None:
@@ -1913,7 +2022,10 @@ class _Walker:
         if i not in self.memo:
             raise _Stop("pickle.unreadable", f"memo index {i} was never stored (the loader raises: "
                                              "the file cannot load)", certain=True)
-        self.push(self.memo[i])
+        v = self.memo[i]
+        if type(v) is _GetattrGlobal:
+            v.landed += 1
+        self.push(v)
 
     def _memo_index(self, what: str) -> int:
         """PUT/GET text: ``PyLong_FromString(line, NULL, 10)`` in ``_pickle.c`` (whitespace,
@@ -1956,7 +2068,10 @@ class _Walker:
         stack = self.stack
         if key not in memo or len(stack) + self.depth_items >= self.sh.limits.stack:
             self._memo_get(key)  # raises
-        stack.append(memo[key])
+        v = memo[key]
+        if type(v) is _GetattrGlobal:
+            v.landed += 1
+        stack.append(v)
 
     def op_long_binget(self) -> None:
         self._memo_get(struct.unpack("<I", self.src.read(4))[0])
@@ -2049,7 +2164,39 @@ class _Walker:
     def op_reduce(self) -> None:
         args = self.pop()
         func = self.pop()
+        if type(func) is _GetattrGlobal:
+            got = self.getattr_data(args)
+            if got is not None:
+                func.reduced += 1
+                self.push(got)
+                return
         self.push(self.call(func, args, "REDUCE"))
+
+    def getattr_data(self, args: object) -> Global | None:
+        """``getattr(cls, name)`` with exactly one of :data:`_GETATTR_DATA`'s pairs: the
+        allowlisted attribute it returns (judged like a global), else None."""
+        items = args.items if isinstance(args, Seq) and args.type == "tuple" else None
+        if items is None or len(items) != 2:
+            return None
+        cls, name = items
+        if not (isinstance(cls, Global) and cls.res.status == "allow" and isinstance(name, str)
+                and (cls.res.path, name) in _GETATTR_DATA):
+            return None
+        module, _, qual = cls.res.path.rpartition(".")
+        res = resolve_global(module, f"{qual}.{name}", 4, self.sh.pol)
+        if res.status != "allow":
+            return None
+        if res.path not in self.seen_globals and len(self.rep.globals) < 10_000:
+            self.seen_globals.add(res.path)
+            self.rep.globals.append(res.path)
+        return Global(res)
+
+    def judge_getattrs(self) -> None:
+        """The end of the walk: a ``builtins.getattr`` that landed anywhere but in a
+        :meth:`getattr_data` call is the denied global it is."""
+        for g in self.getattrs:
+            if g.landed != g.reduced:
+                self.note("pickle.dangerous-callable", "critical", f"{g.where}: {g.res.reason}", "unsafe", g.res.path)
 
     def op_newobj(self) -> None:
         args = self.pop()
@@ -2177,9 +2324,13 @@ class _Walker:
         if state is _NONE:
             return
         parts: list[tuple[object, bool]] = [(state, setattr_all)]
-        if isinstance(state, Seq) and state.type == "tuple" and state.items is not None and len(state.items) == 2:
-            parts = [(state.items[0], setattr_all), (state.items[1], True)]
-        elif isinstance(state, Seq | Blob | Text | str | int | float) or (
+        pair = state.items if isinstance(state, Seq) and state.type == "tuple" else None
+        if pair is not None and len(pair) == 2 and all(p is _NONE or isinstance(p, Dct) for p in pair):
+            parts = [(pair[0], setattr_all), (pair[1], True)]
+        elif isinstance(state, Seq):
+            self.state_parts(inst, state, how)
+            return
+        elif isinstance(state, Blob | Text | str | int | float) or (
                 isinstance(state, Opaque) and state.what in _DATA_OPAQUE):
             return
         elif not isinstance(state, Dct):
@@ -2188,8 +2339,6 @@ class _Walker:
         for part, by_setattr in parts:
             if part is _NONE:
                 continue
-            if isinstance(part, Seq) and len(parts) == 2 and part is parts[0][0]:
-                return  # a 2-tuple that is not (dict, slotstate): the class's own __setstate__ consumes it
             if not isinstance(part, Dct):
                 inst.unknown = inst.unknown or f"{how} with a state mlbom did not track ({_describe(part)})"
                 continue
@@ -2211,6 +2360,44 @@ class _Walker:
                     else:
                         inst.unknown = inst.unknown or f"__dict__ set to {_describe(d)}"
             self.stored_gadgets(part, how)
+
+    def state_parts(self, inst: Call, state: Seq, how: str) -> None:
+        """A tuple or list state is consumed by the class's own ``__setstate__`` (or a Cython
+        ``__pyx_unpickle_*`` helper's ``__set_state``), and several of the allowlisted ones
+        store attributes from a dict inside it: pandas' ``NDArrayBacked.__setstate__`` runs
+        ``setattr(self, k, v)`` for each item of ``state[2]`` (and of ``state[0]`` of a
+        1-tuple), Cython's generated ``__setstate_cython__`` / ``__pyx_unpickle_*`` run
+        ``self.__dict__.update(state[n])`` after the typed fields. mlbom does not model each
+        class's layout: every dict (or dict-like object) anywhere in the tuple may become
+        attributes (``setattr``, so ``__class__`` and ``__dict__`` too), and a value that could
+        be a mapping whose items mlbom did not track leaves the attributes unknown. An
+        ndarray's or dtype's own tuple state sets no attribute."""
+        if _instance_class(inst) in _TUPLE_STATE_DATA:
+            return
+        todo: list[tuple[object, int]] = [(state, 0)]
+        seen = 0
+        while todo:
+            v, depth = todo.pop()
+            seen += 1
+            if seen > 256 or depth > 4:
+                inst.unknown = inst.unknown or f"{how} with a state too large or deep for mlbom to follow"
+                return
+            if isinstance(v, Dct):
+                self.apply_state(inst, v, how, setattr_all=True)
+            elif isinstance(v, Seq):
+                if v.items is None:
+                    inst.unknown = inst.unknown or f"{how} with a state mlbom did not track ({_describe(v)})"
+                    continue
+                todo.extend((x, depth + 1) for x in reversed(v.items))
+            elif isinstance(v, Call):
+                if v.mapping is not None:
+                    self.apply_state(inst, v.mapping, how, setattr_all=True)
+                elif not (_instance_class(v) or "").startswith(_NOT_MAPPINGS):
+                    inst.unknown = inst.unknown or f"{how} with a state holding {_describe(v)}, which may " \
+                        "be a mapping whose items become attributes"
+            elif not (v is _NONE or isinstance(v, Global | Blob | Text | str | int | float)
+                      or (isinstance(v, Opaque) and v.what in _DATA_OPAQUE)):
+                inst.unknown = inst.unknown or f"{how} with a state mlbom did not track ({_describe(v)})"
 
     def stored_gadgets(self, state: Dct, how: str) -> None:
         """A rule the model cannot replace: it follows the loader up to STOP, but a program

@@ -168,8 +168,15 @@ def _load_table(d: Path | None) -> WeightsOnlyTable:
 
 
 def weights_only_check(report: PickleReport, table: WeightsOnlyTable | None = None) -> tuple[bool, str | None]:
-    """(accepted, the first global or opcode torch's weights_only unpickler refuses)."""
+    """(accepted, the first global or opcode torch's weights_only unpickler refuses).
+    Raises ValueError where the walk cannot decide it: it stopped at one of mlbom's own
+    bounds (not where the loader raises), or it kept only the first ``MAX_EVENTS`` GLOBALs
+    (a refused one may come after them): the claim is then unknown, never ``true``."""
     t = table or load_table()
+    if report.error is not None and not report.stop_proven:
+        raise ValueError(f"the walk stopped before the end ({report.error})")
+    if not report.events_complete:
+        raise ValueError("more GLOBALs than mlbom records for this check")
     if report.error is not None or not report.complete:
         return False, f"the pickle does not load ({report.error or 'no STOP'})"
     for kind, what in report.events:

@@ -19,12 +19,15 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from mlbom.formats.pickle import Limits, read_pickle
 from tests.formats.pickle_ops import (
     APPEND,
     APPENDS,
     BUILD,
     EMPTY_DICT,
+    EMPTY_LIST,
     EMPTY_TUPLE,
     MARK,
     NEWOBJ,
@@ -35,9 +38,12 @@ from tests.formats.pickle_ops import (
     STOP,
     TUPLE1,
     TUPLE2,
+    TUPLE3,
     bb,
+    bs,
     get,
     glob,
+    i1,
     proto,
     put,
     s,
@@ -368,3 +374,48 @@ def main() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# -- red team 7a (1): allowlisted state setters that store attributes from a tuple state ------
+
+NDARRAY = (glob("numpy._core.multiarray", "_reconstruct") + glob("numpy", "ndarray") + i1(0) + TUPLE1 + bs("b")
+           + TUPLE3 + REDUCE)
+
+
+def _pyx(cls: tuple[str, str], helper: tuple[str, str], state: bytes = NONE) -> bytes:
+    return glob(*helper) + glob(*cls) + i1(1) + state + TUPLE3 + REDUCE
+
+
+@pytest.mark.parametrize("cls", [("pandas.arrays", "DatetimeArray"), ("pandas.arrays", "TimedeltaArray"),
+                                 ("pandas.arrays", "PeriodArray"), ("pandas.arrays", "Categorical")])
+@pytest.mark.parametrize("shape", ["3-tuple", "1-tuple", "list", "helper-arg"])
+def test_tuple_state_dicts_become_attributes(cls: tuple[str, str], shape: str) -> None:
+    # NDArrayBacked.__setstate__: setattr for each item of state[2] (of state[0] for a 1-tuple);
+    # Cython's __pyx_unpickle_*__set_state: __dict__.update(state[n]) from the helper's argument
+    attrs = EMPTY_DICT + s("__setstate__") + LOAD_FROM_BYTES + SETITEM
+    helper = ("pandas._libs.arrays", "__pyx_unpickle_NDArrayBacked")
+    if shape == "helper-arg":
+        obj = _pyx(cls, helper, MARK + NONE + NDARRAY + attrs + b"t")
+    else:
+        state = {"3-tuple": NDARRAY + NONE + attrs + TUPLE3, "1-tuple": attrs + TUPLE1,
+                 "list": EMPTY_LIST + NDARRAY + APPEND + attrs + APPEND}[shape]
+        obj = _pyx(cls, helper) + state + BUILD
+    rep = walk(proto(4) + obj + bb(torch_legacy_payload("x")) + BUILD + STOP)
+    assert rep.verdict == "unsafe", rep.findings
+
+
+def test_tuple_state_with_an_untracked_mapping_is_not_safe() -> None:
+    # an OrderedDict built by a call whose items mlbom cannot tell: BUILD's lookup of __setstate__
+    # on the object finds attributes it cannot tell -> suspicious, never safe
+    odict = glob("collections", "OrderedDict") + MARK + glob("builtins", "zip") + EMPTY_TUPLE + REDUCE + b"t" + REDUCE
+    obj = _pyx(("pandas.arrays", "DatetimeArray"), ("pandas._libs.arrays", "__pyx_unpickle_NDArrayBacked"))
+    rep = walk(proto(4) + obj + NDARRAY + NONE + odict + TUPLE3 + BUILD + bs("x") + BUILD + STOP)
+    assert rep.verdict != "safe", rep.findings
+
+
+def test_ndarray_tuple_state_and_plain_tuple_attrs_stay_safe() -> None:
+    # what pandas writes: (ndarray, dtype, {"_freq": None}) sets a data attribute only
+    obj = _pyx(("pandas.arrays", "DatetimeArray"), ("pandas._libs.arrays", "__pyx_unpickle_NDArrayBacked"))
+    attrs = EMPTY_DICT + s("_freq") + NONE + SETITEM
+    rep = walk(proto(4) + obj + NDARRAY + NONE + attrs + TUPLE3 + BUILD + STOP)
+    assert rep.verdict == "safe", rep.findings
