@@ -1034,6 +1034,8 @@ def _stream_notes(stream: Decompressing, acc: _Acc, label: str) -> None:
         acc.add("compressed.multi-stream", "high", f"{label}: {stream.members} zlib streams back to back: joblib "
                 "writes one; its readers differ on the rest (some read on, some never return), so the streams "
                 "were read on and judged together", effect="suspicious")
+    for note in dict.fromkeys(stream.notes):
+        acc.add("gzip.crc-mismatch", "high", f"{label}: {note}", effect="suspicious")
     if stream.trailing:
         acc.add("compressed.trailing-data", "low", f"{label}: {stream.trailing} bytes after the last compressed "
                 "stream (ignored by the decompressor)")

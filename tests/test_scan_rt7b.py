@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import json
 import zipfile
+import zlib
 from pathlib import Path
+
+import pytest
 
 from mlbom.scanner import scan, scan_file
 
@@ -91,3 +94,57 @@ def test_zip_multi_disk_field_is_read_as_zipfile_reads_it(tmp_path: Path) -> Non
         assert z.namelist() == ["config.json"]
     r = scan_file(p)
     assert r.verdict == "suspicious" and "zip.multi-disk" in {f.id for f in r.findings}
+
+
+def test_zip64_archive_written_by_zipfile_has_one_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the locator of a real zip64 archive points at the record 76 bytes before the end record:
+    # torch's reader and zipfile read the same directory, nothing to report
+    monkeypatch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 1)
+    p = tmp_path / "a.zip"
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr("a.txt", "a")
+        z.writestr("b.txt", "b")
+    assert b"PK\x06\x07" in p.read_bytes()
+    r = scan_file(p)
+    assert r.verdict == "safe", r.findings
+
+
+def _gzip_member(payload: bytes, *, flags: int, extra: bytes = b"", fname: bytes = b"", comment: bytes = b"",
+                 hcrc_ok: bool = True) -> bytes:
+    head = b"\x1f\x8b\x08" + bytes([flags]) + b"\x00\x00\x00\x00\x00\xff"
+    if flags & 4:
+        head += len(extra).to_bytes(2, "little") + extra
+    if flags & 8:
+        head += fname + b"\x00"
+    if flags & 16:
+        head += comment + b"\x00"
+    if flags & 2:
+        crc = zlib.crc32(head) & 0xFFFF
+        head += (crc if hcrc_ok else crc ^ 1).to_bytes(2, "little")
+    c = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    body = c.compress(payload) + c.flush()
+    return head + body + zlib.crc32(payload).to_bytes(4, "little") + len(payload).to_bytes(4, "little")
+
+
+def test_gzip_headers_are_read_as_gzip_py_reads_them(tmp_path: Path) -> None:
+    import gzip
+    import pickle
+
+    data = pickle.dumps({"a": [1, 2, 3]}, protocol=4)
+    good = _gzip_member(data, flags=2 | 4 | 8 | 16, extra=b"xy\x02\x00ab", fname=b"w.pkl", comment=b"c")
+    p = tmp_path / "w.pkl.gz"  # two members (the pickle split between them) and zero padding
+    p.write_bytes(_gzip_member(data[:9], flags=8, fname=b"w") + _gzip_member(data[9:], flags=2) + b"\x00" * 5)
+    assert gzip.decompress(p.read_bytes()) == data
+    r = scan_file(p)
+    assert r.verdict == "safe" and r.format == "pickle+gzip", r.findings
+    # reserved flag bits: gzip.py ignores them (zlib's gzip mode refuses the member)
+    p.write_bytes(good)
+    assert scan_file(p).verdict == "safe"
+    p.write_bytes(_gzip_member(data, flags=0xE0))
+    assert gzip.decompress(p.read_bytes()) == data
+    assert scan_file(p).verdict == "safe"
+    p.write_bytes(_gzip_member(data, flags=2, hcrc_ok=False))
+    r = scan_file(p)
+    assert r.verdict == "suspicious" and {f.id for f in r.findings} == {"gzip.crc-mismatch"}
+    p.write_bytes(good[:-3])  # trailer cut: gzip.py raises EOFError
+    assert scan_file(p).verdict == "error"
