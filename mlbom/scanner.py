@@ -1516,6 +1516,8 @@ def scan(paths: Iterable[Path | str] | Path | str, *, with_hash: bool = True, li
             # hashed in parallel (hashlib releases the GIL) while the files are scanned
             out += scan_walked(root, files, [str(p) for p in files], with_hash=with_hash, limits=limits, debug=debug)
             for f in problems:
+                if f.severity == "info":  # a skipped .git folder: nothing judged there, no entry to judge
+                    continue
                 out.append(FileScan(str(root / f.source) if f.source else str(root), "unknown", "error",
                                     findings=[ScanFinding(f.id, f.severity, f.message)]))
         else:

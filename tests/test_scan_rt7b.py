@@ -148,3 +148,19 @@ def test_gzip_headers_are_read_as_gzip_py_reads_them(tmp_path: Path) -> None:
     assert r.verdict == "suspicious" and {f.id for f in r.findings} == {"gzip.crc-mismatch"}
     p.write_bytes(good[:-3])  # trailer cut: gzip.py raises EOFError
     assert scan_file(p).verdict == "error"
+
+
+def test_git_folder_is_named_and_code_referenced_in_it_is_not_safe(tmp_path: Path) -> None:
+    from mlbom.cli import main
+
+    m = tmp_path / "m"
+    (m / ".git").mkdir(parents=True)
+    (m / ".git" / "configuration_x.py").write_text("import os\n")
+    _config(m, {"model_type": "x", "auto_map": {"AutoConfig": f"{m}/.git--configuration_x.XConfig"}})
+    assert {Path(r.path).name: r.verdict for r in scan(m)} == {"config.json": "suspicious"}
+    out = tmp_path / "bom.json"
+    assert main(["generate", "--no-cache", "--model", str(m), "-o", str(out)]) == 0
+    d = json.loads(out.read_text())
+    props = {c["name"]: {p["name"]: p["value"] for p in c.get("properties", [])} for c in d["components"]}
+    assert props["m"]["mlbom:safety:verdict"] == "suspicious"
+    assert "info files.skipped-folder: .git:" in out.read_text()
