@@ -864,10 +864,10 @@ def manifest_build(folder: Path, output: Path, shard: str | None, cache_dir: Pat
             cache.close()
         done()
     for f in findings:
-        _err(f"mlbom: not read: {printable(f.message)}")
+        _err(f"mlbom: {'skipped' if f.severity == 'info' else 'not read'}: {printable(f.message)}")
     _err(f"wrote {output}: {written.files} files, {written.total_size} bytes, sha256 {written.sha256}"
          + (f"; {written.failed} could not be hashed (error lines)" if written.failed else ""))
-    return 1 if written.failed or findings else 0
+    return 1 if written.failed or any(f.severity != "info" for f in findings) else 0
 
 
 @manifest.command("merge")

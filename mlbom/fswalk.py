@@ -4,8 +4,12 @@ files of a folder with :func:`walk_files` and follow one symlink rule.
 Rule: a symbolic link is followed only when its target stays inside the walked folder (or,
 for a Hugging Face cache snapshot, inside the repository's folder, where the blobs live); a
 link that leaves, dangles or loops is a finding and is never opened. FIFOs, devices and
-sockets are findings and are never opened. ``.git`` folders are skipped; ``__pycache__`` is
-walked: ``import`` runs a ``.pyc`` found there (an unchecked-hash one without reading its source).
+sockets are findings and are never opened. ``.git`` folders are skipped (git's object store,
+zlib-compressed, is no model content), each with an ``info`` finding ``files.skipped-folder``
+naming it: nothing in it is judged, so what reaches into it is a finding where the reference
+is read (``code.remote`` for an ``auto_map`` naming it, ``sharded.path-outside`` for a shard
+name). ``__pycache__`` is walked: ``import`` runs a ``.pyc`` found there (an unchecked-hash one
+without reading its source).
 """
 
 from __future__ import annotations
@@ -19,6 +23,14 @@ from typing import NamedTuple
 from mlbom.model import Finding
 
 MAX_FILES = 100_000
+SKIPPED_FOLDERS = frozenset({".git"})  # folder names never walked (each one an info finding)
+SKIPPED = "files.skipped-folder"
+
+
+def _skipped(rel: str) -> Finding:
+    return Finding(id=SKIPPED, severity="info", source=rel,
+                   message=f"{rel}: a {rel.rsplit('/', 1)[-1]} folder: not walked, nothing in it is judged "
+                   "(a config naming code or shards inside it is a finding of its own)")
 
 
 def shown_name(path: str) -> str:
@@ -126,7 +138,9 @@ def iter_runs(root: Path, *, hf_repo: bool = False,
                     report(Finding(id="files.not-regular", severity="medium",
                                    message=f"{rel}: links to a FIFO, device or socket; not opened", source=rel))
             elif e.is_dir(follow_symlinks=False):
-                if name != ".git":
+                if name in SKIPPED_FOLDERS:
+                    report(_skipped(rel))
+                else:
                     dirs.append((name + "/", e.path, rel + "/"))
             else:
                 report(Finding(id="files.not-regular", severity="medium",
@@ -204,7 +218,8 @@ def walk_files(root: Path, *, hf_repo: bool = False) -> tuple[list[Path], list[F
                     continue
                 files.append(p)
             elif e.is_dir(follow_symlinks=False):
-                if e.name == ".git":
+                if e.name in SKIPPED_FOLDERS:
+                    findings.append(_skipped(rel))
                     continue
                 stack.append(p)
             elif e.is_file(follow_symlinks=False):

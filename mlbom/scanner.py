@@ -40,7 +40,7 @@ from mlbom.formats.compression import DEFAULT_LIMITS, BombError, Decompressing, 
 from mlbom.formats.onnx import ExternalRef
 from mlbom.formats.pickle import PickleReport, read_pickle
 from mlbom.formats.weights import FormatError, Window
-from mlbom.formats.zipread import ZipEntry, crc32_of, find_end_record, open_member, read_archive
+from mlbom.formats.zipread import ZipArchive, ZipEntry, crc32_of, find_end_record, open_member, read_archive
 from mlbom.hashing import FileDigest, sha256_file
 from mlbom.model import Finding, Severity, Verdict, worst_verdict
 
@@ -419,7 +419,12 @@ def _zip_polyglot(fh: IO[bytes], size: int, name: str, fmt: str, acc: _Acc, ctx:
         return
     try:
         arc = read_archive(fh, size, eocd, ctx.limits)
-    except FormatError:
+    except FormatError as exc:
+        # zipfile.is_zipfile needs no more than the end record found here (Keras then opens the
+        # file as a .keras zip), and zipfile may read what mlbom cannot: not judged, never nothing
+        acc.add("zip.polyglot", "high", f"{where}: this {fmt} file also ends in a zip end record "
+                f"(zipfile.is_zipfile accepts it; Keras and numpy would open it as a zip) whose archive mlbom "
+                f"cannot read ({exc}): not judged", effect="suspicious")
         return
     if not arc.entries:
         return
@@ -509,7 +514,7 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             acc.add("code.python-bytecode", "high", f"{where}: compiled Python bytecode: code, not model data "
                     "(it runs when imported); not judged", effect="suspicious")
             return "python-bytecode"
-        return _scan_text(fh, size, name, acc, facts, where=where)
+        return _scan_text(fh, size, name, acc, facts, where=where, folder=ctx.folder if depth == 0 else None)
     except BombError as exc:
         acc.add("compressed.bomb", "high", f"{where}: {exc}", effect="suspicious")
         return _format_name(head, lower)
@@ -583,7 +588,8 @@ _ALONE = (" (if it is an ONNX model's external data, scan the model's folder: th
           "model's raw tensor bytes)")
 
 
-def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], *, where: str) -> str:
+def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], *, where: str,
+               folder: Path | None = None) -> str:
     """Text is recognised positively: all of it is UTF-8 without NUL bytes (read in full up to
     :data:`MAX_TEXT`). Anything else is unknown binary content: ``error``."""
     if size > MAX_TEXT:
@@ -592,8 +598,11 @@ def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, 
         return "unknown"
     fh.seek(0)
     data = fh.read(MAX_TEXT + 1)
+    # PyYAML's Reader on a byte stream takes UTF-16 LE/BE by its BOM, UTF-8 otherwise
+    # (yaml.reader.Reader.determine_encoding); json.loads(bytes) does the same for UTF-16
+    codec = "utf-16-le" if data[:2] == b"\xff\xfe" else "utf-16-be" if data[:2] == b"\xfe\xff" else "utf-8"
     try:
-        text = data.decode("utf-8")
+        text = data.decode(codec)
     except UnicodeDecodeError:
         text = None
     if text is None and (sp := weights.parse_sentencepiece(data)) is not None:
@@ -609,7 +618,7 @@ def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, 
         _add_template(acc, text, where)
         return "chat-template"
     if stripped[:1] in ("{", "["):
-        fmt = _scan_json(text, acc, facts, where=where)
+        fmt = _scan_json(text, acc, facts, where=where, folder=folder)
         if fmt != "text":
             return fmt
     _yaml_tags(text, acc, where)
@@ -688,7 +697,7 @@ def _add_template(acc: _Acc, template: str, where: str) -> None:
         acc.add(f.id, f.severity, f.message, effect=f.effect)
 
 
-def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str) -> str:
+def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str, folder: Path | None = None) -> str:
     import json
 
     try:
@@ -711,14 +720,100 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str) -> st
         facts["chat-template.present"] = "true"
         for f in chat_template.check_templates(templates, where=where):
             acc.add(f.id, f.severity, f.message, effect=f.effect)
-    if isinstance(doc, dict) and isinstance(doc.get("weight_map"), dict):
-        return "sharded-index"
+    fmt = "json"
+    if isinstance(doc, dict):  # every reading of the document is judged, whichever names it
+        _code_references(doc, acc, folder, where)
+        if isinstance(doc.get("weight_map"), dict):
+            _weight_map_paths(doc["weight_map"], acc, where)
+            fmt = "sharded-index"
     if _is_keras_config(doc):
         # Model.to_json() output (keras.models.model_from_json) or the config.json of an
         # unzipped Keras 3 folder (load_model(dir)): judged as a .keras archive's config.json
         _merge(keras.judge_config(doc, where), acc, facts, where)
-        return "keras-config"
-    return "json"
+        fmt = "keras-config"
+    return fmt
+
+
+# folders the walker does not enter (mlbom.fswalk): nothing in them is judged by a folder scan
+_UNWALKED = frozenset({".git"})
+_MAX_REFS = 10_000
+
+
+def _string_leaves(node: object, out: list[str]) -> None:
+    """The strings of a JSON value (dict values, list items), bounded by :data:`_MAX_REFS`."""
+    stack = [node]
+    while stack and len(out) < _MAX_REFS:
+        n = stack.pop()
+        if isinstance(n, str):
+            out.append(n)
+        elif isinstance(n, dict):
+            stack.extend(n.values())
+        elif isinstance(n, list):
+            stack.extend(n)
+
+
+def _code_references(doc: dict[str, object], acc: _Acc, folder: Path | None, where: str) -> None:
+    """``trust_remote_code`` references of a Hugging Face config (``auto_map`` in config,
+    tokenizer, processor configs; ``custom_pipelines[task].impl`` in config.json), read as
+    ``transformers.dynamic_module_utils.get_class_from_dynamic_module`` reads them:
+    ``repo--module.Class`` takes ``module.py`` from another repository (a Hub id or any local
+    path), ``module.Class`` (or ``path/file.py::Class``) from the model's folder. A reference
+    to code this scan did not judge as a regular file of the folder is ``suspicious``
+    (``code.remote``): ``from_pretrained(..., trust_remote_code=True)`` imports and runs it."""
+    refs: list[str] = []
+    _string_leaves(doc.get("auto_map"), refs)
+    pipes = doc.get("custom_pipelines")
+    if isinstance(pipes, dict):
+        for task in pipes.values():
+            if isinstance(task, dict):
+                _string_leaves(task.get("impl"), refs)
+    unseen: list[str] = []
+    for ref in dict.fromkeys(refs):
+        if "--" in ref:
+            unseen.append(f"{ref!r} (code from repository {ref.split('--', 1)[0]!r})")
+            continue
+        module = ref.split("::", 1)[0] if "::" in ref else ref.rsplit(".", 1)[0] + ".py"
+        if "." not in ref and "::" not in ref:
+            continue  # a bare class name: a transformers class, no module file
+        if not _judged_module(folder, module):
+            unseen.append(f"{ref!r} ({module} is not a file this scan judged beside it)")
+    if unseen:
+        shown = "; ".join(u[:300] for u in unseen[:5]) + (f"; and {len(unseen) - 5} more" if len(unseen) > 5 else "")
+        acc.add("code.remote", "high", f"{where}: auto_map/custom_pipelines name code outside what this scan judged: "
+                f"{shown}; from_pretrained(..., trust_remote_code=True) imports and runs it", effect="suspicious")
+
+
+def _judged_module(folder: Path | None, module: str) -> bool:
+    """Whether ``module`` (relative to the config's folder) is a regular file a scan of the
+    folder judges: inside it, not in a folder the walker skips, not a link."""
+    if folder is None or module.startswith(("/", "\\")) or "\\" in module:
+        return False
+    parts = module.split("/")
+    if any(p in ("", ".", "..") or p in _UNWALKED for p in parts):
+        return False
+    path = folder.joinpath(*parts)
+    try:
+        return path.is_file() and not path.is_symlink()
+    except (OSError, ValueError):
+        return False
+
+
+def _weight_map_paths(weight_map: dict[str, object], acc: _Acc, where: str) -> None:
+    """Shard names of a sharded index (``model.safetensors.index.json``): transformers joins
+    each to the model's folder unchecked (``os.path.join``), so an absolute name, a ``..``
+    part or a folder the walker skips loads a file no folder scan judged."""
+    bad: list[str] = []
+    for v in dict.fromkeys(x for x in weight_map.values() if isinstance(x, str)):
+        parts = v.replace("\\", "/").split("/")
+        if v.startswith(("/", "\\")) or (len(v) > 1 and v[1] == ":") or any(p == ".." or p in _UNWALKED for p in parts):
+            bad.append(v)
+    if bad:
+        shown = ", ".join(repr(b[:200]) for b in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        acc.add("sharded.path-outside", "high", f"{where}: weight_map names shard files outside what a scan of this "
+                f"folder judges ({shown}): the loader joins them to the folder and reads them unscanned",
+                effect="suspicious")
+
+
 
 
 _MAX_KERAS_PROBE = 1_000_000  # JSON nodes looked at for a serialized Keras object
@@ -940,6 +1035,8 @@ def _stream_notes(stream: Decompressing, acc: _Acc, label: str) -> None:
         acc.add("compressed.multi-stream", "high", f"{label}: {stream.members} zlib streams back to back: joblib "
                 "writes one; its readers differ on the rest (some read on, some never return), so the streams "
                 "were read on and judged together", effect="suspicious")
+    for note in dict.fromkeys(stream.notes):
+        acc.add("gzip.crc-mismatch", "high", f"{label}: {note}", effect="suspicious")
     if stream.trailing:
         acc.add("compressed.trailing-data", "low", f"{label}: {stream.trailing} bytes after the last compressed "
                 "stream (ignored by the decompressor)")
@@ -995,14 +1092,15 @@ _TORCH_SMALL = {"version", "byteorder", ".data/version", ".data/serialization_id
 
 
 def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *, depth: int,
-              where: str, eocd: int | None, scan_prefix: bool = True) -> str:
-    if eocd is None:
-        eocd = find_end_record(fh, size)
-    if eocd is None:
-        acc.add("zip.invalid", "high", f"{where}: starts like a zip archive but has no end-of-central-directory "
-                "record (zipfile and torch refuse it)", effect="error")
-        return "zip"
-    arc = read_archive(fh, size, eocd, ctx.limits)
+              where: str, eocd: int | None, scan_prefix: bool = True, arc: ZipArchive | None = None) -> str:
+    if arc is None:
+        if eocd is None:
+            eocd = find_end_record(fh, size)
+        if eocd is None:
+            acc.add("zip.invalid", "high", f"{where}: starts like a zip archive but has no end-of-central-directory "
+                    "record (zipfile and torch refuse it)", effect="error")
+            return "zip"
+        arc = read_archive(fh, size, eocd, ctx.limits)
     for note in arc.notes:
         acc.add(note.id, "high", f"{where}: {note.message}", effect="suspicious")
     files = [e for e in arc.entries if not e.is_dir]
@@ -1083,6 +1181,9 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         kind = "numpy-npz"
     if arc.start > 0 and scan_prefix:
         _scan_prefix(fh, arc.start, name, acc, ctx, depth=depth, where=where)
+    if arc.miniz is not None:  # the directory torch.load reads instead (zip.directory-mismatch above)
+        _scan_zip(fh, size, name, acc, {}, ctx, depth=depth + 1, where=f"{where} (torch's central directory)",
+                  eocd=eocd, scan_prefix=False, arc=arc.miniz)
     return kind
 
 
@@ -1416,6 +1517,8 @@ def scan(paths: Iterable[Path | str] | Path | str, *, with_hash: bool = True, li
             # hashed in parallel (hashlib releases the GIL) while the files are scanned
             out += scan_walked(root, files, [str(p) for p in files], with_hash=with_hash, limits=limits, debug=debug)
             for f in problems:
+                if f.severity == "info":  # a skipped .git folder: nothing judged there, no entry to judge
+                    continue
                 out.append(FileScan(str(root / f.source) if f.source else str(root), "unknown", "error",
                                     findings=[ScanFinding(f.id, f.severity, f.message)]))
         else:

@@ -119,6 +119,96 @@ class _Lz4Decoder:
         return bytes(self._d.decompress(data, max_length))
 
 
+class _GzipDecoder:
+    """One gzip member as ``gzip._GzipReader`` reads it (the reader behind ``gzip.open`` and
+    pandas' inferred compression): the header parsed by hand — method 8 only, reserved flag
+    bits ignored, the FHCRC header CRC read and discarded unchecked — then raw deflate, then
+    the CRC-32/size trailer. ``gzip.py`` checks the trailer only after it has handed the data
+    out (a pickle in it has run by then), so a mismatch there, or in the header CRC that zlib's
+    own gzip mode refuses, is a note in ``notes``, not a reason to leave the content unread."""
+
+    def __init__(self) -> None:
+        self._head = b""
+        self._d: zlib._Decompress | None = None
+        self._trailer = b""
+        self._eof = False
+        self._unused = b""
+        self._crc = 0
+        self._size = 0
+        self.notes: list[str] = []
+
+    @property
+    def eof(self) -> bool:
+        return self._eof
+
+    @property
+    def unused_data(self) -> bytes:
+        return self._unused
+
+    @property
+    def needs_input(self) -> bool:
+        return self._d is None or self._d.eof or not self._d.unconsumed_tail
+
+    def _header(self) -> int | None:
+        """Length of the member header in ``self._head``; None while it is incomplete."""
+        h = self._head
+        if len(h) < 10:
+            return None
+        if h[:2] != b"\x1f\x8b":
+            raise zlib.error("not a gzip member (gzip.py: BadGzipFile)")
+        if h[2] != 8:
+            raise zlib.error(f"unknown compression method {h[2]} (gzip.py: BadGzipFile)")
+        flag = h[3]
+        i = 10
+        if flag & 4:  # FEXTRA
+            if len(h) < i + 2:
+                return None
+            i += 2 + int.from_bytes(h[i:i + 2], "little")
+        for bit in (8, 16):  # FNAME, FCOMMENT: zero-terminated
+            if flag & bit:
+                j = h.find(b"\x00", i)
+                if j < 0:
+                    return None
+                i = j + 1
+        if flag & 2:  # FHCRC: gzip.py discards it; zlib's gzip mode checks it
+            if len(h) < i + 2:
+                return None
+            if int.from_bytes(h[i:i + 2], "little") != zlib.crc32(h[:i]) & 0xFFFF:
+                self.notes.append("the header CRC (FHCRC) does not match the header: gzip.py never checks it "
+                                  "and reads the member, zlib-based readers refuse it")
+            i += 2
+        return i if len(h) >= i else None
+
+    def decompress(self, data: bytes, max_length: int = -1) -> bytes:
+        if self._d is None:
+            self._head += data
+            n = self._header()
+            if n is None:
+                return b""
+            data, self._head = self._head[n:], b""
+            self._d = zlib.decompressobj(-zlib.MAX_WBITS)
+        out = b""
+        if not self._d.eof:
+            tail = self._d.unconsumed_tail
+            out = self._d.decompress(tail + data if tail else data, max(max_length, 0))
+            self._crc = zlib.crc32(out, self._crc)
+            self._size += len(out)
+            if not self._d.eof:
+                return out
+            data = self._d.unused_data
+        self._trailer += data
+        if len(self._trailer) >= 8:
+            crc = int.from_bytes(self._trailer[:4], "little")
+            isize = int.from_bytes(self._trailer[4:8], "little")
+            if crc != self._crc or isize != self._size & 0xFFFFFFFF:
+                self.notes.append(f"the trailer's CRC-32/size ({crc:08x}/{isize}) do not match the data "
+                                  f"({self._crc:08x}/{self._size & 0xFFFFFFFF}): gzip.py raises only after it has "
+                                  "handed the data out (pandas.read_pickle returns), zlib-based readers refuse it")
+            self._unused = self._trailer[8:]
+            self._eof = True
+        return out
+
+
 def detect(head: bytes) -> str | None:
     """The compressor whose magic starts ``head`` (joblib's list plus the ZF container); zlib's
     two-byte header is weak, so callers confirm it with :func:`zlib_confirmed`."""
@@ -154,7 +244,7 @@ def _new_decoder(codec: str) -> _Decoder:
     if codec == "deflate":  # raw deflate (zip method 8)
         return _ZlibDecoder(-zlib.MAX_WBITS)
     if codec == "gzip":
-        return _ZlibDecoder(16 + zlib.MAX_WBITS)
+        return _GzipDecoder()
     if codec == "bz2":
         return bz2.BZ2Decompressor()
     if codec == "xz":
@@ -196,8 +286,15 @@ class Decompressing:
         if codec == "joblib-zfile":
             self._zfile_header()
             self.codec = "zlib"
-        self.dec = _new_decoder(self.codec)
+        self.notes: list[str] = []  # differentials of the members read (gzip CRCs)
+        self.dec = self._decoder()
         self.pending = b""
+
+    def _decoder(self) -> _Decoder:
+        dec = _new_decoder(self.codec)
+        if isinstance(dec, _GzipDecoder):
+            dec.notes = self.notes
+        return dec
 
     def _zfile_header(self) -> None:
         """joblib < 0.10 ``read_zfile``: b"ZF", a 19-character field holding ``hex(len(data))``
@@ -272,7 +369,7 @@ class Decompressing:
                 # BZ2File/LZMAFile ignore trailing bytes that do not decode as a stream
                 self.trailing += len(rest) + self._drain()
                 return False
-        self.dec = _new_decoder(self.codec)
+        self.dec = self._decoder()
         self.pending = rest
         self.members += 1
         return True

@@ -232,8 +232,9 @@ def parse_config_json(raw: bytes | str, where: str) -> object:
     if len(raw) > MAX_CONFIG_BYTES:
         raise FormatError(f"{where}: {len(raw)} bytes exceed the {MAX_CONFIG_BYTES >> 20} MiB config limit")
     try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        return json.loads(text)
+        # bytes as keras reads config.json (json.loads(bytes)): UTF-8, UTF-16 or UTF-32 by
+        # json.detect_encoding, a UTF-8 BOM skipped
+        return json.loads(raw)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise FormatError(f"{where}: not valid JSON ({str(exc)[:120]})") from exc
 

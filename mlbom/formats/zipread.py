@@ -87,6 +87,7 @@ class ZipArchive:
     start: int  # where the archive starts (bytes before it: a prefix)
     end: int  # end of the end record and its comment
     notes: list[Differential] = field(default_factory=list)
+    miniz: ZipArchive | None = None  # the other directory torch's reader takes, where it differs
 
 
 def find_end_record(fh: IO[bytes], size: int) -> int | None:
@@ -118,38 +119,46 @@ def _cp437_or_utf8(raw: bytes, flags: int) -> str:
 
 def read_archive(fh: IO[bytes], size: int, eocd: int, limits: Limits = DEFAULT_LIMITS) -> ZipArchive:
     """The central directory (and every member's local header) of the archive whose end
-    record is at ``eocd``."""
+    record is at ``eocd``, read as ``zipfile`` reads it. When torch's miniz reader would take
+    another directory from the same end record (:func:`_miniz_directory`), that reading is
+    parsed too and returned as ``ZipArchive.miniz`` with a ``zip.directory-mismatch`` note."""
     fh.seek(eocd)
     rec = fh.read(22)
     if len(rec) < 22:
         raise FormatError("zip: end record truncated")
-    _sig, disk, _disk_cd, n_disk, n_total, cd_size, cd_offset, comment_len = struct.unpack("<4s4H2LH", rec)
+    _sig, disk, disk_cd, n_disk, n_total, cd_size, cd_offset, comment_len = struct.unpack("<4s4H2LH", rec)
     notes: list[Differential] = []
-    if disk != 0:
-        raise FormatError("zip: multi-disk archives are not supported by any model loader")
+    if disk != 0 or disk_cd != 0:
+        # zipfile never looks at these fields; miniz (torch) accepts 0/0 and 1/1 only
+        notes.append(Differential("zip.multi-disk", f"the end record names disk {disk} (directory on disk {disk_cd}): "
+                                  "zipfile ignores it and reads the archive, other readers refuse it"))
     end = eocd + 22 + comment_len
     zip64 = False
+    loc = b""
     if eocd >= 20:
         fh.seek(eocd - 20)
         loc = fh.read(20)
-        if loc[:4] == EOCD64_LOCATOR:
-            _s, _d, _rec64_off, _nd = struct.unpack("<4sLQL", loc)
-            # zipfile seeks back 76 bytes from the end record: before the file's start it fails
-            rec64 = b""
-            if eocd >= 20 + 56:
-                fh.seek(eocd - 20 - 56)
-                rec64 = fh.read(56)
-            if len(rec64) < 56 or rec64[:4] != EOCD64:
-                raise FormatError("zip: zip64 end record missing where its locator points")
+    if loc[:4] == EOCD64_LOCATOR:
+        _s, loc_disk, _rec64_off, n_disks = struct.unpack("<4sLQL", loc)
+        if loc_disk != 0 or n_disks > 1:
+            raise FormatError("zip: the zip64 locator spans several disks (zipfile: BadZipFile)")
+        # zipfile takes the zip64 record from 76 bytes before the end record, whatever the
+        # locator says; without its signature there it reads the 32-bit record alone
+        rec64 = b""
+        if eocd >= 20 + 56:
+            fh.seek(eocd - 20 - 56)
+            rec64 = fh.read(56)
+        if len(rec64) == 56 and rec64[:4] == EOCD64:
             _s64, _sz, _vm, _vn, _d1, _d2, _n1, n_total, cd_size, cd_offset = struct.unpack("<4sQ2H2L4Q", rec64)
             zip64 = True
+        else:
+            notes.append(Differential("zip.zip64-record-missing", "a zip64 locator with no zip64 end record before it: "
+                                      "zipfile reads the 32-bit end record, other readers refuse the archive"))
     # zipfile: concat = location of the end record - size - offset of the central directory
     cd_start = eocd - (76 if zip64 else 0) - cd_size
     concat = cd_start - cd_offset
     if cd_start < 0 or concat < 0:
         raise FormatError(f"zip: the central directory ({cd_size} bytes at {cd_offset}) does not fit before the end record")
-    if n_total > limits.max_members:
-        raise FormatError(f"zip: {n_total} entries exceed the limit of {limits.max_members}")
     if end < size:
         notes.append(Differential("zip.trailing-data", f"{size - end} bytes after the end of the archive "
                                   "(ignored by zip readers, seen by anything that reads the file from its end)"))
@@ -157,6 +166,55 @@ def read_archive(fh: IO[bytes], size: int, eocd: int, limits: Limits = DEFAULT_L
         notes.append(Differential("zip.comment-truncated", "the archive comment runs past the end of the file"))
     if n_total != n_disk:
         notes.append(Differential("zip.count-mismatch", f"end record counts {n_disk} and {n_total} entries"))
+    entries = _read_directory(fh, size, cd_start, cd_size, n_total, concat, limits, notes)
+    first = min((e.header_offset for e in entries), default=cd_start)
+    if concat or first > concat:
+        notes.append(Differential("zip.prefix-data", f"{max(concat, first)} bytes precede the archive: zipfile "
+                                  "(is_zipfile, numpy, Keras) reads past them, torch.load does not read it as a zip"))
+    arc = ZipArchive(entries, min(first, concat), end, notes)
+    # without a zip64 locator miniz takes the 32-bit fields, as zipfile does (a prefix, the one
+    # other way they part, is reported above)
+    other = _miniz_directory(fh, size, rec, loc) if loc[:4] == EOCD64_LOCATOR else None
+    if other is not None and other != (cd_start, cd_size, n_total):
+        m_start, m_size, m_total = other
+        notes.append(Differential("zip.directory-mismatch", f"torch's reader (miniz) follows the zip64 locator to a "
+                                  f"central directory of {m_size} bytes at {m_start} ({m_total} entries); zipfile reads "
+                                  f"the one of {cd_size} bytes at {cd_start} ({n_total} entries): two archives in one "
+                                  "file, both scanned"))
+        m_notes: list[Differential] = []
+        try:
+            m_entries = _read_directory(fh, size, m_start, m_size, m_total, 0, limits, m_notes)
+        except FormatError as exc:
+            notes.append(Differential("zip.directory-mismatch", f"torch's directory is unreadable to mlbom ({exc})"))
+        else:
+            arc.miniz = ZipArchive(m_entries, 0, end, m_notes)
+    return arc
+
+
+def _miniz_directory(fh: IO[bytes], size: int, rec: bytes, loc: bytes) -> tuple[int, int, int] | None:
+    """(absolute start, size, entry count) of the central directory miniz (``torch.load``'s
+    reader) takes from this end record: with a zip64 locator before it, miniz reads the zip64
+    record at the offset the locator gives (an absolute file offset; ``zipfile`` instead looks
+    76 bytes before the end record) and, when that record has its signature, takes the count,
+    size and offset from it; otherwise the 32-bit fields. None where miniz refuses the archive."""
+    _sig, _d, _dcd, _nd, n_total, cd_size, cd_offset, _cl = struct.unpack("<4s4H2LH", rec)
+    if loc[:4] == EOCD64_LOCATOR:
+        _s, _ld, rec64_off, _nd2 = struct.unpack("<4sLQL", loc)
+        if rec64_off > size - 56:
+            return None  # miniz: MZ_ZIP_NOT_AN_ARCHIVE
+        fh.seek(rec64_off)
+        rec64 = fh.read(56)
+        if len(rec64) == 56 and rec64[:4] == EOCD64:
+            _s64, _sz, _vm, _vn, _d1, _d2, _n1, n_total, cd_size, cd_offset = struct.unpack("<4sQ2H2L4Q", rec64)
+    if cd_offset + cd_size > size:
+        return None
+    return cd_offset, cd_size, n_total
+
+
+def _read_directory(fh: IO[bytes], size: int, cd_start: int, cd_size: int, n_total: int, concat: int,
+                    limits: Limits, notes: list[Differential]) -> list[ZipEntry]:
+    if n_total > limits.max_members:
+        raise FormatError(f"zip: {n_total} entries exceed the limit of {limits.max_members}")
     fh.seek(cd_start)
     cd = fh.read(cd_size)
     if len(cd) != cd_size:
@@ -181,12 +239,8 @@ def read_archive(fh: IO[bytes], size: int, eocd: int, limits: Limits = DEFAULT_L
     if len(entries) != n_total:
         notes.append(Differential("zip.count-mismatch",
                                   f"end record says {n_total} entries, the central directory holds {len(entries)}"))
-    first = min((e.header_offset for e in entries), default=cd_start)
-    if concat or first > concat:
-        notes.append(Differential("zip.prefix-data", f"{max(concat, first)} bytes precede the archive: zipfile "
-                                  "(is_zipfile, numpy, Keras) reads past them, torch.load does not read it as a zip"))
     _read_local_headers(fh, size, entries, cd_start, notes)
-    return ZipArchive(entries, min(first, concat), end, notes)
+    return entries
 
 
 def _zip64_extra(extra: bytes, usize: int, csize: int, hoff: int) -> tuple[int, int, int]:
