@@ -54,15 +54,18 @@ def _buffer() -> memoryview:
     return view
 
 
-def _hash_large(fd: int, progress: Callable[[int], None] | None = None) -> tuple[str, int, bytes]:
+def _hash_large(fd: int, progress: Callable[[int], None] | None = None, *,
+                positional: bool = False) -> tuple[str, int, bytes]:
     """SHA-256 of ``fd`` read to its end through the thread's buffer: (hex digest, bytes read,
-    the first :data:`_HEAD` of them). ``progress`` gets the bytes of each read."""
+    the first :data:`_HEAD` of them). ``progress`` gets the bytes of each read. ``positional``
+    reads from offset 0 with ``preadv`` and leaves the descriptor's offset alone, so another
+    reader of the same open file is not disturbed."""
     h = hashlib.sha256()
     view = _buffer()
     head = b""
     size = 0
     while True:
-        n = os.readv(fd, [view])
+        n = os.preadv(fd, [view], size) if positional else os.readv(fd, [view])
         if not n:
             break
         if not head:
@@ -110,6 +113,18 @@ def sha256_file(path: str | os.PathLike[str]) -> FileDigest:
         return FileDigest(path, None, None, f"{type(exc).__name__}: {exc.strerror or exc}")
     finally:
         os.close(fd)
+
+
+def sha256_descriptor(fd: int) -> FileDigest:
+    """Hash the regular file open as ``fd`` from its first byte, without moving its offset
+    (``preadv``): the digest describes the very file another reader of ``fd`` scans, not
+    whatever a second open by name would find (a file renamed in between). Never raises for
+    I/O problems."""
+    try:
+        hexdigest, size, head = _hash_large(fd, positional=True)
+    except OSError as exc:
+        return FileDigest(f"<fd {fd}>", None, None, f"{type(exc).__name__}: {exc.strerror or exc}")
+    return FileDigest(f"<fd {fd}>", hexdigest, size, head=head)
 
 
 def default_workers() -> int:

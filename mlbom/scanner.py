@@ -41,7 +41,7 @@ from mlbom.formats.onnx import ExternalRef
 from mlbom.formats.pickle import PickleReport, read_pickle
 from mlbom.formats.weights import FormatError, Window
 from mlbom.formats.zipread import ZipArchive, ZipEntry, crc32_of, find_end_record, open_member, read_archive
-from mlbom.hashing import FileDigest, sha256_file
+from mlbom.hashing import FileDigest, sha256_descriptor, stat_key
 from mlbom.model import Finding, Severity, Verdict, worst_verdict
 
 MAX_JSON = 64 << 20
@@ -156,12 +156,21 @@ class _Ctx:
 
 # ---- entry points ----------------------------------------------------------------------
 
+CHANGED_DURING_SCAN = "file.changed-during-scan"
+
+
 def scan_file(path: Path, *, display: str | None = None, sha256: str | None = None, with_hash: bool = True,
               limits: Limits | None = None, debug: bool = False) -> FileScan:
     """Scan one file. Never raises for the file's content or I/O: problems become findings and
     the ``error`` verdict (``debug=True`` re-raises internal errors instead). FIFOs, devices and
     sockets are never opened; a symbolic link given here is followed (the folder walker decides
-    which links may be)."""
+    which links may be).
+
+    The file is opened once: with ``with_hash`` (and no ``sha256`` given) the digest is taken
+    from that same descriptor, so the verdict and the digest describe one file even if another
+    is renamed over the path meanwhile; the descriptor's ``fstat`` before and after must agree,
+    else the file changed while it was read (``file.changed-during-scan``, verdict ``error``).
+    A ``sha256`` passed in was taken by the caller, who checks the file's identity itself."""
     shown = display or str(path)
     try:
         st = path.stat()
@@ -172,39 +181,36 @@ def scan_file(path: Path, *, display: str | None = None, sha256: str | None = No
         kind = "folder" if stat.S_ISDIR(st.st_mode) else "FIFO, device or socket"
         return FileScan(shown, "unknown", "error",
                         findings=[ScanFinding("file.not-regular", "medium", f"not a regular file ({kind}); not opened")])
-    size = st.st_size
-    hashing: _Hashing | None = None
-    if sha256 is None and with_hash:
-        hashing = _Hashing(path)  # in a thread, while the scan reads headers and pickles
-    scan = _scan_opened(path, shown, size, sha256, limits, debug)
-    if hashing is not None:
-        d = hashing.result()
-        if d.sha256 is None:
-            return FileScan(shown, "unknown", "error", size=size,
-                            findings=[ScanFinding("file.unreadable", "high", f"cannot read: {d.error}")])
-        scan.sha256 = d.sha256
-    return scan
+    return _scan_opened(path, shown, st.st_size, sha256, sha256 is None and with_hash, limits, debug)
 
 
 class _Hashing:
-    """:func:`~mlbom.hashing.sha256_file` in a thread (hashlib releases the GIL on large
-    updates): a large file's hash and its scan overlap."""
+    """:func:`~mlbom.hashing.sha256_descriptor` of the scanned descriptor, in a thread for a
+    large file (hashlib releases the GIL on large updates: its hash and its scan overlap)."""
 
-    def __init__(self, path: Path) -> None:
+    THREAD_FROM = 1 << 20
+
+    def __init__(self, fd: int, size: int) -> None:
+        self.fd = fd
         self.digest: FileDigest | None = None
-        self.thread = threading.Thread(target=self._run, args=(path,), daemon=True)
-        self.thread.start()
+        self.thread: threading.Thread | None = None
+        if size >= self.THREAD_FROM:
+            self.thread = threading.Thread(target=self._run, daemon=True)
+            self.thread.start()
+        else:
+            self._run()
 
-    def _run(self, path: Path) -> None:
-        self.digest = sha256_file(path)
+    def _run(self) -> None:
+        self.digest = sha256_descriptor(self.fd)
 
     def result(self) -> FileDigest:
-        self.thread.join()
-        assert self.digest is not None  # sha256_file never raises
+        if self.thread is not None:
+            self.thread.join()
+        assert self.digest is not None  # sha256_descriptor never raises
         return self.digest
 
 
-def _scan_opened(path: Path, shown: str, size: int, digest: str | None, limits: Limits | None,
+def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_hash: bool, limits: Limits | None,
                  debug: bool) -> FileScan:
     acc = _Acc()
     facts: dict[str, str] = {}
@@ -214,17 +220,38 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, limits: 
     except OSError as exc:
         acc.add("file.unreadable", "high", f"cannot open: {exc.strerror or exc}", effect="error")
         return FileScan(shown, fmt, acc.verdict(), digest, size, acc.findings, facts)
+    hashing: _Hashing | None = None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            os.close(fd)
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
             acc.add("file.not-regular", "medium", "not a regular file; not read", effect="error")
             return FileScan(shown, fmt, acc.verdict(), digest, size, acc.findings, facts)
-        with os.fdopen(fd, "rb") as fh:
+        size = before.st_size
+        if with_hash:
+            hashing = _Hashing(fd, size)
+        with os.fdopen(fd, "rb", closefd=False) as fh:
             ctx = _Ctx.new(limits or DEFAULT_LIMITS, debug)
             ctx.folder = path.parent
             fmt = scan_stream(fh, size, path.name, acc, facts, ctx)
+        if hashing is not None:
+            d = hashing.result()
+            if d.sha256 is None:
+                return FileScan(shown, "unknown", "error", size=size,
+                                findings=[ScanFinding("file.unreadable", "high", f"cannot read: {d.error}")])
+            digest = d.sha256
+            if d.size != size:
+                acc.add(CHANGED_DURING_SCAN, "high", f"{d.size} bytes hashed, {size} bytes when opened: the file "
+                        "changed while it was read; not judged", effect="error")
+        if stat_key(os.fstat(fd)) != stat_key(before):
+            acc.add(CHANGED_DURING_SCAN, "high", "the file changed while it was read (size, mtime or ctime differ "
+                    "before and after): its digest and its verdict may describe two contents; not judged",
+                    effect="error")
     except OSError as exc:
         acc.add("file.unreadable", "high", f"cannot read: {exc.strerror or exc}", effect="error")
+    finally:
+        if hashing is not None:
+            hashing.result()  # the thread reads fd: join it before the close
+        os.close(fd)
     if size == 0:
         acc.add("file.empty", "low", "0-byte file")
     if acc.imports:
@@ -1535,29 +1562,19 @@ def scan_walked(root: Path, files: Sequence[Path], displays: Sequence[str],
 
     Phase 1 scans every file once, on its own; an ONNX model's scan carries its EXTERNAL
     tensors' references. ``digests`` (from :func:`mlbom.hashing.sha256_files`) give each file's
-    SHA-256; without them, ``with_hash=True`` hashes the files in a thread while they are
-    scanned. Phase 2 reads nothing again: a file those references name is judged from its own
-    scan and its size (:func:`judge_external_data`). A file whose digest failed is an ``error``
-    entry."""
-    hashing: list[FileDigest] = []
-    thread = None
-    if digests is None and with_hash:
-        from mlbom.hashing import sha256_files
-
-        thread = threading.Thread(target=lambda: hashing.extend(sha256_files(files)), daemon=True)
-        thread.start()
+    SHA-256 (the caller checks that each file is still the one it hashed); without them,
+    ``with_hash=True`` hashes each file from the descriptor it is scanned through. Phase 2
+    reads nothing again: a file those references name is judged from its own scan and its size
+    (:func:`judge_external_data`). A file whose digest failed is an ``error`` entry."""
     out: list[FileScan] = []
     for i, (p, shown) in enumerate(zip(files, displays, strict=True)):
         dg = digests[i] if digests is not None else None
         if dg is not None and dg.sha256 is None:
             out.append(_unreadable(shown, dg))
             continue
-        out.append(scan_file(p, display=shown, sha256=dg.sha256 if dg else None, with_hash=False,
-                             limits=limits, debug=debug))
-    if thread is not None:
-        thread.join()
-        out = [_unreadable(sc.path, dg) if dg.sha256 is None else replace(sc, sha256=dg.sha256)
-               for sc, dg in zip(out, hashing, strict=True)]
+        # without digests, each file is hashed from the descriptor it is scanned through
+        out.append(scan_file(p, display=shown, sha256=dg.sha256 if dg else None,
+                             with_hash=with_hash and dg is None, limits=limits, debug=debug))
     return judge_external_data(root, files, out)
 
 

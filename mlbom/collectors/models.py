@@ -49,7 +49,7 @@ from mlbom.model import (
     worst_verdict,
 )
 from mlbom.properties import Prop
-from mlbom.scanner import FileScan, ScanFinding, scan_file, scan_walked
+from mlbom.scanner import CHANGED_DURING_SCAN, FileScan, ScanFinding, scan_file, scan_walked
 
 MAX_CONFIG = MAX_CONFIG_BYTES
 _CONFIGS = ("config.json", "generation_config.json", "tokenizer_config.json", "model_index.json")
@@ -92,7 +92,7 @@ class _Files:
             self.changed.append(sc.path)
 
 
-CHANGED = "file.changed-during-scan"
+CHANGED = CHANGED_DURING_SCAN
 # walker findings for what was never read (a link leaving, dangling or looping, a FIFO, a folder
 # that cannot be listed, files past the limit): the model is not judged in full
 _NOT_READ = frozenset({"files.symlink-escape", "files.symlink-dangling", "files.symlink-loop", "files.not-regular",
