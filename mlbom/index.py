@@ -276,9 +276,40 @@ def _component_row(rid: int, i: int, c: ReadComponent) -> tuple[object, ...]:
             fmt = v
     purl = _s(c.raw.get("purl"))
     return (rid, i, _s(c.raw.get("bom-ref")), _s(c.raw.get("type")), _s(c.raw.get("group")), c.name, c.name.lower(),
-            _s(c.raw.get("version")), purl, purl_base(purl) if purl else None, "\n".join(c.licence_texts) or None,
+            _s(c.raw.get("version")), purl, purl_base(purl) if purl else None, join_licences(c.licence_texts),
             verdict, SEVERITIES[worst] if worst is not None else None, findings, fmt,
             json.dumps(props, ensure_ascii=False) if props else None, _first_sha256(c))
+
+
+def join_licences(texts: Sequence[str]) -> str | None:
+    """A component's licence texts in one column, one per line. A licence text is BOM text and
+    may hold a line break or a backslash itself: those are escaped (``\\n``, ``\\\\``), so
+    ``"MIT\\nGPL-3.0"`` stays one licence, as the BOM says (:func:`split_licences` reads it back)."""
+    return "\n".join(t.replace("\\", "\\\\").replace("\n", "\\n") for t in texts) or None
+
+
+def split_licences(raw: object) -> list[str]:
+    """The licence texts :func:`join_licences` stored (a row without escapes reads the same)."""
+    if not raw:
+        return []
+    return [_unescape_line(t) for t in str(raw).split("\n")]
+
+
+def _unescape_line(text: str) -> str:
+    if "\\" not in text:
+        return text
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            nxt = text[i + 1]
+            out.append("\n" if nxt == "n" else nxt)
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
 
 
 _SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
@@ -573,7 +604,7 @@ def query(engine: Engine, f: IndexFilters) -> list[dict[str, str]]:
             lk.c.kind == "base-model", _like(lk.c.target, f.base_model.lower()))))
     if f.release:
         stmt = stmt.where(_like(r.c.name, f.release))
-    if f.license:  # narrows in SQL; the exact (per-licence, case-insensitive glob) check follows in Python
+    if f.license and "\\" not in f.license:  # narrows in SQL (a backslash is stored escaped); the exact check follows in Python
         stmt = stmt.where(sa.func.lower(c.c.licenses).like("%" + glob_to_like(f.license.lower()) + "%", escape="\\"))
     if f.min_severity:
         floor = SEVERITIES.index(f.min_severity)
@@ -609,7 +640,7 @@ def _keep(row: Any, f: IndexFilters, spec: SpecifierSet | None) -> bool:
         return False
     if spec is not None and not version_in(row["version"] or "", spec):
         return False
-    if not licences_match(row["licenses"].split("\n") if row["licenses"] else [], f):
+    if not licences_match(split_licences(row["licenses"]), f):
         return False
     if f.properties:
         props = {(k, v) for k, v in json.loads(row["properties"] or "[]")}
@@ -623,7 +654,7 @@ def _row(row: Any) -> dict[str, str]:
         "release": row["r_name"] or "", "release_version": row["r_version"] or "",
         "serial_number": row["serial_number"], "bom_version": str(row["bom_version"]),
         "type": row["type"] or "", "name": row["name"] or "", "version": row["version"] or "",
-        "purl": row["purl"] or "", "licenses": " ".join((row["licenses"] or "").split("\n")),
+        "purl": row["purl"] or "", "licenses": " ".join(split_licences(row["licenses"])),
         "sha256": row["sha256"] or "", "verdict": row["verdict"] or "", "findings": str(row["findings"] or 0),
     }
 
@@ -643,7 +674,7 @@ def licence_inventory(engine: Engine, release: str | None = None) -> list[dict[s
         for name, version, serial, bv, lics, n in conn.execute(stmt):
             if release and not fnmatch.fnmatchcase(name or "", release):
                 continue
-            for lic in (str(lics).split("\n") if lics else ["(none)"]):
+            for lic in (split_licences(lics) or ["(none)"]):
                 key = (name or "", version or "", serial, str(bv), lic)
                 counts[key] = counts.get(key, 0) + n
     return [{"release": k[0], "release_version": k[1], "serial_number": k[2], "bom_version": k[3], "license": k[4],

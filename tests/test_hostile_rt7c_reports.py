@@ -269,3 +269,31 @@ def test_f10_an_index_with_space_joined_ids_is_rebuilt(tmp_path: Path, capsys: p
         assert {r[0] for r in conn.execute(sa.text("SELECT ids FROM mlbom_vulnerabilities"))} == {
             '["PYSEC-2000-1 CVE-2024-3094"]', '["CVE-2024-1", "GHSA-AAAA-BBBB-CCCC"]'}
     engine.dispose()
+
+
+# --- a licence text is whole in the index, as in the BOM (line breaks and backslashes) --------
+
+@pytest.mark.parametrize(("want", "expected"), [("GPL-3.0", ["b"]), ("MIT", []), ("Apache-2.0", ["c"]),
+                                                ("x\\y", ["d"]), ("MIT*", ["a"])])
+def test_licence_with_a_line_break_is_one_licence_in_the_index(want: str, expected: list[str], tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    comps = [_lib("a", licenses=[{"license": {"name": "MIT\nGPL-3.0"}}]),
+             _lib("b", licenses=[{"license": {"id": "GPL-3.0"}}]),
+             _lib("c", licenses=[{"license": {"id": "Apache-2.0"}}, {"license": {"name": "Other\\n"}}]),
+             _lib("d", licenses=[{"license": {"name": "x\\y"}}])]
+    bom = _bom(tmp_path, comps, name="lic-newline.json")
+    db = f"sqlite:///{tmp_path / 'ix.db'}"
+    _cli(["index", "add", str(bom), "--db", db], capsys, want={0})
+    out, _ = _cli(["query", "--db", db, "--license", want, "--format", "json"], capsys, want={0})
+    from_index = sorted(r["name"] for r in json.loads(out))
+    out, _ = _cli(["query", str(bom), "--license", want, "--format", "json"], capsys, want={0})
+    direct = sorted(r["name"] for r in json.loads(out))
+    assert from_index == direct == expected
+
+
+def test_licence_texts_round_trip_through_the_index_column() -> None:
+    from mlbom.index import join_licences, split_licences
+
+    for texts in (["MIT"], ["MIT\nGPL-3.0"], ["a\\", "\\n", "b\\\\n\n"], ["x", "y"], []):
+        assert split_licences(join_licences(texts)) == texts
+    assert split_licences("MIT\nApache-2.0") == ["MIT", "Apache-2.0"]  # rows written before the escaping
