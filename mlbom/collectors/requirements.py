@@ -92,7 +92,7 @@ class RequirementsCollector(BaseCollector):
         names: list[str] = []
         hashed = [r for r in rf.requirements if r.hash_options]
         for req in rf.requirements:
-            comp, findings = self._requirement(req, ctx, path, constraint)
+            comp, findings = self._requirement(req, rel, constraint)
             names.append(comp.name)
             yield comp
             yield from findings
@@ -150,10 +150,9 @@ class RequirementsCollector(BaseCollector):
                           message=f"included file {target} cannot be read: {exc.detail}",
                           subject=manifest_ref(ctx, parent), source=ctx.rel(parent), line=line)
 
-    def _requirement(
-        self, req: InstallRequirement, ctx: Context, path: Path, constraint: bool
-    ) -> tuple[Component, list[Finding]]:
-        rel = ctx.rel(path)
+    def _requirement(self, req: InstallRequirement, rel: str, constraint: bool) -> tuple[Component, list[Finding]]:
+        """One requirement line of the file shown as ``rel`` (computed once per file: a
+        relative path costs a ``getcwd`` per call)."""
         link = str(req.link.url) if req.link is not None else None
         name = req.name or _name_from_link(link)
         specs = list(req.specifier) if req.specifier else []
