@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import ctypes
+import errno
 import hashlib
 import itertools
 import os
@@ -24,6 +25,10 @@ _HEAD = 4096
 _BUF = 1 << 20  # 1 MiB: per-call overhead vanishes next to SHA-256 itself
 
 
+StatKey = tuple[int, int, int, int, int]
+"""(st_dev, st_ino, st_size, st_mtime_ns, st_ctime_ns): what the hash cache is keyed by."""
+
+
 @dataclass(frozen=True)
 class FileDigest:
     """The SHA-256 of one file, or why it could not be computed."""
@@ -33,6 +38,7 @@ class FileDigest:
     size: int | None
     error: str | None = None
     head: bytes = b""  # the first bytes (up to 4 KiB), so format detection needs no second read
+    key: StatKey | None = None  # the hashed descriptor's fstat: which file was read (compare a later open's)
 
 
 _local = threading.local()
@@ -106,9 +112,9 @@ def sha256_file(path: str | os.PathLike[str]) -> FileDigest:
                     h.update(data)
                     size += len(data)
             advance(size)
-            return FileDigest(path, h.hexdigest(), size, head=head)
+            return FileDigest(path, h.hexdigest(), size, head=head, key=stat_key(st))
         hexdigest, size, head = _hash_large(fd, advance)
-        return FileDigest(path, hexdigest, size, head=head)
+        return FileDigest(path, hexdigest, size, head=head, key=stat_key(st))
     except OSError as exc:
         return FileDigest(path, None, None, f"{type(exc).__name__}: {exc.strerror or exc}")
     finally:
@@ -202,10 +208,6 @@ def tree_digest(files: Iterable[tuple[str, str]]) -> str:
     return h.hexdigest()
 
 
-StatKey = tuple[int, int, int, int, int]
-"""(st_dev, st_ino, st_size, st_mtime_ns, st_ctime_ns): what the hash cache is keyed by."""
-
-
 class StableDigest(NamedTuple):
     """The SHA-256 of a file that did not change while it was read, with the :data:`StatKey`
     it had; or why not (``changed`` when size or mtime differed before and after: the digest
@@ -234,6 +236,60 @@ def sha256_stable(path: str) -> StableDigest:
         fd = os.open(path, _STABLE_FLAGS)
     except OSError as exc:
         return StableDigest(None, None, None, error=f"{type(exc).__name__}: {exc.strerror or exc}")
+    return _stable_fd(fd)
+
+
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def open_beneath(root: str, rel: str, flags: int = _STABLE_FLAGS) -> int:
+    """Open the file ``rel`` (``/``-separated) inside the folder ``root`` one step at a time,
+    each folder relative to the last one's descriptor and none of them, nor the file, through a
+    symbolic link (``O_NOFOLLOW``): what is opened lies inside ``root`` even if a folder on the
+    way is swapped for a link meanwhile. Raises :class:`OSError` (``ELOOP``/``ENOTDIR`` for a
+    link; ``ValueError`` for an empty, absolute or ``..`` step)."""
+    parts = rel.split("/")
+    if not rel or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"not a plain relative path: {rel!r}")
+    fd = os.open(root, _DIR_FLAGS)
+    try:
+        for part in parts[:-1]:
+            nxt = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = nxt
+        return os.open(parts[-1], flags | getattr(os, "O_NOFOLLOW", 0), dir_fd=fd)
+    finally:
+        os.close(fd)
+
+
+def sha256_stable_beneath(root: str, rel: str) -> StableDigest:
+    """:func:`sha256_stable` of ``rel`` inside ``root``, opened by :func:`open_beneath`: a
+    symbolic link anywhere on the way is not followed (error ``symbolic link (not followed)``)."""
+    try:
+        fd = open_beneath(root, rel)
+    except ValueError as exc:
+        return StableDigest(None, None, None, error=str(exc))
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR) and _has_link(root, rel):
+            return StableDigest(None, None, None, error="symbolic link (not followed)")
+        return StableDigest(None, None, None, error=f"{type(exc).__name__}: {exc.strerror or exc}")
+    return _stable_fd(fd)
+
+
+def _has_link(root: str, rel: str) -> bool:
+    here = root
+    for part in rel.split("/"):
+        here = os.path.join(here, part)
+        try:
+            if stat.S_ISLNK(os.lstat(here).st_mode):
+                return True
+        except OSError:
+            return False
+    return False
+
+
+def _stable_fd(fd: int) -> StableDigest:
+    """:func:`sha256_stable` of an open descriptor, which it closes."""
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):

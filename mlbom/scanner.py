@@ -41,7 +41,7 @@ from mlbom.formats.onnx import ExternalRef
 from mlbom.formats.pickle import PickleReport, read_pickle
 from mlbom.formats.weights import FormatError, Window
 from mlbom.formats.zipread import ZipArchive, ZipEntry, crc32_of, find_end_record, open_member, read_archive
-from mlbom.hashing import FileDigest, sha256_descriptor, stat_key
+from mlbom.hashing import FileDigest, StatKey, sha256_descriptor, stat_key
 from mlbom.model import Finding, Severity, Verdict, worst_verdict
 
 MAX_JSON = 64 << 20
@@ -160,7 +160,7 @@ CHANGED_DURING_SCAN = "file.changed-during-scan"
 
 
 def scan_file(path: Path, *, display: str | None = None, sha256: str | None = None, with_hash: bool = True,
-              limits: Limits | None = None, debug: bool = False) -> FileScan:
+              expect_key: StatKey | None = None, limits: Limits | None = None, debug: bool = False) -> FileScan:
     """Scan one file. Never raises for the file's content or I/O: problems become findings and
     the ``error`` verdict (``debug=True`` re-raises internal errors instead). FIFOs, devices and
     sockets are never opened; a symbolic link given here is followed (the folder walker decides
@@ -170,7 +170,10 @@ def scan_file(path: Path, *, display: str | None = None, sha256: str | None = No
     from that same descriptor, so the verdict and the digest describe one file even if another
     is renamed over the path meanwhile; the descriptor's ``fstat`` before and after must agree,
     else the file changed while it was read (``file.changed-during-scan``, verdict ``error``).
-    A ``sha256`` passed in was taken by the caller, who checks the file's identity itself."""
+    A ``sha256`` passed in was taken by the caller through another open: give the
+    :data:`~mlbom.hashing.StatKey` of the descriptor it hashed as ``expect_key``, and a scanned
+    descriptor that is another file (a folder on the path swapped in between: the path's own
+    ``stat`` before and after can agree) or the same file changed is ``file.changed-during-scan``."""
     shown = display or str(path)
     try:
         st = path.stat()
@@ -181,7 +184,7 @@ def scan_file(path: Path, *, display: str | None = None, sha256: str | None = No
         kind = "folder" if stat.S_ISDIR(st.st_mode) else "FIFO, device or socket"
         return FileScan(shown, "unknown", "error",
                         findings=[ScanFinding("file.not-regular", "medium", f"not a regular file ({kind}); not opened")])
-    return _scan_opened(path, shown, st.st_size, sha256, sha256 is None and with_hash, limits, debug)
+    return _scan_opened(path, shown, st.st_size, sha256, sha256 is None and with_hash, expect_key, limits, debug)
 
 
 class _Hashing:
@@ -210,8 +213,8 @@ class _Hashing:
         return self.digest
 
 
-def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_hash: bool, limits: Limits | None,
-                 debug: bool) -> FileScan:
+def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_hash: bool,
+                 expect_key: StatKey | None, limits: Limits | None, debug: bool) -> FileScan:
     acc = _Acc()
     facts: dict[str, str] = {}
     fmt = "unknown"
@@ -227,6 +230,9 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_has
             acc.add("file.not-regular", "medium", "not a regular file; not read", effect="error")
             return FileScan(shown, fmt, acc.verdict(), digest, size, acc.findings, facts)
         size = before.st_size
+        if expect_key is not None and stat_key(before) != expect_key:
+            acc.add(CHANGED_DURING_SCAN, "high", "the file opened for the scan is not the one hashed (another file, or "
+                    "changed since): its digest and its verdict would describe two contents; not judged", effect="error")
         if with_hash:
             hashing = _Hashing(fd, size)
         with os.fdopen(fd, "rb", closefd=False) as fh:
@@ -1573,8 +1579,8 @@ def scan_walked(root: Path, files: Sequence[Path], displays: Sequence[str],
             out.append(_unreadable(shown, dg))
             continue
         # without digests, each file is hashed from the descriptor it is scanned through
-        out.append(scan_file(p, display=shown, sha256=dg.sha256 if dg else None,
-                             with_hash=with_hash and dg is None, limits=limits, debug=debug))
+        out.append(scan_file(p, display=shown, sha256=dg.sha256 if dg else None, with_hash=with_hash and dg is None,
+                             expect_key=dg.key if dg else None, limits=limits, debug=debug))
     return judge_external_data(root, files, out)
 
 

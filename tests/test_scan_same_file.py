@@ -81,3 +81,90 @@ def test_unchanged_file_has_no_change_finding(tmp_path: Path) -> None:
     sc = scan_file(f)
     assert sc.verdict == "safe" and sc.sha256 == hashlib.sha256(f.read_bytes()).hexdigest()
     assert not any(x.id == scanner.CHANGED_DURING_SCAN for x in sc.findings)
+
+
+# --- generate: the scanned descriptor must be the hashed file (red team 8c T1) ---------------
+
+def _swap_folders_around_each_scan(monkeypatch: pytest.MonkeyPatch, shown: Path, other: Path) -> None:
+    """While each file is scanned, ``shown`` (the folder being inventoried) is exchanged with
+    ``other`` and exchanged back afterwards: no file's inode or ctime changes, so ``stat`` of the
+    path before hashing and after scanning agree, but the scan reads the other folder's file."""
+    from mlbom.collectors import models
+
+    real = scanner.scan_file
+    spare = shown.with_name(shown.name + ".spare")
+
+    def racing(path: Path, **kw: Any) -> scanner.FileScan:
+        os.rename(shown, spare)
+        os.rename(other, shown)
+        try:
+            return real(path, **kw)
+        finally:
+            os.rename(shown, other)
+            os.rename(spare, shown)
+
+    monkeypatch.setattr(scanner, "scan_file", racing)
+    monkeypatch.setattr(models, "scan_file", racing)
+
+
+@pytest.mark.parametrize("manifest", [False, True], ids=["inline", "manifest"])
+def test_generate_refuses_a_verdict_read_from_another_file_than_the_hashed_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, manifest: bool) -> None:
+    from mlbom.cli import main
+
+    m = tmp_path / "m"
+    m.mkdir()
+    (m / "model.pkl").write_bytes(EVIL)  # what is hashed (and what a loader would later load)
+    benign = tmp_path / "benign"
+    benign.mkdir()
+    (benign / "model.pkl").write_bytes(pickle.dumps({"w": 1}, protocol=2))  # what the racer shows the scan
+    _swap_folders_around_each_scan(monkeypatch, m, benign)
+    out = tmp_path / "bom.json"
+    args = ["-q", "generate", "--no-gpu", "--model", str(m), "-o", str(out), "--no-cache"]
+    main([*args, "--max-file-components", "0"] if manifest else args)
+    text = out.read_text()
+    doc = json.loads(text)
+    assert scanner.CHANGED_DURING_SCAN in text
+    verdicts = {p["value"] for c in doc["components"] for p in c.get("properties", [])
+                if p["name"] == "mlbom:safety:verdict"}
+    assert "safe" not in verdicts and "error" in verdicts
+    evil_sha = hashlib.sha256(EVIL).hexdigest()
+    assert evil_sha in text  # the digest is the hashed file's, and it is not called safe
+
+
+# --- generate --dataset-manifest: no link inside the folder is followed (red team 8c T5) ------
+
+def test_dataset_manifest_sample_does_not_follow_links(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlbom.cli import main
+    from mlbom.hashing import sha256_stable_beneath
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret").write_text("host secret\n")
+    ds = tmp_path / "rel" / "ds"
+    ds.mkdir(parents=True)
+    (ds / "a.txt").write_text("a\n")
+    (ds / "secret").symlink_to(outside / "secret")
+    (ds / "etc").symlink_to(outside)
+    assert sha256_stable_beneath(str(ds), "secret").error == "symbolic link (not followed)"
+    assert sha256_stable_beneath(str(ds), "etc/secret").error == "symbolic link (not followed)"
+    assert sha256_stable_beneath(str(ds), "a.txt").sha256 == hashlib.sha256(b"a\n").hexdigest()
+    secret_sha = hashlib.sha256(b"host secret\n").hexdigest()
+    lines = [{"mlbom-manifest": 1, "root": "ds"},
+             {"path": "a.txt", "size": 2, "digest": hashlib.sha256(b"a\n").hexdigest()},
+             {"path": "etc/secret", "size": 12, "digest": secret_sha},
+             {"path": "secret", "size": 12, "digest": "0" * 64}]
+    from mlbom.manifest import format as manifest_format
+
+    man = tmp_path / "rel" / "m.jsonl"
+    with manifest_format.writing(man, manifest_format.Header("ds"), None) as w:
+        for e in lines[1:]:
+            w.add_file(str(e["path"]), int(e["size"]), str(e["digest"]), None)
+    w.close()
+    monkeypatch.chdir(tmp_path / "rel")
+    monkeypatch.setenv("MLBOM_CACHE_DIR", str(tmp_path / "cache"))
+    main(["-q", "generate", "--no-gpu", "--dataset-manifest", "m.jsonl", "-o", "bom.json", "--no-cache"])
+    text = (tmp_path / "rel" / "bom.json").read_text()
+    assert "1/3 matched" in text  # only a.txt: neither link is read
+    assert text.count("symbolic link (not followed)") == 2
+    assert "0" * 64 in text and secret_sha in text  # the manifest's own claims, not the host file's digest

@@ -47,7 +47,7 @@ from mlbom.formats import croissant as cr
 from mlbom.formats import datafile
 from mlbom.formats.safe_read import read_bounded
 from mlbom.fswalk import shown_name
-from mlbom.hashing import sha256_files, sha256_stable, tree_digest
+from mlbom.hashing import sha256_files, sha256_stable_beneath, tree_digest
 from mlbom.identity import safe_url, url_scheme
 from mlbom.limits import MAX_CARD_BYTES, MAX_GLOB_CHECKS
 from mlbom.model import Collected, Component, Evidence, ExternalReference, Finding, Hash, License, Property, Relation
@@ -424,7 +424,7 @@ def precomputed_manifest(path: Path, ctx: Context, settings: ManifestSettings) -
     if folder is not None:
         ok = 0
         for _, rel, size, sha in sorted(sample, key=lambda t: t[1]):
-            got = sha256_stable(str(folder / rel))
+            got = sha256_stable_beneath(str(folder), rel)  # no link followed on the way: nothing outside is read
             if got.sha256 == sha and got.size == size:
                 ok += 1
             elif got.sha256 is None and not got.changed and "FileNotFound" in (got.error or ""):
@@ -432,8 +432,9 @@ def precomputed_manifest(path: Path, ctx: Context, settings: ManifestSettings) -
                               message=f"{rel}: listed by the manifest but not in {ctx.rel(folder)}", subject=ref)
             else:
                 yield Finding(id="dataset.manifest-mismatch", severity="high",
-                              message=f"{rel}: sha256 {got.sha256 or got.error} but the manifest records {sha} "
-                                      "(the folder differs from the manifest)", subject=ref)
+                              message=(f"{rel}: sha256 {got.sha256} but the manifest records {sha} "
+                                       "(the folder differs from the manifest)") if got.sha256 else
+                                      f"{rel}: not checked ({got.error}); the manifest records {sha}", subject=ref)
         sampled = f"{ok}/{len(sample)} matched"
     files, total, tree = writer_totals
     props = (Property(name=Prop.MANIFEST_PATH.value, value=stored.name),

@@ -220,7 +220,7 @@ class ModelCollector(FolderCollector):
                                                f"{h.error}; no digest recorded" if h.changed else
                                                f"cannot read: {h.error}")])
                 else:
-                    sc = _unchanged(scan_file(f, display=h.rel, sha256=h.sha256), f, h.key)
+                    sc = _unchanged(scan_file(f, display=h.rel, sha256=h.sha256, expect_key=h.key), f, h.key)
                 out.count(sc)
                 flagged = [sf for sf in sc.findings if sf.severity != "info"]
                 fref = f"{model_ref}#{shown_name(sc.path)}"
