@@ -22,7 +22,7 @@ import re
 import shutil
 from collections import Counter
 from collections.abc import Generator, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, ClassVar
 
@@ -47,11 +47,12 @@ from mlbom.formats import croissant as cr
 from mlbom.formats import datafile
 from mlbom.formats.safe_read import read_bounded
 from mlbom.fswalk import shown_name
-from mlbom.hashing import sha256_files, sha256_stable_beneath, tree_digest
+from mlbom.hashing import StatKey, sha256_files, sha256_stable_beneath, tree_digest
 from mlbom.identity import safe_url, url_scheme
 from mlbom.limits import MAX_CARD_BYTES, MAX_GLOB_CHECKS
 from mlbom.model import Collected, Component, Evidence, ExternalReference, Finding, Hash, License, Property, Relation
 from mlbom.properties import Prop
+from mlbom.scanner import CHANGED_DURING_SCAN, FileScan, ScanFinding, scan_file
 
 if TYPE_CHECKING:
     from mlbom.manifest.build import Hashed
@@ -113,6 +114,47 @@ class _Files:
     props: list[Property] = field(default_factory=list)
     refs: list[ExternalReference] = field(default_factory=list)
     contents: list[JsonValue] = field(default_factory=list)
+
+
+# Data files a loader may execute, scanned as a model's files are: content that begins like a
+# pickle (any protocol; torch's legacy format too), NumPy and HDF5 (Keras) files, and any file
+# whose name (past a compression suffix) says weights, code or a config a loader reads (joblib's
+# compressed files, torch zips). Columnar data, media, CSV, plain text and unknown binary content
+# under a data name are data: not read again (that would double the cost of a large dataset).
+_SCAN_FORMATS = frozenset({"pickle", "numpy", "hdf5"})
+_SCAN_SUFFIXES = frozenset({".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".bin", ".joblib", ".jbl", ".npy", ".npz",
+                            ".h5", ".hdf5", ".keras", ".py", ".pyw", ".pyc", ".yaml", ".yml", ".jinja", ".j2",
+                            ".safetensors", ".onnx", ".gguf", ".msgpack", ".model", ".dill", ".cloudpickle"})
+_COMPRESSED = (".gz", ".bz2", ".xz", ".lzma", ".z", ".zst", ".lz4")
+
+
+def _scanned(fmt: str, name: str) -> bool:
+    """Whether a dataset file is read by the safety scanner (see above)."""
+    if fmt in _SCAN_FORMATS:
+        return True
+    lower = name.lower()
+    for ext in _COMPRESSED:
+        if lower.endswith(ext):
+            lower = lower[: -len(ext)]
+            break
+    dot = lower.rfind(".")
+    return dot >= 0 and lower[dot:] in _SCAN_SUFFIXES
+
+
+def _scan_data_file(path: Path, rel: str, sha256: str, key: StatKey | None) -> FileScan | None:
+    """The scan of a dataset file that :func:`_scanned` picks, when it says something: a format
+    the scanner recognised or an ``unsafe``/``suspicious`` verdict (unknown binary data is normal
+    in a dataset: no verdict, not an error), or a file that changed while read."""
+    if key is not None:
+        sc = scan_file(path, display=rel, sha256=sha256, expect_key=key)
+    else:  # no identity of the hashed descriptor: the scan hashes its own, which must agree
+        sc = scan_file(path, display=rel)
+        if sc.sha256 != sha256:
+            sc = replace(sc, verdict="error", sha256=sha256, findings=[*sc.findings, ScanFinding(
+                CHANGED_DURING_SCAN, "high", "the file scanned is not the file hashed (its digest differs): not judged")])
+    if sc.format == "unknown" and sc.verdict == "error" and not any(f.id == CHANGED_DURING_SCAN for f in sc.findings):
+        return None  # e.g. nanoGPT's train.bin: raw tokens, whatever the name says
+    return sc
 
 
 class DatasetCollector(FolderCollector):
@@ -280,7 +322,14 @@ class DatasetCollector(FolderCollector):
                               message=f"{rel}: cannot read ({dg.error}); it may have disappeared during the scan",
                               subject=fref, source=f_rel)
             fmt = datafile.detect(dg.head) if dg.sha256 is not None else "unknown"
-            fprops = [Property(name=Prop.FILE_FORMAT.value, value=fmt), Property(name=Prop.FILE_PATH.value, value=f_rel)]
+            sc = _scan_data_file(f, rel, dg.sha256, dg.key) if dg.sha256 is not None and _scanned(fmt, f.name) else None
+            fprops = [Property(name=Prop.FILE_FORMAT.value, value=sc.format if sc is not None else fmt),
+                      Property(name=Prop.FILE_PATH.value, value=f_rel)]
+            if sc is not None:
+                fprops.append(Property(name=Prop.SAFETY_VERDICT.value, value=sc.verdict))
+                for sf in sc.findings:
+                    if sf.severity != "info":
+                        yield sf.to_finding(subject=fref, source=f_rel)
             if dg.size is not None:
                 fprops.append(Property(name=Prop.FILE_SIZE.value, value=str(dg.size)))
             if f not in meta:
@@ -319,7 +368,7 @@ class DatasetCollector(FolderCollector):
             for x in hash_runs(walked.runs(), cache=cache, detect=datafile.detect, advance=advance,
                                skip=skipped(root, target)):
                 if isinstance(x, CachedRun):  # a folder's files unchanged since its cache record: at once
-                    if not per_file:
+                    if not per_file and not any(map(_scanned, [f or "unknown" for f in x.fmts], x.names)):
                         writer.add_run(x.prefix, x.names, x.sizes(), x.shas)
                         for fmt, count in Counter(x.fmts).items():
                             formats[fmt or "unknown"] = formats.get(fmt or "unknown", 0) + count
@@ -340,6 +389,8 @@ class DatasetCollector(FolderCollector):
                         by_rel[h.rel] = (Path(h.path), h.sha256)
                     if hf_repo and (blob := hf_blob_finding(Path(h.path), h.sha256, ref)) is not None:
                         yield blob
+                    if h.sha256 is not None and _scanned(fmt, h.rel.rpartition("/")[2]):
+                        yield from self._flagged(Path(h.path), h.rel, h.sha256, h.key, ref, root_rel, out)
         written = writer.close()
         if croissant is not None and by_rel is not None:
             yield from _verify(croissant, root, by_rel, ref)
@@ -348,6 +399,30 @@ class DatasetCollector(FolderCollector):
         out.refs = [manifest_reference(written)]
         out.contents = [{"name": "file-format", "value": f"{fmt}: {n} files"} for fmt, n in sorted(formats.items())]
         return out
+
+    @staticmethod
+    def _flagged(path: Path, rel: str, sha256: str, key: StatKey | None, ref: str, root_rel: str,
+                 out: _Files) -> Iterator[Collected]:
+        """Manifest mode: a scanned data file with a verdict other than ``safe`` or a finding is
+        named in the BOM (a ``file`` component and its findings), as a model's would be."""
+        sc = _scan_data_file(path, rel, sha256, key)
+        if sc is None:
+            return
+        flagged = [sf for sf in sc.findings if sf.severity != "info"]
+        if sc.verdict == "safe" and not flagged:
+            return
+        shown = shown_name(rel)
+        source = f"{root_rel}/{shown}" if root_rel not in (".", "") else shown
+        fref = f"{ref}#{shown}"
+        out.file_refs.append(fref)
+        props = [Property(name=Prop.FILE_FORMAT.value, value=sc.format), Property(name=Prop.SAFETY_VERDICT.value, value=sc.verdict),
+                 Property(name=Prop.FILE_PATH.value, value=source)]
+        if sc.size is not None:
+            props.append(Property(name=Prop.FILE_SIZE.value, value=str(sc.size)))
+        yield Component(bom_ref=fref, type="file", name=shown, hashes=(Hash(alg="SHA-256", content=sha256),),
+                        properties=tuple(props), evidence=(Evidence(fact="content", source=source),))
+        for sf in flagged:
+            yield sf.to_finding(subject=fref, source=source)
 
     @staticmethod
     def _assemble(d: _Described, files: _Files, ref: str, hf: re.Match[str] | None) -> Iterator[Collected]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 _MAGIC: tuple[tuple[bytes, int, str], ...] = (
     (b"PAR1", 0, "parquet"),
@@ -34,6 +35,24 @@ _BY_FIRST: tuple[tuple[tuple[bytes, int, str], ...], ...] = tuple(
 _NO_HEAD = tuple(m for m in _MAGIC if m[1] > 0)
 
 
+# How pickles begin: PROTO 2-5 (what pickle.dump and torch.save write), or the first opcodes of a
+# protocol 0/1 pickle of a dict, list, tuple or object (``(dp0``, ``(lp1``, ``}q``, ``]q``,
+# ``ccopy_reg``, ``c__builtin__``, ``(i__main__``). Only a hint for which data files the scanner
+# reads (a pickle in a dataset runs code on load like one in a model); the scanner decides.
+_PICKLE_HEADS = (b"(dp", b"(lp", b"(tp", b"(i", b"(c", b"}q", b"]q", b"}(", b"](", b"ccopy_reg\n", b"c__builtin__\n",
+                 b"cbuiltins\n", b"c__main__\n", b"cnumpy", b"ctorch", b"csklearn", b"cpandas", b"ccollections\n")
+
+
+# GLOBAL or INST first (``cos\nsystem\n``, ``(imodule\nName\n``): a module and a name, a line each
+_GLOBAL_HEAD = re.compile(rb"\(?[ci][A-Za-z_][\w.]{0,200}\n[A-Za-z_][\w.]{0,200}\n")
+
+
+def _looks_pickled(head: bytes) -> bool:
+    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
+        return True
+    return head.startswith(_PICKLE_HEADS) or _GLOBAL_HEAD.match(head) is not None
+
+
 def detect(head: bytes) -> str:
     """Format of a data file from its first 4 KiB."""
     for magic, offset, name in _BY_FIRST[head[0]] if head else _NO_HEAD:
@@ -43,6 +62,8 @@ def detect(head: bytes) -> str:
         return {b"WAVE": "wav", b"WEBP": "webp", b"AVI ": "avi"}[head[8:12]]
     if head[4:8] == b"ftyp":
         return "mp4"
+    if _looks_pickled(head):
+        return "pickle"
     if b"\x00" in head:
         return "binary"
     try:

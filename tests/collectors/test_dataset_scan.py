@@ -1,0 +1,74 @@
+"""Dataset files a loader may execute are scanned like a model's (a pickled CIFAR-style batch, a
+joblib file, a NumPy object array, a YAML config with Python tags), inline and in manifest mode;
+data (CSV, JSON Lines, Parquet-like binary, raw token files) is not judged and gets no verdict."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mlbom.cli import main
+
+EVIL = b"cos\nsystem\n(S'true'\ntR."  # never loaded: bytes for the scanner
+
+
+def _dataset(root: Path) -> Path:
+    ds = root / "ds"
+    (ds / "batches").mkdir(parents=True)
+    (ds / "README.md").write_text("---\nlicense: mit\n---\n# ds\n")
+    (ds / "train.csv").write_text("a,b\n1,2\n3,4\n")
+    (ds / "rows.jsonl").write_text('{"x": 1}\n{"x": 2}\n')
+    (ds / "train.bin").write_bytes(np.arange(64, dtype=np.uint16).tobytes())  # nanoGPT-style tokens
+    with (ds / "batches" / "data_batch_1").open("wb") as f:  # the CIFAR-10 python layout: a pickled dict
+        pickle.dump({"labels": [1, 2], "data": np.zeros((2, 4), dtype=np.uint8)}, f, protocol=2)
+    (ds / "batches" / "data_batch_2").write_bytes(EVIL)  # protocol 0, as old pickles are
+    np.save(ds / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    (ds / "hparams.yaml").write_text("a: !!python/object/apply:os.system ['true']\n")
+    return ds
+
+
+def _by_name(doc: dict[str, object]) -> dict[str, dict[str, str]]:
+    out = {}
+    for c in doc["components"]:  # type: ignore[attr-defined]
+        if c.get("type") == "file":
+            out[c["name"]] = {p["name"]: p["value"] for p in c.get("properties", [])}
+    return out
+
+
+@pytest.mark.parametrize("manifest", [False, True], ids=["inline", "manifest"])
+def test_loadable_dataset_files_are_scanned(tmp_path: Path, manifest: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    ds = _dataset(tmp_path)
+    monkeypatch.setenv("MLBOM_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "bom.json"
+    args = ["-q", "generate", "--no-gpu", "--dataset", str(ds), "-o", str(out)]
+    main([*args, "--max-file-components", "0"] if manifest else args)
+    doc = json.loads(out.read_text())
+    files = _by_name(doc)
+    verdict = {n: p.get("mlbom:safety:verdict") for n, p in files.items()}
+    assert verdict["batches/data_batch_2"] == "unsafe"
+    assert verdict["hparams.yaml"] == "suspicious"
+    text = out.read_text()
+    assert "pickle.dangerous-callable" in text or "os.system" in text
+    if manifest:  # only what the scan flags is named; the rest is in the manifest
+        assert "batches/data_batch_1" not in files and "train.csv" not in files
+    else:
+        assert verdict["batches/data_batch_1"] == "safe"  # a dict of a list and a uint8 array
+        assert verdict["objects.npy"] == "safe"  # an object array of plain dicts: judged, not flagged by kind
+        assert files["batches/data_batch_1"]["mlbom:file:format"] == "pickle"
+        for data in ("train.csv", "rows.jsonl", "train.bin", "README.md"):
+            assert verdict[data] is None, data  # data: no verdict claimed, none needed
+
+
+def test_pickle_heads_are_detected() -> None:
+    from mlbom.formats.datafile import detect
+
+    assert detect(pickle.dumps({"a": 1}, protocol=2)) == "pickle"
+    assert detect(pickle.dumps({"a": 1}, protocol=0)) == "pickle"
+    assert detect(pickle.dumps([1], protocol=1)) == "pickle"
+    assert detect(EVIL) == "pickle"
+    assert detect(b"a,b\n1,2\n3,4\n") == "csv"
+    assert detect(b"(not a pickle) just text\n") == "text"
