@@ -122,9 +122,11 @@ class _Files:
 # compressed files, torch zips). Columnar data, media, CSV, plain text and unknown binary content
 # under a data name are data: not read again (that would double the cost of a large dataset).
 _SCAN_FORMATS = frozenset({"pickle", "numpy", "hdf5"})
-_SCAN_SUFFIXES = frozenset({".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".bin", ".joblib", ".jbl", ".npy", ".npz",
+# not ".bin": raw data files are named so far more often than weights (a pickled .bin is found
+# by its first bytes all the same)
+_SCAN_SUFFIXES = frozenset({".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib", ".jbl", ".npy", ".npz",
                             ".h5", ".hdf5", ".keras", ".py", ".pyw", ".pyc", ".yaml", ".yml", ".jinja", ".j2",
-                            ".safetensors", ".onnx", ".gguf", ".msgpack", ".model", ".dill", ".cloudpickle"})
+                            ".safetensors", ".onnx", ".gguf", ".dill", ".cloudpickle"})
 _COMPRESSED = (".gz", ".bz2", ".xz", ".lzma", ".z", ".zst", ".lz4")
 
 
