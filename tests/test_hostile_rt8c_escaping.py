@@ -111,3 +111,16 @@ def test_markdown_code_renders_its_text_literally(text: str) -> None:
 
     expected = printable(text.replace("\r", " ").replace("\n", " "))
     assert _html.unescape(shown.group(1)) == expected
+
+
+def test_t7_diff_terminal_table_escapes_and_takes_no_markup() -> None:
+    """``diff`` on a terminal (a rich table): cells are plain text, escaped; ``[bold]`` stays text."""
+    from rich.console import Console
+
+    from mlbom import diff
+
+    console = Console(record=True, width=200, force_terminal=True)
+    console.print(diff.render_rich([diff.Change("version-change", "pkg:pypi/x [bold]y[/bold]", "v \u009b1A\u202e",
+                                                old="1", new="2\r<!--")]))
+    shown = console.export_text()
+    assert _raw_controls(shown) == [] and "[bold]y[/bold]" in shown and "\\x9b1A\\u202e" in shown and "2\\x0d<!--" in shown
