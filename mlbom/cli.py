@@ -19,6 +19,7 @@ import click
 
 import mlbom
 from mlbom.errors import InputError, MlbomError, UsageError, ValidationFailed, VerificationError, printable
+from mlbom.table import printable_lines
 
 if TYPE_CHECKING:
     from mlbom.collectors import ByteProgress, Option
@@ -31,7 +32,15 @@ _quiet = False
 
 
 def _err(message: str) -> None:
-    click.echo(message, err=True)
+    """A diagnostic on stderr: every line :func:`~mlbom.table.printable` (red team 8c T7), so
+    text from a BOM, a file name or an error cannot drive the terminal, whatever the caller forgot."""
+    click.echo(printable_lines(message), err=True)
+
+
+def _say(text: str) -> None:
+    """Human-readable output on stdout (never JSON or CSV, which carry data as it is): every
+    line :func:`~mlbom.table.printable`, as :func:`_err`."""
+    click.echo(printable_lines(text))
 
 
 def _progress() -> tuple[Callable[[str], None] | None, Callable[[], None]]:
@@ -233,7 +242,7 @@ def generate(
         _err(f"wrote {output}")
     _err(summary(bom))
     for u in bom.unreadable:
-        _err(f"  not read: {u.path}: {u.reason}")
+        _err(f"  not read: {printable(u.path)}: {printable(u.reason)}")
     if gate is not None:
         return _gate(data, gate, str(output or "<stdout>"))
     return 0
@@ -257,12 +266,12 @@ def validate(bom: Path) -> int:
     referential checks (every ref resolves, bom-refs unique). Exit 1 when invalid."""
     report = mlbom.validate(bom)  # "-": stdin, bounded like a file
     if report.ok:
-        click.echo(f"{bom}: valid CycloneDX {report.spec_version} {report.format.upper()}")
+        _say(f"{printable(str(bom))}: valid CycloneDX {report.spec_version} {report.format.upper()}")
         return 0
-    click.echo(f"{bom}: INVALID CycloneDX {report.spec_version} {report.format.upper()} "
-               f"({len(report.problems)} problem(s))")
+    _say(f"{printable(str(bom))}: INVALID CycloneDX {report.spec_version} {report.format.upper()} "
+         f"({len(report.problems)} problem(s))")
     for p in report.problems:
-        click.echo(f"  {p}")
+        _say(f"  {printable(p)}")
     return 1
 
 
@@ -308,10 +317,11 @@ def scan(paths: tuple[Path, ...], fmt: str, no_hash: bool) -> int:
         click.echo(_json.dumps([r.to_json() for r in results], indent=2))
     else:
         for r in results:
-            click.echo(f"{r.verdict.upper():<10} {r.format:<16} {r.path}")
+            # one line each, whole: a file name is attacker-chosen text (red team 8c T7)
+            _say(printable(f"{r.verdict.upper():<10} {r.format:<16} {r.path}"))
             for f in r.findings:
                 if f.severity != "info":
-                    click.echo(f"           {f.severity} {f.id}: {f.message}")
+                    _say(printable(f"           {f.severity} {f.id}: {f.message}"))
         counts = Counter(r.verdict for r in results)
         _err(", ".join(f"{counts[v]} {v}" for v in ("unsafe", "suspicious", "error", "safe") if counts[v]) or "no files")
     verdicts = {r.verdict for r in results}
@@ -488,12 +498,12 @@ def verify(bom: Path, key_paths: tuple[Path, ...], key_ids: tuple[str, ...], all
                                    bom_file=extra, name=str(bom), bom_name=str(bom_file))
     name = printable(str(bom))  # every line names the input: escaped, so one line per item
     for s in result.signers:
-        click.echo(f"{name}: signer {s.index + 1} ({s.algorithm}, key {s.key_id[:16]}): {s.reason}")
+        _say(printable(f"{name}: signer {s.index + 1} ({s.algorithm}, key {s.key_id[:16]}): {s.reason}"))
     if bom_file is not None:
-        click.echo(f"{name}: {printable(str(bom_file))} is an attested subject and matches the predicate")
-    click.echo(f"{name}: verified ({result.kind}); the signed BOM is valid; trust: {result.policy}")
+        _say(f"{name}: {printable(str(bom_file))} is an attested subject and matches the predicate")
+    _say(printable(f"{name}: verified ({result.kind}); the signed BOM is valid; trust: {result.policy}"))
     if result.artifacts is not None:
-        click.echo(f"{name}: {result.artifacts.summary()}")
+        _say(printable(f"{name}: {result.artifacts.summary()}"))
     return 0
 
 
@@ -521,8 +531,10 @@ def diff(old: Path, new: Path, fmt: str, fail_on: str) -> int:
         from rich.console import Console
 
         Console().print(_diff.render_rich(changes))
-    else:
+    elif fmt == "json":
         click.echo(_diff.render(changes, fmt))
+    else:
+        _say(_diff.render(changes, fmt))
     hits = _diff.gate(changes, rules)
     if hits:
         _err(f"mlbom: {len(hits)} change(s) match --fail-on {fail_on}")
@@ -648,8 +660,11 @@ def query(bom: Path | None, db: str | None, ctype: str | None, name: str | None,
     doc = _load_bom(bom).doc
     if why:
         chains = q.why(doc, why)
-        click.echo(json.dumps(chains, indent=2) if fmt == "json" else "\n".join(" -> ".join(c) for c in chains)
-                   or f"nothing matching {why!r} is reachable from the release")
+        if fmt == "json":
+            click.echo(json.dumps(chains, indent=2))
+        else:
+            _say("\n".join(printable(" -> ".join(c)) for c in chains)
+                 or f"nothing matching {printable(why)!r} is reachable from the release")
         return 0
     one = q.Filters(type=ctype, name=name, purl=purl, version_spec=version_spec, license=license_,
                     license_not_in=allow, sha256=sha256, properties=tuple(pairs), min_severity=severity,
@@ -747,10 +762,10 @@ def index_add(boms: tuple[Path, ...], db: str, key_paths: tuple[Path, ...]) -> i
             continue
         if outcome.outcome == "conflict":
             conflicts += 1
-            _err(f"mlbom: conflict: {path}: {outcome.detail}")
+            _err(f"mlbom: conflict: {printable(str(path))}: {printable(outcome.detail)}")
         else:
-            click.echo(f"{outcome.outcome:<8} {path}  {outcome.serial_number} v{outcome.bom_version} "
-                       f"({outcome.components} components)")
+            _say(printable(f"{outcome.outcome:<8} {path}  {outcome.serial_number} v{outcome.bom_version} "
+                           f"({outcome.components} components)"))
     return 2 if failed else 1 if conflicts else 0
 
 
@@ -892,11 +907,11 @@ def manifest_diff(old: Path, new: Path) -> int:
 
     d = diff_manifests(old, new)
     for e in d.added:
-        click.echo(f"added    {printable(e.path)}")
+        _say(f"added    {printable(e.path)}")
     for e in d.removed:
-        click.echo(f"removed  {printable(e.path)}")
+        _say(f"removed  {printable(e.path)}")
     for o, _ in d.changed:
-        click.echo(f"changed  {printable(o.path)}")
+        _say(f"changed  {printable(o.path)}")
     _err(f"{d.counts['added']} added, {d.counts['removed']} removed, {d.counts['changed']} changed")
     return 0 if d.empty else 1
 

@@ -19,6 +19,7 @@ from mlbom.errors import UsageError
 from mlbom.model import SEVERITIES
 from mlbom.properties import Prop
 from mlbom.readmodel import ReadComponent, as_list, dicts, finding_severity, identity_of, root_of, vulnerabilities, walk
+from mlbom.table import markdown_code, markdown_text, printable
 
 Kind = Literal["added", "removed", "version-change", "hash-drift", "licence-change", "safety-escalation", "new-unreadable",
                "new-finding", "model-card-change", "data-change", "edge-added", "edge-removed", "new-vulnerability"]
@@ -200,6 +201,10 @@ def _arrow(c: Change) -> str:
 
 
 def render(changes: list[Change], fmt: str) -> str:
+    """The changes as ``json``, ``markdown`` (a table for a pull-request comment) or ``text``.
+    Every string from the BOMs goes through :mod:`mlbom.table`'s escaping (red team 8c T6/T7): in
+    Markdown no CR can end a row (``1.0\\r<!--`` opened an HTML comment that hid every later
+    row), in text no C0/C1 control or bidi override reaches the terminal."""
     if fmt == "json":
         return json.dumps({"changes": [asdict(c) for c in changes]}, indent=2, ensure_ascii=False)
     if not changes:
@@ -208,11 +213,12 @@ def render(changes: list[Change], fmt: str) -> str:
     if fmt == "markdown":
         lines += ["| change | component | detail | old | new |", "|---|---|---|---|---|"]
         for c in changes:
-            cells = [c.kind, f"`{c.identity}`", c.detail, c.old or "", c.new or ""]
-            lines.append("| " + " | ".join(x.replace("|", "\\|").replace("\n", " ") for x in cells) + " |")
+            cells = [markdown_text(c.kind), markdown_code(c.identity), markdown_text(c.detail),
+                     markdown_text(c.old or ""), markdown_text(c.new or "")]
+            lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines)
     for c in changes:
-        lines.append(f"{c.kind:<18} {c.identity}  {c.detail}{_arrow(c)}")
+        lines.append(printable(f"{c.kind:<18} {c.identity}  {c.detail}{_arrow(c)}"))
     return "\n".join(lines)
 
 
@@ -232,5 +238,6 @@ def render_rich(changes: list[Change]) -> object:
     for col in ("change", "component", "detail", "old", "new"):
         table.add_column(col, overflow="fold")
     for c in changes:
-        table.add_row(Text(c.kind, style=_STYLE.get(c.kind, "")), c.identity, c.detail, c.old or "", c.new or "")
+        table.add_row(Text(printable(c.kind), style=_STYLE.get(c.kind, "")), *(Text(printable(x)) for x in (
+            c.identity, c.detail, c.old or "", c.new or "")))
     return table

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from mlbom.table import printable
+
 _sink: Callable[[int], None] | None = None
 _lock = threading.Lock()
 
@@ -60,20 +62,21 @@ class TerminalProgress:
             TransferSpeedColumn,
         )
 
-        self.display = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+        self.display = Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(), DownloadColumn(),
                                   TransferSpeedColumn(), TimeRemainingColumn(), console=Console(stderr=True),
                                   transient=True)
         self._status = self.display.add_task("mlbom: starting", total=None)
         self.display.start()
 
     def say(self, message: str) -> None:
-        self.display.update(self._status, description=f"mlbom: {message}")
+        # file and folder names are attacker-chosen text: no markup, no terminal controls (red team 8c T7)
+        self.display.update(self._status, description=f"mlbom: {printable(message)}")
 
     @contextmanager
     def bytes(self, description: str, total: int | None) -> Iterator[Callable[[int], None]]:
         """A bar for one long hash or scan of ``total`` bytes; the block's :func:`advance`
         calls (and the function it yields) move it."""
-        task: Any = self.display.add_task(description, total=total)
+        task: Any = self.display.add_task(printable(description), total=total)
 
         def step(n: int) -> None:
             self.display.advance(task, n)

@@ -32,6 +32,51 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else _code(ch) for ch in text)
 
 
+def printable_lines(text: str) -> str:
+    """Several lines of human-readable output with every line :func:`printable` (the line feeds
+    between them kept): the CLI's last line of defence for text output, so that a writer that
+    forgot a field cannot let BOM or file text drive the terminal (red team 8c T7). A field that
+    could hold a line feed must still be escaped by its writer, or it adds a line."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
+# Markdown (CommonMark + GFM tables), the escaping of every Markdown writer (``report``, ``diff``,
+# ``check``): BOM text cannot form a link, image, emphasis, heading, list, code span or raw HTML
+# (``<`` so that ``<!--`` cannot open a comment that hides every later row: red team 8c T6), a
+# ``|`` cannot end a table cell, and no line break (LF, CR, U+2028, …) can end a row.
+_MD_SPECIAL = re.compile(r"([\\`*{}\[\]<>#!|~&]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+_MD_LINE_START = re.compile(r"^(\d+)([.)])|^([-+=])")
+_BACKTICKS = re.compile(r"`+")
+
+
+def _one_line(s: str) -> str:
+    return printable(s.replace("\r", " ").replace("\n", " ").replace("\t", " "))
+
+
+def markdown_text(s: str, *, line_start: bool = False) -> str:
+    """Inert Markdown text on one line (a table cell, a paragraph): non-printable characters as
+    :func:`printable` shows them (a CR, LF or tab as a space), Markdown punctuation, ``<`` and
+    ``&`` behind a backslash; ``line_start`` when it begins a line or list item, where ``1.``
+    or ``-`` would start a list."""
+    s = _MD_SPECIAL.sub(r"\\\1", _one_line(s))
+    if not line_start:
+        return s
+    return _MD_LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else f"\\{m.group(3)}", s)
+
+
+def markdown_code(s: str) -> str:
+    """``s`` as one Markdown code span, for a table cell: shown literally (no backslash escapes
+    work inside a code span, so nothing needs them but the delimiters), fenced by one backtick
+    more than the longest run inside it and padded with a space when it starts or ends with a
+    backtick; ``|`` as ``\\|`` (GFM splits cells before it parses code spans); empty for ``""``."""
+    s = _one_line(s).replace("|", "\\|")
+    if not s:
+        return ""
+    fence = "`" * (max((len(m) for m in _BACKTICKS.findall(s)), default=0) + 1)
+    pad = " " if s[0] == "`" or s[-1] == "`" or (s[0] == " " and s[-1] == " " and s.strip()) else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
+
+
 def shown(cell: str, limit: int | None) -> str:
     """``cell`` as displayed: whole when it fits ``limit`` (or is a hash, or ``limit`` is None),
     else cut to ``limit`` characters ending in an ellipsis."""

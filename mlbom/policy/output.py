@@ -15,6 +15,7 @@ from mlbom.jsonout import dump_document
 from mlbom.policy.config import Exception_
 from mlbom.policy.locate import location
 from mlbom.policy.rules import RULES, Result, Violation
+from mlbom.table import markdown_code, markdown_text, printable
 
 Format = Literal["text", "json", "sarif", "junit", "markdown"]
 FORMATS: tuple[Format, ...] = ("text", "json", "sarif", "junit", "markdown")
@@ -68,6 +69,9 @@ def to_json(result: Result, *, base: str | None = None) -> dict[str, object]:
 
 
 def text(result: Result, *, base: str | None = None) -> str:
+    """One line per violation, waiver and unused exception, then the summary. Each line goes
+    through :func:`mlbom.table.printable` as a whole, so no text from the BOM or the policy
+    (component labels, facts, reasons, paths) can add a line or drive the terminal (red team 8c T7)."""
     lines = []
     for v in result.violations:
         tag = "FAIL" if v.level == "error" else "WARN"
@@ -81,31 +85,33 @@ def text(result: Result, *, base: str | None = None) -> str:
                      f" ({result.policy}:{e.line}) matched nothing")
     lines.append(f"rules checked: {', '.join(result.rules) or 'none'}")
     lines.append(summary(result))
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 def _cell(s: str) -> str:
-    return s.replace("|", "\\|").replace("\n", " ")
+    return markdown_text(s)
 
 
 def markdown(result: Result, *, base: str | None = None) -> str:
     icon = "❌ failed" if result.failed else "✅ passed"
     errors = sum(1 for v in result.violations if v.level == "error")
     out = [f"### mlbom check: {icon}", "",
-           f"BOM `{result.bom}` against {'`' + result.policy + '`' if result.policy != 'default policy' else 'the default policy'}: "
+           f"BOM {markdown_code(result.bom)} against "
+           f"{markdown_code(result.policy) if result.policy != 'default policy' else 'the default policy'}: "
            f"{errors} violation(s), {len(result.violations) - errors} warning(s), {len(result.waived)} waived.", ""]
     if result.violations:
         out += ["| | rule | component | what broke it | what to do |", "|---|---|---|---|---|"]
         for v in result.violations:
             shown = location(v, result, base) if v.location else v.component
-            out.append(f"| {'❌' if v.level == 'error' else '⚠️'} | `{v.rule}` | `{_cell(shown)}` "
+            out.append(f"| {'❌' if v.level == 'error' else '⚠️'} | {markdown_code(v.rule)} | {markdown_code(shown)} "
                        f"| {_cell(v.fact)} | {_cell(v.remedy)} |")
         out.append("")
     if result.waived:
         out += ["<details><summary>Exceptions used</summary>", "", "| rule | component | exception |", "|---|---|---|"]
-        out += [f"| `{w.violation.rule}` | `{_cell(w.violation.component)}` | {_cell(w.exception.label())} |" for w in result.waived]
+        out += [f"| {markdown_code(w.violation.rule)} | {markdown_code(w.violation.component)} | {_cell(w.exception.label())} |"
+                for w in result.waived]
         out += ["", "</details>", ""]
-    out.append(f"Rules checked: {', '.join(f'`{r}`' for r in result.rules) or 'none'}.")
+    out.append(f"Rules checked: {', '.join(markdown_code(r) for r in result.rules) or 'none'}.")
     return "\n".join(out) + "\n"
 
 

@@ -5,23 +5,14 @@ cannot end a row. Figures become their numbers (bars) or arrows (lineage)."""
 
 from __future__ import annotations
 
-import re
-
 from mlbom.report.model import Bars, Block, Bullets, Facts, Lineage, Para, Report, Table
-from mlbom.table import printable
-
-_SPECIAL = re.compile(r"([\\`*{}\[\]<>#!|~&]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
-_LINE_START = re.compile(r"^(\d+)([.)])|^([-+=])")
+from mlbom.table import markdown_text
 
 
 def esc(s: str, *, line_start: bool = False) -> str:
-    """Inert Markdown text on one line; ``line_start`` when it begins a line or list item,
-    where ``1.`` or ``-`` would start a list."""
-    s = printable(s.replace("\r", " ").replace("\n", " ").replace("\t", " "))
-    s = _SPECIAL.sub(r"\\\1", s)
-    if not line_start:
-        return s
-    return _LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else f"\\{m.group(3)}", s)
+    """Inert Markdown text on one line: :func:`mlbom.table.markdown_text`, the escaping every
+    Markdown writer shares."""
+    return markdown_text(s, line_start=line_start)
 
 
 def _table(head: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> list[str]:

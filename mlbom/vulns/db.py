@@ -49,7 +49,7 @@ from typing import BinaryIO
 
 import orjson
 
-from mlbom.errors import InputError
+from mlbom.errors import InputError, printable
 from mlbom.formats.safe_zip import MemberError, is_dir, open_archive, read_member
 from mlbom.vulns import osv
 from mlbom.vulns.osv import Record, RecordError
@@ -127,6 +127,7 @@ class Database:
                  packages: dict[str, tuple[Record, ...]] | None, stats: LoadStats, *, from_cache: bool,
                  rebuild: Callable[[], tuple[dict[str, tuple[Record, ...]], LoadStats]] | None = None) -> None:
         self.path, self.digest, self.stats, self.from_cache = path, digest, stats, from_cache
+        self.cache_off: str | None = None  # why the cache was wanted but not used (no usable key)
         self._raw = raw or {}
         self._packages: dict[str, tuple[Record, ...]] = dict(packages or {})
         self._memo: dict[str, Record] = {}
@@ -174,44 +175,69 @@ def cache_root() -> Path:
     return base / "mlbom"
 
 
+def cache_key_path() -> Path:
+    """Where the cache key is kept (see the module docstring)."""
+    explicit = os.environ.get("MLBOM_CACHE_KEY_FILE")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    return (Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".config") / "mlbom" / "cache.key"
+
+
 def cache_key() -> bytes | None:
     """The per-user secret that authenticates the index cache (see the module), created on
     first use; None when it cannot be read or created safely (the cache is then not used)."""
-    explicit = os.environ.get("MLBOM_CACHE_KEY_FILE")
-    if explicit:
-        path = Path(explicit)
-    else:
-        xdg = os.environ.get("XDG_CONFIG_HOME")
-        path = (Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".config") / "mlbom" / "cache.key"
+    return load_cache_key()[0]
+
+
+def load_cache_key() -> tuple[bytes | None, str | None]:
+    """``(key, None)``, or ``(None, why)`` when no usable key can be read or created: the
+    cache is then neither read nor written, and the caller warns with ``why`` (one line).
+    A key location that cannot hold a file (its folder a dangling symbolic link, a file,
+    unwritable — red team 8c T3) is such a case, never an error of the run."""
+    path = cache_key_path()
     nofollow = getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(path, os.O_RDONLY | nofollow | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
+    for _ in range(2):  # a second pass only when another run created the key between our two opens
         try:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | nofollow, 0o600)
+            fd = os.open(path, os.O_RDONLY | nofollow | getattr(os, "O_NONBLOCK", 0))
+        except FileNotFoundError:
+            try:
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            except OSError as exc:  # FileExistsError: the folder is a file or a dangling link
+                return None, f"cannot create the folder of the cache key {printable(str(path.parent))}: " \
+                             f"{'exists and is not a folder' if isinstance(exc, FileExistsError) else exc.strerror or exc}"
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | nofollow, 0o600)
+            except FileExistsError:  # another run created it just now: read it
+                continue
+            except OSError as exc:
+                return None, f"cannot create the cache key {printable(str(path))}: {exc.strerror or exc}"
             try:
                 key = secrets.token_bytes(KEY_BYTES)
-                os.write(fd, key)
+                if os.write(fd, key) != KEY_BYTES:
+                    return None, f"cannot write the cache key {printable(str(path))}"
+            except OSError as exc:
+                return None, f"cannot write the cache key {printable(str(path))}: {exc.strerror or exc}"
             finally:
                 os.close(fd)
-            return key
-        except FileExistsError:  # another run created it just now
-            return cache_key()
-        except OSError:
-            return None
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_mode & 0o077 or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
-            return None
-        key = os.read(fd, KEY_BYTES + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return key if len(key) == KEY_BYTES else None
+            return key, None
+        except OSError as exc:  # ELOOP: the key file is a symbolic link
+            return None, f"cannot read the cache key {printable(str(path))}: {exc.strerror or exc}"
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                return None, f"the cache key {printable(str(path))} is not a regular file"
+            if st.st_mode & 0o077 or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
+                return None, f"the cache key {printable(str(path))} is readable or writable by others, or not yours"
+            key = os.read(fd, KEY_BYTES + 1)
+        except OSError as exc:
+            return None, f"cannot read the cache key {printable(str(path))}: {exc.strerror or exc}"
+        finally:
+            os.close(fd)
+        if len(key) != KEY_BYTES:
+            return None, f"the cache key {printable(str(path))} is not {KEY_BYTES} bytes"
+        return key, None
+    return None, f"cannot read or create the cache key {printable(str(path))}"
 
 
 def _mac(key: bytes, kind: bytes, *parts: bytes) -> str:
@@ -242,7 +268,7 @@ def open_database(path: str | Path, *, use_cache: bool = True, progress: Callabl
         raise InputError(p, "not a vulnerability database: expected a folder or zip of OSV records, or one .json/.yaml record")
     root = cache_root() / "osv"
     fingerprint = source.fingerprint()
-    key = cache_key() if use_cache else None
+    key, cache_off = load_cache_key() if use_cache else (None, None)
     use_cache = key is not None
 
     def rebuild() -> tuple[dict[str, tuple[Record, ...]], LoadStats]:
@@ -274,7 +300,9 @@ def open_database(path: str | Path, *, use_cache: bool = True, progress: Callabl
         _write_index(key, root, digest, packages, stats)
         if fingerprint:
             _write_fingerprint(key, root, fingerprint, digest)
-    return Database(str(p), digest, None, packages, stats, from_cache=False)
+    db = Database(str(p), digest, None, packages, stats, from_cache=False)
+    db.cache_off = cache_off
+    return db
 
 
 # ---------------------------------------------------------------------------------------

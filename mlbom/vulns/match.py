@@ -6,6 +6,9 @@ is listed in ``versions``, or when an ``ECOSYSTEM`` range includes it: events ar
 version (``introduced: "0"`` first) and walked — ``introduced`` at or below the version makes
 it vulnerable, ``fixed`` at or below and ``last_affected`` strictly below make it not — and
 the version must lie below some ``limit`` when a range has limits. Ordering is PEP 440's.
+A local version (``2.0.0+cu118``) is matched by its public version against bounds and listings
+without a local label, as PEP 440 matches it (``last_affected: 2.0.0`` and ``versions: ["2.0.0"]``
+name it; ``fixed: 2.0.0`` does not: a local build of the fixed release is fixed).
 Withdrawn records never reach this module (the database drops them).
 
 What cannot be evaluated is a :class:`~mlbom.model.Finding`, never a crash or a silent
@@ -157,13 +160,19 @@ def _prepare_range(rng: Range) -> _EcoRange:
     return _EcoRange(tuple(bad), bool(limits), top, tuple(k for k, _ in events), tuple(k for _, k in events))
 
 
-def _in_range(v: Version, rng: _EcoRange) -> bool | None:
+def _in_range(v: Version, rng: _EcoRange, public: Version | None = None) -> bool | None:
     """True/False as the spec evaluates; None when a bound is not PEP 440.
 
     Walking the sorted events, an event at or below ``v`` sets the state (``introduced`` and
     ``fixed`` at or below, ``last_affected`` strictly below); events above ``v`` do nothing. So
     the state is the kind of the last acting event at or below ``v``: a binary search, then a
-    step back over any ``last_affected`` equal to ``v``."""
+    step back over any ``last_affected`` equal to ``v``.
+
+    ``public``: ``v`` without its local label when it has one (``2.0.0`` for ``2.0.0+cu118``).
+    PEP 440: against a bound without a local label, the candidate's local label is ignored, so
+    ``last_affected: 2.0.0`` is not *strictly below* ``2.0.0+cu118`` (red team 8c T2). For the
+    other comparisons (``≤`` and the ``limit``'s ``<``) the full and the public version give the
+    same answer, since no public version lies between ``X`` and ``X+local``."""
     if rng.bad:
         return None
     if rng.limited and rng.limit is not None and not v < rng.limit:
@@ -172,8 +181,10 @@ def _in_range(v: Version, rng: _EcoRange) -> bool | None:
     while i > 0:
         i -= 1
         kind = rng.kinds[i]
-        if kind == "last_affected" and not rng.keys[i][1] < v:
-            continue
+        if kind == "last_affected":
+            bound = rng.keys[i][1]
+            if not bound < (v if public is None or bound.local is not None else public):
+                continue
         return kind == "introduced"
     return False
 
@@ -230,6 +241,9 @@ def match_target(db: Database, t: Target) -> tuple[list[Match], list[Finding]]:
     if t.version is None:
         return [], []
     parsed = _parse(t.version)
+    # PEP 440: a local label (2.0.0+cu118, every CUDA wheel of torch) is ignored when matching a
+    # public version: `versions: ["2.0.0"]` and `last_affected: 2.0.0` name it (red team 8c T2)
+    public = _parse(parsed.public) if parsed is not None and parsed.local is not None else None
     if parsed is None:
         findings.append(Finding(id="vuln.version-invalid", severity="medium", subject=t.ref,
                                 message=f"version {t.version!r} of {t.name} is not a PEP 440 version: only advisories that list "
@@ -242,7 +256,8 @@ def match_target(db: Database, t: Target) -> tuple[list[Match], list[Finding]]:
             if aff.name != t.name:
                 continue
             prep = _prepared(aff)
-            if t.version in prep.listed or (parsed is not None and parsed in prep.listed_parsed):
+            if t.version in prep.listed or (parsed is not None and parsed in prep.listed_parsed) \
+                    or (public is not None and public in prep.listed_parsed):
                 hit = hit or "versions"
             if parsed is not None:
                 for rng, eco in prep.ranges:
@@ -251,7 +266,7 @@ def match_target(db: Database, t: Target) -> tuple[list[Match], list[Finding]]:
                     if eco is None:
                         unevaluated.append(f"a {rng.type} range (not evaluated for PyPI)")
                         continue
-                    res = _in_range(parsed, eco)
+                    res = _in_range(parsed, eco, public)
                     if res is None:
                         unevaluated.append("a range with a bound that is not PEP 440 (" + ", ".join(eco.bad[:3]) + ")")
                     elif res:

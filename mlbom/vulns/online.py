@@ -22,6 +22,7 @@ from urllib.parse import quote
 import orjson
 
 from mlbom.errors import MlbomError
+from mlbom.versions import parse_version
 from mlbom.vulns.db import Database, database_from_files
 from mlbom.vulns.match import Target
 
@@ -54,11 +55,20 @@ def _request(url: str, body: bytes | None = None) -> object:
         raise MlbomError(f"OSV API {url}: answer is not JSON: {exc}") from exc
 
 
+def _query_versions(version: str) -> list[str]:
+    """The version, and its public version when it has a local label (``2.0.0+cu118`` →
+    ``2.0.0``): mlbom matches a local build by its public version (PEP 440; see
+    :mod:`mlbom.vulns.match`), so the records naming the public version are fetched too, whatever
+    the API makes of the local label."""
+    parsed = parse_version(version)
+    return [version, parsed.public] if parsed is not None and parsed.local is not None else [version]
+
+
 def query_ids(targets: Sequence[Target]) -> list[str]:
     """The ids the API lists for these components (version queries; VCS installs are skipped)."""
     base = api_base()
-    queries = [{"package": {"name": t.name, "ecosystem": "PyPI"}, "version": t.version}
-               for t in targets if t.version and t.vcs_repo is None]
+    queries = [{"package": {"name": t.name, "ecosystem": "PyPI"}, "version": v}
+               for t in targets if t.version and t.vcs_repo is None for v in _query_versions(t.version)]
     ids: set[str] = set()
     for start in range(0, len(queries), BATCH):
         batch = queries[start:start + BATCH]

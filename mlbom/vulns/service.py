@@ -47,6 +47,8 @@ def open_databases(paths: Sequence[Path], *, use_cache: bool = True,
         db = open_database(p, use_cache=use_cache, progress=progress)
         dbs.append(db)
         lines.append(f"{p}: {db.stats.summary()}" + (" (index from cache)" if db.from_cache else ""))
+        if db.cache_off is not None:
+            lines.append(f"{p}: warning: the index cache is not used: {db.cache_off}")
         if db.stats.pypi_records == 0:
             lines.append(f"{p}: warning: no PyPI advisories in this database; nothing can match")
         lines += [f"{p}: {problem}" for problem in db.stats.problems[:10]]

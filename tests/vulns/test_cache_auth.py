@@ -106,6 +106,33 @@ def test_an_unsafe_key_file_turns_the_cache_off(tmp_path: Path, isolated_cache: 
     assert not list((isolated_cache / "osv").glob("index-*.bin")) if (isolated_cache / "osv").exists() else True
 
 
+@pytest.mark.parametrize("where", ["key-folder", "config-home"])
+def test_an_unusable_key_location_turns_the_cache_off_with_a_warning(
+        tmp_path: Path, isolated_cache: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        where: str) -> None:
+    """Red team 8c T3: the key's folder a dangling symbolic link (``$MLBOM_CACHE_KEY_FILE``'s
+    folder, or ``$XDG_CONFIG_HOME/mlbom``, e.g. a dotfiles link to a removed folder) recursed
+    until RecursionError (exit 2, no audit). Now: the audit runs, without the cache, and says why."""
+    (tmp_path / "d").symlink_to(tmp_path / "nonexistent" / "dir")
+    if where == "key-folder":
+        monkeypatch.setenv("MLBOM_CACHE_KEY_FILE", str(tmp_path / "d" / "cache.key"))
+    else:
+        monkeypatch.delenv("MLBOM_CACHE_KEY_FILE")
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+        (tmp_path / "d").rename(tmp_path / "mlbom")
+    key, why = vdb.load_cache_key()
+    assert key is None and why is not None and "exists and is not a folder" in why
+    bom = tmp_path / "bom.json"
+    bom.write_text(json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [
+        {"type": "library", "bom-ref": "t", "name": "torch", "version": "2.1.0", "purl": "pkg:pypi/torch@2.1.0"}]}))
+    args = ["-q", "audit", str(bom), "--vuln-db", str(_db(tmp_path)), "--fail-on", "high", "-o", str(tmp_path / "a.json")]
+    assert main(args) == 1  # the advisory is found: the run is not aborted
+    err = capsys.readouterr().err
+    assert "PYSEC-2099-1" in err and "internal error" not in err
+    assert "warning: the index cache is not used: cannot create the folder of the cache key" in err
+    assert not (isolated_cache / "osv").exists() or not list((isolated_cache / "osv").glob("index-*.bin"))
+
+
 def test_the_key_is_created_private_and_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLBOM_CACHE_KEY_FILE", str(tmp_path / "cfg" / "mlbom" / "cache.key"))
     first = vdb.cache_key()
