@@ -19,6 +19,7 @@ zip and tar archives, ``.npz``. Each file is scanned in isolation: no exception 
 
 from __future__ import annotations
 
+import codecs
 import inspect
 import io
 import os
@@ -338,6 +339,7 @@ def _scan_content(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[st
     offset 0) or as a zip archive (``zipfile`` looks at the end) are a differential."""
     fmt = _dispatch(fh, size, name, acc, facts, ctx, depth=depth, where=where)
     fmt = _python_by_name(name, fmt, acc, ctx.folder if depth == 0 else None, where)
+    _text_reading(fh, size, name, fmt, acc, facts, folder=ctx.folder if depth == 0 else None, where=where)
     if fmt != "hdf5":
         _hdf5_user_block(fh, size, fmt, acc, ctx, depth=depth, where=where)
     base = fmt.split("+", 1)[0] if "+" in fmt else fmt
@@ -621,6 +623,23 @@ _ALONE = (" (if it is an ONNX model's external data, scan the model's folder: th
           "model's raw tensor bytes)")
 
 
+def _text_codec(data: bytes) -> str:
+    """The codec text readers take for these bytes: PyYAML's Reader on a byte stream takes UTF-16
+    LE/BE by its BOM, UTF-8 otherwise (``yaml.reader.Reader.determine_encoding``);
+    ``json.loads(bytes)`` does the same for UTF-16."""
+    return "utf-16-le" if data[:2] == b"\xff\xfe" else "utf-16-be" if data[:2] == b"\xfe\xff" else "utf-8"
+
+
+def _decode_text(data: bytes) -> str | None:
+    """All of ``data`` as text the way the text readers decode it, or None (not text: a byte that
+    does not decode, or a NUL, which PyYAML refuses and no config or template holds)."""
+    try:
+        text = data.decode(_text_codec(data))
+    except UnicodeDecodeError:
+        return None
+    return None if "\x00" in text else text
+
+
 def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], *, where: str,
                folder: Path | None = None) -> str:
     """Text is recognised positively: all of it is UTF-8 without NUL bytes (read in full up to
@@ -631,20 +650,21 @@ def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, 
         return "unknown"
     fh.seek(0)
     data = fh.read(MAX_TEXT + 1)
-    # PyYAML's Reader on a byte stream takes UTF-16 LE/BE by its BOM, UTF-8 otherwise
-    # (yaml.reader.Reader.determine_encoding); json.loads(bytes) does the same for UTF-16
-    codec = "utf-16-le" if data[:2] == b"\xff\xfe" else "utf-16-be" if data[:2] == b"\xfe\xff" else "utf-8"
-    try:
-        text = data.decode(codec)
-    except UnicodeDecodeError:
-        text = None
+    text = _decode_text(data)
     if text is None and (sp := weights.parse_sentencepiece(data)) is not None:
         _merge(sp, acc, facts, where)
         return "sentencepiece"
-    if text is None or "\x00" in text:
+    if text is None:
         acc.add("file.unknown", "high", f"{where}: binary content in no format mlbom recognises; not judged{_ALONE}",
                 effect="error")
         return "unknown"
+    return _judge_text(text, name, acc, facts, where=where, folder=folder)
+
+
+def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where: str,
+                folder: Path | None) -> str:
+    """The judgements of text: a chat template by its name, JSON (code references, shard names,
+    Keras objects, templates), YAML Python tags."""
     stripped = text.lstrip("\ufeff \t\r\n")
     if name.lower().endswith((".jinja", ".jinja2", ".j2")):  # chat_template.jinja (transformers >= 4.43)
         facts["chat-template.present"] = "true"
@@ -656,6 +676,66 @@ def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, 
             return fmt
     _yaml_tags(text, acc, where)
     return "text"
+
+
+# formats the text judgements above produced (or refused: not text); a reading as anything else
+# is also read as text (:func:`_text_reading`)
+_TEXT_KINDS = frozenset({"text", "json", "sharded-index", "keras-config", "chat-template", "sentencepiece",
+                         "unknown", "python-source", "python-bytecode"})
+# formats whose bytes are text by design: protocol-0 pickles, Git LFS pointers
+_TEXT_BORN = ("pickle", "git-lfs-pointer")
+# names a text loader reads (PyYAML, json, Jinja, transformers' config.json)
+_TEXT_NAMES = (".yaml", ".yml", ".json", ".jinja", ".jinja2", ".j2")
+_TEXT_PROBE = 1 << 16
+
+
+def _text_reading(fh: IO[bytes], size: int, name: str, fmt: str, acc: _Acc, facts: dict[str, str], *,
+                  folder: Path | None, where: str) -> None:
+    """A file read as another format by its first bytes (a BMP ``BM``, ``GIF89a``, ``RIFF….WEBP``,
+    a tar header block of printable ASCII, a protocol-0 pickle) may also be text that
+    ``yaml.load``, ``json.load``, ``model_from_json``, Jinja or transformers' config reader read
+    as such: those readers look at no signature. When all of it decodes as they decode it, the
+    text judgements run too (the worst verdict wins), and a format that text does not carry by
+    design — or a name a text loader reads — is a differential (``text.polyglot``). When only a
+    prefix decodes, PyYAML's streaming reader may still build the first documents of it before
+    it meets the first bad byte: that prefix is checked for Python tags."""
+    base = fmt.split("+", 1)[0]
+    if fmt in _TEXT_KINDS or size == 0:
+        return
+    fh.seek(0)
+    head = fh.read(_TEXT_PROBE)
+    codec = _text_codec(head)
+    try:
+        text = codecs.getincrementaldecoder(codec)("strict").decode(head, final=len(head) >= size)
+    except UnicodeDecodeError as exc:
+        text = head[:exc.start].decode(codec, "ignore")
+        whole = False
+    else:
+        whole = "\x00" not in text
+    if whole and len(head) < size:
+        if size > MAX_TEXT:
+            whole = False
+        else:
+            fh.seek(0)
+            full = _decode_text(fh.read(MAX_TEXT + 1))
+            whole = full is not None
+            text = full if full is not None else text
+    named = name.lower().endswith(_TEXT_NAMES)
+    if not whole:
+        prefix = text.split("\x00", 1)[0]
+        if "!" in prefix:
+            _yaml_tags(prefix, acc, f"{where} (its first {len(prefix)} characters, read as YAML)")
+        if size > MAX_TEXT and "\x00" not in text and len(text) >= _TEXT_PROBE // 4 and (named or base not in _TEXT_BORN):
+            acc.add("text.polyglot", "high", f"{where}: this {fmt} file starts as text that YAML/JSON readers take "
+                    f"(no signature checked) and is too large ({size} bytes) to read in full as text: not judged "
+                    "as text", effect="suspicious")
+        return
+    if named or base not in _TEXT_BORN:
+        why = f"its name {name!r} is one a text loader reads, and " if named else ""
+        acc.add("text.polyglot", "high", f"{where}: this {fmt} file is also text ({why}all of it decodes as the YAML, "
+                "JSON and Jinja readers decode it, and they check no signature): two readers, two files (judged as "
+                "both)", effect="suspicious")
+    _judge_text(text, name, acc, facts, where=f"{where} (read as text)", folder=folder)
 
 
 def _yaml_tags(text: str, acc: _Acc, where: str) -> None:
@@ -754,11 +834,10 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str, folde
         for f in chat_template.check_templates(templates, where=where):
             acc.add(f.id, f.severity, f.message, effect=f.effect)
     fmt = "json"
-    if isinstance(doc, dict):  # every reading of the document is judged, whichever names it
-        _code_references(doc, acc, folder, where)
-        if isinstance(doc.get("weight_map"), dict):
-            _weight_map_paths(doc["weight_map"], acc, where)
-            fmt = "sharded-index"
+    _code_references(doc, acc, folder, where)  # every reading of the document is judged, whichever names it
+    if isinstance(doc, dict) and isinstance(doc.get("weight_map"), dict):
+        _weight_map_paths(doc["weight_map"], acc, where)
+        fmt = "sharded-index"
     if _is_keras_config(doc):
         # Model.to_json() output (keras.models.model_from_json) or the config.json of an
         # unzipped Keras 3 folder (load_model(dir)): judged as a .keras archive's config.json
@@ -785,21 +864,90 @@ def _string_leaves(node: object, out: list[str]) -> None:
             stack.extend(n)
 
 
-def _code_references(doc: dict[str, object], acc: _Acc, folder: Path | None, where: str) -> None:
-    """``trust_remote_code`` references of a Hugging Face config (``auto_map`` in config,
-    tokenizer, processor configs; ``custom_pipelines[task].impl`` in config.json), read as
+def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) -> None:
+    """Code a config names for a loader to import. Hugging Face: ``auto_map`` (config,
+    tokenizer, processor, feature-extractor configs; at any depth: a composite model's
+    sub-config carries its own) and ``custom_pipelines[task].impl``, read as
     ``transformers.dynamic_module_utils.get_class_from_dynamic_module`` reads them:
     ``repo--module.Class`` takes ``module.py`` from another repository (a Hub id or any local
-    path), ``module.Class`` (or ``path/file.py::Class``) from the model's folder. A reference
-    to code this scan did not judge as a regular file of the folder is ``suspicious``
-    (``code.remote``): ``from_pretrained(..., trust_remote_code=True)`` imports and runs it."""
+    path), ``module.Class`` (or ``path/file.py::Class``) from the model's folder.
+    sentence-transformers (:func:`_st_references`): ``modules.json`` ``type``, a Router's
+    ``types``, a WordEmbeddings ``tokenizer_class`` go through ``import_module_class`` — the
+    same ``get_class_from_dynamic_module``, then ``import_from_string`` of any installed
+    module — unless they name sentence-transformers' own classes; an activation function path
+    goes to ``import_from_string``. A reference to code this scan did not judge as a regular
+    file of the folder is ``suspicious`` (``code.remote``): loading with
+    ``trust_remote_code=True`` imports and runs it."""
     refs: list[str] = []
-    _string_leaves(doc.get("auto_map"), refs)
-    pipes = doc.get("custom_pipelines")
-    if isinstance(pipes, dict):
-        for task in pipes.values():
-            if isinstance(task, dict):
-                _string_leaves(task.get("impl"), refs)
+    stack = [doc]
+    while stack:  # the document is in memory already (≤ MAX_TEXT): a walk of it is bounded by it
+        node = stack.pop()
+        if isinstance(node, dict):
+            _string_leaves(node.get("auto_map"), refs)
+            pipes = node.get("custom_pipelines")
+            if isinstance(pipes, dict):
+                for task in pipes.values():
+                    if isinstance(task, dict):
+                        _string_leaves(task.get("impl"), refs)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    _unjudged_code(refs, "auto_map/custom_pipelines name", "from_pretrained(..., trust_remote_code=True)",
+                   acc, folder, where)
+    classes, functions = _st_references(doc)
+    _unjudged_code([r for r in classes if not _ST_OWN.fullmatch(r)],
+                   "sentence-transformers module classes (modules.json type, Router types, tokenizer_class) name",
+                   "SentenceTransformer(..., trust_remote_code=True)", acc, folder, where)
+    foreign = [f for f in dict.fromkeys(functions) if not _TORCH_NN_CLASS.fullmatch(f)]
+    if foreign:
+        shown = ", ".join(repr(f[:200]) for f in foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5
+                                                               else "")
+        acc.add("code.remote", "high", f"{where}: a sentence-transformers activation function names code other than a "
+                f"torch.nn class ({shown}): with trust_remote_code=True import_from_string imports that module and "
+                "calls what it names", effect="suspicious")
+
+
+# sentence-transformers' own classes (``sentence_transformers.models.Pooling``,
+# ``sentence_transformers.base.modules.dense.Dense``, ...): import_module_class imports them from
+# the installed library, never from the model; torch.nn classes: what it takes as an activation
+_ST_OWN = re.compile(r"sentence_transformers(?:\.[A-Za-z_][A-Za-z0-9_]*)*\.[A-Z][A-Za-z0-9_]*")
+_TORCH_NN_CLASS = re.compile(r"torch\.nn(?:\.[a-z_][a-z0-9_]*)*\.[A-Z][A-Za-z0-9_]*")
+
+
+def _st_references(doc: object) -> tuple[list[str], list[str]]:
+    """What sentence-transformers imports from a config (``sentence_transformers.util.misc``,
+    ``base.model``, ``base.modules``): class references — each ``type`` of ``modules.json`` (a
+    list of ``{"idx", "name", "path", "type"}``; the loader reads ``path`` of every item before it
+    imports any), a Router config's ``types`` values, a WordEmbeddings config's
+    ``tokenizer_class`` — and activation-function paths (a Dense config's
+    ``activation_function``, a CrossEncoder config's ``sentence_transformers.activation_fn`` or
+    ``sbert_ce_default_activation_function``). A value without a dot is no module path
+    (``import_from_string`` refuses it): GPT-2's ``"activation_function": "gelu_new"`` is none."""
+    classes: list[str] = []
+    functions: list[str] = []
+    if isinstance(doc, list):
+        for item in doc[:_MAX_REFS]:
+            if isinstance(item, dict) and "path" in item and isinstance(item.get("type"), str):
+                classes.append(item["type"])
+        return classes, functions
+    if not isinstance(doc, dict):
+        return classes, functions
+    types = doc.get("types")
+    if isinstance(types, dict):
+        classes.extend(v for v in list(types.values())[:_MAX_REFS] if isinstance(v, str) and "." in v)
+    tok = doc.get("tokenizer_class")
+    if isinstance(tok, str) and "." in tok:
+        classes.append(tok)
+    st = doc.get("sentence_transformers")
+    for v in (doc.get("activation_function"), doc.get("sbert_ce_default_activation_function"),
+              st.get("activation_fn") if isinstance(st, dict) else None):
+        if isinstance(v, str) and "." in v:
+            functions.append(v)
+    return classes, functions
+
+
+def _unjudged_code(refs: list[str], what: str, loader: str, acc: _Acc, folder: Path | None, where: str) -> None:
+    """``code.remote`` for the references that name code outside what this scan judged."""
     unseen: list[str] = []
     for ref in dict.fromkeys(refs):
         if "--" in ref:
@@ -812,8 +960,8 @@ def _code_references(doc: dict[str, object], acc: _Acc, folder: Path | None, whe
             unseen.append(f"{ref!r} ({module} is not a file this scan judged beside it)")
     if unseen:
         shown = "; ".join(u[:300] for u in unseen[:5]) + (f"; and {len(unseen) - 5} more" if len(unseen) > 5 else "")
-        acc.add("code.remote", "high", f"{where}: auto_map/custom_pipelines name code outside what this scan judged: "
-                f"{shown}; from_pretrained(..., trust_remote_code=True) imports and runs it", effect="suspicious")
+        acc.add("code.remote", "high", f"{where}: {what} code outside what this scan judged: {shown}; {loader} "
+                "imports and runs it", effect="suspicious")
 
 
 def _judged_module(folder: Path | None, module: str) -> bool:
