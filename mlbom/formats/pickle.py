@@ -99,6 +99,16 @@ class PickleReport:
     # ("global", "module\nname") for every GLOBAL as written.
     events: list[tuple[str, str]] = field(default_factory=list)
     events_complete: bool = True  # False: more GLOBALs than MAX_EVENTS, the later ones not recorded
+    # torch's weights_only unpickler also checks, at run time, the exact type of each BUILD /
+    # SETITEM(S) / APPEND(S) target, each NEWOBJ class and REDUCE callable, and each persistent
+    # id (torch/_weights_only_unpickler.py): the first check it certainly fails, and the first
+    # whose outcome mlbom cannot tell (the claim is then unknown)
+    wo_refused: str | None = None
+    wo_unknown: str | None = None
+    # the record keys of torch's ('storage', type, key, location, numel) persistent ids, first-seen
+    # order; complete False where an id's key could not be read (or there were too many)
+    storage_keys: list[str] = field(default_factory=list)
+    storage_keys_complete: bool = True
     persistent_ids: int = 0
     joblib_arrays: int = 0  # inline arrays stepped over (joblib mode)
 
@@ -950,6 +960,33 @@ def _py_float(line: bytes) -> object:
         return float(line[:-1])
     except ValueError:
         return _REFUSED
+
+
+# exact Python types torch's weights_only unpickler requires of each target (its run-time checks)
+_WO_TARGETS = {"BUILD": frozenset({"OrderedDict", "Parameter"}), "SETITEM": frozenset({"dict", "OrderedDict", "Counter"}),
+               "APPEND": frozenset({"list"})}
+_WO_CALL_TYPES = {"collections.OrderedDict": "OrderedDict", "collections.Counter": "Counter",
+                  "torch._utils._rebuild_parameter": "Parameter",
+                  "torch._utils._rebuild_parameter_with_state": "Parameter"}
+MAX_STORAGE_KEYS = 100_000
+
+
+def _exact_type(v: object) -> str | None:
+    """``type(v)`` where the walk can tell it (a plain value's, a container's, an allowlisted
+    class called or created with __new__), else None."""
+    if isinstance(v, Seq):
+        return v.type
+    if isinstance(v, Dct):
+        return "dict"
+    if isinstance(v, Blob):
+        return "bytearray" if v.mutable else "bytes"
+    if isinstance(v, str | Text):
+        return "str"
+    if isinstance(v, bool | int | float) or v is _NONE:
+        return "plain"
+    if isinstance(v, Call) and v.klass is _SAME and isinstance(v.func, Global) and v.func.res.status == "allow":
+        return _WO_CALL_TYPES.get(v.func.res.path)
+    return None
 
 
 def _persistent_value(pid: object) -> object:
@@ -1983,6 +2020,7 @@ class _Walker:
         self.sh.mutations += 1  # may change an object a kept state refers to
         value = self.pop()
         target = self.top()
+        self.wo_target("APPEND", target)
         self._container_target("APPEND", target, ("list",), [value])
         if isinstance(target, Seq) and target.items is not None:
             kept = self.keep([value])
@@ -1995,6 +2033,7 @@ class _Walker:
         self.sh.mutations += 1  # may change an object a kept state refers to
         items = self.pop_mark()
         target = self.top()
+        self.wo_target("APPEND", target)
         self._container_target("APPENDS", target, ("list",), items)
         if isinstance(target, Seq) and target.items is not None:
             if self.keep(items) is None:
@@ -2007,6 +2046,7 @@ class _Walker:
         value = self.pop()
         key = self.pop()
         target = self.top()
+        self.wo_target("SETITEM", target)
         self._container_target("SETITEM", target, ("dict", "list"), [key, value])
         if isinstance(target, Dct):
             self._set_items(target, [key, value])
@@ -2019,6 +2059,7 @@ class _Walker:
         self.sh.mutations += 1  # may change an object a kept state refers to
         items = self.pop_mark()
         target = self.top()
+        self.wo_target("SETITEM", target)
         if len(items) % 2:
             raise _Stop("pickle.unreadable", "SETITEMS with an odd number of items (the loader raises)", certain=True)
         self._container_target("SETITEMS", target, ("dict", "list"), items)
@@ -2232,6 +2273,7 @@ class _Walker:
     def op_reduce(self) -> None:
         args = self.pop()
         func = self.pop()
+        self.wo_callable("REDUCE", func)
         if type(func) is _GetattrGlobal:
             got = self.getattr_data(args)
             if got is not None:
@@ -2269,6 +2311,7 @@ class _Walker:
     def op_newobj(self) -> None:
         args = self.pop()
         cls = self.pop()
+        self.wo_callable("NEWOBJ", cls)
         self.push(self.call(cls, args, "NEWOBJ"))
 
     def op_newobj_ex(self) -> None:
@@ -2285,12 +2328,14 @@ class _Walker:
         except UnicodeDecodeError:
             raise _Stop("pickle.unreadable", "PERSID argument is not ASCII (the loader raises)", certain=True) from None
         self.rep.persistent_ids += 1
+        self.rep.storage_keys_complete = False  # a str id: torch's zip loader cannot read it as a storage
         self.push(Opaque("a persistent object"))
 
     def op_binpersid(self) -> None:
         self.sh.mutations += 1  # may change an object a kept state refers to
         pid = self.pop()
         self.rep.persistent_ids += 1
+        self.wo_persistent_id(pid)
         self.push(_persistent_value(pid))
 
     # -- the instance model ------------------------------------------------------------------
@@ -2532,8 +2577,50 @@ class _Walker:
                           "creates classes, which the program may call after the load", "suspicious",
                           f"stored:{k}:{v.res.path}")
 
+    def wo_target(self, op: str, target: object) -> None:
+        """torch's weights_only unpickler's run-time check of ``op``'s target (its exact type)."""
+        rep = self.rep
+        if rep.wo_refused is not None:
+            return
+        t = _exact_type(target)
+        if t is None:
+            rep.wo_unknown = rep.wo_unknown or f"{op} on {_describe(target)}, whose exact type mlbom cannot tell"
+        elif t not in _WO_TARGETS[op]:
+            rep.wo_refused = f"{op} on a {t} (torch allows {', '.join(sorted(_WO_TARGETS[op]))})"
+
+    def wo_callable(self, op: str, func: object) -> None:
+        """torch's weights_only REDUCE / NEWOBJ accept only allowlisted globals (judged by the GLOBAL
+        events); a value made at load time may or may not be one."""
+        if not isinstance(func, Global) and self.rep.wo_refused is None:
+            self.rep.wo_unknown = self.rep.wo_unknown or f"{op} of {_describe(func)}, not a global"
+
+    def wo_persistent_id(self, pid: object) -> None:
+        """torch: a persistent id must be a tuple or an int, a tuple's first item 'storage'; the zip
+        loader reads ('storage', storage_type, key, location, numel) and the record data/<key>."""
+        rep = self.rep
+        items = pid.items if isinstance(pid, Seq) and pid.type == "tuple" else None
+        if items and items[0] == "storage":  # the check torch makes (the legacy format's ids have 6 items)
+            if len(items) == 5 and isinstance(items[2], str) and items[2] not in rep.storage_keys \
+                    and len(rep.storage_keys) < MAX_STORAGE_KEYS:
+                rep.storage_keys.append(items[2])
+            elif not (len(items) == 5 and isinstance(items[2], str) and items[2] in rep.storage_keys):
+                rep.storage_keys_complete = False
+            return
+        rep.storage_keys_complete = False
+        if rep.wo_refused is not None:
+            return
+        t = _exact_type(pid)
+        if t is not None and t not in ("tuple", "plain"):
+            rep.wo_refused = f"a persistent id that is a {t} (torch allows a tuple or an int)"
+        elif items is not None and items and isinstance(items[0], str) and items[0] != "storage":
+            rep.wo_refused = f"a persistent id of {items[0]!r} (torch allows only 'storage')"
+        else:
+            rep.wo_unknown = rep.wo_unknown or f"a persistent id mlbom cannot read ({_describe(pid)})"
+
     def op_build(self) -> None:
         stack = self.stack
+        if len(stack) >= 2:
+            self.wo_target("BUILD", stack[-2])
         if len(stack) >= 2:
             inst = stack[-2]
             built = inst.built if type(inst) is Call else None

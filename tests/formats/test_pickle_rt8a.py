@@ -116,3 +116,16 @@ def test_small_keyword_arguments_stay_safe() -> None:
     data = FRAC + EMPTY_TUPLE + EMPTY_DICT + s("numerator") + s("3/7") + SETITEM + NEWOBJ_EX
     assert walk(proto(4) + data + STOP).verdict == "safe"
     assert walk(pickle.dumps(fractions.Fraction(3, 7), protocol=5)).verdict == "safe"
+
+
+# -- mlbom:torch:weights-only on real torch zips (red team 8a) -------------------------------
+
+@pytest.mark.parametrize(("name", "claim"), [
+    ("rt8a-wo-build-list-none.pt", "false"), ("rt8a-wo-setitem-list.pt", "false"), ("rt8a-wo-missing-storage.pt", None),
+])
+def test_weights_only_claims_on_red_team_zips(name: str, claim: str | None) -> None:
+    from mlbom.scanner import scan_file
+    from tests.conftest import FIXTURES
+
+    r = scan_file(FIXTURES / "hostile" / "scanner" / name)
+    assert r.facts.get("torch.weights-only") == claim, r.findings
