@@ -698,6 +698,7 @@ _SIZED_BY_INT = frozenset({"builtins.bytes", "builtins.bytearray"})
 # constructors that turn a decimal string's exponent and fraction digits, or a Decimal, into an
 # exact integer (10**exp): Fraction("1e1000000000") computes a billion-digit int on load
 _EXACT_FROM_DECIMAL = {"fractions.Fraction": (0, 1), "builtins.int": (0,)}
+_INT_N_OFFSETS = ("pandas._libs.tslibs.offsets.", "pandas.DateOffset", "pandas.tseries.offsets.")
 MAX_DECIMAL_DIGITS = 4300  # CPython's int <-> str digit limit: 10**4300 is cheap, pickles never need more
 _DECIMAL_EXP = re.compile(r"[eE]\s*[+-]?([\d_]+)")
 _JOBLIB_WRAPPERS = frozenset({"joblib.numpy_pickle.NumpyArrayWrapper",
@@ -1266,7 +1267,9 @@ class _Walker:
         ``bytes(source=40_000_000_000)``: NEWOBJ_EX, ``copyreg.__newobj_ex__``), and keyword
         arguments mlbom did not track are a bomb it cannot rule out."""
         sized = path in _SIZED_BY_INT or (path.startswith("torch.") and path.endswith("Storage"))
-        checked = path in _MATERIALISERS or path in _EXACT_FROM_DECIMAL or sized
+        # pandas' offsets run BaseOffset._validate_n: int(n) of their first argument (n=)
+        int_arg = path.startswith(_INT_N_OFFSETS)
+        checked = path in _MATERIALISERS or path in _EXACT_FROM_DECIMAL or sized or int_arg
         if not checked:
             return
         kw: list[object] = []
@@ -1284,8 +1287,8 @@ class _Walker:
                     self.note("pickle.bomb", "medium", f"{path}(range(...)) materialises {n} items on load",
                               "suspicious", f"bomb:{path}")
                     break
-        if path in _EXACT_FROM_DECIMAL:
-            pos = [items[i] for i in _EXACT_FROM_DECIMAL[path] if items is not None and i < len(items)]
+        if path in _EXACT_FROM_DECIMAL or int_arg:
+            pos = [items[i] for i in _EXACT_FROM_DECIMAL.get(path, (0,)) if items is not None and i < len(items)]
             for v in [*pos, *kw]:
                 why = _decimal_bomb(v, path == "fractions.Fraction")
                 if why is not None:

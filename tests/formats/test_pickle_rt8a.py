@@ -8,6 +8,7 @@ import argparse
 import fractions
 import pickle
 import types
+from pathlib import Path
 
 import pytest
 
@@ -129,3 +130,43 @@ def test_weights_only_claims_on_red_team_zips(name: str, claim: str | None) -> N
 
     r = scan_file(FIXTURES / "hostile" / "scanner" / name)
     assert r.facts.get("torch.weights-only") == claim, r.findings
+
+
+# -- false positives: real files from pandas' public API (red team 8a (3)) --------------------
+
+def test_pandas_nat_dateoffset_and_more_offsets_are_safe(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    from mlbom.scanner import scan_file
+
+    o = pd.offsets
+    pd.Series([pd.Timestamp("2024-01-01"), pd.NaT, 1], dtype=object).to_pickle(tmp_path / "nat.pkl")
+    pd.to_pickle({"nat": pd.NaT, "td": pd.Timedelta("1D"), "ts": pd.Timestamp("2024-01-01")}, tmp_path / "scalars.pkl")
+    pd.Series([1, 2], index=pd.date_range("2024", periods=2, freq=pd.DateOffset(months=1))).to_pickle(
+        tmp_path / "freq.pkl")
+    pd.to_pickle({"do": pd.DateOffset(months=1, weekday=2), "do2": pd.DateOffset(hours=3), "easter": o.Easter(),
+                  "wom": o.WeekOfMonth(week=1, weekday=2), "lwom": o.LastWeekOfMonth(weekday=3),
+                  "sme": o.SemiMonthEnd(), "smb": o.SemiMonthBegin(day_of_month=5),
+                  "fy": o.FY5253(weekday=1, startingMonth=3), "fyq": o.FY5253Quarter(variation="last")},
+                 tmp_path / "offsets.pkl")
+    for f in ("nat.pkl", "scalars.pkl", "freq.pkl", "offsets.pkl"):
+        r = scan_file(tmp_path / f)
+        assert r.verdict == "safe", (f, r.findings)
+
+
+def test_custom_business_offsets_stay_suspicious(tmp_path: Path) -> None:
+    # CustomBusinessDay(...)'s __init__ runs _get_calendar: calendar.holidays() and, per holiday,
+    # dt.replace(tzinfo=None) -- methods looked up on argument objects the file supplies: not allowlisted
+    pd = pytest.importorskip("pandas")
+    from mlbom.scanner import scan_file
+
+    pd.to_pickle({"cbd": pd.offsets.CustomBusinessDay(holidays=["2024-01-01"])}, tmp_path / "cbd.pkl")
+    assert scan_file(tmp_path / "cbd.pkl").verdict == "suspicious"
+
+
+def test_an_offsets_n_is_an_int_of_a_decimal() -> None:
+    # BaseOffset._validate_n runs int(n): int(Decimal("1E+100000000")) is 10**10**8
+    dec = call(glob("decimal", "Decimal"), s("1E+100000000"))
+    for cls in (glob("pandas._libs.tslibs.offsets", "Easter"), glob("pandas", "DateOffset")):
+        rep = walk(proto(4) + call(cls, dec) + STOP)
+        assert rep.verdict == "suspicious" and "pickle.bomb" in {f.id for f in rep.findings}, rep.findings
+    assert walk(proto(4) + call(glob("pandas._libs.tslibs.offsets", "Easter"), i1(2)) + STOP).verdict == "safe"
