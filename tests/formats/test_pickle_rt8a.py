@@ -170,3 +170,16 @@ def test_an_offsets_n_is_an_int_of_a_decimal() -> None:
         rep = walk(proto(4) + call(cls, dec) + STOP)
         assert rep.verdict == "suspicious" and "pickle.bomb" in {f.id for f in rep.findings}, rep.findings
     assert walk(proto(4) + call(glob("pandas._libs.tslibs.offsets", "Easter"), i1(2)) + STOP).verdict == "safe"
+
+
+def test_a_fitted_spline_transformer_is_safe(tmp_path: Path) -> None:
+    # scipy's BSpline keeps array_api_compat's numpy asarray as its _asarray attribute
+    np = pytest.importorskip("numpy")
+    preprocessing = pytest.importorskip("sklearn.preprocessing")
+    joblib = pytest.importorskip("joblib")
+    from mlbom.scanner import scan_file
+
+    model = preprocessing.SplineTransformer(n_knots=4, degree=2).fit(np.linspace(0, 1, 20).reshape(-1, 1))
+    joblib.dump(model, tmp_path / "spline.joblib")
+    r = scan_file(tmp_path / "spline.joblib")
+    assert r.verdict == "safe", r.findings
