@@ -966,6 +966,9 @@ def _py_float(line: bytes) -> object:
 # exact Python types torch's weights_only unpickler requires of each target (its run-time checks)
 _WO_TARGETS = {"BUILD": frozenset({"OrderedDict", "Parameter"}), "SETITEM": frozenset({"dict", "OrderedDict", "Counter"}),
                "APPEND": frozenset({"list"})}
+# allowlisted types whose BUILD torch's check lets through, and then depends on the state
+# (no __setstate__: inst.__dict__.update(state) when the state is truthy, which set/bytearray lack)
+_WO_MAYBE = {"BUILD": frozenset({"set", "bytearray", "Counter"})}
 _WO_CALL_TYPES = {"collections.OrderedDict": "OrderedDict", "collections.Counter": "Counter",
                   "torch._utils._rebuild_parameter": "Parameter",
                   "torch._utils._rebuild_parameter_with_state": "Parameter"}
@@ -2586,8 +2589,8 @@ class _Walker:
         if rep.wo_refused is not None:
             return
         t = _exact_type(target)
-        if t is None:
-            rep.wo_unknown = rep.wo_unknown or f"{op} on {_describe(target)}, whose exact type mlbom cannot tell"
+        if t is None or t in _WO_MAYBE.get(op, ()):
+            rep.wo_unknown = rep.wo_unknown or f"{op} on {_describe(target)}, whose outcome mlbom cannot tell"
         elif t not in _WO_TARGETS[op]:
             rep.wo_refused = f"{op} on a {t} (torch allows {', '.join(sorted(_WO_TARGETS[op]))})"
 

@@ -113,3 +113,10 @@ def test_what_torch_writes_stays_accepted() -> None:
     od._metadata = {"": {"version": 1}}  # type: ignore[attr-defined]  # a state_dict's BUILD
     assert _judge(pickle.dumps(od, protocol=2)) == (True, None)
     assert _judge(pickle.dumps({"x": [1, {"y": 2}], "z": (3,)}, protocol=2)) == (True, None)
+
+
+def test_build_on_an_allowlisted_builtin_type_is_no_claim() -> None:
+    # builtins.set is on torch's allowlist: BUILD on a set passes its type check, then depends on
+    # the state (set has no __dict__): mlbom claims neither true nor false
+    with pytest.raises(ValueError, match="run-time type check"):
+        _judge(proto(4) + b"\x8f" + NONE + BUILD + STOP)
