@@ -1173,6 +1173,20 @@ def _weights_only(rep: PickleReport, acc: _Acc, facts: dict[str, str], where: st
                 f"{where}: torch.load(weights_only=True) would refuse it (first refused: {refused})")
 
 
+def _storage_records(rep: PickleReport, records: frozenset[str], acc: _Acc, facts: dict[str, str],
+                     where: str) -> None:
+    """torch.load (either mode) reads the record ``data/<key>`` of each ('storage', ..., key, ...)
+    persistent id as it unpickles it (``persistent_load`` -> ``get_storage_from_record``): a key
+    with no record is a RuntimeError, the checkpoint cannot load at all (red team 8a)."""
+    missing = [k for k in rep.storage_keys if f"data/{k}" not in records]
+    if not missing:
+        return
+    shown = ", ".join(repr(k) for k in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    acc.add("pytorch.storage-missing", "high", f"{where}: the pickle names storage record(s) the archive does not "
+            f"hold (data/{shown}): torch.load raises, with or without weights_only", effect="error")
+    facts.pop("torch.weights-only", None)  # it does not load: no claim either way
+
+
 # ---- npy --------------------------------------------------------------------------------
 
 def _scan_npy(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *, where: str) -> str:
@@ -1320,6 +1334,8 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                 "set_crc32_options(False)): torch reads it, zipfile-based tools refuse it")
     seen: set[tuple[int, int, int, int, bool, bool]] = set()
     npy_members = 0
+    # the records torch's reader finds (names below the archive's first folder)
+    records = frozenset(n[len(prefix):] for n in names if n.startswith(prefix)) if kind == "pytorch-zip" else None
     for e in files:
         member_where = f"{where}!{e.name}"
         _member_name_checks(e, acc, member_where)
@@ -1349,6 +1365,7 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             break
         try:
             member_fmt = _scan_member(fh, e, kind, rel, acc, facts, ctx, depth=depth, where=member_where,
+                                      records=records,
                                       check_crc=check_crc)
         except BombError as exc:
             acc.add("compressed.bomb", "high", f"{member_where}: {exc}", effect="suspicious")
@@ -1400,7 +1417,7 @@ def _member_name_checks(e: ZipEntry, acc: _Acc, where: str) -> None:
 
 
 def _scan_member(fh: IO[bytes], e: ZipEntry, kind: str, rel: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *,
-                 depth: int, where: str, check_crc: bool = True) -> str:
+                 depth: int, where: str, check_crc: bool = True, records: frozenset[str] | None = None) -> str:
     if e.encrypted and e.method != 0:
         return "encrypted"
     stream = open_member(fh, e, ctx.limits, ctx.output)
@@ -1409,7 +1426,7 @@ def _scan_member(fh: IO[bytes], e: ZipEntry, kind: str, rel: str, acc: _Acc, fac
                 "zipfile can", effect="suspicious")
     name = e.name.rsplit("/", 1)[-1]
     with _spool(stream, ctx) if isinstance(stream, Decompressing) else _Same(stream, e.usize) as (data, n):
-        fmt = _judge_member(data, n, name, kind, rel, acc, facts, ctx, depth=depth, where=where)
+        fmt = _judge_member(data, n, name, kind, rel, acc, facts, ctx, depth=depth, where=where, records=records)
         if check_crc and not e.encrypted and crc32_of(data, n) != e.crc:
             acc.add("zip.crc-mismatch", "high", f"{where}: its CRC-32 does not match the archive's directory: "
                     "loaders disagree (zipfile, np.load and Keras raise 'Bad CRC-32' once they have read the member "
@@ -1420,12 +1437,14 @@ def _scan_member(fh: IO[bytes], e: ZipEntry, kind: str, rel: str, acc: _Acc, fac
 
 
 def _judge_member(data: IO[bytes], n: int, name: str, kind: str, rel: str, acc: _Acc, facts: dict[str, str],
-                  ctx: _Ctx, *, depth: int, where: str) -> str:
+                  ctx: _Ctx, *, depth: int, where: str, records: frozenset[str] | None = None) -> str:
     if rel.lower().endswith(".pkl") and kind in ("pytorch-zip", "torchscript"):
         rep = _walk(data, n, joblib=False)
         acc.pickle(rep, where)
         if rel == "data.pkl":
             _weights_only(rep, acc, facts, where)
+            if records is not None:
+                _storage_records(rep, records, acc, facts, where)
         if rep.complete and rep.end < n:
             acc.add("pickle.trailing-data", "high", f"{where}: {n - rep.end} bytes follow the pickle's STOP "
                     "(torch's unpickler stops there; other readers may not)", effect="suspicious")

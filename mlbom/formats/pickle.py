@@ -99,6 +99,16 @@ class PickleReport:
     # ("global", "module\nname") for every GLOBAL as written.
     events: list[tuple[str, str]] = field(default_factory=list)
     events_complete: bool = True  # False: more GLOBALs than MAX_EVENTS, the later ones not recorded
+    # torch's weights_only unpickler also checks, at run time, the exact type of each BUILD /
+    # SETITEM(S) / APPEND(S) target, each NEWOBJ class and REDUCE callable, and each persistent
+    # id (torch/_weights_only_unpickler.py): the first check it certainly fails, and the first
+    # whose outcome mlbom cannot tell (the claim is then unknown)
+    wo_refused: str | None = None
+    wo_unknown: str | None = None
+    # the record keys of torch's ('storage', type, key, location, numel) persistent ids, first-seen
+    # order; complete False where an id's key could not be read (or there were too many)
+    storage_keys: list[str] = field(default_factory=list)
+    storage_keys_complete: bool = True
     persistent_ids: int = 0
     joblib_arrays: int = 0  # inline arrays stepped over (joblib mode)
 
@@ -329,7 +339,7 @@ class Call(Value):
     attributes cannot be told; ``klass`` is a class assigned through ``setattr(inst,
     "__class__", ...)`` (``_SAME``: never)."""
 
-    __slots__ = ("args", "built", "dicts", "func", "klass", "mapping", "state", "unknown")
+    __slots__ = ("args", "built", "dicts", "func", "item_attrs", "klass", "mapping", "state", "unknown")
     kind = "call"
 
     def __init__(self, func: object, args: object) -> None:
@@ -340,6 +350,8 @@ class Call(Value):
         self.unknown: str | None = None
         self.klass: object = _SAME
         self.mapping: Dct | None = None  # items SETITEM(S) stored in it (an OrderedDict, a Bunch ...)
+        # its items are attributes of an object (a Bunch's own, an nn.Module's _modules ...): how
+        self.item_attrs: str | None = None
         # (state, _Shared.mutations) of its last BUILD: the same state again with nothing changed
         # anywhere since (no call, no container update) repeats that BUILD exactly
         self.built: tuple[object, int] | None = None
@@ -430,12 +442,15 @@ class Dct(Value):
     the values of keys that may be a str at load time but whose text mlbom cannot tell (a str
     subclass, a call's result): as an object's state, such a value may be any attribute."""
 
-    __slots__ = ("items", "loose")
+    __slots__ = ("attrs", "items", "loose")
     kind = "dict"
 
     def __init__(self, items: dict[object, object] | None) -> None:
         self.items = items
         self.loose: list[object] | None = None
+        # its keys are an object's attributes while the load goes on (an instance __dict__ set
+        # with setattr, a Bunch's items, an nn.Module's _modules ...): how; a later SETITEM adds one
+        self.attrs: str | None = None
 
 
 _MARK = _Mark()
@@ -683,6 +698,7 @@ _SIZED_BY_INT = frozenset({"builtins.bytes", "builtins.bytearray"})
 # constructors that turn a decimal string's exponent and fraction digits, or a Decimal, into an
 # exact integer (10**exp): Fraction("1e1000000000") computes a billion-digit int on load
 _EXACT_FROM_DECIMAL = {"fractions.Fraction": (0, 1), "builtins.int": (0,)}
+_INT_N_OFFSETS = ("pandas._libs.tslibs.offsets.", "pandas.DateOffset", "pandas.tseries.offsets.")
 MAX_DECIMAL_DIGITS = 4300  # CPython's int <-> str digit limit: 10**4300 is cheap, pickles never need more
 _DECIMAL_EXP = re.compile(r"[eE]\s*[+-]?([\d_]+)")
 _JOBLIB_WRAPPERS = frozenset({"joblib.numpy_pickle.NumpyArrayWrapper",
@@ -767,6 +783,21 @@ _NOT_MAPPINGS = ("numpy.", "pandas.core.dtypes.", "pandas._libs.tslibs.", "panda
                  "builtins.list", "torch._utils.", "torch._tensor.", "torch.storage.", "torch.nn.parameter.")
 # classes whose __init__ sets an attribute per item of its first argument
 _ATTR_INITS = frozenset({"types.SimpleNamespace"})
+# Protocol attributes (``__x__``) that numpy, pandas, torch, arrow ... look up ON THE INSTANCE
+# (numpy: ``PyArray_LookupSpecial_OnInstance`` for __array_interface__, __array_struct__ and
+# __array__ in ``np.array``/``np.asarray``, which numpy.matrix and numpy.ma.MaskedArray run on
+# their argument at load time and every program runs on loaded data): an instance attribute of
+# such a name makes the object speak the protocol. These three hand numpy a raw memory address
+# (a dict's ``data: (address, readonly)``, a PyCapsule'd struct, a CUDA pointer): the coerced
+# array reads, or is a writable view of, memory the file chose (red team 8a). Every other
+# dunder name set as an instance attribute is ``suspicious``: no pickler writes one, and which
+# library reads which name from instances is not a closed list.
+_POINTER_PROTOCOLS = frozenset({"__array_interface__", "__array_struct__", "__cuda_array_interface__"})
+# set as attributes, these two are modelled (the class is reassigned, the attribute dict
+# replaced); through ``inst.__dict__.update`` they are plain entries the type's descriptors shadow
+_MODELLED_DUNDERS = frozenset({"__class__", "__dict__"})
+# an nn.Module's containers whose items its __getattr__ hands out as attributes
+_MODULE_BOXES = ("_parameters", "_buffers", "_modules")
 # dict subclasses whose __getattr__ returns self[name] (an item is an attribute)
 _ITEM_ATTRS = frozenset({"sklearn.utils._bunch.Bunch", "sklearn.utils.Bunch"})
 
@@ -932,6 +963,36 @@ def _py_float(line: bytes) -> object:
         return _REFUSED
 
 
+# exact Python types torch's weights_only unpickler requires of each target (its run-time checks)
+_WO_TARGETS = {"BUILD": frozenset({"OrderedDict", "Parameter"}), "SETITEM": frozenset({"dict", "OrderedDict", "Counter"}),
+               "APPEND": frozenset({"list"})}
+# allowlisted types whose BUILD torch's check lets through, and then depends on the state
+# (no __setstate__: inst.__dict__.update(state) when the state is truthy, which set/bytearray lack)
+_WO_MAYBE = {"BUILD": frozenset({"set", "bytearray", "Counter"})}
+_WO_CALL_TYPES = {"collections.OrderedDict": "OrderedDict", "collections.Counter": "Counter",
+                  "torch._utils._rebuild_parameter": "Parameter",
+                  "torch._utils._rebuild_parameter_with_state": "Parameter"}
+MAX_STORAGE_KEYS = 100_000
+
+
+def _exact_type(v: object) -> str | None:
+    """``type(v)`` where the walk can tell it (a plain value's, a container's, an allowlisted
+    class called or created with __new__), else None."""
+    if isinstance(v, Seq):
+        return v.type
+    if isinstance(v, Dct):
+        return "dict"
+    if isinstance(v, Blob):
+        return "bytearray" if v.mutable else "bytes"
+    if isinstance(v, str | Text):
+        return "str"
+    if isinstance(v, bool | int | float) or v is _NONE:
+        return "plain"
+    if isinstance(v, Call) and v.klass is _SAME and isinstance(v.func, Global) and v.func.res.status == "allow":
+        return _WO_CALL_TYPES.get(v.func.res.path)
+    return None
+
+
 def _persistent_value(pid: object) -> object:
     """What torch's legacy ``persistent_load`` returns for a pickled id (any other loader has
     no ``persistent_load`` for it, or raises). Magic-number format (``_legacy_load``): a
@@ -1084,23 +1145,24 @@ class _Walker:
                   f"{how} {_describe(v)}, not a resolved global (the loader calls whatever it is)",
                   "suspicious", f"{how}:{_describe(v)}")
 
-    def call(self, func: object, args: object, op: str, via: str | None = None) -> Value:
+    def call(self, func: object, args: object, op: str, via: str | None = None, kwargs: object = None) -> Value:
+        """``func(*args, **kwargs)`` as the loader makes it (``kwargs``: NEWOBJ_EX's dict, else None)."""
         self.sh.mutations += 1  # may change an object a kept state refers to
         if via is not None:
             if self.depth_calls > 8:
                 raise PickleLimit("helpers calling helpers more than 8 deep")
             self.depth_calls += 1
             try:
-                return self.call(func, args, op)
+                return self.call(func, args, op, kwargs=kwargs)
             finally:
                 self.depth_calls -= 1
-        result = self._call(func, args, op)
+        result = self._call(func, args, op, kwargs)
         if isinstance(func, Global) and func.res.status == "allow" and func.res.path in _STATE_SETTERS \
                 and isinstance(result, Call):
             # torch's _set_obj_state(obj, state): setattr(obj, k, v) for the dict (and slot dict)
             items = args.items if isinstance(args, Seq) else None
             if items is None:
-                result.unknown = f"{func.res.path} with arguments mlbom did not track"
+                self.unread(result, f"{func.res.path} with arguments mlbom did not track")
             elif len(items) == 4:
                 self.apply_state(result, items[3], func.res.path, setattr_all=True)
         if isinstance(func, Global) and func.res.status == "allow" and _PYX_UNPICKLE in func.res.path \
@@ -1110,7 +1172,7 @@ class _Walker:
             # runs obj.__dict__.update(state[n]): attributes from a tuple argument
             items = args.items if isinstance(args, Seq) else None
             if items is None:
-                result.unknown = f"{func.res.path} with arguments mlbom did not track"
+                self.unread(result, f"{func.res.path} with arguments mlbom did not track")
             elif len(items) == 3:
                 self.apply_state(result, items[2], func.res.path, setattr_all=True)
         if isinstance(func, Global) and func.res.status == "allow" and isinstance(result, Call):
@@ -1146,15 +1208,17 @@ class _Walker:
                             result.mapping.loose = list(m.loose) if m.loose is not None else None
                 elif m is not None and m is not _NONE and not (isinstance(m, Seq) and m.items == []):
                     result.mapping = Dct(None)  # items from a value mlbom did not track
+                if _instance_class(result) in _ITEM_ATTRS:
+                    self.item_attrs(result, "an item of a Bunch (its __getattr__ hands items out as attributes)")
             if init in _ATTR_INITS and first is not None and first is not _NONE:
                 # SimpleNamespace(mapping_or_iterable) sets an attribute per item (Python >= 3.13)
                 if isinstance(first, Dct):
                     self.apply_state(result, first, init, setattr_all=True)
                 elif not (isinstance(first, Seq) and first.items == []):
-                    result.unknown = result.unknown or f"{init} given {_describe(first)}"
+                    self.unread(result, f"{init} given {_describe(first)}")
         return result
 
-    def _call(self, func: object, args: object, op: str) -> Value:
+    def _call(self, func: object, args: object, op: str, kwargs: object = None) -> Value:
         self.judge_callable(func, f"{op} calls")
         if isinstance(func, Global) and func.res.status == "allow":
             path = func.res.path
@@ -1197,26 +1261,50 @@ class _Walker:
                 self.note("pickle.init-call", "medium", f"{op} calls {path}(...): runs its __init__ with pickle data "
                           "(a pickler writes it with NEWOBJ or copyreg: __new__ plus state)", "suspicious",
                           f"init:{path}")
-            if path in _MATERIALISERS:
-                first = items[0] if items else None
-                n = _range_length(first)
+            self.bombs(path, items, kwargs)
+        return Call(func, args)
+
+    def bombs(self, path: str, items: list[object] | None, kwargs: object) -> None:
+        """The load-time resource bombs of a call of ``path`` (see docs/scanning.md): a keyword
+        argument is judged like a positional one (``Fraction(numerator="1e100000000")``,
+        ``bytes(source=40_000_000_000)``: NEWOBJ_EX, ``copyreg.__newobj_ex__``), and keyword
+        arguments mlbom did not track are a bomb it cannot rule out."""
+        sized = path in _SIZED_BY_INT or (path.startswith("torch.") and path.endswith("Storage"))
+        # pandas' offsets run BaseOffset._validate_n: int(n) of their first argument (n=)
+        int_arg = path.startswith(_INT_N_OFFSETS)
+        checked = path in _MATERIALISERS or path in _EXACT_FROM_DECIMAL or sized or int_arg
+        if not checked:
+            return
+        kw: list[object] = []
+        if kwargs is not None and kwargs is not _NONE:
+            if isinstance(kwargs, Dct) and kwargs.items is not None:
+                kw = [*kwargs.items.values(), *(kwargs.loose or ())]
+            else:
+                self.note("pickle.bomb", "medium", f"{path} called with keyword arguments mlbom did not track "
+                          f"({_describe(kwargs)}): a size or decimal it cannot bound", "suspicious", f"bomb:{path}")
+                return
+        if path in _MATERIALISERS:
+            for v in [items[0] if items else None, *kw]:
+                n = _range_length(v)
                 if n is not None and n * 8 > MAX_ALLOCATION:
                     self.note("pickle.bomb", "medium", f"{path}(range(...)) materialises {n} items on load",
                               "suspicious", f"bomb:{path}")
-            if path in _EXACT_FROM_DECIMAL and items is not None:
-                for i in _EXACT_FROM_DECIMAL[path]:
-                    why = _decimal_bomb(items[i], path == "fractions.Fraction") if i < len(items) else None
-                    if why is not None:
-                        self.note("pickle.bomb", "medium", f"{path}({why}) computes an exact integer of up to 10**N "
-                                  "on load (unbounded CPU and memory); a pickler never writes it", "suspicious",
-                                  f"bomb:{path}")
-                        break
-            if path in _SIZED_BY_INT or (path.startswith("torch.") and path.endswith("Storage")):
-                first = args.items[0] if isinstance(args, Seq) and args.items else None
-                if isinstance(first, int) and not isinstance(first, bool) and first > MAX_ALLOCATION:
-                    self.note("pickle.bomb", "medium", f"{path}({first}) allocates {first} bytes on load",
+                    break
+        if path in _EXACT_FROM_DECIMAL or int_arg:
+            pos = [items[i] for i in _EXACT_FROM_DECIMAL.get(path, (0,)) if items is not None and i < len(items)]
+            for v in [*pos, *kw]:
+                why = _decimal_bomb(v, path == "fractions.Fraction")
+                if why is not None:
+                    self.note("pickle.bomb", "medium", f"{path}({why}) computes an exact integer of up to 10**N "
+                              "on load (unbounded CPU and memory); a pickler never writes it", "suspicious",
+                              f"bomb:{path}")
+                    break
+        if sized:
+            for v in [items[0] if items else None, *kw]:
+                if isinstance(v, int) and not isinstance(v, bool) and v > MAX_ALLOCATION:
+                    self.note("pickle.bomb", "medium", f"{path}({v}) allocates {v} bytes on load",
                               "suspicious", f"bomb:{path}")
-        return Call(func, args)
+                    break
 
     def judge_role(self, path: str, i: int, arg: object) -> None:
         """Argument ``i`` of the allowlisted helper ``path`` is called (or instantiated) by it:
@@ -1264,6 +1352,24 @@ class _Walker:
             if isinstance(ctor, Global) and ctor.res.status == "allow":
                 first = items[0] if items else "MT19937"
                 return self.call(ctor, Seq("tuple", [first]), "REDUCE", via=path)
+            return None
+        if path in _INSTANCE_MAKERS:
+            # copyreg.__newobj__(cls, *args): cls.__new__(cls, *args); __newobj_ex__(cls, args,
+            # kwargs): cls.__new__(cls, *args, **kwargs); _reconstructor(cls, base, state):
+            # base.__new__(cls, state) unless base is object. The result stays the helper's call
+            # (its class is told by _instance_class); the arguments get a direct call's size checks
+            cls = items[0] if items else None
+            if path == "copyreg._reconstructor":
+                cls = items[1] if len(items) > 1 else None
+                if isinstance(cls, Global) and cls.res.status == "allow" and cls.res.path != "builtins.object":
+                    self.bombs(cls.res.path, items[2:3], None)
+            elif isinstance(cls, Global) and cls.res.status == "allow":
+                if path == "copyreg.__newobj__":
+                    self.bombs(cls.res.path, items[1:], None)
+                else:
+                    a = items[1] if len(items) > 1 else None
+                    self.bombs(cls.res.path, a.items if isinstance(a, Seq) else None,
+                               items[2] if len(items) > 2 else Opaque("no keyword arguments"))
             return None
         if path in _BIT_GENERATOR_CTOR:  # __bit_generator_ctor(cls): cls()
             cls = items[0] if items else None
@@ -1855,6 +1961,8 @@ class _Walker:
         self.push(d)
 
     def _set_items(self, target: Dct, items: list[object]) -> None:
+        if target.attrs is not None:
+            self.attr_names(target, items[0::2], target.attrs)
         if target.items is None:
             return
         self.sh.cells += len(items) // 2
@@ -1918,6 +2026,7 @@ class _Walker:
         self.sh.mutations += 1  # may change an object a kept state refers to
         value = self.pop()
         target = self.top()
+        self.wo_target("APPEND", target)
         self._container_target("APPEND", target, ("list",), [value])
         if isinstance(target, Seq) and target.items is not None:
             kept = self.keep([value])
@@ -1930,6 +2039,7 @@ class _Walker:
         self.sh.mutations += 1  # may change an object a kept state refers to
         items = self.pop_mark()
         target = self.top()
+        self.wo_target("APPEND", target)
         self._container_target("APPENDS", target, ("list",), items)
         if isinstance(target, Seq) and target.items is not None:
             if self.keep(items) is None:
@@ -1942,6 +2052,7 @@ class _Walker:
         value = self.pop()
         key = self.pop()
         target = self.top()
+        self.wo_target("SETITEM", target)
         self._container_target("SETITEM", target, ("dict", "list"), [key, value])
         if isinstance(target, Dct):
             self._set_items(target, [key, value])
@@ -1954,6 +2065,7 @@ class _Walker:
         self.sh.mutations += 1  # may change an object a kept state refers to
         items = self.pop_mark()
         target = self.top()
+        self.wo_target("SETITEM", target)
         if len(items) % 2:
             raise _Stop("pickle.unreadable", "SETITEMS with an odd number of items (the loader raises)", certain=True)
         self._container_target("SETITEMS", target, ("dict", "list"), items)
@@ -1970,6 +2082,9 @@ class _Walker:
         bound: unknown)."""
         if target.mapping is None:
             target.mapping = Dct({})
+            target.mapping.attrs = target.item_attrs or (
+                "an item of a Bunch (its __getattr__ hands items out as attributes)"
+                if _instance_class(target) in _ITEM_ATTRS else None)
         if target.mapping.items is None:
             return
         self.sh.mapping_cells += len(items) // 2
@@ -2164,6 +2279,7 @@ class _Walker:
     def op_reduce(self) -> None:
         args = self.pop()
         func = self.pop()
+        self.wo_callable("REDUCE", func)
         if type(func) is _GetattrGlobal:
             got = self.getattr_data(args)
             if got is not None:
@@ -2201,13 +2317,14 @@ class _Walker:
     def op_newobj(self) -> None:
         args = self.pop()
         cls = self.pop()
+        self.wo_callable("NEWOBJ", cls)
         self.push(self.call(cls, args, "NEWOBJ"))
 
     def op_newobj_ex(self) -> None:
-        self.pop()  # kwargs
+        kwargs = self.pop()
         args = self.pop()
         cls = self.pop()
-        self.push(self.call(cls, args, "NEWOBJ_EX"))
+        self.push(self.call(cls, args, "NEWOBJ_EX", kwargs=kwargs))
 
     def op_persid(self) -> None:
         self.sh.mutations += 1  # may change an object a kept state refers to
@@ -2217,12 +2334,14 @@ class _Walker:
         except UnicodeDecodeError:
             raise _Stop("pickle.unreadable", "PERSID argument is not ASCII (the loader raises)", certain=True) from None
         self.rep.persistent_ids += 1
+        self.rep.storage_keys_complete = False  # a str id: torch's zip loader cannot read it as a storage
         self.push(Opaque("a persistent object"))
 
     def op_binpersid(self) -> None:
         self.sh.mutations += 1  # may change an object a kept state refers to
         pid = self.pop()
         self.rep.persistent_ids += 1
+        self.wo_persistent_id(pid)
         self.push(_persistent_value(pid))
 
     # -- the instance model ------------------------------------------------------------------
@@ -2334,13 +2453,13 @@ class _Walker:
                 isinstance(state, Opaque) and state.what in _DATA_OPAQUE):
             return
         elif not isinstance(state, Dct):
-            inst.unknown = inst.unknown or f"{how} with a state mlbom did not track ({_describe(state)})"
+            self.unread(inst, f"{how} with a state mlbom did not track ({_describe(state)})")
             return
         for part, by_setattr in parts:
             if part is _NONE:
                 continue
             if not isinstance(part, Dct):
-                inst.unknown = inst.unknown or f"{how} with a state mlbom did not track ({_describe(part)})"
+                self.unread(inst, f"{how} with a state mlbom did not track ({_describe(part)})")
                 continue
             if inst.dicts is None:
                 inst.dicts = []
@@ -2350,6 +2469,7 @@ class _Walker:
                 inst.unknown = inst.unknown or "more than 64 states applied to one object"
                 continue
             inst.dicts.append(part)
+            self.attr_names(part, list(part.items or ()), how)
             if by_setattr and part.items is not None:
                 if "__class__" in part.items:
                     inst.klass = part.items["__class__"]
@@ -2357,9 +2477,33 @@ class _Walker:
                 if d is not None:
                     if isinstance(d, Dct):
                         inst.dicts.append(d)
+                        # the dict itself becomes the attribute dict: its later items are attributes too
+                        d.attrs = d.attrs or f"{how} (a dict set as __dict__)"
+                        self.attr_names(d, list(d.items or ()), d.attrs)
                     else:
-                        inst.unknown = inst.unknown or f"__dict__ set to {_describe(d)}"
+                        self.unread(inst, f"__dict__ set to {_describe(d)}")
+            if (_instance_class(inst) or "").startswith("torch.nn.modules.") and part.items is not None:
+                for sub in _MODULE_BOXES:
+                    self.item_attrs(part.items.get(sub), f"{how} ({sub} of an nn.Module, whose __getattr__ "
+                                    "hands its items out as attributes)")
             self.stored_gadgets(part, how)
+
+    def unread(self, inst: Call, why: str) -> None:
+        """Attributes are set on ``inst`` from a value mlbom did not track: their names cannot be
+        told, and one may be a protocol name (:meth:`attr_names`)."""
+        inst.unknown = inst.unknown or why
+        self.note("pickle.protocol-attribute", "medium", f"instance attributes whose names mlbom cannot read "
+                  f"({why}): one may be a protocol name such as __array_interface__", "suspicious",
+                  "proto-unread")
+
+    def item_attrs(self, box: object, how: str) -> None:
+        """The items of ``box`` are attributes of an object, now and after any later SETITEM."""
+        d = box if isinstance(box, Dct) else box.mapping if isinstance(box, Call) else None
+        if isinstance(box, Call):
+            box.item_attrs = box.item_attrs or how
+        if d is not None:
+            d.attrs = d.attrs or how
+            self.attr_names(d, list(d.items or ()), how)
 
     def state_parts(self, inst: Call, state: Seq, how: str) -> None:
         """A tuple or list state is consumed by the class's own ``__setstate__`` (or a Cython
@@ -2380,13 +2524,13 @@ class _Walker:
             v, depth = todo.pop()
             seen += 1
             if seen > 256 or depth > 4:
-                inst.unknown = inst.unknown or f"{how} with a state too large or deep for mlbom to follow"
+                self.unread(inst, f"{how} with a state too large or deep for mlbom to follow")
                 return
             if isinstance(v, Dct):
                 self.apply_state(inst, v, how, setattr_all=True)
             elif isinstance(v, Seq):
                 if v.items is None:
-                    inst.unknown = inst.unknown or f"{how} with a state mlbom did not track ({_describe(v)})"
+                    self.unread(inst, f"{how} with a state mlbom did not track ({_describe(v)})")
                     continue
                 todo.extend((x, depth + 1) for x in reversed(v.items))
             elif isinstance(v, Call):
@@ -2397,7 +2541,33 @@ class _Walker:
                         "be a mapping whose items become attributes"
             elif not (v is _NONE or isinstance(v, Global | Blob | Text | str | int | float)
                       or (isinstance(v, Opaque) and v.what in _DATA_OPAQUE)):
-                inst.unknown = inst.unknown or f"{how} with a state mlbom did not track ({_describe(v)})"
+                self.unread(inst, f"{how} with a state mlbom did not track ({_describe(v)})")
+
+    def attr_names(self, d: Dct, keys: list[object], how: str) -> None:
+        """``keys`` (of ``d``) become attributes of an object: a protocol name that libraries
+        look up on the instance is judged (:data:`_POINTER_PROTOCOLS` ``unsafe``, any other
+        dunder ``suspicious``); a key mlbom cannot read may be any name (``suspicious``)."""
+        unread = d.items is None or bool(d.loose)
+        for k in keys:
+            if not isinstance(k, str):
+                # a str subclass (numpy.str_) or a call's result may be any name at load time
+                unread = unread or isinstance(k, Call | Text) or (isinstance(k, Opaque) and k is not _NONE)
+                continue
+            if not _is_dunder(k) or k in _MODELLED_DUNDERS:
+                continue
+            if k in _POINTER_PROTOCOLS:
+                self.note("pickle.protocol-attribute", "critical", f"{how} sets the instance attribute {k!r}: numpy "
+                          "reads it from the instance when it coerces the object (np.array/asarray, as "
+                          "numpy.matrix and numpy.ma.MaskedArray do on load) and takes a raw memory address from "
+                          "it: a read of, or a writable view over, memory the file chooses", "unsafe", f"proto:{k}")
+            else:
+                self.note("pickle.protocol-attribute", "medium", f"{how} sets the instance attribute {k!r}: a "
+                          "protocol name that libraries look up on the instance (no pickler writes one)",
+                          "suspicious", f"proto:{k}")
+        if unread:
+            self.note("pickle.protocol-attribute", "medium", f"{how} sets instance attributes whose names mlbom "
+                      "cannot read (a key computed at load time, or a dict past mlbom's bounds): one may be a "
+                      "protocol name such as __array_interface__", "suspicious", f"proto-unknown:{how}")
 
     def stored_gadgets(self, state: Dct, how: str) -> None:
         """A rule the model cannot replace: it follows the loader up to STOP, but a program
@@ -2413,8 +2583,50 @@ class _Walker:
                           "creates classes, which the program may call after the load", "suspicious",
                           f"stored:{k}:{v.res.path}")
 
+    def wo_target(self, op: str, target: object) -> None:
+        """torch's weights_only unpickler's run-time check of ``op``'s target (its exact type)."""
+        rep = self.rep
+        if rep.wo_refused is not None:
+            return
+        t = _exact_type(target)
+        if t is None or t in _WO_MAYBE.get(op, ()):
+            rep.wo_unknown = rep.wo_unknown or f"{op} on {_describe(target)}, whose outcome mlbom cannot tell"
+        elif t not in _WO_TARGETS[op]:
+            rep.wo_refused = f"{op} on a {t} (torch allows {', '.join(sorted(_WO_TARGETS[op]))})"
+
+    def wo_callable(self, op: str, func: object) -> None:
+        """torch's weights_only REDUCE / NEWOBJ accept only allowlisted globals (judged by the GLOBAL
+        events); a value made at load time may or may not be one."""
+        if not isinstance(func, Global) and self.rep.wo_refused is None:
+            self.rep.wo_unknown = self.rep.wo_unknown or f"{op} of {_describe(func)}, not a global"
+
+    def wo_persistent_id(self, pid: object) -> None:
+        """torch: a persistent id must be a tuple or an int, a tuple's first item 'storage'; the zip
+        loader reads ('storage', storage_type, key, location, numel) and the record data/<key>."""
+        rep = self.rep
+        items = pid.items if isinstance(pid, Seq) and pid.type == "tuple" else None
+        if items and items[0] == "storage":  # the check torch makes (the legacy format's ids have 6 items)
+            if len(items) == 5 and isinstance(items[2], str) and items[2] not in rep.storage_keys \
+                    and len(rep.storage_keys) < MAX_STORAGE_KEYS:
+                rep.storage_keys.append(items[2])
+            elif not (len(items) == 5 and isinstance(items[2], str) and items[2] in rep.storage_keys):
+                rep.storage_keys_complete = False
+            return
+        rep.storage_keys_complete = False
+        if rep.wo_refused is not None:
+            return
+        t = _exact_type(pid)
+        if t is not None and t not in ("tuple", "plain"):
+            rep.wo_refused = f"a persistent id that is a {t} (torch allows a tuple or an int)"
+        elif items is not None and items and isinstance(items[0], str) and items[0] != "storage":
+            rep.wo_refused = f"a persistent id of {items[0]!r} (torch allows only 'storage')"
+        else:
+            rep.wo_unknown = rep.wo_unknown or f"a persistent id mlbom cannot read ({_describe(pid)})"
+
     def op_build(self) -> None:
         stack = self.stack
+        if len(stack) >= 2:
+            self.wo_target("BUILD", stack[-2])
         if len(stack) >= 2:
             inst = stack[-2]
             built = inst.built if type(inst) is Call else None

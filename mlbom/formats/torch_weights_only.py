@@ -17,8 +17,13 @@ The allowlist is read from torch's source TEXT, never by importing torch:
   torch's source and recorded with its version and the source file's SHA-256).
 
 The check is static and walks the same events the pickle walker records (first use of each
-opcode, every raw GLOBAL, in stream order); it does not model the run-time type checks torch
-makes on ``REDUCE``/``BUILD`` targets, which only ever refuse more.
+opcode, every raw GLOBAL, in stream order), then the run-time checks torch's ``Unpickler.load``
+makes, which the walker records as it goes: the exact type of each ``BUILD`` target (Tensor,
+Parameter, OrderedDict or an allowlisted type), ``SETITEM(S)`` target (dict, OrderedDict,
+Counter), ``APPEND(S)`` target (list), that ``REDUCE``/``NEWOBJ`` call a global, and that a
+persistent id is a tuple whose first item is ``'storage'`` (or an int). One torch certainly
+fails makes the claim ``false``; one whose outcome mlbom cannot tell (a target whose exact type
+the walk does not know) leaves it unknown, never ``true`` (red team 8a).
 """
 
 from __future__ import annotations
@@ -190,6 +195,10 @@ def weights_only_check(report: PickleReport, table: WeightsOnlyTable | None = No
             return False, f"{mod}.{attr} (module {mod} is blocked)"
         if f"{mod}.{attr}" not in t.globals:
             return False, f"{mod}.{attr}"
+    if report.wo_refused is not None:
+        return False, report.wo_refused
+    if report.wo_unknown is not None:
+        raise ValueError(f"torch's run-time type check cannot be decided: {report.wo_unknown}")
     return True, None
 
 

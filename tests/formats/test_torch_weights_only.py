@@ -64,3 +64,59 @@ def test_installed_torch_agrees_with_the_shipped_table() -> None:
         pytest.skip("torch is not installed")
     live = table_from_torch(torch_dir)
     assert "collections.OrderedDict" in live.globals and live.opcodes
+
+
+# -- torch's run-time type checks (red team 8a): BUILD / SETITEM(S) / APPEND(S) targets, persistent ids
+
+from tests.formats.pickle_ops import (  # noqa: E402
+    APPEND,
+    BUILD,
+    EMPTY_DICT,
+    EMPTY_LIST,
+    EMPTY_TUPLE,
+    MARK,
+    NONE,
+    REDUCE,
+    SETITEM,
+    STOP,
+    glob,
+    i1,
+    proto,
+)
+
+_REFUSED = [
+    (proto(2) + EMPTY_LIST + i1(1) + APPEND + NONE + BUILD + STOP, "BUILD on a list"),
+    (proto(2) + EMPTY_LIST + i1(1) + APPEND + i1(0) + i1(7) + SETITEM + STOP, "SETITEM on a list"),
+    (proto(2) + EMPTY_DICT + i1(1) + APPEND + STOP, "APPEND on a dict"),
+    (proto(2) + EMPTY_DICT + EMPTY_DICT + BUILD + STOP, "BUILD on a dict"),
+    (proto(2) + MARK + b"X\x06\x00\x00\x00module" + i1(1) + b"t" + b"Q" + STOP, "a persistent id of 'module'"),
+    (proto(2) + EMPTY_LIST + b"Q" + STOP, "a persistent id that is a list"),
+]
+
+
+@pytest.mark.parametrize(("data", "why"), _REFUSED, ids=[w for _, w in _REFUSED])
+def test_run_time_type_checks_refuse(data: bytes, why: str) -> None:
+    ok, refused = _judge(data)
+    assert not ok and refused is not None and why in refused, refused
+
+
+def test_a_target_of_unknown_type_is_no_claim() -> None:
+    # BUILD on a torch.Size(...) result: torch checks type(inst) against its allowlist; mlbom does not
+    # model every allowlisted callable's return type, so it makes no claim
+    data = proto(2) + glob("torch", "Size") + EMPTY_TUPLE + REDUCE + EMPTY_DICT + BUILD + STOP
+    with pytest.raises(ValueError, match="run-time type check"):
+        _judge(data)
+
+
+def test_what_torch_writes_stays_accepted() -> None:
+    od: OrderedDict[str, object] = OrderedDict(a=[1, 2], b={"c": 3})
+    od._metadata = {"": {"version": 1}}  # type: ignore[attr-defined]  # a state_dict's BUILD
+    assert _judge(pickle.dumps(od, protocol=2)) == (True, None)
+    assert _judge(pickle.dumps({"x": [1, {"y": 2}], "z": (3,)}, protocol=2)) == (True, None)
+
+
+def test_build_on_an_allowlisted_builtin_type_is_no_claim() -> None:
+    # builtins.set is on torch's allowlist: BUILD on a set passes its type check, then depends on
+    # the state (set has no __dict__): mlbom claims neither true nor false
+    with pytest.raises(ValueError, match="run-time type check"):
+        _judge(proto(4) + b"\x8f" + NONE + BUILD + STOP)
