@@ -218,6 +218,7 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_has
     acc = _Acc()
     facts: dict[str, str] = {}
     fmt = "unknown"
+    head = b""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
@@ -239,6 +240,8 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_has
             ctx = _Ctx.new(limits or DEFAULT_LIMITS, debug)
             ctx.folder = path.parent
             fmt = scan_stream(fh, size, path.name, acc, facts, ctx)
+            fh.seek(0)
+            head = fh.read(64)
         if hashing is not None:
             d = hashing.result()
             if d.sha256 is None:
@@ -262,8 +265,25 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_has
         acc.add("file.empty", "low", "0-byte file")
     if acc.imports:
         facts["pickle.imports"] = ",".join(sorted(acc.imports))[:2000]
-    unrecognised = fmt == "unknown" and acc.error_ids == {"file.unknown"} and not (acc.unsafe or acc.suspicious)
+    unrecognised = (fmt == "unknown" and acc.error_ids == {"file.unknown"} and not (acc.unsafe or acc.suspicious)
+                    and _loader_magic(head) is None)
     return FileScan(shown, fmt, acc.verdict(), digest, size, acc.findings, facts, tuple(acc.onnx_refs), unrecognised)
+
+
+def _loader_magic(head: bytes) -> str | None:
+    """The loader that takes a file by its first bytes whatever follows them (joblib's compressor
+    prefixes, bare "ZF" included; zip, npy, GGUF, HDF5; a protocol 2+ pickle), or None. Content
+    with such a start is never "no format": an ONNX claim cannot make it raw tensor bytes, even
+    where mlbom's own reading of it failed or fell through (a format gap fails closed)."""
+    codec = detect(head)
+    if codec is not None:
+        return codec
+    for magic, kind in ((b"PK", "zip"), (b"\x93NUMPY", "numpy"), (b"GGUF", "gguf"), (b"\x89HDF", "hdf5")):
+        if head.startswith(magic):
+            return kind
+    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
+        return "pickle"
+    return None
 
 
 def scan_bytes(data: bytes, name: str = "data", *, limits: Limits | None = None, debug: bool = False) -> FileScan:
