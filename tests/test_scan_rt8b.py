@@ -76,3 +76,88 @@ def test_onnx_claim_keeps_content_a_loader_takes_by_its_first_bytes(tmp_path: Pa
     _claiming_model(tmp_path, "weights.data", len(data))
     r = {Path(x.path).name: x for x in scan(tmp_path)}["weights.data"]
     assert r.verdict != "safe" and r.format != "onnx-external-data", r.findings
+
+
+LAMBDA = {"class_name": "Sequential", "config": {"layers": [
+    {"class_name": "Lambda", "config": {"name": "l", "function": ["4wEAAAAAAAAA", None, None]}}]}}
+DENSE = {"class_name": "Sequential", "config": {"layers": [{"class_name": "Dense", "config": {"name": "d", "units": 1}}]}}
+
+
+def _h5_with_duplicate_heap_object(path: Path, first: bytes, last: bytes, free_between: bool = False) -> None:
+    """An h5py-written file whose ``model_config`` (a variable-length string) has its global heap
+    object stored twice: ``first`` then ``last`` (same length), optionally a free-space object
+    between them."""
+    import struct
+
+    h5py = pytest.importorskip("h5py")
+    assert len(first) == len(last)
+    with h5py.File(path, "w") as h:
+        h.attrs["model_config"] = first.decode()
+    data = bytearray(path.read_bytes())
+    at = data.find(first)
+    hdr = at - 16
+    idx, ref, _r, size = struct.unpack("<HHLQ", data[hdr:hdr + 16])
+    assert size == len(first)
+    g = data.rfind(b"GCOL", 0, hdr)
+    csize = struct.unpack("<Q", data[g + 8:g + 16])[0]
+    end = hdr + 16 + ((size + 7) & ~7)
+    extra = (struct.pack("<HHLQ", 0, 0, 0, 24) + bytes(8)) if free_between else b""
+    dup = extra + struct.pack("<HHLQ", idx, ref, 0, size) + last + bytes((-size) % 8)
+    rest = bytes(data[end:g + csize])  # what followed: the free-space object
+    assert rest[:2] == b"\x00\x00" and len(rest) >= len(dup) + 16, "the collection has no room for a copy"
+    room = len(rest) - len(dup)
+    data[end:g + csize] = dup + struct.pack("<HHLQ", 0, 0, 0, room) + bytes(room - 16)
+    path.write_bytes(bytes(data))
+
+
+def _pair() -> tuple[bytes, bytes]:
+    import json
+
+    evil, good = json.dumps(LAMBDA).encode(), json.dumps(DENSE).encode()
+    width = max(len(evil), len(good))
+    return good.ljust(width), evil.ljust(width)
+
+
+def test_hdf5_global_heap_duplicate_last_copy_is_the_librarys(tmp_path: Path) -> None:
+    h5py = pytest.importorskip("h5py")
+    good, evil = _pair()
+    p = tmp_path / "m.h5"
+    _h5_with_duplicate_heap_object(p, good, evil)
+    with h5py.File(p, "r") as h:  # ground truth: libhdf5 returns the last copy
+        assert "Lambda" in h.attrs["model_config"]
+    r = scan_file(p)
+    assert r.verdict == "unsafe" and {"hdf5.global-heap-duplicate", "keras.code-layer"} <= _ids(p), r.findings
+
+
+@pytest.mark.parametrize("free_between", [False, True])
+def test_hdf5_global_heap_duplicate_every_copy_is_judged(tmp_path: Path, free_between: bool) -> None:
+    # the Lambda first, the benign config last (and past a free-space object): a reader that
+    # stops early or takes the first copy would run the Lambda; mlbom judges both copies
+    good, evil = _pair()
+    p = tmp_path / "m.h5"
+    _h5_with_duplicate_heap_object(p, evil, good, free_between)
+    r = scan_file(p)
+    assert r.verdict == "unsafe" and "hdf5.global-heap-duplicate" in _ids(p), r.findings
+
+
+def test_hdf5_global_heap_duplicate_of_benign_copies_is_suspicious(tmp_path: Path) -> None:
+    good, _ = _pair()
+    p = tmp_path / "m.h5"
+    _h5_with_duplicate_heap_object(p, good, good)
+    r = scan_file(p)
+    assert r.verdict == "suspicious" and "hdf5.global-heap-duplicate" in _ids(p), r.findings
+
+
+def test_hdf5_dense_storage_is_never_safe_whatever_compact_messages_say(tmp_path: Path) -> None:
+    # libver="latest" + more attributes than max_compact: h5py moves them all to dense storage,
+    # the only place the library reads them (H5O__attr_open_by_name)
+    h5py = pytest.importorskip("h5py")
+    import json
+
+    p = tmp_path / "m.h5"
+    with h5py.File(p, "w", libver="latest") as h:
+        for i in range(20):
+            h.attrs[f"a{i}"] = "x"
+        h.attrs["model_config"] = json.dumps(DENSE)
+    r = scan_file(p)
+    assert r.verdict == "error" and "hdf5.dense-attributes" in _ids(p), r.findings

@@ -37,20 +37,23 @@ class Attribute:
     name: str
     value: object = None
     unreadable: str | None = None
+    # the other readings of a variable-length string whose global heap collection holds its
+    # object index more than once (``value`` is the library's: the last copy)
+    alternatives: list[bytes] = field(default_factory=list)
 
 
 @dataclass
 class RootAttributes:
     superblock_version: int
     attributes: dict[str, Attribute] = field(default_factory=dict)
-    dense_storage: bool = False  # attributes stored in a fractal heap: not read
+    dense_storage: bool = False  # attributes stored in a fractal heap: not read (the library reads only those)
     duplicates: list[Attribute] = field(default_factory=list)  # a second message with a name already seen
 
 
 class _File:
     def __init__(self, fh: IO[bytes], size: int) -> None:
         self.fh, self.size = fh, size
-        self.heaps: dict[int, bytes] = {}  # global heap collections already read
+        self.heaps: dict[int, dict[int, list[bytes]]] = {}  # global heap collections read: index -> copies
         self.base = 0
         self.so = 8  # size of offsets
         self.sl = 8  # size of lengths
@@ -251,7 +254,7 @@ def _attribute(f: _File, body: bytes) -> Attribute:
         return attr
     try:
         count = _element_count(dspace, f.sl)
-        attr.value = _decode(f, dtype, count, body[b.pos:])
+        attr.value = _decode(f, dtype, count, body[b.pos:], attr.alternatives)
     except FormatError as exc:
         attr.unreadable = str(exc)
     return attr
@@ -282,7 +285,7 @@ def _element_count(dspace: bytes, sl: int) -> int:
     return count
 
 
-def _decode(f: _File, dtype: bytes, count: int, data: bytes) -> object:
+def _decode(f: _File, dtype: bytes, count: int, data: bytes, alternatives: list[bytes]) -> object:
     b = _Buf(dtype, "datatype")
     cv = b.u(1)
     cls = cv & 0x0F
@@ -306,41 +309,65 @@ def _decode(f: _File, dtype: bytes, count: int, data: bytes) -> object:
             length = rec.u(4)
             heap = f.addr(rec.take(f.so))
             index = rec.u(4)
-            values.append(_global_heap_object(f, heap, index, length))
+            copies = _global_heap_object(f, heap, index, length)
+            values.append(copies[-1])
+            alternatives.extend(copies[:-1])
     else:
         raise FormatError(f"attribute of datatype class {cls} is not a string")
     return values[0] if count == 1 else values
 
 
-def _global_heap_object(f: _File, addr: int, index: int, length: int) -> bytes:
+def _global_heap_object(f: _File, addr: int, index: int, length: int) -> list[bytes]:
+    """The copies of object ``index`` in the collection at ``addr``, in file order: the library
+    (``H5HG__cache_heap_deserialize``) reads the collection as a table by index, each object
+    overwriting an earlier one with its index, so the last copy is what it returns."""
     if addr == UNDEFINED:
-        return b""
+        return [b""]
     if addr not in f.heaps:
         if len(f.heaps) >= 16:
             raise FormatError("attribute strings spread over more than 16 global heap collections")
-        head = _Buf(f.read(addr, 8 + f.sl, "global heap"), "global heap")
-        if head.take(4) != b"GCOL":
-            raise FormatError("global heap collection signature missing")
-        head.take(4)
-        csize = head.u(f.sl)
-        if csize > MAX_BLOCK_BYTES or csize < 8 + f.sl:
-            raise FormatError("global heap collection size out of bounds")
-        f.heaps[addr] = f.read(addr, csize, "global heap collection")
-    size = len(f.heaps[addr])
-    coll = _Buf(f.heaps[addr], "global heap collection")
-    coll.pos = 8 + f.sl
-    while coll.pos + 8 + f.sl <= size:
-        obj_index = coll.u(2)
-        coll.take(6)
-        obj_size = coll.u(f.sl)
+        f.heaps[addr] = _collection(f, addr)
+    copies = f.heaps[addr].get(index)
+    if not copies:
+        raise FormatError(f"global heap object {index} not found")
+    if any(length > len(c) for c in copies):
+        raise FormatError("variable-length string longer than its heap object")
+    return [c[:length] for c in copies]
+
+
+def _collection(f: _File, addr: int) -> dict[int, list[bytes]]:
+    """Every object of a global heap collection, walked as the library walks it: object headers
+    (index, reference count, reserved, size) back to back; an object's data is padded to 8
+    bytes; the free-space object (index 0) spans its own header, and the library reads on after
+    it; a tail too small for a header is free space."""
+    head = _Buf(f.read(addr, 8 + f.sl, "global heap"), "global heap")
+    if head.take(4) != b"GCOL":
+        raise FormatError("global heap collection signature missing")
+    head.take(4)
+    csize = head.u(f.sl)
+    if csize > MAX_BLOCK_BYTES or csize < 8 + f.sl:
+        raise FormatError("global heap collection size out of bounds")
+    data = f.read(addr, csize, "global heap collection")
+    objects: dict[int, list[bytes]] = {}
+    hdr = 8 + f.sl
+    pos = 8 + f.sl
+    while pos < csize:
+        if pos + hdr > csize:
+            break  # too small for an object header: free space
+        obj = _Buf(data[pos:pos + hdr], "global heap object header")
+        obj_index = obj.u(2)
+        obj.take(6)
+        obj_size = obj.u(f.sl)
         if obj_index == 0:
-            break  # free space runs to the end
-        raw = coll.take(_pad8(obj_size) if coll.pos + _pad8(obj_size) <= size else obj_size)
-        if obj_index == index:
-            if length > obj_size:
-                raise FormatError("variable-length string longer than its heap object")
-            return raw[:length]
-    raise FormatError(f"global heap object {index} not found")
+            if obj_size < hdr:
+                raise FormatError("global heap free-space object smaller than its own header")
+            pos += obj_size
+            continue
+        if obj_size > csize - pos - hdr:
+            raise FormatError(f"global heap object {obj_index} runs past its collection")
+        objects.setdefault(obj_index, []).append(data[pos + hdr:pos + hdr + obj_size])
+        pos += hdr + _pad8(obj_size)
+    return objects
 
 
 def text_attribute(attrs: RootAttributes, name: str) -> str | None:
@@ -395,6 +422,23 @@ def parse_hdf5(fh: IO[bytes], size: int) -> Facts:
                 except FormatError as exc:
                     facts.findings.append(("keras.config-invalid", "high", f"{exc}; not judged"))
                     facts.effects["keras.config-invalid"] = "error"
+    for name in ("model_config", "training_config", "keras_version", "backend"):
+        attr = attrs.attributes.get(name)
+        if attr is None or not attr.alternatives:
+            continue
+        facts.findings.append(("hdf5.global-heap-duplicate", "high",
+                               f"attribute {name!r}: its global heap collection holds the string's object "
+                               f"{len(attr.alternatives) + 1} times; the HDF5 library returns the last copy, "
+                               "other readers may return another: every copy judged"))
+        facts.effects["hdf5.global-heap-duplicate"] = "suspicious"
+        if name in ("model_config", "training_config"):
+            for i, alt in enumerate(attr.alternatives):
+                where = f"{name} (global heap copy {i + 1})"
+                try:
+                    keras.judge_config(keras.parse_config_json(alt, where), where, facts)
+                except FormatError as exc:
+                    facts.findings.append(("keras.config-invalid", "high", f"{exc}; not judged"))
+                    facts.effects["keras.config-invalid"] = "error"
     for name in ("model_config", "training_config"):
         try:
             text = text_attribute(attrs, name)
@@ -411,10 +455,20 @@ def parse_hdf5(fh: IO[bytes], size: int) -> Facts:
         except FormatError as exc:
             facts.findings.append(("keras.config-invalid", "high", f"{exc}; the Keras config was not judged"))
             facts.effects["keras.config-invalid"] = "error"
-    if not found and attrs.dense_storage:
+    if attrs.dense_storage:
+        # H5O__attr_open_by_name: when the Attribute Info message names a fractal heap, the
+        # library looks attributes up there only; compact attribute messages are not read
         facts.findings.append(("hdf5.dense-attributes", "high", "root attributes are in dense storage (a fractal heap), "
-                               "which mlbom does not read: a Keras model_config there was not judged"))
+                               "which mlbom does not read and which is all the HDF5 library reads: a Keras "
+                               "model_config there was not judged"))
         facts.effects["hdf5.dense-attributes"] = "error"
+        if attrs.attributes:
+            facts.findings.append(("hdf5.dense-and-compact-attributes", "high",
+                                   f"the root group also holds {len(attrs.attributes)} compact attribute message(s) "
+                                   f"({', '.join(sorted(attrs.attributes))[:200]}) that the HDF5 library ignores "
+                                   "beside dense storage: two readers read two sets of attributes (judged all the "
+                                   "same)"))
+            facts.effects["hdf5.dense-and-compact-attributes"] = "suspicious"
     if found:
         facts.facts["keras.model-config"] = "true"
     return facts
