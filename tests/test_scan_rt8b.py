@@ -161,3 +161,74 @@ def test_hdf5_dense_storage_is_never_safe_whatever_compact_messages_say(tmp_path
         h.attrs["model_config"] = json.dumps(DENSE)
     r = scan_file(p)
     assert r.verdict == "error" and "hdf5.dense-attributes" in _ids(p), r.findings
+
+
+def _legacy_tar(path: Path, record: bytes, numel: int, data: bytes, views: bytes, marker_cmd: str = "true") -> None:
+    """A torch legacy tar (``sys_info``, ``storages``, ``tensors``, ``pickle``), as
+    ``torch.serialization.legacy_load`` reads it: ``storages`` is a count pickle, one record
+    pickle, its 8-byte element count, ``data``, then ``views``."""
+    import io
+    import pickle
+    import struct
+    import tarfile
+
+    storages = pickle.dumps(1, protocol=2) + record + struct.pack("<q", numel) + data + views
+    sysinfo = pickle.dumps({"protocol_version": 1001, "little_endian": True,
+                            "type_sizes": {"short": 2, "int": 4, "long": 4}}, protocol=2)
+    with tarfile.open(path, "w:", format=tarfile.PAX_FORMAT) as t:
+        for name, blob in (("sys_info", sysinfo), ("storages", storages), ("tensors", pickle.dumps(0, protocol=2)),
+                           ("pickle", pickle.dumps({"w": 1}, protocol=2))):
+            ti = tarfile.TarInfo(name)
+            ti.size = len(blob)
+            t.addfile(ti, io.BytesIO(blob))
+
+
+def _su(s: str) -> bytes:
+    return b"\x8c" + bytes([len(s)]) + s.encode()
+
+
+EVIL_VIEWS = b"cposix\nsystem\n(S'true'\ntR."
+EMPTY_VIEWS = b"\x80\x02]q\x00."
+N = 32
+
+
+@pytest.mark.parametrize("record", [
+    # a string literal pushed and popped before STACK_GLOBAL (the red team's file)
+    b"\x80\x04" + _su("key0") + _su("cpu") + _su("torch") + _su("ByteStorage") + _su("LongStorage") + b"0\x93\x87.",
+    # the storage type named through the memo, after another name was memoised last
+    b"\x80\x04" + _su("ByteStorage") + b"\x940" + _su("LongStorage") + b"\x940" + _su("key0") + _su("cpu")
+    + _su("torch") + b"h\x00\x93\x87.",
+    # a MARK-built tuple; the LongStorage global pushed, then dropped by POP
+    b"\x80\x02(" + b"X\x04\x00\x00\x00key0" + b"X\x03\x00\x00\x00cpu" + b"ctorch\nLongStorage\n0"
+    + b"ctorch\nByteStorage\nt.",
+])
+def test_legacy_tar_storage_width_comes_from_the_records_value(tmp_path: Path, record: bytes) -> None:
+    # torch sizes the storage by storage_type._dtype (1-byte elements here): its storage_views
+    # pickle starts N bytes after the count, inside what an 8-byte reading would skip as data
+    p = tmp_path / "m.pt"
+    _legacy_tar(p, record, N, bytes(N), EVIL_VIEWS + bytes(7 * N - len(EVIL_VIEWS)) + EMPTY_VIEWS)
+    r = scan_file(p)
+    assert r.verdict == "unsafe" and "pickle.dangerous-callable" in _ids(p), r.findings
+
+
+@pytest.mark.parametrize("third", [b"ctorch\nTensor\n", b"X\x04\x00\x00\x00Long", b"cmymod\nLongStorage\n"])
+def test_legacy_tar_record_without_a_storage_class_is_not_followed(tmp_path: Path, third: bytes) -> None:
+    record = b"\x80\x02X\x04\x00\x00\x00key0X\x03\x00\x00\x00cpu" + third + b"\x87."
+    p = tmp_path / "m.pt"
+    _legacy_tar(p, record, N, bytes(8 * N), EMPTY_VIEWS)
+    r = scan_file(p)
+    assert r.verdict in ("error", "unsafe", "suspicious") and r.verdict != "safe", r.findings
+    assert "pytorch.legacy-tar-unreadable" in _ids(p), r.findings
+
+
+def test_legacy_tar_record_in_a_frame_resumes_at_the_frames_end(tmp_path: Path) -> None:
+    # pickle (C and Python) reads a protocol-4 frame whole: the next read starts at the frame's
+    # end, not after STOP; bytes between (a zero count and a benign pickle) are never read by torch
+    import struct
+
+    body = _su("key0") + _su("cpu") + b"ctorch\nByteStorage\n\x87." + struct.pack("<q", 0) + EMPTY_VIEWS
+    record = b"\x80\x04\x95" + struct.pack("<Q", len(body)) + body
+    p = tmp_path / "m.pt"
+    _legacy_tar(p, record, N, bytes(N), EVIL_VIEWS)
+    r = scan_file(p)
+    assert r.verdict == "unsafe" and "pickle.dangerous-callable" in _ids(p), r.findings
