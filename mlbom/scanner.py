@@ -241,7 +241,7 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_has
             ctx.folder = path.parent
             fmt = scan_stream(fh, size, path.name, acc, facts, ctx)
             fh.seek(0)
-            head = fh.read(64)
+            head = fh.read(4096)
         if hashing is not None:
             d = hashing.result()
             if d.sha256 is None:
@@ -272,9 +272,11 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_has
 
 def _loader_magic(head: bytes) -> str | None:
     """The loader that takes a file by its first bytes whatever follows them (joblib's compressor
-    prefixes, bare "ZF" included; zip, npy, GGUF, HDF5; a protocol 2+ pickle), or None. Content
-    with such a start is never "no format": an ONNX claim cannot make it raw tensor bytes, even
-    where mlbom's own reading of it failed or fell through (a format gap fails closed)."""
+    prefixes, bare "ZF" included; zip, npy, GGUF, HDF5; a protocol 2+ pickle), or "text" when the
+    first 4 KiB read as text (UTF-8 without NUL, or a UTF-16 byte order mark: YAML/JSON loaders
+    read it; text over :data:`MAX_TEXT` is not read in full), or None. Content with such a start
+    is never "no format": an ONNX claim cannot make it raw tensor bytes, even where mlbom's own
+    reading of it failed or fell through (a format gap fails closed)."""
     codec = detect(head)
     if codec is not None:
         return codec
@@ -283,6 +285,15 @@ def _loader_magic(head: bytes) -> str | None:
             return kind
     if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
         return "pickle"
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "text"
+    if head and b"\x00" not in head:
+        try:
+            head.decode("utf-8")
+            return "text"
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(head) - 3 and exc.reason == "unexpected end of data":
+                return "text"  # a character cut by the 4 KiB read
     return None
 
 

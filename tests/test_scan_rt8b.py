@@ -232,3 +232,16 @@ def test_legacy_tar_record_in_a_frame_resumes_at_the_frames_end(tmp_path: Path) 
     _legacy_tar(p, record, N, bytes(N), EVIL_VIEWS)
     r = scan_file(p)
     assert r.verdict == "unsafe" and "pickle.dangerous-callable" in _ids(p), r.findings
+
+
+def test_onnx_claim_keeps_text_too_large_to_be_read_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # text over MAX_TEXT is not read (file.unknown), yet yaml.unsafe_load reads it: an ONNX model
+    # claiming it as raw bytes cannot make it safe
+    import mlbom.scanner as scanner
+
+    monkeypatch.setattr(scanner, "MAX_TEXT", 64)
+    data = b"# " + b"pad " * 40 + b"\n!!python/object/apply:os.system ['true']\n"
+    (tmp_path / "weights.data").write_bytes(data)
+    _claiming_model(tmp_path, "weights.data", len(data))
+    r = {Path(x.path).name: x for x in scan(tmp_path)}["weights.data"]
+    assert r.verdict == "error" and r.format != "onnx-external-data", r.findings
