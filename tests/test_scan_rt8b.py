@@ -148,17 +148,53 @@ def test_hdf5_global_heap_duplicate_of_benign_copies_is_suspicious(tmp_path: Pat
     assert r.verdict == "suspicious" and "hdf5.global-heap-duplicate" in _ids(p), r.findings
 
 
-def test_hdf5_dense_storage_is_never_safe_whatever_compact_messages_say(tmp_path: Path) -> None:
-    # libver="latest" + more attributes than max_compact: h5py moves them all to dense storage,
-    # the only place the library reads them (H5O__attr_open_by_name)
+def _dense_h5(path: Path, others: int, config: object) -> None:
+    # libver="latest" + more attributes than max_compact (8): h5py moves them all to dense
+    # storage (a fractal heap and a v2 B-tree name index), the only place the library reads them
     h5py = pytest.importorskip("h5py")
     import json
 
+    import numpy as np
+
+    with h5py.File(path, "w", libver="latest") as h:
+        for i in range(others):
+            h.attrs[f"attr_{i:05d}"] = "x"
+        h.attrs["model_config"] = config if isinstance(config, np.bytes_) else json.dumps(config)
+    assert b"FRHP" in path.read_bytes()
+    with h5py.File(path, "r") as h:
+        assert "model_config" in h.attrs
+
+
+@pytest.mark.parametrize(("config", "verdict"), [(LAMBDA, "unsafe"), (DENSE, "safe")])
+def test_hdf5_dense_attributes_are_read_as_the_library_reads_them(tmp_path: Path, config: object,
+                                                                 verdict: str) -> None:
     p = tmp_path / "m.h5"
-    with h5py.File(p, "w", libver="latest") as h:
-        for i in range(20):
-            h.attrs[f"a{i}"] = "x"
-        h.attrs["model_config"] = json.dumps(DENSE)
+    _dense_h5(p, 20, config)
+    r = scan_file(p)
+    assert r.verdict == verdict and r.facts.get("keras.model-config") == "true", r.findings
+
+
+def test_hdf5_dense_attributes_a_fixed_length_config_in_the_heap(tmp_path: Path) -> None:
+    import json
+
+    import numpy as np
+
+    p = tmp_path / "m.h5"
+    _dense_h5(p, 20, np.bytes_(json.dumps(LAMBDA).ljust(3000)))
+    assert scan_file(p).verdict == "unsafe"
+
+
+@pytest.mark.parametrize("shape", ["deep-name-index", "huge-object"])
+def test_hdf5_dense_storage_mlbom_cannot_read_is_an_error_never_safe(tmp_path: Path, shape: str) -> None:
+    import json
+
+    import numpy as np
+
+    p = tmp_path / "m.h5"
+    if shape == "deep-name-index":  # a v2 B-tree of depth 1
+        _dense_h5(p, 60, DENSE)
+    else:  # an attribute over the heap's managed-object size: a "huge" object
+        _dense_h5(p, 20, np.bytes_(json.dumps(DENSE).ljust(70000)))
     r = scan_file(p)
     assert r.verdict == "error" and "hdf5.dense-attributes" in _ids(p), r.findings
 
