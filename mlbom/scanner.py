@@ -242,6 +242,8 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_has
             fmt = scan_stream(fh, size, path.name, acc, facts, ctx)
             fh.seek(0)
             head = fh.read(4096)
+            if fmt == "unknown" and hdf5.signature_offset(fh, size) is not None:
+                head = b"\x89HDF"  # a superblock at 512 * 2**k: h5py.is_hdf5 (tf.keras load_model) opens it
         if hashing is not None:
             d = hashing.result()
             if d.sha256 is None:
@@ -280,7 +282,8 @@ def _loader_magic(head: bytes) -> str | None:
     codec = detect(head)
     if codec is not None:
         return codec
-    for magic, kind in ((b"PK", "zip"), (b"\x93NUMPY", "numpy"), (b"GGUF", "gguf"), (b"\x89HDF", "hdf5")):
+    for magic, kind in ((b"PK\x03\x04", "zip"), (b"PK\x05\x06", "zip"), (b"\x93NUMPY", "numpy"), (b"GGUF", "gguf"),
+                        (b"\x89HDF", "hdf5")):
         if head.startswith(magic):
             return kind
     if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:

@@ -67,10 +67,12 @@ def test_onnx_claim_cannot_make_a_zfile_raw_tensor_bytes(tmp_path: Path) -> None
     assert results["weights.data"].verdict == "unsafe", results["weights.data"].findings
 
 
-@pytest.mark.parametrize("head", [b"\x78\x9c\xff\xff", b"ZF", b"PK\x01\x02", b"\x80\x05\xff"])
+@pytest.mark.parametrize("head", [b"\x78\x9c\xff\xff", b"ZF", b"PK\x03\x04", b"\x80\x05\xff",
+                                  b"\xfe\x00" * 256 + b"\x89HDF\r\n\x1a\n"])
 def test_onnx_claim_keeps_content_a_loader_takes_by_its_first_bytes(tmp_path: Path, head: bytes) -> None:
-    # whatever mlbom's own reading made of it, a file a loader dispatches on by its magic is
-    # never "raw tensor bytes" on an ONNX model's word
+    # whatever mlbom's own reading made of it, a file a loader dispatches on by its magic (an
+    # HDF5 superblock at 512 included: h5py.is_hdf5, which tf.keras' load_model asks) is never
+    # "raw tensor bytes" on an ONNX model's word
     data = head + b"\x00\xfe" * 40
     (tmp_path / "weights.data").write_bytes(data)
     _claiming_model(tmp_path, "weights.data", len(data))
