@@ -219,6 +219,7 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_has
     acc = _Acc()
     facts: dict[str, str] = {}
     fmt = "unknown"
+    head = b""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
@@ -240,6 +241,10 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_has
             ctx = _Ctx.new(limits or DEFAULT_LIMITS, debug)
             ctx.folder = path.parent
             fmt = scan_stream(fh, size, path.name, acc, facts, ctx)
+            fh.seek(0)
+            head = fh.read(4096)
+            if fmt == "unknown" and hdf5.signature_offset(fh, size) is not None:
+                head = b"\x89HDF"  # a superblock at 512 * 2**k: h5py.is_hdf5 (tf.keras load_model) opens it
         if hashing is not None:
             d = hashing.result()
             if d.sha256 is None:
@@ -263,8 +268,37 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_has
         acc.add("file.empty", "low", "0-byte file")
     if acc.imports:
         facts["pickle.imports"] = ",".join(sorted(acc.imports))[:2000]
-    unrecognised = fmt == "unknown" and acc.error_ids == {"file.unknown"} and not (acc.unsafe or acc.suspicious)
+    unrecognised = (fmt == "unknown" and acc.error_ids == {"file.unknown"} and not (acc.unsafe or acc.suspicious)
+                    and _loader_magic(head) is None)
     return FileScan(shown, fmt, acc.verdict(), digest, size, acc.findings, facts, tuple(acc.onnx_refs), unrecognised)
+
+
+def _loader_magic(head: bytes) -> str | None:
+    """The loader that takes a file by its first bytes whatever follows them (joblib's compressor
+    prefixes, bare "ZF" included; zip, npy, GGUF, HDF5; a protocol 2+ pickle), or "text" when the
+    first 4 KiB read as text (UTF-8 without NUL, or a UTF-16 byte order mark: YAML/JSON loaders
+    read it; text over :data:`MAX_TEXT` is not read in full), or None. Content with such a start
+    is never "no format": an ONNX claim cannot make it raw tensor bytes, even where mlbom's own
+    reading of it failed or fell through (a format gap fails closed)."""
+    codec = detect(head)
+    if codec is not None:
+        return codec
+    for magic, kind in ((b"PK\x03\x04", "zip"), (b"PK\x05\x06", "zip"), (b"\x93NUMPY", "numpy"), (b"GGUF", "gguf"),
+                        (b"\x89HDF", "hdf5")):
+        if head.startswith(magic):
+            return kind
+    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
+        return "pickle"
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "text"
+    if head and b"\x00" not in head:
+        try:
+            head.decode("utf-8")
+            return "text"
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(head) - 3 and exc.reason == "unexpected end of data":
+                return "text"  # a character cut by the 4 KiB read
+    return None
 
 
 def scan_bytes(data: bytes, name: str = "data", *, limits: Limits | None = None, debug: bool = False) -> FileScan:
@@ -1142,7 +1176,7 @@ def _scan_torch_legacy(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str
             _weights_only(rep, acc, facts, where)
         if not rep.complete:
             return "pytorch-legacy"
-        pos = rep.end
+        pos = rep.consumed
         if pos >= size and i < 4:
             acc.add("pytorch.legacy-truncated", "high", f"{where}: ends after the {part} pickle; torch.load fails",
                     effect="error")
@@ -1577,44 +1611,110 @@ def _tar_sparse_member(tar: tarfile.TarFile, m: tarfile.TarInfo, legacy: bool, a
         acc.add("tar.member-unreadable", "high", f"{where}: sparse member cannot be read: {exc}", effect="error")
 
 
-_MEMO_PUT = ("PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE")
-_MEMO_GET = ("GET", "BINGET", "LONG_BINGET")
+_STRING_OPS = ("UNICODE", "BINUNICODE", "SHORT_BINUNICODE", "BINUNICODE8", "STRING", "BINSTRING", "SHORT_BINSTRING")
+_SCALAR_OPS = ("INT", "BININT", "BININT1", "BININT2", "LONG", "LONG1", "LONG4", "FLOAT", "BINFLOAT", "BINBYTES",
+               "SHORT_BINBYTES", "BINBYTES8")
+_STORAGE_MODULES = ("torch", "torch.cuda")  # where torch's legacy storage classes live (type(storage) pickled)
+
+
+@dataclass(frozen=True)
+class _Global:
+    module: str
+    name: str
 
 
 def _record_storage_type(data: bytes) -> str | None:
-    """The third item of a legacy tar storage record ``(key, location, storage_type)`` — torch
-    sizes the storage by ``storage_type._dtype`` (``legacy_load``), not by any other global the
-    record names. Followed with ``pickletools.genops`` (never executed) through the memo; None
-    unless the record ends with a tuple whose last item is a global as torch writes it."""
-    memo: dict[int, str | None] = {}
-    strings: list[str] = []
-    top: str | None = None  # the global on top of the stack, if the top is one
-    last: str | None = None  # the item the tuple op took last
-    tupled = False
+    """The storage type of a legacy tar storage record, as ``legacy_load`` gets it: the record
+    pickle's value (the stack's top at STOP) unpacked as ``key, location, storage_type``, sized
+    by ``storage_type._dtype``. The pickle is followed with a stack of its own values
+    (``pickletools.genops``, never executed: strings, numbers, globals, tuples, lists, the memo,
+    MARK, POP, DUP), so a string pushed and popped, a memoised item or a global that is not the
+    third item cannot stand in for it. None unless the value is a 3-item tuple or list whose third
+    item is one of torch's storage classes (``torch.X``/``torch.cuda.X``): then the element width,
+    and every offset after it, are unknown, and the member is not followed (``error``)."""
+    stack: list[object] = []
+    marks: list[int] = []
+    memo: dict[int, object] = {}
+
+    def pop(n: int = 1) -> list[object]:
+        fence = marks[-1] if marks else 0
+        if len(stack) - n < fence:
+            raise IndexError("stack underflow")  # the unpickler raises (never pops past a MARK)
+        items = stack[len(stack) - n:]
+        del stack[len(stack) - n:]
+        return items
+
     try:
         for op, arg, _pos in pickletools.genops(io.BytesIO(data)):
             name = op.name
-            if name == "STOP":
-                return last if tupled else None
             if name in ("PROTO", "FRAME"):
                 continue
-            if name in _MEMO_PUT:
+            if name == "STOP":
+                (value,) = pop()  # pickle's load_stop: the top (above any open MARK); the rest is dropped
+                if not isinstance(value, (tuple, list)) or len(value) != 3 or not isinstance(value[2], _Global):
+                    return None
+                g = value[2]
+                if g.module not in _STORAGE_MODULES or g.name not in _STORAGE_SIZES:
+                    return None
+                return f"{g.module}.{g.name}"
+            if name in _STRING_OPS:
+                stack.append(str(arg))
+            elif name in _SCALAR_OPS:
+                stack.append(arg)
+            elif name in ("NONE", "NEWTRUE", "NEWFALSE"):
+                stack.append({"NONE": None, "NEWTRUE": True, "NEWFALSE": False}[name])
+            elif name == "GLOBAL":
+                module, _, attr = str(arg).partition(" ")
+                stack.append(_Global(module, attr))
+            elif name == "STACK_GLOBAL":
+                module_v, attr_v = pop(2)
+                if not isinstance(attr_v, str) or not isinstance(module_v, str):
+                    return None  # the unpickler raises
+                stack.append(_Global(module_v, attr_v))
+            elif name == "MARK":
+                marks.append(len(stack))
+            elif name in ("TUPLE", "LIST", "APPENDS", "POP_MARK"):
+                at = marks.pop()
+                items = stack[at:]
+                del stack[at:]
+                if name == "TUPLE":
+                    stack.append(tuple(items))
+                elif name == "LIST":
+                    stack.append(items)
+                elif name == "APPENDS":
+                    target = pop()[0]
+                    if not isinstance(target, list):
+                        return None
+                    target.extend(items)
+                    stack.append(target)
+            elif name in ("EMPTY_TUPLE", "TUPLE1", "TUPLE2", "TUPLE3"):
+                stack.append(tuple(pop(("EMPTY_TUPLE", "TUPLE1", "TUPLE2", "TUPLE3").index(name))))
+            elif name == "EMPTY_LIST":
+                stack.append([])
+            elif name == "APPEND":
+                (item,) = pop()
+                target = pop()[0]
+                if not isinstance(target, list):
+                    return None
+                target.append(item)
+                stack.append(target)
+            elif name == "POP":
+                if marks and len(stack) == marks[-1]:
+                    marks.pop()  # POP on an empty frame drops the MARK (pickle's load_pop)
+                else:
+                    pop()
+            elif name == "DUP":
+                stack.append(pop()[0])
+                stack.append(stack[-1])
+            elif name in ("PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"):
+                top = pop()[0]
+                stack.append(top)
                 memo[len(memo) if name == "MEMOIZE" else int(str(arg))] = top
-                continue
-            tupled = False
-            if name == "GLOBAL" and isinstance(arg, str):
-                top = arg.replace(" ", ".")
-            elif name == "STACK_GLOBAL" and len(strings) >= 2:
-                top = f"{strings[-2]}.{strings[-1]}"
-            elif name in _MEMO_GET:
-                top = memo.get(int(str(arg)))
-            elif name in ("TUPLE", "TUPLE3"):
-                last, tupled, top = top, True, None
+            elif name in ("GET", "BINGET", "LONG_BINGET"):
+                stack.append(memo[int(str(arg))])
             else:
-                if isinstance(arg, str):
-                    strings.append(arg)
-                top = None
-    except (ValueError, EOFError, struct.error, UnicodeDecodeError, TypeError):
+                return None  # a construct torch never writes here (a call, a dict ...): not followed
+    except (ValueError, EOFError, struct.error, UnicodeDecodeError, TypeError, IndexError, KeyError):
         return None
     return None
 
@@ -1632,7 +1732,7 @@ def _legacy_records(view: Window, size: int, member: str, acc: _Acc, *, where: s
     if count is None or count < 0 or count > 1_000_000:
         acc.add("pytorch.legacy-tar-unreadable", "high", f"{where}: record count is not a small integer", effect="error")
         return
-    pos = rep.end
+    pos = rep.consumed
     for i in range(count):
         view.seek(pos)
         start = pos
@@ -1640,12 +1740,12 @@ def _legacy_records(view: Window, size: int, member: str, acc: _Acc, *, where: s
         acc.pickle(rep, f"{where} (record {i})")
         if not rep.complete:
             return
-        pos = rep.end
+        pos = rep.consumed
         view.seek(pos)
         if member == "storages":
             view.seek(start)
             stype = _record_storage_type(view.read(rep.end - start))
-            width = _STORAGE_SIZES.get(stype.rsplit(".", 1)[-1]) if stype else None
+            width = _STORAGE_SIZES[stype.rsplit(".", 1)[-1]] if stype else None
             view.seek(pos)
             raw = view.read(8)
             if width is None or len(raw) < 8:
@@ -1672,6 +1772,11 @@ def _legacy_records(view: Window, size: int, member: str, acc: _Acc, *, where: s
         view.seek(pos)
         rep = _walk(view, size, joblib=False)  # type: ignore[arg-type]
         acc.pickle(rep, f"{where} (storage views)")
+        if not rep.complete:
+            return
+        pos = rep.consumed
+    if pos < size:  # torch writes nothing more and reads nothing more: another reader may
+        _trailing_pickle(view, pos, size, acc, where=where)  # type: ignore[arg-type]
 
 
 # ---- HDF5 / Keras (the formats engineer's readers plug in here) ------------------------------

@@ -222,7 +222,7 @@ def detect(head: bytes) -> str | None:
         return "lzma"
     if head.startswith(b"\x04\x22\x4d\x18"):
         return "lz4"
-    if head.startswith(b"ZF") and head[2:4] == b"0x":
+    if head.startswith(b"ZF"):  # joblib's _detect_compressor: any file starting "ZF" is its old container
         return "joblib-zfile"
     if len(head) >= 2 and head[0] & 0x0F == 8 and head[0] >> 4 <= 7 and (head[0] << 8 | head[1]) % 31 == 0:
         return "zlib"
@@ -304,10 +304,13 @@ class Decompressing:
         self.consumed += len(head)
         if len(head) < 22 or not head.startswith(b"ZF"):
             raise FormatError("joblib ZF container: header truncated")
-        try:
-            self.expected = int(head[2:21].decode("ascii").strip(), 16)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise FormatError("joblib ZF container: the length field is not a hex number") from exc
+        try:  # exactly joblib's parse: int() of the raw bytes, base 16 ("0x", signs, "_", spaces all accepted)
+            declared = int(head[2:21], 16)
+        except ValueError as exc:
+            raise FormatError("joblib ZF container: the length field is not what int(x, 16) reads") from exc
+        if declared < 0:
+            raise FormatError("joblib ZF container: negative length field")
+        self.expected = declared
         self.pending_head = head[22:] if head[21:22] == b" " else head[21:]
 
     def _raw_read(self, n: int) -> bytes:

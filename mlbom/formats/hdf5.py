@@ -6,8 +6,9 @@ segfault would end the whole scan batch), and we need only a few attributes. Spe
 https://docs.hdfgroup.org/hdf5/develop/_f_m_t3.html. Read: superblock versions 0–3 (at offset
 0, 512, 1024, … as the library searches), the root object header (v1 and v2 ``OHDR``, with
 continuation blocks ``OCHK``), attribute messages v1–v3, fixed-length strings and
-variable-length strings in the global heap (``GCOL``). Dense attribute storage (fractal heap)
-and shared datatypes are reported as not readable — never guessed. Every offset and length is
+variable-length strings in the global heap (``GCOL``, walked whole as the library walks it),
+dense attribute storage (a fractal heap indexed by a v2 B-tree, in the layouts small attribute
+sets have). Other dense layouts and shared datatypes are reported as not readable — never guessed. Every offset and length is
 checked against the file size; blocks and messages are counted and bounded.
 """
 
@@ -37,20 +38,26 @@ class Attribute:
     name: str
     value: object = None
     unreadable: str | None = None
+    # the other readings of a variable-length string whose global heap collection holds its
+    # object index more than once (``value`` is the library's: the last copy)
+    alternatives: list[bytes] = field(default_factory=list)
 
 
 @dataclass
 class RootAttributes:
     superblock_version: int
     attributes: dict[str, Attribute] = field(default_factory=dict)
-    dense_storage: bool = False  # attributes stored in a fractal heap: not read
+    dense_storage: bool = False  # attribute info names a fractal heap: the library reads only those
+    dense: dict[str, Attribute] = field(default_factory=dict)  # what dense storage holds (when read)
+    dense_duplicates: list[Attribute] = field(default_factory=list)
+    dense_unreadable: str | None = None  # why dense storage could not be read
     duplicates: list[Attribute] = field(default_factory=list)  # a second message with a name already seen
 
 
 class _File:
     def __init__(self, fh: IO[bytes], size: int) -> None:
         self.fh, self.size = fh, size
-        self.heaps: dict[int, bytes] = {}  # global heap collections already read
+        self.heaps: dict[int, dict[int, list[bytes]]] = {}  # global heap collections read: index -> copies
         self.base = 0
         self.so = 8  # size of offsets
         self.sl = 8  # size of lengths
@@ -224,8 +231,154 @@ def _read_object_header(f: _File, addr: int, out: RootAttributes) -> None:
                 iflags = ib.u(1)
                 if iflags & 1:
                     ib.take(2)
-                if f.addr(ib.take(f.so)) != UNDEFINED:
+                heap_addr = f.addr(ib.take(f.so))
+                name_index = f.addr(ib.take(f.so))
+                if heap_addr != UNDEFINED:
                     out.dense_storage = True
+                    try:
+                        _read_dense(f, heap_addr, name_index, out)
+                    except FormatError as exc:
+                        out.dense_unreadable = str(exc)
+
+
+MAX_DENSE_RECORDS = 4096
+
+
+def _read_dense(f: _File, heap_addr: int, name_index: int, out: RootAttributes) -> None:
+    """Dense attribute storage as the library reads it (``H5A__dense_open``): the attribute
+    name index (a v2 B-tree of type 8 records: heap ID, message flags, creation order, name
+    hash) gives each attribute's heap ID in the fractal heap, whose managed object is the
+    encoded attribute message. Read: B-trees of depth 0 (a root leaf), fractal heaps whose root
+    is a direct block or an indirect block of direct blocks, without I/O filters; anything
+    else raises :class:`FormatError` (not read, never guessed). Every record is read, a name
+    stored twice is a duplicate."""
+    if out.dense or out.dense_unreadable is not None:
+        raise FormatError("more than one attribute info message names dense storage")
+    heap = _FractalHeap(f, heap_addr)
+    for heap_id, mflags in _name_index_records(f, name_index):
+        if mflags & 0x02:
+            raise FormatError("a dense attribute is a shared message")
+        attr = _attribute(f, heap.object(heap_id))
+        if attr.name in out.dense:
+            out.dense_duplicates.append(attr)
+        else:
+            out.dense[attr.name] = attr
+
+
+def _name_index_records(f: _File, addr: int) -> list[tuple[bytes, int]]:
+    if addr == UNDEFINED:
+        raise FormatError("dense attribute storage without a name index")
+    b = _Buf(f.read(addr, 4 + 1 + 1 + 4 + 2 + 2 + 1 + 1 + f.so + 2 + f.sl, "v2 B-tree header"), "v2 B-tree header")
+    if b.take(4) != b"BTHD" or b.u(1) != 0:
+        raise FormatError("attribute name index: not a version 0 v2 B-tree header")
+    if b.u(1) != 8:
+        raise FormatError("attribute name index: B-tree is not of type 8 (attribute names)")
+    b.take(4)  # node size
+    rec_size = b.u(2)
+    depth = b.u(2)
+    b.take(2)  # split/merge percentages
+    root = f.addr(b.take(f.so))
+    nrec = b.u(2)
+    if rec_size != 17:
+        raise FormatError(f"attribute name index records of {rec_size} bytes, not 17")
+    if depth != 0:
+        raise FormatError(f"attribute name index B-tree of depth {depth} (mlbom reads only a root leaf)")
+    if nrec > MAX_DENSE_RECORDS:
+        raise FormatError(f"attribute name index of {nrec} records exceeds the limit")
+    if nrec == 0:
+        return []
+    leaf = _Buf(f.read(root, 4 + 1 + 1 + nrec * rec_size, "v2 B-tree leaf"), "v2 B-tree leaf")
+    if leaf.take(4) != b"BTLF" or leaf.u(1) != 0 or leaf.u(1) != 8:
+        raise FormatError("attribute name index: root is not a type 8 leaf")
+    records = []
+    for _ in range(nrec):
+        heap_id = leaf.take(8)
+        mflags = leaf.u(1)
+        leaf.take(4 + 4)  # creation order, name hash
+        records.append((heap_id, mflags))
+    return records
+
+
+class _FractalHeap:
+    """The managed objects of a fractal heap (``FRHP``): a doubling table of direct blocks."""
+
+    def __init__(self, f: _File, addr: int) -> None:
+        self.f = f
+        b = _Buf(f.read(addr, min(f.size - addr, 4 + 1 + 2 + 2 + 1 + 4 + 12 * 8 + 2 + 8 + 8 + 2 + 2 + 8 + 2),
+                        "fractal heap header"), "fractal heap header")
+        if b.take(4) != b"FRHP" or b.u(1) != 0:
+            raise FormatError("not a version 0 fractal heap header")
+        self.id_len = b.u(2)
+        if b.u(2):
+            raise FormatError("fractal heap with I/O filters (compressed attributes)")
+        self.flags = b.u(1)
+        max_man = b.u(4)
+        b.take(f.sl + f.so + f.sl + f.so + f.sl * 8)  # huge-object and free-space bookkeeping
+        self.width = b.u(2)
+        self.start = b.u(f.sl)
+        self.max_direct = b.u(f.sl)
+        max_heap_bits = b.u(2)
+        b.take(2)  # starting rows
+        self.root = f.addr(b.take(f.so))
+        self.rows = b.u(2)
+        if not (1 <= self.width <= 4096) or self.start <= 0 or self.start & (self.start - 1) \
+                or self.max_direct < self.start or self.max_direct & (self.max_direct - 1) or not 8 <= max_heap_bits <= 64:
+            raise FormatError("fractal heap doubling table out of bounds")
+        self.off_size = (max_heap_bits + 7) // 8
+        dir_bits = self.max_direct.bit_length() - 1
+        self.len_size = min((dir_bits + 7) // 8, (max_man.bit_length() - 1) // 8 + 1 if max_man else 1)
+        self.blocks: list[tuple[int, int, int]] = []  # (heap offset, size, address) of each direct block
+        if self.root == UNDEFINED:
+            return
+        if self.rows == 0:
+            self.blocks.append((0, self.start, self.root))
+        else:
+            self._indirect(self.root, max_heap_bits)
+
+    def _row_size(self, row: int) -> int:
+        return self.start if row == 0 else self.start << (row - 1)
+
+    def _indirect(self, addr: int, max_heap_bits: int) -> None:
+        f = self.f
+        max_direct_rows = (self.max_direct.bit_length() - 1) - (self.start.bit_length() - 1) + 2
+        if self.rows > max_direct_rows:
+            raise FormatError("fractal heap with nested indirect blocks (mlbom reads direct blocks only)")
+        n = self.rows * self.width
+        if n > MAX_BLOCKS:
+            raise FormatError("fractal heap of too many direct blocks")
+        b = _Buf(f.read(addr, 4 + 1 + f.so + self.off_size + n * f.so, "fractal heap indirect block"),
+                 "fractal heap indirect block")
+        if b.take(4) != b"FHIB" or b.u(1) != 0:
+            raise FormatError("not a version 0 fractal heap indirect block")
+        b.take(f.so + self.off_size)
+        offset = 0
+        for row in range(self.rows):
+            size = self._row_size(row)
+            for _ in range(self.width):
+                child = f.addr(b.take(f.so))
+                if child != UNDEFINED:
+                    self.blocks.append((offset, size, child))
+                offset += size
+
+    def object(self, heap_id: bytes) -> bytes:
+        if len(heap_id) < 1 + self.off_size + self.len_size:
+            raise FormatError("fractal heap ID too short")
+        kind = (heap_id[0] >> 4) & 3
+        if heap_id[0] >> 6 != 0:
+            raise FormatError("unknown fractal heap ID version")
+        if kind == 2:  # tiny: the object is in the ID itself
+            n = (heap_id[0] & 0x0F) + 1
+            if 1 + n > len(heap_id):
+                raise FormatError("tiny fractal heap object longer than its ID")
+            return heap_id[1:1 + n]
+        if kind != 0:
+            raise FormatError("huge fractal heap object (stored through its own B-tree): not read")
+        off = int.from_bytes(heap_id[1:1 + self.off_size], "little")
+        length = int.from_bytes(heap_id[1 + self.off_size:1 + self.off_size + self.len_size], "little")
+        for start, size, addr in self.blocks:
+            if start <= off and off + length <= start + size:
+                return self.f.read(addr + off - start, length, "fractal heap object")
+        raise FormatError(f"fractal heap object at heap offset {off} (+{length}) is in no direct block")
 
 
 def _pad8(n: int) -> int:
@@ -251,7 +404,7 @@ def _attribute(f: _File, body: bytes) -> Attribute:
         return attr
     try:
         count = _element_count(dspace, f.sl)
-        attr.value = _decode(f, dtype, count, body[b.pos:])
+        attr.value = _decode(f, dtype, count, body[b.pos:], attr.alternatives)
     except FormatError as exc:
         attr.unreadable = str(exc)
     return attr
@@ -282,7 +435,7 @@ def _element_count(dspace: bytes, sl: int) -> int:
     return count
 
 
-def _decode(f: _File, dtype: bytes, count: int, data: bytes) -> object:
+def _decode(f: _File, dtype: bytes, count: int, data: bytes, alternatives: list[bytes]) -> object:
     b = _Buf(dtype, "datatype")
     cv = b.u(1)
     cls = cv & 0x0F
@@ -306,41 +459,65 @@ def _decode(f: _File, dtype: bytes, count: int, data: bytes) -> object:
             length = rec.u(4)
             heap = f.addr(rec.take(f.so))
             index = rec.u(4)
-            values.append(_global_heap_object(f, heap, index, length))
+            copies = _global_heap_object(f, heap, index, length)
+            values.append(copies[-1])
+            alternatives.extend(copies[:-1])
     else:
         raise FormatError(f"attribute of datatype class {cls} is not a string")
     return values[0] if count == 1 else values
 
 
-def _global_heap_object(f: _File, addr: int, index: int, length: int) -> bytes:
+def _global_heap_object(f: _File, addr: int, index: int, length: int) -> list[bytes]:
+    """The copies of object ``index`` in the collection at ``addr``, in file order: the library
+    (``H5HG__cache_heap_deserialize``) reads the collection as a table by index, each object
+    overwriting an earlier one with its index, so the last copy is what it returns."""
     if addr == UNDEFINED:
-        return b""
+        return [b""]
     if addr not in f.heaps:
         if len(f.heaps) >= 16:
             raise FormatError("attribute strings spread over more than 16 global heap collections")
-        head = _Buf(f.read(addr, 8 + f.sl, "global heap"), "global heap")
-        if head.take(4) != b"GCOL":
-            raise FormatError("global heap collection signature missing")
-        head.take(4)
-        csize = head.u(f.sl)
-        if csize > MAX_BLOCK_BYTES or csize < 8 + f.sl:
-            raise FormatError("global heap collection size out of bounds")
-        f.heaps[addr] = f.read(addr, csize, "global heap collection")
-    size = len(f.heaps[addr])
-    coll = _Buf(f.heaps[addr], "global heap collection")
-    coll.pos = 8 + f.sl
-    while coll.pos + 8 + f.sl <= size:
-        obj_index = coll.u(2)
-        coll.take(6)
-        obj_size = coll.u(f.sl)
+        f.heaps[addr] = _collection(f, addr)
+    copies = f.heaps[addr].get(index)
+    if not copies:
+        raise FormatError(f"global heap object {index} not found")
+    if any(length > len(c) for c in copies):
+        raise FormatError("variable-length string longer than its heap object")
+    return [c[:length] for c in copies]
+
+
+def _collection(f: _File, addr: int) -> dict[int, list[bytes]]:
+    """Every object of a global heap collection, walked as the library walks it: object headers
+    (index, reference count, reserved, size) back to back; an object's data is padded to 8
+    bytes; the free-space object (index 0) spans its own header, and the library reads on after
+    it; a tail too small for a header is free space."""
+    head = _Buf(f.read(addr, 8 + f.sl, "global heap"), "global heap")
+    if head.take(4) != b"GCOL":
+        raise FormatError("global heap collection signature missing")
+    head.take(4)
+    csize = head.u(f.sl)
+    if csize > MAX_BLOCK_BYTES or csize < 8 + f.sl:
+        raise FormatError("global heap collection size out of bounds")
+    data = f.read(addr, csize, "global heap collection")
+    objects: dict[int, list[bytes]] = {}
+    hdr = 8 + f.sl
+    pos = 8 + f.sl
+    while pos < csize:
+        if pos + hdr > csize:
+            break  # too small for an object header: free space
+        obj = _Buf(data[pos:pos + hdr], "global heap object header")
+        obj_index = obj.u(2)
+        obj.take(6)
+        obj_size = obj.u(f.sl)
         if obj_index == 0:
-            break  # free space runs to the end
-        raw = coll.take(_pad8(obj_size) if coll.pos + _pad8(obj_size) <= size else obj_size)
-        if obj_index == index:
-            if length > obj_size:
-                raise FormatError("variable-length string longer than its heap object")
-            return raw[:length]
-    raise FormatError(f"global heap object {index} not found")
+            if obj_size < hdr:
+                raise FormatError("global heap free-space object smaller than its own header")
+            pos += obj_size
+            continue
+        if obj_size > csize - pos - hdr:
+            raise FormatError(f"global heap object {obj_index} runs past its collection")
+        objects.setdefault(obj_index, []).append(data[pos + hdr:pos + hdr + obj_size])
+        pos += hdr + _pad8(obj_size)
+    return objects
 
 
 def text_attribute(attrs: RootAttributes, name: str) -> str | None:
@@ -373,6 +550,39 @@ def parse_hdf5(fh: IO[bytes], size: int) -> Facts:
     attrs = read_root_attributes(fh, size)
     facts = Facts()
     facts.facts["hdf5.superblock"] = str(attrs.superblock_version)
+    compact: dict[str, Attribute] = {}
+    if attrs.dense_storage:
+        # H5O__attr_open_by_name: when the Attribute Info message names a fractal heap, the
+        # library looks attributes up there only; compact attribute messages are not read
+        if attrs.dense_unreadable is not None:
+            facts.findings.append(("hdf5.dense-attributes", "high", "root attributes are in dense storage (a fractal "
+                                   f"heap), all the HDF5 library reads, and mlbom cannot read it: "
+                                   f"{attrs.dense_unreadable}; a Keras model_config there was not judged"))
+            facts.effects["hdf5.dense-attributes"] = "error"
+        else:
+            facts.findings.append(("hdf5.dense-attributes", "info", f"root attributes read from dense storage (a "
+                                   f"fractal heap, {len(attrs.dense)} attribute(s)), as the HDF5 library reads them"))
+        compact, attrs.attributes = attrs.attributes, attrs.dense
+        attrs.duplicates = attrs.dense_duplicates + attrs.duplicates
+        if compact:
+            facts.findings.append(("hdf5.dense-and-compact-attributes", "high",
+                                   f"the root group also holds {len(compact)} compact attribute message(s) "
+                                   f"({', '.join(sorted(compact))[:200]}) that the HDF5 library ignores beside "
+                                   "dense storage: two readers read two sets of attributes (judged all the same)"))
+            facts.effects["hdf5.dense-and-compact-attributes"] = "suspicious"
+        for name in ("model_config", "training_config"):
+            shadow = compact.get(name)
+            if shadow is None:
+                continue
+            where = f"{name} (compact copy the library ignores)"
+            for value in [shadow.value, *shadow.alternatives]:
+                try:
+                    if not isinstance(value, bytes):
+                        raise FormatError(f"{where}: {shadow.unreadable or 'not a single string'}")
+                    keras.judge_config(keras.parse_config_json(value, where), where, facts)
+                except FormatError as exc:
+                    facts.findings.append(("keras.config-invalid", "high", f"{exc}; not judged"))
+                    facts.effects["keras.config-invalid"] = "error"
     for name in ("keras_version", "backend"):
         try:
             value = text_attribute(attrs, name)
@@ -395,6 +605,23 @@ def parse_hdf5(fh: IO[bytes], size: int) -> Facts:
                 except FormatError as exc:
                     facts.findings.append(("keras.config-invalid", "high", f"{exc}; not judged"))
                     facts.effects["keras.config-invalid"] = "error"
+    for name in ("model_config", "training_config", "keras_version", "backend"):
+        attr = attrs.attributes.get(name)
+        if attr is None or not attr.alternatives:
+            continue
+        facts.findings.append(("hdf5.global-heap-duplicate", "high",
+                               f"attribute {name!r}: its global heap collection holds the string's object "
+                               f"{len(attr.alternatives) + 1} times; the HDF5 library returns the last copy, "
+                               "other readers may return another: every copy judged"))
+        facts.effects["hdf5.global-heap-duplicate"] = "suspicious"
+        if name in ("model_config", "training_config"):
+            for i, alt in enumerate(attr.alternatives):
+                where = f"{name} (global heap copy {i + 1})"
+                try:
+                    keras.judge_config(keras.parse_config_json(alt, where), where, facts)
+                except FormatError as exc:
+                    facts.findings.append(("keras.config-invalid", "high", f"{exc}; not judged"))
+                    facts.effects["keras.config-invalid"] = "error"
     for name in ("model_config", "training_config"):
         try:
             text = text_attribute(attrs, name)
@@ -411,10 +638,6 @@ def parse_hdf5(fh: IO[bytes], size: int) -> Facts:
         except FormatError as exc:
             facts.findings.append(("keras.config-invalid", "high", f"{exc}; the Keras config was not judged"))
             facts.effects["keras.config-invalid"] = "error"
-    if not found and attrs.dense_storage:
-        facts.findings.append(("hdf5.dense-attributes", "high", "root attributes are in dense storage (a fractal heap), "
-                               "which mlbom does not read: a Keras model_config there was not judged"))
-        facts.effects["hdf5.dense-attributes"] = "error"
     if found:
         facts.facts["keras.model-config"] = "true"
     return facts

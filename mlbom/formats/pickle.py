@@ -86,6 +86,9 @@ class PickleReport:
     protocol: int | None = None
     opcodes: int = 0
     end: int = 0  # absolute offset just after STOP (or where the walk stopped)
+    # where a file-reading unpickler leaves the file: after STOP, or at the end of the protocol-4
+    # frame STOP lies in (both pickle implementations read a frame whole): the next load's start
+    consumed: int = 0
     error: str | None = None  # the walk could not go on (truncated, malformed, out of bounds)
     # The walk stopped (``error`` set) where the loaders certainly raise: a byte that is no
     # opcode, an argument every unpickler refuses, a stack or mark underflow, the data's end
@@ -1634,6 +1637,7 @@ class _Walker:
         except (OSError, ValueError) as exc:
             self.note("pickle.unreadable", "high", f"could not reposition the stream: {exc}", "error", "sync")
         rep.end = src.pos
+        rep.consumed = max(rep.end, src.frame_end) if rep.complete and src.frame_end is not None else rep.end
         rep.protocol = self.declared
         more = sum(self.omitted.values())
         if more:
