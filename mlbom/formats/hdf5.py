@@ -542,6 +542,19 @@ def text_attribute(attrs: RootAttributes, name: str) -> str | None:
 
 
 
+def _judge_copy(value: object, unreadable: str | None, where: str, facts: Facts) -> None:
+    """Judge one more copy of a Keras config attribute (a compact copy beside dense storage, a
+    duplicate message, another global-heap copy): a Lambda in any copy counts; a copy that is
+    not one readable string is ``keras.config-invalid``."""
+    try:
+        if not isinstance(value, bytes):
+            raise FormatError(f"{where}: {unreadable or 'not a single string'}")
+        keras.judge_config(keras.parse_config_json(value, where), where, facts)
+    except FormatError as exc:
+        facts.findings.append(("keras.config-invalid", "high", f"{exc}; not judged"))
+        facts.effects["keras.config-invalid"] = "error"
+
+
 def parse_hdf5(fh: IO[bytes], size: int) -> Facts:
     """An HDF5 file as Keras reads it: the root attributes ``model_config`` and
     ``training_config`` (JSON) judged by :mod:`mlbom.formats.keras`. A file without them is
@@ -576,13 +589,7 @@ def parse_hdf5(fh: IO[bytes], size: int) -> Facts:
                 continue
             where = f"{name} (compact copy the library ignores)"
             for value in [shadow.value, *shadow.alternatives]:
-                try:
-                    if not isinstance(value, bytes):
-                        raise FormatError(f"{where}: {shadow.unreadable or 'not a single string'}")
-                    keras.judge_config(keras.parse_config_json(value, where), where, facts)
-                except FormatError as exc:
-                    facts.findings.append(("keras.config-invalid", "high", f"{exc}; not judged"))
-                    facts.effects["keras.config-invalid"] = "error"
+                _judge_copy(value, shadow.unreadable, where, facts)
     for name in ("keras_version", "backend"):
         try:
             value = text_attribute(attrs, name)
@@ -597,14 +604,7 @@ def parse_hdf5(fh: IO[bytes], size: int) -> Facts:
                                    f"attribute {dup.name!r} is stored twice: readers may pick either"))
             facts.effects["hdf5.duplicate-attribute"] = "suspicious"
             if dup.name in ("model_config", "training_config"):
-                where = f"{dup.name} (second copy)"
-                try:
-                    if not isinstance(dup.value, bytes):
-                        raise FormatError(f"{where}: {dup.unreadable or 'not a single string'}")
-                    keras.judge_config(keras.parse_config_json(dup.value, where), where, facts)
-                except FormatError as exc:
-                    facts.findings.append(("keras.config-invalid", "high", f"{exc}; not judged"))
-                    facts.effects["keras.config-invalid"] = "error"
+                _judge_copy(dup.value, dup.unreadable, f"{dup.name} (second copy)", facts)
     for name in ("model_config", "training_config", "keras_version", "backend"):
         attr = attrs.attributes.get(name)
         if attr is None or not attr.alternatives:
@@ -616,12 +616,7 @@ def parse_hdf5(fh: IO[bytes], size: int) -> Facts:
         facts.effects["hdf5.global-heap-duplicate"] = "suspicious"
         if name in ("model_config", "training_config"):
             for i, alt in enumerate(attr.alternatives):
-                where = f"{name} (global heap copy {i + 1})"
-                try:
-                    keras.judge_config(keras.parse_config_json(alt, where), where, facts)
-                except FormatError as exc:
-                    facts.findings.append(("keras.config-invalid", "high", f"{exc}; not judged"))
-                    facts.effects["keras.config-invalid"] = "error"
+                _judge_copy(alt, None, f"{name} (global heap copy {i + 1})", facts)
     for name in ("model_config", "training_config"):
         try:
             text = text_attribute(attrs, name)
