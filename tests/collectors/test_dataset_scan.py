@@ -1,5 +1,5 @@
 """Dataset files a loader may execute are scanned like a model's (a pickled CIFAR-style batch, a
-joblib file, a NumPy object array, a YAML config with Python tags), inline and in manifest mode;
+NumPy file, a YAML config with Python tags), inline and in manifest mode;
 data (CSV, JSON Lines, Parquet-like binary, raw token files) is not judged and gets no verdict."""
 
 from __future__ import annotations
@@ -8,12 +8,18 @@ import json
 import pickle
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from mlbom.cli import main
 
 EVIL = b"cos\nsystem\n(S'true'\ntR."  # never loaded: bytes for the scanner
+
+
+def _npy(descr: str, shape: tuple[int, ...], data: bytes) -> bytes:
+    """A NumPy 1.0 file as ``numpy.save`` writes it (header padded to 64 bytes), without numpy."""
+    header = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape!r}, }}".encode()
+    header += b" " * (63 - (10 + len(header)) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + data
 
 
 def _dataset(root: Path) -> Path:
@@ -22,11 +28,11 @@ def _dataset(root: Path) -> Path:
     (ds / "README.md").write_text("---\nlicense: mit\n---\n# ds\n")
     (ds / "train.csv").write_text("a,b\n1,2\n3,4\n")
     (ds / "rows.jsonl").write_text('{"x": 1}\n{"x": 2}\n')
-    (ds / "train.bin").write_bytes(np.arange(64, dtype=np.uint16).tobytes())  # nanoGPT-style tokens
+    (ds / "train.bin").write_bytes(bytes(range(128)))  # nanoGPT-style raw tokens
     with (ds / "batches" / "data_batch_1").open("wb") as f:  # the CIFAR-10 python layout: a pickled dict
-        pickle.dump({"labels": [1, 2], "data": np.zeros((2, 4), dtype=np.uint8)}, f, protocol=2)
+        pickle.dump({"labels": [1, 2], "data": bytes(8)}, f, protocol=2)
     (ds / "batches" / "data_batch_2").write_bytes(EVIL)  # protocol 0, as old pickles are
-    np.save(ds / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    (ds / "arrays.npy").write_bytes(_npy("<f4", (2,), bytes(8)))
     (ds / "hparams.yaml").write_text("a: !!python/object/apply:os.system ['true']\n")
     return ds
 
@@ -56,8 +62,8 @@ def test_loadable_dataset_files_are_scanned(tmp_path: Path, manifest: bool, monk
     if manifest:  # only what the scan flags is named; the rest is in the manifest
         assert "batches/data_batch_1" not in files and "train.csv" not in files
     else:
-        assert verdict["batches/data_batch_1"] == "safe"  # a dict of a list and a uint8 array
-        assert verdict["objects.npy"] == "safe"  # an object array of plain dicts: judged, not flagged by kind
+        assert verdict["batches/data_batch_1"] == "safe"  # a dict of a list and bytes
+        assert verdict["arrays.npy"] == "safe" and files["arrays.npy"]["mlbom:file:format"] == "numpy"
         assert files["batches/data_batch_1"]["mlbom:file:format"] == "pickle"
         for data in ("train.csv", "rows.jsonl", "train.bin", "README.md"):
             assert verdict[data] is None, data  # data: no verdict claimed, none needed
