@@ -20,6 +20,7 @@ zip and tar archives, ``.npz``. Each file is scanned in isolation: no exception 
 from __future__ import annotations
 
 import codecs
+import hashlib
 import inspect
 import io
 import os
@@ -235,15 +236,28 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_has
         if expect_key is not None and stat_key(before) != expect_key:
             acc.add(CHANGED_DURING_SCAN, "high", "the file opened for the scan is not the one hashed (another file, or "
                     "changed since): its digest and its verdict would describe two contents; not judged", effect="error")
-        if with_hash:
+        snapshot = _snapshot(fd, size) if size <= MAX_SNAPSHOT_BYTES else None
+        if snapshot is not None:  # one read: the digest and the verdict are of the same bytes
+            taken = hashlib.sha256(snapshot).hexdigest()
+            if digest is not None and digest != taken:
+                acc.add(CHANGED_DURING_SCAN, "high", "the bytes scanned are not the bytes hashed (their SHA-256 "
+                        "differs: the file was rewritten in place, or the digest came from a cache the file no "
+                        "longer matches); not judged", effect="error")
+            elif digest is None and with_hash:
+                digest = taken
+            if len(snapshot) != size:
+                acc.add(CHANGED_DURING_SCAN, "high", f"{len(snapshot)} bytes read, {size} bytes when opened: the "
+                        "file changed while it was read; not judged", effect="error")
+        elif with_hash:
             hashing = _Hashing(fd, size)
-        with os.fdopen(fd, "rb", closefd=False) as fh:
+        with (io.BytesIO(snapshot) if snapshot is not None else os.fdopen(fd, "rb", closefd=False)) as fh:
             ctx = _Ctx.new(limits or DEFAULT_LIMITS, debug)
             ctx.folder = path.parent
-            fmt = scan_stream(fh, size, path.name, acc, facts, ctx)
+            scanned = len(snapshot) if snapshot is not None else size
+            fmt = scan_stream(fh, scanned, path.name, acc, facts, ctx)
             fh.seek(0)
             head = fh.read(4096)
-            if fmt == "unknown" and hdf5.signature_offset(fh, size) is not None:
+            if fmt == "unknown" and hdf5.signature_offset(fh, scanned) is not None:
                 head = b"\x89HDF"  # a superblock at 512 * 2**k: h5py.is_hdf5 (tf.keras load_model) opens it
         if hashing is not None:
             d = hashing.result()
@@ -271,6 +285,27 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_has
     unrecognised = (fmt == "unknown" and acc.error_ids == {"file.unknown"} and not (acc.unsafe or acc.suspicious)
                     and _loader_magic(head) is None)
     return FileScan(shown, fmt, acc.verdict(), digest, size, acc.findings, facts, tuple(acc.onnx_refs), unrecognised)
+
+
+MAX_SNAPSHOT_BYTES = 256 << 20
+"""Files up to this size are read once into memory and both hashed and scanned from that copy
+(red team 9c M1/C1: bytes rewritten in place through a shared mapping change no size, mtime or
+ctime, so two reads of the file can differ unseen). Larger files are hashed from the scanned
+descriptor and checked by identity only (docs/scanning.md, "Known limits")."""
+
+
+def _snapshot(fd: int, size: int) -> bytes:
+    """The file's bytes, read to its end from offset 0 (``pread``: the descriptor's offset is
+    untouched); at most one byte past the size the ``fstat`` gave, so growth shows."""
+    chunks: list[bytes] = []
+    got = 0
+    while got <= size:
+        chunk = os.pread(fd, min(size + 1 - got, 16 << 20), got)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
 
 
 def _loader_magic(head: bytes) -> str | None:
@@ -1834,14 +1869,16 @@ def scan(paths: Iterable[Path | str] | Path | str, *, with_hash: bool = True, li
 # ---- a walked folder: two phases --------------------------------------------------------------
 
 def scan_walked(root: Path, files: Sequence[Path], displays: Sequence[str],
-                digests: Sequence[FileDigest] | None = None, *, with_hash: bool = False,
+                digests: Sequence[FileDigest | None] | None = None, *, with_hash: bool = False,
+                expect_keys: Sequence[StatKey | None] | None = None,
                 limits: Limits | None = None, debug: bool = False) -> list[FileScan]:
     """Scan the files of one walked folder (:func:`mlbom.fswalk.walk_files`), in order.
 
     Phase 1 scans every file once, on its own; an ONNX model's scan carries its EXTERNAL
-    tensors' references. ``digests`` (from :func:`mlbom.hashing.sha256_files`) give each file's
-    SHA-256 (the caller checks that each file is still the one it hashed); without them,
-    ``with_hash=True`` hashes each file from the descriptor it is scanned through. Phase 2
+    tensors' references. ``digests`` (from :func:`mlbom.hashing.sha256_files`) give a file's
+    SHA-256 (the scan checks it reads the file hashed); a file without one is hashed by its scan
+    when ``with_hash=True``, from the very bytes it scans, and must be the file ``expect_keys``
+    names (the :data:`~mlbom.hashing.StatKey` the caller saw, e.g. before hashing the others). Phase 2
     reads nothing again: a file those references name is judged from its own scan and its size
     (:func:`judge_external_data`). A file whose digest failed is an ``error`` entry."""
     out: list[FileScan] = []
@@ -1851,8 +1888,9 @@ def scan_walked(root: Path, files: Sequence[Path], displays: Sequence[str],
             out.append(_unreadable(shown, dg))
             continue
         # without digests, each file is hashed from the descriptor it is scanned through
+        key = dg.key if dg else expect_keys[i] if expect_keys is not None else None
         out.append(scan_file(p, display=shown, sha256=dg.sha256 if dg else None, with_hash=with_hash and dg is None,
-                             expect_key=dg.key if dg else None, limits=limits, debug=debug))
+                             expect_key=key, limits=limits, debug=debug))
     return judge_external_data(root, files, out)
 
 

@@ -128,8 +128,10 @@ def test_generate_refuses_a_verdict_read_from_another_file_than_the_hashed_one(
     verdicts = {p["value"] for c in doc["components"] for p in c.get("properties", [])
                 if p["name"] == "mlbom:safety:verdict"}
     assert "safe" not in verdicts and "error" in verdicts
-    evil_sha = hashlib.sha256(EVIL).hexdigest()
-    assert evil_sha in text  # the digest is the hashed file's, and it is not called safe
+    if manifest:  # the manifest's digest is the hashed (malicious) file's, and it is not called safe
+        assert hashlib.sha256(EVIL).hexdigest() in text
+    # inline, a small file is hashed by its scan from the bytes it scanned: whichever file the
+    # scan read, the digest describes it, and the file is not the one stat-ed before: error
 
 
 # --- generate --dataset-manifest: no link inside the folder is followed (red team 8c T5) ------
@@ -168,3 +170,50 @@ def test_dataset_manifest_sample_does_not_follow_links(tmp_path: Path, monkeypat
     assert "1/3 matched" in text  # only a.txt: neither link is read
     assert text.count("symbolic link (not followed)") == 2
     assert "0" * 64 in text and secret_sha in text  # the manifest's own claims, not the host file's digest
+
+
+# --- one copy of the bytes: hashed and scanned together (red team 9c M1, C1) -----------------
+
+def test_a_digest_from_elsewhere_that_the_scanned_bytes_do_not_have_is_an_error(tmp_path: Path) -> None:
+    """C1: a hash-cache digest (or one taken by an earlier read) of bytes the file no longer
+    holds, with an unchanged stat: the scan's own copy disagrees, so no verdict is given."""
+    from mlbom.hashing import stat_key
+
+    f = tmp_path / "model.pkl"
+    f.write_bytes(pickle.dumps({"w": 1}, protocol=2))
+    key = stat_key(os.stat(f))
+    sc = scan_file(f, sha256=hashlib.sha256(EVIL).hexdigest(), expect_key=key)
+    assert sc.verdict == "error" and any(x.id == scanner.CHANGED_DURING_SCAN for x in sc.findings)
+    ok = scan_file(f, sha256=hashlib.sha256(f.read_bytes()).hexdigest(), expect_key=key)
+    assert ok.verdict == "safe" and not any(x.id == scanner.CHANGED_DURING_SCAN for x in ok.findings)
+
+
+def test_bytes_rewritten_through_a_shared_mapping_cannot_split_digest_and_verdict(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """M1: another process flips the bytes through a dirty shared mapping (no size, mtime or
+    ctime change) between any two reads. The scan reads the file once: what it judged is what
+    it hashed, so the malicious bytes are either judged (unsafe) or not the digest recorded."""
+    import mmap
+
+    benign = pickle.dumps({"weights": [1, 2, 3, 4], "bias": 0}, protocol=0)
+    assert len(benign) > len(EVIL)
+    evil = EVIL.ljust(len(benign), b" ")  # the same size: the mapping is rewritten in place
+    f = tmp_path / "model.pkl"
+    f.write_bytes(evil)
+    with f.open("r+b") as fh:
+        mm = mmap.mmap(fh.fileno(), 0)
+        real_hash = scanner.sha256_descriptor
+        real_scan = scanner.scan_stream
+
+        def flip_to_benign(*a: Any, **kw: Any) -> Any:
+            mm[:] = benign
+            return real_scan(*a, **kw)
+
+        monkeypatch.setattr(scanner, "scan_stream", flip_to_benign)
+        sc = scan_file(f)
+        mm[:] = evil
+        mm.close()
+    assert real_hash is scanner.sha256_descriptor
+    if sc.sha256 == hashlib.sha256(evil).hexdigest():
+        assert sc.verdict != "safe"
+    assert sc.verdict == "unsafe" and sc.sha256 == hashlib.sha256(evil).hexdigest()

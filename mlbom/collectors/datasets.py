@@ -130,9 +130,19 @@ _SCAN_SUFFIXES = frozenset({".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib"
 _COMPRESSED = (".gz", ".bz2", ".xz", ".lzma", ".z", ".zst", ".lz4")
 
 
+# Compressed streams a loader may decompress into a pickle (joblib's zlib/gzip/bz2/xz/lzma files,
+# pandas' compressed pickles): scanned unless the name says the content is data (C4-style
+# ``.json.gz`` shards are large and many: decompressing them again would double their cost).
+_COMPRESSED_FORMATS = frozenset({"gzip", "bzip2", "xz", "zstd", "zlib"})
+_DATA_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".txt", ".parquet", ".arrow", ".tar", ".xml",
+                            ".html", ".md", ".wav", ".flac", ".mp3", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".warc",
+                            ".wet", ".wat", ".vcf", ".fasta", ".fa", ".fastq", ".sam", ".bed", ".conll", ".srt"})
+
+
 def _scanned(fmt: str, name: str) -> bool:
-    """Whether a dataset file is read by the safety scanner (see above)."""
-    if fmt in _SCAN_FORMATS:
+    """Whether a dataset file is read by the safety scanner (see above). A zip is always read
+    (torch.save, npz and Keras files are zips whatever their names: red team 9c D1)."""
+    if fmt in _SCAN_FORMATS or fmt == "zip":
         return True
     lower = name.lower()
     for ext in _COMPRESSED:
@@ -140,7 +150,10 @@ def _scanned(fmt: str, name: str) -> bool:
             lower = lower[: -len(ext)]
             break
     dot = lower.rfind(".")
-    return dot >= 0 and lower[dot:] in _SCAN_SUFFIXES
+    suffix = lower[dot:] if dot >= 0 else ""
+    if fmt in _COMPRESSED_FORMATS:
+        return suffix not in _DATA_SUFFIXES
+    return suffix in _SCAN_SUFFIXES
 
 
 def _scan_data_file(path: Path, rel: str, sha256: str, key: StatKey | None) -> FileScan | None:

@@ -49,7 +49,7 @@ from mlbom.model import (
     worst_verdict,
 )
 from mlbom.properties import Prop
-from mlbom.scanner import CHANGED_DURING_SCAN, FileScan, ScanFinding, scan_file, scan_walked
+from mlbom.scanner import CHANGED_DURING_SCAN, MAX_SNAPSHOT_BYTES, FileScan, ScanFinding, scan_file, scan_walked
 
 MAX_CONFIG = MAX_CONFIG_BYTES
 _CONFIGS = ("config.json", "generation_config.json", "tokenizer_config.json", "model_index.json")
@@ -176,9 +176,15 @@ class ModelCollector(FolderCollector):
         except OSError:
             total = None
         before = [_stat_now(f) for f in files]  # checked again after the scan: a file swapped in between
-        with ctx.progress_bytes(f"hashing model {name}", total):
-            digests = list(sha256_files(files))
-        scans = scan_walked(path, files, rels, digests)  # two phases: ONNX external data judged with its model
+        # files up to MAX_SNAPSHOT_BYTES are hashed by their scan, from the one copy it reads; the
+        # larger ones here first, in parallel (each scan then checks it reads the file hashed)
+        sizes = [b[2] if b is not None else None for b in before]
+        large = [i for i, n in enumerate(sizes) if n is None or n > MAX_SNAPSHOT_BYTES]
+        with ctx.progress_bytes(f"hashing model {name}", sum(sizes[i] or 0 for i in large) if total is not None else None):
+            hashed = dict(zip(large, sha256_files([files[i] for i in large]), strict=True))
+        digests = [hashed.get(i) for i in range(len(files))]
+        # two phases: ONNX external data judged with its model
+        scans = scan_walked(path, files, rels, digests, with_hash=True, expect_keys=before)
         scans = [_unchanged(sc, f, b) for sc, f, b in zip(scans, files, before, strict=True)]
         for f, sc in zip(files, scans, strict=True):
             fref = f"{model_ref}#{shown_name(sc.path)}"

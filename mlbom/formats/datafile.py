@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import pickletools
 import re
 
 _MAGIC: tuple[tuple[bytes, int, str], ...] = (
@@ -50,7 +52,24 @@ _GLOBAL_HEAD = re.compile(rb"\(?[ci][A-Za-z_][\w.]{0,200}\n[A-Za-z_][\w.]{0,200}
 def _looks_pickled(head: bytes) -> bool:
     if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
         return True
-    return head.startswith(_PICKLE_HEADS) or _GLOBAL_HEAD.match(head) is not None
+    return head.startswith(_PICKLE_HEADS) or _GLOBAL_HEAD.match(head) is not None or _reads_as_opcodes(head)
+
+
+_HEAD_CUT = 4096  # the heads passed here are the first 4 KiB: a longer file is cut there
+
+
+def _reads_as_opcodes(head: bytes) -> bool:
+    """The head reads as pickle opcodes (``pickletools.genops``, which reads arguments and checks
+    no stack): to a STOP, or, for a head cut at 4 KiB, at least three opcodes up to its end. A
+    pickle may begin with any opcode (``N0``, ``I1\n0``, ``)0`` before the usual start: red team
+    9c D1); text, CSV and JSON fail at their first bytes."""
+    n = 0
+    try:
+        for _op, _arg, _pos in pickletools.genops(io.BytesIO(head)):
+            n += 1
+    except ValueError as exc:
+        return len(head) >= _HEAD_CUT and n >= 3 and "unknown" not in str(exc)
+    return n > 0
 
 
 def detect(head: bytes) -> str:
@@ -64,6 +83,8 @@ def detect(head: bytes) -> str:
         return "mp4"
     if _looks_pickled(head):
         return "pickle"
+    if len(head) >= 2 and head[0] == 0x78 and (head[0] << 8 | head[1]) % 31 == 0:
+        return "zlib"  # a zlib stream (joblib's default compressor): its header's check bits
     if b"\x00" in head:
         return "binary"
     try:

@@ -78,3 +78,17 @@ def test_pickle_heads_are_detected() -> None:
     assert detect(EVIL) == "pickle"
     assert detect(b"a,b\n1,2\n3,4\n") == "csv"
     assert detect(b"(not a pickle) just text\n") == "text"
+
+
+@pytest.mark.parametrize("folder", ["rt9c-d1-heads", "rt9c-d1-containers"])
+def test_red_team_9c_dataset_files_are_scanned(folder: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 9c D1: pickles beginning with another opcode (``N0``, ``I1\\n0``, ``)0``) under data
+    names, ``torch.save`` zips named ``.pth.tar``/``.bin``, an extensionless ``np.savez`` object
+    array and a zlib joblib file named ``.dat`` had no verdict, and the BOM said "findings: none"."""
+    src = Path(__file__).resolve().parents[1] / "fixtures" / "hostile" / "dataset-scan" / folder
+    monkeypatch.setenv("MLBOM_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "bom.json"
+    main(["-q", "generate", "--no-gpu", "--dataset", str(src), "-o", str(out)])
+    files = _by_name(json.loads(out.read_text()))
+    loadable = {n: p.get("mlbom:safety:verdict") for n, p in files.items() if n != "readme.txt"}
+    assert loadable and set(loadable.values()) == {"unsafe"}, loadable
