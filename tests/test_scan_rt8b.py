@@ -179,7 +179,8 @@ def test_hdf5_dense_attributes_are_read_as_the_library_reads_them(tmp_path: Path
 def test_hdf5_dense_attributes_a_fixed_length_config_in_the_heap(tmp_path: Path) -> None:
     import json
 
-    import numpy as np
+    pytest.importorskip("h5py")
+    np = pytest.importorskip("numpy")
 
     p = tmp_path / "m.h5"
     _dense_h5(p, 20, np.bytes_(json.dumps(LAMBDA).ljust(3000)))
@@ -190,7 +191,8 @@ def test_hdf5_dense_attributes_a_fixed_length_config_in_the_heap(tmp_path: Path)
 def test_hdf5_dense_storage_mlbom_cannot_read_is_an_error_never_safe(tmp_path: Path, shape: str) -> None:
     import json
 
-    import numpy as np
+    pytest.importorskip("h5py")
+    np = pytest.importorskip("numpy")
 
     p = tmp_path / "m.h5"
     if shape == "deep-name-index":  # a v2 B-tree of depth 1
