@@ -5,7 +5,8 @@ Components are matched by identity — the purl without version and qualifiers, 
 type/group/name; files by their bom-ref (model or dataset plus path) or name — and each matched
 pair is compared: version, SHA-256 (same version, different hash: *hash drift*, the red flag for
 a swapped artifact), licences, safety verdict, findings, ``modelCard`` and ``data`` field by
-field. Dependency edges are compared by identity too.
+field. Dependency edges are compared by identity too. Namesakes within one BOM are all kept
+(:func:`_unique`); vulnerabilities are compared per (id or alias, affected component) and state.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 from mlbom.errors import UsageError
+from mlbom.identity import purl_base
 from mlbom.model import SEVERITIES
 from mlbom.properties import Prop
-from mlbom.readmodel import ReadComponent, as_list, dicts, finding_severity, identity_of, root_of, vulnerabilities, walk
+from mlbom.readmodel import Affected, ReadComponent, as_list, dicts, finding_severity, identity_of, root_of, vulnerabilities, walk
 from mlbom.table import markdown_code, markdown_text, printable
 
 Kind = Literal["added", "removed", "version-change", "hash-drift", "licence-change", "safety-escalation", "new-unreadable",
@@ -51,15 +53,33 @@ def _flatten(value: object, prefix: str = "") -> dict[str, str]:
     return {prefix: json.dumps(value, ensure_ascii=False)}
 
 
+def _unique(ident: str, c: dict[str, object], taken: dict[str, dict[str, object]]) -> str:
+    """A key for ``c`` that no earlier component of the same BOM holds. The first component of an
+    identity keeps it; a later one (several versions of one package, or three models all named
+    ``model`` without a purl: red team 9c D2) becomes ``IDENTITY@VERSION``, else ``IDENTITY
+    [BOM-REF]``, else ``IDENTITY #N`` (document order). Nothing is ever overwritten, so an unsafe
+    model cannot hide behind a namesake: it is compared with the namesake of the other BOM that
+    has the same key, or reported as added, with its verdict and findings."""
+    if ident not in taken:
+        return ident
+    version, ref = c.get("version"), c.get("bom-ref")
+    for key in ([f"{ident}@{version}"] if isinstance(version, str) and version else []) + (
+            [f"{ident} [{ref}]"] if isinstance(ref, str) and ref else []):
+        if key not in taken:
+            return key
+    n = 2
+    while f"{ident} #{n}" in taken:
+        n += 1
+    return f"{ident} #{n}"
+
+
 def _index(doc: dict[str, object]) -> tuple[dict[str, dict[str, object]], dict[str, str]]:
     """identity → component object, bom-ref → identity. Views (:class:`ReadComponent`) are built
     only for the components that differ: most of two releases' components are equal."""
     by_id: dict[str, dict[str, object]] = {}
     ref_to_id: dict[str, str] = {}
     for c in walk(doc.get("components")):
-        ident = identity_of(c)
-        if ident in by_id:  # several versions of one package: keep them apart
-            ident = f"{ident}@{c.get('version')}"
+        ident = _unique(identity_of(c), c, by_id)
         by_id[ident] = c
         ref = c.get("bom-ref")
         if isinstance(ref, str):
@@ -134,17 +154,39 @@ def diff(old: dict[str, object], new: dict[str, object]) -> list[Change]:
     return changes
 
 
+def _affected_key(a: Affected) -> str:
+    """Which component a vulnerability affects, across releases: its purl without version (the
+    fixed release of the same package is the same component), else its name, else the ref."""
+    return purl_base(a.purl) if a.purl else a.name or a.ref
+
+
 def new_vulnerabilities(old: dict[str, object], new: dict[str, object]) -> list[Change]:
-    """Open vulnerabilities of ``new`` that ``old`` did not have (compared by id and aliases, so
-    a flaw renamed from its GHSA to its PYSEC id is not new)."""
-    before = set().union(*(v.ids for v in vulnerabilities(old)))
-    out = []
+    """Open vulnerabilities of ``new`` that ``old`` did not have open on the same component:
+    compared per (id or alias, affected component), so a flaw renamed from its GHSA to its PYSEC
+    id is not new, but one that ``old`` stated closed (``not_affected``, ``resolved``,
+    ``false_positive`` — a VEX statement) and ``new`` states open again is (red team 9c V1), and
+    so is a known flaw that now affects another component. One change per affected component."""
+    open_before: set[tuple[str, str]] = set()
+    closed_before: dict[tuple[str, str], str] = {}
+    for v in vulnerabilities(old):
+        for key in (_affected_key(a) for a in v.affects) if v.affects else ("",):
+            for i in v.ids:
+                if v.is_open:
+                    open_before.add((i, key))
+                else:
+                    closed_before.setdefault((i, key), v.state)
+    out: dict[tuple[str, str], Change] = {}
     for v in vulnerabilities(new):
-        if v.ids & before or not v.is_open:
+        if not v.is_open:
             continue
-        where = ", ".join(sorted({f"{a.name}@{a.version}" if a.name else a.ref for a in v.affects})) or "(no component)"
-        out.append(Change("new-vulnerability", v.id, f"{v.severity} vulnerability in {where}", None, v.state, v.severity))
-    return sorted(out, key=lambda c: c.identity)
+        places = {_affected_key(a): (f"{a.name}@{a.version}" if a.name else a.ref) for a in v.affects} or {"": "(no component)"}
+        for key, where in sorted(places.items()):
+            if (v.id, key) in out or any((i, key) in open_before for i in v.ids):
+                continue
+            was = next((closed_before[(i, key)] for i in sorted(v.ids) if (i, key) in closed_before), None)
+            out[(v.id, key)] = Change("new-vulnerability", v.id, f"{v.severity} vulnerability in {where}", was, v.state,
+                                      v.severity)
+    return sorted(out.values(), key=lambda c: (c.identity, c.detail))
 
 
 def parse_fail_on(spec: str) -> list[str]:

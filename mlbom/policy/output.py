@@ -15,7 +15,7 @@ from mlbom.jsonout import dump_document
 from mlbom.policy.config import Exception_
 from mlbom.policy.locate import location
 from mlbom.policy.rules import RULES, Result, Violation
-from mlbom.table import markdown_code, markdown_text, printable
+from mlbom.table import markdown_code, markdown_text, printable, printable_lines
 
 Format = Literal["text", "json", "sarif", "junit", "markdown"]
 FORMATS: tuple[Format, ...] = ("text", "json", "sarif", "junit", "markdown")
@@ -120,6 +120,19 @@ def _where(v: Violation, result: Result, base: str | None) -> str:
     return f"{v.component}: " if loc == v.component else f"{loc}: {v.component}: "
 
 
+def _xml_safe(root: ET.Element) -> None:
+    """Every attribute and text of the JUnit tree as :func:`mlbom.table.printable` shows it (the
+    line feeds of a multi-line text kept): ElementTree writes what XML 1.0 forbids (C0 controls but
+    TAB/LF/CR, U+FFFE/U+FFFF, lone surrogates) raw, and one such character from a BOM makes the
+    whole report not well-formed, so a CI test reporter drops every failure (red team 9c X1).
+    Bidi overrides and CR are escaped too, as in every human-readable writer."""
+    for el in root.iter():
+        if el.text:
+            el.text = printable_lines(el.text)
+        for k, v in el.attrib.items():
+            el.set(k, printable(v))
+
+
 def junit(result: Result, *, base: str | None = None) -> str:
     suites = ET.Element("testsuites", name="mlbom check")
     suite = ET.SubElement(suites, "testsuite", name=f"mlbom policy ({result.policy})")
@@ -144,5 +157,6 @@ def junit(result: Result, *, base: str | None = None) -> str:
     suite.set("skipped", "0")
     suites.set("tests", str(len(result.rules)))
     suites.set("failures", str(failures))
+    _xml_safe(suites)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

@@ -4,18 +4,21 @@ script, no link and no external reference, and its size grows linearly with what
 
 from __future__ import annotations
 
-import re
 from html import escape as _escape
 
 from mlbom.report.model import Bars, Lineage
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+from mlbom.table import printable
 
 
 def escape(s: str) -> str:
-    """HTML/XML-escaped text (quotes too); control characters, which HTML and XML text may not
-    hold, are shown as ``\\xNN``. Used by the HTML renderer as well."""
-    return _escape(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s), quote=True)
+    """HTML/XML-escaped text (quotes too), with every character that is not printable shown as
+    :func:`mlbom.table.printable` shows it in the text report (``\\x01``, ``\\u202e``): control
+    characters, which HTML and XML text may not hold, and also bidi overrides and isolates and
+    other format characters, U+2028/U+2029 and CR, which would reorder or break what a browser
+    shows (red team 9c H1: ``evil\\u202elkp.pt`` shown as ``evil.pt``). Used by the HTML renderer
+    as well."""
+    return _escape(printable(s), quote=True)
+
 
 _TONE = {"bad": "#c0392b", "warn": "#d68910", "ok": "#1e8449", "neutral": "#7f8c8d"}
 _BOX_W, _BOX_H, _GAP = 220, 34, 12
