@@ -6,6 +6,7 @@ import io
 import json
 import pickletools
 import re
+import zlib
 
 _MAGIC: tuple[tuple[bytes, int, str], ...] = (
     (b"PAR1", 0, "parquet"),
@@ -13,7 +14,7 @@ _MAGIC: tuple[tuple[bytes, int, str], ...] = (
     (b"\xff\xff\xff\xff", 0, "arrow-stream"),
     (b"ustar", 257, "tar"),
     (b"PK\x03\x04", 0, "zip"),
-    (b"\x1f\x8b", 0, "gzip"),
+    (b"\x1f\x8b\x08", 0, "gzip"),  # method 8, the only one gzip.py reads
     (b"BZh", 0, "bzip2"),
     (b"\xfd7zXZ\x00", 0, "xz"),
     (b"\x28\xb5\x2f\xfd", 0, "zstd"),
@@ -47,6 +48,16 @@ _PICKLE_HEADS = (b"(dp", b"(lp", b"(tp", b"(i", b"(c", b"}q", b"]q", b"}(", b"](
 
 # GLOBAL or INST first (``cos\nsystem\n``, ``(imodule\nName\n``): a module and a name, a line each
 _GLOBAL_HEAD = re.compile(rb"\(?[ci][A-Za-z_][\w.]{0,200}\n[A-Za-z_][\w.]{0,200}\n")
+
+
+def _inflates(head: bytes) -> bool:
+    """The head is the start of a valid zlib stream (random bytes pass the 2-byte header check
+    once in ~8,000 files; they rarely inflate further)."""
+    try:
+        zlib.decompressobj().decompress(head, 64)
+    except zlib.error:
+        return False
+    return True
 
 
 def _looks_pickled(head: bytes) -> bool:
@@ -83,8 +94,8 @@ def detect(head: bytes) -> str:
         return "mp4"
     if _looks_pickled(head):
         return "pickle"
-    if len(head) >= 2 and head[0] == 0x78 and (head[0] << 8 | head[1]) % 31 == 0:
-        return "zlib"  # a zlib stream (joblib's default compressor): its header's check bits
+    if len(head) >= 2 and head[0] == 0x78 and (head[0] << 8 | head[1]) % 31 == 0 and _inflates(head):
+        return "zlib"  # a zlib stream (joblib's default compressor): header check bits, and it inflates
     if b"\x00" in head:
         return "binary"
     try:

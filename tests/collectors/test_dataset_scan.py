@@ -80,7 +80,7 @@ def test_pickle_heads_are_detected() -> None:
     assert detect(b"(not a pickle) just text\n") == "text"
 
 
-@pytest.mark.parametrize("folder", ["rt9c-d1-heads", "rt9c-d1-containers"])
+@pytest.mark.parametrize("folder", ["rt9c-d1-heads", "rt9c-d1-containers", "rt9b-ds-names", "rt9b-wds-shard"])
 def test_red_team_9c_dataset_files_are_scanned(folder: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Red team 9c D1: pickles beginning with another opcode (``N0``, ``I1\\n0``, ``)0``) under data
     names, ``torch.save`` zips named ``.pth.tar``/``.bin``, an extensionless ``np.savez`` object
@@ -90,5 +90,34 @@ def test_red_team_9c_dataset_files_are_scanned(folder: str, tmp_path: Path, monk
     out = tmp_path / "bom.json"
     main(["-q", "generate", "--no-gpu", "--dataset", str(src), "-o", str(out)])
     files = _by_name(json.loads(out.read_text()))
-    loadable = {n: p.get("mlbom:safety:verdict") for n, p in files.items() if n != "readme.txt"}
+    loadable = {n: p.get("mlbom:safety:verdict") for n, p in files.items() if n.lower() not in ("readme.txt", "readme.md")}
     assert loadable and set(loadable.values()) == {"unsafe"}, loadable
+
+
+def test_a_yaml_file_mlbom_cannot_read_whole_keeps_its_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 9b DU: a named ``.yaml`` whose scan ends ``error`` (text, then a NUL) was dropped
+    with no verdict and no finding; an error is never silently dropped (only raw data picked by
+    its first bytes alone is)."""
+    src = Path(__file__).resolve().parents[1] / "fixtures" / "hostile" / "dataset-scan" / "rt9b-yaml-nul"
+    monkeypatch.setenv("MLBOM_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "bom.json"
+    main(["-q", "generate", "--no-gpu", "--dataset", str(src), "-o", str(out)])
+    files = _by_name(json.loads(out.read_text()))
+    assert files["hparams.yaml"].get("mlbom:safety:verdict") in ("error", "suspicious", "unsafe")
+
+
+def test_random_binary_data_is_not_flagged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Raw data whose first bytes happen to read as a tiny pickle (``N.`` + junk) or pass a 2-byte
+    zlib/gzip header check gets no verdict: 3,000 seeded random files, none named in the BOM."""
+    import random
+
+    rnd = random.Random(20261201)
+    ds = tmp_path / "ds"
+    for i in range(3000):
+        sub = ds / f"d{i // 500}"
+        sub.mkdir(parents=True, exist_ok=True)
+        (sub / f"f{i:05d}.bin").write_bytes(rnd.randbytes(rnd.randrange(64, 4096)))
+    monkeypatch.setenv("MLBOM_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "bom.json"
+    main(["-q", "generate", "--no-gpu", "--dataset", str(ds), "-o", str(out), "--max-file-components", "0"])
+    assert _by_name(json.loads(out.read_text())) == {}
