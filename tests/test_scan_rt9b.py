@@ -1,0 +1,47 @@
+"""Red team 9b C, CT, F and TX: no silent cap hides a finding — every ``auto_map`` string and
+every ``modules.json``/Router reference is judged (past the stat budget: not checked, so
+suspicious), every named chat template (a list of any length, or a JSON object) is judged,
+capped finding *messages* never cap the verdict, and the decodable prefix of a text file with
+a bad byte is checked for YAML Python tags (the attack files are ``rt9b-*`` rows of
+``hostile/scanner/EXPECTED.tsv``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mlbom.scanner import scan, scan_bytes
+
+
+def _ids(data: bytes, name: str) -> tuple[str, set[str]]:
+    r = scan_bytes(data, name)
+    return r.verdict, {f.id for f in r.findings}
+
+
+def test_auto_map_reference_behind_10000_pad_strings() -> None:
+    for pad_first in (False, True):
+        pad = ["x"] * 10_000
+        amap: dict[str, object] = ({"pad": pad, "AutoConfig": "other--configuration_x.XConfig"} if pad_first
+                                   else {"AutoConfig": "other--configuration_x.XConfig", "pad": pad})
+        verdict, ids = _ids(json.dumps({"auto_map": amap}).encode(), "config.json")
+        assert verdict == "suspicious" and "code.remote" in ids
+
+
+def test_more_module_references_than_the_stat_budget_fail_closed(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text("X = 1\n")
+    refs = {f"K{i}": f"m{i}.X" for i in range(10_001)}
+    verdict, ids = _ids(json.dumps({"auto_map": refs}).encode(), "config.json")
+    assert verdict == "suspicious" and "code.remote" in ids
+
+
+def test_modules_json_reference_after_10000_items(tmp_path: Path) -> None:
+    items = [{"idx": i, "name": str(i), "path": "n", "type": "sentence_transformers.models.Normalize"}
+             for i in range(10_000)]
+    items.append({"idx": 10_000, "name": "x", "path": "x", "type": "other--custom_mod.MyModule"})
+    (tmp_path / "modules.json").write_text(json.dumps(items))
+    (r,) = scan(tmp_path)
+    assert r.verdict == "suspicious" and "code.remote" in {f.id for f in r.findings}
+    types = {f"r{i}": "sentence_transformers.models.Normalize" for i in range(10_000)}
+    types["last"] = "other--custom_mod.MyModule"
+    verdict, ids = _ids(json.dumps({"types": types}).encode(), "config.json")
+    assert verdict == "suspicious" and "code.remote" in ids
