@@ -45,3 +45,18 @@ def test_modules_json_reference_after_10000_items(tmp_path: Path) -> None:
     types["last"] = "other--custom_mod.MyModule"
     verdict, ids = _ids(json.dumps({"types": types}).encode(), "config.json")
     assert verdict == "suspicious" and "code.remote" in ids
+
+
+def test_keras_findings_cap_keeps_the_lambda_effect() -> None:
+    hostile = Path(__file__).parent / "fixtures" / "hostile" / "scanner" / "rt9b-keras-findings-cap.json"
+    verdict, ids = _ids(hostile.read_bytes(), "model.json")
+    assert verdict == "unsafe" and {"keras.lambda", "keras.custom-object"} <= ids
+
+
+def test_template_findings_cap_keeps_a_worse_effect() -> None:
+    from mlbom.formats.chat_template import check_template
+
+    template = "".join(f"{{{{ x|f{i} }}}}" for i in range(60)) + "{{ ''.__class__ }}"
+    found = check_template(template)
+    assert ("template.dunder-access", "unsafe") in {(f.id, f.effect) for f in found}
+    assert len(found) <= 52

@@ -48,6 +48,7 @@ MAX_NODES = 200_000
 MAX_FOLD_VALUES = 64  # possible values kept per expression
 MAX_FOLD_CHARS = 1 << 16  # a folded string longer than this is "unknown"
 MAX_FINDINGS = 50
+_ORDER = ("unsafe", "error", "suspicious", "safe")
 MAX_TEMPLATES_TOTAL = 256 << 10  # characters of distinct templates judged per file
 MAX_FOLD_WORK = 20_000_000  # characters produced by folding, per template
 
@@ -315,8 +316,11 @@ class _Judge:
 
     def add(self, fid: str, sev: Severity, msg: str, effect: Verdict | None, lineno: int) -> None:
         key = (fid, msg)
-        if key in self.seen or len(self.findings) >= MAX_FINDINGS:
+        if key in self.seen:
             return
+        if len(self.findings) >= MAX_FINDINGS and (effect is None or any(
+                f.id == fid and _ORDER.index(f.effect or "safe") <= _ORDER.index(effect) for f in self.findings)):
+            return  # the cap is on messages, never on effects: a worse effect past it is still kept (rt9b F)
         self.seen.add(key)
         self.findings.append(TemplateFinding(fid, sev, f"{self.where}: line {lineno}: {msg}", effect))
 
