@@ -60,3 +60,17 @@ def test_template_findings_cap_keeps_a_worse_effect() -> None:
     found = check_template(template)
     assert ("template.dunder-access", "unsafe") in {(f.id, f.effect) for f in found}
     assert len(found) <= 52
+
+
+def test_every_named_template_and_a_dict_of_templates_are_judged() -> None:
+    bad = "{{ ''.__class__.__mro__ }}"
+    for value in ([{"name": f"t{i}", "template": f"{{{{ m{i} }}}}"} for i in range(100)]
+                  + [{"name": "default", "template": bad}], {"default": bad}, {"a": "{{ x }}", "b": bad}):
+        verdict, ids = _ids(json.dumps({"chat_template": value}).encode(), "tokenizer_config.json")
+        assert verdict == "unsafe" and "template.dunder-access" in ids, value
+
+
+def test_too_many_distinct_templates_fail_closed() -> None:
+    value = [{"name": f"t{i}", "template": f"{{{{ m{i} }}}}"} for i in range(1100)]
+    verdict, ids = _ids(json.dumps({"chat_template": value}).encode(), "tokenizer_config.json")
+    assert verdict == "error" and "template.too-many" in ids
