@@ -716,6 +716,8 @@ def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, 
     if size > MAX_TEXT:
         acc.add("file.unknown", "high", f"{where}: {size} bytes of content in no format mlbom recognises; "
                 f"not judged{_ALONE}", effect="error")
+        fh.seek(0)
+        _prefix_tags(fh.read(MAX_TEXT), acc, where)
         return "unknown"
     fh.seek(0)
     data = fh.read(MAX_TEXT + 1)
@@ -726,8 +728,24 @@ def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, 
     if text is None:
         acc.add("file.unknown", "high", f"{where}: binary content in no format mlbom recognises; not judged{_ALONE}",
                 effect="error")
+        _prefix_tags(data, acc, where)
         return "unknown"
     return _judge_text(text, name, acc, facts, where=where, folder=folder)
+
+
+def _prefix_tags(data: bytes, acc: _Acc, where: str) -> None:
+    """Python tags in the text before the first byte that does not decode (or NUL), or in the
+    first :data:`MAX_TEXT` bytes of text too large to read: PyYAML's streaming reader (4 KiB
+    chunks; libyaml 16 KiB) builds and constructs the documents of that prefix before it meets
+    the bad byte (rt9b Y1)."""
+    codec = _text_codec(data)
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as exc:
+        text = data[:exc.start].decode(codec, "ignore")
+    prefix = text.split("\x00", 1)[0]
+    if "!" in prefix:
+        _yaml_tags(prefix, acc, f"{where} (its first {len(prefix)} characters, read as YAML)")
 
 
 def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where: str,

@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+import mlbom.scanner
 from mlbom.scanner import scan, scan_bytes
 
 
@@ -74,3 +77,15 @@ def test_too_many_distinct_templates_fail_closed() -> None:
     value = [{"name": f"t{i}", "template": f"{{{{ m{i} }}}}"} for i in range(1100)]
     verdict, ids = _ids(json.dumps({"chat_template": value}).encode(), "tokenizer_config.json")
     assert verdict == "error" and "template.too-many" in ids
+
+
+def test_text_prefix_before_a_bad_byte_is_checked_for_python_tags(monkeypatch: pytest.MonkeyPatch) -> None:
+    tag = b"--- !!python/object/apply:os.system ['true']\n--- |\n" + b"  line\n" * 3000
+    for tail in (b"\x00\xff", b"\xff", b"\x00"):
+        verdict, ids = _ids(tag + tail, "hparams.yaml")
+        assert verdict == "error" and {"file.unknown", "yaml.python-tag"} <= ids, tail
+    verdict, ids = _ids(b"\x00" + tag, "hparams.yaml")  # nothing before the NUL: no document built
+    assert "yaml.python-tag" not in ids
+    monkeypatch.setattr(mlbom.scanner, "MAX_TEXT", 4096)  # too large to read in full: its first part is checked
+    verdict, ids = _ids(tag, "hparams.yaml")
+    assert verdict == "error" and {"file.unknown", "yaml.python-tag"} <= ids
