@@ -716,6 +716,8 @@ def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, 
     if size > MAX_TEXT:
         acc.add("file.unknown", "high", f"{where}: {size} bytes of content in no format mlbom recognises; "
                 f"not judged{_ALONE}", effect="error")
+        fh.seek(0)
+        _prefix_tags(fh.read(MAX_TEXT), acc, where)
         return "unknown"
     fh.seek(0)
     data = fh.read(MAX_TEXT + 1)
@@ -726,8 +728,24 @@ def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, 
     if text is None:
         acc.add("file.unknown", "high", f"{where}: binary content in no format mlbom recognises; not judged{_ALONE}",
                 effect="error")
+        _prefix_tags(data, acc, where)
         return "unknown"
     return _judge_text(text, name, acc, facts, where=where, folder=folder)
+
+
+def _prefix_tags(data: bytes, acc: _Acc, where: str) -> None:
+    """Python tags in the text before the first byte that does not decode (or NUL), or in the
+    first :data:`MAX_TEXT` bytes of text too large to read: PyYAML's streaming reader (4 KiB
+    chunks; libyaml 16 KiB) builds and constructs the documents of that prefix before it meets
+    the bad byte (rt9b Y1)."""
+    codec = _text_codec(data)
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as exc:
+        text = data[:exc.start].decode(codec, "ignore")
+    prefix = text.split("\x00", 1)[0]
+    if "!" in prefix:
+        _yaml_tags(prefix, acc, f"{where} (its first {len(prefix)} characters, read as YAML)")
 
 
 def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where: str,
@@ -917,20 +935,23 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str, folde
 
 # folders the walker does not enter (mlbom.fswalk): nothing in them is judged by a folder scan
 _UNWALKED = frozenset({".git"})
-_MAX_REFS = 10_000
+_MAX_REFS = 10_000  # references checked against the folder (one stat each); past it: not checked, suspicious
 
 
-def _string_leaves(node: object, out: list[str]) -> None:
-    """The strings of a JSON value (dict values, list items), bounded by :data:`_MAX_REFS`."""
+def _string_leaves(node: object, out: list[str], walked: set[int]) -> None:
+    """Every string of a JSON value (dict values, list items), without a cap: the document is in
+    memory already (≤ MAX_TEXT), and ``walked`` (containers already walked, shared by every call
+    on one document) keeps nested ``auto_map``s from being walked twice."""
     stack = [node]
-    while stack and len(out) < _MAX_REFS:
+    while stack:
         n = stack.pop()
         if isinstance(n, str):
             out.append(n)
-        elif isinstance(n, dict):
-            stack.extend(n.values())
-        elif isinstance(n, list):
-            stack.extend(n)
+        elif isinstance(n, (dict, list)):
+            if id(n) in walked:
+                continue
+            walked.add(id(n))
+            stack.extend(n.values() if isinstance(n, dict) else n)
 
 
 def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) -> None:
@@ -948,16 +969,17 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
     file of the folder is ``suspicious`` (``code.remote``): loading with
     ``trust_remote_code=True`` imports and runs it."""
     refs: list[str] = []
+    walked: set[int] = set()
     stack = [doc]
     while stack:  # the document is in memory already (≤ MAX_TEXT): a walk of it is bounded by it
         node = stack.pop()
         if isinstance(node, dict):
-            _string_leaves(node.get("auto_map"), refs)
+            _string_leaves(node.get("auto_map"), refs, walked)
             pipes = node.get("custom_pipelines")
             if isinstance(pipes, dict):
                 for task in pipes.values():
                     if isinstance(task, dict):
-                        _string_leaves(task.get("impl"), refs)
+                        _string_leaves(task.get("impl"), refs, walked)
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
@@ -995,7 +1017,7 @@ def _st_references(doc: object) -> tuple[list[str], list[str]]:
     classes: list[str] = []
     functions: list[str] = []
     if isinstance(doc, list):
-        for item in doc[:_MAX_REFS]:
+        for item in doc:  # every item: ST imports each module's type (no cap, rt9b R2)
             if isinstance(item, dict) and "path" in item and isinstance(item.get("type"), str):
                 classes.append(item["type"])
         return classes, functions
@@ -1003,7 +1025,7 @@ def _st_references(doc: object) -> tuple[list[str], list[str]]:
         return classes, functions
     types = doc.get("types")
     if isinstance(types, dict):
-        classes.extend(v for v in list(types.values())[:_MAX_REFS] if isinstance(v, str) and "." in v)
+        classes.extend(v for v in types.values() if isinstance(v, str) and "." in v)
     tok = doc.get("tokenizer_class")
     if isinstance(tok, str) and "." in tok:
         classes.append(tok)
@@ -1018,6 +1040,7 @@ def _st_references(doc: object) -> tuple[list[str], list[str]]:
 def _unjudged_code(refs: list[str], what: str, loader: str, acc: _Acc, folder: Path | None, where: str) -> None:
     """``code.remote`` for the references that name code outside what this scan judged."""
     unseen: list[str] = []
+    checked = 0
     for ref in dict.fromkeys(refs):
         if "--" in ref:
             unseen.append(f"{ref!r} (code from repository {ref.split('--', 1)[0]!r})")
@@ -1025,7 +1048,10 @@ def _unjudged_code(refs: list[str], what: str, loader: str, acc: _Acc, folder: P
         module = ref.split("::", 1)[0] if "::" in ref else ref.rsplit(".", 1)[0] + ".py"
         if "." not in ref and "::" not in ref:
             continue  # a bare class name: a transformers class, no module file
-        if not _judged_module(folder, module):
+        checked += 1
+        if checked > _MAX_REFS:  # never a silent cap (rt9b R1): what is not checked is not judged
+            unseen.append(f"{ref!r} (not checked: more than {_MAX_REFS} module references)")
+        elif not _judged_module(folder, module):
             unseen.append(f"{ref!r} ({module} is not a file this scan judged beside it)")
     if unseen:
         shown = "; ".join(u[:300] for u in unseen[:5]) + (f"; and {len(unseen) - 5} more" if len(unseen) > 5 else "")

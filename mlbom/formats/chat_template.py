@@ -16,9 +16,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from mlbom.formats.jinja_ast import TemplateFinding
 
-MAX_CONFIG_TEMPLATES = 64  # entries of a tokenizer_config list of named templates
-
-
 def check_template(source: str, *, where: str = "chat template") -> list[TemplateFinding]:
     """Findings for one Jinja2 chat template (an empty list: nothing dangerous found)."""
     from mlbom.formats import jinja_ast
@@ -35,7 +32,11 @@ def check_templates(pairs: Iterable[tuple[str, str]], *, where: str = "") -> lis
 
 def tokenizer_config_templates(doc: object) -> list[tuple[str, str]]:
     """Templates in a ``tokenizer_config.json``/``chat_template.json`` document: ``chat_template``
-    as a string or as transformers' list of ``{"name", "template"}`` entries."""
+    as a string, as transformers' list of ``{"name", "template"}`` entries (every entry: the
+    tokenizer keeps them all, a later name replacing an earlier one), or as a JSON object
+    ``{name: template}`` (``PreTrainedTokenizerBase.__init__`` keeps a dict as it is and
+    ``get_chat_template`` picks ``default`` or the caller's name from it). No count cap: the
+    total size budget of :func:`check_templates` fails closed (rt9b CT1, CT2)."""
     if not isinstance(doc, dict):
         return []
     value = doc.get("chat_template")
@@ -43,7 +44,11 @@ def tokenizer_config_templates(doc: object) -> list[tuple[str, str]]:
         return [("chat_template", value)]
     out: list[tuple[str, str]] = []
     if isinstance(value, list):
-        for i, entry in enumerate(value[:MAX_CONFIG_TEMPLATES]):
+        for i, entry in enumerate(value):
             if isinstance(entry, dict) and isinstance(entry.get("template"), str):
                 out.append((f"chat_template[{entry.get('name', i)!s:.40}]", entry["template"]))
+    elif isinstance(value, dict):
+        for name, template in value.items():
+            if isinstance(template, str):
+                out.append((f"chat_template[{name!s:.40}]", template))
     return out

@@ -48,7 +48,9 @@ MAX_NODES = 200_000
 MAX_FOLD_VALUES = 64  # possible values kept per expression
 MAX_FOLD_CHARS = 1 << 16  # a folded string longer than this is "unknown"
 MAX_FINDINGS = 50
+_ORDER = ("unsafe", "error", "suspicious", "safe")
 MAX_TEMPLATES_TOTAL = 256 << 10  # characters of distinct templates judged per file
+MAX_TEMPLATES_COUNT = 1024  # distinct templates judged per file (Jinja2 parses each); past it: error
 MAX_FOLD_WORK = 20_000_000  # characters produced by folding, per template
 
 # Jinja2 3.1's builtin filters and tests plus what transformers and llama.cpp's minja add.
@@ -163,20 +165,26 @@ def check_template(source: str, *, where: str = "chat template") -> list[Templat
 
 def check_templates(pairs: Iterable[tuple[str, str]], *, where: str = "") -> list[TemplateFinding]:
     """Judge several templates of one file (``(name, template)`` pairs): identical texts once,
-    at most :data:`MAX_TEMPLATES_TOTAL` characters in all (the rest is an ``error`` finding)."""
+    at most :data:`MAX_TEMPLATES_TOTAL` characters and :data:`MAX_TEMPLATES_COUNT` templates in
+    all (the rest is an ``error`` finding)."""
     out: list[TemplateFinding] = []
     seen: set[str] = set()
     budget = MAX_TEMPLATES_TOTAL
+    judged = unjudged = 0
     prefix = f"{where}: " if where else ""
     for name, template in pairs:
         if template in seen:
             continue
         seen.add(template)
         budget -= len(template)
-        if budget < 0:
-            out.append(TemplateFinding("template.too-many", "high", f"{prefix}{name}: chat templates exceed "
-                                       f"{MAX_TEMPLATES_TOTAL} characters in total; not judged", "error"))
+        if budget < 0 or judged >= MAX_TEMPLATES_COUNT:
+            unjudged += 1
+            if unjudged <= 5:  # the messages are capped, the effect (error) is not
+                out.append(TemplateFinding("template.too-many", "high", f"{prefix}{name}: chat templates exceed "
+                                           f"{MAX_TEMPLATES_TOTAL} characters or {MAX_TEMPLATES_COUNT} distinct "
+                                           "templates in total; not judged", "error"))
             continue
+        judged += 1
         out.extend(check_template(template, where=f"{prefix}{name}"))
     return out
 
@@ -315,8 +323,11 @@ class _Judge:
 
     def add(self, fid: str, sev: Severity, msg: str, effect: Verdict | None, lineno: int) -> None:
         key = (fid, msg)
-        if key in self.seen or len(self.findings) >= MAX_FINDINGS:
+        if key in self.seen:
             return
+        if len(self.findings) >= MAX_FINDINGS and (effect is None or any(
+                f.id == fid and _ORDER.index(f.effect or "safe") <= _ORDER.index(effect) for f in self.findings)):
+            return  # the cap is on messages, never on effects: a worse effect past it is still kept (rt9b F)
         self.seen.add(key)
         self.findings.append(TemplateFinding(fid, sev, f"{self.where}: line {lineno}: {msg}", effect))
 

@@ -95,15 +95,16 @@ class KerasJudge:
     _seen: set[tuple[str, str]] = field(default_factory=set)
 
     def add(self, fid: str, sev: Severity, msg: str, effect: Verdict | None) -> None:
-        if (fid, msg) in self._seen or len(self.facts.findings) >= MAX_FINDINGS:
-            return
+        # the effect first: MAX_FINDINGS caps the messages kept, never the verdict (rt9b K1)
+        prev = self.facts.effects.get(fid)
+        order = ("unsafe", "error", "suspicious", "safe")
+        stronger = effect is not None and (prev is None or order.index(effect) < order.index(prev))
+        if stronger and effect is not None:
+            self.facts.effects[fid] = effect
+        if (fid, msg) in self._seen or (len(self.facts.findings) >= MAX_FINDINGS and not stronger):
+            return  # past the cap a message is kept only when it makes its finding's effect worse
         self._seen.add((fid, msg))
         self.facts.findings.append((fid, sev, f"{self.where}: {msg}"))
-        if effect is not None:
-            prev = self.facts.effects.get(fid)
-            order = ("unsafe", "error", "suspicious", "safe")
-            if prev is None or order.index(effect) < order.index(prev):
-                self.facts.effects[fid] = effect
 
     def judge(self, doc: object) -> None:
         self.keras3 = isinstance(doc, dict) and "module" in doc and "class_name" in doc
