@@ -190,27 +190,21 @@ def scan_file(path: Path, *, display: str | None = None, sha256: str | None = No
 
 
 class _Hashing:
-    """:func:`~mlbom.hashing.sha256_descriptor` of the scanned descriptor, in a thread for a
-    large file (hashlib releases the GIL on large updates: its hash and its scan overlap)."""
+    """:func:`~mlbom.hashing.sha256_descriptor` of the scanned descriptor of a file too large to
+    copy (over :data:`MAX_SNAPSHOT_BYTES`), in a thread: hashlib releases the GIL on large
+    updates, so its hash and its scan overlap."""
 
-    THREAD_FROM = 1 << 20
-
-    def __init__(self, fd: int, size: int) -> None:
+    def __init__(self, fd: int) -> None:
         self.fd = fd
         self.digest: FileDigest | None = None
-        self.thread: threading.Thread | None = None
-        if size >= self.THREAD_FROM:
-            self.thread = threading.Thread(target=self._run, daemon=True)
-            self.thread.start()
-        else:
-            self._run()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
 
     def _run(self) -> None:
         self.digest = sha256_descriptor(self.fd)
 
     def result(self) -> FileDigest:
-        if self.thread is not None:
-            self.thread.join()
+        self.thread.join()
         assert self.digest is not None  # sha256_descriptor never raises
         return self.digest
 
@@ -236,7 +230,10 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_has
         if expect_key is not None and stat_key(before) != expect_key:
             acc.add(CHANGED_DURING_SCAN, "high", "the file opened for the scan is not the one hashed (another file, or "
                     "changed since): its digest and its verdict would describe two contents; not judged", effect="error")
-        snapshot = _snapshot(fd, size) if size <= MAX_SNAPSHOT_BYTES else None
+        # a digest to take, or one taken elsewhere to hold the scanned bytes to: one read of a
+        # file that fits in memory (without either, the scan reads only what it needs)
+        paired = with_hash or digest is not None
+        snapshot = _snapshot(fd, size) if paired and size <= MAX_SNAPSHOT_BYTES else None
         if snapshot is not None:  # one read: the digest and the verdict are of the same bytes
             taken = hashlib.sha256(snapshot).hexdigest()
             if digest is not None and digest != taken:
@@ -248,8 +245,8 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_has
             if len(snapshot) != size:
                 acc.add(CHANGED_DURING_SCAN, "high", f"{len(snapshot)} bytes read, {size} bytes when opened: the "
                         "file changed while it was read; not judged", effect="error")
-        elif with_hash:
-            hashing = _Hashing(fd, size)
+        elif with_hash or (digest is not None and expect_key is None):
+            hashing = _Hashing(fd)  # too large to copy: hashed from the scanned descriptor
         with (io.BytesIO(snapshot) if snapshot is not None else os.fdopen(fd, "rb", closefd=False)) as fh:
             ctx = _Ctx.new(limits or DEFAULT_LIMITS, debug)
             ctx.folder = path.parent
@@ -264,7 +261,11 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_has
             if d.sha256 is None:
                 return FileScan(shown, "unknown", "error", size=size,
                                 findings=[ScanFinding("file.unreadable", "high", f"cannot read: {d.error}")])
-            digest = d.sha256
+            if digest is None:
+                digest = d.sha256
+            elif digest != d.sha256:  # no identity to check the given digest by: its bytes must agree
+                acc.add(CHANGED_DURING_SCAN, "high", "the file scanned is not the file hashed (its SHA-256 differs "
+                        "from the one given); not judged", effect="error")
             if d.size != size:
                 acc.add(CHANGED_DURING_SCAN, "high", f"{d.size} bytes hashed, {size} bytes when opened: the file "
                         "changed while it was read; not judged", effect="error")

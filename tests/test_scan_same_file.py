@@ -217,3 +217,18 @@ def test_bytes_rewritten_through_a_shared_mapping_cannot_split_digest_and_verdic
     if sc.sha256 == hashlib.sha256(evil).hexdigest():
         assert sc.verdict != "safe"
     assert sc.verdict == "unsafe" and sc.sha256 == hashlib.sha256(evil).hexdigest()
+
+
+def test_a_file_too_large_to_copy_is_held_to_a_given_digest_without_a_key(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over MAX_SNAPSHOT_BYTES the scan hashes its own descriptor; a digest given without the
+    identity of the descriptor it came from must match it (a dataset manifest without a cache)."""
+    monkeypatch.setattr(scanner, "MAX_SNAPSHOT_BYTES", 16)
+    f = tmp_path / "model.pkl"
+    f.write_bytes(pickle.dumps({"w": list(range(20))}, protocol=2))
+    right = hashlib.sha256(f.read_bytes()).hexdigest()
+    ok = scan_file(f, sha256=right)
+    assert ok.verdict == "safe" and ok.sha256 == right
+    bad = scan_file(f, sha256=hashlib.sha256(EVIL).hexdigest())
+    assert bad.verdict == "error" and any(x.id == scanner.CHANGED_DURING_SCAN for x in bad.findings)
+    assert scan_file(f).sha256 == right  # hashed from the descriptor, in a thread

@@ -22,7 +22,7 @@ import re
 import shutil
 from collections import Counter
 from collections.abc import Generator, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, ClassVar
 
@@ -52,7 +52,7 @@ from mlbom.identity import safe_url, url_scheme
 from mlbom.limits import MAX_CARD_BYTES, MAX_GLOB_CHECKS
 from mlbom.model import Collected, Component, Evidence, ExternalReference, Finding, Hash, License, Property, Relation
 from mlbom.properties import Prop
-from mlbom.scanner import CHANGED_DURING_SCAN, FileScan, ScanFinding, scan_file
+from mlbom.scanner import CHANGED_DURING_SCAN, FileScan, scan_file
 
 if TYPE_CHECKING:
     from mlbom.manifest.build import Hashed
@@ -137,35 +137,31 @@ _SCAN_SUFFIXES = frozenset({".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib"
 _CONTAINER_FORMATS = frozenset({"zip", "tar", "gzip", "bzip2", "xz", "zstd", "zlib"})
 
 
+def _named_loadable(name: str) -> bool:
+    """The name's last suffix says weights, code or a config a loader reads (:data:`_SCAN_SUFFIXES`)."""
+    dot = name.rfind(".")
+    return dot >= 0 and name[dot:].lower() in _SCAN_SUFFIXES
+
+
 def _scanned(fmt: str, name: str) -> bool:
     """Whether a dataset file is read by the safety scanner (see above)."""
-    if fmt in _SCAN_FORMATS or fmt in _CONTAINER_FORMATS:
-        return True
-    lower = name.lower()
-    dot = lower.rfind(".")
-    return dot >= 0 and lower[dot:] in _SCAN_SUFFIXES
+    return fmt in _SCAN_FORMATS or fmt in _CONTAINER_FORMATS or _named_loadable(name)
 
 
 def _guessed(fmt: str, name: str) -> bool:
     """Picked for the scan only by a pickle-like start, not by a format or a name that claims it."""
-    lower = name.lower()
-    dot = lower.rfind(".")
-    return fmt == "pickle" and not (dot >= 0 and lower[dot:] in _SCAN_SUFFIXES)
+    return fmt == "pickle" and not _named_loadable(name)
 
 
 def _scan_data_file(path: Path, rel: str, sha256: str, key: StatKey | None, *, guessed: bool) -> FileScan | None:
     """The scan of a dataset file that :func:`_scanned` picks. ``guessed``: picked only because
     its first bytes read as pickle opcodes; unless the scan finds it ``unsafe`` or naming a
     callable (a global: the only way a pickle runs code), it is raw data (random bytes read as
-    ``N.`` plus trailing data) and gets no verdict. Any other pick keeps its verdict, ``error`` included (a ``.yaml`` too
-    large or not wholly text, a container mlbom cannot read: never silently dropped)."""
-    if key is not None:
-        sc = scan_file(path, display=rel, sha256=sha256, expect_key=key)
-    else:  # no identity of the hashed descriptor: the scan hashes its own, which must agree
-        sc = scan_file(path, display=rel)
-        if sc.sha256 != sha256:
-            sc = replace(sc, verdict="error", sha256=sha256, findings=[*sc.findings, ScanFinding(
-                CHANGED_DURING_SCAN, "high", "the file scanned is not the file hashed (its digest differs): not judged")])
+    ``N.`` plus trailing data) and gets no verdict. Any other pick keeps its verdict, ``error``
+    included (a ``.yaml`` too large or not wholly text, a container mlbom cannot read: never
+    silently dropped)."""
+    # the scan holds the bytes it reads to ``sha256`` (and, with a key, the file to the one hashed)
+    sc = scan_file(path, display=rel, sha256=sha256, expect_key=key)
     if (guessed and sc.verdict != "unsafe" and not sc.facts.get("pickle.imports")
             and not any(f.id == CHANGED_DURING_SCAN for f in sc.findings)):
         return None  # raw data whose first bytes happen to read as opcodes, naming no callable: no verdict

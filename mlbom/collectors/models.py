@@ -171,16 +171,13 @@ class ModelCollector(FolderCollector):
         out = _Files()
         ctx.say(f"hashing and scanning {len(files)} files of model {name}")
         rels = [f.relative_to(path).as_posix() for f in files]
-        try:
-            total: int | None = sum(f.stat().st_size for f in files)
-        except OSError:
-            total = None
         before = [_stat_now(f) for f in files]  # checked again after the scan: a file swapped in between
         # files up to MAX_SNAPSHOT_BYTES are hashed by their scan, from the one copy it reads; the
         # larger ones here first, in parallel (each scan then checks it reads the file hashed)
         sizes = [b[2] if b is not None else None for b in before]
         large = [i for i, n in enumerate(sizes) if n is None or n > MAX_SNAPSHOT_BYTES]
-        with ctx.progress_bytes(f"hashing model {name}", sum(sizes[i] or 0 for i in large) if total is not None else None):
+        total = None if None in sizes else sum(sizes[i] or 0 for i in large)
+        with ctx.progress_bytes(f"hashing model {name}", total):
             hashed = dict(zip(large, sha256_files([files[i] for i in large]), strict=True))
         digests = [hashed.get(i) for i in range(len(files))]
         # two phases: ONNX external data judged with its model
