@@ -2598,6 +2598,25 @@ class _Walker:
         elif t not in _WO_TARGETS[op]:
             rep.wo_refused = f"{op} on a {t} (torch allows {', '.join(sorted(_WO_TARGETS[op]))})"
 
+    def wo_build_state(self, target: object, state: object) -> None:
+        """torch's weights_only BUILD on an OrderedDict runs ``inst.__dict__.update(state)`` with
+        no truth test and no (state, slotstate) split (``load_build``'s): only a mapping is
+        certainly accepted; None or a number raises; anything else (a tuple of pairs, a value
+        made at load time) depends on its content."""
+        rep = self.rep
+        if rep.wo_refused is not None or _exact_type(target) != "OrderedDict":
+            return
+        t = _exact_type(state)
+        if t in ("dict", "OrderedDict", "Counter"):
+            return
+        items = state.items if isinstance(state, Seq) else None
+        if t == "plain" or (items is not None and any(_exact_type(i) == "plain" for i in items)):
+            # dict.update of None / a number, or of a sequence with an item that is no pair: TypeError
+            rep.wo_refused = f"BUILD on an OrderedDict with {_describe(state)} (torch runs inst.__dict__.update(state))"
+        else:
+            rep.wo_unknown = rep.wo_unknown or f"BUILD on an OrderedDict with {_describe(state)}, which torch's " \
+                "inst.__dict__.update(state) may refuse"
+
     def wo_callable(self, op: str, func: object) -> None:
         """torch's weights_only REDUCE / NEWOBJ accept only allowlisted globals (judged by the GLOBAL
         events); a value made at load time may or may not be one."""
@@ -2631,6 +2650,7 @@ class _Walker:
         stack = self.stack
         if len(stack) >= 2:
             self.wo_target("BUILD", stack[-2])
+            self.wo_build_state(stack[-2], stack[-1])
         if len(stack) >= 2:
             inst = stack[-2]
             built = inst.built if type(inst) is Call else None
