@@ -644,8 +644,9 @@ class _Source:
             todo -= len(chunk)
             self.pos += len(chunk)
 
-    def readline(self, keep: int) -> tuple[bytes, int]:
-        """One line including its newline: (the first ``keep`` bytes, full length)."""
+    def readline(self, keep: int, check: Callable[[bytes], None] | None = None) -> tuple[bytes, int]:
+        """One line including its newline: (the first ``keep`` bytes, full length). ``check``
+        sees all of a line longer than ``keep`` (and maybe a shorter one), in order."""
         start = self.pos
         nl = self.buf.find(b"\n", self.bpos, self.bpos + keep + 1)
         if nl >= 0:
@@ -653,15 +654,21 @@ class _Source:
             head = self.buf[self.bpos:nl + 1]
             self.bpos = nl + 1
             self.pos += total
+            if check is not None and total > keep:
+                check(head)
         else:
             self.sync()
             head = self.s.readline(keep + 1)
             total = len(head)
             tail_nl = head.endswith(b"\n")
+            if check is not None and len(head) > keep:
+                check(head)
             while not tail_nl and len(head) > keep:
                 more = self.s.readline(1 << 20)
                 if not more:
                     break
+                if check is not None:
+                    check(more)
                 total += len(more)
                 tail_nl = more.endswith(b"\n")
                 head = head[: keep + 1]
@@ -796,6 +803,34 @@ _ATTR_INITS = frozenset({"types.SimpleNamespace"})
 # dunder name set as an instance attribute is ``suspicious``: no pickler writes one, and which
 # library reads which name from instances is not a closed list.
 _POINTER_PROTOCOLS = frozenset({"__array_interface__", "__array_struct__", "__cuda_array_interface__"})
+# Those names AS DATA. An attribute lookup answered from data (pandas ``NDFrame.__getattr__``
+# returns ``self[name]`` for any label of an object/str info axis; a Bunch's items; an
+# nn.Module's boxes; ``ParameterDict.__setitem__`` is setattr; ``numpy.record`` falls back to its
+# field names; a __class__ change turns a Counter's items into a Bunch's attributes ...) needs
+# the name as a str object at load time. A str comes from a text opcode, from bytes decoded by
+# an allowlisted call (``str(b, encoding)``, ``numpy.str_``), or from a numpy ``U`` buffer
+# (UCS4, either byte order). So every str equal to such a name is ``unsafe``, and so is every
+# bytes argument holding one of their encodings (ASCII, UTF-16 and UTF-32 either way round: the
+# wide forms also in text, which ``_codecs.encode(text, "latin1")`` turns into bytes); a decode
+# mlbom does not compute is ``suspicious``.
+_POINTER_ENCODINGS = ("ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+_POINTER_BYTES: dict[str, tuple[tuple[bytes, str], ...]] = {
+    "bytes": tuple((n.encode(e), f"{n} in {e}") for n in sorted(_POINTER_PROTOCOLS) for e in _POINTER_ENCODINGS),
+    "text": tuple((n.encode(e), f"{n} in {e}") for n in sorted(_POINTER_PROTOCOLS) for e in _POINTER_ENCODINGS[1:]),
+}
+# every name contains "_array_": its ASCII, UTF-16 and UTF-32 forms (in either byte order, found
+# inside the other's) are the quick test before the full one
+_POINTER_CORES = {"bytes": tuple("_array_".encode(e) for e in ("ascii", "utf-16-le", "utf-32-le")),
+                  "text": tuple("_array_".encode(e) for e in ("utf-16-le", "utf-32-le"))}
+_POINTER_SPAN = max(len(b) for b, _ in _POINTER_BYTES["bytes"])
+# str(b, encoding[, errors]) / numpy.str_(b, encoding[, errors]): the encodings whose ASCII result
+# comes from the byte forms above only (every other codec, and errors="ignore", may compute one)
+_DECODERS = frozenset({"builtins.str", "numpy.str_", "numpy.unicode_"})
+_PLAIN_CODECS = frozenset({"ascii", "us_ascii", "utf8", "utf_8", "u8", "utf", "utf_8_sig", "latin1", "latin_1",
+                           "iso8859_1", "iso_8859_1", "l1", "cp1252", "windows_1252", "utf16", "utf_16",
+                           "utf_16_le", "utf_16_be", "utf_16le", "utf_16be", "utf32", "utf_32", "utf_32_le",
+                           "utf_32_be", "utf_32le", "utf_32be"})
+_PLAIN_ERRORS = frozenset({"strict", "replace", "surrogateescape", "surrogatepass", "backslashreplace"})
 # set as attributes, these two are modelled (the class is reassigned, the attribute dict
 # replaced); through ``inst.__dict__.update`` they are plain entries the type's descriptors shadow
 _MODELLED_DUNDERS = frozenset({"__class__", "__dict__"})
@@ -807,6 +842,21 @@ _ITEM_ATTRS = frozenset({"sklearn.utils._bunch.Bunch", "sklearn.utils.Bunch"})
 
 # classes whose __setitem__ calls a callable key with the object (pandas ``com.apply_if_callable``)
 _CALLS_CALLABLE_KEYS = frozenset({"pandas.core.frame.DataFrame", "pandas.core.series.Series"})
+
+
+def _codec_name(enc: str) -> str:
+    return enc.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def _shown(v: object) -> str:
+    return repr(v[:40]) if isinstance(v, str) else _describe(v)
+
+
+def _pointer_hits(data: bytes, kind: str) -> list[str]:
+    """The protocol names (and how they are encoded) found in ``data``."""
+    if not any(core in data for core in _POINTER_CORES[kind]):
+        return []
+    return [what for pat, what in _POINTER_BYTES[kind] if pat in data]
 
 
 def _instance_class(v: Call) -> str | None:
@@ -1101,8 +1151,56 @@ class _Walker:
         self.sh.cells += len(items)
         return items if self.sh.cells <= self.sh.limits.cells else None
 
+    def pointer_data(self, what: str, where: str) -> None:
+        self.note("pickle.protocol-attribute", "critical", f"{where} holds {what}: a raw-memory protocol "
+                  "name as data. Objects that answer attribute lookups from their data (a pandas Series' "
+                  "index labels, a Bunch's items, an nn.Module's boxes, a ParameterDict's keys, a numpy "
+                  "record's fields) then hand numpy or torch a memory address the file chose when they "
+                  "coerce the object (np.asarray; numpy.matrix and MaskedArray do it on load)", "unsafe",
+                  f"proto-data:{what}")
+
+    def pointer_check(self, kind: str, where: str) -> Callable[[bytes], None]:
+        """A chunk callback for an argument streamed past: searches it (and the seam between
+        chunks) for the protocol names' encodings."""
+        carry = [b""]
+
+        def check(chunk: bytes) -> None:
+            joined = carry[0] + chunk
+            for what in _pointer_hits(joined, kind):
+                self.pointer_data(what, where)
+            carry[0] = joined[-(_POINTER_SPAN - 1):]
+        return check
+
+    def pointer_text(self, s: str, where: str) -> None:
+        if s in _POINTER_PROTOCOLS:
+            self.pointer_data(repr(s), where)
+        elif "\x00" in s and "_" in s:
+            for what in _pointer_hits(s.encode("utf-8", "surrogatepass"), "text"):
+                self.pointer_data(what, where)
+
+    def long_text_line(self, codec: str, what: str) -> Callable[[bytes], None]:
+        """A ``readline`` callback for a protocol-0 text line too long to keep: decodes its escapes
+        as it streams past (``\\x00``, ``\\u0000``; STRING's escape_decode by the broader
+        unicode_escape) and searches the text for the protocol names' wide forms."""
+        dec = codecs.getincrementaldecoder(codec)()
+        scan = self.pointer_check("text", f"a {what} line (streamed)")
+        failed = [False]
+
+        def check(chunk: bytes) -> None:
+            if failed[0]:
+                return
+            try:
+                scan(dec.decode(chunk).encode("utf-8", "surrogatepass"))
+            except UnicodeError:
+                failed[0] = True
+                self.note("pickle.protocol-attribute", "medium", f"a {what} line longer than mlbom keeps whose "
+                          "escapes do not decode: it may spell a raw-memory protocol name (__array_interface__)",
+                          "suspicious", "proto-long-line")
+        return check
+
     def text(self, data: bytes, decode: Callable[[bytes], str]) -> object:
         s = decode(data)
+        self.pointer_text(s, "a str in the stream")
         if len(data) > 64:
             if self.sh.text + len(data) > self.sh.limits.text_bytes:
                 return Text(len(s))
@@ -1264,8 +1362,87 @@ class _Walker:
                 self.note("pickle.init-call", "medium", f"{op} calls {path}(...): runs its __init__ with pickle data "
                           "(a pickler writes it with NEWOBJ or copyreg: __new__ plus state)", "suspicious",
                           f"init:{path}")
-            self.bombs(path, items, kwargs)
+            self.arg_checks(path, items, kwargs)
         return Call(func, args)
+
+    def arg_checks(self, path: str, items: list[object] | None, kwargs: object) -> None:
+        """What a call of ``path`` computes from its arguments: resource bombs, and the str or
+        bytes it makes (a raw-memory protocol name may be made rather than written)."""
+        self.bombs(path, items, kwargs)
+        if path in _DECODERS or path in _SIZED_BY_INT:
+            kw: dict[object, object] | None = {}
+            if kwargs is not None and kwargs is not _NONE:
+                kw = kwargs.items if isinstance(kwargs, Dct) and not kwargs.loose else None
+            if path in _DECODERS:
+                self.decode_call(path, items or [], kw)
+            else:
+                self.bytes_call(path, items or [], kw)
+
+    def decode_call(self, path: str, pos: list[object], kw: dict[object, object] | None) -> None:
+        """``str(b, encoding, errors)`` / ``numpy.str_(...)``: bytes decoded into a str at load
+        time. Computed where the bytes are kept and the codec is a plain one (the decoded text
+        is then judged like a str in the stream); any other decode is ``suspicious``."""
+        missing = _MARK
+        kw = {} if kw is None else kw
+        obj = pos[0] if pos else kw.get("object", missing)
+        enc = pos[1] if len(pos) > 1 else kw.get("encoding", missing)
+        err = pos[2] if len(pos) > 2 else kw.get("errors", missing)
+        if enc is missing and err is missing and len(kw) == len([k for k in kw if k == "object"]):
+            return  # str(x): x's own text (a str) or its repr; nothing is decoded
+        if isinstance(obj, str | Text):
+            return  # decoding a str raises
+        plain = (enc is missing or (isinstance(enc, str) and _codec_name(enc) in _PLAIN_CODECS)) and \
+            (err is missing or (isinstance(err, str) and err in _PLAIN_ERRORS))
+        if plain and isinstance(obj, Blob) and not obj.mutated and not obj.utf8:
+            data = obj.data
+            if data is not None and len(data) <= 4 * _POINTER_SPAN:
+                try:
+                    text = data.decode(enc if isinstance(enc, str) else "utf-8",
+                                       err if isinstance(err, str) else "strict")
+                except (UnicodeError, LookupError):
+                    return  # the loader raises
+                self.pointer_text(text, f"{path} of bytes")
+            return  # a longer one decodes to a longer str; its bytes were searched as they were read
+        self.note("pickle.protocol-attribute", "medium", f"{path} decodes {_describe(obj)} with encoding "
+                  f"{_shown(enc) if enc is not missing else 'utf-8'}"
+                  f"{'' if err is missing else ' and errors ' + _shown(err)}: mlbom does not compute the "
+                  "str it makes, which may be a raw-memory protocol name (__array_interface__)", "suspicious",
+                  f"proto-decode:{path}")
+
+    def bytes_call(self, path: str, pos: list[object], kw: dict[object, object] | None) -> None:
+        """``bytes(...)`` / ``bytearray(...)``: bytes computed at load time (a numpy ``U`` array
+        or a decode may read them as text). Computed from a list of ints or a str in a plain
+        codec; zero-filled (an int) and copied (bytes) ones hold nothing new."""
+        missing = _MARK
+        if kw is None:
+            kw = {"source": Opaque("keyword arguments mlbom did not track")}
+        src = pos[0] if pos else kw.get("source", missing)
+        enc = pos[1] if len(pos) > 1 else kw.get("encoding", missing)
+        err = pos[2] if len(pos) > 2 else kw.get("errors", missing)
+        if src is missing or src is _NONE or isinstance(src, bool | int | float | Blob | Text) \
+                or _range_length(src) is not None:
+            return  # empty, zeros, a copy of bytes searched as read, a text searched as read, a range
+        data: bytes | None = None
+        if isinstance(src, Seq) and src.items is not None and len(src.items) <= MAX_READ_ARG \
+                and all(isinstance(i, int) and not isinstance(i, bool) for i in src.items):
+            try:
+                data = bytes(src.items)  # type: ignore[arg-type]
+            except ValueError:
+                return  # the loader raises
+        elif isinstance(src, str) and isinstance(enc, str) and _codec_name(enc) in _PLAIN_CODECS \
+                and (err is missing or (isinstance(err, str) and err in _PLAIN_ERRORS)):
+            try:
+                data = src.encode(enc, err if isinstance(err, str) else "strict")
+            except (UnicodeError, LookupError):
+                return
+        if data is not None:
+            for hit in _pointer_hits(data, "bytes"):
+                self.pointer_data(hit, f"{path} of {_describe(src)}")
+            return
+        self.note("pickle.protocol-attribute", "medium", f"{path} makes bytes from {_describe(src)}"
+                  f"{'' if enc is missing else ' in encoding ' + _shown(enc)}: mlbom does not compute them, "
+                  "and a numpy U array over them may spell a raw-memory protocol name (__array_interface__)",
+                  "suspicious", f"proto-bytes:{path}")
 
     def bombs(self, path: str, items: list[object] | None, kwargs: object) -> None:
         """The load-time resource bombs of a call of ``path`` (see docs/scanning.md): a keyword
@@ -1365,13 +1542,13 @@ class _Walker:
             if path == "copyreg._reconstructor":
                 cls = items[1] if len(items) > 1 else None
                 if isinstance(cls, Global) and cls.res.status == "allow" and cls.res.path != "builtins.object":
-                    self.bombs(cls.res.path, items[2:3], None)
+                    self.arg_checks(cls.res.path, items[2:3], None)
             elif isinstance(cls, Global) and cls.res.status == "allow":
                 if path == "copyreg.__newobj__":
-                    self.bombs(cls.res.path, items[1:], None)
+                    self.arg_checks(cls.res.path, items[1:], None)
                 else:
                     a = items[1] if len(items) > 1 else None
-                    self.bombs(cls.res.path, a.items if isinstance(a, Seq) else None,
+                    self.arg_checks(cls.res.path, a.items if isinstance(a, Seq) else None,
                                items[2] if len(items) > 2 else Opaque("no keyword arguments"))
             return None
         if path in _BIT_GENERATOR_CTOR:  # __bit_generator_ctor(cls): cls()
@@ -1401,10 +1578,24 @@ class _Walker:
                 and isinstance(items[1], str) and items[1].replace("-", "").replace("_", "").lower() in latin1:
             text = items[0]
             return Blob(None, text.offset, text.length, utf8=True, nbytes=text.nbytes)
+        if items and len(items) == 2 and isinstance(items[0], str) and isinstance(items[1], str) \
+                and _codec_name(items[1]) in ("rot13", "rot_13"):
+            # the one str-to-str codec: its result is a str, judged as one
+            made = codecs.encode(items[0], "rot13")
+            self.pointer_text(made, "_codecs.encode(..., 'rot13')")
+            return Opaque("a str from _codecs.encode(..., 'rot13')")
         if items and len(items) == 2 and isinstance(items[0], str) and isinstance(items[1], str):
             # only the plain codecs are computed (some, like punycode, are quadratic)
             enc = {"latin1": "latin-1", "iso88591": "latin-1", "ascii": "ascii", "utf8": "utf-8"}.get(
                 items[1].replace("-", "").replace("_", "").lower())
+            if enc is None and _codec_name(items[1]) in _PLAIN_CODECS and len(items[0]) <= MAX_READ_ARG:
+                try:
+                    made_bytes = items[0].encode(items[1])
+                except (UnicodeError, LookupError):
+                    return Opaque("bytes from _codecs.encode")
+                for found in _pointer_hits(made_bytes, "bytes"):
+                    self.pointer_data(found, f"_codecs.encode(..., {items[1]!r})")
+                return Opaque("bytes from _codecs.encode")
             if enc is not None:
                 try:
                     data = items[0].encode(enc)
@@ -1423,7 +1614,16 @@ class _Walker:
                         self.note("pickle.differential", "medium", "_codecs.encode of a protocol < 3 str with "
                                   "bytes >= 0x80: torch.load reads it as UTF-8, other loaders as latin-1, so the "
                                   "bytes differ by loader (both readings are walked)", "suspicious", "str8")
+                for found in _pointer_hits(data, "bytes"):
+                    self.pointer_data(found, f"_codecs.encode(..., {items[1]!r})")
                 return blob
+        if not (items and len(items) == 2 and isinstance(items[0], Text) and isinstance(items[1], str)
+                and _codec_name(items[1]) in _PLAIN_CODECS):
+            # a text streamed past in a plain codec was searched as read; anything else (rot13 of a
+            # long text, another codec, arguments mlbom did not track) may spell a protocol name
+            self.note("pickle.protocol-attribute", "medium", "_codecs.encode with arguments mlbom does not compute "
+                      f"({_describe(Seq('tuple', items))}): its result may spell a raw-memory protocol name "
+                      "(__array_interface__)", "suspicious", "proto-encode")
         return Opaque("bytes from _codecs.encode")
 
     # -- nested pickles ------------------------------------------------------------------
@@ -1800,8 +2000,11 @@ class _Walker:
 
             chars = [0]
 
+            scan = self.pointer_check("text", f"{what} (streamed)")
+
             def count(chunk: bytes) -> None:
                 check(chunk)
+                scan(chunk)
                 chars[0] += sum(1 for b in chunk if b & 0xC0 != 0x80)
 
             offset = self.src.pos
@@ -1831,7 +2034,7 @@ class _Walker:
         self._counted_text(n, "BINUNICODE8")
 
     def op_unicode(self) -> None:
-        line, n = self.src.readline(MAX_LINE)
+        line, n = self.src.readline(MAX_LINE, self.long_text_line("raw_unicode_escape", "UNICODE"))
         if n > MAX_LINE:
             self.push(Text(n))
             return
@@ -1844,7 +2047,7 @@ class _Walker:
         """Protocol < 3 str (STRING/BINSTRING/SHORT_BINSTRING): decoded by the loader's encoding
         (ASCII by default, utf-8 or latin-1 in torch and numpy); kept as latin-1 text."""
         if n > MAX_READ_ARG:
-            self.src.skip(n)
+            self.src.skip(n, self.pointer_check("text", "a protocol < 3 str (streamed)"))
             self.push(Text(n))
             return
         self.push_str8(self.src.read(n))
@@ -1860,7 +2063,7 @@ class _Walker:
         self.push(value)
 
     def op_string(self) -> None:
-        line, n = self.src.readline(MAX_LINE)
+        line, n = self.src.readline(MAX_LINE, self.long_text_line("unicode_escape", "STRING"))
         if n > MAX_LINE:
             self.push(Text(n))
             return
@@ -1884,11 +2087,14 @@ class _Walker:
 
     def _bytes(self, n: int, mutable: bool = False) -> None:
         offset = self.src.pos
+        what = "a bytearray" if mutable else "a bytes argument"
         if n > MAX_READ_ARG or self.sh.text + n > self.sh.limits.text_bytes:
-            self.src.skip(n)
+            self.src.skip(n, self.pointer_check("bytes", f"{what} (streamed)"))
             self.push(Blob(None, offset, n, mutable=mutable))
             return
         data = self.src.read(n)
+        for hit in _pointer_hits(data, "bytes"):
+            self.pointer_data(hit, what)
         self.sh.text += n
         self.push(Blob(data, offset, n, mutable=mutable))
 
