@@ -823,6 +823,18 @@ _POINTER_BYTES: dict[str, tuple[tuple[bytes, str], ...]] = {
 _POINTER_CORES = {"bytes": tuple("_array_".encode(e) for e in ("ascii", "utf-16-le", "utf-32-le")),
                   "text": tuple("_array_".encode(e) for e in ("utf-16-le", "utf-32-le"))}
 _POINTER_SPAN = max(len(b) for b, _ in _POINTER_BYTES["bytes"])
+# allowlisted constructors that run np.array(data) on their argument during the load (the
+# coercion reads the raw-memory protocols from an object, and from every item of a list)
+_COERCERS = frozenset({"numpy.matrix", "numpy.matrixlib.defmatrix.matrix", "numpy.ma.MaskedArray",
+                       "numpy.ma.core.MaskedArray"})
+# what the walker knows to be an array (or a value np.array reads without a protocol lookup)
+_ARRAY_MAKERS = frozenset({"numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct",
+                           "numpy.core._internal._reconstruct", "numpy.core.numeric._frombuffer",
+                           "numpy._core.numeric._frombuffer", "numpy.core.multiarray._frombuffer",
+                           "numpy.ma.core._mareconstruct", "numpy.core.multiarray.scalar",
+                           "numpy._core.multiarray.scalar", "numpy.ndarray", *_COERCERS})
+# numpy ufuncs with string loops that make a new str: add concatenates (numpy >= 2)
+_STRING_UFUNCS = frozenset({"numpy.add"})
 # str(b, encoding[, errors]) / numpy.str_(b, encoding[, errors]): the encodings whose ASCII result
 # comes from the byte forms above only (every other codec, and errors="ignore", may compute one)
 _DECODERS = frozenset({"builtins.str", "numpy.str_", "numpy.unicode_"})
@@ -836,8 +848,16 @@ _PLAIN_ERRORS = frozenset({"strict", "replace", "surrogateescape", "surrogatepas
 _MODELLED_DUNDERS = frozenset({"__class__", "__dict__"})
 # an nn.Module's containers whose items its __getattr__ hands out as attributes
 _MODULE_BOXES = ("_parameters", "_buffers", "_modules")
-# dict subclasses whose __getattr__ returns self[name] (an item is an attribute)
-_ITEM_ATTRS = frozenset({"sklearn.utils._bunch.Bunch", "sklearn.utils.Bunch"})
+# classes whose items are attributes: how. A Bunch (a dict subclass) answers __getattr__ with
+# self[name]; ParameterDict.__setitem__ is setattr(self, key, value) (a non-tensor value a plain
+# instance attribute); ModuleDict.__setitem__ is add_module (into _modules, which
+# nn.Module.__getattr__ hands out). Judged when an item is set, and again when an object's
+# class is changed to one of them (``__class__`` in a state) with items already set.
+_BUNCH_ITEM = "an item of a Bunch (its __getattr__ hands items out as attributes)"
+_ITEM_ATTRS = {"sklearn.utils._bunch.Bunch": _BUNCH_ITEM, "sklearn.utils.Bunch": _BUNCH_ITEM,
+               "torch.nn.modules.container.ParameterDict": "a key of a ParameterDict (its __setitem__ is setattr)",
+               "torch.nn.modules.container.ModuleDict": "a key of a ModuleDict (its __setitem__ stores the item "
+                                                        "in _modules, which nn.Module's __getattr__ hands out)"}
 
 
 # classes whose __setitem__ calls a callable key with the object (pandas ``com.apply_if_callable``)
@@ -846,6 +866,43 @@ _CALLS_CALLABLE_KEYS = frozenset({"pandas.core.frame.DataFrame", "pandas.core.se
 
 def _codec_name(enc: str) -> str:
     return enc.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def _pairs_mapping(m: object) -> Dct | None:
+    """The items ``dict(m)`` takes from a sequence of 2-item pairs or from an object that
+    received items (an OrderedDict filled by SETITEMS); None when mlbom cannot tell them."""
+    if isinstance(m, Call) and m.mapping is not None and m.mapping.items is not None:
+        d = Dct(dict(m.mapping.items))
+        d.loose = list(m.mapping.loose) if m.mapping.loose is not None else None
+        return d
+    if not (isinstance(m, Seq) and m.items is not None and len(m.items) <= 4096):
+        return None
+    d = Dct({})
+    for pair in m.items:
+        if not (isinstance(pair, Seq) and pair.items is not None and len(pair.items) == 2):
+            return None
+        k, v = pair.items
+        if isinstance(k, str):
+            d.items[k] = v  # type: ignore[index]
+        elif isinstance(k, Call | Text | Opaque) and k is not _NONE:
+            d.loose = [*(d.loose or ()), v]
+    return d
+
+
+def _array_like(v: object, numbers_only: bool, hops: int = 0) -> bool:
+    """``v`` is a number, a str or bytes (``numbers_only``: not those), a list of such, or an
+    array the walker built from numpy's own reconstruction helpers."""
+    if isinstance(v, bool | int | float) or v is _NONE:
+        return True
+    if isinstance(v, str | Text | Blob):
+        return not numbers_only
+    if isinstance(v, Seq):
+        return v.items is not None and hops < 8 and len(v.items) <= 4096 and \
+            all(_array_like(i, numbers_only, hops + 1) for i in v.items)
+    if isinstance(v, Call) and not numbers_only:
+        return _instance_class(v) in _ARRAY_MAKERS or (
+            isinstance(v.func, Global) and v.func.res.path in _ARRAY_MAKERS)
+    return False
 
 
 def _shown(v: object) -> str:
@@ -1307,10 +1364,13 @@ class _Walker:
                         if self.sh.mapping_cells <= self.sh.limits.cells // 4:
                             result.mapping.items = dict(m.items)
                             result.mapping.loose = list(m.loose) if m.loose is not None else None
+                elif (pairs := _pairs_mapping(m)) is not None:
+                    result.mapping = pairs  # dict([(key, value), ...]), or of a mapping object's items
                 elif m is not None and m is not _NONE and not (isinstance(m, Seq) and m.items == []):
                     result.mapping = Dct(None)  # items from a value mlbom did not track
-                if _instance_class(result) in _ITEM_ATTRS:
-                    self.item_attrs(result, "an item of a Bunch (its __getattr__ hands items out as attributes)")
+                how = _ITEM_ATTRS.get(_instance_class(result) or "")
+                if how is not None:
+                    self.item_attrs(result, how)
             if init in _ATTR_INITS and first is not None and first is not _NONE:
                 # SimpleNamespace(mapping_or_iterable) sets an attribute per item (Python >= 3.13)
                 if isinstance(first, Dct):
@@ -1369,6 +1429,12 @@ class _Walker:
         """What a call of ``path`` computes from its arguments: resource bombs, and the str or
         bytes it makes (a raw-memory protocol name may be made rather than written)."""
         self.bombs(path, items, kwargs)
+        if path in _COERCERS or path in _STRING_UFUNCS:
+            args = list(items or ())
+            if kwargs is not None and kwargs is not _NONE:
+                args.extend([*kwargs.items.values(), *(kwargs.loose or ())] if isinstance(kwargs, Dct)
+                            and kwargs.items is not None else [kwargs])
+            self.coerced(path, args[:1] if path in _COERCERS and not kwargs else args)
         if path in _DECODERS or path in _SIZED_BY_INT:
             kw: dict[object, object] | None = {}
             if kwargs is not None and kwargs is not _NONE:
@@ -1377,6 +1443,19 @@ class _Walker:
                 self.decode_call(path, items or [], kw)
             else:
                 self.bytes_call(path, items or [], kw)
+
+    def coerced(self, path: str, args: list[object]) -> None:
+        """``numpy.matrix(data)`` / ``MaskedArray(data)`` run ``np.array(data)`` on load, which
+        reads the raw-memory protocols from an object and from each item of a list; ``numpy.add``
+        of str arrays concatenates (a protocol name made rather than written). An argument the
+        walker did not build as an array or a number is ``suspicious``."""
+        for a in args:
+            if not _array_like(a, path in _STRING_UFUNCS):
+                what = "concatenates it if it holds strings" if path in _STRING_UFUNCS else \
+                    "runs np.array() on it during the load, which reads __array_interface__ from an object"
+                self.note("pickle.protocol-attribute", "medium", f"{path} is called with {_describe(a)}, not an "
+                          f"array mlbom built: it {what}", "suspicious", f"coerce:{path}")
+                return
 
     def decode_call(self, path: str, pos: list[object], kw: dict[object, object] | None) -> None:
         """``str(b, encoding, errors)`` / ``numpy.str_(...)``: bytes decoded into a str at load
@@ -2292,9 +2371,7 @@ class _Walker:
         bound: unknown)."""
         if target.mapping is None:
             target.mapping = Dct({})
-            target.mapping.attrs = target.item_attrs or (
-                "an item of a Bunch (its __getattr__ hands items out as attributes)"
-                if _instance_class(target) in _ITEM_ATTRS else None)
+            target.mapping.attrs = target.item_attrs or _ITEM_ATTRS.get(_instance_class(target) or "")
         if target.mapping.items is None:
             return
         self.sh.mapping_cells += len(items) // 2
@@ -2581,8 +2658,9 @@ class _Walker:
                 for sub in ("_parameters", "_buffers", "_modules"):
                     box = d.items.get(sub) if d.items is not None else None
                     unknown = self._entries(box, name, vals) or unknown
-        elif name != "__setstate__" and cls in _ITEM_ATTRS:
-            unknown = self._entries(inst, name, vals) or unknown  # Bunch.__getattr__: self[name]
+        if name != "__setstate__" and cls in _ITEM_ATTRS:
+            # Bunch.__getattr__: self[name]; ParameterDict's items are attributes
+            unknown = self._entries(inst, name, vals) or unknown
         return vals, unknown
 
     def _entries(self, box: object, name: str, vals: list[object]) -> str | None:
@@ -2692,11 +2770,25 @@ class _Walker:
                         self.attr_names(d, list(d.items or ()), d.attrs)
                     else:
                         self.unread(inst, f"__dict__ set to {_describe(d)}")
-            if (_instance_class(inst) or "").startswith("torch.nn.modules.") and part.items is not None:
-                for sub in _MODULE_BOXES:
-                    self.item_attrs(part.items.get(sub), f"{how} ({sub} of an nn.Module, whose __getattr__ "
-                                    "hands its items out as attributes)")
             self.stored_gadgets(part, how)
+        self.class_items(inst, how)
+
+    def class_items(self, inst: Call, how: str) -> None:
+        """Judge what the object holds by the class it has NOW (after a state that may have set
+        ``__class__``): every state applied so far (the dict part of a ``(dict, slots)`` pair is
+        applied before its slot part changes the class), and the items set earlier (a Counter's,
+        before it became a Bunch)."""
+        cls = _instance_class(inst) or ""
+        if cls.startswith("torch.nn.modules."):
+            for d in inst.dicts or ():
+                if d.items is None:
+                    continue
+                for sub in _MODULE_BOXES:
+                    self.item_attrs(d.items.get(sub), f"{how} ({sub} of an nn.Module, whose __getattr__ "
+                                    "hands its items out as attributes)")
+        item_how = _ITEM_ATTRS.get(cls)
+        if item_how is not None and (inst.mapping is not None or inst.item_attrs is None):
+            self.item_attrs(inst, item_how)
 
     def unread(self, inst: Call, why: str) -> None:
         """Attributes are set on ``inst`` from a value mlbom did not track: their names cannot be
