@@ -833,6 +833,11 @@ _ARRAY_MAKERS = frozenset({"numpy.core.multiarray._reconstruct", "numpy._core.mu
                            "numpy._core.numeric._frombuffer", "numpy.core.multiarray._frombuffer",
                            "numpy.ma.core._mareconstruct", "numpy.core.multiarray.scalar",
                            "numpy._core.multiarray.scalar", "numpy.ndarray", *_COERCERS})
+# functools.partial(func, *args, **kw): stores func and its arguments for a later call (by the
+# program, never by the loader); its __reduce__ is (partial, (func,), (func, args, kwds, dict))
+# and __setstate__ checks and stores the four (dict becomes its __dict__). Creating it calls
+# nothing: func is judged as the callable it will be (as a stored reference).
+_PARTIALS = frozenset({"functools.partial"})
 # numpy ufuncs with string loops that make a new str: add concatenates (numpy >= 2)
 _STRING_UFUNCS = frozenset({"numpy.add"})
 # str(b, encoding[, errors]) / numpy.str_(b, encoding[, errors]): the encodings whose ASCII result
@@ -1429,6 +1434,8 @@ class _Walker:
         """What a call of ``path`` computes from its arguments: resource bombs, and the str or
         bytes it makes (a raw-memory protocol name may be made rather than written)."""
         self.bombs(path, items, kwargs)
+        if path in _PARTIALS:
+            self.partial_func(items[0] if items else None, f"{path}(...) stores, to be called later,")
         if path in _COERCERS or path in _STRING_UFUNCS:
             args = list(items or ())
             if kwargs is not None and kwargs is not _NONE:
@@ -1443,6 +1450,31 @@ class _Walker:
                 self.decode_call(path, items or [], kw)
             else:
                 self.bytes_call(path, items or [], kw)
+
+    def partial_func(self, func: object, how: str) -> None:
+        """A partial's function: an allowlisted global (or another partial, whose function was
+        judged when it was made) is a stored reference; anything else is judged as a callable."""
+        if isinstance(func, Call) and _instance_class(func) in _PARTIALS:
+            return
+        self.judge_callable(func, how)
+
+    def partial_state(self, inst: Call, state: object) -> bool:
+        """``partial.__setstate__((func, args, kwds, dict))``: func replaces the function (judged
+        as one), args and kwds are stored data for the later call, dict becomes the instance's
+        ``__dict__`` (its keys are attributes). False for a state of another shape (judged as
+        any state is; CPython raises on it)."""
+        items = state.items if isinstance(state, Seq) and state.type == "tuple" else None
+        if items is None or len(items) != 4:
+            return False
+        self.partial_func(items[0], "functools.partial's __setstate__ stores, to be called later,")
+        ns = items[3]
+        how = "functools.partial's __setstate__ (its __dict__)"
+        if isinstance(ns, Dct):
+            self.apply_state(inst, ns, how, setattr_all=False)
+            ns.attrs = ns.attrs or how  # the dict itself is the __dict__: later items are attributes too
+        elif ns is not _NONE:
+            self.unread(inst, f"{how} set to {_describe(ns)}")
+        return True
 
     def coerced(self, path: str, args: list[object]) -> None:
         """``numpy.matrix(data)`` / ``MaskedArray(data)`` run ``np.array(data)`` on load, which
@@ -2979,6 +3011,8 @@ class _Walker:
         inst.state = state
         if inst.klass is not _SAME:
             self.class_replaced(inst, "BUILD")
+        if _instance_class(inst) in _PARTIALS and self.partial_state(inst, state):
+            return
         self.apply_state(inst, state, "BUILD", setattr_all=False)
         func = inst.func
         if isinstance(func, Global) and func.res.status == "allow":
