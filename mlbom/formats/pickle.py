@@ -827,6 +827,16 @@ _POINTER_SPAN = max(len(b) for b, _ in _POINTER_BYTES["bytes"])
 # coercion reads the raw-memory protocols from an object, and from every item of a list)
 _COERCERS = frozenset({"numpy.matrix", "numpy.matrixlib.defmatrix.matrix", "numpy.ma.MaskedArray",
                        "numpy.ma.core.MaskedArray"})
+# allowlisted functions (stored references: a pickler never calls them) that coerce every
+# argument with np.asarray when called: a call at load time is judged like the constructors'
+_COERCING_FUNCTIONS = frozenset({
+    *(f"numpy.{u}" for u in ("log", "log1p", "log2", "log10", "exp", "expm1", "sqrt", "square", "cbrt", "abs",
+                             "absolute", "sign", "tanh", "sinh", "cosh", "arctan", "arcsinh", "sin", "cos", "tan",
+                             "negative", "reciprocal", "floor", "ceil", "rint", "subtract", "multiply", "divide",
+                             "true_divide", "maximum", "minimum", "power", "mean")),
+    "sklearn.utils.validation.check_array", "sklearn.metrics._classification.accuracy_score",
+    "sklearn.feature_selection._univariate_selection.f_classif", "sklearn.cluster._kmeans._kmeans_single_lloyd",
+    "sklearn.cluster._kmeans._kmeans_single_elkan", "scipy._lib.array_api_compat.numpy._aliases.asarray"})
 # what the walker knows to be an array (or a value np.array reads without a protocol lookup)
 _ARRAY_MAKERS = frozenset({"numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct",
                            "numpy.core._internal._reconstruct", "numpy.core.numeric._frombuffer",
@@ -1436,7 +1446,7 @@ class _Walker:
         self.bombs(path, items, kwargs)
         if path in _PARTIALS:
             self.partial_func(items[0] if items else None, f"{path}(...) stores, to be called later,")
-        if path in _COERCERS or path in _STRING_UFUNCS:
+        if path in _COERCERS or path in _STRING_UFUNCS or path in _COERCING_FUNCTIONS:
             args = list(items or ())
             if kwargs is not None and kwargs is not _NONE:
                 args.extend([*kwargs.items.values(), *(kwargs.loose or ())] if isinstance(kwargs, Dct)
@@ -1484,7 +1494,7 @@ class _Walker:
         for a in args:
             if not _array_like(a, path in _STRING_UFUNCS):
                 what = "concatenates it if it holds strings" if path in _STRING_UFUNCS else \
-                    "runs np.array() on it during the load, which reads __array_interface__ from an object"
+                    "runs np.asarray() on it during the load, which reads __array_interface__ from an object"
                 self.note("pickle.protocol-attribute", "medium", f"{path} is called with {_describe(a)}, not an "
                           f"array mlbom built: it {what}", "suspicious", f"coerce:{path}")
                 return
@@ -2929,12 +2939,25 @@ class _Walker:
             rep.wo_refused = f"{op} on a {t} (torch allows {', '.join(sorted(_WO_TARGETS[op]))})"
 
     def wo_build_state(self, target: object, state: object) -> None:
-        """torch's weights_only BUILD on an OrderedDict runs ``inst.__dict__.update(state)`` with
+        """torch's weights_only BUILD on a Parameter runs ``Tensor.__setstate__(state)``; on an
+        OrderedDict it runs ``inst.__dict__.update(state)`` with
         no truth test and no (state, slotstate) split (``load_build``'s): only a mapping is
         certainly accepted; None or a number raises; anything else (a tuple of pairs, a value
         made at load time) depends on its content."""
         rep = self.rep
-        if rep.wo_refused is not None or _exact_type(target) != "OrderedDict":
+        if rep.wo_refused is not None:
+            return
+        if _exact_type(target) == "Parameter":
+            # Tensor.__setstate__(state): len(state) of 4 runs set_(*state), of 5 a legacy
+            # Variable's; a 3-tuple sets requires_grad (a bool) and _backward_hooks. torch itself
+            # writes no BUILD on a Parameter: claim only the plain 3-tuple
+            items = state.items if isinstance(state, Seq) and state.type == "tuple" else None
+            if not (items is not None and len(items) == 3 and isinstance(items[0], bool)
+                    and (items[2] is _NONE or _exact_type(items[2]) in ("dict", "OrderedDict"))):
+                rep.wo_unknown = rep.wo_unknown or f"BUILD on a Parameter with {_describe(state)}, which " \
+                    "Tensor.__setstate__ may refuse"
+            return
+        if _exact_type(target) != "OrderedDict":
             return
         t = _exact_type(state)
         if t in ("dict", "OrderedDict", "Counter"):

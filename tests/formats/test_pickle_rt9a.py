@@ -255,3 +255,33 @@ def test_real_pandas_objects_with_ordinary_labels_stay_safe() -> None:
 
 def test_system_still_unsafe_next_to_the_new_rules() -> None:
     assert walk(proto(4) + system() + STOP).verdict == "unsafe"
+
+
+# -- torch's weights_only BUILD ---------------------------------------------------------------
+
+ODICT = glob("collections", "OrderedDict") + EMPTY_TUPLE + REDUCE
+
+
+@pytest.mark.parametrize(("state", "refused", "unknown"), [
+    (NONE, True, False),  # inst.__dict__.update(None): TypeError
+    (NONE + EMPTY_DICT + TUPLE2, True, False),  # update((None, {})): element #0 is no pair
+    (EMPTY_DICT + s("a") + i1(1) + SETITEM, False, False),  # a dict: accepted
+    (EMPTY_LIST + MARK + s("ab") + b"e", False, True),  # a pair spelled by a 2-char str: content-dependent
+])
+def test_weights_only_build_on_an_ordereddict(state: bytes, refused: bool, unknown: bool) -> None:
+    rep = walk(proto(2) + ODICT + state + BUILD + STOP)
+    assert (rep.wo_refused is not None, rep.wo_unknown is not None) == (refused, unknown), rep
+
+
+def test_weights_only_build_on_a_parameter_is_claimed_only_for_its_plain_state() -> None:
+    param = glob("torch._utils", "_rebuild_parameter") + MARK + NONE + b"\x88" + NONE + TUPLE + REDUCE
+    assert walk(proto(2) + param + NONE + BUILD + STOP).wo_unknown is not None  # len(None): TypeError
+    plain = walk(proto(2) + param + MARK + b"\x88" + NONE + NONE + TUPLE + BUILD + STOP)
+    assert plain.wo_unknown is None and plain.wo_refused is None
+
+
+@pytest.mark.parametrize("func", [("numpy", "log"), ("numpy", "mean"), ("sklearn.utils.validation", "check_array"),
+                                  ("scipy._lib.array_api_compat.numpy._aliases", "asarray")])
+def test_a_coercing_reference_called_on_an_object_is_suspicious(func: tuple[str, str]) -> None:
+    ns = glob("types", "SimpleNamespace") + EMPTY_TUPLE + REDUCE
+    assert walk(proto(4) + call(glob(*func), ns) + STOP).verdict == "suspicious"
