@@ -3175,7 +3175,9 @@ class _Walker:
             pad = self.src.read(1)[0]
             if pad:
                 self.src.skip(pad)
-        self.src.skip(n)
+        # a str/bytes/void or structured array's elements may become str (np.str_ labels of an
+        # Index built from it): its bytes are searched as they stream past
+        self.src.skip(n, self.pointer_check("bytes", "a joblib array (streamed)") if _may_hold_text(dtype) else None)
         self.rep.joblib_arrays += 1
         return Opaque("a numpy array")
 
@@ -3192,6 +3194,20 @@ def _looks_like_tar(block: bytes) -> bool:
     unsigned = 256 + sum(block[:148]) + sum(block[156:512])
     signed = 256 + sum(struct.unpack("148b", block[:148])) + sum(struct.unpack("356b", block[156:512]))
     return chk in (unsigned, signed)
+
+
+def _may_hold_text(dtype: object) -> bool:
+    """A numpy dtype whose elements may read as text: flexible (S, U, V), structured, with a
+    sub-array, or one mlbom cannot parse."""
+    args = dtype.args.items if isinstance(dtype, Call) and isinstance(dtype.args, Seq) else None
+    if not args or not isinstance(args[0], str):
+        return True
+    try:
+        base = npdtype.parse(args[0])
+    except npdtype.DTypeError:
+        return True
+    st = dtype.state.items if isinstance(dtype, Call) and isinstance(dtype.state, Seq) else None
+    return base.flexible or (st is not None and len(st) > 4 and (st[2] is not _NONE or st[4] is not _NONE))
 
 
 def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:

@@ -285,3 +285,23 @@ def test_weights_only_build_on_a_parameter_is_claimed_only_for_its_plain_state()
 def test_a_coercing_reference_called_on_an_object_is_suspicious(func: tuple[str, str]) -> None:
     ns = glob("types", "SimpleNamespace") + EMPTY_TUPLE + REDUCE
     assert walk(proto(4) + call(glob(*func), ns) + STOP).verdict == "suspicious"
+
+
+def test_a_joblib_text_array_is_searched_numeric_ones_are_stepped_over(tmp_path: Path) -> None:
+    np = pytest.importorskip("numpy")
+    joblib = pytest.importorskip("joblib")
+    # joblib writes the array bytes after the wrapper, outside the opcodes: an Index built from
+    # this U array has the name as a label
+    for obj, verdict in (({"labels": np.array([NAME, "b"])}, "unsafe"),
+                         ({"labels": np.array(["hello", "b"]), "x": np.zeros(100)}, "safe")):
+        path = tmp_path / "a.joblib"
+        joblib.dump(obj, path)
+        data = path.read_bytes()
+        assert read_pickle(io.BytesIO(data), len(data), joblib=True).verdict == verdict
+
+
+def test_a_name_in_a_nested_pickle_is_found() -> None:
+    from tests.formats.pickle_ops import legacy_torch_blob, load_from_bytes
+
+    inner = legacy_torch_blob(pickle.dumps({NAME: 1}, protocol=2))
+    assert walk(load_from_bytes(inner)).verdict == "unsafe"
