@@ -644,8 +644,9 @@ class _Source:
             todo -= len(chunk)
             self.pos += len(chunk)
 
-    def readline(self, keep: int) -> tuple[bytes, int]:
-        """One line including its newline: (the first ``keep`` bytes, full length)."""
+    def readline(self, keep: int, check: Callable[[bytes], None] | None = None) -> tuple[bytes, int]:
+        """One line including its newline: (the first ``keep`` bytes, full length). ``check``
+        sees all of a line longer than ``keep`` (and maybe a shorter one), in order."""
         start = self.pos
         nl = self.buf.find(b"\n", self.bpos, self.bpos + keep + 1)
         if nl >= 0:
@@ -653,15 +654,21 @@ class _Source:
             head = self.buf[self.bpos:nl + 1]
             self.bpos = nl + 1
             self.pos += total
+            if check is not None and total > keep:
+                check(head)
         else:
             self.sync()
             head = self.s.readline(keep + 1)
             total = len(head)
             tail_nl = head.endswith(b"\n")
+            if check is not None and len(head) > keep:
+                check(head)
             while not tail_nl and len(head) > keep:
                 more = self.s.readline(1 << 20)
                 if not more:
                     break
+                if check is not None:
+                    check(more)
                 total += len(more)
                 tail_nl = more.endswith(b"\n")
                 head = head[: keep + 1]
@@ -796,17 +803,132 @@ _ATTR_INITS = frozenset({"types.SimpleNamespace"})
 # dunder name set as an instance attribute is ``suspicious``: no pickler writes one, and which
 # library reads which name from instances is not a closed list.
 _POINTER_PROTOCOLS = frozenset({"__array_interface__", "__array_struct__", "__cuda_array_interface__"})
+# Those names AS DATA. An attribute lookup answered from data (pandas ``NDFrame.__getattr__``
+# returns ``self[name]`` for any label of an object/str info axis; a Bunch's items; an
+# nn.Module's boxes; ``ParameterDict.__setitem__`` is setattr; ``numpy.record`` falls back to its
+# field names; a __class__ change turns a Counter's items into a Bunch's attributes ...) needs
+# the name as a str object at load time. A str comes from a text opcode, from bytes decoded by
+# an allowlisted call (``str(b, encoding)``, ``numpy.str_``), or from a numpy ``U`` buffer
+# (UCS4, either byte order). So every str equal to such a name is ``unsafe``, and so is every
+# bytes argument holding one of their encodings (ASCII, UTF-16 and UTF-32 either way round: the
+# wide forms also in text, which ``_codecs.encode(text, "latin1")`` turns into bytes); a decode
+# mlbom does not compute is ``suspicious``.
+_POINTER_ENCODINGS = ("ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+_POINTER_BYTES: dict[str, tuple[tuple[bytes, str], ...]] = {
+    "bytes": tuple((n.encode(e), f"{n} in {e}") for n in sorted(_POINTER_PROTOCOLS) for e in _POINTER_ENCODINGS),
+    "text": tuple((n.encode(e), f"{n} in {e}") for n in sorted(_POINTER_PROTOCOLS) for e in _POINTER_ENCODINGS[1:]),
+}
+# every name contains "_array_": its ASCII, UTF-16 and UTF-32 forms (in either byte order, found
+# inside the other's) are the quick test before the full one
+_POINTER_CORES = {"bytes": tuple("_array_".encode(e) for e in ("ascii", "utf-16-le", "utf-32-le")),
+                  "text": tuple("_array_".encode(e) for e in ("utf-16-le", "utf-32-le"))}
+_POINTER_SPAN = max(len(b) for b, _ in _POINTER_BYTES["bytes"])
+# allowlisted constructors that run np.array(data) on their argument during the load (the
+# coercion reads the raw-memory protocols from an object, and from every item of a list)
+_COERCERS = frozenset({"numpy.matrix", "numpy.matrixlib.defmatrix.matrix", "numpy.ma.MaskedArray",
+                       "numpy.ma.core.MaskedArray"})
+# allowlisted functions (stored references: a pickler never calls them) that coerce every
+# argument with np.asarray when called: a call at load time is judged like the constructors'
+_COERCING_FUNCTIONS = frozenset({
+    *(f"numpy.{u}" for u in ("log", "log1p", "log2", "log10", "exp", "expm1", "sqrt", "square", "cbrt", "abs",
+                             "absolute", "sign", "tanh", "sinh", "cosh", "arctan", "arcsinh", "sin", "cos", "tan",
+                             "negative", "reciprocal", "floor", "ceil", "rint", "subtract", "multiply", "divide",
+                             "true_divide", "maximum", "minimum", "power", "mean")),
+    "sklearn.utils.validation.check_array", "sklearn.metrics._classification.accuracy_score",
+    "sklearn.feature_selection._univariate_selection.f_classif", "sklearn.cluster._kmeans._kmeans_single_lloyd",
+    "sklearn.cluster._kmeans._kmeans_single_elkan", "scipy._lib.array_api_compat.numpy._aliases.asarray"})
+# what the walker knows to be an array (or a value np.array reads without a protocol lookup)
+_ARRAY_MAKERS = frozenset({"numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct",
+                           "numpy.core._internal._reconstruct", "numpy.core.numeric._frombuffer",
+                           "numpy._core.numeric._frombuffer", "numpy.core.multiarray._frombuffer",
+                           "numpy.ma.core._mareconstruct", "numpy.core.multiarray.scalar",
+                           "numpy._core.multiarray.scalar", "numpy.ndarray", *_COERCERS})
+# functools.partial(func, *args, **kw): stores func and its arguments for a later call (by the
+# program, never by the loader); its __reduce__ is (partial, (func,), (func, args, kwds, dict))
+# and __setstate__ checks and stores the four (dict becomes its __dict__). Creating it calls
+# nothing: func is judged as the callable it will be (as a stored reference).
+_PARTIALS = frozenset({"functools.partial"})
+# numpy ufuncs with string loops that make a new str: add concatenates (numpy >= 2)
+_STRING_UFUNCS = frozenset({"numpy.add"})
+# str(b, encoding[, errors]) / numpy.str_(b, encoding[, errors]): the encodings whose ASCII result
+# comes from the byte forms above only (every other codec, and errors="ignore", may compute one)
+_DECODERS = frozenset({"builtins.str", "numpy.str_", "numpy.unicode_"})
+_PLAIN_CODECS = frozenset({"ascii", "us_ascii", "utf8", "utf_8", "u8", "utf", "utf_8_sig", "latin1", "latin_1",
+                           "iso8859_1", "iso_8859_1", "l1", "cp1252", "windows_1252", "utf16", "utf_16",
+                           "utf_16_le", "utf_16_be", "utf_16le", "utf_16be", "utf32", "utf_32", "utf_32_le",
+                           "utf_32_be", "utf_32le", "utf_32be"})
+_PLAIN_ERRORS = frozenset({"strict", "replace", "surrogateescape", "surrogatepass", "backslashreplace"})
 # set as attributes, these two are modelled (the class is reassigned, the attribute dict
 # replaced); through ``inst.__dict__.update`` they are plain entries the type's descriptors shadow
 _MODELLED_DUNDERS = frozenset({"__class__", "__dict__"})
 # an nn.Module's containers whose items its __getattr__ hands out as attributes
 _MODULE_BOXES = ("_parameters", "_buffers", "_modules")
-# dict subclasses whose __getattr__ returns self[name] (an item is an attribute)
-_ITEM_ATTRS = frozenset({"sklearn.utils._bunch.Bunch", "sklearn.utils.Bunch"})
+# classes whose items are attributes: how. A Bunch (a dict subclass) answers __getattr__ with
+# self[name]; ParameterDict.__setitem__ is setattr(self, key, value) (a non-tensor value a plain
+# instance attribute); ModuleDict.__setitem__ is add_module (into _modules, which
+# nn.Module.__getattr__ hands out). Judged when an item is set, and again when an object's
+# class is changed to one of them (``__class__`` in a state) with items already set.
+_BUNCH_ITEM = "an item of a Bunch (its __getattr__ hands items out as attributes)"
+_ITEM_ATTRS = {"sklearn.utils._bunch.Bunch": _BUNCH_ITEM, "sklearn.utils.Bunch": _BUNCH_ITEM,
+               "torch.nn.modules.container.ParameterDict": "a key of a ParameterDict (its __setitem__ is setattr)",
+               "torch.nn.modules.container.ModuleDict": "a key of a ModuleDict (its __setitem__ stores the item "
+                                                        "in _modules, which nn.Module's __getattr__ hands out)"}
 
 
 # classes whose __setitem__ calls a callable key with the object (pandas ``com.apply_if_callable``)
 _CALLS_CALLABLE_KEYS = frozenset({"pandas.core.frame.DataFrame", "pandas.core.series.Series"})
+
+
+def _codec_name(enc: str) -> str:
+    return enc.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def _pairs_mapping(m: object) -> Dct | None:
+    """The items ``dict(m)`` takes from a sequence of 2-item pairs or from an object that
+    received items (an OrderedDict filled by SETITEMS); None when mlbom cannot tell them."""
+    if isinstance(m, Call) and m.mapping is not None and m.mapping.items is not None:
+        d = Dct(dict(m.mapping.items))
+        d.loose = list(m.mapping.loose) if m.mapping.loose is not None else None
+        return d
+    if not (isinstance(m, Seq) and m.items is not None and len(m.items) <= 4096):
+        return None
+    d = Dct({})
+    for pair in m.items:
+        if not (isinstance(pair, Seq) and pair.items is not None and len(pair.items) == 2):
+            return None
+        k, v = pair.items
+        if isinstance(k, str):
+            d.items[k] = v  # type: ignore[index]
+        elif isinstance(k, Call | Text | Opaque) and k is not _NONE:
+            d.loose = [*(d.loose or ()), v]
+    return d
+
+
+def _array_like(v: object, numbers_only: bool, hops: int = 0) -> bool:
+    """``v`` is a number, a str or bytes (``numbers_only``: not those), a list of such, or an
+    array the walker built from numpy's own reconstruction helpers."""
+    if isinstance(v, bool | int | float) or v is _NONE:
+        return True
+    if isinstance(v, str | Text | Blob):
+        return not numbers_only
+    if isinstance(v, Seq):
+        return v.items is not None and hops < 8 and len(v.items) <= 4096 and \
+            all(_array_like(i, numbers_only, hops + 1) for i in v.items)
+    if isinstance(v, Call) and not numbers_only:
+        return _instance_class(v) in _ARRAY_MAKERS or (
+            isinstance(v.func, Global) and v.func.res.path in _ARRAY_MAKERS)
+    return False
+
+
+def _shown(v: object) -> str:
+    return repr(v[:40]) if isinstance(v, str) else _describe(v)
+
+
+def _pointer_hits(data: bytes, kind: str) -> list[str]:
+    """The protocol names (and how they are encoded) found in ``data``."""
+    if not any(core in data for core in _POINTER_CORES[kind]):
+        return []
+    return [what for pat, what in _POINTER_BYTES[kind] if pat in data]
 
 
 def _instance_class(v: Call) -> str | None:
@@ -1101,8 +1223,56 @@ class _Walker:
         self.sh.cells += len(items)
         return items if self.sh.cells <= self.sh.limits.cells else None
 
+    def pointer_data(self, what: str, where: str) -> None:
+        self.note("pickle.protocol-attribute", "critical", f"{where} holds {what}: a raw-memory protocol "
+                  "name as data. Objects that answer attribute lookups from their data (a pandas Series' "
+                  "index labels, a Bunch's items, an nn.Module's boxes, a ParameterDict's keys, a numpy "
+                  "record's fields) then hand numpy or torch a memory address the file chose when they "
+                  "coerce the object (np.asarray; numpy.matrix and MaskedArray do it on load)", "unsafe",
+                  f"proto-data:{what}")
+
+    def pointer_check(self, kind: str, where: str) -> Callable[[bytes], None]:
+        """A chunk callback for an argument streamed past: searches it (and the seam between
+        chunks) for the protocol names' encodings."""
+        carry = [b""]
+
+        def check(chunk: bytes) -> None:
+            joined = carry[0] + chunk
+            for what in _pointer_hits(joined, kind):
+                self.pointer_data(what, where)
+            carry[0] = joined[-(_POINTER_SPAN - 1):]
+        return check
+
+    def pointer_text(self, s: str, where: str) -> None:
+        if s in _POINTER_PROTOCOLS:
+            self.pointer_data(repr(s), where)
+        elif "\x00" in s and "_" in s:
+            for what in _pointer_hits(s.encode("utf-8", "surrogatepass"), "text"):
+                self.pointer_data(what, where)
+
+    def long_text_line(self, codec: str, what: str) -> Callable[[bytes], None]:
+        """A ``readline`` callback for a protocol-0 text line too long to keep: decodes its escapes
+        as it streams past (``\\x00``, ``\\u0000``; STRING's escape_decode by the broader
+        unicode_escape) and searches the text for the protocol names' wide forms."""
+        dec = codecs.getincrementaldecoder(codec)()
+        scan = self.pointer_check("text", f"a {what} line (streamed)")
+        failed = [False]
+
+        def check(chunk: bytes) -> None:
+            if failed[0]:
+                return
+            try:
+                scan(dec.decode(chunk).encode("utf-8", "surrogatepass"))
+            except UnicodeError:
+                failed[0] = True
+                self.note("pickle.protocol-attribute", "medium", f"a {what} line longer than mlbom keeps whose "
+                          "escapes do not decode: it may spell a raw-memory protocol name (__array_interface__)",
+                          "suspicious", "proto-long-line")
+        return check
+
     def text(self, data: bytes, decode: Callable[[bytes], str]) -> object:
         s = decode(data)
+        self.pointer_text(s, "a str in the stream")
         if len(data) > 64:
             if self.sh.text + len(data) > self.sh.limits.text_bytes:
                 return Text(len(s))
@@ -1209,10 +1379,13 @@ class _Walker:
                         if self.sh.mapping_cells <= self.sh.limits.cells // 4:
                             result.mapping.items = dict(m.items)
                             result.mapping.loose = list(m.loose) if m.loose is not None else None
+                elif (pairs := _pairs_mapping(m)) is not None:
+                    result.mapping = pairs  # dict([(key, value), ...]), or of a mapping object's items
                 elif m is not None and m is not _NONE and not (isinstance(m, Seq) and m.items == []):
                     result.mapping = Dct(None)  # items from a value mlbom did not track
-                if _instance_class(result) in _ITEM_ATTRS:
-                    self.item_attrs(result, "an item of a Bunch (its __getattr__ hands items out as attributes)")
+                how = _ITEM_ATTRS.get(_instance_class(result) or "")
+                if how is not None:
+                    self.item_attrs(result, how)
             if init in _ATTR_INITS and first is not None and first is not _NONE:
                 # SimpleNamespace(mapping_or_iterable) sets an attribute per item (Python >= 3.13)
                 if isinstance(first, Dct):
@@ -1264,8 +1437,133 @@ class _Walker:
                 self.note("pickle.init-call", "medium", f"{op} calls {path}(...): runs its __init__ with pickle data "
                           "(a pickler writes it with NEWOBJ or copyreg: __new__ plus state)", "suspicious",
                           f"init:{path}")
-            self.bombs(path, items, kwargs)
+            self.arg_checks(path, items, kwargs)
         return Call(func, args)
+
+    def arg_checks(self, path: str, items: list[object] | None, kwargs: object) -> None:
+        """What a call of ``path`` computes from its arguments: resource bombs, and the str or
+        bytes it makes (a raw-memory protocol name may be made rather than written)."""
+        self.bombs(path, items, kwargs)
+        if path in _PARTIALS:
+            self.partial_func(items[0] if items else None, f"{path}(...) stores, to be called later,")
+        if path in _COERCERS or path in _STRING_UFUNCS or path in _COERCING_FUNCTIONS:
+            args = list(items or ())
+            if kwargs is not None and kwargs is not _NONE:
+                args.extend([*kwargs.items.values(), *(kwargs.loose or ())] if isinstance(kwargs, Dct)
+                            and kwargs.items is not None else [kwargs])
+            self.coerced(path, args[:1] if path in _COERCERS and not kwargs else args)
+        if path in _DECODERS or path in _SIZED_BY_INT:
+            kw: dict[object, object] | None = {}
+            if kwargs is not None and kwargs is not _NONE:
+                kw = kwargs.items if isinstance(kwargs, Dct) and not kwargs.loose else None
+            if path in _DECODERS:
+                self.decode_call(path, items or [], kw)
+            else:
+                self.bytes_call(path, items or [], kw)
+
+    def partial_func(self, func: object, how: str) -> None:
+        """A partial's function: an allowlisted global (or another partial, whose function was
+        judged when it was made) is a stored reference; anything else is judged as a callable."""
+        if isinstance(func, Call) and _instance_class(func) in _PARTIALS:
+            return
+        self.judge_callable(func, how)
+
+    def partial_state(self, inst: Call, state: object) -> bool:
+        """``partial.__setstate__((func, args, kwds, dict))``: func replaces the function (judged
+        as one), args and kwds are stored data for the later call, dict becomes the instance's
+        ``__dict__`` (its keys are attributes). False for a state of another shape (judged as
+        any state is; CPython raises on it)."""
+        items = state.items if isinstance(state, Seq) and state.type == "tuple" else None
+        if items is None or len(items) != 4:
+            return False
+        self.partial_func(items[0], "functools.partial's __setstate__ stores, to be called later,")
+        ns = items[3]
+        how = "functools.partial's __setstate__ (its __dict__)"
+        if isinstance(ns, Dct):
+            self.apply_state(inst, ns, how, setattr_all=False)
+            ns.attrs = ns.attrs or how  # the dict itself is the __dict__: later items are attributes too
+        elif ns is not _NONE:
+            self.unread(inst, f"{how} set to {_describe(ns)}")
+        return True
+
+    def coerced(self, path: str, args: list[object]) -> None:
+        """``numpy.matrix(data)`` / ``MaskedArray(data)`` run ``np.array(data)`` on load, which
+        reads the raw-memory protocols from an object and from each item of a list; ``numpy.add``
+        of str arrays concatenates (a protocol name made rather than written). An argument the
+        walker did not build as an array or a number is ``suspicious``."""
+        for a in args:
+            if not _array_like(a, path in _STRING_UFUNCS):
+                what = "concatenates it if it holds strings" if path in _STRING_UFUNCS else \
+                    "runs np.asarray() on it during the load, which reads __array_interface__ from an object"
+                self.note("pickle.protocol-attribute", "medium", f"{path} is called with {_describe(a)}, not an "
+                          f"array mlbom built: it {what}", "suspicious", f"coerce:{path}")
+                return
+
+    def decode_call(self, path: str, pos: list[object], kw: dict[object, object] | None) -> None:
+        """``str(b, encoding, errors)`` / ``numpy.str_(...)``: bytes decoded into a str at load
+        time. Computed where the bytes are kept and the codec is a plain one (the decoded text
+        is then judged like a str in the stream); any other decode is ``suspicious``."""
+        missing = _MARK
+        kw = {} if kw is None else kw
+        obj = pos[0] if pos else kw.get("object", missing)
+        enc = pos[1] if len(pos) > 1 else kw.get("encoding", missing)
+        err = pos[2] if len(pos) > 2 else kw.get("errors", missing)
+        if enc is missing and err is missing and len(kw) == len([k for k in kw if k == "object"]):
+            return  # str(x): x's own text (a str) or its repr; nothing is decoded
+        if isinstance(obj, str | Text):
+            return  # decoding a str raises
+        plain = (enc is missing or (isinstance(enc, str) and _codec_name(enc) in _PLAIN_CODECS)) and \
+            (err is missing or (isinstance(err, str) and err in _PLAIN_ERRORS))
+        if plain and isinstance(obj, Blob) and not obj.mutated and not obj.utf8:
+            data = obj.data
+            if data is not None and len(data) <= 4 * _POINTER_SPAN:
+                try:
+                    text = data.decode(enc if isinstance(enc, str) else "utf-8",
+                                       err if isinstance(err, str) else "strict")
+                except (UnicodeError, LookupError):
+                    return  # the loader raises
+                self.pointer_text(text, f"{path} of bytes")
+            return  # a longer one decodes to a longer str; its bytes were searched as they were read
+        self.note("pickle.protocol-attribute", "medium", f"{path} decodes {_describe(obj)} with encoding "
+                  f"{_shown(enc) if enc is not missing else 'utf-8'}"
+                  f"{'' if err is missing else ' and errors ' + _shown(err)}: mlbom does not compute the "
+                  "str it makes, which may be a raw-memory protocol name (__array_interface__)", "suspicious",
+                  f"proto-decode:{path}")
+
+    def bytes_call(self, path: str, pos: list[object], kw: dict[object, object] | None) -> None:
+        """``bytes(...)`` / ``bytearray(...)``: bytes computed at load time (a numpy ``U`` array
+        or a decode may read them as text). Computed from a list of ints or a str in a plain
+        codec; zero-filled (an int) and copied (bytes) ones hold nothing new."""
+        missing = _MARK
+        if kw is None:
+            kw = {"source": Opaque("keyword arguments mlbom did not track")}
+        src = pos[0] if pos else kw.get("source", missing)
+        enc = pos[1] if len(pos) > 1 else kw.get("encoding", missing)
+        err = pos[2] if len(pos) > 2 else kw.get("errors", missing)
+        if src is missing or src is _NONE or isinstance(src, bool | int | float | Blob | Text) \
+                or _range_length(src) is not None:
+            return  # empty, zeros, a copy of bytes searched as read, a text searched as read, a range
+        data: bytes | None = None
+        if isinstance(src, Seq) and src.items is not None and len(src.items) <= MAX_READ_ARG \
+                and all(isinstance(i, int) and not isinstance(i, bool) for i in src.items):
+            try:
+                data = bytes(src.items)  # type: ignore[arg-type]
+            except ValueError:
+                return  # the loader raises
+        elif isinstance(src, str) and isinstance(enc, str) and _codec_name(enc) in _PLAIN_CODECS \
+                and (err is missing or (isinstance(err, str) and err in _PLAIN_ERRORS)):
+            try:
+                data = src.encode(enc, err if isinstance(err, str) else "strict")
+            except (UnicodeError, LookupError):
+                return
+        if data is not None:
+            for hit in _pointer_hits(data, "bytes"):
+                self.pointer_data(hit, f"{path} of {_describe(src)}")
+            return
+        self.note("pickle.protocol-attribute", "medium", f"{path} makes bytes from {_describe(src)}"
+                  f"{'' if enc is missing else ' in encoding ' + _shown(enc)}: mlbom does not compute them, "
+                  "and a numpy U array over them may spell a raw-memory protocol name (__array_interface__)",
+                  "suspicious", f"proto-bytes:{path}")
 
     def bombs(self, path: str, items: list[object] | None, kwargs: object) -> None:
         """The load-time resource bombs of a call of ``path`` (see docs/scanning.md): a keyword
@@ -1365,13 +1663,13 @@ class _Walker:
             if path == "copyreg._reconstructor":
                 cls = items[1] if len(items) > 1 else None
                 if isinstance(cls, Global) and cls.res.status == "allow" and cls.res.path != "builtins.object":
-                    self.bombs(cls.res.path, items[2:3], None)
+                    self.arg_checks(cls.res.path, items[2:3], None)
             elif isinstance(cls, Global) and cls.res.status == "allow":
                 if path == "copyreg.__newobj__":
-                    self.bombs(cls.res.path, items[1:], None)
+                    self.arg_checks(cls.res.path, items[1:], None)
                 else:
                     a = items[1] if len(items) > 1 else None
-                    self.bombs(cls.res.path, a.items if isinstance(a, Seq) else None,
+                    self.arg_checks(cls.res.path, a.items if isinstance(a, Seq) else None,
                                items[2] if len(items) > 2 else Opaque("no keyword arguments"))
             return None
         if path in _BIT_GENERATOR_CTOR:  # __bit_generator_ctor(cls): cls()
@@ -1401,10 +1699,24 @@ class _Walker:
                 and isinstance(items[1], str) and items[1].replace("-", "").replace("_", "").lower() in latin1:
             text = items[0]
             return Blob(None, text.offset, text.length, utf8=True, nbytes=text.nbytes)
+        if items and len(items) == 2 and isinstance(items[0], str) and isinstance(items[1], str) \
+                and _codec_name(items[1]) in ("rot13", "rot_13"):
+            # the one str-to-str codec: its result is a str, judged as one
+            made = codecs.encode(items[0], "rot13")
+            self.pointer_text(made, "_codecs.encode(..., 'rot13')")
+            return Opaque("a str from _codecs.encode(..., 'rot13')")
         if items and len(items) == 2 and isinstance(items[0], str) and isinstance(items[1], str):
             # only the plain codecs are computed (some, like punycode, are quadratic)
             enc = {"latin1": "latin-1", "iso88591": "latin-1", "ascii": "ascii", "utf8": "utf-8"}.get(
                 items[1].replace("-", "").replace("_", "").lower())
+            if enc is None and _codec_name(items[1]) in _PLAIN_CODECS and len(items[0]) <= MAX_READ_ARG:
+                try:
+                    made_bytes = items[0].encode(items[1])
+                except (UnicodeError, LookupError):
+                    return Opaque("bytes from _codecs.encode")
+                for found in _pointer_hits(made_bytes, "bytes"):
+                    self.pointer_data(found, f"_codecs.encode(..., {items[1]!r})")
+                return Opaque("bytes from _codecs.encode")
             if enc is not None:
                 try:
                     data = items[0].encode(enc)
@@ -1423,7 +1735,16 @@ class _Walker:
                         self.note("pickle.differential", "medium", "_codecs.encode of a protocol < 3 str with "
                                   "bytes >= 0x80: torch.load reads it as UTF-8, other loaders as latin-1, so the "
                                   "bytes differ by loader (both readings are walked)", "suspicious", "str8")
+                for found in _pointer_hits(data, "bytes"):
+                    self.pointer_data(found, f"_codecs.encode(..., {items[1]!r})")
                 return blob
+        if not (items and len(items) == 2 and isinstance(items[0], Text) and isinstance(items[1], str)
+                and _codec_name(items[1]) in _PLAIN_CODECS):
+            # a text streamed past in a plain codec was searched as read; anything else (rot13 of a
+            # long text, another codec, arguments mlbom did not track) may spell a protocol name
+            self.note("pickle.protocol-attribute", "medium", "_codecs.encode with arguments mlbom does not compute "
+                      f"({_describe(Seq('tuple', items))}): its result may spell a raw-memory protocol name "
+                      "(__array_interface__)", "suspicious", "proto-encode")
         return Opaque("bytes from _codecs.encode")
 
     # -- nested pickles ------------------------------------------------------------------
@@ -1800,8 +2121,11 @@ class _Walker:
 
             chars = [0]
 
+            scan = self.pointer_check("text", f"{what} (streamed)")
+
             def count(chunk: bytes) -> None:
                 check(chunk)
+                scan(chunk)
                 chars[0] += sum(1 for b in chunk if b & 0xC0 != 0x80)
 
             offset = self.src.pos
@@ -1831,7 +2155,7 @@ class _Walker:
         self._counted_text(n, "BINUNICODE8")
 
     def op_unicode(self) -> None:
-        line, n = self.src.readline(MAX_LINE)
+        line, n = self.src.readline(MAX_LINE, self.long_text_line("raw_unicode_escape", "UNICODE"))
         if n > MAX_LINE:
             self.push(Text(n))
             return
@@ -1844,7 +2168,7 @@ class _Walker:
         """Protocol < 3 str (STRING/BINSTRING/SHORT_BINSTRING): decoded by the loader's encoding
         (ASCII by default, utf-8 or latin-1 in torch and numpy); kept as latin-1 text."""
         if n > MAX_READ_ARG:
-            self.src.skip(n)
+            self.src.skip(n, self.pointer_check("text", "a protocol < 3 str (streamed)"))
             self.push(Text(n))
             return
         self.push_str8(self.src.read(n))
@@ -1860,7 +2184,7 @@ class _Walker:
         self.push(value)
 
     def op_string(self) -> None:
-        line, n = self.src.readline(MAX_LINE)
+        line, n = self.src.readline(MAX_LINE, self.long_text_line("unicode_escape", "STRING"))
         if n > MAX_LINE:
             self.push(Text(n))
             return
@@ -1884,11 +2208,14 @@ class _Walker:
 
     def _bytes(self, n: int, mutable: bool = False) -> None:
         offset = self.src.pos
+        what = "a bytearray" if mutable else "a bytes argument"
         if n > MAX_READ_ARG or self.sh.text + n > self.sh.limits.text_bytes:
-            self.src.skip(n)
+            self.src.skip(n, self.pointer_check("bytes", f"{what} (streamed)"))
             self.push(Blob(None, offset, n, mutable=mutable))
             return
         data = self.src.read(n)
+        for hit in _pointer_hits(data, "bytes"):
+            self.pointer_data(hit, what)
         self.sh.text += n
         self.push(Blob(data, offset, n, mutable=mutable))
 
@@ -2086,9 +2413,7 @@ class _Walker:
         bound: unknown)."""
         if target.mapping is None:
             target.mapping = Dct({})
-            target.mapping.attrs = target.item_attrs or (
-                "an item of a Bunch (its __getattr__ hands items out as attributes)"
-                if _instance_class(target) in _ITEM_ATTRS else None)
+            target.mapping.attrs = target.item_attrs or _ITEM_ATTRS.get(_instance_class(target) or "")
         if target.mapping.items is None:
             return
         self.sh.mapping_cells += len(items) // 2
@@ -2375,8 +2700,9 @@ class _Walker:
                 for sub in ("_parameters", "_buffers", "_modules"):
                     box = d.items.get(sub) if d.items is not None else None
                     unknown = self._entries(box, name, vals) or unknown
-        elif name != "__setstate__" and cls in _ITEM_ATTRS:
-            unknown = self._entries(inst, name, vals) or unknown  # Bunch.__getattr__: self[name]
+        if name != "__setstate__" and cls in _ITEM_ATTRS:
+            # Bunch.__getattr__: self[name]; ParameterDict's items are attributes
+            unknown = self._entries(inst, name, vals) or unknown
         return vals, unknown
 
     def _entries(self, box: object, name: str, vals: list[object]) -> str | None:
@@ -2486,11 +2812,25 @@ class _Walker:
                         self.attr_names(d, list(d.items or ()), d.attrs)
                     else:
                         self.unread(inst, f"__dict__ set to {_describe(d)}")
-            if (_instance_class(inst) or "").startswith("torch.nn.modules.") and part.items is not None:
-                for sub in _MODULE_BOXES:
-                    self.item_attrs(part.items.get(sub), f"{how} ({sub} of an nn.Module, whose __getattr__ "
-                                    "hands its items out as attributes)")
             self.stored_gadgets(part, how)
+        self.class_items(inst, how)
+
+    def class_items(self, inst: Call, how: str) -> None:
+        """Judge what the object holds by the class it has NOW (after a state that may have set
+        ``__class__``): every state applied so far (the dict part of a ``(dict, slots)`` pair is
+        applied before its slot part changes the class), and the items set earlier (a Counter's,
+        before it became a Bunch)."""
+        cls = _instance_class(inst) or ""
+        if cls.startswith("torch.nn.modules."):
+            for d in inst.dicts or ():
+                if d.items is None:
+                    continue
+                for sub in _MODULE_BOXES:
+                    self.item_attrs(d.items.get(sub), f"{how} ({sub} of an nn.Module, whose __getattr__ "
+                                    "hands its items out as attributes)")
+        item_how = _ITEM_ATTRS.get(cls)
+        if item_how is not None and (inst.mapping is not None or inst.item_attrs is None):
+            self.item_attrs(inst, item_how)
 
     def unread(self, inst: Call, why: str) -> None:
         """Attributes are set on ``inst`` from a value mlbom did not track: their names cannot be
@@ -2598,6 +2938,38 @@ class _Walker:
         elif t not in _WO_TARGETS[op]:
             rep.wo_refused = f"{op} on a {t} (torch allows {', '.join(sorted(_WO_TARGETS[op]))})"
 
+    def wo_build_state(self, target: object, state: object) -> None:
+        """torch's weights_only BUILD on a Parameter runs ``Tensor.__setstate__(state)``; on an
+        OrderedDict it runs ``inst.__dict__.update(state)`` with
+        no truth test and no (state, slotstate) split (``load_build``'s): only a mapping is
+        certainly accepted; None or a number raises; anything else (a tuple of pairs, a value
+        made at load time) depends on its content."""
+        rep = self.rep
+        if rep.wo_refused is not None:
+            return
+        if _exact_type(target) == "Parameter":
+            # Tensor.__setstate__(state): len(state) of 4 runs set_(*state), of 5 a legacy
+            # Variable's; a 3-tuple sets requires_grad (a bool) and _backward_hooks. torch itself
+            # writes no BUILD on a Parameter: claim only the plain 3-tuple
+            items = state.items if isinstance(state, Seq) and state.type == "tuple" else None
+            if not (items is not None and len(items) == 3 and isinstance(items[0], bool)
+                    and (items[2] is _NONE or _exact_type(items[2]) in ("dict", "OrderedDict"))):
+                rep.wo_unknown = rep.wo_unknown or f"BUILD on a Parameter with {_describe(state)}, which " \
+                    "Tensor.__setstate__ may refuse"
+            return
+        if _exact_type(target) != "OrderedDict":
+            return
+        t = _exact_type(state)
+        if t in ("dict", "OrderedDict", "Counter"):
+            return
+        items = state.items if isinstance(state, Seq) else None
+        if t == "plain" or (items is not None and any(_exact_type(i) == "plain" for i in items)):
+            # dict.update of None / a number, or of a sequence with an item that is no pair: TypeError
+            rep.wo_refused = f"BUILD on an OrderedDict with {_describe(state)} (torch runs inst.__dict__.update(state))"
+        else:
+            rep.wo_unknown = rep.wo_unknown or f"BUILD on an OrderedDict with {_describe(state)}, which torch's " \
+                "inst.__dict__.update(state) may refuse"
+
     def wo_callable(self, op: str, func: object) -> None:
         """torch's weights_only REDUCE / NEWOBJ accept only allowlisted globals (judged by the GLOBAL
         events); a value made at load time may or may not be one."""
@@ -2631,6 +3003,7 @@ class _Walker:
         stack = self.stack
         if len(stack) >= 2:
             self.wo_target("BUILD", stack[-2])
+            self.wo_build_state(stack[-2], stack[-1])
         if len(stack) >= 2:
             inst = stack[-2]
             built = inst.built if type(inst) is Call else None
@@ -2661,6 +3034,8 @@ class _Walker:
         inst.state = state
         if inst.klass is not _SAME:
             self.class_replaced(inst, "BUILD")
+        if _instance_class(inst) in _PARTIALS and self.partial_state(inst, state):
+            return
         self.apply_state(inst, state, "BUILD", setattr_all=False)
         func = inst.func
         if isinstance(func, Global) and func.res.status == "allow":
@@ -2800,7 +3175,9 @@ class _Walker:
             pad = self.src.read(1)[0]
             if pad:
                 self.src.skip(pad)
-        self.src.skip(n)
+        # a str/bytes/void or structured array's elements may become str (np.str_ labels of an
+        # Index built from it): its bytes are searched as they stream past
+        self.src.skip(n, self.pointer_check("bytes", "a joblib array (streamed)") if _may_hold_text(dtype) else None)
         self.rep.joblib_arrays += 1
         return Opaque("a numpy array")
 
@@ -2817,6 +3194,20 @@ def _looks_like_tar(block: bytes) -> bool:
     unsigned = 256 + sum(block[:148]) + sum(block[156:512])
     signed = 256 + sum(struct.unpack("148b", block[:148])) + sum(struct.unpack("356b", block[156:512]))
     return chk in (unsigned, signed)
+
+
+def _may_hold_text(dtype: object) -> bool:
+    """A numpy dtype whose elements may read as text: flexible (S, U, V), structured, with a
+    sub-array, or one mlbom cannot parse."""
+    args = dtype.args.items if isinstance(dtype, Call) and isinstance(dtype.args, Seq) else None
+    if not args or not isinstance(args[0], str):
+        return True
+    try:
+        base = npdtype.parse(args[0])
+    except npdtype.DTypeError:
+        return True
+    st = dtype.state.items if isinstance(dtype, Call) and isinstance(dtype.state, Seq) else None
+    return base.flexible or (st is not None and len(st) > 4 and (st[2] is not _NONE or st[4] is not _NONE))
 
 
 def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
