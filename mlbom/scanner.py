@@ -912,15 +912,18 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str, folde
     except ValueError as exc:  # every JSON loader refuses it: nothing in it is used
         acc.add("json.invalid", "low", f"{where}: not valid JSON ({str(exc)[:120]}); read as text")
         return "text"
-    templates: list[tuple[str, str]] = []
-    if "chat_template" in text:  # no key of that name, no template: skip importing the judge (Jinja2)
+    if isinstance(doc, dict) and "chat_template" in doc:  # the parsed key (``"chat\\u005ftemplate"`` is one):
+        # no key of that name, no template: skip importing the judge (Jinja2)
         from mlbom.formats import chat_template
 
-        templates = chat_template.tokenizer_config_templates(doc)
-    if templates:
-        facts["chat-template.present"] = "true"
-        for f in chat_template.check_templates(templates, where=where):
+        templates, unjudged = chat_template.tokenizer_config_templates(doc)
+        if templates or unjudged:
+            facts["chat-template.present"] = "true"
+        for f in chat_template.check_templates(templates, where=where) if templates else ():
             acc.add(f.id, f.severity, f.message, effect=f.effect)
+        if unjudged:  # fail closed (rt9b CT2): a value transformers may take in a way this reader does not
+            shown = "; ".join(unjudged[:5]) + (f"; and {len(unjudged) - 5} more" if len(unjudged) > 5 else "")
+            acc.add("template.unjudged", "high", f"{where}: {shown}: not judged as a chat template", effect="error")
     fmt = "json"
     _code_references(doc, acc, folder, where)  # every reading of the document is judged, whichever names it
     if isinstance(doc, dict) and isinstance(doc.get("weight_map"), dict):
