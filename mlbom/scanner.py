@@ -763,7 +763,23 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
         if fmt != "text":
             return fmt
     _yaml_tags(text, acc, where)
+    # a key spelled with escapes ("\\x5ftarget_") needs a backslash inside a double-quoted scalar
+    nemo = name.replace("\\", "/").rsplit("/", 1)[-1] == "model_config.yaml"  # NeMo's (hydra.NEMO_CONFIG)
+    if nemo or "_target_" in text or ("\\" in text and '"' in text):
+        _hydra_targets(None, text, acc, where, nemo=nemo)
     return "text"
+
+
+def _hydra_targets(doc: object, yaml_text: str | None, acc: _Acc, where: str, *, nemo: bool = False) -> None:
+    """Hydra ``_target_`` references of a parsed JSON document or of a YAML text — and the
+    ``target`` class paths of NeMo's ``model_config.yaml`` (``nemo``) — (:mod:`mlbom.formats.hydra`,
+    imported on use: PyYAML): deny-listed ``unsafe``, any other ``suspicious`` (``code.remote``)."""
+    from mlbom.formats import hydra
+
+    targets = (hydra.yaml_targets(yaml_text, class_keys=hydra.NEMO_KEYS if nemo else ()) if yaml_text is not None
+               else hydra.json_targets(doc))
+    for j in hydra.judge(targets) if targets else ():
+        acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
 
 
 # formats the text judgements above produced (or refused: not text); a reading as anything else
@@ -926,6 +942,7 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str, folde
             acc.add("template.unjudged", "high", f"{where}: {shown}: not judged as a chat template", effect="error")
     fmt = "json"
     _code_references(doc, acc, folder, where)  # every reading of the document is judged, whichever names it
+    _hydra_targets(doc, None, acc, where)
     if isinstance(doc, dict) and isinstance(doc.get("weight_map"), dict):
         _weight_map_paths(doc["weight_map"], acc, where)
         fmt = "sharded-index"
