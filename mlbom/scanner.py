@@ -763,9 +763,12 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
         if fmt != "text":
             return fmt
     _yaml_tags(text, acc, where)
-    # a key spelled with escapes ("\\x5ftarget_") needs a backslash inside a double-quoted scalar
-    nemo = name.replace("\\", "/").rsplit("/", 1)[-1] == "model_config.yaml"  # NeMo's (hydra.NEMO_CONFIG)
-    if nemo or "_target_" in text or ("\\" in text and '"' in text):
+    # a key spelled with escapes ("\\x5ftarget_") needs a backslash inside a double-quoted scalar;
+    # Hydra, OmegaConf users and NeMo read configs by a YAML name (JSON: judged parsed, above)
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    nemo = base == "model_config.yaml"  # NeMo's (hydra.NEMO_CONFIG)
+    escaped = "\\" in text and '"' in text and base.lower().endswith((".yaml", ".yml"))
+    if nemo or escaped or "_target_" in text:
         _hydra_targets(None, text, acc, where, nemo=nemo)
     return "text"
 

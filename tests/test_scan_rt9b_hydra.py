@@ -139,6 +139,16 @@ def test_text_without_a_target_key_stays_safe() -> None:
     assert _scan(json.dumps({"max_target_positions": 448}).encode(), "config.json")[0] == "safe"
 
 
+def test_an_escaped_key_is_read_in_yaml_names() -> None:
+    """A key spelled only with escapes is looked for in the names YAML config loaders read (a
+    tokenizer's merges.txt, full of quotes and backslashes, is not parsed for it)."""
+    text = b'm:\n  "\\x5ftarget\\x5f": os.system\n'
+    for name in ("config.yaml", "hparams.YML", "model_config.yaml", "a/b/conf.yaml"):
+        assert _scan(text, name)[0] == "unsafe", name
+    assert _scan(text, "merges.txt")[0] == "safe"
+    assert _scan(text.replace(b"\\x5ftarget\\x5f", b"_target_"), "merges.txt")[0] == "unsafe"
+
+
 def test_a_walk_past_its_bound_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(hydra, "MAX_EVENTS", 50)
     text = "".join(f"k{i}: {i}\n" for i in range(100)) + "m:\n  _target_: a.B\n"
