@@ -769,18 +769,23 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
     nemo = base == "model_config.yaml"  # NeMo's (hydra.NEMO_CONFIG)
     escaped = "\\" in text and '"' in text and base.lower().endswith((".yaml", ".yml"))
     if nemo or escaped or "_target_" in text:
-        _hydra_targets(None, text, acc, where, nemo=nemo)
+        _hydra_targets([], text, acc, where, nemo=nemo)
     return "text"
 
 
-def _hydra_targets(doc: object, yaml_text: str | None, acc: _Acc, where: str, *, nemo: bool = False) -> None:
-    """Hydra ``_target_`` references of a parsed JSON document or of a YAML text — and the
-    ``target`` class paths of NeMo's ``model_config.yaml`` (``nemo``) — (:mod:`mlbom.formats.hydra`,
-    imported on use: PyYAML): deny-listed ``unsafe``, any other ``suspicious`` (``code.remote``)."""
+def _hydra_targets(values: list[object], yaml_text: str | None, acc: _Acc, where: str, *, nemo: bool = False) -> None:
+    """Hydra ``_target_`` references — the ``values`` of a parsed JSON document, or those of a YAML
+    text with the ``target`` class paths of NeMo's ``model_config.yaml`` (``nemo``)
+    (:mod:`mlbom.formats.hydra`, imported on use: PyYAML): deny-listed ``unsafe``, any other
+    ``suspicious`` (``code.remote``)."""
     from mlbom.formats import hydra
 
-    targets = (hydra.yaml_targets(yaml_text, class_keys=hydra.NEMO_KEYS if nemo else ()) if yaml_text is not None
-               else hydra.json_targets(doc))
+    if yaml_text is not None:
+        targets = hydra.yaml_targets(yaml_text, class_keys=hydra.NEMO_KEYS if nemo else ())
+    else:
+        targets = hydra.Targets()
+        for v in values:
+            targets.add(v)
     for j in hydra.judge(targets) if targets else ():
         acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
 
@@ -945,7 +950,6 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str, folde
             acc.add("template.unjudged", "high", f"{where}: {shown}: not judged as a chat template", effect="error")
     fmt = "json"
     _code_references(doc, acc, folder, where)  # every reading of the document is judged, whichever names it
-    _hydra_targets(doc, None, acc, where)
     if isinstance(doc, dict) and isinstance(doc.get("weight_map"), dict):
         _weight_map_paths(doc["weight_map"], acc, where)
         fmt = "sharded-index"
@@ -991,13 +995,17 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
     module — unless they name sentence-transformers' own classes; an activation function path
     goes to ``import_from_string``. A reference to code this scan did not judge as a regular
     file of the folder is ``suspicious`` (``code.remote``): loading with
-    ``trust_remote_code=True`` imports and runs it."""
+    ``trust_remote_code=True`` imports and runs it. Hydra: every ``_target_`` at any depth
+    (:func:`_hydra_targets`)."""
     refs: list[str] = []
+    targets: list[object] = []
     walked: set[int] = set()
     stack = [doc]
     while stack:  # the document is in memory already (≤ MAX_TEXT): a walk of it is bounded by it
         node = stack.pop()
         if isinstance(node, dict):
+            if "_target_" in node:  # Hydra (:func:`_hydra_targets`), at any depth
+                targets.append(node["_target_"])
             _string_leaves(node.get("auto_map"), refs, walked)
             pipes = node.get("custom_pipelines")
             if isinstance(pipes, dict):
@@ -1009,6 +1017,8 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
             stack.extend(node)
     _unjudged_code(refs, "auto_map/custom_pipelines name", "from_pretrained(..., trust_remote_code=True)",
                    acc, folder, where)
+    if targets:
+        _hydra_targets(targets, None, acc, where)
     classes, functions = _st_references(doc)
     _unjudged_code([r for r in classes if not _ST_OWN.fullmatch(r)],
                    "sentence-transformers module classes (modules.json type, Router types, tokenizer_class) name",

@@ -48,13 +48,15 @@ def test_targets_as_pyyaml_parses_them(text: str, paths: list[str]) -> None:
 def test_targets_that_are_no_literal_path() -> None:
     t = hydra.yaml_targets("n: os.system\nm:\n  _target_: ${n}\nk:\n  _target_: [a]\nj:\n  _target_: {a: 1}\n")
     assert t.paths == [] and t.computed == ["'${n}'", "a collection"]
-    assert hydra.json_targets({"m": [{"_target_": 5}, {"_target_": "${oc.env:X}"}]}).computed == [
-        "'${oc.env:X}'", "a int value"]
+    v, ids, msg = _scan(json.dumps({"m": [{"_target_": 5}, {"_target_": "${oc.env:X}"}]}).encode(), "c.json")
+    assert v == "suspicious" and ids == {"code.remote"} and "'${oc.env:X}'" in msg and "a int value" in msg
 
 
 def test_json_targets_at_any_depth() -> None:
-    doc = json.loads('{"a": [{"b": {"_t\\u0061rget_": "x.Y"}}], "_target_": "z.W"}')
-    assert hydra.json_targets(doc).paths == ["z.W", "x.Y"]
+    text = b'{"a": [{"b": {"_t\\u0061rget_": "x.Y"}}], "_target_": "z.W", "c": {"_target_": "os.system"}}'
+    v, ids, msg = _scan(text, "config.json")
+    assert v == "unsafe" and ids == {"code.remote", "code.dangerous-target"}
+    assert "'x.Y'" in msg and "'z.W'" in msg and "'os.system'" in msg
 
 
 @pytest.mark.parametrize(("target", "verdict", "fid"), [

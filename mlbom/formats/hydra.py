@@ -17,9 +17,10 @@ model's own ``from_config_dict`` calls do the same for its sub-configs; PyTorch
 Lightning projects built on Hydra (the lightning-hydra template) instantiate the model, data
 module, trainer, callbacks and optimiser from their configs the same way.
 
-This module finds the targets — in a parsed JSON document, or in YAML text from PyYAML's event
-stream (never constructed): keys as the parser decodes them (escapes, quoting, anchors and
-aliases of a scalar key or value) — and judges them: a target on mlbom's deny list
+This module finds the targets in YAML text from PyYAML's event stream (never constructed): keys
+as the parser decodes them (escapes, quoting, anchors and aliases of a scalar key or value); a
+parsed JSON document's ``_target_`` values are collected by the scanner's walk of it. It judges
+them all: a target on mlbom's deny list
 (:func:`mlbom.formats.pickle.danger`, the list the pickle judge uses) or walking a dunder
 attribute is ``unsafe``; every other target is ``suspicious`` (``code.remote``): the loader
 imports code this scan never judged and calls it with arguments from the file. No namespace is
@@ -71,26 +72,6 @@ class Targets:
 
     def __bool__(self) -> bool:
         return bool(self.paths or self.computed or self.bounded)
-
-
-def json_targets(doc: object) -> Targets:
-    """The ``_target_`` values of a parsed JSON document, at any depth."""
-    out = Targets()
-    walked: set[int] = set()
-    stack = [doc]
-    while stack:  # the document is in memory already: the walk is bounded by it
-        node = stack.pop()
-        if isinstance(node, (dict, list)):
-            if id(node) in walked:
-                continue
-            walked.add(id(node))
-            if isinstance(node, dict):
-                if KEY in node:
-                    out.add(node[KEY])
-                stack.extend(node.values())
-            else:
-                stack.extend(node)
-    return out
 
 
 class _Frame:
