@@ -758,22 +758,25 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
         facts["chat-template.present"] = "true"
         _add_template(acc, text, where)
         return "chat-template"
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    nemo = base == "model_config.yaml"  # NeMo's (hydra.NEMO_CONFIG): OmegaConf reads JSON in it as YAML
     if stripped[:1] in ("{", "["):
         fmt = _scan_json(text, acc, facts, where=where, folder=folder)
         if fmt != "text":
+            if nemo:  # its `target` class paths (the `_target_` keys: judged on the parsed JSON)
+                _hydra_targets([], text, acc, where, nemo=True, hydra_key=False)
             return fmt
     _yaml_tags(text, acc, where)
     # a key spelled with escapes ("\\x5ftarget_") needs a backslash inside a double-quoted scalar;
     # Hydra, OmegaConf users and NeMo read configs by a YAML name (JSON: judged parsed, above)
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    nemo = base == "model_config.yaml"  # NeMo's (hydra.NEMO_CONFIG)
     escaped = "\\" in text and '"' in text and base.lower().endswith((".yaml", ".yml"))
     if nemo or escaped or "_target_" in text:
         _hydra_targets([], text, acc, where, nemo=nemo)
     return "text"
 
 
-def _hydra_targets(values: list[object], yaml_text: str | None, acc: _Acc, where: str, *, nemo: bool = False) -> None:
+def _hydra_targets(values: list[object], yaml_text: str | None, acc: _Acc, where: str, *, nemo: bool = False,
+                   hydra_key: bool = True) -> None:
     """Hydra ``_target_`` references — the ``values`` of a parsed JSON document, or those of a YAML
     text with the ``target`` class paths of NeMo's ``model_config.yaml`` (``nemo``)
     (:mod:`mlbom.formats.hydra`, imported on use: PyYAML): deny-listed ``unsafe``, any other
@@ -781,7 +784,7 @@ def _hydra_targets(values: list[object], yaml_text: str | None, acc: _Acc, where
     from mlbom.formats import hydra
 
     if yaml_text is not None:
-        targets = hydra.yaml_targets(yaml_text, class_keys=hydra.NEMO_KEYS if nemo else ())
+        targets = hydra.yaml_targets(yaml_text, class_keys=hydra.NEMO_KEYS if nemo else (), hydra_key=hydra_key)
     else:
         targets = hydra.Targets()
         for v in values:

@@ -86,6 +86,10 @@ def test_nemo_target_key_in_model_config_yaml() -> None:
     assert v == "unsafe" and {"code.dangerous-target", "code.remote"} <= ids and "mypkg.Enc" in msg
     assert "'en'" not in msg
     assert _scan(text, "config.yaml")[0] == "safe"  # `target` is no class path elsewhere
+    # JSON syntax in model_config.yaml: OmegaConf reads it as YAML, NeMo imports its target
+    v, ids, msg = _scan(b'{"target": "builtins.exec", "enc": {"_target_": "a.B"}}', "model_config.yaml")
+    assert v == "unsafe" and {"code.dangerous-target", "code.remote"} <= ids
+    assert msg.count("'a.B'") == 1
 
 
 def _tar(members: dict[str, bytes]) -> bytes:

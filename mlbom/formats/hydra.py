@@ -85,13 +85,14 @@ class _Frame:
         self.key_kind = 0  # the pending key: 0 another key, 1 ``_target_``, 2 a class key
 
 
-def yaml_targets(text: str, *, class_keys: tuple[str, ...] = ()) -> Targets:
+def yaml_targets(text: str, *, class_keys: tuple[str, ...] = (), hydra_key: bool = True) -> Targets:
     """The ``_target_`` values of a YAML text (every document), from PyYAML's own parser — the one
     OmegaConf's loader (a ``yaml.SafeLoader``) uses — never composed or constructed. A scalar key
     or value given through an alias counts as its anchored scalar. Text that does not parse
     yields the targets before the error (nothing after it is loaded). ``class_keys``: keys whose
     dotted string values are class paths too, at any depth (NeMo's ``target``; a value without a
-    dot is no module path: ``import_class_by_path`` raises on it)."""
+    dot is no module path: ``import_class_by_path`` raises on it). ``hydra_key=False``: only
+    those (the ``_target_`` keys were collected elsewhere)."""
     out = Targets()
     anchors: dict[str, str] = {}
     stack: list[_Frame] = []
@@ -123,7 +124,8 @@ def yaml_targets(text: str, *, class_keys: tuple[str, ...] = ()) -> Targets:
             top = stack[-1] if stack else None
             if top is not None and top.is_map:
                 if top.want_key:
-                    top.key_kind = 1 if scalar == KEY else 2 if scalar is not None and scalar in class_keys else 0
+                    top.key_kind = (1 if hydra_key and scalar == KEY
+                                    else 2 if scalar is not None and scalar in class_keys else 0)
                     top.want_key = False
                 else:
                     if top.key_kind == 1:
