@@ -758,12 +758,39 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
         facts["chat-template.present"] = "true"
         _add_template(acc, text, where)
         return "chat-template"
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    nemo = base == "model_config.yaml"  # NeMo's (hydra.NEMO_CONFIG): OmegaConf reads JSON in it as YAML
     if stripped[:1] in ("{", "["):
         fmt = _scan_json(text, acc, facts, where=where, folder=folder)
         if fmt != "text":
+            if nemo:  # its `target` class paths (the `_target_` keys: judged on the parsed JSON)
+                _hydra_targets([], text, acc, where, nemo=True, hydra_key=False)
             return fmt
     _yaml_tags(text, acc, where)
+    # a key spelled with escapes ("\\x5ftarget_") needs a backslash inside a double-quoted scalar;
+    # Hydra, OmegaConf users and NeMo read configs by a YAML name (JSON: judged parsed, above)
+    escaped = "\\" in text and '"' in text and base.lower().endswith((".yaml", ".yml"))
+    if nemo or escaped or "_target_" in text:
+        _hydra_targets([], text, acc, where, nemo=nemo)
     return "text"
+
+
+def _hydra_targets(values: list[object], yaml_text: str | None, acc: _Acc, where: str, *, nemo: bool = False,
+                   hydra_key: bool = True) -> None:
+    """Hydra ``_target_`` references — the ``values`` of a parsed JSON document, or those of a YAML
+    text with the ``target`` class paths of NeMo's ``model_config.yaml`` (``nemo``)
+    (:mod:`mlbom.formats.hydra`, imported on use: PyYAML): deny-listed ``unsafe``, any other
+    ``suspicious`` (``code.remote``)."""
+    from mlbom.formats import hydra
+
+    if yaml_text is not None:
+        targets = hydra.yaml_targets(yaml_text, class_keys=hydra.NEMO_KEYS if nemo else (), hydra_key=hydra_key)
+    else:
+        targets = hydra.Targets()
+        for v in values:
+            targets.add(v)
+    for j in hydra.judge(targets) if targets else ():
+        acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
 
 
 # formats the text judgements above produced (or refused: not text); a reading as anything else
@@ -912,15 +939,18 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str, folde
     except ValueError as exc:  # every JSON loader refuses it: nothing in it is used
         acc.add("json.invalid", "low", f"{where}: not valid JSON ({str(exc)[:120]}); read as text")
         return "text"
-    templates: list[tuple[str, str]] = []
-    if "chat_template" in text:  # no key of that name, no template: skip importing the judge (Jinja2)
+    if isinstance(doc, dict) and "chat_template" in doc:  # the parsed key (``"chat\\u005ftemplate"`` is one):
+        # no key of that name, no template: skip importing the judge (Jinja2)
         from mlbom.formats import chat_template
 
-        templates = chat_template.tokenizer_config_templates(doc)
-    if templates:
-        facts["chat-template.present"] = "true"
-        for f in chat_template.check_templates(templates, where=where):
+        templates, unjudged = chat_template.tokenizer_config_templates(doc)
+        if templates or unjudged:
+            facts["chat-template.present"] = "true"
+        for f in chat_template.check_templates(templates, where=where) if templates else ():
             acc.add(f.id, f.severity, f.message, effect=f.effect)
+        if unjudged:  # fail closed (rt9b CT2): a value transformers may take in a way this reader does not
+            shown = "; ".join(unjudged[:5]) + (f"; and {len(unjudged) - 5} more" if len(unjudged) > 5 else "")
+            acc.add("template.unjudged", "high", f"{where}: {shown}: not judged as a chat template", effect="error")
     fmt = "json"
     _code_references(doc, acc, folder, where)  # every reading of the document is judged, whichever names it
     if isinstance(doc, dict) and isinstance(doc.get("weight_map"), dict):
@@ -968,13 +998,17 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
     module — unless they name sentence-transformers' own classes; an activation function path
     goes to ``import_from_string``. A reference to code this scan did not judge as a regular
     file of the folder is ``suspicious`` (``code.remote``): loading with
-    ``trust_remote_code=True`` imports and runs it."""
+    ``trust_remote_code=True`` imports and runs it. Hydra: every ``_target_`` at any depth
+    (:func:`_hydra_targets`)."""
     refs: list[str] = []
+    targets: list[object] = []
     walked: set[int] = set()
     stack = [doc]
     while stack:  # the document is in memory already (≤ MAX_TEXT): a walk of it is bounded by it
         node = stack.pop()
         if isinstance(node, dict):
+            if "_target_" in node:  # Hydra (:func:`_hydra_targets`), at any depth
+                targets.append(node["_target_"])
             _string_leaves(node.get("auto_map"), refs, walked)
             pipes = node.get("custom_pipelines")
             if isinstance(pipes, dict):
@@ -986,6 +1020,8 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
             stack.extend(node)
     _unjudged_code(refs, "auto_map/custom_pipelines name", "from_pretrained(..., trust_remote_code=True)",
                    acc, folder, where)
+    if targets:
+        _hydra_targets(targets, None, acc, where)
     classes, functions = _st_references(doc)
     _unjudged_code([r for r in classes if not _ST_OWN.fullmatch(r)],
                    "sentence-transformers module classes (modules.json type, Router types, tokenizer_class) name",

@@ -7,7 +7,7 @@
 * ``scanner-npy``: structure-aware — the input is an NPY header literal;
 * ``scanner-zip``: structure-aware — the input's bytes become the members of a zip archive
   (names, methods, data), then the archive's bytes are mutated at the input's choosing;
-* ``scanner-yaml``: the input as a YAML text (tags resolved from the parser's events).
+* ``scanner-yaml``: the input as a YAML text (tags and Hydra targets from the parser's events).
 
 ``scan_bytes(..., debug=True)`` re-raises what the scanner would turn into
 ``scan.internal-error``: any exception is a crash. Each result must carry a verdict of the four.
@@ -81,6 +81,8 @@ TARGETS: list[Target] = [
            "structure-aware: NPY header literal"),
     Target("scanner-zip", run_zip, ("tests/fixtures/hostile/scanner/zip-*",), (), 1 << 16,
            "structure-aware: zip members then byte edits"),
-    Target("scanner-yaml", run_yaml, ("tests/fixtures/hostile/scanner/rt5b-yaml-*",), (), 1 << 16,
-           "YAML text: Python tags resolved from the parser's events (%TAG, verbatim, %xx)"),
+    Target("scanner-yaml", run_yaml, ("tests/fixtures/hostile/scanner/rt5b-yaml-*",
+                                      "tests/fixtures/hostile/scanner/rt9b-hydra-*.yaml", "tests/fixtures/hydra/*/*.yaml"),
+           (), 1 << 16, "YAML text: Python tags resolved from the parser's events (%TAG, verbatim, %xx), Hydra "
+           "_target_ keys from the same events (escapes, aliases)"),
 ]

@@ -11,7 +11,7 @@ time of ``mlbom scan``); see its docstring for what is flagged and with which ve
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from mlbom.formats.jinja_ast import TemplateFinding
@@ -30,25 +30,54 @@ def check_templates(pairs: Iterable[tuple[str, str]], *, where: str = "") -> lis
     return jinja_ast.check_templates(pairs, where=where)
 
 
-def tokenizer_config_templates(doc: object) -> list[tuple[str, str]]:
-    """Templates in a ``tokenizer_config.json``/``chat_template.json`` document: ``chat_template``
-    as a string, as transformers' list of ``{"name", "template"}`` entries (every entry: the
-    tokenizer keeps them all, a later name replacing an earlier one), or as a JSON object
-    ``{name: template}`` (``PreTrainedTokenizerBase.__init__`` keeps a dict as it is and
-    ``get_chat_template`` picks ``default`` or the caller's name from it). No count cap: the
-    total size budget of :func:`check_templates` fails closed (rt9b CT1, CT2)."""
+class ConfigTemplates(NamedTuple):
+    """The templates of a config document and what could not be read as one: ``unjudged`` names
+    each ``chat_template`` value (or entry) that is neither a string, a list of
+    ``{"name", "template"}`` entries nor a ``{name: template}`` object of strings."""
+
+    templates: list[tuple[str, str]]
+    unjudged: list[str]
+
+
+def tokenizer_config_templates(doc: object) -> ConfigTemplates:
+    """Templates in a ``tokenizer_config.json``/``chat_template.json``/``processor_config.json``
+    document: ``chat_template`` as a string, as transformers' list of ``{"name", "template"}``
+    entries (every entry: the tokenizer keeps them all, a later name replacing an earlier one),
+    or as a JSON object ``{name: template}`` (``PreTrainedTokenizerBase.__init__`` keeps a dict
+    as it is and ``get_chat_template`` picks ``default`` or the caller's name from it). No count
+    cap: the total size budget of :func:`check_templates` fails closed (rt9b CT1, CT2). Any
+    other value that is not ``null`` — a number, a list entry that is no object or has no string
+    ``template``, an object value that is no string — is not judged and says so (``unjudged``):
+    what a loader makes of it is not this reader's guess."""
+    out = ConfigTemplates([], [])
     if not isinstance(doc, dict):
-        return []
+        return out
     value = doc.get("chat_template")
+    if value is None:
+        return out
     if isinstance(value, str):
-        return [("chat_template", value)]
-    out: list[tuple[str, str]] = []
-    if isinstance(value, list):
+        out.templates.append(("chat_template", value))
+    elif isinstance(value, list):
         for i, entry in enumerate(value):
             if isinstance(entry, dict) and isinstance(entry.get("template"), str):
-                out.append((f"chat_template[{entry.get('name', i)!s:.40}]", entry["template"]))
+                out.templates.append((f"chat_template[{entry.get('name', i)!s:.40}]", entry["template"]))
+            else:
+                out.unjudged.append(f"chat_template[{i}] is {_shape(entry)}, not a {{name, template}} object with a "
+                                    "string template")
     elif isinstance(value, dict):
         for name, template in value.items():
             if isinstance(template, str):
-                out.append((f"chat_template[{name!s:.40}]", template))
+                out.templates.append((f"chat_template[{name!s:.40}]", template))
+            else:
+                out.unjudged.append(f"chat_template[{name!s:.40}] is {_shape(template)}, not a string")
+    else:
+        out.unjudged.append(f"chat_template is {_shape(value)}, not a string, a list of {{name, template}} objects "
+                            "or an object of strings")
     return out
+
+
+def _shape(value: object) -> str:
+    """What a JSON value is, in words (no content echoed beyond its type)."""
+    kinds = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list",
+             dict: "an object", type(None): "null"}
+    return kinds.get(type(value), type(value).__name__)

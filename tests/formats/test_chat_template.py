@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -140,11 +141,37 @@ def test_plain_text_with_dunder_is_clean() -> None:
 
 
 def test_tokenizer_config_templates() -> None:
-    assert tokenizer_config_templates({"chat_template": "x"}) == [("chat_template", "x")]
+    assert tokenizer_config_templates({"chat_template": "x"}) == ([("chat_template", "x")], [])
     named = tokenizer_config_templates({"chat_template": [{"name": "default", "template": "a"},
                                                           {"name": "tool_use", "template": "b"}, 7]})
-    assert named == [("chat_template[default]", "a"), ("chat_template[tool_use]", "b")]
-    assert tokenizer_config_templates([1]) == []
+    assert named.templates == [("chat_template[default]", "a"), ("chat_template[tool_use]", "b")]
+    assert named.unjudged == ["chat_template[2] is a number, not a {name, template} object with a string template"]
+    assert tokenizer_config_templates([1]) == ([], [])
+    assert tokenizer_config_templates({"chat_template": None}) == ([], [])
+    assert tokenizer_config_templates({"chat_template": []}) == ([], [])
+
+
+@pytest.mark.parametrize("value", [5, 1.5, True, ["a"], [["default", "x"]], [{"name": "default"}],
+                                   [{"name": "default", "template": 5}], {"default": 5}, {"default": ["x"]},
+                                   {"default": None}])
+def test_a_template_value_of_no_known_shape_is_not_judged(value: object) -> None:
+    """rt9b CT2 remainder: anything but null, a string, a list of {name, template} or an object of
+    strings is `error` (template.unjudged), never silence."""
+    from mlbom.scanner import scan_bytes
+
+    assert tokenizer_config_templates({"chat_template": value}).unjudged
+    for name in ("tokenizer_config.json", "processor_config.json", "chat_template.json"):
+        r = scan_bytes(json.dumps({"chat_template": value}).encode(), name)
+        assert r.verdict == "error" and "template.unjudged" in {f.id for f in r.findings}, r.findings
+
+
+def test_an_escaped_chat_template_key_is_the_key() -> None:
+    """``"chat\\u005ftemplate"`` is the key ``chat_template`` to json.load: judged by the parsed key,
+    not by the spelling in the text."""
+    from mlbom.scanner import scan_bytes
+
+    r = scan_bytes(b'{"chat\\u005ftemplate": "{{ x.__class__ }}"}', "tokenizer_config.json")
+    assert r.verdict == "unsafe" and "template.dunder-access" in {f.id for f in r.findings}
 
 
 def test_fold_products_are_bounded() -> None:
