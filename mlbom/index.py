@@ -34,7 +34,7 @@ from packaging.specifiers import SpecifierSet
 
 from mlbom.errors import MlbomError, UsageError
 from mlbom.identity import purl_base
-from mlbom.model import SEVERITIES
+from mlbom.model import SEVERITIES, stated_verdict
 from mlbom.properties import Prop
 from mlbom.query import Filters, checked_spec, licences_match, version_in
 from mlbom.reader import LoadedBom
@@ -261,23 +261,24 @@ _COMPONENT_COLUMNS = ("release_id", "ordinal", "bom_ref", "type", "grp", "name",
 
 def _component_row(rid: int, i: int, c: ReadComponent) -> tuple[object, ...]:
     props = c.property_pairs
-    verdict = fmt = None
+    fmt = None
+    verdicts: list[str] = []
     findings = 0
     worst: int | None = None
-    for k, v in props:  # one pass: the first verdict and format as written, the worst finding
+    for k, v in props:  # one pass: every verdict (the worst is kept), the first format as written, the worst finding
         if k == _FINDING:
             findings += 1
             rank = _SEVERITY_RANK.get(finding_severity(v))
             if rank is not None and (worst is None or rank < worst):
                 worst = rank
-        elif k == _VERDICT and verdict is None:
-            verdict = v
+        elif k == _VERDICT:
+            verdicts.append(v)
         elif k == _FORMAT and fmt is None:
             fmt = v
     purl = _s(c.raw.get("purl"))
     return (rid, i, _s(c.raw.get("bom-ref")), _s(c.raw.get("type")), _s(c.raw.get("group")), c.name, c.name.lower(),
             _s(c.raw.get("version")), purl, purl_base(purl) if purl else None, join_licences(c.licence_texts),
-            verdict, SEVERITIES[worst] if worst is not None else None, findings, fmt,
+            stated_verdict(verdicts) or None, SEVERITIES[worst] if worst is not None else None, findings, fmt,
             json.dumps(props, ensure_ascii=False) if props else None, _first_sha256(c))
 
 

@@ -11,6 +11,7 @@ All models are frozen: collectors build them, the normalizer merges them with
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property
 from typing import Literal, NewType, TypeAlias
 
@@ -34,6 +35,18 @@ VERDICTS: tuple[Verdict, ...] = ("unsafe", "error", "suspicious", "safe")
 def worst_verdict(*verdicts: Verdict) -> Verdict:
     """The worst of ``verdicts`` in :data:`VERDICTS` order; ``safe`` for none."""
     return min(verdicts, key=VERDICTS.index, default="safe")
+
+
+def stated_verdict(values: Iterable[str]) -> str:
+    """The verdict a component states through its ``mlbom:safety:verdict`` values: the worst of
+    them, so a second, better verdict written before a worse one never hides it (red team 10c P1);
+    a value that is no verdict ranks worse than all (fail closed: it is never an allowed one);
+    ``""`` when none is stated."""
+    got = set(values)
+    odd = sorted(v for v in got if v not in VERDICTS)
+    if odd:
+        return odd[0]
+    return next((v for v in VERDICTS if v in got), "")
 
 ComponentType = Literal[
     "application",

@@ -497,3 +497,29 @@ def test_expired_exception_is_located_at_the_policy_line(boms: dict[str, Path], 
     assert expired["locations"][0]["physicalLocation"] == {"artifactLocation": {"uri": "mlbom-policy.toml"},
                                                            "region": {"startLine": 5}}
     assert sarif_errors(json.loads(out)) == []
+
+
+def test_two_verdicts_the_worst_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Red team 10c P1: a file stating `safe` before `unsafe` failed no gate (the first verdict was
+    read) while the report said UNSAFE. The gate, the index and the ML rules read the worst."""
+    from mlbom.model import stated_verdict
+
+    assert stated_verdict(["safe", "unsafe"]) == "unsafe"
+    assert stated_verdict(["suspicious", "safe"]) == "suspicious"
+    assert stated_verdict(["safe", "bogus"]) == "bogus"  # not a verdict: never an allowed one
+    assert stated_verdict([]) == ""
+    doc = {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+           "serialNumber": "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79",
+           "metadata": {"tools": {"components": [{"type": "application", "name": "mlbom"}]}},
+           "components": [{"type": "file", "bom-ref": "f1", "name": "model.pkl",
+                           "properties": [{"name": "mlbom:file:path", "value": "model.pkl"},
+                                          {"name": "mlbom:file:format", "value": "pickle"},
+                                          {"name": "mlbom:safety:verdict", "value": "safe"},
+                                          {"name": "mlbom:safety:verdict", "value": "unsafe"}]}]}
+    bom = tmp_path / "bom.cdx.json"
+    bom.write_text(json.dumps(doc))
+    policy = write(tmp_path, '[models]\nverdicts = ["safe"]\n')
+    rc, out, _ = run(["check", str(bom), "--policy", str(policy), "--format", "json"], capsys)
+    got = json.loads(out)
+    assert rc == 1, out
+    assert any(v["rule"] == "models.verdict" and "unsafe" in v["fact"] for v in got["violations"])

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from mlbom.jsf import PublicKey
-from mlbom.model import SEVERITIES
+from mlbom.model import SEVERITIES, stated_verdict
 from mlbom.policy import licexpr
 from mlbom.policy.config import Exception_, Missing, Policy
 from mlbom.policy.facts import LICENSED_TYPES, BomFacts, FindingFact, Item
@@ -343,7 +343,7 @@ def _model_verdicts(facts: BomFacts, allowed: tuple[str, ...], missing: Missing)
                                "scan it with `mlbom scan` and regenerate the BOM")
     seen: set[str] = set()
     for f in candidates + loose:
-        verdict = f.prop(Prop.SAFETY_VERDICT) or ""
+        verdict = stated_verdict(f.props(Prop.SAFETY_VERDICT))
         if f.ref in seen:
             continue
         seen.add(f.ref)

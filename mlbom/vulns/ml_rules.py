@@ -25,6 +25,7 @@ from importlib import resources
 import orjson
 
 from mlbom.errors import MlbomError
+from mlbom.model import stated_verdict
 from mlbom.properties import Prop
 from mlbom.readmodel import properties
 
@@ -125,7 +126,7 @@ def artifacts_from_components(components: list[dict[str, object]]) -> list[Artif
         if not isinstance(ref, str) or not isinstance(name, str):
             continue
         out.append(Artifact(ref=ref, name=name, path=values.get(Prop.FILE_PATH.value, [name])[0], format=fmt,
-                            verdict=values.get(Prop.SAFETY_VERDICT.value, [None])[0],
+                            verdict=stated_verdict(values.get(Prop.SAFETY_VERDICT.value, [])) or None,
                             fact_keys=tuple(values.get(Prop.FILE_FACT.value, [])),
                             findings=tuple(values.get(Prop.FINDING.value, []))))
     return out
