@@ -5,8 +5,8 @@ project folder the BOM was generated from (``Context.rel`` in the collectors), f
 and a hash. Against ``DIR`` (that project folder) the check is:
 
 - every regular file under ``DIR`` (minus ``--exclude`` patterns, anchored at ``DIR``: see
-  :class:`ExcludePattern`) is listed, and its content has the listed digest — the strongest
-  the BOM gives (SHA-512 > SHA-384 > SHA-256, SHA3 likewise);
+  :class:`ExcludePattern`) is listed, and its content has every SHA-2/SHA-3 digest the BOM
+  gives for it (all hashed in one read; one that differs is a modification);
 - every listed file exists, as a regular file, inside ``DIR``;
 - listed paths are normalised (``a/./b`` is ``a/b``) and confined: ``..``, absolute paths,
   backslashes, NUL, and paths through a symbolic link are failures, never hashed;
@@ -48,7 +48,7 @@ MAX_FILES = 1_000_000
 MAX_DEPTH = 256
 """Deepest folder walked under DIR."""
 _BUF = 1 << 20
-# strongest first: the check uses the strongest digest the BOM gives for a file
+# the SHA-2/SHA-3 algorithms a listed digest may use (CycloneDX name, hashlib name, hex length)
 _ALGS: tuple[tuple[str, str, int], ...] = (
     ("SHA-512", "sha512", 128), ("SHA3-512", "sha3_512", 128), ("SHA-384", "sha384", 96),
     ("SHA3-384", "sha3_384", 96), ("SHA-256", "sha256", 64), ("SHA3-256", "sha3_256", 64))
@@ -128,12 +128,15 @@ def listed_sizes(doc: dict[str, object]) -> dict[str, int]:
     return out
 
 
-def expected_files(doc: dict[str, object]) -> tuple[dict[str, tuple[str, str]], list[str]]:
-    """``{normalised path: (hashlib name, hex digest)}`` for every listed file, and the listed
-    entries that cannot be checked (a path that leaves DIR, no usable hash, two different
-    digests for one path)."""
-    expected: dict[str, tuple[str, str]] = {}
+def expected_files(doc: dict[str, object]) -> tuple[dict[str, tuple[tuple[str, str], ...]], list[str]]:
+    """``{normalised path: ((hashlib name, hex digest), ...)}`` for every listed file: every
+    SHA-2/SHA-3 digest the BOM gives for it, all of which the file must match (red team 10c H1:
+    checking only the strongest let a stale SHA-256, which ``diff`` and ``query`` read, stand
+    beside a SHA-512 of other bytes); and the listed entries that cannot be checked (a path that
+    leaves DIR, no usable hash, two different digest sets for one path)."""
+    expected: dict[str, tuple[tuple[str, str], ...]] = {}
     bad: list[str] = []
+    names = {alg: (name, n) for alg, name, n in _ALGS}
     for c in file_components(doc):
         raw = _props(c).get(Prop.FILE_PATH.value)
         if raw is None:
@@ -142,21 +145,22 @@ def expected_files(doc: dict[str, object]) -> tuple[dict[str, tuple[str, str]], 
         if rel is None:
             bad.append(f"{raw[:200]!r}: path leaves the folder (absolute, '..' or malformed)")
             continue
-        given: dict[str, str] = {}
+        usable: set[tuple[str, str]] = set()
         hashes = c.get("hashes")
         for h in hashes if isinstance(hashes, list) else []:
             if isinstance(h, dict) and isinstance(h.get("alg"), str) and isinstance(h.get("content"), str):
-                given.setdefault(str(h["alg"]), str(h["content"]).lower())
-        best = next(((name, given[alg]) for alg, name, n in _ALGS
-                     if alg in given and len(given[alg]) == n and all(ch in "0123456789abcdef" for ch in given[alg])),
-                    None)
-        if best is None:
+                known = names.get(str(h["alg"]))
+                content = str(h["content"]).lower()
+                if known and len(content) == known[1] and all(ch in "0123456789abcdef" for ch in content):
+                    usable.add((known[0], content))
+        if not usable:
             bad.append(f"{rel}: listed without a usable SHA-2/SHA-3 hash")
             continue
-        if rel in expected and expected[rel] != best:
+        want = tuple(sorted(usable))
+        if rel in expected and expected[rel] != want:
             bad.append(f"{rel}: listed twice with different digests")
             continue
-        expected[rel] = best
+        expected[rel] = want
     return expected, bad
 
 
@@ -277,8 +281,8 @@ def _lookup(root: str, rel: str) -> tuple[os.stat_result | None, str | None]:
     return st, None
 
 
-def _digest(path: str, expect: os.stat_result, algorithm: str) -> str | None:
-    """The digest of the regular file at ``path``, opened without following links and without
+def _digest(path: str, expect: os.stat_result, algorithms: Sequence[str]) -> tuple[str, ...] | None:
+    """The digests (one per algorithm, in one read) of the regular file at ``path``, opened without following links and without
     blocking, and only when it is still the file that was ``lstat``-ed; None otherwise."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
@@ -289,15 +293,16 @@ def _digest(path: str, expect: os.stat_result, algorithm: str) -> str | None:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) != (expect.st_dev, expect.st_ino):
             return None
-        h = hashlib.new(algorithm)
+        hs = [hashlib.new(a) for a in algorithms]
         buf = bytearray(_BUF)
         view = memoryview(buf)
         while True:
             n = os.readv(fd, [buf])
             if not n:
                 break
-            h.update(view[:n])
-        return h.hexdigest()
+            for h in hs:
+                h.update(view[:n])
+        return tuple(h.hexdigest() for h in hs)
     except OSError:
         return None
     finally:
@@ -336,7 +341,8 @@ def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] =
     expected, bad = expected_files(doc)
     sizes = listed_sizes(doc)
     m_expected, m_sizes, m_bad = expected_from_manifests(doc, manifest_dir, file_components(doc))
-    for rel, want in m_expected.items():
+    for rel, pair in m_expected.items():
+        want = (pair,)
         if expected.setdefault(rel, want) != want:
             bad.append(f"{rel}: listed twice with different digests")
     sizes.update(m_sizes)
@@ -366,16 +372,16 @@ def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] =
     todo = [(rel, st) for rel, st in todo if rel not in skip]
     todo.sort(key=lambda t: -t[1].st_size)  # largest first balances the workers
 
-    def one(item: tuple[str, os.stat_result]) -> tuple[str, str | None]:
+    def one(item: tuple[str, os.stat_result]) -> tuple[str, tuple[str, ...] | None]:
         rel, st = item
-        return rel, _digest(os.path.join(base, rel), st, expected[rel][0])
+        return rel, _digest(os.path.join(base, rel), st, [name for name, _ in expected[rel]])
 
     n = workers or min(8, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=max(1, n)) as pool:
         for rel, got in pool.map(one, todo):
             if got is None:
                 report.refused.append(f"{rel}: changed or not readable while checked")
-            elif got == expected[rel][1]:
+            elif got == tuple(digest for _, digest in expected[rel]):
                 report.verified.append(rel)
             else:
                 report.mismatched.append(rel)

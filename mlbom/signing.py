@@ -143,7 +143,7 @@ def attest(bom: bytes, key: PrivateKey, *, bom_name: str = "bom.json", subject_a
     extra: list[tuple[str, str]] = []
     if subject_artifacts:
         files, _bad = expected_files(doc)
-        extra = sorted((rel, digest) for rel, (alg, digest) in files.items() if alg == "sha256")
+        extra = sorted((rel, digest) for rel, digests in files.items() for alg, digest in digests if alg == "sha256")
     return dsse.sign_statement(bom, doc, key, bom_name=bom_name, extra_subjects=extra)
 
 

@@ -137,7 +137,7 @@ def test_listed_paths_are_confined(capsys: pytest.CaptureFixture[str], base: tup
     assert artifacts.normalise("model//config.json") == "model/config.json"
 
 
-def test_nested_components_and_strongest_hash(capsys: pytest.CaptureFixture[str], base: tuple[dict[str, object],
+def test_nested_components_and_every_hash(capsys: pytest.CaptureFixture[str], base: tuple[dict[str, object],
                                               signing.PrivateKey, Path], release: Path) -> None:
     doc = json.loads(json.dumps(base[0]))
     comps = doc["components"]
@@ -163,6 +163,21 @@ def test_nested_components_and_strongest_hash(capsys: pytest.CaptureFixture[str]
                      {"alg": "SHA-512", "content": hashlib.sha512(b"other").hexdigest()}]
     rc, text = check(capsys, base, doc, release, *EXCLUDE)
     assert rc == 1 and "artifact modified: data/reviews.csv" in text
+    # every digest must match (red team 10c H1): a right SHA-512 does not excuse a stale SHA-256,
+    # which diff and query read; nor does a second, different SHA-256 hide behind the first
+    csv["hashes"] = [{"alg": "SHA-256", "content": hashlib.sha256(b"other").hexdigest()},
+                     {"alg": "SHA-512", "content": hashlib.sha512(data).hexdigest()}]
+    rc, text = check(capsys, base, doc, release, *EXCLUDE)
+    assert rc == 1 and "artifact modified: data/reviews.csv" in text
+    csv["hashes"] = [{"alg": "SHA-256", "content": hashlib.sha256(data).hexdigest()},
+                     {"alg": "SHA-256", "content": hashlib.sha256(b"other").hexdigest()}]
+    rc, text = check(capsys, base, doc, release, *EXCLUDE)
+    assert rc == 1 and "artifact modified: data/reviews.csv" in text
+    csv["hashes"] = [{"alg": "SHA-256", "content": hashlib.sha256(data).hexdigest()},
+                     {"alg": "SHA3-512", "content": hashlib.sha3_512(data).hexdigest()},
+                     {"alg": "SHA-512", "content": hashlib.sha512(data).hexdigest()}]
+    rc, text = check(capsys, base, doc, release, *EXCLUDE)
+    assert rc == 0, text
     # no usable hash, and a listed file that is missing
     csv["hashes"] = [{"alg": "MD5", "content": hashlib.md5(data).hexdigest()}]
     rc, text = check(capsys, base, doc, release, *EXCLUDE)
