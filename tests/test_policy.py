@@ -523,3 +523,19 @@ def test_two_verdicts_the_worst_counts(tmp_path: Path, capsys: pytest.CaptureFix
     got = json.loads(out)
     assert rc == 1, out
     assert any(v["rule"] == "models.verdict" and "unsafe" in v["fact"] for v in got["violations"])
+
+
+def test_a_stated_verdict_is_judged_without_a_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Red team 10c P3: a file stating `unsafe` but no `mlbom:file:format` was never judged."""
+    doc = {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+           "serialNumber": "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b7a",
+           "metadata": {"tools": {"components": [{"type": "application", "name": "mlbom"}]}},
+           "components": [{"type": "file", "bom-ref": "f1", "name": "model.pkl",
+                           "properties": [{"name": "mlbom:file:path", "value": "model.pkl"},
+                                          {"name": "mlbom:safety:verdict", "value": "unsafe"}]}]}
+    bom = tmp_path / "bom.cdx.json"
+    bom.write_text(json.dumps(doc))
+    policy = write(tmp_path, '[models]\nverdicts = ["safe"]\n')
+    rc, out, _ = run(["check", str(bom), "--policy", str(policy), "--format", "json"], capsys)
+    assert rc == 1, out
+    assert [v["rule"] for v in json.loads(out)["violations"]] == ["models.verdict"]

@@ -341,8 +341,13 @@ def _model_verdicts(facts: BomFacts, allowed: tuple[str, ...], missing: Missing)
             elif (f.prop(Prop.FILE_FORMAT) or "").lower() not in NON_WEIGHT_FORMATS:
                 yield _missing("models.verdict", f, "no scan verdict for this file", missing,
                                "scan it with `mlbom scan` and regenerate the BOM")
+    # any other component stating a verdict is judged too, format or not (red team 10c P3: a file
+    # stating `unsafe` without `mlbom:file:format` was never judged); a model judged through its
+    # files is not judged a second time
+    through_files = {m.ref for m, files in models if files and files != [m]}
+    stated = [i for i in facts.items if i.ref not in through_files and i.prop(Prop.SAFETY_VERDICT)]
     seen: set[str] = set()
-    for f in candidates + loose:
+    for f in candidates + loose + stated:
         verdict = stated_verdict(f.props(Prop.SAFETY_VERDICT))
         if f.ref in seen:
             continue
