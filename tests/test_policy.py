@@ -539,3 +539,32 @@ def test_a_stated_verdict_is_judged_without_a_format(tmp_path: Path, capsys: pyt
     rc, out, _ = run(["check", str(bom), "--policy", str(policy), "--format", "json"], capsys)
     assert rc == 1, out
     assert [v["rule"] for v in json.loads(out)["violations"]] == ["models.verdict"]
+
+
+def test_a_finding_exception_waives_a_verdict_only_for_every_finding(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """Red team 10c X1: an exception written for one finding of a file (`pickle.unlisted-callable`)
+    waived the verdict violation of a file made `unsafe` by another (`pickle.dangerous-callable`)."""
+    def bom_with(findings: list[str]) -> Path:
+        props = [{"name": "mlbom:file:path", "value": "model.pkl"}, {"name": "mlbom:file:format", "value": "pickle"},
+                 {"name": "mlbom:safety:verdict", "value": "unsafe"}]
+        props += [{"name": "mlbom:finding", "value": f} for f in findings]
+        doc = {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+               "serialNumber": "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b7b",
+               "metadata": {"tools": {"components": [{"type": "application", "name": "mlbom"}]}},
+               "components": [{"type": "file", "bom-ref": "f1", "name": "model.pkl", "properties": props}]}
+        bom = tmp_path / "bom.cdx.json"
+        bom.write_text(json.dumps(doc))
+        return bom
+
+    one = '[models]\nverdicts = ["safe", "suspicious"]\n\n[[exceptions]]\nid = "pickle.unlisted-callable"\nreason = "reviewed"\n'
+    both = one + '\n[[exceptions]]\nid = "pickle.dangerous-callable"\nreason = "test fixture"\n'
+    bom = bom_with(["critical pickle.dangerous-callable: calls posix.system",
+                    "medium pickle.unlisted-callable: calls foo.Bar", "info pickle.note: protocol 4"])
+    rc, out, _ = run(["check", str(bom), "--policy", str(write(tmp_path, one)), "--format", "json"], capsys)
+    assert rc == 1 and [v["rule"] for v in json.loads(out)["violations"]] == ["models.verdict"], out
+    rc, out, _ = run(["check", str(bom), "--policy", str(write(tmp_path, both)), "--format", "json"], capsys)
+    assert rc == 0, out  # every finding that is not info is covered
+    bom = bom_with(["medium pickle.unlisted-callable: calls foo.Bar"])
+    rc, out, _ = run(["check", str(bom), "--policy", str(write(tmp_path, one)), "--format", "json"], capsys)
+    assert rc == 0, out

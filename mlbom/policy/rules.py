@@ -153,13 +153,14 @@ def check(facts: BomFacts, policy: Policy, *, keys: Sequence[PublicKey] = (), ke
     waived: list[Waived] = []
     used: set[int] = set()
     expired = [e for e in policy.exceptions if e.expires is not None and e.expires < today]
+    live = [e for e in policy.exceptions if e not in expired]
     for v in found:
-        match = next((e for e in policy.exceptions if e not in expired and _applies(e, v)), None)
-        if match is None:
+        matches = _waivers(live, v)
+        if not matches:
             active.append(v)
         else:
-            waived.append(Waived(v, match))
-            used.add(id(match))
+            waived.append(Waived(v, matches[0]))
+            used.update(id(e) for e in matches)
     for e in expired:
         assert e.expires is not None
         hit = sum(1 for v in found if _applies(e, v))
@@ -177,9 +178,29 @@ def check(facts: BomFacts, policy: Policy, *, keys: Sequence[PublicKey] = (), ke
                   waived=tuple(waived), unused=unused)
 
 
+def _waivers(live: Sequence[Exception_], v: Violation) -> list[Exception_]:
+    """The exceptions that waive ``v``: one naming its rule, or — when it is waived by finding
+    ids — one for EVERY finding id it carries (red team 10c X1: an exception for one finding of a
+    file waived the verdict violation that another, worse finding caused); empty when not waived."""
+    by_rule = next((e for e in live if e.id == v.rule and _covers(e, v)), None)
+    if by_rule is not None:
+        return [by_rule]
+    if not v.ids:
+        return []
+    out: list[Exception_] = []
+    for fid in dict.fromkeys(v.ids):
+        e = next((e for e in live if e.id == fid and _covers(e, v)), None)
+        if e is None:
+            return []
+        out.append(e)
+    return out
+
+
 def _applies(e: Exception_, v: Violation) -> bool:
-    if e.id != v.rule and e.id not in v.ids:
-        return False
+    return (e.id == v.rule or e.id in v.ids) and _covers(e, v)
+
+
+def _covers(e: Exception_, v: Violation) -> bool:
     if e.component is None:
         return True
     pattern = e.component
@@ -358,7 +379,7 @@ def _model_verdicts(facts: BomFacts, allowed: tuple[str, ...], missing: Missing)
             what = "could not be scanned" if verdict == "error" else f"is {verdict}"
             yield _v("models.verdict", f, f"scan verdict {verdict} (allowed: {', '.join(allowed)}): the file {what}{why}",
                      "do not ship it: convert it to safetensors (`mlbom scan FILE` shows why)",
-                     ids=tuple(x.id for x in f.findings))
+                     ids=tuple(x.id for x in f.findings if x.severity != "info") or tuple(x.id for x in f.findings))
 
 
 def _has_card(m: Item) -> bool:
