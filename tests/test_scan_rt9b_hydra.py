@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import mlbom
-from mlbom.formats import hydra
+from mlbom.formats import hydra, yaml_tags
 from mlbom.scanner import scan_bytes
 from tests.conftest import FIXTURES
 
@@ -156,7 +156,7 @@ def test_an_escaped_key_is_read_in_yaml_names() -> None:
 
 
 def test_a_walk_past_its_bound_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(hydra, "MAX_EVENTS", 50)
+    monkeypatch.setattr(yaml_tags, "MAX_EVENTS", 50)  # the shared budget (EventBudget) reads it
     text = "".join(f"k{i}: {i}\n" for i in range(100)) + "m:\n  _target_: a.B\n"
     v, ids, msg = _scan(text.encode(), "config.yaml")
     assert v == "suspicious" and "code.remote" in ids and "not checked to the end" in msg

@@ -27,25 +27,23 @@ imports code this scan never judged and calls it with arguments from the file. N
 exempt — not even NeMo's own: ``nemo.collections.common.tokenizers.AutoTokenizer`` with
 ``trust_remote_code: true`` and a Hub name runs that repository's code.
 
-Bounded: YAML parsing stops at :data:`MAX_EVENTS` events or :data:`MAX_SECONDS`; past a bound
-the rest is not checked and says so.
+Bounded: YAML parsing stops where :class:`mlbom.formats.yaml_tags.EventBudget` does (its
+``MAX_EVENTS`` events or ``MAX_SECONDS``); past a bound the rest is not checked and says so.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import yaml
 
 from mlbom.formats import pickle as pickle_fmt
+from mlbom.formats.yaml_tags import EventBudget
 from mlbom.model import Severity, Verdict
 
 KEY = "_target_"
 NEMO_CONFIG = "model_config.yaml"  # the name NeMo's restore_from reads; a ``target`` in it is a class path
 NEMO_KEYS = ("target",)
-MAX_EVENTS = 5_000_000
-MAX_SECONDS = 10.0
 MAX_SHOWN = 5
 
 
@@ -96,16 +94,11 @@ def yaml_targets(text: str, *, class_keys: tuple[str, ...] = (), hydra_key: bool
     out = Targets()
     anchors: dict[str, str] = {}
     stack: list[_Frame] = []
-    start = time.monotonic()
-    n = 0
+    budget = EventBudget()
     try:
         for event in yaml.parse(text, Loader=yaml.BaseLoader):
-            n += 1
-            if n > MAX_EVENTS:
-                out.bounded = f"over {MAX_EVENTS} YAML events"
-                return out
-            if n % 1024 == 0 and time.monotonic() - start > MAX_SECONDS:
-                out.bounded = f"over {MAX_SECONDS:.0f} s of parsing"
+            if (bound := budget.spend()) is not None:
+                out.bounded = bound
                 return out
             if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 if stack:

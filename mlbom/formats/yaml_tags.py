@@ -69,22 +69,35 @@ def python_tags(text: str) -> TagScan:
     return out
 
 
+class EventBudget:
+    """The bound on one walk over PyYAML's event stream: :data:`MAX_EVENTS` events and
+    :data:`MAX_SECONDS` of parsing (the clock is read every 1,024 events)."""
+
+    def __init__(self) -> None:
+        self.events = 0
+        self.start = time.monotonic()
+
+    def spend(self) -> str | None:
+        """Count one event; the bound passed (as a reason), or ``None`` while within it."""
+        self.events += 1
+        if self.events > MAX_EVENTS:
+            return f"over {MAX_EVENTS} YAML events"
+        if self.events % 1024 == 0 and time.monotonic() - self.start > MAX_SECONDS:
+            return f"over {MAX_SECONDS:.0f} s of parsing"
+        return None
+
+
 def tags_with(text: str, loader: type[yaml.BaseLoader]) -> TagScan:
     """The Python tags of ``text`` as one parser (``loader``'s) resolves them, bounded."""
     out = TagScan()
-    start = time.monotonic()
-    n = 0
+    budget = EventBudget()
     try:
         for event in yaml.parse(text, Loader=loader):
-            n += 1
             tag = getattr(event, "tag", None)
             if isinstance(tag, str) and is_python_tag(tag) and len(out.python) < MAX_TAGS:
                 out.python.append(tag)
-            if n > MAX_EVENTS:
-                out.bounded = f"over {MAX_EVENTS} YAML events"
-                return out
-            if n % 1024 == 0 and time.monotonic() - start > MAX_SECONDS:
-                out.bounded = f"over {MAX_SECONDS:.0f} s of parsing"
+            if (bound := budget.spend()) is not None:
+                out.bounded = bound
                 return out
     except (yaml.YAMLError, ValueError, RecursionError, MemoryError):
         return out
