@@ -3196,17 +3196,26 @@ def _looks_like_tar(block: bytes) -> bool:
     return chk in (unsigned, signed)
 
 
+def _dtype_code(dtype: object) -> npdtype.DType | None:
+    """The type code of a pickled ``numpy.dtype(code, ...)`` call read as numpy reads it; None
+    when it is no such call or the code cannot be parsed."""
+    args = dtype.args.items if isinstance(dtype, Call) and isinstance(dtype.args, Seq) else None
+    if not args or not isinstance(args[0], str):
+        return None
+    try:
+        return npdtype.parse(args[0])
+    except npdtype.DTypeError:
+        return None
+
+
 def _may_hold_text(dtype: object) -> bool:
     """A numpy dtype whose elements may read as text: flexible (S, U, V), structured, with a
     sub-array, or one mlbom cannot parse."""
-    args = dtype.args.items if isinstance(dtype, Call) and isinstance(dtype.args, Seq) else None
-    if not args or not isinstance(args[0], str):
+    base = _dtype_code(dtype)
+    if base is None:
         return True
-    try:
-        base = npdtype.parse(args[0])
-    except npdtype.DTypeError:
-        return True
-    st = dtype.state.items if isinstance(dtype, Call) and isinstance(dtype.state, Seq) else None
+    assert isinstance(dtype, Call)
+    st = dtype.state.items if isinstance(dtype.state, Seq) else None
     return base.flexible or (st is not None and len(st) > 4 and (st[2] is not _NONE or st[4] is not _NONE))
 
 
@@ -3222,12 +3231,8 @@ def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
         return None
     if dtype.func.res.path not in ("numpy.dtype", "numpy.core.multiarray.dtype", "numpy._core.multiarray.dtype"):
         return None
-    args = dtype.args.items if isinstance(dtype.args, Seq) else None
-    if not args or not isinstance(args[0], str):
-        return None
-    try:
-        base = npdtype.parse(args[0])
-    except npdtype.DTypeError:
+    base = _dtype_code(dtype)
+    if base is None:
         return None
     if dtype.state is None:
         return (8, True) if base.hasobject else (base.itemsize, False)
