@@ -187,3 +187,29 @@ def test_verified_reader_serves_the_hashed_bytes(tmp_path: Path) -> None:
         assert h.result().sha256 == hashlib.sha256(data).hexdigest() and not r.changed
     finally:
         os.close(fd)
+
+
+def test_config_and_card_swapped_after_their_scan_are_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """L1: config.json and README.md were read by name again after the hash: a file swapped in
+    between lent its content (licence, transformers version) to a BOM recording the other's digest."""
+    from mlbom.collectors import models
+
+    m = tmp_path / "m"
+    m.mkdir()
+    (m / "config.json").write_text(json.dumps({"model_type": "bert", "transformers_version": "4.40.0"}))
+    (m / "README.md").write_text("---\nlicense: mit\n---\n# m\n")
+    real = models.read_bounded
+
+    def swapping(path: Path, limit: int) -> bytes:
+        if path.name == "config.json":
+            path.write_text(json.dumps({"model_type": "bert", "transformers_version": "9.9.9"}))
+        if path.name == "README.md":
+            path.write_text("---\nlicense: apache-2.0\n---\n# m\n")
+        return real(path, limit)
+
+    monkeypatch.setattr(models, "read_bounded", swapping)
+    out = tmp_path / "bom.json"
+    main(["-q", "generate", "--no-gpu", "--model", str(m), "-o", str(out), "--no-cache"])
+    text = out.read_text()
+    assert "9.9.9" not in text and "apache-2.0" not in text.lower()
+    assert text.count(scanner.CHANGED_DURING_SCAN) >= 2
