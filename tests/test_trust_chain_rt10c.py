@@ -213,3 +213,36 @@ def test_config_and_card_swapped_after_their_scan_are_not_used(tmp_path: Path, m
     text = out.read_text()
     assert "9.9.9" not in text and "apache-2.0" not in text.lower()
     assert text.count(scanner.CHANGED_DURING_SCAN) >= 2
+
+
+# --- P2: two components under one bom-ref ------------------------------------------------------
+
+def test_a_duplicated_bom_ref_is_not_read_by_the_gate_or_the_readers(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """The gate kept one of two components sharing a bom-ref (the benign one) and never judged
+    the other; diff, query and the read model keyed by bom-ref the same way."""
+    m = tmp_path / "m"
+    m.mkdir()
+    (m / "model.pkl").write_bytes(EVIL)
+    (m / "ok.json").write_text("{}")
+    bom = tmp_path / "bom.json"
+    assert main(["-q", "generate", "--no-gpu", "--model", str(m), "-o", str(bom), "--no-cache"]) == 0
+    doc = json.loads(bom.read_text())
+    files = [c for c in doc["components"] if c.get("type") == "file"]
+    evil = next(c for c in files if c["name"] == "model.pkl")
+    benign = next(c for c in files if c["name"] == "ok.json")
+    # the unsafe file first, the benign one under the same bom-ref after it (a dict keeps the last)
+    benign["bom-ref"] = evil["bom-ref"]
+    doc["components"] = [c for c in doc["components"] if c is not benign]
+    doc["components"].insert(doc["components"].index(evil) + 1, benign)
+    doc["dependencies"] = [{**d, "dependsOn": [x for x in d.get("dependsOn", []) if x in
+                                              {c["bom-ref"] for c in doc["components"]}]}
+                           for d in doc.get("dependencies", [])]
+    bad = tmp_path / "dup.json"
+    bad.write_text(json.dumps(doc))
+    capsys.readouterr()
+    for args in (["check", str(bad)], ["query", str(bad)], ["diff", str(bom), str(bad)]):
+        assert main(args) == 2, args
+        err = capsys.readouterr().err
+        assert "is not unique" in err and "Traceback" not in err
+    assert main(["validate", str(bad)]) == 1  # validate reports it among the problems
