@@ -246,3 +246,26 @@ def test_a_duplicated_bom_ref_is_not_read_by_the_gate_or_the_readers(tmp_path: P
         err = capsys.readouterr().err
         assert "is not unique" in err and "Traceback" not in err
     assert main(["validate", str(bad)]) == 1  # validate reports it among the problems
+
+
+# --- DM: generate --dataset-manifest lists files it never scanned -----------------------------
+
+def test_dataset_manifest_does_not_claim_its_files_were_inspected(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlbom.manifest import format as manifest_format
+
+    ds = tmp_path / "ds"
+    ds.mkdir()
+    (ds / "batch.pkl").write_bytes(EVIL)  # a pickle: it would load as code
+    man = tmp_path / "m.jsonl"
+    with manifest_format.writing(man, manifest_format.Header("ds"), None) as w:
+        w.add_file("batch.pkl", len(EVIL), hashlib.sha256(EVIL).hexdigest(), None)
+    w.close()
+    monkeypatch.chdir(tmp_path)
+    main(["-q", "generate", "--no-gpu", "--dataset-manifest", "m.jsonl", "-o", "bom.json", "--no-cache"])
+    doc = json.loads((tmp_path / "bom.json").read_text())
+    data = next(c for c in doc["components"] if c.get("type") == "data")
+    props = {p["name"]: p["value"] for p in data["properties"]}
+    assert props["mlbom:dataset:inspected"] != "true"
+    assert any("dataset.not-scanned" in p["value"] for p in data["properties"] if p["name"] == "mlbom:finding")
+    assert all(c.get("aggregate") != "complete" for c in doc.get("compositions", []))

@@ -50,7 +50,18 @@ from mlbom.fswalk import shown_name
 from mlbom.hashing import StatKey, sha256_files, sha256_stable_beneath, tree_digest
 from mlbom.identity import safe_url, url_scheme
 from mlbom.limits import MAX_CARD_BYTES, MAX_GLOB_CHECKS
-from mlbom.model import Collected, Component, Evidence, ExternalReference, Finding, Hash, License, Property, Relation
+from mlbom.model import (
+    Collected,
+    Component,
+    Evidence,
+    ExternalReference,
+    Finding,
+    Hash,
+    License,
+    Property,
+    Relation,
+    Unreadable,
+)
 from mlbom.properties import Prop
 from mlbom.scanner import CHANGED_DURING_SCAN, FileScan, scan_file
 
@@ -539,7 +550,15 @@ def precomputed_manifest(path: Path, ctx: Context, settings: ManifestSettings) -
              Property(name=Prop.MANIFEST_FILES.value, value=str(files)),
              Property(name=Prop.MANIFEST_BYTES.value, value=str(total)),
              Property(name=Prop.MANIFEST_SAMPLED.value, value=sampled),
-             Property(name=Prop.DATASET_INSPECTED.value, value="true"))
+             # the files were hashed elsewhere and are only listed: none was read or scanned
+             # here (a pickle among them would load as code), so no inspected claim, a finding,
+             # and an incomplete inventory (red team 10c DM)
+             Property(name=Prop.DATASET_INSPECTED.value, value="listed"))
+    yield Finding(id="dataset.not-scanned", severity="medium", subject=ref, source=ctx.rel(path),
+                  message=(f"{files} file(s) listed from the manifest {path.name} were not read or scanned for loadable "
+                           "content (pickles, archives, code); generate from the dataset folder to judge them"))
+    yield Unreadable(path=ctx.rel(path), collector="dataset",
+                     reason="dataset files listed from a manifest: not read or scanned by this run")
     block: dict[str, JsonValue] = {"type": "dataset", "bom-ref": f"{ref}#data", "name": header.root}
     yield Component(bom_ref=ref, type="data", name=header.root,
                     hashes=(Hash(alg="SHA-256", content=tree),) if tree else (),
