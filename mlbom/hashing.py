@@ -539,7 +539,7 @@ class VerifiedReader(io.RawIOBase):
             if off >= len(data):
                 break
             n = min(len(view) - done, len(data) - off)
-            view[done:done + n] = data[off:off + n]
+            view[done:done + n] = memoryview(data)[off:off + n]
             done += n
             self._pos += n
         return done

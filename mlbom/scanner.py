@@ -42,7 +42,7 @@ from mlbom.formats.onnx import ExternalRef
 from mlbom.formats.pickle import PickleReport, read_pickle
 from mlbom.formats.weights import FormatError, Window
 from mlbom.formats.zipread import ZipArchive, ZipEntry, crc32_of, find_end_record, open_member, read_archive
-from mlbom.hashing import ChunkedHash, ContentChanged, FileDigest, StatKey, VerifiedReader, stat_key
+from mlbom.hashing import CHUNK, ChunkedHash, ContentChanged, FileDigest, StatKey, VerifiedReader, stat_key
 from mlbom.model import Finding, Severity, Verdict, worst_verdict
 
 MAX_JSON = 64 << 20
@@ -230,7 +230,7 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_has
             hashed = ChunkedHash(fd)
             verified = VerifiedReader(hashed, size)
         stream: IO[bytes] = (io.BytesIO(snapshot) if snapshot is not None
-                             else io.BufferedReader(verified, 1 << 16) if verified is not None
+                             else io.BufferedReader(verified, CHUNK) if verified is not None
                              else os.fdopen(fd, "rb", closefd=False))
         with stream as fh:
             ctx = _Ctx.new(limits or DEFAULT_LIMITS, debug)
