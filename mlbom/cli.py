@@ -391,6 +391,7 @@ def _load_bom(path: Path) -> LoadedBom:
     from mlbom.reader import load
 
     loaded = load(path)
+    loaded.require_unique_refs()  # two components under one bom-ref: one would be dropped unseen
     for problem in loaded.problems[:20]:
         _err(f"mlbom: warning: {path}: {problem}")
     if len(loaded.problems) > 20:

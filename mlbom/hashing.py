@@ -11,13 +11,14 @@ import base64
 import ctypes
 import errno
 import hashlib
+import io
 import itertools
 import os
 import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from mlbom.progress import advance
 
@@ -362,3 +363,183 @@ def stable_rows(paths: Iterable[str], detect: Callable[[bytes], str] | None = No
         append((d.sha256, d.size, d.key if keys else None,
                 detect(d.head) if detect is not None and d.sha256 is not None else None, d.error, d.changed))
     return out
+
+
+# ---- verified reads: the digest of a large file and the bytes a scan reads are one content ----
+
+CHUNK = 1 << 20
+"""The unit of a verified read (:class:`ChunkedHash`, :class:`VerifiedReader`)."""
+
+
+class ContentChanged(Exception):
+    """A chunk read again is not the chunk the hash pass read (the file changed in place)."""
+
+
+class ChunkedHash:
+    """The SHA-256 of the regular file open as ``fd``, read once, in order, from offset 0 by a
+    thread (``preadv``: the descriptor's offset is untouched), keeping a copy of the hash
+    state at every :data:`CHUNK` boundary.
+
+    State ``i`` is SHA-256 midway, after bytes ``[0, i * CHUNK)``. A chunk read again later is
+    the chunk the pass read iff finishing state ``i`` with it gives the digest of state ``i + 1``
+    (both are SHA-256 of the same prefix followed by a chunk: equal digests for other bytes
+    would be a SHA-256 collision). So a scan that reads through :class:`VerifiedReader` judges
+    only bytes the recorded digest covers, however the file is rewritten meanwhile (a shared
+    mapping changes no size, mtime or ctime) — and the pass hashes each byte once: no second
+    digest per chunk. Memory: one state (about 200 bytes) per MiB of the file. Never raises for
+    I/O problems: they come back in :meth:`result`."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._states: list[Any] = []  # hashlib objects: state i before chunk i; the last one final
+        self._done = False
+        self._cond = threading.Condition()
+        self._result: FileDigest | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        h = hashlib.sha256()
+        buf = bytearray(CHUNK)
+        view = memoryview(buf)
+        size = 0
+        head = b""
+        error: str | None = None
+        try:
+            while True:
+                with self._cond:
+                    self._states.append(h.copy())
+                    self._cond.notify_all()
+                got = 0
+                while got < CHUNK:  # a whole chunk, or up to the end of the file (short reads happen)
+                    n = os.preadv(self.fd, [view[got:]], size + got)
+                    if not n:
+                        break
+                    got += n
+                if not got:
+                    break
+                if not head:
+                    head = bytes(view[:min(got, _HEAD)])
+                h.update(view[:got])
+                size += got
+                advance(got)
+                if got < CHUNK:
+                    with self._cond:
+                        self._states.append(h.copy())
+                    break
+        except OSError as exc:
+            error = f"{type(exc).__name__}: {exc.strerror or exc}"
+        with self._cond:
+            self._result = (FileDigest(f"<fd {self.fd}>", None, None, error) if error is not None
+                            else FileDigest(f"<fd {self.fd}>", h.hexdigest(), size, head=head))
+            self._done = True
+            self._cond.notify_all()
+
+    def result(self) -> FileDigest:
+        """The digest of every byte read (waits for the pass to end)."""
+        self._thread.join()
+        assert self._result is not None
+        return self._result
+
+    def _bounds(self, i: int) -> tuple[Any, Any] | None:
+        """States ``i`` and ``i + 1`` once the pass has read chunk ``i``; None past its end."""
+        with self._cond:
+            while len(self._states) < i + 2 and not self._done:
+                self._cond.wait()
+            if self._result is not None and self._result.error is not None:
+                raise OSError(self._result.error)
+            if len(self._states) < i + 2:
+                return None
+            return self._states[i], self._states[i + 1]
+
+    def verify(self, i: int, data: bytes) -> bool | None:
+        """Whether ``data`` is chunk ``i`` as the pass read it; None when the pass read no chunk ``i``."""
+        bounds = self._bounds(i)
+        if bounds is None:
+            return None
+        start, end = bounds
+        mine = start.copy()
+        mine.update(data)
+        return bool(mine.digest() == end.copy().digest())
+
+
+class VerifiedReader(io.RawIOBase):
+    """A seekable read-only view of the file ``hashed`` reads, that hands out only bytes it has
+    verified: whole :data:`CHUNK` chunks read with ``pread`` from the same descriptor and
+    checked with :meth:`ChunkedHash.verify` (a few kept for re-reads). A chunk that differs sets
+    :attr:`changed` and raises :class:`ContentChanged` (a caller checks :attr:`changed` after,
+    whatever a parser made of the exception); past the bytes the pass hashed is end of file.
+    ``size`` is where ``SEEK_END`` counts from (the size ``fstat`` gave)."""
+
+    _KEEP = 8
+
+    def __init__(self, hashed: ChunkedHash, size: int) -> None:
+        super().__init__()
+        self._hashed = hashed
+        self._size = size
+        self._pos = 0
+        self._chunks: dict[int, bytes] = {}
+        self.changed = False
+
+    @property
+    def hashed(self) -> ChunkedHash:
+        """The hash pass the reads are checked against."""
+        return self._hashed
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = 0 if whence == io.SEEK_SET else self._pos if whence == io.SEEK_CUR else self._size
+        pos = base + offset
+        if pos < 0:
+            raise ValueError(f"negative seek position {pos}")
+        self._pos = pos
+        return pos
+
+    def _chunk(self, i: int) -> bytes:
+        data = self._chunks.get(i)
+        if data is not None:
+            return data
+        if self.changed:
+            raise ContentChanged("the file changed while it was scanned")
+        parts: list[bytes] = []
+        got = 0
+        while got < CHUNK:
+            part = os.pread(self._hashed.fd, CHUNK - got, i * CHUNK + got)
+            if not part:
+                break
+            parts.append(part)
+            got += len(part)
+        data = b"".join(parts)
+        ok = self._hashed.verify(i, data)
+        if ok is None:  # past what the pass hashed: nothing the digest covers
+            return b""
+        if not ok:
+            self.changed = True
+            raise ContentChanged(f"bytes {i * CHUNK}-{i * CHUNK + CHUNK - 1} differ from the bytes hashed: the file "
+                                 "changed while it was scanned")
+        if len(self._chunks) >= self._KEEP:
+            del self._chunks[next(iter(self._chunks))]
+        self._chunks[i] = data
+        return data
+
+    def readinto(self, b: Any) -> int:
+        view = memoryview(b).cast("B")
+        done = 0
+        while done < len(view):
+            i, off = divmod(self._pos, CHUNK)
+            data = self._chunk(i)
+            if off >= len(data):
+                break
+            n = min(len(view) - done, len(data) - off)
+            view[done:done + n] = memoryview(data)[off:off + n]
+            done += n
+            self._pos += n
+        return done

@@ -81,7 +81,9 @@ DESCRIPTIONS: dict[Prop, str] = {
     Prop.EVIDENCE: "Where a fact came from: `FACT from FILE[#FIELD]`, paths relative to the input.",
     Prop.UNREADABLE: "Something a collector could not read: `PATH: reason`. The composition is then incomplete.",
     Prop.FILE_FORMAT: "File format detected from the content (not the extension).",
-    Prop.SAFETY_VERDICT: "Static safety verdict of a model file: safe, unsafe, suspicious or error.",
+    Prop.SAFETY_VERDICT: ("Static safety verdict of a model file, or of a dataset file a loader may execute (a pickle, "
+                          "NumPy, HDF5, or a weight/code/config name; docs/scanning.md \"Dataset files\"): safe, unsafe, "
+                          "suspicious or error. Absent on data files that are not scanned."),
     Prop.FILE_SIZE: "Size of the file in bytes.",
     Prop.FILE_PATH: "Path of the file relative to the project folder (what `verify --artifacts DIR` re-hashes under DIR).",
     Prop.FILE_FACT: "A fact read from a file's header, as `key=value` (tensors, parameters, dtypes, quantization, pickle imports, …).",
@@ -93,7 +95,9 @@ DESCRIPTIONS: dict[Prop, str] = {
     Prop.MODEL_TAG: "A tag the model card declares (`tags`), one property per value.",
     Prop.MODEL_LIBRARY: "The library the model card says the model is for (`library_name`: transformers, diffusers, …).",
     Prop.DATASET_FORMAT: "The manifest a dataset was read from (e.g. `croissant 1.1`).",
-    Prop.DATASET_INSPECTED: "`true` when mlbom read the dataset; `false` for a dataset only named by a model card.",
+    Prop.DATASET_INSPECTED: "`true` when mlbom read the dataset's files; `false` for a dataset only named by a model "
+                            "card; `listed` for one listed from a file manifest made elsewhere "
+                            "(`generate --dataset-manifest`): its files were not read or scanned.",
     Prop.DATASET_CHECKSUM: ("A data file checked against the checksum its dataset manifest (Croissant sha256/md5) declares: "
                            "`verified` (the positive marker: the file's bytes match), `mismatch` or `undeclared`. Issue 14 "
                            "calls the positive marker `mlbom:checksum:verified`; mlbom keeps this one three-state property "

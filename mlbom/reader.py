@@ -82,6 +82,21 @@ class LoadedBom:
         body = {k: v for k, v in self.doc.items() if k not in ("$schema", "signature")}
         return hashlib.sha256(orjson.dumps(_prune(body), option=orjson.OPT_SORT_KEYS)).hexdigest()
 
+    def require_unique_refs(self) -> None:
+        """Raise :class:`~mlbom.errors.InputError` (exit 2) when two objects share a bom-ref.
+        CycloneDX requires bom-refs unique within a BOM; every reader that keys by bom-ref (the
+        policy gate, the read model behind diff, query, index and reports) would keep one of
+        them and never judge the other (red team 10c P2), so such a BOM is not read at all.
+        ``validate`` reports it among the referential problems instead."""
+        dup = next((p for p in self.problems if document.NOT_UNIQUE in p), None)
+        if dup is not None:
+            from mlbom.errors import InputError
+
+            more = sum(document.NOT_UNIQUE in p for p in self.problems) - 1
+            raise InputError(self.source, f"{dup}{f' (and {more} more)' if more else ''}: CycloneDX requires "
+                             "bom-refs unique within a BOM, and a reader keyed by bom-ref would judge one of the "
+                             "components and drop the other; not read", hint="mlbom validate lists every problem")
+
     def components(self) -> list[dict[str, object]]:
         """Every component of the release, nested ones included (pedigree ancestors are not
         part of the release and are not listed)."""

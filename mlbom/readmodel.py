@@ -676,7 +676,9 @@ def dependencies(doc: dict[str, object]) -> dict[str, tuple[str, ...]]:
 
 
 def read(loaded: LoadedBom) -> ReadBom:
-    """The read model of one loaded BOM (linear in its size)."""
+    """The read model of one loaded BOM (linear in its size); one whose bom-refs are not
+    unique is an input error (:meth:`~mlbom.reader.LoadedBom.require_unique_refs`)."""
+    loaded.require_unique_refs()
     doc = loaded.doc
     meta = loaded.metadata
     root = ReadComponent(loaded.root)

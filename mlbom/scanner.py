@@ -30,7 +30,6 @@ import stat
 import struct
 import tarfile
 import tempfile
-import threading
 import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -43,7 +42,7 @@ from mlbom.formats.onnx import ExternalRef
 from mlbom.formats.pickle import PickleReport, read_pickle
 from mlbom.formats.weights import FormatError, Window
 from mlbom.formats.zipread import ZipArchive, ZipEntry, crc32_of, find_end_record, open_member, read_archive
-from mlbom.hashing import FileDigest, StatKey, sha256_descriptor, stat_key
+from mlbom.hashing import CHUNK, ChunkedHash, ContentChanged, FileDigest, StatKey, VerifiedReader, stat_key
 from mlbom.model import Finding, Severity, Verdict, worst_verdict
 
 MAX_JSON = 64 << 20
@@ -168,14 +167,17 @@ def scan_file(path: Path, *, display: str | None = None, sha256: str | None = No
     sockets are never opened; a symbolic link given here is followed (the folder walker decides
     which links may be).
 
-    The file is opened once: with ``with_hash`` (and no ``sha256`` given) the digest is taken
-    from that same descriptor, so the verdict and the digest describe one file even if another
-    is renamed over the path meanwhile; the descriptor's ``fstat`` before and after must agree,
-    else the file changed while it was read (``file.changed-during-scan``, verdict ``error``).
-    A ``sha256`` passed in was taken by the caller through another open: give the
-    :data:`~mlbom.hashing.StatKey` of the descriptor it hashed as ``expect_key``, and a scanned
-    descriptor that is another file (a folder on the path swapped in between: the path's own
-    ``stat`` before and after can agree) or the same file changed is ``file.changed-during-scan``."""
+    The file is opened once, and the SHA-256 returned is always computed in this run from
+    exactly the bytes judged (with ``with_hash``, or to check a ``sha256`` given): a file up to
+    :data:`MAX_SNAPSHOT_BYTES` is read once into memory, hashed and scanned from that copy; a
+    larger one is hashed once from the same descriptor (:class:`~mlbom.hashing.ChunkedHash`) and
+    scanned only through chunks verified against that pass. A ``sha256`` given (taken by the
+    caller through another open, or from a cache) is compared with it: when they differ, or a
+    verified chunk differs, or the descriptor's ``fstat`` before and after disagree, the file
+    changed while it was read (``file.changed-during-scan``, verdict ``error``, no digest). Give
+    the :data:`~mlbom.hashing.StatKey` of the descriptor the caller hashed as ``expect_key``: a
+    scanned descriptor that is another file is that finding too. Without either, the scan reads
+    only what it needs and returns no digest."""
     shown = display or str(path)
     try:
         st = path.stat()
@@ -189,26 +191,6 @@ def scan_file(path: Path, *, display: str | None = None, sha256: str | None = No
     return _scan_opened(path, shown, st.st_size, sha256, sha256 is None and with_hash, expect_key, limits, debug)
 
 
-class _Hashing:
-    """:func:`~mlbom.hashing.sha256_descriptor` of the scanned descriptor of a file too large to
-    copy (over :data:`MAX_SNAPSHOT_BYTES`), in a thread: hashlib releases the GIL on large
-    updates, so its hash and its scan overlap."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.digest: FileDigest | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        self.digest = sha256_descriptor(self.fd)
-
-    def result(self) -> FileDigest:
-        self.thread.join()
-        assert self.digest is not None  # sha256_descriptor never raises
-        return self.digest
-
-
 def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_hash: bool,
                  expect_key: StatKey | None, limits: Limits | None, debug: bool) -> FileScan:
     acc = _Acc()
@@ -219,35 +201,38 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_has
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         acc.add("file.unreadable", "high", f"cannot open: {exc.strerror or exc}", effect="error")
-        return FileScan(shown, fmt, acc.verdict(), digest, size, acc.findings, facts)
-    hashing: _Hashing | None = None
+        return FileScan(shown, fmt, acc.verdict(), None, size, acc.findings, facts)
+    hashed: ChunkedHash | None = None
+    verified: VerifiedReader | None = None
     try:
         before = os.fstat(fd)
         if not stat.S_ISREG(before.st_mode):
             acc.add("file.not-regular", "medium", "not a regular file; not read", effect="error")
-            return FileScan(shown, fmt, acc.verdict(), digest, size, acc.findings, facts)
+            return FileScan(shown, fmt, acc.verdict(), None, size, acc.findings, facts)
         size = before.st_size
-        if expect_key is not None and stat_key(before) != expect_key:
+        other = expect_key is not None and stat_key(before) != expect_key
+        if other:
             acc.add(CHANGED_DURING_SCAN, "high", "the file opened for the scan is not the one hashed (another file, or "
                     "changed since): its digest and its verdict would describe two contents; not judged", effect="error")
-        # a digest to take, or one taken elsewhere to hold the scanned bytes to: one read of a
-        # file that fits in memory (without either, the scan reads only what it needs)
+        # a digest to take, or one taken elsewhere to hold the scanned bytes to: the digest
+        # recorded is always taken here, from the bytes judged — one read of a file that fits
+        # in memory, or verified reads of a larger one (without either, the scan reads only
+        # what it needs and no digest is recorded)
         paired = with_hash or digest is not None
+        taken: str | None = None
         snapshot = _snapshot(fd, size) if paired and size <= MAX_SNAPSHOT_BYTES else None
         if snapshot is not None:  # one read: the digest and the verdict are of the same bytes
             taken = hashlib.sha256(snapshot).hexdigest()
-            if digest is not None and digest != taken:
-                acc.add(CHANGED_DURING_SCAN, "high", "the bytes scanned are not the bytes hashed (their SHA-256 "
-                        "differs: the file was rewritten in place, or the digest came from a cache the file no "
-                        "longer matches); not judged", effect="error")
-            elif digest is None and with_hash:
-                digest = taken
             if len(snapshot) != size:
                 acc.add(CHANGED_DURING_SCAN, "high", f"{len(snapshot)} bytes read, {size} bytes when opened: the "
                         "file changed while it was read; not judged", effect="error")
-        elif with_hash or (digest is not None and expect_key is None):
-            hashing = _Hashing(fd)  # too large to copy: hashed from the scanned descriptor
-        with (io.BytesIO(snapshot) if snapshot is not None else os.fdopen(fd, "rb", closefd=False)) as fh:
+        elif paired:  # too large to copy: hashed once from this descriptor; the scan reads only verified chunks
+            hashed = ChunkedHash(fd)
+            verified = VerifiedReader(hashed, size)
+        stream: IO[bytes] = (io.BytesIO(snapshot) if snapshot is not None
+                             else io.BufferedReader(verified, CHUNK) if verified is not None
+                             else os.fdopen(fd, "rb", closefd=False))
+        with stream as fh:
             ctx = _Ctx.new(limits or DEFAULT_LIMITS, debug)
             ctx.folder = path.parent
             scanned = len(snapshot) if snapshot is not None else size
@@ -256,28 +241,40 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_has
             head = fh.read(4096)
             if fmt == "unknown" and hdf5.signature_offset(fh, scanned) is not None:
                 head = b"\x89HDF"  # a superblock at 512 * 2**k: h5py.is_hdf5 (tf.keras load_model) opens it
-        if hashing is not None:
-            d = hashing.result()
+        if hashed is not None and verified is not None:
+            d = hashed.result()
             if d.sha256 is None:
                 return FileScan(shown, "unknown", "error", size=size,
                                 findings=[ScanFinding("file.unreadable", "high", f"cannot read: {d.error}")])
-            if digest is None:
-                digest = d.sha256
-            elif digest != d.sha256:  # no identity to check the given digest by: its bytes must agree
-                acc.add(CHANGED_DURING_SCAN, "high", "the file scanned is not the file hashed (its SHA-256 differs "
-                        "from the one given); not judged", effect="error")
+            taken = d.sha256
+            if verified.changed and not any(f.id == CHANGED_DURING_SCAN for f in acc.findings):
+                acc.add(CHANGED_DURING_SCAN, "high", "bytes the scan read differ from the bytes hashed (the file was "
+                        "rewritten in place while it was scanned); not judged", effect="error")
             if d.size != size:
                 acc.add(CHANGED_DURING_SCAN, "high", f"{d.size} bytes hashed, {size} bytes when opened: the file "
                         "changed while it was read; not judged", effect="error")
+        # two contents, the judged and the hashed: no digest stands for the verdict
+        split = other or (verified is not None and verified.changed)
+        if digest is not None and taken is not None and digest != taken:
+            split = True
+            acc.add(CHANGED_DURING_SCAN, "high", "the bytes scanned are not the bytes hashed (their SHA-256 differs: "
+                    "the file was rewritten in place, or the digest came from a cache the file no longer matches); "
+                    "not judged", effect="error")
+        digest = taken if paired and not split else None
         if stat_key(os.fstat(fd)) != stat_key(before):
             acc.add(CHANGED_DURING_SCAN, "high", "the file changed while it was read (size, mtime or ctime differ "
                     "before and after): its digest and its verdict may describe two contents; not judged",
                     effect="error")
+    except ContentChanged as exc:  # a verified read outside the parsers (the head, the HDF5 probe)
+        if not any(f.id == CHANGED_DURING_SCAN for f in acc.findings):
+            acc.add(CHANGED_DURING_SCAN, "high", f"{exc}; not judged", effect="error")
+        digest = None
     except OSError as exc:
         acc.add("file.unreadable", "high", f"cannot read: {exc.strerror or exc}", effect="error")
+        digest = None
     finally:
-        if hashing is not None:
-            hashing.result()  # the thread reads fd: join it before the close
+        if hashed is not None:
+            hashed.result()  # the thread reads fd: join it before the close
         os.close(fd)
     if size == 0:
         acc.add("file.empty", "low", "0-byte file")
@@ -291,8 +288,10 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_has
 MAX_SNAPSHOT_BYTES = 256 << 20
 """Files up to this size are read once into memory and both hashed and scanned from that copy
 (red team 9c M1/C1: bytes rewritten in place through a shared mapping change no size, mtime or
-ctime, so two reads of the file can differ unseen). Larger files are hashed from the scanned
-descriptor and checked by identity only (docs/scanning.md, "Known limits")."""
+ctime, so two reads of the file can differ unseen). Larger files are hashed once from the scanned
+descriptor by :class:`~mlbom.hashing.ChunkedHash`, and the scan reads them only through a
+:class:`~mlbom.hashing.VerifiedReader`: every chunk it reads is checked against the bytes the
+digest covers (red team 10c B1; docs/scanning.md, "What a digest describes")."""
 
 
 def _snapshot(fd: int, size: int) -> bytes:
@@ -350,6 +349,9 @@ def scan_stream(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str,
     """Scan one file's content; an exception of any kind becomes the file's ``error``."""
     try:
         fmt = _scan_content(fh, size, name, acc, facts, ctx, depth=0, where=name)
+    except ContentChanged as exc:  # a verified read: the bytes are not the ones hashed
+        acc.add(CHANGED_DURING_SCAN, "high", f"{name}: {exc}; not judged", effect="error")
+        return "unknown"
     except RecursionError:
         if ctx.debug:
             raise

@@ -155,9 +155,14 @@ def test_duplicate_and_dangling_refs_are_problems_not_crashes(tmp_path: Path, ca
     p.write_text(json.dumps(doc))
     b = load(p)
     assert any("not unique" in m for m in b.problems) and any("'nowhere' names no component" in m for m in b.problems)
+    # a duplicated bom-ref is refused by every reader keyed by bom-ref (red team 10c P2): exit 2
+    assert main(["query", str(p)]) == 2
+    assert "not unique" in capsys.readouterr().err
+    doc["components"][1]["bom-ref"] = "y"  # a dangling ref alone stays a warning
+    p.write_text(json.dumps(doc))
     assert main(["query", str(p)]) == 0
     err = capsys.readouterr().err
-    assert "warning" in err and "not unique" in err
+    assert "warning" in err and "names no component" in err
 
 
 def test_oversized_bom_is_refused_before_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

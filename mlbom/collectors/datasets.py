@@ -50,7 +50,18 @@ from mlbom.fswalk import shown_name
 from mlbom.hashing import StatKey, sha256_files, sha256_stable_beneath, tree_digest
 from mlbom.identity import safe_url, url_scheme
 from mlbom.limits import MAX_CARD_BYTES, MAX_GLOB_CHECKS
-from mlbom.model import Collected, Component, Evidence, ExternalReference, Finding, Hash, License, Property, Relation
+from mlbom.model import (
+    Collected,
+    Component,
+    Evidence,
+    ExternalReference,
+    Finding,
+    Hash,
+    License,
+    Property,
+    Relation,
+    Unreadable,
+)
 from mlbom.properties import Prop
 from mlbom.scanner import CHANGED_DURING_SCAN, FileScan, scan_file
 
@@ -323,11 +334,8 @@ class DatasetCollector(FolderCollector):
             rel = shown_name(raw_rel)  # a name that is not UTF-8: listed with \xNN escapes, as no BOM holds it raw
             f_rel = f"{root_rel}/{rel}" if root_rel not in (".", "") else rel
             dg = digests[f]
-            listed.append((raw_rel, dg.sha256))  # the digest over the names as the manifest writes them
             fref = f"{ref}#{rel}"
             out.file_refs.append(fref)
-            if f not in meta:
-                by_rel[raw_rel] = (f, dg.sha256)
             if dg.sha256 is None:
                 yield Finding(id="dataset.file-unreadable", severity="high",
                               message=f"{rel}: cannot read ({dg.error}); it may have disappeared during the scan",
@@ -335,6 +343,12 @@ class DatasetCollector(FolderCollector):
             fmt = datafile.detect(dg.head) if dg.sha256 is not None else "unknown"
             sc = (_scan_data_file(f, rel, dg.sha256, dg.key, guessed=_guessed(fmt, f.name))
                   if dg.sha256 is not None and _scanned(fmt, f.name) else None)
+            # a scanned file's digest is its scan's, from the bytes judged (None when they are
+            # not the bytes hashed first); a file only hashed keeps the hash pass's
+            sha = sc.sha256 if sc is not None else dg.sha256
+            listed.append((raw_rel, sha))  # the digest over the names as the manifest writes them
+            if f not in meta:
+                by_rel[raw_rel] = (f, sha)
             fprops = [Property(name=Prop.FILE_FORMAT.value, value=sc.format if sc is not None else fmt),
                       Property(name=Prop.FILE_PATH.value, value=f_rel)]
             if sc is not None:
@@ -345,11 +359,11 @@ class DatasetCollector(FolderCollector):
             if dg.size is not None:
                 fprops.append(Property(name=Prop.FILE_SIZE.value, value=str(dg.size)))
             if f not in meta:
-                fprops.append(Property(name=Prop.DATASET_CHECKSUM.value, value=_checksum_state(f, dg.sha256, declared.get(raw_rel))))
+                fprops.append(Property(name=Prop.DATASET_CHECKSUM.value, value=_checksum_state(f, sha, declared.get(raw_rel))))
             yield Component(bom_ref=fref, type="file", name=rel,
-                            hashes=(Hash(alg="SHA-256", content=dg.sha256),) if dg.sha256 else (),
+                            hashes=(Hash(alg="SHA-256", content=sha),) if sha else (),
                             properties=tuple(fprops), evidence=(Evidence(fact="content", source=f_rel),))
-            if (blob := hf_blob_finding(f, dg.sha256, fref)) is not None:
+            if (blob := hf_blob_finding(f, sha, fref)) is not None:
                 yield blob
         if croissant is not None:
             yield from _verify(croissant, root, by_rel, ref)
@@ -389,10 +403,17 @@ class DatasetCollector(FolderCollector):
                 else:
                     hashed = (x,)
                 for h in hashed:  # once per file of the dataset otherwise: nothing here that is not needed
-                    add(h.rel, h.size, h.sha256, h.error)
                     fmt = h.fmt or "unknown"
+                    name = h.rel.rpartition("/")[2]
+                    sc = (_scan_data_file(Path(h.path), h.rel, h.sha256, h.key, guessed=_guessed(fmt, name))
+                          if h.sha256 is not None and _scanned(fmt, name) else None)
+                    if sc is not None:  # the digest recorded is the scan's, of the bytes judged, not the
+                        # hash pass's or the cache's (tied to the file only by its stat key)
+                        h = h._replace(sha256=sc.sha256, error=None if sc.sha256 else
+                                       "changed between hashing and scanning; no digest recorded")
+                    add(h.rel, h.size, h.sha256, h.error)
                     formats[fmt] = formats.get(fmt, 0) + 1
-                    if h.sha256 is None:
+                    if h.sha256 is None and sc is None:
                         fid, msg = unreadable_message(h.rel, h.error, changed=h.changed)
                         yield Finding(id="dataset.file-unreadable" if fid == "files.unreadable" else fid, severity="high",
                                       message=msg, subject=ref,
@@ -401,9 +422,8 @@ class DatasetCollector(FolderCollector):
                         by_rel[h.rel] = (Path(h.path), h.sha256)
                     if hf_repo and (blob := hf_blob_finding(Path(h.path), h.sha256, ref)) is not None:
                         yield blob
-                    if h.sha256 is not None and _scanned(fmt, h.rel.rpartition("/")[2]):
-                        yield from self._flagged(Path(h.path), h.rel, h.sha256, h.key, ref, root_rel, out,
-                                                 guessed=_guessed(fmt, h.rel.rpartition("/")[2]))
+                    if sc is not None:
+                        yield from self._flagged(sc, h.rel, ref, root_rel, out)
         written = writer.close()
         if croissant is not None and by_rel is not None:
             yield from _verify(croissant, root, by_rel, ref)
@@ -414,11 +434,9 @@ class DatasetCollector(FolderCollector):
         return out
 
     @staticmethod
-    def _flagged(path: Path, rel: str, sha256: str, key: StatKey | None, ref: str, root_rel: str,
-                 out: _Files, *, guessed: bool) -> Iterator[Collected]:
+    def _flagged(sc: FileScan | None, rel: str, ref: str, root_rel: str, out: _Files) -> Iterator[Collected]:
         """Manifest mode: a scanned data file with a verdict other than ``safe`` or a finding is
         named in the BOM (a ``file`` component and its findings), as a model's would be."""
-        sc = _scan_data_file(path, rel, sha256, key, guessed=guessed)
         if sc is None:
             return
         flagged = [sf for sf in sc.findings if sf.severity != "info"]
@@ -432,7 +450,8 @@ class DatasetCollector(FolderCollector):
                  Property(name=Prop.FILE_PATH.value, value=source)]
         if sc.size is not None:
             props.append(Property(name=Prop.FILE_SIZE.value, value=str(sc.size)))
-        yield Component(bom_ref=fref, type="file", name=shown, hashes=(Hash(alg="SHA-256", content=sha256),),
+        yield Component(bom_ref=fref, type="file", name=shown,
+                        hashes=(Hash(alg="SHA-256", content=sc.sha256),) if sc.sha256 else (),
                         properties=tuple(props), evidence=(Evidence(fact="content", source=source),))
         for sf in flagged:
             yield sf.to_finding(subject=fref, source=source)
@@ -531,7 +550,15 @@ def precomputed_manifest(path: Path, ctx: Context, settings: ManifestSettings) -
              Property(name=Prop.MANIFEST_FILES.value, value=str(files)),
              Property(name=Prop.MANIFEST_BYTES.value, value=str(total)),
              Property(name=Prop.MANIFEST_SAMPLED.value, value=sampled),
-             Property(name=Prop.DATASET_INSPECTED.value, value="true"))
+             # the files were hashed elsewhere and are only listed: none was read or scanned
+             # here (a pickle among them would load as code), so no inspected claim, a finding,
+             # and an incomplete inventory (red team 10c DM)
+             Property(name=Prop.DATASET_INSPECTED.value, value="listed"))
+    yield Finding(id="dataset.not-scanned", severity="medium", subject=ref, source=ctx.rel(path),
+                  message=(f"{files} file(s) listed from the manifest {path.name} were not read or scanned for loadable "
+                           "content (pickles, archives, code); generate from the dataset folder to judge them"))
+    yield Unreadable(path=ctx.rel(path), collector="dataset",
+                     reason="dataset files listed from a manifest: not read or scanned by this run")
     block: dict[str, JsonValue] = {"type": "dataset", "bom-ref": f"{ref}#data", "name": header.root}
     yield Component(bom_ref=ref, type="data", name=header.root,
                     hashes=(Hash(alg="SHA-256", content=tree),) if tree else (),

@@ -10,6 +10,7 @@ or loops is a finding.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Generator, Iterator
@@ -32,7 +33,7 @@ from mlbom.errors import InputError
 from mlbom.formats import hf_card
 from mlbom.formats.safe_read import load_json, read_bounded
 from mlbom.fswalk import shown_name
-from mlbom.hashing import StatKey, sha256_files, stat_key, tree_digest
+from mlbom.hashing import StatKey, stat_key, tree_digest
 from mlbom.limits import MAX_CONFIG_BYTES
 from mlbom.model import (
     Collected,
@@ -49,7 +50,7 @@ from mlbom.model import (
     worst_verdict,
 )
 from mlbom.properties import Prop
-from mlbom.scanner import CHANGED_DURING_SCAN, MAX_SNAPSHOT_BYTES, FileScan, ScanFinding, scan_file, scan_walked
+from mlbom.scanner import CHANGED_DURING_SCAN, FileScan, ScanFinding, scan_file, scan_walked
 
 MAX_CONFIG = MAX_CONFIG_BYTES
 _CONFIGS = ("config.json", "generation_config.json", "tokenizer_config.json", "model_index.json")
@@ -62,13 +63,51 @@ def _hf_identity(path: Path) -> tuple[str, str, str] | None:
     return (m.group(2), m.group(3), m.group(4)) if m and m.group(1) == "models" else None
 
 
-def read_config(path: Path) -> tuple[dict[str, object] | None, str | None]:
-    """A config file as a JSON object, or why not (through the bounded reading layer)."""
+def read_config(path: Path, recorded: str | None) -> tuple[dict[str, object] | None, str | None]:
+    """A config file as a JSON object, or why not (through the bounded reading layer), read
+    only from bytes whose SHA-256 is ``recorded`` (:func:`read_recorded`: raises
+    :class:`ChangedSinceHashed` when they are not)."""
     try:
-        doc = load_json(read_bounded(path, MAX_CONFIG), path).value
+        doc = load_json(read_recorded(path, MAX_CONFIG, recorded), path).value
+    except ChangedSinceHashed:
+        raise
     except InputError as exc:
         return None, f"{exc.at}: {exc.detail}" if exc.at else exc.detail
     return (doc, None) if isinstance(doc, dict) else (None, "not a JSON object")
+
+
+class ChangedSinceHashed(InputError):
+    """A card or config read for its content is not the file the BOM records (red team 10c L1)."""
+
+
+def read_recorded(path: Path, limit: int, recorded: str | None) -> bytes:
+    """The bytes of a card or config file, only when they are the bytes the BOM records:
+    their SHA-256 must be ``recorded``, the digest its scan took. Read by name again after the
+    scan, the file could be another (swapped or rewritten in between), and what the BOM then
+    says (licence, base model, architecture) would come from content it does not record.
+    :class:`ChangedSinceHashed` when they differ or no digest was recorded."""
+    data = read_bounded(path, limit)
+    if recorded is None:
+        raise ChangedSinceHashed(path, "no digest recorded for it (unreadable, or changed while it was scanned); "
+                                       "its content is not used")
+    if hashlib.sha256(data).hexdigest() != recorded:
+        raise ChangedSinceHashed(path, "changed between hashing and reading its content (its SHA-256 is not the one "
+                                       "recorded); its content is not used")
+    return data
+
+
+# files whose content the model component reads (card, configs, shard indexes): their recorded
+# digests are kept so that the content is read only from those bytes
+_METADATA = frozenset({"README.md", *_CONFIGS})
+
+
+def _is_metadata(rel: str) -> bool:
+    return rel in _METADATA or rel.endswith(".index.json")
+
+
+def _total(keys: list[StatKey | None]) -> int | None:
+    """Bytes to read, for the progress bar's ETA (None when a file cannot be stat-ed)."""
+    return None if None in keys else sum(k[2] for k in keys if k is not None)
 
 
 @dataclass
@@ -83,6 +122,7 @@ class _Files:
     props: list[Property] = field(default_factory=list)
     refs: list[ExternalReference] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)  # files that changed between hashing and scanning
+    digests: dict[str, str] = field(default_factory=dict)  # card, configs, shard indexes: rel -> SHA-256 recorded
 
     def count(self, sc: FileScan) -> None:
         if sc.facts.get("parameters", "").isdigit() and not sc.path.endswith(".index.json"):
@@ -162,7 +202,7 @@ class ModelCollector(FolderCollector):
         for rel in files.changed:
             yield Unreadable(path=ctx.rel(path / rel), reason="changed between hashing and scanning",
                              collector=self.name)
-        yield from _shard_findings(path, sorted(files.rels), model_ref, ctx)
+        yield from _shard_findings(path, sorted(files.rels), files.digests, model_ref, ctx)
         yield from self._metadata_and_assemble(path, hf, name, model_ref, files, ctx)
 
     def _inline_files(self, path: Path, files: list[Path], name: str, model_ref: str,
@@ -172,18 +212,15 @@ class ModelCollector(FolderCollector):
         ctx.say(f"hashing and scanning {len(files)} files of model {name}")
         rels = [f.relative_to(path).as_posix() for f in files]
         before = [_stat_now(f) for f in files]  # checked again after the scan: a file swapped in between
-        # files up to MAX_SNAPSHOT_BYTES are hashed by their scan, from the one copy it reads; the
-        # larger ones here first, in parallel (each scan then checks it reads the file hashed)
-        sizes = [b[2] if b is not None else None for b in before]
-        large = [i for i, n in enumerate(sizes) if n is None or n > MAX_SNAPSHOT_BYTES]
-        total = None if None in sizes else sum(sizes[i] or 0 for i in large)
-        with ctx.progress_bytes(f"hashing model {name}", total):
-            hashed = dict(zip(large, sha256_files([files[i] for i in large]), strict=True))
-        digests = [hashed.get(i) for i in range(len(files))]
-        # two phases: ONNX external data judged with its model
-        scans = scan_walked(path, files, rels, digests, with_hash=True, expect_keys=before)
+        # every file is hashed by its own scan, from the bytes it judges (a copy up to
+        # MAX_SNAPSHOT_BYTES, verified chunks above): no digest from another read stands for a
+        # scanned file (red team 10c B1). Two phases: ONNX external data judged with its model
+        with ctx.progress_bytes(f"hashing and scanning model {name}", _total(before)):
+            scans = scan_walked(path, files, rels, None, with_hash=True, expect_keys=before)
         scans = [_unchanged(sc, f, b) for sc, f, b in zip(scans, files, before, strict=True)]
-        for f, sc in zip(files, scans, strict=True):
+        for f, rel, sc in zip(files, rels, scans, strict=True):
+            if sc.sha256 is not None and _is_metadata(rel):
+                out.digests[rel] = sc.sha256
             fref = f"{model_ref}#{shown_name(sc.path)}"
             out.file_refs.append(fref)
             out.count(sc)
@@ -205,26 +242,26 @@ class ModelCollector(FolderCollector):
         """More than ``max_file_components`` files: every file hashed and scanned, listed in a
         manifest beside the BOM; a file with a finding or a verdict other than safe/unknown is
         still a named component."""
-        from mlbom.manifest.build import hash_stream
         from mlbom.manifest.format import Header, writing
 
         out = _Files()
         target = self.settings.manifest_path(model_ref, ctx.explicit)
         ctx.say(f"hashing and scanning the files of model {name} into {target.name}")
-        with writing(target, Header(path.resolve().name), cache := self.settings.open_cache()) as writer, \
-                ctx.progress_bytes(f"hashing model {name}", None) as advance:
-            for h in hash_stream(walked.all(root=path, writing=target), cache=cache, advance=advance, keys=True):
-                writer.add_file(h.rel, h.size, h.sha256, h.error)
-                out.rels.add(h.rel)
-                f = Path(h.path)
-                if h.sha256 is None:
-                    sc = FileScan(h.rel, "unknown", "error", None, h.size,
-                                  [ScanFinding("file.changed-while-hashed" if h.changed else "file.unreadable", "high",
-                                               f"{h.error}; no digest recorded" if h.changed else
-                                               f"cannot read: {h.error}")])
-                else:
-                    sc = _unchanged(scan_file(f, display=h.rel, sha256=h.sha256, expect_key=h.key), f, h.key)
+        # every file is scanned, so each digest is its scan's, taken from the bytes judged: no
+        # hash cache (a cached digest is tied to the file by its stat key only), one read per file
+        with writing(target, Header(path.resolve().name)) as writer, \
+                ctx.progress_bytes(f"hashing and scanning model {name}", None) as advance:
+            for rel, p in walked.all(root=path, writing=target):
+                f = Path(p)
+                key = _stat_now(f)
+                sc = _unchanged(scan_file(f, display=rel, with_hash=True, expect_key=key), f, key)
+                advance(sc.size or 0)
+                why = next((sf.message for sf in sc.findings if sf.severity == "high"), "not read")
+                writer.add_file(rel, sc.size if sc.sha256 else None, sc.sha256, None if sc.sha256 else why[:500])
+                out.rels.add(rel)
                 out.count(sc)
+                if sc.sha256 is not None and _is_metadata(rel):
+                    out.digests[rel] = sc.sha256
                 flagged = [sf for sf in sc.findings if sf.severity != "info"]
                 fref = f"{model_ref}#{shown_name(sc.path)}"
                 if flagged or sc.verdict in _NAMED_VERDICTS:
@@ -247,13 +284,22 @@ class ModelCollector(FolderCollector):
         version = hf[2] if hf else None
         config, config_problem = ({}, None)
         if (path / "config.json").is_file():
-            loaded, config_problem = read_config(path / "config.json")
+            try:
+                loaded, config_problem = read_config(path / "config.json", files.digests.get("config.json"))
+            except ChangedSinceHashed as exc:
+                loaded = None
+                yield Finding(id=CHANGED, severity="high", message=f"config.json: {exc.detail}",
+                              subject=model_ref, source=ctx.rel(path / "config.json"))
             config = loaded or {}
         card = None
         readme = path / "README.md"
         if readme.is_file():
             try:
-                card = hf_card.parse_card(read_bounded(readme, hf_card.MAX_CARD_BYTES).decode("utf-8", "replace"))
+                card = hf_card.parse_card(read_recorded(readme, hf_card.MAX_CARD_BYTES, files.digests.get("README.md"))
+                                          .decode("utf-8", "replace"))
+            except ChangedSinceHashed as exc:
+                yield Finding(id=CHANGED, severity="high", message=f"README.md: {exc.detail}",
+                              subject=model_ref, source=ctx.rel(readme))
             except InputError as exc:
                 yield Finding(id="model.card-unreadable", severity="medium", message=exc.detail,
                               subject=model_ref, source=ctx.rel(readme))
@@ -392,13 +438,19 @@ def _file_component(sc: FileScan, ref: str, rel: str) -> Component:
         properties=tuple(props), evidence=(Evidence(fact="content", source=shown_name(rel)),))
 
 
-def _shard_findings(root: Path, rels: list[str], model_ref: str, ctx: Context) -> Iterator[Finding]:
+def _shard_findings(root: Path, rels: list[str], digests: dict[str, str], model_ref: str,
+                    ctx: Context) -> Iterator[Finding]:
     """Sharded checkpoints: every shard an ``*.index.json`` names must be present."""
     present = set(rels)
     for rel in rels:
         if not rel.endswith(".index.json"):
             continue
-        doc, problem = read_config(root / rel)
+        try:
+            doc, problem = read_config(root / rel, digests.get(rel))
+        except ChangedSinceHashed as exc:
+            yield Finding(id=CHANGED, severity="high", message=f"{rel}: {exc.detail}",
+                          subject=model_ref, source=ctx.rel(root / rel))
+            continue
         if doc is None:
             yield Finding(id="model.shard-index-malformed", severity="medium", message=f"{rel}: {problem}",
                           subject=model_ref, source=ctx.rel(root / rel))

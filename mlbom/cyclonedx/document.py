@@ -462,6 +462,10 @@ def _walk_services(items: object, where: str) -> Iterator[tuple[str, dict[str, o
         stack.extend(reversed(_listed(svc.get("services"), f"{here}/services")))
 
 
+NOT_UNIQUE = "is not unique"
+"""What a referential problem about a duplicated bom-ref says (:meth:`mlbom.reader.LoadedBom.require_unique_refs`)."""
+
+
 def referential_problems(doc: dict[str, object]) -> Iterator[str]:
     """bom-refs unique; every dependency, composition and model-card dataset ref resolves. On
     the JSON shape, so that a BOM gives the same answer in JSON and in XML."""
@@ -478,14 +482,14 @@ def referential_problems(doc: dict[str, object]) -> Iterator[str]:
             if isinstance(obj, dict) and isinstance(obj.get("bom-ref"), str):
                 ref = obj["bom-ref"]
                 if ref in refs:
-                    yield f"{where}{key}: bom-ref {ref!r} is not unique (also at {refs[ref]})"
+                    yield f"{where}{key}: bom-ref {ref!r} {NOT_UNIQUE} (also at {refs[ref]})"
                 else:
                     refs[ref] = where + key
         data = c.get("data")
         for j, block in enumerate(data if isinstance(data, list) else []):
             if isinstance(block, dict) and isinstance(block.get("bom-ref"), str):
                 if block["bom-ref"] in refs:
-                    yield f"{where}/data/{j}: bom-ref {block['bom-ref']!r} is not unique"
+                    yield f"{where}/data/{j}: bom-ref {block['bom-ref']!r} {NOT_UNIQUE} (also at {refs[block['bom-ref']]})"
                 refs.setdefault(block["bom-ref"], f"{where}/data/{j}")
     deps = doc.get("dependencies")
     for i, d in enumerate(deps if isinstance(deps, list) else []):

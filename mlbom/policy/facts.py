@@ -124,6 +124,8 @@ def load(path: Path | str) -> BomFacts:
 
 
 def from_loaded(loaded: LoadedBom, data: bytes) -> BomFacts:
+    """The facts of a BOM; one whose bom-refs are not unique is an input error (exit 2)."""
+    loaded.require_unique_refs()
     doc = loaded.doc
     meta = loaded.metadata
     root_raw = meta.get("component")
