@@ -1,15 +1,18 @@
-"""A bounded pure-Python reader for the root-group attributes of an HDF5 file (legacy Keras
-``.h5`` models keep their ``model_config`` and ``training_config`` JSON there).
+"""A bounded pure-Python HDF5 reader: the root-group attributes (legacy Keras ``.h5`` models
+keep their ``model_config`` and ``training_config`` JSON there), and a walk of the whole object
+tree for what PyTables/pandas unpickle and what h5py/PyTables read from other files.
 
 Why not h5py: the HDF5 C library has a long record of memory-safety bugs on malformed files (a
-segfault would end the whole scan batch), and we need only a few attributes. Spec:
+segfault would end the whole scan batch). Spec:
 https://docs.hdfgroup.org/hdf5/develop/_f_m_t3.html. Read: superblock versions 0–3 (at offset
-0, 512, 1024, … as the library searches), the root object header (v1 and v2 ``OHDR``, with
+0, 512, 1024, … as the library searches), object headers (v1 and v2 ``OHDR``, with
 continuation blocks ``OCHK``), attribute messages v1–v3, fixed-length strings and
 variable-length strings in the global heap (``GCOL``, walked whole as the library walks it),
-dense attribute storage (a fractal heap indexed by a v2 B-tree, in the layouts small attribute
-sets have). Other dense layouts and shared datatypes are reported as not readable — never guessed. Every offset and length is
-checked against the file size; blocks and messages are counted and bounded.
+dense attribute and link storage (a fractal heap indexed by a v2 B-tree of any depth), groups
+by symbol table (v1 B-tree, local heap), chunked raw data behind a v1 B-tree or a single chunk
+(deflate, shuffle, fletcher32). Other layouts and shared datatypes are reported as not read —
+never guessed. Every offset and length is checked against the file size; blocks, messages,
+objects and bytes are counted and bounded.
 """
 
 from __future__ import annotations
