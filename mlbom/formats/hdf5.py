@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
@@ -959,9 +960,9 @@ class _TreeWalk:
             self.on_pickle(where, data)
 
     def run(self, root: int) -> None:
-        queue: list[tuple[int, str]] = [(root, "/")]
+        queue: deque[tuple[int, str]] = deque([(root, "/")])
         while queue:
-            addr, path = queue.pop(0)
+            addr, path = queue.popleft()
             if addr in self.seen:
                 continue  # a hard link to an object already visited (cycles included)
             self.seen.add(addr)
