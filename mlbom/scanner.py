@@ -1883,9 +1883,13 @@ def _legacy_records(view: Window, size: int, member: str, acc: _Acc, *, where: s
 
 def _scan_hdf5(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str], where: str) -> str:
     """HDF5 (legacy Keras .h5): ``model_config``/``training_config`` read as root-group
-    attributes by :mod:`mlbom.formats.hdf5` and judged by :mod:`mlbom.formats.keras`."""
+    attributes by :mod:`mlbom.formats.hdf5` and judged by :mod:`mlbom.formats.keras`; the
+    pickles PyTables/pandas unpickle anywhere in the tree, walked there, are folded in."""
     fh.seek(0)
-    _merge(hdf5.parse_hdf5(fh, size), acc, facts, where)
+    found = hdf5.parse_hdf5(fh, size)
+    _merge(found, acc, facts, where)
+    for inner, rep in found.pickles:
+        acc.pickle(rep, f"{where}: {inner}")
     return "hdf5"
 
 

@@ -1,23 +1,31 @@
-"""A bounded pure-Python reader for the root-group attributes of an HDF5 file (legacy Keras
-``.h5`` models keep their ``model_config`` and ``training_config`` JSON there).
+"""A bounded pure-Python HDF5 reader: the root-group attributes (legacy Keras ``.h5`` models
+keep their ``model_config`` and ``training_config`` JSON there), and a walk of the whole object
+tree for what PyTables/pandas unpickle and what h5py/PyTables read from other files.
 
 Why not h5py: the HDF5 C library has a long record of memory-safety bugs on malformed files (a
-segfault would end the whole scan batch), and we need only a few attributes. Spec:
+segfault would end the whole scan batch). Spec:
 https://docs.hdfgroup.org/hdf5/develop/_f_m_t3.html. Read: superblock versions 0–3 (at offset
-0, 512, 1024, … as the library searches), the root object header (v1 and v2 ``OHDR``, with
+0, 512, 1024, … as the library searches), object headers (v1 and v2 ``OHDR``, with
 continuation blocks ``OCHK``), attribute messages v1–v3, fixed-length strings and
 variable-length strings in the global heap (``GCOL``, walked whole as the library walks it),
-dense attribute storage (a fractal heap indexed by a v2 B-tree, in the layouts small attribute
-sets have). Other dense layouts and shared datatypes are reported as not readable — never guessed. Every offset and length is
-checked against the file size; blocks and messages are counted and bounded.
+dense attribute and link storage (a fractal heap indexed by a v2 B-tree of any depth), groups
+by symbol table (v1 B-tree, local heap), chunked raw data behind a v1 B-tree or a single chunk
+(deflate, shuffle, fletcher32). Other layouts and shared datatypes are reported as not read —
+never guessed. Every offset and length is checked against the file size; blocks, messages,
+objects and bytes are counted and bounded.
 """
 
 from __future__ import annotations
 
+import io
+import zlib
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
 from mlbom.formats import keras
+from mlbom.formats.pickle import PickleFinding, PickleReport, read_pickle
 from mlbom.formats.weights import Facts, FormatError
 
 SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -111,9 +119,9 @@ def signature_offset(fh: IO[bytes], size: int) -> int | None:
         return None
 
 
-def read_root_attributes(fh: IO[bytes], size: int) -> RootAttributes:
-    """The attributes of the root group (``/``), bounded; raises :class:`FormatError`."""
-    f = _File(fh, size)
+def _root_address(f: _File) -> tuple[int, int]:
+    """(superblock version, root group object header address); sets the file's sizes and base."""
+    size = f.size
     at = _find_superblock(f)
     head = _Buf(f.read(at, min(size - at, 256), "superblock"), "superblock")
     head.take(8)
@@ -142,6 +150,13 @@ def read_root_attributes(fh: IO[bytes], size: int) -> RootAttributes:
         raise FormatError(f"unknown HDF5 superblock version {version}")
     if root == UNDEFINED:
         raise FormatError("HDF5 root group address is undefined")
+    return version, root
+
+
+def read_root_attributes(fh: IO[bytes], size: int) -> RootAttributes:
+    """The attributes of the root group (``/``), bounded; raises :class:`FormatError`."""
+    f = _File(fh, size)
+    version, root = _root_address(f)
     out = RootAttributes(version)
     _read_object_header(f, root, out)
     return out
@@ -152,10 +167,12 @@ def _check_sizes(f: _File) -> None:
         raise FormatError(f"HDF5 sizes of offsets/lengths {f.so}/{f.sl} are not 2, 4 or 8")
 
 
-def _read_object_header(f: _File, addr: int, out: RootAttributes) -> None:
+def _header_messages(f: _File, addr: int) -> list[tuple[int, bytes, int]]:
+    """Every message of the object header at ``addr`` as (type, body, flags), continuation
+    blocks followed (bounded: blocks, messages, bytes; a loop raises)."""
     pending: list[tuple[int, int, int, bool]] = []  # (address, length, header version, continuation?)
     seen: set[int] = set()
-    messages = 0
+    out: list[tuple[int, bytes, int]] = []
     first = f.read(addr, 4, "object header")
     if first == b"OHDR":
         b = _Buf(f.read(addr, min(f.size - addr, 4 + 1 + 1 + 16 + 4 + 8), "object header"), "object header")
@@ -201,17 +218,16 @@ def _read_object_header(f: _File, addr: int, out: RootAttributes) -> None:
             if hv == 2:
                 if end - b.pos < 4:
                     break  # gap
-                mtype, msize, _mflags = b.u(1), b.u(2), b.u(1)
+                mtype, msize, mflags = b.u(1), b.u(2), b.u(1)
                 if creation_order:
                     b.take(2)
             else:
                 if end - b.pos < 8:
                     break
-                mtype, msize, _mflags = b.u(2), b.u(2), b.u(1)
+                mtype, msize, mflags = b.u(2), b.u(2), b.u(1)
                 b.take(3)
             body = b.take(msize)
-            messages += 1
-            if messages > MAX_MESSAGES:
+            if len(out) >= MAX_MESSAGES:
                 raise FormatError(f"more than {MAX_MESSAGES} HDF5 header messages")
             if mtype == 0x10:  # continuation
                 cb = _Buf(body, "continuation message")
@@ -219,26 +235,38 @@ def _read_object_header(f: _File, addr: int, out: RootAttributes) -> None:
                 clen = cb.u(f.sl)
                 if caddr != UNDEFINED:
                     pending.append((caddr, clen, hv, True))
-            elif mtype == 0x0C:
-                attr = _attribute(f, body)
-                if attr.name in out.attributes:
-                    out.duplicates.append(attr)
-                else:
-                    out.attributes[attr.name] = attr
-            elif mtype == 0x15:  # attribute info: a fractal heap address means dense storage
-                ib = _Buf(body, "attribute info message")
-                ib.take(1)
-                iflags = ib.u(1)
-                if iflags & 1:
-                    ib.take(2)
-                heap_addr = f.addr(ib.take(f.so))
-                name_index = f.addr(ib.take(f.so))
-                if heap_addr != UNDEFINED:
-                    out.dense_storage = True
-                    try:
-                        _read_dense(f, heap_addr, name_index, out)
-                    except FormatError as exc:
-                        out.dense_unreadable = str(exc)
+            out.append((mtype, body, mflags))
+    return out
+
+
+def _attribute_info(f: _File, body: bytes) -> tuple[int, int]:
+    """(fractal heap, name index) addresses of an Attribute Info message."""
+    ib = _Buf(body, "attribute info message")
+    ib.take(1)
+    iflags = ib.u(1)
+    if iflags & 1:
+        ib.take(2)
+    heap_addr = f.addr(ib.take(f.so))
+    name_index = f.addr(ib.take(f.so))
+    return heap_addr, name_index
+
+
+def _read_object_header(f: _File, addr: int, out: RootAttributes) -> None:
+    for mtype, body, _flags in _header_messages(f, addr):
+        if mtype == 0x0C:
+            attr = _attribute(f, body)
+            if attr.name in out.attributes:
+                out.duplicates.append(attr)
+            else:
+                out.attributes[attr.name] = attr
+        elif mtype == 0x15:  # attribute info: a fractal heap address means dense storage
+            heap_addr, name_index = _attribute_info(f, body)
+            if heap_addr != UNDEFINED:
+                out.dense_storage = True
+                try:
+                    _read_dense(f, heap_addr, name_index, out)
+                except FormatError as exc:
+                    out.dense_unreadable = str(exc)
 
 
 MAX_DENSE_RECORDS = 4096
@@ -268,34 +296,76 @@ def _read_dense(f: _File, heap_addr: int, name_index: int, out: RootAttributes) 
 def _name_index_records(f: _File, addr: int) -> list[tuple[bytes, int]]:
     if addr == UNDEFINED:
         raise FormatError("dense attribute storage without a name index")
+    records = []
+    for rec in _btree2_records(f, addr, 8, "attribute name index"):
+        if len(rec) != 17:
+            raise FormatError(f"attribute name index records of {len(rec)} bytes, not 17")
+        records.append((rec[:8], rec[8]))  # heap ID, message flags (then creation order, name hash)
+    return records
+
+
+MAX_BTREE_NODES = 10_000
+
+
+def _enc_size(n: int) -> int:
+    """``H5VM_limit_enc_size``: bytes that encode a count up to ``n``."""
+    return (max(n, 1).bit_length() - 1) // 8 + 1
+
+
+def _btree2_records(f: _File, addr: int, btype: int, what: str) -> list[bytes]:
+    """Every record of a version 2 B-tree (``BTHD``) of type ``btype``, leaves and internal
+    nodes, node sizes computed as ``H5B2__hdr_init`` computes them; bounded (records, nodes, a
+    node seen twice raises)."""
     b = _Buf(f.read(addr, 4 + 1 + 1 + 4 + 2 + 2 + 1 + 1 + f.so + 2 + f.sl, "v2 B-tree header"), "v2 B-tree header")
     if b.take(4) != b"BTHD" or b.u(1) != 0:
-        raise FormatError("attribute name index: not a version 0 v2 B-tree header")
-    if b.u(1) != 8:
-        raise FormatError("attribute name index: B-tree is not of type 8 (attribute names)")
-    b.take(4)  # node size
+        raise FormatError(f"{what}: not a version 0 v2 B-tree header")
+    if b.u(1) != btype:
+        raise FormatError(f"{what}: B-tree is not of type {btype}")
+    node_size = b.u(4)
     rec_size = b.u(2)
     depth = b.u(2)
     b.take(2)  # split/merge percentages
     root = f.addr(b.take(f.so))
     nrec = b.u(2)
-    if rec_size != 17:
-        raise FormatError(f"attribute name index records of {rec_size} bytes, not 17")
-    if depth != 0:
-        raise FormatError(f"attribute name index B-tree of depth {depth} (mlbom reads only a root leaf)")
-    if nrec > MAX_DENSE_RECORDS:
-        raise FormatError(f"attribute name index of {nrec} records exceeds the limit")
-    if nrec == 0:
-        return []
-    leaf = _Buf(f.read(root, 4 + 1 + 1 + nrec * rec_size, "v2 B-tree leaf"), "v2 B-tree leaf")
-    if leaf.take(4) != b"BTLF" or leaf.u(1) != 0 or leaf.u(1) != 8:
-        raise FormatError("attribute name index: root is not a type 8 leaf")
-    records = []
-    for _ in range(nrec):
-        heap_id = leaf.take(8)
-        mflags = leaf.u(1)
-        leaf.take(4 + 4)  # creation order, name hash
-        records.append((heap_id, mflags))
+    if not 0 < rec_size <= 1024 or not 64 <= node_size <= MAX_BLOCK_BYTES or depth > 32:
+        raise FormatError(f"{what}: v2 B-tree node/record sizes or depth out of bounds")
+    prefix = 4 + 1 + 1 + 4  # signature, version, type, checksum
+    max_nrec = [(node_size - prefix) // rec_size]
+    cum_max = [max_nrec[0]]
+    cum_size = [0]
+    max_nrec_size = _enc_size(max_nrec[0])
+    for d in range(1, depth + 1):
+        pointer = f.so + max_nrec_size + cum_size[d - 1]
+        n = (node_size - prefix) // (rec_size + pointer)
+        max_nrec.append(n)
+        cum_max.append((n + 1) * cum_max[d - 1] + n)
+        cum_size.append(_enc_size(cum_max[d]))
+    records: list[bytes] = []
+    if nrec == 0 or root == UNDEFINED:
+        return records
+    stack = [(root, nrec, depth)]
+    seen: set[int] = set()
+    while stack:
+        node, count, d = stack.pop()
+        if node in seen or len(seen) >= MAX_BTREE_NODES:
+            raise FormatError(f"{what}: v2 B-tree nodes loop or exceed {MAX_BTREE_NODES}")
+        seen.add(node)
+        if count > max_nrec[d]:
+            raise FormatError(f"{what}: v2 B-tree node of {count} records exceeds its size")
+        if len(records) + count > MAX_DENSE_RECORDS:
+            raise FormatError(f"{what}: more than {MAX_DENSE_RECORDS} records")
+        n = 6 + count * rec_size + ((count + 1) * (f.so + max_nrec_size + cum_size[d - 1]) if d else 0)
+        nb = _Buf(f.read(node, n, "v2 B-tree node"), "v2 B-tree node")
+        if nb.take(4) != (b"BTIN" if d else b"BTLF") or nb.u(1) != 0 or nb.u(1) != btype:
+            raise FormatError(f"{what}: v2 B-tree node of the wrong kind")
+        for _ in range(count):
+            records.append(nb.take(rec_size))
+        if d:
+            for _ in range(count + 1):
+                child = f.addr(nb.take(f.so))
+                child_n = nb.u(max_nrec_size)
+                nb.take(cum_size[d - 1])
+                stack.append((child, child_n, d - 1))
     return records
 
 
@@ -555,13 +625,79 @@ def _judge_copy(value: object, unreadable: str | None, where: str, facts: Facts)
         facts.effects["keras.config-invalid"] = "error"
 
 
-def parse_hdf5(fh: IO[bytes], size: int) -> Facts:
+@dataclass
+class HDF5Facts(Facts):
+    """:class:`Facts` plus the walks of the pickles a reader of the file unpickles (where,
+    report), for the scanner to fold in; walks that found nothing are counted, not kept."""
+
+    pickles: list[tuple[str, PickleReport]] = field(default_factory=list)
+
+
+MAX_KEPT_REPORTS = 10_000
+
+
+def judge_pickle(data: bytes) -> PickleReport:
+    """Walk bytes PyTables unpickles. Bytes every unpickler refuses (``stop_proven``) raise in
+    ``pickle.loads``: PyTables then returns an attribute's raw value (``AttributeSet.__getattr__``
+    catches), an object row's read raises — nothing is loaded, so that refusal is no finding;
+    what the opcodes before it do still is."""
+    rep = read_pickle(io.BytesIO(data), len(data))
+    if rep.error is not None and rep.stop_proven:
+        rep.findings = [f for f in rep.findings if f.id != "pickle.unreadable"]
+    return rep
+
+
+def _judge_tree(fh: IO[bytes], size: int, facts: HDF5Facts) -> None:
+    """Walk the whole object tree (:func:`walk_tree`) and judge what it finds."""
+    def on_pickle(where: str, data: bytes) -> None:
+        rep = judge_pickle(data)
+        if not (rep.findings or rep.globals or (rep.error is None and not rep.complete)):
+            return
+        if len(facts.pickles) >= MAX_KEPT_REPORTS:
+            rep = PickleReport(complete=True, findings=[PickleFinding(
+                "hdf5.unreadable", "high", f"more than {MAX_KEPT_REPORTS} pickles with findings: not judged", "error")])
+        facts.pickles.append((where, rep))
+
+    tree = walk_tree(fh, size, on_pickle)
+    facts.facts["hdf5.objects"] = str(tree.objects)
+    if tree.pickled_values:
+        facts.facts["hdf5.pickled-values"] = str(tree.pickled_values)
+        facts.findings.append(("hdf5.pickled-values", "info",
+                               f"{tree.pickled_values} value(s) ({tree.pickled_bytes} bytes) that PyTables (and "
+                               "pandas.read_hdf) unpickles on read — attributes whose scalar string ends in '.', "
+                               "rows of object VLArrays — each judged by the pickle scanner"))
+    for where, kind, target in tree.external:
+        if kind == "virtual-source" and target == ".":
+            continue  # a virtual dataset's source in this same file
+        shown = target[:200]
+        what = {"external-file": ("hdf5.external-storage", "its raw data is read from the external file"),
+                "virtual-source": ("hdf5.virtual-dataset", "a virtual dataset maps data from the file"),
+                "external-link": ("hdf5.external-link", "an external link opens the object at")}[kind]
+        if _outside(target.split(":", 1)[0] if kind == "external-link" else target):
+            facts.findings.append((what[0], "critical", f"{where}: {what[1]} {shown!r}, outside the model's folder "
+                                   "(an absolute path or '..'): h5py/PyTables read that file on load, and the "
+                                   "BOM's hash does not cover it"))
+            facts.effects[what[0]] = "unsafe"
+        else:
+            facts.findings.append((what[0], "high", f"{where}: {what[1]} {shown!r}: data outside the hashed file "
+                                   "(read on load; not covered by the BOM's hash)"))
+            if facts.effects.get(what[0]) != "unsafe":
+                facts.effects[what[0]] = "suspicious"
+    for where, why in tree.unreadable:
+        facts.findings.append(("hdf5.unreadable", "high", f"{where}: {why}; what it holds (attributes PyTables "
+                               "unpickles, object rows, external data) was not judged"))
+        facts.effects["hdf5.unreadable"] = "error"
+
+
+def parse_hdf5(fh: IO[bytes], size: int) -> HDF5Facts:
     """An HDF5 file as Keras reads it: the root attributes ``model_config`` and
     ``training_config`` (JSON) judged by :mod:`mlbom.formats.keras`. A file without them is
     plain HDF5 data (weights). A config that cannot be read is an ``error`` finding: the file
-    is not judged, never byte-searched."""
+    is not judged, never byte-searched. Then the whole object tree as PyTables/pandas and
+    h5py read it (:func:`walk_tree`): the pickles they unpickle (walked, on ``pickles``),
+    external storage, virtual dataset sources and external links."""
     attrs = read_root_attributes(fh, size)
-    facts = Facts()
+    facts = HDF5Facts()
     facts.facts["hdf5.superblock"] = str(attrs.superblock_version)
     compact: dict[str, Attribute] = {}
     if attrs.dense_storage:
@@ -635,4 +771,713 @@ def parse_hdf5(fh: IO[bytes], size: int) -> Facts:
             facts.effects["keras.config-invalid"] = "error"
     if found:
         facts.facts["keras.model-config"] = "true"
+    _judge_tree(fh, size, facts)
     return facts
+
+
+# ---- the whole object tree (red team 10b) ----------------------------------------------------
+#
+# PyTables (and so pandas' read_hdf) unpickles node attributes and the rows of object VLArrays;
+# h5py and PyTables read external raw data files, virtual dataset sources and external links.
+# Every object reachable from the root is visited, every such place reported.
+
+MAX_OBJECTS = 100_000
+MAX_PATH_DEPTH = 256
+MAX_ROW_BYTES = 1 << 30  # decompressed raw data read for object VLArrays, whole file
+MAX_HEAP_BYTES = 256 << 20  # global heap collections held, whole file
+MAX_ROWS = 1_000_000  # object rows, whole file
+NOT_PICKLED = (b"0", b"0.")  # PyTables' workaround for ticket #253: returned as they are
+
+
+@dataclass
+class TreeReport:
+    """What a walk of the whole object tree found."""
+
+    objects: int = 0
+    # (where and why a reader unpickles them, the bytes): kept when no callback takes them
+    pickles: list[tuple[str, bytes]] = field(default_factory=list)
+    # (where, kind: "external-file" / "virtual-source" / "external-link", the file it names)
+    external: list[tuple[str, str, str]] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (where, why): not followed
+    pickled_values: int = 0
+    pickled_bytes: int = 0
+
+
+@dataclass
+class _Dtype:
+    cls: int
+    bits: int
+    size: int
+    base: _Dtype | None = None
+
+
+def _dtype(raw: bytes, depth: int = 0) -> tuple[_Dtype, int]:
+    """The class, class bits and size of a datatype message (and a variable-length type's
+    base type); the number of bytes read when that is known (0: not needed)."""
+    b = _Buf(raw, "datatype")
+    cv = b.u(1)
+    version, cls = cv >> 4, cv & 0x0F
+    if version not in (1, 2, 3, 4, 5):
+        raise FormatError(f"unknown HDF5 datatype message version {version}")
+    bits = b.u(3)
+    size = b.u(4)
+    dt = _Dtype(cls, bits, size)
+    if cls == 9:
+        if depth > 8:
+            raise FormatError("variable-length datatype nested too deep")
+        dt.base, _ = _dtype(raw[b.pos:], depth + 1)
+    return dt, b.pos
+
+
+def _dataspace(raw: bytes, sl: int) -> tuple[str, list[int]]:
+    """("scalar" | "simple" | "null", current dimensions) of a dataspace message."""
+    b = _Buf(raw, "dataspace")
+    version = b.u(1)
+    rank = b.u(1)
+    b.u(1)  # flags
+    if version == 1:
+        b.take(5)
+        kind = "simple" if rank else "scalar"
+    elif version == 2:
+        k = b.u(1)
+        if k not in (0, 1, 2):
+            raise FormatError(f"unknown dataspace type {k}")
+        kind = ("scalar", "simple", "null")[k]
+    else:
+        raise FormatError(f"unknown dataspace version {version}")
+    if rank > 32:
+        raise FormatError("dataspace rank over 32")
+    dims = [b.u(sl) for _ in range(rank if kind == "simple" else 0)]
+    return kind, dims
+
+
+def _pickle_readings(raws: list[bytes]) -> list[bytes]:
+    """What PyTables' ``AttributeSet.__getattr__`` passes to ``pickle.loads`` for a scalar
+    string attribute: the bytes (fixed-length: the whole element, trailing NULs stripped;
+    variable-length: up to the first NUL, as ``strlen`` reads it) when they end in ``.`` —
+    both readings of every copy, so no reader's reading is missed."""
+    out: list[bytes] = []
+    for raw in raws:
+        for reading in (raw.rstrip(b"\x00"), raw.split(b"\x00", 1)[0]):
+            if reading.endswith(b".") and reading not in NOT_PICKLED and reading not in out:
+                out.append(reading)
+    return out
+
+
+def _local_heap_string(f: _File, heap: int, offset: int, what: str) -> str:
+    b = _Buf(f.read(heap, 8 + 2 * f.sl + f.so, "local heap"), "local heap")
+    if b.take(4) != b"HEAP" or b.u(1) != 0:
+        raise FormatError(f"{what}: not a version 0 local heap")
+    b.take(3)
+    seg_size = b.u(f.sl)
+    b.u(f.sl)  # free list
+    seg = f.addr(b.take(f.so))
+    if offset >= seg_size or seg_size > MAX_BLOCK_BYTES:
+        raise FormatError(f"{what}: local heap offset {offset} outside its {seg_size}-byte data segment")
+    data = f.read(seg + offset, min(seg_size - offset, 4096), "local heap string")
+    if b"\x00" not in data:
+        raise FormatError(f"{what}: local heap string without its terminating NUL")
+    return data.split(b"\x00", 1)[0].decode("utf-8", "replace")
+
+
+def _outside(name: str) -> bool:
+    """A file name that leaves the folder of the HDF5 file: absolute (POSIX or Windows), or
+    with a ``..`` component."""
+    n = name.replace("\\", "/")
+    return n.startswith("/") or (len(n) > 1 and n[1] == ":") or ".." in n.split("/")
+
+
+def _cstr(b: _Buf, what: str) -> str:
+    rest = b.data[b.pos:]
+    end = rest.find(b"\x00")
+    if end < 0:
+        raise FormatError(f"{what} without its terminating NUL")
+    b.take(end + 1)
+    return rest[:end].decode("utf-8", "replace")
+
+
+def _skip_selection(b: _Buf) -> None:
+    """Step over one serialised dataspace selection (``H5S_SELECT_DESERIALIZE``)."""
+    stype, version = b.u(4), b.u(4)
+    if stype in (0, 3):  # none, all
+        b.take(8)  # reserved, length
+        return
+    if stype == 1:  # points
+        if version == 1:
+            b.take(8)
+            rank, n = b.u(4), b.u(4)
+            b.take(4 * rank * n)
+            return
+        if version == 2:
+            size = b.u(1)
+            rank = b.u(4)
+            n = b.u(size)
+            b.take(size * rank * n)
+            return
+    if stype == 2:  # hyperslabs
+        if version == 1:
+            b.take(8)
+            rank, n = b.u(4), b.u(4)
+            b.take(8 * rank * n)
+            return
+        if version == 2:
+            flags = b.u(1)
+            b.take(4)
+            rank = b.u(4)
+            if not flags & 1:
+                raise FormatError("version 2 irregular hyperslab selection")
+            b.take(4 * 8 * rank)
+            return
+        if version == 3:
+            flags, size = b.u(1), b.u(1)
+            rank = b.u(4)
+            if flags & 1:
+                b.take(4 * size * rank)
+            else:
+                n = b.u(size)
+                b.take(2 * size * rank * n)
+            return
+    raise FormatError(f"unknown dataspace selection (type {stype}, version {version})")
+
+
+class _TreeWalk:
+    def __init__(self, f: _File, out: TreeReport, on_pickle: Callable[[str, bytes], None] | None) -> None:
+        self.f, self.out, self.on_pickle = f, out, on_pickle
+        self.seen: set[int] = set()
+        self.row_bytes = 0
+        self.row_count = 0
+
+    def note(self, where: str, why: str) -> None:
+        if len(self.out.unreadable) < 100:
+            self.out.unreadable.append((where, why))
+
+    def pickle(self, where: str, data: bytes) -> None:
+        self.out.pickled_bytes += len(data)
+        self.out.pickled_values += 1
+        if self.on_pickle is None:
+            self.out.pickles.append((where, data))
+        else:
+            self.on_pickle(where, data)
+
+    def run(self, root: int) -> None:
+        queue: deque[tuple[int, str]] = deque([(root, "/")])
+        while queue:
+            addr, path = queue.popleft()
+            if addr in self.seen:
+                continue  # a hard link to an object already visited (cycles included)
+            self.seen.add(addr)
+            self.out.objects += 1
+            if self.out.objects > MAX_OBJECTS:
+                self.note(path, f"more than {MAX_OBJECTS} objects: the rest not read")
+                return
+            try:
+                children = self.visit(addr, path)
+            except FormatError as exc:
+                self.note(path, str(exc))
+                continue
+            if path.count("/") < MAX_PATH_DEPTH:
+                queue.extend(children)
+            elif children:
+                self.note(path, f"groups nested more than {MAX_PATH_DEPTH} deep: not read")
+
+    def visit(self, addr: int, path: str) -> list[tuple[int, str]]:
+        f = self.f
+        messages = _header_messages(f, addr)
+        children: list[tuple[int, str]] = []
+        attrs: list[tuple[str, bytes]] = []  # (name, attribute message)
+        dtype = dspace = layout = pipeline = None
+        for mtype, body, mflags in messages:
+            if mflags & 0x02 and mtype in (0x01, 0x03, 0x08, 0x0B, 0x0C):
+                if mtype in (0x03, 0x0C):
+                    self.note(path, f"a shared (committed) {'datatype' if mtype == 3 else 'attribute'} message: "
+                              "not followed")
+                continue
+            try:
+                if mtype == 0x0C:
+                    attrs.append(("", body))
+                elif mtype == 0x15:
+                    heap, index = _attribute_info(f, body)
+                    if heap != UNDEFINED:
+                        fh = _FractalHeap(f, heap)
+                        for heap_id, aflags in _name_index_records(f, index):
+                            if aflags & 0x02:
+                                raise FormatError("a dense attribute is a shared message")
+                            attrs.append(("dense ", fh.object(heap_id)))
+                elif mtype == 0x11:
+                    children += self.symbol_table(body, path)
+                elif mtype == 0x06:
+                    child = self.link(body, path)
+                    if child is not None:
+                        children.append(child)
+                elif mtype == 0x02:
+                    children += self.dense_links(body, path)
+                elif mtype == 0x07:
+                    self.external_files(body, path)
+                elif mtype == 0x03:
+                    dtype = body
+                elif mtype == 0x01:
+                    dspace = body
+                elif mtype == 0x08:
+                    layout = body
+                elif mtype == 0x0B:
+                    pipeline = body
+            except FormatError as exc:
+                self.note(path, str(exc))
+        object_kind = False
+        for kind, body in attrs:
+            try:
+                name, readings, values = self.attribute(body)
+            except FormatError as exc:
+                self.note(path, f"{kind}attribute: {exc}")
+                continue
+            for reading in readings:
+                self.pickle(f"{path} attribute {name!r} (PyTables unpickles it)", reading)
+            if name == "PSEUDOATOM" and not (len(values) == 1 and values[0].rstrip(b"\x00") in (b"vlstring",
+                                                                                                  b"vlunicode")):
+                object_kind = True  # "object", or a value that may unpickle to it
+            if name == "FLAVOR" and any(v.rstrip(b"\x00") == b"Object" for v in values):
+                object_kind = True  # PyTables 1.x object VLArrays
+        if layout is not None:
+            try:
+                self.dataset(path, dtype, dspace, layout, pipeline, object_kind)
+            except FormatError as exc:
+                self.note(path, str(exc))
+        return children
+
+    def attribute(self, body: bytes) -> tuple[str, list[bytes], list[bytes]]:
+        """(name, the readings PyTables unpickles, the scalar string values) of an attribute."""
+        f = self.f
+        b = _Buf(body, "attribute message")
+        version = b.u(1)
+        if version not in (1, 2, 3):
+            raise FormatError(f"unknown HDF5 attribute message version {version}")
+        flags = b.u(1)
+        name_size, dt_size, ds_size = b.u(2), b.u(2), b.u(2)
+        if version == 3:
+            b.take(1)
+        pad = _pad8 if version == 1 else (lambda n: n)
+        name = b.take(pad(name_size))[:name_size].rstrip(b"\x00").decode("utf-8", "replace")
+        dt_raw = b.take(pad(dt_size))[:dt_size]
+        ds_raw = b.take(pad(ds_size))[:ds_size]
+        if flags & 3:
+            raise FormatError(f"attribute {name!r} has a shared datatype or dataspace: not followed")
+        dt, _ = _dtype(dt_raw)
+        kind, _dims = _dataspace(ds_raw, f.sl)
+        if kind != "scalar":  # arrays come back as arrays, never unpickled; null: no value
+            return name, [], []
+        data = body[b.pos:]
+        if dt.cls == 3:
+            if dt.size == 0 or dt.size > MAX_ATTRIBUTE_BYTES or len(data) < dt.size:
+                raise FormatError(f"attribute {name!r}: fixed-length string of {dt.size} bytes is truncated")
+            raws = [data[:dt.size]]
+        elif dt.cls == 9 and (dt.bits & 0x0F) == 1:
+            rec = _Buf(data, "variable-length string")
+            length = rec.u(4)
+            heap = f.addr(rec.take(f.so))
+            index = rec.u(4)
+            raws = self.heap_object(heap, index, length)
+        else:
+            return name, [], []
+        return name, _pickle_readings(raws), raws
+
+    def heap_object(self, heap: int, index: int, length: int | None) -> list[bytes]:
+        """The copies of a global heap object (``length`` bytes of each; None: whole)."""
+        f = self.f
+        if heap == UNDEFINED:
+            if length is None:
+                raise FormatError("undefined global heap address")
+            return [b""]
+        if heap not in f.heaps:
+            if sum(len(c) for objs in f.heaps.values() for cs in objs.values() for c in cs) > MAX_HEAP_BYTES:
+                raise FormatError(f"global heap collections over {MAX_HEAP_BYTES} bytes: not read")
+            f.heaps[heap] = _collection(f, heap)
+        copies = f.heaps[heap].get(index)
+        if not copies:
+            raise FormatError(f"global heap object {index} not found")
+        if length is None:
+            return copies
+        if any(length > len(c) for c in copies):
+            raise FormatError("variable-length data longer than its global heap object")
+        return [c[:length] for c in copies]
+
+    def symbol_table(self, body: bytes, path: str) -> list[tuple[int, str]]:
+        f = self.f
+        b = _Buf(body, "symbol table message")
+        btree, heap = f.addr(b.take(f.so)), f.addr(b.take(f.so))
+        out: list[tuple[int, str]] = []
+        stack, seen = [btree], set[int]()
+        while stack:
+            node = stack.pop()
+            if node == UNDEFINED:
+                continue
+            if node in seen or len(seen) > MAX_BTREE_NODES:
+                raise FormatError("group B-tree nodes loop or are too many")
+            seen.add(node)
+            head = _Buf(f.read(node, 8 + 2 * f.so, "v1 B-tree node"), "v1 B-tree node")
+            sig = head.take(4)
+            if sig == b"SNOD":
+                out += self.symbol_node(node, heap, path)
+                continue
+            if sig != b"TREE" or head.u(1) != 0:
+                raise FormatError("group B-tree: not a version 1 B-tree node of group nodes")
+            head.u(1)  # level: children are nodes (TREE) or symbol table nodes (SNOD), told by signature
+            entries = head.u(2)
+            if entries > 65536:
+                raise FormatError("group B-tree node of too many entries")
+            nb = _Buf(f.read(node + 8 + 2 * f.so, entries * (f.sl + f.so) + f.sl, "v1 B-tree node"), "v1 B-tree node")
+            for _ in range(entries):
+                nb.take(f.sl)
+                stack.append(f.addr(nb.take(f.so)))
+        return out
+
+    def symbol_node(self, node: int, heap: int, path: str) -> list[tuple[int, str]]:
+        f = self.f
+        b = _Buf(f.read(node, 8, "symbol table node"), "symbol table node")
+        b.take(4)
+        if b.u(1) != 1:
+            raise FormatError("unknown symbol table node version")
+        b.take(1)
+        n = b.u(2)
+        entry = 2 * f.so + 4 + 4 + 16
+        eb = _Buf(f.read(node + 8, n * entry, "symbol table node"), "symbol table node")
+        out = []
+        for _ in range(n):
+            name_off = eb.u(f.so)
+            obj = f.addr(eb.take(f.so))
+            eb.take(4 + 4 + 16)  # cache type, reserved, scratch (a soft link's value: a path, nothing new)
+            name = _local_heap_string(f, heap, name_off, "group entry name")
+            if obj != UNDEFINED:
+                out.append((obj, path.rstrip("/") + "/" + name))
+        return out
+
+    def link(self, body: bytes, path: str) -> tuple[int, str] | None:
+        """A Link message: a hard link's target, an external link reported (a soft link is a
+        path in this file: nothing new)."""
+        f = self.f
+        b = _Buf(body, "link message")
+        if b.u(1) != 1:
+            raise FormatError("unknown link message version")
+        flags = b.u(1)
+        ltype = b.u(1) if flags & 0x08 else 0
+        if flags & 0x04:
+            b.take(8)
+        if flags & 0x10:
+            b.take(1)
+        nlen = b.u(1 << (flags & 3))
+        name = b.take(nlen).decode("utf-8", "replace")
+        where = path.rstrip("/") + "/" + name
+        if ltype == 0:
+            target = f.addr(b.take(f.so))
+            return None if target == UNDEFINED else (target, where)
+        if ltype == 64:
+            ib = _Buf(b.take(b.u(2)), "external link")
+            ib.u(1)  # version and flags
+            filename = _cstr(ib, "external link file name")
+            objpath = _cstr(ib, "external link object path")
+            self.out.external.append((where, "external-link", f"{filename}:{objpath}"))
+        return None
+
+    def dense_links(self, body: bytes, path: str) -> list[tuple[int, str]]:
+        f = self.f
+        b = _Buf(body, "link info message")
+        b.u(1)
+        flags = b.u(1)
+        if flags & 1:
+            b.take(8)
+        heap, index = f.addr(b.take(f.so)), f.addr(b.take(f.so))
+        if heap == UNDEFINED:
+            return []
+        if index == UNDEFINED:
+            raise FormatError("dense link storage without a name index")
+        fh = _FractalHeap(f, heap)
+        out = []
+        for rec in _btree2_records(f, index, 5, "link name index"):
+            child = self.link(fh.object(rec[4:]), path)
+            if child is not None:
+                out.append(child)
+        return out
+
+    def external_files(self, body: bytes, path: str) -> None:
+        f = self.f
+        b = _Buf(body, "external data files message")
+        if b.u(1) != 1:
+            raise FormatError("unknown external data files message version")
+        b.take(3)
+        b.u(2)  # allocated slots
+        used = b.u(2)
+        heap = f.addr(b.take(f.so))
+        for _ in range(min(used, 1000)):
+            name_off = b.u(f.sl)
+            b.take(2 * f.sl)  # offset in the file, size
+            name = _local_heap_string(f, heap, name_off, "external data file name")
+            self.out.external.append((path, "external-file", name))
+        if used > 1000:
+            raise FormatError(f"{used} external data files: the rest not read")
+
+    def dataset(self, path: str, dtype: bytes | None, dspace: bytes | None, layout: bytes, pipeline: bytes | None,
+                object_kind: bool) -> None:
+        f = self.f
+        b = _Buf(layout, "layout message")
+        version = b.u(1)
+        if version in (1, 2):
+            if not object_kind:
+                return
+            raise FormatError(f"layout message version {version} of an object VLArray: not read")
+        if version not in (3, 4, 5):
+            raise FormatError(f"unknown layout message version {version}")
+        cls = b.u(1)
+        if cls == 3:
+            if version == 3:
+                raise FormatError("virtual layout in a version 3 layout message")
+            self.virtual(path, f.addr(b.take(f.so)), b.u(4))
+            return
+        if not object_kind:
+            return  # raw data is read only where it holds pickles
+        if dtype is None or dspace is None:
+            raise FormatError("object VLArray without its datatype or dataspace")
+        dt, _ = _dtype(dtype)
+        if dt.cls != 9 or dt.base is None or (dt.bits & 0x0F) != 0:
+            return  # PyTables' ObjectAtom is a variable-length sequence: nothing else unpickles
+        kind, dims = _dataspace(dspace, f.sl)
+        total = 1
+        for d in dims:
+            total *= d
+        if kind == "null" or total == 0:
+            return
+        if total > MAX_ROWS:
+            raise FormatError(f"object VLArray of {total} rows: not read")
+        elem = 4 + f.so + 4
+        if dt.size != elem:
+            raise FormatError(f"variable-length element of {dt.size} bytes, not {elem}")
+        filters = _filters(pipeline) if pipeline is not None else []
+        if cls == 0:
+            n = b.u(2)
+            self.rows(path, b.take(n), range(min(total, n // elem)), dt.base.size)
+        elif cls == 1:
+            addr, n = f.addr(b.take(f.so)), b.u(f.sl)
+            if addr == UNDEFINED:
+                return
+            self.budget(n)
+            self.rows(path, f.read(addr, min(n, total * elem), "raw data"), range(total), dt.base.size)
+        elif cls == 2:
+            if version == 5:
+                raise FormatError("chunked layout message version 5 (HDF5 2.0) of an object VLArray: not read")
+            for data, indices in self.chunks(b, version, dims, elem, filters):
+                self.rows(path, data, indices, dt.base.size)
+        else:
+            raise FormatError(f"unknown layout class {cls}")
+
+    def budget(self, n: int) -> None:
+        self.row_bytes += n
+        if self.row_bytes > MAX_ROW_BYTES:
+            raise FormatError(f"object VLArray data over {MAX_ROW_BYTES} bytes: the rest not read")
+
+    def rows(self, path: str, data: bytes, indices: Iterable[int], base_size: int) -> None:
+        f = self.f
+        elem = 4 + f.so + 4
+        for local, row in enumerate(indices):
+            if local < 0:
+                continue
+            rec = _Buf(data[local * elem:(local + 1) * elem], "variable-length element")
+            count = rec.u(4)
+            heap = f.addr(rec.take(f.so))
+            index = rec.u(4)
+            if count == 0:
+                continue  # ObjectAtom.fromarray: an empty row is None, never unpickled
+            length = count * base_size
+            self.budget(length)
+            self.rows_seen(path)
+            for i, copy in enumerate(self.heap_object(heap, index, length)):
+                suffix = f" (copy {i + 1} of its global heap object)" if i else ""
+                self.pickle(f"{path} row {row} (PyTables' ObjectAtom unpickles it){suffix}", copy)
+
+    def rows_seen(self, path: str) -> None:
+        self.row_count += 1
+        if self.row_count > MAX_ROWS:
+            raise FormatError(f"more than {MAX_ROWS} object rows in the file: the rest not read")
+
+    def chunks(self, b: _Buf, version: int, dims: list[int], elem: int,
+               filters: list[tuple[int, list[int]]]) -> Iterator[tuple[bytes, list[int]]]:
+        """(decoded chunk, the row index of each of its elements; -1 outside the dataset)."""
+        f = self.f
+        if version == 3:
+            ndims = b.u(1)
+            btree = f.addr(b.take(f.so))
+            cdims = [b.u(4) for _ in range(ndims)]
+            if ndims != len(dims) + 1:
+                raise FormatError("chunk dimensionality does not match the dataspace")
+            chunk = cdims[:-1]
+            for size, mask, offsets, addr in self.chunk_btree(btree, ndims):
+                yield self.decode(addr, size, mask, chunk, elem, filters), _indices(offsets[:-1], chunk, dims)
+            return
+        cflags = b.u(1)
+        ndims = b.u(1)
+        enc = b.u(1)
+        cdims = [b.u(enc) for _ in range(ndims)]
+        index_type = b.u(1)
+        if ndims != len(dims) + 1:
+            raise FormatError("chunk dimensionality does not match the dataspace")
+        chunk = cdims[:-1]
+        if index_type == 1:  # single chunk
+            nbytes, mask = _product(chunk) * elem, 0
+            if cflags & 0x02:
+                nbytes, mask = b.u(f.sl), b.u(4)
+            addr = f.addr(b.take(f.so))
+            if addr != UNDEFINED:
+                yield self.decode(addr, nbytes, mask, chunk, elem, filters), _indices([0] * len(dims), chunk, dims)
+            return
+        raise FormatError(f"chunk index type {index_type} (fixed/extensible array, v2 B-tree, implicit) of an "
+                          "object VLArray: not read")
+
+    def chunk_btree(self, root: int, ndims: int) -> Iterator[tuple[int, int, list[int], int]]:
+        f = self.f
+        key = 4 + 4 + 8 * ndims
+        stack, seen = [root], set[int]()
+        while stack:
+            node = stack.pop()
+            if node == UNDEFINED:
+                continue
+            if node in seen or len(seen) > MAX_BTREE_NODES:
+                raise FormatError("chunk B-tree nodes loop or are too many")
+            seen.add(node)
+            head = _Buf(f.read(node, 8 + 2 * f.so, "v1 B-tree node"), "v1 B-tree node")
+            if head.take(4) != b"TREE" or head.u(1) != 1:
+                raise FormatError("chunk B-tree: not a version 1 B-tree node of chunks")
+            level = head.u(1)
+            entries = head.u(2)
+            if entries > 65536:
+                raise FormatError("chunk B-tree node of too many entries")
+            nb = _Buf(f.read(node + 8 + 2 * f.so, entries * (key + f.so) + key, "v1 B-tree node"), "v1 B-tree node")
+            for _ in range(entries):
+                size, mask = nb.u(4), nb.u(4)
+                offsets = [nb.u(8) for _ in range(ndims)]
+                child = f.addr(nb.take(f.so))
+                if level:
+                    stack.append(child)
+                elif child != UNDEFINED:
+                    yield size, mask, offsets, child
+
+    def decode(self, addr: int, size: int, mask: int, chunk: list[int], elem: int,
+               filters: list[tuple[int, list[int]]]) -> bytes:
+        want = _product(chunk) * elem
+        self.budget(size)
+        data = self.f.read(addr, size, "chunk")
+        for i in reversed(range(len(filters))):
+            if mask & (1 << i):
+                continue
+            fid, params = filters[i]
+            if fid == 1:  # deflate
+                d = zlib.decompressobj()
+                try:
+                    out = d.decompress(data, want + 1)
+                except zlib.error as exc:
+                    raise FormatError(f"chunk does not inflate: {exc}") from exc
+                if len(out) > want:
+                    raise FormatError("chunk inflates past its size")
+                data = out
+            elif fid == 2:  # shuffle
+                n = params[0] if params else elem
+                data = _unshuffle(data, n)
+            elif fid == 3:  # fletcher32: a checksum after the data
+                data = data[:-4]
+            else:
+                raise FormatError(f"chunk filter {fid} (not deflate, shuffle or fletcher32): its rows not read")
+        self.budget(len(data))
+        return data
+
+    def virtual(self, path: str, heap: int, index: int) -> None:
+        for copy in self.heap_object(heap, index, None):
+            b = _Buf(copy, "virtual dataset mapping")
+            version = b.u(1)
+            if version not in (0, 1):
+                raise FormatError(f"unknown virtual dataset mapping version {version}")
+            n = b.u(self.f.sl)
+            if n > 100_000:
+                raise FormatError("virtual dataset of too many mappings")
+            for _ in range(n):
+                # version 1 (HDF5 2.0): a flags byte per entry; 0x04: the source is this file
+                # (no name stored); names shared with another entry are not read
+                flags = b.u(1) if version == 1 else 0
+                if flags & ~0x04:
+                    raise FormatError(f"virtual dataset mapping entry flags {flags:#x}: not read")
+                filename = "." if flags & 0x04 else _cstr(b, "virtual dataset source file name")
+                _cstr(b, "virtual dataset source dataset name")
+                self.out.external.append((path, "virtual-source", filename))
+                _skip_selection(b)
+                _skip_selection(b)
+
+
+def _product(xs: list[int]) -> int:
+    n = 1
+    for x in xs:
+        n *= x
+    return n
+
+
+def _indices(offsets: list[int], chunk: list[int], dims: list[int]) -> list[int]:
+    """The row-major index in the dataset of each element of a chunk at ``offsets`` (-1 where
+    the chunk reaches past the dataset's extent)."""
+    if _product(chunk) > MAX_ROWS:
+        raise FormatError("chunk of too many elements")
+    out = []
+    for local in range(_product(chunk)):
+        coord, rest = [], local
+        for c in reversed(chunk):
+            coord.append(rest % c)
+            rest //= c
+        coord.reverse()
+        flat = 0
+        for o, c, d in zip(offsets, coord, dims, strict=True):
+            if o + c >= d:
+                flat = -1
+                break
+            flat = flat * d + o + c
+        out.append(flat)
+    return out
+
+
+def _unshuffle(data: bytes, n: int) -> bytes:
+    if n <= 1 or len(data) < n:
+        return data
+    count = len(data) // n
+    body = data[:count * n]
+    out = bytearray(count * n)
+    for byte in range(n):
+        out[byte::n] = body[byte * count:(byte + 1) * count]
+    return bytes(out) + data[count * n:]
+
+
+def _filters(body: bytes) -> list[tuple[int, list[int]]]:
+    """(filter id, client data) of a filter pipeline message, in pipeline order."""
+    b = _Buf(body, "filter pipeline message")
+    version = b.u(1)
+    n = b.u(1)
+    if version == 1:
+        b.take(6)
+    elif version != 2:
+        raise FormatError(f"unknown filter pipeline message version {version}")
+    out = []
+    for _ in range(n):
+        fid = b.u(2)
+        name_len = b.u(2) if version == 1 or fid >= 256 else 0
+        b.u(2)  # flags
+        nvalues = b.u(2)
+        b.take(_pad8(name_len) if version == 1 else name_len)
+        params = [b.u(4) for _ in range(nvalues)]
+        if version == 1 and nvalues % 2:
+            b.take(4)
+        out.append((fid, params))
+    return out
+
+
+def walk_tree(fh: IO[bytes], size: int, on_pickle: Callable[[str, bytes], None] | None = None) -> TreeReport:
+    """Every object reachable from the root group, bounded: the attribute values and object
+    VLArray rows PyTables unpickles (given to ``on_pickle`` as they are found, else kept on
+    the report), the external files, virtual dataset sources and external links h5py and
+    PyTables read, and every structure not followed (with the reason). Raises
+    :class:`FormatError` only when there is no superblock to start from."""
+    f = _File(fh, size)
+    _version, root = _root_address(f)
+    out = TreeReport()
+    _TreeWalk(f, out, on_pickle).run(root)
+    return out
