@@ -214,3 +214,21 @@ def test_virtual_dataset_in_the_same_file_is_not_external(tmp_path: Path) -> Non
     r = scan_file(p)
     assert r.verdict == "suspicious", r.findings
     assert [f.id for f in r.findings if f.id.startswith("hdf5.")] == ["hdf5.virtual-dataset"]
+
+
+@pytest.mark.parametrize("mtype", [0x01, 0x0B])
+def test_an_object_vlarray_with_a_shared_dataspace_or_filter_is_not_read_as_empty(
+        monkeypatch: pytest.MonkeyPatch, mtype: int) -> None:
+    """A dataspace or filter pipeline stored as a shared message is not followed: the rows of an
+    object VLArray that uses one are reported unread (error), never skipped as if there were none."""
+    import mlbom.formats.hdf5 as hdf5
+
+    real = hdf5._header_messages
+
+    def shared(f: object, addr: int) -> list[tuple[int, bytes, int]]:
+        return [(t, body, flags | 0x02 if t == mtype else flags) for t, body, flags in real(f, addr)]  # type: ignore[arg-type]
+
+    monkeypatch.setattr(hdf5, "_header_messages", shared)
+    result = scan_file(FIX / "benign-pandas-fixed-object.h5")  # safe when its rows are read
+    assert result.verdict == "error"
+    assert any("shared message" in f.message for f in result.findings), result.findings

@@ -986,8 +986,10 @@ class _TreeWalk:
         children: list[tuple[int, str]] = []
         attrs: list[tuple[str, bytes]] = []  # (name, attribute message)
         dtype = dspace = layout = pipeline = None
+        shared: list[int] = []  # dataset messages stored elsewhere (shared/committed): not followed
         for mtype, body, mflags in messages:
             if mflags & 0x02 and mtype in (0x01, 0x03, 0x08, 0x0B, 0x0C):
+                shared.append(mtype)
                 if mtype in (0x03, 0x0C):
                     self.note(path, f"a shared (committed) {'datatype' if mtype == 3 else 'attribute'} message: "
                               "not followed")
@@ -1037,7 +1039,12 @@ class _TreeWalk:
                 object_kind = True  # "object", or a value that may unpickle to it
             if name == "FLAVOR" and any(v.rstrip(b"\x00") == b"Object" for v in values):
                 object_kind = True  # PyTables 1.x object VLArrays
-        if layout is not None:
+        if object_kind and any(m in (0x01, 0x08, 0x0B) for m in shared):
+            # the rows' dataspace, layout or filters are a shared message mlbom does not follow:
+            # reading the rows without them could miss the pickles PyTables unpickles
+            self.note(path, "an object VLArray whose dataspace, layout or filter pipeline is a shared message: "
+                      "its rows not read")
+        elif layout is not None:
             try:
                 self.dataset(path, dtype, dspace, layout, pipeline, object_kind)
             except FormatError as exc:
