@@ -166,9 +166,14 @@ def test_interpolations_are_read_in_yaml_names_and_configs_only() -> None:
 
 
 def test_a_long_value_is_read_to_its_bound() -> None:
-    t = ct.Targets()
-    t.value("${a.b}" + "x" * ct.MAX_VALUE)
-    assert t.bounded is not None and any(j.effect == "suspicious" for j in ct.judge(t))
+    for value in ("${a.b}" + "x" * ct.MAX_VALUE, "${r:1}" * (ct.MAX_CALLS + 1)):
+        t = ct.Targets()
+        t.value(value)
+        assert t.bounded is not None and any(j.effect == "suspicious" for j in ct.judge(t))
+    t = ct.Targets()  # unclosed calls, each keeping the rest of the text, stay linear in memory
+    t.value("${oc.decode:" * 100_000)
+    assert any(j.effect == "suspicious" for j in ct.judge(t))
+    assert _scan('{"a": {"b": "${eval:1}"}}', "model_config.yaml")[0] == "unsafe"  # NeMo's, in JSON syntax
 
 
 OMEGACONF_PROOF = textwrap.dedent("""\

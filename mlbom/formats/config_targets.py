@@ -80,6 +80,8 @@ NEMO_KEYS = ("target",)
 MARKERS = (KEY, CLASS_PATH)  # keys that name a callable wherever they are
 MAX_SHOWN = 5
 MAX_VALUE = 1 << 20  # characters of one value read for interpolations
+MAX_CALLS = 1000  # resolver calls read in one value
+MAX_ARGS = 2000  # characters of one call's arguments kept (oc.decode/oc.create longer: not read)
 
 HYDRA, JSONARGPARSE, FIDDLE = "Hydra/NeMo", "jsonargparse", "fiddle"
 LOADERS = {
@@ -118,6 +120,12 @@ class Targets:
     env: list[str] = field(default_factory=list)
     bounded: str | None = None
     _callables: list[str] = field(default_factory=list)  # deny-listed plain strings, for jsonargparse
+    _seen: set[tuple[str, str]] = field(default_factory=set, repr=False, compare=False)  # (list, item): each item once, in O(1)
+
+    def _once(self, which: str, item: str) -> None:
+        if (which, item) not in self._seen:
+            self._seen.add((which, item))
+            getattr(self, which).append(item)
 
     def kind(self, kind: str) -> None:
         if kind not in self.kinds:
@@ -126,14 +134,14 @@ class Targets:
     def add(self, value: object, kind: str = HYDRA) -> None:
         self.kind(kind)
         if isinstance(value, str) and "${" not in value:
-            _once(self.paths, value)
+            self._once("paths", value)
         else:
             self.odd(repr(value)[:200] if isinstance(value, str) else f"a {type(value).__name__} value")
         if isinstance(value, str):
             self.value(value)
 
     def odd(self, what: str) -> None:
-        _once(self.computed, what)
+        self._once("computed", what)
 
     def value(self, text: str) -> None:
         """A string value OmegaConf may resolve: its interpolations; a deny-listed dotted path
@@ -141,18 +149,23 @@ class Targets:
         if "${" in text:
             if len(text) > MAX_VALUE:
                 self.bounded = f"a value of {len(text)} characters with ${{…}}: its first {MAX_VALUE} read"
-            for name, args in resolver_calls(text[:MAX_VALUE]):
+            calls = resolver_calls(text[:MAX_VALUE])
+            if len(calls) > MAX_CALLS:
+                self.bounded = f"a value with over {MAX_CALLS} resolver calls: the first {MAX_CALLS} read"
+            for name, args in calls[:MAX_CALLS]:
                 self._resolver(name, args)
         elif len(text) < 400 and _DOTTED.fullmatch(text.strip()) and _why_dangerous(text) is not None:
-            _once(self._callables, text.strip())
+            self._once("_callables", text.strip())
 
     def _resolver(self, name: str | None, args: str) -> None:
         if name is None:
-            _once(self.resolvers, "a resolver whose name is computed")
+            self._once("resolvers", "a resolver whose name is computed")
         elif name in ENV_RESOLVERS:
-            _once(self.env, args.split(",", 1)[0].strip()[:100])
+            self._once("env", args.split(",", 1)[0].strip()[:100])
         elif name in NODE_RESOLVERS:
-            if "${" in args:
+            if len(args) > MAX_ARGS:
+                self.odd(f"${{{name}:…}} of over {MAX_ARGS} characters (not read)")
+            elif "${" in args:
                 self.odd(f"${{{name}:…}} of a value computed at load time ({args[:100]!r})")
             for m in _INNER_TARGET.finditer(args):
                 inner = m.group(1) if m.group(1) is not None else m.group(2) if m.group(2) is not None else m.group(3)
@@ -161,23 +174,18 @@ class Targets:
                 else:
                     self.odd(f"a target inside ${{{name}:…}} ({args[:100]!r})")
         elif name not in READ_ONLY_RESOLVERS:
-            _once(self.resolvers, name)
+            self._once("resolvers", name)
 
     def finish(self) -> Targets:
         """The deny-listed plain strings count as targets in a jsonargparse config."""
         if JSONARGPARSE in self.kinds:
             for c in self._callables:
-                _once(self.paths, c)
+                self._once("paths", c)
         self._callables.clear()
         return self
 
     def __bool__(self) -> bool:
         return bool(self.paths or self.computed or self.resolvers or self.env or self.bounded)
-
-
-def _once(items: list[str], item: str) -> None:
-    if item not in items:
-        items.append(item)
 
 
 class _Open:
@@ -193,18 +201,20 @@ class _Open:
         self.computed = False
 
 
-def resolver_calls(text: str) -> list[tuple[str | None, str]]:
+def resolver_calls(text: str, limit: int = MAX_CALLS) -> list[tuple[str | None, str]]:
     """The resolver calls ``${name:args}`` of an OmegaConf value, nested ones included, as
     ``(name, argument text)`` — ``name`` None when it is itself computed (``${${x}:…}``). Read as
     OmegaConf's grammar lexes it: at the top level ``\\${`` (an odd run of backslashes) is an
     escaped, literal ``${``; inside a resolver's arguments (bare, quoted, in ``[…]``/``{…}``)
     every ``${`` counts — there an escape only survives until ``oc.decode`` parses the string
     again. ``${a.b}`` (a node) is no call. An argument list the text ends inside counts to the
-    end (an unclosed one fails to parse: counted all the same). Linear in the text."""
+    end (an unclosed one fails to parse: counted all the same). Linear in the text: at most
+    ``limit + 1`` calls (more: stops there), each with its first :data:`MAX_ARGS` + 1 characters
+    of arguments."""
     out: list[tuple[str | None, str]] = []
     stack: list[_Open] = []
     i, n = 0, len(text)
-    while i < n:
+    while i < n and len(out) <= limit:
         c = text[i]
         top = stack[-1].kind if stack else None
         if top is None:
@@ -247,10 +257,10 @@ def resolver_calls(text: str) -> list[tuple[str | None, str]]:
                 stack.pop()
             elif c == "}" and top == "v":
                 args = stack.pop()
-                out.append((args.name, text[args.start:i]))
+                out.append((args.name, text[args.start:min(i, args.start + MAX_ARGS + 1)]))
         i += 1
-    out.extend((o.name, text[o.start:]) for o in stack if o.kind == "v")
-    return out
+    out.extend((o.name, text[o.start:o.start + MAX_ARGS + 1]) for o in stack if o.kind == "v")
+    return out[:limit + 1]
 
 
 class _Frame:
@@ -316,7 +326,7 @@ def yaml_targets(text: str, *, class_keys: tuple[str, ...] = (), hydra_key: bool
                         out.odd("a collection")
                 elif kind == "class" and scalar is not None and "." in scalar:
                     out.add(scalar)
-                elif scalar is not None and hydra_key:
+                elif scalar is not None:  # (NeMo's JSON model_config.yaml: OmegaConf resolves it too)
                     out.value(scalar)
                 if top is not None and top.is_map:
                     top.key_kind = ""
@@ -361,7 +371,7 @@ def json_targets(marked: Iterable[dict[object, object]], doc: object) -> Targets
                 stack.extend(item.values())
             elif isinstance(item, list):
                 stack.extend(item)
-            elif isinstance(item, str) and item not in out.paths:
+            elif isinstance(item, str):
                 out.value(item)
     return out.finish()
 
