@@ -761,37 +761,46 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
         _add_template(acc, text, where)
         return "chat-template"
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    nemo = base == "model_config.yaml"  # NeMo's (hydra.NEMO_CONFIG): OmegaConf reads JSON in it as YAML
+    nemo = base == "model_config.yaml"  # NeMo's (config_targets.NEMO_CONFIG): OmegaConf reads JSON in it as YAML
     if stripped[:1] in ("{", "["):
         fmt = _scan_json(text, acc, facts, where=where, folder=folder)
         if fmt != "text":
             if nemo:  # its `target` class paths (the `_target_` keys: judged on the parsed JSON)
-                _hydra_targets([], text, acc, where, nemo=True, hydra_key=False)
+                _config_targets([], None, text, acc, where, nemo=True, hydra_key=False)
             return fmt
     _yaml_tags(text, acc, where)
     # a key spelled with escapes ("\\x5ftarget_") needs a backslash inside a double-quoted scalar;
     # Hydra, OmegaConf users and NeMo read configs by a YAML name (JSON: judged parsed, above)
-    escaped = "\\" in text and '"' in text and base.lower().endswith((".yaml", ".yml"))
-    if nemo or escaped or "_target_" in text:
-        _hydra_targets([], text, acc, where, nemo=nemo)
+    yaml_name = base.lower().endswith((".yaml", ".yml"))
+    escaped = "\\" in text and '"' in text and yaml_name
+    if nemo or escaped or "_target_" in text or "class_path" in text or ("${" in text and yaml_name):
+        _config_targets([], None, text, acc, where, nemo=nemo)
     return "text"
 
 
-def _hydra_targets(values: list[object], yaml_text: str | None, acc: _Acc, where: str, *, nemo: bool = False,
-                   hydra_key: bool = True) -> None:
-    """Hydra ``_target_`` references — the ``values`` of a parsed JSON document, or those of a YAML
-    text with the ``target`` class paths of NeMo's ``model_config.yaml`` (``nemo``)
-    (:mod:`mlbom.formats.hydra`, imported on use: PyYAML): deny-listed ``unsafe``, any other
-    ``suspicious`` (``code.remote``)."""
-    from mlbom.formats import hydra
+# a JSON mapping that names code: a key of config_targets.MARKERS or INIT_ARGS, a fiddle pyref
+# (spelled here: that module imports PyYAML, which a JSON document does not need)
+_CODE_KEYS = ("_target_", "class_path", "init_args", "dict_kwargs")
+
+
+def _marks_code(node: dict[object, object]) -> bool:
+    return any(k in node for k in _CODE_KEYS) or node.get("type") == "pyref"
+
+
+def _config_targets(marked: list[dict[object, object]], doc: object, yaml_text: str | None, acc: _Acc, where: str,
+                    *, nemo: bool = False, hydra_key: bool = True) -> None:
+    """Code a config names for a framework to import and call (Hydra ``_target_``, jsonargparse
+    ``class_path``, fiddle pyrefs, OmegaConf resolvers) — the ``marked`` mappings of a parsed JSON
+    ``doc``, or a YAML text, with the ``target`` class paths of NeMo's ``model_config.yaml``
+    (``nemo``) (:mod:`mlbom.formats.config_targets`, imported on use: PyYAML): deny-listed
+    ``unsafe``, any other ``suspicious`` (``code.remote``)."""
+    from mlbom.formats import config_targets as ct
 
     if yaml_text is not None:
-        targets = hydra.yaml_targets(yaml_text, class_keys=hydra.NEMO_KEYS if nemo else (), hydra_key=hydra_key)
+        targets = ct.yaml_targets(yaml_text, class_keys=ct.NEMO_KEYS if nemo else (), hydra_key=hydra_key)
     else:
-        targets = hydra.Targets()
-        for v in values:
-            targets.add(v)
-    for j in hydra.judge(targets) if targets else ():
+        targets = ct.json_targets(marked, doc)
+    for j in ct.judge(targets) if targets else ():
         acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
 
 
@@ -1000,17 +1009,17 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
     module — unless they name sentence-transformers' own classes; an activation function path
     goes to ``import_from_string``. A reference to code this scan did not judge as a regular
     file of the folder is ``suspicious`` (``code.remote``): loading with
-    ``trust_remote_code=True`` imports and runs it. Hydra: every ``_target_`` at any depth
-    (:func:`_hydra_targets`)."""
+    ``trust_remote_code=True`` imports and runs it. Config targets: every Hydra ``_target_``,
+    jsonargparse ``class_path``, fiddle pyref at any depth (:func:`_config_targets`)."""
     refs: list[str] = []
-    targets: list[object] = []
+    targets: list[dict[object, object]] = []
     walked: set[int] = set()
     stack = [doc]
     while stack:  # the document is in memory already (≤ MAX_TEXT): a walk of it is bounded by it
         node = stack.pop()
         if isinstance(node, dict):
-            if "_target_" in node:  # Hydra (:func:`_hydra_targets`), at any depth
-                targets.append(node["_target_"])
+            if _marks_code(node):  # Hydra, jsonargparse, fiddle (:func:`_config_targets`), at any depth
+                targets.append(node)
             _string_leaves(node.get("auto_map"), refs, walked)
             pipes = node.get("custom_pipelines")
             if isinstance(pipes, dict):
@@ -1023,7 +1032,7 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
     _unjudged_code(refs, "auto_map/custom_pipelines name", "from_pretrained(..., trust_remote_code=True)",
                    acc, folder, where)
     if targets:
-        _hydra_targets(targets, None, acc, where)
+        _config_targets(targets, doc, None, acc, where)
     classes, functions = _st_references(doc)
     _unjudged_code([r for r in classes if not _ST_OWN.fullmatch(r)],
                    "sentence-transformers module classes (modules.json type, Router types, tokenizer_class) name",

@@ -568,3 +568,33 @@ def test_a_finding_exception_waives_a_verdict_only_for_every_finding(tmp_path: P
     bom = bom_with(["medium pickle.unlisted-callable: calls foo.Bar"])
     rc, out, _ = run(["check", str(bom), "--policy", str(write(tmp_path, one)), "--format", "json"], capsys)
     assert rc == 0, out
+
+
+def test_an_expired_exception_counts_what_it_would_waive_by_the_live_rule(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """fix11d: an expired exception's report counted every violation carrying its finding id,
+    although a live one waives a verdict only with exceptions for every finding id (red team 10c
+    X1): the count follows the same rule (``_waivers``), as if it were still live."""
+    props = [{"name": "mlbom:file:path", "value": "model.pkl"}, {"name": "mlbom:file:format", "value": "pickle"},
+             {"name": "mlbom:safety:verdict", "value": "unsafe"},
+             {"name": "mlbom:finding", "value": "critical pickle.dangerous-callable: calls posix.system"},
+             {"name": "mlbom:finding", "value": "medium pickle.unlisted-callable: calls foo.Bar"}]
+    doc = {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+           "serialNumber": "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b7b",
+           "metadata": {"tools": {"components": [{"type": "application", "name": "mlbom"}]}},
+           "components": [{"type": "file", "bom-ref": "f1", "name": "model.pkl", "properties": props}]}
+    bom = tmp_path / "bom.cdx.json"
+    bom.write_text(json.dumps(doc))
+    one = ('[models]\nverdicts = ["safe", "suspicious"]\n\n[[exceptions]]\nid = "pickle.unlisted-callable"\n'
+           'reason = "reviewed"\nexpires = "2020-01-31"\n')
+
+    def expired(policy: str) -> list[str]:
+        rc, out, _ = run(["check", str(bom), "--policy", str(write(tmp_path, policy)), "--format", "json"], capsys)
+        assert rc == 1, out
+        return [v["fact"] for v in json.loads(out)["violations"] if v["rule"] == "exceptions.expired"]
+
+    (fact,) = expired(one)  # alone it never waived the unsafe verdict another finding caused
+    assert "it no longer waives anything (it matches no violation)" in fact, fact
+    both = one + '\n[[exceptions]]\nid = "pickle.dangerous-callable"\nreason = "fixture"\nexpires = "2020-01-31"\n'
+    facts = expired(both)  # together they did
+    assert len(facts) == 2 and all("the 1 violation(s) it matches" in f for f in facts), facts

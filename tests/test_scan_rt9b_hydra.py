@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 import mlbom
-from mlbom.formats import hydra, yaml_tags
+from mlbom.formats import config_targets as hydra
+from mlbom.formats import yaml_tags
 from mlbom.scanner import scan_bytes
 from tests.conftest import FIXTURES
 
@@ -49,7 +50,8 @@ def test_targets_that_are_no_literal_path() -> None:
     t = hydra.yaml_targets("n: os.system\nm:\n  _target_: ${n}\nk:\n  _target_: [a]\nj:\n  _target_: {a: 1}\n")
     assert t.paths == [] and t.computed == ["'${n}'", "a collection"]
     v, ids, msg = _scan(json.dumps({"m": [{"_target_": 5}, {"_target_": "${oc.env:X}"}]}).encode(), "c.json")
-    assert v == "suspicious" and ids == {"code.remote"} and "'${oc.env:X}'" in msg and "a int value" in msg
+    assert v == "suspicious" and ids == {"code.remote", "config.env-read"} and "'${oc.env:X}'" in msg
+    assert "a int value" in msg and "'X' (oc.env)" in msg
 
 
 def test_json_targets_at_any_depth() -> None:

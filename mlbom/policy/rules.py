@@ -163,7 +163,9 @@ def check(facts: BomFacts, policy: Policy, *, keys: Sequence[PublicKey] = (), ke
             used.update(id(e) for e in matches)
     for e in expired:
         assert e.expires is not None
-        hit = sum(1 for v in found if _applies(e, v))
+        # the rule a live exception waives by (_waivers), as if this one were still live: the
+        # violations it would waive with the others (renewing it alone may not be enough)
+        hit = sum(1 for v in found if any(m is e for m in _waivers([e, *policy.exceptions], v)))
         active.append(Violation(
             "exceptions.expired", f"{policy.source}:{e.line}",
             f"exception for {e.id}" + (f" on {e.component}" if e.component else "") +
@@ -194,10 +196,6 @@ def _waivers(live: Sequence[Exception_], v: Violation) -> list[Exception_]:
             return []
         out.append(e)
     return out
-
-
-def _applies(e: Exception_, v: Violation) -> bool:
-    return (e.id == v.rule or e.id in v.ids) and _covers(e, v)
 
 
 def _covers(e: Exception_, v: Violation) -> bool:
