@@ -495,14 +495,23 @@ def _tar_polyglot(fh: IO[bytes], size: int, name: str, fmt: str, acc: _Acc, ctx:
             "torch.load reads it as its legacy tar format", effect="suspicious")
     try:
         _scan_tar(fh, size, name, acc, {}, ctx, depth=depth + 1, where=f"{where} (read as a tar)")
+    except _TarRefused as exc:  # torch.load falls back to offset 0 as a pickle: _pickle_polyglot's reading
+        acc.add("tar.refused", "info", f"{where} (read as a tar): tarfile refuses it ({exc})")
     except FormatError as exc:
         acc.add("format.invalid", "high", f"{where} (read as a tar): {exc}", effect="error")
 
 
 def _pickle_polyglot(fh: IO[bytes], size: int, fmt: str, acc: _Acc, where: str) -> None:
     fh.seek(0)
-    first = fh.read(1)
+    first = fh.read(64)
     if not first or first[0] not in _OPCODES:
+        return
+    if _small_int_pickle(first) == TORCH_MAGIC:  # torch's magic-number format: five pickles, all judged
+        acc.add("pickle.polyglot", "high", f"{where}: this {fmt} file is also torch's legacy magic-number "
+                "format from its first byte: torch.load reads it so when tarfile refuses it (or it is no tar)",
+                effect="suspicious")
+        fh.seek(0)
+        _scan_torch_legacy(fh, size, acc, {}, where=f"{where} (read as torch's legacy format)")
         return
     fh.seek(0)
     rep = _walk(fh, size, joblib=False)
@@ -566,7 +575,13 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                 _merge(lfs, acc, facts, where)
                 return "git-lfs-pointer"
         if _is_tar(head):  # torch.load tries tarfile on every non-zip file before anything else
-            return _scan_tar(fh, size, name, acc, facts, ctx, depth=depth, where=where)
+            try:
+                return _scan_tar(fh, size, name, acc, facts, ctx, depth=depth, where=where)
+            except _TarRefused as exc:  # torch.load reads on from offset 0 as a pickle: so does the scan
+                acc.add("tar.refused", "high", f"{where}: its first block is a tar header but tarfile refuses the "
+                        f"archive ({exc}): torch.load then reads the file as a pickle, other tar readers may read "
+                        "the tar: judged as what follows", effect="suspicious")
+                fh.seek(0)
         if _is_safetensors(head, size):
             _merge(weights.parse_safetensors(fh, size), acc, facts, where)
             return "safetensors"
@@ -1603,6 +1618,12 @@ _STORAGE_SIZES = {"DoubleStorage": 8, "FloatStorage": 4, "HalfStorage": 2, "Long
                   "QInt32Storage": 4, "QUInt4x2Storage": 1, "QUInt2x4Storage": 1}
 
 
+class _TarRefused(FormatError):
+    """``tarfile.open`` refuses the archive (a first block ``frombuf`` accepts, then a broken
+    long-name/PAX header or member): ``torch.load`` catches that ``TarError`` and reads the
+    file from offset 0 as its magic-number pickle format instead."""
+
+
 def _scan_tar(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *, depth: int,
               where: str) -> str:
     """A tar archive (``tarfile``, as torch's legacy tar format and model archives are read):
@@ -1612,7 +1633,9 @@ def _scan_tar(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     fh.seek(0)
     try:
         tar = tarfile.open(fileobj=fh, mode="r:")  # noqa: SIM115
-    except (tarfile.TarError, EOFError, ValueError, OSError, UnicodeDecodeError) as exc:
+    except tarfile.TarError as exc:
+        raise _TarRefused(f"tar archive unreadable: {exc}") from exc
+    except (EOFError, ValueError, OSError, UnicodeDecodeError) as exc:
         raise FormatError(f"tar archive unreadable: {exc}") from exc
     members: list[tarfile.TarInfo] = []
     try:
@@ -1648,7 +1671,13 @@ def _scan_tar(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                     acc.add("tar.special-member", "high", f"{mw}: device or FIFO member", effect="suspicious")
                     continue
                 if not m.isfile():
-                    continue
+                    if m.type in tarfile.SUPPORTED_TYPES:
+                        continue  # a directory (long-name and PAX headers tarfile consumed itself)
+                    # tarfile reads a member of a type it does not know as a regular file
+                    # (extractfile, extract's makeunknown, torch's legacy_load): judged as one
+                    acc.add("tar.unknown-type", "high", f"{mw}: member of unknown type {m.type!r}: tarfile reads "
+                            "it as a regular file (extractfile, extract, torch's legacy loader), other tar readers "
+                            "skip or refuse it: judged as a file", effect="suspicious")
                 ctx.work -= m.size
                 ctx.entries -= 1
                 if ctx.work < 0 or ctx.entries < 0:

@@ -1,0 +1,116 @@
+"""Red team 10b: container and format-detection differentials. Each attack file is built here;
+where the real loader is installed, a throw-away subprocess proves what it does with the file
+(the loader is never called in mlbom's own process)."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from mlbom.scanner import scan_bytes
+
+# a protocol-0 pickle that runs os.system (never loaded here)
+EVIL = b"cos\nsystem\n(S'true'\ntR."
+
+
+def _ids(data: bytes, name: str) -> tuple[str, set[str]]:
+    r = scan_bytes(data, name)
+    return r.verdict, {f.id for f in r.findings}
+
+
+def _run(code: str, *args: str) -> str:
+    """Run ``code`` in a fresh interpreter; its stdout (the loader's behaviour, proved)."""
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+    return proc.stdout + proc.stderr
+
+
+# ---- 1. tar members of a type tarfile does not know ---------------------------------------
+
+def _tar(members: list[tuple[str, bytes, bytes]]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+        for name, kind, data in members:
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            ti.type = kind
+            t.addfile(ti, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def test_tar_member_of_unknown_type_is_read_as_a_file() -> None:
+    data = _tar([("model.pkl", b"Z", EVIL)])
+    # tarfile itself: a member of an unknown type reads as a regular file
+    t = tarfile.open(fileobj=io.BytesIO(data))
+    assert not t.getmember("model.pkl").isfile()
+    f = t.extractfile("model.pkl")
+    assert f is not None and f.read() == EVIL
+    verdict, ids = _ids(data, "weights.tar")
+    assert verdict == "unsafe" and "tar.unknown-type" in ids
+
+
+def test_legacy_tar_pickle_of_unknown_type_is_walked() -> None:
+    data = _tar([("sys_info", tarfile.REGTYPE, b"\x80\x02}q\x00."), ("storages", tarfile.REGTYPE, b"\x80\x02K\x00."),
+                 ("tensors", tarfile.REGTYPE, b"\x80\x02K\x00."), ("pickle", b"V", EVIL)])
+    verdict, ids = _ids(data, "model.pt")
+    assert verdict == "unsafe" and "tar.unknown-type" in ids
+
+
+def test_tar_directory_member_is_not_a_finding() -> None:
+    verdict, ids = _ids(_tar([("d", tarfile.DIRTYPE, b""), ("d/a.json", tarfile.REGTYPE, b"{}")]), "x.tar")
+    assert verdict == "safe" and "tar.unknown-type" not in ids
+
+
+# ---- 6. a tar header tarfile then refuses: torch.load reads the file as a pickle ----------
+
+TORCH_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19."
+TORCH_PROTOCOL = b"\x80\x02M\xe9\x03."
+
+
+def _tar_then_pickles(main: bytes, kind: bytes = b"L") -> bytes:
+    """A first block tarfile's ``frombuf`` accepts (a GNU long-name header) whose next header is
+    broken, so ``tarfile.open`` raises ReadError; the same bytes from offset 0 are torch's
+    legacy magic-number format (magic, protocol, a sys_info pickle whose one string swallows
+    the tar blocks, the object ``main``, the storage keys)."""
+    start = TORCH_MAGIC + TORCH_PROTOCOL + b"\x80\x02T"
+    body = len(start) + 4
+    block = bytearray(1024)
+    block[:len(start)] = start
+    block[len(start):body] = (1024 - body).to_bytes(4, "little")
+    block[100:108] = b"0000644\x00"
+    block[124:136] = b"%011o\x00" % 100
+    block[136:148] = b"%011o\x00" % 0
+    block[156:157] = kind  # "L" (GNUTYPE_LONGNAME): tarfile reads the next header at once
+    block[257:265] = b"ustar  \x00"
+    block[148:156] = b" " * 8
+    block[148:156] = b"%06o\x00 " % sum(block[:512])
+    block[512:612] = b"n" * 100
+    return bytes(block) + b"." + main + b"\x80\x02]q\x00."
+
+
+def test_tar_that_tarfile_refuses_is_judged_as_the_pickle_torch_reads(tmp_path: Path) -> None:
+    data = _tar_then_pickles(EVIL)
+    with pytest.raises(tarfile.ReadError):
+        tarfile.open(fileobj=io.BytesIO(data))
+    verdict, ids = _ids(data, "model.pt")
+    assert verdict == "unsafe" and "tar.refused" in ids
+    pytest.importorskip("torch")
+    f = tmp_path / "model.pt"
+    marker = tmp_path / "ran"
+    f.write_bytes(_tar_then_pickles(b"cos\nsystem\n(S'touch " + str(marker).encode() + b"'\ntR."))
+    _run("import sys, torch\ntry: torch.load(sys.argv[1], weights_only=False)\nexcept Exception as e: print(e)", str(f))
+    assert marker.exists()  # torch.load fell back from the tar to the pickles and ran the object's
+
+
+def test_tar_that_is_also_torch_legacy_pickles_judges_all_five() -> None:
+    # a tar tarfile reads (one member, then a header it takes for the end) whose bytes from
+    # offset 0 are torch's magic-number format: where extraction fails with a TarError (Python
+    # 3.14's "data" filter on a special member, for one) torch.load reads those pickles
+    data = _tar_then_pickles(EVIL, kind=b"0")
+    assert len(tarfile.open(fileobj=io.BytesIO(data)).getmembers()) == 1
+    verdict, ids = _ids(data, "model.pt")
+    assert verdict == "unsafe" and "pickle.polyglot" in ids
