@@ -45,10 +45,10 @@ def _tar(members: list[tuple[str, bytes, bytes]]) -> bytes:
 def test_tar_member_of_unknown_type_is_read_as_a_file() -> None:
     data = _tar([("model.pkl", b"Z", EVIL)])
     # tarfile itself: a member of an unknown type reads as a regular file
-    t = tarfile.open(fileobj=io.BytesIO(data))
-    assert not t.getmember("model.pkl").isfile()
-    f = t.extractfile("model.pkl")
-    assert f is not None and f.read() == EVIL
+    with tarfile.open(fileobj=io.BytesIO(data)) as t:
+        assert not t.getmember("model.pkl").isfile()
+        f = t.extractfile("model.pkl")
+        assert f is not None and f.read() == EVIL
     verdict, ids = _ids(data, "weights.tar")
     assert verdict == "unsafe" and "tar.unknown-type" in ids
 
@@ -95,7 +95,7 @@ def _tar_then_pickles(main: bytes, kind: bytes = b"L") -> bytes:
 def test_tar_that_tarfile_refuses_is_judged_as_the_pickle_torch_reads(tmp_path: Path) -> None:
     data = _tar_then_pickles(EVIL)
     with pytest.raises(tarfile.ReadError):
-        tarfile.open(fileobj=io.BytesIO(data))
+        tarfile.open(fileobj=io.BytesIO(data))  # noqa: SIM115
     verdict, ids = _ids(data, "model.pt")
     assert verdict == "unsafe" and "tar.refused" in ids
     pytest.importorskip("torch")
@@ -111,6 +111,7 @@ def test_tar_that_is_also_torch_legacy_pickles_judges_all_five() -> None:
     # offset 0 are torch's magic-number format: where extraction fails with a TarError (Python
     # 3.14's "data" filter on a special member, for one) torch.load reads those pickles
     data = _tar_then_pickles(EVIL, kind=b"0")
-    assert len(tarfile.open(fileobj=io.BytesIO(data)).getmembers()) == 1
+    with tarfile.open(fileobj=io.BytesIO(data)) as t:
+        assert len(t.getmembers()) == 1
     verdict, ids = _ids(data, "model.pt")
     assert verdict == "unsafe" and "pickle.polyglot" in ids
