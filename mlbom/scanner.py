@@ -1446,6 +1446,8 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     for note in arc.notes:
         acc.add(note.id, "high", f"{where}: {note.message}", effect="suspicious")
     files = [e for e in arc.entries if not e.is_dir]
+    # zipfile reads a folder entry's bytes by its name: any entry with data is judged
+    judged = [e for e in arc.entries if not e.is_dir or e.holds_data]
     names = [e.name for e in files]
     top = names[0].split("/", 1)[0] if names and "/" in names[0] else ""
     prefix = top + "/" if top else ""
@@ -1483,7 +1485,7 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     npy_members = 0
     # the records torch's reader finds (names below the archive's first folder)
     records = frozenset(n[len(prefix):] for n in names if n.startswith(prefix)) if kind == "pytorch-zip" else None
-    for e in files:
+    for e in judged:
         member_where = f"{where}!{e.name}"
         _member_name_checks(e, acc, member_where)
         key = (e.header_offset, e.csize, e.usize, e.method, e.encrypted, e.name.lower().endswith(".pkl"))
@@ -1491,7 +1493,7 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             continue  # several entries share one member's bytes: scanned once (reported above)
         seen.add(key)
         rel = e.name[len(prefix):] if prefix and e.name.startswith(prefix) else e.name
-        if kind in ("pytorch-zip", "torchscript"):
+        if kind in ("pytorch-zip", "torchscript") and e.zipfile_name == e.name:  # a cut name: two readers, judged
             if rel.startswith("data/") and not rel.endswith(".pkl") and not _npy_member(fh, e):
                 continue  # raw tensor storage: read by torch as bytes, never unpickled (an NPY header there
                 # is scanned: np.load of the same archive would read that member as an array)
@@ -1522,7 +1524,7 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             continue
         if member_fmt == "numpy":
             npy_members += 1
-    if kind == "zip" and files and npy_members == len(files):
+    if kind == "zip" and judged and npy_members == len(judged):
         kind = "numpy-npz"
     if arc.start > 0 and scan_prefix:
         _scan_prefix(fh, arc.start, name, acc, ctx, depth=depth, where=where)

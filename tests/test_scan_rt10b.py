@@ -115,3 +115,59 @@ def test_tar_that_is_also_torch_legacy_pickles_judges_all_five() -> None:
         assert len(t.getmembers()) == 1
     verdict, ids = _ids(data, "model.pt")
     assert verdict == "unsafe" and "pickle.polyglot" in ids
+
+
+# ---- 2. zip folder entries holding data, names holding NUL ---------------------------------
+
+def _raw_zip(members: list[tuple[bytes, bytes]]) -> bytes:
+    """A stored zip with the raw names given (``zipfile`` cuts a NUL out of any name it writes)."""
+    import struct
+    import zlib
+
+    out = bytearray()
+    central = bytearray()
+    for name, data in members:
+        crc = zlib.crc32(data)
+        off = len(out)
+        out += struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 0, 0, 0, crc, len(data), len(data), len(name), 0)
+        out += name + data
+        central += struct.pack("<4s6H3L5HLL", b"PK\x01\x02", 20, 20, 0, 0, 0, 0, crc, len(data), len(data),
+                               len(name), 0, 0, 0, 0, 0, off) + name
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(members), len(members), len(central), len(out), 0)
+    return bytes(out + central + end)
+
+
+def _object_npy(payload: bytes) -> bytes:
+    header = b"{'descr': '|O', 'fortran_order': False, 'shape': (1,), }"
+    header += b" " * (64 - 10 - len(header) - 1) + b"\n"
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + payload
+
+
+def test_zip_folder_entry_holding_a_pickle_is_judged() -> None:
+    import zipfile
+
+    data = _raw_zip([(b"a.json", b"{}"), (b"cfg/", EVIL)])
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert z.getinfo("cfg/").is_dir() and z.read("cfg/") == EVIL  # zipfile reads it by its name
+    verdict, ids = _ids(data, "bundle.zip")
+    assert verdict == "unsafe" and "zip.directory-data" in ids
+
+
+def test_npz_member_whose_name_reads_as_a_folder_up_to_a_nul(tmp_path: Path) -> None:
+    # "arr.npy\0/" ends in "/" as a whole; zipfile cuts it at the NUL and np.load reads "arr"
+    data = _raw_zip([(b"arr.npy\x00/", _object_npy(EVIL))])
+    verdict, ids = _ids(data, "data.npz")
+    assert verdict == "unsafe" and "zip.name-nul" in ids
+    pytest.importorskip("numpy")
+    f = tmp_path / "data.npz"
+    marker = tmp_path / "ran"
+    f.write_bytes(_raw_zip([(b"arr.npy\x00/", _object_npy(b"cos\nsystem\n(S'touch " + str(marker).encode()
+                                                             + b"'\ntR."))]))
+    out = _run("import sys, numpy\nz = numpy.load(sys.argv[1], allow_pickle=True)\nprint(z.files)\n"
+               "try: z['arr']\nexcept Exception as e: print(e)", str(f))
+    assert "['arr']" in out and marker.exists()
+
+
+def test_nul_names_that_collide_under_zipfile_are_duplicates() -> None:
+    verdict, ids = _ids(_raw_zip([(b"a.json", b"{}"), (b"a.json\x00x", b"[]")]), "bundle.zip")
+    assert verdict == "suspicious" and {"zip.name-nul", "zip.duplicate-name"} <= ids
