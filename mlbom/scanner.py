@@ -397,6 +397,8 @@ _NATIVE = ((b"\x7fELF", "ELF executable or shared library"), (b"MZ", "Windows PE
            (b"\xce\xfa\xed\xfe", "Mach-O binary"), (b"\xcf\xfa\xed\xfe", "Mach-O binary"),
            (b"\xca\xfe\xba\xbe", "Mach-O universal binary or Java class"))
 _OPCODES = {ord(op.code) for op in pickletools.opcodes}  # any of them can start a stream pickle.load accepts
+# the kinds of zip archive: read from offset 0, also checked for a tar or a pickle there (polyglots)
+_ZIP_KINDS = ("zip", "pytorch-zip", "torchscript", "keras", "numpy-npz")
 # formats whose bytes are also checked for a pickle at offset 0 and a zip at the end (polyglots)
 _POLYGLOT_CHECKED = ("safetensors", "numpy", "gguf", "hdf5", "onnx", "tar", "pytorch-legacy-tar", "image",
                      "sentencepiece", "git-lfs-pointer")
@@ -420,7 +422,21 @@ def _scan_content(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[st
             _zip_polyglot(fh, size, name, fmt, acc, ctx, depth=depth, where=where)
         except FormatError:
             pass
+    elif base in _ZIP_KINDS and _starts_zip(fh):
+        # a zip read from offset 0 (bytes before the archive are scanned as its prefix): its
+        # first local header's name and extra field (zipfile skips local extras) can make the
+        # same first bytes a tar header or a pickle another loader reads instead
+        try:
+            _tar_polyglot(fh, size, name, fmt, acc, ctx, depth=depth, where=where)
+            _pickle_polyglot(fh, size, fmt, acc, where)
+        except FormatError:
+            pass
     return fmt
+
+
+def _starts_zip(fh: IO[bytes]) -> bool:
+    fh.seek(0)
+    return fh.read(4) in (b"PK\x03\x04", b"PK\x05\x06")
 
 
 def _python_by_name(name: str, fmt: str, acc: _Acc, folder: Path | None, where: str) -> str:

@@ -119,18 +119,20 @@ def test_tar_that_is_also_torch_legacy_pickles_judges_all_five() -> None:
 
 # ---- 2. zip folder entries holding data, names holding NUL ---------------------------------
 
-def _raw_zip(members: list[tuple[bytes, bytes]]) -> bytes:
-    """A stored zip with the raw names given (``zipfile`` cuts a NUL out of any name it writes)."""
+def _raw_zip(members: list[tuple[bytes, bytes]], extra: bytes = b"") -> bytes:
+    """A stored zip with the raw names given (``zipfile`` cuts a NUL out of any name it writes);
+    ``extra``: the first local header's extra field (zipfile skips local extra fields)."""
     import struct
     import zlib
 
     out = bytearray()
     central = bytearray()
-    for name, data in members:
+    for i, (name, data) in enumerate(members):
         crc = zlib.crc32(data)
         off = len(out)
-        out += struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 0, 0, 0, crc, len(data), len(data), len(name), 0)
-        out += name + data
+        x = extra if i == 0 else b""
+        out += struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 0, 0, 0, crc, len(data), len(data), len(name), len(x))
+        out += name + x + data
         central += struct.pack("<4s6H3L5HLL", b"PK\x01\x02", 20, 20, 0, 0, 0, 0, crc, len(data), len(data),
                                len(name), 0, 0, 0, 0, 0, off) + name
     end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(members), len(members), len(central), len(out), 0)
@@ -171,3 +173,48 @@ def test_npz_member_whose_name_reads_as_a_folder_up_to_a_nul(tmp_path: Path) -> 
 def test_nul_names_that_collide_under_zipfile_are_duplicates() -> None:
     verdict, ids = _ids(_raw_zip([(b"a.json", b"{}"), (b"a.json\x00x", b"[]")]), "bundle.zip")
     assert verdict == "suspicious" and {"zip.name-nul", "zip.duplicate-name"} <= ids
+
+
+# ---- 3. a zip that is also a tar (or a pickle) from its first byte -------------------------
+
+def _zip_tar_polyglot(payload: bytes) -> bytes:
+    """A zip of one benign member whose first local header's extra field (which zipfile skips)
+    holds the rest of a tar: the first 512 bytes, ``PK\\x03\\x04`` and all, are a header
+    ``tarfile`` accepts, and its member ``payload`` follows in the extra field."""
+    import struct
+
+    name = b"a.json"
+    lead = 30 + len(name) + 4  # local header, name, the extra record's tag and length
+    tar = _tar([("x.pkl", tarfile.REGTYPE, payload)])  # header block, data block(s), end blocks
+    extra_len = len(tar) - lead
+    head = bytearray(_raw_zip([(name, b"{}")], extra=b"\xfe\xca" + struct.pack("<H", extra_len) + b"\0" * extra_len))
+    head[lead:lead + extra_len] = tar[lead:]  # tar bytes from the extra field on: header fields, data, end
+    head[148:156] = b" " * 8
+    head[148:156] = b"%06o\x00 " % sum(head[:512])  # the header's checksum over the zip's own first bytes
+    return bytes(head)
+
+
+def test_zip_that_is_also_a_tar_is_judged_both_ways() -> None:
+    import zipfile
+
+    data = _zip_tar_polyglot(EVIL)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert z.namelist() == ["a.json"] and z.read("a.json") == b"{}"
+    with tarfile.open(fileobj=io.BytesIO(data)) as t:  # tarfile (a .nemo reader, tar tools) reads the other file
+        f = t.extractfile(t.getmembers()[0])
+        assert f is not None and f.read() == EVIL
+    verdict, ids = _ids(data, "bundle.zip")
+    assert verdict == "unsafe" and "tar.polyglot" in ids
+    verdict, ids = _ids(_zip_tar_polyglot(b"{}"), "bundle.zip")
+    assert verdict == "suspicious" and "tar.polyglot" in ids
+
+
+def test_plain_zips_are_no_polyglots() -> None:
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("hello world\n", "x")
+        z.writestr("a.json", "{}")
+    verdict, ids = _ids(buf.getvalue(), "bundle.zip")
+    assert verdict == "safe" and not {i for i in ids if i.endswith("polyglot")}
