@@ -218,3 +218,37 @@ def test_plain_zips_are_no_polyglots() -> None:
         z.writestr("a.json", "{}")
     verdict, ids = _ids(buf.getvalue(), "bundle.zip")
     assert verdict == "safe" and not {i for i in ids if i.endswith("polyglot")}
+
+
+# ---- 5. LZMA-alone with another properties byte than joblib's 0x5d --------------------------
+
+def _lzma_alone(data: bytes, props: int) -> bytes:
+    import lzma
+
+    filt = {"id": lzma.FILTER_LZMA1, "lc": props % 9, "lp": props // 9 % 5, "pb": props // 45, "dict_size": 1 << 20}
+    return lzma.compress(data, format=lzma.FORMAT_ALONE, filters=[filt])
+
+
+@pytest.mark.parametrize("props", [0x00, 0x01, 0x2D, 0x5E, 0x5D])
+def test_lzma_alone_with_any_valid_properties_is_decompressed_and_judged(props: int, tmp_path: Path) -> None:
+    data = _lzma_alone(EVIL, props)
+    assert data[0] == props
+    f = tmp_path / "frame.pkl.xz"
+    f.write_bytes(data)
+    # lzma.open (pandas' "xz" compression, LZMAFile's FORMAT_AUTO) reads it whatever the byte
+    assert "os" in _run("import lzma, pickletools, sys\npickletools.dis(lzma.open(sys.argv[1]))", str(f))
+    r = scan_bytes(data, "frame.pkl.xz")
+    assert r.verdict == "unsafe" and r.format == "pickle+lzma"
+
+
+def test_random_bytes_are_not_taken_for_lzma_alone() -> None:
+    import random
+
+    from mlbom.formats.compression import detect
+
+    rnd = random.Random(10)
+    for _ in range(2000):
+        head = bytearray(rnd.randbytes(512))
+        head[0] = rnd.choice([0x00, 0x01, 0x2D, 0x5E])
+        head[13] = 0
+        assert detect(bytes(head)) is None
