@@ -1394,7 +1394,13 @@ def _stream_notes(stream: Decompressing, acc: _Acc, label: str) -> None:
                 "writes one; its readers differ on the rest (some read on, some never return), so the streams "
                 "were read on and judged together", effect="suspicious")
     for note in dict.fromkeys(stream.notes):
-        acc.add("gzip.crc-mismatch", "high", f"{label}: {note}", effect="suspicious")
+        fid = "lz4.checksum-mismatch" if stream.codec == "lz4" else "gzip.crc-mismatch"
+        acc.add(fid, "high", f"{label}: {note}", effect="suspicious")
+    if stream.garbage:
+        acc.add("gzip.trailing-garbage", "high", f"{label}: {stream.garbage} bytes after the last gzip member are "
+                "no gzip member: gzip.GzipFile raises only when a read reaches them, after it has handed out the "
+                "members before (pickle.load through gzip.open, as pandas.read_pickle, has run the pickle by then); "
+                "the content before them is judged", effect="suspicious")
     if stream.trailing:
         acc.add("compressed.trailing-data", "low", f"{label}: {stream.trailing} bytes after the last compressed "
                 "stream (ignored by the decompressor)")

@@ -252,3 +252,56 @@ def test_random_bytes_are_not_taken_for_lzma_alone() -> None:
         head[0] = rnd.choice([0x00, 0x01, 0x2D, 0x5E])
         head[13] = 0
         assert detect(bytes(head)) is None
+
+
+# ---- 6. gzip with trailing garbage, lz4 skippable frames and checksums ---------------------
+
+def test_gzip_with_trailing_garbage_is_judged_as_gzip_py_hands_it_out(tmp_path: Path) -> None:
+    import gzip
+
+    data = gzip.compress(EVIL) + b"GARBAGE!"
+    with pytest.raises(gzip.BadGzipFile), gzip.open(io.BytesIO(data)) as g:
+        g.read()
+    f = tmp_path / "frame.pkl.gz"
+    marker = tmp_path / "ran"
+    f.write_bytes(gzip.compress(b"cos\nsystem\n(S'touch " + str(marker).encode() + b"'\ntR.") + b"GARBAGE!")
+    _run("import gzip, pickle, sys\ntry: pickle.load(gzip.open(sys.argv[1]))\nexcept Exception as e: print(e)", str(f))
+    assert marker.exists()  # pandas.read_pickle reads it the same way: the pickle ran before the error
+    verdict, ids = _ids(data, "frame.pkl.gz")
+    assert verdict == "unsafe" and "gzip.trailing-garbage" in ids
+    verdict, ids = _ids(gzip.compress(b'{"a": 1}') + b"\x01", "frame.json.gz")
+    assert verdict == "suspicious" and "gzip.trailing-garbage" in ids
+
+
+def test_lz4_skippable_frames_are_stepped_over() -> None:
+    import struct
+
+    lz4frame = pytest.importorskip("lz4.frame")
+    skip = struct.pack("<LL", 0x184D2A50, 4) + b"abcd"
+    for data in (lz4frame.compress(b"") + skip + lz4frame.compress(EVIL), skip + lz4frame.compress(EVIL),
+                 lz4frame.compress(EVIL[:5]) + skip + lz4frame.compress(EVIL[5:])):
+        assert lz4frame.open(io.BytesIO(data)).read() == EVIL  # lz4.frame reads through the skippable frame
+        r = scan_bytes(data, "model.pkl.lz4")
+        assert r.verdict == "unsafe" and r.format == "pickle+lz4"
+
+
+def test_lz4_content_checksum_mismatch_is_judged_and_flagged(tmp_path: Path) -> None:
+    lz4frame = pytest.importorskip("lz4.frame")
+
+    def broken(payload: bytes) -> bytes:
+        frame = lz4frame.compress(payload + b"\0" * 200_000, content_checksum=True, block_size=lz4frame.BLOCKSIZE_MAX64KB)
+        return frame[:-1] + bytes([frame[-1] ^ 1])
+
+    f = tmp_path / "m.pkl.lz4"
+    marker = tmp_path / "ran"
+    f.write_bytes(broken(b"cos\nsystem\n(S'touch " + str(marker).encode() + b"'\ntR."))
+    out = _run("import lz4.frame, pickle, sys\npickle.load(lz4.frame.open(sys.argv[1]))\n"
+               "try: lz4.frame.open(sys.argv[1]).read()\nexcept RuntimeError as e: print(e)", str(f))
+    assert marker.exists() and "contentChecksum" in out  # the pickle ran; reading on raises
+    verdict, ids = _ids(broken(EVIL), "m.pkl.lz4")
+    assert verdict == "unsafe" and "lz4.checksum-mismatch" in ids
+    verdict, ids = _ids(broken(b"N."), "m.pkl.lz4")
+    assert verdict == "suspicious" and "lz4.checksum-mismatch" in ids
+    good = lz4frame.compress(b"N." + b"\0" * 200_000, content_checksum=True)
+    assert _ids(good, "m.pkl.lz4")[0] == "suspicious"  # trailing data after STOP, no checksum finding
+    assert "lz4.checksum-mismatch" not in _ids(good, "m.pkl.lz4")[1]
