@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
-from mlbom.formats import hdf5, keras, weights
+from mlbom.formats import hdf5, keras, pickle_start, weights
 from mlbom.formats.compression import DEFAULT_LIMITS, BombError, Decompressing, Limits, detect, zlib_confirmed
 from mlbom.formats.onnx import ExternalRef
 from mlbom.formats.pickle import PickleReport, read_pickle
@@ -396,7 +396,7 @@ _NATIVE = ((b"\x7fELF", "ELF executable or shared library"), (b"MZ", "Windows PE
            (b"\xfe\xed\xfa\xce", "Mach-O binary"), (b"\xfe\xed\xfa\xcf", "Mach-O binary"),
            (b"\xce\xfa\xed\xfe", "Mach-O binary"), (b"\xcf\xfa\xed\xfe", "Mach-O binary"),
            (b"\xca\xfe\xba\xbe", "Mach-O universal binary or Java class"))
-_OPCODES = {ord(op.code) for op in pickletools.opcodes}  # any of them can start a stream pickle.load accepts
+_OPCODES = pickle_start.OPCODES
 # the kinds of zip archive: read from offset 0, also checked for a tar or a pickle there (polyglots)
 _ZIP_KINDS = ("zip", "pytorch-zip", "torchscript", "keras", "numpy-npz")
 # formats whose bytes are also checked for a pickle at offset 0 and a zip at the end (polyglots)
@@ -1242,26 +1242,7 @@ def _trailing_pickle(fh: IO[bytes], start: int, size: int, acc: _Acc, *, where: 
         acc.pickle(rep, f"{where} (second pickle at offset {start})")
 
 
-_IMPORTABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
-
-
-def _pickle_reading(rep: PickleReport) -> str:
-    """What a walk from offset 0 says about the bytes: ``pickle`` — a loader acts on them (the walk
-    reaches STOP, or resolves a global whose name Python could import before it stops: text such
-    as "import os" reads as INST of module "mport os", which no import can find); ``no`` — the
-    loader raises before anything could call code: at a first name no import finds, or where the
-    walk stopped and every unpickler raises (the walker's ``stop_proven``); ``unproven`` — it
-    stopped anywhere else (a bound, a construct it does not model): the bytes may be a pickle the
-    loader reads on, never proven text."""
-    if (rep.complete and rep.opcodes >= 2) or any(_IMPORTABLE.fullmatch(g) for g in rep.globals):
-        return "pickle"
-    if rep.complete:
-        return "no"  # a lone STOP: the loader raises on an empty stack
-    if rep.globals:
-        return "no"  # the first name is no importable path: find_class raises there, before any call
-    if rep.stop_proven:
-        return "no"
-    return "unproven"
+_pickle_reading = pickle_start.reading  # what a walk from offset 0 says: "pickle", "no" or "unproven"
 
 
 def _try_protocol01(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *,

@@ -305,3 +305,48 @@ def test_lz4_content_checksum_mismatch_is_judged_and_flagged(tmp_path: Path) -> 
     good = lz4frame.compress(b"N." + b"\0" * 200_000, content_checksum=True)
     assert _ids(good, "m.pkl.lz4")[0] == "suspicious"  # trailing data after STOP, no checksum finding
     assert "lz4.checksum-mismatch" not in _ids(good, "m.pkl.lz4")[1]
+
+
+# ---- 4. dataset files: the scanner's pickle judgement, before any media signature ----------
+
+# pickles a loader reads behind a signature datafile's table knew (GIF's "G" is BINFLOAT, a PNG's
+# first byte NEWFALSE) or with an integer only int(x, 0) parses (pickle's INT; pickletools refuses it)
+_DATASET_PICKLES = {
+    "frames/cat.gif": b"GIF89a\x01\x00\x00" + EVIL,
+    "counts.txt": b"I0x10\n0" + EVIL,
+}
+
+
+def test_dataset_files_that_unpickle_are_scanned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+    import pickletools
+
+    from mlbom.cli import main
+    from mlbom.formats.datafile import detect
+
+    ds = tmp_path / "ds"
+    (ds / "frames").mkdir(parents=True)
+    (ds / "README.md").write_text("---\nlicense: mit\n---\n# ds\n")
+    (ds / "a.csv").write_text("a,b\n1,2\n3,4\n")
+    for rel, data in _DATASET_PICKLES.items():
+        (ds / rel).write_bytes(data)
+        assert detect(data) == "pickle"
+        assert "'os system'" in _run("import pickle, pickletools, sys\n"
+                                     "print([a for o, a, p in pickletools.genops(open(sys.argv[1], 'rb')) if a])",
+                                     str(ds / rel)) or rel == "counts.txt"
+    with pytest.raises(ValueError):  # pickletools cannot read INT 0x10; pickle.load can
+        list(pickletools.genops(io.BytesIO(_DATASET_PICKLES["counts.txt"])))
+    assert "system" in _run("import pickle, sys\nclass U(pickle.Unpickler):\n"
+                            "    def find_class(self, m, n): print(m, n); raise SystemExit\n"
+                            "U(open(sys.argv[1], 'rb')).load()", str(ds / "counts.txt"))
+    monkeypatch.setenv("MLBOM_CACHE_DIR", str(tmp_path / "cache"))
+    for manifest in (False, True):
+        out = tmp_path / f"bom{manifest}.json"
+        args = ["-q", "generate", "--no-gpu", "--dataset", str(ds), "-o", str(out)]
+        main([*args, "--max-file-components", "0"] if manifest else args)
+        doc = json.loads(out.read_text())
+        verdicts = {c["name"]: {p["name"]: p["value"] for p in c.get("properties", [])}.get("mlbom:safety:verdict")
+                    for c in doc["components"] if c.get("type") == "file"}
+        for rel in _DATASET_PICKLES:
+            assert verdicts[rel] == "unsafe", (manifest, rel)
+        assert verdicts.get("a.csv") is None
