@@ -350,3 +350,19 @@ def test_dataset_files_that_unpickle_are_scanned(tmp_path: Path, monkeypatch: py
         for rel in _DATASET_PICKLES:
             assert verdicts[rel] == "unsafe", (manifest, rel)
         assert verdicts.get("a.csv") is None
+
+
+def test_module_under_a_linked_folder_is_not_taken_as_judged(tmp_path: Path) -> None:
+    import json
+
+    from mlbom.scanner import scan
+
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "mod.py").write_text("import os\nos.system('true')\n")
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "sub").symlink_to(outside, target_is_directory=True)
+    (model / "modules.json").write_text(json.dumps([{"idx": 0, "name": "0", "path": "", "type": "sub/mod.py::Cls"}]))
+    [r] = scan([model / "modules.json"])
+    assert r.verdict == "suspicious" and any(f.id == "code.remote" for f in r.findings)
