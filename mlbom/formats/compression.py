@@ -325,8 +325,9 @@ def _lzma_alone(head: bytes) -> bool:
     ``lzma.open``/``LZMAFile``, FORMAT_ALONE or AUTO) reads it: a properties byte below 9*5*5
     with lc + lp <= 4, any dictionary size (the decoder is not picky), an 8-byte size, then a
     range-coder stream whose first byte is 0; confirmed by decoding the whole head (with a small
-    dictionary: the first output never reaches further back) without an error — random bytes
-    that pass the header checks fail within a few hundred bytes (none of 20,000 512-byte heads)."""
+    dictionary: the first output never reaches further back) to some output without an error —
+    random bytes that pass the header checks fail within a few hundred bytes (none of 20,000
+    512-byte heads)."""
     if len(head) < 14 or head[0] >= 9 * 5 * 5 or head[13] != 0:
         return False
     if head[0] % 9 + head[0] // 9 % 5 > 4:
@@ -337,7 +338,7 @@ def _lzma_alone(head: bytes) -> bool:
         out = dec.decompress(trial, 1 << 20)
     except lzma.LZMAError:
         return False
-    return dec.eof or len(out) > 0
+    return len(out) > 0  # a stream declaring 0 bytes (a zero-filled header: a tar's) yields nothing to judge
 
 
 def zlib_confirmed(head: bytes) -> bool:
