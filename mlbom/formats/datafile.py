@@ -63,7 +63,7 @@ def detect(head: bytes) -> str:
             fmt = name
             break
     if fmt in _READ_ANYWAY:
-        return fmt  # type: ignore[return-value]
+        return fmt
     if may_unpickle(head):
         return "pickle"
     if fmt is not None:
