@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
-from mlbom.formats import hdf5, keras, pickle_start, weights
+from mlbom.formats import datafile, hdf5, keras, pickle_start, weights
 from mlbom.formats.compression import DEFAULT_LIMITS, BombError, Decompressing, Limits, detect, zlib_confirmed
 from mlbom.formats.onnx import ExternalRef
 from mlbom.formats.pickle import PickleReport, read_pickle
@@ -505,7 +505,7 @@ def _tar_polyglot(fh: IO[bytes], size: int, name: str, fmt: str, acc: _Acc, ctx:
             except FormatError as exc:
                 acc.add("format.invalid", "high", f"{where} (read as {codec}): {exc}", effect="error")
         return
-    if not _is_tar(head):
+    if not datafile.is_tar(head):
         return
     acc.add("tar.polyglot", "high", f"{where}: this {fmt} file is also a tar archive from its first block: "
             "torch.load reads it as its legacy tar format", effect="suspicious")
@@ -590,7 +590,7 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             if lfs is not None:
                 _merge(lfs, acc, facts, where)
                 return "git-lfs-pointer"
-        if _is_tar(head):  # torch.load tries tarfile on every non-zip file before anything else
+        if datafile.is_tar(head):  # torch.load tries tarfile on every non-zip file before anything else
             try:
                 return _scan_tar(fh, size, name, acc, facts, ctx, depth=depth, where=where)
             except _TarRefused as exc:  # torch.load reads on from offset 0 as a pickle: so does the scan
@@ -702,20 +702,6 @@ def _is_pe(head: bytes) -> bool:
         return False
     (at,) = struct.unpack("<L", head[60:64])
     return 64 <= at <= len(head) - 4 and head[at:at + 4] == b"PE\0\0"
-
-
-def _is_tar(head: bytes) -> bool:
-    """Whether ``tarfile`` accepts the first header block — what ``torch.load`` tries on every
-    non-zip file (``legacy_load``): ``TarInfo.frombuf`` itself decides (a non-zero block whose
-    checksum field, read as ``tarfile`` reads number fields, equals the unsigned *or* the signed
-    sum of the block), so v7 headers without ``ustar`` magic count too."""
-    if len(head) < tarfile.BLOCKSIZE:
-        return False
-    try:
-        tarfile.TarInfo.frombuf(head[:tarfile.BLOCKSIZE], "utf-8", "surrogateescape")
-    except (tarfile.TarError, ValueError, UnicodeError, OverflowError):
-        return False
-    return True
 
 
 # ---- text, JSON, images ------------------------------------------------------------------

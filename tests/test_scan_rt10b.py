@@ -366,3 +366,31 @@ def test_module_under_a_linked_folder_is_not_taken_as_judged(tmp_path: Path) -> 
     (model / "modules.json").write_text(json.dumps([{"idx": 0, "name": "0", "path": "", "type": "sub/mod.py::Cls"}]))
     [r] = scan([model / "modules.json"])
     assert r.verdict == "suspicious" and any(f.id == "code.remote" for f in r.findings)
+
+
+def _v7_tar(name: str, data: bytes) -> bytes:
+    """A tar whose header has no ``ustar`` magic (v7): tarfile and torch.load read it all the same."""
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    raw = bytearray(buf.getvalue())
+    raw[257:265] = b"\0" * 8  # magic and version gone
+    raw[148:156] = b" " * 8
+    raw[148:156] = b"%06o\0 " % sum(raw[:512])
+    return bytes(raw)
+
+
+def test_a_v7_tar_in_a_dataset_is_read_as_tar(tmp_path: Path) -> None:
+    import tarfile
+
+    from mlbom.formats.datafile import detect
+
+    data = _v7_tar("inner.pkl", EVIL)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:  # tarfile reads it
+        assert tar.getnames() == ["inner.pkl"]
+    assert detect(data) == "tar"
+    assert _ids(data, "shards.tar")[0] == "unsafe"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tarfile
 import zlib
 
 from mlbom.formats.pickle_start import may_unpickle
@@ -42,6 +43,21 @@ _NO_HEAD = tuple(m for m in _MAGIC if m[1] > 0)
 _READ_ANYWAY = frozenset({"tar", "zip", "gzip", "bzip2", "xz", "zstd", "numpy", "hdf5"})
 
 
+def is_tar(head: bytes) -> bool:
+    """Whether ``tarfile`` accepts the first header block — what ``torch.load`` tries on every
+    non-zip file (``legacy_load``) and what ``tarfile.open`` reads: ``TarInfo.frombuf`` itself
+    decides (a non-zero block whose checksum field, read as ``tarfile`` reads number fields,
+    equals the unsigned *or* the signed sum of the block), so v7 headers without ``ustar`` magic
+    count too."""
+    if len(head) < tarfile.BLOCKSIZE:
+        return False
+    try:
+        tarfile.TarInfo.frombuf(head[:tarfile.BLOCKSIZE], "utf-8", "surrogateescape")
+    except (tarfile.TarError, ValueError, UnicodeError, OverflowError):
+        return False
+    return True
+
+
 def _inflates(head: bytes) -> bool:
     """The head is the start of a valid zlib stream (random bytes pass the 2-byte header check
     once in ~8,000 files; they rarely inflate further)."""
@@ -62,6 +78,8 @@ def detect(head: bytes) -> str:
         if head[offset:offset + len(magic)] == magic:
             fmt = name
             break
+    if fmt is None and is_tar(head):
+        fmt = "tar"  # a v7 header (no ``ustar`` magic) that tarfile and torch.load read all the same
     if fmt in _READ_ANYWAY:
         return fmt
     if may_unpickle(head):
