@@ -1662,7 +1662,15 @@ def _scan_tar(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                     acc.add("tar.path-traversal", "high", f"{mw}: member name leaves the archive's folder",
                             effect="suspicious")
                 if m.issym() or m.islnk():
-                    acc.add("tar.link-member", "high", f"{mw}: link member (to {m.linkname!r})", effect="suspicious")
+                    if _link_escapes(m):
+                        # tarfile.extract before Python 3.14 (no filter: torch's legacy_load, NeMo's
+                        # restore) creates the link, and opening or writing through it reaches a host file
+                        acc.add("tar.link-escape", "critical", f"{mw}: link to {m.linkname!r}, outside the archive: "
+                                "extracting it and reading (torch's legacy loader opens 'storages', 'tensors' and "
+                                "'pickle' by name) or writing through it touches a file on the host", effect="unsafe")
+                    else:
+                        acc.add("tar.link-member", "high", f"{mw}: link member (to {m.linkname!r})",
+                                effect="suspicious")
                     continue
                 if m.isdev() or m.isfifo():
                     acc.add("tar.special-member", "high", f"{mw}: device or FIFO member", effect="suspicious")
@@ -1693,6 +1701,24 @@ def _scan_tar(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     except (tarfile.TarError, EOFError, UnicodeDecodeError) as exc:
         raise FormatError(f"tar archive unreadable: {exc}") from exc
     return "pytorch-legacy-tar" if legacy else "tar"
+
+
+def _link_escapes(m: tarfile.TarInfo) -> bool:
+    """A symbolic or hard link whose target is absolute or leaves the extraction folder (a hard
+    link's target is a path from the archive root, a symbolic link's from the member's folder)."""
+    target = m.linkname.replace("\\", "/")
+    if target.startswith("/") or (len(target) > 1 and target[1] == ":"):
+        return True
+    base = [] if m.islnk() else m.name.replace("\\", "/").split("/")[:-1]
+    depth = 0
+    for part in [*base, *target.split("/")]:
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in ("", "."):
+            depth += 1
+    return False
 
 
 def _tar_member(view: IO[bytes], m: tarfile.TarInfo, legacy: bool, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *,

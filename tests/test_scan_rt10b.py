@@ -394,3 +394,33 @@ def test_a_v7_tar_in_a_dataset_is_read_as_tar(tmp_path: Path) -> None:
         assert tar.getnames() == ["inner.pkl"]
     assert detect(data) == "tar"
     assert _ids(data, "shards.tar")[0] == "unsafe"
+
+
+@pytest.mark.parametrize(("name", "link", "kind", "verdict"), [
+    ("storages", "/etc/hostname", "sym", "unsafe"),
+    ("storages", "../../etc/hostname", "sym", "unsafe"),
+    ("a/storages", "../b/x", "sym", "suspicious"),  # stays inside the extraction folder
+    ("a/storages", "../../x", "sym", "unsafe"),
+    ("storages", "../x", "hard", "unsafe"),
+    ("storages", "tensors", "hard", "suspicious"),
+])
+def test_tar_links_leaving_the_archive_are_unsafe(name: str, link: str, kind: str, verdict: str) -> None:
+    """tarfile.extract without a filter (Python < 3.14; torch's legacy_load extracts 'storages'
+    then opens it) creates the link: reading or writing through it reaches a host file."""
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for member in ("tensors", "pickle"):
+            info = tarfile.TarInfo(member)
+            info.size = 2
+            tar.addfile(info, io.BytesIO(b"N."))
+        info = tarfile.TarInfo(name)
+        info.type = tarfile.SYMTYPE if kind == "sym" else tarfile.LNKTYPE
+        info.linkname = link
+        tar.addfile(info)
+    got, ids = _ids(buf.getvalue(), "legacy.tar")
+    if verdict == "unsafe":
+        assert got == "unsafe" and "tar.link-escape" in ids
+    else:  # a link inside the archive: suspicious (the records themselves are not torch's: may be error)
+        assert got in ("suspicious", "error") and "tar.link-member" in ids and "tar.link-escape" not in ids
