@@ -94,29 +94,118 @@ class _ZlibDecoder:
         return self._d.decompress(tail + data if tail else data, max(max_length, 0))
 
 
+_XXH_P1, _XXH_P2, _XXH_P3, _XXH_P4, _XXH_P5 = 2654435761, 2246822519, 3266489917, 668265263, 374761393
+_M32 = 0xFFFFFFFF
+
+
+def _xxh32_short(data: bytes) -> int:
+    """XXH32 (seed 0) of fewer than 16 bytes: what an lz4 frame's header checksum is taken over."""
+    def rotl(x: int, r: int) -> int:
+        return ((x << r) | (x >> (32 - r))) & _M32
+
+    h = (_XXH_P5 + len(data)) & _M32
+    i = 0
+    while i + 4 <= len(data):
+        h = rotl((h + int.from_bytes(data[i:i + 4], "little") * _XXH_P3) & _M32, 17) * _XXH_P4 & _M32
+        i += 4
+    for b in data[i:]:
+        h = rotl((h + b * _XXH_P5) & _M32, 11) * _XXH_P1 & _M32
+    h ^= h >> 15
+    h = h * _XXH_P2 & _M32
+    h ^= h >> 13
+    h = h * _XXH_P3 & _M32
+    return h ^ (h >> 16)
+
+
+def lz4_skippable(head: bytes) -> bool:
+    """An lz4 skippable frame (magic 0x184D2A50-5F): ``LZ4FrameDecompressor`` steps over it."""
+    return len(head) >= 4 and 0x50 <= head[0] <= 0x5F and head[1:4] == b"\x2a\x4d\x18"
+
+
 class _Lz4Decoder:
+    """One lz4 frame as ``lz4.frame`` reads it. A frame with a content checksum is decoded twice:
+    as it is (which verifies the checksum, at the frame's end, after earlier blocks were handed
+    out: a pickle in them has run by then) and with the checksum flag cleared (so the data is
+    there to judge when the checksum is wrong); a mismatch is a note."""
+
     def __init__(self) -> None:
         try:
             import lz4.frame  # type: ignore[import-not-found,import-untyped,unused-ignore]
         except ImportError as exc:
             raise FormatError("lz4-compressed: the 'lz4' package is not installed, so the content cannot be "
                               "read (pip install lz4)") from exc
-        self._d = lz4.frame.LZ4FrameDecompressor()
+        self._new = lz4.frame.LZ4FrameDecompressor
+        self._d = self._new()
+        self._check: object | None = None  # the decoder that verifies the checksum, while it has not failed
+        self._head = b""
+        self._started = False
+        self.checksum_bytes = 0  # bytes after the frame that the unchecked decoder leaves unread
+        self.notes: list[str] = []
 
     @property
     def eof(self) -> bool:
-        return bool(self._d.eof)
+        return self._started and bool(self._d.eof)
 
     @property
     def unused_data(self) -> bytes:
+        """What follows the frame — its 4 checksum bytes first where the header was rewritten
+        (``checksum_bytes``; :meth:`finish` takes them)."""
         return bytes(self._d.unused_data or b"")
 
     @property
     def needs_input(self) -> bool:
-        return bool(self._d.needs_input)
+        return not self._started or bool(self._d.needs_input)
+
+    def _header(self, data: bytes) -> bytes | None:
+        """The frame's first bytes, its header rewritten without the content-checksum flag (the
+        header checksum recomputed); None while the header is incomplete."""
+        self._head += data
+        h = self._head
+        if h[:4] != b"\x04\x22\x4d\x18"[:len(h[:4])] or (len(h) >= 5 and not h[4] & 0x04):
+            self._started = True
+            return h  # no checksum to take out (a skippable frame, or what the decoder judges)
+        if len(h) < 6:
+            return None
+        n = 2 + (8 if h[4] & 0x08 else 0) + (4 if h[4] & 0x01 else 0)  # FLG, BD, content size, dictionary id
+        if len(h) < 4 + n + 1:
+            return None
+        self._started = True
+        self._check = self._new()
+        desc = bytes([h[4] & ~0x04]) + h[5:4 + n]
+        self.checksum_bytes = 4
+        return h[:4] + desc + bytes([_xxh32_short(desc) >> 8 & 0xFF]) + h[4 + n + 1:]
 
     def decompress(self, data: bytes, max_length: int = -1) -> bytes:
+        raw = data
+        if not self._started:
+            got = self._header(data)
+            if got is None:
+                return b""
+            raw, data, self._head = self._head, got, b""
+        self._verify(raw)
         return bytes(self._d.decompress(data, max_length))
+
+    def finish(self, checksum: bytes) -> None:
+        """The frame's checksum bytes (read after the unchecked decoder's end) to the checking one."""
+        self._verify(checksum)
+        if self._check is not None:
+            self.notes.append("the lz4 frame ends before its content checksum: lz4.frame raises at its end")
+            self._check = None
+
+    def _verify(self, raw: bytes) -> None:
+        if self._check is None or not raw:
+            return
+        try:
+            self._check.decompress(raw)  # type: ignore[attr-defined]
+        except RuntimeError as exc:
+            if "hecksum" not in str(exc):
+                raise
+            self.notes.append("the lz4 frame's content checksum does not match its data: lz4.frame raises only at "
+                              "the frame's end, after it has handed out the blocks before it")
+            self._check = None
+        else:
+            if getattr(self._check, "eof", False):
+                self._check = None
 
 
 class _GzipDecoder:
@@ -220,13 +309,36 @@ def detect(head: bytes) -> str | None:
         return "xz"
     if head.startswith(b"\x5d\x00"):  # joblib's LZMA-alone prefix (properties byte 0x5d, dictionary size low byte 0)
         return "lzma"
-    if head.startswith(b"\x04\x22\x4d\x18"):
+    if _lzma_alone(head):  # any other LZMA-alone header lzma.open / LZMAFile (pandas' "xz") decodes
+        return "lzma"
+    if head.startswith(b"\x04\x22\x4d\x18") or lz4_skippable(head):  # lz4.frame steps over skippable frames
         return "lz4"
     if head.startswith(b"ZF"):  # joblib's _detect_compressor: any file starting "ZF" is its old container
         return "joblib-zfile"
     if len(head) >= 2 and head[0] & 0x0F == 8 and head[0] >> 4 <= 7 and (head[0] << 8 | head[1]) % 31 == 0:
         return "zlib"
     return None
+
+
+def _lzma_alone(head: bytes) -> bool:
+    """Whether ``head`` starts an LZMA-alone stream as liblzma's ``lzma_alone_decoder`` (behind
+    ``lzma.open``/``LZMAFile``, FORMAT_ALONE or AUTO) reads it: a properties byte below 9*5*5
+    with lc + lp <= 4, any dictionary size (the decoder is not picky), an 8-byte size, then a
+    range-coder stream whose first byte is 0; confirmed by decoding the whole head (with a small
+    dictionary: the first output never reaches further back) to some output without an error —
+    random bytes that pass the header checks fail within a few hundred bytes (none of 20,000
+    512-byte heads)."""
+    if len(head) < 14 or head[0] >= 9 * 5 * 5 or head[13] != 0:
+        return False
+    if head[0] % 9 + head[0] // 9 % 5 > 4:
+        return False
+    trial = head[:1] + (1 << 20).to_bytes(4, "little") + head[5:]
+    dec = lzma.LZMADecompressor(format=lzma.FORMAT_ALONE)
+    try:
+        out = dec.decompress(trial, 1 << 20)
+    except lzma.LZMAError:
+        return False
+    return len(out) > 0  # a stream declaring 0 bytes (a zero-filled header: a tar's) yields nothing to judge
 
 
 def zlib_confirmed(head: bytes) -> bool:
@@ -280,6 +392,7 @@ class Decompressing:
         self.off = 0
         self.eof = False
         self.trailing = 0  # bytes after the last stream that the loader ignores
+        self.garbage = 0  # bytes after the last gzip member that gzip.py raises on, once it reaches them
         self.members = 1
         self.pending_head = b""
         self.single = codec in ("joblib-zfile", "deflate")  # one stream, as their readers read it
@@ -292,7 +405,7 @@ class Decompressing:
 
     def _decoder(self) -> _Decoder:
         dec = _new_decoder(self.codec)
-        if isinstance(dec, _GzipDecoder):
+        if isinstance(dec, (_GzipDecoder, _Lz4Decoder)):
             dec.notes = self.notes
         return dec
 
@@ -362,13 +475,27 @@ class Decompressing:
             if len(rest) < 2:
                 rest += self._input()
             if not rest.startswith(magic):
-                raise FormatError("gzip: bytes after a member are not another gzip member (gzip.GzipFile fails)")
+                # gzip.GzipFile raises BadGzipFile only when a read reaches these bytes, after it
+                # has handed out every member before them: the content is judged, the rest noted
+                self.garbage = len(rest) + self._drain()
+                return False
         else:
             if not rest:
                 rest = self._input()
                 if not rest:
                     return False
-            if not rest.startswith(magic[:3]):
+            if isinstance(self.dec, _Lz4Decoder) and self.dec.checksum_bytes:
+                while len(rest) < self.dec.checksum_bytes and (more := self._input()):
+                    rest += more
+                self.dec.finish(rest[:self.dec.checksum_bytes])
+                rest = rest[self.dec.checksum_bytes:]
+                if not rest:
+                    rest = self._input()
+                    if not rest:
+                        return False
+            if len(rest) < 4 and self.codec == "lz4":
+                rest += self._input()
+            if not rest.startswith(magic[:3]) and not (self.codec == "lz4" and lz4_skippable(rest)):
                 # BZ2File/LZMAFile ignore trailing bytes that do not decode as a stream
                 self.trailing += len(rest) + self._drain()
                 return False

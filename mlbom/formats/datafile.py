@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import json
-import pickletools
-import re
+import tarfile
 import zlib
+
+from mlbom.formats.pickle_start import may_unpickle
 
 _MAGIC: tuple[tuple[bytes, int, str], ...] = (
     (b"PAR1", 0, "parquet"),
@@ -38,16 +38,24 @@ _BY_FIRST: tuple[tuple[tuple[bytes, int, str], ...], ...] = tuple(
 _NO_HEAD = tuple(m for m in _MAGIC if m[1] > 0)
 
 
-# How pickles begin: PROTO 2-5 (what pickle.dump and torch.save write), or the first opcodes of a
-# protocol 0/1 pickle of a dict, list, tuple or object (``(dp0``, ``(lp1``, ``}q``, ``]q``,
-# ``ccopy_reg``, ``c__builtin__``, ``(i__main__``). Only a hint for which data files the scanner
-# reads (a pickle in a dataset runs code on load like one in a model); the scanner decides.
-_PICKLE_HEADS = (b"(dp", b"(lp", b"(tp", b"(i", b"(c", b"}q", b"]q", b"}(", b"](", b"ccopy_reg\n", b"c__builtin__\n",
-                 b"cbuiltins\n", b"c__main__\n", b"cnumpy", b"ctorch", b"csklearn", b"cpandas", b"ccollections\n")
+# Formats the dataset collector scans whatever their first bytes (containers, arrays): a pickle
+# polyglot among them is the scanner's to find
+_READ_ANYWAY = frozenset({"tar", "zip", "gzip", "bzip2", "xz", "zstd", "numpy", "hdf5"})
 
 
-# GLOBAL or INST first (``cos\nsystem\n``, ``(imodule\nName\n``): a module and a name, a line each
-_GLOBAL_HEAD = re.compile(rb"\(?[ci][A-Za-z_][\w.]{0,200}\n[A-Za-z_][\w.]{0,200}\n")
+def is_tar(head: bytes) -> bool:
+    """Whether ``tarfile`` accepts the first header block — what ``torch.load`` tries on every
+    non-zip file (``legacy_load``) and what ``tarfile.open`` reads: ``TarInfo.frombuf`` itself
+    decides (a non-zero block whose checksum field, read as ``tarfile`` reads number fields,
+    equals the unsigned *or* the signed sum of the block), so v7 headers without ``ustar`` magic
+    count too."""
+    if len(head) < tarfile.BLOCKSIZE:
+        return False
+    try:
+        tarfile.TarInfo.frombuf(head[:tarfile.BLOCKSIZE], "utf-8", "surrogateescape")
+    except (tarfile.TarError, ValueError, UnicodeError, OverflowError):
+        return False
+    return True
 
 
 def _inflates(head: bytes) -> bool:
@@ -60,40 +68,28 @@ def _inflates(head: bytes) -> bool:
     return True
 
 
-def _looks_pickled(head: bytes) -> bool:
-    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
-        return True
-    return head.startswith(_PICKLE_HEADS) or _GLOBAL_HEAD.match(head) is not None or _reads_as_opcodes(head)
-
-
-_HEAD_CUT = 4096  # the heads passed here are the first 4 KiB: a longer file is cut there
-
-
-def _reads_as_opcodes(head: bytes) -> bool:
-    """The head reads as pickle opcodes (``pickletools.genops``, which reads arguments and checks
-    no stack): to a STOP, or, for a head cut at 4 KiB, at least three opcodes up to its end. A
-    pickle may begin with any opcode (``N0``, ``I1\n0``, ``)0`` before the usual start: red team
-    9c D1); text, CSV and JSON fail at their first bytes."""
-    n = 0
-    try:
-        for _op, _arg, _pos in pickletools.genops(io.BytesIO(head)):
-            n += 1
-    except ValueError as exc:
-        return len(head) >= _HEAD_CUT and n >= 3 and "unknown" not in str(exc)
-    return n > 0
-
-
 def detect(head: bytes) -> str:
-    """Format of a data file from its first 4 KiB."""
+    """Format of a data file from its first 4 KiB. Content a loader could unpickle is "pickle"
+    (:func:`mlbom.formats.pickle_start.may_unpickle`, the scanner's own judgement) before any
+    media or columnar signature: ``pickle.load`` reads from offset 0 whatever a signature says
+    (a GIF's ``G`` is BINFLOAT)."""
+    fmt: str | None = None
     for magic, offset, name in _BY_FIRST[head[0]] if head else _NO_HEAD:
         if head[offset:offset + len(magic)] == magic:
-            return name
+            fmt = name
+            break
+    if fmt is None and is_tar(head):
+        fmt = "tar"  # a v7 header (no ``ustar`` magic) that tarfile and torch.load read all the same
+    if fmt in _READ_ANYWAY:
+        return fmt
+    if may_unpickle(head):
+        return "pickle"
+    if fmt is not None:
+        return fmt
     if head[:4] == b"RIFF" and head[8:12] in (b"WAVE", b"WEBP", b"AVI "):
         return {b"WAVE": "wav", b"WEBP": "webp", b"AVI ": "avi"}[head[8:12]]
     if head[4:8] == b"ftyp":
         return "mp4"
-    if _looks_pickled(head):
-        return "pickle"
     if len(head) >= 2 and head[0] == 0x78 and (head[0] << 8 | head[1]) % 31 == 0 and _inflates(head):
         return "zlib"  # a zlib stream (joblib's default compressor): header check bits, and it inflates
     if b"\x00" in head:

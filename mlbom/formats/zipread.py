@@ -61,8 +61,20 @@ class ZipEntry:
     crc: int = 0  # CRC-32 of the uncompressed bytes, from the central directory
 
     @property
+    def zipfile_name(self) -> str:
+        """The name ``zipfile`` (np.load, Keras) gives the entry: ``ZipInfo`` cuts it at its
+        first NUL (``_sanitize_filename``); torch's reader (miniz) matches the whole name."""
+        return self.name.split("\x00", 1)[0]
+
+    @property
     def is_dir(self) -> bool:
-        return self.name.endswith("/")
+        """Named as a folder in either reader's view (which says nothing of whether it holds bytes:
+        ``zipfile.ZipFile.open`` reads a folder entry's data by its name like any member's)."""
+        return self.name.endswith("/") or self.zipfile_name.endswith("/")
+
+    @property
+    def holds_data(self) -> bool:
+        return self.csize > 0 or self.usize > 0
 
     @property
     def encrypted(self) -> bool:
@@ -271,9 +283,19 @@ def _zip64_extra(extra: bytes, usize: int, csize: int, hoff: int) -> tuple[int, 
 def _read_local_headers(fh: IO[bytes], size: int, entries: list[ZipEntry], cd_start: int,
                         notes: list[Differential]) -> None:
     seen_names: dict[str, int] = {}
+    zipfile_names: dict[str, int] = {}
     by_offset: dict[int, int] = {}
     for e in entries:
         seen_names[e.name] = seen_names.get(e.name, 0) + 1
+        if e.zipfile_name != e.name:
+            zipfile_names[e.zipfile_name] = zipfile_names.get(e.zipfile_name, 0) + 1
+            notes.append(Differential("zip.name-nul", f"member {e.name!r} holds a NUL: zipfile (np.load, Keras) cuts "
+                                      f"its name there and reads it as {e.zipfile_name!r}, torch's reader uses the "
+                                      "whole name"))
+        if e.is_dir and e.holds_data:
+            notes.append(Differential("zip.directory-data", f"folder entry {e.name!r} holds {max(e.csize, e.usize)} "
+                                      "bytes: zipfile and np.load read them by its name, extractors make a folder "
+                                      "and drop them (judged as a member)"))
         by_offset[e.header_offset] = by_offset.get(e.header_offset, 0) + 1
         if e.header_offset + 30 > size:
             raise FormatError(f"zip: member {e.name!r}: local header at {e.header_offset} is past the end of the file")
@@ -293,6 +315,12 @@ def _read_local_headers(fh: IO[bytes], size: int, entries: list[ZipEntry], cd_st
         if e.local_name != e.name:
             notes.append(Differential("zip.name-mismatch", f"member {e.name!r} is named {e.local_name!r} in its local "
                                       "header: zipfile refuses it, torch's reader uses the directory name"))
+    for name, n in sorted(zipfile_names.items()):
+        if name in seen_names:
+            n += seen_names[name]
+        if n > 1 and seen_names.get(name, 0) < 2:
+            notes.append(Differential("zip.duplicate-name", f"{n} members are named {name!r} once zipfile cuts "
+                                      "their names at a NUL: readers disagree on which one a name means"))
     for name, n in sorted(seen_names.items()):
         if n > 1:
             notes.append(Differential("zip.duplicate-name", f"{n} members are named {name!r}: readers disagree on which "

@@ -27,8 +27,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-SCHEMA = 2
-"""2: per-folder records (``folders``) beside the per-file rows."""
+SCHEMA = 3
+"""2: per-folder records (``folders``) beside the per-file rows. 3: formats as
+:func:`mlbom.formats.datafile.detect` reads them since pickles are recognised before any media
+signature (a format cached by an older detector could leave a pickle unscanned). Bump it whenever
+``detect`` changes what it returns for some bytes."""
 FILE_NAME = "hashes.sqlite3"
 Key = tuple[int, int, int, int, int]
 """(st_dev, st_ino, st_size, st_mtime_ns, st_ctime_ns)"""

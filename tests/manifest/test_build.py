@@ -338,3 +338,24 @@ def test_a_folder_record_that_does_not_fit_its_folder_is_not_used(tmp_path: Path
         warnings.simplefilter("error")
         cache = _warm_equals_cold(root, tmp_path / "out", tmp_path / "cache", "forged")
     assert cache.hits == 0
+
+
+def test_a_cache_from_an_older_detector_is_rebuilt_not_trusted(tmp_path: Path) -> None:
+    """A format cached by an older ``detect`` (a pickle behind a GIF header cached as ``gif``, so
+    never scanned) is not used: a database of another schema is rebuilt (red team 10b 4)."""
+    import sqlite3
+
+    from mlbom.manifest import cache as cache_mod
+
+    cache = HashCache(tmp_path / "cache")
+    key = (1, 2, 3, 4, 5)
+    cache.store(key, "a" * 64, "gif")
+    cache.close()
+    con = sqlite3.connect(tmp_path / "cache" / "hashes.sqlite3")
+    con.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(cache_mod.SCHEMA - 1),))
+    con.commit()
+    con.close()
+    with pytest.warns(CacheWarning, match="rebuilt"):
+        again = HashCache(tmp_path / "cache")
+    assert again.lookup([key]) == [None]
+    again.close()

@@ -1,0 +1,49 @@
+"""Whether bytes read as a pickle from their first byte: one judgement, shared by the scanner's
+format detection and the dataset collector's choice of which data files to scan (red team 10b:
+a second, narrower table there left pickles behind a media signature unscanned).
+
+``pickle.load`` accepts a stream starting with any opcode (``GIF8…`` is BINFLOAT, then a
+pickle), and parses protocol 0 integers with ``int(x, 0)``, which ``pickletools.genops`` does
+not: so the walk of :func:`mlbom.formats.pickle.read_pickle`, never a list of usual starts,
+decides."""
+
+from __future__ import annotations
+
+import io
+import pickletools
+import re
+
+from mlbom.formats.pickle import PickleReport, read_pickle
+
+OPCODES = frozenset(ord(op.code) for op in pickletools.opcodes)  # any of them can start a stream pickle.load accepts
+_IMPORTABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def reading(rep: PickleReport) -> str:
+    """What a walk from offset 0 says about the bytes: ``pickle`` — a loader acts on them (the walk
+    reaches STOP, or resolves a global whose name Python could import before it stops: text such
+    as "import os" reads as INST of module "mport os", which no import can find); ``no`` — the
+    loader raises before anything could call code: at a first name no import finds, or where the
+    walk stopped and every unpickler raises (the walker's ``stop_proven``); ``unproven`` — it
+    stopped anywhere else (a bound, a construct it does not model, the end of a cut head): the
+    bytes may be a pickle the loader reads on, never proven text."""
+    if (rep.complete and rep.opcodes >= 2) or any(_IMPORTABLE.fullmatch(g) for g in rep.globals):
+        return "pickle"
+    if rep.complete:
+        return "no"  # a lone STOP: the loader raises on an empty stack
+    if rep.globals:
+        return "no"  # the first name is no importable path: find_class raises there, before any call
+    if rep.stop_proven:
+        return "no"
+    return "unproven"
+
+
+def may_unpickle(head: bytes) -> bool:
+    """Whether a loader could unpickle content that starts with ``head`` (the first KiB or more;
+    a cut pickle is not proven text): a protocol 2-5 header, or a first opcode whose walk is not
+    proven to fail before any call."""
+    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
+        return True
+    if not head or head[0] not in OPCODES:
+        return False
+    return reading(read_pickle(io.BytesIO(head), len(head), joblib=True)) != "no"
