@@ -203,3 +203,24 @@ def test_report_and_gate_judge_the_same_set(tmp_path: Path) -> None:
     report_set = sorted(c.name for c in v.stating_verdict())
     assert gate_set == report_set == ["a.pkl", "b.pkl", "r.pkl", "s"]
     assert len({i.index for i in f.every}) == len(f.every)  # every object its own identity
+
+
+def test_a_model_stating_worse_than_its_files_is_judged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A model judged through its files was never judged itself: `unsafe` stated on the model
+    over files stating `safe` passed. It is judged when none of its files fails (when one does,
+    the model's verdict is theirs and is not reported twice)."""
+    model = {"type": "machine-learning-model", "name": "m", "bom-ref": "m",
+             "properties": [{"name": "mlbom:safety:verdict", "value": "unsafe"}]}
+    comps = [model, file_comp("w.safetensors", SAFE, ref="m#w", fmt="safetensors")]
+    path = bom(tmp_path, comps)
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["dependencies"] = [{"ref": "m", "dependsOn": ["m#w"]}]
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    rc, vs = gate(path, capsys)
+    assert rc == 1 and judged(vs) == ["m"], vs
+    assert report_weights(path)["status"] == "fail"
+    # the model's verdict explained by a failing file: one violation, on the file
+    comps[1] = file_comp("w.pkl", ["unsafe"], ref="m#w")
+    path.write_text(json.dumps({**doc, "components": comps}), encoding="utf-8")
+    rc, vs = gate(path, capsys)
+    assert rc == 1 and judged(vs) == ["model/w.pkl"], vs

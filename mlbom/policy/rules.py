@@ -378,7 +378,12 @@ def _model_verdicts(facts: BomFacts, allowed: tuple[str, ...], missing: Missing)
     # stating `unsafe` without `mlbom:file:format` was never judged), wherever it sits — the
     # release itself (metadata.component, 11b-6), nested components, services — and whatever
     # its first value (11b-5); a model judged through its files is not judged a second time
-    through_files = {m.index for m, files in models if files and files != [m]}
+    # when a file of it fails (its verdict is theirs), but is when none does: a model stating
+    # `unsafe` over files stating `safe` is never passed
+    def ok(i: Item) -> bool:
+        return not i.states(Prop.SAFETY_VERDICT) or stated_verdict(i.props(Prop.SAFETY_VERDICT)) in allowed
+
+    through_files = {m.index for m, files in models if files and files != [m] and not all(ok(f) for f in files)}
     stated = [i for i in facts.every if i.index not in through_files and i.states(Prop.SAFETY_VERDICT)]
     seen: set[int] = set()
     for f in candidates + loose + stated:
