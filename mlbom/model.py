@@ -37,15 +37,20 @@ def worst_verdict(*verdicts: Verdict) -> Verdict:
     return min(verdicts, key=VERDICTS.index, default="safe")
 
 
+EMPTY_VERDICT = "(empty)"
+"""What :func:`stated_verdict` returns for a verdict property whose value is empty."""
+
+
 def stated_verdict(values: Iterable[str]) -> str:
     """The verdict a component states through its ``mlbom:safety:verdict`` values: the worst of
     them, so a second, better verdict written before a worse one never hides it (red team 10c P1);
-    a value that is no verdict ranks worse than all (fail closed: it is never an allowed one);
-    ``""`` when none is stated."""
+    a value that is no verdict ranks worse than all (fail closed: it is never an allowed one), an
+    empty one too, returned as ``EMPTY_VERDICT`` so that it never reads as "none stated" (red team
+    11b-5); ``""`` only when none is stated."""
     got = set(values)
     odd = sorted(v for v in got if v not in VERDICTS)
     if odd:
-        return odd[0]
+        return odd[0] or EMPTY_VERDICT
     return next((v for v in VERDICTS if v in got), "")
 
 ComponentType = Literal[

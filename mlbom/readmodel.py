@@ -26,7 +26,7 @@ from typing import Any, Generic, TypeVar, overload
 
 from mlbom.cyclonedx.document import walk_components
 from mlbom.identity import purl_base
-from mlbom.model import SEVERITIES
+from mlbom.model import SEVERITIES, stated_verdict
 from mlbom.model import Finding as ModelFinding
 from mlbom.properties import Prop
 from mlbom.reader import LoadedBom
@@ -92,6 +92,37 @@ def release_components(doc: dict[str, object], *, with_root: bool = False) -> It
         if root:
             yield from walk([root])
     yield from walk(doc.get("components"))
+
+
+def walk_services(items: object) -> Iterator[dict[str, object]]:
+    """Every service object of a ``services`` array, nested ones included, in document order.
+    Iterative, like :func:`walk`."""
+    stack = list(reversed(items)) if isinstance(items, list) else []
+    while stack:
+        s = stack.pop()
+        if isinstance(s, dict):
+            yield s
+            nested = s.get("services")
+            if isinstance(nested, list):
+                stack.extend(reversed(nested))
+
+
+def subjects(doc: dict[str, object]) -> Iterator[tuple[str, dict[str, object]]]:
+    """Every object of the BOM that can state something about what ships — a scan verdict,
+    findings, a licence — with where it sits: ``metadata.component`` (the release itself, when
+    the BOM has one), its nested components and the ``components`` (``component``), the
+    ``services`` (``service``), each nested one included, in document order. Readers that judge
+    the release (the policy gate, the report's verdict count) take this one set, so no object
+    stating a verdict is skipped for where it sits (red team 11b-6)."""
+    root = as_dict(doc.get("metadata")).get("component")
+    if isinstance(root, dict):
+        yield "root", root
+        for c in walk(root.get("components")):
+            yield "component", c
+    for c in walk(doc.get("components")):
+        yield "component", c
+    for svc in walk_services(doc.get("services")):
+        yield "service", svc
 
 
 # ---- the views -------------------------------------------------------------------------
@@ -334,11 +365,18 @@ class ReadComponent:
         ranks = [f.rank for f in self.findings if f.severity in SEVERITIES]
         return SEVERITIES[min(ranks)] if ranks else None
 
+    @property
+    def states_verdict(self) -> bool:
+        """True when any ``mlbom:safety:verdict`` property is stated, whatever its value (an
+        empty one too: red team 11b-5)."""
+        return Prop.SAFETY_VERDICT.value in self.props
+
     @_lazy
     def verdict(self) -> str:
-        """The scan verdict, worst first when several are stated; ``""`` when not scanned."""
-        got = set(self.prop(Prop.SAFETY_VERDICT))
-        return next((v for v in VERDICTS if v in got), sorted(got)[0] if got else "")
+        """The scan verdict (:func:`mlbom.model.stated_verdict`): the worst when several are
+        stated, a value that is no verdict (an empty one too) ranking worst; ``""`` when none
+        is stated."""
+        return stated_verdict(self.prop(Prop.SAFETY_VERDICT))
 
     @property
     def file_format(self) -> str:
@@ -632,6 +670,14 @@ class ReadBom:
     vulnerability_audits: tuple[str, ...]
     """The ``mlbom:vuln:audit`` records of ``metadata``: one per database the BOM was audited against."""
     problems: tuple[str, ...]
+    subjects: list[ReadComponent] = field(default_factory=list)
+    """Every object that can state a verdict, findings or a licence (:func:`subjects`): the
+    release (``metadata.component``), its nested components, ``components`` and ``services``."""
+
+    def stating_verdict(self) -> list[ReadComponent]:
+        """The objects that state a scan verdict, wherever they sit: the set the policy gate's
+        ``models.verdict`` judges."""
+        return [c for c in self.subjects if c.states_verdict]
 
     def of_type(self, *types: str) -> list[ReadComponent]:
         return [c for c in self.components if c.type in types]
@@ -650,9 +696,9 @@ class ReadBom:
         return [x for x in self.components if x.type == "file" and x.ref.startswith(prefix)]
 
     def findings(self) -> Iterator[ReadFinding]:
-        """Every finding: the release's, then each component's."""
-        yield from self.root.findings
-        for c in self.components:
+        """Every finding: the release's, then each other object's (:attr:`subjects`: nested
+        components and services too, as the policy gate reads them)."""
+        for c in self.subjects:
             yield from c.findings
 
 
@@ -683,6 +729,9 @@ def read(loaded: LoadedBom) -> ReadBom:
     meta = loaded.metadata
     root = ReadComponent(loaded.root)
     comps = components(doc)
+    views = {id(c.raw): c for c in comps}
+    views[id(root.raw)] = root
+    subj = [views.get(id(raw)) or ReadComponent(raw) for _, raw in subjects(doc)]
     by_ref: dict[str, ReadComponent] = {}
     for c in comps:
         if c.ref:
@@ -700,4 +749,5 @@ def read(loaded: LoadedBom) -> ReadBom:
     return ReadBom(loaded=loaded, identity=ident, root=root, components=comps, by_ref=by_ref, depends=dependencies(doc),
                    composition=composition, unreadable=root.prop(Prop.UNREADABLE), vulnerabilities=_vulns(doc, by_ref),
                    has_vulnerability_section=isinstance(doc.get("vulnerabilities"), list) or bool(audits),
-                   vulnerability_audits=audits, problems=loaded.problems)
+                   vulnerability_audits=audits, problems=loaded.problems,
+                   subjects=subj)

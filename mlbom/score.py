@@ -96,8 +96,13 @@ def _hashed(kind: Kind, files: list[ReadComponent], *, required: bool) -> Check:
                   + (f"; missing: {_names(missing)}" if missing else ""))
 
 
-def _weights_safe(kind: Kind, files: list[ReadComponent], *, required: bool) -> Check:
+def _weights_safe(kind: Kind, files: list[ReadComponent], *, required: bool, also: list[ReadComponent] | None = None) -> Check:
+    """``also``: objects judged whatever they are (the release's: every object stating a verdict
+    other than ``safe``, wherever it sits — the set the policy gate judges, red team 11b-4/11b-6;
+    a ``safe`` one that is no weight file is no evidence that the weights were scanned)."""
     weights_ = [f for f in files if f.is_weight]
+    listed = {id(f) for f in weights_}
+    weights_ += [f for f in also or () if id(f) not in listed]
     if not weights_:
         return _check(kind, "weights-scanned-safe", False if required else None,
                       "no weight file listed: the weights cannot be checked" if required else "no weight files listed")
@@ -185,7 +190,8 @@ def score_release(v: ReadBom, sig: SignatureState) -> Score:
                   if v.vulnerability_audits else "") if v.has_vulnerability_section else
                "no vulnerabilities section: the BOM does not show it was audited (mlbom audit)"),
         _hashed("release", files, required=False),
-        _weights_safe("release", files, required=bool(v.of_type("machine-learning-model"))),
+        _weights_safe("release", files, also=[c for c in v.stating_verdict() if c.verdict != "safe"],
+                      required=bool(v.of_type("machine-learning-model"))),
         _check("release", "libraries-licensed", None if not libs else not unlicensed,
                "no libraries" if not libs else f"{len(libs) - len(unlicensed)} of {len(libs)} libraries declare a licence"
                + (f"; none: {_names(unlicensed)}" if unlicensed else "")),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mlbom.properties import Prop
 from mlbom.reader import LoadedBom, loads, read_bytes
-from mlbom.readmodel import dicts, properties, walk
+from mlbom.readmodel import as_text, dicts, properties, subjects
 
 LICENSED_TYPES = ("library", "framework", "machine-learning-model", "data")
 
@@ -41,11 +41,16 @@ class BaseModel:
 
 @dataclass(frozen=True)
 class Item:
-    """One component as the policy sees it."""
+    """One component (or the release, or a service) as the policy sees it."""
 
     ref: str
+    """Its bom-ref; ``""`` when it has none. Never an identity: ``index`` is."""
     type: str
     name: str
+    index: int = 0
+    """Its position among the BOM's objects (:func:`mlbom.readmodel.subjects`; 0 is the
+    release): what tells two components apart, even ref-less or otherwise equal (red team
+    11b-4)."""
     version: str | None = None
     group: str | None = None
     purl: str | None = None
@@ -61,6 +66,11 @@ class Item:
 
     def props(self, name: Prop) -> list[str]:
         return [v for k, v in self.properties if k == name.value]
+
+    def states(self, name: Prop) -> bool:
+        """True when the property is stated at all, whatever its value (an empty first
+        ``mlbom:safety:verdict`` hid the ones after it: red team 11b-5)."""
+        return any(k == name.value for k, _ in self.properties)
 
     @property
     def path(self) -> str | None:
@@ -79,8 +89,8 @@ class Item:
 
     def names(self) -> set[str]:
         """Every string an exception's ``component`` may use for this component."""
-        out = {self.name, self.ref}
-        for v in (self.purl, self.path, f"{self.group}/{self.name}" if self.group else None):
+        out = {self.name}
+        for v in (self.ref, self.purl, self.path, f"{self.group}/{self.name}" if self.group else None):
             if v:
                 out.add(v)
         return out
@@ -100,21 +110,32 @@ class BomFacts:
     source: str
     data: bytes
     root: Item
+    """``metadata.component`` (index 0); an empty stand-in when the BOM has none."""
     items: tuple[Item, ...]
+    """Every other object that can state something: the components (the release's nested ones
+    and ``components``, nested ones included) and the services, in document order."""
     produced_by_mlbom: bool
     vulnerabilities: tuple[VulnFact, ...] | None
     depends_on: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def item(self, ref: str) -> Item | None:
-        return self._by_ref.get(ref)
+        """The component whose bom-ref is ``ref`` (never a ref-less one for ``""``)."""
+        return self._by_ref.get(ref) if ref else None
 
     @cached_property
     def _by_ref(self) -> dict[str, Item]:
-        return {i.ref: i for i in reversed(self.items)}  # the first of duplicate refs wins
+        # refs are unique (from_loaded refuses a BOM where they are not); ref-less items have none
+        return {i.ref: i for i in reversed(self.every) if i.ref}
+
+    @property
+    def every(self) -> tuple[Item, ...]:
+        """The release and every other object: what a rule judging "any component" walks
+        (red team 11b-6: a verdict stated on ``metadata.component`` was never judged)."""
+        return (self.root, *self.items)
 
     def has_findings_data(self) -> bool:
         """True when the producer writes mlbom findings (mlbom, or any BOM carrying one)."""
-        return self.produced_by_mlbom or any(i.findings for i in (self.root, *self.items))
+        return self.produced_by_mlbom or any(i.findings for i in self.every)
 
 
 def load(path: Path | str) -> BomFacts:
@@ -128,19 +149,23 @@ def from_loaded(loaded: LoadedBom, data: bytes) -> BomFacts:
     loaded.require_unique_refs()
     doc = loaded.doc
     meta = loaded.metadata
-    root_raw = meta.get("component")
-    root = _item(root_raw) if isinstance(root_raw, dict) else Item(ref="", type="application", name="release")
-    items = tuple(_item(c) for c in walk(doc.get("components")))
+    root = Item(ref="", type="application", name="release")
+    items: list[Item] = []
+    for n, (place, raw) in enumerate(subjects(doc), start=1):
+        if place == "root":
+            root = _item(raw, 0)
+        else:
+            items.append(_item(raw, n, service=place == "service"))
     deps: dict[str, tuple[str, ...]] = {}
     for d in dicts(doc.get("dependencies")):
         ref, on = d.get("ref"), d.get("dependsOn")
-        if isinstance(ref, str):
+        if isinstance(ref, str) and ref:
             deps[ref] = tuple(x for x in on if isinstance(x, str)) if isinstance(on, list) else ()
     vulns = doc.get("vulnerabilities")
     # Audited (mlbom:vuln:audit on metadata, or any vulnerabilities list, empty too): facts, maybe none;
     # neither: no data.
     audited = isinstance(vulns, list) or _audited(meta)
-    return BomFacts(source=loaded.source, data=data, root=root, items=items, produced_by_mlbom=_by_mlbom(meta),
+    return BomFacts(source=loaded.source, data=data, root=root, items=tuple(items), produced_by_mlbom=_by_mlbom(meta),
                     vulnerabilities=tuple(_vuln(v) for v in dicts(vulns)) if audited else None,
                     depends_on=deps)
 
@@ -149,8 +174,10 @@ def _s(v: object) -> str | None:
     return v if isinstance(v, str) and v else None
 
 
-def _item(c: dict[str, object]) -> Item:
-    props = tuple((str(p.get("name")), str(p.get("value", ""))) for p in dicts(c.get("properties")))
+def _item(c: dict[str, object], index: int, *, service: bool = False) -> Item:
+    # read as the read model reads them (mlbom.readmodel.properties), so gate and report agree
+    props = tuple((k, as_text(p.get("value"))) for p in dicts(c.get("properties"))
+                  if isinstance(k := p.get("name"), str) and k)
     lics = []
     for entry in dicts(c.get("licenses")):
         if _s(entry.get("expression")):
@@ -176,7 +203,8 @@ def _item(c: dict[str, object]) -> Item:
             version = _s(a.get("version")) or (purl.rpartition("@")[2] if purl and "@" in purl else None)
             bases.append(BaseModel(name=str(a.get("name") or purl or "?"), purl=purl, version=version))
     card = c.get("modelCard")
-    return Item(ref=_s(c.get("bom-ref")) or "", type=_s(c.get("type")) or "", name=_s(c.get("name")) or "(unnamed)",
+    return Item(ref=_s(c.get("bom-ref")) or "", type="service" if service else _s(c.get("type")) or "", index=index,
+                name=_s(c.get("name")) or "(unnamed)",
                 version=_s(c.get("version")), group=_s(c.get("group")), purl=_s(c.get("purl")), licenses=tuple(lics),
                 properties=props, hashes=hashes, model_card=card if isinstance(card, dict) else None,
                 base_models=tuple(bases), findings=tuple(findings))

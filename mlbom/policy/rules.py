@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from mlbom.jsf import PublicKey
-from mlbom.model import SEVERITIES, stated_verdict
+from mlbom.model import SEVERITIES, VERDICTS, stated_verdict
 from mlbom.policy import licexpr
 from mlbom.policy.config import Exception_, Missing, Policy
 from mlbom.policy.facts import LICENSED_TYPES, BomFacts, FindingFact, Item
@@ -212,7 +212,7 @@ def _evaluate(facts: BomFacts, p: Policy, keys: Sequence[PublicKey], key_given: 
         yield "models.format", list(_model_formats(facts, p.model_formats, p.models_missing))
     if p.model_verdicts is not None:
         yield "models.verdict", list(_model_verdicts(facts, p.model_verdicts, p.models_missing))
-    models = [i for i in facts.items if i.type == "machine-learning-model"]
+    models = [i for i in facts.every if i.type == "machine-learning-model"]
     if p.require_card:
         yield "models.card", [_v("models.card", m, "has no model card",
                                  "add a model card (README.md with YAML front matter: license, base_model, datasets…)")
@@ -225,7 +225,7 @@ def _evaluate(facts: BomFacts, p: Policy, keys: Sequence[PublicKey], key_given: 
             _v("models.base-model-revision", m, f"base model {b.purl or b.name} is not pinned to a revision",
                "record the base model's exact revision (a commit) in the pedigree")
             for m in models for b in m.base_models if not b.version]
-    datasets = [i for i in facts.items if i.type == "data"]
+    datasets = [i for i in facts.every if i.type == "data"]
     if p.require_dataset_license:
         yield "datasets.license", [_v("datasets.license", d, "declares no licence",
                                       "declare the licence in the dataset card or Croissant `license`")
@@ -269,7 +269,7 @@ def _licences(facts: BomFacts, p: Policy) -> Iterator[tuple[str, list[Violation]
     unknown = p.license_unknown or "fail"
     out: dict[str, list[Violation]] = {"licenses.allow": [], "licenses.deny": [], "licenses.unknown": []}
     lvl: Level = "warning" if unknown == "warn" else "error"
-    for item in facts.items:
+    for item in facts.every:
         if item.type not in LICENSED_TYPES:
             continue
         if not item.licenses:
@@ -312,35 +312,47 @@ def _licences(facts: BomFacts, p: Policy) -> Iterator[tuple[str, list[Violation]
 # --- models -----------------------------------------------------------------------------------
 
 def _model_files(facts: BomFacts) -> tuple[list[tuple[Item, list[Item]]], list[Item]]:
-    """(each model with its files that carry a format, model files that belong to no model)."""
-    by_ref = {i.ref: i for i in facts.items}
-    owned: set[str] = set()
+    """(each model with its files that carry a format, model files that belong to no model).
+    Components are told apart by ``index``, never by a bom-ref that may be absent (red team
+    11b-4: every ref-less component was ``""``, and only the first of them was judged); a
+    property is "carried" when stated at all, whatever its value (11b-5)."""
+    owned: set[int] = set()
     models = []
-    for m in (i for i in facts.items if i.type == "machine-learning-model"):
-        files = [by_ref[r] for r in facts.depends_on.get(m.ref, ()) if r in by_ref and by_ref[r].prop(Prop.FILE_FORMAT)]
-        if not files and m.prop(Prop.FILE_FORMAT):
+    for m in (i for i in facts.every if i.type == "machine-learning-model"):
+        deps = [facts.item(r) for r in facts.depends_on.get(m.ref, ())] if m.ref else []
+        files = [f for f in deps if f is not None and f.states(Prop.FILE_FORMAT)]
+        if not files and m.states(Prop.FILE_FORMAT):
             files = [m]
-        owned |= {f.ref for f in files}
+        owned |= {f.index for f in files}
         models.append((m, files))
-    loose = [i for i in facts.items if i.ref not in owned and i.prop(Prop.SAFETY_VERDICT) and i.prop(Prop.FILE_FORMAT)]
+    loose = [i for i in facts.every if i.index not in owned and i.states(Prop.SAFETY_VERDICT) and i.states(Prop.FILE_FORMAT)]
     return models, loose
 
 
 def _model_formats(facts: BomFacts, allowed: tuple[str, ...], missing: Missing) -> Iterator[Violation]:
     models, loose = _model_files(facts)
-    seen: set[str] = set()
+    seen: set[int] = set()
     for m, files in models:
         if not files:
             yield _missing("models.format", m, "no file format data for this model's files", missing,
                            "generate the BOM with mlbom (it records each file's format from its content)")
     for f in [f for _, files in models for f in files] + loose:
-        fmt = (f.prop(Prop.FILE_FORMAT) or "unknown").lower()
-        if f.ref in seen or fmt in NON_WEIGHT_FORMATS:
+        if f.index in seen:
             continue
-        seen.add(f.ref)
-        if fmt not in allowed:
+        seen.add(f.index)
+        bad = [fmt for fmt in _weight_formats(f) if fmt not in allowed]
+        if bad:
+            fmt = ", ".join(bad)
             yield _v("models.format", f, f"weight format {fmt} is not allowed (allowed: {', '.join(allowed)})",
                      f"convert it to {allowed[0]} or remove it from the release" if allowed else "remove it from the release")
+
+
+def _weight_formats(f: Item) -> list[str]:
+    """Every weight format a file states (each ``mlbom:file:format`` value, not the first: a
+    ``json`` written before ``pickle`` does not make a pickle a config file); an empty value is
+    ``unknown``, which is a weight."""
+    got = dict.fromkeys((v.lower() or "unknown") for v in f.props(Prop.FILE_FORMAT))
+    return [fmt for fmt in got if fmt not in NON_WEIGHT_FORMATS]
 
 
 def _model_verdicts(facts: BomFacts, allowed: tuple[str, ...], missing: Missing) -> Iterator[Violation]:
@@ -348,34 +360,43 @@ def _model_verdicts(facts: BomFacts, allowed: tuple[str, ...], missing: Missing)
     candidates: list[Item] = []
     for m, files in models:
         if not files:
-            if m.prop(Prop.SAFETY_VERDICT):
+            if m.states(Prop.SAFETY_VERDICT):
                 candidates.append(m)
             else:
                 yield _missing("models.verdict", m, "no scan verdict for this model or its files", missing,
                                "generate the BOM with mlbom, which scans every model file statically")
             continue
         for f in files:
-            if f.prop(Prop.SAFETY_VERDICT):
+            if f.states(Prop.SAFETY_VERDICT):
                 candidates.append(f)
-            elif (f.prop(Prop.FILE_FORMAT) or "").lower() not in NON_WEIGHT_FORMATS:
+            elif _weight_formats(f):
                 yield _missing("models.verdict", f, "no scan verdict for this file", missing,
                                "scan it with `mlbom scan` and regenerate the BOM")
-    # any other component stating a verdict is judged too, format or not (red team 10c P3: a file
-    # stating `unsafe` without `mlbom:file:format` was never judged); a model judged through its
-    # files is not judged a second time
-    through_files = {m.ref for m, files in models if files and files != [m]}
-    stated = [i for i in facts.items if i.ref not in through_files and i.prop(Prop.SAFETY_VERDICT)]
-    seen: set[str] = set()
+    # any other object stating a verdict is judged too, format or not (red team 10c P3: a file
+    # stating `unsafe` without `mlbom:file:format` was never judged), wherever it sits — the
+    # release itself (metadata.component, 11b-6), nested components, services — and whatever
+    # its first value (11b-5); a model judged through its files is not judged a second time
+    # when a file of it fails (its verdict is theirs), but is when none does: a model stating
+    # `unsafe` over files stating `safe` is never passed
+    def ok(i: Item) -> bool:
+        return not i.states(Prop.SAFETY_VERDICT) or stated_verdict(i.props(Prop.SAFETY_VERDICT)) in allowed
+
+    through_files = {m.index for m, files in models if files and files != [m] and not all(ok(f) for f in files)}
+    stated = [i for i in facts.every if i.index not in through_files and i.states(Prop.SAFETY_VERDICT)]
+    seen: set[int] = set()
     for f in candidates + loose + stated:
-        verdict = stated_verdict(f.props(Prop.SAFETY_VERDICT))
-        if f.ref in seen:
+        if f.index in seen:
             continue
-        seen.add(f.ref)
+        seen.add(f.index)
+        verdict = stated_verdict(f.props(Prop.SAFETY_VERDICT))
         if verdict not in allowed:
             worst = _worst(f.findings)
             why = f": {worst.severity} {worst.id}: {_strip_where(worst.message)}" if worst else ""
-            what = "could not be scanned" if verdict == "error" else f"is {verdict}"
-            yield _v("models.verdict", f, f"scan verdict {verdict} (allowed: {', '.join(allowed)}): the file {what}{why}",
+            what = ("could not be scanned" if verdict == "error" else f"is {verdict}" if verdict in VERDICTS
+                    else "states no verdict mlbom knows (never an allowed one)")
+            several = sorted(set(f.props(Prop.SAFETY_VERDICT)))
+            also = f"; it states {len(several)} verdicts: {', '.join(repr(x) for x in several)}" if len(several) > 1 else ""
+            yield _v("models.verdict", f, f"scan verdict {verdict} (allowed: {', '.join(allowed)}): the file {what}{why}{also}",
                      "do not ship it: convert it to safetensors (`mlbom scan FILE` shows why)",
                      ids=tuple(x.id for x in f.findings if x.severity != "info") or tuple(x.id for x in f.findings))
 
@@ -410,12 +431,12 @@ def _where(message: str) -> tuple[str | None, int | None]:
 # --- datasets ---------------------------------------------------------------------------------
 
 def _checksums(facts: BomFacts, datasets: list[Item], missing: Missing) -> Iterator[Violation]:
-    by_ref = {i.ref: i for i in facts.items}
     for d in datasets:
-        if d.prop(Prop.DATASET_INSPECTED) == "false":
+        if set(d.props(Prop.DATASET_INSPECTED)) == {"false"}:
             continue  # only named by a model card: none of its files ship in this release
-        files = [by_ref[r] for r in facts.depends_on.get(d.ref, ()) if r in by_ref]
-        states = [(f, f.prop(Prop.DATASET_CHECKSUM)) for f in files]
+        deps = [facts.item(r) for r in facts.depends_on.get(d.ref, ())] if d.ref else []
+        files = [f for f in deps if f is not None]
+        states = [(f, _checksum_state(f)) for f in files]
         if not any(s for _, s in states):
             yield _missing("datasets.checksums", d, "no checksum verification data for its files", missing,
                            "generate the BOM with mlbom from a dataset with a Croissant manifest")
@@ -430,6 +451,17 @@ def _checksums(facts: BomFacts, datasets: list[Item], missing: Missing) -> Itera
                      else "restore the file or update the declared checksum after review")
 
 
+def _checksum_state(f: Item) -> str | None:
+    """The worst ``mlbom:dataset:checksum`` a file states (``mismatch``, then anything that is not
+    ``verified``); ``None`` when it states none."""
+    got = set(f.props(Prop.DATASET_CHECKSUM))
+    if not got:
+        return None
+    if "mismatch" in got:
+        return "mismatch"
+    return next((v or "undeclared" for v in sorted(got) if v != "verified"), "verified")
+
+
 # --- findings and vulnerabilities -------------------------------------------------------------
 
 def _findings(facts: BomFacts, fail_on: str, missing: Missing) -> Iterator[Violation]:
@@ -438,7 +470,7 @@ def _findings(facts: BomFacts, fail_on: str, missing: Missing) -> Iterator[Viola
                        missing, "generate the BOM with mlbom, or set [findings] missing-data = \"warn\"")
         return
     limit = SEVERITIES.index(fail_on)
-    for item in (facts.root, *facts.items):
+    for item in facts.every:
         for f in item.findings:
             source, line = _where(f.message)
             if f.severity not in SEVERITIES:
@@ -489,7 +521,7 @@ def _vulnerabilities(facts: BomFacts, p: Policy) -> Iterator[tuple[str, list[Vio
 # --- packages and signature -------------------------------------------------------------------
 
 def _python_libraries(facts: BomFacts) -> list[Item]:
-    return [i for i in facts.items if i.type in ("library", "framework")
+    return [i for i in facts.every if i.type in ("library", "framework")
             and (i.purl is None or i.purl.startswith("pkg:pypi/"))]
 
 
@@ -535,7 +567,7 @@ def _extra_index(facts: BomFacts, missing: Missing) -> Iterator[Violation]:
         yield _missing("packages.extra-index-url", _bom_item(facts), "no requirements data (the BOM is not from mlbom)",
                        missing, "generate the BOM with mlbom from the requirements files")
         return
-    for item in (facts.root, *facts.items):
+    for item in facts.every:
         for f in item.findings:
             if f.id == "requirements.extra-index-url":
                 source, line = _where(f.message)

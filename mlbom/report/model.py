@@ -161,8 +161,8 @@ def _attention(v: ReadBom) -> list[Block]:
             todo = x.recommendation or "upgrade to a fixed version, or state the analysis (VEX)"
             rows.append((_sev_rank(x.severity), (x.severity, what, "-", f"{x.id} ({x.state})" +
                                                  (f": {x.description}" if x.description else ""), todo)))
-    for c in v.components:
-        if c.type == "file" and c.prop(Prop.SAFETY_VERDICT) and c.verdict != "safe":
+    for c in v.stating_verdict():  # wherever it sits, whatever it is (as the policy gate judges)
+        if c.verdict != "safe":
             rows.append((_sev_rank("high") if c.verdict == "unsafe" else _sev_rank("medium"),
                          ("high" if c.verdict == "unsafe" else "medium", c.display, c.path, f"scan verdict: {c.verdict}",
                           "do not load it until it is cleared")))
@@ -268,7 +268,7 @@ def _what_is_unknown(v: ReadBom, sig: SignatureState) -> list[str]:
         out.append("the BOM is not signed: who made it cannot be checked")
     if v.composition == "undeclared":
         out.append("the BOM does not declare whether its inventory is complete (compositions)")
-    if not any(c.prop(Prop.SAFETY_VERDICT) for c in v.components):
+    if not v.stating_verdict():
         out.append("no file carries a safety scan verdict (mlbom:safety:verdict): no weight file is cleared")
     if not v.has_vulnerability_section:
         out.append("no vulnerabilities section: whether the components were audited is unknown")
