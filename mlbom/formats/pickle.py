@@ -858,6 +858,33 @@ _PLAIN_CODECS = frozenset({"ascii", "us_ascii", "utf8", "utf_8", "u8", "utf", "u
                            "utf_16_le", "utf_16_be", "utf_16le", "utf_16be", "utf32", "utf_32", "utf_32_le",
                            "utf_32_be", "utf_32le", "utf_32be"})
 _PLAIN_ERRORS = frozenset({"strict", "replace", "surrogateescape", "surrogatepass", "backslashreplace"})
+# pathlib's paths: str(path) (and os.fspath, bytes(path), and every str cast of one: a pandas
+# dtype=str, a numpy StringDType) is the parts' text NORMALISED, not a part's own text: empty and
+# "." components and trailing separators are dropped, PureWindowsPath turns "/" into "\\"
+# ("__array_interface__/" -> "__array_interface__"). A single-component result is a substring of
+# one part (a separator is put between parts), so a part containing a protocol name is judged
+# like the name; a BUILD state (its slots _drv/_root/_parts/_str: their text is concatenated)
+# fails closed.
+_PATH_CLASSES = frozenset({f"pathlib.{c}" for c in ("Path", "PosixPath", "WindowsPath", "PurePath",
+                                                      "PurePosixPath", "PureWindowsPath")})
+# allowlisted constructors that cast their data with str() for a text dtype (pandas' Index/Series/
+# DataFrame/Categorical dtype= argument: ensure_string_array, str(x) of every element): the
+# dtype's position and the data's (pandas.core.indexes.base._new_Index(cls, d) is cls.__new__(cls, **d))
+_DTYPE_CASTS: dict[str, tuple[int, int]] = {
+    **{f"{m}{c}": (1, 0) for m in ("pandas.", "pandas.core.indexes.base.") for c in ("Index",)},
+    **{f"{m}{c}": (2, 0) for m in ("pandas.", "pandas.core.series.") for c in ("Series",)},
+    **{f"{m}{c}": (3, 0) for m in ("pandas.", "pandas.core.frame.") for c in ("DataFrame",)},
+    **{f"{m}{c}": (3, 0) for m in ("pandas.", "pandas.arrays.", "pandas.core.arrays.categorical.")
+       for c in ("Categorical",)},
+    **{f"{m}CategoricalIndex": (3, 0) for m in ("pandas.", "pandas.core.indexes.category.")},
+}
+_NEW_INDEX = "pandas.core.indexes.base._new_Index"
+# numpy's StringDType(coerce=True): setting an element casts it with str() (an ndarray BUILD of a
+# list of objects); what numpy pickles as _convert_to_stringdtype_kwargs(coerce, na_object)
+_STRINGDTYPE = frozenset({"numpy._core._internal._convert_to_stringdtype_kwargs"})
+# numpy.rec.recarray(shape, dtype, buf, offset, strides, formats, names, titles): names and titles
+# are comma-separated strs split into field names (stripped): a field name is part of a str
+_RECARRAYS = frozenset({"numpy.rec.recarray"})
 # set as attributes, these two are modelled (the class is reassigned, the attribute dict
 # replaced); through ``inst.__dict__.update`` they are plain entries the type's descriptors shadow
 _MODELLED_DUNDERS = frozenset({"__class__", "__dict__"})
@@ -944,6 +971,32 @@ def _instance_class(v: Call) -> str | None:
         cls = items[0] if items else None
         return cls.res.path if isinstance(cls, Global) and cls.res.status == "allow" else None
     return func.res.path
+
+
+def _str_known(v: object) -> bool:
+    """``str(v)`` is text mlbom judged: v's own text (a str; bytes and numbers give a repr or
+    digits), a container's, class's or function's repr (bracketed or decorated: never a bare
+    name), or a pathlib path's normalised text (judged where the path was made). Any other
+    object's ``__str__`` (an array's delegates to its element, a path in a state ...) is not
+    computed."""
+    if isinstance(v, str | int | float | Text | Blob | Seq | Dct | Global):
+        return True
+    if isinstance(v, Opaque):
+        return v.what in ("None", "an int", "a float")
+    return isinstance(v, Call) and _instance_class(v) in _PATH_CLASSES and v.state is None
+
+
+def _array_elements(v: object) -> list[object] | None:
+    """The elements of a list, or of an object array numpy rebuilt from a list (the BUILD state
+    ``(version, shape, dtype, is_fortran, list)``); None when mlbom does not hold them."""
+    if isinstance(v, Seq):
+        return v.items
+    if isinstance(v, Call) and isinstance(v.func, Global) and v.func.res.path in _ARRAY_MAKERS:
+        st = v.state
+        items = st.items if isinstance(st, Seq) else None
+        if items is not None and len(items) == 5 and isinstance(items[4], Seq):
+            return items[4].items
+    return None
 
 
 def _decimal_bomb(v: object, parses_text: bool) -> str | None:
@@ -1444,6 +1497,8 @@ class _Walker:
         """What a call of ``path`` computes from its arguments: resource bombs, and the str or
         bytes it makes (a raw-memory protocol name may be made rather than written)."""
         self.bombs(path, items, kwargs)
+        if path in _PATH_CLASSES or path in _RECARRAYS or path in _DTYPE_CASTS or path == _NEW_INDEX:
+            self.str_casts(path, items, kwargs)
         if path in _PARTIALS:
             self.partial_func(items[0] if items else None, f"{path}(...) stores, to be called later,")
         if path in _COERCERS or path in _STRING_UFUNCS or path in _COERCING_FUNCTIONS:
@@ -1509,7 +1564,10 @@ class _Walker:
         enc = pos[1] if len(pos) > 1 else kw.get("encoding", missing)
         err = pos[2] if len(pos) > 2 else kw.get("errors", missing)
         if enc is missing and err is missing and len(kw) == len([k for k in kw if k == "object"]):
-            return  # str(x): x's own text (a str) or its repr; nothing is decoded
+            # str(x): nothing is decoded, x.__str__ computes the text
+            if obj is not missing and not _str_known(obj):
+                self.computed_text(f"{path}({_describe(obj)})")
+            return
         if isinstance(obj, str | Text):
             return  # decoding a str raises
         plain = (enc is missing or (isinstance(enc, str) and _codec_name(enc) in _PLAIN_CODECS)) and \
@@ -1529,6 +1587,74 @@ class _Walker:
                   f"{'' if err is missing else ' and errors ' + _shown(err)}: mlbom does not compute the "
                   "str it makes, which may be a raw-memory protocol name (__array_interface__)", "suspicious",
                   f"proto-decode:{path}")
+
+    def computed_text(self, what: str) -> None:
+        self.note("pickle.protocol-attribute", "medium", f"{what} computes a str at load time that mlbom does not "
+                  "compute (an allowlisted object's __str__): it may be a raw-memory protocol name "
+                  "(__array_interface__) that no str in the stream equals", "suspicious", f"proto-str:{what}")
+
+    def str_casts(self, path: str, items: list[object] | None, kwargs: object) -> None:
+        """Calls that make a str of an object: pathlib's normalised text, pandas' dtype= cast of
+        every element, recarray's field names split from a str (see ``_PATH_CLASSES``)."""
+        kw: dict[object, object] | None = {}
+        if kwargs is not None and kwargs is not _NONE:
+            kw = kwargs.items if isinstance(kwargs, Dct) and not kwargs.loose else None
+        if path in _PATH_CLASSES:
+            for part in [*(items if items is not None else [Opaque("arguments mlbom did not track")])]:
+                if isinstance(part, str):
+                    for name in sorted(_POINTER_PROTOCOLS):
+                        if name in part:
+                            self.pointer_data(repr(name), f"{path}({part!r}) (its text is normalised)")
+                elif not (isinstance(part, Call) and _instance_class(part) in _PATH_CLASSES):
+                    self.computed_text(f"{path}({_describe(part)})")  # a str subclass, a long text ...
+            return
+        if path in _RECARRAYS:
+            pos = (items or [])[6:8] + ([] if kw is None else [kw.get("names"), kw.get("titles")])
+            for part in pos:
+                if isinstance(part, str):
+                    for name in sorted(_POINTER_PROTOCOLS):
+                        if name in part:
+                            self.pointer_data(repr(name), f"{path}'s field names {part!r} (split at commas)")
+                elif part is not None and part is not _NONE and not isinstance(part, Seq):
+                    self.computed_text(f"{path}'s field names from {_describe(part)}")
+            if kw is None:
+                self.computed_text(f"{path} with keyword arguments mlbom did not track")
+            return
+        where = _DTYPE_CASTS.get(path)
+        if where is None and path == _NEW_INDEX:
+            d = items[1] if items is not None and len(items) > 1 else None
+            if not isinstance(d, Dct) or d.items is None or d.loose:
+                if d is not None and not (isinstance(d, Dct) and d.items == {}):
+                    self.computed_text(f"{path} given {_describe(d)}")
+                return
+            kw, items, where = d.items, [], (1, 0)
+        if where is None:
+            return
+        dpos, vpos = where
+        dtype = items[dpos] if items is not None and len(items) > dpos else (kw or {}).get("dtype")
+        data = items[vpos] if items else (kw or {}).get("data", (kw or {}).get("values"))
+        if kw is None:
+            self.computed_text(f"{path} with keyword arguments mlbom did not track")
+            return
+        if dtype is None or dtype is _NONE or data is None or data is _NONE:
+            return  # no cast (inferred, object or numeric data keep their elements)
+        elements = _array_elements(data)
+        if elements is None or not all(_str_known(e) for e in elements):
+            self.computed_text(f"{path} with dtype {_describe(dtype)} (a str() of every element of "
+                               f"{_describe(data)})")
+
+    def string_dtype_build(self, inst: Call, state: object) -> None:
+        """An ndarray BUILD ``(version, shape, StringDType(coerce), is_fortran, list)``: numpy
+        casts every element of the list with str() when coerce is true."""
+        items = state.items if isinstance(state, Seq) else None
+        if items is None or len(items) != 5:
+            return
+        dt = items[2]
+        if not (isinstance(dt, Call) and isinstance(dt.func, Global) and dt.func.res.path in _STRINGDTYPE):
+            return
+        elements = _array_elements(items[4]) if isinstance(items[4], Seq) else []
+        if elements is None or not all(_str_known(e) for e in elements):
+            self.computed_text(f"a numpy StringDType array of {_describe(items[4])} (a str() of every element)")
 
     def bytes_call(self, path: str, pos: list[object], kw: dict[object, object] | None) -> None:
         """``bytes(...)`` / ``bytearray(...)``: bytes computed at load time (a numpy ``U`` array
@@ -3034,6 +3160,11 @@ class _Walker:
         inst.state = state
         if inst.klass is not _SAME:
             self.class_replaced(inst, "BUILD")
+        cls = _instance_class(inst)
+        if cls in _PATH_CLASSES:
+            self.computed_text(f"BUILD on a {cls} (its slots hold the parts its text is joined from)")
+        elif cls in _ARRAY_MAKERS:
+            self.string_dtype_build(inst, state)
         if _instance_class(inst) in _PARTIALS and self.partial_state(inst, state):
             return
         self.apply_state(inst, state, "BUILD", setattr_all=False)
