@@ -112,6 +112,9 @@ class PickleReport:
     # order; complete False where an id's key could not be read (or there were too many)
     storage_keys: list[str] = field(default_factory=list)
     storage_keys_complete: bool = True
+    # a check torch.load makes in EITHER mode that this checkpoint certainly fails (a tensor view
+    # past its storage, requires_grad on an integer tensor): it does not load at all
+    load_refused: str | None = None
     persistent_ids: int = 0
     joblib_arrays: int = 0  # inline arrays stepped over (joblib mode)
 
@@ -366,6 +369,20 @@ class Opaque(Value):
 
     def __init__(self, what: str) -> None:
         self.what = what
+
+
+class Storage(Opaque):
+    """What torch's zip loader returns for a ``('storage', storage_type, key, location, numel)``
+    persistent id: a typed storage of ``numel`` elements (``get_storage_from_record`` of
+    ``numel * element_size`` bytes; a storage read from a record cannot be resized).
+    ``tensor_kind``: "float" (float or complex: may require grad), "int", or None."""
+
+    __slots__ = ("numel", "tensor_kind")
+
+    def __init__(self, tensor_kind: str | None, numel: int | None) -> None:
+        super().__init__("a persistent object")
+        self.tensor_kind = tensor_kind
+        self.numel = numel
 
 
 class Text(Value):
@@ -1147,6 +1164,54 @@ _WO_TARGETS = {"BUILD": frozenset({"OrderedDict", "Parameter"}), "SETITEM": froz
 # allowlisted types whose BUILD torch's check lets through, and then depends on the state
 # (no __setstate__: inst.__dict__.update(state) when the state is truthy, which set/bytearray lack)
 _WO_MAYBE = {"BUILD": frozenset({"set", "bytearray", "Counter"})}
+# torch's storage classes and dtypes by whether a tensor of them may require grad (float and
+# complex only: "only Tensors of floating point and complex dtype can require gradients")
+_FLOAT_STORAGES = frozenset({f"torch.{c}Storage" for c in ("Float", "Double", "Half", "BFloat16", "ComplexFloat",
+                                                             "ComplexDouble")})
+_INT_STORAGES = frozenset({f"torch.{c}Storage" for c in ("Long", "Int", "Short", "Char", "Byte", "Bool")}
+                          | {"torch.UntypedStorage", "torch.storage.UntypedStorage"})
+_FLOAT_DTYPES = frozenset({"torch.half", "torch.float", "torch.double", "torch.cfloat", "torch.cdouble",
+                           "torch.chalf", "torch.bfloat16", "torch.float16", "torch.float32", "torch.float64",
+                           "torch.complex32", "torch.complex64", "torch.complex128"})
+_INT_DTYPES = frozenset({f"torch.{t}" for t in ("uint8", "int8", "int16", "int32", "int64", "short", "int", "long",
+                                                 "bool", "uint16", "uint32", "uint64")})
+# torch._utils' rebuild functions: (storage, storage_offset, size, stride[, requires_grad, hooks[, dtype]])
+_TENSOR_REBUILDS = frozenset({"torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2",
+                              "torch._utils._rebuild_tensor_v3"})
+_PARAMETER_REBUILDS = frozenset({"torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state"})
+
+
+def _tensor_kind(v: object, hops: int = 0) -> str | None:
+    """"float", "int" or None: the dtype family of a tensor (or Parameter) torch rebuilds."""
+    if not isinstance(v, Call) or not isinstance(v.func, Global) or v.func.res.status != "allow" or hops > 4:
+        return None
+    items = v.args.items if isinstance(v.args, Seq) else None
+    if not items:
+        return None
+    path = v.func.res.path
+    if path in _PARAMETER_REBUILDS:
+        return _tensor_kind(items[0], hops + 1)
+    return _rebuild_kind(path, items)
+
+
+def _rebuild_kind(path: str, items: list[object]) -> str | None:
+    """The dtype family of the tensor ``path(*items)`` rebuilds (a torch._utils rebuild function)."""
+    if path == "torch._utils._rebuild_tensor_v3":
+        dt = items[6] if len(items) > 6 else None
+        p = dt.res.path if isinstance(dt, Global) else ""
+        return "float" if p in _FLOAT_DTYPES else "int" if p in _INT_DTYPES else None
+    if path in _TENSOR_REBUILDS and items and isinstance(items[0], Storage):
+        return items[0].tensor_kind
+    return None
+
+
+def _plain_ints(v: object) -> list[int] | None:
+    items = v.items if isinstance(v, Seq) and v.type == "tuple" else None
+    if items is None or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in items):
+        return None
+    return items  # type: ignore[return-value]
+
+
 _WO_CALL_TYPES = {"collections.OrderedDict": "OrderedDict", "collections.Counter": "Counter",
                   "torch._utils._rebuild_parameter": "Parameter",
                   "torch._utils._rebuild_parameter_with_state": "Parameter"}
@@ -1401,6 +1466,9 @@ class _Walker:
                 self.unread(result, f"{func.res.path} with arguments mlbom did not track")
             elif len(items) == 3:
                 self.apply_state(result, items[2], func.res.path, setattr_all=True)
+        if isinstance(func, Global) and func.res.status == "allow" and isinstance(result, Call) \
+                and (func.res.path in _TENSOR_REBUILDS or func.res.path in _PARAMETER_REBUILDS):
+            self.tensor_checks(func.res.path, args)
         if isinstance(func, Global) and func.res.status == "allow" and isinstance(result, Call):
             items = args.items if isinstance(args, Seq) else None
             path = func.res.path
@@ -2797,6 +2865,12 @@ class _Walker:
         pid = self.pop()
         self.rep.persistent_ids += 1
         self.wo_persistent_id(pid)
+        items = pid.items if isinstance(pid, Seq) and pid.type == "tuple" else None
+        if items is not None and len(items) == 5 and items[0] == "storage" and isinstance(items[1], Global):
+            t = items[1].res.path
+            numel = items[4] if isinstance(items[4], int) and not isinstance(items[4], bool) else None
+            self.push(Storage("float" if t in _FLOAT_STORAGES else "int" if t in _INT_STORAGES else None, numel))
+            return
         self.push(_persistent_value(pid))
 
     # -- the instance model ------------------------------------------------------------------
@@ -3082,6 +3156,15 @@ class _Walker:
                     and (items[2] is _NONE or _exact_type(items[2]) in ("dict", "OrderedDict"))):
                 rep.wo_unknown = rep.wo_unknown or f"BUILD on a Parameter with {_describe(state)}, which " \
                     "Tensor.__setstate__ may refuse"
+            elif items[0] is True:
+                # Tensor.__setstate__ sets requires_grad: refused (in either mode) for an integer tensor
+                kind = _tensor_kind(target)
+                if kind == "int" and rep.load_refused is None:
+                    rep.load_refused = "BUILD (requires_grad=True, ...) on an integer Parameter: torch refuses " \
+                        "requires_grad on an integer tensor"
+                elif kind is None:
+                    rep.wo_unknown = rep.wo_unknown or "BUILD (requires_grad=True, ...) on a Parameter whose dtype " \
+                        "mlbom cannot tell (torch refuses requires_grad on an integer tensor)"
             return
         if _exact_type(target) != "OrderedDict":
             return
@@ -3095,6 +3178,38 @@ class _Walker:
         else:
             rep.wo_unknown = rep.wo_unknown or f"BUILD on an OrderedDict with {_describe(state)}, which torch's " \
                 "inst.__dict__.update(state) may refuse"
+
+    def tensor_checks(self, path: str, args: object) -> None:
+        """The checks torch.load makes, in either mode, when it rebuilds a tensor: ``set_(storage,
+        offset, size, stride)`` cannot grow a storage read from a record (the view's last element,
+        ``offset + sum((size-1)*stride)``, must lie within its ``numel``), and requires_grad=True
+        is refused for an integer tensor (``_rebuild_tensor_v2``/``v3``, ``nn.Parameter(data,
+        requires_grad)``)."""
+        items = args.items if isinstance(args, Seq) else None
+        if items is None or self.rep.load_refused is not None:
+            return
+        if path in _PARAMETER_REBUILDS:
+            if len(items) > 1 and items[1] is True and _tensor_kind(items[0]) == "int":
+                self.rep.load_refused = f"{path}(<an integer tensor>, requires_grad=True): torch refuses " \
+                    "requires_grad on an integer tensor"
+            return
+        storage = items[0]
+        grad = len(items) > 4 and items[4] is True and path != "torch._utils._rebuild_tensor"
+        if grad and _rebuild_kind(path, items) == "int":
+            self.rep.load_refused = f"{path} of an integer tensor with requires_grad=True: torch refuses " \
+                "requires_grad on an integer tensor"
+            return
+        if not isinstance(storage, Storage) or storage.numel is None or len(items) < 4:
+            return
+        offset, size, stride = items[1], _plain_ints(items[2]), _plain_ints(items[3])
+        if not (isinstance(offset, int) and not isinstance(offset, bool) and offset >= 0) or size is None \
+                or stride is None or len(size) != len(stride) or 0 in size:
+            return
+        last = offset + sum((n - 1) * st for n, st in zip(size, stride, strict=True))
+        if last >= storage.numel:
+            self.rep.load_refused = f"{path}: a tensor of size {tuple(size)}, stride {tuple(stride)} and offset " \
+                f"{offset} reaches element {last} of a storage of {storage.numel} (set_ cannot resize a storage " \
+                "read from the archive)"
 
     def wo_callable(self, op: str, func: object) -> None:
         """torch's weights_only REDUCE / NEWOBJ accept only allowlisted globals (judged by the GLOBAL

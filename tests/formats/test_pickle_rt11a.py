@@ -217,3 +217,111 @@ def test_red_team_11a_1_files_are_unsafe_and_the_loader_makes_the_name() -> None
         rep = read_pickle(io.BytesIO(data), len(data))
         assert rep.verdict == "unsafe", name  # ... which mlbom judges like the name itself
         assert "pickle.protocol-attribute" in {f.id for f in rep.findings}
+
+
+# -- 11a-2: checkpoints torch.load refuses in either mode get no weights-only claim ---------
+
+def _u(text: str) -> bytes:
+    """BINUNICODE: torch writes protocol 2, whose weights_only unpickler has no SHORT_BINUNICODE."""
+    return b"X" + struct.pack("<I", len(text)) + text.encode()
+
+
+def _od() -> bytes:
+    return call(glob("collections", "OrderedDict"))
+
+
+def _tensor(storage: str, numel: int, size: tuple[int, ...], stride: tuple[int, ...], offset: int = 0,
+            requires_grad: bool = False) -> bytes:
+    pid = MARK + _u("storage") + glob("torch", storage) + _u("0") + _u("cpu") + i1(numel) + TUPLE + b"Q"
+    tup = lambda xs: MARK + b"".join(i1(x) for x in xs) + TUPLE  # noqa: E731
+    return call(glob("torch._utils", "_rebuild_tensor_v2"), pid, i1(offset), tup(size), tup(stride),
+                b"\x88" if requires_grad else b"\x89", _od())
+
+
+def _param(tensor: bytes, requires_grad: bool = False, build: bool | None = None) -> bytes:
+    p = call(glob("torch._utils", "_rebuild_parameter"), tensor, b"\x88" if requires_grad else b"\x89", _od())
+    if build is not None:
+        p += MARK + (b"\x88" if build else b"\x89") + NONE + NONE + TUPLE + BUILD
+    return p
+
+
+def _checkpoint(tmp: object, value: bytes, nbytes: int = 32) -> object:
+    import zipfile
+
+    path = tmp / "ckpt.pt"  # type: ignore[operator]
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("archive/data.pkl", proto(2) + EMPTY_DICT + _u("w") + value + SETITEM + STOP)
+        z.writestr("archive/data/0", b"\0" * nbytes)
+        z.writestr("archive/version", b"3\n")
+    return path
+
+
+@pytest.mark.parametrize(("value", "why"), [
+    (_param(_tensor("LongStorage", 4, (4,), (1,)), build=True), "integer Parameter"),
+    (_param(_tensor("LongStorage", 4, (4,), (1,)), requires_grad=True), "integer tensor"),
+    (_tensor("IntStorage", 4, (4,), (1,), requires_grad=True), "integer tensor"),
+    (_tensor("LongStorage", 4, (100,), (1,)), "reaches element 99 of a storage of 4"),
+    (_tensor("FloatStorage", 4, (2, 2), (2, 2)), "reaches element 4"),
+    (_tensor("FloatStorage", 4, (1,), (1,), offset=4), "reaches element 4"),
+])
+def test_a_checkpoint_torch_refuses_in_either_mode_is_error_with_no_claim(tmp_path: object, value: bytes,
+                                                                          why: str) -> None:
+    from mlbom.scanner import scan_file
+
+    r = scan_file(_checkpoint(tmp_path, value))
+    assert r.verdict == "error", r.findings
+    assert "torch.weights-only" not in r.facts
+    found = [f for f in r.findings if f.id == "pytorch.tensor-invalid"]
+    assert found and why in found[0].message, r.findings
+
+
+@pytest.mark.parametrize("value", [
+    _param(_tensor("FloatStorage", 4, (4,), (1,)), build=True),
+    _param(_tensor("FloatStorage", 4, (4,), (1,)), requires_grad=True),
+    _param(_tensor("LongStorage", 4, (4,), (1,)), build=False),
+    _tensor("LongStorage", 4, (2,), (1,), offset=2),  # a view of the storage's tail
+    _tensor("LongStorage", 4, (2, 2), (2, 1)),
+    _tensor("LongStorage", 4, (0,), (1,), offset=9),  # an empty view needs no element
+    _tensor("BFloat16Storage", 4, (4,), (1,), requires_grad=True),
+])
+def test_checkpoints_torch_loads_keep_their_claim(tmp_path: object, value: bytes) -> None:
+    from mlbom.scanner import scan_file
+
+    r = scan_file(_checkpoint(tmp_path, value))
+    assert r.verdict == "safe", r.findings
+    assert r.facts.get("torch.weights-only") == "true", r.findings
+
+
+_TORCH_BUILD = r'''
+import collections, sys, torch
+from torch._utils import _rebuild_parameter, _rebuild_tensor_v2
+class P:
+    def __init__(self, t, state): self.t, self.state = t, state
+    def __reduce__(self): return (_rebuild_parameter, (self.t, False, collections.OrderedDict()), self.state)
+class T:
+    def __init__(self, s): self.s = s
+    def __reduce__(self): return (_rebuild_tensor_v2, (self.s, 0, (1000,), (1,), False, collections.OrderedDict()))
+out = sys.argv[1]
+torch.save({"w": P(torch.arange(4), (True, None, None))}, out + "/param-int-requires-grad.pt")
+torch.save({"w": T(torch.arange(4).untyped_storage() if False else torch.arange(4).storage())},
+           out + "/tensor-past-storage.pt")
+for name in ("param-int-requires-grad.pt", "tensor-past-storage.pt"):
+    for wo in (True, False):
+        try:
+            torch.load(out + "/" + name, weights_only=wo)
+            print(name, wo, "loads")
+        except RuntimeError:
+            print(name, wo, "refused")
+'''
+
+
+def test_red_team_11a_2_files_torch_refuses_are_error(tmp_path: object) -> None:
+    pytest.importorskip("torch")
+    from mlbom.scanner import scan_file
+
+    out = subprocess.run([sys.executable, "-c", _TORCH_BUILD, str(tmp_path)], capture_output=True, text=True,
+                         check=True, timeout=300).stdout
+    assert out.count("refused") == 4, out  # torch.load raises in both modes
+    for name in ("param-int-requires-grad.pt", "tensor-past-storage.pt"):
+        r = scan_file(tmp_path / name)  # type: ignore[operator]
+        assert r.verdict == "error" and "torch.weights-only" not in r.facts, (name, r.findings)
