@@ -3186,8 +3186,8 @@ class _Walker:
         is refused for an integer tensor (``_rebuild_tensor_v2``/``v3``, ``nn.Parameter(data,
         requires_grad)``)."""
         items = args.items if isinstance(args, Seq) else None
-        if items is None or self.rep.load_refused is not None:
-            return
+        if not items or self.rep.load_refused is not None:
+            return  # no arguments: the call raises (TypeError), as any wrong call of an allowlisted function
         if path in _PARAMETER_REBUILDS:
             if len(items) > 1 and items[1] is True and _tensor_kind(items[0]) == "int":
                 self.rep.load_refused = f"{path}(<an integer tensor>, requires_grad=True): torch refuses " \

@@ -325,3 +325,10 @@ def test_red_team_11a_2_files_torch_refuses_are_error(tmp_path: object) -> None:
     for name in ("param-int-requires-grad.pt", "tensor-past-storage.pt"):
         r = scan_file(tmp_path / name)  # type: ignore[operator]
         assert r.verdict == "error" and "torch.weights-only" not in r.facts, (name, r.findings)
+
+
+@pytest.mark.parametrize("func", ["_rebuild_tensor", "_rebuild_tensor_v2", "_rebuild_tensor_v3", "_rebuild_parameter"])
+@pytest.mark.parametrize("args", [b"", i1(1), NONE + NONE + NONE + NONE + b"\x88" + NONE + NONE])
+def test_rebuild_calls_of_any_shape_never_break_the_walk(func: str, args: bytes) -> None:
+    rep = walk(proto(2) + call(glob("torch._utils", func), args) + STOP)
+    assert rep.error is None and rep.verdict == "safe"
