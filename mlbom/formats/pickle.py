@@ -1189,8 +1189,8 @@ def _tensor_kind(v: object, hops: int = 0) -> str | None:
     if not items:
         return None
     path = v.func.res.path
-    if path in _PARAMETER_REBUILDS:
-        return _tensor_kind(items[0], hops + 1)
+    if path in _PARAMETER_REBUILDS:  # nn.Parameter(None) is torch.empty(0): the default (float) dtype
+        return "float" if items[0] is _NONE else _tensor_kind(items[0], hops + 1)
     return _rebuild_kind(path, items)
 
 
