@@ -1299,8 +1299,18 @@ def _scan_torch_legacy(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str
 
 
 def _weights_only(rep: PickleReport, acc: _Acc, facts: dict[str, str], where: str) -> None:
-    """``mlbom:torch:weights-only`` for a checkpoint's main pickle: whether
-    ``torch.load(weights_only=True)`` would accept it (the pickle engineer's table)."""
+    """``mlbom:torch:weights-only`` for a checkpoint's main pickle, and ``pytorch.tensor-invalid``
+    where a check torch.load makes in either mode certainly fails (then no claim either way)."""
+    _weights_only_claim(rep, acc, facts, where)
+    if rep.load_refused is not None:  # red team 11a-2
+        acc.add("pytorch.tensor-invalid", "high", f"{where}: {rep.load_refused}: torch.load raises, with or "
+                "without weights_only", effect="error")
+        facts.pop("torch.weights-only", None)
+
+
+def _weights_only_claim(rep: PickleReport, acc: _Acc, facts: dict[str, str], where: str) -> None:
+    """``mlbom:torch:weights-only``: whether ``torch.load(weights_only=True)`` would accept the
+    main pickle (the pickle engineer's table)."""
     try:
         from mlbom.formats import torch_weights_only  # type: ignore[attr-defined,unused-ignore]
     except ImportError:

@@ -112,6 +112,9 @@ class PickleReport:
     # order; complete False where an id's key could not be read (or there were too many)
     storage_keys: list[str] = field(default_factory=list)
     storage_keys_complete: bool = True
+    # a check torch.load makes in EITHER mode that this checkpoint certainly fails (a tensor view
+    # past its storage, requires_grad on an integer tensor): it does not load at all
+    load_refused: str | None = None
     persistent_ids: int = 0
     joblib_arrays: int = 0  # inline arrays stepped over (joblib mode)
 
@@ -366,6 +369,20 @@ class Opaque(Value):
 
     def __init__(self, what: str) -> None:
         self.what = what
+
+
+class Storage(Opaque):
+    """What torch's zip loader returns for a ``('storage', storage_type, key, location, numel)``
+    persistent id: a typed storage of ``numel`` elements (``get_storage_from_record`` of
+    ``numel * element_size`` bytes; a storage read from a record cannot be resized).
+    ``tensor_kind``: "float" (float or complex: may require grad), "int", or None."""
+
+    __slots__ = ("numel", "tensor_kind")
+
+    def __init__(self, tensor_kind: str | None, numel: int | None) -> None:
+        super().__init__("a persistent object")
+        self.tensor_kind = tensor_kind
+        self.numel = numel
 
 
 class Text(Value):
@@ -858,6 +875,33 @@ _PLAIN_CODECS = frozenset({"ascii", "us_ascii", "utf8", "utf_8", "u8", "utf", "u
                            "utf_16_le", "utf_16_be", "utf_16le", "utf_16be", "utf32", "utf_32", "utf_32_le",
                            "utf_32_be", "utf_32le", "utf_32be"})
 _PLAIN_ERRORS = frozenset({"strict", "replace", "surrogateescape", "surrogatepass", "backslashreplace"})
+# pathlib's paths: str(path) (and os.fspath, bytes(path), and every str cast of one: a pandas
+# dtype=str, a numpy StringDType) is the parts' text NORMALISED, not a part's own text: empty and
+# "." components and trailing separators are dropped, PureWindowsPath turns "/" into "\\"
+# ("__array_interface__/" -> "__array_interface__"). A single-component result is a substring of
+# one part (a separator is put between parts), so a part containing a protocol name is judged
+# like the name; a BUILD state (its slots _drv/_root/_parts/_str: their text is concatenated)
+# fails closed.
+_PATH_CLASSES = frozenset({f"pathlib.{c}" for c in ("Path", "PosixPath", "WindowsPath", "PurePath",
+                                                      "PurePosixPath", "PureWindowsPath")})
+# allowlisted constructors that cast their data with str() for a text dtype (pandas' Index/Series/
+# DataFrame/Categorical dtype= argument: ensure_string_array, str(x) of every element): the
+# dtype's position and the data's (pandas.core.indexes.base._new_Index(cls, d) is cls.__new__(cls, **d))
+_DTYPE_CASTS: dict[str, tuple[int, int]] = {
+    **{f"{m}{c}": (1, 0) for m in ("pandas.", "pandas.core.indexes.base.") for c in ("Index",)},
+    **{f"{m}{c}": (2, 0) for m in ("pandas.", "pandas.core.series.") for c in ("Series",)},
+    **{f"{m}{c}": (3, 0) for m in ("pandas.", "pandas.core.frame.") for c in ("DataFrame",)},
+    **{f"{m}{c}": (3, 0) for m in ("pandas.", "pandas.arrays.", "pandas.core.arrays.categorical.")
+       for c in ("Categorical",)},
+    **{f"{m}CategoricalIndex": (3, 0) for m in ("pandas.", "pandas.core.indexes.category.")},
+}
+_NEW_INDEX = "pandas.core.indexes.base._new_Index"
+# numpy's StringDType(coerce=True): setting an element casts it with str() (an ndarray BUILD of a
+# list of objects); what numpy pickles as _convert_to_stringdtype_kwargs(coerce, na_object)
+_STRINGDTYPE = frozenset({"numpy._core._internal._convert_to_stringdtype_kwargs"})
+# numpy.rec.recarray(shape, dtype, buf, offset, strides, formats, names, titles): names and titles
+# are comma-separated strs split into field names (stripped): a field name is part of a str
+_RECARRAYS = frozenset({"numpy.rec.recarray"})
 # set as attributes, these two are modelled (the class is reassigned, the attribute dict
 # replaced); through ``inst.__dict__.update`` they are plain entries the type's descriptors shadow
 _MODELLED_DUNDERS = frozenset({"__class__", "__dict__"})
@@ -944,6 +988,32 @@ def _instance_class(v: Call) -> str | None:
         cls = items[0] if items else None
         return cls.res.path if isinstance(cls, Global) and cls.res.status == "allow" else None
     return func.res.path
+
+
+def _str_known(v: object) -> bool:
+    """``str(v)`` is text mlbom judged: v's own text (a str; bytes and numbers give a repr or
+    digits), a container's, class's or function's repr (bracketed or decorated: never a bare
+    name), or a pathlib path's normalised text (judged where the path was made). Any other
+    object's ``__str__`` (an array's delegates to its element, a path in a state ...) is not
+    computed."""
+    if isinstance(v, str | int | float | Text | Blob | Seq | Dct | Global):
+        return True
+    if isinstance(v, Opaque):
+        return v.what in ("None", "an int", "a float")
+    return isinstance(v, Call) and _instance_class(v) in _PATH_CLASSES and v.state is None
+
+
+def _array_elements(v: object) -> list[object] | None:
+    """The elements of a list, or of an object array numpy rebuilt from a list (the BUILD state
+    ``(version, shape, dtype, is_fortran, list)``); None when mlbom does not hold them."""
+    if isinstance(v, Seq):
+        return v.items
+    if isinstance(v, Call) and isinstance(v.func, Global) and v.func.res.path in _ARRAY_MAKERS:
+        st = v.state
+        items = st.items if isinstance(st, Seq) else None
+        if items is not None and len(items) == 5 and isinstance(items[4], Seq):
+            return items[4].items
+    return None
 
 
 def _decimal_bomb(v: object, parses_text: bool) -> str | None:
@@ -1094,6 +1164,54 @@ _WO_TARGETS = {"BUILD": frozenset({"OrderedDict", "Parameter"}), "SETITEM": froz
 # allowlisted types whose BUILD torch's check lets through, and then depends on the state
 # (no __setstate__: inst.__dict__.update(state) when the state is truthy, which set/bytearray lack)
 _WO_MAYBE = {"BUILD": frozenset({"set", "bytearray", "Counter"})}
+# torch's storage classes and dtypes by whether a tensor of them may require grad (float and
+# complex only: "only Tensors of floating point and complex dtype can require gradients")
+_FLOAT_STORAGES = frozenset({f"torch.{c}Storage" for c in ("Float", "Double", "Half", "BFloat16", "ComplexFloat",
+                                                             "ComplexDouble")})
+_INT_STORAGES = frozenset({f"torch.{c}Storage" for c in ("Long", "Int", "Short", "Char", "Byte", "Bool")}
+                          | {"torch.UntypedStorage", "torch.storage.UntypedStorage"})
+_FLOAT_DTYPES = frozenset({"torch.half", "torch.float", "torch.double", "torch.cfloat", "torch.cdouble",
+                           "torch.chalf", "torch.bfloat16", "torch.float16", "torch.float32", "torch.float64",
+                           "torch.complex32", "torch.complex64", "torch.complex128"})
+_INT_DTYPES = frozenset({f"torch.{t}" for t in ("uint8", "int8", "int16", "int32", "int64", "short", "int", "long",
+                                                 "bool", "uint16", "uint32", "uint64")})
+# torch._utils' rebuild functions: (storage, storage_offset, size, stride[, requires_grad, hooks[, dtype]])
+_TENSOR_REBUILDS = frozenset({"torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2",
+                              "torch._utils._rebuild_tensor_v3"})
+_PARAMETER_REBUILDS = frozenset({"torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state"})
+
+
+def _tensor_kind(v: object, hops: int = 0) -> str | None:
+    """"float", "int" or None: the dtype family of a tensor (or Parameter) torch rebuilds."""
+    if not isinstance(v, Call) or not isinstance(v.func, Global) or v.func.res.status != "allow" or hops > 4:
+        return None
+    items = v.args.items if isinstance(v.args, Seq) else None
+    if not items:
+        return None
+    path = v.func.res.path
+    if path in _PARAMETER_REBUILDS:  # nn.Parameter(None) is torch.empty(0): the default (float) dtype
+        return "float" if items[0] is _NONE else _tensor_kind(items[0], hops + 1)
+    return _rebuild_kind(path, items)
+
+
+def _rebuild_kind(path: str, items: list[object]) -> str | None:
+    """The dtype family of the tensor ``path(*items)`` rebuilds (a torch._utils rebuild function)."""
+    if path == "torch._utils._rebuild_tensor_v3":
+        dt = items[6] if len(items) > 6 else None
+        p = dt.res.path if isinstance(dt, Global) else ""
+        return "float" if p in _FLOAT_DTYPES else "int" if p in _INT_DTYPES else None
+    if path in _TENSOR_REBUILDS and items and isinstance(items[0], Storage):
+        return items[0].tensor_kind
+    return None
+
+
+def _plain_ints(v: object) -> list[int] | None:
+    items = v.items if isinstance(v, Seq) and v.type == "tuple" else None
+    if items is None or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in items):
+        return None
+    return items  # type: ignore[return-value]
+
+
 _WO_CALL_TYPES = {"collections.OrderedDict": "OrderedDict", "collections.Counter": "Counter",
                   "torch._utils._rebuild_parameter": "Parameter",
                   "torch._utils._rebuild_parameter_with_state": "Parameter"}
@@ -1348,6 +1466,9 @@ class _Walker:
                 self.unread(result, f"{func.res.path} with arguments mlbom did not track")
             elif len(items) == 3:
                 self.apply_state(result, items[2], func.res.path, setattr_all=True)
+        if isinstance(func, Global) and func.res.status == "allow" and isinstance(result, Call) \
+                and (func.res.path in _TENSOR_REBUILDS or func.res.path in _PARAMETER_REBUILDS):
+            self.tensor_checks(func.res.path, args)
         if isinstance(func, Global) and func.res.status == "allow" and isinstance(result, Call):
             items = args.items if isinstance(args, Seq) else None
             path = func.res.path
@@ -1444,6 +1565,8 @@ class _Walker:
         """What a call of ``path`` computes from its arguments: resource bombs, and the str or
         bytes it makes (a raw-memory protocol name may be made rather than written)."""
         self.bombs(path, items, kwargs)
+        if path in _PATH_CLASSES or path in _RECARRAYS or path in _DTYPE_CASTS or path == _NEW_INDEX:
+            self.str_casts(path, items, kwargs)
         if path in _PARTIALS:
             self.partial_func(items[0] if items else None, f"{path}(...) stores, to be called later,")
         if path in _COERCERS or path in _STRING_UFUNCS or path in _COERCING_FUNCTIONS:
@@ -1509,7 +1632,10 @@ class _Walker:
         enc = pos[1] if len(pos) > 1 else kw.get("encoding", missing)
         err = pos[2] if len(pos) > 2 else kw.get("errors", missing)
         if enc is missing and err is missing and len(kw) == len([k for k in kw if k == "object"]):
-            return  # str(x): x's own text (a str) or its repr; nothing is decoded
+            # str(x): nothing is decoded, x.__str__ computes the text
+            if obj is not missing and not _str_known(obj):
+                self.computed_text(f"{path}({_describe(obj)})")
+            return
         if isinstance(obj, str | Text):
             return  # decoding a str raises
         plain = (enc is missing or (isinstance(enc, str) and _codec_name(enc) in _PLAIN_CODECS)) and \
@@ -1529,6 +1655,74 @@ class _Walker:
                   f"{'' if err is missing else ' and errors ' + _shown(err)}: mlbom does not compute the "
                   "str it makes, which may be a raw-memory protocol name (__array_interface__)", "suspicious",
                   f"proto-decode:{path}")
+
+    def computed_text(self, what: str) -> None:
+        self.note("pickle.protocol-attribute", "medium", f"{what} computes a str at load time that mlbom does not "
+                  "compute (an allowlisted object's __str__): it may be a raw-memory protocol name "
+                  "(__array_interface__) that no str in the stream equals", "suspicious", f"proto-str:{what}")
+
+    def str_casts(self, path: str, items: list[object] | None, kwargs: object) -> None:
+        """Calls that make a str of an object: pathlib's normalised text, pandas' dtype= cast of
+        every element, recarray's field names split from a str (see ``_PATH_CLASSES``)."""
+        kw: dict[object, object] | None = {}
+        if kwargs is not None and kwargs is not _NONE:
+            kw = kwargs.items if isinstance(kwargs, Dct) and not kwargs.loose else None
+        if path in _PATH_CLASSES:
+            for part in [*(items if items is not None else [Opaque("arguments mlbom did not track")])]:
+                if isinstance(part, str):
+                    for name in sorted(_POINTER_PROTOCOLS):
+                        if name in part:
+                            self.pointer_data(repr(name), f"{path}({part!r}) (its text is normalised)")
+                elif not (isinstance(part, Call) and _instance_class(part) in _PATH_CLASSES):
+                    self.computed_text(f"{path}({_describe(part)})")  # a str subclass, a long text ...
+            return
+        if path in _RECARRAYS:
+            pos = (items or [])[6:8] + ([] if kw is None else [kw.get("names"), kw.get("titles")])
+            for part in pos:
+                if isinstance(part, str):
+                    for name in sorted(_POINTER_PROTOCOLS):
+                        if name in part:
+                            self.pointer_data(repr(name), f"{path}'s field names {part!r} (split at commas)")
+                elif part is not None and part is not _NONE and not isinstance(part, Seq):
+                    self.computed_text(f"{path}'s field names from {_describe(part)}")
+            if kw is None:
+                self.computed_text(f"{path} with keyword arguments mlbom did not track")
+            return
+        where = _DTYPE_CASTS.get(path)
+        if where is None and path == _NEW_INDEX:
+            d = items[1] if items is not None and len(items) > 1 else None
+            if not isinstance(d, Dct) or d.items is None or d.loose:
+                if d is not None and not (isinstance(d, Dct) and d.items == {}):
+                    self.computed_text(f"{path} given {_describe(d)}")
+                return
+            kw, items, where = d.items, [], (1, 0)
+        if where is None:
+            return
+        dpos, vpos = where
+        dtype = items[dpos] if items is not None and len(items) > dpos else (kw or {}).get("dtype")
+        data = items[vpos] if items else (kw or {}).get("data", (kw or {}).get("values"))
+        if kw is None:
+            self.computed_text(f"{path} with keyword arguments mlbom did not track")
+            return
+        if dtype is None or dtype is _NONE or data is None or data is _NONE:
+            return  # no cast (inferred, object or numeric data keep their elements)
+        elements = _array_elements(data)
+        if elements is None or not all(_str_known(e) for e in elements):
+            self.computed_text(f"{path} with dtype {_describe(dtype)} (a str() of every element of "
+                               f"{_describe(data)})")
+
+    def string_dtype_build(self, inst: Call, state: object) -> None:
+        """An ndarray BUILD ``(version, shape, StringDType(coerce), is_fortran, list)``: numpy
+        casts every element of the list with str() when coerce is true."""
+        items = state.items if isinstance(state, Seq) else None
+        if items is None or len(items) != 5:
+            return
+        dt = items[2]
+        if not (isinstance(dt, Call) and isinstance(dt.func, Global) and dt.func.res.path in _STRINGDTYPE):
+            return
+        elements = _array_elements(items[4]) if isinstance(items[4], Seq) else []
+        if elements is None or not all(_str_known(e) for e in elements):
+            self.computed_text(f"a numpy StringDType array of {_describe(items[4])} (a str() of every element)")
 
     def bytes_call(self, path: str, pos: list[object], kw: dict[object, object] | None) -> None:
         """``bytes(...)`` / ``bytearray(...)``: bytes computed at load time (a numpy ``U`` array
@@ -2671,6 +2865,12 @@ class _Walker:
         pid = self.pop()
         self.rep.persistent_ids += 1
         self.wo_persistent_id(pid)
+        items = pid.items if isinstance(pid, Seq) and pid.type == "tuple" else None
+        if items is not None and len(items) == 5 and items[0] == "storage" and isinstance(items[1], Global):
+            t = items[1].res.path
+            numel = items[4] if isinstance(items[4], int) and not isinstance(items[4], bool) else None
+            self.push(Storage("float" if t in _FLOAT_STORAGES else "int" if t in _INT_STORAGES else None, numel))
+            return
         self.push(_persistent_value(pid))
 
     # -- the instance model ------------------------------------------------------------------
@@ -2956,6 +3156,15 @@ class _Walker:
                     and (items[2] is _NONE or _exact_type(items[2]) in ("dict", "OrderedDict"))):
                 rep.wo_unknown = rep.wo_unknown or f"BUILD on a Parameter with {_describe(state)}, which " \
                     "Tensor.__setstate__ may refuse"
+            elif items[0] is True:
+                # Tensor.__setstate__ sets requires_grad: refused (in either mode) for an integer tensor
+                kind = _tensor_kind(target)
+                if kind == "int" and rep.load_refused is None:
+                    rep.load_refused = "BUILD (requires_grad=True, ...) on an integer Parameter: torch refuses " \
+                        "requires_grad on an integer tensor"
+                elif kind is None:
+                    rep.wo_unknown = rep.wo_unknown or "BUILD (requires_grad=True, ...) on a Parameter whose dtype " \
+                        "mlbom cannot tell (torch refuses requires_grad on an integer tensor)"
             return
         if _exact_type(target) != "OrderedDict":
             return
@@ -2969,6 +3178,38 @@ class _Walker:
         else:
             rep.wo_unknown = rep.wo_unknown or f"BUILD on an OrderedDict with {_describe(state)}, which torch's " \
                 "inst.__dict__.update(state) may refuse"
+
+    def tensor_checks(self, path: str, args: object) -> None:
+        """The checks torch.load makes, in either mode, when it rebuilds a tensor: ``set_(storage,
+        offset, size, stride)`` cannot grow a storage read from a record (the view's last element,
+        ``offset + sum((size-1)*stride)``, must lie within its ``numel``), and requires_grad=True
+        is refused for an integer tensor (``_rebuild_tensor_v2``/``v3``, ``nn.Parameter(data,
+        requires_grad)``)."""
+        items = args.items if isinstance(args, Seq) else None
+        if not items or self.rep.load_refused is not None:
+            return  # no arguments: the call raises (TypeError), as any wrong call of an allowlisted function
+        if path in _PARAMETER_REBUILDS:
+            if len(items) > 1 and items[1] is True and _tensor_kind(items[0]) == "int":
+                self.rep.load_refused = f"{path}(<an integer tensor>, requires_grad=True): torch refuses " \
+                    "requires_grad on an integer tensor"
+            return
+        storage = items[0]
+        grad = len(items) > 4 and items[4] is True and path != "torch._utils._rebuild_tensor"
+        if grad and _rebuild_kind(path, items) == "int":
+            self.rep.load_refused = f"{path} of an integer tensor with requires_grad=True: torch refuses " \
+                "requires_grad on an integer tensor"
+            return
+        if not isinstance(storage, Storage) or storage.numel is None or len(items) < 4:
+            return
+        offset, size, stride = items[1], _plain_ints(items[2]), _plain_ints(items[3])
+        if not (isinstance(offset, int) and not isinstance(offset, bool) and offset >= 0) or size is None \
+                or stride is None or len(size) != len(stride) or 0 in size:
+            return
+        last = offset + sum((n - 1) * st for n, st in zip(size, stride, strict=True))
+        if last >= storage.numel:
+            self.rep.load_refused = f"{path}: a tensor of size {tuple(size)}, stride {tuple(stride)} and offset " \
+                f"{offset} reaches element {last} of a storage of {storage.numel} (set_ cannot resize a storage " \
+                "read from the archive)"
 
     def wo_callable(self, op: str, func: object) -> None:
         """torch's weights_only REDUCE / NEWOBJ accept only allowlisted globals (judged by the GLOBAL
@@ -3034,6 +3275,11 @@ class _Walker:
         inst.state = state
         if inst.klass is not _SAME:
             self.class_replaced(inst, "BUILD")
+        cls = _instance_class(inst)
+        if cls in _PATH_CLASSES:
+            self.computed_text(f"BUILD on a {cls} (its slots hold the parts its text is joined from)")
+        elif cls in _ARRAY_MAKERS:
+            self.string_dtype_build(inst, state)
         if _instance_class(inst) in _PARTIALS and self.partial_state(inst, state):
             return
         self.apply_state(inst, state, "BUILD", setattr_all=False)
