@@ -34,6 +34,9 @@ none calls it (a score function, a metric, ``check_array`` inside a ``functools.
 to the reference-only function group (``new_only``: a pickle that calls it on load stays
 ``suspicious``). Cython helpers, builtins and classes with hooks of their own are reported, never
 added: each needs its own reason, written by hand.
+
+After ``--write``, regenerate the classes' method names (``python tools/pickle_methods.py
+--write``): a state key that hides one of them is flagged by the scanner.
 """
 
 from __future__ import annotations

@@ -205,6 +205,18 @@ def policy() -> Policy:
                   frozenset(new_only), called, deny_names)
 
 
+@lru_cache(maxsize=1)
+def class_methods() -> dict[str, frozenset[str]]:
+    """Per allowlisted class (resolved dotted path), the callable attribute names of its MRO that
+    an instance attribute hides (``mlbom/data/pickle-methods.json``, generated offline by
+    ``tools/pickle_methods.py`` from the installed libraries: mlbom imports none of them)."""
+    text = resources.files("mlbom").joinpath("data/pickle-methods.json").read_text("utf-8")
+    raw = json.loads(text)
+    names = {k: frozenset(v) for k, v in raw["names"].items()}
+    return {_path(k)[1]: frozenset().union(*(names.get(c, frozenset()) for c in mro))
+            for k, mro in raw["classes"].items()}
+
+
 def _compat_maps() -> tuple[dict[tuple[str, str], tuple[str, str]], dict[str, str]]:
     import _compat_pickle  # stdlib data tables (the renames find_class applies below protocol 3)
 
@@ -905,6 +917,15 @@ _RECARRAYS = frozenset({"numpy.rec.recarray"})
 # set as attributes, these two are modelled (the class is reassigned, the attribute dict
 # replaced); through ``inst.__dict__.update`` they are plain entries the type's descriptors shadow
 _MODELLED_DUNDERS = frozenset({"__class__", "__dict__"})
+# pandas' time-zone arguments (timezones.maybe_get_tz turns a str into a tz: 'dateutil/<name>' is
+# dateutil.tz.gettz(<name>), which opens an absolute path as given and joins a relative one to its
+# zoneinfo folders; any other name is ZoneInfo(name), which validates it)
+_PANDAS_TZ_ARGS = {"pandas.DatetimeTZDtype": 1, "pandas.core.dtypes.dtypes.DatetimeTZDtype": 1,
+                   "pandas._libs.tslibs.timestamps._unpickle_timestamp": 2}
+_PANDAS_TZ_KEYS = frozenset({"tz", "tzinfo", "_tz"})
+_TZ_NAME = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*")
+_TZ_PLAIN = frozenset({"UTC", "utc", "tzlocal()"})
+_DT64_TZ = re.compile(r"\s*(?:datetime64|M8)\[\s*[^,\]]*,\s*(.*?)\s*\]\s*")
 # an nn.Module's containers whose items its __getattr__ hands out as attributes
 _MODULE_BOXES = ("_parameters", "_buffers", "_modules")
 # classes whose items are attributes: how. A Bunch (a dict subclass) answers __getattr__ with
@@ -1298,6 +1319,7 @@ class _Walker:
         self.depth_calls = 0  # helper calls modelled inside one another
         self.joblib_read = False  # a joblib inline array was (or was to be) stepped over
         self.getattrs: list[_GetattrGlobal] = []  # builtins.getattr globals judged at the end
+        self.attr_owner: dict[int, tuple[Dct, Call]] = {}  # id(dict) -> (it, the object whose attributes it holds)
 
     # -- findings ----------------------------------------------------------------------
     def note(self, fid: str, sev: Severity, msg: str, effect: Verdict | None, key: str | None = None) -> None:
@@ -1567,8 +1589,11 @@ class _Walker:
         self.bombs(path, items, kwargs)
         if path in _PATH_CLASSES or path in _RECARRAYS or path in _DTYPE_CASTS or path == _NEW_INDEX:
             self.str_casts(path, items, kwargs)
+        if path.startswith("pandas."):
+            self.pandas_tz(path, items, kwargs)
         if path in _PARTIALS:
-            self.partial_func(items[0] if items else None, f"{path}(...) stores, to be called later,")
+            self.partial_func(items[0] if items else None, f"{path}(...) stores, to be called later,",
+                              Seq("tuple", list(items[1:])) if items is not None else None, kwargs)
         if path in _COERCERS or path in _STRING_UFUNCS or path in _COERCING_FUNCTIONS:
             args = list(items or ())
             if kwargs is not None and kwargs is not _NONE:
@@ -1584,12 +1609,68 @@ class _Walker:
             else:
                 self.bytes_call(path, items or [], kw)
 
-    def partial_func(self, func: object, how: str) -> None:
-        """A partial's function: an allowlisted global (or another partial, whose function was
-        judged when it was made) is a stored reference; anything else is judged as a callable."""
+    def pandas_tz(self, path: str, items: list[object] | None, kwargs: object) -> None:
+        """A pandas call given a time-zone string (:data:`_PANDAS_TZ_ARGS` positions, ``tz=``
+        keywords, the ``tz``/``dtype`` items of an index's dict, a ``datetime64[unit, tz]`` dtype
+        string anywhere in the arguments): judged as the lookup pandas makes of it."""
+        vals: list[tuple[object, bool]] = []  # (value, is a tz argument)
+        pos = _PANDAS_TZ_ARGS.get(path)
+        for i, a in enumerate(items or ()):
+            vals.append((a, i == pos))
+            if isinstance(a, Dct) and a.items is not None:
+                vals.extend((v, k in _PANDAS_TZ_KEYS) for k, v in list(a.items.items())[:256])
+        if isinstance(kwargs, Dct) and kwargs.items is not None:
+            vals.extend((v, k in _PANDAS_TZ_KEYS) for k, v in list(kwargs.items.items())[:256])
+        for v, is_tz in vals:
+            if isinstance(v, str):
+                self.tz_string(path, v, is_tz)
+
+    def tz_string(self, path: str, v: str, is_tz: bool) -> None:
+        m = _DT64_TZ.fullmatch(v) if not is_tz and len(v) < 4096 else None
+        if m is not None:
+            v, is_tz = m.group(1), True
+        if v.startswith("dateutil/"):
+            name = v[len("dateutil/"):]
+            name = name[1:] if name.startswith(":") else name  # gettz drops a leading ':'
+            parts = name.replace("\\", "/").split("/")
+            if name.startswith(("/", "\\", "~")) or ".." in parts or "\0" in name:
+                self.note("pickle.dangerous-callable", "critical", f"{path} is given the time zone {v[:200]!r}: "
+                          "pandas looks 'dateutil/<name>' up with dateutil.tz.gettz(<name>), which opens and reads "
+                          "that path (an absolute path as given, '..' joined to the zoneinfo folder) during the "
+                          "load", "unsafe", f"tzfile:{path}")
+            elif name and not _TZ_NAME.fullmatch(name):
+                self.note("pickle.dynamic-callable", "medium", f"{path} is given the time zone {v[:200]!r}, not an "
+                          "IANA zone name: dateutil.tz.gettz looks it up as a file name under its zoneinfo "
+                          "folders", "suspicious", f"tzname:{path}")
+        elif is_tz and v not in _TZ_PLAIN and not _TZ_NAME.fullmatch(v):
+            self.note("pickle.dynamic-callable", "medium", f"{path} is given the time zone {v[:200]!r}, not an IANA "
+                      "zone name (pandas pickles a time zone as a tzinfo object)", "suspicious", f"tzname:{path}")
+
+    def partial_func(self, func: object, how: str, args: object = None, kwargs: object = None) -> None:
+        """A partial's function: another partial was judged when it was made; anything but a
+        global is judged as a callable. A partial is a deferred call ``func(*args, **kwargs)``
+        (the program calls it later: a method it shadows is called during the load): an
+        allowlisted global is judged as strictly as a stored one (:meth:`stored_gadgets`: one
+        with a call behaviour of its own, or a class whose ``__init__`` would run with the data,
+        is ``suspicious``), and the call with the bound arguments is modelled as a direct call
+        (a bytes argument of a nested-pickle loader is walked, a helper's inner call judged).
+        ``args``: the bound positional arguments (None: not tracked)."""
         if isinstance(func, Call) and _instance_class(func) in _PARTIALS:
             return
         self.judge_callable(func, how)
+        if not (isinstance(func, Global) and func.res.status == "allow"):
+            return
+        path = func.res.path
+        special = self.special_call(path)
+        if special or (path in self.sh.pol.new_only and path in class_methods()):
+            self.note("pickle.dynamic-callable", "medium", f"{how} {path}, a callable that calls or unpickles its "
+                      "arguments (or a class whose __init__ runs with them), bound to data from the pickle: the "
+                      "program may call it after the load", "suspicious", f"partial:{path}")
+        if special and isinstance(args, Seq) and args.items is not None:
+            # a function that builds data from its arguments is a stored reference: the program
+            # calls it with data of its own; one with a call behaviour is judged on its bound data
+            kw = kwargs if isinstance(kwargs, Dct) and (kwargs.items or kwargs.loose) else None
+            self.call(func, args, "functools.partial (called later)", via="functools.partial", kwargs=kw)
 
     def partial_state(self, inst: Call, state: object) -> bool:
         """``partial.__setstate__((func, args, kwds, dict))``: func replaces the function (judged
@@ -1599,7 +1680,7 @@ class _Walker:
         items = state.items if isinstance(state, Seq) and state.type == "tuple" else None
         if items is None or len(items) != 4:
             return False
-        self.partial_func(items[0], "functools.partial's __setstate__ stores, to be called later,")
+        self.partial_func(items[0], "functools.partial's __setstate__ stores, to be called later,", items[1], items[2])
         ns = items[3]
         how = "functools.partial's __setstate__ (its __dict__)"
         if isinstance(ns, Dct):
@@ -2488,6 +2569,9 @@ class _Walker:
     def _set_items(self, target: Dct, items: list[object]) -> None:
         if target.attrs is not None:
             self.attr_names(target, items[0::2], target.attrs)
+            owner = self.attr_owner.get(id(target))
+            if owner is not None and owner[0] is target:
+                self.shadowed(owner[1], target, items[0::2], target.attrs, items[1::2])
         if target.items is None:
             return
         self.sh.cells += len(items) // 2
@@ -3000,6 +3084,7 @@ class _Walker:
                 continue
             inst.dicts.append(part)
             self.attr_names(part, list(part.items or ()), how)
+            self.shadowed(inst, part, list(part.items or ()), how)
             if by_setattr and part.items is not None:
                 if "__class__" in part.items:
                     inst.klass = part.items["__class__"]
@@ -3010,6 +3095,7 @@ class _Walker:
                         # the dict itself becomes the attribute dict: its later items are attributes too
                         d.attrs = d.attrs or f"{how} (a dict set as __dict__)"
                         self.attr_names(d, list(d.items or ()), d.attrs)
+                        self.shadowed(inst, d, list(d.items or ()), d.attrs)
                     else:
                         self.unread(inst, f"__dict__ set to {_describe(d)}")
             self.stored_gadgets(part, how)
@@ -3112,6 +3198,80 @@ class _Walker:
             self.note("pickle.protocol-attribute", "medium", f"{how} sets instance attributes whose names mlbom "
                       "cannot read (a key computed at load time, or a dict past mlbom's bounds): one may be a "
                       "protocol name such as __array_interface__", "suspicious", f"proto-unknown:{how}")
+
+    def shadowed(self, inst: Call, d: Dct, keys: list[object], how: str, values: list[object] | None = None) -> None:
+        """``keys`` (of ``d``, with ``values`` when given, else ``d``'s) become instance attributes
+        of ``inst``. Library code calls ``self.<name>()`` during the load and after it (scikit-learn's
+        version warning formats the object, IsotonicRegression.__setstate__ calls ``self._build_f``,
+        torch's Optimizer.__setstate__ ``self.profile_hook_step``, ``datetime.__hash__`` a tzinfo's
+        ``utcoffset``), and the instance ``__dict__`` comes before any class attribute that is not a
+        data descriptor: a key naming a callable attribute of the class (a method, function,
+        staticmethod, classmethod, builtin method, of any class in its MRO:
+        :func:`class_methods`) replaces what that code calls. No pickler writes one:
+        ``suspicious``, and ``unsafe`` when the value is itself a callable with a call behaviour of
+        its own (:meth:`gadget`). Also: scikit-learn formats ``_sklearn_version`` with ``str()``
+        when it is not the installed version (its warning's text is built before any filter
+        applies): a value that is not a str runs that object's ``__str__``/``__repr__``."""
+        self.attr_owner[id(d)] = (d, inst)
+        cls = _instance_class(inst)
+        if cls is None:
+            return
+        names = class_methods().get(cls, frozenset())
+        vals = values if values is not None else [d.items.get(k) if d.items is not None else None for k in keys]
+        for k, v in zip(keys, vals, strict=False):
+            if not isinstance(k, str):
+                continue  # a name mlbom cannot read: attr_names flags it
+            if k == "_sklearn_version" and cls.startswith("sklearn.") and v is not None \
+                    and not isinstance(v, str | Text):
+                self.note("pickle.instance-call", "medium", f"{how} sets _sklearn_version of {cls} to {_describe(v)}: "
+                          "scikit-learn's __setstate__ formats it into a warning with str() when it is not the "
+                          "installed version (before any warning filter), running that object's __str__/__repr__",
+                          "suspicious", f"skver:{cls}")
+            if cls.startswith("pandas.") and k in _PANDAS_TZ_KEYS and isinstance(v, str):
+                self.tz_string(cls, v, True)
+            if k not in names or _is_dunder(k):
+                continue
+            why = self.gadget(v)
+            if why is not None:
+                self.note("pickle.dangerous-callable", "critical", f"{how} sets the instance attribute {k!r} of {cls} "
+                          f"to {why}: {k!r} is a method of the class, which library code calls as self.{k}(...) "
+                          "(the instance attribute hides it), so loading or using the object calls it",
+                          "unsafe", f"shadow:{cls}:{k}")
+            else:
+                self.note("pickle.instance-call", "medium", f"{how} sets the instance attribute {k!r} of {cls} "
+                          f"(to {_describe(v) if v is not None else 'a value'}): {k!r} is a method of the class, "
+                          f"which library code calls as self.{k}(...); the instance attribute hides it (no pickler "
+                          "writes one)", "suspicious", f"shadow:{cls}:{k}")
+
+    def gadget(self, v: object, hops: int = 0) -> str | None:
+        """What makes ``v`` dangerous to call, if it is: a global with a call behaviour of its own
+        (calls or unpickles its arguments, imports, allocates, creates classes), one that is not
+        allowlisted, a class whose ``__init__`` runs with the data (``new_only``), or a
+        ``functools.partial`` of any of those (with the data it binds)."""
+        if isinstance(v, Global):
+            res = v.res
+            if res.status != "allow":
+                return f"{res.path} ({res.status})"
+            if self.special_call(res.path) or res.path in self.sh.pol.nested:
+                return f"{res.path}, which calls or unpickles its arguments"
+            if res.path in self.sh.pol.new_only and res.path in class_methods():
+                return f"{res.path}, whose __init__ runs with the arguments"
+            return None
+        if isinstance(v, Call) and hops < 8 and _instance_class(v) in _PARTIALS:
+            funcs: list[object] = [v.args.items[0]] if isinstance(v.args, Seq) and v.args.items else []
+            st = v.state.items if isinstance(v.state, Seq) and v.state.type == "tuple" else None
+            if st:
+                funcs.append(st[0])
+            for f in funcs:
+                inner = self.gadget(f, hops + 1)
+                if inner is not None:
+                    return f"functools.partial of {inner}"
+            if not funcs or any(not isinstance(f, Global | Call) for f in funcs):
+                return "a functools.partial of a callable mlbom cannot name"
+            return None
+        if isinstance(v, Call) and hops < 8 and v.func is not None and not isinstance(v.func, Global):
+            return f"{_describe(v)}, a callable produced at load time"
+        return None
 
     def stored_gadgets(self, state: Dct, how: str) -> None:
         """A rule the model cannot replace: it follows the loader up to STOP, but a program
