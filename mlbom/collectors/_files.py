@@ -24,10 +24,14 @@ if TYPE_CHECKING:  # imported where used: a generate without a large folder does
     from mlbom.manifest.cache import HashCache
     from mlbom.manifest.format import Written
 
-__all__ = ["MAX_FILES", "ChangedSinceHashed", "FolderCollector", "ManifestSettings", "Walked", "hf_blob_finding",
+__all__ = ["MAX_FILES", "NOT_READ", "ChangedSinceHashed", "FolderCollector", "ManifestSettings", "Walked", "hf_blob_finding",
            "manifest_properties", "manifest_reference", "read_recorded", "skipped", "unreadable_message", "walk_files", "walk_streaming"]
 
 _BLOB = re.compile(r"^[0-9a-f]{64}$")
+# walker findings for what was never read (a link leaving, dangling or looping, a FIFO, a folder
+# that cannot be listed, files past the limit): the model or dataset is not judged in full
+NOT_READ = frozenset({"files.symlink-escape", "files.symlink-dangling", "files.symlink-loop", "files.not-regular",
+                      "files.unreadable-folder", "files.too-many-files"})
 
 
 def hf_blob_finding(path: Path, sha256: str | None, subject: str) -> Finding | None:

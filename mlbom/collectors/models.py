@@ -19,6 +19,7 @@ from typing import ClassVar
 from mlbom import licenses
 from mlbom.collectors import Context
 from mlbom.collectors._files import (
+    NOT_READ,
     ChangedSinceHashed,
     FolderCollector,
     Walked,
@@ -107,10 +108,7 @@ class _Files:
 
 
 CHANGED = CHANGED_DURING_SCAN
-# walker findings for what was never read (a link leaving, dangling or looping, a FIFO, a folder
-# that cannot be listed, files past the limit): the model is not judged in full
-_NOT_READ = frozenset({"files.symlink-escape", "files.symlink-dangling", "files.symlink-loop", "files.not-regular",
-                       "files.unreadable-folder", "files.too-many-files"})
+_NOT_READ = NOT_READ
 
 
 def _stat_now(path: Path) -> StatKey | None:
