@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlbom.collectors._files import ChangedSinceHashed, read_recorded
+from mlbom.fswalk import shown_name
 from mlbom.model import Finding
 
 __all__ = ["GIT_BLOB_LIMIT", "HfSnapshot", "LayoutCheck", "snapshot_of"]
@@ -101,14 +102,14 @@ class LayoutCheck:
 
     def not_read(self, rel: str) -> None:
         """A file of the snapshot the walk did not read (a link that leaves, dangles or loops)."""
-        self.problems.append(f"{rel}: not read")
+        self.problems.append(f"{shown_name(rel)}: not read")
 
     def file(self, path: Path, rel: str, sha256: str | None, size: int | None) -> None:
         """One file of the snapshot, with the SHA-256 the collector recorded for it."""
         self.checked += 1
         problem = self._problem(path, sha256, size)
         if problem is not None:
-            self.problems.append(f"{rel}: {problem}")
+            self.problems.append(f"{shown_name(rel)}: {problem}")
 
     def _problem(self, path: Path, sha256: str | None, size: int | None) -> str | None:
         if sha256 is None:
