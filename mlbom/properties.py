@@ -22,6 +22,7 @@ class Prop(str, Enum):
     FILE_FACT = "mlbom:file:fact"
     MODEL_PARAMETERS = "mlbom:model:parameters"
     MODEL_BASE_RELATION = "mlbom:model:base-model-relation"
+    IDENTITY_SOURCE = "mlbom:identity:source"
     MODEL_LANGUAGE = "mlbom:model:language"
     PEDIGREE_REF = "mlbom:pedigree:ref"
     MODEL_TAG = "mlbom:model:tag"
@@ -88,6 +89,13 @@ DESCRIPTIONS: dict[Prop, str] = {
     Prop.FILE_PATH: "Path of the file relative to the project folder (what `verify --artifacts DIR` re-hashes under DIR).",
     Prop.FILE_FACT: "A fact read from a file's header, as `key=value` (tensors, parameters, dtypes, quantization, pickle imports, …).",
     Prop.MODEL_PARAMETERS: "Total parameter count of a model, summed over its weight files' headers.",
+    Prop.IDENTITY_SOURCE: ("On a model or dataset in a folder named like a Hugging Face cache snapshot "
+                           "(`models--ORG--NAME/snapshots/REVISION`): how its identity was established. "
+                           "`hf-cache-layout`: every file is a link into the repository's `blobs/` whose name is the "
+                           "digest of its content, so the purl, group and version come from the folder names; "
+                           "`folder-name`: the layout does not show it, so none is taken (finding "
+                           "`*.identity-unverified`). Neither proves, offline, that the content or the revision is "
+                           "what the Hub serves (docs/design.md \"Hugging Face cache snapshots\")."),
     Prop.MODEL_BASE_RELATION: "How a model derives from a base model (card `base_model_relation`: finetune, quantized, adapter, merge).",
     Prop.PEDIGREE_REF: ("On a pedigree ancestor (a base model, a source dataset): the bom-ref of the component of this "
                         "BOM it is — the inventoried model or dataset, or the dataset a model card names."),

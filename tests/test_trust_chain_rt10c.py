@@ -192,7 +192,7 @@ def test_verified_reader_serves_the_hashed_bytes(tmp_path: Path) -> None:
 def test_config_and_card_swapped_after_their_scan_are_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """L1: config.json and README.md were read by name again after the hash: a file swapped in
     between lent its content (licence, transformers version) to a BOM recording the other's digest."""
-    from mlbom.collectors import models
+    from mlbom.collectors import _files as models  # read_recorded, shared by the model and dataset collectors
 
     m = tmp_path / "m"
     m.mkdir()

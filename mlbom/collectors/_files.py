@@ -5,6 +5,7 @@ for folders with more than ``max_file_components`` files. The folder walker itse
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from mlbom.collectors import BaseCollector, Option
 from mlbom.errors import InputError, UsageError
+from mlbom.formats.safe_read import read_bounded
 from mlbom.fswalk import MAX_FILES, FileRun, iter_runs, walk_files
 from mlbom.manifest.options import DEFAULT_MAX_FILE_COMPONENTS, MANIFEST_OPTIONS, check_max
 from mlbom.model import ExternalReference, Finding, Hash, Property
@@ -22,10 +24,14 @@ if TYPE_CHECKING:  # imported where used: a generate without a large folder does
     from mlbom.manifest.cache import HashCache
     from mlbom.manifest.format import Written
 
-__all__ = ["MAX_FILES", "FolderCollector", "ManifestSettings", "Walked", "hf_blob_finding", "manifest_properties", "manifest_reference",
-           "skipped", "unreadable_message", "walk_files", "walk_streaming"]
+__all__ = ["MAX_FILES", "NOT_READ", "ChangedSinceHashed", "FolderCollector", "ManifestSettings", "Walked", "hf_blob_finding",
+           "manifest_properties", "manifest_reference", "read_recorded", "skipped", "unreadable_message", "walk_files", "walk_streaming"]
 
 _BLOB = re.compile(r"^[0-9a-f]{64}$")
+# walker findings for what was never read (a link leaving, dangling or looping, a FIFO, a folder
+# that cannot be listed, files past the limit): the model or dataset is not judged in full
+NOT_READ = frozenset({"files.symlink-escape", "files.symlink-dangling", "files.symlink-loop", "files.not-regular",
+                      "files.unreadable-folder", "files.too-many-files"})
 
 
 def hf_blob_finding(path: Path, sha256: str | None, subject: str) -> Finding | None:
@@ -42,6 +48,27 @@ def hf_blob_finding(path: Path, sha256: str | None, subject: str) -> Finding | N
     return Finding(id="files.hf-blob-mismatch", severity="high",
                    message=f"{path.name}: content sha256 {sha256} differs from its cache blob name {target.name}",
                    subject=subject)
+
+
+class ChangedSinceHashed(InputError):
+    """A card, config or Croissant file read for its content is not the file the BOM records
+    (red team 10c L1)."""
+
+
+def read_recorded(path: Path, limit: int, recorded: str | None) -> bytes:
+    """The bytes of a card, config or Croissant file, only when they are the bytes the BOM
+    records: their SHA-256 must be ``recorded``, the digest its scan (or hash pass) took. Read by
+    name again after that, the file could be another (swapped or rewritten in between), and what the BOM then
+    says (licence, base model, architecture) would come from content it does not record.
+    :class:`ChangedSinceHashed` when they differ or no digest was recorded."""
+    if recorded is None:
+        raise ChangedSinceHashed(path, "no digest recorded for it (unreadable, or changed while it was scanned); "
+                                       "its content is not used")
+    data = read_bounded(path, limit)
+    if hashlib.sha256(data).hexdigest() != recorded:
+        raise ChangedSinceHashed(path, "changed between hashing and reading its content (its SHA-256 is not the one "
+                                       "recorded); its content is not used")
+    return data
 
 
 # ---- large folders: inline file components or a file manifest (issue #18) ---------------------

@@ -9,7 +9,11 @@ lists a dataset's files by following its dependencies.
 Verification: a Croissant ``FileObject`` with ``sha256``/``md5`` and a present file is compared
 (mismatch: ``high``); a declared local file that is missing, a path or glob that leaves the
 dataset folder, and files no ``FileObject``/``FileSet`` covers are findings. In a Hugging Face
-cache, LFS blobs are checked against their SHA-256 names.
+cache, LFS blobs are checked against their SHA-256 names, and the folder's identity is taken
+only when the cache layout shows it (:mod:`mlbom.collectors._hfcache`).
+
+The card and the Croissant file are read after every file is hashed, from bytes whose SHA-256
+is the one recorded for them (red team 10c L1).
 """
 
 from __future__ import annotations
@@ -31,16 +35,20 @@ from pydantic import JsonValue
 from mlbom import licenses
 from mlbom.collectors import Context
 from mlbom.collectors._files import (
+    NOT_READ,
+    ChangedSinceHashed,
     FolderCollector,
     ManifestSettings,
     Walked,
     hf_blob_finding,
     manifest_properties,
     manifest_reference,
+    read_recorded,
     skipped,
     unreadable_message,
     walk_streaming,
 )
+from mlbom.collectors._hfcache import HfSnapshot, LayoutCheck, snapshot_of
 from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError
 from mlbom.formats import croissant as cr
@@ -49,7 +57,7 @@ from mlbom.formats.safe_read import read_bounded
 from mlbom.fswalk import shown_name
 from mlbom.hashing import StatKey, sha256_files, sha256_stable_beneath, tree_digest
 from mlbom.identity import safe_url, url_scheme
-from mlbom.limits import MAX_CARD_BYTES, MAX_GLOB_CHECKS
+from mlbom.limits import MAX_CARD_BYTES, MAX_CROISSANT_BYTES, MAX_GLOB_CHECKS
 from mlbom.model import (
     Collected,
     Component,
@@ -72,7 +80,6 @@ if TYPE_CHECKING:
 MAX_CARD = MAX_CARD_BYTES
 _GLOB_COMPILE_COST = 10_000  # compiling a glob costs as much as matching it against ~10,000 paths
 _META_NAMES = {"README.md", "croissant.json", "metadata.json", "dataset_infos.json", "dataset_info.json", ".gitattributes"}
-_HF_DATASET = re.compile(r"(?:^|/)datasets--([^/]+?)--([^/]+)/snapshots/([0-9a-f]{40})(?:/|$)")
 
 
 def _is_croissant(path: Path) -> bool:
@@ -116,11 +123,22 @@ class _Described:
     card: dict[str, object] | None = None
 
 
+@dataclass(frozen=True)
+class _Meta:
+    """Where the dataset's description is (read once its files are hashed), and its name until then."""
+
+    root: Path
+    manifest: Path | None  # the Croissant file
+    card: Path | None
+    name: str
+
+
 @dataclass
 class _Files:
     """What the file phase produced for the ``data`` component."""
 
     file_refs: list[str] = field(default_factory=list)
+    described: _Described | None = None  # what the card and Croissant file say, read once hashed
     whole: str | None = None
     props: list[Property] = field(default_factory=list)
     refs: list[ExternalReference] = field(default_factory=list)
@@ -198,26 +216,37 @@ class DatasetCollector(FolderCollector):
             yield from precomputed_manifest(path, ctx, self.settings)
             return
         root, manifest, card_path = self._locate(path)
-        hf = _HF_DATASET.search(root.resolve().as_posix() + "/")
+        snap = snapshot_of(root, "datasets")
+        layout = LayoutCheck(snap) if snap is not None else None
         walked: Walked | None = None
         if path.is_dir():
-            walked = walk_streaming(root, hf_repo=hf is not None, max_files=self.settings.max_files)
+            walked = walk_streaming(root, hf_repo=snap is not None, max_files=self.settings.max_files)
             if walked.empty:
                 if ctx.explicit:
                     raise InputError(path, "nothing to inventory in this folder: it holds no files")
                 return
-        described = self._describe(root, manifest, card_path, hf)
+        elif layout is not None:
+            layout.problems.append("a single file was given, not the snapshot folder")
+        # the card and the Croissant file are read for their content only once hashed, from
+        # bytes whose SHA-256 is the one recorded (red team 10c L1): the name until then is a label
+        meta = _Meta(root, manifest, card_path, snap.name if snap else path.resolve().name)
         ref = f"dataset:{ctx.rel(root)}" if path.is_dir() else f"dataset:{ctx.rel(path)}"
-        yield from self._description_findings(described, manifest, card_path, ref, ctx)
         if walked is not None and walked.is_large:
-            files = yield from self._manifest_files(root, walked, manifest, described, ref, ctx, hf_repo=hf is not None)
+            files = yield from self._manifest_files(root, walked, meta, ref, ctx, layout=layout)
         else:
             paths = [Path(p) for _, p in walked.head] if walked is not None else [path]
-            files = yield from self._inline_files(path, root, paths, manifest, described, ref, ctx)
+            files = yield from self._inline_files(path, root, paths, meta, ref, ctx, layout=layout)
         if walked is not None:  # after the walk has finished: its findings are complete
             for wf in walked.findings:
                 yield wf.model_copy(update={"subject": ref, "source": ctx.rel(root / wf.source) if wf.source else None})
-        yield from self._assemble(described, files, ref, hf)
+                if layout is not None and wf.id in NOT_READ:
+                    layout.not_read(wf.source or ".")
+        hf = snap if layout is not None and layout.verified else None
+        if layout is not None and (unverified := layout.finding(ref, ctx.rel(root))) is not None:
+            yield unverified
+        yield from self._assemble(files.described, files, ref, hf,
+                                  identity=None if snap is None else "hf-cache-layout" if hf else "folder-name",
+                                  source=ctx.rel(root))
 
     @staticmethod
     def _locate(path: Path) -> tuple[Path, Path | None, Path | None]:
@@ -242,14 +271,30 @@ class DatasetCollector(FolderCollector):
                 card_path = root / "README.md"
         return root, manifest, card_path
 
-    @staticmethod
-    def _describe(root: Path, manifest: Path | None, card_path: Path | None, hf: re.Match[str] | None) -> _Described:
-        croissant = cr.parse_croissant(manifest) if manifest is not None else None
-        card = dataset_card(card_path) if card_path is not None else None
-        name = ((croissant.name if croissant else None) or (card.get("pretty_name") if card else None)
-                or (f"{hf.group(1)}/{hf.group(2)}" if hf else None) or root.resolve().name)
-        assert isinstance(name, str)
-        return _Described(name, croissant, card=card)
+    def _describe(self, meta: _Meta, recorded: dict[Path, str | None], ref: str,
+                  ctx: Context) -> Generator[Finding, None, _Described]:
+        """What the Croissant file and the card say, read from bytes whose SHA-256 is the one
+        the files phase recorded for them (``recorded``, by path); one that changed since, or
+        has no digest, is a ``file.changed-during-scan`` finding and its content is not used."""
+        croissant: cr.Croissant | None = None
+        card: dict[str, object] | None = None
+        if meta.manifest is not None:
+            try:
+                data = read_recorded(meta.manifest, MAX_CROISSANT_BYTES, recorded.get(meta.manifest))
+                croissant = cr.parse_croissant(meta.manifest, data)
+            except ChangedSinceHashed as exc:
+                yield Finding(id=CHANGED_DURING_SCAN, severity="high", message=f"{meta.manifest.name}: {exc.detail}",
+                              subject=ref, source=ctx.rel(meta.manifest))
+        if meta.card is not None:
+            try:
+                card = dataset_card(meta.card, read_recorded(meta.card, MAX_CARD, recorded.get(meta.card)))
+            except ChangedSinceHashed as exc:
+                yield Finding(id=CHANGED_DURING_SCAN, severity="high", message=f"{meta.card.name}: {exc.detail}",
+                              subject=ref, source=ctx.rel(meta.card))
+        name = ((croissant.name if croissant else None) or (card.get("pretty_name") if card else None) or meta.name)
+        d = _Described(name if isinstance(name, str) else meta.name, croissant, card=card)
+        yield from self._description_findings(d, meta.manifest, meta.card, ref, ctx)
+        return d
 
     def _description_findings(self, d: _Described, manifest: Path | None, card_path: Path | None, ref: str,
                               ctx: Context) -> Iterator[Finding]:
@@ -313,22 +358,36 @@ class DatasetCollector(FolderCollector):
             if isinstance(card.get("_citation"), str):
                 d.contents.append({"name": "citation", "value": str(card["_citation"])[:2000]})
 
-    def _inline_files(self, path: Path, root: Path, files: list[Path], manifest: Path | None, d: _Described, ref: str,
-                      ctx: Context) -> Generator[Collected, None, _Files]:
-        """One ``file`` component per file (at most ``max_file_components``)."""
-        out = _Files()
+    def _inline_files(self, path: Path, root: Path, files: list[Path], meta: _Meta, ref: str,
+                      ctx: Context, *, layout: LayoutCheck | None) -> Generator[Collected, None, _Files]:
+        """One ``file`` component per file (at most ``max_file_components``). Every file is
+        hashed (and scanned, where :func:`_scanned` picks it) first; the card and the Croissant
+        file are then read from those digests (:meth:`_describe`), and the Croissant file's
+        checksums are checked against them."""
         data_files = list(files)  # manifests and cards are artifacts of the release too
-        meta = {f for f in files if (f.parent == root and f.name in _META_NAMES) or f == manifest}
-        ctx.say(f"hashing {len(data_files)} files of dataset {d.name}")
-        with ctx.progress_bytes(f"hashing dataset {d.name}", _total_size(data_files)):
+        meta_files = {f for f in files if (f.parent == root and f.name in _META_NAMES) or f == meta.manifest}
+        ctx.say(f"hashing {len(data_files)} files of dataset {meta.name}")
+        with ctx.progress_bytes(f"hashing dataset {meta.name}", _total_size(data_files)):
             digests = {dg.path: dg for dg in sha256_files(data_files)}
+        scanned: list[tuple[str | None, str, FileScan | None]] = []
+        for f in data_files:
+            dg = digests[f]
+            fmt = datafile.detect(dg.head) if dg.sha256 is not None else "unknown"
+            sc = (_scan_data_file(f, shown_name(str(f)[len(str(root)) + 1:].replace(os.sep, "/")), dg.sha256, dg.key,
+                                  guessed=_guessed(fmt, f.name))
+                  if dg.sha256 is not None and _scanned(fmt, f.name) else None)
+            # a scanned file's digest is its scan's, from the bytes judged (None when they are
+            # not the bytes hashed first); a file only hashed keeps the hash pass's
+            scanned.append((sc.sha256 if sc is not None else dg.sha256, fmt, sc))
+        d = yield from self._describe(meta, {f: sha for f, (sha, _, _) in zip(data_files, scanned, strict=True)}, ref, ctx)
+        out = _Files(described=d)
         listed: list[tuple[str, str | None]] = []
         by_rel: dict[str, tuple[Path, str | None]] = {}
         root_prefix = len(str(root)) + 1
         root_rel = ctx.rel(root) if path.is_dir() else ctx.rel(path.parent)
         croissant = d.croissant
         declared = _declared_checksums(croissant, root) if croissant is not None else {}
-        for f in data_files:
+        for f, (sha, fmt, sc) in zip(data_files, scanned, strict=True):
             # string slicing, not relative_to/relpath: this loop runs once per file of the dataset
             raw_rel = str(f)[root_prefix:].replace(os.sep, "/")
             rel = shown_name(raw_rel)  # a name that is not UTF-8: listed with \xNN escapes, as no BOM holds it raw
@@ -340,14 +399,8 @@ class DatasetCollector(FolderCollector):
                 yield Finding(id="dataset.file-unreadable", severity="high",
                               message=f"{rel}: cannot read ({dg.error}); it may have disappeared during the scan",
                               subject=fref, source=f_rel)
-            fmt = datafile.detect(dg.head) if dg.sha256 is not None else "unknown"
-            sc = (_scan_data_file(f, rel, dg.sha256, dg.key, guessed=_guessed(fmt, f.name))
-                  if dg.sha256 is not None and _scanned(fmt, f.name) else None)
-            # a scanned file's digest is its scan's, from the bytes judged (None when they are
-            # not the bytes hashed first); a file only hashed keeps the hash pass's
-            sha = sc.sha256 if sc is not None else dg.sha256
             listed.append((raw_rel, sha))  # the digest over the names as the manifest writes them
-            if f not in meta:
+            if f not in meta_files:
                 by_rel[raw_rel] = (f, sha)
             fprops = [Property(name=Prop.FILE_FORMAT.value, value=sc.format if sc is not None else fmt),
                       Property(name=Prop.FILE_PATH.value, value=f_rel)]
@@ -358,44 +411,54 @@ class DatasetCollector(FolderCollector):
                         yield sf.to_finding(subject=fref, source=f_rel)
             if dg.size is not None:
                 fprops.append(Property(name=Prop.FILE_SIZE.value, value=str(dg.size)))
-            if f not in meta:
+            if f not in meta_files:
                 fprops.append(Property(name=Prop.DATASET_CHECKSUM.value, value=_checksum_state(f, sha, declared.get(raw_rel))))
             yield Component(bom_ref=fref, type="file", name=rel,
                             hashes=(Hash(alg="SHA-256", content=sha),) if sha else (),
                             properties=tuple(fprops), evidence=(Evidence(fact="content", source=f_rel),))
             if (blob := hf_blob_finding(f, sha, fref)) is not None:
                 yield blob
+            if layout is not None:
+                layout.file(f, raw_rel, sha, dg.size)
         if croissant is not None:
             yield from _verify(croissant, root, by_rel, ref)
         # one digest over every file (docs/design.md); none when a file could not be read
         out.whole = tree_digest([(r, dg) for r, dg in listed if dg]) if listed and all(dg for _, dg in listed) else None
         return out
 
-    def _manifest_files(self, root: Path, walked: Walked, manifest: Path | None, d: _Described, ref: str,
-                        ctx: Context, *, hf_repo: bool) -> Generator[Collected, None, _Files]:
+    def _manifest_files(self, root: Path, walked: Walked, meta: _Meta, ref: str,
+                        ctx: Context, *, layout: LayoutCheck | None) -> Generator[Collected, None, _Files]:
         """More than ``max_file_components`` files: streamed into a manifest beside the BOM.
-        Every file is still hashed and its format detected; findings name the file."""
+        Every file is still hashed and its format detected; findings name the file. The card
+        and the Croissant file are read afterwards, from the digests the manifest records."""
         from mlbom.manifest.build import CachedRun, hash_runs
         from mlbom.manifest.format import Header, writing
 
         out = _Files()
         target = self.settings.manifest_path(ref, ctx.explicit)
         root_rel = ctx.rel(root)
-        croissant = d.croissant
+        manifest = meta.manifest
         # a Croissant check needs every path (globs): kept only when there is one to check
-        by_rel: dict[str, tuple[Path, str | None]] | None = {} if croissant is not None else None
+        by_rel: dict[str, tuple[Path, str | None]] | None = {} if manifest is not None else None
         meta_rels = {n for n in _META_NAMES} | ({manifest.name} if manifest is not None and manifest.parent == root else set())
+        # the card and the Croissant file, by their path in the manifest: their recorded digests
+        described = {p.relative_to(root).as_posix(): p for p in (meta.card, manifest)
+                     if p is not None and p.parent == root}
+        recorded: dict[Path, str | None] = {}
         formats: dict[str, int] = {}
-        ctx.say(f"hashing the files of dataset {d.name} into {target.name}")
+        ctx.say(f"hashing the files of dataset {meta.name} into {target.name}")
         with writing(target, Header(root.resolve().name), cache := self.settings.open_cache()) as writer, \
-                ctx.progress_bytes(f"hashing dataset {d.name}", None) as advance:
+                ctx.progress_bytes(f"hashing dataset {meta.name}", None) as advance:
             add = writer.add_file
-            per_file = by_rel is not None or hf_repo  # a Croissant check or a Hugging Face blob check: each file
+            per_file = by_rel is not None or layout is not None  # a Croissant check or a Hugging Face check: each file
             for x in hash_runs(walked.runs(), cache=cache, detect=datafile.detect, advance=advance,
                                skip=skipped(root, target)):
                 if isinstance(x, CachedRun):  # a folder's files unchanged since its cache record: at once
                     if not per_file and not any(map(_scanned, [f or "unknown" for f in x.fmts], x.names)):
                         writer.add_run(x.prefix, x.names, x.sizes(), x.shas)
+                        if described and not x.prefix:  # the card and the Croissant file lie in the root
+                            recorded.update((described[n], sha) for n, sha in zip(x.names, x.shas, strict=True)
+                                            if n in described)
                         for fmt, count in Counter(x.fmts).items():
                             formats[fmt or "unknown"] = formats.get(fmt or "unknown", 0) + count
                         continue
@@ -418,13 +481,19 @@ class DatasetCollector(FolderCollector):
                         yield Finding(id="dataset.file-unreadable" if fid == "files.unreadable" else fid, severity="high",
                                       message=msg, subject=ref,
                                       source=f"{root_rel}/{h.rel}" if root_rel not in (".", "") else h.rel)
+                    if h.rel in described:
+                        recorded[described[h.rel]] = h.sha256
                     if by_rel is not None and h.rel not in meta_rels:
                         by_rel[h.rel] = (Path(h.path), h.sha256)
-                    if hf_repo and (blob := hf_blob_finding(Path(h.path), h.sha256, ref)) is not None:
-                        yield blob
+                    if layout is not None:
+                        layout.file(Path(h.path), h.rel, h.sha256, h.size)
+                        if (blob := hf_blob_finding(Path(h.path), h.sha256, ref)) is not None:
+                            yield blob
                     if sc is not None:
                         yield from self._flagged(sc, h.rel, ref, root_rel, out)
         written = writer.close()
+        d = out.described = yield from self._describe(meta, recorded, ref, ctx)
+        croissant = d.croissant
         if croissant is not None and by_rel is not None:
             yield from _verify(croissant, root, by_rel, ref)
         out.whole = written.tree_sha256
@@ -457,7 +526,15 @@ class DatasetCollector(FolderCollector):
             yield sf.to_finding(subject=fref, source=source)
 
     @staticmethod
-    def _assemble(d: _Described, files: _Files, ref: str, hf: re.Match[str] | None) -> Iterator[Collected]:
+    def _assemble(d: _Described | None, files: _Files, ref: str, hf: HfSnapshot | None, *, identity: str | None,
+                  source: str) -> Iterator[Collected]:
+        """The ``data`` component. ``hf``: a Hugging Face cache snapshot whose layout shows its
+        identity; ``identity``: how the identity of a folder named like one was established."""
+        assert d is not None  # set by the files phase
+        if identity is not None:
+            d.props.append(Property(name=Prop.IDENTITY_SOURCE.value, value=identity))
+        if hf is not None:
+            d.evidence.append(Evidence(fact="identity", source=source, field="hf-cache-layout"))
         block: dict[str, JsonValue] = {"type": "dataset", "bom-ref": f"{ref}#data", "name": d.name}
         contents = d.contents + files.contents
         if contents:
@@ -468,7 +545,7 @@ class DatasetCollector(FolderCollector):
             block["description"] = d.description[:4000]
         props = [*d.props, *files.props, Property(name=Prop.DATASET_INSPECTED.value, value="true")]
         yield Component(bom_ref=ref, type="data", name=d.name,
-                        group=hf.group(1) if hf else None, version=hf.group(3) if hf else None,
+                        group=hf.org if hf else None, version=hf.revision if hf else None,
                         hashes=(Hash(alg="SHA-256", content=files.whole),) if files.whole else (),
                         licenses=tuple(d.lics), external_references=tuple(d.refs + files.refs), properties=tuple(props),
                         evidence=tuple(d.evidence), data=(block,), ancestors=tuple(d.ancestors))
@@ -607,12 +684,12 @@ def _as_list_of_dicts(v: object) -> list[dict[str, object]]:
     return [x for x in v if isinstance(x, dict)] if isinstance(v, list) else []
 
 
-def dataset_card(path: Path) -> dict[str, object]:
+def dataset_card(path: Path, data: bytes | None = None) -> dict[str, object]:
     """Card data (huggingface_hub ``DatasetCard``) plus the sensitive-information and citation
-    sections; problems under ``_problems``."""
+    sections; problems under ``_problems``. ``data``: the card's bytes, already read."""
     from mlbom.formats.hf_card import markdown_sections, read_front_matter
 
-    text = read_bounded(path, MAX_CARD).decode("utf-8", "replace")
+    text = (read_bounded(path, MAX_CARD) if data is None else data).decode("utf-8", "replace")
     out, body, problems = read_front_matter(text, "dataset")
     for raw_title, raw_content in markdown_sections(body):
         title = raw_title.strip().lower()

@@ -10,9 +10,7 @@ or loops is a finding.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,17 +19,21 @@ from typing import ClassVar
 from mlbom import licenses
 from mlbom.collectors import Context
 from mlbom.collectors._files import (
+    NOT_READ,
+    ChangedSinceHashed,
     FolderCollector,
     Walked,
     hf_blob_finding,
     manifest_properties,
     manifest_reference,
+    read_recorded,
     walk_streaming,
 )
+from mlbom.collectors._hfcache import HfSnapshot, LayoutCheck, snapshot_of
 from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError
 from mlbom.formats import hf_card
-from mlbom.formats.safe_read import load_json, read_bounded
+from mlbom.formats.safe_read import load_json
 from mlbom.fswalk import shown_name
 from mlbom.hashing import StatKey, stat_key, tree_digest
 from mlbom.limits import MAX_CONFIG_BYTES
@@ -54,13 +56,6 @@ from mlbom.scanner import CHANGED_DURING_SCAN, FileScan, ScanFinding, scan_file,
 
 MAX_CONFIG = MAX_CONFIG_BYTES
 _CONFIGS = ("config.json", "generation_config.json", "tokenizer_config.json", "model_index.json")
-_HF_CACHE = re.compile(r"(?:^|/)(models|datasets)--([^/]+?)--([^/]+)/snapshots/([0-9a-f]{40})(?:/|$)")
-
-
-def _hf_identity(path: Path) -> tuple[str, str, str] | None:
-    """(org, name, revision) for a path inside a Hugging Face cache snapshot."""
-    m = _HF_CACHE.search(path.resolve().as_posix() + "/")
-    return (m.group(2), m.group(3), m.group(4)) if m and m.group(1) == "models" else None
 
 
 def read_config(path: Path, recorded: str | None) -> tuple[dict[str, object] | None, str | None]:
@@ -74,26 +69,6 @@ def read_config(path: Path, recorded: str | None) -> tuple[dict[str, object] | N
     except InputError as exc:
         return None, f"{exc.at}: {exc.detail}" if exc.at else exc.detail
     return (doc, None) if isinstance(doc, dict) else (None, "not a JSON object")
-
-
-class ChangedSinceHashed(InputError):
-    """A card or config read for its content is not the file the BOM records (red team 10c L1)."""
-
-
-def read_recorded(path: Path, limit: int, recorded: str | None) -> bytes:
-    """The bytes of a card or config file, only when they are the bytes the BOM records:
-    their SHA-256 must be ``recorded``, the digest its scan took. Read by name again after the
-    scan, the file could be another (swapped or rewritten in between), and what the BOM then
-    says (licence, base model, architecture) would come from content it does not record.
-    :class:`ChangedSinceHashed` when they differ or no digest was recorded."""
-    data = read_bounded(path, limit)
-    if recorded is None:
-        raise ChangedSinceHashed(path, "no digest recorded for it (unreadable, or changed while it was scanned); "
-                                       "its content is not used")
-    if hashlib.sha256(data).hexdigest() != recorded:
-        raise ChangedSinceHashed(path, "changed between hashing and reading its content (its SHA-256 is not the one "
-                                       "recorded); its content is not used")
-    return data
 
 
 # files whose content the model component reads (card, configs, shard indexes): their recorded
@@ -133,10 +108,7 @@ class _Files:
 
 
 CHANGED = CHANGED_DURING_SCAN
-# walker findings for what was never read (a link leaving, dangling or looping, a FIFO, a folder
-# that cannot be listed, files past the limit): the model is not judged in full
-_NOT_READ = frozenset({"files.symlink-escape", "files.symlink-dangling", "files.symlink-loop", "files.not-regular",
-                       "files.unreadable-folder", "files.too-many-files"})
+_NOT_READ = NOT_READ
 
 
 def _stat_now(path: Path) -> StatKey | None:
@@ -180,33 +152,43 @@ class ModelCollector(FolderCollector):
         if path.is_file():
             yield from self._single(path, ctx)
             return
-        hf = _hf_identity(path)
-        walked = walk_streaming(path, hf_repo=hf is not None, max_files=self.settings.max_files)
+        snap = snapshot_of(path, "models")
+        walked = walk_streaming(path, hf_repo=snap is not None, max_files=self.settings.max_files)
         if walked.empty:
             if ctx.explicit:
                 raise InputError(path, "nothing to inventory in this folder: it holds no files")
             return
-        name = hf[1] if hf else path.resolve().name
-        model_ref = f"pkg:huggingface/{hf[0]}/{name}@{hf[2]}" if hf else f"model:{ctx.rel(path)}"
+        name = snap.name if snap else path.resolve().name
+        # the bom-ref names where the model was found, never who published it: whether the
+        # folder is the snapshot its name claims is known only once every file is hashed (S1)
+        model_ref = f"model:{ctx.rel(path)}"
+        layout = LayoutCheck(snap) if snap is not None else None
         if walked.is_large:
-            files = yield from self._manifest_files(path, walked, name, model_ref, ctx, hf_repo=hf is not None)
+            files = yield from self._manifest_files(path, walked, name, model_ref, ctx, layout=layout)
         else:
-            files = yield from self._inline_files(path, [Path(p) for _, p in walked.head], name, model_ref, ctx)
+            files = yield from self._inline_files(path, [Path(p) for _, p in walked.head], name, model_ref, ctx,
+                                                  layout=layout)
         for finding in walked.findings:
             yield finding.model_copy(update={"subject": model_ref,
                                              "source": ctx.rel(path / finding.source) if finding.source else None})
             if finding.id in _NOT_READ:  # a file never read is never safe, and the inventory is incomplete
                 files.worst = worst_verdict(files.worst, "error")
+                if layout is not None:
+                    layout.not_read(finding.source or ".")
                 yield Unreadable(path=ctx.rel(path / finding.source) if finding.source else ctx.rel(path),
                                  reason=finding.message, collector=self.name)
         for rel in files.changed:
             yield Unreadable(path=ctx.rel(path / rel), reason="changed between hashing and scanning",
                              collector=self.name)
         yield from _shard_findings(path, sorted(files.rels), files.digests, model_ref, ctx)
-        yield from self._metadata_and_assemble(path, hf, name, model_ref, files, ctx)
+        hf = snap if layout is not None and layout.verified else None
+        if layout is not None and (unverified := layout.finding(model_ref, ctx.rel(path))) is not None:
+            yield unverified
+        yield from self._metadata_and_assemble(path, hf, name, model_ref, files, ctx,
+                                               identity=None if snap is None else "hf-cache-layout" if hf else "folder-name")
 
     def _inline_files(self, path: Path, files: list[Path], name: str, model_ref: str,
-                      ctx: Context) -> Generator[Collected, None, _Files]:
+                      ctx: Context, *, layout: LayoutCheck | None) -> Generator[Collected, None, _Files]:
         """Every file a ``file`` component: hashed, scanned, with its findings."""
         out = _Files()
         ctx.say(f"hashing and scanning {len(files)} files of model {name}")
@@ -227,6 +209,8 @@ class ModelCollector(FolderCollector):
             yield _file_component(sc, fref, ctx.rel(f))
             if (blob := hf_blob_finding(f, sc.sha256, fref)) is not None:
                 yield blob
+            if layout is not None:
+                layout.file(f, rel, sc.sha256, sc.size)
             for sf in sc.findings:
                 if sf.severity == "info":
                     continue
@@ -238,7 +222,7 @@ class ModelCollector(FolderCollector):
         return out
 
     def _manifest_files(self, path: Path, walked: Walked, name: str, model_ref: str,
-                        ctx: Context, *, hf_repo: bool) -> Generator[Collected, None, _Files]:
+                        ctx: Context, *, layout: LayoutCheck | None) -> Generator[Collected, None, _Files]:
         """More than ``max_file_components`` files: every file hashed and scanned, listed in a
         manifest beside the BOM; a file with a finding or a verdict other than safe/unknown is
         still a named component."""
@@ -269,19 +253,23 @@ class ModelCollector(FolderCollector):
                     yield _file_component(sc, fref, ctx.rel(f))
                     for sf in flagged:
                         yield sf.to_finding(subject=fref, source=shown_name(ctx.rel(f)))
-                if hf_repo and (blob := hf_blob_finding(f, sc.sha256, model_ref)) is not None:
-                    yield blob
+                if layout is not None:
+                    layout.file(f, rel, sc.sha256, sc.size)
+                    if (blob := hf_blob_finding(f, sc.sha256, model_ref)) is not None:
+                        yield blob
         written = writer.close()
         out.whole = written.tree_sha256
         out.props = list(manifest_properties(written, ctx.rel(path)))
         out.refs = [manifest_reference(written)]
         return out
 
-    def _metadata_and_assemble(self, path: Path, hf: tuple[str, str, str] | None, name: str, model_ref: str,
-                               files: _Files, ctx: Context) -> Iterator[Collected]:
-        """Card and config, then the model component and its relation."""
-        group = hf[0] if hf else None
-        version = hf[2] if hf else None
+    def _metadata_and_assemble(self, path: Path, hf: HfSnapshot | None, name: str, model_ref: str,
+                               files: _Files, ctx: Context, *, identity: str | None) -> Iterator[Collected]:
+        """Card and config, then the model component and its relation. ``hf``: a Hugging Face
+        cache snapshot whose layout shows its identity (:mod:`~mlbom.collectors._hfcache`);
+        ``identity``: how the identity of a folder named like a snapshot was established."""
+        group = hf.org if hf else None
+        version = hf.revision if hf else None
         config, config_problem = ({}, None)
         if (path / "config.json").is_file():
             try:
@@ -359,6 +347,10 @@ class ModelCollector(FolderCollector):
         if hf:
             refs.append(ExternalReference(type="distribution", url=f"https://huggingface.co/{group}/{name}/tree/{version}"))
 
+        if identity is not None:
+            props.append(Property(name=Prop.IDENTITY_SOURCE.value, value=identity))
+        if hf:
+            evidence.append(Evidence(fact="identity", source=ctx.rel(path), field="hf-cache-layout"))
         props.append(Property(name=Prop.SAFETY_VERDICT.value, value=files.worst))
         if files.total_params:
             props.append(Property(name=Prop.MODEL_PARAMETERS.value, value=str(files.total_params)))

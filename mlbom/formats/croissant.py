@@ -91,11 +91,11 @@ def _types(v: object) -> set[str]:
     return {t.split(":")[-1].split("/")[-1] for t in _strs(v)}
 
 
-def parse_croissant(path: Path) -> Croissant:
-    """Read a Croissant file. Not JSON, or not a JSON object, is an :class:`InputError`; a wrong
-    ``@context``, an unknown version, a wrong ``@type`` or an incomplete FileObject is a problem
-    recorded for the BOM."""
-    loaded = load_json(read_bounded(path, MAX_CROISSANT_BYTES), path)
+def parse_croissant(path: Path, data: bytes | None = None) -> Croissant:
+    """Read a Croissant file (``data``: its bytes, already read). Not JSON, or not a JSON
+    object, is an :class:`InputError`; a wrong ``@context``, an unknown version, a wrong
+    ``@type`` or an incomplete FileObject is a problem recorded for the BOM."""
+    loaded = load_json(read_bounded(path, MAX_CROISSANT_BYTES) if data is None else data, path)
     doc = loaded.value
     if not isinstance(doc, dict):
         raise InputError(path, "not a JSON-LD object")

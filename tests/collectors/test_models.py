@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -86,21 +87,108 @@ def test_model_card_is_faithful(tmp_path: Path) -> None:
     assert set(edges[m.bom_ref]) == {f.bom_ref for f in files.values()}
 
 
+REV = "0123456789abcdef0123456789abcdef01234567"
+
+
+def _etag(data: bytes, *, lfs: bool) -> str:
+    """The blob name huggingface_hub gives a file: the SHA-256 of an LFS file, the git blob SHA-1 of any other."""
+    if lfs:
+        return hashlib.sha256(data).hexdigest()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def _hf_cache(tmp_path: Path, src: Path, kind: str = "models", repo_id: str = "acme--tiny") -> Path:
+    """A real huggingface_hub cache layout of ``src``'s files: ``blobs/<etag>``, ``refs/main``,
+    and ``snapshots/<rev>/<file>`` as relative links to ``../../blobs/<etag>``."""
+    repo = tmp_path / "hub" / f"{kind}--{repo_id}"
+    snap = repo / "snapshots" / REV
+    (repo / "blobs").mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(REV)
+    snap.mkdir(parents=True)
+    for f in sorted(src.iterdir()):
+        data = f.read_bytes()
+        blob = repo / "blobs" / _etag(data, lfs=not f.name.endswith((".md", ".json")))
+        blob.write_bytes(data)
+        os.symlink(os.path.relpath(blob, snap), snap / f.name)
+    return snap
+
+
+def _props(c: object) -> dict[str, str]:
+    return {p.name: p.value for p in c.properties}  # type: ignore[attr-defined]
+
+
 def test_hf_cache_snapshot_gives_purl_and_follows_blob_links(tmp_path: Path) -> None:
+    snap = _hf_cache(tmp_path, _model(tmp_path))
+    bom = _gen(models=snap)
+    (m,) = [c for c in bom.components if c.type == "machine-learning-model"]
+    assert m.purl == f"pkg:huggingface/acme/tiny@{REV}" and m.group == "acme" and m.version == REV
+    assert _props(m)["mlbom:identity:source"] == "hf-cache-layout"
+    assert any(e.fact == "identity" and e.field == "hf-cache-layout" for e in m.evidence)
+    assert len([c for c in bom.components if c.type == "file"]) == 3
+    assert not [f for f in bom.findings if f.id == "model.identity-unverified"]
+
+
+def _unverified(bom: mlbom.Bom) -> tuple[object, str]:
+    (m,) = [c for c in bom.components if c.type == "machine-learning-model"]
+    assert m.purl is None and m.group is None and m.version is None  # nothing from the folder name
+    assert not m.bom_ref.startswith("pkg:") and "acme" not in " ".join(r.url for r in m.external_references)
+    assert _props(m)["mlbom:identity:source"] == "folder-name"
+    (f,) = [f for f in bom.findings if f.id == "model.identity-unverified"]
+    assert f.severity == "low"
+    return m, f.message
+
+
+def test_folder_only_named_like_a_snapshot_gets_no_identity(tmp_path: Path) -> None:
+    """Red team 10c S1: a folder named models--ORG--NAME/snapshots/<hex> holding plain files."""
+    snap = tmp_path / "models--meta-llama--Llama-2-7b-hf" / "snapshots" / REV
+    snap.parent.mkdir(parents=True)
+    shutil.copytree(_model(tmp_path), snap)
+    _, why = _unverified(_gen(models=snap))
+    assert "meta-llama/Llama-2-7b-hf" in why and "not a link into blobs/" in why
+
+
+def test_snapshot_with_blobs_named_wrongly_gets_no_identity(tmp_path: Path) -> None:
+    """The cache structure is there, but the blob names are not the digests of their content."""
+    src = _model(tmp_path)
     repo = tmp_path / "hub" / "models--acme--tiny"
-    rev = "0123456789abcdef0123456789abcdef01234567"
-    snap = repo / "snapshots" / rev
+    snap = repo / "snapshots" / REV
     (repo / "blobs").mkdir(parents=True)
     snap.mkdir(parents=True)
-    src = _model(tmp_path)
     for f in src.iterdir():
         blob = repo / "blobs" / f"blob-{f.name}"
         shutil.copy(f, blob)
         os.symlink(os.path.relpath(blob, snap), snap / f.name)
-    bom = _gen(models=snap)
-    (m,) = [c for c in bom.components if c.type == "machine-learning-model"]
-    assert m.purl == f"pkg:huggingface/acme/tiny@{rev}" and m.group == "acme" and m.version == rev
-    assert len([c for c in bom.components if c.type == "file"]) == 3
+    _, why = _unverified(_gen(models=snap))
+    assert "is not an etag" in why
+
+
+def test_snapshot_with_a_swapped_blob_or_an_added_copy_gets_no_identity(tmp_path: Path) -> None:
+    """A genuine layout edited afterwards: a git blob rewritten in place, or a plain file added."""
+    snap = _hf_cache(tmp_path, _model(tmp_path))
+    config = (snap / "config.json").resolve()
+    config.write_text('{"model_type": "gpt2"}')
+    _, why = _unverified(_gen(models=snap))
+    assert "config.json: content git blob SHA-1" in why
+    (tmp_path / "b").mkdir()
+    snap2 = _hf_cache(tmp_path / "b", _model(tmp_path / "b"))
+    shutil.copy(FIXTURES / "pickles" / "new_pytorch_model.bin", snap2 / "extra.bin")
+    _, why = _unverified(_gen(models=snap2))
+    assert "extra.bin: a copy" in why
+
+
+def test_snapshot_linking_outside_blobs_gets_no_identity(tmp_path: Path) -> None:
+    """Links to blobs named rightly, but kept outside the repository's blobs/ folder."""
+    snap = _hf_cache(tmp_path, _model(tmp_path))
+    repo = snap.parent.parent
+    (repo / "blobs").rename(repo / "elsewhere")
+    (repo / "blobs").mkdir()
+    for f in snap.iterdir():
+        target = repo / "elsewhere" / Path(os.readlink(f)).name
+        f.unlink()
+        os.symlink(os.path.relpath(target, snap), f)
+    _, why = _unverified(_gen(models=snap))
+    assert "links outside the repository's blobs/ folder" in why
 
 
 def test_bad_inputs_are_findings_and_rest_is_inventoried(tmp_path: Path) -> None:
