@@ -783,7 +783,7 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
         fmt = _scan_json(text, acc, facts, where=where, folder=folder)
         if fmt != "text":
             if nemo:  # its `target` class paths (the `_target_` keys: judged on the parsed JSON)
-                _config_targets([], None, text, acc, where, nemo=True, hydra_key=False)
+                _config_targets(None, text, acc, where, nemo=True, hydra_key=False)
             return fmt
     _yaml_tags(text, acc, where)
     # a key spelled with escapes ("\\x5ftarget_") needs a backslash inside a double-quoted scalar;
@@ -791,7 +791,7 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
     yaml_name = base.lower().endswith((".yaml", ".yml"))
     escaped = "\\" in text and '"' in text and yaml_name
     if nemo or escaped or "_target_" in text or "class_path" in text or ("${" in text and yaml_name):
-        _config_targets([], None, text, acc, where, nemo=nemo)
+        _config_targets(None, text, acc, where, nemo=nemo)
     return "text"
 
 
@@ -804,19 +804,20 @@ def _marks_code(node: dict[object, object]) -> bool:
     return any(k in node for k in _CODE_KEYS) or node.get("type") == "pyref"
 
 
-def _config_targets(marked: list[dict[object, object]], doc: object, yaml_text: str | None, acc: _Acc, where: str,
+def _config_targets(doc: object, yaml_text: str | None, acc: _Acc, where: str,
                     *, nemo: bool = False, hydra_key: bool = True) -> None:
     """Code a config names for a framework to import and call (Hydra ``_target_``, jsonargparse
-    ``class_path``, fiddle pyrefs, OmegaConf resolvers) — the ``marked`` mappings of a parsed JSON
-    ``doc``, or a YAML text, with the ``target`` class paths of NeMo's ``model_config.yaml``
+    ``class_path``, fiddle pyrefs, OmegaConf resolvers) — a parsed JSON ``doc``, or a YAML text,
+    with the ``target`` class paths and Hydra-0.x ``cls`` targets of NeMo's ``model_config.yaml``
     (``nemo``) (:mod:`mlbom.formats.config_targets`, imported on use: PyYAML): deny-listed
     ``unsafe``, any other ``suspicious`` (``code.remote``)."""
     from mlbom.formats import config_targets as ct
 
     if yaml_text is not None:
-        targets = ct.yaml_targets(yaml_text, class_keys=ct.NEMO_KEYS if nemo else (), hydra_key=hydra_key)
+        targets = ct.yaml_targets(yaml_text, class_keys=ct.NEMO_KEYS if nemo else (),
+                                  legacy_keys=ct.NEMO_LEGACY_KEYS if nemo else (), hydra_key=hydra_key)
     else:
-        targets = ct.json_targets(marked, doc)
+        targets = ct.json_targets(doc)
     for j in ct.judge(targets) if targets else ():
         acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
 
@@ -1029,14 +1030,16 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
     ``trust_remote_code=True`` imports and runs it. Config targets: every Hydra ``_target_``,
     jsonargparse ``class_path``, fiddle pyref at any depth (:func:`_config_targets`)."""
     refs: list[str] = []
-    targets: list[dict[object, object]] = []
+    targets = False
     walked: set[int] = set()
     stack = [doc]
     while stack:  # the document is in memory already (≤ MAX_TEXT): a walk of it is bounded by it
         node = stack.pop()
-        if isinstance(node, dict):
+        if isinstance(node, str):
+            targets = targets or "${" in node  # an OmegaConf interpolation, in any JSON document (rt11b-1)
+        elif isinstance(node, dict):
             if _marks_code(node):  # Hydra, jsonargparse, fiddle (:func:`_config_targets`), at any depth
-                targets.append(node)
+                targets = True
             _string_leaves(node.get("auto_map"), refs, walked)
             pipes = node.get("custom_pipelines")
             if isinstance(pipes, dict):
@@ -1049,7 +1052,7 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
     _unjudged_code(refs, "auto_map/custom_pipelines name", "from_pretrained(..., trust_remote_code=True)",
                    acc, folder, where)
     if targets:
-        _config_targets(targets, doc, None, acc, where)
+        _config_targets(doc, None, acc, where)
     classes, functions = _st_references(doc)
     _unjudged_code([r for r in classes if not _ST_OWN.fullmatch(r)],
                    "sentence-transformers module classes (modules.json type, Router types, tokenizer_class) name",

@@ -155,14 +155,17 @@ def test_interpolations_in_yaml_configs(text: str, verdict: str, ids: set[str]) 
     assert (v, got) == (verdict, ids), msg
 
 
-def test_interpolations_are_read_in_yaml_names_and_configs_only() -> None:
+def test_interpolations_are_read_in_yaml_names_configs_and_any_json() -> None:
     text = "x: ${eval:'1'}\n"
     assert _scan(text, "train.yml")[0] == "unsafe"
     assert _scan(text, "notes.txt")[0] == "safe"  # no YAML name, no target key: not read as a config
     assert _scan("m:\n  _target_: a.B\n  x: ${eval:'1'}\n", "notes.txt")[0] == "unsafe"
     doc = {"m": {"_target_": "a.B", "n": ["${eval:'1'}"]}}
     assert _scan(json.dumps(doc), "config.json")[:2] == ("unsafe", {"code.dangerous-target", "code.remote"})
-    assert _scan(json.dumps({"n": "${eval:'1'}"}), "tokenizer.json")[0] == "safe"  # no config OmegaConf reads
+    # any JSON document: OmegaConf.load reads JSON as YAML, instantiate(json.load(f)) resolves a plain
+    # dict — the name says nothing about the reader (rt11b-1; it was "safe" here before)
+    assert _scan(json.dumps({"n": "${eval:'1'}"}), "tokenizer.json")[0] == "unsafe"
+    assert _scan(json.dumps({"n": "${a.b} ${HOME}"}), "tokenizer.json")[0] == "safe"  # node references only
 
 
 def test_a_long_value_is_read_to_its_bound() -> None:

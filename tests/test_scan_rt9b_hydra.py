@@ -48,7 +48,9 @@ def test_targets_as_pyyaml_parses_them(text: str, paths: list[str]) -> None:
 
 def test_targets_that_are_no_literal_path() -> None:
     t = hydra.yaml_targets("n: os.system\nm:\n  _target_: ${n}\nk:\n  _target_: [a]\nj:\n  _target_: {a: 1}\n")
-    assert t.paths == [] and t.computed == ["'${n}'", "a collection"]
+    assert t.paths == ["os.system"] and t.computed == ["a collection"]  # ${n} resolved (rt11b-3)
+    t = hydra.yaml_targets("m:\n  _target_: ${oc.select:n}\n")  # a resolver call: not resolved here
+    assert t.paths == [] and t.computed == ["'${oc.select:n}'"]
     v, ids, msg = _scan(json.dumps({"m": [{"_target_": 5}, {"_target_": "${oc.env:X}"}]}).encode(), "c.json")
     assert v == "suspicious" and ids == {"code.remote", "config.env-read"} and "'${oc.env:X}'" in msg
     assert "a int value" in msg and "'X' (oc.env)" in msg

@@ -12,11 +12,16 @@ One walker, one deny list, one verdict vocabulary for every config convention th
   positional ones (``_partial_: true`` wraps it in ``functools.partial`` instead — the module is
   imported all the same; ``_convert_`` only changes how arguments are passed). Before that,
   ``OmegaConf.resolve`` replaces ``${…}`` interpolations, so a target spelled with one is
-  computed at load time.
+  computed at load time: node interpolations (``${a.b}``, ``${..x}``) are resolved here against the
+  same document as OmegaConf resolves them (:class:`_Resolver`, bounded), any other is judged
+  computed.
 * **NeMo** ``target``. ``restore_from`` reads ``model_config.yaml`` out of a ``.nemo`` tar and
   ``Serialization.from_config_dict`` imports the class its ``target`` names
   (``import_class_by_path``) and calls it with the config (or instantiates a ``_target_``); the
-  model's own ``from_config_dict`` calls do the same for its sub-configs. PyTorch Lightning
+  model's own ``from_config_dict`` calls do the same for its sub-configs. Each of them first runs
+  ``maybe_update_config_version``, which turns a Hydra-0.x ``cls`` (in every sub-mapping) into
+  ``_target_`` and shifts ``params`` into the parent: in NeMo's config a ``cls`` is a
+  ``_target_`` (:data:`NEMO_LEGACY_KEYS`). PyTorch Lightning
   projects built on Hydra (the lightning-hydra template) instantiate the model, data module,
   trainer, callbacks and optimiser from their configs the same way.
 * **jsonargparse / LightningCLI** ``class_path``. A subclass-typed argument given as a mapping
@@ -63,7 +68,7 @@ Bounded: YAML parsing stops where :class:`mlbom.formats.yaml_tags.EventBudget` d
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import yaml
@@ -77,11 +82,16 @@ CLASS_PATH = "class_path"  # jsonargparse / LightningCLI
 INIT_ARGS = ("init_args", "dict_kwargs")  # jsonargparse's other subclass-spec keys: the config is its
 NEMO_CONFIG = "model_config.yaml"  # the name NeMo's restore_from reads; a ``target`` in it is a class path
 NEMO_KEYS = ("target",)
+# NeMo's Hydra-0.x keys: ``maybe_update_config_version`` (every ``from_config_dict``, every sub-config) turns
+# ``cls`` into ``_target_`` (and shifts ``params`` into the parent, which brings no key of its own)
+NEMO_LEGACY_KEYS = ("cls",)
 MARKERS = (KEY, CLASS_PATH)  # keys that name a callable wherever they are
 MAX_SHOWN = 5
 MAX_VALUE = 1 << 20  # characters of one value read for interpolations
 MAX_CALLS = 1000  # resolver calls read in one value
 MAX_ARGS = 2000  # characters of one call's arguments kept (oc.decode/oc.create longer: not read)
+MAX_DEREF = 16  # node interpolations followed to resolve one target (deeper, or a cycle: not resolved)
+MAX_LOOKUPS = 10_000  # node lookups to resolve the interpolated targets of one document
 
 HYDRA, JSONARGPARSE, FIDDLE = "Hydra/NeMo", "jsonargparse", "fiddle"
 LOADERS = {
@@ -120,6 +130,9 @@ class Targets:
     env: list[str] = field(default_factory=list)
     bounded: str | None = None
     _callables: list[str] = field(default_factory=list)  # deny-listed plain strings, for jsonargparse
+    # targets spelled with ``${…}``: (value, convention, the path of the mapping holding it (None: not
+    # known), document number, a NeMo ``target``), resolved against their document by :meth:`settle`
+    _pending: list[tuple[str, str, tuple[str, ...] | None, int, bool]] = field(default_factory=list)
     _seen: set[tuple[str, str]] = field(default_factory=set, repr=False, compare=False)  # (list, item): each item once, in O(1)
 
     def _once(self, which: str, item: str) -> None:
@@ -139,6 +152,45 @@ class Targets:
             self.odd(repr(value)[:200] if isinstance(value, str) else f"a {type(value).__name__} value")
         if isinstance(value, str):
             self.value(value)
+
+    def target(self, value: str, kind: str, where: tuple[str, ...] | None, doc: int = 0, *,
+               dotted: bool = False) -> None:
+        """A target value as the file spells it, in the mapping at path ``where`` of document
+        ``doc``: a literal one is added; one holding ``${`` is resolved later (:meth:`settle`).
+        ``dotted``: a NeMo ``target`` — a value without a dot is no class path."""
+        if "${" in value:
+            self.kind(kind)
+            self.value(value)
+            self._pending.append((value, kind, where, doc, dotted))
+        elif not dotted or "." in value:
+            self.add(value, kind)
+        else:
+            self.value(value)
+
+    def settle(self, roots: Callable[[int], object]) -> None:
+        """Resolve the targets spelled with node interpolations (``${a.b}``, ``${..x}``) as
+        OmegaConf does before the loader reads them, against the document ``roots(n)`` (a parsed
+        JSON value or a composed YAML node; None: not available): the resolved path is judged
+        like a literal one; a target that does not resolve to a literal string within the bounds
+        (a resolver call, a key OmegaConf spells otherwise, a merge key, a cycle) is computed."""
+        if not self._pending:
+            return
+        docs: dict[int, _Resolver | None] = {}
+        for value, kind, where, doc, dotted in self._pending:
+            if doc not in docs:
+                root = roots(doc)
+                docs[doc] = None if root is None else _Resolver(root)
+            res = docs[doc]
+            got = res.value(value, where, 0) if res is not None else None
+            self.kind(kind)
+            if isinstance(got, str):
+                if not dotted or "." in got:
+                    self._once("paths", got)
+            elif got is _COLLECTION:
+                self.odd(f"{value[:200]!r} (a collection)")
+            else:
+                self.odd(repr(value)[:200])
+        self._pending.clear()
 
     def odd(self, what: str) -> None:
         self._once("computed", what)
@@ -186,6 +238,152 @@ class Targets:
 
     def __bool__(self) -> bool:
         return bool(self.paths or self.computed or self.resolvers or self.env or self.bounded)
+
+
+_NO = object()  # no such node
+_COLLECTION = object()  # an interpolation resolving to a mapping or list
+_INDEX = re.compile(r"[0-9]+")
+_KEY_PART = r"[^\s.\[\]${}:'\"\\]"
+# a node interpolation's key as OmegaConf's grammar spells it: leading dots (relative), then keys
+# joined by "." or in brackets; no resolver (":"), no nested interpolation, no quotes, no escapes
+_NODE_KEY = re.compile(rf"\s*(\.*)({_KEY_PART}*(?:\.{_KEY_PART}+|\[{_KEY_PART}+\])*)\s*")
+_KEY_TOKENS = re.compile(rf"\.({_KEY_PART}+)|\[({_KEY_PART}+)\]")
+
+
+def _key_tokens(rest: str) -> list[str]:
+    """OmegaConf's ``split_key`` of a key without its leading dots: ``a.b[c]`` → a, b, c."""
+    head = re.match(rf"{_KEY_PART}*", rest)
+    first = head.group(0) if head else ""
+    tokens = [first] if first else []
+    return tokens + [a or b for a, b in _KEY_TOKENS.findall(rest[len(first):])]
+
+
+class _Resolver:
+    """OmegaConf's node interpolations over one document — a parsed JSON value (dict/list/str)
+    or a composed YAML node graph (PyYAML ``Node``s, aliases shared, never constructed) — within
+    :data:`MAX_DEREF` and :data:`MAX_LOOKUPS`. ``${a.b}`` is looked up from the root, ``${.x}``
+    in the mapping holding the value, each further dot one level up; an intermediate node that is
+    itself a whole interpolation is followed. Anything else is not resolved (None)."""
+
+    def __init__(self, root: object) -> None:
+        self.root = root
+        self.lookups = 0
+        self._maps: dict[int, dict[str, object]] = {}
+
+    def _child(self, node: object, key: str) -> object:
+        self.lookups += 1
+        if isinstance(node, yaml.MappingNode):
+            index = self._maps.get(id(node))
+            if index is None:
+                index = {}
+                for k, v in node.value:  # the last of duplicate keys (OmegaConf refuses them)
+                    if isinstance(k, yaml.ScalarNode):
+                        index[k.value] = v
+                self._maps[id(node)] = index
+            return index.get(key, _NO)  # (a key only a merge "<<" brings: not found, not resolved)
+        if isinstance(node, dict):
+            return node.get(key, _NO)
+        items = node.value if isinstance(node, yaml.SequenceNode) else node if isinstance(node, list) else None
+        if items is not None and _INDEX.fullmatch(key) and int(key) < len(items):
+            return items[int(key)]
+        return _NO
+
+    @staticmethod
+    def _text(node: object) -> object:
+        """A scalar node's string; :data:`_COLLECTION`; None for any other value (a JSON number)."""
+        if isinstance(node, yaml.ScalarNode):
+            return node.value
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode, dict, list)):
+            return _COLLECTION
+        return node if isinstance(node, str) else None
+
+    def _select(self, key: str, where: tuple[str, ...] | None, depth: int) -> tuple[object, tuple[str, ...]] | None:
+        m = _NODE_KEY.fullmatch(key)
+        if m is None or depth > MAX_DEREF:
+            return None
+        dots, tokens = m.group(1), _key_tokens(m.group(2))
+        if dots:
+            if where is None or len(dots) - 1 > len(where):
+                return None
+            path = where[:len(where) - (len(dots) - 1)]
+        else:
+            path = ()
+        node: object = self.root
+        for step in path:  # a real place of the document
+            node = self._child(node, step)
+            if node is _NO:
+                return None
+        for i, tok in enumerate(tokens):
+            if self.lookups > MAX_LOOKUPS:
+                return None
+            node = self._child(node, tok)
+            path = (*path, tok)
+            if node is _NO:
+                return None
+            text = self._text(node)
+            if i < len(tokens) - 1 and isinstance(text, str):  # a node that is itself an interpolation
+                ref = _whole_ref(text)
+                sel = self._select(ref, path[:-1], depth + 1) if ref is not None else None
+                if sel is None:
+                    return None
+                node, path = sel
+        return node, path
+
+    def value(self, text: str, where: tuple[str, ...] | None, depth: int) -> object:
+        """The value OmegaConf resolves ``text`` (in the mapping at ``where``) to: a string,
+        :data:`_COLLECTION`, or None (not resolved here)."""
+        if "${" not in text:
+            return text
+        if "\\" in text or depth > MAX_DEREF or self.lookups > MAX_LOOKUPS:
+            return None
+        parts = _node_parts(text)
+        if parts is None:
+            return None
+        out: list[str] = []
+        for literal, ref in parts:
+            if ref is None:
+                out.append(literal)
+                continue
+            sel = self._select(ref, where, depth + 1)
+            if sel is None:
+                return None
+            got = self._text(sel[0])
+            if got is _COLLECTION and len(parts) == 1:
+                return _COLLECTION
+            if not isinstance(got, str):
+                return None
+            got = self.value(got, sel[1][:-1], depth + 1)
+            if not isinstance(got, str):
+                return got if len(parts) == 1 else None
+            out.append(got)
+        return "".join(out)
+
+
+def _node_parts(text: str) -> list[tuple[str, str | None]] | None:
+    """``text`` as literal pieces and node interpolations (``(literal, None)``, ``("", key)``);
+    None when it holds anything else (a resolver call, a nested interpolation, an unclosed one)."""
+    parts: list[tuple[str, str | None]] = []
+    i = 0
+    while (j := text.find("${", i)) >= 0:
+        if j > i:
+            parts.append((text[i:j], None))
+        k = text.find("}", j)
+        if k < 0:
+            return None
+        inner = text[j + 2:k]
+        if "{" in inner or "$" in inner or ":" in inner:
+            return None
+        parts.append(("", inner))
+        i = k + 1
+    if i < len(text):
+        parts.append((text[i:], None))
+    return parts
+
+
+def _whole_ref(text: str) -> str | None:
+    """The key of a value that is one node interpolation and nothing else (``${a.b}``)."""
+    parts = _node_parts(text) if "\\" not in text else None
+    return parts[0][1] if parts is not None and len(parts) == 1 else None
 
 
 class _Open:
@@ -264,34 +462,51 @@ def resolver_calls(text: str, limit: int = MAX_CALLS) -> list[tuple[str | None, 
 
 
 class _Frame:
-    """One open collection of the event stream: a mapping alternates key and value."""
+    """One open collection of the event stream: a mapping alternates key and value; ``step``:
+    the key (a mapping; None: not a scalar) or index (a sequence) of the item being read."""
 
-    __slots__ = ("is_map", "key_kind", "want_key")
+    __slots__ = ("index", "is_map", "key_kind", "step", "want_key")
 
     def __init__(self, is_map: bool) -> None:
         self.is_map = is_map
         self.want_key = True
         self.key_kind = ""  # the pending key's convention: "" another key
+        self.step: str | None = None
+        self.index = -1
 
 
-def yaml_targets(text: str, *, class_keys: tuple[str, ...] = (), hydra_key: bool = True) -> Targets:
+def _where(stack: list[_Frame]) -> tuple[str, ...] | None:
+    """The path of the innermost open collection (None under a key that is no scalar)."""
+    steps = [f.step for f in stack[:-1]]
+    return None if None in steps else tuple(s for s in steps if s is not None)
+
+
+def yaml_targets(text: str, *, class_keys: tuple[str, ...] = (), legacy_keys: tuple[str, ...] = (),
+                 hydra_key: bool = True) -> Targets:
     """The targets of a YAML text (every document), from PyYAML's own parser — the one OmegaConf's
     loader (a ``yaml.SafeLoader``) uses — never composed or constructed: ``_target_`` and
     ``class_path`` values, the interpolations of every value. A scalar key or value given through
     an alias counts as its anchored scalar. Text that does not parse yields the targets before the
     error (nothing after it is loaded). ``class_keys``: keys whose dotted string values are class
     paths too, at any depth (NeMo's ``target``; a value without a dot is no module path:
-    ``import_class_by_path`` raises on it). ``hydra_key=False``: only those (the keys and values
-    were judged on the parsed JSON document)."""
+    ``import_class_by_path`` raises on it). ``legacy_keys``: keys judged like ``_target_`` (NeMo's
+    ``cls``). ``hydra_key=False``: only those (the keys and values were judged on the parsed JSON
+    document). A target spelled with node interpolations is resolved against its document,
+    composed (never constructed) only when there is one."""
     out = Targets()
     anchors: dict[str, str] = {}
     stack: list[_Frame] = []
     budget = EventBudget()
+    doc = -1
     try:
         for event in yaml.parse(text, Loader=yaml.BaseLoader):
             if (bound := budget.spend()) is not None:
                 out.bounded = bound
+                out.settle(lambda n: None)
                 return out.finish()
+            if isinstance(event, yaml.DocumentStartEvent):
+                doc += 1
+                continue
             if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 if stack:
                     stack.pop()
@@ -307,25 +522,31 @@ def yaml_targets(text: str, *, class_keys: tuple[str, ...] = (), hydra_key: bool
             elif isinstance(event, yaml.AliasEvent):
                 scalar = anchors.get(event.anchor) if event.anchor is not None else None
             top = stack[-1] if stack else None
+            if top is not None and not top.is_map:
+                top.index += 1
+                top.step = str(top.index)
             if top is not None and top.is_map and top.want_key:
                 top.key_kind = ""
+                top.step = scalar
                 if hydra_key and scalar in MARKERS:
                     top.key_kind = HYDRA if scalar == KEY else JSONARGPARSE
                 elif hydra_key and scalar in INIT_ARGS:
                     out.kind(JSONARGPARSE)
+                elif scalar is not None and scalar in legacy_keys:
+                    top.key_kind = HYDRA
                 elif scalar is not None and scalar in class_keys:
                     top.key_kind = "class"
                 top.want_key = False
             else:
                 kind = top.key_kind if top is not None and top.is_map else ""
-                if kind in (HYDRA, JSONARGPARSE):
+                if kind:
                     if scalar is not None:
-                        out.add(scalar, kind)
-                    else:
+                        where = _where(stack) if "${" in scalar else ()  # (spelled out only when needed)
+                        out.target(scalar, HYDRA if kind == "class" else kind, where, max(doc, 0),
+                                   dotted=kind == "class")
+                    elif kind != "class":
                         out.kind(kind)
                         out.odd("a collection")
-                elif kind == "class" and scalar is not None and "." in scalar:
-                    out.add(scalar)
                 elif scalar is not None:  # (NeMo's JSON model_config.yaml: OmegaConf resolves it too)
                     out.value(scalar)
                 if top is not None and top.is_map:
@@ -336,44 +557,80 @@ def yaml_targets(text: str, *, class_keys: tuple[str, ...] = (), hydra_key: bool
             elif isinstance(event, yaml.SequenceStartEvent):
                 stack.append(_Frame(False))
     except (yaml.YAMLError, ValueError, RecursionError, MemoryError):
-        return out.finish()
+        pass
+    out.settle(_composer(text))
     return out.finish()
 
 
-def json_targets(marked: Iterable[dict[object, object]], doc: object) -> Targets:
-    """The targets of a parsed JSON document: its ``marked`` mappings (those holding a key of
-    :data:`MARKERS` or :data:`INIT_ARGS`, or a fiddle ``"type": "pyref"``, found at any depth by
-    the caller's walk), and — a document OmegaConf resolves for Hydra or
-    jsonargparse — the interpolations of every string in ``doc``."""
+def _composer(text: str) -> Callable[[int], object]:
+    """Document ``n`` of a YAML text as PyYAML's composer builds its node graph (aliases shared,
+    nothing constructed), composed on first use; None where it does not compose."""
+    docs: list[object] = []
+    failed = False
+
+    def root(n: int) -> object:
+        nonlocal failed
+        if not docs and not failed:
+            try:
+                for i, node in enumerate(yaml.compose_all(text, Loader=yaml.BaseLoader)):
+                    docs.append(node)
+                    if i >= n:
+                        break
+            except (yaml.YAMLError, ValueError, RecursionError, MemoryError):
+                failed = True
+        return docs[n] if n < len(docs) else None
+
+    return root
+
+
+def json_targets(doc: object) -> Targets:
+    """The targets of a parsed JSON document: its mappings holding a key of :data:`MARKERS` or
+    :data:`INIT_ARGS` (Hydra, jsonargparse) or a fiddle ``"type": "pyref"``, at any depth, and
+    the interpolations of every string in it (OmegaConf reads JSON too: YAML is a superset, and
+    ``instantiate`` resolves a plain dict). The document is in memory already: a walk of it is
+    bounded by it."""
     out = Targets()
-    resolved = False
-    for node in marked:
-        if KEY in node:
-            out.add(node[KEY], HYDRA)
-            resolved = True
-        if CLASS_PATH in node:
-            out.add(node[CLASS_PATH], JSONARGPARSE)
-        if any(k in node for k in (CLASS_PATH, *INIT_ARGS)):
-            out.kind(JSONARGPARSE)
-            resolved = True
-        if node.get("type") == "pyref":
-            module, name = node.get("module"), node.get("name")
-            if isinstance(module, str) and isinstance(name, str):
-                out.add(f"{module}.{name}" if name else module, FIDDLE)
-            else:
-                out.kind(FIDDLE)
-                out.odd(f"a pyref of module {module!r:.100}, name {name!r:.100}")
-    if resolved:
-        stack = [doc]
-        while stack:  # the document is in memory already: a walk of it is bounded by it
-            item = stack.pop()
-            if isinstance(item, dict):
-                stack.extend(item.values())
-            elif isinstance(item, list):
-                stack.extend(item)
-            elif isinstance(item, str):
-                out.value(item)
+    # each item with its place as a linked list (parent's place, key): a path is spelled out only
+    # for a target that needs it, so a deep document costs no more than a flat one
+    stack: list[tuple[object, _Place]] = [(doc, None)]
+    while stack:
+        item, place = stack.pop()
+        if isinstance(item, dict):
+            if KEY in item:
+                _json_target(out, item[KEY], HYDRA, place)
+            if CLASS_PATH in item:
+                _json_target(out, item[CLASS_PATH], JSONARGPARSE, place)
+            if any(k in item for k in (CLASS_PATH, *INIT_ARGS)):
+                out.kind(JSONARGPARSE)
+            if item.get("type") == "pyref":
+                module, name = item.get("module"), item.get("name")
+                if isinstance(module, str) and isinstance(name, str):
+                    out.add(f"{module}.{name}" if name else module, FIDDLE)
+                else:
+                    out.kind(FIDDLE)
+                    out.odd(f"a pyref of module {module!r:.100}, name {name!r:.100}")
+            stack.extend((v, (place, str(k))) for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((v, (place, str(i))) for i, v in enumerate(item))
+        elif isinstance(item, str):
+            out.value(item)
+    out.settle(lambda n: doc if n == 0 else None)
     return out.finish()
+
+
+_Place = tuple["_Place", str] | None
+
+
+def _json_target(out: Targets, value: object, kind: str, place: _Place) -> None:
+    if isinstance(value, str):
+        steps: list[str] = []
+        if "${" in value:
+            while place is not None:
+                place, step = place
+                steps.append(step)
+        out.target(value, kind, tuple(reversed(steps)))
+    else:
+        out.add(value, kind)
 
 
 @dataclass(frozen=True)
