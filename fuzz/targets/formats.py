@@ -5,7 +5,7 @@
   header (keys from a dictionary incl. every ``tokenizer.chat_template*`` spelling, typed
   values, nested arrays), so mutations reach the metadata and template paths;
 * ``onnx-protobuf``: raw bytes as an ONNX ModelProto (``mlbom.formats.onnx.parse_onnx``);
-* ``hdf5``: raw bytes as an HDF5 file (``mlbom.formats.hdf5.parse_hdf5``);
+* ``hdf5``: raw bytes as an HDF5 file (``mlbom.formats.hdf5.parse_hdf5``: root attributes and the tree walk);
 * ``keras-config``: raw bytes as a Keras ``config.json`` (``mlbom.formats.keras.parse_keras_config``);
 * ``chat-template``: the input decoded as UTF-8 (replacement characters) and judged by
   ``mlbom.formats.chat_template.check_template``, which never raises.
@@ -98,8 +98,10 @@ TARGETS: list[Target] = [
            "structure-aware: bytes assembled into well-formed GGUF metadata"),
     Target("onnx-protobuf", run_onnx, ("tests/fixtures/onnx/**/*.onnx", "tests/fixtures/hostile/formats/*.onnx"),
            _ALLOWED, 1 << 20, "ONNX ModelProto walker"),
-    Target("hdf5", run_hdf5, ("tests/fixtures/keras/**/*.h5", "tests/fixtures/hostile/formats/*.h5"), _ALLOWED,
-           1 << 20, "HDF5 root attributes (Keras model_config)"),
+    Target("hdf5", run_hdf5, ("tests/fixtures/keras/**/*.h5", "tests/fixtures/hostile/formats/*.h5",
+                              "tests/fixtures/hdf5/*.h5"), _ALLOWED,
+           1 << 20, "HDF5 root attributes (Keras model_config) and the whole-tree walk (PyTables pickles, "
+           "external storage)"),
     Target("keras-config", run_keras, ("tests/fixtures/hostile/formats/*.json",), _ALLOWED, 1 << 20,
            "Keras config.json judge"),
     Target("chat-template", run_template, ("tests/fixtures/chat_templates/*.jinja",
