@@ -1679,14 +1679,18 @@ def _scan_tar(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             if dupes:
                 acc.add("tar.duplicate-name", "high", f"{where}: members named twice ({', '.join(dupes[:5])}): "
                         "the last one wins on extraction", effect="suspicious")
-            for m in members:
+            escapes = _tar_link_escapes(members)
+            for i, m in enumerate(members):
                 mw = f"{where}!{m.name}"
                 parts = m.name.replace("\\", "/").split("/")
                 if m.name.startswith("/") or ".." in parts:
                     acc.add("tar.path-traversal", "high", f"{mw}: member name leaves the archive's folder",
                             effect="suspicious")
+                if i in escapes and not (m.issym() or m.islnk()):
+                    acc.add("tar.link-escape", "critical", f"{mw}: extracting it writes outside the archive's "
+                            "folder, through links extracted before it", effect="unsafe")
                 if m.issym() or m.islnk():
-                    if _link_escapes(m):
+                    if i in escapes:
                         # tarfile.extract before Python 3.14 (no filter: torch's legacy_load, NeMo's
                         # restore) creates the link, and opening or writing through it reaches a host file
                         acc.add("tar.link-escape", "critical", f"{mw}: link to {m.linkname!r}, outside the archive: "
@@ -1727,22 +1731,92 @@ def _scan_tar(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     return "pytorch-legacy-tar" if legacy else "tar"
 
 
-def _link_escapes(m: tarfile.TarInfo) -> bool:
-    """A symbolic or hard link whose target is absolute or leaves the extraction folder (a hard
-    link's target is a path from the archive root, a symbolic link's from the member's folder)."""
-    target = m.linkname.replace("\\", "/")
-    if target.startswith("/") or (len(target) > 1 and target[1] == ":"):
-        return True
-    base = [] if m.islnk() else m.name.replace("\\", "/").split("/")[:-1]
-    depth = 0
-    for part in [*base, *target.split("/")]:
+MAX_SYMLINK_HOPS = 40  # Linux's MAXSYMLINKS: a longer chain fails to open (ELOOP)
+MAX_LINK_REPLAYS = 256  # symbolic links re-resolved after each new one; beyond, a cruder rule
+
+
+def _parts(path: str) -> list[str]:
+    return path.replace("\\", "/").split("/")
+
+
+def _absolute(path: str) -> bool:
+    p = path.replace("\\", "/")
+    return p.startswith("/") or (len(p) > 1 and p[1] == ":")
+
+
+def _resolve(links: dict[tuple[str, ...], str], parts: list[str]) -> tuple[tuple[str, ...] | None, bool]:
+    """Walk ``parts`` from the extraction folder as the OS does, following the symbolic links
+    extracted so far (``links``: resolved location → target): (where it ends, None when it
+    leaves the folder; whether it passed through a link). A chain longer than the OS follows
+    fails to open (ELOOP): it reaches nothing, so it ends inside."""
+    pending = list(reversed(parts))
+    cur: list[str] = []
+    hops = 0
+    while pending:
+        part = pending.pop()
+        if part in ("", "."):
+            continue
         if part == "..":
-            depth -= 1
-            if depth < 0:
-                return True
-        elif part not in ("", "."):
-            depth += 1
-    return False
+            if not cur:
+                return None, hops > 0
+            cur.pop()
+            continue
+        cur.append(part)
+        target = links.get(tuple(cur))
+        if target is None:
+            continue
+        hops += 1
+        if hops > MAX_SYMLINK_HOPS:
+            return tuple(cur), True
+        if _absolute(target):
+            return None, True
+        cur.pop()
+        pending.extend(reversed(_parts(target)))
+    return tuple(cur), hops > 0
+
+
+def _tar_link_escapes(members: list[tarfile.TarInfo]) -> set[int]:
+    """The members that reach outside the extraction folder when ``tarfile.extractall`` (no
+    filter: Python before 3.14's default) extracts them in order: a link whose target,
+    resolved through the symbolic links extracted before (and after: it is read once all are
+    there), leaves the folder — ``a/b -> ..``, ``a/c -> b/..``, ``x -> a/c/secret`` — and a member
+    whose own path does (written through such a link). A hard link's target is a path from the
+    folder, a symbolic link's from its own folder; later symbolic links replace earlier ones at
+    the same place (``makelink`` unlinks first)."""
+    links: dict[tuple[str, ...], str] = {}  # resolved place of a symbolic link -> its target
+    placed: dict[tuple[str, ...], int] = {}  # its member
+    out: set[int] = set()
+    replay = sum(1 for m in members if m.issym()) <= MAX_LINK_REPLAYS
+
+    def link_escapes(place: tuple[str, ...], target: str) -> bool:
+        end, through = _resolve(links, [*place[:-1], *_parts(target)]) if not _absolute(target) else (None, False)
+        return end is None or (through and not replay)
+
+    for i, m in enumerate(members):
+        if _absolute(m.name):
+            continue  # tar.path-traversal
+        parts = [p for p in _parts(m.name) if p not in ("", ".")]
+        if not parts or parts[-1] == "..":
+            continue  # the folder itself, or tar.path-traversal
+        parent, through = _resolve(links, parts[:-1])
+        if parent is None or (through and not replay):
+            out.add(i)
+            continue
+        place = (*parent, parts[-1])
+        if m.islnk():
+            end, through = _resolve(links, _parts(m.linkname)) if not _absolute(m.linkname) else (None, False)
+            if end is None or (through and not replay):
+                out.add(i)
+        elif m.issym():
+            links[place] = m.linkname
+            placed[place] = i
+            if replay:
+                for where, target in links.items():
+                    if placed[where] not in out and link_escapes(where, target):
+                        out.add(placed[where])
+            elif link_escapes(place, m.linkname):
+                out.add(i)
+    return out
 
 
 def _tar_member(view: IO[bytes], m: tarfile.TarInfo, legacy: bool, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *,

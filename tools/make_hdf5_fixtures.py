@@ -75,7 +75,158 @@ def main(out: Path) -> None:
         for i in range(40):
             h.create_group(f"g{i:03d}")
         h["g033"].attrs["payload"] = np.bytes_(__import__("pickle").dumps(Payload(), protocol=0))
+    rt12a(out / "rt12a")
+
+
+# ---- red team 12a: the loader transforms or repairs the bytes before it unpickles them -------
+
+def _lookup3(data: bytes) -> int:
+    """Jenkins lookup3 ``hashlittle`` (initval 0): the checksum of HDF5 v2 metadata blocks."""
+    m = 0xFFFFFFFF
+
+    def rot(x: int, k: int) -> int:
+        return ((x << k) | (x >> (32 - k))) & m
+
+    n, i = len(data), 0
+    a = b = c = (0xDEADBEEF + n) & m
+    while n > 12:
+        a = (a + int.from_bytes(data[i:i + 4], "little")) & m
+        b = (b + int.from_bytes(data[i + 4:i + 8], "little")) & m
+        c = (c + int.from_bytes(data[i + 8:i + 12], "little")) & m
+        a = (a - c) & m; a ^= rot(c, 4); c = (c + b) & m  # noqa: E702
+        b = (b - a) & m; b ^= rot(a, 6); a = (a + c) & m  # noqa: E702
+        c = (c - b) & m; c ^= rot(b, 8); b = (b + a) & m  # noqa: E702
+        a = (a - c) & m; a ^= rot(c, 16); c = (c + b) & m  # noqa: E702
+        b = (b - a) & m; b ^= rot(a, 19); a = (a + c) & m  # noqa: E702
+        c = (c - b) & m; c ^= rot(b, 4); b = (b + a) & m  # noqa: E702
+        n -= 12
+        i += 12
+    if n == 0:
+        return c
+    tail = data[i:] + b"\x00" * (12 - n)
+    a = (a + int.from_bytes(tail[0:4], "little")) & m
+    b = (b + int.from_bytes(tail[4:8], "little")) & m
+    c = (c + int.from_bytes(tail[8:12], "little")) & m
+    c ^= b; c = (c - rot(b, 14)) & m  # noqa: E702
+    a ^= c; a = (a - rot(c, 11)) & m  # noqa: E702
+    b ^= a; b = (b - rot(a, 25)) & m  # noqa: E702
+    c ^= b; c = (c - rot(b, 16)) & m  # noqa: E702
+    a ^= c; a = (a - rot(c, 4)) & m  # noqa: E702
+    b ^= a; b = (b - rot(a, 14)) & m  # noqa: E702
+    c ^= b; c = (c - rot(b, 24)) & m  # noqa: E702
+    return c
+
+
+def _fix_ohdr_checksums(buf: bytearray) -> None:
+    """Re-checksum the first chunk of every v2 object header after a byte edit."""
+    pos = buf.find(b"OHDR")
+    while pos >= 0:
+        if buf[pos + 4] == 2:
+            flags = buf[pos + 5]
+            p = pos + 6 + (16 if flags & 0x20 else 0) + (4 if flags & 0x10 else 0)
+            w = 1 << (flags & 3)
+            end = p + w + int.from_bytes(buf[p:p + w], "little")
+            buf[end:end + 4] = _lookup3(bytes(buf[pos:end])).to_bytes(4, "little")
+        pos = buf.find(b"OHDR", pos + 4)
+
+
+def _pytables_1x_root(f: object) -> None:
+    import numpy as np
+
+    for k, v in {"PYTABLES_FORMAT_VERSION": b"1.6", "CLASS": b"GROUP", "VERSION": b"1.0", "TITLE": b""}.items():
+        f.attrs[k] = np.bytes_(v)  # type: ignore[attr-defined]
+
+
+def rt12a(out: Path) -> None:
+    """One file per finding of red team 12a, built as its proof builds it (payload: ``true``)."""
+    import pickle
+
+    import h5py
+    import numpy as np
+    import pandas as pd
+
+    out.mkdir(parents=True, exist_ok=True)
+    for p in out.glob("*.h5"):
+        p.unlink()
+    shell = b"cos\nsystem\n(Vtrue\ntR."
+    # 12a-1: FILTERS (format 1.6) that PyTables rewrites before pickle.loads: '(ctables.Leaf\n'
+    # inside a SHORT_BINBYTES grows by 3 bytes, so the string's last 3 bytes become opcodes
+    tail = b"pad" + b"C\x03Z"
+    lead = b"(ctables.Leaf\n" + tail
+    filters = b"\x80\x03C" + bytes([len(lead)]) + lead + b"C" + bytes([len(shell)]) + shell + b"."
+    with h5py.File(out / "filters-rewrite.h5", "w") as f:
+        _pytables_1x_root(f)
+        g = f.create_group("data")
+        g.attrs["CLASS"] = np.bytes_(b"GROUP")
+        g.attrs["FILTERS"] = np.bytes_(filters)
+    # 12a-2: a scalar string attribute whose dataspace says 'simple' with rank 0
+    path = out / "simple-rank0-attr.h5"
+    with h5py.File(path, "w", libver="latest") as f:
+        f.create_group("data").attrs["note"] = np.bytes_(pickle.dumps(Payload(), protocol=0))
+    buf = bytearray(path.read_bytes())
+    hdr = buf.find(b"note\x00") - 9
+    nsz, dsz = (int.from_bytes(buf[hdr + 2 + 2 * k:hdr + 4 + 2 * k], "little") for k in range(2))
+    ds = hdr + 9 + nsz + dsz
+    assert buf[hdr] == 3 and bytes(buf[ds:ds + 4]) == b"\x02\x00\x00\x00"
+    buf[ds + 3] = 1  # dataspace v2, rank 0, type simple (was scalar)
+    _fix_ohdr_checksums(buf)
+    path.write_bytes(buf)
+    # 12a-3: a pandas fixed-format object Series whose 'values' VLArray base type is >u2
+    pk = pickle.dumps(Payload(), protocol=4)
+    pk += b"." * (len(pk) % 2)  # bytes after STOP are never read
+    path = out / "vlarray-big-endian-base.h5"
+    pd.Series([1, "a", None], dtype=object).to_hdf(path, key="s", format="fixed")
+    with h5py.File(path, "a") as f:
+        attrs = dict(f["s"]["values"].attrs)
+        del f["s"]["values"]
+        v = f["s"].create_dataset("values", shape=(1,), dtype=h5py.vlen_dtype(np.dtype(">u2")))
+        v[0] = np.frombuffer(pk, dtype="<u2").astype(">u2")
+        for k, val in attrs.items():
+            v.attrs[k] = val
+    # 12a-3 (class): a base type whose conversion is not modelled (big-endian float64)
+    path = out / "vlarray-float-base.h5"
+    with h5py.File(path, "w") as f:
+        v = f.create_dataset("objs", shape=(1,), dtype=h5py.vlen_dtype(np.dtype(">f8")))
+        v[0] = np.frombuffer(pk + b"." * (-len(pk) % 8), dtype="<f8").astype(">f8")
+        v.attrs["CLASS"] = np.bytes_(b"VLARRAY")
+        v.attrs["PSEUDOATOM"] = np.bytes_(b"object")
+    # 12a-4: a PyTables 1.x VLArray whose FLAVOR is pickle.dumps("Object")
+    with h5py.File(out / "flavor-pickled.h5", "w") as f:
+        _pytables_1x_root(f)
+        v = f.create_dataset("obj", shape=(1,), dtype=h5py.vlen_dtype(np.dtype("u1")))
+        v[0] = np.frombuffer(pk, dtype="u1")
+        v.attrs["CLASS"] = np.bytes_(b"VLARRAY")
+        v.attrs["FLAVOR"] = np.bytes_(pickle.dumps("Object", protocol=0))
+    # 12a-5: the root's Symbol Table message names a decoy group's SNOD as its B-tree; the
+    # superblock's cached root entry still names the real one (listing 'evil')
+    path = out / "root-cached-stab.h5"
+    with h5py.File(path, "w", libver="earliest") as f:
+        f.create_group("decoy").create_group("ok")
+        f.create_group("evil").attrs["note"] = np.bytes_(pickle.dumps(Payload(), protocol=0))
+    buf = bytearray(path.read_bytes())
+
+    def u(p: int, n: int = 8) -> int:
+        return int.from_bytes(buf[p:p + n], "little")
+
+    def stab(oh: int) -> int:
+        p, end = oh + 16, oh + 16 + u(oh + 8, 4)
+        while p < end:
+            if u(p, 2) == 0x11:
+                return p + 8
+            p += 8 + u(p + 2, 2)
+        raise SystemExit("no symbol table message")
+
+    root_stab = stab(u(64))
+    root_snod = u(u(root_stab) + 32)
+    seg = u(u(root_stab + 8) + 24)
+    decoy = next(u(root_snod + 8 + i * 40 + 8) for i in range(u(root_snod + 6, 2))
+                 if bytes(buf[seg + u(root_snod + 8 + i * 40):]).split(b"\0", 1)[0] == b"decoy")
+    buf[root_stab:root_stab + 8] = u(u(stab(decoy)) + 32).to_bytes(8, "little")
+    path.write_bytes(buf)
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/hdf5"))
+    if len(sys.argv) > 1 and sys.argv[1] == "--rt12a":  # only the red team 12a files
+        rt12a(Path(sys.argv[2] if len(sys.argv) > 2 else "tests/fixtures/hdf5/rt12a"))
+    else:
+        main(Path(sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/hdf5"))

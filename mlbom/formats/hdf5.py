@@ -18,6 +18,7 @@ objects and bytes are counted and bounded.
 from __future__ import annotations
 
 import io
+import re
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -35,6 +36,7 @@ MAX_BLOCKS = 1_000
 MAX_ATTRIBUTE_BYTES = 64 << 20
 MAX_BLOCK_BYTES = 64 << 20
 MAX_ELEMENTS = 4096  # strings in one attribute (Keras writes scalars; layer-name lists are chunked)
+MAX_ATTRIBUTE_ELEMENTS = 100_000  # variable-length strings of one attribute, in the whole-tree walk
 
 UNDEFINED = -1  # "undefined address" (all bits set)
 
@@ -69,6 +71,11 @@ class _File:
         self.base = 0
         self.so = 8  # size of offsets
         self.sl = 8  # size of lengths
+        # superblock v0/1: group B-tree node and symbol table node "K" (None: not checked), and
+        # the root's cached symbol table (B-tree, local heap) of its symbol table entry
+        self.btree_k: int | None = None
+        self.leaf_k: int | None = None
+        self.root_cache: tuple[int, int] | None = None
 
     def read(self, pos: int, n: int, what: str) -> bytes:
         if pos < 0 or n < 0 or pos + n > self.size:
@@ -130,7 +137,9 @@ def _root_address(f: _File) -> tuple[int, int]:
         head.take(4)  # free-space, root symbol table, reserved, shared header versions
         f.so, f.sl = head.u(1), head.u(1)
         _check_sizes(f)
-        head.take(1 + 2 + 2 + 4)
+        head.take(1)
+        f.leaf_k, f.btree_k = head.u(2), head.u(2)
+        head.take(4)
         if version == 1:
             head.take(4)
         head.take(f.so)  # base address: the library uses where it found the superblock instead
@@ -138,6 +147,11 @@ def _root_address(f: _File) -> tuple[int, int]:
         head.take(f.so * 3)  # free space, end of file, driver info
         head.take(f.so)  # root symbol table entry: link name offset
         root = f.addr(head.take(f.so))
+        cache_type = head.u(4)
+        head.take(4)
+        scratch = _Buf(head.take(16), "root symbol table entry")
+        if cache_type == 1:  # H5G_CACHED_STAB: the root group's B-tree and local heap
+            f.root_cache = (f.addr(scratch.take(f.so)), f.addr(scratch.take(f.so)))
     elif version in (2, 3):
         f.so, f.sl = head.u(1), head.u(1)
         _check_sizes(f)
@@ -683,6 +697,9 @@ def _judge_tree(fh: IO[bytes], size: int, facts: HDF5Facts) -> None:
                                    "(read on load; not covered by the BOM's hash)"))
             if facts.effects.get(what[0]) != "unsafe":
                 facts.effects[what[0]] = "suspicious"
+    for where, differs in tree.differentials[:20]:
+        facts.findings.append(("hdf5.symbol-table-cache", "high", f"{where}: {differs}"))
+        facts.effects["hdf5.symbol-table-cache"] = "suspicious"
     for where, why in tree.unreadable:
         facts.findings.append(("hdf5.unreadable", "high", f"{where}: {why}; what it holds (attributes PyTables "
                                "unpickles, object rows, external data) was not judged"))
@@ -799,6 +816,8 @@ class TreeReport:
     # (where, kind: "external-file" / "virtual-source" / "external-link", the file it names)
     external: list[tuple[str, str, str]] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (where, why): not followed
+    # (where, what): structure two readers read differently (a group's cached symbol table)
+    differentials: list[tuple[str, str]] = field(default_factory=list)
     pickled_values: int = 0
     pickled_bytes: int = 0
 
@@ -809,6 +828,7 @@ class _Dtype:
     bits: int
     size: int
     base: _Dtype | None = None
+    props: bytes = b""  # the class's properties (what follows the 8-byte header), up to 16 bytes
 
 
 def _dtype(raw: bytes, depth: int = 0) -> tuple[_Dtype, int]:
@@ -821,7 +841,7 @@ def _dtype(raw: bytes, depth: int = 0) -> tuple[_Dtype, int]:
         raise FormatError(f"unknown HDF5 datatype message version {version}")
     bits = b.u(3)
     size = b.u(4)
-    dt = _Dtype(cls, bits, size)
+    dt = _Dtype(cls, bits, size, props=raw[b.pos:b.pos + 16])
     if cls == 9:
         if depth > 8:
             raise FormatError("variable-length datatype nested too deep")
@@ -830,7 +850,9 @@ def _dtype(raw: bytes, depth: int = 0) -> tuple[_Dtype, int]:
 
 
 def _dataspace(raw: bytes, sl: int) -> tuple[str, list[int]]:
-    """("scalar" | "simple" | "null", current dimensions) of a dataspace message."""
+    """("scalar" | "simple" | "null", current dimensions) of a dataspace message. A simple
+    dataspace of rank 0 holds one element, as a scalar one does (the library's
+    ``H5Sget_simple_extent_ndims`` is 0 for both: PyTables reads both as a scalar)."""
     b = _Buf(raw, "dataspace")
     version = b.u(1)
     rank = b.u(1)
@@ -851,17 +873,49 @@ def _dataspace(raw: bytes, sl: int) -> tuple[str, list[int]]:
     return kind, dims
 
 
-def _pickle_readings(raws: list[bytes]) -> list[bytes]:
+# PyTables' ``AttributeSet.__getattr__`` rewrites a ``FILTERS`` attribute before it unpickles it
+# (files of format version < 2.0, which the root's own attribute states): the first match only
+_OLD_FILTERS = re.compile(rb"\(([ic])tables\.Leaf\n")
+_NEW_FILTERS = rb"(\1tables.filters\n"
+
+
+def _pickle_readings(raws: list[bytes], name: str = "") -> list[bytes]:
     """What PyTables' ``AttributeSet.__getattr__`` passes to ``pickle.loads`` for a scalar
     string attribute: the bytes (fixed-length: the whole element, trailing NULs stripped;
     variable-length: up to the first NUL, as ``strlen`` reads it) when they end in ``.`` —
-    both readings of every copy, so no reader's reading is missed."""
+    both readings of every copy, so no reader's reading is missed. For ``FILTERS`` also the
+    bytes after PyTables' rewrite of old pickled filters (``(ctables.Leaf\n`` becomes
+    ``(ctables.filters\n``, which shifts every opcode after it), whatever the format version
+    says: the file states its own version."""
     out: list[bytes] = []
     for raw in raws:
         for reading in (raw.rstrip(b"\x00"), raw.split(b"\x00", 1)[0]):
-            if reading.endswith(b".") and reading not in NOT_PICKLED and reading not in out:
-                out.append(reading)
+            if not reading.endswith(b".") or reading in NOT_PICKLED:
+                continue
+            readings = [reading]
+            if name == "FILTERS":
+                readings.append(_OLD_FILTERS.sub(_NEW_FILTERS, reading, 1))
+            for r in readings:
+                if r not in out:
+                    out.append(r)
     return out
+
+
+def _plain_string(values: list[bytes], readings: list[bytes]) -> bytes | None:
+    """The one string an attribute holds when PyTables returns it as it is (one value, read
+    the same up to the first NUL as with trailing NULs stripped, never unpickled); else None."""
+    if len(values) != 1 or readings:
+        return None
+    value = values[0]
+    if value.rstrip(b"\x00") != value.split(b"\x00", 1)[0]:
+        return None
+    return value.rstrip(b"\x00")
+
+
+def _check_local_heap(f: _File, heap: int) -> None:
+    b = _Buf(f.read(heap, 8 + 2 * f.sl + f.so, "local heap"), "local heap")
+    if b.take(4) != b"HEAP" or b.u(1) != 0:
+        raise FormatError("group local heap: not a version 0 local heap")
 
 
 def _local_heap_string(f: _File, heap: int, offset: int, what: str) -> str:
@@ -944,6 +998,8 @@ class _TreeWalk:
     def __init__(self, f: _File, out: TreeReport, on_pickle: Callable[[str, bytes], None] | None) -> None:
         self.f, self.out, self.on_pickle = f, out, on_pickle
         self.seen: set[int] = set()
+        # symbol table entries' cached (B-tree, local heap) of the group they name, by its address
+        self.cached: dict[int, set[tuple[int, int]]] = {}
         self.row_bytes = 0
         self.row_count = 0
 
@@ -960,6 +1016,8 @@ class _TreeWalk:
             self.on_pickle(where, data)
 
     def run(self, root: int) -> None:
+        if self.f.root_cache is not None:  # the superblock's root symbol table entry
+            self.cached.setdefault(root, set()).add(self.f.root_cache)
         queue: deque[tuple[int, str]] = deque([(root, "/")])
         while queue:
             addr, path = queue.popleft()
@@ -1006,7 +1064,7 @@ class _TreeWalk:
                                 raise FormatError("a dense attribute is a shared message")
                             attrs.append(("dense ", fh.object(heap_id)))
                 elif mtype == 0x11:
-                    children += self.symbol_table(body, path)
+                    children += self.symbol_table(addr, body, path)
                 elif mtype == 0x06:
                     child = self.link(body, path)
                     if child is not None:
@@ -1034,11 +1092,14 @@ class _TreeWalk:
                 continue
             for reading in readings:
                 self.pickle(f"{path} attribute {name!r} (PyTables unpickles it)", reading)
-            if name == "PSEUDOATOM" and not (len(values) == 1 and values[0].rstrip(b"\x00") in (b"vlstring",
-                                                                                                  b"vlunicode")):
+            # VLArray._g_open compares these attributes as AttributeSet.__getattr__ returns them:
+            # unpickled when they end in '.', arrays when they are not one string. Only a plain
+            # string is known; anything else may be the value that makes the rows object rows
+            plain = _plain_string(values, readings)
+            if name == "PSEUDOATOM" and plain not in (b"vlstring", b"vlunicode"):
                 object_kind = True  # "object", or a value that may unpickle to it
-            if name == "FLAVOR" and any(v.rstrip(b"\x00") == b"Object" for v in values):
-                object_kind = True  # PyTables 1.x object VLArrays
+            if name == "FLAVOR" and (plain is None or plain == b"Object"):
+                object_kind = True  # PyTables 1.x object VLArrays (or a value that may unpickle to "Object")
         if object_kind and any(m in (0x01, 0x08, 0x0B) for m in shared):
             # the rows' dataspace, layout or filters are a shared message mlbom does not follow:
             # reading the rows without them could miss the pickles PyTables unpickles
@@ -1052,7 +1113,11 @@ class _TreeWalk:
         return children
 
     def attribute(self, body: bytes) -> tuple[str, list[bytes], list[bytes]]:
-        """(name, the readings PyTables unpickles, the scalar string values) of an attribute."""
+        """(name, the readings PyTables unpickles, the values of a one-element string) of an
+        attribute. PyTables unpickles a string of rank 0 (a scalar dataspace, or a simple one of
+        rank 0); every element of a string or opaque attribute of any shape is judged the same
+        way (an over-approximation: no reading of the dataspace can hide one). The values are
+        empty unless the attribute is one string PyTables reads as it is."""
         f = self.f
         b = _Buf(body, "attribute message")
         version = b.u(1)
@@ -1069,23 +1134,30 @@ class _TreeWalk:
         if flags & 3:
             raise FormatError(f"attribute {name!r} has a shared datatype or dataspace: not followed")
         dt, _ = _dtype(dt_raw)
-        kind, _dims = _dataspace(ds_raw, f.sl)
-        if kind != "scalar":  # arrays come back as arrays, never unpickled; null: no value
-            return name, [], []
+        kind, dims = _dataspace(ds_raw, f.sl)
+        if kind == "null":
+            return name, [], []  # no value stored
+        count = _product(dims)
         data = body[b.pos:]
-        if dt.cls == 3:
-            if dt.size == 0 or dt.size > MAX_ATTRIBUTE_BYTES or len(data) < dt.size:
-                raise FormatError(f"attribute {name!r}: fixed-length string of {dt.size} bytes is truncated")
-            raws = [data[:dt.size]]
-        elif dt.cls == 9 and (dt.bits & 0x0F) == 1:
+        vlen_string = dt.cls == 9 and (dt.bits & 0x0F) == 1
+        if dt.cls in (3, 5):  # fixed-length string, opaque
+            if dt.size == 0 or dt.size * count > MAX_ATTRIBUTE_BYTES or len(data) < dt.size * count:
+                raise FormatError(f"attribute {name!r}: {count} element(s) of {dt.size} bytes are truncated")
+            raws = [data[i * dt.size:(i + 1) * dt.size] for i in range(count)]
+        elif vlen_string:
+            if count > MAX_ATTRIBUTE_ELEMENTS:
+                raise FormatError(f"attribute {name!r}: {count} variable-length strings: not read")
             rec = _Buf(data, "variable-length string")
-            length = rec.u(4)
-            heap = f.addr(rec.take(f.so))
-            index = rec.u(4)
-            raws = self.heap_object(heap, index, length)
+            raws = []
+            for _ in range(count):
+                length = rec.u(4)
+                heap = f.addr(rec.take(f.so))
+                index = rec.u(4)
+                raws += self.heap_object(heap, index, length)
         else:
             return name, [], []
-        return name, _pickle_readings(raws), raws
+        one_string = not dims and (dt.cls == 3 or vlen_string)
+        return name, _pickle_readings(raws, name), raws if one_string else []
 
     def heap_object(self, heap: int, index: int, length: int | None) -> list[bytes]:
         """The copies of a global heap object (``length`` bytes of each; None: whole)."""
@@ -1107,54 +1179,92 @@ class _TreeWalk:
             raise FormatError("variable-length data longer than its global heap object")
         return [c[:length] for c in copies]
 
-    def symbol_table(self, body: bytes, path: str) -> list[tuple[int, str]]:
+    def symbol_table(self, addr: int, body: bytes, path: str) -> list[tuple[int, str]]:
+        """The members of a group stored by symbol table. The library reads the B-tree and
+        local heap the Symbol Table message names; when they are invalid it may use the ones
+        cached in the group's symbol table entry instead (``H5G_mkroot`` → ``H5G__stab_valid``
+        for the root, in a writable open: the superblock's root entry). Where the cache names
+        another B-tree or heap, both are walked and the difference is reported."""
         f = self.f
         b = _Buf(body, "symbol table message")
         btree, heap = f.addr(b.take(f.so)), f.addr(b.take(f.so))
         out: list[tuple[int, str]] = []
-        stack, seen = [btree], set[int]()
+        try:
+            out += self.group_btree(btree, heap, path)
+        except FormatError as exc:
+            self.note(path, str(exc))
+        for cbtree, cheap in sorted(self.cached.pop(addr, set()) - {(btree, heap)}):
+            self.out.differentials.append((path, (
+                f"the group's symbol table message names B-tree {btree:#x} and local heap {heap:#x}, its cached "
+                f"symbol table entry B-tree {cbtree:#x} and heap {cheap:#x}: the HDF5 library reads the cached "
+                "ones when it finds the message's invalid (a writable open of the root), other readers the "
+                "message's (both walked)")))
+            try:
+                out += self.group_btree(cbtree, cheap, path)
+            except FormatError as exc:
+                self.note(path, f"cached symbol table: {exc}")
+        return out
+
+    def group_btree(self, btree: int, heap: int, path: str) -> list[tuple[int, str]]:
+        """The entries of a group B-tree (v1, node type 0) as the library loads it (``H5B``
+        cache: signature ``TREE``, node type 0, no more entries than its 2K; a level-0 node's
+        children are symbol table nodes ``SNOD``, other levels' children B-tree nodes)."""
+        f = self.f
+        if btree == UNDEFINED:
+            raise FormatError("group B-tree address is undefined")
+        _check_local_heap(f, heap)  # H5G__stab_valid: the heap must load too
+        out: list[tuple[int, str]] = []
+        stack, seen = [(btree, True)], set[int]()
         while stack:
-            node = stack.pop()
+            node, is_tree = stack.pop()
             if node == UNDEFINED:
-                continue
+                raise FormatError("group B-tree child address is undefined")
             if node in seen or len(seen) > MAX_BTREE_NODES:
                 raise FormatError("group B-tree nodes loop or are too many")
             seen.add(node)
-            head = _Buf(f.read(node, 8 + 2 * f.so, "v1 B-tree node"), "v1 B-tree node")
-            sig = head.take(4)
-            if sig == b"SNOD":
+            if not is_tree:
                 out += self.symbol_node(node, heap, path)
                 continue
-            if sig != b"TREE" or head.u(1) != 0:
-                raise FormatError("group B-tree: not a version 1 B-tree node of group nodes")
-            head.u(1)  # level: children are nodes (TREE) or symbol table nodes (SNOD), told by signature
+            head = _Buf(f.read(node, 8 + 2 * f.so, "v1 B-tree node"), "v1 B-tree node")
+            if head.take(4) != b"TREE":
+                raise FormatError("group B-tree: wrong B-tree signature (not TREE)")
+            if head.u(1) != 0:
+                raise FormatError("group B-tree: incorrect B-tree node type (not a group node)")
+            level = head.u(1)
             entries = head.u(2)
-            if entries > 65536:
-                raise FormatError("group B-tree node of too many entries")
+            if entries > (2 * f.btree_k if f.btree_k is not None else 65536):
+                raise FormatError(f"group B-tree node of {entries} entries, more than its maximum")
             nb = _Buf(f.read(node + 8 + 2 * f.so, entries * (f.sl + f.so) + f.sl, "v1 B-tree node"), "v1 B-tree node")
             for _ in range(entries):
                 nb.take(f.sl)
-                stack.append(f.addr(nb.take(f.so)))
+                stack.append((f.addr(nb.take(f.so)), level > 0))
         return out
 
     def symbol_node(self, node: int, heap: int, path: str) -> list[tuple[int, str]]:
         f = self.f
         b = _Buf(f.read(node, 8, "symbol table node"), "symbol table node")
-        b.take(4)
+        if b.take(4) != b"SNOD":
+            raise FormatError("group B-tree leaf: wrong symbol table node signature (not SNOD)")
         if b.u(1) != 1:
             raise FormatError("unknown symbol table node version")
         b.take(1)
         n = b.u(2)
+        if f.leaf_k is not None and n > 2 * f.leaf_k:
+            raise FormatError(f"symbol table node of {n} entries, more than its maximum")
         entry = 2 * f.so + 4 + 4 + 16
         eb = _Buf(f.read(node + 8, n * entry, "symbol table node"), "symbol table node")
         out = []
         for _ in range(n):
             name_off = eb.u(f.so)
             obj = f.addr(eb.take(f.so))
-            eb.take(4 + 4 + 16)  # cache type, reserved, scratch (a soft link's value: a path, nothing new)
+            cache_type = eb.u(4)
+            eb.take(4)
+            scratch = _Buf(eb.take(16), "symbol table entry")  # a soft link's value: a path, nothing new
             name = _local_heap_string(f, heap, name_off, "group entry name")
             if obj != UNDEFINED:
                 out.append((obj, path.rstrip("/") + "/" + name))
+                if cache_type == 1:  # the child group's B-tree and heap, cached
+                    self.cached.setdefault(obj, set()).add((f.addr(scratch.take(f.so)), f.addr(scratch.take(f.so))))
         return out
 
     def link(self, body: bytes, path: str) -> tuple[int, str] | None:
@@ -1256,21 +1366,22 @@ class _TreeWalk:
         elem = 4 + f.so + 4
         if dt.size != elem:
             raise FormatError(f"variable-length element of {dt.size} bytes, not {elem}")
+        swap = _native_base(dt.base)
         filters = _filters(pipeline) if pipeline is not None else []
         if cls == 0:
             n = b.u(2)
-            self.rows(path, b.take(n), range(min(total, n // elem)), dt.base.size)
+            self.rows(path, b.take(n), range(min(total, n // elem)), dt.base.size, swap)
         elif cls == 1:
             addr, n = f.addr(b.take(f.so)), b.u(f.sl)
             if addr == UNDEFINED:
                 return
             self.budget(n)
-            self.rows(path, f.read(addr, min(n, total * elem), "raw data"), range(total), dt.base.size)
+            self.rows(path, f.read(addr, min(n, total * elem), "raw data"), range(total), dt.base.size, swap)
         elif cls == 2:
             if version == 5:
                 raise FormatError("chunked layout message version 5 (HDF5 2.0) of an object VLArray: not read")
             for data, indices in self.chunks(b, version, dims, elem, filters):
-                self.rows(path, data, indices, dt.base.size)
+                self.rows(path, data, indices, dt.base.size, swap)
         else:
             raise FormatError(f"unknown layout class {cls}")
 
@@ -1279,7 +1390,7 @@ class _TreeWalk:
         if self.row_bytes > MAX_ROW_BYTES:
             raise FormatError(f"object VLArray data over {MAX_ROW_BYTES} bytes: the rest not read")
 
-    def rows(self, path: str, data: bytes, indices: Iterable[int], base_size: int) -> None:
+    def rows(self, path: str, data: bytes, indices: Iterable[int], base_size: int, swap: bool = False) -> None:
         f = self.f
         elem = 4 + f.so + 4
         for local, row in enumerate(indices):
@@ -1296,6 +1407,8 @@ class _TreeWalk:
             self.rows_seen(path)
             for i, copy in enumerate(self.heap_object(heap, index, length)):
                 suffix = f" (copy {i + 1} of its global heap object)" if i else ""
+                if swap:
+                    copy = _byteswap(copy, base_size)
                 self.pickle(f"{path} row {row} (PyTables' ObjectAtom unpickles it){suffix}", copy)
 
     def rows_seen(self, path: str) -> None:
@@ -1412,6 +1525,31 @@ class _TreeWalk:
                 self.out.external.append((path, "virtual-source", filename))
                 _skip_selection(b)
                 _skip_selection(b)
+
+
+def _native_base(base: _Dtype) -> bool:
+    """How the rows of an object VLArray reach ``pickle.loads``: PyTables reads them as the
+    native type of their base type (``get_native_type``: the HDF5 library converts every
+    element) and unpickles ``tobytes()``. An integer of 1, 2, 4 or 8 bytes using all its bits
+    converts by byte order only: True when the stored order is big-endian (each element is
+    swapped to the little-endian native order), False when the bytes pass as stored. Any other
+    base type (floats, bit offsets or precision, enums, nested types) converts in ways not
+    modelled: raises, so the rows are reported unread, never judged as the raw bytes."""
+    if base.cls == 0 and base.size in (1, 2, 4, 8) and len(base.props) >= 4:
+        offset = int.from_bytes(base.props[0:2], "little")
+        precision = int.from_bytes(base.props[2:4], "little")
+        if offset == 0 and precision == 8 * base.size:
+            return base.size > 1 and bool(base.bits & 0x01)
+    raise FormatError(f"object VLArray of base type class {base.cls}, {base.size} byte(s) (not a whole-byte integer): "
+                      "PyTables converts it to its native type before unpickling; the conversion is not modelled")
+
+
+def _byteswap(data: bytes, n: int) -> bytes:
+    """Each ``n``-byte element of ``data`` in the other byte order."""
+    out = bytearray(len(data))
+    for i in range(n):
+        out[i::n] = data[n - 1 - i::n]
+    return bytes(out)
 
 
 def _product(xs: list[int]) -> int:
