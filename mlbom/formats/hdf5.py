@@ -21,9 +21,9 @@ import io
 import re
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, overload
 
 from mlbom.formats import keras
 from mlbom.formats.pickle import PickleFinding, PickleReport, read_pickle
@@ -1390,18 +1390,22 @@ class _TreeWalk:
         if self.row_bytes > MAX_ROW_BYTES:
             raise FormatError(f"object VLArray data over {MAX_ROW_BYTES} bytes: the rest not read")
 
-    def rows(self, path: str, data: bytes, indices: Iterable[int], base_size: int, swap: bool = False) -> None:
+    def rows(self, path: str, data: bytes, indices: Sequence[int], base_size: int, swap: bool = False) -> None:
         f = self.f
         elem = 4 + f.so + 4
-        for local, row in enumerate(indices):
-            if local < 0:
-                continue
-            rec = _Buf(data[local * elem:(local + 1) * elem], "variable-length element")
-            count = rec.u(4)
-            heap = f.addr(rec.take(f.so))
-            index = rec.u(4)
+        view = memoryview(data)
+        for local in range(len(indices)):
+            start = local * elem
+            if start + elem > len(data):
+                raise FormatError("HDF5 variable-length element is truncated")
+            count = int.from_bytes(view[start:start + 4], "little")
             if count == 0:
                 continue  # ObjectAtom.fromarray: an empty row is None, never unpickled
+            row = indices[local]
+            if row < 0:
+                continue  # a chunk element past the dataset's extent: no reader returns it
+            heap = f.addr(bytes(view[start + 4:start + 4 + f.so]))
+            index = int.from_bytes(view[start + 4 + f.so:start + elem], "little")
             length = count * base_size
             self.budget(length)
             self.rows_seen(path)
@@ -1417,7 +1421,7 @@ class _TreeWalk:
             raise FormatError(f"more than {MAX_ROWS} object rows in the file: the rest not read")
 
     def chunks(self, b: _Buf, version: int, dims: list[int], elem: int,
-               filters: list[tuple[int, list[int]]]) -> Iterator[tuple[bytes, list[int]]]:
+               filters: list[tuple[int, list[int]]]) -> Iterator[tuple[bytes, Sequence[int]]]:
         """(decoded chunk, the row index of each of its elements; -1 outside the dataset)."""
         f = self.f
         if version == 3:
@@ -1559,26 +1563,45 @@ def _product(xs: list[int]) -> int:
     return n
 
 
-def _indices(offsets: list[int], chunk: list[int], dims: list[int]) -> list[int]:
+class _Indices(Sequence[int]):
     """The row-major index in the dataset of each element of a chunk at ``offsets`` (-1 where
-    the chunk reaches past the dataset's extent)."""
-    if _product(chunk) > MAX_ROWS:
-        raise FormatError("chunk of too many elements")
-    out = []
-    for local in range(_product(chunk)):
+    the chunk reaches past the dataset's extent), computed per element when asked: a chunk of
+    mostly empty rows costs nothing per empty row."""
+
+    def __init__(self, offsets: list[int], chunk: list[int], dims: list[int]) -> None:
+        self.offsets, self.chunk, self.dims = offsets, chunk, dims
+        self.n = _product(chunk)
+
+    def __len__(self) -> int:
+        return self.n
+
+    @overload
+    def __getitem__(self, local: int) -> int: ...
+    @overload
+    def __getitem__(self, local: slice) -> Sequence[int]: ...
+
+    def __getitem__(self, local: int | slice) -> int | Sequence[int]:
+        if isinstance(local, slice):
+            return [self[i] for i in range(*local.indices(self.n))]
+        if not 0 <= local < self.n:
+            raise IndexError(local)
         coord, rest = [], local
-        for c in reversed(chunk):
+        for c in reversed(self.chunk):
             coord.append(rest % c)
             rest //= c
         coord.reverse()
         flat = 0
-        for o, c, d in zip(offsets, coord, dims, strict=True):
+        for o, c, d in zip(self.offsets, coord, self.dims, strict=True):
             if o + c >= d:
-                flat = -1
-                break
+                return -1
             flat = flat * d + o + c
-        out.append(flat)
-    return out
+        return flat
+
+
+def _indices(offsets: list[int], chunk: list[int], dims: list[int]) -> _Indices:
+    if _product(chunk) > MAX_ROWS:
+        raise FormatError("chunk of too many elements")
+    return _Indices(offsets, chunk, dims)
 
 
 def _unshuffle(data: bytes, n: int) -> bytes:
