@@ -1,0 +1,161 @@
+"""Red team 12b: every reader of a BOM reads it the same way.
+
+- 12b-1: ``diff`` ranked a value that is no verdict (``""`` beside ``unsafe``) like ``safe``;
+  it now ranks verdicts by the one reading the gate uses (:func:`mlbom.model.verdict_rank`).
+- 12b-2: ``diff``, ``query`` and the index never read ``metadata.component`` or ``services``;
+  they now read the objects the gate judges (:func:`mlbom.readmodel.subjects`).
+- 12b-3: an XML BOM repeating a wrapper element (``<properties/>`` twice) hid every property;
+  a property entry that is not an object with a string name and value was skipped.
+- 12b-7: ``index add`` accepted a BOM whose bom-refs are not unique.
+
+Each BOM is built here, as the red team's proofs built them from mlbom's own output.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlbom.cli import main
+from mlbom.diff import diff, gate
+from mlbom.model import EMPTY_VERDICT, verdict_rank
+from mlbom.reader import loads
+
+CRITICAL = "critical: pickle.dangerous-callable: posix.system (evil.pkl)"
+
+
+def file_comp(name: str, verdicts: list[str], *, findings: tuple[str, ...] = ()) -> dict[str, Any]:
+    props = [{"name": "mlbom:file:path", "value": f"model/{name}"}, {"name": "mlbom:file:format", "value": "pickle"}]
+    props += [{"name": "mlbom:safety:verdict", "value": v} for v in verdicts]
+    props += [{"name": "mlbom:finding", "value": f} for f in findings]
+    return {"type": "file", "bom-ref": f"model:m#{name}", "name": name, "properties": props}
+
+
+def doc(components: list[dict[str, Any]], *, root: dict[str, Any] | None = None,
+        services: list[dict[str, Any]] | None = None, serial: str = "3e671687-395b-41f5-a30f-a58921a6b11b") -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "serialNumber": f"urn:uuid:{serial}",
+        "metadata": {"tools": {"components": [{"type": "application", "name": "mlbom"}]},
+                     "component": root or {"type": "application", "bom-ref": "release:proj", "name": "proj"}},
+        "components": components}
+    if services is not None:
+        d["services"] = services
+    return d
+
+
+def write(tmp: Path, name: str, d: dict[str, Any]) -> Path:
+    p = tmp / name
+    p.write_text(json.dumps(d), encoding="utf-8")
+    return p
+
+
+def run_diff(tmp: Path, old: dict[str, Any], new: dict[str, Any], capsys: pytest.CaptureFixture[str],
+             fail_on: str = "new-unsafe") -> tuple[int, list[dict[str, Any]]]:
+    a, b = write(tmp, "old.json", old), write(tmp, "new.json", new)
+    capsys.readouterr()
+    rc = main(["diff", str(a), str(b), "--format", "json", "--fail-on", fail_on])
+    return rc, json.loads(capsys.readouterr().out)["changes"]
+
+
+# ---- 12b-1 --------------------------------------------------------------------------------------
+
+def test_verdict_rank_is_the_gates_reading() -> None:
+    assert verdict_rank("") == verdict_rank("safe") < verdict_rank("suspicious") < verdict_rank("error") \
+        < verdict_rank("unsafe") < verdict_rank(EMPTY_VERDICT) == verdict_rank("UNSAFE") == verdict_rank("bogus")
+
+
+@pytest.mark.parametrize("odd", ["", "UNSAFE", "none"])
+def test_a_non_verdict_beside_unsafe_is_an_escalation_in_diff(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                              odd: str) -> None:
+    old = doc([file_comp("w.npy", ["safe"])])
+    new = doc([file_comp("w.npy", ["unsafe", odd]), file_comp("evil.pkl", ["unsafe", odd], findings=(CRITICAL,))])
+    rc, changes = run_diff(tmp_path, old, new, capsys)
+    esc = {c["identity"]: c for c in changes if c["kind"] == "safety-escalation"}
+    assert set(esc) == {"file:model:m#w.npy", "file:model:m#evil.pkl"}
+    assert all(c["new"] == (odd or EMPTY_VERDICT) for c in esc.values())
+    assert rc == 1  # new-unsafe: a value ranked worse than unsafe trips it too
+    # control: without the odd value, the same escalations to unsafe
+    new_plain = doc([file_comp("w.npy", ["unsafe"]), file_comp("evil.pkl", ["unsafe"], findings=(CRITICAL,))])
+    rc, changes = run_diff(tmp_path, old, new_plain, capsys)
+    assert rc == 1 and sum(c["kind"] == "safety-escalation" for c in changes) == 2
+
+
+def test_an_added_component_with_any_verdict_but_safe_is_reported() -> None:
+    new = doc([file_comp("a.pkl", [""]), file_comp("b.pkl", ["safe"]), file_comp("c.pkl", [])])
+    changes = diff(doc([]), new)
+    assert [(c.identity, c.new) for c in changes if c.kind == "safety-escalation"] == [("file:model:m#a.pkl", EMPTY_VERDICT)]
+    assert gate(changes, ["new-unsafe"])
+
+
+# ---- 12b-2 --------------------------------------------------------------------------------------
+
+def _with_root_and_service(base: dict[str, Any]) -> dict[str, Any]:
+    new = copy.deepcopy(base)
+    new["metadata"]["component"]["properties"] = [{"name": "mlbom:safety:verdict", "value": "unsafe"}]
+    new["services"] = [{"bom-ref": "svc:infer", "name": "infer", "services": [{
+        "bom-ref": "svc:inner", "name": "inner", "properties": [
+            {"name": "mlbom:safety:verdict", "value": "unsafe"}, {"name": "mlbom:finding", "value": CRITICAL}]}]}]
+    return new
+
+
+def test_diff_reads_the_release_and_services(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old = doc([file_comp("w.npy", ["safe"])])
+    new = _with_root_and_service(old)
+    rc, changes = run_diff(tmp_path, old, new, capsys, "new-unsafe,new-finding")
+    got = {(c["kind"], c["identity"], c["new"]) for c in changes}
+    assert ("safety-escalation", "(release)", "unsafe") in got
+    assert ("added", "service:infer", None) in got and ("added", "service:inner", None) in got
+    assert ("safety-escalation", "service:inner", "unsafe") in got
+    assert ("new-finding", "service:inner", CRITICAL) in got
+    assert rc == 1
+    # a service present in both, whose verdict got worse
+    rc, changes = run_diff(tmp_path, new, _unsafe_service_worse(new), capsys, "new-finding")
+    assert ("safety-escalation", "service:infer", EMPTY_VERDICT) in {(c["kind"], c["identity"], c["new"]) for c in changes}
+
+
+def _unsafe_service_worse(d: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(d)
+    out["services"][0]["properties"] = [{"name": "mlbom:safety:verdict", "value": ""}]
+    return out
+
+
+def test_query_and_index_read_the_release_and_services(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("sqlalchemy")
+    bom = write(tmp_path, "new.json", _with_root_and_service(doc([file_comp("w.npy", ["safe"])])))
+    capsys.readouterr()
+    assert main(["query", str(bom), "--property", "mlbom:safety:verdict=unsafe", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["type"], r["name"]) for r in rows] == [("application", "proj"), ("service", "inner")]
+    assert main(["query", str(bom), "--type", "service", "--format", "json"]) == 0
+    assert [r["name"] for r in json.loads(capsys.readouterr().out)] == ["infer", "inner"]
+    db = f"sqlite:///{tmp_path / 'ix.db'}"
+    assert main(["index", "add", str(bom), "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["query", "--db", db, "--property", "mlbom:safety:verdict=unsafe", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["type"], r["name"], r["verdict"]) for r in rows] == [("application", "proj", "unsafe"),
+                                                                    ("service", "inner", "unsafe")]
+
+
+# ---- 12b-7 --------------------------------------------------------------------------------------
+
+def test_index_add_refuses_duplicate_bom_refs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("sqlalchemy")
+    evil, benign = file_comp("evil.pkl", ["unsafe"], findings=(CRITICAL,)), file_comp("ok.json", ["safe"])
+    benign["bom-ref"] = evil["bom-ref"]
+    bad = write(tmp_path, "dup.json", doc([evil, benign]))
+    good = write(tmp_path, "good.json", doc([file_comp("w.npy", ["safe"])], serial="9e671687-395b-41f5-a30f-a58921a6b11c"))
+    db = f"sqlite:///{tmp_path / 'ix.db'}"
+    capsys.readouterr()
+    assert main(["index", "add", str(bad), str(good), "--db", db]) == 2  # every file tried; exit 2 for the refused one
+    out, err = capsys.readouterr()
+    assert "is not unique" in err and "Traceback" not in err
+    assert "dup.json" not in out and out.count("added") == 1
+    from mlbom import index as ix
+
+    with pytest.raises(Exception, match="is not unique"):
+        ix.prepare(loads(bad.read_bytes(), str(bad)))
