@@ -159,3 +159,81 @@ def test_index_add_refuses_duplicate_bom_refs(tmp_path: Path, capsys: pytest.Cap
 
     with pytest.raises(Exception, match="is not unique"):
         ix.prepare(loads(bad.read_bytes(), str(bad)))
+
+
+# ---- 12b-3 --------------------------------------------------------------------------------------
+
+def _xml(extra_props: str = "", *, compositions: str = "") -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1" serialNumber="urn:uuid:3e671687-395b-41f5-a30f-a58921a6b11b">
+  <metadata>
+    <tools><components><component type="application"><name>mlbom</name></component></components></tools>
+    <component type="application" bom-ref="release:proj"><name>proj</name></component>
+  </metadata>
+  <components>
+    <component type="file" bom-ref="model:m#evil.pkl"><name>evil.pkl</name>{extra_props}<properties>
+      <property name="mlbom:file:path">model/evil.pkl</property>
+      <property name="mlbom:safety:verdict">unsafe</property>
+      <property name="mlbom:finding">{CRITICAL}</property>
+    </properties></component>
+  </components>{compositions}
+</bom>""".encode()
+
+
+@pytest.mark.parametrize("extra", ["<properties/>", "<properties></properties>",
+                                   '<properties><property name="x">y</property></properties>'])
+def test_xml_repeated_wrapper_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: str) -> None:
+    good, bad = tmp_path / "good.xml", tmp_path / "bad.xml"
+    good.write_bytes(_xml())
+    bad.write_bytes(_xml(extra))
+    assert main(["check", str(good)]) == 1  # control: the unsafe file fails the gate
+    capsys.readouterr()
+    for args in (["check", str(bad)], ["query", str(bad)], ["report", str(bad)], ["diff", str(good), str(bad)]):
+        assert main(args) == 2, args
+        err = capsys.readouterr().err
+        assert "<properties> given twice" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("wrapper", ["hashes", "licenses", "components", "externalReferences"])
+def test_xml_any_repeated_wrapper_is_refused(wrapper: str) -> None:
+    data = _xml(f"<{wrapper}/>").replace(b"<properties>", f"<{wrapper}/><properties>".encode(), 1)
+    with pytest.raises(Exception, match=f"<{wrapper}> given twice"):
+        loads(data, "bad.xml")
+
+
+def test_xml_wrappers_the_schema_lets_repeat_are_concatenated() -> None:
+    comp = """
+  <compositions><composition><aggregate>complete</aggregate>
+    <assemblies><assembly ref="model:m#evil.pkl"/></assemblies>
+    <assemblies><assembly ref="release:proj"/></assemblies>
+  </composition></compositions>"""
+    b = loads(_xml(compositions=comp), "ok.xml")
+    assert b.doc["compositions"] == [{"aggregate": "complete", "assemblies": ["model:m#evil.pkl", "release:proj"]}]
+
+
+@pytest.mark.parametrize("props", [
+    [{"name": "mlbom:safety:verdict", "value": ["unsafe"]}],
+    [{"name": "mlbom:safety:verdict", "value": 1}],
+    [{"name": 5, "value": "unsafe"}],
+    [{"name": "", "value": "unsafe"}],
+    [["mlbom:safety:verdict", "unsafe"]],
+    [[{"name": "mlbom:safety:verdict", "value": "unsafe"}]],
+    {"mlbom:safety:verdict": "unsafe"},
+])
+def test_a_property_no_reader_can_read_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  props: object) -> None:
+    evil = file_comp("evil.pkl", ["unsafe"], findings=(CRITICAL,))
+    evil["properties"] = [*evil["properties"], *props] if isinstance(props, list) else props
+    where = [doc([evil]), doc([], services=[{"name": "s", "properties": props}]),
+             doc([], root={"type": "application", "name": "proj", "properties": props})]
+    for i, d in enumerate(where):
+        bad = write(tmp_path, f"bad{i}.json", d)
+        capsys.readouterr()
+        for args in (["check", str(bad)], ["query", str(bad)]):
+            assert main(args) == 2, (args, i)
+            err = capsys.readouterr().err
+            assert "/properties" in err and "not read" in err and "Traceback" not in err
+    # a property without a value is valid CycloneDX, read as ""
+    ok = file_comp("w.npy", ["safe"])
+    ok["properties"].append({"name": "x:flag"})
+    assert loads(json.dumps(doc([ok])).encode(), "ok.json").components()[0]["properties"][-1] == {"name": "x:flag"}
