@@ -237,3 +237,73 @@ def test_a_property_no_reader_can_read_is_refused(tmp_path: Path, capsys: pytest
     ok = file_comp("w.npy", ["safe"])
     ok["properties"].append({"name": "x:flag"})
     assert loads(json.dumps(doc([ok])).encode(), "ok.json").components()[0]["properties"][-1] == {"name": "x:flag"}
+
+
+# ---- 12b-4 --------------------------------------------------------------------------------------
+
+EVIL_PICKLE = b"cposix\nsystem\n(S'true'\ntR."  # protocol 0: os.system("true") when loaded; never loaded here
+POLICY_12B4 = """
+[models]
+verdicts = ["safe", "suspicious"]
+[findings]
+fail-on = "high"
+[[exceptions]]
+id = "models.verdict"
+component = "model/legacy.bin"
+reason = "reviewed: vendor blob"
+[[exceptions]]
+id = "findings.severity"
+component = "model/legacy.bin"
+reason = "reviewed: vendor blob"
+"""
+
+
+def _check_json(bom: Path, policy: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+    capsys.readouterr()
+    rc = main(["check", str(bom), "--policy", str(policy), "--format", "json"])
+    return rc, json.loads(capsys.readouterr().out)
+
+
+def test_an_exception_for_a_file_path_never_waives_a_file_named_like_it(tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    proj = tmp_path / "proj"
+    (proj / "model").mkdir(parents=True)
+    (proj / "model" / "legacy.bin").write_bytes(bytes(range(256)) * 16)  # unknown bytes: error, the reviewed file
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY_12B4)
+    bom = tmp_path / "bom.json"
+    assert main(["-q", "generate", str(proj), "--no-gpu", "-o", str(bom), "--no-cache"]) == 0
+    rc, out = _check_json(bom, policy, capsys)
+    assert rc == 0 and out["waived"]  # control: the exception waives the file it names
+    # the attacker adds models/extra/model/legacy.bin: its name (relative to its model folder) is model/legacy.bin
+    (proj / "models" / "extra" / "model").mkdir(parents=True)
+    (proj / "models" / "extra" / "model" / "legacy.bin").write_bytes(EVIL_PICKLE)
+    assert main(["-q", "generate", str(proj), "--no-gpu", "-o", str(bom), "--no-cache"]) == 0
+    d = json.loads(bom.read_text())
+    evil = [c for c in d["components"] if c.get("name") == "model/legacy.bin"]
+    assert evil and {"name": "mlbom:file:path", "value": "models/extra/model/legacy.bin"} in evil[0]["properties"]
+    rc, out = _check_json(bom, policy, capsys)
+    assert rc == 1
+    failing = {(v["rule"], v["component"]) for v in out["violations"] if v["level"] == "error"}
+    assert ("models.verdict", "models/extra/model/legacy.bin") in failing
+    assert ("findings.severity", "models/extra/model/legacy.bin") in failing
+    assert {w["component"] for w in out["waived"]} <= {"model/legacy.bin"}
+
+
+def test_a_name_matches_an_object_that_is_not_a_file_unless_the_text_names_one(tmp_path: Path,
+                                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    def lib(name: str) -> dict[str, Any]:
+        return {"type": "library", "bom-ref": f"pkg:{name}", "name": name, "properties": [
+            {"name": "mlbom:safety:verdict", "value": "unsafe"}]}
+
+    policy = tmp_path / "p.toml"
+    policy.write_text('[models]\nverdicts = ["safe"]\n[[exceptions]]\nid = "models.verdict"\ncomponent = "x/tool"\n'
+                      'reason = "r"\n')
+    # a name alone: waived (a package or model is named by its name)
+    rc, out = _check_json(write(tmp_path, "a.json", doc([lib("x/tool")])), policy, capsys)
+    assert rc == 0 and len(out["waived"]) == 1
+    # the same text is also a file's path: the exception names that file, never the namesake
+    f = file_comp("tool", ["safe"])
+    f["properties"][0]["value"] = "x/tool"
+    rc, out = _check_json(write(tmp_path, "b.json", doc([lib("x/tool"), f])), policy, capsys)
+    assert rc == 1 and not out["waived"]
