@@ -7,6 +7,12 @@ pair is compared: version, SHA-256 (same version, different hash: *hash drift*, 
 a swapped artifact), licences, safety verdict, findings, ``modelCard`` and ``data`` field by
 field. Dependency edges are compared by identity too. Namesakes within one BOM are all kept
 (:func:`_unique`); vulnerabilities are compared per (id or alias, affected component) and state.
+
+The objects compared are the ones the policy gate judges (:func:`mlbom.readmodel.subjects`):
+components wherever they nest, services, and the release itself (``metadata.component``: its
+verdict, findings, licence and unread inputs). Verdicts are read and ranked as the gate reads
+them (:func:`mlbom.model.stated_verdict`, :func:`mlbom.model.verdict_rank`): the worst of
+several, a value that is no verdict worst of all (red team 12b-1, 12b-2).
 """
 
 from __future__ import annotations
@@ -18,14 +24,13 @@ from typing import Literal
 
 from mlbom.errors import UsageError
 from mlbom.identity import purl_base
-from mlbom.model import SEVERITIES
+from mlbom.model import SEVERITIES, verdict_rank
 from mlbom.properties import Prop
-from mlbom.readmodel import Affected, ReadComponent, as_list, dicts, finding_severity, identity_of, root_of, vulnerabilities, walk
+from mlbom.readmodel import Affected, ReadComponent, as_list, dicts, finding_severity, identity_of, root_of, subjects, vulnerabilities
 from mlbom.table import markdown_code, markdown_text, printable
 
 Kind = Literal["added", "removed", "version-change", "hash-drift", "licence-change", "safety-escalation", "new-unreadable",
                "new-finding", "model-card-change", "data-change", "edge-added", "edge-removed", "new-vulnerability"]
-_VERDICT_RANK = {"safe": 0, "suspicious": 1, "error": 2, "unsafe": 3}
 
 
 @dataclass(frozen=True)
@@ -73,20 +78,39 @@ def _unique(ident: str, c: dict[str, object], taken: dict[str, dict[str, object]
     return f"{ident} #{n}"
 
 
+def _subject_identity(where: str, raw: dict[str, object]) -> str:
+    """What matches an object of :func:`~mlbom.readmodel.subjects` across two BOMs: the release
+    itself is ``(release)``; a service is ``service:GROUP/NAME`` (its bom-ref when it has no
+    name); a component is :func:`~mlbom.readmodel.identity_of`."""
+    if where == "root":
+        return "(release)"
+    if where == "service":
+        name, group, ref = raw.get("name"), raw.get("group"), raw.get("bom-ref")
+        if not isinstance(name, str) or not name:
+            return f"service:[{ref}]" if isinstance(ref, str) and ref else "service:"
+        return f"service:{group}/{name}" if isinstance(group, str) and group else f"service:{name}"
+    return identity_of(raw)
+
+
 def _index(doc: dict[str, object]) -> tuple[dict[str, dict[str, object]], dict[str, str]]:
-    """identity → component object, bom-ref → identity. Views (:class:`ReadComponent`) are built
-    only for the components that differ: most of two releases' components are equal."""
+    """identity → object, bom-ref → identity, for every object that can state a verdict, findings
+    or a licence (:func:`~mlbom.readmodel.subjects`, the set the policy gate and the report read:
+    the release's nested components, ``components`` and ``services``, nested ones included; red
+    team 12b-2). The release itself is compared on its own (:func:`_release_changes`) and is
+    not in the first map. Views (:class:`ReadComponent`) are built only for the objects that
+    differ: most of two releases' components are equal."""
     by_id: dict[str, dict[str, object]] = {}
     ref_to_id: dict[str, str] = {}
-    for c in walk(doc.get("components")):
-        ident = _unique(identity_of(c), c, by_id)
-        by_id[ident] = c
+    for where, c in subjects(doc):
         ref = c.get("bom-ref")
+        if where == "root":
+            if isinstance(ref, str):
+                ref_to_id[ref] = "(release)"
+            continue
+        ident = _unique(_subject_identity(where, c), c, by_id)
+        by_id[ident] = c
         if isinstance(ref, str):
             ref_to_id[ref] = ident
-    root = root_of(doc)
-    if isinstance(root.raw.get("bom-ref"), str):
-        ref_to_id[root.ref] = "(release)"
     return by_id, ref_to_id
 
 
@@ -103,6 +127,39 @@ def _summary(c: ReadComponent) -> str:
     return f"{c.raw.get('type')} {c.raw.get('name')} {c.raw.get('version') or ''}".strip()
 
 
+def _verdict_escalation(ident: str, x: ReadComponent, y: ReadComponent) -> list[Change]:
+    """A worse verdict in ``y`` than in ``x``, ranked by :func:`mlbom.model.verdict_rank` (the
+    one ranking: a value that is no verdict, an empty one too, ranks above ``unsafe``)."""
+    if verdict_rank(y.verdict) > verdict_rank(x.verdict):
+        return [Change("safety-escalation", ident, "safety verdict got worse", x.verdict or "safe", y.verdict)]
+    return []
+
+
+def _new_findings(ident: str, x: ReadComponent, y: ReadComponent) -> list[Change]:
+    return [Change("new-finding", ident, f, None, f, finding_severity(f))
+            for f in sorted(set(y.prop(Prop.FINDING)) - set(x.prop(Prop.FINDING)))]
+
+
+def _licence_change(ident: str, x: ReadComponent, y: ReadComponent) -> list[Change]:
+    if x.licence_texts == y.licence_texts:
+        return []
+    return [Change("licence-change", ident, "licence changed", " ".join(x.licence_texts) or "(none)",
+                   " ".join(y.licence_texts) or "(none)")]
+
+
+def _release_changes(old: dict[str, object], new: dict[str, object]) -> list[Change]:
+    """The release itself (``metadata.component``): what it states about what ships — its
+    verdict, findings, licence and the inputs that could not be read (red team 12b-2: a verdict
+    stated there was never compared). Its version changes with every release and is not a change."""
+    ra, rb = root_of(old), root_of(new)
+    changes = [Change("new-unreadable", "(release)", "an input could not be read: the inventory is incomplete", None, u)
+               for u in sorted(set(rb.prop(Prop.UNREADABLE)) - set(ra.prop(Prop.UNREADABLE)))]
+    if ra.raw == rb.raw:
+        return changes
+    return changes + _licence_change("(release)", ra, rb) + _verdict_escalation("(release)", ra, rb) + \
+        _new_findings("(release)", ra, rb)
+
+
 def diff(old: dict[str, object], new: dict[str, object]) -> list[Change]:
     """Every difference between two BOMs, in a stable order."""
     a, a_refs = _index(old)
@@ -113,10 +170,9 @@ def diff(old: dict[str, object], new: dict[str, object]) -> list[Change]:
     for ident in sorted(set(b) - set(a)):
         c = ReadComponent(b[ident])
         changes.append(Change("added", ident, _summary(c)))
-        if c.verdict in ("unsafe", "suspicious", "error"):
+        if verdict_rank(c.verdict) > verdict_rank("safe"):
             changes.append(Change("safety-escalation", ident, f"new component with verdict {c.verdict}", None, c.verdict))
-        for f in c.prop(Prop.FINDING):
-            changes.append(Change("new-finding", ident, f, None, f, finding_severity(f)))
+        changes += _new_findings(ident, ReadComponent({}), c)
     for ident in sorted(set(a) & set(b)):
         if a[ident] == b[ident]:  # most components of two releases are unchanged: one C-level comparison
             continue
@@ -127,14 +183,7 @@ def diff(old: dict[str, object], new: dict[str, object]) -> list[Change]:
         elif x.sha256s and y.sha256s and x.sha256s != y.sha256s:
             changes.append(Change("hash-drift", ident, "same identity and version, different SHA-256",
                                   ",".join(sorted(x.sha256s)), ",".join(sorted(y.sha256s))))
-        if x.licence_texts != y.licence_texts:
-            changes.append(Change("licence-change", ident, "licence changed", " ".join(x.licence_texts) or "(none)",
-                                  " ".join(y.licence_texts) or "(none)"))
-        vx, vy = x.verdict or "safe", y.verdict or "safe"
-        if _VERDICT_RANK.get(vy, 0) > _VERDICT_RANK.get(vx, 0):
-            changes.append(Change("safety-escalation", ident, "safety verdict got worse", vx, vy))
-        for f in sorted(set(y.prop(Prop.FINDING)) - set(x.prop(Prop.FINDING))):
-            changes.append(Change("new-finding", ident, f, None, f, finding_severity(f)))
+        changes += _licence_change(ident, x, y) + _verdict_escalation(ident, x, y) + _new_findings(ident, x, y)
         for key, kind in (("modelCard", "model-card-change"), ("data", "data-change")):
             if x.raw.get(key) == y.raw.get(key):
                 continue
@@ -142,11 +191,7 @@ def diff(old: dict[str, object], new: dict[str, object]) -> list[Change]:
             for path in sorted(set(fx) | set(fy)):
                 if fx.get(path) != fy.get(path):
                     changes.append(Change(kind, ident, f"{key}.{path}" if path else key, fx.get(path), fy.get(path)))  # type: ignore[arg-type]
-    ra, rb = root_of(old), root_of(new)  # the release itself: its findings and the inputs that could not be read
-    for u in sorted(set(rb.prop(Prop.UNREADABLE)) - set(ra.prop(Prop.UNREADABLE))):
-        changes.append(Change("new-unreadable", "(release)", "an input could not be read: the inventory is incomplete", None, u))
-    for f in sorted(set(rb.prop(Prop.FINDING)) - set(ra.prop(Prop.FINDING))):
-        changes.append(Change("new-finding", "(release)", f, None, f, finding_severity(f)))
+    changes += _release_changes(old, new)
     ea, eb = _edges(old, a_refs), _edges(new, b_refs)
     changes += [Change("edge-added", f"{s} -> {t}", "dependency added") for s, t in sorted(eb - ea)]
     changes += [Change("edge-removed", f"{s} -> {t}", "dependency removed") for s, t in sorted(ea - eb)]
@@ -211,7 +256,8 @@ def gate(changes: Iterable[Change], rules: list[str]) -> list[Change]:
     for c in changes:
         for r in rules:
             if r == "any" or c.kind == r or (r == "license-change" and c.kind == "licence-change") or (
-                    r == "new-unsafe" and c.kind == "safety-escalation" and c.new == "unsafe"):
+                    r == "new-unsafe" and c.kind == "safety-escalation"
+                    and verdict_rank(c.new or "") >= verdict_rank("unsafe")):
                 hits.append(c)
                 break
             if r.startswith("new-finding") and c.kind == "new-finding":

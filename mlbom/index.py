@@ -38,7 +38,7 @@ from mlbom.model import SEVERITIES, stated_verdict
 from mlbom.properties import Prop
 from mlbom.query import Filters, checked_spec, licences_match, version_in
 from mlbom.reader import LoadedBom
-from mlbom.readmodel import ReadComponent, components, dicts, finding_severity, vulnerabilities
+from mlbom.readmodel import ReadComponent, components, dicts, finding_severity, subject_views, vulnerabilities
 
 DEFAULT_URL = "sqlite:///mlbom-index.db"
 SCHEMA_VERSION = "1"
@@ -276,7 +276,7 @@ def _component_row(rid: int, i: int, c: ReadComponent) -> tuple[object, ...]:
         elif k == _FORMAT and fmt is None:
             fmt = v
     purl = _s(c.raw.get("purl"))
-    return (rid, i, _s(c.raw.get("bom-ref")), _s(c.raw.get("type")), _s(c.raw.get("group")), c.name, c.name.lower(),
+    return (rid, i, _s(c.raw.get("bom-ref")), c.kind or _s(c.raw.get("type")), _s(c.raw.get("group")), c.name, c.name.lower(),
             _s(c.raw.get("version")), purl, purl_base(purl) if purl else None, join_licences(c.licence_texts),
             stated_verdict(verdicts) or None, SEVERITIES[worst] if worst is not None else None, findings, fmt,
             json.dumps(props, ensure_ascii=False) if props else None, _first_sha256(c))
@@ -373,15 +373,21 @@ class Prepared:
 
 
 def prepare(bom: LoadedBom, *, verified: bool | None = None, raw: bytes | None = None) -> Prepared:
+    """What the database needs of one BOM. A BOM whose bom-refs are not unique is refused, as
+    every other reader refuses it (:meth:`~mlbom.reader.LoadedBom.require_unique_refs`; red team
+    12b-7): an :class:`~mlbom.errors.InputError`, so ``index add`` reports it and exits 2."""
+    bom.require_unique_refs()
     serial = bom.serial_number or f"urn:sha256:{bom.sha256}"
-    comps = components(bom.doc)
+    # one row per object that can state a verdict, findings or a licence: the release, the
+    # components and the services (the set the policy gate judges; red team 12b-2)
+    comps = subject_views(bom.doc)
     root = bom.root
     digest = None if raw is not None else bom.content_digest  # else worked out on a conflict only
     record = {
         "serial_number": serial, "bom_version": bom.version, "sha256": bom.sha256, "content_digest": digest,
         "name": _s(root.get("name")), "version": _s(root.get("version")), "spec_version": bom.spec_version,
         "format": bom.format, "timestamp": bom.timestamp, "signature": bom.signature, "signature_verified": verified,
-        "component_count": len(comps), "problems": json.dumps(list(bom.problems)) if bom.problems else None,
+        "component_count": sum(1 for _ in components(bom.doc)), "problems": json.dumps(list(bom.problems)) if bom.problems else None,
         "source": bom.source, "added_at": None, "document": zlib.compress(raw, 1) if raw is not None else None,
     }
     return Prepared(
@@ -402,7 +408,9 @@ def add(engine: Engine, bom: LoadedBom, *, verified: bool | None = None, raw: by
 def write(engine: Engine, prep: Prepared) -> Added:
     """Write a prepared BOM in one transaction (see :func:`add`)."""
     record = dict(prep.record, added_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    serial, version, n = prep.serial_number, prep.bom_version, len(prep.components)
+    serial, version = prep.serial_number, prep.bom_version
+    count = prep.record.get("component_count")
+    n = count if isinstance(count, int) else len(prep.components)
     if engine.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
         stmt: Any = pg_insert(releases_t).values(**record).on_conflict_do_nothing(

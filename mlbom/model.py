@@ -53,6 +53,20 @@ def stated_verdict(values: Iterable[str]) -> str:
         return odd[0] or EMPTY_VERDICT
     return next((v for v in VERDICTS if v in got), "")
 
+
+def verdict_rank(stated: str) -> int:
+    """How bad a verdict :func:`stated_verdict` returned is, for comparing two of them: 0 for
+    none stated (``""``, read as nothing judged worse than ``safe``) and ``safe``, then
+    ``suspicious``, ``error``, ``unsafe``, and above all a value that is no verdict (an empty one,
+    :data:`EMPTY_VERDICT`, included): fail closed, as the gate reads it. The one ranking every
+    reader that compares verdicts uses (``diff``; red team 12b-1: its own table ranked a
+    non-verdict like ``safe``)."""
+    if stated in ("", "safe"):
+        return 0
+    if stated in VERDICTS:
+        return len(VERDICTS) - 1 - VERDICTS.index(stated)
+    return len(VERDICTS)
+
 ComponentType = Literal[
     "application",
     "framework",

@@ -136,5 +136,11 @@ def loads(data: bytes, name: str = "<bom>") -> LoadedBom:
     """Read a CycloneDX BOM from bytes; the format is told by the first non-blank byte (a
     UTF-8 byte-order mark is skipped: :mod:`mlbom.cyclonedx.document`)."""
     fmt, doc, spec, sig = document.parse(data, name)
+    bad = next(document.property_problems(doc), None)
+    if bad is not None:  # never skipped by one reader and read by another (red team 12b-3)
+        from mlbom.errors import InputError
+
+        raise InputError(name, f"{bad}: every reader would skip it (and a verdict or finding in it); not read",
+                         hint="mlbom validate lists every problem")
     digest = hashlib.sha256(data).hexdigest()
     return LoadedBom(name, fmt, spec, doc, digest, sig, tuple(document.referential_problems(doc)))

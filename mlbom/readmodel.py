@@ -283,8 +283,10 @@ class ReadComponent:
     """One component (or the release's ``metadata.component``) as read: typed accessors over
     its JSON object, each worked out once. ``raw`` is the object itself."""
 
-    def __init__(self, raw: dict[str, object]) -> None:
+    def __init__(self, raw: dict[str, object], where: str = "component") -> None:
         self.raw = raw
+        self.where = where
+        """Where it sits (:func:`subjects`): ``root`` (the release), ``component`` or ``service``."""
 
     # The identifying fields are read on each access, not when the view is built: a query or an
     # index row looks at one or two of them, of each of 50,000 components.
@@ -317,6 +319,11 @@ class ReadComponent:
     def purl(self) -> str:
         v = self.raw.get("purl")
         return v if type(v) is str else ""
+
+    @property
+    def kind(self) -> str:
+        """Its CycloneDX ``type``; ``service`` for a service (a service has no ``type``)."""
+        return "service" if self.where == "service" else self.type
 
     def __repr__(self) -> str:
         return f"ReadComponent({self.type!r}, {self.display!r})"
@@ -707,6 +714,12 @@ def components(doc: dict[str, object]) -> list[ReadComponent]:
     return [ReadComponent(c) for c in walk(doc.get("components"))]
 
 
+def subject_views(doc: dict[str, object]) -> list[ReadComponent]:
+    """A view of every object of :func:`subjects` (the release, components, services), in
+    document order: what ``query`` and the index read, the set the policy gate judges."""
+    return [ReadComponent(raw, where) for where, raw in subjects(doc)]
+
+
 def root_of(doc: dict[str, object]) -> ReadComponent:
     """The release itself (``metadata.component``; an empty one when the BOM has none)."""
     return ReadComponent(as_dict(as_dict(doc.get("metadata")).get("component")))
@@ -731,7 +744,7 @@ def read(loaded: LoadedBom) -> ReadBom:
     comps = components(doc)
     views = {id(c.raw): c for c in comps}
     views[id(root.raw)] = root
-    subj = [views.get(id(raw)) or ReadComponent(raw) for _, raw in subjects(doc)]
+    subj = [views.get(id(raw)) or ReadComponent(raw, where) for where, raw in subjects(doc)]
     by_ref: dict[str, ReadComponent] = {}
     for c in comps:
         if c.ref:

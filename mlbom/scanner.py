@@ -31,7 +31,7 @@ import struct
 import tarfile
 import tempfile
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
@@ -95,10 +95,26 @@ class FileScan:
     external_refs: tuple[ExternalRef, ...] = ()
     # the content is in no format mlbom recognises, and that is the only reason it is ``error``
     unrecognised: bool = False
+    # modules of the file's folder a config names for a loader to import (``auto_map``,
+    # ``modules.json``...): judged only when this run scanned them (:func:`_settle_code`)
+    code_refs: tuple[CodeRef, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {"path": self.path, "format": self.format, "verdict": self.verdict, "sha256": self.sha256,
                 "findings": [{"id": f.id, "severity": f.severity, "message": f.message} for f in self.findings]}
+
+
+@dataclass(frozen=True)
+class CodeRef:
+    """A module of the config's folder that a loader imports: ``module`` (``a/b.py``, relative to
+    the folder) for ``ref`` as the config names it; ``what``, ``loader`` and ``where`` say who
+    names it and who imports it (for the ``code.remote`` finding when it is not judged)."""
+
+    module: str
+    ref: str
+    what: str
+    loader: str
+    where: str
 
 
 class _Acc:
@@ -110,6 +126,7 @@ class _Acc:
         self.error_ids: set[str] = set()
         self.imports: set[str] = set()
         self.onnx_refs: list[ExternalRef] = []
+        self.code_refs: list[CodeRef] = []
 
     def add(self, fid: str, sev: Severity, msg: str, *, effect: Verdict | None = None) -> None:
         self.findings.append(ScanFinding(fid, sev, msg))
@@ -161,6 +178,15 @@ CHANGED_DURING_SCAN = "file.changed-during-scan"
 
 
 def scan_file(path: Path, *, display: str | None = None, sha256: str | None = None, with_hash: bool = True,
+              expect_key: StatKey | None = None, limits: Limits | None = None, debug: bool = False) -> FileScan:
+    """Scan one file (:func:`_scan_one`). Code modules a config of it names for a loader to
+    import are judged by no one in a scan of one file: ``code.remote``, at least ``suspicious``
+    (:func:`_settle_code`; a folder's scan, :func:`scan_walked`, judges them by its own scans)."""
+    return _settle_code(_scan_one(path, display=display, sha256=sha256, with_hash=with_hash, expect_key=expect_key,
+                                  limits=limits, debug=debug), None)
+
+
+def _scan_one(path: Path, *, display: str | None = None, sha256: str | None = None, with_hash: bool = True,
               expect_key: StatKey | None = None, limits: Limits | None = None, debug: bool = False) -> FileScan:
     """Scan one file. Never raises for the file's content or I/O: problems become findings and
     the ``error`` verdict (``debug=True`` re-raises internal errors instead). FIFOs, devices and
@@ -282,7 +308,8 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_has
         facts["pickle.imports"] = ",".join(sorted(acc.imports))[:2000]
     unrecognised = (fmt == "unknown" and acc.error_ids == {"file.unknown"} and not (acc.unsafe or acc.suspicious)
                     and _loader_magic(head) is None)
-    return FileScan(shown, fmt, acc.verdict(), digest, size, acc.findings, facts, tuple(acc.onnx_refs), unrecognised)
+    return FileScan(shown, fmt, acc.verdict(), digest, size, acc.findings, facts, tuple(acc.onnx_refs), unrecognised,
+                    tuple(acc.code_refs))
 
 
 MAX_SNAPSHOT_BYTES = 256 << 20
@@ -1119,33 +1146,61 @@ def _unjudged_code(refs: list[str], what: str, loader: str, acc: _Acc, folder: P
         checked += 1
         if checked > _MAX_REFS:  # never a silent cap (rt9b R1): what is not checked is not judged
             unseen.append(f"{ref!r} (not checked: more than {_MAX_REFS} module references)")
-        elif not _judged_module(folder, module):
+        elif _module_parts(folder, module) is None:
             unseen.append(f"{ref!r} ({module} is not a file this scan judged beside it)")
+        else:  # judged only if this run scanned that very file (red team 12b-6): settled after the walk
+            acc.code_refs.append(CodeRef(module, ref, what, loader, where))
     if unseen:
         shown = "; ".join(u[:300] for u in unseen[:5]) + (f"; and {len(unseen) - 5} more" if len(unseen) > 5 else "")
         acc.add("code.remote", "high", f"{where}: {what} code outside what this scan judged: {shown}; {loader} "
                 "imports and runs it", effect="suspicious")
 
 
-def _judged_module(folder: Path | None, module: str) -> bool:
-    """Whether ``module`` (relative to the config's folder) is a regular file a scan of the
-    folder judges: inside it, not in a folder the walker skips, neither it nor a folder on its
-    path a link."""
+def _module_parts(folder: Path | None, module: str) -> tuple[str, ...] | None:
+    """``module``'s path parts when it can be a file a scan of the config's folder judges:
+    inside the folder, not in a folder the walker skips; else None (never judged)."""
     if folder is None or module.startswith(("/", "\\")) or "\\" in module:
-        return False
-    parts = module.split("/")
+        return None
+    parts = tuple(module.split("/"))
     if any(p in ("", ".", "..") or p in _UNWALKED for p in parts):
+        return None
+    return parts
+
+
+def _judged_module(folder: Path, parts: tuple[str, ...], scanned: dict[str, FileScan]) -> bool:
+    """Whether the module at ``parts`` below ``folder`` is a file THIS run scanned (``scanned``:
+    the walk's files by normalised path, with their scans) and judged (its scan is no
+    ``error``), neither it nor a folder on its path a link. Existing on disk is not enough: a
+    file that appears after the walk, or beside a file scanned alone, is judged by no one (red
+    team 12b-6)."""
+    sc = scanned.get(os.path.normpath(str(folder.joinpath(*parts))))
+    if sc is None or sc.verdict == "error":
         return False
-    path = folder.joinpath(*parts)
     try:
         # no link anywhere below the folder: the importer follows a linked folder out of it, the
         # walker does not follow it, so what it imports there is judged by nobody (red team 10b)
-        for i in range(1, len(parts) + 1):
-            if folder.joinpath(*parts[:i]).is_symlink():
-                return False
-        return path.is_file()
+        return not any(folder.joinpath(*parts[:i]).is_symlink() for i in range(1, len(parts) + 1))
     except (OSError, ValueError):
         return False
+
+
+def _settle_code(sc: FileScan, judged: Callable[[CodeRef], bool] | None) -> FileScan:
+    """``sc`` with its code references settled: each one ``judged`` does not accept (all of
+    them without ``judged``: a scan of one file) is ``code.remote``, at least ``suspicious``."""
+    if not sc.code_refs:
+        return sc
+    groups: dict[tuple[str, str, str], list[CodeRef]] = {}
+    for c in sc.code_refs:
+        if judged is None or not judged(c):
+            groups.setdefault((c.where, c.what, c.loader), []).append(c)
+    extra: list[ScanFinding] = []
+    for (where, what, loader), refs in groups.items():
+        unseen = [f"{c.ref!r} ({c.module} is not a file this scan judged beside it)" for c in refs]
+        shown = "; ".join(u[:300] for u in unseen[:5]) + (f"; and {len(unseen) - 5} more" if len(unseen) > 5 else "")
+        extra.append(ScanFinding("code.remote", "high", f"{where}: {what} code outside what this scan judged: {shown}; "
+                                 f"{loader} imports and runs it"))
+    verdict = worst_verdict(sc.verdict, "suspicious") if extra else sc.verdict
+    return replace(sc, verdict=verdict, findings=sc.findings + extra, code_refs=())
 
 
 def _weight_map_paths(weight_map: dict[str, object], acc: _Acc, where: str) -> None:
@@ -2106,9 +2161,25 @@ def scan_walked(root: Path, files: Sequence[Path], displays: Sequence[str],
             continue
         # without digests, each file is hashed from the descriptor it is scanned through
         key = dg.key if dg else expect_keys[i] if expect_keys is not None else None
-        out.append(scan_file(p, display=shown, sha256=dg.sha256 if dg else None, with_hash=with_hash and dg is None,
+        out.append(_scan_one(p, display=shown, sha256=dg.sha256 if dg else None, with_hash=with_hash and dg is None,
                              expect_key=key, limits=limits, debug=debug))
-    return judge_external_data(root, files, out)
+    return judge_code_references(files, judge_external_data(root, files, out))
+
+
+def judge_code_references(files: Sequence[Path], scans: Sequence[FileScan]) -> list[FileScan]:
+    """Phase 2 of a folder scan, for code: a module a config names (``auto_map``, ``modules.json``
+    …) is judged only when it is one of ``files`` — this walk's files, scanned in this run, their
+    bytes the ones recorded — and its scan is no ``error``; any other is ``code.remote`` on the
+    config (:func:`_settle_code`). Reads no file again."""
+    scanned = {os.path.normpath(str(p)): sc for p, sc in zip(files, scans, strict=True)}
+    out = []
+    for p, sc in zip(files, scans, strict=True):
+        def judged(c: CodeRef, folder: Path = p.parent) -> bool:
+            parts = _module_parts(folder, c.module)
+            return parts is not None and _judged_module(folder, parts, scanned)
+
+        out.append(_settle_code(sc, judged))
+    return out
 
 
 def _unreadable(shown: str, dg: FileDigest) -> FileScan:

@@ -71,8 +71,9 @@ def test_depth_limit_is_the_same_for_every_reader(tmp_path: Path) -> None:
     from mlbom.limits import MAX_DEPTH
     from mlbom.reader import loads
 
-    def bom(depth: int) -> bytes:  # the document itself is level 1, "properties" level 2
-        return (b'{"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "properties": '
+    def bom(depth: int) -> bytes:  # the document itself is level 1, "externalReferences" level 2
+        # (not "properties": an array of arrays there is refused as properties no reader reads, red team 12b-3)
+        return (b'{"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "externalReferences": '
                 + b"[" * (depth - 1) + b"]" * (depth - 1) + b"}")
 
     ok = loads(bom(MAX_DEPTH))

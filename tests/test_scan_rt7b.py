@@ -45,7 +45,9 @@ def test_auto_map_module_missing_from_the_folder_is_suspicious(tmp_path: Path) -
 def test_auto_map_module_beside_the_config_is_judged_there(tmp_path: Path) -> None:
     cfg = _config(tmp_path, {"auto_map": {"AutoConfig": "configuration_x.XConfig", "AutoModel": "AutoModel"}})
     (tmp_path / "configuration_x.py").write_text("X = 1\n")
-    assert scan_file(cfg).verdict == "safe"
+    # judged by a scan of the folder, which scans the module; a scan of the config alone never
+    # reads the module beside it, so there it is code nobody judged (red team 12b-6)
+    assert scan_file(cfg).verdict == "suspicious"
     verdicts = {Path(r.path).name: r.verdict for r in scan(tmp_path)}
     assert verdicts == {"config.json": "safe", "configuration_x.py": "suspicious"}
 

@@ -102,8 +102,13 @@ def test_modules_json_class_references(tmp_path: Path) -> None:
                 "Pooling"):
         assert "code.remote" not in ids(ref, tmp_path / "b"), ref
     (tmp_path / "c").mkdir()
-    (tmp_path / "c" / "custom_mod.py").write_text("X = 1\n")  # judged beside it (suspicious there)
-    assert "code.remote" not in ids("custom_mod.MyModule", tmp_path / "c")
+    (tmp_path / "c" / "custom_mod.py").write_text("X = 1\n")
+    # a scan of modules.json alone never judged the module beside it (red team 12b-6)
+    assert "code.remote" in ids("custom_mod.MyModule", tmp_path / "c")
+    # a scan of the folder did (the module is suspicious there, as Python source)
+    got = {Path(r.path).name: r for r in scan(tmp_path / "c")}
+    assert "code.remote" not in {f.id for f in got["modules.json"].findings}
+    assert got["custom_mod.py"].verdict == "suspicious"
 
 
 def test_other_sentence_transformers_code_references(tmp_path: Path) -> None:

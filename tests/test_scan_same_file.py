@@ -89,9 +89,7 @@ def _swap_folders_around_each_scan(monkeypatch: pytest.MonkeyPatch, shown: Path,
     """While each file is scanned, ``shown`` (the folder being inventoried) is exchanged with
     ``other`` and exchanged back afterwards: no file's inode or ctime changes, so ``stat`` of the
     path before hashing and after scanning agree, but the scan reads the other folder's file."""
-    from mlbom.collectors import models
-
-    real = scanner.scan_file
+    real = scanner._scan_one  # what scan_file and scan_walked both scan each file with
     spare = shown.with_name(shown.name + ".spare")
 
     def racing(path: Path, **kw: Any) -> scanner.FileScan:
@@ -103,8 +101,7 @@ def _swap_folders_around_each_scan(monkeypatch: pytest.MonkeyPatch, shown: Path,
             os.rename(shown, other)
             os.rename(spare, shown)
 
-    monkeypatch.setattr(scanner, "scan_file", racing)
-    monkeypatch.setattr(models, "scan_file", racing)
+    monkeypatch.setattr(scanner, "_scan_one", racing)
 
 
 @pytest.mark.parametrize("manifest", [False, True], ids=["inline", "manifest"])

@@ -88,12 +88,19 @@ class Item:
         return f"{full} {self.version}" if self.version else full
 
     def names(self) -> set[str]:
-        """Every string an exception's ``component`` may use for this component."""
-        out = {self.name}
-        for v in (self.ref, self.purl, self.path, f"{self.group}/{self.name}" if self.group else None):
-            if v:
-                out.add(v)
-        return out
+        """The identifiers an exception's ``component`` matches first: the file path
+        (``mlbom:file:path``, relative to the project), the bom-ref and the purl — each names one
+        object of the BOM."""
+        return {v for v in (self.ref, self.purl, self.path) if v}
+
+    def plain_names(self) -> set[str]:
+        """The names an exception may use for an object that is not a file: its name and
+        ``group/name``. A file has none: its ``name`` is relative to its model folder, so
+        ``model/legacy.bin`` is the name of ``models/extra/model/legacy.bin`` too — an exception
+        written for one file's path waived another file (red team 12b-4)."""
+        if self.path:
+            return set()
+        return {v for v in (self.name, f"{self.group}/{self.name}" if self.group else None) if v}
 
 
 @dataclass(frozen=True)

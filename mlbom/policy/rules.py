@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -107,6 +107,9 @@ class Violation:
     line: int | None = None
     ids: tuple[str, ...] = ()
     names: frozenset[str] = field(default=frozenset())
+    """File path, bom-ref and purl of the object (:meth:`~mlbom.policy.facts.Item.names`)."""
+    plain_names: frozenset[str] = field(default=frozenset())
+    """Name and group/name, for an object that is not a file (:meth:`~mlbom.policy.facts.Item.plain_names`)."""
     in_project: bool = True
     """``location`` is relative to the project (``--base`` applies); else to the working folder."""
 
@@ -154,8 +157,9 @@ def check(facts: BomFacts, policy: Policy, *, keys: Sequence[PublicKey] = (), ke
     used: set[int] = set()
     expired = [e for e in policy.exceptions if e.expires is not None and e.expires < today]
     live = [e for e in policy.exceptions if e not in expired]
+    anchored = _anchored(policy.exceptions, facts)
     for v in found:
-        matches = _waivers(live, v)
+        matches = _waivers(live, v, anchored)
         if not matches:
             active.append(v)
         else:
@@ -165,7 +169,7 @@ def check(facts: BomFacts, policy: Policy, *, keys: Sequence[PublicKey] = (), ke
         assert e.expires is not None
         # the rule a live exception waives by (_waivers), as if this one were still live: the
         # violations it would waive with the others (renewing it alone may not be enough)
-        hit = sum(1 for v in found if any(m is e for m in _waivers([e, *policy.exceptions], v)))
+        hit = sum(1 for v in found if any(m is e for m in _waivers([e, *policy.exceptions], v, anchored)))
         active.append(Violation(
             "exceptions.expired", f"{policy.source}:{e.line}",
             f"exception for {e.id}" + (f" on {e.component}" if e.component else "") +
@@ -180,29 +184,49 @@ def check(facts: BomFacts, policy: Policy, *, keys: Sequence[PublicKey] = (), ke
                   waived=tuple(waived), unused=unused)
 
 
-def _waivers(live: Sequence[Exception_], v: Violation) -> list[Exception_]:
+def _anchored(exceptions: Sequence[Exception_], facts: BomFacts) -> set[int]:
+    """The exceptions (by ``id()``) whose ``component`` matches some object of the BOM by its
+    file path, bom-ref or purl: those waive only the objects they match that way, never another
+    object whose mere name is the same text (red team 12b-4)."""
+    out: set[int] = set()
+    for e in exceptions:
+        if e.component is not None and any(_matches(e.component, item.names()) for item in facts.every):
+            out.add(id(e))
+    return out
+
+
+def _matches(pattern: str, names: Iterable[str]) -> bool:
+    return any(n == pattern or fnmatch.fnmatchcase(n, pattern) for n in names)
+
+
+def _waivers(live: Sequence[Exception_], v: Violation, anchored: set[int]) -> list[Exception_]:
     """The exceptions that waive ``v``: one naming its rule, or — when it is waived by finding
     ids — one for EVERY finding id it carries (red team 10c X1: an exception for one finding of a
     file waived the verdict violation that another, worse finding caused); empty when not waived."""
-    by_rule = next((e for e in live if e.id == v.rule and _covers(e, v)), None)
+    by_rule = next((e for e in live if e.id == v.rule and _covers(e, v, anchored)), None)
     if by_rule is not None:
         return [by_rule]
     if not v.ids:
         return []
     out: list[Exception_] = []
     for fid in dict.fromkeys(v.ids):
-        e = next((e for e in live if e.id == fid and _covers(e, v)), None)
+        e = next((e for e in live if e.id == fid and _covers(e, v, anchored)), None)
         if e is None:
             return []
         out.append(e)
     return out
 
 
-def _covers(e: Exception_, v: Violation) -> bool:
+def _covers(e: Exception_, v: Violation, anchored: set[int]) -> bool:
+    """Whether ``e`` names the object of ``v``: by its file path, bom-ref or purl; or, for an
+    object that is not a file, by its name or group/name — only when no object of the BOM has
+    that text as its path, bom-ref or purl (an exception that names a file never waives a
+    namesake of it; red team 12b-4)."""
     if e.component is None:
         return True
-    pattern = e.component
-    return any(fnmatch.fnmatchcase(n, pattern) or n == pattern for n in v.names)
+    if _matches(e.component, v.names):
+        return True
+    return id(e) not in anchored and _matches(e.component, v.plain_names)
 
 
 def _evaluate(facts: BomFacts, p: Policy, keys: Sequence[PublicKey], key_given: bool) -> Iterator[tuple[str, list[Violation]]]:
@@ -250,7 +274,7 @@ def _v(rule: str, item: Item, fact: str, remedy: str, *, kind: Kind = "violation
        ids: tuple[str, ...] = (), location: str | None = None, line: int | None = None) -> Violation:
     return Violation(rule, item.label, fact, f"{remedy}, {_EXCEPTION_HINT}" if kind == "violation" else remedy,
                      kind=kind, level=level, location=location or item.path, line=line, ids=ids,
-                     names=frozenset(item.names()))
+                     names=frozenset(item.names()), plain_names=frozenset(item.plain_names()))
 
 
 def _missing(rule: str, item: Item, what: str, missing: Missing, remedy: str) -> Violation:
