@@ -145,6 +145,9 @@ class _Acc:
             self.add(f.id, f.severity, f"{where}: {f.message}", effect=f.effect)
         if rep.error is None and not rep.complete:
             self.add("pickle.truncated", "high", f"{where}: pickle stream ends without STOP", effect="error")
+        if rep.value is not None:  # the data it returns: config targets carried as pickle data (12d-4)
+            _pickle_config(rep.value, self, where)
+            rep.value = None
 
     def verdict(self) -> Verdict:
         if self.unsafe:
@@ -813,18 +816,25 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
                 _config_targets(None, text, acc, where, nemo=True, hydra_key=False)
             return fmt
     _yaml_tags(text, acc, where)
-    # a key spelled with escapes ("\\x5ftarget_") needs a backslash inside a double-quoted scalar;
-    # Hydra, OmegaConf users and NeMo read configs by a YAML name (JSON: judged parsed, above)
-    yaml_name = base.lower().endswith((".yaml", ".yml"))
-    escaped = "\\" in text and '"' in text and yaml_name
-    if nemo or escaped or "_target_" in text or "class_path" in text or ("${" in text and yaml_name):
+    if nemo or _may_name_targets(text):
         _config_targets(None, text, acc, where, nemo=nemo)
     return "text"
 
 
+def _may_name_targets(text: str) -> bool:
+    """Whether PyYAML may read a config target out of this text, whatever its name (12d-3): the
+    loaders read a config by what the user passes — OmegaConf.load, jsonargparse's and
+    LightningCLI's ``--config`` read any name as YAML, a ``.json`` that is no JSON included. A key
+    of :data:`_CODE_KEYS` decodes from YAML only as itself (plain, quoted, or through an alias of
+    it) or through an escape (a backslash in a double-quoted scalar: ``"\\x5ftarget_"``); a
+    resolver call needs ``${`` (or, again, an escape). So a text with none of these holds no
+    target, and any other text gets the YAML walk (bounded: :class:`~mlbom.formats.yaml_tags.EventBudget`)."""
+    return ("\\" in text and '"' in text) or "${" in text or any(k in text for k in _CODE_KEYS)
+
+
 # a JSON mapping that names code: a key of config_targets.MARKERS or INIT_ARGS, a fiddle pyref
 # (spelled here: that module imports PyYAML, which a JSON document does not need)
-_CODE_KEYS = ("_target_", "class_path", "init_args", "dict_kwargs")
+_CODE_KEYS = ("_target_", "class_path", "init_args", "dict_kwargs", "_instantiator", "_class_path")
 
 
 def _marks_code(node: dict[object, object]) -> bool:
@@ -847,6 +857,16 @@ def _config_targets(doc: object, yaml_text: str | None, acc: _Acc, where: str,
         targets = ct.json_targets(doc)
     for j in ct.judge(targets) if targets else ():
         acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
+
+
+def _pickle_config(value: object, acc: _Acc, where: str) -> None:
+    """Config targets in the data a pickle returns (a Lightning checkpoint's hyper-parameters:
+    :func:`mlbom.formats.config_targets.pickle_targets`), judged as a config's."""
+    from mlbom.formats import config_targets as ct
+
+    targets = ct.pickle_targets(value)
+    for j in ct.judge(targets) if targets else ():
+        acc.add(j.id, j.severity, f"{where}: the pickle's data is a config: {j.message}", effect=j.effect)
 
 
 # formats the text judgements above produced (or refused: not text); a reading as anything else

@@ -148,7 +148,7 @@ def test_resolver_calls_as_omegaconf_lexes_them(value: str, calls: list[str | No
     ("x: \"${oc.decode:'{_target_: os.system}'}\"\n", "unsafe", {"code.dangerous-target"}),
     ("x: \"${oc.decode:'{class_path: a.B}'}\"\n", "suspicious", {"code.remote"}),
     ("s: '{_target_: os.system}'\nx: ${oc.decode:${s}}\n", "suspicious", {"code.remote"}),
-    ("x: ${oc.create:{a: 1}}\n", "safe", set()),
+    ("x: \"${oc.create:{a: 1}}\"\n", "safe", set()),  # (quoted: unquoted, it is no YAML: 12d-1 reads it)
 ])
 def test_interpolations_in_yaml_configs(text: str, verdict: str, ids: set[str]) -> None:
     v, got, msg = _scan(text, "config.yaml")
@@ -158,7 +158,10 @@ def test_interpolations_in_yaml_configs(text: str, verdict: str, ids: set[str]) 
 def test_interpolations_are_read_in_yaml_names_configs_and_any_json() -> None:
     text = "x: ${eval:'1'}\n"
     assert _scan(text, "train.yml")[0] == "unsafe"
-    assert _scan(text, "notes.txt")[0] == "safe"  # no YAML name, no target key: not read as a config
+    # any name: OmegaConf.load and jsonargparse's --config read every name as YAML (12d-3; "safe" before)
+    assert _scan(text, "notes.txt")[0] == "unsafe"
+    assert _scan("x: ${eval:'1'}", "notes.txt")[0] == "unsafe"
+    assert _scan("echo ${HOME:-x} ${eval:1}\n", "run.sh")[0] == "safe"  # a scalar document is no config
     assert _scan("m:\n  _target_: a.B\n  x: ${eval:'1'}\n", "notes.txt")[0] == "unsafe"
     doc = {"m": {"_target_": "a.B", "n": ["${eval:'1'}"]}}
     assert _scan(json.dumps(doc), "config.json")[:2] == ("unsafe", {"code.dangerous-target", "code.remote"})

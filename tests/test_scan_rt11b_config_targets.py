@@ -55,8 +55,8 @@ def test_a_resolver_built_target_in_any_json_is_judged(name: str) -> None:
     for doc in (create, decode):
         v, ids, msg = _scan(json.dumps(doc), name)
         assert v == "unsafe" and "code.dangerous-target" in ids and "'os.system'" in msg, (doc, msg)
-    v, ids, msg = _scan(json.dumps({"logger": "${oc.create:{_target_: logging.FileHandler, filename: m}}"}), name)
-    assert v == "suspicious" and ids == {"code.remote"} and "'logging.FileHandler'" in msg
+    v, ids, msg = _scan(json.dumps({"logger": "${oc.create:{_target_: torch.nn.Linear, in_features: 1}}"}), name)
+    assert v == "suspicious" and ids == {"code.remote"} and "'torch.nn.Linear'" in msg
 
 
 def test_benign_json_configs_stay_safe() -> None:
@@ -140,7 +140,9 @@ def test_a_nemo_target_interpolation_is_resolved(text: str, verdict: str, shown:
     (json.dumps({"m": {"_target_": "${..x}"}, "x": "os.system"}), "config.json", "unsafe", "'os.system'"),
     (json.dumps({"m": {"_target_": "${x}"}, "x": 5}), "config.json", "suspicious", "'${x}'"),
     ("a: 1\n---\nm:\n  _target_: ${x}\nx: os.system\n", "config.yaml", "unsafe", "'os.system'"),  # doc 2
-    ("base: &b\n  x: os.system\nm:\n  <<: *b\n  _target_: ${m.x}\n", "config.yaml", "suspicious", "'${m.x}'"),
+    ("base: &b\n  x: a.B\nm:\n  <<: *b\n  _target_: ${m.x}\n", "config.yaml", "suspicious", "'${m.x}'"),
+    # a deny-listed plain string in a config with a target: get_method/_locate or jsonargparse resolve it (12d-5)
+    ("base: &b\n  x: os.system\nm:\n  <<: *b\n  _target_: ${m.x}\n", "config.yaml", "unsafe", "'os.system'"),
 ])
 def test_a_hydra_target_interpolation_is_resolved(data: str, name: str, verdict: str, shown: str) -> None:
     v, _, msg = _scan(data, name)
@@ -148,7 +150,7 @@ def test_a_hydra_target_interpolation_is_resolved(data: str, name: str, verdict:
 
 
 def test_resolution_is_bounded() -> None:
-    chain = "".join(f"a{i}: ${{a{i + 1}}}\n" for i in range(ct.MAX_DEREF + 5)) + f"a{ct.MAX_DEREF + 5}: os.system\n"
+    chain = "".join(f"a{i}: ${{a{i + 1}}}\n" for i in range(ct.MAX_DEREF + 5)) + f"a{ct.MAX_DEREF + 5}: a.B\n"
     t = ct.yaml_targets("_target_: ${a0}\n" + chain)
     assert t.paths == [] and t.computed == ["'${a0}'"]
     wide = "m:\n" + "".join(f"  t{i}:\n    _target_: ${{x.a.b.c}}\n" for i in range(3000)) + "x: {a: {b: {c: a.B}}}\n"

@@ -150,12 +150,13 @@ def test_text_without_a_target_key_stays_safe() -> None:
 
 
 def test_an_escaped_key_is_read_in_yaml_names() -> None:
-    """A key spelled only with escapes is looked for in the names YAML config loaders read (a
-    tokenizer's merges.txt, full of quotes and backslashes, is not parsed for it)."""
+    """A key spelled only with escapes is looked for in any name: OmegaConf.load and jsonargparse's
+    --config read every name as YAML (12d-3; merges.txt was "safe" here before)."""
     text = b'm:\n  "\\x5ftarget\\x5f": os.system\n'
     for name in ("config.yaml", "hparams.YML", "model_config.yaml", "a/b/conf.yaml"):
         assert _scan(text, name)[0] == "unsafe", name
-    assert _scan(text, "merges.txt")[0] == "safe"
+    assert _scan(text, "merges.txt")[0] == "unsafe"
+    assert _scan(b'#version: 0.2\n\xc4\xa0 t\n" \\ x\n', "merges.txt")[0] == "safe"
     assert _scan(text.replace(b"\\x5ftarget\\x5f", b"_target_"), "merges.txt")[0] == "unsafe"
 
 

@@ -43,9 +43,12 @@ One walker, one deny list, one verdict vocabulary for every config convention th
   — and Hydra's (``now``, ``hydra``, ``python_version``) only read the config; ``oc.env`` (and
   OmegaConf 2.0's ``env``) reads an environment variable into it (``info``: nothing leaves the
   process unless a target the file names sends it, and that target is judged);
-  ``oc.decode``/``oc.create`` turn their argument into config nodes, so a ``_target_`` (or
-  ``class_path``) spelled inside one is a target, and one decoding a value computed at load time
-  (a nested interpolation) is ``suspicious``. Any other name is an application's own resolver run
+  ``oc.decode``/``oc.create`` turn their argument into config nodes, and one decoding a value
+  computed at load time (a nested interpolation) is ``suspicious``. Any resolver may return a node
+  built from its arguments (``oc.select`` returns its default as it is; the grammar builds a
+  ``{…}``/``[…]`` argument; ``oc.create`` parses a quoted string with OmegaConf's YAML loader), so
+  those arguments are parsed with PyYAML like a file (:meth:`Targets._arguments`) and their targets
+  are this file's. Any other name is an application's own resolver run
   with arguments from the file: one named like ``eval``/``exec`` (lightning-hydra-template and
   others register ``eval`` as Python's ``eval``) is ``unsafe``, any other ``suspicious``.
 
@@ -60,13 +63,19 @@ with arguments from the file. No namespace is exempt — not even NeMo's own:
 name runs that repository's code; a LightningCLI config's ``class_path: torch.optim.Adam`` is
 ``suspicious`` like a Hydra ``_target_: torch.optim.Adam``.
 
+Config targets also travel as a pickle's data (a Lightning checkpoint's ``hyper_parameters``:
+:func:`pickle_targets`).
+
 Bounded: YAML parsing stops where :class:`mlbom.formats.yaml_tags.EventBudget` does (its
-``MAX_EVENTS`` events or ``MAX_SECONDS``); an interpolation is read in the first
-:data:`MAX_VALUE` characters of a value; past a bound the rest is not checked and says so.
+``MAX_EVENTS`` events or ``MAX_SECONDS``, shared with the resolver arguments parsed inside the
+text); an interpolation is read in the first :data:`MAX_VALUE` characters of a value; at most
+:data:`MAX_PENDING` interpolated targets are kept to resolve, each with a linked place; past a
+bound the rest is not checked and says so.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -85,13 +94,19 @@ NEMO_KEYS = ("target",)
 # NeMo's Hydra-0.x keys: ``maybe_update_config_version`` (every ``from_config_dict``, every sub-config) turns
 # ``cls`` into ``_target_`` (and shifts ``params`` into the parent, which brings no key of its own)
 NEMO_LEGACY_KEYS = ("cls",)
-MARKERS = (KEY, CLASS_PATH)  # keys that name a callable wherever they are
+# Lightning's keys in a checkpoint's hyper-parameters (and hparams.yaml): ``_instantiator`` names the
+# function ``load_from_checkpoint`` imports and hands the hyper-parameters to (LightningCLI's: jsonargparse,
+# which imports every nested ``class_path``), ``_class_path`` the class it instantiates
+LIGHTNING_KEYS = ("_instantiator", "_class_path")
+MARKERS = (KEY, CLASS_PATH, *LIGHTNING_KEYS)  # keys that name a callable wherever they are
 MAX_SHOWN = 5
 MAX_VALUE = 1 << 20  # characters of one value read for interpolations
 MAX_CALLS = 1000  # resolver calls read in one value
 MAX_ARGS = 2000  # characters of one call's arguments kept (oc.decode/oc.create longer: not read)
 MAX_DEREF = 16  # node interpolations followed to resolve one target (deeper, or a cycle: not resolved)
 MAX_LOOKUPS = 10_000  # node lookups to resolve the interpolated targets of one document
+MAX_PENDING = 10_000  # targets spelled with ${…} kept to resolve per text (more: not resolved, suspicious)
+MAX_NEST = 4  # resolver arguments parsed as YAML inside resolver arguments parsed as YAML …
 
 HYDRA, JSONARGPARSE, FIDDLE = "Hydra/NeMo", "jsonargparse", "fiddle"
 LOADERS = {
@@ -110,8 +125,6 @@ CODE_RESOLVERS = frozenset({"eval", "exec", "compile", "python", "py", "pyeval",
 
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 _RESOLVER_NAME = re.compile(r"[A-Za-z_][\w\-]*(?:\.[A-Za-z_][\w\-]*)*")
-# a target key inside an oc.decode/oc.create argument, and its value (quoted or bare)
-_INNER_TARGET = re.compile(r"""(?:_target_|class_path)['"]?\s*:\s*(?:'([^']*)'|"([^"]*)"|([^\s,}\]'"]+))?""")
 _VALUE_ESCAPES = frozenset("\\()[]{}:=, \t")  # OmegaConf's value-mode escapes (``\\,`` …)
 
 
@@ -121,7 +134,9 @@ class Targets:
     from; ``computed``: targets that are no literal path (an interpolation, a value that is not a
     string), described; ``resolvers``: application resolvers the interpolations call (a name, or
     a description of a computed one); ``env``: environment variables ``oc.env`` reads;
-    ``bounded``: the walk stopped at a bound (the rest not checked)."""
+    ``bounded``: the walk stopped at a bound (the rest not checked). ``budget``: the YAML event
+    budget every parse for this text spends (resolver arguments parsed as YAML included);
+    ``depth``: how deep inside resolver arguments this text is."""
 
     paths: list[str] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
@@ -129,10 +144,14 @@ class Targets:
     resolvers: list[str] = field(default_factory=list)
     env: list[str] = field(default_factory=list)
     bounded: str | None = None
-    _callables: list[str] = field(default_factory=list)  # deny-listed plain strings, for jsonargparse
-    # targets spelled with ``${…}``: (value, convention, the path of the mapping holding it (None: not
-    # known), document number, a NeMo ``target``), resolved against their document by :meth:`settle`
-    _pending: list[tuple[str, str, tuple[str, ...] | None, int, bool]] = field(default_factory=list)
+    budget: EventBudget = field(default_factory=EventBudget, repr=False, compare=False)
+    depth: int = 0
+    unparsed: bool = False  # the YAML text did not parse to its end
+    _callables: list[str] = field(default_factory=list)  # deny-listed plain strings (jsonargparse, get_method)
+    # targets spelled with ``${…}``: (value, convention, the place of the mapping holding it (a linked
+    # path, spelled out only when resolved; _UNKNOWN: not known), document number, a NeMo ``target``),
+    # resolved against their document by :meth:`settle`
+    _pending: list[tuple[str, str, _Place | object, int, bool]] = field(default_factory=list)
     _seen: set[tuple[str, str]] = field(default_factory=set, repr=False, compare=False)  # (list, item): each item once, in O(1)
 
     def _once(self, which: str, item: str) -> None:
@@ -153,35 +172,45 @@ class Targets:
         if isinstance(value, str):
             self.value(value)
 
-    def target(self, value: str, kind: str, where: tuple[str, ...] | None, doc: int = 0, *,
-               dotted: bool = False) -> None:
-        """A target value as the file spells it, in the mapping at path ``where`` of document
-        ``doc``: a literal one is added; one holding ``${`` is resolved later (:meth:`settle`).
+    def target(self, value: str, kind: str, where: _Place | object, doc: int = 0, *, dotted: bool = False) -> None:
+        """A target value as the file spells it, in the mapping at place ``where`` (a linked path)
+        of document ``doc``: a literal one is added; one holding ``${`` is resolved later
+        (:meth:`settle`), at most :data:`MAX_PENDING` of them (more: not resolved, computed).
         ``dotted``: a NeMo ``target`` — a value without a dot is no class path."""
         if "${" in value:
             self.kind(kind)
             self.value(value)
-            self._pending.append((value, kind, where, doc, dotted))
+            self.pend((value, kind, where, doc, dotted))
         elif not dotted or "." in value:
             self.add(value, kind)
         else:
             self.value(value)
+
+    def pend(self, item: tuple[str, str, _Place | object, int, bool]) -> None:
+        if len(self._pending) < MAX_PENDING:
+            self._pending.append(item)
+        else:
+            self.bounded = f"over {MAX_PENDING} targets spelled with ${{…}}: the rest not resolved"
+            self.odd("targets spelled with ${…} past the bound (not resolved)")
 
     def settle(self, roots: Callable[[int], object]) -> None:
         """Resolve the targets spelled with node interpolations (``${a.b}``, ``${..x}``) as
         OmegaConf does before the loader reads them, against the document ``roots(n)`` (a parsed
         JSON value or a composed YAML node; None: not available): the resolved path is judged
         like a literal one; a target that does not resolve to a literal string within the bounds
-        (a resolver call, a key OmegaConf spells otherwise, a merge key, a cycle) is computed."""
+        (a resolver call, a key OmegaConf spells otherwise, a merge key, a cycle) is computed.
+        A place is spelled out only while lookups remain (past them nothing resolves)."""
         if not self._pending:
             return
         docs: dict[int, _Resolver | None] = {}
-        for value, kind, where, doc, dotted in self._pending:
+        for value, kind, place, doc, dotted in self._pending:
             if doc not in docs:
                 root = roots(doc)
                 docs[doc] = None if root is None else _Resolver(root)
             res = docs[doc]
-            got = res.value(value, where, 0) if res is not None else None
+            got = None
+            if res is not None and res.lookups <= MAX_LOOKUPS:  # (only a relative one needs its place)
+                got = res.value(value, _spell(place) if _RELATIVE.search(value) else None, 0)
             self.kind(kind)
             if isinstance(got, str):
                 if not dotted or "." in got:
@@ -197,7 +226,7 @@ class Targets:
 
     def value(self, text: str) -> None:
         """A string value OmegaConf may resolve: its interpolations; a deny-listed dotted path
-        (a ``Callable`` argument of jsonargparse imports it)."""
+        (a ``Callable`` argument of jsonargparse imports it, Hydra's ``get_method`` resolves it)."""
         if "${" in text:
             if len(text) > MAX_VALUE:
                 self.bounded = f"a value of {len(text)} characters with ${{…}}: its first {MAX_VALUE} read"
@@ -212,32 +241,170 @@ class Targets:
     def _resolver(self, name: str | None, args: str) -> None:
         if name is None:
             self._once("resolvers", "a resolver whose name is computed")
-        elif name in ENV_RESOLVERS:
+        elif name in ENV_RESOLVERS:  # (its default is returned as a string: no node)
             self._once("env", args.split(",", 1)[0].strip()[:100])
-        elif name in NODE_RESOLVERS:
-            if len(args) > MAX_ARGS:
-                self.odd(f"${{{name}:…}} of over {MAX_ARGS} characters (not read)")
-            elif "${" in args:
+        else:
+            if name in NODE_RESOLVERS and "${" in args:
                 self.odd(f"${{{name}:…}} of a value computed at load time ({args[:100]!r})")
-            for m in _INNER_TARGET.finditer(args):
-                inner = m.group(1) if m.group(1) is not None else m.group(2) if m.group(2) is not None else m.group(3)
-                if inner:
-                    self.add(inner.strip(), JSONARGPARSE if m.group(0).startswith(CLASS_PATH) else HYDRA)
-                else:
-                    self.odd(f"a target inside ${{{name}:…}} ({args[:100]!r})")
-        elif name not in READ_ONLY_RESOLVERS:
-            self._once("resolvers", name)
+            if name not in NODE_RESOLVERS and name not in READ_ONLY_RESOLVERS:
+                self._once("resolvers", name)
+            self._arguments(name, args)
+
+    def _arguments(self, name: str, args: str) -> None:
+        """The arguments of a resolver call as nodes it may return: a dict or list argument
+        (OmegaConf's grammar builds it; ``oc.select`` returns its default as it is) and, for a
+        resolver that parses a string (``oc.create``: OmegaConf's YAML loader; ``oc.decode``: the
+        grammar; an application's: anything), a quoted string's text — each read with PyYAML's
+        parser like a file (:func:`yaml_targets`: escapes, comments, explicit keys, aliases), its
+        targets judged as this file's. An argument that does not parse, or one over
+        :data:`MAX_ARGS` characters, is a computed target."""
+        parses_text = name not in READ_ONLY_RESOLVERS
+        if len(args) > MAX_ARGS:
+            if parses_text or "{" in args or "[" in args:
+                self.odd(f"${{{name}:…}} of over {MAX_ARGS} characters (not read)")
+            return
+        for quoted, text in _split_args(args):
+            if quoted and not parses_text:
+                continue
+            if not quoted and "{" not in text and "[" not in text:
+                continue
+            if self.depth >= MAX_NEST:
+                self.odd(f"${{{name}:…}} nested over {MAX_NEST} deep (not read)")
+                continue
+            inner = yaml_targets(text, budget=self.budget, depth=self.depth + 1)
+            self.merge(inner)
+            if inner.unparsed and (not quoted or name in NODE_RESOLVERS or "{" in text or "[" in text
+                                   or ":" in text):
+                self.odd(f"an argument of ${{{name}:…}} that does not parse as YAML ({text[:100]!r})")
+
+    def merge(self, inner: Targets) -> None:
+        """The targets of a text parsed inside this one (a resolver's argument), as this text's."""
+        for k in inner.kinds:
+            self.kind(k)
+        for which in ("paths", "computed", "resolvers", "env", "_callables"):
+            for item in getattr(inner, which):
+                self._once(which, item)
+        self.bounded = self.bounded or inner.bounded
 
     def finish(self) -> Targets:
-        """The deny-listed plain strings count as targets in a jsonargparse config."""
-        if JSONARGPARSE in self.kinds:
+        """The deny-listed plain strings count as targets in a config that names any target (a
+        jsonargparse ``Callable`` argument imports one; a Hydra target may hand one to
+        ``get_method``/``_locate``)."""
+        if self.kinds:
             for c in self._callables:
                 self._once("paths", c)
-        self._callables.clear()
+            self._callables.clear()
         return self
 
     def __bool__(self) -> bool:
         return bool(self.paths or self.computed or self.resolvers or self.env or self.bounded)
+
+
+_Place = tuple["_Place", str] | None  # a linked path: (the parent's place, the last key); None: the root
+_UNKNOWN = object()  # a place under a key that is no scalar
+
+
+def _spell(place: _Place | object) -> tuple[str, ...] | None:
+    """A linked place as a path (None: not known)."""
+    steps: list[str] = []
+    while place is not None:
+        if place is _UNKNOWN or not isinstance(place, tuple):
+            return None
+        place, step = place
+        steps.append(step)
+    return tuple(reversed(steps))
+
+
+def _split_args(args: str) -> list[tuple[bool, str]]:
+    """A resolver call's arguments as OmegaConf's grammar splits them (top-level commas; ``\\,``
+    escaped): ``(True, text)`` for an argument that is one quoted string — its value as the
+    grammar unquotes it — or ``(False, text)`` for any other, with each nested ``${…}`` in it
+    (outside quotes) written as a YAML double-quoted string of itself (a value computed at load
+    time, never a literal target)."""
+    out: list[tuple[bool, str]] = []
+    raw: list[str] = []  # the argument as written
+    text: list[str] = []  # the same, nested interpolations quoted for YAML
+    i, n = 0, len(args)
+    depth = 0  # open { / [ of the grammar
+    while i <= n:
+        c = args[i] if i < n else ","
+        if i == n or (c == "," and depth == 0):
+            out.append(_argument("".join(raw), "".join(text)))
+            raw, text = [], []
+            i += 1
+            continue
+        if c == "\\" and i + 1 < n and args[i + 1] in _VALUE_ESCAPES:
+            j = i + 2
+        elif c in ("'", '"'):
+            j = i + 1
+            while j < n and args[j] != c:
+                j += 2 if args[j] == "\\" else 1
+            j = min(j + 1, n)
+        elif args.startswith("${", i):
+            j, level = i + 2, 1
+            while j < n and level:
+                if args.startswith("${", j):
+                    level += 1
+                    j += 1
+                elif args[j] == "}":
+                    level -= 1
+                j += 1
+            raw.append(args[i:j])
+            text.append(json.dumps(args[i:j]))
+            i = j
+            continue
+        else:
+            if c in "{[":
+                depth += 1
+            elif c in "}]" and depth > 0:
+                depth -= 1
+            j = i + 1
+        raw.append(args[i:j])
+        text.append(args[i:j])
+        i = j
+    return out
+
+
+def _argument(raw: str, text: str) -> tuple[bool, str]:
+    t = raw.strip()
+    if len(t) >= 2 and t[0] in ("'", '"') and t[-1] == t[0]:
+        body = t[1:-1]
+        j = 0
+        while j < len(body):  # the quote ends there: no unescaped matching quote inside
+            if body[j] == "\\":
+                j += 2
+                continue
+            if body[j] == t[0]:
+                return False, text
+            j += 1
+        return True, _unquote(body, t[0])
+    return False, text
+
+
+def _unquote(body: str, quote: str) -> str:
+    """A quoted string's value as OmegaConf's grammar reads it (``QUOTED_ESC``): a run of
+    backslashes before the matching quote, before ``${`` or at the end is halved (an odd one
+    escapes the quote); every other backslash is kept as it is."""
+    out: list[str] = []
+    i, n = 0, len(body)
+    while i < n:
+        if body[i] != "\\":
+            out.append(body[i])
+            i += 1
+            continue
+        j = i
+        while j < n and body[j] == "\\":
+            j += 1
+        run = j - i
+        if j == n or body[j] == quote or body.startswith("${", j):
+            out.append("\\" * (run // 2))
+            if run % 2 and j < n:
+                out.append(body[j])
+                j += 1
+        else:
+            out.append("\\" * run)
+        i = j
+    return "".join(out)
 
 
 _NO = object()  # no such node
@@ -463,64 +630,106 @@ def resolver_calls(text: str, limit: int = MAX_CALLS) -> list[tuple[str | None, 
 
 class _Frame:
     """One open collection of the event stream: a mapping alternates key and value; ``step``:
-    the key (a mapping; None: not a scalar) or index (a sequence) of the item being read."""
+    the key (a mapping; None: not a scalar) or index (a sequence) of the item being read;
+    ``place``: this collection's own path, linked (:data:`_UNKNOWN` under a key that is no
+    scalar); ``anchor``/``start``: its anchor, and how many pending targets there were when it
+    opened (those added before it closes are inside it)."""
 
-    __slots__ = ("index", "is_map", "key_kind", "step", "want_key")
+    __slots__ = ("anchor", "index", "is_map", "key_kind", "place", "start", "step", "want_key")
 
-    def __init__(self, is_map: bool) -> None:
+    def __init__(self, is_map: bool, place: _Place | object, anchor: str | None, start: int) -> None:
         self.is_map = is_map
         self.want_key = True
         self.key_kind = ""  # the pending key's convention: "" another key
         self.step: str | None = None
         self.index = -1
+        self.place = place
+        self.anchor = anchor
+        self.start = start
 
 
-def _where(stack: list[_Frame]) -> tuple[str, ...] | None:
-    """The path of the innermost open collection (None under a key that is no scalar)."""
-    steps = [f.step for f in stack[:-1]]
-    return None if None in steps else tuple(s for s in steps if s is not None)
+_RELATIVE = re.compile(r"\$\{\s*\.")
+
+
+def _below(top: _Frame | None) -> _Place | object:
+    """The place of the item ``top`` is reading (the root: None)."""
+    if top is None:
+        return None
+    if top.place is _UNKNOWN or top.step is None:
+        return _UNKNOWN
+    return (top.place, top.step)
+
+
+def _realias(out: Targets, span: tuple[_Place | object, int, int], base: _Place | object, doc: int) -> None:
+    """An alias of an anchored collection at ``base``: OmegaConf copies the collection there
+    (composition), so a relative interpolation in it resolves from there (12d-6): each pending
+    target of the anchored collection that holds one is resolved again at the alias's place."""
+    anchor_place, start, end = span
+    origin = _spell(anchor_place)
+    for value, kind, place, _doc, dotted in out._pending[start:end]:
+        if not _RELATIVE.search(value):
+            continue
+        path = _spell(place)
+        new: _Place | object = _UNKNOWN
+        if origin is not None and path is not None and path[:len(origin)] == origin and base is not _UNKNOWN:
+            new = base
+            for step in path[len(origin):]:
+                new = (new, step)
+        out.pend((value, kind, new, doc, dotted))
 
 
 def yaml_targets(text: str, *, class_keys: tuple[str, ...] = (), legacy_keys: tuple[str, ...] = (),
-                 hydra_key: bool = True) -> Targets:
+                 hydra_key: bool = True, budget: EventBudget | None = None, depth: int = 0) -> Targets:
     """The targets of a YAML text (every document), from PyYAML's own parser — the one OmegaConf's
     loader (a ``yaml.SafeLoader``) uses — never composed or constructed: ``_target_`` and
     ``class_path`` values, the interpolations of every value. A scalar key or value given through
     an alias counts as its anchored scalar. Text that does not parse yields the targets before the
-    error (nothing after it is loaded). ``class_keys``: keys whose dotted string values are class
-    paths too, at any depth (NeMo's ``target``; a value without a dot is no module path:
-    ``import_class_by_path`` raises on it). ``legacy_keys``: keys judged like ``_target_`` (NeMo's
-    ``cls``). ``hydra_key=False``: only those (the keys and values were judged on the parsed JSON
-    document). A target spelled with node interpolations is resolved against its document,
-    composed (never constructed) only when there is one."""
-    out = Targets()
+    error (nothing after it is loaded; ``unparsed`` says so). ``class_keys``: keys whose dotted
+    string values are class paths too, at any depth (NeMo's ``target``; a value without a dot is no
+    module path: ``import_class_by_path`` raises on it). ``legacy_keys``: keys judged like
+    ``_target_`` (NeMo's ``cls``). ``hydra_key=False``: only those (the keys and values were judged
+    on the parsed JSON document). A target spelled with node interpolations is resolved against its
+    document, composed (never constructed) only when there is one — and, inside an anchored
+    collection, again at every alias of it. ``budget``: the event budget to spend (shared with the
+    text this one is an argument of); ``depth``: how deep inside resolver arguments this text is
+    (there a target's interpolation is not resolved: computed)."""
+    out = Targets(budget=budget or EventBudget(), depth=depth)
     anchors: dict[str, str] = {}
+    spans: dict[str, tuple[_Place | object, int, int]] = {}  # anchored collections: place, pending targets
     stack: list[_Frame] = []
-    budget = EventBudget()
     doc = -1
     try:
         for event in yaml.parse(text, Loader=yaml.BaseLoader):
-            if (bound := budget.spend()) is not None:
+            if (bound := out.budget.spend()) is not None:
                 out.bounded = bound
                 out.settle(lambda n: None)
                 return out.finish()
             if isinstance(event, yaml.DocumentStartEvent):
                 doc += 1
+                anchors.clear()
+                spans.clear()
                 continue
             if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 if stack:
-                    stack.pop()
+                    done = stack.pop()
+                    if done.anchor is not None:
+                        spans[done.anchor] = (done.place, done.start, len(out._pending))
                 continue
             if not isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent,
                                       yaml.SequenceStartEvent)):
                 continue
             scalar: str | None = None
+            anchor = event.anchor
             if isinstance(event, yaml.ScalarEvent):
                 scalar = event.value
-                if event.anchor is not None:
-                    anchors[event.anchor] = scalar
+                if anchor is not None:
+                    anchors[anchor] = scalar
+                    spans.pop(anchor, None)
             elif isinstance(event, yaml.AliasEvent):
-                scalar = anchors.get(event.anchor) if event.anchor is not None else None
+                scalar = anchors.get(anchor) if anchor is not None else None
+            elif anchor is not None:  # an anchored collection: a later alias copies it
+                anchors.pop(anchor, None)
+                spans.pop(anchor, None)
             top = stack[-1] if stack else None
             if top is not None and not top.is_map:
                 top.index += 1
@@ -539,26 +748,28 @@ def yaml_targets(text: str, *, class_keys: tuple[str, ...] = (), legacy_keys: tu
                 top.want_key = False
             else:
                 kind = top.key_kind if top is not None and top.is_map else ""
-                if kind:
+                if kind and top is not None:
                     if scalar is not None:
-                        where = _where(stack) if "${" in scalar else ()  # (spelled out only when needed)
-                        out.target(scalar, HYDRA if kind == "class" else kind, where, max(doc, 0),
+                        out.target(scalar, HYDRA if kind == "class" else kind, top.place, max(doc, 0),
                                    dotted=kind == "class")
                     elif kind != "class":
                         out.kind(kind)
                         out.odd("a collection")
-                elif scalar is not None:  # (NeMo's JSON model_config.yaml: OmegaConf resolves it too)
+                elif scalar is not None and top is not None:  # (a scalar document is no config: OmegaConf refuses it)
                     out.value(scalar)
+                if (isinstance(event, yaml.AliasEvent) and anchor in spans and top is not None
+                        and scalar is None):
+                    merge = top.is_map and top.step == "<<"  # a merge key: its keys land in this mapping
+                    _realias(out, spans[anchor], top.place if merge else _below(top), max(doc, 0))
                 if top is not None and top.is_map:
                     top.key_kind = ""
                     top.want_key = True
-            if isinstance(event, yaml.MappingStartEvent):
-                stack.append(_Frame(True))
-            elif isinstance(event, yaml.SequenceStartEvent):
-                stack.append(_Frame(False))
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                stack.append(_Frame(isinstance(event, yaml.MappingStartEvent), _below(top), anchor,
+                                    len(out._pending)))
     except (yaml.YAMLError, ValueError, RecursionError, MemoryError):
-        pass
-    out.settle(_composer(text))
+        out.unparsed = True
+    out.settle(_composer(text) if depth == 0 else lambda n: None)
     return out.finish()
 
 
@@ -585,22 +796,26 @@ def _composer(text: str) -> Callable[[int], object]:
 
 def json_targets(doc: object) -> Targets:
     """The targets of a parsed JSON document: its mappings holding a key of :data:`MARKERS` or
-    :data:`INIT_ARGS` (Hydra, jsonargparse) or a fiddle ``"type": "pyref"``, at any depth, and
-    the interpolations of every string in it (OmegaConf reads JSON too: YAML is a superset, and
-    ``instantiate`` resolves a plain dict). The document is in memory already: a walk of it is
-    bounded by it."""
+    :data:`INIT_ARGS` (Hydra, jsonargparse, Lightning) or a fiddle ``"type": "pyref"``, at any
+    depth, and the interpolations of every string in it (OmegaConf reads JSON too: YAML is a
+    superset, and ``instantiate`` resolves a plain dict). The document is in memory already: a walk
+    of it is bounded by it (each container once: a pickle's data may share one, or hold itself)."""
     out = Targets()
     # each item with its place as a linked list (parent's place, key): a path is spelled out only
-    # for a target that needs it, so a deep document costs no more than a flat one
+    # for a target that needs it (:meth:`Targets.settle`), so a deep document costs no more than a flat one
     stack: list[tuple[object, _Place]] = [(doc, None)]
+    walked: set[int] = set()
     while stack:
         item, place = stack.pop()
+        if isinstance(item, (dict, list)):
+            if id(item) in walked:
+                continue
+            walked.add(id(item))
         if isinstance(item, dict):
-            if KEY in item:
-                _json_target(out, item[KEY], HYDRA, place)
-            if CLASS_PATH in item:
-                _json_target(out, item[CLASS_PATH], JSONARGPARSE, place)
-            if any(k in item for k in (CLASS_PATH, *INIT_ARGS)):
+            for key in MARKERS:
+                if key in item:
+                    _json_target(out, item[key], HYDRA if key == KEY else JSONARGPARSE, place)
+            if any(k in item for k in INIT_ARGS):
                 out.kind(JSONARGPARSE)
             if item.get("type") == "pyref":
                 module, name = item.get("module"), item.get("name")
@@ -618,19 +833,86 @@ def json_targets(doc: object) -> Targets:
     return out.finish()
 
 
-_Place = tuple["_Place", str] | None
-
-
 def _json_target(out: Targets, value: object, kind: str, place: _Place) -> None:
     if isinstance(value, str):
-        steps: list[str] = []
-        if "${" in value:
-            while place is not None:
-                place, step = place
-                steps.append(step)
-        out.target(value, kind, tuple(reversed(steps)))
+        out.target(value, kind, place)
     else:
         out.add(value, kind)
+
+
+class _Unknown:
+    """A value of a pickle's data that is no plain data (a call's result, an object): never a
+    literal target (judged computed where a target key holds it)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "a value built at load time"
+
+
+_UNKNOWN_VALUE = _Unknown()
+
+
+def pickle_targets(value: object) -> Targets | None:
+    """Config targets carried as a pickle's data (12d-4): a Lightning checkpoint's
+    ``hyper_parameters`` (and ``hparams``, ``datamodule_hyper_parameters``, a NeMo/Hydra model's
+    ``cfg``) are a config that ``load_from_checkpoint`` hands to LightningCLI's ``_instantiator``
+    (jsonargparse: every nested ``class_path`` imported and called) or to the model's Hydra
+    ``instantiate``. The plain data the pickle walk rebuilt (``value``: its dicts with str keys,
+    lists, tuples, sets, strings, numbers; any other value unknown) is judged anywhere in it like a
+    parsed JSON config (:func:`json_targets`). None when it holds no target key, no ``${`` and no
+    container mlbom could not keep (then there is nothing to judge). Linear in the data the walk
+    kept (each container once)."""
+    plain: dict[int, object] = {}
+    found = False
+    lost = False
+    # build bottom-up without recursion: (value, its plain container to fill, or None: the root)
+    root: list[object] = [None]
+    todo: list[tuple[object, dict[str, object] | list[object], str | int]] = [(value, root, 0)]
+    while todo:
+        v, into, key = todo.pop()
+        got: object
+        if isinstance(v, (str, int, float)) and not isinstance(v, bool):
+            got = v
+            found = found or (isinstance(v, str) and "${" in v)
+        elif isinstance(v, bool):
+            got = v
+        elif isinstance(v, pickle_fmt.Dct):
+            if id(v) in plain:
+                got = plain[id(v)]
+            elif v.items is None:
+                lost = True
+                got = _UNKNOWN_VALUE
+            else:
+                d: dict[str, object] = {}
+                plain[id(v)] = got = d
+                for k, item in v.items.items():
+                    if isinstance(k, str):
+                        found = found or k in MARKERS or k in INIT_ARGS or k == "type"
+                        d[k] = None
+                        todo.append((item, d, k))
+        elif isinstance(v, pickle_fmt.Seq):
+            if id(v) in plain:
+                got = plain[id(v)]
+            elif v.items is None:
+                lost = True
+                got = _UNKNOWN_VALUE
+            else:
+                seq: list[object] = [None] * len(v.items)
+                plain[id(v)] = got = seq
+                todo.extend((item, seq, i) for i, item in enumerate(v.items))
+        else:
+            got = None if isinstance(v, pickle_fmt.Opaque) and v.what == "None" else _UNKNOWN_VALUE
+        if isinstance(into, list):
+            into[int(key)] = got
+        else:
+            into[str(key)] = got
+    if not found and not lost:
+        return None
+    out = json_targets(root[0])
+    if lost:
+        out.bounded = "the pickle holds more container items than mlbom keeps: the rest of its data not checked"
+    return out
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,9 @@ class PickleReport:
     load_refused: str | None = None
     persistent_ids: int = 0
     joblib_arrays: int = 0  # inline arrays stepped over (joblib mode)
+    # the value the stream returns at STOP, as the walker models it (str/int/float/bool, Dct, Seq,
+    # Call, Opaque ...): its plain data is judged for config targets by the scanner; None: no STOP
+    value: object = None
 
     @property
     def verdict(self) -> Verdict:
@@ -2257,7 +2260,7 @@ class _Walker:
         if self.meta:
             self.note("pickle.differential", "medium", "the stream ends (STOP) with a MARK still open: "
                       "loaders disagree on what such a pickle returns", "suspicious", "open-mark")
-        self.pop()
+        self.rep.value = self.pop()
         return True
 
     def op_frame(self) -> None:
