@@ -135,10 +135,10 @@ def test_targets_anywhere_in_pickle_data_and_the_instantiator_key() -> None:
     # Hydra targets in a NeMo-style cfg, shared and self-referencing containers: each judged once
     cfg: dict[str, object] = {"encoder": {"_target_": "os.system", "command": "id"}}
     cfg["self"] = cfg
-    v, ids, msg = _scan(pickle.dumps({"hyper_parameters": {"cfg": cfg, "again": cfg}}), "model.ckpt")
+    v, _ids, msg = _scan(pickle.dumps({"hyper_parameters": {"cfg": cfg, "again": cfg}}), "model.ckpt")
     assert v == "unsafe" and "os.system" in msg, msg
     # the _instantiator alone routes the hyper-parameters through jsonargparse: at least suspicious
-    v, ids, msg = _scan(pickle.dumps(_ckpt(1.0)), "model.ckpt")
+    v, _ids, msg = _scan(pickle.dumps(_ckpt(1.0)), "model.ckpt")
     assert v == "suspicious" and "pytorch_lightning.cli.instantiate_module" in msg, msg
     # a deny-listed plain string in hyper-parameters jsonargparse reads: a Callable argument imports it
     v, _ids, msg = _scan(pickle.dumps(_ckpt("os.system")), "model.ckpt")

@@ -82,7 +82,8 @@ TARGETS: list[Target] = [
     Target("scanner-zip", run_zip, ("tests/fixtures/hostile/scanner/zip-*",), (), 1 << 16,
            "structure-aware: zip members then byte edits"),
     Target("scanner-yaml", run_yaml, ("tests/fixtures/hostile/scanner/rt5b-yaml-*",
-                                      "tests/fixtures/hostile/scanner/rt9b-hydra-*.yaml", "tests/fixtures/hydra/*/*.yaml", "tests/fixtures/fiddle/*.json"),
+                                      "tests/fixtures/hostile/scanner/rt9b-hydra-*.yaml", "tests/fixtures/hydra/*/*.yaml",
+                                      "tests/fixtures/fiddle/*.json"),
            (), 1 << 16, "YAML text: Python tags resolved from the parser's events (%TAG, verbatim, %xx), config "
            "targets from the same events (Hydra _target_, class_path, NeMo target/cls, fiddle pyrefs, OmegaConf "
            "interpolations)"),
