@@ -54,7 +54,7 @@ from mlbom.errors import InputError
 from mlbom.formats import croissant as cr
 from mlbom.formats import datafile
 from mlbom.formats.safe_read import read_bounded
-from mlbom.fswalk import shown_name
+from mlbom.fswalk import SKIPPED, shown_name
 from mlbom.hashing import StatKey, sha256_files, sha256_stable_beneath, tree_digest
 from mlbom.identity import safe_url, url_scheme
 from mlbom.limits import MAX_CARD_BYTES, MAX_CROISSANT_BYTES, MAX_GLOB_CHECKS
@@ -241,6 +241,13 @@ class DatasetCollector(FolderCollector):
                 yield wf.model_copy(update={"subject": ref, "source": ctx.rel(root / wf.source) if wf.source else None})
                 if layout is not None and wf.id in NOT_READ:
                     layout.not_read(wf.source or ".")
+                elif layout is not None and wf.id == SKIPPED:
+                    # a genuine snapshot never holds a skipped folder (.git): unjudged content under
+                    # the identity the layout would vouch for, an incomplete inventory (red team 12c-5)
+                    layout.not_read(wf.source or ".")
+                    yield Unreadable(path=ctx.rel(root / wf.source) if wf.source else ctx.rel(root),
+                                     reason=f"{wf.message} (inside a Hugging Face snapshot, which never holds one)",
+                                     collector="dataset")
         hf = snap if layout is not None and layout.verified else None
         if layout is not None and (unverified := layout.finding(ref, ctx.rel(root))) is not None:
             yield unverified

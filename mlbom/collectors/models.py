@@ -34,7 +34,7 @@ from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError
 from mlbom.formats import hf_card
 from mlbom.formats.safe_read import load_json
-from mlbom.fswalk import shown_name
+from mlbom.fswalk import SKIPPED, shown_name
 from mlbom.hashing import StatKey, stat_key, tree_digest
 from mlbom.limits import MAX_CONFIG_BYTES
 from mlbom.model import (
@@ -177,6 +177,14 @@ class ModelCollector(FolderCollector):
                     layout.not_read(finding.source or ".")
                 yield Unreadable(path=ctx.rel(path / finding.source) if finding.source else ctx.rel(path),
                                  reason=finding.message, collector=self.name)
+            elif finding.id == SKIPPED and layout is not None:
+                # a genuine snapshot is a link farm and never holds a skipped folder (.git): its
+                # files are unjudged content under the identity the layout would vouch for, and
+                # the inventory of the snapshot is not complete (red team 12c-5)
+                layout.not_read(finding.source or ".")
+                yield Unreadable(path=ctx.rel(path / finding.source) if finding.source else ctx.rel(path),
+                                 reason=f"{finding.message} (inside a Hugging Face snapshot, which never holds one)",
+                                 collector=self.name)
         for rel in files.changed:
             yield Unreadable(path=ctx.rel(path / rel), reason="changed between hashing and scanning",
                              collector=self.name)

@@ -220,6 +220,16 @@ def class_methods() -> dict[str, frozenset[str]]:
             for k, mro in raw["classes"].items()}
 
 
+@lru_cache(maxsize=1)
+def class_mro() -> dict[str, frozenset[str]]:
+    """Per allowlisted class (resolved dotted path), the resolved paths of the classes of its MRO
+    (``mlbom/data/pickle-methods.json``)."""
+    text = resources.files("mlbom").joinpath("data/pickle-methods.json").read_text("utf-8")
+    raw = json.loads(text)
+    return {_path(k)[1]: frozenset(_path(c)[1] for c in mro) | {_path(k)[1]}
+            for k, mro in raw["classes"].items()}
+
+
 def _compat_maps() -> tuple[dict[tuple[str, str], tuple[str, str]], dict[str, str]]:
     import _compat_pickle  # stdlib data tables (the renames find_class applies below protocol 3)
 
@@ -787,6 +797,41 @@ _MATERIALISERS = frozenset({"builtins.list", "builtins.tuple", "builtins.set", "
 _SPECIAL_CALLS = frozenset({"builtins.type", "_codecs.encode"})
 # creating an instance of their first argument (the class) without calling it
 _INSTANCE_MAKERS = frozenset({"copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"})
+# Every allowlisted helper that creates an object of the class it is GIVEN (``cls.__new__(cls,
+# ...)``, ``ndarray.__new__(subtype, ...)``, ``subtype.__new__(subtype, ...)``, ``x.as_subclass(
+# new_type)``, ``cls.from_arrays(**d)``): the position of that class argument. The object's class
+# is that argument, never the helper: every class-tied check (method names, scikit-learn's version
+# string, pandas' tz keys, the allowlist of the class itself) is made on it (:func:`_instance_class`).
+# Cython's ``__pyx_unpickle_<C>(type, checksum, state)`` (``C.__new__(type)``) is matched by name.
+_CLASS_ARG: dict[str, int] = {
+    **{p: 0 for p in _INSTANCE_MAKERS},
+    **{f"{m}.newObj": 0 for m in ("sklearn.neighbors._kd_tree", "sklearn.neighbors._ball_tree",
+                                  "sklearn.metrics._dist_metrics")},
+    "numpy.ma.core._mareconstruct": 0, "numpy.core.multiarray._reconstruct": 0,
+    "numpy._core.multiarray._reconstruct": 0, "numpy.core._internal._reconstruct": 0,
+    "pandas.core.indexes.base._new_Index": 0, "pandas.core.indexes.datetimes._new_DatetimeIndex": 0,
+    "pandas.core.indexes.interval._new_IntervalIndex": 0, "pandas.core.indexes.timedeltas._new_TimedeltaIndex": 0,
+    "torch._tensor._rebuild_from_type_v2": 1, "torch.tensor._rebuild_from_type_v2": 1,
+    "torch._utils._rebuild_wrapper_subclass": 0, "dateutil.tz._tzfile._unpickle": 0,
+}
+# The family each such helper serves (an MRO entry its class must have): the helper creates an
+# object of ANY class it is given that the interpreter lets it (object.__new__ ignores the extra
+# arguments of a class that overrides __init__), but its library only ever hands it these. A
+# class outside the family is no object the library writes (``suspicious``). Helpers whose call
+# itself refuses a class outside the family (numpy's ``ndarray.__new__``, Cython's ``C.__new__``,
+# torch's ``as_subclass``, which is also restricted by its argument role) are not listed.
+_CLASS_FAMILY: dict[str, tuple[str, ...]] = {
+    **{f"{m}.newObj": ("sklearn.neighbors._kd_tree.BinaryTree64", "sklearn.neighbors._kd_tree.BinaryTree32",
+                       "sklearn.neighbors._ball_tree.BinaryTree64", "sklearn.neighbors._ball_tree.BinaryTree32",
+                       "sklearn.metrics._dist_metrics.DistanceMetric")
+       for m in ("sklearn.neighbors._kd_tree", "sklearn.neighbors._ball_tree", "sklearn.metrics._dist_metrics")},
+    "numpy.ma.core._mareconstruct": ("numpy.ma.MaskedArray",),
+    **{p: ("pandas.Index",) for p in ("pandas.core.indexes.base._new_Index",
+                                      "pandas.core.indexes.datetimes._new_DatetimeIndex",
+                                      "pandas.core.indexes.interval._new_IntervalIndex",
+                                      "pandas.core.indexes.timedeltas._new_TimedeltaIndex")},
+    "dateutil.tz._tzfile._unpickle": ("dateutil.tz._tzfile.tzfile",),
+}
 # torch helpers that apply their last argument to the object they build with torch's
 # _set_obj_state: setattr of every item of the dict (and of the slot dict of a (dict, slots) pair)
 _STATE_SETTERS = frozenset({"torch._utils._rebuild_parameter_with_state", "torch._tensor._rebuild_from_type_v2"})
@@ -926,6 +971,30 @@ _MODELLED_DUNDERS = frozenset({"__class__", "__dict__"})
 _PANDAS_TZ_ARGS = {"pandas.DatetimeTZDtype": 1, "pandas.core.dtypes.dtypes.DatetimeTZDtype": 1,
                    "pandas._libs.tslibs.timestamps._unpickle_timestamp": 2}
 _PANDAS_TZ_KEYS = frozenset({"tz", "tzinfo", "_tz"})
+# allowlisted pandas callables that take a time zone (tz=/tzinfo=), a dtype (a 'datetime64[ns,
+# <tz>]' string) or an index's dict of them: called with a 'dateutil/<path>' time zone they open
+# and read <path> (pandas' maybe_get_tz -> dateutil.tz.gettz). Listed from the installed pandas's
+# signatures (a tz, tzinfo, dtype or d parameter). With the importers, the nested-pickle loaders,
+# the allocating and class-creating calls (:meth:`_Walker.special_call`) and the classes whose
+# __init__ reads a file it is given (dateutil's tzfile: ``new_only``), these are what
+# :meth:`_Walker.call_gadget` calls dangerous to call with data the pickle chose: stored, bound in
+# a partial, or hiding a method the loader calls.
+_TZ_READERS = frozenset({
+    *(f"pandas.{c}" for c in ("Categorical", "CategoricalIndex", "DataFrame", "DatetimeIndex", "DatetimeTZDtype",
+                              "Index", "IntervalIndex", "PeriodIndex", "RangeIndex", "Series", "SparseDtype",
+                              "TimedeltaIndex", "Timestamp")),
+    *(f"pandas.arrays.{c}" for c in ("Categorical", "DatetimeArray", "IntervalArray", "PeriodArray", "SparseArray",
+                                     "StringArray", "TimedeltaArray")),
+    "pandas._libs.tslibs.timestamps.Timestamp", "pandas._libs.tslibs.timestamps._unpickle_timestamp",
+    "pandas.core.arrays.categorical.Categorical", "pandas.core.arrays.datetimes.DatetimeArray",
+    "pandas.core.arrays.sparse.array.SparseArray", "pandas.core.arrays.string_.StringArray",
+    "pandas.core.dtypes.dtypes.DatetimeTZDtype", "pandas.core.dtypes.dtypes.SparseDtype",
+    "pandas.core.frame.DataFrame", "pandas.core.series.Series", "pandas.core.indexes.base.Index",
+    "pandas.core.indexes.base._new_Index", "pandas.core.indexes.category.CategoricalIndex",
+    "pandas.core.indexes.datetimes.DatetimeIndex", "pandas.core.indexes.datetimes._new_DatetimeIndex",
+    "pandas.core.indexes.interval.IntervalIndex", "pandas.core.indexes.interval._new_IntervalIndex",
+    "pandas.core.indexes.range.RangeIndex", "pandas.core.indexes.timedeltas.TimedeltaIndex",
+    "pandas.core.indexes.timedeltas._new_TimedeltaIndex"})
 _TZ_NAME = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*")
 _TZ_PLAIN = frozenset({"UTC", "utc", "tzlocal()"})
 _DT64_TZ = re.compile(r"\s*(?:datetime64|M8)\[\s*[^,\]]*,\s*(.*?)\s*\]\s*")
@@ -1007,11 +1076,64 @@ def _instance_class(v: Call) -> str | None:
     func = v.func
     if not isinstance(func, Global) or func.res.status != "allow":
         return None
-    if func.res.path in _INSTANCE_MAKERS:
+    pos = _class_arg(func.res.path)
+    if pos is not None:
         items = v.args.items if isinstance(v.args, Seq) else None
-        cls = items[0] if items else None
+        cls = items[pos] if items is not None and pos < len(items) else None
         return cls.res.path if isinstance(cls, Global) and cls.res.status == "allow" else None
     return func.res.path
+
+
+def _class_arg(path: str) -> int | None:
+    """The position of the class argument of an allowlisted helper that creates an object of
+    the class it is given (:data:`_CLASS_ARG`, Cython's ``__pyx_unpickle_*``), else None."""
+    pos = _CLASS_ARG.get(path)
+    if pos is None and _PYX_UNPICKLE in path:
+        return 0
+    return pos
+
+
+@lru_cache(maxsize=1)
+def _duck_names() -> frozenset[str]:
+    """The method names of the builtin containers (dict, list, set, frozenset, tuple, str, bytes):
+    what library code calls on a value it takes for one."""
+    m = class_methods()
+    return frozenset().union(*(m.get(f"builtins.{c}", frozenset()) for c in
+                               ("dict", "list", "set", "frozenset", "tuple", "str", "bytes")))
+
+
+# state slots that an allowlisted class's code uses as a container: MRO class -> {slot: "dict"/"list"}
+# (torch's Optimizer.__setstate__: self.defaults.setdefault(...), the subclasses' self.state.values()
+# / .get(p), group.setdefault(...) for each of self.param_groups)
+_SLOT_TYPES: dict[str, dict[str, str]] = {
+    "torch.optim.optimizer.Optimizer": {"defaults": "dict", "state": "dict", "param_groups": "list of dicts"},
+}
+_DICT_CLASSES = frozenset({"builtins.dict", "collections.OrderedDict", "collections.defaultdict"})
+
+
+def _is_container(v: object, kind: str) -> bool:
+    """``v`` is (as far as the walk can tell) a container of that kind: a dict, a dict class's
+    instance, a list (of dicts)."""
+    if kind == "dict":
+        return isinstance(v, Dct) or (isinstance(v, Call) and _instance_class(v) in _DICT_CLASSES)
+    if isinstance(v, Seq) and v.type == "list":
+        return v.items is None or all(_is_container(i, "dict") for i in v.items)
+    return False
+
+
+def _callable_value(v: object) -> bool:
+    """``v`` is a callable as far as the walk can tell: a global (a function or class), a
+    ``functools.partial``, or an object made by a callable mlbom cannot name."""
+    if isinstance(v, Global):
+        return True
+    return isinstance(v, Call) and (_instance_class(v) in _PARTIALS or not isinstance(v.func, Global))
+
+
+def _made_by(v: object) -> str | None:
+    """The allowlisted callable whose call made ``v`` (the helper, not the class it was given)."""
+    if isinstance(v, Call) and isinstance(v.func, Global) and v.func.res.status == "allow":
+        return v.func.res.path
+    return None
 
 
 def _str_known(v: object) -> bool:
@@ -1322,7 +1444,9 @@ class _Walker:
         self.depth_calls = 0  # helper calls modelled inside one another
         self.joblib_read = False  # a joblib inline array was (or was to be) stepped over
         self.getattrs: list[_GetattrGlobal] = []  # builtins.getattr globals judged at the end
-        self.attr_owner: dict[int, tuple[Dct, Call]] = {}  # id(dict) -> (it, the object whose attributes it holds)
+        # id(dict) -> (it, [(an object whose state or __dict__ it is, how)]): a later SETITEM(S) into
+        # it is judged as attributes of each (a state applied again, a __dict__ itself)
+        self.attr_owner: dict[int, tuple[Dct, list[tuple[Call, str]]]] = {}
 
     # -- findings ----------------------------------------------------------------------
     def note(self, fid: str, sev: Severity, msg: str, effect: Verdict | None, key: str | None = None) -> None:
@@ -1560,6 +1684,7 @@ class _Walker:
                         if isinstance(arg, Global) and arg.res.path in self.sh.pol.new_only:
                             self.note("pickle.init-call", "medium", f"{path} calls {arg.res.path}(...) (argument {i}):"
                                       " runs its __init__ with pickle data", "suspicious", f"init:{arg.res.path}")
+                    self.class_family(path, items)
                     inner = self.inner_call(path, items)
                     if inner is not None:
                         return inner
@@ -1665,10 +1790,16 @@ class _Walker:
             return
         path = func.res.path
         special = self.special_call(path)
-        if special or (path in self.sh.pol.new_only and path in class_methods()):
-            self.note("pickle.dynamic-callable", "medium", f"{how} {path}, a callable that calls or unpickles its "
-                      "arguments (or a class whose __init__ runs with them), bound to data from the pickle: the "
-                      "program may call it after the load", "suspicious", f"partial:{path}")
+        if self.call_gadget(path) is not None:
+            self.note("pickle.dynamic-callable", "medium", f"{how} {path}, a callable that calls, unpickles or "
+                      "imports what its arguments name, opens a file they name (or a class whose __init__ runs "
+                      "with them), bound to data from the pickle: the program may call it after the load",
+                      "suspicious", f"partial:{path}")
+        if path.startswith("pandas."):
+            # the bound arguments are the call's: a time zone among them is judged as the lookup
+            # pandas makes of it when the partial is called
+            bound = args.items if isinstance(args, Seq) else None
+            self.pandas_tz(path, bound, kwargs)
         if special and isinstance(args, Seq) and args.items is not None:
             # a function that builds data from its arguments is a stored reference: the program
             # calls it with data of its own; one with a call behaviour is judged on its bound data
@@ -1905,6 +2036,22 @@ class _Walker:
         if expected is not None:
             self.note("pickle.dynamic-callable", "medium", f"{path} calls its argument {i}, {apath}: not what a "
                       f"pickler writes there ({_ROLE_TEXT[role]})", "suspicious", f"role:{path}:{i}:{apath}")
+
+    def class_family(self, path: str, items: list[object]) -> None:
+        """A helper that creates an object of the class it is given (:data:`_CLASS_ARG`) handed an
+        allowlisted class outside the family its library hands it (:data:`_CLASS_FAMILY`): the
+        object is of that class all the same (its checks are made on it), but no library writes
+        one: ``suspicious``."""
+        family = _CLASS_FAMILY.get(path)
+        pos = _class_arg(path)
+        cls = items[pos] if family and pos is not None and pos < len(items) else None
+        if family is None or not (isinstance(cls, Global) and cls.res.status == "allow"):
+            return  # no class to tell (a value made at load time is judged as a callable)
+        if class_mro().get(cls.res.path, frozenset()) & set(family):
+            return
+        self.note("pickle.differential", "medium", f"{path} creates an object of the class it is given, "
+                  f"{cls.res.path}, which is not a {' / '.join(family)} (the only classes its library hands it): "
+                  "no pickler writes that", "suspicious", f"family:{path}:{cls.res.path}")
 
     def special_call(self, path: str) -> bool:
         """An allowlisted callable whose call does more than build data from its arguments."""
@@ -2572,9 +2719,21 @@ class _Walker:
     def _set_items(self, target: Dct, items: list[object]) -> None:
         if target.attrs is not None:
             self.attr_names(target, items[0::2], target.attrs)
-            owner = self.attr_owner.get(id(target))
-            if owner is not None and owner[0] is target:
-                self.shadowed(owner[1], target, items[0::2], target.attrs, items[1::2])
+        entry = self.attr_owner.get(id(target))
+        if entry is not None and entry[0] is target:
+            # a dict that is (or was applied as) an object's state gets new items: the object's
+            # __dict__ itself, or a memoised state that a later BUILD applies again with them
+            # (red team 12c-4): the same checks as the items it had when it was applied
+            later = Dct({k: v for k, v in zip(items[0::2], items[1::2], strict=False) if isinstance(k, str)})
+            if any(not isinstance(k, str) for k in items[0::2]):
+                later.loose = [v for k, v in zip(items[0::2], items[1::2], strict=False) if not isinstance(k, str)]
+            for inst, how in list(entry[1]):
+                why = target.attrs or f"{how} (a state given items after it was applied, which a later BUILD " \
+                    "applies again)"
+                if target.attrs is None:
+                    self.attr_names(later, items[0::2], why)
+                self.shadowed(inst, target, items[0::2], why, items[1::2])
+                self.stored_gadgets(later, why)
         if target.items is None:
             return
         self.sh.cells += len(items) // 2
@@ -3149,7 +3308,7 @@ class _Walker:
         attributes (``setattr``, so ``__class__`` and ``__dict__`` too), and a value that could
         be a mapping whose items mlbom did not track leaves the attributes unknown. An
         ndarray's or dtype's own tuple state sets no attribute."""
-        if _instance_class(inst) in _TUPLE_STATE_DATA:
+        if _instance_class(inst) in _TUPLE_STATE_DATA or _made_by(inst) in _TUPLE_STATE_DATA:
             return
         todo: list[tuple[object, int]] = [(state, 0)]
         seen = 0
@@ -3215,15 +3374,24 @@ class _Walker:
         its own (:meth:`gadget`). Also: scikit-learn formats ``_sklearn_version`` with ``str()``
         when it is not the installed version (its warning's text is built before any filter
         applies): a value that is not a str runs that object's ``__str__``/``__repr__``."""
-        self.attr_owner[id(d)] = (d, inst)
+        entry = self.attr_owner.get(id(d))
+        if entry is None or entry[0] is not d:
+            entry = self.attr_owner[id(d)] = (d, [])
+        if len(entry[1]) < 64 and not any(o is inst for o, _ in entry[1]):
+            entry[1].append((inst, how))
         cls = _instance_class(inst)
-        if cls is None:
-            return
-        names = class_methods().get(cls, frozenset())
+        known = class_methods().get(cls) if cls is not None else None
+        names = known if known is not None else frozenset()
         vals = values if values is not None else [d.items.get(k) if d.items is not None else None for k in keys]
+        if cls is not None:
+            self.slot_types(cls, keys, vals, how)
         for k, v in zip(keys, vals, strict=False):
             if not isinstance(k, str):
                 continue  # a name mlbom cannot read: attr_names flags it
+            if (k not in names or _is_dunder(k)) and _callable_value(v) and (known is None or k in _duck_names()):
+                self.duck_call(cls, k, v, how, known is None)
+            if cls is None:
+                continue
             if k == "_sklearn_version" and cls.startswith("sklearn.") and v is not None \
                     and not isinstance(v, str | Text):
                 self.note("pickle.instance-call", "medium", f"{how} sets _sklearn_version of {cls} to {_describe(v)}: "
@@ -3246,6 +3414,46 @@ class _Walker:
                           f"which library code calls as self.{k}(...); the instance attribute hides it (no pickler "
                           "writes one)", "suspicious", f"shadow:{cls}:{k}")
 
+    def duck_call(self, cls: str | None, k: str, v: object, how: str, unknown: bool) -> None:
+        """A callable set as the instance attribute ``k`` where code calls it by that name without
+        it being a method of the object's class: library code calls methods of the values it
+        expects to be containers, duck-typed (torch's ``Optimizer.__setstate__`` runs
+        ``self.defaults.setdefault(...)``, Adagrad's ``self.state.values()``; any
+        ``x.items()``/``x.get()``/``x.append()`` of a state value), and an object that is no
+        container answers with its instance attribute of that name (red team 12c-2). Or the
+        object's class is unknown to mlbom (a class mlbom cannot name, a helper that made it): any
+        callable attribute may hide one of its methods. ``unsafe`` when the value is dangerous to
+        call with data (:meth:`gadget`), else ``suspicious``."""
+        who = cls or "an object whose class mlbom cannot name"
+        why = self.gadget(v)
+        reason = (f"{who} is not known to mlbom, so the attribute may hide a method that library code calls"
+                  if unknown else f"{k!r} is a method of dict/list/set/str, which library code calls on a value it "
+                  "takes for a container (x.values(), x.setdefault(...), x.append(...)): an object that is no "
+                  "container answers with this instance attribute")
+        if why is not None:
+            self.note("pickle.dangerous-callable", "critical", f"{how} sets the instance attribute {k!r} of {who} to "
+                      f"{why}: {reason}", "unsafe", f"duck:{who}:{k}")
+        else:
+            self.note("pickle.instance-call", "medium", f"{how} sets the instance attribute {k!r} of {who} to "
+                      f"{_describe(v)}, a callable: {reason} (no pickler writes one)", "suspicious", f"duck:{who}:{k}")
+
+    def slot_types(self, cls: str, keys: list[object], vals: list[object], how: str) -> None:
+        """The state slots an allowlisted class's own ``__setstate__`` (or later code) uses as
+        containers (:data:`_SLOT_TYPES`): a value that is no dict/list is called through
+        duck-typed method names (``self.state.values()``): ``suspicious``."""
+        mro = class_mro().get(cls, frozenset())
+        for base, slots in _SLOT_TYPES.items():
+            if base not in mro:
+                continue
+            for k, v in zip(keys, vals, strict=False):
+                kind = slots.get(k) if isinstance(k, str) else None
+                if kind is None or v is None or _is_container(v, kind):
+                    continue
+                self.note("pickle.instance-call", "medium", f"{how} sets {k!r} of {cls} to {_describe(v)}: "
+                          f"{base}'s code uses it as a {kind} and calls its {kind} methods by name "
+                          "(duck-typed: an object that is no " + kind + " answers with its own attributes)",
+                          "suspicious", f"slot:{cls}:{k}")
+
     def gadget(self, v: object, hops: int = 0) -> str | None:
         """What makes ``v`` dangerous to call, if it is: a global with a call behaviour of its own
         (calls or unpickles its arguments, imports, allocates, creates classes), one that is not
@@ -3255,11 +3463,7 @@ class _Walker:
             res = v.res
             if res.status != "allow":
                 return f"{res.path} ({res.status})"
-            if self.special_call(res.path) or res.path in self.sh.pol.nested:
-                return f"{res.path}, which calls or unpickles its arguments"
-            if res.path in self.sh.pol.new_only and res.path in class_methods():
-                return f"{res.path}, whose __init__ runs with the arguments"
-            return None
+            return self.call_gadget(res.path)
         if isinstance(v, Call) and hops < 8 and _instance_class(v) in _PARTIALS:
             funcs: list[object] = [v.args.items[0]] if isinstance(v.args, Seq) and v.args.items else []
             st = v.state.items if isinstance(v.state, Seq) and v.state.type == "tuple" else None
@@ -3276,6 +3480,21 @@ class _Walker:
             return f"{_describe(v)}, a callable produced at load time"
         return None
 
+    def call_gadget(self, path: str) -> str | None:
+        """Why calling the allowlisted ``path`` with arguments the pickle chose is dangerous, if it
+        is: the one list for a stored callable, a partial's function and a method an instance
+        attribute hides. One that calls, unpickles or imports what its arguments name, allocates
+        or creates classes (:meth:`special_call`, nested-pickle loaders), one that opens a file
+        its arguments name (:data:`_TZ_READERS`), a class whose ``__init__`` runs with them
+        (``new_only``: dateutil's tzfile(path) opens any file)."""
+        if self.special_call(path) or path in self.sh.pol.nested:
+            return f"{path}, which calls, unpickles or imports what its arguments name"
+        if path in _TZ_READERS:
+            return f"{path}, which opens and reads the file a 'dateutil/<path>' time zone in its arguments names"
+        if path in self.sh.pol.new_only and path in class_methods():
+            return f"{path}, whose __init__ runs with the arguments"
+        return None
+
     def stored_gadgets(self, state: Dct, how: str) -> None:
         """A rule the model cannot replace: it follows the loader up to STOP, but a program
         calls an object's attributes by name after the load (its own methods, copy/deepcopy,
@@ -3284,11 +3503,12 @@ class _Walker:
         mlbom never sees: ``suspicious`` (judged by the value stored, never by the name)."""
         stored = [*(state.items or {}).items(), *(("(a key computed at load time)", v) for v in state.loose or ())]
         for k, v in stored:
-            if isinstance(v, Global) and v.res.status == "allow" and self.special_call(v.res.path):
+            if isinstance(v, Global) and v.res.status == "allow" and (
+                    self.special_call(v.res.path) or v.res.path in _TZ_READERS):
                 self.note("pickle.dynamic-callable", "medium", f"{how} stores {v.res.path} as the attribute {k!r} "
-                          "of an object: a callable that calls or unpickles its arguments, imports, allocates or "
-                          "creates classes, which the program may call after the load", "suspicious",
-                          f"stored:{k}:{v.res.path}")
+                          "of an object: a callable that calls or unpickles its arguments, imports, allocates, "
+                          "creates classes or opens a file they name, which the program may call after the load",
+                          "suspicious", f"stored:{k}:{v.res.path}")
 
     def wo_target(self, op: str, target: object) -> None:
         """torch's weights_only unpickler's run-time check of ``op``'s target (its exact type)."""
@@ -3441,7 +3661,7 @@ class _Walker:
         cls = _instance_class(inst)
         if cls in _PATH_CLASSES:
             self.computed_text(f"BUILD on a {cls} (its slots hold the parts its text is joined from)")
-        elif cls in _ARRAY_MAKERS:
+        elif cls in _ARRAY_MAKERS or _made_by(inst) in _ARRAY_MAKERS:
             self.string_dtype_build(inst, state)
         if _instance_class(inst) in _PARTIALS and self.partial_state(inst, state):
             return
