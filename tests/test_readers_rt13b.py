@@ -1,0 +1,163 @@
+"""Red team 13b: every reader reads a BOM the same way, or none reads it.
+
+- 13b-1: an XML element the schema allows once given twice (``<component>`` twice in
+  ``<metadata>``, two ``<name>``) or a wrapper inside the same wrapper (``<components><components>``)
+  was read as a list or a typeless object, and every reader skipped it: now refused (exit 2).
+- 13b-2: a JSON container of the wrong type (``components`` an object, an array inside the array,
+  ``metadata.component`` an array, ``services``/``dependencies``/``hashes``/``licenses`` of the
+  wrong type, a component that is not an object) was skipped by every reader: now refused once,
+  in :func:`mlbom.reader.loads`, by a small shape table (:func:`mlbom.cyclonedx.document.shape_problems`).
+
+Each BOM is built here from mlbom's own output (or the minimal documents of test_readers_rt12b).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlbom.cli import main
+from mlbom.reader import loads
+
+# an os.system pickle, written as bytes (never loaded here)
+EVIL = b"cposix\nsystem\n(S'true'\ntR."
+
+
+@pytest.fixture(scope="module")
+def boms(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("rt13b")
+    proj = root / "p"
+    (proj / "models" / "m").mkdir(parents=True)
+    (proj / "models" / "m" / "config.json").write_text('{"model_type": "bert"}', encoding="utf-8")
+    (proj / "models" / "m" / "evil.pkl").write_bytes(EVIL)
+    out = {}
+    for fmt in ("json", "xml"):
+        out[fmt] = root / f"bom.{fmt}"
+        assert main(["generate", str(proj), "--reproducible", "--format", fmt, "-o", str(out[fmt])]) in (0, 1)
+    return out
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    capsys.readouterr()
+    rc = main(args)
+    return rc, capsys.readouterr().err
+
+
+def _all_refuse(bad: Path, old: Path, capsys: pytest.CaptureFixture[str], needle: str) -> None:
+    for args in (["check", str(bad)], ["query", str(bad), "--property", "mlbom:safety:verdict=unsafe"],
+                 ["report", str(bad), "--format", "text", "-o", str(bad.with_suffix(".txt"))],
+                 ["diff", str(old), str(bad), "--fail-on", "new-unsafe,new-finding"]):
+        rc, err = _run(args, capsys)
+        assert rc == 2, (args, err)
+        assert needle in err and "Traceback" not in err, (args, err)
+
+
+# ---- 13b-1 --------------------------------------------------------------------------------------
+
+def _xml_variants(x: str) -> dict[str, str]:
+    m = re.search(r'<components>(<component type="file".*?)</components><dependencies>', x, re.S)
+    assert m is not None
+    comps = m.group(1)
+    no_top = x.replace(f"<components>{comps}</components>", "")
+    end = "</component></metadata>"
+    assert no_top.count(end) == 1
+    control = no_top.replace(end, f"<components>{comps}</components>{end}")
+    return {
+        "control": control,
+        "twice": control.replace(end, '</component><component type="application"><name>p</name></component></metadata>'),
+        "nested": x.replace(f"<components>{comps}</components>", f"<components><components>{comps}</components></components>"),
+        "two_names": x.replace("<name>evil.pkl</name>", "<name>evil.pkl</name><name>x</name>", 1),
+    }
+
+
+def test_xml_repeated_singular_or_nested_wrapper_is_refused(boms: dict[str, Path], tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    x = boms["xml"].read_text(encoding="utf-8")
+    v = _xml_variants(x)
+    assert "<name>evil.pkl</name><name>x</name>" in v["two_names"]
+    paths = {k: tmp_path / f"{k}.xml" for k in v}
+    for k, text in v.items():
+        paths[k].write_text(text, encoding="utf-8")
+    # control: the release's nested components are schema-valid and the gate fails on the pickle
+    assert _run(["check", str(paths["control"])], capsys)[0] == 1
+    _all_refuse(paths["twice"], boms["xml"], capsys, "/metadata/component: not an object")
+    _all_refuse(paths["nested"], boms["xml"], capsys, "<components> inside <components>")
+    _all_refuse(paths["two_names"], boms["xml"], capsys, "/name: not a string")
+
+
+# ---- 13b-2 --------------------------------------------------------------------------------------
+
+def _json_variants(base: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    d = copy.deepcopy(base)
+    d["components"] = {str(i): c for i, c in enumerate(base["components"])}
+    out["components_object"] = d
+    d = copy.deepcopy(base)
+    d["components"] = [base["components"]]
+    out["array_in_array"] = d
+    d = copy.deepcopy(base)
+    d["metadata"]["component"]["components"] = d.pop("components")
+    out["control"] = d
+    d = copy.deepcopy(out["control"])
+    d["metadata"]["component"] = [d["metadata"]["component"]]
+    out["release_as_array"] = d
+    d = copy.deepcopy(base)
+    d["metadata"]["component"]["components"] = {"0": d["metadata"]["component"].get("components", [])}
+    out["nested_object"] = d
+    d = copy.deepcopy(base)
+    d["services"] = {"name": "s", "properties": [{"name": "mlbom:safety:verdict", "value": "unsafe"}]}
+    out["services_object"] = d
+    d = copy.deepcopy(base)
+    d["dependencies"] = {"ref": "x"}
+    out["dependencies_object"] = d
+    d = copy.deepcopy(base)
+    d["components"][0]["hashes"] = {"alg": "SHA-256", "content": "00"}
+    out["hashes_object"] = d
+    d = copy.deepcopy(base)
+    d["components"][0]["licenses"] = "MIT"
+    out["licenses_string"] = d
+    d = copy.deepcopy(base)
+    d["components"].append("model:m#evil.pkl")
+    out["component_string"] = d
+    d = copy.deepcopy(base)
+    d["metadata"] = [d["metadata"]]
+    out["metadata_array"] = d
+    return out
+
+
+def test_json_container_of_the_wrong_type_is_refused(boms: dict[str, Path], tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    base = json.loads(boms["json"].read_text(encoding="utf-8"))
+    old = copy.deepcopy(base)
+    old["components"] = [c for c in old["components"] if not str(c.get("bom-ref", "")).endswith("evil.pkl")]
+    old_p = tmp_path / "old.json"
+    old_p.write_text(json.dumps(old), encoding="utf-8")
+    v = _json_variants(base)
+    paths = {}
+    for k, d in v.items():
+        paths[k] = tmp_path / f"{k}.json"
+        paths[k].write_text(json.dumps(d), encoding="utf-8")
+    assert _run(["check", str(paths["control"])], capsys)[0] == 1
+    assert _run(["diff", str(old_p), str(paths["control"]), "--fail-on", "new-unsafe"], capsys)[0] == 1
+    needles = {"components_object": "/components: not an array", "array_in_array": "/components/0: a component that is not",
+               "release_as_array": "/metadata/component: not an object",
+               "nested_object": "/metadata/component/components: not an array",
+               "services_object": "/services: not an array", "dependencies_object": "/dependencies: not an array",
+               "hashes_object": "/hashes: not an array", "licenses_string": "/licenses: not an array",
+               "component_string": "a component that is not an object", "metadata_array": "/metadata: not an object"}
+    for k, needle in needles.items():
+        _all_refuse(paths[k], old_p, capsys, needle)
+
+
+def test_the_shapes_mlbom_writes_and_the_schema_allows_are_read(boms: dict[str, Path]) -> None:
+    for p in boms.values():
+        b = loads(p.read_bytes(), str(p))
+        assert any(str(c.get("name")) == "evil.pkl" for c in b.components())
+    # an XML BOM whose license, hash and dependency forms are all present reads as before
+    xml = boms["xml"].read_bytes()
+    assert loads(xml, "x.xml").doc["components"]
