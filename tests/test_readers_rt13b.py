@@ -161,3 +161,56 @@ def test_the_shapes_mlbom_writes_and_the_schema_allows_are_read(boms: dict[str, 
     # an XML BOM whose license, hash and dependency forms are all present reads as before
     xml = boms["xml"].read_bytes()
     assert loads(xml, "x.xml").doc["components"]
+
+
+# ---- 13b-3 --------------------------------------------------------------------------------------
+
+POLICY_13B3 = """[models]
+verdicts = ["safe", "suspicious"]
+
+[findings]
+fail-on = "high"
+""" + "".join(f"""
+[[exceptions]]
+id = "{rule}"
+component = "{comp}"
+reason = "legacy, reviewed"
+""" for comp in ("models/m/ckpt[1].bin", "models/n/*.bin") for rule in ("models.verdict", "findings.severity"))
+
+
+def test_an_exception_is_a_literal_path_or_a_glob_that_never_crosses_a_slash(tmp_path: Path,
+                                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    proj = tmp_path / "p"
+    for d in ("models/m", "models/n/sub/dir"):
+        (proj / d).mkdir(parents=True)
+    for m in ("m", "n"):
+        (proj / "models" / m / "config.json").write_text('{"model_type": "bert"}', encoding="utf-8")
+    (proj / "models/m/ckpt[1].bin").write_bytes(bytes(range(256)))  # legacy: error, waived by its exact path
+    (proj / "models/n/old.bin").write_bytes(bytes(range(256)))      # legacy: error, waived by models/n/*.bin
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY_13B3, encoding="utf-8")
+    bom = tmp_path / "bom.json"
+
+    def check() -> tuple[int, dict[str, Any]]:
+        assert main(["-q", "generate", str(proj), "--no-gpu", "-o", str(bom), "--no-cache"]) in (0, 1)
+        capsys.readouterr()
+        rc = main(["check", str(bom), "--policy", str(policy), "--format", "json"])
+        return rc, json.loads(capsys.readouterr().out)
+
+    rc, out = check()
+    assert rc == 0 and {w["component"] for w in out["waived"]} == {"models/m/ckpt[1].bin", "models/n/old.bin"}
+    # the attacker's pickles: one the bracket expression [1] would match, one below models/n
+    (proj / "models/m/ckpt1.bin").write_bytes(EVIL)
+    (proj / "models/n/sub/dir/evil.bin").write_bytes(EVIL)
+    rc, out = check()
+    assert rc == 1
+    failing = {(v["rule"], v["component"]) for v in out["violations"] if v["level"] == "error"}
+    for path in ("models/m/ckpt1.bin", "models/n/sub/dir/evil.bin"):
+        assert ("models.verdict", path) in failing and ("findings.severity", path) in failing
+    assert {w["component"] for w in out["waived"]} == {"models/m/ckpt[1].bin", "models/n/old.bin"}
+    # "**" is the explicit any-depth form
+    policy.write_text(POLICY_13B3.replace("models/n/*.bin", "models/n/**/*.bin"), encoding="utf-8")
+    rc, out = check()
+    failing = {(v["rule"], v["component"]) for v in out["violations"] if v["level"] == "error"}
+    assert ("models.verdict", "models/n/sub/dir/evil.bin") not in failing
+    assert ("models.verdict", "models/m/ckpt1.bin") in failing and rc == 1
