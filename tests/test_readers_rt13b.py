@@ -214,3 +214,86 @@ def test_an_exception_is_a_literal_path_or_a_glob_that_never_crosses_a_slash(tmp
     failing = {(v["rule"], v["component"]) for v in out["violations"] if v["level"] == "error"}
     assert ("models.verdict", "models/n/sub/dir/evil.bin") not in failing
     assert ("models.verdict", "models/m/ckpt1.bin") in failing and rc == 1
+
+
+# ---- 13b-4 / 13b-5: minimal documents ------------------------------------------------------------
+
+CRITICAL = "critical pickle.dangerous-callable: posix.system (evil.pkl)"
+
+
+def _comp(name: str, verdicts: list[str], findings: tuple[str, ...] = ()) -> dict[str, Any]:
+    props = [{"name": "mlbom:file:path", "value": f"model/{name}"}, {"name": "mlbom:file:format", "value": "json"}]
+    props += [{"name": "mlbom:safety:verdict", "value": v} for v in verdicts]
+    props += [{"name": "mlbom:finding", "value": f} for f in findings]
+    return {"type": "file", "bom-ref": f"model:m#{name}", "name": name, "properties": props}
+
+
+def _doc(components: list[dict[str, Any]], serial: str = "3e671687-395b-41f5-a30f-a58921a6b11b") -> dict[str, Any]:
+    return {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "serialNumber": f"urn:uuid:{serial}",
+            "metadata": {"tools": {"components": [{"type": "application", "name": "mlbom"}]},
+                         "component": {"type": "application", "bom-ref": "release:proj", "name": "proj"}},
+            "components": components}
+
+
+def _csv_rows(args: list[str], capsys: pytest.CaptureFixture[str]) -> list[str]:
+    capsys.readouterr()
+    assert main([*args, "--format", "csv"]) == 0, args
+    return capsys.readouterr().out.splitlines()[1:]
+
+
+@pytest.mark.parametrize("odd", ["CRITICAL code.remote: runs remote code", "critical code remote: runs remote code",
+                                 "critical code.remote", "bogus code.remote: x"])
+def test_every_reader_reads_a_finding_the_same_way(tmp_path: Path, capsys: pytest.CaptureFixture[str], odd: str) -> None:
+    old = _doc([_comp("config.json", ["safe"])])
+    new = _doc([_comp("config.json", ["safe"], (odd,))], serial="3e671687-395b-41f5-a30f-a58921a6b11c")
+    op, np_ = tmp_path / "old.json", tmp_path / "new.json"
+    op.write_text(json.dumps(old), encoding="utf-8")
+    np_.write_text(json.dumps(new), encoding="utf-8")
+    # the gate: a value that does not parse is the worst severity, whatever fail-on
+    capsys.readouterr()
+    assert main(["check", str(np_), "--format", "json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert any(v["rule"] == "findings.severity" and v["level"] == "error" and "does not parse" in json.dumps(v)
+               for v in out["violations"]), out["violations"]
+    # diff: a new finding that does not parse meets every threshold
+    capsys.readouterr()
+    assert main(["diff", str(op), str(np_), "--fail-on", "new-unsafe,new-finding:critical"]) == 1
+    # query and the index: ranked worst, so any --severity finds it
+    assert len(_csv_rows(["query", str(np_), "--severity", "critical"], capsys)) == 1
+    db = f"sqlite:///{tmp_path / 'i.db'}"
+    capsys.readouterr()
+    assert main(["index", "add", str(np_), "--db", db]) == 0
+    assert len(_csv_rows(["query", "--db", db, "--severity", "critical"], capsys)) == 1
+    # the report lists it first, as the worst
+    rp = tmp_path / "r.md"
+    assert main(["report", str(np_), "--format", "markdown", "-o", str(rp)]) in (0, 1)
+    assert "code" in rp.read_text(encoding="utf-8")
+
+
+def test_a_finding_that_parses_keeps_its_severity_everywhere(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    new = _doc([_comp("config.json", ["safe"], ("low code.remote: x",))])
+    np_ = tmp_path / "new.json"
+    np_.write_text(json.dumps(new), encoding="utf-8")
+    assert _csv_rows(["query", str(np_), "--severity", "high"], capsys) == []
+    assert len(_csv_rows(["query", str(np_), "--severity", "low"], capsys)) == 1
+
+
+# ---- 13b-5 --------------------------------------------------------------------------------------
+
+def test_the_index_finds_every_stated_verdict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = _doc([_comp("evil.pkl", ["unsafe", "unsafe (reviewed)"], (CRITICAL,)), _comp("w.npy", ["safe"])])
+    bom = tmp_path / "two.json"
+    bom.write_text(json.dumps(d), encoding="utf-8")
+    direct = _csv_rows(["query", str(bom), "--property", "mlbom:safety:verdict=unsafe"], capsys)
+    assert len(direct) == 1
+    db = f"sqlite:///{tmp_path / 'i.db'}"
+    capsys.readouterr()
+    assert main(["index", "add", str(bom), "--db", db]) == 0
+    assert len(_csv_rows(["query", "--db", db, "--property", "mlbom:safety:verdict=unsafe"], capsys)) == 1
+    assert len(_csv_rows(["query", "--db", db, "--property", "mlbom:safety:verdict=unsafe (reviewed)"], capsys)) == 1
+    assert _csv_rows(["query", "--db", db, "--property", "mlbom:safety:verdict=suspicious"], capsys) == []
+    # the report ranks it by the gate's reading: worse than unsafe is high
+    rp = tmp_path / "r.txt"
+    assert main(["report", str(bom), "--format", "text", "-o", str(rp)]) in (0, 1)
+    lines = [ln for ln in rp.read_text(encoding="utf-8").splitlines() if "scan verdict: unsafe (reviewed)" in ln]
+    assert lines and all("high" in ln and "medium" not in ln for ln in lines), lines

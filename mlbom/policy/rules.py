@@ -523,9 +523,10 @@ def _findings(facts: BomFacts, fail_on: str, missing: Missing) -> Iterator[Viola
     for item in facts.every:
         for f in item.findings:
             source, line = _where(f.message)
-            if f.severity not in SEVERITIES:
-                yield _missing("findings.severity", item, f"finding {f.id} has an unknown severity {f.severity!r}",
-                               missing, "fix the producer of the BOM")
+            if f.severity not in SEVERITIES:  # does not parse: the worst severity, whatever fail-on (red team 13b-4)
+                yield _v("findings.severity", item, f"finding {f.message[:120]!r} does not parse as "
+                         "'SEVERITY ID: message' (severity one of " + ", ".join(SEVERITIES) + "): ranked worst",
+                         "fix the producer of the BOM", location=item.path or source, line=line)
             elif SEVERITIES.index(f.severity) <= limit:
                 yield _v("findings.severity", item, f"{f.severity} {f.id}: {_strip_where(f.message)}",
                          "fix what the finding says", ids=(f.id,), location=item.path or source, line=line)
