@@ -26,7 +26,18 @@ from mlbom.errors import UsageError
 from mlbom.identity import purl_base
 from mlbom.model import SEVERITIES, verdict_rank
 from mlbom.properties import Prop
-from mlbom.readmodel import Affected, ReadComponent, as_list, dicts, finding_severity, identity_of, root_of, subjects, vulnerabilities
+from mlbom.readmodel import (
+    Affected,
+    ReadComponent,
+    as_list,
+    dicts,
+    finding_rank,
+    finding_severity,
+    identity_of,
+    root_of,
+    subjects,
+    vulnerabilities,
+)
 from mlbom.table import markdown_code, markdown_text, printable
 
 Kind = Literal["added", "removed", "version-change", "hash-drift", "licence-change", "safety-escalation", "new-unreadable",
@@ -262,7 +273,8 @@ def gate(changes: Iterable[Change], rules: list[str]) -> list[Change]:
                 break
             if r.startswith("new-finding") and c.kind == "new-finding":
                 floor = r.partition(":")[2] or "info"
-                if c.severity in SEVERITIES and SEVERITIES.index(c.severity) <= SEVERITIES.index(floor):
+                # unknown is never safe: a finding that does not parse meets every threshold (red team 13b-4)
+                if finding_rank(c.severity or "unknown") <= SEVERITIES.index(floor):
                     hits.append(c)
                     break
             if r.startswith("new-vulnerability") and c.kind == "new-vulnerability":

@@ -38,7 +38,7 @@ from mlbom.model import SEVERITIES, stated_verdict
 from mlbom.properties import Prop
 from mlbom.query import Filters, checked_spec, licences_match, version_in
 from mlbom.reader import LoadedBom
-from mlbom.readmodel import ReadComponent, components, dicts, finding_severity, subject_views, vulnerabilities
+from mlbom.readmodel import ReadComponent, components, dicts, finding_rank, finding_severity, subject_views, vulnerabilities
 
 DEFAULT_URL = "sqlite:///mlbom-index.db"
 SCHEMA_VERSION = "1"
@@ -268,8 +268,8 @@ def _component_row(rid: int, i: int, c: ReadComponent) -> tuple[object, ...]:
     for k, v in props:  # one pass: every verdict (the worst is kept), the first format as written, the worst finding
         if k == _FINDING:
             findings += 1
-            rank = _SEVERITY_RANK.get(finding_severity(v))
-            if rank is not None and (worst is None or rank < worst):
+            rank = finding_rank(finding_severity(v))  # a value that does not parse: worst (red team 13b-4)
+            if worst is None or rank < worst:
                 worst = rank
         elif k == _VERDICT:
             verdicts.append(v)
@@ -278,8 +278,12 @@ def _component_row(rid: int, i: int, c: ReadComponent) -> tuple[object, ...]:
     purl = _s(c.raw.get("purl"))
     return (rid, i, _s(c.raw.get("bom-ref")), c.kind or _s(c.raw.get("type")), _s(c.raw.get("group")), c.name, c.name.lower(),
             _s(c.raw.get("version")), purl, purl_base(purl) if purl else None, join_licences(c.licence_texts),
-            stated_verdict(verdicts) or None, SEVERITIES[worst] if worst is not None else None, findings, fmt,
+            stated_verdict(verdicts) or None, _worst_name(worst), findings, fmt,
             json.dumps(props, ensure_ascii=False) if props else None, _first_sha256(c))
+
+
+def _worst_name(rank: int | None) -> str | None:
+    return None if rank is None else SEVERITIES[rank] if rank >= 0 else "unknown"
 
 
 def join_licences(texts: Sequence[str]) -> str | None:
@@ -313,7 +317,6 @@ def _unescape_line(text: str) -> str:
     return "".join(out)
 
 
-_SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
 _FINDING, _VERDICT, _FORMAT = Prop.FINDING.value, Prop.SAFETY_VERDICT.value, Prop.FILE_FORMAT.value
 
 
@@ -617,13 +620,11 @@ def query(engine: Engine, f: IndexFilters) -> list[dict[str, str]]:
         stmt = stmt.where(sa.func.lower(c.c.licenses).like("%" + glob_to_like(f.license.lower()) + "%", escape="\\"))
     if f.min_severity:
         floor = SEVERITIES.index(f.min_severity)
-        stmt = stmt.where(c.c.max_severity.in_(SEVERITIES[: floor + 1]))
+        stmt = stmt.where(c.c.max_severity.in_(("unknown", *SEVERITIES[: floor + 1])))  # unknown: worst
     for name, value in f.properties:
-        if name == Prop.SAFETY_VERDICT.value:
-            stmt = stmt.where(c.c.verdict == value)
-        elif name == Prop.FILE_FORMAT.value:
+        if name == Prop.FILE_FORMAT.value:
             stmt = stmt.where(c.c.file_format == value)
-        else:
+        else:  # a verdict too: the column holds one representative, the pairs every value (red team 13b-5)
             literal = json.dumps(value, ensure_ascii=False)
             stmt = stmt.where(c.c.properties.like("%" + _like_literal(literal) + "%", escape="\\"))
     stmt = stmt.order_by(r.c.name, r.c.version, r.c.serial_number, r.c.bom_version, c.c.ordinal)

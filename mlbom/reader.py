@@ -136,8 +136,10 @@ def loads(data: bytes, name: str = "<bom>") -> LoadedBom:
     """Read a CycloneDX BOM from bytes; the format is told by the first non-blank byte (a
     UTF-8 byte-order mark is skipped: :mod:`mlbom.cyclonedx.document`)."""
     fmt, doc, spec, sig = document.parse(data, name)
-    bad = next(document.property_problems(doc), None)
-    if bad is not None:  # never skipped by one reader and read by another (red team 12b-3)
+    # never skipped by one reader and read by another: a malformed properties array (red team
+    # 12b-3) or a container of the wrong JSON type (red team 13b-1/2)
+    bad = next(document.property_problems(doc), None) or next(document.shape_problems(doc), None)
+    if bad is not None:
         from mlbom.errors import InputError
 
         raise InputError(name, f"{bad}: every reader would skip it (and a verdict or finding in it); not read",

@@ -177,8 +177,16 @@ class ReadFinding:
 
     @property
     def rank(self) -> int:
-        """Index in :data:`SEVERITIES` (0 is critical); past the end for ``unknown``."""
-        return SEVERITIES.index(self.severity) if self.severity in SEVERITIES else len(SEVERITIES)
+        """:func:`finding_rank` of its severity."""
+        return finding_rank(self.severity)
+
+
+def finding_rank(severity: str) -> int:
+    """Index in :data:`SEVERITIES` (0 is critical); ``-1``, worse than critical, for a severity that
+    is none of them (``unknown``: an ``mlbom:finding`` value that does not parse). Unknown is never
+    safe: every reader — the gate, ``diff --fail-on new-finding:SEV``, ``query --severity``, the
+    index's ``max_severity``, the report — ranks it the worst (red team 13b-4)."""
+    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
 
 
 def finding_severity(value: str) -> str:
@@ -368,9 +376,10 @@ class ReadComponent:
 
     @_lazy
     def worst_finding(self) -> str | None:
-        """The worst severity among the findings that parse; ``None`` when none does."""
-        ranks = [f.rank for f in self.findings if f.severity in SEVERITIES]
-        return SEVERITIES[min(ranks)] if ranks else None
+        """The worst severity among the findings (``unknown`` when one does not parse: ranked
+        worst, :func:`finding_rank`); ``None`` when there is none."""
+        worst = min(self.findings, key=lambda f: f.rank, default=None)
+        return worst.severity if worst is not None else None
 
     @property
     def states_verdict(self) -> bool:

@@ -100,7 +100,7 @@ def test_component_accessors() -> None:
     assert w.sha256s == {"ab" * 32} and w.sha256 == "ab" * 32
     assert [(f.severity, f.id) for f in w.findings] == [("critical", "pickle.global"), ("unknown", "")]
     assert w.findings[0].parsed is not None and w.findings[0].parsed.source == "w.bin"
-    assert w.worst_finding == "critical"
+    assert w.worst_finding == "unknown"  # a finding that does not parse ranks worst (red team 13b-4)
     m = v.by_ref["model:m"]
     assert m.base_model_keys == ("pkg:huggingface/org/base@abc", "org/base")
     assert [(b.name, b.revision) for b in m.base_models] == [("org/base", "abc")]

@@ -334,6 +334,14 @@ _REPEATABLE_WRAPPERS = frozenset({
 # Child elements that are always an array in JSON even when they appear once.
 _ALWAYS_LIST = frozenset({"data", "contact", "sensitiveData", "omniborId", "swhid", "energyProviders"})
 _ATTR_NAMES = {"content-type": "contentType"}
+# The item elements of the list wrappers that hold what readers judge: anything else inside one
+# (``<components><components>``) was read as an object without a type and its items were never
+# walked (red team 13b-1); refused.
+_WRAPPER_ITEMS = {
+    "components": frozenset({"component"}), "services": frozenset({"service"}),
+    "hashes": frozenset({"hash"}), "licenses": frozenset({"license", "expression"}),
+    "properties": frozenset({"property"}),
+}
 
 
 class _Converter:
@@ -391,6 +399,10 @@ class _Converter:
         out: list[object] = []
         for c in items:
             tag = self.local(c)
+            allowed = _WRAPPER_ITEMS.get(key)
+            if allowed is not None and tag not in allowed:
+                raise InputError("<bom>", f"<{tag}> inside <{key}>: the CycloneDX schema allows only "
+                                          f"<{'>/<'.join(sorted(allowed))}> there, and every reader would skip it; refused")
             if tag == "hash":
                 out.append({"alg": c.get("alg"), "content": (c.text or "").strip()})
             elif tag == "property":
@@ -456,6 +468,62 @@ def property_problems(doc: object) -> Iterator[str]:
                     stack.append((v, f"{here}/{k}"))
         elif isinstance(node, list):
             stack.extend((v, f"{here}/{i}") for i, v in enumerate(node) if isinstance(v, (dict, list)))
+
+
+# The shape every reader of a BOM relies on: for each kind of object, the members a reader of
+# mlbom reads and the JSON type each must have (``"str"``, ``"obj"`` of a kind, ``"arr"`` of a
+# kind's objects, ``"strs"``: an array of strings). A member of the wrong type was skipped by every
+# reader (``components`` as an object, an array inside the array, ``metadata.component`` as an
+# array, a repeated XML element read as a list: red team 13b-1/2).
+_Shape = tuple[str, str]
+_SHAPES: dict[str, dict[str, _Shape]] = {
+    "bom": {"metadata": ("obj", "metadata"), "components": ("arr", "component"),
+            "services": ("arr", "service"), "dependencies": ("arr", "dependency"),
+            "vulnerabilities": ("arr", "vulnerability")},
+    "metadata": {"component": ("obj", "component")},
+    "component": {"type": ("str", ""), "name": ("str", ""), "version": ("str", ""), "group": ("str", ""),
+                  "purl": ("str", ""), "bom-ref": ("str", ""), "components": ("arr", "component"),
+                  "hashes": ("arr", "hash"), "licenses": ("arr", "license")},
+    "service": {"name": ("str", ""), "version": ("str", ""), "group": ("str", ""), "bom-ref": ("str", ""),
+                "services": ("arr", "service"), "licenses": ("arr", "license")},
+    "dependency": {"ref": ("str", ""), "dependsOn": ("strs", ""), "provides": ("strs", "")},
+    "vulnerability": {"id": ("str", ""), "bom-ref": ("str", ""), "ratings": ("arr", ""),
+                      "affects": ("arr", "affect")},
+    "affect": {"ref": ("str", "")},
+    "hash": {"alg": ("str", ""), "content": ("str", "")},
+    "license": {"license": ("obj", "licence"), "expression": ("str", "")},
+    "licence": {"id": ("str", ""), "name": ("str", "")},
+}
+_TYPE_WORDS = {"str": "a string", "obj": "an object", "arr": "an array of objects", "strs": "an array of strings"}
+
+
+def shape_problems(doc: object) -> Iterator[str]:
+    """Every member a reader of the BOM relies on that does not have the JSON type CycloneDX
+    gives it (see ``_SHAPES``): ``components``/``services`` (nested ones included), ``metadata``,
+    ``metadata.component``, ``dependencies``, ``vulnerabilities``, ``hashes``, ``licenses`` and a
+    component's or service's identity fields. Every reader skipped such a member and everything in
+    it (red team 13b-1/2), so :func:`mlbom.reader.loads` refuses the BOM instead — once, for every
+    reader. The cheap subset of schema validation that readers rely on; iterative."""
+    stack: list[tuple[object, str, str]] = [(doc, "bom", "")]
+    while stack:
+        node, kind, here = stack.pop()
+        table = _SHAPES.get(kind, {})
+        if not isinstance(node, dict):
+            yield f"{here or '/'}: {'a ' + kind if kind else 'an entry'} that is not an object"
+            continue
+        for key, (want, item) in table.items():
+            if key not in node:
+                continue
+            v, at = node[key], f"{here}/{key}"
+            ok = (isinstance(v, str) if want == "str" else isinstance(v, dict) if want == "obj"
+                  else isinstance(v, list) and all(isinstance(x, str) for x in v) if want == "strs"
+                  else isinstance(v, list))
+            if not ok:
+                yield f"{at}: not {_TYPE_WORDS[want]}"
+            elif want == "obj" and item:
+                stack.append((v, item, at))
+            elif want == "arr" and isinstance(v, list):
+                stack.extend((x, item, f"{at}/{i}") for i, x in reversed(list(enumerate(v))))
 
 
 def _property_entries(value: object, here: str) -> Iterator[str]:

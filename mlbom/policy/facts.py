@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mlbom.properties import Prop
 from mlbom.reader import LoadedBom, loads, read_bytes
-from mlbom.readmodel import as_text, dicts, properties, subjects
+from mlbom.readmodel import ReadFinding, as_text, dicts, properties, subjects
 
 LICENSED_TYPES = ("library", "framework", "machine-learning-model", "data")
 
@@ -199,9 +199,10 @@ def _item(c: dict[str, object], index: int, *, service: bool = False) -> Item:
     findings = []
     for name, value in props:
         if name == Prop.FINDING.value:
-            sev, _, rest = value.partition(" ")
-            fid, _, msg = rest.partition(": ")
-            findings.append(FindingFact(sev.lower(), fid.strip(), msg))
+            # the one reading every reader shares (red team 13b-4): a value that does not parse is
+            # severity "unknown", ranked worst, with no id (no exception by finding id waives it)
+            rf = ReadFinding.of(value, "", "")
+            findings.append(FindingFact(rf.severity, rf.id, rf.message))
     pedigree = c.get("pedigree")
     bases = []
     if isinstance(pedigree, dict):

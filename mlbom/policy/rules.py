@@ -10,7 +10,7 @@ rather than passing; it fails unless the policy says ``missing-data = "warn"`` f
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
+import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -196,7 +196,33 @@ def _anchored(exceptions: Sequence[Exception_], facts: BomFacts) -> set[int]:
 
 
 def _matches(pattern: str, names: Iterable[str]) -> bool:
-    return any(n == pattern or fnmatch.fnmatchcase(n, pattern) for n in names)
+    glob = _glob(pattern)
+    return any(n == pattern or (glob is not None and glob.fullmatch(n) is not None) for n in names)
+
+
+@functools.lru_cache(maxsize=256)
+def _glob(pattern: str) -> re.Pattern[str] | None:
+    """An exception's ``component`` as a path glob, or ``None`` when it is a literal: a glob is a
+    text with ``*`` or ``?``. ``*`` matches any run of characters but ``/``, ``?`` one character but
+    ``/``, ``**`` any run including ``/`` (``**/`` also none at all); every other character,
+    ``[`` and ``]`` included, is itself. Was :func:`fnmatch.fnmatchcase`: the exact path
+    ``ckpt[1].bin`` was the character class ``[1]`` and waived ``ckpt1.bin``, and ``models/n/*.bin``
+    waived any depth below ``models/n`` (red team 13b-3)."""
+    if "*" not in pattern and "?" not in pattern:
+        return None
+    out, i = [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if pattern.startswith("**", i):  # any run of two or more stars is one "**"
+            while i < len(pattern) and pattern[i] == "*":
+                i += 1
+            slash = pattern.startswith("/", i)
+            out.append("(?:.*/)?" if slash else ".*")
+            i += slash
+        else:
+            out.append("[^/]*" if ch == "*" else "[^/]" if ch == "?" else re.escape(ch))
+            i += 1
+    return re.compile("".join(out), re.S)
 
 
 def _waivers(live: Sequence[Exception_], v: Violation, anchored: set[int]) -> list[Exception_]:
@@ -497,9 +523,10 @@ def _findings(facts: BomFacts, fail_on: str, missing: Missing) -> Iterator[Viola
     for item in facts.every:
         for f in item.findings:
             source, line = _where(f.message)
-            if f.severity not in SEVERITIES:
-                yield _missing("findings.severity", item, f"finding {f.id} has an unknown severity {f.severity!r}",
-                               missing, "fix the producer of the BOM")
+            if f.severity not in SEVERITIES:  # does not parse: the worst severity, whatever fail-on (red team 13b-4)
+                yield _v("findings.severity", item, f"finding {f.message[:120]!r} does not parse as "
+                         "'SEVERITY ID: message' (severity one of " + ", ".join(SEVERITIES) + "): ranked worst",
+                         "fix the producer of the BOM", location=item.path or source, line=line)
             elif SEVERITIES.index(f.severity) <= limit:
                 yield _v("findings.severity", item, f"{f.severity} {f.id}: {_strip_where(f.message)}",
                          "fix what the finding says", ids=(f.id,), location=item.path or source, line=line)

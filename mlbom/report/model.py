@@ -14,8 +14,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
+from mlbom.model import verdict_rank
 from mlbom.properties import Prop
-from mlbom.readmodel import PICKLE_FORMATS, ReadBom, ReadComponent
+from mlbom.readmodel import PICKLE_FORMATS, ReadBom, ReadComponent, finding_rank
 from mlbom.score import Score
 from mlbom.signature_state import SignatureState
 
@@ -153,7 +154,7 @@ def _attention(v: ReadBom) -> list[Block]:
     for f in v.findings():
         comp = v.by_ref.get(f.ref)
         file_ = files_by_ref[f.ref].path if f.ref in files_by_ref else (comp.first(Prop.FILE_PATH) if comp else "")
-        rows.append((_sev_rank(f.severity), (f.severity, f.component, file_ or "-", f"{f.id}: {f.message}" if f.id
+        rows.append((finding_rank(f.severity), (f.severity, f.component, file_ or "-", f"{f.id}: {f.message}" if f.id
                                              else f.message, advice(f.id, f.severity))))
     for x in v.vulnerabilities:
         if x.is_open:
@@ -162,10 +163,10 @@ def _attention(v: ReadBom) -> list[Block]:
             rows.append((_sev_rank(x.severity), (x.severity, what, "-", f"{x.id} ({x.state})" +
                                                  (f": {x.description}" if x.description else ""), todo)))
     for c in v.stating_verdict():  # wherever it sits, whatever it is (as the policy gate judges)
-        if c.verdict != "safe":
-            rows.append((_sev_rank("high") if c.verdict == "unsafe" else _sev_rank("medium"),
-                         ("high" if c.verdict == "unsafe" else "medium", c.display, c.path, f"scan verdict: {c.verdict}",
-                          "do not load it until it is cleared")))
+        if c.verdict != "safe":  # ranked by the gate's reading: unsafe or worse (an odd value) is high (red team 13b-5)
+            level = "high" if verdict_rank(c.verdict or "") >= verdict_rank("unsafe") else "medium"
+            rows.append((_sev_rank(level), (level, c.display, c.path, f"scan verdict: {c.verdict}",
+                                            "do not load it until it is cleared")))
     for u in v.unreadable:
         rows.append((_sev_rank("medium"), ("medium", v.identity.name or "(release)", "-", f"input not read: {u}",
                                            "fix the input and generate again; the inventory is incomplete")))
