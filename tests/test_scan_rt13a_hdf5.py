@@ -1,0 +1,102 @@
+"""Red team 13a: the HDF5 library reads what the walk did not (duplicate header messages, a
+vlen string's character size, fill values, same-file virtual datasets), and one heap object
+judged once per row. Fixtures: ``tests/fixtures/hdf5/rt13a`` (written by
+``python tools/make_hdf5_fixtures.py --rt13a``; the payload is ``os.system("true")``)."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mlbom.formats import hdf5
+from mlbom.scanner import scan_file
+
+FIX = Path(__file__).resolve().parent / "fixtures" / "hdf5" / "rt13a"
+
+EXPECTED = {
+    "shared-rows.h5": ("safe", set()),  # 13a-3: harmless, judged once
+}
+HOSTILE = sorted(n for n, (v, _) in EXPECTED.items() if v == "unsafe")
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture_verdicts(name: str) -> None:
+    verdict, ids = EXPECTED[name]
+    r = scan_file(FIX / name)
+    assert r.verdict == verdict, r.findings
+    assert ids <= {f.id for f in r.findings}, r.findings
+
+
+def _walk(name: str) -> tuple[hdf5.TreeReport, list[tuple[str, bytes]]]:
+    data = (FIX / name).read_bytes()
+    judged: list[tuple[str, bytes]] = []
+    rep = hdf5.walk_tree(io.BytesIO(data), len(data), lambda w, d: judged.append((w, d)))
+    return rep, judged
+
+
+def test_rows_sharing_one_heap_object_are_judged_once() -> None:
+    # 13a-3: 65,536 rows, every one the same (collection, index, length): one pickle walk
+    start = time.monotonic()
+    rep, judged = _walk("shared-rows.h5")
+    assert len(judged) == 1 and judged[0][1] == b"N0" * 2000 + b"N."
+    assert rep.pickled_values == 65536 and not rep.unreadable
+    assert time.monotonic() - start < 10
+
+
+def _walker(size: int) -> tuple[hdf5._TreeWalk, list[bytes]]:
+    judged: list[bytes] = []
+    walk = hdf5._TreeWalk(hdf5._File(io.BytesIO(b"\0" * size), size), hdf5.TreeReport(),
+                          lambda w, d: judged.append(d))
+    return walk, judged
+
+
+def test_the_same_bytes_are_judged_once_and_distinct_bytes_are_bounded() -> None:
+    walk, judged = _walker(1000)
+    for _ in range(3):
+        walk.pickle("a", b"N.")
+    assert judged == [b"N."] and walk.out.pickled_values == 3
+    # prefixes of one large heap object, each distinct: bounded in bytes (floor + 2 x file size)
+    big = b"N" * (8 << 20)
+    for n in range(1, 10):
+        walk.pickle(f"row {n}", big[:n << 19] + b".")
+    assert sum(len(d) for d in judged) <= hdf5.MAX_JUDGED_FLOOR + 2 * 1000
+    assert walk.out.unreadable and "not judged" in walk.out.unreadable[0][1]
+    walk, judged = _walker(10)
+    for n in range(hdf5.MAX_JUDGED_PICKLES + 5):
+        walk.pickle("x", n.to_bytes(4, "little"))
+    assert len(judged) == hdf5.MAX_JUDGED_PICKLES and walk.out.unreadable
+
+
+LOADER = r"""
+import os, posix, sys, warnings
+warnings.simplefilter("ignore")
+import tables
+calls = []
+os.system = posix.system = lambda c: calls.append(c) or 0
+with tables.open_file(sys.argv[1]) as f:
+    for n in f.walk_nodes():
+        for a in n._v_attrs._f_list("all"):
+            try:
+                getattr(n._v_attrs, a)
+            except Exception:
+                pass
+        if isinstance(n, tables.VLArray):
+            try:
+                n.read()
+            except Exception:
+                pass
+print("RAN" if calls else "CLEAN")
+"""
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_pytables_runs_what_mlbom_calls_unsafe(name: str) -> None:
+    pytest.importorskip("tables")
+    out = subprocess.run([sys.executable, "-c", LOADER, str(FIX / name)], capture_output=True, text=True,
+                         timeout=120)
+    assert out.stdout.strip().endswith("RAN"), out.stdout + out.stderr
