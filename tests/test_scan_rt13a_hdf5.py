@@ -20,6 +20,8 @@ FIX = Path(__file__).resolve().parent / "fixtures" / "hdf5" / "rt13a"
 
 EXPECTED = {
     "shared-rows.h5": ("safe", set()),  # 13a-3: harmless, judged once
+    "duplicate-datatype.h5": ("unsafe", {"pickle.dangerous-callable", "hdf5.duplicate-message"}),  # 13a-2
+    "duplicate-layout.h5": ("unsafe", {"pickle.dangerous-callable", "hdf5.duplicate-message"}),  # 13a-2
 }
 HOSTILE = sorted(n for n, (v, _) in EXPECTED.items() if v == "unsafe")
 
@@ -39,6 +41,10 @@ def _walk(name: str) -> tuple[hdf5.TreeReport, list[tuple[str, bytes]]]:
     return rep, judged
 
 
+def test_every_fixture_has_an_expected_verdict() -> None:
+    assert sorted(p.name for p in FIX.glob("*.h5")) == sorted(EXPECTED)
+
+
 def test_rows_sharing_one_heap_object_are_judged_once() -> None:
     # 13a-3: 65,536 rows, every one the same (collection, index, length): one pickle walk
     start = time.monotonic()
@@ -46,6 +52,14 @@ def test_rows_sharing_one_heap_object_are_judged_once() -> None:
     assert len(judged) == 1 and judged[0][1] == b"N0" * 2000 + b"N."
     assert rep.pickled_values == 65536 and not rep.unreadable
     assert time.monotonic() - start < 10
+
+
+def test_a_second_message_of_a_type_the_library_reads_once_is_reported() -> None:
+    rep, judged = _walk("duplicate-datatype.h5")
+    assert [w for w, d in rep.duplicate_messages] == ["/s/values"] and "Datatype" in rep.duplicate_messages[0][1]
+    assert any("/s/values row 0" in w for w, _ in judged)  # the rows read with the first (vlen) datatype
+    rep, judged = _walk("duplicate-layout.h5")
+    assert "Data Layout" in rep.duplicate_messages[0][1] and any("/s/values row 0" in w for w, _ in judged)
 
 
 def _walker(size: int) -> tuple[hdf5._TreeWalk, list[bytes]]:

@@ -701,6 +701,9 @@ def _judge_tree(fh: IO[bytes], size: int, facts: HDF5Facts) -> None:
     for where, differs in tree.differentials[:20]:
         facts.findings.append(("hdf5.symbol-table-cache", "high", f"{where}: {differs}"))
         facts.effects["hdf5.symbol-table-cache"] = "suspicious"
+    for where, differs in tree.duplicate_messages[:20]:
+        facts.findings.append(("hdf5.duplicate-message", "high", f"{where}: {differs}"))
+        facts.effects["hdf5.duplicate-message"] = "suspicious"
     for where, why in tree.unreadable:
         facts.findings.append(("hdf5.unreadable", "high", f"{where}: {why}; what it holds (attributes PyTables "
                                "unpickles, object rows, external data) was not judged"))
@@ -825,6 +828,8 @@ class TreeReport:
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (where, why): not followed
     # (where, what): structure two readers read differently (a group's cached symbol table)
     differentials: list[tuple[str, str]] = field(default_factory=list)
+    # (where, what): an object header with two messages of a type the library reads once (the first)
+    duplicate_messages: list[tuple[str, str]] = field(default_factory=list)
     pickled_values: int = 0
     pickled_bytes: int = 0
 
@@ -1001,6 +1006,17 @@ def _skip_selection(b: _Buf) -> None:
     raise FormatError(f"unknown dataspace selection (type {stype}, version {version})")
 
 
+# messages an object has one of: the library reads the first (``H5O_msg_read`` →
+# ``H5O__msg_read_oh`` stops at the first match). A second one is a differential (red team
+# 13a-2): those that decide how rows are read are taken from the first only, as the library
+# does; the others (groups, attributes, links, external files) are read from every copy, a
+# superset of what any reader reads
+_SINGLE_MESSAGES = {0x01: "Dataspace", 0x02: "Link Info", 0x03: "Datatype", 0x04: "Fill Value (old)",
+                    0x05: "Fill Value", 0x07: "External Data Files", 0x08: "Data Layout", 0x0B: "Filter Pipeline",
+                    0x11: "Symbol Table", 0x15: "Attribute Info"}
+_FIRST_ONLY = (0x01, 0x03, 0x04, 0x05, 0x08, 0x0B)
+
+
 class _TreeWalk:
     def __init__(self, f: _File, out: TreeReport, on_pickle: Callable[[str, bytes], None] | None) -> None:
         self.f, self.out, self.on_pickle = f, out, on_pickle
@@ -1072,7 +1088,18 @@ class _TreeWalk:
         attrs: list[tuple[str, bytes]] = []  # (name, attribute message)
         dtype = dspace = layout = pipeline = None
         shared: list[int] = []  # dataset messages stored elsewhere (shared/committed): not followed
+        counts: dict[int, int] = {}
         for mtype, body, mflags in messages:
+            if mtype in _SINGLE_MESSAGES:
+                counts[mtype] = counts.get(mtype, 0) + 1
+                if counts[mtype] == 2:
+                    self.out.duplicate_messages.append((path, (
+                        f"the object header holds more than one {_SINGLE_MESSAGES[mtype]} message: the HDF5 "
+                        "library reads the first (H5O_msg_read), another reader may read another" + (
+                            " (the first is read here)" if mtype in _FIRST_ONLY else
+                            " (every one is read here)"))))
+                if mtype in _FIRST_ONLY and counts[mtype] > 1:
+                    continue
             if mflags & 0x02 and mtype in (0x01, 0x03, 0x08, 0x0B, 0x0C):
                 shared.append(mtype)
                 if mtype in (0x03, 0x0C):
