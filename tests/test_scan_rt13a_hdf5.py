@@ -21,6 +21,7 @@ FIX = Path(__file__).resolve().parent / "fixtures" / "hdf5" / "rt13a"
 EXPECTED = {
     "shared-rows.h5": ("safe", set()),  # 13a-3: harmless, judged once
     "duplicate-datatype.h5": ("unsafe", {"pickle.dangerous-callable", "hdf5.duplicate-message"}),  # 13a-2
+    "vlen-string-base-2.h5": ("unsafe", {"pickle.dangerous-callable"}),  # 13a-1
     "duplicate-layout.h5": ("unsafe", {"pickle.dangerous-callable", "hdf5.duplicate-message"}),  # 13a-2
 }
 HOSTILE = sorted(n for n, (v, _) in EXPECTED.items() if v == "unsafe")
@@ -60,6 +61,35 @@ def test_a_second_message_of_a_type_the_library_reads_once_is_reported() -> None
     assert any("/s/values row 0" in w for w, _ in judged)  # the rows read with the first (vlen) datatype
     rep, judged = _walk("duplicate-layout.h5")
     assert "Data Layout" in rep.duplicate_messages[0][1] and any("/s/values row 0" in w for w, _ in judged)
+
+
+def _heap_file(obj: bytes) -> hdf5._File:
+    """A file that is one global heap collection at 0 holding ``obj`` as object 1."""
+    body = (1).to_bytes(2, "little") + b"\0" * 6 + len(obj).to_bytes(8, "little") + obj + b"\0" * (-len(obj) % 8)
+    data = b"GCOL\x01\0\0\0" + (16 + len(body)).to_bytes(8, "little") + body
+    return hdf5._File(io.BytesIO(data), len(data))
+
+
+def _vlen_string_type(char: int) -> bytes:
+    base = bytes([0x10, 0, 0, 0]) + char.to_bytes(4, "little") + (0).to_bytes(2, "little") + (8 * char).to_bytes(
+        2, "little")
+    return bytes([0x19, 0x01, 0, 0]) + (16).to_bytes(4, "little") + base
+
+
+def test_a_vlen_string_length_counts_characters_of_its_base_size() -> None:
+    # 13a-1: the length field counts base-type elements: 2-byte characters read 2 x length bytes
+    text = b'{"class_name": "Lambda"}'
+    f = _heap_file(text)
+    element = (len(text) // 2).to_bytes(4, "little") + (0).to_bytes(8, "little") + (1).to_bytes(4, "little")
+    assert hdf5._decode(f, _vlen_string_type(2), 1, element, []) == text  # the Keras root attributes
+    ds = bytes([1, 0, 0, 0, 0, 0, 0, 0])  # scalar
+    dt = _vlen_string_type(2)
+    body = bytes([1, 0]) + (2).to_bytes(2, "little") + len(dt).to_bytes(2, "little") + len(ds).to_bytes(2, "little")
+    body += b"a\x00" + b"\0" * 6 + dt + b"\0" * (-len(dt) % 8) + ds + element
+    walk = hdf5._TreeWalk(f, hdf5.TreeReport(), None)
+    assert walk.attribute(body)[2] == [text]
+    with pytest.raises(hdf5.FormatError):
+        hdf5._decode(f, _vlen_string_type(0), 1, element, [])
 
 
 def _walker(size: int) -> tuple[hdf5._TreeWalk, list[bytes]]:

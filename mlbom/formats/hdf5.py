@@ -539,9 +539,10 @@ def _decode(f: _File, dtype: bytes, count: int, data: bytes, alternatives: list[
             values.append(raw.split(b"\x00", 1)[0] if (bits & 0x0F) == 0 else raw.rstrip(b"\x00 "))
     elif cls == 9 and (bits & 0x0F) == 1:  # variable-length string
         width = 4 + f.so + 4
+        char = _vlen_char_size(_dtype(dtype)[0])
         for i in range(count):
             rec = _Buf(data[i * width:(i + 1) * width], "variable-length string")
-            length = rec.u(4)
+            length = rec.u(4) * char
             heap = f.addr(rec.take(f.so))
             index = rec.u(4)
             copies = _global_heap_object(f, heap, index, length)
@@ -859,6 +860,15 @@ def _dtype(raw: bytes, depth: int = 0) -> tuple[_Dtype, int]:
             raise FormatError("variable-length datatype nested too deep")
         dt.base, _ = _dtype(raw[b.pos:], depth + 1)
     return dt, b.pos
+
+
+def _vlen_char_size(dt: _Dtype) -> int:
+    """The bytes one unit of a variable-length string's length stands for: the size of its base
+    (character) type, which the file states (``H5T__conv_vlen`` reads ``length × base size``
+    bytes, red team 13a-1)."""
+    if dt.base is None or not 1 <= dt.base.size <= 8:
+        raise FormatError(f"variable-length string of a {dt.base.size if dt.base else 'missing'}-byte base type")
+    return dt.base.size
 
 
 def _dataspace(raw: bytes, sl: int) -> tuple[str, list[int]]:
@@ -1211,8 +1221,9 @@ class _TreeWalk:
                 raise FormatError(f"attribute {name!r}: {count} variable-length strings: not read")
             rec = _Buf(data, "variable-length string")
             raws = []
+            char = _vlen_char_size(dt)
             for _ in range(count):
-                length = rec.u(4)
+                length = rec.u(4) * char
                 heap = f.addr(rec.take(f.so))
                 index = rec.u(4)
                 raws += self.heap_object(heap, index, length)
