@@ -22,6 +22,7 @@ EXPECTED = {
     "shared-rows.h5": ("safe", set()),  # 13a-3: harmless, judged once
     "duplicate-datatype.h5": ("unsafe", {"pickle.dangerous-callable", "hdf5.duplicate-message"}),  # 13a-2
     "vlen-string-base-2.h5": ("unsafe", {"pickle.dangerous-callable"}),  # 13a-1
+    "vlen-fill-value.h5": ("unsafe", {"pickle.dangerous-callable"}),  # 13a-4
     "duplicate-layout.h5": ("unsafe", {"pickle.dangerous-callable", "hdf5.duplicate-message"}),  # 13a-2
 }
 HOSTILE = sorted(n for n, (v, _) in EXPECTED.items() if v == "unsafe")
@@ -90,6 +91,21 @@ def test_a_vlen_string_length_counts_characters_of_its_base_size() -> None:
     assert walk.attribute(body)[2] == [text]
     with pytest.raises(hdf5.FormatError):
         hdf5._decode(f, _vlen_string_type(0), 1, element, [])
+
+
+def test_the_fill_value_of_an_object_vlarray_is_judged_as_a_row() -> None:
+    # 13a-4: no storage allocated; every row reads as the (vlen, global heap) fill value
+    _rep, judged = _walk("vlen-fill-value.h5")
+    assert [w for w, _ in judged if "fill value" in w] == ["/s/values fill value (PyTables' ObjectAtom unpickles it)"]
+    assert hdf5._fill_value(bytes([3, 0x20]) + (2).to_bytes(4, "little") + b"ab", 5) == b"ab"
+    assert hdf5._fill_value(bytes([3, 0x10]), 5) is None  # undefined
+    assert hdf5._fill_value(bytes([2, 1, 2, 0]), 5) is None
+    assert hdf5._fill_value(bytes([1, 1, 2, 1]) + (1).to_bytes(4, "little") + b"z", 5) == b"z"
+    assert hdf5._fill_value((1).to_bytes(4, "little") + b"z", 4) == b"z"
+    with pytest.raises(hdf5.FormatError):
+        hdf5._fill_value(bytes([9, 0]), 5)
+    with pytest.raises(hdf5.FormatError):
+        hdf5._fill_value(bytes([3, 0x20]) + (9).to_bytes(4, "little") + b"ab", 5)  # truncated
 
 
 def _walker(size: int) -> tuple[hdf5._TreeWalk, list[bytes]]:

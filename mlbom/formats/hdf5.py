@@ -1099,6 +1099,7 @@ class _TreeWalk:
         dtype = dspace = layout = pipeline = None
         shared: list[int] = []  # dataset messages stored elsewhere (shared/committed): not followed
         counts: dict[int, int] = {}
+        fills: list[tuple[int, bytes]] = []  # Fill Value messages (old, new)
         for mtype, body, mflags in messages:
             if mtype in _SINGLE_MESSAGES:
                 counts[mtype] = counts.get(mtype, 0) + 1
@@ -1145,6 +1146,8 @@ class _TreeWalk:
                     layout = body
                 elif mtype == 0x0B:
                     pipeline = body
+                elif mtype in (0x04, 0x05):
+                    fills.append((mtype, body))
             except FormatError as exc:
                 self.note(path, str(exc))
         object_kind = False
@@ -1179,7 +1182,7 @@ class _TreeWalk:
                       "its rows not read")
         elif layout is not None:
             try:
-                self.dataset(path, dtype, dspace, layout, pipeline, object_kind)
+                self.dataset(path, dtype, dspace, layout, pipeline, object_kind, fills)
             except FormatError as exc:
                 self.note(path, str(exc))
         return children
@@ -1405,7 +1408,7 @@ class _TreeWalk:
             raise FormatError(f"{used} external data files: the rest not read")
 
     def dataset(self, path: str, dtype: bytes | None, dspace: bytes | None, layout: bytes, pipeline: bytes | None,
-                object_kind: bool) -> None:
+                object_kind: bool, fills: Sequence[tuple[int, bytes]] = ()) -> None:
         f = self.f
         b = _Buf(layout, "layout message")
         version = b.u(1)
@@ -1440,6 +1443,15 @@ class _TreeWalk:
         if dt.size != elem:
             raise FormatError(f"variable-length element of {dt.size} bytes, not {elem}")
         swap = _native_base(dt.base)
+        for mtype, body in fills:
+            # a row never written reads as the fill value (H5D__fill_init): judged as a row whether
+            # or not every row is allocated (red team 13a-4)
+            value = _fill_value(body, mtype)
+            if not value:
+                continue  # none defined, or of size 0: the library's default (zeros, an empty row)
+            if len(value) != elem:
+                raise FormatError(f"fill value of {len(value)} bytes for {elem}-byte variable-length elements")
+            self.rows(path, value, range(1), dt.base.size, swap, "fill value")
         filters = _filters(pipeline) if pipeline is not None else []
         if cls == 0:
             n = b.u(2)
@@ -1463,7 +1475,8 @@ class _TreeWalk:
         if self.row_bytes > MAX_ROW_BYTES:
             raise FormatError(f"object VLArray data over {MAX_ROW_BYTES} bytes: the rest not read")
 
-    def rows(self, path: str, data: bytes, indices: Sequence[int], base_size: int, swap: bool = False) -> None:
+    def rows(self, path: str, data: bytes, indices: Sequence[int], base_size: int, swap: bool = False,
+             what: str = "row") -> None:
         f = self.f
         elem = 4 + f.so + 4
         view = memoryview(data)
@@ -1494,7 +1507,8 @@ class _TreeWalk:
                 suffix = f" (copy {i + 1} of its global heap object)" if i else ""
                 if swap:
                     copy = _byteswap(copy, base_size)
-                self.pickle(f"{path} row {row} (PyTables' ObjectAtom unpickles it){suffix}", copy)
+                label = f"row {row}" if what == "row" else what
+                self.pickle(f"{path} {label} (PyTables' ObjectAtom unpickles it){suffix}", copy)
 
     def rows_seen(self, path: str) -> None:
         self.row_count += 1
@@ -1610,6 +1624,30 @@ class _TreeWalk:
                 self.out.external.append((path, "virtual-source", filename))
                 _skip_selection(b)
                 _skip_selection(b)
+
+
+def _fill_value(body: bytes, mtype: int) -> bytes | None:
+    """The stored fill value of a Fill Value message (0x05, versions 1–3; the old 0x04), or None
+    when none is defined."""
+    b = _Buf(body, "fill value message")
+    if mtype == 0x04:
+        return b.take(b.u(4))
+    version = b.u(1)
+    if version in (1, 2):
+        b.take(2)  # space allocation time, fill value write time
+        defined = b.u(1)
+        if version == 2 and not defined:
+            return None
+        size = b.u(4)
+        return b.take(size) if size else None
+    if version == 3:
+        flags = b.u(1)
+        if flags & ~0x3F:
+            raise FormatError(f"fill value message flags {flags:#x}")
+        if not flags & 0x20:
+            return None
+        return b.take(b.u(4))
+    raise FormatError(f"unknown fill value message version {version}")
 
 
 def _native_base(base: _Dtype) -> bool:
