@@ -23,6 +23,7 @@ EXPECTED = {
     "duplicate-datatype.h5": ("unsafe", {"pickle.dangerous-callable", "hdf5.duplicate-message"}),  # 13a-2
     "vlen-string-base-2.h5": ("unsafe", {"pickle.dangerous-callable"}),  # 13a-1
     "vlen-fill-value.h5": ("unsafe", {"pickle.dangerous-callable"}),  # 13a-4
+    "virtual-same-file.h5": ("unsafe", {"pickle.dangerous-callable"}),  # 13a-5
     "duplicate-layout.h5": ("unsafe", {"pickle.dangerous-callable", "hdf5.duplicate-message"}),  # 13a-2
 }
 HOSTILE = sorted(n for n, (v, _) in EXPECTED.items() if v == "unsafe")
@@ -106,6 +107,31 @@ def test_the_fill_value_of_an_object_vlarray_is_judged_as_a_row() -> None:
         hdf5._fill_value(bytes([9, 0]), 5)
     with pytest.raises(hdf5.FormatError):
         hdf5._fill_value(bytes([3, 0x20]) + (9).to_bytes(4, "little") + b"ab", 5)  # truncated
+
+
+def test_a_virtual_object_vlarray_reads_its_same_file_source_as_object_rows() -> None:
+    # 13a-5: /s/values maps /s/_raw (a plain vlen dataset, no PyTables attributes) of this file
+    rep, judged = _walk("virtual-same-file.h5")
+    assert any(w.startswith("/s/values (virtual source /s/_raw) row 0") for w, _ in judged), judged
+    assert not rep.unreadable
+
+
+def test_a_virtual_source_that_cannot_be_followed_is_unreadable() -> None:
+    data = (FIX / "virtual-same-file.h5").read_bytes()
+    renamed = data.replace(b"/s/_raw\x00", b"/s/_xyz\x00")  # the mapping's source name, not the link
+    assert renamed != data
+    rep = hdf5.walk_tree(io.BytesIO(renamed), len(renamed))
+    assert any("virtual dataset source '/s/_xyz'" in why for _, why in rep.unreadable), rep.unreadable
+    assert scan_file_bytes(renamed).verdict == "error"
+
+
+def scan_file_bytes(data: bytes):  # type: ignore[no-untyped-def]
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "x.h5"
+        p.write_bytes(data)
+        return scan_file(p)
 
 
 def _walker(size: int) -> tuple[hdf5._TreeWalk, list[bytes]]:

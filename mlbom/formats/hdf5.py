@@ -1042,6 +1042,10 @@ class _TreeWalk:
         self.judged_over = False
         self.row_keys: set[tuple[int, int, int, bool]] = set()
         self.attr_cache: dict[bytes, tuple[str, list[bytes], list[bytes]]] = {}
+        # every path the walk reached, and the same-file sources of object VLArrays that are
+        # virtual datasets (the dataset's path, the source's name): read after the walk
+        self.paths: dict[str, int] = {}
+        self.pending: list[tuple[str, str]] = []
 
     def note(self, where: str, why: str) -> None:
         if len(self.out.unreadable) < 100:
@@ -1072,8 +1076,23 @@ class _TreeWalk:
         if self.f.root_cache is not None:  # the superblock's root symbol table entry
             self.cached.setdefault(root, set()).add(self.f.root_cache)
         queue: deque[tuple[int, str]] = deque([(root, "/")])
+        self.walk(queue)
+        done: set[tuple[str, int]] = set()
+        for _ in range(8):  # a virtual source may itself be virtual: followed 8 deep
+            pending, self.pending = self.pending, []
+            for where, name in pending:
+                try:
+                    self.virtual_source(where, name, done)
+                except FormatError as exc:
+                    self.note(where, f"virtual dataset source {name[:200]!r} of this file: {exc}")
+        for where, name in self.pending:
+            self.note(where, f"virtual dataset source {name[:200]!r}: virtual sources nested more than 8 deep")
+
+    def walk(self, queue: deque[tuple[int, str]]) -> None:
         while queue:
             addr, path = queue.popleft()
+            if len(self.paths) < 2 * MAX_OBJECTS:
+                self.paths.setdefault(path, addr)
             if addr in self.seen:
                 continue  # a hard link to an object already visited (cycles included)
             self.seen.add(addr)
@@ -1422,8 +1441,7 @@ class _TreeWalk:
         if cls == 3:
             if version == 3:
                 raise FormatError("virtual layout in a version 3 layout message")
-            self.virtual(path, f.addr(b.take(f.so)), b.u(4))
-            return
+            self.virtual(path, f.addr(b.take(f.so)), b.u(4), object_kind)
         if not object_kind:
             return  # raw data is read only where it holds pickles
         if dtype is None or dspace is None:
@@ -1452,6 +1470,8 @@ class _TreeWalk:
             if len(value) != elem:
                 raise FormatError(f"fill value of {len(value)} bytes for {elem}-byte variable-length elements")
             self.rows(path, value, range(1), dt.base.size, swap, "fill value")
+        if cls == 3:
+            return  # a virtual dataset's rows are its sources' (read after the walk)
         filters = _filters(pipeline) if pipeline is not None else []
         if cls == 0:
             n = b.u(2)
@@ -1604,7 +1624,38 @@ class _TreeWalk:
         self.budget(len(data))
         return data
 
-    def virtual(self, path: str, heap: int, index: int) -> None:
+    def virtual_source(self, where: str, name: str, done: set[tuple[str, int]]) -> None:
+        """Read the rows of dataset ``name`` of this file as the object rows of the virtual
+        dataset at ``where`` (``H5Dopen2`` on the file: a path from the root), all of them: a
+        superset of what any selection maps (red team 13a-5)."""
+        key = "/" + "/".join(p for p in name.split("/") if p and p != ".")
+        addr = self.paths.get(key)
+        if addr is None:
+            raise FormatError("not found among the objects the walk reached (hard links from the root): its "
+                              "rows not read")
+        if (where, addr) in done:
+            return
+        done.add((where, addr))
+        dtype = dspace = layout = pipeline = None
+        fills: list[tuple[int, bytes]] = []
+        for mtype, body, mflags in _header_messages(self.f, addr):
+            if mflags & 0x02 and mtype in (0x01, 0x03, 0x08, 0x0B):
+                raise FormatError("a shared (committed) datatype, dataspace, layout or filter pipeline: not followed")
+            if mtype == 0x03 and dtype is None:
+                dtype = body
+            elif mtype == 0x01 and dspace is None:
+                dspace = body
+            elif mtype == 0x08 and layout is None:
+                layout = body
+            elif mtype == 0x0B and pipeline is None:
+                pipeline = body
+            elif mtype in (0x04, 0x05) and all(t != mtype for t, _ in fills):
+                fills.append((mtype, body))
+        if layout is None:
+            raise FormatError("not a dataset (no layout message)")
+        self.dataset(f"{where} (virtual source {key[:200]})", dtype, dspace, layout, pipeline, True, fills)
+
+    def virtual(self, path: str, heap: int, index: int, object_kind: bool = False) -> None:
         for copy in self.heap_object(heap, index, None):
             b = _Buf(copy, "virtual dataset mapping")
             version = b.u(1)
@@ -1620,8 +1671,16 @@ class _TreeWalk:
                 if flags & ~0x04:
                     raise FormatError(f"virtual dataset mapping entry flags {flags:#x}: not read")
                 filename = "." if flags & 0x04 else _cstr(b, "virtual dataset source file name")
-                _cstr(b, "virtual dataset source dataset name")
+                dsname = _cstr(b, "virtual dataset source dataset name")
                 self.out.external.append((path, "virtual-source", filename))
+                if object_kind and filename == ".":
+                    if len(self.pending) < 1000:
+                        self.pending.append((path, dsname))
+                    else:
+                        self.note(path, "more than 1000 virtual dataset sources of object VLArrays: the rest not read")
+                elif object_kind:
+                    self.note(path, f"an object VLArray whose rows are mapped from another file {filename[:200]!r}: "
+                              "those rows not judged")
                 _skip_selection(b)
                 _skip_selection(b)
 
