@@ -186,3 +186,12 @@ def test_pytables_runs_what_mlbom_calls_unsafe(name: str) -> None:
     out = subprocess.run([sys.executable, "-c", LOADER, str(FIX / name)], capture_output=True, text=True,
                          timeout=120)
     assert out.stdout.strip().endswith("RAN"), out.stdout + out.stderr
+
+
+def test_header_messages_read_are_bounded_per_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    # many object headers may share one continuation block or dense attribute heap: the messages
+    # read over the whole file are bounded, past that the walk stops with the reason
+    monkeypatch.setattr(hdf5, "MAX_TOTAL_MESSAGES", 5)
+    data = (FIX / "virtual-same-file.h5").read_bytes()
+    rep = hdf5.walk_tree(io.BytesIO(data), len(data))
+    assert any("header messages" in why for _, why in rep.unreadable), rep.unreadable

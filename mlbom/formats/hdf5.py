@@ -813,6 +813,9 @@ MAX_ROWS = 1_000_000  # object rows, whole file
 # file never costs more than a few seconds (the pickle walk runs at about 1 µs a byte) however
 # many rows point at one heap object, or at prefixes of it (red team 13a-3)
 MAX_JUDGED_PICKLES = 100_000
+# header messages and dense attribute records read per file: many object headers can share one
+# continuation block or one dense attribute heap (each read again for every object)
+MAX_TOTAL_MESSAGES = 5_000_000
 MAX_JUDGED_FLOOR = 4 << 20
 NOT_PICKLED = (b"0", b"0.")  # PyTables' workaround for ticket #253: returned as they are
 
@@ -1045,6 +1048,7 @@ class _TreeWalk:
         # every path the walk reached, and the same-file sources of object VLArrays that are
         # virtual datasets (the dataset's path, the source's name): read after the walk
         self.paths: dict[str, int] = {}
+        self.messages = 0  # header messages and dense attribute records read (MAX_TOTAL_MESSAGES)
         self.pending: list[tuple[str, str]] = []
 
     def note(self, where: str, why: str) -> None:
@@ -1100,6 +1104,10 @@ class _TreeWalk:
             if self.out.objects > MAX_OBJECTS:
                 self.note(path, f"more than {MAX_OBJECTS} objects: the rest not read")
                 return
+            if self.messages > MAX_TOTAL_MESSAGES:
+                self.note(path, f"more than {MAX_TOTAL_MESSAGES} header messages and dense attributes in the file: "
+                          "the rest not read")
+                return
             try:
                 children = self.visit(addr, path)
             except FormatError as exc:
@@ -1113,6 +1121,7 @@ class _TreeWalk:
     def visit(self, addr: int, path: str) -> list[tuple[int, str]]:
         f = self.f
         messages = _header_messages(f, addr)
+        self.messages += len(messages)
         children: list[tuple[int, str]] = []
         attrs: list[tuple[str, bytes]] = []  # (name, attribute message)
         dtype = dspace = layout = pipeline = None
@@ -1143,7 +1152,9 @@ class _TreeWalk:
                     heap, index = _attribute_info(f, body)
                     if heap != UNDEFINED:
                         fh = _FractalHeap(f, heap)
-                        for heap_id, aflags in _name_index_records(f, index):
+                        records = _name_index_records(f, index)
+                        self.messages += len(records)
+                        for heap_id, aflags in records:
                             if aflags & 0x02:
                                 raise FormatError("a dense attribute is a shared message")
                             attrs.append(("dense ", fh.object(heap_id)))
