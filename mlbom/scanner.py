@@ -1810,8 +1810,10 @@ MAX_SYMLINK_HOPS = 40  # Linux's MAXSYMLINKS: a longer chain fails to open (ELOO
 MAX_LINK_REPLAYS = 256  # symbolic links re-resolved after each new one; beyond, a cruder rule
 
 
-def _parts(path: str) -> list[str]:
-    return path.replace("\\", "/").split("/")
+def _parts(path: str, posix: bool = False) -> list[str]:
+    """A member name's components: split on ``/`` only as POSIX extraction does (``\\`` is an
+    ordinary character there), or on ``\\`` too as on Windows."""
+    return path.split("/") if posix else path.replace("\\", "/").split("/")
 
 
 def _absolute(path: str) -> bool:
@@ -1819,7 +1821,8 @@ def _absolute(path: str) -> bool:
     return p.startswith("/") or (len(p) > 1 and p[1] == ":")
 
 
-def _resolve(links: dict[tuple[str, ...], str], parts: list[str]) -> tuple[tuple[str, ...] | None, bool]:
+def _resolve(links: dict[tuple[str, ...], str], parts: list[str],
+             posix: bool = False) -> tuple[tuple[str, ...] | None, bool]:
     """Walk ``parts`` from the extraction folder as the OS does, following the symbolic links
     extracted so far (``links``: resolved location → target): (where it ends, None when it
     leaves the folder; whether it passed through a link). A chain longer than the OS follows
@@ -1846,11 +1849,19 @@ def _resolve(links: dict[tuple[str, ...], str], parts: list[str]) -> tuple[tuple
         if _absolute(target):
             return None, True
         cur.pop()
-        pending.extend(reversed(_parts(target)))
+        pending.extend(reversed(_parts(target, posix)))
     return tuple(cur), hops > 0
 
 
 def _tar_link_escapes(members: list[tarfile.TarInfo]) -> set[int]:
+    """The members that reach outside the extraction folder (:func:`_tar_link_escapes_as`),
+    extracted on POSIX (``\\`` an ordinary character in names and link targets: ``a\\b -> ..``
+    is one link at the top, pointing at the folder's parent — red team 13a-6) or on Windows
+    (``\\`` a separator): either escape counts."""
+    return _tar_link_escapes_as(members, True) | _tar_link_escapes_as(members, False)
+
+
+def _tar_link_escapes_as(members: list[tarfile.TarInfo], posix: bool) -> set[int]:
     """The members that reach outside the extraction folder when ``tarfile.extractall`` (no
     filter: Python before 3.14's default) extracts them in order: a link whose target,
     resolved through the symbolic links extracted before (and after: it is read once all are
@@ -1864,22 +1875,22 @@ def _tar_link_escapes(members: list[tarfile.TarInfo]) -> set[int]:
     replay = sum(1 for m in members if m.issym()) <= MAX_LINK_REPLAYS
 
     def link_escapes(place: tuple[str, ...], target: str) -> bool:
-        end, through = _resolve(links, [*place[:-1], *_parts(target)]) if not _absolute(target) else (None, False)
+        end, through = _resolve(links, [*place[:-1], *_parts(target, posix)], posix) if not _absolute(target) else (None, False)
         return end is None or (through and not replay)
 
     for i, m in enumerate(members):
         if _absolute(m.name):
             continue  # tar.path-traversal
-        parts = [p for p in _parts(m.name) if p not in ("", ".")]
+        parts = [p for p in _parts(m.name, posix) if p not in ("", ".")]
         if not parts or parts[-1] == "..":
             continue  # the folder itself, or tar.path-traversal
-        parent, through = _resolve(links, parts[:-1])
+        parent, through = _resolve(links, parts[:-1], posix)
         if parent is None or (through and not replay):
             out.add(i)
             continue
         place = (*parent, parts[-1])
         if m.islnk():
-            end, through = _resolve(links, _parts(m.linkname)) if not _absolute(m.linkname) else (None, False)
+            end, through = _resolve(links, _parts(m.linkname, posix), posix) if not _absolute(m.linkname) else (None, False)
             if end is None or (through and not replay):
                 out.add(i)
         elif m.issym():

@@ -105,3 +105,32 @@ def test_extraction_really_reaches_the_host_file(tmp_path: Path) -> None:
     if r.returncode != 0:
         pytest.skip(f"extraction refused here: {r.stderr[-200:]}")
     assert os.path.realpath(out / "model_config.yaml") == str(tmp_path / "x" / "secret.txt")
+
+
+# red team 13a-6: on POSIX '\' is an ordinary character of a name: 'a\b -> ..' is one link at the
+# top of the folder pointing at its parent, and 'model_config.yaml -> a\b/secret.txt' reads a host file
+BACKSLASH = [("a\\b", "..", b""), ("model_config.yaml", "a\\b/secret.txt", b""), ("README.md", None, b"x\n")]
+
+
+def test_a_backslash_is_no_separator_in_a_posix_extraction(tmp_path: Path) -> None:
+    assert _escapes(BACKSLASH) == {"a\\b", "model_config.yaml"}
+    p = tmp_path / "model.tar"
+    _tar(p, BACKSLASH)
+    r = scan_file(p)
+    assert r.verdict == "unsafe" and "tar.link-escape" in {f.id for f in r.findings}, r.findings
+    # read as Windows reads it ('\' a separator) an escape still counts
+    assert _escapes([("a\\b", "../..", b"")]) == {"a\\b"}
+    assert _escapes([("a/b", "..\\..", b"")]) == {"a/b"}
+    assert not _escapes([("a\\b", "c", b""), ("d", "a\\b", b"")])
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX extraction")
+def test_posix_extraction_reads_the_host_file_through_the_backslash_link(tmp_path: Path) -> None:
+    (tmp_path / "secret.txt").write_text("HOST\n")
+    p = tmp_path / "model.tar"
+    _tar(p, BACKSLASH)
+    code = ("import sys, tarfile\nwith tarfile.open(sys.argv[1]) as t:\n    t.extractall(sys.argv[2], filter='fully_trusted')"
+            if sys.version_info >= (3, 12) else
+            "import sys, tarfile\nwith tarfile.open(sys.argv[1]) as t:\n    t.extractall(sys.argv[2])")
+    subprocess.run([sys.executable, "-c", code, str(p), str(tmp_path / "x")], check=True, timeout=60)
+    assert (tmp_path / "x" / "model_config.yaml").read_text() == "HOST\n"

@@ -76,6 +76,7 @@ def main(out: Path) -> None:
             h.create_group(f"g{i:03d}")
         h["g033"].attrs["payload"] = np.bytes_(__import__("pickle").dumps(Payload(), protocol=0))
     rt12a(out / "rt12a")
+    rt13a(out / "rt13a")
 
 
 # ---- red team 12a: the loader transforms or repairs the bytes before it unpickles them -------
@@ -225,8 +226,119 @@ def rt12a(out: Path) -> None:
     path.write_bytes(buf)
 
 
+# ---- red team 13a: the HDF5 library reads what the walk did not --------------------------
+
+def rt13a(out: Path) -> None:
+    """One file per HDF5 finding of red team 13a, built as its proof builds it (payload: ``true``)."""
+    import ctypes
+    import glob
+    import pickle
+    import zlib
+
+    import h5py
+    import numpy as np
+    import pandas as pd
+
+    out.mkdir(parents=True, exist_ok=True)
+    for p in out.glob("*.h5"):
+        p.unlink()
+    # 13a-1: a variable-length string attribute whose base (character) type is 2 bytes wide: the
+    # length field counts 2-byte elements, so the library reads the whole (even-length) pickle
+    payload = pickle.dumps(Payload(), protocol=0)
+    payload += b"." * (len(payload) % 2)  # bytes after STOP are never read
+    path = out / "vlen-string-base-2.h5"
+    pd.DataFrame({"a": [1.0, 2.0, 3.0]}).to_hdf(path, key="df", format="fixed")
+    with h5py.File(path, "r+") as f:
+        f["df"].attrs.create("note", payload, dtype=h5py.string_dtype("ascii"))
+    buf = bytearray(path.read_bytes())
+    i = buf.find(b"note\x00")
+    hdr = i - 8 if buf[i - 8] == 1 else i - 9  # attribute message v1 (8-byte header) or v3 (9)
+    ver = buf[hdr]
+    nsz, dsz, ssz = (int.from_bytes(buf[hdr + 2 + 2 * k:hdr + 4 + 2 * k], "little") for k in range(3))
+
+    def pad(n: int) -> int:
+        return (n + 7) & ~7 if ver == 1 else n
+
+    dt = hdr + (8 if ver == 1 else 9) + pad(nsz)
+    assert buf[dt] & 0x0F == 9 and buf[dt + 1] & 0x0F == 1 and buf[dt + 8 + 4] == 1
+    buf[dt + 8 + 4] = 2  # base type: 2 bytes ...
+    buf[dt + 8 + 10] = 16  # ... precision 16 bits
+    data = dt + pad(dsz) + pad(ssz)
+    assert int.from_bytes(buf[data:data + 4], "little") == len(payload)
+    buf[data:data + 4] = (len(payload) // 2).to_bytes(4, "little")
+    _fix_ohdr_checksums(buf)
+    path.write_bytes(buf)
+    # 13a-2: a second Datatype (1-byte integer) / Layout (compact, 0 bytes) message after the
+    # first in a pandas object VLArray's header (its modification-time message retyped)
+    for name, mtype, body in (("duplicate-datatype.h5", b"\x03\x00", b"\x10\x00\x00\x00\x01\x00\x00\x00"),
+                              ("duplicate-layout.h5", b"\x08\x00", b"\x03\x00\x00\x00\x00\x00\x00\x00")):
+        path = out / name
+        pd.Series([Payload(), "a"], dtype=object).to_hdf(path, key="s", format="fixed", complevel=9, complib="zlib")
+        buf = bytearray(path.read_bytes())
+        pos, done = 0, 0
+        while (pos := buf.find(b"\x12\x00\x08\x00\x00\x00\x00\x00", pos + 1)) >= 0:
+            if b"\x03\x00\x18\x00\x01\x00\x00\x00\x19\x00\x00\x00" in bytes(buf[max(0, pos - 200):pos]):
+                buf[pos:pos + 2] = mtype
+                buf[pos + 8:pos + 16] = body
+                done += 1
+        assert done == 1, done
+        path.write_bytes(buf)
+    # 13a-3: 65,536 rows of one chunk, every row the same element: one 4 KB heap pickle (harmless)
+    with h5py.File(out / "shared-rows.h5", "w") as f:
+        c = 65536
+        ds = f.create_dataset("v", shape=(c,), chunks=(c,), dtype=h5py.vlen_dtype(np.uint8), compression="gzip")
+        ds[0] = np.frombuffer(b"N0" * 2000 + b"N.", np.uint8)
+        ds.attrs["PSEUDOATOM"] = np.bytes_(b"object")
+        ds.attrs["CLASS"] = np.bytes_(b"VLARRAY")
+        _mask, raw = ds.id.read_direct_chunk((0,))
+        ds.id.write_direct_chunk((0,), zlib.compress(zlib.decompress(raw)[:16] * c, 9), 0)
+    # 13a-4: an object VLArray with no storage allocated and the pickle as its (vlen) fill value
+    path = out / "vlen-fill-value.h5"
+    pd.Series(["a", "b"], dtype=object).to_hdf(path, key="s", format="fixed")
+    lib = ctypes.CDLL(glob.glob(os.path.join(os.path.dirname(h5py.__file__), "..", "h5py.libs", "libhdf5-*.so*"))[0])
+    lib.H5Pset_fill_value.argtypes = [ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p]
+
+    class HvlT(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_size_t), ("p", ctypes.c_void_p)]
+
+    pk = pickle.dumps(Payload(), protocol=2)
+    with h5py.File(path, "r+") as f:
+        g = f["s"]
+        attrs = {k: g["values"].attrs[k] for k in g["values"].attrs}
+        nrows = g["values"].shape[0]
+        del g["values"]
+        vt = h5py.h5t.vlen_create(h5py.h5t.NATIVE_UINT8)
+        dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+        dcpl.set_chunk((1,))
+        cbuf = ctypes.create_string_buffer(pk, len(pk))
+        fill = HvlT(len(pk), ctypes.cast(cbuf, ctypes.c_void_p))
+        assert lib.H5Pset_fill_value(dcpl.id, vt.id, ctypes.addressof(fill)) >= 0
+        space = h5py.h5s.create_simple((nrows,), (h5py.h5s.UNLIMITED,))
+        ds = h5py.Dataset(h5py.h5d.create(g.id, b"values", vt, space, dcpl=dcpl))
+        for k, v in attrs.items():
+            ds.attrs[k] = v
+    # 13a-5: an object VLArray that is a virtual view of a plain vlen dataset of this file
+    path = out / "virtual-same-file.h5"
+    pd.Series([Payload(), "a"], dtype=object).to_hdf(path, key="s", format="fixed")
+    with h5py.File(path, "r+", libver=("earliest", "v114")) as f:
+        g = f["s"]
+        attrs = {k: g["values"].attrs[k] for k in g["values"].attrs}
+        rows = [g["values"][i] for i in range(g["values"].shape[0])]
+        del g["values"]
+        rawds = g.create_dataset("_raw", shape=(len(rows),), dtype=h5py.vlen_dtype(np.uint8))
+        for i, r in enumerate(rows):
+            rawds[i] = r
+        layout = h5py.VirtualLayout(shape=(len(rows),), dtype=h5py.vlen_dtype(np.uint8))
+        layout[:] = h5py.VirtualSource(rawds)
+        v = g.create_virtual_dataset("values", layout)
+        for k, val in attrs.items():
+            v.attrs[k] = val
+
+
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--rt12a":  # only the red team 12a files
+    if len(sys.argv) > 1 and sys.argv[1] == "--rt13a":  # only the red team 13a files
+        rt13a(Path(sys.argv[2] if len(sys.argv) > 2 else "tests/fixtures/hdf5/rt13a"))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--rt12a":  # only the red team 12a files
         rt12a(Path(sys.argv[2] if len(sys.argv) > 2 else "tests/fixtures/hdf5/rt12a"))
     else:
         main(Path(sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/hdf5"))
