@@ -101,6 +101,29 @@ def scan_file_hashed(f: Path) -> scanner.FileScan:
     return scanner.scan_file(f, with_hash=True)
 
 
+def _race_through_generate(monkeypatch: pytest.MonkeyPatch, f: Path, out: Path, args: list[str], manifest: bool,
+                           benign: bytes, evil: bytes) -> str:
+    """``generate`` with ``f`` rewritten through a dirty shared mapping between its hash and its
+    scan (after a first run that fills the hash cache, in manifest mode): the BOM records the
+    digest of the bytes judged, never the benign digest. Returns the BOM text."""
+    with _dirty_mapping(f) as mm:
+        if manifest:
+            main(args)  # a first run: the benign digest goes into the hash cache
+        silent = _rewrite_before_the_scan(monkeypatch, mm, evil, f)
+        main(args)
+        text = out.read_text()
+    if not silent[0]:
+        pytest.skip("this file system moves the time stamps on a write through a dirty mapping")
+    doc = json.loads(text)
+    comp = next(c for c in doc["components"] if c.get("type") == "file" and c["name"] == f.name)
+    props = {p["name"]: p["value"] for p in comp["properties"]}
+    sha = comp["hashes"][0]["content"] if comp.get("hashes") else None
+    ids = [scanner.CHANGED_DURING_SCAN] if scanner.CHANGED_DURING_SCAN in text else []
+    _judged_and_recorded(sha, props["mlbom:safety:verdict"], ids, benign, evil)
+    assert hashlib.sha256(benign).hexdigest() not in text  # not in the manifest either
+    return text
+
+
 @pytest.mark.parametrize("manifest", [False, True], ids=["inline", "manifest"])
 def test_model_file_rewritten_in_place_between_hash_and_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                               manifest: bool) -> None:
@@ -116,21 +139,7 @@ def test_model_file_rewritten_in_place_between_hash_and_scan(tmp_path: Path, mon
     out = tmp_path / "bom.json"
     args = ["-q", "generate", "--no-gpu", "--model", str(m), "-o", str(out)] + (
         ["--max-file-components", "0"] if manifest else [])
-    with _dirty_mapping(f) as mm:
-        if manifest:
-            main(args)  # a first run: the benign digest goes into the hash cache
-        silent = _rewrite_before_the_scan(monkeypatch, mm, evil, f)
-        main(args)
-        text = out.read_text()
-    if not silent[0]:
-        pytest.skip("this file system moves the time stamps on a write through a dirty mapping")
-    doc = json.loads(text)
-    comp = next(c for c in doc["components"] if c.get("type") == "file" and c["name"] == "model.pkl")
-    props = {p["name"]: p["value"] for p in comp["properties"]}
-    sha = comp["hashes"][0]["content"] if comp.get("hashes") else None
-    ids = [scanner.CHANGED_DURING_SCAN] if scanner.CHANGED_DURING_SCAN in text else []
-    _judged_and_recorded(sha, props["mlbom:safety:verdict"], ids, benign, evil)
-    assert hashlib.sha256(benign).hexdigest() not in text  # not in the manifest either
+    text = _race_through_generate(monkeypatch, f, out, args, manifest, benign, evil)
     if manifest:
         assert scanner.CHANGED_DURING_SCAN in text
 
@@ -150,21 +159,7 @@ def test_dataset_file_rewritten_in_place_between_hash_and_scan(tmp_path: Path, m
     out = tmp_path / "bom.json"
     args = ["-q", "generate", "--no-gpu", "--dataset", str(ds), "-o", str(out)] + (
         ["--max-file-components", "0"] if manifest else [])
-    with _dirty_mapping(f) as mm:
-        if manifest:
-            main(args)
-        silent = _rewrite_before_the_scan(monkeypatch, mm, evil, f)
-        main(args)
-        text = out.read_text()
-    if not silent[0]:
-        pytest.skip("this file system moves the time stamps on a write through a dirty mapping")
-    doc = json.loads(text)
-    comp = next(c for c in doc["components"] if c.get("type") == "file" and c["name"] == "batch.pkl")
-    props = {p["name"]: p["value"] for p in comp["properties"]}
-    sha = comp["hashes"][0]["content"] if comp.get("hashes") else None
-    ids = [scanner.CHANGED_DURING_SCAN] if scanner.CHANGED_DURING_SCAN in text else []
-    _judged_and_recorded(sha, props["mlbom:safety:verdict"], ids, benign, evil)
-    assert hashlib.sha256(benign).hexdigest() not in text
+    _race_through_generate(monkeypatch, f, out, args, manifest, benign, evil)
 
 
 def test_verified_reader_serves_the_hashed_bytes(tmp_path: Path) -> None:
