@@ -94,8 +94,9 @@ class LoadedBom:
 
             more = sum(document.NOT_UNIQUE in p for p in self.problems) - 1
             raise InputError(self.source, f"{dup}{f' (and {more} more)' if more else ''}: CycloneDX requires "
-                             "bom-refs unique within a BOM, and a reader keyed by bom-ref would judge one of the "
-                             "components and drop the other; not read", hint="mlbom validate lists every problem")
+                             "bom-refs (and one dependency entry per ref) unique within a BOM, and a reader keyed "
+                             "by bom-ref would judge one of them and drop the other; not read",
+                             hint="mlbom validate lists every problem")
 
     def components(self) -> list[dict[str, object]]:
         """Every component of the release, nested ones included (pedigree ancestors are not

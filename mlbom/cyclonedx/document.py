@@ -483,7 +483,10 @@ _SHAPES: dict[str, dict[str, _Shape]] = {
     "metadata": {"component": ("obj", "component")},
     "component": {"type": ("str", ""), "name": ("str", ""), "version": ("str", ""), "group": ("str", ""),
                   "purl": ("str", ""), "bom-ref": ("str", ""), "components": ("arr", "component"),
-                  "hashes": ("arr", "hash"), "licenses": ("arr", "license")},
+                  "hashes": ("arr", "hash"), "licenses": ("arr", "license"), "pedigree": ("obj", "pedigree")},
+    # the policy's base-model rules read ancestors (red team 14b-2)
+    "pedigree": {"ancestors": ("arr", "component"), "descendants": ("arr", "component"),
+                 "variants": ("arr", "component")},
     "service": {"name": ("str", ""), "version": ("str", ""), "group": ("str", ""), "bom-ref": ("str", ""),
                 "services": ("arr", "service"), "licenses": ("arr", "license")},
     "dependency": {"ref": ("str", ""), "dependsOn": ("strs", ""), "provides": ("strs", "")},
@@ -613,12 +616,19 @@ def referential_problems(doc: dict[str, object]) -> Iterator[str]:
                     yield f"{where}/data/{j}: bom-ref {block['bom-ref']!r} {NOT_UNIQUE} (also at {refs[block['bom-ref']]})"
                 refs.setdefault(block["bom-ref"], f"{where}/data/{j}")
     deps = doc.get("dependencies")
+    dep_at: dict[str, int] = {}
     for i, d in enumerate(deps if isinstance(deps, list) else []):
         if not isinstance(d, dict):
             continue
         ref = d.get("ref")
         if not isinstance(ref, str) or ref not in refs:
             yield f"/dependencies/{i}/ref: {ref!r} names no component"
+        if isinstance(ref, str):
+            if ref in dep_at:
+                # a reader keyed by ref keeps one entry's dependsOn and never sees the other's (red team 14b-1)
+                yield f"/dependencies/{i}/ref: dependency entry for {ref!r} {NOT_UNIQUE} (also at /dependencies/{dep_at[ref]})"
+            else:
+                dep_at[ref] = i
         depends = d.get("dependsOn")
         for j, t in enumerate(depends if isinstance(depends, list) else []):
             if not isinstance(t, str) or t not in refs:
