@@ -220,3 +220,22 @@ def test_deep_json_with_many_interpolated_targets_is_bounded() -> None:
     assert peak < 40 << 20, peak  # a path per target was ~200 MB here
     assert t.bounded is not None and "over 10000 targets" in t.bounded
     assert any(j.effect == "suspicious" for j in ct.judge(t))
+
+
+@pytest.mark.parametrize("where", ["hyper_parameters", "target-mapping", "whole-checkpoint"])
+def test_config_targets_in_ordereddicts_of_a_checkpoint_are_judged(where: str) -> None:
+    """Lightning copies hyper-parameters from any mapping: an OrderedDict (allowlisted, and
+    accepted by torch's weights-only loader) holding the config hid its targets (red team 14a-1)."""
+    from collections import OrderedDict
+
+    target: dict[str, object] = {"_target_": "os.system", "command": "true"}
+    net: object = OrderedDict(target) if where == "target-mapping" else target
+    hparams: object = {"net": net}
+    if where == "hyper_parameters":
+        hparams = OrderedDict(hparams)  # type: ignore[arg-type]
+    ckpt: object = {"state_dict": {}, "hyper_parameters": hparams}
+    if where == "whole-checkpoint":
+        ckpt = OrderedDict(ckpt)  # type: ignore[arg-type]
+    for protocol in (2, 4):
+        v, _ids, msg = _scan(pickle.dumps(ckpt, protocol=protocol), "model.ckpt")
+        assert v == "unsafe" and "os.system" in msg, (protocol, msg)

@@ -859,7 +859,8 @@ def pickle_targets(value: object) -> Targets | None:
     ``cfg``) are a config that ``load_from_checkpoint`` hands to LightningCLI's ``_instantiator``
     (jsonargparse: every nested ``class_path`` imported and called) or to the model's Hydra
     ``instantiate``. The plain data the pickle walk rebuilt (``value``: its dicts with str keys,
-    lists, tuples, sets, strings, numbers; any other value unknown) is judged anywhere in it like a
+    lists, tuples, sets, strings, numbers, and objects holding items or attributes — an
+    OrderedDict, an AttributeDict, a Namespace — read as dicts; any other value unknown) is judged anywhere in it like a
     parsed JSON config (:func:`json_targets`). None when it holds no target key, no ``${`` and no
     container mlbom could not keep (then there is nothing to judge). Linear in the data the walk
     kept (each container once)."""
@@ -901,6 +902,24 @@ def pickle_targets(value: object) -> Targets | None:
                 seq: list[object] = [None] * len(v.items)
                 plain[id(v)] = got = seq
                 todo.extend((item, seq, i) for i, item in enumerate(v.items))
+        elif isinstance(v, pickle_fmt.Call) and (v.mapping is not None or v.dicts):
+            # an object holding items or attributes: an OrderedDict or AttributeDict filled by
+            # SETITEMS, a Namespace/DictConfig-like object whose BUILD state became its attributes —
+            # Lightning copies hyper-parameters from any mapping (red team 14a-1): read as a dict
+            if id(v) in plain:
+                got = plain[id(v)]
+            else:
+                obj: dict[str, object] = {}
+                plain[id(v)] = got = obj
+                for src in ([v.mapping] if v.mapping is not None else []) + list(v.dicts or ()):
+                    if src.items is None:
+                        lost = True
+                        continue
+                    for k, item in src.items.items():
+                        if isinstance(k, str):
+                            found = found or k in MARKERS or k in INIT_ARGS or k == "type"
+                            obj[k] = None
+                            todo.append((item, obj, k))
         else:
             got = None if isinstance(v, pickle_fmt.Opaque) and v.what == "None" else _UNKNOWN_VALUE
         if isinstance(into, list):
