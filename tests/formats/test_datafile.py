@@ -31,7 +31,8 @@ def test_first_byte_dispatch_keeps_the_order_of_the_magic_table() -> None:
     of trying the table in order (the first match wins)."""
     import os
 
-    from mlbom.formats.datafile import _MAGIC
+    from mlbom.formats.datafile import _MAGIC, _READ_ANYWAY
+    from mlbom.formats.pickle_start import may_unpickle
 
     def in_order(head: bytes) -> str | None:
         return next((name for magic, off, name in _MAGIC if head[off:off + len(magic)] == magic), None)
@@ -42,6 +43,10 @@ def test_first_byte_dispatch_keeps_the_order_of_the_magic_table() -> None:
     for head in heads:
         want = in_order(head)
         if want is not None:
+            # content a loader could unpickle is "pickle" before any media signature (a GIF's "G" is
+            # BINFLOAT: random bytes after it sometimes make a pickle start), containers excepted
+            if want not in _READ_ANYWAY and may_unpickle(head):
+                want = "pickle"
             assert detect(head) == want, head[:8]
         else:
             assert detect(head) not in {name for _, _, name in _MAGIC}, head[:8]
