@@ -77,6 +77,10 @@ class _File:
         self.btree_k: int | None = None
         self.leaf_k: int | None = None
         self.root_cache: tuple[int, int] | None = None
+        # object header blocks read, by start address: the object header that reached them (the
+        # library never shares one between object headers), and header messages parsed
+        self.blocks: dict[int, int] = {}
+        self.messages_parsed = 0
 
     def read(self, pos: int, n: int, what: str) -> bytes:
         if pos < 0 or n < 0 or pos + n > self.size:
@@ -218,6 +222,12 @@ def _header_messages(f: _File, addr: int) -> list[tuple[int, bytes, int]]:
         if start in seen:
             raise FormatError("HDF5 object header continuation loops")
         seen.add(start)
+        owner = f.blocks.setdefault(start, addr)
+        if owner != addr:
+            # many object headers continuing into one block would each parse it again (red team
+            # 14c-1); the library writes one header's blocks for that header only
+            raise FormatError(f"an object header block at {start} also belongs to the object header at {owner}: "
+                              "not read again")
         if len(seen) > MAX_BLOCKS:
             raise FormatError(f"more than {MAX_BLOCKS} HDF5 object header blocks")
         if length > MAX_BLOCK_BYTES:
@@ -242,6 +252,7 @@ def _header_messages(f: _File, addr: int) -> list[tuple[int, bytes, int]]:
                 mtype, msize, mflags = b.u(2), b.u(2), b.u(1)
                 b.take(3)
             body = b.take(msize)
+            f.messages_parsed += 1
             if len(out) >= MAX_MESSAGES:
                 raise FormatError(f"more than {MAX_MESSAGES} HDF5 header messages")
             if mtype == 0x10:  # continuation
@@ -815,8 +826,11 @@ MAX_ROWS = 1_000_000  # object rows, whole file
 MAX_JUDGED_PICKLES = 100_000
 # header messages and dense attribute records read per file: many object headers can share one
 # continuation block or one dense attribute heap (each read again for every object)
+# (at most 5,000,000, and a floor plus a quarter of the file's size: a message takes at least 4
+# bytes, so a file whose blocks are not shared never reaches it — red team 14c-1)
 MAX_TOTAL_MESSAGES = 5_000_000
-MAX_JUDGED_FLOOR = 4 << 20
+MESSAGES_FLOOR = 20_000
+MAX_JUDGED_FLOOR = 256 << 10
 NOT_PICKLED = (b"0", b"0.")  # PyTables' workaround for ticket #253: returned as they are
 
 
@@ -1054,6 +1068,7 @@ class _TreeWalk:
         # (base size, byte swap), and the collection bytes read for it
         self.heap_rows_done: set[tuple[int, bool]] = set()
         self.heap_scan_bytes = 0
+        self.fheaps: dict[int, _FractalHeap] = {}  # dense attribute heaps read, by address
 
     def note(self, where: str, why: str) -> None:
         if len(self.out.unreadable) < 100:
@@ -1108,9 +1123,10 @@ class _TreeWalk:
             if self.out.objects > MAX_OBJECTS:
                 self.note(path, f"more than {MAX_OBJECTS} objects: the rest not read")
                 return
-            if self.messages > MAX_TOTAL_MESSAGES:
-                self.note(path, f"more than {MAX_TOTAL_MESSAGES} header messages and dense attributes in the file: "
-                          "the rest not read")
+            limit = min(MAX_TOTAL_MESSAGES, MESSAGES_FLOOR + self.f.size // 4)
+            if self.messages > limit:
+                self.note(path, f"more than {limit} header messages and dense attributes in the file "
+                          f"({MESSAGES_FLOOR} plus a quarter of its size): the rest not read")
                 return
             try:
                 children = self.visit(addr, path)
@@ -1156,7 +1172,9 @@ class _TreeWalk:
                 elif mtype == 0x15:
                     heap, index = _attribute_info(f, body)
                     if heap != UNDEFINED:
-                        fh = _FractalHeap(f, heap)
+                        fh = self.fheaps.get(heap) or _FractalHeap(f, heap)
+                        if len(self.fheaps) < 1000:
+                            self.fheaps[heap] = fh
                         records = _name_index_records(f, index)
                         self.messages += len(records)
                         for heap_id, aflags in records:
