@@ -152,7 +152,7 @@ def test_the_same_bytes_are_judged_once_and_distinct_bytes_are_bounded() -> None
         walk.pickle(f"row {n}", big[:n << 19] + b".")
     assert sum(len(d) for d in judged) <= hdf5.MAX_JUDGED_FLOOR + 2 * 1000
     assert walk.out.unreadable and "not judged" in walk.out.unreadable[0][1]
-    walk, judged = _walker(10)
+    walk, judged = _walker(1 << 20)  # room for the bytes: the count bound is what stops it
     for n in range(hdf5.MAX_JUDGED_PICKLES + 5):
         walk.pickle("x", n.to_bytes(4, "little"))
     assert len(judged) == hdf5.MAX_JUDGED_PICKLES and walk.out.unreadable

@@ -77,6 +77,7 @@ def main(out: Path) -> None:
         h["g033"].attrs["payload"] = np.bytes_(__import__("pickle").dumps(Payload(), protocol=0))
     rt12a(out / "rt12a")
     rt13a(out / "rt13a")
+    rt14c(out / "rt14c")
 
 
 # ---- red team 12a: the loader transforms or repairs the bytes before it unpickles them -------
@@ -335,8 +336,40 @@ def rt13a(out: Path) -> None:
             v.attrs[k] = val
 
 
+# ---- red team 14c: object rows in external storage that is the HDF5 file itself -------------
+
+def rt14c(out: Path) -> None:
+    """14c-2, built as its proof builds it (payload: ``true``): a pandas object Series whose
+    ``values`` VLArray is remade with an External Data Files entry naming the file itself, at the
+    offset of the original rows (kept as a plain vlen dataset ``_raw``, its attributes stripped)."""
+    import h5py
+    import numpy as np
+    import pandas as pd
+
+    out.mkdir(parents=True, exist_ok=True)
+    for p in out.glob("*.h5"):
+        p.unlink()
+    path = out / "external-self.h5"
+    pd.Series([Payload(), "b"], dtype=object).to_hdf(path, key="s", format="fixed")
+    with h5py.File(path, "r+", libver=("earliest", "v114")) as f:
+        g = f["s"]
+        old = g["values"]
+        attrs = {k: old.attrs[k] for k in old.attrs}
+        nrows = old.shape[0]
+        off = old.id.get_chunk_info(0).byte_offset if old.chunks else old.id.get_offset()
+        for k in list(old.attrs):
+            del old.attrs[k]
+        g.move("values", "_raw")
+        ds = g.create_dataset("values", shape=(nrows,), dtype=h5py.vlen_dtype(np.uint8),
+                              external=[(path.name, off, 16 * nrows)])
+        for k, v in attrs.items():
+            ds.attrs[k] = v
+
+
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--rt13a":  # only the red team 13a files
+    if len(sys.argv) > 1 and sys.argv[1] == "--rt14c":  # only the red team 14c files
+        rt14c(Path(sys.argv[2] if len(sys.argv) > 2 else "tests/fixtures/hdf5/rt14c"))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--rt13a":  # only the red team 13a files
         rt13a(Path(sys.argv[2] if len(sys.argv) > 2 else "tests/fixtures/hdf5/rt13a"))
     elif len(sys.argv) > 1 and sys.argv[1] == "--rt12a":  # only the red team 12a files
         rt12a(Path(sys.argv[2] if len(sys.argv) > 2 else "tests/fixtures/hdf5/rt12a"))

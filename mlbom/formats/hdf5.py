@@ -77,6 +77,10 @@ class _File:
         self.btree_k: int | None = None
         self.leaf_k: int | None = None
         self.root_cache: tuple[int, int] | None = None
+        # object header blocks read, by start address: the object header that reached them (the
+        # library never shares one between object headers), and header messages parsed
+        self.blocks: dict[int, int] = {}
+        self.messages_parsed = 0
 
     def read(self, pos: int, n: int, what: str) -> bytes:
         if pos < 0 or n < 0 or pos + n > self.size:
@@ -218,6 +222,12 @@ def _header_messages(f: _File, addr: int) -> list[tuple[int, bytes, int]]:
         if start in seen:
             raise FormatError("HDF5 object header continuation loops")
         seen.add(start)
+        owner = f.blocks.setdefault(start, addr)
+        if owner != addr:
+            # many object headers continuing into one block would each parse it again (red team
+            # 14c-1); the library writes one header's blocks for that header only
+            raise FormatError(f"an object header block at {start} also belongs to the object header at {owner}: "
+                              "not read again")
         if len(seen) > MAX_BLOCKS:
             raise FormatError(f"more than {MAX_BLOCKS} HDF5 object header blocks")
         if length > MAX_BLOCK_BYTES:
@@ -242,6 +252,7 @@ def _header_messages(f: _File, addr: int) -> list[tuple[int, bytes, int]]:
                 mtype, msize, mflags = b.u(2), b.u(2), b.u(1)
                 b.take(3)
             body = b.take(msize)
+            f.messages_parsed += 1
             if len(out) >= MAX_MESSAGES:
                 raise FormatError(f"more than {MAX_MESSAGES} HDF5 header messages")
             if mtype == 0x10:  # continuation
@@ -815,8 +826,11 @@ MAX_ROWS = 1_000_000  # object rows, whole file
 MAX_JUDGED_PICKLES = 100_000
 # header messages and dense attribute records read per file: many object headers can share one
 # continuation block or one dense attribute heap (each read again for every object)
+# (at most 5,000,000, and a floor plus a quarter of the file's size: a message takes at least 4
+# bytes, so a file whose blocks are not shared never reaches it — red team 14c-1)
 MAX_TOTAL_MESSAGES = 5_000_000
-MAX_JUDGED_FLOOR = 4 << 20
+MESSAGES_FLOOR = 20_000
+MAX_JUDGED_FLOOR = 256 << 10
 NOT_PICKLED = (b"0", b"0.")  # PyTables' workaround for ticket #253: returned as they are
 
 
@@ -1050,6 +1064,11 @@ class _TreeWalk:
         self.paths: dict[str, int] = {}
         self.messages = 0  # header messages and dense attribute records read (MAX_TOTAL_MESSAGES)
         self.pending: list[tuple[str, str]] = []
+        # every global heap object judged as a row of external storage (red team 14c-2): done per
+        # (base size, byte swap), and the collection bytes read for it
+        self.heap_rows_done: set[tuple[int, bool]] = set()
+        self.heap_scan_bytes = 0
+        self.fheaps: dict[int, _FractalHeap] = {}  # dense attribute heaps read, by address
 
     def note(self, where: str, why: str) -> None:
         if len(self.out.unreadable) < 100:
@@ -1104,9 +1123,10 @@ class _TreeWalk:
             if self.out.objects > MAX_OBJECTS:
                 self.note(path, f"more than {MAX_OBJECTS} objects: the rest not read")
                 return
-            if self.messages > MAX_TOTAL_MESSAGES:
-                self.note(path, f"more than {MAX_TOTAL_MESSAGES} header messages and dense attributes in the file: "
-                          "the rest not read")
+            limit = min(MAX_TOTAL_MESSAGES, MESSAGES_FLOOR + self.f.size // 4)
+            if self.messages > limit:
+                self.note(path, f"more than {limit} header messages and dense attributes in the file "
+                          f"({MESSAGES_FLOOR} plus a quarter of its size): the rest not read")
                 return
             try:
                 children = self.visit(addr, path)
@@ -1125,6 +1145,7 @@ class _TreeWalk:
         children: list[tuple[int, str]] = []
         attrs: list[tuple[str, bytes]] = []  # (name, attribute message)
         dtype = dspace = layout = pipeline = None
+        external = False  # an External Data Files message: the raw data is read from files it names
         shared: list[int] = []  # dataset messages stored elsewhere (shared/committed): not followed
         counts: dict[int, int] = {}
         fills: list[tuple[int, bytes]] = []  # Fill Value messages (old, new)
@@ -1151,7 +1172,9 @@ class _TreeWalk:
                 elif mtype == 0x15:
                     heap, index = _attribute_info(f, body)
                     if heap != UNDEFINED:
-                        fh = _FractalHeap(f, heap)
+                        fh = self.fheaps.get(heap) or _FractalHeap(f, heap)
+                        if len(self.fheaps) < 1000:
+                            self.fheaps[heap] = fh
                         records = _name_index_records(f, index)
                         self.messages += len(records)
                         for heap_id, aflags in records:
@@ -1167,6 +1190,7 @@ class _TreeWalk:
                 elif mtype == 0x02:
                     children += self.dense_links(body, path)
                 elif mtype == 0x07:
+                    external = True
                     self.external_files(body, path)
                 elif mtype == 0x03:
                     dtype = body
@@ -1212,7 +1236,7 @@ class _TreeWalk:
                       "its rows not read")
         elif layout is not None:
             try:
-                self.dataset(path, dtype, dspace, layout, pipeline, object_kind, fills)
+                self.dataset(path, dtype, dspace, layout, pipeline, object_kind, fills, external)
             except FormatError as exc:
                 self.note(path, str(exc))
         return children
@@ -1438,7 +1462,7 @@ class _TreeWalk:
             raise FormatError(f"{used} external data files: the rest not read")
 
     def dataset(self, path: str, dtype: bytes | None, dspace: bytes | None, layout: bytes, pipeline: bytes | None,
-                object_kind: bool, fills: Sequence[tuple[int, bytes]] = ()) -> None:
+                object_kind: bool, fills: Sequence[tuple[int, bytes]] = (), external: bool = False) -> None:
         f = self.f
         b = _Buf(layout, "layout message")
         version = b.u(1)
@@ -1481,6 +1505,15 @@ class _TreeWalk:
             if len(value) != elem:
                 raise FormatError(f"fill value of {len(value)} bytes for {elem}-byte variable-length elements")
             self.rows(path, value, range(1), dt.base.size, swap, "fill value")
+        if external:
+            # the rows' 16-byte elements are read from the files the External Data Files message
+            # names (red team 14c-2): mlbom cannot know what a name resolves to in the loader's
+            # working directory — it may be this very file — but every reference an element holds
+            # points into this file's global heap, so every global heap object of the file is
+            # judged as a row; the rows themselves are not read: error at least
+            self.note(path, "an object VLArray whose rows are read from external storage (an External Data Files "
+                      "message): its rows not read (every global heap object of this file judged as a row)")
+            self.heap_rows(path, dt.base.size, swap)
         if cls == 3:
             return  # a virtual dataset's rows are its sources' (read after the walk)
         filters = _filters(pipeline) if pipeline is not None else []
@@ -1500,6 +1533,44 @@ class _TreeWalk:
                 self.rows(path, data, indices, dt.base.size, swap)
         else:
             raise FormatError(f"unknown layout class {cls}")
+
+    def heap_rows(self, path: str, base_size: int, swap: bool) -> None:
+        """Judge every object of every global heap collection of the file as an object row (whole:
+        a row reads a prefix of its object). A collection is found where the library would read
+        one — any address that holds ``GCOL`` — so every signature is tried; the collections read
+        are bounded in bytes (twice the file's size plus a floor)."""
+        if (base_size, swap) in self.heap_rows_done:
+            return
+        self.heap_rows_done.add((base_size, swap))
+        f = self.f
+        limit = 2 * f.size + (1 << 20)
+        step = 1 << 20
+        pos = 0
+        while pos < f.size:
+            window = f.read(pos, min(step + 3, f.size - pos), "global heap search")
+            i = window.find(b"GCOL")
+            while 0 <= i < step:
+                addr = pos + i
+                i = window.find(b"GCOL", i + 1)
+                if addr + 8 + f.sl > f.size:
+                    continue
+                csize = int.from_bytes(f.read(addr + 8, f.sl, "global heap"), "little")
+                self.heap_scan_bytes += min(csize, f.size - addr)
+                if self.heap_scan_bytes > limit:
+                    raise FormatError("global heap collections of more than twice the file's size: the rest not "
+                                      "judged as rows")
+                try:
+                    objects = f.heaps[addr] if addr in f.heaps else _collection(f, addr)
+                except FormatError:
+                    continue  # not a collection the library reads either
+                for index in sorted(objects):
+                    for copy in objects[index]:
+                        self.rows_seen(path)
+                        if swap:
+                            copy = _byteswap(copy[:len(copy) - len(copy) % base_size], base_size)
+                        self.pickle(f"{path}: global heap object {index} at {addr} (a possible row in external "
+                                    "storage; PyTables' ObjectAtom unpickles rows)", copy)
+            pos += step
 
     def budget(self, n: int) -> None:
         self.row_bytes += n
