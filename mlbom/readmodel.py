@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Generic, TypeVar, overload
 
-from mlbom.cyclonedx.document import walk_components
+from mlbom.cyclonedx.document import walk_components, walk_nested
 from mlbom.identity import purl_base
 from mlbom.model import SEVERITIES, stated_verdict
 from mlbom.model import Finding as ModelFinding
@@ -97,14 +97,7 @@ def release_components(doc: dict[str, object], *, with_root: bool = False) -> It
 def walk_services(items: object) -> Iterator[dict[str, object]]:
     """Every service object of a ``services`` array, nested ones included, in document order.
     Iterative, like :func:`walk`."""
-    stack = list(reversed(items)) if isinstance(items, list) else []
-    while stack:
-        s = stack.pop()
-        if isinstance(s, dict):
-            yield s
-            nested = s.get("services")
-            if isinstance(nested, list):
-                stack.extend(reversed(nested))
+    return walk_nested(items, "services")
 
 
 def subjects(doc: dict[str, object]) -> Iterator[tuple[str, dict[str, object]]]:

@@ -549,12 +549,18 @@ def walk_components(items: object) -> Iterator[dict[str, object]]:
     components``), in document order (pre-order); pedigree ancestors are not part of the release
     and are not walked. Iterative: no walk relies on the call stack. The one walk over the
     release's components (:func:`mlbom.readmodel.walk` is this function)."""
+    return walk_nested(items, "components")
+
+
+def walk_nested(items: object, key: str) -> Iterator[dict[str, object]]:
+    """Every object of an array, and of the arrays under ``key`` nested in them (``components``,
+    ``services``), in document order (pre-order); iterative."""
     stack = list(reversed(items)) if isinstance(items, list) else []
     while stack:
         c = stack.pop()
         if isinstance(c, dict):
             yield c
-            nested = c.get("components")
+            nested = c.get(key)
             if isinstance(nested, list):
                 stack.extend(reversed(nested))
 
