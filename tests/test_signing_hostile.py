@@ -59,3 +59,16 @@ def test_repeated_pem_headers_are_linear(tmp_path: Path, capsys: pytest.CaptureF
     big.write_bytes(b"-----BEGIN PUBLIC KEY-----\n" * 38_000)
     rc, err = _run(capsys, ["verify", str(HOSTILE / "signed.json"), "--key", str(big)])
     assert rc == 2 and "inside an open" in err
+
+
+@pytest.mark.parametrize("text", ["YWJ=", "YWI", "YW I=", "YWI=\n", "YW-=", "YWI==", " YWI="])
+def test_dsse_base64_has_one_spelling(text: str) -> None:
+    """A DSSE payload or signature whose base64 decodes to the same bytes under another spelling
+    (unused low bits set in the last character, missing padding, whitespace, the URL alphabet) is
+    refused: an envelope that can change without breaking its signature is not the one signed."""
+    from mlbom.dsse import b64_strict
+    from mlbom.errors import VerificationError
+
+    assert b64_strict("YWI=", "payload") == b"ab"
+    with pytest.raises(VerificationError):
+        b64_strict(text, "payload")
