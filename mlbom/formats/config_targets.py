@@ -853,15 +853,27 @@ class _Unknown:
 _UNKNOWN_VALUE = _Unknown()
 
 
+def _dict_sources(v: object) -> list[pickle_fmt.Dct] | None:
+    """The dicts whose str-keyed items a pickle value holds as a mapping: a dict itself, or an
+    object holding items or attributes — an OrderedDict or AttributeDict filled by SETITEMS, a
+    Namespace/DictConfig-like object whose BUILD state became its attributes (Lightning copies
+    hyper-parameters from any mapping: red team 14a-1); None for anything else."""
+    if isinstance(v, pickle_fmt.Dct):
+        return [v]
+    if isinstance(v, pickle_fmt.Call) and (v.mapping is not None or v.dicts):
+        return ([v.mapping] if v.mapping is not None else []) + list(v.dicts or ())
+    return None
+
+
 def pickle_targets(value: object) -> Targets | None:
     """Config targets carried as a pickle's data (12d-4): a Lightning checkpoint's
     ``hyper_parameters`` (and ``hparams``, ``datamodule_hyper_parameters``, a NeMo/Hydra model's
     ``cfg``) are a config that ``load_from_checkpoint`` hands to LightningCLI's ``_instantiator``
     (jsonargparse: every nested ``class_path`` imported and called) or to the model's Hydra
     ``instantiate``. The plain data the pickle walk rebuilt (``value``: its dicts with str keys,
-    lists, tuples, sets, strings, numbers, and objects holding items or attributes — an
-    OrderedDict, an AttributeDict, a Namespace — read as dicts; any other value unknown) is judged anywhere in it like a
-    parsed JSON config (:func:`json_targets`). None when it holds no target key, no ``${`` and no
+    lists, tuples, sets, strings, numbers, and objects holding items or attributes read as dicts
+    (:func:`_dict_sources`); any other value unknown) is judged anywhere in it like a parsed JSON
+    config (:func:`json_targets`). None when it holds no target key, no ``${`` and no
     container mlbom could not keep (then there is nothing to judge). Linear in the data the walk
     kept (each container once)."""
     plain: dict[int, object] = {}
@@ -878,20 +890,24 @@ def pickle_targets(value: object) -> Targets | None:
             found = found or (isinstance(v, str) and "${" in v)
         elif isinstance(v, bool):
             got = v
-        elif isinstance(v, pickle_fmt.Dct):
+        elif (sources := _dict_sources(v)) is not None:
             if id(v) in plain:
                 got = plain[id(v)]
-            elif v.items is None:
+            elif isinstance(v, pickle_fmt.Dct) and v.items is None:
                 lost = True
                 got = _UNKNOWN_VALUE
             else:
                 d: dict[str, object] = {}
                 plain[id(v)] = got = d
-                for k, item in v.items.items():
-                    if isinstance(k, str):
-                        found = found or k in MARKERS or k in INIT_ARGS or k == "type"
-                        d[k] = None
-                        todo.append((item, d, k))
+                for src in sources:
+                    if src.items is None:
+                        lost = True
+                        continue
+                    for k, item in src.items.items():
+                        if isinstance(k, str):
+                            found = found or k in MARKERS or k in INIT_ARGS or k == "type"
+                            d[k] = None
+                            todo.append((item, d, k))
         elif isinstance(v, pickle_fmt.Seq):
             if id(v) in plain:
                 got = plain[id(v)]
@@ -902,24 +918,6 @@ def pickle_targets(value: object) -> Targets | None:
                 seq: list[object] = [None] * len(v.items)
                 plain[id(v)] = got = seq
                 todo.extend((item, seq, i) for i, item in enumerate(v.items))
-        elif isinstance(v, pickle_fmt.Call) and (v.mapping is not None or v.dicts):
-            # an object holding items or attributes: an OrderedDict or AttributeDict filled by
-            # SETITEMS, a Namespace/DictConfig-like object whose BUILD state became its attributes —
-            # Lightning copies hyper-parameters from any mapping (red team 14a-1): read as a dict
-            if id(v) in plain:
-                got = plain[id(v)]
-            else:
-                obj: dict[str, object] = {}
-                plain[id(v)] = got = obj
-                for src in ([v.mapping] if v.mapping is not None else []) + list(v.dicts or ()):
-                    if src.items is None:
-                        lost = True
-                        continue
-                    for k, item in src.items.items():
-                        if isinstance(k, str):
-                            found = found or k in MARKERS or k in INIT_ARGS or k == "type"
-                            obj[k] = None
-                            todo.append((item, obj, k))
         else:
             got = None if isinstance(v, pickle_fmt.Opaque) and v.what == "None" else _UNKNOWN_VALUE
         if isinstance(into, list):
