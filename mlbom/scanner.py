@@ -1758,10 +1758,14 @@ def _scan_tar(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             for i, m in enumerate(members):
                 mw = f"{where}!{m.name}"
                 parts = m.name.replace("\\", "/").split("/")
-                if m.name.startswith("/") or ".." in parts:
-                    acc.add("tar.path-traversal", "high", f"{mw}: member name leaves the archive's folder",
-                            effect="suspicious")
-                if i in escapes and not (m.issym() or m.islnk()):
+                traversal = _absolute(m.name) or ".." in parts
+                if traversal:
+                    # tarfile.extract/extractall with no filter (Python before 3.14's default; NeMo's
+                    # restore, torch's legacy loader) joins the name to the folder as it is: an
+                    # absolute name or a '..' writes that path on the host (zipfile strips both)
+                    acc.add("tar.path-traversal", "critical", f"{mw}: member name leaves the archive's folder: "
+                            "extracting it without a filter writes outside the folder", effect="unsafe")
+                if i in escapes and not traversal and not (m.issym() or m.islnk()):
                     acc.add("tar.link-escape", "critical", f"{mw}: extracting it writes outside the archive's "
                             "folder, through links extracted before it", effect="unsafe")
                 if m.issym() or m.islnk():

@@ -134,3 +134,35 @@ def test_posix_extraction_reads_the_host_file_through_the_backslash_link(tmp_pat
             "import sys, tarfile\nwith tarfile.open(sys.argv[1]) as t:\n    t.extractall(sys.argv[2])")
     subprocess.run([sys.executable, "-c", code, str(p), str(tmp_path / "x")], check=True, timeout=60)
     assert (tmp_path / "x" / "model_config.yaml").read_text() == "HOST\n"
+
+
+@pytest.mark.parametrize("name", ["../outside.txt", "a/../../outside.txt"])
+def test_a_member_name_leaving_the_folder_is_unsafe_as_extraction_writes_it(tmp_path: Path, name: str) -> None:
+    """A tar member whose own name leaves the folder: ``tarfile.extractall`` with no filter (the
+    default before Python 3.14) writes it there; ``zipfile`` strips such names, tarfile does not."""
+    p = tmp_path / "model.tar"
+    with tarfile.open(p, "w") as t:
+        folder = tarfile.TarInfo("a")
+        folder.type = tarfile.DIRTYPE
+        t.addfile(folder)
+        for n, data in ((name, b"written\n"), ("weights.txt", b"w\n")):
+            info = tarfile.TarInfo(n)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    r = scan_file(p)
+    hits = [f for f in r.findings if f.id == "tar.path-traversal"]
+    assert r.verdict == "unsafe" and hits and hits[0].severity == "critical", r.findings
+    assert "tar.link-escape" not in {f.id for f in r.findings}  # one finding, the accurate one
+    dest = tmp_path / "x" / "y"
+    dest.mkdir(parents=True)
+    code = ("import tarfile,sys\nwith tarfile.open(sys.argv[1]) as t:\n"
+            "    t.extractall(sys.argv[2], **({'filter': 'fully_trusted'} if hasattr(tarfile, 'fully_trusted_filter') else {}))\n")
+    subprocess.run([sys.executable, "-c", code, str(p), str(dest)], check=True, capture_output=True)
+    assert (dest.parent / "outside.txt").read_bytes() == b"written\n"
+
+
+def test_an_absolute_member_name_is_unsafe(tmp_path: Path) -> None:
+    p = tmp_path / "model.tar"
+    _tar(p, [("/tmp/mlbom-never-written.txt", None, b"x")])
+    r = scan_file(p)
+    assert r.verdict == "unsafe" and "tar.path-traversal" in {f.id for f in r.findings}, r.findings
