@@ -69,6 +69,7 @@ class _File:
     def __init__(self, fh: IO[bytes], size: int) -> None:
         self.fh, self.size = fh, size
         self.heaps: dict[int, dict[int, list[bytes]]] = {}  # global heap collections read: index -> copies
+        self.heap_taken = 0  # bytes of global heap objects handed out (every copy, every read)
         self.base = 0
         self.so = 8  # size of offsets
         self.sl = 8  # size of lengths
@@ -579,7 +580,28 @@ def _global_heap_object(f: _File, addr: int, index: int, length: int) -> list[by
         raise FormatError(f"global heap object {index} not found")
     if any(length > len(c) for c in copies):
         raise FormatError("variable-length string longer than its heap object")
-    return [c[:length] for c in copies]
+    return _take_copies(f, copies, length)
+
+
+# bytes of global heap objects handed out per file, every copy of every read counted (each is
+# sliced, hashed and maybe judged): a floor plus four times the file's size. A file whose
+# references each name their own object reads each object once; many references to one object
+# (prefixes of it, or a collection holding many copies of its index) multiply the work, and are
+# stopped here, before the slicing (red team 15c-1)
+HEAP_TAKEN_FLOOR = 4 << 20
+HEAP_TAKEN_FACTOR = 4
+
+
+def _take_copies(f: _File, copies: list[bytes], length: int | None) -> list[bytes]:
+    """``length`` bytes of every copy (None: whole), charged to the file's heap budget first."""
+    need = len(copies) + sum(len(c) if length is None else length for c in copies)
+    limit = HEAP_TAKEN_FLOOR + HEAP_TAKEN_FACTOR * f.size
+    if f.heap_taken + need > limit:
+        f.heap_taken = limit + 1  # every later read is refused too
+        raise FormatError(f"global heap objects read over {HEAP_TAKEN_FLOOR} bytes plus {HEAP_TAKEN_FACTOR} "
+                          "times the file's size (every copy, every reference): the rest not read")
+    f.heap_taken += need
+    return copies if length is None else [c[:length] for c in copies]
 
 
 def _collection(f: _File, addr: int) -> dict[int, list[bytes]]:
@@ -1077,11 +1099,11 @@ class _TreeWalk:
     def pickle(self, where: str, data: bytes) -> None:
         self.out.pickled_bytes += len(data)
         self.out.pickled_values += 1
+        if self.judged_over:
+            return  # reported once; nothing more is hashed or judged (red team 15c-1)
         digest = hashlib.sha256(data).digest()
         if digest in self.judged:
             return  # the same bytes judged already (at another row or attribute): the same verdict
-        if self.judged_over:
-            return
         if (len(self.judged) >= MAX_JUDGED_PICKLES
                 or self.judged_bytes + len(data) > MAX_JUDGED_FLOOR + 2 * self.f.size):
             self.judged_over = True
@@ -1303,11 +1325,9 @@ class _TreeWalk:
         copies = f.heaps[heap].get(index)
         if not copies:
             raise FormatError(f"global heap object {index} not found")
-        if length is None:
-            return copies
-        if any(length > len(c) for c in copies):
+        if length is not None and any(length > len(c) for c in copies):
             raise FormatError("variable-length data longer than its global heap object")
-        return [c[:length] for c in copies]
+        return _take_copies(f, copies, length)
 
     def symbol_table(self, addr: int, body: bytes, path: str) -> list[tuple[int, str]]:
         """The members of a group stored by symbol table. The library reads the B-tree and
