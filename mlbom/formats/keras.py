@@ -16,6 +16,11 @@ Sources of the semantics (keras 3.15 ``keras/src/saving/serialization_lib.py``,
   ``keras.config.enable_unsafe_deserialization``, ``load_model``…; CVE-2025-8747, -9905/-9906)
   and to modules/functions outside Keras that run code or reach the system (``os``,
   ``subprocess``, ``builtins.eval``…; CVE-2025-1550) — **unsafe**;
+- a name in Keras' own API is judged by its namespace, not trusted for being under ``keras.``
+  (Keras 3 resolves any exported symbol through ``api_export``): functions are safe only in the
+  numeric namespaces, classes also in the modeling ones; the I/O and process-state namespaces
+  (``applications``, ``datasets``, ``saving``, ``config``…) are **unsafe**, the rest
+  **suspicious** (red team 15c-2);
 - ``module``/``registered_name`` outside Keras' own namespace are custom objects: loading needs
   the user's code — **suspicious**;
 - ``TFOpLambda``/``SlicingOpLambda`` name a TensorFlow API function: I/O or Python-calling ops
@@ -51,6 +56,30 @@ NON_MODELING = frozenset({
     "model_from_config", "model_from_yaml", "disable_interactive_logging", "enable_interactive_logging",
     "set_floatx", "set_epsilon", "set_image_data_format", "set_backend",
 })
+# Keras' exported namespaces (``keras.<ns>``, ``keras.src.<ns>``, ``tf_keras.<ns>``…) whose functions
+# are numeric: a function resolved anywhere else in Keras' API (keras 3 api_export, keras 2
+# importlib) may do I/O or change process state, and Keras' own NON_MODELING_APIS lists only some
+# (rt15c-2: keras.applications.resnet50.decode_predictions downloads/reads a file under safe_mode).
+KERAS_FUNCTION_NAMESPACES = frozenset({"activations", "losses", "metrics", "ops", "initializers", "regularizers",
+                                       "constraints", "random", "layers", "backend", "optimizers"})
+# Namespaces of Keras' modeling classes (real configs: keras.layers, keras.optimizers.schedules,
+# keras.src.backend.torch.optimizers.torch_adam, keras 2's keras.engine.functional…).
+KERAS_CLASS_NAMESPACES = KERAS_FUNCTION_NAMESPACES | frozenset({
+    "models", "engine", "dtype_policies", "mixed_precision", "quantizers", "premade", "feature_column",
+    "optimizer_v2"})
+# Namespaces whose exported callables do I/O or change process state (downloads, files, global
+# config, distribution setup): every name in them is unsafe except the listed numeric ones.
+KERAS_IO_NAMESPACES = frozenset({"applications", "datasets", "saving", "export", "callbacks", "visualization",
+                                 "distribution", "config"})
+KERAS_IO_NAMESPACE_NUMERIC = frozenset({"preprocess_input", "floatx", "epsilon", "image_data_format", "backend",
+                                        "dtype_policy", "is_flash_attention_enabled"})
+# Names outside those namespaces that do I/O or change process state (keras.utils, keras.preprocessing…).
+KERAS_IO_FUNCTIONS = frozenset({
+    "plot_model", "model_to_dot", "set_random_seed", "get_custom_objects", "custom_object_scope",
+    "CustomObjectScope", "get_registered_object", "load_data", "get_word_index", "get_label_names",
+    "decode_predictions", "plot_image_gallery", "plot_segmentation_mask_gallery", "plot_bounding_box_gallery",
+})
+KERAS_CLASSES_ELSEWHERE = frozenset({"FeatureSpace"})  # keras.utils.FeatureSpace is a Layer
 # Classes whose from_config loads code or files (safe_mode refuses them).
 CODE_LOADING_CLASSES = {
     "Lambda": "runs a Python function stored in (or named by) the config",
@@ -165,16 +194,16 @@ class KerasJudge:
             if name in DANGEROUS_BUILTINS:
                 self.add("keras.dangerous-function", "critical", f"{path}: references builtins.{name}", "unsafe")
             return  # Keras resolves other builtins names among its own activations/losses/metrics
-        self._module(path, mod, name, registered)
+        self._module(path, mod, name, registered, "function")
 
     def _class(self, path: str, cls: str, module: object, registered: object) -> None:
         mod = module if isinstance(module, str) else ""
         if cls in NON_MODELING:
             self.add("keras.non-modeling-api", "critical", f"{path}: references {mod}.{cls}", "unsafe")
             return
-        self._module(path, mod, cls, registered)
+        self._module(path, mod, cls, registered, "class")
 
-    def _module(self, path: str, mod: str, name: str, registered: object) -> None:
+    def _module(self, path: str, mod: str, name: str, registered: object, kind: str) -> None:
         top = mod.split(".", 1)[0]
         if mod and (mod in DANGEROUS_MODULES or top in DANGEROUS_MODULES):
             self.add("keras.dangerous-module", "critical",
@@ -191,6 +220,31 @@ class KerasJudge:
             self.add("keras.custom-object", "high",
                      f"{path}: custom object {label[:120]!r} (module {mod or 'unset'!r}): loading it needs the "
                      "author's Python code", "suspicious")
+        elif in_keras:
+            self._keras_api(path, mod, name, kind)
+
+    def _keras_api(self, path: str, mod: str, name: str, kind: str) -> None:
+        """A name Keras resolves in its own API (keras 3: any exported symbol via api_export, and
+        the class path returns an exported function as is; keras 2: anything importlib finds in
+        the module). Safe only in the namespaces of numeric functions / modeling classes."""
+        ns = keras_namespace(mod)
+        if ns is None:
+            return  # keras_hub/keras_cv/keras_nlp: only KerasSaveable classes or registered objects resolve
+        final = name.rsplit(".", 1)[-1]
+        label = f"{mod}.{name}"[:160]
+        if (ns in KERAS_IO_NAMESPACES and final not in KERAS_IO_NAMESPACE_NUMERIC) or final in KERAS_IO_FUNCTIONS \
+                or final.startswith(("set_", "enable_", "disable_")):
+            self.add("keras.non-modeling-api", "critical",
+                     f"{path}: references {label}, a Keras API that downloads, reads or writes files or changes "
+                     "process state; Keras resolves it on load (safe_mode does not refuse it) and calls it when it is "
+                     "used as an activation/loss/initializer", "unsafe")
+            return
+        allowed = KERAS_FUNCTION_NAMESPACES if kind == "function" else KERAS_CLASS_NAMESPACES
+        if ns in allowed or (kind == "class" and (ns == "" or final in KERAS_CLASSES_ELSEWHERE)):
+            return
+        self.add("keras.unvetted-api", "high",
+                 f"{path}: references the {kind} {label}, outside Keras' numeric/modeling namespaces; what it does "
+                 "on load is not judged", "suspicious")
 
     def _tf_op(self, path: str, fn: object) -> None:
         if not isinstance(fn, str) or not _IDENT_PATH.match(fn):
@@ -203,6 +257,19 @@ class KerasJudge:
         elif "." in fn and fn.split(".", 1)[0] not in TF_NUMERIC:
             self.add("keras.tf-op", "high", f"{path}: TFOpLambda calls tf.{fn}, outside TensorFlow's numeric APIs",
                      "suspicious")
+
+
+def keras_namespace(mod: str) -> str | None:
+    """The namespace of a Keras module path (``keras.src.applications.resnet50`` → ``applications``,
+    ``tf_keras.src.engine.functional`` → ``engine``, ``keras`` → ``""``); ``None`` outside the
+    packages whose API Keras resolves by name (keras_hub, keras_cv, keras_nlp)."""
+    for pre in ("tensorflow.python.keras", "tensorflow.keras", "tf_keras", "keras"):
+        if mod == pre or mod.startswith(pre + "."):
+            parts = mod.split(".")[len(pre.split(".")):]
+            while parts and parts[0] in ("src", "api", "python", "_tf_keras", "keras", "_v2"):
+                parts = parts[1:]
+            return parts[0] if parts else ""
+    return None
 
 
 def _walk(doc: object) -> Iterator[tuple[str, object]]:
