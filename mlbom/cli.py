@@ -513,7 +513,8 @@ def verify(bom: Path, key_paths: tuple[Path, ...], key_ids: tuple[str, ...], all
 @click.argument("new", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
 @click.option("--fail-on", "fail_on", default="",
-              help="Exit 1 on these changes (comma-separated): hash-drift, new-unsafe, licence-change (or "
+              help="Exit 1 on these changes (comma-separated): hash-drift (a hash of any algorithm both state differs, "
+                   "or none is left to compare), hash-change (hashes added), new-unsafe, licence-change (or "
                    "license-change), version-change, added, removed, model-card-change, data-change, new-unreadable, "
                    "new-finding[:SEVERITY], new-vulnerability[:SEVERITY] (SEVERITY: critical, high, medium, low, "
                    "info), any.")
