@@ -462,10 +462,12 @@ def sign(bom: Path, key_path: Path, output: Path | None, add: bool, replace: boo
 @cli.command()
 @click.argument("bom", type=click.Path(path_type=Path))
 @click.option("--key", "key_paths", multiple=True, type=click.Path(path_type=Path),
-              help="Trusted public key: PEM public key, JWK or JWK set (repeatable). Certificates are refused.")
+              help="Trusted public key: PEM public key, JWK or JWK set (repeatable). Every signer must be one of the "
+                   "keys given, and every file given must hold the key of a valid signature (one key of a JWK set or "
+                   "multi-key PEM suffices: a keyring of one party). Certificates are refused.")
 @click.option("--key-id", "key_ids", multiple=True,
               help="Trusted key id: SHA-256 (hex) of a public key's SubjectPublicKeyInfo, for a JSF or XML-DSig "
-                   "signature that embeds its key (repeatable).")
+                   "signature that embeds its key (repeatable); each one given must have signed.")
 @click.option("--allow-embedded-key", is_flag=True,
               help="UNSAFE: accept whatever key the signature embeds (proves integrity, not origin). Cannot be "
                    "combined with --key/--key-id.")
@@ -492,11 +494,13 @@ def verify(bom: Path, key_paths: tuple[Path, ...], key_ids: tuple[str, ...], all
         raise UsageError("--exclude and --listed-only go with --artifacts")
     if allow_embedded_key and (key_paths or key_ids):
         raise UsageError("--allow-embedded-key cannot be combined with --key/--key-id: it would accept any signer")
+    groups = [(str(p), load_public_keys(p)) for p in key_paths]
     policy = TrustPolicy.unsafe_embedded_key() if allow_embedded_key else TrustPolicy.from_keys(
-        [k for p in key_paths for k in load_public_keys(p)], key_ids)
+        [k for _, keys in groups for k in keys], key_ids)
     extra = _read(bom_file) if bom_file is not None else None
     result = signing.verify_policy(_read(bom), policy, artifacts=artifacts, exclude=exclude, listed_only=listed_only,
                                    bom_file=extra, name=str(bom), bom_name=str(bom_file))
+    signing.require_every_named_key(result, groups, key_ids)
     name = printable(str(bom))  # every line names the input: escaped, so one line per item
     for s in result.signers:
         _say(printable(f"{name}: signer {s.index + 1} ({s.algorithm}, key {s.key_id[:16]}): {s.reason}"))
@@ -513,7 +517,8 @@ def verify(bom: Path, key_paths: tuple[Path, ...], key_ids: tuple[str, ...], all
 @click.argument("new", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
 @click.option("--fail-on", "fail_on", default="",
-              help="Exit 1 on these changes (comma-separated): hash-drift, new-unsafe, licence-change (or "
+              help="Exit 1 on these changes (comma-separated): hash-drift (a hash of any algorithm both state differs, "
+                   "or none is left to compare), hash-change (hashes added), new-unsafe, licence-change (or "
                    "license-change), version-change, added, removed, model-card-change, data-change, new-unreadable, "
                    "new-finding[:SEVERITY], new-vulnerability[:SEVERITY] (SEVERITY: critical, high, medium, low, "
                    "info), any.")

@@ -3,10 +3,10 @@ cyclonedx-python-lib's model, which drops ``modelCard``, ``data`` and ``signatur
 
 Components are matched by identity — the purl without version and qualifiers, else
 type/group/name; files by their bom-ref (model or dataset plus path) or name — and each matched
-pair is compared: version, SHA-256 (same version, different hash: *hash drift*, the red flag for
-a swapped artifact), licences, safety verdict, findings, ``modelCard`` and ``data`` field by
-field. Dependency edges are compared by identity too. Namesakes within one BOM are all kept
-(:func:`_unique`); vulnerabilities are compared per (id or alias, affected component) and state.
+pair is compared: version, hashes (same version, a different hash of any algorithm both state, or
+none left to compare: *hash drift*, the red flag for a swapped artifact), licences, safety verdict,
+findings, ``modelCard`` and ``data`` field by field. Dependency edges are compared by identity
+too. Namesakes within one BOM are all kept (:func:`_unique`); vulnerabilities are compared per (id or alias, affected component) and state.
 
 The objects compared are the ones the policy gate judges (:func:`mlbom.readmodel.subjects`):
 components wherever they nest, services, and the release itself (``metadata.component``: its
@@ -40,7 +40,7 @@ from mlbom.readmodel import (
 )
 from mlbom.table import markdown_code, markdown_text, printable
 
-Kind = Literal["added", "removed", "version-change", "hash-drift", "licence-change", "safety-escalation", "new-unreadable",
+Kind = Literal["added", "removed", "version-change", "hash-drift", "hash-change", "licence-change", "safety-escalation", "new-unreadable",
                "new-finding", "model-card-change", "data-change", "edge-added", "edge-removed", "new-vulnerability"]
 
 
@@ -158,6 +158,34 @@ def _licence_change(ident: str, x: ReadComponent, y: ReadComponent) -> list[Chan
                    " ".join(y.licence_texts) or "(none)")]
 
 
+def _digest_text(d: dict[str, frozenset[str]], algs: Iterable[str]) -> str:
+    return " ".join(f"{a}:{v}" for a in algs for v in sorted(d[a])) or "(none)"
+
+
+def _hash_changes(ident: str, x: ReadComponent, y: ReadComponent) -> list[Change]:
+    """Hashes of one component at one version (red team 15b-3: only ``SHA-256`` was compared, so a
+    new BOM that stated only a SHA-512 of other bytes, or no hash, read as "no differences").
+    Every algorithm both sides state is compared (names as CycloneDX spells them, any letter case;
+    hex in any case): one that differs is ``hash-drift``. When the old BOM stated hashes and the new
+    one states none of the same algorithms (dropped, or switched to another), the comparison cannot
+    be completed: that fails closed as ``hash-drift`` too ("not comparable"). Hashes where there
+    were none, or an algorithm added or dropped beside a common one that matches, is a
+    ``hash-change``: nothing stated before is contradicted."""
+    dx, dy = x.digests, y.digests
+    if dx == dy:
+        return []
+    common = sorted(set(dx) & set(dy))
+    differ = [a for a in common if dx[a] != dy[a]]
+    if differ:
+        return [Change("hash-drift", ident, f"same identity and version, different {', '.join(differ)}",
+                       _digest_text(dx, differ), _digest_text(dy, differ))]
+    if dx and not common:
+        return [Change("hash-drift", ident, f"hashes not comparable: old {', '.join(dx)}, new "
+                       f"{', '.join(dy) or '(none)'}", _digest_text(dx, dx), _digest_text(dy, dy))]
+    what = "hashes added" if not dx else "hash algorithms changed; the common ones match"
+    return [Change("hash-change", ident, what, _digest_text(dx, dx), _digest_text(dy, dy))]
+
+
 def _release_changes(old: dict[str, object], new: dict[str, object]) -> list[Change]:
     """The release itself (``metadata.component``): what it states about what ships — its
     verdict, findings, licence and the inputs that could not be read (red team 12b-2: a verdict
@@ -191,9 +219,8 @@ def diff(old: dict[str, object], new: dict[str, object]) -> list[Change]:
         if x.raw.get("version") != y.raw.get("version"):
             changes.append(Change("version-change", ident, "version changed", str(x.raw.get("version")),
                                   str(y.raw.get("version"))))
-        elif x.sha256s and y.sha256s and x.sha256s != y.sha256s:
-            changes.append(Change("hash-drift", ident, "same identity and version, different SHA-256",
-                                  ",".join(sorted(x.sha256s)), ",".join(sorted(y.sha256s))))
+        else:
+            changes += _hash_changes(ident, x, y)
         changes += _licence_change(ident, x, y) + _verdict_escalation(ident, x, y) + _new_findings(ident, x, y)
         for key, kind in (("modelCard", "model-card-change"), ("data", "data-change")):
             if x.raw.get(key) == y.raw.get(key):
@@ -248,7 +275,7 @@ def new_vulnerabilities(old: dict[str, object], new: dict[str, object]) -> list[
 def parse_fail_on(spec: str) -> list[str]:
     """``hash-drift,new-unsafe,licence-change,new-finding:high,…`` → validated rule list."""
     rules = [r.strip() for r in spec.split(",") if r.strip()]
-    allowed = {"hash-drift", "new-unsafe", "licence-change", "license-change", "version-change", "added", "removed",
+    allowed = {"hash-drift", "hash-change", "new-unsafe", "licence-change", "license-change", "version-change", "added", "removed",
                "model-card-change", "data-change", "new-unreadable", "any"}
     for r in rules:
         if r.startswith(("new-finding", "new-vulnerability")):
@@ -322,7 +349,8 @@ def render(changes: list[Change], fmt: str) -> str:
     return "\n".join(lines)
 
 
-_STYLE = {"hash-drift": "bold red", "safety-escalation": "bold red", "new-unreadable": "red", "new-finding": "yellow",
+_STYLE = {"hash-drift": "bold red", "hash-change": "yellow",
+          "safety-escalation": "bold red", "new-unreadable": "red", "new-finding": "yellow",
           "new-vulnerability": "bold red",
           "licence-change": "magenta", "version-change": "cyan", "added": "green", "removed": "red"}
 

@@ -38,7 +38,16 @@ from mlbom.model import SEVERITIES, stated_verdict
 from mlbom.properties import Prop
 from mlbom.query import Filters, checked_spec, licences_match, version_in
 from mlbom.reader import LoadedBom
-from mlbom.readmodel import ReadComponent, components, dicts, finding_rank, finding_severity, subject_views, vulnerabilities
+from mlbom.readmodel import (
+    ReadComponent,
+    components,
+    dicts,
+    finding_rank,
+    finding_severity,
+    hash_alg,
+    subject_views,
+    vulnerabilities,
+)
 
 DEFAULT_URL = "sqlite:///mlbom-index.db"
 SCHEMA_VERSION = "1"
@@ -321,10 +330,7 @@ _FINDING, _VERDICT, _FORMAT = Prop.FINDING.value, Prop.SAFETY_VERDICT.value, Pro
 
 
 def _first_sha256(c: ReadComponent) -> str | None:
-    for h in dicts(c.raw.get("hashes")):
-        if h.get("alg") == "SHA-256" and isinstance(h.get("content"), str):
-            return str(h["content"]).lower()
-    return None
+    return min(c.sha256s, default=None)
 
 
 def _bulk(conn: Any, table: sa.Table, columns: Sequence[str], rows: list[tuple[object, ...]]) -> None:
@@ -396,7 +402,7 @@ def prepare(bom: LoadedBom, *, verified: bool | None = None, raw: bytes | None =
     return Prepared(
         bom.source, serial, bom.version, bom.sha256, record,
         [_component_row(0, i, c)[1:] for i, c in enumerate(comps)],
-        [(i, str(h.get("alg")), str(h.get("content", "")).lower())
+        [(i, hash_alg(str(h.get("alg"))), str(h.get("content", "")).strip().lower())
          for i, c in enumerate(comps) for h in dicts(c.raw.get("hashes"))],
         [x[1:] for i, c in enumerate(comps) for x in _links(0, i, c)],
         bom.signature, bom.problems, digest, tuple(vulnerability_rows(bom.doc)))

@@ -83,7 +83,7 @@ def select(doc: dict[str, object], f: Filters) -> list[ReadComponent]:
             continue
         if (f.license or f.license_not_in) and not licences_match(c.licence_texts, f):
             continue
-        if f.sha256 and f.sha256.lower() not in c.sha256s:
+        if f.sha256 and f.sha256.strip().lower() not in c.sha256s:
             continue
         if any(value not in c.props.get(name, ()) for name, value in f.properties):
             continue

@@ -45,6 +45,19 @@ CLOSED_STATES = frozenset({"resolved", "resolved_with_pedigree", "not_affected",
 
 # ---- reading values of any type --------------------------------------------------------
 
+_HASH_ALGS = ("MD5", "SHA-1", "SHA-256", "SHA-384", "SHA-512", "SHA3-256", "SHA3-384", "SHA3-512", "BLAKE2b-256",
+              "BLAKE2b-384", "BLAKE2b-512", "BLAKE3")
+_HASH_ALG_KEYS = {a.upper().replace("-", ""): a for a in _HASH_ALGS}
+
+
+def hash_alg(name: str) -> str:
+    """A hash algorithm's name as CycloneDX spells it (``SHA-256``, ``SHA3-256``, ``BLAKE2b-256``),
+    from any letter case and with or without the hyphens and underscores (``sha256``, ``sha3_256``);
+    a name CycloneDX does not know is kept, upper-cased and stripped, as its own algorithm."""
+    key = name.strip().upper()
+    return _HASH_ALG_KEYS.get(key.replace("-", "").replace("_", ""), key)
+
+
 def as_str(v: object) -> str:
     """A string, else ``""``."""
     return v if isinstance(v, str) else ""
@@ -415,13 +428,24 @@ class ReadComponent:
                             if as_str(h.get("content"))))
 
     @_lazy
+    def digests(self) -> dict[str, frozenset[str]]:
+        """Every hash stated, by algorithm as CycloneDX spells it (:func:`hash_alg`: ``sha-256``,
+        ``SHA256`` and ``SHA-256`` are one algorithm), each value in lower-case hex. What two
+        BOMs' hashes of one component are compared by (``diff``, red team 15b-3) and what a
+        ``--sha256`` lookup matches."""
+        out: dict[str, set[str]] = {}
+        for a, v in self.hashes:
+            out.setdefault(hash_alg(a), set()).add(v.strip().lower())
+        return {a: frozenset(vs) for a, vs in sorted(out.items())}
+
+    @_lazy
     def sha256s(self) -> frozenset[str]:
-        """Every SHA-256 stated (``SHA-256`` as CycloneDX names it), as written."""
-        return frozenset(v for a, v in self.hashes if a == "SHA-256")
+        """Every SHA-256 stated (any spelling of ``SHA-256``), in lower-case hex."""
+        return self.digests.get("SHA-256", frozenset())
 
     @property
     def sha256(self) -> str:
-        return next((v for a, v in self.hashes if a.upper() in ("SHA-256", "SHA256")), "")
+        return min(self.sha256s, default="")
 
     @_lazy
     def licences(self) -> tuple[Licence, ...]:

@@ -120,6 +120,23 @@ def verify(bom: bytes, keys: Sequence[PublicKey] = (), *, allow_embedded_key: bo
                          bom_file=bom_file, name=name)
 
 
+def require_every_named_key(result: VerificationResult, key_groups: Sequence[tuple[str, Sequence[PublicKey]]],
+                            key_ids: Sequence[str] = ()) -> None:
+    """Every key the user names must have signed: each ``--key`` file (one party: a key, or a
+    keyring of that party's keys, any one of which suffices) and each ``--key-id`` must be the key
+    of a signature that verified. JSF ``signers`` entries can be removed from a multi-signed BOM
+    and what is left still verifies; without this, ``--key A --key B`` only meant "each signer
+    is A or B", so a BOM stripped to A's signature passed a check meant as "A and B signed"
+    (red team 15b, the stripped co-signer). Raises :class:`VerificationError` (exit 1)."""
+    signed = {s.key_id for s in result.signers}
+    for name, keys in key_groups:
+        if not signed & {jsf.key_id(k) for k in keys}:
+            raise VerificationError(f"no valid signature by the key in {name}: every key named must have signed")
+    for kid in key_ids:
+        if kid.strip().lower() not in signed:
+            raise VerificationError(f"no valid signature by key id {kid[:16]}: every key named must have signed")
+
+
 def verify_policy(bom: bytes, policy: TrustPolicy, *, artifacts: Path | None = None, exclude: Sequence[str] = (),
                   listed_only: bool = False, bom_file: bytes | None = None, name: str = "<bom>",
                   bom_name: str = "<bom>") -> VerificationResult:
