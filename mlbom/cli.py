@@ -463,11 +463,14 @@ def sign(bom: Path, key_path: Path, output: Path | None, add: bool, replace: boo
 @click.argument("bom", type=click.Path(path_type=Path))
 @click.option("--key", "key_paths", multiple=True, type=click.Path(path_type=Path),
               help="Trusted public key: PEM public key, JWK or JWK set (repeatable). Every signer must be one of the "
-                   "keys given, and every file given must hold the key of a valid signature (one key of a JWK set or "
-                   "multi-key PEM suffices: a keyring of one party). Certificates are refused.")
+                   "keys given. Certificates are refused.")
 @click.option("--key-id", "key_ids", multiple=True,
               help="Trusted key id: SHA-256 (hex) of a public key's SubjectPublicKeyInfo, for a JSF or XML-DSig "
-                   "signature that embeds its key (repeatable); each one given must have signed.")
+                   "signature that embeds its key (repeatable).")
+@click.option("--require-every-key", is_flag=True,
+              help="Also require that every --key file (one party: any key of a JWK set or multi-key PEM) and every "
+                   "--key-id given has a valid signature: sign-off by all of them. A signer can be removed from a "
+                   "multi-signed BOM and the rest still verifies; this makes that fail.")
 @click.option("--allow-embedded-key", is_flag=True,
               help="UNSAFE: accept whatever key the signature embeds (proves integrity, not origin). Cannot be "
                    "combined with --key/--key-id.")
@@ -482,8 +485,8 @@ def sign(bom: Path, key_path: Path, output: Path | None, add: bool, replace: boo
 @click.option("--listed-only", is_flag=True,
               help="With --artifacts: the weaker check: only compare the files the BOM lists; other files are "
                    "not looked for.")
-def verify(bom: Path, key_paths: tuple[Path, ...], key_ids: tuple[str, ...], allow_embedded_key: bool,
-           bom_file: Path | None, artifacts: Path | None, exclude: tuple[str, ...], listed_only: bool) -> int:
+def verify(bom: Path, key_paths: tuple[Path, ...], key_ids: tuple[str, ...], require_every_key: bool,
+           allow_embedded_key: bool, bom_file: Path | None, artifacts: Path | None, exclude: tuple[str, ...], listed_only: bool) -> int:
     """Verify a signed BOM (JSF, XML-DSig) or a DSSE attestation, then that the BOM is valid and,
     with --artifacts, the folder. Exit 0 verified, 1 not verified, 2 could not check."""
     from mlbom import signing
@@ -494,13 +497,16 @@ def verify(bom: Path, key_paths: tuple[Path, ...], key_ids: tuple[str, ...], all
         raise UsageError("--exclude and --listed-only go with --artifacts")
     if allow_embedded_key and (key_paths or key_ids):
         raise UsageError("--allow-embedded-key cannot be combined with --key/--key-id: it would accept any signer")
+    if require_every_key and not (key_paths or key_ids):
+        raise UsageError("--require-every-key goes with --key/--key-id")
     groups = [(str(p), load_public_keys(p)) for p in key_paths]
     policy = TrustPolicy.unsafe_embedded_key() if allow_embedded_key else TrustPolicy.from_keys(
         [k for _, keys in groups for k in keys], key_ids)
     extra = _read(bom_file) if bom_file is not None else None
     result = signing.verify_policy(_read(bom), policy, artifacts=artifacts, exclude=exclude, listed_only=listed_only,
                                    bom_file=extra, name=str(bom), bom_name=str(bom_file))
-    signing.require_every_named_key(result, groups, key_ids)
+    if require_every_key:
+        signing.require_every_named_key(result, groups, key_ids)
     name = printable(str(bom))  # every line names the input: escaped, so one line per item
     for s in result.signers:
         _say(printable(f"{name}: signer {s.index + 1} ({s.algorithm}, key {s.key_id[:16]}): {s.reason}"))
