@@ -342,6 +342,22 @@ def _lzma_alone(head: bytes) -> bool:
     return len(out) > 0  # a stream declaring 0 bytes (a zero-filled header: a tar's) yields nothing to judge
 
 
+# the names loaders give each codec's files (pandas infers .gz/.bz2/.xz; joblib writes .z, .gz, .bz2,
+# .xz, .lzma, .lz4): a suffix of these is looked past to the name of what was compressed
+SUFFIXES: dict[str, tuple[str, ...]] = {"gzip": (".gz", ".gzip"), "bz2": (".bz2",), "xz": (".xz",), "lzma": (".lzma",),
+                                        "zlib": (".z", ".zlib"), "lz4": (".lz4",)}
+
+
+def compressed(head: bytes) -> str | None:
+    """The codec the scanner decompresses a file starting with ``head`` (its first KiB or more)
+    as: :func:`detect`, a zlib header confirmed by :func:`zlib_confirmed`. The one rule for a
+    model file and a dataset's file alike."""
+    codec = detect(head)
+    if codec == "zlib" and not zlib_confirmed(head):
+        return None
+    return codec
+
+
 def zlib_confirmed(head: bytes) -> bool:
     """Whether ``head`` (the first KiB or more) really starts a zlib stream."""
     try:
