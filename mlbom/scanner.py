@@ -37,7 +37,15 @@ from pathlib import Path
 from typing import IO
 
 from mlbom.formats import datafile, hdf5, keras, pickle_start, weights
-from mlbom.formats.compression import DEFAULT_LIMITS, BombError, Decompressing, Limits, detect, zlib_confirmed
+from mlbom.formats.compression import (
+    DEFAULT_LIMITS,
+    SUFFIXES,
+    BombError,
+    Decompressing,
+    Limits,
+    detect,
+    zlib_confirmed,
+)
 from mlbom.formats.onnx import ExternalRef
 from mlbom.formats.pickle import PickleReport, read_pickle
 from mlbom.formats.weights import FormatError, Window
@@ -1436,8 +1444,7 @@ def _scan_npy(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str], ctx: _
 
 # ---- compressed streams ---------------------------------------------------------------------
 
-_CODEC_SUFFIX = {"gzip": (".gz", ".gzip"), "bz2": (".bz2",), "xz": (".xz",), "lzma": (".lzma",), "zlib": (".z", ".zlib"),
-                 "lz4": (".lz4",)}
+_CODEC_SUFFIX = SUFFIXES  # one table with the dataset collector's (it reads a name past these)
 
 
 def _scan_compressed(fh: IO[bytes], codec: str, size: int, name: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *,

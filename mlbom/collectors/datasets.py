@@ -51,8 +51,8 @@ from mlbom.collectors._files import (
 from mlbom.collectors._hfcache import HfSnapshot, LayoutCheck, snapshot_of
 from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError
+from mlbom.formats import compression, datafile
 from mlbom.formats import croissant as cr
-from mlbom.formats import datafile
 from mlbom.formats.safe_read import read_bounded
 from mlbom.fswalk import SKIPPED, shown_name
 from mlbom.hashing import StatKey, sha256_files, sha256_stable_beneath, tree_digest
@@ -163,13 +163,25 @@ _SCAN_SUFFIXES = frozenset({".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib"
 # content; WebDataset decodes .pyd/.pickle members of .tar shards; torch.save, npz and Keras
 # files are zips). Reading them again doubles the cost of a dataset made of archives; that is
 # the price of not vouching for what nobody read (red team 9b DS, 9c D1).
-_CONTAINER_FORMATS = frozenset({"zip", "tar", "gzip", "bzip2", "xz", "zstd", "zlib"})
+# joblib's lzma, lz4 and "ZF" files too: whatever the scanner decompresses (red team 15d-2).
+_CONTAINER_FORMATS = frozenset({"zip", "tar", "gzip", "bzip2", "xz", "lzma", "lz4", "joblib-zfile", "zstd", "zlib"})
+_COMPRESSION_SUFFIXES = frozenset({s for names in compression.SUFFIXES.values() for s in names} | {".zst", ".zstd"})
 
 
 def _named_loadable(name: str) -> bool:
-    """The name's last suffix says weights, code or a config a loader reads (:data:`_SCAN_SUFFIXES`)."""
-    dot = name.rfind(".")
-    return dot >= 0 and name[dot:].lower() in _SCAN_SUFFIXES
+    """The name's last suffix, past any compression suffixes (``train.pkl.xz``, ``m.joblib.lz4``),
+    says weights, code or a config a loader reads (:data:`_SCAN_SUFFIXES`)."""
+    low = name.lower()
+    while True:
+        dot = low.rfind(".")
+        if dot < 0:
+            return False
+        suffix = low[dot:]
+        if suffix in _SCAN_SUFFIXES:
+            return True
+        if suffix not in _COMPRESSION_SUFFIXES:
+            return False
+        low = low[:dot]
 
 
 def _scanned(fmt: str, name: str) -> bool:

@@ -3,12 +3,13 @@ members, bz2 and xz with any number of streams, LZMA-alone, zlib, joblib's "ZF" 
 when the ``lz4`` package is installed) as one forward-only stream whose output is capped by a
 ratio and an absolute size, so a bomb stops early and never holds more than a chunk in memory.
 
-Semantics follow the readers that loaders use: ``gzip.GzipFile`` (members back to back, zero
-padding between them tolerated, anything else after a member is an error), ``bz2.BZ2File`` and
-``lzma.LZMAFile`` (streams back to back, trailing bytes that are not a stream ignored; the same
-for LZMA-alone), joblib's ``BinaryZlibFile`` (zlib streams back to back: a reader that reads on
-runs a pickle split over several, so they are read on and judged together) and joblib's
-``read_zfile`` ("ZF", a hex length, then one zlib stream, as ``zlib.decompress`` reads it).
+Semantics follow the readers that loaders use: ``gzip.GzipFile`` (members back to back, zero padding
+between them tolerated, anything else after a member is an error), ``bz2.BZ2File`` and
+``lzma.LZMAFile`` (streams back to back, trailing bytes that are not a stream ignored; LZMAFile in
+FORMAT_AUTO detects every next stream anew, so ``.xz`` and LZMA-alone streams may alternate),
+joblib's ``BinaryZlibFile`` (zlib streams back to back: a reader that reads on runs a pickle split
+over several, so they are read on and judged together) and joblib's ``read_zfile`` ("ZF", a hex
+length, then one zlib stream, as ``zlib.decompress`` reads it).
 Errors are :class:`~mlbom.formats.weights.FormatError` (corrupt data) or :class:`BombError`.
 """
 
@@ -341,6 +342,22 @@ def _lzma_alone(head: bytes) -> bool:
     return len(out) > 0  # a stream declaring 0 bytes (a zero-filled header: a tar's) yields nothing to judge
 
 
+# the names loaders give each codec's files (pandas infers .gz/.bz2/.xz; joblib writes .z, .gz, .bz2,
+# .xz, .lzma, .lz4): a suffix of these is looked past to the name of what was compressed
+SUFFIXES: dict[str, tuple[str, ...]] = {"gzip": (".gz", ".gzip"), "bz2": (".bz2",), "xz": (".xz",), "lzma": (".lzma",),
+                                        "zlib": (".z", ".zlib"), "lz4": (".lz4",)}
+
+
+def compressed(head: bytes) -> str | None:
+    """The codec the scanner decompresses a file starting with ``head`` (its first KiB or more)
+    as: :func:`detect`, a zlib header confirmed by :func:`zlib_confirmed`. The one rule for a
+    model file and a dataset's file alike."""
+    codec = detect(head)
+    if codec == "zlib" and not zlib_confirmed(head):
+        return None
+    return codec
+
+
 def zlib_confirmed(head: bytes) -> bool:
     """Whether ``head`` (the first KiB or more) really starts a zlib stream."""
     try:
@@ -368,7 +385,22 @@ def _new_decoder(codec: str) -> _Decoder:
     raise FormatError(f"{codec}-compressed: mlbom has no {codec} decompressor")
 
 
-_MULTI = {"gzip": b"\x1f\x8b", "bz2": b"BZh", "xz": b"\xfd7zXZ\x00", "lz4": b"\x04\x22\x4d\x18"}
+def _next_stream_decoder(codec: str) -> _Decoder:
+    """The decoder a loader's reader starts after a stream of ``codec`` ends. ``lzma.LZMAFile``
+    (joblib's ``lzma`` and ``xz`` compressors, pandas' ``xz``, ``lzma.open``) is opened in
+    FORMAT_AUTO, and ``_compression.DecompressReader`` makes each next decoder with the same
+    arguments: every stream is detected anew (``.xz`` by its 0xFD byte, LZMA-alone otherwise),
+    so an LZMA-alone stream may follow an ``.xz`` one and the other way round."""
+    if codec in ("xz", "lzma"):
+        return lzma.LZMADecompressor(format=lzma.FORMAT_AUTO)
+    return _new_decoder(codec)
+
+
+# codecs read by _compression.DecompressReader (BZ2File, LZMAFile): after a stream ends, a fresh
+# decoder is fed the bytes left over (or the next block); if that first call raises, the rest is
+# ignored as trailing data, otherwise it is a stream and is read on (a later error is raised)
+_READER_STREAMS = ("bz2", "xz", "lzma")
+_MULTI = {"gzip": b"\x1f\x8b", "lz4": b"\x04\x22\x4d\x18"}
 
 
 class Decompressing:
@@ -452,17 +484,17 @@ class Decompressing:
         if self.single:  # joblib's "ZF" container: zlib.decompress reads one stream, ignores the rest
             self.trailing += len(rest) + self._drain()
             return False
-        if magic is None:  # zlib (joblib's BinaryZlibFile), LZMA-alone (lzma.LZMAFile): read on
+        if magic is None:  # zlib (joblib's BinaryZlibFile), BZ2File, LZMAFile (FORMAT_AUTO): read on
             if not rest:
                 rest = self._input()
                 if not rest:
                     return False
             if not self._starts_stream(rest):
-                # LZMAFile ignores trailing bytes that do not decode as a stream
+                # BZ2File/LZMAFile ignore trailing bytes that do not decode as a stream
                 self.trailing += len(self.pending) + self._drain()
                 self.pending = b""
                 return False
-            self.dec = _new_decoder(self.codec)
+            self.dec = _next_stream_decoder(self.codec)
             self.members += 1
             return True
         if self.codec == "gzip":
@@ -496,7 +528,7 @@ class Decompressing:
             if len(rest) < 4 and self.codec == "lz4":
                 rest += self._input()
             if not rest.startswith(magic[:3]) and not (self.codec == "lz4" and lz4_skippable(rest)):
-                # BZ2File/LZMAFile ignore trailing bytes that do not decode as a stream
+                # lz4.frame ignores trailing bytes that are not a frame
                 self.trailing += len(rest) + self._drain()
                 return False
         self.dec = self._decoder()
@@ -505,8 +537,11 @@ class Decompressing:
         return True
 
     def _starts_stream(self, rest: bytes) -> bool:
-        """Whether ``rest`` starts another stream of this codec: a fresh decoder takes its first
-        bytes without an error (``_compression.DecompressReader``'s test for LZMAFile)."""
+        """Whether ``rest`` starts another stream: the decoder the loader starts next
+        (:func:`_next_stream_decoder`) takes its first bytes without an error
+        (``_compression.DecompressReader``'s test for BZ2File and LZMAFile). The first 64 bytes
+        or more are tried, at least the header of any stream: shorter left-over bytes are read on
+        by the loader, so they are joined to what follows here, never called trailing early."""
         while len(rest) < 64:
             more = self._input()
             if not more:
@@ -516,7 +551,7 @@ class Decompressing:
         if self.codec == "zlib" and (len(rest) < 2 or (rest[0] << 8 | rest[1]) % 31 or rest[0] & 0x0F != 8):
             return False
         try:
-            _new_decoder(self.codec).decompress(rest[:CHUNK], 1)
+            _next_stream_decoder(self.codec).decompress(rest[:CHUNK], 1)
         except (zlib.error, lzma.LZMAError, OSError, EOFError, ValueError):
             return False
         return True
