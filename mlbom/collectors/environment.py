@@ -820,6 +820,10 @@ def _stays_inside(target: str, real_root: str, real_dirs: dict[str, str]) -> boo
     return True
 
 
+_UNHASHED_OK = frozenset({"RECORD", "RECORD.jws", "RECORD.p7s"})
+"""RECORD rows that carry no hash by the spec: RECORD itself and its signatures."""
+
+
 def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], ctx: Context) -> Iterator[Collected]:
     """Re-hash every file a RECORD lists with a hash; report mismatches and missing files.
     Files outside the environment root are not followed (a RECORD is untrusted input)."""
@@ -848,9 +852,22 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
             continue
         site = str(d.site)
         outside: list[str] = []
+        weak: dict[str, int] = {}
+        unverified: list[str] = []
         for row in rows:
-            if row.alg != "sha256" or row.digest_hex is None:
+            if row.alg is None or row.digest_hex is None:
+                # No hash: RECORD itself cannot hold its own (and its signatures are beside
+                # it); pip and installer write compiled bytecode without one (see
+                # _unrecorded_code). Anything else is a file nobody can check.
+                folder, _, base = row.path.rpartition("/")
+                if not (base in _UNHASHED_OK and folder.endswith(".dist-info")) and not base.endswith(".pyc"):
+                    unverified.append(row.path)
                 continue
+            if row.alg not in pymeta.RECORD_STRONG_ALGS and row.alg not in pymeta.RECORD_WEAK_ALGS:
+                unverified.append(f"{row.path} ({row.alg[:20]})")
+                continue
+            if row.alg in pymeta.RECORD_WEAK_ALGS:
+                weak[row.alg] = weak.get(row.alg, 0) + 1
             target = os.path.normpath(os.path.join(site, row.path))
             if not target.startswith(prefixes) or not _stays_inside(target, real_root, real_dirs):
                 outside.append(row.path)
@@ -861,10 +878,21 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
                           message=(f"{d.name} {d.version}: {len(outside)} RECORD entr{'y' if len(outside) == 1 else 'ies'} "
                                    f"outside the environment not verified (first: {outside[0]})"),
                           subject=d.ref, source=record_rel)
+        if unverified:
+            yield Finding(id="python.record-unverified", severity="medium",
+                          message=(f"{d.name} {d.version}: {len(unverified)} RECORD entr{'y' if len(unverified) == 1 else 'ies'} "
+                                   f"with no hash or a hash algorithm that is not verified (first: {unverified[0][:200]})"),
+                          subject=d.ref, source=record_rel)
+        if weak:
+            algs = ", ".join(f"{n} with {a}" for a, n in sorted(weak.items()))
+            yield Finding(id="python.record-weak-hash", severity="medium",
+                          message=(f"{d.name} {d.version}: RECORD hashes files with an algorithm the wheel spec "
+                                   f"refuses or below sha256 ({algs}): checked, but a match proves nothing"),
+                          subject=d.ref, source=record_rel)
     ctx.say(f"verifying {len(jobs)} RECORD entries")
     total = sum(r.size for _, _, _, r in jobs if r.size is not None)
     with ctx.progress_bytes(f"verifying {len(jobs)} RECORD entries", total or None):
-        digests = list(sha256_files(j[1] for j in jobs))
+        digests = list(sha256_files([j[1] for j in jobs], algs=[j[3].alg or "sha256" for j in jobs]))
     for (d, path, record_rel, row), got in zip(jobs, digests, strict=True):
         if got.sha256 is None:
             if not os.path.lexists(path):
@@ -878,7 +906,7 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
         elif got.sha256 != row.digest_hex:
             yield Finding(id="python.record-mismatch", severity="high",
                           message=(f"{d.name} {d.version}: {row.path} does not match RECORD "
-                                   f"(sha256 {got.sha256}, recorded {row.digest_hex})"),
+                                   f"({got.alg} {got.sha256}, recorded {row.digest_hex})"),
                           subject=d.ref, source=record_rel, line=row.line)
 
 
