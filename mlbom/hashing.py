@@ -1,4 +1,5 @@
-"""The one hashing engine: streaming SHA-256 of files, in parallel across files.
+"""The one hashing engine: streaming SHA-256 of files, in parallel across files (another
+``hashlib`` algorithm where a RECORD row names one: ``alg``).
 
 Every collector that hashes artifacts (RECORD verification, model weights, dataset files,
 ``verify --artifacts``) goes through here. Memory is one fixed buffer per worker whatever the
@@ -16,7 +17,7 @@ import itertools
 import os
 import stat
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -32,14 +33,16 @@ StatKey = tuple[int, int, int, int, int]
 
 @dataclass(frozen=True)
 class FileDigest:
-    """The SHA-256 of one file, or why it could not be computed."""
+    """The SHA-256 of one file (or the digest of ``alg`` where one was asked for), or why it
+    could not be computed."""
 
     path: str | os.PathLike[str]
-    sha256: str | None
+    sha256: str | None  # hex digest of ``alg``
     size: int | None
     error: str | None = None
     head: bytes = b""  # the first bytes (up to 4 KiB), so format detection needs no second read
     key: StatKey | None = None  # the hashed descriptor's fstat: which file was read (compare a later open's)
+    alg: str = "sha256"
 
 
 _local = threading.local()
@@ -62,12 +65,12 @@ def _buffer() -> memoryview:
 
 
 def _hash_large(fd: int, progress: Callable[[int], None] | None = None, *,
-                positional: bool = False) -> tuple[str, int, bytes]:
+                positional: bool = False, alg: str = "sha256") -> tuple[str, int, bytes]:
     """SHA-256 of ``fd`` read to its end through the thread's buffer: (hex digest, bytes read,
     the first :data:`_HEAD` of them). ``progress`` gets the bytes of each read. ``positional``
     reads from offset 0 with ``preadv`` and leaves the descriptor's offset alone, so another
-    reader of the same open file is not disturbed."""
-    h = hashlib.sha256()
+    reader of the same open file is not disturbed. ``alg``: a fixed-length ``hashlib`` algorithm."""
+    h = hashlib.new(alg)
     view = _buffer()
     head = b""
     size = 0
@@ -84,11 +87,12 @@ def _hash_large(fd: int, progress: Callable[[int], None] | None = None, *,
     return h.hexdigest(), size, head
 
 
-def sha256_file(path: str | os.PathLike[str]) -> FileDigest:
+def sha256_file(path: str | os.PathLike[str], alg: str = "sha256") -> FileDigest:
     """Hash one file in fixed-size chunks. Never raises for I/O problems: they come back in
     ``error`` (a file that vanished, a permission problem, a directory). Only a regular file is
     read: the open does not block (``O_NONBLOCK``: a FIFO would wait for a writer forever) and a
-    FIFO, socket or device (``/dev/zero`` never ends) is refused after ``fstat``."""
+    FIFO, socket or device (``/dev/zero`` never ends) is refused after ``fstat``. ``alg``: another
+    fixed-length ``hashlib`` algorithm (a RECORD row's); the digest is then that algorithm's."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
@@ -100,7 +104,7 @@ def sha256_file(path: str | os.PathLike[str]) -> FileDigest:
         if not stat.S_ISREG(st.st_mode):
             return FileDigest(path, None, None, "not a regular file (a FIFO, socket or device)")
         if st.st_size < _BUF:
-            h = hashlib.sha256()
+            h = hashlib.new(alg)
             # Small file: one read of its size plus one byte (at end of file, no second read),
             # one update. Not os.read(fd, _BUF): that allocates and frees 1 MiB per file, which
             # cost more than hashing a file of a few KiB (most files of an environment).
@@ -113,9 +117,9 @@ def sha256_file(path: str | os.PathLike[str]) -> FileDigest:
                     h.update(data)
                     size += len(data)
             advance(size)
-            return FileDigest(path, h.hexdigest(), size, head=head, key=stat_key(st))
-        hexdigest, size, head = _hash_large(fd, advance)
-        return FileDigest(path, hexdigest, size, head=head, key=stat_key(st))
+            return FileDigest(path, h.hexdigest(), size, head=head, key=stat_key(st), alg=alg)
+        hexdigest, size, head = _hash_large(fd, advance, alg=alg)
+        return FileDigest(path, hexdigest, size, head=head, key=stat_key(st), alg=alg)
     except OSError as exc:
         return FileDigest(path, None, None, f"{type(exc).__name__}: {exc.strerror or exc}")
     finally:
@@ -142,18 +146,23 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def sha256_files(paths: Iterable[str | os.PathLike[str]], *, workers: int | None = None) -> Iterator[FileDigest]:
-    """Hash many files, yielding results in input order.
+def sha256_files(paths: Iterable[str | os.PathLike[str]], *, workers: int | None = None,
+                 algs: Sequence[str] | None = None) -> Iterator[FileDigest]:
+    """Hash many files, yielding results in input order. ``algs``: the algorithm of each file
+    (same order; SHA-256 when not given).
 
     Work is split into one contiguous batch per worker, balanced by size, rather than one task
     per file: an environment holds tens of thousands of small files, and per-task overhead and
     GIL hand-offs would cost more than hashing them. Large files hash in parallel (hashlib
     releases the GIL on large updates)."""
     items = list(paths)
+    kinds = list(algs) if algs is not None else ["sha256"] * len(items)
+    if len(kinds) != len(items):
+        raise ValueError("one algorithm per path")
     n = min(workers or default_workers(), max(1, len(items)))
     if n <= 1 or len(items) < 2:
-        for p in items:
-            yield sha256_file(p)
+        for p, a in zip(items, kinds, strict=True):
+            yield sha256_file(p, a)
         return
     sizes = []
     for p in items:
@@ -173,7 +182,7 @@ def sha256_files(paths: Iterable[str | os.PathLike[str]], *, workers: int | None
 
     def work(lo: int, hi: int) -> None:
         for i in range(lo, hi):
-            results[i] = sha256_file(items[i])
+            results[i] = sha256_file(items[i], kinds[i])
 
     threads = [threading.Thread(target=work, args=(lo, hi), daemon=True) for lo, hi in itertools.pairwise(bounds) if hi > lo]
     for t in threads:

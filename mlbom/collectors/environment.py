@@ -15,6 +15,7 @@ import configparser
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 from collections import deque
@@ -820,6 +821,10 @@ def _stays_inside(target: str, real_root: str, real_dirs: dict[str, str]) -> boo
     return True
 
 
+_UNHASHED_OK = frozenset({"RECORD", "RECORD.jws", "RECORD.p7s"})
+"""RECORD rows that carry no hash by the spec: RECORD itself and its signatures."""
+
+
 def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], ctx: Context) -> Iterator[Collected]:
     """Re-hash every file a RECORD lists with a hash; report mismatches and missing files.
     Files outside the environment root are not followed (a RECORD is untrusted input)."""
@@ -828,6 +833,8 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
     prefixes = tuple({os.path.join(str(root), ""), os.path.join(str(root.resolve()), "")})
     real_root = os.path.join(os.path.realpath(root), "")
     real_dirs: dict[str, str] = {}
+    listed: dict[str, tuple[_Dist, pymeta.RecordRow]] = {}  # every RECORD row, by normalized path
+    tops: dict[str, _Dist] = {}  # the package folders a RECORD installs into (absolute)
     for d in dists:
         if not d.dir.is_dir() or not d.dir.name.lower().endswith(".dist-info"):
             continue
@@ -848,9 +855,27 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
             continue
         site = str(d.site)
         outside: list[str] = []
+        weak: dict[str, int] = {}
+        unverified: list[str] = []
         for row in rows:
-            if row.alg != "sha256" or row.digest_hex is None:
+            here = os.path.normpath(os.path.join(site, row.path))
+            listed.setdefault(here, (d, row))
+            head, sep, _ = row.path.replace("\\", "/").partition("/")
+            if sep and head not in ("", ".", "..") and not head.lower().endswith((".dist-info", ".data")):
+                tops.setdefault(os.path.normpath(os.path.join(site, head)), d)
+            if row.alg is None or row.digest_hex is None:
+                # No hash: RECORD itself cannot hold its own (and its signatures are beside
+                # it); pip and installer write compiled bytecode without one (see
+                # _unrecorded_code). Anything else is a file nobody can check.
+                folder, _, base = row.path.rpartition("/")
+                if not (base in _UNHASHED_OK and folder.endswith(".dist-info")) and not base.endswith(".pyc"):
+                    unverified.append(row.path)
                 continue
+            if row.alg not in pymeta.RECORD_STRONG_ALGS and row.alg not in pymeta.RECORD_WEAK_ALGS:
+                unverified.append(f"{row.path} ({row.alg[:20]})")
+                continue
+            if row.alg in pymeta.RECORD_WEAK_ALGS:
+                weak[row.alg] = weak.get(row.alg, 0) + 1
             target = os.path.normpath(os.path.join(site, row.path))
             if not target.startswith(prefixes) or not _stays_inside(target, real_root, real_dirs):
                 outside.append(row.path)
@@ -861,11 +886,25 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
                           message=(f"{d.name} {d.version}: {len(outside)} RECORD entr{'y' if len(outside) == 1 else 'ies'} "
                                    f"outside the environment not verified (first: {outside[0]})"),
                           subject=d.ref, source=record_rel)
+        if unverified:
+            yield Finding(id="python.record-unverified", severity="medium",
+                          message=(f"{d.name} {d.version}: {len(unverified)} RECORD entr{'y' if len(unverified) == 1 else 'ies'} "
+                                   f"with no hash or a hash algorithm that is not verified (first: {unverified[0][:200]})"),
+                          subject=d.ref, source=record_rel)
+        if weak:
+            algs = ", ".join(f"{n} with {a}" for a, n in sorted(weak.items()))
+            yield Finding(id="python.record-weak-hash", severity="medium",
+                          message=(f"{d.name} {d.version}: RECORD hashes files with an algorithm the wheel spec "
+                                   f"refuses or below sha256 ({algs}): checked, but a match proves nothing"),
+                          subject=d.ref, source=record_rel)
     ctx.say(f"verifying {len(jobs)} RECORD entries")
     total = sum(r.size for _, _, _, r in jobs if r.size is not None)
     with ctx.progress_bytes(f"verifying {len(jobs)} RECORD entries", total or None):
-        digests = list(sha256_files(j[1] for j in jobs))
+        digests = list(sha256_files([j[1] for j in jobs], algs=[j[3].alg or "sha256" for j in jobs]))
+    bad: set[str] = set()
     for (d, path, record_rel, row), got in zip(jobs, digests, strict=True):
+        if got.sha256 is None or got.sha256 != row.digest_hex:
+            bad.add(path)
         if got.sha256 is None:
             if not os.path.lexists(path):
                 yield Finding(id="python.record-missing-file", severity="medium",
@@ -878,8 +917,128 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
         elif got.sha256 != row.digest_hex:
             yield Finding(id="python.record-mismatch", severity="high",
                           message=(f"{d.name} {d.version}: {row.path} does not match RECORD "
-                                   f"(sha256 {got.sha256}, recorded {row.digest_hex})"),
+                                   f"({got.alg} {got.sha256}, recorded {row.digest_hex})"),
                           subject=d.ref, source=record_rel, line=row.line)
+    sites = sorted({str(d.site) for d in dists})
+    yield from _unrecorded_code(sites, tops, listed, bad, rel)
+
+
+_CODE_SUFFIXES = (".py", ".pyc", ".so", ".pyd", ".pth")
+_STARTUP_MODULES = ("sitecustomize", "usercustomize")
+_MAX_WALK_FILES = 500_000
+_PTH_EXEC = re.compile(r"(?:\A|\r\n|\r|\n)(import[ \t][^\r\n]*)")
+
+
+def _pth_exec_line(text: str) -> str | None:
+    """The first line ``site.addpackage`` executes: one that starts with ``import `` or
+    ``import<TAB>`` (lines split as a text-mode file splits them: ``\\n``, ``\\r``, ``\\r\\n``)."""
+    m = _PTH_EXEC.search(text)
+    return m.group(1) if m else None
+
+
+def _pyc_unchecked(path: str) -> bool:
+    """Whether the pyc at ``path`` is hash-based and unchecked (flags ``0b01``): importlib loads
+    it whatever its source holds (``_bootstrap_external.SourceLoader.get_code``)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        head = os.read(fd, 16)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return len(head) >= 8 and int.from_bytes(head[4:8], "little") & 0b11 == 0b01
+
+
+def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], listed: dict[str, tuple[_Dist, pymeta.RecordRow]],
+                     bad: set[str], rel: Callable[[Path], str]) -> Iterator[Collected]:
+    """Code the interpreter runs that no RECORD row vouches for (red team 15b-2): ``.pth``
+    files with an ``import`` line (run at every start), ``sitecustomize``/``usercustomize``
+    owned by no distribution, unchecked hash-based ``.pyc`` files, and importable files in a
+    distribution's package folders that no RECORD lists. The walk is bounded
+    (:data:`_MAX_WALK_FILES`)."""
+    def vouched(path: str) -> bool:
+        entry = listed.get(path)
+        return (entry is not None and entry[1].alg in pymeta.RECORD_STRONG_ALGS
+                and entry[1].digest_hex is not None and path not in bad)
+
+    for site in sites:
+        try:
+            names = sorted(os.listdir(site))
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(site, name)
+            if name.endswith(".pth"):
+                line: str | None = None
+                try:
+                    line = _pth_exec_line(read_bounded(Path(path), 1 << 20).decode("utf-8", "replace"))
+                    if line is None:
+                        continue
+                    what = f"runs code at every interpreter start: {line[:200]!r}"
+                except InputError as exc:
+                    what = f"cannot be read ({exc.detail}); it may run code at every interpreter start"
+                owner = listed.get(path)
+                if vouched(path):
+                    assert owner is not None
+                    yield Finding(id="python.pth-code", severity="low",
+                                  message=f"{name} {what} (installed by {owner[0].name} {owner[0].version}; matches RECORD)",
+                                  subject=owner[0].ref, source=rel(Path(path)))
+                else:
+                    state = ("its RECORD row does not vouch for it (no strong hash, or a mismatch)" if owner is not None
+                             else "no RECORD lists it")
+                    yield Finding(id="python.pth-code", severity="high", message=f"{name} {what}; {state}",
+                                  subject=owner[0].ref if owner is not None else None, source=rel(Path(path)))
+            elif name.partition(".")[0] in _STARTUP_MODULES and not vouched(path) and (
+                    name.endswith(_CODE_SUFFIXES) or os.path.isdir(path)):
+                yield Finding(id="python.unrecorded-code", severity="high",
+                              message=(f"{name} in site-packages is imported at every interpreter start and no RECORD "
+                                       "vouches for it"),
+                              source=rel(Path(path)))
+    walked = 0
+    per_dist: dict[str, tuple[_Dist, list[str]]] = {}
+    unchecked: list[tuple[_Dist, str]] = []
+    stopped = False
+    for top in sorted(tops):
+        d = tops[top]
+        if stopped or os.path.islink(top) or not os.path.isdir(top):
+            continue
+        for folder, dirs, files in os.walk(top):
+            dirs.sort()
+            for name in sorted(files):
+                walked += 1
+                if walked > _MAX_WALK_FILES:
+                    stopped = True
+                    break
+                if not name.endswith(_CODE_SUFFIXES) and ".so." not in name:
+                    continue
+                path = os.path.join(folder, name)
+                if name.endswith(".pyc") and _pyc_unchecked(path):
+                    unchecked.append((d, path))
+                    continue
+                if path in listed or (name.endswith(".pyc") and os.path.basename(folder) == "__pycache__"):
+                    continue  # a cache file importlib revalidates against its source (docs/design.md)
+                per_dist.setdefault(d.ref, (d, []))[1].append(path)
+            if stopped:
+                break
+    for d, paths in per_dist.values():
+        first = ", ".join(rel(Path(p)) for p in paths[:3])
+        yield Finding(id="python.unrecorded-code", severity="high",
+                      message=(f"{d.name} {d.version}: {len(paths)} importable file{'' if len(paths) == 1 else 's'} in its "
+                               f"package folders that no RECORD lists ({first})"),
+                      subject=d.ref, source=rel(Path(paths[0])))
+    for d, path in unchecked:
+        yield Finding(id="python.pyc-unchecked", severity="high",
+                      message=(f"{d.name} {d.version}: {rel(Path(path))} is an unchecked hash-based pyc: Python loads it "
+                               "whatever its source holds, and no RECORD hash vouches for it"),
+                      subject=d.ref, source=rel(Path(path)))
+    if stopped:
+        yield Finding(id="python.record-unverified", severity="medium",
+                      message=f"stopped looking for unrecorded code after {_MAX_WALK_FILES} files in package folders")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -118,7 +118,17 @@ def parse_record(data: bytes, path: Path) -> list[RecordRow]:
 # ``alg=urlsafe-base64`` without padding (PEP 376/627); base64 decoding alone would skip stray
 # characters and turn ``sha256=!!!`` into an empty digest.
 _RECORD_HASH = re.compile(r"[A-Za-z0-9_]+=[A-Za-z0-9_-]+={0,2}")
-_DIGEST_HEX = {"sha256": 64, "sha384": 96, "sha512": 128, "sha224": 56, "sha1": 40, "md5": 32}
+_DIGEST_HEX = {"sha256": 64, "sha384": 96, "sha512": 128, "sha224": 56, "sha1": 40, "md5": 32,
+               "sha3_224": 56, "sha3_256": 64, "sha3_384": 96, "sha3_512": 128, "blake2b": 128, "blake2s": 64}
+
+RECORD_STRONG_ALGS = frozenset({"sha256", "sha384", "sha512", "sha3_256", "sha3_384", "sha3_512", "blake2b", "blake2s"})
+"""RECORD hash algorithms a file is verified with and trusted by: the fixed-length members of
+``hashlib.algorithms_guaranteed`` (which the recording-installed-packages spec allows) that are
+"sha256 or better" (the binary distribution format spec)."""
+
+RECORD_WEAK_ALGS = frozenset({"md5", "sha1", "sha224", "sha3_224"})
+"""Guaranteed algorithms below that bar (md5 and sha1 are refused by the wheel spec): a file is
+still checked with one (a mismatch is a mismatch), but a match proves nothing."""
 
 
 def _size(field: str) -> int | None:
