@@ -189,3 +189,24 @@ def test_15b2_c_an_unrecorded_startup_module_is_high(name: str, tmp_path: Path, 
     (site / "victim" / "data.txt").write_text("not code")  # not importable: not reported
     found = _ids(_findings(tmp_path / "env", tmp_path, capsys), "python.unrecorded-code")
     assert len(found) == 1 and name in found[0], found
+
+
+@pytest.mark.parametrize(("text", "severity"), [
+    (b"import _virtualenv\n", "medium"),
+    (b"# virtualenv\nimport _virtualenv\n", "medium"),
+    (b"import _virtualenv; import os\n", "high"),  # more than virtualenv's hook runs
+    (b"import _virtualenv\nimport os\n", "high"),
+    (b"import _virtualenv\n/somewhere/else\n", "high"),  # a path entry virtualenv never writes
+])
+def test_virtualenvs_own_startup_hook_is_medium_with_its_module_digest(
+        text: bytes, severity: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """virtualenv writes ``_virtualenv.pth`` (``import _virtualenv``) and ``_virtualenv.py`` into
+    every environment it makes; no RECORD lists them. That exact hook is reported below the usual
+    gate (medium) with the module's SHA-256; anything more in the file is high like any other."""
+    site = _env(tmp_path / "env")
+    (site / "_virtualenv.pth").write_bytes(text)
+    (site / "_virtualenv.py").write_bytes(b"# virtualenv's patches\n")
+    found = _ids(_findings(tmp_path / "env", tmp_path, capsys), "python.pth-code")
+    assert len(found) == 1 and found[0].startswith(severity), found
+    if severity == "medium":
+        assert hashlib.sha256(b"# virtualenv's patches\n").hexdigest() in found[0]

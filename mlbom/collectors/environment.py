@@ -936,6 +936,20 @@ def _pth_exec_line(text: str) -> str | None:
     return m.group(1) if m else None
 
 
+_VIRTUALENV_PTH = "_virtualenv.pth"
+
+
+def _virtualenv_hook_only(path: str) -> bool:
+    """Whether a ``.pth`` holds virtualenv's hook and nothing else that runs: every line is
+    blank, a comment, or exactly ``import _virtualenv`` (and there are no path lines either)."""
+    try:
+        text = read_bounded(Path(path), 1 << 16).decode("utf-8")
+    except (InputError, UnicodeDecodeError):
+        return False
+    lines = [ln.strip() for ln in text.splitlines()]
+    return "import _virtualenv" in lines and all(ln in ("", "import _virtualenv") or ln.startswith("#") for ln in lines)
+
+
 def _pyc_unchecked(path: str) -> bool:
     """Whether the pyc at ``path`` is hash-based and unchecked (flags ``0b01``): importlib loads
     it whatever its source holds (``_bootstrap_external.SourceLoader.get_code``)."""
@@ -988,6 +1002,17 @@ def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], listed: dict[str,
                     yield Finding(id="python.pth-code", severity="low",
                                   message=f"{name} {what} (installed by {owner[0].name} {owner[0].version}; matches RECORD)",
                                   subject=owner[0].ref, source=rel(Path(path)))
+                elif owner is None and name == _VIRTUALENV_PTH and _virtualenv_hook_only(path):
+                    # virtualenv writes this hook and its module into every environment it makes, and
+                    # no RECORD lists them: reported, below the usual gate, with the module's digest
+                    # (its content is virtualenv's, not verified here; compare it across builds)
+                    module = os.path.join(site, "_virtualenv.py")
+                    digest = sha256_file(Path(module)) if os.path.isfile(module) else None
+                    yield Finding(id="python.pth-code", severity="medium",
+                                  message=(f"{name} {what}: virtualenv's startup hook; _virtualenv.py "
+                                           + (f"(SHA-256 {digest})" if digest else "(missing)")
+                                           + " is listed by no RECORD, so its content is not verified"),
+                                  source=rel(Path(path)))
                 else:
                     state = ("its RECORD row does not vouch for it (no strong hash, or a mismatch)" if owner is not None
                              else "no RECORD lists it")
