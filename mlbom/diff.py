@@ -3,15 +3,17 @@ cyclonedx-python-lib's model, which drops ``modelCard``, ``data`` and ``signatur
 
 Components are matched by identity — the purl without version and qualifiers, else
 type/group/name; files by their bom-ref (model or dataset plus path) or name — and each matched
-pair is compared: version, hashes (same version, a different hash of any algorithm both state, or
-none left to compare: *hash drift*, the red flag for a swapped artifact), licences, safety verdict,
+pair is compared: version (normalised: stripped, PEP 440-equal), hashes (a file, or the same
+version: a different hash of any algorithm both state, or nothing left that proves sameness — no
+strong algorithm in common, or a strong one dropped: *hash drift*, the red flag for a swapped
+artifact; red team 15b-3, 16a-1, 16a-2), licences, safety verdict,
 findings, ``modelCard`` and ``data`` field by field. Dependency edges are compared by identity
 too. Namesakes within one BOM are all kept (:func:`_unique`); vulnerabilities are compared per (id or alias, affected component) and state.
 
 The objects compared are the ones the policy gate judges (:func:`mlbom.readmodel.subjects`):
 components wherever they nest, services, and the release itself (``metadata.component``: its
-verdict, findings, licence and unread inputs). Verdicts are read and ranked as the gate reads
-them (:func:`mlbom.model.stated_verdict`, :func:`mlbom.model.verdict_rank`): the worst of
+verdict, findings, licence, unread inputs, hashes, ``modelCard`` and ``data``; red team 16a-7).
+Verdicts are read and ranked as the gate reads them (:func:`mlbom.model.stated_verdict`, :func:`mlbom.model.verdict_rank`): the worst of
 several, a value that is no verdict worst of all (red team 12b-1, 12b-2).
 """
 
@@ -39,6 +41,7 @@ from mlbom.readmodel import (
     vulnerabilities,
 )
 from mlbom.table import markdown_code, markdown_text, printable
+from mlbom.versions import parse_version
 
 Kind = Literal["added", "removed", "version-change", "hash-drift", "hash-change", "licence-change", "safety-escalation", "new-unreadable",
                "new-finding", "model-card-change", "data-change", "edge-added", "edge-removed", "new-vulnerability"]
@@ -162,41 +165,107 @@ def _digest_text(d: dict[str, frozenset[str]], algs: Iterable[str]) -> str:
     return " ".join(f"{a}:{v}" for a in algs for v in sorted(d[a])) or "(none)"
 
 
+STRONG_HASH_ALGS = frozenset({"SHA-256", "SHA-384", "SHA-512", "SHA3-256", "SHA3-384", "SHA3-512", "BLAKE2b-256",
+                              "BLAKE2b-384", "BLAKE2b-512", "BLAKE3"})
+"""Algorithms (as :func:`~mlbom.readmodel.hash_alg` spells them) whose equality proves that two
+files are the same. MD5 and SHA-1 are collision-broken, and a name CycloneDX does not know is
+unknown: equal values of those never prove sameness (red team 16a-2); different values still
+prove a change."""
+
+
 def _hash_changes(ident: str, x: ReadComponent, y: ReadComponent) -> list[Change]:
-    """Hashes of one component at one version (red team 15b-3: only ``SHA-256`` was compared, so a
-    new BOM that stated only a SHA-512 of other bytes, or no hash, read as "no differences").
-    Every algorithm both sides state is compared (names as CycloneDX spells them, any letter case;
-    hex in any case): one that differs is ``hash-drift``. When the old BOM stated hashes and the new
-    one states none of the same algorithms (dropped, or switched to another), the comparison cannot
-    be completed: that fails closed as ``hash-drift`` too ("not comparable"). Hashes where there
-    were none, or an algorithm added or dropped beside a common one that matches, is a
-    ``hash-change``: nothing stated before is contradicted."""
+    """Hashes of one object that should be the same bytes in both BOMs (red team 15b-3: only
+    ``SHA-256`` was compared, so a new BOM that stated only a SHA-512 of other bytes, or no hash,
+    read as "no differences"). Every algorithm both sides state is compared (names as CycloneDX
+    spells them, any letter case; hex in any case): one that differs is ``hash-drift``. When the
+    old BOM stated hashes and the comparison cannot prove sameness, that fails closed as
+    ``hash-drift`` too ("not comparable"): no algorithm in common (dropped, or switched to
+    another), only collision-broken ones in common (MD5, SHA-1: :data:`STRONG_HASH_ALGS`), or a
+    strong algorithm of the old BOM gone from the new one (red team 16a-2). Hashes where there
+    were none, or an algorithm added beside the ones that match, or a weak one dropped beside a
+    strong one that matches, is a ``hash-change``: nothing stated before is contradicted."""
     dx, dy = x.digests, y.digests
     if dx == dy:
         return []
     common = sorted(set(dx) & set(dy))
     differ = [a for a in common if dx[a] != dy[a]]
     if differ:
-        return [Change("hash-drift", ident, f"same identity and version, different {', '.join(differ)}",
+        same = "same identity and version" if same_version(_version_text(x), _version_text(y)) else "same file"
+        return [Change("hash-drift", ident, f"{same}, different {', '.join(differ)}",
                        _digest_text(dx, differ), _digest_text(dy, differ))]
-    if dx and not common:
-        return [Change("hash-drift", ident, f"hashes not comparable: old {', '.join(dx)}, new "
+    gone = sorted((set(dx) & STRONG_HASH_ALGS) - set(dy))
+    if dx and (gone or not set(common) & STRONG_HASH_ALGS):
+        why = (f"strong {', '.join(gone)} gone" if gone and common else
+               "only collision-broken ones in common" if common else "none in common")
+        return [Change("hash-drift", ident, f"hashes not comparable ({why}): old {', '.join(dx)}, new "
                        f"{', '.join(dy) or '(none)'}", _digest_text(dx, dx), _digest_text(dy, dy))]
     what = "hashes added" if not dx else "hash algorithms changed; the common ones match"
     return [Change("hash-change", ident, what, _digest_text(dx, dx), _digest_text(dy, dy))]
 
 
+def _version_text(c: ReadComponent) -> str:
+    return c.version.strip()
+
+
+def same_version(a: str, b: str) -> bool:
+    """Whether two stated versions are one: equal after stripping whitespace (an XML writer's
+    pretty-printed ``<version>``), or equal as PEP 440 versions when both are (``2.0.0`` and
+    ``2.0``, ``v2.0``; red team 16a-1). Text that is no PEP 440 version compares as stripped
+    text. Used for every ecosystem: a respelling read as the same version only makes the hashes
+    be compared, never fewer."""
+    a, b = a.strip(), b.strip()
+    if a == b:
+        return True
+    va, vb = parse_version(a), parse_version(b)
+    return va is not None and vb is not None and va == vb
+
+
+def _is_file(c: ReadComponent) -> bool:
+    """An object whose identity is its bytes: a file or data set (CycloneDX ``file``/``data``),
+    or anything with an ``mlbom:file:path``. Its version, if any, says nothing about its bytes."""
+    return c.type in ("file", "data") or bool(c.prop(Prop.FILE_PATH))
+
+
+def _compares_hashes(x: ReadComponent, y: ReadComponent) -> bool:
+    """Whether the hashes of a matched pair should be the same bytes (red team 16a-1: the
+    comparison was made only when the version *text* was equal, so a respelled version, or one
+    added to a file, turned a swapped artifact into a ``version-change``): always for a file or
+    data set, and when either side states no version; else when the versions are one
+    (:func:`same_version`). Only a real upgrade — two different versions of a package — is not
+    compared: its hashes are expected to differ, and the ``version-change`` is the change."""
+    vx, vy = _version_text(x), _version_text(y)
+    return _is_file(x) or _is_file(y) or not vx or not vy or same_version(vx, vy)
+
+
+def _field_changes(ident: str, x: ReadComponent, y: ReadComponent) -> list[Change]:
+    """``modelCard`` and ``data``, field by field."""
+    changes: list[Change] = []
+    for key, kind in (("modelCard", "model-card-change"), ("data", "data-change")):
+        if x.raw.get(key) == y.raw.get(key):
+            continue
+        fx, fy = _flatten(x.raw.get(key)), _flatten(y.raw.get(key))
+        for path in sorted(set(fx) | set(fy)):
+            if fx.get(path) != fy.get(path):
+                changes.append(Change(kind, ident, f"{key}.{path}" if path else key, fx.get(path), fy.get(path)))  # type: ignore[arg-type]
+    return changes
+
+
 def _release_changes(old: dict[str, object], new: dict[str, object]) -> list[Change]:
-    """The release itself (``metadata.component``): what it states about what ships — its
-    verdict, findings, licence and the inputs that could not be read (red team 12b-2: a verdict
-    stated there was never compared). Its version changes with every release and is not a change."""
+    """The release itself (``metadata.component``), compared as a component is: its verdict,
+    findings, licence and the inputs that could not be read (red team 12b-2: a verdict stated
+    there was never compared), its hashes (red team 16a-7: the shipped image, archive or model
+    swapped at the same version read as "no differences"), ``modelCard`` and ``data``. Its version
+    changes with every release and is not a change; its hashes are compared as a component's are
+    (:func:`_compares_hashes`)."""
     ra, rb = root_of(old), root_of(new)
     changes = [Change("new-unreadable", "(release)", "an input could not be read: the inventory is incomplete", None, u)
                for u in sorted(set(rb.prop(Prop.UNREADABLE)) - set(ra.prop(Prop.UNREADABLE)))]
     if ra.raw == rb.raw:
         return changes
+    if _compares_hashes(ra, rb):
+        changes += _hash_changes("(release)", ra, rb)
     return changes + _licence_change("(release)", ra, rb) + _verdict_escalation("(release)", ra, rb) + \
-        _new_findings("(release)", ra, rb)
+        _new_findings("(release)", ra, rb) + _field_changes("(release)", ra, rb)
 
 
 def diff(old: dict[str, object], new: dict[str, object]) -> list[Change]:
@@ -216,19 +285,13 @@ def diff(old: dict[str, object], new: dict[str, object]) -> list[Change]:
         if a[ident] == b[ident]:  # most components of two releases are unchanged: one C-level comparison
             continue
         x, y = ReadComponent(a[ident]), ReadComponent(b[ident])
-        if x.raw.get("version") != y.raw.get("version"):
+        if not same_version(_version_text(x), _version_text(y)):
             changes.append(Change("version-change", ident, "version changed", str(x.raw.get("version")),
                                   str(y.raw.get("version"))))
-        else:
+        if _compares_hashes(x, y):
             changes += _hash_changes(ident, x, y)
         changes += _licence_change(ident, x, y) + _verdict_escalation(ident, x, y) + _new_findings(ident, x, y)
-        for key, kind in (("modelCard", "model-card-change"), ("data", "data-change")):
-            if x.raw.get(key) == y.raw.get(key):
-                continue
-            fx, fy = _flatten(x.raw.get(key)), _flatten(y.raw.get(key))
-            for path in sorted(set(fx) | set(fy)):
-                if fx.get(path) != fy.get(path):
-                    changes.append(Change(kind, ident, f"{key}.{path}" if path else key, fx.get(path), fy.get(path)))  # type: ignore[arg-type]
+        changes += _field_changes(ident, x, y)
     changes += _release_changes(old, new)
     ea, eb = _edges(old, a_refs), _edges(new, b_refs)
     changes += [Change("edge-added", f"{s} -> {t}", "dependency added") for s, t in sorted(eb - ea)]

@@ -63,18 +63,27 @@ def test_same_hashes_in_another_letter_case_are_no_change() -> None:
 
 def test_a_hash_added_is_a_change_but_not_drift() -> None:
     for old, new in (([], [_h("SHA-256", GOOD)]),  # none before
-                     ([_h("SHA-256", GOOD)], [_h("SHA-256", GOOD), _h("SHA-512", EVIL)]),  # one added beside
-                     ([_h("SHA-256", GOOD), _h("SHA-512", GOOD)], [_h("SHA-256", GOOD)])):  # one dropped beside
+                     ([_h("SHA-256", GOOD)], [_h("SHA-256", GOOD), _h("SHA-512", EVIL)])):  # one added beside
         changes = diff(_bom(old), _bom(new, "2"))
         assert [c.kind for c in changes] == ["hash-change"]
         assert not gate(changes, parse_fail_on("hash-drift"))
         assert gate(changes, parse_fail_on("hash-change")) and gate(changes, parse_fail_on("any"))
 
 
-def test_a_version_change_is_not_drift() -> None:
-    new = _bom([_h("SHA-512", EVIL)], "2")
-    new["components"][0]["version"] = "2"  # type: ignore[index]
-    assert [c.kind for c in diff(OLD, new)] == ["version-change"]
+def test_a_strong_algorithm_dropped_beside_one_that_matches_is_drift() -> None:
+    """Red team 16a-2: every strong algorithm the old BOM stated must still be there and equal."""
+    changes = diff(_bom([_h("SHA-256", GOOD), _h("SHA-512", GOOD)]), _bom([_h("SHA-256", GOOD)], "2"))
+    assert [c.kind for c in changes] == ["hash-drift"] and "SHA-512 gone" in changes[0].detail
+
+
+def test_a_version_change_of_a_package_is_not_drift() -> None:
+    """A real upgrade (two different versions of a package): its hashes are expected to differ.
+    A file that gains a version is still compared (red team 16a-1, tests/test_diff_versions.py)."""
+    old, new = _bom([_h("SHA-256", GOOD)]), _bom([_h("SHA-512", EVIL)], "2")
+    for doc, v in ((old, "1"), (new, "2")):
+        doc["components"] = [{"type": "library", "name": "torch", "version": v, "purl": f"pkg:pypi/torch@{v}",  # type: ignore[index]
+                              "hashes": doc["components"][0]["hashes"]}]  # type: ignore[index]
+    assert [c.kind for c in diff(old, new)] == ["version-change"]
 
 
 def test_query_and_index_find_a_sha256_in_any_spelling(tmp_path: Path) -> None:
