@@ -180,10 +180,10 @@ def _hash_changes(ident: str, x: ReadComponent, y: ReadComponent) -> list[Change
     spells them, any letter case; hex in any case): one that differs is ``hash-drift``. When the
     old BOM stated hashes and the comparison cannot prove sameness, that fails closed as
     ``hash-drift`` too ("not comparable"): no algorithm in common (dropped, or switched to
-    another), only collision-broken ones in common (MD5, SHA-1: :data:`STRONG_HASH_ALGS`), or a
-    strong algorithm of the old BOM gone from the new one (red team 16a-2). Hashes where there
-    were none, or an algorithm added beside the ones that match, or a weak one dropped beside a
-    strong one that matches, is a ``hash-change``: nothing stated before is contradicted."""
+    another), or only collision-broken ones in common (MD5, SHA-1: :data:`STRONG_HASH_ALGS`; red
+    team 16a-2). One strong algorithm in common that matches proves the same bytes: hashes where
+    there were none, an algorithm added, or any algorithm dropped beside a strong one that still
+    matches, is a ``hash-change``: nothing stated before is contradicted."""
     dx, dy = x.digests, y.digests
     if dx == dy:
         return []
@@ -193,10 +193,8 @@ def _hash_changes(ident: str, x: ReadComponent, y: ReadComponent) -> list[Change
         same = "same identity and version" if same_version(_version_text(x), _version_text(y)) else "same file"
         return [Change("hash-drift", ident, f"{same}, different {', '.join(differ)}",
                        _digest_text(dx, differ), _digest_text(dy, differ))]
-    gone = sorted((set(dx) & STRONG_HASH_ALGS) - set(dy))
-    if dx and (gone or not set(common) & STRONG_HASH_ALGS):
-        why = (f"strong {', '.join(gone)} gone" if gone and common else
-               "only collision-broken ones in common" if common else "none in common")
+    if dx and not set(common) & STRONG_HASH_ALGS:
+        why = "only collision-broken ones in common" if common else "none in common"
         return [Change("hash-drift", ident, f"hashes not comparable ({why}): old {', '.join(dx)}, new "
                        f"{', '.join(dy) or '(none)'}", _digest_text(dx, dx), _digest_text(dy, dy))]
     what = "hashes added" if not dx else "hash algorithms changed; the common ones match"
