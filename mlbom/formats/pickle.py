@@ -1375,7 +1375,7 @@ def _rebuild_kind(path: str, items: list[object]) -> str | None:
 
 def _plain_ints(v: object) -> list[int] | None:
     items = v.items if isinstance(v, Seq) and v.type == "tuple" else None
-    if items is None or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in items):
+    if items is None or not all(isinstance(i, int) and not isinstance(i, bool) for i in items):
         return None
     return items  # type: ignore[return-value]
 
@@ -3587,7 +3587,8 @@ class _Walker:
     def tensor_checks(self, path: str, args: object) -> None:
         """The checks torch.load makes, in either mode, when it rebuilds a tensor: ``set_(storage,
         offset, size, stride)`` cannot grow a storage read from a record (the view's last element,
-        ``offset + sum((size-1)*stride)``, must lie within its ``numel``), and requires_grad=True
+        ``offset + sum((size-1)*stride)``, must lie within its ``numel``; a negative offset, a negative
+        size or a negative stride of a dimension of 2+ is refused), and requires_grad=True
         is refused for an integer tensor (``_rebuild_tensor_v2``/``v3``, ``nn.Parameter(data,
         requires_grad)``)."""
         items = args.items if isinstance(args, Seq) else None
@@ -3607,8 +3608,18 @@ class _Walker:
         if not isinstance(storage, Storage) or storage.numel is None or len(items) < 4:
             return
         offset, size, stride = items[1], _plain_ints(items[2]), _plain_ints(items[3])
-        if not (isinstance(offset, int) and not isinstance(offset, bool) and offset >= 0) or size is None \
+        if isinstance(offset, int) and not isinstance(offset, bool) and offset < 0:
+            self.rep.load_refused = f"{path}: storage offset {offset} (torch: invalid storage offset)"
+            return
+        if not (isinstance(offset, int) and not isinstance(offset, bool)) or size is None \
                 or stride is None or len(size) != len(stride) or 0 in size:
+            return  # an empty view (a size 0) needs no element and skips torch's size checks
+        # red team 15a-2: torch multiplies the sizes and (size-1)*stride as unsigned 64-bit numbers,
+        # so a negative size ("numel: integer multiplication overflow") or a negative stride of a
+        # dimension of 2+ ("Storage size calculation overflowed") is refused in either mode
+        if any(n < 0 for n in size) or any(st < 0 and n > 1 for n, st in zip(size, stride, strict=True)):
+            self.rep.load_refused = f"{path}: a tensor of size {tuple(size)} and stride {tuple(stride)} (torch " \
+                "refuses a negative size, or a negative stride of a dimension of 2 or more)"
             return
         last = offset + sum((n - 1) * st for n, st in zip(size, stride, strict=True))
         if last >= storage.numel:
