@@ -115,6 +115,9 @@ class PickleReport:
     # a check torch.load makes in EITHER mode that this checkpoint certainly fails (a tensor view
     # past its storage, requires_grad on an integer tensor): it does not load at all
     load_refused: str | None = None
+    # the devices torch's storage locations need (red team 15a-5): 'cuda', 'mps', ... ; a checkpoint
+    # with one loads only on a machine with that device (or with a map_location)
+    storage_devices: list[str] = field(default_factory=list)
     persistent_ids: int = 0
     joblib_arrays: int = 0  # inline arrays stepped over (joblib mode)
     # the value the stream returns at STOP, as the walker models it (str/int/float/bool, Dct, Seq,
@@ -1384,6 +1387,9 @@ _WO_CALL_TYPES = {"collections.OrderedDict": "OrderedDict", "collections.Counter
                   "torch._utils._rebuild_parameter": "Parameter",
                   "torch._utils._rebuild_parameter_with_state": "Parameter"}
 MAX_STORAGE_KEYS = 100_000
+# torch.serialization's _deserialize backends (privateuse1 under its default name needs an extension
+# that registers the device module, so stock torch refuses it too)
+_DEVICE_TAGS = ("cuda", "hpu", "xpu", "mtia")
 
 
 def _exact_type(v: object) -> str | None:
@@ -3633,6 +3639,42 @@ class _Walker:
         if not isinstance(func, Global) and self.rep.wo_refused is None:
             self.rep.wo_unknown = self.rep.wo_unknown or f"{op} of {_describe(func)}, not a global"
 
+    def storage_location(self, loc: object) -> None:
+        """torch's ``default_restore_location``: each deserializer torch registers is tried in
+        turn (cpu: exactly 'cpu'; meta: exactly 'meta'; mps: any 'mps…'; cuda/hpu/xpu/mtia and
+        privateuse1: the tag or ``tag:N``, then the device must exist); none accepting it raises,
+        in either mode, on any machine (red team 15a-5)."""
+        rep = self.rep
+        if isinstance(loc, Blob) and loc.data is not None:
+            try:
+                loc = loc.data.decode("ascii")  # torch's _maybe_decode_ascii
+            except UnicodeDecodeError:
+                loc = None
+        if isinstance(loc, (int, float, Seq, Dct)) or loc is _NONE or loc is None:
+            if rep.load_refused is None:  # None: bytes that are no ASCII
+                rep.load_refused = "a storage location that is no ASCII text"
+            return
+        if not isinstance(loc, str):
+            rep.wo_unknown = rep.wo_unknown or f"a storage location {_describe(loc)} the walk does not hold"
+            return
+        if loc in ("cpu", "meta"):
+            return
+        device = "mps" if loc.startswith("mps") else None
+        for tag in _DEVICE_TAGS:
+            if loc == tag or re.fullmatch(tag + r":[0-9]+", loc):
+                device = tag
+            elif re.match(tag + "(:|[0-9]+)", loc):  # torch.device(location) decides: not modelled
+                rep.wo_unknown = rep.wo_unknown or f"a storage location {loc[:40]!r} whose device torch parses"
+                return
+        if device is None:
+            if rep.load_refused is None:
+                rep.load_refused = f"a storage location {loc[:40]!r} that no deserializer torch registers accepts " \
+                    "('cpu', 'meta', 'mps…', 'cuda', 'hpu', 'xpu', 'mtia' or '<device>:<N>'; only an extension " \
+                    "that registers its own could load it)"
+            return
+        if device not in rep.storage_devices:
+            rep.storage_devices.append(device)
+
     def wo_persistent_id(self, pid: object) -> None:
         """torch: a persistent id must be a tuple or an int, a tuple's first item 'storage'; the zip
         loader reads ('storage', storage_type, key, location, numel) and the record data/<key>."""
@@ -3642,6 +3684,7 @@ class _Walker:
             if len(items) == 5 and isinstance(items[2], str) and items[2] not in rep.storage_keys \
                     and len(rep.storage_keys) < MAX_STORAGE_KEYS:
                 rep.storage_keys.append(items[2])
+                self.storage_location(items[3])  # torch restores a key's location when it first reads it
             elif not (len(items) == 5 and isinstance(items[2], str) and items[2] in rep.storage_keys):
                 rep.storage_keys_complete = False
             return

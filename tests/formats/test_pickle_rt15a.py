@@ -94,3 +94,45 @@ def test_15a_2_the_tensor_table_is_what_torch_does(tmp_path: Path) -> None:
     for n, ((offset, size, stride), refused) in enumerate(_TENSORS):
         path = _checkpoint(tmp_path / f"c{n}.pt", _tensor(size, stride, offset))
         assert _torch_refuses(path) == refused, (offset, size, stride)
+
+
+# -- 15a-5: a storage location no deserializer torch registers accepts ------------------------
+
+_LOCATIONS = [("cpu", None), ("meta", None), ("cuda:0", "cuda"), ("cuda", "cuda"), ("mps", "mps"),
+              ("xpu:3", "xpu")]
+_REFUSED_LOCATIONS = ["bogus", "cpu:1", "meta:0", "privateuseone:0", "cudafoo", "CPU", ""]
+
+
+@pytest.mark.parametrize(("location", "device"), _LOCATIONS)
+def test_15a_5_locations_torch_restores_keep_the_claim(tmp_path: Path, location: str, device: str | None) -> None:
+    from mlbom.scanner import scan_file
+
+    r = scan_file(_checkpoint(tmp_path / "c.pt", _tensor((4,), (1,), location=location)))
+    assert r.verdict == "safe", r.findings
+    assert r.facts.get("torch.weights-only") == "true", r.findings
+    assert r.facts.get("torch.storage-devices") == device
+
+
+@pytest.mark.parametrize("location", _REFUSED_LOCATIONS)
+def test_15a_5_a_location_no_deserializer_accepts_is_error(tmp_path: Path, location: str) -> None:
+    from mlbom.scanner import scan_file
+
+    r = scan_file(_checkpoint(tmp_path / "c.pt", _tensor((4,), (1,), location=location)))
+    assert r.verdict == "error", r.findings
+    assert "torch.weights-only" not in r.facts
+    assert "pytorch.tensor-invalid" in {f.id for f in r.findings}
+
+
+def test_15a_5_only_the_first_id_of_a_key_is_restored(tmp_path: Path) -> None:
+    from mlbom.scanner import scan_file
+
+    value = MARK + _tensor((4,), (1,)) + _tensor((4,), (1,), location="bogus") + TUPLE  # torch reuses key '0'
+    r = scan_file(_checkpoint(tmp_path / "c.pt", value))
+    assert r.verdict == "safe", r.findings
+
+
+def test_15a_5_the_location_table_is_what_torch_does(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    for n, location in enumerate(["cpu", "meta", *_REFUSED_LOCATIONS]):
+        path = _checkpoint(tmp_path / f"c{n}.pt", _tensor((4,), (1,), location=location))
+        assert _torch_refuses(path) == (location not in ("cpu", "meta")), location
