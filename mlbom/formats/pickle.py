@@ -1004,6 +1004,9 @@ _PANDAS_TZ_KEYS = frozenset({"tz", "tzinfo", "_tz"})
 # __init__ reads a file it is given (dateutil's tzfile: ``new_only``), these are what
 # :meth:`_Walker.call_gadget` calls dangerous to call with data the pickle chose: stored, bound in
 # a partial, or hiding a method the loader calls.
+# allowlisted (``new_only``) classes whose __init__ opens and reads the file its argument names:
+# calling one with an argument at load is file I/O (red team 15a-3)
+_INIT_IO = frozenset({"dateutil.tz._tzfile.tzfile"})
 _TZ_READERS = frozenset({
     *(f"pandas.{c}" for c in ("Categorical", "CategoricalIndex", "DataFrame", "DatetimeIndex", "DatetimeTZDtype",
                               "Index", "IntervalIndex", "PeriodIndex", "RangeIndex", "Series", "SparseDtype",
@@ -1091,6 +1094,19 @@ def _pointer_hits(data: bytes, kind: str) -> list[str]:
     if not any(core in data for core in _POINTER_CORES[kind]):
         return []
     return [what for pat, what in _POINTER_BYTES[kind] if pat in data]
+
+
+def _partial_parts(p: Call) -> tuple[object, object, object]:
+    """``functools.partial``'s (func, args, keywords) as the loader leaves them: its
+    ``__setstate__((func, args, kwds, dict))`` state when one was applied, else its call's
+    ``(func, *args)``."""
+    st = p.state.items if isinstance(p.state, Seq) and p.state.type == "tuple" else None
+    if st is not None and len(st) == 4:
+        return st[0], st[1], st[2]
+    items = p.args.items if isinstance(p.args, Seq) else None
+    if not items:
+        return None, None, None
+    return items[0], Seq("tuple", list(items[1:])), None
 
 
 def _instance_class(v: Call) -> str | None:
@@ -1709,7 +1725,11 @@ class _Walker:
                             self.judge_role(path, i, items[i])
                     for i in self.sh.pol.called_args.get(path, ()):
                         arg = items[i] if i < len(items) else None
-                        if isinstance(arg, Global) and arg.res.path in self.sh.pol.new_only:
+                        if isinstance(arg, Global) and arg.res.path in _INIT_IO and path not in _LAZY_CALLERS:
+                            self.note("pickle.dangerous-callable", "critical", f"{path} calls {arg.res.path}(...) "
+                                      f"(argument {i}): its __init__ opens and reads the file its argument names",
+                                      "unsafe", f"init-io:{arg.res.path}")
+                        elif isinstance(arg, Global) and arg.res.path in self.sh.pol.new_only:
                             self.note("pickle.init-call", "medium", f"{path} calls {arg.res.path}(...) (argument {i}):"
                                       " runs its __init__ with pickle data", "suspicious", f"init:{arg.res.path}")
                     self.class_family(path, items)
@@ -1732,7 +1752,13 @@ class _Walker:
                 self.note("pickle.dangerous-callable", "critical", f"{path} imports a name mlbom cannot read",
                           "unsafe", f"imp:{path}")
                 return Opaque("an unknown global")
-            if op not in ("NEWOBJ", "NEWOBJ_EX") and path in self.sh.pol.new_only:
+            if op not in ("NEWOBJ", "NEWOBJ_EX") and path in _INIT_IO and (items is None or items or kwargs):
+                # red team 15a-3: tzfile(path) opens and reads any file by name (with no argument
+                # it raises TypeError before any I/O): file I/O from the data at load, as pandas'
+                # 'dateutil/<path>' time zones
+                self.note("pickle.dangerous-callable", "critical", f"{op} calls {path}(...): its __init__ opens and "
+                          "reads the file its argument names", "unsafe", f"init-io:{path}")
+            elif op not in ("NEWOBJ", "NEWOBJ_EX") and path in self.sh.pol.new_only:
                 self.note("pickle.init-call", "medium", f"{op} calls {path}(...): runs its __init__ with pickle data "
                           "(a pickler writes it with NEWOBJ or copyreg: __new__ plus state)", "suspicious",
                           f"init:{path}")
@@ -1833,6 +1859,32 @@ class _Walker:
             # calls it with data of its own; one with a call behaviour is judged on its bound data
             kw = kwargs if isinstance(kwargs, Dct) and (kwargs.items or kwargs.loose) else None
             self.call(func, args, "functools.partial (called later)", via="functools.partial", kwargs=kw)
+
+    def factory_call(self, factory: object, path: str) -> None:
+        """``defaultdict(factory)``: ``defaultdict.__missing__`` calls ``factory()`` whenever a
+        missing key is read with ``d[k]``, and allowlisted ``__setstate__`` code does so during
+        the load (torch's optimizers ``group["params"]``, pandas' ``Categorical.__setstate__``
+        ``state["_categories"]``; red team 15a-1). So the factory is judged as called at load,
+        with no arguments (a partial: its function with its bound arguments), by the rules of a
+        direct call: a harmless constructor (list, int, dict, a partial of defaultdict ...) is
+        data, a gadget is judged as its direct call would be."""
+        how = f"{path}'s factory, called at load on a missing key"
+        if isinstance(factory, Global) and factory.res.status == "allow":
+            self.call(factory, Seq("tuple", []), "REDUCE", via=how)
+            return
+        if not (isinstance(factory, Call) and _instance_class(factory) in _PARTIALS):
+            return  # judged as a callable (judge_callable) already
+        func, args, kwargs = _partial_parts(factory)
+        if isinstance(func, Call) and _instance_class(func) in _PARTIALS:
+            self.note("pickle.dynamic-callable", "medium", f"{how}: a partial of a partial, whose call mlbom does "
+                      "not model", "suspicious", f"factory:{path}")
+        elif isinstance(func, Global) and func.res.status == "allow":
+            if not isinstance(args, Seq):
+                self.note("pickle.dynamic-callable", "medium", f"{how}: {func.res.path} with bound arguments "
+                          f"mlbom did not track ({_describe(args)})", "suspicious", f"factory:{path}")
+                return
+            kw = kwargs if isinstance(kwargs, Dct) and (kwargs.items or kwargs.loose) else None
+            self.call(func, args, "REDUCE", via=how, kwargs=kw)
 
     def partial_state(self, inst: Call, state: object) -> bool:
         """``partial.__setstate__((func, args, kwds, dict))``: func replaces the function (judged
@@ -2085,7 +2137,9 @@ class _Walker:
         """An allowlisted callable whose call does more than build data from its arguments."""
         pol = self.sh.pol
         if path in _LAZY_CALLERS:
-            return False  # calls its argument only after the load (defaultdict's factory on a missing key)
+            # defaultdict(f) itself builds data; its factory's call (f() on a missing key, during
+            # the load too) is modelled where it is made: inner_call (red team 15a-1)
+            return False
         return (path in pol.calls_args or path in pol.nested or path in _IMPORTERS or path in _SIZED_BY_INT
                 or path in _SPECIAL_CALLS or (path.startswith("torch.") and path.endswith("Storage")))
 
@@ -2100,6 +2154,9 @@ class _Walker:
                     self.note("pickle.dynamic-callable", "medium", f"{path} calls {func.res.path} with arguments "
                               f"mlbom did not track ({_describe(args)})", "suspicious", f"args:{path}")
                 return self.call(func, args, "REDUCE", via=path)
+            return None
+        if path in _LAZY_CALLERS:
+            self.factory_call(items[0] if items else None, path)
             return None
         if path in _GENERATOR_CTORS:  # __randomstate_ctor(name, ctor): ctor(name)
             ctor = items[1] if len(items) > 1 else None

@@ -11,7 +11,25 @@ from pathlib import Path
 
 import pytest
 
-from tests.formats.pickle_ops import EMPTY_DICT, MARK, SETITEM, STOP, TUPLE, call, glob, proto
+from tests.formats.pickle_ops import (
+    APPEND,
+    BUILD,
+    EMPTY_DICT,
+    EMPTY_LIST,
+    EMPTY_TUPLE,
+    MARK,
+    NEWOBJ,
+    NONE,
+    SETITEM,
+    STOP,
+    TUPLE,
+    call,
+    glob,
+    ids,
+    proto,
+    s,
+    walk,
+)
 
 
 def _u(text: str) -> bytes:
@@ -136,3 +154,102 @@ def test_15a_5_the_location_table_is_what_torch_does(tmp_path: Path) -> None:
     for n, location in enumerate(["cpu", "meta", *_REFUSED_LOCATIONS]):
         path = _checkpoint(tmp_path / f"c{n}.pt", _tensor((4,), (1,), location=location))
         assert _torch_refuses(path) == (location not in ("cpu", "meta")), location
+
+
+
+# -- 15a-1: a defaultdict's factory is called during the load; 15a-3: tzfile(path) reads a file ----
+
+def _partial(func: bytes, *args: bytes) -> bytes:
+    """functools.partial as pickle writes it: partial(func) then BUILD (func, args, {}, None)."""
+    return call(glob("functools", "partial"), func) + MARK + func + MARK + b"".join(args) + TUPLE + EMPTY_DICT \
+        + NONE + TUPLE + BUILD
+
+
+def _tzfile() -> bytes:
+    return glob("dateutil.tz._tzfile", "tzfile")
+
+
+def _adam(group: bytes) -> bytes:
+    """torch.optim.Adam.__new__ + BUILD {'defaults': {}, 'state': {}, 'param_groups': [group]}:
+    Adam.__setstate__ reads group["params"]."""
+    return glob("torch.optim.adam", "Adam") + EMPTY_TUPLE + NEWOBJ + MARK + s("defaults") + EMPTY_DICT \
+        + s("state") + EMPTY_DICT + s("param_groups") + EMPTY_LIST + group + APPEND + b"d" + BUILD
+
+
+def _categorical(state: bytes) -> bytes:
+    return glob("pandas", "Categorical") + EMPTY_TUPLE + NEWOBJ + state + BUILD
+
+
+def _dd(factory: bytes) -> bytes:
+    return call(glob("collections", "defaultdict"), factory)
+
+
+@pytest.mark.parametrize("host", [_adam, _categorical])
+def test_15a_1_a_defaultdict_factory_is_judged_as_called_at_load(host: object) -> None:
+    rep = walk(proto(2) + host(_dd(_partial(_tzfile(), s("/tmp/x")))) + STOP)  # type: ignore[operator]
+    assert rep.verdict == "unsafe", rep.findings
+    assert "pickle.dangerous-callable" in ids(rep)
+
+
+def test_15a_1_a_factory_called_is_judged_by_the_call_rules() -> None:
+    # a partial of a class-creating call: type('X', (), {}) runs when the factory is called
+    rep = walk(proto(2) + _dd(_partial(glob("builtins", "type"), s("X"), EMPTY_TUPLE, EMPTY_DICT)) + STOP)
+    assert rep.verdict == "unsafe", rep.findings
+    # a partial of an allocation: bytearray(2e9) when called
+    big = b"J" + struct.pack("<i", 2_000_000_000)
+    rep = walk(proto(2) + _dd(_partial(glob("builtins", "bytearray"), big)) + STOP)
+    assert rep.verdict != "safe" and "pickle.bomb" in ids(rep), rep.findings
+
+
+@pytest.mark.parametrize("factory", [
+    glob("builtins", "list"), glob("builtins", "int"), glob("builtins", "dict"), glob("builtins", "set"),
+    glob("collections", "defaultdict"), glob("collections", "OrderedDict"), glob("collections", "Counter"),
+])
+def test_15a_1_harmless_factories_stay_safe(factory: bytes) -> None:
+    rep = walk(proto(2) + _dd(factory) + STOP)
+    assert rep.verdict == "safe", rep.findings
+
+
+def test_15a_1_a_partial_factory_of_a_harmless_call_is_not_unsafe() -> None:
+    # a callable made at load time is suspicious as before; its modelled call adds nothing
+    rep = walk(proto(2) + _dd(_partial(glob("collections", "defaultdict"), glob("builtins", "list"))) + STOP)
+    assert rep.verdict == "suspicious", rep.findings
+
+
+def test_15a_3_tzfile_called_with_a_path_is_unsafe() -> None:
+    rep = walk(proto(2) + call(_tzfile(), s("/etc/hostname")) + STOP)
+    assert rep.verdict == "unsafe" and "pickle.dangerous-callable" in ids(rep), rep.findings
+    # copyreg._reconstructor(cls, tzfile, path): tzfile.__init__(obj, path)
+    rep = walk(proto(2) + call(glob("copyreg", "_reconstructor"), _tzfile(), _tzfile(), s("/etc/hostname")) + STOP)
+    assert rep.verdict == "unsafe", rep.findings
+    # created with __new__ (what dateutil's _unpickle does) stays data
+    rep = walk(proto(2) + _tzfile() + EMPTY_TUPLE + NEWOBJ + STOP)
+    assert rep.verdict == "safe", rep.findings
+
+
+_PROOF = r"""
+import pickle, sys
+opened = []
+sys.addaudithook(lambda ev, args: opened.append(str(args[0])) if ev == "open" and args else None)
+try:
+    pickle.loads(bytes.fromhex(sys.argv[1]))
+except Exception:
+    pass
+print(sys.argv[2] in opened)
+"""
+
+
+@pytest.mark.parametrize("kind", ["categorical", "tzfile"])
+def test_15a_1_3_the_real_loader_opens_the_file(tmp_path: Path, kind: str) -> None:
+    pytest.importorskip("dateutil")
+    target = tmp_path / "secret"
+    target.write_text("not a tz file")
+    if kind == "categorical":
+        pytest.importorskip("pandas")
+        data = proto(2) + _categorical(_dd(_partial(_tzfile(), s(str(target))))) + STOP
+    else:
+        data = proto(2) + call(_tzfile(), s(str(target))) + STOP
+    out = subprocess.run([sys.executable, "-c", _PROOF, data.hex(), str(target)], capture_output=True, text=True,
+                         timeout=120, check=True).stdout.split()
+    assert out == ["True"]
+    assert walk(data).verdict == "unsafe"
