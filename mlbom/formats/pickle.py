@@ -3332,6 +3332,11 @@ class _Walker:
             inst.dicts.append(part)
             self.attr_names(part, list(part.items or ()), how)
             self.shadowed(inst, part, list(part.items or ()), how)
+            if by_setattr and _instance_class(inst) in _LAZY_CALLERS:
+                # setattr(d, "default_factory", f) replaces a defaultdict's factory (red team 15a-1)
+                factories = [part.items["default_factory"]] if part.items and "default_factory" in part.items else []
+                for f in [*factories, *(part.loose or ())]:
+                    self.factory_call(f, "collections.defaultdict")
             if by_setattr and part.items is not None:
                 if "__class__" in part.items:
                     inst.klass = part.items["__class__"]

@@ -191,6 +191,15 @@ def test_15a_1_a_defaultdict_factory_is_judged_as_called_at_load(host: object) -
     assert "pickle.dangerous-callable" in ids(rep)
 
 
+@pytest.mark.parametrize("new", [True, False])
+def test_15a_1_a_factory_set_by_setattr_is_judged_as_called_at_load(new: bool) -> None:
+    # BUILD (None, {'default_factory': f}) on a defaultdict: setattr(d, 'default_factory', f)
+    dd = (glob("collections", "defaultdict") + EMPTY_TUPLE + NEWOBJ) if new else _dd(glob("builtins", "list"))
+    dd += MARK + NONE + MARK + s("default_factory") + _partial(_tzfile(), s("/tmp/x")) + b"d" + TUPLE + BUILD
+    rep = walk(proto(2) + _adam(dd) + STOP)
+    assert rep.verdict == "unsafe" and "pickle.dangerous-callable" in ids(rep), rep.findings
+
+
 def test_15a_1_a_factory_called_is_judged_by_the_call_rules() -> None:
     # a partial of a class-creating call: type('X', (), {}) runs when the factory is called
     rep = walk(proto(2) + _dd(_partial(glob("builtins", "type"), s("X"), EMPTY_TUPLE, EMPTY_DICT)) + STOP)
