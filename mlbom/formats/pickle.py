@@ -1430,7 +1430,9 @@ def _persistent_value(pid: object) -> object:
     """What torch's legacy ``persistent_load`` returns for a pickled id (any other loader has
     no ``persistent_load`` for it, or raises). Magic-number format (``_legacy_load``): a
     ``('module', cls, source_file, source)`` record returns ``cls``, itself pickled as an
-    ordinary global in the record (``_check_container_source`` only compares source text);
+    ordinary global in the record (``_check_container_source`` compares source text and, when
+    ``cls.dump_patches`` is truthy, WRITES ``cls.__name__ + ".patch"``: judged by
+    :meth:`_Walker.container_source`);
     legacy tar format (``legacy_load``): any tuple returns its first item. Anything else
     (storages, ids mlbom cannot read) is an opaque object."""
     items = pid.items if isinstance(pid, Seq) and pid.type == "tuple" else None
@@ -3202,7 +3204,30 @@ class _Walker:
             numel = items[4] if isinstance(items[4], int) and not isinstance(items[4], bool) else None
             self.push(Storage("float" if t in _FLOAT_STORAGES else "int" if t in _INT_STORAGES else None, numel))
             return
+        if items is not None and len(items) == 4 and items[0] == "module":
+            self.container_source(items[1:])
         self.push(_persistent_value(pid))
+
+    def container_source(self, rest: list[object]) -> None:
+        """torch's legacy ``persistent_load`` runs ``_check_container_source(container, source_file,
+        source)`` when all three are truthy: where the container's source (inspect: a class, a
+        function, a module) differs from ``source`` and ``container.dump_patches`` is truthy it
+        APPENDS a diff carrying the pickle's text to the file ``container.__name__ + ".patch"``
+        (red team 15a-4). An allowlisted global keeps its own attributes (``nn.Module.dump_patches``
+        is False; every route that sets a global's attributes — a BUILD on it — is ``unsafe`` by
+        its own rule), an instance of an allowlisted class has no source; any other container
+        (a class made at load, a value mlbom cannot tell) may write a file the data names."""
+        if any(v is _NONE or (isinstance(v, str | int | float) and not v) for v in rest):
+            return  # torch skips the check ("containers that don't have any sources saved")
+        container = rest[0]
+        if isinstance(container, Global) and container.res.status == "allow":
+            return
+        if isinstance(container, Call) and _instance_class(container) not in (None, "builtins.type"):
+            return
+        self.note("pickle.dangerous-callable", "critical", f"a legacy torch ('module', {_describe(container)}, ...) "
+                  "record: torch's _check_container_source appends the pickle's source text to "
+                  "<container.__name__>.patch when the container's dump_patches is truthy (a file write "
+                  "at load)", "unsafe", "container-source")
 
     # -- the instance model ------------------------------------------------------------------
     def lookup(self, inst: Call, name: str) -> tuple[list[object], str | None]:

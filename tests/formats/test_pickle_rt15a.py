@@ -262,3 +262,29 @@ def test_15a_1_3_the_real_loader_opens_the_file(tmp_path: Path, kind: str) -> No
                          timeout=120, check=True).stdout.split()
     assert out == ["True"]
     assert walk(data).verdict == "unsafe"
+
+
+# -- 15a-4: the legacy ('module', container, source_file, source) id can write <name>.patch ------
+
+def _module_record(container: bytes, source: bytes | None = None) -> bytes:
+    return proto(2) + MARK + _u("module") + container + _u("model.py") + (source or _u("class X: pass")) \
+        + TUPLE + b"Q" + STOP
+
+
+def _container_ids(data: bytes) -> list[str]:
+    return [f.message for f in walk(data).findings if "_check_container_source" in f.message]
+
+
+def test_15a_4_a_container_that_may_have_dump_patches_is_unsafe() -> None:
+    made = call(glob("builtins", "type"), _u("ReLU"), EMPTY_TUPLE, EMPTY_DICT)  # a class made at load
+    rep = walk(_module_record(made))
+    assert rep.verdict == "unsafe" and _container_ids(_module_record(made)), rep.findings
+    # a value mlbom cannot tell (another persistent object)
+    other = MARK + _u("x") + TUPLE + b"Q"
+    assert _container_ids(_module_record(other))
+
+
+def test_15a_4_an_allowlisted_class_or_an_empty_source_writes_nothing() -> None:
+    assert not _container_ids(_module_record(glob("torch.nn.modules.linear", "Linear")))
+    made = call(glob("builtins", "type"), _u("ReLU"), EMPTY_TUPLE, EMPTY_DICT)
+    assert not _container_ids(_module_record(made, source=_u("")))  # torch skips the check
