@@ -3213,15 +3213,15 @@ class _Walker:
         source)`` when all three are truthy: where the container's source (inspect: a class, a
         function, a module) differs from ``source`` and ``container.dump_patches`` is truthy it
         APPENDS a diff carrying the pickle's text to the file ``container.__name__ + ".patch"``
-        (red team 15a-4). An allowlisted global keeps its own attributes (``nn.Module.dump_patches``
-        is False; every route that sets a global's attributes — a BUILD on it — is ``unsafe`` by
-        its own rule), an instance of an allowlisted class has no source; any other container
+        (red team 15a-4). A global keeps its module's attributes (``nn.Module.dump_patches`` is
+        False; every route that sets a global's attributes — a BUILD on it — is ``unsafe`` by its
+        own rule, and an unlisted global is judged as one), an instance of an allowlisted class has no source; any other container
         (a class made at load, a value mlbom cannot tell) may write a file the data names."""
         if any(v is _NONE or (isinstance(v, str | int | float) and not v) for v in rest):
             return  # torch skips the check ("containers that don't have any sources saved")
         container = rest[0]
-        if isinstance(container, Global) and container.res.status == "allow":
-            return
+        if isinstance(container, Global):
+            return  # its own attributes (an unlisted or denied global is judged as one already)
         if isinstance(container, Call) and _instance_class(container) not in (None, "builtins.type"):
             return
         self.note("pickle.dangerous-callable", "critical", f"a legacy torch ('module', {_describe(container)}, ...) "
