@@ -1388,6 +1388,8 @@ def _weights_only(rep: PickleReport, acc: _Acc, facts: dict[str, str], where: st
     """``mlbom:torch:weights-only`` for a checkpoint's main pickle, and ``pytorch.tensor-invalid``
     where a check torch.load makes in either mode certainly fails (then no claim either way)."""
     _weights_only_claim(rep, acc, facts, where)
+    if rep.storage_devices:  # red team 15a-5: loads only where the device is (or with a map_location)
+        facts["torch.storage-devices"] = ",".join(rep.storage_devices)
     if rep.load_refused is not None:  # red team 11a-2
         acc.add("pytorch.tensor-invalid", "high", f"{where}: {rep.load_refused}: torch.load raises, with or "
                 "without weights_only", effect="error")

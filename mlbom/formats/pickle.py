@@ -115,6 +115,9 @@ class PickleReport:
     # a check torch.load makes in EITHER mode that this checkpoint certainly fails (a tensor view
     # past its storage, requires_grad on an integer tensor): it does not load at all
     load_refused: str | None = None
+    # the devices torch's storage locations need (red team 15a-5): 'cuda', 'mps', ... ; a checkpoint
+    # with one loads only on a machine with that device (or with a map_location)
+    storage_devices: list[str] = field(default_factory=list)
     persistent_ids: int = 0
     joblib_arrays: int = 0  # inline arrays stepped over (joblib mode)
     # the value the stream returns at STOP, as the walker models it (str/int/float/bool, Dct, Seq,
@@ -1001,6 +1004,9 @@ _PANDAS_TZ_KEYS = frozenset({"tz", "tzinfo", "_tz"})
 # __init__ reads a file it is given (dateutil's tzfile: ``new_only``), these are what
 # :meth:`_Walker.call_gadget` calls dangerous to call with data the pickle chose: stored, bound in
 # a partial, or hiding a method the loader calls.
+# allowlisted (``new_only``) classes whose __init__ opens and reads the file its argument names:
+# calling one with an argument at load is file I/O (red team 15a-3)
+_INIT_IO = frozenset({"dateutil.tz._tzfile.tzfile"})
 _TZ_READERS = frozenset({
     *(f"pandas.{c}" for c in ("Categorical", "CategoricalIndex", "DataFrame", "DatetimeIndex", "DatetimeTZDtype",
                               "Index", "IntervalIndex", "PeriodIndex", "RangeIndex", "Series", "SparseDtype",
@@ -1088,6 +1094,19 @@ def _pointer_hits(data: bytes, kind: str) -> list[str]:
     if not any(core in data for core in _POINTER_CORES[kind]):
         return []
     return [what for pat, what in _POINTER_BYTES[kind] if pat in data]
+
+
+def _partial_parts(p: Call) -> tuple[object, object, object]:
+    """``functools.partial``'s (func, args, keywords) as the loader leaves them: its
+    ``__setstate__((func, args, kwds, dict))`` state when one was applied, else its call's
+    ``(func, *args)``."""
+    st = p.state.items if isinstance(p.state, Seq) and p.state.type == "tuple" else None
+    if st is not None and len(st) == 4:
+        return st[0], st[1], st[2]
+    items = p.args.items if isinstance(p.args, Seq) else None
+    if not items:
+        return None, None, None
+    return items[0], Seq("tuple", list(items[1:])), None
 
 
 def _instance_class(v: Call) -> str | None:
@@ -1375,7 +1394,7 @@ def _rebuild_kind(path: str, items: list[object]) -> str | None:
 
 def _plain_ints(v: object) -> list[int] | None:
     items = v.items if isinstance(v, Seq) and v.type == "tuple" else None
-    if items is None or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in items):
+    if items is None or not all(isinstance(i, int) and not isinstance(i, bool) for i in items):
         return None
     return items  # type: ignore[return-value]
 
@@ -1384,6 +1403,9 @@ _WO_CALL_TYPES = {"collections.OrderedDict": "OrderedDict", "collections.Counter
                   "torch._utils._rebuild_parameter": "Parameter",
                   "torch._utils._rebuild_parameter_with_state": "Parameter"}
 MAX_STORAGE_KEYS = 100_000
+# torch.serialization's _deserialize backends (privateuse1 under its default name needs an extension
+# that registers the device module, so stock torch refuses it too)
+_DEVICE_TAGS = ("cuda", "hpu", "xpu", "mtia")
 
 
 def _exact_type(v: object) -> str | None:
@@ -1408,7 +1430,9 @@ def _persistent_value(pid: object) -> object:
     """What torch's legacy ``persistent_load`` returns for a pickled id (any other loader has
     no ``persistent_load`` for it, or raises). Magic-number format (``_legacy_load``): a
     ``('module', cls, source_file, source)`` record returns ``cls``, itself pickled as an
-    ordinary global in the record (``_check_container_source`` only compares source text);
+    ordinary global in the record (``_check_container_source`` compares source text and, when
+    ``cls.dump_patches`` is truthy, WRITES ``cls.__name__ + ".patch"``: judged by
+    :meth:`_Walker.container_source`);
     legacy tar format (``legacy_load``): any tuple returns its first item. Anything else
     (storages, ids mlbom cannot read) is an opaque object."""
     items = pid.items if isinstance(pid, Seq) and pid.type == "tuple" else None
@@ -1703,7 +1727,11 @@ class _Walker:
                             self.judge_role(path, i, items[i])
                     for i in self.sh.pol.called_args.get(path, ()):
                         arg = items[i] if i < len(items) else None
-                        if isinstance(arg, Global) and arg.res.path in self.sh.pol.new_only:
+                        if isinstance(arg, Global) and arg.res.path in _INIT_IO and path not in _LAZY_CALLERS:
+                            self.note("pickle.dangerous-callable", "critical", f"{path} calls {arg.res.path}(...) "
+                                      f"(argument {i}): its __init__ opens and reads the file its argument names",
+                                      "unsafe", f"init-io:{arg.res.path}")
+                        elif isinstance(arg, Global) and arg.res.path in self.sh.pol.new_only:
                             self.note("pickle.init-call", "medium", f"{path} calls {arg.res.path}(...) (argument {i}):"
                                       " runs its __init__ with pickle data", "suspicious", f"init:{arg.res.path}")
                     self.class_family(path, items)
@@ -1726,7 +1754,13 @@ class _Walker:
                 self.note("pickle.dangerous-callable", "critical", f"{path} imports a name mlbom cannot read",
                           "unsafe", f"imp:{path}")
                 return Opaque("an unknown global")
-            if op not in ("NEWOBJ", "NEWOBJ_EX") and path in self.sh.pol.new_only:
+            if op not in ("NEWOBJ", "NEWOBJ_EX") and path in _INIT_IO and (items is None or items or kwargs):
+                # red team 15a-3: tzfile(path) opens and reads any file by name (with no argument
+                # it raises TypeError before any I/O): file I/O from the data at load, as pandas'
+                # 'dateutil/<path>' time zones
+                self.note("pickle.dangerous-callable", "critical", f"{op} calls {path}(...): its __init__ opens and "
+                          "reads the file its argument names", "unsafe", f"init-io:{path}")
+            elif op not in ("NEWOBJ", "NEWOBJ_EX") and path in self.sh.pol.new_only:
                 self.note("pickle.init-call", "medium", f"{op} calls {path}(...): runs its __init__ with pickle data "
                           "(a pickler writes it with NEWOBJ or copyreg: __new__ plus state)", "suspicious",
                           f"init:{path}")
@@ -1827,6 +1861,32 @@ class _Walker:
             # calls it with data of its own; one with a call behaviour is judged on its bound data
             kw = kwargs if isinstance(kwargs, Dct) and (kwargs.items or kwargs.loose) else None
             self.call(func, args, "functools.partial (called later)", via="functools.partial", kwargs=kw)
+
+    def factory_call(self, factory: object, path: str) -> None:
+        """``defaultdict(factory)``: ``defaultdict.__missing__`` calls ``factory()`` whenever a
+        missing key is read with ``d[k]``, and allowlisted ``__setstate__`` code does so during
+        the load (torch's optimizers ``group["params"]``, pandas' ``Categorical.__setstate__``
+        ``state["_categories"]``; red team 15a-1). So the factory is judged as called at load,
+        with no arguments (a partial: its function with its bound arguments), by the rules of a
+        direct call: a harmless constructor (list, int, dict, a partial of defaultdict ...) is
+        data, a gadget is judged as its direct call would be."""
+        how = f"{path}'s factory, called at load on a missing key"
+        if isinstance(factory, Global) and factory.res.status == "allow":
+            self.call(factory, Seq("tuple", []), "REDUCE", via=how)
+            return
+        if not (isinstance(factory, Call) and _instance_class(factory) in _PARTIALS):
+            return  # judged as a callable (judge_callable) already
+        func, args, kwargs = _partial_parts(factory)
+        if isinstance(func, Call) and _instance_class(func) in _PARTIALS:
+            self.note("pickle.dynamic-callable", "medium", f"{how}: a partial of a partial, whose call mlbom does "
+                      "not model", "suspicious", f"factory:{path}")
+        elif isinstance(func, Global) and func.res.status == "allow":
+            if not isinstance(args, Seq):
+                self.note("pickle.dynamic-callable", "medium", f"{how}: {func.res.path} with bound arguments "
+                          f"mlbom did not track ({_describe(args)})", "suspicious", f"factory:{path}")
+                return
+            kw = kwargs if isinstance(kwargs, Dct) and (kwargs.items or kwargs.loose) else None
+            self.call(func, args, "REDUCE", via=how, kwargs=kw)
 
     def partial_state(self, inst: Call, state: object) -> bool:
         """``partial.__setstate__((func, args, kwds, dict))``: func replaces the function (judged
@@ -2079,7 +2139,9 @@ class _Walker:
         """An allowlisted callable whose call does more than build data from its arguments."""
         pol = self.sh.pol
         if path in _LAZY_CALLERS:
-            return False  # calls its argument only after the load (defaultdict's factory on a missing key)
+            # defaultdict(f) itself builds data; its factory's call (f() on a missing key, during
+            # the load too) is modelled where it is made: inner_call (red team 15a-1)
+            return False
         return (path in pol.calls_args or path in pol.nested or path in _IMPORTERS or path in _SIZED_BY_INT
                 or path in _SPECIAL_CALLS or (path.startswith("torch.") and path.endswith("Storage")))
 
@@ -2094,6 +2156,9 @@ class _Walker:
                     self.note("pickle.dynamic-callable", "medium", f"{path} calls {func.res.path} with arguments "
                               f"mlbom did not track ({_describe(args)})", "suspicious", f"args:{path}")
                 return self.call(func, args, "REDUCE", via=path)
+            return None
+        if path in _LAZY_CALLERS:
+            self.factory_call(items[0] if items else None, path)
             return None
         if path in _GENERATOR_CTORS:  # __randomstate_ctor(name, ctor): ctor(name)
             ctor = items[1] if len(items) > 1 else None
@@ -3139,7 +3204,30 @@ class _Walker:
             numel = items[4] if isinstance(items[4], int) and not isinstance(items[4], bool) else None
             self.push(Storage("float" if t in _FLOAT_STORAGES else "int" if t in _INT_STORAGES else None, numel))
             return
+        if items is not None and len(items) == 4 and items[0] == "module":
+            self.container_source(items[1:])
         self.push(_persistent_value(pid))
+
+    def container_source(self, rest: list[object]) -> None:
+        """torch's legacy ``persistent_load`` runs ``_check_container_source(container, source_file,
+        source)`` when all three are truthy: where the container's source (inspect: a class, a
+        function, a module) differs from ``source`` and ``container.dump_patches`` is truthy it
+        APPENDS a diff carrying the pickle's text to the file ``container.__name__ + ".patch"``
+        (red team 15a-4). A global keeps its module's attributes (``nn.Module.dump_patches`` is
+        False; every route that sets a global's attributes — a BUILD on it — is ``unsafe`` by its
+        own rule, and an unlisted global is judged as one), an instance of an allowlisted class has no source; any other container
+        (a class made at load, a value mlbom cannot tell) may write a file the data names."""
+        if any(v is _NONE or (isinstance(v, str | int | float) and not v) for v in rest):
+            return  # torch skips the check ("containers that don't have any sources saved")
+        container = rest[0]
+        if isinstance(container, Global):
+            return  # its own attributes (an unlisted or denied global is judged as one already)
+        if isinstance(container, Call) and _instance_class(container) not in (None, "builtins.type"):
+            return
+        self.note("pickle.dangerous-callable", "critical", f"a legacy torch ('module', {_describe(container)}, ...) "
+                  "record: torch's _check_container_source appends the pickle's source text to "
+                  "<container.__name__>.patch when the container's dump_patches is truthy (a file write "
+                  "at load)", "unsafe", "container-source")
 
     # -- the instance model ------------------------------------------------------------------
     def lookup(self, inst: Call, name: str) -> tuple[list[object], str | None]:
@@ -3269,6 +3357,11 @@ class _Walker:
             inst.dicts.append(part)
             self.attr_names(part, list(part.items or ()), how)
             self.shadowed(inst, part, list(part.items or ()), how)
+            if by_setattr and _instance_class(inst) in _LAZY_CALLERS:
+                # setattr(d, "default_factory", f) replaces a defaultdict's factory (red team 15a-1)
+                factories = [part.items["default_factory"]] if part.items and "default_factory" in part.items else []
+                for f in [*factories, *(part.loose or ())]:
+                    self.factory_call(f, "collections.defaultdict")
             if by_setattr and part.items is not None:
                 if "__class__" in part.items:
                     inst.klass = part.items["__class__"]
@@ -3587,7 +3680,8 @@ class _Walker:
     def tensor_checks(self, path: str, args: object) -> None:
         """The checks torch.load makes, in either mode, when it rebuilds a tensor: ``set_(storage,
         offset, size, stride)`` cannot grow a storage read from a record (the view's last element,
-        ``offset + sum((size-1)*stride)``, must lie within its ``numel``), and requires_grad=True
+        ``offset + sum((size-1)*stride)``, must lie within its ``numel``; a negative offset, a negative
+        size or a negative stride of a dimension of 2+ is refused), and requires_grad=True
         is refused for an integer tensor (``_rebuild_tensor_v2``/``v3``, ``nn.Parameter(data,
         requires_grad)``)."""
         items = args.items if isinstance(args, Seq) else None
@@ -3607,8 +3701,18 @@ class _Walker:
         if not isinstance(storage, Storage) or storage.numel is None or len(items) < 4:
             return
         offset, size, stride = items[1], _plain_ints(items[2]), _plain_ints(items[3])
-        if not (isinstance(offset, int) and not isinstance(offset, bool) and offset >= 0) or size is None \
+        if isinstance(offset, int) and not isinstance(offset, bool) and offset < 0:
+            self.rep.load_refused = f"{path}: storage offset {offset} (torch: invalid storage offset)"
+            return
+        if not (isinstance(offset, int) and not isinstance(offset, bool)) or size is None \
                 or stride is None or len(size) != len(stride) or 0 in size:
+            return  # an empty view (a size 0) needs no element and skips torch's size checks
+        # red team 15a-2: torch multiplies the sizes and (size-1)*stride as unsigned 64-bit numbers,
+        # so a negative size ("numel: integer multiplication overflow") or a negative stride of a
+        # dimension of 2+ ("Storage size calculation overflowed") is refused in either mode
+        if any(n < 0 for n in size) or any(st < 0 and n > 1 for n, st in zip(size, stride, strict=True)):
+            self.rep.load_refused = f"{path}: a tensor of size {tuple(size)} and stride {tuple(stride)} (torch " \
+                "refuses a negative size, or a negative stride of a dimension of 2 or more)"
             return
         last = offset + sum((n - 1) * st for n, st in zip(size, stride, strict=True))
         if last >= storage.numel:
@@ -3622,6 +3726,42 @@ class _Walker:
         if not isinstance(func, Global) and self.rep.wo_refused is None:
             self.rep.wo_unknown = self.rep.wo_unknown or f"{op} of {_describe(func)}, not a global"
 
+    def storage_location(self, loc: object) -> None:
+        """torch's ``default_restore_location``: each deserializer torch registers is tried in
+        turn (cpu: exactly 'cpu'; meta: exactly 'meta'; mps: any 'mps…'; cuda/hpu/xpu/mtia and
+        privateuse1: the tag or ``tag:N``, then the device must exist); none accepting it raises,
+        in either mode, on any machine (red team 15a-5)."""
+        rep = self.rep
+        if isinstance(loc, Blob) and loc.data is not None:
+            try:
+                loc = loc.data.decode("ascii")  # torch's _maybe_decode_ascii
+            except UnicodeDecodeError:
+                loc = None
+        if isinstance(loc, (int, float, Seq, Dct)) or loc is _NONE or loc is None:
+            if rep.load_refused is None:  # None: bytes that are no ASCII
+                rep.load_refused = "a storage location that is no ASCII text"
+            return
+        if not isinstance(loc, str):
+            rep.wo_unknown = rep.wo_unknown or f"a storage location {_describe(loc)} the walk does not hold"
+            return
+        if loc in ("cpu", "meta"):
+            return
+        device = "mps" if loc.startswith("mps") else None
+        for tag in _DEVICE_TAGS:
+            if loc == tag or re.fullmatch(tag + r":[0-9]+", loc):
+                device = tag
+            elif re.match(tag + "(:|[0-9]+)", loc):  # torch.device(location) decides: not modelled
+                rep.wo_unknown = rep.wo_unknown or f"a storage location {loc[:40]!r} whose device torch parses"
+                return
+        if device is None:
+            if rep.load_refused is None:
+                rep.load_refused = f"a storage location {loc[:40]!r} that no deserializer torch registers accepts " \
+                    "('cpu', 'meta', 'mps…', 'cuda', 'hpu', 'xpu', 'mtia' or '<device>:<N>'; only an extension " \
+                    "that registers its own could load it)"
+            return
+        if device not in rep.storage_devices:
+            rep.storage_devices.append(device)
+
     def wo_persistent_id(self, pid: object) -> None:
         """torch: a persistent id must be a tuple or an int, a tuple's first item 'storage'; the zip
         loader reads ('storage', storage_type, key, location, numel) and the record data/<key>."""
@@ -3631,6 +3771,7 @@ class _Walker:
             if len(items) == 5 and isinstance(items[2], str) and items[2] not in rep.storage_keys \
                     and len(rep.storage_keys) < MAX_STORAGE_KEYS:
                 rep.storage_keys.append(items[2])
+                self.storage_location(items[3])  # torch restores a key's location when it first reads it
             elif not (len(items) == 5 and isinstance(items[2], str) and items[2] in rep.storage_keys):
                 rep.storage_keys_complete = False
             return
