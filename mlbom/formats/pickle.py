@@ -3727,22 +3727,24 @@ class _Walker:
             self.rep.wo_unknown = self.rep.wo_unknown or f"{op} of {_describe(func)}, not a global"
 
     def storage_location(self, loc: object) -> None:
-        """torch's ``default_restore_location``: each deserializer torch registers is tried in
-        turn (cpu: exactly 'cpu'; meta: exactly 'meta'; mps: any 'mps…'; cuda/hpu/xpu/mtia and
-        privateuse1: the tag or ``tag:N``, then the device must exist); none accepting it raises,
-        in either mode, on any machine (red team 15a-5)."""
+        """torch's ``default_restore_location`` (``map_location=None``): each deserializer torch
+        registers is tried in turn (cpu: exactly 'cpu'; meta: exactly 'meta'; mps: any 'mps…';
+        cuda/hpu/xpu/mtia and privateuse1: the tag or ``tag:N``, then the device must exist). With
+        a ``map_location`` string or device (the usual ``map_location="cpu"``) the saved location
+        is never looked at, so no location string makes a checkpoint unloadable: one stock torch
+        does not restore by itself (``npu:0`` from an extension, ``bogus``) is recorded as a
+        device like ``cuda`` and keeps the claim (red team 15a-5). Only bytes that are no ASCII
+        fail in every mode (``_maybe_decode_ascii`` runs before any map_location)."""
         rep = self.rep
         if isinstance(loc, Blob) and loc.data is not None:
             try:
                 loc = loc.data.decode("ascii")  # torch's _maybe_decode_ascii
             except UnicodeDecodeError:
-                loc = None
-        if isinstance(loc, (int, float, Seq, Dct)) or loc is _NONE or loc is None:
-            if rep.load_refused is None:  # None: bytes that are no ASCII
-                rep.load_refused = "a storage location that is no ASCII text"
-            return
-        if not isinstance(loc, str):
-            rep.wo_unknown = rep.wo_unknown or f"a storage location {_describe(loc)} the walk does not hold"
+                if rep.load_refused is None:
+                    rep.load_refused = "a storage location of bytes that are no ASCII (torch decodes it in every mode)"
+                return
+        if not isinstance(loc, str):  # restored only through a map_location that ignores it
+            rep.wo_unknown = rep.wo_unknown or f"a storage location {_describe(loc)} that is no text"
             return
         if loc in ("cpu", "meta"):
             return
@@ -3753,13 +3755,9 @@ class _Walker:
             elif re.match(tag + "(:|[0-9]+)", loc):  # torch.device(location) decides: not modelled
                 rep.wo_unknown = rep.wo_unknown or f"a storage location {loc[:40]!r} whose device torch parses"
                 return
-        if device is None:
-            if rep.load_refused is None:
-                rep.load_refused = f"a storage location {loc[:40]!r} that no deserializer torch registers accepts " \
-                    "('cpu', 'meta', 'mps…', 'cuda', 'hpu', 'xpu', 'mtia' or '<device>:<N>'; only an extension " \
-                    "that registers its own could load it)"
-            return
-        if device not in rep.storage_devices:
+        if device is None:  # an extension's device, or none: loads only with a map_location
+            device = "".join(ch if ch.isalnum() or ch in "_-:." else "?" for ch in loc[:40]) or "''"
+        if device not in rep.storage_devices and len(rep.storage_devices) < 16:
             rep.storage_devices.append(device)
 
     def wo_persistent_id(self, pid: object) -> None:

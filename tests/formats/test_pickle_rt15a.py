@@ -40,8 +40,9 @@ def _int(n: int) -> bytes:
     return b"J" + struct.pack("<i", n)
 
 
-def _tensor(size: tuple[int, ...], stride: tuple[int, ...], offset: int = 0, location: str = "cpu") -> bytes:
-    pid = MARK + _u("storage") + glob("torch", "FloatStorage") + _u("0") + _u(location) + _int(4) + TUPLE + b"Q"
+def _tensor(size: tuple[int, ...], stride: tuple[int, ...], offset: int = 0, location: str | bytes = "cpu") -> bytes:
+    loc = _u(location) if isinstance(location, str) else b"C" + bytes([len(location)]) + location  # bytes: SHORT_BINBYTES
+    pid = MARK + _u("storage") + glob("torch", "FloatStorage") + _u("0") + loc + _int(4) + TUPLE + b"Q"
     tup = lambda xs: MARK + b"".join(_int(x) for x in xs) + TUPLE  # noqa: E731
     return call(glob("torch._utils", "_rebuild_tensor_v2"), pid, _int(offset), tup(size), tup(stride), b"\x89",
                 call(glob("collections", "OrderedDict")))
@@ -93,15 +94,16 @@ _LOAD = r'''
 import sys, torch
 for wo in (True, False):
     try:
-        torch.load(sys.argv[1], weights_only=wo, map_location=None)
+        torch.load(sys.argv[1], weights_only=wo, map_location=(sys.argv[2] if len(sys.argv) > 2 else None))
         print("loads")
     except Exception:
         print("refused")
 '''
 
 
-def _torch_refuses(path: Path) -> bool:
-    out = subprocess.run([sys.executable, "-c", _LOAD, str(path)], capture_output=True, text=True, timeout=120,
+def _torch_refuses(path: Path, map_location: str | None = None) -> bool:
+    args = [sys.executable, "-c", _LOAD, str(path), *([map_location] if map_location else [])]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=120,
                          check=True).stdout.split()
     assert out in (["loads", "loads"], ["refused", "refused"]), out
     return out[0] == "refused"
@@ -132,13 +134,25 @@ def test_15a_5_locations_torch_restores_keep_the_claim(tmp_path: Path, location:
 
 
 @pytest.mark.parametrize("location", _REFUSED_LOCATIONS)
-def test_15a_5_a_location_no_deserializer_accepts_is_error(tmp_path: Path, location: str) -> None:
+def test_15a_5_a_location_stock_torch_does_not_restore_is_a_recorded_device(tmp_path: Path, location: str) -> None:
+    """torch.load without a map_location refuses it; with ``map_location="cpu"`` (what users
+    write for a checkpoint from another machine, or an extension's device such as ``npu:0``) the
+    saved location is never looked at and it loads: not an error, the claim kept, the location
+    recorded like ``cuda``."""
     from mlbom.scanner import scan_file
 
     r = scan_file(_checkpoint(tmp_path / "c.pt", _tensor((4,), (1,), location=location)))
-    assert r.verdict == "error", r.findings
-    assert "torch.weights-only" not in r.facts
-    assert "pytorch.tensor-invalid" in {f.id for f in r.findings}
+    assert r.verdict == "safe", r.findings
+    assert r.facts.get("torch.weights-only") == "true", r.findings
+    assert r.facts.get("torch.storage-devices") == (location or "''")
+
+
+def test_15a_5_a_location_of_bytes_that_are_no_ascii_is_error(tmp_path: Path) -> None:
+    from mlbom.scanner import scan_file
+
+    value = _tensor((4,), (1,), location=b"\xff\xfe")
+    r = scan_file(_checkpoint(tmp_path / "c.pt", value))
+    assert r.verdict == "error" and "torch.weights-only" not in r.facts, r.findings
 
 
 def test_15a_5_only_the_first_id_of_a_key_is_restored(tmp_path: Path) -> None:
@@ -154,7 +168,7 @@ def test_15a_5_the_location_table_is_what_torch_does(tmp_path: Path) -> None:
     for n, location in enumerate(["cpu", "meta", *_REFUSED_LOCATIONS]):
         path = _checkpoint(tmp_path / f"c{n}.pt", _tensor((4,), (1,), location=location))
         assert _torch_refuses(path) == (location not in ("cpu", "meta")), location
-
+        assert _torch_refuses(path, "cpu") is False, location  # a map_location never reads it
 
 
 # -- 15a-1: a defaultdict's factory is called during the load; 15a-3: tzfile(path) reads a file ----
