@@ -142,3 +142,22 @@ def test_entries_sharing_an_id_keep_their_own_details(tmp_path: Path, capsys: py
     assert "remote code execution in torch.load" in text and "upgrade to 2.6.0" in text
     assert "nothing to do" not in text  # the closed entry needs no attention
 
+
+@pytest.mark.parametrize("formats", [["pickle"], ["json", "pickle"], ["pickle", "json"]])
+def test_the_index_matches_every_value_of_a_property(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     formats: list[str]) -> None:
+    """16a-5: a file stating ``mlbom:file:format`` twice (``json`` then ``pickle``): the index
+    finds it by either value, as ``query BOM --property`` does (control: one value)."""
+    props = [{"name": "mlbom:file:format", "value": f} for f in formats]
+    props.append({"name": "mlbom:safety:verdict", "value": "unsafe"})
+    f = {"type": "file", "bom-ref": "model:m#model.pkl", "name": "model.pkl", "properties": props}
+    path = _write(tmp_path, "b.json", _bom(components=[f]))
+    db = f"sqlite:///{tmp_path / 'idx.db'}"
+    assert main(["index", "add", path, "--db", db]) == 0
+    for value in (*formats, "numpy"):
+        found = []
+        for source in ([path], ["--db", db]):
+            capsys.readouterr()
+            assert main(["query", *source, "--property", f"mlbom:file:format={value}", "--format", "json"]) == 0
+            found.append([r["name"] for r in json.loads(capsys.readouterr().out)])
+        assert found == [["model.pkl"], ["model.pkl"]] if value in formats else [[], []], value
