@@ -161,3 +161,41 @@ def test_the_index_matches_every_value_of_a_property(tmp_path: Path, capsys: pyt
             assert main(["query", *source, "--property", f"mlbom:file:format={value}", "--format", "json"]) == 0
             found.append([r["name"] for r in json.loads(capsys.readouterr().out)])
         assert found == [["model.pkl"], ["model.pkl"]] if value in formats else [[], []], value
+
+
+_AGPL = [{"license": {"id": "AGPL-3.0-only"}}]
+
+
+@pytest.mark.parametrize("where", ["library", "application", "container", "firmware", "operating-system", "platform",
+                                   "device-driver", "file", "release"])
+def test_a_denied_licence_fails_on_any_object(tmp_path: Path, where: str) -> None:
+    """16a-6: ``deny`` judges every object's declared licence, whatever its type, the release
+    (``metadata.component``) included (control: a library; and the same BOM without it passes)."""
+    model = {"type": "machine-learning-model", "bom-ref": "model:m", "name": "m",
+             "licenses": [{"license": {"id": "MIT"}}]}
+    clean = _bom(components=[model])
+    doc = copy.deepcopy(clean)
+    if where == "release":
+        doc["metadata"]["component"]["licenses"] = _AGPL  # type: ignore[index]
+    else:
+        doc["components"].append({"type": where, "bom-ref": "x", "name": "x", "version": "1.0",  # type: ignore[attr-defined]
+                                  "licenses": _AGPL})
+    (tmp_path / "p.toml").write_text('[licenses]\ndeny = ["AGPL-3.0-only"]\nunknown = "ignore"\n')
+    policy = ["--policy", str(tmp_path / "p.toml")]
+    assert main(["-q", "check", _write(tmp_path, "clean.json", clean), *policy]) == 0
+    assert main(["-q", "check", _write(tmp_path, "b.json", doc), *policy]) == 1
+
+
+@pytest.mark.parametrize(("where", "fails"), [("application", True), ("container", True), ("library", True),
+                                              ("file", False), ("release", False)])
+def test_a_missing_licence(tmp_path: Path, where: str, fails: bool) -> None:
+    """16a-6: a shipped component of any type must state a licence (``unknown = "fail"``); a file
+    (covered by its component) and the release (the publisher's own) need not."""
+    model = {"type": "machine-learning-model", "bom-ref": "model:m", "name": "m",
+             "licenses": [{"license": {"id": "MIT"}}]}
+    comps: list[dict[str, object]] = [model]
+    if where != "release":
+        comps.append({"type": where, "bom-ref": "x", "name": "x", "version": "1.0"})
+    (tmp_path / "p.toml").write_text('[licenses]\nallow = ["MIT"]\n')
+    rc = main(["-q", "check", _write(tmp_path, "b.json", _bom(components=comps)), "--policy", str(tmp_path / "p.toml")])
+    assert rc == (1 if fails else 0)

@@ -16,7 +16,11 @@ from mlbom.properties import Prop
 from mlbom.reader import LoadedBom, loads, read_bytes
 from mlbom.readmodel import ReadFinding, as_text, dicts, properties, rating_parts, subjects, vuln_id
 
-LICENSED_TYPES = ("library", "framework", "machine-learning-model", "data")
+UNLICENSED_TYPES = ("file", "service")
+"""Objects that need not declare a licence themselves: a file is covered by the component it
+belongs to, a service is not shipped. A licence one of them *does* declare is judged all the
+same, as on every other object — the release and applications, containers, firmware… included
+(red team 16a-6: the gate judged a fixed list of types while the readers list every licence)."""
 
 
 @dataclass(frozen=True)

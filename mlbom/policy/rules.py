@@ -21,7 +21,7 @@ from mlbom.jsf import PublicKey
 from mlbom.model import SEVERITIES, VERDICTS, stated_verdict
 from mlbom.policy import licexpr
 from mlbom.policy.config import Exception_, Missing, Policy
-from mlbom.policy.facts import LICENSED_TYPES, BomFacts, FindingFact, Item
+from mlbom.policy.facts import UNLICENSED_TYPES, BomFacts, FindingFact, Item
 from mlbom.properties import Prop
 from mlbom.readmodel import CLOSED_STATES, worst_severity
 from mlbom.versions import bounded_int, contains, parse_specifier, parse_version
@@ -320,9 +320,11 @@ def _licences(facts: BomFacts, p: Policy) -> Iterator[tuple[str, list[Violation]
     out: dict[str, list[Violation]] = {"licenses.allow": [], "licenses.deny": [], "licenses.unknown": []}
     lvl: Level = "warning" if unknown == "warn" else "error"
     for item in facts.every:
-        if item.type not in LICENSED_TYPES:
-            continue
         if not item.licenses:
+            # the release is the publisher's own work: its licence is judged when stated, never
+            # required (a file's licence is its component's; a service is not shipped)
+            if item.type in UNLICENSED_TYPES or item is facts.root:
+                continue
             if unknown != "ignore":
                 out["licenses.unknown"].append(_v(
                     "licenses.unknown", item, "cannot evaluate: no licence data",
