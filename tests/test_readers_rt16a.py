@@ -199,3 +199,22 @@ def test_a_missing_licence(tmp_path: Path, where: str, fails: bool) -> None:
     (tmp_path / "p.toml").write_text('[licenses]\nallow = ["MIT"]\n')
     rc = main(["-q", "check", _write(tmp_path, "b.json", _bom(components=comps)), "--policy", str(tmp_path / "p.toml")])
     assert rc == (1 if fails else 0)
+
+
+def test_an_older_index_rebuilds_its_vulnerability_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """16a-3/16a-4: an index written by an mlbom that dropped id-less vulnerabilities (layout "2")
+    rebuilds its rows from the stored BOMs the next time it is written."""
+    import sqlite3
+
+    vuln = {"references": [{"id": "CVE-2025-32434"}], "ratings": [{"severity": "medium"}, {"score": 9.8, "method": "CVSSv31"}],
+            "affects": [{"ref": "pkg:pypi/torch@2.0.0"}]}
+    path = _write(tmp_path, "b.json", _bom(components=[_TORCH], vulnerabilities=[vuln]))
+    db = tmp_path / "idx.db"
+    assert main(["index", "add", path, "--db", f"sqlite:///{db}"]) == 0
+    with sqlite3.connect(db) as conn:  # what the older mlbom left: no row, layout "2"
+        conn.execute("DELETE FROM mlbom_vulnerabilities")
+        conn.execute("UPDATE mlbom_meta SET value = '2' WHERE key = 'vulnerabilities_indexed'")
+    assert main(["index", "add", path, "--db", f"sqlite:///{db}"]) == 0
+    capsys.readouterr()
+    assert main(["query", "--db", f"sqlite:///{db}", "--vuln", "CVE-2025-32434", "--format", "json"]) == 0
+    assert [r["severity"] for r in json.loads(capsys.readouterr().out)] == ["critical"]
