@@ -218,3 +218,17 @@ def test_an_older_index_rebuilds_its_vulnerability_rows(tmp_path: Path, capsys: 
     capsys.readouterr()
     assert main(["query", "--db", f"sqlite:///{db}", "--vuln", "CVE-2025-32434", "--format", "json"]) == 0
     assert [r["severity"] for r in json.loads(capsys.readouterr().out)] == ["critical"]
+
+
+def test_the_report_lists_the_release_licence(tmp_path: Path) -> None:
+    """16a-6: the report's licence inventory shows the release's own licence (the gate judges it)."""
+    from mlbom.reader import loads
+    from mlbom.report import build
+    from mlbom.report.model import Table
+
+    doc = _bom(components=[_TORCH])
+    doc["metadata"]["component"]["licenses"] = _AGPL  # type: ignore[index]
+    path = _write(tmp_path, "b.json", doc)
+    sec = next(s for s in build(loads(Path(path).read_bytes(), path)).sections if s.title.startswith("Licences"))
+    rows = {r[0]: r[3] for b in sec.blocks if isinstance(b, Table) for r in b.rows}
+    assert rows == {"AGPL-3.0-only": "m", "BSD-3-Clause": "torch"}
