@@ -239,9 +239,12 @@ def _backfill_vulnerabilities(conn: Any) -> None:
     conn.execute(sa.insert(meta_t).values(key="vulnerabilities_indexed", value=_VULNS_INDEXED))
 
 
-_VULNS_INDEXED = "2"
-"""``mlbom_meta.vulnerabilities_indexed``: "2" once the table holds ``ids`` as JSON arrays ("1": the
-older space-joined layout, rebuilt from the stored BOMs when the index is opened)."""
+_VULNS_INDEXED = "3"
+"""``mlbom_meta.vulnerabilities_indexed``: "3" once the table holds every vulnerability read as
+:func:`mlbom.readmodel.vulnerabilities` reads it (id-less ones named, the rating the worst of words
+and CVSS scores: red team 16a-3, 16a-4); "2" (ids as JSON arrays, id-less entries dropped, words
+only) and "1" (ids space-joined) are rebuilt from the stored BOMs when the index is next opened
+for writing (``mlbom index add``)."""
 
 
 def vulnerability_rows(doc: dict[str, object]) -> list[tuple[object, ...]]:
@@ -274,7 +277,8 @@ def _component_row(rid: int, i: int, c: ReadComponent) -> tuple[object, ...]:
     verdicts: list[str] = []
     findings = 0
     worst: int | None = None
-    for k, v in props:  # one pass: every verdict (the worst is kept), the first format as written, the worst finding
+    for k, v in props:  # one pass: every verdict (the worst is kept), the first format as written (a column to show;
+        # queries match every value through the pairs: red team 16a-5), the worst finding
         if k == _FINDING:
             findings += 1
             rank = finding_rank(finding_severity(v))  # a value that does not parse: worst (red team 13b-4)
@@ -627,12 +631,11 @@ def query(engine: Engine, f: IndexFilters) -> list[dict[str, str]]:
     if f.min_severity:
         floor = SEVERITIES.index(f.min_severity)
         stmt = stmt.where(c.c.max_severity.in_(("unknown", *SEVERITIES[: floor + 1])))  # unknown: worst
-    for name, value in f.properties:
-        if name == Prop.FILE_FORMAT.value:
-            stmt = stmt.where(c.c.file_format == value)
-        else:  # a verdict too: the column holds one representative, the pairs every value (red team 13b-5)
-            literal = json.dumps(value, ensure_ascii=False)
-            stmt = stmt.where(c.c.properties.like("%" + _like_literal(literal) + "%", escape="\\"))
+    for _name, value in f.properties:
+        # every property through the pairs, which hold every value: the verdict and file-format
+        # columns hold one representative each (red team 13b-5, 16a-5)
+        literal = json.dumps(value, ensure_ascii=False)
+        stmt = stmt.where(c.c.properties.like("%" + _like_literal(literal) + "%", escape="\\"))
     stmt = stmt.order_by(r.c.name, r.c.version, r.c.serial_number, r.c.bom_version, c.c.ordinal)
     out = []
     try:

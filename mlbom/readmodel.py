@@ -19,6 +19,8 @@ the underlying dicts per component.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -595,9 +597,55 @@ class VulnView:
 
 
 def ids_of(v: dict[str, object]) -> frozenset[str]:
-    """A CycloneDX vulnerability object's id and its references' ids (aliases), upper-cased."""
-    ids = {as_str(v.get("id")).upper()} | {as_str(r.get("id")).upper() for r in dicts(v.get("references"))}
+    """A CycloneDX vulnerability object's identity (:func:`vuln_id`) and its references' ids
+    (aliases), upper-cased."""
+    ids = ({as_str(v.get("id")).upper(), vuln_id(v).upper()}
+           | {as_str(r.get("id")).upper() for r in dicts(v.get("references"))})
     return frozenset(ids - {""})
+
+
+def vuln_id(v: dict[str, object]) -> str:
+    """The one identity every reader (the gate, diff, report, query, the index) gives a
+    vulnerability: its ``id``; else (``id`` is optional in CycloneDX) its first ``references[].id``;
+    else its ``bom-ref``; else a digest of the entry. Never dropped (red team 16a-3)."""
+    if as_str(v.get("id")):
+        return as_str(v["id"])
+    for r in dicts(v.get("references")):
+        if as_str(r.get("id")):
+            return as_str(r["id"])
+    if as_str(v.get("bom-ref")):
+        return as_str(v["bom-ref"])
+    canon = json.dumps(v, sort_keys=True, default=str, ensure_ascii=True)
+    return "(no id) sha256:" + hashlib.sha256(canon.encode()).hexdigest()[:16]
+
+
+def cvss_severity(score: float) -> str:
+    """The CVSS v3.x/v4.0 qualitative rating of a base score (FIRST's table: 0 none, 0.1-3.9 low,
+    4.0-6.9 medium, 7.0-8.9 high, 9.0-10.0 critical)."""
+    return ("critical" if score >= 9.0 else "high" if score >= 7.0 else "medium" if score >= 4.0
+            else "low" if score > 0 else "none")
+
+
+def rating_parts(v: dict[str, object]) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """A vulnerability's rating words (lower-cased) and CVSS scores (ratings whose ``method``
+    starts with ``CVSS``)."""
+    words: list[str] = []
+    scores: list[float] = []
+    for r in dicts(v.get("ratings")):
+        if as_str(r.get("severity")):
+            words.append(as_str(r["severity"]).lower())
+        sc = r.get("score")
+        if isinstance(sc, int | float) and not isinstance(sc, bool) and as_str(r.get("method")).upper().startswith("CVSS"):
+            scores.append(float(sc))
+    return tuple(words), tuple(scores)
+
+
+def worst_severity(words: tuple[str, ...], scores: tuple[float, ...]) -> str:
+    """The one rating of a vulnerability every reader and the gate use: the worst of every
+    rating's severity word and every CVSS score's qualitative rating (a CVSS 9.8 next to a
+    ``medium`` word is critical: red team 14b-3, 16a-4); ``unknown`` when none gives one."""
+    known = [s for s in words if s in SEVERITY_ORDER and s != "unknown"] + [cvss_severity(x) for x in scores]
+    return min(known, key=SEVERITY_ORDER.index) if known else "unknown"
 
 
 def vulnerabilities(doc: dict[str, object]) -> list[VulnView]:
@@ -608,12 +656,8 @@ def vulnerabilities(doc: dict[str, object]) -> list[VulnView]:
         comps.setdefault(root["bom-ref"], root)
     out: list[VulnView] = []
     for v in dicts(doc.get("vulnerabilities")):
-        if not as_str(v.get("id")):
-            continue
         ids = ids_of(v)
-        sevs = [as_str(r.get("severity")) for r in dicts(v.get("ratings"))]
-        known = [s for s in sevs if s in SEVERITY_ORDER and s != "unknown"]
-        severity = min(known, key=SEVERITY_ORDER.index) if known else "unknown"
+        severity = worst_severity(*rating_parts(v))
         analysis = v.get("analysis")
         state = as_str(analysis.get("state")) if isinstance(analysis, dict) else ""
         detail = as_str(analysis.get("detail")) if isinstance(analysis, dict) else ""
@@ -624,7 +668,7 @@ def vulnerabilities(doc: dict[str, object]) -> list[VulnView]:
             ref = as_str(t["ref"])
             c = comps.get(ref.split("#", 1)[1] if ref.startswith("urn:cdx:") and "#" in ref else ref, {})
             affects.append(Affected(ref, as_str(c.get("name")), as_str(c.get("version")), as_str(c.get("purl"))))
-        out.append(VulnView(as_str(v["id"]), ids, severity, state or "in_triage", detail, tuple(affects)))
+        out.append(VulnView(vuln_id(v), ids, severity, state or "in_triage", detail, tuple(affects)))
     return out
 
 
@@ -647,12 +691,10 @@ class Vulnerability:
 
 
 def _vulns(doc: dict[str, object], by_ref: dict[str, ReadComponent]) -> list[Vulnerability]:
-    raw_by_id: dict[str, dict[str, object]] = {}
-    for rv in dicts(doc.get("vulnerabilities")):
-        raw_by_id.setdefault(as_str(rv.get("id")), rv)
     out = []
-    for vv in vulnerabilities(doc):
-        raw = raw_by_id.get(vv.id, {})
+    # each entry from its own raw object, in order (:func:`vulnerabilities` keeps every entry, in
+    # order): never by id, which two entries may share (red team 16a-8)
+    for vv, raw in zip(vulnerabilities(doc), dicts(doc.get("vulnerabilities")), strict=True):
         score: float | None = None
         vector = ""
         for r in dicts(raw.get("ratings")):

@@ -14,9 +14,13 @@ from pathlib import Path
 
 from mlbom.properties import Prop
 from mlbom.reader import LoadedBom, loads, read_bytes
-from mlbom.readmodel import ReadFinding, as_text, dicts, properties, subjects
+from mlbom.readmodel import ReadFinding, as_text, dicts, properties, rating_parts, subjects, vuln_id
 
-LICENSED_TYPES = ("library", "framework", "machine-learning-model", "data")
+UNLICENSED_TYPES = ("file", "service")
+"""Objects that need not declare a licence themselves: a file is covered by the component it
+belongs to, a service is not shipped. A licence one of them *does* declare is judged all the
+same, as on every other object — the release and applications, containers, firmware… included
+(red team 16a-6: the gate judged a fixed list of types while the readers list every licence)."""
 
 
 @dataclass(frozen=True)
@@ -229,15 +233,10 @@ def _audited(meta: dict[str, object]) -> bool:
 
 
 def _vuln(v: dict[str, object]) -> VulnFact:
-    sevs, scores = [], []
-    for r in dicts(v.get("ratings")):
-        if _s(r.get("severity")):
-            sevs.append(str(r["severity"]).lower())
-        score = r.get("score")
-        if isinstance(score, int | float) and not isinstance(score, bool) and str(r.get("method", "")).upper().startswith("CVSS"):
-            scores.append(float(score))
+    # the readers' reading (mlbom.readmodel): one identity and one rating for the gate and every
+    # reader (red team 16a-3, 16a-4)
+    sevs, scores = rating_parts(v)
     analysis = v.get("analysis")
     state = _s(analysis.get("state")) if isinstance(analysis, dict) else None
     affects = tuple(str(a["ref"]) for a in dicts(v.get("affects")) if _s(a.get("ref")))
-    return VulnFact(id=_s(v.get("id")) or "(no id)", severities=tuple(sevs), scores=tuple(scores), state=state,
-                    affects=affects)
+    return VulnFact(id=vuln_id(v), severities=sevs, scores=scores, state=state, affects=affects)

@@ -21,9 +21,9 @@ from mlbom.jsf import PublicKey
 from mlbom.model import SEVERITIES, VERDICTS, stated_verdict
 from mlbom.policy import licexpr
 from mlbom.policy.config import Exception_, Missing, Policy
-from mlbom.policy.facts import LICENSED_TYPES, BomFacts, FindingFact, Item
+from mlbom.policy.facts import UNLICENSED_TYPES, BomFacts, FindingFact, Item
 from mlbom.properties import Prop
-from mlbom.readmodel import CLOSED_STATES
+from mlbom.readmodel import CLOSED_STATES, worst_severity
 from mlbom.versions import bounded_int, contains, parse_specifier, parse_version
 
 Kind = Literal["violation", "cannot-evaluate"]
@@ -320,9 +320,11 @@ def _licences(facts: BomFacts, p: Policy) -> Iterator[tuple[str, list[Violation]
     out: dict[str, list[Violation]] = {"licenses.allow": [], "licenses.deny": [], "licenses.unknown": []}
     lvl: Level = "warning" if unknown == "warn" else "error"
     for item in facts.every:
-        if item.type not in LICENSED_TYPES:
-            continue
         if not item.licenses:
+            # the release is the publisher's own work: its licence is judged when stated, never
+            # required (a file's licence is its component's; a service is not shipped)
+            if item.type in UNLICENSED_TYPES or item is facts.root:
+                continue
             if unknown != "ignore":
                 out["licenses.unknown"].append(_v(
                     "licenses.unknown", item, "cannot evaluate: no licence data",
@@ -532,13 +534,6 @@ def _findings(facts: BomFacts, fail_on: str, missing: Missing) -> Iterator[Viola
                          "fix what the finding says", ids=(f.id,), location=item.path or source, line=line)
 
 
-def _cvss_severity(score: float) -> str:
-    """The CVSS v3.x/v4.0 qualitative rating of a base score (FIRST's table: 0 none, 0.1-3.9 low,
-    4.0-6.9 medium, 7.0-8.9 high, 9.0-10.0 critical)."""
-    return ("critical" if score >= 9.0 else "high" if score >= 7.0 else "medium" if score >= 4.0
-            else "low" if score > 0 else "none")
-
-
 def _vulnerabilities(facts: BomFacts, p: Policy) -> Iterator[tuple[str, list[Violation]]]:
     sev_out: list[Violation] = []
     cvss_out: list[Violation] = []
@@ -553,8 +548,9 @@ def _vulnerabilities(facts: BomFacts, p: Policy) -> Iterator[tuple[str, list[Vio
         # a score rates the vulnerability as much as a word does: a CVSS 9.8 whose severity word is
         # "unknown" or absent is critical (CVSS v3/v4 qualitative scale; stricter than v2's, never
         # laxer) (red team 14b-3)
-        known = [s for s in v.severities if s in SEVERITIES or s == "none"] + [_cvss_severity(x) for x in v.scores]
-        worst = min((SEVERITIES.index(s) if s != "none" else len(SEVERITIES) for s in known), default=None)
+        # (mlbom.readmodel.worst_severity: the one rating every reader shows, red team 16a-4)
+        rated = worst_severity(v.severities, v.scores)
+        worst = None if rated == "unknown" else SEVERITIES.index(rated) if rated in SEVERITIES else len(SEVERITIES)
         for t in targets:
             item = t or _bom_item(facts)
             state = f" (VEX state {v.state})" if v.state else ""
