@@ -98,6 +98,12 @@ def test_dotted_modeling_name_is_suspicious_not_safe() -> None:
     cfg = _with_layer("keras", "layers.Dense", {"name": "d", "trainable": True, "units": 3})
     r = scan_bytes(_archive(cfg), "model.keras")
     assert r.verdict == "suspicious" and "keras.dotted-name" in _ids(r), r.findings
+    # module "builtins": Keras looks up keras.<activations|optimizers|…>.{name}
+    cfg = copy.deepcopy(REAL)
+    cfg["config"]["layers"][0]["config"]["activation"] = {"module": "builtins", "class_name": "function",
+                                                          "config": "schedules.ExponentialDecay"}
+    r = scan_bytes(_archive(cfg), "model.keras")
+    assert r.verdict == "suspicious" and "keras.dotted-name" in _ids(r), r.findings
 
 
 @pytest.mark.parametrize("module,name,config", [

@@ -219,6 +219,9 @@ class KerasJudge:
                      "files or disables safe_mode (refused by current Keras, run by older versions)", "unsafe")
             return
         if mod == "builtins":
+            if "." in name:  # Keras looks up keras.<activations|losses|…>.{name}: never written dotted
+                self.add("keras.dotted-name", "high", f"{path}: builtin function name {name[:120]!r} carries a "
+                         "module path; Keras never writes it so", "suspicious")
             if name in DANGEROUS_BUILTINS:
                 self.add("keras.dangerous-function", "critical", f"{path}: references builtins.{name}", "unsafe")
             return  # Keras resolves other builtins names among its own activations/losses/metrics
