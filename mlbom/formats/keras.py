@@ -21,6 +21,11 @@ Sources of the semantics (keras 3.15 ``keras/src/saving/serialization_lib.py``,
   numeric namespaces, classes also in the modeling ones; the I/O and process-state namespaces
   (``applications``, ``datasets``, ``saving``, ``config``…) are **unsafe**, the rest
   **suspicious** (red team 15c-2);
+- every rule judges the name Keras resolves — ``f"{module}.{class_name}"`` (api_export), the last
+  dotted part of ``class_name``/``registered_name`` for the code-loading layers — never the fields
+  apart; a dotted ``class_name`` under Keras is **suspicious** at least (red team 16b-1/16b-2);
+  a string ``vocabulary``/``merges``/``proto`` (lookup layers, keras_hub tokenizers) is a file
+  read outside the archive: **unsafe**;
 - ``module``/``registered_name`` outside Keras' own namespace are custom objects: loading needs
   the user's code — **suspicious**;
 - ``TFOpLambda``/``SlicingOpLambda`` name a TensorFlow API function: I/O or Python-calling ops
@@ -86,7 +91,10 @@ CODE_LOADING_CLASSES = {
     "TFSMLayer": "loads an external TensorFlow SavedModel (its graph can run arbitrary ops)",
     "TorchModuleWrapper": "unpickles a torch module (torch.load) when loaded",
 }
-LOOKUP_CLASSES = frozenset({"StringLookup", "IntegerLookup", "TextVectorization", "IndexLookup"})
+# Config keys that Keras' lookup layers and keras_hub/keras_nlp tokenizers open as a file path when
+# the value is a string (index_lookup.set_vocabulary; BytePairTokenizer, WordPieceTokenizer,
+# SentencePieceTokenizer).
+FILE_KEYS = ("vocabulary", "merges", "proto")
 # Modules whose functions run code or reach the system.
 DANGEROUS_MODULES = frozenset({
     "os", "posix", "nt", "subprocess", "sys", "importlib", "runpy", "shutil", "socket", "pty", "pickle", "marshal",
@@ -154,20 +162,22 @@ class KerasJudge:
         config = obj.get("config")
         if isinstance(config, dict) and isinstance(cls, str) and ("name" in config or "trainable" in config):
             self.layers += 1
+        # Keras 3 resolves ``f"{module}.{class_name}"`` (a dotted class_name carries part of the path:
+        # module "keras", class_name "layers.Lambda") and a registered name ``package>Name`` first
+        # (rt16b-1/-2): the layer rules match every spelling's final name, never the whole field.
+        finals = _final_names(cls, registered)
         if cls == "__lambda__":
             self.add("keras.lambda", "critical", f"{path}: a serialized Python lambda (marshalled bytecode) runs on load",
                      "unsafe")
-        elif isinstance(cls, str) and cls in CODE_LOADING_CLASSES:
-            self.add("keras.code-layer", "critical", f"{path}: {cls} layer {CODE_LOADING_CLASSES[cls]}", "unsafe")
-        elif isinstance(cls, str) and cls in LOOKUP_CLASSES and isinstance(config, dict) \
-                and isinstance(config.get("vocabulary"), str):
-            self.add("keras.file-read", "critical",
-                     f"{path}: {cls} reads its vocabulary from the file {str(config['vocabulary'])[:120]!r} outside the "
-                     "archive", "unsafe")
-        if obj.get("function_type") == "lambda" or (cls == "Lambda" and isinstance(obj.get("function"), list)):
+        for final in sorted(finals & CODE_LOADING_CLASSES.keys()):
+            self.add("keras.code-layer", "critical", f"{path}: {str(cls)[:120]} layer {CODE_LOADING_CLASSES[final]}",
+                     "unsafe")
+        if isinstance(config, dict) and isinstance(cls, str) and cls not in _KERAS3_SPECIAL:
+            self._file_keys(path, cls, config)
+        if obj.get("function_type") == "lambda" or ("Lambda" in finals and isinstance(obj.get("function"), list)):
             self.add("keras.lambda", "critical", f"{path}: a Lambda function stored as marshalled bytecode runs on load",
                      "unsafe")
-        if cls in ("TFOpLambda", "SlicingOpLambda") and isinstance(config, dict):
+        if finals & {"TFOpLambda", "SlicingOpLambda"} and isinstance(config, dict):
             self._tf_op(path, config.get("function"))
         if cls == "function" or obj.get("function_type") == "function":
             fn = config if cls == "function" else obj.get("function")
@@ -182,15 +192,36 @@ class KerasJudge:
                      f"{path}: class {cls[:120]!r} names no module: loading it needs the author's Python code",
                      "suspicious")
 
+    def _file_keys(self, path: str, cls: str, config: dict[str, object]) -> None:
+        """Config keys a class's constructor opens as a file path when given a string: Keras' lookup
+        layers (``index_lookup.set_vocabulary``: any ``str`` vocabulary is a file, read with
+        ``tf.io.gfile``), keras_hub/keras_nlp tokenizers (``BytePairTokenizer`` ``vocabulary``/
+        ``merges``, ``WordPieceTokenizer`` ``vocabulary``, ``SentencePieceTokenizer`` ``proto``; their
+        saved configs carry none of these — the assets sit in the archive). A string there reads a
+        file outside the archive on load, whatever the class is spelled."""
+        for key in FILE_KEYS:
+            value = config.get(key)
+            if isinstance(value, str):
+                self.add("keras.file-read", "critical",
+                         f"{path}: {cls[:120]} reads its {key} from the file {value[:120]!r} outside the archive",
+                         "unsafe")
+
     def _function(self, path: str, module: object, fn: object, registered: object) -> None:
         name = fn if isinstance(fn, str) else ""
         mod = module if isinstance(module, str) else ""
+        if name.rsplit(".", 1)[-1] in CODE_LOADING_CLASSES:
+            self.add("keras.code-layer", "critical",
+                     f"{path}: references {name[:120]}, a layer that {CODE_LOADING_CLASSES[name.rsplit('.', 1)[-1]]}",
+                     "unsafe")
         if name.rsplit(".", 1)[-1] in NON_MODELING:
             self.add("keras.non-modeling-api", "critical",
                      f"{path}: references {mod + '.' if mod else ''}{name}, a Keras API that reads, writes or downloads "
                      "files or disables safe_mode (refused by current Keras, run by older versions)", "unsafe")
             return
         if mod == "builtins":
+            if "." in name:  # Keras looks up keras.<activations|losses|…>.{name}: never written dotted
+                self.add("keras.dotted-name", "high", f"{path}: builtin function name {name[:120]!r} carries a "
+                         "module path; Keras never writes it so", "suspicious")
             if name in DANGEROUS_BUILTINS:
                 self.add("keras.dangerous-function", "critical", f"{path}: references builtins.{name}", "unsafe")
             return  # Keras resolves other builtins names among its own activations/losses/metrics
@@ -198,8 +229,8 @@ class KerasJudge:
 
     def _class(self, path: str, cls: str, module: object, registered: object) -> None:
         mod = module if isinstance(module, str) else ""
-        if cls in NON_MODELING:
-            self.add("keras.non-modeling-api", "critical", f"{path}: references {mod}.{cls}", "unsafe")
+        if cls.rsplit(".", 1)[-1] in NON_MODELING:
+            self.add("keras.non-modeling-api", "critical", f"{path}: references {mod}.{cls[:120]}", "unsafe")
             return
         self._module(path, mod, cls, registered, "class")
 
@@ -227,11 +258,18 @@ class KerasJudge:
         """A name Keras resolves in its own API (keras 3: any exported symbol via api_export, and
         the class path returns an exported function as is; keras 2: anything importlib finds in
         the module). Safe only in the namespaces of numeric functions / modeling classes."""
-        ns = keras_namespace(mod)
+        # Keras 3 looks up f"{module}.{name}" in api_export: the namespace and the final name are
+        # those of the joined path, whichever field carries them (rt16b-2: module "keras",
+        # class_name "applications.resnet50.ResNet50").
+        head, _, final = f"{mod}.{name}".rpartition(".")
+        ns = keras_namespace(head)
+        label = f"{mod}.{name}"[:160]
+        if "." in name:
+            self.add("keras.dotted-name", "high",
+                     f"{path}: {kind} name {name[:120]!r} carries part of its module path ({label}); Keras never "
+                     "writes it so and resolves the joined path", "suspicious")
         if ns is None:
             return  # keras_hub/keras_cv/keras_nlp: only KerasSaveable classes or registered objects resolve
-        final = name.rsplit(".", 1)[-1]
-        label = f"{mod}.{name}"[:160]
         if (ns in KERAS_IO_NAMESPACES and final not in KERAS_IO_NAMESPACE_NUMERIC) or final in KERAS_IO_FUNCTIONS \
                 or final.startswith(("set_", "enable_", "disable_")):
             self.add("keras.non-modeling-api", "critical",
@@ -257,6 +295,17 @@ class KerasJudge:
         elif "." in fn and fn.split(".", 1)[0] not in TF_NUMERIC:
             self.add("keras.tf-op", "high", f"{path}: TFOpLambda calls tf.{fn}, outside TensorFlow's numeric APIs",
                      "suspicious")
+
+
+def _final_names(cls: object, registered: object) -> set[str]:
+    """The final names an object may resolve to: the last dotted part of ``class_name`` and of the
+    name in ``registered_name`` (``package>Name``, looked up before the module)."""
+    out = set()
+    if isinstance(cls, str):
+        out.add(cls.rsplit(".", 1)[-1])
+    if isinstance(registered, str):
+        out.add(registered.rsplit(">", 1)[-1].rsplit(".", 1)[-1])
+    return out
 
 
 def keras_namespace(mod: str) -> str | None:

@@ -1,0 +1,129 @@
+"""Red team 16b-1/16b-2: Keras 3 resolves ``f"{module}.{class_name}"`` through ``api_export``
+(keras 3.15.1 ``serialization_lib._retrieve_class_or_fn``), so a class path may be split between
+the two fields: ``{"module": "keras", "class_name": "layers.TorchModuleWrapper"}`` is
+``keras.layers.TorchModuleWrapper`` (its from_config torch.loads the pickle in the config; the proof
+ran it under ``safe_mode=False``), and ``{"module": "keras", "class_name":
+"applications.resnet50.ResNet50"}`` as a Lambda's ``output_shape`` builds ResNet50 and downloads
+its weights under the default safe_mode. Every rule is judged on the name Keras resolves. Also the
+lead: keras_hub tokenizers and Keras lookup layers open a string ``vocabulary``/``merges``/``proto``
+as a file. Archives are built here (no keras needed) from the config keras 3.15.1 wrote
+(``fixtures/keras/benign/rt15c-sequential-config.json``)."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import zipfile
+
+import pytest
+
+from mlbom.scanner import scan_bytes, scan_file
+from tests.conftest import FIXTURES
+
+REAL = json.loads((FIXTURES / "keras" / "benign" / "rt15c-sequential-config.json").read_bytes())
+
+
+def _ids(r: object) -> set[str]:
+    return {f.id for f in r.findings}  # type: ignore[attr-defined]
+
+
+def _archive(cfg: object) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("metadata.json", '{"keras_version": "3.15.1", "date_saved": "2026-12-01@12:34:00"}')
+        z.writestr("config.json", json.dumps(cfg))
+    return buf.getvalue()
+
+
+def _with_layer(module: str, class_name: str, config: dict[str, object], **extra: object) -> dict[str, object]:
+    cfg = copy.deepcopy(REAL)
+    layer = cfg["config"]["layers"][0]
+    layer.update({"module": module, "class_name": class_name, "config": config, **extra})
+    layer.pop("registered_name", None) if "registered_name" not in extra else None
+    return cfg
+
+
+def test_16b1_dotted_torch_module_wrapper_is_unsafe() -> None:
+    # the red team's layer: base64 torch.save pickle in config["module"] (content irrelevant here)
+    cfg = _with_layer("keras", "layers.TorchModuleWrapper", {"name": "d", "trainable": True, "module": "gASVAAAA"})
+    r = scan_bytes(_archive(cfg), "model.keras")
+    assert r.verdict == "unsafe" and "keras.code-layer" in _ids(r), r.findings
+
+
+def test_16b2_dotted_lambda_and_application_class_are_unsafe() -> None:
+    fn = {"module": "keras.activations", "class_name": "function", "config": "linear", "registered_name": "linear"}
+    shape = {"module": "keras", "class_name": "applications.resnet50.ResNet50", "config": {}}
+    cfg = _with_layer("keras", "layers.Lambda", {"name": "lam", "trainable": True, "function": fn,
+                                                 "output_shape": shape})
+    r = scan_bytes(_archive(cfg), "model.keras")
+    assert r.verdict == "unsafe", r.findings
+    assert {"keras.code-layer", "keras.non-modeling-api"} <= _ids(r), r.findings
+
+
+@pytest.mark.parametrize("module,name", [
+    ("keras", "layers.Lambda"), ("keras", "layers.TFSMLayer"), ("keras.layers", "core.Lambda"),
+    ("tf_keras", "layers.Lambda"), ("tensorflow.keras", "layers.TorchModuleWrapper"),
+    ("mypkg", "x.TorchModuleWrapper"),
+])
+def test_code_layers_are_matched_on_the_final_name(module: str, name: str) -> None:
+    r = scan_bytes(_archive(_with_layer(module, name, {"name": "d", "trainable": True})), "model.keras")
+    assert r.verdict == "unsafe" and "keras.code-layer" in _ids(r), (module, name, r.findings)
+
+
+def test_code_layer_spelled_by_registered_name_is_unsafe() -> None:
+    # get_registered_object(registered_name) is looked up before the module
+    cfg = _with_layer("keras.layers", "Dense", {"name": "d", "trainable": True},
+                      registered_name="keras_hub>TorchModuleWrapper")
+    r = scan_bytes(_archive(cfg), "model.keras")
+    assert r.verdict == "unsafe" and "keras.code-layer" in _ids(r), r.findings
+
+
+@pytest.mark.parametrize("module,name", [
+    ("keras", "applications.resnet50.ResNet50"), ("keras.applications", "resnet50.ResNet50"),
+    ("keras", "utils.get_file"), ("keras", "saving.load_model"), ("keras", "datasets.mnist.load_data"),
+    ("keras.src", "applications.vgg16.VGG16"), ("keras", "config.enable_unsafe_deserialization"),
+])
+def test_io_names_split_across_fields_are_unsafe(module: str, name: str) -> None:
+    as_fn = {"module": module, "class_name": "function", "config": name}
+    for obj in (as_fn, {"module": module, "class_name": name, "config": {}}):
+        cfg = copy.deepcopy(REAL)
+        cfg["config"]["layers"][0]["config"]["activation"] = obj
+        r = scan_bytes(_archive(cfg), "model.keras")
+        assert r.verdict == "unsafe" and "keras.non-modeling-api" in _ids(r), (obj, r.findings)
+
+
+def test_dotted_modeling_name_is_suspicious_not_safe() -> None:
+    # Keras itself never writes a dotted class_name; even a harmless target is flagged
+    cfg = _with_layer("keras", "layers.Dense", {"name": "d", "trainable": True, "units": 3})
+    r = scan_bytes(_archive(cfg), "model.keras")
+    assert r.verdict == "suspicious" and "keras.dotted-name" in _ids(r), r.findings
+    # module "builtins": Keras looks up keras.<activations|optimizers|…>.{name}
+    cfg = copy.deepcopy(REAL)
+    cfg["config"]["layers"][0]["config"]["activation"] = {"module": "builtins", "class_name": "function",
+                                                          "config": "schedules.ExponentialDecay"}
+    r = scan_bytes(_archive(cfg), "model.keras")
+    assert r.verdict == "suspicious" and "keras.dotted-name" in _ids(r), r.findings
+
+
+@pytest.mark.parametrize("module,name,config", [
+    ("keras", "layers.StringLookup", {"vocabulary": "/etc/passwd"}),
+    ("keras.layers", "TextVectorization", {"vocabulary": "../../secrets.txt"}),
+    ("keras_hub.src.tokenizers.byte_pair_tokenizer", "BytePairTokenizer",
+     {"vocabulary": "/home/u/vocab.json", "merges": "../merges.txt"}),
+    ("keras_nlp.src.tokenizers.word_piece_tokenizer", "WordPieceTokenizer", {"vocabulary": "vocab.txt"}),
+    ("keras_hub.src.tokenizers.sentence_piece_tokenizer", "SentencePieceTokenizer", {"proto": "/tmp/x.model"}),
+])
+def test_config_values_opened_as_files_are_unsafe(module: str, name: str, config: dict[str, object]) -> None:
+    r = scan_bytes(_archive(_with_layer(module, name, {"name": "t", "trainable": True, **config})), "model.keras")
+    assert r.verdict == "unsafe" and "keras.file-read" in _ids(r), (name, r.findings)
+
+
+def test_in_archive_vocabularies_and_real_configs_stay_safe() -> None:
+    # what Keras writes: the vocabulary as a list (lookup layers) or none (keras_hub: assets)
+    cfg = _with_layer("keras.layers", "StringLookup", {"name": "s", "trainable": True, "vocabulary": ["a", "b"]})
+    assert scan_bytes(_archive(cfg), "model.keras").verdict == "safe"
+    assert scan_bytes(_archive(REAL), "model.keras").verdict == "safe"
+    for name in ("functional.keras", "sequential.keras", "functional-legacy.h5", "sequential-legacy.h5"):
+        r = scan_file(FIXTURES / "keras" / "benign" / name)
+        assert r.verdict == "safe", (name, r.findings)
