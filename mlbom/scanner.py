@@ -837,7 +837,7 @@ def _may_name_targets(text: str) -> bool:
     it) or through an escape (a backslash in a double-quoted scalar: ``"\\x5ftarget_"``); a
     resolver call needs ``${`` (or, again, an escape). So a text with none of these holds no
     target, and any other text gets the YAML walk (bounded: :class:`~mlbom.formats.yaml_tags.EventBudget`)."""
-    return ("\\" in text and '"' in text) or "${" in text or any(k in text for k in _CODE_KEYS)
+    return ("\\" in text and '"' in text) or "${" in text or "pyref" in text or any(k in text for k in _CODE_KEYS)
 
 
 # a JSON mapping that names code: a key of config_targets.MARKERS or INIT_ARGS, a fiddle pyref
@@ -859,7 +859,7 @@ def _config_targets(doc: object, yaml_text: str | None, acc: _Acc, where: str,
     from mlbom.formats import config_targets as ct
 
     if yaml_text is not None:
-        targets = ct.yaml_targets(yaml_text, class_keys=ct.NEMO_KEYS if nemo else (),
+        targets = ct.text_targets(yaml_text, class_keys=ct.NEMO_KEYS if nemo else (),
                                   legacy_keys=ct.NEMO_LEGACY_KEYS if nemo else (), hydra_key=hydra_key)
     else:
         targets = ct.json_targets(doc)
@@ -883,8 +883,8 @@ _TEXT_KINDS = frozenset({"text", "json", "sharded-index", "keras-config", "chat-
                          "unknown", "python-source", "python-bytecode"})
 # formats whose bytes are text by design: protocol-0 pickles, Git LFS pointers
 _TEXT_BORN = ("pickle", "git-lfs-pointer")
-# names a text loader reads (PyYAML, json, Jinja, transformers' config.json)
-_TEXT_NAMES = (".yaml", ".yml", ".json", ".jinja", ".jinja2", ".j2")
+# names a text loader reads (PyYAML, json, Jinja, transformers' config.json, jsonargparse's toml/jsonnet modes)
+_TEXT_NAMES = (".yaml", ".yml", ".json", ".jinja", ".jinja2", ".j2", ".toml", ".jsonnet", ".libsonnet")
 _TEXT_PROBE = 1 << 16
 
 

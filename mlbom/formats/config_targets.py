@@ -77,14 +77,20 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import yaml
 
 from mlbom.formats import pickle as pickle_fmt
-from mlbom.formats.yaml_tags import EventBudget
+from mlbom.formats.yaml_tags import EventBudget, loaders
 from mlbom.model import Severity, Verdict
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 KEY = "_target_"
 CLASS_PATH = "class_path"  # jsonargparse / LightningCLI
@@ -146,7 +152,9 @@ class Targets:
     bounded: str | None = None
     budget: EventBudget = field(default_factory=EventBudget, repr=False, compare=False)
     depth: int = 0
-    unparsed: bool = False  # the YAML text did not parse to its end
+    unparsed: bool = False  # the YAML text did not parse to its end (by one of the parsers, at least)
+    read_by_none: bool = False  # no YAML parser read the text to its end
+    unread: str | None = None  # why a text that names code keys was read in full by no parser mlbom has
     _callables: list[str] = field(default_factory=list)  # deny-listed plain strings (jsonargparse, get_method)
     # targets spelled with ``${…}``: (value, convention, the place of the mapping holding it (a linked
     # path, spelled out only when resolved; _UNKNOWN: not known), document number, a NeMo ``target``),
@@ -297,7 +305,7 @@ class Targets:
         return self
 
     def __bool__(self) -> bool:
-        return bool(self.paths or self.computed or self.resolvers or self.env or self.bounded)
+        return bool(self.paths or self.computed or self.resolvers or self.env or self.bounded or self.unread)
 
 
 _Place = tuple["_Place", str] | None  # a linked path: (the parent's place, the last key); None: the root
@@ -684,7 +692,8 @@ def yaml_targets(text: str, *, class_keys: tuple[str, ...] = (), legacy_keys: tu
     loader (a ``yaml.SafeLoader``) uses — never composed or constructed: ``_target_`` and
     ``class_path`` values, the interpolations of every value. A scalar key or value given through
     an alias counts as its anchored scalar. Text that does not parse yields the targets before the
-    error (nothing after it is loaded; ``unparsed`` says so). ``class_keys``: keys whose dotted
+    error (nothing after it is loaded by that parser; ``unparsed`` says so, ``read_by_none`` when no
+    parser read it to its end). ``class_keys``: keys whose dotted
     string values are class paths too, at any depth (NeMo's ``target``; a value without a dot is no
     module path: ``import_class_by_path`` raises on it). ``legacy_keys``: keys judged like
     ``_target_`` (NeMo's ``cls``). ``hydra_key=False``: only those (the keys and values were judged
@@ -694,16 +703,38 @@ def yaml_targets(text: str, *, class_keys: tuple[str, ...] = (), legacy_keys: tu
     text this one is an argument of); ``depth``: how deep inside resolver arguments this text is
     (there a target's interpolation is not resolved: computed)."""
     out = Targets(budget=budget or EventBudget(), depth=depth)
+    # the top-level text is read by both PyYAML parsers (OmegaConf's SafeLoader: pure Python;
+    # jsonargparse's DefaultLoader: libyaml's CSafeLoader), which refuse different input (16b-5: a
+    # TAB after ``key:``): each reading is walked, its targets together; a resolver's argument is
+    # parsed by OmegaConf (pure Python) only
+    read = []
+    for i, loader in enumerate(loaders() if depth == 0 else [yaml.BaseLoader]):
+        if i and budget is None:
+            out.budget = EventBudget()  # each reading its own bound
+        whole = _walk(text, loader, out, class_keys=class_keys, legacy_keys=legacy_keys, hydra_key=hydra_key)
+        if whole is None:  # stopped at a bound (``bounded`` says which)
+            out.settle(lambda n: None)
+            return out.finish()
+        out.settle(_composer(text, loader) if depth == 0 else lambda n: None)
+        read.append(bool(whole))
+    out.unparsed = not all(read)
+    out.read_by_none = not any(read)
+    return out.finish()
+
+
+def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys: tuple[str, ...],
+          legacy_keys: tuple[str, ...], hydra_key: bool) -> bool | None:
+    """One parser's reading of a YAML text into ``out`` (:func:`yaml_targets`): True when it read
+    the whole text, False when it stopped at an error, None when it stopped at a bound."""
     anchors: dict[str, str] = {}
     spans: dict[str, tuple[_Place | object, int, int]] = {}  # anchored collections: place, pending targets
     stack: list[_Frame] = []
     doc = -1
     try:
-        for event in yaml.parse(text, Loader=yaml.BaseLoader):
+        for event in yaml.parse(text, Loader=loader):
             if (bound := out.budget.spend()) is not None:
                 out.bounded = bound
-                out.settle(lambda n: None)
-                return out.finish()
+                return None
             if isinstance(event, yaml.DocumentStartEvent):
                 doc += 1
                 anchors.clear()
@@ -768,12 +799,11 @@ def yaml_targets(text: str, *, class_keys: tuple[str, ...] = (), legacy_keys: tu
                 stack.append(_Frame(isinstance(event, yaml.MappingStartEvent), _below(top), anchor,
                                     len(out._pending)))
     except (yaml.YAMLError, ValueError, RecursionError, MemoryError):
-        out.unparsed = True
-    out.settle(_composer(text) if depth == 0 else lambda n: None)
-    return out.finish()
+        return False
+    return True
 
 
-def _composer(text: str) -> Callable[[int], object]:
+def _composer(text: str, loader: type[yaml.BaseLoader] = yaml.BaseLoader) -> Callable[[int], object]:
     """Document ``n`` of a YAML text as PyYAML's composer builds its node graph (aliases shared,
     nothing constructed), composed on first use; None where it does not compose."""
     docs: list[object] = []
@@ -783,7 +813,7 @@ def _composer(text: str) -> Callable[[int], object]:
         nonlocal failed
         if not docs and not failed:
             try:
-                for i, node in enumerate(yaml.compose_all(text, Loader=yaml.BaseLoader)):
+                for i, node in enumerate(yaml.compose_all(text, Loader=loader)):
                     docs.append(node)
                     if i >= n:
                         break
@@ -792,6 +822,76 @@ def _composer(text: str) -> Callable[[int], object]:
         return docs[n] if n < len(docs) else None
 
     return root
+
+
+def text_targets(text: str, *, class_keys: tuple[str, ...] = (), legacy_keys: tuple[str, ...] = (),
+                 hydra_key: bool = True) -> Targets:
+    """The targets of a config text in any syntax a config loader reads it in: YAML (both parsers:
+    :func:`yaml_targets`) and TOML (jsonargparse's ``parser_mode="toml"``, ``tomllib``; 16b-3), their
+    targets together (JSON is YAML). A text that names a code key (:func:`code_keys`) and that no
+    parser mlbom has reads to its end — Jsonnet (jsonargparse's ``parser_mode="jsonnet"``: it computes
+    strings, 16b-4), HOCON, broken YAML — cannot be judged: ``unread`` says so, and the literal targets
+    visible in it (a quoted string after a code key, a quoted deny-listed dotted path anywhere) are
+    judged as targets. ``hydra_key=False``: the YAML reading only (a JSON document judged already)."""
+    out = yaml_targets(text, class_keys=class_keys, legacy_keys=legacy_keys, hydra_key=hydra_key)
+    if out.bounded is not None or not hydra_key:
+        return out
+    toml = _toml(text)
+    if toml is not None:
+        out.merge(json_targets(toml))
+    elif out.read_by_none and (keys := code_keys(text, class_keys + legacy_keys)):
+        out.unread = (f"it names code keys ({_shown(keys)}) but no parser mlbom has (YAML, JSON, TOML) reads it "
+                      "to its end: Jsonnet and other config languages compute the values these keys take")
+        for k in keys:
+            out.kind(HYDRA if k in (KEY, *class_keys, *legacy_keys) else FIDDLE if k == "pyref" else JSONARGPARSE)
+        _literals(text, out, class_keys + legacy_keys)
+    return out.finish()
+
+
+def _toml(text: str) -> dict[str, object] | None:
+    """The TOML document of a text (``tomllib``, as jsonargparse reads it), or None."""
+    try:
+        doc: dict[str, object] = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, ValueError, RecursionError, MemoryError):
+        return None
+    return doc
+
+
+def _key_spelling(keys: tuple[str, ...]) -> re.Pattern[str]:
+    words = "|".join(re.escape(k) for k in (*MARKERS, *INIT_ARGS, *keys))
+    return re.compile(rf"""(?<![\w.])["']?({words})["']?[ \t]*[:=]""")
+
+
+def code_keys(text: str, extra: tuple[str, ...] = ()) -> list[str]:
+    """The code keys (:data:`MARKERS`, :data:`INIT_ARGS`, ``extra``) a text spells in a key's place
+    (followed by ``:`` or ``=``), and ``pyref`` (fiddle) anywhere, each once, in order."""
+    found: list[str] = []
+    for m in _key_spelling(extra).finditer(text):
+        if m.group(1) not in found:
+            found.append(m.group(1))
+    if "pyref" in text:
+        found.append("pyref")
+    return found
+
+
+_LITERAL = re.compile(r"""(["'])((?:(?!\1)[^\\\n]){1,400})\1""")
+
+
+def _literals(text: str, out: Targets, extra: tuple[str, ...]) -> None:
+    """The literal targets visible in a text no parser reads: a quoted string right after a code
+    key is a target of that key's convention; a quoted deny-listed dotted path anywhere is one too
+    (a ``Callable`` argument imports it)."""
+    keyed = re.compile(_key_spelling(extra).pattern + r"""[ \t]*(["'])((?:(?!\2)[^\\\n]){1,400})\2""")
+    for m in keyed.finditer(text):
+        key, value = m.group(1), m.group(3)
+        if key in INIT_ARGS:
+            continue
+        if "." in value or key not in NEMO_KEYS:  # (a NeMo ``target`` without a dot is no class path)
+            out.add(value, HYDRA if key in (KEY, *extra) else JSONARGPARSE)
+    for m in _LITERAL.finditer(text):
+        value = m.group(2).strip()
+        if _DOTTED.fullmatch(value) and _why_dangerous(value) is not None:
+            out.add(value, JSONARGPARSE)
 
 
 def json_targets(doc: object) -> Targets:
@@ -998,6 +1098,9 @@ def judge(targets: Targets) -> list[Judged]:
     if targets.env:
         out.append(Judged("config.env-read", "info", "OmegaConf interpolation reads environment variables into "
                           f"the config: {_shown([repr(v) for v in targets.env])} (oc.env)", None))
+    if targets.unread is not None:
+        out.append(Judged("config.unparsed-targets", "high", f"config targets that cannot be judged: {targets.unread}; "
+                          f"{loader} imports and calls what they name", "suspicious"))
     if targets.bounded is not None:
         out.append(Judged("code.remote", "high", f"config targets not checked to the end ({targets.bounded}): "
                           f"{loader} may import and call code this scan did not see", "suspicious"))

@@ -36,7 +36,7 @@ class TagScan:
     bounded: str | None = None
 
 
-def _loaders() -> list[type[yaml.BaseLoader]]:
+def loaders() -> list[type[yaml.BaseLoader]]:
     """Both parsers a loader may use: PyYAML's own (``unsafe_load``, ``UnsafeLoader``,
     ``FullLoader``) and libyaml's (``CUnsafeLoader``, ``CFullLoader``). They differ on input
     (libyaml refuses ``%YAML 1.0``/``1.3``, which PyYAML reads on with a warning), so the tags
@@ -53,11 +53,11 @@ def is_python_tag(tag: str) -> bool:
 
 def python_tags(text: str) -> TagScan:
     """The Python tags of every node of ``text`` as PyYAML's parsers resolve them: both readings
-    (:func:`_loaders`), their tags together; ``parsed`` only when both read the whole text."""
+    (:func:`loaders`), their tags together; ``parsed`` only when both read the whole text."""
     out = TagScan(parsed=True)
     if len(text) > MAX_BYTES:
         return TagScan(bounded=f"over {MAX_BYTES} characters")
-    for loader in _loaders():
+    for loader in loaders():
         one = tags_with(text, loader)
         for tag in one.python:
             if tag not in out.python and len(out.python) < MAX_TAGS:
