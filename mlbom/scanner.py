@@ -825,8 +825,13 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
             return fmt
     _yaml_tags(text, acc, where)
     if nemo or _may_name_targets(text):
-        _config_targets(None, text, acc, where, nemo=nemo)
+        _config_targets(None, text, acc, where, nemo=nemo, docs=base.lower().endswith(_DOC_NAMES))
     return "text"
+
+
+# documentation (a model card, a README): a config snippet in it that no parser reads whole is
+# prose around code, not a config file a framework loads (targets it does parse still count)
+_DOC_NAMES = (".md", ".markdown", ".rst")
 
 
 def _may_name_targets(text: str) -> bool:
@@ -850,7 +855,7 @@ def _marks_code(node: dict[object, object]) -> bool:
 
 
 def _config_targets(doc: object, yaml_text: str | None, acc: _Acc, where: str,
-                    *, nemo: bool = False, hydra_key: bool = True) -> None:
+                    *, nemo: bool = False, hydra_key: bool = True, docs: bool = False) -> None:
     """Code a config names for a framework to import and call (Hydra ``_target_``, jsonargparse
     ``class_path``, fiddle pyrefs, OmegaConf resolvers) — a parsed JSON ``doc``, or a YAML text,
     with the ``target`` class paths and Hydra-0.x ``cls`` targets of NeMo's ``model_config.yaml``
@@ -864,6 +869,9 @@ def _config_targets(doc: object, yaml_text: str | None, acc: _Acc, where: str,
     else:
         targets = ct.json_targets(doc)
     for j in ct.judge(targets) if targets else ():
+        if docs and j.id == "config.unparsed-targets":
+            acc.add(j.id, "info", f"{where}: documentation, not judged as a config: {j.message}")
+            continue
         acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
 
 

@@ -125,3 +125,14 @@ def test_16b4_visible_dangerous_literal_in_jsonnet_is_unsafe() -> None:
 
 def test_16b4_jsonnet_without_code_keys_stays_safe() -> None:
     assert _scan("local lr = 0.1;\n{ optimizer: { lr: lr * 2 } }\n", "train.jsonnet")[0] == "safe"
+
+
+def test_a_config_snippet_in_a_model_card_no_parser_reads_is_not_a_config() -> None:
+    """A README/model card showing a Hydra snippet in a fenced block: markdown is no YAML, so no
+    parser reads it whole; it is documentation, not a config a framework loads — the finding is
+    info there. A target a parser does read in it still counts."""
+    card = ("---\nlicense: mit\n---\n# Model\n\nUse it with Hydra:\n\n```yaml\nmodel:\n  _target_: my_pkg.Model\n"
+            "  size: 3\n```\n\n| a | b |\n|---|---|\n| {x | y] |\n")
+    verdict, ids = _scan(card, "README.md")
+    assert verdict == "safe" and "config.unparsed-targets" in ids
+    assert _scan(card, "config.yaml")[0] == "suspicious"  # the same text as a config file
