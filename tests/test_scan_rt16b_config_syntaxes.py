@@ -136,3 +136,16 @@ def test_a_config_snippet_in_a_model_card_no_parser_reads_is_not_a_config() -> N
     verdict, ids = _scan(card, "README.md")
     assert verdict == "safe" and "config.unparsed-targets" in ids
     assert _scan(card, "config.yaml")[0] == "suspicious"  # the same text as a config file
+
+
+def test_17b1_jsonnet_that_yaml_reads_as_one_scalar_is_still_unread() -> None:
+    """Red team 17b-1: Jsonnet with no ``': '`` reads to its end in both YAML parsers as one plain
+    scalar, so "some parser read it" held and the Jsonnet rule never ran (``safe``). Code keys the
+    text spells as keys that no reading holds as keys are unread whatever parsed."""
+    computed = "local fn = std.join('.', ['os', 'system']);\n{model:{activation:fn,encoder:{class_path:'json.JSONEncoder'}}}\n"
+    verdict, ids = _scan(computed, "config.jsonnet")
+    assert verdict == "suspicious" and "config.unparsed-targets" in ids
+    imported = "local mod = 'th' + 'is';\n{model:{encoder:{class_path:mod + '.JSONEncoder'}}}\n"
+    assert _scan(imported, "config.jsonnet")[0] == "suspicious"
+    literal = "local x = 1;\n{model:{encoder:{class_path:'os.system'}}}\n"
+    assert _scan(literal, "config.jsonnet")[0] == "unsafe"

@@ -839,9 +839,14 @@ def text_targets(text: str, *, class_keys: tuple[str, ...] = (), legacy_keys: tu
     toml = _toml(text)
     if toml is not None:
         out.merge(json_targets(toml))
-    elif out.read_by_none and (keys := code_keys(text, class_keys + legacy_keys)):
-        out.unread = (f"it names code keys ({_shown(keys)}) but no parser mlbom has (YAML, JSON, TOML) reads it "
-                      "to its end: Jsonnet and other config languages compute the values these keys take")
+    elif (keys := code_keys(text, class_keys + legacy_keys)) and (
+            out.read_by_none or not (out.kinds or out.paths or out.computed or out.resolvers)):
+        # no parser read the text to its end, or the readings that did found none of the code keys
+        # it spells as keys: Jsonnet with no ': ' is one plain YAML scalar (red team 17b-1)
+        how = ("no parser mlbom has (YAML, JSON, TOML) reads it to its end" if out.read_by_none else
+               "the YAML reading of it holds none of them as keys (a scalar, not a mapping)")
+        out.unread = (f"it names code keys ({_shown(keys)}) but {how}: Jsonnet and other config languages "
+                      "compute the values these keys take")
         for k in keys:
             out.kind(HYDRA if k in (KEY, *class_keys, *legacy_keys) else FIDDLE if k == "pyref" else JSONARGPARSE)
         _literals(text, out, class_keys + legacy_keys)
