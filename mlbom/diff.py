@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 from mlbom.errors import UsageError
-from mlbom.identity import purl_base
+from mlbom.identity import purl_base, purl_version
 from mlbom.model import SEVERITIES, verdict_rank
 from mlbom.properties import Prop
 from mlbom.readmodel import (
@@ -229,10 +229,17 @@ def _compares_hashes(x: ReadComponent, y: ReadComponent) -> bool:
     comparison was made only when the version *text* was equal, so a respelled version, or one
     added to a file, turned a swapped artifact into a ``version-change``): always for a file or
     data set, and when either side states no version; else when the versions are one
-    (:func:`same_version`). Only a real upgrade — two different versions of a package — is not
-    compared: its hashes are expected to differ, and the ``version-change`` is the change."""
+    (:func:`same_version`), in the ``version`` field or in the purl. Only a real upgrade — two
+    different versions of a package, by both statements — is not compared: its hashes are
+    expected to differ, and the ``version-change`` is the change."""
     vx, vy = _version_text(x), _version_text(y)
-    return _is_file(x) or _is_file(y) or not vx or not vy or same_version(vx, vy)
+    if _is_file(x) or _is_file(y) or not vx or not vy or same_version(vx, vy):
+        return True
+    # the purl's version is a second statement of the version: a pair whose purls name one
+    # version is not an upgrade whatever the free-text field says (red team 17b-2: `version`
+    # "2.0.0+cpu" beside purl @2.0.0 on both sides hid a swapped artifact)
+    px, py = (purl_version(c.purl) if c.purl else "" for c in (x, y))
+    return bool(px) and bool(py) and same_version(px, py)
 
 
 def _field_changes(ident: str, x: ReadComponent, y: ReadComponent) -> list[Change]:
@@ -310,13 +317,14 @@ def new_vulnerabilities(old: dict[str, object], new: dict[str, object]) -> list[
     id is not new, but one that ``old`` stated closed (``not_affected``, ``resolved``,
     ``false_positive`` — a VEX statement) and ``new`` states open again is (red team 9c V1), and
     so is a known flaw that now affects another component. One change per affected component."""
-    open_before: set[tuple[str, str]] = set()
+    open_before: dict[tuple[str, str], str] = {}  # (id or alias, component) -> the worst severity stated open
     closed_before: dict[tuple[str, str], str] = {}
     for v in vulnerabilities(old):
         for key in (_affected_key(a) for a in v.affects) if v.affects else ("",):
             for i in v.ids:
                 if v.is_open:
-                    open_before.add((i, key))
+                    if (i, key) not in open_before or finding_rank(v.severity) < finding_rank(open_before[(i, key)]):
+                        open_before[(i, key)] = v.severity
                 else:
                     closed_before.setdefault((i, key), v.state)
     out: dict[tuple[str, str], Change] = {}
@@ -325,9 +333,17 @@ def new_vulnerabilities(old: dict[str, object], new: dict[str, object]) -> list[
             continue
         places = {_affected_key(a): (f"{a.name}@{a.version}" if a.name else a.ref) for a in v.affects} or {"": "(no component)"}
         for key, where in sorted(places.items()):
-            if (v.id, key) in out or any((i, key) in open_before for i in v.ids):
+            if (v.id, key) in out:
+                continue
+            before = [open_before[(i, key)] for i in v.ids if (i, key) in open_before]
+            # the same flaw open before is not new — unless it is now rated worse than any entry it
+            # was matched to (red team 17b-3: a new critical CVE naming an old low GHSA among its
+            # references read as old, so `new-vulnerability:high` passed)
+            if before and finding_rank(v.severity) >= min(finding_rank(b) for b in before):
                 continue
             was = next((closed_before[(i, key)] for i in sorted(v.ids) if (i, key) in closed_before), None)
+            if before:
+                was = f"open, rated {min(before, key=finding_rank)}"
             out[(v.id, key)] = Change("new-vulnerability", v.id, f"{v.severity} vulnerability in {where}", was, v.state,
                                       v.severity)
     return sorted(out.values(), key=lambda c: (c.identity, c.detail))

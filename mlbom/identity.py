@@ -41,6 +41,14 @@ def purl_base(purl: str) -> str:
     return base.rsplit("@", 1)[0] if "@" in base.rsplit("/", 1)[-1] else base
 
 
+def purl_version(purl: str) -> str:
+    """A purl's version (percent-decoded), or "" when it states none."""
+    from urllib.parse import unquote
+
+    last = purl.split("?", 1)[0].split("#", 1)[0].rsplit("/", 1)[-1]
+    return unquote(last.rsplit("@", 1)[1]) if "@" in last else ""
+
+
 def component_ref(kind: str, name: str, version: str | None = None) -> str:
     """A bom-ref for a component that has no purl: ``kind:name@version``."""
     return f"{kind}:{name}@{version}" if version else f"{kind}:{name}"

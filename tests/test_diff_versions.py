@@ -148,3 +148,44 @@ def test_the_release_upgrade_and_model_card() -> None:
     assert diff(old, new) == []  # a new release: its version and bytes change, and neither is a change
     _release(new)["modelCard"] = {"modelParameters": {"task": "b"}}
     assert [(c.kind, c.detail) for c in diff(old, new)] == [("model-card-change", "modelCard.modelParameters.task")]
+
+
+def test_17b2_a_purl_naming_one_version_on_both_sides_compares_hashes_whatever_the_version_field_says() -> None:
+    """Red team 17b-2: the purl kept ``@2.0.0`` while ``version`` became ``2.0.0+cpu`` (or free
+    text) and the SHA-256 was swapped: only a version-change was reported. The purl's version is a
+    second statement of the version; a pair it names as one version is no upgrade."""
+    from mlbom.diff import diff
+
+    def bom(version: str, digest: str, purl: str = "pkg:pypi/torch@2.0.0") -> dict[str, object]:
+        return {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [
+            {"type": "library", "name": "torch", "version": version, "purl": purl, "bom-ref": "t",
+             "hashes": [{"alg": "SHA-256", "content": digest}]}]}
+
+    for new_version in ("2.0.0+cpu", "2.0.0 (cpu build)"):
+        kinds = {c.kind for c in diff(bom("2.0.0", "aa" * 32), bom(new_version, "bb" * 32))}
+        assert "hash-drift" in kinds, kinds
+    # a real upgrade, by both statements: no drift
+    kinds = {c.kind for c in diff(bom("2.0.0", "aa" * 32), bom("2.1.0", "bb" * 32, "pkg:pypi/torch@2.1.0"))}
+    assert "hash-drift" not in kinds and "version-change" in kinds
+
+
+def test_17b3_a_flaw_matched_through_aliases_is_new_when_it_is_now_rated_worse() -> None:
+    """Red team 17b-3: the new BOM's critical CVE names the old BOM's open low GHSA among its
+    references, so it matched as "the same flaw" and ``new-vulnerability:high`` passed."""
+    from mlbom.diff import diff, gate, parse_fail_on
+
+    def bom(vulns: list[dict[str, object]]) -> dict[str, object]:
+        return {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+                "components": [{"type": "library", "name": "torch", "version": "2.0.0",
+                                "purl": "pkg:pypi/torch@2.0.0", "bom-ref": "t"}],
+                "vulnerabilities": vulns}
+
+    low = {"id": "GHSA-low1-aaaa-bbbb", "ratings": [{"severity": "low"}], "affects": [{"ref": "t"}]}
+    crit = {"id": "CVE-2099-9999", "ratings": [{"severity": "critical", "score": 9.8}], "affects": [{"ref": "t"}],
+            "references": [{"id": "GHSA-low1-aaaa-bbbb", "source": {"name": "GitHub"}}]}
+    changes = diff(bom([low]), bom([low, crit]))
+    hits = gate(changes, parse_fail_on("new-vulnerability:high"))
+    assert [c.identity for c in hits] == ["CVE-2099-9999"], changes
+    # the same flaw renamed at the same rating is still not new
+    same = dict(crit, ratings=[{"severity": "low"}])
+    assert not [c for c in diff(bom([low]), bom([same])) if c.kind == "new-vulnerability"]
