@@ -439,9 +439,12 @@ _NATIVE = ((b"\x7fELF", "ELF executable or shared library"), (b"MZ", "Windows PE
 _OPCODES = pickle_start.OPCODES
 # the kinds of zip archive: read from offset 0, also checked for a tar or a pickle there (polyglots)
 _ZIP_KINDS = ("zip", "pytorch-zip", "torchscript", "keras", "numpy-npz")
-# formats whose bytes are also checked for a pickle at offset 0 and a zip at the end (polyglots)
-_POLYGLOT_CHECKED = ("safetensors", "numpy", "gguf", "hdf5", "onnx", "tar", "pytorch-legacy-tar", "image",
-                     "sentencepiece", "git-lfs-pointer")
+# formats that are the reading from offset 0 a pickle loader makes (the dispatch walked the bytes as
+# a pickle): every other format — one read fine, one that failed (a truncated codec stream, a bomb, a
+# broken header: ``error``), one mlbom cannot read (cab, 7z, rar, …: ``archive.unsupported``), code
+# by its name — is also checked for a tar or a pickle at offset 0 and a zip at the end (polyglots),
+# and the worst reading wins (red team 16c-1, 16c-5). Zip kinds have their own rule below.
+_OFFSET0_READ = ("pickle", "pytorch-legacy")
 
 
 def _scan_content(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *,
@@ -449,17 +452,19 @@ def _scan_content(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[st
     """Scan one file's (or member's) content: the format it is read as, then the polyglot checks
     — bytes that another loader would read as a pickle (``pickle.load``/``torch.load`` start at
     offset 0) or as a zip archive (``zipfile`` looks at the end) are a differential."""
-    fmt = _dispatch(fh, size, name, acc, facts, ctx, depth=depth, where=where)
-    fmt = _python_by_name(name, fmt, acc, ctx.folder if depth == 0 else None, where)
+    read_as = _dispatch(fh, size, name, acc, facts, ctx, depth=depth, where=where)
+    fmt = _python_by_name(name, read_as, acc, ctx.folder if depth == 0 else None, where)
     _text_reading(fh, size, name, fmt, acc, facts, folder=ctx.folder if depth == 0 else None, where=where)
     if fmt != "hdf5":
         _hdf5_user_block(fh, size, fmt, acc, ctx, depth=depth, where=where)
-    base = fmt.split("+", 1)[0] if "+" in fmt else fmt
-    if base in _POLYGLOT_CHECKED or "+" in fmt:
+    base = read_as.split("+", 1)[0]
+    if depth > ctx.limits.max_depth:
+        return fmt
+    if "+" in read_as or (base not in _OFFSET0_READ and base not in _ZIP_KINDS):
         try:
-            _tar_polyglot(fh, size, name, fmt, acc, ctx, depth=depth, where=where)
-            _pickle_polyglot(fh, size, fmt, acc, where)
-            _zip_polyglot(fh, size, name, fmt, acc, ctx, depth=depth, where=where)
+            _tar_polyglot(fh, size, name, read_as, acc, ctx, depth=depth, where=where)
+            _pickle_polyglot(fh, size, read_as, acc, where)
+            _zip_polyglot(fh, size, name, read_as, acc, ctx, depth=depth, where=where)
         except FormatError:
             pass
     elif base in _ZIP_KINDS and _starts_zip(fh):

@@ -196,14 +196,16 @@ def _guessed(fmt: str, name: str) -> bool:
 
 def _scan_data_file(path: Path, rel: str, sha256: str, key: StatKey | None, *, guessed: bool) -> FileScan | None:
     """The scan of a dataset file that :func:`_scanned` picks. ``guessed``: picked only because
-    its first bytes read as pickle opcodes; unless the scan finds it ``unsafe`` or naming a
+    its first bytes read as pickle opcodes; when the scanner too reads it as a pickle (its format is
+    ``pickle``: the walk is the one the loader makes) and finds it neither ``unsafe`` nor naming a
     callable (a global: the only way a pickle runs code), it is raw data (random bytes read as
-    ``N.`` plus trailing data) and gets no verdict. Any other pick keeps its verdict, ``error``
-    included (a ``.yaml`` too large or not wholly text, a container mlbom cannot read: never
-    silently dropped)."""
+    ``N.`` plus trailing data) and gets no verdict. A guessed file the scanner reads as something
+    else (a ``MSCF`` cab magic, a zlib header, a bomb) keeps its verdict: that scan never proved
+    the pickle harmless (red team 16c-8). Any other pick keeps its verdict, ``error`` included (a
+    ``.yaml`` too large or not wholly text, a container mlbom cannot read: never silently dropped)."""
     # the scan holds the bytes it reads to ``sha256`` (and, with a key, the file to the one hashed)
     sc = scan_file(path, display=rel, sha256=sha256, expect_key=key)
-    if (guessed and sc.verdict != "unsafe" and not sc.facts.get("pickle.imports")
+    if (guessed and sc.format == "pickle" and sc.verdict != "unsafe" and not sc.facts.get("pickle.imports")
             and not any(f.id == CHANGED_DURING_SCAN for f in sc.findings)):
         return None  # raw data whose first bytes happen to read as opcodes, naming no callable: no verdict
     return sc
