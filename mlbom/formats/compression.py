@@ -324,31 +324,46 @@ def detect(head: bytes) -> str | None:
     return None
 
 
+def _alone_header(head: bytes) -> bool:
+    """An LZMA-alone header liblzma's ``lzma_alone_decoder`` takes: a properties byte below
+    9*5*5 with lc + lp <= 4, any dictionary size, an 8-byte size, the range coder's 0 byte."""
+    return len(head) >= 14 and head[0] < 9 * 5 * 5 and head[0] % 9 + head[0] // 9 % 5 <= 4 and head[13] == 0
+
+
 def _lzma_alone(head: bytes) -> bool:
     """Whether ``head`` starts an LZMA-alone stream as liblzma's ``lzma_alone_decoder`` (behind
-    ``lzma.open``/``LZMAFile``, FORMAT_ALONE or AUTO) reads it: a properties byte below 9*5*5
-    with lc + lp <= 4, any dictionary size (the decoder is not picky), an 8-byte size, then a
-    range-coder stream whose first byte is 0; confirmed by decoding the whole head (with a small
-    dictionary: the first output never reaches further back) to some output without an error —
-    random bytes that pass the header checks fail within a few hundred bytes (none of 20,000
-    512-byte heads). A stream that ends without output (declared size 0) is a stream all the
-    same: ``LZMAFile`` (FORMAT_AUTO) reads past it into the next one, so it counts when bytes
-    that are not all zero follow it (red team 16c-4: an empty stream, then an ``.xz`` pickle);
-    a head of zeros alone (empty streams back to back, a zeroed raw file) is not taken for one."""
-    if len(head) < 14 or head[0] >= 9 * 5 * 5 or head[13] != 0:
-        return False
-    if head[0] % 9 + head[0] // 9 % 5 > 4:
-        return False
-    trial = head[:1] + (1 << 20).to_bytes(4, "little") + head[5:]
-    dec = lzma.LZMADecompressor(format=lzma.FORMAT_ALONE)
-    try:
-        out = dec.decompress(trial, 1 << 20)
-    except lzma.LZMAError:
-        return False
-    if out:
-        return True
-    # an empty stream the decoder ended cleanly: the reader goes on with what follows it
-    return dec.eof and bool(dec.unused_data.strip(b"\x00"))
+    ``lzma.open``/``LZMAFile``, FORMAT_ALONE or AUTO) reads it (:func:`_alone_header`),
+    confirmed by decoding the whole head (with a small dictionary: the first output never
+    reaches further back) to some output without an error — random bytes that pass the header
+    checks fail within a few hundred bytes (none of 20,000 512-byte heads).
+    A stream that ends without output (declared size 0) is a stream all the same: ``LZMAFile``
+    (FORMAT_AUTO) starts a fresh decoder on what follows (red team 16c-4: an empty stream, then an
+    ``.xz`` pickle). The chain is followed through the head as that reader follows it: an ``.xz``
+    stream or an LZMA-alone one with output confirms it; bytes no decoder takes (a tar header's
+    short name reads as an empty stream, then its zero-filled fields as more, then its mode field
+    is refused) end it with nothing decoded; a head that ends among empty streams counts unless
+    they are all zero bytes (a zeroed raw file: the reader decodes nothing from the head)."""
+    pos, nonzero = 0, False
+    while len(head) - pos >= 18:
+        chunk = head[pos:]
+        if pos and chunk.startswith(b"\xfd7zXZ\x00"):
+            return True
+        if not _alone_header(chunk):
+            return False
+        trial = chunk[:1] + (1 << 20).to_bytes(4, "little") + chunk[5:]
+        dec = lzma.LZMADecompressor(format=lzma.FORMAT_ALONE)
+        try:
+            out = dec.decompress(trial, 1 << 20)
+        except lzma.LZMAError:
+            return False
+        if out:
+            return True
+        if not dec.eof:
+            return False  # no output yet from a stream that goes on: nothing confirms it
+        used = len(trial) - len(dec.unused_data)
+        nonzero = nonzero or any(chunk[:used])
+        pos += used
+    return pos > 0 and nonzero
 
 
 # the names loaders give each codec's files (pandas infers .gz/.bz2/.xz; joblib writes .z, .gz, .bz2,

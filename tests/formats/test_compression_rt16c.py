@@ -219,3 +219,19 @@ def test_a_zip_lzma_member_corrupt_after_its_pickle(tmp_path: Path) -> None:
     assert r.verdict == "unsafe", [(f.id, f.message) for f in r.findings]
     code = f"import zipfile, pickle; pickle.load(zipfile.ZipFile({str(path)!r}).open('model.pkl'))"
     assert _runs(code, marker)
+
+
+def test_a_tar_header_with_a_short_name_is_no_lzma_stream() -> None:
+    """``d/`` then NULs reads as an empty LZMA-alone stream, the zero-filled fields as more, and
+    the mode field is refused: ``LZMAFile`` decodes nothing from it; a tar is not taken for lzma."""
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+        info = tarfile.TarInfo("d")
+        info.type = tarfile.DIRTYPE
+        t.addfile(info)
+    head = buf.getvalue()[:512]
+    assert head.startswith(b"d/\x00") and detect(head) is None
+    with pytest.raises(lzma.LZMAError), lzma.LZMAFile(io.BytesIO(buf.getvalue())) as f:
+        f.read()
