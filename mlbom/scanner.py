@@ -1475,7 +1475,7 @@ def _scan_compressed(fh: IO[bytes], codec: str, size: int, name: str, acc: _Acc,
         if inner_name.lower().endswith(suf):
             inner_name = inner_name[: -len(suf)]
     label = f"{where} ({codec})"
-    with _spool(stream, ctx) as (tmp, n):
+    with _spool(stream, ctx, acc) as (tmp, n):
         _stream_notes(stream, acc, label)
         inner = _scan_content(tmp, n, inner_name, acc, {}, ctx, depth=depth + 1, where=label)
     _check_claim(inner_name, inner, acc)
@@ -1516,31 +1516,57 @@ class _Same:
 
 class _spool:
     """Context manager: the rest of ``stream`` copied into a temporary file (in memory up to
-    :data:`SPOOL_IN_MEMORY`), at most ``limits.max_member_spool`` bytes."""
+    :data:`SPOOL_IN_MEMORY`), at most ``limits.max_member_spool`` bytes.
 
-    def __init__(self, stream: IO[bytes] | Decompressing, ctx: _Ctx) -> None:
+    A read error (corrupt data, a bomb, the cap) after some output does not discard it: the
+    loaders' readers hand out what precedes the error and ``pickle.load`` runs a pickle there
+    before the error is reached (red team 16c-2/-3/-7). The bytes before it are the content the
+    body judges; the error is raised when the body is done (the worst of both is the verdict).
+    What the body finds ``error`` in a prefix (a format cut short, unknown bytes) is an effect of
+    the cut, not of the content: with ``acc`` given, those findings stay listed without their
+    ``error`` effect, and the stream's error gives the verdict its own effect (a bomb suspicious)."""
+
+    def __init__(self, stream: IO[bytes] | Decompressing, ctx: _Ctx, acc: _Acc | None = None) -> None:
         self.stream = stream
         self.ctx = ctx
+        self.acc = acc
+        self.before = (acc.error, set(acc.error_ids)) if acc is not None else (False, set())
         self.tmp: tempfile.SpooledTemporaryFile[bytes] | None = None
+        self.error: FormatError | None = None
+        self.n = 0
 
     def __enter__(self) -> tuple[IO[bytes], int]:
         self.tmp = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
-        n = 0
         cap = self.ctx.limits.max_member_spool
-        while True:
-            chunk = self.stream.read(1 << 20)
-            if not chunk:
-                break
-            n += len(chunk)
-            if n > cap:
-                raise FormatError(f"content over {cap} bytes would have to be inflated to be scanned; over the limit")
-            self.tmp.write(chunk)
+        try:
+            while True:
+                chunk = self.stream.read(1 << 20)
+                if not chunk:
+                    break
+                if self.n + len(chunk) > cap:
+                    self.tmp.write(chunk[:cap - self.n])
+                    self.n = cap
+                    raise FormatError(f"content over {cap} bytes would have to be inflated to be scanned; over the limit")
+                self.n += len(chunk)
+                self.tmp.write(chunk)
+        except FormatError as exc:
+            if not self.n:  # nothing before the error
+                self.tmp.close()
+                raise
+            self.error = exc
         self.tmp.seek(0)
-        return self.tmp, n
+        return self.tmp, self.n
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         if self.tmp is not None:
             self.tmp.close()
+        if exc_type is None and self.error is not None:
+            if self.acc is not None:
+                self.acc.error, self.acc.error_ids = self.before[0], self.before[1]
+            err = self.error
+            err.args = (f"{err}; the {self.n} bytes read before it were judged (a loader's reader hands them out "
+                        "before it reaches the error)",)
+            raise err
 
 
 # ---- zip ------------------------------------------------------------------------------------
@@ -1690,9 +1716,9 @@ def _scan_member(fh: IO[bytes], e: ZipEntry, kind: str, rel: str, acc: _Acc, fac
         acc.add("zip.method", "high", f"{where}: compression method {e.method}: torch's reader cannot read it, "
                 "zipfile can", effect="suspicious")
     name = e.name.rsplit("/", 1)[-1]
-    with _spool(stream, ctx) if isinstance(stream, Decompressing) else _Same(stream, e.usize) as (data, n):
+    with _spool(stream, ctx, acc) if isinstance(stream, Decompressing) else _Same(stream, e.usize) as (data, n):
         fmt = _judge_member(data, n, name, kind, rel, acc, facts, ctx, depth=depth, where=where, records=records)
-        if check_crc and not e.encrypted and crc32_of(data, n) != e.crc:
+        if check_crc and not e.encrypted and n == e.usize and crc32_of(data, n) != e.crc:
             acc.add("zip.crc-mismatch", "high", f"{where}: its CRC-32 does not match the archive's directory: "
                     "loaders disagree (zipfile, np.load and Keras raise 'Bad CRC-32' once they have read the member "
                     "— an object array's pickle has run by then; torch.load never checks)", effect="suspicious")

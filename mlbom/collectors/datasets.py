@@ -184,9 +184,19 @@ def _named_loadable(name: str) -> bool:
         low = low[:dot]
 
 
+# the suffixes pandas infers a compression or archive from (``pandas.io.common.extension_to_compression``
+# and ``.tar*``) with joblib's: such a file is decompressed by its NAME, whatever its first bytes say
+_DECOMPRESSED_BY_NAME = _COMPRESSION_SUFFIXES | {".zip", ".tar", ".tgz", ".tbz", ".tbz2", ".txz"}
+
+
 def _scanned(fmt: str, name: str) -> bool:
-    """Whether a dataset file is read by the safety scanner (see above)."""
-    return fmt in _SCAN_FORMATS or fmt in _CONTAINER_FORMATS or _named_loadable(name)
+    """Whether a dataset file is read by the safety scanner (see above): also any file named as
+    compressed, whatever :func:`datafile.detect` made of its first bytes (a loader decompresses it
+    by its name; red team 16c-6)."""
+    low = name.lower()
+    dot = low.rfind(".")
+    return (fmt in _SCAN_FORMATS or fmt in _CONTAINER_FORMATS or _named_loadable(name)
+            or (dot >= 0 and low[dot:] in _DECOMPRESSED_BY_NAME))
 
 
 def _guessed(fmt: str, name: str) -> bool:

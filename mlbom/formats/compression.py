@@ -18,13 +18,16 @@ from __future__ import annotations
 import bz2
 import lzma
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Protocol
+from typing import IO, NamedTuple, Protocol
 
 from mlbom.formats.weights import FormatError
 
 CHUNK = 1 << 16  # compressed bytes fed per step; output is requested in CHUNK_OUT pieces
 CHUNK_OUT = 1 << 20
+REPLAY_OUT = 1 << 12  # output per step when a stream that failed is re-read up to its error
+MAX_EMPTY_STREAMS = 4096  # streams in a row that decode to nothing before the reading stops
 
 
 @dataclass(frozen=True)
@@ -321,25 +324,46 @@ def detect(head: bytes) -> str | None:
     return None
 
 
+def _alone_header(head: bytes) -> bool:
+    """An LZMA-alone header liblzma's ``lzma_alone_decoder`` takes: a properties byte below
+    9*5*5 with lc + lp <= 4, any dictionary size, an 8-byte size, the range coder's 0 byte."""
+    return len(head) >= 14 and head[0] < 9 * 5 * 5 and head[0] % 9 + head[0] // 9 % 5 <= 4 and head[13] == 0
+
+
 def _lzma_alone(head: bytes) -> bool:
     """Whether ``head`` starts an LZMA-alone stream as liblzma's ``lzma_alone_decoder`` (behind
-    ``lzma.open``/``LZMAFile``, FORMAT_ALONE or AUTO) reads it: a properties byte below 9*5*5
-    with lc + lp <= 4, any dictionary size (the decoder is not picky), an 8-byte size, then a
-    range-coder stream whose first byte is 0; confirmed by decoding the whole head (with a small
-    dictionary: the first output never reaches further back) to some output without an error —
-    random bytes that pass the header checks fail within a few hundred bytes (none of 20,000
-    512-byte heads)."""
-    if len(head) < 14 or head[0] >= 9 * 5 * 5 or head[13] != 0:
-        return False
-    if head[0] % 9 + head[0] // 9 % 5 > 4:
-        return False
-    trial = head[:1] + (1 << 20).to_bytes(4, "little") + head[5:]
-    dec = lzma.LZMADecompressor(format=lzma.FORMAT_ALONE)
-    try:
-        out = dec.decompress(trial, 1 << 20)
-    except lzma.LZMAError:
-        return False
-    return len(out) > 0  # a stream declaring 0 bytes (a zero-filled header: a tar's) yields nothing to judge
+    ``lzma.open``/``LZMAFile``, FORMAT_ALONE or AUTO) reads it (:func:`_alone_header`),
+    confirmed by decoding the whole head (with a small dictionary: the first output never
+    reaches further back) to some output without an error — random bytes that pass the header
+    checks fail within a few hundred bytes (none of 20,000 512-byte heads).
+    A stream that ends without output (declared size 0) is a stream all the same: ``LZMAFile``
+    (FORMAT_AUTO) starts a fresh decoder on what follows (red team 16c-4: an empty stream, then an
+    ``.xz`` pickle). The chain is followed through the head as that reader follows it: an ``.xz``
+    stream or an LZMA-alone one with output confirms it; bytes no decoder takes (a tar header's
+    short name reads as an empty stream, then its zero-filled fields as more, then its mode field
+    is refused) end it with nothing decoded; a head that ends among empty streams counts unless
+    they are all zero bytes (a zeroed raw file: the reader decodes nothing from the head)."""
+    pos, nonzero = 0, False
+    while len(head) - pos >= 18:
+        chunk = head[pos:]
+        if pos and chunk.startswith(b"\xfd7zXZ\x00"):
+            return True
+        if not _alone_header(chunk):
+            return False
+        trial = chunk[:1] + (1 << 20).to_bytes(4, "little") + chunk[5:]
+        dec = lzma.LZMADecompressor(format=lzma.FORMAT_ALONE)
+        try:
+            out = dec.decompress(trial, 1 << 20)
+        except lzma.LZMAError:
+            return False
+        if out:
+            return True
+        if not dec.eof:
+            return False  # no output yet from a stream that goes on: nothing confirms it
+        used = len(trial) - len(dec.unused_data)
+        nonzero = nonzero or any(chunk[:used])
+        pos += used
+    return pos > 0 and nonzero
 
 
 # the names loaders give each codec's files (pandas infers .gz/.bz2/.xz; joblib writes .z, .gz, .bz2,
@@ -403,11 +427,27 @@ _READER_STREAMS = ("bz2", "xz", "lzma")
 _MULTI = {"gzip": b"\x1f\x8b", "lz4": b"\x04\x22\x4d\x18"}
 
 
+class _Mark(NamedTuple):
+    """Where the stream being decoded starts: in ``raw``, in the input budget, in the output,
+    and how its decoder is made (to read it again up to an error, :meth:`Decompressing._replay`)."""
+
+    pos: int
+    left_in: int | None
+    produced: int
+    fresh: Callable[[], _Decoder]
+
+
 class Decompressing:
     """A forward-only decompressed view of ``raw`` (read, readline, peek, tell, forward seek).
 
     ``compressed_size`` bounds what is read from ``raw`` (a zip member); ``expected`` is the
-    declared decompressed size, when the container states one (checked at the end)."""
+    declared decompressed size, when the container states one (checked at the end).
+
+    An error (corrupt data, a bomb, more output than declared) is raised only once everything
+    decompressed before it has been read, as the loaders' readers (``GzipFile``, ``BZ2File``,
+    ``LZMAFile``, ``lz4.frame``, zipfile's ``ZipExtFile``) hand it out: ``pickle.load`` over them
+    runs a pickle that ends before the error (red team 16c-2/-3/-7). The output of a decoder call
+    that fails is recovered by reading that stream again in small steps (:meth:`_replay`)."""
 
     def __init__(self, raw: IO[bytes], codec: str, limits: Limits = DEFAULT_LIMITS, *,
                  compressed_size: int | None = None, expected: int | None = None, budget: list[int] | None = None) -> None:
@@ -434,6 +474,35 @@ class Decompressing:
         self.notes: list[str] = []  # differentials of the members read (gzip CRCs)
         self.dec = self._decoder()
         self.pending = b""
+        self.error: FormatError | None = None  # what stopped the stream: raised once the output before it is read
+        self._deferred: FormatError | None = None
+        self.empty_run = 0  # streams in a row that ended without output
+        self._mark = self._here(self._decoder)
+
+    def _here(self, fresh: Callable[[], _Decoder]) -> _Mark | None:
+        """The mark of a stream that starts with the bytes not yet fed to a decoder."""
+        try:
+            pos = self.raw.tell()
+        except (OSError, AttributeError, ValueError):
+            return None
+        unfed = len(self.pending_head) + len(self.pending)
+        return _Mark(pos - unfed, None if self.left_in is None else self.left_in + unfed, self.produced, fresh)
+
+    def _started(self, fresh: Callable[[], _Decoder]) -> None:
+        """A next stream starts (``self.pending`` holds its first bytes)."""
+        if self._mark is not None and self.produced == self._mark.produced:
+            self.empty_run += 1
+            if self.empty_run > MAX_EMPTY_STREAMS:
+                raise FormatError(f"{self.codec}: more than {MAX_EMPTY_STREAMS} streams in a row decode to nothing; "
+                                  "not read on")
+        else:
+            self.empty_run = 0
+        self._mark = self._here(fresh)
+
+    def use_decoder(self, fresh: Callable[[], _Decoder]) -> None:
+        """Decode with ``fresh()`` instead (a zip member's raw LZMA, its properties already read)."""
+        self.dec = fresh()
+        self._mark = self._here(fresh)
 
     def _decoder(self) -> _Decoder:
         dec = _new_decoder(self.codec)
@@ -494,8 +563,10 @@ class Decompressing:
                 self.trailing += len(self.pending) + self._drain()
                 self.pending = b""
                 return False
-            self.dec = _next_stream_decoder(self.codec)
+            codec = self.codec
+            self.dec = _next_stream_decoder(codec)
             self.members += 1
+            self._started(lambda: _next_stream_decoder(codec))
             return True
         if self.codec == "gzip":
             rest = rest.lstrip(b"\x00")
@@ -527,13 +598,15 @@ class Decompressing:
                         return False
             if len(rest) < 4 and self.codec == "lz4":
                 rest += self._input()
-            if not rest.startswith(magic[:3]) and not (self.codec == "lz4" and lz4_skippable(rest)):
-                # lz4.frame ignores trailing bytes that are not a frame
+            if not rest.startswith(magic) and not (self.codec == "lz4" and lz4_skippable(rest)):
+                # not a frame (all four magic bytes, as lz4.frame compares them, red team 16c-3):
+                # lz4.frame hands out the frames before and raises only when it reaches these
                 self.trailing += len(rest) + self._drain()
                 return False
         self.dec = self._decoder()
         self.pending = rest
         self.members += 1
+        self._started(self._decoder)
         return True
 
     def _starts_stream(self, rest: bytes) -> bool:
@@ -567,22 +640,75 @@ class Decompressing:
     def _step(self) -> bytes:
         """Decompress the next piece of output (b"" only at the end)."""
         while True:
+            if self._deferred is not None:
+                exc, self._deferred = self._deferred, None
+                raise exc
             if self.dec.eof and not self._next_member():
                 return b""
             data = self._input() if self.dec.needs_input else b""
             try:
                 out = self.dec.decompress(data, CHUNK_OUT)
             except (zlib.error, OSError, EOFError, ValueError, RuntimeError, lzma.LZMAError) as exc:
-                raise FormatError(f"{self.codec}: corrupt compressed data after {self.produced} output bytes: {exc}") from exc
+                err = FormatError(f"{self.codec}: corrupt compressed data after {self.produced} output bytes: {exc}")
+                out = self._replay()
+                if not out:
+                    raise err from exc
+                self._deferred = err
             except MemoryError as exc:
                 raise FormatError(f"{self.codec}: decompressor ran out of memory") from exc
             if out:
-                self._account(len(out))
-                return out
+                return self._give(out)
             if not data and self.dec.needs_input and not self.dec.eof:
                 if self.expected is not None and self.produced == self.expected:
                     return b""  # a stream without an end marker (zip LZMA without EOS) ends at its declared size
                 raise FormatError(f"{self.codec}: compressed data ends before the stream does (truncated)")
+
+    def _give(self, out: bytes) -> bytes:
+        """Output handed out: cut at the declared size (zipfile's ``ZipExtFile`` reads no more
+        than that, then checks the CRC), counted against the caps; an error found here is raised
+        at the next step, after this output."""
+        if self.expected is not None and self.produced + len(out) > self.expected:
+            out = out[:max(self.expected - self.produced, 0)]
+            err = FormatError(f"{self.codec}: inflates past its declared size of {self.expected} bytes")
+            if not out:
+                raise err
+            self._deferred = self._deferred or err
+        try:
+            self._account(len(out))
+        except BombError as exc:  # the loader reads on: what came before the cap is judged
+            self._deferred = self._deferred or exc
+        return out
+
+    def _replay(self) -> bytes:
+        """The output the failing decoder call would have handed out before its error, as a
+        reader asking for small pieces gets it: the stream is decoded again from its start (a
+        seekable ``raw``), :data:`REPLAY_OUT` bytes a step near the point of failure, and what
+        follows the output already handed out is returned (b"" when nothing can be recovered)."""
+        mark = self._mark
+        if mark is None:
+            return b""
+        skip = self.produced - mark.produced
+        got = bytearray()
+        try:
+            self.raw.seek(mark.pos)
+            self.left_in = mark.left_in
+            dec = mark.fresh()
+            seen = 0
+            while len(got) < CHUNK_OUT:
+                data = self._raw_read(CHUNK) if dec.needs_input else b""
+                if not data and dec.needs_input:
+                    break
+                out = dec.decompress(data, max(skip - seen, REPLAY_OUT) if seen < skip else REPLAY_OUT)
+                if not out and not data and not dec.eof:
+                    break  # no progress
+                if seen + len(out) > skip:
+                    got += out[max(skip - seen, 0):]
+                seen += len(out)
+                if dec.eof:
+                    break
+        except (zlib.error, OSError, EOFError, ValueError, RuntimeError, lzma.LZMAError, MemoryError, FormatError):
+            pass
+        return bytes(got)
 
     def _account(self, n: int) -> None:
         self.produced += n
@@ -594,20 +720,26 @@ class Decompressing:
             raise BombError(f"{self.codec}: decompression bomb: {self.consumed} bytes inflate to more than "
                             f"{self.produced} (ratio over {self.produced // max(self.consumed, 1)}:1, "
                             f"limit {lim.max_ratio}:1); stopped")
-        if self.expected is not None and self.produced > self.expected:
-            raise FormatError(f"{self.codec}: inflates past its declared size of {self.expected} bytes")
 
     def _fill(self, n: int) -> None:
+        """At least ``n`` bytes buffered, or all there are; the stream's error is raised once
+        nothing before it is left to read."""
         while len(self.buf) - self.off < n and not self.eof:
-            out = self._step()
+            try:
+                out = self._step()
+            except FormatError as exc:
+                self.error, self.eof = exc, True
+                break
             if not out:
                 self.eof = True
                 if self.expected is not None and self.produced != self.expected:
-                    raise FormatError(f"{self.codec}: inflates to {self.produced} bytes, the container declares "
-                                      f"{self.expected}")
+                    self.error = FormatError(f"{self.codec}: inflates to {self.produced} bytes, the container declares "
+                                             f"{self.expected}")
                 break
             self.buf = self.buf[self.off:] + out
             self.off = 0
+        if self.error is not None and self.off >= len(self.buf):
+            raise self.error
 
     def peek(self, n: int) -> bytes:
         self._fill(n)

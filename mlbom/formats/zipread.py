@@ -29,6 +29,7 @@ import lzma
 import stat
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -365,8 +366,9 @@ def crc32_of(data: IO[bytes], n: int) -> int:
     return crc
 
 
-def _lzma_member(fh: IO[bytes], e: ZipEntry) -> lzma.LZMADecompressor:
-    """zip method 14: a 4-byte header (version, properties size), LZMA1 properties, raw data."""
+def _lzma_member(fh: IO[bytes], e: ZipEntry) -> Callable[[], lzma.LZMADecompressor]:
+    """zip method 14: a 4-byte header (version, properties size), LZMA1 properties, raw data:
+    what makes the decoder of the raw data (read from ``fh``'s position on)."""
     hdr = fh.read(4)
     if len(hdr) < 4:
         raise FormatError(f"zip: member {e.name!r}: LZMA header truncated")
@@ -382,9 +384,10 @@ def _lzma_member(fh: IO[bytes], e: ZipEntry) -> lzma.LZMADecompressor:
     (dict_size,) = struct.unpack("<L", props[1:5])
     filt = {"id": lzma.FILTER_LZMA1, "dict_size": dict_size, "lc": lc, "lp": lp, "pb": pb}
     try:
-        return lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[filt])
+        lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[filt])
     except (lzma.LZMAError, ValueError) as exc:
         raise FormatError(f"zip: member {e.name!r}: LZMA properties rejected: {exc}") from exc
+    return lambda: lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[filt])
 
 
 def open_member(fh: IO[bytes], e: ZipEntry, limits: Limits = DEFAULT_LIMITS,
@@ -407,8 +410,8 @@ def open_member(fh: IO[bytes], e: ZipEntry, limits: Limits = DEFAULT_LIMITS,
     codec = {8: "deflate", 12: "bz2"}.get(e.method)
     if codec is not None:
         return Decompressing(raw, codec, limits, compressed_size=e.csize, expected=e.usize, budget=budget)  # type: ignore[arg-type,return-value]
-    dec = _lzma_member(raw, e)  # type: ignore[arg-type]
+    fresh = _lzma_member(raw, e)  # type: ignore[arg-type]
     stream = Decompressing(raw, "deflate", limits, compressed_size=e.csize, expected=e.usize, budget=budget)  # type: ignore[arg-type]
-    stream.dec = dec
+    stream.use_decoder(fresh)
     stream.codec = "lzma"
     return stream  # type: ignore[return-value]

@@ -82,7 +82,51 @@ def test_datafile_detects_what_the_scanner_decompresses(head: bytes, fmt: str) -
 
 
 @pytest.mark.parametrize(("name", "picked"), [("train.pkl.xz", True), ("m.joblib.lz4", True), ("w.pt.gz.bz2", True),
-                                              ("data.csv.gz", False), ("notes.xz", False), ("x.pkl.csv", False)])
+                                              ("data.csv.gz", True), ("notes.xz", True), ("x.pkl.csv", False),
+                                              ("notes.txt", False), ("shards.tar", True), ("x.zst", True)])
 def test_a_name_is_read_past_its_compression_suffixes(name: str, picked: bool) -> None:
+    """A name of weights past its compression suffixes is scanned; so is any file named as
+    compressed, whatever its first bytes say (pandas decompresses by the name: red team 16c-6)."""
     from mlbom.collectors import datasets
     assert datasets._scanned("binary", name) is picked
+
+
+_EMPTY_ALONE = bytes([0x5D]) + (0x20).to_bytes(4, "little") + (0).to_bytes(8, "little") + b"\x00" * 5
+
+
+def test_an_empty_first_lzma_stream_does_not_hide_a_shard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """Red team 16c-6: an empty LZMA-alone stream, then an ``.xz`` pickle: ``LZMAFile`` (pandas'
+    ``xz``) reads past the empty stream; the shard is judged and the policy fails."""
+    ds = tmp_path / "ds"
+    ds.mkdir()
+    marker = tmp_path / "MARKER"
+    shard = ds / "shard-000.xz"
+    shard.write_bytes(_EMPTY_ALONE + lzma.compress(pickle.dumps(_Evil(str(marker)), protocol=2)))
+    assert datafile.detect(shard.read_bytes()[:4096]) == "lzma"
+    (ds / "README.md").write_text("---\nlicense: mit\n---\n# toy\n")
+    monkeypatch.setenv("MLBOM_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "bom.json"
+    main(["-q", "generate", "--no-gpu", "--dataset", str(ds), "-o", str(out)])
+    files = {c["name"]: {p["name"]: p["value"] for p in c.get("properties", [])}
+             for c in json.loads(out.read_text())["components"] if c.get("type") == "file"}
+    assert files["shard-000.xz"].get("mlbom:safety:verdict") == "unsafe", files["shard-000.xz"]
+    capsys.readouterr()
+    assert main(["check", str(out)]) == 1
+    code = f"import lzma, pickle; pickle.load(lzma.open({str(shard)!r}))"
+    subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60, check=False)
+    assert marker.exists()
+
+
+def test_a_file_named_compressed_is_scanned_whatever_its_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ds = tmp_path / "ds"
+    ds.mkdir()
+    (ds / "blob.xz").write_bytes(b"\x00\x01\x02\x03" * 100)  # no codec mlbom knows: judged, never skipped
+    (ds / "data.csv").write_text("a,b\n1,2\n3,4\n")
+    monkeypatch.setenv("MLBOM_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "bom.json"
+    main(["-q", "generate", "--no-gpu", "--dataset", str(ds), "-o", str(out)])
+    files = {c["name"]: {p["name"]: p["value"] for p in c.get("properties", [])}
+             for c in json.loads(out.read_text())["components"] if c.get("type") == "file"}
+    assert files["blob.xz"].get("mlbom:safety:verdict") is not None, files["blob.xz"]
+    assert files["data.csv"].get("mlbom:safety:verdict") is None
