@@ -114,3 +114,30 @@ def cli_within_contract(args: list[str], capsys: pytest.CaptureFixture[str], *, 
         assert len(lines[0]) < 1000, lines[0]
     assert took < limit_s, f"took {took:.1f}s"
     return out, err
+
+
+def keras_archive(cfg: object) -> bytes:
+    """A Keras 3 ``.keras`` archive (metadata and config, no weights) holding ``cfg``."""
+    import io
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("metadata.json", '{"keras_version": "3.15.1", "date_saved": "2026-12-01@12:34:00"}')
+        z.writestr("config.json", json.dumps(cfg))
+    return buf.getvalue()
+
+
+def es256_key_files(folder: Path, name: str = "k") -> tuple[object, Path, Path]:
+    """A fresh ES256 key written as ``NAME.key`` (PKCS#8 PEM) and ``NAME.pub`` (SPKI PEM):
+    (the private key, its file, the public key's file)."""
+    from cryptography.hazmat.primitives import serialization
+
+    from mlbom import signing
+
+    key = signing.generate_key("es256")
+    priv, pub = folder / f"{name}.key", folder / f"{name}.pub"
+    priv.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    pub.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                  serialization.PublicFormat.SubjectPublicKeyInfo))
+    return key, priv, pub

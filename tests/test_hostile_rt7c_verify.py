@@ -19,26 +19,20 @@ import threading
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 
 from mlbom import jsonout, signing
 from mlbom.cli import main
 from mlbom.manifest import format as manifest_format
 from mlbom.manifest.build import build_manifest
 from mlbom.manifest.cache import FolderRecord, HashCache
-from tests.helpers import cli_within_contract
+from tests.helpers import cli_within_contract, es256_key_files
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 
 
 def _keys(folder: Path, name: str = "k") -> tuple[signing.PrivateKey, Path, Path]:
-    key = signing.generate_key("es256")
-    priv, pub = folder / f"{name}.key", folder / f"{name}.pub"
-    priv.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,  # type: ignore[union-attr]
-                                       serialization.NoEncryption()))
-    pub.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                  serialization.PublicFormat.SubjectPublicKeyInfo))
-    return key, priv, pub
+    key, priv, pub = es256_key_files(folder, name)
+    return key, priv, pub  # type: ignore[return-value]
 
 
 @pytest.fixture

@@ -12,14 +12,13 @@ as a file. Archives are built here (no keras needed) from the config keras 3.15.
 from __future__ import annotations
 
 import copy
-import io
 import json
-import zipfile
 
 import pytest
 
 from mlbom.scanner import scan_bytes, scan_file
 from tests.conftest import FIXTURES
+from tests.helpers import keras_archive
 
 REAL = json.loads((FIXTURES / "keras" / "benign" / "rt15c-sequential-config.json").read_bytes())
 
@@ -28,12 +27,7 @@ def _ids(r: object) -> set[str]:
     return {f.id for f in r.findings}  # type: ignore[attr-defined]
 
 
-def _archive(cfg: object) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("metadata.json", '{"keras_version": "3.15.1", "date_saved": "2026-12-01@12:34:00"}')
-        z.writestr("config.json", json.dumps(cfg))
-    return buf.getvalue()
+_archive = keras_archive
 
 
 def _with_layer(module: str, class_name: str, config: dict[str, object], **extra: object) -> dict[str, object]:

@@ -9,20 +9,15 @@ import json
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 
-from mlbom import jsf, signing
+from mlbom import jsf
 from mlbom.cli import main
+from tests.helpers import es256_key_files
 
 
 def _keys(folder: Path, name: str) -> tuple[Path, Path, str]:
-    key = signing.generate_key("es256")
-    priv, pub = folder / f"{name}.key", folder / f"{name}.pub"
-    priv.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,  # type: ignore[union-attr]
-                                       serialization.NoEncryption()))
-    pub.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                  serialization.PublicFormat.SubjectPublicKeyInfo))
-    return priv, pub, jsf.key_id(key.public_key())
+    key, priv, pub = es256_key_files(folder, name)
+    return priv, pub, jsf.key_id(key.public_key())  # type: ignore[attr-defined]
 
 
 def test_a_stripped_co_signer_fails_when_both_keys_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
