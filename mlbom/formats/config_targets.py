@@ -112,6 +112,7 @@ MAX_ARGS = 2000  # characters of one call's arguments kept (oc.decode/oc.create 
 MAX_DEREF = 16  # node interpolations followed to resolve one target (deeper, or a cycle: not resolved)
 MAX_LOOKUPS = 10_000  # node lookups to resolve the interpolated targets of one document
 MAX_PENDING = 10_000  # targets spelled with ${…} kept to resolve per text (more: not resolved, suspicious)
+MAX_PARSED = 10_000  # resolver arguments remembered per text (parsed once each)
 MAX_NEST = 4  # resolver arguments parsed as YAML inside resolver arguments parsed as YAML …
 
 HYDRA, JSONARGPARSE, FIDDLE = "Hydra/NeMo", "jsonargparse", "fiddle"
@@ -161,6 +162,9 @@ class Targets:
     # resolved against their document by :meth:`settle`
     _pending: list[tuple[str, str, _Place | object, int, bool]] = field(default_factory=list)
     _seen: set[tuple[str, str]] = field(default_factory=set, repr=False, compare=False)  # (list, item): each item once, in O(1)
+    # resolver arguments already read as YAML (text -> its targets): a text repeats its values, and
+    # both top-level readings walk them; each argument is parsed once per text
+    _parsed: dict[str, Targets] = field(default_factory=dict, repr=False, compare=False)
 
     def _once(self, which: str, item: str) -> None:
         if (which, item) not in self._seen:
@@ -279,7 +283,15 @@ class Targets:
             if self.depth >= MAX_NEST:
                 self.odd(f"${{{name}:…}} nested over {MAX_NEST} deep (not read)")
                 continue
-            inner = yaml_targets(text, budget=self.budget, depth=self.depth + 1)
+            inner = self._parsed.get(text)
+            if inner is None:
+                spent = self.budget.spend_text(len(text))
+                if spent is not None:
+                    self.bounded = self.bounded or spent
+                    return
+                inner = yaml_targets(text, budget=self.budget, depth=self.depth + 1)
+                if len(self._parsed) < MAX_PARSED:
+                    self._parsed[text] = inner
             self.merge(inner)
             if inner.unparsed and (not quoted or name in NODE_RESOLVERS or "{" in text or "[" in text
                                    or ":" in text):

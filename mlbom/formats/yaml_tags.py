@@ -22,6 +22,7 @@ import yaml
 MAX_BYTES = 64 << 20
 MAX_EVENTS = 5_000_000
 MAX_SECONDS = 10.0
+MAX_NESTED_TEXT = 1 << 20  # characters of resolver arguments parsed as YAML on one budget
 PYTHON_PREFIX = "tag:yaml.org,2002:python/"
 MAX_TAGS = 20
 
@@ -76,6 +77,15 @@ class EventBudget:
     def __init__(self) -> None:
         self.events = 0
         self.start = time.monotonic()
+        self.text = 0  # characters of nested texts (resolver arguments) parsed on this budget
+
+    def spend_text(self, n: int) -> str | None:
+        """Count ``n`` characters of a nested text about to be parsed; the bound passed (as a
+        reason) — :data:`MAX_NESTED_TEXT` — or ``None`` while within it. Each nested parse has a
+        fixed cost beside its events, so their total size is bounded too (fuzzing found a 2 KB
+        config whose arguments made a thousand parses)."""
+        self.text += n
+        return f"over {MAX_NESTED_TEXT} characters of resolver arguments parsed" if self.text > MAX_NESTED_TEXT else None
 
     def spend(self) -> str | None:
         """Count one event; the bound passed (as a reason), or ``None`` while within it."""
