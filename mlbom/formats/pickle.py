@@ -1984,6 +1984,11 @@ class _Walker:
         if held is not None:
             inst.state = state  # the factory's call now (red team 17a-1): judged with this state
             for factory, path in list(held[1].values()):
+                self.sh.rechecks += 64  # the same budget as states applied again (see apply_state)
+                if self.sh.rechecks > self.sh.limits.cells // 16:
+                    self.note("pickle.dynamic-callable", "medium", f"{path}'s factory: its partial changed "
+                              "again past mlbom's budget for judging its call again", "suspicious", f"factory:{path}")
+                    break
                 self.factory_call(factory, path)
         ns = items[3]
         how = "functools.partial's __setstate__ (its __dict__)"
@@ -3447,7 +3452,7 @@ class _Walker:
                 if self.sh.applied.get(key) == self.sh.mutations:
                     continue
                 self.sh.rechecks += 1 + len(part.items or ()) + len(part.loose or ())
-                if self.sh.rechecks > self.sh.limits.cells:
+                if self.sh.rechecks > self.sh.limits.cells // 16:
                     self.unread(inst, "states applied again past mlbom's budget for checking them again")
                     continue
             elif len(inst.dicts) >= 64:

@@ -256,3 +256,20 @@ def test_17a_the_real_loader_opens_the_file(tmp_path: Path, kind: str) -> None:
                          timeout=120, check=True).stdout.split()
     assert out == ["True"]
     assert walk(data).verdict == "unsafe"
+
+
+def test_17a_4_states_applied_again_and_again_are_bounded() -> None:
+    # a 2000-entry state changed and applied again 200 times: checked again within one budget,
+    # past it the object's attributes are unknown (suspicious), never a hang
+    d = glob("collections", "defaultdict") + EMPTY_TUPLE + NEWOBJ + NONE + EMPTY_DICT + put(1) + MARK
+    d += b"".join(s(f"k{i}") + b"K\x01" for i in range(2000)) + b"u" + TUPLE2 + BUILD
+    d += (get(1) + s("z") + b"K\x02" + SETITEM + POP + NONE + get(1) + TUPLE2 + BUILD) * 200
+    rep = walk(proto(4) + d + STOP)
+    assert rep.verdict == "suspicious" and "pickle.protocol-attribute" in ids(rep), rep.findings
+
+
+def test_17a_1_a_factory_partial_changed_again_and_again_is_bounded() -> None:
+    p = call(_partial(), glob("builtins", "list")) + put(0) + _dd(get(0)) + POP
+    p += (get(0) + _pstate(glob("builtins", "list")) + BUILD + POP) * 5000
+    rep = walk(proto(2) + p + STOP)
+    assert rep.verdict == "suspicious" and any("budget" in f.message for f in rep.findings), rep.findings
