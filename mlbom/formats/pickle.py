@@ -1982,7 +1982,7 @@ class _Walker:
         self.partial_func(items[0], "functools.partial's __setstate__ stores, to be called later,", items[1], items[2])
         held = self.sh.factories.get(id(inst))
         if held is not None:
-            inst.state = state  # the factory's call now (red team 17a-1): judged with this state
+            # BUILD has set inst.state: the factory's call is judged with it (red team 17a-1)
             for factory, path in list(held[1].values()):
                 self.sh.rechecks += 64  # the same budget as states applied again (see apply_state)
                 if self.sh.rechecks > self.sh.limits.cells // 16:
