@@ -273,3 +273,29 @@ def test_17a_1_a_factory_partial_changed_again_and_again_is_bounded() -> None:
     p += (get(0) + _pstate(glob("builtins", "list")) + BUILD + POP) * 5000
     rep = walk(proto(2) + p + STOP)
     assert rep.verdict == "suspicious" and any("budget" in f.message for f in rep.findings), rep.findings
+
+
+def _late_keywords(path: bytes) -> bytes:
+    """partial(tzfile) with state (tzfile, (), D, None), D = {} memoised; defaultdict(F); then
+    D['fileobj'] = PATH: CPython keeps an exact dict as the partial's keywords, so F() is
+    tzfile(fileobj=PATH)."""
+    p = call(_partial(), _tzfile()) + put(0) + MARK + _tzfile() + EMPTY_TUPLE + EMPTY_DICT + put(2) + NONE + TUPLE
+    p += BUILD + POP + _dd(get(0)) + put(1) + POP
+    p += get(2) + s("fileobj") + path + SETITEM + POP
+    return proto(2) + p + _categorical(get(1)) + STOP
+
+
+def test_17a_1_keywords_added_later_are_judged_at_the_end() -> None:
+    rep = walk(_late_keywords(s("/tmp/x")))
+    assert rep.verdict == "unsafe" and "pickle.dangerous-callable" in ids(rep), rep.findings
+
+
+def test_17a_1_keywords_added_later_the_real_loader_opens_the_file(tmp_path: Path) -> None:
+    pytest.importorskip("dateutil")
+    pytest.importorskip("pandas")
+    target = tmp_path / "secret"
+    target.write_text("not a tz file")
+    data = _late_keywords(s(str(target)))
+    out = subprocess.run([sys.executable, "-c", _PROOF, data.hex(), str(target)], capture_output=True, text=True,
+                         timeout=120, check=True).stdout.split()
+    assert out == ["True"]
