@@ -950,6 +950,7 @@ _ARRAY_MAKERS = frozenset({"numpy.core.multiarray._reconstruct", "numpy._core.mu
 # and __setstate__ checks and stores the four (dict becomes its __dict__). Creating it calls
 # nothing: func is judged as the callable it will be (as a stored reference).
 _PARTIALS = frozenset({"functools.partial"})
+_PARTIAL_DEPTH = 8  # partials of partials unwrapped when their call is judged
 # numpy ufuncs with string loops that make a new str: add concatenates (numpy >= 2)
 _STRING_UFUNCS = frozenset({"numpy.add"})
 # str(b, encoding[, errors]) / numpy.str_(b, encoding[, errors]): the encodings whose ASCII result
@@ -1098,15 +1099,45 @@ def _pointer_hits(data: bytes, kind: str) -> list[str]:
 
 def _partial_parts(p: Call) -> tuple[object, object, object]:
     """``functools.partial``'s (func, args, keywords) as the loader leaves them: its
-    ``__setstate__((func, args, kwds, dict))`` state when one was applied, else its call's
-    ``(func, *args)``."""
+    ``__setstate__((func, args, kwds, dict))`` state when one was applied, else what
+    ``partial.__new__(cls, func, *args, **kw)`` was given: the call's ``(func, *args)``, or
+    after the class argument of a copyreg helper (``__newobj__(partial, func, *args)``,
+    ``__newobj_ex__(partial, (func, *args), kw)``, ``_reconstructor(partial, partial, func)``;
+    red team 17a-3). Every reader of a partial's call goes through here."""
     st = p.state.items if isinstance(p.state, Seq) and p.state.type == "tuple" else None
     if st is not None and len(st) == 4:
         return st[0], st[1], st[2]
     items = p.args.items if isinstance(p.args, Seq) else None
+    maker = p.func.res.path if isinstance(p.func, Global) and p.func.res.status == "allow" else ""
+    kwargs: object = None
+    if items is not None and maker == "copyreg.__newobj__":
+        items = items[1:]
+    elif items is not None and maker == "copyreg.__newobj_ex__":
+        kwargs = items[2] if len(items) > 2 else None
+        inner = items[1] if len(items) > 1 else None
+        if not (isinstance(inner, Seq) and inner.items is not None):
+            return None, inner, kwargs  # arguments mlbom did not track
+        items = inner.items
+    elif items is not None and maker == "copyreg._reconstructor":
+        items = items[2:3]
     if not items:
         return None, None, None
-    return items[0], Seq("tuple", list(items[1:])), None
+    return items[0], Seq("tuple", list(items[1:])), kwargs
+
+
+def _lazy_factory(path: str, items: list[object]) -> tuple[object, str] | None:
+    """The factory a call of the allowlisted ``path`` gives a defaultdict (red team 15a-1,
+    17a-2), with the defaultdict class: ``defaultdict(f, ...)``, and copyreg's
+    ``_reconstructor(cls, defaultdict, f)``, which runs ``defaultdict.__init__(obj, f)``.
+    ``__newobj__``/``__newobj_ex__`` run only ``defaultdict.__new__`` (dict's, which ignores its
+    arguments); a factory set later by ``setattr`` is :meth:`_Walker.apply_state`'s."""
+    if path in _LAZY_CALLERS:
+        return (items[0] if items else None), path
+    if path == "copyreg._reconstructor" and len(items) > 1:
+        base = items[1]
+        if isinstance(base, Global) and base.res.status == "allow" and base.res.path in _LAZY_CALLERS:
+            return (items[2] if len(items) > 2 else _NONE), base.res.path
+    return None
 
 
 def _instance_class(v: Call) -> str | None:
@@ -1457,6 +1488,12 @@ class _Shared:
     walked: dict[int, object] = field(default_factory=dict)  # nested blobs walked (kept alive: ids stay unique)
     digests: set[bytes] = field(default_factory=set)  # contents of the nested pickles walked
     mutations: int = 0  # calls and container updates so far (see Call.built)
+    # partials inside a defaultdict's factory (by id, kept alive): the factories (by id) and their
+    # defaultdict class, judged again when a state is applied to the partial (red team 17a-1)
+    factories: dict[int, tuple[object, dict[int, tuple[object, str]]]] = field(default_factory=dict)
+    rechecks: int = 0  # state entries checked again when a state is applied again (red team 17a-4)
+    # (id(object), id(state dict)) -> ``mutations`` when that state was last applied to that object
+    applied: dict[tuple[int, int], int] = field(default_factory=dict)
     lookups: int = 0  # state dicts searched for an attribute, all walks together
     top: PickleReport | None = None  # the first top-level walk's report (the rest of the opcodes are nested)
     encoded: dict[tuple[int, str], tuple[object, Value]] = field(default_factory=dict)
@@ -1686,7 +1723,9 @@ class _Walker:
             if init in _MAPPING_INITS and isinstance(items, list):
                 # dict(m) / OrderedDict(m) / defaultdict(f, m) / copyreg's base.__init__(obj, m):
                 # the object's items (what a Bunch's or an nn.Module's __getattr__ hands out)
-                pos = _MAPPING_INITS[init] + (2 if func.res.path == "copyreg._reconstructor" else 0)
+                pos = _MAPPING_INITS[init]
+                if func.res.path == "copyreg._reconstructor":  # base.__init__(obj, state): one argument
+                    pos = 2 if pos == 0 else len(items)
                 m = items[pos] if pos < len(items) else None
                 if isinstance(m, Dct):  # a copy (the object's later SETITEMs do not change m)
                     result.mapping = Dct(None)
@@ -1867,26 +1906,70 @@ class _Walker:
         missing key is read with ``d[k]``, and allowlisted ``__setstate__`` code does so during
         the load (torch's optimizers ``group["params"]``, pandas' ``Categorical.__setstate__``
         ``state["_categories"]``; red team 15a-1). So the factory is judged as called at load,
-        with no arguments (a partial: its function with its bound arguments), by the rules of a
-        direct call: a harmless constructor (list, int, dict, a partial of defaultdict ...) is
-        data, a gadget is judged as its direct call would be."""
+        with no arguments (a partial: its function with its bound arguments; a partial of a
+        partial unwrapped as ``partial_call`` does, red team 17a-5), by the rules of a direct
+        call: a harmless constructor (list, int, dict, a partial of defaultdict ...) is data, a
+        gadget is judged as its direct call would be. The call happens once the whole stream is
+        built at the latest, so every partial on the way is remembered and the call judged
+        again when a later BUILD changes one (red team 17a-1)."""
         how = f"{path}'s factory, called at load on a missing key"
-        if isinstance(factory, Global) and factory.res.status == "allow":
-            self.call(factory, Seq("tuple", []), "REDUCE", via=how)
-            return
-        if not (isinstance(factory, Call) and _instance_class(factory) in _PARTIALS):
-            return  # judged as a callable (judge_callable) already
-        func, args, kwargs = _partial_parts(factory)
-        if isinstance(func, Call) and _instance_class(func) in _PARTIALS:
-            self.note("pickle.dynamic-callable", "medium", f"{how}: a partial of a partial, whose call mlbom does "
-                      "not model", "suspicious", f"factory:{path}")
-        elif isinstance(func, Global) and func.res.status == "allow":
-            if not isinstance(args, Seq):
-                self.note("pickle.dynamic-callable", "medium", f"{how}: {func.res.path} with bound arguments "
-                          f"mlbom did not track ({_describe(args)})", "suspicious", f"factory:{path}")
+        args: list[object] = []
+        kws: list[dict[object, object]] = []
+        loose: list[object] = []
+        f = factory
+        for depth in range(_PARTIAL_DEPTH + 1):
+            if isinstance(f, Global) and f.res.status == "allow":
+                kw = None
+                if kws or loose:
+                    kw = Dct({k: v for d in reversed(kws) for k, v in d.items()})
+                    kw.loose = loose or None
+                self.call(f, Seq("tuple", args), "REDUCE", via=how, kwargs=kw)
                 return
-            kw = kwargs if isinstance(kwargs, Dct) and (kwargs.items or kwargs.loose) else None
-            self.call(func, args, "REDUCE", via=how, kwargs=kw)
+            if not (isinstance(f, Call) and _instance_class(f) in _PARTIALS):
+                return  # judged as a callable (judge_callable) already
+            if depth == _PARTIAL_DEPTH:
+                break
+            self.factory_partial(f, factory, path)
+            func, bound, kwargs = _partial_parts(f)
+            if not isinstance(bound, Seq) or bound.items is None:
+                self.note("pickle.dynamic-callable", "medium", f"{how}: {_describe(func)} with bound arguments "
+                          f"mlbom did not track ({_describe(bound)})", "suspicious", f"factory:{path}")
+                return
+            if kwargs is not None and kwargs is not _NONE:
+                if not (isinstance(kwargs, Dct) and kwargs.items is not None):
+                    self.note("pickle.dynamic-callable", "medium", f"{how}: {_describe(func)} with bound keyword "
+                              f"arguments mlbom did not track ({_describe(kwargs)})", "suspicious", f"factory:{path}")
+                    return
+                kws.append(kwargs.items)  # the outer partial's keywords win
+                loose.extend(kwargs.loose or ())
+            args = [*bound.items, *args]  # the inner partial's bound arguments come first
+            f = func
+        gadget = None  # past the bound: any level's function a gadget (or deeper still) is unsafe
+        for _ in range(64):
+            func = _partial_parts(f)[0] if isinstance(f, Call) and _instance_class(f) in _PARTIALS else None
+            if func is None:
+                break
+            gadget = gadget or (None if isinstance(func, Call) and _instance_class(func) in _PARTIALS
+                                else self.gadget(func))
+            f = func
+        else:
+            gadget = gadget or "partials nested deeper still"
+        self.note("pickle.dangerous-callable" if gadget else "pickle.dynamic-callable",
+                  "critical" if gadget else "medium",
+                  f"{how}: partials nested more than {_PARTIAL_DEPTH} deep"
+                  f"{', of ' + gadget if gadget else ''}", "unsafe" if gadget else "suspicious", f"factory:{path}")
+
+    def factory_partial(self, part: Call, factory: object, path: str) -> None:
+        """Remember that ``part`` is (inside) ``factory``, some defaultdict's factory: a later
+        state applied to ``part`` changes the call the factory makes (:meth:`partial_state`)."""
+        held = self.sh.factories.setdefault(id(part), (part, {}))[1]
+        if id(factory) in held:
+            return
+        if len(held) >= 64:
+            self.note("pickle.dynamic-callable", "medium", f"{path}'s factory: a partial inside more than 64 "
+                      "defaultdict factories (their calls are not all re-judged)", "suspicious", f"factory:{path}")
+            return
+        held[id(factory)] = (factory, path)
 
     def partial_state(self, inst: Call, state: object) -> bool:
         """``partial.__setstate__((func, args, kwds, dict))``: func replaces the function (judged
@@ -1897,6 +1980,16 @@ class _Walker:
         if items is None or len(items) != 4:
             return False
         self.partial_func(items[0], "functools.partial's __setstate__ stores, to be called later,", items[1], items[2])
+        held = self.sh.factories.get(id(inst))
+        if held is not None:
+            # BUILD has set inst.state: the factory's call is judged with it (red team 17a-1)
+            for factory, path in list(held[1].values()):
+                self.sh.rechecks += 64  # the same budget as states applied again (see apply_state)
+                if self.sh.rechecks > self.sh.limits.cells // 16:
+                    self.note("pickle.dynamic-callable", "medium", f"{path}'s factory: its partial changed "
+                              "again past mlbom's budget for judging its call again", "suspicious", f"factory:{path}")
+                    break
+                self.factory_call(factory, path)
         ns = items[3]
         how = "functools.partial's __setstate__ (its __dict__)"
         if isinstance(ns, Dct):
@@ -2157,8 +2250,10 @@ class _Walker:
                               f"mlbom did not track ({_describe(args)})", "suspicious", f"args:{path}")
                 return self.call(func, args, "REDUCE", via=path)
             return None
+        made = _lazy_factory(path, items)
+        if made is not None:
+            self.factory_call(*made)
         if path in _LAZY_CALLERS:
-            self.factory_call(items[0] if items else None, path)
             return None
         if path in _GENERATOR_CTORS:  # __randomstate_ctor(name, ctor): ctor(name)
             ctor = items[1] if len(items) > 1 else None
@@ -3349,12 +3444,23 @@ class _Walker:
                 continue
             if inst.dicts is None:
                 inst.dicts = []
+            key = (id(inst), id(part))
             if any(d is part for d in inst.dicts):
-                continue  # the same (memoised) state applied again: its entries are already known
-            if len(inst.dicts) >= 64:
+                # the same (memoised) state applied again: unchanged since (nothing updated
+                # anywhere) it sets nothing new; changed, its entries are checked again, the
+                # factory, __class__ and __dict__ too (red team 17a-4), within one budget per file
+                if self.sh.applied.get(key) == self.sh.mutations:
+                    continue
+                self.sh.rechecks += 1 + len(part.items or ()) + len(part.loose or ())
+                if self.sh.rechecks > self.sh.limits.cells // 16:
+                    self.unread(inst, "states applied again past mlbom's budget for checking them again")
+                    continue
+            elif len(inst.dicts) >= 64:
                 inst.unknown = inst.unknown or "more than 64 states applied to one object"
                 continue
-            inst.dicts.append(part)
+            else:
+                inst.dicts.append(part)
+            self.sh.applied[key] = self.sh.mutations
             self.attr_names(part, list(part.items or ()), how)
             self.shadowed(inst, part, list(part.items or ()), how)
             if by_setattr and _instance_class(inst) in _LAZY_CALLERS:
@@ -3368,7 +3474,8 @@ class _Walker:
                 d = part.items.get("__dict__")
                 if d is not None:
                     if isinstance(d, Dct):
-                        inst.dicts.append(d)
+                        if not any(x is d for x in inst.dicts):
+                            inst.dicts.append(d)
                         # the dict itself becomes the attribute dict: its later items are attributes too
                         d.attrs = d.attrs or f"{how} (a dict set as __dict__)"
                         self.attr_names(d, list(d.items or ()), d.attrs)
@@ -3580,10 +3687,8 @@ class _Walker:
                 return f"{res.path} ({res.status})"
             return self.call_gadget(res.path)
         if isinstance(v, Call) and hops < 8 and _instance_class(v) in _PARTIALS:
-            funcs: list[object] = [v.args.items[0]] if isinstance(v.args, Seq) and v.args.items else []
-            st = v.state.items if isinstance(v.state, Seq) and v.state.type == "tuple" else None
-            if st:
-                funcs.append(st[0])
+            made = Call(v.func, v.args)  # the function it was made with, and the one a state set
+            funcs: list[object] = [f for f in (_partial_parts(made)[0], _partial_parts(v)[0]) if f is not None]
             for f in funcs:
                 inner = self.gadget(f, hops + 1)
                 if inner is not None:
