@@ -149,3 +149,26 @@ def test_17b1_jsonnet_that_yaml_reads_as_one_scalar_is_still_unread() -> None:
     assert _scan(imported, "config.jsonnet")[0] == "suspicious"
     literal = "local x = 1;\n{model:{encoder:{class_path:'os.system'}}}\n"
     assert _scan(literal, "config.jsonnet")[0] == "unsafe"
+
+
+def test_a_resolver_argument_is_parsed_once_however_often_it_repeats(monkeypatch: object) -> None:
+    """Fuzzing (scanner-yaml, 1 Dec): a 2 KB config whose values repeat resolver calls made a
+    thousand nested YAML parses (1.25 s); both top-level readings walked them again. Each argument
+    text is parsed once per text now."""
+    import pytest as _pytest
+
+    mp: _pytest.MonkeyPatch = monkeypatch  # type: ignore[assignment]
+    calls: list[str] = []
+    real = ct.yaml_targets
+
+    def counting(text: str, **kw: object) -> ct.Targets:
+        if kw.get("depth"):
+            calls.append(text)
+        return real(text, **kw)  # type: ignore[arg-type]
+
+    mp.setattr(ct, "yaml_targets", counting)
+    value = "${oc.create:'{a: ${oc.create:\"{b: 1}\"}}'}"
+    text = "".join(f"k{i}: {value}\n" for i in range(200))
+    targets = ct.text_targets(text)
+    assert len(calls) == len(set(calls)) <= 4, len(calls)
+    assert targets.resolvers == [] or "oc.create" not in targets.resolvers

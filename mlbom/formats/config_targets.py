@@ -165,6 +165,7 @@ class Targets:
     # resolver arguments already read as YAML (text -> its targets): a text repeats its values, and
     # both top-level readings walk them; each argument is parsed once per text
     _parsed: dict[str, Targets] = field(default_factory=dict, repr=False, compare=False)
+    _parsed_values: set[str] = field(default_factory=set, repr=False, compare=False)  # values whose calls were read
 
     def _once(self, which: str, item: str) -> None:
         if (which, item) not in self._seen:
@@ -240,6 +241,10 @@ class Targets:
         """A string value OmegaConf may resolve: its interpolations; a deny-listed dotted path
         (a ``Callable`` argument of jsonargparse imports it, Hydra's ``get_method`` resolves it)."""
         if "${" in text:
+            if text in self._parsed_values:  # its calls were read already (their effects are idempotent)
+                return
+            if len(self._parsed_values) < MAX_PARSED:
+                self._parsed_values.add(text)
             if len(text) > MAX_VALUE:
                 self.bounded = f"a value of {len(text)} characters with ${{…}}: its first {MAX_VALUE} read"
             calls = resolver_calls(text[:MAX_VALUE])
