@@ -1007,7 +1007,7 @@ def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], listed: dict[str,
                     # no RECORD lists them: reported, below the usual gate, with the module's digest
                     # (its content is virtualenv's, not verified here; compare it across builds)
                     module = os.path.join(site, "_virtualenv.py")
-                    digest = sha256_file(Path(module)) if os.path.isfile(module) else None
+                    digest = sha256_file(Path(module)).sha256 if os.path.isfile(module) else None
                     yield Finding(id="python.pth-code", severity="medium",
                                   message=(f"{name} {what}: virtualenv's startup hook; _virtualenv.py "
                                            + (f"(SHA-256 {digest})" if digest else "(missing)")
