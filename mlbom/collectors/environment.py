@@ -939,12 +939,15 @@ def _pth_exec_line(text: str) -> str | None:
 _VIRTUALENV_PTH = "_virtualenv.pth"
 
 
-def _virtualenv_hook_only(path: str) -> bool:
-    """Whether a ``.pth`` holds virtualenv's hook and nothing else that runs: every line is
-    blank, a comment, or exactly ``import _virtualenv`` (and there are no path lines either)."""
+def _virtualenv_hook_only(data: bytes) -> bool:
+    """Whether a ``.pth``'s bytes hold virtualenv's hook and nothing else that runs: at most
+    64 KiB of UTF-8 whose every line is blank, a comment, or exactly ``import _virtualenv`` (and
+    there are no path lines either)."""
+    if len(data) > 1 << 16:
+        return False
     try:
-        text = read_bounded(Path(path), 1 << 16).decode("utf-8")
-    except (InputError, UnicodeDecodeError):
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
         return False
     lines = [ln.strip() for ln in text.splitlines()]
     return "import _virtualenv" in lines and all(ln in ("", "import _virtualenv") or ln.startswith("#") for ln in lines)
@@ -989,8 +992,10 @@ def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], listed: dict[str,
             path = os.path.join(site, name)
             if name.endswith(".pth"):
                 line: str | None = None
+                data = b""
                 try:
-                    line = _pth_exec_line(read_bounded(Path(path), 1 << 20).decode("utf-8", "replace"))
+                    data = read_bounded(Path(path), 1 << 20)
+                    line = _pth_exec_line(data.decode("utf-8", "replace"))
                     if line is None:
                         continue
                     what = f"runs code at every interpreter start: {line[:200]!r}"
@@ -1002,7 +1007,7 @@ def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], listed: dict[str,
                     yield Finding(id="python.pth-code", severity="low",
                                   message=f"{name} {what} (installed by {owner[0].name} {owner[0].version}; matches RECORD)",
                                   subject=owner[0].ref, source=rel(Path(path)))
-                elif owner is None and name == _VIRTUALENV_PTH and _virtualenv_hook_only(path):
+                elif owner is None and name == _VIRTUALENV_PTH and _virtualenv_hook_only(data):
                     # virtualenv writes this hook and its module into every environment it makes, and
                     # no RECORD lists them: reported, below the usual gate, with the module's digest
                     # (its content is virtualenv's, not verified here; compare it across builds)
