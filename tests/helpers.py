@@ -141,3 +141,23 @@ def es256_key_files(folder: Path, name: str = "k") -> tuple[object, Path, Path]:
     pub.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
                                                   serialization.PublicFormat.SubjectPublicKeyInfo))
     return key, priv, pub
+
+
+_OPENS_PROOF = r"""
+import pickle, sys
+opened = []
+sys.addaudithook(lambda ev, args: opened.append(str(args[0])) if ev == "open" and args else None)
+try:
+    pickle.loads(bytes.fromhex(sys.argv[1]))
+except Exception:
+    pass
+print(sys.argv[2] in opened)
+"""
+
+
+def pickle_load_opens(data: bytes, target: Path) -> bool:
+    """Whether the real ``pickle.loads`` of ``data`` opens ``target`` (an audit hook watching
+    ``open``, in a throw-away subprocess; an error after the open does not matter)."""
+    out = subprocess.run([sys.executable, "-c", _OPENS_PROOF, data.hex(), str(target)], capture_output=True,
+                         text=True, timeout=120, check=True).stdout.split()
+    return out == ["True"]
