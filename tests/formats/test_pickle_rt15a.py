@@ -12,10 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.formats.pickle_ops import (
-    APPEND,
     BUILD,
     EMPTY_DICT,
-    EMPTY_LIST,
     EMPTY_TUPLE,
     MARK,
     NEWOBJ,
@@ -23,7 +21,10 @@ from tests.formats.pickle_ops import (
     SETITEM,
     STOP,
     TUPLE,
+    adam_with_group,
     call,
+    categorical_with_state,
+    defaultdict_of,
     glob,
     ids,
     proto,
@@ -184,24 +185,9 @@ def _tzfile() -> bytes:
     return glob("dateutil.tz._tzfile", "tzfile")
 
 
-def _adam(group: bytes) -> bytes:
-    """torch.optim.Adam.__new__ + BUILD {'defaults': {}, 'state': {}, 'param_groups': [group]}:
-    Adam.__setstate__ reads group["params"]."""
-    return glob("torch.optim.adam", "Adam") + EMPTY_TUPLE + NEWOBJ + MARK + s("defaults") + EMPTY_DICT \
-        + s("state") + EMPTY_DICT + s("param_groups") + EMPTY_LIST + group + APPEND + b"d" + BUILD
-
-
-def _categorical(state: bytes) -> bytes:
-    return glob("pandas", "Categorical") + EMPTY_TUPLE + NEWOBJ + state + BUILD
-
-
-def _dd(factory: bytes) -> bytes:
-    return call(glob("collections", "defaultdict"), factory)
-
-
-@pytest.mark.parametrize("host", [_adam, _categorical])
+@pytest.mark.parametrize("host", [adam_with_group, categorical_with_state])
 def test_15a_1_a_defaultdict_factory_is_judged_as_called_at_load(host: object) -> None:
-    rep = walk(proto(2) + host(_dd(_partial(_tzfile(), s("/tmp/x")))) + STOP)  # type: ignore[operator]
+    rep = walk(proto(2) + host(defaultdict_of(_partial(_tzfile(), s("/tmp/x")))) + STOP)  # type: ignore[operator]
     assert rep.verdict == "unsafe", rep.findings
     assert "pickle.dangerous-callable" in ids(rep)
 
@@ -209,19 +195,19 @@ def test_15a_1_a_defaultdict_factory_is_judged_as_called_at_load(host: object) -
 @pytest.mark.parametrize("new", [True, False])
 def test_15a_1_a_factory_set_by_setattr_is_judged_as_called_at_load(new: bool) -> None:
     # BUILD (None, {'default_factory': f}) on a defaultdict: setattr(d, 'default_factory', f)
-    dd = (glob("collections", "defaultdict") + EMPTY_TUPLE + NEWOBJ) if new else _dd(glob("builtins", "list"))
+    dd = (glob("collections", "defaultdict") + EMPTY_TUPLE + NEWOBJ) if new else defaultdict_of(glob("builtins", "list"))
     dd += MARK + NONE + MARK + s("default_factory") + _partial(_tzfile(), s("/tmp/x")) + b"d" + TUPLE + BUILD
-    rep = walk(proto(2) + _adam(dd) + STOP)
+    rep = walk(proto(2) + adam_with_group(dd) + STOP)
     assert rep.verdict == "unsafe" and "pickle.dangerous-callable" in ids(rep), rep.findings
 
 
 def test_15a_1_a_factory_called_is_judged_by_the_call_rules() -> None:
     # a partial of a class-creating call: type('X', (), {}) runs when the factory is called
-    rep = walk(proto(2) + _dd(_partial(glob("builtins", "type"), s("X"), EMPTY_TUPLE, EMPTY_DICT)) + STOP)
+    rep = walk(proto(2) + defaultdict_of(_partial(glob("builtins", "type"), s("X"), EMPTY_TUPLE, EMPTY_DICT)) + STOP)
     assert rep.verdict == "unsafe", rep.findings
     # a partial of an allocation: bytearray(2e9) when called
     big = b"J" + struct.pack("<i", 2_000_000_000)
-    rep = walk(proto(2) + _dd(_partial(glob("builtins", "bytearray"), big)) + STOP)
+    rep = walk(proto(2) + defaultdict_of(_partial(glob("builtins", "bytearray"), big)) + STOP)
     assert rep.verdict != "safe" and "pickle.bomb" in ids(rep), rep.findings
 
 
@@ -230,13 +216,13 @@ def test_15a_1_a_factory_called_is_judged_by_the_call_rules() -> None:
     glob("collections", "defaultdict"), glob("collections", "OrderedDict"), glob("collections", "Counter"),
 ])
 def test_15a_1_harmless_factories_stay_safe(factory: bytes) -> None:
-    rep = walk(proto(2) + _dd(factory) + STOP)
+    rep = walk(proto(2) + defaultdict_of(factory) + STOP)
     assert rep.verdict == "safe", rep.findings
 
 
 def test_15a_1_a_partial_factory_of_a_harmless_call_is_not_unsafe() -> None:
     # a callable made at load time is suspicious as before; its modelled call adds nothing
-    rep = walk(proto(2) + _dd(_partial(glob("collections", "defaultdict"), glob("builtins", "list"))) + STOP)
+    rep = walk(proto(2) + defaultdict_of(_partial(glob("collections", "defaultdict"), glob("builtins", "list"))) + STOP)
     assert rep.verdict == "suspicious", rep.findings
 
 
@@ -260,7 +246,7 @@ def test_15a_1_3_the_real_loader_opens_the_file(tmp_path: Path, kind: str) -> No
     target.write_text("not a tz file")
     if kind == "categorical":
         pytest.importorskip("pandas")
-        data = proto(2) + _categorical(_dd(_partial(_tzfile(), s(str(target))))) + STOP
+        data = proto(2) + categorical_with_state(defaultdict_of(_partial(_tzfile(), s(str(target))))) + STOP
     else:
         data = proto(2) + call(_tzfile(), s(str(target))) + STOP
     assert pickle_load_opens(data, target)

@@ -10,17 +10,18 @@ from pathlib import Path
 import pytest
 
 from tests.formats.pickle_ops import (
-    APPEND,
     BUILD,
     EMPTY_DICT,
-    EMPTY_LIST,
     EMPTY_TUPLE,
     MARK,
     NEWOBJ,
     NONE,
     STOP,
     TUPLE,
+    adam_with_group,
     call,
+    categorical_with_state,
+    defaultdict_of,
     get,
     glob,
     ids,
@@ -54,19 +55,6 @@ def _set_partial(func: bytes, *args: bytes) -> bytes:
     return call(_partial(), func) + _pstate(func, *args) + BUILD
 
 
-def _adam(group: bytes) -> bytes:
-    return glob("torch.optim.adam", "Adam") + EMPTY_TUPLE + NEWOBJ + MARK + s("defaults") + EMPTY_DICT \
-        + s("state") + EMPTY_DICT + s("param_groups") + EMPTY_LIST + group + APPEND + b"d" + BUILD
-
-
-def _categorical(state: bytes) -> bytes:
-    return glob("pandas", "Categorical") + EMPTY_TUPLE + NEWOBJ + state + BUILD
-
-
-def _dd(factory: bytes) -> bytes:
-    return call(glob("collections", "defaultdict"), factory)
-
-
 # -- 17a-3: a partial made by copyreg.__newobj__ / __newobj_ex__ / _reconstructor ------------------
 
 def _newobj(func: bytes, *args: bytes) -> bytes:
@@ -81,23 +69,23 @@ def _reconstructed(func: bytes) -> bytes:
     return call(glob("copyreg", "_reconstructor"), _partial(), _partial(), func)
 
 
-@pytest.mark.parametrize("host", [_adam, _categorical])
+@pytest.mark.parametrize("host", [adam_with_group, categorical_with_state])
 @pytest.mark.parametrize("made", ["newobj", "newobj_ex"])
 def test_17a_3_a_partial_made_by_copyreg_is_read_with_its_own_function(host: object, made: str) -> None:
     factory = (_newobj if made == "newobj" else _newobj_ex)(_tzfile(), s("/tmp/x"))
-    rep = walk(proto(2) + host(_dd(factory)) + STOP)  # type: ignore[operator]
+    rep = walk(proto(2) + host(defaultdict_of(factory)) + STOP)  # type: ignore[operator]
     assert rep.verdict == "unsafe" and "pickle.dangerous-callable" in ids(rep), rep.findings
 
 
 def test_17a_3_the_partials_function_is_its_first_argument_not_the_class() -> None:
     # _reconstructor(partial, partial, type): partial.__new__(partial, type) -> type() at load
-    rep = walk(proto(2) + _dd(call(glob("copyreg", "__newobj__"), _partial(), glob("builtins", "type"),
+    rep = walk(proto(2) + defaultdict_of(call(glob("copyreg", "__newobj__"), _partial(), glob("builtins", "type"),
                                    s("X"), EMPTY_TUPLE, EMPTY_DICT)) + STOP)
     assert rep.verdict == "unsafe", rep.findings
     # a harmless function stays harmless (not read as "functools.partial(list)")
     for factory in (_newobj(glob("builtins", "list")), _newobj_ex(glob("builtins", "list")),
                     _reconstructed(glob("builtins", "list"))):
-        rep = walk(proto(2) + _dd(factory) + STOP)
+        rep = walk(proto(2) + defaultdict_of(factory) + STOP)
         assert rep.verdict != "unsafe", rep.findings
 
 
@@ -116,7 +104,7 @@ def _fresh(key: str, value: bytes) -> bytes:
     return d + NONE + EMPTY_DICT + s(key) + value + SETITEM + TUPLE2 + BUILD
 
 
-@pytest.mark.parametrize("host", [_adam, _categorical])
+@pytest.mark.parametrize("host", [adam_with_group, categorical_with_state])
 def test_17a_4_a_state_changed_and_applied_again_is_read_again(host: object) -> None:
     f = _set_partial(_tzfile(), s("/tmp/x"))
     rep = walk(proto(2) + host(_reapplied(glob("builtins", "int"), "default_factory", f)) + STOP)  # type: ignore[operator]
@@ -147,12 +135,12 @@ def test_17a_4_an_unchanged_state_applied_again_stays_safe() -> None:
 
 def _late(host: object) -> bytes:
     p = call(_partial(), _tzfile()) + put(0)          # F = partial(tzfile): no argument yet
-    p += _dd(get(0)) + put(1) + POP                  # d = defaultdict(F)
+    p += defaultdict_of(get(0)) + put(1) + POP                  # d = defaultdict(F)
     p += get(0) + _pstate(_tzfile(), s("/tmp/x")) + BUILD + POP  # F.__setstate__((tzfile, (PATH,), ...))
     return proto(2) + p + host(get(1)) + STOP  # type: ignore[operator]
 
 
-@pytest.mark.parametrize("host", [_adam, _categorical])
+@pytest.mark.parametrize("host", [adam_with_group, categorical_with_state])
 def test_17a_1_a_factory_is_judged_with_the_partials_last_state(host: object) -> None:
     rep = walk(_late(host))
     assert rep.verdict == "unsafe" and "pickle.dangerous-callable" in ids(rep), rep.findings
@@ -160,9 +148,9 @@ def test_17a_1_a_factory_is_judged_with_the_partials_last_state(host: object) ->
 
 def test_17a_1_an_inner_partial_changed_later_is_judged_too() -> None:
     inner = call(_partial(), _tzfile()) + put(0)
-    p = _dd(call(_partial(), inner)) + put(1) + POP
+    p = defaultdict_of(call(_partial(), inner)) + put(1) + POP
     p += get(0) + _pstate(_tzfile(), s("/tmp/x")) + BUILD + POP
-    rep = walk(proto(2) + p + _categorical(get(1)) + STOP)
+    rep = walk(proto(2) + p + categorical_with_state(get(1)) + STOP)
     assert rep.verdict == "unsafe", rep.findings
 
 
@@ -173,7 +161,7 @@ def _reconstructor_dd(factory: bytes) -> bytes:
     return call(glob("copyreg", "_reconstructor"), dd, dd, factory)
 
 
-@pytest.mark.parametrize("host", [_adam, _categorical])
+@pytest.mark.parametrize("host", [adam_with_group, categorical_with_state])
 def test_17a_2_reconstructor_gives_the_defaultdict_its_factory(host: object) -> None:
     rep = walk(proto(2) + host(_reconstructor_dd(_set_partial(_tzfile(), s("/tmp/x")))) + STOP)  # type: ignore[operator]
     assert rep.verdict == "unsafe" and "pickle.dangerous-callable" in ids(rep), rep.findings
@@ -190,11 +178,11 @@ def test_17a_2_reconstructor_with_a_harmless_factory_and_newobj_without_one() ->
 
 # -- 17a-5: a partial of a partial -----------------------------------------------------------------
 
-@pytest.mark.parametrize("host", [_adam, _categorical])
+@pytest.mark.parametrize("host", [adam_with_group, categorical_with_state])
 def test_17a_5_a_partial_of_a_partial_is_unwrapped(host: object) -> None:
     inner = _set_partial(_tzfile(), s("/tmp/x")) + put(5)
     outer = call(_partial(), inner) + _pstate(get(5)) + BUILD  # __setstate__ does not flatten
-    rep = walk(proto(2) + host(_dd(outer)) + STOP)  # type: ignore[operator]
+    rep = walk(proto(2) + host(defaultdict_of(outer)) + STOP)  # type: ignore[operator]
     assert rep.verdict == "unsafe" and "pickle.dangerous-callable" in ids(rep), rep.findings
 
 
@@ -202,17 +190,17 @@ def test_17a_5_arguments_of_nested_partials_are_joined() -> None:
     # partial(partial(tzfile), PATH)() is tzfile(PATH); partial(partial(list))() is list()
     inner = call(_partial(), _tzfile()) + put(5)
     outer = call(_partial(), inner) + _pstate(get(5), s("/tmp/x")) + BUILD
-    assert walk(proto(2) + _dd(outer) + STOP).verdict == "unsafe"
+    assert walk(proto(2) + defaultdict_of(outer) + STOP).verdict == "unsafe"
     inner = call(_partial(), glob("builtins", "list")) + put(5)
     outer = call(_partial(), inner) + _pstate(get(5)) + BUILD
-    assert walk(proto(2) + _dd(outer) + STOP).verdict != "unsafe"
+    assert walk(proto(2) + defaultdict_of(outer) + STOP).verdict != "unsafe"
 
 
 def test_17a_5_partials_nested_past_the_bound_fail_closed() -> None:
     pre = _set_partial(_tzfile(), s("/tmp/x")) + put(10) + POP
     for n in range(1, 13):  # 12 partials around it
         pre += call(_partial(), get(9 + n)) + _pstate(get(9 + n)) + BUILD + put(10 + n) + POP
-    rep = walk(proto(2) + pre + _dd(get(22)) + STOP)
+    rep = walk(proto(2) + pre + defaultdict_of(get(22)) + STOP)
     assert rep.verdict == "unsafe", rep.findings
 
 
@@ -228,19 +216,19 @@ def test_17a_the_real_loader_opens_the_file(tmp_path: Path, kind: str) -> None:
     target.write_text("not a tz file")
     path = s(str(target))
     if kind == "17a-1":
-        p = call(_partial(), _tzfile()) + put(0) + _dd(get(0)) + put(1) + POP
+        p = call(_partial(), _tzfile()) + put(0) + defaultdict_of(get(0)) + put(1) + POP
         p += get(0) + _pstate(_tzfile(), path) + BUILD + POP
-        data = proto(2) + p + _categorical(get(1)) + STOP
+        data = proto(2) + p + categorical_with_state(get(1)) + STOP
     elif kind == "17a-2":
-        data = proto(2) + _categorical(_reconstructor_dd(_set_partial(_tzfile(), path))) + STOP
+        data = proto(2) + categorical_with_state(_reconstructor_dd(_set_partial(_tzfile(), path))) + STOP
     elif kind == "17a-3":
-        data = proto(2) + _categorical(_dd(_newobj(_tzfile(), path))) + STOP
+        data = proto(2) + categorical_with_state(defaultdict_of(_newobj(_tzfile(), path))) + STOP
     elif kind == "17a-4":
-        data = proto(2) + _categorical(_reapplied(glob("builtins", "int"), "default_factory",
+        data = proto(2) + categorical_with_state(_reapplied(glob("builtins", "int"), "default_factory",
                                                   _set_partial(_tzfile(), path))) + STOP
     else:
         inner = _set_partial(_tzfile(), path) + put(5)
-        data = proto(2) + _categorical(_dd(call(_partial(), inner) + _pstate(get(5)) + BUILD)) + STOP
+        data = proto(2) + categorical_with_state(defaultdict_of(call(_partial(), inner) + _pstate(get(5)) + BUILD)) + STOP
     assert pickle_load_opens(data, target)
     assert walk(data).verdict == "unsafe"
 
@@ -256,7 +244,7 @@ def test_17a_4_states_applied_again_and_again_are_bounded() -> None:
 
 
 def test_17a_1_a_factory_partial_changed_again_and_again_is_bounded() -> None:
-    p = call(_partial(), glob("builtins", "list")) + put(0) + _dd(get(0)) + POP
+    p = call(_partial(), glob("builtins", "list")) + put(0) + defaultdict_of(get(0)) + POP
     p += (get(0) + _pstate(glob("builtins", "list")) + BUILD + POP) * 5000
     rep = walk(proto(2) + p + STOP)
     assert rep.verdict == "suspicious" and any("budget" in f.message for f in rep.findings), rep.findings
@@ -267,9 +255,9 @@ def _late_keywords(path: bytes) -> bytes:
     D['fileobj'] = PATH: CPython keeps an exact dict as the partial's keywords, so F() is
     tzfile(fileobj=PATH)."""
     p = call(_partial(), _tzfile()) + put(0) + MARK + _tzfile() + EMPTY_TUPLE + EMPTY_DICT + put(2) + NONE + TUPLE
-    p += BUILD + POP + _dd(get(0)) + put(1) + POP
+    p += BUILD + POP + defaultdict_of(get(0)) + put(1) + POP
     p += get(2) + s("fileobj") + path + SETITEM + POP
-    return proto(2) + p + _categorical(get(1)) + STOP
+    return proto(2) + p + categorical_with_state(get(1)) + STOP
 
 
 def test_17a_1_keywords_added_later_are_judged_at_the_end() -> None:
