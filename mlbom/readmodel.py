@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import Any, Generic, TypeVar, overload
 
 from mlbom.cyclonedx.document import walk_components, walk_nested
-from mlbom.identity import purl_base
+from mlbom.identity import purl_base, purl_version
 from mlbom.model import SEVERITIES, stated_verdict
 from mlbom.model import Finding as ModelFinding
 from mlbom.properties import Prop
@@ -257,10 +257,9 @@ class BaseModel:
 
     @property
     def revision(self) -> str:
-        """The pinned revision (purl ``@…`` or version), ``""`` when unpinned."""
-        if "@" in self.purl.rsplit("/", 1)[-1]:
-            return self.purl.rsplit("@", 1)[1].split("?", 1)[0]
-        return self.version
+        """The pinned revision (the purl's version, read as :func:`mlbom.identity.purl_version`
+        reads it, else the version field), ``""`` when unpinned."""
+        return purl_version(self.purl) or self.version
 
 
 @dataclass(frozen=True)

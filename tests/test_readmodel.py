@@ -115,3 +115,19 @@ def test_any_type_anywhere_reads_as_absent() -> None:
     assert (c.name, c.version, c.type, c.hashes, c.licences) == ("5", "true", "", (), ())
     assert [f.severity for f in c.findings] == ["unknown"]
     assert c.base_models == () and not c.model_card.present and c.dataset_info.descriptions == ()
+
+
+def test_base_model_revision_reads_the_purl_as_identity_does() -> None:
+    """A base model's revision is the purl's version as every other reader takes it
+    (``identity.purl_version``: percent-decoded, subpath and qualifiers dropped), else the
+    version field; one rule, not a second spelling of it."""
+    from mlbom.readmodel import BaseModel
+
+    def rev(purl: str, version: str = "") -> str:
+        return BaseModel(name="b", purl=purl, version=version, relation="").revision
+
+    assert rev("pkg:huggingface/org/base@abc?x=1#sub/dir") == "abc"
+    assert rev("pkg:huggingface/org/base@v1%2B2") == "v1+2"
+    assert rev("pkg:huggingface/org/base", "main") == "main"
+    assert rev("pkg:huggingface/org/base@", "main") == "main"
+    assert rev("pkg:huggingface/org/base") == ""
