@@ -328,9 +328,9 @@ def new_vulnerabilities(old: dict[str, object], new: dict[str, object]) -> list[
                 else:
                     closed_before.setdefault((i, key), v.state)
     out: dict[tuple[str, str], Change] = {}
-    for v in vulnerabilities(new):
-        if not v.is_open:
-            continue
+    # worst first: a BOM may state one id on one component twice, rated differently (two sources);
+    # the change is the worst entry's, never whichever came first (red team 18d-5)
+    for v in sorted((v for v in vulnerabilities(new) if v.is_open), key=lambda v: finding_rank(v.severity)):
         places = {_affected_key(a): (f"{a.name}@{a.version}" if a.name else a.ref) for a in v.affects} or {"": "(no component)"}
         for key, where in sorted(places.items()):
             if (v.id, key) in out:

@@ -189,3 +189,26 @@ def test_17b3_a_flaw_matched_through_aliases_is_new_when_it_is_now_rated_worse()
     # the same flaw renamed at the same rating is still not new
     same = dict(crit, ratings=[{"severity": "low"}])
     assert not [c for c in diff(bom([low]), bom([same])) if c.kind == "new-vulnerability"]
+
+
+def test_18d5_one_id_stated_twice_on_one_component_is_judged_by_its_worst_entry() -> None:
+    """Red team 18d-5: the new BOM states one CVE on torch twice (a low GHSA rating first, a
+    critical NVD rating after). Diff kept the first entry per (id, component), so the change read
+    "low" and ``new-vulnerability:high`` passed while ``check`` and ``report`` saw critical."""
+    from mlbom.diff import diff, gate, parse_fail_on
+
+    def bom(vulns: list[dict[str, object]]) -> dict[str, object]:
+        return {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+                "components": [{"type": "library", "name": "torch", "version": "2.0.0",
+                                "purl": "pkg:pypi/torch@2.0.0", "bom-ref": "t"}],
+                "vulnerabilities": vulns}
+
+    low = {"id": "CVE-2099-0002", "ratings": [{"severity": "low"}], "affects": [{"ref": "t"}]}
+    crit = {"id": "CVE-2099-0002", "ratings": [{"method": "CVSSv31", "score": 9.8}], "affects": [{"ref": "t"}]}
+    rule = parse_fail_on("new-vulnerability:high")
+    for order in ([low, crit], [crit, low]):
+        hits = gate(diff(bom([]), bom(order)), rule)
+        assert [(c.identity, c.severity) for c in hits] == [("CVE-2099-0002", "critical")], order
+    # open before at critical: neither entry is new; open before at low: the critical one is
+    assert not [c for c in diff(bom([crit]), bom([low, crit])) if c.kind == "new-vulnerability"]
+    assert [c.severity for c in diff(bom([low]), bom([low, crit])) if c.kind == "new-vulnerability"] == ["critical"]
