@@ -239,10 +239,11 @@ def _backfill_vulnerabilities(conn: Any) -> None:
     conn.execute(sa.insert(meta_t).values(key="vulnerabilities_indexed", value=_VULNS_INDEXED))
 
 
-_VULNS_INDEXED = "3"
-"""``mlbom_meta.vulnerabilities_indexed``: "3" once the table holds every vulnerability read as
+_VULNS_INDEXED = "4"
+"""``mlbom_meta.vulnerabilities_indexed``: "4" once the table holds every vulnerability read as
 :func:`mlbom.readmodel.vulnerabilities` reads it (id-less ones named, the rating the worst of words
-and CVSS scores: red team 16a-3, 16a-4); "2" (ids as JSON arrays, id-less entries dropped, words
+and CVSS scores: red team 16a-3, 16a-4; methodless and OWASP scores read too: red team 18d); "3"
+(methodless scores ignored), "2" (ids as JSON arrays, id-less entries dropped, words
 only) and "1" (ids space-joined) are rebuilt from the stored BOMs when the index is next opened
 for writing (``mlbom index add``)."""
 

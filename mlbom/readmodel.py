@@ -625,17 +625,33 @@ def cvss_severity(score: float) -> str:
             else "low" if score > 0 else "none")
 
 
+def owasp_severity(score: float) -> str:
+    """The OWASP Risk Rating Methodology's level of a 0-9 score (0 to <3 low, 3 to <6 medium,
+    6 to 9 high)."""
+    return "high" if score >= 6.0 else "medium" if score >= 3.0 else "low"
+
+
 def rating_parts(v: dict[str, object]) -> tuple[tuple[str, ...], tuple[float, ...]]:
-    """A vulnerability's rating words (lower-cased) and CVSS scores (ratings whose ``method``
-    starts with ``CVSS``)."""
+    """A vulnerability's rating words (lower-cased) and CVSS scores.
+
+    A score is read by its ``method``: ``CVSS*`` scores as CVSS; an ``OWASP`` score (0-9) adds
+    its OWASP level to the words; a score with no method or ``other`` is read on the CVSS scale
+    when it lies in 0-10 — a number nobody can place must not leave a ``low`` word beside a 9.8
+    the only reading (red team 18d, note); a method that has no number (``SSVC``), NaN, or a
+    methodless/OWASP score outside its scale adds nothing."""
     words: list[str] = []
     scores: list[float] = []
     for r in dicts(v.get("ratings")):
         if as_str(r.get("severity")):
             words.append(as_str(r["severity"]).lower())
         sc = r.get("score")
-        if isinstance(sc, int | float) and not isinstance(sc, bool) and as_str(r.get("method")).upper().startswith("CVSS"):
+        if not isinstance(sc, int | float) or isinstance(sc, bool) or sc != sc:  # NaN places nowhere
+            continue
+        method = as_str(r.get("method")).strip().upper()
+        if method.startswith("CVSS") or (method in ("", "OTHER") and 0.0 <= sc <= 10.0):
             scores.append(float(sc))
+        elif method == "OWASP" and 0.0 <= sc <= 9.0:
+            words.append(owasp_severity(float(sc)))
     return tuple(words), tuple(scores)
 
 

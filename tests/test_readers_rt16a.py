@@ -232,3 +232,24 @@ def test_the_report_lists_the_release_licence(tmp_path: Path) -> None:
     sec = next(s for s in build(loads(Path(path).read_bytes(), path)).sections if s.title.startswith("Licences"))
     rows = {r[0]: r[3] for b in sec.blocks if isinstance(b, Table) for r in b.rows}
     assert rows == {"AGPL-3.0-only": "m", "BSD-3-Clause": "torch"}
+
+
+@pytest.mark.parametrize(("rating", "severity"), [
+    ({"score": 9.8}, "critical"),  # no method: a 0-10 number is read on the CVSS scale
+    ({"score": 9.8, "method": "other"}, "critical"),
+    ({"score": 7, "method": "OWASP"}, "high"),  # OWASP's levels, not CVSS's
+    ({"score": 9, "method": "SSVC"}, "low"),  # a method with no number: the word alone
+    ({"score": 42, "method": "other"}, "low"),  # outside any scale it could be read on
+])
+def test_a_score_is_read_by_its_method_for_every_reader(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        rating: dict[str, object], severity: str) -> None:
+    """Red team 18d (note): a ``low`` word next to a 9.8 whose rating names no method read as low
+    everywhere (only ``CVSS*`` scores counted). Now a methodless score counts on the CVSS scale,
+    an OWASP score by OWASP's levels — for the gate and every reader alike."""
+    vuln = {"id": "CVE-2099-7", "ratings": [{"severity": "low"}, rating], "affects": [{"ref": "pkg:pypi/torch@2.0.0"}]}
+    out = _readers(tmp_path, capsys, _bom(components=[_TORCH], vulnerabilities=[vuln]), "CVE-2099-7")
+    assert [r[1] for r in out["report"]] == [severity]
+    assert out["check"] == (severity == "critical") and out["diff"] == (severity in ("critical", "high"))
+    for reader in ("query", "index"):
+        rows = out[reader]
+        assert isinstance(rows, list) and [r["severity"] for r in rows] == [severity], reader
