@@ -1236,7 +1236,10 @@ def _recordless_code(d: _Dist, walk: _Walk) -> tuple[list[str], list[str]]:
         for line in text.splitlines()[:_MAX_PTH_LINES * 10]:
             line = line.strip().replace("\\", "/")
             if fname == "installed-files.txt" and line:
-                line = os.path.relpath(os.path.normpath(os.path.join(str(d.dir), line)), site).replace(os.sep, "/")
+                try:
+                    line = os.path.relpath(os.path.normpath(os.path.join(str(d.dir), line)), site).replace(os.sep, "/")
+                except ValueError:  # pragma: no cover - another drive (Windows)
+                    continue
             head, sep, _ = line.partition("/")
             if head.isidentifier():
                 heads.add(head)
