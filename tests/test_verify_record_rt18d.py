@@ -256,6 +256,20 @@ def test_18d3_usercustomize_in_an_editable_source_folder_is_high(tmp_path: Path,
     assert len(found) == 1 and found[0].startswith("high") and "src/usercustomize/__init__.py" in found[0], found
 
 
+def test_18d3_sitecustomize_in_a_pth_folder_outside_the_environment_is_high(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Outside the environment is low only for the base interpreter's stdlib folders; a folder a
+    ``.pth`` path line leads to is the environment's doing wherever it is."""
+    root = tmp_path / "env"
+    site = _venv(root)
+    _install(site, {"victim/__init__.py": b"X = 1\n"})
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "sitecustomize.py").write_text("import os\n")
+    (site / "zz-paths.pth").write_text(str(tmp_path / "elsewhere") + "\n")
+    found = _ids(_findings(root, tmp_path, capsys), "python.unrecorded-code")
+    assert len(found) == 1 and found[0].startswith("high") and "sitecustomize.py" in found[0], found
+
+
 # --- 18d-4: every site folder the interpreter processes -----------------------------------------
 
 def test_18d4_pth_in_a_site_folder_without_distributions_is_high(tmp_path: Path,

@@ -1159,16 +1159,17 @@ def _shadowing(names: dict[tuple[str, str], tuple[_Dist, str]], site_path: list[
                       subject=d.ref, source=walk.rel(Path(wrong[0])))
 
 
-def _startup_modules(path: list[str], sites: list[str], walk: _Walk) -> Iterator[Finding]:
+def _startup_modules(path: list[str], stdlib: int, sites: list[str], walk: _Walk) -> Iterator[Finding]:
     """Red team 18d-3: ``site.main`` imports ``sitecustomize`` and ``usercustomize`` after the
-    ``.pth`` path lines are added, so from anywhere on ``sys.path``: the stdlib folders, the
-    site folders and the folders ``.pth`` path lines add, first found wins. Site folders are
-    covered by the ``.pth`` scan; in every other folder inside the environment, one no RECORD
-    vouches for is high (whether it wins today or is shadowed); one outside the environment
-    (the base interpreter's own, e.g. Debian's) is low, and only when it is the one that runs."""
+    ``.pth`` path lines are added, so from anywhere on ``sys.path``: the stdlib folders (the
+    first ``stdlib`` entries), the site folders and the folders ``.pth`` path lines add, first
+    found wins. Site folders are covered by the ``.pth`` scan; in a folder a ``.pth`` path line
+    adds (wherever it leads) or a stdlib folder inside the environment, one no RECORD vouches
+    for is high (whether it wins today or is shadowed); one in a stdlib folder outside the
+    environment (the base interpreter's own, e.g. Debian's) is low, and only when it runs."""
     for mod in _STARTUP_MODULES:
         first = True
-        for entry in path:
+        for i, entry in enumerate(path):
             files = _find_spec(entry, mod, walk)
             if not files:
                 continue
@@ -1177,7 +1178,7 @@ def _startup_modules(path: list[str], sites: list[str], walk: _Walk) -> Iterator
             if entry in sites or not wrong:
                 continue
             where = walk.rel(Path(wrong[0]))
-            if walk.inside(entry):
+            if i >= stdlib or walk.inside(entry):
                 yield Finding(id="python.unrecorded-code", severity="high",
                               message=(f"{where} is a {mod} module on the interpreter's path (a folder a .pth path line or "
                                        f"the stdlib adds); `import {mod}` runs at every start "
@@ -1307,7 +1308,7 @@ def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], walk: _Walk, *,
                               message=(f"{name} in site-packages is imported at every interpreter start and no RECORD "
                                        "vouches for it"),
                               source=rel(Path(path_)))
-    yield from _startup_modules(path, sites, walk)
+    yield from _startup_modules(path, len(path) - len(site_path), sites, walk)
     per_dist: dict[str, tuple[_Dist, list[str]]] = {}
     unchecked: list[tuple[_Dist, str]] = []
     links: dict[str, tuple[str, bool]] = {}
