@@ -12,6 +12,7 @@ and their ``import`` lines are never run. Without a runnable interpreter the fac
 from __future__ import annotations
 
 import configparser
+import contextlib
 import json
 import os
 import re
@@ -20,7 +21,7 @@ import subprocess
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
@@ -138,8 +139,9 @@ class Interpreter:
     markers: dict[str, str]
     how: str
     sites: tuple[Path, ...] = ()
-    """The site folders the interpreter names (queried interpreters only): if none exists, the
-    environment's packages could not be listed, which the BOM must say."""
+    """The site folders the interpreter processes (``.pth`` files run there): named by a queried
+    interpreter, found by layout otherwise. If none exists, the environment's packages could not
+    be listed, which the BOM must say."""
 
 
 @dataclass
@@ -284,11 +286,11 @@ def locate(target: Path) -> Interpreter:
             raise InputError(target, "virtualenv without a site-packages folder")
         version = _venv_version(target)
         return Interpreter(target, _unique(_with_pth(sites)), _static_markers(version),
-                           "static (pyvenv.cfg and folder layout; interpreter not run)")
+                           "static (pyvenv.cfg and folder layout; interpreter not run)", sites=tuple(sites))
     if _has_dists(target):
         m = re.search(r"python(\d+\.\d+)", target.as_posix())
         return Interpreter(target, _with_pth([target]), _static_markers(m.group(1) if m else None),
-                           "static (site-packages folder)")
+                           "static (site-packages folder)", sites=(target,))
     raise InputError(
         target,
         "no Python environment here (no pyvenv.cfg, no *.dist-info, not an interpreter)",
@@ -386,7 +388,7 @@ class EnvironmentCollector(BaseCollector):
         cuda_props: dict[str, list[Property]] = {}
         yield from _cuda_stack(dists, rel, cuda_props)
         if self.verify_record:
-            yield from _verify_records(dists, root, rel, ctx)
+            yield from _verify_records(dists, root, rel, ctx, interp)
         for d in dists:
             comp, comp_findings = _component(d, rel, cuda_props.get(d.ref, []), extras[d.ref])
             yield comp
@@ -825,10 +827,14 @@ _UNHASHED_OK = frozenset({"RECORD", "RECORD.jws", "RECORD.p7s"})
 """RECORD rows that carry no hash by the spec: RECORD itself and its signatures."""
 
 
-def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], ctx: Context) -> Iterator[Collected]:
+def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], ctx: Context,
+                    interp: Interpreter) -> Iterator[Collected]:
     """Re-hash every file a RECORD lists with a hash; report mismatches and missing files.
     Files outside the environment root are not followed (a RECORD is untrusted input)."""
     jobs: list[tuple[_Dist, str, str, pymeta.RecordRow]] = []
+    names: dict[tuple[str, str], tuple[_Dist, str]] = {}  # (site, top-level import name) -> a row installing it
+    recordless: list[_Dist] = []  # distributions whose files nothing verifies (red team 18d-6)
+    bad: set[str] = set()  # listed files not proven: mismatched, unreadable, or not hashed (outside)
     # String paths in this loop: pathlib costs more than hashing for 30k small files.
     prefixes = tuple({os.path.join(str(root), ""), os.path.join(str(root.resolve()), "")})
     real_root = os.path.join(os.path.realpath(root), "")
@@ -836,14 +842,10 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
     listed: dict[str, tuple[_Dist, pymeta.RecordRow]] = {}  # every RECORD row, by normalized path
     tops: dict[str, _Dist] = {}  # the package folders a RECORD installs into (absolute)
     for d in dists:
-        if not d.dir.is_dir() or not d.dir.name.lower().endswith(".dist-info"):
-            continue
         record = d.dir / "RECORD"
         record_rel = rel(record)
-        if not record.is_file():
-            yield Finding(id="python.record-absent", severity="low",
-                          message=f"{d.name} {d.version} has no RECORD; its files cannot be verified",
-                          subject=d.ref, source=rel(d.dir))
+        if not d.dir.name.lower().endswith(".dist-info") or not record.is_file():
+            recordless.append(d)  # reported with its folders by _unrecorded_code
             continue
         try:
             rows = pymeta.parse_record(read_bounded(record, MAX_RECORD_BYTES), record)
@@ -863,6 +865,9 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
             head, sep, _ = row.path.replace("\\", "/").partition("/")
             if sep and head not in ("", ".", "..") and not head.lower().endswith((".dist-info", ".data")):
                 tops.setdefault(os.path.normpath(os.path.join(site, head)), d)
+            name = _import_name(head, bool(sep))
+            if name is not None:
+                names.setdefault((site, name), (d, row.path))
             if row.alg is None or row.digest_hex is None:
                 # No hash: RECORD itself cannot hold its own (and its signatures are beside
                 # it); pip and installer write compiled bytecode without one (see
@@ -879,6 +884,7 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
             target = os.path.normpath(os.path.join(site, row.path))
             if not target.startswith(prefixes) or not _stays_inside(target, real_root, real_dirs):
                 outside.append(row.path)
+                bad.add(target)
                 continue
             jobs.append((d, target, record_rel, row))
         if outside:
@@ -901,7 +907,6 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
     total = sum(r.size for _, _, _, r in jobs if r.size is not None)
     with ctx.progress_bytes(f"verifying {len(jobs)} RECORD entries", total or None):
         digests = list(sha256_files([j[1] for j in jobs], algs=[j[3].alg or "sha256" for j in jobs]))
-    bad: set[str] = set()
     for (d, path, record_rel, row), got in zip(jobs, digests, strict=True):
         if got.sha256 is None or got.sha256 != row.digest_hex:
             bad.add(path)
@@ -919,8 +924,14 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
                           message=(f"{d.name} {d.version}: {row.path} does not match RECORD "
                                    f"({got.alg} {got.sha256}, recorded {row.digest_hex})"),
                           subject=d.ref, source=record_rel, line=row.line)
-    sites = sorted({str(d.site) for d in dists})
-    yield from _unrecorded_code(sites, tops, listed, bad, rel)
+    # every site folder the interpreter processes (red team 18d-4: also one holding no
+    # distribution, and a bare venv), then the folders distributions were found in
+    sites = [str(p) for p in _unique([*interp.sites, *sorted({d.site for d in dists})])]
+    on_path = [str(p) for p in interp.path]
+    first_site = next((i for i, p in enumerate(on_path) if p in sites), 0)
+    walk = _Walk(listed=listed, bad=bad, rel=rel, real_root=real_root, tag=_cache_tag(interp.markers))
+    yield from _unrecorded_code(sites, tops, walk, names=names, site_path=on_path[first_site:], path=on_path,
+                                recordless=recordless)
 
 
 _CODE_SUFFIXES = (".py", ".pyc", ".so", ".pyd", ".pth")
@@ -971,104 +982,419 @@ def _pyc_unchecked(path: str) -> bool:
     return len(head) >= 8 and int.from_bytes(head[4:8], "little") & 0b11 == 0b01
 
 
-def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], listed: dict[str, tuple[_Dist, pymeta.RecordRow]],
-                     bad: set[str], rel: Callable[[Path], str]) -> Iterator[Collected]:
-    """Code the interpreter runs that no RECORD row vouches for (red team 15b-2): ``.pth``
-    files with an ``import`` line (run at every start), ``sitecustomize``/``usercustomize``
-    owned by no distribution, unchecked hash-based ``.pyc`` files, and importable files in a
-    distribution's package folders that no RECORD lists. The walk is bounded
-    (:data:`_MAX_WALK_FILES`)."""
-    def vouched(path: str) -> bool:
-        entry = listed.get(path)
-        return (entry is not None and entry[1].alg in pymeta.RECORD_STRONG_ALGS
-                and entry[1].digest_hex is not None and path not in bad)
+_MODULE_SUFFIXES = (".py", ".pyw", ".pyc", ".so", ".pyd")
+_SOURCE_SUFFIXES = (".py", ".pyw")
 
+
+def _import_name(head: str, folder: bool) -> str | None:
+    """The top-level name ``import`` finds a RECORD row under: its folder's name, or a module
+    file's stem (``six.py``, ``_cffi_backend.cpython-311-x86_64-linux-gnu.so``)."""
+    if folder:
+        name = head
+    elif head.endswith(_MODULE_SUFFIXES):
+        name = head.partition(".")[0]
+    else:
+        return None
+    return name if name.isidentifier() and name != "__pycache__" else None
+
+
+def _cache_tag(markers: dict[str, str]) -> str | None:
+    """``sys.implementation.cache_tag`` as CPython forms it (``cpython-311``); None for other
+    implementations (then every ``<stem>.*.pyc`` counts, see :func:`_cached_pyc`)."""
+    if markers.get("implementation_name") != "cpython":
+        return None
+    major, _, minor = markers.get("python_version", "").partition(".")
+    return f"cpython-{major}{minor}" if major.isdigit() and minor.isdigit() else None
+
+
+@dataclass
+class _Walk:
+    """What the search for unrecorded code shares: the RECORD rows, the listed files that are
+    not proven (mismatched, unreadable, not hashed), and folder listings, whose entries count
+    against :data:`_MAX_WALK_FILES` with the files walked."""
+
+    listed: dict[str, tuple[_Dist, pymeta.RecordRow]]
+    bad: set[str]
+    rel: Callable[[Path], str]
+    real_root: str
+    tag: str | None
+    seen: int = 0
+    stopped: bool = False
+    listings: dict[str, frozenset[str]] = field(default_factory=dict)
+    reported: set[str] = field(default_factory=set)
+
+    def vouched(self, path: str) -> bool:
+        """Whether a RECORD row with a strong hash lists ``path`` and the file matched it."""
+        entry = self.listed.get(path)
+        return (entry is not None and entry[1].alg in pymeta.RECORD_STRONG_ALGS
+                and entry[1].digest_hex is not None and path not in self.bad)
+
+    def count(self, n: int = 1) -> bool:
+        """Count ``n`` more files against the bound; False once it is passed."""
+        self.seen += n
+        if self.seen > _MAX_WALK_FILES:
+            self.stopped = True
+        return not self.stopped
+
+    def listing(self, folder: str) -> frozenset[str]:
+        """The names in ``folder`` (empty when it is no readable folder), listed once."""
+        got = self.listings.get(folder)
+        if got is None:
+            got = frozenset()
+            if not self.stopped:
+                with contextlib.suppress(OSError):
+                    got = frozenset(os.listdir(folder))
+                self.count(len(got))
+            self.listings[folder] = got
+        return got
+
+    def inside(self, path: str) -> bool:
+        return os.path.join(os.path.realpath(path), "").startswith(self.real_root)
+
+
+def _cached_pyc(source: str, walk: _Walk) -> list[str]:
+    """The bytecode importlib loads for the source file ``source`` instead of compiling it
+    (``SourceLoader.get_code`` reads ``cache_from_source(source)``: ``__pycache__/<stem>.<cache
+    tag>[.opt-N].pyc`` beside it). The one place that names it, for every check of cached
+    bytecode; without a known tag every ``<stem>.*.pyc`` there counts."""
+    folder, base = os.path.split(source)
+    stem = base.rpartition(".")[0]
+    cache = os.path.join(folder, "__pycache__")
+    names = walk.listing(cache)
+    if walk.tag is None:
+        wanted = sorted(n for n in names if n.startswith(stem + ".") and n.endswith(".pyc"))
+    else:
+        wanted = [n for n in (f"{stem}.{walk.tag}.pyc", f"{stem}.{walk.tag}.opt-1.pyc", f"{stem}.{walk.tag}.opt-2.pyc")
+                  if n in names]
+    return [os.path.join(cache, n) for n in wanted]
+
+
+def _cache_findings(d: _Dist | None, source: str, walk: _Walk) -> Iterator[Finding]:
+    """Findings on the bytecode importlib would load for a vouched source (today: an unchecked
+    hash-based pyc, loaded whatever the source holds)."""
+    for pyc in _cached_pyc(source, walk):
+        if pyc not in walk.reported and _pyc_unchecked(pyc):
+            walk.reported.add(pyc)
+            yield _unchecked_finding(d, pyc, walk.rel)
+
+
+def _unchecked_finding(d: _Dist | None, path: str, rel: Callable[[Path], str]) -> Finding:
+    who = f"{d.name} {d.version}: " if d is not None else ""
+    return Finding(id="python.pyc-unchecked", severity="high",
+                   message=(f"{who}{rel(Path(path))} is an unchecked hash-based pyc: Python loads it "
+                            "whatever its source holds, and no RECORD hash vouches for it"),
+                   subject=d.ref if d is not None else None, source=rel(Path(path)))
+
+
+def _is_extension(entry: str, stem: str) -> bool:
+    """Whether ``entry`` may be the extension module ``stem`` (``stem.so``, ``stem.abi3.so``,
+    ``stem.cpython-311-x86_64-linux-gnu.so``, ``.pyd``): the target's exact
+    ``EXTENSION_SUFFIXES`` are not known here, so every such name counts (fail closed)."""
+    return entry.startswith(stem + ".") and entry.endswith((".so", ".pyd"))
+
+
+def _first_candidate(folder: str, stem: str, entries: frozenset[str]) -> list[str]:
+    """The file(s) FileFinder's loaders pick for ``stem`` among ``entries``: extension
+    suffixes, then ``.py`` (``.pyw``), then ``.pyc``; several extension candidates all count."""
+    exts = [p for p in (os.path.join(folder, e) for e in sorted(entries) if _is_extension(e, stem)) if os.path.isfile(p)]
+    if exts:
+        return exts
+    for suffix in (*_SOURCE_SUFFIXES, ".pyc"):
+        path = os.path.join(folder, stem + suffix)
+        if stem + suffix in entries and os.path.isfile(path):
+            return [path]
+    return []
+
+
+def _find_spec(folder: str, name: str, walk: _Walk) -> list[str]:
+    """The file(s) ``import name`` loads from the path entry ``folder``, as CPython 3.11's
+    ``FileFinder.find_spec`` decides (``importlib/_bootstrap_external.py``): a package
+    ``name/__init__`` first, then a module ``name`` + suffix; empty when nothing there (a
+    namespace portion loads no code, and the search goes on to later entries)."""
+    entries = walk.listing(folder)
+    if name in entries:
+        base = os.path.join(folder, name)
+        found = _first_candidate(base, "__init__", walk.listing(base) if os.path.isdir(base) else frozenset())
+        if found:
+            return found
+    return _first_candidate(folder, name, entries)
+
+
+def _import_winner(entries: list[str], name: str, walk: _Walk) -> tuple[str, list[str]] | None:
+    """The first path entry (in order) where ``import name`` finds code, with the file(s)."""
+    for entry in entries:
+        files = _find_spec(entry, name, walk)
+        if files:
+            return entry, files
+    return None
+
+
+def _upto(site_path: list[str], site: str) -> list[str]:
+    """The path entries searched before and at ``site`` (just ``site`` if it is not on it)."""
+    return site_path[: site_path.index(site) + 1] if site in site_path else [site]
+
+
+def _shadowing(names: dict[tuple[str, str], tuple[_Dist, str]], site_path: list[str], walked: set[str],
+               walk: _Walk) -> Iterator[Finding]:
+    """Red team 18d-2: for every top-level name a RECORD installs, what ``import NAME`` loads.
+    The site folders and the folders their ``.pth`` path lines add are searched in order up to
+    the distribution's own, and the first code found wins; it must be a file a RECORD vouches
+    for. Otherwise something shadows the recorded code: a package folder beside a recorded
+    module, an extension module beside a ``.py``, the same name in an earlier site folder."""
+    for (site, name), (d, recorded) in sorted(names.items(), key=lambda kv: kv[0]):
+        found = _import_winner(_upto(site_path, site), name, walk)
+        if found is None:
+            continue  # nothing importable: a missing file is reported by the RECORD check
+        entry, files = found
+        wrong = [f for f in files if not walk.vouched(f)]
+        if not wrong:
+            if os.path.dirname(files[0]) == entry and files[0].endswith(_SOURCE_SUFFIXES):
+                yield from _cache_findings(d, files[0], walk)  # a top-level module's bytecode
+            continue
+        if entry == site and os.path.dirname(wrong[0]) in walked:
+            continue  # inside a package folder the walk covers, and reported there
+        yield Finding(id="python.unrecorded-code", severity="high",
+                      message=(f"{d.name} {d.version}: `import {name}` loads {walk.rel(Path(wrong[0]))}, which no RECORD "
+                               f"vouches for, and not the recorded {recorded} (import precedence)"),
+                      subject=d.ref, source=walk.rel(Path(wrong[0])))
+
+
+def _startup_modules(path: list[str], stdlib: int, sites: list[str], walk: _Walk) -> Iterator[Finding]:
+    """Red team 18d-3: ``site.main`` imports ``sitecustomize`` and ``usercustomize`` after the
+    ``.pth`` path lines are added, so from anywhere on ``sys.path``: the stdlib folders (the
+    first ``stdlib`` entries), the site folders and the folders ``.pth`` path lines add, first
+    found wins. Site folders are covered by the ``.pth`` scan; in a folder a ``.pth`` path line
+    adds (wherever it leads) or a stdlib folder inside the environment, one no RECORD vouches
+    for is high (whether it wins today or is shadowed); one in a stdlib folder outside the
+    environment (the base interpreter's own, e.g. Debian's) is low, and only when it runs."""
+    for mod in _STARTUP_MODULES:
+        first = True
+        for i, entry in enumerate(path):
+            files = _find_spec(entry, mod, walk)
+            if not files:
+                continue
+            wins, first = first, False
+            wrong = [f for f in files if not walk.vouched(f)]
+            if entry in sites or not wrong:
+                continue
+            where = walk.rel(Path(wrong[0]))
+            if i >= stdlib or walk.inside(entry):
+                yield Finding(id="python.unrecorded-code", severity="high",
+                              message=(f"{where} is a {mod} module on the interpreter's path (a folder a .pth path line or "
+                                       f"the stdlib adds); `import {mod}` runs at every start "
+                                       + ("and finds it first" if wins else "(an earlier one wins today)")
+                                       + ", and no RECORD vouches for it"),
+                              source=where)
+            elif wins:
+                yield Finding(id="python.unrecorded-code", severity="low",
+                              message=(f"{wrong[0]} (outside the environment: the base interpreter's) is the {mod} "
+                                       "module that runs at every start; not verified"),
+                              source=where)
+
+
+def _files_under(top: str, walk: _Walk, links: dict[str, tuple[str, bool]]) -> Iterator[tuple[str, str]]:
+    """Every file under the package folder ``top`` in sorted order, within the bound. A folder
+    that is a symbolic link (``top`` itself or one below) is walked through the link when its
+    target stays inside the environment, each target once; one leading out is not. Both are
+    noted in ``links`` (red team 18d-2c: a linked package folder was skipped silently)."""
+    if walk.stopped or not os.path.isdir(top):
+        return
+    targets: set[str] = set()
+
+    def follow(folder: str) -> bool:
+        if not os.path.islink(folder):
+            return True
+        real = os.path.realpath(folder)
+        inside = os.path.join(real, "").startswith(walk.real_root)
+        links.setdefault(folder, (real, inside))
+        if not inside or real in targets:
+            return False
+        targets.add(real)
+        return True
+
+    if not follow(top):
+        return
+    for folder, dirs, files in os.walk(top, followlinks=True):
+        dirs[:] = sorted(x for x in dirs if follow(os.path.join(folder, x)))
+        for name in sorted(files):
+            if not walk.count():
+                return
+            yield folder, name
+
+
+def _recordless_code(d: _Dist, walk: _Walk) -> tuple[list[str], list[str]]:
+    """Where a distribution with no RECORD put its code, as far as its metadata says: the
+    folders and module files named by ``top_level.txt`` and by the first parts of
+    ``installed-files.txt`` paths (egg-info; relative to the egg-info folder); failing both,
+    the project's name as an import name."""
+    site = str(d.site)
+    heads: set[str] = set()
+    for fname in ("top_level.txt", "installed-files.txt"):
+        try:
+            text = read_bounded(d.dir / fname, MAX_RECORD_BYTES).decode("utf-8", "replace")
+        except InputError:
+            continue
+        for line in text.splitlines()[:_MAX_PTH_LINES * 10]:
+            line = line.strip().replace("\\", "/")
+            if fname == "installed-files.txt" and line:
+                try:
+                    line = os.path.relpath(os.path.normpath(os.path.join(str(d.dir), line)), site).replace(os.sep, "/")
+                except ValueError:  # pragma: no cover - another drive (Windows)
+                    continue
+            head, sep, _ = line.partition("/")
+            if head.isidentifier():
+                heads.add(head)
+            elif not sep and head.endswith(_MODULE_SUFFIXES) and head.partition(".")[0].isidentifier():
+                heads.add(head.partition(".")[0])
+    if not heads:  # no such file (a wheel need not ship top_level.txt): the project's own name
+        guess = d.name.replace("-", "_").replace(".", "_")
+        heads = {n for n in (guess, guess.lower()) if n.isidentifier()}
+    folders: list[str] = []
+    files: list[str] = []
+    entries = walk.listing(site)
+    for head in sorted(heads):
+        path = os.path.join(site, head)
+        if head in entries and os.path.isdir(path):
+            folders.append(path)
+        files += _first_candidate(site, head, entries)
+    return folders, files
+
+
+def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], walk: _Walk, *,
+                     names: dict[tuple[str, str], tuple[_Dist, str]], site_path: list[str], path: list[str],
+                     recordless: list[_Dist]) -> Iterator[Collected]:
+    """Code the interpreter runs that no RECORD row vouches for (red team 15b-2, 18d-2..4, 18d-6):
+    ``.pth`` files with an ``import`` line (run at every start) in every site folder,
+    ``sitecustomize``/``usercustomize`` anywhere on the path and owned by no distribution,
+    unchecked hash-based ``.pyc`` files, importable files in a distribution's package folders
+    that no RECORD lists, whatever shadows a recorded top-level name, and the code of
+    distributions that have no RECORD. The walk is bounded (:data:`_MAX_WALK_FILES`)."""
+    rel = walk.rel
+    vouched = walk.vouched
     for site in sites:
         try:
-            names = sorted(os.listdir(site))
+            names_here = sorted(os.listdir(site))
         except OSError:
             continue
-        for name in names:
-            path = os.path.join(site, name)
+        for name in names_here:
+            path_ = os.path.join(site, name)
             if name.endswith(".pth"):
                 line: str | None = None
                 data = b""
                 try:
-                    data = read_bounded(Path(path), 1 << 20)
+                    data = read_bounded(Path(path_), 1 << 20)
                     line = _pth_exec_line(data.decode("utf-8", "replace"))
                     if line is None:
                         continue
                     what = f"runs code at every interpreter start: {line[:200]!r}"
                 except InputError as exc:
                     what = f"cannot be read ({exc.detail}); it may run code at every interpreter start"
-                owner = listed.get(path)
-                if vouched(path):
+                owner = walk.listed.get(path_)
+                if vouched(path_):
                     assert owner is not None
                     yield Finding(id="python.pth-code", severity="low",
                                   message=f"{name} {what} (installed by {owner[0].name} {owner[0].version}; matches RECORD)",
-                                  subject=owner[0].ref, source=rel(Path(path)))
+                                  subject=owner[0].ref, source=rel(Path(path_)))
                 elif owner is None and name == _VIRTUALENV_PTH and _virtualenv_hook_only(data):
-                    # virtualenv writes this hook and its module into every environment it makes, and
-                    # no RECORD lists them: reported, below the usual gate, with the module's digest
-                    # (its content is virtualenv's, not verified here; compare it across builds)
-                    module = os.path.join(site, "_virtualenv.py")
-                    digest = sha256_file(Path(module)).sha256 if os.path.isfile(module) else None
-                    yield Finding(id="python.pth-code", severity="medium",
-                                  message=(f"{name} {what}: virtualenv's startup hook; _virtualenv.py "
-                                           + (f"(SHA-256 {digest})" if digest else "(missing)")
-                                           + " is listed by no RECORD, so its content is not verified"),
-                                  source=rel(Path(path)))
+                    yield from _virtualenv_hook(site, name, what, site_path, walk)
                 else:
                     state = ("its RECORD row does not vouch for it (no strong hash, or a mismatch)" if owner is not None
                              else "no RECORD lists it")
                     yield Finding(id="python.pth-code", severity="high", message=f"{name} {what}; {state}",
-                                  subject=owner[0].ref if owner is not None else None, source=rel(Path(path)))
-            elif name.partition(".")[0] in _STARTUP_MODULES and not vouched(path) and (
-                    name.endswith(_CODE_SUFFIXES) or os.path.isdir(path)):
+                                  subject=owner[0].ref if owner is not None else None, source=rel(Path(path_)))
+            elif name.partition(".")[0] in _STARTUP_MODULES and not vouched(path_) and (
+                    name.endswith(_CODE_SUFFIXES) or os.path.isdir(path_)):
                 yield Finding(id="python.unrecorded-code", severity="high",
                               message=(f"{name} in site-packages is imported at every interpreter start and no RECORD "
                                        "vouches for it"),
-                              source=rel(Path(path)))
-    walked = 0
+                              source=rel(Path(path_)))
+    yield from _startup_modules(path, len(path) - len(site_path), sites, walk)
     per_dist: dict[str, tuple[_Dist, list[str]]] = {}
     unchecked: list[tuple[_Dist, str]] = []
-    stopped = False
+    links: dict[str, tuple[str, bool]] = {}
+    walked: set[str] = set()
     for top in sorted(tops):
         d = tops[top]
-        if stopped or os.path.islink(top) or not os.path.isdir(top):
-            continue
-        for folder, dirs, files in os.walk(top):
-            dirs.sort()
-            for name in sorted(files):
-                walked += 1
-                if walked > _MAX_WALK_FILES:
-                    stopped = True
-                    break
-                if not name.endswith(_CODE_SUFFIXES) and ".so." not in name:
-                    continue
-                path = os.path.join(folder, name)
-                if name.endswith(".pyc") and _pyc_unchecked(path):
-                    unchecked.append((d, path))
-                    continue
-                if path in listed or (name.endswith(".pyc") and os.path.basename(folder) == "__pycache__"):
-                    continue  # a cache file importlib revalidates against its source (docs/design.md)
-                per_dist.setdefault(d.ref, (d, []))[1].append(path)
-            if stopped:
-                break
+        walked.add(top)
+        for folder, name in _files_under(top, walk, links):
+            if not name.endswith(_CODE_SUFFIXES) and ".so." not in name:
+                continue
+            path_ = os.path.join(folder, name)
+            if name.endswith(".pyc") and _pyc_unchecked(path_):
+                unchecked.append((d, path_))
+                continue
+            if path_ in walk.listed or (name.endswith(".pyc") and os.path.basename(folder) == "__pycache__"):
+                continue  # a cache file importlib revalidates against its source (docs/design.md)
+            per_dist.setdefault(d.ref, (d, []))[1].append(path_)
     for d, paths in per_dist.values():
         first = ", ".join(rel(Path(p)) for p in paths[:3])
         yield Finding(id="python.unrecorded-code", severity="high",
                       message=(f"{d.name} {d.version}: {len(paths)} importable file{'' if len(paths) == 1 else 's'} in its "
                                f"package folders that no RECORD lists ({first})"),
                       subject=d.ref, source=rel(Path(paths[0])))
-    for d, path in unchecked:
-        yield Finding(id="python.pyc-unchecked", severity="high",
-                      message=(f"{d.name} {d.version}: {rel(Path(path))} is an unchecked hash-based pyc: Python loads it "
-                               "whatever its source holds, and no RECORD hash vouches for it"),
-                      subject=d.ref, source=rel(Path(path)))
-    if stopped:
+    for d, p in unchecked:
+        walk.reported.add(p)
+        yield _unchecked_finding(d, p, rel)
+    yield from _shadowing(names, site_path, walked, walk)
+    yield from _recordless_findings(recordless, walk, links)
+    for link, (real, inside) in sorted(links.items()):
+        yield Finding(id="python.linked-folder", severity="low" if inside else "medium",
+                      message=(f"{rel(Path(link))} is a symbolic link to {real}, "
+                               + ("inside the environment: walked through the link" if inside else
+                                  "outside the environment: not walked, nothing there is verified")),
+                      source=rel(Path(link)))
+    if walk.stopped:
         yield Finding(id="python.record-unverified", severity="medium",
                       message=f"stopped looking for unrecorded code after {_MAX_WALK_FILES} files in package folders")
+
+
+def _virtualenv_hook(site: str, name: str, what: str, site_path: list[str], walk: _Walk) -> Iterator[Finding]:
+    """virtualenv writes ``_virtualenv.pth`` and ``_virtualenv.py`` into every environment it
+    makes, and no RECORD lists them: reported below the usual gate (medium) with the module's
+    digest (its content is virtualenv's, not verified here; compare it across builds), but only
+    when ``import _virtualenv`` loads that very file (red team 18d-2d: a ``_virtualenv/``
+    package beside it wins); otherwise high."""
+    module = os.path.join(site, "_virtualenv.py")
+    found = _import_winner(_upto(site_path, site), "_virtualenv", walk)
+    source = walk.rel(Path(os.path.join(site, name)))
+    if found is None or found[1] == [module]:
+        digest = sha256_file(Path(module)).sha256 if found is not None else None
+        yield Finding(id="python.pth-code", severity="medium",
+                      message=(f"{name} {what}: virtualenv's startup hook; _virtualenv.py "
+                               + (f"(SHA-256 {digest})" if digest else "(missing)")
+                               + " is listed by no RECORD, so its content is not verified"),
+                      source=source)
+        if found is not None:
+            yield from _cache_findings(None, module, walk)
+        return
+    yield Finding(id="python.pth-code", severity="high",
+                  message=(f"{name} {what}: virtualenv's hook, but `import _virtualenv` loads "
+                           f"{walk.rel(Path(found[1][0]))}, not {walk.rel(Path(module))}, and no RECORD vouches for it"),
+                  source=source)
+
+
+def _recordless_findings(recordless: list[_Dist], walk: _Walk, links: dict[str, tuple[str, bool]]) -> Iterator[Finding]:
+    """Red team 18d-6: a distribution with no RECORD (an egg-info install, a dist-info whose
+    RECORD is gone) has nothing verified. One medium finding each, counting the importable files
+    in the folders its metadata names (walked like a RECORD's; unchecked pycs there are high)."""
+    for d in recordless:
+        folders, files = _recordless_code(d, walk) if d.dir.is_dir() else ([], [])
+        code = list(files)
+        for top in folders:
+            for folder, name in _files_under(top, walk, links):
+                if name.endswith(_CODE_SUFFIXES) or ".so." in name:
+                    p = os.path.join(folder, name)
+                    code.append(p)
+                    if name.endswith(".pyc") and p not in walk.reported and _pyc_unchecked(p):
+                        walk.reported.add(p)
+                        yield _unchecked_finding(d, p, walk.rel)
+        kind = "an egg-info install (no RECORD)" if d.dir.name.lower().endswith(".egg-info") else "a dist-info with no RECORD"
+        where = ", ".join(walk.rel(Path(p)) for p in [*folders, *files][:3])
+        held = (f"{len(code)} importable file{'' if len(code) == 1 else 's'} in {where}" if where else
+                "no package folder found from top_level.txt, installed-files.txt or its name")
+        yield Finding(id="python.record-absent", severity="medium",
+                      message=f"{d.name} {d.version} is {kind}: nothing in its files is verified ({held})",
+                      subject=d.ref, source=walk.rel(d.dir))
 
 
 if __name__ == "__main__":  # pragma: no cover
