@@ -1486,6 +1486,11 @@ def _scan_compressed(fh: IO[bytes], codec: str, size: int, name: str, acc: _Acc,
         _stream_notes(stream, acc, label)
         inner = _scan_content(tmp, n, inner_name, acc, {}, ctx, depth=depth + 1, where=label)
     _check_claim(inner_name, inner, acc)
+    at = stream.trailing_at
+    if stream.trailing_kind is not None and at is not None and 0 < at < size and depth < ctx.limits.max_depth:
+        # another format's start after the last stream: the reading another loader makes is judged too (18c-2)
+        _scan_content(Window(fh, at, size - at), size - at, name + ".trailing", acc, {}, ctx,  # type: ignore[arg-type]
+                      depth=depth + 1, where=f"{where} (bytes after the last {codec} stream)")
     return f"{inner}+{codec}"
 
 
@@ -1506,7 +1511,7 @@ def _stream_notes(stream: Decompressing, acc: _Acc, label: str) -> None:
         acc.add("compressed.trailing-stream", "high", f"{label}: the {stream.trailing} bytes after the last "
                 f"{stream.codec} stream start {stream.trailing_kind}: this decompressor ignores (or stops at) them, "
                 "another reader (pandas picks the codec by the file's name, joblib by the first bytes) reads them; "
-                "not judged", effect="suspicious")
+                "judged as a file of their own too", effect="suspicious")
     elif stream.trailing:
         acc.add("compressed.trailing-data", "low", f"{label}: {stream.trailing} bytes after the last compressed "
                 "stream (ignored by the decompressor)")

@@ -546,6 +546,7 @@ class Decompressing:
         self.eof = False
         self.trailing = 0  # bytes after the last stream that the loader ignores
         self.trailing_kind: str | None = None  # what another reader takes those bytes for (foreign_start)
+        self.trailing_at: int | None = None  # where they start in ``raw``
         self.decoded_frames = 0  # lz4: frames that are not skippable frames
         self.garbage = 0  # bytes after the last gzip member that gzip.py raises on, once it reaches them
         self.members = 1
@@ -683,6 +684,8 @@ class Decompressing:
         head = self._peek_in(64)
         if head and self.trailing_kind is None:
             self.trailing_kind = foreign_start(head)
+            if self._rawpos is not None:
+                self.trailing_at = self._rawpos - (len(self._inbuf) - self._inoff)
         self.trailing += self._drain()
 
     def _next_member(self) -> bool:

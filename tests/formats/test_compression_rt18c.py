@@ -94,13 +94,15 @@ def test_a_zstd_frame_after_skippable_frames_past_the_head_is_not_safe(tmp_path:
     assert {"compressed.trailing-stream", "lz4.skippable-only"} <= set(_ids(r))
 
 
-def test_lz4_frames_then_a_zstd_frame_are_suspicious(tmp_path: Path) -> None:
+def test_lz4_frames_then_a_zstd_frame_are_not_safe(tmp_path: Path) -> None:
     lz4_frame = pytest.importorskip("lz4.frame")
     pk, _ = _evil(tmp_path)
     path = tmp_path / "model.pkl.lz4"
     path.write_bytes(lz4_frame.compress(pickle.dumps({"w": 1}, protocol=4)) + _zstd_frame(pk))
     r = scan_file(path)
-    assert r.verdict == "suspicious" and "compressed.trailing-stream" in _ids(r), (r.format, _ids(r))
+    # the zstd frame is judged as zstd at offset 0 is: mlbom cannot read it (error)
+    assert r.verdict == "error", (r.format, _ids(r))
+    assert {"compressed.trailing-stream", "archive.unsupported"} <= set(_ids(r))
 
 
 def test_nothing_but_skippable_frames_is_not_safe(tmp_path: Path) -> None:
@@ -262,3 +264,15 @@ def test_a_payload_behind_a_long_run_of_empty_gzip_members_is_read(tmp_path: Pat
     assert r.verdict == "unsafe", (r.format, _ids(r))
     assert _runs(f"import gzip, pickle; pickle.load(gzip.open({str(path)!r}))", marker,
                  env={**os.environ, "PYTHONPATH": ""})
+
+
+@pytest.mark.parametrize("tail", ["gzip", "pickle"])
+def test_another_codec_after_the_last_stream_is_judged_too(tail: str, tmp_path: Path) -> None:
+    """The bytes after the last bz2 stream are a gzip member (or a pickle): gzip.open / pickle.load
+    of the same file under another name reads them: judged, the worst reading wins."""
+    pk, _ = _evil(tmp_path)
+    second = gzip.compress(pk, mtime=0) if tail == "gzip" else pk
+    path = tmp_path / "model.pkl.bz2"
+    path.write_bytes(bz2.compress(pickle.dumps({"w": 1}, protocol=4)) + second)
+    r = scan_file(path)
+    assert r.verdict == "unsafe" and "compressed.trailing-stream" in _ids(r), (r.format, _ids(r))
