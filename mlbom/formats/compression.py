@@ -423,7 +423,20 @@ def lzma_chain_in_file(raw: IO[bytes], limits: Limits = DEFAULT_LIMITS) -> bool:
     buf, pos = raw.read(1 << 12), 0
     if not buf.startswith(_ZERO_STREAM):
         return False
-    for _ in range(limits.max_streams):
+    # the leading run of zero bytes is a run of 18-byte empty streams: counted, not decoded
+    zeros = len(buf) - len(buf.lstrip(b"\x00"))
+    buf = buf[zeros:]
+    while not buf:
+        more = raw.read(1 << 20)
+        if not more:
+            return False  # zeros to the end: every reader decodes nothing from them
+        buf = more.lstrip(b"\x00")
+        zeros += len(more) - len(buf)
+    streams = zeros // 18
+    if streams > limits.max_streams:
+        return True  # more than the reading takes: read as lzma, it stops with error
+    buf, pos = b"\x00" * (zeros % 18) + buf, 0
+    for _ in range(limits.max_streams - streams):
         if len(buf) - pos < 256:
             buf, pos = buf[pos:] + raw.read(1 << 12), 0
         if len(buf) - pos < 18:

@@ -276,3 +276,13 @@ def test_another_codec_after_the_last_stream_is_judged_too(tail: str, tmp_path: 
     path.write_bytes(bz2.compress(pickle.dumps({"w": 1}, protocol=4)) + second)
     r = scan_file(path)
     assert r.verdict == "unsafe" and "compressed.trailing-stream" in _ids(r), (r.format, _ids(r))
+
+
+def test_a_zero_run_is_counted_not_decoded() -> None:
+    """A zeroed raw file of any length is not lzma (quickly: the run is counted in bulk); a run
+    longer than the stream bound before a stream fails closed (read as lzma, which stops)."""
+    assert not compression.lzma_chain_in_file(io.BytesIO(b"\x00" * (3 << 20)))
+    tail = lzma.compress(b"payload")
+    assert compression.lzma_chain_in_file(io.BytesIO(b"\x00" * (18 * 20 + 5) + tail), Limits(max_streams=10))
+    assert not compression.lzma_chain_in_file(io.BytesIO(b"\x00" * (18 * 20 + 5) + tail))  # 5 zeros + xz: refused
+    assert compression.lzma_chain_in_file(io.BytesIO(b"\x00" * (18 * 20) + tail))
