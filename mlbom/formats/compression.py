@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import IO, NamedTuple, Protocol
 
 from mlbom.formats.weights import FormatError
-from mlbom.limits import MAX_STREAMS
+from mlbom.limits import MAX_STREAMS, MIN_STREAM_BYTES
 
 CHUNK = 1 << 16  # compressed bytes read per step; output is requested in CHUNK_OUT pieces
 FEED_FIRST = 1 << 6  # bytes fed to a stream's decoder first; doubled per step up to CHUNK (small streams
@@ -591,10 +591,10 @@ class Decompressing:
     def _started(self, fresh: Callable[[], _Decoder]) -> None:
         """A next stream starts (``self.pending`` holds its first bytes). Every stream counts
         against ``limits.max_streams``, those that decode to nothing too (red team 18c-3/-4)."""
-        if self.members > self.limits.max_streams:
-            raise FormatError(f"{self.codec}: more than {self.limits.max_streams} compressed streams in one file "
-                              f"(the per-file bound); the {self.produced} bytes before were judged, the rest not "
-                              "read (the loader reads on)")
+        if self.members > self.limits.max_streams and self.members > self.consumed // MIN_STREAM_BYTES:
+            raise FormatError(f"{self.codec}: more than {self.limits.max_streams} compressed streams in one file, "
+                              f"{self.consumed // self.members} bytes each on average (the per-file bound); the "
+                              f"{self.produced} bytes before were judged, the rest not read (the loader reads on)")
         self._feed = FEED_FIRST
         self._mark = self._here(fresh)
 

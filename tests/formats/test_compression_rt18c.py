@@ -286,3 +286,11 @@ def test_a_zero_run_is_counted_not_decoded() -> None:
     assert compression.lzma_chain_in_file(io.BytesIO(b"\x00" * (18 * 20 + 5) + tail), Limits(max_streams=10))
     assert not compression.lzma_chain_in_file(io.BytesIO(b"\x00" * (18 * 20 + 5) + tail))  # 5 zeros + xz: refused
     assert compression.lzma_chain_in_file(io.BytesIO(b"\x00" * (18 * 20) + tail))
+
+
+def test_many_real_members_read_on_past_the_bound() -> None:
+    """BGZF-like: members of real size (over MIN_STREAM_BYTES each) are read past the count."""
+    blocks = [os.urandom(3000) for _ in range(30)]
+    raw = b"".join(gzip.compress(b, mtime=0) for b in blocks)
+    d = Decompressing(io.BytesIO(raw), "gzip", Limits(max_streams=10))
+    assert d.read(1 << 20) == b"".join(blocks)
