@@ -81,3 +81,19 @@ more than 2^64."""
 
 MAX_LICENSE_EXPRESSION_CHARS = 4096
 """Longest licence expression in a policy's ``licenses.allow``/``deny`` list."""
+
+MAX_STREAMS = 65_536
+"""Most compressed streams (gzip members, bz2/xz/LZMA-alone streams, zlib streams, lz4 frames —
+skippable ones included) read from one compressed file or member. The loaders' readers have no
+such bound (``gzip.py``, ``BZ2File``, ``LZMAFile``, ``lz4.frame`` read on as long as streams
+follow), but each stream costs a decoder's start-up: tens of thousands of 20-byte streams in a
+1 MB file are a slow scan, not a model (red team 18c-3). Every stream counts, those that decode to
+nothing included, so a payload behind a long run of empty members is still read (red team
+18c-4) up to this bound. Past it the reading stops once the streams average less than
+:data:`MIN_STREAM_BYTES` of input each: what came before is judged and the file is ``error``
+(the loader would read on). Files of many real streams read on (BGZF, the blocked gzip of
+genomics data, is a gzip member per 64 KiB of data: a 5 GB file has about 100,000)."""
+
+MIN_STREAM_BYTES = 1024
+"""Average compressed bytes per stream below which more than :data:`MAX_STREAMS` streams stop the
+reading: the work per input byte stays bounded, whatever the stream sizes."""

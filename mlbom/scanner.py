@@ -44,6 +44,7 @@ from mlbom.formats.compression import (
     Decompressing,
     Limits,
     detect,
+    lzma_chain_in_file,
     zlib_confirmed,
 )
 from mlbom.formats.onnx import ExternalRef
@@ -652,6 +653,12 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                         "contents were not scanned", effect="error")
                 return kind
         codec = detect(head)
+        if codec == "zstd":  # skippable frames (lz4's and zstd's), then a zstd frame (red team 18c-2)
+            acc.add("archive.unsupported", "high", f"{where}: zstd stream after skippable frames (zstandard, pandas' "
+                    "'.zst', steps over them): mlbom cannot read it, so its contents were not scanned", effect="error")
+            return "zstd"
+        if codec is None and lzma_chain_in_file(fh, ctx.limits):  # empty zero-byte LZMA-alone streams (18c-1)
+            codec = "lzma"
         if codec is not None and (codec != "zlib" or zlib_confirmed(head)):
             return _scan_compressed(fh, codec, size, name, acc, facts, ctx, depth=depth, where=where)
         eocd = find_end_record(fh, size)
@@ -1479,6 +1486,11 @@ def _scan_compressed(fh: IO[bytes], codec: str, size: int, name: str, acc: _Acc,
         _stream_notes(stream, acc, label)
         inner = _scan_content(tmp, n, inner_name, acc, {}, ctx, depth=depth + 1, where=label)
     _check_claim(inner_name, inner, acc)
+    at = stream.trailing_at
+    if stream.trailing_kind is not None and at is not None and 0 < at < size and depth < ctx.limits.max_depth:
+        # another format's start after the last stream: the reading another loader makes is judged too (18c-2)
+        _scan_content(Window(fh, at, size - at), size - at, name + ".trailing", acc, {}, ctx,  # type: ignore[arg-type]
+                      depth=depth + 1, where=f"{where} (bytes after the last {codec} stream)")
     return f"{inner}+{codec}"
 
 
@@ -1495,9 +1507,17 @@ def _stream_notes(stream: Decompressing, acc: _Acc, label: str) -> None:
                 "no gzip member: gzip.GzipFile raises only when a read reaches them, after it has handed out the "
                 "members before (pickle.load through gzip.open, as pandas.read_pickle, has run the pickle by then); "
                 "the content before them is judged", effect="suspicious")
-    if stream.trailing:
+    if stream.trailing and stream.trailing_kind is not None:
+        acc.add("compressed.trailing-stream", "high", f"{label}: the {stream.trailing} bytes after the last "
+                f"{stream.codec} stream start {stream.trailing_kind}: this decompressor ignores (or stops at) them, "
+                "another reader (pandas picks the codec by the file's name, joblib by the first bytes) reads them; "
+                "judged as a file of their own too", effect="suspicious")
+    elif stream.trailing:
         acc.add("compressed.trailing-data", "low", f"{label}: {stream.trailing} bytes after the last compressed "
                 "stream (ignored by the decompressor)")
+    if stream.skippable_only:
+        acc.add("lz4.skippable-only", "high", f"{label}: nothing but skippable frames (magic 50-5f 2a 4d 18, shared "
+                "by lz4 and zstd): nothing decodes, so there is no content to vouch for", effect="error")
 
 
 class _Same:

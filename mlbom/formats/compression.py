@@ -23,11 +23,14 @@ from dataclasses import dataclass
 from typing import IO, NamedTuple, Protocol
 
 from mlbom.formats.weights import FormatError
+from mlbom.limits import MAX_STREAMS, MIN_STREAM_BYTES
 
-CHUNK = 1 << 16  # compressed bytes fed per step; output is requested in CHUNK_OUT pieces
+CHUNK = 1 << 16  # compressed bytes read per step; output is requested in CHUNK_OUT pieces
+FEED_FIRST = 1 << 6  # bytes fed to a stream's decoder first; doubled per step up to CHUNK (small streams
+# leave small ``unused_data`` copies behind: red team 18c-3)
 CHUNK_OUT = 1 << 20
 REPLAY_OUT = 1 << 12  # output per step when a stream that failed is re-read up to its error
-MAX_EMPTY_STREAMS = 4096  # streams in a row that decode to nothing before the reading stops
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,8 @@ class Limits:
     at every nesting level together (shared or nested archives cannot multiply the work).
     ``max_member_spool``: a compressed member that
     must be re-read (a zip member holding npy, safetensors, a nested archive) is inflated to a
-    temporary file of at most this many bytes."""
+    temporary file of at most this many bytes. ``max_streams``: compressed streams (members,
+    frames) read from one compressed file or member (:data:`mlbom.limits.MAX_STREAMS`)."""
 
     max_output: int = 8 << 30
     max_ratio: int = 500
@@ -53,6 +57,7 @@ class Limits:
     max_work: int = 64 << 30
     max_entries: int = 1_000_000
     max_member_spool: int = 2 << 30
+    max_streams: int = MAX_STREAMS
 
 
 DEFAULT_LIMITS = Limits()
@@ -122,8 +127,40 @@ def _xxh32_short(data: bytes) -> int:
 
 
 def lz4_skippable(head: bytes) -> bool:
-    """An lz4 skippable frame (magic 0x184D2A50-5F): ``LZ4FrameDecompressor`` steps over it."""
+    """A skippable frame (magic 0x184D2A50-5F): ``LZ4FrameDecompressor`` steps over it — and so
+    does ``zstandard`` (RFC 8878 §3.1.2 gives zstd the same skippable frames, red team 18c-2)."""
     return len(head) >= 4 and 0x50 <= head[0] <= 0x5F and head[1:4] == b"\x2a\x4d\x18"
+
+
+def after_skippable(head: bytes) -> bytes:
+    """What follows the skippable frames that start ``head`` (as far as ``head`` reaches: b""
+    when they run past it). Skippable frames are shared by lz4 and zstd: what follows them
+    decides which codec the file is."""
+    pos = 0
+    for _ in range(MAX_STREAMS):
+        if not lz4_skippable(head[pos:]) or len(head) - pos < 8:
+            break
+        pos += 8 + int.from_bytes(head[pos + 4:pos + 8], "little")
+    return head[pos:]
+
+
+def foreign_start(data: bytes) -> str | None:
+    """The format another reader takes ``data`` (bytes left after a compressed file's last
+    stream, its first 64 or more) for: another codec's magic (a zstd frame or a skippable frame,
+    gzip, bz2, xz, lz4, LZMA-alone, a confirmed zlib header), a zip, a 7z/rar archive or a pickle
+    with a protocol. Such bytes are a second reading a loader makes (pandas picks the codec by
+    the file's name, joblib by its first bytes of each file), never a note (red team 18c-2)."""
+    if data.startswith(ZSTD_MAGIC):
+        return "zstd"
+    if lz4_skippable(data):
+        return "a skippable frame (zstd or lz4)"
+    for magic, kind in ((b"PK\x03\x04", "zip"), (b"PK\x05\x06", "zip"), (b"7z\xbc\xaf\x27\x1c", "7z"),
+                        (b"Rar!\x1a\x07", "rar")):
+        if data.startswith(magic):
+            return kind
+    if len(data) >= 2 and data[0] == 0x80 and 2 <= data[1] <= 5:
+        return "pickle"
+    return compressed(data)
 
 
 class _Lz4Decoder:
@@ -145,6 +182,8 @@ class _Lz4Decoder:
         self._started = False
         self.checksum_bytes = 0  # bytes after the frame that the unchecked decoder leaves unread
         self.notes: list[str] = []
+        self.skippable = False  # a skippable frame: nothing decoded from it
+
 
     @property
     def eof(self) -> bool:
@@ -167,6 +206,7 @@ class _Lz4Decoder:
         h = self._head
         if h[:4] != b"\x04\x22\x4d\x18"[:len(h[:4])] or (len(h) >= 5 and not h[4] & 0x04):
             self._started = True
+            self.skippable = bool(h) and 0x50 <= h[0] <= 0x5F and h[1:4] == b"\x2a\x4d\x18"[:len(h[1:4])]
             return h  # no checksum to take out (a skippable frame, or what the decoder judges)
         if len(h) < 6:
             return None
@@ -315,8 +355,10 @@ def detect(head: bytes) -> str | None:
         return "lzma"
     if _lzma_alone(head):  # any other LZMA-alone header lzma.open / LZMAFile (pandas' "xz") decodes
         return "lzma"
-    if head.startswith(b"\x04\x22\x4d\x18") or lz4_skippable(head):  # lz4.frame steps over skippable frames
+    if head.startswith(b"\x04\x22\x4d\x18"):
         return "lz4"
+    if lz4_skippable(head):  # lz4.frame and zstandard both step over skippable frames: what follows decides
+        return "zstd" if after_skippable(head).startswith(ZSTD_MAGIC) else "lz4"
     if head.startswith(b"ZF"):  # joblib's _detect_compressor: any file starting "ZF" is its old container
         return "joblib-zfile"
     if len(head) >= 2 and head[0] & 0x0F == 8 and head[0] >> 4 <= 7 and (head[0] << 8 | head[1]) % 31 == 0:
@@ -364,6 +406,54 @@ def _lzma_alone(head: bytes) -> bool:
         nonzero = nonzero or any(chunk[:used])
         pos += used
     return pos > 0 and nonzero
+
+
+_ZERO_STREAM = b"\x00" * 18  # an empty LZMA-alone stream: properties 0, dictionary 0, size 0, range coder 00 x 5
+
+
+def lzma_chain_in_file(raw: IO[bytes], limits: Limits = DEFAULT_LIMITS) -> bool:
+    """Whether a file that starts with empty LZMA-alone streams made of zero bytes (which
+    :func:`detect` leaves alone: a zeroed raw file starts so too) reaches a stream with content,
+    read as ``LZMAFile`` (FORMAT_AUTO, behind ``lzma.open`` and pandas' ``xz`` and ``.tar``)
+    reads it: each stream with a fresh picky decoder, past the head and through the whole file
+    (red team 18c-1: 40 zero streams, then an ``.xz`` pickle). A chain that ends at the file's end
+    or at bytes the decoder refuses decodes to nothing: not a compressed file. Past
+    ``limits.max_streams`` streams it is taken for one (the reading then stops with ``error``)."""
+    raw.seek(0)
+    buf, pos = raw.read(1 << 12), 0
+    if not buf.startswith(_ZERO_STREAM):
+        return False
+    # the leading run of zero bytes is a run of 18-byte empty streams: counted, not decoded
+    zeros = len(buf) - len(buf.lstrip(b"\x00"))
+    buf = buf[zeros:]
+    while not buf:
+        more = raw.read(1 << 20)
+        if not more:
+            return False  # zeros to the end: every reader decodes nothing from them
+        buf = more.lstrip(b"\x00")
+        zeros += len(more) - len(buf)
+    streams = zeros // 18
+    if streams > limits.max_streams:
+        return True  # more than the reading takes: read as lzma, it stops with error
+    buf, pos = b"\x00" * (zeros % 18) + buf, 0
+    for _ in range(limits.max_streams - streams):
+        if len(buf) - pos < 256:
+            buf, pos = buf[pos:] + raw.read(1 << 12), 0
+        if len(buf) - pos < 18:
+            return False
+        if buf.startswith(b"\xfd7zXZ\x00", pos):
+            return True
+        piece = buf[pos:pos + 256]
+        dec = lzma.LZMADecompressor(format=lzma.FORMAT_AUTO)
+        try:
+            if dec.decompress(piece, 1):
+                return True
+        except lzma.LZMAError:
+            return False
+        if not dec.eof:
+            return False  # no output yet from a stream that goes on: nothing confirms it (as _lzma_alone)
+        pos += len(piece) - len(dec.unused_data)
+    return True
 
 
 # the names loaders give each codec's files (pandas infers .gz/.bz2/.xz; joblib writes .z, .gz, .bz2,
@@ -452,6 +542,10 @@ class Decompressing:
     def __init__(self, raw: IO[bytes], codec: str, limits: Limits = DEFAULT_LIMITS, *,
                  compressed_size: int | None = None, expected: int | None = None, budget: list[int] | None = None) -> None:
         self.raw = raw
+        try:
+            self._rawpos: int | None = raw.tell()  # kept here: a tell() per stream is a system call
+        except (OSError, AttributeError, ValueError):
+            self._rawpos = None
         self.codec = codec
         self.limits = limits
         self.left_in = compressed_size
@@ -464,6 +558,9 @@ class Decompressing:
         self.off = 0
         self.eof = False
         self.trailing = 0  # bytes after the last stream that the loader ignores
+        self.trailing_kind: str | None = None  # what another reader takes those bytes for (foreign_start)
+        self.trailing_at: int | None = None  # where they start in ``raw``
+        self.decoded_frames = 0  # lz4: frames that are not skippable frames
         self.garbage = 0  # bytes after the last gzip member that gzip.py raises on, once it reaches them
         self.members = 1
         self.pending_head = b""
@@ -472,32 +569,41 @@ class Decompressing:
             self._zfile_header()
             self.codec = "zlib"
         self.notes: list[str] = []  # differentials of the members read (gzip CRCs)
+        self._inbuf = b""  # the last block read from ``raw`` and how much of it was fed
+        self._inoff = 0
+        self._feed = CHUNK  # bytes fed per decoder call: FEED_FIRST for a next stream, doubled per call
+        self._from_inbuf = False  # the last piece fed came from the block (so it can be given back there)
+        self._early = b""  # output of a next stream's first bytes, decoded while testing them
         self.dec = self._decoder()
         self.pending = b""
         self.error: FormatError | None = None  # what stopped the stream: raised once the output before it is read
         self._deferred: FormatError | None = None
-        self.empty_run = 0  # streams in a row that ended without output
         self._mark = self._here(self._decoder)
 
     def _here(self, fresh: Callable[[], _Decoder]) -> _Mark | None:
         """The mark of a stream that starts with the bytes not yet fed to a decoder."""
-        try:
-            pos = self.raw.tell()
-        except (OSError, AttributeError, ValueError):
+        pos = self._rawpos
+        if pos is None:
             return None
-        unfed = len(self.pending_head) + len(self.pending)
+        unfed = len(self.pending_head) + len(self.pending) + len(self._inbuf) - self._inoff
         return _Mark(pos - unfed, None if self.left_in is None else self.left_in + unfed, self.produced, fresh)
 
     def _started(self, fresh: Callable[[], _Decoder]) -> None:
-        """A next stream starts (``self.pending`` holds its first bytes)."""
-        if self._mark is not None and self.produced == self._mark.produced:
-            self.empty_run += 1
-            if self.empty_run > MAX_EMPTY_STREAMS:
-                raise FormatError(f"{self.codec}: more than {MAX_EMPTY_STREAMS} streams in a row decode to nothing; "
-                                  "not read on")
-        else:
-            self.empty_run = 0
+        """A next stream starts (``self.pending`` holds its first bytes). Every stream counts
+        against ``limits.max_streams``, those that decode to nothing too (red team 18c-3/-4)."""
+        if self.members > self.limits.max_streams and self.members > self.consumed // MIN_STREAM_BYTES:
+            raise FormatError(f"{self.codec}: more than {self.limits.max_streams} compressed streams in one file, "
+                              f"{self.consumed // self.members} bytes each on average (the per-file bound); the "
+                              f"{self.produced} bytes before were judged, the rest not read (the loader reads on)")
+        self._feed = FEED_FIRST
         self._mark = self._here(fresh)
+
+    @property
+    def skippable_only(self) -> bool:
+        """lz4: every frame read was a skippable frame — nothing was decoded, so there is no
+        content to vouch for (the file may be zstd behind them, or carry data no lz4 reader shows)."""
+        return (self.codec == "lz4" and not self.decoded_frames
+                and not (isinstance(self.dec, _Lz4Decoder) and not self.dec.skippable))
 
     def use_decoder(self, fresh: Callable[[], _Decoder]) -> None:
         """Decode with ``fresh()`` instead (a zip member's raw LZMA, its properties already read)."""
@@ -533,104 +639,155 @@ class Decompressing:
         data = self.raw.read(n) if n > 0 else b""
         if self.left_in is not None:
             self.left_in -= len(data)
+        if self._rawpos is not None:
+            self._rawpos += len(data)
         return data
 
     def _input(self) -> bytes:
+        """The next piece of input for the decoder: ``self._feed`` bytes of the block read last
+        (a next stream is fed small pieces first, so its ``unused_data`` is a small copy)."""
+        self._from_inbuf = False
         if self.pending_head:
             data, self.pending_head = self.pending_head, b""
             return data
         if self.pending:
             data, self.pending = self.pending, b""
             return data
-        data = self._raw_read(CHUNK)
-        self.consumed += len(data)
+        if self._inoff >= len(self._inbuf):
+            self._inbuf, self._inoff = self._raw_read(CHUNK), 0
+            self.consumed += len(self._inbuf)
+        if self._inoff == 0 and self._feed >= len(self._inbuf):
+            data = self._inbuf
+        else:
+            data = self._inbuf[self._inoff:self._inoff + self._feed]
+        self._inoff += len(data)
+        self._feed = min(self._feed * 2, CHUNK)
+        self._from_inbuf = True
         return data
+
+    def _unread(self, rest: bytes) -> None:
+        """Give back ``rest``, the bytes a decoder left after its stream's end (a suffix of the
+        last piece fed): the input position moves back over them, no copy where they came from
+        the block read last."""
+        if not rest:
+            return
+        if self._from_inbuf and self._inoff >= len(rest) and self._inbuf.endswith(rest, 0, self._inoff):
+            self._inoff -= len(rest)
+        else:
+            self.pending = rest + self.pending
+
+    def _peek_in(self, n: int) -> bytes:
+        """The next ``n`` bytes of input (fewer at its end), not consumed: afterwards they are
+        all in the block (``self._inbuf`` from ``self._inoff``), so a caller may step over them."""
+        if self.pending_head or self.pending:
+            self._inbuf = self.pending_head + self.pending + self._inbuf[self._inoff:]
+            self._inoff, self.pending_head, self.pending = 0, b"", b""
+        while len(self._inbuf) - self._inoff < n:
+            more = self._raw_read(max(CHUNK, n))
+            if not more:
+                break
+            self.consumed += len(more)
+            self._inbuf, self._inoff = self._inbuf[self._inoff:] + more, 0
+        self._from_inbuf = False
+        return self._inbuf[self._inoff:self._inoff + n]
+
+    def _trail(self) -> None:
+        """The input left is trailing data: counted, and what another reader takes it for noted
+        (:func:`foreign_start`)."""
+        head = self._peek_in(64)
+        if head and self.trailing_kind is None:
+            self.trailing_kind = foreign_start(head)
+            if self._rawpos is not None:
+                self.trailing_at = self._rawpos - (len(self._inbuf) - self._inoff)
+        self.trailing += self._drain()
 
     def _next_member(self) -> bool:
         """After a stream ends: start the next one as the loader's reader would, or stop."""
-        rest = self.dec.unused_data
+        self._unread(self.dec.unused_data)
         magic = _MULTI.get(self.codec)
+        if isinstance(self.dec, _Lz4Decoder) and not self.dec.skippable:
+            self.decoded_frames += 1
         if self.single:  # joblib's "ZF" container: zlib.decompress reads one stream, ignores the rest
-            self.trailing += len(rest) + self._drain()
+            self._trail()
             return False
         if magic is None:  # zlib (joblib's BinaryZlibFile), BZ2File, LZMAFile (FORMAT_AUTO): read on
-            if not rest:
-                rest = self._input()
-                if not rest:
-                    return False
-            if not self._starts_stream(rest):
-                # BZ2File/LZMAFile ignore trailing bytes that do not decode as a stream
-                self.trailing += len(self.pending) + self._drain()
-                self.pending = b""
+            if not self._peek_in(1):
+                return False
+            got = self._starts_stream()
+            if got is None:
+                self._trail()  # BZ2File/LZMAFile ignore trailing bytes that do not decode as a stream
                 return False
             codec = self.codec
-            self.dec = _next_stream_decoder(codec)
             self.members += 1
             self._started(lambda: _next_stream_decoder(codec))
+            # the decoder that took the first bytes reads on (one decoder per stream, as the reader's)
+            self.dec, self._early, fed = got
+            self._inoff += fed
+            self._from_inbuf = True
             return True
         if self.codec == "gzip":
-            rest = rest.lstrip(b"\x00")
-            while not rest:
-                more = self._input()
-                if not more:
+            while True:  # zero padding between members: gzip.py steps over it
+                head = self._peek_in(64)
+                if not head:
                     return False
-                rest = more.lstrip(b"\x00")
-            if len(rest) < 2:
-                rest += self._input()
-            if not rest.startswith(magic):
+                zeros = len(head) - len(head.lstrip(b"\x00"))
+                self._inoff += zeros
+                if zeros < len(head):
+                    break
+            if not self._peek_in(2).startswith(magic):
                 # gzip.GzipFile raises BadGzipFile only when a read reaches these bytes, after it
                 # has handed out every member before them: the content is judged, the rest noted
-                self.garbage = len(rest) + self._drain()
+                self.garbage = self._drain()
                 return False
         else:
-            if not rest:
-                rest = self._input()
-                if not rest:
-                    return False
             if isinstance(self.dec, _Lz4Decoder) and self.dec.checksum_bytes:
-                while len(rest) < self.dec.checksum_bytes and (more := self._input()):
-                    rest += more
-                self.dec.finish(rest[:self.dec.checksum_bytes])
-                rest = rest[self.dec.checksum_bytes:]
-                if not rest:
-                    rest = self._input()
-                    if not rest:
-                        return False
-            if len(rest) < 4 and self.codec == "lz4":
-                rest += self._input()
-            if not rest.startswith(magic) and not (self.codec == "lz4" and lz4_skippable(rest)):
+                checksum = self._peek_in(self.dec.checksum_bytes)
+                self._inoff += len(checksum)
+                self.dec.finish(checksum)
+            head = self._peek_in(4)
+            if not head:
+                return False
+            if not head.startswith(magic) and not (self.codec == "lz4" and lz4_skippable(head)):
                 # not a frame (all four magic bytes, as lz4.frame compares them, red team 16c-3):
                 # lz4.frame hands out the frames before and raises only when it reaches these
-                self.trailing += len(rest) + self._drain()
+                self._trail()
                 return False
         self.dec = self._decoder()
-        self.pending = rest
         self.members += 1
         self._started(self._decoder)
         return True
 
-    def _starts_stream(self, rest: bytes) -> bool:
-        """Whether ``rest`` starts another stream: the decoder the loader starts next
+    def _starts_stream(self) -> tuple[_Decoder, bytes, int] | None:
+        """Whether the input starts another stream: the decoder the loader starts next
         (:func:`_next_stream_decoder`) takes its first bytes without an error
         (``_compression.DecompressReader``'s test for BZ2File and LZMAFile). The first 64 bytes
         or more are tried, at least the header of any stream: shorter left-over bytes are read on
-        by the loader, so they are joined to what follows here, never called trailing early."""
-        while len(rest) < 64:
-            more = self._input()
-            if not more:
-                break
-            rest += more
-        self.pending = rest  # given back to the caller's stream either way
-        if self.codec == "zlib" and (len(rest) < 2 or (rest[0] << 8 | rest[1]) % 31 or rest[0] & 0x0F != 8):
-            return False
+        by the loader, so they are joined to what follows here, never called trailing early.
+        The bytes are fed in growing pieces until the first output byte, the stream's end or
+        CHUNK bytes: what one call on a whole block decides, without a block's copy per stream.
+        Returns that decoder, its output so far and the bytes fed to it (still in the block), or
+        None."""
+        head = self._peek_in(64)
+        if self.codec == "zlib" and (len(head) < 2 or (head[0] << 8 | head[1]) % 31 or head[0] & 0x0F != 8):
+            return None
+        dec, fed, step, out = _next_stream_decoder(self.codec), 0, 64, b""
         try:
-            _next_stream_decoder(self.codec).decompress(rest[:CHUNK], 1)
+            while fed < CHUNK:
+                piece = self._peek_in(fed + step)[fed:]
+                if not piece:
+                    break
+                fed += len(piece)
+                step = min(step * 4, CHUNK)
+                out = dec.decompress(piece, 1)
+                if out or dec.eof or not dec.needs_input:
+                    break
         except (zlib.error, lzma.LZMAError, OSError, EOFError, ValueError):
-            return False
-        return True
+            return None
+        return dec, out, fed
 
     def _drain(self) -> int:
-        n = 0
+        n = len(self.pending_head) + len(self.pending) + len(self._inbuf) - self._inoff
+        self._inbuf, self._inoff, self.pending_head, self.pending = b"", 0, b"", b""
         while True:
             chunk = self._raw_read(CHUNK)
             if not chunk:
@@ -643,8 +800,13 @@ class Decompressing:
             if self._deferred is not None:
                 exc, self._deferred = self._deferred, None
                 raise exc
-            if self.dec.eof and not self._next_member():
-                return b""
+            if self._early:  # a next stream's first output, decoded while testing its first bytes
+                out, self._early = self._early, b""
+                return self._give(out)
+            if self.dec.eof:
+                if not self._next_member():
+                    return b""
+                continue  # the next stream may have ended already (an empty one, tested whole)
             data = self._input() if self.dec.needs_input else b""
             try:
                 out = self.dec.decompress(data, CHUNK_OUT)
@@ -691,6 +853,7 @@ class Decompressing:
         got = bytearray()
         try:
             self.raw.seek(mark.pos)
+            self._rawpos = mark.pos
             self.left_in = mark.left_in
             dec = mark.fresh()
             seen = 0
@@ -724,7 +887,9 @@ class Decompressing:
     def _fill(self, n: int) -> None:
         """At least ``n`` bytes buffered, or all there are; the stream's error is raised once
         nothing before it is left to read."""
-        while len(self.buf) - self.off < n and not self.eof:
+        have = len(self.buf) - self.off
+        parts: list[bytes] = []
+        while have < n and not self.eof:
             try:
                 out = self._step()
             except FormatError as exc:
@@ -736,7 +901,10 @@ class Decompressing:
                     self.error = FormatError(f"{self.codec}: inflates to {self.produced} bytes, the container declares "
                                              f"{self.expected}")
                 break
-            self.buf = self.buf[self.off:] + out
+            parts.append(out)
+            have += len(out)
+        if parts:  # one join per fill, never one per piece (30-byte streams: red team 18c-3)
+            self.buf = b"".join([self.buf[self.off:], *parts])
             self.off = 0
         if self.error is not None and self.off >= len(self.buf):
             raise self.error

@@ -135,7 +135,9 @@ def test_lz4_needs_all_four_magic_bytes_for_a_next_frame(tmp_path: Path) -> None
     path.write_bytes(lz4_frame.compress(pk) + b"\x04\x22\x4d\x00" + b"\x00" * 64)
     r = scan_file(path)
     assert r.verdict == "unsafe" and r.format == "pickle+lz4", (r.format, _ids(r))
-    assert "compressed.trailing-data" in _ids(r)
+    # the bytes after the frame read as an LZMA-alone header (18c-2: another codec's start is
+    # compressed.trailing-stream); either way they are no lz4 frame
+    assert {"compressed.trailing-data", "compressed.trailing-stream"} & set(_ids(r))
     assert _runs(f"import lz4.frame, pickle; pickle.load(lz4.frame.open({str(path)!r}))", marker)
 
 
@@ -166,10 +168,10 @@ def test_zeros_are_not_an_lzma_stream() -> None:
     assert detect(b"\x00" * 512) is None
 
 
-def test_a_long_run_of_empty_streams_stops() -> None:
+def test_a_long_run_of_streams_stops() -> None:
     raw = _EMPTY_ALONE * 5000 + lzma.compress(b"late")
-    d = Decompressing(io.BytesIO(raw), "lzma")
-    with pytest.raises(FormatError, match="decode to nothing"):
+    d = Decompressing(io.BytesIO(raw), "lzma", Limits(max_streams=4096))
+    with pytest.raises(FormatError, match="more than 4096 compressed streams"):
         d.read(1 << 20)
 
 
