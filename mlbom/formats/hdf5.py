@@ -410,7 +410,9 @@ class _FractalHeap:
             raise FormatError("fractal heap with I/O filters (compressed attributes)")
         self.flags = b.u(1)
         max_man = b.u(4)
-        b.take(f.sl + f.so + f.sl + f.so + f.sl * 8)  # huge-object and free-space bookkeeping
+        b.take(f.sl)  # next huge object ID
+        self.huge_btree = f.addr(b.take(f.so))  # the v2 B-tree of huge objects
+        b.take(f.sl + f.so + f.sl * 8)  # free-space and object bookkeeping
         self.width = b.u(2)
         self.start = b.u(f.sl)
         self.max_direct = b.u(f.sl)
@@ -425,6 +427,11 @@ class _FractalHeap:
         dir_bits = self.max_direct.bit_length() - 1
         self.len_size = min((dir_bits + 7) // 8, (max_man.bit_length() - 1) // 8 + 1 if max_man else 1)
         self.blocks: list[tuple[int, int, int]] = []  # (heap offset, size, address) of each direct block
+        # H5HF__huge_init: a huge object's ID holds its address and length when they fit in the
+        # ID (no filters), else a key of up to 8 bytes into the heap's huge-object B-tree
+        self.huge_direct = f.so + f.sl <= self.id_len - 1
+        self.huge_id_size = min(self.id_len - 1, 8)
+        self.huge: dict[int, tuple[int, int]] | None = None  # B-tree key -> (address, length), once read
         if self.root == UNDEFINED:
             return
         if self.rows == 0:
@@ -458,24 +465,69 @@ class _FractalHeap:
                 offset += size
 
     def object(self, heap_id: bytes) -> bytes:
-        if len(heap_id) < 1 + self.off_size + self.len_size:
-            raise FormatError("fractal heap ID too short")
-        kind = (heap_id[0] >> 4) & 3
-        if heap_id[0] >> 6 != 0:
+        if not heap_id or heap_id[0] >> 6 != 0:
             raise FormatError("unknown fractal heap ID version")
+        kind = (heap_id[0] >> 4) & 3
         if kind == 2:  # tiny: the object is in the ID itself
             n = (heap_id[0] & 0x0F) + 1
             if 1 + n > len(heap_id):
                 raise FormatError("tiny fractal heap object longer than its ID")
             return heap_id[1:1 + n]
+        if kind == 1:
+            return self._huge_object(heap_id)
         if kind != 0:
-            raise FormatError("huge fractal heap object (stored through its own B-tree): not read")
+            raise FormatError("fractal heap ID of an unknown type")
+        if len(heap_id) < 1 + self.off_size + self.len_size:
+            raise FormatError("fractal heap ID too short")
         off = int.from_bytes(heap_id[1:1 + self.off_size], "little")
         length = int.from_bytes(heap_id[1 + self.off_size:1 + self.off_size + self.len_size], "little")
         for start, size, addr in self.blocks:
             if start <= off and off + length <= start + size:
                 return self.f.read(addr + off - start, length, "fractal heap object")
         raise FormatError(f"fractal heap object at heap offset {off} (+{length}) is in no direct block")
+
+    def _huge_object(self, heap_id: bytes) -> bytes:
+        """A huge object (``H5HF__huge_op_real``): stored whole at an address of the file, named
+        by the ID itself (address and length) or by a key the heap's v2 B-tree of type 1 records
+        (address, length, key) maps to them. Heaps with I/O filters (type 2/4 records: filtered
+        huge objects) are refused before this. Bounded: an object of at most
+        :data:`MAX_BLOCK_BYTES`, and every huge object read, every time, charged to the file's
+        heap budget (:func:`_take_copies`) before it is read."""
+        f = self.f
+        if self.huge_direct:
+            if len(heap_id) < 1 + f.so + f.sl:
+                raise FormatError("huge fractal heap ID too short")
+            addr = f.addr(heap_id[1:1 + f.so])
+            length = int.from_bytes(heap_id[1 + f.so:1 + f.so + f.sl], "little")
+        else:
+            if len(heap_id) < 1 + self.huge_id_size:
+                raise FormatError("huge fractal heap ID too short")
+            key = int.from_bytes(heap_id[1:1 + self.huge_id_size], "little")
+            found = self._huge_index().get(key)
+            if found is None:
+                raise FormatError(f"huge fractal heap object {key} is not in the heap's huge-object B-tree")
+            addr, length = found
+        if addr == UNDEFINED or length > MAX_BLOCK_BYTES:
+            raise FormatError(f"huge fractal heap object of {length} bytes at an undefined address or over the limit")
+        _charge_heap(f, length, "global heap and huge fractal heap objects")
+        return f.read(addr, length, "huge fractal heap object")
+
+    def _huge_index(self) -> dict[int, tuple[int, int]]:
+        if self.huge is None:
+            f = self.f
+            if self.huge_btree == UNDEFINED:
+                raise FormatError("huge fractal heap object in a heap without a huge-object B-tree")
+            index: dict[int, tuple[int, int]] = {}
+            for rec in _btree2_records(f, self.huge_btree, 1, "huge fractal heap objects"):
+                if len(rec) != f.so + 2 * f.sl:
+                    raise FormatError(f"huge fractal heap object records of {len(rec)} bytes, not {f.so + 2 * f.sl}")
+                key = int.from_bytes(rec[f.so + f.sl:], "little")
+                if key in index:
+                    # H5B2_find returns one of them: which one depends on the search
+                    raise FormatError(f"huge fractal heap object {key} is recorded twice in its B-tree")
+                index[key] = (f.addr(rec[:f.so]), int.from_bytes(rec[f.so:f.so + f.sl], "little"))
+            self.huge = index
+        return self.huge
 
 
 def _pad8(n: int) -> int:
@@ -594,14 +646,19 @@ HEAP_TAKEN_FACTOR = 4
 
 def _take_copies(f: _File, copies: list[bytes], length: int | None) -> list[bytes]:
     """``length`` bytes of every copy (None: whole), charged to the file's heap budget first."""
-    need = len(copies) + sum(len(c) if length is None else length for c in copies)
+    _charge_heap(f, len(copies) + sum(len(c) if length is None else length for c in copies))
+    return copies if length is None else [c[:length] for c in copies]
+
+
+def _charge_heap(f: _File, need: int, what: str = "global heap objects") -> None:
+    """Charge ``need`` bytes of heap objects (global heap copies, huge fractal heap objects)
+    to the file's budget, or raise (and refuse every later read)."""
     limit = HEAP_TAKEN_FLOOR + HEAP_TAKEN_FACTOR * f.size
     if f.heap_taken + need > limit:
         f.heap_taken = limit + 1  # every later read is refused too
-        raise FormatError(f"global heap objects read over {HEAP_TAKEN_FLOOR} bytes plus {HEAP_TAKEN_FACTOR} "
+        raise FormatError(f"{what} read over {HEAP_TAKEN_FLOOR} bytes plus {HEAP_TAKEN_FACTOR} "
                           "times the file's size (every copy, every reference): the rest not read")
     f.heap_taken += need
-    return copies if length is None else [c[:length] for c in copies]
 
 
 def _collection(f: _File, addr: int) -> dict[int, list[bytes]]:
