@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 import pickle
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -107,3 +109,94 @@ def test_huge_objects_are_charged_to_the_heap_budget(tmp_path: Path, monkeypatch
     assert r.verdict == "error", r.findings
     assert any(f.id == "hdf5.unreadable" and "huge fractal heap objects read over" in f.message
                for f in r.findings), r.findings
+
+
+# ---- 18e-5: committed (named) datatypes ---------------------------------------------------------
+
+def test_committed_datatype_of_a_dataset_and_an_attribute_is_followed() -> None:
+    r = scan_file(FIX / "committed-type.h5")
+    assert r.verdict == "safe", r.findings
+
+
+@pytest.mark.parametrize("kind", ["fixed", "vlen"])
+def test_attribute_of_a_committed_string_type_holding_a_pickle_is_judged(tmp_path: Path, kind: str) -> None:
+    # PyTables unpickles a scalar string attribute ending in '.', whatever its type is committed
+    h5py = pytest.importorskip("h5py")
+    np = pytest.importorskip("numpy")
+    data = pickle.dumps(Payload(), protocol=0)
+    p = tmp_path / "committed-pickle.h5"
+    with h5py.File(p, "w") as f:
+        f["T"] = np.dtype(f"S{len(data)}") if kind == "fixed" else h5py.string_dtype("ascii")
+        f["w"] = np.arange(4.0)
+        f["w"].attrs.create("payload", np.array(data, dtype=f["T"].dtype), dtype=f["T"])
+        assert f["w"].attrs.get_id("payload").get_type().committed()
+    r = scan_file(p)
+    assert r.verdict == "unsafe", r.findings
+    assert "pickle.dangerous-callable" in _ids(r) and "hdf5.unreadable" not in _ids(r), r.findings
+
+
+def _shared_dtype_message(data: bytes) -> tuple[int, int]:
+    """(offset of the dataset's shared datatype message body, address of the named type's header)."""
+    at = data.find(b"\x03\x00\x10\x00\x03\x00\x00\x00\x02\x02")  # v1 message header: type 3, 16 bytes, flags 3
+    assert at > 0
+    body = at + 8
+    return body, struct.unpack_from("<Q", data, body + 2)[0]
+
+
+@pytest.mark.parametrize("what", ["self", "nowhere", "sohm", "version"])
+def test_unfollowable_shared_datatypes_are_error(tmp_path: Path, what: str) -> None:
+    data = bytearray((FIX / "committed-type.h5").read_bytes())
+    body, named = _shared_dtype_message(bytes(data))
+    if what == "self":  # the named type's own datatype message made shared, naming that same header: a loop
+        own = data.find(b"\x03\x00", named + 16)  # its first message (v1 header: type 3 first)
+        assert own == named + 16, own
+        data[own + 4] = 3  # flags: constant, shared
+        data[own + 8:own + 8 + 10] = b"\x02\x02" + struct.pack("<Q", named)
+    elif what == "nowhere":  # a header with no datatype message (the root group's)
+        data[body + 2:body + 10] = struct.pack("<Q", 96)
+    elif what == "sohm":  # version 3, sharing type 1: the shared object header message heap
+        data[body:body + 2] = b"\x03\x01"
+    else:
+        data[body] = 9
+    p = tmp_path / "broken.h5"
+    p.write_bytes(bytes(data))
+    r = scan_file(p)
+    assert r.verdict == "error", r.findings
+    assert any(f.id == "hdf5.unreadable" and "/pts" in f.message for f in r.findings), r.findings
+
+
+def test_root_model_config_of_a_committed_string_type_is_judged(tmp_path: Path) -> None:
+    h5py = pytest.importorskip("h5py")
+    np = pytest.importorskip("numpy")
+    config = b'{"class_name": "Sequential", "config": {"layers": [{"class_name": "Lambda", "config": {"name": "l"}}]}}'
+    p = tmp_path / "committed-config.h5"
+    with h5py.File(p, "w") as f:
+        f["T"] = h5py.string_dtype()
+        f.attrs.create("model_config", np.array(config.decode(), dtype=f["T"].dtype), dtype=f["T"])
+    r = scan_file(p)
+    assert r.verdict == "unsafe", r.findings
+    assert any(f.id.startswith("keras.") for f in r.findings), r.findings
+    assert not any(f.id.startswith("hdf5.") and f.severity != "info" for f in r.findings), r.findings
+
+
+def test_version_1_attribute_flags_byte_is_reserved(tmp_path: Path) -> None:
+    # H5O__attr_decode ignores the byte before version 2: a non-zero one shares nothing
+    h5py = pytest.importorskip("h5py")
+    np = pytest.importorskip("numpy")
+    data = pickle.dumps(Payload(), protocol=0)
+    p = tmp_path / "v1-flags.h5"
+    with h5py.File(p, "w") as f:
+        f["w"] = np.arange(4.0)
+        f["w"].attrs["payload"] = np.bytes_(data)
+    raw = bytearray(p.read_bytes())
+    name = raw.find(b"payload\x00")
+    at = name - 8  # version 1: version, reserved, three sizes, then the name
+    assert raw[at] == 1 and raw[at + 1] == 0, raw[at:at + 8]
+    raw[at + 1] = 3
+    p.write_bytes(bytes(raw))
+    code = "import h5py, sys; print(h5py.File(sys.argv[1])['w'].attrs['payload'][:5])"
+    out = subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "b'cposi'", out  # the library reads it as a plain string
+    r = scan_file(p)
+    assert r.verdict == "unsafe", r.findings
+    assert "pickle.dangerous-callable" in _ids(r) and "hdf5.unreadable" not in _ids(r), r.findings

@@ -8,9 +8,10 @@ https://docs.hdfgroup.org/hdf5/develop/_f_m_t3.html. Read: superblock versions 0
 0, 512, 1024, … as the library searches), object headers (v1 and v2 ``OHDR``, with
 continuation blocks ``OCHK``), attribute messages v1–v3, fixed-length strings and
 variable-length strings in the global heap (``GCOL``, walked whole as the library walks it),
-dense attribute and link storage (a fractal heap indexed by a v2 B-tree of any depth), groups
-by symbol table (v1 B-tree, local heap), chunked raw data behind a v1 B-tree or a single chunk
-(deflate, shuffle, fletcher32). Other layouts and shared datatypes are reported as not read —
+dense attribute and link storage (a fractal heap indexed by a v2 B-tree of any depth; managed,
+tiny and huge objects), committed (named) datatypes, groups by symbol table (v1 B-tree, local
+heap), chunked raw data behind a v1 B-tree or a single chunk (deflate, shuffle, fletcher32).
+Other layouts and messages in the shared object header message heap are reported as not read —
 never guessed. Every offset and length is checked against the file size; blocks, messages,
 objects and bytes are counted and bounded.
 """
@@ -82,6 +83,8 @@ class _File:
         # library never shares one between object headers), and header messages parsed
         self.blocks: dict[int, int] = {}
         self.messages_parsed = 0
+        # committed (named) datatypes read, by object header address: (datatype message, flags)
+        self.committed: dict[int, tuple[bytes, int]] = {}
 
     def read(self, pos: int, n: int, what: str) -> bytes:
         if pos < 0 or n < 0 or pos + n > self.size:
@@ -276,6 +279,53 @@ def _attribute_info(f: _File, body: bytes) -> tuple[int, int]:
     heap_addr = f.addr(ib.take(f.so))
     name_index = f.addr(ib.take(f.so))
     return heap_addr, name_index
+
+
+MAX_SHARED_HOPS = 8
+MAX_COMMITTED = 10_000
+
+
+def _committed_datatype(f: _File, raw: bytes) -> bytes:
+    """The datatype message a shared datatype message stands for: a committed (named) datatype,
+    read as the library reads it (``H5O__shared_decode`` → ``H5O__shared_read``: the first
+    Datatype message of the object header the shared message names). Shared message versions
+    1–3 (v1: reserved bytes and a symbol-table-entry-like body; v2: the address; v3: type 2,
+    committed, and the address). A datatype in the shared object header message heap (v3 type
+    1, SOHM), another type, a chain of more than :data:`MAX_SHARED_HOPS` shared messages, a loop,
+    or a header without a Datatype message raise :class:`FormatError` (not followed). Each named
+    datatype's header is read once per file (at most :data:`MAX_COMMITTED` of them)."""
+    seen: set[int] = set()
+    while True:
+        b = _Buf(raw, "shared datatype message")
+        version = b.u(1)
+        if version == 1:
+            b.take(1 + 6)  # type (committed before version 2), reserved
+            b.take(f.sl)  # the entry's link name offset, skipped as H5F_SIZEOF_SIZE bytes
+        elif version in (2, 3):
+            stype = b.u(1)
+            if version == 3 and stype != 2:
+                raise FormatError(f"a shared datatype message of sharing type {stype} (not a committed datatype: "
+                                  "the shared object header message heap or unknown): not followed")
+        else:
+            raise FormatError(f"unknown shared message version {version}")
+        addr = f.addr(b.take(f.so))
+        if addr == UNDEFINED or addr in seen or len(seen) >= MAX_SHARED_HOPS:
+            raise FormatError("a shared datatype message names an undefined address, loops, or chains more than "
+                              f"{MAX_SHARED_HOPS} deep: not followed")
+        seen.add(addr)
+        found = f.committed.get(addr)
+        if found is None:
+            if len(f.committed) >= MAX_COMMITTED:
+                raise FormatError(f"more than {MAX_COMMITTED} committed datatypes: the rest not followed")
+            found = next(((body, mflags) for mtype, body, mflags in _header_messages(f, addr) if mtype == 0x03),
+                         None)
+            if found is None:
+                raise FormatError(f"the committed datatype at {addr} has no datatype message")
+            f.committed[addr] = found
+        body, mflags = found
+        if not mflags & 0x02:
+            return body
+        raw = body  # itself a shared message: the library follows it too
 
 
 def _read_object_header(f: _File, addr: int, out: RootAttributes) -> None:
@@ -540,6 +590,8 @@ def _attribute(f: _File, body: bytes) -> Attribute:
     if version not in (1, 2, 3):
         raise FormatError(f"unknown HDF5 attribute message version {version}")
     flags = b.u(1)
+    if version == 1:
+        flags = 0  # H5O__attr_decode: the byte is unused (reserved) before version 2
     name_size, dt_size, ds_size = b.u(2), b.u(2), b.u(2)
     if version == 3:
         b.take(1)  # name character set
@@ -548,10 +600,12 @@ def _attribute(f: _File, body: bytes) -> Attribute:
     dtype = b.take(pad(dt_size))[:dt_size]
     dspace = b.take(pad(ds_size))[:ds_size]
     attr = Attribute(name)
-    if flags & 3:
-        attr.unreadable = "shared datatype or dataspace"
+    if flags & 2:
+        attr.unreadable = "shared dataspace (the shared object header message heap): not followed"
         return attr
     try:
+        if flags & 1:  # a committed datatype
+            dtype = _committed_datatype(f, dtype)
         count = _element_count(dspace, f.sl)
         attr.value = _decode(f, dtype, count, body[b.pos:], attr.alternatives)
     except FormatError as exc:
@@ -1239,11 +1293,17 @@ class _TreeWalk:
                             " (every one is read here)"))))
                 if mtype in _FIRST_ONLY and counts[mtype] > 1:
                     continue
-            if mflags & 0x02 and mtype in (0x01, 0x03, 0x08, 0x0B, 0x0C):
+            if mflags & 0x02 and mtype == 0x03:
+                try:  # a committed (named) datatype: its header's Datatype message (red team 18e-5)
+                    dtype = _committed_datatype(f, body)
+                except FormatError as exc:
+                    shared.append(mtype)
+                    self.note(path, f"a shared (committed) datatype message: {exc}")
+                continue
+            if mflags & 0x02 and mtype in (0x01, 0x08, 0x0B, 0x0C):
                 shared.append(mtype)
-                if mtype in (0x03, 0x0C):
-                    self.note(path, f"a shared (committed) {'datatype' if mtype == 3 else 'attribute'} message: "
-                              "not followed")
+                if mtype == 0x0C:
+                    self.note(path, "a shared attribute message (the shared object header message heap): not followed")
                 continue
             try:
                 if mtype == 0x0C:
@@ -1332,6 +1392,8 @@ class _TreeWalk:
         if version not in (1, 2, 3):
             raise FormatError(f"unknown HDF5 attribute message version {version}")
         flags = b.u(1)
+        if version == 1:
+            flags = 0  # H5O__attr_decode: the byte is unused (reserved) before version 2
         name_size, dt_size, ds_size = b.u(2), b.u(2), b.u(2)
         if version == 3:
             b.take(1)
@@ -1339,8 +1401,11 @@ class _TreeWalk:
         name = b.take(pad(name_size))[:name_size].rstrip(b"\x00").decode("utf-8", "replace")
         dt_raw = b.take(pad(dt_size))[:dt_size]
         ds_raw = b.take(pad(ds_size))[:ds_size]
-        if flags & 3:
-            raise FormatError(f"attribute {name!r} has a shared datatype or dataspace: not followed")
+        if flags & 2:
+            raise FormatError(f"attribute {name!r} has a shared dataspace (the shared object header message heap): "
+                              "not followed")
+        if flags & 1:  # a committed datatype
+            dt_raw = _committed_datatype(f, dt_raw)
         dt, _ = _dtype(dt_raw)
         kind, dims = _dataspace(ds_raw, f.sl)
         if kind == "null":
