@@ -200,3 +200,101 @@ def test_version_1_attribute_flags_byte_is_reserved(tmp_path: Path) -> None:
     r = scan_file(p)
     assert r.verdict == "unsafe", r.findings
     assert "pickle.dangerous-callable" in _ids(r) and "hdf5.unreadable" not in _ids(r), r.findings
+
+
+# ---- 18e-6: a user block holding nothing another loader reads -----------------------------------
+
+KERAS = Path(__file__).resolve().parent / "fixtures" / "keras"
+
+
+@pytest.mark.parametrize("name", ["userblock-zero.h5", "userblock-matlab.mat"])
+def test_inert_user_block_is_judged_as_hdf5(name: str) -> None:
+    r = scan_file(FIX / name)
+    assert r.verdict == "safe" and r.format == "hdf5", r.findings
+    assert _ids(r) == {"hdf5.user-block-inert"}, r.findings
+    assert r.facts["hdf5.user-block"] == "512"
+
+
+def _matlab(data: bytes) -> bytes:
+    text = b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Tue Dec  1 12:00:00 2026 HDF5 schema 1.00 ."
+    return text.ljust(116, b" ") + bytes(8) + b"\x00\x02IM" + data[128:]
+
+
+def test_hdf5_behind_an_inert_user_block_is_still_judged() -> None:
+    # a Keras model_config calling os.system behind 512 zeros, and behind a MATLAB header
+    data = (KERAS / "malicious" / "h5py-os-system.h5").read_bytes()
+    for front in (bytes(512), _matlab(bytes(512))):
+        shifted = bytearray(front + data)
+        base_at = 512 + 8 + 16  # v0: the base address after the signature and 16 bytes of fields
+        if shifted[512 + 8] == 0:
+            shifted[base_at:base_at + 8] = (512).to_bytes(8, "little")
+        r = _scan_bytes(bytes(shifted), "m.h5")
+        assert r.verdict == "unsafe" and r.format == "hdf5", r.findings
+        assert "keras.dangerous-module" in _ids(r), r.findings
+
+
+def _scan_bytes(data: bytes, name: str) -> object:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / name
+        p.write_bytes(data)
+        return scan_file(p)
+
+
+@pytest.mark.parametrize("front", [
+    "one-byte", "matlab-v5", "matlab-newline", "matlab-then-byte", "pickle"])
+def test_user_block_with_other_content_keeps_the_polyglot_rule(front: str) -> None:
+    data = (FIX / "userblock-zero.h5").read_bytes()
+    block = bytearray(_matlab(data[:512]) if front.startswith("matlab") else data[:512])
+    if front == "one-byte":
+        block[300] = 1
+    elif front == "matlab-v5":  # version 0x0100: scipy.io.loadmat reads a MAT v5 file from here
+        block[124:128] = b"\x00\x01IM"
+    elif front == "matlab-newline":
+        block[60] = 0x0A
+    elif front == "matlab-then-byte":
+        block[200] = 0x20
+    else:
+        payload = pickle.dumps(Payload(), protocol=2)
+        block[:len(payload)] = payload
+    r = _scan_bytes(bytes(block) + data[512:], "m.h5")
+    assert "hdf5.user-block" in _ids(r) and "hdf5.user-block-inert" not in _ids(r), r.findings
+    assert r.verdict == ("unsafe" if front == "pickle" else "error"), r.findings
+
+
+def test_inert_user_block_file_ending_in_a_zip_is_a_polyglot() -> None:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("a.txt", "hello")
+    r = _scan_bytes((FIX / "userblock-zero.h5").read_bytes() + buf.getvalue(), "m.h5")
+    assert r.verdict == "suspicious" and "zip.polyglot" in _ids(r), r.findings
+
+
+def test_zero_user_block_written_by_h5py(tmp_path: Path) -> None:
+    h5py = pytest.importorskip("h5py")
+    np = pytest.importorskip("numpy")
+    for size in (512, 4096):
+        p = tmp_path / f"ub{size}.h5"
+        with h5py.File(p, "w", userblock_size=size, libver="latest") as f:
+            f["w"] = np.arange(4.0)
+            f["w"].attrs["payload"] = np.bytes_(pickle.dumps(Payload(), protocol=0))
+        r = scan_file(p)
+        assert r.verdict == "unsafe" and r.format == "hdf5", r.findings
+        assert r.facts["hdf5.user-block"] == str(size)
+        assert "file.unknown" not in _ids(r), r.findings
+
+
+def test_scipy_loadmat_refuses_both_inert_user_blocks() -> None:
+    # what another MAT reader makes of the block: scipy reads the header's version (2: v7.3, "use
+    # an HDF reader") and refuses, and refuses a block whose first bytes are all zero
+    pytest.importorskip("scipy")
+    code = ("import sys, scipy.io\n"
+            "try:\n    scipy.io.loadmat(sys.argv[1])\nexcept Exception as exc:\n    print(type(exc).__name__)\n"
+            "else:\n    print('READ')")
+    for name, refusal in (("userblock-matlab.mat", "NotImplementedError"), ("userblock-zero.h5", "MatReadError")):
+        out = subprocess.run([sys.executable, "-c", code, str(FIX / name)], capture_output=True, text=True, timeout=120)
+        assert out.stdout.strip() == refusal, out

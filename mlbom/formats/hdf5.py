@@ -135,6 +135,48 @@ def signature_offset(fh: IO[bytes], size: int) -> int | None:
         return None
 
 
+MATLAB_73 = b"MATLAB 7.3 MAT-file"
+
+
+def _matlab_73_header(head: bytes) -> bool:
+    """The 128-byte MAT-file header MATLAB (and ``hdf5storage``) write at the start of a v7.3
+    file's user block: 116 bytes of printable text starting ``MATLAB 7.3 MAT-file`` (padded
+    with spaces or NULs), an 8-byte subsystem data offset of spaces or zeros, version 0x0200 and
+    the endian indicator (``IM`` little-endian, ``MI`` big-endian). ``scipy.io.loadmat`` reads
+    these bytes (``_get_matfile_version``: major version 2) and refuses the file; only an HDF5
+    reader reads it."""
+    if len(head) < 128 or not head.startswith(MATLAB_73):
+        return False
+    text = head[:116].rstrip(b"\x00")
+    return (all(0x20 <= c < 0x7F for c in text) and all(c in (0x00, 0x20) for c in head[116:124])
+            and head[124:128] in (b"\x00\x02IM", b"\x02\x00MI"))
+
+
+MAX_INERT_CHECK = 64 << 20  # a user block this long at most is checked for zeros (512 * 2**17)
+
+
+def inert_user_block(fh: IO[bytes], size: int) -> tuple[int, str] | None:
+    """(offset of the HDF5 superblock, what the user block holds) when an HDF5 file starts past
+    offset 0 behind a user block that holds nothing another reader reads: all zeros (h5py's
+    ``userblock_size``), or a MATLAB v7.3 MAT-file header then zeros. None otherwise (no user
+    block, or one with other content: a file another loader reads)."""
+    off = signature_offset(fh, size)
+    if not off or off > MAX_INERT_CHECK:
+        return None
+    fh.seek(0)
+    head = fh.read(128)
+    what, pos = "zeros", 0
+    if _matlab_73_header(head):
+        what, pos = "a MATLAB 7.3 MAT-file header, then zeros", 128
+    while pos < off:
+        fh.seek(pos)
+        chunk = fh.read(min(1 << 20, off - pos))
+        if not chunk or chunk.count(0) != len(chunk):
+            return None
+        pos += len(chunk)
+    return off, what
+
+
 def _root_address(f: _File) -> tuple[int, int]:
     """(superblock version, root group object header address); sets the file's sizes and base."""
     size = f.size
