@@ -298,3 +298,21 @@ def test_scipy_loadmat_refuses_both_inert_user_blocks() -> None:
     for name, refusal in (("userblock-matlab.mat", "NotImplementedError"), ("userblock-zero.h5", "MatReadError")):
         out = subprocess.run([sys.executable, "-c", code, str(FIX / name)], capture_output=True, text=True, timeout=120)
         assert out.stdout.strip() == refusal, out
+
+
+def test_huge_object_addressed_by_its_id() -> None:
+    # a heap whose IDs hold an address and a length (H5HF__huge_init: "huge_ids_direct", IDs of
+    # at least 1 + offset + length bytes, no filters): read from the ID, bounded the same way
+    import io
+
+    data = b"\0" * 64 + b"the object" + b"\0" * 6
+    f = hdf5._File(io.BytesIO(data), len(data))
+    heap = hdf5._FractalHeap.__new__(hdf5._FractalHeap)
+    heap.f, heap.id_len, heap.huge_direct, heap.huge_id_size, heap.huge = f, 17, True, 8, None
+    assert heap.object(b"\x10" + struct.pack("<QQ", 64, 10)) == b"the object"
+    for bad in (struct.pack("<QQ", 70, 20), struct.pack("<QQ", 1 << 63, 1), struct.pack("<QQ", 64, 1 << 30),
+                struct.pack("<Q", 64)):
+        with pytest.raises(hdf5.FormatError):
+            heap.object(b"\x10" + bad)
+    with pytest.raises(hdf5.FormatError):
+        heap.object(b"\x50" + struct.pack("<QQ", 64, 10))  # ID version 1
