@@ -520,6 +520,18 @@ def _hdf5_user_block(fh: IO[bytes], size: int, fmt: str, acc: _Acc, ctx: _Ctx, *
         off *= 2
 
 
+def _hdf5_behind_inert_block(fh: IO[bytes], size: int, block: tuple[int, str], acc: _Acc, facts: dict[str, str],
+                             where: str) -> str:
+    """An HDF5 file behind a user block that holds nothing another loader reads (zeros, or a
+    MATLAB v7.3 header then zeros; red team 18e-6): one file, judged as HDF5. The polyglot checks
+    of the whole file still run after the dispatch."""
+    off, what = block
+    facts["hdf5.user-block"] = str(off)
+    acc.add("hdf5.user-block-inert", "info", f"{where}: the HDF5 file starts at offset {off}, behind a user block "
+            f"of {what}: nothing another loader reads; judged as HDF5")
+    return _scan_hdf5(Window(fh, off, size - off), size - off, acc, facts, where)  # type: ignore[arg-type]
+
+
 _TAR_KINDS = ("tar", "pytorch-legacy-tar")
 
 
@@ -631,6 +643,8 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             return "gguf"
         if head.startswith(b"\x89HDF\r\n\x1a\n"):
             return _scan_hdf5(fh, size, acc, facts, where)
+        if head[:1] in (b"\x00", b"M") and (block := hdf5.inert_user_block(fh, size)) is not None:
+            return _hdf5_behind_inert_block(fh, size, block, acc, facts, where)
         if head.startswith(b"version https://git-lfs.github.com/spec/v1"):
             lfs = weights.parse_lfs_pointer(head)
             if lfs is not None:

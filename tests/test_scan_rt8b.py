@@ -197,6 +197,21 @@ def test_hdf5_dense_attributes_behind_a_deep_name_index_are_read(tmp_path: Path,
     assert r.verdict == verdict and r.facts.get("keras.model-config") == "true", r.findings
 
 
+@pytest.mark.parametrize(("config", "verdict"), [(LAMBDA, "unsafe"), (DENSE, "safe")])
+def test_hdf5_dense_huge_attribute_is_read(tmp_path: Path, config: object, verdict: str) -> None:
+    import json
+
+    pytest.importorskip("h5py")
+    np = pytest.importorskip("numpy")
+
+    p = tmp_path / "m.h5"
+    # an attribute over the heap's managed-object size: a "huge" object, found through the
+    # heap's own v2 B-tree (red team 18e-4: was not read)
+    _dense_h5(p, 20, np.bytes_(json.dumps(config).ljust(70000)))
+    r = scan_file(p)
+    assert r.verdict == verdict and r.facts.get("keras.model-config") == "true", r.findings
+
+
 def test_hdf5_dense_storage_mlbom_cannot_read_is_an_error_never_safe(tmp_path: Path) -> None:
     import json
 
@@ -204,8 +219,12 @@ def test_hdf5_dense_storage_mlbom_cannot_read_is_an_error_never_safe(tmp_path: P
     np = pytest.importorskip("numpy")
 
     p = tmp_path / "m.h5"
-    # an attribute over the heap's managed-object size: a "huge" object
     _dense_h5(p, 20, np.bytes_(json.dumps(DENSE).ljust(70000)))
+    data = bytearray(p.read_bytes())
+    leaf = data.find(b"BTLF\x00\x01")  # the huge object's record: its key made one no ID names
+    assert leaf > 0
+    data[leaf + 6 + 16:leaf + 6 + 24] = (99).to_bytes(8, "little")
+    p.write_bytes(bytes(data))
     r = scan_file(p)
     assert r.verdict == "error" and "hdf5.dense-attributes" in _ids(p), r.findings
 

@@ -78,6 +78,7 @@ def main(out: Path) -> None:
     rt12a(out / "rt12a")
     rt13a(out / "rt13a")
     rt14c(out / "rt14c")
+    rt18e(out / "rt18e")
 
 
 # ---- red team 12a: the loader transforms or repairs the bytes before it unpickles them -------
@@ -366,8 +367,47 @@ def rt14c(out: Path) -> None:
             ds.attrs[k] = v
 
 
+# ---- red team 18e: benign files mlbom could not read (huge attributes, committed types, user blocks)
+
+MATLAB_TEXT = b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Tue Dec  1 12:00:00 2026 HDF5 schema 1.00 ."
+
+
+def matlab_header(text: bytes = MATLAB_TEXT) -> bytes:
+    """The 128-byte MAT-file header a MATLAB v7.3 file holds in its 512-byte user block (as
+    ``hdf5storage`` writes it): 116 bytes of text padded with spaces, an 8-byte subsystem data
+    offset (zeros), version 0x0200 and the endian indicator ``IM``, little-endian."""
+    return text.ljust(116, b" ") + bytes(8) + b"\x00\x02IM"
+
+
+def rt18e(out: Path) -> None:
+    """18e-4: an attribute over 64 KiB stored as a huge fractal-heap object (libver latest);
+    18e-5: datasets and attributes whose datatype is a committed (named) datatype; 18e-6: a
+    zero-filled user block (h5py ``userblock_size``) and a MATLAB v7.3 header in it."""
+    import h5py
+    import numpy as np
+
+    out.mkdir(parents=True, exist_ok=True)
+    for p in out.glob("*.h5"):
+        p.unlink()
+    with h5py.File(out / "huge-attribute.h5", "w", libver="latest") as f:
+        f["w"] = np.arange(4.0)
+        f.attrs["calibration"] = np.arange(70_000, dtype="u1")  # over the 64 KiB a dense heap manages
+    with h5py.File(out / "committed-type.h5", "w") as f:
+        f["Point"] = np.dtype([("x", "<f4"), ("y", "<f4")])
+        f.create_dataset("pts", shape=(3,), dtype=f["Point"])
+        f["pts"].attrs.create("origin", np.zeros((), dtype=f["Point"].dtype), dtype=f["Point"])
+    with h5py.File(out / "userblock-zero.h5", "w", userblock_size=512) as f:
+        f["w"] = np.arange(4.0)
+    with h5py.File(out / "userblock-matlab.mat", "w", userblock_size=512) as f:
+        f["w"] = np.arange(4.0)
+    with open(out / "userblock-matlab.mat", "r+b") as fh:
+        fh.write(matlab_header())
+
+
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--rt14c":  # only the red team 14c files
+    if len(sys.argv) > 1 and sys.argv[1] == "--rt18e":  # only the red team 18e files
+        rt18e(Path(sys.argv[2] if len(sys.argv) > 2 else "tests/fixtures/hdf5/rt18e"))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--rt14c":  # only the red team 14c files
         rt14c(Path(sys.argv[2] if len(sys.argv) > 2 else "tests/fixtures/hdf5/rt14c"))
     elif len(sys.argv) > 1 and sys.argv[1] == "--rt13a":  # only the red team 13a files
         rt13a(Path(sys.argv[2] if len(sys.argv) > 2 else "tests/fixtures/hdf5/rt13a"))

@@ -8,9 +8,10 @@ https://docs.hdfgroup.org/hdf5/develop/_f_m_t3.html. Read: superblock versions 0
 0, 512, 1024, … as the library searches), object headers (v1 and v2 ``OHDR``, with
 continuation blocks ``OCHK``), attribute messages v1–v3, fixed-length strings and
 variable-length strings in the global heap (``GCOL``, walked whole as the library walks it),
-dense attribute and link storage (a fractal heap indexed by a v2 B-tree of any depth), groups
-by symbol table (v1 B-tree, local heap), chunked raw data behind a v1 B-tree or a single chunk
-(deflate, shuffle, fletcher32). Other layouts and shared datatypes are reported as not read —
+dense attribute and link storage (a fractal heap indexed by a v2 B-tree of any depth; managed,
+tiny and huge objects), committed (named) datatypes, groups by symbol table (v1 B-tree, local
+heap), chunked raw data behind a v1 B-tree or a single chunk (deflate, shuffle, fletcher32).
+Other layouts and messages in the shared object header message heap are reported as not read —
 never guessed. Every offset and length is checked against the file size; blocks, messages,
 objects and bytes are counted and bounded.
 """
@@ -82,6 +83,8 @@ class _File:
         # library never shares one between object headers), and header messages parsed
         self.blocks: dict[int, int] = {}
         self.messages_parsed = 0
+        # committed (named) datatypes read, by object header address: (datatype message, flags)
+        self.committed: dict[int, tuple[bytes, int]] = {}
 
     def read(self, pos: int, n: int, what: str) -> bytes:
         if pos < 0 or n < 0 or pos + n > self.size:
@@ -130,6 +133,48 @@ def signature_offset(fh: IO[bytes], size: int) -> int | None:
         return _find_superblock(_File(fh, size))
     except FormatError:
         return None
+
+
+MATLAB_73 = b"MATLAB 7.3 MAT-file"
+
+
+def _matlab_73_header(head: bytes) -> bool:
+    """The 128-byte MAT-file header MATLAB (and ``hdf5storage``) write at the start of a v7.3
+    file's user block: 116 bytes of printable text starting ``MATLAB 7.3 MAT-file`` (padded
+    with spaces or NULs), an 8-byte subsystem data offset of spaces or zeros, version 0x0200 and
+    the endian indicator (``IM`` little-endian, ``MI`` big-endian). ``scipy.io.loadmat`` reads
+    these bytes (``_get_matfile_version``: major version 2) and refuses the file; only an HDF5
+    reader reads it."""
+    if len(head) < 128 or not head.startswith(MATLAB_73):
+        return False
+    text = head[:116].rstrip(b"\x00")
+    return (all(0x20 <= c < 0x7F for c in text) and all(c in (0x00, 0x20) for c in head[116:124])
+            and head[124:128] in (b"\x00\x02IM", b"\x02\x00MI"))
+
+
+MAX_INERT_CHECK = 64 << 20  # a user block this long at most is checked for zeros (512 * 2**17)
+
+
+def inert_user_block(fh: IO[bytes], size: int) -> tuple[int, str] | None:
+    """(offset of the HDF5 superblock, what the user block holds) when an HDF5 file starts past
+    offset 0 behind a user block that holds nothing another reader reads: all zeros (h5py's
+    ``userblock_size``), or a MATLAB v7.3 MAT-file header then zeros. None otherwise (no user
+    block, or one with other content: a file another loader reads)."""
+    off = signature_offset(fh, size)
+    if not off or off > MAX_INERT_CHECK:
+        return None
+    fh.seek(0)
+    head = fh.read(128)
+    what, pos = "zeros", 0
+    if _matlab_73_header(head):
+        what, pos = "a MATLAB 7.3 MAT-file header, then zeros", 128
+    while pos < off:
+        fh.seek(pos)
+        chunk = fh.read(min(1 << 20, off - pos))
+        if not chunk or chunk.count(0) != len(chunk):
+            return None
+        pos += len(chunk)
+    return off, what
 
 
 def _root_address(f: _File) -> tuple[int, int]:
@@ -278,6 +323,53 @@ def _attribute_info(f: _File, body: bytes) -> tuple[int, int]:
     return heap_addr, name_index
 
 
+MAX_SHARED_HOPS = 8
+MAX_COMMITTED = 10_000
+
+
+def _committed_datatype(f: _File, raw: bytes) -> bytes:
+    """The datatype message a shared datatype message stands for: a committed (named) datatype,
+    read as the library reads it (``H5O__shared_decode`` → ``H5O__shared_read``: the first
+    Datatype message of the object header the shared message names). Shared message versions
+    1–3 (v1: reserved bytes and a symbol-table-entry-like body; v2: the address; v3: type 2,
+    committed, and the address). A datatype in the shared object header message heap (v3 type
+    1, SOHM), another type, a chain of more than :data:`MAX_SHARED_HOPS` shared messages, a loop,
+    or a header without a Datatype message raise :class:`FormatError` (not followed). Each named
+    datatype's header is read once per file (at most :data:`MAX_COMMITTED` of them)."""
+    seen: set[int] = set()
+    while True:
+        b = _Buf(raw, "shared datatype message")
+        version = b.u(1)
+        if version == 1:
+            b.take(1 + 6)  # type (committed before version 2), reserved
+            b.take(f.sl)  # the entry's link name offset, skipped as H5F_SIZEOF_SIZE bytes
+        elif version in (2, 3):
+            stype = b.u(1)
+            if version == 3 and stype != 2:
+                raise FormatError(f"a shared datatype message of sharing type {stype} (not a committed datatype: "
+                                  "the shared object header message heap or unknown): not followed")
+        else:
+            raise FormatError(f"unknown shared message version {version}")
+        addr = f.addr(b.take(f.so))
+        if addr == UNDEFINED or addr in seen or len(seen) >= MAX_SHARED_HOPS:
+            raise FormatError("a shared datatype message names an undefined address, loops, or chains more than "
+                              f"{MAX_SHARED_HOPS} deep: not followed")
+        seen.add(addr)
+        found = f.committed.get(addr)
+        if found is None:
+            if len(f.committed) >= MAX_COMMITTED:
+                raise FormatError(f"more than {MAX_COMMITTED} committed datatypes: the rest not followed")
+            found = next(((body, mflags) for mtype, body, mflags in _header_messages(f, addr) if mtype == 0x03),
+                         None)
+            if found is None:
+                raise FormatError(f"the committed datatype at {addr} has no datatype message")
+            f.committed[addr] = found
+        body, mflags = found
+        if not mflags & 0x02:
+            return body
+        raw = body  # itself a shared message: the library follows it too
+
+
 def _read_object_header(f: _File, addr: int, out: RootAttributes) -> None:
     for mtype, body, _flags in _header_messages(f, addr):
         if mtype == 0x0C:
@@ -410,7 +502,9 @@ class _FractalHeap:
             raise FormatError("fractal heap with I/O filters (compressed attributes)")
         self.flags = b.u(1)
         max_man = b.u(4)
-        b.take(f.sl + f.so + f.sl + f.so + f.sl * 8)  # huge-object and free-space bookkeeping
+        b.take(f.sl)  # next huge object ID
+        self.huge_btree = f.addr(b.take(f.so))  # the v2 B-tree of huge objects
+        b.take(f.sl + f.so + f.sl * 8)  # free-space and object bookkeeping
         self.width = b.u(2)
         self.start = b.u(f.sl)
         self.max_direct = b.u(f.sl)
@@ -425,6 +519,11 @@ class _FractalHeap:
         dir_bits = self.max_direct.bit_length() - 1
         self.len_size = min((dir_bits + 7) // 8, (max_man.bit_length() - 1) // 8 + 1 if max_man else 1)
         self.blocks: list[tuple[int, int, int]] = []  # (heap offset, size, address) of each direct block
+        # H5HF__huge_init: a huge object's ID holds its address and length when they fit in the
+        # ID (no filters), else a key of up to 8 bytes into the heap's huge-object B-tree
+        self.huge_direct = f.so + f.sl <= self.id_len - 1
+        self.huge_id_size = min(self.id_len - 1, 8)
+        self.huge: dict[int, tuple[int, int]] | None = None  # B-tree key -> (address, length), once read
         if self.root == UNDEFINED:
             return
         if self.rows == 0:
@@ -458,24 +557,69 @@ class _FractalHeap:
                 offset += size
 
     def object(self, heap_id: bytes) -> bytes:
-        if len(heap_id) < 1 + self.off_size + self.len_size:
-            raise FormatError("fractal heap ID too short")
-        kind = (heap_id[0] >> 4) & 3
-        if heap_id[0] >> 6 != 0:
+        if not heap_id or heap_id[0] >> 6 != 0:
             raise FormatError("unknown fractal heap ID version")
+        kind = (heap_id[0] >> 4) & 3
         if kind == 2:  # tiny: the object is in the ID itself
             n = (heap_id[0] & 0x0F) + 1
             if 1 + n > len(heap_id):
                 raise FormatError("tiny fractal heap object longer than its ID")
             return heap_id[1:1 + n]
+        if kind == 1:
+            return self._huge_object(heap_id)
         if kind != 0:
-            raise FormatError("huge fractal heap object (stored through its own B-tree): not read")
+            raise FormatError("fractal heap ID of an unknown type")
+        if len(heap_id) < 1 + self.off_size + self.len_size:
+            raise FormatError("fractal heap ID too short")
         off = int.from_bytes(heap_id[1:1 + self.off_size], "little")
         length = int.from_bytes(heap_id[1 + self.off_size:1 + self.off_size + self.len_size], "little")
         for start, size, addr in self.blocks:
             if start <= off and off + length <= start + size:
                 return self.f.read(addr + off - start, length, "fractal heap object")
         raise FormatError(f"fractal heap object at heap offset {off} (+{length}) is in no direct block")
+
+    def _huge_object(self, heap_id: bytes) -> bytes:
+        """A huge object (``H5HF__huge_op_real``): stored whole at an address of the file, named
+        by the ID itself (address and length) or by a key the heap's v2 B-tree of type 1 records
+        (address, length, key) maps to them. Heaps with I/O filters (type 2/4 records: filtered
+        huge objects) are refused before this. Bounded: an object of at most
+        :data:`MAX_BLOCK_BYTES`, and every huge object read, every time, charged to the file's
+        heap budget (:func:`_take_copies`) before it is read."""
+        f = self.f
+        if self.huge_direct:
+            if len(heap_id) < 1 + f.so + f.sl:
+                raise FormatError("huge fractal heap ID too short")
+            addr = f.addr(heap_id[1:1 + f.so])
+            length = int.from_bytes(heap_id[1 + f.so:1 + f.so + f.sl], "little")
+        else:
+            if len(heap_id) < 1 + self.huge_id_size:
+                raise FormatError("huge fractal heap ID too short")
+            key = int.from_bytes(heap_id[1:1 + self.huge_id_size], "little")
+            found = self._huge_index().get(key)
+            if found is None:
+                raise FormatError(f"huge fractal heap object {key} is not in the heap's huge-object B-tree")
+            addr, length = found
+        if addr == UNDEFINED or length > MAX_BLOCK_BYTES:
+            raise FormatError(f"huge fractal heap object of {length} bytes at an undefined address or over the limit")
+        _charge_heap(f, length, "global heap and huge fractal heap objects")
+        return f.read(addr, length, "huge fractal heap object")
+
+    def _huge_index(self) -> dict[int, tuple[int, int]]:
+        if self.huge is None:
+            f = self.f
+            if self.huge_btree == UNDEFINED:
+                raise FormatError("huge fractal heap object in a heap without a huge-object B-tree")
+            index: dict[int, tuple[int, int]] = {}
+            for rec in _btree2_records(f, self.huge_btree, 1, "huge fractal heap objects"):
+                if len(rec) != f.so + 2 * f.sl:
+                    raise FormatError(f"huge fractal heap object records of {len(rec)} bytes, not {f.so + 2 * f.sl}")
+                key = int.from_bytes(rec[f.so + f.sl:], "little")
+                if key in index:
+                    # H5B2_find returns one of them: which one depends on the search
+                    raise FormatError(f"huge fractal heap object {key} is recorded twice in its B-tree")
+                index[key] = (f.addr(rec[:f.so]), int.from_bytes(rec[f.so:f.so + f.sl], "little"))
+            self.huge = index
+        return self.huge
 
 
 def _pad8(n: int) -> int:
@@ -488,6 +632,8 @@ def _attribute(f: _File, body: bytes) -> Attribute:
     if version not in (1, 2, 3):
         raise FormatError(f"unknown HDF5 attribute message version {version}")
     flags = b.u(1)
+    if version == 1:
+        flags = 0  # H5O__attr_decode: the byte is unused (reserved) before version 2
     name_size, dt_size, ds_size = b.u(2), b.u(2), b.u(2)
     if version == 3:
         b.take(1)  # name character set
@@ -496,10 +642,12 @@ def _attribute(f: _File, body: bytes) -> Attribute:
     dtype = b.take(pad(dt_size))[:dt_size]
     dspace = b.take(pad(ds_size))[:ds_size]
     attr = Attribute(name)
-    if flags & 3:
-        attr.unreadable = "shared datatype or dataspace"
+    if flags & 2:
+        attr.unreadable = "shared dataspace (the shared object header message heap): not followed"
         return attr
     try:
+        if flags & 1:  # a committed datatype
+            dtype = _committed_datatype(f, dtype)
         count = _element_count(dspace, f.sl)
         attr.value = _decode(f, dtype, count, body[b.pos:], attr.alternatives)
     except FormatError as exc:
@@ -594,14 +742,19 @@ HEAP_TAKEN_FACTOR = 4
 
 def _take_copies(f: _File, copies: list[bytes], length: int | None) -> list[bytes]:
     """``length`` bytes of every copy (None: whole), charged to the file's heap budget first."""
-    need = len(copies) + sum(len(c) if length is None else length for c in copies)
+    _charge_heap(f, len(copies) + sum(len(c) if length is None else length for c in copies))
+    return copies if length is None else [c[:length] for c in copies]
+
+
+def _charge_heap(f: _File, need: int, what: str = "global heap objects") -> None:
+    """Charge ``need`` bytes of heap objects (global heap copies, huge fractal heap objects)
+    to the file's budget, or raise (and refuse every later read)."""
     limit = HEAP_TAKEN_FLOOR + HEAP_TAKEN_FACTOR * f.size
     if f.heap_taken + need > limit:
         f.heap_taken = limit + 1  # every later read is refused too
-        raise FormatError(f"global heap objects read over {HEAP_TAKEN_FLOOR} bytes plus {HEAP_TAKEN_FACTOR} "
+        raise FormatError(f"{what} read over {HEAP_TAKEN_FLOOR} bytes plus {HEAP_TAKEN_FACTOR} "
                           "times the file's size (every copy, every reference): the rest not read")
     f.heap_taken += need
-    return copies if length is None else [c[:length] for c in copies]
 
 
 def _collection(f: _File, addr: int) -> dict[int, list[bytes]]:
@@ -1182,11 +1335,17 @@ class _TreeWalk:
                             " (every one is read here)"))))
                 if mtype in _FIRST_ONLY and counts[mtype] > 1:
                     continue
-            if mflags & 0x02 and mtype in (0x01, 0x03, 0x08, 0x0B, 0x0C):
+            if mflags & 0x02 and mtype == 0x03:
+                try:  # a committed (named) datatype: its header's Datatype message (red team 18e-5)
+                    dtype = _committed_datatype(f, body)
+                except FormatError as exc:
+                    shared.append(mtype)
+                    self.note(path, f"a shared (committed) datatype message: {exc}")
+                continue
+            if mflags & 0x02 and mtype in (0x01, 0x08, 0x0B, 0x0C):
                 shared.append(mtype)
-                if mtype in (0x03, 0x0C):
-                    self.note(path, f"a shared (committed) {'datatype' if mtype == 3 else 'attribute'} message: "
-                              "not followed")
+                if mtype == 0x0C:
+                    self.note(path, "a shared attribute message (the shared object header message heap): not followed")
                 continue
             try:
                 if mtype == 0x0C:
@@ -1275,6 +1434,8 @@ class _TreeWalk:
         if version not in (1, 2, 3):
             raise FormatError(f"unknown HDF5 attribute message version {version}")
         flags = b.u(1)
+        if version == 1:
+            flags = 0  # H5O__attr_decode: the byte is unused (reserved) before version 2
         name_size, dt_size, ds_size = b.u(2), b.u(2), b.u(2)
         if version == 3:
             b.take(1)
@@ -1282,8 +1443,11 @@ class _TreeWalk:
         name = b.take(pad(name_size))[:name_size].rstrip(b"\x00").decode("utf-8", "replace")
         dt_raw = b.take(pad(dt_size))[:dt_size]
         ds_raw = b.take(pad(ds_size))[:ds_size]
-        if flags & 3:
-            raise FormatError(f"attribute {name!r} has a shared datatype or dataspace: not followed")
+        if flags & 2:
+            raise FormatError(f"attribute {name!r} has a shared dataspace (the shared object header message heap): "
+                              "not followed")
+        if flags & 1:  # a committed datatype
+            dt_raw = _committed_datatype(f, dt_raw)
         dt, _ = _dtype(dt_raw)
         kind, dims = _dataspace(ds_raw, f.sl)
         if kind == "null":
