@@ -160,8 +160,10 @@ def test_18b2_data_only_jsonnet_and_other_languages_stay_safe() -> None:
 
 def test_18b2_jsonnet_in_documentation_is_info() -> None:
     card = "# Model\n\n```jsonnet\nlocal k = 'class' + '_path';\n{ m: { [k]: 'a.B' } }\n```\n"
-    verdict, ids, _ = _scan(card, "README.md")
-    assert verdict == "safe"
+    assert _scan(card, "README.md")[0] == "safe"
+    # a Jsonnet config saved as documentation: the existing documentation rule, info only
+    verdict, ids, _ = _scan("local k = 'class' + '_path';\n{ m: { [k]: 'a.B' } }\n", "config.md")
+    assert verdict == "safe" and "config.unparsed-targets" in ids
 
 
 # --- 18b-3 -----------------------------------------------------------------------------------------
