@@ -850,8 +850,8 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
                 _config_targets(None, text, acc, where, nemo=True, hydra_key=False)
             return fmt
     _yaml_tags(text, acc, where)
-    if nemo or _may_name_targets(text):
-        _config_targets(None, text, acc, where, nemo=nemo, docs=base.lower().endswith(_DOC_NAMES))
+    if nemo or _may_name_targets(text, base):
+        _config_targets(None, text, acc, where, nemo=nemo, docs=base.lower().endswith(_DOC_NAMES), name=base)
     return "text"
 
 
@@ -860,15 +860,22 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
 _DOC_NAMES = (".md", ".markdown", ".rst")
 
 
-def _may_name_targets(text: str) -> bool:
+def _may_name_targets(text: str, name: str = "") -> bool:
     """Whether PyYAML may read a config target out of this text, whatever its name (12d-3): the
     loaders read a config by what the user passes — OmegaConf.load, jsonargparse's and
     LightningCLI's ``--config`` read any name as YAML, a ``.json`` that is no JSON included. A key
     of :data:`_CODE_KEYS` decodes from YAML only as itself (plain, quoted, or through an alias of
     it) or through an escape (a backslash in a double-quoted scalar: ``"\\x5ftarget_"``); a
     resolver call needs ``${`` (or, again, an escape). So a text with none of these holds no
-    target, and any other text gets the YAML walk (bounded: :class:`~mlbom.formats.yaml_tags.EventBudget`)."""
-    return ("\\" in text and '"' in text) or "${" in text or "pyref" in text or any(k in text for k in _CODE_KEYS)
+    target, and any other text gets the YAML walk (bounded: :class:`~mlbom.formats.yaml_tags.EventBudget`).
+    A plain dotted string the deny list denies needs no key (18b-1: jsonargparse's ``Callable``
+    arguments import it), nor does Jsonnet (18b-2: it computes keys and values):
+    :func:`~mlbom.formats.config_targets.may_name_targets`, :func:`~mlbom.formats.config_targets.jsonnet_like`."""
+    if ("\\" in text and '"' in text) or "${" in text or "pyref" in text or any(k in text for k in _CODE_KEYS):
+        return True
+    from mlbom.formats import config_targets as ct
+
+    return ct.may_name_targets(text) or ct.jsonnet_like(text, name)
 
 
 # a JSON mapping that names code: a key of config_targets.MARKERS or INIT_ARGS, a fiddle pyref
@@ -881,7 +888,7 @@ def _marks_code(node: dict[object, object]) -> bool:
 
 
 def _config_targets(doc: object, yaml_text: str | None, acc: _Acc, where: str,
-                    *, nemo: bool = False, hydra_key: bool = True, docs: bool = False) -> None:
+                    *, nemo: bool = False, hydra_key: bool = True, docs: bool = False, name: str = "") -> None:
     """Code a config names for a framework to import and call (Hydra ``_target_``, jsonargparse
     ``class_path``, fiddle pyrefs, OmegaConf resolvers) — a parsed JSON ``doc``, or a YAML text,
     with the ``target`` class paths and Hydra-0.x ``cls`` targets of NeMo's ``model_config.yaml``
@@ -891,7 +898,7 @@ def _config_targets(doc: object, yaml_text: str | None, acc: _Acc, where: str,
 
     if yaml_text is not None:
         targets = ct.text_targets(yaml_text, class_keys=ct.NEMO_KEYS if nemo else (),
-                                  legacy_keys=ct.NEMO_LEGACY_KEYS if nemo else (), hydra_key=hydra_key)
+                                  legacy_keys=ct.NEMO_LEGACY_KEYS if nemo else (), hydra_key=hydra_key, name=name)
     else:
         targets = ct.json_targets(doc)
     for j in ct.judge(targets) if targets else ():
@@ -1118,6 +1125,8 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
     file of the folder is ``suspicious`` (``code.remote``): loading with
     ``trust_remote_code=True`` imports and runs it. Config targets: every Hydra ``_target_``,
     jsonargparse ``class_path``, fiddle pyref at any depth (:func:`_config_targets`)."""
+    from mlbom.formats import config_targets as ct
+
     refs: list[str] = []
     targets = False
     walked: set[int] = set()
@@ -1125,7 +1134,9 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
     while stack:  # the document is in memory already (≤ MAX_TEXT): a walk of it is bounded by it
         node = stack.pop()
         if isinstance(node, str):
-            targets = targets or "${" in node  # an OmegaConf interpolation, in any JSON document (rt11b-1)
+            # an OmegaConf interpolation, in any JSON document (rt11b-1); a deny-listed dotted path or a
+            # config inside a string, which jsonargparse imports / parses again (18b-1, 18b-3)
+            targets = targets or "${" in node or ct.string_names_code(node)
         elif isinstance(node, dict):
             if _marks_code(node):  # Hydra, jsonargparse, fiddle (:func:`_config_targets`), at any depth
                 targets = True

@@ -73,8 +73,13 @@ def test_class_path_in_json_at_any_depth() -> None:
 
 
 def test_a_dotted_string_is_no_target_outside_a_jsonargparse_config() -> None:
-    assert _scan("banned:\n  - os.system\n", "policy.yaml")[0] == "safe"
-    assert _scan(json.dumps({"banned": ["os.system"]}), "policy.json")[0] == "safe"
+    assert _scan("banned:\n  - my_pkg.Thing\n", "policy.yaml")[0] == "safe"
+    assert _scan(json.dumps({"banned": ["my_pkg.Thing"]}), "policy.json")[0] == "safe"
+    # red team 18b-1 changed this for the deny list: jsonargparse's Callable (and List[Callable])
+    # arguments import a plain dotted string with no code key anywhere, so a deny-listed one is unsafe
+    # in any config (a file that merely lists banned callables is a false positive mlbom accepts)
+    assert _scan("banned:\n  - os.system\n", "policy.yaml")[0] == "unsafe"
+    assert _scan(json.dumps({"banned": ["os.system"]}), "policy.json")[0] == "unsafe"
 
 
 # --- fiddle ------------------------------------------------------------------------------------
@@ -147,7 +152,8 @@ def test_resolver_calls_as_omegaconf_lexes_them(value: str, calls: list[str | No
     ("x: \"${oc.create:{_target_: builtins.print, _args_: [hi]}}\"\n", "unsafe", {"code.dangerous-target"}),
     ("x: \"${oc.decode:'{_target_: os.system}'}\"\n", "unsafe", {"code.dangerous-target"}),
     ("x: \"${oc.decode:'{class_path: a.B}'}\"\n", "suspicious", {"code.remote"}),
-    ("s: '{_target_: os.system}'\nx: ${oc.decode:${s}}\n", "suspicious", {"code.remote"}),
+    # (18b-3: the string s is itself a config jsonargparse would parse again: its target counts)
+    ("s: '{_target_: os.system}'\nx: ${oc.decode:${s}}\n", "unsafe", {"code.remote", "code.dangerous-target"}),
     ("x: \"${oc.create:{a: 1}}\"\n", "safe", set()),  # (quoted: unquoted, it is no YAML: 12d-1 reads it)
 ])
 def test_interpolations_in_yaml_configs(text: str, verdict: str, ids: set[str]) -> None:

@@ -101,8 +101,10 @@ def test_nemo_cls_at_any_depth(text: str, verdict: str, shown: str) -> None:
 
 
 def test_cls_outside_a_nemo_config_is_data() -> None:
-    assert _scan("cls: os.system\nparams: {a: 1}\n", "labels.yaml")[0] == "safe"
-    assert _scan(json.dumps({"cls": "os.system"}), "config.json")[0] == "safe"
+    assert _scan("cls: my_pkg.Labels\nparams: {a: 1}\n", "labels.yaml")[0] == "safe"
+    assert _scan(json.dumps({"cls": "my_pkg.Labels"}), "config.json")[0] == "safe"
+    # a deny-listed dotted string is a target in any config (18b-1: a jsonargparse Callable imports it)
+    assert _scan("cls: os.system\nparams: {a: 1}\n", "labels.yaml")[0] == "unsafe"
 
 
 # --- 11b-3: targets spelled with node interpolations ---------------------------------------------

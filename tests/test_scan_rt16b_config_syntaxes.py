@@ -123,8 +123,13 @@ def test_16b4_visible_dangerous_literal_in_jsonnet_is_unsafe() -> None:
     assert _scan(plain, "plain.jsonnet")[0] == "unsafe"
 
 
-def test_16b4_jsonnet_without_code_keys_stays_safe() -> None:
-    assert _scan("local lr = 0.1;\n{ optimizer: { lr: lr * 2 } }\n", "train.jsonnet")[0] == "safe"
+def test_16b4_jsonnet_is_judged_by_the_language_not_by_a_key_s_spelling() -> None:
+    """Red team 18b-2 changed this: Jsonnet that computes anything is ``suspicious`` whether or not
+    a code key is spelled (a computed field name ``[k]:`` spells none); data-only Jsonnet that YAML
+    reads the same stays safe."""
+    verdict, ids = _scan("local lr = 0.1;\n{ optimizer: { lr: lr * 2 } }\n", "train.jsonnet")
+    assert verdict == "suspicious" and "config.unparsed-targets" in ids
+    assert _scan("{ optimizer: { lr: 0.1, name: 'adam', betas: [0.9, -0.99] } }  # data\n", "train.jsonnet")[0] == "safe"
 
 
 def test_a_config_snippet_in_a_model_card_no_parser_reads_is_not_a_config() -> None:

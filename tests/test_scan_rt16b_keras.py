@@ -16,6 +16,7 @@ import json
 
 import pytest
 
+from mlbom.formats.keras import parse_keras_config
 from mlbom.scanner import scan_bytes, scan_file
 from tests.conftest import FIXTURES
 from tests.helpers import keras_archive
@@ -121,3 +122,77 @@ def test_in_archive_vocabularies_and_real_configs_stay_safe() -> None:
     for name in ("functional.keras", "sequential.keras", "functional-legacy.h5", "sequential-legacy.h5"):
         r = scan_file(FIXTURES / "keras" / "benign" / name)
         assert r.verdict == "safe", (name, r.findings)
+
+
+# --- red team 18b note: keras_hub / keras_cv / keras_nlp namespaces --------------------------------
+
+_DTYPE = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "bfloat16"}, "registered_name": None}
+
+
+def _hub(module: str, cls: str, config: dict[str, object] | None = None, registered: str | None = None,
+         ) -> dict[str, object]:
+    return {"module": module, "class_name": cls, "config": {"name": cls.lower(), "trainable": True, "dtype": _DTYPE,
+                                                            **(config or {})},
+            "registered_name": registered if registered is not None else f"keras_hub>{cls}"}
+
+
+def _hub_ids(doc: object) -> tuple[set[str], str]:
+    f = parse_keras_config(json.dumps(doc).encode())
+    effects = set(f.effects.values())
+    return {i for i, _, _ in f.findings}, "unsafe" if "unsafe" in effects else \
+        "suspicious" if "suspicious" in effects else "safe"
+
+
+def test_18b_real_keras_hub_preset_configs_stay_safe() -> None:
+    """The shapes keras_hub 0.32's ``save_to_preset`` writes (``serialize_keras_object``: config.json,
+    tokenizer.json, preprocessor.json; metadata.json), for keras_hub, keras_nlp and keras_cv modules."""
+    backbone = _hub("keras_hub.src.models.gemma.gemma_backbone", "GemmaBackbone",
+                    {"vocabulary_size": 256000, "num_layers": 18, "hidden_dim": 2048, "query_head_dim_normalize": True})
+    tokenizer = _hub("keras_hub.src.models.gemma.gemma_tokenizer", "GemmaTokenizer",
+                     {"config_file": "tokenizer.json", "proto": None, "sequence_length": None, "add_bos": False,
+                      "add_eos": False})
+    preprocessor = _hub("keras_hub.src.models.gemma.gemma_causal_lm_preprocessor", "GemmaCausalLMPreprocessor",
+                        {"tokenizer": tokenizer, "sequence_length": 1024, "add_start_token": True})
+    bpe = _hub("keras_nlp.src.models.gpt2.gpt2_tokenizer", "GPT2Tokenizer",
+               {"config_file": "tokenizer.json", "sequence_length": None, "add_prefix_space": False,
+                "unsplittable_tokens": ["<|endoftext|>"]}, registered="keras_nlp>GPT2Tokenizer")
+    cv = _hub("keras_cv.src.models.backbones.resnet_v1.resnet_v1_backbone", "ResNetBackbone",
+              {"stackwise_filters": [64, 128], "include_rescaling": True}, registered="keras_cv>ResNetBackbone")
+    act = _hub("keras_hub.src.layers.modeling.transformer_encoder", "TransformerEncoder",
+               {"intermediate_dim": 8, "num_heads": 2,
+                "activation": {"module": "keras_hub.src.utils.keras_utils", "class_name": "function",
+                               "config": "gelu_approximate", "registered_name": "keras_hub>gelu_approximate"}})
+    for doc in (backbone, tokenizer, preprocessor, bpe, cv, act):
+        ids, verdict = _hub_ids(doc)
+        assert verdict == "safe", (doc["class_name"], ids)
+    metadata = {"keras_version": "3.8.0", "keras_hub_version": "0.32.0", "parameter_count": 2506172416,
+                "date_saved": "2025-01-01@00:00:00", "tasks": ["CausalLM"]}
+    assert scan_bytes(json.dumps(metadata).encode(), "metadata.json").verdict == "safe"
+    assert scan_bytes(json.dumps(backbone).encode(), "config.json").verdict == "safe"
+
+
+def test_18b_keras_hub_io_and_unknown_namespaces_are_judged() -> None:
+    """keras_namespace() returned None under keras_hub/keras_cv/keras_nlp, so importing any of their
+    submodules was ``safe``. Now the I/O namespaces are unsafe, the others outside modeling suspicious."""
+    for module, cls, kind in (("keras_hub.src.utils.preset_utils", "load_serialized_object", "function"),
+                              ("keras_hub.src.utils.transformers.preset_loader", "TransformersPresetLoader", "class"),
+                              ("keras_hub.utils", "decode_imagenet_predictions", "function"),
+                              ("keras_cv.src.datasets.pascal_voc.load", "load", "function"),
+                              ("keras_cv.visualization", "plot_image_gallery", "function"),
+                              ("keras_nlp.src.utils.preset_utils", "PresetLoader", "class"),
+                              ("keras_hub.src.vllm.plugin", "register", "function"),
+                              ("keras_cv.src.custom_ops", "load_library", "function")):
+        doc: dict[str, object] = {"module": module, "class_name": "function" if kind == "function" else cls,
+                                  "config": cls if kind == "function" else {"name": "x"},
+                                  "registered_name": None}
+        ids, verdict = _hub_ids(doc)
+        assert verdict == "unsafe" and "keras.non-modeling-api" in ids, (module, cls, ids)
+    for module, cls in (("keras_hub.src.somewhere_new", "Thing"), ("keras_hub", "GemmaBackbone"),
+                        ("keras_hub.src.models.gemma.gemma_backbone", "function")):
+        doc = {"module": module, "class_name": cls, "config": {"name": "x"} if cls != "function" else "helper",
+               "registered_name": None}
+        ids, verdict = _hub_ids(doc)
+        assert verdict == "suspicious" and "keras.unvetted-api" in ids, (module, cls, ids)
+    # a tokenizer config with a string vocabulary/merges/proto reads a file: unsafe, as before
+    doc = _hub("keras_hub.src.models.gemma.gemma_tokenizer", "GemmaTokenizer", {"proto": "/etc/passwd"})
+    assert _hub_ids(doc)[1] == "unsafe"

@@ -123,7 +123,10 @@ def test_other_sentence_transformers_code_references(tmp_path: Path) -> None:
     ]
     for i, (name, doc) in enumerate(bad):
         r = scan_file(_json(tmp_path / f"bad{i}", name, doc))
-        assert r.verdict == "suspicious" and "code.remote" in {f.id for f in r.findings}, (name, doc)
+        # a deny-listed dotted string is unsafe in any config (red team 18b-1: a jsonargparse Callable imports it)
+        denied = any(p in json.dumps(doc) for p in ("os.getpid", "builtins.breakpoint", "subprocess.Popen"))
+        assert r.verdict == ("unsafe" if denied else "suspicious") and "code.remote" in {f.id for f in r.findings}, \
+            (name, doc)
     good = [
         ("router_config.json", {"types": {"q": "sentence_transformers.base.modules.dense.Dense"}}),
         ("wordembedding_config.json",

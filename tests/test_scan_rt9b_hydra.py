@@ -89,7 +89,9 @@ def test_nemo_target_key_in_model_config_yaml() -> None:
     v, ids, msg = _scan(text, "model_config.yaml")
     assert v == "unsafe" and {"code.dangerous-target", "code.remote"} <= ids and "mypkg.Enc" in msg
     assert "'en'" not in msg
-    assert _scan(text, "config.yaml")[0] == "safe"  # `target` is no class path elsewhere
+    # `target` is no class path elsewhere (builtins.exec still is a target: 18b-1, a deny-listed string)
+    assert "mypkg.Enc" not in _scan(text, "config.yaml")[2]
+    assert _scan(text.replace(b"builtins.exec", b"mypkg.Other"), "config.yaml")[0] == "safe"
     # JSON syntax in model_config.yaml: OmegaConf reads it as YAML, NeMo imports its target
     v, ids, msg = _scan(b'{"target": "builtins.exec", "enc": {"_target_": "a.B"}}', "model_config.yaml")
     assert v == "unsafe" and {"code.dangerous-target", "code.remote"} <= ids

@@ -31,7 +31,12 @@ One walker, one deny list, one verdict vocabulary for every config convention th
   the expected type and called with ``init_args``. A path without a dot is looked up among the
   subclasses already imported. A ``Callable``-typed argument takes a plain dotted string the same
   way (``import_object``), so in a config that is evidently jsonargparse's (a ``class_path`` or
-  ``init_args`` key) a plain string naming a deny-listed callable is judged as a target too.
+  ``init_args`` key) a plain string naming a deny-listed callable is judged as a target too — and in
+  any config when the deny list denies it by more than a model package's whole-package entry
+  (:func:`_bare_danger`; red team 18b-1: no key is needed). A string given for a non-``str`` type is
+  parsed again with the loader (``load_value``), so a config inside a string value is judged as the
+  file's (:meth:`Targets._nested`, red team 18b-3). Jsonnet (``parser_mode="jsonnet"``) is judged by
+  the language: :func:`_jsonnet` (red team 18b-2).
 * **fiddle** serialisation (``fiddle._src.experimental.serialization.load_json``; NeMo 2's
   ``io.json``): every ``{"type": "pyref", "module": M, "name": N}`` object is resolved by
   ``import_symbol`` — ``importlib.import_module(M)`` then ``getattr`` along ``N`` — whatever the
@@ -156,6 +161,7 @@ class Targets:
     unparsed: bool = False  # the YAML text did not parse to its end (by one of the parsers, at least)
     read_by_none: bool = False  # no YAML parser read the text to its end
     unread: str | None = None  # why a text that names code keys was read in full by no parser mlbom has
+    collections: bool = False  # a YAML reading met a mapping or sequence (the text is no single scalar)
     _callables: list[str] = field(default_factory=list)  # deny-listed plain strings (jsonargparse, get_method)
     # targets spelled with ``${…}``: (value, convention, the place of the mapping holding it (a linked
     # path, spelled out only when resolved; _UNKNOWN: not known), document number, a NeMo ``target``),
@@ -166,6 +172,8 @@ class Targets:
     # both top-level readings walk them; each argument is parsed once per text
     _parsed: dict[str, Targets] = field(default_factory=dict, repr=False, compare=False)
     _parsed_values: set[str] = field(default_factory=set, repr=False, compare=False)  # values whose calls were read
+    # string values read as a config inside a config (text -> its targets: :meth:`_nested`)
+    _strings: dict[str, Targets] = field(default_factory=dict, repr=False, compare=False)
 
     def _once(self, which: str, item: str) -> None:
         if (which, item) not in self._seen:
@@ -239,21 +247,57 @@ class Targets:
 
     def value(self, text: str) -> None:
         """A string value OmegaConf may resolve: its interpolations; a deny-listed dotted path
-        (a ``Callable`` argument of jsonargparse imports it, Hydra's ``get_method`` resolves it)."""
+        (a ``Callable`` argument of jsonargparse imports it, Hydra's ``get_method`` resolves it);
+        a config inside it (jsonargparse parses a string given for a non-``str`` type again:
+        :meth:`_nested`)."""
         if "${" in text:
-            if text in self._parsed_values:  # its calls were read already (their effects are idempotent)
-                return
-            if len(self._parsed_values) < MAX_PARSED:
-                self._parsed_values.add(text)
-            if len(text) > MAX_VALUE:
-                self.bounded = f"a value of {len(text)} characters with ${{…}}: its first {MAX_VALUE} read"
-            calls = resolver_calls(text[:MAX_VALUE])
-            if len(calls) > MAX_CALLS:
-                self.bounded = f"a value with over {MAX_CALLS} resolver calls: the first {MAX_CALLS} read"
-            for name, args in calls[:MAX_CALLS]:
-                self._resolver(name, args)
+            self._calls(text)
         elif len(text) < 400 and _DOTTED.fullmatch(text.strip()) and _why_dangerous(text) is not None:
             self._once("_callables", text.strip())
+        self._nested(text)
+
+    def _calls(self, text: str) -> None:
+        if text in self._parsed_values:  # its calls were read already (their effects are idempotent)
+            return
+        if len(self._parsed_values) < MAX_PARSED:
+            self._parsed_values.add(text)
+        if len(text) > MAX_VALUE:
+            self.bounded = f"a value of {len(text)} characters with ${{…}}: its first {MAX_VALUE} read"
+        calls = resolver_calls(text[:MAX_VALUE])
+        if len(calls) > MAX_CALLS:
+            self.bounded = f"a value with over {MAX_CALLS} resolver calls: the first {MAX_CALLS} read"
+        for name, args in calls[:MAX_CALLS]:
+            self._resolver(name, args)
+
+    def _nested(self, text: str) -> None:
+        """A config inside a string value (red team 18b-3): jsonargparse hands a string given for a
+        subclass, ``Callable``, dict or list type to ``parse_value_or_config`` → ``load_value``,
+        which parses it again with the parser's loader — YAML (``yaml_load``), JSON, or TOML
+        (``json.loads`` of a ``[…]``/``{…}`` string, else ``toml_load``) — and then resolves a
+        ``class_path`` in what it got. So a string that could hold a mapping or list
+        (:data:`_NESTED_SHAPE`) naming code (:func:`may_name_targets`) is read like a file, with
+        both YAML parsers and ``tomllib``, its targets judged as this text's, on this text's budget,
+        at most :data:`MAX_NEST` strings deep (deeper: computed)."""
+        if (len(text) < 4 or _NESTED_SHAPE.search(text) is None or _DOTTED.fullmatch(text.strip())
+                or not may_name_targets(text)):
+            return
+        if self.depth >= MAX_NEST:
+            self.odd(f"a config inside a string nested over {MAX_NEST} deep (not read): {text[:100]!r}")
+            return
+        inner = self._strings.get(text)
+        if inner is None:
+            spent = self.budget.spend_text(len(text))
+            if spent is not None:
+                self.bounded = self.bounded or spent
+                return
+            inner = yaml_targets(text, budget=self.budget, depth=self.depth + 1, both=True)
+            toml = _toml(text)
+            if toml is not None:
+                inner.merge(json_targets(toml, budget=self.budget, depth=self.depth + 1))
+            inner.finish()
+            if len(self._strings) < MAX_PARSED:
+                self._strings[text] = inner
+        self.merge(inner)
 
     def _resolver(self, name: str | None, args: str) -> None:
         if name is None:
@@ -314,11 +358,18 @@ class Targets:
     def finish(self) -> Targets:
         """The deny-listed plain strings count as targets in a config that names any target (a
         jsonargparse ``Callable`` argument imports one; a Hydra target may hand one to
-        ``get_method``/``_locate``)."""
+        ``get_method``/``_locate``) — and in any config when they name what :func:`_bare_danger`
+        denies (red team 18b-1: a ``Callable`` or class-typed argument of jsonargparse resolves a
+        plain dotted string with ``import_object``, no code key needed)."""
         if self.kinds:
             for c in self._callables:
                 self._once("paths", c)
             self._callables.clear()
+        elif bare := [c for c in self._callables if _bare_danger(c) is not None]:
+            self.kind(JSONARGPARSE)
+            for c in bare:
+                self._once("paths", c)
+            self._callables = [c for c in self._callables if c not in bare]
         return self
 
     def __bool__(self) -> bool:
@@ -704,7 +755,8 @@ def _realias(out: Targets, span: tuple[_Place | object, int, int], base: _Place 
 
 
 def yaml_targets(text: str, *, class_keys: tuple[str, ...] = (), legacy_keys: tuple[str, ...] = (),
-                 hydra_key: bool = True, budget: EventBudget | None = None, depth: int = 0) -> Targets:
+                 hydra_key: bool = True, budget: EventBudget | None = None, depth: int = 0,
+                 both: bool = False) -> Targets:
     """The targets of a YAML text (every document), from PyYAML's own parser — the one OmegaConf's
     loader (a ``yaml.SafeLoader``) uses — never composed or constructed: ``_target_`` and
     ``class_path`` values, the interpolations of every value. A scalar key or value given through
@@ -718,14 +770,15 @@ def yaml_targets(text: str, *, class_keys: tuple[str, ...] = (), legacy_keys: tu
     document, composed (never constructed) only when there is one — and, inside an anchored
     collection, again at every alias of it. ``budget``: the event budget to spend (shared with the
     text this one is an argument of); ``depth``: how deep inside resolver arguments this text is
-    (there a target's interpolation is not resolved: computed)."""
+    (there a target's interpolation is not resolved: computed); ``both``: a nested text read by both
+    parsers all the same (a string value jsonargparse parses again with libyaml: :meth:`Targets._nested`)."""
     out = Targets(budget=budget or EventBudget(), depth=depth)
     # the top-level text is read by both PyYAML parsers (OmegaConf's SafeLoader: pure Python;
     # jsonargparse's DefaultLoader: libyaml's CSafeLoader), which refuse different input (16b-5: a
     # TAB after ``key:``): each reading is walked, its targets together; a resolver's argument is
     # parsed by OmegaConf (pure Python) only
     read = []
-    for i, loader in enumerate(loaders() if depth == 0 else [yaml.BaseLoader]):
+    for i, loader in enumerate(loaders() if depth == 0 or both else [yaml.BaseLoader]):
         if i and budget is None:
             out.budget = EventBudget()  # each reading its own bound
         whole = _walk(text, loader, out, class_keys=class_keys, legacy_keys=legacy_keys, hydra_key=hydra_key)
@@ -813,6 +866,7 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                     top.key_kind = ""
                     top.want_key = True
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                out.collections = True
                 stack.append(_Frame(isinstance(event, yaml.MappingStartEvent), _below(top), anchor,
                                     len(out._pending)))
     except (yaml.YAMLError, ValueError, RecursionError, MemoryError):
@@ -842,20 +896,31 @@ def _composer(text: str, loader: type[yaml.BaseLoader] = yaml.BaseLoader) -> Cal
 
 
 def text_targets(text: str, *, class_keys: tuple[str, ...] = (), legacy_keys: tuple[str, ...] = (),
-                 hydra_key: bool = True) -> Targets:
+                 hydra_key: bool = True, name: str = "") -> Targets:
     """The targets of a config text in any syntax a config loader reads it in: YAML (both parsers:
     :func:`yaml_targets`) and TOML (jsonargparse's ``parser_mode="toml"``, ``tomllib``; 16b-3), their
     targets together (JSON is YAML). A text that names a code key (:func:`code_keys`) and that no
     parser mlbom has reads to its end — Jsonnet (jsonargparse's ``parser_mode="jsonnet"``: it computes
     strings, 16b-4), HOCON, broken YAML — cannot be judged: ``unread`` says so, and the literal targets
     visible in it (a quoted string after a code key, a quoted deny-listed dotted path anywhere) are
-    judged as targets. ``hydra_key=False``: the YAML reading only (a JSON document judged already)."""
+    judged as targets. Jsonnet is judged by the language, not by a key's spelling (18b-2: it
+    computes field names, decodes escapes in single quotes, imports other files): :func:`_jsonnet`
+    — a text named ``.jsonnet``/``.libsonnet`` that holds more than data YAML reads the same, or any
+    text no parser reads as a mapping that is lexically Jsonnet with Jsonnet's features — is
+    ``unread`` whether or not a code key is spelled (``name``: the file's name).
+    ``hydra_key=False``: the YAML reading only (a JSON document judged already)."""
     out = yaml_targets(text, class_keys=class_keys, legacy_keys=legacy_keys, hydra_key=hydra_key)
     if out.bounded is not None or not hydra_key:
         return out
     toml = _toml(text)
     if toml is not None:
-        out.merge(json_targets(toml))
+        out.merge(json_targets(toml, budget=out.budget))
+    elif (jsonnet := _jsonnet(text, name, out)) is not None:
+        out.unread = (f"it is Jsonnet ({jsonnet}), which mlbom does not evaluate: jsonargparse's "
+                      "parser_mode=\"jsonnet\" computes the keys and values its config takes (a class_path, a "
+                      "Callable's dotted path) and imports other files")
+        out.kind(JSONARGPARSE)
+        _literals(text, out, class_keys + legacy_keys)
     elif (keys := code_keys(text, class_keys + legacy_keys)) and (
             out.read_by_none or not (out.kinds or out.paths or out.computed or out.resolvers)):
         # no parser read the text to its end, or the readings that did found none of the code keys
@@ -868,6 +933,192 @@ def text_targets(text: str, *, class_keys: tuple[str, ...] = (), legacy_keys: tu
             out.kind(HYDRA if k in (KEY, *class_keys, *legacy_keys) else FIDDLE if k == "pyref" else JSONARGPARSE)
         _literals(text, out, class_keys + legacy_keys)
     return out.finish()
+
+
+JSONNET_NAMES = (".jsonnet", ".libsonnet")
+MAX_JSONNET = 4 << 20  # characters of a text lexed as Jsonnet (more: judged by its features alone)
+# Jsonnet's own constructs, any one of which no YAML/JSON/TOML reading shares: a local binding, the
+# standard library, an import, a computed field name, hidden/inheriting fields, a single-quoted string
+# with an escape (Jsonnet decodes it, YAML does not), a function, self/$/super, a text block
+_JSONNET_FEATURES = (  # (a substring it needs, the feature): the regex runs only where the substring is
+    ("local", re.compile(r"(?m:^[ \t]*local[ \t]+[A-Za-z_]\w*[ \t]*(?:\([^)\n]*\))?[ \t]*=)")),
+    ("std", re.compile(r"\bstd[ \t]*\.[ \t]*[A-Za-z_]\w*[ \t]*\(")),
+    ("import", re.compile(r"\bimport(?:str|bin)?[ \t]*(?:[\x27\x22@]|\|\|\|)")),
+    ("]", re.compile(r"[{,][ \t\r\n]*\[[^\]\n]{1,400}\][ \t]*\+?:{1,3}")),
+    ("::", re.compile(r"[\w\x27\x22\]][ \t]*:::?[ \t\r\n]")),
+    ("+:", re.compile(r"[\w\x27\x22\]][ \t]*\+:{1,3}[ \t\r\n]")),
+    ("\\", re.compile(r"'(?:[^'\\\n]|\\.)*\\(?:[^'\\\n]|\\.)*'")),
+    ("function", re.compile(r"\bfunction[ \t]*\(")),
+    ("self", re.compile(r"\bself[ \t]*\.")),
+    ("super", re.compile(r"\bsuper[ \t]*\.")),
+    ("$", re.compile(r"\$[ \t]*\.")),
+    ("|||", re.compile(r"\|\|\|")),
+)
+
+
+def _jsonnet_feature(text: str) -> str | None:
+    """The first of Jsonnet's own constructs found in a text (:data:`_JSONNET_FEATURES`), or None."""
+    for needle, feature in _JSONNET_FEATURES:
+        if needle in text and (m := feature.search(text)) is not None:
+            return m.group(0)
+    return None
+# Jsonnet's tokens (the language reference's lexis): whitespace, comments, text blocks (handled by
+# :func:`_jsonnet_tokens`), verbatim and quoted strings, numbers, identifiers, symbols, operators
+_JSONNET_TOKEN = re.compile(r"""
+    (?P<ws>[ \t\r\n]+)
+  | (?P<comment>//[^\n]*|\#[^\n]*|/\*.*?\*/)
+  | (?P<block>\|\|\|-?[ \t]*\n)
+  | (?P<verbatim>@'(?:[^']|'')*'|@"(?:[^"]|"")*")
+  | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+  | (?P<number>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)
+  | (?P<id>[A-Za-z_]\w*)
+  | (?P<symbol>[{}\[\](),.;])
+  | (?P<op>[!$:~+\-&|^=<>*/%]+)
+""", re.X | re.S)
+_BLOCK_END = re.compile(r"\n[ \t]*\|\|\|")
+
+
+def _jsonnet_tokens(text: str) -> list[tuple[str, str, int]] | None:
+    """The tokens of a text as Jsonnet lexes it — (kind, text, end) without whitespace — or None
+    where it is no Jsonnet (a character Jsonnet has no token for, an unclosed string or comment)."""
+    out: list[tuple[str, str, int]] = []
+    i, n = 0, len(text)
+    while i < n:
+        m = _JSONNET_TOKEN.match(text, i)
+        if m is None or m.end() == i:
+            return None
+        kind = m.lastgroup or ""
+        end = m.end()
+        if kind == "block":
+            e = _BLOCK_END.search(text, end - 1)
+            if e is None:
+                return None
+            end = e.end()
+        if kind != "ws":
+            out.append((kind, text[i:end], end))
+        i = end
+    return out
+
+
+_DATA_IDS = frozenset({"true", "false", "null"})
+
+
+def _jsonnet_computes(text: str) -> str | None:
+    """What a Jsonnet text holds beyond data YAML reads the same way (JSON-like objects and arrays
+    with plain field names, double-quoted strings, single-quoted strings without escapes, numbers,
+    true/false/null, ``#`` comments), or None when it holds nothing else."""
+    tokens = _jsonnet_tokens(text)
+    if tokens is None:
+        return "text Jsonnet reads otherwise (no Jsonnet lexis)"
+    for i, (kind, tok, end) in enumerate(tokens):
+        nxt = tokens[i + 1][1] if i + 1 < len(tokens) else ""
+        if kind in ("ws", "number") or (kind == "symbol" and tok in "{}[],"):
+            continue
+        if kind == "string" and not (tok[0] == "'" and "\\" in tok):
+            continue
+        if kind == "comment" and tok[0] == "#" and (end - len(tok) == 0 or text[end - len(tok) - 1] in " \t\r\n"):
+            continue
+        if kind == "id" and (tok in _DATA_IDS or (nxt == ":" and text[tokens[i + 1][2]:][:1] in (" ", "\t", "\r",
+                                                                                               "\n", ""))):
+            continue
+        if kind == "op" and (tok == ":" or (tok == "-" and i + 1 < len(tokens) and tokens[i + 1][0] == "number")):
+            continue
+        return f"{tok[:40]!r}"
+    return None
+
+
+def jsonnet_like(text: str, name: str = "") -> bool:
+    """Whether a text may be Jsonnet for :func:`_jsonnet` to judge: its name, or a Jsonnet feature in it."""
+    return name.lower().endswith(JSONNET_NAMES) or _jsonnet_feature(text) is not None
+
+
+def _jsonnet(text: str, name: str, out: Targets) -> str | None:
+    """Why a text (none of whose YAML readings found a code key) is Jsonnet that mlbom cannot judge,
+    or None. Named ``.jsonnet``/``.libsonnet``: jsonargparse's ``jsonnet_load`` evaluates it (and only
+    when that fails reads it as YAML), so anything beyond data YAML reads the same
+    (:func:`_jsonnet_computes`) is computed. Any other name (``parser_mode="jsonnet"`` reads any
+    ``--config``): a text that no parser reads to its end, or reads as no mapping, and that has a
+    Jsonnet feature (:data:`_JSONNET_FEATURES`) and lexes as Jsonnet, starting like a Jsonnet
+    config (an object, an array, a ``local``, an ``import``)."""
+    if name.lower().endswith(JSONNET_NAMES):
+        if len(text) > MAX_JSONNET:
+            return f"a Jsonnet file of over {MAX_JSONNET} characters (not lexed)"
+        what = _jsonnet_computes(text)
+        return None if what is None else f"a Jsonnet file holding {what}"
+    found = _jsonnet_feature(text)
+    if found is None:
+        return None
+    if len(text) > MAX_JSONNET:
+        return f"{found.strip()[:40]!r}; over {MAX_JSONNET} characters, not lexed"
+    tokens = _jsonnet_tokens(text)
+    code = [t for t in tokens or () if t[0] != "comment"]
+    if not code:
+        return None
+    first, second = code[0][1], code[1] if len(code) > 1 else ("", "", 0)
+    starts = (first in ("{", "[") or (first == "local" and any(t[1] == ";" for t in code))
+              or (first in ("import", "importstr", "importbin") and second[0] in ("string", "verbatim", "block"))
+              or (first == "(" and second[1] == "import"))
+    if not starts or not _balanced(code):
+        return None
+    return _escaped_code(text) or _code_feature(code)
+
+
+_KEYWORDS = frozenset({"local", "import", "importstr", "importbin", "function", "self", "super", "if", "for",
+                       "assert", "error", "std"})
+
+
+def _code_feature(code: list[tuple[str, str, int]]) -> str | None:
+    """The first token of a lexed Jsonnet text that evaluates something (a keyword, an operator
+    other than a field's ``:`` or a number's sign, a call, a field access, a computed field name, a
+    string Jsonnet decodes otherwise than YAML), or None: a text of data only, which Jsonnet either
+    reads as YAML does or refuses (then ``jsonnet_load`` falls back to YAML)."""
+    open_: list[str] = []
+    prev = ""
+    for i, (kind, tok, _end) in enumerate(code):
+        nxt = code[i + 1] if i + 1 < len(code) else ("", "", 0)
+        found = ((kind == "id" and tok in _KEYWORDS and nxt[1] != ":") or kind in ("verbatim", "block")
+                 or (kind == "string" and tok[0] == "'" and "\\" in tok)
+                 or (kind == "op" and tok != ":" and not (tok == "-" and nxt[0] == "number"))
+                 or (kind == "symbol" and tok in "().;")
+                 or (tok == "[" and open_[-1:] == ["{"] and prev in ("{", ",")))
+        if found:
+            return f"{tok[:40]!r}"
+        if kind == "symbol" and tok in "{[":
+            open_.append(tok)
+        elif kind == "symbol" and tok in "}]" and open_:
+            open_.pop()
+        prev = tok
+    return None
+
+
+_SINGLE_ESCAPED = re.compile(r"'((?:[^'\\\n]|\\.)*\\(?:[^'\\\n]|\\.)*)'")
+
+
+def _escaped_code(text: str) -> str | None:
+    """A single-quoted string with an escape that Jsonnet decodes (as JSON escapes) into text naming
+    code (:func:`may_name_targets`) — YAML keeps the backslash, so its reading of a mapping holds
+    another key than Jsonnet's (``{'class\\u005fpath': …}``) — described, or None."""
+    for m in _SINGLE_ESCAPED.finditer(text):
+        try:
+            decoded = json.loads('"' + m.group(1).replace("\\'", "'").replace('"', '\\"') + '"')
+        except ValueError:
+            continue
+        if isinstance(decoded, str) and may_name_targets(decoded):
+            return f"{m.group(0)[:60]!r}, which Jsonnet decodes to {decoded[:60]!r}"
+    return None
+
+
+def _balanced(tokens: list[tuple[str, str, int]]) -> bool:
+    pairs = {"}": "{", "]": "[", ")": "("}
+    stack: list[str] = []
+    for kind, tok, _end in tokens:
+        if kind != "symbol":
+            continue
+        if tok in "{[(":
+            stack.append(tok)
+        elif tok in pairs and (not stack or stack.pop() != pairs[tok]):
+            return False
+    return not stack
 
 
 def _toml(text: str) -> dict[str, object] | None:
@@ -916,13 +1167,15 @@ def _literals(text: str, out: Targets, extra: tuple[str, ...]) -> None:
             out.add(value, JSONARGPARSE)
 
 
-def json_targets(doc: object) -> Targets:
+def json_targets(doc: object, *, budget: EventBudget | None = None, depth: int = 0) -> Targets:
     """The targets of a parsed JSON document: its mappings holding a key of :data:`MARKERS` or
     :data:`INIT_ARGS` (Hydra, jsonargparse, Lightning) or a fiddle ``"type": "pyref"``, at any
     depth, and the interpolations of every string in it (OmegaConf reads JSON too: YAML is a
     superset, and ``instantiate`` resolves a plain dict). The document is in memory already: a walk
-    of it is bounded by it (each container once: a pickle's data may share one, or hold itself)."""
-    out = Targets()
+    of it is bounded by it (each container once: a pickle's data may share one, or hold itself).
+    ``budget``/``depth``: a document parsed out of a string value of another text (its budget, its
+    depth: :meth:`Targets._nested`)."""
+    out = Targets(budget=budget or EventBudget(), depth=depth)
     # each item with its place as a linked list (parent's place, key): a path is spelled out only
     # for a target that needs it (:meth:`Targets.settle`), so a deep document costs no more than a flat one
     stack: list[tuple[object, _Place]] = [(doc, None)]
@@ -1077,6 +1330,98 @@ def _why_dangerous(path: str) -> str | None:
     if why is None and any(len(s) > 4 and s.startswith("__") and s.endswith("__") for s in p.split(".")):
         why = "walks a dunder attribute (reaches interpreter internals)"
     return why
+
+
+# whole packages the pickle deny list holds for the nested loads their objects make when unpickled: their
+# dotted names are how model configs name their own parts (a Keras config's ``"module": "keras.layers"``),
+# so a plain string naming one is no target by itself (its deny-listed final names still are)
+_MODEL_PACKAGES = frozenset({"keras", "tensorflow", "h5py", "huggingface_hub"})
+
+
+def _bare_danger(path: str) -> str | None:
+    """The deny-list reason for a plain dotted string found in a config with no code key (18b-1):
+    jsonargparse's ``Callable``/class-typed arguments ``import_object`` it. :func:`_why_dangerous`,
+    except a name under :data:`_MODEL_PACKAGES` that only their whole-package entry denies."""
+    why = _why_dangerous(path)
+    p = path.strip()
+    if why is not None and p.split(".", 1)[0] in _MODEL_PACKAGES and \
+            p.rsplit(".", 1)[-1] not in pickle_fmt.policy().deny_names:
+        return None
+    return why
+
+
+_DOTTED_AT = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
+
+
+_ROOTS: list[tuple[str, ...]] = []
+
+
+def _deny_roots() -> tuple[str, ...]:
+    """The first parts of the deny list's entries (and the modules it matches anywhere in a path)."""
+    if not _ROOTS:
+        pol = pickle_fmt.policy()
+        _ROOTS.append(tuple(sorted({k.split(".", 1)[0] for k in pol.deny} | set(pol.anywhere) | {"builtins"})))
+    return _ROOTS[0]
+
+
+_AFTER_DOT = re.compile(r"\.(\w{1,64})")  # a literal first character: scanned at C speed
+
+
+def names_denied(text: str) -> bool:
+    """Whether a text holds a dotted word that the deny list denies as a plain string
+    (:func:`_bare_danger`). Linear: the words next to a dot are collected at C speed (the word
+    before a dot as the word after it in the reversed text); only where one is a deny-list root, a
+    denied final name or a dunder is the whole dotted word around it judged, each distinct word once."""
+    if "." not in text:
+        return False
+    names = pickle_fmt.policy().deny_names
+    roots = {w[::-1] for w in set(_AFTER_DOT.findall(text[::-1]))} & set(_deny_roots())
+    if not roots and "__" not in text and not any(w in names for w in set(_AFTER_DOT.findall(text))):
+        return False
+    needles = [f"{r}." for r in sorted(roots)] + [f".{n}" for n in sorted(names)] + ["__"]
+    seen: set[str] = set()
+    for needle in needles:
+        at = text.find(needle)
+        while at >= 0:
+            start = at
+            while start > 0 and text[start - 1] in _WORD_CHARS and at - start < 400:
+                start -= 1
+            while start < at and not (text[start].isalpha() or text[start] == "_"):
+                start += 1
+            w = _DOTTED_AT.match(text, start)
+            if w is not None and w.group(0) not in seen:
+                seen.add(w.group(0))
+                if _bare_danger(w.group(0)) is not None:
+                    return True
+            at = text.find(needle, max(at + 1, w.end() if w is not None else 0))
+    return False
+
+
+# the code keys a text or string must spell (plainly) to name a target by key
+_CODE_WORDS = (*MARKERS, *INIT_ARGS, "pyref")
+# a string a loader may parse into a mapping or list: YAML (``key:``, flow ``{``/``[``, ``- ``, ``? ``)
+# or TOML (``key =``, ``[table]``)
+_NESTED_SHAPE = re.compile(r"[:={\[?]|(?:^|\n)[ \t]*-")
+
+
+def may_name_targets(text: str) -> bool:
+    """Whether a text may name a config target when a loader reads it (a file, or a string value
+    jsonargparse parses again): a code key of :data:`_CODE_WORDS` spelled, an escape that may spell
+    one (a backslash with a double quote: YAML's and TOML's escaping strings), an interpolation, or a
+    dotted word the deny list denies (a plain dotted string a ``Callable`` argument imports: 18b-1,
+    :func:`names_denied`). Any text it says False for holds none of them; linear."""
+    return (("\\" in text and '"' in text) or "${" in text or any(k in text for k in _CODE_WORDS)
+            or names_denied(text))
+
+
+def string_names_code(value: str) -> bool:
+    """Whether a string value of a parsed document (JSON, TOML) may name code by itself: a dotted
+    path the deny list denies (:func:`_bare_danger`) or a config inside it (:meth:`Targets._nested`);
+    a document with no such string and no code key needs no target walk."""
+    if len(value) < 400 and _DOTTED.fullmatch(value.strip()):
+        return _bare_danger(value) is not None
+    return len(value) >= 4 and _NESTED_SHAPE.search(value) is not None and may_name_targets(value)
 
 
 def _runs_code(resolver: str) -> bool:

@@ -26,6 +26,8 @@ Sources of the semantics (keras 3.15 ``keras/src/saving/serialization_lib.py``,
   apart; a dotted ``class_name`` under Keras is **suspicious** at least (red team 16b-1/16b-2);
   a string ``vocabulary``/``merges``/``proto`` (lookup layers, keras_hub tokenizers) is a file
   read outside the archive: **unsafe**;
+- keras_hub/keras_cv/keras_nlp names are judged by namespace the same way (modeling namespaces
+  safe, I/O ones — presets, converters, datasets, vllm — **unsafe**, others **suspicious**);
 - ``module``/``registered_name`` outside Keras' own namespace are custom objects: loading needs
   the user's code — **suspicious**;
 - ``TFOpLambda``/``SlicingOpLambda`` name a TensorFlow API function: I/O or Python-calling ops
@@ -115,6 +117,22 @@ TF_CODE_OR_IO = re.compile(
     r"|io|gfile|saved_model|summary|debugging|sysconfig|data|distribute|tpu|train|write_file|read_file|ReadFile"
     r"|WriteFile|MatchingFiles|matching_files|Save|SaveV2|SaveSlices|Restore|RestoreV2|RestoreSlice|print|Print"
     r"|PrintV2|raw_ops|DebugIdentity|ImmutableConst|audio|profiler|config)(?:\.|$)")
+# keras_hub / keras_cv / keras_nlp (keras_nlp is keras_hub re-exported: its ``__path__`` extends keras_hub's).
+# Keras resolves a ``module`` under them with ``importlib.import_module`` (running the module's top-level
+# code) and takes any ``KerasSaveable`` attribute, so a name there is judged by namespace like Keras' own
+# (read from keras_hub 0.32 / keras_cv 0.9's package layout, ``src``/``api`` stripped). Modeling
+# namespaces (backbones, tasks, preprocessors, layers, tokenizers, samplers, metrics, losses; keras_cv's
+# box/keypoint/point-cloud layers and factor samplers): classes safe, functions only in the numeric ones.
+HUB_PACKAGES = ("keras_hub", "keras_cv", "keras_nlp")
+HUB_CLASS_NAMESPACES = frozenset({"models", "layers", "tokenizers", "samplers", "metrics", "losses", "bounding_box",
+                                  "bounding_box_3d", "keypoint", "point_cloud", "core"})
+HUB_FUNCTION_NAMESPACES = frozenset({"layers", "samplers", "metrics", "losses", "ops", "bounding_box", "keypoint"})
+# Namespaces whose callables read, write or download files (presets, Hugging Face/timm converters, datasets,
+# resource loaders, custom op libraries), serve or export models, or plot: every name in them unsafe except
+# the listed numeric functions (``gelu_approximate``: a registered activation real configs name).
+HUB_IO_NAMESPACES = frozenset({"utils", "datasets", "callbacks", "visualization", "vllm", "custom_ops", "training",
+                               "export", "api_export", "version_utils", "version_check", "tests"})
+HUB_IO_NAMESPACE_NUMERIC = frozenset({"gelu_approximate"})
 _KERAS3_SPECIAL = frozenset({"__keras_tensor__", "__tensor__", "__numpy__", "__bytes__", "__ellipsis__", "__slice__",
                              "__lambda__", "__typespec__", "function"})
 _IDENT_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -268,8 +286,11 @@ class KerasJudge:
             self.add("keras.dotted-name", "high",
                      f"{path}: {kind} name {name[:120]!r} carries part of its module path ({label}); Keras never "
                      "writes it so and resolves the joined path", "suspicious")
-        if ns is None:
-            return  # keras_hub/keras_cv/keras_nlp: only KerasSaveable classes or registered objects resolve
+        if ns is None:  # (not reached: every module under KERAS_MODULE_PREFIXES has a namespace)
+            return
+        if head.split(".", 1)[0] in HUB_PACKAGES:
+            self._hub_api(path, ns, final, label, kind)
+            return
         if (ns in KERAS_IO_NAMESPACES and final not in KERAS_IO_NAMESPACE_NUMERIC) or final in KERAS_IO_FUNCTIONS \
                 or final.startswith(("set_", "enable_", "disable_")):
             self.add("keras.non-modeling-api", "critical",
@@ -283,6 +304,26 @@ class KerasJudge:
         self.add("keras.unvetted-api", "high",
                  f"{path}: references the {kind} {label}, outside Keras' numeric/modeling namespaces; what it does "
                  "on load is not judged", "suspicious")
+
+    def _hub_api(self, path: str, ns: str, final: str, label: str, kind: str) -> None:
+        """A name under keras_hub/keras_cv/keras_nlp, judged by its namespace as Keras' own are: the
+        I/O namespaces unsafe, the modeling ones safe (functions only in the numeric ones), any
+        other suspicious (red team 18b note: ``keras_namespace`` once returned None there and every
+        ``keras_hub.*`` import was accepted)."""
+        if (ns in HUB_IO_NAMESPACES and final not in HUB_IO_NAMESPACE_NUMERIC) or final in KERAS_IO_FUNCTIONS \
+                or final in NON_MODELING or final.startswith(("set_", "enable_", "disable_", "load_", "save_",
+                                                               "download", "from_preset")):
+            self.add("keras.non-modeling-api", "critical",
+                     f"{path}: references {label}, a keras_hub/keras_cv API that downloads, reads or writes files or "
+                     "changes process state (presets, converters, datasets, op libraries); Keras imports its module "
+                     "on load and calls it when it is used as a function", "unsafe")
+            return
+        allowed = HUB_FUNCTION_NAMESPACES if kind == "function" else HUB_CLASS_NAMESPACES
+        if ns in allowed or (kind == "function" and final in HUB_IO_NAMESPACE_NUMERIC):
+            return
+        self.add("keras.unvetted-api", "high",
+                 f"{path}: references the {kind} {label}, outside keras_hub/keras_cv's modeling namespaces; what it "
+                 "does on load is not judged", "suspicious")
 
     def _tf_op(self, path: str, fn: object) -> None:
         if not isinstance(fn, str) or not _IDENT_PATH.match(fn):
@@ -310,9 +351,9 @@ def _final_names(cls: object, registered: object) -> set[str]:
 
 def keras_namespace(mod: str) -> str | None:
     """The namespace of a Keras module path (``keras.src.applications.resnet50`` → ``applications``,
-    ``tf_keras.src.engine.functional`` → ``engine``, ``keras`` → ``""``); ``None`` outside the
-    packages whose API Keras resolves by name (keras_hub, keras_cv, keras_nlp)."""
-    for pre in ("tensorflow.python.keras", "tensorflow.keras", "tf_keras", "keras"):
+    ``tf_keras.src.engine.functional`` → ``engine``, ``keras_hub.src.models.gemma`` → ``models``,
+    ``keras`` → ``""``); ``None`` outside Keras and keras_hub/keras_cv/keras_nlp."""
+    for pre in ("tensorflow.python.keras", "tensorflow.keras", "tf_keras", "keras", *HUB_PACKAGES):
         if mod == pre or mod.startswith(pre + "."):
             parts = mod.split(".")[len(pre.split(".")):]
             while parts and parts[0] in ("src", "api", "python", "_tf_keras", "keras", "_v2"):
