@@ -12,6 +12,7 @@ and their ``import`` lines are never run. Without a runnable interpreter the fac
 from __future__ import annotations
 
 import configparser
+import dataclasses
 import json
 import os
 import re
@@ -32,9 +33,9 @@ import mlbom.licenses as licenses
 from mlbom.collectors import BaseCollector, Context, Option
 from mlbom.collectors.facts import Fact, FrameworkBuild, InstalledPackage, PythonEnvironment
 from mlbom.errors import InputError
-from mlbom.formats import pymeta
+from mlbom.formats import bytecode, pymeta
 from mlbom.formats.safe_read import read_bounded
-from mlbom.hashing import sha256_file, sha256_files
+from mlbom.hashing import default_workers, sha256_file, sha256_files
 from mlbom.identity import pypi_purl, safe_url
 from mlbom.limits import MAX_METADATA_BYTES, MAX_RECORD_BYTES, MAX_SMALL_JSON
 from mlbom.model import (
@@ -103,7 +104,9 @@ m = {"implementation_name": sys.implementation.name,
      "platform_python_implementation": platform.python_implementation(),
      "python_version": ".".join(platform.python_version_tuple()[:2]),
      "sys_platform": sys.platform}
-print(json.dumps({"path": sys.path, "site": sp, "prefix": prefixes[0], "markers": m}))
+import importlib.util
+pyc = {"tag": sys.implementation.cache_tag, "magic": importlib.util.MAGIC_NUMBER.hex()}
+print(json.dumps({"path": sys.path, "site": sp, "prefix": prefixes[0], "markers": m, "pyc": pyc}))
 """
 
 _URL_LABELS = {
@@ -140,6 +143,10 @@ class Interpreter:
     sites: tuple[Path, ...] = ()
     """The site folders the interpreter names (queried interpreters only): if none exists, the
     environment's packages could not be listed, which the BOM must say."""
+    cache_tag: str | None = None
+    """``sys.implementation.cache_tag`` (queried interpreters; derived from the markers otherwise)."""
+    magic: bytes | None = None
+    """The interpreter's pyc magic number (queried interpreters only)."""
 
 
 @dataclass
@@ -176,10 +183,14 @@ def query_interpreter(exe: Path, *, timeout: float = 30.0) -> Interpreter:
         sites = [Path(p) for p in doc["site"] if isinstance(p, str)]
         markers = {str(k): str(v) for k, v in doc["markers"].items()}
         prefix = Path(doc["prefix"])
+        pyc = doc.get("pyc") or {}
+        tag = pyc.get("tag") if isinstance(pyc.get("tag"), str) else None
+        magic = bytes.fromhex(pyc["magic"]) if isinstance(pyc.get("magic"), str) else None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(exe, "interpreter gave an unexpected answer to the sys.path query") from exc
     path = _unique(stdlib + _with_pth(sites))
-    return Interpreter(root=prefix, path=path, markers=markers, how=f"queried {exe.name} (-I -S)", sites=tuple(sites))
+    return Interpreter(root=prefix, path=path, markers=markers, how=f"queried {exe.name} (-I -S)", sites=tuple(sites),
+                       cache_tag=tag, magic=magic)
 
 
 def _unique(paths: list[Path]) -> list[Path]:
@@ -277,8 +288,7 @@ def locate(target: Path) -> Interpreter:
             except InputError:
                 found = None
             if found is not None:
-                return Interpreter(root=target, path=found.path, markers=found.markers, how=found.how,
-                                   sites=found.sites)
+                return dataclasses.replace(found, root=target)
         sites = sorted(target.glob("lib/python*/site-packages")) + sorted(target.glob("Lib/site-packages"))
         if not sites:
             raise InputError(target, "virtualenv without a site-packages folder")
@@ -386,7 +396,7 @@ class EnvironmentCollector(BaseCollector):
         cuda_props: dict[str, list[Property]] = {}
         yield from _cuda_stack(dists, rel, cuda_props)
         if self.verify_record:
-            yield from _verify_records(dists, root, rel, ctx)
+            yield from _verify_records(dists, root, rel, ctx, _pyc_env(interp))
         for d in dists:
             comp, comp_findings = _component(d, rel, cuda_props.get(d.ref, []), extras[d.ref])
             yield comp
@@ -825,7 +835,19 @@ _UNHASHED_OK = frozenset({"RECORD", "RECORD.jws", "RECORD.p7s"})
 """RECORD rows that carry no hash by the spec: RECORD itself and its signatures."""
 
 
-def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], ctx: Context) -> Iterator[Collected]:
+def _pyc_env(interp: Interpreter) -> tuple[str | None, bytes | None]:
+    """The cache tag and pyc magic number of the environment's interpreter: queried, else the
+    tag CPython would use for the markers' version (magic unknown)."""
+    if interp.cache_tag:
+        return interp.cache_tag, interp.magic
+    impl, ver = interp.markers.get("implementation_name"), interp.markers.get("python_version", "")
+    if impl == "cpython" and re.fullmatch(r"3\.\d+", ver):
+        return "cpython-" + ver.replace(".", ""), interp.magic
+    return None, interp.magic
+
+
+def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], ctx: Context,
+                    pyc_env: tuple[str | None, bytes | None] = (None, None)) -> Iterator[Collected]:
     """Re-hash every file a RECORD lists with a hash; report mismatches and missing files.
     Files outside the environment root are not followed (a RECORD is untrusted input)."""
     jobs: list[tuple[_Dist, str, str, pymeta.RecordRow]] = []
@@ -920,7 +942,7 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
                                    f"({got.alg} {got.sha256}, recorded {row.digest_hex})"),
                           subject=d.ref, source=record_rel, line=row.line)
     sites = sorted({str(d.site) for d in dists})
-    yield from _unrecorded_code(sites, tops, listed, bad, rel)
+    yield from _unrecorded_code(sites, tops, listed, bad, rel, ctx, pyc_env)
 
 
 _CODE_SUFFIXES = (".py", ".pyc", ".so", ".pyd", ".pth")
@@ -972,12 +994,14 @@ def _pyc_unchecked(path: str) -> bool:
 
 
 def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], listed: dict[str, tuple[_Dist, pymeta.RecordRow]],
-                     bad: set[str], rel: Callable[[Path], str]) -> Iterator[Collected]:
+                     bad: set[str], rel: Callable[[Path], str], ctx: Context,
+                     pyc_env: tuple[str | None, bytes | None]) -> Iterator[Collected]:
     """Code the interpreter runs that no RECORD row vouches for (red team 15b-2): ``.pth``
     files with an ``import`` line (run at every start), ``sitecustomize``/``usercustomize``
-    owned by no distribution, unchecked hash-based ``.pyc`` files, and importable files in a
-    distribution's package folders that no RECORD lists. The walk is bounded
-    (:data:`_MAX_WALK_FILES`)."""
+    owned by no distribution, unchecked hash-based ``.pyc`` files, ``__pycache__`` pycs that
+    importlib would use but that do not hold their source's compile (:func:`_cached_bytecode`),
+    and importable files in a distribution's package folders that no RECORD lists. The walk is
+    bounded (:data:`_MAX_WALK_FILES`)."""
     def vouched(path: str) -> bool:
         entry = listed.get(path)
         return (entry is not None and entry[1].alg in pymeta.RECORD_STRONG_ALGS
@@ -1032,6 +1056,8 @@ def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], listed: dict[str,
     walked = 0
     per_dist: dict[str, tuple[_Dist, list[str]]] = {}
     unchecked: list[tuple[_Dist, str]] = []
+    cached: list[tuple[_Dist, str, str, int]] = []  # (owner, pyc, its source, optimize level)
+    tag = pyc_env[0]
     stopped = False
     for top in sorted(tops):
         d = tops[top]
@@ -1050,8 +1076,15 @@ def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], listed: dict[str,
                 if name.endswith(".pyc") and _pyc_unchecked(path):
                     unchecked.append((d, path))
                     continue
-                if path in listed or (name.endswith(".pyc") and os.path.basename(folder) == "__pycache__"):
-                    continue  # a cache file importlib revalidates against its source (docs/design.md)
+                if name.endswith(".pyc") and os.path.basename(folder) == "__pycache__":
+                    # a cache file importlib revalidates against its source's mtime or hash:
+                    # compared with the source's compile below (docs/design.md)
+                    split = bytecode.split_name(name, tag)
+                    if split is not None:
+                        cached.append((d, path, os.path.join(os.path.dirname(folder), split[0] + ".py"), split[1]))
+                    continue
+                if path in listed:
+                    continue
                 per_dist.setdefault(d.ref, (d, []))[1].append(path)
             if stopped:
                 break
@@ -1066,9 +1099,50 @@ def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], listed: dict[str,
                       message=(f"{d.name} {d.version}: {rel(Path(path))} is an unchecked hash-based pyc: Python loads it "
                                "whatever its source holds, and no RECORD hash vouches for it"),
                       subject=d.ref, source=rel(Path(path)))
+    yield from _cached_bytecode(cached, pyc_env, rel, ctx)
     if stopped:
         yield Finding(id="python.record-unverified", severity="medium",
                       message=f"stopped looking for unrecorded code after {_MAX_WALK_FILES} files in package folders")
+
+
+def _cached_bytecode(cached: list[tuple[_Dist, str, str, int]], pyc_env: tuple[str | None, bytes | None],
+                     rel: Callable[[Path], str], ctx: Context) -> Iterator[Finding]:
+    """``__pycache__`` pycs importlib would load instead of compiling their source (red team
+    18, the forged-pyc hole): each is compared with its source's compile
+    (:func:`mlbom.formats.bytecode.check_pyc`). One that differs is ``python.pyc-mismatch``
+    (high); those that cannot be compared (bytecode for another Python, a source over the
+    bound, a body marshal cannot read) are one ``python.pyc-unverified`` (medium) per
+    distribution."""
+    tag, magic = pyc_env
+    if not cached:
+        return
+    ctx.say(f"comparing {len(cached)} __pycache__ files with their sources' bytecode")
+    unverified: dict[str, tuple[_Dist, list[tuple[str, str]]]] = {}
+    for (d, pyc, source, _), got in zip(cached, bytecode.check_pycs(
+            [(pyc, source, optimize) for _, pyc, source, optimize in cached], magic, workers=default_workers()), strict=True):
+        if got.outcome == "mismatch":
+            yield Finding(id="python.pyc-mismatch", severity="high",
+                          message=(f"{d.name} {d.version}: {rel(Path(pyc))}: Python would run bytecode its source "
+                                   f"{rel(Path(source))} does not hold ({got.reason}); no RECORD hash vouches for a pyc"),
+                          subject=d.ref, source=rel(Path(pyc)))
+        elif got.outcome in ("unverified", "unreadable"):
+            unverified.setdefault(d.ref, (d, []))[1].append((pyc, got.reason))
+        elif got.outcome == "unchecked":  # pragma: no cover - reported by the walk before
+            continue
+    if tag is None:
+        why_tag = "; the environment's bytecode cache tag is not known (its interpreter was not run)"
+    else:
+        why_tag = ""
+    for d, items in unverified.values():
+        reasons = sorted({r for _, r in items})
+        first = ", ".join(rel(Path(p)) for p, _ in items[:3])
+        hint = (f"; mlbom runs on Python {sys.version_info[0]}.{sys.version_info[1]}: run it with the environment's "
+                "interpreter to compare" if any("another Python" in r for r in reasons) else "")
+        yield Finding(id="python.pyc-unverified", severity="medium",
+                      message=(f"{d.name} {d.version}: {len(items)} __pycache__ file{'' if len(items) == 1 else 's'} "
+                               f"Python may load instead of compiling the source could not be compared with the "
+                               f"source ({first}): {'; '.join(reasons)[:300]}{hint}{why_tag}"),
+                      subject=d.ref, source=rel(Path(items[0][0])))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -392,6 +392,32 @@ def compare(body: bytes | memoryview, src: bytes, source: str, optimize: int) ->
     return PycCheck("match") if got.digest == want.digest else PycCheck("mismatch", "its bytecode differs from the source's compile")
 
 
-def check_pycs(items: list[tuple[str, str, int]], env_magic: bytes | None) -> list[PycCheck]:
-    """:func:`check_pyc` for each (pyc, source, optimize level), in order."""
+_BATCH = 64
+"""pycs per task handed to a worker process (compiling holds the GIL: threads would not help)."""
+
+
+def _check_batch(items: list[tuple[str, str, int]], env_magic: bytes | None) -> list[PycCheck]:
     return [check_pyc(pyc, source, optimize, env_magic) for pyc, source, optimize in items]
+
+
+def check_pycs(items: list[tuple[str, str, int]], env_magic: bytes | None, *, workers: int = 1) -> list[PycCheck]:
+    """:func:`check_pyc` for each (pyc, source, optimize level), in order. With ``workers`` > 1
+    and enough pycs, batches run in worker processes (forked where the platform can: the workers
+    run one pure function and need nothing re-imported); if the pool cannot start or breaks,
+    the rest is checked here."""
+    batches = [items[i:i + _BATCH] for i in range(0, len(items), _BATCH)]
+    if workers <= 1 or len(batches) < 2:
+        return _check_batch(items, env_magic)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    out: list[PycCheck] = []
+    try:
+        with ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=ctx) as pool:
+            for got in pool.map(_check_batch, batches, [env_magic] * len(batches)):
+                out += got
+    except (OSError, BrokenProcessPool):
+        out += _check_batch(items[len(out):], env_magic)
+    return out
