@@ -197,3 +197,36 @@ def test_pycs_of_another_cache_tag_or_without_source_are_not_looked_at(
     (pyc.parent / "victim.cpython-29.pyc").write_bytes(junk)  # another interpreter's cache
     (pyc.parent / f"gone.{sys.implementation.cache_tag}.pyc").write_bytes(pyc.read_bytes()[:16] + junk)
     assert not _with(_findings(root, tmp_path, capsys), "python.pyc-")
+
+
+def test_a_top_level_module_pyc_in_site_packages_is_compared_too(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``site-packages/__pycache__/solo.<tag>.pyc`` for a distribution's top-level ``solo.py``
+    lies outside every package folder the RECORD walk visits."""
+    root = tmp_path / "venv"
+    src = _env(root)
+    site = src.parent.parent
+    solo = site / "solo.py"
+    solo.write_bytes(GOOD)
+    record = site / "victim-1.0.dist-info" / "RECORD"
+    record.write_text(record.read_text() + f"solo.py,{_b64(GOOD)},{len(GOOD)}\n")
+    pyc = _compile(solo)
+    assert pyc.parent == site / "__pycache__"
+    assert not _with(_findings(root, tmp_path, capsys), "python.pyc-")
+    marker = tmp_path / "pwned"
+    _forge(pyc, f"open({str(marker)!r}, 'w').write('x')\nVALUE = 1\n".encode(), str(solo))
+    proc = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(site)!r}); import solo"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0 and marker.exists()
+    hits = _with(_findings(root, tmp_path, capsys), "python.pyc-mismatch")
+    assert len(hits) == 1 and "victim 1.0" in hits[0] and "solo" in hits[0]
+
+
+def test_a_stale_pyc_of_another_python_is_not_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "venv"
+    src = _env(root)
+    pyc = _compile(src)
+    data = pyc.read_bytes()
+    other = (int.from_bytes(bytecode.MAGIC[:2], "little") - 1).to_bytes(2, "little") + bytecode.MAGIC[2:]
+    pyc.write_bytes(other + data[4:8] + b"\x00" * 8 + data[16:])  # mtime 0, size 0: stale
+    assert not _with(_findings(root, tmp_path, capsys), "python.pyc-")

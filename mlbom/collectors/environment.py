@@ -1056,7 +1056,7 @@ def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], listed: dict[str,
     walked = 0
     per_dist: dict[str, tuple[_Dist, list[str]]] = {}
     unchecked: list[tuple[_Dist, str]] = []
-    cached: list[tuple[_Dist, str, str, int]] = []  # (owner, pyc, its source, optimize level)
+    cached: list[tuple[_Dist | None, str, str, int]] = []  # (owner, pyc, its source, optimize level)
     tag = pyc_env[0]
     stopped = False
     for top in sorted(tops):
@@ -1099,13 +1099,37 @@ def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], listed: dict[str,
                       message=(f"{d.name} {d.version}: {rel(Path(path))} is an unchecked hash-based pyc: Python loads it "
                                "whatever its source holds, and no RECORD hash vouches for it"),
                       subject=d.ref, source=rel(Path(path)))
-    yield from _cached_bytecode(cached, pyc_env, rel, ctx)
+    yield from _cached_bytecode(_site_cached(sites, listed, tag) + cached, pyc_env, rel, ctx)
     if stopped:
         yield Finding(id="python.record-unverified", severity="medium",
                       message=f"stopped looking for unrecorded code after {_MAX_WALK_FILES} files in package folders")
 
 
-def _cached_bytecode(cached: list[tuple[_Dist, str, str, int]], pyc_env: tuple[str | None, bytes | None],
+def _site_cached(sites: list[str], listed: dict[str, tuple[_Dist, pymeta.RecordRow]],
+                 tag: str | None) -> list[tuple[_Dist | None, str, str, int]]:
+    """The pycs of top-level modules (``site-packages/__pycache__/six.<tag>.pyc`` for
+    ``six.py``), which the walk of package folders does not reach: each with the distribution
+    whose RECORD lists its source (or the pyc), if any."""
+    found: list[tuple[_Dist | None, str, str, int]] = []
+    for site in sites:
+        cache = os.path.join(site, "__pycache__")
+        if os.path.islink(cache) or not os.path.isdir(cache):
+            continue
+        try:
+            names = sorted(os.listdir(cache))[:_MAX_WALK_FILES]
+        except OSError:
+            continue
+        for name in names:
+            split = bytecode.split_name(name, tag)
+            if split is None:
+                continue
+            pyc, source = os.path.join(cache, name), os.path.join(site, split[0] + ".py")
+            owner = listed.get(source) or listed.get(pyc)
+            found.append((owner[0] if owner else None, pyc, source, split[1]))
+    return found
+
+
+def _cached_bytecode(cached: list[tuple[_Dist | None, str, str, int]], pyc_env: tuple[str | None, bytes | None],
                      rel: Callable[[Path], str], ctx: Context) -> Iterator[Finding]:
     """``__pycache__`` pycs importlib would load instead of compiling their source (red team
     18, the forged-pyc hole): each is compared with its source's compile
@@ -1117,32 +1141,34 @@ def _cached_bytecode(cached: list[tuple[_Dist, str, str, int]], pyc_env: tuple[s
     if not cached:
         return
     ctx.say(f"comparing {len(cached)} __pycache__ files with their sources' bytecode")
-    unverified: dict[str, tuple[_Dist, list[tuple[str, str]]]] = {}
-    for (d, pyc, source, _), got in zip(cached, bytecode.check_pycs(
-            [(pyc, source, optimize) for _, pyc, source, optimize in cached], magic, workers=default_workers()), strict=True):
+    unverified: dict[str, tuple[_Dist | None, list[tuple[str, str]]]] = {}
+    checks = bytecode.check_pycs([(pyc, source, optimize) for _, pyc, source, optimize in cached], magic,
+                                 workers=default_workers())
+    for (d, pyc, source, _), got in zip(cached, checks, strict=True):
+        who = f"{d.name} {d.version}: " if d is not None else ""
         if got.outcome == "mismatch":
             yield Finding(id="python.pyc-mismatch", severity="high",
-                          message=(f"{d.name} {d.version}: {rel(Path(pyc))}: Python would run bytecode its source "
+                          message=(f"{who}{rel(Path(pyc))}: Python would run bytecode its source "
                                    f"{rel(Path(source))} does not hold ({got.reason}); no RECORD hash vouches for a pyc"),
-                          subject=d.ref, source=rel(Path(pyc)))
+                          subject=d.ref if d is not None else None, source=rel(Path(pyc)))
+        elif got.outcome == "unchecked":  # a top-level module's (the walk reports the others)
+            yield Finding(id="python.pyc-unchecked", severity="high",
+                          message=(f"{who}{rel(Path(pyc))} is an unchecked hash-based pyc: Python loads it "
+                                   "whatever its source holds, and no RECORD hash vouches for it"),
+                          subject=d.ref if d is not None else None, source=rel(Path(pyc)))
         elif got.outcome in ("unverified", "unreadable"):
-            unverified.setdefault(d.ref, (d, []))[1].append((pyc, got.reason))
-        elif got.outcome == "unchecked":  # pragma: no cover - reported by the walk before
-            continue
-    if tag is None:
-        why_tag = "; the environment's bytecode cache tag is not known (its interpreter was not run)"
-    else:
-        why_tag = ""
+            unverified.setdefault(d.ref if d is not None else "", (d, []))[1].append((pyc, got.reason))
+    why_tag = "; the environment's bytecode cache tag is not known (its interpreter was not run)" if tag is None else ""
     for d, items in unverified.values():
         reasons = sorted({r for _, r in items})
         first = ", ".join(rel(Path(p)) for p, _ in items[:3])
         hint = (f"; mlbom runs on Python {sys.version_info[0]}.{sys.version_info[1]}: run it with the environment's "
                 "interpreter to compare" if any("another Python" in r for r in reasons) else "")
         yield Finding(id="python.pyc-unverified", severity="medium",
-                      message=(f"{d.name} {d.version}: {len(items)} __pycache__ file{'' if len(items) == 1 else 's'} "
-                               f"Python may load instead of compiling the source could not be compared with the "
-                               f"source ({first}): {'; '.join(reasons)[:300]}{hint}{why_tag}"),
-                      subject=d.ref, source=rel(Path(items[0][0])))
+                      message=(f"{f'{d.name} {d.version}: ' if d is not None else ''}{len(items)} __pycache__ "
+                               f"file{'' if len(items) == 1 else 's'} Python may load instead of compiling the source "
+                               f"could not be compared with the source ({first}): {'; '.join(reasons)[:300]}{hint}{why_tag}"),
+                      subject=d.ref if d is not None else None, source=rel(Path(items[0][0])))
 
 
 if __name__ == "__main__":  # pragma: no cover

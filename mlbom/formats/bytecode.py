@@ -338,20 +338,18 @@ def check_pyc(pyc: str, source: str, optimize: int, env_magic: bytes | None) -> 
         return PycCheck("unused")  # _classify_pyc: invalid flags, recompiled
     if flags & 0b1 and not flags & 0b10:
         return PycCheck("unchecked")
+    stamp = (int(st.st_mtime) & 0xFFFFFFFF, st.st_size & 0xFFFFFFFF)
+    if not flags & 0b1 and stamp != struct.unpack("<II", head[8:16]):
+        return PycCheck("unused")  # _validate_timestamp_pyc: stale, recompiled
     if magic != MAGIC:
         return PycCheck("unverified", "it is bytecode for another Python than the one mlbom runs on")
     if st.st_size > MAX_SOURCE_BYTES:
-        if not flags & 0b1 and (int(st.st_mtime) & 0xFFFFFFFF, st.st_size & 0xFFFFFFFF) != struct.unpack("<II", head[8:16]):
-            return PycCheck("unused")
         return PycCheck("unverified", f"its source is over {MAX_SOURCE_BYTES >> 20} MiB")
     src = _read_regular(source, MAX_SOURCE_BYTES)
     if src is None or len(src) > MAX_SOURCE_BYTES:
         return PycCheck("unverified", "its source cannot be read")
-    if flags & 0b1:
-        if importlib.util.source_hash(src) != head[8:16]:
-            return PycCheck("unused")
-    elif (int(st.st_mtime) & 0xFFFFFFFF, st.st_size & 0xFFFFFFFF) != struct.unpack("<II", head[8:16]):
-        return PycCheck("unused")
+    if flags & 0b1 and importlib.util.source_hash(src) != head[8:16]:
+        return PycCheck("unused")  # _validate_hash_pyc: stale, recompiled
     data = _read_regular(pyc, MAX_PYC_BYTES)
     if data is None or len(data) > MAX_PYC_BYTES:
         return PycCheck("unverified", f"it cannot be read or is over {MAX_PYC_BYTES >> 20} MiB")
