@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import configparser
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -33,9 +34,9 @@ import mlbom.licenses as licenses
 from mlbom.collectors import BaseCollector, Context, Option
 from mlbom.collectors.facts import Fact, FrameworkBuild, InstalledPackage, PythonEnvironment
 from mlbom.errors import InputError
-from mlbom.formats import pymeta
+from mlbom.formats import bytecode, pymeta
 from mlbom.formats.safe_read import read_bounded
-from mlbom.hashing import sha256_file, sha256_files
+from mlbom.hashing import default_workers, sha256_file, sha256_files
 from mlbom.identity import pypi_purl, safe_url
 from mlbom.limits import MAX_METADATA_BYTES, MAX_RECORD_BYTES, MAX_SMALL_JSON
 from mlbom.model import (
@@ -104,7 +105,9 @@ m = {"implementation_name": sys.implementation.name,
      "platform_python_implementation": platform.python_implementation(),
      "python_version": ".".join(platform.python_version_tuple()[:2]),
      "sys_platform": sys.platform}
-print(json.dumps({"path": sys.path, "site": sp, "prefix": prefixes[0], "markers": m}))
+import importlib.util
+pyc = {"tag": sys.implementation.cache_tag, "magic": importlib.util.MAGIC_NUMBER.hex()}
+print(json.dumps({"path": sys.path, "site": sp, "prefix": prefixes[0], "markers": m, "pyc": pyc}))
 """
 
 _URL_LABELS = {
@@ -142,6 +145,10 @@ class Interpreter:
     """The site folders the interpreter processes (``.pth`` files run there): named by a queried
     interpreter, found by layout otherwise. If none exists, the environment's packages could not
     be listed, which the BOM must say."""
+    cache_tag: str | None = None
+    """``sys.implementation.cache_tag`` (queried interpreters; derived from the markers otherwise)."""
+    magic: bytes | None = None
+    """The interpreter's pyc magic number (queried interpreters only)."""
 
 
 @dataclass
@@ -178,10 +185,14 @@ def query_interpreter(exe: Path, *, timeout: float = 30.0) -> Interpreter:
         sites = [Path(p) for p in doc["site"] if isinstance(p, str)]
         markers = {str(k): str(v) for k, v in doc["markers"].items()}
         prefix = Path(doc["prefix"])
+        pyc = doc.get("pyc") or {}
+        tag = pyc.get("tag") if isinstance(pyc.get("tag"), str) else None
+        magic = bytes.fromhex(pyc["magic"]) if isinstance(pyc.get("magic"), str) else None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(exe, "interpreter gave an unexpected answer to the sys.path query") from exc
     path = _unique(stdlib + _with_pth(sites))
-    return Interpreter(root=prefix, path=path, markers=markers, how=f"queried {exe.name} (-I -S)", sites=tuple(sites))
+    return Interpreter(root=prefix, path=path, markers=markers, how=f"queried {exe.name} (-I -S)", sites=tuple(sites),
+                       cache_tag=tag, magic=magic)
 
 
 def _unique(paths: list[Path]) -> list[Path]:
@@ -279,8 +290,7 @@ def locate(target: Path) -> Interpreter:
             except InputError:
                 found = None
             if found is not None:
-                return Interpreter(root=target, path=found.path, markers=found.markers, how=found.how,
-                                   sites=found.sites)
+                return dataclasses.replace(found, root=target)
         sites = sorted(target.glob("lib/python*/site-packages")) + sorted(target.glob("Lib/site-packages"))
         if not sites:
             raise InputError(target, "virtualenv without a site-packages folder")
@@ -827,6 +837,17 @@ _UNHASHED_OK = frozenset({"RECORD", "RECORD.jws", "RECORD.p7s"})
 """RECORD rows that carry no hash by the spec: RECORD itself and its signatures."""
 
 
+def _pyc_env(interp: Interpreter) -> tuple[str | None, bytes | None]:
+    """The cache tag and pyc magic number of the environment's interpreter: queried, else the
+    tag CPython would use for the markers' version (magic unknown)."""
+    if interp.cache_tag:
+        return interp.cache_tag, interp.magic
+    impl, ver = interp.markers.get("implementation_name"), interp.markers.get("python_version", "")
+    if impl == "cpython" and re.fullmatch(r"3\.\d+", ver):
+        return "cpython-" + ver.replace(".", ""), interp.magic
+    return None, interp.magic
+
+
 def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], ctx: Context,
                     interp: Interpreter) -> Iterator[Collected]:
     """Re-hash every file a RECORD lists with a hash; report mismatches and missing files.
@@ -929,8 +950,9 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
     sites = [str(p) for p in _unique([*interp.sites, *sorted({d.site for d in dists})])]
     on_path = [str(p) for p in interp.path]
     first_site = next((i for i, p in enumerate(on_path) if p in sites), 0)
-    walk = _Walk(listed=listed, bad=bad, rel=rel, real_root=real_root, tag=_cache_tag(interp.markers))
-    yield from _unrecorded_code(sites, tops, walk, names=names, site_path=on_path[first_site:], path=on_path,
+    tag, magic = _pyc_env(interp)
+    walk = _Walk(listed=listed, bad=bad, rel=rel, real_root=real_root, tag=tag, magic=magic)
+    yield from _unrecorded_code(sites, tops, walk, ctx, names=names, site_path=on_path[first_site:], path=on_path,
                                 recordless=recordless)
 
 
@@ -998,15 +1020,6 @@ def _import_name(head: str, folder: bool) -> str | None:
     return name if name.isidentifier() and name != "__pycache__" else None
 
 
-def _cache_tag(markers: dict[str, str]) -> str | None:
-    """``sys.implementation.cache_tag`` as CPython forms it (``cpython-311``); None for other
-    implementations (then every ``<stem>.*.pyc`` counts, see :func:`_cached_pyc`)."""
-    if markers.get("implementation_name") != "cpython":
-        return None
-    major, _, minor = markers.get("python_version", "").partition(".")
-    return f"cpython-{major}{minor}" if major.isdigit() and minor.isdigit() else None
-
-
 @dataclass
 class _Walk:
     """What the search for unrecorded code shares: the RECORD rows, the listed files that are
@@ -1018,6 +1031,7 @@ class _Walk:
     rel: Callable[[Path], str]
     real_root: str
     tag: str | None
+    magic: bytes | None = None
     seen: int = 0
     stopped: bool = False
     listings: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -1260,7 +1274,7 @@ def _recordless_code(d: _Dist, walk: _Walk) -> tuple[list[str], list[str]]:
     return folders, files
 
 
-def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], walk: _Walk, *,
+def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], walk: _Walk, ctx: Context, *,
                      names: dict[tuple[str, str], tuple[_Dist, str]], site_path: list[str], path: list[str],
                      recordless: list[_Dist]) -> Iterator[Collected]:
     """Code the interpreter runs that no RECORD row vouches for (red team 15b-2, 18d-2..4, 18d-6):
@@ -1311,6 +1325,7 @@ def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], walk: _Walk, *,
     yield from _startup_modules(path, len(path) - len(site_path), sites, walk)
     per_dist: dict[str, tuple[_Dist, list[str]]] = {}
     unchecked: list[tuple[_Dist, str]] = []
+    cached: list[tuple[_Dist | None, str, str, int]] = []  # (owner, pyc, its source, optimize level)
     links: dict[str, tuple[str, bool]] = {}
     walked: set[str] = set()
     for top in sorted(tops):
@@ -1323,8 +1338,15 @@ def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], walk: _Walk, *,
             if name.endswith(".pyc") and _pyc_unchecked(path_):
                 unchecked.append((d, path_))
                 continue
-            if path_ in walk.listed or (name.endswith(".pyc") and os.path.basename(folder) == "__pycache__"):
-                continue  # a cache file importlib revalidates against its source (docs/design.md)
+            if name.endswith(".pyc") and os.path.basename(folder) == "__pycache__":
+                # a cache file importlib revalidates against its source's mtime or hash only:
+                # compared with the source's compile below (docs/design.md)
+                split = bytecode.split_name(name, walk.tag)
+                if split is not None:
+                    cached.append((d, path_, os.path.join(os.path.dirname(folder), split[0] + ".py"), split[1]))
+                continue
+            if path_ in walk.listed:
+                continue
             per_dist.setdefault(d.ref, (d, []))[1].append(path_)
     for d, paths in per_dist.values():
         first = ", ".join(rel(Path(p)) for p in paths[:3])
@@ -1337,6 +1359,7 @@ def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], walk: _Walk, *,
         yield _unchecked_finding(d, p, rel)
     yield from _shadowing(names, site_path, walked, walk)
     yield from _recordless_findings(recordless, walk, links)
+    yield from _cached_bytecode(_site_cached(sites, walk.listed, walk.tag) + cached, walk, ctx)
     for link, (real, inside) in sorted(links.items()):
         yield Finding(id="python.linked-folder", severity="low" if inside else "medium",
                       message=(f"{rel(Path(link))} is a symbolic link to {real}, "
@@ -1346,6 +1369,72 @@ def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], walk: _Walk, *,
     if walk.stopped:
         yield Finding(id="python.record-unverified", severity="medium",
                       message=f"stopped looking for unrecorded code after {_MAX_WALK_FILES} files in package folders")
+
+
+def _site_cached(sites: list[str], listed: dict[str, tuple[_Dist, pymeta.RecordRow]],
+                 tag: str | None) -> list[tuple[_Dist | None, str, str, int]]:
+    """The pycs of top-level modules (``site-packages/__pycache__/six.<tag>.pyc`` for
+    ``six.py``), which the walk of package folders does not reach: each with the distribution
+    whose RECORD lists its source (or the pyc), if any."""
+    found: list[tuple[_Dist | None, str, str, int]] = []
+    for site in sites:
+        cache = os.path.join(site, "__pycache__")
+        if os.path.islink(cache) or not os.path.isdir(cache):
+            continue
+        try:
+            names = sorted(os.listdir(cache))[:_MAX_WALK_FILES]
+        except OSError:
+            continue
+        for name in names:
+            split = bytecode.split_name(name, tag)
+            if split is None:
+                continue
+            pyc, source = os.path.join(cache, name), os.path.join(site, split[0] + ".py")
+            owner = listed.get(source) or listed.get(pyc)
+            found.append((owner[0] if owner else None, pyc, source, split[1]))
+    return found
+
+
+def _cached_bytecode(cached: list[tuple[_Dist | None, str, str, int]], walk: _Walk, ctx: Context) -> Iterator[Finding]:
+    """``__pycache__`` pycs importlib would load instead of compiling their source (red team
+    18, the forged-pyc hole): each is compared with its source's compile
+    (:func:`mlbom.formats.bytecode.check_pyc`). One that differs is ``python.pyc-mismatch``
+    (high); those that cannot be compared (bytecode for another Python, a source over the
+    bound, a body marshal cannot read) are one ``python.pyc-unverified`` (medium) per
+    distribution."""
+    tag, magic, rel = walk.tag, walk.magic, walk.rel
+    cached = [c for c in cached if c[1] not in walk.reported]  # an unchecked pyc reported already
+    if not cached:
+        return
+    ctx.say(f"comparing {len(cached)} __pycache__ files with their sources' bytecode")
+    unverified: dict[str, tuple[_Dist | None, list[tuple[str, str]]]] = {}
+    checks = bytecode.check_pycs([(pyc, source, optimize) for _, pyc, source, optimize in cached], magic,
+                                 workers=default_workers())
+    for (d, pyc, source, _), got in zip(cached, checks, strict=True):
+        who = f"{d.name} {d.version}: " if d is not None else ""
+        if got.outcome == "mismatch":
+            yield Finding(id="python.pyc-mismatch", severity="high",
+                          message=(f"{who}{rel(Path(pyc))}: Python would run bytecode its source "
+                                   f"{rel(Path(source))} does not hold ({got.reason}); no RECORD hash vouches for a pyc"),
+                          subject=d.ref if d is not None else None, source=rel(Path(pyc)))
+        elif got.outcome == "unchecked":  # a top-level module's (the walk reports the others)
+            yield Finding(id="python.pyc-unchecked", severity="high",
+                          message=(f"{who}{rel(Path(pyc))} is an unchecked hash-based pyc: Python loads it "
+                                   "whatever its source holds, and no RECORD hash vouches for it"),
+                          subject=d.ref if d is not None else None, source=rel(Path(pyc)))
+        elif got.outcome in ("unverified", "unreadable"):
+            unverified.setdefault(d.ref if d is not None else "", (d, []))[1].append((pyc, got.reason))
+    why_tag = "; the environment's bytecode cache tag is not known (its interpreter was not run)" if tag is None else ""
+    for d, items in unverified.values():
+        reasons = sorted({r for _, r in items})
+        first = ", ".join(rel(Path(p)) for p, _ in items[:3])
+        hint = (f"; mlbom runs on Python {sys.version_info[0]}.{sys.version_info[1]}: run it with the environment's "
+                "interpreter to compare" if any("another Python" in r for r in reasons) else "")
+        yield Finding(id="python.pyc-unverified", severity="medium",
+                      message=(f"{f'{d.name} {d.version}: ' if d is not None else ''}{len(items)} __pycache__ "
+                               f"file{'' if len(items) == 1 else 's'} Python may load instead of compiling the source "
+                               f"could not be compared with the source ({first}): {'; '.join(reasons)[:300]}{hint}{why_tag}"),
+                      subject=d.ref if d is not None else None, source=rel(Path(items[0][0])))
 
 
 def _virtualenv_hook(site: str, name: str, what: str, site_path: list[str], walk: _Walk) -> Iterator[Finding]:
