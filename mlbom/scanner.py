@@ -438,7 +438,7 @@ _NATIVE = ((b"\x7fELF", "ELF executable or shared library"), (b"MZ", "Windows PE
            (b"\xca\xfe\xba\xbe", "Mach-O universal binary or Java class"))
 _OPCODES = pickle_start.OPCODES
 # the kinds of zip archive: read from offset 0, also checked for a tar or a pickle there (polyglots)
-_ZIP_KINDS = ("zip", "pytorch-zip", "torchscript", "keras", "numpy-npz")
+_ZIP_KINDS = ("zip", "pytorch-zip", "torchscript", "keras", "numpy-npz", "pytorch-dcp", "pt2")
 # formats that are the reading from offset 0 a pickle loader makes (the dispatch walked the bytes as
 # a pickle): every other format — one read fine, one that failed (a truncated codec stream, a bomb, a
 # broken header: ``error``), one mlbom cannot read (cab, 7z, rar, …: ``archive.unsupported``), code
@@ -1585,6 +1585,10 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                     "record (zipfile and torch refuse it)", effect="error")
             return "zip"
         arc = read_archive(fh, size, eocd, ctx.limits)
+        if scan_prefix and arc.start > 0:
+            chain, rest = _archive_chain(fh, arc.start, ctx)
+            if chain:
+                return _scan_concatenated(fh, size, name, acc, ctx, arc, chain, rest, depth=depth, where=where)
     for note in arc.notes:
         acc.add(note.id, "high", f"{where}: {note.message}", effect="suspicious")
     files = [e for e in arc.entries if not e.is_dir]
@@ -1674,6 +1678,71 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         _scan_zip(fh, size, name, acc, {}, ctx, depth=depth + 1, where=f"{where} (torch's central directory)",
                   eocd=eocd, scan_prefix=False, arc=arc.miniz)
     return kind
+
+
+def _archive_chain(fh: IO[bytes], end: int, ctx: _Ctx) -> tuple[list[tuple[int, int]], int]:
+    """Zip archives laid back to back before ``end`` (the start of the file's last archive),
+    found from the end one after the other — each must end exactly where the next begins —
+    as ``(start, end)`` pairs, last first; and the offset where the chain stops (0: it covers
+    the file from its first byte). A loop, not a recursion: siblings do not consume the
+    nesting bound; the archives' entries count against the scan's entry budget."""
+    chain: list[tuple[int, int]] = []
+    entries = 0
+    while end > 0 and len(chain) < ctx.limits.max_members:
+        view = Window(fh, 0, end)
+        eocd = find_end_record(view, end)  # type: ignore[arg-type]
+        if eocd is None:
+            break
+        try:
+            arc = read_archive(view, end, eocd, ctx.limits)  # type: ignore[arg-type]
+        except FormatError:
+            break
+        entries += len(arc.entries)
+        if arc.end != end or arc.start >= end or not arc.entries or entries > ctx.entries:
+            break
+        chain.append((arc.start, end))
+        end = arc.start
+    return chain, end
+
+
+def _scan_concatenated(fh: IO[bytes], size: int, name: str, acc: _Acc, ctx: _Ctx, last: ZipArchive,
+                       chain: list[tuple[int, int]], rest: int, *, depth: int, where: str) -> str:
+    """Several zip archives back to back — a ``torch.distributed.checkpoint`` shard
+    (``*.distcp``) is one ``torch.save`` archive per item, and ``dcp.load`` hands each item's
+    (offset, length) slice to ``torch.load``: tensor items with ``weights_only=True``, any other
+    value (a BYTE_IO item) with ``weights_only=False``. Each archive is judged as its own file
+    (its pickles walked in full, whatever they hold), at the same nesting depth. Read as one zip,
+    the file is its last archive after a prefix (``zipfile``) or, for torch's reader, the
+    directory its zip64 locator names: that reading is judged too; its notes are ``info`` when
+    the archives cover the whole file (every byte is judged as a loader of the slices reads
+    it), a differential (``suspicious``) where other bytes precede the first archive."""
+    segments = [*reversed(chain), (last.start, size)]
+    covered = rest == 0
+    acc.add("zip.concatenated", "info", f"{where}: {len(segments)} zip archives back to back (as "
+            "torch.distributed.checkpoint writes a shard: one torch.save archive per item, each loaded from its "
+            "offset); each archive judged as its own file")
+    for note in last.notes:
+        if covered and note.id in ("zip.prefix-data", "zip.directory-mismatch") and "unreadable" not in note.message:
+            acc.add(note.id, "info", f"{where} (read as one zip): {note.message}")
+        else:
+            acc.add(note.id, "high", f"{where} (read as one zip): {note.message}", effect="suspicious")
+    if last.miniz is not None:  # what torch.load of the whole file reads
+        _scan_zip(fh, size, name, acc, {}, ctx, depth=depth + 1, where=f"{where} (torch's central directory)",
+                  eocd=None, scan_prefix=False, arc=last.miniz)
+    if rest > 0:
+        _scan_prefix(fh, rest, name, acc, ctx, depth=depth, where=where)
+    kinds = []
+    for start, end in segments:
+        if ctx.work < 0 or ctx.entries < 0:
+            break  # zip.work-budget reported by the archive that spent it
+        view = Window(fh, start, end - start)
+        seg_where = f"{where} (archive at {start})"
+        try:
+            kinds.append(_scan_zip(view, end - start, name, acc, {}, ctx, depth=depth,  # type: ignore[arg-type]
+                                   where=seg_where, eocd=None, scan_prefix=False))
+        except FormatError as exc:
+            acc.add("zip.invalid", "high", f"{seg_where}: unreadable as its own archive ({exc})", effect="error")
+    return "pytorch-dcp" if kinds and all(k == "pytorch-zip" for k in kinds) else "zip"
 
 
 def _npy_member(fh: IO[bytes], e: ZipEntry) -> bool:

@@ -1,0 +1,128 @@
+"""Red team 18e-1/-2/-3: ``torch.distributed.checkpoint`` (DCP) checkpoints.
+
+A DCP shard (``__0_0.distcp``) is one ``torch.save`` archive per item, back to back;
+``dcp.load`` reads each item's (offset, length) slice with ``torch.load`` (tensor items
+``weights_only=True``, any other value ``weights_only=False``; torch/distributed/checkpoint/
+filesystem.py ``read_data``, default_planner.py ``load_bytes``). mlbom read the file as one zip
+whose prefix was another zip, one nesting level per item: real shards were ``error``
+(``container.too-deep``) and a code-running item behind five others hid as ``error`` instead of
+``unsafe``. Concatenated archives are now walked in a loop, each judged as its own file.
+
+The stdlib-built cases need no torch; the DCP-built ones skip without it (the CI venv has none)."""
+
+from __future__ import annotations
+
+import io
+import pickle
+import subprocess
+import sys
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from mlbom.formats.compression import DEFAULT_LIMITS
+from mlbom.scanner import scan, scan_bytes
+
+# protocol-0 call of builtins.print: what a pickle loader runs (never loaded here)
+_CALL = b"cbuiltins\nprint\n(S'RAN-18E'\ntR."
+
+
+def _archive(members: dict[str, bytes]) -> bytes:
+    """One zip archive written to its own buffer (offsets relative to its own start, as
+    ``torch.save`` into DCP's stream writes each item)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def _item(i: int, payload: bytes | None = None) -> bytes:
+    pkl = payload if payload is not None else pickle.dumps({"item": i, "values": list(range(4))}, protocol=2)
+    return _archive({"archive/data.pkl": pkl, "archive/byteorder": b"little", "archive/version": b"3\n"})
+
+
+def _ids(res: object) -> set[str]:
+    return {f.id for f in res.findings}  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("n", [2, 5, 12, 300])
+def test_concatenated_benign_archives_are_judged_each(n: int) -> None:
+    res = scan_bytes(b"".join(_item(i) for i in range(n)), "__0_0.distcp")
+    assert res.verdict == "safe", [(f.id, f.message) for f in res.findings if f.severity != "info"]
+    assert res.format == "pytorch-dcp"
+    assert "container.too-deep" not in _ids(res)
+    assert "zip.concatenated" in _ids(res)
+
+
+@pytest.mark.parametrize("n", [1, 8, 300])
+def test_code_running_first_item_is_unsafe_whatever_follows(n: int) -> None:
+    """18e-2: the evil item first, then n benign ones (before: ``error`` from n = 5 on)."""
+    data = _item(0, _CALL) + b"".join(_item(i + 1) for i in range(n))
+    res = scan_bytes(data, "__0_0.distcp")
+    assert res.verdict == "unsafe", sorted(_ids(res))
+    assert "container.too-deep" not in _ids(res)
+
+
+def test_bytes_before_the_first_archive_stay_a_differential() -> None:
+    data = b"junk that is no archive " * 4 + _item(0) + _item(1) + _item(2)
+    res = scan_bytes(data, "x.distcp")
+    assert res.verdict in ("suspicious", "error")
+    assert "zip.prefix-data" in {f.id for f in res.findings if f.severity == "high"}
+
+
+def test_pickle_before_the_archives_is_still_judged() -> None:
+    """What a reader from offset 0 sees (a pickle) is judged, chain or not."""
+    res = scan_bytes(_CALL + _item(0) + _item(1), "x.distcp")
+    assert res.verdict == "unsafe"
+
+
+def test_chain_is_bounded_by_the_entry_budget() -> None:
+    limits = replace(DEFAULT_LIMITS, max_entries=40)
+    res = scan_bytes(b"".join(_item(i) for i in range(60)), "x.distcp", limits=limits)
+    assert res.verdict == "error"  # never safe with archives left unjudged
+
+
+# ---- real DCP checkpoints (torch) -----------------------------------------------------------
+
+_BUILD = r"""
+import sys, torch, torch.distributed.checkpoint as dcp, warnings
+warnings.simplefilter("ignore")
+out, n, evil = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+class Evil:
+    def __reduce__(self):
+        return (print, ("RAN-18E",))
+sd = {"a_obj": Evil()} if evil else {}
+sd.update({f"z_w{i}": torch.randn(3, 3) for i in range(n)})
+sd["meta"] = {"epoch": 1, "lr": 0.1}
+sd["step"] = torch.tensor(7)
+dcp.save(sd, checkpoint_id=out, no_dist=True)
+"""
+
+
+def _dcp(tmp_path: Path, n: int, evil: bool) -> Path:
+    pytest.importorskip("torch")
+    out = tmp_path / f"dcp{n}{int(evil)}"
+    subprocess.run([sys.executable, "-c", _BUILD, str(out), str(n), "1" if evil else "0"], check=True,
+                   capture_output=True, timeout=600)
+    return out
+
+
+@pytest.mark.parametrize("n", [3, 40])
+def test_real_dcp_checkpoint_is_safe(tmp_path: Path, n: int) -> None:
+    out = _dcp(tmp_path, n, evil=False)
+    res = {Path(r.path).name: r for r in scan(out)}
+    shard = res["__0_0.distcp"]
+    assert shard.verdict == "safe", [(f.id, f.message) for f in shard.findings if f.severity != "info"]
+    assert shard.format == "pytorch-dcp"
+    meta = res[".metadata"]
+    assert meta.verdict == "safe", [(f.id, f.message) for f in meta.findings if f.severity != "info"]
+
+
+def test_real_dcp_code_running_item_is_unsafe(tmp_path: Path) -> None:
+    out = _dcp(tmp_path, 8, evil=True)
+    res = {Path(r.path).name: r for r in scan(out)}
+    assert res["__0_0.distcp"].verdict == "unsafe"
+    assert "pickle.dangerous-callable" in _ids(res["__0_0.distcp"]) or res["__0_0.distcp"].verdict == "unsafe"
