@@ -126,3 +126,39 @@ def test_real_dcp_code_running_item_is_unsafe(tmp_path: Path) -> None:
     res = {Path(r.path).name: r for r in scan(out)}
     assert res["__0_0.distcp"].verdict == "unsafe"
     assert "pickle.dangerous-callable" in _ids(res["__0_0.distcp"]) or res["__0_0.distcp"].verdict == "unsafe"
+
+
+# ---- 18e-3: the .metadata pickle's dataclasses (built by hand: no torch needed) --------------
+
+_MD = b"ctorch.distributed.checkpoint.metadata\n"
+
+
+def _metadata_pickle(call_metadata: bool = False) -> bytes:
+    """What DCP's writer pickles, in protocol-2 opcodes: NEWOBJ + BUILD of dataclasses, a
+    TensorProperties 5-tuple state with the memory-format enum called with its value."""
+    props = (_MD + b"TensorProperties\n)\x81" + b"(ctorch\nfloat32\nctorch\nstrided\n\x89"
+             + _MD + b"_MEM_FORMAT_ENCODING\nK\x00\x85R\x89tb")
+    tsm = _MD + b"TensorStorageMetadata\n)\x81}(X\x0a\x00\x00\x00properties" + props + b"X\x06\x00\x00\x00chunks]u" + b"b"
+    info = (b"ctorch.distributed.checkpoint.filesystem\n_StorageInfo\n)\x81}(X\x0d\x00\x00\x00relative_path"
+            b"X\x0c\x00\x00\x00__0_0.distcpX\x06\x00\x00\x00offsetK\x00X\x06\x00\x00\x00lengthM\x00\x04ub")
+    index = _MD + b"MetadataIndex\n)\x81}X\x03\x00\x00\x00fqnX\x01\x00\x00\x00ws" + b"b"
+    body = (b"}(X\x13\x00\x00\x00state_dict_metadata}(X\x01\x00\x00\x00w" + tsm + b"X\x01\x00\x00\x00m" + _MD
+            + b"BytesStorageMetadata\n)\x81}buX\x0c\x00\x00\x00storage_data}" + index + info + b"s"
+            + b"X\x0c\x00\x00\x00storage_meta" + _MD + b"StorageMeta\n)\x81}bu")
+    head = _MD + b"Metadata\n" + (b")R" if call_metadata else b")\x81")
+    return b"\x80\x02" + head + body + b"b."
+
+
+def test_dcp_metadata_dataclasses_are_data() -> None:
+    data = _metadata_pickle()
+    import pickletools
+
+    pickletools.dis(data, out=io.StringIO())  # well-formed
+    res = scan_bytes(data, ".metadata")
+    assert res.verdict == "safe", [(f.id, f.message) for f in res.findings if f.severity != "info"]
+
+
+def test_dcp_metadata_class_called_is_not_safe() -> None:
+    """new_only: a REDUCE call runs the dataclass's __init__ with pickle data."""
+    res = scan_bytes(_metadata_pickle(call_metadata=True), ".metadata")
+    assert res.verdict != "safe"
