@@ -64,7 +64,7 @@ _PICKLE_NAMES = (".pkl", ".pickle", ".pk", ".joblib", ".dill")
 _CLAIMS: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
     ((".safetensors",), "safetensors", ("safetensors",)),
     ((".bin", ".pt", ".pth", ".ckpt", ".pt2"), "PyTorch weights",
-     ("pytorch-zip", "pytorch-legacy", "pytorch-legacy-tar", "torchscript", "pickle", "safetensors", "gguf")),
+     ("pytorch-zip", "pytorch-legacy", "pytorch-legacy-tar", "torchscript", "pt2", "pickle", "safetensors", "gguf")),
     ((".pkl", ".pickle", ".pk", ".dill", ".joblib", ".sav"), "a pickle",
      ("pickle", "pytorch-zip", "pytorch-legacy", "pickle+*", "gzip", "bz2", "xz", "lzma", "zlib", "lz4", "joblib-zfile")),
     ((".npy",), "a NumPy array", ("numpy",)),
@@ -1610,6 +1610,8 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                     effect="suspicious")
         if any(n.endswith("/constants.pkl") or n == "constants.pkl" for n in names):
             kind = "torchscript"
+    elif f"{prefix}archive_format" in names and _pt2_archive(fh, arc.entries, prefix, ctx):
+        kind = "pt2"
     elif "config.json" in names and (any(n.startswith("model.weights.") for n in names) or "metadata.json" in names
                                      or name.lower().endswith(".keras")):
         kind = "keras"
@@ -1621,9 +1623,12 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         acc.add("torchscript.code", "medium", f"{where}: TorchScript archive: {len(code)} code file(s) under "
                 f"{prefix}code/ are compiled by torch.jit.load and run when the model is called; TorchScript is code, "
                 "not data", effect="suspicious")
+    raw: frozenset[str] = frozenset()
+    if kind == "pt2":
+        raw = _pt2_report(fh, arc.entries, prefix, acc, ctx, where)
     # torch.serialization.set_crc32_options(False) writes CRC 0 for every record: torch's own
     # mode, not a mismatch (zipfile-based tools refuse such an archive; torch reads it)
-    check_crc = not (kind in ("pytorch-zip", "torchscript") and files and all(e.crc == 0 for e in files))
+    check_crc = not (kind in ("pytorch-zip", "torchscript", "pt2") and files and all(e.crc == 0 for e in files))
     if not check_crc:
         acc.add("zip.crc-not-computed", "info", f"{where}: every record's CRC-32 is 0 (saved with torch's "
                 "set_crc32_options(False)): torch reads it, zipfile-based tools refuse it")
@@ -1647,6 +1652,8 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                 continue  # small text records torch reads as strings
             if kind == "torchscript" and rel.startswith("code/"):
                 continue  # reported as code above
+        if kind == "pt2" and e.zipfile_name == e.name and rel in raw:
+            continue  # raw tensor bytes torch.export.load views as a tensor (its config says so), never unpickled
         lim = ctx.limits
         if e.method != 0 and e.usize > lim.ratio_floor and e.usize > lim.max_ratio * max(e.csize, 1):
             acc.add("compressed.bomb", "high", f"{member_where}: declares {e.csize} bytes inflating to {e.usize} "
@@ -1743,6 +1750,83 @@ def _scan_concatenated(fh: IO[bytes], size: int, name: str, acc: _Acc, ctx: _Ctx
         except FormatError as exc:
             acc.add("zip.invalid", "high", f"{seg_where}: unreadable as its own archive ({exc})", effect="error")
     return "pytorch-dcp" if kinds and all(k == "pytorch-zip" for k in kinds) else "zip"
+
+
+_PT2_MAX_CONFIG = 64 << 20  # bytes of a pt2 payload config read to learn which records hold raw tensor bytes
+
+
+def _member_bytes(fh: IO[bytes], entries: Sequence[ZipEntry], name: str, ctx: _Ctx, limit: int) -> bytes | None:
+    """The bytes of the member ``name`` (the first entry of that name, as torch's reader finds
+    it), or None when there is none, it is larger than ``limit`` or mlbom cannot read it."""
+    e = next((x for x in entries if x.name == name and not x.is_dir), None)
+    if e is None or e.usize > limit or e.encrypted:
+        return None
+    try:
+        data = open_member(fh, e, ctx.limits, ctx.output).read(limit + 1)
+    except (FormatError, BombError, OSError, EOFError, ValueError):
+        return None
+    return data if len(data) <= limit else None
+
+
+def _pt2_archive(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, ctx: _Ctx) -> bool:
+    """A ``torch.export.save`` archive: ``torch.export.load`` reads ``<root>/archive_format``
+    and requires it to be ``pt2`` (torch/export/pt2_archive/_package.py)."""
+    return _member_bytes(fh, entries, f"{prefix}archive_format", ctx, 64) == b"pt2"
+
+
+def _pt2_report(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, acc: _Acc, ctx: _Ctx,
+                where: str) -> frozenset[str]:
+    """Report a ``torch.export`` (pt2) archive and return the records that hold raw tensor bytes.
+
+    ``torch.export.load`` deserializes each ``models/<name>.json`` into an ExportedProgram — a
+    graph whose operators are named by string and resolved at load, run when it is called: a
+    program, not data (``suspicious``, as TorchScript). Weights and constants are listed in
+    ``data/weights/<name>_weights_config.json`` and ``data/constants/<name>_constants_config.json``:
+    an entry with ``use_pickle`` false (and, for constants, a ``tensor_`` path) is raw bytes viewed
+    as a tensor (``torch.as_strided``), never unpickled; every other record — ``use_pickle``
+    weights and constants (``torch.load(weights_only=False)``), ``custom_obj_*``
+    (``torch._C._pickle_load_obj``), ``opaque_obj_*`` (``pickle.loads``), the legacy
+    ``<name>.pt`` files, ``data/sample_inputs/*.pt`` — is judged by its content. A record a
+    config names both ways, or a config mlbom cannot read, leaves its records judged by content."""
+    import json
+
+    names = [e.name for e in entries if not e.is_dir]
+    models = [n for n in names if n.startswith(f"{prefix}models/") and n.endswith(".json")]
+    acc.add("pt2.program", "medium", f"{where}: torch.export archive (pt2): {len(models)} exported program(s) under "
+            f"{prefix}models/ are deserialized by torch.export.load into graphs whose operators are named by string "
+            "and resolved at load, and run when the program is called; a program is code, not data",
+            effect="suspicious")
+    native = [n for n in names if n.startswith((f"{prefix}data/aotinductor/", f"{prefix}data/executorch/",
+                                                f"{prefix}data/mtia"))]
+    if native:
+        acc.add("pt2.compiled-code", "high", f"{where}: {len(native)} record(s) of compiled code (AOTInductor "
+                "shared libraries, ExecuTorch or MTIA programs) that torch's packaged-model loaders run",
+                effect="suspicious")
+    raw: set[str] = set()
+    judged: set[str] = set()
+    for cfg in names:
+        for base, suffix, tensor_prefix in (("data/weights/", "_weights_config.json", ""),
+                                            ("data/constants/", "_constants_config.json", "tensor_")):
+            if not (cfg.startswith(prefix + base) and cfg.endswith(suffix)):
+                continue
+            data = _member_bytes(fh, entries, cfg, ctx, _PT2_MAX_CONFIG)
+            try:
+                doc = json.loads(data) if data is not None else None
+            except (ValueError, RecursionError):
+                doc = None
+            config = doc.get("config") if isinstance(doc, dict) else None
+            if not isinstance(config, dict):
+                continue
+            for meta in config.values():
+                path = meta.get("path_name") if isinstance(meta, dict) else None
+                if not isinstance(path, str):
+                    continue
+                record = base + path  # os.path.join(base, path_name) for a plain name
+                if meta.get("use_pickle") is False and path.startswith(tensor_prefix) and "/" not in path:
+                    raw.add(record)
+                else:
+                    judged.add(record)
+    return frozenset(raw - judged)
 
 
 def _npy_member(fh: IO[bytes], e: ZipEntry) -> bool:
