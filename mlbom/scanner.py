@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
-from mlbom.formats import datafile, hdf5, keras, pickle_start, weights
+from mlbom.formats import datafile, dcp, hdf5, keras, pickle_start, weights
 from mlbom.formats.compression import (
     DEFAULT_LIMITS,
     SUFFIXES,
@@ -1738,6 +1738,8 @@ def _scan_concatenated(fh: IO[bytes], size: int, name: str, acc: _Acc, ctx: _Ctx
                   eocd=None, scan_prefix=False, arc=last.miniz)
     if rest > 0:
         _scan_prefix(fh, rest, name, acc, ctx, depth=depth, where=where)
+    if depth == 0 and ctx.folder is not None:
+        _dcp_slices(fh, size, name, acc, ctx, set(segments), where=where)
     kinds = []
     for start, end in segments:
         if ctx.work < 0 or ctx.entries < 0:
@@ -1827,6 +1829,51 @@ def _pt2_report(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, acc: _A
                 else:
                     judged.add(record)
     return frozenset(raw - judged)
+
+
+def _dcp_slices(fh: IO[bytes], size: int, name: str, acc: _Acc, ctx: _Ctx, segments: set[tuple[int, int]], *,
+                where: str) -> None:
+    """With the checkpoint's ``.metadata`` beside the shard: the (offset, length) slices
+    ``dcp.load`` hands to ``torch.load`` must be the archives judged here. A slice that is not
+    is a differential (``dcp.slice-mismatch``, ``suspicious``) and is judged as what the loader
+    reads; a slice past the end is ``error`` (the load fails); a ``.metadata`` mlbom cannot
+    read leaves the slices unchecked (``suspicious``: the loader may read others)."""
+    assert ctx.folder is not None
+    path = ctx.folder / ".metadata"
+    try:
+        if not path.is_file():
+            return
+        with path.open("rb") as mf:
+            data = mf.read(dcp.MAX_METADATA + 1)
+    except OSError as exc:
+        acc.add("dcp.slices-unchecked", "high", f"{where}: the checkpoint's .metadata is unreadable ({exc}): the "
+                "slices dcp.load reads are not checked against the archives judged", effect="suspicious")
+        return
+    found = dcp.storage_slices(data)
+    if found is None:
+        acc.add("dcp.slices-unchecked", "high", f"{where}: the checkpoint's .metadata is not the Metadata pickle "
+                "torch.distributed.checkpoint writes as mlbom reads it: the slices dcp.load reads are not checked "
+                "against the archives judged", effect="suspicious")
+        return
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    mine = [x for x in found.items if x.path == base]
+    odd = [x for x in mine if (x.offset, x.offset + x.length) not in segments or x.transformed]
+    acc.add("dcp.slices", "info", f"{where}: .metadata lists {len(mine)} item(s) in this shard; "
+            f"{len(mine) - len(odd)} are exactly archives judged here")
+    for x in odd[:16]:
+        if x.offset < 0 or x.length < 0 or x.offset + x.length > size:
+            acc.add("dcp.slice-outside", "high", f"{where}: .metadata places an item at {x.offset}+{x.length}, "
+                    f"outside the file's {size} bytes (dcp.load fails)", effect="error")
+            continue
+        how = " through a transform (extension) mlbom does not apply" if x.transformed else ""
+        acc.add("dcp.slice-mismatch", "high", f"{where}: .metadata has dcp.load read {x.length} bytes at {x.offset}"
+                f"{how}, which is no archive judged here: judged as its own file", effect="suspicious")
+        view = Window(fh, x.offset, x.length)
+        _scan_content(view, x.length, f"{name}@{x.offset}", acc, {}, ctx, depth=1,  # type: ignore[arg-type]
+                      where=f"{where} (item at {x.offset})")
+    if len(odd) > 16:
+        acc.add("dcp.slice-mismatch", "high", f"{where}: {len(odd) - 16} more such item(s), not judged",
+                effect="error")
 
 
 def _npy_member(fh: IO[bytes], e: ZipEntry) -> bool:

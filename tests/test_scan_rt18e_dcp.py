@@ -162,3 +162,86 @@ def test_dcp_metadata_class_called_is_not_safe() -> None:
     """new_only: a REDUCE call runs the dataclass's __init__ with pickle data."""
     res = scan_bytes(_metadata_pickle(call_metadata=True), ".metadata")
     assert res.verdict != "safe"
+
+
+# ---- the slices .metadata has dcp.load read (18e-1: gaps/overlaps are a differential) -------
+
+def _s(text: str) -> bytes:
+    raw = text.encode()
+    return b"X" + len(raw).to_bytes(4, "little") + raw
+
+
+def _dcp_metadata(slices: list[tuple[str, int, int]]) -> bytes:
+    """A protocol-2 Metadata pickle whose storage_data lists (file, offset, length) items."""
+    items = b""
+    for i, (path, offset, length) in enumerate(slices):
+        index = _MD + b"MetadataIndex\n)\x81}" + _s("fqn") + _s(f"item{i}") + b"sb"
+        info = (b"ctorch.distributed.checkpoint.filesystem\n_StorageInfo\n)\x81}(" + _s("relative_path") + _s(path)
+                + _s("offset") + b"J" + offset.to_bytes(4, "little", signed=True)
+                + _s("length") + b"J" + length.to_bytes(4, "little", signed=True) + b"ub")
+        items += index + info
+    body = b"}(" + _s("state_dict_metadata") + b"}" + _s("storage_data") + b"}(" + items + b"uu"
+    return b"\x80\x02" + _MD + b"Metadata\n)\x81" + body + b"b."
+
+
+def _hidden_shard() -> tuple[bytes, int, int]:
+    """Three archives; the second's raw storage record (never unpickled by torch, not judged
+    as an archive) holds a whole torch.save archive whose pickle runs code."""
+    evil = _item(0, _CALL)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("archive/data.pkl", pickle.dumps({"x": 1}, protocol=2))
+        z.writestr("archive/data/0", evil)
+        z.writestr("archive/version", b"3\n")
+    second = buf.getvalue()
+    with zipfile.ZipFile(io.BytesIO(second)) as z:
+        info = z.getinfo("archive/data/0")
+    head = second[info.header_offset:info.header_offset + 30]
+    inner = info.header_offset + 30 + int.from_bytes(head[26:28], "little") + int.from_bytes(head[28:30], "little")
+    assert second[inner:inner + len(evil)] == evil
+    first = _item(1)
+    return first + second + _item(2), len(first) + inner, len(evil)
+
+
+def _shard_folder(tmp_path: Path, shard: bytes, metadata: bytes) -> Path:
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    (folder / "__0_0.distcp").write_bytes(shard)
+    (folder / ".metadata").write_bytes(metadata)
+    return folder
+
+
+def _shard_result(folder: Path) -> object:
+    return {Path(r.path).name: r for r in scan(folder)}["__0_0.distcp"]
+
+
+def test_metadata_slices_matching_the_archives_are_safe(tmp_path: Path) -> None:
+    parts = [_item(i) for i in range(3)]
+    offs = [0, len(parts[0]), len(parts[0]) + len(parts[1])]
+    folder = _shard_folder(tmp_path, b"".join(parts),
+                           _dcp_metadata([("__0_0.distcp", o, len(p)) for o, p in zip(offs, parts, strict=True)]))
+    res = _shard_result(folder)
+    assert res.verdict == "safe", [(f.id, f.message) for f in res.findings if f.severity != "info"]  # type: ignore[attr-defined]
+    assert "dcp.slices" in _ids(res)
+
+
+def test_metadata_slice_into_a_storage_record_is_judged(tmp_path: Path) -> None:
+    shard, offset, length = _hidden_shard()
+    assert scan_bytes(shard, "__0_0.distcp").verdict == "safe"  # the shard alone: nothing reads the inner archive
+    folder = _shard_folder(tmp_path, shard, _dcp_metadata([("__0_0.distcp", offset, length)]))
+    res = _shard_result(folder)
+    assert "dcp.slice-mismatch" in _ids(res)
+    assert res.verdict == "unsafe", sorted(_ids(res))  # type: ignore[attr-defined]
+
+
+def test_metadata_slice_outside_the_file_is_error(tmp_path: Path) -> None:
+    shard = _item(0) + _item(1)
+    folder = _shard_folder(tmp_path, shard, _dcp_metadata([("__0_0.distcp", len(shard) - 10, 100)]))
+    assert _shard_result(folder).verdict == "error"  # type: ignore[attr-defined]
+
+
+def test_unreadable_metadata_leaves_the_shard_not_safe(tmp_path: Path) -> None:
+    folder = _shard_folder(tmp_path, _item(0) + _item(1), pickle.dumps({"not": "Metadata"}, protocol=4))
+    res = _shard_result(folder)
+    assert res.verdict == "suspicious"  # type: ignore[attr-defined]
+    assert "dcp.slices-unchecked" in _ids(res)
