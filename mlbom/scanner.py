@@ -1679,6 +1679,8 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             npy_members += 1
     if kind == "zip" and judged and npy_members == len(judged):
         kind = "numpy-npz"
+    if depth == 0 and ctx.folder is not None and scan_prefix and name.lower().endswith(".distcp"):
+        _dcp_slices(fh, size, name, acc, ctx, {(arc.start, size)}, where=where)  # a one-item shard
     if arc.start > 0 and scan_prefix:
         _scan_prefix(fh, arc.start, name, acc, ctx, depth=depth, where=where)
     if arc.miniz is not None:  # the directory torch.load reads instead (zip.directory-mismatch above)

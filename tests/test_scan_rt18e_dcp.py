@@ -245,3 +245,15 @@ def test_unreadable_metadata_leaves_the_shard_not_safe(tmp_path: Path) -> None:
     res = _shard_result(folder)
     assert res.verdict == "suspicious"  # type: ignore[attr-defined]
     assert "dcp.slices-unchecked" in _ids(res)
+
+
+def test_one_archive_shard_is_checked_too(tmp_path: Path) -> None:
+    evil = _item(0, _CALL)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("archive/data.pkl", pickle.dumps({"x": 1}, protocol=2))
+        z.writestr("archive/data/0", evil)
+    shard = buf.getvalue()
+    at = shard.index(evil)
+    folder = _shard_folder(tmp_path, shard, _dcp_metadata([("__0_0.distcp", at, len(evil))]))
+    assert _shard_result(folder).verdict == "unsafe"  # type: ignore[attr-defined]
