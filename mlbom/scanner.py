@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
-from mlbom.formats import datafile, dcp, hdf5, keras, pickle_start, weights
+from mlbom.formats import datafile, dcp, hdf5, keras, pickle_start, ubjson, weights
 from mlbom.formats.compression import (
     DEFAULT_LIMITS,
     SUFFIXES,
@@ -695,6 +695,8 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             acc.add("code.python-bytecode", "high", f"{where}: compiled Python bytecode: code, not model data "
                     "(it runs when imported); not judged", effect="suspicious")
             return "python-bytecode"
+        if ubjson.looks_like(head):
+            return _scan_ubjson(fh, size, acc, facts, where=where)
         return _scan_text(fh, size, name, acc, facts, where=where, folder=ctx.folder if depth == 0 else None)
     except BombError as exc:
         acc.add("compressed.bomb", "high", f"{where}: {exc}", effect="suspicious")
@@ -702,6 +704,30 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     except FormatError as exc:
         acc.add("format.invalid", "high", f"{where}: {exc}", effect="error")
         return _format_name(head, lower)
+
+
+def _scan_ubjson(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str], *, where: str) -> str:
+    """UBJSON (XGBoost's ``.ubj`` model): pure data, judged as its JSON form is judged
+    (:mod:`mlbom.formats.ubjson`); bytes that are not one UBJSON value are ``error``."""
+    import json
+
+    if size > ubjson.MAX_BYTES:
+        acc.add("ubjson.too-large", "high", f"{where}: UBJSON document of {size} bytes, over mlbom's limit of "
+                f"{ubjson.MAX_BYTES}: not judged", effect="error")
+        return "ubjson"
+    fh.seek(0)
+    try:
+        value, duplicates, _skipped = ubjson.parse(fh.read(size))
+    except FormatError as exc:
+        acc.add("ubjson.invalid", "high", f"{where}: starts like UBJSON but is not one UBJSON value ({exc}): "
+                "not judged", effect="error")
+        return "ubjson"
+    if duplicates:
+        acc.add("ubjson.duplicate-key", "high", f"{where}: object key(s) {', '.join(sorted(set(duplicates))[:5])!r} "
+                "occur twice in one object: readers may keep either value (the last one was judged)",
+                effect="suspicious")
+    _scan_json(json.dumps(value), acc, facts, where=f"{where} (as JSON)")
+    return "ubjson"
 
 
 def _format_name(head: bytes, lower: str) -> str:
