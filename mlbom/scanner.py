@@ -1624,7 +1624,11 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     top = names[0].split("/", 1)[0] if names and "/" in names[0] else ""
     prefix = top + "/" if top else ""
     kind = "zip"
-    if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
+    if f"{prefix}archive_format" in names and _pt2_archive(fh, arc.entries, prefix, ctx):
+        # first: torch.export.load reads it as pt2 whatever else it holds (a data.pkl too: judged by
+        # content, as are all records but the raw tensors its configs declare)
+        kind = "pt2"
+    elif any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
         kind = "pytorch-zip"
         if f"{prefix}data.pkl" not in names:
             acc.add("pytorch.data-pkl-elsewhere", "high", f"{where}: data.pkl is not under the archive's first "
@@ -1636,8 +1640,6 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                     effect="suspicious")
         if any(n.endswith("/constants.pkl") or n == "constants.pkl" for n in names):
             kind = "torchscript"
-    elif f"{prefix}archive_format" in names and _pt2_archive(fh, arc.entries, prefix, ctx):
-        kind = "pt2"
     elif "config.json" in names and (any(n.startswith("model.weights.") for n in names) or "metadata.json" in names
                                      or name.lower().endswith(".keras")):
         kind = "keras"

@@ -32,7 +32,8 @@ def _torch_archive(pkl: bytes) -> bytes:
 
 
 def _pt2(weights: dict[str, tuple[bytes, bool]], constants: dict[str, tuple[bytes, bool]] | None = None,
-         fmt: bytes = b"pt2", sample: bytes | None = None, extra_weight_cfg: dict[str, object] | None = None) -> bytes:
+         fmt: bytes = b"pt2", sample: bytes | None = None, extra_weight_cfg: dict[str, object] | None = None,
+         data_pkl: bool = False) -> bytes:
     """The layout torch.export.save writes: ``<root>/archive_format``, ``models/<name>.json``,
     raw or pickled records under ``data/weights`` and ``data/constants`` with their configs."""
     meta = {"dtype": 7, "sizes": [{"as_int": 4}], "requires_grad": False, "device": {"type": "cpu", "index": None},
@@ -54,6 +55,8 @@ def _pt2(weights: dict[str, tuple[bytes, bool]], constants: dict[str, tuple[byte
         z.writestr("m/data/constants/model_constants_config.json", json.dumps(ccfg))
         z.writestr("m/models/model.json", json.dumps({"graph_module": {"graph": {"nodes": []}}}))
         z.writestr("m/data/sample_inputs/model.pt", sample or _torch_archive(pickle.dumps(((), {}), protocol=2)))
+        if data_pkl:  # what makes it look like a torch.save archive too
+            z.writestr("m/data.pkl", pickle.dumps({}, protocol=2))
         z.writestr("m/archive_format", fmt)
         z.writestr("m/archive_version", "0")
         z.writestr("m/.data/version", "6\n")
@@ -123,3 +126,10 @@ def test_real_torch_export_archive(tmp_path: Path) -> None:
     assert res.format == "pt2"
     assert res.verdict == "suspicious", [(f.id, f.message) for f in res.findings if f.severity != "info"]
     assert {f.id for f in res.findings if f.severity != "info"} == {"pt2.program"}
+
+
+def test_pt2_with_a_data_pkl_is_still_read_as_pt2() -> None:
+    """A data.pkl beside the pt2 layout made it a torch checkpoint whose data/ records are raw
+    storages (skipped); torch.export.load still pickle.loads its opaque constants."""
+    res = scan_bytes(_pt2({"weight_0": (b"\x00" * 16, False)}, {"opaque_obj_0": (_CALL, True)}, data_pkl=True), "m.pt2")
+    assert res.verdict == "unsafe", sorted(_ids(res))
