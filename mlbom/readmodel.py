@@ -34,9 +34,9 @@ from mlbom.properties import Prop
 from mlbom.reader import LoadedBom
 
 WEIGHT_FORMATS = frozenset({"safetensors", "gguf", "onnx", "pickle", "pytorch-legacy", "pytorch-zip", "keras", "hdf5",
-                            "joblib-zfile", "numpy", "tf-savedmodel", "zip", "gzip", "xz", "zlib"})
+                            "pytorch-dcp", "pt2", "joblib-zfile", "numpy", "tf-savedmodel", "zip", "gzip", "xz", "zlib"})
 """File formats (``mlbom:file:format``) that hold model weights; the scanner names them."""
-PICKLE_FORMATS = frozenset({"pickle", "pytorch-legacy", "pytorch-zip", "joblib-zfile", "gzip", "xz", "zlib"})
+PICKLE_FORMATS = frozenset({"pickle", "pytorch-legacy", "pytorch-zip", "pytorch-dcp", "joblib-zfile", "gzip", "xz", "zlib"})
 _WEIGHT_SUFFIXES = (".safetensors", ".gguf", ".onnx", ".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle", ".joblib",
                     ".h5", ".hdf5", ".keras", ".npz", ".npy", ".tflite", ".pb", ".dill", ".msgpack")
 VERDICTS = ("unsafe", "error", "suspicious", "safe")

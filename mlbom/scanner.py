@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
-from mlbom.formats import datafile, hdf5, keras, pickle_start, weights
+from mlbom.formats import datafile, dcp, hdf5, keras, pickle_start, ubjson, weights
 from mlbom.formats.compression import (
     DEFAULT_LIMITS,
     SUFFIXES,
@@ -65,7 +65,7 @@ _PICKLE_NAMES = (".pkl", ".pickle", ".pk", ".joblib", ".dill")
 _CLAIMS: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
     ((".safetensors",), "safetensors", ("safetensors",)),
     ((".bin", ".pt", ".pth", ".ckpt", ".pt2"), "PyTorch weights",
-     ("pytorch-zip", "pytorch-legacy", "pytorch-legacy-tar", "torchscript", "pickle", "safetensors", "gguf")),
+     ("pytorch-zip", "pytorch-legacy", "pytorch-legacy-tar", "torchscript", "pt2", "pickle", "safetensors", "gguf")),
     ((".pkl", ".pickle", ".pk", ".dill", ".joblib", ".sav"), "a pickle",
      ("pickle", "pytorch-zip", "pytorch-legacy", "pickle+*", "gzip", "bz2", "xz", "lzma", "zlib", "lz4", "joblib-zfile")),
     ((".npy",), "a NumPy array", ("numpy",)),
@@ -439,7 +439,7 @@ _NATIVE = ((b"\x7fELF", "ELF executable or shared library"), (b"MZ", "Windows PE
            (b"\xca\xfe\xba\xbe", "Mach-O universal binary or Java class"))
 _OPCODES = pickle_start.OPCODES
 # the kinds of zip archive: read from offset 0, also checked for a tar or a pickle there (polyglots)
-_ZIP_KINDS = ("zip", "pytorch-zip", "torchscript", "keras", "numpy-npz")
+_ZIP_KINDS = ("zip", "pytorch-zip", "torchscript", "keras", "numpy-npz", "pytorch-dcp", "pt2")
 # formats that are the reading from offset 0 a pickle loader makes (the dispatch walked the bytes as
 # a pickle): every other format — one read fine, one that failed (a truncated codec stream, a bomb, a
 # broken header: ``error``), one mlbom cannot read (cab, 7z, rar, …: ``archive.unsupported``), code
@@ -716,6 +716,8 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             acc.add("code.python-bytecode", "high", f"{where}: compiled Python bytecode: code, not model data "
                     "(it runs when imported); not judged", effect="suspicious")
             return "python-bytecode"
+        if ubjson.looks_like(head):
+            return _scan_ubjson(fh, size, acc, facts, where=where)
         return _scan_text(fh, size, name, acc, facts, where=where, folder=ctx.folder if depth == 0 else None)
     except BombError as exc:
         acc.add("compressed.bomb", "high", f"{where}: {exc}", effect="suspicious")
@@ -723,6 +725,30 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     except FormatError as exc:
         acc.add("format.invalid", "high", f"{where}: {exc}", effect="error")
         return _format_name(head, lower)
+
+
+def _scan_ubjson(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str], *, where: str) -> str:
+    """UBJSON (XGBoost's ``.ubj`` model): pure data, judged as its JSON form is judged
+    (:mod:`mlbom.formats.ubjson`); bytes that are not one UBJSON value are ``error``."""
+    import json
+
+    if size > ubjson.MAX_BYTES:
+        acc.add("ubjson.too-large", "high", f"{where}: UBJSON document of {size} bytes, over mlbom's limit of "
+                f"{ubjson.MAX_BYTES}: not judged", effect="error")
+        return "ubjson"
+    fh.seek(0)
+    try:
+        value, duplicates, _skipped = ubjson.parse(fh.read(size))
+    except FormatError as exc:
+        acc.add("ubjson.invalid", "high", f"{where}: starts like UBJSON but is not one UBJSON value ({exc}): "
+                "not judged", effect="error")
+        return "ubjson"
+    if duplicates:
+        acc.add("ubjson.duplicate-key", "high", f"{where}: object key(s) {', '.join(sorted(set(duplicates))[:5])!r} "
+                "occur twice in one object: readers may keep either value (the last one was judged)",
+                effect="suspicious")
+    _scan_json(json.dumps(value), acc, facts, where=f"{where} (as JSON)")
+    return "ubjson"
 
 
 def _format_name(head: bytes, lower: str) -> str:
@@ -1630,6 +1656,10 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                     "record (zipfile and torch refuse it)", effect="error")
             return "zip"
         arc = read_archive(fh, size, eocd, ctx.limits)
+        if scan_prefix and arc.start > 0:
+            chain, rest = _archive_chain(fh, arc.start, ctx)
+            if chain:
+                return _scan_concatenated(fh, size, name, acc, ctx, arc, chain, rest, depth=depth, where=where)
     for note in arc.notes:
         acc.add(note.id, "high", f"{where}: {note.message}", effect="suspicious")
     files = [e for e in arc.entries if not e.is_dir]
@@ -1639,7 +1669,11 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     top = names[0].split("/", 1)[0] if names and "/" in names[0] else ""
     prefix = top + "/" if top else ""
     kind = "zip"
-    if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
+    if f"{prefix}archive_format" in names and _pt2_archive(fh, arc.entries, prefix, ctx):
+        # first: torch.export.load reads it as pt2 whatever else it holds (a data.pkl too: judged by
+        # content, as are all records but the raw tensors its configs declare)
+        kind = "pt2"
+    elif any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
         kind = "pytorch-zip"
         if f"{prefix}data.pkl" not in names:
             acc.add("pytorch.data-pkl-elsewhere", "high", f"{where}: data.pkl is not under the archive's first "
@@ -1662,9 +1696,12 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         acc.add("torchscript.code", "medium", f"{where}: TorchScript archive: {len(code)} code file(s) under "
                 f"{prefix}code/ are compiled by torch.jit.load and run when the model is called; TorchScript is code, "
                 "not data", effect="suspicious")
+    raw: frozenset[str] = frozenset()
+    if kind == "pt2":
+        raw = _pt2_report(fh, arc.entries, prefix, acc, ctx, where)
     # torch.serialization.set_crc32_options(False) writes CRC 0 for every record: torch's own
     # mode, not a mismatch (zipfile-based tools refuse such an archive; torch reads it)
-    check_crc = not (kind in ("pytorch-zip", "torchscript") and files and all(e.crc == 0 for e in files))
+    check_crc = not (kind in ("pytorch-zip", "torchscript", "pt2") and files and all(e.crc == 0 for e in files))
     if not check_crc:
         acc.add("zip.crc-not-computed", "info", f"{where}: every record's CRC-32 is 0 (saved with torch's "
                 "set_crc32_options(False)): torch reads it, zipfile-based tools refuse it")
@@ -1688,6 +1725,8 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                 continue  # small text records torch reads as strings
             if kind == "torchscript" and rel.startswith("code/"):
                 continue  # reported as code above
+        if kind == "pt2" and e.zipfile_name == e.name and rel in raw:
+            continue  # raw tensor bytes torch.export.load views as a tensor (its config says so), never unpickled
         lim = ctx.limits
         if e.method != 0 and e.usize > lim.ratio_floor and e.usize > lim.max_ratio * max(e.csize, 1):
             acc.add("compressed.bomb", "high", f"{member_where}: declares {e.csize} bytes inflating to {e.usize} "
@@ -1713,12 +1752,203 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             npy_members += 1
     if kind == "zip" and judged and npy_members == len(judged):
         kind = "numpy-npz"
+    if depth == 0 and ctx.folder is not None and scan_prefix and name.lower().endswith(".distcp"):
+        _dcp_slices(fh, size, name, acc, ctx, {(arc.start, size)}, where=where)  # a one-item shard
     if arc.start > 0 and scan_prefix:
         _scan_prefix(fh, arc.start, name, acc, ctx, depth=depth, where=where)
     if arc.miniz is not None:  # the directory torch.load reads instead (zip.directory-mismatch above)
         _scan_zip(fh, size, name, acc, {}, ctx, depth=depth + 1, where=f"{where} (torch's central directory)",
                   eocd=eocd, scan_prefix=False, arc=arc.miniz)
     return kind
+
+
+def _archive_chain(fh: IO[bytes], end: int, ctx: _Ctx) -> tuple[list[tuple[int, int]], int]:
+    """Zip archives laid back to back before ``end`` (the start of the file's last archive),
+    found from the end one after the other — each must end exactly where the next begins —
+    as ``(start, end)`` pairs, last first; and the offset where the chain stops (0: it covers
+    the file from its first byte). A loop, not a recursion: siblings do not consume the
+    nesting bound; the archives' entries count against the scan's entry budget."""
+    chain: list[tuple[int, int]] = []
+    entries = 0
+    while end > 0 and len(chain) < ctx.limits.max_members:
+        view = Window(fh, 0, end)
+        eocd = find_end_record(view, end)  # type: ignore[arg-type]
+        if eocd is None:
+            break
+        try:
+            arc = read_archive(view, end, eocd, ctx.limits)  # type: ignore[arg-type]
+        except FormatError:
+            break
+        entries += len(arc.entries)
+        if arc.end != end or arc.start >= end or not arc.entries or entries > ctx.entries:
+            break
+        chain.append((arc.start, end))
+        end = arc.start
+    return chain, end
+
+
+def _scan_concatenated(fh: IO[bytes], size: int, name: str, acc: _Acc, ctx: _Ctx, last: ZipArchive,
+                       chain: list[tuple[int, int]], rest: int, *, depth: int, where: str) -> str:
+    """Several zip archives back to back — a ``torch.distributed.checkpoint`` shard
+    (``*.distcp``) is one ``torch.save`` archive per item, and ``dcp.load`` hands each item's
+    (offset, length) slice to ``torch.load``: tensor items with ``weights_only=True``, any other
+    value (a BYTE_IO item) with ``weights_only=False``. Each archive is judged as its own file
+    (its pickles walked in full, whatever they hold), at the same nesting depth. Read as one zip,
+    the file is its last archive after a prefix (``zipfile``) or, for torch's reader, the
+    directory its zip64 locator names: that reading is judged too; its notes are ``info`` when
+    the archives cover the whole file (every byte is judged as a loader of the slices reads
+    it), a differential (``suspicious``) where other bytes precede the first archive."""
+    segments = [*reversed(chain), (last.start, size)]
+    covered = rest == 0
+    acc.add("zip.concatenated", "info", f"{where}: {len(segments)} zip archives back to back (as "
+            "torch.distributed.checkpoint writes a shard: one torch.save archive per item, each loaded from its "
+            "offset); each archive judged as its own file")
+    for note in last.notes:
+        if covered and note.id in ("zip.prefix-data", "zip.directory-mismatch") and "unreadable" not in note.message:
+            acc.add(note.id, "info", f"{where} (read as one zip): {note.message}")
+        else:
+            acc.add(note.id, "high", f"{where} (read as one zip): {note.message}", effect="suspicious")
+    if last.miniz is not None:  # what torch.load of the whole file reads
+        _scan_zip(fh, size, name, acc, {}, ctx, depth=depth + 1, where=f"{where} (torch's central directory)",
+                  eocd=None, scan_prefix=False, arc=last.miniz)
+    if rest > 0:
+        _scan_prefix(fh, rest, name, acc, ctx, depth=depth, where=where)
+    if depth == 0 and ctx.folder is not None:
+        _dcp_slices(fh, size, name, acc, ctx, set(segments), where=where)
+    kinds = []
+    for start, end in segments:
+        if ctx.work < 0 or ctx.entries < 0:
+            break  # zip.work-budget reported by the archive that spent it
+        view = Window(fh, start, end - start)
+        seg_where = f"{where} (archive at {start})"
+        try:
+            kinds.append(_scan_zip(view, end - start, name, acc, {}, ctx, depth=depth,  # type: ignore[arg-type]
+                                   where=seg_where, eocd=None, scan_prefix=False))
+        except FormatError as exc:
+            acc.add("zip.invalid", "high", f"{seg_where}: unreadable as its own archive ({exc})", effect="error")
+    return "pytorch-dcp" if kinds and all(k == "pytorch-zip" for k in kinds) else "zip"
+
+
+_PT2_MAX_CONFIG = 64 << 20  # bytes of a pt2 payload config read to learn which records hold raw tensor bytes
+
+
+def _member_bytes(fh: IO[bytes], entries: Sequence[ZipEntry], name: str, ctx: _Ctx, limit: int) -> bytes | None:
+    """The bytes of the member ``name`` (the first entry of that name, as torch's reader finds
+    it), or None when there is none, it is larger than ``limit`` or mlbom cannot read it."""
+    e = next((x for x in entries if x.name == name and not x.is_dir), None)
+    if e is None or e.usize > limit or e.encrypted:
+        return None
+    try:
+        data = open_member(fh, e, ctx.limits, ctx.output).read(limit + 1)
+    except (FormatError, BombError, OSError, EOFError, ValueError):
+        return None
+    return data if len(data) <= limit else None
+
+
+def _pt2_archive(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, ctx: _Ctx) -> bool:
+    """A ``torch.export.save`` archive: ``torch.export.load`` reads ``<root>/archive_format``
+    and requires it to be ``pt2`` (torch/export/pt2_archive/_package.py)."""
+    return _member_bytes(fh, entries, f"{prefix}archive_format", ctx, 64) == b"pt2"
+
+
+def _pt2_report(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, acc: _Acc, ctx: _Ctx,
+                where: str) -> frozenset[str]:
+    """Report a ``torch.export`` (pt2) archive and return the records that hold raw tensor bytes.
+
+    ``torch.export.load`` deserializes each ``models/<name>.json`` into an ExportedProgram — a
+    graph whose operators are named by string and resolved at load, run when it is called: a
+    program, not data (``suspicious``, as TorchScript). Weights and constants are listed in
+    ``data/weights/<name>_weights_config.json`` and ``data/constants/<name>_constants_config.json``:
+    an entry with ``use_pickle`` false (and, for constants, a ``tensor_`` path) is raw bytes viewed
+    as a tensor (``torch.as_strided``), never unpickled; every other record — ``use_pickle``
+    weights and constants (``torch.load(weights_only=False)``), ``custom_obj_*``
+    (``torch._C._pickle_load_obj``), ``opaque_obj_*`` (``pickle.loads``), the legacy
+    ``<name>.pt`` files, ``data/sample_inputs/*.pt`` — is judged by its content. A record a
+    config names both ways, or a config mlbom cannot read, leaves its records judged by content."""
+    import json
+
+    names = [e.name for e in entries if not e.is_dir]
+    models = [n for n in names if n.startswith(f"{prefix}models/") and n.endswith(".json")]
+    acc.add("pt2.program", "medium", f"{where}: torch.export archive (pt2): {len(models)} exported program(s) under "
+            f"{prefix}models/ are deserialized by torch.export.load into graphs whose operators are named by string "
+            "and resolved at load, and run when the program is called; a program is code, not data",
+            effect="suspicious")
+    native = [n for n in names if n.startswith((f"{prefix}data/aotinductor/", f"{prefix}data/executorch/",
+                                                f"{prefix}data/mtia"))]
+    if native:
+        acc.add("pt2.compiled-code", "high", f"{where}: {len(native)} record(s) of compiled code (AOTInductor "
+                "shared libraries, ExecuTorch or MTIA programs) that torch's packaged-model loaders run",
+                effect="suspicious")
+    raw: set[str] = set()
+    judged: set[str] = set()
+    for cfg in names:
+        for base, suffix, tensor_prefix in (("data/weights/", "_weights_config.json", ""),
+                                            ("data/constants/", "_constants_config.json", "tensor_")):
+            if not (cfg.startswith(prefix + base) and cfg.endswith(suffix)):
+                continue
+            data = _member_bytes(fh, entries, cfg, ctx, _PT2_MAX_CONFIG)
+            try:
+                doc = json.loads(data) if data is not None else None
+            except (ValueError, RecursionError):
+                doc = None
+            config = doc.get("config") if isinstance(doc, dict) else None
+            if not isinstance(config, dict):
+                continue
+            for meta in config.values():
+                path = meta.get("path_name") if isinstance(meta, dict) else None
+                if not isinstance(path, str):
+                    continue
+                record = base + path  # os.path.join(base, path_name) for a plain name
+                if meta.get("use_pickle") is False and path.startswith(tensor_prefix) and "/" not in path:
+                    raw.add(record)
+                else:
+                    judged.add(record)
+    return frozenset(raw - judged)
+
+
+def _dcp_slices(fh: IO[bytes], size: int, name: str, acc: _Acc, ctx: _Ctx, segments: set[tuple[int, int]], *,
+                where: str) -> None:
+    """With the checkpoint's ``.metadata`` beside the shard: the (offset, length) slices
+    ``dcp.load`` hands to ``torch.load`` must be the archives judged here. A slice that is not
+    is a differential (``dcp.slice-mismatch``, ``suspicious``) and is judged as what the loader
+    reads; a slice past the end is ``error`` (the load fails); a ``.metadata`` mlbom cannot
+    read leaves the slices unchecked (``suspicious``: the loader may read others)."""
+    assert ctx.folder is not None
+    path = ctx.folder / ".metadata"
+    try:
+        if not path.is_file():
+            return
+        with path.open("rb") as mf:
+            data = mf.read(dcp.MAX_METADATA + 1)
+    except OSError as exc:
+        acc.add("dcp.slices-unchecked", "high", f"{where}: the checkpoint's .metadata is unreadable ({exc}): the "
+                "slices dcp.load reads are not checked against the archives judged", effect="suspicious")
+        return
+    found = dcp.storage_slices(data)
+    if found is None:
+        acc.add("dcp.slices-unchecked", "high", f"{where}: the checkpoint's .metadata is not the Metadata pickle "
+                "torch.distributed.checkpoint writes as mlbom reads it: the slices dcp.load reads are not checked "
+                "against the archives judged", effect="suspicious")
+        return
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    mine = [x for x in found.items if x.path == base]
+    odd = [x for x in mine if (x.offset, x.offset + x.length) not in segments or x.transformed]
+    acc.add("dcp.slices", "info", f"{where}: .metadata lists {len(mine)} item(s) in this shard; "
+            f"{len(mine) - len(odd)} are exactly archives judged here")
+    for x in odd[:16]:
+        if x.offset < 0 or x.length < 0 or x.offset + x.length > size:
+            acc.add("dcp.slice-outside", "high", f"{where}: .metadata places an item at {x.offset}+{x.length}, "
+                    f"outside the file's {size} bytes (dcp.load fails)", effect="error")
+            continue
+        how = " through a transform (extension) mlbom does not apply" if x.transformed else ""
+        acc.add("dcp.slice-mismatch", "high", f"{where}: .metadata has dcp.load read {x.length} bytes at {x.offset}"
+                f"{how}, which is no archive judged here: judged as its own file", effect="suspicious")
+        view = Window(fh, x.offset, x.length)
+        _scan_content(view, x.length, f"{name}@{x.offset}", acc, {}, ctx, depth=1,  # type: ignore[arg-type]
+                      where=f"{where} (item at {x.offset})")
+    if len(odd) > 16:
+        acc.add("dcp.slice-mismatch", "high", f"{where}: {len(odd) - 16} more such item(s), not judged",
+                effect="error")
 
 
 def _npy_member(fh: IO[bytes], e: ZipEntry) -> bool:

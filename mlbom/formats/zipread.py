@@ -198,7 +198,12 @@ def read_archive(fh: IO[bytes], size: int, eocd: int, limits: Limits = DEFAULT_L
         try:
             m_entries = _read_directory(fh, size, m_start, m_size, m_total, 0, limits, m_notes)
         except FormatError as exc:
-            notes.append(Differential("zip.directory-mismatch", f"torch's directory is unreadable to mlbom ({exc})"))
+            fh.seek(m_start)
+            if m_total and fh.read(4) != CENTRAL:  # miniz checks each entry's signature: torch.load refuses it
+                notes.append(Differential("zip.directory-mismatch", f"torch's reader finds no central directory entry "
+                                          f"at {m_start} and refuses the file (torch.load fails)"))
+            else:
+                notes.append(Differential("zip.directory-mismatch", f"torch's directory is unreadable to mlbom ({exc})"))
         else:
             arc.miniz = ZipArchive(m_entries, 0, end, m_notes)
     return arc
