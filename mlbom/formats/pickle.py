@@ -1569,6 +1569,9 @@ class _Walker:
         self.omitted: dict[tuple[str, str], int] = {}
         self.first_op = True
         self.depth_calls = 0  # helper calls modelled inside one another
+        # the defaultdict factory (factory, path) whose call at load is being modelled: the calls
+        # it makes in turn happen then too, their partials are remembered with it (call_at_load)
+        self.in_factory: tuple[object, str] | None = None
         self.joblib_read = False  # a joblib inline array was (or was to be) stepped over
         self.getattrs: list[_GetattrGlobal] = []  # builtins.getattr globals judged at the end
         # id(dict) -> (it, [(an object whose state or __dict__ it is, how)]): a later SETITEM(S) into
@@ -1974,6 +1977,7 @@ class _Walker:
         (:meth:`judge_role`). Arguments mlbom did not track fail closed. ``factory``: the
         defaultdict whose factory this is (its partials are remembered, :meth:`factory_partial`).
         Returns the modelled call's result, or None where no call of a named function is made."""
+        factory = factory or self.in_factory  # a call made inside a factory's call happens when it runs
         pos: list[object] | None = args.items if isinstance(args, Seq) else None
         kws: list[dict[object, object]] = []
         loose: list[object] = []
@@ -1998,7 +2002,11 @@ class _Walker:
                 elif kws or loose:
                     kw = Dct({k: v for d in reversed(kws) for k, v in d.items()})
                     kw.loose = loose or None
-                return self.call(f, Seq("tuple", pos), "REDUCE", via=how, kwargs=kw)
+                outer, self.in_factory = self.in_factory, factory
+                try:
+                    return self.call(f, Seq("tuple", pos), "REDUCE", via=how, kwargs=kw)
+                finally:
+                    self.in_factory = outer
             if not _is_partial(f):
                 return None  # judged as a callable where it was handed on (judge_callable, partial_func)
             if depth == _PARTIAL_DEPTH:

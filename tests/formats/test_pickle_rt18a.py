@@ -280,3 +280,14 @@ def test_the_parameter_names_are_the_real_signatures(path: str) -> None:
     real = tuple(p.name for p in sig.parameters.values() if p.kind in (
         inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY))
     assert helper_parameters(path) == real
+
+
+def test_a_partial_handed_to_a_helper_inside_a_factory_is_judged_with_its_last_state() -> None:
+    # defaultdict(partial(_rebuild_from_type_v2, F2, Tensor, (PATH,), None)) with F2 = partial(int)
+    # given the function tzfile by a BUILD after the defaultdict is made: the factory's call
+    # (at load, after that BUILD) runs tzfile(PATH)
+    f2 = _partial_of(glob("builtins", "int")) + put(4)
+    f = _partial_of(_rft(), f2, glob("torch", "Tensor"), MARK + s("/tmp/x") + TUPLE, NONE)
+    p = defaultdict_of(f) + put(1) + POP + get(4) + _pstate(_tzfile()) + BUILD + POP
+    rep = walk(proto(2) + p + categorical_with_state(get(1)) + STOP)
+    assert rep.verdict == "unsafe" and "pickle.dangerous-callable" in ids(rep), rep.findings
