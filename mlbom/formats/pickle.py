@@ -373,12 +373,13 @@ class Call(Value):
     attributes cannot be told; ``klass`` is a class assigned through ``setattr(inst,
     "__class__", ...)`` (``_SAME``: never)."""
 
-    __slots__ = ("args", "built", "dicts", "func", "item_attrs", "klass", "mapping", "state", "unknown")
+    __slots__ = ("args", "built", "dicts", "func", "item_attrs", "klass", "kwargs", "mapping", "state", "unknown")
     kind = "call"
 
-    def __init__(self, func: object, args: object) -> None:
+    def __init__(self, func: object, args: object, kwargs: object = None) -> None:
         self.func = func
         self.args = args
+        self.kwargs = kwargs  # NEWOBJ_EX's keyword arguments (None: none given)
         self.state: object = None
         self.dicts: list[Dct] | None = None
         self.unknown: str | None = None
@@ -814,6 +815,36 @@ _ROLE_TEXT = {
     "bit-generator-ctor": "numpy writes numpy.random._pickle.__bit_generator_ctor",
     "bit-generator-class": "numpy writes a bit generator name or class",
 }
+# The parameters of every allowlisted helper that calls or instantiates an argument (calls_args),
+# as the installed libraries name them (tests/formats/test_pickle_rt18a.py compares them with
+# the real signatures): keyword arguments (a partial's keywords, NEWOBJ_EX's dict) are placed by
+# name before the helper's call is judged (red team 18a-2). (name, default); _REQUIRED: none.
+# Positional-only helpers (defaultdict: its keywords are items; numpy's C _reconstruct) are absent.
+_REQUIRED = object()
+_GLOBAL_DEFAULT = ("numpy.random._pickle", "__bit_generator_ctor")  # __generator_ctor's default ctor
+_PARAMS: dict[str, tuple[tuple[str, object], ...]] = {
+    **{p: (("bit_generator_name", "MT19937"), ("bit_generator_ctor", _GLOBAL_DEFAULT)) for p in _GENERATOR_CTORS},
+    "numpy.random._pickle.__bit_generator_ctor": (("bit_generator", "MT19937"),),
+    **{p: tuple((n, _REQUIRED) for n in ("func", "new_type", "args", "state")) for p in _REBUILD_FROM_TYPE},
+    "torch._utils._rebuild_wrapper_subclass": tuple((n, _REQUIRED) for n in (
+        "cls", "dtype", "size", "stride", "storage_offset", "layout", "device", "requires_grad")),
+    "copyreg._reconstructor": (("cls", _REQUIRED), ("base", _REQUIRED), ("state", _REQUIRED)),
+    "copyreg.__newobj__": (("cls", _REQUIRED),),  # (cls, *args)
+    "copyreg.__newobj_ex__": (("cls", _REQUIRED), ("args", _REQUIRED), ("kwargs", _REQUIRED)),
+    "numpy.ma.core._mareconstruct": tuple((n, _REQUIRED) for n in ("subtype", "baseclass", "baseshape", "basetype")),
+    "numpy.core._internal._reconstruct": (("subtype", _REQUIRED), ("shape", _REQUIRED), ("dtype", _REQUIRED)),
+    **{f"{m}.newObj": (("obj", _REQUIRED),) for m in ("sklearn.neighbors._kd_tree", "sklearn.neighbors._ball_tree",
+                                                      "sklearn.metrics._dist_metrics")},
+    **{p: (("cls", _REQUIRED), ("d", _REQUIRED)) for p in (
+        "pandas.core.indexes.base._new_Index", "pandas.core.indexes.datetimes._new_DatetimeIndex",
+        "pandas.core.indexes.interval._new_IntervalIndex", "pandas.core.indexes.timedeltas._new_TimedeltaIndex")},
+    "dateutil.tz._tzfile._unpickle": tuple((n, _REQUIRED) for n in ("cls", "key", "filename", "data")),
+}
+_PYX_PARAMS = (("__pyx_type", _REQUIRED), ("__pyx_checksum", _REQUIRED), ("__pyx_state", _REQUIRED))
+# where a helper calls an argument and its call is modelled (a partial there is unwrapped and its
+# call judged: _Walker.call_at_load): the position of the callable
+_CALLED_ARG: dict[str, int] = {"collections.defaultdict": 0, **{p: 0 for p in _REBUILD_FROM_TYPE},
+                               **{p: 1 for p in _GENERATOR_CTORS}}
 _LAZY_CALLERS = frozenset({"collections.defaultdict"})
 # builtins that materialise an iterable they are given (a range of 2e9 items is a memory bomb)
 _MATERIALISERS = frozenset({"builtins.list", "builtins.tuple", "builtins.set", "builtins.frozenset",
@@ -1103,13 +1134,13 @@ def _partial_parts(p: Call) -> tuple[object, object, object]:
     ``partial.__new__(cls, func, *args, **kw)`` was given: the call's ``(func, *args)``, or
     after the class argument of a copyreg helper (``__newobj__(partial, func, *args)``,
     ``__newobj_ex__(partial, (func, *args), kw)``, ``_reconstructor(partial, partial, func)``;
-    red team 17a-3). Every reader of a partial's call goes through here."""
+    red team 17a-3), with NEWOBJ_EX's keywords (18a-2). Every reader of a partial's call goes through here."""
     st = p.state.items if isinstance(p.state, Seq) and p.state.type == "tuple" else None
     if st is not None and len(st) == 4:
         return st[0], st[1], st[2]
     items = p.args.items if isinstance(p.args, Seq) else None
     maker = p.func.res.path if isinstance(p.func, Global) and p.func.res.status == "allow" else ""
-    kwargs: object = None
+    kwargs: object = p.kwargs  # partial.__new__(partial, func, *args, **kw) by NEWOBJ_EX (red team 18a-2)
     if items is not None and maker == "copyreg.__newobj__":
         items = items[1:]
     elif items is not None and maker == "copyreg.__newobj_ex__":
@@ -1191,6 +1222,19 @@ def _is_container(v: object, kind: str) -> bool:
     if isinstance(v, Seq) and v.type == "list":
         return v.items is None or all(_is_container(i, "dict") for i in v.items)
     return False
+
+
+def helper_parameters(path: str) -> tuple[str, ...] | None:
+    """The parameter names by which an allowlisted helper that calls or instantiates an argument
+    takes keyword arguments (:data:`_PARAMS`, Cython's ``__pyx_unpickle_*``); None: it takes none
+    (positional-only, or its keywords are no parameters: defaultdict's are items)."""
+    params = _PARAMS.get(path) or (_PYX_PARAMS if _PYX_UNPICKLE in path else None)
+    return None if params is None else tuple(n for n, _ in params)
+
+
+def _is_partial(v: object) -> bool:
+    """``v`` is a ``functools.partial`` (however it was made: :func:`_partial_parts`)."""
+    return isinstance(v, Call) and _instance_class(v) in _PARTIALS
 
 
 def _callable_value(v: object) -> bool:
@@ -1525,6 +1569,9 @@ class _Walker:
         self.omitted: dict[tuple[str, str], int] = {}
         self.first_op = True
         self.depth_calls = 0  # helper calls modelled inside one another
+        # the defaultdict factory (factory, path) whose call at load is being modelled: the calls
+        # it makes in turn happen then too, their partials are remembered with it (call_at_load)
+        self.in_factory: tuple[object, str] | None = None
         self.joblib_read = False  # a joblib inline array was (or was to be) stepped over
         self.getattrs: list[_GetattrGlobal] = []  # builtins.getattr globals judged at the end
         # id(dict) -> (it, [(an object whose state or __dict__ it is, how)]): a later SETITEM(S) into
@@ -1679,6 +1726,8 @@ class _Walker:
                 return self.call(func, args, op, kwargs=kwargs)
             finally:
                 self.depth_calls -= 1
+        if isinstance(func, Global) and func.res.status == "allow" and kwargs is not None and kwargs is not _NONE:
+            args, kwargs = self.bind_keywords(func.res.path, args, kwargs)
         result = self._call(func, args, op, kwargs)
         if isinstance(func, Global) and func.res.status == "allow" and func.res.path in _STATE_SETTERS \
                 and isinstance(result, Call):
@@ -1762,7 +1811,9 @@ class _Walker:
                 else:
                     for i in positions:
                         if i < len(items) and not _is_data(items[i]):
-                            self.judge_callable(items[i], f"{path} (argument {i}) calls")
+                            if not (_CALLED_ARG.get(path) == i and _is_partial(items[i])):
+                                # a partial there: its call is judged (call_at_load, red team 18a-1)
+                                self.judge_callable(items[i], f"{path} (argument {i}) calls")
                             self.judge_role(path, i, items[i])
                     for i in self.sh.pol.called_args.get(path, ()):
                         arg = items[i] if i < len(items) else None
@@ -1804,7 +1855,7 @@ class _Walker:
                           "(a pickler writes it with NEWOBJ or copyreg: __new__ plus state)", "suspicious",
                           f"init:{path}")
             self.arg_checks(path, items, kwargs)
-        return Call(func, args)
+        return Call(func, args, kwargs if kwargs is not _NONE else None)
 
     def arg_checks(self, path: str, items: list[object] | None, kwargs: object) -> None:
         """What a call of ``path`` computes from its arguments: resource bombs, and the str or
@@ -1906,62 +1957,159 @@ class _Walker:
         missing key is read with ``d[k]``, and allowlisted ``__setstate__`` code does so during
         the load (torch's optimizers ``group["params"]``, pandas' ``Categorical.__setstate__``
         ``state["_categories"]``; red team 15a-1). So the factory is judged as called at load,
-        with no arguments (a partial: its function with its bound arguments; a partial of a
-        partial unwrapped as ``partial_call`` does, red team 17a-5), by the rules of a direct
-        call: a harmless constructor (list, int, dict, a partial of defaultdict ...) is data, a
-        gadget is judged as its direct call would be. The call happens once the whole stream is
-        built at the latest, so every partial on the way is remembered and the call judged
-        again when a later BUILD changes one (red team 17a-1)."""
-        how = f"{path}'s factory, called at load on a missing key"
-        args: list[object] = []
+        with no arguments (:meth:`call_at_load`). The call happens once the whole stream is
+        built at the latest, so every partial on the way (and its keywords dict) is remembered
+        and the call judged again when a later BUILD or SETITEM changes one (red team 17a-1, 18a-2)."""
+        self.call_at_load(factory, Seq("tuple", []), None, f"{path}'s factory, called at load on a missing key",
+                          f"factory:{path}", factory=(factory, path))
+
+    def call_at_load(self, callee: object, args: object, kwargs: object, how: str, key: str,
+                     factory: tuple[object, str] | None = None, role: tuple[str, int] | None = None) -> Value | None:
+        """``callee(*args, **kwargs)`` made by allowlisted code during the load: the one model of a
+        call an allowlisted helper makes of a callable it was handed (a defaultdict's factory,
+        ``_rebuild_from_type_v2``'s ``func(*args)``, ``__generator_ctor``'s ``ctor(name)``; red
+        team 18a-1). A ``functools.partial`` (however made: :func:`_partial_parts`) is unwrapped
+        as ``partial.__call__`` does: its bound arguments come first, its keywords merge under the
+        call's (an outer partial's win), a partial of a partial is unwrapped in turn (17a-5), up
+        to :data:`_PARTIAL_DEPTH`. The function reached is judged by the rules of a direct call
+        (:meth:`call`: keywords placed by name, nested pickles walked, inner calls modelled), and
+        when ``role`` names the helper's argument, also by what its pickler writes there
+        (:meth:`judge_role`). Arguments mlbom did not track fail closed. ``factory``: the
+        defaultdict whose factory this is (its partials are remembered, :meth:`factory_partial`).
+        Returns the modelled call's result, or None where no call of a named function is made."""
+        factory = factory or self.in_factory  # a call made inside a factory's call happens when it runs
+        pos: list[object] | None = args.items if isinstance(args, Seq) else None
         kws: list[dict[object, object]] = []
         loose: list[object] = []
-        f = factory
+        tracked = True
+        if kwargs is not None and kwargs is not _NONE:
+            if isinstance(kwargs, Dct) and kwargs.items is not None:
+                kws.append(kwargs.items)
+                loose.extend(kwargs.loose or ())
+            else:
+                tracked = False
+        if pos is None:
+            self.note("pickle.dynamic-callable", "medium", f"{how}: {_describe(callee)} with arguments mlbom did not "
+                      f"track ({_describe(args)})", "suspicious", key)
+        f = callee
         for depth in range(_PARTIAL_DEPTH + 1):
             if isinstance(f, Global) and f.res.status == "allow":
-                kw = None
-                if kws or loose:
+                if role is not None and f is not callee:
+                    self.judge_role(role[0], role[1], f)
+                kw: object = None
+                if not tracked:
+                    kw = Opaque("keyword arguments mlbom did not track")
+                elif kws or loose:
                     kw = Dct({k: v for d in reversed(kws) for k, v in d.items()})
                     kw.loose = loose or None
-                self.call(f, Seq("tuple", args), "REDUCE", via=how, kwargs=kw)
-                return
-            if not (isinstance(f, Call) and _instance_class(f) in _PARTIALS):
-                return  # judged as a callable (judge_callable) already
+                outer, self.in_factory = self.in_factory, factory
+                try:
+                    return self.call(f, Seq("tuple", pos), "REDUCE", via=how, kwargs=kw)
+                finally:
+                    self.in_factory = outer
+            if not _is_partial(f):
+                return None  # judged as a callable where it was handed on (judge_callable, partial_func)
             if depth == _PARTIAL_DEPTH:
                 break
-            self.factory_partial(f, factory, path)
-            func, bound, kwargs = _partial_parts(f)
+            assert isinstance(f, Call)
+            if factory is not None:
+                self.factory_partial(f, *factory)
+            func, bound, pkw = _partial_parts(f)
             if not isinstance(bound, Seq) or bound.items is None:
                 self.note("pickle.dynamic-callable", "medium", f"{how}: {_describe(func)} with bound arguments "
-                          f"mlbom did not track ({_describe(bound)})", "suspicious", f"factory:{path}")
-                return
-            if kwargs is not None and kwargs is not _NONE:
-                if not (isinstance(kwargs, Dct) and kwargs.items is not None):
+                          f"mlbom did not track ({_describe(bound)})", "suspicious", key)
+                pos = None
+            elif pos is not None:
+                pos = [*bound.items, *pos]  # the inner partial's bound arguments come first
+            if pkw is not None and pkw is not _NONE:
+                if isinstance(pkw, Dct) and pkw.items is not None:
+                    if factory is not None:
+                        self.factory_partial(pkw, *factory)  # a dict kept by reference: items added later
+                    kws.append(pkw.items)  # the outer partial's keywords win
+                    loose.extend(pkw.loose or ())
+                else:
                     self.note("pickle.dynamic-callable", "medium", f"{how}: {_describe(func)} with bound keyword "
-                              f"arguments mlbom did not track ({_describe(kwargs)})", "suspicious", f"factory:{path}")
-                    return
-                kws.append(kwargs.items)  # the outer partial's keywords win
-                loose.extend(kwargs.loose or ())
-            args = [*bound.items, *args]  # the inner partial's bound arguments come first
+                              f"arguments mlbom did not track ({_describe(pkw)})", "suspicious", key)
+                    tracked = False
             f = func
         gadget = None  # past the bound: any level's function a gadget (or deeper still) is unsafe
         for _ in range(64):
-            func = _partial_parts(f)[0] if isinstance(f, Call) and _instance_class(f) in _PARTIALS else None
+            func = _partial_parts(f)[0] if isinstance(f, Call) and _is_partial(f) else None
             if func is None:
                 break
-            gadget = gadget or (None if isinstance(func, Call) and _instance_class(func) in _PARTIALS
-                                else self.gadget(func))
+            gadget = gadget or (None if _is_partial(func) else self.gadget(func))
             f = func
         else:
             gadget = gadget or "partials nested deeper still"
         self.note("pickle.dangerous-callable" if gadget else "pickle.dynamic-callable",
                   "critical" if gadget else "medium",
                   f"{how}: partials nested more than {_PARTIAL_DEPTH} deep"
-                  f"{', of ' + gadget if gadget else ''}", "unsafe" if gadget else "suspicious", f"factory:{path}")
+                  f"{', of ' + gadget if gadget else ''}", "unsafe" if gadget else "suspicious", key)
+        return None
 
-    def factory_partial(self, part: Call, factory: object, path: str) -> None:
-        """Remember that ``part`` is (inside) ``factory``, some defaultdict's factory: a later
-        state applied to ``part`` changes the call the factory makes (:meth:`partial_state`)."""
+    def bind_keywords(self, path: str, args: object, kwargs: object) -> tuple[object, object]:
+        """``path(*args, **kwargs)`` for an allowlisted helper that calls or instantiates an
+        argument: each keyword argument placed at its parameter's position by name
+        (:data:`_PARAMS`; a parameter left out between keeps its default), so that the checks of
+        the helper's call and the call it makes of its argument see it (red team 18a-2). A keyword
+        that cannot be placed (a name the signature lacks, one given positionally too, a key
+        computed at load, a helper with positional-only parameters) makes the call raise
+        TypeError with the signature read here, but a library version may differ: a callable
+        there is judged as called (:meth:`unplaced_keyword`). defaultdict's keywords are items."""
+        if path not in self.sh.pol.calls_args or path in _LAZY_CALLERS:
+            return args, kwargs
+        items = args.items if isinstance(args, Seq) else None
+        if not isinstance(kwargs, Dct) or kwargs.items is None or items is None:
+            self.note("pickle.dynamic-callable", "medium", f"{path}, which calls its arguments, given keyword "
+                      f"arguments mlbom did not track ({_describe(kwargs)})", "suspicious", f"kwargs:{path}")
+            return args, kwargs
+        params = _PARAMS.get(path) or (_PYX_PARAMS if _PYX_UNPICKLE in path else ())
+        names = list(helper_parameters(path) or ())
+        given: dict[int, object] = {}
+        unplaced = [("(a key computed at load time)", v) for v in kwargs.loose or ()]
+        for k, v in list(kwargs.items.items())[:256]:
+            i = names.index(k) if isinstance(k, str) and k in names else -1
+            if i < len(items):  # unknown (-1), or given positionally too
+                unplaced.append((str(k), v))
+            else:
+                given[i] = v
+        if len(kwargs.items) > 256:
+            self.note("pickle.dynamic-callable", "medium", f"{path} given more than 256 keyword arguments",
+                      "suspicious", f"kwargs:{path}")
+        for name, v in unplaced:
+            self.unplaced_keyword(path, name, v)
+        placed = list(items)
+        for i in range(len(items), max(given) + 1 if given else 0):
+            default = params[i][1]
+            if i in given:
+                placed.append(given[i])
+            elif default is _REQUIRED:
+                placed.append(Opaque(f"no argument for {names[i]} (the call raises TypeError)"))
+            elif default == _GLOBAL_DEFAULT:
+                placed.append(Global(resolve_global(*_GLOBAL_DEFAULT, 4, self.sh.pol)))
+            else:
+                placed.append(default)
+        return Seq("tuple", placed), None
+
+    def unplaced_keyword(self, path: str, name: str, v: object) -> None:
+        """A keyword argument of the helper ``path`` (which calls or instantiates arguments)
+        that mlbom cannot place among its parameters: a callable there is judged as called."""
+        if _is_data(v):
+            return
+        gadget = self.gadget(v)
+        if gadget is not None:
+            self.note("pickle.dangerous-callable", "critical", f"{path}, which calls its arguments, given the "
+                      f"keyword argument {name!r} that mlbom cannot place among its parameters: {gadget}",
+                      "unsafe", f"kwarg:{path}:{name}")
+            return
+        self.note("pickle.dynamic-callable", "medium", f"{path}, which calls its arguments, given the keyword "
+                  f"argument {name!r} that mlbom cannot place among its parameters ({_describe(v)})",
+                  "suspicious", f"kwarg:{path}:{name}")
+
+    def factory_partial(self, part: object, factory: object, path: str) -> None:
+        """Remember that ``part`` (a partial, or its keywords dict) is (inside) ``factory``, some
+        defaultdict's factory: a later state applied to the partial, or items set in the dict,
+        change the call the factory makes (:meth:`rejudge_factories`)."""
         held = self.sh.factories.setdefault(id(part), (part, {}))[1]
         if id(factory) in held:
             return
@@ -1980,16 +2128,7 @@ class _Walker:
         if items is None or len(items) != 4:
             return False
         self.partial_func(items[0], "functools.partial's __setstate__ stores, to be called later,", items[1], items[2])
-        held = self.sh.factories.get(id(inst))
-        if held is not None:
-            # BUILD has set inst.state: the factory's call is judged with it (red team 17a-1)
-            for factory, path in list(held[1].values()):
-                self.sh.rechecks += 64  # the same budget as states applied again (see apply_state)
-                if self.sh.rechecks > self.sh.limits.cells // 16:
-                    self.note("pickle.dynamic-callable", "medium", f"{path}'s factory: its partial changed "
-                              "again past mlbom's budget for judging its call again", "suspicious", f"factory:{path}")
-                    break
-                self.factory_call(factory, path)
+        self.rejudge_factories(inst)  # BUILD has set inst.state (red team 17a-1)
         ns = items[3]
         how = "functools.partial's __setstate__ (its __dict__)"
         if isinstance(ns, Dct):
@@ -1998,6 +2137,20 @@ class _Walker:
         elif ns is not _NONE:
             self.unread(inst, f"{how} set to {_describe(ns)}")
         return True
+
+    def rejudge_factories(self, part: object) -> None:
+        """``part`` (a partial inside some defaultdict's factory, or its keywords dict) changed:
+        each such factory's call is judged again with it (red team 17a-1, 18a-2)."""
+        held = self.sh.factories.get(id(part))
+        if held is None or held[0] is not part:
+            return
+        for factory, path in list(held[1].values()):
+            self.sh.rechecks += 64  # the same budget as states applied again (see apply_state)
+            if self.sh.rechecks > self.sh.limits.cells // 16:
+                self.note("pickle.dynamic-callable", "medium", f"{path}'s factory: its partial changed "
+                          "again past mlbom's budget for judging its call again", "suspicious", f"factory:{path}")
+                break
+            self.factory_call(factory, path)
 
     def coerced(self, path: str, args: list[object]) -> None:
         """``numpy.matrix(data)`` / ``MaskedArray(data)`` run ``np.array(data)`` on load, which
@@ -2244,11 +2397,10 @@ class _Walker:
         if path in _REBUILD_FROM_TYPE:  # _rebuild_from_type_v2(func, new_type, args, state): func(*args)
             func = items[0] if items else None
             args = items[2] if len(items) > 2 else None
-            if isinstance(func, Global) and func.res.status == "allow":
-                if not isinstance(args, Seq):
-                    self.note("pickle.dynamic-callable", "medium", f"{path} calls {func.res.path} with arguments "
-                              f"mlbom did not track ({_describe(args)})", "suspicious", f"args:{path}")
-                return self.call(func, args, "REDUCE", via=path)
+            if isinstance(args, Seq) and args.type != "tuple":
+                args = Seq("tuple", None)  # torch writes a tuple; a list may get items after this is judged
+            if isinstance(func, Global) or _is_partial(func):
+                return self.call_at_load(func, args, None, f"{path} (func(*args))", f"args:{path}", role=(path, 0))
             return None
         made = _lazy_factory(path, items)
         if made is not None:
@@ -2256,10 +2408,17 @@ class _Walker:
         if path in _LAZY_CALLERS:
             return None
         if path in _GENERATOR_CTORS:  # __randomstate_ctor(name, ctor): ctor(name)
+            first = items[0] if items else "MT19937"
             ctor = items[1] if len(items) > 1 else None
-            if isinstance(ctor, Global) and ctor.res.status == "allow":
-                first = items[0] if items else "MT19937"
-                return self.call(ctor, Seq("tuple", [first]), "REDUCE", via=path)
+            if isinstance(first, Call) and _instance_class(first) in _BIT_GENERATORS:
+                return None  # Generator(first): a BitGenerator instance is used as it is
+            if ctor is None:  # the default, __bit_generator_ctor(first), calls first when it is a class
+                if not isinstance(first, Global):
+                    return None
+                ctor = Global(resolve_global(*_GLOBAL_DEFAULT, 4, self.sh.pol))
+            if isinstance(ctor, Global) or _is_partial(ctor):
+                return self.call_at_load(ctor, Seq("tuple", [first]), None, f"{path} (ctor(name))", f"args:{path}",
+                                         role=(path, 1))
             return None
         if path in _INSTANCE_MAKERS:
             # copyreg.__newobj__(cls, *args): cls.__new__(cls, *args); __newobj_ex__(cls, args,
@@ -2921,6 +3080,7 @@ class _Walker:
         self.sh.cells += len(items) // 2
         if self.sh.cells > self.sh.limits.cells:
             target.items = None
+            self.rejudge_factories(target)  # its keywords are untracked now
             return
         for k, v in zip(items[0::2], items[1::2], strict=False):
             if isinstance(k, str):  # str hashes are randomised: no collision blow-up from crafted keys
@@ -2932,6 +3092,7 @@ class _Walker:
                 if target.loose is None:
                     target.loose = []
                 target.loose.append(v)
+        self.rejudge_factories(target)  # a factory partial's keywords dict (red team 18a-2)
 
     def _container_target(self, op: str, target: object, kinds: tuple[str, ...], items: list[object]) -> None:
         """APPEND/SETITEM/ADDITEMS call the target's own method: a list/dict/set, or an instance

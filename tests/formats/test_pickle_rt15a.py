@@ -221,9 +221,10 @@ def test_15a_1_harmless_factories_stay_safe(factory: bytes) -> None:
 
 
 def test_15a_1_a_partial_factory_of_a_harmless_call_is_not_unsafe() -> None:
-    # a callable made at load time is suspicious as before; its modelled call adds nothing
+    # the loader calls partial(defaultdict, list)(), i.e. defaultdict(list): judged as that call,
+    # nothing else runs (red team 18a note: a partial factory is judged by what it calls)
     rep = walk(proto(2) + defaultdict_of(_partial(glob("collections", "defaultdict"), glob("builtins", "list"))) + STOP)
-    assert rep.verdict == "suspicious", rep.findings
+    assert rep.verdict == "safe", rep.findings
 
 
 def test_15a_3_tzfile_called_with_a_path_is_unsafe() -> None:
