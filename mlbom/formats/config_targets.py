@@ -80,11 +80,13 @@ bound the rest is not checked and says so.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import yaml
 
@@ -1322,11 +1324,12 @@ def _shown(items: list[str]) -> str:
     return ", ".join(items[:MAX_SHOWN]) + more
 
 
-def _why_dangerous(path: str) -> str | None:
+def _why_dangerous(path: str, pol: pickle_fmt.Policy | None = None) -> str | None:
     """The deny-list reason for a target (``_locate``, ``import_object`` and ``import_symbol``
-    resolve it like a pickle global: module first, then attributes), a dunder step, or None."""
+    resolve it like a pickle global: module first, then attributes), a dunder step, or None.
+    ``pol``: the deny list to judge by (default: the pickle judge's)."""
     p = path.strip()
-    why = pickle_fmt.danger(p) or ("." not in p and pickle_fmt.danger(f"builtins.{p}")) or None
+    why = pickle_fmt.danger(p, pol) or ("." not in p and pickle_fmt.danger(f"builtins.{p}", pol)) or None
     if why is None and any(len(s) > 4 and s.startswith("__") and s.endswith("__") for s in p.split(".")):
         why = "walks a dunder attribute (reaches interpreter internals)"
     return why
@@ -1334,20 +1337,26 @@ def _why_dangerous(path: str) -> str | None:
 
 # whole packages the pickle deny list holds for the nested loads their objects make when unpickled: their
 # dotted names are how model configs name their own parts (a Keras config's ``"module": "keras.layers"``),
-# so a plain string naming one is no target by itself (its deny-listed final names still are)
+# so a plain string naming one is no target by that whole-package entry alone
 _MODEL_PACKAGES = frozenset({"keras", "tensorflow", "h5py", "huggingface_hub"})
+
+
+@lru_cache(maxsize=1)
+def _bare_policy() -> pickle_fmt.Policy:
+    """The pickle judge's deny list without the whole-package entries of :data:`_MODEL_PACKAGES`."""
+    pol = pickle_fmt.policy()
+    whole = {f"{m}.*" for m in _MODEL_PACKAGES}
+    return dataclasses.replace(pol, deny={k: v for k, v in pol.deny.items() if k not in whole})
 
 
 def _bare_danger(path: str) -> str | None:
     """The deny-list reason for a plain dotted string found in a config with no code key (18b-1):
-    jsonargparse's ``Callable``/class-typed arguments ``import_object`` it. :func:`_why_dangerous`,
-    except a name under :data:`_MODEL_PACKAGES` that only their whole-package entry denies."""
-    why = _why_dangerous(path)
-    p = path.strip()
-    if why is not None and p.split(".", 1)[0] in _MODEL_PACKAGES and \
-            p.rsplit(".", 1)[-1] not in pickle_fmt.policy().deny_names:
-        return None
-    return why
+    jsonargparse's ``Callable``/class-typed arguments ``import_object`` it. :func:`_why_dangerous`
+    by the deny list less the whole-package entries of :data:`_MODEL_PACKAGES` — so a name there is
+    exempt only when that entry is the only reason: every other entry still matches where the pickle
+    judge matches it in an attribute path (``h5py._hl.files.os.system`` reaches ``os.system`` by
+    ``getattr``: an ``anywhere`` module, red team 19b-1), and so do a denied final name and a dunder step."""
+    return _why_dangerous(path, _bare_policy())
 
 
 _DOTTED_AT = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
