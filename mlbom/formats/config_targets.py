@@ -1410,8 +1410,11 @@ def names_denied(text: str) -> bool:
 # the code keys a text or string must spell (plainly) to name a target by key
 _CODE_WORDS = (*MARKERS, *INIT_ARGS, "pyref")
 # a string a loader may parse into a mapping or list: YAML (``key:``, flow ``{``/``[``, ``- ``, ``? ``)
-# or TOML (``key =``, ``[table]``)
-_NESTED_SHAPE = re.compile(r"[:={\[?]|(?:^|\n)[ \t]*-")
+# or TOML (``key =``, ``[table]``). A block sequence's ``-`` starts a line after any of YAML's line
+# breaks (PyYAML's reader and libyaml: ``\r``, ``\n``, NEL, U+2028, U+2029) or the stream's start,
+# where a BOM is skipped (red team 19b-2: ``"\r- os.system"`` is a list for jsonargparse); a BOM or
+# break anywhere is allowed for (a wider shape only parses more strings)
+_NESTED_SHAPE = re.compile(r"[:={\[?]|(?:^|[\r\n\x85\u2028\u2029])[\ufeff \t]*-")
 
 
 def may_name_targets(text: str) -> bool:

@@ -13,6 +13,7 @@ here in a throw-away subprocess when they exist — CI has neither and skips tho
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -104,3 +105,26 @@ def test_19b1_only_the_whole_package_entry_is_exempt() -> None:
                  "huggingface_hub.ModelCard"):
         assert ct._bare_danger(path) is None, path
         assert _scan(f'{{"module": "{path}"}}', "config.json")[0] == "safe", path
+
+
+# --- 19b-2 -----------------------------------------------------------------------------------------
+
+BREAKS = ["\r", "\r\n", "\x85", "\u2028", "\u2029", "\ufeff", "\ufeff\r", " \r  "]
+
+
+@pytest.mark.parametrize("brk", BREAKS)
+def test_19b2_a_list_after_any_yaml_line_break_or_a_bom_is_read(tmp_path: Path, brk: str) -> None:
+    hooks = f"{brk}- os.system"
+    text = json.dumps({"model": {"hooks": hooks}})
+    verdict, ids, msg = _scan(text, "config.json")
+    assert verdict == "unsafe" and "code.dangerous-target" in ids, (brk, msg)
+    assert ct.string_names_code(hooks)
+    if RT_VENV.exists() and brk in ("\r", "\x85", "\u2028", "\ufeff"):
+        assert "HOOK-IS-OS-SYSTEM True" in _jsonargparse(tmp_path, text, "config.json", "yaml")
+
+
+def test_19b2_the_yaml_spelling_and_the_strings_without_code() -> None:
+    assert _scan('model:\n  hooks: "\\r- os.system"\n', "cr.yaml")[0] == "unsafe"
+    assert _scan('model:\n  hooks: "\\u2028- subprocess.Popen"\n', "ls.yaml")[0] == "unsafe"
+    for hooks in ("\r- relu", "\u2028- torch.nn.ReLU", "line one\rline two"):
+        assert _scan(json.dumps({"model": {"hooks": hooks}}), "config.json")[0] == "safe", hooks
