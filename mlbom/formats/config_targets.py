@@ -254,7 +254,7 @@ class Targets:
         :meth:`_nested`)."""
         if "${" in text:
             self._calls(text)
-        elif len(text) < 400 and _DOTTED.fullmatch(text.strip()) and _why_dangerous(text) is not None:
+        elif _DOTTED.fullmatch(text.strip()) and _why_dangerous(text) is not None:  # (any length: both linear, 19b-4)
             self._once("_callables", text.strip())
         self._nested(text)
 
@@ -1381,7 +1381,12 @@ def names_denied(text: str) -> bool:
     """Whether a text holds a dotted word that the deny list denies as a plain string
     (:func:`_bare_danger`). Linear: the words next to a dot are collected at C speed (the word
     before a dot as the word after it in the reversed text); only where one is a deny-list root, a
-    denied final name or a dunder is the whole dotted word around it judged, each distinct word once."""
+    denied final name or a dunder is the whole dotted word around it judged, each distinct word once.
+    The word is taken from at most 400 characters before the needle: a longer one is judged from
+    there on, a suffix holding the needle — which the deny list denies wherever the whole word is
+    denied for that needle (the needle's entry starts the suffix, or is an ``anywhere`` module, a final
+    name or a dunder in it), so the bound only ever says True more often (this is a pre-filter: the
+    whole value is judged by :meth:`Targets.value`, at any length)."""
     if "." not in text:
         return False
     names = pickle_fmt.policy().deny_names
@@ -1431,7 +1436,7 @@ def string_names_code(value: str) -> bool:
     """Whether a string value of a parsed document (JSON, TOML) may name code by itself: a dotted
     path the deny list denies (:func:`_bare_danger`) or a config inside it (:meth:`Targets._nested`);
     a document with no such string and no code key needs no target walk."""
-    if len(value) < 400 and _DOTTED.fullmatch(value.strip()):
+    if _DOTTED.fullmatch(value.strip()):  # any length (red team 19b-4: Hydra's ``_locate`` walks any number of steps)
         return _bare_danger(value) is not None
     return len(value) >= 4 and _NESTED_SHAPE.search(value) is not None and may_name_targets(value)
 

@@ -128,3 +128,27 @@ def test_19b2_the_yaml_spelling_and_the_strings_without_code() -> None:
     assert _scan('model:\n  hooks: "\\u2028- subprocess.Popen"\n', "ls.yaml")[0] == "unsafe"
     for hooks in ("\r- relu", "\u2028- torch.nn.ReLU", "line one\rline two"):
         assert _scan(json.dumps({"model": {"hooks": hooks}}), "config.json")[0] == "safe", hooks
+
+
+# --- 19b-4 -----------------------------------------------------------------------------------------
+
+LONG = "os." + "path.os." * 50 + "system"  # 409 characters
+
+
+@pytest.mark.parametrize(("text", "name"), [(f"loss_fn: {LONG}\n", "keyless.yaml"),
+                                            (f'{{"loss_fn": "{LONG}"}}\n', "keyless.json"),
+                                            (f'loss_fn = "{LONG}"\n', "keyless.toml"),
+                                            (f"_target_: torch.nn.ReLU\nfn: {LONG}\n", "keyed.yaml"),
+                                            (f"fn: a{'.b' * 5000}.os.system\n", "longer.yaml")])
+def test_19b4_a_dotted_value_is_judged_at_any_length(text: str, name: str) -> None:
+    verdict, ids, msg = _scan(text, name)
+    assert verdict == "unsafe" and "code.dangerous-target" in ids, msg
+
+
+def test_19b4_hydra_walks_the_long_path() -> None:
+    assert "IS-OS-SYSTEM True" in _hydra_locate(LONG)
+
+
+def test_19b4_long_harmless_dotted_values_stay_safe() -> None:
+    assert _scan(f"fn: torch{'.nn' * 300}.ReLU\n", "c.yaml")[0] == "safe"
+    assert not ct.string_names_code(f"torch{'.nn' * 300}.ReLU")
