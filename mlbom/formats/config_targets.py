@@ -1029,9 +1029,45 @@ def _jsonnet_computes(text: str) -> str | None:
     return None
 
 
+# what may precede a Jsonnet config's first token: whitespace (a BOM too), comments
+_JSONNET_LEAD = re.compile(r"(?:[\ufeff \t\r\n]|(?://|#)[^\n]*|/\*.*?\*/)*", re.S)
+_JSONNET_OPENING = re.compile(r"[{\[(]|(?:local|importstr|importbin|import)\b")
+
+
+def _jsonnet_start(text: str) -> bool:
+    """Whether a text starts like a Jsonnet config (after whitespace and comments): an object, an
+    array, a parenthesised expression, a ``local`` or an import. Linear."""
+    lead = _JSONNET_LEAD.match(text)
+    return _JSONNET_OPENING.match(text, lead.end() if lead is not None else 0) is not None
+
+
 def jsonnet_like(text: str, name: str = "") -> bool:
-    """Whether a text may be Jsonnet for :func:`_jsonnet` to judge: its name, or a Jsonnet feature in it."""
-    return name.lower().endswith(JSONNET_NAMES) or _jsonnet_feature(text) is not None
+    """Whether a text may be Jsonnet for :func:`_jsonnet` to judge: its name, a Jsonnet feature in it,
+    or its start (red team 19b-3: an operator, an inline ``local``, ``if``, a comprehension compute a
+    value too; the grammar judges them, :func:`_jsonnet`)."""
+    return name.lower().endswith(JSONNET_NAMES) or _jsonnet_feature(text) is not None or _jsonnet_start(text)
+
+
+# the no-feature gate of :func:`_jsonnet` (red team 19b-3), at regex-engine speed: a text's double-quoted
+# strings (Jsonnet's may span lines), single-quoted strings without a backslash and comments dropped,
+# what is left holds every token :func:`_code_feature`/:func:`_escaped_code` could flag — an operator
+# character (``-`` only where no number follows), ``::``, a call, ``;``, a field access (a ``.`` outside a
+# number), a computed field name's ``]:``, a verbatim string (``@``), a text block (``|||``), an escaped
+# single-quoted string (``'``, ``\\``) — or a keyword (:data:`_KEYWORDS`); a text with none of them is data
+_NOT_CODE = re.compile(r"""\"[^"\\]*(?:\\.[^"\\]*)*"|'[^'\\\n]*'|//[^\n]*|\#[^\n]*|/\*.*?\*/""", re.S)
+_CODE_CHARS = re.compile(r"[+*/%<>=!&|^~$();?@'\\]|::|\][ \t\r\n]*\+?:")
+_CODE_DOT_DASH = re.compile(r"-(?![\d.])|\.(?<!\d\.)|\.(?!\d)")
+_CODE_WORD = re.compile(r"[A-Za-z_]\w*")
+
+
+def _code_hint(text: str) -> str | None:
+    """A character or keyword outside strings and comments that may make a Jsonnet text compute
+    something (:data:`_NOT_CODE`), or None: the text is data whatever Jsonnet makes of it. Linear."""
+    code = _NOT_CODE.sub(" ", text)
+    if (m := _CODE_CHARS.search(code) or _CODE_DOT_DASH.search(code)) is not None:
+        return m.group(0)
+    words = set(_CODE_WORD.findall(code)) & _KEYWORDS
+    return min(words) if words else None
 
 
 def _jsonnet(text: str, name: str, out: Targets) -> str | None:
@@ -1041,17 +1077,23 @@ def _jsonnet(text: str, name: str, out: Targets) -> str | None:
     (:func:`_jsonnet_computes`) is computed. Any other name (``parser_mode="jsonnet"`` reads any
     ``--config``): a text that no parser reads to its end, or reads as no mapping, and that has a
     Jsonnet feature (:data:`_JSONNET_FEATURES`) and lexes as Jsonnet, starting like a Jsonnet
-    config (an object, an array, a ``local``, an ``import``)."""
+    config (an object, an array, a ``local``, an ``import``). Without such a feature the grammar
+    decides (red team 19b-3: ``"os." + "system"``, ``"%s.%s" % […]``, ``{local m = "os", …}``,
+    ``if … then … else``, ``[x + … for x in …]``): a text that starts like a Jsonnet config, lexes as
+    Jsonnet with balanced brackets and holds a token that evaluates something (:func:`_code_feature`),
+    unless Jsonnet would refuse it for an unknown variable (:func:`_free_variable`: then
+    ``jsonnet_load`` falls back to YAML, which mlbom reads) — a flow-YAML ``{a: b.c}`` is no Jsonnet."""
     if name.lower().endswith(JSONNET_NAMES):
         if len(text) > MAX_JSONNET:
             return f"a Jsonnet file of over {MAX_JSONNET} characters (not lexed)"
         what = _jsonnet_computes(text)
         return None if what is None else f"a Jsonnet file holding {what}"
     found = _jsonnet_feature(text)
-    if found is None:
+    hint = found if found is not None else _code_hint(text) if _jsonnet_start(text) else None
+    if hint is None:
         return None
     if len(text) > MAX_JSONNET:
-        return f"{found.strip()[:40]!r}; over {MAX_JSONNET} characters, not lexed"
+        return f"{hint.strip()[:40]!r}; over {MAX_JSONNET} characters, not lexed"
     tokens = _jsonnet_tokens(text)
     code = [t for t in tokens or () if t[0] != "comment"]
     if not code:
@@ -1062,7 +1104,10 @@ def _jsonnet(text: str, name: str, out: Targets) -> str | None:
               or (first == "(" and second[1] == "import"))
     if not starts or not _balanced(code):
         return None
-    return _escaped_code(text) or _code_feature(code)
+    what = _escaped_code(text) or _code_feature(code)
+    if what is not None and found is None and _free_variable(code) is not None:
+        return None
+    return what
 
 
 _KEYWORDS = frozenset({"local", "import", "importstr", "importbin", "function", "self", "super", "if", "for",
@@ -1090,6 +1135,38 @@ def _code_feature(code: list[tuple[str, str, int]]) -> str | None:
         elif kind == "symbol" and tok in "}]" and open_:
             open_.pop()
         prev = tok
+    return None
+
+
+# Jsonnet's keywords (the language reference) and the one predefined variable: never a free variable
+_JSONNET_WORDS = frozenset({"assert", "else", "error", "false", "for", "function", "if", "import", "importstr",
+                            "importbin", "in", "local", "null", "tailstrict", "then", "self", "super", "true", "std"})
+
+
+def _free_variable(code: list[tuple[str, str, int]]) -> str | None:
+    """An identifier of a lexed Jsonnet text that is surely a variable no binding declares, or None.
+    Jsonnet checks variables statically, so such a text is refused before anything is evaluated (and
+    ``jsonnet_load`` reads it as YAML instead). Scope is ignored and every place that may bind a name
+    counts as binding it — after ``local`` or ``for``, before ``=``, and any name between ``(``/``,`` and
+    ``,``/``)``/``=`` (a parameter; a call's argument is counted too) — and a name is an expression
+    only where it is no field name (before ``:``, ``::``, ``:::``, ``+:``…), no field access (after
+    ``.``) and no call or method (before ``(``): any doubt makes the text Jsonnet (fail closed)."""
+    bound: set[str] = set()
+    for i, (kind, tok, _end) in enumerate(code):
+        if kind != "id":
+            continue
+        prev = code[i - 1][1] if i else ""
+        nxt = code[i + 1][1] if i + 1 < len(code) else ""
+        if prev in ("local", "for") or nxt == "=" or (prev in ("(", ",") and nxt in (",", ")", "=")):
+            bound.add(tok)
+    for i, (kind, tok, _end) in enumerate(code):
+        if kind != "id" or tok in _JSONNET_WORDS or tok in bound:
+            continue
+        prev = code[i - 1][1] if i else ""
+        after = code[i + 1] if i + 1 < len(code) else ("", "", 0)
+        if prev == "." or after[1] == "(" or (after[0] == "op" and after[1].lstrip("+").startswith(":")):
+            continue
+        return tok
     return None
 
 

@@ -152,3 +152,80 @@ def test_19b4_hydra_walks_the_long_path() -> None:
 def test_19b4_long_harmless_dotted_values_stay_safe() -> None:
     assert _scan(f"fn: torch{'.nn' * 300}.ReLU\n", "c.yaml")[0] == "safe"
     assert not ct.string_names_code(f"torch{'.nn' * 300}.ReLU")
+
+
+# --- 19b-3 -----------------------------------------------------------------------------------------
+
+COMPUTED = [
+    '{"model": {"activation": "os." + "system"}}\n',
+    '{"model": {"activation": "%s.%s" % ["os", "system"]}}\n',
+    '{local m = "os", "model": {"activation": m + ".system"}}\n',
+    '{"model": {"activation": if true then "os.sy" + "stem" else ""}}\n',
+    '{"model": {"activation": [x + ".system" for x in ["os"]][0]}}\n',
+    '// a comment first\n{"model": {"activation": "os." + "system"}}\n',
+    '{model: {activation: local a = "os"; a + ".system"}}\n',
+    '{"model": {"activation": ("os" + "." + "system")}}\n',
+]
+
+
+@pytest.mark.parametrize("text", COMPUTED)
+def test_19b3_jsonnet_that_computes_a_value_is_suspicious(tmp_path: Path, text: str) -> None:
+    verdict, ids, msg = _scan(text, "config.json")
+    # (``{l`` also starts like UBJSON, which is not judged: error; a quoted ``'os.sy'`` is a deny-listed
+    # literal: unsafe — both at least as closed)
+    assert verdict in ("suspicious", "error", "unsafe") and "config.unparsed-targets" in ids, msg
+    assert ct.jsonnet_like(text) and ct.text_targets(text).unread is not None
+    if RT_VENV.exists():
+        assert "ACTIVATION-IS-OS-SYSTEM True" in _jsonargparse(tmp_path, text, "config.json", "jsonnet")
+
+
+# texts that start like Jsonnet but hold an unknown variable (Jsonnet refuses them statically, and
+# jsonnet_load reads them as YAML), or hold data only
+NOT_JSONNET = ['{a: b.c}\n', '{name: my-model, lr: 0.1}\n', '[section]\nkey = value\n', '{"a": NaN}\n',
+               '{"a": 1, // c\n "b": [1, 2,],}\n', '{a: -1, b: 1e-5, c: [x.y]}\n']
+
+
+@pytest.mark.parametrize("text", NOT_JSONNET)
+def test_19b3_text_jsonnet_refuses_or_reads_as_data_stays_safe(text: str) -> None:
+    verdict, ids, msg = _scan(text, "config.json")
+    assert "config.unparsed-targets" not in ids and verdict == "safe", msg
+
+
+def test_19b3_the_real_jsonnet_refuses_the_free_variables() -> None:
+    if not RT_VENV.exists():
+        pytest.skip("no jsonnet venv (/work/rt16b-venv)")
+    code = ("import _jsonnet, json, sys\n"
+            "for t in json.loads(sys.stdin.read()):\n"
+            "    try:\n        _jsonnet.evaluate_snippet('c', t); print('EVALUATED', repr(t))\n"
+            "    except RuntimeError as e:\n        print('REFUSED', str(e).split(chr(10))[0])\n")
+    out = subprocess.run([str(RT_VENV), "-c", code], input=json.dumps(NOT_JSONNET[:3]), capture_output=True,
+                         text=True, timeout=120)
+    assert out.stdout.count("REFUSED") == 3 and "Unknown variable" in out.stdout, out.stdout + out.stderr
+
+
+def test_19b3_documentation_and_plain_data_jsonnet() -> None:
+    text = COMPUTED[0]
+    assert _scan(text, "README.md")[0] == "safe"
+    assert all(f.severity == "info" for f in scan_bytes(text.encode(), "README.md").findings
+               if f.id == "config.unparsed-targets")
+    assert _scan('{model: {activation: "relu", layers: [1, 2, 3]}}\n', "config.json")[0] == "safe"
+    assert _scan('{"model": {"activation": "os.system"}}\n', "config.json")[0] == "unsafe"
+
+
+def test_19b3_the_gate_before_lexing_sees_every_computing_token() -> None:
+    # a computed field name across lines, a hidden field, an escaped single-quoted string, a string
+    # spanning lines before an operator: each is Jsonnet beyond data
+    for text in ('{[\n"class_path"\n]: "this.JSONEncoder"}\n', '{a:: 1, b: "x"}\n', "{a: 'os.sys\\u0074em'}\n",
+                 '{"a": "o\ns" + "system"}\n'):
+        assert ct._code_hint(text) is not None, text
+    # data: numbers, negative numbers, exponents, strings holding operator characters, comments
+    for text in ('{"a": [1.5, -2, 1e-5], "s": "x + y; f(z)", "t": "it\'s"} // c\n# d\n/* e */\n',
+                 '[[1, 2], [3, 4]]\n', '{a:-1}\n'):
+        assert ct._code_hint(text) is None, text
+
+
+def test_19b3_over_the_lexing_bound_it_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ct, "MAX_JSONNET", 200)
+    data = '{"text": "words + more", "n": -1.5}\n' * 20
+    assert ct.text_targets(data).unread is None
+    assert ct.text_targets(data + '{"a": "os." + "system"}\n').unread is not None
