@@ -229,3 +229,13 @@ def test_19b3_over_the_lexing_bound_it_fails_closed(monkeypatch: pytest.MonkeyPa
     data = '{"text": "words + more", "n": -1.5}\n' * 20
     assert ct.text_targets(data).unread is None
     assert ct.text_targets(data + '{"a": "os." + "system"}\n').unread is not None
+
+
+# --- 19b note: harmless members of denied modules -------------------------------------------------
+
+@pytest.mark.parametrize("value", ["sys.version", "os.sep", "os.path.join", "shutil.which",
+                                   "multiprocessing.cpu_count", "pickle.HIGHEST_PROTOCOL"])
+def test_19b_members_of_denied_modules_stay_judged_by_the_deny_list(value: str) -> None:
+    # documented decision (docs/scanning.md): the pickle judge's deny list, no member exemptions
+    assert _scan(f"a: {value}\n", "c.yaml")[0] == "unsafe"
+    assert ct._bare_danger(value) is not None
