@@ -80,11 +80,13 @@ bound the rest is not checked and says so.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import yaml
 
@@ -252,7 +254,7 @@ class Targets:
         :meth:`_nested`)."""
         if "${" in text:
             self._calls(text)
-        elif len(text) < 400 and _DOTTED.fullmatch(text.strip()) and _why_dangerous(text) is not None:
+        elif _DOTTED.fullmatch(text.strip()) and _why_dangerous(text) is not None:  # (any length: both linear, 19b-4)
             self._once("_callables", text.strip())
         self._nested(text)
 
@@ -1027,9 +1029,45 @@ def _jsonnet_computes(text: str) -> str | None:
     return None
 
 
+# what may precede a Jsonnet config's first token: whitespace (a BOM too), comments
+_JSONNET_LEAD = re.compile(r"(?:[\ufeff \t\r\n]|(?://|#)[^\n]*|/\*.*?\*/)*", re.S)
+_JSONNET_OPENING = re.compile(r"[{\[(]|(?:local|importstr|importbin|import)\b")
+
+
+def _jsonnet_start(text: str) -> bool:
+    """Whether a text starts like a Jsonnet config (after whitespace and comments): an object, an
+    array, a parenthesised expression, a ``local`` or an import. Linear."""
+    lead = _JSONNET_LEAD.match(text)
+    return _JSONNET_OPENING.match(text, lead.end() if lead is not None else 0) is not None
+
+
 def jsonnet_like(text: str, name: str = "") -> bool:
-    """Whether a text may be Jsonnet for :func:`_jsonnet` to judge: its name, or a Jsonnet feature in it."""
-    return name.lower().endswith(JSONNET_NAMES) or _jsonnet_feature(text) is not None
+    """Whether a text may be Jsonnet for :func:`_jsonnet` to judge: its name, a Jsonnet feature in it,
+    or its start (red team 19b-3: an operator, an inline ``local``, ``if``, a comprehension compute a
+    value too; the grammar judges them, :func:`_jsonnet`)."""
+    return name.lower().endswith(JSONNET_NAMES) or _jsonnet_feature(text) is not None or _jsonnet_start(text)
+
+
+# the no-feature gate of :func:`_jsonnet` (red team 19b-3), at regex-engine speed: a text's double-quoted
+# strings (Jsonnet's may span lines), single-quoted strings without a backslash and comments dropped,
+# what is left holds every token :func:`_code_feature`/:func:`_escaped_code` could flag — an operator
+# character (``-`` only where no number follows), ``::``, a call, ``;``, a field access (a ``.`` outside a
+# number), a computed field name's ``]:``, a verbatim string (``@``), a text block (``|||``), an escaped
+# single-quoted string (``'``, ``\\``) — or a keyword (:data:`_KEYWORDS`); a text with none of them is data
+_NOT_CODE = re.compile(r"""\"[^"\\]*(?:\\.[^"\\]*)*"|'[^'\\\n]*'|//[^\n]*|\#[^\n]*|/\*.*?\*/""", re.S)
+_CODE_CHARS = re.compile(r"[+*/%<>=!&|^~$();?@'\\]|::|\][ \t\r\n]*\+?:")
+_CODE_DOT_DASH = re.compile(r"-(?![\d.])|\.(?<!\d\.)|\.(?!\d)")
+_CODE_WORD = re.compile(r"[A-Za-z_]\w*")
+
+
+def _code_hint(text: str) -> str | None:
+    """A character or keyword outside strings and comments that may make a Jsonnet text compute
+    something (:data:`_NOT_CODE`), or None: the text is data whatever Jsonnet makes of it. Linear."""
+    code = _NOT_CODE.sub(" ", text)
+    if (m := _CODE_CHARS.search(code) or _CODE_DOT_DASH.search(code)) is not None:
+        return m.group(0)
+    words = set(_CODE_WORD.findall(code)) & _KEYWORDS
+    return min(words) if words else None
 
 
 def _jsonnet(text: str, name: str, out: Targets) -> str | None:
@@ -1039,17 +1077,23 @@ def _jsonnet(text: str, name: str, out: Targets) -> str | None:
     (:func:`_jsonnet_computes`) is computed. Any other name (``parser_mode="jsonnet"`` reads any
     ``--config``): a text that no parser reads to its end, or reads as no mapping, and that has a
     Jsonnet feature (:data:`_JSONNET_FEATURES`) and lexes as Jsonnet, starting like a Jsonnet
-    config (an object, an array, a ``local``, an ``import``)."""
+    config (an object, an array, a ``local``, an ``import``). Without such a feature the grammar
+    decides (red team 19b-3: ``"os." + "system"``, ``"%s.%s" % […]``, ``{local m = "os", …}``,
+    ``if … then … else``, ``[x + … for x in …]``): a text that starts like a Jsonnet config, lexes as
+    Jsonnet with balanced brackets and holds a token that evaluates something (:func:`_code_feature`),
+    unless Jsonnet would refuse it for an unknown variable (:func:`_free_variable`: then
+    ``jsonnet_load`` falls back to YAML, which mlbom reads) — a flow-YAML ``{a: b.c}`` is no Jsonnet."""
     if name.lower().endswith(JSONNET_NAMES):
         if len(text) > MAX_JSONNET:
             return f"a Jsonnet file of over {MAX_JSONNET} characters (not lexed)"
         what = _jsonnet_computes(text)
         return None if what is None else f"a Jsonnet file holding {what}"
     found = _jsonnet_feature(text)
-    if found is None:
+    hint = found if found is not None else _code_hint(text) if _jsonnet_start(text) else None
+    if hint is None:
         return None
     if len(text) > MAX_JSONNET:
-        return f"{found.strip()[:40]!r}; over {MAX_JSONNET} characters, not lexed"
+        return f"{hint.strip()[:40]!r}; over {MAX_JSONNET} characters, not lexed"
     tokens = _jsonnet_tokens(text)
     code = [t for t in tokens or () if t[0] != "comment"]
     if not code:
@@ -1060,7 +1104,10 @@ def _jsonnet(text: str, name: str, out: Targets) -> str | None:
               or (first == "(" and second[1] == "import"))
     if not starts or not _balanced(code):
         return None
-    return _escaped_code(text) or _code_feature(code)
+    what = _escaped_code(text) or _code_feature(code)
+    if what is not None and found is None and _free_variable(code) is not None:
+        return None
+    return what
 
 
 _KEYWORDS = frozenset({"local", "import", "importstr", "importbin", "function", "self", "super", "if", "for",
@@ -1088,6 +1135,38 @@ def _code_feature(code: list[tuple[str, str, int]]) -> str | None:
         elif kind == "symbol" and tok in "}]" and open_:
             open_.pop()
         prev = tok
+    return None
+
+
+# Jsonnet's keywords (the language reference) and the one predefined variable: never a free variable
+_JSONNET_WORDS = frozenset({"assert", "else", "error", "false", "for", "function", "if", "import", "importstr",
+                            "importbin", "in", "local", "null", "tailstrict", "then", "self", "super", "true", "std"})
+
+
+def _free_variable(code: list[tuple[str, str, int]]) -> str | None:
+    """An identifier of a lexed Jsonnet text that is surely a variable no binding declares, or None.
+    Jsonnet checks variables statically, so such a text is refused before anything is evaluated (and
+    ``jsonnet_load`` reads it as YAML instead). Scope is ignored and every place that may bind a name
+    counts as binding it — after ``local`` or ``for``, before ``=``, and any name between ``(``/``,`` and
+    ``,``/``)``/``=`` (a parameter; a call's argument is counted too) — and a name is an expression
+    only where it is no field name (before ``:``, ``::``, ``:::``, ``+:``…), no field access (after
+    ``.``) and no call or method (before ``(``): any doubt makes the text Jsonnet (fail closed)."""
+    bound: set[str] = set()
+    for i, (kind, tok, _end) in enumerate(code):
+        if kind != "id":
+            continue
+        prev = code[i - 1][1] if i else ""
+        nxt = code[i + 1][1] if i + 1 < len(code) else ""
+        if prev in ("local", "for") or nxt == "=" or (prev in ("(", ",") and nxt in (",", ")", "=")):
+            bound.add(tok)
+    for i, (kind, tok, _end) in enumerate(code):
+        if kind != "id" or tok in _JSONNET_WORDS or tok in bound:
+            continue
+        prev = code[i - 1][1] if i else ""
+        after = code[i + 1] if i + 1 < len(code) else ("", "", 0)
+        if prev == "." or after[1] == "(" or (after[0] == "op" and after[1].lstrip("+").startswith(":")):
+            continue
+        return tok
     return None
 
 
@@ -1322,11 +1401,12 @@ def _shown(items: list[str]) -> str:
     return ", ".join(items[:MAX_SHOWN]) + more
 
 
-def _why_dangerous(path: str) -> str | None:
+def _why_dangerous(path: str, pol: pickle_fmt.Policy | None = None) -> str | None:
     """The deny-list reason for a target (``_locate``, ``import_object`` and ``import_symbol``
-    resolve it like a pickle global: module first, then attributes), a dunder step, or None."""
+    resolve it like a pickle global: module first, then attributes), a dunder step, or None.
+    ``pol``: the deny list to judge by (default: the pickle judge's)."""
     p = path.strip()
-    why = pickle_fmt.danger(p) or ("." not in p and pickle_fmt.danger(f"builtins.{p}")) or None
+    why = pickle_fmt.danger(p, pol) or ("." not in p and pickle_fmt.danger(f"builtins.{p}", pol)) or None
     if why is None and any(len(s) > 4 and s.startswith("__") and s.endswith("__") for s in p.split(".")):
         why = "walks a dunder attribute (reaches interpreter internals)"
     return why
@@ -1334,20 +1414,26 @@ def _why_dangerous(path: str) -> str | None:
 
 # whole packages the pickle deny list holds for the nested loads their objects make when unpickled: their
 # dotted names are how model configs name their own parts (a Keras config's ``"module": "keras.layers"``),
-# so a plain string naming one is no target by itself (its deny-listed final names still are)
+# so a plain string naming one is no target by that whole-package entry alone
 _MODEL_PACKAGES = frozenset({"keras", "tensorflow", "h5py", "huggingface_hub"})
+
+
+@lru_cache(maxsize=1)
+def _bare_policy() -> pickle_fmt.Policy:
+    """The pickle judge's deny list without the whole-package entries of :data:`_MODEL_PACKAGES`."""
+    pol = pickle_fmt.policy()
+    whole = {f"{m}.*" for m in _MODEL_PACKAGES}
+    return dataclasses.replace(pol, deny={k: v for k, v in pol.deny.items() if k not in whole})
 
 
 def _bare_danger(path: str) -> str | None:
     """The deny-list reason for a plain dotted string found in a config with no code key (18b-1):
-    jsonargparse's ``Callable``/class-typed arguments ``import_object`` it. :func:`_why_dangerous`,
-    except a name under :data:`_MODEL_PACKAGES` that only their whole-package entry denies."""
-    why = _why_dangerous(path)
-    p = path.strip()
-    if why is not None and p.split(".", 1)[0] in _MODEL_PACKAGES and \
-            p.rsplit(".", 1)[-1] not in pickle_fmt.policy().deny_names:
-        return None
-    return why
+    jsonargparse's ``Callable``/class-typed arguments ``import_object`` it. :func:`_why_dangerous`
+    by the deny list less the whole-package entries of :data:`_MODEL_PACKAGES` — so a name there is
+    exempt only when that entry is the only reason: every other entry still matches where the pickle
+    judge matches it in an attribute path (``h5py._hl.files.os.system`` reaches ``os.system`` by
+    ``getattr``: an ``anywhere`` module, red team 19b-1), and so do a denied final name and a dunder step."""
+    return _why_dangerous(path, _bare_policy())
 
 
 _DOTTED_AT = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
@@ -1372,7 +1458,12 @@ def names_denied(text: str) -> bool:
     """Whether a text holds a dotted word that the deny list denies as a plain string
     (:func:`_bare_danger`). Linear: the words next to a dot are collected at C speed (the word
     before a dot as the word after it in the reversed text); only where one is a deny-list root, a
-    denied final name or a dunder is the whole dotted word around it judged, each distinct word once."""
+    denied final name or a dunder is the whole dotted word around it judged, each distinct word once.
+    The word is taken from at most 400 characters before the needle: a longer one is judged from
+    there on, a suffix holding the needle — which the deny list denies wherever the whole word is
+    denied for that needle (the needle's entry starts the suffix, or is an ``anywhere`` module, a final
+    name or a dunder in it), so the bound only ever says True more often (this is a pre-filter: the
+    whole value is judged by :meth:`Targets.value`, at any length)."""
     if "." not in text:
         return False
     names = pickle_fmt.policy().deny_names
@@ -1401,8 +1492,11 @@ def names_denied(text: str) -> bool:
 # the code keys a text or string must spell (plainly) to name a target by key
 _CODE_WORDS = (*MARKERS, *INIT_ARGS, "pyref")
 # a string a loader may parse into a mapping or list: YAML (``key:``, flow ``{``/``[``, ``- ``, ``? ``)
-# or TOML (``key =``, ``[table]``)
-_NESTED_SHAPE = re.compile(r"[:={\[?]|(?:^|\n)[ \t]*-")
+# or TOML (``key =``, ``[table]``). A block sequence's ``-`` starts a line after any of YAML's line
+# breaks (PyYAML's reader and libyaml: ``\r``, ``\n``, NEL, U+2028, U+2029) or the stream's start,
+# where a BOM is skipped (red team 19b-2: ``"\r- os.system"`` is a list for jsonargparse); a BOM or
+# break anywhere is allowed for (a wider shape only parses more strings)
+_NESTED_SHAPE = re.compile(r"[:={\[?]|(?:^|[\r\n\x85\u2028\u2029])[\ufeff \t]*-")
 
 
 def may_name_targets(text: str) -> bool:
@@ -1419,7 +1513,7 @@ def string_names_code(value: str) -> bool:
     """Whether a string value of a parsed document (JSON, TOML) may name code by itself: a dotted
     path the deny list denies (:func:`_bare_danger`) or a config inside it (:meth:`Targets._nested`);
     a document with no such string and no code key needs no target walk."""
-    if len(value) < 400 and _DOTTED.fullmatch(value.strip()):
+    if _DOTTED.fullmatch(value.strip()):  # any length (red team 19b-4: Hydra's ``_locate`` walks any number of steps)
         return _bare_danger(value) is not None
     return len(value) >= 4 and _NESTED_SHAPE.search(value) is not None and may_name_targets(value)
 
