@@ -31,6 +31,7 @@ MAX_BYTES = 64 << 20
 MAX_EVENTS = 5_000_000
 MAX_SECONDS = 10.0
 MAX_NESTED_TEXT = 1 << 20  # characters of resolver arguments parsed as YAML on one budget
+NESTED_PARSE_COST = 512  # characters each nested parse counts besides its own (its fixed cost)
 PYTHON_PREFIX = "tag:yaml.org,2002:python/"
 MAX_TAGS = 20
 
@@ -152,9 +153,12 @@ class EventBudget:
         """Count ``n`` characters of a nested text about to be parsed; the bound passed (as a
         reason) — :data:`MAX_NESTED_TEXT` — or ``None`` while within it. Each nested parse has a
         fixed cost beside its events, so their total size is bounded too (fuzzing found a 2 KB
-        config whose arguments made a thousand parses)."""
-        self.text += n
-        return f"over {MAX_NESTED_TEXT} characters of resolver arguments parsed" if self.text > MAX_NESTED_TEXT else None
+        config whose arguments made a thousand parses; fix18y: 30,000 short strings naming code, each
+        parsed as a config, took 4 s): each parse counts :data:`NESTED_PARSE_COST` characters more,
+        so at most about 2,000 are made."""
+        self.text += n + NESTED_PARSE_COST  # (30,000 short strings naming code: 4 s before it counted)
+        return (f"over {MAX_NESTED_TEXT} characters of resolver arguments and strings parsed as configs (each "
+                f"parse counting {NESTED_PARSE_COST} more)" if self.text > MAX_NESTED_TEXT else None)
 
     def spend(self) -> str | None:
         """Count one event; the bound passed (as a reason), or ``None`` while within it."""
