@@ -37,8 +37,9 @@ MAX_PURE_YAML_CHARS = 128 << 10
 """Most characters of a YAML text read with PyYAML's pure-Python parser where libyaml refuses the
 text (:func:`mlbom.formats.yaml_tags.read_both`): it reads about 0.3 MB a second on a loaded
 machine, libyaml 30 times that. Where libyaml reads a text to its end the pure-Python reading adds
-nothing (a differential fuzz of the two: docs/scanning.md) and is not made; where libyaml refuses
-it (``%YAML 1.0``, a text only the pure parser reads), the pure parser reads this many characters,
+nothing (a differential fuzz of the two: docs/scanning.md; but a text with a BOM after its start,
+which the two read differently) and is not made; where libyaml refuses it (``%YAML 1.0``, a text
+only the pure parser reads) or a BOM follows the start, the pure parser reads this many characters,
 and a text it would read on past them is not judged to its end (its tags or targets ``suspicious``)."""
 
 PURE_YAML_MARGIN = 4096

@@ -795,7 +795,7 @@ def yaml_targets(text: str, *, class_keys: tuple[str, ...] = (), legacy_keys: tu
             out.settle(_composer(text, loader) if depth == 0 else lambda n: None)
         return whole
 
-    readings = read_both(read) if depth == 0 or both else [read(yaml.BaseLoader, None)]
+    readings = read_both(read, text) if depth == 0 or both else [read(yaml.BaseLoader, None)]
     if readings[-1] is None:  # stopped at a bound (``bounded`` says which)
         out.settle(lambda n: None)
         out.tags.bounded = out.bounded

@@ -84,7 +84,19 @@ def test_text_only_the_pure_parser_reads_is_read_by_it() -> None:
     r = scan_bytes(text.replace("!!python/name", "!p").encode(), "config.yaml")
     assert r.verdict == "unsafe"
     tags = yaml_tags.python_tags("%YAML 1.0\n%TAG !p! tag:yaml.org,2002:python/\n---\nx: !p!name:os.system 1\n")
-    assert tags.python == ["tag:yaml.org,2002:python/name:os.system"] and tags.parsed
+    assert tags.python == ["tag:yaml.org,2002:python/name:os.system"] and not tags.parsed
+
+
+@needs_libyaml
+def test_a_bom_after_the_start_is_read_by_both_parsers() -> None:
+    """The differential fuzz's one material difference: libyaml skips a BOM at the start of any line,
+    PyYAML's scanner reads it as content — here a comment to libyaml is a key and a value to
+    OmegaConf's parser, which imports the bare deny-listed path (18b-1)."""
+    text = "a: 1\n\ufeff#c: os.system\n"
+    assert [getattr(e, "value", None) for e in yaml.parse(text, Loader=yaml.CBaseLoader)].count("os.system") == 0
+    assert scan_bytes(text.encode(), "config.yaml").verdict == "unsafe"
+    tags = yaml_tags.python_tags("%TAG !e! tag:yaml.org,2002:python/\n---\nx: 1\n\ufeff#c: !e!name:os.system 1\n")
+    assert tags.python == ["tag:yaml.org,2002:python/name:os.system"]
 
 
 @needs_libyaml
