@@ -33,6 +33,20 @@ MAX_YAML_BYTES = 1 << 20
 Python parser reads about 1 MB a second, libyaml builds
 Python nodes at about 100,000 a second."""
 
+MAX_PURE_YAML_CHARS = 128 << 10
+"""Most characters of a YAML text read with PyYAML's pure-Python parser where libyaml refuses the
+text (:func:`mlbom.formats.yaml_tags.read_both`): it reads about 0.3 MB a second on a loaded
+machine, libyaml 30 times that. Where libyaml reads a text to its end the pure-Python reading adds
+nothing (a differential fuzz of the two: docs/scanning.md; but a text with a BOM after its start,
+which the two read differently) and is not made; where libyaml refuses it (``%YAML 1.0``, a text
+only the pure parser reads) or a BOM follows the start, the pure parser reads this many characters,
+and a text it would read on past them is not judged to its end (its tags or targets ``suspicious``)."""
+
+PURE_YAML_MARGIN = 4096
+"""An error the pure-Python parser stops at this many characters before the cut of
+:data:`MAX_PURE_YAML_CHARS` is the whole text's error too: its scanner decides a token by at most
+1,024 characters ahead (a simple key), so nothing past the cut could have changed it."""
+
 MAX_BOM_BYTES = 256 << 20
 """Largest BOM read, validated, signed or verified (256 MiB; ``MLBOM_MAX_BOM_BYTES`` raises or lowers
 it): one limit for every reader of BOM bytes (:mod:`mlbom.cyclonedx.document`)."""

@@ -34,7 +34,7 @@ import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from mlbom.formats import datafile, dcp, hdf5, keras, pickle_start, ubjson, weights
 from mlbom.formats.compression import (
@@ -53,6 +53,9 @@ from mlbom.formats.weights import FormatError, Window
 from mlbom.formats.zipread import ZipArchive, ZipEntry, crc32_of, find_end_record, open_member, read_archive
 from mlbom.hashing import CHUNK, ChunkedHash, ContentChanged, FileDigest, StatKey, VerifiedReader, stat_key
 from mlbom.model import Finding, Severity, Verdict, worst_verdict
+
+if TYPE_CHECKING:  # (imported on use: PyYAML)
+    from mlbom.formats import yaml_tags
 
 MAX_JSON = 64 << 20
 MAX_TEXT = 64 << 20  # text is recognised by reading all of it, up to this size
@@ -875,9 +878,11 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
             if nemo:  # its `target` class paths (the `_target_` keys: judged on the parsed JSON)
                 _config_targets(None, text, acc, where, nemo=True, hydra_key=False)
             return fmt
-    _yaml_tags(text, acc, where)
-    if nemo or _may_name_targets(text, base):
-        _config_targets(None, text, acc, where, nemo=nemo, docs=base.lower().endswith(_DOC_NAMES), name=base)
+    if nemo or _may_name_targets(text, base):  # its readings give the Python tags too (one parse per parser)
+        tags = _config_targets(None, text, acc, where, nemo=nemo, docs=base.lower().endswith(_DOC_NAMES), name=base)
+        _yaml_tags(text, acc, where, found=tags)
+    else:
+        _yaml_tags(text, acc, where)
     return "text"
 
 
@@ -914,12 +919,14 @@ def _marks_code(node: dict[object, object]) -> bool:
 
 
 def _config_targets(doc: object, yaml_text: str | None, acc: _Acc, where: str,
-                    *, nemo: bool = False, hydra_key: bool = True, docs: bool = False, name: str = "") -> None:
+                    *, nemo: bool = False, hydra_key: bool = True, docs: bool = False,
+                    name: str = "") -> yaml_tags.TagScan | None:
     """Code a config names for a framework to import and call (Hydra ``_target_``, jsonargparse
     ``class_path``, fiddle pyrefs, OmegaConf resolvers) — a parsed JSON ``doc``, or a YAML text,
     with the ``target`` class paths and Hydra-0.x ``cls`` targets of NeMo's ``model_config.yaml``
     (``nemo``) (:mod:`mlbom.formats.config_targets`, imported on use: PyYAML): deny-listed
-    ``unsafe``, any other ``suspicious`` (``code.remote``)."""
+    ``unsafe``, any other ``suspicious`` (``code.remote``). A YAML text's Python tags, from the same
+    readings, are returned (:func:`_yaml_tags` judges them)."""
     from mlbom.formats import config_targets as ct
 
     if yaml_text is not None:
@@ -932,6 +939,7 @@ def _config_targets(doc: object, yaml_text: str | None, acc: _Acc, where: str,
             acc.add(j.id, "info", f"{where}: documentation, not judged as a config: {j.message}")
             continue
         acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
+    return targets.tags if yaml_text is not None else None
 
 
 def _pickle_config(value: object, acc: _Acc, where: str) -> None:
@@ -1004,10 +1012,11 @@ def _text_reading(fh: IO[bytes], size: int, name: str, fmt: str, acc: _Acc, fact
     _judge_text(text, name, acc, facts, where=f"{where} (read as text)", folder=folder)
 
 
-def _yaml_tags(text: str, acc: _Acc, where: str) -> None:
+def _yaml_tags(text: str, acc: _Acc, where: str, found: yaml_tags.TagScan | None = None) -> None:
     """Python tags of a YAML text: as spelled (the substring rule, also for text that does not
     parse), and as PyYAML's parser resolves them (``%TAG`` handles, verbatim tags, ``%xx``
-    escapes; :mod:`mlbom.formats.yaml_tags`). Any one is ``suspicious``."""
+    escapes; :mod:`mlbom.formats.yaml_tags`; ``found``: from the config-target walk's readings of
+    the same text). Any one is ``suspicious``."""
     from mlbom.formats import yaml_tags
 
     if "!!python/" in text or "tag:yaml.org,2002:python/" in text:
@@ -1016,7 +1025,8 @@ def _yaml_tags(text: str, acc: _Acc, where: str) -> None:
         return
     if "!" not in text:  # every tag is written with a '!'
         return
-    found = yaml_tags.python_tags(text)
+    if found is None:
+        found = yaml_tags.python_tags(text)
     if found.python:
         shown = ", ".join(repr(t[:120]) for t in found.python[:3])
         acc.add("yaml.python-tag", "high", f"{where}: YAML Python tag resolved by the parser ({shown}; spelled "

@@ -58,9 +58,9 @@ def test_16b5_every_libyaml_only_spelling_is_walked() -> None:
 
 def test_16b5_targets_of_both_readings_are_unioned() -> None:
     t = ct.yaml_targets(TAB_CONFIG)
-    if LIBYAML:
+    if LIBYAML:  # libyaml reads it to its end: the pure-Python reading (an error) adds nothing (fix18y)
         assert "os.system" in t.paths and "json.JSONEncoder" in t.paths
-        assert t.unparsed and not t.read_by_none
+        assert not t.unparsed and not t.read_by_none
     else:
         assert t.read_by_none
 

@@ -81,6 +81,7 @@ bound the rest is not checked and says so.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import re
 import sys
@@ -91,7 +92,7 @@ from functools import lru_cache
 import yaml
 
 from mlbom.formats import pickle as pickle_fmt
-from mlbom.formats.yaml_tags import EventBudget, loaders
+from mlbom.formats.yaml_tags import EventBudget, Outcome, TagScan, events, is_python_tag, read_both
 from mlbom.model import Severity, Verdict
 
 if sys.version_info >= (3, 11):
@@ -120,6 +121,7 @@ MAX_DEREF = 16  # node interpolations followed to resolve one target (deeper, or
 MAX_LOOKUPS = 10_000  # node lookups to resolve the interpolated targets of one document
 MAX_PENDING = 10_000  # targets spelled with ${…} kept to resolve per text (more: not resolved, suspicious)
 MAX_PARSED = 10_000  # resolver arguments remembered per text (parsed once each)
+MAX_SHOWN_TAGS = 20  # Python tags kept from a text's readings (yaml_tags.MAX_TAGS)
 MAX_NEST = 4  # resolver arguments parsed as YAML inside resolver arguments parsed as YAML …
 
 HYDRA, JSONARGPARSE, FIDDLE = "Hydra/NeMo", "jsonargparse", "fiddle"
@@ -176,6 +178,8 @@ class Targets:
     _parsed_values: set[str] = field(default_factory=set, repr=False, compare=False)  # values whose calls were read
     # string values read as a config inside a config (text -> its targets: :meth:`_nested`)
     _strings: dict[str, Targets] = field(default_factory=dict, repr=False, compare=False)
+    # the Python tags of a top-level YAML text's nodes, from the same readings (:func:`_walk`)
+    tags: TagScan = field(default_factory=TagScan, repr=False, compare=False)
 
     def _once(self, which: str, item: str) -> None:
         if (which, item) not in self._seen:
@@ -777,36 +781,50 @@ def yaml_targets(text: str, *, class_keys: tuple[str, ...] = (), legacy_keys: tu
     out = Targets(budget=budget or EventBudget(), depth=depth)
     # the top-level text is read by both PyYAML parsers (OmegaConf's SafeLoader: pure Python;
     # jsonargparse's DefaultLoader: libyaml's CSafeLoader), which refuse different input (16b-5: a
-    # TAB after ``key:``): each reading is walked, its targets together; a resolver's argument is
-    # parsed by OmegaConf (pure Python) only
-    read = []
-    for i, loader in enumerate(loaders() if depth == 0 or both else [yaml.BaseLoader]):
-        if i and budget is None:
+    # TAB after ``key:``): each reading walked (:func:`~mlbom.formats.yaml_tags.read_both`: the
+    # pure-Python one where libyaml's stops at an error), its targets together; a resolver's
+    # argument is parsed by OmegaConf (pure Python) only
+    first = True
+
+    def read(loader: type[yaml.BaseLoader], limit: int | None) -> bool | None:
+        nonlocal first
+        if not first and budget is None:
             out.budget = EventBudget()  # each reading its own bound
-        whole = _walk(text, loader, out, class_keys=class_keys, legacy_keys=legacy_keys, hydra_key=hydra_key)
-        if whole is None:  # stopped at a bound (``bounded`` says which)
-            out.settle(lambda n: None)
-            return out.finish()
-        out.settle(_composer(text, loader) if depth == 0 else lambda n: None)
-        read.append(bool(whole))
-    out.unparsed = not all(read)
-    out.read_by_none = not any(read)
+        first = False
+        whole = _walk(text, loader, out, class_keys=class_keys, legacy_keys=legacy_keys, hydra_key=hydra_key,
+                      limit=limit)
+        if whole is not None:
+            out.settle(_composer(text, loader) if depth == 0 else lambda n: None)
+        return whole
+
+    readings = read_both(read, text) if depth == 0 or both else [read(yaml.BaseLoader, None)]
+    if readings[-1] is None:  # stopped at a bound (``bounded`` says which)
+        out.settle(lambda n: None)
+        out.tags.bounded = out.bounded
+        return out.finish()
+    out.unparsed = not all(readings)
+    out.read_by_none = not any(readings)
+    out.tags.parsed = any(readings)
     return out.finish()
 
 
 def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys: tuple[str, ...],
-          legacy_keys: tuple[str, ...], hydra_key: bool) -> bool | None:
+          legacy_keys: tuple[str, ...], hydra_key: bool, limit: int | None = None) -> bool | None:
     """One parser's reading of a YAML text into ``out`` (:func:`yaml_targets`): True when it read
-    the whole text, False when it stopped at an error, None when it stopped at a bound."""
+    the whole text, False when it stopped at an error, None when it stopped at a bound (``limit``:
+    :func:`~mlbom.formats.yaml_tags.events`). The Python tags of the nodes of a top-level text are
+    collected on the way (``out.tags``: one parse per parser for both judgements)."""
+    how = Outcome()
+    tags = out.tags if out.depth == 0 else None
     anchors: dict[str, str] = {}
     spans: dict[str, tuple[_Place | object, int, int]] = {}  # anchored collections: place, pending targets
     stack: list[_Frame] = []
     doc = -1
     try:
-        for event in yaml.parse(text, Loader=loader):
-            if (bound := out.budget.spend()) is not None:
-                out.bounded = bound
-                return None
+        for event in events(text, loader, out.budget, how, limit):
+            if tags is not None and isinstance(tag := getattr(event, "tag", None), str) and is_python_tag(tag) \
+                    and tag not in tags.python and len(tags.python) < MAX_SHOWN_TAGS:
+                tags.python.append(tag)
             if isinstance(event, yaml.DocumentStartEvent):
                 doc += 1
                 anchors.clear()
@@ -871,9 +889,12 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                 out.collections = True
                 stack.append(_Frame(isinstance(event, yaml.MappingStartEvent), _below(top), anchor,
                                     len(out._pending)))
-    except (yaml.YAMLError, ValueError, RecursionError, MemoryError):
+    except (yaml.YAMLError, ValueError, RecursionError, MemoryError):  # (raised by ``events``: none expected)
         return False
-    return True
+    if how.bounded is not None:
+        out.bounded = how.bounded
+        return None
+    return how.whole
 
 
 def _composer(text: str, loader: type[yaml.BaseLoader] = yaml.BaseLoader) -> Callable[[int], object]:
@@ -1406,6 +1427,9 @@ def _why_dangerous(path: str, pol: pickle_fmt.Policy | None = None) -> str | Non
     resolve it like a pickle global: module first, then attributes), a dunder step, or None.
     ``pol``: the deny list to judge by (default: the pickle judge's)."""
     p = path.strip()
+    # the pre-check is exact for the pickle judge's list, and ``pol`` is that list or a part of it
+    if "." in p and "__" not in p and not _may_be_denied(p.split(".")):
+        return None
     why = pickle_fmt.danger(p, pol) or ("." not in p and pickle_fmt.danger(f"builtins.{p}", pol)) or None
     if why is None and any(len(s) > 4 and s.startswith("__") and s.endswith("__") for s in p.split(".")):
         why = "walks a dunder attribute (reaches interpreter internals)"
@@ -1449,6 +1473,27 @@ def _deny_roots() -> tuple[str, ...]:
         pol = pickle_fmt.policy()
         _ROOTS.append(tuple(sorted({k.split(".", 1)[0] for k in pol.deny} | set(pol.anywhere) | {"builtins"})))
     return _ROOTS[0]
+
+
+_DENY_PARTS: list[tuple[frozenset[str], frozenset[str], frozenset[str]]] = []
+
+
+def _may_be_denied(parts: list[str]) -> bool:
+    """Whether the deny list may deny a dotted path of these parts (two or more), by what
+    :func:`mlbom.formats.pickle.danger` needs: its last part a denied final name or the last part of
+    an exact entry, or a part (or two parts running) that a wildcard entry (``os.*``,
+    ``torch.hub.*``) starts with. False: ``danger`` says None (40,000 dotted values of a 1 MB config
+    checked at a tenth of its cost)."""
+    if not _DENY_PARTS:
+        pol = pickle_fmt.policy()
+        wild = [k[:-2].split(".") for k in pol.deny if k.endswith(".*")]
+        _DENY_PARTS.append((frozenset(k.rsplit(".", 1)[-1] for k in pol.deny if not k.endswith(".*"))
+                            | frozenset(pol.deny_names),
+                            frozenset(w[0] for w in wild if len(w) == 1),
+                            frozenset(f"{w[0]}.{w[1]}" for w in wild if len(w) > 1)))
+    last, one, two = _DENY_PARTS[0]
+    return (parts[-1] in last or not one.isdisjoint(parts)
+            or any(f"{a}.{b}" in two for a, b in itertools.pairwise(parts)))
 
 
 _AFTER_DOT = re.compile(r"\.(\w{1,64})")  # a literal first character: scanned at C speed

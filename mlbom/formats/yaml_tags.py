@@ -7,6 +7,11 @@ verbatim tag ``!<…>`` names it in full, and ``%xx`` escapes in a tag are decod
 (``Scanner.scan_uri_escapes``; libyaml does the same). So the text is parsed — never
 composed or constructed — and each node's resolved tag is checked.
 
+Both parsers are read (:func:`read_both`): libyaml's first; PyYAML's pure-Python one only where
+libyaml stops at an error (a differential fuzz found no text libyaml reads to its end on which the
+pure-Python reading holds anything libyaml's does not: ``tools/yaml_backend_diff.py``), and then
+for its first :data:`mlbom.limits.MAX_PURE_YAML_CHARS` characters.
+
 Bounded: at most :data:`MAX_BYTES` of text, :data:`MAX_EVENTS` events and :data:`MAX_SECONDS`
 of parsing; past a bound the result says so (``bounded``). A text that does not parse yields
 the tags seen before the error (a multi-document ``load_all`` constructs earlier documents).
@@ -15,14 +20,18 @@ the tags seen before the error (a multi-document ``load_all`` constructs earlier
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import yaml
+
+from mlbom.limits import MAX_PURE_YAML_CHARS, PURE_YAML_MARGIN
 
 MAX_BYTES = 64 << 20
 MAX_EVENTS = 5_000_000
 MAX_SECONDS = 10.0
 MAX_NESTED_TEXT = 1 << 20  # characters of resolver arguments parsed as YAML on one budget
+NESTED_PARSE_COST = 512  # characters each nested parse counts besides its own (its fixed cost)
 PYTHON_PREFIX = "tag:yaml.org,2002:python/"
 MAX_TAGS = 20
 
@@ -54,20 +63,91 @@ def is_python_tag(tag: str) -> bool:
 
 def python_tags(text: str) -> TagScan:
     """The Python tags of every node of ``text`` as PyYAML's parsers resolve them: both readings
-    (:func:`loaders`), their tags together; ``parsed`` only when both read the whole text."""
-    out = TagScan(parsed=True)
+    (:func:`read_both`), their tags together; ``parsed`` only when a reading walked read the whole
+    text and none stopped at a bound."""
+    out = TagScan()
     if len(text) > MAX_BYTES:
         return TagScan(bounded=f"over {MAX_BYTES} characters")
-    for loader in loaders():
-        one = tags_with(text, loader)
+
+    def read(loader: type[yaml.BaseLoader], limit: int | None) -> bool | None:
+        one = tags_with(text, loader, limit=limit)
         for tag in one.python:
             if tag not in out.python and len(out.python) < MAX_TAGS:
                 out.python.append(tag)
-        out.parsed = out.parsed and one.parsed
-        if one.bounded is not None:
-            out.bounded = one.bounded
-            return out
+        out.bounded = out.bounded or one.bounded
+        return None if one.bounded is not None else one.parsed
+
+    out.parsed = all(r is True for r in read_both(read, text))
     return out
+
+
+def read_both(read: Callable[[type[yaml.BaseLoader], int | None], bool | None], text: str) -> list[bool | None]:
+    """A text read by each parser a loader may use (:func:`loaders`): ``read(loader, limit)`` walks
+    one reading — True when it read the text to its end, False when it stopped at an error, None at a
+    bound — and the results come back in order. libyaml's reading comes first; PyYAML's pure-Python
+    one (OmegaConf's ``SafeLoader``, ``yaml.unsafe_load``) is read only when libyaml's stopped at an
+    error — or when the text holds a BOM after its first character (:func:`known_to_differ`) — with
+    ``limit`` :data:`~mlbom.limits.MAX_PURE_YAML_CHARS` (:func:`events`): on every other text libyaml
+    reads to its end the pure-Python parser either yields the same events (but the ``implicit`` flags
+    of a node tagged ``!``, which neither walk reads) or stops at an error in a document no
+    pure-Python loader then loads (a differential fuzz of both: ``tools/yaml_backend_diff.py``;
+    docs/scanning.md), so its reading adds nothing there — and it is some 30 times slower (1 MB of
+    config: 3 s). Without libyaml the pure-Python parser is the only one, read without ``limit``."""
+    c = loaders()
+    if len(c) == 1:
+        return [read(c[0], None)]
+    first = read(c[1], None)
+    if first is None or (first and not known_to_differ(text)):
+        return [first]
+    return [first, read(c[0], MAX_PURE_YAML_CHARS)]
+
+
+def known_to_differ(text: str) -> bool:
+    """Whether ``text`` holds what the two parsers read differently though both read it to its end:
+    a BOM after the first character (libyaml skips one at the start of any line as if it were not
+    there; PyYAML's scanner only at the very start, elsewhere it is content: ``"\ufeff  2"`` against
+    ``"2"``, a ``"\ufeff- 1"`` scalar against a sequence) — the one such difference the differential
+    fuzz found (docs/scanning.md)."""
+    return "\ufeff" in text[1:]
+
+
+@dataclass
+class Outcome:
+    """How one reading of :func:`events` ended: ``whole`` read to its end, else ``bounded`` (why)
+    when it stopped at a bound, or neither when it stopped at an error."""
+
+    whole: bool = False
+    bounded: str | None = None
+
+
+def events(text: str, loader: type[yaml.BaseLoader], budget: EventBudget, out: Outcome,
+           limit: int | None = None) -> Iterator[yaml.Event]:
+    """The events of ``text`` as ``loader``'s parser yields them, within ``budget``; how it ended in
+    ``out``. ``limit``: only that many characters are handed to the parser (PyYAML's pure-Python
+    scanner reads a single 1 MB token in a second): an error it stops at more than
+    :data:`~mlbom.limits.PURE_YAML_MARGIN` characters before the cut is the text's own (the scanner
+    decides a token by at most 1,024 characters ahead of it: a simple key), anything else — the cut
+    read to its end, an error near it — is a bound."""
+    cut = text if limit is None or len(text) <= limit else text[:limit]
+    why = (f"libyaml refuses the text and PyYAML's pure-Python parser (OmegaConf's, yaml.unsafe_load's) reads on "
+           f"past the first {limit} characters, which mlbom reads with it (the rest not checked)")
+    try:
+        for event in yaml.parse(cut, Loader=loader):
+            if (bound := budget.spend()) is not None:
+                out.bounded = bound
+                return
+            yield event
+    except (yaml.YAMLError, ValueError, RecursionError, MemoryError) as exc:
+        if limit is not None and cut is not text:
+            mark = getattr(exc, "problem_mark", None)
+            at = getattr(mark, "index", None)
+            if not isinstance(at, int) or at > limit - PURE_YAML_MARGIN:
+                out.bounded = why
+        return
+    if cut is not text:
+        out.bounded = why
+        return
+    out.whole = True
 
 
 class EventBudget:
@@ -83,9 +163,12 @@ class EventBudget:
         """Count ``n`` characters of a nested text about to be parsed; the bound passed (as a
         reason) — :data:`MAX_NESTED_TEXT` — or ``None`` while within it. Each nested parse has a
         fixed cost beside its events, so their total size is bounded too (fuzzing found a 2 KB
-        config whose arguments made a thousand parses)."""
-        self.text += n
-        return f"over {MAX_NESTED_TEXT} characters of resolver arguments parsed" if self.text > MAX_NESTED_TEXT else None
+        config whose arguments made a thousand parses; fix18y: 30,000 short strings naming code, each
+        parsed as a config, took 4 s): each parse counts :data:`NESTED_PARSE_COST` characters more,
+        so at most about 2,000 are made."""
+        self.text += n + NESTED_PARSE_COST  # (30,000 short strings naming code: 4 s before it counted)
+        return (f"over {MAX_NESTED_TEXT} characters of resolver arguments and strings parsed as configs (each "
+                f"parse counting {NESTED_PARSE_COST} more)" if self.text > MAX_NESTED_TEXT else None)
 
     def spend(self) -> str | None:
         """Count one event; the bound passed (as a reason), or ``None`` while within it."""
@@ -97,19 +180,14 @@ class EventBudget:
         return None
 
 
-def tags_with(text: str, loader: type[yaml.BaseLoader]) -> TagScan:
-    """The Python tags of ``text`` as one parser (``loader``'s) resolves them, bounded."""
+def tags_with(text: str, loader: type[yaml.BaseLoader], *, limit: int | None = None) -> TagScan:
+    """The Python tags of ``text`` as one parser (``loader``'s) resolves them, bounded
+    (``limit``: :func:`events`)."""
     out = TagScan()
-    budget = EventBudget()
-    try:
-        for event in yaml.parse(text, Loader=loader):
-            tag = getattr(event, "tag", None)
-            if isinstance(tag, str) and is_python_tag(tag) and len(out.python) < MAX_TAGS:
-                out.python.append(tag)
-            if (bound := budget.spend()) is not None:
-                out.bounded = bound
-                return out
-    except (yaml.YAMLError, ValueError, RecursionError, MemoryError):
-        return out
-    out.parsed = True
+    how = Outcome()
+    for event in events(text, loader, EventBudget(), how, limit):
+        tag = getattr(event, "tag", None)
+        if isinstance(tag, str) and is_python_tag(tag) and len(out.python) < MAX_TAGS:
+            out.python.append(tag)
+    out.parsed, out.bounded = how.whole, how.bounded
     return out

@@ -1,0 +1,142 @@
+"""fix18y: a YAML config is read in bounded time — one parse per parser, the pure-Python one only
+where libyaml refuses the text, and then for a bounded prefix.
+
+Measured on main 27062ea (2-core loaded machine, CPU seconds): a Hydra target then 12,000 dotted
+values (0.33 MB) 1.5 s and 40,000 (1.1 MB) 3.9 s (``suspicious``: "over 10 s of parsing" under a
+profiler); a deny-listed word in a comment and 40,000 ``'a: b'`` strings (0.8 MB) 3.9 s. 80 % of it
+was PyYAML's pure-Python parser, run twice (tags, then targets) besides libyaml's twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mlbom.formats import config_targets as ct
+from mlbom.formats import yaml_tags
+from mlbom.limits import MAX_PURE_YAML_CHARS, PURE_YAML_MARGIN
+from mlbom.scanner import scan_bytes, scan_file
+
+HOSTILE = Path(__file__).resolve().parent.parent / "fixtures" / "hostile" / "fuzz" / "scanner-yaml"
+LIBYAML = isinstance(getattr(yaml, "CBaseLoader", None), type)
+needs_libyaml = pytest.mark.skipif(not LIBYAML, reason="PyYAML without libyaml: the pure parser is the only one")
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Counts yaml.parse/compose_all calls by parser (``pure`` / ``libyaml``)."""
+    seen: Counter[str] = Counter()
+    parse, compose = yaml.parse, yaml.compose_all
+
+    def which(loader: object) -> str:
+        return "libyaml" if loader is getattr(yaml, "CBaseLoader", None) else "pure"
+
+    def counting_parse(stream: object, Loader: object = yaml.Loader) -> object:
+        seen[which(Loader)] += 1
+        return parse(stream, Loader=Loader)  # type: ignore[arg-type]
+
+    def counting_compose(stream: object, Loader: object = yaml.Loader) -> object:
+        seen["compose-" + which(Loader)] += 1
+        return compose(stream, Loader=Loader)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(yaml, "parse", counting_parse)
+    monkeypatch.setattr(yaml, "compose_all", counting_compose)
+    return seen
+
+
+@needs_libyaml
+@pytest.mark.parametrize("name", ["slow-target-then-12k-dotted-values.yaml", "slow-deny-word-and-20k-colon-strings.yaml"])
+def test_hostile_config_is_parsed_once_by_libyaml_only(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = HOSTILE / name
+    before = scan_file(path).verdict
+    seen = _counting(monkeypatch)
+    start = time.process_time()
+    result = scan_file(path)
+    took = time.process_time() - start
+    assert result.verdict == before
+    assert seen == Counter({"libyaml": 1}), seen  # main: 2 libyaml + 2 pure-Python parses
+    assert took < 5.0, took  # (about 0.2 s here: the bound of docs/fuzzing.md is 1 s per MB; CI may be slow)
+
+
+@needs_libyaml
+def test_tags_and_targets_come_from_one_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = ("%TAG !p! tag:yaml.org,2002:python/\n---\nx: !p!name:os.system 1\nmodel:\n"
+            "  _target_: torch.nn.Linear\n")
+    seen = _counting(monkeypatch)
+    r = scan_bytes(text.encode(), "config.yaml")
+    ids = {f.id for f in r.findings}
+    assert {"yaml.python-tag", "code.remote"} <= ids and r.verdict == "suspicious"
+    assert seen == Counter({"libyaml": 1}), seen
+
+
+@needs_libyaml
+def test_text_only_the_pure_parser_reads_is_read_by_it() -> None:
+    """libyaml refuses ``%YAML 1.0`` ("found incompatible YAML document"); PyYAML's own parser reads
+    on with a warning, and so does OmegaConf: its reading is walked."""
+    text = "%YAML 1.0\n---\nmodel:\n  _target_: os.system\nt: !!python/name:os.system x\n"
+    with pytest.raises(yaml.YAMLError):
+        list(yaml.parse(text, Loader=yaml.CBaseLoader))
+    t = ct.yaml_targets(text)
+    assert "os.system" in t.paths and t.unparsed and not t.read_by_none
+    r = scan_bytes(text.replace("!!python/name", "!p").encode(), "config.yaml")
+    assert r.verdict == "unsafe"
+    tags = yaml_tags.python_tags("%YAML 1.0\n%TAG !p! tag:yaml.org,2002:python/\n---\nx: !p!name:os.system 1\n")
+    assert tags.python == ["tag:yaml.org,2002:python/name:os.system"] and not tags.parsed
+
+
+@needs_libyaml
+def test_a_bom_after_the_start_is_read_by_both_parsers() -> None:
+    """The differential fuzz's one material difference: libyaml skips a BOM at the start of any line,
+    PyYAML's scanner reads it as content — here a comment to libyaml is a key and a value to
+    OmegaConf's parser, which imports the bare deny-listed path (18b-1)."""
+    text = "a: 1\n\ufeff#c: os.system\n"
+    assert [getattr(e, "value", None) for e in yaml.parse(text, Loader=yaml.CBaseLoader)].count("os.system") == 0
+    assert scan_bytes(text.encode(), "config.yaml").verdict == "unsafe"
+    tags = yaml_tags.python_tags("%TAG !e! tag:yaml.org,2002:python/\n---\nx: 1\n\ufeff#c: !e!name:os.system 1\n")
+    assert tags.python == ["tag:yaml.org,2002:python/name:os.system"]
+
+
+@needs_libyaml
+def test_a_long_text_only_the_pure_parser_reads_is_suspicious_past_its_bound() -> None:
+    filler = "".join(f"k{i}: v{i}\n" for i in range(MAX_PURE_YAML_CHARS // 8))
+    text = "%YAML 1.0\n---\nmodel:\n  _target_: torch.nn.Linear\n" + filler + "late:\n  _target_: os.system\n"
+    start = time.process_time()
+    t = ct.yaml_targets(text)
+    assert time.process_time() - start < 5.0
+    assert t.bounded is not None and "first 131072 characters" in t.bounded
+    r = scan_bytes(text.encode(), "config.yaml")
+    assert r.verdict == "suspicious" and any("not checked to the end" in f.message for f in r.findings)
+    tags = yaml_tags.python_tags("%YAML 1.0\n---\nx: !t 1\n" + filler)
+    assert tags.bounded is not None and not tags.parsed
+    assert scan_bytes(("%YAML 1.0\n---\nx: !t 1\n" + filler).encode(), "notes.yaml").verdict == "suspicious"
+
+
+@needs_libyaml
+def test_an_early_error_of_the_pure_parser_in_a_long_text_is_no_bound() -> None:
+    """Both parsers refuse it early: the error is the text's own, whatever follows the cut."""
+    filler = "".join(f"k{i}: v{i}\n" for i in range(MAX_PURE_YAML_CHARS // 8))
+    text = "model:\n  _target_: [torch.nn.Linear\n}\n" + filler
+    assert len(text) > MAX_PURE_YAML_CHARS + PURE_YAML_MARGIN
+    t = ct.yaml_targets(text)
+    assert t.bounded is None and t.read_by_none
+    assert yaml_tags.python_tags("a: !t [1\n}\n" + filler).bounded is None
+
+
+def test_deny_prefilter_agrees_with_the_deny_list() -> None:
+    """The cheap test in front of ``pickle.danger`` (:func:`config_targets._may_be_denied`) never
+    says no where the deny list says yes."""
+    from mlbom.formats import pickle as pickle_fmt
+
+    pol = pickle_fmt.policy()
+    paths: set[str] = set()
+    for k in pol.deny:
+        b = k[:-2] if k.endswith(".*") else k
+        paths |= {b, f"{b}.x", f"a.{b}", f"a.{b}.y", f"sklearn.{b}", f"{b}.system"}
+    paths |= {f"x.y.{n}" for n in pol.deny_names} | {f"x.{a}.system" for a in pol.anywhere}
+    denied = [p for p in paths if pickle_fmt.danger(p) is not None]
+    assert len(denied) > 500
+    assert all(ct._why_dangerous(p) is not None for p in denied)
+    assert ct._why_dangerous("torch.nn.Linear7") is None and ct._why_dangerous("torch.hub.load") is not None
