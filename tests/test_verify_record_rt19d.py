@@ -304,3 +304,18 @@ def test_19d8_pth_over_the_byte_bound_is_medium(tmp_path: Path, capsys: pytest.C
     (site / "zz-paths.pth").write_text("#" * (1 << 20) + "\n/somewhere\n")
     found = _ids(_findings(root, tmp_path, capsys), "python.record-unverified")
     assert len(found) == 1 and found[0].startswith("medium") and "zz-paths.pth" in found[0], found
+
+
+def test_19d7_recorded_module_in_the_base_site_is_no_shadow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With system site on, a base distribution's recorded top-level module (outside the
+    environment, so not hashed) is what `import` loads: not reported as shadowing."""
+    base = tmp_path / "base"
+    (base / "bin").mkdir(parents=True)
+    (base / "lib" / "python3.11").mkdir(parents=True)
+    (base / "lib" / "python3.11" / "os.py").write_text("")
+    _install(base / "lib" / "python3.11" / "site-packages", {"six.py": b"X = 1\n"}, name="six")
+    root = tmp_path / "env"
+    (root / "lib" / "python3.11" / "site-packages").mkdir(parents=True)
+    (root / "pyvenv.cfg").write_text(f"home = {base / 'bin'}\nversion = 3.11.7\n")
+    found = _findings(root, tmp_path, capsys)
+    assert _ids(found, "medium python.environment-not-isolated") and not _ids(found, "python.unrecorded-code"), found

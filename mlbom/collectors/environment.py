@@ -1420,7 +1420,9 @@ def _shadowing(names: dict[tuple[str, str], tuple[_Dist, str]], site_path: list[
             yield from _namespace_portions(d, name, site_path, walked, walk)
             continue
         entry, files = found
-        wrong = [f for f in files if not walk.vouched(f)]
+        # a file a RECORD lists outside the environment (the base's site folders, with system
+        # site on) is not hashed and is reported as such (python.record-outside-environment)
+        wrong = [f for f in files if not walk.vouched(f) and (f not in walk.listed or walk.inside(f))]
         if not wrong:
             if os.path.dirname(files[0]) == entry and files[0].endswith(_SOURCE_SUFFIXES):
                 yield from _cache_findings(d, files[0], walk)  # a top-level module's bytecode
