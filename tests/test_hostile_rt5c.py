@@ -62,7 +62,7 @@ def _findings(doc: dict[str, object]) -> list[str]:
 def _venv(root: Path, dists: list[tuple[str, str, str]], *, record: str = "") -> Path:
     site = root / "lib" / "python3.11" / "site-packages"
     (site / "aaa").mkdir(parents=True)
-    (root / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.11.7\n")
+    (root / "pyvenv.cfg").write_text("home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.7\n")
     (site / "aaa" / "__init__.py").write_text("")
     for name, ver, extra in dists:
         d = site / f"{name if len(name) < 100 else 'long'}-1.0.dist-info"  # the name is read from METADATA

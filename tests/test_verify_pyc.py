@@ -44,7 +44,7 @@ def _env(root: Path) -> Path:
     ver = f"{sys.version_info[0]}.{sys.version_info[1]}"
     site = root / "lib" / f"python{ver}" / "site-packages"
     (site / "victim").mkdir(parents=True)
-    (root / "pyvenv.cfg").write_text(f"home = /usr/bin\nversion = {ver}.0\n")
+    (root / "pyvenv.cfg").write_text(f"home = /usr/bin\ninclude-system-site-packages = false\nversion = {ver}.0\n")
     src = site / "victim" / "__init__.py"
     src.write_bytes(GOOD)
     info = site / "victim-1.0.dist-info"

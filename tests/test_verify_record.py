@@ -29,7 +29,7 @@ def _env(root: Path, *, alg: str = "sha256", extra_rows: str = "") -> Path:
     """A venv at ``root`` with ``victim`` 1.0 installed and its RECORD hashed with ``alg``."""
     site = root / "lib" / "python3.11" / "site-packages"
     (site / "victim").mkdir(parents=True)
-    (root / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.11.7\n")
+    (root / "pyvenv.cfg").write_text("home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.7\n")
     (site / "victim" / "__init__.py").write_bytes(GOOD)
     info = site / "victim-1.0.dist-info"
     info.mkdir()

@@ -65,7 +65,7 @@ def _venv(root: Path) -> Path:
     """A static venv layout (no interpreter): ``locate`` reads its site folder by layout."""
     site = root / "lib" / "python3.11" / "site-packages"
     site.mkdir(parents=True)
-    (root / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.11.7\n")
+    (root / "pyvenv.cfg").write_text("home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.7\n")
     return site
 
 

@@ -2,16 +2,16 @@
 folder or an interpreter, with their dependency graph.
 
 Read, never run: metadata is read from ``*.dist-info``/``*.egg-info`` as bytes. Given an
-interpreter (or a venv with a working one) mlbom runs it once, isolated and with ``-S`` so that
-no ``.pth`` file or ``sitecustomize`` executes, only to ask for its stdlib path, its site
-folders and its PEP 508 marker environment; ``.pth`` path lines are then followed statically
-and their ``import`` lines are never run. Without a runnable interpreter the facts come from
-``pyvenv.cfg`` and the folder layout, and the BOM says so.
+interpreter file mlbom runs it once, isolated and with ``-S`` so that no ``.pth`` file or
+``sitecustomize`` executes, only to ask for its stdlib path, its site folders and its PEP 508
+marker environment; a venv folder's own interpreter only when that runs no code the folder
+controls (:func:`_why_not_run`). ``.pth`` path lines are then followed statically and their
+``import`` lines are never run. Otherwise the facts come from ``pyvenv.cfg`` and the folder
+layout (with ``site.venv``'s rules), and the BOM says so.
 """
 
 from __future__ import annotations
 
-import configparser
 import contextlib
 import dataclasses
 import json
@@ -34,7 +34,7 @@ import mlbom.licenses as licenses
 from mlbom.collectors import BaseCollector, Context, Option
 from mlbom.collectors.facts import Fact, FrameworkBuild, InstalledPackage, PythonEnvironment
 from mlbom.errors import InputError
-from mlbom.formats import bytecode, pymeta
+from mlbom.formats import bytecode, pymeta, safe_zip
 from mlbom.formats.safe_read import read_bounded
 from mlbom.hashing import default_workers, sha256_file, sha256_files
 from mlbom.identity import pypi_purl, safe_url
@@ -56,19 +56,24 @@ from mlbom.versions import contains, marker_holds, parse_version
 
 _QUERY = r"""
 import json, os, platform, sys, site
-# site.venv() would process .pth files (code execution): find pyvenv.cfg the way it does.
+# site.venv() would process .pth files (code execution): apply its rules without calling it.
+# CPython 3.11 site.venv: the first of exe_dir/pyvenv.cfg, dirname(exe_dir)/pyvenv.cfg holds
+# the settings, but the prefix is always dirname(exe_dir); include-system-site-packages starts
+# as "true" (a cfg without the key gets the base site folders and the user site).
 prefixes = [sys.prefix]
+system = None
 exe_dir = os.path.dirname(os.path.abspath(sys.executable))
 for cand in (exe_dir, os.path.dirname(exe_dir)):
     cfg = os.path.join(cand, "pyvenv.cfg")
     if os.path.isfile(cfg):
-        system = False
+        system = "true"
         with open(cfg, encoding="utf-8", errors="replace") as fh:
             for line in fh:
-                key, eq, value = line.partition("=")
-                if eq and key.strip().lower() == "include-system-site-packages":
-                    system = value.strip().lower() == "true"
-        prefixes = [cand] + ([sys.prefix] if system else [])
+                if "=" in line:
+                    key, _, value = line.partition("=")
+                    if key.strip().lower() == "include-system-site-packages":
+                        system = value.strip().lower()
+        prefixes = [os.path.dirname(exe_dir)] + ([sys.prefix] if system == "true" else [])
         break
 # With -S the venv is not applied (sys.prefix is the base), and a distribution's patched site.py
 # (Debian/Ubuntu: dist-packages unless sys.prefix differs from sys.base_prefix) would name the
@@ -107,7 +112,8 @@ m = {"implementation_name": sys.implementation.name,
      "sys_platform": sys.platform}
 import importlib.util
 pyc = {"tag": sys.implementation.cache_tag, "magic": importlib.util.MAGIC_NUMBER.hex()}
-print(json.dumps({"path": sys.path, "site": sp, "prefix": prefixes[0], "markers": m, "pyc": pyc}))
+print(json.dumps({"path": sys.path, "site": sp, "prefix": prefixes[0], "markers": m, "pyc": pyc,
+                  "system_site": system == "true", "cfg": cfg if system is not None else None}))
 """
 
 _URL_LABELS = {
@@ -131,6 +137,7 @@ _URL_LABELS = {
 }
 _DIST_SUFFIXES = (".dist-info", ".egg-info")
 _MAX_PTH_LINES = 10_000
+"""Lines read from a recordless distribution's top_level.txt / installed-files.txt (x10)."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +156,10 @@ class Interpreter:
     """``sys.implementation.cache_tag`` (queried interpreters; derived from the markers otherwise)."""
     magic: bytes | None = None
     """The interpreter's pyc magic number (queried interpreters only)."""
+    notes: tuple[Finding, ...] = ()
+    """What locating the environment found (``source`` an absolute path): the interpreter not
+    run and why, a stdlib inside the environment, system and user site on, a ``.pth`` not read
+    whole."""
 
 
 @dataclass
@@ -185,14 +196,19 @@ def query_interpreter(exe: Path, *, timeout: float = 30.0) -> Interpreter:
         sites = [Path(p) for p in doc["site"] if isinstance(p, str)]
         markers = {str(k): str(v) for k, v in doc["markers"].items()}
         prefix = Path(doc["prefix"])
+        system_site = doc.get("system_site") is True
+        cfg = doc["cfg"] if isinstance(doc.get("cfg"), str) else None
         pyc = doc.get("pyc") or {}
         tag = pyc.get("tag") if isinstance(pyc.get("tag"), str) else None
         magic = bytes.fromhex(pyc["magic"]) if isinstance(pyc.get("magic"), str) else None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(exe, "interpreter gave an unexpected answer to the sys.path query") from exc
-    path = _unique(stdlib + _with_pth(sites))
+    notes: list[Finding] = []
+    path = _unique(stdlib + _with_pth(sites, notes))
+    if system_site and cfg is not None:
+        notes.insert(0, _not_isolated(Path(cfg), [p for p in sites if not _under(p, prefix)]))
     return Interpreter(root=prefix, path=path, markers=markers, how=f"queried {exe.name} (-I -S)", sites=tuple(sites),
-                       cache_tag=tag, magic=magic)
+                       cache_tag=tag, magic=magic, notes=tuple(notes))
 
 
 def _unique(paths: list[Path]) -> list[Path]:
@@ -210,9 +226,46 @@ def _unique(paths: list[Path]) -> list[Path]:
     return out
 
 
-def _with_pth(sites: list[Path]) -> list[Path]:
-    """Site folders plus the folders their ``.pth`` files add (path lines only, as
-    ``site.addpackage`` would; ``import`` lines are not executed)."""
+_PTH_BYTES = 1 << 20
+"""How much of a ``.pth`` file is read (``site`` reads it all: past this, a finding says so)."""
+_PTH_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def pth_lines(text: str) -> Iterator[tuple[bool, str]]:
+    """The lines ``site.addpackage`` (CPython 3.11) acts on, in order, as ``(is_import, line)``:
+    the file is iterated as a text-mode file (universal newlines: lines end at ``\n``, ``\r``
+    or ``\r\n`` only, not at the other characters ``str.splitlines`` splits at); a line
+    starting with ``#`` or blank after ``str.strip()`` is skipped; one starting ``import `` or
+    ``import<TAB>`` is executed (tested before any stripping); any other is ``rstrip()``-ed and
+    joined to the site folder as a path. The one reader for path and ``import`` lines."""
+    for m in _PTH_LINE.finditer(text):
+        line = m.group()
+        if line.startswith("#") or line.strip() == "":
+            continue
+        if line.startswith(("import ", "import\t")):
+            yield True, line.rstrip("\r\n")
+            continue
+        yield False, line.rstrip()
+
+
+def read_pth(pth: Path) -> tuple[str, str | None]:
+    """A ``.pth`` file's text as ``site`` would read it (decoded as UTF-8, the locale encoding
+    of a UTF-8 locale; undecodable bytes replaced, which reads more lines than ``site``, which
+    stops there), bounded by :data:`_PTH_BYTES`; with why not all of it was read, if so.
+    Raises :class:`InputError` when the file cannot be read at all."""
+    data = read_bounded(pth, _PTH_BYTES, head=True)
+    short = None
+    if len(data) > _PTH_BYTES:
+        data, short = data[:_PTH_BYTES], f"only its first {_PTH_BYTES >> 20} MiB were read"
+    return data.decode("utf-8", "replace"), short
+
+
+def _with_pth(sites: list[Path], notes: list[Finding] | None = None) -> list[Path]:
+    """Site folders plus the entries their ``.pth`` path lines add, as ``site.addpackage``
+    would: every line of the file (:func:`pth_lines`) joined to the site folder and normalized
+    (``os.path.abspath``), kept when it exists (a folder, or a file: zipimport imports from a
+    zip or egg on the path); ``import`` lines are not executed. A ``.pth`` that cannot be read
+    whole is a finding in ``notes`` (red team 19d-8: a bound passed silently)."""
     out: list[Path] = []
     for site_dir in sites:
         if site_dir in out:
@@ -224,15 +277,18 @@ def _with_pth(sites: list[Path]) -> list[Path]:
             continue
         for pth in pths:
             try:
-                text = read_bounded(pth, 1 << 20).decode("utf-8", "replace")
-            except InputError:
-                continue
-            for line in text.splitlines()[:_MAX_PTH_LINES]:
-                line = line.rstrip()
-                if not line or line.startswith("#") or re.match(r"import[ \t]", line):
+                text, short = read_pth(pth)
+            except InputError as exc:
+                text, short = "", exc.detail
+            if short is not None and notes is not None:
+                notes.append(Finding(id="python.record-unverified", severity="medium", source=pth.as_posix(),
+                                     message=(f"{pth.name}: {short}; the path entries it adds past that are not "
+                                              "followed, and code there is not looked at")))
+            for is_import, line in pth_lines(text):
+                if is_import:
                     continue
-                extra = (site_dir / line).resolve()
-                if extra.is_dir() and extra not in out:
+                extra = Path(os.path.abspath(os.path.join(site_dir, line)))
+                if extra not in out and os.path.exists(extra):
                     out.append(extra)
     return out
 
@@ -257,23 +313,158 @@ def _venv_python(root: Path) -> Path | None:
     return None
 
 
-def _venv_version(root: Path) -> str | None:
-    cfg = root / "pyvenv.cfg"
+def _under(path: Path, root: Path) -> bool:
+    """Whether ``path`` lies inside ``root`` once both are resolved (symbolic links followed)."""
+    try:
+        real, real_root = os.path.realpath(path), os.path.realpath(root)
+    except (OSError, ValueError):  # pragma: no cover - a path realpath cannot take
+        return True
+    return os.path.join(real, "").startswith(os.path.join(real_root, ""))
+
+
+def venv_cfg(root: Path) -> Path | None:
+    """The ``pyvenv.cfg`` whose settings apply to the environment whose prefix is ``root``, as
+    ``site.venv`` and getpath pick it: the one beside the executable (``bin/``, ``Scripts/``)
+    first, then the one in the prefix."""
+    for cand in (root / "bin" / "pyvenv.cfg", root / "Scripts" / "pyvenv.cfg", root / "pyvenv.cfg"):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def _cfg_settings(cfg: Path) -> dict[str, str]:
+    """``pyvenv.cfg`` keys as ``site.venv`` reads them: every line holding ``=`` splits at the
+    first one; key stripped and lower-cased, value stripped; the last one wins."""
     try:
         text = read_bounded(cfg, 1 << 16).decode("utf-8", "replace")
     except InputError:
-        return None
-    parser = configparser.ConfigParser()
+        return {}
+    out: dict[str, str] = {}
+    for m in _PTH_LINE.finditer(text):
+        key, eq, value = m.group().partition("=")
+        if eq:
+            out[key.strip().lower()] = value.strip()
+    return out
+
+
+_NATIVE_MAGIC = (b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"\xcf\xfa\xed\xfe",
+                 b"\xca\xfe\xba\xbe", b"\xbe\xba\xfe\xca", b"MZ")
+
+
+def _why_not_run(root: Path, exe: Path | None, settings: dict[str, str]) -> str | None:
+    """Why the interpreter of the environment folder ``root`` must not be run (red team 19d-5),
+    or None when running it runs no code the environment controls: ``exe`` resolves to a native
+    executable (ELF, Mach-O, PE; not a ``#!`` script) outside ``root``, ``pyvenv.cfg``'s
+    ``home`` (where getpath finds the stdlib, imported even under ``-I -S``: ``encodings``)
+    resolves outside ``root``, and no ``._pth`` file beside ``exe`` rewrites its path."""
+    if exe is None:
+        return "no bin/python"
+    real = Path(os.path.realpath(exe))
+    if _under(real, root):
+        return f"{exe.name} resolves to {real}, inside the environment"
     try:
-        parser.read_string("[venv]\n" + text)
-    except configparser.Error:
-        return None
-    return parser["venv"].get("version") or parser["venv"].get("version_info")
+        with open(real, "rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        return f"{exe.name} cannot be read ({exc.strerror or exc})"
+    if not magic.startswith(_NATIVE_MAGIC):
+        return f"{exe.name} is not a native executable ({'a #! script' if magic.startswith(b'#!') else 'unknown format'})"
+    home = settings.get("home")
+    if not home:
+        return "pyvenv.cfg names no home"
+    if _under(Path(home), root):
+        return f"pyvenv.cfg home {home} lies inside the environment"
+    with contextlib.suppress(OSError):
+        if any(n.endswith("._pth") for n in os.listdir(exe.parent)):
+            return f"a ._pth file beside {exe.name} sets its path"
+    return None
+
+
+def _base_prefix(home: str) -> Path | None:
+    """The base installation getpath finds from ``pyvenv.cfg`` ``home``: the first folder
+    upward from it that holds a stdlib (``lib/pythonX.Y/os.py`` or ``Lib/os.py``)."""
+    here = Path(os.path.abspath(home))
+    for cand in (here, *here.parents):
+        if any(cand.glob("lib/python3*/os.py")) or (cand / "Lib" / "os.py").is_file():
+            return cand
+    return None
+
+
+def _layout_sites(prefix: Path) -> list[Path]:
+    """The site folders of a prefix by layout (stock CPython, platlibdir ``lib64``, Windows)."""
+    return (sorted(prefix.glob("lib/python3*/site-packages")) + sorted(prefix.glob("lib64/python3*/site-packages"))
+            + sorted(prefix.glob("Lib/site-packages")))
+
+
+def _base_sites(base: Path) -> list[Path]:
+    """The base installation's site folders ``site.getsitepackages`` names (stock, and Debian's
+    ``dist-packages``), those that exist."""
+    found = _layout_sites(base) + sorted(base.glob("local/lib/python3*/dist-packages"))
+    found += sorted(base.glob("lib/python3/dist-packages")) + sorted(base.glob("lib/python3.*/dist-packages"))
+    return [p for p in found if p.is_dir()]
+
+
+def _not_isolated(cfg: Path, base_sites: list[Path]) -> Finding:
+    where = ", ".join(p.as_posix() for p in base_sites) or "none found"
+    return Finding(
+        id="python.environment-not-isolated", severity="medium", source=cfg.as_posix(),
+        message=("include-system-site-packages is on (a pyvenv.cfg without the key means on, as site.venv reads it): "
+                 f"every start also processes the base interpreter's site folders (inventoried: {where}) and the "
+                 "user site of whoever runs it (~/.local/lib/pythonX.Y/site-packages: its .pth files and "
+                 "usercustomize run; not inventoried, it depends on the user), code outside the environment"))
+
+
+def _venv_version(settings: dict[str, str]) -> str | None:
+    return settings.get("version") or settings.get("version_info")
+
+
+def _locate_venv(target: Path, cfg: Path) -> Interpreter:
+    """A venv folder (red team 19d-4, -5, -7): its own interpreter is run only when that runs
+    no code the environment controls (:func:`_why_not_run`); otherwise (and when running fails)
+    the site folders come from the layout with ``site.venv``'s rules: the prefix is the folder,
+    settings from :func:`venv_cfg`, system site on unless the key says otherwise."""
+    settings = _cfg_settings(cfg)
+    notes: list[Finding] = []
+    home = settings.get("home")
+    if home and _under(Path(home), target):
+        notes.append(Finding(
+            id="python.stdlib-in-environment", severity="high", source=cfg.as_posix(),
+            message=(f"pyvenv.cfg home {home} lies inside the environment: the interpreter loads its standard "
+                     "library from there at every start (encodings is imported even under -I -S), and no RECORD "
+                     "vouches for a standard library; not verified")))
+    exe = _venv_python(target)
+    why = _why_not_run(target, exe, settings)
+    if why is None and exe is not None:
+        try:
+            found = query_interpreter(exe)
+        except InputError as exc:
+            why = f"running it failed: {exc.detail}"
+        else:
+            return dataclasses.replace(found, root=target, notes=tuple(notes) + found.notes)
+    sites = _layout_sites(target)
+    if not sites:
+        raise InputError(target, "virtualenv without a site-packages folder")
+    if exe is not None:  # refused (or failed): say so; a layout without an interpreter just reads static
+        notes.append(Finding(id="python.interpreter-not-run", severity="low", source=cfg.as_posix(),
+                             message=(f"the environment's interpreter was not run ({why}): its site folders come "
+                                      "from pyvenv.cfg and the folder layout, as site.venv finds them")))
+    base_sites: list[Path] = []
+    if settings.get("include-system-site-packages", "true").lower() == "true":
+        base = _base_prefix(home) if home else None
+        base_sites = _base_sites(base) if base is not None and not _under(base, target) else []
+        notes.insert(0, _not_isolated(cfg, base_sites))
+    all_sites = _unique([*sites, *base_sites])
+    path = _unique(_with_pth(all_sites, notes))
+    return Interpreter(target, path, _static_markers(_venv_version(settings)),
+                       f"static (pyvenv.cfg and folder layout; interpreter not run: {why})", sites=tuple(all_sites),
+                       notes=tuple(notes))
 
 
 def locate(target: Path) -> Interpreter:
     """Find the environment behind ``target``: an interpreter, a venv or a site-packages dir.
 
+    Given an interpreter file, the user asked for it to be run: it is (``-I -S``). Given a
+    folder, nothing inside it is run unless :func:`_why_not_run` says that is safe.
     Raises :class:`InputError` when ``target`` is none of these.
     """
     if not target.exists():
@@ -282,25 +473,14 @@ def locate(target: Path) -> Interpreter:
         if not os.access(target, os.X_OK):
             raise InputError(target, "not an executable Python interpreter")
         return query_interpreter(target)
-    if (target / "pyvenv.cfg").is_file():
-        exe = _venv_python(target)
-        if exe is not None:
-            try:
-                found = query_interpreter(exe)
-            except InputError:
-                found = None
-            if found is not None:
-                return dataclasses.replace(found, root=target)
-        sites = sorted(target.glob("lib/python*/site-packages")) + sorted(target.glob("Lib/site-packages"))
-        if not sites:
-            raise InputError(target, "virtualenv without a site-packages folder")
-        version = _venv_version(target)
-        return Interpreter(target, _unique(_with_pth(sites)), _static_markers(version),
-                           "static (pyvenv.cfg and folder layout; interpreter not run)", sites=tuple(sites))
+    cfg = venv_cfg(target)
+    if cfg is not None:
+        return _locate_venv(target, cfg)
     if _has_dists(target):
         m = re.search(r"python(\d+\.\d+)", target.as_posix())
-        return Interpreter(target, _with_pth([target]), _static_markers(m.group(1) if m else None),
-                           "static (site-packages folder)", sites=(target,))
+        notes: list[Finding] = []
+        return Interpreter(target, _with_pth([target], notes), _static_markers(m.group(1) if m else None),
+                           "static (site-packages folder)", sites=(target,), notes=tuple(notes))
     raise InputError(
         target,
         "no Python environment here (no pyvenv.cfg, no *.dist-info, not an interpreter)",
@@ -346,7 +526,7 @@ class EnvironmentCollector(BaseCollector):
 
     def collect(self, ctx: Context) -> Iterator[Collected | Fact]:
         path = ctx.path
-        if not ctx.explicit and not (path / "pyvenv.cfg").is_file():
+        if not ctx.explicit and venv_cfg(path) is None:
             return
         interp = locate(path)
         ctx.say(f"reading environment {path} ({interp.how})")
@@ -392,6 +572,8 @@ class EnvironmentCollector(BaseCollector):
             evidence=(Evidence(fact="version", source=ctx.rel(path), field="python_full_version"),),
         )
         yield runtime
+        for note in interp.notes:
+            yield note.model_copy(update={"source": rel(Path(note.source)) if note.source else None})
         yield from _duplicate_findings(by_name, rel)
         edges, dep_findings, extras = _resolve(dists, by_name, interp.markers, rel)
         yield from dep_findings
@@ -959,14 +1141,12 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
 _CODE_SUFFIXES = (".py", ".pyc", ".so", ".pyd", ".pth")
 _STARTUP_MODULES = ("sitecustomize", "usercustomize")
 _MAX_WALK_FILES = 500_000
-_PTH_EXEC = re.compile(r"(?:\A|\r\n|\r|\n)(import[ \t][^\r\n]*)")
+_MAX_ZIP_MEMBERS = 100_000
 
 
 def _pth_exec_line(text: str) -> str | None:
-    """The first line ``site.addpackage`` executes: one that starts with ``import `` or
-    ``import<TAB>`` (lines split as a text-mode file splits them: ``\\n``, ``\\r``, ``\\r\\n``)."""
-    m = _PTH_EXEC.search(text)
-    return m.group(1) if m else None
+    """The first line ``site.addpackage`` executes (:func:`pth_lines`)."""
+    return next((line for is_import, line in pth_lines(text) if is_import), None)
 
 
 _VIRTUALENV_PTH = "_virtualenv.pth"
@@ -974,16 +1154,16 @@ _VIRTUALENV_PTH = "_virtualenv.pth"
 
 def _virtualenv_hook_only(data: bytes) -> bool:
     """Whether a ``.pth``'s bytes hold virtualenv's hook and nothing else that runs: at most
-    64 KiB of UTF-8 whose every line is blank, a comment, or exactly ``import _virtualenv`` (and
-    there are no path lines either)."""
+    64 KiB of UTF-8 whose every line ``site`` acts on is exactly ``import _virtualenv`` (no
+    other ``import`` line, and no path lines either)."""
     if len(data) > 1 << 16:
         return False
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    lines = [ln.strip() for ln in text.splitlines()]
-    return "import _virtualenv" in lines and all(ln in ("", "import _virtualenv") or ln.startswith("#") for ln in lines)
+    acts = list(pth_lines(text))
+    return bool(acts) and all(is_import and line.strip() == "import _virtualenv" for is_import, line in acts)
 
 
 def _pyc_unchecked(path: str) -> bool:
@@ -1036,6 +1216,7 @@ class _Walk:
     stopped: bool = False
     listings: dict[str, frozenset[str]] = field(default_factory=dict)
     reported: set[str] = field(default_factory=set)
+    zips: dict[str, frozenset[str] | None] = field(default_factory=dict)
 
     def vouched(self, path: str) -> bool:
         """Whether a RECORD row with a strong hash lists ``path`` and the file matched it."""
@@ -1064,6 +1245,22 @@ class _Walk:
 
     def inside(self, path: str) -> bool:
         return os.path.join(os.path.realpath(path), "").startswith(self.real_root)
+
+    def zip_members(self, path: str) -> frozenset[str] | None:
+        """The member names of the zip (or egg) file ``path`` on the path, read statically from
+        its central directory once (red team 19d-1: zipimport imports from it); None when
+        ``zipfile`` cannot read it or it holds more than :data:`_MAX_ZIP_MEMBERS`."""
+        if path not in self.zips:
+            got: frozenset[str] | None = None
+            try:
+                with safe_zip.open_archive(Path(path)) as zf:
+                    infos = zf.infolist()
+                    if len(infos) <= _MAX_ZIP_MEMBERS and self.count(len(infos)):
+                        got = frozenset(i.filename.replace("\\", "/") for i in infos)
+            except (InputError, OSError, ValueError, RuntimeError):
+                got = None
+            self.zips[path] = got
+        return self.zips[path]
 
 
 def _cached_pyc(source: str, walk: _Walk) -> list[str]:
@@ -1125,6 +1322,8 @@ def _find_spec(folder: str, name: str, walk: _Walk) -> list[str]:
     ``FileFinder.find_spec`` decides (``importlib/_bootstrap_external.py``): a package
     ``name/__init__`` first, then a module ``name`` + suffix; empty when nothing there (a
     namespace portion loads no code, and the search goes on to later entries)."""
+    if os.path.isfile(folder):
+        return _zip_spec(folder, name, walk)
     entries = walk.listing(folder)
     if name in entries:
         base = os.path.join(folder, name)
@@ -1132,6 +1331,64 @@ def _find_spec(folder: str, name: str, walk: _Walk) -> list[str]:
         if found:
             return found
     return _first_candidate(folder, name, entries)
+
+
+def _zip_spec(archive: str, name: str, walk: _Walk) -> list[str]:
+    """What zipimport (CPython 3.11 ``zipimport._zip_searchorder``) loads for ``import name``
+    from the zip ``archive``: ``name/__init__.pyc``, ``name/__init__.py``, ``name.pyc``,
+    ``name.py``; every present candidate of the first kind that exists counts (a stale pyc
+    falls back to the source)."""
+    members = walk.zip_members(archive) or frozenset()
+    for cands in ((f"{name}/__init__.pyc", f"{name}/__init__.py"), (f"{name}.pyc", f"{name}.py")):
+        found = [os.path.join(archive, c) for c in cands if c in members]
+        if found:
+            return found
+    return []
+
+
+def _zip_names(members: frozenset[str]) -> list[str]:
+    """The top-level names ``import`` finds in a zip on the path (modules and packages)."""
+    names = set()
+    for m in members:
+        head, sep, rest = m.partition("/")
+        if sep and rest in ("__init__.py", "__init__.pyc") and head.isidentifier():
+            names.add(head)
+        elif not sep and m.endswith((".py", ".pyc")) and m.rpartition(".")[0].isidentifier():
+            names.add(m.rpartition(".")[0])
+    return sorted(names)
+
+
+def _zip_entries(path: list[str], walk: _Walk) -> Iterator[Finding]:
+    """Red team 19d-1: a zip or egg file on the path (a ``.pth`` path line may name one, as
+    easy_install wrote them) is a code container zipimport imports from. One no RECORD vouches
+    for: its importable names are listed; an egg (``EGG-INFO/PKG-INFO``) is an install nothing
+    verifies (medium, like an egg-info folder), any other zip holding code is high, one that
+    cannot be read or holds no code medium. Startup modules and shadowing names in it are
+    reported by the path-wide checks."""
+    for entry in path:
+        if not os.path.isfile(entry) or walk.vouched(entry):
+            continue
+        where = walk.rel(Path(entry))
+        members = walk.zip_members(entry)
+        if members is None:
+            yield Finding(id="python.unrecorded-code", severity="medium", source=where,
+                          message=(f"{where} is a file on the interpreter's path that mlbom cannot read as a zip; "
+                                   "zipimport may import code from it, and no RECORD vouches for it"))
+            continue
+        names = _zip_names(members)
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        if "EGG-INFO/PKG-INFO" in members:
+            yield Finding(id="python.record-absent", severity="medium", source=where,
+                          message=(f"{where} is an egg on the interpreter's path (zipimport): nothing in it is verified "
+                                   f"({len(names)} importable name{'' if len(names) == 1 else 's'}: {shown or 'none'})"))
+        elif names:
+            yield Finding(id="python.unrecorded-code", severity="high", source=where,
+                          message=(f"{where} is a zip on the interpreter's path that no RECORD vouches for; `import` "
+                                   f"finds {len(names)} name{'' if len(names) == 1 else 's'} in it ({shown})"))
+        else:
+            yield Finding(id="python.unrecorded-code", severity="medium", source=where,
+                          message=(f"{where} is a zip on the interpreter's path that no RECORD vouches for "
+                                   "(no importable module found in it)"))
 
 
 def _import_winner(entries: list[str], name: str, walk: _Walk) -> tuple[str, list[str]] | None:
@@ -1158,19 +1415,99 @@ def _shadowing(names: dict[tuple[str, str], tuple[_Dist, str]], site_path: list[
     for (site, name), (d, recorded) in sorted(names.items(), key=lambda kv: kv[0]):
         found = _import_winner(_upto(site_path, site), name, walk)
         if found is None:
-            continue  # nothing importable: a missing file is reported by the RECORD check
+            # a namespace package (or nothing importable: a missing file is reported by the
+            # RECORD check): every portion on the path is searched for its submodules
+            yield from _namespace_portions(d, name, site_path, walked, walk)
+            continue
         entry, files = found
-        wrong = [f for f in files if not walk.vouched(f)]
+        # a file a RECORD lists outside the environment (the base's site folders, with system
+        # site on) is not hashed and is reported as such (python.record-outside-environment)
+        wrong = [f for f in files if not walk.vouched(f) and (f not in walk.listed or walk.inside(f))]
         if not wrong:
             if os.path.dirname(files[0]) == entry and files[0].endswith(_SOURCE_SUFFIXES):
                 yield from _cache_findings(d, files[0], walk)  # a top-level module's bytecode
             continue
         if entry == site and os.path.dirname(wrong[0]) in walked:
             continue  # inside a package folder the walk covers, and reported there
+        walk.reported.update(wrong)
         yield Finding(id="python.unrecorded-code", severity="high",
                       message=(f"{d.name} {d.version}: `import {name}` loads {walk.rel(Path(wrong[0]))}, which no RECORD "
                                f"vouches for, and not the recorded {recorded} (import precedence)"),
                       subject=d.ref, source=walk.rel(Path(wrong[0])))
+
+
+def _namespace_portions(d: _Dist, name: str, site_path: list[str], walked: set[str], walk: _Walk) -> Iterator[Finding]:
+    """Red team 19d-6: ``import name.sub`` of a namespace package searches every portion
+    (``_NamespacePath``: each path entry's ``name/`` folder without ``__init__``, in path order),
+    so a portion in another path entry, earlier or later, can provide or shadow its submodules.
+    Portions a RECORD installs into are walked already; any other portion's importable files
+    that no RECORD vouches for are high."""
+    for entry in site_path:
+        portion = os.path.join(entry, name)
+        if portion in walked or not os.path.isdir(portion) or _find_spec(entry, name, walk):
+            continue
+        walked.add(portion)
+        code = [os.path.join(f, n) for f, n in _files_under(portion, walk, {})
+                if (n.endswith(_CODE_SUFFIXES) or ".so." in n) and os.path.basename(f) != "__pycache__"]
+        code = [p for p in code if not walk.vouched(p) and p not in walk.reported]
+        if not code:
+            continue
+        walk.reported.update(code)
+        first = ", ".join(walk.rel(Path(p)) for p in code[:3])
+        yield Finding(id="python.unrecorded-code", severity="high", subject=d.ref, source=walk.rel(Path(code[0])),
+                      message=(f"{d.name} {d.version}: {name} is a namespace package, and {walk.rel(Path(portion))} is "
+                               f"a portion of it on the path: `import {name}.<sub>` finds {len(code)} importable "
+                               f"file{'' if len(code) == 1 else 's'} there that no RECORD vouches for ({first})"))
+
+
+def _unrecorded_tops(sites: list[str], tops: dict[str, _Dist], recordless: list[_Dist], walked: set[str],
+                     walk: _Walk) -> Iterator[Finding]:
+    """Red team 19d-3: every importable top-level entry of every site folder inside the
+    environment (a module ``X.py``/``X.pyc``/``X.*.so``, a folder ``X/`` holding code) that no
+    RECORD lists and no RECORD-less distribution's metadata claims is code ``import X`` runs
+    (an optional ``try: import psutil`` of a recorded package is enough): high. Not code:
+    ``__pycache__`` (compared with the sources), ``*.dist-info``/``*.egg-info``/``*.data``,
+    ``.pth`` files (their own check), names that are no identifier; virtualenv's
+    ``_virtualenv.py`` is judged with its hook."""
+    claimed: set[str] = set(tops) | walked
+    for d in recordless:
+        if d.dir.is_dir():
+            folders, files = _recordless_code(d, walk)
+            claimed.update(folders, files)
+    for site in sites:
+        if not walk.inside(site):
+            continue
+        entries = walk.listing(site)
+        for name in sorted(entries):
+            path_ = os.path.join(site, name)
+            stem = name.partition(".")[0]
+            if path_ in claimed or not stem.isidentifier() or stem == "__pycache__" or name.endswith(".pth"):
+                continue
+            if stem in _STARTUP_MODULES:
+                continue  # reported by the .pth and startup scan above
+            if name.lower().endswith((*_DIST_SUFFIXES, ".data")):
+                continue
+            if os.path.isdir(path_):
+                if name != stem:
+                    continue
+                claimed.add(path_)
+                code = [os.path.join(f, n) for f, n in _files_under(path_, walk, {})
+                        if (n.endswith(_CODE_SUFFIXES) or ".so." in n) and os.path.basename(f) != "__pycache__"]
+            elif name.endswith(_MODULE_SUFFIXES):
+                if stem == "_virtualenv" and _VIRTUALENV_PTH in entries:
+                    continue  # reported with virtualenv's hook
+                code = [path_]
+            else:
+                continue
+            code = [p for p in code if p not in walk.listed and p not in walk.reported and p not in claimed]
+            if not code:
+                continue
+            walk.reported.update(code)
+            first = ", ".join(walk.rel(Path(p)) for p in code[:3])
+            yield Finding(id="python.unrecorded-code", severity="high", source=walk.rel(Path(code[0])),
+                          message=(f"{walk.rel(Path(path_))} is importable from a site folder (`import {stem}`) and no "
+                                   f"RECORD lists it: {len(code)} file{'' if len(code) == 1 else 's'} of code "
+                                   f"({first}) that runs when anything imports {stem}"))
 
 
 def _startup_modules(path: list[str], stdlib: int, sites: list[str], walk: _Walk) -> Iterator[Finding]:
@@ -1192,6 +1529,7 @@ def _startup_modules(path: list[str], stdlib: int, sites: list[str], walk: _Walk
             if entry in sites or not wrong:
                 continue
             where = walk.rel(Path(wrong[0]))
+            walk.reported.update(wrong)
             if i >= stdlib or walk.inside(entry):
                 yield Finding(id="python.unrecorded-code", severity="high",
                               message=(f"{where} is a {mod} module on the interpreter's path (a folder a .pth path line or "
@@ -1358,6 +1696,8 @@ def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], walk: _Walk, ctx:
         walk.reported.add(p)
         yield _unchecked_finding(d, p, rel)
     yield from _shadowing(names, site_path, walked, walk)
+    yield from _zip_entries(site_path, walk)
+    yield from _unrecorded_tops(sites, tops, recordless, walked, walk)
     yield from _recordless_findings(recordless, walk, links)
     yield from _cached_bytecode(_site_cached(sites, walk.listed, walk.tag) + cached, walk, ctx)
     for link, (real, inside) in sorted(links.items()):

@@ -69,10 +69,11 @@ class Loaded:
         return out
 
 
-def read_bounded(path: Path, limit: int) -> bytes:
+def read_bounded(path: Path, limit: int, *, head: bool = False) -> bytes:
     """Read at most ``limit`` bytes of a regular file; a longer file, a folder, a FIFO or device
     (reading one could block for ever: ``-r /dev/stdin`` in a requirements file) or an
-    unreadable file is an :class:`InputError`."""
+    unreadable file is an :class:`InputError`. With ``head``, a longer file is no error: its
+    first ``limit + 1`` bytes are returned (the caller sees it was longer)."""
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer before fstat can refuse it.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
@@ -96,7 +97,7 @@ def read_bounded(path: Path, limit: int) -> bytes:
     finally:
         if fd >= 0:
             os.close(fd)
-    if len(data) > limit:
+    if len(data) > limit and not head:
         size = f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit} bytes"
         raise InputError(path, f"larger than the {size} mlbom reads from such a file")
     return data
