@@ -1864,8 +1864,11 @@ def _pt2_report(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, acc: _A
     as a tensor (``torch.as_strided``), never unpickled; every other record — ``use_pickle``
     weights and constants (``torch.load(weights_only=False)``), ``custom_obj_*``
     (``torch._C._pickle_load_obj``), ``opaque_obj_*`` (``pickle.loads``), the legacy
-    ``<name>.pt`` files, ``data/sample_inputs/*.pt`` — is judged by its content. A record a
-    config names both ways, or a config mlbom cannot read, leaves its records judged by content."""
+    ``<name>.pt`` files, ``data/sample_inputs/*.pt`` — is judged by its content. Only the configs
+    torch reads count: those of a program under ``models/`` that has no legacy ``<name>.pt``
+    (read instead of the config, red team 19e-3). A record a config names both ways, a record
+    any load path reads by name, or a config mlbom cannot read, leaves its records judged by
+    content."""
     import json
 
     names = [e.name for e in entries if not e.is_dir]
@@ -1882,11 +1885,19 @@ def _pt2_report(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, acc: _A
                 effect="suspicious")
     raw: set[str] = set()
     judged: set[str] = set()
-    for cfg in names:
+    records = {n[len(prefix):] for n in names if n.startswith(prefix)}
+    # _load_exported_programs: every record under models/ is a program, named by cutting
+    # "models/" and ".json"; per program, a legacy data/weights/<name>.pt (data/constants/<name>.pt)
+    # is read by name and torch.load-ed INSTEAD of the config (deserialize_torch_artifact:
+    # weights_only=True, then weights_only=False): a config applies only without it
+    programs = [r[len("models/"):len(r) - len(".json")] for r in records if r.startswith("models/")]
+    for model in programs:
+        judged.update((f"data/weights/{model}.pt", f"data/constants/{model}.pt", f"data/sample_inputs/{model}.pt"))
         for base, suffix, tensor_prefix in (("data/weights/", "_weights_config.json", ""),
                                             ("data/constants/", "_constants_config.json", "tensor_")):
-            if not (cfg.startswith(prefix + base) and cfg.endswith(suffix)):
-                continue
+            if f"{base}{model}.pt" in records:
+                continue  # the legacy file is read instead: torch never reads this config
+            cfg = f"{prefix}{base}{model}{suffix}"
             data = _member_bytes(fh, entries, cfg, ctx, _PT2_MAX_CONFIG)
             try:
                 doc = json.loads(data) if data is not None else None

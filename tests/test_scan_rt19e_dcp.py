@@ -18,6 +18,7 @@ Every attack file is built here with the stdlib (no torch needed; never loaded).
 from __future__ import annotations
 
 import io
+import json
 import os
 import pickle
 import tarfile
@@ -267,3 +268,55 @@ def test_checkpoint_in_an_archive_is_not_silently_safe(tmp_path: Path) -> None:
         res = scan_bytes(data, name)
         assert "dcp.slices-unchecked" in _ids(res), name
         assert res.verdict != "safe", name
+
+
+# ---- 19e-3: pt2 legacy weights file ---------------------------------------------------------
+
+def _pt2(records: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        for name, data in records.items():
+            z.writestr(f"m/{name}", data)
+        z.writestr("m/archive_format", b"pt2")
+        z.writestr("m/archive_version", b"0")
+    return buf.getvalue()
+
+
+def _cfg(path: str) -> bytes:
+    meta = {"dtype": 7, "sizes": [{"as_int": 4}], "requires_grad": False, "device": {"type": "cpu", "index": None},
+            "strides": [{"as_int": 1}], "storage_offset": {"as_int": 0}, "layout": 5}
+    return json.dumps({"config": {"w": {"path_name": path, "is_param": True, "use_pickle": False,
+                                        "tensor_meta": meta}}}).encode()
+
+
+_PROGRAM = json.dumps({"graph_module": {"graph": {"nodes": []}}}).encode()
+
+
+def test_pt2_legacy_weights_file_is_never_raw() -> None:
+    data = _pt2({"models/model.json": _PROGRAM, "data/weights/model.pt": _CALL,
+                 "data/weights/model_weights_config.json": _cfg("model.pt")})
+    res = scan_bytes(data, "m.pt2")
+    assert res.verdict == "unsafe", sorted(_ids(res))
+
+
+def test_pt2_config_of_a_legacy_model_is_not_applied() -> None:
+    """torch reads data/weights/model.pt instead of the config: the config's records are not
+    raw tensors to skip (here the config names a record that is a pickle)."""
+    data = _pt2({"models/model.json": _PROGRAM, "data/weights/model.pt": _archive({"a/data.pkl": pickle.dumps({})}),
+                 "data/weights/weight_0": _CALL, "data/weights/model_weights_config.json": _cfg("weight_0")})
+    assert scan_bytes(data, "m.pt2").verdict == "unsafe"
+
+
+def test_pt2_config_of_no_program_is_not_applied() -> None:
+    data = _pt2({"models/model.json": _PROGRAM, "data/weights/weight_0": _CALL,
+                 "data/weights/other_weights_config.json": _cfg("weight_0")})
+    assert scan_bytes(data, "m.pt2").verdict == "unsafe"
+
+
+def test_pt2_raw_weights_of_a_program_stay_raw() -> None:
+    data = _pt2({"models/model.json": _PROGRAM, "data/weights/weight_0": _CALL,
+                 "data/weights/model_weights_config.json": _cfg("weight_0"),
+                 "data/sample_inputs/model.pt": _archive({"a/data.pkl": pickle.dumps(((), {}), protocol=2)}),
+                 "data/constants/model_constants_config.json": b'{"config": {}}'})
+    res = scan_bytes(data, "m.pt2")
+    assert res.verdict == "suspicious", sorted(_ids(res))  # the program; the raw record is tensor bytes
