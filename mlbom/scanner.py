@@ -1981,11 +1981,11 @@ def _dcp_metadata(fh: IO[bytes], size: int, name: str, acc: _Acc, ctx: _Ctx, *, 
     slice past a file's end is ``error`` (the load fails). In an archive, or a ``.metadata``
     mlbom cannot read, the slices are unchecked (``dcp.slices-unchecked``, ``suspicious``)."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    if not base.endswith(".metadata") or not 0 < size <= dcp.MAX_METADATA:
+    if not base.endswith(".metadata") or size <= 0:
         return
     fh.seek(0)
-    data = fh.read(size)
-    found = dcp.storage_slices(data)
+    data = fh.read(min(size, dcp.MAX_METADATA + 1))
+    found = dcp.storage_slices(data)  # None past MAX_METADATA too
     if found is None:
         if dcp.names_checkpoint(data):
             acc.add("dcp.slices-unchecked", "high", f"{where}: names torch.distributed.checkpoint classes but is not "
@@ -2030,7 +2030,7 @@ def _dcp_metadata(fh: IO[bytes], size: int, name: str, acc: _Acc, ctx: _Ctx, *, 
                 if not stat.S_ISREG(os.fstat(tf.fileno()).st_mode):
                     raise OSError("not a regular file")
                 segments = _zip_segments(tf, tsize, ctx)
-            except (OSError, FormatError) as exc:
+            except OSError as exc:
                 acc.add("dcp.slice-missing", "high", f"{where}: {shown} is unreadable ({exc}): dcp.load fails",
                         effect="error")
                 continue
@@ -2089,7 +2089,10 @@ def _zip_segments(fh: IO[bytes], size: int, ctx: _Ctx) -> set[tuple[int, int]]:
     eocd = find_end_record(fh, size)
     if eocd is None:
         return set()
-    arc = read_archive(fh, size, eocd, ctx.limits)
+    try:
+        arc = read_archive(fh, size, eocd, ctx.limits)
+    except FormatError:
+        return set()  # no archive mlbom judges there: every slice is judged as its own file
     chain, _rest = _archive_chain(fh, arc.start, ctx) if arc.start > 0 else ([], 0)
     return {*chain, (arc.start, size)}
 

@@ -25,6 +25,8 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from mlbom.formats import dcp
 from mlbom.scanner import scan, scan_bytes
 
@@ -201,6 +203,24 @@ def test_many_odd_slices_are_bounded(tmp_path: Path) -> None:
     md = _metadata([*_benign_infos(spans), *(_plain("__0_0.distcp", k, 7) for k in range(40))])
     res = _results(_folder(tmp_path, md, {"__0_0.distcp": shard}))
     assert res[".metadata"].verdict == "error"  # type: ignore[attr-defined]
+
+
+def test_item_in_a_broken_zip_is_judged_not_refused(tmp_path: Path) -> None:
+    """A file that starts like a zip but is none: its slices are judged where they lie."""
+    shard, spans, _at = _shard()
+    broken = _archive({"a/x": _CALL}).replace(b"PK\x01\x02", b"XX\x01\x02")  # its central directory unreadable
+    md = _metadata([*_benign_infos(spans), _plain("b.distcp", broken.index(_CALL), len(_CALL))])
+    res = _results(_folder(tmp_path, md, {"__0_0.distcp": shard, "b.distcp": broken}))
+    assert res[".metadata"].verdict == "unsafe", sorted(_ids(res[".metadata"]))  # type: ignore[attr-defined]
+
+
+def test_metadata_past_the_read_bound_is_unchecked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shard, spans, _at = _shard()
+    folder = _folder(tmp_path, _metadata(_benign_infos(spans)), {"__0_0.distcp": shard})
+    monkeypatch.setattr(dcp, "MAX_METADATA", 100)
+    res = _results(folder)
+    assert "dcp.slices-unchecked" in _ids(res[".metadata"])
+    assert res[".metadata"].verdict == "suspicious"  # type: ignore[attr-defined]
 
 
 # ---- 19e-2: BUILD read as pickle.load reads it ---------------------------------------------
