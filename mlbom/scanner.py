@@ -457,6 +457,7 @@ def _scan_content(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[st
     — bytes that another loader would read as a pickle (``pickle.load``/``torch.load`` start at
     offset 0) or as a zip archive (``zipfile`` looks at the end) are a differential."""
     read_as = _dispatch(fh, size, name, acc, facts, ctx, depth=depth, where=where)
+    _dcp_metadata(fh, size, name, acc, ctx, depth=depth, where=where)  # a checkpoint's .metadata: its slices
     fmt = _python_by_name(name, read_as, acc, ctx.folder if depth == 0 else None, where)
     _text_reading(fh, size, name, fmt, acc, facts, folder=ctx.folder if depth == 0 else None, where=where)
     if fmt != "hdf5":
@@ -1873,8 +1874,11 @@ def _pt2_report(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, acc: _A
     as a tensor (``torch.as_strided``), never unpickled; every other record — ``use_pickle``
     weights and constants (``torch.load(weights_only=False)``), ``custom_obj_*``
     (``torch._C._pickle_load_obj``), ``opaque_obj_*`` (``pickle.loads``), the legacy
-    ``<name>.pt`` files, ``data/sample_inputs/*.pt`` — is judged by its content. A record a
-    config names both ways, or a config mlbom cannot read, leaves its records judged by content."""
+    ``<name>.pt`` files, ``data/sample_inputs/*.pt`` — is judged by its content. Only the configs
+    torch reads count: those of a program under ``models/`` that has no legacy ``<name>.pt``
+    (read instead of the config, red team 19e-3). A record a config names both ways, a record
+    any load path reads by name, or a config mlbom cannot read, leaves its records judged by
+    content."""
     import json
 
     names = [e.name for e in entries if not e.is_dir]
@@ -1891,11 +1895,19 @@ def _pt2_report(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, acc: _A
                 effect="suspicious")
     raw: set[str] = set()
     judged: set[str] = set()
-    for cfg in names:
+    records = {n[len(prefix):] for n in names if n.startswith(prefix)}
+    # _load_exported_programs: every record under models/ is a program, named by cutting
+    # "models/" and ".json"; per program, a legacy data/weights/<name>.pt (data/constants/<name>.pt)
+    # is read by name and torch.load-ed INSTEAD of the config (deserialize_torch_artifact:
+    # weights_only=True, then weights_only=False): a config applies only without it
+    programs = [r[len("models/"):len(r) - len(".json")] for r in records if r.startswith("models/")]
+    for model in programs:
+        judged.update((f"data/weights/{model}.pt", f"data/constants/{model}.pt", f"data/sample_inputs/{model}.pt"))
         for base, suffix, tensor_prefix in (("data/weights/", "_weights_config.json", ""),
                                             ("data/constants/", "_constants_config.json", "tensor_")):
-            if not (cfg.startswith(prefix + base) and cfg.endswith(suffix)):
-                continue
+            if f"{base}{model}.pt" in records:
+                continue  # the legacy file is read instead: torch never reads this config
+            cfg = f"{prefix}{base}{model}{suffix}"
             data = _member_bytes(fh, entries, cfg, ctx, _PT2_MAX_CONFIG)
             try:
                 doc = json.loads(data) if data is not None else None
@@ -1941,7 +1953,8 @@ def _dcp_slices(fh: IO[bytes], size: int, name: str, acc: _Acc, ctx: _Ctx, segme
                 "against the archives judged", effect="suspicious")
         return
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    mine = [x for x in found.items if x.path == base]
+    here = ctx.folder / base  # any spelling of this file's name (``./x``, ``sub/../x``): the file dcp.load opens
+    mine = [x for x in found.items if x.path == base or _dcp_target(ctx.folder, x.path) == here]
     odd = [x for x in mine if (x.offset, x.offset + x.length) not in segments or x.transformed]
     acc.add("dcp.slices", "info", f"{where}: .metadata lists {len(mine)} item(s) in this shard; "
             f"{len(mine) - len(odd)} are exactly archives judged here")
@@ -1959,6 +1972,139 @@ def _dcp_slices(fh: IO[bytes], size: int, name: str, acc: _Acc, ctx: _Ctx, segme
     if len(odd) > 16:
         acc.add("dcp.slice-mismatch", "high", f"{where}: {len(odd) - 16} more such item(s), not judged",
                 effect="error")
+
+
+_DCP_MAX_FILES = 4096  # files a .metadata's items name, opened to check the slices
+_DCP_MAX_JUDGED = 16  # slices judged as their own file (each one a torch.load input) per .metadata
+
+
+def _dcp_metadata(fh: IO[bytes], size: int, name: str, acc: _Acc, ctx: _Ctx, *, depth: int, where: str) -> None:
+    """A checkpoint's ``.metadata`` (``__<rank>.metadata``): every item's slice judged as what
+    ``dcp.load`` reads (red team 19e-1). ``FileSystemReader.read_data`` opens
+    ``Path(checkpoint) / relative_path`` — any spelling, any file, a path out of the folder or an
+    absolute one too — and hands ``[offset, offset + length)`` to ``torch.load``: a BYTE_IO item
+    with ``weights_only=False``, a tensor with ``weights_only=True`` (filesystem.py, default_planner.py
+    ``load_bytes``). So every slice is judged as its own file with the full rules, unless it is
+    exactly one of the zip archives the folder scan judges in a file that starts as a zip (a
+    shard). A file outside the folder (or reached through a link, or in a folder the walker
+    skips) is ``dcp.slice-foreign`` (``suspicious``; its bytes are not read); a missing file or a
+    slice past a file's end is ``error`` (the load fails). In an archive, or a ``.metadata``
+    mlbom cannot read, the slices are unchecked (``dcp.slices-unchecked``, ``suspicious``)."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    if not base.endswith(".metadata") or size <= 0:
+        return
+    fh.seek(0)
+    data = fh.read(min(size, dcp.MAX_METADATA + 1))
+    found = dcp.storage_slices(data)  # None past MAX_METADATA too
+    if found is None:
+        if dcp.names_checkpoint(data):
+            acc.add("dcp.slices-unchecked", "high", f"{where}: names torch.distributed.checkpoint classes but is not "
+                    "the Metadata pickle DCP writes as mlbom reads it: the slices dcp.load reads from the checkpoint's "
+                    "files are not checked", effect="suspicious")
+        return
+    if depth > 0 or ctx.folder is None:
+        if depth > 0:
+            acc.add("dcp.slices-unchecked", "high", f"{where}: a checkpoint's .metadata inside an archive: the "
+                    f"{len(found.items)} slice(s) dcp.load reads once it is extracted are not checked (scan the "
+                    "extracted folder)", effect="suspicious")
+        else:
+            acc.add("dcp.slices", "info", f"{where}: scanned without its folder: the {len(found.items)} slice(s) "
+                    "dcp.load reads are not checked")
+        return
+    folder = ctx.folder
+    per_file: dict[str, list[dcp.Slice]] = {}
+    for x in found.items:
+        per_file.setdefault(x.path, []).append(x)
+    if len(per_file) > _DCP_MAX_FILES:
+        acc.add("dcp.slices-unchecked", "high", f"{where}: items in {len(per_file)} files (more than "
+                f"{_DCP_MAX_FILES}): the slices dcp.load reads are not checked", effect="error")
+        return
+    judged = exact = 0
+    for rel, items in sorted(per_file.items()):
+        shown = repr(rel[:200])
+        target = _dcp_target(folder, rel)
+        if target is None:
+            acc.add("dcp.slice-foreign", "high", f"{where}: {len(items)} item(s) in {shown}, which dcp.load opens "
+                    "outside the checkpoint's folder, through a link or in a folder the scan skips: bytes no scan of "
+                    "the folder judges; not read", effect="suspicious")
+            continue
+        try:
+            tf = target.open("rb")
+        except (OSError, ValueError) as exc:
+            acc.add("dcp.slice-missing", "high", f"{where}: {len(items)} item(s) in {shown}, which cannot be opened "
+                    f"({getattr(exc, 'strerror', None) or exc}): dcp.load fails", effect="error")
+            continue
+        with tf:
+            try:
+                tsize = os.fstat(tf.fileno()).st_size
+                if not stat.S_ISREG(os.fstat(tf.fileno()).st_mode):
+                    raise OSError("not a regular file")
+                segments = _zip_segments(tf, tsize, ctx)
+            except OSError as exc:
+                acc.add("dcp.slice-missing", "high", f"{where}: {shown} is unreadable ({exc}): dcp.load fails",
+                        effect="error")
+                continue
+            seen: set[tuple[int, int, bool]] = set()
+            for x in items:
+                if x.offset < 0 or x.length < 0 or x.offset + x.length > tsize:
+                    acc.add("dcp.slice-outside", "high", f"{where}: an item at {x.offset}+{x.length} of {shown}, "
+                            f"outside its {tsize} bytes (dcp.load fails)", effect="error")
+                    continue
+                if (x.offset, x.offset + x.length) in segments and not x.transformed:
+                    exact += 1
+                    continue
+                if (x.offset, x.length, x.transformed) in seen:
+                    continue
+                seen.add((x.offset, x.length, x.transformed))
+                judged += 1
+                if judged > _DCP_MAX_JUDGED:
+                    continue
+                how = " through a transform (extension) mlbom does not apply" if x.transformed else ""
+                acc.add("dcp.slice-mismatch", "high", f"{where}: dcp.load hands {x.length} bytes at {x.offset} of "
+                        f"{shown}{how} to torch.load, which are no archive a scan of that file judges: judged as "
+                        "their own file", effect="suspicious")
+                _scan_content(Window(tf, x.offset, x.length), x.length, f"{rel}@{x.offset}",  # type: ignore[arg-type]
+                              acc, {}, ctx, depth=1, where=f"{where} (item at {x.offset} of {shown})")
+    if judged > _DCP_MAX_JUDGED:
+        acc.add("dcp.slice-mismatch", "high", f"{where}: {judged - _DCP_MAX_JUDGED} more such slice(s), not judged",
+                effect="error")
+    acc.add("dcp.slices", "info", f"{where}: {len(found.items)} item(s) in {len(per_file)} file(s); {exact} are "
+            "exactly archives the scan of their shard judges")
+
+
+def _dcp_target(folder: Path, rel: str) -> Path | None:
+    """The file ``Path(folder) / rel`` names (FileSystem.concat_path), when a scan of the folder
+    walks it: inside the folder, no link on the way, not in a folder the walker skips."""
+    if not rel or "\x00" in rel or os.path.isabs(rel):
+        return None
+    raw = rel.split("/")
+    parts = [p for p in os.path.normpath(rel).split("/") if p not in ("", ".")]
+    if not parts or parts[0] == ".." or any(p in _UNWALKED for p in parts):
+        return None
+    try:  # the kernel follows a link on the way (``a/../b`` through a linked ``a`` too)
+        if any(folder.joinpath(*raw[:i]).is_symlink() for i in range(1, len(raw) + 1)):
+            return None
+    except (OSError, ValueError):
+        return None
+    return folder.joinpath(*parts)
+
+
+def _zip_segments(fh: IO[bytes], size: int, ctx: _Ctx) -> set[tuple[int, int]]:
+    """The zip archives a scan of a file that starts as a zip judges as their own file: the
+    last archive, and those laid back to back before it (a DCP shard); none for a file that
+    does not start as a zip (its slices are judged where the loader takes them)."""
+    fh.seek(0)
+    if not fh.read(4).startswith(b"PK\x03\x04"):
+        return set()
+    eocd = find_end_record(fh, size)
+    if eocd is None:
+        return set()
+    try:
+        arc = read_archive(fh, size, eocd, ctx.limits)
+    except FormatError:
+        return set()  # no archive mlbom judges there: every slice is judged as its own file
+    chain, _rest = _archive_chain(fh, arc.start, ctx) if arc.start > 0 else ([], 0)
+    return {*chain, (arc.start, size)}
 
 
 def _npy_member(fh: IO[bytes], e: ZipEntry) -> bool:

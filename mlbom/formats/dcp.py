@@ -32,11 +32,18 @@ class _Global:
 
 @dataclass(eq=False)
 class _Obj:
-    """A call or an instance: never made, only recorded."""
+    """A call or an instance: never made, only recorded. ``attrs`` is its ``__dict__`` as
+    ``pickle.load``'s BUILD leaves it (``load_build``): a dict state's items copied in at BUILD
+    time (a later edit of that dict object does not reach the instance), successive BUILDs
+    merged, a ``(dict, slotstate)`` state's slot items set last (they win). ``opaque``: a
+    BUILD went to a ``__setstate__`` mlbom does not model (its attributes are never read)."""
 
     cls: object
     args: object
-    state: object = None
+    new: bool = False  # made by NEWOBJ/NEWOBJ_EX (``cls.__new__``, no ``__init__``), not a call
+    attrs: dict[object, object] = field(default_factory=dict)
+    built: bool = False
+    opaque: bool = False
 
 
 @dataclass
@@ -136,15 +143,15 @@ def _evaluate(data: bytes) -> object:
             stack.append(_Global(mod_name, qual_name))
         elif name in ("REDUCE", "NEWOBJ"):
             cls, args = _pop(stack, 2)
-            stack.append(_Obj(cls, args))
+            stack.append(_Obj(cls, args, new=name == "NEWOBJ"))
         elif name == "NEWOBJ_EX":
             cls, args, kwargs = _pop(stack, 3)
-            stack.append(_Obj(cls, (args, kwargs)))
+            stack.append(_Obj(cls, (args, kwargs), new=True))
         elif name == "BUILD":
             state = _pop(stack)[0]
             if not stack or not isinstance(stack[-1], _Obj):
                 raise _Unread("BUILD on no instance")
-            stack[-1].state = state
+            _build(stack[-1], state)
         elif name == "EMPTY_DICT":
             stack.append({})
         elif name == "EMPTY_LIST":
@@ -201,15 +208,40 @@ def _dict(items: list[object]) -> dict[object, object]:
     return {_hashable(items[i]): items[i + 1] for i in range(0, len(items), 2)}
 
 
+# classes of the checkpoint's pickle with a ``__setstate__`` (torch/distributed/checkpoint/
+# metadata.py): BUILD calls it instead of filling ``__dict__``; their attributes are never read
+_SETSTATE = frozenset({("torch.distributed.checkpoint.metadata", "TensorProperties")})
+
+
+def _build(obj: _Obj, state: object) -> None:
+    """BUILD as CPython's ``load_build`` (pickle.py, ``_pickle.c``) does it on an instance
+    without ``__setstate__``: ``state`` or ``(state, slotstate)``; the dict's items copied into
+    ``__dict__`` now, then each slot item ``setattr`` over them. A class with a ``__setstate__``
+    mlbom does not model leaves the instance opaque (never read)."""
+    obj.built = True
+    if isinstance(obj.cls, _Global) and (obj.cls.module, obj.cls.name) in _SETSTATE:
+        obj.opaque = True
+        return
+    slots: object = None
+    if isinstance(state, tuple) and len(state) == 2:
+        state, slots = state
+    if state is not None:
+        if not isinstance(state, dict):
+            raise _Unread("BUILD state is not a dict")
+        obj.attrs.update(state)  # a copy of the items: later edits of the dict object do not apply
+    if slots is not None:
+        if not isinstance(slots, dict):
+            raise _Unread("BUILD slot state is not a dict")
+        obj.attrs.update(slots)  # setattr, after the dict: the slot state wins
+
+
 def _fields(obj: object) -> dict[object, object] | None:
-    """An instance's attributes as a dataclass pickled by ``object.__reduce_ex__`` carries them:
-    a dict state, or the dict of a ``(dict, slots)`` pair."""
-    if not isinstance(obj, _Obj):
+    """The attributes of an instance made as a dataclass is unpickled (``cls.__new__`` then
+    BUILD): None for a call (its ``__init__`` sets attributes mlbom does not model), an
+    instance never built or one built through a ``__setstate__``."""
+    if not isinstance(obj, _Obj) or not obj.new or not obj.built or obj.opaque:
         return None
-    state = obj.state
-    if isinstance(state, tuple) and len(state) == 2 and isinstance(state[0], dict):
-        state = state[0]
-    return state if isinstance(state, dict) else None
+    return obj.attrs
 
 
 def storage_slices(data: bytes) -> Slices | None:
@@ -235,3 +267,10 @@ def storage_slices(data: bytes) -> Slices | None:
             return None
         out.items.append(Slice(path, offset, length, bool(attrs.get("transform_descriptors"))))
     return out
+
+
+def names_checkpoint(data: bytes) -> bool:
+    """Whether a pickle names a class of ``torch.distributed.checkpoint`` (every ``.metadata``
+    DCP writes does): one :func:`storage_slices` cannot read is then a checkpoint whose slices
+    go unchecked, never a pickle to pass over."""
+    return b"torch.distributed.checkpoint" in data
