@@ -17,7 +17,6 @@ import dataclasses
 import json
 import os
 import re
-import stat
 import subprocess
 import sys
 from collections import deque
@@ -1169,19 +1168,8 @@ def _virtualenv_hook_only(data: bytes) -> bool:
 def _pyc_unchecked(path: str) -> bool:
     """Whether the pyc at ``path`` is hash-based and unchecked (flags ``0b01``): importlib loads
     it whatever its source holds (``_bootstrap_external.SourceLoader.get_code``)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        return False
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return False
-        head = os.read(fd, 16)
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-    return len(head) >= 8 and int.from_bytes(head[4:8], "little") & 0b11 == 0b01
+    head = bytecode.read_head(path, 15)
+    return head is not None and len(head) >= 8 and int.from_bytes(head[4:8], "little") & 0b11 == 0b01
 
 
 _MODULE_SUFFIXES = (".py", ".pyw", ".pyc", ".so", ".pyd")

@@ -32,7 +32,11 @@ import stat
 import struct
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
+
+from mlbom.errors import InputError
+from mlbom.formats.safe_read import read_bounded
 
 MAGIC = importlib.util.MAGIC_NUMBER
 """The running interpreter's pyc magic number: only pycs with this one are compared."""
@@ -296,35 +300,20 @@ def split_name(name: str, tag: str | None) -> tuple[str, int] | None:
     return base, optimize
 
 
-def _read_regular(path: str, limit: int) -> bytes | None:
-    """At most ``limit`` + 1 bytes of a regular file (no FIFOs, devices), or None."""
+def read_head(path: str, limit: int) -> bytes | None:
+    """At most ``limit`` + 1 bytes of a regular file (no FIFOs, devices: :func:`read_bounded`),
+    or None when it cannot be read."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
+        return read_bounded(Path(path), limit, head=True)
+    except InputError:
         return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        chunks: list[bytes] = []
-        left = limit + 1
-        while left > 0:
-            chunk = os.read(fd, min(left, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
 
 
 def check_pyc(pyc: str, source: str, optimize: int, env_magic: bytes | None) -> PycCheck:
     """Whether importlib, in an environment whose interpreter writes ``env_magic`` pycs (None:
     not known), would load ``pyc`` for ``source`` and, if so, whether it holds ``source``'s
     compile. Compiles the source; executes, imports and unmarshals nothing."""
-    head = _read_regular(pyc, 15)
+    head = read_head(pyc, 15)
     try:
         st = os.stat(source)  # path_stats follows links, as importlib does
     except OSError:
@@ -345,12 +334,12 @@ def check_pyc(pyc: str, source: str, optimize: int, env_magic: bytes | None) -> 
         return PycCheck("unverified", "it is bytecode for another Python than the one mlbom runs on")
     if st.st_size > MAX_SOURCE_BYTES:
         return PycCheck("unverified", f"its source is over {MAX_SOURCE_BYTES >> 20} MiB")
-    src = _read_regular(source, MAX_SOURCE_BYTES)
+    src = read_head(source, MAX_SOURCE_BYTES)
     if src is None or len(src) > MAX_SOURCE_BYTES:
         return PycCheck("unverified", "its source cannot be read")
     if flags & 0b1 and importlib.util.source_hash(src) != head[8:16]:
         return PycCheck("unused")  # _validate_hash_pyc: stale, recompiled
-    data = _read_regular(pyc, MAX_PYC_BYTES)
+    data = read_head(pyc, MAX_PYC_BYTES)
     if data is None or len(data) > MAX_PYC_BYTES:
         return PycCheck("unverified", f"it cannot be read or is over {MAX_PYC_BYTES >> 20} MiB")
     if LAYOUT is None:
