@@ -161,3 +161,14 @@ def pickle_load_opens(data: bytes, target: Path) -> bool:
     out = subprocess.run([sys.executable, "-c", _OPENS_PROOF, data.hex(), str(target)], capture_output=True,
                          text=True, timeout=120, check=True).stdout.split()
     return out == ["True"]
+
+
+def verify_record_findings(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """The ``mlbom:finding`` values of ``generate --env ROOT --verify-record`` (no GPU, no cache)."""
+    from mlbom.cli import main
+
+    out = tmp_path / "bom.json"
+    assert main(["generate", "--no-gpu", "--no-cache", "--env", str(root), "--verify-record", "-o", str(out)]) in (0, 1)
+    capsys.readouterr()
+    doc = json.loads(out.read_bytes())
+    return [str(p["value"]) for p in all_properties(doc) if p.get("name") == "mlbom:finding"]

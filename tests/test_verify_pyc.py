@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib.util
-import json
 import marshal
 import os
 import py_compile
@@ -22,9 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from mlbom.cli import main
 from mlbom.formats import bytecode
-from tests.helpers import all_properties
+from tests.helpers import verify_record_findings
 
 pytestmark = pytest.mark.skipif(bytecode.LAYOUT is None, reason="no code-object layout for this Python")
 
@@ -75,11 +73,7 @@ def _forge(pyc: Path, source: bytes, filename: str, optimize: int = 0) -> None:
 
 
 def _findings(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
-    out = tmp_path / "bom.json"
-    assert main(["generate", "--no-gpu", "--env", str(root), "--verify-record", "-o", str(out)]) in (0, 1)
-    capsys.readouterr()
-    doc = json.loads(out.read_bytes())
-    return [str(p["value"]) for p in all_properties(doc) if p.get("name") == "mlbom:finding"]
+    return verify_record_findings(root, tmp_path, capsys)
 
 
 def _with(findings: list[str], finding_id: str) -> list[str]:

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from pathlib import Path
 
 import pytest
 
-from mlbom.cli import main
-from tests.helpers import all_properties
+from tests.helpers import verify_record_findings
 
 GOOD = b"VALUE = 1\n"
 EVIL = b"open('/tmp/pwned', 'w').write('x')\nVALUE = 1\n"
@@ -43,11 +41,7 @@ def _env(root: Path, *, alg: str = "sha256", extra_rows: str = "") -> Path:
 
 
 def _findings(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
-    out = tmp_path / "bom.json"
-    assert main(["generate", "--no-gpu", "--env", str(root), "--verify-record", "-o", str(out)]) in (0, 1)
-    capsys.readouterr()
-    doc = json.loads(out.read_bytes())
-    return [str(p["value"]) for p in all_properties(doc) if p.get("name") == "mlbom:finding"]
+    return verify_record_findings(root, tmp_path, capsys)
 
 
 def _ids(findings: list[str], prefix: str) -> list[str]:

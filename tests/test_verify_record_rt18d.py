@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -25,8 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from mlbom.cli import main
-from tests.helpers import all_properties
+from tests.helpers import verify_record_findings
 
 TAG = sys.implementation.cache_tag
 
@@ -70,11 +68,7 @@ def _venv(root: Path) -> Path:
 
 
 def _findings(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
-    out = tmp_path / "bom.json"
-    assert main(["generate", "--no-gpu", "--no-cache", "--env", str(root), "--verify-record", "-o", str(out)]) in (0, 1)
-    capsys.readouterr()
-    doc = json.loads(out.read_bytes())
-    return [str(p["value"]) for p in all_properties(doc) if p.get("name") == "mlbom:finding"]
+    return verify_record_findings(root, tmp_path, capsys)
 
 
 def _ids(findings: list[str], part: str) -> list[str]:
