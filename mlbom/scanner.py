@@ -950,7 +950,7 @@ def _pickle_config(value: object, acc: _Acc, where: str) -> None:
 
     targets = ct.pickle_targets(value)
     for j in ct.judge(targets) if targets else ():
-        acc.add(j.id, j.severity, f"{where}: the pickle's data is a config: {j.message}", effect=j.effect)
+        acc.add(j.id, j.severity, f"{where}: the pickle's data, read as a config: {j.message}", effect=j.effect)
 
 
 # formats the text judgements above produced (or refused: not text); a reading as anything else

@@ -1403,7 +1403,8 @@ def pickle_targets(value: object) -> Targets | None:
         return None
     out = json_targets(root[0])
     if lost:
-        out.bounded = "the pickle holds more container items than mlbom keeps: the rest of its data not checked"
+        out.bounded = "the pickle holds containers whose items mlbom did not keep (past its bounds, or filled at " \
+            "load time from a value mlbom cannot read): the rest of its data not checked"
     return out
 
 

@@ -373,7 +373,8 @@ class Call(Value):
     attributes cannot be told; ``klass`` is a class assigned through ``setattr(inst,
     "__class__", ...)`` (``_SAME``: never)."""
 
-    __slots__ = ("args", "built", "dicts", "func", "item_attrs", "klass", "kwargs", "mapping", "state", "unknown")
+    __slots__ = ("args", "built", "dicts", "flat", "func", "item_attrs", "klass", "kwargs", "mapping", "state",
+                 "unknown")
     kind = "call"
 
     def __init__(self, func: object, args: object, kwargs: object = None) -> None:
@@ -390,6 +391,10 @@ class Call(Value):
         # (state, _Shared.mutations) of its last BUILD: the same state again with nothing changed
         # anywhere since (no call, no container update) repeats that BUILD exactly
         self.built: tuple[object, int] | None = None
+        # a functools.partial made by partial.__new__ from a partial: the (func, args, keywords)
+        # it copied from it then, and whether mlbom cannot tell that it copied (see
+        # _Walker.flatten; red team 19a-2)
+        self.flat: tuple[object, object, object, bool] | None = None
 
 
 class Opaque(Value):
@@ -1128,9 +1133,12 @@ def _pointer_hits(data: bytes, kind: str) -> list[str]:
     return [what for pat, what in _POINTER_BYTES[kind] if pat in data]
 
 
-def _partial_parts(p: Call) -> tuple[object, object, object]:
+def _partial_parts(p: Call, live: bool = False) -> tuple[object, object, object]:
     """``functools.partial``'s (func, args, keywords) as the loader leaves them: its
-    ``__setstate__((func, args, kwds, dict))`` state when one was applied, else what
+    ``__setstate__((func, args, kwds, dict))`` state when one was applied (kept by reference:
+    a partial there is followed live), else, for a partial made from a partial, the copy
+    ``partial.__new__`` made of it (:attr:`Call.flat`; ``live``: not where mlbom cannot tell
+    whether it copied, red team 19a-2), else what
     ``partial.__new__(cls, func, *args, **kw)`` was given: the call's ``(func, *args)``, or
     after the class argument of a copyreg helper (``__newobj__(partial, func, *args)``,
     ``__newobj_ex__(partial, (func, *args), kw)``, ``_reconstructor(partial, partial, func)``;
@@ -1138,6 +1146,13 @@ def _partial_parts(p: Call) -> tuple[object, object, object]:
     st = p.state.items if isinstance(p.state, Seq) and p.state.type == "tuple" else None
     if st is not None and len(st) == 4:
         return st[0], st[1], st[2]
+    if p.flat is not None and not (live and p.flat[3]):
+        return p.flat[0], p.flat[1], p.flat[2]
+    return _partial_made(p)
+
+
+def _partial_made(p: Call) -> tuple[object, object, object]:
+    """What ``partial.__new__`` was given for ``p``: (func, args, keywords), see :func:`_partial_parts`."""
     items = p.args.items if isinstance(p.args, Seq) else None
     maker = p.func.res.path if isinstance(p.func, Global) and p.func.res.status == "allow" else ""
     kwargs: object = p.kwargs  # partial.__new__(partial, func, *args, **kw) by NEWOBJ_EX (red team 18a-2)
@@ -1235,6 +1250,89 @@ def helper_parameters(path: str) -> tuple[str, ...] | None:
 def _is_partial(v: object) -> bool:
     """``v`` is a ``functools.partial`` (however it was made: :func:`_partial_parts`)."""
     return isinstance(v, Call) and _instance_class(v) in _PARTIALS
+
+
+def _partial_has_dict(p: Call) -> bool | None:
+    """Whether the partial ``p`` has a ``__dict__`` now (None: mlbom cannot tell).
+    ``partial.__setstate__`` sets it to its state's fourth item unchecked (None: no dict, any
+    other object: that one); the walk models no other way to set a partial's attributes, but an
+    object whose attributes mlbom lost or set otherwise is not told."""
+    st = p.state
+    if p.unknown or p.klass is not _SAME:
+        return None
+    if st is None:
+        return None if p.dicts else False
+    items = st.items if isinstance(st, Seq) and st.type == "tuple" else None
+    if items is None or len(items) != 4:
+        return None
+    d = items[3]
+    if d is _NONE:
+        return False
+    if isinstance(d, Dct | Seq | Blob | Text | Global | str | int | float):
+        return True
+    return None
+
+
+def _partial_funcs(p: Call) -> list[object]:
+    """Every function the partial ``p`` may call, in each reading: the one its state set, the
+    copy ``partial.__new__`` made (:meth:`_Walker.flatten`), and the function it was made with
+    (unless that copy is certain: the inner partial's later states do not reach it)."""
+    funcs = [_partial_parts(p)[0]]
+    if p.flat is not None:
+        funcs.append(p.flat[0])
+    if p.flat is None or p.flat[3]:
+        funcs.append(_partial_made(p)[0])
+    return [f for i, f in enumerate(funcs) if f is not None and not any(g is f for g in funcs[:i])]
+
+
+def _partial_chain(v: object) -> list[Call]:
+    """The partials ``v`` reaches through their functions (:func:`_partial_funcs`), ``v`` first
+    (at most 64)."""
+    out: list[Call] = []
+    todo = [v]
+    while todo and len(out) < 64:
+        p = todo.pop()
+        if isinstance(p, Call) and _is_partial(p) and not any(q is p for q in out):
+            out.append(p)
+            todo.extend(_partial_funcs(p))
+    return out
+
+
+def _plain(v: object, depth: int = 0) -> object:
+    """A value that compares equal for equal plain data (None, numbers, short str, globals,
+    small tuples of those), else None."""
+    if v is _NONE:
+        return ("None",)
+    if isinstance(v, bool | int | float) or (isinstance(v, str) and len(v) <= 256):
+        return (type(v).__name__, v)
+    if isinstance(v, Global):
+        return ("global", v.res.path, v.res.status)
+    if isinstance(v, Seq) and v.type == "tuple" and v.items is not None and len(v.items) <= 16 and depth < 4:
+        items = [_plain(i, depth + 1) for i in v.items]
+        return None if any(i is None for i in items) else ("tuple", tuple(items))
+    return None
+
+
+def _plain_kw(kw: object) -> object:
+    if kw is _NONE:
+        return ("kw",)
+    if not (isinstance(kw, Dct) and kw.items is not None and not kw.loose and len(kw.items) <= 16):
+        return None
+    items = [(k, _plain(v)) for k, v in kw.items.items()]
+    return None if any(not isinstance(k, str) or v is None for k, v in items) else ("kw", tuple(items))
+
+
+def _plain_state(part: object) -> object:
+    """The plain data a partial's ``__setstate__`` state (or a keywords dict) holds, as a value
+    equal for equal data (no ``__dict__``; None when anything else is in it): the same plain
+    state given again changes no call (red team 19a-4)."""
+    if isinstance(part, Dct):
+        return _plain_kw(part)
+    st = part.state.items if isinstance(part, Call) and isinstance(part.state, Seq) else None
+    if st is None or len(st) != 4 or st[3] is not _NONE:
+        return None
+    func, args, kw = _plain(st[0]), _plain(st[1]), _plain_kw(st[2])
+    return None if func is None or args is None or kw is None else ("partial", func, args, kw)
 
 
 def _callable_value(v: object) -> bool:
@@ -1532,9 +1630,13 @@ class _Shared:
     walked: dict[int, object] = field(default_factory=dict)  # nested blobs walked (kept alive: ids stay unique)
     digests: set[bytes] = field(default_factory=set)  # contents of the nested pickles walked
     mutations: int = 0  # calls and container updates so far (see Call.built)
-    # partials inside a defaultdict's factory (by id, kept alive): the factories (by id) and their
-    # defaultdict class, judged again when a state is applied to the partial (red team 17a-1)
-    factories: dict[int, tuple[object, dict[int, tuple[object, str]]]] = field(default_factory=dict)
+    # partials (and their keywords dicts) held where they are called later (by id, kept alive): each
+    # place that judged them as called (a defaultdict's factory, an instance attribute library code
+    # calls), judged again when a state or an item changes them (red team 17a-1, 19a-1)
+    held: dict[int, tuple[object, dict[object, tuple[object, ...]]]] = field(default_factory=dict)
+    overheld: set[int] = field(default_factory=set)  # those held in more places than are remembered
+    # the partial (or dict) last judged again, and the plain states it was judged with (red team 19a-4)
+    rejudged: tuple[object, set[object]] | None = None
     rechecks: int = 0  # state entries checked again when a state is applied again (red team 17a-4)
     # (id(object), id(state dict)) -> ``mutations`` when that state was last applied to that object
     applied: dict[tuple[int, int], int] = field(default_factory=dict)
@@ -1729,6 +1831,8 @@ class _Walker:
         if isinstance(func, Global) and func.res.status == "allow" and kwargs is not None and kwargs is not _NONE:
             args, kwargs = self.bind_keywords(func.res.path, args, kwargs)
         result = self._call(func, args, op, kwargs)
+        if isinstance(result, Call) and _is_partial(result):
+            self.flatten(result)
         if isinstance(func, Global) and func.res.status == "allow" and func.res.path in _STATE_SETTERS \
                 and isinstance(result, Call):
             # torch's _set_obj_state(obj, state): setattr(obj, k, v) for the dict (and slot dict)
@@ -1976,7 +2080,16 @@ class _Walker:
         when ``role`` names the helper's argument, also by what its pickler writes there
         (:meth:`judge_role`). Arguments mlbom did not track fail closed. ``factory``: the
         defaultdict whose factory this is (its partials are remembered, :meth:`factory_partial`).
-        Returns the modelled call's result, or None where no call of a named function is made."""
+        Returns the modelled call's result, or None where no call of a named function is made.
+        A partial made from a partial of which mlbom cannot tell whether ``partial.__new__``
+        copied it is judged in both readings, copied and followed live (:meth:`flatten`)."""
+        result = self._call_at_load(callee, args, kwargs, how, key, factory, role, False)
+        if any(p.flat is not None and p.flat[3] for p in _partial_chain(callee)):
+            self._call_at_load(callee, args, kwargs, how, key, factory, role, True)
+        return result
+
+    def _call_at_load(self, callee: object, args: object, kwargs: object, how: str, key: str,
+                      factory: tuple[object, str] | None, role: tuple[str, int] | None, live: bool) -> Value | None:
         factory = factory or self.in_factory  # a call made inside a factory's call happens when it runs
         pos: list[object] | None = args.items if isinstance(args, Seq) else None
         kws: list[dict[object, object]] = []
@@ -2014,7 +2127,7 @@ class _Walker:
             assert isinstance(f, Call)
             if factory is not None:
                 self.factory_partial(f, *factory)
-            func, bound, pkw = _partial_parts(f)
+            func, bound, pkw = _partial_parts(f, live)
             if not isinstance(bound, Seq) or bound.items is None:
                 self.note("pickle.dynamic-callable", "medium", f"{how}: {_describe(func)} with bound arguments "
                           f"mlbom did not track ({_describe(bound)})", "suspicious", key)
@@ -2034,7 +2147,7 @@ class _Walker:
             f = func
         gadget = None  # past the bound: any level's function a gadget (or deeper still) is unsafe
         for _ in range(64):
-            func = _partial_parts(f)[0] if isinstance(f, Call) and _is_partial(f) else None
+            func = _partial_parts(f, live)[0] if isinstance(f, Call) and _is_partial(f) else None
             if func is None:
                 break
             gadget = gadget or (None if _is_partial(func) else self.gadget(func))
@@ -2106,18 +2219,132 @@ class _Walker:
                   f"argument {name!r} that mlbom cannot place among its parameters ({_describe(v)})",
                   "suspicious", f"kwarg:{path}:{name}")
 
+    def flatten(self, q: Call) -> None:
+        """``partial.__new__(cls, func, *args, **kw)`` (REDUCE, NEWOBJ, NEWOBJ_EX, INST/OBJ,
+        copyreg's ``__newobj__``/``__newobj_ex__``/``_reconstructor``: every way a pickle makes a
+        partial) given a partial ``func`` with no ``__dict__``: CPython's ``partial_new``
+        (Modules/_functoolsmodule.c) COPIES that partial: its function, its bound arguments
+        (before ``args``) and a copy of its keywords dict (``kw`` merged over it). A later
+        ``__setstate__`` of the inner partial, or items set in its keywords dict, do not reach
+        the new one (red team 19a-2, 19a-3), so that copy is what :func:`_partial_parts` reads. An
+        inner partial with a ``__dict__`` is kept by reference (followed live, as a partial a
+        ``__setstate__`` stores); where mlbom cannot tell whether it has one, both readings are
+        judged (:meth:`call_at_load`, :meth:`gadget`)."""
+        if q.flat is not None or q.state is not None:
+            return
+        func, bound, kw = _partial_made(q)
+        if not isinstance(func, Call) or not _is_partial(func):
+            return
+        has_dict = _partial_has_dict(func)
+        if has_dict:
+            return
+        pf, pargs, pkw = _partial_parts(func)
+        args = Seq("tuple", None)  # bound arguments mlbom did not track
+        if isinstance(pargs, Seq) and pargs.items is not None and isinstance(bound, Seq) and bound.items is not None:
+            args = Seq("tuple", [*pargs.items, *bound.items])
+        kws: object = kw
+        if isinstance(pkw, Dct) and pkw.items is not None and (pkw.items or pkw.loose):
+            kws = Dct(None)
+            if kw is None or kw is _NONE or (isinstance(kw, Dct) and kw.items is not None):
+                merged, loose = dict(pkw.items), list(pkw.loose or ())
+                if isinstance(kw, Dct) and kw.items is not None:
+                    merged.update(kw.items)
+                    loose.extend(kw.loose or ())
+                self.sh.cells += len(merged) + len(loose)
+                if self.sh.cells <= self.sh.limits.cells:
+                    kws = Dct(merged)
+                    kws.loose = loose or None
+        elif not (pkw is None or pkw is _NONE or (isinstance(pkw, Dct) and pkw.items is not None)):
+            kws = Dct(None)  # keywords mlbom did not track
+        q.flat = (pf, args, kws, has_dict is None)
+
     def factory_partial(self, part: object, factory: object, path: str) -> None:
         """Remember that ``part`` (a partial, or its keywords dict) is (inside) ``factory``, some
         defaultdict's factory: a later state applied to the partial, or items set in the dict,
-        change the call the factory makes (:meth:`rejudge_factories`)."""
-        held = self.sh.factories.setdefault(id(part), (part, {}))[1]
-        if id(factory) in held:
+        change the call the factory makes (:meth:`rejudge`)."""
+        self.hold(part, ("factory", id(factory)), ("factory", factory, path), f"{path}'s factory")
+
+    def hold(self, part: object, key: object, entry: tuple[object, ...], where: str) -> None:
+        """Remember that ``part`` (a partial, or a partial's keywords dict) was judged as called
+        later by ``entry`` (what :meth:`rejudge` runs again when ``part`` changes)."""
+        held = self.sh.held.setdefault(id(part), (part, {}))[1]
+        if key in held:
             return
+        if self.sh.rejudged is not None and self.sh.rejudged[0] is part:
+            self.sh.rejudged = None  # a new place: every state is judged again for it
         if len(held) >= 64:
-            self.note("pickle.dynamic-callable", "medium", f"{path}'s factory: a partial inside more than 64 "
-                      "defaultdict factories (their calls are not all re-judged)", "suspicious", f"factory:{path}")
+            self.sh.overheld.add(id(part))
+            self.note("pickle.dynamic-callable", "medium", f"{where}: a partial held in more than 64 places that "
+                      "call it later (a later change to it is judged as a call)", "suspicious", f"held:{where}")
             return
-        held[id(factory)] = (factory, path)
+        held[key] = entry
+
+    def watch(self, v: object, key: object, entry: tuple[object, ...], where: str) -> None:
+        """``v`` was judged as a value that is called later (:meth:`gadget`): every partial it
+        reaches (its function, in every reading) is held by ``entry`` (red team 19a-1)."""
+        for part in _partial_chain(v):
+            self.hold(part, key, entry, where)
+
+    def rejudge(self, part: object) -> None:
+        """``part`` (a partial held where it is called later, or its keywords dict) changed: each
+        place that holds it is judged again with it (red team 17a-1, 18a-2, 19a-1). A partial
+        given again a plain state it had since the last change of any other held value is not
+        judged again (red team 19a-4); past the budget, or held in more places than are
+        remembered, the change is judged once as a call (:meth:`judge_changed`)."""
+        entry = self.sh.held.get(id(part))
+        if entry is None or entry[0] is not part:
+            return
+        held = entry[1]
+        plain = _plain_state(part)
+        last = self.sh.rejudged
+        if plain is not None and last is not None and last[0] is part and plain in last[1]:
+            kw = _partial_parts(part)[2] if isinstance(part, Call) else None
+            if isinstance(kw, Dct):  # the same keywords, but a new dict: its later items count too
+                for k, e in list(held.items()):
+                    self.sh.held.setdefault(id(kw), (kw, {}))[1].setdefault(k, e)
+            return
+        if last is None or last[0] is not part:
+            last = self.sh.rejudged = (part, set())
+        if plain is not None and len(last[1]) < 256:
+            last[1].add(plain)
+        if id(part) in self.sh.overheld:
+            self.judge_changed(part, "held in more than 64 places that call it later")
+        for e in list(held.values()):
+            self.sh.rechecks += 64  # the same budget as states applied again (see apply_state)
+            if self.sh.rechecks > self.sh.limits.cells // 16:
+                self.judge_changed(part, "changed again past mlbom's budget for judging its calls again")
+                break
+            if e[0] == "factory":
+                self.factory_call(e[1], str(e[2]))
+            elif e[0] == "duck":
+                self.duck_call(e[1], str(e[2]), e[3], str(e[4]), bool(e[5]))  # type: ignore[arg-type]
+            elif e[0] == "shadow":
+                self.shadow_call(str(e[1]), str(e[2]), e[3], str(e[4]))
+
+    def judge_changed(self, part: object, why: str) -> None:
+        """A partial (or a partial's keywords dict) held where it is called later changed where
+        mlbom does not judge each place again: fail closed, as a call of it with the data it
+        binds: ``unsafe`` when its function (in any reading) or a value it binds is dangerous to
+        call (:meth:`gadget`), else ``suspicious``."""
+        vals: list[object] = []
+        gadget = None
+        if isinstance(part, Call):
+            gadget = self.gadget(part)
+            _, bound, kw = _partial_parts(part)
+            vals.extend(bound.items or () if isinstance(bound, Seq) else ())
+        else:
+            kw = part
+        if isinstance(kw, Dct):
+            vals.extend([*(kw.items or {}).values(), *(kw.loose or ())])
+        for v in vals[:256]:
+            gadget = gadget or self.gadget(v)
+        what = "a partial" if isinstance(part, Call) else "a partial's keywords dict"
+        if gadget is not None:
+            self.note("pickle.dangerous-callable", "critical", f"{what} that is called later {why}: judged as that "
+                      f"call, of {gadget}", "unsafe", f"changed:{why}")
+        else:
+            self.note("pickle.dynamic-callable", "medium", f"{what} that is called later {why} (its calls not "
+                      "judged again)", "suspicious", f"changed:{why}")
 
     def partial_state(self, inst: Call, state: object) -> bool:
         """``partial.__setstate__((func, args, kwds, dict))``: func replaces the function (judged
@@ -2128,7 +2355,7 @@ class _Walker:
         if items is None or len(items) != 4:
             return False
         self.partial_func(items[0], "functools.partial's __setstate__ stores, to be called later,", items[1], items[2])
-        self.rejudge_factories(inst)  # BUILD has set inst.state (red team 17a-1)
+        self.rejudge(inst)  # BUILD has set inst.state (red team 17a-1, 19a-1)
         ns = items[3]
         how = "functools.partial's __setstate__ (its __dict__)"
         if isinstance(ns, Dct):
@@ -2137,20 +2364,6 @@ class _Walker:
         elif ns is not _NONE:
             self.unread(inst, f"{how} set to {_describe(ns)}")
         return True
-
-    def rejudge_factories(self, part: object) -> None:
-        """``part`` (a partial inside some defaultdict's factory, or its keywords dict) changed:
-        each such factory's call is judged again with it (red team 17a-1, 18a-2)."""
-        held = self.sh.factories.get(id(part))
-        if held is None or held[0] is not part:
-            return
-        for factory, path in list(held[1].values()):
-            self.sh.rechecks += 64  # the same budget as states applied again (see apply_state)
-            if self.sh.rechecks > self.sh.limits.cells // 16:
-                self.note("pickle.dynamic-callable", "medium", f"{path}'s factory: its partial changed "
-                          "again past mlbom's budget for judging its call again", "suspicious", f"factory:{path}")
-                break
-            self.factory_call(factory, path)
 
     def coerced(self, path: str, args: list[object]) -> None:
         """``numpy.matrix(data)`` / ``MaskedArray(data)`` run ``np.array(data)`` on load, which
@@ -3080,7 +3293,7 @@ class _Walker:
         self.sh.cells += len(items) // 2
         if self.sh.cells > self.sh.limits.cells:
             target.items = None
-            self.rejudge_factories(target)  # its keywords are untracked now
+            self.rejudge(target)  # its keywords are untracked now
             return
         for k, v in zip(items[0::2], items[1::2], strict=False):
             if isinstance(k, str):  # str hashes are randomised: no collision blow-up from crafted keys
@@ -3092,7 +3305,7 @@ class _Walker:
                 if target.loose is None:
                     target.loose = []
                 target.loose.append(v)
-        self.rejudge_factories(target)  # a factory partial's keywords dict (red team 18a-2)
+        self.rejudge(target)  # a factory partial's keywords dict (red team 18a-2)
 
     def _container_target(self, op: str, target: object, kinds: tuple[str, ...], items: list[object]) -> None:
         """APPEND/SETITEM/ADDITEMS call the target's own method: a list/dict/set, or an instance
@@ -3785,17 +3998,24 @@ class _Walker:
                 self.tz_string(cls, v, True)
             if k not in names or _is_dunder(k):
                 continue
-            why = self.gadget(v)
-            if why is not None:
-                self.note("pickle.dangerous-callable", "critical", f"{how} sets the instance attribute {k!r} of {cls} "
-                          f"to {why}: {k!r} is a method of the class, which library code calls as self.{k}(...) "
-                          "(the instance attribute hides it), so loading or using the object calls it",
-                          "unsafe", f"shadow:{cls}:{k}")
-            else:
-                self.note("pickle.instance-call", "medium", f"{how} sets the instance attribute {k!r} of {cls} "
-                          f"(to {_describe(v) if v is not None else 'a value'}): {k!r} is a method of the class, "
-                          f"which library code calls as self.{k}(...); the instance attribute hides it (no pickler "
-                          "writes one)", "suspicious", f"shadow:{cls}:{k}")
+            self.shadow_call(cls, k, v, how)
+
+    def shadow_call(self, cls: str, k: str, v: object, how: str) -> None:
+        """The instance attribute ``k`` of a ``cls`` object hides the method ``k`` of its class:
+        ``unsafe`` when the value is dangerous to call with data (:meth:`gadget`), else
+        ``suspicious``. A partial there is judged again when it changes later (:meth:`watch`)."""
+        self.watch(v, ("shadow", cls, k, id(v), how), ("shadow", cls, k, v, how), f"shadow:{cls}:{k}")
+        why = self.gadget(v)
+        if why is not None:
+            self.note("pickle.dangerous-callable", "critical", f"{how} sets the instance attribute {k!r} of {cls} "
+                      f"to {why}: {k!r} is a method of the class, which library code calls as self.{k}(...) "
+                      "(the instance attribute hides it), so loading or using the object calls it",
+                      "unsafe", f"shadow:{cls}:{k}")
+        else:
+            self.note("pickle.instance-call", "medium", f"{how} sets the instance attribute {k!r} of {cls} "
+                      f"(to {_describe(v) if v is not None else 'a value'}): {k!r} is a method of the class, "
+                      f"which library code calls as self.{k}(...); the instance attribute hides it (no pickler "
+                      "writes one)", "suspicious", f"shadow:{cls}:{k}")
 
     def duck_call(self, cls: str | None, k: str, v: object, how: str, unknown: bool) -> None:
         """A callable set as the instance attribute ``k`` where code calls it by that name without
@@ -3806,8 +4026,10 @@ class _Walker:
         container answers with its instance attribute of that name (red team 12c-2). Or the
         object's class is unknown to mlbom (a class mlbom cannot name, a helper that made it): any
         callable attribute may hide one of its methods. ``unsafe`` when the value is dangerous to
-        call with data (:meth:`gadget`), else ``suspicious``."""
+        call with data (:meth:`gadget`), else ``suspicious``. A partial there is judged again when
+        it changes later (:meth:`watch`; red team 19a-1)."""
         who = cls or "an object whose class mlbom cannot name"
+        self.watch(v, ("duck", cls, k, id(v), how), ("duck", cls, k, v, how, unknown), f"duck:{who}:{k}")
         why = self.gadget(v)
         reason = (f"{who} is not known to mlbom, so the attribute may hide a method that library code calls"
                   if unknown else f"{k!r} is a method of dict/list/set/str, which library code calls on a value it "
@@ -3848,8 +4070,7 @@ class _Walker:
                 return f"{res.path} ({res.status})"
             return self.call_gadget(res.path)
         if isinstance(v, Call) and hops < 8 and _instance_class(v) in _PARTIALS:
-            made = Call(v.func, v.args)  # the function it was made with, and the one a state set
-            funcs: list[object] = [f for f in (_partial_parts(made)[0], _partial_parts(v)[0]) if f is not None]
+            funcs = _partial_funcs(v)  # the one a state set, the copy it made, the one it was made with
             for f in funcs:
                 inner = self.gadget(f, hops + 1)
                 if inner is not None:

@@ -147,8 +147,10 @@ def test_17a_1_a_factory_is_judged_with_the_partials_last_state(host: object) ->
 
 
 def test_17a_1_an_inner_partial_changed_later_is_judged_too() -> None:
+    # the outer partial holds the inner one by its __setstate__ (live); partial(inner) made by
+    # partial.__new__ would copy it (red team 19a-2: tests/formats/test_pickle_rt19a.py)
     inner = call(_partial(), _tzfile()) + put(0)
-    p = defaultdict_of(call(_partial(), inner)) + put(1) + POP
+    p = defaultdict_of(call(_partial(), inner) + _pstate(get(0)) + BUILD) + put(1) + POP
     p += get(0) + _pstate(_tzfile(), s("/tmp/x")) + BUILD + POP
     rep = walk(proto(2) + p + categorical_with_state(get(1)) + STOP)
     assert rep.verdict == "unsafe", rep.findings
@@ -244,10 +246,18 @@ def test_17a_4_states_applied_again_and_again_are_bounded() -> None:
 
 
 def test_17a_1_a_factory_partial_changed_again_and_again_is_bounded() -> None:
+    # 5000 different states (a bound argument each): judged again within one budget, past it
+    # each change is judged as a call (a harmless one: suspicious), never a hang
+    p = call(_partial(), glob("builtins", "list")) + put(0) + defaultdict_of(get(0)) + POP
+    p += b"".join(get(0) + _pstate(glob("builtins", "list"), MARK + b"J" + n.to_bytes(4, "little") + TUPLE) + BUILD
+                  + POP for n in range(5000))
+    rep = walk(proto(2) + p + STOP)
+    assert rep.verdict == "suspicious" and any("budget" in f.message for f in rep.findings), rep.findings
+    # the same state again and again costs nothing (red team 19a-4)
     p = call(_partial(), glob("builtins", "list")) + put(0) + defaultdict_of(get(0)) + POP
     p += (get(0) + _pstate(glob("builtins", "list")) + BUILD + POP) * 5000
     rep = walk(proto(2) + p + STOP)
-    assert rep.verdict == "suspicious" and any("budget" in f.message for f in rep.findings), rep.findings
+    assert rep.verdict == "safe", rep.findings
 
 
 def _late_keywords(path: bytes) -> bytes:
