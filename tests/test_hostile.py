@@ -260,6 +260,30 @@ def test_fuzzer_reproducer_keeps_the_contract(path: Path) -> None:
     assert took < LIMIT_S
 
 
+def _targets() -> list[object]:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    try:
+        from fuzz.harness import all_targets
+    finally:
+        sys.path.pop(0)
+    return list(all_targets())
+
+
+@pytest.mark.parametrize("target", _targets(), ids=lambda t: t.name)  # type: ignore[attr-defined]
+def test_every_fuzz_harness_runs_on_its_seeds(target: object) -> None:
+    """Each harness still calls the code it fuzzes: a harness that drifted from a changed
+    signature fails on every input, and a fuzzing run of it counts nothing (config-json's did,
+    unnoticed, after ``read_config`` gained an argument)."""
+    from fuzz.harness import Target
+
+    assert isinstance(target, Target)
+    target.check(b"")
+    for path in list(target.seed_files()) or []:
+        crash, took = target.check(path.read_bytes())
+        assert crash is None, f"{path}: {type(crash).__name__}: {crash}"
+        assert took < LIMIT_S, f"{path}: {took:.1f}s"
+
+
 # --- the CLI as a process, and --debug -----------------------------------------------------
 
 

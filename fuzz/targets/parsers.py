@@ -142,7 +142,7 @@ def croissant(data: bytes) -> None:
 def config_json(data: bytes) -> None:
     from mlbom.collectors.models import read_config
 
-    doc, _problem = read_config(_file("model/config.json", data))
+    doc, _problem = read_config(_file("model/config.json", data), None)
     if doc is not None:  # what reaches the modelCard (hf_card.model_card_block)
         from mlbom.formats import hf_card
 
