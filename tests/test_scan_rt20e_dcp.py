@@ -1,0 +1,157 @@
+"""Red team 20e: DCP checkpoints and torch.export (pt2) archives, after fix19e.
+
+* 20e-1 (new class: a blocking open of a file the DATA names): ``.metadata`` names a FIFO as an
+  item's ``relative_path``; mlbom opened it with a blocking ``open()`` before checking its type
+  and the scan hung for ever. Every file scanned data names now goes through one guarded open
+  (``lstat`` first, regular files only, ``O_NONBLOCK``/``O_NOFOLLOW``, ``fstat`` re-checked).
+* 20e-2: a pt2 archive with two copies of ``data/weights/<model>_weights_config.json`` (or two
+  names torch's miniz reader confuses: it matches names ASCII-case-insensitively, by a binary
+  search over a heap-sorted index): one copy declares a record raw, the copy torch reads
+  declares it pickled. A record is raw only when EVERY copy of every config says so.
+* 20e-3: ``.metadata`` scanned alone trusted a scan of its shard that never ran: a slice that is
+  exactly an archive of the shard was skipped. Every slice is now judged from ``.metadata``.
+
+The attack files are built with the stdlib (never loaded); the torch-built proofs skip without torch."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from mlbom.scanner import scan, scan_bytes
+
+# protocol-0 call of builtins.print: what a pickle loader runs (never loaded here)
+_CALL = b"cbuiltins\nprint\n(S'RAN-20E'\ntR."
+_MD = b"ctorch.distributed.checkpoint.metadata\n"
+_INFO = b"ctorch.distributed.checkpoint.filesystem\n_StorageInfo\n)\x81"
+_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _s(text: str) -> bytes:
+    raw = text.encode()
+    return b"X" + len(raw).to_bytes(4, "little") + raw
+
+
+def _i(n: int) -> bytes:
+    return b"J" + n.to_bytes(4, "little", signed=True)
+
+
+def _info(path: str, offset: int, length: int) -> bytes:
+    return _INFO + b"}(" + _s("relative_path") + _s(path) + _s("offset") + _i(offset) + _s("length") + _i(length) + b"ub"
+
+
+def _metadata(infos: list[bytes]) -> bytes:
+    """A protocol-2 ``Metadata`` pickle as DCP's writer makes it (NEWOBJ + BUILD)."""
+    items = b"".join(_MD + b"MetadataIndex\n)\x81}" + _s("fqn") + _s(f"item{i}") + b"sb" + info
+                     for i, info in enumerate(infos))
+    body = b"}(" + _s("state_dict_metadata") + b"}" + _s("storage_data") + b"}(" + items + b"uu"
+    return b"\x80\x02" + _MD + b"Metadata\n)\x81" + body + b"b."
+
+
+def _archive(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def _item(pkl: bytes) -> bytes:
+    return _archive({"archive/data.pkl": pkl, "archive/byteorder": b"little", "archive/version": b"3\n"})
+
+
+def _checkpoint(tmp_path: Path, items: list[bytes], extra: list[bytes] | None = None) -> Path:
+    """A folder with one shard of back-to-back archives and a ``.metadata`` listing each one
+    exactly (what ``dcp.save`` writes), plus the ``extra`` infos."""
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    infos, offset = [], 0
+    for data in items:
+        infos.append(_info("__0_0.distcp", offset, len(data)))
+        offset += len(data)
+    (folder / "__0_0.distcp").write_bytes(b"".join(items))
+    (folder / ".metadata").write_bytes(_metadata(infos + (extra or [])))
+    return folder
+
+
+def _ids(res: object) -> set[str]:
+    return {f.id for f in res.findings}  # type: ignore[attr-defined]
+
+
+def _scan_cli(path: Path) -> dict[str, dict[str, object]]:
+    """``mlbom scan --format json`` in a subprocess with a deadline: a hang fails the test."""
+    env = {**os.environ, "PYTHONPATH": str(_ROOT)}
+    try:
+        proc = subprocess.run([sys.executable, "-m", "mlbom", "scan", str(path), "--format", "json"],
+                              capture_output=True, text=True, timeout=120, env=env, check=False)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"mlbom scan {path} hung (killed after 120 s)")
+    doc = json.loads(proc.stdout)
+    files = doc["files"] if isinstance(doc, dict) else doc
+    return {Path(f["path"]).name: f for f in files}
+
+
+# ---- 20e-1: a FIFO named by .metadata -----------------------------------------------------------
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+@pytest.mark.parametrize("alone", [False, True])
+def test_fifo_named_by_metadata_is_never_opened(tmp_path: Path, alone: bool) -> None:
+    benign = _item(pickle.dumps({"x": 1}, protocol=2))
+    folder = _checkpoint(tmp_path, [benign], extra=[_info("pipe", 0, 10)])
+    os.mkfifo(folder / "pipe")
+    got = _scan_cli(folder / ".metadata" if alone else folder)
+    md = got[".metadata"]
+    assert md["verdict"] == "error", md
+    msgs = [f["message"] for f in md["findings"] if f["id"] == "dcp.slice-missing"]  # type: ignore[union-attr,index]
+    assert msgs and "'pipe'" in msgs[0] and "not a regular file" in msgs[0], md
+    if not alone:
+        assert got["pipe"]["verdict"] == "error"  # the walker's own entry for the FIFO
+        assert got["__0_0.distcp"]["verdict"] == "safe"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_fifo_metadata_beside_a_shard_never_blocks(tmp_path: Path) -> None:
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    (folder / "__0_0.distcp").write_bytes(_item(pickle.dumps({"x": 1}, protocol=2)))
+    os.mkfifo(folder / ".metadata")
+    got = _scan_cli(folder / "__0_0.distcp")
+    assert got["__0_0.distcp"]["verdict"] == "suspicious"  # the slices it names cannot be checked
+    assert any(f["id"] == "dcp.slices-unchecked" and "not a regular file" in f["message"]  # type: ignore[index]
+               for f in got["__0_0.distcp"]["findings"])  # type: ignore[union-attr]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_fifo_config_beside_python_module_never_blocks(tmp_path: Path) -> None:
+    (tmp_path / "modeling_x.py").write_text("X = 1\n")
+    os.mkfifo(tmp_path / "config.json")  # looked up by name for an auto_map naming the module
+    got = _scan_cli(tmp_path / "modeling_x.py")
+    assert got["modeling_x.py"]["verdict"] == "suspicious"
+
+
+# ---- 20e-3: .metadata alone judges the slices itself --------------------------------------------
+
+def test_metadata_alone_judges_exact_archives(tmp_path: Path) -> None:
+    folder = _checkpoint(tmp_path, [_item(pickle.dumps({"a": 1}, protocol=2)), _item(_CALL)])
+    [alone] = scan(folder / ".metadata")
+    assert alone.verdict == "unsafe", [(f.id, f.message) for f in alone.findings]
+    info = next(f.message for f in alone.findings if f.id == "dcp.slices")
+    assert "judged here" in info and "2 slice(s) that are exactly archives" in info
+    got = {Path(r.path).name: r for r in scan(folder)}
+    assert got[".metadata"].verdict == "unsafe" and got["__0_0.distcp"].verdict == "unsafe"
+
+
+def test_metadata_of_a_large_benign_checkpoint_stays_safe(tmp_path: Path) -> None:
+    # more exact items than the cap on mismatched slices: each judged, none left over
+    folder = _checkpoint(tmp_path, [_item(pickle.dumps({"item": i}, protocol=2)) for i in range(40)])
+    [alone] = scan(folder / ".metadata")
+    assert alone.verdict == "safe", [(f.id, f.message) for f in alone.findings if f.severity != "info"]
+    assert all(r.verdict == "safe" for r in scan(folder))
