@@ -1682,7 +1682,7 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     top = names[0].split("/", 1)[0] if names and "/" in names[0] else ""
     prefix = top + "/" if top else ""
     kind = "zip"
-    if f"{prefix}archive_format" in names and _pt2_archive(fh, arc.entries, prefix, ctx):
+    if _pt2_archive(fh, arc.entries, prefix, ctx):
         # first: torch.export.load reads it as pt2 whatever else it holds (a data.pkl too: judged by
         # content, as are all records but the raw tensors its configs declare)
         kind = "pt2"
@@ -1709,6 +1709,8 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         acc.add("torchscript.code", "medium", f"{where}: TorchScript archive: {len(code)} code file(s) under "
                 f"{prefix}code/ are compiled by torch.jit.load and run when the model is called; TorchScript is code, "
                 "not data", effect="suspicious")
+    if kind in ("pytorch-zip", "torchscript", "pt2"):
+        _case_collisions(arc.entries, acc, where)
     raw: frozenset[str] = frozenset()
     if kind == "pt2":
         raw = _pt2_report(fh, arc.entries, prefix, acc, ctx, where)
@@ -1845,23 +1847,60 @@ def _scan_concatenated(fh: IO[bytes], size: int, name: str, acc: _Acc, ctx: _Ctx
 _PT2_MAX_CONFIG = 64 << 20  # bytes of a pt2 payload config read to learn which records hold raw tensor bytes
 
 
-def _member_bytes(fh: IO[bytes], entries: Sequence[ZipEntry], name: str, ctx: _Ctx, limit: int) -> bytes | None:
-    """The bytes of the member ``name`` (the first entry of that name, as torch's reader finds
-    it), or None when there is none, it is larger than ``limit`` or mlbom cannot read it."""
-    e = next((x for x in entries if x.name == name and not x.is_dir), None)
-    if e is None or e.usize > limit or e.encrypted:
-        return None
-    try:
-        data = open_member(fh, e, ctx.limits, ctx.output).read(limit + 1)
-    except (FormatError, BombError, OSError, EOFError, ValueError):
-        return None
-    return data if len(data) <= limit else None
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _miniz_key(name: str) -> str:
+    """A record name as torch's reader compares it: ``PyTorchStreamReader::getRecord`` calls
+    ``mz_zip_reader_locate_file`` with no flags, a binary search over the central directory
+    sorted by an (unstable) heap sort, comparing names through ``MZ_TOLOWER`` (ASCII case
+    ignored). So which of two names equal this way it returns depends on the layout (red team
+    20e-2: the second copy, wherever it sits, in the archives measured)."""
+    return name.translate(_ASCII_LOWER)
+
+
+def _member_copies(fh: IO[bytes], entries: Sequence[ZipEntry], name: str, ctx: _Ctx,
+                   limit: int) -> list[bytes | None]:
+    """The bytes of EVERY member torch's reader may return for ``name`` (each entry whose name,
+    or its name as zipfile cuts it at a NUL, equals ``name`` ignoring ASCII case: which one
+    miniz picks depends on the layout), in directory order; None for a copy larger than
+    ``limit`` or that mlbom cannot read. Never "the" member of a name that repeats."""
+    key = _miniz_key(name)
+    out: list[bytes | None] = []
+    for e in entries:
+        if e.is_dir or key not in (_miniz_key(e.name), _miniz_key(e.zipfile_name)):
+            continue
+        if e.usize > limit or e.encrypted:
+            out.append(None)
+            continue
+        try:
+            data = open_member(fh, e, ctx.limits, ctx.output).read(limit + 1)
+        except (FormatError, BombError, OSError, EOFError, ValueError):
+            data = None
+        out.append(data if data is not None and len(data) <= limit else None)
+    return out
+
+
+def _case_collisions(entries: Sequence[ZipEntry], acc: _Acc, where: str) -> None:
+    """Members whose names differ only in ASCII case: one record to torch's reader (it compares
+    names ignoring case, :func:`_miniz_key`), two to zipfile (red team 20e-2)."""
+    spellings: dict[str, set[str]] = {}
+    for e in entries:
+        if not e.is_dir:
+            spellings.setdefault(_miniz_key(e.name), set()).add(e.name)
+    clashes = sorted(sorted(v) for v in spellings.values() if len(v) > 1)
+    if clashes:
+        shown = "; ".join(" / ".join(repr(n[:100]) for n in c[:3]) for c in clashes[:5])
+        acc.add("zip.duplicate-name", "high", f"{where}: member names that differ only in case ({shown}): torch's "
+                "reader matches names ignoring ASCII case and may return any of them, other readers tell them "
+                "apart", effect="suspicious")
 
 
 def _pt2_archive(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, ctx: _Ctx) -> bool:
     """A ``torch.export.save`` archive: ``torch.export.load`` reads ``<root>/archive_format``
-    and requires it to be ``pt2`` (torch/export/pt2_archive/_package.py)."""
-    return _member_bytes(fh, entries, f"{prefix}archive_format", ctx, 64) == b"pt2"
+    and requires it to be ``pt2`` (torch/export/pt2_archive/_package.py) — any copy of it,
+    as torch's reader may take any (the worst case: more records judged)."""
+    return b"pt2" in _member_copies(fh, entries, f"{prefix}archive_format", ctx, 64)
 
 
 def _pt2_report(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, acc: _Acc, ctx: _Ctx,
@@ -1880,7 +1919,9 @@ def _pt2_report(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, acc: _A
     torch reads count: those of a program under ``models/`` that has no legacy ``<name>.pt``
     (read instead of the config, red team 19e-3). A record a config names both ways, a record
     any load path reads by name, or a config mlbom cannot read, leaves its records judged by
-    content."""
+    content. Every copy of a config torch's reader may take counts (a name repeated, or equal
+    ignoring ASCII case: :func:`_miniz_key`): a record is raw only when every copy agrees, and
+    a record whose name two members share is judged by content (red team 20e-2)."""
     import json
 
     names = [e.name for e in entries if not e.is_dir]
@@ -1897,7 +1938,9 @@ def _pt2_report(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, acc: _A
                 effect="suspicious")
     raw: set[str] = set()
     judged: set[str] = set()
+    untrusted: set[str] = set()  # folders with a config copy mlbom cannot read: nothing there is raw
     records = {n[len(prefix):] for n in names if n.startswith(prefix)}
+    present = {_miniz_key(r) for r in records}
     # _load_exported_programs: every record under models/ is a program, named by cutting
     # "models/" and ".json"; per program, a legacy data/weights/<name>.pt (data/constants/<name>.pt)
     # is read by name and torch.load-ed INSTEAD of the config (deserialize_torch_artifact:
@@ -1907,27 +1950,37 @@ def _pt2_report(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, acc: _A
         judged.update((f"data/weights/{model}.pt", f"data/constants/{model}.pt", f"data/sample_inputs/{model}.pt"))
         for base, suffix, tensor_prefix in (("data/weights/", "_weights_config.json", ""),
                                             ("data/constants/", "_constants_config.json", "tensor_")):
-            if f"{base}{model}.pt" in records:
+            if _miniz_key(f"{base}{model}.pt") in present:
                 continue  # the legacy file is read instead: torch never reads this config
-            cfg = f"{prefix}{base}{model}{suffix}"
-            data = _member_bytes(fh, entries, cfg, ctx, _PT2_MAX_CONFIG)
-            try:
-                doc = json.loads(data) if data is not None else None
-            except (ValueError, RecursionError):
-                doc = None
-            config = doc.get("config") if isinstance(doc, dict) else None
-            if not isinstance(config, dict):
-                continue
-            for meta in config.values():
-                path = meta.get("path_name") if isinstance(meta, dict) else None
-                if not isinstance(path, str):
+            # every copy torch's reader may take (red team 20e-2): a record is raw only if all agree
+            for data in _member_copies(fh, entries, f"{prefix}{base}{model}{suffix}", ctx, _PT2_MAX_CONFIG):
+                try:
+                    doc = json.loads(data) if data is not None else None
+                except (ValueError, RecursionError):
+                    doc = None
+                config = doc.get("config") if isinstance(doc, dict) else None
+                if not isinstance(config, dict):
+                    untrusted.add(base)  # a copy mlbom cannot read may declare any record there pickled
                     continue
-                record = base + path  # os.path.join(base, path_name) for a plain name
-                if meta.get("use_pickle") is False and path.startswith(tensor_prefix) and "/" not in path:
-                    raw.add(record)
-                else:
-                    judged.add(record)
-    return frozenset(raw - judged)
+                for meta in config.values():
+                    path = meta.get("path_name") if isinstance(meta, dict) else None
+                    if not isinstance(path, str):
+                        continue
+                    record = base + path  # os.path.join(base, path_name) for a plain name
+                    if meta.get("use_pickle") is False and path.startswith(tensor_prefix) and "/" not in path:
+                        raw.add(record)
+                    else:
+                        judged.add(record)
+    # torch finds a record ignoring ASCII case; a name two members share (as torch or zipfile
+    # reads it) is a record no config can vouch for: judged by content
+    counts: dict[str, int] = {}
+    for e in entries:
+        if not e.is_dir:
+            for key in {_miniz_key(e.name), _miniz_key(e.zipfile_name)}:
+                counts[key] = counts.get(key, 0) + 1
+    unsure = {_miniz_key(r) for r in judged}
+    return frozenset(r for r in raw if _miniz_key(r) not in unsure and counts.get(_miniz_key(prefix + r), 0) <= 1
+                     and not r.startswith(tuple(untrusted)))
 
 
 def _dcp_slices(fh: IO[bytes], size: int, name: str, acc: _Acc, ctx: _Ctx, segments: set[tuple[int, int]], *,

@@ -155,3 +155,73 @@ def test_metadata_of_a_large_benign_checkpoint_stays_safe(tmp_path: Path) -> Non
     [alone] = scan(folder / ".metadata")
     assert alone.verdict == "safe", [(f.id, f.message) for f in alone.findings if f.severity != "info"]
     assert all(r.verdict == "safe" for r in scan(folder))
+
+
+# ---- 20e-2: pt2 config copies torch's reader may take -------------------------------------------
+
+_META = {"dtype": 7, "sizes": [{"as_int": 4}], "requires_grad": False, "device": {"type": "cpu", "index": None},
+         "strides": [{"as_int": 1}], "storage_offset": {"as_int": 0}, "layout": 5}
+
+
+def _wcfg(use_pickle: bool) -> bytes:
+    return json.dumps({"config": {"p0": {"path_name": "weight_0", "is_param": True, "use_pickle": use_pickle,
+                                         "tensor_meta": None if use_pickle else _META}}}).encode()
+
+
+def _pt2(configs: list[tuple[str, bytes]], weight: bytes) -> bytes:
+    """A torch.export.save layout whose weights config is given as several (name, bytes) members."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("m/archive_format", "pt2")
+        z.writestr("m/archive_version", "0")
+        z.writestr("m/models/model.json", json.dumps({"graph_module": {"graph": {"nodes": []}}}))
+        z.writestr("m/data/weights/weight_0", weight)
+        for name, data in configs:
+            z.writestr(f"m/data/weights/{name}", data)
+        z.writestr("m/byteorder", "little")
+    return buf.getvalue()
+
+
+_EVIL = _item(_CALL)  # torch.load(weights_only=False) of this record runs the call
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+@pytest.mark.parametrize("configs", [
+    [("model_weights_config.json", _wcfg(False)), ("model_weights_config.json", _wcfg(True))],
+    [("model_weights_config.json", _wcfg(True)), ("model_weights_config.json", _wcfg(False))],
+    [("model_weights_config.json", _wcfg(False)), ("MODEL_weights_config.json", _wcfg(True))],
+    [("model_weights_config.json", _wcfg(False)), ("model_weights_config.json", b"{not json")],
+], ids=["second-pickles", "first-pickles", "case-variant", "unreadable-copy"])
+def test_pt2_record_is_raw_only_if_every_config_copy_says_so(configs: list[tuple[str, bytes]]) -> None:
+    res = scan_bytes(_pt2(configs, _EVIL), "m.pt2")
+    assert res.format == "pt2"
+    assert res.verdict == "unsafe", [(f.id, f.message) for f in res.findings if f.severity != "info"]
+    assert "zip.duplicate-name" in _ids(res)
+
+
+def test_pt2_single_raw_config_still_skips_the_record() -> None:
+    # the control: one config, raw: the record is tensor bytes torch views, never unpickled
+    res = scan_bytes(_pt2([("model_weights_config.json", _wcfg(False))], _EVIL), "m.pt2")
+    assert res.verdict == "suspicious" and "zip.duplicate-name" not in _ids(res)
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+def test_pt2_duplicated_raw_record_is_judged() -> None:
+    buf = io.BytesIO(_pt2([("model_weights_config.json", _wcfg(False))], b"\x00" * 16))
+    with zipfile.ZipFile(buf, "a", zipfile.ZIP_STORED) as z:
+        z.writestr("m/data/weights/Weight_0", _EVIL)  # the same record to torch's reader
+    res = scan_bytes(buf.getvalue(), "m.pt2")
+    assert res.verdict == "unsafe", [(f.id, f.message) for f in res.findings if f.severity != "info"]
+
+
+def test_torch_reader_matches_names_ignoring_case_and_takes_a_later_copy() -> None:
+    """The premise, measured on torch's own reader (PyTorchStreamReader, miniz)."""
+    torch = pytest.importorskip("torch")
+    code = ("import io, sys, zipfile, warnings, torch\nwarnings.simplefilter('ignore')\nb = io.BytesIO()\n"
+            "with zipfile.ZipFile(b, 'w') as z:\n"
+            "    [z.writestr(n, d) for n, d in [('a/version', b'3'), ('a/x', b'first'), ('a/c', b'c'), ('a/x', b'second'),"
+            " ('a/Y', b'upper')]]\n"
+            "r = torch._C.PyTorchFileReader(io.BytesIO(b.getvalue()))\n"
+            "sys.stdout.write(bytes(r.get_record('x')).decode() + ' ' + bytes(r.get_record('y')).decode())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+    assert out.stdout == "second upper", (out.stdout, out.stderr, torch.__version__)
