@@ -225,3 +225,34 @@ def test_torch_reader_matches_names_ignoring_case_and_takes_a_later_copy() -> No
             "sys.stdout.write(bytes(r.get_record('x')).decode() + ' ' + bytes(r.get_record('y')).decode())\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
     assert out.stdout == "second upper", (out.stdout, out.stderr, torch.__version__)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_onnx_external_data_naming_a_fifo_is_refused_not_opened(tmp_path: Path) -> None:
+    onnx = pytest.importorskip("onnx")
+    t = onnx.TensorProto()
+    t.name, t.data_type, t.data_location = "w", onnx.TensorProto.FLOAT, onnx.TensorProto.EXTERNAL
+    t.dims.extend((4,))
+    entry = t.external_data.add()
+    entry.key, entry.value = "location", "pipe"
+    h = onnx.helper
+    g = h.make_graph([h.make_node("Identity", ["w"], ["y"])], "g", [],
+                     [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)], initializer=[t])
+    (tmp_path / "m.onnx").write_bytes(h.make_model(g, opset_imports=[h.make_opsetid("", 17)]).SerializeToString())
+    os.mkfifo(tmp_path / "pipe")
+    got = _scan_cli(tmp_path)
+    assert any(f["id"] == "onnx.external-data-refused" and "not a regular file" in f["message"]  # type: ignore[index]
+               for f in got["m.onnx"]["findings"])  # type: ignore[union-attr]
+    assert got["pipe"]["verdict"] == "error"
+
+
+def test_real_dcp_checkpoint_of_a_code_running_object_metadata_alone(tmp_path: Path) -> None:
+    """The plainest malicious checkpoint, written by ``dcp.save`` itself (in a subprocess that
+    only pickles the object: nothing is loaded); its ``.metadata`` scanned alone is unsafe."""
+    pytest.importorskip("torch")
+    code = ("import sys, warnings, torch, torch.distributed.checkpoint as dcp\nwarnings.simplefilter('ignore')\n"
+            "class Evil:\n    def __reduce__(self):\n        return (print, ('RAN-20E',))\n"
+            "dcp.save({'a_obj': Evil(), 'w': torch.zeros(2)}, checkpoint_id=sys.argv[1], no_dist=True)\n")
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "ckpt")], capture_output=True, timeout=600, check=True)
+    [alone] = scan(tmp_path / "ckpt" / ".metadata")
+    assert alone.verdict == "unsafe", [(f.id, f.message) for f in alone.findings]
