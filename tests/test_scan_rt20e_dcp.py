@@ -256,3 +256,18 @@ def test_real_dcp_checkpoint_of_a_code_running_object_metadata_alone(tmp_path: P
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "ckpt")], capture_output=True, timeout=600, check=True)
     [alone] = scan(tmp_path / "ckpt" / ".metadata")
     assert alone.verdict == "unsafe", [(f.id, f.message) for f in alone.findings]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_croissant_md5_of_a_file_swapped_for_a_fifo_never_blocks(tmp_path: Path) -> None:
+    """A ``contentUrl`` the walk saw as a file, a FIFO by the time its declared MD5 is checked:
+    the hash open is non-blocking and refuses it (no digest: never a hang)."""
+    os.mkfifo(tmp_path / "data.csv")
+    code = ("import sys\nfrom pathlib import Path\nfrom mlbom.collectors import datasets\n"
+            "sys.stdout.write(repr(datasets._md5(Path(sys.argv[1]))))\n")
+    try:
+        out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "data.csv")], capture_output=True, text=True,
+                             timeout=120, env={**os.environ, "PYTHONPATH": str(_ROOT)}, check=True)
+    except subprocess.TimeoutExpired:
+        pytest.fail("hashing a FIFO named by a Croissant contentUrl hung")
+    assert out.stdout == "None"
