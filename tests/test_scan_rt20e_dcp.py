@@ -271,3 +271,21 @@ def test_croissant_md5_of_a_file_swapped_for_a_fifo_never_blocks(tmp_path: Path)
     except subprocess.TimeoutExpired:
         pytest.fail("hashing a FIFO named by a Croissant contentUrl hung")
     assert out.stdout == "None"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_environment_interpreter_linked_to_a_fifo_never_blocks(tmp_path: Path) -> None:
+    """An environment folder whose ``bin/python`` links to a FIFO outside it: the magic-number
+    read of the link's target refuses it instead of waiting for a writer."""
+    os.mkfifo(tmp_path / "fifo")
+    env = tmp_path / "venv"
+    (env / "bin").mkdir(parents=True)
+    (env / "bin" / "python").symlink_to(tmp_path / "fifo")
+    code = ("import sys\nfrom pathlib import Path\nfrom mlbom.collectors import environment as e\n"
+            "root = Path(sys.argv[1])\nsys.stdout.write(str(e._why_not_run(root, root / 'bin' / 'python', {})))\n")
+    try:
+        out = subprocess.run([sys.executable, "-c", code, str(env)], capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "PYTHONPATH": str(_ROOT)}, check=True)
+    except subprocess.TimeoutExpired:
+        pytest.fail("reading an environment's interpreter linked to a FIFO hung")
+    assert "cannot be read" in out.stdout and "not a regular file" in out.stdout, out.stdout
