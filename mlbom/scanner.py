@@ -20,6 +20,7 @@ zip and tar archives, ``.npz``. Each file is scanned in isolation: no exception 
 from __future__ import annotations
 
 import codecs
+import errno
 import hashlib
 import inspect
 import io
@@ -51,7 +52,7 @@ from mlbom.formats.onnx import ExternalRef
 from mlbom.formats.pickle import PickleReport, read_pickle
 from mlbom.formats.weights import FormatError, Window
 from mlbom.formats.zipread import ZipArchive, ZipEntry, crc32_of, find_end_record, open_member, read_archive
-from mlbom.hashing import CHUNK, ChunkedHash, ContentChanged, FileDigest, StatKey, VerifiedReader, stat_key
+from mlbom.hashing import CHUNK, ChunkedHash, ContentChanged, FileDigest, StatKey, VerifiedReader, open_beneath, stat_key
 from mlbom.model import Finding, Severity, Verdict, worst_verdict
 
 if TYPE_CHECKING:  # (imported on use: PyYAML)
@@ -1062,11 +1063,12 @@ def _auto_map_users(folder: Path, module: str) -> list[str]:
 
     users: list[str] = []
     for cfg in _AUTO_MAP_CONFIGS:
-        path = folder / cfg
         try:
-            if not path.is_file() or path.is_symlink() or path.stat().st_size > _MAX_CONFIG:
+            with _open_named(folder / cfg) as fh:  # a regular file, no link (a FIFO never blocks the scan)
+                data = fh.read(_MAX_CONFIG + 1)
+            if len(data) > _MAX_CONFIG:
                 continue
-            doc = json.loads(path.read_bytes())
+            doc = json.loads(data)
         except (OSError, ValueError, RecursionError):
             continue
         amap = doc.get("auto_map") if isinstance(doc, dict) else None
@@ -1680,7 +1682,7 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     top = names[0].split("/", 1)[0] if names and "/" in names[0] else ""
     prefix = top + "/" if top else ""
     kind = "zip"
-    if f"{prefix}archive_format" in names and _pt2_archive(fh, arc.entries, prefix, ctx):
+    if _pt2_archive(fh, arc.entries, prefix, ctx):
         # first: torch.export.load reads it as pt2 whatever else it holds (a data.pkl too: judged by
         # content, as are all records but the raw tensors its configs declare)
         kind = "pt2"
@@ -1707,6 +1709,8 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         acc.add("torchscript.code", "medium", f"{where}: TorchScript archive: {len(code)} code file(s) under "
                 f"{prefix}code/ are compiled by torch.jit.load and run when the model is called; TorchScript is code, "
                 "not data", effect="suspicious")
+    if kind in ("pytorch-zip", "torchscript", "pt2"):
+        _case_collisions(arc.entries, acc, where)
     raw: frozenset[str] = frozenset()
     if kind == "pt2":
         raw = _pt2_report(fh, arc.entries, prefix, acc, ctx, where)
@@ -1843,23 +1847,60 @@ def _scan_concatenated(fh: IO[bytes], size: int, name: str, acc: _Acc, ctx: _Ctx
 _PT2_MAX_CONFIG = 64 << 20  # bytes of a pt2 payload config read to learn which records hold raw tensor bytes
 
 
-def _member_bytes(fh: IO[bytes], entries: Sequence[ZipEntry], name: str, ctx: _Ctx, limit: int) -> bytes | None:
-    """The bytes of the member ``name`` (the first entry of that name, as torch's reader finds
-    it), or None when there is none, it is larger than ``limit`` or mlbom cannot read it."""
-    e = next((x for x in entries if x.name == name and not x.is_dir), None)
-    if e is None or e.usize > limit or e.encrypted:
-        return None
-    try:
-        data = open_member(fh, e, ctx.limits, ctx.output).read(limit + 1)
-    except (FormatError, BombError, OSError, EOFError, ValueError):
-        return None
-    return data if len(data) <= limit else None
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _miniz_key(name: str) -> str:
+    """A record name as torch's reader compares it: ``PyTorchStreamReader::getRecord`` calls
+    ``mz_zip_reader_locate_file`` with no flags, a binary search over the central directory
+    sorted by an (unstable) heap sort, comparing names through ``MZ_TOLOWER`` (ASCII case
+    ignored). So which of two names equal this way it returns depends on the layout (red team
+    20e-2: the second copy, wherever it sits, in the archives measured)."""
+    return name.translate(_ASCII_LOWER)
+
+
+def _member_copies(fh: IO[bytes], entries: Sequence[ZipEntry], name: str, ctx: _Ctx,
+                   limit: int) -> list[bytes | None]:
+    """The bytes of EVERY member torch's reader may return for ``name`` (each entry whose name,
+    or its name as zipfile cuts it at a NUL, equals ``name`` ignoring ASCII case: which one
+    miniz picks depends on the layout), in directory order; None for a copy larger than
+    ``limit`` or that mlbom cannot read. Never "the" member of a name that repeats."""
+    key = _miniz_key(name)
+    out: list[bytes | None] = []
+    for e in entries:
+        if e.is_dir or key not in (_miniz_key(e.name), _miniz_key(e.zipfile_name)):
+            continue
+        if e.usize > limit or e.encrypted:
+            out.append(None)
+            continue
+        try:
+            data = open_member(fh, e, ctx.limits, ctx.output).read(limit + 1)
+        except (FormatError, BombError, OSError, EOFError, ValueError):
+            data = None
+        out.append(data if data is not None and len(data) <= limit else None)
+    return out
+
+
+def _case_collisions(entries: Sequence[ZipEntry], acc: _Acc, where: str) -> None:
+    """Members whose names differ only in ASCII case: one record to torch's reader (it compares
+    names ignoring case, :func:`_miniz_key`), two to zipfile (red team 20e-2)."""
+    spellings: dict[str, set[str]] = {}
+    for e in entries:
+        if not e.is_dir:
+            spellings.setdefault(_miniz_key(e.name), set()).add(e.name)
+    clashes = sorted(sorted(v) for v in spellings.values() if len(v) > 1)
+    if clashes:
+        shown = "; ".join(" / ".join(repr(n[:100]) for n in c[:3]) for c in clashes[:5])
+        acc.add("zip.duplicate-name", "high", f"{where}: member names that differ only in case ({shown}): torch's "
+                "reader matches names ignoring ASCII case and may return any of them, other readers tell them "
+                "apart", effect="suspicious")
 
 
 def _pt2_archive(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, ctx: _Ctx) -> bool:
     """A ``torch.export.save`` archive: ``torch.export.load`` reads ``<root>/archive_format``
-    and requires it to be ``pt2`` (torch/export/pt2_archive/_package.py)."""
-    return _member_bytes(fh, entries, f"{prefix}archive_format", ctx, 64) == b"pt2"
+    and requires it to be ``pt2`` (torch/export/pt2_archive/_package.py) — any copy of it,
+    as torch's reader may take any (the worst case: more records judged)."""
+    return b"pt2" in _member_copies(fh, entries, f"{prefix}archive_format", ctx, 64)
 
 
 def _pt2_report(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, acc: _Acc, ctx: _Ctx,
@@ -1878,7 +1919,9 @@ def _pt2_report(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, acc: _A
     torch reads count: those of a program under ``models/`` that has no legacy ``<name>.pt``
     (read instead of the config, red team 19e-3). A record a config names both ways, a record
     any load path reads by name, or a config mlbom cannot read, leaves its records judged by
-    content."""
+    content. Every copy of a config torch's reader may take counts (a name repeated, or equal
+    ignoring ASCII case: :func:`_miniz_key`): a record is raw only when every copy agrees, and
+    a record whose name two members share is judged by content (red team 20e-2)."""
     import json
 
     names = [e.name for e in entries if not e.is_dir]
@@ -1895,7 +1938,9 @@ def _pt2_report(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, acc: _A
                 effect="suspicious")
     raw: set[str] = set()
     judged: set[str] = set()
+    untrusted: set[str] = set()  # folders with a config copy mlbom cannot read: nothing there is raw
     records = {n[len(prefix):] for n in names if n.startswith(prefix)}
+    present = {_miniz_key(r) for r in records}
     # _load_exported_programs: every record under models/ is a program, named by cutting
     # "models/" and ".json"; per program, a legacy data/weights/<name>.pt (data/constants/<name>.pt)
     # is read by name and torch.load-ed INSTEAD of the config (deserialize_torch_artifact:
@@ -1905,27 +1950,37 @@ def _pt2_report(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, acc: _A
         judged.update((f"data/weights/{model}.pt", f"data/constants/{model}.pt", f"data/sample_inputs/{model}.pt"))
         for base, suffix, tensor_prefix in (("data/weights/", "_weights_config.json", ""),
                                             ("data/constants/", "_constants_config.json", "tensor_")):
-            if f"{base}{model}.pt" in records:
+            if _miniz_key(f"{base}{model}.pt") in present:
                 continue  # the legacy file is read instead: torch never reads this config
-            cfg = f"{prefix}{base}{model}{suffix}"
-            data = _member_bytes(fh, entries, cfg, ctx, _PT2_MAX_CONFIG)
-            try:
-                doc = json.loads(data) if data is not None else None
-            except (ValueError, RecursionError):
-                doc = None
-            config = doc.get("config") if isinstance(doc, dict) else None
-            if not isinstance(config, dict):
-                continue
-            for meta in config.values():
-                path = meta.get("path_name") if isinstance(meta, dict) else None
-                if not isinstance(path, str):
+            # every copy torch's reader may take (red team 20e-2): a record is raw only if all agree
+            for data in _member_copies(fh, entries, f"{prefix}{base}{model}{suffix}", ctx, _PT2_MAX_CONFIG):
+                try:
+                    doc = json.loads(data) if data is not None else None
+                except (ValueError, RecursionError):
+                    doc = None
+                config = doc.get("config") if isinstance(doc, dict) else None
+                if not isinstance(config, dict):
+                    untrusted.add(base)  # a copy mlbom cannot read may declare any record there pickled
                     continue
-                record = base + path  # os.path.join(base, path_name) for a plain name
-                if meta.get("use_pickle") is False and path.startswith(tensor_prefix) and "/" not in path:
-                    raw.add(record)
-                else:
-                    judged.add(record)
-    return frozenset(raw - judged)
+                for meta in config.values():
+                    path = meta.get("path_name") if isinstance(meta, dict) else None
+                    if not isinstance(path, str):
+                        continue
+                    record = base + path  # os.path.join(base, path_name) for a plain name
+                    if meta.get("use_pickle") is False and path.startswith(tensor_prefix) and "/" not in path:
+                        raw.add(record)
+                    else:
+                        judged.add(record)
+    # torch finds a record ignoring ASCII case; a name two members share (as torch or zipfile
+    # reads it) is a record no config can vouch for: judged by content
+    counts: dict[str, int] = {}
+    for e in entries:
+        if not e.is_dir:
+            for key in {_miniz_key(e.name), _miniz_key(e.zipfile_name)}:
+                counts[key] = counts.get(key, 0) + 1
+    unsure = {_miniz_key(r) for r in judged}
+    return frozenset(r for r in raw if _miniz_key(r) not in unsure and counts.get(_miniz_key(prefix + r), 0) <= 1
+                     and not r.startswith(tuple(untrusted)))
 
 
 def _dcp_slices(fh: IO[bytes], size: int, name: str, acc: _Acc, ctx: _Ctx, segments: set[tuple[int, int]], *,
@@ -1936,12 +1991,11 @@ def _dcp_slices(fh: IO[bytes], size: int, name: str, acc: _Acc, ctx: _Ctx, segme
     reads; a slice past the end is ``error`` (the load fails); a ``.metadata`` mlbom cannot
     read leaves the slices unchecked (``suspicious``: the loader may read others)."""
     assert ctx.folder is not None
-    path = ctx.folder / ".metadata"
     try:
-        if not path.is_file():
-            return
-        with path.open("rb") as mf:
+        with _open_named(ctx.folder / ".metadata", follow=True) as mf:
             data = mf.read(dcp.MAX_METADATA + 1)
+    except FileNotFoundError:
+        return
     except OSError as exc:
         acc.add("dcp.slices-unchecked", "high", f"{where}: the checkpoint's .metadata is unreadable ({exc}): the "
                 "slices dcp.load reads are not checked against the archives judged", effect="suspicious")
@@ -1984,12 +2038,15 @@ def _dcp_metadata(fh: IO[bytes], size: int, name: str, acc: _Acc, ctx: _Ctx, *, 
     ``Path(checkpoint) / relative_path`` — any spelling, any file, a path out of the folder or an
     absolute one too — and hands ``[offset, offset + length)`` to ``torch.load``: a BYTE_IO item
     with ``weights_only=False``, a tensor with ``weights_only=True`` (filesystem.py, default_planner.py
-    ``load_bytes``). So every slice is judged as its own file with the full rules, unless it is
-    exactly one of the zip archives the folder scan judges in a file that starts as a zip (a
-    shard). A file outside the folder (or reached through a link, or in a folder the walker
-    skips) is ``dcp.slice-foreign`` (``suspicious``; its bytes are not read); a missing file or a
-    slice past a file's end is ``error`` (the load fails). In an archive, or a ``.metadata``
-    mlbom cannot read, the slices are unchecked (``dcp.slices-unchecked``, ``suspicious``)."""
+    ``load_bytes``). So every slice is judged as its own file with the full rules — one that is
+    exactly one of the zip archives of a shard too, since the shard's own scan need not be part
+    of this run (``.metadata`` scanned alone, red team 20e-3); a slice that is no such archive is
+    ``dcp.slice-mismatch`` (``suspicious``). Each named file is opened by :func:`_open_named`:
+    a FIFO, device or socket is never opened (``dcp.slice-missing``, red team 20e-1). A file
+    outside the folder (or reached through a link, or in a folder the walker skips) is
+    ``dcp.slice-foreign`` (``suspicious``; its bytes are not read); a missing file or a slice
+    past a file's end is ``error`` (the load fails). In an archive, or a ``.metadata`` mlbom
+    cannot read, the slices are unchecked (``dcp.slices-unchecked``, ``suspicious``)."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     if not base.endswith(".metadata") or size <= 0:
         return
@@ -2019,7 +2076,7 @@ def _dcp_metadata(fh: IO[bytes], size: int, name: str, acc: _Acc, ctx: _Ctx, *, 
         acc.add("dcp.slices-unchecked", "high", f"{where}: items in {len(per_file)} files (more than "
                 f"{_DCP_MAX_FILES}): the slices dcp.load reads are not checked", effect="error")
         return
-    judged = exact = 0
+    judged = exact = unjudged = 0
     for rel, items in sorted(per_file.items()):
         shown = repr(rel[:200])
         target = _dcp_target(folder, rel)
@@ -2028,17 +2085,16 @@ def _dcp_metadata(fh: IO[bytes], size: int, name: str, acc: _Acc, ctx: _Ctx, *, 
                     "outside the checkpoint's folder, through a link or in a folder the scan skips: bytes no scan of "
                     "the folder judges; not read", effect="suspicious")
             continue
-        try:
-            tf = target.open("rb")
+        try:  # a name from the data: never a blocking open, never a FIFO or device (red team 20e-1)
+            tf = _open_named(target, beneath=folder)
         except (OSError, ValueError) as exc:
             acc.add("dcp.slice-missing", "high", f"{where}: {len(items)} item(s) in {shown}, which cannot be opened "
-                    f"({getattr(exc, 'strerror', None) or exc}): dcp.load fails", effect="error")
+                    f"({getattr(exc, 'strerror', None) or exc}): dcp.load fails (or, on a FIFO, waits for ever)",
+                    effect="error")
             continue
         with tf:
             try:
                 tsize = os.fstat(tf.fileno()).st_size
-                if not stat.S_ISREG(os.fstat(tf.fileno()).st_mode):
-                    raise OSError("not a regular file")
                 segments = _zip_segments(tf, tsize, ctx)
             except OSError as exc:
                 acc.add("dcp.slice-missing", "high", f"{where}: {shown} is unreadable ({exc}): dcp.load fails",
@@ -2050,12 +2106,20 @@ def _dcp_metadata(fh: IO[bytes], size: int, name: str, acc: _Acc, ctx: _Ctx, *, 
                     acc.add("dcp.slice-outside", "high", f"{where}: an item at {x.offset}+{x.length} of {shown}, "
                             f"outside its {tsize} bytes (dcp.load fails)", effect="error")
                     continue
-                if (x.offset, x.offset + x.length) in segments and not x.transformed:
-                    exact += 1
-                    continue
                 if (x.offset, x.length, x.transformed) in seen:
                     continue
                 seen.add((x.offset, x.length, x.transformed))
+                item_where = f"{where} (item at {x.offset} of {shown})"
+                if (x.offset, x.offset + x.length) in segments and not x.transformed:
+                    # exactly an archive a scan of that file judges — but no such scan need be part
+                    # of this run (``.metadata`` scanned alone, red team 20e-3): judged here too
+                    if ctx.work < 0 or ctx.entries < 0:
+                        unjudged += 1  # zip.work-budget reported by the archive that spent it
+                        continue
+                    exact += 1
+                    _scan_content(Window(tf, x.offset, x.length), x.length, f"{rel}@{x.offset}",  # type: ignore[arg-type]
+                                  acc, {}, ctx, depth=1, where=item_where)
+                    continue
                 judged += 1
                 if judged > _DCP_MAX_JUDGED:
                     continue
@@ -2064,12 +2128,51 @@ def _dcp_metadata(fh: IO[bytes], size: int, name: str, acc: _Acc, ctx: _Ctx, *, 
                         f"{shown}{how} to torch.load, which are no archive a scan of that file judges: judged as "
                         "their own file", effect="suspicious")
                 _scan_content(Window(tf, x.offset, x.length), x.length, f"{rel}@{x.offset}",  # type: ignore[arg-type]
-                              acc, {}, ctx, depth=1, where=f"{where} (item at {x.offset} of {shown})")
+                              acc, {}, ctx, depth=1, where=item_where)
     if judged > _DCP_MAX_JUDGED:
         acc.add("dcp.slice-mismatch", "high", f"{where}: {judged - _DCP_MAX_JUDGED} more such slice(s), not judged",
                 effect="error")
-    acc.add("dcp.slices", "info", f"{where}: {len(found.items)} item(s) in {len(per_file)} file(s); {exact} are "
-            "exactly archives the scan of their shard judges")
+    if unjudged:
+        acc.add("dcp.slices-unchecked", "high", f"{where}: {unjudged} slice(s) not judged: the scan's work budget "
+                "is spent", effect="error")
+    acc.add("dcp.slices", "info", f"{where}: {len(found.items)} item(s) in {len(per_file)} file(s); judged here as "
+            f"what dcp.load hands to torch.load: {exact} slice(s) that are exactly archives of their file, "
+            f"{min(judged, _DCP_MAX_JUDGED)} other slice(s)")
+
+
+_NAMED_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+                | getattr(os, "O_BINARY", 0))
+
+
+def _open_named(path: Path, *, beneath: Path | None = None, follow: bool = False) -> IO[bytes]:
+    """Open a file that scanned DATA names (a DCP item's ``relative_path``, the ``.metadata``
+    beside a shard, a config a module is looked up in): the one guarded open for such names
+    (red team 20e-1). ``lstat`` first (``stat`` with ``follow``): only a regular file is opened —
+    never a FIFO (a blocking open waits for a writer for ever), device, socket or folder; a
+    symbolic link is refused unless ``follow``. Opened ``O_NONBLOCK`` (and ``O_NOFOLLOW``), below
+    ``beneath`` one folder at a time with no link on the way (:func:`mlbom.hashing.open_beneath`),
+    then ``fstat``-checked to be the very file ``lstat`` saw (a swap in between is refused).
+    Raises :class:`OSError` (``strerror`` says why) or :class:`ValueError`."""
+    st = os.stat(path) if follow else os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        raise OSError(errno.ELOOP, "a symbolic link, not followed")
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "a FIFO, device or socket"
+        raise OSError(errno.EINVAL, f"not a regular file ({kind}); not opened")
+    if beneath is not None:
+        fd = open_beneath(str(beneath), "/".join(path.relative_to(beneath).parts), _NAMED_FLAGS)
+    else:
+        fd = os.open(path, _NAMED_FLAGS | (0 if follow else getattr(os, "O_NOFOLLOW", 0)))
+    try:
+        now = os.fstat(fd)
+        if not stat.S_ISREG(now.st_mode) or (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
+            raise OSError(errno.EAGAIN, "replaced by another file while it was opened; not read")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _dcp_target(folder: Path, rel: str) -> Path | None:

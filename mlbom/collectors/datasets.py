@@ -55,7 +55,7 @@ from mlbom.formats import compression, datafile
 from mlbom.formats import croissant as cr
 from mlbom.formats.safe_read import read_bounded
 from mlbom.fswalk import SKIPPED, shown_name
-from mlbom.hashing import StatKey, sha256_files, sha256_stable_beneath, tree_digest
+from mlbom.hashing import StatKey, sha256_file, sha256_files, sha256_stable_beneath, tree_digest
 from mlbom.identity import safe_url, url_scheme
 from mlbom.limits import MAX_CARD_BYTES, MAX_CROISSANT_BYTES, MAX_GLOB_CHECKS
 from mlbom.model import (
@@ -83,9 +83,9 @@ _META_NAMES = {"README.md", "croissant.json", "metadata.json", "dataset_infos.js
 
 
 def _is_croissant(path: Path) -> bool:
-    try:
-        head = path.open("rb").read(4096)
-    except OSError:
+    try:  # a regular file only (a FIFO named croissant.json never blocks the scan)
+        head = read_bounded(path, 4096, head=True)
+    except InputError:
         return False
     return b'"@context"' in head and (b"croissant" in head or b"schema.org" in head)
 
@@ -844,11 +844,7 @@ def _checksum_state(path: Path, sha256: str | None, declared: tuple[str, str] | 
 
 
 def _md5(path: Path) -> str | None:
-    h = hashlib.md5(usedforsecurity=False)
-    try:
-        with path.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                h.update(chunk)
-    except OSError:
-        return None
-    return h.hexdigest()
+    """The MD5 of a file a Croissant ``contentUrl`` names: opened as every hashed file is
+    (``sha256_file``: non-blocking, a regular file only — red team 20e-1: never a blocking open
+    of a name from the data, even one swapped for a FIFO after the walk)."""
+    return sha256_file(path, "md5").sha256

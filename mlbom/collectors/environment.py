@@ -361,11 +361,10 @@ def _why_not_run(root: Path, exe: Path | None, settings: dict[str, str]) -> str 
     real = Path(os.path.realpath(exe))
     if _under(real, root):
         return f"{exe.name} resolves to {real}, inside the environment"
-    try:
-        with open(real, "rb") as fh:
-            magic = fh.read(4)
-    except OSError as exc:
-        return f"{exe.name} cannot be read ({exc.strerror or exc})"
+    try:  # the link's target, named by the scanned folder: never a blocking open (red team 20e-1)
+        magic = read_bounded(real, 4, head=True)[:4]
+    except InputError as exc:
+        return f"{exe.name} cannot be read ({exc.detail})"
     if not magic.startswith(_NATIVE_MAGIC):
         return f"{exe.name} is not a native executable ({'a #! script' if magic.startswith(b'#!') else 'unknown format'})"
     home = settings.get("home")
