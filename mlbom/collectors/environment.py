@@ -1727,9 +1727,10 @@ def _cached_bytecode(cached: list[tuple[_Dist | None, str, str, int]], walk: _Wa
     """``__pycache__`` pycs importlib would load instead of compiling their source (red team
     18, the forged-pyc hole): each is compared with its source's compile
     (:func:`mlbom.formats.bytecode.check_pyc`). One that differs is ``python.pyc-mismatch``
-    (high); those that cannot be compared (bytecode for another Python, a source over the
-    bound, a body marshal cannot read) are one ``python.pyc-unverified`` (medium) per
-    distribution."""
+    (high), and so is one that cannot be proved its source's compile on this Python (a body the
+    reader cannot read, a source that does not compile here: red team 20f-1, 20f-5); those that
+    cannot be compared at all (bytecode for another Python, a source over the bound) are one
+    ``python.pyc-unverified`` (medium) per distribution."""
     tag, magic, rel = walk.tag, walk.magic, walk.rel
     cached = [c for c in cached if c[1] not in walk.reported]  # an unchecked pyc reported already
     if not cached:
@@ -1750,7 +1751,7 @@ def _cached_bytecode(cached: list[tuple[_Dist | None, str, str, int]], walk: _Wa
                           message=(f"{who}{rel(Path(pyc))} is an unchecked hash-based pyc: Python loads it "
                                    "whatever its source holds, and no RECORD hash vouches for it"),
                           subject=d.ref if d is not None else None, source=rel(Path(pyc)))
-        elif got.outcome in ("unverified", "unreadable"):
+        elif got.outcome == "unverified":
             unverified.setdefault(d.ref if d is not None else "", (d, []))[1].append((pyc, got.reason))
     why_tag = "; the environment's bytecode cache tag is not known (its interpreter was not run)" if tag is None else ""
     for d, items in unverified.values():
