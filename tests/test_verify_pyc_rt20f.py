@@ -195,6 +195,14 @@ def test_20f_5_a_deeply_nested_source_is_compared_even_from_a_deep_stack(tmp_pat
     assert got.outcome == "mismatch" and "differs" in got.reason, got
 
 
+def test_20f_5_deeply_nested_constants_are_read_even_from_a_deep_stack(tmp_path: Path) -> None:
+    text = b"x = " + b"(" * 150 + b"1," + b")," * 149 + b")\n"  # a constant tuple 150 deep
+    src = tmp_path / "m.py"
+    genuine = marshal.dumps(compile(text, "/build/m.py", "exec", dont_inherit=True))
+    got = _deep(sys.getrecursionlimit() - 100, lambda: bytecode.compare(genuine, text, str(src), 0))  # type: ignore[arg-type]
+    assert got.outcome == "match", got
+
+
 def test_20f_5_a_source_that_cannot_be_compiled_here_is_high_not_medium(tmp_path: Path) -> None:
     text = b"x = " + b"(" * 300 + b"1" + b")" * 300 + b"\n"  # the parser's own nesting limit: never compiles
     got = bytecode.compare(b"c", text, "m.py", 0)

@@ -86,6 +86,7 @@ LAYOUT = _LAYOUTS.get(sys.version_info[:2])
 
 _SINGLETONS = frozenset(b"NFTS.")
 _PENDING = -1
+_TOO_DEEP = "nested too deeply for the stack left to this reader"
 _STRINGS = frozenset(b"tuaAzZ")
 _INTERNED = frozenset(b"tAZ")
 _SIZED = {ord("("): b"(", ord(")"): b"(", ord("["): b"[", ord("<"): b"<", ord(">"): b">"}
@@ -101,7 +102,9 @@ class _Reader:
     - object identity: a ``TYPE_REF`` is written as "the object at pre-order position k" (its
       target's index among all objects read, whether ``FLAG_REF`` was set or not: the flag
       depends on reference counts in the writing process, the structure does not), so an equal
-      copy of a merged constant differs from a reference to it (red team 20f-3);
+      copy of a merged constant differs from a reference to it (red team 20f-3). Frozensets
+      are the exception, compared by value (:meth:`_frozenset`): they take no position, and a
+      reference inside one is written as its target's value;
     - a string's text and whether marshal interns it (``t A Z``); ``u``/``a``/``z`` of the same
       text load as equal, non-interned strings; ``""`` and one Latin-1 character load as the
       interpreter's singletons whatever their type code;
@@ -374,7 +377,7 @@ def canonical_digest(data: bytes | memoryview, *, budget: int = 1 << 62) -> Cano
     try:
         got = reader.obj(0)
     except RecursionError:
-        raise BytecodeError("nested too deeply for this reader") from None
+        raise BytecodeError(_TOO_DEEP) from None
     except MemoryError:
         raise BytecodeError("too large for this reader") from None
     assert got is not None
@@ -489,8 +492,9 @@ def compare(body: bytes | memoryview, src: bytes, source: str, optimize: int) ->
         try:
             result.append(_compare(body, src, source, optimize))
         except RecursionError:
-            result.append(PycCheck("mismatch", "its source cannot be compiled here (RecursionError even at an empty "
-                                               "stack), so the pyc Python would load cannot be proved its compile"))
+            result.append(PycCheck("mismatch", "its source cannot be compiled and compared here (RecursionError even "
+                                               "on an empty stack), so the pyc Python would load cannot be proved its "
+                                               "compile"))
 
     worker = threading.Thread(target=run, name="mlbom-compile", daemon=True)
     worker.start()
@@ -522,11 +526,15 @@ def _compare(body: bytes | memoryview, src: bytes, source: str, optimize: int) -
     try:
         want = canonical_digest(fresh)
     except BytecodeError as exc:
+        if exc.reason == _TOO_DEEP:
+            raise RecursionError from None  # compare() tries again on an empty stack
         return PycCheck("mismatch", f"its source's compile is beyond the static reader ({exc.reason}), so the "
                                     "pyc Python would load cannot be proved its compile")
     try:
         got = canonical_digest(body, budget=2 * want.objects + OBJECT_SLACK)
     except BytecodeError as exc:
+        if exc.reason == _TOO_DEEP:
+            raise RecursionError from None
         # whatever marshal makes of it, it is not the source's compile (red team 20f-1)
         return PycCheck("mismatch", f"its body is not the source's compile ({exc.reason})")
     if not got.is_code or got.digest != want.digest:
