@@ -158,7 +158,9 @@ def test_a_source_that_does_not_compile_with_a_valid_pyc_runs_the_pyc(
     assert len(hits) == 1 and "does not compile" in hits[0]
 
 
-def test_a_truncated_body_fails_the_import_and_is_unverified(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_truncated_body_is_a_mismatch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The import fails here, but the reader's opinion of what marshal does is never a reason
+    for leniency (red team 20f-1): a body that is not the source's compile is high."""
     root = tmp_path / "venv"
     src = _env(root)
     pyc = _compile(src)
@@ -166,9 +168,9 @@ def test_a_truncated_body_fails_the_import_and_is_unverified(tmp_path: Path, cap
     proc = _import_victim(src.parent.parent)
     assert proc.returncode != 0 and ("EOFError" in proc.stderr or "ValueError" in proc.stderr)
     found = _findings(root, tmp_path, capsys)
-    hits = _with(found, "python.pyc-unverified")
-    assert len(hits) == 1 and "medium" in hits[0] and "import fails" in hits[0]
-    assert not _with(found, "python.pyc-mismatch")
+    hits = _with(found, "python.pyc-mismatch")
+    assert len(hits) == 1 and "high" in hits[0] and "not the source's compile" in hits[0]
+    assert not _with(found, "python.pyc-unverified")
 
 
 def test_bytecode_for_another_python_cannot_be_compared(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1686,12 +1686,14 @@ def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], walk: _Walk, ctx:
     yield from _zip_entries(site_path, walk)
     yield from _unrecorded_tops(sites, tops, recordless, walked, walk)
     yield from _recordless_findings(recordless, walk, links)
-    yield from _cached_bytecode(_site_cached(sites, walk.listed, walk.tag) + cached, walk, ctx)
+    yield from _cached_bytecode(_site_cached(sites, walk.listed, walk.tag) + cached + _recorded_cached(walk), walk, ctx)
     for link, (real, inside) in sorted(links.items()):
         yield Finding(id="python.linked-folder", severity="low" if inside else "medium",
                       message=(f"{rel(Path(link))} is a symbolic link to {real}, "
                                + ("inside the environment: walked through the link" if inside else
-                                  "outside the environment: not walked, nothing there is verified")),
+                                  "outside the environment: not walked, nothing there is verified"
+                                  + (" but the pycs importlib would load through it for recorded sources (compared "
+                                     "with their sources)" if os.path.basename(link) == "__pycache__" else ""))),
                       source=rel(Path(link)))
     if walk.stopped:
         yield Finding(id="python.record-unverified", severity="medium",
@@ -1706,7 +1708,7 @@ def _site_cached(sites: list[str], listed: dict[str, tuple[_Dist, pymeta.RecordR
     found: list[tuple[_Dist | None, str, str, int]] = []
     for site in sites:
         cache = os.path.join(site, "__pycache__")
-        if os.path.islink(cache) or not os.path.isdir(cache):
+        if not os.path.isdir(cache):  # a link is followed, as importlib follows it (red team 20f-2)
             continue
         try:
             names = sorted(os.listdir(cache))[:_MAX_WALK_FILES]
@@ -1722,15 +1724,52 @@ def _site_cached(sites: list[str], listed: dict[str, tuple[_Dist, pymeta.RecordR
     return found
 
 
+def _recorded_cached(walk: _Walk) -> list[tuple[_Dist | None, str, str, int]]:
+    """The pycs importlib would load for every ``.py`` a RECORD lists (``__pycache__`` beside
+    it), found from the RECORD rather than by the walk of package folders: so also through a
+    ``__pycache__`` (or a folder above it) that is a symbolic link leading out of the
+    environment, which the walk does not enter (red team 20f-2), and past the walk's bound
+    (:data:`_MAX_WALK_FILES`, 20f-7). Each ``__pycache__`` is listed once (its first
+    :data:`_MAX_WALK_FILES` names), whatever the walk has counted."""
+    found: list[tuple[_Dist | None, str, str, int]] = []
+    caches: dict[str, dict[str, list[tuple[str, int]]]] = {}
+    for source in sorted(walk.listed):
+        if not source.endswith(".py"):
+            continue
+        folder, base = os.path.split(source)
+        cache = os.path.join(folder, "__pycache__")
+        by_stem = caches.get(cache)
+        if by_stem is None:
+            by_stem = caches[cache] = {}
+            try:
+                names = sorted(os.listdir(cache))[:_MAX_WALK_FILES] if os.path.isdir(cache) else []
+            except OSError:
+                names = []
+            for name in names:
+                split = bytecode.split_name(name, walk.tag)
+                if split is not None:
+                    by_stem.setdefault(split[0], []).append((name, split[1]))
+        for name, optimize in by_stem.get(base[:-3], []):
+            found.append((walk.listed[source][0], os.path.join(cache, name), source, optimize))
+    return found
+
+
 def _cached_bytecode(cached: list[tuple[_Dist | None, str, str, int]], walk: _Walk, ctx: Context) -> Iterator[Finding]:
     """``__pycache__`` pycs importlib would load instead of compiling their source (red team
     18, the forged-pyc hole): each is compared with its source's compile
     (:func:`mlbom.formats.bytecode.check_pyc`). One that differs is ``python.pyc-mismatch``
-    (high); those that cannot be compared (bytecode for another Python, a source over the
-    bound, a body marshal cannot read) are one ``python.pyc-unverified`` (medium) per
-    distribution."""
+    (high), and so is one that cannot be proved its source's compile on this Python (a body the
+    reader cannot read, a source that does not compile here: red team 20f-1, 20f-5); those that
+    cannot be compared at all (bytecode for another Python, a source over the bound) are one
+    ``python.pyc-unverified`` (medium) per distribution."""
     tag, magic, rel = walk.tag, walk.magic, walk.rel
-    cached = [c for c in cached if c[1] not in walk.reported]  # an unchecked pyc reported already
+    seen = set(walk.reported)  # an unchecked pyc reported already; one found twice (walk, RECORD): once
+    unique: list[tuple[_Dist | None, str, str, int]] = []
+    for c in cached:
+        if c[1] not in seen:
+            seen.add(c[1])
+            unique.append(c)
+    cached = unique
     if not cached:
         return
     ctx.say(f"comparing {len(cached)} __pycache__ files with their sources' bytecode")
@@ -1749,7 +1788,7 @@ def _cached_bytecode(cached: list[tuple[_Dist | None, str, str, int]], walk: _Wa
                           message=(f"{who}{rel(Path(pyc))} is an unchecked hash-based pyc: Python loads it "
                                    "whatever its source holds, and no RECORD hash vouches for it"),
                           subject=d.ref if d is not None else None, source=rel(Path(pyc)))
-        elif got.outcome in ("unverified", "unreadable"):
+        elif got.outcome == "unverified":
             unverified.setdefault(d.ref if d is not None else "", (d, []))[1].append((pyc, got.reason))
     why_tag = "; the environment's bytecode cache tag is not known (its interpreter was not run)" if tag is None else ""
     for d, items in unverified.values():
