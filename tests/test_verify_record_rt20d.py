@@ -215,3 +215,46 @@ def test_another_minor_version_has_no_pyc_magic(tmp_path: Path) -> None:
     interp = locate(root)
     assert interp.markers["python_version"] == "3.99" and interp.magic is None and interp.cache_tag is None
 
+
+# --- 20d-6: a system-site venv's base --------------------------------------------------------------
+
+def _base_with_pth(tmp_path: Path) -> tuple[Path, Path]:
+    """A base installation (``lib/python3.11/os.py``) with setuptools' ``distutils-precedence.pth``
+    recorded by its RECORD, and a venv on it with system site on that has setuptools too."""
+    base = tmp_path / "base"
+    (base / "bin").mkdir(parents=True)
+    (base / "lib" / "python3.11" / "os.py").parent.mkdir(parents=True)
+    (base / "lib" / "python3.11" / "os.py").write_text("")
+    files = {"distutils-precedence.pth": b"import os; os.environ.get('X')\n", "setuptools/__init__.py": b"X = 1\n"}
+    _install(base / "lib" / "python3.11" / "site-packages", files, name="setuptools")
+    root = tmp_path / "env"
+    _install(root / "lib" / "python3.11" / "site-packages", files, name="setuptools")
+    (root / "pyvenv.cfg").write_text(f"home = {base / 'bin'}\ninclude-system-site-packages = true\nversion = 3.11.7\n")
+    return base, root
+
+
+def test_20d6_intact_base_pth_is_low_and_the_duplicate_is_one_low(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    base, root = _base_with_pth(tmp_path)
+    found = _findings(root, tmp_path, capsys)
+    assert not _ids(found, "high"), found
+    assert len(_ids(found, "low python.pth-code: distutils-precedence.pth")) == 2, found  # the env's and the base's
+    dups = _ids(found, "python.duplicate-distribution")
+    assert len(dups) == 1 and dups[0].startswith("low") and "environment's copy wins" in dups[0], found
+    pth = base / "lib" / "python3.11" / "site-packages" / "distutils-precedence.pth"
+    pth.write_bytes(b"import os; os.system('id')\n")
+    found = _findings(root, tmp_path, capsys)
+    assert any("distutils-precedence.pth does not match RECORD" in f for f in _ids(found, "high python.record-mismatch"))
+    assert len(_ids(found, "high python.pth-code")) == 1, found
+
+
+def test_20d6_two_copies_inside_stay_medium(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "env"
+    site = root / "lib" / "python3.11" / "site-packages"
+    _install(site, {"victim/__init__.py": b"X = 1\n"})
+    _install(root / "extra", {"victim/__init__.py": b"X = 1\n"})
+    (site / "extra.pth").write_text(str(root / "extra") + "\n")
+    (root / "pyvenv.cfg").write_text("home = /nowhere/bin\ninclude-system-site-packages = false\nversion = 3.11.7\n")
+    dups = _ids(_findings(root, tmp_path, capsys), "python.duplicate-distribution")
+    assert len(dups) == 1 and dups[0].startswith("medium"), dups
+

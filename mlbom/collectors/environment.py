@@ -761,7 +761,7 @@ class EnvironmentCollector(BaseCollector):
         yield runtime
         for note in interp.notes:
             yield note.model_copy(update={"source": rel(Path(note.source)) if note.source else None})
-        yield from _duplicate_findings(by_name, rel)
+        yield from _duplicate_findings(by_name, rel, root)
         edges, dep_findings, extras = _resolve(dists, by_name, interp.markers, rel)
         yield from dep_findings
         cuda_props: dict[str, list[Property]] = {}
@@ -1051,16 +1051,24 @@ def _shipped_sboms(ddir: Path, rel: Callable[[Path], str]) -> list[ExternalRefer
     return refs
 
 
-def _duplicate_findings(by_name: dict[NormalizedName, list[_Dist]], rel: Callable[[Path], str]) -> Iterator[Finding]:
+def _duplicate_findings(by_name: dict[NormalizedName, list[_Dist]], rel: Callable[[Path], str],
+                        root: Path) -> Iterator[Finding]:
+    """One ``python.duplicate-distribution`` per name installed more than once on the path, on
+    the copy that is imported (the first). Low when that copy is the environment's own and every
+    other is outside it (a venv shadowing its base with system site on: ``venv
+    --system-site-packages`` installs pip and setuptools in both, red team 20d-6); medium
+    otherwise (two copies inside, or an outside copy first)."""
     for name, group in sorted(by_name.items()):
         if len(group) < 2:
             continue
         where = "; ".join(f"{d.version} at {rel(d.dir)}" for d in group)
-        for d in group:
-            role = "shadowed by the first" if d.shadowed else "active (first on sys.path)"
-            yield Finding(id="python.duplicate-distribution", severity="medium",
-                          message=f"{name} is installed {len(group)} times on the path ({where}); this one is {role}",
-                          subject=d.ref, source=rel(d.dir))
+        first = group[0]
+        venv_wins = _under(first.dir, root) and not any(_under(d.dir, root) for d in group[1:])
+        tail = (": the environment's copy wins, the base's is shadowed" if venv_wins
+                else f": the first ({first.version} at {rel(first.dir)}) is imported, the others are shadowed")
+        yield Finding(id="python.duplicate-distribution", severity="low" if venv_wins else "medium",
+                      message=f"{name} is installed {len(group)} times on the path ({where}){tail}",
+                      subject=first.ref, source=rel(first.dir))
 
 
 Parsed = dict[str, list[tuple[Requirement, int | None]]]
@@ -1272,7 +1280,10 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
             if row.alg in pymeta.RECORD_WEAK_ALGS:
                 weak[row.alg] = weak.get(row.alg, 0) + 1
             target = os.path.normpath(os.path.join(site, row.path))
-            if not target.startswith(prefixes) or not _stays_inside(target, real_root, real_dirs):
+            startup = "/" not in row.path.replace("\\", "/") and row.path.endswith(".pth")
+            if (not target.startswith(prefixes) or not _stays_inside(target, real_root, real_dirs)) and not startup:
+                # a .pth at the top of a site folder outside (the base's, system site on) runs at
+                # every start of this environment: hashed all the same (few, small; red team 20d-6)
                 outside.append(row.path)
                 bad.add(target)
                 continue
