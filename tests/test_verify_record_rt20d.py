@@ -106,6 +106,33 @@ def test_20d2_home_lines_that_agree_are_no_finding(tmp_path: Path, capsys: pytes
     assert not _findings(root, tmp_path, capsys)
 
 
+
+def test_20d2_a_cr_inside_a_line_splits_the_readers_and_is_reported(tmp_path: Path) -> None:
+    """getpath's C reader ends lines at ``\\n`` only (its home is ``/x\\rhome = ...``), site.venv
+    reads a text file (``\\r`` ends a line, the last home wins): two readings, medium."""
+    root = tmp_path / "env"
+    (root / "lib" / "python3.11" / "site-packages").mkdir(parents=True)
+    (root / "pyvenv.cfg").write_bytes(f"home = {tmp_path}/x\rhome = /usr/bin\ninclude-system-site-packages = false\n".encode())
+    notes = [(n.id, n.severity) for n in locate(root).notes]
+    assert notes == [("python.stdlib-unverified", "medium")], notes
+
+
+def test_20d2_a_cr_inside_the_home_line_proven_on_the_real_loader(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """getpath's reader ends a line at ``\\n`` only: ``home = ENV/base/bin\\rhome = BASE`` is one
+    value, whose lexical search (``dirname``) reaches ``ENV/base``; site.venv sees two lines."""
+    root = tmp_path / "env"
+    site = _real_venv(root)
+    _install(site, {"victim/__init__.py": b"X = 1\n"})
+    marker = tmp_path / "marker"
+    evil = _evil_stdlib(root / "base", marker)
+    cfg = root / "pyvenv.cfg"
+    cfg.write_bytes(b"".join((f"home = {evil}\rhome = {ln[len('home = '):]}" if ln.startswith("home") else ln).encode()
+                             for ln in cfg.read_text().splitlines(keepends=True)))
+    found = _not_run(root, marker, tmp_path, capsys)
+    assert len(_ids(found, "high python.stdlib-in-environment")) == 1, found
+    assert len(_ids(found, "medium python.stdlib-unverified")) == 1, found
+
 # --- 20d-3: a relative home ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("inside", [False, True])

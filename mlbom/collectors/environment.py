@@ -450,8 +450,12 @@ def _getpath_home(root: Path) -> tuple[str | None, Path | None, list[Finding]]:
             home = homes[0] if homes else None
         if short is not None:
             notes.append(Finding(id="python.stdlib-unverified", severity="medium", source=c.as_posix(),
-                                 message=f"{c.name}: {short}; a home line past that is not read"))
+                                 message=f"{c.name}: {short}; its home lines are not all read"))
     src = (cfg or root / "pyvenv.cfg").as_posix()
+    site_cfg = venv_cfg(root)
+    site_home = _cfg_settings(site_cfg).get("home") if site_cfg is not None else None
+    if site_cfg is not None and site_home is not None and site_home != home and (site_cfg, site_home) not in every:
+        every.append((site_cfg, site_home))  # site.venv's reading (lines end at \r too; the last wins)
     if len({h for _, h in every}) > 1:
         named = "; ".join(f"{Path(os.path.relpath(c, root)).as_posix()}: {h!r}" for c, h in every)
         notes.append(Finding(
@@ -552,9 +556,9 @@ def _interpreter_findings(root: Path, home: str | None, src: Path) -> list[Findi
             else:
                 try:
                     bases = [os.path.join(home, n) for n in sorted(os.listdir(home)) if pattern.fullmatch(n)]
-                except OSError as exc:
+                except (OSError, ValueError) as exc:
                     bases = []
-                    why = f"home {home} cannot be listed ({exc.strerror or exc})"
+                    why = f"home {home!r} cannot be listed ({getattr(exc, 'strerror', None) or exc})"
                 else:
                     why = f"no interpreter in home {home} has its bytes"
             mine = digest(real)
