@@ -184,6 +184,21 @@ def test_20d4_home_through_a_link_to_the_real_base_is_no_finding(tmp_path: Path,
     assert not _findings(root, tmp_path, capsys)
 
 
+
+def test_a_pth_file_beside_the_interpreter_is_high_proven_on_the_real_loader(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``bin/python._pth`` replaces the whole path, the stdlib too (getpath, also on POSIX):
+    refusing to run it was not enough once nothing is run; it is reported."""
+    root = tmp_path / "env"
+    site = _real_venv(root)
+    _install(site, {"victim/__init__.py": b"X = 1\n"})
+    marker = tmp_path / "marker"
+    _evil_stdlib(root / "base", marker)
+    (root / "bin" / "python._pth").write_text(str(root / "base" / "lib" / Path(os.__file__).parent.name) + "\n")
+    found = _not_run(root, marker, tmp_path, capsys)
+    high = _ids(found, "high python.stdlib-in-environment")
+    assert len(high) == 1 and "python._pth" in high[0], found
+
 # --- 20d-5: the environment's interpreters -------------------------------------------------------
 
 @pytest.mark.parametrize("names", [["python"], ["python3", "python3.X"]])

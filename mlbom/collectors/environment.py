@@ -428,6 +428,29 @@ def _search_up(home: str) -> Iterator[tuple[str, list[str]]]:
         here = up
 
 
+_NATIVE_MAGIC = (b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"\xcf\xfa\xed\xfe",
+                 b"\xca\xfe\xba\xbe", b"\xbe\xba\xfe\xca", b"MZ")
+_INTERPRETER_NAMES = {"bin": re.compile(r"python(?:3(?:\.\d+t?)?)?"), "Scripts": re.compile(r"pythonw?\.exe", re.I)}
+
+
+def _pth_beside(root: Path) -> list[str]:
+    """The ``._pth`` files getpath may read instead of ``pyvenv.cfg`` (``<executable>._pth``,
+    also beside the resolved executable): every one in ``bin/``, ``Scripts/`` and the folders
+    inside ``root`` that the interpreters there resolve into."""
+    folders = {str(root / "bin"), str(root / "Scripts")}
+    for folder, pattern in _INTERPRETER_NAMES.items():
+        with contextlib.suppress(OSError):
+            for name in os.listdir(root / folder):
+                real = os.path.realpath(root / folder / name)
+                if pattern.fullmatch(name) and _under(Path(real), root):
+                    folders.add(os.path.dirname(real))
+    found: list[str] = []
+    for folder in sorted(folders):
+        with contextlib.suppress(OSError):
+            found += [os.path.join(folder, n) for n in sorted(os.listdir(folder)) if n.lower().endswith("._pth")]
+    return found
+
+
 def _getpath_home(root: Path) -> tuple[str | None, Path | None, list[Finding]]:
     """Where the interpreter of the environment folder ``root`` takes its standard library,
     decided statically as getpath decides it (red team 20d-1..4): the ``pyvenv.cfg`` it reads
@@ -464,6 +487,13 @@ def _getpath_home(root: Path) -> tuple[str | None, Path | None, list[Finding]]:
                      "(getpath) takes the first line of ENV/pyvenv.cfg, or of bin/pyvenv.cfg when that is missing, "
                      "site.venv the last line of bin/pyvenv.cfg first; the standard library judged is the one "
                      "from the first")))
+    for pth in _pth_beside(root):
+        notes.append(Finding(
+            id="python.stdlib-in-environment", severity="high", source=src,
+            message=(f"{Path(os.path.relpath(pth, root)).as_posix()} lies beside the environment's interpreter: getpath "
+                     "takes the whole module search path (the standard library too) from a ._pth file named after "
+                     "the executable, and ignores pyvenv.cfg; code the folder controls runs at every start; "
+                     "not verified")))
     own = _inside_stdlib(_stdlib_dirs(str(root)), root)
     if own is not None:
         notes.append(Finding(
@@ -498,11 +528,6 @@ def _getpath_home(root: Path) -> tuple[str | None, Path | None, list[Finding]]:
                      "of whoever starts it, so where its standard library (and the base site folders) come from "
                      "depends on that; not verified, the base is not inventoried")))
     return home, base, notes
-
-
-_NATIVE_MAGIC = (b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"\xcf\xfa\xed\xfe",
-                 b"\xca\xfe\xba\xbe", b"\xbe\xba\xfe\xca", b"MZ")
-_INTERPRETER_NAMES = {"bin": re.compile(r"python(?:3(?:\.\d+t?)?)?"), "Scripts": re.compile(r"pythonw?\.exe", re.I)}
 
 
 def _interpreter_findings(root: Path, home: str | None, src: Path) -> list[Finding]:
