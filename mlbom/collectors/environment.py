@@ -433,6 +433,15 @@ _NATIVE_MAGIC = (b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xce\xfa\xed\xfe", b"\xfe\xe
 _INTERPRETER_NAMES = {"bin": re.compile(r"python(?:3(?:\.\d+t?)?)?"), "Scripts": re.compile(r"pythonw?\.exe", re.I)}
 
 
+def _in_env(path: str, root: Path) -> str:
+    """``path`` for a message: relative to the environment (``ENV/...``) when it resolves inside
+    it, so that a BOM does not depend on where the folder lies; as given otherwise."""
+    real, real_root = os.path.realpath(path), os.path.realpath(root)
+    if not os.path.join(real, "").startswith(os.path.join(real_root, "")):
+        return path
+    return "ENV/" + Path(os.path.relpath(real, real_root)).as_posix()
+
+
 def _pth_beside(root: Path) -> list[str]:
     """The ``._pth`` files getpath may read instead of ``pyvenv.cfg`` (``<executable>._pth``,
     also beside the resolved executable): every one in ``bin/``, ``Scripts/`` and the folders
@@ -515,7 +524,7 @@ def _getpath_home(root: Path) -> tuple[str | None, Path | None, list[Finding]]:
                 notes.append(Finding(
                     id="python.stdlib-in-environment", severity="high", source=src,
                     message=(f"pyvenv.cfg home {home!r}: the interpreter searches upward from it for its standard "
-                             f"library and finds {inside}, inside the environment: it loads it at every start "
+                             f"library and finds {_in_env(inside, root)}, inside the environment: it loads it at every start "
                              "(encodings is imported even under -I -S), and no RECORD vouches for a standard "
                              "library; not verified")))
                 return home, None, notes
@@ -562,14 +571,14 @@ def _interpreter_findings(root: Path, home: str | None, src: Path) -> list[Findi
                 gone = not os.path.exists(real)
                 out.append(Finding(
                     id="python.interpreter-unverified", severity="low" if gone else "medium", source=src.as_posix(),
-                    message=(f"{shown} resolves to {real}, which does not exist here: the environment cannot start on "
+                    message=(f"{shown} resolves to {_in_env(real, root)}, which does not exist here: the environment cannot start on "
                              "this machine" if gone else f"{shown} cannot be read ({exc.detail}); not verified")))
                 continue
             if not head.startswith(_NATIVE_MAGIC):
                 what = "a #! script" if head.startswith(b"#!") else "unknown format"
                 out.append(Finding(
                     id="python.interpreter-not-native", severity="high", source=src.as_posix(),
-                    message=(f"{shown} is not a native executable ({what}, resolves to {real}): it runs at every start "
+                    message=(f"{shown} is not a native executable ({what}, resolves to {_in_env(real, root)}): it runs at every start "
                              "of the environment under that name (console-script shebangs name it), code the folder "
                              "controls and no RECORD vouches for")))
                 continue
