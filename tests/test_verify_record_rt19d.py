@@ -214,13 +214,13 @@ def test_19d5_a_script_bin_python_is_not_run(outside: bool, tmp_path: Path, caps
         exe.symlink_to(script)
     interp = locate(root)
     assert not marker.exists()
-    why = "not a native executable (a #! script)" if outside else "inside the environment"
-    assert why in interp.how and interp.root == root
+    assert "never run" in interp.how and interp.root == root
     assert any(p.resolve() == site.resolve() for p in interp.sites)
     found = _findings(root, tmp_path, capsys)
     assert not marker.exists()
-    assert len(_ids(found, "low python.interpreter-not-run")) == 1, found
-    assert not _ids(found, "high") and not _ids(found, "medium"), found
+    # red team 20d-5: a script interpreter runs at every start, under that name: high
+    assert len(_ids(found, "high python.interpreter-not-native: bin/python ")) == 1, found
+    assert not _ids(found, "python.interpreter-not-run"), found
 
 
 def test_19d5_b_home_inside_the_environment_is_not_run_and_is_high(tmp_path: Path,
@@ -244,18 +244,20 @@ def test_19d5_b_home_inside_the_environment_is_not_run_and_is_high(tmp_path: Pat
     assert _runs(root, "pass", marker)  # the proof: every start of this env runs it
     marker.unlink()
     interp = locate(root)
-    assert not marker.exists() and "inside the environment" in interp.how
+    assert not marker.exists() and "never run" in interp.how
     found = _findings(root, tmp_path, capsys)
     assert not marker.exists()
     got = _ids(found, "python.stdlib-in-environment")
     assert len(got) == 1 and got[0].startswith("high"), found
 
 
-def test_19d5_genuine_venv_is_still_queried(tmp_path: Path) -> None:
+def test_19d5_genuine_venv_is_read_statically(tmp_path: Path) -> None:
+    """Red team 20d: a folder's interpreter is never run, a genuine one neither; its facts come
+    from the layout, and its pyc tag and magic are mlbom's own (same minor version)."""
     root = tmp_path / "env"
     _real_venv(root)
     interp = locate(root)
-    assert interp.how.startswith("queried") and interp.cache_tag and not interp.notes
+    assert "never run" in interp.how and interp.cache_tag == sys.implementation.cache_tag and not interp.notes
 
 
 # --- 19d-6: namespace portions -------------------------------------------------------------------

@@ -2,18 +2,19 @@
 folder or an interpreter, with their dependency graph.
 
 Read, never run: metadata is read from ``*.dist-info``/``*.egg-info`` as bytes. Given an
-interpreter file mlbom runs it once, isolated and with ``-S`` so that no ``.pth`` file or
-``sitecustomize`` executes, only to ask for its stdlib path, its site folders and its PEP 508
-marker environment; a venv folder's own interpreter only when that runs no code the folder
-controls (:func:`_why_not_run`). ``.pth`` path lines are then followed statically and their
-``import`` lines are never run. Otherwise the facts come from ``pyvenv.cfg`` and the folder
-layout (with ``site.venv``'s rules), and the BOM says so.
+interpreter file mlbom runs it once (the user asked), isolated and with ``-S`` so that no
+``.pth`` file or ``sitecustomize`` executes, only to ask for its stdlib path, its site folders
+and its PEP 508 marker environment. A venv folder's interpreter is never run (red team 20d:
+getpath has its own reading of ``pyvenv.cfg``, ``home`` and its landmarks, so no rule for
+"safe to run" held): its facts come from ``pyvenv.cfg`` and the folder layout (with
+``site.venv``'s rules), where it takes its standard library is decided as getpath decides it,
+and the BOM says so. ``.pth`` path lines are followed statically and their ``import`` lines are
+never run.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 import re
@@ -154,11 +155,12 @@ class Interpreter:
     cache_tag: str | None = None
     """``sys.implementation.cache_tag`` (queried interpreters; derived from the markers otherwise)."""
     magic: bytes | None = None
-    """The interpreter's pyc magic number (queried interpreters only)."""
+    """The interpreter's pyc magic number (queried interpreters; a venv folder's when its Python
+    is mlbom's own minor version, see :func:`_own_pyc`)."""
     notes: tuple[Finding, ...] = ()
-    """What locating the environment found (``source`` an absolute path): the interpreter not
-    run and why, a stdlib inside the environment, system and user site on, a ``.pth`` not read
-    whole."""
+    """What locating the environment found (``source`` an absolute path): a stdlib inside the
+    environment or not fixed, interpreters that are not native or not verified, system and user
+    site on, a ``.pth`` not read whole."""
 
 
 @dataclass
@@ -305,13 +307,6 @@ def _static_markers(version: str | None) -> dict[str, str]:
     return env
 
 
-def _venv_python(root: Path) -> Path | None:
-    for cand in (root / "bin" / "python", root / "bin" / "python3", root / "Scripts" / "python.exe"):
-        if cand.is_file() and os.access(cand, os.X_OK):
-            return cand
-    return None
-
-
 def _under(path: Path, root: Path) -> bool:
     """Whether ``path`` lies inside ``root`` once both are resolved (symbolic links followed)."""
     try:
@@ -322,9 +317,9 @@ def _under(path: Path, root: Path) -> bool:
 
 
 def venv_cfg(root: Path) -> Path | None:
-    """The ``pyvenv.cfg`` whose settings apply to the environment whose prefix is ``root``, as
-    ``site.venv`` and getpath pick it: the one beside the executable (``bin/``, ``Scripts/``)
-    first, then the one in the prefix."""
+    """The ``pyvenv.cfg`` whose settings ``site.venv`` applies to the environment whose prefix is
+    ``root``: the one beside the executable (``bin/``, ``Scripts/``) first, then the one in the
+    prefix. (getpath, which places the stdlib, reads the other order: :func:`_getpath_cfg`.)"""
     for cand in (root / "bin" / "pyvenv.cfg", root / "Scripts" / "pyvenv.cfg", root / "pyvenv.cfg"):
         if cand.is_file():
             return cand
@@ -346,46 +341,268 @@ def _cfg_settings(cfg: Path) -> dict[str, str]:
     return out
 
 
-_NATIVE_MAGIC = (b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"\xcf\xfa\xed\xfe",
-                 b"\xca\xfe\xba\xbe", b"\xbe\xba\xfe\xca", b"MZ")
+_CFG_BYTES = 1 << 16
 
 
-def _why_not_run(root: Path, exe: Path | None, settings: dict[str, str]) -> str | None:
-    """Why the interpreter of the environment folder ``root`` must not be run (red team 19d-5),
-    or None when running it runs no code the environment controls: ``exe`` resolves to a native
-    executable (ELF, Mach-O, PE; not a ``#!`` script) outside ``root``, ``pyvenv.cfg``'s
-    ``home`` (where getpath finds the stdlib, imported even under ``-I -S``: ``encodings``)
-    resolves outside ``root``, and no ``._pth`` file beside ``exe`` rewrites its path."""
-    if exe is None:
-        return "no bin/python"
-    real = Path(os.path.realpath(exe))
-    if _under(real, root):
-        return f"{exe.name} resolves to {real}, inside the environment"
-    try:  # the link's target, named by the scanned folder: never a blocking open (red team 20e-1)
-        magic = read_bounded(real, 4, head=True)[:4]
-    except InputError as exc:
-        return f"{exe.name} cannot be read ({exc.detail})"
-    if not magic.startswith(_NATIVE_MAGIC):
-        return f"{exe.name} is not a native executable ({'a #! script' if magic.startswith(b'#!') else 'unknown format'})"
-    home = settings.get("home")
-    if not home:
-        return "pyvenv.cfg names no home"
-    if _under(Path(home), root):
-        return f"pyvenv.cfg home {home} lies inside the environment"
-    with contextlib.suppress(OSError):
-        if any(n.endswith("._pth") for n in os.listdir(exe.parent)):
-            return f"a ._pth file beside {exe.name} sets its path"
-    return None
-
-
-def _base_prefix(home: str) -> Path | None:
-    """The base installation getpath finds from ``pyvenv.cfg`` ``home``: the first folder
-    upward from it that holds a stdlib (``lib/pythonX.Y/os.py`` or ``Lib/os.py``)."""
-    here = Path(os.path.abspath(home))
-    for cand in (here, *here.parents):
-        if any(cand.glob("lib/python3*/os.py")) or (cand / "Lib" / "os.py").is_file():
+def _getpath_cfg(root: Path) -> Path | None:
+    """The ``pyvenv.cfg`` CPython's getpath (Modules/getpath.py, 3.11) reads to place the
+    standard library: ``dirname(executable_dir)/pyvenv.cfg`` first, the one beside the
+    executable only when that one is missing (red team 20d-1: site.venv reads the other order)."""
+    for cand in (root / "pyvenv.cfg", root / "bin" / "pyvenv.cfg", root / "Scripts" / "pyvenv.cfg"):
+        if cand.exists():
             return cand
     return None
+
+
+def _cfg_homes(cfg: Path) -> tuple[list[str], str | None]:
+    """Every ``home`` value of ``cfg`` in file order, read as getpath reads them (its C
+    ``readlines``: lines end at ``\\n`` only, trailing ``\\r``/``\\n`` dropped; a line holding
+    ``=`` splits at the first one, key stripped and lower-cased, value stripped). getpath takes
+    the **first** (red team 20d-2). With why the file was not read whole, if so."""
+    try:
+        data = read_bounded(cfg, _CFG_BYTES, head=True)
+    except InputError as exc:
+        return [], exc.detail
+    short = f"only its first {_CFG_BYTES >> 10} KiB were read" if len(data) > _CFG_BYTES else None
+    homes: list[str] = []
+    for line in data[:_CFG_BYTES].decode("utf-8", "replace").split("\n"):
+        key, eq, value = line.rstrip("\r\n").partition("=")
+        if eq and key.strip().lower() == "home":
+            homes.append(value.strip())
+    return homes, short
+
+
+_STDLIB_NAME = re.compile(r"python3\.\d+t?")
+
+
+def _stdlib_dirs(prefix: str) -> list[str]:
+    """The standard libraries getpath would take at ``prefix`` (its landmarks, for any Python
+    3.X: the environment's own interpreter version is not known statically):
+    ``lib[64]/python3.X/os.py`` or ``os.pyc`` (the prefix), ``lib[64]/python3.X/lib-dynload``
+    (the exec prefix), ``lib[64]/python3X.zip`` (first on the path), ``Lib/os.py`` (Windows).
+    ``prefix`` is used as given: relative to the working directory, links followed by the OS."""
+    found: list[str] = []
+    for lib in ("lib", "lib64"):
+        folder = os.path.join(prefix, lib)
+        try:
+            names = sorted(os.listdir(folder))
+        except (OSError, ValueError):
+            continue
+        for name in names:
+            here = os.path.join(folder, name)
+            if _STDLIB_NAME.fullmatch(name):
+                landmark = (any(os.path.isfile(os.path.join(here, f)) for f in ("os.py", "os.pyc"))
+                            or os.path.isdir(os.path.join(here, "lib-dynload")))
+            else:
+                landmark = bool(re.fullmatch(r"python3\d+t?\.zip", name)) and os.path.isfile(here)
+            if landmark:
+                found.append(here)
+    if os.path.isfile(os.path.join(prefix, "Lib", "os.py")):
+        found.append(os.path.join(prefix, "Lib"))
+    return found
+
+
+def _inside_stdlib(dirs: list[str], root: Path) -> str | None:
+    """The first of ``dirs`` (or its ``encodings`` package, imported at every start even under
+    ``-I -S``) that resolves inside ``root``."""
+    for d in dirs:
+        if _under(Path(d), root) or _under(Path(d) / "encodings", root):
+            return d
+    return None
+
+
+def _search_up(home: str) -> Iterator[tuple[str, list[str]]]:
+    """getpath's ``search_up`` from ``home``: every folder upward **lexically**
+    (``os.path.dirname`` of the unresolved value, red team 20d-4) that holds a stdlib landmark.
+    All of them, not only the first (fail closed: the interpreter's version is not known)."""
+    here = home
+    for _ in range(512):
+        if not here:
+            return
+        dirs = _stdlib_dirs(here)
+        if dirs:
+            yield here, dirs
+        up = os.path.dirname(here)
+        if up == here:
+            return
+        here = up
+
+
+_NATIVE_MAGIC = (b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"\xcf\xfa\xed\xfe",
+                 b"\xca\xfe\xba\xbe", b"\xbe\xba\xfe\xca", b"MZ")
+_INTERPRETER_NAMES = {"bin": re.compile(r"python(?:3(?:\.\d+t?)?)?"), "Scripts": re.compile(r"pythonw?\.exe", re.I)}
+
+
+def _in_env(path: str, root: Path) -> str:
+    """``path`` for a message: relative to the environment (``ENV/...``) when it resolves inside
+    it, so that a BOM does not depend on where the folder lies; as given otherwise."""
+    real, real_root = os.path.realpath(path), os.path.realpath(root)
+    if not os.path.join(real, "").startswith(os.path.join(real_root, "")):
+        return path
+    return "ENV/" + Path(os.path.relpath(real, real_root)).as_posix()
+
+
+def _pth_beside(root: Path) -> list[str]:
+    """The ``._pth`` files getpath may read instead of ``pyvenv.cfg`` (``<executable>._pth``,
+    also beside the resolved executable): every one in ``bin/``, ``Scripts/`` and the folders
+    inside ``root`` that the interpreters there resolve into."""
+    folders = {str(root / "bin"), str(root / "Scripts")}
+    for folder, pattern in _INTERPRETER_NAMES.items():
+        with contextlib.suppress(OSError):
+            for name in os.listdir(root / folder):
+                real = os.path.realpath(root / folder / name)
+                if pattern.fullmatch(name) and _under(Path(real), root):
+                    folders.add(os.path.dirname(real))
+    found: list[str] = []
+    for folder in sorted(folders):
+        with contextlib.suppress(OSError):
+            found += [os.path.join(folder, n) for n in sorted(os.listdir(folder)) if n.lower().endswith("._pth")]
+    return found
+
+
+def _getpath_home(root: Path) -> tuple[str | None, Path | None, list[Finding]]:
+    """Where the interpreter of the environment folder ``root`` takes its standard library,
+    decided statically as getpath decides it (red team 20d-1..4): the ``pyvenv.cfg`` it reads
+    (:func:`_getpath_cfg`), its first ``home`` line (:func:`_cfg_homes`), the landmark search
+    upward lexically from that value (:func:`_search_up`). Returns that ``home``, the base prefix
+    found from it (outside the environment; None when there is none or ``home`` is relative) and
+    the findings: a stdlib found inside the environment (also one in the environment's own
+    prefix, which a venv never has) is high ``python.stdlib-in-environment``; a relative
+    ``home`` (resolved against the working directory of whoever starts it), ``home`` lines or
+    files that disagree, a cfg not read whole are medium ``python.stdlib-unverified``."""
+    notes: list[Finding] = []
+    cfg = _getpath_cfg(root)
+    cfgs = [c for c in (root / "pyvenv.cfg", root / "bin" / "pyvenv.cfg", root / "Scripts" / "pyvenv.cfg") if c.exists()]
+    every: list[tuple[Path, str]] = []
+    home: str | None = None
+    for c in cfgs:
+        homes, short = _cfg_homes(c)
+        every += [(c, h) for h in homes]
+        if c == cfg:
+            home = homes[0] if homes else None
+        if short is not None:
+            notes.append(Finding(id="python.stdlib-unverified", severity="medium", source=c.as_posix(),
+                                 message=f"{c.name}: {short}; its home lines are not all read"))
+    src = (cfg or root / "pyvenv.cfg").as_posix()
+    site_cfg = venv_cfg(root)
+    site_home = _cfg_settings(site_cfg).get("home") if site_cfg is not None else None
+    if site_cfg is not None and site_home is not None and site_home != home and (site_cfg, site_home) not in every:
+        every.append((site_cfg, site_home))  # site.venv's reading (lines end at \r too; the last wins)
+    if len({h for _, h in every}) > 1:
+        named = "; ".join(f"{Path(os.path.relpath(c, root)).as_posix()}: {h!r}" for c, h in every)
+        notes.append(Finding(
+            id="python.stdlib-unverified", severity="medium", source=src,
+            message=(f"pyvenv.cfg names home {len(every)} times, not all alike ({named[:600]}): the interpreter "
+                     "(getpath) takes the first line of ENV/pyvenv.cfg, or of bin/pyvenv.cfg when that is missing, "
+                     "site.venv the last line of bin/pyvenv.cfg first; the standard library judged is the one "
+                     "from the first")))
+    for pth in _pth_beside(root):
+        notes.append(Finding(
+            id="python.stdlib-in-environment", severity="high", source=src,
+            message=(f"{Path(os.path.relpath(pth, root)).as_posix()} lies beside the environment's interpreter: getpath "
+                     "takes the whole module search path (the standard library too) from a ._pth file named after "
+                     "the executable, and ignores pyvenv.cfg; code the folder controls runs at every start; "
+                     "not verified")))
+    own = _inside_stdlib(_stdlib_dirs(str(root)), root)
+    if own is not None:
+        notes.append(Finding(
+            id="python.stdlib-in-environment", severity="high", source=src,
+            message=(f"a standard library ({Path(os.path.relpath(own, root)).as_posix()}) lies in the environment's own "
+                     "prefix, which a virtual environment never holds: the interpreter loads it at every start when "
+                     "its search for the standard library reaches the environment; no RECORD vouches for it")))
+    if home is None:
+        return None, None, notes
+    relative = not os.path.isabs(home)
+    starts = [os.path.join(str(root), home), os.path.join(str(root.parent), home)] if relative else [home]
+    base: Path | None = None
+    for start in starts:
+        for prefix, dirs in _search_up(start):
+            inside = _inside_stdlib(dirs, root)
+            if inside is not None:
+                if own is not None and os.path.realpath(inside) == os.path.realpath(own):
+                    return home, None, notes  # the same folder, reported above
+                notes.append(Finding(
+                    id="python.stdlib-in-environment", severity="high", source=src,
+                    message=(f"pyvenv.cfg home {home!r}: the interpreter searches upward from it for its standard "
+                             f"library and finds {_in_env(inside, root)}, inside the environment: it loads it at every start "
+                             "(encodings is imported even under -I -S), and no RECORD vouches for a standard "
+                             "library; not verified")))
+                return home, None, notes
+            if base is None and not relative:
+                base = Path(prefix)
+    if relative:
+        notes.append(Finding(
+            id="python.stdlib-unverified", severity="medium", source=src,
+            message=(f"pyvenv.cfg home {home!r} is relative: the interpreter resolves it against the working directory "
+                     "of whoever starts it, so where its standard library (and the base site folders) come from "
+                     "depends on that; not verified, the base is not inventoried")))
+    return home, base, notes
+
+
+def _interpreter_findings(root: Path, home: str | None, src: Path) -> list[Finding]:
+    """What the environment's interpreters are (red team 20d-5), never run: every
+    ``bin/python``, ``python3``, ``python3.X``, ``Scripts/python[w].exe`` (each runs at every start
+    under that name; console-script shebangs name one). Not a native executable (ELF, Mach-O,
+    PE: a ``#!`` script, anything else) is high ``python.interpreter-not-native``; a native file
+    inside the folder (``venv --copies``) must have the bytes of an interpreter in the base
+    ``home`` names, else medium ``python.interpreter-unverified``; a link to a native executable
+    outside is nothing; one that leads nowhere is low."""
+    out: list[Finding] = []
+    digests: dict[str, str | None] = {}
+
+    def digest(path: str) -> str | None:
+        if path not in digests:
+            digests[path] = sha256_file(path).sha256
+        return digests[path]
+
+    for folder, pattern in _INTERPRETER_NAMES.items():
+        try:
+            names = sorted(os.listdir(root / folder))
+        except OSError:
+            continue
+        for name in names:
+            if not pattern.fullmatch(name):
+                continue
+            shown = f"{folder}/{name}"
+            real = os.path.realpath(root / folder / name)
+            try:
+                head = read_bounded(Path(real), 4, head=True)[:4]
+            except InputError as exc:
+                gone = not os.path.exists(real)
+                out.append(Finding(
+                    id="python.interpreter-unverified", severity="low" if gone else "medium", source=src.as_posix(),
+                    message=(f"{shown} resolves to {_in_env(real, root)}, which does not exist here: the environment cannot start on "
+                             "this machine" if gone else f"{shown} cannot be read ({exc.detail}); not verified")))
+                continue
+            if not head.startswith(_NATIVE_MAGIC):
+                what = "a #! script" if head.startswith(b"#!") else "unknown format"
+                out.append(Finding(
+                    id="python.interpreter-not-native", severity="high", source=src.as_posix(),
+                    message=(f"{shown} is not a native executable ({what}, resolves to {_in_env(real, root)}): it runs at every start "
+                             "of the environment under that name (console-script shebangs name it), code the folder "
+                             "controls and no RECORD vouches for")))
+                continue
+            if not _under(Path(real), root):
+                continue
+            if home is None or not os.path.isabs(home):
+                why = "pyvenv.cfg names no home" if home is None else f"pyvenv.cfg home {home!r} is relative"
+                bases: list[str] = []
+            else:
+                try:
+                    bases = [os.path.join(home, n) for n in sorted(os.listdir(home)) if pattern.fullmatch(n)]
+                except (OSError, ValueError) as exc:
+                    bases = []
+                    why = f"home {home!r} cannot be listed ({getattr(exc, 'strerror', None) or exc})"
+                else:
+                    why = f"no interpreter in home {home} has its bytes"
+            mine = digest(real)
+            if mine is not None and any(digest(os.path.realpath(b)) == mine for b in bases):
+                continue
+            out.append(Finding(
+                id="python.interpreter-unverified", severity="medium", source=src.as_posix(),
+                message=(f"{shown} is a native executable inside the environment (a copy, as venv --copies makes) "
+                         f"and {why}: it runs at every start and nothing vouches for it")))
+    return out
 
 
 def _layout_sites(prefix: Path) -> list[Path]:
@@ -412,57 +629,67 @@ def _not_isolated(cfg: Path, base_sites: list[Path]) -> Finding:
                  "usercustomize run; not inventoried, it depends on the user), code outside the environment"))
 
 
-def _venv_version(settings: dict[str, str]) -> str | None:
-    return settings.get("version") or settings.get("version_info")
+_VERSION = re.compile(r"(3\.\d+)(?:\.(\d+))?(?:\.final\.0)?")
+
+
+def _venv_version(settings: dict[str, str], root: Path) -> str | None:
+    """The environment's Python version, read statically: ``pyvenv.cfg`` ``version`` /
+    ``version_info`` (``3.11.7``, virtualenv's ``3.11.7.final.0``), else the ``lib/python3.X``
+    folder holding its site-packages when there is exactly one."""
+    raw = settings.get("version") or settings.get("version_info")
+    if raw:
+        m = _VERSION.fullmatch(raw)
+        return (m.group(1) + (f".{m.group(2)}" if m.group(2) else "")) if m else raw
+    found = {p.parent.name[len("python"):] for p in _layout_sites(root) if p.parent.name.startswith("python3")}
+    return found.pop() if len(found) == 1 else None
+
+
+def _own_pyc(version: str | None) -> tuple[str | None, bytes | None]:
+    """mlbom's own pyc cache tag and magic number, when the environment's Python is a final
+    release of mlbom's minor version (CPython freezes the magic number per minor release after
+    its betas); else unknown (the pyc check reports such pycs unverified)."""
+    import importlib.util
+
+    if (version and re.fullmatch(r"3\.\d+(?:\.\d+)?", version) and sys.implementation.name == "cpython"
+            and sys.version_info.releaselevel == "final"
+            and version.split(".")[:2] == [str(sys.version_info.major), str(sys.version_info.minor)]):
+        return sys.implementation.cache_tag, importlib.util.MAGIC_NUMBER
+    return None, None
+
+
+_STATIC_HOW = "static (pyvenv.cfg and folder layout; a folder's interpreter is never run)"
 
 
 def _locate_venv(target: Path, cfg: Path) -> Interpreter:
-    """A venv folder (red team 19d-4, -5, -7): its own interpreter is run only when that runs
-    no code the environment controls (:func:`_why_not_run`); otherwise (and when running fails)
-    the site folders come from the layout with ``site.venv``'s rules: the prefix is the folder,
-    settings from :func:`venv_cfg`, system site on unless the key says otherwise."""
+    """A venv folder, read statically (its interpreter is never run: red team 19d-5, 20d-1..4,
+    where each rule for "safe to run" missed one of getpath's readings): the site folders from
+    the layout with ``site.venv``'s rules (the prefix is the folder, settings from
+    :func:`venv_cfg`, system site on unless the key says otherwise); the stdlib placed as getpath
+    places it (:func:`_getpath_home`); the interpreters checked (:func:`_interpreter_findings`);
+    the version from ``pyvenv.cfg`` or the layout, markers from this host with that version."""
     settings = _cfg_settings(cfg)
-    notes: list[Finding] = []
-    home = settings.get("home")
-    if home and _under(Path(home), target):
-        notes.append(Finding(
-            id="python.stdlib-in-environment", severity="high", source=cfg.as_posix(),
-            message=(f"pyvenv.cfg home {home} lies inside the environment: the interpreter loads its standard "
-                     "library from there at every start (encodings is imported even under -I -S), and no RECORD "
-                     "vouches for a standard library; not verified")))
-    exe = _venv_python(target)
-    why = _why_not_run(target, exe, settings)
-    if why is None and exe is not None:
-        try:
-            found = query_interpreter(exe)
-        except InputError as exc:
-            why = f"running it failed: {exc.detail}"
-        else:
-            return dataclasses.replace(found, root=target, notes=tuple(notes) + found.notes)
+    home, base, notes = _getpath_home(target)
+    notes += _interpreter_findings(target, home, _getpath_cfg(target) or cfg)
     sites = _layout_sites(target)
     if not sites:
         raise InputError(target, "virtualenv without a site-packages folder")
-    if exe is not None:  # refused (or failed): say so; a layout without an interpreter just reads static
-        notes.append(Finding(id="python.interpreter-not-run", severity="low", source=cfg.as_posix(),
-                             message=(f"the environment's interpreter was not run ({why}): its site folders come "
-                                      "from pyvenv.cfg and the folder layout, as site.venv finds them")))
     base_sites: list[Path] = []
     if settings.get("include-system-site-packages", "true").lower() == "true":
-        base = _base_prefix(home) if home else None
         base_sites = _base_sites(base) if base is not None and not _under(base, target) else []
         notes.insert(0, _not_isolated(cfg, base_sites))
     all_sites = _unique([*sites, *base_sites])
     path = _unique(_with_pth(all_sites, notes))
-    return Interpreter(target, path, _static_markers(_venv_version(settings)),
-                       f"static (pyvenv.cfg and folder layout; interpreter not run: {why})", sites=tuple(all_sites),
-                       notes=tuple(notes))
+    version = _venv_version(settings, target)
+    tag, magic = _own_pyc(version)
+    return Interpreter(target, path, _static_markers(version), _STATIC_HOW, sites=tuple(all_sites),
+                       cache_tag=tag, magic=magic, notes=tuple(notes))
 
 
 def locate(target: Path) -> Interpreter:
     """Find the environment behind ``target``: an interpreter, a venv or a site-packages dir.
 
     Given an interpreter file, the user asked for it to be run: it is (``-I -S``). Given a
-    folder, nothing inside it is run unless :func:`_why_not_run` says that is safe.
+    folder, nothing inside it is run (:func:`_locate_venv`).
     Raises :class:`InputError` when ``target`` is none of these.
     """
     if not target.exists():
@@ -572,7 +799,7 @@ class EnvironmentCollector(BaseCollector):
         yield runtime
         for note in interp.notes:
             yield note.model_copy(update={"source": rel(Path(note.source)) if note.source else None})
-        yield from _duplicate_findings(by_name, rel)
+        yield from _duplicate_findings(by_name, rel, root)
         edges, dep_findings, extras = _resolve(dists, by_name, interp.markers, rel)
         yield from dep_findings
         cuda_props: dict[str, list[Property]] = {}
@@ -862,16 +1089,24 @@ def _shipped_sboms(ddir: Path, rel: Callable[[Path], str]) -> list[ExternalRefer
     return refs
 
 
-def _duplicate_findings(by_name: dict[NormalizedName, list[_Dist]], rel: Callable[[Path], str]) -> Iterator[Finding]:
+def _duplicate_findings(by_name: dict[NormalizedName, list[_Dist]], rel: Callable[[Path], str],
+                        root: Path) -> Iterator[Finding]:
+    """One ``python.duplicate-distribution`` per name installed more than once on the path, on
+    the copy that is imported (the first). Low when that copy is the environment's own and every
+    other is outside it (a venv shadowing its base with system site on: ``venv
+    --system-site-packages`` installs pip and setuptools in both, red team 20d-6); medium
+    otherwise (two copies inside, or an outside copy first)."""
     for name, group in sorted(by_name.items()):
         if len(group) < 2:
             continue
         where = "; ".join(f"{d.version} at {rel(d.dir)}" for d in group)
-        for d in group:
-            role = "shadowed by the first" if d.shadowed else "active (first on sys.path)"
-            yield Finding(id="python.duplicate-distribution", severity="medium",
-                          message=f"{name} is installed {len(group)} times on the path ({where}); this one is {role}",
-                          subject=d.ref, source=rel(d.dir))
+        first = group[0]
+        venv_wins = _under(first.dir, root) and not any(_under(d.dir, root) for d in group[1:])
+        tail = (": the environment's copy wins, the base's is shadowed" if venv_wins
+                else f": the first ({first.version} at {rel(first.dir)}) is imported, the others are shadowed")
+        yield Finding(id="python.duplicate-distribution", severity="low" if venv_wins else "medium",
+                      message=f"{name} is installed {len(group)} times on the path ({where}){tail}",
+                      subject=first.ref, source=rel(first.dir))
 
 
 Parsed = dict[str, list[tuple[Requirement, int | None]]]
@@ -1083,7 +1318,10 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
             if row.alg in pymeta.RECORD_WEAK_ALGS:
                 weak[row.alg] = weak.get(row.alg, 0) + 1
             target = os.path.normpath(os.path.join(site, row.path))
-            if not target.startswith(prefixes) or not _stays_inside(target, real_root, real_dirs):
+            startup = "/" not in row.path.replace("\\", "/") and row.path.endswith(".pth")
+            if (not target.startswith(prefixes) or not _stays_inside(target, real_root, real_dirs)) and not startup:
+                # a .pth at the top of a site folder outside (the base's, system site on) runs at
+                # every start of this environment: hashed all the same (few, small; red team 20d-6)
                 outside.append(row.path)
                 bad.add(target)
                 continue
