@@ -173,13 +173,36 @@ def test_a_truncated_body_is_a_mismatch(tmp_path: Path, capsys: pytest.CaptureFi
     assert not _with(found, "python.pyc-unverified")
 
 
-def test_bytecode_for_another_python_cannot_be_compared(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bytecode_of_another_magic_is_not_what_this_environment_loads(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The environment's Python is mlbom's minor version (pyvenv.cfg ``version``), so its magic
+    is known: a pyc with another magic fails importlib's ``_classify_pyc`` and the source is
+    compiled instead. Nothing to report (red team 20d: the folder's interpreter is never run)."""
     root = tmp_path / "venv"
     src = _env(root)
     pyc = _compile(src)
     data = pyc.read_bytes()
     other = (int.from_bytes(bytecode.MAGIC[:2], "little") - 1).to_bytes(2, "little") + bytecode.MAGIC[2:]
     pyc.write_bytes(other + data[4:])
+    assert not _with(_findings(root, tmp_path, capsys), "python.pyc-")
+
+
+def test_bytecode_for_another_python_cannot_be_compared(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An environment of another minor version: its magic is not known here, and a pyc under its
+    cache tag cannot be compared with a compile by mlbom's Python."""
+    root = tmp_path / "venv"
+    src = _env(root)
+    other_minor = f"{sys.version_info[0]}.{sys.version_info[1] - 1}"
+    cfg = root / "pyvenv.cfg"
+    cfg.write_text(cfg.read_text().replace(f"version = {sys.version_info[0]}.{sys.version_info[1]}.0",
+                                           f"version = {other_minor}.0"))
+    pyc = _compile(src)
+    data = pyc.read_bytes()
+    tag = f"cpython-{other_minor.replace('.', '')}"
+    other = (int.from_bytes(bytecode.MAGIC[:2], "little") - 1).to_bytes(2, "little") + bytecode.MAGIC[2:]
+    forged = pyc.with_name(pyc.name.replace(sys.implementation.cache_tag, tag))
+    forged.write_bytes(other + data[4:])
+    pyc.unlink()
     hits = _with(_findings(root, tmp_path, capsys), "python.pyc-unverified")
     assert len(hits) == 1 and "another Python" in hits[0] and "environment's interpreter" in hits[0]
 
