@@ -985,45 +985,97 @@ def _jsonnet_feature(text: str) -> str | None:
         if needle in text and (m := feature.search(text)) is not None:
             return m.group(0)
     return None
-# Jsonnet's tokens (the language reference's lexis): whitespace, comments, text blocks (handled by
-# :func:`_jsonnet_tokens`), verbatim and quoted strings, numbers, identifiers, symbols, operators
+# Jsonnet's lexis (the language reference; core/lexer.cpp of the C++ implementation the ``jsonnet``
+# binding of jsonargparse runs): whitespace is space, tab, CR and LF; comments ``//``/``#`` to the line's
+# end and ``/* */``; quoted strings in either quote (spanning lines, ``\`` taking the next character);
+# verbatim strings ``@'…'``/``@"…"`` (a doubled quote is one); numbers; ASCII identifiers; the symbols
+# ``{}[],.();``; runs of operator characters, which stop before ``//``, ``/*`` and ``|||`` (a comment or
+# a text block starts there); text blocks (:func:`_text_block`). Any other character (a backtick, ``?``,
+# a non-ASCII letter outside a string or comment) and an unterminated string, comment or text block is
+# a lexical error: Jsonnet refuses the text before it evaluates anything (red team 20b-2)
 _JSONNET_TOKEN = re.compile(r"""
     (?P<ws>[ \t\r\n]+)
   | (?P<comment>//[^\n]*|\#[^\n]*|/\*.*?\*/)
-  | (?P<block>\|\|\|-?[ \t]*\n)
+  | (?P<block>\|\|\|)
   | (?P<verbatim>@'(?:[^']|'')*'|@"(?:[^"]|"")*")
   | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
   | (?P<number>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)
-  | (?P<id>[A-Za-z_]\w*)
+  | (?P<id>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<symbol>[{}\[\](),.;])
-  | (?P<op>[!$:~+\-&|^=<>*/%]+)
+  | (?P<op>(?:(?!//|/\*|\|\|\|)[!$:~+\-&|^=<>*/%])+)
 """, re.X | re.S)
-_BLOCK_END = re.compile(r"\n[ \t]*\|\|\|")
 
 
-def _jsonnet_tokens(text: str) -> list[tuple[str, str, int]] | None:
-    """The tokens of a text as Jsonnet lexes it — (kind, text, end) without whitespace — or None
-    where it is no Jsonnet (a character Jsonnet has no token for, an unclosed string or comment)."""
+def _text_block(text: str, i: int) -> int | None:
+    """The end of a text block whose ``|||`` ends at ``i``, as Jsonnet's lexer reads it, or None (a
+    lexical error): an optional ``-`` (chomp), spaces/tabs/CRs, a LF; blank (``\\n``) lines; the first
+    line's leading spaces/tabs are the block's indent (none: an error); every following line that
+    starts with exactly that indent is text (a ``|||`` in it too; a CR is text); the first line
+    that does not ends the block and must be ``|||`` after spaces/tabs. Linear."""
+    n = len(text)
+    j = i + 1 if text.startswith("-", i) else i
+    while j < n and text[j] in " \t\r":
+        j += 1
+    if j >= n or text[j] != "\n":
+        return None
+    while j < n and text[j] == "\n":
+        j += 1
+    k = j
+    while k < n and text[k] in " \t":
+        k += 1
+    indent = text[j:k]
+    if not indent:
+        return None
+    while True:
+        e = text.find("\n", j + len(indent))
+        if e < 0:
+            return None
+        j = e + 1
+        while j < n and text[j] == "\n":
+            j += 1
+        if not text.startswith(indent, j):
+            break
+    while j < n and text[j] in " \t":
+        j += 1
+    return j + 3 if text.startswith("|||", j) else None
+
+
+def _jsonnet_lex(text: str) -> tuple[list[tuple[str, str, int]] | None, str]:
+    """The tokens of a text as Jsonnet lexes it — (kind, text, end), whitespace left out — or None
+    and the lexical error that makes Jsonnet refuse it (a leading BOM is skipped: read more, not less)."""
     out: list[tuple[str, str, int]] = []
-    i, n = 0, len(text)
+    i, n = (1 if text.startswith("\ufeff") else 0), len(text)
     while i < n:
         m = _JSONNET_TOKEN.match(text, i)
-        if m is None or m.end() == i:
-            return None
+        if m is None:
+            return None, f"{text[i]!r} at character {i}"
         kind = m.lastgroup or ""
-        end = m.end()
+        end: int | None = m.end()
         if kind == "block":
-            e = _BLOCK_END.search(text, end - 1)
-            if e is None:
-                return None
-            end = e.end()
+            end = _text_block(text, m.end())
+            if end is None:
+                return None, f"a malformed text block at character {i}"
+        assert end is not None
         if kind != "ws":
             out.append((kind, text[i:end], end))
         i = end
-    return out
+    return out, ""
+
+
+def _jsonnet_tokens(text: str) -> list[tuple[str, str, int]] | None:
+    """The tokens of a text as Jsonnet lexes it (:func:`_jsonnet_lex`), or None: a lexical error."""
+    return _jsonnet_lex(text)[0]
 
 
 _DATA_IDS = frozenset({"true", "false", "null"})
+
+
+def _indexes(tok: str, prev: str, top: str) -> bool:
+    """Whether a ``[`` computes (red team 20b-5): after a value (a string, a number, an identifier,
+    ``]``, ``}``, ``)``) it indexes or slices it; after ``{`` or an object's ``,`` it opens a computed
+    field name. Only an array literal's ``[`` (at the start, after ``[``, ``:`` or an array's ``,``)
+    is data."""
+    return tok == "[" and not (prev in ("", "[", ":") or (prev == "," and top != "{"))
 
 
 def _jsonnet_computes(text: str) -> str | None:
@@ -1033,13 +1085,23 @@ def _jsonnet_computes(text: str) -> str | None:
     tokens = _jsonnet_tokens(text)
     if tokens is None:
         return "text Jsonnet reads otherwise (no Jsonnet lexis)"
+    open_: list[str] = []
+    prev = ""
     for i, (kind, tok, end) in enumerate(tokens):
         nxt = tokens[i + 1][1] if i + 1 < len(tokens) else ""
-        if kind in ("ws", "number") or (kind == "symbol" and tok in "{}[],"):
+        if kind == "comment" and tok[0] == "#" and (end - len(tok) == 0 or text[end - len(tok) - 1] in " \t\r\n"):
+            continue
+        if kind == "symbol" and tok in "{}[]," and not _indexes(tok, prev, open_[-1] if open_ else ""):
+            if tok in "{[":
+                open_.append(tok)
+            elif tok in "}]" and open_:
+                open_.pop()
+            prev = tok
+            continue
+        prev = tok
+        if kind == "number":
             continue
         if kind == "string" and not (tok[0] == "'" and "\\" in tok):
-            continue
-        if kind == "comment" and tok[0] == "#" and (end - len(tok) == 0 or text[end - len(tok) - 1] in " \t\r\n"):
             continue
         if kind == "id" and (tok in _DATA_IDS or (nxt == ":" and text[tokens[i + 1][2]:][:1] in (" ", "\t", "\r",
                                                                                                "\n", ""))):
@@ -1056,35 +1118,42 @@ _JSONNET_OPENING = re.compile(r"[{\[(]|(?:local|importstr|importbin|import)\b")
 
 
 def _jsonnet_start(text: str) -> bool:
-    """Whether a text starts like a Jsonnet config (after whitespace and comments): an object, an
-    array, a parenthesised expression, a ``local`` or an import. Linear."""
+    """Whether a text starts like a Jsonnet object config (after whitespace and comments): an
+    object, an array, a parenthesised expression, a ``local`` or an import. Linear. (Only a hint
+    for texts over :data:`MAX_JSONNET`: any expression is a Jsonnet program, :func:`_jsonnet_program`.)"""
     lead = _JSONNET_LEAD.match(text)
     return _JSONNET_OPENING.match(text, lead.end() if lead is not None else 0) is not None
 
 
 def jsonnet_like(text: str, name: str = "") -> bool:
     """Whether a text may be Jsonnet for :func:`_jsonnet` to judge: its name, a Jsonnet feature in it,
-    or its start (red team 19b-3: an operator, an inline ``local``, ``if``, a comprehension compute a
-    value too; the grammar judges them, :func:`_jsonnet`)."""
-    return name.lower().endswith(JSONNET_NAMES) or _jsonnet_feature(text) is not None or _jsonnet_start(text)
+    or the grammar (:func:`_jsonnet_program`: red team 19b-3/20b-1 — an operator, ``if``, ``assert``,
+    a ``std`` call, indexing compute a value too, whatever the program starts with)."""
+    return (name.lower().endswith(JSONNET_NAMES) or _jsonnet_feature(text) is not None
+            or _jsonnet_program(text) is not None)
 
 
 # the no-feature gate of :func:`_jsonnet` (red team 19b-3), at regex-engine speed: a text's double-quoted
-# strings (Jsonnet's may span lines), single-quoted strings without a backslash and comments dropped,
-# what is left holds every token :func:`_code_feature`/:func:`_escaped_code` could flag — an operator
-# character (``-`` only where no number follows), ``::``, a call, ``;``, a field access (a ``.`` outside a
-# number), a computed field name's ``]:``, a verbatim string (``@``), a text block (``|||``), an escaped
-# single-quoted string (``'``, ``\\``) — or a keyword (:data:`_KEYWORDS`); a text with none of them is data
+# strings (Jsonnet's may span lines) and single-quoted strings without a backslash become a placeholder
+# word, comments a space; what is left holds every token :func:`_code_feature`/:func:`_escaped_code` could
+# flag — an operator character (``-`` only where no number follows), ``::``, a call, ``;``, a field access
+# (a ``.`` outside a number), a computed field name's ``]:``, an index or slice (a ``[`` after a value:
+# 20b-5), a verbatim string (``@``), a text block (``|||``), an escaped single-quoted string (``'``,
+# ``\\``) — or a keyword (:data:`_KEYWORDS`); a text with none of them is data
 _NOT_CODE = re.compile(r"""\"[^"\\]*(?:\\.[^"\\]*)*"|'[^'\\\n]*'|//[^\n]*|\#[^\n]*|/\*.*?\*/""", re.S)
-_CODE_CHARS = re.compile(r"[+*/%<>=!&|^~$();?@'\\]|::|\][ \t\r\n]*\+?:")
+_CODE_CHARS = re.compile(r"[+*/%<>=!&|^~$();?@'\\]|::|\][ \t\r\n]*\+?:|[\w\]})][ \t\r\n]*\[")
 _CODE_DOT_DASH = re.compile(r"-(?![\d.])|\.(?<!\d\.)|\.(?!\d)")
 _CODE_WORD = re.compile(r"[A-Za-z_]\w*")
+
+
+def _blank(m: re.Match[str]) -> str:
+    return " " if m.group(0)[0] in "/#" else "s"
 
 
 def _code_hint(text: str) -> str | None:
     """A character or keyword outside strings and comments that may make a Jsonnet text compute
     something (:data:`_NOT_CODE`), or None: the text is data whatever Jsonnet makes of it. Linear."""
-    code = _NOT_CODE.sub(" ", text)
+    code = _NOT_CODE.sub(_blank, text)
     if (m := _CODE_CHARS.search(code) or _CODE_DOT_DASH.search(code)) is not None:
         return m.group(0)
     words = set(_CODE_WORD.findall(code)) & _KEYWORDS
@@ -1096,37 +1165,84 @@ def _jsonnet(text: str, name: str, out: Targets) -> str | None:
     or None. Named ``.jsonnet``/``.libsonnet``: jsonargparse's ``jsonnet_load`` evaluates it (and only
     when that fails reads it as YAML), so anything beyond data YAML reads the same
     (:func:`_jsonnet_computes`) is computed. Any other name (``parser_mode="jsonnet"`` reads any
-    ``--config``): a text that no parser reads to its end, or reads as no mapping, and that has a
-    Jsonnet feature (:data:`_JSONNET_FEATURES`) and lexes as Jsonnet, starting like a Jsonnet
-    config (an object, an array, a ``local``, an ``import``). Without such a feature the grammar
-    decides (red team 19b-3: ``"os." + "system"``, ``"%s.%s" % […]``, ``{local m = "os", …}``,
-    ``if … then … else``, ``[x + … for x in …]``): a text that starts like a Jsonnet config, lexes as
-    Jsonnet with balanced brackets and holds a token that evaluates something (:func:`_code_feature`),
-    unless Jsonnet would refuse it for an unknown variable (:func:`_free_variable`: then
-    ``jsonnet_load`` falls back to YAML, which mlbom reads) — a flow-YAML ``{a: b.c}`` is no Jsonnet."""
+    ``--config``): the grammar decides (:func:`_jsonnet_program`)."""
     if name.lower().endswith(JSONNET_NAMES):
         if len(text) > MAX_JSONNET:
             return f"a Jsonnet file of over {MAX_JSONNET} characters (not lexed)"
         what = _jsonnet_computes(text)
         return None if what is None else f"a Jsonnet file holding {what}"
+    return _jsonnet_program(text)
+
+
+# identifiers that start no expression (they continue one)
+_NOT_START = frozenset({"then", "else", "in", "for", "tailstrict"})
+
+
+def _expression_start(kind: str, tok: str) -> bool:
+    """Whether a token may begin a Jsonnet expression: a literal, an identifier or keyword that
+    starts one (``local``, ``if``, ``assert``, ``error``, ``function``, ``import…``, ``self``,
+    ``super``, ``std`` …), ``{``, ``[``, ``(``, ``$`` or a unary operator."""
+    if kind in ("string", "verbatim", "block", "number"):
+        return True
+    if kind == "id":
+        return tok not in _NOT_START
+    if kind == "symbol":
+        return tok in "{[("
+    return kind == "op" and set(tok) <= set("-+!~$")
+
+
+def _stray_colon(code: list[tuple[str, str, int]]) -> bool:
+    """Whether a ``:`` stands outside every bracket where no ``assert`` takes a message, or an ``=``
+    where no ``local`` binds: Jsonnet's grammar has a ``:`` only in an object's fields, a slice and
+    ``assert e : msg``, an ``=`` only in a ``local`` binding, a named argument and a parameter's
+    default, so a block YAML mapping (``key: value``) or a TOML/INI line (``key = value``) is no
+    Jsonnet program (it refuses it: a parse error)."""
+    depth, asserting, binding = 0, False, False
+    for kind, tok, _end in code:
+        if kind == "symbol":
+            if tok in "{[(":
+                depth += 1
+            elif tok in "}])":
+                depth -= 1
+            elif tok == ";" and depth == 0:
+                asserting = binding = False
+        elif depth == 0 and kind == "id" and tok in ("assert", "local"):
+            asserting = asserting or tok == "assert"
+            binding = binding or tok == "local"
+        elif depth == 0 and kind == "op" and ((":" in tok and not asserting) or (tok == "=" and not binding)):
+            return True
+    return False
+
+
+@lru_cache(maxsize=8)
+def _jsonnet_program(text: str) -> str | None:
+    """Why a text is a Jsonnet program that computes (judged by the grammar, red team 19b-3/20b-1/20b-2),
+    or None: Jsonnet refuses it (a lexical error; no expression: a stray ``:``, unbalanced brackets, a
+    first token that starts no expression; an unknown variable, :func:`_free_variable` — then
+    ``jsonnet_load`` falls back to YAML, which mlbom reads) or it is data (no token that evaluates
+    something, :func:`_code_feature`). Whatever it starts with: ``if``, ``assert``, ``error``, a ``std``
+    call, a string, a parenthesis are programs as much as an object is. A text with neither a
+    Jsonnet feature (:data:`_JSONNET_FEATURES`) nor a computing character (:func:`_code_hint`) is data
+    without lexing; one over :data:`MAX_JSONNET` characters is not lexed: with a feature, or starting
+    like an object config, it fails closed."""
     found = _jsonnet_feature(text)
-    hint = found if found is not None else _code_hint(text) if _jsonnet_start(text) else None
+    hint = found if found is not None else _code_hint(text)
     if hint is None:
         return None
     if len(text) > MAX_JSONNET:
-        return f"{hint.strip()[:40]!r}; over {MAX_JSONNET} characters, not lexed"
-    tokens = _jsonnet_tokens(text)
-    code = [t for t in tokens or () if t[0] != "comment"]
-    if not code:
+        if found is not None or _jsonnet_start(text):
+            return f"{hint.strip()[:40]!r}; over {MAX_JSONNET} characters, not lexed"
         return None
-    first, second = code[0][1], code[1] if len(code) > 1 else ("", "", 0)
-    starts = (first in ("{", "[") or (first == "local" and any(t[1] == ";" for t in code))
-              or (first in ("import", "importstr", "importbin") and second[0] in ("string", "verbatim", "block"))
-              or (first == "(" and second[1] == "import"))
-    if not starts or not _balanced(code):
+    tokens, _error = _jsonnet_lex(text)
+    if tokens is None:  # a lexical error (the lexer is Jsonnet's own): Jsonnet refuses the text
+        return None
+    code = [t for t in tokens if t[0] != "comment"]
+    if (not code or not _expression_start(code[0][0], code[0][1]) or not _balanced(code) or _stray_colon(code)
+            or any(t[1] == "." and (i == 0 or code[i - 1][0] == "op" or code[i - 1][1] in "{[(,;")
+                   for i, t in enumerate(code))):  # (a field access after no value: a parse error)
         return None
     what = _escaped_code(text) or _code_feature(code)
-    if what is not None and found is None and _free_variable(code) is not None:
+    if what is not None and _free_variable(code) is not None:
         return None
     return what
 
@@ -1137,9 +1253,9 @@ _KEYWORDS = frozenset({"local", "import", "importstr", "importbin", "function", 
 
 def _code_feature(code: list[tuple[str, str, int]]) -> str | None:
     """The first token of a lexed Jsonnet text that evaluates something (a keyword, an operator
-    other than a field's ``:`` or a number's sign, a call, a field access, a computed field name, a
-    string Jsonnet decodes otherwise than YAML), or None: a text of data only, which Jsonnet either
-    reads as YAML does or refuses (then ``jsonnet_load`` falls back to YAML)."""
+    other than a field's ``:`` or a number's sign, a call, a field access, a computed field name, an
+    index or a slice, a string Jsonnet decodes otherwise than YAML), or None: a text of data only,
+    which Jsonnet either reads as YAML does or refuses (then ``jsonnet_load`` falls back to YAML)."""
     open_: list[str] = []
     prev = ""
     for i, (kind, tok, _end) in enumerate(code):
@@ -1148,7 +1264,7 @@ def _code_feature(code: list[tuple[str, str, int]]) -> str | None:
                  or (kind == "string" and tok[0] == "'" and "\\" in tok)
                  or (kind == "op" and tok != ":" and not (tok == "-" and nxt[0] == "number"))
                  or (kind == "symbol" and tok in "().;")
-                 or (tok == "[" and open_[-1:] == ["{"] and prev in ("{", ",")))
+                 or _indexes(tok, prev, open_[-1] if open_ else ""))
         if found:
             return f"{tok[:40]!r}"
         if kind == "symbol" and tok in "{[":
@@ -1171,7 +1287,8 @@ def _free_variable(code: list[tuple[str, str, int]]) -> str | None:
     counts as binding it — after ``local`` or ``for``, before ``=``, and any name between ``(``/``,`` and
     ``,``/``)``/``=`` (a parameter; a call's argument is counted too) — and a name is an expression
     only where it is no field name (before ``:``, ``::``, ``:::``, ``+:``…), no field access (after
-    ``.``) and no call or method (before ``(``): any doubt makes the text Jsonnet (fail closed)."""
+    ``.``) and no method field (before ``(`` where a field name stands): any doubt makes the text
+    Jsonnet (fail closed)."""
     bound: set[str] = set()
     for i, (kind, tok, _end) in enumerate(code):
         if kind != "id":
@@ -1185,7 +1302,8 @@ def _free_variable(code: list[tuple[str, str, int]]) -> str | None:
             continue
         prev = code[i - 1][1] if i else ""
         after = code[i + 1] if i + 1 < len(code) else ("", "", 0)
-        if prev == "." or after[1] == "(" or (after[0] == "op" and after[1].lstrip("+").startswith(":")):
+        if (prev == "." or (after[1] == "(" and prev in ("{", ",", ""))
+                or (after[0] == "op" and after[1].lstrip("+").startswith(":"))):
             continue
         return tok
     return None

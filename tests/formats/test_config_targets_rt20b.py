@@ -1,0 +1,219 @@
+"""Red team 20b's config-target findings (proofs: /work/redteam-20b/20b-1..5; the real loaders are
+jsonargparse 4.53.0 + jsonnet 0.22 in /work/rt16b-venv and hydra-core 1.3.2 + OmegaConf 2.3.0 in
+/work/rt20b-venv, run here in a throw-away subprocess when they exist — CI has neither and skips them).
+
+* 20b-1/20b-5: Jsonnet is judged by its grammar whatever the program starts with (``if``, ``assert``,
+  a ``std`` call) and an index or slice computes.
+* 20b-2: the Jsonnet lexer is Jsonnet's (text blocks end at a less indented ``|||``, CR before the
+  header's LF); only a true lexical error makes a text data.
+* 20b-3: an interpolation is judged by what it can resolve to (resolver defaults, literal parts).
+* 20b-4: a logging ``dictConfig`` section's stdlib handler classes are logging, not a target.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mlbom.formats import config_targets as ct
+from mlbom.scanner import scan_bytes
+
+ROOT = Path(__file__).resolve().parents[2]
+JSONNET_VENV = Path("/work/rt16b-venv/bin/python")
+HYDRA_VENV = Path("/work/rt20b-venv/bin/python")
+APP = """
+import os, sys
+from typing import Callable
+from jsonargparse import ArgumentParser, ActionConfigFile
+p = ArgumentParser(parser_mode=sys.argv[2], exit_on_error=False)
+p.add_argument("--config", action=ActionConfigFile)
+p.add_argument("--model.activation", type=Callable)
+try:
+    cfg = p.parse_args(["--config", sys.argv[1]])
+    print("ACTIVATION-IS-OS-SYSTEM", cfg.model.activation is os.system)
+except Exception as e:
+    print("raised", str(e)[:300])
+"""
+
+
+def _scan(text: str, name: str) -> tuple[str, set[str], str]:
+    r = scan_bytes(text.encode(), name)
+    return r.verdict, {f.id for f in r.findings}, " ".join(f.message for f in r.findings)
+
+
+def _jsonargparse(tmp_path: Path, text: str, name: str, mode: str) -> str:
+    """What jsonargparse does with the file, in a throw-away subprocess (``omegaconf``: with the
+    rt20b venv's OmegaConf 2.3.0 importable too)."""
+    if not JSONNET_VENV.exists():
+        pytest.skip("no jsonargparse venv (/work/rt16b-venv)")
+    py = JSONNET_VENV
+    env = {"PATH": "/usr/bin:/bin"}
+    if mode == "omegaconf":
+        if not HYDRA_VENV.exists():
+            pytest.skip("no OmegaConf venv (/work/rt20b-venv)")
+        py = HYDRA_VENV
+        env["PYTHONPATH"] = "/work/rt16b-venv/lib/python3.11/site-packages"
+    (tmp_path / "app.py").write_text(APP)
+    (tmp_path / name).write_text(text, newline="")
+    out = subprocess.run([str(py), str(tmp_path / "app.py"), name, mode], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120, env=env)
+    return out.stdout + out.stderr
+
+
+def _evaluate(texts: list[str]) -> list[str]:
+    """What the real Jsonnet (the binding jsonargparse uses) makes of each text: its JSON or REFUSED."""
+    if not JSONNET_VENV.exists():
+        pytest.skip("no jsonnet venv (/work/rt16b-venv)")
+    code = ("import _jsonnet, json, sys\n"
+            "for t in json.loads(sys.stdin.read()):\n"
+            "    try:\n        print(json.dumps(json.loads(_jsonnet.evaluate_snippet('c', t))))\n"
+            "    except RuntimeError as e:\n        print('REFUSED')\n")
+    out = subprocess.run([str(JSONNET_VENV), "-c", code], input=json.dumps(texts), capture_output=True,
+                         text=True, timeout=120)
+    return out.stdout.splitlines()
+
+
+# --- 20b-1: any expression is a program -------------------------------------------------------------
+NON_OBJECT_START = [
+    'if 1 == 1 then {model: {activation: "os." + "system"}} else {}\n',
+    'assert true; {model: {activation: "os." + "system"}}\n',
+    'std.mergePatch({}, {model: {activation: "os." + "system"}})\n',
+    'std.parseYaml("model: {activation: os.sy" + "stem}")\n',
+    'assert true : "msg"; {model: {activation: "os." + "system"}}\n',
+    '({model: {activation: "os.sys"}} + {model+: {activation+: "tem"}})\n',
+    '"ignored" + "" ; {}\n'[:0] + 'error "x" + std.toString({model: {activation: "os.system"}})\n',
+]
+
+
+@pytest.mark.parametrize("text", NON_OBJECT_START)
+def test_20b1_a_program_that_starts_with_any_expression_is_judged(tmp_path: Path, text: str) -> None:
+    verdict, ids, msg = _scan(text, "config.json")
+    assert verdict in ("suspicious", "unsafe") and "config.unparsed-targets" in ids, msg
+    assert ct.jsonnet_like(text)
+
+
+def test_20b1_jsonargparse_evaluates_them(tmp_path: Path) -> None:
+    for text in NON_OBJECT_START[:4]:
+        assert "ACTIVATION-IS-OS-SYSTEM True" in _jsonargparse(tmp_path, text, "config.json", "jsonnet"), text
+
+
+# --- 20b-2: the lexer is Jsonnet's ------------------------------------------------------------------
+TEXT_BLOCKS = [  # red team 20b-2's files: a content line "|||" indented as the block; CRLF; no backtick
+    '{\n  model: {activation: std.split(|||\n      os.system\n      |||\n      `\n    |||, "\\n")[0]},\n}\n',
+    '{\r\n  model: {activation: std.rstripChars(|||\r\n      os.system\r\n      `\r\n    |||, "\\n`\\r")},\r\n}\r\n',
+    'local m = |||\n    os\n    |||\n    `\n  |||;\n{model: {activation: std.split(m, "\\n")[0] + ".system"}}\n',
+    '{\n  model: {activation: std.split(|||\n      os.system\n      |||\n      {\n    |||, "\\n")[0]},\n}\n',
+    '{model: {activation: std.rstripChars(|||-\n\n    os.system\n  |||, "\\n")}}\n',  # chomp, a blank line
+    '{model: {activation: ""+|||\n  os.system\n|||}}\n',  # an operator run stops before "|||"
+]
+
+
+@pytest.mark.parametrize("text", TEXT_BLOCKS)
+def test_20b2_text_blocks_lex_as_jsonnet_lexes_them(text: str) -> None:
+    verdict, ids, msg = _scan(text, "config.json")
+    assert verdict in ("suspicious", "unsafe") and "config.unparsed-targets" in ids, msg
+    assert ct._jsonnet_tokens(text) is not None
+
+
+def test_20b2_the_real_jsonnet_evaluates_the_text_blocks() -> None:
+    got = _evaluate(TEXT_BLOCKS)
+    assert len(got) == len(TEXT_BLOCKS) and all('"os.system"' in g or "os\\n" in g or "os." in g for g in got), got
+
+
+def test_20b2_the_lexer_ends_a_block_where_jsonnet_does() -> None:
+    text = '|||\n  a\n  |||\n|||'  # the indented "|||" is text; the less indented one ends the block
+    tokens = ct._jsonnet_tokens(text)
+    assert tokens is not None and [k for k, _t, _e in tokens] == ["block"]
+    if JSONNET_VENV.exists():
+        assert _evaluate([text, '|||\n  a\n b\n|||']) == ['"a\\n|||\\n"', "REFUSED"]
+    assert ct._jsonnet_tokens('|||\n  a\n b\n') is None
+    assert ct._jsonnet_tokens('|||\na\n|||') is None  # the first line must be indented
+    assert ct._jsonnet_tokens('||| x\n  a\n|||') is None  # nothing but spaces before the header's LF
+    assert ct._jsonnet_tokens('|||\r\n  a\r\n|||') is not None
+    assert ct._jsonnet_tokens("@'it''s' + @\"a\"\"b\"") is not None
+    assert ct._jsonnet_tokens('{a: "x"} `') is None and ct._jsonnet_tokens('{a: "x\n') is None
+    assert ct._jsonnet_tokens('{a: é}') is None  # identifiers are ASCII
+
+
+# a lexical error per the spec: Jsonnet refuses the text (jsonnet_load falls back to YAML) — data
+LEX_ERRORS = ['{model: {activation: "os." + "system"}} `\n', '{model: {activation: "os." + "system"}} ?\n']
+
+
+def test_20b2_a_true_lexical_error_is_refused_by_jsonnet_and_judged_as_data() -> None:
+    for text in LEX_ERRORS:
+        assert ct._jsonnet_program(text) is None
+    assert _evaluate(LEX_ERRORS) == ["REFUSED"] * len(LEX_ERRORS)
+
+
+# --- 20b-5: an index or a slice computes ------------------------------------------------------------
+SLICES = ['{model: {activation: "Xos.system"[1:]}}\n', '{model: {activation: {k: "Xos.system"}["k"][1:]}}\n',
+          '{model: {activation: "Xos.systemYY"[1:10]}}\n', '{model: {activation: ["x", "os.system"][1]}}\n',
+          '{["class_path"]: "os.system"}\n']
+
+
+@pytest.mark.parametrize("name", ["config.json", "config.jsonnet"])
+@pytest.mark.parametrize("text", SLICES)
+def test_20b5_index_and_slice_compute(text: str, name: str) -> None:
+    verdict, ids, msg = _scan(text, name)
+    assert verdict in ("suspicious", "unsafe") and "config.unparsed-targets" in ids, msg
+    assert ct._code_hint(text) is not None
+
+
+def test_20b5_jsonargparse_evaluates_the_slices(tmp_path: Path) -> None:
+    for text in SLICES[:3]:
+        assert "ACTIVATION-IS-OS-SYSTEM True" in _jsonargparse(tmp_path, text, "config.json", "jsonnet"), text
+
+
+def test_20b5_array_literals_stay_data() -> None:
+    for text in ('{"a": [1, [2, 3]], "b": [[1], ["x"]]}\n', '{a: [["x", "y"], []]}\n', '[[1, 2], [3, 4]]\n'):
+        assert ct._jsonnet_program(text) is None and ct._jsonnet_computes(text) is None, text
+
+
+# --- no false positive on the text files of model repos ---------------------------------------------
+REPO_TEXTS = {
+    "merges.txt": "#version: 0.2\nĠ t\nĠ a\nh e\ni n\nr e\no n\nĠt he\ne r\n",
+    "vocab.txt": "[PAD]\n[unused0]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n!\n\"\n#\n$\n%\n&\n'\n(\n)\n*\n+\n,\n-\n.\n/\n0\n##s\n",
+    "ascii-vocab.txt": "[PAD]\n[UNK]\nthe\nof\nand\n##ing\n.\n,\n",
+    "README.md": "---\nlicense: apache-2.0\n---\n# Model\n\nThis model (a BERT) is trained on data. See the paper.\n",
+    "README": "This model is trained on data (see paper.pdf) and evaluated with accuracy > 0.9 - nothing else.\n",
+    "LICENSE": "Apache License\nVersion 2.0, January 2004\nhttp://www.apache.org/licenses/\n\nTERMS AND CONDITIONS\n",
+    ".gitattributes": "*.bin filter=lfs diff=lfs merge=lfs -text\n*.safetensors filter=lfs diff=lfs merge=lfs -text\n",
+    "requirements.txt": "torch>=2.0\ntransformers==4.40.0\n-r extra.txt\nnumpy; python_version >= '3.9'\n",
+    "data.csv": "id,text,label\n1,hello world,0\n2,foo.bar,1\n",
+    "numbers.csv": "0.1,-2,3e-5\n4,5.5,-6\n",
+    "data.tsv": "a\tb\n1\t-2\n",
+    "chat_template.txt": "{% for message in messages %}{{ message['content'] }}{% endfor %}",
+    "config.yaml": "model:\n  lr: 0.1 * 2\n  name: a.b\n  act: !!str x\n",
+    "settings.ini": "[section]\nkey = value + 1\n",
+    ".gitignore": "!.gitignore\n*.pyc\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(REPO_TEXTS))
+def test_20b_no_false_positive_on_model_repo_texts(name: str) -> None:
+    text = REPO_TEXTS[name]
+    verdict, ids, msg = _scan(text, name)
+    assert "config.unparsed-targets" not in ids and verdict == "safe", msg
+    assert ct._jsonnet_program(text) is None
+
+
+def test_20b_no_false_positive_on_the_fixture_and_corpus_texts() -> None:
+    roots = [ROOT / "tests" / "fixtures", Path("/work/shared/corpus")]
+    seen = 0
+    for root in roots:
+        for dp, _dn, files in os.walk(root):
+            for f in files:
+                p = Path(dp) / f
+                if p.suffix in (".jinja", ".py", ".jsonnet", ".libsonnet") or p.stat().st_size > 1 << 20:
+                    continue
+                try:
+                    text = p.read_text(encoding="utf-8")
+                except (UnicodeDecodeError, OSError):
+                    continue
+                seen += 1
+                assert ct._jsonnet_program(text) is None, p
+    assert seen > 100
