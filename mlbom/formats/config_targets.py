@@ -125,6 +125,7 @@ MAX_SHOWN_TAGS = 20  # Python tags kept from a text's readings (yaml_tags.MAX_TA
 MAX_NEST = 4  # resolver arguments parsed as YAML inside resolver arguments parsed as YAML …
 
 HYDRA, JSONARGPARSE, FIDDLE = "Hydra/NeMo", "jsonargparse", "fiddle"
+_VALUE = ""  # a pending key-less value (no target's convention): resolved to judge what it names
 LOADERS = {
     HYDRA: "hydra.utils.instantiate (NeMo restore_from, Hydra/Lightning configs)",
     JSONARGPARSE: "jsonargparse/LightningCLI (import_object)",
@@ -238,6 +239,10 @@ class Targets:
             got = None
             if res is not None and res.lookups <= MAX_LOOKUPS:  # (only a relative one needs its place)
                 got = res.value(value, _spell(place) if _RELATIVE.search(value) else None, 0)
+            if kind == _VALUE:  # a key-less value: judged as the literal it resolves to would be (20b-3)
+                if isinstance(got, str) and _DOTTED.fullmatch(got.strip()) and _why_dangerous(got) is not None:
+                    self._once("_callables", got.strip())
+                continue
             self.kind(kind)
             if isinstance(got, str):
                 if not dotted or "." in got:
@@ -258,9 +263,26 @@ class Targets:
         :meth:`_nested`)."""
         if "${" in text:
             self._calls(text)
+            self._readings(text)
         elif _DOTTED.fullmatch(text.strip()) and _why_dangerous(text) is not None:  # (any length: both linear, 19b-4)
             self._once("_callables", text.strip())
         self._nested(text)
+
+    def _readings(self, text: str) -> None:
+        """What an interpolated value can resolve to (red team 20b-3, :func:`readings`): a reading that
+        is a deny-listed dotted path is judged as the literal would be (a jsonargparse ``Callable``
+        imports it; Hydra's ``_locate`` a target resolved to it); one with a part not known statically
+        that may complete a denied path (:func:`_partial_danger`) is computed (``suspicious``)."""
+        got, whole = readings(text[:MAX_VALUE])
+        if not whole:
+            self.odd(f"{text[:100]!r}: over {MAX_READINGS} readings or {MAX_READING_DEPTH} levels (not all read)")
+        for r in got:
+            s = r.strip()
+            if _U not in s:
+                if _DOTTED.fullmatch(s) and _why_dangerous(s) is not None:
+                    self._once("_callables", s)
+            elif (why := _partial_danger(s)) is not None:
+                self.odd(f"{text[:100]!r}, which can resolve to {s.replace(_U, '…')[:100]!r} ({why})")
 
     def _calls(self, text: str) -> None:
         if text in self._parsed_values:  # its calls were read already (their effects are idempotent)
@@ -403,7 +425,13 @@ def _split_args(args: str) -> list[tuple[bool, str]]:
     grammar unquotes it — or ``(False, text)`` for any other, with each nested ``${…}`` in it
     (outside quotes) written as a YAML double-quoted string of itself (a value computed at load
     time, never a literal target)."""
-    out: list[tuple[bool, str]] = []
+    return [_argument(r, t) for r, t in _split_raw(args)]
+
+
+def _split_raw(args: str) -> list[tuple[str, str]]:
+    """A resolver call's arguments split at the grammar's top-level commas (:func:`_split_args`):
+    each as written, and with its nested interpolations quoted for YAML."""
+    out: list[tuple[str, str]] = []
     raw: list[str] = []  # the argument as written
     text: list[str] = []  # the same, nested interpolations quoted for YAML
     i, n = 0, len(args)
@@ -411,7 +439,7 @@ def _split_args(args: str) -> list[tuple[bool, str]]:
     while i <= n:
         c = args[i] if i < n else ","
         if i == n or (c == "," and depth == 0):
-            out.append(_argument("".join(raw), "".join(text)))
+            out.append(("".join(raw), "".join(text)))
             raw, text = [], []
             i += 1
             continue
@@ -487,6 +515,141 @@ def _unquote(body: str, quote: str) -> str:
             out.append("\\" * run)
         i = j
     return "".join(out)
+
+
+_U = "\x00"  # a part of a reading that is not known statically (an environment variable, a node, a resolver's result)
+_UNKNOWN_WORD = "mlbomUnknown"  # what an unknown part is judged as inside a dotted word
+MAX_READINGS = 64  # strings one interpolated value is read as (more: the rest not read, computed)
+MAX_READING_DEPTH = 8  # interpolations nested in resolver defaults followed
+
+
+def _interpolation_end(text: str, i: int) -> int | None:
+    """The end of the interpolation ``${…}`` starting at ``i`` (nested braces and interpolations,
+    quoted strings with their escapes), or None: it does not close (OmegaConf refuses the value)."""
+    depth, j, n = 0, i, len(text)
+    while j < n:
+        c = text[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c in ("'", '"') and depth > 0:
+            k = j + 1
+            while k < n and text[k] != c:
+                k += 2 if text[k] == "\\" else 1
+            if k >= n:
+                return None
+            j = k + 1
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return j + 1
+        j += 1
+    return None
+
+
+def _arg_readings(raw: str, depth: int) -> tuple[list[str], bool]:
+    """The strings one resolver argument can be (quoted: unquoted as the grammar does; bare: its
+    value-mode escapes undone and its ends stripped), interpolations in it read (:func:`readings`)."""
+    t = raw.strip()
+    if len(t) >= 2 and t[0] in ("'", '"') and t[-1] == t[0]:
+        t = _unquote(t[1:-1], t[0])
+    else:
+        t = re.sub(r"\\(.)", lambda m: m.group(1) if m.group(1) in _VALUE_ESCAPES else m.group(0), t)
+    return readings(t, depth + 1) if "${" in t else ([t], True)
+
+
+def _call_readings(inner: str, depth: int) -> tuple[list[str], bool]:
+    """The strings one interpolation's body (between ``${`` and ``}``) can resolve to: ``oc.select``/
+    ``oc.env``/``env`` their default argument (returned as it is: the key or variable missing) or the
+    unknown node or variable; ``oc.decode`` its argument decoded (a string stays the string) or
+    unknown; a node interpolation, ``oc.deprecated`` and any other resolver: unknown."""
+    colon = -1
+    level = 0
+    for k, c in enumerate(inner):
+        if c == "{":
+            level += 1
+        elif c == "}":
+            level -= 1
+        elif c == ":" and level == 0:
+            colon = k
+            break
+    name = inner[:colon].strip() if colon >= 0 else ""
+    if colon < 0 or not _RESOLVER_NAME.fullmatch(name):
+        return [_U], True
+    args = [r for r, _t in _split_raw(inner[colon + 1:])]
+    out, whole = [_U], True
+    picked = args[1:2] if name in ("oc.select", "oc.env", "env") else args[:1] if name == "oc.decode" else []
+    for raw in picked:
+        got, ok = _arg_readings(raw, depth)
+        out.extend(got)
+        whole = whole and ok
+    return out, whole
+
+
+def readings(text: str, depth: int = 0) -> tuple[list[str], bool]:
+    """The strings an OmegaConf value can resolve to, read statically (red team 20b-3): its literal
+    parts, and for each top-level interpolation each string it can resolve to
+    (:func:`_call_readings`), every combination of them; a part not known statically is
+    :data:`_U`. At most :data:`MAX_READINGS` strings (``False``: more there, not read) and
+    :data:`MAX_READING_DEPTH` interpolations deep in resolver defaults."""
+    if depth > MAX_READING_DEPTH:
+        return [_U], False
+    pieces: list[list[str]] = []
+    whole = True
+    i = 0
+    while (j := text.find("${", i)) >= 0:
+        if j > i:
+            pieces.append([text[i:j]])
+        end = _interpolation_end(text, j)
+        if end is None:
+            pieces.append([_U])
+            i = len(text)
+            break
+        got, ok = _call_readings(text[j + 2:end - 1], depth)
+        pieces.append(got)
+        whole = whole and ok
+        i = end
+    if i < len(text):
+        pieces.append([text[i:]])
+    out = [""]
+    for options in pieces:
+        out = [a + b for a in out for b in dict.fromkeys(options)]
+        if len(out) > MAX_READINGS:
+            out, whole = out[:MAX_READINGS], False
+    return list(dict.fromkeys(out)), whole
+
+
+# final names that run a program or change files in the modules the deny list denies whole (``os.*``,
+# ``subprocess.*``, ``shutil.*``): a dotted value ending in one after a part not known statically is a
+# module the file does not spell calling it
+_DENIED_FINALS = frozenset({"system", "popen", "Popen", "run", "call", "check_call", "check_output", "getoutput",
+                            "getstatusoutput", "execv", "execve", "execl", "execle", "execlp", "execvp", "execvpe",
+                            "spawnv", "spawnve", "spawnl", "spawnle", "spawnlp", "spawnvp", "posix_spawn",
+                            "posix_spawnp", "remove", "unlink", "rmdir", "removedirs", "rmtree", "kill", "killpg",
+                            "fork", "forkpty", "startfile", "eval", "exec", "compile", "__import__"})
+
+
+def _partial_danger(reading: str) -> str | None:
+    """Why a reading with a part not known statically (:data:`_U`) may be a deny-listed dotted path:
+    judged with the unknown part as a word, it is denied (``os.${…}``: any attribute of ``os``); or
+    it starts with the unknown part and ends in a name the deny list denies in some module
+    (``${…}.system``). None otherwise (``${oc.env:HOME}/data``, ``${paths.root}``: no dotted path
+    next to a denied name)."""
+    word = reading.strip().replace(_U, _UNKNOWN_WORD)
+    if not _DOTTED.fullmatch(word):
+        return None
+    why = _bare_danger(word)
+    if why is not None:
+        return why
+    if reading.strip().startswith(_U):
+        tail = word.split(".", 1)[1]
+        last = tail.rsplit(".", 1)[-1]
+        if last in _DENIED_FINALS or any(k.endswith("." + tail) for k in pickle_fmt.policy().deny):
+            return f"a module not spelled in the file with {tail!r}, which the deny list denies in some modules"
+    return None
 
 
 _NO = object()  # no such node
@@ -878,6 +1041,8 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                         out.odd("a collection")
                 elif scalar is not None and top is not None:  # (a scalar document is no config: OmegaConf refuses it)
                     out.value(scalar)
+                    if "${" in scalar and out.depth == 0 and _node_parts(scalar) is not None:
+                        out.pend((scalar, _VALUE, top.place, max(doc, 0), False))
                 if (isinstance(event, yaml.AliasEvent) and anchor in spans and top is not None
                         and scalar is None):
                     merge = top.is_map and top.step == "<<"  # a merge key: its keys land in this mapping
@@ -1422,6 +1587,8 @@ def json_targets(doc: object, *, budget: EventBudget | None = None, depth: int =
             stack.extend((v, (place, str(i))) for i, v in enumerate(item))
         elif isinstance(item, str):
             out.value(item)
+            if "${" in item and depth == 0 and _node_parts(item) is not None:
+                out.pend((item, _VALUE, place[0] if place is not None else None, 0, False))
     out.settle(lambda n: doc if n == 0 else None)
     return out.finish()
 

@@ -217,3 +217,72 @@ def test_20b_no_false_positive_on_the_fixture_and_corpus_texts() -> None:
                 seen += 1
                 assert ct._jsonnet_program(text) is None, p
     assert seen > 100
+
+
+# --- 20b-3: an interpolation is judged by what it can resolve to -----------------------------------
+KEYLESS = {
+    "select.yaml": "model:\n  activation: ${oc.select:no_such_key,os.system}\n",
+    "env.yaml": "model:\n  activation: ${oc.env:MLBOM_RT20B_UNSET_VAR,os.system}\n",
+    "select_head.yaml": "model:\n  activation: ${oc.select:no_such_key,os}.system\n",
+    "select_tail.yaml": "model:\n  activation: os.${oc.select:no_such_key,system}\n",
+    "quoted.yaml": "model:\n  activation: \"${oc.select:no_such_key,'os.sys${oc.env:UNSET_X,tem}'}\"\n",
+    "decode.yaml": "model:\n  activation: ${oc.decode:'os.system'}\n",
+    "node.yaml": "parts:\n  m: os\n  f: system\nmodel:\n  activation: ${parts.m}.${parts.f}\n",
+    "relative.yaml": "model:\n  m: os.\n  f: system\n  activation: ${.m}${.f}\n",
+    "select_json.json": '{"model": {"activation": "${oc.select:no_such_key,os.system}"}}',
+    "node_json.json": '{"m": "os.", "model": {"activation": "${m}system"}}',
+}
+
+
+@pytest.mark.parametrize("name", sorted(KEYLESS))
+def test_20b3_a_keyless_interpolation_resolving_to_a_denied_path_is_unsafe(tmp_path: Path, name: str) -> None:
+    verdict, ids, msg = _scan(KEYLESS[name], name)
+    assert verdict == "unsafe" and "code.dangerous-target" in ids and "os.system" in msg, msg
+
+
+def test_20b3_jsonargparse_omegaconf_mode_imports_them(tmp_path: Path) -> None:
+    for name in ("select.yaml", "env.yaml", "select_head.yaml", "select_tail.yaml", "select_json.json"):
+        got = _jsonargparse(tmp_path, KEYLESS[name], name, "omegaconf")
+        assert "ACTIVATION-IS-OS-SYSTEM True" in got, (name, got)
+
+
+PARTIAL = ["model:\n  activation: os.${oc.env:MLBOM_ACT}\n", "model:\n  activation: ${oc.env:MLBOM_MOD}.system\n",
+           "model:\n  activation: os.sy${oc.env:MLBOM_ACT}\n"]
+
+
+@pytest.mark.parametrize("text", PARTIAL)
+def test_20b3_an_unknown_part_next_to_a_denied_name_is_suspicious(text: str) -> None:
+    verdict, ids, msg = _scan(text, "config.yaml")
+    assert verdict == "suspicious" and "code.remote" in ids, msg
+
+
+def test_20b3_ordinary_interpolations_stay_safe() -> None:
+    text = ("paths:\n  root: /data\n  out: ${paths.root}/out\nhome: ${oc.env:HOME}/data\nname: ${oc.select:run.name,default}\n"
+            "log: ${hydra:runtime.output_dir}/${hydra:job.name}.log\nact: torch.nn.${oc.select:act,ReLU}\n"
+            "lr: ${oc.decode:'0.1'}\nfile: ${paths.root}/model.safetensors\n")
+    verdict, _ids, msg = _scan(text, "config.yaml")
+    assert verdict == "safe", msg
+    assert _scan(json.dumps({"a": "${oc.env:HOME}/x", "b": "${a}.json"}), "config.json")[0] == "safe"
+
+
+HYDRA = {
+    "select.yaml": "${oc.select:no_such_key,os.system}",
+    "env.yaml": "${oc.env:MLBOM_RT20B_UNSET_VAR,os.system}",
+    "env_part.yaml": "${oc.env:MLBOM_RT20B_UNSET_VAR,os}.system",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HYDRA))
+def test_20b3_a_hydra_target_resolving_to_a_denied_path_is_unsafe(tmp_path: Path, name: str) -> None:
+    mark = tmp_path / "MARK"
+    text = f'model:\n  _target_: {HYDRA[name]}\n  _args_: ["touch {mark}"]\n'
+    verdict, ids, msg = _scan(text, name)
+    assert verdict == "unsafe" and "code.dangerous-target" in ids, msg
+    if not HYDRA_VENV.exists():
+        pytest.skip("no hydra-core 1.3.2 venv (/work/rt20b-venv)")
+    (tmp_path / name).write_text(text)
+    env = {k: v for k, v in os.environ.items() if k != "MLBOM_RT20B_UNSET_VAR"}
+    subprocess.run([str(HYDRA_VENV), "-c", "import sys; from omegaconf import OmegaConf; from hydra.utils import "
+                    "instantiate; instantiate(OmegaConf.load(sys.argv[1]).model)", name], cwd=tmp_path,
+                   capture_output=True, timeout=120, env=env)
+    assert mark.exists()  # Hydra 1.3.2 ran os.system("touch MARK")
