@@ -1310,22 +1310,42 @@ def _jsonnet_lex(text: str) -> tuple[list[tuple[str, str, int]] | None, str]:
     """The tokens of a text as Jsonnet lexes it — (kind, text, end), whitespace left out — or None
     and the lexical error that makes Jsonnet refuse it (a leading BOM is skipped: read more, not less)."""
     out: list[tuple[str, str, int]] = []
-    i, n = (1 if text.startswith("\ufeff") else 0), len(text)
-    while i < n:
-        m = _JSONNET_TOKEN.match(text, i)
-        if m is None:
-            return None, f"{text[i]!r} at character {i}"
-        kind = m.lastgroup or ""
-        end: int | None = m.end()
-        if kind == "block":
-            end = _text_block(text, m.end())
-            if end is None:
-                return None, f"a malformed text block at character {i}"
-        assert end is not None
-        if kind != "ws":
-            out.append((kind, text[i:end], end))
-        i = end
+    append = out.append
+    pos, n = (1 if text.startswith("\ufeff") else 0), len(text)
+    while pos < n:
+        for m in _JSONNET_TOKEN.finditer(text, pos):
+            if m.start() != pos:  # a character no token starts with
+                return None, f"{text[pos]!r} at character {pos}"
+            kind = m.lastgroup
+            if kind == "block":
+                end = _text_block(text, m.end())
+                if end is None:
+                    return None, f"a malformed text block at character {pos}"
+                append(("block", text[pos:end], end))
+                pos = end
+                break  # (the block's text is no token: lexing goes on after it)
+            if kind != "ws":
+                append((kind or "", m.group(), m.end()))
+            pos = m.end()
+        else:
+            if pos < n:
+                return None, f"{text[pos]!r} at character {pos}"
     return out, ""
+
+
+# characters no Jsonnet token holds (outside strings, comments and text blocks): a lexical error
+_NO_TOKEN = re.compile(r"[^\x20-\x7e\t\r\n]|[`?\\\"]")
+
+
+def _refused_unlexed(text: str) -> bool:
+    """Whether Jsonnet surely refuses a text for a lexical error, found at regex speed: with its
+    double-quoted strings, plain single-quoted strings and comments dropped (:data:`_NOT_CODE`,
+    leftmost first as the lexer reads them), what is left holds a character no token has (a
+    backtick, ``?``, a backslash, a non-ASCII letter, an unterminated ``"``) — decided only where
+    nothing else can hide text (no ``'``, ``@`` or ``|||`` left: a single-quoted string with an
+    escape or across lines, a verbatim string, a text block); otherwise the lexer decides."""
+    code = _NOT_CODE.sub(" ", text[1:] if text.startswith("\ufeff") else text)
+    return "'" not in code and "@" not in code and "|||" not in code and _NO_TOKEN.search(code) is not None
 
 
 def _jsonnet_tokens(text: str) -> list[tuple[str, str, int]] | None:
@@ -1480,6 +1500,30 @@ def _stray_colon(code: list[tuple[str, str, int]]) -> bool:
     return False
 
 
+def _bad_index(code: list[tuple[str, str, int]]) -> bool:
+    """Whether an index or slice (a ``[`` after a value) holds a ``,`` outside inner brackets: Jsonnet's
+    grammar has none there (``"unexpected: "," while parsing slice"``), so a JSON-lines file of arrays
+    (``[1, 2]\n[3, 4]``, one index of the other to Jsonnet) is refused, not evaluated."""
+    stack: list[tuple[str, bool]] = []  # (bracket, an index's)
+    prev = ("", "")
+    for kind, tok, _end in code:
+        if kind == "symbol" and tok in "{[(":
+            ends_value = (prev[0] in ("string", "verbatim", "block", "number") or prev[1] in ("]", "}", ")", "$")
+                          or (prev[0] == "id" and prev[1] not in _BEFORE_EXPRESSION))
+            stack.append((tok, tok == "[" and ends_value))
+        elif kind == "symbol" and tok in "}])" and stack:
+            stack.pop()
+        elif kind == "symbol" and tok == "," and stack and stack[-1][1]:
+            return True
+        prev = (kind, tok)
+    return False
+
+
+# keywords an expression follows (a "[" after one opens an array, no index)
+_BEFORE_EXPRESSION = frozenset({"if", "then", "else", "in", "for", "local", "assert", "error", "import", "importstr",
+                                "importbin", "function", "tailstrict"})
+
+
 @lru_cache(maxsize=8)
 def _jsonnet_program(text: str) -> str | None:
     """Why a text is a Jsonnet program that computes (judged by the grammar, red team 19b-3/20b-1/20b-2),
@@ -1499,11 +1543,14 @@ def _jsonnet_program(text: str) -> str | None:
         if found is not None or _jsonnet_start(text):
             return f"{hint.strip()[:40]!r}; over {MAX_JSONNET} characters, not lexed"
         return None
+    if _refused_unlexed(text):
+        return None
     tokens, _error = _jsonnet_lex(text)
     if tokens is None:  # a lexical error (the lexer is Jsonnet's own): Jsonnet refuses the text
         return None
     code = [t for t in tokens if t[0] != "comment"]
     if (not code or not _expression_start(code[0][0], code[0][1]) or not _balanced(code) or _stray_colon(code)
+            or _bad_index(code)
             or any(t[1] == "." and (i == 0 or code[i - 1][0] == "op" or code[i - 1][1] in "{[(,;")
                    for i, t in enumerate(code))):  # (a field access after no value: a parse error)
         return None

@@ -190,7 +190,13 @@ REPO_TEXTS = {
     "config.yaml": "model:\n  lr: 0.1 * 2\n  name: a.b\n  act: !!str x\n",
     "settings.ini": "[section]\nkey = value + 1\n",
     ".gitignore": "!.gitignore\n*.pyc\n",
+    "data.jsonl": '[1, 2]\n[3, 4]\n',  # one index of the other to Jsonnet, with a ",": refused
+    "records.jsonl": '{"a": 1}\n["x", "y"]\n',
 }
+
+
+def test_20b_jsonnet_refuses_json_lines_of_arrays() -> None:
+    assert _evaluate([REPO_TEXTS["data.jsonl"], REPO_TEXTS["records.jsonl"]]) == ["REFUSED", "REFUSED"]
 
 
 @pytest.mark.parametrize("name", sorted(REPO_TEXTS))
@@ -351,3 +357,13 @@ def test_20b4_dictconfig_calls_a_factory(tmp_path: Path) -> None:
                     "logging.config.dictConfig(yaml.safe_load(open(sys.argv[1])))", str(tmp_path / "c.yaml")],
                    capture_output=True, timeout=60)
     assert mark.exists()
+
+
+def test_20b2_the_fast_refusal_never_skips_text_jsonnet_holds_in_a_string() -> None:
+    # a backtick inside a text block, a multi-line single-quoted string, a verbatim string: Jsonnet lexes
+    # them as strings, so the regex-speed refusal must leave them to the lexer
+    for text in ('{a: std.strReplace(|||\n  `os.system\n|||, "`", "")}\n', "{a: 'x\n`' + std.char(96)}\n",
+                 '{a: @"`" + "os.system"}\n', "{a: 'o\\u0073' + \"`\"}\n"):
+        assert not ct._refused_unlexed(text), text
+        assert ct._jsonnet_program(text) is not None, text
+    assert ct._refused_unlexed('{a: "x" + "y"} `\n') and ct._refused_unlexed('{a: "x" + é}\n')
