@@ -302,7 +302,6 @@ class Targets:
         non-``str`` type again: :meth:`_nested`)."""
         if "${" in text:
             self._calls(text)
-            self._readings(text)
         elif _DOTTED.fullmatch(text.strip()) and _why_dangerous(text) is not None:  # (any length: both linear, 19b-4)
             if (text.strip() in _logging_classes() and isinstance(place, tuple) and place[1] == "class"
                     and len(self._log_pending) < MAX_PENDING):
@@ -339,6 +338,7 @@ class Targets:
             self.bounded = f"a value with over {MAX_CALLS} resolver calls: the first {MAX_CALLS} read"
         for name, args in calls[:MAX_CALLS]:
             self._resolver(name, args)
+        self._readings(text)
 
     def _nested(self, text: str) -> None:
         """A config inside a string value (red team 18b-3): jsonargparse hands a string given for a
