@@ -125,6 +125,7 @@ MAX_SHOWN_TAGS = 20  # Python tags kept from a text's readings (yaml_tags.MAX_TA
 MAX_NEST = 4  # resolver arguments parsed as YAML inside resolver arguments parsed as YAML …
 
 HYDRA, JSONARGPARSE, FIDDLE = "Hydra/NeMo", "jsonargparse", "fiddle"
+_VALUE = ""  # a pending key-less value (no target's convention): resolved to judge what it names
 LOADERS = {
     HYDRA: "hydra.utils.instantiate (NeMo restore_from, Hydra/Lightning configs)",
     JSONARGPARSE: "jsonargparse/LightningCLI (import_object)",
@@ -167,6 +168,11 @@ class Targets:
     unread: str | None = None  # why a text that names code keys was read in full by no parser mlbom has
     collections: bool = False  # a YAML reading met a mapping or sequence (the text is no single scalar)
     _callables: list[str] = field(default_factory=list)  # deny-listed plain strings (jsonargparse, get_method)
+    # Python logging ``dictConfig`` handlers/formatters of the standard library: (severity, message) (20b-4)
+    logging: list[tuple[Severity, str]] = field(default_factory=list)
+    # deny-listed stdlib logging classes under a ``class`` key: (value, its place, document), settled by
+    # :meth:`_settle_logging` (a dictConfig's: logging; anywhere else: a callable)
+    _log_pending: list[tuple[str, _Place | object, int]] = field(default_factory=list)
     # targets spelled with ``${…}``: (value, convention, the place of the mapping holding it (a linked
     # path, spelled out only when resolved; _UNKNOWN: not known), document number, a NeMo ``target``),
     # resolved against their document by :meth:`settle`
@@ -227,6 +233,7 @@ class Targets:
         like a literal one; a target that does not resolve to a literal string within the bounds
         (a resolver call, a key OmegaConf spells otherwise, a merge key, a cycle) is computed.
         A place is spelled out only while lookups remain (past them nothing resolves)."""
+        self._settle_logging(roots)
         if not self._pending:
             return
         docs: dict[int, _Resolver | None] = {}
@@ -238,6 +245,10 @@ class Targets:
             got = None
             if res is not None and res.lookups <= MAX_LOOKUPS:  # (only a relative one needs its place)
                 got = res.value(value, _spell(place) if _RELATIVE.search(value) else None, 0)
+            if kind == _VALUE:  # a key-less value: judged as the literal it resolves to would be (20b-3)
+                if isinstance(got, str) and _DOTTED.fullmatch(got.strip()) and _why_dangerous(got) is not None:
+                    self._once("_callables", got.strip())
+                continue
             self.kind(kind)
             if isinstance(got, str):
                 if not dotted or "." in got:
@@ -248,19 +259,72 @@ class Targets:
                 self.odd(repr(value)[:200])
         self._pending.clear()
 
+    def _settle_logging(self, roots: Callable[[int], object]) -> None:
+        """Standard-library logging classes (:func:`_logging_classes`) under a ``class`` key (20b-4):
+        ``logging.config.dictConfig`` imports a handler's or formatter's ``class`` and calls it with
+        the mapping's other keys — the application's own logging, not a target — so in a dictConfig
+        section (a mapping holding ``version``, or Hydra's ``job_logging``/``hydra_logging``, which
+        Hydra merges onto its ``version: 1`` default) ``handlers.<name>.class``/``formatters.<name>.class``
+        is judged as logging (:func:`_logging_finding`); anywhere else, or where the document is not
+        known, it is a deny-listed callable as before. A ``()`` factory, and any class that is not
+        the standard library's, is a target wherever it is."""
+        docs: dict[int, _Resolver | None] = {}
+        for value, place, doc in self._log_pending:
+            path = _spell(place)
+            if doc not in docs:
+                root = roots(doc)
+                docs[doc] = None if root is None else _Resolver(root)
+            res = docs[doc]
+            handler = section = None
+            if res is not None and path is not None and len(path) >= 3 and path[-3] in ("handlers", "formatters"):
+                section = res.node(path[:-3])
+                handler = res.node(path[:-1])
+            if section is None or handler is None or not (
+                    res is not None and (res.child(section, "version") is not _NO
+                                         or (len(path or ()) >= 4 and (path or ())[-4] in ("job_logging",
+                                                                                          "hydra_logging")))):
+                self._once("_callables", value)
+                continue
+            got = _logging_finding(value, handler, res)
+            if got is not None and got not in self.logging:
+                self.logging.append(got)
+        self._log_pending.clear()
+
     def odd(self, what: str) -> None:
         self._once("computed", what)
 
-    def value(self, text: str) -> None:
+    def value(self, text: str, place: _Place | object = None, doc: int = 0) -> None:
         """A string value OmegaConf may resolve: its interpolations; a deny-listed dotted path
-        (a ``Callable`` argument of jsonargparse imports it, Hydra's ``get_method`` resolves it);
-        a config inside it (jsonargparse parses a string given for a non-``str`` type again:
-        :meth:`_nested`)."""
+        (a ``Callable`` argument of jsonargparse imports it, Hydra's ``get_method`` resolves it) —
+        unless it is a standard-library logging class under a ``class`` key (``place``: the value's
+        own place, linked, in document ``doc``), judged once the document is known
+        (:meth:`_settle_logging`); a config inside it (jsonargparse parses a string given for a
+        non-``str`` type again: :meth:`_nested`)."""
         if "${" in text:
             self._calls(text)
         elif _DOTTED.fullmatch(text.strip()) and _why_dangerous(text) is not None:  # (any length: both linear, 19b-4)
-            self._once("_callables", text.strip())
+            if (text.strip() in _logging_classes() and isinstance(place, tuple) and place[1] == "class"
+                    and len(self._log_pending) < MAX_PENDING):
+                self._log_pending.append((text.strip(), place, doc))
+            else:
+                self._once("_callables", text.strip())
         self._nested(text)
+
+    def _readings(self, text: str) -> None:
+        """What an interpolated value can resolve to (red team 20b-3, :func:`readings`): a reading that
+        is a deny-listed dotted path is judged as the literal would be (a jsonargparse ``Callable``
+        imports it; Hydra's ``_locate`` a target resolved to it); one with a part not known statically
+        that may complete a denied path (:func:`_partial_danger`) is computed (``suspicious``)."""
+        got, whole = readings(text[:MAX_VALUE])
+        if not whole:
+            self.odd(f"{text[:100]!r}: over {MAX_READINGS} readings or {MAX_READING_DEPTH} levels (not all read)")
+        for r in got:
+            s = r.strip()
+            if _U not in s:
+                if _DOTTED.fullmatch(s) and _why_dangerous(s) is not None:
+                    self._once("_callables", s)
+            elif (why := _partial_danger(s)) is not None:
+                self.odd(f"{text[:100]!r}, which can resolve to {s.replace(_U, '…')[:100]!r} ({why})")
 
     def _calls(self, text: str) -> None:
         if text in self._parsed_values:  # its calls were read already (their effects are idempotent)
@@ -274,6 +338,7 @@ class Targets:
             self.bounded = f"a value with over {MAX_CALLS} resolver calls: the first {MAX_CALLS} read"
         for name, args in calls[:MAX_CALLS]:
             self._resolver(name, args)
+        self._readings(text)
 
     def _nested(self, text: str) -> None:
         """A config inside a string value (red team 18b-3): jsonargparse hands a string given for a
@@ -359,6 +424,7 @@ class Targets:
         for which in ("paths", "computed", "resolvers", "env", "_callables"):
             for item in getattr(inner, which):
                 self._once(which, item)
+        self.logging.extend(x for x in inner.logging if x not in self.logging)
         self.bounded = self.bounded or inner.bounded
 
     def finish(self) -> Targets:
@@ -379,11 +445,55 @@ class Targets:
         return self
 
     def __bool__(self) -> bool:
-        return bool(self.paths or self.computed or self.resolvers or self.env or self.bounded or self.unread)
+        return bool(self.paths or self.computed or self.resolvers or self.env or self.bounded or self.unread
+                    or self.logging)
 
 
 _Place = tuple["_Place", str] | None  # a linked path: (the parent's place, the last key); None: the root
 _UNKNOWN = object()  # a place under a key that is no scalar
+
+
+@lru_cache(maxsize=1)
+def _logging_classes() -> frozenset[str]:
+    """The handler and formatter classes the standard library's ``logging`` and ``logging.handlers``
+    define (their dotted names), as ``logging.config.dictConfig`` resolves a ``class`` key: the
+    application's own logging (the standard library, not an inventoried package)."""
+    import logging
+    import logging.handlers
+
+    out: set[str] = set()
+    for mod in (logging, logging.handlers):
+        for name, v in vars(mod).items():
+            if (isinstance(v, type) and issubclass(v, (logging.Handler, logging.Formatter))
+                    and v.__module__ == mod.__name__ and not name.startswith("_")):
+                out.add(f"{mod.__name__}.{name}")
+    return frozenset(out)
+
+
+_NETWORK_HANDLERS = frozenset({"SocketHandler", "DatagramHandler", "SysLogHandler", "HTTPHandler", "SMTPHandler"})
+_FILE_HANDLERS = frozenset({"FileHandler", "WatchedFileHandler", "RotatingFileHandler", "TimedRotatingFileHandler"})
+_OUTSIDE = re.compile(r"^(?:[/\\~]|[A-Za-z]:)|(?:^|[/\\])\.\.(?:[/\\]|$)")
+
+
+def _logging_finding(cls: str, handler: object, res: _Resolver) -> tuple[Severity, str] | None:
+    """What a dictConfig's standard-library handler does beyond the process (20b-4): a file handler
+    writes its ``filename`` (``info``; ``medium`` outside the run folder: absolute, ``~`` or ``..``); a
+    network handler sends every record to the ``host``/``address``/``mailhost`` the config names
+    (``medium``); any other (a stream, a formatter) nothing to report."""
+    last = cls.rsplit(".", 1)[-1]
+    if last in _FILE_HANDLERS:
+        name = res._text(res.child(handler, "filename"))
+        shown = repr(name[:200]) if isinstance(name, str) else "(not a literal)"
+        if isinstance(name, str) and _OUTSIDE.search(name):
+            return ("medium", f"logging dictConfig handler {cls} writes its log file outside the run folder: "
+                    f"{shown} (logging.config.dictConfig opens it when the config is applied)")
+        return ("info", f"logging dictConfig handler {cls} writes its log file {shown}")
+    if last in _NETWORK_HANDLERS:
+        dest = [f"{k}={v[:100]!r}" for k in ("host", "port", "address", "mailhost", "url", "toaddrs")
+                if isinstance(v := res._text(res.child(handler, k)), str)]
+        return ("medium", f"logging dictConfig handler {cls} sends log records over the network"
+                f"{': ' + ', '.join(dest) if dest else ''}")
+    return None
 
 
 def _spell(place: _Place | object) -> tuple[str, ...] | None:
@@ -403,7 +513,13 @@ def _split_args(args: str) -> list[tuple[bool, str]]:
     grammar unquotes it — or ``(False, text)`` for any other, with each nested ``${…}`` in it
     (outside quotes) written as a YAML double-quoted string of itself (a value computed at load
     time, never a literal target)."""
-    out: list[tuple[bool, str]] = []
+    return [_argument(r, t) for r, t in _split_raw(args)]
+
+
+def _split_raw(args: str) -> list[tuple[str, str]]:
+    """A resolver call's arguments split at the grammar's top-level commas (:func:`_split_args`):
+    each as written, and with its nested interpolations quoted for YAML."""
+    out: list[tuple[str, str]] = []
     raw: list[str] = []  # the argument as written
     text: list[str] = []  # the same, nested interpolations quoted for YAML
     i, n = 0, len(args)
@@ -411,7 +527,7 @@ def _split_args(args: str) -> list[tuple[bool, str]]:
     while i <= n:
         c = args[i] if i < n else ","
         if i == n or (c == "," and depth == 0):
-            out.append(_argument("".join(raw), "".join(text)))
+            out.append(("".join(raw), "".join(text)))
             raw, text = [], []
             i += 1
             continue
@@ -489,6 +605,141 @@ def _unquote(body: str, quote: str) -> str:
     return "".join(out)
 
 
+_U = "\x00"  # a part of a reading that is not known statically (an environment variable, a node, a resolver's result)
+_UNKNOWN_WORD = "mlbomUnknown"  # what an unknown part is judged as inside a dotted word
+MAX_READINGS = 64  # strings one interpolated value is read as (more: the rest not read, computed)
+MAX_READING_DEPTH = 8  # interpolations nested in resolver defaults followed
+
+
+def _interpolation_end(text: str, i: int) -> int | None:
+    """The end of the interpolation ``${…}`` starting at ``i`` (nested braces and interpolations,
+    quoted strings with their escapes), or None: it does not close (OmegaConf refuses the value)."""
+    depth, j, n = 0, i, len(text)
+    while j < n:
+        c = text[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c in ("'", '"') and depth > 0:
+            k = j + 1
+            while k < n and text[k] != c:
+                k += 2 if text[k] == "\\" else 1
+            if k >= n:
+                return None
+            j = k + 1
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return j + 1
+        j += 1
+    return None
+
+
+def _arg_readings(raw: str, depth: int) -> tuple[list[str], bool]:
+    """The strings one resolver argument can be (quoted: unquoted as the grammar does; bare: its
+    value-mode escapes undone and its ends stripped), interpolations in it read (:func:`readings`)."""
+    t = raw.strip()
+    if len(t) >= 2 and t[0] in ("'", '"') and t[-1] == t[0]:
+        t = _unquote(t[1:-1], t[0])
+    else:
+        t = re.sub(r"\\(.)", lambda m: m.group(1) if m.group(1) in _VALUE_ESCAPES else m.group(0), t)
+    return readings(t, depth + 1) if "${" in t else ([t], True)
+
+
+def _call_readings(inner: str, depth: int) -> tuple[list[str], bool]:
+    """The strings one interpolation's body (between ``${`` and ``}``) can resolve to: ``oc.select``/
+    ``oc.env``/``env`` their default argument (returned as it is: the key or variable missing) or the
+    unknown node or variable; ``oc.decode`` its argument decoded (a string stays the string) or
+    unknown; a node interpolation, ``oc.deprecated`` and any other resolver: unknown."""
+    colon = -1
+    level = 0
+    for k, c in enumerate(inner):
+        if c == "{":
+            level += 1
+        elif c == "}":
+            level -= 1
+        elif c == ":" and level == 0:
+            colon = k
+            break
+    name = inner[:colon].strip() if colon >= 0 else ""
+    if colon < 0 or not _RESOLVER_NAME.fullmatch(name):
+        return [_U], True
+    args = [r for r, _t in _split_raw(inner[colon + 1:])]
+    out, whole = [_U], True
+    picked = args[1:2] if name in ("oc.select", "oc.env", "env") else args[:1] if name == "oc.decode" else []
+    for raw in picked:
+        got, ok = _arg_readings(raw, depth)
+        out.extend(got)
+        whole = whole and ok
+    return out, whole
+
+
+def readings(text: str, depth: int = 0) -> tuple[list[str], bool]:
+    """The strings an OmegaConf value can resolve to, read statically (red team 20b-3): its literal
+    parts, and for each top-level interpolation each string it can resolve to
+    (:func:`_call_readings`), every combination of them; a part not known statically is
+    :data:`_U`. At most :data:`MAX_READINGS` strings (``False``: more there, not read) and
+    :data:`MAX_READING_DEPTH` interpolations deep in resolver defaults."""
+    if depth > MAX_READING_DEPTH:
+        return [_U], False
+    pieces: list[list[str]] = []
+    whole = True
+    i = 0
+    while (j := text.find("${", i)) >= 0:
+        if j > i:
+            pieces.append([text[i:j]])
+        end = _interpolation_end(text, j)
+        if end is None:
+            pieces.append([_U])
+            i = len(text)
+            break
+        got, ok = _call_readings(text[j + 2:end - 1], depth)
+        pieces.append(got)
+        whole = whole and ok
+        i = end
+    if i < len(text):
+        pieces.append([text[i:]])
+    out = [""]
+    for options in pieces:
+        out = [a + b for a in out for b in dict.fromkeys(options)]
+        if len(out) > MAX_READINGS:
+            out, whole = out[:MAX_READINGS], False
+    return list(dict.fromkeys(out)), whole
+
+
+# final names that run a program or change files in the modules the deny list denies whole (``os.*``,
+# ``subprocess.*``, ``shutil.*``): a dotted value ending in one after a part not known statically is a
+# module the file does not spell calling it
+_DENIED_FINALS = frozenset({"system", "popen", "Popen", "run", "call", "check_call", "check_output", "getoutput",
+                            "getstatusoutput", "execv", "execve", "execl", "execle", "execlp", "execvp", "execvpe",
+                            "spawnv", "spawnve", "spawnl", "spawnle", "spawnlp", "spawnvp", "posix_spawn",
+                            "posix_spawnp", "remove", "unlink", "rmdir", "removedirs", "rmtree", "kill", "killpg",
+                            "fork", "forkpty", "startfile", "eval", "exec", "compile", "__import__"})
+
+
+def _partial_danger(reading: str) -> str | None:
+    """Why a reading with a part not known statically (:data:`_U`) may be a deny-listed dotted path:
+    judged with the unknown part as a word, it is denied (``os.${…}``: any attribute of ``os``); or
+    it starts with the unknown part and ends in a name the deny list denies in some module
+    (``${…}.system``). None otherwise (``${oc.env:HOME}/data``, ``${paths.root}``: no dotted path
+    next to a denied name)."""
+    word = reading.strip().replace(_U, _UNKNOWN_WORD)
+    if not _DOTTED.fullmatch(word):
+        return None
+    why = _bare_danger(word)
+    if why is not None:
+        return why
+    if reading.strip().startswith(_U):
+        tail = word.split(".", 1)[1]
+        last = tail.rsplit(".", 1)[-1]
+        if last in _DENIED_FINALS or any(k.endswith("." + tail) for k in pickle_fmt.policy().deny):
+            return f"a module not spelled in the file with {tail!r}, which the deny list denies in some modules"
+    return None
+
+
 _NO = object()  # no such node
 _COLLECTION = object()  # an interpolation resolving to a mapping or list
 _INDEX = re.compile(r"[0-9]+")
@@ -536,6 +787,19 @@ class _Resolver:
         if items is not None and _INDEX.fullmatch(key) and int(key) < len(items):
             return items[int(key)]
         return _NO
+
+    def child(self, node: object, key: str) -> object:
+        """The node under ``key`` (:data:`_NO`: none)."""
+        return self._child(node, key)
+
+    def node(self, path: tuple[str, ...]) -> object | None:
+        """The node at a path of keys from the root (None: none there)."""
+        node: object = self.root
+        for step in path:
+            node = self._child(node, step)
+            if node is _NO:
+                return None
+        return node
 
     @staticmethod
     def _text(node: object) -> object:
@@ -877,7 +1141,9 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                         out.kind(kind)
                         out.odd("a collection")
                 elif scalar is not None and top is not None:  # (a scalar document is no config: OmegaConf refuses it)
-                    out.value(scalar)
+                    out.value(scalar, _below(top), max(doc, 0))
+                    if "${" in scalar and out.depth == 0 and _node_parts(scalar) is not None:
+                        out.pend((scalar, _VALUE, top.place, max(doc, 0), False))
                 if (isinstance(event, yaml.AliasEvent) and anchor in spans and top is not None
                         and scalar is None):
                     merge = top.is_map and top.step == "<<"  # a merge key: its keys land in this mapping
@@ -985,45 +1251,117 @@ def _jsonnet_feature(text: str) -> str | None:
         if needle in text and (m := feature.search(text)) is not None:
             return m.group(0)
     return None
-# Jsonnet's tokens (the language reference's lexis): whitespace, comments, text blocks (handled by
-# :func:`_jsonnet_tokens`), verbatim and quoted strings, numbers, identifiers, symbols, operators
+# Jsonnet's lexis (the language reference; core/lexer.cpp of the C++ implementation the ``jsonnet``
+# binding of jsonargparse runs): whitespace is space, tab, CR and LF; comments ``//``/``#`` to the line's
+# end and ``/* */``; quoted strings in either quote (spanning lines, ``\`` taking the next character);
+# verbatim strings ``@'…'``/``@"…"`` (a doubled quote is one); numbers; ASCII identifiers; the symbols
+# ``{}[],.();``; runs of operator characters, which stop before ``//``, ``/*`` and ``|||`` (a comment or
+# a text block starts there); text blocks (:func:`_text_block`). Any other character (a backtick, ``?``,
+# a non-ASCII letter outside a string or comment) and an unterminated string, comment or text block is
+# a lexical error: Jsonnet refuses the text before it evaluates anything (red team 20b-2)
 _JSONNET_TOKEN = re.compile(r"""
     (?P<ws>[ \t\r\n]+)
   | (?P<comment>//[^\n]*|\#[^\n]*|/\*.*?\*/)
-  | (?P<block>\|\|\|-?[ \t]*\n)
+  | (?P<block>\|\|\|)
   | (?P<verbatim>@'(?:[^']|'')*'|@"(?:[^"]|"")*")
   | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
   | (?P<number>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)
-  | (?P<id>[A-Za-z_]\w*)
+  | (?P<id>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<symbol>[{}\[\](),.;])
-  | (?P<op>[!$:~+\-&|^=<>*/%]+)
+  | (?P<op>(?:(?!//|/\*|\|\|\|)[!$:~+\-&|^=<>*/%])+)
 """, re.X | re.S)
-_BLOCK_END = re.compile(r"\n[ \t]*\|\|\|")
+
+
+def _text_block(text: str, i: int) -> int | None:
+    """The end of a text block whose ``|||`` ends at ``i``, as Jsonnet's lexer reads it, or None (a
+    lexical error): an optional ``-`` (chomp), spaces/tabs/CRs, a LF; blank (``\\n``) lines; the first
+    line's leading spaces/tabs are the block's indent (none: an error); every following line that
+    starts with exactly that indent is text (a ``|||`` in it too; a CR is text); the first line
+    that does not ends the block and must be ``|||`` after spaces/tabs. Linear."""
+    n = len(text)
+    j = i + 1 if text.startswith("-", i) else i
+    while j < n and text[j] in " \t\r":
+        j += 1
+    if j >= n or text[j] != "\n":
+        return None
+    while j < n and text[j] == "\n":
+        j += 1
+    k = j
+    while k < n and text[k] in " \t":
+        k += 1
+    indent = text[j:k]
+    if not indent:
+        return None
+    while True:
+        e = text.find("\n", j + len(indent))
+        if e < 0:
+            return None
+        j = e + 1
+        while j < n and text[j] == "\n":
+            j += 1
+        if not text.startswith(indent, j):
+            break
+    while j < n and text[j] in " \t":
+        j += 1
+    return j + 3 if text.startswith("|||", j) else None
+
+
+def _jsonnet_lex(text: str) -> tuple[list[tuple[str, str, int]] | None, str]:
+    """The tokens of a text as Jsonnet lexes it — (kind, text, end), whitespace left out — or None
+    and the lexical error that makes Jsonnet refuse it (a leading BOM is skipped: read more, not less)."""
+    out: list[tuple[str, str, int]] = []
+    append = out.append
+    pos, n = (1 if text.startswith("\ufeff") else 0), len(text)
+    while pos < n:
+        for m in _JSONNET_TOKEN.finditer(text, pos):
+            if m.start() != pos:  # a character no token starts with
+                return None, f"{text[pos]!r} at character {pos}"
+            kind = m.lastgroup
+            if kind == "block":
+                end = _text_block(text, m.end())
+                if end is None:
+                    return None, f"a malformed text block at character {pos}"
+                append(("block", text[pos:end], end))
+                pos = end
+                break  # (the block's text is no token: lexing goes on after it)
+            if kind != "ws":
+                append((kind or "", m.group(), m.end()))
+            pos = m.end()
+        else:
+            if pos < n:
+                return None, f"{text[pos]!r} at character {pos}"
+    return out, ""
+
+
+# characters no Jsonnet token holds (outside strings, comments and text blocks): a lexical error
+_NO_TOKEN = re.compile(r"[^\x20-\x7e\t\r\n]|[`?\\\"]")
+
+
+def _refused_unlexed(text: str) -> bool:
+    """Whether Jsonnet surely refuses a text for a lexical error, found at regex speed: with its
+    double-quoted strings, plain single-quoted strings and comments dropped (:data:`_NOT_CODE`,
+    leftmost first as the lexer reads them), what is left holds a character no token has (a
+    backtick, ``?``, a backslash, a non-ASCII letter, an unterminated ``"``) — decided only where
+    nothing else can hide text (no ``'``, ``@`` or ``|||`` left: a single-quoted string with an
+    escape or across lines, a verbatim string, a text block); otherwise the lexer decides."""
+    code = _NOT_CODE.sub(" ", text[1:] if text.startswith("\ufeff") else text)
+    return "'" not in code and "@" not in code and "|||" not in code and _NO_TOKEN.search(code) is not None
 
 
 def _jsonnet_tokens(text: str) -> list[tuple[str, str, int]] | None:
-    """The tokens of a text as Jsonnet lexes it — (kind, text, end) without whitespace — or None
-    where it is no Jsonnet (a character Jsonnet has no token for, an unclosed string or comment)."""
-    out: list[tuple[str, str, int]] = []
-    i, n = 0, len(text)
-    while i < n:
-        m = _JSONNET_TOKEN.match(text, i)
-        if m is None or m.end() == i:
-            return None
-        kind = m.lastgroup or ""
-        end = m.end()
-        if kind == "block":
-            e = _BLOCK_END.search(text, end - 1)
-            if e is None:
-                return None
-            end = e.end()
-        if kind != "ws":
-            out.append((kind, text[i:end], end))
-        i = end
-    return out
+    """The tokens of a text as Jsonnet lexes it (:func:`_jsonnet_lex`), or None: a lexical error."""
+    return _jsonnet_lex(text)[0]
 
 
 _DATA_IDS = frozenset({"true", "false", "null"})
+
+
+def _indexes(tok: str, prev: str, top: str) -> bool:
+    """Whether a ``[`` computes (red team 20b-5): after a value (a string, a number, an identifier,
+    ``]``, ``}``, ``)``) it indexes or slices it; after ``{`` or an object's ``,`` it opens a computed
+    field name. Only an array literal's ``[`` (at the start, after ``[``, ``:`` or an array's ``,``)
+    is data."""
+    return tok == "[" and not (prev in ("", "[", ":") or (prev == "," and top != "{"))
 
 
 def _jsonnet_computes(text: str) -> str | None:
@@ -1033,13 +1371,23 @@ def _jsonnet_computes(text: str) -> str | None:
     tokens = _jsonnet_tokens(text)
     if tokens is None:
         return "text Jsonnet reads otherwise (no Jsonnet lexis)"
+    open_: list[str] = []
+    prev = ""
     for i, (kind, tok, end) in enumerate(tokens):
         nxt = tokens[i + 1][1] if i + 1 < len(tokens) else ""
-        if kind in ("ws", "number") or (kind == "symbol" and tok in "{}[],"):
+        if kind == "comment" and tok[0] == "#" and (end - len(tok) == 0 or text[end - len(tok) - 1] in " \t\r\n"):
+            continue
+        if kind == "symbol" and tok in "{}[]," and not _indexes(tok, prev, open_[-1] if open_ else ""):
+            if tok in "{[":
+                open_.append(tok)
+            elif tok in "}]" and open_:
+                open_.pop()
+            prev = tok
+            continue
+        prev = tok
+        if kind == "number":
             continue
         if kind == "string" and not (tok[0] == "'" and "\\" in tok):
-            continue
-        if kind == "comment" and tok[0] == "#" and (end - len(tok) == 0 or text[end - len(tok) - 1] in " \t\r\n"):
             continue
         if kind == "id" and (tok in _DATA_IDS or (nxt == ":" and text[tokens[i + 1][2]:][:1] in (" ", "\t", "\r",
                                                                                                "\n", ""))):
@@ -1056,35 +1404,42 @@ _JSONNET_OPENING = re.compile(r"[{\[(]|(?:local|importstr|importbin|import)\b")
 
 
 def _jsonnet_start(text: str) -> bool:
-    """Whether a text starts like a Jsonnet config (after whitespace and comments): an object, an
-    array, a parenthesised expression, a ``local`` or an import. Linear."""
+    """Whether a text starts like a Jsonnet object config (after whitespace and comments): an
+    object, an array, a parenthesised expression, a ``local`` or an import. Linear. (Only a hint
+    for texts over :data:`MAX_JSONNET`: any expression is a Jsonnet program, :func:`_jsonnet_program`.)"""
     lead = _JSONNET_LEAD.match(text)
     return _JSONNET_OPENING.match(text, lead.end() if lead is not None else 0) is not None
 
 
 def jsonnet_like(text: str, name: str = "") -> bool:
     """Whether a text may be Jsonnet for :func:`_jsonnet` to judge: its name, a Jsonnet feature in it,
-    or its start (red team 19b-3: an operator, an inline ``local``, ``if``, a comprehension compute a
-    value too; the grammar judges them, :func:`_jsonnet`)."""
-    return name.lower().endswith(JSONNET_NAMES) or _jsonnet_feature(text) is not None or _jsonnet_start(text)
+    or the grammar (:func:`_jsonnet_program`: red team 19b-3/20b-1 — an operator, ``if``, ``assert``,
+    a ``std`` call, indexing compute a value too, whatever the program starts with)."""
+    return (name.lower().endswith(JSONNET_NAMES) or _jsonnet_feature(text) is not None
+            or _jsonnet_program(text) is not None)
 
 
 # the no-feature gate of :func:`_jsonnet` (red team 19b-3), at regex-engine speed: a text's double-quoted
-# strings (Jsonnet's may span lines), single-quoted strings without a backslash and comments dropped,
-# what is left holds every token :func:`_code_feature`/:func:`_escaped_code` could flag — an operator
-# character (``-`` only where no number follows), ``::``, a call, ``;``, a field access (a ``.`` outside a
-# number), a computed field name's ``]:``, a verbatim string (``@``), a text block (``|||``), an escaped
-# single-quoted string (``'``, ``\\``) — or a keyword (:data:`_KEYWORDS`); a text with none of them is data
+# strings (Jsonnet's may span lines) and single-quoted strings without a backslash become a placeholder
+# word, comments a space; what is left holds every token :func:`_code_feature`/:func:`_escaped_code` could
+# flag — an operator character (``-`` only where no number follows), ``::``, a call, ``;``, a field access
+# (a ``.`` outside a number), a computed field name's ``]:``, an index or slice (a ``[`` after a value:
+# 20b-5), a verbatim string (``@``), a text block (``|||``), an escaped single-quoted string (``'``,
+# ``\\``) — or a keyword (:data:`_KEYWORDS`); a text with none of them is data
 _NOT_CODE = re.compile(r"""\"[^"\\]*(?:\\.[^"\\]*)*"|'[^'\\\n]*'|//[^\n]*|\#[^\n]*|/\*.*?\*/""", re.S)
-_CODE_CHARS = re.compile(r"[+*/%<>=!&|^~$();?@'\\]|::|\][ \t\r\n]*\+?:")
+_CODE_CHARS = re.compile(r"[+*/%<>=!&|^~$();?@'\\]|::|\][ \t\r\n]*\+?:|[\w\]})][ \t\r\n]*\[")
 _CODE_DOT_DASH = re.compile(r"-(?![\d.])|\.(?<!\d\.)|\.(?!\d)")
 _CODE_WORD = re.compile(r"[A-Za-z_]\w*")
+
+
+def _blank(m: re.Match[str]) -> str:
+    return " " if m.group(0)[0] in "/#" else "s"
 
 
 def _code_hint(text: str) -> str | None:
     """A character or keyword outside strings and comments that may make a Jsonnet text compute
     something (:data:`_NOT_CODE`), or None: the text is data whatever Jsonnet makes of it. Linear."""
-    code = _NOT_CODE.sub(" ", text)
+    code = _NOT_CODE.sub(_blank, text)
     if (m := _CODE_CHARS.search(code) or _CODE_DOT_DASH.search(code)) is not None:
         return m.group(0)
     words = set(_CODE_WORD.findall(code)) & _KEYWORDS
@@ -1096,37 +1451,111 @@ def _jsonnet(text: str, name: str, out: Targets) -> str | None:
     or None. Named ``.jsonnet``/``.libsonnet``: jsonargparse's ``jsonnet_load`` evaluates it (and only
     when that fails reads it as YAML), so anything beyond data YAML reads the same
     (:func:`_jsonnet_computes`) is computed. Any other name (``parser_mode="jsonnet"`` reads any
-    ``--config``): a text that no parser reads to its end, or reads as no mapping, and that has a
-    Jsonnet feature (:data:`_JSONNET_FEATURES`) and lexes as Jsonnet, starting like a Jsonnet
-    config (an object, an array, a ``local``, an ``import``). Without such a feature the grammar
-    decides (red team 19b-3: ``"os." + "system"``, ``"%s.%s" % […]``, ``{local m = "os", …}``,
-    ``if … then … else``, ``[x + … for x in …]``): a text that starts like a Jsonnet config, lexes as
-    Jsonnet with balanced brackets and holds a token that evaluates something (:func:`_code_feature`),
-    unless Jsonnet would refuse it for an unknown variable (:func:`_free_variable`: then
-    ``jsonnet_load`` falls back to YAML, which mlbom reads) — a flow-YAML ``{a: b.c}`` is no Jsonnet."""
+    ``--config``): the grammar decides (:func:`_jsonnet_program`)."""
     if name.lower().endswith(JSONNET_NAMES):
         if len(text) > MAX_JSONNET:
             return f"a Jsonnet file of over {MAX_JSONNET} characters (not lexed)"
         what = _jsonnet_computes(text)
         return None if what is None else f"a Jsonnet file holding {what}"
+    return _jsonnet_program(text)
+
+
+# identifiers that start no expression (they continue one)
+_NOT_START = frozenset({"then", "else", "in", "for", "tailstrict"})
+
+
+def _expression_start(kind: str, tok: str) -> bool:
+    """Whether a token may begin a Jsonnet expression: a literal, an identifier or keyword that
+    starts one (``local``, ``if``, ``assert``, ``error``, ``function``, ``import…``, ``self``,
+    ``super``, ``std`` …), ``{``, ``[``, ``(``, ``$`` or a unary operator."""
+    if kind in ("string", "verbatim", "block", "number"):
+        return True
+    if kind == "id":
+        return tok not in _NOT_START
+    if kind == "symbol":
+        return tok in "{[("
+    return kind == "op" and set(tok) <= set("-+!~$")
+
+
+def _stray_colon(code: list[tuple[str, str, int]]) -> bool:
+    """Whether a ``:`` stands outside every bracket where no ``assert`` takes a message, or an ``=``
+    where no ``local`` binds: Jsonnet's grammar has a ``:`` only in an object's fields, a slice and
+    ``assert e : msg``, an ``=`` only in a ``local`` binding, a named argument and a parameter's
+    default, so a block YAML mapping (``key: value``) or a TOML/INI line (``key = value``) is no
+    Jsonnet program (it refuses it: a parse error)."""
+    depth, asserting, binding = 0, False, False
+    for kind, tok, _end in code:
+        if kind == "symbol":
+            if tok in "{[(":
+                depth += 1
+            elif tok in "}])":
+                depth -= 1
+            elif tok == ";" and depth == 0:
+                asserting = binding = False
+        elif depth == 0 and kind == "id" and tok in ("assert", "local"):
+            asserting = asserting or tok == "assert"
+            binding = binding or tok == "local"
+        elif depth == 0 and kind == "op" and ((":" in tok and not asserting) or (tok == "=" and not binding)):
+            return True
+    return False
+
+
+def _bad_index(code: list[tuple[str, str, int]]) -> bool:
+    """Whether an index or slice (a ``[`` after a value) holds a ``,`` outside inner brackets: Jsonnet's
+    grammar has none there (``"unexpected: "," while parsing slice"``), so a JSON-lines file of arrays
+    (``[1, 2]\n[3, 4]``, one index of the other to Jsonnet) is refused, not evaluated."""
+    stack: list[tuple[str, bool]] = []  # (bracket, an index's)
+    prev = ("", "")
+    for kind, tok, _end in code:
+        if kind == "symbol" and tok in "{[(":
+            ends_value = (prev[0] in ("string", "verbatim", "block", "number") or prev[1] in ("]", "}", ")", "$")
+                          or (prev[0] == "id" and prev[1] not in _BEFORE_EXPRESSION))
+            stack.append((tok, tok == "[" and ends_value))
+        elif kind == "symbol" and tok in "}])" and stack:
+            stack.pop()
+        elif kind == "symbol" and tok == "," and stack and stack[-1][1]:
+            return True
+        prev = (kind, tok)
+    return False
+
+
+# keywords an expression follows (a "[" after one opens an array, no index)
+_BEFORE_EXPRESSION = frozenset({"if", "then", "else", "in", "for", "local", "assert", "error", "import", "importstr",
+                                "importbin", "function", "tailstrict"})
+
+
+@lru_cache(maxsize=8)
+def _jsonnet_program(text: str) -> str | None:
+    """Why a text is a Jsonnet program that computes (judged by the grammar, red team 19b-3/20b-1/20b-2),
+    or None: Jsonnet refuses it (a lexical error; no expression: a stray ``:``, unbalanced brackets, a
+    first token that starts no expression; an unknown variable, :func:`_free_variable` — then
+    ``jsonnet_load`` falls back to YAML, which mlbom reads) or it is data (no token that evaluates
+    something, :func:`_code_feature`). Whatever it starts with: ``if``, ``assert``, ``error``, a ``std``
+    call, a string, a parenthesis are programs as much as an object is. A text with neither a
+    Jsonnet feature (:data:`_JSONNET_FEATURES`) nor a computing character (:func:`_code_hint`) is data
+    without lexing; one over :data:`MAX_JSONNET` characters is not lexed: with a feature, or starting
+    like an object config, it fails closed."""
     found = _jsonnet_feature(text)
-    hint = found if found is not None else _code_hint(text) if _jsonnet_start(text) else None
+    hint = found if found is not None else _code_hint(text)
     if hint is None:
         return None
     if len(text) > MAX_JSONNET:
-        return f"{hint.strip()[:40]!r}; over {MAX_JSONNET} characters, not lexed"
-    tokens = _jsonnet_tokens(text)
-    code = [t for t in tokens or () if t[0] != "comment"]
-    if not code:
+        if found is not None or _jsonnet_start(text):
+            return f"{hint.strip()[:40]!r}; over {MAX_JSONNET} characters, not lexed"
         return None
-    first, second = code[0][1], code[1] if len(code) > 1 else ("", "", 0)
-    starts = (first in ("{", "[") or (first == "local" and any(t[1] == ";" for t in code))
-              or (first in ("import", "importstr", "importbin") and second[0] in ("string", "verbatim", "block"))
-              or (first == "(" and second[1] == "import"))
-    if not starts or not _balanced(code):
+    if _refused_unlexed(text):
+        return None
+    tokens, _error = _jsonnet_lex(text)
+    if tokens is None:  # a lexical error (the lexer is Jsonnet's own): Jsonnet refuses the text
+        return None
+    code = [t for t in tokens if t[0] != "comment"]
+    if (not code or not _expression_start(code[0][0], code[0][1]) or not _balanced(code) or _stray_colon(code)
+            or _bad_index(code)
+            or any(t[1] == "." and (i == 0 or code[i - 1][0] == "op" or code[i - 1][1] in "{[(,;")
+                   for i, t in enumerate(code))):  # (a field access after no value: a parse error)
         return None
     what = _escaped_code(text) or _code_feature(code)
-    if what is not None and found is None and _free_variable(code) is not None:
+    if what is not None and _free_variable(code) is not None:
         return None
     return what
 
@@ -1137,9 +1566,9 @@ _KEYWORDS = frozenset({"local", "import", "importstr", "importbin", "function", 
 
 def _code_feature(code: list[tuple[str, str, int]]) -> str | None:
     """The first token of a lexed Jsonnet text that evaluates something (a keyword, an operator
-    other than a field's ``:`` or a number's sign, a call, a field access, a computed field name, a
-    string Jsonnet decodes otherwise than YAML), or None: a text of data only, which Jsonnet either
-    reads as YAML does or refuses (then ``jsonnet_load`` falls back to YAML)."""
+    other than a field's ``:`` or a number's sign, a call, a field access, a computed field name, an
+    index or a slice, a string Jsonnet decodes otherwise than YAML), or None: a text of data only,
+    which Jsonnet either reads as YAML does or refuses (then ``jsonnet_load`` falls back to YAML)."""
     open_: list[str] = []
     prev = ""
     for i, (kind, tok, _end) in enumerate(code):
@@ -1148,7 +1577,7 @@ def _code_feature(code: list[tuple[str, str, int]]) -> str | None:
                  or (kind == "string" and tok[0] == "'" and "\\" in tok)
                  or (kind == "op" and tok != ":" and not (tok == "-" and nxt[0] == "number"))
                  or (kind == "symbol" and tok in "().;")
-                 or (tok == "[" and open_[-1:] == ["{"] and prev in ("{", ",")))
+                 or _indexes(tok, prev, open_[-1] if open_ else ""))
         if found:
             return f"{tok[:40]!r}"
         if kind == "symbol" and tok in "{[":
@@ -1171,7 +1600,8 @@ def _free_variable(code: list[tuple[str, str, int]]) -> str | None:
     counts as binding it — after ``local`` or ``for``, before ``=``, and any name between ``(``/``,`` and
     ``,``/``)``/``=`` (a parameter; a call's argument is counted too) — and a name is an expression
     only where it is no field name (before ``:``, ``::``, ``:::``, ``+:``…), no field access (after
-    ``.``) and no call or method (before ``(``): any doubt makes the text Jsonnet (fail closed)."""
+    ``.``) and no method field (before ``(`` where a field name stands): any doubt makes the text
+    Jsonnet (fail closed)."""
     bound: set[str] = set()
     for i, (kind, tok, _end) in enumerate(code):
         if kind != "id":
@@ -1185,7 +1615,8 @@ def _free_variable(code: list[tuple[str, str, int]]) -> str | None:
             continue
         prev = code[i - 1][1] if i else ""
         after = code[i + 1] if i + 1 < len(code) else ("", "", 0)
-        if prev == "." or after[1] == "(" or (after[0] == "op" and after[1].lstrip("+").startswith(":")):
+        if (prev == "." or (after[1] == "(" and prev in ("{", ",", ""))
+                or (after[0] == "op" and after[1].lstrip("+").startswith(":"))):
             continue
         return tok
     return None
@@ -1303,7 +1734,9 @@ def json_targets(doc: object, *, budget: EventBudget | None = None, depth: int =
         elif isinstance(item, list):
             stack.extend((v, (place, str(i))) for i, v in enumerate(item))
         elif isinstance(item, str):
-            out.value(item)
+            out.value(item, place)
+            if "${" in item and depth == 0 and _node_parts(item) is not None:
+                out.pend((item, _VALUE, place[0] if place is not None else None, 0, False))
     out.settle(lambda n: doc if n == 0 else None)
     return out.finish()
 
@@ -1602,6 +2035,7 @@ def judge(targets: Targets) -> list[Judged]:
         out.append(Judged("code.remote", "high", "OmegaConf interpolation calls an application's resolver: "
                           f"{_shown([repr(r[:100]) for r in custom])}; whatever code the loading application "
                           "registered under that name runs with arguments from this file", "suspicious"))
+    out.extend(Judged("config.logging", sev, msg, None) for sev, msg in targets.logging)
     if targets.env:
         out.append(Judged("config.env-read", "info", "OmegaConf interpolation reads environment variables into "
                           f"the config: {_shown([repr(v) for v in targets.env])} (oc.env)", None))
