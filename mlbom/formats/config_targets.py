@@ -1597,8 +1597,10 @@ def _free_variable(code: list[tuple[str, str, int]]) -> str | None:
     """An identifier of a lexed Jsonnet text that is surely a variable no binding declares, or None.
     Jsonnet checks variables statically, so such a text is refused before anything is evaluated (and
     ``jsonnet_load`` reads it as YAML instead). Scope is ignored and every place that may bind a name
-    counts as binding it — after ``local`` or ``for``, before ``=``, and any name between ``(``/``,`` and
-    ``,``/``)``/``=`` (a parameter; a call's argument is counted too) — and a name is an expression
+    counts as binding it — ``for NAME in``, ``local NAME =``/``local NAME(``, before ``=``, and any name
+    between ``(``/``,`` and ``,``/``)``/``=`` (a parameter; a call's argument is counted too); a word
+    after ``for`` or ``local`` that binds nothing in the grammar binds nothing here (prose: "used for
+    classification" would otherwise bind every word that ever follows "for") — and a name is an expression
     only where it is no field name (before ``:``, ``::``, ``:::``, ``+:``…), no field access (after
     ``.``) and no method field (before ``(`` where a field name stands): any doubt makes the text
     Jsonnet (fail closed)."""
@@ -1608,7 +1610,8 @@ def _free_variable(code: list[tuple[str, str, int]]) -> str | None:
             continue
         prev = code[i - 1][1] if i else ""
         nxt = code[i + 1][1] if i + 1 < len(code) else ""
-        if prev in ("local", "for") or nxt == "=" or (prev in ("(", ",") and nxt in (",", ")", "=")):
+        if ((prev == "for" and nxt == "in") or (prev == "local" and nxt in ("=", "(")) or nxt == "="
+                or (prev in ("(", ",") and nxt in (",", ")", "="))):
             bound.add(tok)
     for i, (kind, tok, _end) in enumerate(code):
         if kind != "id" or tok in _JSONNET_WORDS or tok in bound:

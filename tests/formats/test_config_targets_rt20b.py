@@ -367,3 +367,14 @@ def test_20b2_the_fast_refusal_never_skips_text_jsonnet_holds_in_a_string() -> N
         assert not ct._refused_unlexed(text), text
         assert ct._jsonnet_program(text) is not None, text
     assert ct._refused_unlexed('{a: "x" + "y"} `\n') and ct._refused_unlexed('{a: "x" + é}\n')
+
+
+def test_prose_where_every_word_follows_for_is_not_a_jsonnet_program(tmp_path: Path) -> None:
+    """``for`` binds a name only in ``for NAME in`` (and ``local`` only before ``=``/``(``): prose
+    in which every word somewhere follows "for" ("used for models.") has unknown variables, so
+    Jsonnet refuses it, and it is plain text (a 1 MB random-word text was `suspicious`)."""
+    words = ["models", "are", "used", "data", "tasks"]
+    text = "\n".join(f"{a} {b} for {b}. {b} for {a} {a}." for a in words for b in words) + "\n"
+    assert ct._jsonnet_program(text) is None
+    assert ct._jsonnet_program("local x = 'os.' + 'system';\n{model: {activation: x}}\n") is not None
+    assert ct._jsonnet_program("{a: [x for x in ['os.system']][0]}\n") is not None
