@@ -16,13 +16,174 @@ commit), ``snapshots/<commit>/<path>`` relative links to ``../../blobs/<etag>`` 
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import struct
 from pathlib import Path
 
 import pytest
 
 from mlbom import scanner
+from mlbom.cli import main
 
+REV = "0123456789abcdef0123456789abcdef01234567"
 VOCAB = "[PAD]\n[unused0]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\nof\n"
+
+
+def _safetensors() -> bytes:
+    header = json.dumps({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}).encode()
+    header += b" " * (-len(header) % 8)
+    return struct.pack("<Q", len(header)) + header + struct.pack("<2f", 1.0, 2.0)
+
+
+FILES: dict[str, bytes] = {
+    "config.json": json.dumps({"model_type": "bert", "architectures": ["BertModel"]}).encode(),
+    "tokenizer_config.json": json.dumps({"do_lower_case": True}).encode(),
+    "vocab.txt": VOCAB.encode(),
+    "model.safetensors": _safetensors(),
+    "1_Pooling/config.json": json.dumps({"word_embedding_dimension": 2}).encode(),
+}
+
+
+def _hub(tmp_path: Path, files: dict[str, bytes] = FILES) -> tuple[Path, Path]:
+    """(repository folder, snapshot folder) of a hub cache laid out as huggingface_hub does."""
+    repo = tmp_path / "hub" / "models--tiny--bert"
+    snap = repo / "snapshots" / REV
+    (repo / "blobs").mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(REV)
+    for rel, data in files.items():
+        lfs = rel.endswith((".safetensors", ".bin"))
+        blob = hashlib.sha256(data).hexdigest() if lfs else \
+            hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+        (repo / "blobs" / blob).write_bytes(data)
+        link = snap / rel
+        link.parent.mkdir(parents=True, exist_ok=True)
+        up = "/".join([".."] * (rel.count("/") + 2))
+        os.symlink(f"{up}/blobs/{blob}", link)
+    # probes of optional files that 404ed (hf_hub_download touches the marker)
+    (repo / ".no_exist" / REV).mkdir(parents=True)
+    for name in ("adapter_config.json", "processor_config.json", "custom_generate"):
+        (repo / ".no_exist" / REV / name).touch()
+    return repo, snap
+
+
+def _scan(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, tuple[str, list[str]]]]:
+    capsys.readouterr()
+    rc = main(["scan", str(path), "--format", "json"])
+    out = json.loads(capsys.readouterr().out)
+    return rc, {Path(x["path"]).relative_to(path).as_posix(): (x["verdict"], [f["id"] for f in x["findings"]])
+                for x in out}
+
+
+def _manifest(path: Path, out: Path) -> tuple[int, list[str]]:
+    rc = main(["-q", "manifest", "build", str(path), "-o", str(out), "--no-cache"])
+    rows = [json.loads(line) for line in out.read_text().splitlines()[1:]] if out.exists() else []
+    return rc, sorted(r["name"] for r in rows if "name" in r)
+
+
+def _generate(path: Path, out: Path) -> tuple[int, dict[str, str], list[str]]:
+    rc = main(["-q", "generate", "--model", str(path), "-o", str(out), "--no-cache"])
+    bom = json.loads(out.read_text())
+    files: dict[str, str] = {}
+    findings: list[str] = []
+    for c in bom["components"]:
+        props = {}
+        for p in c.get("properties", []):
+            if p["name"] == "mlbom:finding":
+                findings.append(p["value"])
+            props[p["name"]] = p["value"]
+        if c["type"] == "file":
+            files[c["name"]] = props.get("mlbom:safety:verdict", "")
+    return rc, files, findings
+
+
+def test_20c1_scan_manifest_and_generate_agree_on_a_cache_snapshot(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """One link rule: ``scan``, ``manifest build`` and ``generate`` read every file of a
+    snapshot (links into the repository's ``blobs/``, one of them from a sub-folder)."""
+    _, snap = _hub(tmp_path)
+    rc, scans = _scan(snap, capsys)
+    assert rc == 0, scans
+    assert scans == {rel: ("safe", []) for rel in FILES}
+    rc, rows = _manifest(snap, tmp_path / "m.jsonl")
+    assert rc == 0
+    assert rows == sorted(FILES)
+    rc, files, findings = _generate(snap, tmp_path / "bom.json")
+    assert rc == 0
+    assert sorted(files) == sorted(FILES) and set(files.values()) == {"safe"}
+    assert not [f for f in findings if "symlink" in f or "json.invalid" in f]
+
+
+def test_20c1_links_leaving_the_cache_repository_stay_refused(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Only the repository's own folder is widened: a link into another repository of the
+    hub (its blobs), to a file of the hub beside the repository or out of the hub is refused
+    by every command."""
+    _, snap = _hub(tmp_path, {"config.json": b"{}"})
+    other, _ = _hub(tmp_path / "o", {"x.json": b"{}"})
+    (tmp_path / "outside.txt").write_text("secret")
+    os.symlink(os.path.relpath(next((other / "blobs").iterdir()), snap), snap / "other.json")
+    os.symlink(str(tmp_path / "outside.txt"), snap / "out.txt")
+    (snap.parent.parent.parent / "up.txt").write_text("beside the repository\n")
+    os.symlink("../../../up.txt", snap / "up.txt")
+    rc, scans = _scan(snap, capsys)
+    assert rc == 2
+    for rel in ("other.json", "out.txt", "up.txt"):
+        assert scans[rel] == ("error", ["files.symlink-escape"]), rel
+    assert scans["config.json"] == ("safe", [])
+    rc, rows = _manifest(snap, tmp_path / "m.jsonl")
+    assert rows == ["config.json"] and rc != 0
+    rc, files, findings = _generate(snap, tmp_path / "bom.json")
+    assert sorted(files) == ["config.json"]
+    assert sum("files.symlink-escape" in f for f in findings) == 3
+
+
+def test_20c1_a_folder_merely_named_like_a_cache_gets_no_wider_rule(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """The widening needs the layout (real ``blobs/`` and ``snapshots/`` in a ``models--``
+    folder), not the name: with ``blobs`` a link to elsewhere, the snapshot's links escape."""
+    repo, snap = _hub(tmp_path, {"config.json": b"{}"})
+    (tmp_path / "store").mkdir()
+    blobs = repo / "blobs"
+    for b in blobs.iterdir():
+        b.rename(tmp_path / "store" / b.name)
+    blobs.rmdir()
+    os.symlink(str(tmp_path / "store"), blobs)
+    rc, scans = _scan(snap, capsys)
+    assert rc == 2 and scans["config.json"] == ("error", ["files.symlink-escape"])
+
+
+def test_20c4_repository_folder_lists_snapshots_not_bookkeeping(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """The repository folder (what ``HF_HUB_CACHE`` holds) is walked through its snapshots:
+    no ``.no_exist`` marker, ref or hash-named blob is a model file, each skipped folder an
+    ``info`` finding; no ``file.empty`` / ``json.invalid`` noise."""
+    repo, _ = _hub(tmp_path)
+    want = sorted(f"snapshots/{REV}/{rel}" for rel in FILES)
+    rc, scans = _scan(repo, capsys)
+    assert rc == 0 and sorted(scans) == want
+    assert {v for v, _ in scans.values()} == {"safe"} and not any(ids for _, ids in scans.values())
+    rc, rows = _manifest(repo, tmp_path / "m.jsonl")
+    assert rc == 0 and rows == want
+    rc, files, findings = _generate(repo, tmp_path / "bom.json")
+    assert rc == 0
+    assert sorted(files) == want and set(files.values()) == {"safe"}
+    assert not [f for f in findings if "file.empty" in f or "json.invalid" in f]
+    skipped = sorted(f.split(":", 1)[1].split(":", 1)[0].strip() for f in findings if "files.skipped-folder" in f)
+    assert skipped == [".no_exist", "blobs", "refs"], findings
+
+
+def test_20c4_bookkeeping_names_elsewhere_are_walked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``blobs``/``refs``/``.no_exist`` are skipped only in a cache repository's folder: in
+    any other folder they are content like any other."""
+    for sub in ("blobs", "refs", ".no_exist"):
+        (tmp_path / "m" / sub).mkdir(parents=True)
+        (tmp_path / "m" / sub / "x.txt").write_text("hello\n")
+    (tmp_path / "m" / "snapshots").mkdir()
+    rc, scans = _scan(tmp_path / "m", capsys)
+    assert rc == 0 and sorted(scans) == [".no_exist/x.txt", "blobs/x.txt", "refs/x.txt"]
 
 
 @pytest.mark.parametrize(("name", "text"), [
@@ -56,3 +217,20 @@ def test_20c2_a_text_file_starting_like_json_is_still_judged_as_text(tmp_path: P
     (tmp_path / "notes.txt").write_text("[x]\na: !!python/object/apply:os.system ['id']\n")
     [sc] = scanner.scan(tmp_path / "notes.txt")
     assert sc.verdict != "safe"
+
+
+def test_20c4_hub_folder_skips_locks_and_walks_each_repository(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """The hub folder (``HF_HUB_CACHE``): its ``.locks/`` (empty ``<etag>.lock`` files) is
+    skipped; each repository is walked through its snapshots."""
+    repo, _ = _hub(tmp_path)
+    locks = repo.parent / ".locks" / repo.name
+    locks.mkdir(parents=True)
+    (locks / (hashlib.sha256(b"x").hexdigest() + ".lock")).touch()
+    rc, scans = _scan(repo.parent, capsys)
+    assert rc == 0
+    assert sorted(scans) == sorted(f"{repo.name}/snapshots/{REV}/{rel}" for rel in FILES)
+    assert not any(ids for _, ids in scans.values())
+    (tmp_path / "plain" / ".locks").mkdir(parents=True)
+    (tmp_path / "plain" / ".locks" / "a.txt").write_text("x\n")
+    assert sorted(_scan(tmp_path / "plain", capsys)[1]) == [".locks/a.txt"]
