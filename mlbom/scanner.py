@@ -20,6 +20,7 @@ zip and tar archives, ``.npz``. Each file is scanned in isolation: no exception 
 from __future__ import annotations
 
 import codecs
+import functools
 import hashlib
 import inspect
 import io
@@ -48,14 +49,14 @@ from mlbom.formats.compression import (
     zlib_confirmed,
 )
 from mlbom.formats.onnx import ExternalRef
-from mlbom.formats.pickle import PickleReport, read_pickle
 from mlbom.formats.weights import FormatError, Window
 from mlbom.formats.zipread import ZipArchive, ZipEntry, crc32_of, find_end_record, open_member, read_archive
 from mlbom.hashing import CHUNK, ChunkedHash, ContentChanged, FileDigest, StatKey, VerifiedReader, stat_key
 from mlbom.model import Finding, Severity, Verdict, worst_verdict
 
-if TYPE_CHECKING:  # (imported on use: PyYAML)
+if TYPE_CHECKING:  # (imported on use: PyYAML; the pickle walker's allowlist tables)
     from mlbom.formats import yaml_tags
+    from mlbom.formats.pickle import PickleReport
 
 MAX_JSON = 64 << 20
 MAX_TEXT = 64 << 20  # text is recognised by reading all of it, up to this size
@@ -1394,14 +1395,21 @@ def _is_keras_config(doc: object) -> bool:
 
 # ---- pickles -------------------------------------------------------------------------------
 
-_PICKLE_PARAMS = set(inspect.signature(read_pickle).parameters)
+@functools.lru_cache(maxsize=4)
+def _pickle_params(fn: Callable[..., object]) -> frozenset[str]:
+    return frozenset(inspect.signature(fn).parameters)
 
 
 def _walk(stream: IO[bytes], end: int | None, *, joblib: bool, depth: int = 0) -> PickleReport:
+    # imported here, as the first pickle is met: the walker's allowlist tables cost a good
+    # part of a second, which a scan of a small JSON file never needs (red team 20c-3)
+    from mlbom.formats.pickle import read_pickle
+
+    params = _pickle_params(read_pickle)
     kwargs: dict[str, object] = {}
-    if "joblib" in _PICKLE_PARAMS:
+    if "joblib" in params:
         kwargs["joblib"] = joblib
-    if "depth" in _PICKLE_PARAMS:
+    if "depth" in params:
         kwargs["depth"] = depth
     return read_pickle(stream, end, **kwargs)  # type: ignore[arg-type]
 

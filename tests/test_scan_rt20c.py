@@ -20,6 +20,8 @@ import hashlib
 import json
 import os
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -234,3 +236,19 @@ def test_20c4_hub_folder_skips_locks_and_walks_each_repository(tmp_path: Path,
     (tmp_path / "plain" / ".locks").mkdir(parents=True)
     (tmp_path / "plain" / ".locks" / "a.txt").write_text("x\n")
     assert sorted(_scan(tmp_path / "plain", capsys)[1]) == [".locks/a.txt"]
+
+
+def test_20c3_a_small_json_scan_does_not_import_the_pickle_walker(tmp_path: Path) -> None:
+    """Importing the scanner and scanning a small JSON file leave the pickle walker and its
+    allowlist tables unimported (a good part of a second of start-up); a pickle imports it."""
+    (tmp_path / "generation_config.json").write_text('{"bos_token_id": 1, "eos_token_id": 2}')
+    (tmp_path / "p.pkl").write_bytes(b"\x80\x04K\x01.")
+    code = ("import sys; from pathlib import Path; import mlbom.scanner as s; "
+            "a = 'mlbom.formats.pickle' in sys.modules; "
+            "[r] = s.scan(Path(sys.argv[1]) / 'generation_config.json'); "
+            "b = 'mlbom.formats.pickle' in sys.modules; "
+            "[q] = s.scan(Path(sys.argv[1]) / 'p.pkl'); "
+            "print(a, b, r.verdict, q.format, 'mlbom.formats.pickle' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    assert out.stdout.split() == ["False", "False", "safe", "pickle", "True"], out
