@@ -45,6 +45,7 @@ FILES: dict[str, bytes] = {
     "vocab.txt": VOCAB.encode(),
     "model.safetensors": _safetensors(),
     "1_Pooling/config.json": json.dumps({"word_embedding_dimension": 2}).encode(),
+    "chat_template.jinja": b"{% for m in messages %}{{ m['content'] }}{% endfor %}",
 }
 
 
@@ -233,6 +234,9 @@ def test_20c4_hub_folder_skips_locks_and_walks_each_repository(tmp_path: Path,
     assert rc == 0
     assert sorted(scans) == sorted(f"{repo.name}/snapshots/{REV}/{rel}" for rel in FILES)
     assert not any(ids for _, ids in scans.values())
+    # each file is judged under the name a loader opens it by, never by its blob's hash name
+    formats = {Path(sc.path).name: sc.format for sc in scanner.scan(repo.parent)}
+    assert formats["chat_template.jinja"] == "chat-template" and formats["vocab.txt"] == "text"
     (tmp_path / "plain" / ".locks").mkdir(parents=True)
     (tmp_path / "plain" / ".locks" / "a.txt").write_text("x\n")
     assert sorted(_scan(tmp_path / "plain", capsys)[1]) == [".locks/a.txt"]
