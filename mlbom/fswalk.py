@@ -2,8 +2,21 @@
 files of a folder with :func:`walk_files` and follow one symlink rule.
 
 Rule: a symbolic link is followed only when its target stays inside the walked folder (or,
-for a Hugging Face cache snapshot, inside the repository's folder, where the blobs live); a
-link that leaves, dangles or loops is a finding and is never opened. FIFOs, devices and
+when the folder is — or lies inside — a Hugging Face cache snapshot, inside that repository's
+folder, whose ``blobs/`` huggingface_hub's relative links ``../../blobs/<etag>`` point into); a
+link that leaves, dangles or loops is a finding and is never opened. The walker decides this
+from the folder's resolved path and the layout on disk (:func:`cache_repo_of`), so ``scan``,
+``manifest build`` and ``generate`` follow the same links without being told.
+
+A Hugging Face cache repository folder (``models--…``, ``datasets--…``, ``spaces--…`` holding
+real ``blobs/`` and ``snapshots/`` folders, :func:`is_cache_repo`) is walked through its
+snapshots: every ``snapshots/<commit>/`` (a loader may be pointed at any cached revision) with
+each file under the name a loader opens it by. Its bookkeeping folders are skipped, each with
+an ``info`` finding: ``blobs/`` (the same bytes under etag names; what a snapshot links to is
+read through the link, an unlinked blob is opened by no loader), ``refs/`` (text naming a
+commit) and ``.no_exist/`` (empty markers meaning "this repository has NO such file",
+huggingface_hub's ``_CACHED_NO_EXIST``); so is the hub folder's ``.locks/`` (empty lock files),
+in a folder holding such a repository. FIFOs, devices and
 sockets are findings and are never opened. ``.git`` folders are skipped (git's object store,
 zlib-compressed, is no model content), each with an ``info`` finding ``files.skipped-folder``
 naming it: nothing in it is judged, so what reaches into it is a finding where the reference
@@ -16,6 +29,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -27,10 +41,79 @@ SKIPPED_FOLDERS = frozenset({".git"})  # folder names never walked (each one an 
 SKIPPED = "files.skipped-folder"
 
 
-def _skipped(rel: str) -> Finding:
+# a Hugging Face hub cache repository folder's name (huggingface_hub's repo_folder_name:
+# f"{repo_type}s--{repo_id.replace('/', '--')}"; a repo id may have no organisation)
+_CACHE_REPO_NAME = re.compile(r"(?:models|datasets|spaces)--.+")
+# its bookkeeping folders (huggingface_hub file_download.py), never model content: skipped
+CACHE_BOOKKEEPING = {
+    "blobs": "the Hugging Face cache's blob store (each file read through its snapshot link, by the name a "
+             "loader opens; a blob no snapshot links to is opened by no loader)",
+    "refs": "the Hugging Face cache's refs (text naming a commit)",
+    ".no_exist": "the Hugging Face cache's markers of files the repository does NOT have (_CACHED_NO_EXIST)",
+}
+# the hub folder's lock files (huggingface_hub's WeakFileLock: .locks/<repo folder>/<etag>.lock)
+HUB_LOCKS = ".locks"
+_HUB_LOCKS_WHY = "the Hugging Face cache's lock files"
+
+
+def _real_dir(p: Path) -> bool:
+    return not p.is_symlink() and p.is_dir()
+
+
+def is_cache_repo(folder: Path) -> bool:
+    """Whether ``folder`` is laid out as a Hugging Face hub cache repository: named
+    ``models--…``/``datasets--…``/``spaces--…`` and holding real (not linked) ``blobs/`` and
+    ``snapshots/`` folders."""
+    return (_CACHE_REPO_NAME.fullmatch(folder.name) is not None
+            and _real_dir(folder / "blobs") and _real_dir(folder / "snapshots"))
+
+
+def cache_repo_of(real_root: Path) -> Path | None:
+    """The cache repository folder a resolved walk root may link into: the one whose
+    ``snapshots/`` folder is the root or one of its parents; ``None`` elsewhere. (The whole
+    repository folder, not only ``blobs/``: a walk of the repository folder itself follows the
+    same links, so a snapshot and its repository are read alike.)"""
+    for folder in (real_root, *real_root.parents):
+        if folder.name == "snapshots" and is_cache_repo(folder.parent):
+            return folder.parent
+    return None
+
+
+def _allowed(real_root: Path) -> list[Path]:
+    repo = cache_repo_of(real_root)
+    return [real_root] if repo is None else [real_root, repo]
+
+
+def _skipped(rel: str, why: str | None = None) -> Finding:
+    name = rel.rsplit('/', 1)[-1]
     return Finding(id=SKIPPED, severity="info", source=rel,
-                   message=f"{rel}: a {rel.rsplit('/', 1)[-1]} folder: not walked, nothing in it is judged "
+                   message=f"{rel}: {why or f'a {name} folder'}: not walked, nothing in it is judged "
                    "(a config naming code or shards inside it is a finding of its own)")
+
+
+def _skip_reason(folder: str, name: str, cache: list[bool | None]) -> str | None:
+    """Why the sub-folder ``name`` of ``folder`` is not walked (``cache`` holds whether
+    ``folder`` is a cache repository, decided once per folder), or ``None``."""
+    if name in SKIPPED_FOLDERS:
+        return f"a {name} folder"
+    if name in CACHE_BOOKKEEPING:
+        if cache[0] is None:
+            cache[0] = is_cache_repo(Path(folder))
+        if cache[0]:
+            return CACHE_BOOKKEEPING[name]
+    if name == HUB_LOCKS and _is_hub(Path(folder)):
+        return _HUB_LOCKS_WHY
+    return None
+
+
+def _is_hub(folder: Path) -> bool:
+    """Whether ``folder`` holds a Hugging Face cache repository (the hub cache folder)."""
+    try:
+        with os.scandir(folder) as it:
+            return any(_CACHE_REPO_NAME.fullmatch(e.name) is not None and e.is_dir(follow_symlinks=False)
+                       and is_cache_repo(Path(e.path)) for e in it)
+    except OSError:
+        return False
 
 
 def shown_name(path: str) -> str:
@@ -71,19 +154,17 @@ class FileRun(NamedTuple):
             yield prefix + name, base + name
 
 
-def iter_files(root: Path, *, hf_repo: bool = False,
-               on_finding: Callable[[Finding], None] | None = None) -> Iterator[tuple[str, str]]:
+def iter_files(root: Path, *, on_finding: Callable[[Finding], None] | None = None) -> Iterator[tuple[str, str]]:
     """Stream ``(relative path, path)`` for the regular files under ``root`` in code-point order
     of the relative path (the order of :func:`mlbom.hashing.tree_digest` and of a manifest),
     under the same link rule as :func:`walk_files`; what is not read goes to ``on_finding``
     (``source`` relative to ``root``). Not bounded in the number of files: the caller bounds
     what it keeps. Memory is one sorted listing per open folder level, so a million files stream."""
-    for run in iter_runs(root, hf_repo=hf_repo, on_finding=on_finding):
+    for run in iter_runs(root, on_finding=on_finding):
         yield from run.items()
 
 
-def iter_runs(root: Path, *, hf_repo: bool = False,
-              on_finding: Callable[[Finding], None] | None = None) -> Iterator[FileRun]:
+def iter_runs(root: Path, *, on_finding: Callable[[Finding], None] | None = None) -> Iterator[FileRun]:
     """:func:`iter_files` as :class:`FileRun` s: the same files in the same order, a folder's
     files at a time (one Python step per folder, not per file, for those who can use it).
 
@@ -91,7 +172,7 @@ def iter_runs(root: Path, *, hf_repo: bool = False,
     is exactly the order of the full relative paths (``a.txt`` < ``a/b`` since ``.`` < ``/``);
     the files between two sub-folders are one run."""
     real_root = root.resolve()
-    allowed = [real_root] + ([real_root.parent.parent] if hf_repo else [])
+    allowed = _allowed(real_root)
     seen_dirs: set[Path] = {real_root}
     report = on_finding or (lambda f: None)
 
@@ -110,6 +191,7 @@ def iter_runs(root: Path, *, hf_repo: bool = False,
         names = [e.name for e in raw if e.is_file(follow_symlinks=False)]
         add_name = names.append
         dirs: list[tuple[str, str, str]] = []
+        cache: list[bool | None] = [None]
         others = [e for e in raw if not e.is_file(follow_symlinks=False)] if len(names) < len(raw) else []
         for e in others:  # links, folders, the rest
             name = e.name
@@ -138,8 +220,8 @@ def iter_runs(root: Path, *, hf_repo: bool = False,
                     report(Finding(id="files.not-regular", severity="medium",
                                    message=f"{rel}: links to a FIFO, device or socket; not opened", source=rel))
             elif e.is_dir(follow_symlinks=False):
-                if name in SKIPPED_FOLDERS:
-                    report(_skipped(rel))
+                if (why := _skip_reason(folder, name, cache)) is not None:
+                    report(_skipped(rel, why))
                 else:
                     dirs.append((name + "/", e.path, rel + "/"))
             else:
@@ -171,13 +253,13 @@ def iter_runs(root: Path, *, hf_repo: bool = False,
             stack.append(listing(*item))
 
 
-def walk_files(root: Path, *, hf_repo: bool = False) -> tuple[list[Path], list[Finding]]:
+def walk_files(root: Path) -> tuple[list[Path], list[Finding]]:
     """Regular files under ``root``, sorted, and findings (``source`` is the path relative to
     ``root``) for what was not read."""
     files: list[Path] = []
     findings: list[Finding] = []
     real_root = root.resolve()
-    allowed = [real_root] + ([real_root.parent.parent] if hf_repo else [])
+    allowed = _allowed(real_root)
     seen_dirs: set[Path] = {real_root}
     stack = [root]
     while stack:
@@ -189,6 +271,7 @@ def walk_files(root: Path, *, hf_repo: bool = False) -> tuple[list[Path], list[F
                                     message=f"{d}: cannot list: {exc.strerror}",
                                     source=Path(d).relative_to(root).as_posix()))
             continue
+        cache: list[bool | None] = [None]
         for e in entries:
             p = Path(e.path)
             rel = p.relative_to(root).as_posix()
@@ -218,8 +301,8 @@ def walk_files(root: Path, *, hf_repo: bool = False) -> tuple[list[Path], list[F
                     continue
                 files.append(p)
             elif e.is_dir(follow_symlinks=False):
-                if e.name in SKIPPED_FOLDERS:
-                    findings.append(_skipped(rel))
+                if (why := _skip_reason(str(d), e.name, cache)) is not None:
+                    findings.append(_skipped(rel, why))
                     continue
                 stack.append(p)
             elif e.is_file(follow_symlinks=False):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import codecs
 import errno
+import functools
 import hashlib
 import inspect
 import io
@@ -49,14 +50,14 @@ from mlbom.formats.compression import (
     zlib_confirmed,
 )
 from mlbom.formats.onnx import ExternalRef
-from mlbom.formats.pickle import PickleReport, read_pickle
 from mlbom.formats.weights import FormatError, Window
 from mlbom.formats.zipread import ZipArchive, ZipEntry, crc32_of, find_end_record, open_member, read_archive
 from mlbom.hashing import CHUNK, ChunkedHash, ContentChanged, FileDigest, StatKey, VerifiedReader, open_beneath, stat_key
 from mlbom.model import Finding, Severity, Verdict, worst_verdict
 
-if TYPE_CHECKING:  # (imported on use: PyYAML)
+if TYPE_CHECKING:  # (imported on use: PyYAML; the pickle walker's allowlist tables)
     from mlbom.formats import yaml_tags
+    from mlbom.formats.pickle import PickleReport
 
 MAX_JSON = 64 << 20
 MAX_TEXT = 64 << 20  # text is recognised by reading all of it, up to this size
@@ -875,7 +876,7 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     nemo = base == "model_config.yaml"  # NeMo's (config_targets.NEMO_CONFIG): OmegaConf reads JSON in it as YAML
     if stripped[:1] in ("{", "["):
-        fmt = _scan_json(text, acc, facts, where=where, folder=folder)
+        fmt = _scan_json(text, acc, facts, where=where, folder=folder, claims=_json_claim(base))
         if fmt != "text":
             if nemo:  # its `target` class paths (the `_target_` keys: judged on the parsed JSON)
                 _config_targets(None, text, acc, where, nemo=True, hydra_key=False)
@@ -1089,7 +1090,39 @@ def _add_template(acc: _Acc, template: str, where: str) -> None:
         acc.add(f.id, f.severity, f.message, effect=f.effect)
 
 
-def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str, folder: Path | None = None) -> str:
+# names that point a JSON reader at a file (red team 20c-2): text with another name that only
+# starts like JSON (a WordPiece vocab.txt's "[PAD]", a README's "[![badge]", an INI "[section]")
+# is read by no JSON loader, so it is text, without a finding; JSON Lines are read line by line
+_JSON_NAMES = (".json",)
+_JSON_LINES_NAMES = (".jsonl", ".ndjson")
+
+
+def _json_claim(base: str) -> str | None:
+    """``"json"`` when the name claims JSON, ``"lines"`` for JSON Lines, else ``None``."""
+    low = base.lower()
+    return "json" if low.endswith(_JSON_NAMES) else "lines" if low.endswith(_JSON_LINES_NAMES) else None
+
+
+def _bad_json_line(text: str) -> str | None:
+    """The first line of JSON Lines that is not JSON (``line N: error``), or ``None``."""
+    import json
+
+    for n, line in enumerate(text.lstrip("\ufeff").splitlines(), 1):
+        if line.strip():
+            try:
+                json.loads(line)
+            except RecursionError:
+                return None  # deep, not invalid: left to the reading of the whole text
+            except ValueError as exc:
+                return f"line {n}: {str(exc)[:120]}"
+    return None
+
+
+def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str, folder: Path | None = None,
+               claims: str | None = "json") -> str:
+    """Judge ``text`` as one JSON document. Text that does not parse is ``json.invalid`` (``low``,
+    read as text) only where its name claims JSON (``claims``): ``"json"``, or ``"lines"`` for
+    JSON Lines with a line that does not parse; ``None``: no finding."""
     import json
 
     try:
@@ -1101,7 +1134,10 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str, folde
                 "higher recursion limit reads it: not judged", effect="error")
         return "json"
     except ValueError as exc:  # every JSON loader refuses it: nothing in it is used
-        acc.add("json.invalid", "low", f"{where}: not valid JSON ({str(exc)[:120]}); read as text")
+        why = str(exc)[:120] if claims == "json" else _bad_json_line(text) if claims == "lines" else None
+        if why is not None:
+            acc.add("json.invalid", "low", f"{where}: not valid {'JSON' if claims == 'json' else 'JSON Lines'} "
+                    f"({why}); read as text")
         return "text"
     if isinstance(doc, dict) and "chat_template" in doc:  # the parsed key (``"chat\\u005ftemplate"`` is one):
         # no key of that name, no template: skip importing the judge (Jinja2)
@@ -1361,14 +1397,21 @@ def _is_keras_config(doc: object) -> bool:
 
 # ---- pickles -------------------------------------------------------------------------------
 
-_PICKLE_PARAMS = set(inspect.signature(read_pickle).parameters)
+@functools.lru_cache(maxsize=4)
+def _pickle_params(fn: Callable[..., object]) -> frozenset[str]:
+    return frozenset(inspect.signature(fn).parameters)
 
 
 def _walk(stream: IO[bytes], end: int | None, *, joblib: bool, depth: int = 0) -> PickleReport:
+    # imported here, as the first pickle is met: the walker's allowlist tables cost a good
+    # part of a second, which a scan of a small JSON file never needs (red team 20c-3)
+    from mlbom.formats.pickle import read_pickle
+
+    params = _pickle_params(read_pickle)
     kwargs: dict[str, object] = {}
-    if "joblib" in _PICKLE_PARAMS:
+    if "joblib" in params:
         kwargs["joblib"] = joblib
-    if "depth" in _PICKLE_PARAMS:
+    if "depth" in params:
         kwargs["depth"] = depth
     return read_pickle(stream, end, **kwargs)  # type: ignore[arg-type]
 

@@ -155,11 +155,11 @@ def skipped(root: Path | None, writing: Path | None) -> frozenset[str]:
     return frozenset()
 
 
-def walk_streaming(root: Path, *, hf_repo: bool, max_files: int) -> Walked:
+def walk_streaming(root: Path, *, max_files: int) -> Walked:
     """Start walking ``root``; read ahead ``max_files + 1`` files (whole runs) to decide between
     inline components and a manifest."""
     findings: list[Finding] = []
-    it = iter_runs(root, hf_repo=hf_repo, on_finding=findings.append)
+    it = iter_runs(root, on_finding=findings.append)
     head: list[FileRun] = []
     count = 0
     for run in it:

@@ -244,7 +244,7 @@ class DatasetCollector(FolderCollector):
         layout = LayoutCheck(snap) if snap is not None else None
         walked: Walked | None = None
         if path.is_dir():
-            walked = walk_streaming(root, hf_repo=snap is not None, max_files=self.settings.max_files)
+            walked = walk_streaming(root, max_files=self.settings.max_files)
             if walked.empty:
                 if ctx.explicit:
                     raise InputError(path, "nothing to inventory in this folder: it holds no files")

@@ -153,7 +153,7 @@ class ModelCollector(FolderCollector):
             yield from self._single(path, ctx)
             return
         snap = snapshot_of(path, "models")
-        walked = walk_streaming(path, hf_repo=snap is not None, max_files=self.settings.max_files)
+        walked = walk_streaming(path, max_files=self.settings.max_files)
         if walked.empty:
             if ctx.explicit:
                 raise InputError(path, "nothing to inventory in this folder: it holds no files")

@@ -88,12 +88,15 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import yaml
 
-from mlbom.formats import pickle as pickle_fmt
 from mlbom.formats.yaml_tags import EventBudget, Outcome, TagScan, events, is_python_tag, read_both
 from mlbom.model import Severity, Verdict
+
+if TYPE_CHECKING:  # the pickle judge (its allowlist tables) is imported where a config is judged
+    from mlbom.formats import pickle as pickle_fmt
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -1769,6 +1772,8 @@ def _dict_sources(v: object) -> list[pickle_fmt.Dct] | None:
     object holding items or attributes — an OrderedDict or AttributeDict filled by SETITEMS, a
     Namespace/DictConfig-like object whose BUILD state became its attributes (Lightning copies
     hyper-parameters from any mapping: red team 14a-1); None for anything else."""
+    from mlbom.formats import pickle as pickle_fmt
+
     if isinstance(v, pickle_fmt.Dct):
         return [v]
     if isinstance(v, pickle_fmt.Call) and (v.mapping is not None or v.dicts):
@@ -1787,6 +1792,8 @@ def pickle_targets(value: object) -> Targets | None:
     config (:func:`json_targets`). None when it holds no target key, no ``${`` and no
     container mlbom could not keep (then there is nothing to judge). Linear in the data the walk
     kept (each container once)."""
+    from mlbom.formats import pickle as pickle_fmt
+
     plain: dict[int, object] = {}
     found = False
     lost = False
@@ -1863,6 +1870,8 @@ def _why_dangerous(path: str, pol: pickle_fmt.Policy | None = None) -> str | Non
     """The deny-list reason for a target (``_locate``, ``import_object`` and ``import_symbol``
     resolve it like a pickle global: module first, then attributes), a dunder step, or None.
     ``pol``: the deny list to judge by (default: the pickle judge's)."""
+    from mlbom.formats import pickle as pickle_fmt
+
     p = path.strip()
     # the pre-check is exact for the pickle judge's list, and ``pol`` is that list or a part of it
     if "." in p and "__" not in p and not _may_be_denied(p.split(".")):
@@ -1882,6 +1891,8 @@ _MODEL_PACKAGES = frozenset({"keras", "tensorflow", "h5py", "huggingface_hub"})
 @lru_cache(maxsize=1)
 def _bare_policy() -> pickle_fmt.Policy:
     """The pickle judge's deny list without the whole-package entries of :data:`_MODEL_PACKAGES`."""
+    from mlbom.formats import pickle as pickle_fmt
+
     pol = pickle_fmt.policy()
     whole = {f"{m}.*" for m in _MODEL_PACKAGES}
     return dataclasses.replace(pol, deny={k: v for k, v in pol.deny.items() if k not in whole})
@@ -1906,6 +1917,8 @@ _ROOTS: list[tuple[str, ...]] = []
 
 def _deny_roots() -> tuple[str, ...]:
     """The first parts of the deny list's entries (and the modules it matches anywhere in a path)."""
+    from mlbom.formats import pickle as pickle_fmt
+
     if not _ROOTS:
         pol = pickle_fmt.policy()
         _ROOTS.append(tuple(sorted({k.split(".", 1)[0] for k in pol.deny} | set(pol.anywhere) | {"builtins"})))
@@ -1921,6 +1934,8 @@ def _may_be_denied(parts: list[str]) -> bool:
     an exact entry, or a part (or two parts running) that a wildcard entry (``os.*``,
     ``torch.hub.*``) starts with. False: ``danger`` says None (40,000 dotted values of a 1 MB config
     checked at a tenth of its cost)."""
+    from mlbom.formats import pickle as pickle_fmt
+
     if not _DENY_PARTS:
         pol = pickle_fmt.policy()
         wild = [k[:-2].split(".") for k in pol.deny if k.endswith(".*")]
@@ -1946,6 +1961,8 @@ def names_denied(text: str) -> bool:
     denied for that needle (the needle's entry starts the suffix, or is an ``anywhere`` module, a final
     name or a dunder in it), so the bound only ever says True more often (this is a pre-filter: the
     whole value is judged by :meth:`Targets.value`, at any length)."""
+    from mlbom.formats import pickle as pickle_fmt
+
     if "." not in text:
         return False
     names = pickle_fmt.policy().deny_names
@@ -2001,6 +2018,8 @@ def string_names_code(value: str) -> bool:
 
 
 def _runs_code(resolver: str) -> bool:
+    from mlbom.formats import pickle as pickle_fmt
+
     last = resolver.rsplit(".", 1)[-1].lower()
     return last in CODE_RESOLVERS or pickle_fmt.danger(f"builtins.{last}") is not None
 

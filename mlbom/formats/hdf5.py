@@ -25,11 +25,13 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO, overload
+from typing import IO, TYPE_CHECKING, overload
 
 from mlbom.formats import keras
-from mlbom.formats.pickle import PickleFinding, PickleReport, read_pickle
 from mlbom.formats.weights import Facts, FormatError
+
+if TYPE_CHECKING:  # the pickle walker (its allowlist tables) is imported when a pickle is found
+    from mlbom.formats.pickle import PickleReport
 
 SIGNATURE = b"\x89HDF\r\n\x1a\n"
 MAX_SUPERBLOCK_SEARCH = 1 << 30
@@ -843,6 +845,8 @@ def judge_pickle(data: bytes) -> PickleReport:
     ``pickle.loads``: PyTables then returns an attribute's raw value (``AttributeSet.__getattr__``
     catches), an object row's read raises — nothing is loaded, so that refusal is no finding;
     what the opcodes before it do still is."""
+    from mlbom.formats.pickle import read_pickle
+
     rep = read_pickle(io.BytesIO(data), len(data))
     if rep.error is not None and rep.stop_proven:
         rep.findings = [f for f in rep.findings if f.id != "pickle.unreadable"]
@@ -856,6 +860,8 @@ def _judge_tree(fh: IO[bytes], size: int, facts: HDF5Facts) -> None:
         if not (rep.findings or rep.globals or (rep.error is None and not rep.complete)):
             return
         if len(facts.pickles) >= MAX_KEPT_REPORTS:
+            from mlbom.formats.pickle import PickleFinding, PickleReport
+
             rep = PickleReport(complete=True, findings=[PickleFinding(
                 "hdf5.unreadable", "high", f"more than {MAX_KEPT_REPORTS} pickles with findings: not judged", "error")])
         facts.pickles.append((where, rep))

@@ -12,8 +12,10 @@ from __future__ import annotations
 import io
 import pickletools
 import re
+from typing import TYPE_CHECKING
 
-from mlbom.formats.pickle import PickleReport, read_pickle
+if TYPE_CHECKING:  # the walker (and its allowlist tables) is imported when bytes start like a pickle
+    from mlbom.formats.pickle import PickleReport
 
 OPCODES = frozenset(ord(op.code) for op in pickletools.opcodes)  # any of them can start a stream pickle.load accepts
 _IMPORTABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
@@ -46,4 +48,6 @@ def may_unpickle(head: bytes) -> bool:
         return True
     if not head or head[0] not in OPCODES:
         return False
+    from mlbom.formats.pickle import read_pickle
+
     return reading(read_pickle(io.BytesIO(head), len(head), joblib=True)) != "no"
