@@ -738,6 +738,8 @@ def _partial_danger(reading: str) -> str | None:
     if reading.strip().startswith(_U):
         tail = word.split(".", 1)[1]
         last = tail.rsplit(".", 1)[-1]
+        from mlbom.formats import pickle as pickle_fmt
+
         if last in _DENIED_FINALS or any(k.endswith("." + tail) for k in pickle_fmt.policy().deny):
             return f"a module not spelled in the file with {tail!r}, which the deny list denies in some modules"
     return None
