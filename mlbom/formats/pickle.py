@@ -392,9 +392,9 @@ class Call(Value):
         # anywhere since (no call, no container update) repeats that BUILD exactly
         self.built: tuple[object, int] | None = None
         # a functools.partial made by partial.__new__ from a partial: the (func, args, keywords)
-        # it copied from it then, and whether mlbom cannot tell that it copied (see
-        # _Walker.flatten; red team 19a-2)
-        self.flat: tuple[object, object, object, bool] | None = None
+        # it may have copied from it then (one per reading of that partial), and whether mlbom
+        # cannot tell that it copied at all (see _Walker.flatten; red team 19a-2, 20a-1)
+        self.flat: tuple[tuple[tuple[object, object, object], ...], bool] | None = None
 
 
 class Opaque(Value):
@@ -987,6 +987,7 @@ _ARRAY_MAKERS = frozenset({"numpy.core.multiarray._reconstruct", "numpy._core.mu
 # nothing: func is judged as the callable it will be (as a stored reference).
 _PARTIALS = frozenset({"functools.partial"})
 _PARTIAL_DEPTH = 8  # partials of partials unwrapped when their call is judged
+_READINGS = 16  # readings of a partial chain judged one by one (past that: judged together)
 # numpy ufuncs with string loops that make a new str: add concatenates (numpy >= 2)
 _STRING_UFUNCS = frozenset({"numpy.add"})
 # str(b, encoding[, errors]) / numpy.str_(b, encoding[, errors]): the encodings whose ASCII result
@@ -1133,26 +1134,28 @@ def _pointer_hits(data: bytes, kind: str) -> list[str]:
     return [what for pat, what in _POINTER_BYTES[kind] if pat in data]
 
 
-def _partial_parts(p: Call, live: bool = False) -> tuple[object, object, object]:
-    """``functools.partial``'s (func, args, keywords) as the loader leaves them: its
-    ``__setstate__((func, args, kwds, dict))`` state when one was applied (kept by reference:
-    a partial there is followed live), else, for a partial made from a partial, the copy
-    ``partial.__new__`` made of it (:attr:`Call.flat`; ``live``: not where mlbom cannot tell
-    whether it copied, red team 19a-2), else what
+def _partial_readings(p: Call) -> list[tuple[object, object, object]]:
+    """``functools.partial``'s (func, args, keywords) as the loader may leave them, one per
+    reading: its ``__setstate__((func, args, kwds, dict))`` state when one was applied (kept by
+    reference: a partial there is followed live), else, for a partial made from a partial, the
+    copies ``partial.__new__`` may have made of it (:attr:`Call.flat`: one per reading of the
+    inner partial), and where mlbom cannot tell whether it copied at all, what it was made with
+    too (the inner partial followed live; red team 19a-2, 20a-1), else what
     ``partial.__new__(cls, func, *args, **kw)`` was given: the call's ``(func, *args)``, or
     after the class argument of a copyreg helper (``__newobj__(partial, func, *args)``,
     ``__newobj_ex__(partial, (func, *args), kw)``, ``_reconstructor(partial, partial, func)``;
-    red team 17a-3), with NEWOBJ_EX's keywords (18a-2). Every reader of a partial's call goes through here."""
+    red team 17a-3), with NEWOBJ_EX's keywords (18a-2). Every reader of a partial's call goes
+    through here."""
     st = p.state.items if isinstance(p.state, Seq) and p.state.type == "tuple" else None
     if st is not None and len(st) == 4:
-        return st[0], st[1], st[2]
-    if p.flat is not None and not (live and p.flat[3]):
-        return p.flat[0], p.flat[1], p.flat[2]
-    return _partial_made(p)
+        return [(st[0], st[1], st[2])]
+    if p.flat is not None:
+        return [*p.flat[0], _partial_made(p)] if p.flat[1] or not p.flat[0] else list(p.flat[0])
+    return [_partial_made(p)]
 
 
 def _partial_made(p: Call) -> tuple[object, object, object]:
-    """What ``partial.__new__`` was given for ``p``: (func, args, keywords), see :func:`_partial_parts`."""
+    """What ``partial.__new__`` was given for ``p``: (func, args, keywords), see :func:`_partial_readings`."""
     items = p.args.items if isinstance(p.args, Seq) else None
     maker = p.func.res.path if isinstance(p.func, Global) and p.func.res.status == "allow" else ""
     kwargs: object = p.kwargs  # partial.__new__(partial, func, *args, **kw) by NEWOBJ_EX (red team 18a-2)
@@ -1248,7 +1251,7 @@ def helper_parameters(path: str) -> tuple[str, ...] | None:
 
 
 def _is_partial(v: object) -> bool:
-    """``v`` is a ``functools.partial`` (however it was made: :func:`_partial_parts`)."""
+    """``v`` is a ``functools.partial`` (however it was made: :func:`_partial_readings`)."""
     return isinstance(v, Call) and _instance_class(v) in _PARTIALS
 
 
@@ -1275,12 +1278,12 @@ def _partial_has_dict(p: Call) -> bool | None:
 
 def _partial_funcs(p: Call) -> list[object]:
     """Every function the partial ``p`` may call, in each reading: the one its state set, the
-    copy ``partial.__new__`` made (:meth:`_Walker.flatten`), and the function it was made with
-    (unless that copy is certain: the inner partial's later states do not reach it)."""
-    funcs = [_partial_parts(p)[0]]
+    copies ``partial.__new__`` may have made (:meth:`_Walker.flatten`), and the function it was
+    made with (unless it certainly copied: the inner partial's later states do not reach it)."""
+    funcs = [r[0] for r in _partial_readings(p)]
     if p.flat is not None:
-        funcs.append(p.flat[0])
-    if p.flat is None or p.flat[3]:
+        funcs.extend(r[0] for r in p.flat[0])
+    if p.flat is None or p.flat[1]:
         funcs.append(_partial_made(p)[0])
     return [f for i, f in enumerate(funcs) if f is not None and not any(g is f for g in funcs[:i])]
 
@@ -2072,7 +2075,7 @@ class _Walker:
         """``callee(*args, **kwargs)`` made by allowlisted code during the load: the one model of a
         call an allowlisted helper makes of a callable it was handed (a defaultdict's factory,
         ``_rebuild_from_type_v2``'s ``func(*args)``, ``__generator_ctor``'s ``ctor(name)``; red
-        team 18a-1). A ``functools.partial`` (however made: :func:`_partial_parts`) is unwrapped
+        team 18a-1). A ``functools.partial`` (however made: :func:`_partial_readings`) is unwrapped
         as ``partial.__call__`` does: its bound arguments come first, its keywords merge under the
         call's (an outer partial's win), a partial of a partial is unwrapped in turn (17a-5), up
         to :data:`_PARTIAL_DEPTH`. The function reached is judged by the rules of a direct call
@@ -2081,15 +2084,62 @@ class _Walker:
         (:meth:`judge_role`). Arguments mlbom did not track fail closed. ``factory``: the
         defaultdict whose factory this is (its partials are remembered, :meth:`factory_partial`).
         Returns the modelled call's result, or None where no call of a named function is made.
-        A partial made from a partial of which mlbom cannot tell whether ``partial.__new__``
-        copied it is judged in both readings, copied and followed live (:meth:`flatten`)."""
-        result = self._call_at_load(callee, args, kwargs, how, key, factory, role, False)
-        if any(p.flat is not None and p.flat[3] for p in _partial_chain(callee)):
-            self._call_at_load(callee, args, kwargs, how, key, factory, role, True)
+        A partial with more than one reading (made from a partial of which mlbom cannot tell
+        whether ``partial.__new__`` copied it, at any level: :func:`_partial_readings`) is judged
+        in every combination of its levels' readings, up to :data:`_READINGS` of them; past that,
+        every function, bound argument and keyword any level can hold is judged together
+        (:meth:`judge_readings`; red team 20a-1), as it is once the file's budget for judging
+        calls again is spent (each further reading costs from it)."""
+        result: Value | None = None
+        todo: list[tuple[int, ...]] = [()]  # the reading picked at each level (0 past the tuple)
+        runs = 0
+        while todo:
+            if runs == _READINGS or (runs and self.sh.rechecks > self.sh.limits.cells // 16):
+                self.judge_readings(callee, how, key, factory)
+                break
+            pick = todo.pop(0)
+            if runs:
+                self.sh.rechecks += 16  # each further reading from the budget for judging calls again
+            runs += 1
+            seen: list[int] = []  # how many readings each level it went through has
+            r = self._call_at_load(callee, args, kwargs, how, key, factory, role, pick, seen)
+            if not pick:
+                result = r
+            for d in range(len(pick), len(seen)):
+                todo.extend((*pick, *[0] * (d - len(pick)), i) for i in range(1, seen[d]))
         return result
 
+    def judge_readings(self, callee: object, how: str, key: str, factory: tuple[object, str] | None) -> None:
+        """A partial chain with more readings than :meth:`call_at_load` judges one by one: fail
+        closed, as a call of the union of what any level can hold in any reading: ``unsafe``
+        when a function or a bound value there is dangerous to call (:meth:`gadget`), else
+        ``suspicious``. Every level and keywords dict is held as usual (:meth:`factory_partial`)."""
+        factory = factory or self.in_factory
+        gadget = None
+        vals: list[object] = []
+        for p in _partial_chain(callee):
+            if factory is not None:
+                self.factory_partial(p, *factory)
+            for fn in _partial_funcs(p):
+                gadget = gadget or (None if _is_partial(fn) else self.gadget(fn))
+            for _, bound, kw in _partial_readings(p):
+                vals.extend(bound.items or () if isinstance(bound, Seq) else ())
+                if isinstance(kw, Dct):
+                    if factory is not None:
+                        self.factory_partial(kw, *factory)
+                    vals.extend([*(kw.items or {}).values(), *(kw.loose or ())])
+        for v in vals[:256]:
+            gadget = gadget or (None if _is_data(v) else self.gadget(v))
+        if gadget is not None:
+            self.note("pickle.dangerous-callable", "critical", f"{how}: a partial with more than {_READINGS} "
+                      f"readings mlbom cannot tell apart, judged together: of {gadget}", "unsafe", key)
+        else:
+            self.note("pickle.dynamic-callable", "medium", f"{how}: a partial with more than {_READINGS} readings "
+                      "mlbom cannot tell apart (judged together)", "suspicious", key)
+
     def _call_at_load(self, callee: object, args: object, kwargs: object, how: str, key: str,
-                      factory: tuple[object, str] | None, role: tuple[str, int] | None, live: bool) -> Value | None:
+                      factory: tuple[object, str] | None, role: tuple[str, int] | None,
+                      pick: tuple[int, ...], seen: list[int]) -> Value | None:
         factory = factory or self.in_factory  # a call made inside a factory's call happens when it runs
         pos: list[object] | None = args.items if isinstance(args, Seq) else None
         kws: list[dict[object, object]] = []
@@ -2127,7 +2177,9 @@ class _Walker:
             assert isinstance(f, Call)
             if factory is not None:
                 self.factory_partial(f, *factory)
-            func, bound, pkw = _partial_parts(f, live)
+            readings = _partial_readings(f)
+            seen.append(len(readings))
+            func, bound, pkw = readings[min(pick[depth], len(readings) - 1) if depth < len(pick) else 0]
             if not isinstance(bound, Seq) or bound.items is None:
                 self.note("pickle.dynamic-callable", "medium", f"{how}: {_describe(func)} with bound arguments "
                           f"mlbom did not track ({_describe(bound)})", "suspicious", key)
@@ -2145,14 +2197,12 @@ class _Walker:
                               f"arguments mlbom did not track ({_describe(pkw)})", "suspicious", key)
                     tracked = False
             f = func
-        gadget = None  # past the bound: any level's function a gadget (or deeper still) is unsafe
-        for _ in range(64):
-            func = _partial_parts(f, live)[0] if isinstance(f, Call) and _is_partial(f) else None
-            if func is None:
-                break
-            gadget = gadget or (None if _is_partial(func) else self.gadget(func))
-            f = func
-        else:
+        gadget = None  # past the bound: any level's function (any reading) a gadget, or deeper still, is unsafe
+        chain = _partial_chain(f)
+        for p in chain:
+            for fn in _partial_funcs(p):
+                gadget = gadget or (None if _is_partial(fn) else self.gadget(fn))
+        if len(chain) >= 64:
             gadget = gadget or "partials nested deeper still"
         self.note("pickle.dangerous-callable" if gadget else "pickle.dynamic-callable",
                   "critical" if gadget else "medium",
@@ -2226,10 +2276,12 @@ class _Walker:
         (Modules/_functoolsmodule.c) COPIES that partial: its function, its bound arguments
         (before ``args``) and a copy of its keywords dict (``kw`` merged over it). A later
         ``__setstate__`` of the inner partial, or items set in its keywords dict, do not reach
-        the new one (red team 19a-2, 19a-3), so that copy is what :func:`_partial_parts` reads. An
-        inner partial with a ``__dict__`` is kept by reference (followed live, as a partial a
+        the new one (red team 19a-2, 19a-3), so that copy is what :func:`_partial_readings` reads.
+        An inner partial with a ``__dict__`` is kept by reference (followed live, as a partial a
         ``__setstate__`` stores); where mlbom cannot tell whether it has one, both readings are
-        judged (:meth:`call_at_load`, :meth:`gadget`)."""
+        judged (:meth:`call_at_load`, :meth:`gadget`). The inner partial may itself have several
+        readings (an uncertain level anywhere below): one copy is made of each, so a chain is a
+        certain copy only where every level is (red team 20a-1)."""
         if q.flat is not None or q.state is not None:
             return
         func, bound, kw = _partial_made(q)
@@ -2238,7 +2290,13 @@ class _Walker:
         has_dict = _partial_has_dict(func)
         if has_dict:
             return
-        pf, pargs, pkw = _partial_parts(func)
+        copies = tuple(self.copy_partial(r, bound, kw) for r in _partial_readings(func)[:_READINGS])
+        q.flat = (copies, has_dict is None or len(copies) == _READINGS)
+
+    def copy_partial(self, reading: tuple[object, object, object], bound: object,
+                     kw: object) -> tuple[object, object, object]:
+        """What ``partial.__new__(cls, p, *bound, **kw)`` copies of a partial ``p`` read as ``reading``."""
+        pf, pargs, pkw = reading
         args = Seq("tuple", None)  # bound arguments mlbom did not track
         if isinstance(pargs, Seq) and pargs.items is not None and isinstance(bound, Seq) and bound.items is not None:
             args = Seq("tuple", [*pargs.items, *bound.items])
@@ -2256,7 +2314,7 @@ class _Walker:
                     kws.loose = loose or None
         elif not (pkw is None or pkw is _NONE or (isinstance(pkw, Dct) and pkw.items is not None)):
             kws = Dct(None)  # keywords mlbom did not track
-        q.flat = (pf, args, kws, has_dict is None)
+        return pf, args, kws
 
     def factory_partial(self, part: object, factory: object, path: str) -> None:
         """Remember that ``part`` (a partial, or its keywords dict) is (inside) ``factory``, some
@@ -2281,9 +2339,13 @@ class _Walker:
 
     def watch(self, v: object, key: object, entry: tuple[object, ...], where: str) -> None:
         """``v`` was judged as a value that is called later (:meth:`gadget`): every partial it
-        reaches (its function, in every reading) is held by ``entry`` (red team 19a-1)."""
+        reaches (its function, in every reading) is held by ``entry`` (red team 19a-1), and every
+        keywords dict they keep by reference (items set in it later change the call; 20a)."""
         for part in _partial_chain(v):
             self.hold(part, key, entry, where)
+            for _, _, kw in _partial_readings(part):
+                if isinstance(kw, Dct):
+                    self.hold(kw, key, entry, where)
 
     def rejudge(self, part: object) -> None:
         """``part`` (a partial held where it is called later, or its keywords dict) changed: each
@@ -2298,10 +2360,11 @@ class _Walker:
         plain = _plain_state(part)
         last = self.sh.rejudged
         if plain is not None and last is not None and last[0] is part and plain in last[1]:
-            kw = _partial_parts(part)[2] if isinstance(part, Call) else None
-            if isinstance(kw, Dct):  # the same keywords, but a new dict: its later items count too
-                for k, e in list(held.items()):
-                    self.sh.held.setdefault(id(kw), (kw, {}))[1].setdefault(k, e)
+            kws = [r[2] for r in _partial_readings(part)] if isinstance(part, Call) else []
+            for kw in kws:
+                if isinstance(kw, Dct):  # the same keywords, but a new dict: its later items count too
+                    for k, e in list(held.items()):
+                        self.sh.held.setdefault(id(kw), (kw, {}))[1].setdefault(k, e)
             return
         if last is None or last[0] is not part:
             last = self.sh.rejudged = (part, set())
@@ -2328,14 +2391,16 @@ class _Walker:
         call (:meth:`gadget`), else ``suspicious``."""
         vals: list[object] = []
         gadget = None
+        kws: list[object] = [part]
         if isinstance(part, Call):
             gadget = self.gadget(part)
-            _, bound, kw = _partial_parts(part)
-            vals.extend(bound.items or () if isinstance(bound, Seq) else ())
-        else:
-            kw = part
-        if isinstance(kw, Dct):
-            vals.extend([*(kw.items or {}).values(), *(kw.loose or ())])
+            kws = []
+            for _, bound, kw in _partial_readings(part):
+                vals.extend(bound.items or () if isinstance(bound, Seq) else ())
+                kws.append(kw)
+        for kw in kws:
+            if isinstance(kw, Dct):
+                vals.extend([*(kw.items or {}).values(), *(kw.loose or ())])
         for v in vals[:256]:
             gadget = gadget or self.gadget(v)
         what = "a partial" if isinstance(part, Call) else "a partial's keywords dict"
