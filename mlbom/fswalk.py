@@ -3,20 +3,23 @@ files of a folder with :func:`walk_files` and follow one symlink rule.
 
 Rule: a symbolic link is followed only when its target stays inside the walked folder (or,
 when the folder is — or lies inside — a Hugging Face cache snapshot, inside that repository's
-folder, whose ``blobs/`` huggingface_hub's relative links ``../../blobs/<etag>`` point into); a
-link that leaves, dangles or loops is a finding and is never opened. The walker decides this
+folder, whose ``blobs/`` huggingface_hub's relative links ``../../blobs/<etag>`` point into; and
+when it is or lies inside a cache repository whose hub folder holds huggingface_hub's shared
+blob store, ``<hub>/blobs/`` with its ``.huggingface-shared-blobs`` marker, inside that store);
+a link that leaves, dangles or loops is a finding and is never opened. The walker decides this
 from the folder's resolved path and the layout on disk (:func:`cache_repo_of`), so ``scan``,
 ``manifest build`` and ``generate`` follow the same links without being told.
 
-A Hugging Face cache repository folder (``models--…``, ``datasets--…``, ``spaces--…`` holding
-real ``blobs/`` and ``snapshots/`` folders, :func:`is_cache_repo`) is walked through its
-snapshots: every ``snapshots/<commit>/`` (a loader may be pointed at any cached revision) with
-each file under the name a loader opens it by. Its bookkeeping folders are skipped, each with
-an ``info`` finding: ``blobs/`` (the same bytes under etag names; what a snapshot links to is
-read through the link, an unlinked blob is opened by no loader), ``refs/`` (text naming a
-commit) and ``.no_exist/`` (empty markers meaning "this repository has NO such file",
-huggingface_hub's ``_CACHED_NO_EXIST``); so is the hub folder's ``.locks/`` (empty lock files),
-in a folder holding such a repository. FIFOs, devices and
+A folder's layout can be forged by whoever wrote the folder, so it never reduces scrutiny
+(red team 21c-1, 21c-3): nothing is skipped because a folder looks like a cache. A Hugging
+Face cache repository folder (``models--…``, ``datasets--…``, ``spaces--…`` holding real
+``blobs/`` and ``snapshots/`` folders, :func:`is_cache_repo`) is walked whole: every
+``snapshots/<commit>/`` file under the name a loader opens it by, and ``blobs/``, ``refs/``,
+``.no_exist/``, ``.locks/`` like any folder. A blob a snapshot link of the same walk resolves
+to is judged once, through that link (:func:`linked_blobs`); every other blob is walked and
+judged by its content (``hf_hub_download`` adopts an existing ``blobs/<etag>`` by its name,
+without hashing it), and :func:`blob_mismatch` checks a blob against its etag name.
+FIFOs, devices and
 sockets are findings and are never opened. ``.git`` folders are skipped (git's object store,
 zlib-compressed, is no model content), each with an ``info`` finding ``files.skipped-folder``
 naming it: nothing in it is judged, so what reaches into it is a finding where the reference
@@ -28,6 +31,8 @@ without reading its source).
 from __future__ import annotations
 
 import bisect
+import contextlib
+import hashlib
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -44,16 +49,12 @@ SKIPPED = "files.skipped-folder"
 # a Hugging Face hub cache repository folder's name (huggingface_hub's repo_folder_name:
 # f"{repo_type}s--{repo_id.replace('/', '--')}"; a repo id may have no organisation)
 _CACHE_REPO_NAME = re.compile(r"(?:models|datasets|spaces)--.+")
-# its bookkeeping folders (huggingface_hub file_download.py), never model content: skipped
-CACHE_BOOKKEEPING = {
-    "blobs": "the Hugging Face cache's blob store (each file read through its snapshot link, by the name a "
-             "loader opens; a blob no snapshot links to is opened by no loader)",
-    "refs": "the Hugging Face cache's refs (text naming a commit)",
-    ".no_exist": "the Hugging Face cache's markers of files the repository does NOT have (_CACHED_NO_EXIST)",
-}
-# the hub folder's lock files (huggingface_hub's WeakFileLock: .locks/<repo folder>/<etag>.lock)
-HUB_LOCKS = ".locks"
-_HUB_LOCKS_WHY = "the Hugging Face cache's lock files"
+# huggingface_hub 2.4's cache-wide shared blob store (utils/_shared_blobs.py): ``<hub>/blobs/``
+# holding this marker file, a repository's ``blobs/<etag>`` a relative link to ``<xx>/<hash>`` in it
+SHARED_BLOBS_MARKER = ".huggingface-shared-blobs"
+# a blob's name: the etag huggingface_hub names it by (SHA-256 of an LFS file, git blob SHA-1 of any other)
+_ETAG = re.compile(r"[0-9a-f]{64}|[0-9a-f]{40}")
+MAX_GIT_BLOB = 10 * 1024 * 1024  # a git blob SHA-1 is computed up to this size (the Hub keeps larger files in LFS)
 
 
 def _real_dir(p: Path) -> bool:
@@ -79,9 +80,108 @@ def cache_repo_of(real_root: Path) -> Path | None:
     return None
 
 
+def is_shared_store(folder: Path) -> bool:
+    """Whether ``folder`` is huggingface_hub's shared blob store: a real ``blobs/`` folder of a
+    hub folder holding the ``.huggingface-shared-blobs`` marker (a regular file)."""
+    marker = folder / SHARED_BLOBS_MARKER
+    return folder.name == "blobs" and _real_dir(folder) and not marker.is_symlink() and marker.is_file()
+
+
 def _allowed(real_root: Path) -> list[Path]:
+    """Where a link of the walk may lead: the walked folder; for a folder at or below a cache
+    repository's ``snapshots/``, that repository; for a folder at or inside a cache repository
+    whose hub folder holds a shared blob store, that store too (red team 21c-2). Everything a
+    followed link reaches is read and judged: the layout only widens, it never skips."""
+    allowed = [real_root]
     repo = cache_repo_of(real_root)
-    return [real_root] if repo is None else [real_root, repo]
+    if repo is not None:
+        allowed.append(repo)
+    else:
+        repo = next((f for f in (real_root, *real_root.parents) if is_cache_repo(f)), None)
+    if repo is not None and is_shared_store(repo.parent / "blobs"):
+        allowed.append(repo.parent / "blobs")
+    return allowed
+
+
+def linked_blobs(repo: Path) -> set[Path]:
+    """The resolved targets of the symbolic links under ``repo/snapshots`` (real folders only,
+    none the walk skips, at most :data:`MAX_FILES` entries): the blobs a walk of the repository reads through a
+    snapshot link, under the name a loader opens. A walk that also meets such a blob in
+    ``blobs/`` judges it once, through the link (red team 21c-1)."""
+    out: set[Path] = set()
+    stack = [repo / "snapshots"]
+    seen = 0
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as it:
+                entries = list(it)
+        except OSError:
+            continue
+        for e in entries:
+            seen += 1
+            if seen > MAX_FILES:
+                return out
+            if e.is_symlink():
+                with contextlib.suppress(OSError, RuntimeError):
+                    out.add(Path(e.path).resolve(strict=True))
+            elif e.is_dir(follow_symlinks=False) and e.name not in SKIPPED_FOLDERS:  # as the walk does
+                stack.append(Path(e.path))
+    return out
+
+
+def blob_etag(path: Path) -> str | None:
+    """The etag a file's name claims when it is a blob of a Hugging Face cache repository
+    (``models--…/blobs/<40 or 64 hex>``, a real ``blobs/`` beside real ``snapshots/``); ``None``
+    elsewhere."""
+    if path.parent.name != "blobs" or _ETAG.fullmatch(path.name) is None:
+        return None
+    return path.name if is_cache_repo(path.parent.parent) else None
+
+
+def blob_mismatch(path: Path, sha256: str | None) -> str | None:
+    """Why ``path`` — a cache blob, or a link resolving to one — does not hold the content its
+    etag name claims (the SHA-256 for a 64-hex name, the git blob SHA-1 ``sha1("blob <size>\\0" +
+    content)`` for a 40-hex one, the latter only up to :data:`MAX_GIT_BLOB`), or ``None``.
+    huggingface_hub links an existing ``blobs/<etag>`` without hashing it, so a blob that is not
+    what its name says is content a later download adopts. ``sha256`` is the digest of the bytes
+    judged; a git SHA-1 is taken only from bytes with that digest."""
+    if sha256 is None:
+        return None
+    try:
+        target = path.resolve(strict=True) if path.is_symlink() else path
+    except (OSError, RuntimeError):
+        return None
+    etag = blob_etag(target)
+    if etag is None:
+        return None
+    if len(etag) == 64:
+        return None if etag == sha256 else f"content sha256 {sha256} differs from its cache blob name {etag}"
+    try:
+        if target.stat().st_size > MAX_GIT_BLOB:
+            return None
+        data = target.read_bytes()
+    except OSError:
+        return None
+    if len(data) > MAX_GIT_BLOB or hashlib.sha256(data).hexdigest() != sha256:
+        return None
+    git = hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+    return None if git == etag else f"content git blob sha1 {git} differs from its cache blob name {etag}"
+
+
+def cache_noise(path: Path) -> bool:
+    """Whether an EMPTY file at ``path`` is a Hugging Face cache's bookkeeping, which holds no
+    code: a ``.no_exist/`` marker of a cache repository, a file under a hub folder's ``.locks/``,
+    or a shared blob store's marker, ``.lock`` or ``.refs`` file. Only a finding's severity
+    depends on this (``file.empty`` is ``info`` there): the file is still walked and judged."""
+    parts = path.parts
+    for i, part in enumerate(parts[:-1]):
+        if part == ".no_exist" and i > 0 and is_cache_repo(Path(*parts[:i])):
+            return True
+        if part == ".locks":
+            return True
+    if path.name == SHARED_BLOBS_MARKER:
+        return is_shared_store(path.parent)
+    return path.name.endswith((".lock", ".refs")) and is_shared_store(path.parent.parent)
 
 
 def _skipped(rel: str, why: str | None = None) -> Finding:
@@ -91,29 +191,24 @@ def _skipped(rel: str, why: str | None = None) -> Finding:
                    "(a config naming code or shards inside it is a finding of its own)")
 
 
-def _skip_reason(folder: str, name: str, cache: list[bool | None]) -> str | None:
-    """Why the sub-folder ``name`` of ``folder`` is not walked (``cache`` holds whether
-    ``folder`` is a cache repository, decided once per folder), or ``None``."""
-    if name in SKIPPED_FOLDERS:
-        return f"a {name} folder"
-    if name in CACHE_BOOKKEEPING:
-        if cache[0] is None:
-            cache[0] = is_cache_repo(Path(folder))
-        if cache[0]:
-            return CACHE_BOOKKEEPING[name]
-    if name == HUB_LOCKS and _is_hub(Path(folder)):
-        return _HUB_LOCKS_WHY
-    return None
+def _skip_reason(name: str) -> str | None:
+    """Why the sub-folder ``name`` is not walked, or ``None``. Only by what the folder is
+    (``.git``), never by a layout a folder's writer can forge (red team 21c-1, 21c-3)."""
+    return f"a {name} folder" if name in SKIPPED_FOLDERS else None
 
 
-def _is_hub(folder: Path) -> bool:
-    """Whether ``folder`` holds a Hugging Face cache repository (the hub cache folder)."""
-    try:
-        with os.scandir(folder) as it:
-            return any(_CACHE_REPO_NAME.fullmatch(e.name) is not None and e.is_dir(follow_symlinks=False)
-                       and is_cache_repo(Path(e.path)) for e in it)
-    except OSError:
-        return False
+def _not_linked(folder: Path, names: list[str]) -> list[str]:
+    """``names`` of the folder's files less, when ``folder`` is the ``blobs/`` of a cache
+    repository met inside a walk (its ``snapshots/`` walked too), the blobs a snapshot link
+    resolves to: those are read and judged through the link, under the name a loader opens.
+    Every other blob — one no snapshot links to, which ``hf_hub_download`` adopts by its etag
+    name without hashing it — is walked and judged by its content (red team 21c-1)."""
+    if folder.name != "blobs" or not is_cache_repo(folder.parent):
+        return names
+    linked = linked_blobs(folder.parent)
+    if not linked:
+        return names
+    return [n for n in names if Path(os.path.realpath(folder / n)) not in linked]
 
 
 def shown_name(path: str) -> str:
@@ -191,7 +286,6 @@ def iter_runs(root: Path, *, on_finding: Callable[[Finding], None] | None = None
         names = [e.name for e in raw if e.is_file(follow_symlinks=False)]
         add_name = names.append
         dirs: list[tuple[str, str, str]] = []
-        cache: list[bool | None] = [None]
         others = [e for e in raw if not e.is_file(follow_symlinks=False)] if len(names) < len(raw) else []
         for e in others:  # links, folders, the rest
             name = e.name
@@ -220,7 +314,7 @@ def iter_runs(root: Path, *, on_finding: Callable[[Finding], None] | None = None
                     report(Finding(id="files.not-regular", severity="medium",
                                    message=f"{rel}: links to a FIFO, device or socket; not opened", source=rel))
             elif e.is_dir(follow_symlinks=False):
-                if (why := _skip_reason(folder, name, cache)) is not None:
+                if (why := _skip_reason(name)) is not None:
                     report(_skipped(rel, why))
                 else:
                     dirs.append((name + "/", e.path, rel + "/"))
@@ -228,6 +322,8 @@ def iter_runs(root: Path, *, on_finding: Callable[[Finding], None] | None = None
                 report(Finding(id="files.not-regular", severity="medium",
                                message=f"{rel}: FIFO, device or socket; not opened", source=rel))
         del raw, others
+        if prefix:
+            names = _not_linked(Path(folder), names)
         names.sort()  # names are unique in a folder, and none equals a sub-folder's "name/"
         dirs.sort()
         out: list[FileRun | tuple[str, str]] = []
@@ -271,8 +367,10 @@ def walk_files(root: Path) -> tuple[list[Path], list[Finding]]:
                                     message=f"{d}: cannot list: {exc.strerror}",
                                     source=Path(d).relative_to(root).as_posix()))
             continue
-        cache: list[bool | None] = [None]
+        kept = set(_not_linked(Path(d), [e.name for e in entries])) if d is not root else None
         for e in entries:
+            if kept is not None and e.name not in kept and not e.is_dir(follow_symlinks=False):
+                continue  # a blob judged through its snapshot link
             p = Path(e.path)
             rel = p.relative_to(root).as_posix()
             if e.is_symlink():
@@ -301,7 +399,7 @@ def walk_files(root: Path) -> tuple[list[Path], list[Finding]]:
                     continue
                 files.append(p)
             elif e.is_dir(follow_symlinks=False):
-                if (why := _skip_reason(str(d), e.name, cache)) is not None:
+                if (why := _skip_reason(e.name)) is not None:
                     findings.append(_skipped(rel, why))
                     continue
                 stack.append(p)

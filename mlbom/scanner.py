@@ -2776,7 +2776,7 @@ def scan(paths: Iterable[Path | str] | Path | str, *, with_hash: bool = True, li
     walker ``generate`` uses): links that stay inside the folder are followed, links that
     leave, dangle or loop are ``error`` entries, never read."""
     from mlbom.errors import InputError
-    from mlbom.fswalk import walk_files
+    from mlbom.fswalk import blob_mismatch, walk_files
 
     roots = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
     for r in roots:
@@ -2787,15 +2787,31 @@ def scan(paths: Iterable[Path | str] | Path | str, *, with_hash: bool = True, li
         if root.is_dir():
             files, problems = walk_files(root)
             # hashed in parallel (hashlib releases the GIL) while the files are scanned
-            out += scan_walked(root, files, [str(p) for p in files], with_hash=with_hash, limits=limits, debug=debug)
+            scans = scan_walked(root, files, [str(p) for p in files], with_hash=with_hash, limits=limits, debug=debug)
+            out += [_blob_checked(p, sc, blob_mismatch) for p, sc in zip(files, scans, strict=True)]
             for f in problems:
                 if f.severity == "info":  # a skipped .git folder: nothing judged there, no entry to judge
                     continue
                 out.append(FileScan(str(root / f.source) if f.source else str(root), "unknown", "error",
                                     findings=[ScanFinding(f.id, f.severity, f.message)]))
         else:
-            out.append(scan_file(root, display=str(root), with_hash=with_hash, limits=limits, debug=debug))
+            sc = scan_file(root, display=str(root), with_hash=with_hash, limits=limits, debug=debug)
+            out.append(_blob_checked(root, sc, blob_mismatch))
     return out
+
+
+def _blob_checked(path: Path, sc: FileScan, mismatch: Callable[[Path, str | None], str | None]) -> FileScan:
+    """A Hugging Face cache blob (walked directly or through a snapshot link) whose content is
+    not what its etag name claims: ``files.hf-blob-mismatch`` (high), at least ``suspicious`` —
+    ``hf_hub_download`` adopts a ``blobs/<etag>`` by its name without hashing it (red team
+    21c-1). ``generate`` reports the same check on the model (:func:`mlbom.collectors._files.hf_blob_finding`)."""
+    why = mismatch(path, sc.sha256)
+    if why is None:
+        return sc
+    sc.findings.append(ScanFinding("files.hf-blob-mismatch", "high", why))
+    if sc.verdict == "safe":
+        sc.verdict = "suspicious"
+    return sc
 
 
 # ---- a walked folder: two phases --------------------------------------------------------------
@@ -2823,7 +2839,23 @@ def scan_walked(root: Path, files: Sequence[Path], displays: Sequence[str],
         key = dg.key if dg else expect_keys[i] if expect_keys is not None else None
         out.append(_scan_one(p, display=shown, sha256=dg.sha256 if dg else None, with_hash=with_hash and dg is None,
                              expect_key=key, limits=limits, debug=debug))
-    return judge_code_references(files, judge_external_data(root, files, out))
+    return [_quiet_bookkeeping(p, sc) for p, sc in
+            zip(files, judge_code_references(files, judge_external_data(root, files, out)), strict=True)]
+
+
+def _quiet_bookkeeping(path: Path, sc: FileScan) -> FileScan:
+    """An empty file that is a Hugging Face cache's bookkeeping (a ``.no_exist/`` marker, a
+    ``.locks/`` file, the shared blob store's marker, ``.lock`` and ``.refs`` files:
+    :func:`mlbom.fswalk.cache_noise`) gets ``file.empty`` as ``info``: 0 bytes hold no code,
+    and a clean cache does not fail ``fail-on = "low"`` (red team 20c-4, 21c-4). It is judged
+    like any file all the same."""
+    if sc.size != 0 or not any(f.id == "file.empty" and f.severity == "low" for f in sc.findings):
+        return sc
+    from mlbom.fswalk import cache_noise
+
+    if cache_noise(path):
+        sc.findings = [ScanFinding(f.id, "info", f.message) if f.id == "file.empty" else f for f in sc.findings]
+    return sc
 
 
 def judge_code_references(files: Sequence[Path], scans: Sequence[FileScan]) -> list[FileScan]:

@@ -4,7 +4,9 @@
 refused by ``scan`` and ``manifest build`` (``files.symlink-escape``) and read by ``generate``:
 the walker now decides the cache rule itself, from the layout. 20c-4: the repository folder's
 bookkeeping (``.no_exist/`` markers of files the repository does NOT have, ``refs/``, the
-``blobs/`` store) was inventoried as model files. 20c-2: text starting with ``{``/``[`` that is
+``blobs/`` store) was inventoried as model files with ``low`` noise (since red team 21c it is
+walked again — a layout never hides files — with each linked blob judged once, through its
+link, and empty markers ``info``). 20c-2: text starting with ``{``/``[`` that is
 not JSON (a WordPiece ``vocab.txt``, a README, an INI file) got ``json.invalid``. 20c-3: scanning a
 small JSON file imported the pickle allowlist.
 
@@ -160,22 +162,26 @@ def test_20c1_a_folder_merely_named_like_a_cache_gets_no_wider_rule(tmp_path: Pa
 
 def test_20c4_repository_folder_lists_snapshots_not_bookkeeping(tmp_path: Path,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    """The repository folder (what ``HF_HUB_CACHE`` holds) is walked through its snapshots:
-    no ``.no_exist`` marker, ref or hash-named blob is a model file, each skipped folder an
-    ``info`` finding; no ``file.empty`` / ``json.invalid`` noise."""
+    """The repository folder (what ``HF_HUB_CACHE`` holds) is walked whole (red team 21c-1
+    changed 20c-4's skip: a layout anyone can forge never hides files): each blob a snapshot
+    links to is judged once, under the snapshot's name; ``refs/`` and the ``.no_exist``
+    markers are judged like any file, an empty marker only an ``info`` ``file.empty``; no
+    ``low`` noise, no ``json.invalid``."""
     repo, _ = _hub(tmp_path)
-    want = sorted(f"snapshots/{REV}/{rel}" for rel in FILES)
+    marks = sorted(f".no_exist/{REV}/{n}" for n in ("adapter_config.json", "processor_config.json", "custom_generate"))
+    want = sorted([f"snapshots/{REV}/{rel}" for rel in FILES] + ["refs/main"] + marks)
     rc, scans = _scan(repo, capsys)
     assert rc == 0 and sorted(scans) == want
-    assert {v for v, _ in scans.values()} == {"safe"} and not any(ids for _, ids in scans.values())
+    assert {v for v, _ in scans.values()} == {"safe"}
+    assert {rel: ids for rel, (_, ids) in scans.items() if ids} == {m: ["file.empty"] for m in marks}
+    sev = {Path(sc.path).relative_to(repo).as_posix(): {f.severity for f in sc.findings} for sc in scanner.scan(repo)}
+    assert all(sev[m] == {"info"} for m in marks)
     rc, rows = _manifest(repo, tmp_path / "m.jsonl")
     assert rc == 0 and rows == want
     rc, files, findings = _generate(repo, tmp_path / "bom.json")
     assert rc == 0
     assert sorted(files) == want and set(files.values()) == {"safe"}
-    assert not [f for f in findings if "file.empty" in f or "json.invalid" in f]
-    skipped = sorted(f.split(":", 1)[1].split(":", 1)[0].strip() for f in findings if "files.skipped-folder" in f)
-    assert skipped == [".no_exist", "blobs", "refs"], findings
+    assert not [f for f in findings if "file.empty" in f or "json.invalid" in f or "skipped-folder" in f], findings
 
 
 def test_20c4_bookkeeping_names_elsewhere_are_walked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -222,18 +228,22 @@ def test_20c2_a_text_file_starting_like_json_is_still_judged_as_text(tmp_path: P
     assert sc.verdict != "safe"
 
 
-def test_20c4_hub_folder_skips_locks_and_walks_each_repository(tmp_path: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_20c4_hub_folder_walks_locks_and_each_repository(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
     """The hub folder (``HF_HUB_CACHE``): its ``.locks/`` (empty ``<etag>.lock`` files) is
-    skipped; each repository is walked through its snapshots."""
+    walked, each lock an ``info`` ``file.empty`` (red team 21c-3: no folder is skipped by its
+    name); each repository is walked through its snapshots."""
     repo, _ = _hub(tmp_path)
     locks = repo.parent / ".locks" / repo.name
     locks.mkdir(parents=True)
-    (locks / (hashlib.sha256(b"x").hexdigest() + ".lock")).touch()
+    lock = f".locks/{repo.name}/{hashlib.sha256(b'x').hexdigest()}.lock"
+    (repo.parent / lock).touch()
     rc, scans = _scan(repo.parent, capsys)
     assert rc == 0
-    assert sorted(scans) == sorted(f"{repo.name}/snapshots/{REV}/{rel}" for rel in FILES)
-    assert not any(ids for _, ids in scans.values())
+    assert {rel for rel in scans if "/snapshots/" in rel} == {f"{repo.name}/snapshots/{REV}/{rel}" for rel in FILES}
+    assert not any(rel.startswith(f"{repo.name}/blobs/") for rel in scans)  # judged through the links
+    assert scans[lock] == ("safe", ["file.empty"])
+    assert {f.severity for sc in scanner.scan(repo.parent) for f in sc.findings} == {"info"}
     # each file is judged under the name a loader opens it by, never by its blob's hash name
     formats = {Path(sc.path).name: sc.format for sc in scanner.scan(repo.parent)}
     assert formats["chat_template.jinja"] == "chat-template" and formats["vocab.txt"] == "text"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 from mlbom.collectors import BaseCollector, Option
 from mlbom.errors import InputError, UsageError
 from mlbom.formats.safe_read import read_bounded
-from mlbom.fswalk import MAX_FILES, FileRun, iter_runs, walk_files
+from mlbom.fswalk import MAX_FILES, FileRun, blob_mismatch, iter_runs, walk_files
 from mlbom.manifest.options import DEFAULT_MAX_FILE_COMPONENTS, MANIFEST_OPTIONS, check_max
 from mlbom.model import ExternalReference, Finding, Hash, Property
 from mlbom.properties import Prop
@@ -27,7 +27,6 @@ if TYPE_CHECKING:  # imported where used: a generate without a large folder does
 __all__ = ["MAX_FILES", "NOT_READ", "ChangedSinceHashed", "FolderCollector", "ManifestSettings", "Walked", "hf_blob_finding",
            "manifest_properties", "manifest_reference", "read_recorded", "skipped", "unreadable_message", "walk_files", "walk_streaming"]
 
-_BLOB = re.compile(r"^[0-9a-f]{64}$")
 # walker findings for what was never read (a link leaving, dangling or looping, a FIFO, a folder
 # that cannot be listed, files past the limit): the model or dataset is not judged in full
 NOT_READ = frozenset({"files.symlink-escape", "files.symlink-dangling", "files.symlink-loop", "files.not-regular",
@@ -35,19 +34,14 @@ NOT_READ = frozenset({"files.symlink-escape", "files.symlink-dangling", "files.s
 
 
 def hf_blob_finding(path: Path, sha256: str | None, subject: str) -> Finding | None:
-    """In a Hugging Face cache, LFS files are blobs named by their SHA-256: a file whose
-    content does not match its blob name has been modified after download."""
-    if sha256 is None or not path.is_symlink():
+    """In a Hugging Face cache, blobs are named by their etag (the SHA-256 of an LFS file, the
+    git blob SHA-1 of any other): a blob — walked directly or through a snapshot link — whose
+    content does not match its name was modified or planted after download
+    (:func:`mlbom.fswalk.blob_mismatch`; red team 21c-1)."""
+    why = blob_mismatch(path, sha256)
+    if why is None:
         return None
-    try:
-        target = path.resolve(strict=True)
-    except (OSError, RuntimeError):
-        return None
-    if target.parent.name != "blobs" or not _BLOB.match(target.name) or target.name == sha256:
-        return None
-    return Finding(id="files.hf-blob-mismatch", severity="high",
-                   message=f"{path.name}: content sha256 {sha256} differs from its cache blob name {target.name}",
-                   subject=subject)
+    return Finding(id="files.hf-blob-mismatch", severity="high", message=f"{path.name}: {why}", subject=subject)
 
 
 class ChangedSinceHashed(InputError):
