@@ -7,6 +7,7 @@ them with orjson, as the BOM writer does.
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -142,7 +143,7 @@ def croissant(data: bytes) -> None:
 def config_json(data: bytes) -> None:
     from mlbom.collectors.models import read_config
 
-    doc, _problem = read_config(_file("model/config.json", data), None)
+    doc, _problem = read_config(_file("model/config.json", data), hashlib.sha256(data).hexdigest())
     if doc is not None:  # what reaches the modelCard (hf_card.model_card_block)
         from mlbom.formats import hf_card
 
