@@ -1763,28 +1763,44 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     if not check_crc:
         acc.add("zip.crc-not-computed", "info", f"{where}: every record's CRC-32 is 0 (saved with torch's "
                 "set_crc32_options(False)): torch reads it, zipfile-based tools refuse it")
-    seen: set[tuple[int, int, int, int, bool, bool]] = set()
+    seen: set[tuple[int, int, int, int, bool, bool, bool]] = set()
     npy_members = 0
     # the records torch's reader finds (names below the archive's first folder)
     records = frozenset(n[len(prefix):] for n in names if n.startswith(prefix)) if kind == "pytorch-zip" else None
     for e in judged:
         member_where = f"{where}!{e.name}"
         _member_name_checks(e, acc, member_where)
-        key = (e.header_offset, e.csize, e.usize, e.method, e.encrypted, e.name.lower().endswith(".pkl"))
-        if key in seen:
-            continue  # several entries share one member's bytes: scanned once (reported above)
-        seen.add(key)
         rel = e.name[len(prefix):] if prefix and e.name.startswith(prefix) else e.name
+        # a record's role (raw bytes, small text) comes from names — decoded as zipfile decodes them,
+        # declared by configs — which a loader may read otherwise (red team 21e-1, 21e-3): a record
+        # is skipped only when its BYTES cannot be what torch.load reads (a zip or a pickle)
+        declared_raw = False
         if kind in ("pytorch-zip", "torchscript") and e.zipfile_name == e.name:  # a cut name: two readers, judged
             if rel.startswith("data/") and not rel.endswith(".pkl") and not _npy_member(fh, e):
-                continue  # raw tensor storage: read by torch as bytes, never unpickled (an NPY header there
-                # is scanned: np.load of the same archive would read that member as an array)
-            if (rel in _TORCH_SMALL or rel.startswith(".data/")) and e.usize <= 4096 and not _npy_member(fh, e):
-                continue  # small text records torch reads as strings
-            if kind == "torchscript" and rel.startswith("code/"):
+                declared_raw = True  # raw tensor storage: read by torch as bytes, never unpickled (an NPY header
+                # there is scanned: np.load of the same archive would read that member as an array)
+            elif (rel in _TORCH_SMALL or rel.startswith(".data/")) and e.usize <= 4096 and not _npy_member(fh, e):
+                declared_raw = True  # small text records torch reads as strings
+            elif kind == "torchscript" and rel.startswith("code/"):
                 continue  # reported as code above
         if kind == "pt2" and e.zipfile_name == e.name and rel in raw:
-            continue  # raw tensor bytes torch.export.load views as a tensor (its config says so), never unpickled
+            declared_raw = True  # raw tensor bytes torch.export.load views as a tensor (its config says so)
+        reads_as = _loader_reads(fh, e) if declared_raw else "zip"
+        if reads_as is None:
+            continue  # bytes torch.load cannot read as a file: never unpickled, whatever the name
+        # several entries sharing one member's bytes: scanned once per role, after the role is decided
+        # — an entry skipped above never marks the bytes scanned for another entry that is judged (red
+        # team 21e-2); a .pkl name (torch's pickle) and a declared-raw record that reads as a pickle
+        # are roles of their own beside a member judged by content
+        key = (e.header_offset, e.csize, e.usize, e.method, e.encrypted, e.name.lower().endswith(".pkl"),
+               reads_as == "pickle")
+        if key in seen:
+            continue  # (reported above: zip.shared-data)
+        seen.add(key)
+        if reads_as == "pickle":
+            ctx.work -= e.usize
+            _judge_raw_pickle(fh, e, acc, member_where)
+            continue
         lim = ctx.limits
         if e.method != 0 and e.usize > lim.ratio_floor and e.usize > lim.max_ratio * max(e.csize, 1):
             acc.add("compressed.bomb", "high", f"{member_where}: declares {e.csize} bytes inflating to {e.usize} "
@@ -2253,6 +2269,49 @@ def _zip_segments(fh: IO[bytes], size: int, ctx: _Ctx) -> set[tuple[int, int]]:
     return {*chain, (arc.start, size)}
 
 
+def _loader_reads(fh: IO[bytes], e: ZipEntry) -> str | None:
+    """What ``torch.load(io.BytesIO(<member bytes>))`` — what ``torch.export.load`` does with a
+    pickled weight or constant — reads a member as: ``"zip"`` (``_is_zipfile``: the first bytes
+    are ``PK\\x03\\x04``, and an end record for torch's reader to find; also any member mlbom
+    does not read as stored bytes: compressed, encrypted), ``"pickle"`` (``_legacy_load``'s first ``pickle.load``, any protocol, whose walk
+    from offset 0 is not proven to fail before any call: :func:`mlbom.formats.pickle_start.reading`)
+    or None (the load raises before anything runs). A record whose name or config says "raw
+    tensor bytes" is skipped only when this is None: the skip rests on the bytes, never on a name
+    a loader may decode, match or dedupe otherwise (red team 21e-1..3)."""
+    if e.method != 0 or e.encrypted or e.data_offset is None:
+        return "zip"
+    fh.seek(e.data_offset)
+    head = fh.read(min(e.csize, 4))
+    if head == b"PK\x03\x04":
+        # torch's reader then opens it by an end record miniz searches for in the last 64 KiB
+        tail = min(e.csize, 0x10000 + 22)
+        fh.seek(e.data_offset + e.csize - tail)
+        return "zip" if b"PK\x05\x06" in fh.read(tail) else None
+    if not head or head[0] not in _OPCODES:
+        return None
+    view = Window(fh, e.data_offset, e.csize)
+    return "pickle" if _pickle_reading(_walk(view, e.csize, joblib=False)) != "no" else None  # type: ignore[arg-type]
+
+
+def _judge_raw_pickle(fh: IO[bytes], e: ZipEntry, acc: _Acc, where: str) -> None:
+    """A record declared raw whose bytes read as a pickle, judged as ``torch.load`` reads it:
+    ``_legacy_load`` unpickles the first pickle and raises unless it is torch's magic number
+    (then the magic-number format's five pickles: :func:`_scan_torch_legacy`). Bytes after a
+    first pickle that is not the magic number are never read (the load has raised)."""
+    view = Window(fh, e.data_offset or 0, e.csize)
+    first = view.read(64)
+    view.seek(0)
+    where = f"{where} (declared raw; its bytes read as a pickle, as torch.load reads them)"
+    if _small_int_pickle(first) == TORCH_MAGIC:
+        _scan_torch_legacy(view, e.csize, acc, {}, where=where)  # type: ignore[arg-type]
+        return
+    rep = _walk(view, e.csize, joblib=False)  # type: ignore[arg-type]
+    if _pickle_reading(rep) == "unproven":
+        acc.add("pickle.unproven-stop", "high", f"{where}: mlbom's walk stopped after {rep.opcodes} opcodes where "
+                "a loader may read on: not proven to be raw bytes, not judged", effect="error")
+    acc.pickle(rep, where)
+
+
 def _npy_member(fh: IO[bytes], e: ZipEntry) -> bool:
     if e.method != 0 or e.data_offset is None or e.csize < 6:
         return e.method != 0  # a compressed storage record is not what torch writes: scan it
@@ -2279,7 +2338,8 @@ def _member_name_checks(e: ZipEntry, acc: _Acc, where: str) -> None:
                 "torch's reader does not check", effect="suspicious")
     if e.encrypted and e.method == 0:
         acc.add("zip.encrypted-flag", "high", f"{where}: encryption flag on a stored member: zipfile asks for a "
-                "password, torch reads the bytes as they are (scanned as they are)", effect="suspicious")
+                "password, torch's reader refuses it ('unsupported encryption'); other readers ignore the flag "
+                "(scanned as they are)", effect="suspicious")
     elif e.encrypted:
         acc.add("zip.encrypted", "high", f"{where}: encrypted member cannot be scanned", effect="error")
 

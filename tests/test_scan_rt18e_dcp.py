@@ -186,18 +186,19 @@ def _dcp_metadata(slices: list[tuple[str, int, int]]) -> bytes:
 
 def _hidden_shard() -> tuple[bytes, int, int]:
     """Three archives; the second's raw storage record (never unpickled by torch, not judged
-    as an archive) holds a whole torch.save archive whose pickle runs code."""
+    as an archive) holds, after a first zero byte, a whole torch.save archive whose pickle runs
+    code (a record that IS a zip from its first byte is judged as one: red team 21e)."""
     evil = _item(0, _CALL)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
         z.writestr("archive/data.pkl", pickle.dumps({"x": 1}, protocol=2))
-        z.writestr("archive/data/0", evil)
+        z.writestr("archive/data/0", b"\0" + evil)
         z.writestr("archive/version", b"3\n")
     second = buf.getvalue()
     with zipfile.ZipFile(io.BytesIO(second)) as z:
         info = z.getinfo("archive/data/0")
     head = second[info.header_offset:info.header_offset + 30]
-    inner = info.header_offset + 30 + int.from_bytes(head[26:28], "little") + int.from_bytes(head[28:30], "little")
+    inner = info.header_offset + 31 + int.from_bytes(head[26:28], "little") + int.from_bytes(head[28:30], "little")
     assert second[inner:inner + len(evil)] == evil
     first = _item(1)
     return first + second + _item(2), len(first) + inner, len(evil)

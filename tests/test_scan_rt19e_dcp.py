@@ -84,11 +84,12 @@ def _item(i: int) -> bytes:
 
 
 def _shard() -> tuple[bytes, list[tuple[int, int]], int]:
-    """Two benign archives; the second's raw storage record holds a protocol-0 pickle that runs
-    code (inert as tensor bytes, run by torch.load of a slice that starts there). Returns the
+    """Two benign archives; the second's raw storage record holds, after 8 zero bytes, a
+    protocol-0 pickle that runs code (inert as tensor bytes — torch.load of the record itself
+    raises at its first byte —, run by torch.load of a slice that starts there). Returns the
     shard, its archives' (offset, length) and the offset of the pickle."""
     first = _item(0)
-    second = _archive({"archive/data.pkl": pickle.dumps({"x": 1}, protocol=2), "archive/data/0": _CALL,
+    second = _archive({"archive/data.pkl": pickle.dumps({"x": 1}, protocol=2), "archive/data/0": b"\0" * 8 + _CALL,
                        "archive/version": b"3\n"})
     return first + second, [(0, len(first)), (len(first), len(second))], len(first) + second.index(_CALL)
 
@@ -334,7 +335,9 @@ def test_pt2_config_of_no_program_is_not_applied() -> None:
 
 
 def test_pt2_raw_weights_of_a_program_stay_raw() -> None:
-    data = _pt2({"models/model.json": _PROGRAM, "data/weights/weight_0": _CALL,
+    # tensor bytes that hold a pickle past their first byte: torch.load of them would raise at
+    # once (a pickle AT the first byte is judged whatever the config says: red team 21e)
+    data = _pt2({"models/model.json": _PROGRAM, "data/weights/weight_0": b"\0" + _CALL,
                  "data/weights/model_weights_config.json": _cfg("weight_0"),
                  "data/sample_inputs/model.pt": _archive({"a/data.pkl": pickle.dumps(((), {}), protocol=2)}),
                  "data/constants/model_constants_config.json": b'{"config": {}}'})

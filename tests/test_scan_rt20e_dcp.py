@@ -200,8 +200,10 @@ def test_pt2_record_is_raw_only_if_every_config_copy_says_so(configs: list[tuple
 
 
 def test_pt2_single_raw_config_still_skips_the_record() -> None:
-    # the control: one config, raw: the record is tensor bytes torch views, never unpickled
-    res = scan_bytes(_pt2([("model_weights_config.json", _wcfg(False))], _EVIL), "m.pt2")
+    # the control: one config, raw: the record is tensor bytes torch views, never unpickled (an
+    # archive after a first zero byte: torch.load of the record would not read it as a zip either;
+    # a record that IS a zip or a pickle is judged whatever the config: red team 21e)
+    res = scan_bytes(_pt2([("model_weights_config.json", _wcfg(False))], b"\0" + _EVIL), "m.pt2")
     assert res.verdict == "suspicious" and "zip.duplicate-name" not in _ids(res)
 
 
