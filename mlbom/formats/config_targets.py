@@ -511,9 +511,13 @@ def _logging_finding(cls: str, handler: object, res: _Resolver) -> tuple[Severit
     appends every record, shaped by the config's own formatter (literal text allowed), to its
     ``filename`` — a file write at load whose path and content the config chooses (red team 21b-6):
     ``info`` where every reading of the path (:func:`_log_path_outside`) stays in the run folder
-    (relative without ``..``, Hydra's run directory), else ``unsafe`` (absolute, ``~``, a drive, ``..``,
-    or a part not known statically: an environment variable, a node or resolver mlbom does not
-    resolve — the rule for I/O callables in pickles); a network handler sends every record to the
+    (relative without ``..``, Hydra's run directory; a part not known statically after a known
+    relative start, e.g. lightning-hydra-template's ``${hydra.runtime.output_dir}/${task_name}.log``,
+    counts as inside), ``medium`` where the path STARTS with a part not known statically (an
+    environment variable, a node or resolver mlbom does not resolve: ``${paths.log_dir}/x.log``,
+    ``${oc.env:PROJECT_ROOT}/x.log`` — common in templates, where it depends on the environment),
+    else ``unsafe`` (a literal absolute, ``~``, drive or ``..`` path — the rule for I/O callables in
+    pickles); a network handler sends every record to the
     ``host``/``address``/``mailhost`` the config names (``medium``); any other (a stream, a
     formatter) nothing to report."""
     last = cls.rsplit(".", 1)[-1]
@@ -522,6 +526,9 @@ def _logging_finding(cls: str, handler: object, res: _Resolver) -> tuple[Severit
         shown = repr(name[:200]) if isinstance(name, str) else "(not a literal)"
         if isinstance(name, str):
             why = _log_path_outside(name, res)
+            if why == _UNKNOWN_ROOT:
+                return ("medium", f"logging dictConfig handler {cls} appends log records to {shown}, whose start is "
+                        f"not known statically ({why}): where it writes depends on the environment it runs in", None)
             if why is not None:
                 return ("high", f"logging dictConfig handler {cls} appends log records (their text shaped by the "
                         f"config's formatter) to a file outside the run folder: {shown} ({why}); "
@@ -546,6 +553,13 @@ _HYDRA_SET = {"runtime.output_dir": (("run", "dir"), ("sweep", "dir"), ("sweep",
 _NOW = re.compile(r"\$\{\s*now\s*:([^{}$\\'\"]*)\}")  # strftime: its codes give no "/", its other text stays
 
 
+# an interpolation of an environment variable naming an absolute folder outside any run folder
+_HOME_ENV = re.compile(r"\s*\$\{\s*(?:oc\.)?env\s*:\s*[\x27\x22]?(?:HOME|USERPROFILE|APPDATA|LOCALAPPDATA|"
+                       r"TMPDIR|TEMP|TMP|XDG_[A-Z_]+)\b")
+_UNKNOWN_ROOT = ("a start not known statically (an environment variable, a node or a resolver's result "
+                 "mlbom does not resolve)")
+
+
 def _log_path_outside(name: str, res: _Resolver, depth: int = 0) -> str | None:
     """Why a log file path may lie outside the run folder (absolute, ``~``, a drive, ``..``, or a part
     not known statically), or None: every reading of it stays inside. Hydra's run-time nodes are
@@ -565,6 +579,8 @@ def _log_path_outside(name: str, res: _Resolver, depth: int = 0) -> str | None:
             if why is not None:
                 return f"hydra.{'.'.join(sub)} set in the config: {why}"
     text = _HYDRA_RUNTIME.sub("run", text)
+    if _HOME_ENV.match(text):
+        return "it starts at a folder the environment names that is never the run folder (the user's home, temp)"
     got = res.value(text, None, 0) if "${" in text else text
     if isinstance(got, str):
         ways = [got]
@@ -573,9 +589,9 @@ def _log_path_outside(name: str, res: _Resolver, depth: int = 0) -> str | None:
         if not whole:
             return "more readings than mlbom follows"
     for way in ways:
-        if _U in way:
-            return "a part not known statically (an environment variable, a node or a resolver's result)"
-        if _OUTSIDE.search(way.strip()):
+        if way.strip().startswith(_U):
+            return _UNKNOWN_ROOT
+        if _OUTSIDE.search(way.strip().replace(_U, "x")):
             return f"it reads {way[:200]!r}: absolute, home-relative or climbing out with '..'"
     return None
 

@@ -195,12 +195,27 @@ HANDLER = ("hydra:\n  job_logging:\n    formatters:\n      f:\n        format: '
 
 
 @pytest.mark.parametrize("path", ["${oc.env:HOME}/.bashrc", "/home/u/.bashrc", "~/.profile", "../../x.log",
-                                  "${oc.env:LOGDIR,logs}/x.log", "${paths.nowhere}/x.log", "${hydra:runtime.cwd}/../x"])
+                                  "${env:XDG_CONFIG_HOME}/autostart/x.desktop", "${hydra:runtime.cwd}/../x"])
 @pytest.mark.parametrize("cls", ["logging.FileHandler", "logging.handlers.RotatingFileHandler",
                                  "logging.handlers.TimedRotatingFileHandler", "logging.handlers.WatchedFileHandler"])
 def test_21b6_a_file_handler_outside_the_run_folder_is_unsafe(path: str, cls: str) -> None:
     verdict, found = _scan(HANDLER.format(cls=cls, path=path), "config.yaml")
     assert verdict == "unsafe" and ("config.logging", "high") in found, found
+
+
+@pytest.mark.parametrize("path", ["${oc.env:LOGDIR,logs}/x.log", "${paths.log_dir}/x.log"])
+def test_21b6_a_log_path_starting_with_an_unknown_part_is_medium(path: str) -> None:
+    """lightning-hydra-template style (``${paths.log_dir}`` set in another file of the config group,
+    or a project root from the environment): where it writes depends on the environment, not on
+    the file alone — medium, no verdict change (a literal path outside is unsafe, above)."""
+    verdict, found = _scan(HANDLER.format(cls="logging.FileHandler", path=path), "config.yaml")
+    assert verdict == "safe" and ("config.logging", "medium") in found, found
+
+
+@pytest.mark.parametrize("path", ["${hydra.runtime.output_dir}/${task_name}.log"])
+def test_21b6_an_unknown_part_after_the_run_folder_stays_info(path: str) -> None:
+    verdict, found = _scan(HANDLER.format(cls="logging.FileHandler", path=path), "config.yaml")
+    assert verdict == "safe" and ("config.logging", "info") in found, found
 
 
 @pytest.mark.parametrize("path", ["train.log", "logs/train.log", "${hydra.runtime.output_dir}/${hydra.job.name}.log",
