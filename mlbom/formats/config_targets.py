@@ -172,7 +172,8 @@ class Targets:
     collections: bool = False  # a YAML reading met a mapping or sequence (the text is no single scalar)
     _callables: list[str] = field(default_factory=list)  # deny-listed plain strings (jsonargparse, get_method)
     # Python logging ``dictConfig`` handlers/formatters of the standard library: (severity, message) (20b-4)
-    logging: list[tuple[Severity, str]] = field(default_factory=list)
+    # (and, 21b-6, the verdict a file handler writing outside the run folder brings: ``unsafe``; else None)
+    logging: list[tuple[Severity, str, Verdict | None]] = field(default_factory=list)
     # deny-listed stdlib logging classes under a ``class`` key: (value, its place, document), settled by
     # :meth:`_settle_logging` (a dictConfig's: logging; anywhere else: a callable)
     _log_pending: list[tuple[str, _Place | object, int]] = field(default_factory=list)
@@ -305,6 +306,8 @@ class Targets:
         non-``str`` type again: :meth:`_nested`)."""
         if "${" in text:
             self._calls(text)
+        elif (m := _LOG_CONVERTED.match(text)) is not None:  # (red team 21b-1)
+            self._log_reference(m.group(1), m.group(2), place)
         elif _DOTTED.fullmatch(text.strip()) and _why_dangerous(text) is not None:  # (any length: both linear, 19b-4)
             if (text.strip() in _logging_classes() and isinstance(place, tuple) and place[1] == "class"
                     and len(self._log_pending) < MAX_PENDING):
@@ -312,6 +315,27 @@ class Targets:
             else:
                 self._once("_callables", text.strip())
         self._nested(text)
+
+    def _log_reference(self, prefix: str, rest: str, place: _Place | object) -> None:
+        """A value ``logging.config.dictConfig`` converts (``BaseConfigurator.convert``, red team 21b-1):
+        ``ext://NAME`` imports NAME (``resolve``) and puts the object there — a ``()`` factory or a
+        ``class`` is then called with the mapping's other keys, a ``filters`` entry on every record —
+        so NAME is judged as a bare dotted path would be (deny-listed: ``unsafe``), but for the
+        standard streams (no callable: ``stream: ext://sys.stdout`` is everyday logging). ``cfg://PATH``
+        puts another node of the logging config there: the node is judged where it stands (any
+        denied path in it already is); under ``()``/``class`` the callable it names is not known here:
+        computed (``suspicious``)."""
+        key = place[1] if isinstance(place, tuple) else None
+        if prefix == "ext":
+            name = rest.strip()
+            if name in _STREAMS:
+                return
+            if not _DOTTED.fullmatch(name) and key in ("()", "class"):
+                self.odd(f"{('ext://' + rest)[:200]!r} (a dictConfig factory that is no dotted path)")
+            elif _DOTTED.fullmatch(name) and _why_dangerous(name) is not None:
+                self._once("_callables", name)
+        elif key in ("()", "class"):
+            self.odd(f"{('cfg://' + rest)[:200]!r} (a dictConfig factory taken from another node of the config)")
 
     def _readings(self, text: str) -> None:
         """What an interpolated value can resolve to (red team 20b-3, :func:`readings`): a reading that
@@ -454,6 +478,10 @@ class Targets:
 
 _Place = tuple["_Place", str] | None  # a linked path: (the parent's place, the last key); None: the root
 _UNKNOWN = object()  # a place under a key that is no scalar
+# a string logging.config.dictConfig converts (``BaseConfigurator.CONVERT_PATTERN`` with its two
+# ``value_converters``: the prefix is exactly ``ext`` or ``cfg``, the suffix the rest of the line)
+_LOG_CONVERTED = re.compile(r"(ext|cfg)://([^\n]*)\n?\Z")
+_STREAMS = frozenset({"sys.stdout", "sys.stderr", "sys.stdin", "sys.__stdout__", "sys.__stderr__", "sys.__stdin__"})
 
 
 @lru_cache(maxsize=1)
@@ -478,24 +506,93 @@ _FILE_HANDLERS = frozenset({"FileHandler", "WatchedFileHandler", "RotatingFileHa
 _OUTSIDE = re.compile(r"^(?:[/\\~]|[A-Za-z]:)|(?:^|[/\\])\.\.(?:[/\\]|$)")
 
 
-def _logging_finding(cls: str, handler: object, res: _Resolver) -> tuple[Severity, str] | None:
+def _logging_finding(cls: str, handler: object, res: _Resolver) -> tuple[Severity, str, Verdict | None] | None:
     """What a dictConfig's standard-library handler does beyond the process (20b-4): a file handler
-    writes its ``filename`` (``info``; ``medium`` outside the run folder: absolute, ``~`` or ``..``); a
-    network handler sends every record to the ``host``/``address``/``mailhost`` the config names
-    (``medium``); any other (a stream, a formatter) nothing to report."""
+    appends every record, shaped by the config's own formatter (literal text allowed), to its
+    ``filename`` — a file write at load whose path and content the config chooses (red team 21b-6):
+    ``info`` where every reading of the path (:func:`_log_path_outside`) stays in the run folder
+    (relative without ``..``, Hydra's run directory; a part not known statically after a known
+    relative start, e.g. lightning-hydra-template's ``${hydra.runtime.output_dir}/${task_name}.log``,
+    counts as inside), ``medium`` where the path STARTS with a part not known statically (an
+    environment variable, a node or resolver mlbom does not resolve: ``${paths.log_dir}/x.log``,
+    ``${oc.env:PROJECT_ROOT}/x.log`` — common in templates, where it depends on the environment),
+    else ``unsafe`` (a literal absolute, ``~``, drive or ``..`` path — the rule for I/O callables in
+    pickles); a network handler sends every record to the
+    ``host``/``address``/``mailhost`` the config names (``medium``); any other (a stream, a
+    formatter) nothing to report."""
     last = cls.rsplit(".", 1)[-1]
     if last in _FILE_HANDLERS:
         name = res._text(res.child(handler, "filename"))
         shown = repr(name[:200]) if isinstance(name, str) else "(not a literal)"
-        if isinstance(name, str) and _OUTSIDE.search(name):
-            return ("medium", f"logging dictConfig handler {cls} writes its log file outside the run folder: "
-                    f"{shown} (logging.config.dictConfig opens it when the config is applied)")
-        return ("info", f"logging dictConfig handler {cls} writes its log file {shown}")
+        if isinstance(name, str):
+            why = _log_path_outside(name, res)
+            if why == _UNKNOWN_ROOT:
+                return ("medium", f"logging dictConfig handler {cls} appends log records to {shown}, whose start is "
+                        f"not known statically ({why}): where it writes depends on the environment it runs in", None)
+            if why is not None:
+                return ("high", f"logging dictConfig handler {cls} appends log records (their text shaped by the "
+                        f"config's formatter) to a file outside the run folder: {shown} ({why}); "
+                        "logging.config.dictConfig opens it when the config is applied", "unsafe")
+        return ("info", f"logging dictConfig handler {cls} writes its log file {shown}", None)
     if last in _NETWORK_HANDLERS:
         dest = [f"{k}={v[:100]!r}" for k in ("host", "port", "address", "mailhost", "url", "toaddrs")
                 if isinstance(v := res._text(res.child(handler, k)), str)]
         return ("medium", f"logging dictConfig handler {cls} sends log records over the network"
-                f"{': ' + ', '.join(dest) if dest else ''}")
+                f"{': ' + ', '.join(dest) if dest else ''}", None)
+    return None
+
+
+# Hydra's run-time nodes a log path may name (``hydra.runtime.output_dir`` is the run or sweep directory,
+# ``runtime.cwd`` the directory the app started in): the config's own ``hydra.run.dir``/``hydra.sweep.dir``/
+# ``hydra.sweep.subdir``/``hydra.job.name`` where it sets them (judged as paths too), else Hydra's (relative)
+_HYDRA_RUNTIME = re.compile(r"\$\{\s*hydra\s*[.:]\s*(runtime\.output_dir|runtime\.cwd|run\.dir|sweep\.dir|"
+                            r"sweep\.subdir|job\.name|job\.id|job\.num|job\.override_dirname)\s*\}")
+_HYDRA_SET = {"runtime.output_dir": (("run", "dir"), ("sweep", "dir"), ("sweep", "subdir")),
+              "run.dir": (("run", "dir"),), "sweep.dir": (("sweep", "dir"),), "sweep.subdir": (("sweep", "subdir"),),
+              "job.name": (("job", "name"),)}
+_NOW = re.compile(r"\$\{\s*now\s*:([^{}$\\'\"]*)\}")  # strftime: its codes give no "/", its other text stays
+
+
+# an interpolation of an environment variable naming an absolute folder outside any run folder
+_HOME_ENV = re.compile(r"\s*\$\{\s*(?:oc\.)?env\s*:\s*[\x27\x22]?(?:HOME|USERPROFILE|APPDATA|LOCALAPPDATA|"
+                       r"TMPDIR|TEMP|TMP|XDG_[A-Z_]+)\b")
+_UNKNOWN_ROOT = ("a start not known statically (an environment variable, a node or a resolver's result "
+                 "mlbom does not resolve)")
+
+
+def _log_path_outside(name: str, res: _Resolver, depth: int = 0) -> str | None:
+    """Why a log file path may lie outside the run folder (absolute, ``~``, a drive, ``..``, or a part
+    not known statically), or None: every reading of it stays inside. Hydra's run-time nodes are
+    the run folder (those the document sets are judged as paths too); ``${now:…}`` is its format
+    with the codes taken out; other node interpolations are resolved in the document; the rest is
+    read with :func:`readings` (an environment variable or a resolver's result: not known)."""
+    if depth > 4:
+        return "nested too deep to resolve"
+    text = _NOW.sub(lambda m: re.sub(r"%.", "0", m.group(1)), name)
+    for m in _HYDRA_RUNTIME.finditer(text):
+        for sub in _HYDRA_SET.get(m.group(1), ()):
+            node = res.node(("hydra", *sub))
+            if node is None:
+                continue
+            got = res._text(node)
+            why = _log_path_outside(got, res, depth + 1) if isinstance(got, str) else "not a literal"
+            if why is not None:
+                return f"hydra.{'.'.join(sub)} set in the config: {why}"
+    text = _HYDRA_RUNTIME.sub("run", text)
+    if _HOME_ENV.match(text):
+        return "it starts at a folder the environment names that is never the run folder (the user's home, temp)"
+    got = res.value(text, None, 0) if "${" in text else text
+    if isinstance(got, str):
+        ways = [got]
+    else:
+        ways, whole = readings(text)
+        if not whole:
+            return "more readings than mlbom follows"
+    for way in ways:
+        if way.strip().startswith(_U):
+            return _UNKNOWN_ROOT
+        if _OUTSIDE.search(way.strip().replace(_U, "x")):
+            return f"it reads {way[:200]!r}: absolute, home-relative or climbing out with '..'"
     return None
 
 
@@ -655,8 +752,8 @@ def _arg_readings(raw: str, depth: int) -> tuple[list[str], bool]:
 def _call_readings(inner: str, depth: int) -> tuple[list[str], bool]:
     """The strings one interpolation's body (between ``${`` and ``}``) can resolve to: ``oc.select``/
     ``oc.env``/``env`` their default argument (returned as it is: the key or variable missing) or the
-    unknown node or variable; ``oc.decode`` its argument decoded (a string stays the string) or
-    unknown; a node interpolation, ``oc.deprecated`` and any other resolver: unknown."""
+    unknown node or variable; ``oc.decode`` its argument decoded — parsed again as an OmegaConf
+    element (:func:`_decoded`) — or unknown; a node interpolation, ``oc.deprecated`` and any other resolver: unknown."""
     colon = -1
     level = 0
     for k, c in enumerate(inner):
@@ -675,9 +772,29 @@ def _call_readings(inner: str, depth: int) -> tuple[list[str], bool]:
     picked = args[1:2] if name in ("oc.select", "oc.env", "env") else args[:1] if name == "oc.decode" else []
     for raw in picked:
         got, ok = _arg_readings(raw, depth)
+        if name == "oc.decode":  # (it parses its string again as an OmegaConf element — ``singleElement``
+            got, ok = _decoded(got, ok, depth)  # in value mode: quotes removed a second time, red team 21b-5)
         out.extend(got)
         whole = whole and ok
     return out, whole
+
+
+def _decoded(got: list[str], ok: bool, depth: int) -> tuple[list[str], bool]:
+    """The readings of ``oc.decode``'s argument (each a string OmegaConf's grammar parses again:
+    ``omegaconf.resolvers.oc.decode`` — a quoted string unquoted, a bare one's value-mode escapes
+    undone and ends stripped, interpolations in it read): each reading read as an argument again
+    (one not fully known stays as it is), at most :data:`MAX_READINGS`."""
+    out: list[str] = []
+    for g in got:
+        if len(out) >= MAX_READINGS:
+            return out, False
+        if _U in g or depth >= MAX_READING_DEPTH:
+            out.append(g)
+            continue
+        again, more = _arg_readings(g, depth + 1)
+        out.extend(again)
+        ok = ok and more
+    return out[:MAX_READINGS], ok and len(out) <= MAX_READINGS
 
 
 def readings(text: str, depth: int = 0) -> tuple[list[str], bool]:
@@ -1241,7 +1358,9 @@ _JSONNET_FEATURES = (  # (a substring it needs, the feature): the regex runs onl
     ("]", re.compile(r"[{,][ \t\r\n]*\[[^\]\n]{1,400}\][ \t]*\+?:{1,3}")),
     ("::", re.compile(r"[\w\x27\x22\]][ \t]*:::?[ \t\r\n]")),
     ("+:", re.compile(r"[\w\x27\x22\]][ \t]*\+:{1,3}[ \t\r\n]")),
-    ("\\", re.compile(r"'(?:[^'\\\n]|\\.)*\\(?:[^'\\\n]|\\.)*'")),
+    # (a single-quoted string with an escape; read loosely — from a quote to its line's first backslash, then
+    # any later quote on the line — so that no start is ever rescanned: red team 21b-7)
+    ("\\", re.compile(r"'[^'\\\n]*\\[^\n]*'")),
     ("function", re.compile(r"\bfunction[ \t]*\(")),
     ("self", re.compile(r"\bself[ \t]*\.")),
     ("super", re.compile(r"\bsuper[ \t]*\.")),
@@ -1260,20 +1379,21 @@ def _jsonnet_feature(text: str) -> str | None:
 # binding of jsonargparse runs): whitespace is space, tab, CR and LF; comments ``//``/``#`` to the line's
 # end and ``/* */``; quoted strings in either quote (spanning lines, ``\`` taking the next character);
 # verbatim strings ``@'…'``/``@"…"`` (a doubled quote is one); numbers; ASCII identifiers; the symbols
-# ``{}[],.();``; runs of operator characters, which stop before ``//``, ``/*`` and ``|||`` (a comment or
+# ``{}[],.();``; ``$`` (a token of its own, a value like an identifier: red team 21b-2); runs of
+# operator characters, which stop before ``//``, ``/*`` and ``|||`` (a comment or
 # a text block starts there); text blocks (:func:`_text_block`). Any other character (a backtick, ``?``,
 # a non-ASCII letter outside a string or comment) and an unterminated string, comment or text block is
 # a lexical error: Jsonnet refuses the text before it evaluates anything (red team 20b-2)
 _JSONNET_TOKEN = re.compile(r"""
     (?P<ws>[ \t\r\n]+)
-  | (?P<comment>//[^\n]*|\#[^\n]*|/\*.*?\*/)
+  | (?P<comment>//[^\n]*|\#[^\n]*|/\*(?:.*?\*/|.*))
   | (?P<block>\|\|\|)
   | (?P<verbatim>@'(?:[^']|'')*'|@"(?:[^"]|"")*")
-  | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+  | (?P<string>"[^"\\]*(?:\\.[^"\\]*)*"|'[^'\\]*(?:\\.[^'\\]*)*')
   | (?P<number>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)
-  | (?P<id>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<id>[A-Za-z_][A-Za-z0-9_]*|\$)
   | (?P<symbol>[{}\[\](),.;])
-  | (?P<op>(?:(?!//|/\*|\|\|\|)[!$:~+\-&|^=<>*/%])+)
+  | (?P<op>(?:(?!//|/\*|\|\|\|)[!:~+\-&|^=<>*/%])+)
 """, re.X | re.S)
 
 
@@ -1317,24 +1437,24 @@ def _jsonnet_lex(text: str) -> tuple[list[tuple[str, str, int]] | None, str]:
     out: list[tuple[str, str, int]] = []
     append = out.append
     pos, n = (1 if text.startswith("\ufeff") else 0), len(text)
-    while pos < n:
-        for m in _JSONNET_TOKEN.finditer(text, pos):
-            if m.start() != pos:  # a character no token starts with
-                return None, f"{text[pos]!r} at character {pos}"
-            kind = m.lastgroup
-            if kind == "block":
-                end = _text_block(text, m.end())
-                if end is None:
-                    return None, f"a malformed text block at character {pos}"
-                append(("block", text[pos:end], end))
-                pos = end
-                break  # (the block's text is no token: lexing goes on after it)
-            if kind != "ws":
-                append((kind or "", m.group(), m.end()))
-            pos = m.end()
-        else:
-            if pos < n:
-                return None, f"{text[pos]!r} at character {pos}"
+    match = _JSONNET_TOKEN.match
+    while pos < n:  # (one anchored match per token: a position no token starts at ends the lexing, so no
+        m = match(text, pos)  # failed scan is ever repeated from a later position — red team 21b-4/21b-7)
+        if m is None:  # a character no token starts with (an unterminated string too)
+            return None, f"{text[pos]!r} at character {pos}"
+        kind = m.lastgroup
+        if kind == "block":
+            end = _text_block(text, m.end())
+            if end is None:
+                return None, f"a malformed text block at character {pos}"
+            append(("block", text[pos:end], end))
+            pos = end
+            continue  # (the block's text is no token: lexing goes on after it)
+        if kind == "comment" and m.group().startswith("/*") and (len(m.group()) < 4 or not m.group().endswith("*/")):
+            return None, f"an unterminated comment at character {pos}"
+        if kind != "ws":
+            append((kind or "", m.group(), m.end()))
+        pos = m.end()
     return out, ""
 
 
@@ -1349,7 +1469,7 @@ def _refused_unlexed(text: str) -> bool:
     backtick, ``?``, a backslash, a non-ASCII letter, an unterminated ``"``) — decided only where
     nothing else can hide text (no ``'``, ``@`` or ``|||`` left: a single-quoted string with an
     escape or across lines, a verbatim string, a text block); otherwise the lexer decides."""
-    code = _NOT_CODE.sub(" ", text[1:] if text.startswith("\ufeff") else text)
+    code = _NOT_CODE.sub(_unterminated, text[1:] if text.startswith("\ufeff") else text)
     return "'" not in code and "@" not in code and "|||" not in code and _NO_TOKEN.search(code) is not None
 
 
@@ -1404,7 +1524,7 @@ def _jsonnet_computes(text: str) -> str | None:
 
 
 # what may precede a Jsonnet config's first token: whitespace (a BOM too), comments
-_JSONNET_LEAD = re.compile(r"(?:[\ufeff \t\r\n]|(?://|#)[^\n]*|/\*.*?\*/)*", re.S)
+_JSONNET_LEAD = re.compile(r"(?:[\ufeff \t\r\n]|(?://|#)[^\n]*|/\*(?:.*?\*/|.*))*", re.S)
 _JSONNET_OPENING = re.compile(r"[{\[(]|(?:local|importstr|importbin|import)\b")
 
 
@@ -1431,7 +1551,8 @@ def jsonnet_like(text: str, name: str = "") -> bool:
 # (a ``.`` outside a number), a computed field name's ``]:``, an index or slice (a ``[`` after a value:
 # 20b-5), a verbatim string (``@``), a text block (``|||``), an escaped single-quoted string (``'``,
 # ``\\``) — or a keyword (:data:`_KEYWORDS`); a text with none of them is data
-_NOT_CODE = re.compile(r"""\"[^"\\]*(?:\\.[^"\\]*)*"|'[^'\\\n]*'|//[^\n]*|\#[^\n]*|/\*.*?\*/""", re.S)
+_NOT_CODE = re.compile(r"""\"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)|'[^'\\\n]*'|//[^\n]*|\#[^\n]*|/\*(?:.*?\*/|.*)""",
+                       re.S)
 _CODE_CHARS = re.compile(r"[+*/%<>=!&|^~$();?@'\\]|::|\][ \t\r\n]*\+?:|[\w\]})][ \t\r\n]*\[")
 _CODE_DOT_DASH = re.compile(r"-(?![\d.])|\.(?<!\d\.)|\.(?!\d)")
 _CODE_WORD = re.compile(r"[A-Za-z_]\w*")
@@ -1439,6 +1560,25 @@ _CODE_WORD = re.compile(r"[A-Za-z_]\w*")
 
 def _blank(m: re.Match[str]) -> str:
     return " " if m.group(0)[0] in "/#" else "s"
+
+
+def _unterminated(m: re.Match[str]) -> str:
+    """:func:`_blank`, but an unterminated double-quoted string or block comment (:data:`_NOT_CODE`
+    consumes the rest of the text with it, red team 21b-4) leaves a ``"``: a lexical error."""
+    got = m.group(0)
+    if got[0] == '"' and (len(got) < 2 or not got.endswith('"') or _escaped_end(got)):
+        return '"'
+    if got.startswith("/*") and (len(got) < 4 or not got.endswith("*/")):
+        return '"'
+    return _blank(m)
+
+
+def _escaped_end(got: str) -> bool:
+    """Whether the last character of a matched string is escaped (an odd run of backslashes before it)."""
+    k = len(got) - 1
+    while k > 0 and got[k - 1] == "\\":
+        k -= 1
+    return (len(got) - 1 - k) % 2 == 1
 
 
 def _code_hint(text: str) -> str | None:
@@ -1509,15 +1649,18 @@ def _bad_index(code: list[tuple[str, str, int]]) -> bool:
     """Whether an index or slice (a ``[`` after a value) holds a ``,`` outside inner brackets: Jsonnet's
     grammar has none there (``"unexpected: "," while parsing slice"``), so a JSON-lines file of arrays
     (``[1, 2]\n[3, 4]``, one index of the other to Jsonnet) is refused, not evaluated."""
-    stack: list[tuple[str, bool]] = []  # (bracket, an index's)
+    stack: list[tuple[str, bool]] = []  # (bracket, an index's — for a "(": a function's parameter list)
     prev = ("", "")
     for kind, tok, _end in code:
         if kind == "symbol" and tok in "{[(":
             ends_value = (prev[0] in ("string", "verbatim", "block", "number") or prev[1] in ("]", "}", ")", "$")
                           or (prev[0] == "id" and prev[1] not in _BEFORE_EXPRESSION))
-            stack.append((tok, tok == "[" and ends_value))
+            stack.append((tok, (tok == "[" and ends_value) or (tok == "(" and prev[1] == "function")))
         elif kind == "symbol" and tok in "}])" and stack:
-            stack.pop()
+            opened = stack.pop()
+            if tok == ")" and opened[1]:  # (the body of ``function(…)`` follows: an expression, red team 21b-3)
+                prev = ("params", "")
+                continue
         elif kind == "symbol" and tok == "," and stack and stack[-1][1]:
             return True
         prev = (kind, tok)
@@ -1559,14 +1702,14 @@ def _jsonnet_program(text: str) -> str | None:
             or any(t[1] == "." and (i == 0 or code[i - 1][0] == "op" or code[i - 1][1] in "{[(,;")
                    for i, t in enumerate(code))):  # (a field access after no value: a parse error)
         return None
-    what = _escaped_code(text) or _code_feature(code)
+    what = _escaped_code(code) or _code_feature(code)
     if what is not None and _free_variable(code) is not None:
         return None
     return what
 
 
 _KEYWORDS = frozenset({"local", "import", "importstr", "importbin", "function", "self", "super", "if", "for",
-                       "assert", "error", "std"})
+                       "assert", "error", "std", "$"})
 
 
 def _code_feature(code: list[tuple[str, str, int]]) -> str | None:
@@ -1595,7 +1738,8 @@ def _code_feature(code: list[tuple[str, str, int]]) -> str | None:
 
 # Jsonnet's keywords (the language reference) and the one predefined variable: never a free variable
 _JSONNET_WORDS = frozenset({"assert", "else", "error", "false", "for", "function", "if", "import", "importstr",
-                            "importbin", "in", "local", "null", "tailstrict", "then", "self", "super", "true", "std"})
+                            "importbin", "in", "local", "null", "tailstrict", "then", "self", "super", "true", "std",
+                            "$"})
 
 
 def _free_variable(code: list[tuple[str, str, int]]) -> str | None:
@@ -1630,20 +1774,20 @@ def _free_variable(code: list[tuple[str, str, int]]) -> str | None:
     return None
 
 
-_SINGLE_ESCAPED = re.compile(r"'((?:[^'\\\n]|\\.)*\\(?:[^'\\\n]|\\.)*)'")
-
-
-def _escaped_code(text: str) -> str | None:
+def _escaped_code(code: list[tuple[str, str, int]]) -> str | None:
     """A single-quoted string with an escape that Jsonnet decodes (as JSON escapes) into text naming
     code (:func:`may_name_targets`) — YAML keeps the backslash, so its reading of a mapping holds
-    another key than Jsonnet's (``{'class\\u005fpath': …}``) — described, or None."""
-    for m in _SINGLE_ESCAPED.finditer(text):
+    another key than Jsonnet's (``{'class\\u005fpath': …}``) — described, or None. Read from the
+    lexed string tokens (no regex over the text: red team 21b-7)."""
+    for kind, tok, _end in code:
+        if kind != "string" or tok[0] != "'" or "\\" not in tok:
+            continue
         try:
-            decoded = json.loads('"' + m.group(1).replace("\\'", "'").replace('"', '\\"') + '"')
+            decoded = json.loads('"' + tok[1:-1].replace("\\'", "'").replace('"', '\\"') + '"')
         except ValueError:
             continue
         if isinstance(decoded, str) and may_name_targets(decoded):
-            return f"{m.group(0)[:60]!r}, which Jsonnet decodes to {decoded[:60]!r}"
+            return f"{tok[:60]!r}, which Jsonnet decodes to {decoded[:60]!r}"
     return None
 
 
@@ -2005,9 +2149,10 @@ def may_name_targets(text: str) -> bool:
     jsonargparse parses again): a code key of :data:`_CODE_WORDS` spelled, an escape that may spell
     one (a backslash with a double quote: YAML's and TOML's escaping strings), an interpolation, or a
     dotted word the deny list denies (a plain dotted string a ``Callable`` argument imports: 18b-1,
-    :func:`names_denied`). Any text it says False for holds none of them; linear."""
+    :func:`names_denied`), or a dictConfig ``cfg://`` reference (21b-1: a factory taken from another node).
+    Any text it says False for holds none of them; linear."""
     return (("\\" in text and '"' in text) or "${" in text or any(k in text for k in _CODE_WORDS)
-            or names_denied(text))
+            or "cfg://" in text or names_denied(text))
 
 
 def string_names_code(value: str) -> bool:
@@ -2059,7 +2204,7 @@ def judge(targets: Targets) -> list[Judged]:
         out.append(Judged("code.remote", "high", "OmegaConf interpolation calls an application's resolver: "
                           f"{_shown([repr(r[:100]) for r in custom])}; whatever code the loading application "
                           "registered under that name runs with arguments from this file", "suspicious"))
-    out.extend(Judged("config.logging", sev, msg, None) for sev, msg in targets.logging)
+    out.extend(Judged("config.logging", sev, msg, effect) for sev, msg, effect in targets.logging)
     if targets.env:
         out.append(Judged("config.env-read", "info", "OmegaConf interpolation reads environment variables into "
                           f"the config: {_shown([repr(v) for v in targets.env])} (oc.env)", None))

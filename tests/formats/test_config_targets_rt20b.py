@@ -320,8 +320,9 @@ DICTCONFIG = "version: 1\nhandlers:\n  h:\n{body}root:\n  handlers: [h]\n"
 
 
 @pytest.mark.parametrize(("body", "verdict", "severity"), [
-    ("    class: logging.FileHandler\n    filename: /etc/cron.d/job\n", "safe", "medium"),
-    ("    class: logging.FileHandler\n    filename: ../../x.log\n", "safe", "medium"),
+    # (a file handler writing outside the run folder is a file write the config chooses: unsafe since 21b-6)
+    ("    class: logging.FileHandler\n    filename: /etc/cron.d/job\n", "unsafe", "high"),
+    ("    class: logging.FileHandler\n    filename: ../../x.log\n", "unsafe", "high"),
     ("    class: logging.handlers.SysLogHandler\n    address: [evil.example, 514]\n", "safe", "medium"),
     ("    class: logging.handlers.HTTPHandler\n    host: evil.example\n    url: /log\n", "safe", "medium"),
     ("    class: logging.StreamHandler\n", "safe", None),
