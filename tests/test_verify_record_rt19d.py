@@ -257,7 +257,7 @@ def test_19d5_genuine_venv_is_read_statically(tmp_path: Path) -> None:
     root = tmp_path / "env"
     _real_venv(root)
     interp = locate(root)
-    assert "never run" in interp.how and interp.cache_tag == sys.implementation.cache_tag and not interp.notes
+    assert "never run" in interp.how and interp.cache_tags == {sys.implementation.cache_tag} and not interp.notes
 
 
 # --- 19d-6: namespace portions -------------------------------------------------------------------

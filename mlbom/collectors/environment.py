@@ -1,10 +1,9 @@
 """Python environment collector: the installed distributions of a virtualenv, a site-packages
 folder or an interpreter, with their dependency graph.
 
-Read, never run: metadata is read from ``*.dist-info``/``*.egg-info`` as bytes. Given an
-interpreter file mlbom runs it once (the user asked), isolated and with ``-S`` so that no
-``.pth`` file or ``sitecustomize`` executes, only to ask for its stdlib path, its site folders
-and its PEP 508 marker environment. A venv folder's interpreter is never run (red team 20d:
+Read, never run: metadata is read from ``*.dist-info``/``*.egg-info`` as bytes. No
+interpreter is ever started (red team 21d-1/21d-2): an interpreter file is placed statically,
+as the venv it belongs to or the prefix getpath's landmark search finds for it. A venv folder's interpreter is never run (red team 20d:
 getpath has its own reading of ``pyvenv.cfg``, ``home`` and its landmarks, so no rule for
 "safe to run" held): its facts come from ``pyvenv.cfg`` and the folder layout (with
 ``site.venv``'s rules), where it takes its standard library is decided as getpath decides it,
@@ -18,7 +17,7 @@ import contextlib
 import json
 import os
 import re
-import subprocess
+import stat
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -53,68 +52,6 @@ from mlbom.model import (
 )
 from mlbom.properties import Prop
 from mlbom.versions import contains, marker_holds, parse_version
-
-_QUERY = r"""
-import json, os, platform, sys, site
-# site.venv() would process .pth files (code execution): apply its rules without calling it.
-# CPython 3.11 site.venv: the first of exe_dir/pyvenv.cfg, dirname(exe_dir)/pyvenv.cfg holds
-# the settings, but the prefix is always dirname(exe_dir); include-system-site-packages starts
-# as "true" (a cfg without the key gets the base site folders and the user site).
-prefixes = [sys.prefix]
-system = None
-exe_dir = os.path.dirname(os.path.abspath(sys.executable))
-for cand in (exe_dir, os.path.dirname(exe_dir)):
-    cfg = os.path.join(cand, "pyvenv.cfg")
-    if os.path.isfile(cfg):
-        system = "true"
-        with open(cfg, encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                if "=" in line:
-                    key, _, value = line.partition("=")
-                    if key.strip().lower() == "include-system-site-packages":
-                        system = value.strip().lower()
-        prefixes = [os.path.dirname(exe_dir)] + ([sys.prefix] if system == "true" else [])
-        break
-# With -S the venv is not applied (sys.prefix is the base), and a distribution's patched site.py
-# (Debian/Ubuntu: dist-packages unless sys.prefix differs from sys.base_prefix) would name the
-# wrong folders for the venv: list the venv's own site folders as stock site.venv() does.
-sp = []
-if prefixes[0] != sys.prefix:
-    import sysconfig
-    ver = "python%d.%d%s" % (sys.version_info[0], sys.version_info[1],
-                             "t" if sysconfig.get_config_var("Py_GIL_DISABLED") else "")
-    if os.sep == "/":
-        libdirs = [getattr(sys, "platlibdir", "lib")]
-        if libdirs[0] != "lib":
-            libdirs.append("lib")
-        sp += [os.path.join(prefixes[0], d, ver, "site-packages") for d in libdirs]
-    else:
-        sp += [prefixes[0], os.path.join(prefixes[0], "Lib", "site-packages")]
-    rest = prefixes[1:]
-else:
-    rest = prefixes
-try:
-    sp += site.getsitepackages(rest) if rest else []
-except Exception:
-    pass
-def fv(i):
-    v = "%d.%d.%d" % (i.major, i.minor, i.micro)
-    if i.releaselevel != "final":
-        v += i.releaselevel[0] + str(i.serial)
-    return v
-m = {"implementation_name": sys.implementation.name,
-     "implementation_version": fv(sys.implementation.version),
-     "os_name": os.name, "platform_machine": platform.machine(),
-     "platform_release": platform.release(), "platform_system": platform.system(),
-     "platform_version": platform.version(), "python_full_version": platform.python_version(),
-     "platform_python_implementation": platform.python_implementation(),
-     "python_version": ".".join(platform.python_version_tuple()[:2]),
-     "sys_platform": sys.platform}
-import importlib.util
-pyc = {"tag": sys.implementation.cache_tag, "magic": importlib.util.MAGIC_NUMBER.hex()}
-print(json.dumps({"path": sys.path, "site": sp, "prefix": prefixes[0], "markers": m, "pyc": pyc,
-                  "system_site": system == "true", "cfg": cfg if system is not None else None}))
-"""
 
 _URL_LABELS = {
     "homepage": "website",
@@ -152,11 +89,14 @@ class Interpreter:
     """The site folders the interpreter processes (``.pth`` files run there): named by a queried
     interpreter, found by layout otherwise. If none exists, the environment's packages could not
     be listed, which the BOM must say."""
-    cache_tag: str | None = None
-    """``sys.implementation.cache_tag`` (queried interpreters; derived from the markers otherwise)."""
+    cache_tags: frozenset[str] | None = None
+    """The ``sys.implementation.cache_tag`` values the environment's interpreter may have (every
+    Python version the layout, the interpreter names and ``pyvenv.cfg`` name: red team 21d-3, a
+    free-text field alone never narrows it); None: any (every ``*.pyc`` is looked at)."""
     magic: bytes | None = None
-    """The interpreter's pyc magic number (queried interpreters; a venv folder's when its Python
-    is mlbom's own minor version, see :func:`_own_pyc`)."""
+    """The interpreter's pyc magic number: mlbom's own when every source names mlbom's own minor
+    version (see :func:`_pyc_facts`), else None (pycs of mlbom's magic are compared, others are
+    unverified)."""
     notes: tuple[Finding, ...] = ()
     """What locating the environment found (``source`` an absolute path): a stdlib inside the
     environment or not fixed, interpreters that are not native or not verified, system and user
@@ -173,43 +113,6 @@ class _Dist:
     meta: pymeta.CoreMetadata | None
     ref: str = ""
     shadowed: bool = False
-
-
-def query_interpreter(exe: Path, *, timeout: float = 30.0) -> Interpreter:
-    """Ask an interpreter for its stdlib path, site folders and marker environment.
-
-    Runs ``exe -I -S -c <script>``: isolated from environment variables and user site, and
-    with the site module's automatic processing off, so nothing the environment installed runs.
-    """
-    try:
-        proc = subprocess.run(
-            [str(exe), "-I", "-S", "-c", _QUERY],
-            capture_output=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise InputError(exe, f"cannot run the interpreter: {exc}") from exc
-    if proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise InputError(exe, f"interpreter exited {proc.returncode}: {err[-1] if err else ''}")
-    try:
-        doc = json.loads(proc.stdout)
-        stdlib = [Path(p) for p in doc["path"] if isinstance(p, str) and p]
-        sites = [Path(p) for p in doc["site"] if isinstance(p, str)]
-        markers = {str(k): str(v) for k, v in doc["markers"].items()}
-        prefix = Path(doc["prefix"])
-        system_site = doc.get("system_site") is True
-        cfg = doc["cfg"] if isinstance(doc.get("cfg"), str) else None
-        pyc = doc.get("pyc") or {}
-        tag = pyc.get("tag") if isinstance(pyc.get("tag"), str) else None
-        magic = bytes.fromhex(pyc["magic"]) if isinstance(pyc.get("magic"), str) else None
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise InputError(exe, "interpreter gave an unexpected answer to the sys.path query") from exc
-    notes: list[Finding] = []
-    path = _unique(stdlib + _with_pth(sites, notes))
-    if system_site and cfg is not None:
-        notes.insert(0, _not_isolated(Path(cfg), [p for p in sites if not _under(p, prefix)]))
-    return Interpreter(root=prefix, path=path, markers=markers, how=f"queried {exe.name} (-I -S)", sites=tuple(sites),
-                       cache_tag=tag, magic=magic, notes=tuple(notes))
 
 
 def _unique(paths: list[Path]) -> list[Path]:
@@ -314,6 +217,13 @@ def _under(path: Path, root: Path) -> bool:
     except (OSError, ValueError):  # pragma: no cover - a path realpath cannot take
         return True
     return os.path.join(real, "").startswith(os.path.join(real_root, ""))
+
+
+def _lexically_under(path: str, root: Path) -> bool:
+    """Whether ``path`` (made absolute, links not followed) lies inside ``root`` as given or
+    resolved: a link inside a scanned checkout is the checkout's, wherever it leads today."""
+    here = os.path.join(os.path.abspath(path), "")
+    return any(here.startswith(os.path.join(r, "")) for r in (os.path.abspath(root), os.path.realpath(root)))
 
 
 def venv_cfg(root: Path) -> Path | None:
@@ -460,7 +370,7 @@ def _pth_beside(root: Path) -> list[str]:
     return found
 
 
-def _getpath_home(root: Path) -> tuple[str | None, Path | None, list[Finding]]:
+def _getpath_home(root: Path, project: Path | None = None) -> tuple[str | None, Path | None, list[Finding]]:
     """Where the interpreter of the environment folder ``root`` takes its standard library,
     decided statically as getpath decides it (red team 20d-1..4): the ``pyvenv.cfg`` it reads
     (:func:`_getpath_cfg`), its first ``home`` line (:func:`_cfg_homes`), the landmark search
@@ -469,7 +379,10 @@ def _getpath_home(root: Path) -> tuple[str | None, Path | None, list[Finding]]:
     the findings: a stdlib found inside the environment (also one in the environment's own
     prefix, which a venv never has) is high ``python.stdlib-in-environment``; a relative
     ``home`` (resolved against the working directory of whoever starts it), ``home`` lines or
-    files that disagree, a cfg not read whole are medium ``python.stdlib-unverified``."""
+    files that disagree, a cfg not read whole are medium ``python.stdlib-unverified``. ``project``:
+    the scanned project folder the environment was discovered in; a standard library found there
+    is high too (red team 21d-4: an absolute ``home`` naming a stdlib shipped in the checkout).
+    For ``--env FOLDER`` alone an absolute ``home`` outside the folder is taken as the base."""
     notes: list[Finding] = []
     cfg = _getpath_cfg(root)
     cfgs = [c for c in (root / "pyvenv.cfg", root / "bin" / "pyvenv.cfg", root / "Scripts" / "pyvenv.cfg") if c.exists()]
@@ -528,6 +441,17 @@ def _getpath_home(root: Path) -> tuple[str | None, Path | None, list[Finding]]:
                              "(encodings is imported even under -I -S), and no RECORD vouches for a standard "
                              "library; not verified")))
                 return home, None, notes
+            in_project = None if project is None or relative else (
+                _inside_stdlib(dirs, project) or next((d for d in dirs if _lexically_under(d, project)), None))
+            if in_project is not None and project is not None:
+                notes.append(Finding(
+                    id="python.stdlib-in-environment", severity="high", source=src,
+                    message=(f"pyvenv.cfg home {home!r}: the interpreter searches upward from it for its standard "
+                             f"library and finds PROJECT/{Path(os.path.relpath(in_project, project)).as_posix()}, "
+                             "inside the scanned project (or a link there), not a base "
+                             "installation: it loads it at every start (encodings is imported even under -I -S), and "
+                             "no RECORD vouches for a standard library; not verified")))
+                return home, None, notes
             if base is None and not relative:
                 base = Path(prefix)
     if relative:
@@ -539,14 +463,22 @@ def _getpath_home(root: Path) -> tuple[str | None, Path | None, list[Finding]]:
     return home, base, notes
 
 
-def _interpreter_findings(root: Path, home: str | None, src: Path) -> list[Finding]:
-    """What the environment's interpreters are (red team 20d-5), never run: every
+_MAX_INTERPRETER_BYTES = 512 << 20
+"""The largest interpreter file hashed to compare a copy with the base's (red team 21d-6: a
+sparse file of 1 TiB hashed for hours); a larger one is reported, not hashed."""
+
+
+def _interpreter_findings(root: Path, home: str | None, src: Path, project: Path | None = None) -> list[Finding]:
+    """What the environment's interpreters are (red team 20d-5, 21d-5), never run: every
     ``bin/python``, ``python3``, ``python3.X``, ``Scripts/python[w].exe`` (each runs at every start
     under that name; console-script shebangs name one). Not a native executable (ELF, Mach-O,
     PE: a ``#!`` script, anything else) is high ``python.interpreter-not-native``; a native file
     inside the folder (``venv --copies``) must have the bytes of an interpreter in the base
-    ``home`` names, else medium ``python.interpreter-unverified``; a link to a native executable
-    outside is nothing; one that leads nowhere is low."""
+    ``home`` names (outside the environment and outside ``project``, the scanned project folder),
+    else high ``python.interpreter-unverified`` (native code the folder controls runs at every
+    start); medium when the comparison cannot be made (no absolute ``home``, ``home`` not listable,
+    a file over :data:`_MAX_INTERPRETER_BYTES`); sizes are compared before anything is hashed
+    (21d-6). A link to a native executable outside is nothing; one that leads nowhere is low."""
     out: list[Finding] = []
     digests: dict[str, str | None] = {}
 
@@ -554,6 +486,13 @@ def _interpreter_findings(root: Path, home: str | None, src: Path) -> list[Findi
         if path not in digests:
             digests[path] = sha256_file(path).sha256
         return digests[path]
+
+    def size(path: str) -> int | None:
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError):
+            return None
+        return st.st_size if stat.S_ISREG(st.st_mode) else None
 
     for folder, pattern in _INTERPRETER_NAMES.items():
         try:
@@ -582,26 +521,46 @@ def _interpreter_findings(root: Path, home: str | None, src: Path) -> list[Findi
                              "of the environment under that name (console-script shebangs name it), code the folder "
                              "controls and no RECORD vouches for")))
                 continue
-            if not _under(Path(real), root):
+            in_project = project is not None and _under(Path(real), project)
+            if not _under(Path(real), root) and not in_project:
                 continue
+            where = "inside the environment" if _under(Path(real), root) else "inside the scanned project"
+            severity = "high"
             if home is None or not os.path.isabs(home):
                 why = "pyvenv.cfg names no home" if home is None else f"pyvenv.cfg home {home!r} is relative"
                 bases: list[str] = []
+                severity = "medium"
             else:
                 try:
-                    bases = [os.path.join(home, n) for n in sorted(os.listdir(home)) if pattern.fullmatch(n)]
+                    bases = [os.path.realpath(os.path.join(home, n)) for n in sorted(os.listdir(home)) if pattern.fullmatch(n)]
                 except (OSError, ValueError) as exc:
                     bases = []
                     why = f"home {home!r} cannot be listed ({getattr(exc, 'strerror', None) or exc})"
+                    severity = "medium"
                 else:
                     why = f"no interpreter in home {home} has its bytes"
-            mine = digest(real)
-            if mine is not None and any(digest(os.path.realpath(b)) == mine for b in bases):
+                    ours = [b for b in bases if not _under(Path(b), root) and not (project is not None and _under(Path(b), project))]
+                    if len(ours) < len(bases):
+                        why += " (those inside the environment or the scanned project vouch for nothing)"
+                    elif not bases:
+                        why, severity = f"home {home} holds no interpreter to compare it with", "medium"
+                    bases = ours
+            mine_size = size(real)
+            if mine_size is not None and mine_size > _MAX_INTERPRETER_BYTES:
+                out.append(Finding(
+                    id="python.interpreter-unverified", severity="medium", source=src.as_posix(),
+                    message=(f"{shown} is a native executable {where} of {mine_size} bytes, too large to verify "
+                             f"(over {_MAX_INTERPRETER_BYTES >> 20} MiB, not hashed): it runs at every start and nothing "
+                             "vouches for it")))
+                continue
+            same = [b for b in bases if mine_size is not None and size(b) == mine_size]
+            mine = digest(real) if same else None
+            if mine is not None and any(digest(b) == mine for b in same):
                 continue
             out.append(Finding(
-                id="python.interpreter-unverified", severity="medium", source=src.as_posix(),
-                message=(f"{shown} is a native executable inside the environment (a copy, as venv --copies makes) "
-                         f"and {why}: it runs at every start and nothing vouches for it")))
+                id="python.interpreter-unverified", severity=severity, source=src.as_posix(),
+                message=(f"{shown} is a native executable {where} (a copy, as venv --copies makes, or a wrapper) "
+                         f"and {why}: native code the folder controls runs at every start and nothing vouches for it")))
     return out
 
 
@@ -630,46 +589,82 @@ def _not_isolated(cfg: Path, base_sites: list[Path]) -> Finding:
 
 
 _VERSION = re.compile(r"(3\.\d+)(?:\.(\d+))?(?:\.final\.0)?")
+_MINOR = re.compile(r"python(3\.\d+)t?")
 
 
-def _venv_version(settings: dict[str, str], root: Path) -> str | None:
-    """The environment's Python version, read statically: ``pyvenv.cfg`` ``version`` /
-    ``version_info`` (``3.11.7``, virtualenv's ``3.11.7.final.0``), else the ``lib/python3.X``
-    folder holding its site-packages when there is exactly one."""
+def _version_sources(root: Path, settings: dict[str, str]) -> list[tuple[str, str]]:
+    """Every Python version an environment folder names, read statically, with where (red team
+    21d-3: ``pyvenv.cfg`` ``version`` is free text nothing reads at run time, so it never decides
+    alone): ``pyvenv.cfg`` ``version``/``version_info`` (``3.11.7``, virtualenv's
+    ``3.11.7.final.0``), the ``lib/python3.X`` folders holding site-packages (``site.venv`` names
+    them after the interpreter's own version), the ``bin/python3.X`` names and the names the
+    interpreters there resolve to."""
+    out: list[tuple[str, str]] = []
     raw = settings.get("version") or settings.get("version_info")
     if raw:
         m = _VERSION.fullmatch(raw)
-        return (m.group(1) + (f".{m.group(2)}" if m.group(2) else "")) if m else raw
-    found = {p.parent.name[len("python"):] for p in _layout_sites(root) if p.parent.name.startswith("python3")}
-    return found.pop() if len(found) == 1 else None
+        out.append(("pyvenv.cfg version", (m.group(1) + (f".{m.group(2)}" if m.group(2) else "")) if m else raw))
+    for p in _layout_sites(root):
+        m = _MINOR.fullmatch(p.parent.name)
+        if m:
+            out.append((f"{p.parent.parent.name}/{p.parent.name}/site-packages", m.group(1)))
+    for folder in ("bin",):
+        with contextlib.suppress(OSError):
+            for name in sorted(os.listdir(root / folder)):
+                if not _INTERPRETER_NAMES[folder].fullmatch(name):
+                    continue
+                for shown in (name, os.path.basename(os.path.realpath(root / folder / name))):
+                    m = _MINOR.fullmatch(shown)
+                    if m:
+                        out.append((f"{folder}/{name}" + ("" if shown == name else f" (resolves to {shown})"), m.group(1)))
+    return out
 
 
-def _own_pyc(version: str | None) -> tuple[str | None, bytes | None]:
-    """mlbom's own pyc cache tag and magic number, when the environment's Python is a final
-    release of mlbom's minor version (CPython freezes the magic number per minor release after
-    its betas); else unknown (the pyc check reports such pycs unverified)."""
+def _pyc_facts(sources: list[tuple[str, str]], src: Path,
+               notes: list[Finding]) -> tuple[str | None, frozenset[str] | None, bytes | None]:
+    """The version for the markers, the cache tags the interpreter may have and its pyc magic,
+    from :func:`_version_sources`. Sources that disagree: every version named counts for the
+    tags (none decides alone), the markers take none, and a medium ``python.version-unverified``
+    names them all. mlbom's own magic only when every source names mlbom's own minor version of a
+    final CPython release (CPython freezes the magic number per minor release after its betas)."""
     import importlib.util
 
-    if (version and re.fullmatch(r"3\.\d+(?:\.\d+)?", version) and sys.implementation.name == "cpython"
-            and sys.version_info.releaselevel == "final"
-            and version.split(".")[:2] == [str(sys.version_info.major), str(sys.version_info.minor)]):
-        return sys.implementation.cache_tag, importlib.util.MAGIC_NUMBER
-    return None, None
+    minors = sorted({v.split(".")[0] + "." + v.split(".")[1] for _, v in sources
+                     if re.fullmatch(r"3\.\d+(?:\.\d+)?", v)})
+    odd = [v for _, v in sources if not re.fullmatch(r"3\.\d+(?:\.\d+)?", v)]
+    if len(minors) > 1 or odd:
+        named = "; ".join(f"{w}: {v!r}" for w, v in sources)
+        notes.append(Finding(
+            id="python.version-unverified", severity="medium", source=src.as_posix(),
+            message=(f"the environment's Python version is not one ({named[:600]}): which bytecode its interpreter "
+                     "loads from __pycache__ and which requirement markers apply depend on it; the pycs of every "
+                     "version named are looked at, markers are this host's")))
+        version = None
+    else:
+        full = [v for w, v in sources if w == "pyvenv.cfg version"]
+        version = full[0] if full else (minors[0] if minors else None)
+    tags = frozenset(f"cpython-{m.replace('.', '')}" for m in minors) or None
+    own = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    magic = (importlib.util.MAGIC_NUMBER if minors == [own] and not odd and sys.implementation.name == "cpython"
+             and sys.version_info.releaselevel == "final" and tags == frozenset({sys.implementation.cache_tag}) else None)
+    return version, tags, magic
 
 
 _STATIC_HOW = "static (pyvenv.cfg and folder layout; a folder's interpreter is never run)"
 
 
-def _locate_venv(target: Path, cfg: Path) -> Interpreter:
+def _locate_venv(target: Path, cfg: Path, project: Path | None = None) -> Interpreter:
     """A venv folder, read statically (its interpreter is never run: red team 19d-5, 20d-1..4,
     where each rule for "safe to run" missed one of getpath's readings): the site folders from
     the layout with ``site.venv``'s rules (the prefix is the folder, settings from
     :func:`venv_cfg`, system site on unless the key says otherwise); the stdlib placed as getpath
     places it (:func:`_getpath_home`); the interpreters checked (:func:`_interpreter_findings`);
-    the version from ``pyvenv.cfg`` or the layout, markers from this host with that version."""
+    the version from ``pyvenv.cfg``, the layout and the interpreter names (:func:`_pyc_facts`),
+    markers from this host with that version. ``project``: the scanned project folder the
+    environment was found in (red team 21d-4: a base found there is not a base)."""
     settings = _cfg_settings(cfg)
-    home, base, notes = _getpath_home(target)
-    notes += _interpreter_findings(target, home, _getpath_cfg(target) or cfg)
+    home, base, notes = _getpath_home(target, project)
+    notes += _interpreter_findings(target, home, _getpath_cfg(target) or cfg, project)
     sites = _layout_sites(target)
     if not sites:
         raise InputError(target, "virtualenv without a site-packages folder")
@@ -679,33 +674,119 @@ def _locate_venv(target: Path, cfg: Path) -> Interpreter:
         notes.insert(0, _not_isolated(cfg, base_sites))
     all_sites = _unique([*sites, *base_sites])
     path = _unique(_with_pth(all_sites, notes))
-    version = _venv_version(settings, target)
-    tag, magic = _own_pyc(version)
+    version, tags, magic = _pyc_facts(_version_sources(target, settings), _getpath_cfg(target) or cfg, notes)
     return Interpreter(target, path, _static_markers(version), _STATIC_HOW, sites=tuple(all_sites),
-                       cache_tag=tag, magic=magic, notes=tuple(notes))
+                       cache_tags=tags, magic=magic, notes=tuple(notes))
 
 
-def locate(target: Path) -> Interpreter:
+def _file_venv(target: Path) -> tuple[Path, Path] | None:
+    """The venv an interpreter file belongs to, as getpath and ``site.venv`` find it: a
+    ``pyvenv.cfg`` beside the executable or in the folder above it (its prefix is always that
+    folder), for the path as given and as resolved (red team 21d-1, 21d-2). The prefix and the
+    cfg found."""
+    for exe in (os.path.abspath(target), os.path.realpath(target)):
+        exe_dir = os.path.dirname(exe)
+        for cand in (os.path.join(os.path.dirname(exe_dir), "pyvenv.cfg"), os.path.join(exe_dir, "pyvenv.cfg")):
+            if os.path.exists(cand):
+                return Path(os.path.dirname(exe_dir)), Path(cand)
+    return None
+
+
+def _locate_file(target: Path, project: Path | None) -> Interpreter:
+    """An interpreter *file*, never run (red team 21d-1: ``ENV/bin/python`` is the venv's, its
+    start reads the folder's ``pyvenv.cfg`` and stdlib; 21d-2: a link to a script). Not a native
+    executable: refused. In a venv (:func:`_file_venv`): that venv, read as the folder is.
+    Otherwise the prefix getpath's landmark search finds upward from the executable's folder
+    (resolved, then as given), read statically like a base installation: its site folders by
+    layout (Debian's ``dist-packages`` too), its ``.pth`` path lines followed. The interpreter
+    mlbom itself runs on (same file, same prefix) gives its cache tag and magic from this process."""
+    real = os.path.realpath(target)
+    try:
+        head = read_bounded(Path(real), 4, head=True)[:4]
+    except InputError as exc:
+        raise InputError(target, f"cannot read the interpreter file: {exc.detail}") from exc
+    if not head.startswith(_NATIVE_MAGIC):
+        what = "a #! script" if head.startswith(b"#!") else "not a native executable"
+        raise InputError(target, f"not a Python interpreter mlbom can read ({what}); mlbom never runs what it inventories",
+                         hint="pass a virtualenv folder, a site-packages folder or a native python executable")
+    found = _file_venv(target)
+    if found is not None:
+        root, cfg = found
+        interp = _locate_venv(root, venv_cfg(root) or cfg, project)
+        return Interpreter(interp.root, interp.path, interp.markers,
+                           f"{_STATIC_HOW}; {target.name} is the interpreter of that environment", sites=interp.sites,
+                           cache_tags=interp.cache_tags, magic=interp.magic, notes=interp.notes)
+    prefix: str | None = None
+    stdlibs: list[str] = []
+    for start in (os.path.dirname(real), os.path.dirname(os.path.abspath(target))):
+        for here, dirs in _search_up(start):
+            prefix, stdlibs = here, dirs
+            break
+        if prefix is not None:
+            break
+    if prefix is None:
+        raise InputError(target, "no standard library found upward from the interpreter (getpath's landmark search); "
+                                 "its environment cannot be placed without running it, and mlbom never does",
+                         hint="pass the environment's site-packages folder")
+    src = Path(real)
+    notes: list[Finding] = []
+    for folder in sorted({os.path.dirname(real), os.path.dirname(os.path.abspath(target))}):
+        with contextlib.suppress(OSError):
+            for n in sorted(os.listdir(folder)):
+                if n.lower().endswith("._pth"):
+                    notes.append(Finding(
+                        id="python.stdlib-in-environment", severity="high", source=src.as_posix(),
+                        message=(f"{n} lies beside the interpreter {target.name}: getpath takes the whole module search "
+                                 "path (the standard library too) from a ._pth file named after the executable; not "
+                                 "verified")))
+    if project is not None and (_under(Path(prefix), project) or _lexically_under(prefix, project)):
+        notes.append(Finding(
+            id="python.stdlib-in-environment", severity="high", source=src.as_posix(),
+            message=(f"the interpreter {target.name} takes its standard library from {prefix}, inside the scanned "
+                     "project: it loads it at every start and no RECORD vouches for a standard library")))
+    sites = _base_sites(Path(prefix))
+    sources = [(f"{Path(d).parent.name}/{Path(d).name}", m.group(1)) for d in stdlibs
+               if (m := _MINOR.fullmatch(Path(d).name))]
+    for shown in sorted({target.name, os.path.basename(real)}):
+        if (m := _MINOR.fullmatch(shown)):
+            sources.append((shown, m.group(1)))
+    own = (real == os.path.realpath(sys.executable)
+           and os.path.realpath(prefix) == os.path.realpath(sys.base_prefix) and sys.implementation.name == "cpython")
+    if own:
+        import importlib.util
+
+        version: str | None = ".".join(str(v) for v in sys.version_info[:3])
+        tags: frozenset[str] | None = frozenset({sys.implementation.cache_tag})
+        magic: bytes | None = importlib.util.MAGIC_NUMBER
+    else:
+        version, tags, magic = _pyc_facts(sources, src, notes)
+    path = _unique(_with_pth(sites, notes))
+    how = f"static (the installation of {target.name}, found by getpath's landmark search; never run)"
+    return Interpreter(Path(prefix), path, _static_markers(version), how, sites=tuple(sites),
+                       cache_tags=tags, magic=magic, notes=tuple(notes))
+
+
+def locate(target: Path, project: Path | None = None) -> Interpreter:
     """Find the environment behind ``target``: an interpreter, a venv or a site-packages dir.
-
-    Given an interpreter file, the user asked for it to be run: it is (``-I -S``). Given a
-    folder, nothing inside it is run (:func:`_locate_venv`).
+    Nothing is ever run (red team 20d, 21d-1): an interpreter file is placed statically
+    (:func:`_locate_file`), a folder read statically (:func:`_locate_venv`). ``project``: the
+    scanned project folder the environment was discovered in (None for ``--env``): a standard
+    library or base interpreter inside it vouches for nothing (21d-4).
     Raises :class:`InputError` when ``target`` is none of these.
     """
     if not target.exists():
         raise InputError(target, "no such file or directory")
-    if target.is_file():
-        if not os.access(target, os.X_OK):
-            raise InputError(target, "not an executable Python interpreter")
-        return query_interpreter(target)
+    if not target.is_dir():
+        return _locate_file(target, project)
     cfg = venv_cfg(target)
     if cfg is not None:
-        return _locate_venv(target, cfg)
+        return _locate_venv(target, cfg, project)
     if _has_dists(target):
         m = re.search(r"python(\d+\.\d+)", target.as_posix())
         notes: list[Finding] = []
         return Interpreter(target, _with_pth([target], notes), _static_markers(m.group(1) if m else None),
-                           "static (site-packages folder)", sites=(target,), notes=tuple(notes))
+                           "static (site-packages folder)", sites=(target,), notes=tuple(notes),
+                           cache_tags=frozenset({f"cpython-{m.group(1).replace('.', '')}"}) if m else None)
     raise InputError(
         target,
         "no Python environment here (no pyvenv.cfg, no *.dist-info, not an interpreter)",
@@ -753,7 +834,7 @@ class EnvironmentCollector(BaseCollector):
         path = ctx.path
         if not ctx.explicit and venv_cfg(path) is None:
             return
-        interp = locate(path)
+        interp = locate(path, None if ctx.explicit else ctx.base)
         ctx.say(f"reading environment {path} ({interp.how})")
         root = interp.root if interp.root.exists() else path
 
@@ -1252,17 +1333,6 @@ _UNHASHED_OK = frozenset({"RECORD", "RECORD.jws", "RECORD.p7s"})
 """RECORD rows that carry no hash by the spec: RECORD itself and its signatures."""
 
 
-def _pyc_env(interp: Interpreter) -> tuple[str | None, bytes | None]:
-    """The cache tag and pyc magic number of the environment's interpreter: queried, else the
-    tag CPython would use for the markers' version (magic unknown)."""
-    if interp.cache_tag:
-        return interp.cache_tag, interp.magic
-    impl, ver = interp.markers.get("implementation_name"), interp.markers.get("python_version", "")
-    if impl == "cpython" and re.fullmatch(r"3\.\d+", ver):
-        return "cpython-" + ver.replace(".", ""), interp.magic
-    return None, interp.magic
-
-
 def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], ctx: Context,
                     interp: Interpreter) -> Iterator[Collected]:
     """Re-hash every file a RECORD lists with a hash; report mismatches and missing files.
@@ -1368,8 +1438,7 @@ def _verify_records(dists: list[_Dist], root: Path, rel: Callable[[Path], str], 
     sites = [str(p) for p in _unique([*interp.sites, *sorted({d.site for d in dists})])]
     on_path = [str(p) for p in interp.path]
     first_site = next((i for i, p in enumerate(on_path) if p in sites), 0)
-    tag, magic = _pyc_env(interp)
-    walk = _Walk(listed=listed, bad=bad, rel=rel, real_root=real_root, tag=tag, magic=magic)
+    walk = _Walk(listed=listed, bad=bad, rel=rel, real_root=real_root, tags=interp.cache_tags, magic=interp.magic)
     yield from _unrecorded_code(sites, tops, walk, ctx, names=names, site_path=on_path[first_site:], path=on_path,
                                 recordless=recordless)
 
@@ -1435,7 +1504,8 @@ class _Walk:
     bad: set[str]
     rel: Callable[[Path], str]
     real_root: str
-    tag: str | None
+    tags: frozenset[str] | None
+    """The cache tags the environment's interpreter may have (None: any)."""
     magic: bytes | None = None
     seen: int = 0
     stopped: bool = False
@@ -1492,16 +1562,17 @@ def _cached_pyc(source: str, walk: _Walk) -> list[str]:
     """The bytecode importlib loads for the source file ``source`` instead of compiling it
     (``SourceLoader.get_code`` reads ``cache_from_source(source)``: ``__pycache__/<stem>.<cache
     tag>[.opt-N].pyc`` beside it). The one place that names it, for every check of cached
-    bytecode; without a known tag every ``<stem>.*.pyc`` there counts."""
+    bytecode: every tag the interpreter may have (red team 21d-3); without a known tag every
+    ``<stem>.*.pyc`` there counts."""
     folder, base = os.path.split(source)
     stem = base.rpartition(".")[0]
     cache = os.path.join(folder, "__pycache__")
     names = walk.listing(cache)
-    if walk.tag is None:
+    if walk.tags is None:
         wanted = sorted(n for n in names if n.startswith(stem + ".") and n.endswith(".pyc"))
     else:
-        wanted = [n for n in (f"{stem}.{walk.tag}.pyc", f"{stem}.{walk.tag}.opt-1.pyc", f"{stem}.{walk.tag}.opt-2.pyc")
-                  if n in names]
+        wanted = sorted(n for n in {f"{stem}.{t}{o}.pyc" for t in walk.tags for o in ("", ".opt-1", ".opt-2")}
+                        if n in names)
     return [os.path.join(cache, n) for n in wanted]
 
 
@@ -1904,7 +1975,7 @@ def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], walk: _Walk, ctx:
             if name.endswith(".pyc") and os.path.basename(folder) == "__pycache__":
                 # a cache file importlib revalidates against its source's mtime or hash only:
                 # compared with the source's compile below (docs/design.md)
-                split = bytecode.split_name(name, walk.tag)
+                split = bytecode.split_name(name, walk.tags)
                 if split is not None:
                     cached.append((d, path_, os.path.join(os.path.dirname(folder), split[0] + ".py"), split[1]))
                 continue
@@ -1924,7 +1995,7 @@ def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], walk: _Walk, ctx:
     yield from _zip_entries(site_path, walk)
     yield from _unrecorded_tops(sites, tops, recordless, walked, walk)
     yield from _recordless_findings(recordless, walk, links)
-    yield from _cached_bytecode(_site_cached(sites, walk.listed, walk.tag) + cached + _recorded_cached(walk), walk, ctx)
+    yield from _cached_bytecode(_site_cached(sites, walk.listed, walk.tags) + cached + _recorded_cached(walk), walk, ctx)
     for link, (real, inside) in sorted(links.items()):
         yield Finding(id="python.linked-folder", severity="low" if inside else "medium",
                       message=(f"{rel(Path(link))} is a symbolic link to {real}, "
@@ -1939,7 +2010,7 @@ def _unrecorded_code(sites: list[str], tops: dict[str, _Dist], walk: _Walk, ctx:
 
 
 def _site_cached(sites: list[str], listed: dict[str, tuple[_Dist, pymeta.RecordRow]],
-                 tag: str | None) -> list[tuple[_Dist | None, str, str, int]]:
+                 tags: frozenset[str] | None) -> list[tuple[_Dist | None, str, str, int]]:
     """The pycs of top-level modules (``site-packages/__pycache__/six.<tag>.pyc`` for
     ``six.py``), which the walk of package folders does not reach: each with the distribution
     whose RECORD lists its source (or the pyc), if any."""
@@ -1953,7 +2024,7 @@ def _site_cached(sites: list[str], listed: dict[str, tuple[_Dist, pymeta.RecordR
         except OSError:
             continue
         for name in names:
-            split = bytecode.split_name(name, tag)
+            split = bytecode.split_name(name, tags)
             if split is None:
                 continue
             pyc, source = os.path.join(cache, name), os.path.join(site, split[0] + ".py")
@@ -1984,7 +2055,7 @@ def _recorded_cached(walk: _Walk) -> list[tuple[_Dist | None, str, str, int]]:
             except OSError:
                 names = []
             for name in names:
-                split = bytecode.split_name(name, walk.tag)
+                split = bytecode.split_name(name, walk.tags)
                 if split is not None:
                     by_stem.setdefault(split[0], []).append((name, split[1]))
         for name, optimize in by_stem.get(base[:-3], []):
@@ -2000,7 +2071,7 @@ def _cached_bytecode(cached: list[tuple[_Dist | None, str, str, int]], walk: _Wa
     reader cannot read, a source that does not compile here: red team 20f-1, 20f-5); those that
     cannot be compared at all (bytecode for another Python, a source over the bound) are one
     ``python.pyc-unverified`` (medium) per distribution."""
-    tag, magic, rel = walk.tag, walk.magic, walk.rel
+    tags, magic, rel = walk.tags, walk.magic, walk.rel
     seen = set(walk.reported)  # an unchecked pyc reported already; one found twice (walk, RECORD): once
     unique: list[tuple[_Dist | None, str, str, int]] = []
     for c in cached:
@@ -2028,7 +2099,7 @@ def _cached_bytecode(cached: list[tuple[_Dist | None, str, str, int]], walk: _Wa
                           subject=d.ref if d is not None else None, source=rel(Path(pyc)))
         elif got.outcome == "unverified":
             unverified.setdefault(d.ref if d is not None else "", (d, []))[1].append((pyc, got.reason))
-    why_tag = "; the environment's bytecode cache tag is not known (its interpreter was not run)" if tag is None else ""
+    why_tag = "; the environment's bytecode cache tag is not known (its interpreter was not run)" if tags is None else ""
     for d, items in unverified.values():
         reasons = sorted({r for _, r in items})
         first = ", ".join(rel(Path(p)) for p, _ in items[:3])

@@ -404,10 +404,11 @@ class PycCheck:
     reason: str = ""
 
 
-def split_name(name: str, tag: str | None) -> tuple[str, int] | None:
+def split_name(name: str, tag: str | frozenset[str] | None) -> tuple[str, int] | None:
     """``mod.<tag>[.opt-N].pyc`` → (``mod``, optimize level), or None when importlib never
     looks for this name (another cache tag, an optimization tag that is not ``opt-<digits>``).
-    ``tag`` None: the environment's tag is not known, any tag is taken."""
+    ``tag``: the environment's cache tag, or every tag its interpreter may have (red team 21d-3);
+    None: the environment's tag is not known, any tag is taken."""
     if not name.endswith(".pyc"):
         return None
     stem = name[:-4]
@@ -420,7 +421,8 @@ def split_name(name: str, tag: str | None) -> tuple[str, int] | None:
         optimize = min(int(level), 2)  # -OOO and beyond compile as -OO
         stem = head
     base, dot, got = stem.rpartition(".")
-    if not dot or not base or not got or (tag is not None and got != tag):
+    tags = frozenset({tag}) if isinstance(tag, str) else tag
+    if not dot or not base or not got or (tags is not None and got not in tags):
         return None
     return base, optimize
 

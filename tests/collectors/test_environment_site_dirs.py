@@ -58,7 +58,7 @@ def test_no_existing_site_folder_makes_the_inventory_incomplete(tmp_path: Path, 
     (root / "pyvenv.cfg").write_text("home = /nowhere\n", encoding="utf-8")
     ghost = Interpreter(root=root, path=[], markers={}, how="queried python (-I -S)",
                         sites=(root / "lib" / "python3.12" / "dist-packages",))
-    monkeypatch.setattr(environment, "locate", lambda target: ghost)
+    monkeypatch.setattr(environment, "locate", lambda target, project=None: ghost)
     import mlbom
 
     bom = mlbom.generate(env=root)
