@@ -172,3 +172,15 @@ def verify_record_findings(root: Path, tmp_path: Path, capsys: pytest.CaptureFix
     capsys.readouterr()
     doc = json.loads(out.read_bytes())
     return [str(p["value"]) for p in all_properties(doc) if p.get("name") == "mlbom:finding"]
+
+
+def scan_json_by_rel(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, tuple[str, list[str]]]]:
+    """``mlbom scan PATH --format json``: the exit code and each file's verdict and finding ids, by
+    its path relative to ``path``."""
+    from mlbom.cli import main
+
+    capsys.readouterr()
+    rc = main(["scan", str(path), "--format", "json"])
+    out = json.loads(capsys.readouterr().out)
+    return rc, {Path(x["path"]).relative_to(path).as_posix(): (x["verdict"], [f["id"] for f in x["findings"]])
+                for x in out}

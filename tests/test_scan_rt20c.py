@@ -30,6 +30,7 @@ import pytest
 
 from mlbom import scanner
 from mlbom.cli import main
+from tests.helpers import scan_json_by_rel
 
 REV = "0123456789abcdef0123456789abcdef01234567"
 VOCAB = "[PAD]\n[unused0]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\nof\n"
@@ -74,12 +75,6 @@ def _hub(tmp_path: Path, files: dict[str, bytes] = FILES) -> tuple[Path, Path]:
     return repo, snap
 
 
-def _scan(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, tuple[str, list[str]]]]:
-    capsys.readouterr()
-    rc = main(["scan", str(path), "--format", "json"])
-    out = json.loads(capsys.readouterr().out)
-    return rc, {Path(x["path"]).relative_to(path).as_posix(): (x["verdict"], [f["id"] for f in x["findings"]])
-                for x in out}
 
 
 def _manifest(path: Path, out: Path) -> tuple[int, list[str]]:
@@ -109,7 +104,7 @@ def test_20c1_scan_manifest_and_generate_agree_on_a_cache_snapshot(tmp_path: Pat
     """One link rule: ``scan``, ``manifest build`` and ``generate`` read every file of a
     snapshot (links into the repository's ``blobs/``, one of them from a sub-folder)."""
     _, snap = _hub(tmp_path)
-    rc, scans = _scan(snap, capsys)
+    rc, scans = scan_json_by_rel(snap, capsys)
     assert rc == 0, scans
     assert scans == {rel: ("safe", []) for rel in FILES}
     rc, rows = _manifest(snap, tmp_path / "m.jsonl")
@@ -133,7 +128,7 @@ def test_20c1_links_leaving_the_cache_repository_stay_refused(tmp_path: Path,
     os.symlink(str(tmp_path / "outside.txt"), snap / "out.txt")
     (snap.parent.parent.parent / "up.txt").write_text("beside the repository\n")
     os.symlink("../../../up.txt", snap / "up.txt")
-    rc, scans = _scan(snap, capsys)
+    rc, scans = scan_json_by_rel(snap, capsys)
     assert rc == 2
     for rel in ("other.json", "out.txt", "up.txt"):
         assert scans[rel] == ("error", ["files.symlink-escape"]), rel
@@ -156,7 +151,7 @@ def test_20c1_a_folder_merely_named_like_a_cache_gets_no_wider_rule(tmp_path: Pa
         b.rename(tmp_path / "store" / b.name)
     blobs.rmdir()
     os.symlink(str(tmp_path / "store"), blobs)
-    rc, scans = _scan(snap, capsys)
+    rc, scans = scan_json_by_rel(snap, capsys)
     assert rc == 2 and scans["config.json"] == ("error", ["files.symlink-escape"])
 
 
@@ -170,7 +165,7 @@ def test_20c4_repository_folder_lists_snapshots_not_bookkeeping(tmp_path: Path,
     repo, _ = _hub(tmp_path)
     marks = sorted(f".no_exist/{REV}/{n}" for n in ("adapter_config.json", "processor_config.json", "custom_generate"))
     want = sorted([f"snapshots/{REV}/{rel}" for rel in FILES] + ["refs/main"] + marks)
-    rc, scans = _scan(repo, capsys)
+    rc, scans = scan_json_by_rel(repo, capsys)
     assert rc == 0 and sorted(scans) == want
     assert {v for v, _ in scans.values()} == {"safe"}
     assert {rel: ids for rel, (_, ids) in scans.items() if ids} == {m: ["file.empty"] for m in marks}
@@ -191,7 +186,7 @@ def test_20c4_bookkeeping_names_elsewhere_are_walked(tmp_path: Path, capsys: pyt
         (tmp_path / "m" / sub).mkdir(parents=True)
         (tmp_path / "m" / sub / "x.txt").write_text("hello\n")
     (tmp_path / "m" / "snapshots").mkdir()
-    rc, scans = _scan(tmp_path / "m", capsys)
+    rc, scans = scan_json_by_rel(tmp_path / "m", capsys)
     assert rc == 0 and sorted(scans) == [".no_exist/x.txt", "blobs/x.txt", "refs/x.txt"]
 
 
@@ -238,7 +233,7 @@ def test_20c4_hub_folder_walks_locks_and_each_repository(tmp_path: Path,
     locks.mkdir(parents=True)
     lock = f".locks/{repo.name}/{hashlib.sha256(b'x').hexdigest()}.lock"
     (repo.parent / lock).touch()
-    rc, scans = _scan(repo.parent, capsys)
+    rc, scans = scan_json_by_rel(repo.parent, capsys)
     assert rc == 0
     assert {rel for rel in scans if "/snapshots/" in rel} == {f"{repo.name}/snapshots/{REV}/{rel}" for rel in FILES}
     assert not any(rel.startswith(f"{repo.name}/blobs/") for rel in scans)  # judged through the links
@@ -249,7 +244,7 @@ def test_20c4_hub_folder_walks_locks_and_each_repository(tmp_path: Path,
     assert formats["chat_template.jinja"] == "chat-template" and formats["vocab.txt"] == "text"
     (tmp_path / "plain" / ".locks").mkdir(parents=True)
     (tmp_path / "plain" / ".locks" / "a.txt").write_text("x\n")
-    assert sorted(_scan(tmp_path / "plain", capsys)[1]) == [".locks/a.txt"]
+    assert sorted(scan_json_by_rel(tmp_path / "plain", capsys)[1]) == [".locks/a.txt"]
 
 
 def test_20c3_a_small_json_scan_does_not_import_the_pickle_walker(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ import pytest
 
 from mlbom import scanner
 from mlbom.cli import main
+from tests.helpers import scan_json_by_rel
 
 REV = "0123456789abcdef0123456789abcdef01234567"
 CONFIG = json.dumps({"model_type": "bert", "architectures": ["BertModel"]}).encode()
@@ -58,12 +59,6 @@ def _repo(hub: Path, files: dict[str, bytes], name: str = "models--acme--tiny") 
     return repo
 
 
-def _scan(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, tuple[str, list[str]]]]:
-    capsys.readouterr()
-    rc = main(["scan", str(path), "--format", "json"])
-    out = json.loads(capsys.readouterr().out)
-    return rc, {Path(x["path"]).relative_to(path).as_posix(): (x["verdict"], [f["id"] for f in x["findings"]])
-                for x in out}
 
 
 def _generate(path: Path, out: Path) -> tuple[str, list[str], list[str]]:
@@ -92,7 +87,7 @@ def test_21c1_an_unlinked_planted_blob_is_judged_by_content(tmp_path: Path, caps
     etag = hashlib.sha256(b"the legit model.pkl the Hub serves").hexdigest()
     (repo / "blobs" / etag).write_bytes(EVIL)
     for root, pre in ((hub, f"{repo.name}/"), (repo, "")):
-        rc, scans = _scan(root, capsys)
+        rc, scans = scan_json_by_rel(root, capsys)
         assert rc == 1
         verdict, ids = scans[f"{pre}blobs/{etag}"]
         assert verdict == "unsafe" and "files.hf-blob-mismatch" in ids, ids
@@ -113,11 +108,11 @@ def test_21c1_a_harmless_blob_not_matching_its_etag_is_not_safe(tmp_path: Path, 
     legit = b"the real tokenizer.json"
     etag = hashlib.sha256(legit).hexdigest() if lfs else _git_sha1(legit)
     (repo / "blobs" / etag).write_bytes(b"something else\n")
-    rc, scans = _scan(repo, capsys)
+    rc, scans = scan_json_by_rel(repo, capsys)
     assert scans[f"blobs/{etag}"] == ("suspicious", ["files.hf-blob-mismatch"]) and rc == 1
     # a blob that is what its name says is judged by content: safe text, no finding
     (repo / "blobs" / etag).write_bytes(legit)
-    rc, scans = _scan(repo, capsys)
+    rc, scans = scan_json_by_rel(repo, capsys)
     assert scans[f"blobs/{etag}"] == ("safe", []) and rc == 0
     [sc] = scanner.scan(repo / "blobs" / etag)
     assert sc.verdict == "safe"
@@ -126,13 +121,13 @@ def test_21c1_a_harmless_blob_not_matching_its_etag_is_not_safe(tmp_path: Path, 
     assert sc.verdict == "suspicious" and [f.id for f in sc.findings] == ["files.hf-blob-mismatch"]
 
 
-def test_21c1_a_snapshot_link_to_a_tampered_blob_is_flagged_by_scan(tmp_path: Path,
+def test_21c1_a_snapshot_link_to_a_tampered_blob_is_flagged_byscan_json_by_rel(tmp_path: Path,
                                                                      capsys: pytest.CaptureFixture[str]) -> None:
     """A linked blob is checked against its name too (``scan``, not only ``generate``)."""
     repo = _repo(tmp_path / "hub", {"model.bin": b"weights"})
     [blob] = (repo / "blobs").iterdir()
     blob.write_bytes(b"other weights")
-    rc, scans = _scan(repo, capsys)
+    rc, scans = scan_json_by_rel(repo, capsys)
     assert rc != 0 and sorted(scans) == ["refs/main", f"snapshots/{REV}/model.bin"]
     assert "files.hf-blob-mismatch" in scans[f"snapshots/{REV}/model.bin"][1]
 
@@ -152,7 +147,7 @@ def test_21c3_a_fake_cache_in_a_model_folder_hides_nothing(tmp_path: Path, capsy
     (model / "config.json").write_bytes(CONFIG)
     (model / "pytorch_model.bin.index.json").write_text(json.dumps(
         {"metadata": {}, "weight_map": {"w": "models--x--y/blobs/model.pkl"}}))
-    rc, scans = _scan(model, capsys)
+    rc, scans = scan_json_by_rel(model, capsys)
     assert rc == 1
     assert all(scans[rel][0] == "unsafe" for rel in hidden), scans
     verdict, files, findings = _generate(model, tmp_path / "bom.json")
@@ -199,9 +194,9 @@ def test_21c2_a_shared_blob_store_cache_is_read(tmp_path: Path, capsys: pytest.C
     hub = tmp_path / "hub"
     repo = build(hub)  # type: ignore[operator]
     snap = repo / "snapshots" / REV
-    rc, scans = _scan(snap, capsys)
+    rc, scans = scan_json_by_rel(snap, capsys)
     assert rc == 0 and scans == {rel: ("safe", []) for rel in FILES}
-    rc, scans = _scan(repo, capsys)
+    rc, scans = scan_json_by_rel(repo, capsys)
     assert rc == 0 and sorted(scans) == sorted([f"snapshots/{REV}/{r}" for r in FILES] + ["refs/main"])
     assert {v for v, _ in scans.values()} == {"safe"}
     out = tmp_path / "m.jsonl"
@@ -212,7 +207,7 @@ def test_21c2_a_shared_blob_store_cache_is_read(tmp_path: Path, capsys: pytest.C
     assert verdict == "safe" and files == sorted(FILES)
     assert not [f for f in findings if "symlink" in f], findings
     # 21c-4: the hub, store bookkeeping included, is judged with nothing above info
-    rc, scans = _scan(hub, capsys)
+    rc, scans = scan_json_by_rel(hub, capsys)
     assert rc == 0 and {v for v, _ in scans.values()} == {"safe"}
     assert any(r.endswith(".lock") for r in scans) and any(r.endswith(".refs") for r in scans)
     assert {f.severity for sc in scanner.scan(hub) for f in sc.findings} <= {"info"}
@@ -228,13 +223,13 @@ def test_21c2_links_leaving_the_hub_or_an_unmarked_store_stay_refused(tmp_path: 
     os.symlink(str(tmp_path / "outside.txt"), repo / "blobs" / etag)
     os.symlink(f"../../blobs/{etag}", snap / "x.txt")
     os.symlink("../../../../outside.txt", snap / "y.txt")
-    rc, scans = _scan(snap, capsys)
+    rc, scans = scan_json_by_rel(snap, capsys)
     assert rc == 2
     assert scans["x.txt"] == ("error", ["files.symlink-escape"]) and scans["y.txt"] == ("error", ["files.symlink-escape"])
     assert scans["config.json"] == ("safe", [])
     # without its marker the hub's blobs/ folder is no shared store: nothing is widened
     (hub / "blobs" / ".huggingface-shared-blobs").unlink()
-    rc, scans = _scan(snap, capsys)
+    rc, scans = scan_json_by_rel(snap, capsys)
     assert rc == 2 and scans["config.json"] == ("error", ["files.symlink-escape"])
 
 
@@ -247,5 +242,5 @@ def test_21c1_a_link_in_a_skipped_folder_does_not_stand_for_its_blob(tmp_path: P
     (repo / "blobs" / etag).write_bytes(EVIL)
     (repo / "snapshots" / REV / ".git").mkdir()
     os.symlink(f"../../../blobs/{etag}", repo / "snapshots" / REV / ".git" / "model.pkl")
-    rc, scans = _scan(repo, capsys)
+    rc, scans = scan_json_by_rel(repo, capsys)
     assert rc == 1 and scans[f"blobs/{etag}"][0] == "unsafe"

@@ -23,23 +23,9 @@ import pytest
 
 from mlbom.formats import config_targets as ct
 from mlbom.scanner import scan_bytes
+from tests.formats.test_config_targets_rt20b import APP, HYDRA_VENV, JSONNET_VENV
 
 ROOT = Path(__file__).resolve().parents[2]
-JSONNET_VENV = Path("/work/rt16b-venv/bin/python")
-HYDRA_VENV = Path("/work/rt20b-venv/bin/python")
-APP = """
-import os, sys
-from typing import Callable
-from jsonargparse import ArgumentParser, ActionConfigFile
-p = ArgumentParser(parser_mode=sys.argv[2], exit_on_error=False)
-p.add_argument("--config", action=ActionConfigFile)
-p.add_argument("--model.activation", type=Callable)
-try:
-    cfg = p.parse_args(["--config", sys.argv[1]])
-    print("ACTIVATION-IS-OS-SYSTEM", cfg.model.activation is os.system)
-except Exception as e:
-    print("raised", str(e)[:300])
-"""
 
 
 def _scan(text: str, name: str) -> tuple[str, list[tuple[str, str]]]:
