@@ -343,6 +343,20 @@ _NATIVE_MAGIC = (b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xce\xfa\xed\xfe", b"\xfe\xe
 _INTERPRETER_NAMES = {"bin": re.compile(r"python(?:3(?:\.\d+t?)?)?"), "Scripts": re.compile(r"pythonw?\.exe", re.I)}
 
 
+def _interpreter_files(root: Path, folders: tuple[str, ...] = ("bin", "Scripts")) -> Iterator[tuple[str, str, re.Pattern[str]]]:
+    """``(folder, name, pattern)`` of every file in ``root``'s ``bin/``/``Scripts/`` named as an
+    interpreter (:data:`_INTERPRETER_NAMES`), by name; a folder that cannot be listed has none."""
+    for folder in folders:
+        pattern = _INTERPRETER_NAMES[folder]
+        try:
+            names = sorted(os.listdir(root / folder))
+        except OSError:
+            continue
+        for name in names:
+            if pattern.fullmatch(name):
+                yield folder, name, pattern
+
+
 def _in_env(path: str, root: Path) -> str:
     """``path`` for a message: relative to the environment (``ENV/...``) when it resolves inside
     it, so that a BOM does not depend on where the folder lies; as given otherwise."""
@@ -357,12 +371,10 @@ def _pth_beside(root: Path) -> list[str]:
     also beside the resolved executable): every one in ``bin/``, ``Scripts/`` and the folders
     inside ``root`` that the interpreters there resolve into."""
     folders = {str(root / "bin"), str(root / "Scripts")}
-    for folder, pattern in _INTERPRETER_NAMES.items():
-        with contextlib.suppress(OSError):
-            for name in os.listdir(root / folder):
-                real = os.path.realpath(root / folder / name)
-                if pattern.fullmatch(name) and _under(Path(real), root):
-                    folders.add(os.path.dirname(real))
+    for folder, name, _pattern in _interpreter_files(root):
+        real = os.path.realpath(root / folder / name)
+        if _under(Path(real), root):
+            folders.add(os.path.dirname(real))
     found: list[str] = []
     for folder in sorted(folders):
         with contextlib.suppress(OSError):
@@ -494,73 +506,66 @@ def _interpreter_findings(root: Path, home: str | None, src: Path, project: Path
             return None
         return st.st_size if stat.S_ISREG(st.st_mode) else None
 
-    for folder, pattern in _INTERPRETER_NAMES.items():
+    for folder, name, pattern in _interpreter_files(root):
+        shown = f"{folder}/{name}"
+        real = os.path.realpath(root / folder / name)
         try:
-            names = sorted(os.listdir(root / folder))
-        except OSError:
+            head = read_bounded(Path(real), 4, head=True)[:4]
+        except InputError as exc:
+            gone = not os.path.exists(real)
+            out.append(Finding(
+                id="python.interpreter-unverified", severity="low" if gone else "medium", source=src.as_posix(),
+                message=(f"{shown} resolves to {_in_env(real, root)}, which does not exist here: the environment cannot start on "
+                         "this machine" if gone else f"{shown} cannot be read ({exc.detail}); not verified")))
             continue
-        for name in names:
-            if not pattern.fullmatch(name):
-                continue
-            shown = f"{folder}/{name}"
-            real = os.path.realpath(root / folder / name)
+        if not head.startswith(_NATIVE_MAGIC):
+            what = "a #! script" if head.startswith(b"#!") else "unknown format"
+            out.append(Finding(
+                id="python.interpreter-not-native", severity="high", source=src.as_posix(),
+                message=(f"{shown} is not a native executable ({what}, resolves to {_in_env(real, root)}): it runs at every start "
+                         "of the environment under that name (console-script shebangs name it), code the folder "
+                         "controls and no RECORD vouches for")))
+            continue
+        in_project = project is not None and _under(Path(real), project)
+        if not _under(Path(real), root) and not in_project:
+            continue
+        where = "inside the environment" if _under(Path(real), root) else "inside the scanned project"
+        severity = "high"
+        if home is None or not os.path.isabs(home):
+            why = "pyvenv.cfg names no home" if home is None else f"pyvenv.cfg home {home!r} is relative"
+            bases: list[str] = []
+            severity = "medium"
+        else:
             try:
-                head = read_bounded(Path(real), 4, head=True)[:4]
-            except InputError as exc:
-                gone = not os.path.exists(real)
-                out.append(Finding(
-                    id="python.interpreter-unverified", severity="low" if gone else "medium", source=src.as_posix(),
-                    message=(f"{shown} resolves to {_in_env(real, root)}, which does not exist here: the environment cannot start on "
-                             "this machine" if gone else f"{shown} cannot be read ({exc.detail}); not verified")))
-                continue
-            if not head.startswith(_NATIVE_MAGIC):
-                what = "a #! script" if head.startswith(b"#!") else "unknown format"
-                out.append(Finding(
-                    id="python.interpreter-not-native", severity="high", source=src.as_posix(),
-                    message=(f"{shown} is not a native executable ({what}, resolves to {_in_env(real, root)}): it runs at every start "
-                             "of the environment under that name (console-script shebangs name it), code the folder "
-                             "controls and no RECORD vouches for")))
-                continue
-            in_project = project is not None and _under(Path(real), project)
-            if not _under(Path(real), root) and not in_project:
-                continue
-            where = "inside the environment" if _under(Path(real), root) else "inside the scanned project"
-            severity = "high"
-            if home is None or not os.path.isabs(home):
-                why = "pyvenv.cfg names no home" if home is None else f"pyvenv.cfg home {home!r} is relative"
-                bases: list[str] = []
+                bases = [os.path.realpath(os.path.join(home, n)) for n in sorted(os.listdir(home)) if pattern.fullmatch(n)]
+            except (OSError, ValueError) as exc:
+                bases = []
+                why = f"home {home!r} cannot be listed ({getattr(exc, 'strerror', None) or exc})"
                 severity = "medium"
             else:
-                try:
-                    bases = [os.path.realpath(os.path.join(home, n)) for n in sorted(os.listdir(home)) if pattern.fullmatch(n)]
-                except (OSError, ValueError) as exc:
-                    bases = []
-                    why = f"home {home!r} cannot be listed ({getattr(exc, 'strerror', None) or exc})"
-                    severity = "medium"
-                else:
-                    why = f"no interpreter in home {home} has its bytes"
-                    ours = [b for b in bases if not _under(Path(b), root) and not (project is not None and _under(Path(b), project))]
-                    if len(ours) < len(bases):
-                        why += " (those inside the environment or the scanned project vouch for nothing)"
-                    elif not bases:
-                        why, severity = f"home {home} holds no interpreter to compare it with", "medium"
-                    bases = ours
-            mine_size = size(real)
-            if mine_size is not None and mine_size > _MAX_INTERPRETER_BYTES:
-                out.append(Finding(
-                    id="python.interpreter-unverified", severity="medium", source=src.as_posix(),
-                    message=(f"{shown} is a native executable {where} of {mine_size} bytes, too large to verify "
-                             f"(over {_MAX_INTERPRETER_BYTES >> 20} MiB, not hashed): it runs at every start and nothing "
-                             "vouches for it")))
-                continue
-            same = [b for b in bases if mine_size is not None and size(b) == mine_size]
-            mine = digest(real) if same else None
-            if mine is not None and any(digest(b) == mine for b in same):
-                continue
+                why = f"no interpreter in home {home} has its bytes"
+                ours = [b for b in bases if not _under(Path(b), root) and not (project is not None and _under(Path(b), project))]
+                if len(ours) < len(bases):
+                    why += " (those inside the environment or the scanned project vouch for nothing)"
+                elif not bases:
+                    why, severity = f"home {home} holds no interpreter to compare it with", "medium"
+                bases = ours
+        mine_size = size(real)
+        if mine_size is not None and mine_size > _MAX_INTERPRETER_BYTES:
             out.append(Finding(
-                id="python.interpreter-unverified", severity=severity, source=src.as_posix(),
-                message=(f"{shown} is a native executable {where} (a copy, as venv --copies makes, or a wrapper) "
-                         f"and {why}: native code the folder controls runs at every start and nothing vouches for it")))
+                id="python.interpreter-unverified", severity="medium", source=src.as_posix(),
+                message=(f"{shown} is a native executable {where} of {mine_size} bytes, too large to verify "
+                         f"(over {_MAX_INTERPRETER_BYTES >> 20} MiB, not hashed): it runs at every start and nothing "
+                         "vouches for it")))
+            continue
+        same = [b for b in bases if mine_size is not None and size(b) == mine_size]
+        mine = digest(real) if same else None
+        if mine is not None and any(digest(b) == mine for b in same):
+            continue
+        out.append(Finding(
+            id="python.interpreter-unverified", severity=severity, source=src.as_posix(),
+            message=(f"{shown} is a native executable {where} (a copy, as venv --copies makes, or a wrapper) "
+                     f"and {why}: native code the folder controls runs at every start and nothing vouches for it")))
     return out
 
 
@@ -608,15 +613,11 @@ def _version_sources(root: Path, settings: dict[str, str]) -> list[tuple[str, st
         m = _MINOR.fullmatch(p.parent.name)
         if m:
             out.append((f"{p.parent.parent.name}/{p.parent.name}/site-packages", m.group(1)))
-    for folder in ("bin",):
-        with contextlib.suppress(OSError):
-            for name in sorted(os.listdir(root / folder)):
-                if not _INTERPRETER_NAMES[folder].fullmatch(name):
-                    continue
-                for shown in (name, os.path.basename(os.path.realpath(root / folder / name))):
-                    m = _MINOR.fullmatch(shown)
-                    if m:
-                        out.append((f"{folder}/{name}" + ("" if shown == name else f" (resolves to {shown})"), m.group(1)))
+    for folder, name, _pattern in _interpreter_files(root, ("bin",)):
+        for shown in (name, os.path.basename(os.path.realpath(root / folder / name))):
+            m = _MINOR.fullmatch(shown)
+            if m:
+                out.append((f"{folder}/{name}" + ("" if shown == name else f" (resolves to {shown})"), m.group(1)))
     return out
 
 
