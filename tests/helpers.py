@@ -184,3 +184,15 @@ def scan_json_by_rel(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[in
     out = json.loads(capsys.readouterr().out)
     return rc, {Path(x["path"]).relative_to(path).as_posix(): (x["verdict"], [f["id"] for f in x["findings"]])
                 for x in out}
+
+
+def stored_zip(members: dict[str, bytes]) -> bytes:
+    """A zip archive of ``members`` (name → bytes), stored uncompressed, in order."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()

@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from mlbom.scanner import scan, scan_bytes
+from tests.helpers import stored_zip as _archive
 
 # protocol-0 call of builtins.print: what a pickle loader runs (never loaded here)
 _CALL = b"cbuiltins\nprint\n(S'RAN-20E'\ntR."
@@ -54,14 +55,6 @@ def _metadata(infos: list[bytes]) -> bytes:
                      for i, info in enumerate(infos))
     body = b"}(" + _s("state_dict_metadata") + b"}" + _s("storage_data") + b"}(" + items + b"uu"
     return b"\x80\x02" + _MD + b"Metadata\n)\x81" + body + b"b."
-
-
-def _archive(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
-        for name, data in members.items():
-            z.writestr(name, data)
-    return buf.getvalue()
 
 
 def _item(pkl: bytes) -> bytes:
