@@ -1154,6 +1154,53 @@ def _partial_readings(p: Call) -> list[tuple[object, object, object]]:
     return [_partial_made(p)]
 
 
+def _dict_copy(kw: object) -> Dct | None:
+    """What CPython's ``partial_setstate`` (Modules/_functoolsmodule.c) keeps of keywords
+    given as an instance of a dict subclass: it accepts any ``PyDict_Check`` object and stores
+    ``PyDict_Copy(kw)`` of one that is not an exact dict, a plain dict of its items at that moment
+    (later items do not reach it). For the allowlisted dict subclasses whose items the walk
+    models from their construction and SETITEM(S) (OrderedDict, Counter, defaultdict:
+    :data:`_MAPPING_INITS`), a snapshot of those items; None for anything else (kept as given:
+    untracked keywords)."""
+    if not isinstance(kw, Call) or kw.unknown or kw.klass is not _SAME:
+        return None
+    if _instance_class(kw) not in _MAPPING_INITS or _instance_class(kw) == "builtins.dict":
+        return None
+    m = kw.mapping
+    if m is None:
+        return Dct({})  # no items given (NEWOBJ, or made empty)
+    if m.items is None:
+        return None
+    d = Dct(dict(m.items))
+    d.loose = list(m.loose) if m.loose is not None else None
+    return d
+
+
+def _reachable(v: object, limit: int = 4096) -> tuple[list[object], bool]:
+    """The values reachable from ``v`` (itself, container items, a dict's values, an object's
+    call arguments, state, items and attribute dicts), at most ``limit``; False when it stopped
+    there."""
+    out: list[object] = []
+    seen: set[int] = set()
+    todo = [v]
+    while todo:
+        x = todo.pop()
+        if id(x) in seen:
+            continue
+        if len(out) >= limit:
+            return out, False
+        seen.add(id(x))
+        out.append(x)
+        if isinstance(x, Seq):
+            todo.extend(x.items or ())
+        elif isinstance(x, Dct):
+            todo.extend([*(x.items or {}).values(), *(x.loose or ())])
+        elif isinstance(x, Call):
+            todo.extend(y for y in (x.args, x.kwargs, x.state, x.mapping) if y is not None)
+            todo.extend(x.dicts or ())
+    return out, True
+
+
 def _partial_made(p: Call) -> tuple[object, object, object]:
     """What ``partial.__new__`` was given for ``p``: (func, args, keywords), see :func:`_partial_readings`."""
     items = p.args.items if isinstance(p.args, Seq) else None
@@ -2115,21 +2162,18 @@ class _Walker:
         when a function or a bound value there is dangerous to call (:meth:`gadget`), else
         ``suspicious``. Every level and keywords dict is held as usual (:meth:`factory_partial`)."""
         factory = factory or self.in_factory
-        gadget = None
+        gadget = self.gadget(callee)  # every level's function in every reading (and 64 deep or more)
         vals: list[object] = []
         for p in _partial_chain(callee):
             if factory is not None:
                 self.factory_partial(p, *factory)
-            for fn in _partial_funcs(p):
-                gadget = gadget or (None if _is_partial(fn) else self.gadget(fn))
             for _, bound, kw in _partial_readings(p):
                 vals.extend(bound.items or () if isinstance(bound, Seq) else ())
                 if isinstance(kw, Dct):
                     if factory is not None:
                         self.factory_partial(kw, *factory)
                     vals.extend([*(kw.items or {}).values(), *(kw.loose or ())])
-        for v in vals[:256]:
-            gadget = gadget or (None if _is_data(v) else self.gadget(v))
+        gadget = gadget or self.values_gadget(vals)
         if gadget is not None:
             self.note("pickle.dangerous-callable", "critical", f"{how}: a partial with more than {_READINGS} "
                       f"readings mlbom cannot tell apart, judged together: of {gadget}", "unsafe", key)
@@ -2145,13 +2189,16 @@ class _Walker:
         kws: list[dict[object, object]] = []
         loose: list[object] = []
         tracked = True
+        unread: list[object] = []  # keywords and bound arguments mlbom cannot read (red team 23a-3)
         if kwargs is not None and kwargs is not _NONE:
             if isinstance(kwargs, Dct) and kwargs.items is not None:
                 kws.append(kwargs.items)
                 loose.extend(kwargs.loose or ())
             else:
                 tracked = False
+                unread.append(kwargs)
         if pos is None:
+            unread.append(args)
             self.note("pickle.dynamic-callable", "medium", f"{how}: {_describe(callee)} with arguments mlbom did not "
                       f"track ({_describe(args)})", "suspicious", key)
         f = callee
@@ -2159,6 +2206,11 @@ class _Walker:
             if isinstance(f, Global) and f.res.status == "allow":
                 if role is not None and f is not callee:
                     self.judge_role(role[0], role[1], f)
+                if unread and f.res.path in self.sh.pol.calls_args:
+                    why = self.unread_gadget(Seq("tuple", unread))
+                    if why is not None:
+                        self.note("pickle.dangerous-callable", "critical", f"{how}: {f.res.path}, which calls its "
+                                  f"arguments, given arguments mlbom cannot read that hold {why}", "unsafe", key)
                 kw: object = None
                 if not tracked:
                     kw = Opaque("keyword arguments mlbom did not track")
@@ -2184,6 +2236,7 @@ class _Walker:
                 self.note("pickle.dynamic-callable", "medium", f"{how}: {_describe(func)} with bound arguments "
                           f"mlbom did not track ({_describe(bound)})", "suspicious", key)
                 pos = None
+                unread.append(bound)
             elif pos is not None:
                 pos = [*bound.items, *pos]  # the inner partial's bound arguments come first
             if pkw is not None and pkw is not _NONE:
@@ -2196,14 +2249,9 @@ class _Walker:
                     self.note("pickle.dynamic-callable", "medium", f"{how}: {_describe(func)} with bound keyword "
                               f"arguments mlbom did not track ({_describe(pkw)})", "suspicious", key)
                     tracked = False
+                    unread.append(pkw)
             f = func
-        gadget = None  # past the bound: any level's function (any reading) a gadget, or deeper still, is unsafe
-        chain = _partial_chain(f)
-        for p in chain:
-            for fn in _partial_funcs(p):
-                gadget = gadget or (None if _is_partial(fn) else self.gadget(fn))
-        if len(chain) >= 64:
-            gadget = gadget or "partials nested deeper still"
+        gadget = self.gadget(f)  # past the bound: any level's function (any reading) a gadget, or deeper still
         self.note("pickle.dangerous-callable" if gadget else "pickle.dynamic-callable",
                   "critical" if gadget else "medium",
                   f"{how}: partials nested more than {_PARTIAL_DEPTH} deep"
@@ -2223,6 +2271,11 @@ class _Walker:
             return args, kwargs
         items = args.items if isinstance(args, Seq) else None
         if not isinstance(kwargs, Dct) or kwargs.items is None or items is None:
+            why = self.unread_gadget(Seq("tuple", [args, kwargs]))
+            if why is not None:
+                self.note("pickle.dangerous-callable", "critical", f"{path}, which calls its arguments, given "
+                          f"arguments mlbom cannot place ({_describe(kwargs)}) that hold {why}", "unsafe",
+                          f"kwargs:{path}")
             self.note("pickle.dynamic-callable", "medium", f"{path}, which calls its arguments, given keyword "
                       f"arguments mlbom did not track ({_describe(kwargs)})", "suspicious", f"kwargs:{path}")
             return args, kwargs
@@ -2237,6 +2290,10 @@ class _Walker:
             else:
                 given[i] = v
         if len(kwargs.items) > 256:
+            why = self.values_gadget([*list(kwargs.items.values())[256:]])
+            if why is not None:  # past the bound the keywords are neither placed nor judged: the worst case
+                self.note("pickle.dangerous-callable", "critical", f"{path}, which calls its arguments, given more "
+                          f"than 256 keyword arguments, one of them {why}", "unsafe", f"kwargs:{path}")
             self.note("pickle.dynamic-callable", "medium", f"{path} given more than 256 keyword arguments",
                       "suspicious", f"kwargs:{path}")
         for name, v in unplaced:
@@ -2401,8 +2458,7 @@ class _Walker:
         for kw in kws:
             if isinstance(kw, Dct):
                 vals.extend([*(kw.items or {}).values(), *(kw.loose or ())])
-        for v in vals[:256]:
-            gadget = gadget or self.gadget(v)
+        gadget = gadget or self.values_gadget(vals)
         what = "a partial" if isinstance(part, Call) else "a partial's keywords dict"
         if gadget is not None:
             self.note("pickle.dangerous-callable", "critical", f"{what} that is called later {why}: judged as that "
@@ -2419,6 +2475,10 @@ class _Walker:
         items = state.items if isinstance(state, Seq) and state.type == "tuple" else None
         if items is None or len(items) != 4:
             return False
+        kw = _dict_copy(items[2])
+        if kw is not None:  # partial_setstate's PyDict_Copy of a dict subclass (red team 23a-3)
+            items = [items[0], items[1], kw, items[3]]
+            inst.state = Seq("tuple", items)
         self.partial_func(items[0], "functools.partial's __setstate__ stores, to be called later,", items[1], items[2])
         self.rejudge(inst)  # BUILD has set inst.state (red team 17a-1, 19a-1)
         ns = items[3]
@@ -4124,26 +4184,68 @@ class _Walker:
                           "(duck-typed: an object that is no " + kind + " answers with its own attributes)",
                           "suspicious", f"slot:{cls}:{k}")
 
-    def gadget(self, v: object, hops: int = 0) -> str | None:
+    def gadget(self, v: object) -> str | None:
         """What makes ``v`` dangerous to call, if it is: a global with a call behaviour of its own
         (calls or unpickles its arguments, imports, allocates, creates classes), one that is not
-        allowlisted, a class whose ``__init__`` runs with the data (``new_only``), or a
-        ``functools.partial`` of any of those (with the data it binds)."""
+        allowlisted, a class whose ``__init__`` runs with the data (``new_only``), a callable
+        produced at load time, or a ``functools.partial`` of any of those. A partial is judged
+        as the whole chain calling it calls (:func:`_partial_chain`: every level, every reading),
+        the one reading every judge of "what calling this partial calls" shares (red team 23a-1):
+        a chain mlbom stopped following (64 partials or more) is judged as the worst case."""
+        if not _is_partial(v):
+            return self._gadget_leaf(v)
+        chain = _partial_chain(v)
+        unnamed = False
+        for p in chain:
+            funcs = _partial_funcs(p)  # the one a state set, the copy it made, the one it was made with
+            unnamed = unnamed or not funcs or any(not isinstance(f, Global | Call) for f in funcs)
+            for f in funcs:
+                inner = None if _is_partial(f) else self._gadget_leaf(f)
+                if inner is not None:
+                    return f"functools.partial of {inner}"
+        if unnamed:
+            return "a functools.partial of a callable mlbom cannot name"
+        if len(chain) >= 64:
+            return "functools.partials nested 64 or more deep (mlbom stops following them: judged as the worst case)"
+        return None
+
+    def values_gadget(self, vals: list[object]) -> str | None:
+        """:meth:`gadget` of the values a call binds: plain data is skipped; up to 4096 others
+        are judged, partials among them (a chain each) up to 256. Past either bound mlbom stops
+        judging one by one, and the rest is the worst case (red team 23a: no limit answers
+        "not dangerous")."""
+        vals = [v for v in vals if not _is_data(v)]
+        partials = 0
+        for v in vals[:4096]:
+            partials += _is_partial(v)
+            why = self.gadget(v) if partials <= 256 or not _is_partial(v) else (
+                f"{_describe(v)}, one of more than 256 partials bound to the call (mlbom stops judging them "
+                "one by one: judged as the worst case)")
+            if why is not None:
+                return why
+        if len(vals) > 4096:
+            return (f"{_describe(vals[4096])}, one of more than 4096 callables or objects bound to the call "
+                    "(mlbom stops judging them one by one: judged as the worst case)")
+        return None
+
+    def unread_gadget(self, v: object) -> str | None:
+        """:meth:`gadget` of every value reachable in ``v`` (:func:`_reachable`): arguments mlbom
+        cannot read as the call's, handed to a helper that calls its arguments, are dangerous when
+        anything in them is (red team 23a-3); past the bound, the worst case."""
+        vals, complete = _reachable(v)
+        why = self.values_gadget(vals)
+        if why is None and not complete:
+            why = "more values than mlbom follows (judged as the worst case)"
+        return why
+
+    def _gadget_leaf(self, v: object) -> str | None:
+        """:meth:`gadget` of a value that is not a partial."""
         if isinstance(v, Global):
             res = v.res
             if res.status != "allow":
                 return f"{res.path} ({res.status})"
             return self.call_gadget(res.path)
-        if isinstance(v, Call) and hops < 8 and _instance_class(v) in _PARTIALS:
-            funcs = _partial_funcs(v)  # the one a state set, the copy it made, the one it was made with
-            for f in funcs:
-                inner = self.gadget(f, hops + 1)
-                if inner is not None:
-                    return f"functools.partial of {inner}"
-            if not funcs or any(not isinstance(f, Global | Call) for f in funcs):
-                return "a functools.partial of a callable mlbom cannot name"
-            return None
-        if isinstance(v, Call) and hops < 8 and v.func is not None and not isinstance(v.func, Global):
+        if isinstance(v, Call) and v.func is not None and not isinstance(v.func, Global):
             return f"{_describe(v)}, a callable produced at load time"
         return None
 
