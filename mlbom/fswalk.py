@@ -18,7 +18,9 @@ Face cache repository folder (``models--…``, ``datasets--…``, ``spaces--…`
 ``.no_exist/``, ``.locks/`` like any folder. A blob a snapshot link of the same walk resolves
 to is judged once, through that link (:func:`linked_blobs`); every other blob is walked and
 judged by its content (``hf_hub_download`` adopts an existing ``blobs/<etag>`` by its name,
-without hashing it), and :func:`blob_mismatch` checks a blob against its etag name.
+without hashing it), and :func:`blob_mismatch` checks a blob against its etag name (the
+name of the first link step into a repository's ``blobs/``, :func:`blob_name`), whatever its
+size; :class:`BlobIndex` tells a blob no name reaches (red team 23c).
 FIFOs, devices and
 sockets are findings and are never opened. ``.git`` folders are skipped (git's object store,
 zlib-compressed, is no model content), each with an ``info`` finding ``files.skipped-folder``
@@ -39,7 +41,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from mlbom.model import Finding
+from mlbom.model import Finding, Verdict
 
 MAX_FILES = 100_000
 SKIPPED_FOLDERS = frozenset({".git"})  # folder names never walked (each one an info finding)
@@ -54,7 +56,6 @@ _CACHE_REPO_NAME = re.compile(r"(?:models|datasets|spaces)--.+")
 SHARED_BLOBS_MARKER = ".huggingface-shared-blobs"
 # a blob's name: the etag huggingface_hub names it by (SHA-256 of an LFS file, git blob SHA-1 of any other)
 _ETAG = re.compile(r"[0-9a-f]{64}|[0-9a-f]{40}")
-MAX_GIT_BLOB = 10 * 1024 * 1024  # a git blob SHA-1 is computed up to this size (the Hub keeps larger files in LFS)
 
 
 def _real_dir(p: Path) -> bool:
@@ -138,34 +139,151 @@ def blob_etag(path: Path) -> str | None:
     return path.name if is_cache_repo(path.parent.parent) else None
 
 
-def blob_mismatch(path: Path, sha256: str | None) -> str | None:
-    """Why ``path`` — a cache blob, or a link resolving to one — does not hold the content its
-    etag name claims (the SHA-256 for a 64-hex name, the git blob SHA-1 ``sha1("blob <size>\\0" +
-    content)`` for a 40-hex one, the latter only up to :data:`MAX_GIT_BLOB`), or ``None``.
-    huggingface_hub links an existing ``blobs/<etag>`` without hashing it, so a blob that is not
-    what its name says is content a later download adopts. ``sha256`` is the digest of the bytes
-    judged; a git SHA-1 is taken only from bytes with that digest."""
+MAX_LINK_HOPS = 40  # the kernel's own bound on links followed in one lookup
+
+
+def blob_name(path: Path) -> str | None:
+    """The etag by which huggingface_hub looks ``path``'s content up: the name of ``path``
+    itself when it is a repository's ``blobs/<etag>``, else of the FIRST link step of its chain
+    that lands in a repository's ``blobs/`` (a snapshot's ``../../blobs/<etag>``), whatever that
+    blob links on to (huggingface_hub 2.4's shared store, ``<hub>/blobs/<xx>/<hash>``: red team
+    23c-2); ``None`` when no step names a cache blob."""
+    cur = path
+    for _ in range(MAX_LINK_HOPS):
+        try:
+            etag = blob_etag(Path(os.path.realpath(cur.parent)) / cur.name)
+            if etag is not None or not cur.is_symlink():
+                return etag
+            cur = Path(os.path.join(cur.parent, os.readlink(cur)))
+        except (OSError, ValueError):
+            return None
+    return None
+
+
+class BlobCheck(NamedTuple):
+    """A cache blob that is not (``files.hf-blob-mismatch``) or could not be shown to be
+    (``files.hf-blob-unverified``) the content its etag name claims; ``verdict`` the least a
+    scan gives it."""
+
+    id: str
+    message: str
+    verdict: Verdict
+
+
+CHUNK = 1 << 20
+
+
+def _git_blob_sha1(path: Path) -> tuple[str, str]:
+    """The git blob SHA-1 (``sha1(b"blob <size>\\0" + content)``) and the SHA-256 of ``path``'s
+    bytes, streamed in one read (constant memory, any size). ``OSError`` when it cannot be read
+    whole, or its size changes while it is read."""
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        git = hashlib.sha1(b"blob %d\0" % size, usedforsecurity=False)
+        sha = hashlib.sha256()
+        n = 0
+        while chunk := fh.read(CHUNK):
+            git.update(chunk)
+            sha.update(chunk)
+            n += len(chunk)
+        if n != size:
+            raise OSError(f"its size changed while it was read ({size} bytes, {n} read)")
+    return git.hexdigest(), sha.hexdigest()
+
+
+def blob_mismatch(path: Path, sha256: str | None) -> BlobCheck | None:
+    """Why ``path`` — a cache blob, or a link whose chain steps through one — is not (or could
+    not be shown to be) the content its etag name claims (:func:`blob_name`: the SHA-256 for a
+    64-hex name, the git blob SHA-1 ``sha1("blob <size>\\0" + content)`` for a 40-hex one, streamed
+    whatever the size: red team 23c-1), or ``None``. huggingface_hub links an existing
+    ``blobs/<etag>`` without hashing it, so a blob that is not what its name says is content a
+    later download adopts. ``sha256`` is the digest of the bytes judged (``None``: no digest was
+    taken, ``scan --no-hash``, and no check is made); a git SHA-1 is trusted only from bytes with
+    that digest."""
     if sha256 is None:
         return None
-    try:
-        target = path.resolve(strict=True) if path.is_symlink() else path
-    except (OSError, RuntimeError):
-        return None
-    etag = blob_etag(target)
+    etag = blob_name(path)
     if etag is None:
         return None
     if len(etag) == 64:
-        return None if etag == sha256 else f"content sha256 {sha256} differs from its cache blob name {etag}"
-    try:
-        if target.stat().st_size > MAX_GIT_BLOB:
+        if etag == sha256:
             return None
-        data = target.read_bytes()
+        return BlobCheck("files.hf-blob-mismatch", f"content sha256 {sha256} differs from its cache blob name {etag}",
+                         "suspicious")
+    try:
+        git, again = _git_blob_sha1(path)
+    except OSError as exc:
+        return BlobCheck("files.hf-blob-unverified", f"could not be verified against its cache blob name {etag}: "
+                         f"{exc.strerror or exc}", "error")
+    if again != sha256:
+        return BlobCheck("files.hf-blob-unverified", f"could not be verified against its cache blob name {etag}: "
+                         "its content changed after it was judged", "error")
+    if git == etag:
+        return None
+    return BlobCheck("files.hf-blob-mismatch", f"content git blob sha1 {git} differs from its cache blob name {etag}",
+                     "suspicious")
+
+
+_STORE_BLOB = re.compile(r"[0-9a-f]{64}")
+
+
+class BlobIndex:
+    """Which cache blobs no name reaches (red team 23c, finding C): a repository's
+    ``blobs/<name>`` that no ``snapshots/`` link resolves to, and a shared store's
+    ``<hub>/blobs/<xx>/<64 hex>`` that no repository's ``blobs/<name>`` resolves to. Such a
+    blob is content a later download adopts (``hf_hub_download`` by its etag name,
+    ``try_link_from_shared_store`` by its Xet hash) under a file name mlbom cannot know, so its
+    verdict must not rest on a name. One index per walk: each repository's and store's links
+    are listed once."""
+
+    def __init__(self) -> None:
+        self._linked: dict[Path, set[Path]] = {}
+        self._reached: dict[Path, set[Path]] = {}
+
+    def unlinked(self, path: Path) -> bool:
+        """Whether ``path`` (a walked file, not itself followed) is such a blob."""
+        try:
+            folder = Path(os.path.realpath(path.parent))
+            real = Path(os.path.realpath(path))
+        except (OSError, ValueError):
+            return False
+        if folder.name == "blobs" and is_cache_repo(folder.parent):
+            if folder.parent not in self._linked:
+                self._linked[folder.parent] = linked_blobs(folder.parent)
+            return real not in self._linked[folder.parent]
+        store = folder.parent
+        if (path.is_symlink() or _STORE_BLOB.fullmatch(path.name) is None or folder.name != path.name[:2]
+                or not is_shared_store(store)):
+            return False
+        if store not in self._reached:
+            self._reached[store] = _store_reached(store.parent)
+        return real not in self._reached[store]
+
+
+def _store_reached(hub: Path) -> set[Path]:
+    """The resolved targets of the links in the ``blobs/`` of ``hub``'s cache repositories (at
+    most :data:`MAX_FILES` entries)."""
+    out: set[Path] = set()
+    seen = 0
+    try:
+        with os.scandir(hub) as it:
+            repos = [Path(e.path) for e in it if e.is_dir(follow_symlinks=False) and is_cache_repo(Path(e.path))]
     except OSError:
-        return None
-    if len(data) > MAX_GIT_BLOB or hashlib.sha256(data).hexdigest() != sha256:
-        return None
-    git = hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
-    return None if git == etag else f"content git blob sha1 {git} differs from its cache blob name {etag}"
+        return out
+    for repo in sorted(repos):
+        try:
+            with os.scandir(repo / "blobs") as it:
+                entries = list(it)
+        except OSError:
+            continue
+        for e in entries:
+            seen += 1
+            if seen > MAX_FILES:
+                return out
+            if e.is_symlink():
+                with contextlib.suppress(OSError, RuntimeError):
+                    out.add(Path(e.path).resolve(strict=True))
+    return out
 
 
 def cache_noise(path: Path) -> bool:

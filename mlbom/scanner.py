@@ -58,6 +58,7 @@ from mlbom.model import Finding, Severity, Verdict, worst_verdict
 if TYPE_CHECKING:  # (imported on use: PyYAML; the pickle walker's allowlist tables)
     from mlbom.formats import yaml_tags
     from mlbom.formats.pickle import PickleReport
+    from mlbom.fswalk import BlobIndex
 
 MAX_JSON = 64 << 20
 MAX_TEXT = 64 << 20  # text is recognised by reading all of it, up to this size
@@ -2836,19 +2837,20 @@ def scan(paths: Iterable[Path | str] | Path | str, *, with_hash: bool = True, li
     walker ``generate`` uses): links that stay inside the folder are followed, links that
     leave, dangle or loop are ``error`` entries, never read."""
     from mlbom.errors import InputError
-    from mlbom.fswalk import blob_mismatch, walk_files
+    from mlbom.fswalk import BlobIndex, walk_files
 
     roots = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
     for r in roots:
         if not r.exists() and not r.is_symlink():
             raise InputError(r, "no such file or directory")
     out: list[FileScan] = []
+    blobs = _BlobRule(BlobIndex(), with_hash)
     for root in roots:
         if root.is_dir():
             files, problems = walk_files(root)
             # hashed in parallel (hashlib releases the GIL) while the files are scanned
             scans = scan_walked(root, files, [str(p) for p in files], with_hash=with_hash, limits=limits, debug=debug)
-            out += [_blob_checked(p, sc, blob_mismatch) for p, sc in zip(files, scans, strict=True)]
+            out += [blobs.judge(p, sc) for p, sc in zip(files, scans, strict=True)]
             for f in problems:
                 if f.severity == "info":  # a skipped .git folder: nothing judged there, no entry to judge
                     continue
@@ -2856,22 +2858,66 @@ def scan(paths: Iterable[Path | str] | Path | str, *, with_hash: bool = True, li
                                     findings=[ScanFinding(f.id, f.severity, f.message)]))
         else:
             sc = scan_file(root, display=str(root), with_hash=with_hash, limits=limits, debug=debug)
-            out.append(_blob_checked(root, sc, blob_mismatch))
+            out.append(blobs.judge(root, sc))
     return out
 
 
-def _blob_checked(path: Path, sc: FileScan, mismatch: Callable[[Path, str | None], str | None]) -> FileScan:
-    """A Hugging Face cache blob (walked directly or through a snapshot link) whose content is
-    not what its etag name claims: ``files.hf-blob-mismatch`` (high), at least ``suspicious`` —
-    ``hf_hub_download`` adopts a ``blobs/<etag>`` by its name without hashing it (red team
-    21c-1). ``generate`` reports the same check on the model (:func:`mlbom.collectors._files.hf_blob_finding`)."""
-    why = mismatch(path, sc.sha256)
-    if why is None:
+def cache_blob_rule(*, with_hash: bool = True) -> Callable[[Path, FileScan], FileScan]:
+    """The Hugging Face cache checks of :class:`_BlobRule` for one walk: a function applied to
+    each file's scan after its own judgement (``generate`` applies it to a model's files)."""
+    from mlbom.fswalk import BlobIndex
+
+    return _BlobRule(BlobIndex(), with_hash).judge
+
+
+# formats that cannot run code whatever name a loader later opens them by (plain text can: named
+# ``.py`` it is a module); an unlinked cache blob in any other is at least ``suspicious``
+_NAME_FREE_FORMATS = frozenset({"safetensors", "json", "image", "numpy"})
+
+
+class _BlobRule:
+    """The Hugging Face cache checks of one ``scan`` (:mod:`mlbom.fswalk`), applied to each
+    file after its own judgement:
+
+    - a blob (walked directly, or reached through a link whose first step into a repository's
+      ``blobs/`` names it) whose content is not what its etag name claims:
+      ``files.hf-blob-mismatch`` (high), at least ``suspicious``; one that could not be read to
+      check it: ``files.hf-blob-unverified`` (high), ``error`` (red team 21c-1, 23c-1, 23c-2);
+    - a blob no name reaches (no snapshot link, no repository blob for a shared-store file):
+      ``files.hf-unlinked-blob`` (medium), at least ``suspicious`` unless its content is a
+      format that runs no code under any name (red team 23c, C);
+    - with ``--no-hash`` no etag is checked: the first cache blob says so (``info``).
+
+    ``generate`` reports the same checks on the model (:func:`mlbom.collectors._files.hf_blob_finding`)."""
+
+    def __init__(self, index: BlobIndex, with_hash: bool) -> None:
+        self.index = index
+        self.with_hash = with_hash
+        self.told = False
+
+    def judge(self, path: Path, sc: FileScan) -> FileScan:
+        from mlbom.fswalk import blob_mismatch, blob_name
+
+        if not self.with_hash and not self.told and blob_name(path) is not None:
+            self.told = True
+            sc.findings.append(ScanFinding("files.hf-blob-unchecked", "info",
+                                           "--no-hash: no Hugging Face cache blob of this scan is checked against its "
+                                           "etag name"))
+        check = blob_mismatch(path, sc.sha256)
+        if check is not None:
+            sc.findings.append(ScanFinding(check.id, "high", check.message))
+            self._at_least(sc, check.verdict)
+        if self.index.unlinked(path):
+            sc.findings.append(ScanFinding("files.hf-unlinked-blob", "medium",
+                                           "a cache blob no snapshot (or repository blob) links to: a later download "
+                                           "adopts it under a file name this scan cannot know"))
+            if sc.format not in _NAME_FREE_FORMATS and sc.size != 0:
+                self._at_least(sc, "suspicious")
         return sc
-    sc.findings.append(ScanFinding("files.hf-blob-mismatch", "high", why))
-    if sc.verdict == "safe":
-        sc.verdict = "suspicious"
-    return sc
+
+    @staticmethod
+    def _at_least(sc: FileScan, verdict: Verdict) -> None:
+        sc.verdict = worst_verdict(sc.verdict, verdict)
 
 
 # ---- a walked folder: two phases --------------------------------------------------------------

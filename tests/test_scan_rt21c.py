@@ -109,16 +109,18 @@ def test_21c1_a_harmless_blob_not_matching_its_etag_is_not_safe(tmp_path: Path, 
     etag = hashlib.sha256(legit).hexdigest() if lfs else _git_sha1(legit)
     (repo / "blobs" / etag).write_bytes(b"something else\n")
     rc, scans = scan_json_by_rel(repo, capsys)
-    assert scans[f"blobs/{etag}"] == ("suspicious", ["files.hf-blob-mismatch"]) and rc == 1
-    # a blob that is what its name says is judged by content: safe text, no finding
+    unlinked = "files.hf-unlinked-blob"  # no snapshot links to it (red team 23c, C)
+    assert scans[f"blobs/{etag}"] == ("suspicious", ["files.hf-blob-mismatch", unlinked]) and rc == 1
+    # a blob that is what its name says is judged by content; plain text no snapshot links to
+    # is still not safe (a later download may adopt it as ``modeling_x.py``)
     (repo / "blobs" / etag).write_bytes(legit)
     rc, scans = scan_json_by_rel(repo, capsys)
-    assert scans[f"blobs/{etag}"] == ("safe", []) and rc == 0
+    assert scans[f"blobs/{etag}"] == ("suspicious", [unlinked]) and rc == 1
     [sc] = scanner.scan(repo / "blobs" / etag)
-    assert sc.verdict == "safe"
+    assert sc.verdict == "suspicious" and [f.id for f in sc.findings] == [unlinked]
     (repo / "blobs" / etag).write_bytes(b"other\n")
     [sc] = scanner.scan(repo / "blobs" / etag)
-    assert sc.verdict == "suspicious" and [f.id for f in sc.findings] == ["files.hf-blob-mismatch"]
+    assert sc.verdict == "suspicious" and [f.id for f in sc.findings] == ["files.hf-blob-mismatch", unlinked]
 
 
 def test_21c1_a_snapshot_link_to_a_tampered_blob_is_flagged_byscan_json_by_rel(tmp_path: Path,

@@ -37,11 +37,12 @@ def hf_blob_finding(path: Path, sha256: str | None, subject: str) -> Finding | N
     """In a Hugging Face cache, blobs are named by their etag (the SHA-256 of an LFS file, the
     git blob SHA-1 of any other): a blob — walked directly or through a snapshot link — whose
     content does not match its name was modified or planted after download
-    (:func:`mlbom.fswalk.blob_mismatch`; red team 21c-1)."""
-    why = blob_mismatch(path, sha256)
-    if why is None:
+    (``files.hf-blob-mismatch``), and one that could not be read to check it is
+    ``files.hf-blob-unverified`` (:func:`mlbom.fswalk.blob_mismatch`; red team 21c-1, 23c-1, 23c-2)."""
+    check = blob_mismatch(path, sha256)
+    if check is None:
         return None
-    return Finding(id="files.hf-blob-mismatch", severity="high", message=f"{path.name}: {why}", subject=subject)
+    return Finding(id=check.id, severity="high", message=f"{path.name}: {check.message}", subject=subject)
 
 
 class ChangedSinceHashed(InputError):

@@ -23,7 +23,6 @@ from mlbom.collectors._files import (
     ChangedSinceHashed,
     FolderCollector,
     Walked,
-    hf_blob_finding,
     manifest_properties,
     manifest_reference,
     read_recorded,
@@ -52,7 +51,7 @@ from mlbom.model import (
     worst_verdict,
 )
 from mlbom.properties import Prop
-from mlbom.scanner import CHANGED_DURING_SCAN, FileScan, ScanFinding, scan_file, scan_walked
+from mlbom.scanner import CHANGED_DURING_SCAN, FileScan, ScanFinding, cache_blob_rule, scan_file, scan_walked
 
 MAX_CONFIG = MAX_CONFIG_BYTES
 _CONFIGS = ("config.json", "generation_config.json", "tokenizer_config.json", "model_index.json")
@@ -207,7 +206,9 @@ class ModelCollector(FolderCollector):
         # scanned file (red team 10c B1). Two phases: ONNX external data judged with its model
         with ctx.progress_bytes(f"hashing and scanning model {name}", _total(before)):
             scans = scan_walked(path, files, rels, None, with_hash=True, expect_keys=before)
-        scans = [_unchanged(sc, f, b) for sc, f, b in zip(scans, files, before, strict=True)]
+        # a cache blob not what its etag name says, or that no name reaches (red team 21c-1, 23c)
+        blob_rule = cache_blob_rule()
+        scans = [blob_rule(f, _unchanged(sc, f, b)) for sc, f, b in zip(scans, files, before, strict=True)]
         for f, rel, sc in zip(files, rels, scans, strict=True):
             if sc.sha256 is not None and _is_metadata(rel):
                 out.digests[rel] = sc.sha256
@@ -215,8 +216,6 @@ class ModelCollector(FolderCollector):
             out.file_refs.append(fref)
             out.count(sc)
             yield _file_component(sc, fref, ctx.rel(f))
-            if (blob := hf_blob_finding(f, sc.sha256, fref)) is not None:
-                yield blob
             if layout is not None:
                 layout.file(f, rel, sc.sha256, sc.size)
             for sf in sc.findings:
@@ -241,12 +240,13 @@ class ModelCollector(FolderCollector):
         ctx.say(f"hashing and scanning the files of model {name} into {target.name}")
         # every file is scanned, so each digest is its scan's, taken from the bytes judged: no
         # hash cache (a cached digest is tied to the file by its stat key only), one read per file
+        blob_rule = cache_blob_rule()  # the cache checks, as on inline files
         with writing(target, Header(path.resolve().name)) as writer, \
                 ctx.progress_bytes(f"hashing and scanning model {name}", None) as advance:
             for rel, p in walked.all(root=path, writing=target):
                 f = Path(p)
                 key = _stat_now(f)
-                sc = _unchanged(scan_file(f, display=rel, with_hash=True, expect_key=key), f, key)
+                sc = blob_rule(f, _unchanged(scan_file(f, display=rel, with_hash=True, expect_key=key), f, key))
                 advance(sc.size or 0)
                 why = next((sf.message for sf in sc.findings if sf.severity == "high"), "not read")
                 writer.add_file(rel, sc.size if sc.sha256 else None, sc.sha256, None if sc.sha256 else why[:500])
@@ -263,8 +263,6 @@ class ModelCollector(FolderCollector):
                         yield sf.to_finding(subject=fref, source=shown_name(ctx.rel(f)))
                 if layout is not None:
                     layout.file(f, rel, sc.sha256, sc.size)
-                    if (blob := hf_blob_finding(f, sc.sha256, model_ref)) is not None:
-                        yield blob
         written = writer.close()
         out.whole = written.tree_sha256
         out.props = list(manifest_properties(written, ctx.rel(path)))
