@@ -85,8 +85,10 @@ def generate(
     collectors = {kind: configure(cls, options or {}) for kind, cls in table.items()}
     jobs, skipped = _plan(inputs, table, collectors)
     base = (inputs.project_dir or Path.cwd()).resolve()
+    project = inputs.project_dir.resolve() if inputs.project_dir is not None else None
+    envs = tuple(path for kind, path, _ in jobs if kind == "environment")
     outputs = [run(collectors[kind], Context(base=base, path=path, explicit=is_explicit, progress=progress,
-                                             bytes_progress=bytes_progress))
+                                             bytes_progress=bytes_progress, project=project, environments=envs))
                for kind, path, is_explicit in jobs]
     merged = CollectorOutput(unreadable=list(skipped))
     for out in outputs:
