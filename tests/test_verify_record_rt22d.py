@@ -133,3 +133,104 @@ def test_22d4_explicit_interpreter_with_stdlib_in_project(tmp_path: Path,
     exe.chmod(0o755)
     found = _generate([str(project), "--env", str(exe)], tmp_path, capsys)
     assert _sev(found, "high", "python.stdlib-in-environment"), found
+
+
+# --- 22d-1: activate scripts and other unrecorded files of bin/ ------------------------------------
+
+def _activate_notes(root: Path, project: Path | None = None) -> list[tuple[str, str, str]]:
+    return [(n.id, n.severity, n.message) for n in locate(root, project).notes if n.id == "python.activate-unverified"]
+
+
+@pytest.mark.parametrize("args", [(), ("--copies",), ("--prompt", "my env")])
+def test_22d1_stock_venv_activate_scripts_are_known(tmp_path: Path, args: tuple[str, ...]) -> None:
+    env = _venv(tmp_path / "env", *args)
+    assert sorted(n for n in os.listdir(env / "bin") if n.lower().startswith("activate"))  # there are some
+    assert _activate_notes(env) == []
+
+
+def test_22d1_virtualenv_activate_scripts_are_known(tmp_path: Path) -> None:
+    pytest.importorskip("virtualenv")
+    env = tmp_path / "ve"
+    subprocess.run([sys.executable, "-m", "virtualenv", "-q", "--no-pip", "--no-setuptools", "--no-wheel", str(env)],
+                   check=True, timeout=300, capture_output=True)
+    assert len([n for n in os.listdir(env / "bin") if n.lower().startswith("activate")]) >= 4
+    assert _activate_notes(env) == []
+
+
+@pytest.mark.parametrize("script", ["activate", "activate.fish", "Activate.ps1", "activate.csh"])
+def test_22d1_edited_activate_script_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 script: str) -> None:
+    project = tmp_path / "proj"
+    env = _venv(project / ".venv")
+    marker = tmp_path / "ran"
+    with (env / "bin" / script).open("a") as fh:
+        fh.write(f"\necho ran > {marker}\n")
+    if script == "activate":  # the proof: entering the environment runs the line
+        subprocess.run(["bash", "-c", f". {env}/bin/activate && python -c pass"], cwd=project, timeout=120,
+                       check=False, capture_output=True)
+        assert marker.exists()
+        marker.unlink()
+    notes = _activate_notes(env)
+    assert [(i, s) for i, s, _ in notes] == [("python.activate-unverified", "medium")] and script in notes[0][2]
+    found = _generate([str(project)], tmp_path, capsys)  # discovered in the scanned checkout: high
+    assert _sev(found, "high", "python.activate-unverified"), found
+    found = _generate([str(project), "--env", str(env / "bin" / "python")], tmp_path, capsys)
+    assert _sev(found, "high", "python.activate-unverified"), found
+    assert not marker.exists()
+
+
+def test_22d1_activate_naming_another_folder_is_reported(tmp_path: Path) -> None:
+    env = _venv(tmp_path / "env")
+    other = _venv(tmp_path / "other")
+    (env / "bin" / "activate").write_bytes((other / "bin" / "activate").read_bytes())  # PATH → other/bin
+    notes = _activate_notes(env)
+    assert len(notes) == 1 and "bin/activate" in notes[0][2]
+
+
+def test_22d1_unrecorded_bin_files_are_listed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    env = _venv(tmp_path / "env")
+    assert not [f for f in _generate(["--env", str(env)], tmp_path, capsys) if "unrecorded-executable" in f]
+    (env / "bin" / "tool").write_text("#!/bin/sh\necho hi\n")
+    found = _generate(["--env", str(env)], tmp_path, capsys)
+    hits = _sev(found, "low", "python.unrecorded-executable")
+    assert len(hits) == 1 and "bin/tool" in hits[0] and "python" not in hits[0].split(":", 1)[1].split(";")[0], found
+
+
+# --- nvcc is never run from an inventoried tree -------------------------------------------------------
+
+def _toolkit(folder: Path, marker: Path) -> Path:
+    (folder / "bin").mkdir(parents=True)
+    (folder / "version.json").write_text(json.dumps({"cuda": {"version": "13.0.96"}}))
+    nvcc = folder / "bin" / "nvcc"
+    nvcc.write_text(f"#!/bin/sh\necho ran > {marker}\necho 'Cuda compilation tools, release 13.0, V13.0.88'\n")
+    nvcc.chmod(0o755)
+    return folder
+
+
+def test_22d_nvcc_not_run_inside_project_or_environment(tmp_path: Path) -> None:
+    from mlbom.collectors import Context, run
+    from mlbom.collectors.gpu import GpuCollector, RecordedNvml
+
+    rec = Path(__file__).parent / "fixtures" / "gpu" / "h100-transcribed.json"
+    marker = tmp_path / "ran"
+    project = tmp_path / "proj"
+    env = _venv(tmp_path / "env")
+    for tk, ctx in ((_toolkit(project / "cuda", marker), Context(base=project, project=project)),
+                    (_toolkit(env / "cuda", marker), Context(base=tmp_path, inventoried=(env / "bin" / "python",)))):
+        out = run(GpuCollector(RecordedNvml(rec), toolkit_roots=[tk], run_nvcc=True), ctx)
+        assert not marker.exists(), "nvcc from an inventoried tree was run"
+        assert [f.severity for f in out.findings if f.id == "cuda.nvcc-not-run"] == ["medium"]
+    outside = _toolkit(tmp_path / "host-cuda", marker)  # outside both: run as asked
+    out = run(GpuCollector(RecordedNvml(rec), toolkit_roots=[outside], run_nvcc=True),
+              Context(base=project, project=project, inventoried=(env,)))
+    assert marker.exists() and not [f for f in out.findings if f.id == "cuda.nvcc-not-run"]
+
+
+def test_22d1_every_table_template_has_values_for_its_placeholders(tmp_path: Path) -> None:
+    from mlbom.collectors import environment as env_mod
+
+    env = _venv(tmp_path / "env")
+    values = env_mod._activate_values(env, env / "pyvenv.cfg")
+    templates = env_mod._table_templates()
+    assert len(templates) >= 30
+    assert all(env_mod._template_pattern(t, values) is not None for t in templates)

@@ -14,6 +14,7 @@ never run.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -606,6 +607,184 @@ def _interpreter_findings(root: Path, home: str | None, src: Path, project: Path
     return out
 
 
+_PLACEHOLDER = re.compile(r"__[A-Z][A-Z0-9_]*__|\{\{ [A-Z][A-Z0-9_]* \}\}")  # venv/virtualenv; uv
+_MAX_ACTIVATE_BYTES = 1 << 20
+_MAX_TEMPLATE_FILES = 64
+_ENTRY_FOLDERS = ("bin", "Scripts")
+
+
+def _entry_script(name: str) -> bool:
+    """An activate script of an environment, by name (red team 22d-1): what ``. ENV/bin/activate``
+    and its siblings for other shells run in the user's shell."""
+    return name.lower().startswith(("activate", "deactivate"))
+
+
+@functools.cache
+def _table_templates() -> tuple[str, ...]:
+    """The templates of mlbom/data/activate-templates.json (CPython 3.8-3.13 venv, Debian's 3.11,
+    virtualenv, uv; sources recorded there)."""
+    from importlib import resources
+
+    doc = json.loads(resources.files("mlbom").joinpath("data/activate-templates.json").read_text("utf-8"))
+    return tuple(str(t["text"]) for t in doc["templates"])
+
+
+def _stdlib_templates(stdlib: str) -> list[str]:
+    """The activate templates of a standard library's ``venv/scripts/`` (read as files, bounded:
+    the venv module is never imported)."""
+    out: list[str] = []
+    top = os.path.join(stdlib, "venv", "scripts")
+    for sub in ("common", "posix", "nt"):
+        with contextlib.suppress(OSError):
+            for name in sorted(os.listdir(os.path.join(top, sub)))[:_MAX_TEMPLATE_FILES]:
+                if not _entry_script(name):
+                    continue
+                with contextlib.suppress(InputError, UnicodeDecodeError):
+                    out.append(read_bounded(Path(top, sub, name), _MAX_ACTIVATE_BYTES).decode("utf-8"))
+    return out
+
+
+def _quoted(value: str) -> set[str]:
+    """``value`` as the creators write it into a script: as is (CPython before gh-124651, batch),
+    ``shlex.quote`` (POSIX shells), PowerShell's single quotes, Python's ``repr``, JSON, nushell's
+    raw string, uv's xonsh bytes literals (plain ASCII values only)."""
+    import shlex
+
+    out = {value, shlex.quote(value), "'" + value.replace("'", "''") + "'", repr(value), json.dumps(value),
+           f"r#'{value}'#"}
+    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:  # uv's xonsh activator
+        out |= {f'b"{value}".decode("utf-8")', f'__import__("os").fsdecode(b"{value}")'}
+    return out
+
+
+def _activate_values(root: Path, cfg: Path | None) -> dict[str, set[str]]:
+    """The values an activate script of the environment ``root`` must carry, per placeholder
+    (CPython's venv ``__VENV_*__`` and virtualenv's): its own folder (as given and resolved), its
+    name, the prompt pyvenv.cfg records (or the name), its bin folder and interpreters."""
+    dirs = {os.path.abspath(root), os.path.realpath(root)}
+    names = {os.path.basename(d) for d in dirs}
+    prompts = {f"({n}) " for n in names} | names
+    raw = _cfg_settings(cfg).get("prompt") if cfg is not None else None
+    if raw is not None:
+        import ast
+
+        with contextlib.suppress(ValueError, SyntaxError, MemoryError, RecursionError):
+            value = ast.literal_eval(raw) if raw[:1] in "'\"" else raw
+            if isinstance(value, str):
+                prompts |= {f"({value}) ", value}
+    pythons = {os.path.join(d, folder, name) for d in dirs for folder, name, _ in _interpreter_files(root)}
+    libs = {os.path.relpath(site, root / "bin") for site in _layout_sites(root)}
+    return {"__VENV_DIR__": dirs, "__VIRTUAL_ENV__": dirs, "__VENV_NAME__": names, "__VIRTUAL_NAME__": names,
+            "__VENV_PROMPT__": prompts, "__VIRTUAL_PROMPT__": prompts | {""}, "__VENV_BIN_NAME__": set(_ENTRY_FOLDERS),
+            "__BIN_NAME__": set(_ENTRY_FOLDERS), "__VENV_PYTHON__": pythons, "__PATH_SEP__": {":", ";"},
+            "__TCL_LIBRARY__": {""}, "__TK_LIBRARY__": {""}, "__DECODE_PATH__": {""}, "__LIB_FOLDERS__": libs,
+            # virtualenv's csh activator: the prompt shown, and two fixed prompt prefixes
+            "__VIRTUAL_PROMPT_DISPLAY_TCSH__": prompts, "__VIRTUAL_PROMPT_DISPLAY_PLAIN__": prompts,
+            "__VIRTUAL_PROMPT_PREFIX_TCSH__": {"""'('"$_virtualenv_prompt_tcsh:q"') '"""},
+            "__VIRTUAL_PROMPT_PREFIX_PLAIN__": {"""'('"$_virtualenv_prompt_plain:q"') '"""},
+            # uv's activators (virtualenv's, with {{ NAME }} placeholders)
+            "{{ VIRTUAL_ENV_DIR }}": dirs, "{{ VIRTUAL_PROMPT }}": prompts | {""}, "{{ BIN_NAME }}": set(_ENTRY_FOLDERS),
+            "{{ PATH_SEP }}": {":", ";"}, "{{ RELOCATABLE }}": {"true", "false"}, "{{ RELATIVE_SITE_PACKAGES }}": libs}
+
+
+def _template_pattern(template: str, values: dict[str, set[str]]) -> re.Pattern[str] | None:
+    """``template`` with each placeholder made the alternation of the values it may take
+    (:func:`_quoted`); None when it names a placeholder mlbom has no value for."""
+    parts = _PLACEHOLDER.split(template)
+    keys = _PLACEHOLDER.findall(template)
+    out = [re.escape(parts[0])]
+    for key, literal in zip(keys, parts[1:], strict=True):
+        if key not in values:
+            return None
+        alts = sorted({q for v in values[key] for q in _quoted(v)}, key=lambda a: (-len(a), a))
+        out.append("(?:" + "|".join(re.escape(a) for a in alts) + ")" + re.escape(literal))
+    return re.compile("".join(out))
+
+
+_NOT_TEMPLATE = "not a known template of venv, virtualenv or uv with this environment's own values"
+
+
+def _activate_findings(root: Path, home: str | None, src: Path, project: Path | None,
+                       cfg: Path | None) -> list[Finding]:
+    """Red team 22d-1: the activate scripts of ``bin/``/``Scripts/`` (every name starting with
+    activate or deactivate) run in the shell of whoever enters the environment, before its
+    interpreter, and may set ``PATH``/``PYTHONPATH``/``LD_PRELOAD``: no RECORD lists them. Each must
+    be a known template with the environment's own values in its placeholders: the templates of
+    the base's standard library (``home``'s, when it lies outside the environment and the
+    project), of mlbom's own interpreter's, and of mlbom/data/activate-templates.json. Any other
+    is medium ``python.activate-unverified`` (high when the environment lies in the scanned
+    project: the checkout controls it)."""
+    scripts: list[tuple[str, Path]] = []
+    for folder in _ENTRY_FOLDERS:
+        with contextlib.suppress(OSError):
+            scripts += [(f"{folder}/{n}", root / folder / n) for n in sorted(os.listdir(root / folder)) if _entry_script(n)]
+    if not scripts:
+        return []
+    templates: list[str] = []
+    if home is not None and os.path.isabs(home):
+        for _prefix, dirs in _search_up(home):
+            templates += [t for d in dirs if not _under(Path(d), root) and not (project is not None and _under(Path(d), project))
+                          for t in _stdlib_templates(d)]
+            break
+    templates += _stdlib_templates(os.path.dirname(os.path.realpath(os.__file__)))
+    templates += _table_templates()
+    values = _activate_values(root, cfg)
+    patterns = [p for t in dict.fromkeys(templates) if (p := _template_pattern(t, values)) is not None]
+    in_project = project is not None and (_under(root, project) or _lexically_under(str(root), project))
+    out: list[Finding] = []
+    for shown, path in scripts:
+        if os.path.isdir(path):
+            continue
+        why = None
+        try:
+            text = read_bounded(path, _MAX_ACTIVATE_BYTES).decode("utf-8")
+            if path.name.lower().endswith(".ps1") and text.startswith("\ufeff"):
+                text = text[1:]  # virtualenv writes its PowerShell activator with a BOM
+        except InputError as exc:
+            why = f"it cannot be read ({exc.detail})"
+        except UnicodeDecodeError:
+            why = "it is not UTF-8 text"
+        else:
+            if any(p.fullmatch(text) for p in patterns):
+                continue
+        out.append(Finding(
+            id="python.activate-unverified", severity="high" if in_project else "medium", source=src.as_posix(),
+            message=(f"{shown}: {why or _NOT_TEMPLATE}"
+                     ": whoever enters the environment (. bin/activate) runs it in their shell, before the "
+                     "interpreter, and it may set PATH, PYTHONPATH or LD_PRELOAD; no RECORD vouches for it"
+                     + (" (the environment lies in the scanned project: the checkout controls it)" if in_project else ""))))
+    return out
+
+
+def _unrecorded_executables(root: Path, dists: list[_Dist], rel: Callable[[Path], str]) -> Iterator[Finding]:
+    """Red team 22d-1: every file of the venv's ``bin/``/``Scripts/`` that no RECORD lists and
+    that is neither an interpreter nor an activate script: one low ``python.unrecorded-executable``
+    naming them (at most 20), so the BOM says what else the folder runs."""
+    listed: set[str] = set()
+    for d in dists:
+        with contextlib.suppress(InputError):
+            for row in pymeta.parse_record(read_bounded(d.dir / "RECORD", MAX_RECORD_BYTES), d.dir / "RECORD"):
+                listed.add(os.path.normpath(os.path.join(d.site, row.path)))
+    extra: list[str] = []
+    for folder in _ENTRY_FOLDERS:
+        try:
+            names = sorted(os.listdir(root / folder))
+        except OSError:
+            continue
+        pattern = _INTERPRETER_NAMES[folder]
+        for n in names:
+            here = root / folder / n
+            if (pattern.fullmatch(n) or _entry_script(n) or n == "pyvenv.cfg" or n == "__pycache__"
+                    or os.path.normpath(here) in listed or os.path.isdir(here)):
+                continue
+            extra.append(f"{folder}/{n}")
+    if extra:
+        shown = ", ".join(extra[:20]) + (f", … ({len(extra) - 20} more)" if len(extra) > 20 else "")
+        yield Finding(id="python.unrecorded-executable", severity="low", source=rel(root / "bin"),
+                      message=(f"{len(extra)} file(s) in the environment's bin folder that no RECORD lists, neither "
+                               f"an interpreter nor an activate script: {shown}; not verified"))
+
+
 def _layout_sites(prefix: Path) -> list[Path]:
     """The site folders of a prefix by layout (stock CPython, platlibdir ``lib64``, Windows)."""
     return (sorted(prefix.glob("lib/python3*/site-packages")) + sorted(prefix.glob("lib64/python3*/site-packages"))
@@ -706,6 +885,7 @@ def _locate_venv(target: Path, cfg: Path, project: Path | None = None, exe: Path
     home, base, notes = _getpath_home(target, project, exe)
     getpath_cfg = _getpath_cfg(target, exe_dir) or cfg
     notes += _interpreter_findings(target, home, getpath_cfg, project, exe)
+    notes += _activate_findings(target, home, getpath_cfg, project, _site_cfg(target, exe_dir))
     sites = _layout_sites(target)
     if not sites:
         raise InputError(target, "virtualenv without a site-packages folder")
@@ -926,6 +1106,8 @@ class EnvironmentCollector(BaseCollector):
         yield from dep_findings
         cuda_props: dict[str, list[Property]] = {}
         yield from _cuda_stack(dists, rel, cuda_props)
+        if interp.how.startswith(_STATIC_HOW):
+            yield from _unrecorded_executables(root, dists, rel)
         if self.verify_record:
             yield from _verify_records(dists, root, rel, ctx, interp)
         for d in dists:
