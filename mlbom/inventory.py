@@ -85,8 +85,11 @@ def generate(
     collectors = {kind: configure(cls, options or {}) for kind, cls in table.items()}
     jobs, skipped = _plan(inputs, table, collectors)
     base = (inputs.project_dir or Path.cwd()).resolve()
+    project = inputs.project_dir.resolve() if inputs.project_dir is not None else None
+    hosts = {p for c in collectors.values() for p in c.host_inputs()}
+    inventoried = tuple(dict.fromkeys(path for _, path, _ in jobs if path not in hosts))
     outputs = [run(collectors[kind], Context(base=base, path=path, explicit=is_explicit, progress=progress,
-                                             bytes_progress=bytes_progress))
+                                             bytes_progress=bytes_progress, project=project, inventoried=inventoried))
                for kind, path, is_explicit in jobs]
     merged = CollectorOutput(unreadable=list(skipped))
     for out in outputs:

@@ -86,12 +86,18 @@ class Context:
     ``path`` is the input to read (a host collector such as the GPU one gets ``/``). ``base``
     is the folder that paths in evidence and findings are made relative to, so that BOMs do not
     depend on where a checkout lies. ``progress`` receives short status lines; ``bytes_progress``
-    opens a byte-counting task (see :meth:`progress_bytes`).
+    opens a byte-counting task (see :meth:`progress_bytes`). ``project`` is the scanned project
+    folder (the ``PROJECT`` argument, resolved) when there is one, for explicit inputs too (red
+    team 22d-4: ``generate PROJECT --env X``); ``inventoried`` every input path the run reads
+    (explicit and discovered, host inputs aside), so that a host collector knows which trees the
+    run does not trust (22d: nvcc is never run from there).
     """
 
     base: Path
     path: Path = Path("/")
     explicit: bool = True
+    project: Path | None = None
+    inventoried: tuple[Path, ...] = ()
     progress: Callable[[str], None] | None = None
     bytes_progress: ByteProgress | None = None
 

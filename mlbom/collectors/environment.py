@@ -14,6 +14,7 @@ never run.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -254,14 +255,33 @@ def _cfg_settings(cfg: Path) -> dict[str, str]:
 _CFG_BYTES = 1 << 16
 
 
-def _getpath_cfg(root: Path) -> Path | None:
-    """The ``pyvenv.cfg`` CPython's getpath (Modules/getpath.py, 3.11) reads to place the
+def _cfg_places(root: Path, exe_dir: Path | None = None) -> tuple[Path, ...]:
+    """Every ``pyvenv.cfg`` getpath or ``site.venv`` may read for the environment ``root``:
+    ``root/pyvenv.cfg``, then the one beside the executable: ``exe_dir`` when the interpreter
+    named lies elsewhere than ``bin/``/``Scripts/`` (red team 22d-2, PEP 405 "adjacent to the
+    executable"), else ``bin/`` and ``Scripts/``."""
+    if exe_dir is not None and exe_dir not in (root / "bin", root / "Scripts") and exe_dir != root:
+        return (root / "pyvenv.cfg", exe_dir / "pyvenv.cfg")
+    return (root / "pyvenv.cfg", root / "bin" / "pyvenv.cfg", root / "Scripts" / "pyvenv.cfg")
+
+
+def _getpath_cfg(root: Path, exe_dir: Path | None = None) -> Path | None:
+    """The ``pyvenv.cfg`` CPython's getpath (Modules/getpath.py, 3.11-3.13) reads to place the
     standard library: ``dirname(executable_dir)/pyvenv.cfg`` first, the one beside the
-    executable only when that one is missing (red team 20d-1: site.venv reads the other order)."""
-    for cand in (root / "pyvenv.cfg", root / "bin" / "pyvenv.cfg", root / "Scripts" / "pyvenv.cfg"):
+    executable only when that one is missing (red team 20d-1: site.venv reads the other order).
+    ``exe_dir``: the folder of the interpreter named (22d-2), when it is not ``bin/``."""
+    for cand in _cfg_places(root, exe_dir):
         if cand.exists():
             return cand
     return None
+
+
+def _site_cfg(root: Path, exe_dir: Path | None = None) -> Path | None:
+    """The ``pyvenv.cfg`` ``site.venv`` reads: the one beside the executable first (``exe_dir``
+    when given, 22d-2), then the prefix's (:func:`venv_cfg`)."""
+    if exe_dir is not None and (exe_dir / "pyvenv.cfg").is_file():
+        return exe_dir / "pyvenv.cfg"
+    return venv_cfg(root)
 
 
 def _cfg_homes(cfg: Path) -> tuple[list[str], str | None]:
@@ -366,15 +386,18 @@ def _in_env(path: str, root: Path) -> str:
     return "ENV/" + Path(os.path.relpath(real, real_root)).as_posix()
 
 
-def _pth_beside(root: Path) -> list[str]:
+def _pth_beside(root: Path, exe: Path | None = None) -> list[str]:
     """The ``._pth`` files getpath may read instead of ``pyvenv.cfg`` (``<executable>._pth``,
     also beside the resolved executable): every one in ``bin/``, ``Scripts/`` and the folders
-    inside ``root`` that the interpreters there resolve into."""
+    inside ``root`` that the interpreters there resolve into; beside ``exe`` (the interpreter
+    named, as given and resolved) too, wherever it lies (22d-2)."""
     folders = {str(root / "bin"), str(root / "Scripts")}
     for folder, name, _pattern in _interpreter_files(root):
         real = os.path.realpath(root / folder / name)
         if _under(Path(real), root):
             folders.add(os.path.dirname(real))
+    if exe is not None:
+        folders |= {os.path.dirname(os.path.abspath(exe)), os.path.dirname(os.path.realpath(exe))}
     found: list[str] = []
     for folder in sorted(folders):
         with contextlib.suppress(OSError):
@@ -382,7 +405,8 @@ def _pth_beside(root: Path) -> list[str]:
     return found
 
 
-def _getpath_home(root: Path, project: Path | None = None) -> tuple[str | None, Path | None, list[Finding]]:
+def _getpath_home(root: Path, project: Path | None = None,
+                  exe: Path | None = None) -> tuple[str | None, Path | None, list[Finding]]:
     """Where the interpreter of the environment folder ``root`` takes its standard library,
     decided statically as getpath decides it (red team 20d-1..4): the ``pyvenv.cfg`` it reads
     (:func:`_getpath_cfg`), its first ``home`` line (:func:`_cfg_homes`), the landmark search
@@ -394,10 +418,13 @@ def _getpath_home(root: Path, project: Path | None = None) -> tuple[str | None, 
     files that disagree, a cfg not read whole are medium ``python.stdlib-unverified``. ``project``:
     the scanned project folder the environment was discovered in; a standard library found there
     is high too (red team 21d-4: an absolute ``home`` naming a stdlib shipped in the checkout).
-    For ``--env FOLDER`` alone an absolute ``home`` outside the folder is taken as the base."""
+    For ``--env FOLDER`` alone an absolute ``home`` outside the folder is taken as the base.
+    ``exe``: the interpreter file named (``--env ENV/x/python``): its folder is where getpath and
+    site.venv look for the cfg beside the executable (22d-2)."""
     notes: list[Finding] = []
-    cfg = _getpath_cfg(root)
-    cfgs = [c for c in (root / "pyvenv.cfg", root / "bin" / "pyvenv.cfg", root / "Scripts" / "pyvenv.cfg") if c.exists()]
+    exe_dir = Path(os.path.dirname(os.path.abspath(exe))) if exe is not None else None
+    cfg = _getpath_cfg(root, exe_dir)
+    cfgs = [c for c in _cfg_places(root, exe_dir) if c.exists()]
     every: list[tuple[Path, str]] = []
     home: str | None = None
     for c in cfgs:
@@ -409,7 +436,7 @@ def _getpath_home(root: Path, project: Path | None = None) -> tuple[str | None, 
             notes.append(Finding(id="python.stdlib-unverified", severity="medium", source=c.as_posix(),
                                  message=f"{c.name}: {short}; its home lines are not all read"))
     src = (cfg or root / "pyvenv.cfg").as_posix()
-    site_cfg = venv_cfg(root)
+    site_cfg = _site_cfg(root, exe_dir)
     site_home = _cfg_settings(site_cfg).get("home") if site_cfg is not None else None
     if site_cfg is not None and site_home is not None and site_home != home and (site_cfg, site_home) not in every:
         every.append((site_cfg, site_home))  # site.venv's reading (lines end at \r too; the last wins)
@@ -421,7 +448,7 @@ def _getpath_home(root: Path, project: Path | None = None) -> tuple[str | None, 
                      "(getpath) takes the first line of ENV/pyvenv.cfg, or of bin/pyvenv.cfg when that is missing, "
                      "site.venv the last line of bin/pyvenv.cfg first; the standard library judged is the one "
                      "from the first")))
-    for pth in _pth_beside(root):
+    for pth in _pth_beside(root, exe):
         notes.append(Finding(
             id="python.stdlib-in-environment", severity="high", source=src,
             message=(f"{Path(os.path.relpath(pth, root)).as_posix()} lies beside the environment's interpreter: getpath "
@@ -480,7 +507,11 @@ _MAX_INTERPRETER_BYTES = 512 << 20
 sparse file of 1 TiB hashed for hours); a larger one is reported, not hashed."""
 
 
-def _interpreter_findings(root: Path, home: str | None, src: Path, project: Path | None = None) -> list[Finding]:
+_ANY_INTERPRETER = re.compile(r"python(?:3(?:\.\d+t?)?)?|pythonw?\.exe", re.I)
+
+
+def _interpreter_findings(root: Path, home: str | None, src: Path, project: Path | None = None,
+                          named: Path | None = None) -> list[Finding]:
     """What the environment's interpreters are (red team 20d-5, 21d-5), never run: every
     ``bin/python``, ``python3``, ``python3.X``, ``Scripts/python[w].exe`` (each runs at every start
     under that name; console-script shebangs name one). Not a native executable (ELF, Mach-O,
@@ -490,7 +521,10 @@ def _interpreter_findings(root: Path, home: str | None, src: Path, project: Path
     else high ``python.interpreter-unverified`` (native code the folder controls runs at every
     start); medium when the comparison cannot be made (no absolute ``home``, ``home`` not listable,
     a file over :data:`_MAX_INTERPRETER_BYTES`); sizes are compared before anything is hashed
-    (21d-6). A link to a native executable outside is nothing; one that leads nowhere is low."""
+    (21d-6). A link to a native executable outside is nothing; one that leads nowhere is low.
+    ``named``: the interpreter file the user named (``--env FILE``): it is the one that runs, so
+    it gets the same check whatever its name (red team 22d-3), compared with every interpreter
+    of the base."""
     out: list[Finding] = []
     digests: dict[str, str | None] = {}
 
@@ -506,9 +540,13 @@ def _interpreter_findings(root: Path, home: str | None, src: Path, project: Path
             return None
         return st.st_size if stat.S_ISREG(st.st_mode) else None
 
-    for folder, name, pattern in _interpreter_files(root):
-        shown = f"{folder}/{name}"
-        real = os.path.realpath(root / folder / name)
+    checks = [(f"{folder}/{name}", root / folder / name, pattern) for folder, name, pattern in _interpreter_files(root)]
+    if named is not None and os.path.abspath(named) not in {os.path.abspath(p) for _, p, _ in checks}:
+        given = os.path.abspath(named)
+        inside = os.path.join(given, "").startswith(os.path.join(os.path.abspath(root), ""))
+        checks.append((Path(os.path.relpath(given, root)).as_posix() if inside else named.name, Path(given), _ANY_INTERPRETER))
+    for shown, exe, pattern in checks:
+        real = os.path.realpath(exe)
         try:
             head = read_bounded(Path(real), 4, head=True)[:4]
         except InputError as exc:
@@ -567,6 +605,184 @@ def _interpreter_findings(root: Path, home: str | None, src: Path, project: Path
             message=(f"{shown} is a native executable {where} (a copy, as venv --copies makes, or a wrapper) "
                      f"and {why}: native code the folder controls runs at every start and nothing vouches for it")))
     return out
+
+
+_PLACEHOLDER = re.compile(r"__[A-Z][A-Z0-9_]*__|\{\{ [A-Z][A-Z0-9_]* \}\}")  # venv/virtualenv; uv
+_MAX_ACTIVATE_BYTES = 1 << 20
+_MAX_TEMPLATE_FILES = 64
+_ENTRY_FOLDERS = ("bin", "Scripts")
+
+
+def _entry_script(name: str) -> bool:
+    """An activate script of an environment, by name (red team 22d-1): what ``. ENV/bin/activate``
+    and its siblings for other shells run in the user's shell."""
+    return name.lower().startswith(("activate", "deactivate"))
+
+
+@functools.cache
+def _table_templates() -> tuple[str, ...]:
+    """The templates of mlbom/data/activate-templates.json (CPython 3.8-3.13 venv, Debian's 3.11,
+    virtualenv, uv; sources recorded there)."""
+    from importlib import resources
+
+    doc = json.loads(resources.files("mlbom").joinpath("data/activate-templates.json").read_text("utf-8"))
+    return tuple(str(t["text"]) for t in doc["templates"])
+
+
+def _stdlib_templates(stdlib: str) -> list[str]:
+    """The activate templates of a standard library's ``venv/scripts/`` (read as files, bounded:
+    the venv module is never imported)."""
+    out: list[str] = []
+    top = os.path.join(stdlib, "venv", "scripts")
+    for sub in ("common", "posix", "nt"):
+        with contextlib.suppress(OSError):
+            for name in sorted(os.listdir(os.path.join(top, sub)))[:_MAX_TEMPLATE_FILES]:
+                if not _entry_script(name):
+                    continue
+                with contextlib.suppress(InputError, UnicodeDecodeError):
+                    out.append(read_bounded(Path(top, sub, name), _MAX_ACTIVATE_BYTES).decode("utf-8"))
+    return out
+
+
+def _quoted(value: str) -> set[str]:
+    """``value`` as the creators write it into a script: as is (CPython before gh-124651, batch),
+    ``shlex.quote`` (POSIX shells), PowerShell's single quotes, Python's ``repr``, JSON, nushell's
+    raw string, uv's xonsh bytes literals (plain ASCII values only)."""
+    import shlex
+
+    out = {value, shlex.quote(value), "'" + value.replace("'", "''") + "'", repr(value), json.dumps(value),
+           f"r#'{value}'#"}
+    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:  # uv's xonsh activator
+        out |= {f'b"{value}".decode("utf-8")', f'__import__("os").fsdecode(b"{value}")'}
+    return out
+
+
+def _activate_values(root: Path, cfg: Path | None) -> dict[str, set[str]]:
+    """The values an activate script of the environment ``root`` must carry, per placeholder
+    (CPython's venv ``__VENV_*__`` and virtualenv's): its own folder (as given and resolved), its
+    name, the prompt pyvenv.cfg records (or the name), its bin folder and interpreters."""
+    dirs = {os.path.abspath(root), os.path.realpath(root)}
+    names = {os.path.basename(d) for d in dirs}
+    prompts = {f"({n}) " for n in names} | names
+    raw = _cfg_settings(cfg).get("prompt") if cfg is not None else None
+    if raw is not None:
+        import ast
+
+        with contextlib.suppress(ValueError, SyntaxError, MemoryError, RecursionError):
+            value = ast.literal_eval(raw) if raw[:1] in "'\"" else raw
+            if isinstance(value, str):
+                prompts |= {f"({value}) ", value}
+    pythons = {os.path.join(d, folder, name) for d in dirs for folder, name, _ in _interpreter_files(root)}
+    libs = {os.path.relpath(site, root / "bin") for site in _layout_sites(root)}
+    return {"__VENV_DIR__": dirs, "__VIRTUAL_ENV__": dirs, "__VENV_NAME__": names, "__VIRTUAL_NAME__": names,
+            "__VENV_PROMPT__": prompts, "__VIRTUAL_PROMPT__": prompts | {""}, "__VENV_BIN_NAME__": set(_ENTRY_FOLDERS),
+            "__BIN_NAME__": set(_ENTRY_FOLDERS), "__VENV_PYTHON__": pythons, "__PATH_SEP__": {":", ";"},
+            "__TCL_LIBRARY__": {""}, "__TK_LIBRARY__": {""}, "__DECODE_PATH__": {""}, "__LIB_FOLDERS__": libs,
+            # virtualenv's csh activator: the prompt shown, and two fixed prompt prefixes
+            "__VIRTUAL_PROMPT_DISPLAY_TCSH__": prompts, "__VIRTUAL_PROMPT_DISPLAY_PLAIN__": prompts,
+            "__VIRTUAL_PROMPT_PREFIX_TCSH__": {"""'('"$_virtualenv_prompt_tcsh:q"') '"""},
+            "__VIRTUAL_PROMPT_PREFIX_PLAIN__": {"""'('"$_virtualenv_prompt_plain:q"') '"""},
+            # uv's activators (virtualenv's, with {{ NAME }} placeholders)
+            "{{ VIRTUAL_ENV_DIR }}": dirs, "{{ VIRTUAL_PROMPT }}": prompts | {""}, "{{ BIN_NAME }}": set(_ENTRY_FOLDERS),
+            "{{ PATH_SEP }}": {":", ";"}, "{{ RELOCATABLE }}": {"true", "false"}, "{{ RELATIVE_SITE_PACKAGES }}": libs}
+
+
+def _template_pattern(template: str, values: dict[str, set[str]]) -> re.Pattern[str] | None:
+    """``template`` with each placeholder made the alternation of the values it may take
+    (:func:`_quoted`); None when it names a placeholder mlbom has no value for."""
+    parts = _PLACEHOLDER.split(template)
+    keys = _PLACEHOLDER.findall(template)
+    out = [re.escape(parts[0])]
+    for key, literal in zip(keys, parts[1:], strict=True):
+        if key not in values:
+            return None
+        alts = sorted({q for v in values[key] for q in _quoted(v)}, key=lambda a: (-len(a), a))
+        out.append("(?:" + "|".join(re.escape(a) for a in alts) + ")" + re.escape(literal))
+    return re.compile("".join(out))
+
+
+_NOT_TEMPLATE = "not a known template of venv, virtualenv or uv with this environment's own values"
+
+
+def _activate_findings(root: Path, home: str | None, src: Path, project: Path | None,
+                       cfg: Path | None) -> list[Finding]:
+    """Red team 22d-1: the activate scripts of ``bin/``/``Scripts/`` (every name starting with
+    activate or deactivate) run in the shell of whoever enters the environment, before its
+    interpreter, and may set ``PATH``/``PYTHONPATH``/``LD_PRELOAD``: no RECORD lists them. Each must
+    be a known template with the environment's own values in its placeholders: the templates of
+    the base's standard library (``home``'s, when it lies outside the environment and the
+    project), of mlbom's own interpreter's, and of mlbom/data/activate-templates.json. Any other
+    is medium ``python.activate-unverified`` (high when the environment lies in the scanned
+    project: the checkout controls it)."""
+    scripts: list[tuple[str, Path]] = []
+    for folder in _ENTRY_FOLDERS:
+        with contextlib.suppress(OSError):
+            scripts += [(f"{folder}/{n}", root / folder / n) for n in sorted(os.listdir(root / folder)) if _entry_script(n)]
+    if not scripts:
+        return []
+    templates: list[str] = []
+    if home is not None and os.path.isabs(home):
+        for _prefix, dirs in _search_up(home):
+            templates += [t for d in dirs if not _under(Path(d), root) and not (project is not None and _under(Path(d), project))
+                          for t in _stdlib_templates(d)]
+            break
+    templates += _stdlib_templates(os.path.dirname(os.path.realpath(os.__file__)))
+    templates += _table_templates()
+    values = _activate_values(root, cfg)
+    patterns = [p for t in dict.fromkeys(templates) if (p := _template_pattern(t, values)) is not None]
+    in_project = project is not None and (_under(root, project) or _lexically_under(str(root), project))
+    out: list[Finding] = []
+    for shown, path in scripts:
+        if os.path.isdir(path):
+            continue
+        why = None
+        try:
+            text = read_bounded(path, _MAX_ACTIVATE_BYTES).decode("utf-8")
+            if path.name.lower().endswith(".ps1") and text.startswith("\ufeff"):
+                text = text[1:]  # virtualenv writes its PowerShell activator with a BOM
+        except InputError as exc:
+            why = f"it cannot be read ({exc.detail})"
+        except UnicodeDecodeError:
+            why = "it is not UTF-8 text"
+        else:
+            if any(p.fullmatch(text) for p in patterns):
+                continue
+        out.append(Finding(
+            id="python.activate-unverified", severity="high" if in_project else "medium", source=src.as_posix(),
+            message=(f"{shown}: {why or _NOT_TEMPLATE}"
+                     ": whoever enters the environment (. bin/activate) runs it in their shell, before the "
+                     "interpreter, and it may set PATH, PYTHONPATH or LD_PRELOAD; no RECORD vouches for it"
+                     + (" (the environment lies in the scanned project: the checkout controls it)" if in_project else ""))))
+    return out
+
+
+def _unrecorded_executables(root: Path, dists: list[_Dist], rel: Callable[[Path], str]) -> Iterator[Finding]:
+    """Red team 22d-1: every file of the venv's ``bin/``/``Scripts/`` that no RECORD lists and
+    that is neither an interpreter nor an activate script: one low ``python.unrecorded-executable``
+    naming them (at most 20), so the BOM says what else the folder runs."""
+    listed: set[str] = set()
+    for d in dists:
+        with contextlib.suppress(InputError):
+            for row in pymeta.parse_record(read_bounded(d.dir / "RECORD", MAX_RECORD_BYTES), d.dir / "RECORD"):
+                listed.add(os.path.normpath(os.path.join(d.site, row.path)))
+    extra: list[str] = []
+    for folder in _ENTRY_FOLDERS:
+        try:
+            names = sorted(os.listdir(root / folder))
+        except OSError:
+            continue
+        pattern = _INTERPRETER_NAMES[folder]
+        for n in names:
+            here = root / folder / n
+            if (pattern.fullmatch(n) or _entry_script(n) or n == "pyvenv.cfg" or n == "__pycache__"
+                    or os.path.normpath(here) in listed or os.path.isdir(here)):
+                continue
+            extra.append(f"{folder}/{n}")
+    if extra:
+        shown = ", ".join(extra[:20]) + (f", … ({len(extra) - 20} more)" if len(extra) > 20 else "")
+        yield Finding(id="python.unrecorded-executable", severity="low", source=rel(root / "bin"),
+                      message=(f"{len(extra)} file(s) in the environment's bin folder that no RECORD lists, neither "
+                               f"an interpreter nor an activate script: {shown}; not verified"))
 
 
 def _layout_sites(prefix: Path) -> list[Path]:
@@ -654,7 +870,7 @@ def _pyc_facts(sources: list[tuple[str, str]], src: Path,
 _STATIC_HOW = "static (pyvenv.cfg and folder layout; a folder's interpreter is never run)"
 
 
-def _locate_venv(target: Path, cfg: Path, project: Path | None = None) -> Interpreter:
+def _locate_venv(target: Path, cfg: Path, project: Path | None = None, exe: Path | None = None) -> Interpreter:
     """A venv folder, read statically (its interpreter is never run: red team 19d-5, 20d-1..4,
     where each rule for "safe to run" missed one of getpath's readings): the site folders from
     the layout with ``site.venv``'s rules (the prefix is the folder, settings from
@@ -662,10 +878,14 @@ def _locate_venv(target: Path, cfg: Path, project: Path | None = None) -> Interp
     places it (:func:`_getpath_home`); the interpreters checked (:func:`_interpreter_findings`);
     the version from ``pyvenv.cfg``, the layout and the interpreter names (:func:`_pyc_facts`),
     markers from this host with that version. ``project``: the scanned project folder the
-    environment was found in (red team 21d-4: a base found there is not a base)."""
+    environment was found in (red team 21d-4: a base found there is not a base). ``exe``: the
+    interpreter file named, when one was (22d-2, 22d-3): its folder's cfg and the file itself."""
     settings = _cfg_settings(cfg)
-    home, base, notes = _getpath_home(target, project)
-    notes += _interpreter_findings(target, home, _getpath_cfg(target) or cfg, project)
+    exe_dir = Path(os.path.dirname(os.path.abspath(exe))) if exe is not None else None
+    home, base, notes = _getpath_home(target, project, exe)
+    getpath_cfg = _getpath_cfg(target, exe_dir) or cfg
+    notes += _interpreter_findings(target, home, getpath_cfg, project, exe)
+    notes += _activate_findings(target, home, getpath_cfg, project, _site_cfg(target, exe_dir))
     sites = _layout_sites(target)
     if not sites:
         raise InputError(target, "virtualenv without a site-packages folder")
@@ -675,21 +895,21 @@ def _locate_venv(target: Path, cfg: Path, project: Path | None = None) -> Interp
         notes.insert(0, _not_isolated(cfg, base_sites))
     all_sites = _unique([*sites, *base_sites])
     path = _unique(_with_pth(all_sites, notes))
-    version, tags, magic = _pyc_facts(_version_sources(target, settings), _getpath_cfg(target) or cfg, notes)
+    version, tags, magic = _pyc_facts(_version_sources(target, settings), getpath_cfg, notes)
     return Interpreter(target, path, _static_markers(version), _STATIC_HOW, sites=tuple(all_sites),
                        cache_tags=tags, magic=magic, notes=tuple(notes))
 
 
-def _file_venv(target: Path) -> tuple[Path, Path] | None:
+def _file_venv(target: Path) -> tuple[Path, Path, Path] | None:
     """The venv an interpreter file belongs to, as getpath and ``site.venv`` find it: a
     ``pyvenv.cfg`` beside the executable or in the folder above it (its prefix is always that
-    folder), for the path as given and as resolved (red team 21d-1, 21d-2). The prefix and the
-    cfg found."""
+    folder), for the path as given and as resolved (red team 21d-1, 21d-2). The prefix, the
+    cfg found and the executable path (as given or resolved) it was found from (22d-2)."""
     for exe in (os.path.abspath(target), os.path.realpath(target)):
         exe_dir = os.path.dirname(exe)
         for cand in (os.path.join(os.path.dirname(exe_dir), "pyvenv.cfg"), os.path.join(exe_dir, "pyvenv.cfg")):
             if os.path.exists(cand):
-                return Path(os.path.dirname(exe_dir)), Path(cand)
+                return Path(os.path.dirname(exe_dir)), Path(cand), Path(exe)
     return None
 
 
@@ -712,8 +932,8 @@ def _locate_file(target: Path, project: Path | None) -> Interpreter:
                          hint="pass a virtualenv folder, a site-packages folder or a native python executable")
     found = _file_venv(target)
     if found is not None:
-        root, cfg = found
-        interp = _locate_venv(root, venv_cfg(root) or cfg, project)
+        root, cfg, exe = found
+        interp = _locate_venv(root, _site_cfg(root, exe.parent) or cfg, project, exe)
         return Interpreter(interp.root, interp.path, interp.markers,
                            f"{_STATIC_HOW}; {target.name} is the interpreter of that environment", sites=interp.sites,
                            cache_tags=interp.cache_tags, magic=interp.magic, notes=interp.notes)
@@ -835,7 +1055,7 @@ class EnvironmentCollector(BaseCollector):
         path = ctx.path
         if not ctx.explicit and venv_cfg(path) is None:
             return
-        interp = locate(path, None if ctx.explicit else ctx.base)
+        interp = locate(path, ctx.project if ctx.project is not None else (None if ctx.explicit else ctx.base))
         ctx.say(f"reading environment {path} ({interp.how})")
         root = interp.root if interp.root.exists() else path
 
@@ -886,6 +1106,8 @@ class EnvironmentCollector(BaseCollector):
         yield from dep_findings
         cuda_props: dict[str, list[Property]] = {}
         yield from _cuda_stack(dists, rel, cuda_props)
+        if interp.how.startswith(_STATIC_HOW):
+            yield from _unrecorded_executables(root, dists, rel)
         if self.verify_record:
             yield from _verify_records(dists, root, rel, ctx, interp)
         for d in dists:

@@ -258,6 +258,27 @@ def nvcc_version(nvcc: Path, timeout: float = 20.0) -> tuple[str | None, str]:
     return m.group(1), ""
 
 
+def _nvcc_inside(toolkit: Path, ctx: Context) -> str | None:
+    """Which inventoried tree (the scanned project; an input folder: an environment, a model, a
+    dataset; the venv of an interpreter file named) holds the toolkit or its ``bin/nvcc`` once
+    resolved, if any (red team 22d sweep: nvcc is a program; one an inventoried tree controls is
+    never run). A base interpreter named (``--env /usr/bin/python3``) is the host's."""
+    roots: list[tuple[str, Path]] = [("the scanned project", ctx.project)] if ctx.project is not None else []
+    for given in ctx.inventoried:
+        for p in (Path(os.path.abspath(given)), Path(os.path.realpath(given))):
+            if p.is_dir():
+                roots.append((f"the inventoried {given}", p))
+            elif (p.parent / "pyvenv.cfg").exists() or (p.parent.parent / "pyvenv.cfg").exists():
+                roots.append((f"the environment of {given}", p.parent.parent))
+    here = [os.path.join(os.path.realpath(p), "") for p in (toolkit, toolkit / "bin" / "nvcc")]
+    here.append(os.path.join(os.path.abspath(toolkit), ""))
+    for what, root in roots:
+        for r in {os.path.join(os.path.realpath(root), ""), os.path.join(os.path.abspath(root), "")}:
+            if any(h.startswith(r) for h in here):
+                return what
+    return None
+
+
 _LIBRARY_HEADERS = (  # (component name, header glob, macro prefix, (major, minor, patch) macro names)
     ("cudnn", "cudnn_version*.h", ("CUDNN_MAJOR", "CUDNN_MINOR", "CUDNN_PATCHLEVEL")),
     ("nccl", "nccl.h", ("NCCL_MAJOR", "NCCL_MINOR", "NCCL_PATCH")),
@@ -396,7 +417,14 @@ class GpuCollector(BaseCollector):
             tk_props = [Property(name=Prop.GPU_TOOLKIT_PATH.value, value=str(tk.root))]
             tk_evidence = [Evidence(fact="version", source=str(tk.root / tk.source.split("#")[0]),
                                     field=tk.source.split("#")[1] if "#" in tk.source else None)]
-            if self.run_nvcc:
+            inside = _nvcc_inside(tk.root, ctx) if self.run_nvcc else None
+            if inside is not None:
+                yield Finding(id="cuda.nvcc-not-run", severity="medium", subject=tk_ref,
+                              message=(f"nvcc of the toolkit {tk.root} was not run although asked: the toolkit lies "
+                                       f"inside {inside}, which this run inventories (its tree chooses the program); "
+                                       "mlbom runs nvcc only from a toolkit outside the scanned project and every "
+                                       "inventoried environment (docs/cuda-compatibility.md)"))
+            elif self.run_nvcc:
                 nvcc, problem = nvcc_version(tk.root / "bin" / "nvcc")
                 if nvcc is not None:
                     tk_props.append(Property(name=Prop.GPU_NVCC_VERSION.value, value=nvcc))
