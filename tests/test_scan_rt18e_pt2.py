@@ -69,13 +69,22 @@ def _ids(res: object) -> set[str]:
 
 
 def test_pt2_with_raw_weights_is_a_program_not_a_broken_checkpoint() -> None:
-    # raw float bytes that start like a pickle opcode / a zip: torch views them as a tensor
-    res = scan_bytes(_pt2({"weight_0": (b"\x80\x02\x00\x00" * 4, False), "weight_1": (b"PK\x03\x04" * 2, False)},
+    # raw float bytes that start like a pickle opcode: torch views them as a tensor
+    res = scan_bytes(_pt2({"weight_0": (b"\x80\x02\x00\x00" * 4, False)},
                           {"tensor_0": (b"\x00" * 16, False)}), "m.pt2")
     assert res.format == "pt2"
     assert res.verdict == "suspicious", [(f.id, f.message) for f in res.findings if f.severity != "info"]
     assert "pt2.program" in _ids(res)
     assert not _ids(res) & {"pytorch.data-pkl-missing", "file.unknown", "file.format-mismatch"}
+
+
+def test_pt2_raw_weight_starting_like_a_zip_is_judged_as_one() -> None:
+    # a declared-raw record whose bytes begin with PK\x03\x04 is what torch.load would open as a
+    # zip if the record reached it by another name reading (red team 21e-1, 23e-2): judged as a zip,
+    # so an archive mlbom cannot open is `error`, never skipped (raw floats start so ~2^-32 of the time)
+    res = scan_bytes(_pt2({"weight_0": (b"PK\x03\x04" * 2, False)}, {"tensor_0": (b"\x00" * 16, False)}), "m.pt2")
+    assert res.verdict == "error"
+    assert "zip.invalid" in _ids(res)
 
 
 @pytest.mark.parametrize("where", ["pickled-weight", "opaque-constant", "custom-constant", "raw-and-pickled",

@@ -5,8 +5,9 @@ The reference semantics are CPython's ``zipfile`` (used by ``numpy.load`` for ``
 and ``zipfile.is_zipfile``) and the miniz-based reader behind ``torch.load`` (central directory
 names, archive prefix taken from the first entry):
 
-- the end-of-central-directory record is searched backwards over the last 64 KiB + 22 bytes,
-  so data may precede the archive (``zipfile`` shifts every offset by that prefix; torch
+- the end-of-central-directory record is searched backwards: ``zipfile`` over the last
+  64 KiB + 22 bytes, miniz in 4 KiB steps up to ~68 KiB (:func:`miniz_end_record`); data may
+  precede the archive (``zipfile`` shifts every offset by that prefix; torch
   requires ``PK\\x03\\x04`` at offset 0);
 - names come from the central directory (cp437, or UTF-8 when flag bit 11 is set); ``zipfile``
   refuses a member whose local header names it differently, miniz never looks;
@@ -103,9 +104,11 @@ class ZipArchive:
     miniz: ZipArchive | None = None  # the other directory torch's reader takes, where it differs
 
 
-def find_end_record(fh: IO[bytes], size: int) -> int | None:
+def zipfile_end_record(fh: IO[bytes], size: int) -> int | None:
     """Offset of the end-of-central-directory record as ``zipfile._EndRecData`` finds it: the
-    last 22 bytes first, then the last occurrence of its signature in the final 64 KiB + 22."""
+    last 22 bytes first (signature and a zero comment length), then the LAST occurrence of its
+    signature in the final 64 KiB + 22 — None when that occurrence has fewer than 22 bytes after
+    it (zipfile does not look further back)."""
     if size < 22:
         return None
     fh.seek(size - 22)
@@ -119,6 +122,59 @@ def find_end_record(fh: IO[bytes], size: int) -> int | None:
     if i >= 0 and len(data) - i >= 22:
         return start + i
     return None
+
+
+_MINIZ_BUF = 4096
+
+
+def miniz_end_record(fh: IO[bytes], size: int) -> int | None:
+    """Offset of the end record as torch's reader finds it (miniz 3.0.2
+    ``mz_zip_reader_locate_header_sig``): backwards in 4 KiB buffers from ``size - 4096``, each
+    overlapping the next by 3 bytes, the last signature of a buffer with at least 22 bytes after it
+    (no comment-length check); the "gone back too far" bound (65 535 + 22 bytes from the end) is
+    tested only after a buffer is searched, so the search reaches up to 69 584 bytes from the end.
+    The step back (``cur - (sizeof(buf) - 3)``, computed unsigned) wraps to a negative offset
+    whose read fails when fewer than 4 093 bytes remain before the buffer (unless exactly 4 093):
+    miniz then gives up without reading the start of the file. None where torch refuses it."""
+    if size < 22:
+        return None
+    cur = max(size - _MINIZ_BUF, 0)
+    while True:
+        n = min(_MINIZ_BUF, size - cur)
+        fh.seek(cur)
+        buf = fh.read(n)
+        if len(buf) != n:
+            return None
+        i = buf.rfind(EOCD, 0, max(0, min(n, size - 22 - cur + 4)))
+        if i >= 0:
+            return cur + i
+        if cur == 0 or size - cur >= MAX_COMMENT + 22:
+            return None
+        cur -= _MINIZ_BUF - 3
+        if cur < 0:
+            return None  # the read at a wrapped (negative) offset fails
+
+
+def find_end_record(fh: IO[bytes], size: int) -> int | None:
+    """The end record a zip loader finds: ``zipfile``'s (:func:`zipfile_end_record`), else torch's
+    miniz's (:func:`miniz_end_record`). When one reader finds one, the other finds the same or
+    none (both take the last signature they reach with 22 bytes after it), so this never hides a
+    second archive; :func:`read_archive` notes the reader that does not find it
+    (``zip.end-record-differential``)."""
+    found = zipfile_end_record(fh, size)
+    return found if found is not None else miniz_end_record(fh, size)
+
+
+def _end_record_note(fh: IO[bytes], size: int, eocd: int) -> Differential | None:
+    z, m = zipfile_end_record(fh, size), miniz_end_record(fh, size)
+    if z == m or eocd not in (z, m):
+        return None
+    if z is None:
+        return Differential("zip.end-record-differential", f"the end record at {eocd} is {size - eocd} bytes from the "
+                            "end of the file: torch's reader (miniz) finds it and loads the archive, zipfile (numpy, "
+                            "Keras, is_zipfile) finds none and refuses it")
+    return Differential("zip.end-record-differential", f"zipfile (numpy, Keras) finds the end record at {eocd}; torch's "
+                        "reader (miniz) does not reach it and refuses the archive")
 
 
 def _cp437_or_utf8(raw: bytes, flags: int) -> str:
@@ -141,6 +197,9 @@ def read_archive(fh: IO[bytes], size: int, eocd: int, limits: Limits = DEFAULT_L
         raise FormatError("zip: end record truncated")
     _sig, disk, disk_cd, n_disk, n_total, cd_size, cd_offset, comment_len = struct.unpack("<4s4H2LH", rec)
     notes: list[Differential] = []
+    end_note = _end_record_note(fh, size, eocd)
+    if end_note is not None:
+        notes.append(end_note)
     if disk != 0 or disk_cd != 0:
         # zipfile never looks at these fields; miniz (torch) accepts 0/0 and 1/1 only
         notes.append(Differential("zip.multi-disk", f"the end record names disk {disk} (directory on disk {disk_cd}): "
