@@ -918,7 +918,9 @@ _CODE_KEYS = ("_target_", "class_path", "init_args", "dict_kwargs", "_instantiat
 
 
 def _marks_code(node: dict[object, object]) -> bool:
-    return any(k in node for k in _CODE_KEYS) or node.get("type") == "pyref"
+    # (a logging dictConfig: a ``()`` factory anywhere, a handler's/formatter's/filter's ``class``: 23b-4)
+    return (any(k in node for k in _CODE_KEYS) or node.get("type") == "pyref" or "()" in node
+            or ("version" in node and any(k in node for k in ("handlers", "formatters", "filters"))))
 
 
 def _config_targets(doc: object, yaml_text: str | None, acc: _Acc, where: str,
