@@ -271,8 +271,9 @@ class Targets:
         section (a mapping holding ``version``, or Hydra's ``job_logging``/``hydra_logging``, which
         Hydra merges onto its ``version: 1`` default) ``handlers.<name>.class``/``formatters.<name>.class``
         is judged as logging (:func:`_logging_finding`); anywhere else, or where the document is not
-        known, it is a deny-listed callable as before. A ``()`` factory, and any class that is not
-        the standard library's, is a target wherever it is."""
+        known, it is a deny-listed callable as before. In a dictConfig section (``filters`` too), a
+        class that is not the standard library's is a target (red team 23b-4, Hydra's rule); a ``()``
+        factory that is not a stdlib logging class is one wherever it is (:meth:`value`)."""
         docs: dict[int, _Resolver | None] = {}
         for value, place, doc in self._log_pending:
             path = _spell(place)
@@ -349,6 +350,10 @@ class Targets:
                 self._once("_callables", name)
         elif key in ("()", "class"):
             self.odd(f"{('cfg://' + rest)[:200]!r} (a dictConfig factory taken from another node of the config)")
+        elif (isinstance(place, tuple) and isinstance(place[0], tuple)
+              and place[0][1] in ("handlers", "formatters", "filters")):  # a whole entry from elsewhere (23b-4)
+            self.odd(f"{('cfg://' + rest)[:200]!r} (a dictConfig {place[0][1][:-1]} taken from another node of "
+                     "the config: its class and arguments are not judged where they stand)")
 
     def _readings(self, text: str) -> None:
         """What an interpolated value can resolve to (red team 20b-3, :func:`readings`): a reading that
@@ -573,6 +578,7 @@ def _log_items(node: object, res: _Resolver) -> list[tuple[str, object]]:
 # attributes of the standard library's file handlers naming the file they open (``FileHandler._open``, the
 # rotating handlers' ``shouldRollover``/``doRollover``) — set through a ``.`` mapping after construction (23b-6)
 _OPENED_ATTRS = frozenset({"baseFilename"})
+MAX_LOG_ATTRS = 100  # items of one '.' mapping judged (more: suspicious)
 
 
 def _log_path_finding(cls: str, what: str, value: object, res: _Resolver) -> _Finding:
@@ -645,8 +651,15 @@ def _logging_findings(cls: str, handler: object, res: _Resolver, section: object
                 if isinstance(v := res._text(res.child(handler, k)), str)]
         out.append(("medium", f"logging dictConfig handler {cls} sends log records over the network"
                     f"{': ' + ', '.join(dest) if dest else ''}", None))
+    if any(k == "<<" for k, _ in _log_items(handler, res)):
+        out.append(("high", f"logging dictConfig handler {cls} takes keys from a YAML merge key ('<<'), which "
+                    "mlbom does not resolve here: its arguments are not judged", "suspicious"))
     props = _log_converted(res.child(handler, "."), res, section)
-    for key, node in _log_items(props, res)[:MAX_SHOWN * 20]:
+    items = _log_items(props, res)
+    if len(items) > MAX_LOG_ATTRS:
+        out.append(("high", f"logging dictConfig handler {cls} sets over {MAX_LOG_ATTRS} attributes through '.': "
+                    "not judged", "suspicious"))
+    for key, node in items[:MAX_LOG_ATTRS]:
         value = _log_converted(node, res, section)
         if key in _OPENED_ATTRS:
             out.append(_log_path_finding(cls, f"its '.' attribute {key!r}", value, res))
@@ -694,12 +707,28 @@ def _project_file(way: str) -> str | None:
     hidden = [p for p in parts if p.startswith(".") and p not in (".", "..")]
     if hidden:
         return f"it reads {way[:200]!r}: into or onto a hidden file or folder ({hidden[0][:50]!r})"
-    final = parts[-1].lower() if parts else ""
+    final = parts[-1].lower().rstrip(" .") if parts else ""  # (Windows drops trailing dots and spaces)
     bare = final.lstrip(".")
     if (final.endswith(_CODE_SUFFIXES) or bare in _CODE_NAMES
             or (len(bare) > 2 and bare.endswith("rc") and "." not in bare and _U not in bare)):
         return f"it reads {way[:200]!r}: a file name of code or configuration a tool runs or reads"
     return None
+
+
+def _hydra_folder(found: str, res: _Resolver) -> str:
+    """What a Hydra run-time node stands for in a log path: ``runtime.cwd`` is the project (``.``); a
+    node the config sets to a literal (``${now:…}`` read as its format) is that text, so that the
+    whole path is judged (``hydra.run.dir: .git`` with ``job.name: config``); else ``run``."""
+    if found == "runtime.cwd":
+        return "."
+    subs = _HYDRA_SET.get(found, ())
+    node = res.node(("hydra", *subs[0])) if subs else None
+    got = res._text(node) if node is not None else None
+    if isinstance(got, str):
+        got = _NOW.sub(lambda m: re.sub(r"%.", "0", m.group(1)), got)
+        if "${" not in got and "\\" not in got and got.strip():
+            return got.strip()
+    return "run"
 
 
 def _log_path_outside(name: str, res: _Resolver, depth: int = 0) -> str | None:
@@ -729,7 +758,7 @@ def _log_path_outside(name: str, res: _Resolver, depth: int = 0) -> str | None:
                 return why
             if why is not None:
                 return f"hydra.{'.'.join(sub)} set in the config: {why}"
-    text = _HYDRA_RUNTIME.sub(lambda m: "." if m.group(1) == "runtime.cwd" else "run", text)
+    text = _HYDRA_RUNTIME.sub(lambda m: _hydra_folder(m.group(1), res), text)
     if _HOME_ENV.match(text):
         return "it starts at a folder the environment names that is never the run folder (the user's home, temp)"
     got = res.value(text, None, 0) if "${" in text else text

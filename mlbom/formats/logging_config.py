@@ -36,6 +36,7 @@ MAX_VALUE = 1 << 16  # characters of one expanded value judged (longer: not judg
 MAX_SECTIONS = 10_000  # sections judged (more: not judged, suspicious)
 MAX_DEPTH = 10  # configparser's MAX_INTERPOLATION_DEPTH
 MAX_NODES = 100_000  # AST nodes of one value walked
+MAX_STEPS = 100_000  # ``%(name)s`` references expanded per file (more: not judged, suspicious)
 _PLACEHOLDER = "mlbomAppDefault"  # a ``%(name)s`` the file does not define: the application's ``defaults``
 _HEADER = re.compile(r"^[ \t]*\[(?:loggers|handlers|formatters|logger_|handler_|formatter_)", re.M)
 _REF = re.compile(r"%\(([^)]+)\)s")
@@ -79,7 +80,16 @@ def allowed_names() -> frozenset[str]:
     return frozenset(out)
 
 
-def _expand(cp: configparser.RawConfigParser, section: str, value: str, depth: int = 0) -> str | None:
+class _Work:
+    """The expansion steps left for one file (:data:`MAX_STEPS`) and the options expanded (memo)."""
+
+    def __init__(self) -> None:
+        self.steps = MAX_STEPS
+        self.memo: dict[tuple[str, str], str | None] = {}
+
+
+def _expand(cp: configparser.RawConfigParser, section: str, value: str, work: _Work,
+            depth: int = 0) -> str | None:
     """``value`` as ``BasicInterpolation`` expands it in ``section`` (``%%``, ``%(name)s`` from the
     section or ``[DEFAULT]``), a name the file does not define as :data:`_PLACEHOLDER` (fileConfig's
     caller may pass it in ``defaults``); None where configparser raises (fileConfig then stops) or
@@ -105,10 +115,16 @@ def _expand(cp: configparser.RawConfigParser, section: str, value: str, depth: i
         if m is None:
             return None
         name = cp.optionxform(m.group(1))
+        work.steps -= 1
+        if work.steps < 0:
+            return None
         if cp.has_option(section, name):
-            sub = _expand(cp, section, cp.get(section, name, raw=True), depth + 1)
-            if sub is None:
+            if (section, name) not in work.memo:  # (each option once: a fan-out of empty values is cheap)
+                work.memo[(section, name)] = _expand(cp, section, cp.get(section, name, raw=True), work, depth + 1)
+            got = work.memo[(section, name)]
+            if got is None:
                 return None
+            sub = got
         else:
             sub = _PLACEHOLDER
         out.append(sub)
@@ -124,6 +140,8 @@ def _judge_class(raw: str, evaluated: bool) -> tuple[str | None, ct.Judged | Non
     ``evaluated``: a handler's (``eval`` in ``vars(logging)`` first), else a formatter's (``_resolve``)."""
     import builtins
     import logging
+    import logging.config  # (fileConfig's caller has both: vars(logging) holds ``config`` and ``handlers``)
+    import logging.handlers
 
     from mlbom.formats import config_targets as ct
 
@@ -236,6 +254,7 @@ def judge(text: str) -> list[ct.Judged]:
         out.append(ct.Judged("config.logging", "high", f"{_FINDER} form with over {MAX_SECTIONS} sections: not "
                              "judged", "suspicious"))
         return out
+    work = _Work()
     for section in sections:
         handler = section.startswith("handler_")
         if not handler and not section.startswith("formatter_"):
@@ -244,7 +263,7 @@ def judge(text: str) -> list[ct.Judged]:
         for key in ("class", "args", "kwargs") if handler else ("class",):
             if not cp.has_option(section, key):
                 continue
-            got = _expand(cp, section, cp.get(section, key, raw=True))
+            got = _expand(cp, section, cp.get(section, key, raw=True), work)
             if got is None:
                 out.append(ct.Judged("config.logging", "high", f"[{section[:100]}] {key}: an interpolation "
                                      "configparser refuses or one past mlbom's bounds: not judged", "suspicious"))

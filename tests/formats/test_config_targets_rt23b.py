@@ -146,3 +146,30 @@ def test_23b6_real_dictconfig_sets_base_filename(tmp_path: Path) -> None:
                     json.dumps(cfg)], cwd=tmp_path, capture_output=True, timeout=60)
     assert target.exists() and not (tmp_path / "run.log").exists()
     assert _scan(json.dumps(cfg), "logging.json")[0] == "unsafe"
+
+
+def test_23b3_hydra_nodes_the_config_sets_are_part_of_the_path() -> None:
+    """``hydra.run.dir: .git`` with ``job.name: config``: ``${hydra:runtime.output_dir}/${hydra:job.name}``
+    is ``.git/config`` (the whole path judged, not each part alone)."""
+    text = HYDRA.format(path="${hydra:runtime.output_dir}/${hydra:job.name}") + "  run:\n    dir: .git\n" \
+        "  job:\n    name: config\n"
+    assert _scan(text, "config.yaml")[0] == "unsafe"
+    text = HYDRA.format(path="${hydra:runtime.output_dir}/${hydra:job.name}.log") + \
+        "  run:\n    dir: outputs/${now:%Y-%m-%d}/${now:%H-%M-%S}\n  job:\n    name: train\n"
+    assert _scan(text, "config.yaml")[0] == "safe"
+
+
+def test_23b6_merge_keys_and_long_dot_mappings_fail_closed() -> None:
+    text = ("version: 1\nbase: &b {filename: /home/u/.bashrc}\nhandlers:\n  h:\n    <<: *b\n"
+            "    class: logging.FileHandler\n")
+    assert _scan(text, "logging.yaml")[0] == "suspicious"
+    many = "".join(f"      a{i}: 1\n" for i in range(150))
+    text = "version: 1\nhandlers:\n  h:\n    class: logging.StreamHandler\n    '.':\n" + many
+    assert _scan(text, "logging.yaml")[0] == "suspicious"
+
+
+def test_23b4_a_handler_taken_from_another_node_is_computed() -> None:
+    """dictConfig converts ``handlers.h: cfg://other`` to the mapping at ``other`` and configures it: a
+    class there is not in a handler's place, so the entry is computed (``suspicious``)."""
+    text = "version: 1\nother:\n  class: mypkg.Evil\nhandlers:\n  h: cfg://other\nroot:\n  handlers: [h]\n"
+    assert _scan(text, "logging.yaml")[0] == "suspicious"

@@ -71,6 +71,7 @@ def test_23b1_fileconfig_args_eval_is_unsafe(name: str, lead: str, tmp_path: Pat
     ("StreamHandler", "args=((1,)[0],)\n", "", "unsafe"),  # a subscript
     ("__import__('os').system('x') or StreamHandler", "args=()\n", "", "unsafe"),  # class is eval'd
     ("os.system", "args=('touch x',)\n", "", "unsafe"),  # vars(logging) holds os: a denied callable
+    ("config.dictConfig", "args=({},)\n", "", "unsafe"),  # logging.config through vars(logging)
     ("open", "args=('/tmp/x', 'w')\n", "", "unsafe"),  # a builtin through eval
     ("mypkg.handlers.Fancy", "args=()\n", "", "suspicious"),  # code this scan did not judge
     ("StreamHandler", "args=(sys.stderr,)\n", "class=mypkg.Formatter", "suspicious"),  # _resolve'd
@@ -176,3 +177,13 @@ def test_23b1_interpolation_is_bounded() -> None:
 def test_23b1_ini_without_logging_sections_is_plain_text() -> None:
     assert not logging_config.looks_like("[metadata]\nname = x\n[options]\npackages = find:\n")
     assert _scan("[metadata]\nname = x\n", "setup.cfg")[1] == []
+
+
+def test_23b1_interpolation_fan_out_of_empty_values_is_bounded() -> None:
+    """A fan-out that never grows the text (empty values) is bounded by the memo and step budget."""
+    lines = ["[DEFAULT]", "v0="] + [f"v{i}=" + f"%(v{i - 1})s" * 200 for i in range(1, 11)]
+    text = "\n".join(lines) + "\n" + _ini(rest="args=(sys.stderr,)\nkwargs={'x': '%(v10)s'}\n")
+    t0 = time.process_time()
+    verdict, _found = _scan(text, "logging.ini")
+    assert time.process_time() - t0 < 2
+    assert verdict == "safe", _found
