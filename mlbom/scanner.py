@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from mlbom.formats import datafile, dcp, hdf5, keras, pickle_start, ubjson, weights
+from mlbom.formats import datafile, dcp, hdf5, keras, logging_config, pickle_start, ubjson, weights
 from mlbom.formats.compression import (
     DEFAULT_LIMITS,
     SUFFIXES,
@@ -723,7 +723,7 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             acc.add("code.python-bytecode", "high", f"{where}: compiled Python bytecode: code, not model data "
                     "(it runs when imported); not judged", effect="suspicious")
             return "python-bytecode"
-        if ubjson.looks_like(head):
+        if ubjson.looks_like(head) and not _logging_ini(fh, head):
             return _scan_ubjson(fh, size, acc, facts, where=where)
         return _scan_text(fh, size, name, acc, facts, where=where, folder=ctx.folder if depth == 0 else None)
     except BombError as exc:
@@ -732,6 +732,17 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     except FormatError as exc:
         acc.add("format.invalid", "high", f"{where}: {exc}", effect="error")
         return _format_name(head, lower)
+
+
+def _logging_ini(fh: IO[bytes], head: bytes) -> bool:
+    """Whether a file starting ``[`` is logging's INI form (``[DEFAULT]``/``[loggers]`` …, red team
+    23b-1: :func:`~mlbom.formats.logging_config.looks_like_head`, on its first 64 KiB), not UBJSON."""
+    if not logging_config.ini_start(head):
+        return False
+    fh.seek(0)
+    more = fh.read(1 << 16)
+    fh.seek(0)
+    return logging_config.looks_like_head(more)
 
 
 def _scan_ubjson(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str], *, where: str) -> str:
@@ -876,7 +887,10 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
         return "chat-template"
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     nemo = base == "model_config.yaml"  # NeMo's (config_targets.NEMO_CONFIG): OmegaConf reads JSON in it as YAML
-    if stripped[:1] in ("{", "["):
+    ini = logging_config.looks_like(text)  # logging.config.fileConfig's INI form, any name (red team 23b-1)
+    for j in logging_config.judge(text) if ini else ():
+        acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
+    if stripped[:1] in ("{", "[") and not (ini and stripped[:1] == "["):
         fmt = _scan_json(text, acc, facts, where=where, folder=folder, claims=_json_claim(base))
         if fmt != "text":
             if nemo:  # its `target` class paths (the `_target_` keys: judged on the parsed JSON)
@@ -919,7 +933,9 @@ _CODE_KEYS = ("_target_", "class_path", "init_args", "dict_kwargs", "_instantiat
 
 
 def _marks_code(node: dict[object, object]) -> bool:
-    return any(k in node for k in _CODE_KEYS) or node.get("type") == "pyref"
+    # (a logging dictConfig: a ``()`` factory anywhere, a handler's/formatter's/filter's ``class``: 23b-4)
+    return (any(k in node for k in _CODE_KEYS) or node.get("type") == "pyref" or "()" in node
+            or ("version" in node and any(k in node for k in ("handlers", "formatters", "filters"))))
 
 
 def _config_targets(doc: object, yaml_text: str | None, acc: _Acc, where: str,

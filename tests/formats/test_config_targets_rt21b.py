@@ -213,7 +213,8 @@ def test_21b6_a_file_handler_in_the_run_folder_stays_info(path: str) -> None:
 
 
 def test_21b6_hydras_run_dir_set_by_the_config_is_judged() -> None:
-    text = HANDLER.format(cls="logging.FileHandler", path="${hydra.runtime.output_dir}/.bashrc")
+    # (a hidden file is never a plausible log name, wherever it lies: 23b-3; hence train.log here)
+    text = HANDLER.format(cls="logging.FileHandler", path="${hydra.runtime.output_dir}/train.log")
     assert _scan(text + "  run:\n    dir: /home/u\n", "config.yaml")[0] == "unsafe"
     assert _scan(text + "  run:\n    dir: outputs/${now:%Y-%m-%d}/${now:%H-%M-%S}\n", "config.yaml")[0] == "safe"
     assert _scan(text + "  run:\n    dir: ${now:/etc}\n", "config.yaml")[0] == "unsafe"

@@ -1,0 +1,307 @@
+"""Python logging's INI configuration, as ``logging.config.fileConfig`` reads it (red team 23b-1).
+
+``fileConfig`` takes any file name, so the content decides: a text with a configparser section
+header fileConfig reads (``[loggers]``, ``[handlers]``, ``[formatters]``, ``[logger_*]``,
+``[handler_*]``, ``[formatter_*]``) is read with the standard library's ``configparser`` (no
+interpolation: values are expanded here, as ``BasicInterpolation`` does, within bounds) and judged
+by what CPython's ``logging/config.py`` does with it:
+
+- ``_install_handlers``: ``klass = eval(section["class"], vars(logging))`` (``_resolve`` of the dotted
+  name where that raises ``NameError``/``AttributeError``), ``args = eval(section["args"], vars(logging))``,
+  ``kwargs = eval(section["kwargs"], vars(logging))``, then ``klass(*args, **kwargs)``;
+- ``_create_formatters``: ``_resolve(class)`` called with the format strings.
+
+A ``class`` that is a plain dotted name of a standard-library handler or formatter class is the
+application's logging; another plain dotted name is code this scan did not judge (``suspicious``,
+deny-listed ``unsafe``: the rule for Hydra targets); anything else is an expression ``eval`` runs
+(``unsafe``). ``args``/``kwargs`` may hold only Python literals (numbers, strings, tuples, lists,
+dicts, ``+``/``-``/``*`` of numbers) and the data names of :func:`allowed_names` — any call,
+subscript, lambda, comprehension, dunder or other name is code ``eval`` runs (``unsafe``). A file
+handler's path (``args[0]``/``filename``) gets the dictConfig path rule
+(:func:`mlbom.formats.config_targets.log_file_finding`). Nothing is imported or evaluated.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import re
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # (imported on use: PyYAML, which the scanner does not load for a text with no config)
+    from mlbom.formats import config_targets as ct
+
+MAX_VALUE = 1 << 16  # characters of one expanded value judged (longer: not judged, suspicious)
+MAX_SECTIONS = 10_000  # sections judged (more: not judged, suspicious)
+MAX_DEPTH = 10  # configparser's MAX_INTERPOLATION_DEPTH
+MAX_NODES = 100_000  # AST nodes of one value walked
+MAX_STEPS = 100_000  # ``%(name)s`` references expanded per file (more: not judged, suspicious)
+_PLACEHOLDER = "mlbomAppDefault"  # a ``%(name)s`` the file does not define: the application's ``defaults``
+_HEADER = re.compile(r"^[ \t]*\[(?:loggers|handlers|formatters|logger_|handler_|formatter_)", re.M)
+_REF = re.compile(r"%\(([^)]+)\)s")
+_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+_FILE_HANDLERS = frozenset({"FileHandler", "WatchedFileHandler", "RotatingFileHandler", "TimedRotatingFileHandler"})
+_NETWORK_HANDLERS = frozenset({"SocketHandler", "DatagramHandler", "SysLogHandler", "HTTPHandler", "SMTPHandler"})
+_FINDER = "logging.config.fileConfig"
+
+
+def looks_like(text: str) -> bool:
+    """Whether a text has a section header of a fileConfig file (any name: fileConfig takes any)."""
+    return _HEADER.search(text) is not None
+
+
+def ini_start(head: bytes) -> bool:
+    """Whether bytes start (after blanks) with a configparser section header line (``[DEFAULT]``)."""
+    return re.match(rb"[ \t\r\n]*\[[A-Za-z_][\w.\- ]{1,200}\][ \t]*\r?\n", head) is not None
+
+
+def looks_like_head(data: bytes) -> bool:
+    """Whether the first bytes of a file start with a section header line (:func:`ini_start`) and
+    hold a fileConfig section header (:func:`looks_like`): a text starting ``[`` that is no UBJSON."""
+    return ini_start(data) and looks_like(data.decode("utf-8", "replace"))
+
+
+@lru_cache(maxsize=1)
+def allowed_names() -> frozenset[str]:
+    """The names ``args``/``kwargs`` may use from ``vars(logging)``: the standard streams
+    (``sys.stdout``, ``sys.stderr``), logging's upper-case data constants (the levels ``DEBUG`` …
+    ``CRITICAL``, ``BASIC_FORMAT``), ``logging.handlers``' (``handlers.SYSLOG_UDP_PORT``) and the
+    ``SysLogHandler`` facility/priority numbers (``handlers.SysLogHandler.LOG_USER``) — data, no
+    callable (the logging cookbook's fileConfig examples use these)."""
+    import logging
+    import logging.handlers
+
+    out = {"sys.stdout", "sys.stderr", "sys.__stdout__", "sys.__stderr__"}
+    out |= {n for n, v in vars(logging).items() if n.isupper() and isinstance(v, (int, str))}
+    out |= {f"handlers.{n}" for n, v in vars(logging.handlers).items() if n.isupper() and isinstance(v, (int, str))}
+    out |= {f"handlers.SysLogHandler.{n}" for n, v in vars(logging.handlers.SysLogHandler).items()
+            if n.isupper() and isinstance(v, int)}
+    return frozenset(out)
+
+
+class _Work:
+    """The expansion steps left for one file (:data:`MAX_STEPS`) and the options expanded (memo)."""
+
+    def __init__(self) -> None:
+        self.steps = MAX_STEPS
+        self.memo: dict[tuple[str, str], str | None] = {}
+
+
+def _expand(cp: configparser.RawConfigParser, section: str, value: str, work: _Work,
+            depth: int = 0) -> str | None:
+    """``value`` as ``BasicInterpolation`` expands it in ``section`` (``%%``, ``%(name)s`` from the
+    section or ``[DEFAULT]``), a name the file does not define as :data:`_PLACEHOLDER` (fileConfig's
+    caller may pass it in ``defaults``); None where configparser raises (fileConfig then stops) or
+    the result passes :data:`MAX_VALUE`."""
+    if "%" not in value:
+        return value
+    if depth > MAX_DEPTH:
+        return None
+    out: list[str] = []
+    size = 0
+    i = 0
+    while i < len(value):
+        p = value.find("%", i)
+        if p < 0:
+            out.append(value[i:])
+            break
+        out.append(value[i:p])
+        if value.startswith("%%", p):
+            out.append("%")
+            i = p + 2
+            continue
+        m = _REF.match(value, p)
+        if m is None:
+            return None
+        name = cp.optionxform(m.group(1))
+        work.steps -= 1
+        if work.steps < 0:
+            return None
+        if cp.has_option(section, name):
+            if (section, name) not in work.memo:  # (each option once: a fan-out of empty values is cheap)
+                work.memo[(section, name)] = _expand(cp, section, cp.get(section, name, raw=True), work, depth + 1)
+            got = work.memo[(section, name)]
+            if got is None:
+                return None
+            sub = got
+        else:
+            sub = _PLACEHOLDER
+        out.append(sub)
+        size += len(sub) + p - i
+        if size > MAX_VALUE:
+            return None
+        i = m.end()
+    return "".join(out)
+
+
+def _judge_class(raw: str, evaluated: bool) -> tuple[str | None, ct.Judged | None]:
+    """A ``class`` value: (its dotted name as the loader resolves it, or None; a finding or None).
+    ``evaluated``: a handler's (``eval`` in ``vars(logging)`` first), else a formatter's (``_resolve``)."""
+    import builtins
+    import logging
+    import logging.config  # (fileConfig's caller has both: vars(logging) holds ``config`` and ``handlers``)
+    import logging.handlers
+
+    from mlbom.formats import config_targets as ct
+
+    text = raw.strip()
+    if not _NAME.fullmatch(text) or "__" in text:
+        return None, ct.Judged("code.dangerous-target", "critical", f"{_FINDER} evaluates the class {text[:200]!r} "
+                               "as a Python expression (no plain dotted name): code that runs when the config is "
+                               "applied", "unsafe")
+    first, _, rest = text.partition(".")
+    name = text
+    if evaluated:
+        got = vars(logging).get(first)
+        if got is not None:
+            base = got.__name__ if isinstance(got, type(logging)) else f"logging.{first}"
+            name = f"{base}.{rest}" if rest else base
+        elif hasattr(builtins, first):
+            name = f"builtins.{text}"
+    if name in ct.stdlib_logging_classes():
+        return name, None
+    why = ct.denied(name)
+    if why is not None:
+        return name, ct.Judged("code.dangerous-target", "critical", f"{_FINDER} class {text[:200]!r} names a "
+                               f"dangerous callable ({name[:200]}: {why}); it imports and calls it with arguments "
+                               "from this file", "unsafe")
+    return name, ct.Judged("code.remote", "high", f"{_FINDER} class {text[:200]!r} names code this scan did not "
+                           "judge; it imports it and calls it with arguments from this file", "suspicious")
+
+
+def _expression(text: str, key: str) -> tuple[ast.expr | None, ct.Judged | None]:
+    """An ``args``/``kwargs`` text: (its expression when it holds only literals and allowed names,
+    a finding otherwise)."""
+    from mlbom.formats import config_targets as ct
+
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None, ct.Judged("config.logging", "high", f"{_FINDER} evaluates {key} = {text[:200]!r}, which "
+                               "does not parse as a Python expression here: not judged", "suspicious")
+    allowed = allowed_names()
+    inner = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}  # parts of a dotted chain
+    count = 0
+    for node in ast.walk(tree):
+        count += 1
+        if count > MAX_NODES:
+            return None, ct.Judged("config.logging", "high", f"{_FINDER} {key} of over {MAX_NODES} parts: not "
+                                   "judged", "suspicious")
+        bad: str | None = None
+        if isinstance(node, (ast.Expression, ast.Constant, ast.Tuple, ast.List, ast.Dict, ast.Set, ast.Load,
+                             ast.UAdd, ast.USub, ast.Add, ast.Sub, ast.Mult)):
+            continue
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
+            continue
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)):
+            continue
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            dotted = _dotted(node)
+            if dotted is not None and (dotted in allowed or dotted == _PLACEHOLDER):
+                continue
+            if id(node) in inner:
+                continue  # judged as part of its whole attribute chain
+            bad = f"the name {(dotted or ast.unparse(node))[:100]!r}"
+        else:
+            bad = f"a {type(node).__name__}"
+        return None, ct.Judged("code.dangerous-target", "critical", f"{_FINDER} evaluates {key} = "
+                               f"{text[:200]!r} as Python (eval in logging's namespace) and it holds {bad} "
+                               "(no literal): code that runs when the config is applied", "unsafe")
+    return tree.body, None
+
+
+def _dotted(node: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    return ".".join([node.id, *reversed(parts)])
+
+
+def _filename(args: ast.expr | None, kwargs: ast.expr | None) -> tuple[bool, str | None]:
+    """A file handler's path: (whether it is known, the literal string or None)."""
+    node: ast.expr | None = None
+    if isinstance(args, (ast.Tuple, ast.List)) and args.elts:
+        node = args.elts[0]
+    elif isinstance(kwargs, ast.Dict):
+        for k, v in zip(kwargs.keys, kwargs.values, strict=True):
+            if isinstance(k, ast.Constant) and k.value == "filename":
+                node = v
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return True, node.value
+    return False, None
+
+
+def judge(text: str) -> list[ct.Judged]:
+    """The findings of a fileConfig text (:func:`looks_like`): one ``config.logging`` note that it is
+    one, and what its handler and formatter sections make fileConfig import, evaluate and open."""
+    from mlbom.formats import config_targets as ct
+
+    out: list[ct.Judged] = [ct.Judged("config.logging", "info", f"a Python logging configuration in the INI form "
+                                      f"{_FINDER} reads (it evaluates handler class/args/kwargs)", None)]
+    cp = configparser.ConfigParser(interpolation=None)
+    try:
+        cp.read_string(text)
+    except (configparser.Error, ValueError, RecursionError, MemoryError) as exc:
+        out.append(ct.Judged("config.logging", "high", f"{_FINDER} form that configparser does not read "
+                             f"({type(exc).__name__}: {str(exc)[:200]}): not judged", "suspicious"))
+        return out
+    sections = cp.sections()
+    if len(sections) > MAX_SECTIONS:
+        out.append(ct.Judged("config.logging", "high", f"{_FINDER} form with over {MAX_SECTIONS} sections: not "
+                             "judged", "suspicious"))
+        return out
+    work = _Work()
+    for section in sections:
+        handler = section.startswith("handler_")
+        if not handler and not section.startswith("formatter_"):
+            continue
+        values: dict[str, str] = {}
+        for key in ("class", "args", "kwargs") if handler else ("class",):
+            if not cp.has_option(section, key):
+                continue
+            got = _expand(cp, section, cp.get(section, key, raw=True), work)
+            if got is None:
+                out.append(ct.Judged("config.logging", "high", f"[{section[:100]}] {key}: an interpolation "
+                                     "configparser refuses or one past mlbom's bounds: not judged", "suspicious"))
+                continue
+            values[key] = got
+        where = f"[{section[:100]}]"
+        cls_name: str | None = None
+        if "class" in values:
+            cls_name, finding = _judge_class(values["class"], handler)
+            if finding is not None:
+                out.append(dataclass_where(finding, where))
+        if not handler:
+            continue
+        exprs: dict[str, ast.expr | None] = {}
+        for key in ("args", "kwargs"):
+            if key in values:
+                exprs[key], finding = _expression(values[key], key)
+                if finding is not None:
+                    out.append(dataclass_where(finding, where))
+        last = (cls_name or "").rsplit(".", 1)[-1]
+        if cls_name in ct.stdlib_logging_classes() and last in _FILE_HANDLERS:
+            if ("args" in values and exprs.get("args") is None) or ("kwargs" in values and exprs.get("kwargs") is None):
+                continue  # judged above
+            known, path = _filename(exprs.get("args"), exprs.get("kwargs"))
+            if known and path is not None:
+                sev, msg, effect = ct.log_file_finding(cls_name, path.replace(_PLACEHOLDER, "${oc.env:X}"))
+                out.append(ct.Judged("config.logging", sev, f"{where} {msg}", effect))
+            else:
+                out.append(ct.Judged("config.logging", "medium", f"{where} {_FINDER} handler {cls_name} writes a "
+                                     "log file whose path is no literal string here", None))
+        elif cls_name in ct.stdlib_logging_classes() and last in _NETWORK_HANDLERS:
+            out.append(ct.Judged("config.logging", "medium", f"{where} {_FINDER} handler {cls_name} sends log "
+                                 f"records over the network: args={values.get('args', '')[:100]!r}", None))
+    return out
+
+
+def dataclass_where(j: ct.Judged, where: str) -> ct.Judged:
+    """``j`` with the section it came from in front of its message."""
+    from mlbom.formats import config_targets as ct
+
+    return ct.Judged(j.id, j.severity, f"{where} {j.message}", j.effect)
