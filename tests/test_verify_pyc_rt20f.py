@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from mlbom.collectors import environment
+from mlbom.collectors import _verify_record
 from mlbom.formats import bytecode
 from tests.test_verify_pyc import _compile, _env, _findings, _import_victim, _with
 
@@ -245,7 +245,7 @@ def test_a_pyc_past_the_walk_bound_is_still_compared(
     pad.mkdir()
     for i in range(50):
         (pad / f"{i:03}.txt").write_bytes(b"")
-    monkeypatch.setattr(environment, "_MAX_WALK_FILES", 20)
+    monkeypatch.setattr(_verify_record, "_MAX_WALK_FILES", 20)
     marker = tmp_path / "pwned"
     evil = compile(f"open({str(marker)!r}, 'w').write('x')\nVALUE = 1\n", str(src), "exec", dont_inherit=True)
     _replace_body(pyc, marshal.dumps(evil))

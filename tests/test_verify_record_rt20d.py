@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from mlbom.collectors.environment import locate
+from mlbom.collectors._interpreter import locate
 from tests.test_verify_record_rt18d import _findings, _ids, _install, _real_venv, _runs
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX venv layout")

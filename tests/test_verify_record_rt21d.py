@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from mlbom.cli import main
-from mlbom.collectors.environment import locate
+from mlbom.collectors._interpreter import locate
 from mlbom.errors import InputError
 from tests.helpers import all_properties
 from tests.test_verify_pyc import _compile, _env, _findings, _forge, _with

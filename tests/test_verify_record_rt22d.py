@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from mlbom.cli import main
-from mlbom.collectors.environment import locate
+from mlbom.collectors._interpreter import locate
 from tests.helpers import all_properties
 from tests.test_verify_record_rt20d import _evil_stdlib
 
@@ -227,12 +227,12 @@ def test_22d_nvcc_not_run_inside_project_or_environment(tmp_path: Path) -> None:
 
 
 def test_22d1_every_table_template_has_values_for_its_placeholders(tmp_path: Path) -> None:
-    from mlbom.collectors import environment as env_mod
+    from mlbom.collectors import _interpreter as interpreter
 
     env = _venv(tmp_path / "env")
-    values = env_mod._activate_values(env, env / "pyvenv.cfg")
-    templates = env_mod._table_templates()
+    values = interpreter._activate_values(env, env / "pyvenv.cfg")
+    templates = interpreter._table_templates()
     assert len(templates) >= 30
     # virtualenv's .bat activators (Windows: __BATCH_ASSIGN__, CRLF made at write time) are not modelled
-    missing = [t[:80] for t in templates if env_mod._template_pattern(t, values) is None]
+    missing = [t[:80] for t in templates if interpreter._template_pattern(t, values) is None]
     assert len(missing) <= 2 and all("__BATCH_ASSIGN__" in t for t in templates if t[:80] in missing), missing

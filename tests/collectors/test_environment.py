@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import mlbom
-from mlbom.collectors.environment import locate
+from mlbom.collectors._interpreter import locate
 from mlbom.errors import InputError
 from tests.conftest import assert_valid
 from tests.helpers import site_packages

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from mlbom.collectors import environment
-from mlbom.collectors.environment import Interpreter, locate
+from mlbom.collectors._interpreter import Interpreter, locate
 
 DEBIAN_PYTHON = Path("/usr/bin/python3")
 
