@@ -144,29 +144,68 @@ def _convert(text: str, types: set[str], where: str) -> object:
                               "which the CycloneDX schema makes it (readers would read no value at all)")
 
 
+class _States:
+    """Schema positions interned as small integers, with memoised member/item steps and leaf
+    types: the walk costs a dictionary lookup per document node, whatever the schema's size."""
+
+    def __init__(self, spec: str) -> None:
+        self.types = _Types(spec)
+        self.nodes: list[tuple[_SchemaNode, ...]] = []
+        self.index: dict[tuple[int, ...], int] = {}
+        self.steps: dict[tuple[int, str | None], int] = {}
+        self.leaf: dict[int, set[str]] = {}
+        self.root = self.intern(self.types.expand(self.types.root))
+
+    def intern(self, nodes: tuple[_SchemaNode, ...]) -> int:
+        key = tuple(id(n) for n in nodes)
+        got = self.index.get(key)
+        if got is None:
+            got = self.index[key] = len(self.nodes)
+            self.nodes.append(nodes)
+        return got
+
+    def step(self, state: int, key: str | None) -> int:
+        """The position of member ``key`` (None: an array item) of the value at ``state``."""
+        got = self.steps.get((state, key))
+        if got is None:
+            nodes = self.nodes[state]
+            got = self.intern(self.types.items(nodes) if key is None else self.types.member(nodes, key))
+            self.steps[(state, key)] = got
+        return got
+
+    def leaf_types(self, state: int) -> set[str]:
+        got = self.leaf.get(state)
+        if got is None:
+            got = self.leaf[state] = _leaf_types(self.nodes[state])
+        return got
+
+
 def type_leaves(doc: dict[str, object], spec: str) -> None:
     """Give every string leaf of the JSON-shaped ``doc`` (converted from XML) the scalar type the
     CycloneDX ``spec`` JSON schema gives its member, in place. Raises :class:`InputError` (no file
     name: the caller adds it) naming the member and the value that does not convert. Iterative."""
-    types = _Types(spec)
-    stack: list[tuple[object, tuple[_SchemaNode, ...], str]] = [(doc, types.expand(types.root), "")]
+    states = _States(spec)
+    stack: list[tuple[object, int, str]] = [(doc, states.root, "")]
     while stack:
-        node, schema, here = stack.pop()
-        if not schema:
-            continue
+        node, state, here = stack.pop()
+        if not states.nodes[state]:
+            continue  # no schema here (an extension's content): nothing is typed
         if isinstance(node, dict):
             for k, v in node.items():
-                sub = types.member(schema, str(k))
-                at = f"{here}/{k}"
+                sub = states.step(state, str(k))
                 if isinstance(v, str):
-                    node[k] = _convert(v, _leaf_types(sub), at)
+                    types = states.leaf_types(sub)
+                    if types:
+                        node[k] = _convert(v, types, f"{here}/{k}")
                 elif isinstance(v, (dict, list)):
-                    stack.append((v, sub, at))
+                    stack.append((v, sub, f"{here}/{k}"))
         elif isinstance(node, list):
-            sub = types.items(schema)
+            sub = states.step(state, None)
+            types = states.leaf_types(sub)
             for i, v in enumerate(node):
                 if isinstance(v, str):
-                    node[i] = _convert(v, _leaf_types(sub), f"{here}/{i}")
+                    if types:
+                        node[i] = _convert(v, types, f"{here}/{i}")
                 elif isinstance(v, (dict, list)):
                     stack.append((v, sub, f"{here}/{i}"))
 
