@@ -388,8 +388,51 @@ def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] =
                 report.mismatched.append(rel)
     report.verified.sort()
     report.mismatched.sort()
-    report.refused += _pyc_stand_ins(base, report.verified, set(expected) | set(report.unlisted))
+    vouched = set(expected) | set(report.unlisted)
+    report.refused += _pyc_stand_ins(base, report.verified, vouched)
+    report.refused += _module_stand_ins(base, report.verified, vouched)
     return report
+
+
+def _is_extension(name: str, stem: str) -> bool:
+    """``stem.so``, ``stem.<tag>.so``, ``stem.pyd``...: the names importlib's extension loader
+    tries for module ``stem`` (any interpreter's tag: the folder may be imported by another)."""
+    return name.startswith(stem + ".") and name.endswith((".so", ".pyd")) and "/" not in name
+
+
+def _module_stand_ins(base: str, verified: Sequence[str], reported: set[str]) -> list[str]:
+    """What ``import`` loads instead of a verified, listed ``DIR/…/mod.py`` and the BOM does not
+    list, whatever ``--exclude``/``--listed-only`` say: importlib's FileFinder tries a package
+    ``mod/__init__.*`` first, then extension modules (``mod.<tag>.so``), and only then
+    ``mod.py`` (red team 24s-2, the same class as the pyc)."""
+    out: list[str] = []
+    for rel in verified:
+        if not rel.endswith(".py"):
+            continue
+        folder, _, name = rel.rpartition("/")
+        stem = name[:-3]
+        here = os.path.join(base, folder) if folder else base
+        try:
+            with os.scandir(here) as it:
+                names = sorted(e.name for e in itertools.islice(it, MAX_FILES))
+        except OSError:
+            continue
+        prefix = f"{folder}/" if folder else ""
+        for other in names:
+            if _is_extension(other, stem) and prefix + other not in reported:
+                out.append(f"{prefix}{other}: Python would load this extension module instead of the listed {rel}")
+        pkg = os.path.join(here, stem)
+        try:
+            if not stat.S_ISDIR(os.lstat(pkg).st_mode):
+                continue
+            with os.scandir(pkg) as it:
+                inits = sorted(e.name for e in itertools.islice(it, MAX_FILES)
+                               if e.name in ("__init__.py", "__init__.pyc") or _is_extension(e.name, "__init__"))
+        except OSError:
+            continue
+        out += [f"{prefix}{stem}/{i}: Python would import this package instead of the listed {rel}"
+                for i in inits if f"{prefix}{stem}/{i}" not in reported]
+    return out
 
 
 def _pyc_stand_ins(base: str, verified: Sequence[str], reported: set[str]) -> list[str]:

@@ -252,6 +252,20 @@ def test_an_excluded_faithful_pyc_passes(tmp_path: Path, capsys: pytest.CaptureF
     assert "artifact not in the BOM" in err
 
 
+@pytest.mark.parametrize("shadow", ["helper.cpython-311-x86_64-linux-gnu.so", "helper.abi3.so", "helper/__init__.py"])
+def test_an_excluded_module_importlib_prefers_to_a_listed_source_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                       shadow: str) -> None:
+    """FileFinder tries a package, then extension modules, before ``helper.py``: the same class."""
+    proj, signed, pub = _signed_project(tmp_path, capsys)
+    target = proj / "model" / shadow
+    target.parent.mkdir(exist_ok=True)
+    target.write_bytes(b"import os\n")
+    pattern = "model/helper" if "/" in shadow else "**/*.so"
+    _, err = cli_within_contract(["verify", str(signed), "--key", str(pub), "--artifacts", str(proj),
+                                  "--exclude", pattern], capsys, want={1})
+    assert f"model/{shadow}: Python would" in err and "instead of the listed model/helper.py" in err
+
+
 def test_exclude_help_recommends_nothing_that_hides_code(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify", "--help"]) == 0
     out = " ".join(capsys.readouterr().out.split())
