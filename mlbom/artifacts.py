@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import itertools
 import os
 import re
 import stat
@@ -387,7 +388,112 @@ def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] =
                 report.mismatched.append(rel)
     report.verified.sort()
     report.mismatched.sort()
+    vouched = set(expected) | set(report.unlisted)
+    report.refused += _pyc_stand_ins(base, report.verified, vouched)
+    report.refused += _module_stand_ins(base, report.verified, vouched)
     return report
+
+
+def _is_extension(name: str, stem: str) -> bool:
+    """``stem.so``, ``stem.<tag>.so``, ``stem.pyd``...: the names importlib's extension loader
+    tries for module ``stem`` (any interpreter's tag: the folder may be imported by another)."""
+    return name.startswith(stem + ".") and name.endswith((".so", ".pyd")) and "/" not in name
+
+
+def _module_stand_ins(base: str, verified: Sequence[str], reported: set[str]) -> list[str]:
+    """What ``import`` loads instead of a verified, listed ``DIR/…/mod.py`` and the BOM does not
+    list, whatever ``--exclude``/``--listed-only`` say: importlib's FileFinder tries a package
+    ``mod/__init__.*`` first, then extension modules (``mod.<tag>.so``), and only then
+    ``mod.py`` (red team 24s-2, the same class as the pyc)."""
+    out: list[str] = []
+    for rel in verified:
+        if not rel.endswith(".py"):
+            continue
+        folder, _, name = rel.rpartition("/")
+        stem = name[:-3]
+        here = os.path.join(base, folder) if folder else base
+        try:
+            with os.scandir(here) as it:
+                names = sorted(e.name for e in itertools.islice(it, MAX_FILES))
+        except OSError:
+            continue
+        prefix = f"{folder}/" if folder else ""
+        for other in names:
+            if _is_extension(other, stem) and prefix + other not in reported:
+                out.append(f"{prefix}{other}: Python would load this extension module instead of the listed {rel}")
+        pkg = os.path.join(here, stem)
+        try:
+            if not stat.S_ISDIR(os.lstat(pkg).st_mode):
+                continue
+            with os.scandir(pkg) as it:
+                inits = sorted(e.name for e in itertools.islice(it, MAX_FILES)
+                               if e.name in ("__init__.py", "__init__.pyc") or _is_extension(e.name, "__init__"))
+        except OSError:
+            continue
+        out += [f"{prefix}{stem}/{i}: Python would import this package instead of the listed {rel}"
+                for i in inits if f"{prefix}{stem}/{i}" not in reported]
+    return out
+
+
+def _pyc_stand_ins(base: str, verified: Sequence[str], reported: set[str]) -> list[str]:
+    """The ``__pycache__`` bytecode Python would run instead of a verified, listed ``.py``, when
+    it is not listed itself and is not proved that source's compile: whatever ``--exclude`` or
+    ``--listed-only`` says. importlib loads ``DIR/__pycache__/mod.<tag>[.opt-N].pyc`` for
+    ``DIR/mod.py`` without reading the source when the pyc's header validates (an unchecked-hash
+    pyc always does), so an excluded pyc is the code that runs, not the verified file (red team
+    24s-2). The proof is :func:`mlbom.formats.bytecode.check_pyc` (the one ``--verify-record``
+    uses): header as importlib validates it, then the body against a fresh compile of the verified
+    source (nothing is unmarshalled, imported or run). A pyc for a source the BOM does not list
+    follows the ordinary rules."""
+    from mlbom.formats import bytecode
+
+    out: list[str] = []
+    by_folder: dict[str, list[str]] = {}
+    for rel in verified:
+        if rel.endswith(".py"):
+            folder, _, name = rel.rpartition("/")
+            by_folder.setdefault(folder, []).append(name[:-3])
+    for folder, stems in sorted(by_folder.items()):
+        cache_rel = f"{folder}/__pycache__" if folder else "__pycache__"
+        cache = os.path.join(base, cache_rel)
+        try:
+            st = os.lstat(cache)
+        except OSError:
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            out.append(f"{cache_rel}: symbolic link where Python looks for the bytecode of listed "
+                       f"{', '.join(f'{s}.py' for s in sorted(stems))} (not followed)")
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            continue
+        try:
+            with os.scandir(cache) as it:
+                names = sorted(e.name for e in itertools.islice(it, MAX_FILES))
+        except OSError as exc:
+            out.append(f"{cache_rel}: cannot list folder ({exc.strerror or exc}), where Python looks for listed bytecode")
+            continue
+        wanted = set(stems)
+        for name in names:
+            rel = f"{cache_rel}/{name}"
+            split = bytecode.split_name(name, None)
+            if rel in reported or split is None or split[0] not in wanted:
+                continue  # listed (hash-checked) or reported unlisted, or not bytecode for a listed source
+            src_rel = f"{folder}/{split[0]}.py" if folder else f"{split[0]}.py"
+            pyc = os.path.join(cache, name)
+            try:
+                pst = os.lstat(pyc)
+            except OSError:
+                continue
+            if not stat.S_ISREG(pst.st_mode):
+                out.append(f"{rel}: not a regular file where Python looks for the bytecode of the listed {src_rel}")
+                continue
+            got = bytecode.check_pyc(pyc, os.path.join(base, src_rel), split[1], None)
+            if got.outcome in ("unused", "match"):
+                continue  # importlib recompiles the verified source, or the pyc is its compile
+            why = {"unchecked": "an unchecked-hash pyc: Python runs it without reading the source"}.get(
+                got.outcome, got.reason or got.outcome)
+            out.append(f"{rel}: Python would run this instead of the listed {src_rel} ({why})")
+    return out
 
 
 def require(report: ArtifactReport) -> None:

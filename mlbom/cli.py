@@ -336,7 +336,8 @@ def scan(paths: tuple[Path, ...], fmt: str, no_hash: bool) -> int:
               help="Policy file (mlbom-policy.toml, or mlbom.toml with a [policy] table) [default: ./mlbom-policy.toml, "
                    "else [policy] in ./mlbom.toml, else the default policy].")
 @click.option("--key", "key_paths", multiple=True, type=click.Path(path_type=Path),
-              help="Trusted public key for [signature] required (repeatable).")
+              help="Trusted public key for [signature] required (repeatable): each signature must be by one of "
+                   "them; one key's signature is enough unless the policy says every-key = true.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit", "markdown"]), default="text",
               show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report here instead of stdout.")
@@ -463,7 +464,8 @@ def sign(bom: Path, key_path: Path, output: Path | None, add: bool, replace: boo
 @click.argument("bom", type=click.Path(path_type=Path))
 @click.option("--key", "key_paths", multiple=True, type=click.Path(path_type=Path),
               help="Trusted public key: PEM public key, JWK or JWK set (repeatable). Every signer must be one of the "
-                   "keys given. Certificates are refused.")
+                   "keys given; one valid signature by any of them is enough unless --require-every-key. "
+                   "Certificates are refused.")
 @click.option("--key-id", "key_ids", multiple=True,
               help="Trusted key id: SHA-256 (hex) of a public key's SubjectPublicKeyInfo, for a JSF or XML-DSig "
                    "signature that embeds its key (repeatable).")
@@ -481,7 +483,9 @@ def sign(bom: Path, key_path: Path, output: Path | None, add: bool, replace: boo
                    "exists; nothing else is there.")
 @click.option("--exclude", "exclude", multiple=True,
               help="With --artifacts: a path relative to the folder (glob per path step, ** for any depth) not "
-                   "required to be listed, e.g. .git (the top-level one) or **/__pycache__ (repeatable).")
+                   "required to be listed, e.g. .git (the top-level one) or '**/*.log' (repeatable). Excluded "
+                   "files are not checked, so exclude nothing code is loaded from; a .pyc Python would run "
+                   "for a listed .py is checked even when excluded.")
 @click.option("--listed-only", is_flag=True,
               help="With --artifacts: the weaker check: only compare the files the BOM lists; other files are "
                    "not looked for.")
@@ -691,18 +695,25 @@ def query(bom: Path | None, db: str | None, ctype: str | None, name: str | None,
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report here instead of stdout.")
 @click.option("--previous", type=click.Path(path_type=Path), help="The previous release's BOM: adds what changed since.")
 @click.option("--key", "key_paths", multiple=True, type=click.Path(path_type=Path),
-              help="Trusted public key to check the BOM's signature with (repeatable).")
+              help="Trusted public key to check the BOM's signature with (repeatable): every signature must be "
+                   "by one of them; one key's signature is enough unless --require-every-key.")
+@click.option("--require-every-key", is_flag=True,
+              help="Show the BOM as verified only if every --key file has a valid signature (sign-off by all), "
+                   "as verify --require-every-key.")
 @click.option("--min-score", type=click.IntRange(0, 100), default=None,
               help="Exit 1 when the release, a model or a dataset scores below N (the report is still written).")
 def report(bom: Path, fmt: str, output: Path | None, previous: Path | None, key_paths: tuple[Path, ...],
-           min_score: int | None) -> int:
+           require_every_key: bool, min_score: int | None) -> int:
     """A report of one BOM (JSON or XML) for release sign-off: identity, signature, completeness
     score, what needs attention, models, datasets, licences, vulnerabilities, GPU stack."""
     from mlbom import report as rp
     from mlbom.signature_state import check
 
+    if require_every_key and not key_paths:
+        raise UsageError("--require-every-key goes with --key")
     loaded = _load_bom(bom)
-    sig = check(_read(bom), loaded.signature or "", key_paths, name=str(bom)) if key_paths else None
+    sig = check(_read(bom), loaded.signature or "", key_paths, name=str(bom),
+                every_key=require_every_key) if key_paths else None
     r = rp.build(loaded, previous=_load_bom(previous) if previous is not None else None, signature=sig)
     _write((rp.render(r, "html" if fmt == "html" else "text" if fmt == "text" else "markdown") + "\n").encode("utf-8"), output)
     low = [s for s in r.scores if s.value < min_score] if min_score is not None else []

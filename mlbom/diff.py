@@ -29,6 +29,7 @@ from mlbom.identity import purl_base, purl_version
 from mlbom.model import SEVERITIES, verdict_rank
 from mlbom.properties import Prop
 from mlbom.readmodel import (
+    UNREADABLE,
     Affected,
     ReadComponent,
     as_list,
@@ -384,7 +385,7 @@ def gate(changes: Iterable[Change], rules: list[str]) -> list[Change]:
             if r.startswith("new-vulnerability") and c.kind == "new-vulnerability":
                 floor = r.partition(":")[2] or "info"
                 # unknown is never safe: an unrated vulnerability meets every threshold ("none" meets none)
-                if c.severity == "unknown" or (c.severity in SEVERITIES
+                if c.severity in ("unknown", UNREADABLE) or (c.severity in SEVERITIES
                                                and SEVERITIES.index(c.severity) <= SEVERITIES.index(floor)):
                     hits.append(c)
                     break

@@ -584,11 +584,15 @@ class VulnView:
     ids: frozenset[str]
     """Upper-case id and every reference id (aliases)."""
     severity: str
-    """The worst rating's severity; ``unknown`` when no rating gives one."""
+    """The worst rating's severity; ``unknown`` when no rating gives one; :data:`UNREADABLE` when a
+    rating cannot be read."""
     state: str
     """``analysis.state``; ``in_triage`` when the BOM states none."""
     detail: str
     affects: tuple[Affected, ...]
+    unreadable: tuple[str, ...] = ()
+    """What in its ratings cannot be read (:func:`unreadable_ratings`); ``severity`` is then
+    :data:`UNREADABLE`."""
 
     @property
     def is_open(self) -> bool:
@@ -655,6 +659,42 @@ def rating_parts(v: dict[str, object]) -> tuple[tuple[str, ...], tuple[float, ..
     return tuple(words), tuple(scores)
 
 
+UNREADABLE = "unreadable"
+"""The severity every reader gives a vulnerability with a rating it cannot read (ranked worst)."""
+_RATING_WORDS = frozenset(SEVERITY_ORDER)
+
+
+def unreadable_ratings(v: dict[str, object]) -> tuple[str, ...]:
+    """What in a vulnerability's ratings no reader can read, one description each: a ``score``
+    that is present but not a number (``"9.8"``, ``true``, NaN, an object), a ``severity`` that is
+    not one of CycloneDX's words, a ``ratings`` or rating that is not an object/array. Such a rating
+    was dropped by :func:`rating_parts`, and a 9.8 left a ``medium`` word the only reading (red team
+    24s-3): every reader shows the vulnerability as :data:`UNREADABLE` and the gate fails it."""
+    ratings = v.get("ratings")
+    if ratings is None:
+        return ()
+    if not isinstance(ratings, list):
+        return (f"ratings {_shown(ratings)} (not an array)",)
+    out: list[str] = []
+    for r in ratings:
+        if not isinstance(r, dict):
+            out.append(f"rating {_shown(r)} (not an object)")
+            continue
+        sc = r.get("score")
+        if "score" in r and (not isinstance(sc, int | float) or isinstance(sc, bool) or sc != sc
+                             or sc in (float("inf"), float("-inf"))):
+            out.append(f"score {_shown(sc)}")
+        sev = r.get("severity")
+        if "severity" in r and (not isinstance(sev, str) or sev.strip().lower() not in _RATING_WORDS):
+            out.append(f"severity {_shown(sev)}")
+    return tuple(out)
+
+
+def _shown(value: object) -> str:
+    text = json.dumps(value, ensure_ascii=True, default=str) if not isinstance(value, float) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def worst_severity(words: tuple[str, ...], scores: tuple[float, ...]) -> str:
     """The one rating of a vulnerability every reader and the gate use: the worst of every
     rating's severity word and every CVSS score's qualitative rating (a CVSS 9.8 next to a
@@ -672,7 +712,8 @@ def vulnerabilities(doc: dict[str, object]) -> list[VulnView]:
     out: list[VulnView] = []
     for v in dicts(doc.get("vulnerabilities")):
         ids = ids_of(v)
-        severity = worst_severity(*rating_parts(v))
+        unreadable = unreadable_ratings(v)
+        severity = UNREADABLE if unreadable else worst_severity(*rating_parts(v))
         analysis = v.get("analysis")
         state = as_str(analysis.get("state")) if isinstance(analysis, dict) else ""
         detail = as_str(analysis.get("detail")) if isinstance(analysis, dict) else ""
@@ -683,7 +724,7 @@ def vulnerabilities(doc: dict[str, object]) -> list[VulnView]:
             ref = as_str(t["ref"])
             c = comps.get(ref.split("#", 1)[1] if ref.startswith("urn:cdx:") and "#" in ref else ref, {})
             affects.append(Affected(ref, as_str(c.get("name")), as_str(c.get("version")), as_str(c.get("purl"))))
-        out.append(VulnView(vuln_id(v), ids, severity, state or "in_triage", detail, tuple(affects)))
+        out.append(VulnView(vuln_id(v), ids, severity, state or "in_triage", detail, tuple(affects), unreadable))
     return out
 
 
@@ -703,6 +744,8 @@ class Vulnerability:
     recommendation: str
     score: float | None
     vector: str
+    unreadable: tuple[str, ...] = ()
+    """What in its ratings cannot be read; ``severity`` is then :data:`UNREADABLE`."""
 
 
 def _vulns(doc: dict[str, object], by_ref: dict[str, ReadComponent]) -> list[Vulnerability]:
@@ -721,7 +764,7 @@ def _vulns(doc: dict[str, object], by_ref: dict[str, ReadComponent]) -> list[Vul
         analysis = as_dict(raw.get("analysis"))
         out.append(Vulnerability(vv.id, vv.severity, vv.state, vv.detail, as_str(analysis.get("justification")), affects,
                                  vv.state not in CLOSED_STATES, as_text(raw.get("description")),
-                                 as_text(raw.get("recommendation")), score, vector))
+                                 as_text(raw.get("recommendation")), score, vector, vv.unreadable))
     return out
 
 

@@ -22,18 +22,23 @@ class SignatureState:
     key_ids: tuple[str, ...] = ()
 
 
-def check(data: bytes, present: str, key_paths: Sequence[Path], *, name: str = "<bom>") -> SignatureState:
-    """Verify ``data`` (the BOM's bytes) against the public keys in ``key_paths``."""
+def check(data: bytes, present: str, key_paths: Sequence[Path], *, name: str = "<bom>",
+          every_key: bool = False) -> SignatureState:
+    """Verify ``data`` (the BOM's bytes) against the public keys in ``key_paths``: any one of
+    them suffices for each signature, unless ``every_key`` (``report --require-every-key``):
+    then each key file must also have made a valid signature (red team 24s-1)."""
     from mlbom.errors import MlbomError
-    from mlbom.signing import load_public_keys, verify
+    from mlbom.signing import load_public_keys, require_every_named_key, verify
 
     if not present:
         return SignatureState("", False, bool(key_paths), "the BOM is not signed")
     if not key_paths:
         return SignatureState(present, False, False, "not checked: no trusted key given (--key)")
     try:
-        keys = [k for p in key_paths for k in load_public_keys(p)]
-        result = verify(data, keys, name=name)
+        groups = [(str(p), load_public_keys(p)) for p in key_paths]
+        result = verify(data, [k for _, ks in groups for k in ks], name=name)
+        if every_key:
+            require_every_named_key(result, groups)
     except MlbomError as exc:
         found = getattr(exc, "result", None)
         ids = tuple(sorted({s.key_id for s in getattr(found, "signers", []) if getattr(s, "key_id", None)}))

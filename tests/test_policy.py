@@ -243,7 +243,7 @@ def test_unreadable_bom_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 
 FOREIGN_JSON = {
-    "bomFormat": "CycloneDX", "specVersion": "1.4", "version": 1,
+    "bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
     "metadata": {"tools": [{"vendor": "acme", "name": "other-sbom-tool", "version": "1"}],
                  "component": {"type": "application", "name": "app", "bom-ref": "app"}},
     "components": [
@@ -291,10 +291,10 @@ def test_xml_bom_from_another_producer(tmp_path: Path, capsys: pytest.CaptureFix
     bom.write_text("""<?xml version="1.0" encoding="UTF-8"?>
 <bom xmlns="http://cyclonedx.org/schema/bom/1.5" version="1">
   <components>
-    <component type="library" bom-ref="x"><name>dual</name><version>1.0</version><purl>pkg:pypi/dual@1.0</purl>
-      <licenses><expression>Apache-2.0 OR GPL-2.0-only</expression></licenses></component>
-    <component type="library" bom-ref="y"><name>gpl</name><version>2.0</version><purl>pkg:pypi/gpl@2.0</purl>
-      <licenses><license><id>GPL-2.0-only</id></license></licenses></component>
+    <component type="library" bom-ref="x"><name>dual</name><version>1.0</version>
+      <licenses><expression>Apache-2.0 OR GPL-2.0-only</expression></licenses><purl>pkg:pypi/dual@1.0</purl></component>
+    <component type="library" bom-ref="y"><name>gpl</name><version>2.0</version>
+      <licenses><license><id>GPL-2.0-only</id></license></licenses><purl>pkg:pypi/gpl@2.0</purl></component>
   </components>
 </bom>""")
     policy = write(tmp_path, '[licenses]\ndeny = ["GPL-2.0-only"]\n')
@@ -481,7 +481,7 @@ def test_documented_policies_are_what_the_code_does() -> None:
     full = loads(full_block.encode(), "full.toml")
     assert full.license_allow == ("MIT", "Apache-2.0", "BSD-3-Clause") and full.signature_required
     assert [d.text for d in full.package_deny] == ["pickle5", "torch <2.6"]
-    assert full.exceptions[0].reason == "accepted until the conversion lands" and full.exceptions[0].line == 37
+    assert full.exceptions[0].reason == "accepted until the conversion lands" and full.exceptions[0].line == 38
 
 
 def test_expired_exception_is_located_at_the_policy_line(boms: dict[str, Path], tmp_path: Path,

@@ -40,6 +40,7 @@ from xml.etree.ElementTree import Element
 import orjson
 from lxml import etree
 
+from mlbom.cyclonedx.schematypes import type_leaves
 from mlbom.errors import InputError
 from mlbom.formats.safe_read import check_depth
 from mlbom.limits import MAX_BOM_BYTES, MAX_DEPTH
@@ -295,10 +296,7 @@ def xml_document(root: Element | etree._Element, name: str | Path) -> tuple[dict
     doc: dict[str, object] = {"bomFormat": "CycloneDX", "specVersion": spec}
     if root.get("serialNumber") is not None:
         doc["serialNumber"] = root.get("serialNumber")
-    try:
-        doc["version"] = int(root.get("version", "1"))
-    except ValueError:
-        doc["version"] = root.get("version")
+    doc["version"] = root.get("version", "1")  # an integer by the schema: type_leaves converts it
     try:
         body = _Converter(prefix).element(root)  # recursion bounded by _check_xml_depth
     except InputError as exc:  # the converter does not know the file's name
@@ -308,6 +306,11 @@ def xml_document(root: Element | etree._Element, name: str | Path) -> tuple[dict
     for k, v in body.items():
         if k not in ("serialNumber", "version"):
             doc[k] = v
+    try:
+        # one reading for both formats: every leaf the JSON type the schema gives it (red team 24s-3)
+        type_leaves(doc, spec)
+    except InputError as exc:
+        raise InputError(name, exc.detail) from exc
     return doc, spec
 
 

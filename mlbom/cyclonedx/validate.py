@@ -16,25 +16,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import jsonschema_rs
 from lxml import etree
 
 from mlbom.cyclonedx.document import SUPPORTED, parse_json, referential_problems, sniff, xml_document, xml_spec, xml_tree
+from mlbom.cyclonedx.schematypes import schema_dir
 from mlbom.errors import InputError
 from mlbom.formats.safe_read import check_depth
 
 _SIDE_SCHEMAS = ("spdx.SNAPSHOT.schema.json", "jsf-0.82.SNAPSHOT.schema.json", "cryptography-defs.SNAPSHOT.schema.json")
-
-
-def schema_dir() -> Path:
-    """The bundled official schemas: ``mlbom/schemas`` in a wheel, ``schemas/`` in a checkout."""
-    here = Path(__file__).resolve().parent.parent
-    for cand in (here / "schemas", here.parent / "schemas"):
-        if (cand / "bom-1.6.SNAPSHOT.schema.json").is_file():
-            return cand
-    raise InputError(here, "the bundled CycloneDX schemas are missing from this installation")
 
 
 @cache
@@ -129,6 +120,11 @@ def _validate_xml(data: bytes, name: str) -> ValidationReport:
         raise InputError(name, f"XML Schema validation failed: {exc}") from exc
     if not valid:
         problems += [f"line {e.line}: {e.message}" for e in schema.error_log]
-    doc, _spec = xml_document(root, name)  # the referential checks of the JSON shape: one answer for both formats
+        try:  # a value the schema refused (<score>high</score>) may not convert: reported above already
+            doc, _spec = xml_document(root, name)
+        except InputError:
+            return ValidationReport("xml", spec, tuple(problems))
+    else:
+        doc, _spec = xml_document(root, name)  # the referential checks of the JSON shape: one answer for both formats
     problems += list(referential_problems(doc))
     return ValidationReport("xml", spec, tuple(problems))

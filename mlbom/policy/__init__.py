@@ -33,7 +33,14 @@ def check_file(bom: Path | str, policy: Policy, *, key_paths: Sequence[Path] = (
                today: dt.date | None = None) -> Result:
     """Evaluate ``policy`` on the BOM at ``bom``; raises :class:`mlbom.errors.MlbomError` when the
     BOM cannot be read or a key cannot be loaded (the CLI exits 2)."""
+    from mlbom.cyclonedx.validate import require_valid, validate_bytes
     from mlbom.policy import facts, rules, signature
 
-    keys = signature.load_keys(key_paths) if key_paths else []
-    return rules.check(facts.load(bom), policy, keys=keys, key_given=bool(key_paths), today=today)
+    groups = signature.load_groups(key_paths) if key_paths else []
+    read = facts.load(bom)
+    # the gate judges what the schema says a BOM is: a value of the wrong type ("score": "9.8")
+    # was read by no rule (red team 24s-3); an invalid BOM cannot be evaluated (exit 2), as
+    # `validate` would say, with its first problem
+    require_valid(validate_bytes(read.data, name=str(bom)), str(bom), referential=False)
+    return rules.check(read, policy, keys=[k for _, ks in groups for k in ks], key_given=bool(key_paths),
+                       today=today, key_groups=groups)

@@ -89,6 +89,7 @@ class Policy:
     forbid_extra_index_url: bool = False
     packages_missing: Missing = "fail"
     signature_required: bool = False
+    signature_every_key: bool = False
     exceptions: tuple[Exception_, ...] = field(default=())
 
     @property
@@ -229,7 +230,7 @@ _SCHEMA: dict[str, dict[str, tuple[_Check, str]]] = {
     "packages": {"deny": (_deny, "package_deny"), "require-hashes": (_bool, "require_hashes"),
                  "forbid-extra-index-url": (_bool, "forbid_extra_index_url"),
                  "missing-data": (_choice("fail", "warn"), "packages_missing")},
-    "signature": {"required": (_bool, "signature_required")},
+    "signature": {"required": (_bool, "signature_required"), "every-key": (_bool, "signature_every_key")},
 }
 _EXCEPTION_KEYS = ("id", "component", "reason", "expires")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mlbom.properties import Prop
 from mlbom.reader import LoadedBom, loads, read_bytes
-from mlbom.readmodel import ReadFinding, as_text, dicts, properties, rating_parts, subjects, vuln_id
+from mlbom.readmodel import ReadFinding, as_text, dicts, properties, rating_parts, subjects, unreadable_ratings, vuln_id
 
 UNLICENSED_TYPES = ("file", "service")
 """Objects that need not declare a licence themselves: a file is covered by the component it
@@ -114,6 +114,8 @@ class VulnFact:
     scores: tuple[float, ...]
     state: str | None
     affects: tuple[str, ...]
+    unreadable: tuple[str, ...] = ()
+    """Ratings no reader can read (:func:`mlbom.readmodel.unreadable_ratings`): the gate fails them."""
 
 
 @dataclass(frozen=True)
@@ -239,4 +241,5 @@ def _vuln(v: dict[str, object]) -> VulnFact:
     analysis = v.get("analysis")
     state = _s(analysis.get("state")) if isinstance(analysis, dict) else None
     affects = tuple(str(a["ref"]) for a in dicts(v.get("affects")) if _s(a.get("ref")))
-    return VulnFact(id=vuln_id(v), severities=sevs, scores=scores, state=state, affects=affects)
+    return VulnFact(id=vuln_id(v), severities=sevs, scores=scores, state=state, affects=affects,
+                    unreadable=unreadable_ratings(v))

@@ -143,12 +143,13 @@ class Result:
 
 
 def check(facts: BomFacts, policy: Policy, *, keys: Sequence[PublicKey] = (), key_given: bool = False,
-          today: dt.date | None = None) -> Result:
-    """Evaluate ``policy`` on ``facts``; ``keys`` are the trusted keys for ``[signature] required``."""
+          today: dt.date | None = None, key_groups: Sequence[tuple[str, Sequence[PublicKey]]] = ()) -> Result:
+    """Evaluate ``policy`` on ``facts``; ``keys`` are the trusted keys for ``[signature] required``,
+    ``key_groups`` the same keys per key file (``[signature] every-key``: each must have signed)."""
     today = today or dt.datetime.now(dt.timezone.utc).date()
     asked: list[str] = []
     found: list[Violation] = []
-    for rule_id, violations in _evaluate(facts, policy, keys, key_given):
+    for rule_id, violations in _evaluate(facts, policy, keys, key_given, key_groups):
         if rule_id not in asked:
             asked.append(rule_id)
         found.extend(violations)
@@ -255,7 +256,8 @@ def _covers(e: Exception_, v: Violation, anchored: set[int]) -> bool:
     return id(e) not in anchored and _matches(e.component, v.plain_names)
 
 
-def _evaluate(facts: BomFacts, p: Policy, keys: Sequence[PublicKey], key_given: bool) -> Iterator[tuple[str, list[Violation]]]:
+def _evaluate(facts: BomFacts, p: Policy, keys: Sequence[PublicKey], key_given: bool,
+              key_groups: Sequence[tuple[str, Sequence[PublicKey]]]) -> Iterator[tuple[str, list[Violation]]]:
     if p.licenses_asked or p.license_unknown is not None:
         yield from _licences(facts, p)
     if p.model_formats is not None:
@@ -293,7 +295,8 @@ def _evaluate(facts: BomFacts, p: Policy, keys: Sequence[PublicKey], key_given: 
     if p.forbid_extra_index_url:
         yield "packages.extra-index-url", list(_extra_index(facts, p.packages_missing))
     if p.signature_required:
-        yield "signature.required", list(_signature(facts, keys, key_given))
+        yield "signature.required", list(_signature(facts, keys, key_given,
+                                                    key_groups if p.signature_every_key else None))
 
 
 def _v(rule: str, item: Item, fact: str, remedy: str, *, kind: Kind = "violation", level: Level = "error",
@@ -554,6 +557,15 @@ def _vulnerabilities(facts: BomFacts, p: Policy) -> Iterator[tuple[str, list[Vio
         for t in targets:
             item = t or _bom_item(facts)
             state = f" (VEX state {v.state})" if v.state else ""
+            if v.unreadable:
+                # a rating nobody can read fails closed: dropped, a 9.8 left "medium" the only
+                # reading (red team 24s-3)
+                (sev_out if p.vulns_fail_on is not None else cvss_out).append(_v(
+                    "vulnerabilities.severity" if p.vulns_fail_on is not None else "vulnerabilities.cvss", item,
+                    f"{v.id} has a rating mlbom cannot read ({'; '.join(v.unreadable)}){state}",
+                    "fix the producer of the BOM (a score is a JSON number, a severity one of CycloneDX's words)",
+                    ids=(v.id,)))
+                continue
             if p.vulns_fail_on is not None:
                 if worst is None and not v.scores:
                     sev_out.append(_missing("vulnerabilities.severity", item, f"{v.id} has no severity rating",
@@ -633,7 +645,8 @@ def _extra_index(facts: BomFacts, missing: Missing) -> Iterator[Violation]:
                          location=source or item.path, line=line)
 
 
-def _signature(facts: BomFacts, keys: Sequence[PublicKey], key_given: bool) -> Iterator[Violation]:
+def _signature(facts: BomFacts, keys: Sequence[PublicKey], key_given: bool,
+               every: Sequence[tuple[str, Sequence[PublicKey]]] | None) -> Iterator[Violation]:
     from mlbom.policy import signature
 
     bom = _bom_item(facts)
@@ -641,7 +654,7 @@ def _signature(facts: BomFacts, keys: Sequence[PublicKey], key_given: bool) -> I
         yield replace(_missing("signature.required", bom, "no trusted key given (--key)", "fail",
                                "pass the release's public key with --key"))
         return
-    reason = signature.verify(facts.data, keys, Path(facts.source).name)
+    reason = signature.verify(facts.data, keys, Path(facts.source).name, every)
     if reason is not None:
         yield _v("signature.required", bom, f"the signature does not verify: {reason}",
                  "sign the BOM with `mlbom sign --key KEY` (after the last change to it)", location=None)

@@ -21,12 +21,24 @@ def load_keys(paths: Sequence[Path]) -> list[PublicKey]:
     return [k for p in paths for k in load_public_keys(p)]
 
 
-def verify(data: bytes, keys: Sequence[PublicKey], name: str) -> str | None:
-    """``None`` when the BOM verifies under ``keys``, else why not (one line)."""
+def load_groups(paths: Sequence[Path]) -> list[tuple[str, list[PublicKey]]]:
+    """The trusted keys per ``--key`` file (one party each), for ``every-key``."""
+    from mlbom.keys import load_public_keys
+
+    return [(str(p), load_public_keys(p)) for p in paths]
+
+
+def verify(data: bytes, keys: Sequence[PublicKey], name: str,
+           every: Sequence[tuple[str, Sequence[PublicKey]]] | None = None) -> str | None:
+    """``None`` when the BOM verifies under ``keys``, else why not (one line). With ``every``
+    (``[signature] every-key``): also each key file given must have made a valid signature, as
+    ``verify --require-every-key`` asks (red team 24s-1)."""
     from mlbom import signing
 
     try:
-        signing.verify(data, keys, name=name)
+        result = signing.verify(data, keys, name=name)
+        if every is not None:
+            signing.require_every_named_key(result, every)
     except MlbomError as exc:
         return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return None

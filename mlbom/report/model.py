@@ -16,7 +16,7 @@ from typing import Literal
 
 from mlbom.model import verdict_rank
 from mlbom.properties import Prop
-from mlbom.readmodel import PICKLE_FORMATS, ReadBom, ReadComponent, finding_rank
+from mlbom.readmodel import PICKLE_FORMATS, UNREADABLE, ReadBom, ReadComponent, finding_rank
 from mlbom.score import Score
 from mlbom.signature_state import SignatureState
 
@@ -160,7 +160,8 @@ def _attention(v: ReadBom) -> list[Block]:
         if x.is_open:
             what = "; ".join(name for _, name in x.affects) or "(no component named)"
             todo = x.recommendation or "upgrade to a fixed version, or state the analysis (VEX)"
-            rows.append((_sev_rank(x.severity), (x.severity, what, "-", f"{x.id} ({x.state})" +
+            unread = f" [unreadable rating: {', '.join(x.unreadable)}]" if x.unreadable else ""
+            rows.append((_sev_rank(x.severity), (x.severity, what, "-", f"{x.id} ({x.state}){unread}" +
                                                  (f": {x.description}" if x.description else ""), todo)))
     for c in v.stating_verdict():  # wherever it sits, whatever it is (as the policy gate judges)
         if c.verdict != "safe":  # ranked by the gate's reading: unsafe or worse (an odd value) is high (red team 13b-5)
@@ -339,7 +340,7 @@ def build(v: ReadBom, scores: list[Score], sig: SignatureState, changes: list[tu
     open_n = sum(1 for x in v.vulnerabilities if x.is_open)
     sev = Counter(x.severity for x in v.vulnerabilities if x.is_open)
     vsum = f"{len(v.vulnerabilities)} known, {open_n} open" + (
-        ": " + ", ".join(f"{sev[s]} {s}" for s in SEVERITIES if sev[s]) if open_n else "") if v.has_vulnerability_section \
+        ": " + ", ".join(f"{sev[s]} {s}" for s in (UNREADABLE, *SEVERITIES) if sev[s]) if open_n else "") if v.has_vulnerability_section \
         else "the BOM has no vulnerabilities section (not audited, or audited by a tool that does not say)"
     sections.append(Section("vulnerabilities", "Known vulnerabilities", [
         Para(vsum), Table(("vulnerability", "severity", "analysis", "affects", "score", "justification / detail"), vrows,
