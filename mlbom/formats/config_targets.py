@@ -80,6 +80,7 @@ bound the rest is not checked and says so.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import itertools
 import json
@@ -520,8 +521,31 @@ def _logging_classes() -> frozenset[str]:
 
 
 _NETWORK_HANDLERS = frozenset({"SocketHandler", "DatagramHandler", "SysLogHandler", "HTTPHandler", "SMTPHandler"})
-_FILE_HANDLERS = frozenset({"FileHandler", "WatchedFileHandler", "RotatingFileHandler", "TimedRotatingFileHandler"})
-_OUTSIDE = re.compile(r"^(?:[/\\~]|[A-Za-z]:)|(?:^|[/\\])\.\.(?:[/\\]|$)")
+
+
+@lru_cache(maxsize=1)
+def _file_handler_classes() -> frozenset[str]:
+    """The standard library's handler classes that open a file (subclasses of ``logging.FileHandler``,
+    whose first parameter is ``filename``: ``FileHandler``, ``BaseRotatingHandler`` and its rotating
+    subclasses, ``WatchedFileHandler``; red team 24b-5), derived, not listed: the one list both logging
+    loaders' readers use (:func:`file_handler_classes`)."""
+    import logging
+    import logging.handlers
+
+    out: set[str] = set()
+    for name in _logging_classes():
+        mod, _, attr = name.rpartition(".")
+        got = getattr(logging.handlers if mod == "logging.handlers" else logging, attr, None)
+        if isinstance(got, type) and issubclass(got, logging.FileHandler):
+            out.add(name)
+    return frozenset(out)
+
+
+def file_handler_classes() -> frozenset[str]:
+    """The standard library's file-writing handler classes, dotted (:func:`_file_handler_classes`)."""
+    return _file_handler_classes()
+
+
 
 
 _Finding = tuple[Severity, str, "Verdict | None"]
@@ -539,30 +563,60 @@ _CFG_DOT = re.compile(r"\.\s*(\w+)\s*")
 _CFG_INDEX = re.compile(r"\[\s*(\w+)\s*\]\s*")
 
 
+# cfg:// conversions nested in one another followed (deeper: not followed, fail closed: dictConfig itself,
+# at Python's default recursion limit, stops near 200 with RecursionError; an application may raise the limit)
+MAX_CFG_DEPTH = 100
+_CYCLE = object()  # a cfg:// reference that leads back to itself: dictConfig recurses until RecursionError
+_GAVE_UP = object()  # a cfg:// chain past mlbom's bounds: not resolved (fail closed: unsafe for a path)
+
+
 def _log_converted(node: object, res: _Resolver, section: object, depth: int = 0) -> object:
     """A dictConfig value as ``ConvertingDict.__getitem__`` hands it over (red team 23b-2/23b-7):
     ``cfg://NAME.key[idx]…`` is the node it names in the logging ``section`` (the dict given to
-    dictConfig), itself converted again (``BaseConfigurator.cfg_convert``; at most
-    :data:`MAX_DEREF` steps; None: not resolved), ``ext://NAME`` an :class:`_Ext` (the object an
-    import gives); anything else the node itself."""
+    dictConfig), itself converted again (``BaseConfigurator.cfg_convert``), a chain of any length
+    (24b-3): each converted node memoised on the resolver, one met again while it is being converted
+    is a cycle (:data:`_CYCLE`: dictConfig recurses until ``RecursionError``, the handler is not
+    built), past :data:`MAX_CFG_DEPTH` nested conversions :data:`_GAVE_UP` (the whole work is one
+    conversion per node of the config); None: names no node (dictConfig raises). ``ext://NAME`` is an :class:`_Ext`
+    (the object an import gives); anything else the node itself."""
     text = res._text(node)
     m = _LOG_CONVERTED.match(text) if isinstance(text, str) else None
     if m is None:
         return node
     if m.group(1) == "ext":
         return _Ext(m.group(2).strip())
-    rest = m.group(2)
+    key = (id(node), id(section))  # (a node an alias shares between two logging sections converts in each)
+    if key in res.cfg_memo:
+        got = res.cfg_memo[key]
+        return _CYCLE if got is _CYCLE_MARK else got
+    if depth > MAX_CFG_DEPTH:
+        return _GAVE_UP
+    res.cfg_memo[key] = _CYCLE_MARK
+    res.cfg_keep.append((node, section))  # (the memo is keyed by id: both live as long as the resolver)
+    got = _cfg_convert(m.group(2), res, section, depth)
+    res.cfg_memo[key] = got
+    return got
+
+
+_CYCLE_MARK = object()  # (in the memo while a node is being converted)
+
+
+def _cfg_convert(rest: str, res: _Resolver, section: object, depth: int) -> object:
+    """``cfg_convert`` of the text after ``cfg://`` (:func:`_log_converted`)."""
     w = _CFG_WORD.match(rest)
-    if w is None or depth > MAX_DEREF:
+    if w is None:
         return None
     got = _log_converted(res.child(section, w.group(1)), res, section, depth + 1)
     rest = rest[w.end():]
-    while rest and got is not None and got is not _NO and not isinstance(got, _Ext):
+    while rest and got is not None and got is not _NO and not isinstance(got, _Ext) and got not in (_CYCLE,
+                                                                                                   _GAVE_UP):
         step = _CFG_DOT.match(rest) or _CFG_INDEX.match(rest)
         if step is None:
             return None
         got = _log_converted(res.child(got, step.group(1)), res, section, depth + 1)
         rest = rest[step.end():]
+    if got is _CYCLE or got is _GAVE_UP:
+        return got
     return None if rest or got is _NO else got
 
 
@@ -581,17 +635,51 @@ _OPENED_ATTRS = frozenset({"baseFilename"})
 MAX_LOG_ATTRS = 100  # items of one '.' mapping judged (more: suspicious)
 
 
+_COMPUTED_PATH = object()
+_YAML_STR = "tag:yaml.org,2002:str"
+_YAML_BINARY = "tag:yaml.org,2002:binary"
+
+
+def _path_text(value: object, res: _Resolver) -> object:
+    """A file handler's path as ``yaml.safe_load``/``json`` hand it over: a string; a ``!!binary``
+    scalar's bytes decoded as ``os.fsdecode`` decodes the path ``FileHandler`` opens (red team 24b-4);
+    None where the key is absent; :data:`_COMPUTED_PATH` for anything else (another tag, a number, a
+    collection: not a path mlbom reads)."""
+    if value is _NO:
+        return None
+    if isinstance(value, yaml.ScalarNode) and value.tag == _YAML_BINARY:
+        try:
+            raw = base64.decodebytes(value.value.encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            return _COMPUTED_PATH  # (safe_load refuses it: nothing is built)
+        return raw.decode("utf-8", "surrogateescape")
+    if isinstance(value, yaml.ScalarNode) and value.tag != _YAML_STR:
+        return _COMPUTED_PATH
+    got = res._text(value)
+    return got if isinstance(got, str) else _COMPUTED_PATH
+
+
 def _log_path_finding(cls: str, what: str, value: object, res: _Resolver) -> _Finding:
     """The finding for the path a file handler opens (``value``: converted by :func:`_log_converted`)."""
     if isinstance(value, _Ext):
         return ("high", f"logging dictConfig handler {cls} appends log records to {what} = 'ext://{value.name[:200]}': "
                 "a path named by a Python object dictConfig imports (no benign config names its log file so), "
                 "not known statically", "unsafe")
-    name = res._text(value) if value is not None else None
-    shown = repr(name[:200]) if isinstance(name, str) else "(not a literal)"
+    if value is _CYCLE:
+        return ("medium", f"logging dictConfig handler {cls} takes {what} from a cfg:// reference that leads back "
+                "to itself: dictConfig recurses until RecursionError and does not build the handler", None)
+    if value is _GAVE_UP:
+        return ("high", f"logging dictConfig handler {cls} appends log records to {what}, a cfg:// chain over "
+                f"{MAX_CFG_DEPTH} references deep that mlbom does not follow: where it writes is not known", "unsafe")
     if value is None:
         return ("medium", f"logging dictConfig handler {cls} appends log records to {what}, a cfg:// reference "
-                "mlbom does not resolve in the config", None)
+                "naming no node of the config (dictConfig raises: the handler is not built)", None)
+    name = _path_text(value, res)
+    if name is _COMPUTED_PATH:
+        return ("high", f"logging dictConfig handler {cls} appends log records to {what}, a value that is no "
+                "string (a collection, a number or a YAML-tagged scalar): the path is computed, mlbom cannot "
+                "know where it writes", "unsafe")
+    shown = repr(name[:200]) if isinstance(name, str) else "(none)"
     if isinstance(name, str):
         why = _log_path_outside(name, res)
         if why == _UNKNOWN_ROOT:
@@ -600,6 +688,9 @@ def _log_path_finding(cls: str, what: str, value: object, res: _Resolver) -> _Fi
         if why == _TOO_MUCH:
             return ("high", f"logging dictConfig handler {cls} appends log records to {shown}: {why}; not judged",
                     "suspicious")
+        if why is not None and _ELSEWHERE in why:
+            return ("medium", f"logging dictConfig handler {cls} appends log records to {shown}: {why}; what is "
+                    "there is not known to this scan", "suspicious")
         if why is not None:
             return ("high", f"logging dictConfig handler {cls} appends log records (their text shaped by the "
                     f"config's formatter) to a file outside the run folder or onto code or configuration: {shown} "
@@ -633,9 +724,11 @@ def _logging_findings(cls: str, handler: object, res: _Resolver, section: object
     :func:`_log_converted`, 23b-2/23b-7): ``info`` for a plausible log file in the project or
     Hydra's run folder, ``medium`` where the path STARTS with a part not known statically (an
     environment variable, a node or resolver mlbom does not resolve: ``${paths.log_dir}/x.log``,
-    ``${oc.env:PROJECT_ROOT}/x.log`` — common in templates), ``unsafe`` for a literal absolute,
-    ``~``, drive or ``..`` path (the rule for I/O callables in pickles), a hidden folder or a code
-    or configuration file (23b-3) or a path an ``ext://`` import names. A ``.`` mapping sets
+    ``${oc.env:PROJECT_ROOT}/x.log`` — common in templates), the rule of :func:`_where_it_lands`
+    for where it lands (24b-7: a system or home tree, ``~``, ``..``, packages ``unsafe``; a log name
+    under ``/var/log``/``/tmp`` ``info``; another absolute folder ``suspicious``), ``unsafe`` for a
+    hidden folder or a code or configuration file (23b-3), a path an ``ext://`` import names or one
+    that is no string (24b-4). A ``.`` mapping sets
     attributes on the built handler (``configure_custom``/``configure_handler``, 23b-6):
     ``baseFilename`` is the path the handler opens (judged the same), any other value that is no
     plain literal is ``suspicious``. A network handler sends every record to the
@@ -643,7 +736,7 @@ def _logging_findings(cls: str, handler: object, res: _Resolver, section: object
     formatter) nothing to report."""
     out: list[_Finding] = []
     last = cls.rsplit(".", 1)[-1]
-    if last in _FILE_HANDLERS:
+    if cls in _file_handler_classes():
         out.append(_log_path_finding(cls, "'filename'", _log_converted(res.child(handler, "filename"), res, section),
                                      res))
     elif last in _NETWORK_HANDLERS:
@@ -771,13 +864,58 @@ def _log_path_outside(name: str, res: _Resolver, depth: int = 0) -> str | None:
     for way in ways:
         if way.strip().startswith(_U):
             return _UNKNOWN_ROOT
-        if _OUTSIDE.search(way.strip().replace(_U, "x")):
-            return f"it reads {way[:200]!r}: absolute, home-relative or climbing out with '..'"
+    lands = [_where_it_lands(way.strip().replace(_U, "x"), folder=depth > 0) for way in ways]
+    for why in lands:
+        if why is not None and _ELSEWHERE not in why:
+            return why
     if depth == 0:
         for way in ways:
             if (why := _project_file(way)) is not None:
                 return why
-    return None
+    return next((why for why in lands if why is not None), None)
+
+
+# where a log file's absolute path lands (24b-7): folders whose files a system or a user's programs run
+# or read as configuration (and any installed Python packages) are ``unsafe``; logging's usual homes are
+# fine; any other absolute folder is outside the project (``suspicious``: mlbom cannot know what is there)
+_SYSTEM_TREES = frozenset({"etc", "bin", "sbin", "usr", "boot", "dev", "proc", "sys", "root", "home", "users",
+                           "windows", "program files", "program files (x86)", "programdata"})
+_SYSTEM_SUBTREES = frozenset({("var", "lib"), ("var", "spool")})
+_LOG_TREES = (("var", "log"), ("tmp",), ("var", "tmp"))
+_PACKAGE_FOLDERS = frozenset({"site-packages", "dist-packages"})
+_LOG_NAME = re.compile(r"(?i).*(?:log|\.txt|\.out|\.err)(?:\.\d+)?")
+_ELSEWHERE = "it writes outside the project at "
+
+
+def _where_it_lands(way: str, *, folder: bool = False) -> str | None:
+    """Why a log path (one reading) lands where a log file must not (:func:`_log_path_outside`), or
+    None: ``..`` climbing out, ``~``/``$HOME``, a system or home tree (:data:`_SYSTEM_TREES`:
+    ``/etc``, ``/usr``, ``/lib*``, ``/home`` …; ``/var/lib``, ``/var/spool``) or an installed package
+    folder anywhere; under ``/var/log``, ``/tmp``, ``/var/tmp`` a plausible log name (or a folder, for
+    Hydra's run folder) is fine; any other absolute folder (``/opt/app/logs``, ``/srv``, another
+    drive) is :data:`_ELSEWHERE`."""
+    parts = [p.strip() for p in re.split(r"[/\\]", way)]
+    if ".." in parts:
+        return f"it reads {way[:200]!r}: climbing out with '..'"
+    low = [p.lower() for p in parts if p not in ("", ".")]
+    if any(p in _PACKAGE_FOLDERS for p in low):
+        return f"it reads {way[:200]!r}: into installed Python packages (code that runs on import)"
+    first = low[0] if low else ""
+    if first.startswith("~") or first in ("$home", "${home}"):
+        return f"it reads {way[:200]!r}: in a user's home"
+    drive = re.match(r"[A-Za-z]:", way) is not None
+    if not (way.startswith(("/", "\\")) or drive):
+        return None  # relative: the project (judged by :func:`_project_file`)
+    rest = low[1:] if drive else low
+    if not rest:
+        return f"it reads {way[:200]!r}: a file system root"
+    if (rest[0] in _SYSTEM_TREES or rest[0].startswith("lib") or tuple(rest[:2]) in _SYSTEM_SUBTREES):
+        return (f"it reads {way[:200]!r}: under a system or home folder whose files programs run or read as "
+                "configuration")
+    if (not drive and any(tuple(rest[:len(t)]) == t and len(rest) > len(t) for t in _LOG_TREES)
+            and (folder or _LOG_NAME.fullmatch(rest[-1]))):
+        return None
+    return f"{_ELSEWHERE}{way[:200]!r}"
 
 
 def _spell(place: _Place | object) -> tuple[str, ...] | None:
@@ -1077,6 +1215,8 @@ class _Resolver:
         self._maps: dict[int, dict[str, object]] = {}
         self.log_work = 0  # log paths judged (:func:`_log_path_outside`, at most MAX_LOG_WORK)
         self.log_memo: dict[tuple[str, ...], str | None] = {}  # Hydra run-time nodes judged as log paths
+        self.cfg_memo: dict[tuple[int, int], object] = {}  # dictConfig cfg:// values converted (:func:`_log_converted`)
+        self.cfg_keep: list[object] = []
 
     def _child(self, node: object, key: str) -> object:
         self.lookups += 1

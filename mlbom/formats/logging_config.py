@@ -1,8 +1,9 @@
 """Python logging's INI configuration, as ``logging.config.fileConfig`` reads it (red team 23b-1).
 
-``fileConfig`` takes any file name, so the content decides: a text with a configparser section
-header fileConfig reads (``[loggers]``, ``[handlers]``, ``[formatters]``, ``[logger_*]``,
-``[handler_*]``, ``[formatter_*]``) is read with the standard library's ``configparser`` (no
+``fileConfig`` takes any file name, so the content decides: a text read as fileConfig reads it
+(universal newlines, :func:`as_opened`; red team 24b-2) in which the standard library's
+``configparser`` finds a section fileConfig reads (``[loggers]``, ``[handlers]``, ``[formatters]``,
+``[logger_*]``, ``[handler_*]``, ``[formatter_*]``) is judged (configparser with no
 interpolation: values are expanded here, as ``BasicInterpolation`` does, within bounds) and judged
 by what CPython's ``logging/config.py`` does with it:
 
@@ -17,7 +18,8 @@ deny-listed ``unsafe``: the rule for Hydra targets); anything else is an express
 (``unsafe``). ``args``/``kwargs`` may hold only Python literals (numbers, strings, tuples, lists,
 dicts, ``+``/``-``/``*`` of numbers) and the data names of :func:`allowed_names` — any call,
 subscript, lambda, comprehension, dunder or other name is code ``eval`` runs (``unsafe``). A file
-handler's path (``args[0]``/``filename``) gets the dictConfig path rule
+handler's path (``args[0]``/``filename``: a ``str`` literal, or ``bytes`` as ``os.fsdecode`` reads
+them; anything computed is ``unsafe``, 24b-1) gets the dictConfig path rule
 (:func:`mlbom.formats.config_targets.log_file_finding`). Nothing is imported or evaluated.
 """
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import io
 import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -38,22 +41,37 @@ MAX_DEPTH = 10  # configparser's MAX_INTERPOLATION_DEPTH
 MAX_NODES = 100_000  # AST nodes of one value walked
 MAX_STEPS = 100_000  # ``%(name)s`` references expanded per file (more: not judged, suspicious)
 _PLACEHOLDER = "mlbomAppDefault"  # a ``%(name)s`` the file does not define: the application's ``defaults``
-_HEADER = re.compile(r"^[ \t]*\[(?:loggers|handlers|formatters|logger_|handler_|formatter_)", re.M)
+# a line whose ``str.strip()`` starts a fileConfig section header (configparser matches the header on the
+# stripped line: ``[^\S\n]`` is every character ``str.isspace`` holds but the line end, red team 24b-2)
+_HEADER = re.compile(r"^[^\S\n]*\[(?:loggers|handlers|formatters|logger_|handler_|formatter_)", re.M)
+_FILECONFIG_SECTIONS = frozenset({"loggers", "handlers", "formatters"})
 _REF = re.compile(r"%\(([^)]+)\)s")
 _NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
-_FILE_HANDLERS = frozenset({"FileHandler", "WatchedFileHandler", "RotatingFileHandler", "TimedRotatingFileHandler"})
 _NETWORK_HANDLERS = frozenset({"SocketHandler", "DatagramHandler", "SysLogHandler", "HTTPHandler", "SMTPHandler"})
 _FINDER = "logging.config.fileConfig"
 
 
+def as_opened(text: str) -> str:
+    """``text`` as ``open()`` hands it to configparser in fileConfig (``cp.read(fname)``: text mode,
+    universal newlines): ``\\r\\n`` and a lone ``\\r`` end a line as ``\\n`` does (red team 24b-2).
+    (The other characters ``str.splitlines`` splits on — ``\\f``, ``\\v``, ``\\x1c``…``\\x1e``,
+    ``\\x85``, U+2028/9 — end no line there: configparser strips them from a line's ends.)"""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def looks_like(text: str) -> bool:
-    """Whether a text has a section header of a fileConfig file (any name: fileConfig takes any)."""
-    return _HEADER.search(text) is not None
+    """Whether a text may be a fileConfig file (any name: fileConfig takes any): a line that, read as
+    fileConfig reads the file (:func:`as_opened`) and stripped as configparser strips it, starts a
+    fileConfig section header. The sections configparser itself finds decide (:func:`judge`)."""
+    return _HEADER.search(as_opened(text)) is not None
 
 
 def ini_start(head: bytes) -> bool:
-    """Whether bytes start (after blanks) with a configparser section header line (``[DEFAULT]``)."""
-    return re.match(rb"[ \t\r\n]*\[[A-Za-z_][\w.\- ]{1,200}\][ \t]*\r?\n", head) is not None
+    """Whether bytes start (after blanks: any ``str.isspace`` character) with a configparser section
+    header line (``[DEFAULT]``), the line ending as universal newlines end it."""
+    text = as_opened(head.decode("utf-8", "replace")).lstrip()
+    first = text.split("\n", 1)[0].strip()
+    return "\n" in text and re.fullmatch(r"\[[^\]\n]{1,200}\]", first) is not None
 
 
 def looks_like_head(data: bytes) -> bool:
@@ -146,19 +164,24 @@ def _judge_class(raw: str, evaluated: bool) -> tuple[str | None, ct.Judged | Non
     from mlbom.formats import config_targets as ct
 
     text = raw.strip()
-    if not _NAME.fullmatch(text) or "__" in text:
+    name = _class_name(text, evaluated)
+    if name is None or "__" in name:
         return None, ct.Judged("code.dangerous-target", "critical", f"{_FINDER} evaluates the class {text[:200]!r} "
                                "as a Python expression (no plain dotted name): code that runs when the config is "
                                "applied", "unsafe")
-    first, _, rest = text.partition(".")
-    name = text
     if evaluated:
+        first, _, rest = name.partition(".")
         got = vars(logging).get(first)
         if got is not None:
             base = got.__name__ if isinstance(got, type(logging)) else f"logging.{first}"
             name = f"{base}.{rest}" if rest else base
         elif hasattr(builtins, first):
-            name = f"builtins.{text}"
+            name = f"builtins.{name}"
+        if name != text and name not in ct.stdlib_logging_classes() and _NAME.fullmatch(text):
+            # ``eval`` raising NameError/AttributeError: ``_resolve`` imports the text as written
+            raw_why = ct.denied(text)
+            if raw_why is not None and ct.denied(name) is None:
+                name = text
     if name in ct.stdlib_logging_classes():
         return name, None
     why = ct.denied(name)
@@ -168,6 +191,20 @@ def _judge_class(raw: str, evaluated: bool) -> tuple[str | None, ct.Judged | Non
                                "from this file", "unsafe")
     return name, ct.Judged("code.remote", "high", f"{_FINDER} class {text[:200]!r} names code this scan did not "
                            "judge; it imports it and calls it with arguments from this file", "suspicious")
+
+
+def _class_name(text: str, evaluated: bool) -> str | None:
+    """A ``class`` value as the loader reads it: a handler's is ``eval``'d, so it is parsed as Python
+    parses it (identifiers NFKC-normalised: ``eｖal`` is ``eval``, red team 24b-6) and must be a plain
+    ``Name``/``Attribute`` chain; a formatter's goes to ``_resolve`` (``__import__``/``getattr`` of the
+    text as written). None: no plain dotted name."""
+    if not evaluated:
+        return text if _NAME.fullmatch(text) else None
+    try:
+        tree = ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return _dotted(tree.body)
 
 
 def _expression(text: str, key: str) -> tuple[ast.expr | None, ct.Judged | None]:
@@ -221,18 +258,46 @@ def _dotted(node: ast.expr) -> str | None:
     return ".".join([node.id, *reversed(parts)])
 
 
-def _filename(args: ast.expr | None, kwargs: ast.expr | None) -> tuple[bool, str | None]:
-    """A file handler's path: (whether it is known, the literal string or None)."""
-    node: ast.expr | None = None
-    if isinstance(args, (ast.Tuple, ast.List)) and args.elts:
-        node = args.elts[0]
-    elif isinstance(kwargs, ast.Dict):
-        for k, v in zip(kwargs.keys, kwargs.values, strict=True):
-            if isinstance(k, ast.Constant) and k.value == "filename":
-                node = v
+_COMPUTED = ("the path is computed (no plain string literal): mlbom cannot know where it writes")
+
+
+def _path_of(node: ast.expr) -> str | None:
+    """A file handler's path expression as the handler takes it: a ``str`` literal, or a ``bytes``
+    one decoded as ``os.fsdecode`` decodes it (UTF-8, ``surrogateescape``; red team 24b-1); the bare
+    name of the application's ``defaults`` (:data:`_PLACEHOLDER`) is a start not known statically.
+    None: computed (a concatenation, repetition, set, name …)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return True, node.value
-    return False, None
+        return node.value
+    if isinstance(node, ast.Constant) and isinstance(node.value, bytes):
+        return node.value.decode("utf-8", "surrogateescape")
+    if isinstance(node, ast.Name) and node.id == _PLACEHOLDER:
+        return _PLACEHOLDER
+    return None
+
+
+def _filenames(args: ast.expr | None, kwargs: ast.expr | None) -> list[str | None]:
+    """The paths a file handler may open, ``klass(*args, **kwargs)`` (its first parameter is
+    ``filename``): ``args[0]`` and ``kwargs['filename']`` (each :func:`_path_of`; None: computed). Only
+    a tuple/list display ``args`` and a dict display ``kwargs`` with literal keys are read: any other
+    form (``('/x' + 'y',)``, ``(p,)*1``, a set, ``**`` unpacking) is computed (red team 24b-1)."""
+    out: list[str | None] = []
+    if args is not None:
+        if not isinstance(args, (ast.Tuple, ast.List)):
+            return [None]
+        if args.elts:
+            out.append(_path_of(args.elts[0]))
+    if kwargs is not None:
+        if not isinstance(kwargs, ast.Dict):
+            return [None]
+        node: ast.expr | None = None
+        for k, v in zip(kwargs.keys, kwargs.values, strict=True):
+            if not (isinstance(k, ast.Constant) and isinstance(k.value, str)):
+                return [None]  # ``**`` unpacking or a key mlbom does not compare
+            if k.value == "filename":
+                node = v  # (the last of duplicate keys)
+        if node is not None:
+            out.append(_path_of(node))
+    return out
 
 
 def judge(text: str) -> list[ct.Judged]:
@@ -242,14 +307,16 @@ def judge(text: str) -> list[ct.Judged]:
 
     out: list[ct.Judged] = [ct.Judged("config.logging", "info", f"a Python logging configuration in the INI form "
                                       f"{_FINDER} reads (it evaluates handler class/args/kwargs)", None)]
-    cp = configparser.ConfigParser(interpolation=None)
+    cp = configparser.ConfigParser(interpolation=None)  # (fileConfig's: the same parse; values expanded below)
     try:
-        cp.read_string(text)
+        cp.read_file(io.StringIO(as_opened(text)))  # one line per universal-newline line, as open() gives it
     except (configparser.Error, ValueError, RecursionError, MemoryError) as exc:
         out.append(ct.Judged("config.logging", "high", f"{_FINDER} form that configparser does not read "
                              f"({type(exc).__name__}: {str(exc)[:200]}): not judged", "suspicious"))
         return out
     sections = cp.sections()
+    if not any(s in _FILECONFIG_SECTIONS or s.startswith(("logger_", "handler_", "formatter_")) for s in sections):
+        return []  # configparser finds no section fileConfig reads (a header inside a value, a comment)
     if len(sections) > MAX_SECTIONS:
         out.append(ct.Judged("config.logging", "high", f"{_FINDER} form with over {MAX_SECTIONS} sections: not "
                              "judged", "suspicious"))
@@ -284,16 +351,20 @@ def judge(text: str) -> list[ct.Judged]:
                 if finding is not None:
                     out.append(dataclass_where(finding, where))
         last = (cls_name or "").rsplit(".", 1)[-1]
-        if cls_name in ct.stdlib_logging_classes() and last in _FILE_HANDLERS:
+        if cls_name in ct.file_handler_classes():
             if ("args" in values and exprs.get("args") is None) or ("kwargs" in values and exprs.get("kwargs") is None):
                 continue  # judged above
-            known, path = _filename(exprs.get("args"), exprs.get("kwargs"))
-            if known and path is not None:
+            paths = _filenames(exprs.get("args"), exprs.get("kwargs"))
+            for path in paths:
+                if path is None:
+                    out.append(ct.Judged("config.logging", "high", f"{where} {_FINDER} handler {cls_name} appends "
+                                         f"log records to a file: {_COMPUTED}", "unsafe"))
+                    continue
                 sev, msg, effect = ct.log_file_finding(cls_name, path.replace(_PLACEHOLDER, "${oc.env:X}"))
                 out.append(ct.Judged("config.logging", sev, f"{where} {msg}", effect))
-            else:
-                out.append(ct.Judged("config.logging", "medium", f"{where} {_FINDER} handler {cls_name} writes a "
-                                     "log file whose path is no literal string here", None))
+            if not paths:
+                out.append(ct.Judged("config.logging", "info", f"{where} {_FINDER} handler {cls_name} is given no "
+                                     "file name (the handler raises TypeError: fileConfig stops)", None))
         elif cls_name in ct.stdlib_logging_classes() and last in _NETWORK_HANDLERS:
             out.append(ct.Judged("config.logging", "medium", f"{where} {_FINDER} handler {cls_name} sends log "
                                  f"records over the network: args={values.get('args', '')[:100]!r}", None))

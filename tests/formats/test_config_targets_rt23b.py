@@ -48,7 +48,7 @@ def test_23b2_23b7_converted_filenames(extra: str, path: str, want: str) -> None
 
 
 def test_23b2_real_dictconfig_follows_cfg(tmp_path: Path) -> None:
-    target = tmp_path / "victim"
+    target = tmp_path / ".bashrc"  # (a start-up file: the path rule is by where it lands, 24b-7)
     cfg = {"version": 1, "paths": {"t": str(target)},
            "handlers": {"h": {"class": "logging.FileHandler", "filename": "cfg://paths.t"}}}
     subprocess.run([sys.executable, "-c", "import json, sys, logging.config; "
@@ -138,7 +138,7 @@ def test_23b6_dot_attributes(extra: str, key: str, value: str, want: str) -> Non
 
 
 def test_23b6_real_dictconfig_sets_base_filename(tmp_path: Path) -> None:
-    target = tmp_path / "victim"
+    target = tmp_path / ".bashrc"  # (a start-up file: the path rule is by where it lands, 24b-7)
     cfg = {"version": 1, "handlers": {"h": {"class": "logging.FileHandler", "filename": "run.log", "delay": True,
                                             ".": {"baseFilename": str(target)}}}, "root": {"handlers": ["h"]}}
     subprocess.run([sys.executable, "-c", "import json, sys, logging, logging.config; "
