@@ -234,5 +234,5 @@ def test_22d1_every_table_template_has_values_for_its_placeholders(tmp_path: Pat
     templates = interpreter._table_templates()
     assert len(templates) >= 30
     # virtualenv's .bat activators (Windows: __BATCH_ASSIGN__, CRLF made at write time) are not modelled
-    missing = [t[:80] for t in templates if interpreter._template_pattern(t, values) is None]
-    assert len(missing) <= 2 and all("__BATCH_ASSIGN__" in t for t in templates if t[:80] in missing), missing
+    missing = [t[:80] for n, t in templates if interpreter._template_pattern(n, t, values) is None]
+    assert len(missing) <= 2 and all("__BATCH_ASSIGN__" in t for _, t in templates if t[:80] in missing), missing

@@ -1,0 +1,181 @@
+"""Environments: red team 24d (activate-template values that inject code; unrecorded bin/ files
+that shadow host commands; environments under any folder name).
+
+- 24d-1/24d-2: a value put into an activate template (the pyvenv.cfg prompt, the folder name)
+  must sit there as its creator quotes it at that position AND be inert there; a raw ``$(cmd)``
+  in a shell template or a Python expression in ``activate_this.py`` is
+  ``python.activate-unverified``. Real venvs whose prompt and folder hold spaces, parentheses,
+  quotes and ``$`` stay clean.
+- 24d-3: ``python.unrecorded-executable`` is medium (high in the scanned project).
+- 24d-4: discovery by content: any folder of the project holding a ``pyvenv.cfg``.
+
+Proofs on the real shells/loaders run in throw-away subprocesses (tests only); mlbom never writes
+the markers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mlbom.collectors._interpreter import locate
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX venv layout")
+
+WEIRD = "we ird (x) 'q' \"d\" $HOME `b`"
+
+
+def _venv(root: Path, *args: str) -> Path:
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", *args, str(root)], check=True, timeout=120)
+    return root
+
+
+def _notes(root: Path, project: Path | None = None, finding: str = "python.activate-unverified") -> list[tuple[str, str]]:
+    return [(n.severity, n.message) for n in locate(root, project).notes if n.id == finding]
+
+
+def _stdlib_template(name: str) -> str:
+    return Path(os.path.dirname(os.__file__), "venv", "scripts", "common", name).read_text("utf-8")
+
+
+def _source(script: Path, cwd: Path) -> None:
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("no bash")
+    subprocess.run([bash, "-c", f'. "{script}"'], cwd=cwd, capture_output=True, timeout=60, check=False)
+
+
+def _raw_activate(env: Path, prompt: str) -> None:
+    """bin/activate as CPython before gh-124651 wrote it: every value substituted raw."""
+    text = _stdlib_template("activate")
+    for key, value in (("__VENV_DIR__", str(env)), ("__VENV_NAME__", env.name), ("__VENV_PROMPT__", prompt),
+                       ("__VENV_BIN_NAME__", "bin"), ("__VENV_PYTHON__", str(env / "bin" / "python"))):
+        text = text.replace(key, value)
+    (env / "bin" / "activate").write_text(text)
+
+
+# --- 24d-1: shell code through a substituted value -------------------------------------------------
+
+def test_24d1_raw_prompt_command_substitution_is_reported(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    env = _venv(project / ".venv")
+    prompt = "$(touch rt24d1-MARKER)"
+    with (env / "pyvenv.cfg").open("a") as fh:
+        fh.write(f"prompt = '{prompt}'\n")
+    _raw_activate(env, f"({prompt}) ")
+    found = _notes(env, project)
+    assert [s for s, m in found if s == "high" and "bin/activate:" in m], found
+    assert not (project / "rt24d1-MARKER").exists()  # mlbom never runs it
+    _source(env / "bin" / "activate", project)
+    assert (project / "rt24d1-MARKER").exists()  # the proof: sourcing it runs the prompt
+
+
+def test_24d1_raw_folder_name_is_reported_and_quoted_one_is_not(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    env = _venv(project / "env$(touch rt24d1b-MARKER)")
+    quoted = "VIRTUAL_ENV='" in (env / "bin" / "activate").read_text()
+    # a creator with gh-124651 (shlex.quote) made it inert; one before it (3.11.7) wrote it raw
+    # inside double quotes, and sourcing that really runs the folder name: reported either way right
+    assert bool(_notes(env, project)) is not quoted
+    _source(env / "bin" / "activate", project)
+    assert (project / "rt24d1b-MARKER").exists() is not quoted
+    if not quoted:
+        (project / "rt24d1b-MARKER").unlink()
+    _raw_activate(env, f"({env.name}) ")
+    found = _notes(env, project)
+    assert [s for s, m in found if s == "high" and "bin/activate:" in m], found
+    _source(env / "bin" / "activate", project)
+    assert (project / "rt24d1b-MARKER").exists()
+
+
+def test_24d1_double_quoted_position_needs_an_inert_value(tmp_path: Path) -> None:
+    from mlbom.collectors import _interpreter as interpreter
+
+    # CPython 3.12's template writes the values raw inside double quotes: inert only without " \ $ `
+    assert interpreter._inert_forms("a (b) 'c'", "sh", "d") == {"a (b) 'c'"}
+    for bad in ("$(x)", "`x`", 'a"; x; "', "a\\", "a\nb"):
+        assert interpreter._inert_forms(bad, "sh", "d") == set(), bad
+    assert interpreter._inert_forms("$(x)", "sh", "u") == {"'$(x)'"}
+    assert interpreter._inert_forms("a'b", "ps1", "u") == {"'a''b'"}
+    assert interpreter._inert_forms("a\u2019; calc; \u2019", "ps1", "u") == {"'a\u2019\u2019; calc; \u2019\u2019'"}
+    assert interpreter._inert_forms("%x%", "bat", "d") == {"%%x%%"} and interpreter._inert_forms('a"&x', "bat", "d") == set()
+    assert interpreter._inert_forms("a!b", "csh", "d") == set()
+    assert interpreter._inert_forms("a\\'b", "fish", "s") == set()
+    assert interpreter._inert_forms("x'#; y", "nu", "u") == {"r##'x'#; y'##"}
+
+
+def _quoting_creator() -> str | None:
+    """A Python whose venv quotes the values it substitutes (gh-124651: 3.13, and backports)."""
+    for exe in (sys.executable, shutil.which("python3.11"), "/usr/bin/python3.11", shutil.which("python3.12"),
+                shutil.which("python3.13"), shutil.which("python3")):
+        if not exe or not os.path.exists(exe):
+            continue
+        res = subprocess.run([exe, "-c", "import venv, inspect; print('gh-124651' in inspect.getsource(venv))"],
+                             capture_output=True, text=True, timeout=60, check=False)
+        if res.stdout.strip() == "True":
+            return exe
+    return None
+
+
+@pytest.mark.parametrize("args", [("--prompt", WEIRD), ()])
+def test_24d1_real_venv_with_metacharacters_is_clean(tmp_path: Path, args: tuple[str, ...]) -> None:
+    exe = _quoting_creator()
+    if exe is None:
+        pytest.skip("no Python whose venv quotes its values (gh-124651)")
+    env = tmp_path / "p (1) 'a' \"b\" $x"
+    subprocess.run([exe, "-m", "venv", "--without-pip", *args, str(env)], check=True, timeout=120)
+    assert _notes(env, tmp_path) == []
+    _source(env / "bin" / "activate", tmp_path)  # and it really is inert: bash sources it without error
+    assert sorted(os.listdir(tmp_path)) == [env.name]
+
+
+@pytest.mark.parametrize("args", [("--prompt", "my (env) 'x'"), ()])
+def test_24d1_any_creator_spaces_parentheses_single_quotes_are_clean(tmp_path: Path, args: tuple[str, ...]) -> None:
+    # the creators before gh-124651 write raw values inside double quotes: inert without " \ $ `
+    env = _venv(tmp_path / "p (1) 'a'", *args)
+    assert _notes(env, tmp_path) == []
+
+
+def test_24d1_real_virtualenv_with_metacharacters_is_clean(tmp_path: Path) -> None:
+    pytest.importorskip("virtualenv")
+    env = tmp_path / "v (1) 'a' $x"
+    subprocess.run([sys.executable, "-m", "virtualenv", "-q", "--no-pip", "--no-setuptools", "--no-wheel",
+                    "--prompt", WEIRD, str(env)], check=True, timeout=300, capture_output=True)
+    assert _notes(env, tmp_path) == []
+
+
+# --- 24d-2: Python code through a substituted value -------------------------------------------------
+
+def _activate_this(env: Path, prompt_source: str) -> Path:
+    doc = json.loads(Path(__file__).parents[1].joinpath("mlbom/data/activate-templates.json").read_text("utf-8"))
+    text = next(t["text"] for t in doc["templates"]
+                if t["name"] == "activate_this.py" and "virtualenv" in t["sources"][0])
+    minor = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    lib = os.path.relpath(env / "lib" / minor / "site-packages", env / "bin")
+    text = (text.replace("__BIN_NAME__", "'bin'").replace("__VIRTUAL_PROMPT__", prompt_source)
+            .replace("__DECODE_PATH__", "''").replace("__LIB_FOLDERS__", repr(lib)))
+    (env / "bin" / "activate_this.py").write_text(text)
+    return env / "bin" / "activate_this.py"
+
+
+def test_24d2_activate_this_prompt_expression_is_reported(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    env = _venv(project / ".venv")
+    prompt = 'str(__import__("os").system("touch rt24d2-MARKER"))'
+    with (env / "pyvenv.cfg").open("a") as fh:
+        fh.write(f"prompt = '{prompt}'\n")
+    script = _activate_this(env, prompt)
+    found = _notes(env, project)
+    assert [s for s, m in found if s == "high" and "activate_this.py" in m], found
+    assert not (project / "rt24d2-MARKER").exists()
+    subprocess.run([sys.executable, "-c", f"import runpy; runpy.run_path({str(script)!r})"], cwd=project,
+                   capture_output=True, timeout=60, check=False)
+    assert (project / "rt24d2-MARKER").exists()  # the proof: runpy.run_path runs the prompt
+    _activate_this(env, ascii(prompt))  # as virtualenv writes it: a string literal
+    assert _notes(env, project) == []
