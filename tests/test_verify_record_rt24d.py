@@ -179,3 +179,74 @@ def test_24d2_activate_this_prompt_expression_is_reported(tmp_path: Path) -> Non
     assert (project / "rt24d2-MARKER").exists()  # the proof: runpy.run_path runs the prompt
     _activate_this(env, ascii(prompt))  # as virtualenv writes it: a string literal
     assert _notes(env, project) == []
+
+
+# --- 24d-3: unrecorded bin/ files shadow host commands after activation --------------------------------
+
+def _generate(args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    from mlbom.cli import main
+    from tests.helpers import all_properties
+
+    out = tmp_path / "bom.json"
+    if out.exists():
+        out.unlink()
+    assert main(["generate", *args, "--no-gpu", "--no-cache", "-o", str(out)]) in (0, 1)
+    capsys.readouterr()
+    return [str(p["value"]) for p in all_properties(json.loads(out.read_bytes())) if p.get("name") == "mlbom:finding"]
+
+
+def test_24d3_unrecorded_bin_file_is_high_in_the_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = tmp_path / "proj"
+    env = _venv(project / ".venv")
+    assert not [f for f in _generate([str(project)], tmp_path, capsys) if "unrecorded-executable" in f]
+    git = env / "bin" / "git"
+    git.write_text('#!/bin/sh\ntouch "$PWD/rt24d3-MARKER"\n')
+    git.chmod(0o755)
+    found = _generate([str(project)], tmp_path, capsys)
+    assert [f for f in found if f.startswith("high python.unrecorded-executable") and "bin/git" in f], found
+    assert [f for f in _generate(["--env", str(env)], tmp_path, capsys)
+            if f.startswith("medium python.unrecorded-executable") and "bin/git" in f]
+    assert not (project / "rt24d3-MARKER").exists()
+    bash = shutil.which("bash")
+    if bash is not None:  # the proof: after activation `git` is the checkout's file
+        subprocess.run([bash, "-c", ". .venv/bin/activate && git --version"], cwd=project, capture_output=True,
+                       timeout=60, check=False)
+        assert (project / "rt24d3-MARKER").exists()
+
+
+def _table_text(name: str) -> str:
+    doc = json.loads(Path(__file__).parents[1].joinpath("mlbom/data/activate-templates.json").read_text("utf-8"))
+    return str(next(t["text"] for t in doc["templates"] if t["name"] == name))
+
+
+def test_24d3_creator_files_are_not_unrecorded_and_edited_ones_are(tmp_path: Path) -> None:
+    from mlbom.collectors._interpreter import unrecorded_executables
+
+    env = _venv(tmp_path / "env")
+    (env / "bin" / "pydoc.bat").write_bytes(_table_text("pydoc.bat").encode())  # uv writes it into every venv
+    assert list(unrecorded_executables(env, [], lambda p: p.as_posix(), tmp_path)) == []
+    (env / "bin" / "pydoc.bat").write_bytes(_table_text("pydoc.bat").encode() + b"calc.exe\r\n")
+    found = list(unrecorded_executables(env, [], lambda p: p.as_posix(), tmp_path))
+    assert len(found) == 1 and found[0].severity == "high" and "bin/pydoc.bat" in found[0].message
+
+
+def test_24d3_stock_environments_have_no_unrecorded_files(tmp_path: Path) -> None:
+    from mlbom.collectors._interpreter import unrecorded_executables
+
+    envs = [_venv(tmp_path / "venv"), _venv(tmp_path / "copies", "--copies")]
+    uv = shutil.which("uv")
+    if uv is not None:
+        subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(tmp_path / "uv")], check=True, timeout=300,
+                       capture_output=True)
+        envs.append(tmp_path / "uv")
+    try:
+        import virtualenv  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        subprocess.run([sys.executable, "-m", "virtualenv", "-q", "--no-pip", "--no-setuptools", "--no-wheel",
+                        str(tmp_path / "ve")], check=True, timeout=300, capture_output=True)
+        envs.append(tmp_path / "ve")
+    for env in envs:
+        assert list(unrecorded_executables(env, [], lambda p: p.as_posix(), tmp_path)) == [], env
+        assert _notes(env, tmp_path) == [], env

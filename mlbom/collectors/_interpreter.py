@@ -880,10 +880,29 @@ def _activate_findings(root: Path, home: str | None, src: Path, project: Path | 
     return out
 
 
-def unrecorded_executables(root: Path, dists: list[Dist], rel: Callable[[Path], str]) -> Iterator[Finding]:
-    """Red team 22d-1: every file of the venv's ``bin/``/``Scripts/`` that no RECORD lists and
-    that is neither an interpreter nor an activate script: one low ``python.unrecorded-executable``
-    naming them (at most 20), so the BOM says what else the folder runs."""
+def _creator_file(path: Path, name: str, root: Path) -> bool:
+    """``path`` (not an activate script) is a file an environment creator writes itself: a
+    template of the table with that name (uv's ``pydoc.bat``) that it matches, values quoted and
+    inert as for the activate scripts (red team 24d-3)."""
+    templates = [(n, t) for n, t in _table_templates() if n.lower() == name.lower()]
+    if not templates:
+        return False
+    try:
+        text = read_bounded(path, _MAX_ACTIVATE_BYTES).decode("utf-8")
+    except (InputError, UnicodeDecodeError):
+        return False
+    values = _activate_values(root, venv_cfg(root))
+    return any(p.fullmatch(text) for n, t in templates if (p := _template_pattern(n, t, values)) is not None)
+
+
+def unrecorded_executables(root: Path, dists: list[Dist], rel: Callable[[Path], str],
+                           project: Path | None = None) -> Iterator[Finding]:
+    """Red team 22d-1/24d-3: every file of the venv's ``bin/``/``Scripts/`` that no RECORD lists
+    and that is neither an interpreter, an activate script nor a file the creator writes itself
+    (:func:`_creator_file`): one ``python.unrecorded-executable`` naming them (at most 20). The
+    stock activate puts that folder first on ``PATH``, so after activation an unrecorded
+    ``bin/git`` is what the shell runs for ``git``: medium, high when the environment lies in the
+    scanned project (the checkout controls it)."""
     listed: set[str] = set()
     for d in dists:
         with contextlib.suppress(InputError):
@@ -899,14 +918,20 @@ def unrecorded_executables(root: Path, dists: list[Dist], rel: Callable[[Path], 
         for n in names:
             here = root / folder / n
             if (pattern.fullmatch(n) or _entry_script(n) or n == "pyvenv.cfg" or n == "__pycache__"
-                    or os.path.normpath(here) in listed or os.path.isdir(here)):
+                    or os.path.normpath(here) in listed or os.path.isdir(here) or _creator_file(here, n, root)):
                 continue
             extra.append(f"{folder}/{n}")
     if extra:
+        in_project = project is not None and (under(root, project) or _lexically_under(str(root), project))
         shown = ", ".join(extra[:20]) + (f", … ({len(extra) - 20} more)" if len(extra) > 20 else "")
-        yield Finding(id="python.unrecorded-executable", severity="low", source=rel(root / "bin"),
+        yield Finding(id="python.unrecorded-executable", severity="high" if in_project else "medium",
+                      source=rel(root / "bin"),
                       message=(f"{len(extra)} file(s) in the environment's bin folder that no RECORD lists, neither "
-                               f"an interpreter nor an activate script: {shown}; not verified"))
+                               f"an interpreter, an activate script nor a file its creator writes: {shown}; not "
+                               "verified, and the activate script puts this folder first on PATH, so after "
+                               "activation these run in place of the host's commands of the same name"
+                               + (" (the environment lies in the scanned project: the checkout controls it)"
+                                  if in_project else "")))
 
 
 def _layout_sites(prefix: Path) -> list[Path]:

@@ -85,7 +85,8 @@ class EnvironmentCollector(BaseCollector):
         path = ctx.path
         if not ctx.explicit and venv_cfg(path) is None:
             return
-        interp = locate(path, ctx.project if ctx.project is not None else (None if ctx.explicit else ctx.base))
+        project = ctx.project if ctx.project is not None else (None if ctx.explicit else ctx.base)
+        interp = locate(path, project)
         ctx.say(f"reading environment {path} ({interp.how})")
         root = interp.root if interp.root.exists() else path
 
@@ -137,7 +138,7 @@ class EnvironmentCollector(BaseCollector):
         cuda_props: dict[str, list[Property]] = {}
         yield from _cuda_stack(dists, rel, cuda_props)
         if interp.how.startswith(STATIC_HOW):
-            yield from unrecorded_executables(root, dists, rel)
+            yield from unrecorded_executables(root, dists, rel, project)
         if self.verify_record:
             yield from verify_records(dists, root, rel, ctx, interp)
         for d in dists:
