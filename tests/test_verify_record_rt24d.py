@@ -250,3 +250,68 @@ def test_24d3_stock_environments_have_no_unrecorded_files(tmp_path: Path) -> Non
     for env in envs:
         assert list(unrecorded_executables(env, [], lambda p: p.as_posix(), tmp_path)) == [], env
         assert _notes(env, tmp_path) == [], env
+
+
+# --- 24d-4: environments are discovered by content, not by folder name ------------------------------------
+
+def _edited_activate(env: Path) -> None:
+    with (env / "bin" / "activate").open("a") as fh:
+        fh.write('touch "$PWD/rt24d4-MARKER"\n')
+
+
+@pytest.mark.parametrize("where", ["tools", ".venv-ci", ".tox/py311", "packages/a/.venv", ".nox/tests-3-11"])
+def test_24d4_environment_under_any_name_is_inventoried(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        where: str) -> None:
+    project = tmp_path / "proj"
+    (project / "src").mkdir(parents=True)
+    (project / "src" / "app.py").write_text("print('hi')\n")
+    env = _venv(project / where)
+    _edited_activate(env)
+    found = _generate([str(project)], tmp_path, capsys)
+    assert [f for f in found if f.startswith("high python.activate-unverified") and "bin/activate" in f], found
+    assert not (project / "rt24d4-MARKER").exists()
+
+
+def test_24d4_fixed_names_still_work_and_links_out_are_not_followed(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    outside = _venv(tmp_path / "outside")
+    _edited_activate(outside)
+    (project / "linked").symlink_to(outside)  # a link out of the project is never followed
+    (project / "deep").mkdir()
+    (project / "deep" / "link").symlink_to(outside)
+    env = _venv(project / ".venv")
+    found = _generate([str(project)], tmp_path, capsys)
+    assert not [f for f in found if "activate-unverified" in f], found
+    _edited_activate(env)
+    found = _generate([str(project)], tmp_path, capsys)
+    assert len([f for f in found if f.startswith("high python.activate-unverified")]) == 1, found
+
+
+def test_24d4_discovery_walk_is_bounded_and_skips_git(tmp_path: Path) -> None:
+    from mlbom.collectors import _marked_folders, discover
+    from mlbom.collectors.environment import EnvironmentCollector
+
+    project = tmp_path / "proj"
+    deep = project.joinpath(*["d"] * 12)
+    deep.mkdir(parents=True)
+    (deep / "pyvenv.cfg").write_text("home = /usr/bin\n")  # deeper than the bound: not looked for
+    (project / ".git" / "x").mkdir(parents=True)
+    (project / ".git" / "x" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (project / "a" / "env").mkdir(parents=True)
+    (project / "a" / "env" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (project / "a" / "env" / "nested").mkdir()
+    (project / "a" / "env" / "nested" / "pyvenv.cfg").write_text("home = /usr/bin\n")  # below a found one
+    assert _marked_folders(project, ("pyvenv.cfg",), "environment", []) == [project / "a" / "env"]
+    jobs = discover(project, {"environment": EnvironmentCollector})
+    assert jobs == [("environment", project / "a" / "env")]
+
+
+def test_24d4_conda_prefix_is_reported_not_inventoried(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = tmp_path / "proj"
+    (project / "envs" / "ml" / "conda-meta").mkdir(parents=True)
+    (project / "envs" / "ml" / "conda-meta" / "history").write_text("==> 2024-01-01 00:00:00 <==\n")
+    (project / "requirements.txt").write_text("numpy==1.26.4\n")
+    found = _generate([str(project)], tmp_path, capsys)
+    assert [f for f in found if f.startswith("medium python.environment-not-inventoried") and "envs/ml" in f], found

@@ -74,6 +74,9 @@ class EnvironmentCollector(BaseCollector):
 
     name: ClassVar[str] = "environment"
     patterns: ClassVar[tuple[str, ...]] = (".venv", "venv", "env", ".env")
+    # red team 24d-4: any folder of the project holding a pyvenv.cfg is an environment, whatever
+    # its name (.tox/py311, tools/, .venv-ci/); a conda prefix is reported (conda-meta/history)
+    markers: ClassVar[tuple[str, ...]] = ("pyvenv.cfg", "conda-meta/history")
     options: ClassVar[tuple[Option, ...]] = (
         Option("verify_record", bool, "Re-hash every installed file against its distribution's RECORD (tamper evidence)."),
     )
@@ -84,6 +87,13 @@ class EnvironmentCollector(BaseCollector):
     def collect(self, ctx: Context) -> Iterator[Collected | Fact]:
         path = ctx.path
         if not ctx.explicit and venv_cfg(path) is None:
+            if (path / "conda-meta" / "history").is_file():
+                yield Finding(
+                    id="python.environment-not-inventoried", severity="medium", source=ctx.rel(path),
+                    message=(f"{ctx.rel(path)} is a conda environment (conda-meta/history) in the project: mlbom "
+                             "does not read conda prefixes, so its packages, interpreter and activation scripts "
+                             "(etc/conda/activate.d) are not inventoried or verified; name it with --env "
+                             "ENV/bin/python to read its site-packages"))
             return
         project = ctx.project if ctx.project is not None else (None if ctx.explicit else ctx.base)
         interp = locate(path, project)
