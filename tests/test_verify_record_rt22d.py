@@ -4,7 +4,7 @@ inventoried tree).
 
 - 22d-1: ``bin/activate*`` not equal to a known template after the venv's own values are put
   back as placeholders is ``python.activate-unverified`` (high inside the scanned project); other
-  unrecorded files of ``bin/`` are one low ``python.unrecorded-executable``.
+  unrecorded files of ``bin/`` are one ``python.unrecorded-executable`` (medium since 24d-3).
 - 22d-2: ``--env ENV/py/python`` reads ``ENV/py/pyvenv.cfg`` as getpath does.
 - 22d-3: the interpreter file named by ``--env`` gets the copy check whatever its name.
 - 22d-4: ``generate PROJECT --env X``: PROJECT is the project for X too.
@@ -192,7 +192,7 @@ def test_22d1_unrecorded_bin_files_are_listed(tmp_path: Path, capsys: pytest.Cap
     assert not [f for f in _generate(["--env", str(env)], tmp_path, capsys) if "unrecorded-executable" in f]
     (env / "bin" / "tool").write_text("#!/bin/sh\necho hi\n")
     found = _generate(["--env", str(env)], tmp_path, capsys)
-    hits = _sev(found, "low", "python.unrecorded-executable")
+    hits = _sev(found, "medium", "python.unrecorded-executable")  # medium since 24d-3 (outside a project)
     assert len(hits) == 1 and "bin/tool" in hits[0] and "python" not in hits[0].split(":", 1)[1].split(";")[0], found
 
 
@@ -234,5 +234,5 @@ def test_22d1_every_table_template_has_values_for_its_placeholders(tmp_path: Pat
     templates = interpreter._table_templates()
     assert len(templates) >= 30
     # virtualenv's .bat activators (Windows: __BATCH_ASSIGN__, CRLF made at write time) are not modelled
-    missing = [t[:80] for t in templates if interpreter._template_pattern(t, values) is None]
-    assert len(missing) <= 2 and all("__BATCH_ASSIGN__" in t for t in templates if t[:80] in missing), missing
+    missing = [t[:80] for n, t in templates if interpreter._template_pattern(n, t, values) is None]
+    assert len(missing) <= 2 and all("__BATCH_ASSIGN__" in t for _, t in templates if t[:80] in missing), missing

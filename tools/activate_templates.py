@@ -4,7 +4,8 @@ environment creators mlbom knows (red team 22d-1), read as files (nothing import
     python tools/activate_templates.py NAME=FOLDER ... > mlbom/data/activate-templates.json
 
 Each FOLDER is searched for template files: every file whose name starts with ``activate`` or
-``deactivate`` (case-insensitive) — the CPython ``venv/scripts`` tree, virtualenv's
+``deactivate`` (case-insensitive), and ``pydoc.bat`` (uv writes it into every venv, red team
+24d-3) — the CPython ``venv/scripts`` tree, virtualenv's
 ``activation`` package, the folder tools/uv_activate_templates.py fills from a uv binary. NAME
 says where the texts come from (recorded per template). The table shipped was made from pyenv's
 CPython 3.8.18-3.13.0 and Debian's 3.11.2 ``venv/scripts``, virtualenv 21.15.11 and uv 0.13.9.
@@ -25,7 +26,7 @@ def main(argv: list[str]) -> int:
         for here, dirs, files in os.walk(folder):
             dirs.sort()
             for name in sorted(files):
-                if not name.lower().startswith(("activate", "deactivate")):
+                if not name.lower().startswith(("activate", "deactivate")) and name.lower() != "pydoc.bat":
                     continue
                 with open(os.path.join(here, name), "rb") as fh:
                     data = fh.read()
@@ -41,7 +42,7 @@ def main(argv: list[str]) -> int:
                 sources.append(where)
     doc = {
         "version": 1,
-        "about": ("Activate-script templates (placeholders __NAME__ / {{ NAME }} unreplaced) of CPython's "
+        "about": ("Activate-script templates (and uv's pydoc.bat) (placeholders __NAME__ / {{ NAME }} unreplaced) of CPython's "
                   "venv, virtualenv and uv (recovered from its binary), read from the files named in each template's "
                   "sources (red team 22d-1). "
                   "Regenerate with tools/activate_templates.py."),

@@ -45,7 +45,7 @@ def main(argv: list[str]) -> int:
     with open(argv[0], "rb") as fh:
         binary = fh.read()
     for name in sorted(os.listdir(argv[1])):
-        if not name.lower().startswith(("activate", "deactivate")):
+        if not name.lower().startswith(("activate", "deactivate")) and name.lower() != "pydoc.bat":
             continue
         with open(os.path.join(argv[1], name), "rb") as fh:
             f = fh.read()

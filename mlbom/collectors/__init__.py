@@ -148,10 +148,13 @@ class Collector(Protocol):
 
 
 class BaseCollector:
-    """Defaults for a collector: no options, not discovered, no host inputs."""
+    """Defaults for a collector: no options, not discovered, no host inputs. ``markers`` (optional,
+    read by :func:`discover`): relative paths of files whose presence makes a folder of the project
+    an input, wherever it lies (one bounded walk, :func:`_marked_folders`)."""
 
     name: ClassVar[str] = ""
     patterns: ClassVar[tuple[str, ...]] = ()
+    markers: ClassVar[tuple[str, ...]] = ()
     options: ClassVar[tuple[Option, ...]] = ()
 
     def host_inputs(self) -> tuple[Path, ...]:
@@ -249,32 +252,73 @@ def _schema_version(comp: Component, findings: list[Finding]) -> Component:
 def discover(
     project_dir: Path, table: dict[str, type[Collector]], skipped: list[Unreadable] | None = None
 ) -> list[tuple[str, Path]]:
-    """Inputs for each collector found in ``project_dir`` by its patterns, sorted, without
-    following symbolic links out of the project. A match that is not followed (a link that
+    """Inputs for each collector found in ``project_dir`` by its patterns, then by its markers
+    (:func:`_marked_folders`), without following symbolic links out of the project. A match that is not followed (a link that
     leaves the project, dangles outside it or loops) is appended to ``skipped`` as an
     ``Unreadable`` record, so the BOM says it is incomplete instead of leaving it out silently."""
     found: list[tuple[str, Path]] = []
     root = project_dir.resolve()
     for name in sorted(table):
         seen: set[Path] = set()
-        for pattern in table[name].patterns:
-            for p in sorted(project_dir.glob(pattern)):
-                rel = p.relative_to(project_dir).as_posix()
-                try:
-                    resolved = p.resolve()
-                except (OSError, RuntimeError):
-                    if skipped is not None:
-                        skipped.append(Unreadable(path=rel, reason="symbolic link loop (not followed)", collector=name))
-                    continue
-                if resolved in seen:
-                    continue
-                if not resolved.is_relative_to(root):
-                    if skipped is not None:
-                        what = "dangling symbolic link" if not resolved.exists() else "symbolic link"
-                        skipped.append(Unreadable(path=rel, reason=f"{what} to outside the project folder (not followed)",
-                                                  collector=name))
-                    seen.add(resolved)
-                    continue
+        markers: tuple[str, ...] = getattr(table[name], "markers", ())
+        marked = _marked_folders(project_dir, markers, name, skipped) if markers else []
+        for p in [*(q for pattern in table[name].patterns for q in sorted(project_dir.glob(pattern))), *marked]:
+            rel = p.relative_to(project_dir).as_posix()
+            try:
+                resolved = p.resolve()
+            except (OSError, RuntimeError):
+                if skipped is not None:
+                    skipped.append(Unreadable(path=rel, reason="symbolic link loop (not followed)", collector=name))
+                continue
+            if resolved in seen:
+                continue
+            if not resolved.is_relative_to(root):
+                if skipped is not None:
+                    what = "dangling symbolic link" if not resolved.exists() else "symbolic link"
+                    skipped.append(Unreadable(path=rel, reason=f"{what} to outside the project folder (not followed)",
+                                              collector=name))
                 seen.add(resolved)
-                found.append((name, p))
+                continue
+            seen.add(resolved)
+            found.append((name, p))
     return found
+
+
+_MARKER_DEPTH = 8  # .tox/py311 is 2 deep, packages/a/.venv 3
+_MARKER_ENTRIES = 1_000_000
+
+
+def _marked_folders(project_dir: Path, markers: tuple[str, ...], name: str,
+                    skipped: list[Unreadable] | None) -> list[Path]:
+    """The folders of ``project_dir`` (itself included) holding one of ``markers`` (red team 24d-4:
+    environments are found by content, ``pyvenv.cfg``, not by folder name): one walk, at most
+    :data:`_MARKER_DEPTH` folders deep and :data:`_MARKER_ENTRIES` entries, never following a
+    symbolic link, not into ``.git`` (git's store, not the work tree) nor below a folder found.
+    Stopping at the entry bound is an ``Unreadable`` record (the BOM says incomplete)."""
+    from mlbom.fswalk import SKIPPED_FOLDERS
+
+    out: list[Path] = []
+    stack: list[tuple[str, int]] = [(str(project_dir), 0)]
+    count = 0
+    while stack:
+        folder, depth = stack.pop()
+        if any(os.path.isfile(os.path.join(folder, m)) for m in markers):
+            out.append(Path(folder))
+            if depth > 0:
+                continue
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError:
+            continue
+        count += len(entries)
+        if count > _MARKER_ENTRIES:
+            if skipped is not None:
+                skipped.append(Unreadable(path=".", collector=name, reason=(
+                    f"more than {_MARKER_ENTRIES:,} entries: folders holding {' or '.join(markers)} were not "
+                    "looked for in the rest of the project")))
+            break
+        if depth < _MARKER_DEPTH:
+            stack += [(e.path, depth + 1) for e in entries
+                      if e.name not in SKIPPED_FOLDERS and e.is_dir(follow_symlinks=False)]
+    return sorted(out)

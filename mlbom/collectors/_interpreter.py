@@ -567,19 +567,19 @@ def _entry_script(name: str) -> bool:
 
 
 @functools.cache
-def _table_templates() -> tuple[str, ...]:
+def _table_templates() -> tuple[tuple[str, str], ...]:
     """The templates of mlbom/data/activate-templates.json (CPython 3.8-3.13 venv, Debian's 3.11,
     virtualenv, uv; sources recorded there)."""
     from importlib import resources
 
     doc = json.loads(resources.files("mlbom").joinpath("data/activate-templates.json").read_text("utf-8"))
-    return tuple(str(t["text"]) for t in doc["templates"])
+    return tuple((str(t["name"]), str(t["text"])) for t in doc["templates"])
 
 
-def _stdlib_templates(stdlib: str) -> list[str]:
-    """The activate templates of a standard library's ``venv/scripts/`` (read as files, bounded:
-    the venv module is never imported)."""
-    out: list[str] = []
+def _stdlib_templates(stdlib: str) -> list[tuple[str, str]]:
+    """The activate templates (name, text) of a standard library's ``venv/scripts/`` (read as
+    files, bounded: the venv module is never imported)."""
+    out: list[tuple[str, str]] = []
     top = os.path.join(stdlib, "venv", "scripts")
     for sub in ("common", "posix", "nt"):
         with contextlib.suppress(OSError):
@@ -587,7 +587,7 @@ def _stdlib_templates(stdlib: str) -> list[str]:
                 if not _entry_script(name):
                     continue
                 with contextlib.suppress(InputError, UnicodeDecodeError):
-                    out.append(read_bounded(Path(top, sub, name), _MAX_ACTIVATE_BYTES).decode("utf-8"))
+                    out.append((name, read_bounded(Path(top, sub, name), _MAX_ACTIVATE_BYTES).decode("utf-8")))
     return out
 
 
@@ -604,6 +604,167 @@ def _quoted(value: str) -> set[str]:
     return out
 
 
+def _language(name: str) -> str:
+    """The language a template named ``name`` is written in, which fixes how its creator quotes
+    the values it substitutes: POSIX shells (bash/zsh ``activate``), csh, fish, nushell,
+    PowerShell, batch, Python (``activate_this.py``, xonsh)."""
+    low = name.lower()
+    for suffix, lang in ((".csh", "csh"), (".fish", "fish"), (".nu", "nu"), (".ps1", "ps1"), (".bat", "bat"),
+                         (".py", "py"), (".xsh", "py")):
+        if low.endswith(suffix):
+            return lang
+    return "sh"
+
+
+def _contexts(template: str, lang: str) -> list[str]:
+    """The quoting context of each placeholder of ``template``, in order (red team 24d-1): ``u``
+    (a bare word / Python code), ``d`` (inside double quotes), ``s`` (inside single quotes), ``c``
+    (a comment). Read from the template itself, which mlbom ships or reads from the base's
+    standard library: the checkout never chooses it."""
+    out: list[str] = []
+    state = "u"
+    triple = ""
+    i, n = 0, len(template)
+    while i < n:
+        m = _PLACEHOLDER.match(template, i)
+        if m:
+            out.append(state)
+            i = m.end()
+            continue
+        ch = template[i]
+        if state == "c":
+            state = "u" if ch in "\r\n" else "c"
+        elif state == "b":  # PowerShell's <# … #> block comment
+            if template.startswith("#>", i):
+                state, i = "u", i + 2
+                continue
+        elif lang == "py":
+            if state == "u":
+                if ch == "#":
+                    state = "c"
+                elif ch in "'\"":
+                    triple = ch * 3 if template.startswith(ch * 3, i) else ""
+                    state = "d" if ch == '"' else "s"
+                    i += len(triple) or 1
+                    continue
+            elif ch == "\\":
+                i += 2
+                continue
+            elif triple and template.startswith(triple, i):
+                state, i = "u", i + 3
+                continue
+            elif not triple and (ch == ("'" if state == "s" else '"') or ch in "\r\n"):
+                state = "u"
+        elif lang == "bat":
+            if ch == '"':
+                state = "u" if state == "d" else "d"
+            elif ch in "\r\n":
+                state = "u"  # cmd reads a batch file line by line: a quote never spans lines
+        else:
+            esc = "`" if lang == "ps1" else "\\"
+            if ch == esc and (state != "s" or lang == "fish"):
+                i += 2
+                continue
+            if state == "u":
+                if lang == "ps1" and template.startswith("<#", i):
+                    state, i = "b", i + 2
+                    continue
+                if ch == "#" and (i == 0 or template[i - 1] in " \t\r\n;"):
+                    state = "c"
+                elif ch == "'":
+                    state = "s"
+                elif ch == '"':
+                    state = "d"
+            elif (state == "s" and ch == "'") or (state == "d" and ch == '"'):
+                state = "u"
+        i += 1
+    return out
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
+
+
+def _py_literal(source: str, value: str) -> bool:
+    import ast
+
+    try:
+        return bool(ast.literal_eval(source) == value)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
+
+
+def _inert_forms(value: str, lang: str, context: str) -> set[str]:
+    """The ways ``value`` may stand at a ``context`` position of a ``lang`` template (red team
+    24d-1/24d-2): as a creator quotes it there (CPython's venv ``replace_variables``, virtualenv's
+    activators' ``quote``, uv) AND inert there. A value that the quoting used there does not
+    neutralise has no form, so the template cannot match and the script is unverified.
+
+    - POSIX shells: a bare word is ``shlex.quote`` (CPython's venv since gh-124651, virtualenv);
+      inside double quotes the raw value without ``"``, ``\\``, ``$`` or a backtick (CPython
+      before gh-124651 substituted raw values there: a prompt ``$(cmd)`` runs ``cmd``); inside
+      single quotes the raw value, ``'`` written as uv's ``'\\''``.
+    - csh: a bare word is virtualenv's (``shlex.quote``, always quoted, ``\\`` and ``!`` outside
+      the quotes) or ``shlex.quote`` without ``!``/``\\`` (csh expands ``!`` inside quotes).
+    - fish: virtualenv's ``'…'`` with ``\\``/``'`` escaped, or ``shlex.quote`` without ``\\``
+      (fish reads ``\\'`` inside single quotes as an escape).
+    - PowerShell: ``'…'`` with every single-quote character doubled (PowerShell reads ‘ ’ ‚ ‛ as
+      ``'``; CPython doubles only ``'``, so a value with a typographic quote has only
+      virtualenv's form); inside double quotes no ``$``, backtick or quote character.
+    - nushell: virtualenv's ``r#…'…'#…`` raw string, or ``'…'`` without ``'``.
+    - batch: inside double quotes, no ``"``, ``!`` or line break, ``%`` doubled (virtualenv) or absent.
+    - Python: code is a string literal equal to the value (``ast.literal_eval``: ``repr``,
+      ``ascii``, JSON; uv's xonsh bytes forms for plain ASCII); inside a string the value read
+      back as that string; a comment a value without a line break.
+    No control character or line break is accepted in a shell position."""
+    import shlex
+
+    if context == "c":
+        return {q for q in _quoted(value) if not re.search(r"[\r\n\x0c]", q)}
+    if lang == "py":
+        if context == "u":
+            forms = {repr(value), ascii(value), json.dumps(value)}
+            if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+                forms |= {f'b"{value}".decode("utf-8")', f'__import__("os").fsdecode(b"{value}")'}  # uv's xonsh
+            return {f for f in forms if f.startswith(("b", "_")) or _py_literal(f, value)}
+        quote = '"' if context == "d" else "'"
+        return {f for f in (value, json.dumps(value)[1:-1], repr(value)[1:-1], ascii(value)[1:-1])
+                if "\n" not in f and "\r" not in f and _py_literal(quote + f + quote, value)}
+    if _CONTROL.search(value):
+        return set()
+    bare = shlex.quote(value)
+    if lang in ("sh", "csh", "fish"):
+        if context == "d":
+            return set() if re.search(r"[\"\\$`]", value) or (lang == "csh" and "!" in value) else {value}
+        if context == "s":
+            bad = "!" if lang == "csh" else "\\" if lang == "fish" else ""
+            return set() if bad and bad in value else {value.replace("'", "'\\''")}
+        if lang == "sh":
+            return {bare}
+        if lang == "csh":
+            forms = {(f"'{bare}'" if bare == value else bare).replace("\\", "'\\\\'").replace("!", "'\\!'")}
+            return forms | ({bare} if not re.search(r"[!\\]", value) else set())
+        return {"'" + re.sub(r"[\\']", lambda m: "'\\" + m.group() + "'", value) + "'"} | (
+            {bare} if "\\" not in value else set())
+    if lang == "ps1":
+        singles = "'\u2018\u2019\u201a\u201b"
+        every = "".join(c * 2 if c in singles else c for c in value)
+        only = value.replace("'", "''") if not any(c in value for c in singles[1:]) else every
+        if context == "u":
+            return {f"'{every}'", f"'{only}'"}
+        if context == "s":
+            return {every, only}
+        return set() if re.search("[\"$`\u201c\u201d\u201e]", value) else {value}
+    if lang == "nu":
+        sharps = "#" * (max((len(r) for r in re.findall("#+", value)), default=0) + 1)
+        if context == "u":
+            return {f"r{sharps}'{value}'{sharps}"} | ({f"r#'{value}'#"} if "'#" not in value else set()) | (
+                {f"'{value}'"} if "'" not in value else set())
+        return {value} if context == "s" and "'" not in value else set()
+    # batch: only inside double quotes, where cmd still expands %VAR% (and !VAR! when delayed)
+    return {value.replace("%", "%%")} | ({value} if "%" not in value else set()) if (
+        context == "d" and not re.search(r'["!\x1a]', value)) else set()
+
+
 def _activate_values(root: Path, cfg: Path | None) -> dict[str, set[str]]:
     """The values an activate script of the environment ``root`` must carry, per placeholder
     (CPython's venv ``__VENV_*__`` and virtualenv's): its own folder (as given and resolved), its
@@ -615,10 +776,15 @@ def _activate_values(root: Path, cfg: Path | None) -> dict[str, set[str]]:
     if raw is not None:
         import ast
 
+        values = {raw}
+        if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+            values.add(raw[1:-1])  # virtualenv writes prompt = "…" without escaping what is inside
         with contextlib.suppress(ValueError, SyntaxError, MemoryError, RecursionError):
             value = ast.literal_eval(raw) if raw[:1] in "'\"" else raw
             if isinstance(value, str):
-                prompts |= {f"({value}) ", value}
+                values.add(value)
+        # each candidate is only a value to look for: where it sits it must still be inert (24d-1)
+        prompts |= {f"({v}) " for v in values} | values
     pythons = {os.path.join(d, folder, name) for d in dirs for folder, name, _ in _interpreter_files(root)}
     libs = {os.path.relpath(site, root / "bin") for site in _layout_sites(root)}
     return {"__VENV_DIR__": dirs, "__VIRTUAL_ENV__": dirs, "__VENV_NAME__": names, "__VIRTUAL_NAME__": names,
@@ -634,16 +800,27 @@ def _activate_values(root: Path, cfg: Path | None) -> dict[str, set[str]]:
             "{{ PATH_SEP }}": {":", ";"}, "{{ RELOCATABLE }}": {"true", "false"}, "{{ RELATIVE_SITE_PACKAGES }}": libs}
 
 
-def _template_pattern(template: str, values: dict[str, set[str]]) -> re.Pattern[str] | None:
-    """``template`` with each placeholder made the alternation of the values it may take
-    (:func:`_quoted`); None when it names a placeholder mlbom has no value for."""
+_FIXED = frozenset({"__VIRTUAL_PROMPT_PREFIX_TCSH__", "__VIRTUAL_PROMPT_PREFIX_PLAIN__"})  # mlbom's own constants
+
+
+def _template_pattern(name: str, template: str, values: dict[str, set[str]]) -> re.Pattern[str] | None:
+    """``template`` (named ``name``) with each placeholder made the alternation of the forms its
+    values may take at that position (:func:`_inert_forms`, red team 24d-1); None when it names a
+    placeholder mlbom has no value for, or when no value is inert at some position."""
     parts = _PLACEHOLDER.split(template)
     keys = _PLACEHOLDER.findall(template)
+    lang = _language(name)
+    contexts = _contexts(template, lang)
+    if len(contexts) != len(keys):
+        return None
     out = [re.escape(parts[0])]
-    for key, literal in zip(keys, parts[1:], strict=True):
+    for key, literal, context in zip(keys, parts[1:], contexts, strict=True):
         if key not in values:
             return None
-        alts = sorted({q for v in values[key] for q in _quoted(v)}, key=lambda a: (-len(a), a))
+        alts = sorted(values[key] if key in _FIXED else {f for v in values[key] for f in _inert_forms(v, lang, context)},
+                      key=lambda a: (-len(a), a))
+        if not alts:
+            return None
         out.append("(?:" + "|".join(re.escape(a) for a in alts) + ")" + re.escape(literal))
     return re.compile("".join(out))
 
@@ -667,7 +844,7 @@ def _activate_findings(root: Path, home: str | None, src: Path, project: Path | 
             scripts += [(f"{folder}/{n}", root / folder / n) for n in sorted(os.listdir(root / folder)) if _entry_script(n)]
     if not scripts:
         return []
-    templates: list[str] = []
+    templates: list[tuple[str, str]] = []
     if home is not None and os.path.isabs(home):
         for _prefix, dirs in _search_up(home):
             templates += [t for d in dirs if not under(Path(d), root) and not (project is not None and under(Path(d), project))
@@ -676,7 +853,7 @@ def _activate_findings(root: Path, home: str | None, src: Path, project: Path | 
     templates += _stdlib_templates(os.path.dirname(os.path.realpath(os.__file__)))
     templates += _table_templates()
     values = _activate_values(root, cfg)
-    patterns = [p for t in dict.fromkeys(templates) if (p := _template_pattern(t, values)) is not None]
+    patterns = [p for name, t in dict.fromkeys(templates) if (p := _template_pattern(name, t, values)) is not None]
     in_project = project is not None and (under(root, project) or _lexically_under(str(root), project))
     out: list[Finding] = []
     for shown, path in scripts:
@@ -703,10 +880,29 @@ def _activate_findings(root: Path, home: str | None, src: Path, project: Path | 
     return out
 
 
-def unrecorded_executables(root: Path, dists: list[Dist], rel: Callable[[Path], str]) -> Iterator[Finding]:
-    """Red team 22d-1: every file of the venv's ``bin/``/``Scripts/`` that no RECORD lists and
-    that is neither an interpreter nor an activate script: one low ``python.unrecorded-executable``
-    naming them (at most 20), so the BOM says what else the folder runs."""
+def _creator_file(path: Path, name: str, root: Path) -> bool:
+    """``path`` (not an activate script) is a file an environment creator writes itself: a
+    template of the table with that name (uv's ``pydoc.bat``) that it matches, values quoted and
+    inert as for the activate scripts (red team 24d-3)."""
+    templates = [(n, t) for n, t in _table_templates() if n.lower() == name.lower()]
+    if not templates:
+        return False
+    try:
+        text = read_bounded(path, _MAX_ACTIVATE_BYTES).decode("utf-8")
+    except (InputError, UnicodeDecodeError):
+        return False
+    values = _activate_values(root, venv_cfg(root))
+    return any(p.fullmatch(text) for n, t in templates if (p := _template_pattern(n, t, values)) is not None)
+
+
+def unrecorded_executables(root: Path, dists: list[Dist], rel: Callable[[Path], str],
+                           project: Path | None = None) -> Iterator[Finding]:
+    """Red team 22d-1/24d-3: every file of the venv's ``bin/``/``Scripts/`` that no RECORD lists
+    and that is neither an interpreter, an activate script nor a file the creator writes itself
+    (:func:`_creator_file`): one ``python.unrecorded-executable`` naming them (at most 20). The
+    stock activate puts that folder first on ``PATH``, so after activation an unrecorded
+    ``bin/git`` is what the shell runs for ``git``: medium, high when the environment lies in the
+    scanned project (the checkout controls it)."""
     listed: set[str] = set()
     for d in dists:
         with contextlib.suppress(InputError):
@@ -722,14 +918,20 @@ def unrecorded_executables(root: Path, dists: list[Dist], rel: Callable[[Path], 
         for n in names:
             here = root / folder / n
             if (pattern.fullmatch(n) or _entry_script(n) or n == "pyvenv.cfg" or n == "__pycache__"
-                    or os.path.normpath(here) in listed or os.path.isdir(here)):
+                    or os.path.normpath(here) in listed or os.path.isdir(here) or _creator_file(here, n, root)):
                 continue
             extra.append(f"{folder}/{n}")
     if extra:
+        in_project = project is not None and (under(root, project) or _lexically_under(str(root), project))
         shown = ", ".join(extra[:20]) + (f", … ({len(extra) - 20} more)" if len(extra) > 20 else "")
-        yield Finding(id="python.unrecorded-executable", severity="low", source=rel(root / "bin"),
+        yield Finding(id="python.unrecorded-executable", severity="high" if in_project else "medium",
+                      source=rel(root / "bin"),
                       message=(f"{len(extra)} file(s) in the environment's bin folder that no RECORD lists, neither "
-                               f"an interpreter nor an activate script: {shown}; not verified"))
+                               f"an interpreter, an activate script nor a file its creator writes: {shown}; not "
+                               "verified, and the activate script puts this folder first on PATH, so after "
+                               "activation these run in place of the host's commands of the same name"
+                               + (" (the environment lies in the scanned project: the checkout controls it)"
+                                  if in_project else "")))
 
 
 def _layout_sites(prefix: Path) -> list[Path]:

@@ -74,6 +74,9 @@ class EnvironmentCollector(BaseCollector):
 
     name: ClassVar[str] = "environment"
     patterns: ClassVar[tuple[str, ...]] = (".venv", "venv", "env", ".env")
+    # red team 24d-4: any folder of the project holding a pyvenv.cfg is an environment, whatever
+    # its name (.tox/py311, tools/, .venv-ci/); a conda prefix is reported (conda-meta/history)
+    markers: ClassVar[tuple[str, ...]] = ("pyvenv.cfg", "conda-meta/history")
     options: ClassVar[tuple[Option, ...]] = (
         Option("verify_record", bool, "Re-hash every installed file against its distribution's RECORD (tamper evidence)."),
     )
@@ -84,8 +87,16 @@ class EnvironmentCollector(BaseCollector):
     def collect(self, ctx: Context) -> Iterator[Collected | Fact]:
         path = ctx.path
         if not ctx.explicit and venv_cfg(path) is None:
+            if (path / "conda-meta" / "history").is_file():
+                yield Finding(
+                    id="python.environment-not-inventoried", severity="medium", source=ctx.rel(path),
+                    message=(f"{ctx.rel(path)} is a conda environment (conda-meta/history) in the project: mlbom "
+                             "does not read conda prefixes, so its packages, interpreter and activation scripts "
+                             "(etc/conda/activate.d) are not inventoried or verified; name it with --env "
+                             "ENV/bin/python to read its site-packages"))
             return
-        interp = locate(path, ctx.project if ctx.project is not None else (None if ctx.explicit else ctx.base))
+        project = ctx.project if ctx.project is not None else (None if ctx.explicit else ctx.base)
+        interp = locate(path, project)
         ctx.say(f"reading environment {path} ({interp.how})")
         root = interp.root if interp.root.exists() else path
 
@@ -137,7 +148,7 @@ class EnvironmentCollector(BaseCollector):
         cuda_props: dict[str, list[Property]] = {}
         yield from _cuda_stack(dists, rel, cuda_props)
         if interp.how.startswith(STATIC_HOW):
-            yield from unrecorded_executables(root, dists, rel)
+            yield from unrecorded_executables(root, dists, rel, project)
         if self.verify_record:
             yield from verify_records(dists, root, rel, ctx, interp)
         for d in dists:
