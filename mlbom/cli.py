@@ -97,8 +97,12 @@ class _CollectorCommand(click.Command):
         super().format_help_text(ctx, formatter)
         from mlbom.collectors.registry import builtin_collectors
 
-        rows = [(name, ", ".join(cls.patterns)) for name, cls in sorted(builtin_collectors().items()) if cls.patterns]
-        with formatter.section("Discovered in PROJECT_DIR (at most two levels deep)"):
+        rows = []
+        for name, cls in sorted(builtin_collectors().items()):
+            found = list(cls.patterns) + [f"any folder holding {m}" for m in getattr(cls, "markers", ())]
+            if found:
+                rows.append((name, ", ".join(found)))
+        with formatter.section("Discovered in PROJECT_DIR (patterns at most two levels deep)"):
             formatter.write_dl(rows)
 
     def get_params(self, ctx: click.Context) -> list[click.Parameter]:
