@@ -1034,6 +1034,7 @@ _MODELLED_DUNDERS = frozenset({"__class__", "__dict__"})
 _PANDAS_TZ_ARGS = {"pandas.DatetimeTZDtype": 1, "pandas.core.dtypes.dtypes.DatetimeTZDtype": 1,
                    "pandas._libs.tslibs.timestamps._unpickle_timestamp": 2}
 _PANDAS_TZ_KEYS = frozenset({"tz", "tzinfo", "_tz"})
+_PANDAS_DTYPE_KEYS = frozenset({"dtype", "unit"})
 # allowlisted pandas callables that take a time zone (tz=/tzinfo=), a dtype (a 'datetime64[ns,
 # <tz>]' string) or an index's dict of them: called with a 'dateutil/<path>' time zone they open
 # and read <path> (pandas' maybe_get_tz -> dateutil.tz.gettz). Listed from the installed pandas's
@@ -1426,15 +1427,83 @@ def _array_elements(v: object) -> list[object] | None:
     return None
 
 
+_SCALARS = frozenset({"numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar"})
+_TEXT_CLASSES = frozenset({"builtins.str", "numpy.str_", "builtins.bytes", "numpy.bytes_"})
+_UNREAD = Opaque("text mlbom cannot read")  # _loader_text: a str mlbom cannot tell
+# the objects a pandas time-zone or dtype argument legitimately is besides text: a tzinfo of an
+# allowlisted time-zone class, a numpy or pandas dtype (none of them is a str subclass)
+_TZ_OBJECTS = ("pytz.", "dateutil.tz.", "datetime.timezone", "zoneinfo.", "numpy.dtype", "numpy.dtypes.",
+               "numpy.core.multiarray.dtype", "numpy._core.multiarray.dtype", "pandas.core.dtypes.")
+
+
+def _loader_text(v: object, hops: int = 0) -> str | bytes | Opaque | None:
+    """The text a callee that tests ``isinstance(x, str)`` (or bytes) reads from ``v``, judged
+    by what the loader builds, not by the walker's Python type (red team 24a-2): a str; a
+    ``numpy.str_``/``numpy.bytes_`` scalar (``numpy.core.multiarray.scalar(dtype('<U..'), raw)``,
+    decoded as numpy decodes it: ``elsize`` bytes, UCS4 in the dtype's byte order, trailing NULs
+    dropped); a str/bytes subclass instance made by ``copyreg._reconstructor(cls, str, text)``
+    or by calling ``str``/``numpy.str_`` on a str. :data:`_UNREAD` when it may be text mlbom
+    cannot read (a str it did not keep, a scalar whose dtype or bytes it cannot tell, a str
+    computed at load); None when it is no text (any other value: judged by the caller)."""
+    if isinstance(v, str | bytes):
+        return v
+    if isinstance(v, Text):
+        return _UNREAD
+    if isinstance(v, Blob):
+        return None
+    path = _made_by(v)
+    if path is None or hops > 8:
+        return None
+    assert isinstance(v, Call)
+    items = v.args.items if isinstance(v.args, Seq) else None
+    if path in _SCALARS:
+        if not items:
+            return _UNREAD
+        base = _dtype_code(items[0])
+        if base is not None and base.kind not in ("U", "S"):
+            return None
+        info = _dtype_info(items[0])
+        data = items[1] if len(items) > 1 else None
+        if base is None or info is None or not isinstance(data, Blob) or data.data is None or data.mutated:
+            return _UNREAD
+        if len(data.data) < info[0]:
+            return None  # numpy refuses it: "initialization string is too small"
+        raw = data.data[:info[0]]
+        if base.kind == "S":
+            return raw.rstrip(b"\0")
+        st = items[0].state.items if isinstance(items[0], Call) and isinstance(items[0].state, Seq) else None
+        order = st[1] if st is not None and len(st) > 1 else None
+        big = order == ">" if isinstance(order, str) else str(items[0].args.items[0]).startswith(">") \
+            if isinstance(items[0], Call) and isinstance(items[0].args, Seq) and items[0].args.items else False
+        try:
+            return raw.decode("utf-32-be" if big else "utf-32-le").rstrip("\0")
+        except UnicodeDecodeError:
+            return _UNREAD
+    if path == "copyreg._reconstructor" and items is not None and len(items) == 3:
+        base_cls = items[1]
+        if isinstance(base_cls, Global) and base_cls.res.path in ("builtins.str", "builtins.bytes"):
+            text = _loader_text(items[2], hops + 1)
+            return _UNREAD if text is None else text
+        return None
+    if path in _TEXT_CLASSES:
+        if items is not None and len(items) == 1 and v.kwargs is None:
+            text = _loader_text(items[0], hops + 1)
+            if isinstance(text, str) and path in ("builtins.str", "numpy.str_"):
+                return text
+        return _UNREAD  # str(obj) / str(b, enc) / numpy.str_(obj): computed at load
+    return None
+
+
 def _decimal_bomb(v: object, parses_text: bool) -> str | None:
     """Why ``Fraction(v)`` (``parses_text``) or ``int(v)`` may compute a huge exact integer:
     a decimal string whose exponent or digit count passes :data:`MAX_DECIMAL_DIGITS` (Fraction
     computes ``10**exp`` and ``10**len(digits)`` before any limit applies), or a ``Decimal``
     whose exponent mlbom cannot bound (its exact ratio is ``digits * 10**exp``)."""
-    if parses_text and isinstance(v, Text):
-        return "a string mlbom did not keep"
-    if parses_text and isinstance(v, str):
-        return _decimal_text_bomb(v)
+    text = _loader_text(v) if parses_text else None  # Fraction tests isinstance(x, str): numpy.str_ too
+    if text is _UNREAD:
+        return "a string mlbom did not keep" if isinstance(v, Text) else f"{_describe(v)}, text mlbom cannot read"
+    if isinstance(text, str):
+        return _decimal_text_bomb(text)
     if isinstance(v, Call) and isinstance(v.func, Global) and v.func.res.path == "decimal.Decimal":
         items = v.args.items if isinstance(v.args, Seq) else None
         a = items[0] if items else None
@@ -2042,6 +2111,7 @@ class _Walker:
         keywords, the ``tz``/``dtype`` items of an index's dict, a ``datetime64[unit, tz]`` dtype
         string anywhere in the arguments): judged as the lookup pandas makes of it."""
         vals: list[tuple[object, bool]] = []  # (value, is a tz argument)
+        sinks: list[tuple[object, bool]] = []  # dtype arguments pandas looks up by name
         pos = _PANDAS_TZ_ARGS.get(path)
         for i, a in enumerate(items or ()):
             vals.append((a, i == pos))
@@ -2049,9 +2119,37 @@ class _Walker:
                 vals.extend((v, k in _PANDAS_TZ_KEYS) for k, v in list(a.items.items())[:256])
         if isinstance(kwargs, Dct) and kwargs.items is not None:
             vals.extend((v, k in _PANDAS_TZ_KEYS) for k, v in list(kwargs.items.items())[:256])
+        for i, a in enumerate(items or ()):
+            if i == 0 and path in _PANDAS_TZ_ARGS:  # DatetimeTZDtype(unit): a 'datetime64[ns, tz]' string too
+                sinks.append((a, False))
+        if isinstance(kwargs, Dct) and kwargs.items is not None:
+            sinks.extend((v, False) for k, v in list(kwargs.items.items())[:256] if k in _PANDAS_DTYPE_KEYS)
         for v, is_tz in vals:
-            if isinstance(v, str):
-                self.tz_string(path, v, is_tz)
+            self.tz_value(path, v, is_tz, is_tz)
+        for v, is_tz in sinks:
+            self.tz_value(path, v, is_tz, True)
+
+    def tz_value(self, path: str, v: object, is_tz: bool, sink: bool) -> None:
+        """One value pandas may read as a time zone (``is_tz``) or a dtype string: judged by the
+        text the loader sees (:func:`_loader_text`: a ``numpy.str_`` is a str to pandas). At a
+        ``sink`` (a tz or dtype argument pandas looks up by name), a value that may be a str
+        mlbom cannot read, or an object that is neither a tzinfo nor a dtype, is ``suspicious``:
+        never skipped (red team 24a-2)."""
+        text = _loader_text(v)
+        if isinstance(text, str):
+            self.tz_string(path, text, is_tz)
+            return
+        if not sink or isinstance(text, bytes) or v is None or v is _NONE or isinstance(v, bool | int | float):
+            return
+        if text is None:
+            if not isinstance(v, Call | Opaque) or (isinstance(v, Opaque) and v.what in _DATA_OPAQUE):
+                return  # a container, bytes, a class: pandas refuses it (TypeError), no lookup
+            made = [_instance_class(v), _made_by(v)] if isinstance(v, Call) else []
+            if any(m is not None and m.startswith(_TZ_OBJECTS) for m in made):
+                return
+        self.note("pickle.dynamic-callable", "medium", f"{path} is given, as a {'time zone' if is_tz else 'dtype'}, "
+                  f"{_describe(v)}: a value mlbom cannot read as text (pandas looks a str, or str subclass, up by "
+                  "name: 'dateutil/<path>' opens that file)", "suspicious", f"tzunread:{path}")
 
     def tz_string(self, path: str, v: str, is_tz: bool) -> None:
         m = _DT64_TZ.fullmatch(v) if not is_tz and len(v) < 4096 else None
@@ -4119,8 +4217,8 @@ class _Walker:
                           "scikit-learn's __setstate__ formats it into a warning with str() when it is not the "
                           "installed version (before any warning filter), running that object's __str__/__repr__",
                           "suspicious", f"skver:{cls}")
-            if cls.startswith("pandas.") and k in _PANDAS_TZ_KEYS and isinstance(v, str):
-                self.tz_string(cls, v, True)
+            if cls.startswith("pandas.") and k in _PANDAS_TZ_KEYS:
+                self.tz_value(cls, v, True, True)
             if k not in names or _is_dunder(k):
                 continue
             self.shadow_call(cls, k, v, how)

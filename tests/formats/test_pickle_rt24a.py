@@ -1,0 +1,119 @@
+"""Red team 24a: a value the loader hands to a str-taking sink is judged by what the loader sees,
+and an ``nn.Module`` called at load is judged with the hooks its call runs.
+
+24a-2: pandas' ``maybe_get_tz`` tests ``isinstance(tz, str)``, so ``numpy.str_('dateutil/<path>')``
+(pickled as ``numpy.core.multiarray.scalar(dtype('<U..'), <UCS4 bytes>)``) opens ``<path>`` like a
+plain str; mlbom read only Python ``str`` values and skipped the scalar (``safe``). Now numpy
+str/bytes scalars and str-subclass instances are read as their text (:func:`_loader_text`), and a
+time-zone or dtype argument mlbom cannot read as text (nor as a tzinfo or dtype object) is
+``suspicious``. 24a-1: ``Module._call_impl`` calls every ``_forward_pre_hooks`` value as
+``hook(module, args)`` (and ``_forward_hooks`` after ``forward``); a module called at load (a
+defaultdict factory pandas' ``Categorical.__setstate__`` calls) now has those values judged as
+calls. Hand-written opcodes (CI has no numpy/pandas/torch) and, where installed, the real pickler."""
+
+from __future__ import annotations
+
+import pickle
+import struct
+
+import pytest
+
+from tests.formats.pickle_ops import (
+    BUILD,
+    MARK,
+    NONE,
+    STOP,
+    TUPLE,
+    bb,
+    call,
+    glob,
+    i1,
+    ids,
+    proto,
+    s,
+    walk,
+)
+
+SECRET = "dateutil//tmp/rt24a_secret"
+
+
+def _u_dtype(n: int, order: str = "<") -> bytes:
+    """numpy.dtype('U<n>', False, True) + BUILD (3, order, None, None, None, 4n, 4, 8), as numpy pickles it."""
+    return call(glob("numpy", "dtype"), s(f"U{n}"), b"\x89", b"\x88") + MARK + i1(3) + s(order) + NONE + NONE \
+        + NONE + b"J" + struct.pack("<i", 4 * n) + i1(4) + i1(8) + TUPLE + BUILD
+
+
+def _np_str(text: str, order: str = "<", pad: int = 0) -> bytes:
+    """numpy.str_(text): numpy.core.multiarray.scalar(dtype, <UCS4 bytes>)."""
+    n = len(text) + pad
+    raw = text.ljust(n, "\0").encode("utf-32-be" if order == ">" else "utf-32-le")
+    return call(glob("numpy.core.multiarray", "scalar"), _u_dtype(n, order), bb(raw))
+
+
+def _tz_dtype(tz: bytes) -> bytes:
+    return proto(4) + call(glob("pandas", "DatetimeTZDtype"), s("ns"), tz) + STOP
+
+
+@pytest.mark.parametrize("order,pad", [("<", 0), (">", 0), ("<", 3)])
+def test_24a_2_numpy_str_time_zone_is_read_as_its_text(order: str, pad: int) -> None:
+    rep = walk(_tz_dtype(_np_str(SECRET, order, pad)))
+    assert rep.verdict == "unsafe" and "pickle.dangerous-callable" in ids(rep), rep.findings
+    assert any("rt24a_secret" in f.message for f in rep.findings), rep.findings
+
+
+def test_24a_2_numpy_str_iana_zone_stays_safe() -> None:
+    rep = walk(_tz_dtype(_np_str("Europe/Paris")))
+    assert rep.verdict == "safe", rep.findings
+
+
+def test_24a_2_str_subclass_by_reconstructor_is_read() -> None:
+    tz = call(glob("copyreg", "_reconstructor"), glob("numpy", "str_"), glob("builtins", "str"), s(SECRET))
+    rep = walk(_tz_dtype(tz))
+    assert rep.verdict == "unsafe", rep.findings
+
+
+def test_24a_2_dtype_string_as_numpy_str_is_read() -> None:
+    # DatetimeTZDtype(unit) parses a 'datetime64[ns, <tz>]' string (isinstance(unit, str))
+    data = proto(4) + call(glob("pandas", "DatetimeTZDtype"), _np_str(f"datetime64[ns, {SECRET}]")) + STOP
+    rep = walk(data)
+    assert rep.verdict == "unsafe", rep.findings
+
+
+@pytest.mark.parametrize("tz", [
+    call(glob("builtins", "str"), call(glob("pathlib", "PurePosixPath"), s("x"))),  # str computed at load
+    call(glob("numpy.core.multiarray", "scalar"), call(glob("numpy", "dtype"), s("U4"), b"\x89", b"\x88"),
+         call(glob("builtins", "bytes"), b"]")),  # scalar bytes mlbom does not know
+    call(glob("collections", "OrderedDict")),  # an object that is neither a tzinfo nor text
+])
+def test_24a_2_time_zone_mlbom_cannot_read_is_never_skipped(tz: bytes) -> None:
+    rep = walk(_tz_dtype(tz))
+    assert rep.verdict in ("suspicious", "unsafe", "error"), rep.findings
+
+
+def test_24a_2_tzinfo_object_stays_safe() -> None:
+    tz = call(glob("datetime", "timezone"), call(glob("datetime", "timedelta"), i1(0), i1(0), i1(0)))
+    rep = walk(_tz_dtype(tz))
+    assert rep.verdict == "safe", rep.findings
+
+
+def test_24a_2_real_pickler_numpy_str_zone() -> None:
+    np = pytest.importorskip("numpy")
+    pd = pytest.importorskip("pandas")
+
+    class Host:
+        def __reduce__(self) -> tuple[object, ...]:
+            return (pd.DatetimeTZDtype, ("ns", np.str_(SECRET)))
+
+    rep = walk(pickle.dumps(Host(), protocol=2))
+    assert rep.verdict == "unsafe", rep.findings
+    benign = pd.DataFrame({"t": pd.date_range("2020", periods=3, tz="Europe/Paris")})
+    assert walk(pickle.dumps(benign, protocol=4)).verdict == "safe"
+    assert walk(pickle.dumps(np.str_("x"), protocol=2)).verdict == "safe"
+
+
+def test_24a_2_fraction_of_numpy_str_is_parsed_text() -> None:
+    # Fraction tests isinstance(numerator, str): a numpy.str_ decimal is parsed like a str (a bomb)
+    data = proto(4) + call(glob("fractions", "Fraction"), _np_str("1e1000000000")) + STOP
+    rep = walk(data)
+    assert rep.verdict != "safe" and "pickle.bomb" in ids(rep), rep.findings
+    assert walk(proto(4) + call(glob("fractions", "Fraction"), _np_str("3/4")) + STOP).verdict == "safe"
