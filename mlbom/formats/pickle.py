@@ -496,12 +496,15 @@ class Dct(Value):
     the values of keys that may be a str at load time but whose text mlbom cannot tell (a str
     subclass, a call's result): as an object's state, such a value may be any attribute."""
 
-    __slots__ = ("attrs", "items", "loose")
+    __slots__ = ("attrs", "items", "loose", "others")
     kind = "dict"
 
     def __init__(self, items: dict[object, object] | None) -> None:
         self.items = items
         self.loose: list[object] | None = None
+        # the values of keys that are no str (an nn.Module's hook ids): what calling its values
+        # calls (set by SETITEM(S) only, within the cell budget)
+        self.others: list[object] | None = None
         # its keys are an object's attributes while the load goes on (an instance __dict__ set
         # with setattr, a Bunch's items, an nn.Module's _modules ...): how; a later SETITEM adds one
         self.attrs: str | None = None
@@ -1035,6 +1038,10 @@ _PANDAS_TZ_ARGS = {"pandas.DatetimeTZDtype": 1, "pandas.core.dtypes.dtypes.Datet
                    "pandas._libs.tslibs.timestamps._unpickle_timestamp": 2}
 _PANDAS_TZ_KEYS = frozenset({"tz", "tzinfo", "_tz"})
 _PANDAS_DTYPE_KEYS = frozenset({"dtype", "unit"})
+_MODULE = "torch.nn.modules.module.Module"
+# the hook dicts Module._call_impl calls when the module is called (see _Walker.module_call)
+_CALLED_HOOKS = ("_forward_pre_hooks", "_forward_hooks")
+_ORDERED_DICTS = frozenset({"collections.OrderedDict"})
 # allowlisted pandas callables that take a time zone (tz=/tzinfo=), a dtype (a 'datetime64[ns,
 # <tz>]' string) or an index's dict of them: called with a 'dateutil/<path>' time zone they open
 # and read <path> (pandas' maybe_get_tz -> dateutil.tz.gettz). Listed from the installed pandas's
@@ -2254,6 +2261,61 @@ class _Walker:
                 todo.extend((*pick, *[0] * (d - len(pick)), i) for i in range(1, seen[d]))
         return result
 
+    def module_call(self, inst: Call, pos: list[object] | None, how: str, key: str,
+                    factory: tuple[object, str] | None, depth: int = 0) -> None:
+        """An ``nn.Module`` instance called at load: ``Module._call_impl`` (torch 2.x) calls, when
+        a hook dict is non-empty, every ``_forward_pre_hooks`` value as ``hook(module, args)``
+        (``hook(module, args, kwargs)`` for an id in ``_forward_pre_hooks_with_kwargs``) before
+        ``forward``, and every ``_forward_hooks`` value as ``hook(module, args, result)`` (or with
+        kwargs) after it returns, those in ``_forward_hooks_always_called`` even when it raises.
+        The global hooks are process state, never in the pickle; backward hooks are only
+        attached to the result's ``grad_fn`` (called on backward, not at load). So each value of
+        the two dicts is judged as a call with the module and the call's arguments
+        (:meth:`call_at_load`: a dangerous one is ``unsafe``, red team 24a-1); a hook dict or
+        module state mlbom cannot read is ``suspicious``."""
+        cls = _instance_class(inst)
+        if cls is None or _MODULE not in class_mro().get(cls, frozenset()):
+            return
+        if factory is not None:
+            self.hold(inst, ("factory", id(factory[0])), ("factory", *factory), f"{factory[1]}'s factory")
+        hooks: list[tuple[str, object]] = []
+        unread: list[str] = [] if inst.unknown is None else [inst.unknown]
+        for d in inst.dicts or ():
+            if d.items is None or d.loose:
+                unread.append(f"a state mlbom did not track ({_describe(d)})")
+                if d.items is None:
+                    continue
+            for name in _CALLED_HOOKS:
+                h = d.items.get(name)
+                if h is None or h is _NONE:
+                    continue
+                m = h.mapping if isinstance(h, Call) and _instance_class(h) in _ORDERED_DICTS else h
+                if isinstance(h, Call) and m is None and h.state is None:
+                    continue  # OrderedDict() with no items
+                if factory is not None:
+                    self.hold(m, ("factory", id(factory[0])), ("factory", *factory), f"{factory[1]}'s factory")
+                if not isinstance(m, Dct) or m.items is None:
+                    unread.append(f"its {name} ({_describe(h)})")
+                    continue
+                hooks.extend((name, v) for v in [*m.items.values(), *(m.loose or ()), *(m.others or ())])
+        if inst.dicts is None and inst.state is not None:
+            unread.append(f"a state mlbom did not track ({_describe(inst.state)})")
+        if unread:
+            self.note("pickle.dynamic-callable", "medium", f"{how}: {cls}, an nn.Module whose call runs the hooks "
+                      f"in its state, with {unread[0]}", "suspicious", f"hooks:{key}")
+        args = Seq("tuple", list(pos)) if pos is not None else Opaque("arguments mlbom did not track")
+        for name, hook in hooks[:64]:
+            hhow = f"{how}: {cls}.{name} entry, which Module._call_impl calls with the module"
+            extra: list[object] = [Opaque("forward's result")] if name == "_forward_hooks" else []
+            r = self.call_at_load(hook, Seq("tuple", [inst, args, *extra]), None, hhow, f"{key}:{name}", factory)
+            if r is None and not isinstance(hook, Global) and not _is_partial(hook):
+                self.judge_callable(hook, hhow)
+                if isinstance(hook, Call) and depth < 4 and hook is not inst:
+                    self.module_call(hook, [inst, args], hhow, key, factory, depth + 1)
+        if len(hooks) > 64:
+            self.note("pickle.dynamic-callable", "medium", f"{how}: {cls} with more than 64 hooks (the rest not "
+                      "judged one by one)", "suspicious", f"hooks:{key}")
+
     def judge_readings(self, callee: object, how: str, key: str, factory: tuple[object, str] | None) -> None:
         """A partial chain with more readings than :meth:`call_at_load` judges one by one: fail
         closed, as a call of the union of what any level can hold in any reading: ``unsafe``
@@ -2321,6 +2383,8 @@ class _Walker:
                 finally:
                     self.in_factory = outer
             if not _is_partial(f):
+                if isinstance(f, Call):
+                    self.module_call(f, pos, how, key, factory)
                 return None  # judged as a callable where it was handed on (judge_callable, partial_func)
             if depth == _PARTIAL_DEPTH:
                 break
@@ -3528,6 +3592,10 @@ class _Walker:
                 if target.loose is None:
                     target.loose = []
                 target.loose.append(v)
+            elif not isinstance(v, bool | int | float) and v is not _NONE:
+                if target.others is None:
+                    target.others = []
+                target.others.append(v)
         self.rejudge(target)  # a factory partial's keywords dict (red team 18a-2)
 
     def _container_target(self, op: str, target: object, kinds: tuple[str, ...], items: list[object]) -> None:

@@ -13,6 +13,7 @@ calls. Hand-written opcodes (CI has no numpy/pandas/torch) and, where installed,
 
 from __future__ import annotations
 
+import functools
 import pickle
 import struct
 
@@ -20,12 +21,17 @@ import pytest
 
 from tests.formats.pickle_ops import (
     BUILD,
+    EMPTY_TUPLE,
     MARK,
+    NEWOBJ,
     NONE,
+    SETITEMS,
     STOP,
     TUPLE,
     bb,
     call,
+    categorical_with_state,
+    defaultdict_of,
     glob,
     i1,
     ids,
@@ -109,6 +115,65 @@ def test_24a_2_real_pickler_numpy_str_zone() -> None:
     benign = pd.DataFrame({"t": pd.date_range("2020", periods=3, tz="Europe/Paris")})
     assert walk(pickle.dumps(benign, protocol=4)).verdict == "safe"
     assert walk(pickle.dumps(np.str_("x"), protocol=2)).verdict == "safe"
+
+
+# 24a-1 -------------------------------------------------------------------------------------------
+
+TZFILE = glob("dateutil.tz._tzfile", "tzfile")
+
+
+def _relu(hooks: bytes | None, name: str = "_forward_pre_hooks", plain_dict: bool = False) -> bytes:
+    """ReLU.__new__ + BUILD {'training': True, name: OrderedDict({1: hook, ...})}."""
+    state = b"}" + MARK + s("training") + b"\x88"
+    if hooks is not None:
+        holder = b"}" if plain_dict else call(glob("collections", "OrderedDict"))
+        state += s(name) + holder + MARK + hooks + SETITEMS
+    return glob("torch.nn.modules.activation", "ReLU") + EMPTY_TUPLE + NEWOBJ + state + SETITEMS + BUILD
+
+
+def _called_module(module: bytes) -> bytes:
+    """pandas Categorical.__setstate__ calls the defaultdict's factory (the module) at load."""
+    return proto(2) + categorical_with_state(defaultdict_of(module)) + STOP
+
+
+@pytest.mark.parametrize("name", ["_forward_pre_hooks", "_forward_hooks"])
+@pytest.mark.parametrize("plain_dict", [False, True])
+def test_24a_1_hook_of_a_module_called_at_load_is_a_call(name: str, plain_dict: bool) -> None:
+    rep = walk(_called_module(_relu(i1(1) + TZFILE, name, plain_dict)))
+    assert rep.verdict == "unsafe" and "pickle.dangerous-callable" in ids(rep), rep.findings
+
+
+def test_24a_1_partial_hook_gets_the_module_and_args() -> None:
+    hook = call(glob("functools", "partial"), glob("builtins", "int"))
+    rep = walk(_called_module(_relu(i1(1) + hook)))
+    assert rep.verdict != "unsafe", rep.findings  # int(module, args): no gadget
+    rep = walk(_called_module(_relu(i1(1) + call(glob("functools", "partial"), TZFILE, s("/etc/passwd")))))
+    assert rep.verdict == "unsafe", rep.findings
+
+
+def test_24a_1_module_without_hooks_is_not_unsafe() -> None:
+    assert walk(_called_module(_relu(None))).verdict == "suspicious"
+    assert walk(_called_module(_relu(b""))).verdict == "suspicious"
+
+
+def test_24a_1_backward_hooks_are_not_called_at_load() -> None:
+    rep = walk(_called_module(_relu(i1(1) + glob("builtins", "int"), "_backward_hooks")))
+    assert rep.verdict != "unsafe", rep.findings
+
+
+def test_24a_1_real_pickler_forward_pre_hook() -> None:
+    torch = pytest.importorskip("torch")
+    pd = pytest.importorskip("pandas")
+    np = pytest.importorskip("numpy")
+    import collections
+
+    for hook in (functools.partial(pd.Timestamp, tz=np.str_(SECRET)),):
+        m = torch.nn.ReLU()
+        m.register_forward_pre_hook(hook)
+        body = pickle.dumps(collections.defaultdict(m), protocol=2)
+        data = b"\x80\x02" + b"cpandas\nCategorical\n" + b")\x81" + body[2:-1] + b"b."
+        rep = walk(data)
+        assert rep.verdict == "unsafe", rep.findings
 
 
 def test_24a_2_fraction_of_numpy_str_is_parsed_text() -> None:
