@@ -2280,7 +2280,10 @@ class _Walker:
             self.hold(inst, ("factory", id(factory[0])), ("factory", *factory), f"{factory[1]}'s factory")
         hooks: list[tuple[str, object]] = []
         unread: list[str] = [] if inst.unknown is None else [inst.unknown]
+        held = ("factory", id(factory[0])) if factory is not None else None
         for d in inst.dicts or ():
+            if factory is not None:
+                self.hold(d, held, ("factory", *factory), f"{factory[1]}'s factory")  # items set later
             if d.items is None or d.loose:
                 unread.append(f"a state mlbom did not track ({_describe(d)})")
                 if d.items is None:
@@ -2290,10 +2293,12 @@ class _Walker:
                 if h is None or h is _NONE:
                     continue
                 m = h.mapping if isinstance(h, Call) and _instance_class(h) in _ORDERED_DICTS else h
-                if isinstance(h, Call) and m is None and h.state is None:
-                    continue  # OrderedDict() with no items
                 if factory is not None:
-                    self.hold(m, ("factory", id(factory[0])), ("factory", *factory), f"{factory[1]}'s factory")
+                    self.hold(h, held, ("factory", *factory), f"{factory[1]}'s factory")
+                    if m is not None and m is not h:
+                        self.hold(m, held, ("factory", *factory), f"{factory[1]}'s factory")
+                if isinstance(h, Call) and m is None and h.state is None:
+                    continue  # OrderedDict() with no items (yet)
                 if not isinstance(m, Dct) or m.items is None:
                     unread.append(f"its {name} ({_describe(h)})")
                     continue
@@ -3708,6 +3713,7 @@ class _Walker:
             target.mapping.items = None
             return
         self._set_items(target.mapping, items)
+        self.rejudge(target)  # an nn.Module's hook OrderedDict, filled after its call was judged
 
     def _set_list_items(self, target: Seq, items: list[object]) -> None:
         """``list[key] = value`` (SETITEM on a list): an int index in range replaces the item;
@@ -4626,6 +4632,8 @@ class _Walker:
             finally:
                 # joblib acts after each BUILD of its wrappers (reads an array): never a repeat
                 inst.built = None if _instance_class(inst) in _BUILD_HOOKED else (state, self.sh.mutations)
+            if _instance_class(inst) not in _PARTIALS:
+                self.rejudge(inst)  # a module whose call was judged gets (new) hooks (red team 24a-1)
             return
         self._build_other(inst, state)
 

@@ -25,6 +25,8 @@ from tests.formats.pickle_ops import (
     MARK,
     NEWOBJ,
     NONE,
+    POP,
+    SETITEM,
     SETITEMS,
     STOP,
     TUPLE,
@@ -32,10 +34,12 @@ from tests.formats.pickle_ops import (
     call,
     categorical_with_state,
     defaultdict_of,
+    get,
     glob,
     i1,
     ids,
     proto,
+    put,
     s,
     walk,
 )
@@ -182,3 +186,26 @@ def test_24a_2_fraction_of_numpy_str_is_parsed_text() -> None:
     rep = walk(data)
     assert rep.verdict != "safe" and "pickle.bomb" in ids(rep), rep.findings
     assert walk(proto(4) + call(glob("fractions", "Fraction"), _np_str("3/4")) + STOP).verdict == "safe"
+
+
+def _late_hooks(via_setitem: bool) -> bytes:
+    """The module is the factory of a defaultdict made BEFORE its hooks exist: a later BUILD of
+    the module (or a later SETITEM into its memoised hook OrderedDict) adds a hook; the factory is
+    called only when Categorical's BUILD runs, after both."""
+    relu = glob("torch.nn.modules.activation", "ReLU") + EMPTY_TUPLE + NEWOBJ + put(1)
+    dd = defaultdict_of(get(1)) + put(2) + POP
+    if via_setitem:
+        state = b"}" + MARK + s("training") + b"\x88" + s("_forward_pre_hooks") \
+            + call(glob("collections", "OrderedDict")) + put(3) + SETITEMS
+        body = relu + state + BUILD + POP + dd + get(3) + i1(1) + TZFILE + SETITEM + POP
+    else:
+        state = b"}" + MARK + s("training") + b"\x88" + s("_forward_pre_hooks") \
+            + call(glob("collections", "OrderedDict")) + MARK + i1(1) + TZFILE + SETITEMS + SETITEMS
+        body = relu + POP + dd + get(1) + state + BUILD + POP
+    return proto(4) + body + categorical_with_state(get(2)) + STOP
+
+
+@pytest.mark.parametrize("via_setitem", [False, True])
+def test_24a_1_hooks_added_after_the_call_was_judged(via_setitem: bool) -> None:
+    rep = walk(_late_hooks(via_setitem))
+    assert rep.verdict == "unsafe" and "pickle.dangerous-callable" in ids(rep), rep.findings
