@@ -496,12 +496,15 @@ class Dct(Value):
     the values of keys that may be a str at load time but whose text mlbom cannot tell (a str
     subclass, a call's result): as an object's state, such a value may be any attribute."""
 
-    __slots__ = ("attrs", "items", "loose")
+    __slots__ = ("attrs", "items", "loose", "others")
     kind = "dict"
 
     def __init__(self, items: dict[object, object] | None) -> None:
         self.items = items
         self.loose: list[object] | None = None
+        # the values of keys that are no str (an nn.Module's hook ids): what calling its values
+        # calls (set by SETITEM(S) only, within the cell budget)
+        self.others: list[object] | None = None
         # its keys are an object's attributes while the load goes on (an instance __dict__ set
         # with setattr, a Bunch's items, an nn.Module's _modules ...): how; a later SETITEM adds one
         self.attrs: str | None = None
@@ -1034,6 +1037,11 @@ _MODELLED_DUNDERS = frozenset({"__class__", "__dict__"})
 _PANDAS_TZ_ARGS = {"pandas.DatetimeTZDtype": 1, "pandas.core.dtypes.dtypes.DatetimeTZDtype": 1,
                    "pandas._libs.tslibs.timestamps._unpickle_timestamp": 2}
 _PANDAS_TZ_KEYS = frozenset({"tz", "tzinfo", "_tz"})
+_PANDAS_DTYPE_KEYS = frozenset({"dtype", "unit"})
+_MODULE = "torch.nn.modules.module.Module"
+# the hook dicts Module._call_impl calls when the module is called (see _Walker.module_call)
+_CALLED_HOOKS = ("_forward_pre_hooks", "_forward_hooks")
+_ORDERED_DICTS = frozenset({"collections.OrderedDict"})
 # allowlisted pandas callables that take a time zone (tz=/tzinfo=), a dtype (a 'datetime64[ns,
 # <tz>]' string) or an index's dict of them: called with a 'dateutil/<path>' time zone they open
 # and read <path> (pandas' maybe_get_tz -> dateutil.tz.gettz). Listed from the installed pandas's
@@ -1426,15 +1434,83 @@ def _array_elements(v: object) -> list[object] | None:
     return None
 
 
+_SCALARS = frozenset({"numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar"})
+_TEXT_CLASSES = frozenset({"builtins.str", "numpy.str_", "builtins.bytes", "numpy.bytes_"})
+_UNREAD = Opaque("text mlbom cannot read")  # _loader_text: a str mlbom cannot tell
+# the objects a pandas time-zone or dtype argument legitimately is besides text: a tzinfo of an
+# allowlisted time-zone class, a numpy or pandas dtype (none of them is a str subclass)
+_TZ_OBJECTS = ("pytz.", "dateutil.tz.", "datetime.timezone", "zoneinfo.", "numpy.dtype", "numpy.dtypes.",
+               "numpy.core.multiarray.dtype", "numpy._core.multiarray.dtype", "pandas.core.dtypes.")
+
+
+def _loader_text(v: object, hops: int = 0) -> str | bytes | Opaque | None:
+    """The text a callee that tests ``isinstance(x, str)`` (or bytes) reads from ``v``, judged
+    by what the loader builds, not by the walker's Python type (red team 24a-2): a str; a
+    ``numpy.str_``/``numpy.bytes_`` scalar (``numpy.core.multiarray.scalar(dtype('<U..'), raw)``,
+    decoded as numpy decodes it: ``elsize`` bytes, UCS4 in the dtype's byte order, trailing NULs
+    dropped); a str/bytes subclass instance made by ``copyreg._reconstructor(cls, str, text)``
+    or by calling ``str``/``numpy.str_`` on a str. :data:`_UNREAD` when it may be text mlbom
+    cannot read (a str it did not keep, a scalar whose dtype or bytes it cannot tell, a str
+    computed at load); None when it is no text (any other value: judged by the caller)."""
+    if isinstance(v, str | bytes):
+        return v
+    if isinstance(v, Text):
+        return _UNREAD
+    if isinstance(v, Blob):
+        return None
+    path = _made_by(v)
+    if path is None or hops > 8:
+        return None
+    assert isinstance(v, Call)
+    items = v.args.items if isinstance(v.args, Seq) else None
+    if path in _SCALARS:
+        if not items:
+            return _UNREAD
+        base = _dtype_code(items[0])
+        if base is not None and base.kind not in ("U", "S"):
+            return None
+        info = _dtype_info(items[0])
+        data = items[1] if len(items) > 1 else None
+        if base is None or info is None or not isinstance(data, Blob) or data.data is None or data.mutated:
+            return _UNREAD
+        if len(data.data) < info[0]:
+            return None  # numpy refuses it: "initialization string is too small"
+        raw = data.data[:info[0]]
+        if base.kind == "S":
+            return raw.rstrip(b"\0")
+        st = items[0].state.items if isinstance(items[0], Call) and isinstance(items[0].state, Seq) else None
+        order = st[1] if st is not None and len(st) > 1 else None
+        big = order == ">" if isinstance(order, str) else str(items[0].args.items[0]).startswith(">") \
+            if isinstance(items[0], Call) and isinstance(items[0].args, Seq) and items[0].args.items else False
+        try:
+            return raw.decode("utf-32-be" if big else "utf-32-le").rstrip("\0")
+        except UnicodeDecodeError:
+            return _UNREAD
+    if path == "copyreg._reconstructor" and items is not None and len(items) == 3:
+        base_cls = items[1]
+        if isinstance(base_cls, Global) and base_cls.res.path in ("builtins.str", "builtins.bytes"):
+            text = _loader_text(items[2], hops + 1)
+            return _UNREAD if text is None else text
+        return None
+    if path in _TEXT_CLASSES:
+        if items is not None and len(items) == 1 and v.kwargs is None:
+            text = _loader_text(items[0], hops + 1)
+            if isinstance(text, str) and path in ("builtins.str", "numpy.str_"):
+                return text
+        return _UNREAD  # str(obj) / str(b, enc) / numpy.str_(obj): computed at load
+    return None
+
+
 def _decimal_bomb(v: object, parses_text: bool) -> str | None:
     """Why ``Fraction(v)`` (``parses_text``) or ``int(v)`` may compute a huge exact integer:
     a decimal string whose exponent or digit count passes :data:`MAX_DECIMAL_DIGITS` (Fraction
     computes ``10**exp`` and ``10**len(digits)`` before any limit applies), or a ``Decimal``
     whose exponent mlbom cannot bound (its exact ratio is ``digits * 10**exp``)."""
-    if parses_text and isinstance(v, Text):
-        return "a string mlbom did not keep"
-    if parses_text and isinstance(v, str):
-        return _decimal_text_bomb(v)
+    text = _loader_text(v) if parses_text else None  # Fraction tests isinstance(x, str): numpy.str_ too
+    if text is _UNREAD:
+        return "a string mlbom did not keep" if isinstance(v, Text) else f"{_describe(v)}, text mlbom cannot read"
+    if isinstance(text, str):
+        return _decimal_text_bomb(text)
     if isinstance(v, Call) and isinstance(v.func, Global) and v.func.res.path == "decimal.Decimal":
         items = v.args.items if isinstance(v.args, Seq) else None
         a = items[0] if items else None
@@ -2042,6 +2118,7 @@ class _Walker:
         keywords, the ``tz``/``dtype`` items of an index's dict, a ``datetime64[unit, tz]`` dtype
         string anywhere in the arguments): judged as the lookup pandas makes of it."""
         vals: list[tuple[object, bool]] = []  # (value, is a tz argument)
+        sinks: list[tuple[object, bool]] = []  # dtype arguments pandas looks up by name
         pos = _PANDAS_TZ_ARGS.get(path)
         for i, a in enumerate(items or ()):
             vals.append((a, i == pos))
@@ -2049,9 +2126,37 @@ class _Walker:
                 vals.extend((v, k in _PANDAS_TZ_KEYS) for k, v in list(a.items.items())[:256])
         if isinstance(kwargs, Dct) and kwargs.items is not None:
             vals.extend((v, k in _PANDAS_TZ_KEYS) for k, v in list(kwargs.items.items())[:256])
+        for i, a in enumerate(items or ()):
+            if i == 0 and path in _PANDAS_TZ_ARGS:  # DatetimeTZDtype(unit): a 'datetime64[ns, tz]' string too
+                sinks.append((a, False))
+        if isinstance(kwargs, Dct) and kwargs.items is not None:
+            sinks.extend((v, False) for k, v in list(kwargs.items.items())[:256] if k in _PANDAS_DTYPE_KEYS)
         for v, is_tz in vals:
-            if isinstance(v, str):
-                self.tz_string(path, v, is_tz)
+            self.tz_value(path, v, is_tz, is_tz)
+        for v, is_tz in sinks:
+            self.tz_value(path, v, is_tz, True)
+
+    def tz_value(self, path: str, v: object, is_tz: bool, sink: bool) -> None:
+        """One value pandas may read as a time zone (``is_tz``) or a dtype string: judged by the
+        text the loader sees (:func:`_loader_text`: a ``numpy.str_`` is a str to pandas). At a
+        ``sink`` (a tz or dtype argument pandas looks up by name), a value that may be a str
+        mlbom cannot read, or an object that is neither a tzinfo nor a dtype, is ``suspicious``:
+        never skipped (red team 24a-2)."""
+        text = _loader_text(v)
+        if isinstance(text, str):
+            self.tz_string(path, text, is_tz)
+            return
+        if not sink or isinstance(text, bytes) or v is None or v is _NONE or isinstance(v, bool | int | float):
+            return
+        if text is None:
+            if not isinstance(v, Call | Opaque) or (isinstance(v, Opaque) and v.what in _DATA_OPAQUE):
+                return  # a container, bytes, a class: pandas refuses it (TypeError), no lookup
+            made = [_instance_class(v), _made_by(v)] if isinstance(v, Call) else []
+            if any(m is not None and m.startswith(_TZ_OBJECTS) for m in made):
+                return
+        self.note("pickle.dynamic-callable", "medium", f"{path} is given, as a {'time zone' if is_tz else 'dtype'}, "
+                  f"{_describe(v)}: a value mlbom cannot read as text (pandas looks a str, or str subclass, up by "
+                  "name: 'dateutil/<path>' opens that file)", "suspicious", f"tzunread:{path}")
 
     def tz_string(self, path: str, v: str, is_tz: bool) -> None:
         m = _DT64_TZ.fullmatch(v) if not is_tz and len(v) < 4096 else None
@@ -2156,6 +2261,66 @@ class _Walker:
                 todo.extend((*pick, *[0] * (d - len(pick)), i) for i in range(1, seen[d]))
         return result
 
+    def module_call(self, inst: Call, pos: list[object] | None, how: str, key: str,
+                    factory: tuple[object, str] | None, depth: int = 0) -> None:
+        """An ``nn.Module`` instance called at load: ``Module._call_impl`` (torch 2.x) calls, when
+        a hook dict is non-empty, every ``_forward_pre_hooks`` value as ``hook(module, args)``
+        (``hook(module, args, kwargs)`` for an id in ``_forward_pre_hooks_with_kwargs``) before
+        ``forward``, and every ``_forward_hooks`` value as ``hook(module, args, result)`` (or with
+        kwargs) after it returns, those in ``_forward_hooks_always_called`` even when it raises.
+        The global hooks are process state, never in the pickle; backward hooks are only
+        attached to the result's ``grad_fn`` (called on backward, not at load). So each value of
+        the two dicts is judged as a call with the module and the call's arguments
+        (:meth:`call_at_load`: a dangerous one is ``unsafe``, red team 24a-1); a hook dict or
+        module state mlbom cannot read is ``suspicious``."""
+        cls = _instance_class(inst)
+        if cls is None or _MODULE not in class_mro().get(cls, frozenset()):
+            return
+        if factory is not None:
+            self.hold(inst, ("factory", id(factory[0])), ("factory", *factory), f"{factory[1]}'s factory")
+        hooks: list[tuple[str, object]] = []
+        unread: list[str] = [] if inst.unknown is None else [inst.unknown]
+        held = ("factory", id(factory[0])) if factory is not None else None
+        for d in inst.dicts or ():
+            if factory is not None:
+                self.hold(d, held, ("factory", *factory), f"{factory[1]}'s factory")  # items set later
+            if d.items is None or d.loose:
+                unread.append(f"a state mlbom did not track ({_describe(d)})")
+                if d.items is None:
+                    continue
+            for name in _CALLED_HOOKS:
+                h = d.items.get(name)
+                if h is None or h is _NONE:
+                    continue
+                m = h.mapping if isinstance(h, Call) and _instance_class(h) in _ORDERED_DICTS else h
+                if factory is not None:
+                    self.hold(h, held, ("factory", *factory), f"{factory[1]}'s factory")
+                    if m is not None and m is not h:
+                        self.hold(m, held, ("factory", *factory), f"{factory[1]}'s factory")
+                if isinstance(h, Call) and m is None and h.state is None:
+                    continue  # OrderedDict() with no items (yet)
+                if not isinstance(m, Dct) or m.items is None:
+                    unread.append(f"its {name} ({_describe(h)})")
+                    continue
+                hooks.extend((name, v) for v in [*m.items.values(), *(m.loose or ()), *(m.others or ())])
+        if inst.dicts is None and inst.state is not None:
+            unread.append(f"a state mlbom did not track ({_describe(inst.state)})")
+        if unread:
+            self.note("pickle.dynamic-callable", "medium", f"{how}: {cls}, an nn.Module whose call runs the hooks "
+                      f"in its state, with {unread[0]}", "suspicious", f"hooks:{key}")
+        args = Seq("tuple", list(pos)) if pos is not None else Opaque("arguments mlbom did not track")
+        for name, hook in hooks[:64]:
+            hhow = f"{how}: {cls}.{name} entry, which Module._call_impl calls with the module"
+            extra: list[object] = [Opaque("forward's result")] if name == "_forward_hooks" else []
+            r = self.call_at_load(hook, Seq("tuple", [inst, args, *extra]), None, hhow, f"{key}:{name}", factory)
+            if r is None and not isinstance(hook, Global) and not _is_partial(hook):
+                self.judge_callable(hook, hhow)
+                if isinstance(hook, Call) and depth < 4 and hook is not inst:
+                    self.module_call(hook, [inst, args], hhow, key, factory, depth + 1)
+        if len(hooks) > 64:
+            self.note("pickle.dynamic-callable", "medium", f"{how}: {cls} with more than 64 hooks (the rest not "
+                      "judged one by one)", "suspicious", f"hooks:{key}")
+
     def judge_readings(self, callee: object, how: str, key: str, factory: tuple[object, str] | None) -> None:
         """A partial chain with more readings than :meth:`call_at_load` judges one by one: fail
         closed, as a call of the union of what any level can hold in any reading: ``unsafe``
@@ -2223,6 +2388,8 @@ class _Walker:
                 finally:
                     self.in_factory = outer
             if not _is_partial(f):
+                if isinstance(f, Call):
+                    self.module_call(f, pos, how, key, factory)
                 return None  # judged as a callable where it was handed on (judge_callable, partial_func)
             if depth == _PARTIAL_DEPTH:
                 break
@@ -3430,6 +3597,10 @@ class _Walker:
                 if target.loose is None:
                     target.loose = []
                 target.loose.append(v)
+            elif not isinstance(v, bool | int | float) and v is not _NONE:
+                if target.others is None:
+                    target.others = []
+                target.others.append(v)
         self.rejudge(target)  # a factory partial's keywords dict (red team 18a-2)
 
     def _container_target(self, op: str, target: object, kinds: tuple[str, ...], items: list[object]) -> None:
@@ -3542,6 +3713,7 @@ class _Walker:
             target.mapping.items = None
             return
         self._set_items(target.mapping, items)
+        self.rejudge(target)  # an nn.Module's hook OrderedDict, filled after its call was judged
 
     def _set_list_items(self, target: Seq, items: list[object]) -> None:
         """``list[key] = value`` (SETITEM on a list): an int index in range replaces the item;
@@ -4119,8 +4291,8 @@ class _Walker:
                           "scikit-learn's __setstate__ formats it into a warning with str() when it is not the "
                           "installed version (before any warning filter), running that object's __str__/__repr__",
                           "suspicious", f"skver:{cls}")
-            if cls.startswith("pandas.") and k in _PANDAS_TZ_KEYS and isinstance(v, str):
-                self.tz_string(cls, v, True)
+            if cls.startswith("pandas.") and k in _PANDAS_TZ_KEYS:
+                self.tz_value(cls, v, True, True)
             if k not in names or _is_dunder(k):
                 continue
             self.shadow_call(cls, k, v, how)
@@ -4460,6 +4632,8 @@ class _Walker:
             finally:
                 # joblib acts after each BUILD of its wrappers (reads an array): never a repeat
                 inst.built = None if _instance_class(inst) in _BUILD_HOOKED else (state, self.sh.mutations)
+            if _instance_class(inst) not in _PARTIALS:
+                self.rejudge(inst)  # a module whose call was judged gets (new) hooks (red team 24a-1)
             return
         self._build_other(inst, state)
 
