@@ -163,15 +163,22 @@ def pickle_load_opens(data: bytes, target: Path) -> bool:
     return out == ["True"]
 
 
-def verify_record_findings(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
-    """The ``mlbom:finding`` values of ``generate --env ROOT --verify-record`` (no GPU, no cache)."""
+def generate_findings(args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """The ``mlbom:finding`` values of ``generate ARGS`` (no GPU, no cache; a fresh ``bom.json``)."""
     from mlbom.cli import main
 
     out = tmp_path / "bom.json"
-    assert main(["generate", "--no-gpu", "--no-cache", "--env", str(root), "--verify-record", "-o", str(out)]) in (0, 1)
+    if out.exists():
+        out.unlink()
+    assert main(["generate", *args, "--no-gpu", "--no-cache", "-o", str(out)]) in (0, 1)
     capsys.readouterr()
     doc = json.loads(out.read_bytes())
     return [str(p["value"]) for p in all_properties(doc) if p.get("name") == "mlbom:finding"]
+
+
+def verify_record_findings(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """The ``mlbom:finding`` values of ``generate --env ROOT --verify-record`` (no GPU, no cache)."""
+    return generate_findings(["--env", str(root), "--verify-record"], tmp_path, capsys)
 
 
 def scan_json_by_rel(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, tuple[str, list[str]]]]:

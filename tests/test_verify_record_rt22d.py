@@ -24,9 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from mlbom.cli import main
 from mlbom.collectors._interpreter import locate
-from tests.helpers import all_properties
+from tests.helpers import generate_findings
 from tests.test_verify_record_rt20d import _evil_stdlib
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX venv layout")
@@ -39,13 +38,6 @@ def _venv(root: Path, *args: str) -> Path:
     return root
 
 
-def _generate(args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
-    out = tmp_path / "bom.json"
-    if out.exists():
-        out.unlink()
-    assert main(["generate", *args, "--no-gpu", "--no-cache", "-o", str(out)]) in (0, 1)
-    capsys.readouterr()
-    return [str(p["value"]) for p in all_properties(json.loads(out.read_bytes())) if p.get("name") == "mlbom:finding"]
 
 
 def _sev(found: list[str], severity: str, finding_id: str) -> list[str]:
@@ -75,7 +67,7 @@ def test_22d2_cfg_beside_an_executable_outside_bin_is_read(tmp_path: Path,
     interp = locate(env / "py" / "python")
     assert interp.root == env and not marker.exists()
     assert [n for n in interp.notes if n.id == "python.stdlib-in-environment" and n.severity == "high"], interp.notes
-    found = _generate(["--env", str(env / "py" / "python")], tmp_path, capsys)
+    found = generate_findings(["--env", str(env / "py" / "python")], tmp_path, capsys)
     assert _sev(found, "high", "python.stdlib-in-environment"), found
     assert not marker.exists()
 
@@ -95,12 +87,12 @@ def test_22d3_named_native_file_gets_the_copy_check(tmp_path: Path, capsys: pyte
     wrapper = env / "bin" / f"{MINOR}-dbg"
     shutil.copyfile("/bin/true" if os.path.exists("/bin/true") else "/usr/bin/true", wrapper)
     wrapper.chmod(0o755)
-    assert not _sev(_generate(["--env", str(env)], tmp_path, capsys), "high", "python.interpreter-unverified")
-    found = _generate(["--env", str(wrapper)], tmp_path, capsys)
+    assert not _sev(generate_findings(["--env", str(env)], tmp_path, capsys), "high", "python.interpreter-unverified")
+    found = generate_findings(["--env", str(wrapper)], tmp_path, capsys)
     hits = _sev(found, "high", "python.interpreter-unverified")
     assert hits and f"{MINOR}-dbg" in hits[0], found
     # the genuine interpreter named under its own name stays clean
-    assert not _sev(_generate(["--env", str(env / "bin" / "python")], tmp_path, capsys), "high", "python.interpreter")
+    assert not _sev(generate_findings(["--env", str(env / "bin" / "python")], tmp_path, capsys), "high", "python.interpreter")
 
 
 # --- 22d-4: the PROJECT argument is the project for --env too ---------------------------------------
@@ -118,7 +110,7 @@ def test_22d4_explicit_env_keeps_the_project(tmp_path: Path, capsys: pytest.Capt
     assert marker.exists()  # the proof: the checkout's stdlib runs at every start
     marker.unlink()
     for named in (env, env / "bin" / "python"):
-        found = _generate([str(project), "--env", str(named)], tmp_path, capsys)
+        found = generate_findings([str(project), "--env", str(named)], tmp_path, capsys)
         assert _sev(found, "high", "python.stdlib-in-environment"), (named, found)
     assert not marker.exists()
 
@@ -131,7 +123,7 @@ def test_22d4_explicit_interpreter_with_stdlib_in_project(tmp_path: Path,
     exe = prefix / "bin" / MINOR
     shutil.copyfile(os.path.realpath(sys.executable), exe)
     exe.chmod(0o755)
-    found = _generate([str(project), "--env", str(exe)], tmp_path, capsys)
+    found = generate_findings([str(project), "--env", str(exe)], tmp_path, capsys)
     assert _sev(found, "high", "python.stdlib-in-environment"), found
 
 
@@ -172,9 +164,9 @@ def test_22d1_edited_activate_script_is_reported(tmp_path: Path, capsys: pytest.
         marker.unlink()
     notes = _activate_notes(env)
     assert [(i, s) for i, s, _ in notes] == [("python.activate-unverified", "medium")] and script in notes[0][2]
-    found = _generate([str(project)], tmp_path, capsys)  # discovered in the scanned checkout: high
+    found = generate_findings([str(project)], tmp_path, capsys)  # discovered in the scanned checkout: high
     assert _sev(found, "high", "python.activate-unverified"), found
-    found = _generate([str(project), "--env", str(env / "bin" / "python")], tmp_path, capsys)
+    found = generate_findings([str(project), "--env", str(env / "bin" / "python")], tmp_path, capsys)
     assert _sev(found, "high", "python.activate-unverified"), found
     assert not marker.exists()
 
@@ -189,9 +181,9 @@ def test_22d1_activate_naming_another_folder_is_reported(tmp_path: Path) -> None
 
 def test_22d1_unrecorded_bin_files_are_listed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     env = _venv(tmp_path / "env")
-    assert not [f for f in _generate(["--env", str(env)], tmp_path, capsys) if "unrecorded-executable" in f]
+    assert not [f for f in generate_findings(["--env", str(env)], tmp_path, capsys) if "unrecorded-executable" in f]
     (env / "bin" / "tool").write_text("#!/bin/sh\necho hi\n")
-    found = _generate(["--env", str(env)], tmp_path, capsys)
+    found = generate_findings(["--env", str(env)], tmp_path, capsys)
     hits = _sev(found, "medium", "python.unrecorded-executable")  # medium since 24d-3 (outside a project)
     assert len(hits) == 1 and "bin/tool" in hits[0] and "python" not in hits[0].split(":", 1)[1].split(";")[0], found
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from mlbom.collectors._interpreter import locate
+from tests.helpers import generate_findings
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX venv layout")
 
@@ -183,28 +184,18 @@ def test_24d2_activate_this_prompt_expression_is_reported(tmp_path: Path) -> Non
 
 # --- 24d-3: unrecorded bin/ files shadow host commands after activation --------------------------------
 
-def _generate(args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
-    from mlbom.cli import main
-    from tests.helpers import all_properties
-
-    out = tmp_path / "bom.json"
-    if out.exists():
-        out.unlink()
-    assert main(["generate", *args, "--no-gpu", "--no-cache", "-o", str(out)]) in (0, 1)
-    capsys.readouterr()
-    return [str(p["value"]) for p in all_properties(json.loads(out.read_bytes())) if p.get("name") == "mlbom:finding"]
 
 
 def test_24d3_unrecorded_bin_file_is_high_in_the_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     project = tmp_path / "proj"
     env = _venv(project / ".venv")
-    assert not [f for f in _generate([str(project)], tmp_path, capsys) if "unrecorded-executable" in f]
+    assert not [f for f in generate_findings([str(project)], tmp_path, capsys) if "unrecorded-executable" in f]
     git = env / "bin" / "git"
     git.write_text('#!/bin/sh\ntouch "$PWD/rt24d3-MARKER"\n')
     git.chmod(0o755)
-    found = _generate([str(project)], tmp_path, capsys)
+    found = generate_findings([str(project)], tmp_path, capsys)
     assert [f for f in found if f.startswith("high python.unrecorded-executable") and "bin/git" in f], found
-    assert [f for f in _generate(["--env", str(env)], tmp_path, capsys)
+    assert [f for f in generate_findings(["--env", str(env)], tmp_path, capsys)
             if f.startswith("medium python.unrecorded-executable") and "bin/git" in f]
     assert not (project / "rt24d3-MARKER").exists()
     bash = shutil.which("bash")
@@ -267,7 +258,7 @@ def test_24d4_environment_under_any_name_is_inventoried(tmp_path: Path, capsys: 
     (project / "src" / "app.py").write_text("print('hi')\n")
     env = _venv(project / where)
     _edited_activate(env)
-    found = _generate([str(project)], tmp_path, capsys)
+    found = generate_findings([str(project)], tmp_path, capsys)
     assert [f for f in found if f.startswith("high python.activate-unverified") and "bin/activate" in f], found
     assert not (project / "rt24d4-MARKER").exists()
 
@@ -282,10 +273,10 @@ def test_24d4_fixed_names_still_work_and_links_out_are_not_followed(tmp_path: Pa
     (project / "deep").mkdir()
     (project / "deep" / "link").symlink_to(outside)
     env = _venv(project / ".venv")
-    found = _generate([str(project)], tmp_path, capsys)
+    found = generate_findings([str(project)], tmp_path, capsys)
     assert not [f for f in found if "activate-unverified" in f], found
     _edited_activate(env)
-    found = _generate([str(project)], tmp_path, capsys)
+    found = generate_findings([str(project)], tmp_path, capsys)
     assert len([f for f in found if f.startswith("high python.activate-unverified")]) == 1, found
 
 
@@ -313,5 +304,5 @@ def test_24d4_conda_prefix_is_reported_not_inventoried(tmp_path: Path, capsys: p
     (project / "envs" / "ml" / "conda-meta").mkdir(parents=True)
     (project / "envs" / "ml" / "conda-meta" / "history").write_text("==> 2024-01-01 00:00:00 <==\n")
     (project / "requirements.txt").write_text("numpy==1.26.4\n")
-    found = _generate([str(project)], tmp_path, capsys)
+    found = generate_findings([str(project)], tmp_path, capsys)
     assert [f for f in found if f.startswith("medium python.environment-not-inventoried") and "envs/ml" in f], found
