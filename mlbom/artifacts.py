@@ -400,36 +400,66 @@ def _is_extension(name: str, stem: str) -> bool:
     return name.startswith(stem + ".") and name.endswith((".so", ".pyd")) and "/" not in name
 
 
+def _names(path: str) -> list[str] | None:
+    """The sorted entry names of folder ``path``, or None when it holds more than
+    :data:`MAX_FILES` entries (the stand-in checks could not be completed: verification fails,
+    it never passes on a partial listing). Raises OSError when the folder cannot be listed."""
+    with os.scandir(path) as it:
+        names = [e.name for e in itertools.islice(it, MAX_FILES + 1)]
+    return None if len(names) > MAX_FILES else sorted(names)
+
+
 def _module_stand_ins(base: str, verified: Sequence[str], reported: set[str]) -> list[str]:
     """What ``import`` loads instead of a verified, listed ``DIR/…/mod.py`` and the BOM does not
     list, whatever ``--exclude``/``--listed-only`` say: importlib's FileFinder tries a package
     ``mod/__init__.*`` first, then extension modules (``mod.<tag>.so``), and only then
-    ``mod.py`` (red team 24s-2, the same class as the pyc)."""
+    ``mod.py`` (red team 24s-2, the same class as the pyc). FileFinder looks with ``stat``, which
+    follows symbolic links, so a link named ``mod`` (to a folder holding ``__init__.py``, red team
+    25s-2), ``mod.pyc`` or ``mod.<tag>.so`` is refused, not followed, as a linked
+    ``__pycache__`` is; so is a folder too large to list within :data:`MAX_FILES`."""
     out: list[str] = []
     for rel in verified:
         if not rel.endswith(".py"):
             continue
         folder, _, name = rel.rpartition("/")
         stem = name[:-3]
+        prefix = f"{folder}/" if folder else ""
         here = os.path.join(base, folder) if folder else base
         try:
-            with os.scandir(here) as it:
-                names = sorted(e.name for e in itertools.islice(it, MAX_FILES))
-        except OSError:
+            names = _names(here)
+        except OSError as exc:
+            out.append(f"{folder or '.'}: cannot list folder ({exc.strerror or exc}), where Python looks for "
+                       f"what it would import instead of the listed {rel}")
             continue
-        prefix = f"{folder}/" if folder else ""
+        if names is None:
+            out.append(f"{folder or '.'}: more than {MAX_FILES} entries: the check for what Python would import "
+                       f"instead of the listed {rel} could not be completed")
+            continue
         for other in names:
+            if other == stem or other == stem + ".pyc" or _is_extension(other, stem):
+                try:
+                    linked = stat.S_ISLNK(os.lstat(os.path.join(here, other)).st_mode)
+                except OSError:
+                    linked = False
+                if linked:
+                    out.append(f"{prefix}{other}: symbolic link where Python looks for module {stem} of the "
+                               f"listed {rel} (not followed)")
+                    continue
             if _is_extension(other, stem) and prefix + other not in reported:
                 out.append(f"{prefix}{other}: Python would load this extension module instead of the listed {rel}")
         pkg = os.path.join(here, stem)
         try:
-            if not stat.S_ISDIR(os.lstat(pkg).st_mode):
-                continue
-            with os.scandir(pkg) as it:
-                inits = sorted(e.name for e in itertools.islice(it, MAX_FILES)
-                               if e.name in ("__init__.py", "__init__.pyc") or _is_extension(e.name, "__init__"))
+            st = os.lstat(pkg)
+            if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+                continue  # a link was refused above; a plain file named ``mod`` is no package
+            inside = _names(pkg)
         except OSError:
             continue
+        if inside is None:
+            out.append(f"{prefix}{stem}: more than {MAX_FILES} entries: the check for a package Python would "
+                       f"import instead of the listed {rel} could not be completed")
+            continue
+        inits = [e for e in inside if e in ("__init__.py", "__init__.pyc") or _is_extension(e, "__init__")]
         out += [f"{prefix}{stem}/{i}: Python would import this package instead of the listed {rel}"
                 for i in inits if f"{prefix}{stem}/{i}" not in reported]
     return out
@@ -467,11 +497,15 @@ def _pyc_stand_ins(base: str, verified: Sequence[str], reported: set[str]) -> li
         if not stat.S_ISDIR(st.st_mode):
             continue
         try:
-            with os.scandir(cache) as it:
-                names = sorted(e.name for e in itertools.islice(it, MAX_FILES))
+            listed = _names(cache)
         except OSError as exc:
             out.append(f"{cache_rel}: cannot list folder ({exc.strerror or exc}), where Python looks for listed bytecode")
             continue
+        if listed is None:
+            out.append(f"{cache_rel}: more than {MAX_FILES} entries: the check of the bytecode Python would run "
+                       "for the listed sources could not be completed")
+            continue
+        names = listed
         wanted = set(stems)
         for name in names:
             rel = f"{cache_rel}/{name}"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -534,9 +535,9 @@ class ReadComponent:
         env = as_dict(cons.get("environmentalConsideration"))
         for e in dicts(env.get("energyConsumptions")):
             cost = as_dict(e.get("activityEnergyCost"))
-            value = cost.get("value")
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                energy.append(Energy(as_text(e.get("activity")), float(value), as_text(cost.get("unit"))))
+            value = score_value(cost.get("value"))  # a finite number, or none (25s-1)
+            if value is not None:
+                energy.append(Energy(as_text(e.get("activity")), value, as_text(cost.get("unit"))))
         approach = as_text(as_dict(params.get("approach")).get("type"))
         inputs = [as_text(as_dict(x).get("format")) for x in as_list(params.get("inputs"))]
         outputs = [as_text(as_dict(x).get("format")) for x in as_list(params.get("outputs"))]
@@ -648,15 +649,41 @@ def rating_parts(v: dict[str, object]) -> tuple[tuple[str, ...], tuple[float, ..
     for r in dicts(v.get("ratings")):
         if as_str(r.get("severity")):
             words.append(as_str(r["severity"]).lower())
-        sc = r.get("score")
-        if not isinstance(sc, int | float) or isinstance(sc, bool) or sc != sc:  # NaN places nowhere
+        sc = score_value(r.get("score"))
+        if sc is None:  # not a number, NaN, infinite or past a double: unreadable_ratings names it
             continue
         method = as_str(r.get("method")).strip().upper()
-        if method.startswith("CVSS") or (method in ("", "OTHER") and 0.0 <= sc <= 10.0):
-            scores.append(float(sc))
+        if (method.startswith("CVSS") or method in ("", "OTHER")) and 0.0 <= sc <= 10.0:
+            scores.append(sc)
         elif method == "OWASP" and 0.0 <= sc <= 9.0:
-            words.append(owasp_severity(float(sc)))
+            words.append(owasp_severity(sc))
     return tuple(words), tuple(scores)
+
+
+def score_value(sc: object) -> float | None:
+    """A rating's ``score`` as a finite float, or None where it is no number a reader can place:
+    not a number (or a boolean), NaN, infinite, or an integer too large for a double (an XML
+    ``xs:decimal`` has no upper bound; red team 25s-1) — never an exception."""
+    if not isinstance(sc, int | float) or isinstance(sc, bool):
+        return None
+    try:
+        value = float(sc)
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _off_scale(method: object, sc: float) -> str:
+    """Why a finite ``score`` lies off its method's scale, or ``""``. The CycloneDX schema allows
+    any number (``"type": "number"``, ``xs:decimal``); CVSS v2/v3.x/v4.0 base scores are 0.0-10.0
+    and OWASP's risk levels 0-9, and a score with no method is read on the CVSS scale, so outside
+    those it cannot be read (red team 25s-3). ``other`` names no scale and ``SSVC`` no number."""
+    m = method.strip().upper() if isinstance(method, str) else ""
+    if (m.startswith("CVSS") or m == "") and not 0.0 <= sc <= 10.0:
+        return "outside CVSS's 0-10"
+    if m == "OWASP" and not 0.0 <= sc <= 9.0:
+        return "outside OWASP's 0-9"
+    return ""
 
 
 UNREADABLE = "unreadable"
@@ -681,9 +708,11 @@ def unreadable_ratings(v: dict[str, object]) -> tuple[str, ...]:
             out.append(f"rating {_shown(r)} (not an object)")
             continue
         sc = r.get("score")
-        if "score" in r and (not isinstance(sc, int | float) or isinstance(sc, bool) or sc != sc
-                             or sc in (float("inf"), float("-inf"))):
+        value = score_value(sc)
+        if "score" in r and value is None:
             out.append(f"score {_shown(sc)}")
+        elif value is not None and (why := _off_scale(r.get("method"), value)):
+            out.append(f"score {_shown(sc)} ({why})")
         sev = r.get("severity")
         if "severity" in r and (not isinstance(sev, str) or sev.strip().lower() not in _RATING_WORDS):
             out.append(f"severity {_shown(sev)}")
@@ -756,9 +785,9 @@ def _vulns(doc: dict[str, object], by_ref: dict[str, ReadComponent]) -> list[Vul
         score: float | None = None
         vector = ""
         for r in dicts(raw.get("ratings")):
-            sc = r.get("score")
-            if isinstance(sc, (int, float)) and not isinstance(sc, bool) and (score is None or sc > score):
-                score, vector = float(sc), as_str(r.get("vector"))
+            sc = score_value(r.get("score"))
+            if sc is not None and (score is None or sc > score):
+                score, vector = sc, as_str(r.get("vector"))
         affects = tuple((a.ref, (f"{a.name} {a.version}".strip() if a.name else
                                  (by_ref[a.ref].display if a.ref in by_ref else a.ref))) for a in vv.affects)
         analysis = as_dict(raw.get("analysis"))

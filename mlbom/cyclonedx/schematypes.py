@@ -16,6 +16,7 @@ not a hand list. A value that does not read as its type (XML Schema's lexical fo
 from __future__ import annotations
 
 import json
+import math
 import re
 from functools import cache
 from pathlib import Path
@@ -133,15 +134,32 @@ def _convert(text: str, types: set[str], where: str) -> object:
     v = text.strip()  # XML Schema collapses whitespace in these types
     if len(v) > _MAX_DIGITS:
         raise InputError("<bom>", f"{where}: a value of {len(v)} characters where the schema wants a number")
-    if "integer" in types and _INTEGER.fullmatch(v):
-        return int(v)
-    if "number" in types and _NUMBER.fullmatch(v):
-        return int(v) if _INTEGER.fullmatch(v) else float(v)
+    if ("integer" in types and _INTEGER.fullmatch(v)) or ("number" in types and _NUMBER.fullmatch(v)):
+        return _json_number(v, where)
     if "boolean" in types and v in _BOOLEANS:
         return _BOOLEANS[v]
     want = " or ".join(sorted(types & {"integer", "number", "boolean"}))
     raise InputError("<bom>", f"{where}: {text[:60]!r} is not {'an' if want.startswith('i') else 'a'} {want}, "
                               "which the CycloneDX schema makes it (readers would read no value at all)")
+
+
+_INT64_MIN, _UINT64_MAX = -(1 << 63), (1 << 64) - 1
+
+
+def _json_number(v: str, where: str) -> int | float:
+    """A numeral as the JSON reader (orjson) holds the same numeral: an integer within the 64-bit
+    range, else the nearest double. ``xs:decimal``/``xs:integer`` have no upper bound, so a numeral
+    no double can hold is refused as JSON refuses it ("number is infinity"): one answer for both
+    formats, and no reader meets an integer that ``float()`` cannot convert (red team 25s-1)."""
+    if _INTEGER.fullmatch(v):
+        n = int(v)
+        if _INT64_MIN <= n <= _UINT64_MAX:
+            return n
+    value = float(v)  # from the text: overflow gives inf, never OverflowError
+    if not math.isfinite(value):
+        raise InputError("<bom>", f"{where}: {v[:40]!r}... is not a number JSON can hold "
+                                  "(infinity when read as a double)")
+    return value
 
 
 class _States:

@@ -320,6 +320,13 @@ def parse(doc: dict[str, object], text: str, source: str, *, prefix: tuple[str, 
             except ValueError as exc:
                 raise fail((section, key), f"{dotted}{section}.{key}: {exc}") from None
             values[attr] = tuple(checked) if isinstance(checked, list) else checked
+    if values.get("signature_every_key"):
+        # sign-off by every key is a signature rule: a BOM with no signature was not signed by
+        # every key, so every-key alone turns ``required`` on (red team 25s-3: it enabled nothing)
+        if values.get("signature_required") is False:
+            raise fail(("signature", "required"), f"{dotted}signature.required = false contradicts "
+                                                  f"{dotted}signature.every-key = true (every key must have signed)")
+        values["signature_required"] = True
     values["exceptions"] = tuple(_exceptions(doc.get("exceptions", []), fail, dotted, lines, prefix))
     return Policy(source=source, **values)  # type: ignore[arg-type]
 

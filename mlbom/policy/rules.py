@@ -294,7 +294,7 @@ def _evaluate(facts: BomFacts, p: Policy, keys: Sequence[PublicKey], key_given: 
         yield "packages.hashes", list(_hashes(facts))
     if p.forbid_extra_index_url:
         yield "packages.extra-index-url", list(_extra_index(facts, p.packages_missing))
-    if p.signature_required:
+    if p.signature_required or p.signature_every_key:  # every-key implies required (25s-3)
         yield "signature.required", list(_signature(facts, keys, key_given,
                                                     key_groups if p.signature_every_key else None))
 
