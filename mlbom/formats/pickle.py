@@ -996,6 +996,11 @@ _STRING_UFUNCS = frozenset({"numpy.add"})
 # str(b, encoding[, errors]) / numpy.str_(b, encoding[, errors]): the encodings whose ASCII result
 # comes from the byte forms above only (every other codec, and errors="ignore", may compute one)
 _DECODERS = frozenset({"builtins.str", "numpy.str_", "numpy.unicode_"})
+# codecs whose cost grows faster than the text (punycode is quadratic in the non-ASCII code
+# points; idna runs punycode on each label before it checks the label's length): over
+# MAX_SUPERLINEAR_CODEC chars a call is a bomb, never computed (red team 25a-3)
+_SUPERLINEAR_CODECS = frozenset({"punycode", "idna"})
+MAX_SUPERLINEAR_CODEC = 1024
 _PLAIN_CODECS = frozenset({"ascii", "us_ascii", "utf8", "utf_8", "u8", "utf", "utf_8_sig", "latin1", "latin_1",
                            "iso8859_1", "iso_8859_1", "l1", "cp1252", "windows_1252", "utf16", "utf_16",
                            "utf_16_le", "utf_16_be", "utf_16le", "utf_16be", "utf32", "utf_32", "utf_32_le",
@@ -1034,8 +1039,14 @@ _MODELLED_DUNDERS = frozenset({"__class__", "__dict__"})
 # pandas' time-zone arguments (timezones.maybe_get_tz turns a str into a tz: 'dateutil/<name>' is
 # dateutil.tz.gettz(<name>), which opens an absolute path as given and joins a relative one to its
 # zoneinfo folders; any other name is ZoneInfo(name), which validates it)
-_PANDAS_TZ_ARGS = {"pandas.DatetimeTZDtype": 1, "pandas.core.dtypes.dtypes.DatetimeTZDtype": 1,
-                   "pandas._libs.tslibs.timestamps._unpickle_timestamp": 2}
+# positions from the installed pandas's signatures (every other str argument of a pandas callable
+# is judged as a dtype string: red team 25a-2)
+_PANDAS_TZ_ARGS: dict[str, tuple[int, ...]] = {
+    "pandas.DatetimeTZDtype": (1,), "pandas.core.dtypes.dtypes.DatetimeTZDtype": (1,),
+    "pandas._libs.tslibs.timestamps._unpickle_timestamp": (2,), "pandas.DatetimeIndex": (2,),
+    "pandas.core.indexes.datetimes.DatetimeIndex": (2,), "pandas.Timestamp": (8,),
+    "pandas._libs.tslibs.timestamps.Timestamp": (8,)}
+_PANDAS_UNIT_ARG = frozenset({"pandas.DatetimeTZDtype", "pandas.core.dtypes.dtypes.DatetimeTZDtype"})
 _PANDAS_TZ_KEYS = frozenset({"tz", "tzinfo", "_tz"})
 _PANDAS_DTYPE_KEYS = frozenset({"dtype", "unit"})
 _MODULE = "torch.nn.modules.module.Module"
@@ -1071,7 +1082,22 @@ _TZ_READERS = frozenset({
     "pandas.core.indexes.timedeltas._new_TimedeltaIndex"})
 _TZ_NAME = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*")
 _TZ_PLAIN = frozenset({"UTC", "utc", "tzlocal()"})
-_DT64_TZ = re.compile(r"\s*(?:datetime64|M8)\[\s*[^,\]]*,\s*(.*?)\s*\]\s*")
+
+
+def _dt64_tz(v: str) -> str | None:
+    """The time zone pandas reads from a dtype string: ``DatetimeTZDtype._match =
+    re.compile(r"(datetime64|M8)\\[(?P<unit>.+), (?P<tz>.+)\\]")`` used with ``.match``
+    (anchored at the start only: text after the last ``]`` is ignored; ``.`` stops at a
+    newline; both groups greedy; no length limit: red team 25a-1). Computed in linear time
+    with the same result: the greedy ``tz`` ends at the line's last ``]``, the greedy ``unit``
+    at the last ``", "`` that leaves a non-empty ``tz`` before it."""
+    for head in ("datetime64[", "M8["):
+        if v.startswith(head):
+            line = v[len(head):].split("\n", 1)[0]
+            r = line.rfind("]")
+            p = line.rfind(", ", 1, r - 1) if r > 0 else -1
+            return line[p + 2:r] if p >= 1 else None
+    return None
 # an nn.Module's containers whose items its __getattr__ hands out as attributes
 _MODULE_BOXES = ("_parameters", "_buffers", "_modules")
 # classes whose items are attributes: how. A Bunch (a dict subclass) answers __getattr__ with
@@ -1768,7 +1794,7 @@ class _Shared:
     applied: dict[tuple[int, int], int] = field(default_factory=dict)
     lookups: int = 0  # state dicts searched for an attribute, all walks together
     top: PickleReport | None = None  # the first top-level walk's report (the rest of the opcodes are nested)
-    encoded: dict[tuple[int, str], tuple[object, Value]] = field(default_factory=dict)
+    encoded: dict[tuple[int, str], tuple[object, Value | str]] = field(default_factory=dict)
     nested_bytes: int = 0
     mapping_cells: int = 0  # items kept for objects that receive SETITEM(S)
     # protocol < 3 strs with bytes >= 0x80 (kept alive here, by id): mlbom reads them as latin-1;
@@ -1943,7 +1969,7 @@ class _Walker:
                   f"{how} {_describe(v)}, not a resolved global (the loader calls whatever it is)",
                   "suspicious", f"{how}:{_describe(v)}")
 
-    def call(self, func: object, args: object, op: str, via: str | None = None, kwargs: object = None) -> Value:
+    def call(self, func: object, args: object, op: str, via: str | None = None, kwargs: object = None) -> Value | str:
         """``func(*args, **kwargs)`` as the loader makes it (``kwargs``: NEWOBJ_EX's dict, else None)."""
         self.sh.mutations += 1  # may change an object a kept state refers to
         if via is not None:
@@ -2028,7 +2054,7 @@ class _Walker:
                     self.unread(result, f"{init} given {_describe(first)}")
         return result
 
-    def _call(self, func: object, args: object, op: str, kwargs: object = None) -> Value:
+    def _call(self, func: object, args: object, op: str, kwargs: object = None) -> Value | str:
         self.judge_callable(func, f"{op} calls")
         if isinstance(func, Global) and func.res.status == "allow":
             path = func.res.path
@@ -2119,15 +2145,15 @@ class _Walker:
         string anywhere in the arguments): judged as the lookup pandas makes of it."""
         vals: list[tuple[object, bool]] = []  # (value, is a tz argument)
         sinks: list[tuple[object, bool]] = []  # dtype arguments pandas looks up by name
-        pos = _PANDAS_TZ_ARGS.get(path)
+        pos = _PANDAS_TZ_ARGS.get(path, ())
         for i, a in enumerate(items or ()):
-            vals.append((a, i == pos))
+            vals.append((a, i in pos))
             if isinstance(a, Dct) and a.items is not None:
                 vals.extend((v, k in _PANDAS_TZ_KEYS) for k, v in list(a.items.items())[:256])
         if isinstance(kwargs, Dct) and kwargs.items is not None:
             vals.extend((v, k in _PANDAS_TZ_KEYS) for k, v in list(kwargs.items.items())[:256])
         for i, a in enumerate(items or ()):
-            if i == 0 and path in _PANDAS_TZ_ARGS:  # DatetimeTZDtype(unit): a 'datetime64[ns, tz]' string too
+            if i == 0 and path in _PANDAS_UNIT_ARG:  # DatetimeTZDtype(unit): a 'datetime64[ns, tz]' string too
                 sinks.append((a, False))
         if isinstance(kwargs, Dct) and kwargs.items is not None:
             sinks.extend((v, False) for k, v in list(kwargs.items.items())[:256] if k in _PANDAS_DTYPE_KEYS)
@@ -2139,16 +2165,20 @@ class _Walker:
     def tz_value(self, path: str, v: object, is_tz: bool, sink: bool) -> None:
         """One value pandas may read as a time zone (``is_tz``) or a dtype string: judged by the
         text the loader sees (:func:`_loader_text`: a ``numpy.str_`` is a str to pandas). At a
-        ``sink`` (a tz or dtype argument pandas looks up by name), a value that may be a str
-        mlbom cannot read, or an object that is neither a tzinfo nor a dtype, is ``suspicious``:
-        never skipped (red team 24a-2)."""
+        ``sink`` (a tz or dtype argument pandas looks up by name) an object that is neither a
+        tzinfo nor a dtype is ``suspicious``; at ANY argument of a pandas callable, a value that
+        may be a str mlbom cannot read is ``suspicious``: every str argument is judged with the
+        tz/dtype rule, since a positional tz/dtype (Series' 3rd, DatetimeIndex's 3rd ...) is as
+        much a lookup as a keyword one (red team 24a-2, 25a-2)."""
         text = _loader_text(v)
         if isinstance(text, str):
             self.tz_string(path, text, is_tz)
             return
-        if not sink or isinstance(text, bytes) or v is None or v is _NONE or isinstance(v, bool | int | float):
+        if isinstance(text, bytes) or v is None or v is _NONE or isinstance(v, bool | int | float):
             return
         if text is None:
+            if not sink:
+                return
             if not isinstance(v, Call | Opaque) or (isinstance(v, Opaque) and v.what in _DATA_OPAQUE):
                 return  # a container, bytes, a class: pandas refuses it (TypeError), no lookup
             made = [_instance_class(v), _made_by(v)] if isinstance(v, Call) else []
@@ -2159,9 +2189,9 @@ class _Walker:
                   "name: 'dateutil/<path>' opens that file)", "suspicious", f"tzunread:{path}")
 
     def tz_string(self, path: str, v: str, is_tz: bool) -> None:
-        m = _DT64_TZ.fullmatch(v) if not is_tz and len(v) < 4096 else None
-        if m is not None:
-            v, is_tz = m.group(1), True
+        tz = _dt64_tz(v) if not is_tz else None
+        if tz is not None:
+            v, is_tz = tz, True
         if v.startswith("dateutil/"):
             name = v[len("dateutil/"):]
             name = name[1:] if name.startswith(":") else name  # gettz drops a leading ':'
@@ -2223,7 +2253,7 @@ class _Walker:
                           f"factory:{path}", factory=(factory, path))
 
     def call_at_load(self, callee: object, args: object, kwargs: object, how: str, key: str,
-                     factory: tuple[object, str] | None = None, role: tuple[str, int] | None = None) -> Value | None:
+                     factory: tuple[object, str] | None = None, role: tuple[str, int] | None = None) -> Value | str | None:
         """``callee(*args, **kwargs)`` made by allowlisted code during the load: the one model of a
         call an allowlisted helper makes of a callable it was handed (a defaultdict's factory,
         ``_rebuild_from_type_v2``'s ``func(*args)``, ``__generator_ctor``'s ``ctor(name)``; red
@@ -2242,7 +2272,7 @@ class _Walker:
         every function, bound argument and keyword any level can hold is judged together
         (:meth:`judge_readings`; red team 20a-1), as it is once the file's budget for judging
         calls again is spent (each further reading costs from it)."""
-        result: Value | None = None
+        result: Value | str | None = None
         todo: list[tuple[int, ...]] = [()]  # the reading picked at each level (0 past the tuple)
         runs = 0
         while todo:
@@ -2348,7 +2378,7 @@ class _Walker:
 
     def _call_at_load(self, callee: object, args: object, kwargs: object, how: str, key: str,
                       factory: tuple[object, str] | None, role: tuple[str, int] | None,
-                      pick: tuple[int, ...], seen: list[int]) -> Value | None:
+                      pick: tuple[int, ...], seen: list[int]) -> Value | str | None:
         factory = factory or self.in_factory  # a call made inside a factory's call happens when it runs
         pos: list[object] | None = args.items if isinstance(args, Seq) else None
         kws: list[dict[object, object]] = []
@@ -2896,7 +2926,7 @@ class _Walker:
         return (path in pol.calls_args or path in pol.nested or path in _IMPORTERS or path in _SIZED_BY_INT
                 or path in _SPECIAL_CALLS or (path.startswith("torch.") and path.endswith("Storage")))
 
-    def inner_call(self, path: str, items: list[object]) -> Value | None:
+    def inner_call(self, path: str, items: list[object]) -> Value | str | None:
         """Model the call an allowlisted helper makes of its argument, so that every check of a
         direct call (nested pickles, class creation, allocation, ...) applies to it too."""
         if path in _REBUILD_FROM_TYPE:  # _rebuild_from_type_v2(func, new_type, args, state): func(*args)
@@ -2949,7 +2979,7 @@ class _Walker:
                 return self.call(cls, Seq("tuple", []), "REDUCE", via=path)
         return None
 
-    def codecs_encode(self, args: object) -> Value:
+    def codecs_encode(self, args: object) -> Value | str:
         """``_codecs.encode(text, encoding)``: how protocols < 3 write bytes. The result is
         computed so that a pickle nested in those bytes can be walked (once per source text:
         the same memoised text encoded again yields the same value)."""
@@ -2964,8 +2994,17 @@ class _Walker:
             return value
         return Opaque("bytes from _codecs.encode")
 
-    def _codecs_encode(self, items: list[object]) -> Value:
+    def _codecs_encode(self, items: list[object]) -> Value | str:
         latin1 = ("latin1", "iso88591")
+        if items and len(items) == 2 and isinstance(items[1], str) and _codec_name(items[1]) in _SUPERLINEAR_CODECS:
+            n = len(items[0]) if isinstance(items[0], str) else items[0].length if isinstance(items[0], Text) else None
+            if n is None or n > MAX_SUPERLINEAR_CODEC:
+                # never computed: punycode is quadratic in the non-ASCII code points (red team 25a-3)
+                self.note("pickle.bomb", "medium", f"_codecs.encode(..., {items[1]!r}) of "
+                          f"{f'{n} chars' if n is not None else 'a text mlbom did not keep'} (over "
+                          f"{MAX_SUPERLINEAR_CODEC}): the codec's cost grows quadratically with the text, "
+                          "the load may not finish", "suspicious", "codec-bomb")
+                return Opaque("bytes from _codecs.encode")
         if items and len(items) == 2 and isinstance(items[0], Text) and items[0].offset >= 0 \
                 and isinstance(items[1], str) and items[1].replace("-", "").replace("_", "").lower() in latin1:
             text = items[0]
@@ -2973,9 +3012,10 @@ class _Walker:
         if items and len(items) == 2 and isinstance(items[0], str) and isinstance(items[1], str) \
                 and _codec_name(items[1]) in ("rot13", "rot_13"):
             # the one str-to-str codec: its result is a str, judged as one
+            # kept as the str the loader gets, judged like a literal at every sink (red team 25a-2)
             made = codecs.encode(items[0], "rot13")
             self.pointer_text(made, "_codecs.encode(..., 'rot13')")
-            return Opaque("a str from _codecs.encode(..., 'rot13')")
+            return made
         if items and len(items) == 2 and isinstance(items[0], str) and isinstance(items[1], str):
             # only the plain codecs are computed (some, like punycode, are quadratic)
             enc = {"latin1": "latin-1", "iso88591": "latin-1", "ascii": "ascii", "utf8": "utf-8"}.get(
