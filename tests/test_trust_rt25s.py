@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 from pathlib import Path
 
 import pytest
 
 from mlbom.cli import main
 from tests.helpers import cli_within_contract, es256_key_files
+from tests.test_trust_rt24s import _signed_project as signed_24s_project
 
 NUMPY = "pkg:pypi/numpy@1.26.4"
 SERIAL = "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79"
@@ -162,22 +162,9 @@ def test_a_score_off_its_methods_scale_is_unreadable(tmp_path: Path, capsys: pyt
 
 # ---- 25s-2 -----------------------------------------------------------------------------
 
-def _npy() -> bytes:
-    header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }"
-    header += b" " * (64 - 10 - len(header) - 1) + b"\n"
-    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + b"\0" * 24
-
-
 def _signed_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, list[str]]:
-    proj = tmp_path / "proj"
-    (proj / "model").mkdir(parents=True)
-    (proj / "model" / "w.npy").write_bytes(_npy())
-    (proj / "model" / "config.json").write_text('{"model_type": "x"}')
-    (proj / "model" / "helper.py").write_text("X = 1\n")
-    bom, signed = tmp_path / "bom.json", tmp_path / "bom.signed.json"
-    assert _run(["generate", str(proj), "--reproducible", "-o", str(bom)], capsys)[0] == 0
-    _, key, pub = es256_key_files(tmp_path)
-    assert _run(["sign", str(bom), "--key", str(key), "-o", str(signed)], capsys)[0] == 0
+    """24s's signed project (model/helper.py listed) and the verify command line over it."""
+    proj, signed, pub = signed_24s_project(tmp_path, capsys)
     base = ["verify", str(signed), "--key", str(pub), "--artifacts", str(proj)]
     cli_within_contract([*base, "--listed-only"], capsys, want={0})
     return proj, base
