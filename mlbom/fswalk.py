@@ -109,8 +109,15 @@ def linked_blobs(repo: Path) -> set[Path]:
     none the walk skips, at most :data:`MAX_FILES` entries): the blobs a walk of the repository reads through a
     snapshot link, under the name a loader opens. A walk that also meets such a blob in
     ``blobs/`` judges it once, through the link (red team 21c-1)."""
+    return _link_targets([repo / "snapshots"], recurse=True)
+
+
+def _link_targets(tops: list[Path], *, recurse: bool) -> set[Path]:
+    """The resolved targets of the symbolic links in ``tops`` (read in the order given), and in
+    their real subfolders the walk does not skip when ``recurse``: at most :data:`MAX_FILES`
+    entries in all."""
     out: set[Path] = set()
-    stack = [repo / "snapshots"]
+    stack = list(reversed(tops))
     seen = 0
     while stack:
         try:
@@ -125,7 +132,7 @@ def linked_blobs(repo: Path) -> set[Path]:
             if e.is_symlink():
                 with contextlib.suppress(OSError, RuntimeError):
                     out.add(Path(e.path).resolve(strict=True))
-            elif e.is_dir(follow_symlinks=False) and e.name not in SKIPPED_FOLDERS:  # as the walk does
+            elif recurse and e.is_dir(follow_symlinks=False) and e.name not in SKIPPED_FOLDERS:  # as the walk does
                 stack.append(Path(e.path))
     return out
 
@@ -263,27 +270,12 @@ class BlobIndex:
 def _store_reached(hub: Path) -> set[Path]:
     """The resolved targets of the links in the ``blobs/`` of ``hub``'s cache repositories (at
     most :data:`MAX_FILES` entries)."""
-    out: set[Path] = set()
-    seen = 0
     try:
         with os.scandir(hub) as it:
             repos = [Path(e.path) for e in it if e.is_dir(follow_symlinks=False) and is_cache_repo(Path(e.path))]
     except OSError:
-        return out
-    for repo in sorted(repos):
-        try:
-            with os.scandir(repo / "blobs") as it:
-                entries = list(it)
-        except OSError:
-            continue
-        for e in entries:
-            seen += 1
-            if seen > MAX_FILES:
-                return out
-            if e.is_symlink():
-                with contextlib.suppress(OSError, RuntimeError):
-                    out.add(Path(e.path).resolve(strict=True))
-    return out
+        return set()
+    return _link_targets([repo / "blobs" for repo in sorted(repos)], recurse=False)
 
 
 def cache_noise(path: Path) -> bool:
