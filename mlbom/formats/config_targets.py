@@ -524,11 +524,11 @@ _NETWORK_HANDLERS = frozenset({"SocketHandler", "DatagramHandler", "SysLogHandle
 
 
 @lru_cache(maxsize=1)
-def _file_handler_classes() -> frozenset[str]:
+def file_handler_classes() -> frozenset[str]:
     """The standard library's handler classes that open a file (subclasses of ``logging.FileHandler``,
     whose first parameter is ``filename``: ``FileHandler``, ``BaseRotatingHandler`` and its rotating
     subclasses, ``WatchedFileHandler``; red team 24b-5), derived, not listed: the one list both logging
-    loaders' readers use (:func:`file_handler_classes`)."""
+    loaders' readers use."""
     import logging
     import logging.handlers
 
@@ -539,13 +539,6 @@ def _file_handler_classes() -> frozenset[str]:
         if isinstance(got, type) and issubclass(got, logging.FileHandler):
             out.add(name)
     return frozenset(out)
-
-
-def file_handler_classes() -> frozenset[str]:
-    """The standard library's file-writing handler classes, dotted (:func:`_file_handler_classes`)."""
-    return _file_handler_classes()
-
-
 
 
 _Finding = tuple[Severity, str, "Verdict | None"]
@@ -736,7 +729,7 @@ def _logging_findings(cls: str, handler: object, res: _Resolver, section: object
     formatter) nothing to report."""
     out: list[_Finding] = []
     last = cls.rsplit(".", 1)[-1]
-    if cls in _file_handler_classes():
+    if cls in file_handler_classes():
         out.append(_log_path_finding(cls, "'filename'", _log_converted(res.child(handler, "filename"), res, section),
                                      res))
     elif last in _NETWORK_HANDLERS:
