@@ -153,3 +153,10 @@ def test_fileconfig_does_not_convert_ext(tmp_path: Path) -> None:
     text = _ini("logging.Formatter", "ext://evilmod26b.FMT", "%H", "%")
     verdict, findings = _scan(text, "logging.ini")
     assert verdict == "safe", findings
+
+
+def test_fileconfig_args_first_is_filename_for_every_file_handler() -> None:
+    """fileConfig's handler ``args`` are positional: the reader takes ``args[0]`` as the path, which holds
+    only while every stdlib file handler's first parameter is ``filename`` (checked on this Python)."""
+    for cls in sorted(config_targets.file_handler_classes()):
+        assert config_targets.positional_parameter(cls, 0) == "filename", cls
