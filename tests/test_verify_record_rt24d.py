@@ -124,16 +124,29 @@ def _quoting_creator() -> str | None:
     return None
 
 
-@pytest.mark.parametrize("args", [("--prompt", WEIRD), ()])
+@pytest.mark.parametrize("args", [("--prompt", "we ird (x) 'q' \"d\""), ()])
 def test_24d1_real_venv_with_metacharacters_is_clean(tmp_path: Path, args: tuple[str, ...]) -> None:
+    exe = _quoting_creator()
+    if exe is None:
+        pytest.skip("no Python whose venv quotes its values (gh-124651)")
+    env = tmp_path / "p (1) 'a' \"b\" ;x"
+    subprocess.run([exe, "-m", "venv", "--without-pip", *args, str(env)], check=True, timeout=120)
+    assert _notes(env, tmp_path) == []
+    _source(env / "bin" / "activate", tmp_path)  # and it really is inert: bash sources it without error
+    assert sorted(os.listdir(tmp_path)) == [env.name]
+
+
+@pytest.mark.parametrize("args", [("--prompt", WEIRD), ()])
+def test_24d1_real_venv_prompt_with_expansions_is_reported(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """Red team 26b-3: a quoted prompt holding ``$``/a backtick is inert where it is substituted, but
+    CPython's template puts it into PS1 unescaped and bash expands PS1 again at every prompt."""
     exe = _quoting_creator()
     if exe is None:
         pytest.skip("no Python whose venv quotes its values (gh-124651)")
     env = tmp_path / "p (1) 'a' \"b\" $x"
     subprocess.run([exe, "-m", "venv", "--without-pip", *args, str(env)], check=True, timeout=120)
-    assert _notes(env, tmp_path) == []
-    _source(env / "bin" / "activate", tmp_path)  # and it really is inert: bash sources it without error
-    assert sorted(os.listdir(tmp_path)) == [env.name]
+    found = _notes(env, tmp_path)
+    assert [m for _, m in found if "bin/activate:" in m and "PS1" in m], found
 
 
 @pytest.mark.parametrize("args", [("--prompt", "my (env) 'x'"), ()])

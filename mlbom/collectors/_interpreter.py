@@ -801,23 +801,46 @@ def _activate_values(root: Path, cfg: Path | None) -> dict[str, set[str]]:
 
 
 _FIXED = frozenset({"__VIRTUAL_PROMPT_PREFIX_TCSH__", "__VIRTUAL_PROMPT_PREFIX_PLAIN__"})  # mlbom's own constants
+# the placeholders holding the prompt (red team 26b-3: a value a template may put into PS1)
+_PROMPT_KEYS = frozenset({"__VENV_PROMPT__", "__VIRTUAL_PROMPT__", "{{ VIRTUAL_PROMPT }}"})
+_PROMPT_EXPANDED = re.compile(r"[$`\\]")  # what bash (promptvars) and zsh (PROMPT_SUBST) expand in PS1 again
+_ESCAPE_FUNCTION = re.compile(r"_escape_prompt\s*\(\)\s*\{(.*?)\n\s*\}\n", re.S)
 
 
-def _template_pattern(name: str, template: str, values: dict[str, set[str]]) -> re.Pattern[str] | None:
+def _prompt_reexpanded(template: str, lang: str) -> bool:
+    """Whether a template puts its prompt into ``PS1`` unescaped (red team 26b-3, computed from the
+    template text at load): a POSIX-shell template that assigns ``PS1`` and defines no prompt escape
+    (virtualenv's ``_virtualenv_escape_prompt``, whose ``case`` must cover ``\\``, ``$`` and a backtick;
+    its zsh branch hands the prompt over as ``psvar`` data). bash expands ``PS1`` again at every prompt
+    (``promptvars``, on by default; zsh under ``PROMPT_SUBST``), so a prompt quoted inert where it is
+    substituted still runs ``$(…)`` then. The other languages show the prompt as data (fish
+    ``printf``/``echo``, PowerShell ``Write-Host``, nushell a closure's string, batch ``$`` doubled)."""
+    if lang != "sh" or re.search(r"\bPS1=", template) is None:
+        return False
+    m = _ESCAPE_FUNCTION.search(template)
+    return m is None or not all(part in m.group(1) for part in ("\\\\)", "\\$", "\\`"))
+
+
+def _template_pattern(name: str, template: str, values: dict[str, set[str]], *,
+                      reexpansion: bool = True) -> re.Pattern[str] | None:
     """``template`` (named ``name``) with each placeholder made the alternation of the forms its
     values may take at that position (:func:`_inert_forms`, red team 24d-1); None when it names a
-    placeholder mlbom has no value for, or when no value is inert at some position."""
+    placeholder mlbom has no value for, or when no value is inert at some position. A template that
+    puts its prompt into ``PS1`` unescaped (:func:`_prompt_reexpanded`, 26b-3) takes no prompt value
+    holding ``$``, a backtick or ``\\`` (``reexpansion=False``: the rule off, to name the reason)."""
     parts = _PLACEHOLDER.split(template)
     keys = _PLACEHOLDER.findall(template)
     lang = _language(name)
     contexts = _contexts(template, lang)
     if len(contexts) != len(keys):
         return None
+    again = reexpansion and _prompt_reexpanded(template, lang)
     out = [re.escape(parts[0])]
     for key, literal, context in zip(keys, parts[1:], contexts, strict=True):
         if key not in values:
             return None
-        alts = sorted(values[key] if key in _FIXED else {f for v in values[key] for f in _inert_forms(v, lang, context)},
+        given = {v for v in values[key] if not _PROMPT_EXPANDED.search(v)} if again and key in _PROMPT_KEYS else values[key]
+        alts = sorted(given if key in _FIXED else {f for v in given for f in _inert_forms(v, lang, context)},
                       key=lambda a: (-len(a), a))
         if not alts:
             return None
@@ -853,7 +876,11 @@ def _activate_findings(root: Path, home: str | None, src: Path, project: Path | 
     templates += _stdlib_templates(os.path.dirname(os.path.realpath(os.__file__)))
     templates += _table_templates()
     values = _activate_values(root, cfg)
-    patterns = [p for name, t in dict.fromkeys(templates) if (p := _template_pattern(name, t, values)) is not None]
+    # each script matches only the templates of its own language, by name (26b-3: a batch or Python
+    # template's quoting never vouches for a file bash sources)
+    patterns = [(_language(name), p) for name, t in dict.fromkeys(templates)
+                if (p := _template_pattern(name, t, values)) is not None]
+    loose: list[tuple[str, re.Pattern[str]]] | None = None  # the same without the PS1 rule (only to name why)
     in_project = project is not None and (under(root, project) or _lexically_under(str(root), project))
     out: list[Finding] = []
     for shown, path in scripts:
@@ -869,8 +896,17 @@ def _activate_findings(root: Path, home: str | None, src: Path, project: Path | 
         except UnicodeDecodeError:
             why = "it is not UTF-8 text"
         else:
-            if any(p.fullmatch(text) for p in patterns):
+            lang = _language(path.name)
+            if any(p.fullmatch(text) for lg, p in patterns if lg == lang):
                 continue
+            if any(_PROMPT_EXPANDED.search(v) for k in _PROMPT_KEYS for v in values[k]):
+                if loose is None:
+                    loose = [(_language(name), p) for name, t in dict.fromkeys(templates)
+                             if (p := _template_pattern(name, t, values, reexpansion=False)) is not None]
+                if any(p.fullmatch(text) for lg, p in loose if lg == lang):
+                    why = ("its prompt holds $, a backtick or a backslash and its template puts the prompt into PS1 "
+                           "unescaped: bash (promptvars) and zsh (PROMPT_SUBST) expand the prompt again at every "
+                           "prompt, so a $(…) in it runs")
         out.append(Finding(
             id="python.activate-unverified", severity="high" if in_project else "medium", source=src.as_posix(),
             message=(f"{shown}: {why or _NOT_TEMPLATE}"

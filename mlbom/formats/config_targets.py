@@ -176,6 +176,9 @@ class Targets:
     # Python logging ``dictConfig`` handlers/formatters of the standard library: (severity, message) (20b-4)
     # (and, 21b-6, the verdict a file handler writing outside the run folder brings: ``unsafe``; else None)
     logging: list[tuple[Severity, str, Verdict | None]] = field(default_factory=list)
+    # modules a dictConfig ``ext://NAME`` value imports (its top-level code runs) outside ``()``/``class``,
+    # neither deny-listed nor the standard streams / stdlib logging's data (red team 26b-2)
+    imports: list[str] = field(default_factory=list)
     # deny-listed stdlib logging classes under a ``class`` key: (value, its place, document), settled by
     # :meth:`_settle_logging` (a dictConfig's: logging; anywhere else: a callable)
     _log_pending: list[tuple[str, _Place | object, int]] = field(default_factory=list)
@@ -298,7 +301,19 @@ class Targets:
                 self.kind(DICTCONFIG)
                 self._once("paths", value)
                 continue
-            for got in _logging_findings(value, handler, res, section):
+            found = _logging_findings(value, handler, res, section)
+            if path is not None and path[-3] == "formatters" and path[-1] == "class":
+                # ``configure_formatter`` calls it ``c(fmt, dfmt, style[, validate])`` (26b-1): by its role
+                role, key = formatter_role(value, "logging dictConfig")
+                found = [role] if role is not None else []
+                if key is not None:
+                    found.append(_log_path_finding(value, f"the formatter's {key!r} (its positional filename)",
+                                                   _log_converted(res.child(handler, key), res, section), res))
+            elif path is not None and path[-3] == "formatters" and not is_formatter_class(value):
+                found.insert(0, ("high", f"logging dictConfig formatter factory {value} is no logging.Formatter: "
+                                 "dictConfig builds it with the formatter's keys as its arguments, a role this "
+                                 "scan does not judge as logging", "suspicious"))
+            for got in found:
                 if got not in self.logging:
                     self.logging.append(got)
         self._log_pending.clear()
@@ -349,6 +364,8 @@ class Targets:
                 self.odd(f"{('ext://' + rest)[:200]!r} (a dictConfig factory that is no dotted path)")
             elif _DOTTED.fullmatch(name) and _why_dangerous(name) is not None:
                 self._once("_callables", name)
+            elif not _stdlib_logging_data(name):  # any other import runs the module's code (26b-2)
+                self._once("imports", name[:200])
         elif key in ("()", "class"):
             self.odd(f"{('cfg://' + rest)[:200]!r} (a dictConfig factory taken from another node of the config)")
         elif (isinstance(place, tuple) and isinstance(place[0], tuple)
@@ -467,7 +484,7 @@ class Targets:
         """The targets of a text parsed inside this one (a resolver's argument), as this text's."""
         for k in inner.kinds:
             self.kind(k)
-        for which in ("paths", "computed", "resolvers", "env", "_callables"):
+        for which in ("paths", "computed", "resolvers", "env", "_callables", "imports"):
             for item in getattr(inner, which):
                 self._once(which, item)
         self.logging.extend(x for x in inner.logging if x not in self.logging)
@@ -492,7 +509,7 @@ class Targets:
 
     def __bool__(self) -> bool:
         return bool(self.paths or self.computed or self.resolvers or self.env or self.bounded or self.unread
-                    or self.logging)
+                    or self.logging or self.imports)
 
 
 _Place = tuple["_Place", str] | None  # a linked path: (the parent's place, the last key); None: the root
@@ -501,6 +518,29 @@ _UNKNOWN = object()  # a place under a key that is no scalar
 # ``value_converters``: the prefix is exactly ``ext`` or ``cfg``, the suffix the rest of the line)
 _LOG_CONVERTED = re.compile(r"(ext|cfg)://([^\n]*)\n?\Z")
 _STREAMS = frozenset({"sys.stdout", "sys.stderr", "sys.stdin", "sys.__stdout__", "sys.__stderr__", "sys.__stdin__"})
+_LOGGING_MODULES = ("logging", "logging.handlers", "logging.config")
+
+
+def _stdlib_logging_data(name: str) -> bool:
+    """Whether ``ext://NAME`` (outside ``()``/``class``: a value, not called) names an attribute of the
+    standard library's ``logging``/``logging.handlers``/``logging.config`` as ``BaseConfigurator.resolve``
+    finds it (``__import__`` of the module, then ``getattr`` along the rest) — importing the stdlib
+    logging the loader already runs, nothing else (26b-2). Resolved here in the stdlib modules, never
+    in inventoried code; any other module (the stdlib's ``antigravity``/``this`` too) is an import with
+    effects this scan did not judge."""
+    import importlib
+
+    if not _DOTTED.fullmatch(name) or "__" in name:
+        return False
+    for mod in sorted(_LOGGING_MODULES, key=len, reverse=True):
+        if name.startswith(mod + "."):
+            obj: object = importlib.import_module(mod)
+            for part in name[len(mod) + 1:].split("."):
+                if not hasattr(obj, part):
+                    return False
+                obj = getattr(obj, part)
+            return True
+    return False
 
 
 @lru_cache(maxsize=1)
@@ -539,6 +579,69 @@ def file_handler_classes() -> frozenset[str]:
         if isinstance(got, type) and issubclass(got, logging.FileHandler):
             out.add(name)
     return frozenset(out)
+
+
+def _stdlib_logging_class(name: str) -> type | None:
+    """The standard library's class a dotted name of :func:`_logging_classes` names (resolved in the
+    stdlib's ``logging``/``logging.handlers``, never in inventoried code), or None."""
+    import logging
+    import logging.handlers
+
+    if name not in _logging_classes():
+        return None
+    mod, _, attr = name.rpartition(".")
+    got = getattr(logging.handlers if mod == "logging.handlers" else logging, attr, None)
+    return got if isinstance(got, type) else None
+
+
+def is_formatter_class(name: str) -> bool:
+    """Whether a standard-library logging class (:func:`_logging_classes`) is a ``logging.Formatter``."""
+    import logging
+
+    got = _stdlib_logging_class(name)
+    return got is not None and issubclass(got, logging.Formatter)
+
+
+@lru_cache(maxsize=64)
+def positional_parameter(name: str, position: int) -> str | None:
+    """The parameter of a standard-library logging class's constructor that the ``position``-th positional
+    argument binds (``inspect.signature`` of the stdlib class: ``FileHandler(filename, mode, encoding,
+    …)``), or None (none there, or ``*args``): how a loader that calls the class positionally maps its
+    values (red team 26b-1: a formatter slot calls ``c(format, datefmt, style)``)."""
+    import inspect
+
+    got = _stdlib_logging_class(name)
+    if got is None:
+        return None
+    try:
+        params = list(inspect.signature(got).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    if position >= len(params) or params[position].kind not in (inspect.Parameter.POSITIONAL_ONLY,
+                                                                inspect.Parameter.POSITIONAL_OR_KEYWORD):
+        return None
+    return params[position].name
+
+
+# the values a formatter slot hands its class positionally: ``fileConfig``'s ``_create_formatters``
+# ``c(fs, dfs, stl)``; ``DictConfigurator.configure_formatter`` ``c(fmt, dfmt, style[, validate])`` (3.11)
+FORMATTER_ARGS = ("format", "datefmt", "style", "validate")
+
+
+def formatter_role(name: str, loader: str) -> tuple[_Finding | None, str | None]:
+    """A standard-library logging class named as a FORMATTER's ``class`` (red team 26b-1: judged by the
+    role the loader calls it in): (a finding where it is no ``logging.Formatter`` — ``suspicious``, the
+    loader calls it with the format strings as its positional arguments — else None; the formatter key
+    whose value the class takes as its ``filename`` where it is a file handler, else None)."""
+    if is_formatter_class(name):
+        return None, None
+    bound = [(k, p) for i, k in enumerate(FORMATTER_ARGS) if (p := positional_parameter(name, i)) is not None]
+    shown = ", ".join(f"{k} as {p}" for k, p in bound)
+    finding: _Finding = ("high", f"{loader} formatter class {name} is no logging.Formatter: the loader calls it "
+                         f"with the formatter's values as its positional arguments ({shown}), a role this scan "
+                         "does not judge as logging", "suspicious")
+    key = next((k for k, p in bound if p == "filename"), None) if name in file_handler_classes() else None
+    return finding, key
 
 
 _Finding = tuple[Severity, str, "Verdict | None"]
@@ -2468,11 +2571,12 @@ def may_name_targets(text: str) -> bool:
     jsonargparse parses again): a code key of :data:`_CODE_WORDS` spelled, an escape that may spell
     one (a backslash with a double quote: YAML's and TOML's escaping strings), an interpolation, or a
     dotted word the deny list denies (a plain dotted string a ``Callable`` argument imports: 18b-1,
-    :func:`names_denied`), a dictConfig ``cfg://`` reference (21b-1: a factory taken from another node), or a
+    :func:`names_denied`), a dictConfig ``cfg://`` reference (21b-1: a factory taken from another node) or
+    ``ext://`` import (26b-2), or a
     dictConfig factory or class (:func:`dictconfig_shape`).
     Any text it says False for holds none of them; linear."""
     return (("\\" in text and '"' in text) or "${" in text or any(k in text for k in _CODE_WORDS)
-            or "cfg://" in text or dictconfig_shape(text) or names_denied(text))
+            or "cfg://" in text or "ext://" in text or dictconfig_shape(text) or names_denied(text))
 
 
 def dictconfig_shape(text: str) -> bool:
@@ -2485,6 +2589,8 @@ def string_names_code(value: str) -> bool:
     """Whether a string value of a parsed document (JSON, TOML) may name code by itself: a dotted
     path the deny list denies (:func:`_bare_danger`) or a config inside it (:meth:`Targets._nested`);
     a document with no such string and no code key needs no target walk."""
+    if _LOG_CONVERTED.match(value) is not None:  # a dictConfig ``ext://`` import or ``cfg://`` reference (26b-2)
+        return True
     if _DOTTED.fullmatch(value.strip()):  # any length (red team 19b-4: Hydra's ``_locate`` walks any number of steps)
         return _bare_danger(value) is not None
     return len(value) >= 4 and _NESTED_SHAPE.search(value) is not None and may_name_targets(value)
@@ -2530,6 +2636,11 @@ def judge(targets: Targets) -> list[Judged]:
         out.append(Judged("code.remote", "high", "OmegaConf interpolation calls an application's resolver: "
                           f"{_shown([repr(r[:100]) for r in custom])}; whatever code the loading application "
                           "registered under that name runs with arguments from this file", "suspicious"))
+    if targets.imports:
+        out.append(Judged("code.remote", "high", "logging dictConfig value 'ext://NAME' imports a module this scan "
+                          f"did not judge: {_shown([repr(m) for m in targets.imports])} (BaseConfigurator.convert "
+                          "resolves every value it reads: the module's top-level code runs when the config is "
+                          "applied)", "suspicious"))
     out.extend(Judged("config.logging", sev, msg, effect) for sev, msg, effect in targets.logging)
     if targets.env:
         out.append(Judged("config.env-read", "info", "OmegaConf interpolation reads environment variables into "

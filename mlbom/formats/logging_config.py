@@ -343,6 +343,8 @@ def judge(text: str) -> list[ct.Judged]:
             if finding is not None:
                 out.append(dataclass_where(finding, where))
         if not handler:
+            if cls_name is not None and cls_name in ct.stdlib_logging_classes():
+                out.extend(_formatter_role(cp, section, cls_name, where))
             continue
         exprs: dict[str, ast.expr | None] = {}
         for key in ("args", "kwargs"):
@@ -368,6 +370,26 @@ def judge(text: str) -> list[ct.Judged]:
         elif cls_name in ct.stdlib_logging_classes() and last in _NETWORK_HANDLERS:
             out.append(ct.Judged("config.logging", "medium", f"{where} {_FINDER} handler {cls_name} sends log "
                                  f"records over the network: args={values.get('args', '')[:100]!r}", None))
+    return out
+
+
+def _formatter_role(cp: configparser.RawConfigParser, section: str, cls_name: str, where: str) -> list[ct.Judged]:
+    """A standard-library class in a formatter section, by the role ``_create_formatters`` calls it in
+    (red team 26b-1): ``c(fs, dfs, stl)`` with ``format``/``datefmt`` (None where absent) and ``style``
+    (``'%'``), each read ``raw=True`` (no interpolation). No ``logging.Formatter``: ``suspicious``; a file
+    handler opens the value bound to its ``filename`` (the path rule of the handler sections)."""
+    from mlbom.formats import config_targets as ct
+
+    role, key = ct.formatter_role(cls_name, _FINDER)
+    if role is None:
+        return []
+    out = [ct.Judged("config.logging", role[0], f"{where} {role[1]}", role[2])]
+    if key is not None:
+        path = cp.get(section, key, raw=True, fallback="%" if key == "style" else None)
+        if path is not None:  # (None: the handler raises TypeError, nothing opened)
+            sev, msg, effect = ct.log_file_finding(cls_name, path)
+            out.append(ct.Judged("config.logging", sev, f"{where} the formatter's {key!r} is its positional "
+                                 f"filename: {msg}", effect))
     return out
 
 
