@@ -404,17 +404,18 @@ def _names(path: str) -> list[str] | None:
     return None if len(names) > MAX_FILES else sorted(names)
 
 
-_PKG_EXT, _PKG_PY, _PKG_PYC, _MOD_EXT, _MOD_PY, _MOD_PYC, _NAMESPACE = range(7)
+_PKG_EXT, _PKG_PY, _PKG_PYW, _PKG_PYC, _MOD_EXT, _MOD_PY, _MOD_PYW, _MOD_PYC, _NAMESPACE = range(9)
 """FileFinder's order for one module name in one folder: a package ``name/__init__`` + each
-loader suffix (extension modules, then source, then bytecode), then a module file ``name`` +
+loader suffix (extension modules, then source — ``.py``, and ``.pyw`` on Windows — then
+bytecode), then a module file ``name`` +
 each suffix in the same order, and a namespace portion (a folder without ``__init__``) only
 when nothing else matched. Extension names of every interpreter rank alike: their order
 differs between interpreters (PyPy has no ``abi3``), so none may stand beside a listed one."""
-_KIND = {_PKG_EXT: "package", _PKG_PY: "package", _PKG_PYC: "package", _MOD_EXT: "extension module",
-         _MOD_PY: "module", _MOD_PYC: "module"}
+_KIND = {_PKG_EXT: "package", _PKG_PY: "package", _PKG_PYW: "package", _PKG_PYC: "package",
+         _MOD_EXT: "extension module", _MOD_PY: "module", _MOD_PYW: "module", _MOD_PYC: "module"}
 # the ``__init__`` names looked up by stat in a package folder, as FileFinder does (it never lists it)
-_INIT_NAMES = tuple(dict.fromkeys(("__init__.py", "__init__.pyc", "__init__.so", "__init__.abi3.so", "__init__.pyd",
-                                   *(f"__init__{s}" for s in importlib.machinery.EXTENSION_SUFFIXES))))
+_INIT_NAMES = tuple(dict.fromkeys(("__init__.py", "__init__.pyw", "__init__.pyc", "__init__.so", "__init__.abi3.so",
+                                   "__init__.pyd", *(f"__init__{s}" for s in importlib.machinery.EXTENSION_SUFFIXES))))
 
 
 def _module_rank(name: str) -> tuple[str, int] | None:
@@ -425,6 +426,8 @@ def _module_rank(name: str) -> tuple[str, int] | None:
         stem, rank = name.partition(".")[0], _MOD_EXT
     elif name.endswith(".py"):
         stem, rank = name[:-3], _MOD_PY
+    elif name.endswith(".pyw"):
+        stem, rank = name[:-4], _MOD_PYW
     elif name.endswith(".pyc"):
         stem, rank = name[:-4], _MOD_PYC
     else:

@@ -266,3 +266,14 @@ def test_a_stand_in_differing_only_in_case_fails(tmp_path: Path) -> None:
     assert got == ["Model/HELPER.abi3.so: Python would import this extension module as module helper instead of the "
                    "listed Model/helper.py",
                    "model.py: Python would import this module as Model, imported before the listed Model/helper.py"], got
+
+
+def test_a_windows_pyw_source_stands_in_for_a_listed_sourceless_pyc(tmp_path: Path) -> None:
+    """On Windows ``.pyw`` is a source suffix too (after ``.py``, before ``.pyc``)."""
+    root = _project(tmp_path, {"model/helper.pyw": PAYLOAD, "model/__init__.pyw": ""})
+    _sourceless(root / "model" / "helper.pyc", "X = 1\n")
+    got = _refusals(root, ["model/helper.pyc"], listed_only=True)
+    assert got == ["model/helper.pyw: Python would import this module as module helper instead of the listed "
+                   "model/helper.pyc",
+                   "model/__init__.pyw: Python would import this package as model, imported before the listed "
+                   "model/helper.pyc"], got
