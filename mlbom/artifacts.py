@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import importlib.machinery
 import itertools
 import os
 import re
@@ -390,14 +391,8 @@ def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] =
     report.mismatched.sort()
     vouched = set(expected) | set(report.unlisted)
     report.refused += _pyc_stand_ins(base, report.verified, vouched)
-    report.refused += _module_stand_ins(base, report.verified, vouched)
+    report.refused += _module_stand_ins(base, report.verified, set(expected), vouched)
     return report
-
-
-def _is_extension(name: str, stem: str) -> bool:
-    """``stem.so``, ``stem.<tag>.so``, ``stem.pyd``...: the names importlib's extension loader
-    tries for module ``stem`` (any interpreter's tag: the folder may be imported by another)."""
-    return name.startswith(stem + ".") and name.endswith((".so", ".pyd")) and "/" not in name
 
 
 def _names(path: str) -> list[str] | None:
@@ -409,60 +404,175 @@ def _names(path: str) -> list[str] | None:
     return None if len(names) > MAX_FILES else sorted(names)
 
 
-def _module_stand_ins(base: str, verified: Sequence[str], reported: set[str]) -> list[str]:
-    """What ``import`` loads instead of a verified, listed ``DIR/…/mod.py`` and the BOM does not
-    list, whatever ``--exclude``/``--listed-only`` say: importlib's FileFinder tries a package
-    ``mod/__init__.*`` first, then extension modules (``mod.<tag>.so``), and only then
-    ``mod.py`` (red team 24s-2, the same class as the pyc). FileFinder looks with ``stat``, which
-    follows symbolic links, so a link named ``mod`` (to a folder holding ``__init__.py``, red team
-    25s-2), ``mod.pyc`` or ``mod.<tag>.so`` is refused, not followed, as a linked
-    ``__pycache__`` is; so is a folder too large to list within :data:`MAX_FILES`."""
-    out: list[str] = []
-    for rel in verified:
-        if not rel.endswith(".py"):
-            continue
-        folder, _, name = rel.rpartition("/")
-        stem = name[:-3]
-        prefix = f"{folder}/" if folder else ""
-        here = os.path.join(base, folder) if folder else base
+_PKG_EXT, _PKG_PY, _PKG_PYW, _PKG_PYC, _MOD_EXT, _MOD_PY, _MOD_PYW, _MOD_PYC, _NAMESPACE = range(9)
+"""FileFinder's order for one module name in one folder: a package ``name/__init__`` + each
+loader suffix (extension modules, then source — ``.py``, and ``.pyw`` on Windows — then
+bytecode), then a module file ``name`` +
+each suffix in the same order, and a namespace portion (a folder without ``__init__``) only
+when nothing else matched. Extension names of every interpreter rank alike: their order
+differs between interpreters (PyPy has no ``abi3``), so none may stand beside a listed one."""
+_KIND = {_PKG_EXT: "package", _PKG_PY: "package", _PKG_PYW: "package", _PKG_PYC: "package",
+         _MOD_EXT: "extension module", _MOD_PY: "module", _MOD_PYW: "module", _MOD_PYC: "module"}
+# the ``__init__`` names looked up by stat in a package folder, as FileFinder does (it never lists it)
+_INIT_NAMES = tuple(dict.fromkeys(("__init__.py", "__init__.pyw", "__init__.pyc", "__init__.so", "__init__.abi3.so",
+                                   "__init__.pyd", *(f"__init__{s}" for s in importlib.machinery.EXTENSION_SUFFIXES))))
+
+
+def _module_rank(name: str) -> tuple[str, int] | None:
+    """(module name, rank among :data:`_MOD_EXT`/``_PY``/``_PYC``) when FileFinder could load
+    the file ``name`` as a module: ``mod.py``, sourceless ``mod.pyc``, ``mod.so``/``mod.pyd``
+    with or without any interpreter's tag. A name whose module part holds a dot is no module."""
+    if name.endswith((".so", ".pyd")):
+        stem, rank = name.partition(".")[0], _MOD_EXT
+    elif name.endswith(".py"):
+        stem, rank = name[:-3], _MOD_PY
+    elif name.endswith(".pyw"):
+        stem, rank = name[:-4], _MOD_PYW
+    elif name.endswith(".pyc"):
+        stem, rank = name[:-4], _MOD_PYC
+    else:
+        return None
+    return (stem, rank) if stem and "." not in stem and "/" not in stem else None
+
+
+def _why(exc: OSError) -> str:
+    return str(exc.strerror or exc)
+
+
+class _StandIns:
+    """What ``import`` loads for a module name in a folder under the checked root (see
+    :func:`_module_stand_ins`); folder listings are cached, each problem is said once."""
+
+    def __init__(self, base: str, listed: set[str], reported: set[str]) -> None:
+        self.base, self.listed, self.reported = base, listed, reported
+        self.out: list[str] = []
+        self._said: set[str] = set()
+        self._lists: dict[str, list[str] | OSError | None] = {}
+        self._by_name: dict[str, dict[str, list[str]]] = {}
+
+    def say(self, text: str) -> None:
+        if text not in self._said:
+            self._said.add(text)
+            self.out.append(text)
+
+    def names(self, rel: str) -> list[str] | OSError | None:
+        if rel not in self._lists:
+            try:
+                self._lists[rel] = _names(os.path.join(self.base, rel) if rel else self.base)
+            except OSError as exc:
+                self._lists[rel] = exc
+        return self._lists[rel]
+
+    def _file(self, rel: str, rank: int, why: str, found: list[tuple[str, int]]) -> None:
+        """Add ``rel`` to ``found`` when it is a file importlib would load; a link or an error is refused."""
         try:
-            names = _names(here)
+            st = os.lstat(os.path.join(self.base, rel))
+        except (FileNotFoundError, NotADirectoryError):
+            return
         except OSError as exc:
-            out.append(f"{folder or '.'}: cannot list folder ({exc.strerror or exc}), where Python looks for "
-                       f"what it would import instead of the listed {rel}")
-            continue
+            self.say(f"{rel}: cannot stat ({_why(exc)}), where Python looks for {why}: the check could not be completed")
+            return
+        if stat.S_ISLNK(st.st_mode):
+            if rel not in self.reported:
+                self.say(f"{rel}: symbolic link where Python looks for {why} (not followed)")
+        elif stat.S_ISREG(st.st_mode):
+            found.append((rel, rank))
+
+    def check(self, folder: str, name: str, why: str) -> None:
+        """Fail every unlisted file FileFinder would load for module ``name`` in ``folder``
+        before the first listed one (all of them when none is listed); ``why`` says which."""
+        prefix = f"{folder}/" if folder else ""
+        names = self.names(folder)
+        if isinstance(names, OSError):
+            self.say(f"{folder or '.'}: cannot list folder ({_why(names)}), where Python looks for {why}")
+            return
         if names is None:
-            out.append(f"{folder or '.'}: more than {MAX_FILES} entries: the check for what Python would import "
-                       f"instead of the listed {rel} could not be completed")
-            continue
-        for other in names:
-            if other == stem or other == stem + ".pyc" or _is_extension(other, stem):
-                try:
-                    linked = stat.S_ISLNK(os.lstat(os.path.join(here, other)).st_mode)
-                except OSError:
-                    linked = False
-                if linked:
-                    out.append(f"{prefix}{other}: symbolic link where Python looks for module {stem} of the "
-                               f"listed {rel} (not followed)")
-                    continue
-            if _is_extension(other, stem) and prefix + other not in reported:
-                out.append(f"{prefix}{other}: Python would load this extension module instead of the listed {rel}")
-        pkg = os.path.join(here, stem)
+            self.say(f"{folder or '.'}: more than {MAX_FILES} entries: the check for what Python would import as "
+                     f"{why} could not be completed")
+            return
+        found: list[tuple[str, int]] = []
+        folded = name.lower()  # PYTHONCASEOK on Windows/macOS: FileFinder matches names case-insensitively
+        if folder not in self._by_name:  # entries by the module name they could be: one pass per folder
+            index: dict[str, list[str]] = {}
+            for entry in names:
+                index.setdefault((_module_rank(entry) or (entry, 0))[0].lower(), []).append(entry)
+            self._by_name[folder] = index
+        for entry in self._by_name[folder].get(folded, []):
+            got = _module_rank(entry)
+            if got is not None and got[0].lower() == folded:
+                self._file(prefix + entry, got[1], why, found)
+            elif entry.lower() == folded:
+                self._package(prefix + entry, why, found)
+        target = min((rank for rel, rank in found if rel in self.listed), default=_NAMESPACE)
+        for rel, rank in sorted(found):
+            if rank <= target and rel not in self.reported:
+                self.say(f"{rel}: Python would import this {_KIND[rank]} as {why}")
+
+    def _package(self, pkg: str, why: str, found: list[tuple[str, int]]) -> None:
+        """The ``__init__`` files of a package folder ``pkg`` (FileFinder stats them by name: a
+        folder Python can search but not list still imports), a link named like it refused."""
         try:
-            st = os.lstat(pkg)
-            if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
-                continue  # a link was refused above; a plain file named ``mod`` is no package
-            inside = _names(pkg)
-        except OSError:
+            st = os.lstat(os.path.join(self.base, pkg))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except OSError as exc:
+            self.say(f"{pkg}: cannot stat ({_why(exc)}), where Python looks for a package for {why}: "
+                     "the check could not be completed")
+            return
+        if stat.S_ISLNK(st.st_mode):
+            if pkg not in self.reported:
+                self.say(f"{pkg}: symbolic link where Python looks for {why} (not followed)")
+            return
+        if not stat.S_ISDIR(st.st_mode):
+            return  # a plain file named ``mod`` is no package
+        inits = set(_INIT_NAMES)
+        inside = self.names(pkg)
+        if isinstance(inside, OSError):
+            self.say(f"{pkg}: cannot list folder ({_why(inside)}), where Python looks for a package for {why}: "
+                     "the check could not be completed")
+        elif inside is None:
+            self.say(f"{pkg}: more than {MAX_FILES} entries: the check for a package Python would import as {why} "
+                     "could not be completed")
+        else:
+            inits.update(e for e in inside if (_module_rank(e) or ("", 0))[0].lower() == "__init__")
+        for init in sorted(inits):
+            got = _module_rank(init)
+            if got is not None:
+                self._file(f"{pkg}/{init}", got[1] - _MOD_EXT, why, found)
+
+
+def _module_stand_ins(base: str, verified: Sequence[str], listed: set[str], reported: set[str]) -> list[str]:
+    """What ``import`` loads instead of, or before, a verified listed module file and the BOM
+    does not list, whatever ``--exclude``/``--listed-only`` say (red team 24s-2, 26s-1, 26s-2).
+    For every listed ``DIR/…/mod.py``, sourceless ``mod.pyc`` or extension ``mod.<tag>.so``:
+    importlib's FileFinder (:data:`_PKG_EXT` … ``_NAMESPACE``) must load, for the name ``mod`` in
+    its folder, no unlisted file before the first listed one; and, since importing ``a.b.mod``
+    first imports ``a`` and ``a.b``, for every folder above it up to DIR (which of them is a
+    package depends on ``sys.path``), whatever Python loads for that folder's name — its
+    ``__init__.*``, or a module ``a.py`` beside a namespace folder ``a/`` — must be listed.
+    FileFinder looks with ``stat``, which follows symbolic links, so a link where it looks is
+    refused, not followed (25s-2). An error while looking, a folder that cannot be listed or is
+    too large to list within :data:`MAX_FILES`, fails: the check could not be completed, it is
+    never read as "nothing there" (26s-3)."""
+    checker = _StandIns(base, listed, reported)
+    done: set[tuple[str, str]] = set()
+    for rel in verified:
+        folder, _, leaf = rel.rpartition("/")
+        got = _module_rank(leaf)
+        if got is None:
             continue
-        if inside is None:
-            out.append(f"{prefix}{stem}: more than {MAX_FILES} entries: the check for a package Python would "
-                       f"import instead of the listed {rel} could not be completed")
-            continue
-        inits = [e for e in inside if e in ("__init__.py", "__init__.pyc") or _is_extension(e, "__init__")]
-        out += [f"{prefix}{stem}/{i}: Python would import this package instead of the listed {rel}"
-                for i in inits if f"{prefix}{stem}/{i}" not in reported]
-    return out
+        nodes: list[tuple[str, str, str]] = []
+        if got[0] != "__init__":
+            nodes.append((folder, got[0], f"module {got[0]} instead of the listed {rel}"))
+        parts = folder.split("/") if folder else []
+        for i in range(len(parts)):
+            if "." not in parts[i]:
+                nodes.append(("/".join(parts[:i]), parts[i], f"{parts[i]}, imported before the listed {rel}"))
+        for where, name, what in nodes:
+            if (where, name) not in done:
+                done.add((where, name))
+                checker.check(where, name, what)
+    return checker.out
 
 
 def _pyc_stand_ins(base: str, verified: Sequence[str], reported: set[str]) -> list[str]:
@@ -488,7 +598,11 @@ def _pyc_stand_ins(base: str, verified: Sequence[str], reported: set[str]) -> li
         cache = os.path.join(base, cache_rel)
         try:
             st = os.lstat(cache)
-        except OSError:
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as exc:  # an error is never "no __pycache__" (red team 26s-3)
+            out.append(f"{cache_rel}: cannot stat ({_why(exc)}), where Python looks for listed bytecode: "
+                       "the check could not be completed")
             continue
         if stat.S_ISLNK(st.st_mode):
             out.append(f"{cache_rel}: symbolic link where Python looks for the bytecode of listed "
@@ -516,7 +630,11 @@ def _pyc_stand_ins(base: str, verified: Sequence[str], reported: set[str]) -> li
             pyc = os.path.join(cache, name)
             try:
                 pst = os.lstat(pyc)
-            except OSError:
+            except FileNotFoundError:
+                continue  # gone since listed: nothing for Python to run either
+            except OSError as exc:
+                out.append(f"{rel}: cannot stat ({_why(exc)}), where Python looks for the bytecode of the listed "
+                           f"{src_rel}: the check could not be completed")
                 continue
             if not stat.S_ISREG(pst.st_mode):
                 out.append(f"{rel}: not a regular file where Python looks for the bytecode of the listed {src_rel}")
