@@ -892,6 +892,8 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
     ini = logging_config.looks_like(text)  # logging.config.fileConfig's INI form, any name (red team 23b-1)
     for j in logging_config.judge(text) if ini else ():
         acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
+    if base.lower() == "mlmodel":  # MLflow's model file: loader module, paths, env files (red team 26e-2..5)
+        _mlmodel(text, acc, folder, where)
     if stripped[:1] in ("{", "[") and not (ini and stripped[:1] == "["):
         fmt = _scan_json(text, acc, facts, where=where, folder=folder, claims=_json_claim(base))
         if fmt != "text":
@@ -904,6 +906,24 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
     else:
         _yaml_tags(text, acc, where)
     return "text"
+
+
+def _mlmodel(text: str, acc: _Acc, folder: Path | None, where: str) -> None:
+    """An MLflow ``MLmodel`` (:mod:`mlbom.formats.mlmodel`): in a folder, its paths are checked
+    against what a scan of the folder walks (:func:`_dcp_target`) and its env files are read."""
+    from mlbom.formats import mlmodel, safe_read
+
+    def inside(rel: str) -> bool:
+        return folder is not None and _dcp_target(folder, rel) is not None
+
+    def read(rel: str) -> str | None:
+        target = _dcp_target(folder, rel) if folder is not None else None
+        if target is None or not target.exists():
+            return None
+        return safe_read.decode_utf8(safe_read.read_bounded(target, MAX_TEXT), target)
+
+    for j in mlmodel.judge(text, where, inside=inside if folder else None, read=read if folder else None):
+        acc.add(j.id, j.severity, j.message, effect=j.effect)
 
 
 # documentation (a model card, a README): a config snippet in it that no parser reads whole is
