@@ -158,6 +158,8 @@ def _loader_module(mod: object, where: str) -> list[Judgement]:
 def _self_trust(entries: object, where: str) -> list[Judgement]:
     from mlbom.formats import skops
 
+    if entries is None:  # mlflow writes ``skops_trusted_types: null`` when none were given
+        return []
     items = entries if isinstance(entries, list) else [entries]
     out: list[Judgement] = []
     granted: list[str] = []

@@ -155,6 +155,8 @@ def test_self_granted_denied_callable_fails_default_check(tmp_path: Path) -> Non
 def test_default_trusted_entry_grants_nothing() -> None:
     text = "flavors:\n  sklearn:\n    skops_trusted_types: [builtins.list, numpy.ndarray]\n"
     assert mlmodel.judge(text, "MLmodel") == []
+    # what mlflow.sklearn.save_model(serialization_format="skops") writes when none are given
+    assert mlmodel.judge("flavors:\n  sklearn:\n    code: null\n    skops_trusted_types: null\n", "MLmodel") == []
 
 
 def test_python_tags_are_not_constructed() -> None:
