@@ -2436,7 +2436,8 @@ def _judge_member(data: IO[bytes], n: int, name: str, kind: str, rel: str, acc: 
     if kind == "keras" and rel == "config.json":
         _scan_keras_config(data, acc, where)
         return "json"
-    if kind == "zip" and name == "schema.json" and n <= MAX_TEXT:  # skops.io.load's node tree (26e-1)
+    # skops.io.load's node tree (26e-1), by the name zipfile reads (cut at a NUL)
+    if kind == "zip" and name.split("\x00", 1)[0] == "schema.json" and n <= MAX_TEXT:
         from mlbom.formats import skops
 
         judged = skops.judge_schema_bytes(data.read(n), where)

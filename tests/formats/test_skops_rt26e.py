@@ -11,10 +11,10 @@ from mlbom.formats import skops
 from mlbom.scanner import scan_bytes
 
 
-def _skops(schema: object, extra: dict[str, bytes] | None = None) -> bytes:
+def _skops(schema: object, extra: dict[str, bytes] | None = None, member: str = "schema.json") -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("schema.json", json.dumps(schema))
+        z.writestr(member, json.dumps(schema))
         for k, v in (extra or {}).items():
             z.writestr(k, v)
     return buf.getvalue()
@@ -111,3 +111,10 @@ def test_skops_name_on_other_content_is_a_mismatch() -> None:
 def test_default_lists_come_from_the_data_file() -> None:
     assert skops.default_trusted_anywhere("builtins.list")
     assert not skops.default_trusted_anywhere("os.system")
+
+
+def test_schema_name_cut_at_nul_is_judged() -> None:
+    # zipfile (skops' reader) cuts a member name at its first NUL: "schema.json\x00x" is schema.json to it
+    data = _skops(_call("os", "system"), member="schema.jsonZx").replace(b"schema.jsonZx", b"schema.json\x00x")
+    r = scan_bytes(data, "model.skops")
+    assert r.verdict == "unsafe" and "skops.denied-type" in _ids(r)
