@@ -76,6 +76,7 @@ _CLAIMS: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
      ("pickle", "pytorch-zip", "pytorch-legacy", "pickle+*", "gzip", "bz2", "xz", "lzma", "zlib", "lz4", "joblib-zfile")),
     ((".npy",), "a NumPy array", ("numpy",)),
     ((".npz",), "a NumPy .npz archive", ("numpy-npz", "zip")),
+    ((".skops",), "a skops file", ("skops",)),
     ((".onnx",), "ONNX", ("onnx",)),
     ((".gguf",), "GGUF", ("gguf",)),
     ((".h5", ".hdf5"), "HDF5", ("hdf5",)),
@@ -142,6 +143,7 @@ class _Acc:
         self.imports: set[str] = set()
         self.onnx_refs: list[ExternalRef] = []
         self.code_refs: list[CodeRef] = []
+        self.skops = False  # a zip member was a skops schema.json (the archive is a .skops file)
 
     def add(self, fid: str, sev: Severity, msg: str, *, effect: Verdict | None = None) -> None:
         self.findings.append(ScanFinding(fid, sev, msg))
@@ -445,7 +447,7 @@ _NATIVE = ((b"\x7fELF", "ELF executable or shared library"), (b"MZ", "Windows PE
            (b"\xca\xfe\xba\xbe", "Mach-O universal binary or Java class"))
 _OPCODES = pickle_start.OPCODES
 # the kinds of zip archive: read from offset 0, also checked for a tar or a pickle there (polyglots)
-_ZIP_KINDS = ("zip", "pytorch-zip", "torchscript", "keras", "numpy-npz", "pytorch-dcp", "pt2")
+_ZIP_KINDS = ("zip", "skops", "pytorch-zip", "torchscript", "keras", "numpy-npz", "pytorch-dcp", "pt2")
 # formats that are the reading from offset 0 a pickle loader makes (the dispatch walked the bytes as
 # a pickle): every other format — one read fine, one that failed (a truncated codec stream, a bomb, a
 # broken header: ``error``), one mlbom cannot read (cab, 7z, rar, …: ``archive.unsupported``), code
@@ -890,6 +892,8 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
     ini = logging_config.looks_like(text)  # logging.config.fileConfig's INI form, any name (red team 23b-1)
     for j in logging_config.judge(text) if ini else ():
         acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
+    if base.lower() == "mlmodel":  # MLflow's model file: loader module, paths, env files (red team 26e-2..5)
+        _mlmodel(text, acc, folder, where)
     if stripped[:1] in ("{", "[") and not (ini and stripped[:1] == "["):
         fmt = _scan_json(text, acc, facts, where=where, folder=folder, claims=_json_claim(base))
         if fmt != "text":
@@ -902,6 +906,24 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
     else:
         _yaml_tags(text, acc, where)
     return "text"
+
+
+def _mlmodel(text: str, acc: _Acc, folder: Path | None, where: str) -> None:
+    """An MLflow ``MLmodel`` (:mod:`mlbom.formats.mlmodel`): in a folder, its paths are checked
+    against what a scan of the folder walks (:func:`_dcp_target`) and its env files are read."""
+    from mlbom.formats import mlmodel, safe_read
+
+    def inside(rel: str) -> bool:
+        return folder is not None and _dcp_target(folder, rel) is not None
+
+    def read(rel: str) -> str | None:
+        target = _dcp_target(folder, rel) if folder is not None else None
+        if target is None or not target.exists():
+            return None
+        return safe_read.decode_utf8(safe_read.read_bounded(target, MAX_TEXT), target)
+
+    for j in mlmodel.judge(text, where, inside=inside if folder else None, read=read if folder else None):
+        acc.add(j.id, j.severity, j.message, effect=j.effect)
 
 
 # documentation (a model card, a README): a config snippet in it that no parser reads whole is
@@ -1849,6 +1871,8 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             npy_members += 1
     if kind == "zip" and judged and npy_members == len(judged):
         kind = "numpy-npz"
+    elif kind == "zip" and acc.skops:
+        kind = "skops"
     if depth == 0 and ctx.folder is not None and scan_prefix and name.lower().endswith(".distcp"):
         _dcp_slices(fh, size, name, acc, ctx, {(arc.start, size)}, where=where)  # a one-item shard
     if arc.start > 0 and scan_prefix:
@@ -2412,6 +2436,15 @@ def _judge_member(data: IO[bytes], n: int, name: str, kind: str, rel: str, acc: 
     if kind == "keras" and rel == "config.json":
         _scan_keras_config(data, acc, where)
         return "json"
+    # skops.io.load's node tree (26e-1), by the name zipfile reads (cut at a NUL)
+    if kind == "zip" and name.split("\x00", 1)[0] == "schema.json" and n <= MAX_TEXT:
+        from mlbom.formats import skops
+
+        judged = skops.judge_schema_bytes(data.read(n), where)
+        data.seek(0)
+        for j in judged or ():
+            acc.add(j.id, j.severity, j.message, effect=j.effect)
+        acc.skops = acc.skops or judged is not None
     return _scan_content(data, n, name, acc, {}, ctx, depth=depth + 1, where=where)
 
 

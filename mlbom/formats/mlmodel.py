@@ -1,0 +1,280 @@
+"""MLflow's ``MLmodel`` (a YAML file at the root of a model folder) and the environment files
+it names — what ``mlflow.pyfunc.load_model``/``mlflow.<flavor>.load_model`` and ``mlflow models
+serve``/``spark_udf(env_manager=...)`` do with them (mlflow 3.17):
+
+- ``Model.load`` reads the file with ``yaml.safe_load``; here :func:`mlbom.formats.safe_read.load_yaml`
+  (safe constructors, bounded), so nothing is constructed that mlflow would not construct.
+- ``flavors.python_function.loader_module`` is imported (``importlib.import_module(...)._load_pyfunc``)
+  after the flavor's ``code`` folder is put first on ``sys.path``: a module outside the ``mlflow.``
+  namespace is code this scan did not judge — ``suspicious`` (``code.remote``), deny-listed ``unsafe``
+  (``code.dangerous-target``) (red team 26e-2).
+- Every flavor value mlflow joins to the model folder (``code``, ``data``, ``model_data``,
+  ``pickled_model``, ``model_path``, ``python_model``, ``saved_model_dir``, ``artifacts`` … — any
+  string at any depth of a flavor: the keys differ per flavor, so none is trusted by name) that is
+  absolute, climbs out with ``..`` or, in a folder scan, reaches outside it through a link or into
+  a folder the walker skips is ``suspicious`` (``mlmodel.path-outside``): ``os.path.join`` keeps an
+  absolute part and the loader reads code or weights no scan of this folder judged (26e-2, 26e-5).
+- ``skops_trusted_types`` (the sklearn flavor, ``serialization_format: skops``) is handed to
+  ``skops.io.load(trusted=...)`` with no user opt-in: each entry outside skops' default trusted
+  set is trust the file grants itself — ``suspicious`` (``mlmodel.self-trust``), deny-listed
+  ``unsafe``. The ``.skops`` file is still judged without that list (26e-4).
+- The environment files (``python_env.yaml``: ``build_dependencies``/``dependencies``;
+  ``conda.yaml``: ``pip:`` lists; ``requirements.txt``; and a ``-r`` file they include) are
+  pip-installed by ``mlflow models serve/predict/build-docker`` and ``spark_udf(env_manager=
+  "virtualenv"|"uv"|"conda")`` with the model folder as working directory: a URL, VCS, local-path or
+  editable requirement, or an index option (``--index-url``, ``--extra-index-url``,
+  ``--find-links``, …) builds code from outside the scan — ``suspicious``
+  (``mlmodel.install-from-source``) (26e-3). Plain names are no finding. This applies only to the
+  files of a folder holding an ``MLmodel`` (MLflow installs them); a ``requirements.txt`` elsewhere
+  is a project's, judged by the requirements collector.
+
+Parsing only: nothing is imported, installed or called.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mlbom.errors import InputError
+from mlbom.formats.pickle import danger
+from mlbom.formats.safe_read import load_yaml
+from mlbom.model import Severity, Verdict
+
+NAME = "MLmodel"
+ENV_FILES = ("python_env.yaml", "conda.yaml", "requirements.txt")  # mlflow's default names beside MLmodel
+MAX_STRINGS = 10_000  # flavor strings checked as paths (more: suspicious, not checked)
+MAX_INCLUDES = 16  # -r / -c files followed, in all
+MAX_SHOWN = 10
+# pip options that fetch from somewhere other than the default index, or build a local tree
+_INDEX_OPTIONS = ("index_url", "extra_index_urls", "find_links", "no_index", "trusted_hosts",
+                  "editables", "requirements", "constraints")
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+@dataclass(frozen=True)
+class Judgement:
+    id: str
+    severity: Severity
+    message: str
+    effect: Verdict | None
+
+
+Inside = Callable[[str], bool]  # whether a folder-relative path stays in what this scan walks
+Reader = Callable[[str], "str | None"]  # a folder-relative file's text; None: not there; InputError: unread
+
+
+def _shown(items: list[str]) -> str:
+    more = f"; and {len(items) - MAX_SHOWN} more" if len(items) > MAX_SHOWN else ""
+    return ", ".join(items[:MAX_SHOWN]) + more
+
+
+def lexically_outside(value: str) -> bool:
+    """Absolute (POSIX root, a drive, a UNC/backslash root, ``~``) or a ``..`` component."""
+    if value.startswith(("/", "\\", "~")) or _DRIVE.match(value) or "\x00" in value:
+        return True
+    return ".." in re.split(r"[/\\]", value)
+
+
+def _strings(node: object, where: str, out: list[tuple[str, str]], depth: int = 0) -> None:
+    if len(out) > MAX_STRINGS or depth > 64:
+        out.append(("", where))
+        return
+    if isinstance(node, str):
+        out.append((node, where))
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            _strings(v, f"{where}.{k}", out, depth + 1)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            _strings(v, f"{where}[{i}]", out, depth + 1)
+
+
+def judge(text: str, where: str, *, inside: Inside | None = None, read: Reader | None = None) -> list[Judgement]:
+    """Judge an ``MLmodel`` text (and, with ``read``, the environment files beside it)."""
+    try:
+        doc = load_yaml(text, where).value
+    except InputError as exc:
+        return [Judgement("mlmodel.invalid", "high", f"{where}: not read as mlflow reads it ({exc}); "
+                          "its flavors are not judged", "error")]
+    if not isinstance(doc, dict):
+        return []  # Model.load fails on it: nothing is loaded
+    out: list[Judgement] = []
+    flavors = doc.get("flavors")
+    if not isinstance(flavors, dict):
+        flavors = {}
+    pyfunc = flavors.get("python_function")
+    if isinstance(pyfunc, dict):
+        out += _loader_module(pyfunc.get("loader_module"), where)
+    outside: list[str] = []
+    strings: list[tuple[str, str]] = []
+    for name, conf in flavors.items():
+        _strings(conf, f"flavors.{name}", strings)
+    for value, at in strings:
+        if value == "":
+            if at and len(strings) > MAX_STRINGS:
+                outside.append(f"{at}: more than {MAX_STRINGS} values; not checked")
+            continue
+        if _pathlike(value) and (lexically_outside(value) or (inside is not None and not inside(value))):
+            outside.append(f"{at}: {value[:200]!r}")
+    if outside:
+        out.append(Judgement("mlmodel.path-outside", "high", f"{where}: {_shown(outside)}: mlflow joins these to "
+                             "the model folder unchecked (an absolute part replaces it) and imports or loads what "
+                             "they name — code or weights outside what a scan of this folder judged", "suspicious"))
+    sk = flavors.get("sklearn")
+    if isinstance(sk, dict) and "skops_trusted_types" in sk:
+        out += _self_trust(sk["skops_trusted_types"], where)
+    if read is not None:
+        out += _env(pyfunc if isinstance(pyfunc, dict) else {}, where, read, inside)
+    return out
+
+
+def _pathlike(value: str) -> bool:
+    """A value mlflow may join to the folder: any string but a URI with a scheme (``runs:/``,
+    ``s3://``: downloaded, not joined) — a bare word is a path too (``model.pkl``)."""
+    return not re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", value)
+
+
+def _loader_module(mod: object, where: str) -> list[Judgement]:
+    if mod is None:
+        return []
+    if not isinstance(mod, str) or not mod:
+        return [Judgement("mlmodel.invalid", "high", f"{where}: flavors.python_function.loader_module is not a "
+                          "module name; not judged", "error")]
+    why = danger(mod) or danger(f"{mod}._load_pyfunc")
+    if why is not None:
+        return [Judgement("code.dangerous-target", "critical", f"{where}: flavors.python_function.loader_module "
+                          f"{mod[:200]!r} ({why}): mlflow.pyfunc.load_model imports it and calls its _load_pyfunc",
+                          "unsafe")]
+    if mod.startswith("mlflow.") and ".." not in mod:
+        return []
+    return [Judgement("code.remote", "high", f"{where}: flavors.python_function.loader_module {mod[:200]!r} is "
+                      "no module of mlflow: mlflow.pyfunc.load_model imports it (after putting the flavor's code "
+                      "folder first on sys.path) and calls its _load_pyfunc — code this scan did not judge",
+                      "suspicious")]
+
+
+def _self_trust(entries: object, where: str) -> list[Judgement]:
+    from mlbom.formats import skops
+
+    if entries is None:  # mlflow writes ``skops_trusted_types: null`` when none were given
+        return []
+    items = entries if isinstance(entries, list) else [entries]
+    out: list[Judgement] = []
+    granted: list[str] = []
+    for e in items[:MAX_STRINGS]:
+        if not isinstance(e, str):
+            granted.append(repr(e)[:80])
+            continue
+        why = danger(e)
+        if why is not None:
+            out.append(Judgement("code.dangerous-target", "critical", f"{where}: flavors.sklearn.skops_trusted_types "
+                                 f"names {e[:200]!r} ({why}): mlflow passes the list to skops.io.load(trusted=...), "
+                                 "which then imports and calls it", "unsafe"))
+        elif not skops.default_trusted_anywhere(e):
+            granted.append(e[:200])
+    if granted:
+        out.append(Judgement("mlmodel.self-trust", "high", f"{where}: flavors.sklearn.skops_trusted_types grants "
+                             f"trust skops does not give by default: {_shown(granted)}; mlflow.sklearn.load_model "
+                             "passes the model's own list to skops.io.load(trusted=...) with no opt-in of yours",
+                             "suspicious"))
+    return out
+
+
+# ---- environment files -----------------------------------------------------------------
+
+
+def _env(pyfunc: dict[object, object], where: str, read: Reader, inside: Inside | None) -> list[Judgement]:
+    names: list[str] = list(ENV_FILES)
+    env = pyfunc.get("env")
+    if isinstance(env, str):
+        names.append(env)
+    elif isinstance(env, dict):
+        names += [v for v in env.values() if isinstance(v, str)]
+    lines: list[tuple[str, str]] = []  # (requirement line, where)
+    bad: list[str] = []
+    for name in dict.fromkeys(names):
+        if lexically_outside(name) or (inside is not None and not inside(name)):
+            bad.append(f"{name[:200]!r}: an environment file outside the model folder")
+            continue
+        text = _read(read, name, bad)
+        if text is None:
+            continue
+        if name.endswith((".yaml", ".yml")):
+            lines += _yaml_requirements(text, name, bad)
+        else:
+            lines += [(line, name) for line in text.splitlines()]
+    found = _requirements(lines, read, inside, bad)
+    if not found and not bad:
+        return []
+    return [Judgement("mlmodel.install-from-source", "high", f"{where}: {_shown(bad + found)}: mlflow models "
+                      "serve/predict and spark_udf(env_manager=...) pip-install the model's environment; these "
+                      "build or fetch code from outside what this scan judged", "suspicious")]
+
+
+def _yaml_requirements(text: str, name: str, bad: list[str]) -> list[tuple[str, str]]:
+    try:
+        doc = load_yaml(text, name).value
+    except InputError as exc:
+        bad.append(f"{name}: not read ({str(exc)[:120]}); its requirements are not judged")
+        return []
+    out: list[tuple[str, str]] = []
+    if not isinstance(doc, dict):
+        return out
+    conda = "conda" in name.lower() or "channels" in doc  # a conda spec: its bare strings are conda packages
+    for key in ("build_dependencies", "dependencies"):  # python_env.yaml's pip lines; conda.yaml's pip: lists
+        deps = doc.get(key)
+        for d in deps if isinstance(deps, list) else []:
+            if isinstance(d, str) and not (conda and key == "dependencies"):
+                out.append((d, f"{name}: {key}"))
+            elif isinstance(d, dict) and isinstance(d.get("pip"), list):
+                out += [(str(p), f"{name}: {key}: pip") for p in d["pip"]]
+    return out
+
+
+def _requirements(lines: list[tuple[str, str]], read: Reader, inside: Inside | None, bad: list[str]) -> list[str]:
+    from mlbom.formats.reqfile import parse_requirements_text
+
+    found: list[str] = []
+    seen: set[str] = set()
+    queue = list(lines)
+    follows = 0
+    while queue:
+        batch, queue = queue, []
+        by_source: dict[str, list[str]] = {}
+        for line, src in batch:
+            by_source.setdefault(src, []).append(line)
+        for src, src_lines in by_source.items():
+            rf = parse_requirements_text("\n".join(src_lines), src)
+            for opt in rf.options:
+                for key in _INDEX_OPTIONS:
+                    vals = opt.options.get(key)
+                    if not vals:
+                        continue
+                    if key in ("requirements", "constraints"):
+                        for inc in vals if isinstance(vals, list) else [vals]:
+                            inc = str(inc)
+                            if lexically_outside(inc) or (inside is not None and not inside(inc)) or "://" in inc:
+                                bad.append(f"{src}: -r/-c {inc[:200]!r} outside the model folder")
+                            elif inc not in seen and follows < MAX_INCLUDES:
+                                seen.add(inc)
+                                follows += 1
+                                text = _read(read, inc, bad)
+                                queue += [(x, inc) for x in (text or "").splitlines()]
+                        continue
+                    found.append(f"{src}: --{key.replace('_', '-')} {str(vals)[:200]}")
+            for req in rf.requirements:
+                if req.is_editable or req.link is not None:
+                    found.append(f"{src}: {str(req.line)[:200]!r}")
+            for inv in rf.invalid_lines:
+                found.append(f"{src}: a line pip may read otherwise: {str(inv.line)[:200]!r}")
+    return list(dict.fromkeys(found))
+
+
+def _read(read: Reader, name: str, bad: list[str]) -> str | None:
+    try:
+        return read(name)
+    except InputError as exc:  # there, but not read: what pip installs from it is not judged
+        bad.append(f"{name[:200]!r}: not read ({str(exc)[:160]}); what it installs is not judged")
+        return None
