@@ -2196,7 +2196,13 @@ class _Walker:
             name = v[len("dateutil/"):]
             name = name[1:] if name.startswith(":") else name  # gettz drops a leading ':'
             parts = name.replace("\\", "/").split("/")
-            if name.startswith(("/", "\\", "~")) or ".." in parts or "\0" in name:
+            if not name:  # gettz('') / gettz(':'): no name of the file's, the host's zone (red team 26a-4)
+                self.note("pickle.dynamic-callable", "medium", f"{path} is given the time zone {v[:200]!r}, an "
+                          "empty zone name: dateutil.tz.gettz('') reads the zone the environment names ($TZ, an "
+                          "absolute path opened as given, else /etc/localtime or 'localtime' under its zoneinfo "
+                          "folders) during the load; pandas never writes it (it pickles tz objects)", "suspicious",
+                          f"tzenv:{path}")
+            elif name.startswith(("/", "\\", "~")) or ".." in parts or "\0" in name:
                 self.note("pickle.dangerous-callable", "critical", f"{path} is given the time zone {v[:200]!r}: "
                           "pandas looks 'dateutil/<name>' up with dateutil.tz.gettz(<name>), which opens and reads "
                           "that path (an absolute path as given, '..' joined to the zoneinfo folder) during the "
