@@ -71,3 +71,82 @@ def test_26a_4_real_pickler_and_real_loader(zone: str, tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=120, check=False)
     if zone == "dateutil/":
         assert out.stdout.strip() == "True", out
+
+
+class _Opens:
+    """``builtins.open(path)`` at load: file I/O (``unsafe``)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (open, (self.path,))
+
+
+def _zip_bytes() -> bytes:
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w") as z:
+        z.writestr("README.txt", "hello")
+    return b.getvalue()
+
+
+def _torch_zip_like() -> bytes:
+    """A zip whose own offsets are relative to its start (as a torch.save blob is): inside a pickle
+    zipfile finds its end record but its directory does not fit where it says."""
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w") as z:
+        z.writestr("archive/data.pkl", pickle.dumps({"a": 1}, protocol=2))
+        z.writestr("archive/version", "3\n")
+    return b.getvalue()
+
+
+@pytest.mark.parametrize("protocol", [0, 1, 2, 4, 5])
+@pytest.mark.parametrize("blob", ["valid", "broken"])
+def test_26a_3_pickle_carrying_a_zip_is_walked_as_the_whole_pickle(protocol: int, blob: str, tmp_path: Path) -> None:
+    from mlbom.scanner import scan_file
+
+    zb = _zip_bytes() if blob == "valid" else _torch_zip_like()
+    data = pickle.dumps((_Opens("/tmp/rt26a_secret"), zb), protocol=protocol)
+    p = tmp_path / "model.pkl"
+    p.write_bytes(data)
+    assert zipfile.is_zipfile(p) or blob == "broken" or protocol < 3  # the zip reading exists
+    res = scan_file(p)
+    assert res.verdict == "unsafe", (res.format, res.findings)
+    assert any("open" in f.message for f in res.findings if f.id.startswith("pickle.")), res.findings
+    if zipfile.is_zipfile(p):
+        assert any(f.id == "zip.polyglot" for f in res.findings), res.findings
+
+
+def test_26a_3_benign_pickle_carrying_a_zip_reads_as_both(tmp_path: Path) -> None:
+    from mlbom.scanner import scan_file
+
+    p = tmp_path / "data.pkl"
+    p.write_bytes(pickle.dumps({"blob": _zip_bytes()}, protocol=4))
+    res = scan_file(p)
+    assert res.format == "pickle", res
+    assert res.verdict == "suspicious", res.findings  # zipfile reads a different file: a differential
+    assert any(f.id == "zip.polyglot" for f in res.findings), res.findings
+
+
+def test_26a_3_zip_with_a_text_prefix_stays_a_zip(tmp_path: Path) -> None:
+    from mlbom.scanner import scan_file
+
+    p = tmp_path / "sfx.zip"
+    p.write_bytes(b"#!/bin/sh\necho self-extracting\nexit 0\n" + _zip_bytes())
+    res = scan_file(p)
+    assert res.format == "zip", (res.format, res.findings)
+
+
+def test_26a_3_real_torch_save_blob_in_a_pickle(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    from mlbom.scanner import scan_file
+
+    b = io.BytesIO()
+    torch.save({"a": torch.zeros(2)}, b)
+    p = tmp_path / "m.pkl"
+    p.write_bytes(pickle.dumps((_Opens("/tmp/rt26a_secret"), b.getvalue()), protocol=4))
+    assert scan_file(p).verdict == "unsafe"
+    q = tmp_path / "real.pt"  # a real torch zip keeps its reading
+    torch.save({"a": torch.zeros(2)}, q)
+    res = scan_file(q)
+    assert res.format == "pytorch-zip" and res.verdict == "safe", (res.format, res.findings)
