@@ -150,3 +150,65 @@ def test_26a_3_real_torch_save_blob_in_a_pickle(tmp_path: Path) -> None:
     torch.save({"a": torch.zeros(2)}, q)
     res = scan_file(q)
     assert res.format == "pytorch-zip" and res.verdict == "safe", (res.format, res.findings)
+
+
+# --- 26e-6: deny-list aliases ---------------------------------------------------------------------
+
+def _call_global(module: str, name: str, *args: str) -> bytes:
+    return proto(2) + call(glob(module, name), *(s(a) for a in args)) + STOP
+
+
+@pytest.mark.parametrize(("module", "name"), [
+    ("pycparser", "check_output"),  # pycparser/__init__.py: from subprocess import check_output
+    ("sympy.utilities.autowrap", "check_output"),
+    ("virtualenv.seed.embed.pip_invoke", "Popen"),
+])
+def test_26e_6_reexported_denied_callable_is_unsafe(module: str, name: str) -> None:
+    rep = walk(_call_global(module, name, "id"))
+    assert rep.verdict == "unsafe", rep.findings
+    assert "pickle.dangerous-callable" in ids(rep) or "pickle.dangerous-global" in ids(rep), rep.findings
+
+
+def test_26e_6_alias_table_maps_to_the_callable() -> None:
+    from mlbom.formats.pickle import danger, deny_aliases
+
+    table = deny_aliases()
+    assert table.get("pycparser.check_output") == "subprocess.check_output"
+    why = danger("pycparser.check_output")
+    assert why is not None and "subprocess.check_output" in why
+    assert all(danger(target) is not None for target in table.values())  # every entry is a denied callable
+
+
+@pytest.mark.parametrize("name", ["system", "check_output", "Popen", "getstatusoutput", "execvpe", "spawnl", "eval"])
+def test_26e_6_unlisted_callable_named_like_a_process_function_is_unsafe(name: str) -> None:
+    rep = walk(_call_global("rt26e_made_up.util", name, "id"))  # a module no table knows
+    assert rep.verdict == "unsafe", rep.findings
+
+
+@pytest.mark.parametrize("name", ["execute", "evaluate", "spawner", "run_model", "systems"])
+def test_26e_6_other_unlisted_names_stay_suspicious(name: str) -> None:
+    rep = walk(_call_global("rt26e_made_up.util", name, "id"))
+    assert rep.verdict == "suspicious", rep.findings
+
+
+def test_26e_6_config_target_alias_is_unsafe() -> None:
+    from mlbom.scanner import scan_bytes
+
+    r = scan_bytes(b"model:\n  _target_: pycparser.check_output\n  args: [id]\n", "config.yaml")
+    assert r.verdict == "unsafe", r.findings
+    r = scan_bytes(b"model:\n  activation: pycparser.check_output\n", "config.yaml")  # a bare string (18b-1)
+    assert r.verdict == "unsafe", r.findings
+
+
+def test_26e_6_real_loader_runs_the_alias(tmp_path: Path) -> None:
+    pycparser = pytest.importorskip("pycparser")
+    assert pycparser.check_output is subprocess.check_output
+    # the pickler writes a function by its own name (subprocess.check_output): the alias is hand-written
+    data = _call_global("pycparser", "check_output", "true")
+    (tmp_path / "p.pkl").write_bytes(data)
+    code = ("import sys, pickle\nsys.addaudithook(lambda e, a: print('RAN', a[0]) if e == 'subprocess.Popen' "
+            "else None)\npickle.load(open(sys.argv[1], 'rb'))")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "p.pkl")], capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert "RAN" in out.stdout, out
+    assert walk(data).verdict == "unsafe"
