@@ -701,10 +701,10 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         if eocd is not None and not _pickle_at_zero(fh, size, head):  # zipfile.is_zipfile: data may precede it
             return _scan_zip(fh, size, name, acc, facts, ctx, depth=depth, where=where, eocd=eocd)
         if eocd is not None or (len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5):
-            fmt = _scan_pickle_file(fh, size, acc, facts, ctx, where=where)
+            kind = _scan_pickle_file(fh, size, acc, facts, ctx, where=where)
             if eocd is not None:  # the pickle carries a zip (red team 26a-3): zipfile's reading judged too
-                _zip_polyglot(fh, size, name, fmt, acc, ctx, depth=depth, where=where)
-            return fmt
+                _zip_polyglot(fh, size, name, kind, acc, ctx, depth=depth, where=where)
+            return kind
         from mlbom.formats import onnx
 
         if lower.endswith(".onnx") or onnx.looks_like_onnx(head):
