@@ -630,6 +630,21 @@ def _zip_polyglot(fh: IO[bytes], size: int, name: str, fmt: str, acc: _Acc, ctx:
     _scan_zip(fh, size, name, acc, {}, ctx, depth=depth + 1, where=f"{where} (as a zip)", eocd=eocd, scan_prefix=False)
 
 
+def _pickle_at_zero(fh: IO[bytes], size: int, head: bytes) -> bool:
+    """Whether ``pickle.load``/``joblib.load``/``torch.load`` (no zip magic at offset 0) read these
+    bytes as a pickle from their first byte — a PROTO opcode, or a walk from offset 0 that
+    :func:`mlbom.formats.pickle_start.reading` calls a pickle — whatever archive they carry further
+    on: the loaders read through it to STOP (red team 26a-3)."""
+    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
+        return True
+    if not head[:1] or head[0] not in _OPCODES:
+        return False
+    fh.seek(0)
+    reading = _pickle_reading(_walk(fh, size, joblib=False))
+    fh.seek(0)
+    return reading == "pickle"
+
+
 def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *,
               depth: int, where: str) -> str:
     if depth > ctx.limits.max_depth:
@@ -685,10 +700,13 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         if codec is not None and (codec != "zlib" or zlib_confirmed(head)):
             return _scan_compressed(fh, codec, size, name, acc, facts, ctx, depth=depth, where=where)
         eocd = find_end_record(fh, size)
-        if eocd is not None:  # zipfile.is_zipfile: data may precede the archive
+        if eocd is not None and not _pickle_at_zero(fh, size, head):  # zipfile.is_zipfile: data may precede it
             return _scan_zip(fh, size, name, acc, facts, ctx, depth=depth, where=where, eocd=eocd)
-        if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
-            return _scan_pickle_file(fh, size, acc, facts, ctx, where=where)
+        if eocd is not None or (len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5):
+            kind = _scan_pickle_file(fh, size, acc, facts, ctx, where=where)
+            if eocd is not None:  # the pickle carries a zip (red team 26a-3): zipfile's reading judged too
+                _zip_polyglot(fh, size, name, kind, acc, ctx, depth=depth, where=where)
+            return kind
         from mlbom.formats import onnx
 
         if lower.endswith(".onnx") or onnx.looks_like_onnx(head):

@@ -1250,12 +1250,10 @@ def readings(text: str, depth: int = 0) -> tuple[list[str], bool]:
 
 # final names that run a program or change files in the modules the deny list denies whole (``os.*``,
 # ``subprocess.*``, ``shutil.*``): a dotted value ending in one after a part not known statically is a
-# module the file does not spell calling it
-_DENIED_FINALS = frozenset({"system", "popen", "Popen", "run", "call", "check_call", "check_output", "getoutput",
-                            "getstatusoutput", "execv", "execve", "execl", "execle", "execlp", "execvp", "execvpe",
-                            "spawnv", "spawnve", "spawnl", "spawnle", "spawnlp", "spawnvp", "posix_spawn",
-                            "posix_spawnp", "remove", "unlink", "rmdir", "removedirs", "rmtree", "kill", "killpg",
-                            "fork", "forkpty", "startfile", "eval", "exec", "compile", "__import__"})
+# module the file does not spell calling it. The process/exec names are the pickle judge's
+# (:func:`mlbom.formats.pickle.process_final`, one definition); these are the others.
+_DENIED_FINALS = frozenset({"run", "call", "remove", "unlink", "rmdir", "removedirs", "rmtree", "kill", "killpg",
+                            "fork", "forkpty", "startfile", "compile", "__import__"})
 
 
 def _partial_danger(reading: str) -> str | None:
@@ -1275,7 +1273,7 @@ def _partial_danger(reading: str) -> str | None:
         last = tail.rsplit(".", 1)[-1]
         from mlbom.formats import pickle as pickle_fmt
 
-        if last in _DENIED_FINALS or any(k.endswith("." + tail) for k in pickle_fmt.policy().deny):
+        if last in _DENIED_FINALS or pickle_fmt.process_final(last) or any(k.endswith("." + tail) for k in pickle_fmt.policy().deny):
             return f"a module not spelled in the file with {tail!r}, which the deny list denies in some modules"
     return None
 
@@ -2489,7 +2487,8 @@ def _deny_roots() -> tuple[str, ...]:
 
     if not _ROOTS:
         pol = pickle_fmt.policy()
-        _ROOTS.append(tuple(sorted({k.split(".", 1)[0] for k in pol.deny} | set(pol.anywhere) | {"builtins"})))
+        _ROOTS.append(tuple(sorted({k.split(".", 1)[0] for k in pol.deny} | set(pol.anywhere) | {"builtins"}
+                                   | {k.split(".", 1)[0] for k in pol.aliases})))
     return _ROOTS[0]
 
 
@@ -2508,7 +2507,7 @@ def _may_be_denied(parts: list[str]) -> bool:
         pol = pickle_fmt.policy()
         wild = [k[:-2].split(".") for k in pol.deny if k.endswith(".*")]
         _DENY_PARTS.append((frozenset(k.rsplit(".", 1)[-1] for k in pol.deny if not k.endswith(".*"))
-                            | frozenset(pol.deny_names),
+                            | frozenset(pol.deny_names) | frozenset(k.rsplit(".", 1)[-1] for k in pol.aliases),
                             frozenset(w[0] for w in wild if len(w) == 1),
                             frozenset(f"{w[0]}.{w[1]}" for w in wild if len(w) > 1)))
     last, one, two = _DENY_PARTS[0]

@@ -169,6 +169,9 @@ class Policy:
     new_only: frozenset[str]  # allowlisted classes that are data-only when created with __new__, not called
     called_args: dict[str, tuple[int, ...]]  # calls_args positions whose argument is called (its __init__ runs)
     deny_names: dict[str, str]  # last attribute names denied wherever they are reached (from_pretrained ...)
+    # other modules' names for deny-listed callables (``pycparser.check_output`` is
+    # ``subprocess.check_output``): alias path -> the callable's own path (red team 26e-6)
+    aliases: dict[str, str] = field(default_factory=dict)
 
 
 def _path(key: str) -> tuple[str, str]:
@@ -208,7 +211,30 @@ def policy() -> Policy:
     names = raw.get("deny_names", {})
     deny_names = {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {}
     return Policy(allow, calls, nested, deny, frozenset(raw["anywhere"]),  # type: ignore[call-overload]
-                  frozenset(new_only), called, deny_names)
+                  frozenset(new_only), called, deny_names, deny_aliases())
+
+
+def deny_aliases() -> dict[str, str]:
+    """Module attributes that are deny-listed callables under another name: alias path -> the
+    callable's own path (``mlbom/data/pickle-deny-aliases.json``, written by
+    ``tools/deny_aliases.py`` from the installed packages; red team 26e-6)."""
+    text = resources.files("mlbom").joinpath("data/pickle-deny-aliases.json").read_text("utf-8")
+    raw = json.loads(text).get("aliases", {})
+    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+
+# final names of the functions that run a program or evaluate code (os.system, subprocess.Popen,
+# os.exec*/spawn*, eval ...): an unlisted callable of that name is judged as one, whatever module
+# re-exports it (fail closed beyond the alias table: red team 26e-6). Shared with config_targets.
+PROCESS_FINALS = frozenset({"system", "popen", "Popen", "check_output", "check_call", "getoutput",
+                            "getstatusoutput", "execfile", "eval", "exec", "spawn", "posix_spawn", "posix_spawnp"})
+_PROCESS_FAMILY = re.compile(r"(?:exec|spawn)[lv]p?e?")  # os.execv/execlpe/spawnvpe ...
+
+
+def process_final(name: str) -> bool:
+    """Whether ``name`` (a last attribute name) is one of :data:`PROCESS_FINALS` or of the
+    ``os.exec*``/``os.spawn*`` families."""
+    return name in PROCESS_FINALS or _PROCESS_FAMILY.fullmatch(name) is not None
 
 
 @lru_cache(maxsize=1)
@@ -259,8 +285,19 @@ def danger(path: str, pol: Policy | None = None) -> str | None:
     Deny entries match from the start of the path; deeper in a protocol-4 attribute path
     (``sklearn`` + ``os.system``) an entry of two or more components matches anywhere, and a
     one-component module entry (``os.*``) matches where that module is in ``anywhere``.
-    Linear in the path length: no entry has more than :data:`_MAX_DENY_PARTS` components."""
+    Linear in the path length: no entry has more than :data:`_MAX_DENY_PARTS` components. A path
+    that is another module's name for a deny-listed callable (:attr:`Policy.aliases`) is judged as
+    that callable."""
     pol = pol or policy()
+    target = pol.aliases.get(path)
+    if target is not None:  # another module's name for a deny-listed callable (red team 26e-6)
+        why = _danger(target, pol)
+        if why is not None:
+            return f"{why} ({path} is {target})"
+    return _danger(path, pol)
+
+
+def _danger(path: str, pol: Policy) -> str | None:
     parts = path.split(".")
     n = len(parts)
     if n > 1 and parts[-1] in pol.deny_names:
@@ -320,6 +357,10 @@ def _resolve(module: str, name: str, proto: int, pol: Policy) -> Resolved:
                         f"dotted attribute name at protocol {proto}: getattr fails, the loader raises")
     if "<locals>" in n.split("."):
         return Resolved(raw, path, "unresolvable", "'<locals>' in the attribute path: the loader raises")
+    if process_final(n.rsplit(".", 1)[-1]):
+        return Resolved(raw, path, "deny", "not allowlisted, and named as a function that runs a program or "
+                        "evaluates code (os.system, subprocess.check_output, eval ...): another module's name for "
+                        "one is the same function")
     return Resolved(raw, path, "unlisted", "not on mlbom's allowlist of data-only callables")
 
 
@@ -2196,7 +2237,13 @@ class _Walker:
             name = v[len("dateutil/"):]
             name = name[1:] if name.startswith(":") else name  # gettz drops a leading ':'
             parts = name.replace("\\", "/").split("/")
-            if name.startswith(("/", "\\", "~")) or ".." in parts or "\0" in name:
+            if not name:  # gettz('') / gettz(':'): no name of the file's, the host's zone (red team 26a-4)
+                self.note("pickle.dynamic-callable", "medium", f"{path} is given the time zone {v[:200]!r}, an "
+                          "empty zone name: dateutil.tz.gettz('') reads the zone the environment names ($TZ, an "
+                          "absolute path opened as given, else /etc/localtime or 'localtime' under its zoneinfo "
+                          "folders) during the load; pandas never writes it (it pickles tz objects)", "suspicious",
+                          f"tzenv:{path}")
+            elif name.startswith(("/", "\\", "~")) or ".." in parts or "\0" in name:
                 self.note("pickle.dangerous-callable", "critical", f"{path} is given the time zone {v[:200]!r}: "
                           "pandas looks 'dateutil/<name>' up with dateutil.tz.gettz(<name>), which opens and reads "
                           "that path (an absolute path as given, '..' joined to the zoneinfo folder) during the "
@@ -5058,6 +5105,11 @@ def allowlist_markdown() -> str:
             + ".", ""]
     for group in raw["deny"]:  # type: ignore[attr-defined]
         out += [f"- **{group['why']}**: " + ", ".join(f"`{e}`" for e in sorted(group["entries"]))]
+    out += ["", f"Other modules' names for denied callables ({len(deny_aliases())} of them, "
+            "`mlbom/data/pickle-deny-aliases.json`, written by `tools/deny_aliases.py` from the installed "
+            "packages: `pycparser.check_output` is `subprocess.check_output`) are denied as those callables. "
+            "A callable on neither list whose last name is " + ", ".join(f"`{n}`" for n in sorted(PROCESS_FINALS))
+            + " or an `os.exec*`/`os.spawn*` name is denied too."]
     return "\n".join(out) + "\n"
 
 
