@@ -1016,6 +1016,7 @@ def _text_reading(fh: IO[bytes], size: int, name: str, fmt: str, acc: _Acc, fact
             text = full if full is not None else text
     named = name.lower().endswith(_TEXT_NAMES)
     if not whole:
+        _python_reading(fh, size, head, fmt, acc, where)
         prefix = text.split("\x00", 1)[0]
         if "!" in prefix:
             _yaml_tags(prefix, acc, f"{where} (its first {len(prefix)} characters, read as YAML)")
@@ -1030,6 +1031,25 @@ def _text_reading(fh: IO[bytes], size: int, name: str, fmt: str, acc: _Acc, fact
                 "JSON and Jinja readers decode it, and they check no signature): two readers, two files (judged as "
                 "both)", effect="suspicious")
     _judge_text(text, name, acc, facts, where=f"{where} (read as text)", folder=folder)
+
+
+def _python_reading(fh: IO[bytes], size: int, head: bytes, fmt: str, acc: _Acc, where: str) -> None:
+    """A file read as another format whose bytes are not all UTF-8 text may still be Python source
+    to CPython: a PEP 263 coding declaration (``# -*- coding: latin-1 -*-``) on its first two lines
+    selects another decoding, and CPython 3.11 does not check the bytes of comments (red team
+    26c-1; :func:`mlbom.formats.pysource.python_readable`). Named ``.py`` it is a module: a
+    differential (``text.polyglot``), like text the YAML/JSON readers take."""
+    from mlbom.formats import pysource
+
+    if fmt.split("+", 1)[0] in _TEXT_BORN or b"\x00" in head or size > MAX_TEXT:
+        return
+    fh.seek(0)
+    data = head if len(head) >= size else fh.read(MAX_TEXT + 1)
+    if pysource.python_readable(data):
+        codec = pysource.declared_encoding(data)
+        acc.add("text.polyglot", "high", f"{where}: this {fmt} file is also Python source (CPython decodes it as "
+                f"{codec} by PEP 263, comments unchecked, and checks no signature): under a .py name it is a module; "
+                "two readers, two files", effect="suspicious")
 
 
 def _yaml_tags(text: str, acc: _Acc, where: str, found: yaml_tags.TagScan | None = None) -> None:
@@ -2875,7 +2895,7 @@ def scan(paths: Iterable[Path | str] | Path | str, *, with_hash: bool = True, li
         if not r.exists() and not r.is_symlink():
             raise InputError(r, "no such file or directory")
     out: list[FileScan] = []
-    blobs = _BlobRule(BlobIndex(), with_hash)
+    blobs = _BlobRule(BlobIndex(), with_hash, limits)
     for root in roots:
         if root.is_dir():
             files, problems = walk_files(root)
@@ -2901,9 +2921,52 @@ def cache_blob_rule(*, with_hash: bool = True) -> Callable[[Path, FileScan], Fil
     return _BlobRule(BlobIndex(), with_hash).judge
 
 
-# formats that cannot run code whatever name a loader later opens them by (plain text can: named
-# ``.py`` it is a module); an unlinked cache blob in any other is at least ``suspicious``
+# formats that may run no code whatever name a loader later opens them by (plain text can: named
+# ``.py`` it is a module), when their content passes :func:`_name_free` (red team 23c C, 26c-1/2)
 _NAME_FREE_FORMATS = frozenset({"safetensors", "json", "image", "numpy"})
+_JINJA_OPEN = ("{{", "{%", "{#")
+
+
+def _name_free(path: Path, sc: FileScan, limits: Limits | None) -> tuple[bool, FileScan | None]:
+    """Whether content no name reaches (an unlinked cache blob, a shared-store entry) runs no code
+    under ANY name a loader could give it — a property of the content under each reader a name
+    selects, not of a format label (red team 26c-1, 26c-2) — and its judgement as a chat
+    template when it is one (``None`` otherwise):
+
+    - empty: nothing to run;
+    - only a format of :data:`_NAME_FREE_FORMATS`, and then: not Python source to CPython (a
+      NUL byte, which CPython refuses; JSON is exempt — as Python a JSON document is literals
+      only); an image read whole to its end marker (:func:`mlbom.formats.images.whole_image`);
+    - all UTF-8 holding a Jinja delimiter (``{{``, ``{%``, ``{#``): judged as if named
+      ``chat_template.jinja`` (transformers reads that file raw), its verdict counts.
+
+    Anything else — other formats, content too large or unreadable to check — is not."""
+    from mlbom.formats import images
+
+    if sc.size == 0:
+        return True, None
+    if sc.format not in _NAME_FREE_FORMATS or sc.size is None:
+        return False, None
+    try:
+        with open(path, "rb") as fh:
+            if sc.format == "image" and images.whole_image(fh, sc.size) is not None:
+                return False, None
+            fh.seek(0)
+            head = fh.read(MAX_TEXT + 1)
+            # not Python: a NUL (safetensors' header length, numpy's version, PNG's IHDR length, BMP's reserved)
+            if sc.format != "json" and b"\x00" not in head:
+                return False, None
+            if len(head) > MAX_TEXT:
+                return True, None  # too large to be read as text by the template reader (bounded)
+    except OSError:
+        return False, None
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return True, None
+    if not any(d in text for d in _JINJA_OPEN):
+        return True, None
+    return True, scan_bytes(head, "chat_template.jinja", limits=limits)
 
 
 class _BlobRule:
@@ -2914,20 +2977,27 @@ class _BlobRule:
       ``blobs/`` names it) whose content is not what its etag name claims:
       ``files.hf-blob-mismatch`` (high), at least ``suspicious``; one that could not be read to
       check it: ``files.hf-blob-unverified`` (high), ``error`` (red team 21c-1, 23c-1, 23c-2);
-    - a blob no name reaches (no snapshot link, no repository blob for a shared-store file):
-      ``files.hf-unlinked-blob`` (medium), at least ``suspicious`` unless its content is a
-      format that runs no code under any name (red team 23c, C);
+    - a repository blob no snapshot link reaches: ``files.hf-unlinked-blob`` (medium), at least
+      ``suspicious`` unless its content runs no code under any name (:func:`_name_free`; red
+      team 23c C, 26c-1, 26c-2);
+    - content of a shared blob store (walked there or reached through any link), which
+      huggingface_hub adopts by a Xet hash mlbom cannot recompute, for any repository under any
+      name: ``files.hf-store-unverified`` (medium), the same rule (the finding only when the
+      content is not name-free, so a genuine store's safetensors stay quiet); an entry not at
+      ``<xx>/<hash>`` with ``xx`` its hash's first two characters: ``files.hf-store-misplaced``
+      (medium), the same rule (red team 26c-3);
     - with ``--no-hash`` no etag is checked: the first cache blob says so (``info``).
 
     ``generate`` reports the same checks on the model (:func:`mlbom.collectors._files.hf_blob_finding`)."""
 
-    def __init__(self, index: BlobIndex, with_hash: bool) -> None:
+    def __init__(self, index: BlobIndex, with_hash: bool, limits: Limits | None = None) -> None:
         self.index = index
         self.with_hash = with_hash
+        self.limits = limits
         self.told = False
 
     def judge(self, path: Path, sc: FileScan) -> FileScan:
-        from mlbom.fswalk import blob_mismatch, blob_name
+        from mlbom.fswalk import blob_mismatch, blob_name, store_entry
 
         if not self.with_hash and not self.told and blob_name(path) is not None:
             self.told = True
@@ -2938,12 +3008,33 @@ class _BlobRule:
         if check is not None:
             sc.findings.append(ScanFinding(check.id, "high", check.message))
             self._at_least(sc, check.verdict)
+        unnamed: list[ScanFinding] = []
+        store = store_entry(path)
+        if store == "placed":
+            unnamed.append(ScanFinding("files.hf-store-unverified", "medium",
+                                       "content of the shared blob store: a later download of ANY repository adopts "
+                                       "it by its Xet hash (which this scan cannot recompute) under a file name this "
+                                       "scan cannot know, whatever names link to it now"))
+        elif store == "misplaced":
+            unnamed.append(ScanFinding("files.hf-store-misplaced", "medium",
+                                       "a file of the shared blob store not at <xx>/<Xet hash> with xx the hash's "
+                                       "first two characters: no download writes it there; judged as unnamed content"))
         if self.index.unlinked(path):
-            sc.findings.append(ScanFinding("files.hf-unlinked-blob", "medium",
-                                           "a cache blob no snapshot (or repository blob) links to: a later download "
-                                           "adopts it under a file name this scan cannot know"))
-            if sc.format not in _NAME_FREE_FORMATS and sc.size != 0:
+            unnamed.append(ScanFinding("files.hf-unlinked-blob", "medium",
+                                       "a cache blob no snapshot links to: a later download adopts it under a file "
+                                       "name this scan cannot know"))
+        if unnamed:
+            free, template = _name_free(path, sc, self.limits)
+            # a store entry whose content is name-free is every Xet-shared file of a genuine cache:
+            # no finding then (its own judgement stands); the other two are always reported
+            sc.findings.extend(f for f in unnamed if not free or f.id != "files.hf-store-unverified")
+            if not free:
                 self._at_least(sc, "suspicious")
+            elif template is not None:
+                for f in template.findings:
+                    sc.findings.append(ScanFinding(f.id, f.severity, f"read as chat_template.jinja (a name a later "
+                                                   f"download may give it): {f.message}"))
+                self._at_least(sc, template.verdict)
         return sc
 
     @staticmethod
