@@ -1587,7 +1587,7 @@ def _storage_records(rep: PickleReport, records: frozenset[str], acc: _Acc, fact
     """torch.load (either mode) reads the record ``data/<key>`` of each ('storage', ..., key, ...)
     persistent id as it unpickles it (``persistent_load`` -> ``get_storage_from_record``): a key
     with no record is a RuntimeError, the checkpoint cannot load at all (red team 8a)."""
-    missing = [k for k in rep.storage_keys if f"data/{k}" not in records]
+    missing = [k for k in rep.storage_keys if _miniz_key(f"data/{k}") not in records]
     if not missing:
         return
     shown = ", ".join(repr(k) for k in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
@@ -1762,13 +1762,15 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     top = names[0].split("/", 1)[0] if names and "/" in names[0] else ""
     prefix = top + "/" if top else ""
     kind = "zip"
+    keys = {_miniz_key(n) for n in names}  # as torch's reader compares names (ASCII case ignored)
     if _pt2_archive(fh, arc.entries, prefix, ctx):
         # first: torch.export.load reads it as pt2 whatever else it holds (a data.pkl too: judged by
         # content, as are all records but the raw tensors its configs declare)
         kind = "pt2"
-    elif any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
+    elif any(k == "data.pkl" or k.endswith("/data.pkl") for k in keys):
+        # torch's reader finds records ignoring ASCII case (_miniz_key): archive/DATA.PKL is its data.pkl
         kind = "pytorch-zip"
-        if f"{prefix}data.pkl" not in names:
+        if _miniz_key(f"{prefix}data.pkl") not in keys:
             acc.add("pytorch.data-pkl-elsewhere", "high", f"{where}: data.pkl is not under the archive's first "
                     f"folder {top!r}, where torch.load looks for it", effect="suspicious")
         tops = {n.split("/", 1)[0] for n in names if "/" in n}
@@ -1776,7 +1778,7 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             acc.add("pytorch.several-roots", "high", f"{where}: members under several top folders "
                     f"({', '.join(sorted(tops)[:5])}): torch reads only {top!r}, other readers see the rest",
                     effect="suspicious")
-        if any(n.endswith("/constants.pkl") or n == "constants.pkl" for n in names):
+        if any(k.endswith("/constants.pkl") or k == "constants.pkl" for k in keys):
             kind = "torchscript"
     elif "config.json" in names and (any(n.startswith("model.weights.") for n in names) or "metadata.json" in names
                                      or name.lower().endswith(".keras")):
@@ -1803,7 +1805,8 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     seen: set[tuple[int, int, int, int, bool, bool, bool]] = set()
     npy_members = 0
     # the records torch's reader finds (names below the archive's first folder)
-    records = frozenset(n[len(prefix):] for n in names if n.startswith(prefix)) if kind == "pytorch-zip" else None
+    records = (frozenset(k[len(prefix):] for n in names if (k := _miniz_key(n)).startswith(_miniz_key(prefix)))
+               if kind == "pytorch-zip" else None)
     # the name's ASCII tail reads the same in any decoding, and miniz folds ASCII case
     pt2_named = any(n.lower().endswith("archive_format") for n in names)
     for e in judged:
@@ -1819,7 +1822,8 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                 continue  # reported as code above
         elif e.zipfile_name == e.name and not _npy_member(fh, e):  # (a compressed record: judged)
             if kind in ("pytorch-zip", "torchscript"):
-                storage = rel.startswith("data/") and not rel.endswith(".pkl")  # torch reads it as bytes
+                low = _miniz_key(rel)  # torch's reader ignores ASCII case
+                storage = low.startswith("data/") and not low.endswith(".pkl")  # torch reads it as bytes
                 small = (rel in _TORCH_SMALL or rel.startswith(".data/")) and e.usize <= 4096  # read as strings
                 if (storage or small) and not pt2_named:
                     continue  # raw bytes torch.load never unpickles, whatever they hold (red team 23e-1)
@@ -2421,7 +2425,7 @@ def _judge_member(data: IO[bytes], n: int, name: str, kind: str, rel: str, acc: 
     if rel.lower().endswith(".pkl") and kind in ("pytorch-zip", "torchscript"):
         rep = _walk(data, n, joblib=False)
         acc.pickle(rep, where)
-        if rel == "data.pkl":
+        if _miniz_key(rel) == "data.pkl":  # torch's reader ignores ASCII case
             _weights_only(rep, acc, facts, where)
             if records is not None:
                 _storage_records(rep, records, acc, facts, where)

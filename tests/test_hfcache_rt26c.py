@@ -274,6 +274,25 @@ def test_26c5_linked_blobs_or_snapshots_folders_keep_the_checks(tmp_path: Path,
     assert scans == {"config.json": ("safe", [])} and rc == 0
 
 
+# ---- D: torch's reader ignores ASCII case ----------------------------------------------------------
+
+def test_torch_finds_an_upper_case_data_pkl(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    import zipfile
+
+    buf = io.BytesIO()
+    torch.save({"a": torch.ones(2)}, buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for info in src.infolist():
+            z.writestr(info.filename.replace("data.pkl", "DATA.PKL").replace("/data/", "/DATA/"),
+                       src.read(info.filename))
+    (tmp_path / "m.pt").write_bytes(out.getvalue())
+    sc = scanner.scan_file(tmp_path / "m.pt")
+    assert sc.format == "pytorch-zip" and sc.verdict == "safe", sc.findings
+
+
 def test_cli_generate_sees_the_bmp_python_blob(tmp_path: Path) -> None:
     repo = _repo(tmp_path / "hub", {"config.json": CONFIG})
     (repo / "blobs" / _git_sha1(BMP_PY)).write_bytes(BMP_PY)
