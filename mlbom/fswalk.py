@@ -89,8 +89,8 @@ def blobs_repo(folder: Path) -> Path | None:
                 return repo
         real = Path(os.path.realpath(folder))
         repo = real.parent
-        if real.name == "blobs" or (is_cache_repo(repo) and Path(os.path.realpath(repo / "blobs")) == real):
-            return repo if is_cache_repo(repo) else None
+        if is_cache_repo(repo) and (real.name == "blobs" or Path(os.path.realpath(repo / "blobs")) == real):
+            return repo
     except (OSError, ValueError):
         pass
     return None
@@ -339,7 +339,9 @@ def _not_linked(folder: Path, names: list[str]) -> list[str]:
     resolves to: those are read and judged through the link, under the name a loader opens.
     Every other blob — one no snapshot links to, which ``hf_hub_download`` adopts by its etag
     name without hashing it — is walked and judged by its content (red team 21c-1)."""
-    repo = blobs_repo(folder)
+    # (a folder path is resolved only where it may be a repository's blobs/: not for every folder walked)
+    maybe = folder.name == "blobs" or _CACHE_REPO_NAME.fullmatch(folder.parent.name) is not None
+    repo = blobs_repo(folder) if maybe else None
     if repo is None:
         return names
     linked = linked_blobs(repo)

@@ -2899,7 +2899,7 @@ def scan(paths: Iterable[Path | str] | Path | str, *, with_hash: bool = True, li
         if not r.exists() and not r.is_symlink():
             raise InputError(r, "no such file or directory")
     out: list[FileScan] = []
-    blobs = _BlobRule(BlobIndex(), with_hash, limits)
+    blobs = _BlobRule(BlobIndex(), with_hash)
     for root in roots:
         if root.is_dir():
             files, problems = walk_files(root)
@@ -2931,7 +2931,7 @@ _NAME_FREE_FORMATS = frozenset({"safetensors", "json", "image", "numpy"})
 _JINJA_OPEN = ("{{", "{%", "{#")
 
 
-def _name_free(path: Path, sc: FileScan, limits: Limits | None) -> tuple[bool, FileScan | None]:
+def _name_free(path: Path, sc: FileScan) -> tuple[bool, FileScan | None]:
     """Whether content no name reaches (an unlinked cache blob, a shared-store entry) runs no code
     under ANY name a loader could give it — a property of the content under each reader a name
     selects, not of a format label (red team 26c-1, 26c-2) — and its judgement as a chat
@@ -2955,22 +2955,54 @@ def _name_free(path: Path, sc: FileScan, limits: Limits | None) -> tuple[bool, F
         with open(path, "rb") as fh:
             if sc.format == "image" and images.whole_image(fh, sc.size) is not None:
                 return False, None
-            fh.seek(0)
-            head = fh.read(MAX_TEXT + 1)
-            # not Python: a NUL (safetensors' header length, numpy's version, PNG's IHDR length, BMP's reserved)
-            if sc.format != "json" and b"\x00" not in head:
-                return False, None
-            if len(head) > MAX_TEXT:
-                return True, None  # too large to be read as text by the template reader (bounded)
+            nul, utf8, jinja = _content_marks(fh)
     except OSError:
         return False, None
+    # not Python: a NUL anywhere (safetensors' header length, numpy's version, PNG's IHDR length, BMP's reserved)
+    if sc.format != "json" and not nul:
+        return False, None
+    if not (utf8 and jinja):
+        return True, None
+    if sc.size > MAX_TEXT:
+        return False, None  # a template too large to judge: not shown name-free
     try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        return True, None
-    if not any(d in text for d in _JINJA_OPEN):
-        return True, None
-    return True, scan_bytes(head, "chat_template.jinja", limits=limits)
+        with open(path, "rb") as fh:
+            text = fh.read(MAX_TEXT + 1).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False, None
+    # transformers reads chat_template.jinja raw (UTF-8, NULs and all) and compiles it whole
+    acc = _Acc()
+    _add_template(acc, text, "chat_template.jinja")
+    return True, FileScan("chat_template.jinja", "chat-template", acc.verdict(), None, len(text), acc.findings, {})
+
+
+def _content_marks(fh: IO[bytes]) -> tuple[bool, bool, bool]:
+    """One streamed read of a whole file (constant memory; it stops once all three are known):
+    whether it holds a NUL byte, whether all of it decodes as UTF-8 (as transformers reads a
+    ``.jinja`` file), and, while it does, whether the text holds a Jinja delimiter."""
+    fh.seek(0)
+    dec = codecs.getincrementaldecoder("utf-8")("strict")
+    nul = jinja = False
+    utf8 = True
+    tail = ""
+    while chunk := fh.read(1 << 20):
+        nul = nul or b"\x00" in chunk
+        if utf8:
+            try:
+                text = tail + dec.decode(chunk)
+            except UnicodeDecodeError:
+                utf8 = False
+            else:
+                jinja = jinja or any(d in text for d in _JINJA_OPEN)
+                tail = text[-1:]
+        if nul and not utf8:
+            return True, False, False
+    if utf8:
+        try:
+            dec.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    return nul, utf8, jinja and utf8
 
 
 class _BlobRule:
@@ -2994,10 +3026,9 @@ class _BlobRule:
 
     ``generate`` reports the same checks on the model (:func:`mlbom.collectors._files.hf_blob_finding`)."""
 
-    def __init__(self, index: BlobIndex, with_hash: bool, limits: Limits | None = None) -> None:
+    def __init__(self, index: BlobIndex, with_hash: bool) -> None:
         self.index = index
         self.with_hash = with_hash
-        self.limits = limits
         self.told = False
 
     def judge(self, path: Path, sc: FileScan) -> FileScan:
@@ -3028,7 +3059,7 @@ class _BlobRule:
                                        "a cache blob no snapshot links to: a later download adopts it under a file "
                                        "name this scan cannot know"))
         if unnamed:
-            free, template = _name_free(path, sc, self.limits)
+            free, template = _name_free(path, sc)
             # a store entry whose content is name-free is every Xet-shared file of a genuine cache:
             # no finding then (its own judgement stands); the other two are always reported
             sc.findings.extend(f for f in unnamed if not free or f.id != "files.hf-store-unverified")

@@ -186,6 +186,20 @@ def test_26c2_plain_unlinked_json_stays_name_free(tmp_path: Path, capsys: pytest
     assert verdict == "safe" and ids == ["files.hf-unlinked-blob"] and rc == 0
 
 
+def test_26c2_a_safetensors_blob_whose_text_is_a_template_is_judged_as_one(tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """All UTF-8 (NUL is UTF-8: zero weights) with Jinja in its metadata: transformers would
+    compile the whole file as the chat template under ``chat_template.jinja``."""
+    header = json.dumps({"__metadata__": {"t": "{{ cycler.__init__.__globals__.os.popen('id').read() }}"},
+                         "w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}).encode()
+    header = header.ljust(0x140)  # a length whose bytes are UTF-8 too (40 01 00 …)
+    data = struct.pack("<Q", len(header)) + header + b"\0\0\0\0"
+    data.decode("utf-8")
+    assert scanner.scan_bytes(data, "model.safetensors").verdict == "safe"
+    rc, (verdict, ids) = _unlinked(tmp_path, capsys, data)
+    assert verdict == "unsafe" and "template.dunder-access" in ids and rc == 1
+
+
 # ---- 26c-3: the shared store ----------------------------------------------------------------------
 
 def _store(hub: Path) -> Path:
