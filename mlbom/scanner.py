@@ -2925,55 +2925,69 @@ def cache_blob_rule(*, with_hash: bool = True) -> Callable[[Path, FileScan], Fil
     return _BlobRule(BlobIndex(), with_hash).judge
 
 
-# formats that may run no code whatever name a loader later opens them by (plain text can: named
-# ``.py`` it is a module), when their content passes :func:`_name_free` (red team 23c C, 26c-1/2)
-_NAME_FREE_FORMATS = frozenset({"safetensors", "json", "image", "numpy"})
 _JINJA_OPEN = ("{{", "{%", "{#")
 
 
-def _name_free(path: Path, sc: FileScan) -> tuple[bool, FileScan | None]:
+def _name_free(path: Path, sc: FileScan, own: str) -> tuple[bool, FileScan | None]:
     """Whether content no name reaches (an unlinked cache blob, a shared-store entry) runs no code
-    under ANY name a loader could give it — a property of the content under each reader a name
-    selects, not of a format label (red team 26c-1, 26c-2) — and its judgement as a chat
-    template when it is one (``None`` otherwise):
+    under ANY name a loader could give it, decided by what each reader a name selects would do
+    with these bytes — not by a format label (red team 26c-1, 26c-2; fix26c2) — and its
+    judgement as a chat template when it is one (``None`` otherwise). ``own`` is the content's
+    own scan verdict.
 
-    - empty: nothing to run;
-    - only a format of :data:`_NAME_FREE_FORMATS`, and then: not Python source to CPython (a
-      NUL byte, which CPython refuses; JSON is exempt — as Python a JSON document is literals
-      only); an image read whole to its end marker (:func:`mlbom.formats.images.whole_image`);
-    - all UTF-8 holding a Jinja delimiter (``{{``, ``{%``, ``{#``): judged as if named
-      ``chat_template.jinja`` (transformers reads that file raw), its verdict counts.
+    - Loaders that decide by content (``torch.load``: zip or legacy pickle; pickle/joblib;
+      ``np.load`` by its magic; safetensors, GGUF, ONNX, HDF5/Keras, sentencepiece readers) read
+      the same bytes whatever the name: their reading is the content's own scan, so ``own`` must
+      be ``safe``.
+    - Readers a name selects and that read text: Python source (a ``.py`` an ``auto_map``
+      imports) — CPython refuses source holding a NUL byte (3.11: ``ValueError: source code
+      string cannot contain null bytes``); YAML configs — PyYAML's ``Reader.check_printable``
+      refuses NUL (and every non-printable) in each chunk it decodes, and the text before the
+      first such chunk is already in the content's own scan (:func:`_text_reading`: its Python
+      tags); so the content must hold a NUL byte, unless it is one JSON document (as Python only
+      literals and the names ``true``/``false``/``null``; its JSON judgement is ``own``).
+      Jinja: transformers reads ``chat_template.jinja`` with ``open(..., encoding="utf-8")`` —
+      content that is not all UTF-8 raises there and nothing is rendered; UTF-8 content holding
+      a delimiter (``{{``, ``{%``, ``{#``; NULs and all) is judged as that file, and its verdict
+      counts.
 
-    Anything else — other formats, content too large or unreadable to check — is not."""
-    from mlbom.formats import images
-
+    Empty content is name-free; content too large to read as text (over :data:`MAX_TEXT`) with no
+    NUL, or unreadable, is not."""
     if sc.size == 0:
         return True, None
-    if sc.format not in _NAME_FREE_FORMATS or sc.size is None:
+    if own != "safe" or sc.size is None:
         return False, None
     try:
         with open(path, "rb") as fh:
-            if sc.format == "image" and images.whole_image(fh, sc.size) is not None:
-                return False, None
             nul, utf8, jinja = _content_marks(fh)
-    except OSError:
-        return False, None
-    # not Python: a NUL anywhere (safetensors' header length, numpy's version, PNG's IHDR length, BMP's reserved)
-    if sc.format != "json" and not nul:
-        return False, None
-    if not (utf8 and jinja):
-        return True, None
-    if sc.size > MAX_TEXT:
-        return False, None  # a template too large to judge: not shown name-free
-    try:
-        with open(path, "rb") as fh:
-            text = fh.read(MAX_TEXT + 1).decode("utf-8")
+            text: str | None = None
+            if utf8 and (jinja or not nul) and sc.size <= MAX_TEXT:
+                fh.seek(0)
+                text = fh.read(MAX_TEXT + 1).decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return False, None
+    if not nul and not (text is not None and _json_document(text)):
+        return False, None  # CPython and PyYAML may read it under a .py/.yaml name
+    if not jinja:
+        return True, None
+    if text is None:
+        return False, None  # a template too large to judge: not shown name-free
     # transformers reads chat_template.jinja raw (UTF-8, NULs and all) and compiles it whole
     acc = _Acc()
     _add_template(acc, text, "chat_template.jinja")
     return True, FileScan("chat_template.jinja", "chat-template", acc.verdict(), None, len(text), acc.findings, {})
+
+
+def _json_document(text: str) -> bool:
+    """Whether ``text`` is one JSON document (``json.loads``, as :func:`_judge_json` parses it; a
+    UTF-8 BOM CPython skips too)."""
+    import json
+
+    try:
+        json.loads(text.lstrip("\ufeff"))
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def _content_marks(fh: IO[bytes]) -> tuple[bool, bool, bool]:
@@ -3034,6 +3048,7 @@ class _BlobRule:
     def judge(self, path: Path, sc: FileScan) -> FileScan:
         from mlbom.fswalk import blob_mismatch, blob_name, store_entry
 
+        own = sc.verdict  # the content's own judgement, before this rule's
         if not self.with_hash and not self.told and blob_name(path) is not None:
             self.told = True
             sc.findings.append(ScanFinding("files.hf-blob-unchecked", "info",
@@ -3059,7 +3074,7 @@ class _BlobRule:
                                        "a cache blob no snapshot links to: a later download adopts it under a file "
                                        "name this scan cannot know"))
         if unnamed:
-            free, template = _name_free(path, sc)
+            free, template = _name_free(path, sc, own)
             # a store entry whose content is name-free is every Xet-shared file of a genuine cache:
             # no finding then (its own judgement stands); the other two are always reported
             sc.findings.extend(f for f in unnamed if not free or f.id != "files.hf-store-unverified")

@@ -26,7 +26,7 @@ import pytest
 
 from mlbom import scanner
 from mlbom.cli import main
-from mlbom.formats import images, pysource
+from mlbom.formats import pysource
 from tests.helpers import scan_json_by_rel
 
 REV = "0123456789abcdef0123456789abcdef01234567"
@@ -101,14 +101,6 @@ def _gif_python() -> bytes:
 
 
 @pytest.mark.parametrize("make", [_png, _bmp, _gif, _jpeg])
-def test_whole_images_are_read_to_their_end(make: object) -> None:
-    data = make()  # type: ignore[operator]
-    assert images.whole_image(io.BytesIO(data), len(data)) is None
-    assert images.whole_image(io.BytesIO(data + b"x"), len(data) + 1) is not None
-    assert images.whole_image(io.BytesIO(data[:-1]), len(data) - 1) is not None
-
-
-@pytest.mark.parametrize("make", [_png, _bmp, _gif, _jpeg])
 def test_an_unlinked_whole_image_stays_name_free(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                  make: object) -> None:
     rc, (verdict, ids) = _unlinked(tmp_path, capsys, make())  # type: ignore[operator]
@@ -124,15 +116,22 @@ def test_26c1_a_bmp_signature_python_blob_is_not_name_free(tmp_path: Path,
 def test_26c1_a_whole_gif_that_python_imports_is_not_name_free(tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     data = _gif_python()
-    assert images.whole_image(io.BytesIO(data), len(data)) is None and b"\0" not in data
+    assert b"\0" not in data
     compile(data, "modeling_x.py", "exec")  # CPython takes it as source (compiled, never run)
     rc, (verdict, ids) = _unlinked(tmp_path, capsys, data)
     assert verdict == "suspicious" and "files.hf-unlinked-blob" in ids and rc == 1
 
 
-def test_26c1_image_trailing_bytes_are_not_name_free(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc, (verdict, _ids) = _unlinked(tmp_path, capsys, _png(b"\nimport os\n"))
-    assert verdict == "suspicious" and rc == 1
+def test_image_trailing_bytes_after_a_nul_are_read_by_no_name_selected_reader(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """fix26c2: no image structure rule. A PNG holds NULs (its IHDR length), so CPython refuses it
+    as source, PyYAML stops at its first byte (0x89 is no UTF-8) and transformers cannot read it as
+    chat_template.jinja: bytes after its IEND are read by no reader a name selects."""
+    data = _png(b"\nimport os\nos.system('echo pwned')\n")
+    with pytest.raises((SyntaxError, ValueError)):
+        compile(data, "modeling_x.py", "exec")
+    rc, (verdict, ids) = _unlinked(tmp_path, capsys, data)
+    assert verdict == "safe" and "files.hf-unlinked-blob" in ids and rc == 0
 
 
 def test_26c1_python_in_an_image_signature_is_a_text_polyglot_anywhere(tmp_path: Path) -> None:
@@ -235,10 +234,14 @@ def test_26c3_a_misplaced_store_file_is_a_finding(tmp_path: Path, capsys: pytest
     store = _store(hub)
     xet = "cd" * 32
     (store / "ab").mkdir()
-    (store / "ab" / xet).write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 10)
+    (store / "ab" / xet).write_bytes(b"import os\nos.system('echo pwned')\n")
+    (store / "ab" / ("ef" * 32)).write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 10)
     rc, scans = scan_json_by_rel(hub, capsys)
     verdict, ids = scans[f"blobs/ab/{xet}"]
     assert verdict == "suspicious" and "files.hf-store-misplaced" in ids and rc == 1
+    # the same rule: name-free content keeps its own verdict, the finding is reported
+    verdict, ids = scans[f"blobs/ab/{'ef' * 32}"]
+    assert verdict == "safe" and "files.hf-store-misplaced" in ids
 
 
 def test_26c3_name_free_store_content_stays_quiet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
