@@ -12,15 +12,17 @@ from the folder's resolved path and the layout on disk (:func:`cache_repo_of`), 
 
 A folder's layout can be forged by whoever wrote the folder, so it never reduces scrutiny
 (red team 21c-1, 21c-3): nothing is skipped because a folder looks like a cache. A Hugging
-Face cache repository folder (``models--…``, ``datasets--…``, ``spaces--…`` holding real
-``blobs/`` and ``snapshots/`` folders, :func:`is_cache_repo`) is walked whole: every
+Face cache repository folder (``<type>s--…``: ``models--``, ``datasets--``, ``spaces--``,
+``kernels--``, any type word, holding ``blobs/`` and ``snapshots/`` folders, real or linked,
+:func:`is_cache_repo`; red team 26c-4, 26c-5) is walked whole: every
 ``snapshots/<commit>/`` file under the name a loader opens it by, and ``blobs/``, ``refs/``,
 ``.no_exist/``, ``.locks/`` like any folder. A blob a snapshot link of the same walk resolves
 to is judged once, through that link (:func:`linked_blobs`); every other blob is walked and
 judged by its content (``hf_hub_download`` adopts an existing ``blobs/<etag>`` by its name,
 without hashing it), and :func:`blob_mismatch` checks a blob against its etag name (the
 name of the first link step into a repository's ``blobs/``, :func:`blob_name`), whatever its
-size; :class:`BlobIndex` tells a blob no name reaches (red team 23c).
+size; :class:`BlobIndex` tells a blob no name reaches (red team 23c), and :func:`store_entry`
+a shared-store file, whose content a download adopts under any name (red team 26c-3).
 FIFOs, devices and
 sockets are findings and are never opened. ``.git`` folders are skipped (git's object store,
 zlib-compressed, is no model content), each with an ``info`` finding ``files.skipped-folder``
@@ -49,8 +51,10 @@ SKIPPED = "files.skipped-folder"
 
 
 # a Hugging Face hub cache repository folder's name (huggingface_hub's repo_folder_name:
-# f"{repo_type}s--{repo_id.replace('/', '--')}"; a repo id may have no organisation)
-_CACHE_REPO_NAME = re.compile(r"(?:models|datasets|spaces)--.+")
+# f"{repo_type}s--{repo_id.replace('/', '--')}"; a repo id may have no organisation). Any type
+# word, not a list: huggingface_hub 2.4 added ``kernels--`` (REPO_TYPES_MAPPING) and the list
+# grows, and recognising one more folder only adds checks (red team 26c-4)
+_CACHE_REPO_NAME = re.compile(r"[a-z][a-z0-9_]*s--.+")
 # huggingface_hub 2.4's cache-wide shared blob store (utils/_shared_blobs.py): ``<hub>/blobs/``
 # holding this marker file, a repository's ``blobs/<etag>`` a relative link to ``<xx>/<hash>`` in it
 SHARED_BLOBS_MARKER = ".huggingface-shared-blobs"
@@ -64,10 +68,32 @@ def _real_dir(p: Path) -> bool:
 
 def is_cache_repo(folder: Path) -> bool:
     """Whether ``folder`` is laid out as a Hugging Face hub cache repository: named
-    ``models--…``/``datasets--…``/``spaces--…`` and holding real (not linked) ``blobs/`` and
-    ``snapshots/`` folders."""
-    return (_CACHE_REPO_NAME.fullmatch(folder.name) is not None
-            and _real_dir(folder / "blobs") and _real_dir(folder / "snapshots"))
+    ``<type>s--…`` (``models--``, ``datasets--``, ``spaces--``, ``kernels--``, any type word) and
+    holding ``blobs/`` and ``snapshots/`` folders, real or links that resolve to folders:
+    huggingface_hub only joins paths, so a linked ``blobs/`` serves downloads as a real one does
+    (red team 26c-4, 26c-5; the walk's link rule still decides what is followed)."""
+    with contextlib.suppress(OSError, ValueError):
+        return (_CACHE_REPO_NAME.fullmatch(folder.name) is not None
+                and (folder / "blobs").is_dir() and (folder / "snapshots").is_dir())
+    return False
+
+
+def blobs_repo(folder: Path) -> Path | None:
+    """The resolved cache repository whose ``blobs/`` folder ``folder`` is, or ``None``:
+    ``folder`` as given (``<repo>/blobs``, through links or ``..`` steps) or resolved (a folder
+    some repository's linked ``blobs/`` resolves to, inside that repository: red team 26c-5)."""
+    try:
+        if folder.name == "blobs":
+            repo = Path(os.path.realpath(folder.parent))
+            if is_cache_repo(repo):
+                return repo
+        real = Path(os.path.realpath(folder))
+        repo = real.parent
+        if is_cache_repo(repo) and (real.name == "blobs" or Path(os.path.realpath(repo / "blobs")) == real):
+            return repo
+    except (OSError, ValueError):
+        pass
+    return None
 
 
 def cache_repo_of(real_root: Path) -> Path | None:
@@ -78,6 +104,9 @@ def cache_repo_of(real_root: Path) -> Path | None:
     for folder in (real_root, *real_root.parents):
         if folder.name == "snapshots" and is_cache_repo(folder.parent):
             return folder.parent
+        with contextlib.suppress(OSError, ValueError):  # a linked snapshots/ (red team 26c-5)
+            if is_cache_repo(folder.parent) and Path(os.path.realpath(folder.parent / "snapshots")) == folder:
+                return folder.parent
     return None
 
 
@@ -141,9 +170,9 @@ def blob_etag(path: Path) -> str | None:
     """The etag a file's name claims when it is a blob of a Hugging Face cache repository
     (``models--…/blobs/<40 or 64 hex>``, a real ``blobs/`` beside real ``snapshots/``); ``None``
     elsewhere."""
-    if path.parent.name != "blobs" or _ETAG.fullmatch(path.name) is None:
+    if _ETAG.fullmatch(path.name) is None:
         return None
-    return path.name if is_cache_repo(path.parent.parent) else None
+    return path.name if blobs_repo(path.parent) is not None else None
 
 
 MAX_LINK_HOPS = 40  # the kernel's own bound on links followed in one lookup
@@ -158,7 +187,7 @@ def blob_name(path: Path) -> str | None:
     cur = path
     for _ in range(MAX_LINK_HOPS):
         try:
-            etag = blob_etag(Path(os.path.realpath(cur.parent)) / cur.name)
+            etag = blob_etag(cur)
             if etag is not None or not cur.is_symlink():
                 return etag
             cur = Path(os.path.join(cur.parent, os.readlink(cur)))
@@ -234,48 +263,45 @@ def blob_mismatch(path: Path, sha256: str | None) -> BlobCheck | None:
 _STORE_BLOB = re.compile(r"[0-9a-f]{64}")
 
 
+def store_entry(path: Path) -> str | None:
+    """What the file ``path`` resolves to is in a shared blob store (``<hub>/blobs/``, with its
+    marker): ``"placed"`` for a ``<xx>/<64 hex>`` entry with ``xx`` its name's first two
+    characters (where ``try_link_from_shared_store`` looks a Xet hash up), ``"misplaced"`` for
+    any other file of a ``<xx>/`` folder but the store's own ``.lock``/``.refs`` files; ``None``
+    elsewhere. huggingface_hub adopts a placed entry by its Xet hash for ANY repository and
+    under ANY file name, checking only its size, and mlbom cannot recompute that hash: store
+    content is always judged as unnamed, whatever names reach it (red team 26c-3)."""
+    try:
+        real = Path(os.path.realpath(path))
+        if real.name.endswith((".lock", ".refs")) or not is_shared_store(real.parent.parent):
+            return None
+    except (OSError, ValueError):
+        return None
+    return "placed" if _STORE_BLOB.fullmatch(real.name) and real.parent.name == real.name[:2] else "misplaced"
+
+
 class BlobIndex:
     """Which cache blobs no name reaches (red team 23c, finding C): a repository's
-    ``blobs/<name>`` that no ``snapshots/`` link resolves to, and a shared store's
-    ``<hub>/blobs/<xx>/<64 hex>`` that no repository's ``blobs/<name>`` resolves to. Such a
-    blob is content a later download adopts (``hf_hub_download`` by its etag name,
-    ``try_link_from_shared_store`` by its Xet hash) under a file name mlbom cannot know, so its
-    verdict must not rest on a name. One index per walk: each repository's and store's links
-    are listed once."""
+    ``blobs/<name>`` that no ``snapshots/`` link resolves to. Such a blob is content a later
+    download adopts (``hf_hub_download`` by its etag name) under a file name mlbom cannot know,
+    so its verdict must not rest on a name. (A shared store's entries are always such content:
+    :func:`store_entry`.) One index per walk: each repository's links are listed once."""
 
     def __init__(self) -> None:
         self._linked: dict[Path, set[Path]] = {}
-        self._reached: dict[Path, set[Path]] = {}
 
     def unlinked(self, path: Path) -> bool:
-        """Whether ``path`` (a walked file, not itself followed) is such a blob."""
+        """Whether ``path`` (a walked file, not itself followed) is such a blob: a file of a
+        cache repository's ``blobs/`` folder, real or linked (:func:`blobs_repo`)."""
+        repo = blobs_repo(path.parent)
+        if repo is None:
+            return False
+        if repo not in self._linked:
+            self._linked[repo] = linked_blobs(repo)
         try:
-            folder = Path(os.path.realpath(path.parent))
-            real = Path(os.path.realpath(path))
+            return Path(os.path.realpath(path)) not in self._linked[repo]
         except (OSError, ValueError):
             return False
-        if folder.name == "blobs" and is_cache_repo(folder.parent):
-            if folder.parent not in self._linked:
-                self._linked[folder.parent] = linked_blobs(folder.parent)
-            return real not in self._linked[folder.parent]
-        store = folder.parent
-        if (path.is_symlink() or _STORE_BLOB.fullmatch(path.name) is None or folder.name != path.name[:2]
-                or not is_shared_store(store)):
-            return False
-        if store not in self._reached:
-            self._reached[store] = _store_reached(store.parent)
-        return real not in self._reached[store]
-
-
-def _store_reached(hub: Path) -> set[Path]:
-    """The resolved targets of the links in the ``blobs/`` of ``hub``'s cache repositories (at
-    most :data:`MAX_FILES` entries)."""
-    try:
-        with os.scandir(hub) as it:
-            repos = [Path(e.path) for e in it if e.is_dir(follow_symlinks=False) and is_cache_repo(Path(e.path))]
-    except OSError:
-        return set()
-    return _link_targets([repo / "blobs" for repo in sorted(repos)], recurse=False)
 
 
 def cache_noise(path: Path) -> bool:
@@ -313,9 +339,12 @@ def _not_linked(folder: Path, names: list[str]) -> list[str]:
     resolves to: those are read and judged through the link, under the name a loader opens.
     Every other blob — one no snapshot links to, which ``hf_hub_download`` adopts by its etag
     name without hashing it — is walked and judged by its content (red team 21c-1)."""
-    if folder.name != "blobs" or not is_cache_repo(folder.parent):
+    # (a folder path is resolved only where it may be a repository's blobs/: not for every folder walked)
+    maybe = folder.name == "blobs" or _CACHE_REPO_NAME.fullmatch(folder.parent.name) is not None
+    repo = blobs_repo(folder) if maybe else None
+    if repo is None:
         return names
-    linked = linked_blobs(folder.parent)
+    linked = linked_blobs(repo)
     if not linked:
         return names
     return [n for n in names if Path(os.path.realpath(folder / n)) not in linked]

@@ -1056,6 +1056,7 @@ def _text_reading(fh: IO[bytes], size: int, name: str, fmt: str, acc: _Acc, fact
             text = full if full is not None else text
     named = name.lower().endswith(_TEXT_NAMES)
     if not whole:
+        _python_reading(fh, size, head, fmt, acc, where)
         prefix = text.split("\x00", 1)[0]
         if "!" in prefix:
             _yaml_tags(prefix, acc, f"{where} (its first {len(prefix)} characters, read as YAML)")
@@ -1070,6 +1071,25 @@ def _text_reading(fh: IO[bytes], size: int, name: str, fmt: str, acc: _Acc, fact
                 "JSON and Jinja readers decode it, and they check no signature): two readers, two files (judged as "
                 "both)", effect="suspicious")
     _judge_text(text, name, acc, facts, where=f"{where} (read as text)", folder=folder)
+
+
+def _python_reading(fh: IO[bytes], size: int, head: bytes, fmt: str, acc: _Acc, where: str) -> None:
+    """A file read as another format whose bytes are not all UTF-8 text may still be Python source
+    to CPython: a PEP 263 coding declaration (``# -*- coding: latin-1 -*-``) on its first two lines
+    selects another decoding, and CPython 3.11 does not check the bytes of comments (red team
+    26c-1; :func:`mlbom.formats.pysource.python_readable`). Named ``.py`` it is a module: a
+    differential (``text.polyglot``), like text the YAML/JSON readers take."""
+    from mlbom.formats import pysource
+
+    if fmt.split("+", 1)[0] in _TEXT_BORN or b"\x00" in head or size > MAX_TEXT:
+        return
+    fh.seek(0)
+    data = head if len(head) >= size else fh.read(MAX_TEXT + 1)
+    if pysource.python_readable(data):
+        codec = pysource.declared_encoding(data)
+        acc.add("text.polyglot", "high", f"{where}: this {fmt} file is also Python source (CPython decodes it as "
+                f"{codec} by PEP 263, comments unchecked, and checks no signature): under a .py name it is a module; "
+                "two readers, two files", effect="suspicious")
 
 
 def _yaml_tags(text: str, acc: _Acc, where: str, found: yaml_tags.TagScan | None = None) -> None:
@@ -1607,7 +1627,7 @@ def _storage_records(rep: PickleReport, records: frozenset[str], acc: _Acc, fact
     """torch.load (either mode) reads the record ``data/<key>`` of each ('storage', ..., key, ...)
     persistent id as it unpickles it (``persistent_load`` -> ``get_storage_from_record``): a key
     with no record is a RuntimeError, the checkpoint cannot load at all (red team 8a)."""
-    missing = [k for k in rep.storage_keys if f"data/{k}" not in records]
+    missing = [k for k in rep.storage_keys if _miniz_key(f"data/{k}") not in records]
     if not missing:
         return
     shown = ", ".join(repr(k) for k in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
@@ -1782,13 +1802,15 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     top = names[0].split("/", 1)[0] if names and "/" in names[0] else ""
     prefix = top + "/" if top else ""
     kind = "zip"
+    keys = {_miniz_key(n) for n in names}  # as torch's reader compares names (ASCII case ignored)
     if _pt2_archive(fh, arc.entries, prefix, ctx):
         # first: torch.export.load reads it as pt2 whatever else it holds (a data.pkl too: judged by
         # content, as are all records but the raw tensors its configs declare)
         kind = "pt2"
-    elif any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
+    elif any(k == "data.pkl" or k.endswith("/data.pkl") for k in keys):
+        # torch's reader finds records ignoring ASCII case (_miniz_key): archive/DATA.PKL is its data.pkl
         kind = "pytorch-zip"
-        if f"{prefix}data.pkl" not in names:
+        if _miniz_key(f"{prefix}data.pkl") not in keys:
             acc.add("pytorch.data-pkl-elsewhere", "high", f"{where}: data.pkl is not under the archive's first "
                     f"folder {top!r}, where torch.load looks for it", effect="suspicious")
         tops = {n.split("/", 1)[0] for n in names if "/" in n}
@@ -1796,7 +1818,7 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             acc.add("pytorch.several-roots", "high", f"{where}: members under several top folders "
                     f"({', '.join(sorted(tops)[:5])}): torch reads only {top!r}, other readers see the rest",
                     effect="suspicious")
-        if any(n.endswith("/constants.pkl") or n == "constants.pkl" for n in names):
+        if any(k.endswith("/constants.pkl") or k == "constants.pkl" for k in keys):
             kind = "torchscript"
     elif "config.json" in names and (any(n.startswith("model.weights.") for n in names) or "metadata.json" in names
                                      or name.lower().endswith(".keras")):
@@ -1823,7 +1845,8 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     seen: set[tuple[int, int, int, int, bool, bool, bool]] = set()
     npy_members = 0
     # the records torch's reader finds (names below the archive's first folder)
-    records = frozenset(n[len(prefix):] for n in names if n.startswith(prefix)) if kind == "pytorch-zip" else None
+    records = (frozenset(k[len(prefix):] for n in names if (k := _miniz_key(n)).startswith(_miniz_key(prefix)))
+               if kind == "pytorch-zip" else None)
     # the name's ASCII tail reads the same in any decoding, and miniz folds ASCII case
     pt2_named = any(n.lower().endswith("archive_format") for n in names)
     for e in judged:
@@ -1839,7 +1862,8 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                 continue  # reported as code above
         elif e.zipfile_name == e.name and not _npy_member(fh, e):  # (a compressed record: judged)
             if kind in ("pytorch-zip", "torchscript"):
-                storage = rel.startswith("data/") and not rel.endswith(".pkl")  # torch reads it as bytes
+                low = _miniz_key(rel)  # torch's reader ignores ASCII case
+                storage = low.startswith("data/") and not low.endswith(".pkl")  # torch reads it as bytes
                 small = (rel in _TORCH_SMALL or rel.startswith(".data/")) and e.usize <= 4096  # read as strings
                 if (storage or small) and not pt2_named:
                     continue  # raw bytes torch.load never unpickles, whatever they hold (red team 23e-1)
@@ -2443,7 +2467,7 @@ def _judge_member(data: IO[bytes], n: int, name: str, kind: str, rel: str, acc: 
     if rel.lower().endswith(".pkl") and kind in ("pytorch-zip", "torchscript"):
         rep = _walk(data, n, joblib=False)
         acc.pickle(rep, where)
-        if rel == "data.pkl":
+        if _miniz_key(rel) == "data.pkl":  # torch's reader ignores ASCII case
             _weights_only(rep, acc, facts, where)
             if records is not None:
                 _storage_records(rep, records, acc, facts, where)
@@ -2952,9 +2976,98 @@ def cache_blob_rule(*, with_hash: bool = True) -> Callable[[Path, FileScan], Fil
     return _BlobRule(BlobIndex(), with_hash).judge
 
 
-# formats that cannot run code whatever name a loader later opens them by (plain text can: named
-# ``.py`` it is a module); an unlinked cache blob in any other is at least ``suspicious``
-_NAME_FREE_FORMATS = frozenset({"safetensors", "json", "image", "numpy"})
+_JINJA_OPEN = ("{{", "{%", "{#")
+
+
+def _name_free(path: Path, sc: FileScan, own: str) -> tuple[bool, FileScan | None]:
+    """Whether content no name reaches (an unlinked cache blob, a shared-store entry) runs no code
+    under ANY name a loader could give it, decided by what each reader a name selects would do
+    with these bytes — not by a format label (red team 26c-1, 26c-2; fix26c2) — and its
+    judgement as a chat template when it is one (``None`` otherwise). ``own`` is the content's
+    own scan verdict.
+
+    - Loaders that decide by content (``torch.load``: zip or legacy pickle; pickle/joblib;
+      ``np.load`` by its magic; safetensors, GGUF, ONNX, HDF5/Keras, sentencepiece readers) read
+      the same bytes whatever the name: their reading is the content's own scan, so ``own`` must
+      be ``safe``.
+    - Readers a name selects and that read text: Python source (a ``.py`` an ``auto_map``
+      imports) — CPython refuses source holding a NUL byte (3.11: ``ValueError: source code
+      string cannot contain null bytes``); YAML configs — PyYAML's ``Reader.check_printable``
+      refuses NUL (and every non-printable) in each chunk it decodes, and the text before the
+      first such chunk is already in the content's own scan (:func:`_text_reading`: its Python
+      tags); so the content must hold a NUL byte, unless it is one JSON document (as Python only
+      literals and the names ``true``/``false``/``null``; its JSON judgement is ``own``).
+      Jinja: transformers reads ``chat_template.jinja`` with ``open(..., encoding="utf-8")`` —
+      content that is not all UTF-8 raises there and nothing is rendered; UTF-8 content holding
+      a delimiter (``{{``, ``{%``, ``{#``; NULs and all) is judged as that file, and its verdict
+      counts.
+
+    Empty content is name-free; content too large to read as text (over :data:`MAX_TEXT`) with no
+    NUL, or unreadable, is not."""
+    if sc.size == 0:
+        return True, None
+    if own != "safe" or sc.size is None:
+        return False, None
+    try:
+        with open(path, "rb") as fh:
+            nul, utf8, jinja = _content_marks(fh)
+            text: str | None = None
+            if utf8 and (jinja or not nul) and sc.size <= MAX_TEXT:
+                fh.seek(0)
+                text = fh.read(MAX_TEXT + 1).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False, None
+    if not nul and not (text is not None and _json_document(text)):
+        return False, None  # CPython and PyYAML may read it under a .py/.yaml name
+    if not jinja:
+        return True, None
+    if text is None:
+        return False, None  # a template too large to judge: not shown name-free
+    # transformers reads chat_template.jinja raw (UTF-8, NULs and all) and compiles it whole
+    acc = _Acc()
+    _add_template(acc, text, "chat_template.jinja")
+    return True, FileScan("chat_template.jinja", "chat-template", acc.verdict(), None, len(text), acc.findings, {})
+
+
+def _json_document(text: str) -> bool:
+    """Whether ``text`` is one JSON document (``json.loads``, as :func:`_judge_json` parses it; a
+    UTF-8 BOM CPython skips too)."""
+    import json
+
+    try:
+        json.loads(text.lstrip("\ufeff"))
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _content_marks(fh: IO[bytes]) -> tuple[bool, bool, bool]:
+    """One streamed read of a whole file (constant memory; it stops once all three are known):
+    whether it holds a NUL byte, whether all of it decodes as UTF-8 (as transformers reads a
+    ``.jinja`` file), and, while it does, whether the text holds a Jinja delimiter."""
+    fh.seek(0)
+    dec = codecs.getincrementaldecoder("utf-8")("strict")
+    nul = jinja = False
+    utf8 = True
+    tail = ""
+    while chunk := fh.read(1 << 20):
+        nul = nul or b"\x00" in chunk
+        if utf8:
+            try:
+                text = tail + dec.decode(chunk)
+            except UnicodeDecodeError:
+                utf8 = False
+            else:
+                jinja = jinja or any(d in text for d in _JINJA_OPEN)
+                tail = text[-1:]
+        if nul and not utf8:
+            return True, False, False
+    if utf8:
+        try:
+            dec.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    return nul, utf8, jinja and utf8
 
 
 class _BlobRule:
@@ -2965,9 +3078,15 @@ class _BlobRule:
       ``blobs/`` names it) whose content is not what its etag name claims:
       ``files.hf-blob-mismatch`` (high), at least ``suspicious``; one that could not be read to
       check it: ``files.hf-blob-unverified`` (high), ``error`` (red team 21c-1, 23c-1, 23c-2);
-    - a blob no name reaches (no snapshot link, no repository blob for a shared-store file):
-      ``files.hf-unlinked-blob`` (medium), at least ``suspicious`` unless its content is a
-      format that runs no code under any name (red team 23c, C);
+    - a repository blob no snapshot link reaches: ``files.hf-unlinked-blob`` (medium), at least
+      ``suspicious`` unless its content runs no code under any name (:func:`_name_free`; red
+      team 23c C, 26c-1, 26c-2);
+    - content of a shared blob store (walked there or reached through any link), which
+      huggingface_hub adopts by a Xet hash mlbom cannot recompute, for any repository under any
+      name: ``files.hf-store-unverified`` (medium), the same rule (the finding only when the
+      content is not name-free, so a genuine store's safetensors stay quiet); an entry not at
+      ``<xx>/<hash>`` with ``xx`` its hash's first two characters: ``files.hf-store-misplaced``
+      (medium), the same rule (red team 26c-3);
     - with ``--no-hash`` no etag is checked: the first cache blob says so (``info``).
 
     ``generate`` reports the same checks on the model (:func:`mlbom.collectors._files.hf_blob_finding`)."""
@@ -2978,8 +3097,9 @@ class _BlobRule:
         self.told = False
 
     def judge(self, path: Path, sc: FileScan) -> FileScan:
-        from mlbom.fswalk import blob_mismatch, blob_name
+        from mlbom.fswalk import blob_mismatch, blob_name, store_entry
 
+        own = sc.verdict  # the content's own judgement, before this rule's
         if not self.with_hash and not self.told and blob_name(path) is not None:
             self.told = True
             sc.findings.append(ScanFinding("files.hf-blob-unchecked", "info",
@@ -2989,12 +3109,33 @@ class _BlobRule:
         if check is not None:
             sc.findings.append(ScanFinding(check.id, "high", check.message))
             self._at_least(sc, check.verdict)
+        unnamed: list[ScanFinding] = []
+        store = store_entry(path)
+        if store == "placed":
+            unnamed.append(ScanFinding("files.hf-store-unverified", "medium",
+                                       "content of the shared blob store: a later download of ANY repository adopts "
+                                       "it by its Xet hash (which this scan cannot recompute) under a file name this "
+                                       "scan cannot know, whatever names link to it now"))
+        elif store == "misplaced":
+            unnamed.append(ScanFinding("files.hf-store-misplaced", "medium",
+                                       "a file of the shared blob store not at <xx>/<Xet hash> with xx the hash's "
+                                       "first two characters: no download writes it there; judged as unnamed content"))
         if self.index.unlinked(path):
-            sc.findings.append(ScanFinding("files.hf-unlinked-blob", "medium",
-                                           "a cache blob no snapshot (or repository blob) links to: a later download "
-                                           "adopts it under a file name this scan cannot know"))
-            if sc.format not in _NAME_FREE_FORMATS and sc.size != 0:
+            unnamed.append(ScanFinding("files.hf-unlinked-blob", "medium",
+                                       "a cache blob no snapshot links to: a later download adopts it under a file "
+                                       "name this scan cannot know"))
+        if unnamed:
+            free, template = _name_free(path, sc, own)
+            # a store entry whose content is name-free is every Xet-shared file of a genuine cache:
+            # no finding then (its own judgement stands); the other two are always reported
+            sc.findings.extend(f for f in unnamed if not free or f.id != "files.hf-store-unverified")
+            if not free:
                 self._at_least(sc, "suspicious")
+            elif template is not None:
+                for f in template.findings:
+                    sc.findings.append(ScanFinding(f.id, f.severity, f"read as chat_template.jinja (a name a later "
+                                                   f"download may give it): {f.message}"))
+                self._at_least(sc, template.verdict)
         return sc
 
     @staticmethod

@@ -196,23 +196,29 @@ def test_21c2_a_shared_blob_store_cache_is_read(tmp_path: Path, capsys: pytest.C
     hub = tmp_path / "hub"
     repo = build(hub)  # type: ignore[operator]
     snap = repo / "snapshots" / REV
+    # every link is followed and read; store content is adopted by Xet hash under any name (red
+    # team 26c-3), so the store's plain text (vocab.txt) is judged as unnamed content too
+    store_text = ("suspicious", ["files.hf-store-unverified"])
+    expect = {"config.json": ("safe", []), "vocab.txt": store_text}
     rc, scans = scan_json_by_rel(snap, capsys)
-    assert rc == 0 and scans == {rel: ("safe", []) for rel in FILES}
+    assert rc == 1 and scans == expect
     rc, scans = scan_json_by_rel(repo, capsys)
-    assert rc == 0 and sorted(scans) == sorted([f"snapshots/{REV}/{r}" for r in FILES] + ["refs/main"])
-    assert {v for v, _ in scans.values()} == {"safe"}
+    assert rc == 1 and sorted(scans) == sorted([f"snapshots/{REV}/{r}" for r in FILES] + ["refs/main"])
+    assert {r: v for r, v in scans.items() if v[0] != "safe"} == {f"snapshots/{REV}/vocab.txt": store_text}
     out = tmp_path / "m.jsonl"
     assert main(["-q", "manifest", "build", str(snap), "-o", str(out), "--no-cache"]) == 0
     assert sorted(json.loads(x)["name"] for x in out.read_text().splitlines()[1:] if "name" in json.loads(x)) == \
         sorted(FILES)
     verdict, files, findings = _generate(snap, tmp_path / "bom.json")
-    assert verdict == "safe" and files == sorted(FILES)
+    assert verdict == "suspicious" and files == sorted(FILES)
     assert not [f for f in findings if "symlink" in f], findings
-    # 21c-4: the hub, store bookkeeping included, is judged with nothing above info
+    # 21c-4: the hub, store bookkeeping included, is judged with nothing above info but the store's text
     rc, scans = scan_json_by_rel(hub, capsys)
-    assert rc == 0 and {v for v, _ in scans.values()} == {"safe"}
+    vocab = hashlib.sha256(b"xet" + FILES["vocab.txt"]).hexdigest()
+    assert rc == 1 and {r: v for r, v in scans.items() if v[0] != "safe"} == {
+        f"{repo.name}/snapshots/{REV}/vocab.txt": store_text, f"blobs/{vocab[:2]}/{vocab}": store_text}
     assert any(r.endswith(".lock") for r in scans) and any(r.endswith(".refs") for r in scans)
-    assert {f.severity for sc in scanner.scan(hub) for f in sc.findings} <= {"info"}
+    assert {f.severity for sc in scanner.scan(hub) for f in sc.findings if sc.verdict == "safe"} <= {"info"}
 
 
 def test_21c2_links_leaving_the_hub_or_an_unmarked_store_stay_refused(tmp_path: Path,
@@ -226,7 +232,7 @@ def test_21c2_links_leaving_the_hub_or_an_unmarked_store_stay_refused(tmp_path: 
     os.symlink(f"../../blobs/{etag}", snap / "x.txt")
     os.symlink("../../../../outside.txt", snap / "y.txt")
     rc, scans = scan_json_by_rel(snap, capsys)
-    assert rc == 2
+    assert rc == 1  # suspicious (the store's vocab.txt: red team 26c-3) ranks above error
     assert scans["x.txt"] == ("error", ["files.symlink-escape"]) and scans["y.txt"] == ("error", ["files.symlink-escape"])
     assert scans["config.json"] == ("safe", [])
     # without its marker the hub's blobs/ folder is no shared store: nothing is widened

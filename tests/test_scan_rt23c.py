@@ -184,7 +184,7 @@ def test_23c_a_store_file_no_repository_blob_reaches_is_unlinked(tmp_path: Path,
     (hub / "blobs" / "ab").mkdir()
     (hub / "blobs" / "ab" / xet).write_bytes(EVIL_PY)
     rc, scans = scan_json_by_rel(hub, capsys)
-    assert scans[f"blobs/ab/{xet}"] == ("suspicious", ["files.hf-unlinked-blob"]) and rc == 1
+    assert scans[f"blobs/ab/{xet}"] == ("suspicious", ["files.hf-store-unverified"]) and rc == 1  # (red team 26c-3)
     reached = [r for r in scans if r.startswith("blobs/") and r.count("/") == 2 and not r.endswith((".refs", ".lock"))]
     assert all(scans[r] == ("safe", []) for r in reached if r != f"blobs/ab/{xet}"), scans
 
