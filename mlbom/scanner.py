@@ -1046,19 +1046,22 @@ def _text_reading(fh: IO[bytes], size: int, name: str, fmt: str, acc: _Acc, fact
         whole = False
     else:
         whole = "\x00" not in text
+    longer: bytes | None = None  # the head decoded to its end: the prefix may run on past it (26c)
     if whole and len(head) < size:
+        fh.seek(0)
+        longer = fh.read(MAX_TEXT + (size <= MAX_TEXT))
         if size > MAX_TEXT:
             whole = False
         else:
-            fh.seek(0)
-            full = _decode_text(fh.read(MAX_TEXT + 1))
+            full = _decode_text(longer)
             whole = full is not None
             text = full if full is not None else text
     named = name.lower().endswith(_TEXT_NAMES)
     if not whole:
         _python_reading(fh, size, head, fmt, acc, where)
-        prefix = text.split("\x00", 1)[0]
-        if "!" in prefix:
+        if longer is not None:  # the prefix PyYAML builds runs to the first bad byte, past the head
+            _prefix_tags(longer[:MAX_TEXT], acc, where)
+        elif "!" in (prefix := text.split("\x00", 1)[0]):
             _yaml_tags(prefix, acc, f"{where} (its first {len(prefix)} characters, read as YAML)")
         if size > MAX_TEXT and "\x00" not in text and len(text) >= _TEXT_PROBE // 4 and (named or base not in _TEXT_BORN):
             acc.add("text.polyglot", "high", f"{where}: this {fmt} file starts as text that YAML/JSON readers take "
