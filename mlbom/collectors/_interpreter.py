@@ -801,8 +801,6 @@ def _activate_values(root: Path, cfg: Path | None) -> dict[str, set[str]]:
 
 
 _FIXED = frozenset({"__VIRTUAL_PROMPT_PREFIX_TCSH__", "__VIRTUAL_PROMPT_PREFIX_PLAIN__"})  # mlbom's own constants
-# the placeholders holding the prompt (red team 26b-3: a value a template may put into PS1)
-_PROMPT_KEYS = frozenset({"__VENV_PROMPT__", "__VIRTUAL_PROMPT__", "{{ VIRTUAL_PROMPT }}"})
 _PROMPT_EXPANDED = re.compile(r"[$`\\]")  # what bash (promptvars) and zsh (PROMPT_SUBST) expand in PS1 again
 _ESCAPE_FUNCTION = re.compile(r"_escape_prompt\s*\(\)\s*\{(.*?)\n\s*\}\n", re.S)
 
@@ -821,13 +819,29 @@ def _prompt_reexpanded(template: str, lang: str) -> bool:
     return m is None or not all(part in m.group(1) for part in ("\\\\)", "\\$", "\\`"))
 
 
+def _folder_names(values: dict[str, set[str]]) -> set[str]:
+    """The names a template may derive its prompt from at run time (red team 27b-1): uv's and
+    CPython 3.8's ``basename "$VIRTUAL_ENV"`` when the prompt is empty — the environment folder's
+    name, as given and resolved (a ``.venv`` link reaches its real folder, and a relocatable script
+    computes ``VIRTUAL_ENV`` from where it is sourced) — and, for a folder named ``__``, its parent's
+    (CPython 3.8's ``basename `dirname "$VIRTUAL_ENV"```)."""
+    out: set[str] = set()
+    for key in ("__VENV_DIR__", "__VIRTUAL_ENV__", "{{ VIRTUAL_ENV_DIR }}"):
+        for d in values.get(key, ()):
+            base = os.path.basename(d)
+            out |= {base, os.path.basename(os.path.dirname(d))} if base == "__" else {base}
+    return out
+
+
 def _template_pattern(name: str, template: str, values: dict[str, set[str]], *,
                       reexpansion: bool = True) -> re.Pattern[str] | None:
     """``template`` (named ``name``) with each placeholder made the alternation of the forms its
     values may take at that position (:func:`_inert_forms`, red team 24d-1); None when it names a
     placeholder mlbom has no value for, or when no value is inert at some position. A template that
-    puts its prompt into ``PS1`` unescaped (:func:`_prompt_reexpanded`, 26b-3) takes no prompt value
-    holding ``$``, a backtick or ``\\`` (``reexpansion=False``: the rule off, to name the reason)."""
+    puts its prompt into ``PS1`` unescaped (:func:`_prompt_reexpanded`, 26b-3) takes no value holding
+    ``$``, a backtick or ``\\`` in any placeholder, and none at all when the environment's folder name
+    (:func:`_folder_names`, from which it derives the prompt at run time) holds one (27b-1: which
+    values flow into ``PS1`` is not tracked; ``reexpansion=False``: the rule off, to name the reason)."""
     parts = _PLACEHOLDER.split(template)
     keys = _PLACEHOLDER.findall(template)
     lang = _language(name)
@@ -835,11 +849,13 @@ def _template_pattern(name: str, template: str, values: dict[str, set[str]], *,
     if len(contexts) != len(keys):
         return None
     again = reexpansion and _prompt_reexpanded(template, lang)
+    if again and any(_PROMPT_EXPANDED.search(n) for n in _folder_names(values)):
+        return None  # the prompt it derives at run time from the folder's name would expand (27b-1)
     out = [re.escape(parts[0])]
     for key, literal, context in zip(keys, parts[1:], contexts, strict=True):
         if key not in values:
             return None
-        given = {v for v in values[key] if not _PROMPT_EXPANDED.search(v)} if again and key in _PROMPT_KEYS else values[key]
+        given = {v for v in values[key] if key in _FIXED or not _PROMPT_EXPANDED.search(v)} if again else values[key]
         alts = sorted(given if key in _FIXED else {f for v in given for f in _inert_forms(v, lang, context)},
                       key=lambda a: (-len(a), a))
         if not alts:
@@ -899,12 +915,13 @@ def _activate_findings(root: Path, home: str | None, src: Path, project: Path | 
             lang = _language(path.name)
             if any(p.fullmatch(text) for lg, p in patterns if lg == lang):
                 continue
-            if any(_PROMPT_EXPANDED.search(v) for k in _PROMPT_KEYS for v in values[k]):
+            if any(_PROMPT_EXPANDED.search(v) for k, vs in values.items() if k not in _FIXED for v in vs):
                 if loose is None:
                     loose = [(_language(name), p) for name, t in dict.fromkeys(templates)
                              if (p := _template_pattern(name, t, values, reexpansion=False)) is not None]
                 if any(p.fullmatch(text) for lg, p in loose if lg == lang):
-                    why = ("its prompt holds $, a backtick or a backslash and its template puts the prompt into PS1 "
+                    why = ("a value of it (its prompt, or the environment's folder name it may take as the prompt) "
+                           "holds $, a backtick or a backslash and its template puts the prompt into PS1 "
                            "unescaped: bash (promptvars) and zsh (PROMPT_SUBST) expand the prompt again at every "
                            "prompt, so a $(…) in it runs")
         out.append(Finding(

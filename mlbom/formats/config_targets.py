@@ -134,7 +134,7 @@ LOADERS = {
     HYDRA: "hydra.utils.instantiate (NeMo restore_from, Hydra/Lightning configs)",
     JSONARGPARSE: "jsonargparse/LightningCLI (import_object)",
     FIDDLE: "fiddle serialization.load_json (NeMo 2 io.json)",
-    DICTCONFIG: "logging.config.dictConfig (a handler's, formatter's or filter's class or () factory)",
+    DICTCONFIG: "logging.config.dictConfig (a handler's, formatter's or filter's class or () factory, a QueueHandler's queue or listener)",
 }
 # resolvers that only read the config (OmegaConf's and Hydra's own)
 READ_ONLY_RESOLVERS = frozenset({"oc.select", "oc.deprecated", "oc.dict.keys", "oc.dict.values", "now", "hydra",
@@ -297,6 +297,14 @@ class Targets:
                 if _why_dangerous(value) is not None:
                     self._once("_callables", value)
                 continue
+            if path is not None and path[-1] in _QUEUE_SLOTS:
+                if path[-3] != "handlers":  # no call slot there: a plain string
+                    if _why_dangerous(value) is not None:
+                        self._once("_callables", value)
+                elif value not in _QUEUE_FACTORIES:  # a handler's call slot (27b-2), as ``()``
+                    self.kind(DICTCONFIG)
+                    self._once("paths", value)
+                continue
             if value not in _logging_classes():  # code outside the standard library's logging (23b-4)
                 self.kind(DICTCONFIG)
                 self._once("paths", value)
@@ -338,6 +346,12 @@ class Targets:
                 self._once("paths", name)
             elif len(self._log_pending) < MAX_PENDING:
                 self._log_pending.append((name, place, doc))
+            else:
+                self.bounded = f"over {MAX_PENDING} ``class`` values: the rest not judged"
+        elif key in _QUEUE_SLOTS and _DOTTED.fullmatch(text.strip()):
+            # a QueueHandler's queue factory or listener: imported and called (27b-2), settled like ``class``
+            if len(self._log_pending) < MAX_PENDING:
+                self._log_pending.append((text.strip(), place, doc))
             else:
                 self.bounded = f"over {MAX_PENDING} ``class`` values: the rest not judged"
         elif (m := _LOG_CONVERTED.match(text)) is not None:  # (red team 21b-1)
@@ -558,6 +572,21 @@ def _logging_classes() -> frozenset[str]:
                     and v.__module__ == mod.__name__ and not name.startswith("_")):
                 out.add(f"{mod.__name__}.{name}")
     return frozenset(out)
+
+
+# Red team 27b-2: Python >= 3.12's ``configure_handler`` resolves a handler's ``queue`` string and
+# calls it (``q = resolve(qspec)()``; 3.12.1 imports it only) and resolves a ``listener`` string,
+# called ``listener(q, *handlers, respect_handler_level=…)`` (``_configure_queue_handler``) — both
+# when the class is a QueueHandler, judged in any dictConfig handler whatever its class (an alias
+# or subclass may name it; a file is judged for every Python that may load it). ``handlers`` there
+# names other handlers (looked up, not resolved). The standard library's queues and listener are
+# the everyday values; any other callable is code the config runs, as under ``()``.
+_QUEUE_SLOTS = frozenset({"queue", "listener"})
+_QUEUE_FACTORIES = frozenset({
+    "queue.Queue", "queue.LifoQueue", "queue.PriorityQueue", "queue.SimpleQueue",
+    "multiprocessing.Queue", "multiprocessing.JoinableQueue", "multiprocessing.SimpleQueue",
+    "multiprocessing.queues.Queue", "multiprocessing.queues.JoinableQueue", "multiprocessing.queues.SimpleQueue",
+    "logging.handlers.QueueListener"})
 
 
 _NETWORK_HANDLERS = frozenset({"SocketHandler", "DatagramHandler", "SysLogHandler", "HTTPHandler", "SMTPHandler"})
