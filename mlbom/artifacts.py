@@ -24,6 +24,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import importlib.machinery
+import importlib.util
 import itertools
 import os
 import re
@@ -390,7 +391,7 @@ def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] =
     report.verified.sort()
     report.mismatched.sort()
     vouched = set(expected) | set(report.unlisted)
-    report.refused += _pyc_stand_ins(base, report.verified, vouched)
+    report.refused += _pyc_stand_ins(base, report.verified, vouched, set(expected))
     report.refused += _module_stand_ins(base, report.verified, set(expected), vouched)
     return report
 
@@ -575,7 +576,7 @@ def _module_stand_ins(base: str, verified: Sequence[str], listed: set[str], repo
     return checker.out
 
 
-def _pyc_stand_ins(base: str, verified: Sequence[str], reported: set[str]) -> list[str]:
+def _pyc_stand_ins(base: str, verified: Sequence[str], reported: set[str], listed_files: set[str]) -> list[str]:
     """The ``__pycache__`` bytecode Python would run instead of a verified, listed ``.py``, when
     it is not listed itself and is not proved that source's compile: whatever ``--exclude`` or
     ``--listed-only`` says. importlib loads ``DIR/__pycache__/mod.<tag>[.opt-N].pyc`` for
@@ -583,8 +584,10 @@ def _pyc_stand_ins(base: str, verified: Sequence[str], reported: set[str]) -> li
     pyc always does), so an excluded pyc is the code that runs, not the verified file (red team
     24s-2). The proof is :func:`mlbom.formats.bytecode.check_pyc` (the one ``--verify-record``
     uses): header as importlib validates it, then the body against a fresh compile of the verified
-    source (nothing is unmarshalled, imported or run). A pyc for a source the BOM does not list
-    follows the ordinary rules."""
+    source (nothing is unmarshalled, imported or run). A *listed* pyc is checked the same way
+    (:func:`_selectable_pyc`), with the source's mtime taken as the attacker's choice: being
+    listed proves its bytes, not that it is the listed source's compile (red team 27s-4). A pyc
+    for a source the BOM does not list follows the ordinary rules."""
     from mlbom.formats import bytecode
 
     out: list[str] = []
@@ -624,8 +627,8 @@ def _pyc_stand_ins(base: str, verified: Sequence[str], reported: set[str]) -> li
         for name in names:
             rel = f"{cache_rel}/{name}"
             split = bytecode.split_name(name, None)
-            if rel in reported or split is None or split[0] not in wanted:
-                continue  # listed (hash-checked) or reported unlisted, or not bytecode for a listed source
+            if (rel in reported and rel not in listed_files) or split is None or split[0] not in wanted:
+                continue  # reported unlisted, or not bytecode for a listed source; a listed one is checked too
             src_rel = f"{folder}/{split[0]}.py" if folder else f"{split[0]}.py"
             pyc = os.path.join(cache, name)
             try:
@@ -639,13 +642,58 @@ def _pyc_stand_ins(base: str, verified: Sequence[str], reported: set[str]) -> li
             if not stat.S_ISREG(pst.st_mode):
                 out.append(f"{rel}: not a regular file where Python looks for the bytecode of the listed {src_rel}")
                 continue
-            got = bytecode.check_pyc(pyc, os.path.join(base, src_rel), split[1], None)
-            if got.outcome in ("unused", "match"):
-                continue  # importlib recompiles the verified source, or the pyc is its compile
-            why = {"unchecked": "an unchecked-hash pyc: Python runs it without reading the source"}.get(
-                got.outcome, got.reason or got.outcome)
-            out.append(f"{rel}: Python would run this instead of the listed {src_rel} ({why})")
+            why = _selectable_pyc(pyc, os.path.join(base, src_rel), split[1])
+            if why is not None:
+                out.append(f"{rel}: Python would run this instead of the listed {src_rel} ({why}): bytecode "
+                           "that Python may run instead of a listed source must be proved that source's compile")
     return out
+
+
+def _selectable_pyc(pyc: str, source: str, optimize: int) -> str | None:
+    """None when importlib could never run ``pyc`` for ``source`` whatever the source's mtime,
+    or when it is proved the source's compile; otherwise why not. importlib's choice
+    (``SourceLoader.get_code``) depends on the source's ``st_mtime``, which no digest covers and
+    the folder's owner sets freely (``touch -d``: red team 27s-4), so it is taken as chosen by
+    the attacker: a timestamp pyc is selectable when its recorded size equals the source's (low
+    32 bits), an unchecked-hash pyc always, a checked-hash pyc when its hash matches. A
+    selectable one must be proved the compile (:func:`mlbom.formats.bytecode.compare`, the proof
+    ``--verify-record`` uses; nothing is unmarshalled, imported or run)."""
+    from mlbom.formats import bytecode
+
+    head = bytecode.read_head(pyc, 15)
+    if head is None:
+        return "it cannot be read"
+    try:
+        st = os.stat(source)  # path_stats follows links, as importlib does
+    except OSError as exc:
+        return f"its source cannot be stat-ed: {_why(exc)}"
+    if len(head) < 16:
+        return None  # _classify_pyc: EOFError, importlib recompiles
+    magic, flags = head[:4], int.from_bytes(head[4:8], "little")
+    if flags & ~0b11:
+        return None  # _classify_pyc: invalid flags, recompiled
+    if not flags & 0b1 and int.from_bytes(head[12:16], "little") != st.st_size & 0xFFFFFFFF:
+        return None  # a timestamp pyc of another size: stale whatever the source's mtime
+    if magic != bytecode.MAGIC:
+        return "it is bytecode for another Python than the one mlbom runs on, so it cannot be compared"
+    if st.st_size > bytecode.MAX_SOURCE_BYTES:
+        return f"its source is over {bytecode.MAX_SOURCE_BYTES >> 20} MiB, so it cannot be compared"
+    src = bytecode.read_head(source, bytecode.MAX_SOURCE_BYTES)
+    if src is None or len(src) > bytecode.MAX_SOURCE_BYTES:
+        return "its source cannot be read"
+    if flags & 0b11 == 0b11 and importlib.util.source_hash(src) != head[8:16]:
+        return None  # _validate_hash_pyc: a checked-hash pyc of other source, recompiled
+    data = bytecode.read_head(pyc, bytecode.MAX_PYC_BYTES)
+    if data is None:
+        return "it cannot be read"
+    if bytecode.LAYOUT is None:
+        return "mlbom cannot read this Python's code objects, so it cannot be compared"
+    got = bytecode.compare(memoryview(data)[16:], src, source, optimize)
+    if got.outcome == "match" and len(data) <= bytecode.MAX_PYC_BYTES:
+        return None
+    if got.outcome == "match":
+        return f"it is over {bytecode.MAX_PYC_BYTES >> 20} MiB"
+    return got.reason or got.outcome
 
 
 def require(report: ArtifactReport) -> None:
