@@ -21,6 +21,7 @@ not mention are not looked for — and says so in the summary.
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import hashlib
 import importlib.machinery
@@ -29,6 +30,7 @@ import itertools
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -479,11 +481,15 @@ class _StandIns:
         elif stat.S_ISREG(st.st_mode):
             found.append((rel, rank))
 
-    def check(self, folder: str, name: str, why: str) -> None:
+    def check(self, folder: str, name: str, why: str, *, absent_ok: bool = False) -> None:
         """Fail every unlisted file FileFinder would load for module ``name`` in ``folder``
-        before the first listed one (all of them when none is listed); ``why`` says which."""
+        before the first listed one (all of them when none is listed); ``why`` says which.
+        ``absent_ok``: a ``folder`` that does not exist holds nothing (one only a spelling of
+        a listed folder names); any other error fails."""
         prefix = f"{folder}/" if folder else ""
         names = self.names(folder)
+        if absent_ok and isinstance(names, (FileNotFoundError, NotADirectoryError)):
+            return
         if isinstance(names, OSError):
             self.say(f"{folder or '.'}: cannot list folder ({_why(names)}), where Python looks for {why}")
             return
@@ -504,10 +510,34 @@ class _StandIns:
                 self._file(prefix + entry, got[1], why, found)
             elif entry.lower() == folded:
                 self._package(prefix + entry, why, found)
+        self._judge(found, why)
+
+    def _judge(self, found: list[tuple[str, int]], why: str) -> None:
         target = min((rank for rel, rank in found if rel in self.listed), default=_NAMESPACE)
         for rel, rank in sorted(found):
             if rank <= target and rel not in self.reported:
                 self.say(f"{rel}: Python would import this {_KIND[rank]} as {why}")
+
+    def root_init(self, why: str) -> None:
+        """The checked folder's own ``__init__`` files: DIR imported by its folder name (from
+        the folder above: ``import proj.model.helper``, ``python -m``, pytest's rootdir) is a
+        regular package run before every listed module (red team 27s-3). The folder above DIR
+        is not looked at."""
+        names = self.names("")
+        if isinstance(names, OSError):
+            self.say(f".: cannot list folder ({_why(names)}), where Python looks for {why}")
+            return
+        inits = set(_INIT_NAMES)
+        if names is None:
+            self.say(f".: more than {MAX_FILES} entries: the check for {why} could not be completed")
+        else:
+            inits.update(e for e in names if (_module_rank(e) or ("", 0))[0].lower() == "__init__")
+        found: list[tuple[str, int]] = []
+        for init in sorted(inits):
+            got = _module_rank(init)
+            if got is not None:
+                self._file(init, got[1] - _MOD_EXT, why, found)
+        self._judge(found, why)
 
     def _package(self, pkg: str, why: str, found: list[tuple[str, int]]) -> None:
         """The ``__init__`` files of a package folder ``pkg`` (FileFinder stats them by name: a
@@ -554,26 +584,105 @@ def _module_stand_ins(base: str, verified: Sequence[str], listed: set[str], repo
     FileFinder looks with ``stat``, which follows symbolic links, so a link where it looks is
     refused, not followed (25s-2). An error while looking, a folder that cannot be listed or is
     too large to list within :data:`MAX_FILES`, fails: the check could not be completed, it is
-    never read as "nothing there" (26s-3)."""
+    never read as "nothing there" (26s-3). Names are also looked for in the NFKC spelling the
+    import statement uses (:func:`_spellings`, 27s-1); DIR's own ``__init__`` files are checked
+    (:meth:`_StandIns.root_init`, 27s-3); and so is every name a listed ``.py`` imports, in the
+    folder of every listed ``.py`` (:func:`_shadowing`, 27s-2)."""
     checker = _StandIns(base, listed, reported)
     done: set[tuple[str, str]] = set()
+    modules = False
     for rel in verified:
         folder, _, leaf = rel.rpartition("/")
         got = _module_rank(leaf)
         if got is None:
             continue
-        nodes: list[tuple[str, str, str]] = []
-        if got[0] != "__init__":
-            nodes.append((folder, got[0], f"module {got[0]} instead of the listed {rel}"))
-        parts = folder.split("/") if folder else []
-        for i in range(len(parts)):
-            if "." not in parts[i]:
-                nodes.append(("/".join(parts[:i]), parts[i], f"{parts[i]}, imported before the listed {rel}"))
-        for where, name, what in nodes:
-            if (where, name) not in done:
-                done.add((where, name))
-                checker.check(where, name, what)
+        modules = True
+        chain = (folder.split("/") if folder else []) + [got[0]]
+        last = len(chain) - 1
+        for k in ([last] if got[0] != "__init__" else []) + list(range(last)):  # the module, every folder above
+            name = chain[k]
+            what = (f"module {name} instead of the listed {rel}" if k == last
+                    else f"{name}, imported before the listed {rel}")
+            if "." not in name and ("/".join(chain[:k]), name) not in done:
+                done.add(("/".join(chain[:k]), name))
+                checker.check("/".join(chain[:k]), name, what)
+            for where, spelt in _spellings(chain[:k + 1]):
+                if (where, spelt) not in done:
+                    done.add((where, spelt))
+                    nfkc_what = (f"module {spelt} instead of the listed {rel}" if k == last
+                                 else f"{spelt}, imported before the listed {rel}")
+                    checker.check(where, spelt, f"{nfkc_what} (the import statement spells names in NFKC, PEP 3131)",
+                                  absent_ok=True)
+    if modules:
+        checker.root_init("the checked folder's own package, imported before every listed module when the "
+                          "folder is imported by its name")
+    _shadowing(base, verified, checker, done)
     return checker.out
+
+
+def _nfkc(name: str) -> str:
+    return unicodedata.normalize("NFKC", name)
+
+
+def _spellings(chain: list[str]) -> list[tuple[str, str]]:
+    """(folder, name) pairs other than the written one where ``import`` looks for the last name
+    of ``chain`` (folders under DIR, then the module): the import statement normalises
+    identifiers to NFKC (PEP 3131) and FileFinder then matches names exactly, so from whichever
+    folder on ``sys.path`` the dotted name starts, the names after it are looked for in NFKC
+    form (red team 27s-1). Only identifiers can be written in an import statement."""
+    out: list[tuple[str, str]] = []
+    last = len(chain) - 1
+    for j in range(last + 1):  # chain[:j] is the sys.path entry (taken as written)
+        spelt = [_nfkc(c) for c in chain[j:]]
+        if spelt == chain[j:] or not all(c.isidentifier() for c in spelt):
+            continue
+        out.append(("/".join(chain[:j] + spelt[:-1]), spelt[-1]))
+    return out
+
+
+def _imports(path: str) -> set[str]:
+    """The top-level names of the absolute imports in the Python source ``path`` (``import
+    a.b`` → ``a``; ``from a import b`` → ``a``), parsed with :func:`ast.parse` (never compiled
+    to run, nothing executed). A source over the bound or one that does not parse gives none
+    (Python could not run it either); dynamic imports (``importlib.import_module``,
+    ``__import__``) are not modelled."""
+    from mlbom.formats import bytecode
+
+    src = bytecode.read_head(path, bytecode.MAX_SOURCE_BYTES)
+    if src is None or len(src) > bytecode.MAX_SOURCE_BYTES:
+        return set()
+    try:
+        tree = ast.parse(src)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return set()
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.update(a.name.partition(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            out.add(node.module.partition(".")[0])
+    return out
+
+
+def _shadowing(base: str, verified: Sequence[str], checker: _StandIns, done: set[tuple[str, str]]) -> None:
+    """An unlisted module beside a listed script that a listed Python file imports: ``python
+    run.py`` puts the script's folder first on ``sys.path``, so ``model/json.py`` replaces the
+    ``json`` that ``model/run.py`` imports (red team 27s-2). Every folder holding a listed
+    ``.py`` is taken as such a folder, every absolute import of every listed ``.py`` as
+    imported there."""
+    imported: dict[str, str] = {}
+    folders: set[str] = set()
+    for rel in verified:
+        if rel.endswith(".py"):
+            folders.add(rel.rpartition("/")[0])
+            for name in sorted(_imports(os.path.join(base, rel))):
+                imported.setdefault(name, rel)
+    for folder in sorted(folders):
+        for name, by in sorted(imported.items()):
+            if (folder, name) not in done:
+                done.add((folder, name))
+                checker.check(folder, name, f"{name}, shadowing the module {name} that the listed {by} imports "
+                                            "(Python puts a script's folder first on sys.path)")
 
 
 def _pyc_stand_ins(base: str, verified: Sequence[str], reported: set[str], listed_files: set[str]) -> list[str]:

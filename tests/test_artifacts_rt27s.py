@@ -20,6 +20,7 @@ import marshal
 import os
 import py_compile
 import struct
+import subprocess
 import sys
 import unicodedata
 from pathlib import Path
@@ -27,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from mlbom.artifacts import check_folder
-from tests.test_artifacts_rt26s import _doc, _project, _python_runs
+from tests.test_artifacts_rt26s import _doc, _project, _python_runs, _sourceless
 
 PAYLOAD = "import pathlib; pathlib.Path(__file__).with_name('PWNED').touch(); X = 666\n"
 TAG = sys.implementation.cache_tag
@@ -53,7 +54,7 @@ def _stale_pyc_project(tmp_path: Path) -> tuple[Path, list[str]]:
 
 
 def test_touching_the_source_revives_a_listed_stale_pyc(tmp_path: Path) -> None:
-    root, listed = _stale_pyc_project(tmp_path)
+    root, _ = _stale_pyc_project(tmp_path)
     assert not _python_runs(root / "model", "import helper")  # stale: Python recompiles v2
     os.utime(root / "model" / "helper.py", (1_700_000_000, 1_700_000_000))  # metadata only
     assert _python_runs(root / "model", "import helper")  # the old bytecode runs
@@ -109,3 +110,95 @@ def test_a_listed_pyc_of_another_python_fails(tmp_path: Path) -> None:
     pyc.write_bytes(b"\x00\x00\r\n" + b"\0" * 4 + struct.pack("<II", int(st.st_mtime), st.st_size) + b"\xe3")
     refused = _refusals(root, ["model/helper.py", "model/__pycache__/helper.cpython-399.pyc"])
     assert any("bytecode for another Python" in r for r in refused), refused
+
+
+# ---- 27s-1: the NFKC spelling the import statement looks for ---------------------------------
+
+NFD_PKG = unicodedata.normalize("NFD", "modèle")
+NFC_PKG = unicodedata.normalize("NFC", "modèle")
+LIGATURE = "\ufb01lter"  # "ﬁlter": NFKC "filter"
+
+
+def test_nfkc_stand_ins_are_what_import_loads_and_fail(tmp_path: Path) -> None:
+    root = _project(tmp_path, {f"model/{NFD_PKG}/helper.py": "X = 1\n", f"model/{LIGATURE}.py": "X = 1\n"})
+    listed = [f"model/{NFD_PKG}/helper.py", f"model/{LIGATURE}.py"]
+    assert check_folder(_doc(root, listed), root).ok
+    (root / "model" / NFC_PKG).mkdir()
+    (root / "model" / NFC_PKG / "helper.py").write_text(PAYLOAD)
+    (root / "model" / "filter.py").write_text(PAYLOAD)
+    assert _python_runs(root / "model", f"import {NFD_PKG}.helper")  # the listed name as written
+    assert _python_runs(root / "model", f"import {LIGATURE}")
+    for kw in ({"listed_only": True}, {"exclude": [f"model/{NFC_PKG}", "model/filter.py"]}):
+        refused = _refusals(root, listed, **kw)
+        assert f"model/{NFC_PKG}/helper.py: Python would import this module as module helper instead of the listed " \
+               f"model/{NFD_PKG}/helper.py (the import statement spells names in NFKC, PEP 3131)" in refused, refused
+        assert f"model/filter.py: Python would import this module as module filter instead of the listed " \
+               f"model/{LIGATURE}.py (the import statement spells names in NFKC, PEP 3131)" in refused, refused
+
+
+def test_an_nfkc_package_init_stands_in_for_a_listed_nfd_package(tmp_path: Path) -> None:
+    root = _project(tmp_path, {f"model/{NFD_PKG}/__init__.py": "", f"model/{NFD_PKG}/helper.py": "X = 1\n",
+                               f"model/{NFC_PKG}/__init__.py": PAYLOAD})
+    assert _python_runs(root / "model", f"import {NFD_PKG}.helper")
+    refused = _refusals(root, [f"model/{NFD_PKG}/__init__.py", f"model/{NFD_PKG}/helper.py"], listed_only=True)
+    assert any(r.startswith(f"model/{NFC_PKG}/__init__.py: Python would import this package as {NFC_PKG}, ")
+               for r in refused), refused
+
+
+def test_a_non_nfkc_spelling_beside_a_listed_nfkc_name_is_never_imported_and_passes(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"model/filter.py": "X = 1\n", f"model/{LIGATURE}.py": PAYLOAD})
+    assert not _python_runs(root / "model", "import filter")
+    assert not _python_runs(root / "model", f"import {LIGATURE}")
+    assert _refusals(root, ["model/filter.py"], listed_only=True) == []
+
+
+# ---- 27s-3: the checked folder's own __init__ -------------------------------------------------
+
+@pytest.mark.parametrize("init", ["__init__.py", "__init__.pyc"])
+def test_an_unlisted_init_of_the_checked_folder_fails(tmp_path: Path, init: str) -> None:
+    root = _project(tmp_path, {"model/helper.py": "X = 1\n"})
+    if init.endswith(".pyc"):
+        _sourceless(root / init, PAYLOAD)
+    else:
+        (root / init).write_text(PAYLOAD)
+    assert _python_runs(tmp_path, f"import {root.name}.model.helper")
+    for kw in ({"listed_only": True}, {"exclude": [init]}):
+        refused = _refusals(root, ["model/helper.py"], **kw)
+        assert refused == [f"{init}: Python would import this package as the checked folder's own package, imported "
+                           "before every listed module when the folder is imported by its name"], refused
+
+
+def test_a_listed_init_of_the_checked_folder_passes_and_one_ranked_before_it_fails(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"__init__.py": "", "model/helper.py": "X = 1\n"})
+    assert _refusals(root, ["__init__.py", "model/helper.py"], listed_only=True) == []
+    (root / "__init__.abi3.so").write_bytes(b"\x7fELF")
+    refused = _refusals(root, ["__init__.py", "model/helper.py"], listed_only=True)
+    assert [r.partition(":")[0] for r in refused] == ["__init__.abi3.so"], refused
+
+
+# ---- 27s-2: an unlisted module beside a listed script shadows what it imports ------------------
+
+def _script_runs(folder: Path, script: str) -> bool:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")}
+    subprocess.run([sys.executable, "-B", script], cwd=folder, env=env, capture_output=True, timeout=60, check=False)
+    found = list(folder.rglob("PWNED"))
+    for f in found:
+        f.unlink()
+    return bool(found)
+
+
+def test_an_unlisted_module_beside_a_listed_script_shadowing_its_import_fails(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"model/run.py": "import json\nprint(json.dumps(1))\n", "model/json.py": PAYLOAD})
+    assert _script_runs(root / "model", "run.py")
+    for kw in ({"listed_only": True}, {"exclude": ["**/json.py"]}):
+        refused = _refusals(root, ["model/run.py"], **kw)
+        assert refused == ["model/json.py: Python would import this module as json, shadowing the module json that "
+                           "the listed model/run.py imports (Python puts a script's folder first on sys.path)"], refused
+
+
+def test_an_import_of_any_listed_file_is_checked_in_every_listed_folder(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"model/run.py": "import lib.util\n", "lib/util.py": "from yaml.x import y\nimport os.path\n",
+                               "lib/bad.py": "def (:\n", "model/yaml/__init__.py": PAYLOAD,
+                               "lib/os.py": PAYLOAD, "model/rel.py": "from . import json\n", "lib/json.py": PAYLOAD})
+    refused = _refusals(root, ["model/run.py", "lib/util.py", "lib/bad.py", "model/rel.py"], listed_only=True)
+    assert sorted(r.partition(":")[0] for r in refused) == ["lib/os.py", "model/yaml/__init__.py"], refused
