@@ -677,8 +677,16 @@ def _shadowing(base: str, verified: Sequence[str], checker: _StandIns, done: set
             folders.add(rel.rpartition("/")[0])
             for name in sorted(_imports(os.path.join(base, rel))):
                 imported.setdefault(name, rel)
+    by_key: dict[str, list[tuple[str, str]]] = {}
+    for name, by in sorted(imported.items()):
+        by_key.setdefault(name.lower(), []).append((name, by))
     for folder in sorted(folders):
-        for name, by in sorted(imported.items()):
+        entries = checker.names(folder)
+        if isinstance(entries, OSError) or entries is None:
+            continue  # said by the check of the listed module in it
+        # only names something in the folder could be: cost bounded by the folder, not by the imports
+        keys = sorted({(_module_rank(e) or (e, 0))[0].lower() for e in entries} & by_key.keys())
+        for name, by in (pair for key in keys for pair in by_key[key]):
             if (folder, name) not in done:
                 done.add((folder, name))
                 checker.check(folder, name, f"{name}, shadowing the module {name} that the listed {by} imports "

@@ -22,6 +22,7 @@ import py_compile
 import struct
 import subprocess
 import sys
+import time
 import unicodedata
 from pathlib import Path
 
@@ -202,3 +203,16 @@ def test_an_import_of_any_listed_file_is_checked_in_every_listed_folder(tmp_path
                                "lib/os.py": PAYLOAD, "model/rel.py": "from . import json\n", "lib/json.py": PAYLOAD})
     refused = _refusals(root, ["model/run.py", "lib/util.py", "lib/bad.py", "model/rel.py"], listed_only=True)
     assert sorted(r.partition(":")[0] for r in refused) == ["lib/os.py", "model/yaml/__init__.py"], refused
+
+
+def test_many_imports_in_many_folders_stay_cheap(tmp_path: Path) -> None:
+    """The cost is bounded by the folders' entries, not by imports × folders."""
+    files: dict[str, str | bytes] = {"run.py": "".join(f"import m{i}\n" for i in range(20000))}
+    files.update({f"d{i}/x.py": "" for i in range(200)})
+    files["d7/m123.py"] = PAYLOAD
+    root = _project(tmp_path, files)
+    listed = ["run.py", *(f"d{i}/x.py" for i in range(200))]
+    start = time.monotonic()
+    refused = _refusals(root, listed, listed_only=True)
+    assert time.monotonic() - start < 20
+    assert [r.partition(":")[0] for r in refused] == ["d7/m123.py"], refused
