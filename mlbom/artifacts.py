@@ -598,6 +598,7 @@ def _module_stand_ins(base: str, verified: Sequence[str], listed: set[str], repo
             continue
         modules = True
         chain = (folder.split("/") if folder else []) + [got[0]]
+        odd = any(_nfkc(c) != c for c in chain)  # the common case: every name already NFKC
         last = len(chain) - 1
         for k in ([last] if got[0] != "__init__" else []) + list(range(last)):  # the module, every folder above
             name = chain[k]
@@ -606,7 +607,7 @@ def _module_stand_ins(base: str, verified: Sequence[str], listed: set[str], repo
             if "." not in name and ("/".join(chain[:k]), name) not in done:
                 done.add(("/".join(chain[:k]), name))
                 checker.check("/".join(chain[:k]), name, what)
-            for where, spelt in _spellings(chain[:k + 1]):
+            for where, spelt in (_spellings(chain[:k + 1]) if odd else ()):
                 if (where, spelt) not in done:
                     done.add((where, spelt))
                     nfkc_what = (f"module {spelt} instead of the listed {rel}" if k == last
@@ -630,11 +631,14 @@ def _spellings(chain: list[str]) -> list[tuple[str, str]]:
     identifiers to NFKC (PEP 3131) and FileFinder then matches names exactly, so from whichever
     folder on ``sys.path`` the dotted name starts, the names after it are looked for in NFKC
     form (red team 27s-1). Only identifiers can be written in an import statement."""
+    normal = [_nfkc(c) for c in chain]
+    odd = [i for i, (a, b) in enumerate(zip(chain, normal, strict=True)) if a != b]
     out: list[tuple[str, str]] = []
-    last = len(chain) - 1
-    for j in range(last + 1):  # chain[:j] is the sys.path entry (taken as written)
-        spelt = [_nfkc(c) for c in chain[j:]]
-        if spelt == chain[j:] or not all(c.isidentifier() for c in spelt):
+    # chain[:j] is the sys.path entry (taken as written); starts between two names already in
+    # NFKC form give the same spelling, so only 0 and the place after each odd name matter
+    for j in dict.fromkeys([0, *(i + 1 for i in odd)]):
+        spelt = normal[j:]
+        if not spelt or spelt == chain[j:] or not all(c.isidentifier() for c in spelt):
             continue
         out.append(("/".join(chain[:j] + spelt[:-1]), spelt[-1]))
     return out
