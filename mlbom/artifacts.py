@@ -21,13 +21,16 @@ not mention are not looked for — and says so in the summary.
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import hashlib
 import importlib.machinery
+import importlib.util
 import itertools
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -390,7 +393,7 @@ def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] =
     report.verified.sort()
     report.mismatched.sort()
     vouched = set(expected) | set(report.unlisted)
-    report.refused += _pyc_stand_ins(base, report.verified, vouched)
+    report.refused += _pyc_stand_ins(base, report.verified, vouched, set(expected))
     report.refused += _module_stand_ins(base, report.verified, set(expected), vouched)
     return report
 
@@ -478,11 +481,15 @@ class _StandIns:
         elif stat.S_ISREG(st.st_mode):
             found.append((rel, rank))
 
-    def check(self, folder: str, name: str, why: str) -> None:
+    def check(self, folder: str, name: str, why: str, *, absent_ok: bool = False) -> None:
         """Fail every unlisted file FileFinder would load for module ``name`` in ``folder``
-        before the first listed one (all of them when none is listed); ``why`` says which."""
+        before the first listed one (all of them when none is listed); ``why`` says which.
+        ``absent_ok``: a ``folder`` that does not exist holds nothing (one only a spelling of
+        a listed folder names); any other error fails."""
         prefix = f"{folder}/" if folder else ""
         names = self.names(folder)
+        if absent_ok and isinstance(names, (FileNotFoundError, NotADirectoryError)):
+            return
         if isinstance(names, OSError):
             self.say(f"{folder or '.'}: cannot list folder ({_why(names)}), where Python looks for {why}")
             return
@@ -503,10 +510,34 @@ class _StandIns:
                 self._file(prefix + entry, got[1], why, found)
             elif entry.lower() == folded:
                 self._package(prefix + entry, why, found)
+        self._judge(found, why)
+
+    def _judge(self, found: list[tuple[str, int]], why: str) -> None:
         target = min((rank for rel, rank in found if rel in self.listed), default=_NAMESPACE)
         for rel, rank in sorted(found):
             if rank <= target and rel not in self.reported:
                 self.say(f"{rel}: Python would import this {_KIND[rank]} as {why}")
+
+    def root_init(self, why: str) -> None:
+        """The checked folder's own ``__init__`` files: DIR imported by its folder name (from
+        the folder above: ``import proj.model.helper``, ``python -m``, pytest's rootdir) is a
+        regular package run before every listed module (red team 27s-3). The folder above DIR
+        is not looked at."""
+        names = self.names("")
+        if isinstance(names, OSError):
+            self.say(f".: cannot list folder ({_why(names)}), where Python looks for {why}")
+            return
+        inits = set(_INIT_NAMES)
+        if names is None:
+            self.say(f".: more than {MAX_FILES} entries: the check for {why} could not be completed")
+        else:
+            inits.update(e for e in names if (_module_rank(e) or ("", 0))[0].lower() == "__init__")
+        found: list[tuple[str, int]] = []
+        for init in sorted(inits):
+            got = _module_rank(init)
+            if got is not None:
+                self._file(init, got[1] - _MOD_EXT, why, found)
+        self._judge(found, why)
 
     def _package(self, pkg: str, why: str, found: list[tuple[str, int]]) -> None:
         """The ``__init__`` files of a package folder ``pkg`` (FileFinder stats them by name: a
@@ -553,29 +584,120 @@ def _module_stand_ins(base: str, verified: Sequence[str], listed: set[str], repo
     FileFinder looks with ``stat``, which follows symbolic links, so a link where it looks is
     refused, not followed (25s-2). An error while looking, a folder that cannot be listed or is
     too large to list within :data:`MAX_FILES`, fails: the check could not be completed, it is
-    never read as "nothing there" (26s-3)."""
+    never read as "nothing there" (26s-3). Names are also looked for in the NFKC spelling the
+    import statement uses (:func:`_spellings`, 27s-1); DIR's own ``__init__`` files are checked
+    (:meth:`_StandIns.root_init`, 27s-3); and so is every name a listed ``.py`` imports, in the
+    folder of every listed ``.py`` (:func:`_shadowing`, 27s-2)."""
     checker = _StandIns(base, listed, reported)
     done: set[tuple[str, str]] = set()
+    modules = False
     for rel in verified:
         folder, _, leaf = rel.rpartition("/")
         got = _module_rank(leaf)
         if got is None:
             continue
-        nodes: list[tuple[str, str, str]] = []
-        if got[0] != "__init__":
-            nodes.append((folder, got[0], f"module {got[0]} instead of the listed {rel}"))
-        parts = folder.split("/") if folder else []
-        for i in range(len(parts)):
-            if "." not in parts[i]:
-                nodes.append(("/".join(parts[:i]), parts[i], f"{parts[i]}, imported before the listed {rel}"))
-        for where, name, what in nodes:
-            if (where, name) not in done:
-                done.add((where, name))
-                checker.check(where, name, what)
+        modules = True
+        chain = (folder.split("/") if folder else []) + [got[0]]
+        odd = any(_nfkc(c) != c for c in chain)  # the common case: every name already NFKC
+        last = len(chain) - 1
+        for k in ([last] if got[0] != "__init__" else []) + list(range(last)):  # the module, every folder above
+            name = chain[k]
+            what = (f"module {name} instead of the listed {rel}" if k == last
+                    else f"{name}, imported before the listed {rel}")
+            if "." not in name and ("/".join(chain[:k]), name) not in done:
+                done.add(("/".join(chain[:k]), name))
+                checker.check("/".join(chain[:k]), name, what)
+            for where, spelt in (_spellings(chain[:k + 1]) if odd else ()):
+                if (where, spelt) not in done:
+                    done.add((where, spelt))
+                    nfkc_what = (f"module {spelt} instead of the listed {rel}" if k == last
+                                 else f"{spelt}, imported before the listed {rel}")
+                    checker.check(where, spelt, f"{nfkc_what} (the import statement spells names in NFKC, PEP 3131)",
+                                  absent_ok=True)
+    if modules:
+        checker.root_init("the checked folder's own package, imported before every listed module when the "
+                          "folder is imported by its name")
+    _shadowing(base, verified, checker, done)
     return checker.out
 
 
-def _pyc_stand_ins(base: str, verified: Sequence[str], reported: set[str]) -> list[str]:
+def _nfkc(name: str) -> str:
+    return unicodedata.normalize("NFKC", name)
+
+
+def _spellings(chain: list[str]) -> list[tuple[str, str]]:
+    """(folder, name) pairs other than the written one where ``import`` looks for the last name
+    of ``chain`` (folders under DIR, then the module): the import statement normalises
+    identifiers to NFKC (PEP 3131) and FileFinder then matches names exactly, so from whichever
+    folder on ``sys.path`` the dotted name starts, the names after it are looked for in NFKC
+    form (red team 27s-1). Only identifiers can be written in an import statement."""
+    normal = [_nfkc(c) for c in chain]
+    odd = [i for i, (a, b) in enumerate(zip(chain, normal, strict=True)) if a != b]
+    out: list[tuple[str, str]] = []
+    # chain[:j] is the sys.path entry (taken as written); starts between two names already in
+    # NFKC form give the same spelling, so only 0 and the place after each odd name matter
+    for j in dict.fromkeys([0, *(i + 1 for i in odd)]):
+        spelt = normal[j:]
+        if not spelt or spelt == chain[j:] or not all(c.isidentifier() for c in spelt):
+            continue
+        out.append(("/".join(chain[:j] + spelt[:-1]), spelt[-1]))
+    return out
+
+
+def _imports(path: str) -> set[str]:
+    """The top-level names of the absolute imports in the Python source ``path`` (``import
+    a.b`` → ``a``; ``from a import b`` → ``a``), parsed with :func:`ast.parse` (never compiled
+    to run, nothing executed). A source over the bound or one that does not parse gives none
+    (Python could not run it either); dynamic imports (``importlib.import_module``,
+    ``__import__``) are not modelled."""
+    from mlbom.formats import bytecode
+
+    src = bytecode.read_head(path, bytecode.MAX_SOURCE_BYTES)
+    if src is None or len(src) > bytecode.MAX_SOURCE_BYTES:
+        return set()
+    try:
+        tree = ast.parse(src)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return set()
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.update(a.name.partition(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            out.add(node.module.partition(".")[0])
+    return out
+
+
+def _shadowing(base: str, verified: Sequence[str], checker: _StandIns, done: set[tuple[str, str]]) -> None:
+    """An unlisted module beside a listed script that a listed Python file imports: ``python
+    run.py`` puts the script's folder first on ``sys.path``, so ``model/json.py`` replaces the
+    ``json`` that ``model/run.py`` imports (red team 27s-2). Every folder holding a listed
+    ``.py`` is taken as such a folder, every absolute import of every listed ``.py`` as
+    imported there."""
+    imported: dict[str, str] = {}
+    folders: set[str] = set()
+    for rel in verified:
+        if rel.endswith(".py"):
+            folders.add(rel.rpartition("/")[0])
+            for name in sorted(_imports(os.path.join(base, rel))):
+                imported.setdefault(name, rel)
+    by_key: dict[str, list[tuple[str, str]]] = {}
+    for name, by in sorted(imported.items()):
+        by_key.setdefault(name.lower(), []).append((name, by))
+    for folder in sorted(folders):
+        entries = checker.names(folder)
+        if isinstance(entries, OSError) or entries is None:
+            continue  # said by the check of the listed module in it
+        # only names something in the folder could be: cost bounded by the folder, not by the imports
+        keys = sorted({(_module_rank(e) or (e, 0))[0].lower() for e in entries} & by_key.keys())
+        for name, by in (pair for key in keys for pair in by_key[key]):
+            if (folder, name) not in done:
+                done.add((folder, name))
+                checker.check(folder, name, f"{name}, shadowing the module {name} that the listed {by} imports "
+                                            "(Python puts a script's folder first on sys.path)")
+
+
+def _pyc_stand_ins(base: str, verified: Sequence[str], reported: set[str], listed_files: set[str]) -> list[str]:
     """The ``__pycache__`` bytecode Python would run instead of a verified, listed ``.py``, when
     it is not listed itself and is not proved that source's compile: whatever ``--exclude`` or
     ``--listed-only`` says. importlib loads ``DIR/__pycache__/mod.<tag>[.opt-N].pyc`` for
@@ -583,8 +705,10 @@ def _pyc_stand_ins(base: str, verified: Sequence[str], reported: set[str]) -> li
     pyc always does), so an excluded pyc is the code that runs, not the verified file (red team
     24s-2). The proof is :func:`mlbom.formats.bytecode.check_pyc` (the one ``--verify-record``
     uses): header as importlib validates it, then the body against a fresh compile of the verified
-    source (nothing is unmarshalled, imported or run). A pyc for a source the BOM does not list
-    follows the ordinary rules."""
+    source (nothing is unmarshalled, imported or run). A *listed* pyc is checked the same way
+    (:func:`_selectable_pyc`), with the source's mtime taken as the attacker's choice: being
+    listed proves its bytes, not that it is the listed source's compile (red team 27s-4). A pyc
+    for a source the BOM does not list follows the ordinary rules."""
     from mlbom.formats import bytecode
 
     out: list[str] = []
@@ -624,8 +748,8 @@ def _pyc_stand_ins(base: str, verified: Sequence[str], reported: set[str]) -> li
         for name in names:
             rel = f"{cache_rel}/{name}"
             split = bytecode.split_name(name, None)
-            if rel in reported or split is None or split[0] not in wanted:
-                continue  # listed (hash-checked) or reported unlisted, or not bytecode for a listed source
+            if (rel in reported and rel not in listed_files) or split is None or split[0] not in wanted:
+                continue  # reported unlisted, or not bytecode for a listed source; a listed one is checked too
             src_rel = f"{folder}/{split[0]}.py" if folder else f"{split[0]}.py"
             pyc = os.path.join(cache, name)
             try:
@@ -639,13 +763,58 @@ def _pyc_stand_ins(base: str, verified: Sequence[str], reported: set[str]) -> li
             if not stat.S_ISREG(pst.st_mode):
                 out.append(f"{rel}: not a regular file where Python looks for the bytecode of the listed {src_rel}")
                 continue
-            got = bytecode.check_pyc(pyc, os.path.join(base, src_rel), split[1], None)
-            if got.outcome in ("unused", "match"):
-                continue  # importlib recompiles the verified source, or the pyc is its compile
-            why = {"unchecked": "an unchecked-hash pyc: Python runs it without reading the source"}.get(
-                got.outcome, got.reason or got.outcome)
-            out.append(f"{rel}: Python would run this instead of the listed {src_rel} ({why})")
+            why = _selectable_pyc(pyc, os.path.join(base, src_rel), split[1])
+            if why is not None:
+                out.append(f"{rel}: Python would run this instead of the listed {src_rel} ({why}): bytecode "
+                           "that Python may run instead of a listed source must be proved that source's compile")
     return out
+
+
+def _selectable_pyc(pyc: str, source: str, optimize: int) -> str | None:
+    """None when importlib could never run ``pyc`` for ``source`` whatever the source's mtime,
+    or when it is proved the source's compile; otherwise why not. importlib's choice
+    (``SourceLoader.get_code``) depends on the source's ``st_mtime``, which no digest covers and
+    the folder's owner sets freely (``touch -d``: red team 27s-4), so it is taken as chosen by
+    the attacker: a timestamp pyc is selectable when its recorded size equals the source's (low
+    32 bits), an unchecked-hash pyc always, a checked-hash pyc when its hash matches. A
+    selectable one must be proved the compile (:func:`mlbom.formats.bytecode.compare`, the proof
+    ``--verify-record`` uses; nothing is unmarshalled, imported or run)."""
+    from mlbom.formats import bytecode
+
+    head = bytecode.read_head(pyc, 15)
+    if head is None:
+        return "it cannot be read"
+    try:
+        st = os.stat(source)  # path_stats follows links, as importlib does
+    except OSError as exc:
+        return f"its source cannot be stat-ed: {_why(exc)}"
+    if len(head) < 16:
+        return None  # _classify_pyc: EOFError, importlib recompiles
+    magic, flags = head[:4], int.from_bytes(head[4:8], "little")
+    if flags & ~0b11:
+        return None  # _classify_pyc: invalid flags, recompiled
+    if not flags & 0b1 and int.from_bytes(head[12:16], "little") != st.st_size & 0xFFFFFFFF:
+        return None  # a timestamp pyc of another size: stale whatever the source's mtime
+    if magic != bytecode.MAGIC:
+        return "it is bytecode for another Python than the one mlbom runs on, so it cannot be compared"
+    if st.st_size > bytecode.MAX_SOURCE_BYTES:
+        return f"its source is over {bytecode.MAX_SOURCE_BYTES >> 20} MiB, so it cannot be compared"
+    src = bytecode.read_head(source, bytecode.MAX_SOURCE_BYTES)
+    if src is None or len(src) > bytecode.MAX_SOURCE_BYTES:
+        return "its source cannot be read"
+    if flags & 0b11 == 0b11 and importlib.util.source_hash(src) != head[8:16]:
+        return None  # _validate_hash_pyc: a checked-hash pyc of other source, recompiled
+    data = bytecode.read_head(pyc, bytecode.MAX_PYC_BYTES)
+    if data is None:
+        return "it cannot be read"
+    if bytecode.LAYOUT is None:
+        return "mlbom cannot read this Python's code objects, so it cannot be compared"
+    got = bytecode.compare(memoryview(data)[16:], src, source, optimize)
+    if got.outcome == "match" and len(data) <= bytecode.MAX_PYC_BYTES:
+        return None
+    if got.outcome == "match":
+        return f"it is over {bytecode.MAX_PYC_BYTES >> 20} MiB"
+    return got.reason or got.outcome
 
 
 def require(report: ArtifactReport) -> None:
