@@ -2481,8 +2481,9 @@ def _judge_member(data: IO[bytes], n: int, name: str, kind: str, rel: str, acc: 
     if kind == "keras" and rel == "config.json":
         _scan_keras_config(data, acc, where)
         return "json"
-    # skops.io.load's node tree (26e-1), by the name zipfile reads (cut at a NUL)
-    if kind == "zip" and name.split("\x00", 1)[0] == "schema.json" and n <= MAX_TEXT:
+    # skops.io.load's node tree (26e-1), by the name zipfile reads (cut at a NUL), whatever kind the
+    # other members made of the zip: skops opens any zip and reads only schema.json (27e-3)
+    if name.split("\x00", 1)[0] == "schema.json" and n <= MAX_TEXT:
         from mlbom.formats import skops
 
         judged = skops.judge_schema_bytes(data.read(n), where)
@@ -2490,6 +2491,9 @@ def _judge_member(data: IO[bytes], n: int, name: str, kind: str, rel: str, acc: 
         for j in judged or ():
             acc.add(j.id, j.severity, j.message, effect=j.effect)
         acc.skops = acc.skops or judged is not None
+        if judged is not None and kind not in ("zip", "skops"):
+            acc.add("zip.polyglot", "high", f"{where}: this {kind} archive is also a skops file (skops.io.load "
+                    "reads only its schema.json): two readers, judged as both", effect="suspicious")
     return _scan_content(data, n, name, acc, {}, ctx, depth=depth + 1, where=where)
 
 

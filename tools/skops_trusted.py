@@ -71,6 +71,29 @@ def build() -> dict[str, object]:
         "LossNode": losses,
         "QuantileForestNode": [],
     }
+    # skops' get_tree picks a node's class by (__loader__, protocol) and the file chooses the
+    # protocol (0..PROTOCOL): every class registered in skops/io/old/ is modelled here (27e-1).
+    # "reads" names how mlbom.formats.skops reads what that class imports; a registered old class
+    # without a model here stops the tool (mlbom would otherwise judge it as the current class).
+    import importlib
+    import pkgutil
+
+    import skops.io.old as old_pkg
+
+    models: dict[tuple[str, int], tuple[str, list[str]]] = {
+        ("FunctionNode", 0): ("content.module_path+function", sorted(t.SCIPY_UFUNC_TYPE_NAMES)),
+        ("RandomGeneratorNode", 0): ("content.bit_generator.bit_generator", get_type_paths([np.random.Generator])),
+        ("RandomGeneratorNode", 1): ("bit_generator_node", get_type_paths([np.random.Generator])),
+    }
+    old_nodes: dict[str, dict[str, dict[str, object]]] = {}
+    for info in sorted(pkgutil.iter_modules(old_pkg.__path__), key=lambda i: i.name):
+        mod = importlib.import_module(f"skops.io.old.{info.name}")
+        for (loader, proto), _cls in sorted(getattr(mod, "NODE_TYPE_MAPPING", {}).items()):
+            if (loader, proto) not in models:
+                raise SystemExit(f"skops.io.old.{info.name} registers ({loader}, {proto}): model it first")
+            reads, trusted = models[(loader, proto)]
+            old_nodes.setdefault(loader, {})[str(proto)] = {
+                "module": mod.__name__, "reads": reads, "trusted": trusted}
     return {
         "about": "skops' default trusted type names per node loader (tools/skops_trusted.py)",
         "skops_version": skops.__version__,
@@ -80,6 +103,8 @@ def build() -> dict[str, object]:
         "protocol": __import__("skops.io._protocol", fromlist=["PROTOCOL"]).PROTOCOL,
         "bit_generators": list(t.NUMPY_RANDOM_BIT_GENERATOR_TYPE_NAMES),
         "loaders": loaders,
+        "min_protocol": 0,  # skops.io._utils.read_schema accepts 0..PROTOCOL
+        "old_nodes": old_nodes,
     }
 
 

@@ -116,7 +116,9 @@ def judge(text: str, where: str, *, inside: Inside | None = None, read: Reader |
             if at and len(strings) > MAX_STRINGS:
                 outside.append(f"{at}: more than {MAX_STRINGS} values; not checked")
             continue
-        if _pathlike(value) and (lexically_outside(value) or (inside is not None and not inside(value))):
+        # every flavor string is a path: mlflow's flavor loaders os.path.join it to the model folder
+        # whatever precedes a colon (``xy:/../x`` climbs through a folder ``xy:``; 27e-2)
+        if lexically_outside(value) or (inside is not None and not inside(value)):
             outside.append(f"{at}: {value[:200]!r}")
     if outside:
         out.append(Judgement("mlmodel.path-outside", "high", f"{where}: {_shown(outside)}: mlflow joins these to "
@@ -128,12 +130,6 @@ def judge(text: str, where: str, *, inside: Inside | None = None, read: Reader |
     if read is not None:
         out += _env(pyfunc if isinstance(pyfunc, dict) else {}, where, read, inside)
     return out
-
-
-def _pathlike(value: str) -> bool:
-    """A value mlflow may join to the folder: any string but a URI with a scheme (``runs:/``,
-    ``s3://``: downloaded, not joined) — a bare word is a path too (``model.pkl``)."""
-    return not re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", value)
 
 
 def _loader_module(mod: object, where: str) -> list[Judgement]:

@@ -82,8 +82,12 @@ def test_artifact_through_link_outside(tmp_path: Path) -> None:
     assert "mlmodel.path-outside" in _ids(r)
 
 
-def test_uri_values_are_not_paths() -> None:
-    text = "flavors:\n  python_function:\n    artifacts:\n      w:\n        uri: s3://bucket/../x\n"
+def test_uri_values_are_paths_too() -> None:
+    # mlflow's flavor loaders join every value to the folder (27e-2): a `..` after a scheme-like
+    # prefix climbs out; a remote URI without one is a path inside the folder (mlflow fetches none)
+    text = "flavors:\n  python_function:\n    artifacts:\n      w:\n        uri: s3://bucket/../../x\n"
+    assert [j.id for j in mlmodel.judge(text, "MLmodel")] == ["mlmodel.path-outside"]
+    text = "flavors:\n  python_function:\n    artifacts:\n      w:\n        uri: s3://bucket/x\n"
     assert mlmodel.judge(text, "MLmodel") == []
 
 
