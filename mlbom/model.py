@@ -12,6 +12,7 @@ All models are frozen: collectors build them, the normalizer merges them with
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal, NewType, TypeAlias
 
@@ -35,6 +36,18 @@ VERDICTS: tuple[Verdict, ...] = ("unsafe", "error", "suspicious", "safe")
 def worst_verdict(*verdicts: Verdict) -> Verdict:
     """The worst of ``verdicts`` in :data:`VERDICTS` order; ``safe`` for none."""
     return min(verdicts, key=VERDICTS.index, default="safe")
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One judgement a format reader makes about a file: a finding id, its severity, the message
+    and what it does to the file's verdict (``effect``; None: nothing). The scanner turns it into
+    a :class:`Finding` of the file; every reader in :mod:`mlbom.formats` returns this one type."""
+
+    id: str
+    severity: Severity
+    message: str
+    effect: Verdict | None = None
 
 
 EMPTY_VERDICT = "(empty)"

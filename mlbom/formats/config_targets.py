@@ -94,7 +94,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from mlbom.formats.yaml_tags import EventBudget, Outcome, TagScan, events, is_python_tag, read_both
-from mlbom.model import Severity, Verdict
+from mlbom.model import Judged, Severity, Verdict
 
 if TYPE_CHECKING:  # the pickle judge (its allowlist tables) is imported where a config is judged
     from mlbom.formats import pickle as pickle_fmt
@@ -2446,14 +2446,7 @@ def pickle_targets(value: object) -> Targets | None:
     return out
 
 
-@dataclass(frozen=True)
-class Judged:
-    """A finding about the targets: id, severity, message (without the place), effect."""
-
-    id: str
-    severity: Severity
-    message: str
-    effect: Verdict | None
+# a finding about the targets (its message without the place): the format readers' type, mlbom.model
 
 
 def _shown(items: list[str]) -> str:

@@ -32,7 +32,6 @@ import itertools
 import re
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import nodes
@@ -41,7 +40,7 @@ from jinja2.ext import Extension, loopcontrols
 from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from mlbom.model import Severity, Verdict
+from mlbom.model import Judged, Severity, Verdict
 
 MAX_TEMPLATE_CHARS = 64 << 10  # the largest real ones are ~17 KiB; Jinja2 parses ~30 KiB/s at worst
 MAX_NODES = 200_000
@@ -112,14 +111,7 @@ _DUNDER = re.compile(r"__\w+__")
 _FORMAT_FIELD_ATTR = re.compile(r"\{[^{}]*?(?:\.|\[)\s*_")
 
 
-@dataclass(frozen=True)
-class TemplateFinding:
-    """One judgement about a template: id, severity, message and the verdict it implies."""
-
-    id: str
-    severity: Severity
-    message: str
-    effect: Verdict | None
+TemplateFinding = Judged  # one judgement about a template (the format readers' type, mlbom.model)
 
 
 class _Generation(Extension):

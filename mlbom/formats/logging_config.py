@@ -30,10 +30,8 @@ import configparser
 import io
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # (imported on use: PyYAML, which the scanner does not load for a text with no config)
-    from mlbom.formats import config_targets as ct
+from mlbom.model import Judged
 
 MAX_VALUE = 1 << 16  # characters of one expanded value judged (longer: not judged, suspicious)
 MAX_SECTIONS = 10_000  # sections judged (more: not judged, suspicious)
@@ -153,7 +151,7 @@ def _expand(cp: configparser.RawConfigParser, section: str, value: str, work: _W
     return "".join(out)
 
 
-def _judge_class(raw: str, evaluated: bool) -> tuple[str | None, ct.Judged | None]:
+def _judge_class(raw: str, evaluated: bool) -> tuple[str | None, Judged | None]:
     """A ``class`` value: (its dotted name as the loader resolves it, or None; a finding or None).
     ``evaluated``: a handler's (``eval`` in ``vars(logging)`` first), else a formatter's (``_resolve``)."""
     import builtins
@@ -166,7 +164,7 @@ def _judge_class(raw: str, evaluated: bool) -> tuple[str | None, ct.Judged | Non
     text = raw.strip()
     name = _class_name(text, evaluated)
     if name is None or "__" in name:
-        return None, ct.Judged("code.dangerous-target", "critical", f"{_FINDER} evaluates the class {text[:200]!r} "
+        return None, Judged("code.dangerous-target", "critical", f"{_FINDER} evaluates the class {text[:200]!r} "
                                "as a Python expression (no plain dotted name): code that runs when the config is "
                                "applied", "unsafe")
     if evaluated:
@@ -186,10 +184,10 @@ def _judge_class(raw: str, evaluated: bool) -> tuple[str | None, ct.Judged | Non
         return name, None
     why = ct.denied(name)
     if why is not None:
-        return name, ct.Judged("code.dangerous-target", "critical", f"{_FINDER} class {text[:200]!r} names a "
+        return name, Judged("code.dangerous-target", "critical", f"{_FINDER} class {text[:200]!r} names a "
                                f"dangerous callable ({name[:200]}: {why}); it imports and calls it with arguments "
                                "from this file", "unsafe")
-    return name, ct.Judged("code.remote", "high", f"{_FINDER} class {text[:200]!r} names code this scan did not "
+    return name, Judged("code.remote", "high", f"{_FINDER} class {text[:200]!r} names code this scan did not "
                            "judge; it imports it and calls it with arguments from this file", "suspicious")
 
 
@@ -207,15 +205,14 @@ def _class_name(text: str, evaluated: bool) -> str | None:
     return _dotted(tree.body)
 
 
-def _expression(text: str, key: str) -> tuple[ast.expr | None, ct.Judged | None]:
+def _expression(text: str, key: str) -> tuple[ast.expr | None, Judged | None]:
     """An ``args``/``kwargs`` text: (its expression when it holds only literals and allowed names,
     a finding otherwise)."""
-    from mlbom.formats import config_targets as ct
 
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None, ct.Judged("config.logging", "high", f"{_FINDER} evaluates {key} = {text[:200]!r}, which "
+        return None, Judged("config.logging", "high", f"{_FINDER} evaluates {key} = {text[:200]!r}, which "
                                "does not parse as a Python expression here: not judged", "suspicious")
     allowed = allowed_names()
     inner = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}  # parts of a dotted chain
@@ -223,7 +220,7 @@ def _expression(text: str, key: str) -> tuple[ast.expr | None, ct.Judged | None]
     for node in ast.walk(tree):
         count += 1
         if count > MAX_NODES:
-            return None, ct.Judged("config.logging", "high", f"{_FINDER} {key} of over {MAX_NODES} parts: not "
+            return None, Judged("config.logging", "high", f"{_FINDER} {key} of over {MAX_NODES} parts: not "
                                    "judged", "suspicious")
         bad: str | None = None
         if isinstance(node, (ast.Expression, ast.Constant, ast.Tuple, ast.List, ast.Dict, ast.Set, ast.Load,
@@ -242,7 +239,7 @@ def _expression(text: str, key: str) -> tuple[ast.expr | None, ct.Judged | None]
             bad = f"the name {(dotted or ast.unparse(node))[:100]!r}"
         else:
             bad = f"a {type(node).__name__}"
-        return None, ct.Judged("code.dangerous-target", "critical", f"{_FINDER} evaluates {key} = "
+        return None, Judged("code.dangerous-target", "critical", f"{_FINDER} evaluates {key} = "
                                f"{text[:200]!r} as Python (eval in logging's namespace) and it holds {bad} "
                                "(no literal): code that runs when the config is applied", "unsafe")
     return tree.body, None
@@ -300,25 +297,25 @@ def _filenames(args: ast.expr | None, kwargs: ast.expr | None) -> list[str | Non
     return out
 
 
-def judge(text: str) -> list[ct.Judged]:
+def judge(text: str) -> list[Judged]:
     """The findings of a fileConfig text (:func:`looks_like`): one ``config.logging`` note that it is
     one, and what its handler and formatter sections make fileConfig import, evaluate and open."""
     from mlbom.formats import config_targets as ct
 
-    out: list[ct.Judged] = [ct.Judged("config.logging", "info", f"a Python logging configuration in the INI form "
+    out: list[Judged] = [Judged("config.logging", "info", f"a Python logging configuration in the INI form "
                                       f"{_FINDER} reads (it evaluates handler class/args/kwargs)", None)]
     cp = configparser.ConfigParser(interpolation=None)  # (fileConfig's: the same parse; values expanded below)
     try:
         cp.read_file(io.StringIO(as_opened(text)))  # one line per universal-newline line, as open() gives it
     except (configparser.Error, ValueError, RecursionError, MemoryError) as exc:
-        out.append(ct.Judged("config.logging", "high", f"{_FINDER} form that configparser does not read "
+        out.append(Judged("config.logging", "high", f"{_FINDER} form that configparser does not read "
                              f"({type(exc).__name__}: {str(exc)[:200]}): not judged", "suspicious"))
         return out
     sections = cp.sections()
     if not any(s in _FILECONFIG_SECTIONS or s.startswith(("logger_", "handler_", "formatter_")) for s in sections):
         return []  # configparser finds no section fileConfig reads (a header inside a value, a comment)
     if len(sections) > MAX_SECTIONS:
-        out.append(ct.Judged("config.logging", "high", f"{_FINDER} form with over {MAX_SECTIONS} sections: not "
+        out.append(Judged("config.logging", "high", f"{_FINDER} form with over {MAX_SECTIONS} sections: not "
                              "judged", "suspicious"))
         return out
     work = _Work()
@@ -332,7 +329,7 @@ def judge(text: str) -> list[ct.Judged]:
                 continue
             got = _expand(cp, section, cp.get(section, key, raw=True), work)
             if got is None:
-                out.append(ct.Judged("config.logging", "high", f"[{section[:100]}] {key}: an interpolation "
+                out.append(Judged("config.logging", "high", f"[{section[:100]}] {key}: an interpolation "
                                      "configparser refuses or one past mlbom's bounds: not judged", "suspicious"))
                 continue
             values[key] = got
@@ -359,21 +356,21 @@ def judge(text: str) -> list[ct.Judged]:
             paths = _filenames(exprs.get("args"), exprs.get("kwargs"))
             for path in paths:
                 if path is None:
-                    out.append(ct.Judged("config.logging", "high", f"{where} {_FINDER} handler {cls_name} appends "
+                    out.append(Judged("config.logging", "high", f"{where} {_FINDER} handler {cls_name} appends "
                                          f"log records to a file: {_COMPUTED}", "unsafe"))
                     continue
                 sev, msg, effect = ct.log_file_finding(cls_name, path.replace(_PLACEHOLDER, "${oc.env:X}"))
-                out.append(ct.Judged("config.logging", sev, f"{where} {msg}", effect))
+                out.append(Judged("config.logging", sev, f"{where} {msg}", effect))
             if not paths:
-                out.append(ct.Judged("config.logging", "info", f"{where} {_FINDER} handler {cls_name} is given no "
+                out.append(Judged("config.logging", "info", f"{where} {_FINDER} handler {cls_name} is given no "
                                      "file name (the handler raises TypeError: fileConfig stops)", None))
         elif cls_name in ct.stdlib_logging_classes() and last in _NETWORK_HANDLERS:
-            out.append(ct.Judged("config.logging", "medium", f"{where} {_FINDER} handler {cls_name} sends log "
+            out.append(Judged("config.logging", "medium", f"{where} {_FINDER} handler {cls_name} sends log "
                                  f"records over the network: args={values.get('args', '')[:100]!r}", None))
     return out
 
 
-def _formatter_role(cp: configparser.RawConfigParser, section: str, cls_name: str, where: str) -> list[ct.Judged]:
+def _formatter_role(cp: configparser.RawConfigParser, section: str, cls_name: str, where: str) -> list[Judged]:
     """A standard-library class in a formatter section, by the role ``_create_formatters`` calls it in
     (red team 26b-1): ``c(fs, dfs, stl)`` with ``format``/``datefmt`` (None where absent) and ``style``
     (``'%'``), each read ``raw=True`` (no interpolation). No ``logging.Formatter``: ``suspicious``; a file
@@ -383,18 +380,17 @@ def _formatter_role(cp: configparser.RawConfigParser, section: str, cls_name: st
     role, key = ct.formatter_role(cls_name, _FINDER)
     if role is None:
         return []
-    out = [ct.Judged("config.logging", role[0], f"{where} {role[1]}", role[2])]
+    out = [Judged("config.logging", role[0], f"{where} {role[1]}", role[2])]
     if key is not None:
         path = cp.get(section, key, raw=True, fallback="%" if key == "style" else None)
         if path is not None:  # (None: the handler raises TypeError, nothing opened)
             sev, msg, effect = ct.log_file_finding(cls_name, path)
-            out.append(ct.Judged("config.logging", sev, f"{where} the formatter's {key!r} is its positional "
+            out.append(Judged("config.logging", sev, f"{where} the formatter's {key!r} is its positional "
                                  f"filename: {msg}", effect))
     return out
 
 
-def dataclass_where(j: ct.Judged, where: str) -> ct.Judged:
+def dataclass_where(j: Judged, where: str) -> Judged:
     """``j`` with the section it came from in front of its message."""
-    from mlbom.formats import config_targets as ct
 
-    return ct.Judged(j.id, j.severity, f"{where} {j.message}", j.effect)
+    return Judged(j.id, j.severity, f"{where} {j.message}", j.effect)

@@ -35,12 +35,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from mlbom.errors import InputError
 from mlbom.formats.pickle import danger
 from mlbom.formats.safe_read import load_yaml
-from mlbom.model import Severity, Verdict
+from mlbom.model import Judged
 
 NAME = "MLmodel"
 ENV_FILES = ("python_env.yaml", "conda.yaml", "requirements.txt")  # mlflow's default names beside MLmodel
@@ -53,12 +52,7 @@ _INDEX_OPTIONS = ("index_url", "extra_index_urls", "find_links", "no_index", "tr
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
-@dataclass(frozen=True)
-class Judgement:
-    id: str
-    severity: Severity
-    message: str
-    effect: Verdict | None
+Judgement = Judged  # the one judged-finding type of the format readers (mlbom.model)
 
 
 Inside = Callable[[str], bool]  # whether a folder-relative path stays in what this scan walks

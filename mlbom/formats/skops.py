@@ -25,12 +25,11 @@ Parsing only: nothing is imported or called.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
 from mlbom.formats.pickle import danger
-from mlbom.model import Severity, Verdict
+from mlbom.model import Judged
 
 MAX_DEPTH = 200  # nesting levels of schema.json walked (json.loads itself stops near 1000)
 MAX_NODES = 200_000  # JSON objects walked
@@ -38,12 +37,7 @@ MAX_SCHEMA = 64 << 20  # bytes of schema.json read (the scanner's text limit)
 MAX_SHOWN = 20  # names listed per finding
 
 
-@dataclass(frozen=True)
-class Judgement:
-    id: str
-    severity: Severity
-    message: str
-    effect: Verdict | None
+Judgement = Judged  # the one judged-finding type of the format readers (mlbom.model)
 
 
 @lru_cache(maxsize=1)
