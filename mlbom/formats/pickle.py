@@ -224,10 +224,17 @@ def deny_aliases() -> dict[str, str]:
 
 
 # final names of the functions that run a program or evaluate code (os.system, subprocess.Popen,
-# os.exec*/spawn*, eval ...): an unlisted callable of that name is judged as one, whatever module
-# re-exports it (fail closed beyond the alias table: red team 26e-6). Shared with config_targets.
-PROCESS_FINALS = frozenset({"system", "popen", "Popen", "check_output", "check_call", "getoutput",
-                            "getstatusoutput", "execfile", "eval", "exec", "spawn", "posix_spawn", "posix_spawnp"})
+# os.exec*/spawn*, eval ...), load native code (ctypes.CDLL, torch.ops.load_library: red team 27a-4)
+# or import a module named by the data (importlib.import_module, pydoc.locate: 27a-5): an unlisted
+# callable of that name is judged as one, whatever module re-exports it or object attribute path
+# reaches it (fail closed beyond the alias table: red team 26e-6). Shared with config_targets.
+_RUN_FINALS = frozenset({"system", "popen", "Popen", "check_output", "check_call", "getoutput",
+                         "getstatusoutput", "execfile", "eval", "exec", "spawn", "posix_spawn", "posix_spawnp"})
+_NATIVE_FINALS = frozenset({"load_library", "CDLL", "PyDLL", "WinDLL", "OleDLL", "LoadLibrary", "dlopen"})
+_IMPORT_FINALS = frozenset({"import_module", "__import__", "resolve_name", "import_string", "import_object",
+                            "locate", "_locate", "load_source", "run_path", "run_module", "load_module",
+                            "exec_module"})
+PROCESS_FINALS = _RUN_FINALS | _NATIVE_FINALS | _IMPORT_FINALS
 _PROCESS_FAMILY = re.compile(r"(?:exec|spawn)[lv]p?e?")  # os.execv/execlpe/spawnvpe ...
 
 
@@ -358,9 +365,10 @@ def _resolve(module: str, name: str, proto: int, pol: Policy) -> Resolved:
     if "<locals>" in n.split("."):
         return Resolved(raw, path, "unresolvable", "'<locals>' in the attribute path: the loader raises")
     if process_final(n.rsplit(".", 1)[-1]):
-        return Resolved(raw, path, "deny", "not allowlisted, and named as a function that runs a program or "
-                        "evaluates code (os.system, subprocess.check_output, eval ...): another module's name for "
-                        "one is the same function")
+        return Resolved(raw, path, "deny", "not allowlisted, and named as a function that runs a program, "
+                        "evaluates code, loads a native library or imports a module by name (os.system, eval, "
+                        "ctypes.CDLL, torch.ops.load_library, importlib.import_module ...): another module's or "
+                        "object's name for one is the same function")
     return Resolved(raw, path, "unlisted", "not on mlbom's allowlist of data-only callables")
 
 

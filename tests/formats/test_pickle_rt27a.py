@@ -1,0 +1,118 @@
+"""Red team 27a.
+
+27a-4: ``torch.ops.load_library(PATH)`` (protocol-4 ``torch`` + ``ops.load_library``: a bound method
+of the ``_Ops`` instance) is ``ctypes.CDLL(PATH)``: the library's constructors run on load. mlbom
+said ``suspicious`` (unlisted). Native loaders and import-by-name functions are now judged by their
+final name too, and torch's resolved paths are deny-listed.
+27a-3: ``sympy.sympify``/``parse_expr``/``S`` ``eval`` their text (``suspicious`` before).
+27a-5: ``pydantic.import_module`` is ``importlib.import_module`` (``suspicious`` before).
+27a-2: a protocol-0 PUT whose index is padded by a megabyte of spaces (``PyLong_FromString`` skips
+them) stopped the walk; the file was then dispatched as the zip it carries (``error``).
+27a-1: a file starting ``PK\\x03\\x04`` that also reads as a pickle is labelled as its zip kind."""
+
+from __future__ import annotations
+
+import importlib
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mlbom.formats import pickle as pickle_fmt
+from tests.formats.pickle_ops import STOP, proto, s, walk
+
+
+def _sglobal_call(module: str, name: str, arg: str) -> bytes:
+    return proto(4) + s(module) + s(name) + b"\x93" + s(arg) + b"\x85R" + STOP
+
+
+@pytest.mark.parametrize("name", ["ops.load_library", "classes.load_library", "_ops.ops.load_library"])
+def test_27a_4_torch_load_library_through_an_object_is_unsafe(name: str) -> None:
+    rep = walk(_sglobal_call("torch", name, "/tmp/evil.so"))
+    assert rep.verdict == "unsafe", rep.findings
+
+
+@pytest.mark.parametrize("path", ["torch._ops._Ops.load_library", "torch._classes._Classes.load_library"])
+def test_27a_4_resolved_paths_are_denied(path: str) -> None:
+    assert pickle_fmt.danger(path) is not None
+
+
+@pytest.mark.parametrize("final", ["load_library", "CDLL", "PyDLL", "WinDLL", "OleDLL", "LoadLibrary", "dlopen",
+                                   "import_module", "resolve_name", "import_string", "import_object", "locate",
+                                   "_locate", "load_source", "run_path", "run_module", "load_module",
+                                   "exec_module"])
+def test_27a_4_5_native_and_import_finals_under_any_module(final: str) -> None:
+    # an unknown module's function, or an attribute path through an object, of that final name
+    for module, name in (("somepkg.sub", final), ("somepkg", f"obj.{final}")):
+        rep = walk(_sglobal_call(module, name, "x"))
+        assert rep.verdict == "unsafe", (module, name, rep.findings)
+
+
+def test_27a_4_process_final_single_definition() -> None:
+    src = Path(pickle_fmt.__file__).read_text("utf-8")
+    assert src.count("def process_final(") == 1
+    assert pickle_fmt.process_final("load_library") and pickle_fmt.process_final("import_module")
+    assert not pickle_fmt.process_final("load_state_dict")
+
+
+def test_27a_4_real_loader_runs_the_library_constructor(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    gcc = subprocess.run(["which", "gcc"], capture_output=True, text=True, check=False).stdout.strip()
+    if not gcc:
+        pytest.skip("no C compiler")
+    marker = tmp_path / "marker"
+    src = tmp_path / "evil.c"
+    src.write_text('#include <stdio.h>\n__attribute__((constructor)) static void f(void) '
+                   f'{{ FILE *f = fopen("{marker}", "w"); if (f) {{ fputs("ran", f); fclose(f); }} }}\n')
+    so = tmp_path / "evil.so"
+    subprocess.run([gcc, "-shared", "-fPIC", "-o", str(so), str(src)], check=True)
+    data = _sglobal_call("torch", "ops.load_library", str(so))
+    assert walk(data).verdict == "unsafe"
+    p = tmp_path / "m.pkl"
+    p.write_bytes(data)
+    subprocess.run([sys.executable, "-c", f"import pickle; pickle.load(open({str(p)!r}, 'rb'))"],
+                   check=False, capture_output=True, timeout=120)
+    assert marker.read_text() == "ran"  # the loader ran native code: unsafe is right
+
+
+class _Reduce:
+    def __init__(self, fn: object, *args: object) -> None:
+        self.fn, self.args = fn, args
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (self.fn, self.args)
+
+
+@pytest.mark.parametrize("which", ["sympify", "parse_expr", "S", "core_sympify"])
+def test_27a_3_sympy_string_evaluators_are_unsafe(which: str, tmp_path: Path) -> None:
+    sympy = pytest.importorskip("sympy")
+    from sympy.parsing.sympy_parser import parse_expr
+
+    fn = {"sympify": sympy.sympify, "parse_expr": parse_expr, "S": sympy.S,
+          "core_sympify": importlib.import_module("sympy.core.sympify").sympify}[which]
+    secret = tmp_path / "secret"
+    secret.write_text("x")
+    text = f"__import__('builtins').open({str(secret)!r})"
+    for protocol in (0, 2, 4):
+        data = pickle.dumps(_Reduce(fn, text), protocol=protocol)
+        rep = walk(data)
+        assert rep.verdict == "unsafe", (which, protocol, rep.findings)
+
+
+def test_27a_3_sympy_evaluates_on_load(tmp_path: Path) -> None:
+    sympy = pytest.importorskip("sympy")
+    marker = tmp_path / "m"
+    p = tmp_path / "a.pkl"
+    p.write_bytes(pickle.dumps(_Reduce(sympy.sympify, f"__import__('pathlib').Path({str(marker)!r}).touch()")))
+    subprocess.run([sys.executable, "-c", f"import pickle; pickle.load(open({str(p)!r}, 'rb'))"],
+                   check=False, capture_output=True, timeout=120)
+    assert marker.exists()
+    assert walk(p.read_bytes()).verdict == "unsafe"
+
+
+def test_27a_5_pydantic_import_module_is_unsafe() -> None:
+    # without pydantic installed too: the final name is an import-by-name function
+    rep = walk(_sglobal_call("pydantic", "import_module", "evil_mod"))
+    assert rep.verdict == "unsafe", rep.findings
