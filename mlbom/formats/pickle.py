@@ -1650,6 +1650,39 @@ _STRTOD = re.compile(rb"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?
 _LONG_MIN, _LONG_MAX = -(1 << 63), (1 << 63) - 1
 
 
+_WS_RUN = re.compile(rb"[ \t\n\x0b\x0c\r]{4,}")
+_WS = frozenset(b" \t\n\x0b\x0c\r")
+_NUMBER_KEEP = 2 * MAX_INT_DIGITS + 64  # non-whitespace bytes kept: every digit int() reads, underscores
+
+
+class _NumberText:
+    """A text number line streamed past, every run of whitespace (``Py_ISSPACE``) cut to its last
+    three bytes: ``int()``/``PyLong_FromString``/``strtol`` skip surrounding whitespace of any length
+    and refuse it inside the digits, so the kept text reads as the line does (red team 27a-2: a
+    megabyte of spaces before a memo index). ``over``: more than :data:`_NUMBER_KEEP` bytes left."""
+
+    __slots__ = ("out", "over")
+
+    def __init__(self) -> None:
+        self.out = bytearray()
+        self.over = False
+
+    def __call__(self, chunk: bytes) -> None:
+        if self.over:
+            return
+        out = self.out
+        n = 0
+        while n < len(out) and out[-1 - n] in _WS:
+            n += 1
+        if n and chunk[:1] and chunk[0] in _WS:  # a run across chunks: cut as one
+            run = bytes(out[len(out) - n:])
+            del out[len(out) - n:]
+            chunk = run + chunk
+        out += _WS_RUN.sub(lambda m: m.group()[-3:], chunk)
+        if len(out) > _NUMBER_KEEP:
+            self.over = True
+
+
 def _int_literal(text: bytes, base: int = 0) -> object:
     """``int(text, base)`` (``PyLong_FromString``; base 0: whitespace, sign, ``0x/0o/0b``,
     underscores, no leading zeros; the digit limit only for decimal)."""
@@ -3421,13 +3454,19 @@ class _Walker:
                                          "(the loader raises)", certain=True)
 
     def _number_line(self, what: str) -> tuple[bytes, bool]:
-        """The line (with its newline) and whether all of it was kept."""
-        line, n = self.src.readline(MAX_LINE)
-        if n > MAX_LINE:
-            self.note("pickle.differential", "medium", f"{what} argument of {n} characters is longer than mlbom "
-                      "checks: read on as the loaders may", "suspicious", f"num-long:{what}")
-            return line, False
-        return line, True
+        """The line (with its newline; a longer one with its whitespace runs cut, as the loaders
+        read it: :class:`_NumberText`) and whether all of it was kept."""
+        text = _NumberText()
+        line, n = self.src.readline(MAX_LINE, text)
+        if n <= MAX_LINE:
+            return line, True
+        if not text.over and text.out.endswith(b"\n"):
+            return bytes(text.out), True
+        self.note("pickle.differential", "medium", f"{what} argument of {n} characters holds more than "
+                  f"{_NUMBER_KEEP} characters besides its whitespace: int() refuses more than {MAX_INT_DIGITS} "
+                  "digits under Python's default limit (the loader raises), a process with a raised limit "
+                  "reads on", "suspicious", f"num-long:{what}")
+        return line, False
 
     def op_int(self) -> None:
         line, whole = self._number_line("INT")

@@ -116,3 +116,91 @@ def test_27a_5_pydantic_import_module_is_unsafe() -> None:
     # without pydantic installed too: the final name is an import-by-name function
     rep = walk(_sglobal_call("pydantic", "import_module", "evil_mod"))
     assert rep.verdict == "unsafe", rep.findings
+
+
+def _zip_bytes() -> bytes:
+    import io
+    import zipfile
+
+    z = io.BytesIO()
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("README.txt", "hello")
+    return z.getvalue()
+
+
+def _padded_put(pad: int, secret: str, with_zip: bool) -> bytes:
+    import struct
+
+    p = b"N" + b"p" + b" " * pad + b"1" + b"\t" * pad + b"\n" + b"0"
+    p += b"cio\nopen\n(V" + secret.encode() + b"\ntR0" + b"g" + b" " * pad + b"1\n0"
+    if with_zip:
+        zb = _zip_bytes()
+        p += b"B" + struct.pack("<I", len(zb)) + zb + b"0"
+    return p + b"N."
+
+
+@pytest.mark.parametrize("with_zip", [True, False])
+def test_27a_2_padded_memo_index_is_read_through(with_zip: bool, tmp_path: Path) -> None:
+    from mlbom.scanner import scan_file
+
+    data = _padded_put((1 << 20) + 10, "/tmp/secret", with_zip)
+    rep = walk(data)
+    assert rep.complete and rep.verdict == "unsafe", rep.findings
+    p = tmp_path / "m.bin"
+    p.write_bytes(data)
+    res = scan_file(p)
+    assert res.verdict == "unsafe", (res.format, res.findings)
+
+
+def test_27a_2_the_real_loader_reads_the_padded_index(tmp_path: Path) -> None:
+    p = tmp_path / "m.pkl"
+    p.write_bytes(b"N" + b"p" + b" " * ((1 << 20) + 10) + b"1\n" + b"0" + b"g    1\n.")
+    code = f"import pickle; print(pickle.load(open({str(p)!r}, 'rb')), pickle._loads(open({str(p)!r}, 'rb').read()))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120)
+    assert out.stdout.split() == ["None", "None"], out.stderr
+    assert walk(p.read_bytes()).verdict == "safe"
+
+
+@pytest.mark.parametrize("op", [b"I", b"L"])
+def test_27a_2_padded_int_and_long_lines(op: bytes) -> None:
+    pad = b" " * ((1 << 20) + 5)
+    rep = walk(op + pad + b"7" + pad + b"\n.")
+    assert rep.complete and rep.verdict == "safe", rep.findings
+    assert not any(f.code == "pickle.differential" for f in rep.findings), rep.findings
+    # whitespace inside the digits: every unpickler raises
+    rep = walk(op + b"7" + pad + b"7\n.")
+    assert not rep.complete and rep.verdict != "safe", rep.findings
+    # more digits than int() reads under the default limit
+    rep = walk(op + pad + b"7" * 9000 + b"\n.")
+    assert rep.verdict != "safe", rep.findings
+
+
+def test_27a_2_a_walk_stopped_at_a_bound_is_still_a_pickle_at_byte_0(tmp_path: Path) -> None:
+    from mlbom.scanner import scan_file
+
+    # a GLOBAL module name past the walker's line bound, then a zip carried further on
+    data = b"N0c" + b"x" * ((1 << 20) + 10) + b"\nsystem\n" + b"N." + _zip_bytes()
+    p = tmp_path / "m.bin"
+    p.write_bytes(data)
+    res = scan_file(p)
+    codes = {f.id for f in res.findings}
+    assert res.verdict != "safe", res.findings
+    assert "pickle.limit" in codes, (res.format, codes)  # the pickle reading was walked and its bound reported
+    assert "zip.polyglot" in codes, (res.format, codes)  # and the zip reading judged
+
+
+def test_27a_1_zip_at_byte_0_that_reads_as_a_pickle_keeps_its_zip_label(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    import io
+
+    from mlbom.scanner import scan_file
+
+    buf = io.BytesIO()
+    torch.save({"w": torch.zeros(2), "x": _Reduce(open, "/tmp/secret")}, buf)
+    b = bytearray(buf.getvalue())
+    b[4], b[5], b[6] = 0x0A, 0x00, 0x2E  # version 10 ('\n' ends PERSID's line), flags low byte '.' (STOP)
+    p = tmp_path / "m.pt"
+    p.write_bytes(bytes(b))
+    res = scan_file(p)
+    assert res.format == "pytorch-zip", (res.format, res.findings)
+    assert res.verdict == "unsafe" and res.facts.get("torch.weights-only") == "false", (res.facts, res.findings)
