@@ -204,3 +204,15 @@ def test_27a_1_zip_at_byte_0_that_reads_as_a_pickle_keeps_its_zip_label(tmp_path
     res = scan_file(p)
     assert res.format == "pytorch-zip", (res.format, res.findings)
     assert res.verdict == "unsafe" and res.facts.get("torch.weights-only") == "false", (res.facts, res.findings)
+
+
+def test_27a_5_alias_table_covers_every_package_and_is_deterministic() -> None:
+    import json
+    from importlib import resources
+
+    raw = json.loads(resources.files("mlbom").joinpath("data/pickle-deny-aliases.json").read_text("utf-8"))
+    assert "date" not in raw["provenance"]
+    for venv in raw["provenance"]["venvs"]:
+        assert set(venv) <= {"python", "packages"}, venv  # no paths, no wall-clock date
+    assert raw["aliases"]["pydantic.import_module"] == "importlib.import_module"
+    assert pickle_fmt.danger("pydantic.import_module") is not None
