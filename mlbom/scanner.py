@@ -633,8 +633,9 @@ def _zip_polyglot(fh: IO[bytes], size: int, name: str, fmt: str, acc: _Acc, ctx:
 def _pickle_at_zero(fh: IO[bytes], size: int, head: bytes) -> bool:
     """Whether ``pickle.load``/``joblib.load``/``torch.load`` (no zip magic at offset 0) read these
     bytes as a pickle from their first byte — a PROTO opcode, or a walk from offset 0 that
-    :func:`mlbom.formats.pickle_start.reading` calls a pickle — whatever archive they carry further
-    on: the loaders read through it to STOP (red team 26a-3)."""
+    :func:`mlbom.formats.pickle_start.reading` does not prove to raise: a pickle, or opcodes up to
+    a bound of the walker (red team 27a-2: the decision never depends on the walk finishing) —
+    whatever archive they carry further on: the loaders read through it to STOP (red team 26a-3)."""
     if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
         return True
     if not head[:1] or head[0] not in _OPCODES:
@@ -642,7 +643,7 @@ def _pickle_at_zero(fh: IO[bytes], size: int, head: bytes) -> bool:
     fh.seek(0)
     reading = _pickle_reading(_walk(fh, size, joblib=False))
     fh.seek(0)
-    return reading == "pickle"
+    return reading != "no"
 
 
 def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *,

@@ -224,10 +224,17 @@ def deny_aliases() -> dict[str, str]:
 
 
 # final names of the functions that run a program or evaluate code (os.system, subprocess.Popen,
-# os.exec*/spawn*, eval ...): an unlisted callable of that name is judged as one, whatever module
-# re-exports it (fail closed beyond the alias table: red team 26e-6). Shared with config_targets.
-PROCESS_FINALS = frozenset({"system", "popen", "Popen", "check_output", "check_call", "getoutput",
-                            "getstatusoutput", "execfile", "eval", "exec", "spawn", "posix_spawn", "posix_spawnp"})
+# os.exec*/spawn*, eval ...), load native code (ctypes.CDLL, torch.ops.load_library: red team 27a-4)
+# or import a module named by the data (importlib.import_module, pydoc.locate: 27a-5): an unlisted
+# callable of that name is judged as one, whatever module re-exports it or object attribute path
+# reaches it (fail closed beyond the alias table: red team 26e-6). Shared with config_targets.
+_RUN_FINALS = frozenset({"system", "popen", "Popen", "check_output", "check_call", "getoutput",
+                         "getstatusoutput", "execfile", "eval", "exec", "spawn", "posix_spawn", "posix_spawnp"})
+_NATIVE_FINALS = frozenset({"load_library", "CDLL", "PyDLL", "WinDLL", "OleDLL", "LoadLibrary", "dlopen"})
+_IMPORT_FINALS = frozenset({"import_module", "__import__", "resolve_name", "import_string", "import_object",
+                            "locate", "_locate", "load_source", "run_path", "run_module", "load_module",
+                            "exec_module"})
+PROCESS_FINALS = _RUN_FINALS | _NATIVE_FINALS | _IMPORT_FINALS
 _PROCESS_FAMILY = re.compile(r"(?:exec|spawn)[lv]p?e?")  # os.execv/execlpe/spawnvpe ...
 
 
@@ -358,9 +365,10 @@ def _resolve(module: str, name: str, proto: int, pol: Policy) -> Resolved:
     if "<locals>" in n.split("."):
         return Resolved(raw, path, "unresolvable", "'<locals>' in the attribute path: the loader raises")
     if process_final(n.rsplit(".", 1)[-1]):
-        return Resolved(raw, path, "deny", "not allowlisted, and named as a function that runs a program or "
-                        "evaluates code (os.system, subprocess.check_output, eval ...): another module's name for "
-                        "one is the same function")
+        return Resolved(raw, path, "deny", "not allowlisted, and named as a function that runs a program, "
+                        "evaluates code, loads a native library or imports a module by name (os.system, eval, "
+                        "ctypes.CDLL, torch.ops.load_library, importlib.import_module ...): another module's or "
+                        "object's name for one is the same function")
     return Resolved(raw, path, "unlisted", "not on mlbom's allowlist of data-only callables")
 
 
@@ -1640,6 +1648,39 @@ _OVER_LIMIT = object()  # int() refuses it only under Python's default digit lim
 _STRTOL = re.compile(rb"[ \t\n\x0b\x0c\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
 _STRTOD = re.compile(rb"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(inf(?:inity)?|nan))", re.I)
 _LONG_MIN, _LONG_MAX = -(1 << 63), (1 << 63) - 1
+
+
+_WS_RUN = re.compile(rb"[ \t\n\x0b\x0c\r]{4,}")
+_WS = frozenset(b" \t\n\x0b\x0c\r")
+_NUMBER_KEEP = 2 * MAX_INT_DIGITS + 64  # non-whitespace bytes kept: every digit int() reads, underscores
+
+
+class _NumberText:
+    """A text number line streamed past, every run of whitespace (``Py_ISSPACE``) cut to its last
+    three bytes: ``int()``/``PyLong_FromString``/``strtol`` skip surrounding whitespace of any length
+    and refuse it inside the digits, so the kept text reads as the line does (red team 27a-2: a
+    megabyte of spaces before a memo index). ``over``: more than :data:`_NUMBER_KEEP` bytes left."""
+
+    __slots__ = ("out", "over")
+
+    def __init__(self) -> None:
+        self.out = bytearray()
+        self.over = False
+
+    def __call__(self, chunk: bytes) -> None:
+        if self.over:
+            return
+        out = self.out
+        n = 0
+        while n < len(out) and out[-1 - n] in _WS:
+            n += 1
+        if n and chunk[:1] and chunk[0] in _WS:  # a run across chunks: cut as one
+            run = bytes(out[len(out) - n:])
+            del out[len(out) - n:]
+            chunk = run + chunk
+        out += _WS_RUN.sub(lambda m: m.group()[-3:], chunk)
+        if len(out) > _NUMBER_KEEP:
+            self.over = True
 
 
 def _int_literal(text: bytes, base: int = 0) -> object:
@@ -3413,13 +3454,19 @@ class _Walker:
                                          "(the loader raises)", certain=True)
 
     def _number_line(self, what: str) -> tuple[bytes, bool]:
-        """The line (with its newline) and whether all of it was kept."""
-        line, n = self.src.readline(MAX_LINE)
-        if n > MAX_LINE:
-            self.note("pickle.differential", "medium", f"{what} argument of {n} characters is longer than mlbom "
-                      "checks: read on as the loaders may", "suspicious", f"num-long:{what}")
-            return line, False
-        return line, True
+        """The line (with its newline; a longer one with its whitespace runs cut, as the loaders
+        read it: :class:`_NumberText`) and whether all of it was kept."""
+        text = _NumberText()
+        line, n = self.src.readline(MAX_LINE, text)
+        if n <= MAX_LINE:
+            return line, True
+        if not text.over and text.out.endswith(b"\n"):
+            return bytes(text.out), True
+        self.note("pickle.differential", "medium", f"{what} argument of {n} characters holds more than "
+                  f"{_NUMBER_KEEP} characters besides its whitespace: int() refuses more than {MAX_INT_DIGITS} "
+                  "digits under Python's default limit (the loader raises), a process with a raised limit "
+                  "reads on", "suspicious", f"num-long:{what}")
+        return line, False
 
     def op_int(self) -> None:
         line, whole = self._number_line("INT")
