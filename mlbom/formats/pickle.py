@@ -42,7 +42,7 @@ from importlib import resources
 from typing import IO
 
 from mlbom.formats import npdtype
-from mlbom.model import Severity, Verdict, worst_verdict
+from mlbom.model import Judged, Severity, Verdict, worst_verdict
 
 HIGHEST_PROTOCOL = 5
 MAX_READ_ARG = 1 << 20  # str/bytes arguments larger than this are streamed past, not kept
@@ -69,14 +69,7 @@ class Limits:
     nested_opcodes: int = 10_000_000  # opcodes of nested pickles walked in all (past it: suspicious)
 
 
-@dataclass(frozen=True)
-class PickleFinding:
-    """One observation; ``effect`` is what it does to the file's verdict (None: nothing)."""
-
-    id: str
-    severity: Severity
-    message: str
-    effect: Verdict | None = None
+PickleFinding = Judged  # one observation (the format readers' judged-finding type, mlbom.model)
 
 
 @dataclass
