@@ -680,10 +680,11 @@ def _shadowing(base: str, verified: Sequence[str], checker: _StandIns, done: set
     for a name a later ``sys.path`` entry holds as a module or regular package, but it joins a
     namespace package of its name, first in its ``__path__`` (protobuf's ``google``), and it is
     the package when no entry holds the name: so every identifier-named folder under such a
-    folder is looked through the same way, and what is importable in it fails too. A name that is no identifier (``my-notes.py``), or one not in NFKC form
-    (``ﬁlter.py``: ``import ﬁlter`` looks for ``filter``, 27s-1), no ``import`` statement can
-    spell. Each name is judged like a listed module's
-    (:meth:`_StandIns.check`): one ranked after a listed file of its name is never loaded."""
+    folder is looked through the same way, and what is importable in it fails too. A name that
+    is no identifier (``my-notes.py``), or one not in NFKC form (``ﬁlter.py``: ``import ﬁlter``
+    looks for ``filter``, 27s-1), no ``import`` statement can spell. Each name is judged like a
+    listed module's (:meth:`_StandIns.check`): one ranked after a listed file of its name is
+    never loaded."""
     why_tail = ("which could shadow any module the listed code imports, directly or through the libraries it uses "
                 "(Python may put {where} first on sys.path)")
     ns_tail = ("a module of the namespace package {top}: a folder without __init__ first on sys.path joins every "
