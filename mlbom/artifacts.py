@@ -466,6 +466,12 @@ class _StandIns:
                 self._lists[rel] = exc
         return self._lists[rel]
 
+    def forget(self, rel: str) -> None:
+        """Drop the cached listing of ``rel`` (the shadowing walk is done with it: memory stays
+        bounded by the folders in use, not by the tree walked)."""
+        self._lists.pop(rel, None)
+        self._by_name.pop(rel, None)
+
     def _file(self, rel: str, rank: int, why: str, found: list[tuple[str, int]]) -> None:
         """Add ``rel`` to ``found`` when it is a file importlib would load; a link or an error is refused."""
         try:
@@ -736,6 +742,7 @@ def _shadowing(base: str, verified: Sequence[str], checker: _StandIns, done: set
                 if stat.S_ISDIR(st.st_mode):
                     taken.add(rel)
                     below.append((rel, top_folder, f"{dotted}.{entry}" if dotted else entry))
+        checker.forget(folder)
         todo += reversed(below)
 
 
