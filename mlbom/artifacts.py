@@ -21,7 +21,6 @@ not mention are not looked for — and says so in the summary.
 
 from __future__ import annotations
 
-import ast
 import fnmatch
 import hashlib
 import importlib.machinery
@@ -450,6 +449,7 @@ class _StandIns:
         self.base, self.listed, self.reported = base, listed, reported
         self.out: list[str] = []
         self._said: set[str] = set()
+        self._blamed: set[str] = set()  # files already failed: each once, with the first reason found
         self._lists: dict[str, list[str] | OSError | None] = {}
         self._by_name: dict[str, dict[str, list[str]]] = {}
 
@@ -465,6 +465,12 @@ class _StandIns:
             except OSError as exc:
                 self._lists[rel] = exc
         return self._lists[rel]
+
+    def forget(self, rel: str) -> None:
+        """Drop the cached listing of ``rel`` (the shadowing walk is done with it: memory stays
+        bounded by the folders in use, not by the tree walked)."""
+        self._lists.pop(rel, None)
+        self._by_name.pop(rel, None)
 
     def _file(self, rel: str, rank: int, why: str, found: list[tuple[str, int]]) -> None:
         """Add ``rel`` to ``found`` when it is a file importlib would load; a link or an error is refused."""
@@ -515,7 +521,8 @@ class _StandIns:
     def _judge(self, found: list[tuple[str, int]], why: str) -> None:
         target = min((rank for rel, rank in found if rel in self.listed), default=_NAMESPACE)
         for rel, rank in sorted(found):
-            if rank <= target and rel not in self.reported:
+            if rank <= target and rel not in self.reported and rel not in self._blamed:
+                self._blamed.add(rel)
                 self.say(f"{rel}: Python would import this {_KIND[rank]} as {why}")
 
     def root_init(self, why: str) -> None:
@@ -586,8 +593,8 @@ def _module_stand_ins(base: str, verified: Sequence[str], listed: set[str], repo
     too large to list within :data:`MAX_FILES`, fails: the check could not be completed, it is
     never read as "nothing there" (26s-3). Names are also looked for in the NFKC spelling the
     import statement uses (:func:`_spellings`, 27s-1); DIR's own ``__init__`` files are checked
-    (:meth:`_StandIns.root_init`, 27s-3); and so is every name a listed ``.py`` imports, in the
-    folder of every listed ``.py`` (:func:`_shadowing`, 27s-2)."""
+    (:meth:`_StandIns.root_init`, 27s-3); and so is every module-shaped name in every folder Python
+    may put first on ``sys.path`` for the listed code (:func:`_shadowing`, 27s-2, 28s)."""
     checker = _StandIns(base, listed, reported)
     done: set[tuple[str, str]] = set()
     modules = False
@@ -644,57 +651,99 @@ def _spellings(chain: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def _imports(path: str) -> set[str]:
-    """The top-level names of the absolute imports in the Python source ``path`` (``import
-    a.b`` → ``a``; ``from a import b`` → ``a``), parsed with :func:`ast.parse` (never compiled
-    to run, nothing executed). A source over the bound or one that does not parse gives none
-    (Python could not run it either); dynamic imports (``importlib.import_module``,
-    ``__import__``) are not modelled."""
-    from mlbom.formats import bytecode
+_RUNNABLE = (".py", ".pyw", ".pyc")
+"""Files ``python FILE`` runs as a script, whatever their stem (a script need not be an identifier)."""
 
-    src = bytecode.read_head(path, bytecode.MAX_SOURCE_BYTES)
-    if src is None or len(src) > bytecode.MAX_SOURCE_BYTES:
-        return set()
-    try:
-        tree = ast.parse(src)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
-        return set()
-    out: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            out.update(a.name.partition(".")[0] for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
-            out.add(node.module.partition(".")[0])
-    return out
+
+def _path_first_folders(verified: Sequence[str]) -> list[str]:
+    """Every folder Python may put first on ``sys.path`` for the listed code: the folder of every
+    listed script or module file (``python run.py``/``run.pyw``/``run.pyc``; an extension
+    module's folder), and every folder above it up to and including DIR (``python -m a.b.mod``
+    and ``python -c`` put the current folder first, and a dotted name may start in any of them:
+    namespace packages need no ``__init__``). Linear in the listed paths: the walk up stops at a
+    folder already taken."""
+    folders: set[str] = set()
+    for rel in verified:
+        folder, _, leaf = rel.rpartition("/")
+        if not leaf.endswith(_RUNNABLE) and _module_rank(leaf) is None:
+            continue
+        while folder not in folders:
+            folders.add(folder)
+            if not folder:
+                break
+            folder = folder.rpartition("/")[0]
+    return sorted(folders)
 
 
 def _shadowing(base: str, verified: Sequence[str], checker: _StandIns, done: set[tuple[str, str]]) -> None:
-    """An unlisted module beside a listed script that a listed Python file imports: ``python
-    run.py`` puts the script's folder first on ``sys.path``, so ``model/json.py`` replaces the
-    ``json`` that ``model/run.py`` imports (red team 27s-2). Every folder holding a listed
-    ``.py`` is taken as such a folder, every absolute import of every listed ``.py`` as
-    imported there."""
-    imported: dict[str, str] = {}
-    folders: set[str] = set()
-    for rel in verified:
-        if rel.endswith(".py"):
-            folders.add(rel.rpartition("/")[0])
-            for name in sorted(_imports(os.path.join(base, rel))):
-                imported.setdefault(name, rel)
-    by_key: dict[str, list[tuple[str, str]]] = {}
-    for name, by in sorted(imported.items()):
-        by_key.setdefault(name.lower(), []).append((name, by))
-    for folder in sorted(folders):
+    """Any unlisted top-level module in a folder Python may put first on ``sys.path`` for the
+    listed code (:func:`_path_first_folders`): it could shadow any module the listed code imports,
+    directly or through the libraries it uses — ``json`` imports ``re`` lazily, ``numpy`` and
+    ``torch`` hundreds of names — so no list of imported names is complete (red team 27s-2,
+    28s-1 … 28s-4). Importable there is what FileFinder loads for an identifier: a module file
+    ``name`` + a source, bytecode or extension suffix, a package folder ``name/`` with an
+    ``__init__``. A plain folder without ``__init__`` is a namespace portion: PathFinder skips it
+    for a name a later ``sys.path`` entry holds as a module or regular package, but it joins a
+    namespace package of its name, first in its ``__path__`` (protobuf's ``google``), and it is
+    the package when no entry holds the name: so every identifier-named folder under such a
+    folder is looked through the same way, and what is importable in it fails too. A name that
+    is no identifier (``my-notes.py``), or one not in NFKC form (``ﬁlter.py``: ``import ﬁlter``
+    looks for ``filter``, 27s-1), no ``import`` statement can spell. Each name is judged like a
+    listed module's (:meth:`_StandIns.check`): one ranked after a listed file of its name is
+    never loaded."""
+    why_tail = ("which could shadow any module the listed code imports, directly or through the libraries it uses "
+                "(Python may put {where} first on sys.path)")
+    ns_tail = ("a module of the namespace package {top}: a folder without __init__ first on sys.path joins every "
+               "namespace package of its name (Python may put {where} first on sys.path)")
+    seen = {(folder, name.lower()) for folder, name in done}  # checked, in any case, as a listed module's name
+    first = _path_first_folders(verified)
+    taken = set(first)
+    # (folder, the folder first on sys.path, the dotted name of folder from there): folders in a
+    # path-first folder are walked for namespace portions, each once
+    todo: list[tuple[str, str, str]] = [(folder, folder, "") for folder in reversed(first)]
+    while todo:
+        folder, top_folder, dotted = todo.pop()
         entries = checker.names(folder)
-        if isinstance(entries, OSError) or entries is None:
-            continue  # said by the check of the listed module in it
-        # only names something in the folder could be: cost bounded by the folder, not by the imports
-        keys = sorted({(_module_rank(e) or (e, 0))[0].lower() for e in entries} & by_key.keys())
-        for name, by in (pair for key in keys for pair in by_key[key]):
-            if (folder, name) not in done:
-                done.add((folder, name))
-                checker.check(folder, name, f"{name}, shadowing the module {name} that the listed {by} imports "
-                                            "(Python puts a script's folder first on sys.path)")
+        where = top_folder or "the checked folder"
+        if isinstance(entries, OSError):
+            checker.say(f"{folder or '.'}: cannot list folder ({_why(entries)}), where Python may look for any "
+                        "module: the check could not be completed")
+            continue
+        if entries is None:
+            checker.say(f"{folder or '.'}: more than {MAX_FILES} entries, where Python may look for any "
+                        "module: the check could not be completed")
+            continue
+        prefix = f"{folder}/" if folder else ""
+        names: dict[str, str] = {}  # one spelling per case-folded name: check() matches them all
+        folders: dict[str, list[str]] = {}  # entries that may be folders, by case-folded name
+        for entry in entries:
+            got = _module_rank(entry)
+            name = got[0] if got is not None else entry
+            if name.isidentifier() and _nfkc(name) == name:
+                names.setdefault(name.lower(), name)
+                if got is None:
+                    folders.setdefault(name.lower(), []).append(entry)
+        below: list[tuple[str, str, str]] = []
+        for key in sorted(names):
+            name = names[key]
+            if (folder, key) not in seen:
+                seen.add((folder, key))
+                why = (f"{name}, " + why_tail.format(where=where) if not dotted else
+                       f"{dotted}.{name}, " + ns_tail.format(top=dotted.partition('.')[0], where=where))
+                checker.check(folder, name, why)
+            for entry in folders.get(key, ()):
+                rel = prefix + entry
+                if rel in taken or folder.count("/") + 1 >= MAX_DEPTH:
+                    continue
+                try:
+                    st = os.lstat(os.path.join(base, rel))
+                except OSError:
+                    continue  # said by check() above
+                if stat.S_ISDIR(st.st_mode):
+                    taken.add(rel)
+                    below.append((rel, top_folder, f"{dotted}.{entry}" if dotted else entry))
+        checker.forget(folder)
+        todo += reversed(below)
 
 
 def _pyc_stand_ins(base: str, verified: Sequence[str], reported: set[str], listed_files: set[str]) -> list[str]:
