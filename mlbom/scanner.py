@@ -897,30 +897,69 @@ def _prefix_tags(data: bytes, acc: _Acc, where: str) -> None:
         _yaml_tags(prefix, acc, f"{where} (its first {len(prefix)} characters, read as YAML)")
 
 
+@dataclass(frozen=True)
+class _NamedText:
+    """A judgement of text that its file's NAME selects (:data:`_NAMED_TEXT`)."""
+    kind: str
+    shown: str  # a name that selects it: unnamed content is judged under it (:func:`_name_free`)
+    matches: Callable[[str], bool]  # on the lower-cased base name
+    nul: bool  # whether the reader that name selects reads text holding a NUL byte
+
+
+# ONE table of the text judgements a name selects: :func:`_judge_text` dispatches through it (a
+# name is compared nowhere else there: tests/test_hfcache_rt28c.py), and :func:`_name_free` judges
+# content no name reaches under each ``shown`` name (red team 28c-1: MLmodel was re-run under none)
+_NAMED_TEXT: tuple[_NamedText, ...] = (
+    # transformers >= 4.43 reads chat_template.jinja raw (UTF-8, NULs and all)
+    _NamedText("chat-template", "chat_template.jinja", lambda low: low.endswith((".jinja", ".jinja2", ".j2")), True),
+    # MLflow's model file: loader module, paths, env files (red team 26e-2..5); yaml.safe_load
+    _NamedText("mlmodel", "MLmodel", lambda low: low == "mlmodel", False),
+    # NeMo's (config_targets.NEMO_CONFIG): OmegaConf reads JSON in it as YAML, `target`/`cls` keys
+    _NamedText("nemo", "model_config.yaml", lambda low: low == "model_config.yaml", False),
+    # jsonargparse's jsonnet_load evaluates a .jsonnet/.libsonnet (config_targets.JSONNET_NAMES)
+    _NamedText("jsonnet", "config.jsonnet", lambda low: low.endswith(_JSONNET_NAMES), False),
+    # a name that claims JSON / JSON Lines: text that does not parse is json.invalid
+    _NamedText("json", "config.json", lambda low: low.endswith(_JSON_NAMES), False),
+    _NamedText("lines", "data.jsonl", lambda low: low.endswith(_JSON_LINES_NAMES), False),
+    # documentation: an unparsed config snippet in it is prose (only ever lowers a judgement)
+    _NamedText("docs", "README.md", lambda low: low.endswith(_DOC_NAMES), False),
+)
+_JSONNET_NAMES: tuple[str, ...] = (".jsonnet", ".libsonnet")  # = config_targets.JSONNET_NAMES (that module imports PyYAML)
+
+
+def _name_kinds(name: str) -> frozenset[str]:
+    """The :data:`_NAMED_TEXT` kinds a file name selects (its base name, any separator)."""
+    low = name.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    return frozenset(n.kind for n in _NAMED_TEXT if n.matches(low))
+
+
 def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where: str,
                 folder: Path | None) -> str:
-    """The judgements of text: a chat template by its name, JSON (code references, shard names,
-    Keras objects, templates), YAML Python tags."""
+    """The judgements of text: those its name selects (:data:`_NAMED_TEXT`: a chat template, an
+    MLmodel, NeMo's config, Jsonnet), JSON (code references, shard names, Keras objects,
+    templates), YAML Python tags."""
     stripped = text.lstrip("\ufeff \t\r\n")
-    if name.lower().endswith((".jinja", ".jinja2", ".j2")):  # chat_template.jinja (transformers >= 4.43)
+    kinds = _name_kinds(name)
+    if "chat-template" in kinds:
         facts["chat-template.present"] = "true"
         _add_template(acc, text, where)
         return "chat-template"
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    nemo = base == "model_config.yaml"  # NeMo's (config_targets.NEMO_CONFIG): OmegaConf reads JSON in it as YAML
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]  # (config_targets' Jsonnet rule reads it: "jsonnet")
+    nemo = "nemo" in kinds
     ini = logging_config.looks_like(text)  # logging.config.fileConfig's INI form, any name (red team 23b-1)
     for j in logging_config.judge(text) if ini else ():
         acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
-    if base.lower() == "mlmodel":  # MLflow's model file: loader module, paths, env files (red team 26e-2..5)
+    if "mlmodel" in kinds:
         _mlmodel(text, acc, folder, where)
     if stripped[:1] in ("{", "[") and not (ini and stripped[:1] == "["):
-        fmt = _scan_json(text, acc, facts, where=where, folder=folder, claims=_json_claim(base))
+        claims = "json" if "json" in kinds else "lines" if "lines" in kinds else None
+        fmt = _scan_json(text, acc, facts, where=where, folder=folder, claims=claims)
         if fmt != "text":
             if nemo:  # its `target` class paths (the `_target_` keys: judged on the parsed JSON)
                 _config_targets(None, text, acc, where, nemo=True, hydra_key=False)
             return fmt
     if nemo or _may_name_targets(text, base):  # its readings give the Python tags too (one parse per parser)
-        tags = _config_targets(None, text, acc, where, nemo=nemo, docs=base.lower().endswith(_DOC_NAMES), name=base)
+        tags = _config_targets(None, text, acc, where, nemo=nemo, docs="docs" in kinds, name=base)
         _yaml_tags(text, acc, where, found=tags)
     else:
         _yaml_tags(text, acc, where)
@@ -947,7 +986,7 @@ def _mlmodel(text: str, acc: _Acc, folder: Path | None, where: str) -> None:
 
 # documentation (a model card, a README): a config snippet in it that no parser reads whole is
 # prose around code, not a config file a framework loads (targets it does parse still count)
-_DOC_NAMES = (".md", ".markdown", ".rst")
+_DOC_NAMES: tuple[str, ...] = (".md", ".markdown", ".rst")
 
 
 def _may_name_targets(text: str, name: str = "") -> bool:
@@ -1174,14 +1213,8 @@ def _add_template(acc: _Acc, template: str, where: str) -> None:
 # names that point a JSON reader at a file (red team 20c-2): text with another name that only
 # starts like JSON (a WordPiece vocab.txt's "[PAD]", a README's "[![badge]", an INI "[section]")
 # is read by no JSON loader, so it is text, without a finding; JSON Lines are read line by line
-_JSON_NAMES = (".json",)
-_JSON_LINES_NAMES = (".jsonl", ".ndjson")
-
-
-def _json_claim(base: str) -> str | None:
-    """``"json"`` when the name claims JSON, ``"lines"`` for JSON Lines, else ``None``."""
-    low = base.lower()
-    return "json" if low.endswith(_JSON_NAMES) else "lines" if low.endswith(_JSON_LINES_NAMES) else None
+_JSON_NAMES: tuple[str, ...] = (".json",)
+_JSON_LINES_NAMES: tuple[str, ...] = (".jsonl", ".ndjson")
 
 
 def _bad_json_line(text: str) -> str | None:
@@ -2987,7 +3020,7 @@ def cache_blob_rule(*, with_hash: bool = True) -> Callable[[Path, FileScan], Fil
 _JINJA_OPEN = ("{{", "{%", "{#")
 
 
-def _name_free(path: Path, sc: FileScan, own: str) -> tuple[bool, FileScan | None]:
+def _name_free(path: Path, sc: FileScan, own: str) -> tuple[bool, list[FileScan]]:
     """Whether content no name reaches (an unlinked cache blob, a shared-store entry) runs no code
     under ANY name a loader could give it, decided by what each reader a name selects would do
     with these bytes — not by a format label (red team 26c-1, 26c-2; fix26c2) — and its
@@ -3006,16 +3039,20 @@ def _name_free(path: Path, sc: FileScan, own: str) -> tuple[bool, FileScan | Non
       tags); so the content must hold a NUL byte, unless it is one JSON document (as Python only
       literals and the names ``true``/``false``/``null``; its JSON judgement is ``own``).
       Jinja: transformers reads ``chat_template.jinja`` with ``open(..., encoding="utf-8")`` —
-      content that is not all UTF-8 raises there and nothing is rendered; UTF-8 content holding
-      a delimiter (``{{``, ``{%``, ``{#``; NULs and all) is judged as that file, and its verdict
-      counts.
+      content that is not all UTF-8 raises there and nothing is rendered.
+    - mlbom's own judgements of text that a name selects (:data:`_NAMED_TEXT`: ``MLmodel``,
+      NeMo's ``model_config.yaml``, Jsonnet, a chat template …; red team 28c-1: a JSON document is
+      an MLmodel to mlflow's ``yaml.safe_load``): one JSON document is judged under each table
+      name, UTF-8 content holding a NUL and a Jinja delimiter (``{{``, ``{%``, ``{#``) under each
+      whose reader reads NULs (the chat template). These readings (the ones whose verdict is not
+      ``safe`` or that add a finding) are returned, and the worst verdict counts.
 
     Empty content is name-free; content too large to read as text (over :data:`MAX_TEXT`) with no
     NUL, or unreadable, is not."""
     if sc.size == 0:
-        return True, None
+        return True, []
     if own != "safe" or sc.size is None:
-        return False, None
+        return False, []
     try:
         with open(path, "rb") as fh:
             nul, utf8, jinja = _content_marks(fh)
@@ -3024,17 +3061,23 @@ def _name_free(path: Path, sc: FileScan, own: str) -> tuple[bool, FileScan | Non
                 fh.seek(0)
                 text = fh.read(MAX_TEXT + 1).decode("utf-8")
     except (OSError, UnicodeDecodeError):
-        return False, None
+        return False, []
     if not nul and not (text is not None and _json_document(text)):
-        return False, None  # CPython and PyYAML may read it under a .py/.yaml name
-    if not jinja:
-        return True, None
+        return False, []  # CPython and PyYAML may read it under a .py/.yaml name
+    if nul and not jinja:
+        return True, []  # no reader of the table that reads a NUL sees a template in it
     if text is None:
-        return False, None  # a template too large to judge: not shown name-free
-    # transformers reads chat_template.jinja raw (UTF-8, NULs and all) and compiles it whole
-    acc = _Acc()
-    _add_template(acc, text, "chat_template.jinja")
-    return True, FileScan("chat_template.jinja", "chat-template", acc.verdict(), None, len(text), acc.findings, {})
+        return False, []  # a template too large to judge: not shown name-free
+    own_ids = {f.id for f in sc.findings}
+    readings: list[FileScan] = []
+    for named in _NAMED_TEXT:
+        if nul and not named.nul:
+            continue
+        acc = _Acc()
+        fmt = _judge_text(text, named.shown, acc, {}, where=named.shown, folder=None)
+        if acc.verdict() != "safe" or any(f.id not in own_ids for f in acc.findings):
+            readings.append(FileScan(named.shown, fmt, acc.verdict(), None, len(text), acc.findings, {}))
+    return True, readings
 
 
 def _json_document(text: str) -> bool:
@@ -3133,17 +3176,19 @@ class _BlobRule:
                                        "a cache blob no snapshot links to: a later download adopts it under a file "
                                        "name this scan cannot know"))
         if unnamed:
-            free, template = _name_free(path, sc, own)
-            # a store entry whose content is name-free is every Xet-shared file of a genuine cache:
-            # no finding then (its own judgement stands); the other two are always reported
-            sc.findings.extend(f for f in unnamed if not free or f.id != "files.hf-store-unverified")
+            free, readings = _name_free(path, sc, own)
+            raised = any(r.verdict != "safe" for r in readings)
+            # a store entry whose content is name-free (and safe under every name mlbom judges
+            # specially) is every Xet-shared file of a genuine cache: no finding then (its own
+            # judgement stands); the other two are always reported
+            sc.findings.extend(f for f in unnamed if not free or raised or f.id != "files.hf-store-unverified")
             if not free:
                 self._at_least(sc, "suspicious")
-            elif template is not None:
-                for f in template.findings:
-                    sc.findings.append(ScanFinding(f.id, f.severity, f"read as chat_template.jinja (a name a later "
-                                                   f"download may give it): {f.message}"))
-                self._at_least(sc, template.verdict)
+            for r in readings:
+                for f in r.findings:
+                    sc.findings.append(ScanFinding(f.id, f.severity, f"read as {r.path} (a name a later download "
+                                                   f"may give it): {f.message}"))
+                self._at_least(sc, r.verdict)
         return sc
 
     @staticmethod
