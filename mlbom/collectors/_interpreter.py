@@ -864,6 +864,16 @@ def _template_pattern(name: str, template: str, values: dict[str, set[str]], *,
     return re.compile("".join(out))
 
 
+def table_template_matches(name: str, text: str, values: dict[str, set[str]]) -> bool:
+    """Whether the activate script ``text`` (named ``name``) is a template of
+    mlbom/data/activate-templates.json of its language with ``values`` in its placeholders: the
+    per-script check of :func:`_activate_findings` against the table alone (the ``activate`` fuzz
+    target's entry; the base's and mlbom's own standard-library templates are left out)."""
+    lang = _language(name)
+    return any(p.fullmatch(text) for t_name, t in dict.fromkeys(_table_templates()) if _language(t_name) == lang
+               and (p := _template_pattern(t_name, t, values)) is not None)
+
+
 _NOT_TEMPLATE = "not a known template of venv, virtualenv or uv with this environment's own values"
 
 
