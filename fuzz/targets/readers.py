@@ -8,6 +8,9 @@
   ``ext://``/``cfg://``, file handlers' paths). The YAML side is ``scanner-yaml``'s;
 * ``skops-schema``: the input as a ``schema.json`` through ``mlbom.formats.skops.judge_schema_bytes``
   (the node tree skops.io.load would walk, the trusted-type table, old protocols);
+* ``skops-zip``: the input as the ``schema.json`` of a zip (beside a ``.npy`` member) scanned whole
+  as ``model.skops`` (``scan_bytes(..., debug=True)``): the scanner's skops detection and verdict.
+  ``scanner-zip`` does not reach it (no member of its archives is named ``schema.json``);
 * ``mlmodel``: the input as an MLflow ``MLmodel`` text through ``mlbom.formats.mlmodel.judge``, whose
   reader callback hands the same text back as ``python_env.yaml``/``conda.yaml``/``requirements.txt``
   and any ``-r`` file (one YAML document can hold flavors and dependencies), says "not there" for
@@ -70,6 +73,22 @@ def run_skops_schema(data: bytes) -> None:
     found = judge_schema_bytes(data, "model.skops/schema.json")
     if found is not None:
         _judged(found)
+
+
+def run_skops_zip(data: bytes) -> None:
+    import io
+    import zipfile
+
+    from mlbom.scanner import scan_bytes
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("schema.json", data)
+        zf.writestr("0.npy", b"\x93NUMPY\x01\x00v\x00{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }"
+                    + b" " * 57 + b"\n" + b"\x00" * 8)
+    r = scan_bytes(buf.getvalue(), "model.skops", limits=_LIMITS, debug=True)
+    if r.verdict not in ("safe", "suspicious", "unsafe", "error"):
+        raise AssertionError(f"bad verdict {r.verdict}")
 
 
 def _reader(text: str) -> Callable[[str], str | None]:
@@ -142,6 +161,9 @@ TARGETS: list[Target] = [
            "logging.config.dictConfig JSON through the scanner's config-target reading", mutator=json_mutator()),
     Target("skops-schema", run_skops_schema, ("fuzz/seeds/skops-schema/*.json",), (), 1 << 16,
            "skops schema.json node tree against the trusted-type table", mutator=json_mutator()),
+    Target("skops-zip", run_skops_zip, ("fuzz/seeds/skops-schema/*.json",), (), 1 << 16,
+           "whole-file scan of a zip whose schema.json is the input (skops detection and verdict)",
+           mutator=json_mutator()),
     Target("mlmodel", run_mlmodel, ("fuzz/seeds/mlmodel/*.yaml",), (), 1 << 16,
            "MLflow MLmodel YAML: loader module, flavor paths, skops trust list, environment files via the reader",
            mutator=yaml_mutator()),
