@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 from fuzz.targets import readers
-from mlbom.collectors._interpreter import table_template_matches
+from mlbom.collectors._interpreter import table_patterns, table_template_matches
 from mlbom.formats import logging_config, mlmodel, pysource
 from mlbom.formats.skops import judge_schema_bytes
 from mlbom.scanner import scan_bytes
@@ -62,6 +62,7 @@ def test_activate_seeds_match_the_table() -> None:
     for s in _seeds("activate", "*.seed"):
         prompt, _, script = s[1:].partition(b"\x00")
         name = readers._ACTIVATE_NAMES[s[0] % len(readers._ACTIVATE_NAMES)]
-        matched += table_template_matches(name, script.decode(), readers.activate_values(prompt.decode()))
-        assert not table_template_matches(name, script.decode() + "\nrm -rf ~\n", readers.activate_values(prompt.decode()))
+        patterns = table_patterns(readers.activate_values(prompt.decode()))
+        matched += table_template_matches(name, script.decode(), patterns)
+        assert not table_template_matches(name, script.decode() + "\nrm -rf ~\n", patterns)
     assert matched >= 6

@@ -17,9 +17,10 @@
   some names and raises ``InputError`` ("unread") for others, chosen by a hash of the name;
 * ``pep263``: raw bytes through ``mlbom.formats.pysource`` (``python_readable``, ``declared_encoding``);
 * ``activate``: an activate script against the table of venv/virtualenv/uv templates
-  (``mlbom.collectors._interpreter.table_template_matches``): the first byte picks the script's
-  name (its language), the bytes up to the first NUL are the environment's prompt (and folder name),
-  the rest is the script text.
+  (``mlbom.collectors._interpreter.table_patterns``/``table_template_matches``): the first byte
+  picks the script's name (its language), the bytes up to the first NUL are the environment's
+  prompt (and folder name), the rest is the script text. The compiled patterns are cached per
+  prompt (compiling them took ~0.1 s an input).
 
 Each must return; the judges never raise (a text they cannot read is a finding). Every judgement
 must carry an effect of the four (or none).
@@ -144,13 +145,20 @@ def activate_values(prompt: str) -> dict[str, set[str]]:
     return {k: {prompt, f"({prompt}) ", root, f"{root}/bin/python", "bin", ":", ""} for k in keys}
 
 
+@functools.lru_cache(maxsize=256)
+def _patterns(prompt: str) -> list[tuple[str, re.Pattern[str]]]:
+    """The table's patterns for one prompt (compiling them is most of an input's cost: cached)."""
+    from mlbom.collectors._interpreter import table_patterns
+
+    return table_patterns(activate_values(prompt))
+
+
 def run_activate(data: bytes) -> None:
     from mlbom.collectors._interpreter import table_template_matches
 
     name = _ACTIVATE_NAMES[data[0] % len(_ACTIVATE_NAMES)] if data else "activate"
     prompt, _, script = data[1:].partition(b"\x00")
-    table_template_matches(name, script.decode("utf-8", "replace"),
-                           activate_values(prompt[:256].decode("utf-8", "replace")))
+    table_template_matches(name, script.decode("utf-8", "replace"), _patterns(prompt[:256].decode("utf-8", "replace")))
 
 
 TARGETS: list[Target] = [
