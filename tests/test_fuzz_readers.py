@@ -66,3 +66,19 @@ def test_activate_seeds_match_the_table() -> None:
         matched += table_template_matches(name, script.decode(), patterns)
         assert not table_template_matches(name, script.decode() + "\nrm -rf ~\n", patterns)
     assert matched >= 6
+
+
+def test_mlmodel_harness_reader_answers_each_way() -> None:
+    """The reader callback says "not there" (None), "unread" (InputError) or hands the text back; the
+    first mlmodel run raised TypeError from a wrong InputError call on every "unread" name (51 crash
+    files, all the harness's)."""
+    from mlbom.errors import InputError
+
+    read = readers._reader("x")
+    got = set()
+    for i in range(40):
+        try:
+            got.add(read(f"req{i}.txt"))
+        except InputError:
+            got.add("unread")
+    assert got == {None, "x", "unread"}

@@ -98,7 +98,7 @@ def _reader(text: str) -> Callable[[str], str | None]:
         if pick == 3:
             return None  # not there
         if pick == 4:
-            raise InputError(f"{name}: cannot be read (fuzz)")
+            raise InputError(name, "cannot be read (fuzz)")
         return text
 
     return read
