@@ -864,6 +864,22 @@ def _template_pattern(name: str, template: str, values: dict[str, set[str]], *,
     return re.compile("".join(out))
 
 
+def table_patterns(values: dict[str, set[str]]) -> list[tuple[str, re.Pattern[str]]]:
+    """The templates of mlbom/data/activate-templates.json with ``values`` in their placeholders
+    (:func:`_template_pattern`), each with its language: the patterns :func:`_activate_findings`
+    matches a script against, for the table alone (the base's and mlbom's own standard-library
+    templates left out; the ``activate`` fuzz target's entry)."""
+    return [(_language(name), p) for name, t in dict.fromkeys(_table_templates())
+            if (p := _template_pattern(name, t, values)) is not None]
+
+
+def table_template_matches(name: str, text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> bool:
+    """Whether the activate script ``text`` (named ``name``) is one of ``patterns``
+    (:func:`table_patterns`) of its language, as :func:`_activate_findings` checks each script."""
+    lang = _language(name)
+    return any(p.fullmatch(text) for lg, p in patterns if lg == lang)
+
+
 _NOT_TEMPLATE = "not a known template of venv, virtualenv or uv with this environment's own values"
 
 
