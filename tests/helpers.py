@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pytest
 
 
@@ -203,3 +206,36 @@ def stored_zip(members: dict[str, bytes]) -> bytes:
         for name, data in members.items():
             z.writestr(name, data)
     return buf.getvalue()
+
+
+HF_REV = "0123456789abcdef0123456789abcdef01234567"  # a commit hash for hub cache snapshots
+
+
+def git_sha1(data: bytes) -> str:
+    """The git blob SHA-1 of ``data``: the etag the Hub gives a file stored in git (not LFS)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def hub_etag(rel: str, data: bytes) -> str:
+    """The etag the Hub gives a file: SHA-256 for an LFS file (weights), the git blob SHA-1 else."""
+    return hashlib.sha256(data).hexdigest() if rel.endswith((".bin", ".safetensors")) else git_sha1(data)
+
+
+def hub_repo(hub: Path, files: dict[str, bytes], *, name: str = "models--acme--tiny", rev: str = HF_REV,
+             etag: Callable[[str, bytes], str] = hub_etag) -> Path:
+    """A hub cache repository as huggingface_hub writes it: ``blobs/<etag>``, ``refs/main``,
+    ``snapshots/<rev>/<file>`` → a relative link to ``blobs/<etag>`` (``../../blobs/<etag>`` for a
+    top-level file). ``etag(rel, data)`` names each blob."""
+    repo = hub / name
+    snap = repo / "snapshots" / rev
+    snap.mkdir(parents=True)
+    (repo / "blobs").mkdir(exist_ok=True)
+    (repo / "refs").mkdir(exist_ok=True)
+    (repo / "refs" / "main").write_text(rev)
+    for rel, data in files.items():
+        tag = etag(rel, data)
+        if not (repo / "blobs" / tag).exists():
+            (repo / "blobs" / tag).write_bytes(data)
+        (snap / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(os.path.relpath(repo / "blobs" / tag, (snap / rel).parent), snap / rel)
+    return repo

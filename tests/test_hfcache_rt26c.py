@@ -27,7 +27,7 @@ import pytest
 from mlbom import scanner
 from mlbom.cli import main
 from mlbom.formats import pysource
-from tests.helpers import scan_json_by_rel
+from tests.helpers import git_sha1, hub_repo, scan_json_by_rel
 
 REV = "0123456789abcdef0123456789abcdef01234567"
 CONFIG = json.dumps({"model_type": "bert"}).encode()
@@ -38,29 +38,14 @@ JSON_JINJA = json.dumps({"note": "{{ messages }}",
                          "x": "{{ cycler.__init__.__globals__.os.popen('id').read() }}"}).encode()
 
 
-def _git_sha1(data: bytes) -> str:
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
-
-
 def _repo(hub: Path, files: dict[str, bytes], *, name: str = "models--acme--tiny") -> Path:
-    repo = hub / name
-    snap = repo / "snapshots" / REV
-    snap.mkdir(parents=True)
-    (repo / "blobs").mkdir(exist_ok=True)
-    (repo / "refs").mkdir(exist_ok=True)
-    (repo / "refs" / "main").write_text(REV)
-    for rel, data in files.items():
-        etag = _git_sha1(data)
-        (repo / "blobs" / etag).write_bytes(data)
-        (snap / rel).parent.mkdir(parents=True, exist_ok=True)
-        os.symlink(os.path.relpath(repo / "blobs" / etag, (snap / rel).parent), snap / rel)
-    return repo
+    return hub_repo(hub, files, name=name, rev=REV, etag=lambda _rel, data: git_sha1(data))
 
 
 def _unlinked(tmp_path: Path, capsys: pytest.CaptureFixture[str], data: bytes) -> tuple[int, tuple[str, list[str]]]:
     """``data`` as a blob of a repository no snapshot links to (under its own git SHA-1: no mismatch)."""
     repo = _repo(tmp_path / "hub", {"config.json": CONFIG})
-    etag = _git_sha1(data)
+    etag = git_sha1(data)
     (repo / "blobs" / etag).write_bytes(data)
     rc, scans = scan_json_by_rel(repo, capsys)
     return rc, scans[f"blobs/{etag}"]
@@ -219,7 +204,7 @@ def test_26c3_store_content_is_judged_unnamed_whatever_links_to_it(tmp_path: Pat
     xet = hashlib.sha256(b"the victim's xet hash").hexdigest()
     store = _store(hub)
     (store / xet[:2]).mkdir()
-    blob = repo / "blobs" / _git_sha1(code)
+    blob = repo / "blobs" / git_sha1(code)
     blob.rename(store / xet[:2] / xet)
     os.symlink(f"../../blobs/{xet[:2]}/{xet}", blob)
     for root, rel in ((hub, f"blobs/{xet[:2]}/{xet}"), (hub, f"{repo.name}/snapshots/{REV}/README.md"),
@@ -253,7 +238,7 @@ def test_26c3_name_free_store_content_stays_quiet(tmp_path: Path, capsys: pytest
     xet = hashlib.sha256(b"xet" + weights).hexdigest()
     store = _store(hub)
     (store / xet[:2]).mkdir()
-    blob = repo / "blobs" / _git_sha1(weights)
+    blob = repo / "blobs" / git_sha1(weights)
     blob.rename(store / xet[:2] / xet)
     os.symlink(f"../../blobs/{xet[:2]}/{xet}", blob)
     rc, scans = scan_json_by_rel(hub, capsys)
@@ -266,7 +251,7 @@ def test_26c3_name_free_store_content_stays_quiet(tmp_path: Path, capsys: pytest
 def test_26c4_any_repo_type_word_is_a_cache_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                        name: str) -> None:
     repo = _repo(tmp_path / "hub", {"README.md": b"# fastops\n"}, name=name)
-    etag = _git_sha1(b"# legit kernel\nX = 1\n")
+    etag = git_sha1(b"# legit kernel\nX = 1\n")
     (repo / "blobs" / etag).write_bytes(b"import os\nos.system('echo pwned')\n")
     rc, scans = scan_json_by_rel(repo, capsys)
     verdict, ids = scans[f"blobs/{etag}"]
@@ -280,7 +265,7 @@ def test_26c5_linked_blobs_or_snapshots_folders_keep_the_checks(tmp_path: Path,
     repo = _repo(tmp_path / "hub", {"config.json": CONFIG})
     (repo / linked).rename(repo / ".moved")
     os.symlink(".moved", repo / linked)
-    etag = _git_sha1(b"# legit remote code\nX = 1\n")
+    etag = git_sha1(b"# legit remote code\nX = 1\n")
     (repo / "blobs" / etag).write_bytes(b"import os\nos.system('echo pwned')\n")
     rc, scans = scan_json_by_rel(repo, capsys)
     planted = [v for r, v in scans.items() if r.endswith(etag)]
@@ -312,7 +297,7 @@ def test_torch_finds_an_upper_case_data_pkl(tmp_path: Path) -> None:
 
 def test_cli_generate_sees_the_bmp_python_blob(tmp_path: Path) -> None:
     repo = _repo(tmp_path / "hub", {"config.json": CONFIG})
-    (repo / "blobs" / _git_sha1(BMP_PY)).write_bytes(BMP_PY)
+    (repo / "blobs" / git_sha1(BMP_PY)).write_bytes(BMP_PY)
     out = tmp_path / "bom.json"
     main(["-q", "generate", "--model", str(repo), "-o", str(out), "--no-cache"])
     bom = json.loads(out.read_text())

@@ -14,14 +14,13 @@ import ast
 import hashlib
 import inspect
 import json
-import os
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from mlbom import scanner
-from tests.helpers import scan_json_by_rel
+from tests.helpers import git_sha1, hub_repo, scan_json_by_rel
 
 REV = "0123456789abcdef0123456789abcdef01234567"
 CONFIG = json.dumps({"model_type": "gpt2"}).encode()
@@ -32,22 +31,8 @@ MLMODEL = json.dumps({"flavors": {"python_function": {"loader_module": "rt28c_lo
 MLMODEL_OS = json.dumps({"flavors": {"python_function": {"loader_module": "os"}}}).encode() + b"\n"
 
 
-def _git_sha1(data: bytes) -> str:
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
-
-
 def _repo(hub: Path, files: dict[str, bytes]) -> Path:
-    repo = hub / "models--acme--tiny"
-    snap = repo / "snapshots" / REV
-    snap.mkdir(parents=True)
-    (repo / "blobs").mkdir()
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(REV)
-    for rel, data in files.items():
-        etag = _git_sha1(data)
-        (repo / "blobs" / etag).write_bytes(data)
-        os.symlink(f"../../blobs/{etag}", snap / rel)
-    return repo
+    return hub_repo(hub, files, rev=REV, etag=lambda _rel, data: git_sha1(data))
 
 
 def _store_entry(hub: Path, data: bytes) -> str:
@@ -77,7 +62,7 @@ def test_the_same_bytes_named_mlmodel(tmp_path: Path) -> None:
 def test_28c1_an_unlinked_json_mlmodel_blob_is_judged_as_mlmodel(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], data: bytes, verdict: str, ids: set[str]) -> None:
     repo = _repo(tmp_path / "hub", {"config.json": CONFIG})
-    etag = _git_sha1(data)
+    etag = git_sha1(data)
     (repo / "blobs" / etag).write_bytes(data)
     rc, scans = scan_json_by_rel(repo, capsys)
     got, found = scans[f"blobs/{etag}"]
@@ -114,9 +99,9 @@ def test_nemo_target_in_an_unlinked_json_blob(tmp_path: Path, capsys: pytest.Cap
     (tmp_path / "n" / "model_config.yaml").write_bytes(data)
     named = scanner.scan_file(tmp_path / "n" / "model_config.yaml").verdict
     repo = _repo(tmp_path / "hub", {"config.json": CONFIG})
-    (repo / "blobs" / _git_sha1(data)).write_bytes(data)
+    (repo / "blobs" / git_sha1(data)).write_bytes(data)
     _, scans = scan_json_by_rel(repo, capsys)
-    got, _ = scans[f"blobs/{_git_sha1(data)}"]
+    got, _ = scans[f"blobs/{git_sha1(data)}"]
     assert got == named != "safe"
 
 

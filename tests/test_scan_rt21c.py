@@ -25,7 +25,7 @@ import pytest
 
 from mlbom import scanner
 from mlbom.cli import main
-from tests.helpers import scan_json_by_rel
+from tests.helpers import git_sha1, hub_repo, scan_json_by_rel
 
 REV = "0123456789abcdef0123456789abcdef01234567"
 CONFIG = json.dumps({"model_type": "bert", "architectures": ["BertModel"]}).encode()
@@ -39,24 +39,8 @@ class _Evil:
 EVIL = pickle.dumps(_Evil(), protocol=2)  # built, never loaded
 
 
-def _git_sha1(data: bytes) -> str:
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
-
-
 def _repo(hub: Path, files: dict[str, bytes], name: str = "models--acme--tiny") -> Path:
-    """A hub cache repository as huggingface_hub writes it: ``blobs/<etag>``, ``refs/main``,
-    ``snapshots/<rev>/<file>`` → ``../../blobs/<etag>``."""
-    repo = hub / name
-    snap = repo / "snapshots" / REV
-    snap.mkdir(parents=True)
-    (repo / "blobs").mkdir()
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(REV)
-    for rel, data in files.items():
-        etag = hashlib.sha256(data).hexdigest() if rel.endswith((".bin", ".safetensors")) else _git_sha1(data)
-        (repo / "blobs" / etag).write_bytes(data)
-        os.symlink(f"../../blobs/{etag}", snap / rel)
-    return repo
+    return hub_repo(hub, files, name=name, rev=REV)
 
 
 
@@ -106,7 +90,7 @@ def test_21c1_a_harmless_blob_not_matching_its_etag_is_not_safe(tmp_path: Path, 
     whatever it holds: the sha256 name of an LFS blob, the git blob sha1 of any other."""
     repo = _repo(tmp_path / "hub", {"config.json": CONFIG})
     legit = b"the real tokenizer.json"
-    etag = hashlib.sha256(legit).hexdigest() if lfs else _git_sha1(legit)
+    etag = hashlib.sha256(legit).hexdigest() if lfs else git_sha1(legit)
     (repo / "blobs" / etag).write_bytes(b"something else\n")
     rc, scans = scan_json_by_rel(repo, capsys)
     unlinked = "files.hf-unlinked-blob"  # no snapshot links to it (red team 23c, C)
@@ -227,7 +211,7 @@ def test_21c2_links_leaving_the_hub_or_an_unmarked_store_stay_refused(tmp_path: 
     repo = _shared_by_hand(hub)
     snap = repo / "snapshots" / REV
     (tmp_path / "outside.txt").write_text("secret\n")
-    etag = _git_sha1(b"x")
+    etag = git_sha1(b"x")
     os.symlink(str(tmp_path / "outside.txt"), repo / "blobs" / etag)
     os.symlink(f"../../blobs/{etag}", snap / "x.txt")
     os.symlink("../../../../outside.txt", snap / "y.txt")

@@ -24,16 +24,12 @@ import pytest
 
 from mlbom import scanner
 from mlbom.cli import main
-from tests.helpers import scan_json_by_rel
+from tests.helpers import git_sha1, hub_repo, scan_json_by_rel
 
 REV = "0123456789abcdef0123456789abcdef01234567"
 REV2 = "89abcdef0123456789abcdef0123456789abcdef"
 CONFIG = json.dumps({"model_type": "bert", "architectures": ["BertModel"]}).encode()
 EVIL_PY = b"import os\nos.system('echo pwned')\n"
-
-
-def _git_sha1(data: bytes) -> str:
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 def _sha256(data: bytes) -> str:
@@ -47,18 +43,7 @@ def _safetensors() -> bytes:
 
 
 def _repo(hub: Path, files: dict[str, bytes], *, rev: str = REV, name: str = "models--acme--tiny") -> Path:
-    repo = hub / name
-    snap = repo / "snapshots" / rev
-    snap.mkdir(parents=True)
-    (repo / "blobs").mkdir(exist_ok=True)
-    (repo / "refs").mkdir(exist_ok=True)
-    (repo / "refs" / "main").write_text(rev)
-    for rel, data in files.items():
-        etag = _sha256(data) if rel.endswith((".bin", ".safetensors")) else _git_sha1(data)
-        if not (repo / "blobs" / etag).exists():
-            (repo / "blobs" / etag).write_bytes(data)
-        os.symlink(f"../../blobs/{etag}", snap / rel)
-    return repo
+    return hub_repo(hub, files, name=name, rev=rev)
 
 
 def _store(hub: Path) -> Path:
@@ -104,7 +89,7 @@ def test_23c1_a_big_blob_under_a_git_etag_is_checked(tmp_path: Path, capsys: pyt
     ``modeling_tiny.py``: the streamed git SHA-1 shows it is not that file."""
     hub = tmp_path / "hub"
     repo = _repo(hub, {"config.json": CONFIG})
-    etag = _git_sha1(b"# legit remote code\nX = 1\n")
+    etag = git_sha1(b"# legit remote code\nX = 1\n")
     (repo / "blobs" / etag).write_bytes(EVIL_PY + b"#" * (11 * 1024 * 1024) + b"\n")
     rc, scans = scan_json_by_rel(repo, capsys)
     verdict, ids = scans[f"blobs/{etag}"]
@@ -127,7 +112,7 @@ def test_23c2_a_repo_blob_linking_into_the_shared_store_is_checked(tmp_path: Pat
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     hub = tmp_path / "hub"
     repo = _repo(hub, {"config.json": CONFIG})
-    etag = _git_sha1(b"# legit remote code\nX = 1\n")
+    etag = git_sha1(b"# legit remote code\nX = 1\n")
     _publish(hub, repo, etag, EVIL_PY)
     for root, rel in ((repo, f"blobs/{etag}"), (hub, f"models--acme--tiny/blobs/{etag}")):
         rc, scans = scan_json_by_rel(root, capsys)
@@ -145,7 +130,7 @@ def test_23c2_an_altered_store_file_is_a_mismatch_through_the_snapshot_link(tmp_
     hub = tmp_path / "hub"
     name, data = ("model.safetensors", _safetensors()) if lfs else ("tokenizer_config.json", CONFIG)
     repo = _repo(hub, {name: data})
-    etag = _sha256(data) if lfs else _git_sha1(data)
+    etag = _sha256(data) if lfs else git_sha1(data)
     target = _publish(hub, repo, etag, data)
     rc, scans = scan_json_by_rel(repo, capsys)
     assert scans[f"snapshots/{REV}/{name}"] == ("safe", []) and rc == 0, scans
@@ -164,12 +149,12 @@ def test_23c_an_unlinked_blob_is_judged_without_a_name(tmp_path: Path, capsys: p
     hub = tmp_path / "hub"
     repo = _repo(hub, {"config.json": CONFIG})
     code, weights, extra = EVIL_PY, _safetensors(), json.dumps({"a": 1}).encode()
-    for data, etag in ((code, _git_sha1(code)), (weights, _sha256(weights)), (extra, _git_sha1(extra))):
+    for data, etag in ((code, git_sha1(code)), (weights, _sha256(weights)), (extra, git_sha1(extra))):
         (repo / "blobs" / etag).write_bytes(data)
     rc, scans = scan_json_by_rel(repo, capsys)
-    assert scans[f"blobs/{_git_sha1(code)}"] == ("suspicious", ["files.hf-unlinked-blob"]) and rc == 1
+    assert scans[f"blobs/{git_sha1(code)}"] == ("suspicious", ["files.hf-unlinked-blob"]) and rc == 1
     assert scans[f"blobs/{_sha256(weights)}"] == ("safe", ["files.hf-unlinked-blob"])
-    assert scans[f"blobs/{_git_sha1(extra)}"] == ("safe", ["files.hf-unlinked-blob"])
+    assert scans[f"blobs/{git_sha1(extra)}"] == ("safe", ["files.hf-unlinked-blob"])
     assert scans[f"snapshots/{REV}/config.json"] == ("safe", [])
 
 
@@ -179,7 +164,7 @@ def test_23c_a_store_file_no_repository_blob_reaches_is_unlinked(tmp_path: Path,
     blob links to is judged like an unlinked blob."""
     hub = tmp_path / "hub"
     repo = _repo(hub, {"config.json": CONFIG})
-    _publish(hub, repo, _git_sha1(CONFIG), CONFIG)
+    _publish(hub, repo, git_sha1(CONFIG), CONFIG)
     xet = "ab" * 32
     (hub / "blobs" / "ab").mkdir()
     (hub / "blobs" / "ab" / xet).write_bytes(EVIL_PY)
