@@ -24,7 +24,6 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import importlib.machinery
-import importlib.util
 import itertools
 import os
 import re
@@ -824,45 +823,13 @@ def _selectable_pyc(pyc: str, source: str, optimize: int) -> str | None:
     or when it is proved the source's compile; otherwise why not. importlib's choice
     (``SourceLoader.get_code``) depends on the source's ``st_mtime``, which no digest covers and
     the folder's owner sets freely (``touch -d``: red team 27s-4), so it is taken as chosen by
-    the attacker: a timestamp pyc is selectable when its recorded size equals the source's (low
-    32 bits), an unchecked-hash pyc always, a checked-hash pyc when its hash matches. A
-    selectable one must be proved the compile (:func:`mlbom.formats.bytecode.compare`, the proof
+    the attacker (:func:`mlbom.formats.bytecode.check_pyc` with ``any_mtime``, the proof
     ``--verify-record`` uses; nothing is unmarshalled, imported or run)."""
     from mlbom.formats import bytecode
 
-    head = bytecode.read_head(pyc, 15)
-    if head is None:
-        return "it cannot be read"
-    try:
-        st = os.stat(source)  # path_stats follows links, as importlib does
-    except OSError as exc:
-        return f"its source cannot be stat-ed: {_why(exc)}"
-    if len(head) < 16:
-        return None  # _classify_pyc: EOFError, importlib recompiles
-    magic, flags = head[:4], int.from_bytes(head[4:8], "little")
-    if flags & ~0b11:
-        return None  # _classify_pyc: invalid flags, recompiled
-    if not flags & 0b1 and int.from_bytes(head[12:16], "little") != st.st_size & 0xFFFFFFFF:
-        return None  # a timestamp pyc of another size: stale whatever the source's mtime
-    if magic != bytecode.MAGIC:
-        return "it is bytecode for another Python than the one mlbom runs on, so it cannot be compared"
-    if st.st_size > bytecode.MAX_SOURCE_BYTES:
-        return f"its source is over {bytecode.MAX_SOURCE_BYTES >> 20} MiB, so it cannot be compared"
-    src = bytecode.read_head(source, bytecode.MAX_SOURCE_BYTES)
-    if src is None or len(src) > bytecode.MAX_SOURCE_BYTES:
-        return "its source cannot be read"
-    if flags & 0b11 == 0b11 and importlib.util.source_hash(src) != head[8:16]:
-        return None  # _validate_hash_pyc: a checked-hash pyc of other source, recompiled
-    data = bytecode.read_head(pyc, bytecode.MAX_PYC_BYTES)
-    if data is None:
-        return "it cannot be read"
-    if bytecode.LAYOUT is None:
-        return "mlbom cannot read this Python's code objects, so it cannot be compared"
-    got = bytecode.compare(memoryview(data)[16:], src, source, optimize)
-    if got.outcome == "match" and len(data) <= bytecode.MAX_PYC_BYTES:
+    got = bytecode.check_pyc(pyc, source, optimize, None, any_mtime=True)
+    if got.outcome in ("unused", "match"):
         return None
-    if got.outcome == "match":
-        return f"it is over {bytecode.MAX_PYC_BYTES >> 20} MiB"
     return got.reason or got.outcome
 
 
