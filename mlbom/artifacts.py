@@ -529,20 +529,8 @@ class _StandIns:
         the folder above: ``import proj.model.helper``, ``python -m``, pytest's rootdir) is a
         regular package run before every listed module (red team 27s-3). The folder above DIR
         is not looked at."""
-        names = self.names("")
-        if isinstance(names, OSError):
-            self.say(f".: cannot list folder ({_why(names)}), where Python looks for {why}")
-            return
-        inits = set(_INIT_NAMES)
-        if names is None:
-            self.say(f".: more than {MAX_FILES} entries: the check for {why} could not be completed")
-        else:
-            inits.update(e for e in names if (_module_rank(e) or ("", 0))[0].lower() == "__init__")
         found: list[tuple[str, int]] = []
-        for init in sorted(inits):
-            got = _module_rank(init)
-            if got is not None:
-                self._file(init, got[1] - _MOD_EXT, why, found)
+        self._init_files("", why, found)
         self._judge(found, why)
 
     def _package(self, pkg: str, why: str, found: list[tuple[str, int]]) -> None:
@@ -560,22 +548,28 @@ class _StandIns:
             if pkg not in self.reported:
                 self.say(f"{pkg}: symbolic link where Python looks for {why} (not followed)")
             return
-        if not stat.S_ISDIR(st.st_mode):
-            return  # a plain file named ``mod`` is no package
+        if stat.S_ISDIR(st.st_mode):  # a plain file named ``mod`` is no package
+            self._init_files(pkg, why, found)
+
+    def _init_files(self, pkg: str, why: str, found: list[tuple[str, int]]) -> None:
+        """The ``__init__`` files of package folder ``pkg`` (``""``: DIR), ranked: every name
+        FileFinder stats (:data:`_INIT_NAMES`, looked up even where the folder cannot be listed)
+        and every ``__init__`` extension of any tag its listing holds."""
         inits = set(_INIT_NAMES)
         inside = self.names(pkg)
         if isinstance(inside, OSError):
-            self.say(f"{pkg}: cannot list folder ({_why(inside)}), where Python looks for a package for {why}: "
-                     "the check could not be completed")
+            self.say(f"{pkg or '.'}: cannot list folder ({_why(inside)}), where Python looks for a package for "
+                     f"{why}: the check could not be completed")
         elif inside is None:
-            self.say(f"{pkg}: more than {MAX_FILES} entries: the check for a package Python would import as {why} "
-                     "could not be completed")
+            self.say(f"{pkg or '.'}: more than {MAX_FILES} entries: the check for a package Python would import as "
+                     f"{why} could not be completed")
         else:
             inits.update(e for e in inside if (_module_rank(e) or ("", 0))[0].lower() == "__init__")
+        prefix = f"{pkg}/" if pkg else ""
         for init in sorted(inits):
             got = _module_rank(init)
             if got is not None:
-                self._file(f"{pkg}/{init}", got[1] - _MOD_EXT, why, found)
+                self._file(prefix + init, got[1] - _MOD_EXT, why, found)
 
 
 def _module_stand_ins(base: str, verified: Sequence[str], listed: set[str], reported: set[str]) -> list[str]:
