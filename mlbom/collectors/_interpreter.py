@@ -20,7 +20,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -869,8 +869,15 @@ def table_patterns(values: dict[str, set[str]]) -> list[tuple[str, re.Pattern[st
     (:func:`_template_pattern`), each with its language: the patterns :func:`_activate_findings`
     matches a script against, for the table alone (the base's and mlbom's own standard-library
     templates left out; the ``activate`` fuzz target's entry)."""
-    return [(_language(name), p) for name, t in dict.fromkeys(_table_templates())
-            if (p := _template_pattern(name, t, values)) is not None]
+    return _patterns(_table_templates(), values)
+
+
+def _patterns(templates: Sequence[tuple[str, str]], values: dict[str, set[str]], *,
+              reexpansion: bool = True) -> list[tuple[str, re.Pattern[str]]]:
+    """Each distinct (name, template) with ``values`` in its placeholders
+    (:func:`_template_pattern`), with its language; the ones that take no value left out."""
+    return [(_language(name), p) for name, t in dict.fromkeys(templates)
+            if (p := _template_pattern(name, t, values, reexpansion=reexpansion)) is not None]
 
 
 def table_template_matches(name: str, text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> bool:
@@ -910,8 +917,7 @@ def _activate_findings(root: Path, home: str | None, src: Path, project: Path | 
     values = _activate_values(root, cfg)
     # each script matches only the templates of its own language, by name (26b-3: a batch or Python
     # template's quoting never vouches for a file bash sources)
-    patterns = [(_language(name), p) for name, t in dict.fromkeys(templates)
-                if (p := _template_pattern(name, t, values)) is not None]
+    patterns = _patterns(templates, values)
     loose: list[tuple[str, re.Pattern[str]]] | None = None  # the same without the PS1 rule (only to name why)
     in_project = project is not None and (under(root, project) or _lexically_under(str(root), project))
     out: list[Finding] = []
@@ -928,14 +934,12 @@ def _activate_findings(root: Path, home: str | None, src: Path, project: Path | 
         except UnicodeDecodeError:
             why = "it is not UTF-8 text"
         else:
-            lang = _language(path.name)
-            if any(p.fullmatch(text) for lg, p in patterns if lg == lang):
+            if table_template_matches(path.name, text, patterns):
                 continue
             if any(_PROMPT_EXPANDED.search(v) for k, vs in values.items() if k not in _FIXED for v in vs):
                 if loose is None:
-                    loose = [(_language(name), p) for name, t in dict.fromkeys(templates)
-                             if (p := _template_pattern(name, t, values, reexpansion=False)) is not None]
-                if any(p.fullmatch(text) for lg, p in loose if lg == lang):
+                    loose = _patterns(templates, values, reexpansion=False)
+                if table_template_matches(path.name, text, loose):
                     why = ("a value of it (its prompt, or the environment's folder name it may take as the prompt) "
                            "holds $, a backtick or a backslash and its template puts the prompt into PS1 "
                            "unescaped: bash (promptvars) and zsh (PROMPT_SUBST) expand the prompt again at every "

@@ -392,5 +392,4 @@ def _formatter_role(cp: configparser.RawConfigParser, section: str, cls_name: st
 
 def dataclass_where(j: Judged, where: str) -> Judged:
     """``j`` with the section it came from in front of its message."""
-
     return Judged(j.id, j.severity, f"{where} {j.message}", j.effect)
