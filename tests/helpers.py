@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -239,3 +240,23 @@ def hub_repo(hub: Path, files: dict[str, bytes], *, name: str = "models--acme--t
         (snap / rel).parent.mkdir(parents=True, exist_ok=True)
         os.symlink(os.path.relpath(repo / "blobs" / tag, (snap / rel).parent), snap / rel)
     return repo
+
+
+def bash_sources_activate(project: Path, home: Path) -> None:
+    """Source ``PROJECT/.venv/bin/activate`` in an interactive bash (no rc files) and show one
+    prompt after it — where bash expands ``PS1`` again (``promptvars``); skip without bash."""
+    import pytest
+
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("no bash")
+    subprocess.run([bash, "--norc", "--noprofile", "-i"], input=". .venv/bin/activate\necho x\n", text=True,
+                   cwd=project, capture_output=True, timeout=60, check=False,
+                   env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "TERM": "dumb"})
+
+
+def activate_unverified(root: Path, project: Path) -> list[tuple[str, str]]:
+    """(severity, message) of each ``python.activate-unverified`` note of the environment at ``root``."""
+    from mlbom.collectors._interpreter import locate
+
+    return [(n.severity, n.message) for n in locate(root, project).notes if n.id == "python.activate-unverified"]

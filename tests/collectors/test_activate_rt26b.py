@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from mlbom.collectors import _interpreter
-from mlbom.collectors._interpreter import locate
+from tests.helpers import activate_unverified, bash_sources_activate
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX venv layout")
 
@@ -36,10 +35,6 @@ def _templates(name: str) -> list[tuple[str, str]]:
 def _venv(root: Path) -> Path:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True, timeout=120)
     return root
-
-
-def _notes(root: Path, project: Path) -> list[tuple[str, str]]:
-    return [(n.severity, n.message) for n in locate(root, project).notes if n.id == "python.activate-unverified"]
 
 
 def _cpython313_activate(env: Path, prompt: str) -> None:
@@ -63,15 +58,10 @@ def test_26b3_prompt_expanded_again_in_ps1_is_reported(tmp_path: Path) -> None:
     prompt = f"$(touch {mark})"
     _set_prompt(env, prompt)
     _cpython313_activate(env, prompt)
-    found = _notes(env, project)
+    found = activate_unverified(env, project)
     assert [m for s, m in found if s == "high" and "bin/activate:" in m and "PS1" in m], found
-    bash = shutil.which("bash")
-    if bash is None:
-        pytest.skip("no bash")
     # the proof: an interactive bash that sources it runs the prompt's $(…) at the next prompt
-    subprocess.run([bash, "--norc", "--noprofile", "-i"], input=". .venv/bin/activate\necho x\n", text=True,
-                   cwd=project, capture_output=True, timeout=60, check=False,
-                   env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "TERM": "dumb"})
+    bash_sources_activate(project, tmp_path)
     if not mark.exists():
         pytest.skip("this bash did not expand the prompt (promptvars off or no interactive prompt)")
 
@@ -82,7 +72,7 @@ def test_26b3_prompt_without_expansions_is_clean(tmp_path: Path, prompt: str) ->
     env = _venv(project / ".venv")
     _set_prompt(env, prompt)
     _cpython313_activate(env, prompt)
-    assert _notes(env, project) == []
+    assert activate_unverified(env, project) == []
 
 
 def test_26b3_rule_derived_from_the_template_text() -> None:
@@ -120,7 +110,7 @@ def test_26b3_script_matches_only_templates_of_its_language(tmp_path: Path) -> N
     text = (text.replace("__BIN_NAME__", "'bin'").replace("__VIRTUAL_PROMPT__", "''")
             .replace("__DECODE_PATH__", "''").replace("__LIB_FOLDERS__", repr(lib)))
     (env / "bin" / "activate_this.py").write_text(text)
-    assert _notes(env, project) == []  # under its own name it is the template
+    assert activate_unverified(env, project) == []  # under its own name it is the template
     (env / "bin" / "activate").write_text(text)
-    found = _notes(env, project)
+    found = activate_unverified(env, project)
     assert [m for s, m in found if "bin/activate:" in m], found

@@ -12,8 +12,6 @@ reaches the real folder).
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from mlbom.collectors import _interpreter
-from mlbom.collectors._interpreter import locate
+from tests.helpers import activate_unverified, bash_sources_activate
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX venv layout")
 
@@ -47,17 +45,8 @@ def _uv_env(env: Path, env_dir: str) -> Path:
     return env
 
 
-def _notes(root: Path, project: Path) -> list[tuple[str, str]]:
-    return [(n.severity, n.message) for n in locate(root, project).notes if n.id == "python.activate-unverified"]
-
-
 def _bash_runs_prompt(project: Path, home: Path) -> bool:
-    bash = shutil.which("bash")
-    if bash is None:
-        pytest.skip("no bash")
-    subprocess.run([bash, "--norc", "--noprofile", "-i"], input=". .venv/bin/activate\necho x\n", text=True,
-                   cwd=project, capture_output=True, timeout=60, check=False,
-                   env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "TERM": "dumb"})
+    bash_sources_activate(project, home)
     return (project / "rt27b1-MARKER").exists()
 
 
@@ -68,7 +57,7 @@ def test_27b1_folder_name_reaching_ps1_is_reported(tmp_path: Path, via_link: boo
     real = _uv_env(project / "$(touch rt27b1-MARKER)", str(project / "$(touch rt27b1-MARKER)"))
     if via_link:
         (project / ".venv").symlink_to(real.name)
-    found = _notes(project / ".venv" if via_link else real, project)
+    found = activate_unverified(project / ".venv" if via_link else real, project)
     assert [m for s, m in found if s == "high" and "bin/activate:" in m and "folder name" in m and "PS1" in m], found
     if via_link and not _bash_runs_prompt(project, tmp_path):
         pytest.skip("this bash did not expand the prompt (promptvars off or no interactive prompt)")
@@ -81,7 +70,7 @@ def test_27b1_link_path_in_script_still_reported(tmp_path: Path) -> None:
     project.mkdir()
     real = _uv_env(project / "$(touch rt27b1-MARKER)", str(project / ".venv"))
     (project / ".venv").symlink_to(real.name)
-    found = _notes(project / ".venv", project)
+    found = activate_unverified(project / ".venv", project)
     assert [m for s, m in found if s == "high" and "folder name" in m], found
 
 
@@ -90,8 +79,8 @@ def test_27b1_plain_folder_name_is_clean(tmp_path: Path) -> None:
     project.mkdir()
     real = _uv_env(project / "my env (x)", str(project / "my env (x)"))
     (project / ".venv").symlink_to(real.name)
-    assert _notes(project / ".venv", project) == []
-    assert _notes(real, project) == []
+    assert activate_unverified(project / ".venv", project) == []
+    assert activate_unverified(real, project) == []
 
 
 def test_27b1_every_value_of_a_marked_template_is_filtered() -> None:
