@@ -138,15 +138,8 @@ def linked_blobs(repo: Path) -> set[Path]:
     none the walk skips, at most :data:`MAX_FILES` entries): the blobs a walk of the repository reads through a
     snapshot link, under the name a loader opens. A walk that also meets such a blob in
     ``blobs/`` judges it once, through the link (red team 21c-1)."""
-    return _link_targets([repo / "snapshots"], recurse=True)
-
-
-def _link_targets(tops: list[Path], *, recurse: bool) -> set[Path]:
-    """The resolved targets of the symbolic links in ``tops`` (read in the order given), and in
-    their real subfolders the walk does not skip when ``recurse``: at most :data:`MAX_FILES`
-    entries in all."""
     out: set[Path] = set()
-    stack = list(reversed(tops))
+    stack = [repo / "snapshots"]
     seen = 0
     while stack:
         try:
@@ -161,7 +154,7 @@ def _link_targets(tops: list[Path], *, recurse: bool) -> set[Path]:
             if e.is_symlink():
                 with contextlib.suppress(OSError, RuntimeError):
                     out.add(Path(e.path).resolve(strict=True))
-            elif recurse and e.is_dir(follow_symlinks=False) and e.name not in SKIPPED_FOLDERS:  # as the walk does
+            elif e.is_dir(follow_symlinks=False) and e.name not in SKIPPED_FOLDERS:  # as the walk does
                 stack.append(Path(e.path))
     return out
 
