@@ -11,7 +11,7 @@ All models are frozen: collectors build them, the normalizer merges them with
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal, NewType, TypeAlias
@@ -48,6 +48,13 @@ class Judged:
     severity: Severity
     message: str
     effect: Verdict | None = None
+
+
+def first_of(items: Sequence[str], limit: int) -> str:
+    """The first ``limit`` of ``items``, comma-separated, and how many more there are: how a
+    judgement's message lists what it is about."""
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
 
 
 EMPTY_VERDICT = "(empty)"

@@ -94,7 +94,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from mlbom.formats.yaml_tags import EventBudget, Outcome, TagScan, events, is_python_tag, read_both
-from mlbom.model import Judged, Severity, Verdict
+from mlbom.model import Judged, Severity, Verdict, first_of
 
 if TYPE_CHECKING:  # the pickle judge (its allowlist tables) is imported where a config is judged
     from mlbom.formats import pickle as pickle_fmt
@@ -2450,8 +2450,7 @@ def pickle_targets(value: object) -> Targets | None:
 
 
 def _shown(items: list[str]) -> str:
-    more = f" and {len(items) - MAX_SHOWN} more" if len(items) > MAX_SHOWN else ""
-    return ", ".join(items[:MAX_SHOWN]) + more
+    return first_of(items, MAX_SHOWN)
 
 
 def _why_dangerous(path: str, pol: pickle_fmt.Policy | None = None) -> str | None:

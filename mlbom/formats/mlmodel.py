@@ -39,7 +39,7 @@ from collections.abc import Callable
 from mlbom.errors import InputError
 from mlbom.formats.pickle import danger
 from mlbom.formats.safe_read import load_yaml
-from mlbom.model import Judged
+from mlbom.model import Judged, first_of
 
 NAME = "MLmodel"
 ENV_FILES = ("python_env.yaml", "conda.yaml", "requirements.txt")  # mlflow's default names beside MLmodel
@@ -60,8 +60,7 @@ Reader = Callable[[str], "str | None"]  # a folder-relative file's text; None: n
 
 
 def _shown(items: list[str]) -> str:
-    more = f"; and {len(items) - MAX_SHOWN} more" if len(items) > MAX_SHOWN else ""
-    return ", ".join(items[:MAX_SHOWN]) + more
+    return first_of(items, MAX_SHOWN)
 
 
 def lexically_outside(value: str) -> bool:

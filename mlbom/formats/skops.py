@@ -29,7 +29,7 @@ from functools import lru_cache
 from importlib import resources
 
 from mlbom.formats.pickle import danger
-from mlbom.model import Judged
+from mlbom.model import Judged, first_of
 
 MAX_DEPTH = 200  # nesting levels of schema.json walked (json.loads itself stops near 1000)
 MAX_NODES = 200_000  # JSON objects walked
@@ -115,9 +115,8 @@ def looks_like_skops(doc: object) -> bool:
         "protocol" in doc or "_skops_version" in doc or ("__module__" in doc and "__class__" in doc))
 
 
-def _shown(names: list[str]) -> str:
-    more = f"; and {len(names) - MAX_SHOWN} more" if len(names) > MAX_SHOWN else ""
-    return ", ".join(names[:MAX_SHOWN]) + more
+def _shown(items: list[str]) -> str:
+    return first_of(items, MAX_SHOWN)
 
 
 def judge_schema(doc: object, where: str) -> list[Judgement]:
