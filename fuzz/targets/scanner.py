@@ -28,6 +28,11 @@ _NAMES = ("model.bin", "model.safetensors", "model.pkl", "model.joblib", "x.npy"
 _LIMITS = Limits(max_output=64 << 20, ratio_floor=8 << 20, max_member_spool=64 << 20, max_work=256 << 20)
 
 
+def scan(data: bytes, name: str) -> None:
+    """``scan_bytes`` under the fuzzing limits, asserting a verdict of the contract's four."""
+    _check(scan_bytes(data, name, limits=_LIMITS, debug=True))
+
+
 def _check(r: FileScan) -> None:
     if r.verdict not in ("safe", "suspicious", "unsafe", "error"):
         raise AssertionError(f"bad verdict {r.verdict}")
