@@ -47,6 +47,20 @@ PURE_YAML_MARGIN = 4096
 :data:`MAX_PURE_YAML_CHARS` is the whole text's error too: its scanner decides a token by at most
 1,024 characters ahead (a simple key), so nothing past the cut could have changed it."""
 
+MAX_PURE_YAML_TOKENS = 32_768
+"""Most tokens PyYAML's pure-Python scanner may fetch on one budget
+(:class:`mlbom.formats.yaml_tags.EventBudget`: one top-level reading and the resolver arguments parsed
+within it): about 15 µs a token here (a flow-heavy 144 KB text: 2 s), so this many is about half a
+second. A reading stopped here is bounded like one cut at :data:`MAX_PURE_YAML_CHARS` (not judged to
+its end: ``suspicious``)."""
+
+MAX_PURE_YAML_KEYS = 262_144
+"""Most saved simple keys PyYAML's pure-Python scanner may hold, summed over the tokens it fetches, on
+one budget: at every token it walks each saved key — one per open flow level
+(``Scanner.stale_possible_simple_keys``, ``next_possible_simple_key``) — so its time grows with
+characters × flow depth (fuzzing, 2 Dec: 64 KB of broken JSON nested ~200 deep took 2.7 s). About
+0.3 s of walking here."""
+
 MAX_BOM_BYTES = 256 << 20
 """Largest BOM read, validated, signed or verified (256 MiB; ``MLBOM_MAX_BOM_BYTES`` raises or lowers
 it): one limit for every reader of BOM bytes (:mod:`mlbom.cyclonedx.document`)."""
@@ -111,3 +125,10 @@ genomics data, is a gzip member per 64 KiB of data: a 5 GB file has about 100,00
 MIN_STREAM_BYTES = 1024
 """Average compressed bytes per stream below which more than :data:`MAX_STREAMS` streams stop the
 reading: the work per input byte stays bounded, whatever the stream sizes."""
+
+MAX_ACTIVATE_PROMPT_CHARS = 256
+"""Longest prompt (``pyvenv.cfg``'s ``prompt``) an environment's activate scripts are matched with:
+each of the ~40 templates becomes a pattern holding every inert form of every value, so compiling them
+grows with the prompt (fuzzing, 2 Dec: 0.4 s of CPU at 256 characters, 2.9 s at 8 KB). A longer prompt
+is not one mlbom checks a script against: a script that carries it is ``python.activate-unverified``
+(fail closed; venv, virtualenv and uv take a prompt from ``--prompt`` or the folder's name)."""

@@ -319,3 +319,24 @@ def test_24d4_conda_prefix_is_reported_not_inventoried(tmp_path: Path, capsys: p
     (project / "requirements.txt").write_text("numpy==1.26.4\n")
     found = generate_findings([str(project)], tmp_path, capsys)
     assert [f for f in found if f.startswith("medium python.environment-not-inventoried") and "envs/ml" in f], found
+
+
+# --- fuzzing (2 Dec): the cost of the templates' patterns grows with the prompt ----------------------
+
+def test_a_prompt_past_the_bound_is_not_matched_and_says_why(tmp_path: Path) -> None:
+    """A real venv made with a prompt of MAX_ACTIVATE_PROMPT_CHARS characters is clean; one character
+    more and its scripts are unverified, naming the bound (compiling the templates' patterns with an
+    8 KB prompt took 2.9 s: a longer prompt is not matched, fail closed), in bounded time."""
+    import time
+
+    from mlbom.limits import MAX_ACTIVATE_PROMPT_CHARS
+
+    ok = _venv(tmp_path / "ok", "--prompt", "p" * MAX_ACTIVATE_PROMPT_CHARS)
+    assert _notes(ok, tmp_path) == []
+    prompt = "p" * 8192
+    env = _venv(tmp_path / "long", "--prompt", prompt)
+    assert prompt in (env / "bin" / "activate").read_text("utf-8")
+    start = time.process_time()
+    found = _notes(env, tmp_path)
+    assert time.process_time() - start < 5.0
+    assert any("bin/activate:" in m and f"over the {MAX_ACTIVATE_PROMPT_CHARS}" in m for _, m in found), found

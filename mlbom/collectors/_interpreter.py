@@ -29,7 +29,7 @@ from mlbom.errors import InputError
 from mlbom.formats import pymeta
 from mlbom.formats.safe_read import read_bounded
 from mlbom.hashing import sha256_file
-from mlbom.limits import MAX_RECORD_BYTES
+from mlbom.limits import MAX_ACTIVATE_PROMPT_CHARS, MAX_RECORD_BYTES
 from mlbom.model import (
     Finding,
 )
@@ -773,7 +773,7 @@ def _activate_values(root: Path, cfg: Path | None) -> dict[str, set[str]]:
     names = {os.path.basename(d) for d in dirs}
     prompts = {f"({n}) " for n in names} | names
     raw = _cfg_settings(cfg).get("prompt") if cfg is not None else None
-    if raw is not None:
+    if raw is not None and len(raw) <= MAX_ACTIVATE_PROMPT_CHARS + 2:  # (+2: the quotes venv writes around it)
         import ast
 
         values = {raw}
@@ -915,6 +915,10 @@ def _activate_findings(root: Path, home: str | None, src: Path, project: Path | 
     templates += _stdlib_templates(os.path.dirname(os.path.realpath(os.__file__)))
     templates += _table_templates()
     values = _activate_values(root, cfg)
+    prompt = _cfg_settings(cfg).get("prompt") if cfg is not None else None
+    long_prompt = (f"the prompt pyvenv.cfg records is {len(prompt)} characters long (quotes included), over the "
+                   f"{MAX_ACTIVATE_PROMPT_CHARS} mlbom matches a script with"
+                   if prompt is not None and len(prompt) > MAX_ACTIVATE_PROMPT_CHARS + 2 else None)
     # each script matches only the templates of its own language, by name (26b-3: a batch or Python
     # template's quoting never vouches for a file bash sources)
     patterns = _patterns(templates, values)
@@ -936,6 +940,7 @@ def _activate_findings(root: Path, home: str | None, src: Path, project: Path | 
         else:
             if table_template_matches(path.name, text, patterns):
                 continue
+            why = long_prompt
             if any(_PROMPT_EXPANDED.search(v) for k, vs in values.items() if k not in _FIXED for v in vs):
                 if loose is None:
                     loose = _patterns(templates, values, reexpansion=False)

@@ -18,7 +18,7 @@ import yaml
 
 from mlbom.formats import config_targets as ct
 from mlbom.formats import yaml_tags
-from mlbom.limits import MAX_PURE_YAML_CHARS, PURE_YAML_MARGIN
+from mlbom.limits import MAX_PURE_YAML_CHARS, MAX_PURE_YAML_KEYS, MAX_PURE_YAML_TOKENS, PURE_YAML_MARGIN
 from mlbom.scanner import scan_bytes, scan_file
 
 HOSTILE = Path(__file__).resolve().parent.parent / "fixtures" / "hostile" / "fuzz" / "scanner-yaml"
@@ -101,7 +101,8 @@ def test_a_bom_after_the_start_is_read_by_both_parsers() -> None:
 
 @needs_libyaml
 def test_a_long_text_only_the_pure_parser_reads_is_suspicious_past_its_bound() -> None:
-    filler = "".join(f"k{i}: v{i}\n" for i in range(MAX_PURE_YAML_CHARS // 8))
+    # long values: few tokens, so the bound met is the characters' (the tokens' is below)
+    filler = "".join(f"k{i}: {'v' * 1000}\n" for i in range(MAX_PURE_YAML_CHARS // 1000))
     text = "%YAML 1.0\n---\nmodel:\n  _target_: torch.nn.Linear\n" + filler + "late:\n  _target_: os.system\n"
     start = time.process_time()
     t = ct.yaml_targets(text)
@@ -112,6 +113,45 @@ def test_a_long_text_only_the_pure_parser_reads_is_suspicious_past_its_bound() -
     tags = yaml_tags.python_tags("%YAML 1.0\n---\nx: !t 1\n" + filler)
     assert tags.bounded is not None and not tags.parsed
     assert scan_bytes(("%YAML 1.0\n---\nx: !t 1\n" + filler).encode(), "notes.yaml").verdict == "suspicious"
+
+
+@needs_libyaml
+def test_the_pure_parser_work_is_bounded_in_tokens() -> None:
+    """Short tokens: a text libyaml refuses (``%YAML 1.0``) is read by the pure-Python scanner for at
+    most MAX_PURE_YAML_TOKENS tokens (about half a second), a target past them unseen: suspicious."""
+    filler = "".join(f"k{i}: v\n" for i in range(MAX_PURE_YAML_TOKENS // 3))  # 4 tokens a line
+    assert len(filler) < MAX_PURE_YAML_CHARS - PURE_YAML_MARGIN
+    text = "%YAML 1.0\n---\nmodel:\n  _target_: torch.nn.Linear\n" + filler + "late:\n  _target_: os.system\n"
+    start = time.process_time()
+    t = ct.yaml_targets(text)
+    assert time.process_time() - start < 5.0
+    assert t.bounded is not None and f"past {MAX_PURE_YAML_TOKENS} tokens" in t.bounded
+    assert scan_bytes(text.encode(), "config.yaml").verdict == "suspicious"
+    short = "%YAML 1.0\n---\nmodel:\n  _target_: torch.nn.Linear\n" + filler[:20_000]
+    assert ct.yaml_targets(short).bounded is None
+
+
+@needs_libyaml
+def test_deep_flow_nesting_in_the_pure_parser_is_bounded() -> None:
+    """Fuzzing (2 Dec, ``skops-zip``): broken JSON nested ~200 deep took 2.7 s, because the pure-Python
+    scanner walks every saved simple key (one per open flow level) at every token. The walk is counted
+    (MAX_PURE_YAML_KEYS); past it the reading is bounded: suspicious, never safe, in well under a second
+    of the scanner's work."""
+    data = (HOSTILE.parent / "skops-zip" / "pure-yaml-flow-nesting.json").read_bytes()
+    for name in ("config.json", "config.yaml"):
+        start = time.process_time()
+        r = scan_bytes(data, name)
+        assert time.process_time() - start < 2.5
+        assert r.verdict == "suspicious"
+        assert any(f"over {MAX_PURE_YAML_KEYS} saved simple keys" in f.message for f in r.findings)
+    # 10 lines of 300-deep flow sequences (6 KB; libyaml refuses %YAML 1.0): about 900,000 keys walked
+    deep = "".join(f"k{i}: " + "[" * 300 + "1" + "]" * 300 + "\n" for i in range(10))
+    t = ct.yaml_targets("%YAML 1.0\n---\n_target_: torch.nn.Linear\n" + deep)
+    assert t.bounded is not None and "saved simple keys" in t.bounded
+    tags = yaml_tags.python_tags("%YAML 1.0\n---\nx: !t 1\n" + deep)
+    assert tags.bounded is not None and not tags.parsed
+    # one such line: within the bound
+    assert ct.yaml_targets("%YAML 1.0\n---\n_target_: torch.nn.Linear\n" + deep[:deep.index("\n") + 1]).bounded is None
 
 
 @needs_libyaml
