@@ -2517,10 +2517,12 @@ def _judge_member(data: IO[bytes], n: int, name: str, kind: str, rel: str, acc: 
         return "json"
     # skops.io.load's node tree (26e-1), by the name zipfile reads (cut at a NUL), whatever kind the
     # other members made of the zip: skops opens any zip and reads only schema.json (27e-3)
-    if name.split("\x00", 1)[0] == "schema.json" and n <= MAX_TEXT:
+    # (bytes decoded as skops' json.loads(bytes) does; too large to read: error, not left as text: 29e-1)
+    if name.split("\x00", 1)[0] == "schema.json":
         from mlbom.formats import skops
 
-        judged = skops.judge_schema_bytes(data.read(n), where)
+        judged = (skops.judge_schema_bytes(data.read(n), where) if n <= min(MAX_TEXT, skops.MAX_SCHEMA)
+                  else [skops.schema_unread(where, f"of {n} bytes is over the {skops.MAX_SCHEMA >> 20} MiB limit")])
         data.seek(0)
         for j in judged or ():
             acc.add(j.id, j.severity, j.message, effect=j.effect)

@@ -18,6 +18,14 @@ serve``/``spark_udf(env_manager=...)`` do with them (mlflow 3.17):
   ``skops.io.load(trusted=...)`` with no user opt-in: each entry outside skops' default trusted
   set is trust the file grants itself — ``suspicious`` (``mlmodel.self-trust``), deny-listed
   ``unsafe``. The ``.skops`` file is still judged without that list (26e-4).
+- Some flavor loaders import a module by a name read from the model (29e-2): ``mlflow.pytorch``
+  imports the text of ``<model_data>/pickle_module_info.txt`` (``flavors.pytorch.model_data``, or
+  ``python_function.data`` on the pyfunc path) and hands it to ``torch.load`` as ``pickle_module``
+  (weights_only off); ``mlflow.tensorflow`` imports ``flavors.tensorflow.keras_module`` and, on the
+  pyfunc path, the text of ``<data>/keras_module.txt``. The names mlflow writes pass
+  (:data:`_PICKLE_MODULES`, :data:`_KERAS_MODULES`); a deny-listed one is ``unsafe``
+  (``code.dangerous-target``); any other ``suspicious`` (``code.remote``); the file there but not
+  read ``error``.
 - The environment files (``python_env.yaml``: ``build_dependencies``/``dependencies``;
   ``conda.yaml``: ``pip:`` lists; ``requirements.txt``; and a ``-r`` file they include) are
   pip-installed by ``mlflow models serve/predict/build-docker`` and ``spark_udf(env_manager=
@@ -120,7 +128,12 @@ def judge(text: str, where: str, *, inside: Inside | None = None, read: Reader |
     sk = flavors.get("sklearn")
     if isinstance(sk, dict) and "skops_trusted_types" in sk:
         out += _self_trust(sk["skops_trusted_types"], where)
+    tf = flavors.get("tensorflow")
+    if isinstance(tf, dict) and "keras_module" in tf:  # mlflow.tensorflow.load_model imports it
+        out += _imported(tf["keras_module"], _KERAS_MODULES, where, "flavors.tensorflow.keras_module",
+                         "mlflow.tensorflow.load_model imports it (and its .models) to load the Keras model")
     if read is not None:
+        out += _named_files(flavors, pyfunc if isinstance(pyfunc, dict) else {}, where, read, inside)
         out += _env(pyfunc if isinstance(pyfunc, dict) else {}, where, read, inside)
     return out
 
@@ -142,6 +155,64 @@ def _loader_module(mod: object, where: str) -> list[Judgement]:
                       "no module of mlflow: mlflow.pyfunc.load_model imports it (after putting the flavor's code "
                       "folder first on sys.path) and calls its _load_pyfunc — code this scan did not judge",
                       "suspicious")]
+
+
+# module names mlflow itself writes where a flavor imports a module by name (29e-2):
+# pickle_module_info.txt holds ``pickle_module.__name__`` of mlflow.pytorch.save_model (default
+# mlflow.pytorch.pickle_module, a cloudpickle re-export; users pass pickle, cloudpickle or dill);
+# keras_module.txt / keras_module hold ``tensorflow.keras`` (older mlflow: ``keras``, tf_keras)
+_PICKLE_MODULES = frozenset({"mlflow.pytorch.pickle_module", "pickle", "cloudpickle", "dill"})
+_KERAS_MODULES = frozenset({"tensorflow.keras", "keras", "tf_keras"})
+# (flavor and its key naming the folder its load_model reads the file in, or None; loader_module of
+#  the pyfunc path that reads it in python_function.data; the file; names mlflow writes; what is done)
+_NAME_FILES: tuple[tuple[str | None, str, str, frozenset[str], str], ...] = (
+    ("pytorch.model_data", "mlflow.pytorch", "pickle_module_info.txt", _PICKLE_MODULES,
+     "mlflow.pytorch's _load_model imports it and passes it to torch.load as pickle_module (which turns "
+     "weights_only off)"),
+    (None, "mlflow.tensorflow", "keras_module.txt", _KERAS_MODULES,
+     "mlflow.tensorflow's _load_pyfunc imports it (and its .models) to load the Keras model"),
+)
+
+
+def _imported(mod: object, allowed: frozenset[str], where: str, what: str, does: str) -> list[Judgement]:
+    """A module name a flavor loader passes to ``importlib.import_module``: the names mlflow
+    writes pass; a deny-listed one ``unsafe``; any other ``suspicious`` (as ``loader_module``)."""
+    if mod in allowed:
+        return []
+    if not isinstance(mod, str) or not mod:
+        return [Judgement("mlmodel.invalid", "high", f"{where}: {what} is not a module name ({repr(mod)[:80]}); "
+                          "not judged", "error")]
+    why = danger(mod)
+    if why is not None:
+        return [Judgement("code.dangerous-target", "critical", f"{where}: {what} names {mod[:200]!r} ({why}): "
+                          f"{does}", "unsafe")]
+    return [Judgement("code.remote", "high", f"{where}: {what} names {mod[:200]!r}, no module mlflow writes "
+                      f"there: {does} — an import this scan did not judge", "suspicious")]
+
+
+def _named_files(flavors: dict[object, object], pyfunc: dict[object, object], where: str, read: Reader,
+                 inside: Inside | None) -> list[Judgement]:
+    """The data files whose text a flavor loader imports by name (:data:`_NAME_FILES`), in the
+    folder the flavor's ``model_data`` names or, for its pyfunc loader, ``python_function.data``."""
+    out: list[Judgement] = []
+    for key, loader, fname, allowed, does in _NAME_FILES:
+        dirs: list[object] = []
+        conf = flavors.get(key.split(".")[0]) if key else None
+        if key and isinstance(conf, dict):
+            dirs.append(conf.get(key.split(".")[1]))
+        if pyfunc.get("loader_module") == loader:  # pyfunc: python_function.data, else the model folder
+            dirs.append(pyfunc.get("data", ""))
+        for d in dict.fromkeys(x for x in dirs if isinstance(x, str)):
+            if lexically_outside(d) or (inside is not None and not inside(d)):
+                continue  # mlmodel.path-outside already
+            rel = f"{d.rstrip('/')}/{fname}" if d.strip("/.") else fname
+            bad: list[str] = []
+            text = _read(read, rel, bad)
+            if bad:
+                out.append(Judgement("mlmodel.invalid", "high", f"{where}: {bad[0]}: {does}; not judged", "error"))
+            elif text is not None:  # read whole, not stripped: mlflow imports f.read()
+                out += _imported(text, allowed, where, rel, does)
+    return out
 
 
 def _self_trust(entries: object, where: str) -> list[Judgement]:

@@ -220,11 +220,28 @@ def judge_schema(doc: object, where: str) -> list[Judgement]:
 
 
 def judge_schema_bytes(data: bytes, where: str) -> list[Judgement] | None:
-    """Judge ``schema.json`` bytes when they are a skops schema; None when they are not."""
+    """Judge ``schema.json`` bytes when they are a skops schema; None when they are not.
+
+    The bytes are decoded as skops decodes them: ``read_schema`` runs ``json.loads`` on the
+    member's bytes, so ``json.detect_encoding`` picks UTF-8 (a BOM skipped), UTF-16 or UTF-32 (by
+    a BOM or by the NUL pattern) and decodes with ``surrogatepass`` (29e-1). Bytes that call
+    cannot parse are no schema skops loads; a parse this scan cannot finish (nesting deeper than
+    its stack allows, memory) is ``error``: skops may read it."""
+    if len(data) > MAX_SCHEMA:
+        return [schema_unread(where, f"{len(data)} bytes, over the {MAX_SCHEMA >> 20} MiB limit")]
     try:
-        doc = json.loads(data.decode("utf-8"))
-    except (ValueError, RecursionError):
+        doc = json.loads(data)
+    except (RecursionError, MemoryError) as exc:
+        return [schema_unread(where, f"not parsed ({type(exc).__name__})")]
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError: skops' json.loads raises too
         return None
     if not looks_like_skops(doc):
         return None
     return judge_schema(doc, where)
+
+
+def schema_unread(where: str, why: str) -> Judgement:
+    """A member named ``schema.json`` this scan did not read as JSON (too large, too deep):
+    ``skops.io.load`` reads any zip's ``schema.json`` as its node tree, so it is not judged."""
+    return Judgement("skops.invalid", "high", f"{where}: schema.json {why}: skops.io.load reads a zip's schema.json "
+                     "as its node tree of imports and calls; not judged", "error")
