@@ -411,7 +411,9 @@ loader suffix (extension modules, then source — ``.py``, and ``.pyw`` on Windo
 bytecode), then a module file ``name`` +
 each suffix in the same order, and a namespace portion (a folder without ``__init__``) only
 when nothing else matched. Extension names of every interpreter rank alike: their order
-differs between interpreters (PyPy has no ``abi3``), so none may stand beside a listed one."""
+differs between interpreters (PyPy has no ``abi3``), so none may stand beside a listed one; and a
+listed extension module is never the first candidate a check stops at, since an interpreter
+whose suffixes it does not match skips it (red team 29s-2)."""
 _KIND = {_PKG_EXT: "package", _PKG_PY: "package", _PKG_PYW: "package", _PKG_PYC: "package",
          _MOD_EXT: "extension module", _MOD_PY: "module", _MOD_PYW: "module", _MOD_PYC: "module"}
 # the ``__init__`` names looked up by stat in a package folder, as FileFinder does (it never lists it)
@@ -518,7 +520,11 @@ class _StandIns:
         self._judge(found, why)
 
     def _judge(self, found: list[tuple[str, int]], why: str) -> None:
-        target = min((rank for rel, rank in found if rel in self.listed), default=_NAMESPACE)
+        # a listed extension module is no target: whether an interpreter loads it depends on its
+        # tag (another minor version, arch, PyPy, ``.pyd``), and one that does not takes the next
+        # candidate, listed or not (red team 29s-2): only a listed source or bytecode file ranks
+        target = min((rank for rel, rank in found if rel in self.listed and rank not in (_PKG_EXT, _MOD_EXT)),
+                     default=_NAMESPACE)
         for rel, rank in sorted(found):
             if rank <= target and rel not in self.reported and rel not in self._blamed:
                 self._blamed.add(rel)
@@ -644,22 +650,17 @@ def _spellings(chain: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-_RUNNABLE = (".py", ".pyw", ".pyc")
-"""Files ``python FILE`` runs as a script, whatever their stem (a script need not be an identifier)."""
-
-
 def _path_first_folders(verified: Sequence[str]) -> list[str]:
     """Every folder Python may put first on ``sys.path`` for the listed code: the folder of every
-    listed script or module file (``python run.py``/``run.pyw``/``run.pyc``; an extension
-    module's folder), and every folder above it up to and including DIR (``python -m a.b.mod``
+    listed file — ``python FILE`` runs any regular file as a script whatever its name or suffix
+    (``run.py``, a ``bin/`` console script, ``ci-tools/train``, a ``.txt``), and runpy puts its
+    folder first (red team 29s-1); an extension module's folder — and every folder above it up to and including DIR (``python -m a.b.mod``
     and ``python -c`` put the current folder first, and a dotted name may start in any of them:
     namespace packages need no ``__init__``). Linear in the listed paths: the walk up stops at a
     folder already taken."""
     folders: set[str] = set()
     for rel in verified:
-        folder, _, leaf = rel.rpartition("/")
-        if not leaf.endswith(_RUNNABLE) and _module_rank(leaf) is None:
-            continue
+        folder = rel.rpartition("/")[0]
         while folder not in folders:
             folders.add(folder)
             if not folder:

@@ -1,0 +1,96 @@
+"""Red team 29s: ``verify --artifacts`` with ``--listed-only``/``--exclude``.
+
+- 29s-1: ``python FILE`` runs any regular file (``ci-tools/train``) and puts its folder first on
+  ``sys.path``: the folder of every listed file is a shadowing folder.
+- 29s-2: a listed extension module of another interpreter is skipped by this one, which imports
+  the next candidate: it never stops the check.
+- 29s-3: pyc copies under names importlib never builds, and N copies of one pyc, cost one compile.
+- 29s-4: an unlisted ``.pth`` in a site folder for listed code runs at interpreter startup.
+- 29s-5: a venv made by ``python -m venv`` inside DIR verifies (paths through its ``lib64`` link).
+
+Each attack is first proved with the real interpreter in a throw-away subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from mlbom.artifacts import check_folder
+from tests.test_artifacts_rt26s import _doc, _project
+
+PAYLOAD = "import os; open(os.path.join(os.path.dirname(__file__), 'PWNED'), 'w').close()\n"
+
+
+def _refusals(root: Path, listed: list[str], **kw: object) -> list[str]:
+    return check_folder(_doc(root, listed), root, **kw).refused  # type: ignore[arg-type]
+
+
+def _runs(cwd: Path, *argv: str) -> bool:
+    """Whether the real interpreter, run as ``python -B argv`` in ``cwd``, runs the payload."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "PYTHONSAFEPATH")}
+    subprocess.run([sys.executable, "-B", *argv], cwd=cwd, env=env, capture_output=True, timeout=60, check=False)
+    found = list(cwd.parent.rglob("PWNED"))
+    for f in found:
+        f.unlink()
+    return bool(found)
+
+
+def _both(root: Path, listed: list[str], attacker: str) -> list[list[str]]:
+    return [_refusals(root, listed, listed_only=True), _refusals(root, listed, exclude=[attacker])]
+
+
+# ---- 29s-1: any listed file can be a script --------------------------------------------------
+
+def test_an_unlisted_module_beside_a_listed_extensionless_script_fails(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"model/helper.py": "X = 1\n",
+                               "model/ci-tools/train": "#!/usr/bin/env python3\nimport json\nprint(json.dumps(1))\n",
+                               "model/ci-tools/json.py": PAYLOAD})
+    assert _runs(root, "model/ci-tools/train")
+    listed = ["model/helper.py", "model/ci-tools/train"]
+    for refused in _both(root, listed, "model/ci-tools/json.py"):
+        assert [r.partition(":")[0] for r in refused] == ["model/ci-tools/json.py"], refused
+        assert "Python may put model/ci-tools first on sys.path" in refused[0]
+
+
+def test_a_listed_data_file_folder_holding_only_data_passes(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"data/x-1/table.csv": "a,b\n", "data/x-1/notes.txt": "n\n", "data/x-1/my-notes.py": "1\n"})
+    assert _both(root, ["data/x-1/table.csv"], "data/x-1/notes.txt") == [[], []]
+
+
+# ---- 29s-2: a foreign extension module --------------------------------------------------------
+
+FOREIGN = "helper.cpython-312-x86_64-linux-gnu.so" if sys.version_info[:2] != (3, 12) else "helper.cpython-311-x86_64-linux-gnu.so"
+
+
+def test_an_unlisted_source_after_a_listed_foreign_extension_fails(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"model/run.py": "import helper\n", f"model/{FOREIGN}": b"\x7fELF not for this python",
+                               "model/helper.py": PAYLOAD})
+    assert _runs(root / "model", "run.py")  # this interpreter skips the foreign .so and imports helper.py
+    for refused in _both(root, ["model/run.py", f"model/{FOREIGN}"], "model/helper.py"):
+        assert [r.partition(":")[0] for r in refused] == ["model/helper.py"], refused
+
+
+def test_an_unlisted_package_init_after_a_listed_foreign_init_extension_fails(tmp_path: Path) -> None:
+    init = FOREIGN.replace("helper", "__init__")
+    root = _project(tmp_path, {"model/run.py": "import pkg\n", f"model/pkg/{init}": b"\x7fELF",
+                               "model/pkg/__init__.py": PAYLOAD})
+    assert _runs(root / "model", "run.py")
+    for refused in _both(root, ["model/run.py", f"model/pkg/{init}"], "model/pkg/__init__.py"):
+        assert "model/pkg/__init__.py" in [r.partition(":")[0] for r in refused], refused
+
+
+def test_an_unlisted_root_init_after_a_listed_foreign_root_extension_fails(tmp_path: Path) -> None:
+    init = FOREIGN.replace("helper", "__init__")
+    root = _project(tmp_path, {"run.py": "X = 1\n", init: b"\x7fELF", "__init__.py": PAYLOAD})
+    for refused in _both(root, ["run.py", init], "__init__.py"):
+        assert [r.partition(":")[0] for r in refused] == ["__init__.py"], refused
+
+
+def test_a_listed_source_after_a_listed_foreign_extension_passes(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"model/run.py": "import helper\n", f"model/{FOREIGN}": b"\x7fELF",
+                               "model/helper.py": "X = 1\n", "model/notes.txt": "n\n"})
+    listed = ["model/run.py", f"model/{FOREIGN}", "model/helper.py"]
+    assert _both(root, listed, "model/notes.txt") == [[], []]
