@@ -33,10 +33,14 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlbom.errors import InputError, VerificationError, printable
 from mlbom.properties import Prop
 from mlbom.readmodel import release_components
+
+if TYPE_CHECKING:
+    from mlbom.formats.bytecode import CompileMemo
 
 MAX_UNSIZED_ENV = "MLBOM_MAX_ARTIFACT_BYTES"
 DEFAULT_MAX_UNSIZED = 64 << 30
@@ -50,6 +54,10 @@ MAX_FILES = 1_000_000
 """Most entries walked under DIR."""
 MAX_DEPTH = 256
 """Deepest folder walked under DIR."""
+MAX_PYCS = 64
+"""Most ``__pycache__`` files checked for one listed source (a tag and ``opt-N`` each: 64 covers
+every CPython 3 minor version at three optimization levels); past it the check fails, never
+passes unchecked (red team 29s-3: each costs a read and a canonical digest)."""
 _BUF = 1 << 20
 # the SHA-2/SHA-3 algorithms a listed digest may use (CycloneDX name, hashlib name, hex length)
 _ALGS: tuple[tuple[str, str, int], ...] = (
@@ -755,6 +763,8 @@ def _pyc_stand_ins(base: str, verified: Sequence[str], reported: set[str], liste
     from mlbom.formats import bytecode
 
     out: list[str] = []
+    memo = bytecode.CompileMemo()  # one compile per (source, optimize), one check per pyc body (29s-3)
+    count: dict[str, int] = {}  # pycs checked per listed source
     by_folder: dict[str, list[str]] = {}
     for rel in verified:
         if rel.endswith(".py"):
@@ -794,6 +804,12 @@ def _pyc_stand_ins(base: str, verified: Sequence[str], reported: set[str], liste
             if (rel in reported and rel not in listed_files) or split is None or split[0] not in wanted:
                 continue  # reported unlisted, or not bytecode for a listed source; a listed one is checked too
             src_rel = f"{folder}/{split[0]}.py" if folder else f"{split[0]}.py"
+            count[src_rel] = count.get(src_rel, 0) + 1
+            if count[src_rel] > MAX_PYCS:
+                if count[src_rel] == MAX_PYCS + 1:
+                    out.append(f"{cache_rel}: more than {MAX_PYCS} bytecode files for the listed {src_rel}: the check "
+                               "of the bytecode Python would run for it could not be completed")
+                continue
             pyc = os.path.join(cache, name)
             try:
                 pst = os.lstat(pyc)
@@ -806,14 +822,20 @@ def _pyc_stand_ins(base: str, verified: Sequence[str], reported: set[str], liste
             if not stat.S_ISREG(pst.st_mode):
                 out.append(f"{rel}: not a regular file where Python looks for the bytecode of the listed {src_rel}")
                 continue
-            why = _selectable_pyc(pyc, os.path.join(base, src_rel), split[1])
+            if bytecode.split_name(name, bytecode.CACHE_TAG) is None:
+                head = bytecode.read_head(pyc, 3)
+                if head is not None and head[:4] == bytecode.MAGIC:
+                    # this Python's magic under another tag: every interpreter that writes this
+                    # magic looks for its own tag only, so none looks for this name (29s-3)
+                    continue
+            why = _selectable_pyc(pyc, os.path.join(base, src_rel), split[1], memo)
             if why is not None:
                 out.append(f"{rel}: Python would run this instead of the listed {src_rel} ({why}): bytecode "
                            "that Python may run instead of a listed source must be proved that source's compile")
     return out
 
 
-def _selectable_pyc(pyc: str, source: str, optimize: int) -> str | None:
+def _selectable_pyc(pyc: str, source: str, optimize: int, memo: CompileMemo | None = None) -> str | None:
     """None when importlib could never run ``pyc`` for ``source`` whatever the source's mtime,
     or when it is proved the source's compile; otherwise why not. importlib's choice
     (``SourceLoader.get_code``) depends on the source's ``st_mtime``, which no digest covers and
@@ -822,7 +844,8 @@ def _selectable_pyc(pyc: str, source: str, optimize: int) -> str | None:
     ``--verify-record`` uses; nothing is unmarshalled, imported or run)."""
     from mlbom.formats import bytecode
 
-    got = bytecode.check_pyc(pyc, source, optimize, None, any_mtime=True)
+    got = bytecode.check_pyc(pyc, source, optimize, None, any_mtime=True,
+                             memo=memo)
     if got.outcome in ("unused", "match"):
         return None
     return got.reason or got.outcome

@@ -17,6 +17,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from mlbom.artifacts import check_folder
 from tests.test_artifacts_rt26s import _doc, _project
@@ -94,3 +97,74 @@ def test_a_listed_source_after_a_listed_foreign_extension_passes(tmp_path: Path)
                                "model/helper.py": "X = 1\n", "model/notes.txt": "n\n"})
     listed = ["model/run.py", f"model/{FOREIGN}", "model/helper.py"]
     assert _both(root, listed, "model/notes.txt") == [[], []]
+
+
+# ---- 29s-3: pyc copies cost one compile --------------------------------------------------------
+
+def _pyc(root: Path, source: str, optimize: int) -> Path:
+    import importlib.util
+    import py_compile
+
+    return Path(py_compile.compile(str(root / source), cfile=importlib.util.cache_from_source(
+        str(root / source), optimization=optimize or ""), doraise=True, optimize=optimize))
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    from mlbom.formats import bytecode
+
+    calls = [0]
+    real = compile
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        calls[0] += 1
+        return real(*args, **kw)
+
+    monkeypatch.setattr(bytecode, "compile", counted, raising=False)
+    return calls
+
+
+def test_n_copies_of_a_pyc_cost_one_compile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _project(tmp_path, {"helper.py": '"""doc"""\n' + "".join(f"def f{i}(): return {i}\n" for i in range(200))})
+    honest = _pyc(root, "helper.py", 2)
+    for n in range(3, 13):  # reachable under python -OOO…: each compiles like -OO
+        (honest.parent / honest.name.replace(".opt-2.", f".opt-{n}.")).write_bytes(honest.read_bytes())
+    for n in range(20):  # this Python's magic under a tag no interpreter writing it looks for
+        (honest.parent / f"helper.t{n}.pyc").write_bytes(honest.read_bytes())
+    (honest.parent / honest.name.replace(".opt-2.", ".opt-02.")).write_bytes(b"not bytecode at all, never looked for")
+    calls = _counting(monkeypatch)
+    assert _both(root, ["helper.py"], "**/__pycache__") == [[], []]
+    assert calls[0] == 2, calls  # once per verify (two above), not once per copy
+
+
+def test_a_forged_copy_under_a_reachable_name_still_fails(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"helper.py": "X = 1\n", "other.py": "X = 2\n"})
+    honest = _pyc(root, "helper.py", 2)
+    other = _pyc(root, "other.py", 2)
+    (honest.parent / honest.name.replace(".opt-2.", ".opt-3.")).write_bytes(
+        honest.read_bytes()[:16] + other.read_bytes()[16:])
+    for refused in _both(root, ["helper.py", "other.py"], "**/__pycache__"):
+        assert [r.partition(":")[0] for r in refused] == [f"__pycache__/{honest.name.replace('.opt-2.', '.opt-3.')}"]
+
+
+def test_more_pycs_than_the_cap_fail_closed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlbom import artifacts
+
+    monkeypatch.setattr(artifacts, "MAX_PYCS", 3)
+    root = _project(tmp_path, {"helper.py": "X = 1\n"})
+    honest = _pyc(root, "helper.py", 2)
+    for n in range(3, 6):
+        (honest.parent / honest.name.replace(".opt-2.", f".opt-{n}.")).write_bytes(honest.read_bytes())
+    for refused in _both(root, ["helper.py"], "**/__pycache__"):
+        assert refused == ["__pycache__: more than 3 bytecode files for the listed helper.py: the check of the "
+                           "bytecode Python would run for it could not be completed"], refused
+
+
+def test_importlib_writes_opt_levels_without_leading_zeros() -> None:
+    import importlib.util
+
+    from mlbom.formats import bytecode
+
+    assert importlib.util.cache_from_source("/a/m.py", optimization=3).endswith(".opt-3.pyc")
+    tag = sys.implementation.cache_tag
+    assert bytecode.split_name(f"m.{tag}.opt-3.pyc", None) == ("m", 2)
+    assert bytecode.split_name(f"m.{tag}.opt-01.pyc", None) is None
