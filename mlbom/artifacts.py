@@ -401,7 +401,97 @@ def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] =
     vouched = set(expected) | set(report.unlisted)
     report.refused += _pyc_stand_ins(base, report.verified, vouched, set(expected))
     report.refused += _module_stand_ins(base, report.verified, set(expected), vouched)
+    report.refused += _pth_stand_ins(base, report.verified, vouched)
     return report
+
+
+_SITE_NAMES = ("site-packages", "dist-packages")
+
+
+def _site_folders(base: str, verified: Sequence[str]) -> list[str]:
+    """Folders under DIR that can be a site folder for the listed code (red team 29s-4), the
+    closed rule: every folder holding a listed file, or above one, named ``site-packages`` or
+    ``dist-packages`` (DIR itself when its own name is); and for every environment prefix the
+    BOM lists — the folder of a listed ``pyvenv.cfg``, the folder above a listed ``bin/python*``
+    or ``Scripts/python*`` — its ``lib/python*/site-packages``, ``lib64/python*/site-packages``
+    (also ``pypy*``) and ``Lib/site-packages``, where ``site.getsitepackages`` looks."""
+    out: set[str] = set()
+    prefixes: set[str] = set()
+    seen: set[str] = set()
+    for rel in verified:
+        folder, _, leaf = rel.rpartition("/")
+        if leaf == "pyvenv.cfg":
+            prefixes.add(folder)
+        up, _, kind = folder.rpartition("/")
+        if kind in ("bin", "Scripts") and leaf.lower().startswith(("python", "pypy")):
+            prefixes.add(up)
+        while folder not in seen:
+            seen.add(folder)
+            if (folder.rpartition("/")[2] if folder else os.path.basename(base)) in _SITE_NAMES:
+                out.add(folder)
+            if not folder:
+                break
+            folder = folder.rpartition("/")[0]
+    for prefix in prefixes:
+        head = f"{prefix}/" if prefix else ""
+        out.add(f"{head}Lib/site-packages")
+        for lib in ("lib", "lib64"):
+            try:
+                names = _names(os.path.join(base, head + lib))
+            except OSError:
+                continue  # no such folder: nothing for site.py there
+            for name in names or ():
+                if name.startswith(("python", "pypy")):
+                    out.update(f"{head}{lib}/{name}/{site}" for site in _SITE_NAMES)
+    return sorted(out)
+
+
+def _pth_stand_ins(base: str, verified: Sequence[str], reported: set[str]) -> list[str]:
+    """Unlisted ``*.pth`` files in a site folder for the listed code (:func:`_site_folders`),
+    whatever ``--exclude``/``--listed-only`` say: ``site.addsitedir`` reads every ``*.pth`` of a
+    site folder at interpreter startup and runs each line that starts with ``import`` — before
+    any listed module is imported (red team 29s-4)."""
+    out: list[str] = []
+    said: set[str] = set()
+    for folder in _site_folders(base, verified):
+        path = os.path.join(base, folder) if folder else base
+        try:
+            real = os.path.realpath(path)
+            st = os.stat(real)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            out.append(f"{folder or '.'}: cannot stat ({_why(exc)}), a site folder for the listed code: the check "
+                       "could not be completed")
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            continue
+        if real != path and os.path.commonpath([real, base]) != base:
+            out.append(f"{folder or '.'}: symbolic link out of the folder where site.py looks for .pth files "
+                       "for the listed code (not followed)")
+            continue
+        try:
+            names = _names(real)
+        except OSError as exc:
+            out.append(f"{folder or '.'}: cannot list folder ({_why(exc)}), a site folder for the listed code: the "
+                       "check could not be completed")
+            continue
+        if names is None:
+            out.append(f"{folder or '.'}: more than {MAX_FILES} entries, a site folder for the listed code: the "
+                       "check could not be completed")
+            continue
+        real_rel = os.path.relpath(real, base).replace(os.sep, "/") if real != base else ""
+        for name in names:
+            if not name.endswith(".pth"):
+                continue
+            rel = f"{folder}/{name}" if folder else name
+            alias = f"{real_rel}/{name}" if real_rel else name
+            if rel in reported or alias in reported or alias in said:
+                continue  # listed (and checked), already reported unlisted, or said through another path
+            said.add(alias)
+            out.append(f"{rel}: site.py runs the import lines of this .pth file at interpreter startup, before any "
+                       f"listed code ({folder or 'the checked folder'} is a site folder for the listed code)")
+    return out
 
 
 def _names(path: str) -> list[str] | None:

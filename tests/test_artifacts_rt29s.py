@@ -168,3 +168,65 @@ def test_importlib_writes_opt_levels_without_leading_zeros() -> None:
     tag = sys.implementation.cache_tag
     assert bytecode.split_name(f"m.{tag}.opt-3.pyc", None) == ("m", 2)
     assert bytecode.split_name(f"m.{tag}.opt-01.pyc", None) is None
+
+
+# ---- 29s-4: .pth files in a site folder -------------------------------------------------------
+
+def _venv(root: Path, *extra: str) -> Path:
+    """A real venv made by this Python inside ``root`` (``--copies``, ``lib64`` link removed)."""
+    venv = root / "model" / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--copies", *extra, str(venv)], check=True,
+                   capture_output=True, timeout=120)
+    if (venv / "lib64").is_symlink():
+        (venv / "lib64").unlink()
+    return venv
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def _site(venv: Path) -> Path:
+    return next((venv / "lib").glob("python*")) / "site-packages"
+
+
+def test_an_unlisted_pth_in_a_listed_venv_site_folder_fails(tmp_path: Path) -> None:
+    root = _project(tmp_path, {})
+    venv = _venv(root)
+    (_site(venv) / "helper.py").write_text("X = 1\n")
+    listed = _files(root)
+    pth = _site(venv) / "zz-evil.pth"
+    pth.write_text("import os; open(os.path.join(" + repr(str(root)) + ", 'PWNED'), 'w').close()\n")
+    interp = venv / "bin" / "python"
+    if interp.exists():  # the real interpreter runs the import line at startup
+        subprocess.run([str(interp), "-c", "pass"], capture_output=True, timeout=60, check=False)
+        assert (root / "PWNED").exists()
+        (root / "PWNED").unlink()
+    rel = pth.relative_to(root).as_posix()
+    for refused in _both(root, listed, rel):
+        assert [r.partition(":")[0] for r in refused] == [rel], refused
+        assert "site.py runs the import lines" in refused[0]
+
+
+def test_an_unlisted_pth_in_an_empty_site_folder_of_a_listed_venv_fails(tmp_path: Path) -> None:
+    root = _project(tmp_path, {})
+    venv = _venv(root)
+    listed = _files(root)  # the interpreter and pyvenv.cfg: no listed file in site-packages
+    pth = _site(venv) / "a.pth"
+    pth.write_text("import os\n")
+    rel = pth.relative_to(root).as_posix()
+    for refused in _both(root, listed, rel):
+        assert [r.partition(":")[0] for r in refused] == [rel], refused
+
+
+def test_an_unlisted_pth_in_a_listed_site_packages_folder_fails(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"vendor/site-packages/helper.py": "X = 1\n", "vendor/site-packages/x.pth": "import os\n"})
+    for refused in _both(root, ["vendor/site-packages/helper.py"], "vendor/site-packages/x.pth"):
+        assert [r.partition(":")[0] for r in refused] == ["vendor/site-packages/x.pth"], refused
+
+
+def test_a_listed_pth_and_a_pth_beside_a_script_pass(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"lib/site-packages/helper.py": "X = 1\n", "lib/site-packages/ok.pth": "./sub\n",
+                               "model/run.py": "print(1)\n", "model/extra.pth": "import os\n", "model/n.txt": "n"})
+    listed = ["lib/site-packages/helper.py", "lib/site-packages/ok.pth", "model/run.py"]
+    assert _both(root, listed, "model/extra.pth") == [[], []]
