@@ -9,11 +9,13 @@ and a hash. Against ``DIR`` (that project folder) the check is:
   gives for it (all hashed in one read; one that differs is a modification);
 - every listed file exists, as a regular file, inside ``DIR``;
 - listed paths are normalised (``a/./b`` is ``a/b``) and confined: ``..``, absolute paths,
-  backslashes, NUL, and paths through a symbolic link are failures, never hashed;
+  backslashes and NUL are failures, never hashed; a path through a symbolic link passes only as
+  an alias of a listed link-free path with the same digests that verifies (29s-5);
 - nothing that is not a regular file is opened: entries are ``lstat``-ed, files opened with
   ``O_NOFOLLOW | O_NONBLOCK`` and ``fstat``-checked to be the same regular file. FIFOs, sockets,
   devices and symbolic links under ``DIR`` are failures (a link is not followed: its target could
-  change after verification, or lie outside ``DIR``).
+  change after verification, or lie outside ``DIR``), save in-folder links whose targets are
+  checked under their own names and a listed venv's interpreter links (:func:`_walk`).
 
 ``listed_only`` keeps the weaker check — only the listed files are compared, files the BOM does
 not mention are not looked for — and says so in the summary.
@@ -230,8 +232,44 @@ def _excluded(rel: str, patterns: Sequence[ExcludePattern]) -> bool:
     return any(p.matches(rel) for p in patterns)
 
 
-def _walk(root: str, patterns: Sequence[ExcludePattern], report: ArtifactReport) -> dict[str, os.stat_result]:
-    """Regular files under ``root`` (relative path → lstat), never following a link."""
+def _inside(root: str, rel: str) -> tuple[str, os.stat_result] | None:
+    """(link-free relative path, stat) of what ``rel`` under ``root`` resolves to, when that stays
+    inside ``root``; None when it leaves it, dangles or cannot be resolved."""
+    try:
+        real = os.path.realpath(os.path.join(root, rel))
+        st = os.stat(real)
+    except (OSError, ValueError):
+        return None
+    if real == root or os.path.commonpath([real, root]) != root:
+        return None
+    return os.path.relpath(real, root).replace(os.sep, "/"), st
+
+
+def _interpreter_link(root: str, rel: str, listed: set[str] | None) -> bool:
+    """A venv's interpreter link (``python -m venv``, red team 29s-5): ``bin/python*`` or
+    ``Scripts/python*`` beside a listed ``pyvenv.cfg``, to a regular file. It is no module name
+    Python can import (no module suffix; FileFinder needs a folder for a package); the
+    interpreter it names is the environment's, outside DIR and outside the BOM (``generate``
+    reports it unread)."""
+    folder, _, leaf = rel.rpartition("/")
+    prefix, _, kind = folder.rpartition("/")
+    cfg = f"{prefix}/pyvenv.cfg" if prefix else "pyvenv.cfg"
+    if kind not in ("bin", "Scripts") or not leaf.lower().startswith(("python", "pypy")) or listed is None \
+            or cfg not in listed or _module_rank(leaf) is not None:
+        return False
+    try:
+        return stat.S_ISREG(os.stat(os.path.join(root, rel)).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def _walk(root: str, patterns: Sequence[ExcludePattern], report: ArtifactReport,
+          listed: set[str] | None = None, links: dict[str, str] | None = None) -> dict[str, os.stat_result]:
+    """Regular files under ``root`` (relative path → lstat), never following a link. A link that
+    stays inside ``root`` to a folder walked under its own name passes (its files are checked
+    there); one to a regular file inside ``root`` goes to ``links`` (link → link-free path): it
+    is judged as a listed alias or an unlisted name; a venv's interpreter link passes
+    (:func:`_interpreter_link`); every other link is refused (red team 29s-5)."""
     files: dict[str, os.stat_result] = {}
     stack: list[tuple[str, str, int]] = [(root, "", 0)]
     seen = 0
@@ -263,7 +301,15 @@ def _walk(root: str, patterns: Sequence[ExcludePattern], report: ArtifactReport)
             elif stat.S_ISREG(st.st_mode):
                 files[rel] = st
             elif stat.S_ISLNK(st.st_mode):
-                report.refused.append(f"{rel}: symbolic link (not followed)")
+                got = _inside(root, rel)
+                if got is not None and stat.S_ISDIR(got[1].st_mode) and not _excluded(got[0], patterns):
+                    continue  # walked under its own name
+                if got is not None and stat.S_ISREG(got[1].st_mode) and links is not None:
+                    links[rel] = got[0]
+                elif got is None and _interpreter_link(root, rel, listed):
+                    continue
+                else:
+                    report.refused.append(f"{rel}: symbolic link (not followed)")
             else:
                 report.refused.append(f"{rel}: not a regular file (FIFO, socket or device; not opened)")
     return files
@@ -360,19 +406,26 @@ def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] =
     bad += m_bad
     report.listed = len(expected) + len(bad)
     report.refused += bad
-    walked = {} if listed_only else _walk(base, patterns, report)
+    links: dict[str, str] = {}
+    walked = {} if listed_only else _walk(base, patterns, report, set(expected), links)
     todo: list[tuple[str, os.stat_result]] = []
+    aliases: dict[str, str] = {}  # listed path through a link inside DIR → the listed link-free path
     for rel in sorted(expected):
         st = walked.get(rel)
         if st is None:
             st, why = _lookup(base, rel)
             if st is None:
+                real = _inside(base, rel) if why == "symbolic link (not followed)" else None
+                if real is not None and real[0] != rel and expected.get(real[0]) == expected[rel] \
+                        and stat.S_ISREG(real[1].st_mode) and _lookup(base, real[0])[0] is not None:
+                    aliases[rel] = real[0]  # the same listed content (generate lists paths through in-folder links)
+                    continue
                 (report.missing if why == "missing" else report.refused).append(
                     rel if why == "missing" else f"{rel}: {why}")
                 continue
         todo.append((rel, st))
     if not listed_only:
-        report.unlisted += sorted(set(walked) - set(expected))
+        report.unlisted += sorted((set(walked) | set(links)) - set(expected))
     wrong_size = [rel for rel, st in todo if rel in sizes and sizes[rel] != st.st_size]
     report.mismatched += wrong_size
     limit = max_unsized_bytes()
@@ -396,12 +449,19 @@ def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] =
                 report.verified.append(rel)
             else:
                 report.mismatched.append(rel)
+    checked = sorted(report.verified)  # link-free paths: the stand-in checks look from these
+    done = set(checked)
+    for rel, to in sorted(aliases.items()):
+        if to in done:
+            report.verified.append(rel)
+        else:
+            report.refused.append(f"{rel}: symbolic link to {to}, which did not verify")
     report.verified.sort()
     report.mismatched.sort()
     vouched = set(expected) | set(report.unlisted)
-    report.refused += _pyc_stand_ins(base, report.verified, vouched, set(expected))
-    report.refused += _module_stand_ins(base, report.verified, set(expected), vouched)
-    report.refused += _pth_stand_ins(base, report.verified, vouched)
+    report.refused += _pyc_stand_ins(base, checked, vouched, set(expected))
+    report.refused += _module_stand_ins(base, checked, set(expected), vouched)
+    report.refused += _pth_stand_ins(base, checked, vouched)
     return report
 
 
@@ -649,6 +709,16 @@ class _StandIns:
                      "the check could not be completed")
             return
         if stat.S_ISLNK(st.st_mode):
+            got = _inside(self.base, pkg)
+            try:
+                target = os.stat(os.path.join(self.base, pkg))
+            except (OSError, ValueError):
+                target = None
+            if target is not None and stat.S_ISREG(target.st_mode):
+                return  # FileFinder needs a folder for a package: a link to a file (bin/python) is none (29s-5)
+            if got is not None and stat.S_ISDIR(got[1].st_mode):
+                self._init_files(got[0], why, found)  # a link to a folder inside DIR: its own __init__ files
+                return
             if pkg not in self.reported:
                 self.say(f"{pkg}: symbolic link where Python looks for {why} (not followed)")
             return
@@ -831,6 +901,11 @@ def _shadowing(base: str, verified: Sequence[str], checker: _StandIns, done: set
                     st = os.lstat(os.path.join(base, rel))
                 except OSError:
                     continue  # said by check() above
+                if stat.S_ISLNK(st.st_mode):  # to a folder inside DIR (others are refused by check()): look there
+                    real = _inside(base, rel)
+                    if real is None or not stat.S_ISDIR(real[1].st_mode) or real[0] in taken:
+                        continue
+                    rel, st = real
                 if stat.S_ISDIR(st.st_mode):
                     taken.add(rel)
                     below.append((rel, top_folder, f"{dotted}.{entry}" if dotted else entry))

@@ -230,3 +230,76 @@ def test_a_listed_pth_and_a_pth_beside_a_script_pass(tmp_path: Path) -> None:
                                "model/run.py": "print(1)\n", "model/extra.pth": "import os\n", "model/n.txt": "n"})
     listed = ["lib/site-packages/helper.py", "lib/site-packages/ok.pth", "model/run.py"]
     assert _both(root, listed, "model/extra.pth") == [[], []]
+
+
+# ---- 29s-5: a venv made by python -m venv inside DIR -------------------------------------------
+
+def _generated(root: Path) -> dict[str, object]:
+    """The BOM ``mlbom generate`` writes for ``root`` (it lists paths through in-folder links)."""
+    import json
+
+    out = root.parent / "bom.json"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    subprocess.run([sys.executable, "-m", "mlbom", "generate", str(root), "--reproducible", "-o", str(out)],
+                   env=env, capture_output=True, timeout=300, check=False)
+    doc: dict[str, object] = json.loads(out.read_text())
+    return doc
+
+
+def _symlink_venv(root: Path) -> Path:
+    venv = root / "model" / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, capture_output=True,
+                   timeout=120)
+    (_site(venv) / "helper.py").write_text("X = 1\n")
+    return venv
+
+
+def test_an_untouched_venv_made_inside_the_folder_verifies(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"model/run.py": "print(1)\n"})
+    venv = _symlink_venv(root)
+    doc = _generated(root)
+    for kw in ({}, {"listed_only": True}):
+        report = check_folder(doc, root, **kw)  # type: ignore[arg-type]
+        assert report.ok, report.problems()
+    if (venv / "lib64").is_symlink():
+        assert any("lib64/" in r for r in check_folder(doc, root).verified)
+
+
+def test_a_venv_link_retargeted_out_of_the_folder_fails(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"model/run.py": "print(1)\n"})
+    venv = _symlink_venv(root)
+    if not (venv / "lib64").is_symlink():
+        pytest.skip("this platform's venv has no lib64 link")
+    doc = _generated(root)
+    outside = tmp_path / "elsewhere"
+    (outside / _site(venv).relative_to(venv / "lib")).mkdir(parents=True)
+    (outside / _site(venv).relative_to(venv / "lib") / "helper.py").write_text("X = 1\n")
+    (venv / "lib64").unlink()
+    (venv / "lib64").symlink_to(outside)
+    for kw in ({}, {"listed_only": True}):
+        refused = check_folder(doc, root, **kw).refused  # type: ignore[arg-type]
+        assert any(r.startswith("model/venv/lib64") for r in refused), refused
+
+
+def test_a_folder_link_where_python_looks_to_an_unlisted_package_fails(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"model/run.py": "import json\n", "model/x-y/__init__.py": PAYLOAD})
+    (root / "model" / "json").symlink_to("x-y")
+    assert _runs(root / "model", "run.py")
+    for refused in _both(root, ["model/run.py"], "model/x-y"):
+        assert "model/x-y/__init__.py" in [r.partition(":")[0] for r in refused], refused
+
+
+def test_a_file_link_named_like_a_module_fails(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"model/run.py": "import json\n", "model/helper.py": PAYLOAD})
+    (root / "model" / "json.py").symlink_to("helper.py")
+    for kw in ({}, {"listed_only": True}):
+        refused = check_folder(_doc(root, ["model/run.py", "model/helper.py"]), root, **kw)  # type: ignore[arg-type]
+        assert "model/json.py" in [r.partition(":")[0] for r in [*refused.refused, *refused.unlisted]], refused
+
+
+def test_an_interpreter_link_out_of_the_folder_without_a_listed_venv_fails(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"model/run.py": "print(1)\n"})
+    (root / "model" / "bin").mkdir()
+    (root / "model" / "bin" / "python").symlink_to(sys.executable)
+    refused = check_folder(_doc(root, ["model/run.py"]), root).refused
+    assert refused == ["model/bin/python: symbolic link (not followed)"], refused
