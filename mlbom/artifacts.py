@@ -9,11 +9,13 @@ and a hash. Against ``DIR`` (that project folder) the check is:
   gives for it (all hashed in one read; one that differs is a modification);
 - every listed file exists, as a regular file, inside ``DIR``;
 - listed paths are normalised (``a/./b`` is ``a/b``) and confined: ``..``, absolute paths,
-  backslashes, NUL, and paths through a symbolic link are failures, never hashed;
+  backslashes and NUL are failures, never hashed; a path through a symbolic link passes only as
+  an alias of a listed link-free path with the same digests that verifies (29s-5);
 - nothing that is not a regular file is opened: entries are ``lstat``-ed, files opened with
   ``O_NOFOLLOW | O_NONBLOCK`` and ``fstat``-checked to be the same regular file. FIFOs, sockets,
   devices and symbolic links under ``DIR`` are failures (a link is not followed: its target could
-  change after verification, or lie outside ``DIR``).
+  change after verification, or lie outside ``DIR``), save in-folder links whose targets are
+  checked under their own names and a listed venv's interpreter links (:func:`_walk`).
 
 ``listed_only`` keeps the weaker check — only the listed files are compared, files the BOM does
 not mention are not looked for — and says so in the summary.
@@ -33,10 +35,14 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlbom.errors import InputError, VerificationError, printable
 from mlbom.properties import Prop
 from mlbom.readmodel import release_components
+
+if TYPE_CHECKING:
+    from mlbom.formats.bytecode import CompileMemo
 
 MAX_UNSIZED_ENV = "MLBOM_MAX_ARTIFACT_BYTES"
 DEFAULT_MAX_UNSIZED = 64 << 30
@@ -50,6 +56,10 @@ MAX_FILES = 1_000_000
 """Most entries walked under DIR."""
 MAX_DEPTH = 256
 """Deepest folder walked under DIR."""
+MAX_PYCS = 64
+"""Most ``__pycache__`` files checked for one listed source (a tag and ``opt-N`` each: 64 covers
+every CPython 3 minor version at three optimization levels); past it the check fails, never
+passes unchecked (red team 29s-3: each costs a read and a canonical digest)."""
 _BUF = 1 << 20
 # the SHA-2/SHA-3 algorithms a listed digest may use (CycloneDX name, hashlib name, hex length)
 _ALGS: tuple[tuple[str, str, int], ...] = (
@@ -222,8 +232,44 @@ def _excluded(rel: str, patterns: Sequence[ExcludePattern]) -> bool:
     return any(p.matches(rel) for p in patterns)
 
 
-def _walk(root: str, patterns: Sequence[ExcludePattern], report: ArtifactReport) -> dict[str, os.stat_result]:
-    """Regular files under ``root`` (relative path → lstat), never following a link."""
+def _inside(root: str, rel: str) -> tuple[str, os.stat_result] | None:
+    """(link-free relative path, stat) of what ``rel`` under ``root`` resolves to, when that stays
+    inside ``root``; None when it leaves it, dangles or cannot be resolved."""
+    try:
+        real = os.path.realpath(os.path.join(root, rel))
+        st = os.stat(real)
+    except (OSError, ValueError):
+        return None
+    if real == root or os.path.commonpath([real, root]) != root:
+        return None
+    return os.path.relpath(real, root).replace(os.sep, "/"), st
+
+
+def _interpreter_link(root: str, rel: str, listed: set[str] | None) -> bool:
+    """A venv's interpreter link (``python -m venv``, red team 29s-5): ``bin/python*`` or
+    ``Scripts/python*`` beside a listed ``pyvenv.cfg``, to a regular file. It is no module name
+    Python can import (no module suffix; FileFinder needs a folder for a package); the
+    interpreter it names is the environment's, outside DIR and outside the BOM (``generate``
+    reports it unread)."""
+    folder, _, leaf = rel.rpartition("/")
+    prefix, _, kind = folder.rpartition("/")
+    cfg = f"{prefix}/pyvenv.cfg" if prefix else "pyvenv.cfg"
+    if kind not in ("bin", "Scripts") or not leaf.lower().startswith(("python", "pypy")) or listed is None \
+            or cfg not in listed or _module_rank(leaf) is not None:
+        return False
+    try:
+        return stat.S_ISREG(os.stat(os.path.join(root, rel)).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def _walk(root: str, patterns: Sequence[ExcludePattern], report: ArtifactReport,
+          listed: set[str] | None = None, links: dict[str, str] | None = None) -> dict[str, os.stat_result]:
+    """Regular files under ``root`` (relative path → lstat), never following a link. A link that
+    stays inside ``root`` to a folder walked under its own name passes (its files are checked
+    there); one to a regular file inside ``root`` goes to ``links`` (link → link-free path): it
+    is judged as a listed alias or an unlisted name; a venv's interpreter link passes
+    (:func:`_interpreter_link`); every other link is refused (red team 29s-5)."""
     files: dict[str, os.stat_result] = {}
     stack: list[tuple[str, str, int]] = [(root, "", 0)]
     seen = 0
@@ -255,7 +301,15 @@ def _walk(root: str, patterns: Sequence[ExcludePattern], report: ArtifactReport)
             elif stat.S_ISREG(st.st_mode):
                 files[rel] = st
             elif stat.S_ISLNK(st.st_mode):
-                report.refused.append(f"{rel}: symbolic link (not followed)")
+                got = _inside(root, rel)
+                if got is not None and stat.S_ISDIR(got[1].st_mode) and not _excluded(got[0], patterns):
+                    continue  # walked under its own name
+                if got is not None and stat.S_ISREG(got[1].st_mode) and links is not None:
+                    links[rel] = got[0]
+                elif got is None and _interpreter_link(root, rel, listed):
+                    continue
+                else:
+                    report.refused.append(f"{rel}: symbolic link (not followed)")
             else:
                 report.refused.append(f"{rel}: not a regular file (FIFO, socket or device; not opened)")
     return files
@@ -352,19 +406,26 @@ def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] =
     bad += m_bad
     report.listed = len(expected) + len(bad)
     report.refused += bad
-    walked = {} if listed_only else _walk(base, patterns, report)
+    links: dict[str, str] = {}
+    walked = {} if listed_only else _walk(base, patterns, report, set(expected), links)
     todo: list[tuple[str, os.stat_result]] = []
+    aliases: dict[str, str] = {}  # listed path through a link inside DIR → the listed link-free path
     for rel in sorted(expected):
         st = walked.get(rel)
         if st is None:
             st, why = _lookup(base, rel)
             if st is None:
+                real = _inside(base, rel) if why == "symbolic link (not followed)" else None
+                if real is not None and real[0] != rel and expected.get(real[0]) == expected[rel] \
+                        and stat.S_ISREG(real[1].st_mode) and _lookup(base, real[0])[0] is not None:
+                    aliases[rel] = real[0]  # the same listed content (generate lists paths through in-folder links)
+                    continue
                 (report.missing if why == "missing" else report.refused).append(
                     rel if why == "missing" else f"{rel}: {why}")
                 continue
         todo.append((rel, st))
     if not listed_only:
-        report.unlisted += sorted(set(walked) - set(expected))
+        report.unlisted += sorted((set(walked) | set(links)) - set(expected))
     wrong_size = [rel for rel, st in todo if rel in sizes and sizes[rel] != st.st_size]
     report.mismatched += wrong_size
     limit = max_unsized_bytes()
@@ -388,12 +449,109 @@ def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] =
                 report.verified.append(rel)
             else:
                 report.mismatched.append(rel)
+    checked = sorted(report.verified)  # link-free paths: the stand-in checks look from these
+    done = set(checked)
+    for rel, to in sorted(aliases.items()):
+        if to in done:
+            report.verified.append(rel)
+        else:
+            report.refused.append(f"{rel}: symbolic link to {to}, which did not verify")
     report.verified.sort()
     report.mismatched.sort()
     vouched = set(expected) | set(report.unlisted)
-    report.refused += _pyc_stand_ins(base, report.verified, vouched, set(expected))
-    report.refused += _module_stand_ins(base, report.verified, set(expected), vouched)
+    report.refused += _pyc_stand_ins(base, checked, vouched, set(expected))
+    report.refused += _module_stand_ins(base, checked, set(expected), vouched)
+    report.refused += _pth_stand_ins(base, checked, vouched)
     return report
+
+
+_SITE_NAMES = ("site-packages", "dist-packages")
+
+
+def _site_folders(base: str, verified: Sequence[str]) -> list[str]:
+    """Folders under DIR that can be a site folder for the listed code (red team 29s-4), the
+    closed rule: every folder holding a listed file, or above one, named ``site-packages`` or
+    ``dist-packages`` (DIR itself when its own name is); and for every environment prefix the
+    BOM lists — the folder of a listed ``pyvenv.cfg``, the folder above a listed ``bin/python*``
+    or ``Scripts/python*`` — its ``lib/python*/site-packages``, ``lib64/python*/site-packages``
+    (also ``pypy*``) and ``Lib/site-packages``, where ``site.getsitepackages`` looks."""
+    out: set[str] = set()
+    prefixes: set[str] = set()
+    seen: set[str] = set()
+    for rel in verified:
+        folder, _, leaf = rel.rpartition("/")
+        if leaf == "pyvenv.cfg":
+            prefixes.add(folder)
+        up, _, kind = folder.rpartition("/")
+        if kind in ("bin", "Scripts") and leaf.lower().startswith(("python", "pypy")):
+            prefixes.add(up)
+        while folder not in seen:
+            seen.add(folder)
+            if (folder.rpartition("/")[2] if folder else os.path.basename(base)) in _SITE_NAMES:
+                out.add(folder)
+            if not folder:
+                break
+            folder = folder.rpartition("/")[0]
+    for prefix in prefixes:
+        head = f"{prefix}/" if prefix else ""
+        out.add(f"{head}Lib/site-packages")
+        for lib in ("lib", "lib64"):
+            try:
+                names = _names(os.path.join(base, head + lib))
+            except OSError:
+                continue  # no such folder: nothing for site.py there
+            for name in names or ():
+                if name.startswith(("python", "pypy")):
+                    out.update(f"{head}{lib}/{name}/{site}" for site in _SITE_NAMES)
+    return sorted(out)
+
+
+def _pth_stand_ins(base: str, verified: Sequence[str], reported: set[str]) -> list[str]:
+    """Unlisted ``*.pth`` files in a site folder for the listed code (:func:`_site_folders`),
+    whatever ``--exclude``/``--listed-only`` say: ``site.addsitedir`` reads every ``*.pth`` of a
+    site folder at interpreter startup and runs each line that starts with ``import`` — before
+    any listed module is imported (red team 29s-4)."""
+    out: list[str] = []
+    said: set[str] = set()
+    for folder in _site_folders(base, verified):
+        path = os.path.join(base, folder) if folder else base
+        try:
+            real = os.path.realpath(path)
+            st = os.stat(real)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            out.append(f"{folder or '.'}: cannot stat ({_why(exc)}), a site folder for the listed code: the check "
+                       "could not be completed")
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            continue
+        if real != path and os.path.commonpath([real, base]) != base:
+            out.append(f"{folder or '.'}: symbolic link out of the folder where site.py looks for .pth files "
+                       "for the listed code (not followed)")
+            continue
+        try:
+            names = _names(real)
+        except OSError as exc:
+            out.append(f"{folder or '.'}: cannot list folder ({_why(exc)}), a site folder for the listed code: the "
+                       "check could not be completed")
+            continue
+        if names is None:
+            out.append(f"{folder or '.'}: more than {MAX_FILES} entries, a site folder for the listed code: the "
+                       "check could not be completed")
+            continue
+        real_rel = os.path.relpath(real, base).replace(os.sep, "/") if real != base else ""
+        for name in names:
+            if not name.endswith(".pth"):
+                continue
+            rel = f"{folder}/{name}" if folder else name
+            alias = f"{real_rel}/{name}" if real_rel else name
+            if rel in reported or alias in reported or alias in said:
+                continue  # listed (and checked), already reported unlisted, or said through another path
+            said.add(alias)
+            out.append(f"{rel}: site.py runs the import lines of this .pth file at interpreter startup, before any "
+                       f"listed code ({folder or 'the checked folder'} is a site folder for the listed code)")
+    return out
 
 
 def _names(path: str) -> list[str] | None:
@@ -411,7 +569,9 @@ loader suffix (extension modules, then source — ``.py``, and ``.pyw`` on Windo
 bytecode), then a module file ``name`` +
 each suffix in the same order, and a namespace portion (a folder without ``__init__``) only
 when nothing else matched. Extension names of every interpreter rank alike: their order
-differs between interpreters (PyPy has no ``abi3``), so none may stand beside a listed one."""
+differs between interpreters (PyPy has no ``abi3``), so none may stand beside a listed one; and a
+listed extension module is never the first candidate a check stops at, since an interpreter
+whose suffixes it does not match skips it (red team 29s-2)."""
 _KIND = {_PKG_EXT: "package", _PKG_PY: "package", _PKG_PYW: "package", _PKG_PYC: "package",
          _MOD_EXT: "extension module", _MOD_PY: "module", _MOD_PYW: "module", _MOD_PYC: "module"}
 # the ``__init__`` names looked up by stat in a package folder, as FileFinder does (it never lists it)
@@ -518,7 +678,11 @@ class _StandIns:
         self._judge(found, why)
 
     def _judge(self, found: list[tuple[str, int]], why: str) -> None:
-        target = min((rank for rel, rank in found if rel in self.listed), default=_NAMESPACE)
+        # a listed extension module is no target: whether an interpreter loads it depends on its
+        # tag (another minor version, arch, PyPy, ``.pyd``), and one that does not takes the next
+        # candidate, listed or not (red team 29s-2): only a listed source or bytecode file ranks
+        target = min((rank for rel, rank in found if rel in self.listed and rank not in (_PKG_EXT, _MOD_EXT)),
+                     default=_NAMESPACE)
         for rel, rank in sorted(found):
             if rank <= target and rel not in self.reported and rel not in self._blamed:
                 self._blamed.add(rel)
@@ -545,6 +709,16 @@ class _StandIns:
                      "the check could not be completed")
             return
         if stat.S_ISLNK(st.st_mode):
+            got = _inside(self.base, pkg)
+            try:
+                target = os.stat(os.path.join(self.base, pkg))
+            except (OSError, ValueError):
+                target = None
+            if target is not None and stat.S_ISREG(target.st_mode):
+                return  # FileFinder needs a folder for a package: a link to a file (bin/python) is none (29s-5)
+            if got is not None and stat.S_ISDIR(got[1].st_mode):
+                self._init_files(got[0], why, found)  # a link to a folder inside DIR: its own __init__ files
+                return
             if pkg not in self.reported:
                 self.say(f"{pkg}: symbolic link where Python looks for {why} (not followed)")
             return
@@ -644,22 +818,17 @@ def _spellings(chain: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-_RUNNABLE = (".py", ".pyw", ".pyc")
-"""Files ``python FILE`` runs as a script, whatever their stem (a script need not be an identifier)."""
-
-
 def _path_first_folders(verified: Sequence[str]) -> list[str]:
     """Every folder Python may put first on ``sys.path`` for the listed code: the folder of every
-    listed script or module file (``python run.py``/``run.pyw``/``run.pyc``; an extension
-    module's folder), and every folder above it up to and including DIR (``python -m a.b.mod``
+    listed file — ``python FILE`` runs any regular file as a script whatever its name or suffix
+    (``run.py``, a ``bin/`` console script, ``ci-tools/train``, a ``.txt``), and runpy puts its
+    folder first (red team 29s-1); an extension module's folder — and every folder above it up to and including DIR (``python -m a.b.mod``
     and ``python -c`` put the current folder first, and a dotted name may start in any of them:
     namespace packages need no ``__init__``). Linear in the listed paths: the walk up stops at a
     folder already taken."""
     folders: set[str] = set()
     for rel in verified:
-        folder, _, leaf = rel.rpartition("/")
-        if not leaf.endswith(_RUNNABLE) and _module_rank(leaf) is None:
-            continue
+        folder = rel.rpartition("/")[0]
         while folder not in folders:
             folders.add(folder)
             if not folder:
@@ -732,6 +901,11 @@ def _shadowing(base: str, verified: Sequence[str], checker: _StandIns, done: set
                     st = os.lstat(os.path.join(base, rel))
                 except OSError:
                     continue  # said by check() above
+                if stat.S_ISLNK(st.st_mode):  # to a folder inside DIR (others are refused by check()): look there
+                    real = _inside(base, rel)
+                    if real is None or not stat.S_ISDIR(real[1].st_mode) or real[0] in taken:
+                        continue
+                    rel, st = real
                 if stat.S_ISDIR(st.st_mode):
                     taken.add(rel)
                     below.append((rel, top_folder, f"{dotted}.{entry}" if dotted else entry))
@@ -754,6 +928,8 @@ def _pyc_stand_ins(base: str, verified: Sequence[str], reported: set[str], liste
     from mlbom.formats import bytecode
 
     out: list[str] = []
+    memo = bytecode.CompileMemo()  # one compile per (source, optimize), one check per pyc body (29s-3)
+    count: dict[str, int] = {}  # pycs checked per listed source
     by_folder: dict[str, list[str]] = {}
     for rel in verified:
         if rel.endswith(".py"):
@@ -793,6 +969,12 @@ def _pyc_stand_ins(base: str, verified: Sequence[str], reported: set[str], liste
             if (rel in reported and rel not in listed_files) or split is None or split[0] not in wanted:
                 continue  # reported unlisted, or not bytecode for a listed source; a listed one is checked too
             src_rel = f"{folder}/{split[0]}.py" if folder else f"{split[0]}.py"
+            count[src_rel] = count.get(src_rel, 0) + 1
+            if count[src_rel] > MAX_PYCS:
+                if count[src_rel] == MAX_PYCS + 1:
+                    out.append(f"{cache_rel}: more than {MAX_PYCS} bytecode files for the listed {src_rel}: the check "
+                               "of the bytecode Python would run for it could not be completed")
+                continue
             pyc = os.path.join(cache, name)
             try:
                 pst = os.lstat(pyc)
@@ -805,14 +987,20 @@ def _pyc_stand_ins(base: str, verified: Sequence[str], reported: set[str], liste
             if not stat.S_ISREG(pst.st_mode):
                 out.append(f"{rel}: not a regular file where Python looks for the bytecode of the listed {src_rel}")
                 continue
-            why = _selectable_pyc(pyc, os.path.join(base, src_rel), split[1])
+            if bytecode.split_name(name, bytecode.CACHE_TAG) is None:
+                head = bytecode.read_head(pyc, 3)
+                if head is not None and head[:4] == bytecode.MAGIC:
+                    # this Python's magic under another tag: every interpreter that writes this
+                    # magic looks for its own tag only, so none looks for this name (29s-3)
+                    continue
+            why = _selectable_pyc(pyc, os.path.join(base, src_rel), split[1], memo)
             if why is not None:
                 out.append(f"{rel}: Python would run this instead of the listed {src_rel} ({why}): bytecode "
                            "that Python may run instead of a listed source must be proved that source's compile")
     return out
 
 
-def _selectable_pyc(pyc: str, source: str, optimize: int) -> str | None:
+def _selectable_pyc(pyc: str, source: str, optimize: int, memo: CompileMemo | None = None) -> str | None:
     """None when importlib could never run ``pyc`` for ``source`` whatever the source's mtime,
     or when it is proved the source's compile; otherwise why not. importlib's choice
     (``SourceLoader.get_code``) depends on the source's ``st_mtime``, which no digest covers and
@@ -821,7 +1009,8 @@ def _selectable_pyc(pyc: str, source: str, optimize: int) -> str | None:
     ``--verify-record`` uses; nothing is unmarshalled, imported or run)."""
     from mlbom.formats import bytecode
 
-    got = bytecode.check_pyc(pyc, source, optimize, None, any_mtime=True)
+    got = bytecode.check_pyc(pyc, source, optimize, None, any_mtime=True,
+                             memo=memo)
     if got.outcome in ("unused", "match"):
         return None
     return got.reason or got.outcome

@@ -156,10 +156,12 @@ def test_a_module_in_a_plain_folder_where_python_looks_first_fails(tmp_path: Pat
                                    "put the checked folder first on sys.path)"), refused
 
 
-def test_a_folder_of_no_listed_code_is_not_checked(tmp_path: Path) -> None:
-    """A BOM listing only a model: nothing of it is run by Python, no folder is sys.path[0]."""
+def test_a_folder_of_listed_data_only_is_checked_too(tmp_path: Path) -> None:
+    """A BOM listing only data files: ``python FILE`` runs any regular file as a script and puts
+    its folder first on sys.path (red team 29s-1), so the folder of every listed file is checked."""
     root = _project(tmp_path, {"weights.bin": b"\0", "json.py": PAYLOAD, "sub/model.safetensors": b"\0"})
-    assert _refusals(root, ["weights.bin", "sub/model.safetensors"], listed_only=True) == []
+    refused = _refusals(root, ["weights.bin", "sub/model.safetensors"], listed_only=True)
+    assert [r.partition(":")[0] for r in refused] == ["json.py"], refused
 
 
 def test_a_listed_module_file_is_not_a_failure_nor_one_ranked_after_it(tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ import stat
 import struct
 import sys
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Literal
 
@@ -388,6 +389,20 @@ def canonical_digest(data: bytes | memoryview, *, budget: int = 1 << 62) -> Cano
 
 # --- which pyc importlib would use, and whether it is its source's compile ------------------------
 
+@dataclass
+class CompileMemo:
+    """Work :func:`check_pyc` may reuse within one check (red team 29s-3: N pyc copies for one
+    source cost N compiles): the fresh compile of a source and its canonical digest, per (source
+    path, optimize, source bytes' SHA-256), and the outcome per pyc body's SHA-256 on top of that.
+    A compile that ran out of stack is not kept (it is retried on a fresh thread)."""
+
+    compiled: dict[tuple[str, int, bytes], tuple[bytes, list[Canonical | BytecodeError]] | PycCheck] = \
+        dc_field(default_factory=dict)
+    outcomes: dict[tuple[str, int, bytes, bytes], PycCheck] = dc_field(default_factory=dict)
+    compiles: int = 0
+    """How many compiles ran (tests show that copies cost one)."""
+
+
 Outcome = Literal["unused", "match", "mismatch", "unverified", "unchecked"]
 
 
@@ -406,7 +421,8 @@ class PycCheck:
 
 def split_name(name: str, tag: str | frozenset[str] | None) -> tuple[str, int] | None:
     """``mod.<tag>[.opt-N].pyc`` → (``mod``, optimize level), or None when importlib never
-    looks for this name (another cache tag, an optimization tag that is not ``opt-<digits>``).
+    looks for this name (another cache tag, an optimization tag that is not ``opt-<n>``, ``n``
+    written as importlib writes it: no sign, no leading zero).
     ``tag``: the environment's cache tag, or every tag its interpreter may have (red team 21d-3);
     None: the environment's tag is not known, any tag is taken."""
     if not name.endswith(".pyc"):
@@ -416,7 +432,9 @@ def split_name(name: str, tag: str | frozenset[str] | None) -> tuple[str, int] |
     head, dot, last = stem.rpartition(".")
     if dot and last.startswith("opt-"):
         level = last[4:]
-        if not (level.isascii() and level.isdigit()) or int(level) < 1:
+        # importlib writes ``opt-{sys.flags.optimize}`` (``str`` of an int: ``opt-1``, ``opt-2``,
+        # ``opt-3`` under -OOO), never ``opt-01``: another spelling is never looked for (29s-3)
+        if not (level.isascii() and level.isdigit()) or level[0] == "0":
             return None
         optimize = min(int(level), 2)  # -OOO and beyond compile as -OO
         stem = head
@@ -437,7 +455,7 @@ def read_head(path: str, limit: int) -> bytes | None:
 
 
 def check_pyc(pyc: str, source: str, optimize: int, env_magic: bytes | None, *,
-              any_mtime: bool = False) -> PycCheck:
+              any_mtime: bool = False, memo: CompileMemo | None = None) -> PycCheck:
     """Whether importlib, in an environment whose interpreter writes ``env_magic`` pycs (None:
     not known), would load ``pyc`` for ``source`` and, if so, whether it holds ``source``'s
     compile. Compiles the source; executes, imports and unmarshals nothing.
@@ -446,7 +464,8 @@ def check_pyc(pyc: str, source: str, optimize: int, env_magic: bytes | None, *,
     whoever writes the folder (``verify --artifacts``, red team 27s-4): a timestamp pyc is
     loadable when its recorded size equals the source's (low 32 bits), an unchecked-hash pyc is
     compared like any other instead of reported ``unchecked``, and a pyc or source that cannot
-    be read is ``unverified``, never taken as ``unused``."""
+    be read is ``unverified``, never taken as ``unused``. ``memo``: compiles and outcomes reused
+    across calls (:class:`CompileMemo`)."""
     head = read_head(pyc, 15)
     if head is None and any_mtime:
         return PycCheck("unverified", "it cannot be read")
@@ -484,19 +503,31 @@ def check_pyc(pyc: str, source: str, optimize: int, env_magic: bytes | None, *,
         return PycCheck("unverified", "it cannot be read")
     if LAYOUT is None:
         return PycCheck("unverified", f"mlbom cannot read Python {sys.version_info[0]}.{sys.version_info[1]} code objects")
-    got = compare(memoryview(data)[16:], src, source, optimize)
+    got = compare(memoryview(data)[16:], src, source, optimize, memo)
     if len(data) > MAX_PYC_BYTES and not got.reason.startswith("its body ("):
         return PycCheck("unverified", f"it is over {MAX_PYC_BYTES >> 20} MiB")
     return got
 
 
-def compare(body: bytes | memoryview, src: bytes, source: str, optimize: int) -> PycCheck:
+def compare(body: bytes | memoryview, src: bytes, source: str, optimize: int,
+            memo: CompileMemo | None = None) -> PycCheck:
     """Whether the pyc body ``body`` is the compile of ``src`` (``match``/``mismatch``/...).
     Run at the caller's stack depth first; where that runs out of stack (the compile's AST
     limit is relative to the current depth, red team 20f-5), again in a fresh thread, whose
     stack starts empty like the one importlib compiles on (shallower than any import)."""
+    if memo is None:
+        return _compare_once(body, src, source, optimize)
+    key = (source, optimize, hashlib.sha256(src).digest())
+    okey = (*key, hashlib.sha256(body).digest())
+    if okey not in memo.outcomes:
+        memo.outcomes[okey] = _compare_once(body, src, source, optimize, memo, key)
+    return memo.outcomes[okey]
+
+
+def _compare_once(body: bytes | memoryview, src: bytes, source: str, optimize: int,
+                  memo: CompileMemo | None = None, key: tuple[str, int, bytes] | None = None) -> PycCheck:
     try:
-        return _compare(body, src, source, optimize)
+        return _compare(body, src, source, optimize, memo, key)
     except RecursionError:
         pass
     import threading
@@ -505,7 +536,7 @@ def compare(body: bytes | memoryview, src: bytes, source: str, optimize: int) ->
 
     def run() -> None:
         try:
-            result.append(_compare(body, src, source, optimize))
+            result.append(_compare(body, src, source, optimize, memo, key))
         except RecursionError:
             result.append(PycCheck("mismatch", "its source cannot be compiled and compared here (RecursionError even "
                                                "on an empty stack), so the pyc Python would load cannot be proved its "
@@ -517,7 +548,49 @@ def compare(body: bytes | memoryview, src: bytes, source: str, optimize: int) ->
     return result[0] if result else PycCheck("mismatch", "its source cannot be compiled here")
 
 
-def _compare(body: bytes | memoryview, src: bytes, source: str, optimize: int) -> PycCheck:
+def _compare(body: bytes | memoryview, src: bytes, source: str, optimize: int,
+             memo: CompileMemo | None = None, key: tuple[str, int, bytes] | None = None) -> PycCheck:
+    kept = memo.compiled.get(key) if memo is not None and key is not None else None
+    if isinstance(kept, PycCheck):
+        return kept
+    if kept is None:
+        kept = _fresh(src, source, optimize)
+        if memo is not None and key is not None:
+            memo.compiles += 1
+            memo.compiled[key] = kept
+        if isinstance(kept, PycCheck):
+            return kept
+    fresh, wants = kept
+    if fresh == body:
+        return PycCheck("match")
+    if len(body) > 2 * len(fresh) + SIZE_SLACK:  # red team 20f-4: cost bounded by the source
+        return PycCheck("mismatch", f"its body ({len(body)} bytes or more) is far larger than the source's compile "
+                                    f"({len(fresh)} bytes)")
+    if not wants:
+        try:
+            wants.append(canonical_digest(fresh))
+        except BytecodeError as exc:
+            if exc.reason == _TOO_DEEP:
+                raise RecursionError from None  # compare() tries again on an empty stack
+            wants.append(exc)
+    want = wants[0]
+    if isinstance(want, BytecodeError):
+        return PycCheck("mismatch", f"its source's compile is beyond the static reader ({want.reason}), so the "
+                                    "pyc Python would load cannot be proved its compile")
+    try:
+        got = canonical_digest(body, budget=2 * want.objects + OBJECT_SLACK)
+    except BytecodeError as exc:
+        if exc.reason == _TOO_DEEP:
+            raise RecursionError from None
+        # whatever marshal makes of it, it is not the source's compile (red team 20f-1)
+        return PycCheck("mismatch", f"its body is not the source's compile ({exc.reason})")
+    if not got.is_code or got.digest != want.digest:
+        return PycCheck("mismatch", "its bytecode differs from the source's compile")
+    return PycCheck("match")
+
+
+def _fresh(src: bytes, source: str, optimize: int) -> tuple[bytes, list[Canonical | BytecodeError]] | PycCheck:
+    """The source's compile, marshalled (with room for its canonical digest), or why there is none."""
     import marshal  # dumps only: the pyc body is never unmarshalled
     import warnings
 
@@ -532,29 +605,7 @@ def _compare(body: bytes | memoryview, src: bytes, source: str, optimize: int) -
         # the pyc validates, so importlib compiled this source once, or someone wrote the pyc
         return PycCheck("mismatch", f"its source cannot be compiled here ({type(exc).__name__}), so the pyc "
                                     "Python would load cannot be proved its compile")
-    fresh = marshal.dumps(code)
-    if fresh == body:
-        return PycCheck("match")
-    if len(body) > 2 * len(fresh) + SIZE_SLACK:  # red team 20f-4: cost bounded by the source
-        return PycCheck("mismatch", f"its body ({len(body)} bytes or more) is far larger than the source's compile "
-                                    f"({len(fresh)} bytes)")
-    try:
-        want = canonical_digest(fresh)
-    except BytecodeError as exc:
-        if exc.reason == _TOO_DEEP:
-            raise RecursionError from None  # compare() tries again on an empty stack
-        return PycCheck("mismatch", f"its source's compile is beyond the static reader ({exc.reason}), so the "
-                                    "pyc Python would load cannot be proved its compile")
-    try:
-        got = canonical_digest(body, budget=2 * want.objects + OBJECT_SLACK)
-    except BytecodeError as exc:
-        if exc.reason == _TOO_DEEP:
-            raise RecursionError from None
-        # whatever marshal makes of it, it is not the source's compile (red team 20f-1)
-        return PycCheck("mismatch", f"its body is not the source's compile ({exc.reason})")
-    if not got.is_code or got.digest != want.digest:
-        return PycCheck("mismatch", "its bytecode differs from the source's compile")
-    return PycCheck("match")
+    return marshal.dumps(code), []
 
 
 _BATCH = 64
