@@ -1894,6 +1894,8 @@ class _Walker:
             shared.top = self.rep
         self.seen_ops: set[int] = set()
         self.seen_globals: set[str] = set()
+        # a second protocol names are also resolved at (a joblib object array's nested pickle)
+        self.name_proto: int | None = None
         self.noted: set[tuple[str, str]] = set()
         self.omitted: dict[tuple[str, str], int] = {}
         self.first_op = True
@@ -2008,6 +2010,8 @@ class _Walker:
     # -- judging -------------------------------------------------------------------------
     def global_(self, module: str, name: str, op: str) -> Global:
         res = resolve_global(module, name, self.proto, self.sh.pol)
+        if self.name_proto is not None:
+            self.judge_other_reading(module, name, op, res)
         if res.path not in self.seen_globals and len(self.rep.globals) < 10_000:
             self.seen_globals.add(res.path)
             self.rep.globals.append(res.path)
@@ -2030,6 +2034,27 @@ class _Walker:
                       "callables (importing it runs its module; calling or building it runs its code)",
                       "suspicious", res.path)
         return Global(res)
+
+    def judge_other_reading(self, module: str, name: str, op: str, res: Resolved) -> None:
+        """The name as joblib >= 1.5 resolves it: with the outer unpickler's find_class, at the
+        outer protocol (:attr:`name_proto`); where that differs from the nested stream's own
+        reading (older joblib), the other reading is judged too (the worse verdict wins)."""
+        assert self.name_proto is not None
+        alt = resolve_global(module, name, self.name_proto, self.sh.pol)
+        if alt.path == res.path and alt.status == res.status:
+            return
+        where = f"{op} {module!r} {name!r} read by joblib >= 1.5 at the outer protocol {self.name_proto} " \
+                f"(resolves to {alt.path}; at this stream's protocol {self.proto}: {res.path})"
+        if alt.status == "deny":
+            self.note("pickle.dangerous-callable", "critical", f"{where}: {alt.reason}", "unsafe", alt.path)
+        elif alt.status == "unresolvable":
+            self.note("pickle.unresolvable", "medium", f"{where}: {alt.reason}", "suspicious", alt.path)
+        elif alt.status == "unlisted":
+            self.note("pickle.unlisted-callable", "medium", f"{where}: not on mlbom's allowlist of data-only "
+                      "callables", "suspicious", alt.path)
+        else:
+            self.note("pickle.differential", "medium", f"{where}: joblib versions load different objects "
+                      "here, and mlbom models only one", "suspicious", f"joblib-proto:{alt.path}")
 
     def judge_callable(self, v: object, how: str, hops: int = 0) -> None:
         """``v`` will be called (or instantiated / have ``__new__``/``__setstate__`` run) on load."""
@@ -4926,13 +4951,40 @@ class _Walker:
             raise _Stop("pickle.unreadable", "joblib array of a dtype mlbom cannot size: cannot tell where the "
                                              "pickle resumes", certain=False)
         itemsize, hasobject = info
+        # joblib's pure-Python unpickler reads a whole frame ahead (pickle._Unframer): its
+        # file_handle, which NumpyArrayWrapper.read reads the array (or the object array's nested
+        # pickle) from, is then past the frame, while the outer stream reads on inside it. No
+        # joblib writes that (its pickler commits the frame first); mlbom refuses it, after
+        # judging an object array's nested pickle where joblib reads it (red team 29p-3)
+        in_frame = self.src.frame_end is not None and self.src.pos < self.src.frame_end
+        if in_frame and not hasobject:
+            raise _Stop("pickle.unreadable", "joblib array wrapper inside a protocol-4 frame: joblib reads the "
+                                             "array after the frame, mlbom cannot follow", certain=False)
         if hasobject:
             if self.depth + 1 > self.sh.limits.depth:
                 raise PickleLimit("joblib object arrays nested too deeply")
             self.src.sync()
+            start = self.src.pos
+            if in_frame and self.src.frame_end is not None:
+                if not self.src.seekable:
+                    raise _Stop("pickle.unreadable", "joblib object array wrapper inside a protocol-4 frame: "
+                                                     "joblib reads its nested pickle after the frame, mlbom "
+                                                     "cannot follow", certain=False)
+                start = self.src.frame_end
+                self.src.s.seek(start)
             sub = _Walker(self.src.s, self.src.size, self.sh, self.depth + 1, joblib=False)
-            sub.src.pos = self.src.pos
+            # joblib >= 1.5 resolves the nested pickle's names with the outer unpickler's
+            # find_class, at the outer stream's protocol; older joblib ran a plain pickle.load
+            # (the nested stream's own PROTO): both readings are judged (red team 29p-4)
+            sub.name_proto = self.proto
+            sub.src.pos = start
             rep = sub.run()
+            if in_frame:
+                for f in rep.findings:
+                    self.note(f.id, f.severity, f"joblib object array (read after the frame): {f.message}", f.effect)
+                raise _Stop("pickle.unreadable", "joblib object array wrapper inside a protocol-4 frame: joblib "
+                                                 "reads its nested pickle after the frame, the outer stream "
+                                                 "reads on inside it; mlbom cannot follow", certain=False)
             for f in rep.findings:
                 self.note(f.id, f.severity, f"joblib object array: {f.message}", f.effect)
             for g in rep.globals:
@@ -4961,9 +5013,6 @@ class _Walker:
                 raise _Stop("pickle.unreadable", "joblib array of a negative element count (joblib raises)",
                             certain=False)
         n = itemsize * wrapped
-        if self.src.frame_end is not None and self.src.pos < self.src.frame_end:
-            raise _Stop("pickle.unreadable", "joblib array wrapper inside a protocol-4 frame: joblib reads the "
-                                             "array after the frame, mlbom cannot follow", certain=False)
         if items.get("numpy_array_alignment_bytes", _NONE) is not _NONE:
             pad = self.src.read(1)[0]
             if pad:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from mlbom.scanner import scan_bytes, scan_file
-from tests.formats.pickle_ops import BUILD, MARK, NONE, POP, REDUCE, STOP, TUPLE, TUPLE1, TUPLE3, bb, glob, i1, proto, s, walk
+from tests.formats.pickle_ops import BUILD, EMPTY_TUPLE, MARK, NONE, POP, REDUCE, STOP, TUPLE, TUPLE1, TUPLE3, bb, glob, i1, proto, s, walk
 
 NEWTRUE, NEWFALSE = b"\x88", b"\x89"
 PTR = struct.pack("<Q", 0x4141414141414140)
@@ -179,3 +179,50 @@ def test_29p_5_joblib_dump_of_object_arrays_stays_safe(tmp_path: Path) -> None:
     buf = io.BytesIO()
     joblib.dump(np.array([1, "a"], dtype=object), buf)
     assert scan_bytes(buf.getvalue(), "m.joblib").verdict == "safe"
+
+
+# -- 29p-3 / 29p-4: joblib object arrays ---------------------------------------------------------
+def _wrapper() -> bytes:
+    """A joblib ``NumpyArrayWrapper`` of an object array, BUILD (no STOP)."""
+    return glob("joblib.numpy_pickle", "NumpyArrayWrapper") + b")\x81" + b"}" + MARK + s("subclass") \
+        + glob("numpy", "ndarray") + s("shape") + i1(1) + TUPLE1 + s("order") + s("C") + s("dtype") \
+        + _dtype("O8", None) + s("allow_mmap") + NEWFALSE + b"u" + BUILD
+
+
+def _open_call(secret: str = "/tmp/secret") -> bytes:
+    """``__builtin__.open(secret)`` with no PROTO (protocol 0 rules: fix_imports maps the name)."""
+    return glob("__builtin__", "open") + s(secret) + TUPLE1 + REDUCE + STOP
+
+
+def test_29p_3_object_array_inside_a_frame_is_read_after_the_frame() -> None:
+    # joblib's pure-Python unpickler has read the frame ahead: the nested pickle is what follows it
+    body = _wrapper() + b"N." + b"N."
+    data = proto(4) + b"\x95" + struct.pack("<Q", len(body)) + body + _open_call()
+    rep = walk(data, joblib=True)
+    assert rep.verdict == "unsafe", rep.findings
+    assert any("after the frame" in f.message and f.effect == "unsafe" for f in rep.findings), rep.findings
+    assert any("inside a protocol-4 frame" in f.message for f in rep.findings), rep.findings
+
+
+def test_29p_3_benign_object_array_inside_a_frame_is_not_safe() -> None:
+    body = _wrapper() + b"N." + b"N."
+    data = proto(4) + b"\x95" + struct.pack("<Q", len(body)) + body + b"N."
+    assert walk(data, joblib=True).verdict not in ("safe", "suspicious")
+
+
+def test_29p_4_nested_names_are_judged_at_the_outer_protocol_too() -> None:
+    # outer protocol 4, nested stream without PROTO: ``__builtin__.set`` is builtins.set for a
+    # plain pickle.load of it (older joblib), but joblib >= 1.5 resolves it at protocol 4
+    nested = glob("__builtin__", "set") + EMPTY_TUPLE + REDUCE + STOP
+    data = proto(4) + _wrapper() + nested + b"N."
+    rep = walk(data, joblib=True)
+    hits = [f for f in rep.findings if "outer protocol 4" in f.message]
+    assert hits and all(f.effect == "unsafe" for f in hits), rep.findings
+    assert rep.verdict == "unsafe"
+
+
+def test_29p_4_same_protocol_nested_pickle_has_no_extra_finding() -> None:
+    nested = proto(4) + glob("collections", "OrderedDict") + EMPTY_TUPLE + REDUCE + STOP
+    rep = walk(proto(4) + _wrapper() + nested + b"N.", joblib=True)
+    assert not [f for f in rep.findings if "outer protocol" in f.message], rep.findings
+
