@@ -247,20 +247,54 @@ def _inside(root: str, rel: str) -> tuple[str, os.stat_result] | None:
 
 def _interpreter_link(root: str, rel: str, listed: set[str] | None) -> bool:
     """A venv's interpreter link (``python -m venv``, red team 29s-5): ``bin/python*`` or
-    ``Scripts/python*`` beside a listed ``pyvenv.cfg``, to a regular file. It is no module name
-    Python can import (no module suffix; FileFinder needs a folder for a package); the
-    interpreter it names is the environment's, outside DIR and outside the BOM (``generate``
-    reports it unread)."""
+    ``Scripts/python*`` beside a listed ``pyvenv.cfg``, that ends — through links within its own
+    folder (``python -> python3.11``) — at a regular file either in that folder and listed, or in
+    the folder the listed ``pyvenv.cfg`` names as ``home`` (what venv, virtualenv and uv link to:
+    the base interpreter). It is no module name Python can import (no module suffix; FileFinder
+    needs a folder for a package); the base interpreter is outside DIR and outside the BOM
+    (``generate`` reports it unread), but which one it is, is signed: a link redirected anywhere
+    else fails."""
     folder, _, leaf = rel.rpartition("/")
     prefix, _, kind = folder.rpartition("/")
     cfg = f"{prefix}/pyvenv.cfg" if prefix else "pyvenv.cfg"
     if kind not in ("bin", "Scripts") or not leaf.lower().startswith(("python", "pypy")) or listed is None \
             or cfg not in listed or _module_rank(leaf) is not None:
         return False
+    home = _cfg_home(os.path.join(root, cfg))
+    here = os.path.join(root, folder)
+    path = os.path.join(root, rel)
     try:
-        return stat.S_ISREG(os.stat(os.path.join(root, rel)).st_mode)
+        for _ in range(8):  # python -> python3 -> python3.11 -> the base interpreter
+            if not os.path.islink(path):
+                break
+            path = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
+            if os.path.dirname(path) != here:
+                break
+        else:
+            return False
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
     except (OSError, ValueError):
         return False
+    if os.path.dirname(path) == here:
+        return os.path.islink(path) is False and f"{folder}/{os.path.basename(path)}" in listed
+    return home is not None and (os.path.dirname(path) == os.path.normpath(home)
+                                 or os.path.realpath(os.path.dirname(path)) == os.path.realpath(home))
+
+
+def _cfg_home(cfg: str) -> str | None:
+    """The ``home`` a ``pyvenv.cfg`` records (``key = value`` lines, as CPython's getpath reads
+    them), or None (unreadable, absent, not absolute)."""
+    try:
+        with open(cfg, "rb") as f:
+            data = f.read(64 << 10)
+    except OSError:
+        return None
+    for line in data.decode("utf-8", "replace").splitlines():
+        key, eq, value = line.partition("=")
+        if eq and key.strip().lower() == "home" and os.path.isabs(value.strip()):
+            return value.strip()
+    return None
 
 
 def _walk(root: str, patterns: Sequence[ExcludePattern], report: ArtifactReport,

@@ -14,6 +14,7 @@ Each attack is first proved with the real interpreter in a throw-away subprocess
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -303,3 +304,26 @@ def test_an_interpreter_link_out_of_the_folder_without_a_listed_venv_fails(tmp_p
     (root / "model" / "bin" / "python").symlink_to(sys.executable)
     refused = check_folder(_doc(root, ["model/run.py"]), root).refused
     assert refused == ["model/bin/python: symbolic link (not followed)"], refused
+
+
+def test_a_venv_interpreter_link_redirected_from_the_signed_home_fails(tmp_path: Path) -> None:
+    """The interpreter link of a listed venv passes only when it ends (through links within bin/) at
+    the base interpreter in the folder the listed pyvenv.cfg names as ``home``: redirected to any other
+    interpreter (a copy the attacker controls), verify fails — the pyvenv.cfg is signed, the link is not."""
+    root = _project(tmp_path, {"model/run.py": "print(1)\n"})
+    venv = _symlink_venv(root)
+    doc = _generated(root)
+    assert check_folder(doc, root).ok
+    links = sorted(p.name for p in (venv / "bin").iterdir() if p.is_symlink() and not p.readlink().is_absolute())
+    outer = [p for p in (venv / "bin").iterdir() if p.is_symlink() and p.readlink().is_absolute()]
+    assert outer, "venv links its interpreter to the base one"
+    other = tmp_path / "evil-bin" / outer[0].name
+    other.parent.mkdir()
+    shutil.copy(os.path.realpath(outer[0]), other)
+    outer[0].unlink()
+    outer[0].symlink_to(other)
+    # (the full check: --listed-only checks what the BOM lists, and generate lists no link out of DIR)
+    refused = check_folder(doc, root).refused
+    assert any(r.startswith(f"model/venv/bin/{outer[0].name}") for r in refused), refused
+    for name in links:  # python -> python3.11 ends there too
+        assert any(r.startswith(f"model/venv/bin/{name}") for r in refused), refused
