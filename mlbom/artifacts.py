@@ -14,8 +14,9 @@ and a hash. Against ``DIR`` (that project folder) the check is:
 - nothing that is not a regular file is opened: entries are ``lstat``-ed, files opened with
   ``O_NOFOLLOW | O_NONBLOCK`` and ``fstat``-checked to be the same regular file. FIFOs, sockets,
   devices and symbolic links under ``DIR`` are failures (a link is not followed: its target could
-  change after verification, or lie outside ``DIR``), save in-folder links whose targets are
-  checked under their own names and a listed venv's interpreter links (:func:`_walk`).
+  change after verification, or lie outside ``DIR``), save in-folder links the BOM lists paths
+  through (each such path checked as an alias) or to a file (judged as listed or unlisted under
+  the link's own name), and a listed venv's interpreter links (:func:`_walk`).
 
 ``listed_only`` keeps the weaker check — only the listed files are compared, files the BOM does
 not mention are not looked for — and says so in the summary.
@@ -272,8 +273,8 @@ def _interpreter_link(root: str, rel: str, listed: set[str] | None) -> bool:
                 break
         else:
             return False
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return False
+        if not stat.S_ISREG(os.stat(path).st_mode) or not os.path.basename(path).lower().startswith(("python", "pypy")):
+            return False  # the final target must be an interpreter, not any program in ``home`` (30s)
     except (OSError, ValueError):
         return False
     if os.path.dirname(path) == here:
@@ -297,14 +298,32 @@ def _cfg_home(cfg: str) -> str | None:
     return None
 
 
+def _listed_folders(listed: set[str]) -> set[str]:
+    """Every folder a listed path goes through (``a`` and ``a/b`` for ``a/b/c``): a link to a
+    folder is accepted only where the BOM lists paths through it (red team 30s-2)."""
+    out: set[str] = set()
+    for rel in listed:
+        folder = rel.rpartition("/")[0]
+        while folder and folder not in out:
+            out.add(folder)
+            folder = folder.rpartition("/")[0]
+    return out
+
+
 def _walk(root: str, patterns: Sequence[ExcludePattern], report: ArtifactReport,
           listed: set[str] | None = None, links: dict[str, str] | None = None) -> dict[str, os.stat_result]:
     """Regular files under ``root`` (relative path → lstat), never following a link. A link that
     stays inside ``root`` to a folder walked under its own name passes (its files are checked
     there); one to a regular file inside ``root`` goes to ``links`` (link → link-free path): it
     is judged as a listed alias or an unlisted name; a venv's interpreter link passes
-    (:func:`_interpreter_link`); every other link is refused (red team 29s-5)."""
+    (:func:`_interpreter_link`); every other link is refused (red team 29s-5). A link to a folder
+    passes only when the BOM lists paths through it (``generate`` does for a venv's
+    ``lib64 -> lib``; each is then checked as an alias of its link-free path): any other is
+    refused, whatever it points at — through it Python loads files under names the BOM never
+    vouched for (``model/helper -> tools`` makes ``import helper`` run ``tools/__init__.py``,
+    red team 30s-2)."""
     files: dict[str, os.stat_result] = {}
+    through = _listed_folders(listed) if listed is not None else None
     stack: list[tuple[str, str, int]] = [(root, "", 0)]
     seen = 0
     while stack:
@@ -336,8 +355,9 @@ def _walk(root: str, patterns: Sequence[ExcludePattern], report: ArtifactReport,
                 files[rel] = st
             elif stat.S_ISLNK(st.st_mode):
                 got = _inside(root, rel)
-                if got is not None and stat.S_ISDIR(got[1].st_mode) and not _excluded(got[0], patterns):
-                    continue  # walked under its own name
+                if got is not None and stat.S_ISDIR(got[1].st_mode) and not _excluded(got[0], patterns) \
+                        and through is not None and rel in through:
+                    continue  # the BOM lists paths through it (a venv's lib64 -> lib): checked as aliases
                 if got is not None and stat.S_ISREG(got[1].st_mode) and links is not None:
                     links[rel] = got[0]
                 elif got is None and _interpreter_link(root, rel, listed):
@@ -645,6 +665,13 @@ class _StandIns:
         self._blamed: set[str] = set()  # files already failed: each once, with the first reason found
         self._lists: dict[str, list[str] | OSError | None] = {}
         self._by_name: dict[str, dict[str, list[str]]] = {}
+        self._through: set[str] | None = None
+
+    def through(self) -> set[str]:
+        """The folders listed paths go through (:func:`_listed_folders`), computed once."""
+        if self._through is None:
+            self._through = _listed_folders(self.listed)
+        return self._through
 
     def say(self, text: str) -> None:
         if text not in self._said:
@@ -750,8 +777,11 @@ class _StandIns:
                 target = None
             if target is not None and stat.S_ISREG(target.st_mode):
                 return  # FileFinder needs a folder for a package: a link to a file (bin/python) is none (29s-5)
-            if got is not None and stat.S_ISDIR(got[1].st_mode):
-                self._init_files(got[0], why, found)  # a link to a folder inside DIR: its own __init__ files
+            if got is not None and stat.S_ISDIR(got[1].st_mode) and pkg in self.through():
+                # a link to a folder the BOM lists paths through (a venv's lib64): what Python
+                # loads is judged under the link's own name, listed only when the BOM lists that
+                # path — never as the target's listed files (red team 30s-2)
+                self._init_files(pkg, why, found)
                 return
             if pkg not in self.reported:
                 self.say(f"{pkg}: symbolic link where Python looks for {why} (not followed)")
