@@ -14,8 +14,9 @@ and a hash. Against ``DIR`` (that project folder) the check is:
 - nothing that is not a regular file is opened: entries are ``lstat``-ed, files opened with
   ``O_NOFOLLOW | O_NONBLOCK`` and ``fstat``-checked to be the same regular file. FIFOs, sockets,
   devices and symbolic links under ``DIR`` are failures (a link is not followed: its target could
-  change after verification, or lie outside ``DIR``), save in-folder links whose targets are
-  checked under their own names and a listed venv's interpreter links (:func:`_walk`).
+  change after verification, or lie outside ``DIR``), save in-folder links the BOM lists paths
+  through (each such path checked as an alias) or to a file (judged as listed or unlisted under
+  the link's own name), and a listed venv's interpreter links (:func:`_walk`).
 
 ``listed_only`` keeps the weaker check — only the listed files are compared, files the BOM does
 not mention are not looked for — and says so in the summary.
@@ -272,8 +273,8 @@ def _interpreter_link(root: str, rel: str, listed: set[str] | None) -> bool:
                 break
         else:
             return False
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return False
+        if not stat.S_ISREG(os.stat(path).st_mode) or not os.path.basename(path).lower().startswith(("python", "pypy")):
+            return False  # the final target must be an interpreter, not any program in ``home`` (30s)
     except (OSError, ValueError):
         return False
     if os.path.dirname(path) == here:
@@ -297,14 +298,32 @@ def _cfg_home(cfg: str) -> str | None:
     return None
 
 
+def _listed_folders(listed: set[str]) -> set[str]:
+    """Every folder a listed path goes through (``a`` and ``a/b`` for ``a/b/c``): a link to a
+    folder is accepted only where the BOM lists paths through it (red team 30s-2)."""
+    out: set[str] = set()
+    for rel in listed:
+        folder = rel.rpartition("/")[0]
+        while folder and folder not in out:
+            out.add(folder)
+            folder = folder.rpartition("/")[0]
+    return out
+
+
 def _walk(root: str, patterns: Sequence[ExcludePattern], report: ArtifactReport,
           listed: set[str] | None = None, links: dict[str, str] | None = None) -> dict[str, os.stat_result]:
     """Regular files under ``root`` (relative path → lstat), never following a link. A link that
     stays inside ``root`` to a folder walked under its own name passes (its files are checked
     there); one to a regular file inside ``root`` goes to ``links`` (link → link-free path): it
     is judged as a listed alias or an unlisted name; a venv's interpreter link passes
-    (:func:`_interpreter_link`); every other link is refused (red team 29s-5)."""
+    (:func:`_interpreter_link`); every other link is refused (red team 29s-5). A link to a folder
+    passes only when the BOM lists paths through it (``generate`` does for a venv's
+    ``lib64 -> lib``; each is then checked as an alias of its link-free path): any other is
+    refused, whatever it points at — through it Python loads files under names the BOM never
+    vouched for (``model/helper -> tools`` makes ``import helper`` run ``tools/__init__.py``,
+    red team 30s-2)."""
     files: dict[str, os.stat_result] = {}
+    through = _listed_folders(listed) if listed is not None else None
     stack: list[tuple[str, str, int]] = [(root, "", 0)]
     seen = 0
     while stack:
@@ -336,8 +355,9 @@ def _walk(root: str, patterns: Sequence[ExcludePattern], report: ArtifactReport,
                 files[rel] = st
             elif stat.S_ISLNK(st.st_mode):
                 got = _inside(root, rel)
-                if got is not None and stat.S_ISDIR(got[1].st_mode) and not _excluded(got[0], patterns):
-                    continue  # walked under its own name
+                if got is not None and stat.S_ISDIR(got[1].st_mode) and not _excluded(got[0], patterns) \
+                        and through is not None and rel in through:
+                    continue  # the BOM lists paths through it (a venv's lib64 -> lib): checked as aliases
                 if got is not None and stat.S_ISREG(got[1].st_mode) and links is not None:
                     links[rel] = got[0]
                 elif got is None and _interpreter_link(root, rel, listed):
@@ -494,7 +514,9 @@ def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] =
     report.mismatched.sort()
     vouched = set(expected) | set(report.unlisted)
     report.refused += _pyc_stand_ins(base, checked, vouched, set(expected))
-    report.refused += _module_stand_ins(base, checked, set(expected), vouched)
+    extra, problems = _import_folders(base, checked, set(expected))
+    report.refused += problems
+    report.refused += _module_stand_ins(base, checked, set(expected), vouched, extra)
     report.refused += _pth_stand_ins(base, checked, vouched)
     return report
 
@@ -510,15 +532,10 @@ def _site_folders(base: str, verified: Sequence[str]) -> list[str]:
     or ``Scripts/python*`` — its ``lib/python*/site-packages``, ``lib64/python*/site-packages``
     (also ``pypy*``) and ``Lib/site-packages``, where ``site.getsitepackages`` looks."""
     out: set[str] = set()
-    prefixes: set[str] = set()
+    prefixes, _ = _prefixes(verified)
     seen: set[str] = set()
     for rel in verified:
-        folder, _, leaf = rel.rpartition("/")
-        if leaf == "pyvenv.cfg":
-            prefixes.add(folder)
-        up, _, kind = folder.rpartition("/")
-        if kind in ("bin", "Scripts") and leaf.lower().startswith(("python", "pypy")):
-            prefixes.add(up)
+        folder = rel.rpartition("/")[0]
         while folder not in seen:
             seen.add(folder)
             if (folder.rpartition("/")[2] if folder else os.path.basename(base)) in _SITE_NAMES:
@@ -538,6 +555,134 @@ def _site_folders(base: str, verified: Sequence[str]) -> list[str]:
                 if name.startswith(("python", "pypy")):
                     out.update(f"{head}{lib}/{name}/{site}" for site in _SITE_NAMES)
     return sorted(out)
+
+
+MAX_PTH_BYTES = 1 << 20
+"""Largest listed ``.pth`` file read for the folders it adds to ``sys.path`` (past it: fails)."""
+_ZIP_NAME = re.compile(r"python\d+\.zip", re.IGNORECASE)
+
+
+def _prefixes(verified: Sequence[str]) -> tuple[set[str], set[str]]:
+    """(every interpreter prefix the BOM lists — the folder of a listed ``pyvenv.cfg``, the folder
+    above a listed ``bin/python*``/``Scripts/python*`` — , those of them with no listed
+    ``pyvenv.cfg``: a Python install, whose own start-up path is under DIR)."""
+    venvs: set[str] = set()
+    exes: set[str] = set()
+    for rel in verified:
+        folder, _, leaf = rel.rpartition("/")
+        if leaf == "pyvenv.cfg":
+            venvs.add(folder)
+        up, _, kind = folder.rpartition("/")
+        if kind in ("bin", "Scripts") and leaf.lower().startswith(("python", "pypy")):
+            exes.add(up)
+    return venvs | exes, exes - venvs
+
+
+def _import_folders(base: str, verified: Sequence[str], listed: set[str]) -> tuple[list[str], list[str]]:
+    """(folders under DIR that are on ``sys.path`` for the listed code beyond the folders of
+    listed files, the problems found): for every listed Python install under DIR (red team
+    30s-3), its start-up path as getpath builds it — ``lib/pythonXY.zip`` (an unlisted one
+    fails: its ``encodings`` runs before site), ``lib/pythonX.Y``, ``lib/pythonX.Y/lib-dynload``
+    — and an unlisted ``pybuilddir.txt``, ``*._pth`` or ``python*.zip`` beside its binary fails
+    (each changes the start-up path); every site folder (:func:`_site_folders`: site imports
+    ``sitecustomize``/``usercustomize`` from the whole path); and every folder a listed ``.pth``
+    in a site folder adds, read as ``site.addpackage`` does (30s-1): a path line relative to the
+    site folder. A line naming a folder outside DIR, one that cannot be read or resolved, and an
+    ``import`` line calling ``addsitedir`` fail: the BOM does not cover what Python imports there."""
+    folders: set[str] = set()
+    out: list[str] = []
+    _, installs = _prefixes(verified)
+    for prefix in sorted(installs):
+        head = f"{prefix}/" if prefix else ""
+        for where in (f"{head}bin", f"{head}Scripts", prefix):
+            try:
+                names = _names(os.path.join(base, where) if where else base) or []
+            except OSError:
+                continue
+            for name in names:
+                low = name.lower()
+                if (low == "pybuilddir.txt" or low.endswith("._pth") or _ZIP_NAME.fullmatch(low)) \
+                        and f"{head if where == prefix else where + '/'}{name}" not in listed:
+                    out.append(f"{head if where == prefix else where + '/'}{name}: the interpreter start-up reads this "
+                               f"for the listed Python install {prefix or 'the checked folder'}, and the BOM does not list it")
+        try:
+            names = _names(os.path.join(base, f"{head}lib")) or []
+        except OSError:
+            names = []
+        for name in names:
+            rel = f"{head}lib/{name}"
+            if _ZIP_NAME.fullmatch(name) and rel not in listed:
+                out.append(f"{rel}: getpath puts this first on sys.path for the listed Python install "
+                           f"{prefix or 'the checked folder'} (its modules run before any listed code), and the BOM "
+                           "does not list it")
+            elif name.startswith(("python", "pypy")) and "." in name[4:] and not name.endswith(".zip"):
+                folders.update((rel, f"{rel}/lib-dynload"))
+    sites = _site_folders(base, verified)
+    folders.update(sites)
+    for site in sites:
+        prefix_s = f"{site}/"
+        for rel in sorted(p for p in listed if p.startswith(prefix_s) and p.endswith(".pth")
+                          and "/" not in p[len(prefix_s):]):
+            got = _pth_folders(base, site, rel)
+            if isinstance(got, str):
+                out.append(got)
+            else:
+                folders.update(got)
+    free: set[str] = set()  # each folder once, by its link-free path (a venv's lib64/... is lib/...)
+    for rel in folders:
+        try:
+            real = os.path.realpath(os.path.join(base, rel) if rel else base)
+        except (OSError, ValueError):
+            free.add(rel)
+            continue
+        if real == base:
+            free.add("")
+        elif os.path.commonpath([real, base]) == base:
+            free.add(os.path.relpath(real, base).replace(os.sep, "/"))
+        else:
+            free.add(rel)  # out of DIR: listing it below says so (:func:`_pth_stand_ins` refuses such site folders)
+    return sorted(free), out
+
+
+def _pth_folders(base: str, site: str, rel: str) -> list[str] | str:
+    """The folders under DIR the listed ``.pth`` file ``rel`` in site folder ``site`` adds to
+    ``sys.path`` (``site.addpackage``), or why it cannot be judged."""
+    tail = ("a listed .pth adds a folder the BOM does not cover (site.py appends each path line of a .pth in a "
+            f"site folder to sys.path; {site} is a site folder for the listed code)")
+    try:
+        with open(os.path.join(base, rel), "rb") as f:
+            data = f.read(MAX_PTH_BYTES + 1)
+    except OSError as exc:
+        return f"{rel}: cannot read ({_why(exc)}): {tail}"
+    if len(data) > MAX_PTH_BYTES:
+        return f"{rel}: larger than {MAX_PTH_BYTES} bytes, not read: {tail}"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"{rel}: not UTF-8, its folders depend on the locale: {tail}"
+    out: list[str] = []
+    sitedir = os.path.join(base, site) if site else base
+    for line in text.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        if line.startswith(("import ", "import\t")):
+            if "addsitedir" in line:
+                return f"{rel}: an import line calls addsitedir, whose folders cannot be judged statically: {tail}"
+            continue
+        if "\0" in line:
+            return f"{rel}: a path line holds NUL: {tail}"
+        full = os.path.normpath(os.path.join(sitedir, line.rstrip()))
+        try:
+            real = os.path.realpath(full)
+        except (OSError, ValueError):
+            return f"{rel}: the path line {printable(line.rstrip()[:200])} cannot be resolved: {tail}"
+        if real == base:
+            out.append("")
+        elif os.path.commonpath([real, base]) == base:
+            out.append(os.path.relpath(real, base).replace(os.sep, "/"))
+        else:
+            return f"{rel}: the path line {printable(line.rstrip()[:200])} names a folder outside the checked folder: {tail}"
+    return out
 
 
 def _pth_stand_ins(base: str, verified: Sequence[str], reported: set[str]) -> list[str]:
@@ -645,6 +790,13 @@ class _StandIns:
         self._blamed: set[str] = set()  # files already failed: each once, with the first reason found
         self._lists: dict[str, list[str] | OSError | None] = {}
         self._by_name: dict[str, dict[str, list[str]]] = {}
+        self._through: set[str] | None = None
+
+    def through(self) -> set[str]:
+        """The folders listed paths go through (:func:`_listed_folders`), computed once."""
+        if self._through is None:
+            self._through = _listed_folders(self.listed)
+        return self._through
 
     def say(self, text: str) -> None:
         if text not in self._said:
@@ -750,8 +902,11 @@ class _StandIns:
                 target = None
             if target is not None and stat.S_ISREG(target.st_mode):
                 return  # FileFinder needs a folder for a package: a link to a file (bin/python) is none (29s-5)
-            if got is not None and stat.S_ISDIR(got[1].st_mode):
-                self._init_files(got[0], why, found)  # a link to a folder inside DIR: its own __init__ files
+            if got is not None and stat.S_ISDIR(got[1].st_mode) and pkg in self.through():
+                # a link to a folder the BOM lists paths through (a venv's lib64): what Python
+                # loads is judged under the link's own name, listed only when the BOM lists that
+                # path — never as the target's listed files (red team 30s-2)
+                self._init_files(pkg, why, found)
                 return
             if pkg not in self.reported:
                 self.say(f"{pkg}: symbolic link where Python looks for {why} (not followed)")
@@ -780,7 +935,8 @@ class _StandIns:
                 self._file(prefix + init, got[1] - _MOD_EXT, why, found)
 
 
-def _module_stand_ins(base: str, verified: Sequence[str], listed: set[str], reported: set[str]) -> list[str]:
+def _module_stand_ins(base: str, verified: Sequence[str], listed: set[str], reported: set[str],
+                      extra: Sequence[str] = ()) -> list[str]:
     """What ``import`` loads instead of, or before, a verified listed module file and the BOM
     does not list, whatever ``--exclude``/``--listed-only`` say (red team 24s-2, 26s-1, 26s-2).
     For every listed ``DIR/…/mod.py``, sourceless ``mod.pyc`` or extension ``mod.<tag>.so``:
@@ -825,7 +981,7 @@ def _module_stand_ins(base: str, verified: Sequence[str], listed: set[str], repo
     if modules:
         checker.root_init("the checked folder's own package, imported before every listed module when the "
                           "folder is imported by its name")
-    _shadowing(base, verified, checker, done)
+    _shadowing(base, verified, checker, done, extra)
     return checker.out
 
 
@@ -871,7 +1027,8 @@ def _path_first_folders(verified: Sequence[str]) -> list[str]:
     return sorted(folders)
 
 
-def _shadowing(base: str, verified: Sequence[str], checker: _StandIns, done: set[tuple[str, str]]) -> None:
+def _shadowing(base: str, verified: Sequence[str], checker: _StandIns, done: set[tuple[str, str]],
+               extra: Sequence[str] = ()) -> None:
     """Any unlisted top-level module in a folder Python may put first on ``sys.path`` for the
     listed code (:func:`_path_first_folders`): it could shadow any module the listed code imports,
     directly or through the libraries it uses — ``json`` imports ``re`` lazily, ``numpy`` and
@@ -892,7 +1049,8 @@ def _shadowing(base: str, verified: Sequence[str], checker: _StandIns, done: set
     ns_tail = ("a module of the namespace package {top}: a folder without __init__ first on sys.path joins every "
                "namespace package of its name (Python may put {where} first on sys.path)")
     seen = {(folder, name.lower()) for folder, name in done}  # checked, in any case, as a listed module's name
-    first = _path_first_folders(verified)
+    first = sorted(set(_path_first_folders(verified)) | set(extra))  # extra: sys.path entries (:func:`_import_folders`)
+    absent_ok = set(extra) - set(_path_first_folders(verified))  # may not exist: then nothing is imported there
     taken = set(first)
     # (folder, the folder first on sys.path, the dotted name of folder from there): folders in a
     # path-first folder are walked for namespace portions, each once
@@ -901,6 +1059,8 @@ def _shadowing(base: str, verified: Sequence[str], checker: _StandIns, done: set
         folder, top_folder, dotted = todo.pop()
         entries = checker.names(folder)
         where = top_folder or "the checked folder"
+        if folder in absent_ok and isinstance(entries, (FileNotFoundError, NotADirectoryError)):
+            continue
         if isinstance(entries, OSError):
             checker.say(f"{folder or '.'}: cannot list folder ({_why(entries)}), where Python may look for any "
                         "module: the check could not be completed")
