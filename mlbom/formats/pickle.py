@@ -3007,7 +3007,11 @@ class _Walker:
         numpy keeps them by reference, so a later SETITEM/BUILD on one of them changes the dtype
         after it was judged (:meth:`dtype_mutated`)."""
         parts = self.sh.dtype_parts
-        if hops > 16 or not isinstance(dt, Call | Dct | Seq) or id(dt) in parts or len(parts) > 1 << 16:
+        if not isinstance(dt, Call | Dct | Seq) or id(dt) in parts:
+            return
+        if hops > 16 or len(parts) > 1 << 16:
+            self.note("pickle.memory", "medium", "numpy dtype states nested or shared past what mlbom tracks: a "
+                      "later change to one may go unseen", "suspicious", "dtype-untracked")
             return
         parts[id(dt)] = dt
         if isinstance(dt, Call):

@@ -156,3 +156,13 @@ def test_30p_real_numpy_pickles_stay_safe(protocol: int) -> None:
     for value in _benign_values():
         rep = walk(pickle.dumps(value, protocol=protocol))
         assert rep.verdict == "safe", (value, rep.findings)
+
+
+def test_30p_dtype_nested_past_the_tracking_bound_is_not_safe() -> None:
+    """Tracking lost is ``suspicious``, never ``safe``: 20 dtypes nested in each other's states."""
+    dt = _dtype("f8")
+    for _ in range(20):
+        dt = _dtype("V8") + MARK + i1(3) + s("|") + NONE + s("a") + TUPLE1 + b"}" + s("a") + dt + i1(0) + TUPLE2 \
+            + SETITEM + i1(8) + i1(1) + i1(0) + TUPLE + BUILD
+    rep = walk(proto(4) + _frombuffer(dt) + STOP)
+    assert rep.verdict != "safe", rep.findings
