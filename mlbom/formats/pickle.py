@@ -1872,6 +1872,10 @@ class _Shared:
     encoded: dict[tuple[int, str], tuple[object, Value | str]] = field(default_factory=dict)
     nested_bytes: int = 0
     mapping_cells: int = 0  # items kept for objects that receive SETITEM(S)
+    # numpy dtypes judged (BUILT, embedded in a dtype state, used to read raw bytes) and the
+    # objects their states hold (fields dicts, nested dtypes), by id, kept alive: numpy keeps
+    # them by reference, so a later change to one changes a dtype after it was judged (30p-2/3)
+    dtype_parts: dict[int, object] = field(default_factory=dict)
     # protocol < 3 strs with bytes >= 0x80 (kept alive here, by id): mlbom reads them as latin-1;
     # torch.load's unpicklers decode them as UTF-8 (None: torch raises on them)
     str8: dict[int, tuple[str, str | None]] = field(default_factory=dict)
@@ -2217,6 +2221,8 @@ class _Walker:
         """What a call of ``path`` computes from its arguments: resource bombs, and the str or
         bytes it makes (a raw-memory protocol name may be made rather than written)."""
         self.bombs(path, items, kwargs)
+        if path in _DTYPE_SINKS:
+            self.dtype_sink(path, items, kwargs)
         if path in _PATH_CLASSES or path in _RECARRAYS or path in _DTYPE_CASTS or path == _NEW_INDEX:
             self.str_casts(path, items, kwargs)
         if path.startswith("pandas."):
@@ -2916,6 +2922,15 @@ class _Walker:
         LIST_PICKLE memcpy's an array's bytes and decrefs them as ``PyObject*``, a cleared
         REFCOUNT on an object dtype reads them as pointers. numpy's own ``__reduce__`` writes the
         flags it computed, so a state whose object bits differ from those is ``unsafe``."""
+        path = inst.func.res.path if isinstance(inst.func, Global) else ""
+        self.dtype_judged(inst)
+        if path not in _DTYPE_PATHS:
+            # numpy.dtypes.BytesDType(n) & co. make fresh legacy descriptors whose __setstate__
+            # takes any state (red team 30p-1); numpy's __reduce__ always names numpy.dtype
+            self.note("pickle.memory", "critical", f"BUILD sets the state of a dtype made by {path} "
+                      f"({_describe(inst.state)}), which numpy's pickler never writes: its fields and flags "
+                      "may make numpy read raw bytes as object pointers", "unsafe", f"dtype-maker:{path}")
+            return
         bits = _dtype_object_bits(inst)
         if bits is None:
             self.note("pickle.memory", "medium", f"a numpy dtype state mlbom cannot model ({_describe(inst.state)}): "
@@ -2933,24 +2948,91 @@ class _Walker:
         if items is None or len(items) not in (4, 5, 7):
             return
         dt, data = (items[1], items[3]) if len(items) == 4 else (items[2], items[4])
-        is_dtype = isinstance(dt, Call) and isinstance(dt.func, Global) and dt.func.res.path in _DTYPE_PATHS
+        is_dtype = isinstance(dt, Call) and isinstance(dt.func, Global) and _is_dtype_maker(dt.func.res.path)
         cls = _instance_class(inst)
         if not is_dtype and not (cls in _ARRAY_MAKERS or _made_by(inst) in _ARRAY_MAKERS):
             return
-        if isinstance(data, Seq) and data.type == "list":
-            return
+        self.dtype_use("a numpy array state", dt, data, list_ok=True)
+
+    def dtype_use(self, where: str, dt: object, data: object, list_ok: bool) -> None:
+        """A dtype numpy reads ``data`` with (an array state's, ``_frombuffer``'s, ``scalar``'s,
+        ``ndarray(buffer=)``'s), judged by its structure as it is NOW (red team 30p): numpy's
+        object checks there trust the dtype's flags, so flags that differ from the current
+        structure (fields changed after the dtype's BUILD) are ``unsafe``; a dtype that holds
+        objects, or one mlbom cannot model, given raw bytes reads them as ``PyObject*``
+        (``list_ok``: an array state's list is set item by item, as objects)."""
         bits = _dtype_object_bits(dt)
-        if bits is not None and not bits[0] & 0x5:
+        self.dtype_judged(dt)
+        if bits is not None and bits[0] != bits[1]:
+            self.note("pickle.memory", "critical", f"{where} with a numpy dtype whose object flags ({bits[0]:#x}) "
+                      f"differ from those of its current structure ({bits[1]:#x}): numpy would read raw bytes as "
+                      "object pointers (memory corruption at load)", "unsafe", f"dtype-use-flags:{bits}")
             return
+        if list_ok and isinstance(data, Seq) and data.type == "list":
+            return
+        if bits is not None and not (bits[0] | bits[1]) & 0x5:
+            return
+        if bits is not None and not list_ok and not isinstance(data, Blob | Text | str):
+            return  # consistent object flags: numpy takes the object itself (a void scalar's array)
         what = "an object dtype" if bits is not None else f"a dtype mlbom cannot model ({_describe(dt)})"
         if isinstance(data, Blob | Text | str):
-            self.note("pickle.memory", "critical", f"a numpy array state of {what} with raw data "
+            self.note("pickle.memory", "critical", f"{where} of {what} with raw data "
                       f"({_describe(data)}), not a list: numpy would read the bytes as object pointers "
                       "(memory corruption at load)", "unsafe", "array-object-bytes")
         else:
-            self.note("pickle.memory", "medium", f"a numpy array state of {what} with data mlbom cannot tell a "
+            self.note("pickle.memory", "medium", f"{where} of {what} with data mlbom cannot tell a "
                       f"list ({_describe(data)}): numpy may read it as object pointers", "suspicious",
                       "array-object-data")
+
+    def dtype_sink(self, path: str, items: list[object] | None, kwargs: object) -> None:
+        """``_frombuffer(buf, dtype, shape, order)``, ``scalar(dtype, data)``, ``ndarray(shape,
+        dtype, buffer, ...)``: numpy reads the bytes with the dtype (:meth:`dtype_use`)."""
+        dpos, bpos = _DTYPE_SINKS[path]
+        args = list(items) if items is not None else None
+        kw = kwargs.items if isinstance(kwargs, Dct) and not kwargs.loose else None
+        if args is None or (kwargs is not None and kwargs is not _NONE and kw is None):
+            self.note("pickle.memory", "medium", f"{path} with arguments mlbom did not track: numpy may read raw "
+                      "bytes with an object dtype", "suspicious", f"dtype-sink:{path}")
+            return
+        dt = args[dpos] if dpos < len(args) else (kw or {}).get("dtype", _NONE)
+        data = args[bpos] if bpos < len(args) else (kw or {}).get("buffer", _NONE)
+        if path in _SCALARS and bpos >= len(args):
+            data = _NONE
+        if data is _NONE or (dt is _NONE and path not in _SCALARS):
+            return  # no buffer (ndarray: allocated zeroed), or the default float64 dtype
+        self.dtype_use(f"{path}(...)", dt, data, list_ok=False)
+
+    def dtype_judged(self, dt: object, hops: int = 0) -> None:
+        """Remembers a judged dtype and what its state holds (fields dicts, nested dtypes):
+        numpy keeps them by reference, so a later SETITEM/BUILD on one of them changes the dtype
+        after it was judged (:meth:`dtype_mutated`)."""
+        parts = self.sh.dtype_parts
+        if not isinstance(dt, Call | Dct | Seq) or id(dt) in parts:
+            return
+        if hops > 16 or len(parts) > 1 << 16:
+            self.note("pickle.memory", "medium", "numpy dtype states nested or shared past what mlbom tracks: a "
+                      "later change to one may go unseen", "suspicious", "dtype-untracked")
+            return
+        parts[id(dt)] = dt
+        if isinstance(dt, Call):
+            if not (isinstance(dt.func, Global) and _is_dtype_maker(dt.func.res.path)):
+                return
+            self.dtype_judged(dt.state, hops + 1)
+        elif isinstance(dt, Dct):
+            for v in list((dt.items or {}).values())[:4096]:
+                self.dtype_judged(v, hops + 1)
+        elif dt.items is not None:
+            for v in dt.items[:4096]:
+                self.dtype_judged(v, hops + 1)
+
+    def dtype_mutated(self, op: str, target: object) -> None:
+        """``op`` changes an object a judged dtype holds or is (red team 30p-2/3): numpy's pickler
+        writes a fresh fields dict per state and reduces nested dtypes, with their state, before
+        the outer BUILD, so no pickler changes one afterwards."""
+        if id(target) in self.sh.dtype_parts and self.sh.dtype_parts[id(target)] is target:
+            self.note("pickle.memory", "critical", f"{op} changes {_describe(target)}, a numpy dtype (or part of "
+                      "its state) already built, embedded or used: its structure would no longer match the flags "
+                      "numpy trusts (raw bytes read as object pointers)", "unsafe", f"dtype-mutated:{op}")
 
     def bytes_call(self, path: str, pos: list[object], kw: dict[object, object] | None) -> None:
         """``bytes(...)`` / ``bytearray(...)``: bytes computed at load time (a numpy ``U`` array
@@ -3845,6 +3927,7 @@ class _Walker:
         self.sh.mutations += 1  # may change an object a kept state refers to
         value = self.pop()
         target = self.top()
+        self.dtype_mutated("APPEND", target)
         self.wo_target("APPEND", target)
         self._container_target("APPEND", target, ("list",), [value])
         if isinstance(target, Seq) and target.items is not None:
@@ -3858,6 +3941,7 @@ class _Walker:
         self.sh.mutations += 1  # may change an object a kept state refers to
         items = self.pop_mark()
         target = self.top()
+        self.dtype_mutated("APPEND", target)
         self.wo_target("APPEND", target)
         self._container_target("APPENDS", target, ("list",), items)
         if isinstance(target, Seq) and target.items is not None:
@@ -3871,6 +3955,7 @@ class _Walker:
         value = self.pop()
         key = self.pop()
         target = self.top()
+        self.dtype_mutated("SETITEM", target)
         self.wo_target("SETITEM", target)
         self._container_target("SETITEM", target, ("dict", "list"), [key, value])
         if isinstance(target, Dct):
@@ -3884,6 +3969,7 @@ class _Walker:
         self.sh.mutations += 1  # may change an object a kept state refers to
         items = self.pop_mark()
         target = self.top()
+        self.dtype_mutated("SETITEM", target)
         self.wo_target("SETITEM", target)
         if len(items) % 2:
             raise _Stop("pickle.unreadable", "SETITEMS with an odd number of items (the loader raises)", certain=True)
@@ -3931,6 +4017,7 @@ class _Walker:
         self.sh.mutations += 1  # may change an object a kept state refers to
         items = self.pop_mark()
         target = self.top()
+        self.dtype_mutated("ADDITEMS", target)
         self._container_target("ADDITEMS", target, ("set",), items)
         if isinstance(target, Seq) and target.items is not None:
             if self.keep(items) is None:
@@ -4809,6 +4896,7 @@ class _Walker:
     def op_build(self) -> None:
         stack = self.stack
         if len(stack) >= 2:
+            self.dtype_mutated("BUILD", stack[-2])
             self.wo_target("BUILD", stack[-2])
             self.wo_build_state(stack[-2], stack[-1])
         if len(stack) >= 2:
@@ -4848,7 +4936,7 @@ class _Walker:
             self.computed_text(f"BUILD on a {cls} (its slots hold the parts its text is joined from)")
         elif cls in _ARRAY_MAKERS or _made_by(inst) in _ARRAY_MAKERS:
             self.string_dtype_build(inst, state)
-        if isinstance(inst.func, Global) and inst.func.res.path in _DTYPE_PATHS:
+        if isinstance(inst.func, Global) and _is_dtype_maker(inst.func.res.path):
             self.dtype_flags(inst)
         elif cls in _ARRAY_MAKERS or _made_by(inst) in _ARRAY_MAKERS or (cls or "").startswith("numpy."):
             self.array_data(inst, state)
@@ -5122,6 +5210,17 @@ def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
 _VOID_TYPES = frozenset({"numpy.record", "numpy.rec.record", "numpy._core.records.record",
                          "numpy.core.records.record", "numpy.void"})
 _DTYPE_PATHS = frozenset({"numpy.dtype", "numpy.core.multiarray.dtype", "numpy._core.multiarray.dtype"})
+# callables that read raw bytes with a dtype: path -> (position of the dtype, of the bytes)
+_DTYPE_SINKS = {"numpy.core.numeric._frombuffer": (1, 0), "numpy._core.numeric._frombuffer": (1, 0),
+                "numpy.core.multiarray._frombuffer": (1, 0), "numpy.core.multiarray.scalar": (0, 1),
+                "numpy._core.multiarray.scalar": (0, 1), "numpy.ndarray": (1, 2)}
+
+
+def _is_dtype_maker(path: str) -> bool:
+    """A callable that returns a numpy dtype: ``numpy.dtype`` (and its aliases), every class of
+    ``numpy.dtypes`` (the allowlist's BytesDType, StrDType, VoidDType ...), StringDType's
+    ``__reduce__`` helper."""
+    return path in _DTYPE_PATHS or path.startswith("numpy.dtypes.") or path in _STRINGDTYPE
 # numpy's NPY_ITEM_REFCOUNT | NPY_LIST_PICKLE | NPY_ITEM_IS_POINTER: the flags that make numpy
 # treat an array's items as PyObject* (decref at dealloc, pickle as a list, read as pointers)
 _OBJECT_BITS = 0x7
@@ -5137,8 +5236,15 @@ def _dtype_object_bits(dtype: object, hops: int = 0) -> tuple[int, int] | None:
     the flags as written, version 2 turns them all on for any non-zero flags, older ones
     compute them. None when it cannot be told."""
     if hops > 16 or not isinstance(dtype, Call) or not isinstance(dtype.func, Global) \
-            or dtype.func.res.path not in _DTYPE_PATHS:
+            or not _is_dtype_maker(dtype.func.res.path):
         return None
+    if dtype.func.res.path not in _DTYPE_PATHS:
+        # numpy.dtypes.XDType(...): a builtin or fresh descriptor of that class, with no fields;
+        # one given a state (no pickler writes it) cannot be told
+        if dtype.state is not None:
+            return None
+        computed = _OBJECT_BITS if dtype.func.res.path.endswith(".ObjectDType") else 0
+        return computed, computed
     base = _dtype_code(dtype)
     args = dtype.args.items if isinstance(dtype.args, Seq) else None
     if base is not None:
