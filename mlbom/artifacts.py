@@ -514,7 +514,7 @@ def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] =
     report.mismatched.sort()
     vouched = set(expected) | set(report.unlisted)
     report.refused += _pyc_stand_ins(base, checked, vouched, set(expected))
-    extra, problems = _import_folders(base, checked, set(expected))
+    extra, problems = _import_folders(base, checked, set(expected), listed_only or bool(patterns))
     report.refused += problems
     report.refused += _module_stand_ins(base, checked, set(expected), vouched, extra)
     report.refused += _pth_stand_ins(base, checked, vouched)
@@ -559,6 +559,23 @@ def _site_folders(base: str, verified: Sequence[str]) -> list[str]:
 
 MAX_PTH_BYTES = 1 << 20
 """Largest listed ``.pth`` file read for the folders it adds to ``sys.path`` (past it: fails)."""
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+_SPLITLINES_ONLY = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_BENIGN_IMPORTS = (
+    # setuptools' distutils-precedence.pth (imports the listed _distutils_hack, adds no folder)
+    re.compile(r"import os; var = 'SETUPTOOLS_USE_DISTUTILS'; enabled = os\.environ\.get\(var, 'local'\) == 'local'; "
+               r"enabled and __import__\('_distutils_hack'\)\.add_shim\(\);"),
+    # setuptools' editable install: a meta-path finder module, no sys.path entry
+    re.compile(r"import (__editable___[A-Za-z0-9_]+_finder); \1\.install\(\)"),
+    # virtualenv's _virtualenv.pth
+    re.compile(r"import _virtualenv"),
+)
+"""The only ``.pth`` import lines judged to add no folder to ``sys.path`` (red team 31s-3),
+matched whole (after ``rstrip``) against the text the real tools write."""
+
+
+def _benign_import(line: str) -> bool:
+    return any(p.fullmatch(line.rstrip()) for p in _BENIGN_IMPORTS)
 _ZIP_NAME = re.compile(r"python\d+\.zip", re.IGNORECASE)
 
 
@@ -578,7 +595,8 @@ def _prefixes(verified: Sequence[str]) -> tuple[set[str], set[str]]:
     return venvs | exes, exes - venvs
 
 
-def _import_folders(base: str, verified: Sequence[str], listed: set[str]) -> tuple[list[str], list[str]]:
+def _import_folders(base: str, verified: Sequence[str], listed: set[str],
+                    strict: bool = True) -> tuple[list[str], list[str]]:
     """(folders under DIR that are on ``sys.path`` for the listed code beyond the folders of
     listed files, the problems found): for every listed Python install under DIR (red team
     30s-3), its start-up path as getpath builds it — ``lib/pythonXY.zip`` (an unlisted one
@@ -591,8 +609,16 @@ def _import_folders(base: str, verified: Sequence[str], listed: set[str]) -> tup
     ``import`` line calling ``addsitedir`` fail: the BOM does not cover what Python imports there."""
     folders: set[str] = set()
     out: list[str] = []
-    _, installs = _prefixes(verified)
+    every, installs = _prefixes(verified)
+    for prefix in sorted(every):  # getpath reads pyvenv.cfg beside the binary first, then one folder up (31s-2)
+        head = f"{prefix}/" if prefix else ""
+        for rel in (f"{head}bin/pyvenv.cfg", f"{head}Scripts/pyvenv.cfg", f"{head}pyvenv.cfg"):
+            if rel not in listed and _exists(base, rel):
+                out.append(f"{rel}: getpath reads this pyvenv.cfg for the listed interpreter under "
+                           f"{prefix or 'the checked folder'} (its home moves the whole standard library), and the BOM "
+                           "does not list it")
     for prefix in sorted(installs):
+        out += _landmarks(base, prefix, listed)
         head = f"{prefix}/" if prefix else ""
         for where in (f"{head}bin", f"{head}Scripts", prefix):
             try:
@@ -623,7 +649,7 @@ def _import_folders(base: str, verified: Sequence[str], listed: set[str]) -> tup
         prefix_s = f"{site}/"
         for rel in sorted(p for p in listed if p.startswith(prefix_s) and p.endswith(".pth")
                           and "/" not in p[len(prefix_s):]):
-            got = _pth_folders(base, site, rel)
+            got = _pth_folders(base, site, rel, strict)
             if isinstance(got, str):
                 out.append(got)
             else:
@@ -641,10 +667,75 @@ def _import_folders(base: str, verified: Sequence[str], listed: set[str]) -> tup
             free.add(os.path.relpath(real, base).replace(os.sep, "/"))
         else:
             free.add(rel)  # out of DIR: listing it below says so (:func:`_pth_stand_ins` refuses such site folders)
+    for rel in sorted(free):  # a FILE on sys.path is a zip import source (zipimporter is the first path hook: 31s-4)
+        try:
+            st = os.stat(os.path.join(base, rel) if rel else base)
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # does not exist (os.path.exists is False): nothing is imported there
+        except (OSError, ValueError) as exc:
+            why = _why(exc) if isinstance(exc, OSError) else "not a valid path"
+            out.append(f"{rel}: on sys.path for the listed code and cannot be examined ({why})")
+            continue
+        if stat.S_ISDIR(st.st_mode) or (stat.S_ISREG(st.st_mode) and rel in listed):
+            continue
+        out.append(f"{rel}: on sys.path for the listed code and "
+                   + ("a file (zipimport imports its modules) the BOM does not list" if stat.S_ISREG(st.st_mode)
+                      else "neither a folder nor a regular file"))
     return sorted(free), out
 
 
-def _pth_folders(base: str, site: str, rel: str) -> list[str] | str:
+def _exists(base: str, rel: str) -> bool:
+    try:
+        os.lstat(os.path.join(base, rel))
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError):
+        return True  # cannot tell: fail closed
+    return True
+
+
+def _landmarks(base: str, prefix: str, listed: set[str]) -> list[str]:
+    """getpath's prefix search for a listed Python install (red team 31s-5): ``search_up`` from
+    the binary's own folder upward for ``lib/pythonX.Y/os.py`` (``os.pyc``) and, for
+    ``exec_prefix``, ``lib/pythonX.Y/lib-dynload``; the first folder holding one is the prefix.
+    Every such landmark inside DIR found before the listed one (all of them when none is listed)
+    that the BOM does not list fails, as does a ``lib-dynload`` anywhere but the listed prefix's.
+    Above DIR is the environment's."""
+    out: list[str] = []
+    head = f"{prefix}/" if prefix else ""
+    levels = [f"{head}{b}" for b in ("bin", "Scripts")
+              if any(p.startswith(f"{head}{b}/") for p in listed)]
+    level: str | None = prefix
+    while level is not None:
+        levels.append(level)
+        level = level.rpartition("/")[0] if level else None
+    stop = False
+    for lv in levels:
+        lhead = f"{lv}/" if lv else ""
+        try:
+            names = _names(os.path.join(base, f"{lhead}lib")) or []
+        except OSError:
+            continue
+        for name in sorted(names):
+            if not (name.startswith(("python", "pypy")) and "." in name[4:]) or name.endswith(".zip"):
+                continue
+            for leaf in ("os.py", "os.pyc"):
+                rel = f"{lhead}lib/{name}/{leaf}"
+                if rel in listed:
+                    stop = True
+                elif _exists(base, rel):
+                    out.append(f"{rel}: getpath takes the folder holding this as the standard library of the listed "
+                               f"Python install {prefix or 'the checked folder'}, and the BOM does not list it")
+            rel = f"{lhead}lib/{name}/lib-dynload"
+            if lv != prefix and _exists(base, rel):
+                out.append(f"{rel}: getpath takes this as exec_prefix's lib-dynload of the listed Python install "
+                           f"{prefix or 'the checked folder'} (before its own), and the BOM cannot vouch a folder")
+        if stop:
+            break
+    return out
+
+
+def _pth_folders(base: str, site: str, rel: str, strict: bool) -> list[str] | str:
     """The folders under DIR the listed ``.pth`` file ``rel`` in site folder ``site`` adds to
     ``sys.path`` (``site.addpackage``), or why it cannot be judged."""
     tail = ("a listed .pth adds a folder the BOM does not cover (site.py appends each path line of a .pth in a "
@@ -660,14 +751,20 @@ def _pth_folders(base: str, site: str, rel: str) -> list[str] | str:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return f"{rel}: not UTF-8, its folders depend on the locale: {tail}"
+    if _SPLITLINES_ONLY.search(text):
+        return (f"{rel}: holds a line break that only some Python versions split lines at (3.11/3.12 read a .pth "
+                "through io.TextIOWrapper: lines end at \\n, \\r, \\r\\n; 3.13 uses str.splitlines): " + tail)
+    if text.startswith("\ufeff"):
+        return f"{rel}: starts with a UTF-8 BOM, which 3.13 strips and 3.11/3.12 keep in the first line: {tail}"
     out: list[str] = []
     sitedir = os.path.join(base, site) if site else base
-    for line in text.splitlines():
+    for line in _NEWLINE.split(text):  # site.addpackage's lines: universal newlines, nothing else (31s-1)
         if line.startswith("#") or not line.strip():
             continue
         if line.startswith(("import ", "import\t")):
-            if "addsitedir" in line:
-                return f"{rel}: an import line calls addsitedir, whose folders cannot be judged statically: {tail}"
+            if strict and not _benign_import(line):
+                return (f"{rel}: the import line {printable(line.rstrip()[:200])} is code site.py runs, and mlbom "
+                        f"cannot tell which folders it adds to sys.path: {tail}")
             continue
         if "\0" in line:
             return f"{rel}: a path line holds NUL: {tail}"

@@ -144,7 +144,7 @@ def test_a_listed_pth_naming_a_folder_outside_fails(tmp_path: Path) -> None:
 
 def test_a_listed_pth_naming_a_listed_or_absent_folder_passes(tmp_path: Path) -> None:
     root = _project(tmp_path, {"vendor/site-packages/helper.py": "X = 1\n", "src/pkg/__init__.py": "",
-                               "vendor/site-packages/a.pth": "# comment\n../../src\n./not-there\nimport os\n"})
+                               "vendor/site-packages/a.pth": "# comment\n../../src\n./not-there\nimport _virtualenv\n"})
     listed = ["vendor/site-packages/helper.py", "vendor/site-packages/a.pth", "src/pkg/__init__.py"]
     for kw in ({}, {"listed_only": True}):
         report = check_folder(_doc(root, listed), root, **kw)  # type: ignore[arg-type]
