@@ -5224,6 +5224,11 @@ def _is_dtype_maker(path: str) -> bool:
 # numpy's NPY_ITEM_REFCOUNT | NPY_LIST_PICKLE | NPY_ITEM_IS_POINTER: the flags that make numpy
 # treat an array's items as PyObject* (decref at dealloc, pickle as a list, read as pointers)
 _OBJECT_BITS = 0x7
+# the dtype makers (numpy.dtypes classes, StringDType's __reduce__ helper) whose items hold
+# pointers, with the object bits numpy gives them (``flags & 7``; red team 31p-3): StringDType's
+# items are (char*, size|flags) records that numpy reads a string through. Every other class of
+# numpy.dtypes holds no pointer (tests/formats/test_pickle_rt31p.py checks this against numpy).
+_POINTER_DTYPES = {"ObjectDType": _OBJECT_BITS, "StringDType": 0x3, "_convert_to_stringdtype_kwargs": 0x3}
 
 
 def _dtype_object_bits(dtype: object, hops: int = 0) -> tuple[int, int] | None:
@@ -5243,7 +5248,7 @@ def _dtype_object_bits(dtype: object, hops: int = 0) -> tuple[int, int] | None:
         # one given a state (no pickler writes it) cannot be told
         if dtype.state is not None:
             return None
-        computed = _OBJECT_BITS if dtype.func.res.path.endswith(".ObjectDType") else 0
+        computed = _POINTER_DTYPES.get(dtype.func.res.path.rpartition(".")[2], 0)
         return computed, computed
     base = _dtype_code(dtype)
     args = dtype.args.items if isinstance(dtype.args, Seq) else None

@@ -1,0 +1,90 @@
+"""Red team 31p: numpy dtypes whose layout or item kind makes numpy read raw bytes as pointers.
+
+31p-1: a dtype state whose int field overlaps its object field (or whose object field lies past
+the item): numpy's ``arraydescr_setstate`` takes offsets and ``elsize`` as written, so the int
+becomes a ``PyObject*`` (segfault inside ``pickle.load``). 31p-2: an object sub-array of 65536
+items in an 8-byte item (heap overrun). 31p-3: ``numpy.ndarray((1,), StringDType(), <bytes>)``:
+StringDType items are (char*, size) records read through the pointer. 31p-4:
+``numpy.rec.recarray(shape, dtype, buf)`` passes ``buf`` to ``ndarray(buffer=)``. mlbom said
+``safe`` to all four; the proofs (real loaders in a subprocess) are in /work/redteam-31p."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from mlbom.formats.pickle import _POINTER_DTYPES
+from tests.formats.pickle_ops import MARK, NONE, REDUCE, STOP, TUPLE, TUPLE1, TUPLE3, glob, proto, s, walk
+
+BUILD, NEWTRUE, NEWFALSE = b"b", b"\x88", b"\x89"
+
+
+def _i(n: int) -> bytes:
+    return b"J" + struct.pack("<i", n) if -(2**31) <= n < 2**31 else b"\x8a\x08" + struct.pack("<q", n)
+
+
+def _dtype(code: str, state: bytes | None = None) -> bytes:
+    out = glob("numpy", "dtype") + s(code) + NEWFALSE + NEWTRUE + TUPLE3 + REDUCE
+    return out + state + BUILD if state is not None else out
+
+
+def _st(flags: int, elsize: int = -1, sub: bytes = NONE, names: bytes = NONE, fields: bytes = NONE,
+        bo: str = "|") -> bytes:
+    return MARK + _i(3) + s(bo) + sub + names + fields + _i(elsize) + _i(1) + _i(flags) + TUPLE
+
+
+def _obj() -> bytes:
+    return _dtype("O8", _st(63))
+
+
+def _i8() -> bytes:
+    return _dtype("i8", _st(0, bo="<"))
+
+
+def _struct(fields: list[tuple[str, bytes, bytes]], elsize: int, flags: int = 27) -> bytes:
+    """A void dtype with the given (name, dtype, offset) fields."""
+    names = MARK + b"".join(s(n) for n, _, _ in fields) + TUPLE
+    body = b"}" + MARK + b"".join(s(n) + MARK + d + off + TUPLE for n, d, off in fields) + b"u"
+    return _dtype("V8", _st(flags, elsize, names=names, fields=body))
+
+
+def _array(dt: bytes, items: bytes = NONE) -> bytes:
+    """``_reconstruct(ndarray, (0,), b'b')`` with the state ``(1, (1,), dt, False, [items])``."""
+    return glob("numpy._core.multiarray", "_reconstruct") + MARK + glob("numpy", "ndarray") + MARK + _i(0) \
+        + TUPLE + b"C\x01b" + TUPLE + REDUCE + MARK + _i(1) + MARK + _i(1) + TUPLE + dt + NEWFALSE + b"]" \
+        + MARK + items + TUPLE + b"a" + TUPLE + BUILD
+
+
+def _mem(rep: object) -> list[str]:
+    return [f.message for f in rep.findings if f.id == "pickle.memory"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("maker", [glob("numpy.dtypes", "StringDType") + b")" + REDUCE,
+                                   glob("numpy._core._internal", "_convert_to_stringdtype_kwargs")
+                                   + MARK + NEWTRUE + TUPLE + REDUCE])
+def test_31p_3_stringdtype_with_raw_bytes_is_unsafe(maker: bytes) -> None:
+    raw = struct.pack("<QQ", 0x4141414141414141, 64 | (0x70 << 56))
+    body = glob("numpy", "ndarray") + MARK + b"K\x01" + TUPLE1 + maker + b"C" + bytes([len(raw)]) + raw + TUPLE \
+        + REDUCE
+    rep = walk(proto(4) + body + STOP)
+    assert rep.verdict == "unsafe", rep.findings
+
+
+def test_31p_3_pointer_dtype_table_matches_numpy() -> None:
+    """Every numpy.dtypes class numpy makes without arguments has the object bits mlbom gives it."""
+    np = pytest.importorskip("numpy")
+    seen = 0
+    for name in dir(np.dtypes):
+        cls = getattr(np.dtypes, name)
+        if not (isinstance(cls, type) and issubclass(cls, np.dtype)):
+            continue
+        try:
+            made = cls()
+        except (TypeError, RuntimeError):
+            made = cls(4) if name in ("BytesDType", "StrDType") else None
+        if made is None:
+            continue
+        seen += 1
+        assert made.flags & 0x7 == _POINTER_DTYPES.get(name, 0), (name, made.flags)
+    assert seen > 20
