@@ -2995,7 +2995,10 @@ class _Walker:
                       "bytes with an object dtype", "suspicious", f"dtype-sink:{path}")
             return
         dt = args[dpos] if dpos < len(args) else (kw or {}).get("dtype", _NONE)
-        data = args[bpos] if bpos < len(args) else (kw or {}).get("buffer", _NONE)
+        data = args[bpos] if bpos < len(args) else (kw or {}).get(_SINK_BUFFER_KW.get(path, "buffer"), _NONE)
+        if path in _SINK_BUFFER_KW and (dt is _NONE or dt is None):
+            # recarray without a dtype: format_parser(formats, ...) makes it, which mlbom does not model
+            dt = args[5] if len(args) > 5 else (kw or {}).get("formats", _NONE)
         if path in _SCALARS and bpos >= len(args):
             data = _NONE
         if data is _NONE or (dt is _NONE and path not in _SCALARS):
@@ -5213,7 +5216,14 @@ _DTYPE_PATHS = frozenset({"numpy.dtype", "numpy.core.multiarray.dtype", "numpy._
 # callables that read raw bytes with a dtype: path -> (position of the dtype, of the bytes)
 _DTYPE_SINKS = {"numpy.core.numeric._frombuffer": (1, 0), "numpy._core.numeric._frombuffer": (1, 0),
                 "numpy.core.multiarray._frombuffer": (1, 0), "numpy.core.multiarray.scalar": (0, 1),
-                "numpy._core.multiarray.scalar": (0, 1), "numpy.ndarray": (1, 2)}
+                "numpy._core.multiarray.scalar": (0, 1), "numpy.ndarray": (1, 2),
+                # recarray(shape, dtype, buf, offset, strides, formats, ...) passes buf to
+                # ndarray(buffer=) (red team 31p-4); without a dtype, formats= makes it
+                "numpy.rec.recarray": (1, 2), "numpy.recarray": (1, 2), "numpy._core.records.recarray": (1, 2),
+                "numpy.core.records.recarray": (1, 2)}
+# the keyword a sink takes its bytes by (``buffer`` unless named here)
+_SINK_BUFFER_KW = {"numpy.rec.recarray": "buf", "numpy.recarray": "buf", "numpy._core.records.recarray": "buf",
+                   "numpy.core.records.recarray": "buf"}
 
 
 def _is_dtype_maker(path: str) -> bool:

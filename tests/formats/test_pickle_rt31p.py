@@ -10,11 +10,14 @@ StringDType items are (char*, size) records read through the pointer. 31p-4:
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import struct
+import warnings
 
 import pytest
 
-from mlbom.formats.pickle import _POINTER_DTYPES
+from mlbom.formats.pickle import _DTYPE_SINKS, _POINTER_DTYPES, load_policy_data
 from tests.formats.pickle_ops import MARK, NONE, REDUCE, STOP, TUPLE, TUPLE1, TUPLE3, glob, proto, s, walk
 
 BUILD, NEWTRUE, NEWFALSE = b"b", b"\x88", b"\x89"
@@ -88,3 +91,66 @@ def test_31p_3_pointer_dtype_table_matches_numpy() -> None:
         seen += 1
         assert made.flags & 0x7 == _POINTER_DTYPES.get(name, 0), (name, made.flags)
     assert seen > 20
+
+
+@pytest.mark.parametrize("kw", [False, True])
+def test_31p_4_recarray_reads_its_buffer_with_the_dtype(kw: bool) -> None:
+    dt = _struct([("a", _obj(), _i(0))], 8)
+    raw = b"C\x08" + struct.pack("<Q", 0x4141414141414141)
+    if kw:
+        body = glob("copyreg", "__newobj_ex__") + glob("numpy.rec", "recarray") + MARK + b"K\x01" + TUPLE1 + dt \
+            + TUPLE + b"}" + s("buf") + raw + b"s" + TUPLE3 + REDUCE
+    else:
+        body = glob("numpy.rec", "recarray") + MARK + b"K\x01" + TUPLE1 + dt + raw + TUPLE + REDUCE
+    rep = walk(proto(4) + body + STOP)
+    assert rep.verdict == "unsafe", rep.findings
+
+
+def test_31p_4_recarray_with_formats_and_raw_bytes_is_not_safe() -> None:
+    body = glob("numpy.rec", "recarray") + MARK + b"K\x01" + TUPLE1 + NONE + b"C\x08" + b"A" * 8 + _i(0) + NONE \
+        + s("O") + TUPLE + REDUCE
+    rep = walk(proto(4) + body + STOP)
+    assert rep.verdict != "safe", rep.findings
+
+
+# allowlisted numpy/pandas callables with a buffer-like parameter that do NOT read it as raw
+# memory with a dtype, and why
+_NOT_SINKS = {
+    "numpy.char.chararray": "chararray.__new__ takes only S/U dtypes (itemsize, unicode): bytes read as "
+                            "characters, never as pointers",
+    "numpy.ma.core.MaskedArray": "data= goes through numpy.array(data): a bytes object becomes an S/object "
+                                 "value, not memory",
+    "numpy.ma.MaskedArray": "same class as numpy.ma.core.MaskedArray",
+    "numpy.matrixlib.defmatrix.matrix": "data= goes through numpy.array(data, dtype): converted, not memory",
+    "numpy.matrix": "same class as numpy.matrixlib.defmatrix.matrix",
+}
+_PANDAS_DATA = "a pandas constructor converts data= (numpy.asarray / its own arrays), never reading bytes as memory"
+
+
+def test_31p_4_every_allowlisted_buffer_taker_is_a_dtype_sink_or_excluded_with_a_reason() -> None:
+    pytest.importorskip("numpy")
+    checked = []
+    for group in load_policy_data()["allow"]:  # type: ignore[attr-defined]
+        for key in group["entries"]:
+            module, _, qual = key.partition(":")
+            if module.split(".")[0] not in ("numpy", "pandas"):
+                continue
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    obj = importlib.import_module(module)
+                    for part in qual.split("."):
+                        obj = getattr(obj, part)
+                sig = inspect.signature(obj)
+            except (ImportError, AttributeError, TypeError, ValueError):
+                continue  # not importable here (pandas absent, a removed alias) or no Python signature
+            if not {"buffer", "buf", "data"} & set(sig.parameters):
+                continue
+            path = f"{module}.{qual}"
+            checked.append(path)
+            if path in _DTYPE_SINKS:
+                continue
+            reason = _PANDAS_DATA if module.startswith("pandas") and "buffer" not in sig.parameters \
+                and "buf" not in sig.parameters else _NOT_SINKS.get(path)
+            assert reason, f"{path} takes a buffer ({sig}): add it to _DTYPE_SINKS or to _NOT_SINKS with a reason"
+    assert "numpy.rec.recarray" in checked and "numpy.ndarray" in checked
