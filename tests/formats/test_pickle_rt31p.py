@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import pickle
 import struct
 import warnings
 
@@ -61,6 +62,53 @@ def _array(dt: bytes, items: bytes = NONE) -> bytes:
 
 def _mem(rep: object) -> list[str]:
     return [f.message for f in rep.findings if f.id == "pickle.memory"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("offset_a", "offset_b"), [(0, 0), (4, 0), (1 << 20, 0), (-8, 0), (0, 4)])
+def test_31p_1_object_field_overlapping_or_outside_the_item_is_unsafe(offset_a: int, offset_b: int) -> None:
+    dt = _struct([("a", _obj(), _i(offset_a)), ("b", _i8(), _i(offset_b))], 8)
+    rep = walk(proto(4) + _array(dt, NONE + _i(0x41414141)) + STOP)
+    assert rep.verdict == "unsafe", rep.findings
+    assert any("layout" in m or "overlapping" in m or "outside" in m for m in _mem(rep)), rep.findings
+
+
+def test_31p_1_int_field_past_the_item_of_an_object_dtype_is_unsafe() -> None:
+    """An int field written past the item lands on the next item's object pointer."""
+    dt = _struct([("a", _obj(), _i(0)), ("b", _i8(), _i(8))], 8)
+    rep = walk(proto(4) + _array(dt, NONE + _i(1)) + STOP)
+    assert rep.verdict == "unsafe", rep.findings
+
+
+def test_31p_1_the_dtype_alone_is_unsafe() -> None:
+    rep = walk(proto(4) + _struct([("a", _obj(), _i(0)), ("b", _i8(), _i(0))], 8) + STOP)
+    assert rep.verdict == "unsafe", rep.findings
+
+
+def test_31p_1_object_field_at_an_offset_mlbom_cannot_tell_is_suspicious() -> None:
+    dt = _struct([("a", _obj(), s("0")), ("b", _i8(), _i(8))], 16)
+    rep = walk(proto(4) + dt + STOP)
+    assert rep.verdict == "suspicious", rep.findings
+
+
+def test_31p_1_overlapping_non_object_fields_stay_safe() -> None:
+    dt = _struct([("a", _i8(), _i(0)), ("b", _i8(), _i(0)), ("c", _i8(), _i(100))], 8, flags=16)
+    rep = walk(proto(4) + _array(dt, _i(1) + _i(2) + _i(3)) + STOP)
+    assert rep.verdict == "safe", rep.findings
+
+
+@pytest.mark.parametrize(("count", "elsize"), [(65536, 8), (2, 8), (1, 16), (0, 8)])
+def test_31p_2_object_subarray_not_filling_the_item_is_unsafe(count: int, elsize: int) -> None:
+    sub = MARK + _obj() + MARK + _i(count) + TUPLE + TUPLE
+    dt = _dtype("V8", _st(63, elsize, sub=sub))
+    rep = walk(proto(4) + _array(dt) + STOP)
+    assert rep.verdict == "unsafe", rep.findings
+    assert any("sub-array" in m for m in _mem(rep)), rep.findings
+
+
+def test_31p_2_object_subarray_filling_the_item_is_safe() -> None:
+    sub = MARK + _obj() + MARK + _i(2) + TUPLE + TUPLE
+    rep = walk(proto(4) + _array(_dtype("V16", _st(63, 16, sub=sub))) + STOP)
+    assert rep.verdict == "safe", rep.findings
 
 
 @pytest.mark.parametrize("maker", [glob("numpy.dtypes", "StringDType") + b")" + REDUCE,
@@ -154,3 +202,28 @@ def test_31p_4_every_allowlisted_buffer_taker_is_a_dtype_sink_or_excluded_with_a
                 and "buf" not in sig.parameters else _NOT_SINKS.get(path)
             assert reason, f"{path} takes a buffer ({sig}): add it to _DTYPE_SINKS or to _NOT_SINKS with a reason"
     assert "numpy.rec.recarray" in checked and "numpy.ndarray" in checked
+
+
+def _benign() -> list[object]:
+    np = pytest.importorskip("numpy")
+    out: list[object] = [
+        np.zeros(2, dtype=[("a", "O"), ("b", "f8")]),
+        np.zeros(2, dtype=np.dtype([("a", "i1"), ("b", "O")], align=True)),
+        np.zeros(2, dtype=np.dtype({"names": ["a", "b"], "formats": ["O", "i4"], "offsets": [0, 16],
+                                    "itemsize": 32})),
+        np.zeros(2, dtype=np.dtype({"names": ["a", "b"], "formats": ["i8", "i4"], "offsets": [0, 0]})),
+        np.zeros(2, dtype=np.dtype({"names": ["a", "b"], "formats": ["O", "f8"], "titles": ["A", "B"]})),
+        np.zeros(2, dtype=[("a", "O", (3,)), ("b", [("x", "O"), ("y", "i2", (2,))])]),
+        np.zeros(2, dtype=("O", (2, 2))),
+        np.rec.fromrecords([(1, "x", None)], names="a,b,c"),
+        np.array(["a", "bcd"], dtype=np.dtypes.StringDType()),
+        np.dtypes.StringDType(), np.zeros(1, dtype=[("a", "O")])[0],
+    ]
+    return out
+
+
+@pytest.mark.parametrize("protocol", [2, 3, 5])
+def test_31p_real_numpy_pickles_stay_safe(protocol: int) -> None:
+    for value in _benign():
+        rep = walk(pickle.dumps(value, protocol=protocol))
+        assert rep.verdict == "safe", (value, rep.findings)
