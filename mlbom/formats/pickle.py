@@ -5260,7 +5260,21 @@ _OBJECT_BITS = 0x7
 _POINTER_DTYPES = {"ObjectDType": _OBJECT_BITS, "StringDType": 0x3, "_convert_to_stringdtype_kwargs": 0x3}
 
 
-def _dtype_object_bits(dtype: object, hops: int = 0) -> tuple[int, int] | None:
+_BitsMemo = dict[tuple[int, int], "tuple[int, int] | None"]
+_LayoutMemo = dict[tuple[int, int], "tuple[int, bool] | str | None"]
+
+
+def _dtype_object_bits(dtype: object, hops: int = 0, memo: _BitsMemo | None = None) -> tuple[int, int] | None:
+    """:func:`_dtype_bits`, each (dtype, depth) computed once: a state may name one memoised
+    dtype in many fields at every level (a DAG), which a plain walk expands exponentially."""
+    memo = {} if memo is None else memo
+    key = (id(dtype), hops)
+    if key not in memo:
+        memo[key] = _dtype_bits(dtype, hops, memo)
+    return memo[key]
+
+
+def _dtype_bits(dtype: object, hops: int, memo: _BitsMemo) -> tuple[int, int] | None:
     """(object flags numpy takes from the state, object flags numpy computes for the dtype) of
     a pickled ``numpy.dtype(code, align, copy)`` with its ``__setstate__`` state ``(version,
     byteorder, subarray, names, fields, elsize, alignment, flags[, metadata])``, by numpy's
@@ -5295,7 +5309,7 @@ def _dtype_object_bits(dtype: object, hops: int = 0) -> tuple[int, int] | None:
     version, subarray, fields = st[0], st[2], st[4]
     if subarray is not _NONE:
         parts = subarray.items if isinstance(subarray, Seq) else None
-        sub = _dtype_object_bits(parts[0], hops + 1) if parts and len(parts) == 2 else None
+        sub = _dtype_object_bits(parts[0], hops + 1, memo) if parts and len(parts) == 2 else None
         if sub is None:
             return None
         computed |= sub[0]
@@ -5303,7 +5317,8 @@ def _dtype_object_bits(dtype: object, hops: int = 0) -> tuple[int, int] | None:
         if not isinstance(fields, Dct) or fields.items is None:
             return None
         for spec in fields.items.values():
-            sub = _dtype_object_bits(spec.items[0] if isinstance(spec, Seq) and spec.items else None, hops + 1)
+            sub = _dtype_object_bits(spec.items[0] if isinstance(spec, Seq) and spec.items else None, hops + 1,
+                                     memo)
             if sub is None:
                 return None
             computed |= sub[0] & 0x3
@@ -5324,7 +5339,18 @@ def _int(v: object) -> int | None:
     return v if isinstance(v, int) and not isinstance(v, bool) else None
 
 
-def _dtype_layout(dtype: object, hops: int = 0) -> tuple[int, bool] | str | None:
+def _dtype_layout(dtype: object, hops: int = 0, memo: _LayoutMemo | None = None,
+                  bits_memo: _BitsMemo | None = None) -> tuple[int, bool] | str | None:
+    """:func:`_layout`, each (dtype, depth) computed once (see :func:`_dtype_object_bits`)."""
+    memo = {} if memo is None else memo
+    bits_memo = {} if bits_memo is None else bits_memo
+    key = (id(dtype), hops)
+    if key not in memo:
+        memo[key] = _layout(dtype, hops, memo, bits_memo)
+    return memo[key]
+
+
+def _layout(dtype: object, hops: int, memo: _LayoutMemo, bits_memo: _BitsMemo) -> tuple[int, bool] | str | None:
     """(itemsize, holds objects) of a pickled dtype whose layout is sound, a str saying what is
     unsound, or None when mlbom cannot model it (red team 31p-1/31p-2). numpy's
     ``arraydescr_setstate`` takes ``elsize``, field offsets and sub-array shapes as written (the
@@ -5333,7 +5359,7 @@ def _dtype_layout(dtype: object, hops: int = 0) -> tuple[int, bool] | str | None
     objects every field must lie inside the item, a field holding objects may overlap no other
     field, and a sub-array holding objects must fill exactly ``base.itemsize * prod(shape)``.
     Dtypes that hold no objects may overlap and leave gaps (a union view is fine)."""
-    bits = _dtype_object_bits(dtype, hops)
+    bits = _dtype_object_bits(dtype, hops, bits_memo)
     if bits is None or hops > 16:
         return None
     assert isinstance(dtype, Call) and isinstance(dtype.func, Global)
@@ -5361,7 +5387,7 @@ def _dtype_layout(dtype: object, hops: int = 0) -> tuple[int, bool] | str | None
         size = 8 if base.hasobject else base.itemsize
     if subarray is not _NONE:
         parts = subarray.items if isinstance(subarray, Seq) else None
-        sub = _dtype_layout(parts[0], hops + 1) if parts and len(parts) == 2 else None
+        sub = _dtype_layout(parts[0], hops + 1, memo, bits_memo) if parts and len(parts) == 2 else None
         if not isinstance(sub, tuple):
             return sub
         assert parts is not None
@@ -5387,7 +5413,7 @@ def _dtype_layout(dtype: object, hops: int = 0) -> tuple[int, bool] | str | None
                 return None
             if len(parts) == 3 and isinstance(key, str) and parts[2] == key:
                 continue  # a title's entry (numpy's NPY_TITLE_KEY): numpy's object loops skip it
-            sub = _dtype_layout(parts[0], hops + 1)
+            sub = _dtype_layout(parts[0], hops + 1, memo, bits_memo)
             offset = _int(parts[1])
             if not isinstance(sub, tuple):
                 return sub

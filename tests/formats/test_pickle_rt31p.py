@@ -14,12 +14,13 @@ import importlib
 import inspect
 import pickle
 import struct
+import time
 import warnings
 
 import pytest
 
 from mlbom.formats.pickle import _DTYPE_SINKS, _POINTER_DTYPES, load_policy_data
-from tests.formats.pickle_ops import MARK, NONE, REDUCE, STOP, TUPLE, TUPLE1, TUPLE3, glob, proto, s, walk
+from tests.formats.pickle_ops import MARK, NONE, REDUCE, STOP, TUPLE, TUPLE1, TUPLE3, get, glob, proto, put, s, walk
 
 BUILD, NEWTRUE, NEWFALSE = b"b", b"\x88", b"\x89"
 
@@ -227,3 +228,17 @@ def test_31p_real_numpy_pickles_stay_safe(protocol: int) -> None:
     for value in _benign():
         rep = walk(pickle.dumps(value, protocol=protocol))
         assert rep.verdict == "safe", (value, rep.findings)
+
+
+@pytest.mark.parametrize("base", ["f8", "O8"])
+def test_31p_dtype_dag_is_judged_in_linear_time(base: str) -> None:
+    """One memoised dtype named by 30 fields at each of 5 levels (30**5 paths): judged once per
+    dtype and depth, not once per path (a plain recursive walk took minutes)."""
+    body = _dtype(base, _st(63 if base == "O8" else 0, bo="<")) + put(0)
+    for level in range(1, 6):
+        fields = [(f"f{k}", get(level - 1), _i(0)) for k in range(30)]
+        body += b"0" + _struct(fields, 8, flags=27 if base == "O8" else 0) + put(level)
+    start = time.monotonic()
+    rep = walk(proto(4) + body + STOP)
+    assert time.monotonic() - start < 10
+    assert rep.verdict == ("safe" if base == "f8" else "unsafe"), rep.findings
