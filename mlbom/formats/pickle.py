@@ -2939,6 +2939,24 @@ class _Walker:
             self.note("pickle.memory", "critical", f"a numpy dtype state whose object flags ({bits[0]:#x}) differ "
                       f"from those numpy computes for that dtype ({bits[1]:#x}): numpy would read raw bytes as "
                       "object pointers (memory corruption at load)", "unsafe", f"dtype-flags:{bits}")
+        else:
+            self.dtype_layout(inst)
+
+    def dtype_layout(self, dt: object) -> None:
+        """A dtype that holds objects whose layout is unsound (:func:`_dtype_layout`, red team
+        31p-1/31p-2) is ``unsafe``; one mlbom cannot lay out is ``suspicious``."""
+        bits = _dtype_object_bits(dt)
+        if bits is None or not (bits[0] | bits[1]) & 0x5:
+            return
+        layout = _dtype_layout(dt)
+        if isinstance(layout, str):
+            self.note("pickle.memory", "critical", f"a numpy dtype that holds objects with {layout}: numpy trusts "
+                      "the pickled layout, so it would write, read and free object pointers where other data "
+                      "or no item lies (memory corruption at load)", "unsafe", f"dtype-layout:{layout}")
+        elif layout is None:
+            self.note("pickle.memory", "medium", f"a numpy dtype that holds objects whose layout mlbom cannot model "
+                      f"({_describe(dt)}): its fields may put object pointers where other data lies", "suspicious",
+                      "dtype-layout-unknown")
 
     def array_data(self, inst: Call, state: object) -> None:
         """An ndarray-like BUILD state ``([version,] shape, dtype, is_fortran, data)`` (a
@@ -2968,6 +2986,7 @@ class _Walker:
                       f"differ from those of its current structure ({bits[1]:#x}): numpy would read raw bytes as "
                       "object pointers (memory corruption at load)", "unsafe", f"dtype-use-flags:{bits}")
             return
+        self.dtype_layout(dt)
         if list_ok and isinstance(data, Seq) and data.type == "list":
             return
         if bits is not None and not (bits[0] | bits[1]) & 0x5:
@@ -2995,7 +3014,10 @@ class _Walker:
                       "bytes with an object dtype", "suspicious", f"dtype-sink:{path}")
             return
         dt = args[dpos] if dpos < len(args) else (kw or {}).get("dtype", _NONE)
-        data = args[bpos] if bpos < len(args) else (kw or {}).get("buffer", _NONE)
+        data = args[bpos] if bpos < len(args) else (kw or {}).get(_SINK_BUFFER_KW.get(path, "buffer"), _NONE)
+        if path in _SINK_BUFFER_KW and (dt is _NONE or dt is None):
+            # recarray without a dtype: format_parser(formats, ...) makes it, which mlbom does not model
+            dt = args[5] if len(args) > 5 else (kw or {}).get("formats", _NONE)
         if path in _SCALARS and bpos >= len(args):
             data = _NONE
         if data is _NONE or (dt is _NONE and path not in _SCALARS):
@@ -5213,7 +5235,14 @@ _DTYPE_PATHS = frozenset({"numpy.dtype", "numpy.core.multiarray.dtype", "numpy._
 # callables that read raw bytes with a dtype: path -> (position of the dtype, of the bytes)
 _DTYPE_SINKS = {"numpy.core.numeric._frombuffer": (1, 0), "numpy._core.numeric._frombuffer": (1, 0),
                 "numpy.core.multiarray._frombuffer": (1, 0), "numpy.core.multiarray.scalar": (0, 1),
-                "numpy._core.multiarray.scalar": (0, 1), "numpy.ndarray": (1, 2)}
+                "numpy._core.multiarray.scalar": (0, 1), "numpy.ndarray": (1, 2),
+                # recarray(shape, dtype, buf, offset, strides, formats, ...) passes buf to
+                # ndarray(buffer=) (red team 31p-4); without a dtype, formats= makes it
+                "numpy.rec.recarray": (1, 2), "numpy.recarray": (1, 2), "numpy._core.records.recarray": (1, 2),
+                "numpy.core.records.recarray": (1, 2)}
+# the keyword a sink takes its bytes by (``buffer`` unless named here)
+_SINK_BUFFER_KW = {"numpy.rec.recarray": "buf", "numpy.recarray": "buf", "numpy._core.records.recarray": "buf",
+                   "numpy.core.records.recarray": "buf"}
 
 
 def _is_dtype_maker(path: str) -> bool:
@@ -5224,9 +5253,28 @@ def _is_dtype_maker(path: str) -> bool:
 # numpy's NPY_ITEM_REFCOUNT | NPY_LIST_PICKLE | NPY_ITEM_IS_POINTER: the flags that make numpy
 # treat an array's items as PyObject* (decref at dealloc, pickle as a list, read as pointers)
 _OBJECT_BITS = 0x7
+# the dtype makers (numpy.dtypes classes, StringDType's __reduce__ helper) whose items hold
+# pointers, with the object bits numpy gives them (``flags & 7``; red team 31p-3): StringDType's
+# items are (char*, size|flags) records that numpy reads a string through. Every other class of
+# numpy.dtypes holds no pointer (tests/formats/test_pickle_rt31p.py checks this against numpy).
+_POINTER_DTYPES = {"ObjectDType": _OBJECT_BITS, "StringDType": 0x3, "_convert_to_stringdtype_kwargs": 0x3}
 
 
-def _dtype_object_bits(dtype: object, hops: int = 0) -> tuple[int, int] | None:
+_BitsMemo = dict[tuple[int, int], "tuple[int, int] | None"]
+_LayoutMemo = dict[tuple[int, int], "tuple[int, bool] | str | None"]
+
+
+def _dtype_object_bits(dtype: object, hops: int = 0, memo: _BitsMemo | None = None) -> tuple[int, int] | None:
+    """:func:`_dtype_bits`, each (dtype, depth) computed once: a state may name one memoised
+    dtype in many fields at every level (a DAG), which a plain walk expands exponentially."""
+    memo = {} if memo is None else memo
+    key = (id(dtype), hops)
+    if key not in memo:
+        memo[key] = _dtype_bits(dtype, hops, memo)
+    return memo[key]
+
+
+def _dtype_bits(dtype: object, hops: int, memo: _BitsMemo) -> tuple[int, int] | None:
     """(object flags numpy takes from the state, object flags numpy computes for the dtype) of
     a pickled ``numpy.dtype(code, align, copy)`` with its ``__setstate__`` state ``(version,
     byteorder, subarray, names, fields, elsize, alignment, flags[, metadata])``, by numpy's
@@ -5243,7 +5291,7 @@ def _dtype_object_bits(dtype: object, hops: int = 0) -> tuple[int, int] | None:
         # one given a state (no pickler writes it) cannot be told
         if dtype.state is not None:
             return None
-        computed = _OBJECT_BITS if dtype.func.res.path.endswith(".ObjectDType") else 0
+        computed = _POINTER_DTYPES.get(dtype.func.res.path.rpartition(".")[2], 0)
         return computed, computed
     base = _dtype_code(dtype)
     args = dtype.args.items if isinstance(dtype.args, Seq) else None
@@ -5261,7 +5309,7 @@ def _dtype_object_bits(dtype: object, hops: int = 0) -> tuple[int, int] | None:
     version, subarray, fields = st[0], st[2], st[4]
     if subarray is not _NONE:
         parts = subarray.items if isinstance(subarray, Seq) else None
-        sub = _dtype_object_bits(parts[0], hops + 1) if parts and len(parts) == 2 else None
+        sub = _dtype_object_bits(parts[0], hops + 1, memo) if parts and len(parts) == 2 else None
         if sub is None:
             return None
         computed |= sub[0]
@@ -5269,7 +5317,8 @@ def _dtype_object_bits(dtype: object, hops: int = 0) -> tuple[int, int] | None:
         if not isinstance(fields, Dct) or fields.items is None:
             return None
         for spec in fields.items.values():
-            sub = _dtype_object_bits(spec.items[0] if isinstance(spec, Seq) and spec.items else None, hops + 1)
+            sub = _dtype_object_bits(spec.items[0] if isinstance(spec, Seq) and spec.items else None, hops + 1,
+                                     memo)
             if sub is None:
                 return None
             computed |= sub[0] & 0x3
@@ -5281,6 +5330,105 @@ def _dtype_object_bits(dtype: object, hops: int = 0) -> tuple[int, int] | None:
     if version == 2:
         return (_OBJECT_BITS if flags else computed), computed
     return flags & _OBJECT_BITS, computed
+
+
+_LAYOUT_CAP = 1 << 62
+
+
+def _int(v: object) -> int | None:
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def _dtype_layout(dtype: object, hops: int = 0, memo: _LayoutMemo | None = None,
+                  bits_memo: _BitsMemo | None = None) -> tuple[int, bool] | str | None:
+    """:func:`_layout`, each (dtype, depth) computed once (see :func:`_dtype_object_bits`)."""
+    memo = {} if memo is None else memo
+    bits_memo = {} if bits_memo is None else bits_memo
+    key = (id(dtype), hops)
+    if key not in memo:
+        memo[key] = _layout(dtype, hops, memo, bits_memo)
+    return memo[key]
+
+
+def _layout(dtype: object, hops: int, memo: _LayoutMemo, bits_memo: _BitsMemo) -> tuple[int, bool] | str | None:
+    """(itemsize, holds objects) of a pickled dtype whose layout is sound, a str saying what is
+    unsound, or None when mlbom cannot model it (red team 31p-1/31p-2). numpy's
+    ``arraydescr_setstate`` takes ``elsize``, field offsets and sub-array shapes as written (the
+    ``dtype()`` constructor's bounds and "overlapping object fields" checks do not run), and
+    every object path (setitem, dealloc's decref, getitem) trusts them. So in a dtype that holds
+    objects every field must lie inside the item, a field holding objects may overlap no other
+    field, and a sub-array holding objects must fill exactly ``base.itemsize * prod(shape)``.
+    Dtypes that hold no objects may overlap and leave gaps (a union view is fine)."""
+    bits = _dtype_object_bits(dtype, hops, bits_memo)
+    if bits is None or hops > 16:
+        return None
+    assert isinstance(dtype, Call) and isinstance(dtype.func, Global)
+    holds = bool((bits[0] | bits[1]) & 0x5)
+    path = dtype.func.res.path
+    args = dtype.args.items if isinstance(dtype.args, Seq) else None
+    if path not in _DTYPE_PATHS:
+        name = path.rpartition(".")[2]
+        n = _int(args[0]) if args and len(args) == 1 else None
+        sizes = {"ObjectDType": 8, "StringDType": 16, "_convert_to_stringdtype_kwargs": 16}
+        size = sizes.get(name, n if name == "BytesDType" else 4 * n if name == "StrDType" and n is not None else None)
+        return None if size is None or size < 0 else (size, holds)
+    base = _dtype_code(dtype)
+    if dtype.state is None:
+        return None if base is None else (8 if base.hasobject else base.itemsize, holds)
+    st = dtype.state.items if isinstance(dtype.state, Seq) else None
+    if st is None or len(st) < 6:
+        return None
+    subarray, fields, elsize = st[2], st[4], _int(st[5])
+    if base is None or base.flexible or fields is not _NONE:
+        if elsize is None or elsize < 0:
+            return None
+        size = elsize
+    else:
+        size = 8 if base.hasobject else base.itemsize
+    if subarray is not _NONE:
+        parts = subarray.items if isinstance(subarray, Seq) else None
+        sub = _dtype_layout(parts[0], hops + 1, memo, bits_memo) if parts and len(parts) == 2 else None
+        if not isinstance(sub, tuple):
+            return sub
+        assert parts is not None
+        shape = parts[1].items if isinstance(parts[1], Seq) else [parts[1]]
+        dims = [_int(d) for d in shape or ()]
+        if shape is None or any(d is None for d in dims):
+            return None
+        count = 1
+        for d in dims:
+            assert d is not None
+            if d < 0:
+                return f"a sub-array of negative shape {dims}" if holds else None
+            count = min(count * d, _LAYOUT_CAP)
+        if sub[1] and size != sub[0] * count:
+            return f"an object sub-array of {count} items of {sub[0]} bytes in an item of {size} bytes"
+    if fields is not _NONE:
+        if not isinstance(fields, Dct) or fields.items is None or fields.loose or fields.others:
+            return None
+        spans: list[tuple[str, int, int, bool]] = []
+        for key, spec in fields.items.items():
+            parts = spec.items if isinstance(spec, Seq) else None
+            if not parts or len(parts) not in (2, 3):
+                return None
+            if len(parts) == 3 and isinstance(key, str) and parts[2] == key:
+                continue  # a title's entry (numpy's NPY_TITLE_KEY): numpy's object loops skip it
+            sub = _dtype_layout(parts[0], hops + 1, memo, bits_memo)
+            offset = _int(parts[1])
+            if not isinstance(sub, tuple):
+                return sub
+            if offset is None:
+                return None
+            spans.append((str(key), offset, offset + sub[0], sub[1]))
+        if holds:
+            for name, start, end, obj in spans:
+                if start < 0 or end > size:
+                    return f"field {name!r} at bytes {start}..{end} outside the item of {size} bytes"
+                for other, ostart, oend, _ in spans:
+                    if obj and other != name and start < oend and ostart < end:
+                        return f"object field {name!r} at bytes {start}..{end} overlapping field {other!r} " \
+                               f"at bytes {ostart}..{oend}"
+    return size, holds
 
 
 _HANDLERS: dict[str, Callable[[_Walker], object]] = {
