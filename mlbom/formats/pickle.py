@@ -2029,6 +2029,12 @@ class _Walker:
             g = _GetattrGlobal(res, where)
             self.getattrs.append(g)
             return g
+        self.note_resolved(where, res)
+        return Global(res)
+
+    def note_resolved(self, where: str, res: Resolved) -> bool:
+        """A resolved name's finding: deny-listed ``unsafe``, unresolvable or unlisted
+        ``suspicious``; False (nothing noted) for an allowlisted one."""
         if res.status == "deny":
             self.note("pickle.dangerous-callable", "critical", f"{where}: {res.reason}", "unsafe", res.path)
         elif res.status == "unresolvable":
@@ -2037,7 +2043,9 @@ class _Walker:
             self.note("pickle.unlisted-callable", "medium", f"{where}: not on mlbom's allowlist of data-only "
                       "callables (importing it runs its module; calling or building it runs its code)",
                       "suspicious", res.path)
-        return Global(res)
+        else:
+            return False
+        return True
 
     def judge_other_reading(self, module: str, name: str, op: str, res: Resolved) -> None:
         """The name as joblib >= 1.5 resolves it: with the outer unpickler's find_class, at the
@@ -2049,14 +2057,7 @@ class _Walker:
             return
         where = f"{op} {module!r} {name!r} read by joblib >= 1.5 at the outer protocol {self.name_proto} " \
                 f"(resolves to {alt.path}; at this stream's protocol {self.proto}: {res.path})"
-        if alt.status == "deny":
-            self.note("pickle.dangerous-callable", "critical", f"{where}: {alt.reason}", "unsafe", alt.path)
-        elif alt.status == "unresolvable":
-            self.note("pickle.unresolvable", "medium", f"{where}: {alt.reason}", "suspicious", alt.path)
-        elif alt.status == "unlisted":
-            self.note("pickle.unlisted-callable", "medium", f"{where}: not on mlbom's allowlist of data-only "
-                      "callables", "suspicious", alt.path)
-        else:
+        if not self.note_resolved(where, alt):
             self.note("pickle.differential", "medium", f"{where}: joblib versions load different objects "
                       "here, and mlbom models only one", "suspicious", f"joblib-proto:{alt.path}")
 
