@@ -24,26 +24,9 @@ import pytest
 
 from mlbom.artifacts import check_folder
 from tests.test_artifacts_rt26s import _doc, _project
+from tests.test_artifacts_rt28s import _both, _runs
 
 PAYLOAD = "import os; open(os.path.join(os.path.dirname(__file__), 'PWNED'), 'w').close()\n"
-
-
-def _refusals(root: Path, listed: list[str], **kw: object) -> list[str]:
-    return check_folder(_doc(root, listed), root, **kw).refused  # type: ignore[arg-type]
-
-
-def _runs(cwd: Path, *argv: str) -> bool:
-    """Whether the real interpreter, run as ``python -B argv`` in ``cwd``, runs the payload."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "PYTHONSAFEPATH")}
-    subprocess.run([sys.executable, "-B", *argv], cwd=cwd, env=env, capture_output=True, timeout=60, check=False)
-    found = list(cwd.parent.rglob("PWNED"))
-    for f in found:
-        f.unlink()
-    return bool(found)
-
-
-def _both(root: Path, listed: list[str], attacker: str) -> list[list[str]]:
-    return [_refusals(root, listed, listed_only=True), _refusals(root, listed, exclude=[attacker])]
 
 
 # ---- 29s-1: any listed file can be a script --------------------------------------------------
