@@ -514,7 +514,7 @@ def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] =
     report.mismatched.sort()
     vouched = set(expected) | set(report.unlisted)
     report.refused += _pyc_stand_ins(base, checked, vouched, set(expected))
-    extra, problems = _import_folders(base, checked, set(expected), listed_only or bool(patterns))
+    extra, problems = _import_folders(base, checked, set(expected))
     report.refused += problems
     report.refused += _module_stand_ins(base, checked, set(expected), vouched, extra)
     report.refused += _pth_stand_ins(base, checked, vouched)
@@ -595,8 +595,7 @@ def _prefixes(verified: Sequence[str]) -> tuple[set[str], set[str]]:
     return venvs | exes, exes - venvs
 
 
-def _import_folders(base: str, verified: Sequence[str], listed: set[str],
-                    strict: bool = True) -> tuple[list[str], list[str]]:
+def _import_folders(base: str, verified: Sequence[str], listed: set[str]) -> tuple[list[str], list[str]]:
     """(folders under DIR that are on ``sys.path`` for the listed code beyond the folders of
     listed files, the problems found): for every listed Python install under DIR (red team
     30s-3), its start-up path as getpath builds it — ``lib/pythonXY.zip`` (an unlisted one
@@ -649,7 +648,7 @@ def _import_folders(base: str, verified: Sequence[str], listed: set[str],
         prefix_s = f"{site}/"
         for rel in sorted(p for p in listed if p.startswith(prefix_s) and p.endswith(".pth")
                           and "/" not in p[len(prefix_s):]):
-            got = _pth_folders(base, site, rel, strict)
+            got = _pth_folders(base, site, rel)
             if isinstance(got, str):
                 out.append(got)
             else:
@@ -735,7 +734,7 @@ def _landmarks(base: str, prefix: str, listed: set[str]) -> list[str]:
     return out
 
 
-def _pth_folders(base: str, site: str, rel: str, strict: bool) -> list[str] | str:
+def _pth_folders(base: str, site: str, rel: str) -> list[str] | str:
     """The folders under DIR the listed ``.pth`` file ``rel`` in site folder ``site`` adds to
     ``sys.path`` (``site.addpackage``), or why it cannot be judged."""
     tail = ("a listed .pth adds a folder the BOM does not cover (site.py appends each path line of a .pth in a "
@@ -762,7 +761,7 @@ def _pth_folders(base: str, site: str, rel: str, strict: bool) -> list[str] | st
         if line.startswith("#") or not line.strip():
             continue
         if line.startswith(("import ", "import\t")):
-            if strict and not _benign_import(line):
+            if not _benign_import(line):  # in every mode: an import line may add folders outside DIR (32s-1)
                 return (f"{rel}: the import line {printable(line.rstrip()[:200])} is code site.py runs, and mlbom "
                         f"cannot tell which folders it adds to sys.path: {tail}")
             continue

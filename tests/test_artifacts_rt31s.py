@@ -172,9 +172,16 @@ def test_an_untouched_venv_still_verifies(tmp_path: Path) -> None:
         assert report.ok, report.problems()
 
 
-def test_another_import_line_fails_only_where_unlisted_files_are_not_walked(tmp_path: Path) -> None:
+def test_another_import_line_fails_in_every_mode(tmp_path: Path) -> None:
+    """Red team 32s-1: plain verify walks every file under DIR, but an import line may add a folder
+    OUTSIDE it (``import sys; sys.path.insert(0, '/elsewhere')``), whose sitecustomize then runs at every
+    start: any import line but the tool-written forms fails plain verify too."""
     root = _project(tmp_path, {"vendor/site-packages/helper.py": "X = 1\n", "vendor/site-packages/a.pth": "import os\n"})
     listed = ["vendor/site-packages/helper.py", "vendor/site-packages/a.pth"]
-    assert check_folder(_doc(root, listed), root).ok  # plain verify: every file under DIR is checked anyway
+    assert [r.partition(":")[0] for r in check_folder(_doc(root, listed), root).refused] == ["vendor/site-packages/a.pth"]
+    outside = tmp_path / "elsewhere"
+    (root / "vendor" / "site-packages" / "a.pth").write_text(f"import sys; sys.path.insert(0, {str(outside)!r})\n")
+    refused = check_folder(_doc(root, listed), root).refused
+    assert [r.partition(":")[0] for r in refused] == ["vendor/site-packages/a.pth"], refused
     for kw in _kws("x"):
         assert [r.partition(":")[0] for r in _refused(root, listed, **kw)] == ["vendor/site-packages/a.pth"], kw
