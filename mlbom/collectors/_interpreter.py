@@ -765,6 +765,15 @@ def _inert_forms(value: str, lang: str, context: str) -> set[str]:
         context == "d" and not re.search(r'["!\x1a]', value)) else set()
 
 
+def _prompt_too_long(raw: str) -> str | None:
+    """Why the ``pyvenv.cfg`` prompt ``raw`` is not matched (over :data:`MAX_ACTIVATE_PROMPT_CHARS`,
+    besides the quotes venv writes around it), or None when it is."""
+    if len(raw) <= MAX_ACTIVATE_PROMPT_CHARS + 2:
+        return None
+    return (f"the prompt pyvenv.cfg records is {len(raw)} characters long (quotes included), over the "
+            f"{MAX_ACTIVATE_PROMPT_CHARS} mlbom matches a script with")
+
+
 def _activate_values(root: Path, cfg: Path | None) -> dict[str, set[str]]:
     """The values an activate script of the environment ``root`` must carry, per placeholder
     (CPython's venv ``__VENV_*__`` and virtualenv's): its own folder (as given and resolved), its
@@ -773,7 +782,7 @@ def _activate_values(root: Path, cfg: Path | None) -> dict[str, set[str]]:
     names = {os.path.basename(d) for d in dirs}
     prompts = {f"({n}) " for n in names} | names
     raw = _cfg_settings(cfg).get("prompt") if cfg is not None else None
-    if raw is not None and len(raw) <= MAX_ACTIVATE_PROMPT_CHARS + 2:  # (+2: the quotes venv writes around it)
+    if raw is not None and _prompt_too_long(raw) is None:
         import ast
 
         values = {raw}
@@ -916,9 +925,7 @@ def _activate_findings(root: Path, home: str | None, src: Path, project: Path | 
     templates += _table_templates()
     values = _activate_values(root, cfg)
     prompt = _cfg_settings(cfg).get("prompt") if cfg is not None else None
-    long_prompt = (f"the prompt pyvenv.cfg records is {len(prompt)} characters long (quotes included), over the "
-                   f"{MAX_ACTIVATE_PROMPT_CHARS} mlbom matches a script with"
-                   if prompt is not None and len(prompt) > MAX_ACTIVATE_PROMPT_CHARS + 2 else None)
+    long_prompt = _prompt_too_long(prompt) if prompt is not None else None
     # each script matches only the templates of its own language, by name (26b-3: a batch or Python
     # template's quoting never vouches for a file bash sources)
     patterns = _patterns(templates, values)
