@@ -41,7 +41,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import IO
 
-from mlbom.formats import npdtype
+from mlbom.formats import native_state, npdtype
 from mlbom.model import Judged, Severity, Verdict, worst_verdict
 
 HIGHEST_PROTOCOL = 5
@@ -4965,6 +4965,8 @@ class _Walker:
             self.array_data(inst, state)
         if _instance_class(inst) in _PARTIALS and self.partial_state(inst, state):
             return
+        if cls == "sklearn.tree._tree.Tree":
+            self.tree_state(inst, state)
         self.apply_state(inst, state, "BUILD", setattr_all=False)
         func = inst.func
         if isinstance(func, Global) and func.res.status == "allow":
@@ -5027,6 +5029,24 @@ class _Walker:
             self.push(self.joblib_array(inst))
         else:
             self.joblib_file_wrapper(cls, inst.state)
+
+    # -- native model state (red team 33p-4) -------------------------------------------------
+    def tree_state(self, inst: Call, state: object) -> None:
+        """``sklearn.tree._tree.Tree.__setstate__`` copies the node records, checking only their
+        dtype and shape; ``predict`` then follows their child and feature indices unchecked
+        (:mod:`mlbom.formats.native_state`)."""
+        items = state.items if isinstance(state, Dct) and not state.loose else None
+        args = inst.args.items if isinstance(inst.args, Seq) else None
+        scan = _node_scan(items.get("nodes") if items is not None else None, self.src)
+        if isinstance(scan, str):
+            self.note("pickle.memory", "medium", f"scikit-learn Tree state: {scan}: mlbom cannot check the node "
+                      "indices its predict() follows", "suspicious", "tree-nodes")
+            return
+        assert items is not None
+        problem = native_state.tree_problem(scan, items.get("node_count"), args[0] if args else None)
+        if problem is not None:
+            self.note("pickle.memory", "critical", f"scikit-learn Tree state: {problem}: no scikit-learn writes it; "
+                      "predict reads out of bounds (memory corruption on first use)", "unsafe", "tree-nodes")
 
     # -- joblib ------------------------------------------------------------------------------
     def joblib_file_wrapper(self, cls: str, state: object) -> None:
@@ -5130,9 +5150,116 @@ class _Walker:
                 self.src.skip(pad)
         # a str/bytes/void or structured array's elements may become str (np.str_ labels of an
         # Index built from it): its bytes are searched as they stream past
-        self.src.skip(n, self.pointer_check("bytes", "a joblib array (streamed)") if _may_hold_text(dtype) else None)
+        check = self.pointer_check("bytes", "a joblib array (streamed)") if _may_hold_text(dtype) else None
+        if _node_dtype(dtype) and len(dims) == 1 and items.get("order") == "C":
+            scan = native_state.NodeScan()  # a scikit-learn Tree's nodes, read as they stream past
+            self.src.skip(n, _both(check, scan.feed))
+            scan.finish()
+            self.rep.joblib_arrays += 1
+            return _NodeArray(scan)
+        self.src.skip(n, check)
         self.rep.joblib_arrays += 1
         return Opaque("a numpy array")
+
+
+class _NodeArray(Opaque):
+    """A joblib array of scikit-learn's ``NODE_DTYPE`` layout, scanned as it streamed past."""
+
+    __slots__ = ("scan",)
+
+    def __init__(self, scan: native_state.NodeScan) -> None:
+        super().__init__("a numpy array")
+        self.scan = scan
+
+
+def _both(a: Callable[[bytes], None] | None, b: Callable[[bytes], None]) -> Callable[[bytes], None]:
+    if a is None:
+        return b
+
+    def both(chunk: bytes) -> None:
+        a(chunk)
+        b(chunk)
+    return both
+
+
+_RECONSTRUCTS = frozenset({"numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct"})
+_FROMBUFFERS = frozenset({"numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer"})
+
+
+def _node_dtype(dtype: object) -> bool:
+    """``dtype`` is a pickled dtype with exactly the fields, codes, offsets and itemsize of
+    scikit-learn's ``NODE_DTYPE`` (:data:`native_state.NODE_FIELDS`), as numpy pickles it."""
+    if not isinstance(dtype, Call) or not isinstance(dtype.func, Global) or dtype.func.res.path not in _DTYPE_PATHS:
+        return False
+    args = dtype.args.items if isinstance(dtype.args, Seq) else None
+    st = dtype.state.items if isinstance(dtype.state, Seq) else None
+    if not args or args[0] != f"V{native_state.NODE_ITEMSIZE}" or st is None or len(st) != 8:
+        return False
+    names, fields = st[3], st[4]
+    want = native_state.NODE_FIELDS
+    if not isinstance(names, Seq) or names.items != [f[0] for f in want] or st[2] is not _NONE \
+            or st[5] != native_state.NODE_ITEMSIZE or not isinstance(fields, Dct) or fields.loose or fields.others \
+            or fields.items is None or len(fields.items) != len(want):
+        return False
+    for name, code, offset in want:
+        spec = fields.items.get(name)
+        parts = spec.items if isinstance(spec, Seq) else None
+        if not parts or len(parts) != 2 or parts[1] != offset or isinstance(parts[1], bool):
+            return False
+        sub = parts[0]
+        sargs = sub.args.items if isinstance(sub, Call) and isinstance(sub.args, Seq) else None
+        sst = sub.state.items if isinstance(sub, Call) and isinstance(sub.state, Seq) else None
+        if not isinstance(sub, Call) or not isinstance(sub.func, Global) or sub.func.res.path not in _DTYPE_PATHS \
+                or not sargs or sst is None or len(sst) != 8 or sst[2:5] != [_NONE, _NONE, _NONE] \
+                or (sst[1] + str(sargs[0]) if isinstance(sst[1], str) else None) != code:
+            return False
+    return True
+
+
+def _node_scan(nodes: object, src: _Source) -> native_state.NodeScan | str:
+    """The node records of a Tree state's ``nodes`` array, scanned; a str: why they cannot be."""
+    if isinstance(nodes, _NodeArray):
+        return nodes.scan
+    if not isinstance(nodes, Call) or not isinstance(nodes.func, Global) or nodes.func.res.status != "allow":
+        return f"its nodes are {_describe(nodes)}, no array mlbom can read"
+    path = nodes.func.res.path
+    parts = nodes.state.items if isinstance(nodes.state, Seq) else None
+    args = nodes.args.items if isinstance(nodes.args, Seq) else None
+    if path in _RECONSTRUCTS and parts is not None and len(parts) == 5:
+        shape, dtype, fortran, data = parts[1:]
+    elif path in _FROMBUFFERS and nodes.state is None and args is not None and len(args) == 4:
+        data, dtype, shape, fortran = args[0], args[1], args[2], args[3] == "F"
+    else:
+        return f"its nodes are {_describe(nodes)}, no array mlbom can read"
+    dims = shape.items if isinstance(shape, Seq) else None
+    if not _node_dtype(dtype) or dims is None or len(dims) != 1 or fortran not in (False, 0):
+        return "its nodes are not a 1-D array of NODE_DTYPE's exact layout"
+    if not isinstance(data, Blob) or data.mutated or data.alt is not None:
+        return "its node bytes are not plain bytes mlbom kept or can read back"
+    scan = native_state.NodeScan()
+    if data.data is not None:
+        scan.feed(data.data)
+    elif src.seekable and data.offset >= 0 and not data.utf8:
+        here = src.s.tell()
+        try:
+            src.s.seek(data.offset)
+            left = data.length
+            while left > 0:
+                chunk = src.s.read(min(left, 1 << 20))
+                if not chunk:
+                    return "its node bytes could not be read back"
+                scan.feed(chunk)
+                left -= len(chunk)
+        except (OSError, ValueError):
+            return "its node bytes could not be read back"
+        finally:
+            src.s.seek(here)
+    else:
+        return "its node bytes were streamed past in a stream mlbom cannot seek back in"
+    scan.finish()
+    if scan.count != dims[0]:
+        return f"its node array's shape {dims[0]!r} does not match its {scan.count} records"
+    return scan
 
 
 def _looks_like_tar(block: bytes) -> bool:

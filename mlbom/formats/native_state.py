@@ -1,0 +1,105 @@
+"""Invariants of native (Cython) model state that the loaded model's C code trusts on use.
+
+A class on the pickle allowlist may be rebuilt from arrays that its ``__setstate__`` copies
+into C memory after checking only their dtype and shape. Its methods then follow indices
+stored in those arrays without a bound check, so a pickle that loads cleanly can still make
+the first ``predict()`` read (or write) out of bounds. ``safe`` covers that use: state no
+scikit-learn writes, whose indices leave the arrays, is ``unsafe``.
+
+scikit-learn's ``sklearn.tree._tree.Tree`` (``_tree.pyx``): ``__reduce__`` is ``(Tree,
+(n_features, n_classes, n_outputs), {"max_depth", "node_count", "nodes", "values"})``;
+``__setstate__`` checks that ``nodes`` is a 1-D C-contiguous array of ``NODE_DTYPE`` (or a
+compatible dtype it casts) and that ``values`` has shape ``(len(nodes), n_outputs,
+max_n_classes)``, then copies both. ``apply``/``predict``/``decision_path`` walk from node 0:
+``while node.left_child != -1: node = nodes[left_child or right_child]`` reading
+``X[i, node.feature]``; ``compute_feature_importances`` loops over ``node_count`` nodes.
+scikit-learn's builders add a node's children after it (``_add_node`` appends), so every child
+index is greater than its parent's and less than ``node_count == len(nodes)``; a leaf has both
+children ``-1`` (``_TREE_LEAF``). The scan here checks exactly that, record by record, in
+constant memory, so it can follow bytes as they stream past.
+"""
+
+from __future__ import annotations
+
+import struct
+
+# NODE_DTYPE of sklearn/tree/_tree.pyx (the C struct Node) on a 64-bit little-endian platform:
+# (field name, numpy type code with byte order, offset); itemsize 64 (7 bytes of padding).
+NODE_FIELDS: tuple[tuple[str, str, int], ...] = (
+    ("left_child", "<i8", 0), ("right_child", "<i8", 8), ("feature", "<i8", 16), ("threshold", "<f8", 24),
+    ("impurity", "<f8", 32), ("n_node_samples", "<i8", 40), ("weighted_n_node_samples", "<f8", 48),
+    ("missing_go_to_left", "|u1", 56))
+NODE_ITEMSIZE = 64
+_TREE_LEAF = -1
+_RECORD = struct.Struct("<qqq40x")  # left_child, right_child, feature of one 64-byte record
+assert _RECORD.size == NODE_ITEMSIZE
+
+
+class NodeScan:
+    """Reads the raw bytes of a ``NODE_DTYPE`` array in order (:meth:`feed` any chunking, then
+    :meth:`finish`), keeping what the tree check needs: the record count, the largest child
+    index, the feature range of internal nodes, and the first record no scikit-learn writes."""
+
+    __slots__ = ("count", "max_child", "max_feature", "min_feature", "problem", "tail")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.tail = b""
+        self.problem: str | None = None
+        self.max_child = _TREE_LEAF
+        self.min_feature: int | None = None
+        self.max_feature: int | None = None
+
+    def feed(self, chunk: bytes) -> None:
+        data = self.tail + bytes(chunk) if self.tail else bytes(chunk)
+        whole = len(data) - len(data) % NODE_ITEMSIZE
+        self.tail = data[whole:]
+        if self.problem is not None:
+            self.count += whole // NODE_ITEMSIZE
+            return
+        i = self.count
+        max_child, lo, hi = self.max_child, self.min_feature, self.max_feature
+        for left, right, feature in _RECORD.iter_unpack(memoryview(data)[:whole]):
+            if left == _TREE_LEAF:
+                if right != _TREE_LEAF:
+                    self.problem = f"node {i} is a leaf (left child -1) with right child {right}"
+                    break
+            elif left <= i or right <= i:
+                self.problem = f"node {i} has children {left} and {right}, not after it (scikit-learn adds a " \
+                               "node's children after it): negative, or a cycle"
+                break
+            else:
+                if left > max_child:
+                    max_child = left
+                if right > max_child:
+                    max_child = right
+                if lo is None or feature < lo:
+                    lo = feature
+                if hi is None or feature > hi:
+                    hi = feature
+            i += 1
+        self.max_child, self.min_feature, self.max_feature = max_child, lo, hi
+        self.count += whole // NODE_ITEMSIZE
+
+    def finish(self) -> None:
+        if self.tail and self.problem is None:
+            self.problem = f"the node bytes end inside a record ({len(self.tail)} bytes left over)"
+
+
+def tree_problem(scan: NodeScan, node_count: object, n_features: object) -> str | None:
+    """What in a ``Tree`` state no scikit-learn writes and its C code would follow out of
+    bounds (None: the indices are sound). ``node_count``/``n_features`` as pickled."""
+    if scan.problem is not None:
+        return scan.problem
+    if not isinstance(node_count, int) or isinstance(node_count, bool) or node_count != scan.count:
+        return f"node_count {node_count!r} is not the number of node records ({scan.count})"
+    if scan.max_child >= scan.count:
+        return f"a child index {scan.max_child} is past the last of {scan.count} nodes"
+    if scan.min_feature is not None:
+        if not isinstance(n_features, int) or isinstance(n_features, bool):
+            return f"n_features {n_features!r} is not an int"
+        assert scan.max_feature is not None
+        if scan.min_feature < 0 or scan.max_feature >= n_features:
+            return f"an internal node's feature index ({scan.min_feature}..{scan.max_feature}) is outside " \
+                   f"the {n_features} features"
+    return None
