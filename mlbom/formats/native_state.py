@@ -30,9 +30,14 @@ NODE_FIELDS: tuple[tuple[str, str, int], ...] = (
     ("impurity", "<f8", 32), ("n_node_samples", "<i8", 40), ("weighted_n_node_samples", "<f8", 48),
     ("missing_go_to_left", "|u1", 56))
 NODE_ITEMSIZE = 64
+# The layouts scikit-learn has written: 1.3 and later (above); 0.x to 1.2, before
+# ``missing_go_to_left``: the first seven fields in 56 bytes. A loader of that age reads its own
+# files, so their indices are checked the same way (the three index fields are at 0, 8 and 16 in
+# both).
+NODE_LAYOUTS: tuple[tuple[tuple[tuple[str, str, int], ...], int], ...] = (
+    (NODE_FIELDS, NODE_ITEMSIZE), (NODE_FIELDS[:7], 56))
 _TREE_LEAF = -1
-_RECORD = struct.Struct("<qqq40x")  # left_child, right_child, feature of one 64-byte record
-assert _RECORD.size == NODE_ITEMSIZE
+_INDICES = struct.Struct("<qqq")  # left_child, right_child, feature at the start of every record
 
 
 class NodeScan:
@@ -40,9 +45,11 @@ class NodeScan:
     :meth:`finish`), keeping what the tree check needs: the record count, the largest child
     index, the feature range of internal nodes, and the first record no scikit-learn writes."""
 
-    __slots__ = ("count", "max_child", "max_feature", "min_feature", "problem", "tail")
+    __slots__ = ("count", "itemsize", "max_child", "max_feature", "min_feature", "problem", "record", "tail")
 
-    def __init__(self) -> None:
+    def __init__(self, itemsize: int = NODE_ITEMSIZE) -> None:
+        self.itemsize = itemsize
+        self.record = struct.Struct(f"<qqq{itemsize - _INDICES.size}x")
         self.count = 0
         self.tail = b""
         self.problem: str | None = None
@@ -52,14 +59,14 @@ class NodeScan:
 
     def feed(self, chunk: bytes) -> None:
         data = self.tail + bytes(chunk) if self.tail else bytes(chunk)
-        whole = len(data) - len(data) % NODE_ITEMSIZE
+        whole = len(data) - len(data) % self.itemsize
         self.tail = data[whole:]
         if self.problem is not None:
-            self.count += whole // NODE_ITEMSIZE
+            self.count += whole // self.itemsize
             return
         i = self.count
         max_child, lo, hi = self.max_child, self.min_feature, self.max_feature
-        for left, right, feature in _RECORD.iter_unpack(memoryview(data)[:whole]):
+        for left, right, feature in self.record.iter_unpack(memoryview(data)[:whole]):
             if left == _TREE_LEAF:
                 if right != _TREE_LEAF:
                     self.problem = f"node {i} is a leaf (left child -1) with right child {right}"
@@ -79,7 +86,7 @@ class NodeScan:
                     hi = feature
             i += 1
         self.max_child, self.min_feature, self.max_feature = max_child, lo, hi
-        self.count += whole // NODE_ITEMSIZE
+        self.count += whole // self.itemsize
 
     def finish(self) -> None:
         if self.tail and self.problem is None:

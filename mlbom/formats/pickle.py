@@ -5151,8 +5151,9 @@ class _Walker:
         # a str/bytes/void or structured array's elements may become str (np.str_ labels of an
         # Index built from it): its bytes are searched as they stream past
         check = self.pointer_check("bytes", "a joblib array (streamed)") if _may_hold_text(dtype) else None
-        if _node_dtype(dtype) and len(dims) == 1 and items.get("order") == "C":
-            scan = native_state.NodeScan()  # a scikit-learn Tree's nodes, read as they stream past
+        node_size = _node_dtype(dtype)
+        if node_size is not None and len(dims) == 1 and items.get("order") == "C":
+            scan = native_state.NodeScan(node_size)  # a scikit-learn Tree's nodes, read as they stream past
             self.src.skip(n, _both(check, scan.feed))
             scan.finish()
             self.rep.joblib_arrays += 1
@@ -5186,19 +5187,25 @@ _RECONSTRUCTS = frozenset({"numpy.core.multiarray._reconstruct", "numpy._core.mu
 _FROMBUFFERS = frozenset({"numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer"})
 
 
-def _node_dtype(dtype: object) -> bool:
-    """``dtype`` is a pickled dtype with exactly the fields, codes, offsets and itemsize of
-    scikit-learn's ``NODE_DTYPE`` (:data:`native_state.NODE_FIELDS`), as numpy pickles it."""
+def _node_dtype(dtype: object) -> int | None:
+    """The itemsize when ``dtype`` is a pickled dtype with exactly the fields, codes, offsets and
+    itemsize of one of scikit-learn's ``NODE_DTYPE`` layouts (:data:`native_state.NODE_LAYOUTS`),
+    as numpy pickles it; else None."""
     if not isinstance(dtype, Call) or not isinstance(dtype.func, Global) or dtype.func.res.path not in _DTYPE_PATHS:
-        return False
+        return None
     args = dtype.args.items if isinstance(dtype.args, Seq) else None
     st = dtype.state.items if isinstance(dtype.state, Seq) else None
-    if not args or args[0] != f"V{native_state.NODE_ITEMSIZE}" or st is None or len(st) != 8:
-        return False
-    names, fields = st[3], st[4]
-    want = native_state.NODE_FIELDS
-    if not isinstance(names, Seq) or names.items != [f[0] for f in want] or st[2] is not _NONE \
-            or st[5] != native_state.NODE_ITEMSIZE or not isinstance(fields, Dct) or fields.loose or fields.others \
+    if not args or st is None or len(st) != 8:
+        return None
+    for want, itemsize in native_state.NODE_LAYOUTS:
+        if args[0] == f"V{itemsize}" and st[5] == itemsize and _node_fields(st[2], st[3], st[4], want):
+            return itemsize
+    return None
+
+
+def _node_fields(sub: object, names: object, fields: object, want: tuple[tuple[str, str, int], ...]) -> bool:
+    if not isinstance(names, Seq) or names.items != [f[0] for f in want] or sub is not _NONE \
+            or not isinstance(fields, Dct) or fields.loose or fields.others \
             or fields.items is None or len(fields.items) != len(want):
         return False
     for name, code, offset in want:
@@ -5232,11 +5239,12 @@ def _node_scan(nodes: object, src: _Source) -> native_state.NodeScan | str:
     else:
         return f"its nodes are {_describe(nodes)}, no array mlbom can read"
     dims = shape.items if isinstance(shape, Seq) else None
-    if not _node_dtype(dtype) or dims is None or len(dims) != 1 or fortran not in (False, 0):
-        return "its nodes are not a 1-D array of NODE_DTYPE's exact layout"
+    itemsize = _node_dtype(dtype)
+    if itemsize is None or dims is None or len(dims) != 1 or fortran not in (False, 0):
+        return "its nodes are not a 1-D array of one of NODE_DTYPE's exact layouts"
     if not isinstance(data, Blob) or data.mutated or data.alt is not None:
         return "its node bytes are not plain bytes mlbom kept or can read back"
-    scan = native_state.NodeScan()
+    scan = native_state.NodeScan(itemsize)
     if data.data is not None:
         scan.feed(data.data)
     elif src.seekable and data.offset >= 0 and not data.utf8:

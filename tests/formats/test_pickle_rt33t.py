@@ -176,3 +176,37 @@ def test_real_loader_reads_out_of_bounds(tmp_path: Path) -> None:
                          check=False)
     assert b"loaded" in res.stdout
     assert res.returncode != 0
+
+
+def _old_layout_tree(tmp_path: Path, bad: bool) -> Path:
+    """A Tree state with scikit-learn 0.x–1.2's 56-byte node layout (no ``missing_go_to_left``),
+    as those versions pickle it."""
+    X = np.random.RandomState(0).rand(40, 3)
+    m = DecisionTreeRegressor(max_depth=3).fit(X, X[:, 0])
+    cls, args, st = m.tree_.__reduce__()
+    nodes = st["nodes"]
+    names = list(nodes.dtype.names[:7])
+    old = np.dtype({"names": names, "formats": [nodes.dtype.fields[n][0] for n in names],
+                    "offsets": [nodes.dtype.fields[n][1] for n in names], "itemsize": 56})
+    rec = np.zeros(len(nodes), old)
+    for n in names:
+        rec[n] = nodes[n]
+    if bad:
+        rec["left_child"][0] = 10**9
+    state = (cls, args, dict(st, nodes=rec))
+
+    class Holder:
+        def __reduce__(self) -> tuple[object, ...]:
+            return state
+
+    p = tmp_path / ("bad.pkl" if bad else "old.pkl")
+    p.write_bytes(pickle.dumps(Holder(), protocol=4))
+    return p
+
+
+def test_pre_1_3_node_layout_is_checked(tmp_path: Path) -> None:
+    """Files written before ``missing_go_to_left`` (scikit-learn < 1.3) are read, not `suspicious`."""
+    r = scan_file(_old_layout_tree(tmp_path, bad=False))
+    assert r.verdict == "safe", [f.message for f in r.findings]
+    r = scan_file(_old_layout_tree(tmp_path, bad=True))
+    assert r.verdict == "unsafe", [f.message for f in r.findings]
