@@ -16,8 +16,23 @@ import sys
 import pytest
 
 from tests.formats.pickle_ops import (
-    EMPTY_DICT, EMPTY_TUPLE, MARK, NONE, OBJ, REDUCE, SETITEM, STOP, TUPLE, TUPLE1, TUPLE3, bb, glob, i1, proto,
-    s, walk,
+    EMPTY_DICT,
+    EMPTY_TUPLE,
+    MARK,
+    NONE,
+    OBJ,
+    REDUCE,
+    SETITEM,
+    STOP,
+    TUPLE,
+    TUPLE1,
+    TUPLE3,
+    bb,
+    glob,
+    i1,
+    proto,
+    s,
+    walk,
 )
 
 BUILD, NEWTRUE, NEWFALSE = b"b", b"\x88", b"\x89"
