@@ -2337,6 +2337,12 @@ class _Walker:
         (a bytes argument of a nested-pickle loader is walked, a helper's inner call judged).
         ``args``: the bound positional arguments (None: not tracked)."""
         if isinstance(func, Call) and _instance_class(func) in _PARTIALS:
+            if any(isinstance(f, Global) and f.res.status == "allow" and f.res.path in _DTYPE_SINKS
+                   for p in _partial_chain(func)[:_PARTIAL_DEPTH] for f in _partial_funcs(p)):
+                # a partial of a partial of a numpy dtype sink: the later call is the inner
+                # one with the merged arguments (red team 32p-1)
+                self.call_at_load(func, args if args is not None else Seq("tuple", None), kwargs,
+                                  f"{how} a partial of a numpy dtype sink", f"partial-sink:{how}")
             return
         self.judge_callable(func, how)
         if not (isinstance(func, Global) and func.res.status == "allow"):

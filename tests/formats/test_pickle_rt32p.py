@@ -91,11 +91,15 @@ def test_32p_1_object_dtype_sink_through_a_called_partial_is_unsafe(name: str) -
 def test_32p_1_stored_partial_binding_a_sink_with_an_object_dtype_and_raw_bytes_is_unsafe() -> None:
     # not called at load: the program calls it later (a memory-corruption gadget)
     for body in (_partial(NDARRAY, SHAPE, _dtype("O8"), bb(PTR)),
+                 _partial(_partial(NDARRAY, SHAPE), _dtype("O8"), bb(PTR)),  # a partial of a partial
                  _setstate_partial(NDARRAY, MARK + SHAPE + _dtype("O8") + TUPLE, _buffer_kw(PTR)),
                  PARTIAL + MARK + NDARRAY + SHAPE + _dtype("O8") + TUPLE + EMPTY_DICT + s("buffer") + bb(PTR)
                  + SETITEM + b"\x92"):  # NEWOBJ_EX partial(ndarray, (1,), O, buffer=raw)... as partial.__new__
         rep = walk(proto(4) + body + STOP)
         assert rep.verdict == "unsafe", rep.findings
+    # the same with float64: numbers read from bytes, data
+    rep = walk(proto(4) + _partial(_partial(NDARRAY, SHAPE), _dtype("f8"), bb(PTR)) + STOP)
+    assert rep.verdict == "safe", rep.findings
 
 
 def test_32p_1_untracked_bound_arguments_stay_suspicious() -> None:
