@@ -2161,6 +2161,11 @@ class _Walker:
 
     def _call(self, func: object, args: object, op: str, kwargs: object = None) -> Value | str:
         self.judge_callable(func, f"{op} calls")
+        if isinstance(func, Call) and _is_partial(func):
+            # the loader calls a partial made at load: partial.__call__ calls its function with
+            # the merged arguments, judged as a direct call of it (dtype sinks, bombs, nested
+            # pickles ...; red team 32p-1); the object made stays one of a class mlbom cannot name
+            self.call_at_load(func, args, kwargs, f"{op} calls {_describe(func)}", f"pcall:{op}")
         if isinstance(func, Global) and func.res.status == "allow":
             path = func.res.path
             positions = self.sh.pol.calls_args.get(path)
@@ -2332,6 +2337,12 @@ class _Walker:
         (a bytes argument of a nested-pickle loader is walked, a helper's inner call judged).
         ``args``: the bound positional arguments (None: not tracked)."""
         if isinstance(func, Call) and _instance_class(func) in _PARTIALS:
+            if any(isinstance(f, Global) and f.res.status == "allow" and f.res.path in _DTYPE_SINKS
+                   for p in _partial_chain(func)[:_PARTIAL_DEPTH] for f in _partial_funcs(p)):
+                # a partial of a partial of a numpy dtype sink: the later call is the inner
+                # one with the merged arguments (red team 32p-1)
+                self.call_at_load(func, args if args is not None else Seq("tuple", None), kwargs,
+                                  f"{how} a partial of a numpy dtype sink", f"partial-sink:{how}")
             return
         self.judge_callable(func, how)
         if not (isinstance(func, Global) and func.res.status == "allow"):
@@ -2348,6 +2359,10 @@ class _Walker:
             # pandas makes of it when the partial is called
             bound = args.items if isinstance(args, Seq) else None
             self.pandas_tz(path, bound, kwargs)
+        if path in _DTYPE_SINKS:
+            # numpy reads a bound buffer with a bound dtype when the program calls the partial: an
+            # object dtype over raw bytes is a memory-corruption gadget (red team 32p-1)
+            self.dtype_sink(path, args.items if isinstance(args, Seq) else None, kwargs)
         if special and isinstance(args, Seq) and args.items is not None:
             # a function that builds data from its arguments is a stored reference: the program
             # calls it with data of its own; one with a call behaviour is judged on its bound data
