@@ -11,6 +11,7 @@ Every input is built here; the real loaders run only in throw-away subprocesses.
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,127 @@ def test_33e3_eval_sites_of_each_python_are_modelled(minor: str) -> None:
     src = found[-1].read_text(encoding="utf-8")
     sites = sorted(set(re.findall(r"eval\(\w+", src)))
     assert sites == _MODELLED[minor], f"a new eval site in Python {minor}'s logging/config.py: model it"
+
+
+# ---- 33e-1: Jinja2 attribute paths ----------------------------------------------------------------
+
+def _effects(template: str) -> tuple[str, list[str]]:
+    from mlbom.formats.jinja_ast import check_template
+
+    found = check_template(template, where="t")
+    order = ("unsafe", "error", "suspicious")
+    worst = next((e for e in order if any(f.effect == e for f in found)), "safe")
+    return worst, [f"{f.id}: {f.message}" for f in found]
+
+
+_RT_TEMPLATE = ("{% set p = ['_','_init','__.','_','_globals','__.os.system']|join %}\n"
+                "{% for g in [[namespace]]|map('groupby', p) %}{% for grp in g %}{{ grp[0]('touch MARK') }}"
+                "{% endfor %}{% endfor %}")
+
+
+def test_33e1_red_team_template_is_unsafe() -> None:
+    worst, msgs = _effects(_RT_TEMPLATE)
+    assert worst == "unsafe", msgs
+    assert any(m.startswith("template.dunder-access") for m in msgs), msgs
+    assert any(m.startswith("template.dunder-string") for m in msgs), msgs  # the |join folds to a dunder path
+    assert any(m.startswith("template.odd-call") for m in msgs), msgs  # grp[0](…)
+
+
+# every filter with an ``attribute`` parameter, by its argument position (after the value)
+_ATTRIBUTE_FILTERS = {"groupby": 0, "sum": 0, "unique": 1, "min": 1, "max": 1, "join": 1, "sort": 2}
+_FILLER = {"groupby": [], "sum": [], "unique": ["false"], "min": ["false"], "max": ["false"], "join": ["','"],
+           "sort": ["false", "false"]}
+
+
+@pytest.mark.parametrize("filt", sorted(_ATTRIBUTE_FILTERS))
+@pytest.mark.parametrize("form", ["direct-positional", "direct-keyword", "map-positional", "map-keyword"])
+def test_33e1_every_attribute_filter_every_route(filt: str, form: str) -> None:
+    path = "'x.__init__.__globals__'"
+    pos = ", ".join([*_FILLER[filt], path])
+    if form == "direct-positional":
+        expr = f"xs|{filt}({pos})"
+    elif form == "direct-keyword":
+        expr = f"xs|{filt}(attribute={path})"
+    elif form == "map-positional":
+        expr = f"[xs]|map('{filt}', {pos})"
+    else:
+        expr = f"[xs]|map('{filt}', attribute={path})"
+    worst, msgs = _effects("{{ " + expr + " }}")
+    assert worst == "unsafe", (expr, msgs)
+    assert any(m.startswith("template.dunder-access") for m in msgs), (expr, msgs)
+
+
+@pytest.mark.parametrize("expr", [
+    "[[xs]]|map('map', 'groupby', 'a.__class__')",  # nested map
+    "[xs]|map('map', 'attr', '__class__')",
+    "[xs]|map('selectattr', 'a.__class__')",
+    "xs|selectattr('a.__class__.__base__', 'defined')",
+    "xs|sort(attribute='name,__class__')",  # make_multi_attrgetter splits on commas
+    "[xs]|map('groupby', ['__cl', 'ass__']|join)",  # a path built with |join
+    "[xs]|map('sort', false, false, 'x.' ~ '_private')",
+])
+def test_33e1_other_routes_are_unsafe(expr: str) -> None:
+    worst, msgs = _effects("{{ " + expr + " }}")
+    assert worst == "unsafe", (expr, msgs)
+
+
+@pytest.mark.parametrize("expr", [
+    "['_', '_class__']|join",
+    "'%s%s'|format('__cla', 'ss__')",
+])
+def test_33e1_folded_filter_value_naming_a_dunder(expr: str) -> None:
+    worst, msgs = _effects("{{ " + expr + " }}")
+    assert worst == "suspicious" and any(m.startswith("template.dunder-string") for m in msgs), msgs
+
+
+@pytest.mark.parametrize("expr", ["grp[0]('x')", "m['k']()", "f()()"])
+def test_33e1_calling_a_value_read_at_render_time(expr: str) -> None:
+    worst, msgs = _effects("{% set f = namespace %}{{ " + expr + " }}")
+    assert worst == "suspicious" and any(m.startswith("template.odd-call") for m in msgs), msgs
+
+
+@pytest.mark.parametrize("expr", [
+    "messages|map(attribute='content')|join('\\n')", "messages|groupby('role')", "messages|sort(attribute='role')",
+    "messages|selectattr('role', 'equalto', 'system')|list", "[messages]|map('sum', 'n.count', 0)",
+])
+def test_33e1_plain_attribute_paths_stay_clean(expr: str) -> None:
+    assert _effects("{{ " + expr + " }}") == ("safe", [])
+
+
+def test_33e1_attribute_table_matches_jinja2_signatures() -> None:
+    """Every jinja2 filter/test that takes an attribute argument is classified (by position), and
+    every one taking ``*args`` (a filter/test applied by name) is followed as such."""
+    import inspect
+
+    from jinja2.filters import FILTERS
+    from jinja2.tests import TESTS
+    from jinja2.utils import _PassArg
+
+    from mlbom.formats import jinja_ast
+
+    assert _ATTRIBUTE_FILTERS == jinja_ast._ATTRIBUTE_ARG
+    for kind, table in (("filter", FILTERS), ("test", TESTS)):
+        for name, fn in table.items():
+            params = list(inspect.signature(fn).parameters.values())
+            params = params[(1 if _PassArg.from_obj(fn) is not None else 0) + 1:]  # context/env, then the value
+            names = [p.name for p in params]
+            attr = [i for i, p in enumerate(names) if "attr" in p]
+            if name == "attr":
+                continue  # do_attr(obj, name): a single getattr, judged as the attr filter
+            if attr:
+                assert kind == "filter" and jinja_ast._ATTRIBUTE_ARG.get(name) == attr[0], (kind, name, names)
+            else:
+                assert name not in jinja_ast._ATTRIBUTE_ARG, (kind, name)
+            if name != "format" and any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
+                # (|format's *args are %-operands: no name lookup)
+                assert kind == "filter" and name in jinja_ast._NAMED_CALLABLE, (kind, name, names)
+
+
+def test_33e1_map_groupby_reads_the_path_in_jinja2() -> None:
+    """The loader's side: plain jinja2 hands map('groupby', p)'s p to make_attrgetter (dots split)."""
+    import sys
+
+    code = ("import jinja2; t = jinja2.Environment().from_string(\"{% for g in [[namespace]]|map('groupby', "
+            "'__class__.__name__') %}{% for grp in g %}{{ grp[0] }}{% endfor %}{% endfor %}\"); print(t.render())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert "type" in out.stdout  # namespace.__class__ read through the attribute path
