@@ -209,3 +209,66 @@ def test_33e1_map_groupby_reads_the_path_in_jinja2() -> None:
             "'__class__.__name__') %}{% for grp in g %}{{ grp[0] }}{% endfor %}{% endfor %}\"); print(t.render())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert "type" in out.stdout  # namespace.__class__ read through the attribute path
+
+
+# ---- 33e-2 / 33e-4: MLmodel ------------------------------------------------------------------------
+
+def _mlmodel(text: str) -> tuple[str, list[str]]:
+    return _verdict(text, "MLmodel")
+
+
+_HUB = """flavors:
+  python_function: {loader_module: mlflow.transformers}
+  transformers:
+    task: text-classification
+    instance_type: TextClassificationPipeline
+    pipeline_model_type: EvilForSequenceClassification
+    source_model_name: attacker/evil-model
+    source_model_revision: 0123456789abcdef0123456789abcdef01234567
+    components: [tokenizer]
+    tokenizer_type: BertTokenizerFast
+    tokenizer_name: attacker/evil-tok
+    tokenizer_revision: 0123456789abcdef0123456789abcdef01234567
+"""
+
+
+def test_33e2_transformers_hub_reference_is_suspicious() -> None:
+    verdict, msgs = _mlmodel(_HUB)
+    assert verdict == "suspicious", msgs
+    hit = [m for m in msgs if m.startswith("code.remote") and "attacker/evil-model" in m]
+    assert hit and "attacker/evil-tok" in hit[0] and "trust_remote_code=True" in hit[0], msgs
+
+
+def test_33e2_local_transformers_is_not_remote() -> None:
+    local = "\n".join(line for line in _HUB.splitlines() if "_name" not in line and "_revision" not in line)
+    _, msgs = _mlmodel(local + "\n    model_binary: model\n")
+    assert not any(m.startswith("code.remote") for m in msgs), msgs
+
+
+def test_33e2_sentence_transformers_trust_is_said() -> None:
+    _, msgs = _mlmodel("flavors:\n  sentence_transformers: {sentence_transformers_version: 3.0.0}\n")
+    assert any("trust_remote_code=True" in m for m in msgs), msgs
+
+
+@pytest.mark.parametrize("uri", ["s3://bucket/model.pkl", "hf://attacker/repo", "runs:/abc/model",
+                                 "models:/m/1", "dbfs:/x/y", "https://e.example/m.bin", "gs://b/k"])
+def test_33e2_remote_uri_values_are_suspicious(uri: str) -> None:
+    verdict, msgs = _mlmodel(f"flavors:\n  sklearn:\n    pickled_model: '{uri}'\n")
+    assert verdict == "suspicious" and any(m.startswith("mlmodel.remote-uri") for m in msgs), msgs
+
+
+def test_33e2_artifact_uri_provenance_note_is_not_flagged() -> None:
+    text = ("flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\n    artifacts:\n"
+            "      w:\n        path: artifacts/w.bin\n        uri: s3://bucket/w.bin\n")
+    _, msgs = _mlmodel(text)
+    assert not any(m.startswith("mlmodel.remote-uri") for m in msgs), msgs
+
+
+@pytest.mark.parametrize(("cls", "want"), [
+    ("xgboost.core.Booster", "safe"), ("xgboost.sklearn.XGBClassifier", "safe"),
+    ("cgitb.enable", "suspicious"), ("this.s", "suspicious"), ("helper.X", "suspicious"),
+    ("os.system", "unsafe"),
+])
+def test_33e4_xgboost_model_class(cls: str, want: str) -> None:
+    verdict, msgs = _mlmodel(f"flavors:\n  xgboost:\n    data: model.xgb\n    model_class: {cls}\n")
+    assert verdict == want, msgs
