@@ -17,7 +17,9 @@ decoded by its lexer). Constant string expressions are then folded (``~``, ``+``
 What is flagged, with the verdict it implies:
 
 - unsafe: dunder or ``_``-private attribute/item access (also through ``|attr``,
-  ``attribute=``, ``map('attr', …)``, ``str.format`` fields), ``mro``/``format_map``/frame
+  attribute paths Jinja2 hands to make_attrgetter — ``attribute=``, the attribute argument of
+  groupby/sum/sort…, selectattr, also through ``map('<filter>', …)`` —, ``str.format`` fields),
+  ``mro``/``format_map``/frame
   and code attributes, Python modules and builtins (``os``, ``eval``, ``__import__``…),
   ``{% import %}``/``{% include %}``/``{% extends %}``/``{% from %}`` (a loader reads files);
 - suspicious: filters, tests, globals and methods that the chat-template renderers do not
@@ -295,7 +297,14 @@ _NUMERIC_NODES = (nodes.Compare, nodes.Test, nodes.And, nodes.Or, nodes.Not, nod
                   nodes.Pow, nodes.Neg, nodes.Pos)
 _NUMERIC_FILTERS = frozenset({"length", "count", "int", "float", "abs", "round", "wordcount", "filesizeformat"})
 # Filters whose n-th positional argument is an attribute path (make_attrgetter).
+# Jinja2's filters whose ``attribute`` parameter goes to make_attrgetter/make_multi_attrgetter (a
+# path: split on ``,`` (multi) and ``.``, each part read with getattr/getitem), by its position among
+# the arguments after the value (from the real signatures; tests/formats/test_rt33e.py walks
+# jinja2.filters.FILTERS and TESTS with inspect and fails on one not classified here). The filters
+# that take ``*args`` apply another filter/test by name (_NAMED_CALLABLE) and are followed there.
 _ATTRIBUTE_ARG = {"groupby": 0, "sum": 0, "unique": 1, "min": 1, "max": 1, "join": 1, "sort": 2}
+_NAMED_CALLABLE = frozenset({"map", "select", "reject", "selectattr", "rejectattr"})
+_MAX_MAP_DEPTH = 8  # map('map', 'map', …) nesting followed
 _STRING_OPS = (nodes.Concat, nodes.Add, nodes.Mod, nodes.Mul, nodes.Filter, nodes.Call, nodes.CondExpr, nodes.Slice)
 
 
@@ -533,7 +542,7 @@ class _Judge:
         return None if v is None else [x for x in v if isinstance(x, str)]
 
     def _judge_name(self, name: str, how: str, lineno: int) -> None:
-        parts = name.split(".") if how in ("attribute=", "map attribute") else [name]
+        parts = re.split(r"[.,]", name) if how in ("attribute=", "map attribute") else [name]
         item = how == "item"  # x['k'] reads a dict key first; only a failed lookup falls back to getattr
         for part in parts:
             if "__" in part:
@@ -632,10 +641,6 @@ class _Judge:
             self._check_filter(node.filter)
         elif isinstance(node, nodes.Call):
             self._check_call(node)
-        elif isinstance(node, (nodes.Concat, nodes.Add, nodes.Mod, nodes.Mul, nodes.Filter, nodes.Call, nodes.Getitem)) \
-                and any(isinstance(v, str) and _DUNDER.search(v) for v in self.values(node) or ()):
-            self.add("template.dunder-string", "high", "an expression builds a string naming a Python dunder "
-                     "attribute", "suspicious", line)
         elif isinstance(node, nodes.Const) and isinstance(node.value, str) and _DUNDER.search(node.value):
             self.add("template.dunder-string", "high",
                      f"string constant {node.value[:60]!r} names a Python dunder attribute", "suspicious", line)
@@ -646,6 +651,13 @@ class _Judge:
                                nodes.ImportedName, nodes.EnvironmentAttribute, nodes.ExtensionAttribute)):
             self.add("template.internal-node", "critical",
                      f"{type(node).__name__} node reaches the renderer's internals", "unsafe", line)
+        # whatever the node kind (a |join or |format Filter, a Call, a Getitem…): a folded value
+        # naming a dunder is judged even where the node's own check ran above (red team 33e-1)
+        if isinstance(node, (nodes.Concat, nodes.Add, nodes.Mod, nodes.Mul, nodes.Filter, nodes.Call, nodes.Getitem,
+                             nodes.CondExpr, nodes.Slice)) \
+                and any(isinstance(v, str) and _DUNDER.search(v) for v in self.values(node) or ()):
+            self.add("template.dunder-string", "high", "an expression builds a string naming a Python dunder "
+                     "attribute", "suspicious", line)
 
     def _check_filter(self, node: nodes.Filter | nodes.Test) -> None:
         line = node.lineno
@@ -670,11 +682,8 @@ class _Judge:
         for kw in node.kwargs:
             if kw.key == "attribute":
                 self._judge_key(kw.value, "attribute=", line)
-        pos = _ATTRIBUTE_ARG.get(node.name)
-        if pos is not None and len(node.args) > pos:
-            self._judge_key(node.args[pos], "attribute=", line)
-        if node.name in ("map", "select", "reject", "selectattr", "rejectattr") and node.args \
-                and isinstance(node, nodes.Filter):
+        self._judge_applied(node.name, node.args, line, 0)
+        if node.name in _NAMED_CALLABLE and node.args and isinstance(node, nodes.Filter):
             self._check_named_callable(node, line)
         if node.dyn_args is not None or node.dyn_kwargs is not None:
             self.add("template.dynamic-arguments", "high",
@@ -697,7 +706,6 @@ class _Judge:
         # map('filter', …) / select('test', …) / selectattr('attribute', 'test', …)
         first = node.args[0]
         if node.name in ("selectattr", "rejectattr"):
-            self._judge_key(first, "map attribute", line)
             named = node.args[1] if len(node.args) > 1 else None
             allowed, kind = ALLOWED_TESTS, "test"
         elif node.name == "map":
@@ -715,9 +723,36 @@ class _Judge:
             if n not in allowed:
                 self.add(f"template.unknown-{kind}", "high",
                          f"{node.name}() applies {kind} {n!r}, which the renderers do not provide", "suspicious", line)
-        if node.name == "map" and "attr" in names:
-            for a in node.args[1:2]:
-                self._judge_key(a, "map attribute", line)
+
+    def _judge_applied(self, name: str, args: list[nodes.Expr], line: int, depth: int) -> None:
+        """The arguments of filter ``name`` applied to ``args`` — directly or, for ``depth`` > 0,
+        by ``map('<name>', *args)`` (jinja2's prepare_map: ``call_filter(name, item, args, kwargs)``)
+        — that reach make_attrgetter (red team 33e-1). Keyword ``attribute=`` is judged by the
+        caller for every filter (map passes its keywords on to the filter it applies)."""
+        pos = _ATTRIBUTE_ARG.get(name)
+        if pos is not None and len(args) > pos:
+            self._judge_key(args[pos], "attribute=", line)
+        if name in ("selectattr", "rejectattr") and args:
+            self._judge_key(args[0], "map attribute", line)
+        if depth and name == "attr" and args:
+            self._judge_key(args[0], "map attribute", line)
+        if name != "map" or not args:
+            return
+        names = self._names_of(args[0])
+        if names is None:
+            if depth:
+                self.add("template.computed-name", "high", "map() applies a filter whose name is computed at "
+                         "render time", "suspicious", line)
+            return
+        if depth >= _MAX_MAP_DEPTH:
+            self.add("template.computed-name", "high", f"map() nested over {_MAX_MAP_DEPTH} deep; not followed",
+                     "suspicious", line)
+            return
+        for n in names:
+            if depth and n not in ALLOWED_FILTERS:
+                self.add("template.unknown-filter", "high", f"map() applies filter {n!r}, which the renderers "
+                         "do not provide", "suspicious", line)
+            self._judge_applied(n, args[1:], line, depth + 1)
 
     def _check_call(self, node: nodes.Call) -> None:
         line = node.lineno
@@ -742,7 +777,12 @@ class _Judge:
                 self.add("template.unknown-method", "high",
                          f"calls method .{meth}(), which is not a str/list/dict method the renderers allow",
                          "suspicious", line)
-        elif not isinstance(fn, (nodes.Getitem, nodes.Call)):
+        elif isinstance(fn, (nodes.Getitem, nodes.Call)):
+            # x[k](…) / f(…)(…): the callee is a value read at render time — a group key, a map()/
+            # attribute-path result or an item may be any Python callable (red team 33e-1)
+            self.add("template.odd-call", "high", f"calls the value of a {type(fn).__name__} expression "
+                     "(an item or a call result read at render time may be any Python callable)", "suspicious", line)
+        else:
             self.add("template.odd-call", "high", f"calls a {type(fn).__name__} expression", "suspicious", line)
 
 

@@ -10,7 +10,12 @@ by what CPython's ``logging/config.py`` does with it:
 - ``_install_handlers``: ``klass = eval(section["class"], vars(logging))`` (``_resolve`` of the dotted
   name where that raises ``NameError``/``AttributeError``), ``args = eval(section["args"], vars(logging))``,
   ``kwargs = eval(section["kwargs"], vars(logging))``, then ``klass(*args, **kwargs)``;
-- ``_create_formatters``: ``_resolve(class)`` called with the format strings.
+- ``_create_formatters``: ``_resolve(class)`` called with the format strings and, on Python >= 3.12,
+  ``defaults=eval(section["defaults"], vars(logging))`` (read raw: no interpolation; red team 33e-3).
+
+The model is CPython 3.10-3.13's ``logging/config.py`` (the ``eval`` sites are the same in 3.10 and
+3.11; 3.12 and 3.13 add the formatter ``defaults`` one). ``defaults`` is judged whatever Python mlbom
+runs on, since the file may be loaded by a newer one.
 
 A ``class`` that is a plain dotted name of a standard-library handler or formatter class is the
 application's logging; another plain dotted name is code this scan did not judge (``suspicious``,
@@ -303,7 +308,7 @@ def judge(text: str) -> list[Judged]:
     from mlbom.formats import config_targets as ct
 
     out: list[Judged] = [Judged("config.logging", "info", f"a Python logging configuration in the INI form "
-                                      f"{_FINDER} reads (it evaluates handler class/args/kwargs)", None)]
+                                      f"{_FINDER} reads (it evaluates handler class/args/kwargs and formatter defaults)", None)]
     cp = configparser.ConfigParser(interpolation=None)  # (fileConfig's: the same parse; values expanded below)
     try:
         cp.read_file(io.StringIO(as_opened(text)))  # one line per universal-newline line, as open() gives it
@@ -340,6 +345,12 @@ def judge(text: str) -> list[Judged]:
             if finding is not None:
                 out.append(dataclass_where(finding, where))
         if not handler:
+            if cp.has_option(section, "defaults"):
+                # Python >= 3.12 _create_formatters: eval(cp.get(sect, "defaults", raw=True), vars(logging))
+                # (33e-3); judged whatever Python mlbom runs on, read raw as fileConfig reads it
+                _, finding = _expression(cp.get(section, "defaults", raw=True), "defaults")
+                if finding is not None:
+                    out.append(dataclass_where(finding, where))
             if cls_name is not None and cls_name in ct.stdlib_logging_classes():
                 out.extend(_formatter_role(cp, section, cls_name, where))
             continue

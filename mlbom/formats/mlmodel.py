@@ -132,6 +132,12 @@ def judge(text: str, where: str, *, inside: Inside | None = None, read: Reader |
     if isinstance(tf, dict) and "keras_module" in tf:  # mlflow.tensorflow.load_model imports it
         out += _imported(tf["keras_module"], _KERAS_MODULES, where, "flavors.tensorflow.keras_module",
                          "mlflow.tensorflow.load_model imports it (and its .models) to load the Keras model")
+    xgb = flavors.get("xgboost")
+    if isinstance(xgb, dict) and "model_class" in xgb:  # mlflow.xgboost: _get_class_from_string(it)() (33e-4)
+        out += _imported(xgb["model_class"], _XGB_CLASSES, where, "flavors.xgboost.model_class",
+                         "mlflow.xgboost.load_model imports its module and calls the attribute with no arguments")
+    out += _transformers_remote(flavors, where)
+    out += _remote_uris(strings, where)
     if read is not None:
         out += _named_files(flavors, pyfunc if isinstance(pyfunc, dict) else {}, where, read, inside)
         out += _env(pyfunc if isinstance(pyfunc, dict) else {}, where, read, inside)
@@ -172,6 +178,51 @@ _NAME_FILES: tuple[tuple[str | None, str, str, frozenset[str], str], ...] = (
     (None, "mlflow.tensorflow", "keras_module.txt", _KERAS_MODULES,
      "mlflow.tensorflow's _load_pyfunc imports it (and its .models) to load the Keras model"),
 )
+
+
+# model_class values mlflow.xgboost.save_model writes (_get_fully_qualified_class_name of the model)
+_XGB_CLASSES = frozenset({"xgboost.core.Booster", *(f"xgboost.sklearn.{c}" for c in (
+    "XGBModel", "XGBClassifier", "XGBRegressor", "XGBRanker", "XGBRFClassifier", "XGBRFRegressor"))})
+# a value naming content outside the model folder (a remote store, another run or registered model)
+_REMOTE_URI = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://|(?:runs|models|dbfs|uc):/)")
+
+
+def _transformers_remote(flavors: dict[object, object], where: str) -> list[Judgement]:
+    """mlflow.transformers with ``source_model_revision`` (save_pretrained=False) loads the model and
+    its components from the Hugging Face Hub: ``source_model_name`` and ``<component>_name`` (33e-2).
+    When ``pipeline_model_type`` is no transformers class mlflow itself calls
+    ``AutoConfig.from_pretrained(repo, revision, trust_remote_code=True)`` (the repo's code runs)."""
+    out: list[Judgement] = []
+    tf = flavors.get("transformers")
+    if isinstance(tf, dict) and "source_model_revision" in tf:
+        comps = tf.get("components")
+        repos = [f"source_model_name={str(tf.get('source_model_name'))[:200]!r}"]
+        for c in comps if isinstance(comps, list) else []:
+            if f"{c}_name" in tf:
+                repos.append(f"{str(c)[:50]}_name={str(tf[f'{c}_name'])[:200]!r}")
+        out.append(Judgement("code.remote", "high", f"{where}: flavors.transformers names Hugging Face Hub repos "
+                             f"({_shown(repos)}, source_model_revision set): mlflow.transformers.load_model "
+                             "downloads weights and code from outside this folder; when pipeline_model_type "
+                             f"({str(tf.get('pipeline_model_type'))[:100]!r}) is no transformers class it calls "
+                             "AutoConfig.from_pretrained(repo, trust_remote_code=True) itself, which runs the "
+                             "repo's Python code", "suspicious"))
+    if isinstance(flavors.get("sentence_transformers"), dict):
+        out.append(Judgement("code.remote", "info", f"{where}: mlflow.sentence_transformers.load_model always "
+                             "passes trust_remote_code=True: a config.json auto_map in the model folder runs the "
+                             "Python files it names (judged as code in a folder scan)", None))
+    return out
+
+
+def _remote_uris(strings: list[tuple[str, str]], where: str) -> list[Judgement]:
+    """A flavor value that is a remote URI (``s3://``, ``hf://``, ``runs:/``, ``models:/``…): content
+    not in this folder wherever a loader reads it (an ``artifacts.*.uri`` provenance note excepted:
+    mlflow writes it and reads ``artifacts.*.path``)."""
+    found = [f"{at}: {value[:200]!r}" for value, at in strings
+             if value and _REMOTE_URI.match(value) and not re.search(r"\.artifacts\.[^.]+\.uri$", at)]
+    if not found:
+        return []
+    return [Judgement("mlmodel.remote-uri", "high", f"{where}: {_shown(found)}: a remote URI — what a loader "
+                      "reads there is not in this folder and was not judged", "suspicious")]
 
 
 def _imported(mod: object, allowed: frozenset[str], where: str, what: str, does: str) -> list[Judgement]:

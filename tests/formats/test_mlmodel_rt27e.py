@@ -21,10 +21,10 @@ def _ids(text: str) -> list[str]:
                                    "a:b/..", "z:\\..\\x", "file:///etc/passwd/../x"])
 def test_scheme_like_prefix_does_not_exempt_a_path(value: str) -> None:
     text = f"flavors:\n  sklearn:\n    pickled_model: '{value}'\n"
-    assert _ids(text) == ["mlmodel.path-outside"]
+    assert "mlmodel.path-outside" in _ids(text)  # (a remote-looking one is also mlmodel.remote-uri: 33e-2)
 
 
-@pytest.mark.parametrize("value", ["model.pkl", "s3://bucket/model.pkl", "runs:/abc/model", "xy:/w.pkl"])
+@pytest.mark.parametrize("value", ["model.pkl", "xy:/w.pkl"])  # s3://, runs:/ …: mlmodel.remote-uri (33e-2)
 def test_values_inside_the_folder_pass(value: str) -> None:
     assert _ids(f"flavors:\n  sklearn:\n    pickled_model: '{value}'\n") == []
 
