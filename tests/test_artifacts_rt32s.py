@@ -183,3 +183,36 @@ def test_a_mapped_folder_inside_dir_is_an_import_folder(tmp_path: Path, drop: st
     if interp.exists():
         assert _marker_runs(interp, "import helper", root / "model" / "src")
     assert any(p.startswith(f"artifact refused: {drop}") for p in _problems(root, listed, listed_only=True))
+
+
+def _template_65(tmp_path: Path) -> str:
+    """setuptools 65.5.0's ``_FINDER_TEMPLATE``, read (as text) from the wheel ensurepip bundles."""
+    bundled = Path(sys.base_prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "ensurepip" / "_bundled"
+    wheels = sorted(bundled.glob("setuptools-65.5.0-*.whl"))
+    if not wheels:
+        pytest.skip("no setuptools 65.5.0 wheel bundled with this Python")
+    with zipfile.ZipFile(wheels[0]) as z:
+        text = z.read("setuptools/command/editable_wheel.py").decode()
+    start = text.index('_FINDER_TEMPLATE = """\\\n') + len('_FINDER_TEMPLATE = """\\\n')
+    return text[start:text.index('"""\n', start)]
+
+
+@pytest.mark.parametrize("inside", [True, False])
+def test_a_setuptools_65_finder_is_judged_the_same(tmp_path: Path, inside: bool) -> None:
+    template = _template_65(tmp_path)
+    root = _project(tmp_path, {})
+    src = root / "model" / "src" if inside else tmp_path / "outside"
+    venv, _s, finder = _editable(root, src, tmp_path)
+    finder.write_text(template.format(name="__editable__.mypkg-1.0.finder", mapping={"mypkg": str(src / "mypkg")},
+                                      namespaces={}))
+    listed = _files(root)
+    interp = venv / "bin" / "python"
+    if interp.exists():  # the 65.5.0 finder imports the mapped package too
+        (src / "mypkg" / "__init__.py").write_text(PAYLOAD)
+        assert _marker_runs(interp, "import helper", src)
+        (src / "mypkg" / "__init__.py").write_text("WHO = 'mypkg'\n")
+        if inside:
+            listed = _files(root)
+    for kw in MODES:
+        got = _problems(root, listed, **kw)
+        assert (got == []) if inside else any("MAPPING['mypkg']" in p and "outside" in p for p in got), (kw, got)
