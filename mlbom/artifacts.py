@@ -24,7 +24,9 @@ not mention are not looked for — and says so in the summary.
 
 from __future__ import annotations
 
+import ast
 import fnmatch
+import functools
 import hashlib
 import importlib.machinery
 import itertools
@@ -576,6 +578,288 @@ matched whole (after ``rstrip``) against the text the real tools write."""
 
 def _benign_import(line: str) -> bool:
     return any(p.fullmatch(line.rstrip()) for p in _BENIGN_IMPORTS)
+
+
+_EDITABLE_LINE = _BENIGN_IMPORTS[1]
+MAX_FINDER_BYTES = 1 << 20
+"""Largest listed editable finder module read for its ``MAPPING``/``NAMESPACES`` (past it: fails)."""
+_FINDER_TEMPLATES = (
+    # setuptools 84.2.1 ``setuptools/command/editable_wheel.py`` ``_FINDER_TEMPLATE`` with its three
+    # values (``MAPPING``, ``NAMESPACES``, the name in ``PATH_PLACEHOLDER``) left empty (red team 32s-2)
+    '''\
+from __future__ import annotations
+import sys
+from importlib.machinery import ModuleSpec, PathFinder
+from importlib.machinery import all_suffixes as module_suffixes
+from importlib.util import spec_from_file_location
+from itertools import chain
+from pathlib import Path
+
+MAPPING: dict[str, str] = {}
+NAMESPACES: dict[str, list[str]] = {}
+PATH_PLACEHOLDER = '' + ".__path_hook__"
+
+
+class _EditableFinder:  # MetaPathFinder
+    @classmethod
+    def find_spec(cls, fullname: str, path=None, target=None) -> ModuleSpec | None:  # type: ignore
+        # Top-level packages and modules (we know these exist in the FS)
+        if fullname in MAPPING:
+            pkg_path = MAPPING[fullname]
+            return cls._find_spec(fullname, Path(pkg_path))
+
+        # Handle immediate children modules (required for namespaces to work)
+        # To avoid problems with case sensitivity in the file system we delegate
+        # to the importlib.machinery implementation.
+        parent, _, child = fullname.rpartition(".")
+        if parent and parent in MAPPING:
+            return PathFinder.find_spec(fullname, path=[MAPPING[parent]])
+
+        # Other levels of nesting should be handled automatically by importlib
+        # using the parent path.
+        return None
+
+    @classmethod
+    def _find_spec(cls, fullname: str, candidate_path: Path) -> ModuleSpec | None:
+        init = candidate_path / "__init__.py"
+        candidates = (candidate_path.with_suffix(x) for x in module_suffixes())
+        for candidate in chain([init], candidates):
+            if candidate.exists():
+                return spec_from_file_location(fullname, candidate)
+        return None
+
+
+class _EditableNamespaceFinder:  # PathEntryFinder
+    @classmethod
+    def _path_hook(cls, path) -> type[_EditableNamespaceFinder]:
+        if path == PATH_PLACEHOLDER:
+            return cls
+        raise ImportError
+
+    @classmethod
+    def _paths(cls, fullname: str) -> list[str]:
+        paths = NAMESPACES[fullname]
+        if not paths and fullname in MAPPING:
+            paths = [MAPPING[fullname]]
+        # Always add placeholder, for 2 reasons:
+        # 1. __path__ cannot be empty for the spec to be considered namespace.
+        # 2. In the case of nested namespaces, we need to force
+        #    import machinery to query _EditableNamespaceFinder again.
+        return [*paths, PATH_PLACEHOLDER]
+
+    @classmethod
+    def find_spec(cls, fullname: str, target=None) -> ModuleSpec | None:  # type: ignore
+        if fullname in NAMESPACES:
+            spec = ModuleSpec(fullname, None, is_package=True)
+            spec.submodule_search_locations = cls._paths(fullname)
+            return spec
+        return None
+
+    @classmethod
+    def find_module(cls, _fullname) -> None:
+        return None
+
+
+def install():
+    if not any(finder == _EditableFinder for finder in sys.meta_path):
+        sys.meta_path.append(_EditableFinder)
+
+    if not NAMESPACES:
+        return
+
+    if not any(hook == _EditableNamespaceFinder._path_hook for hook in sys.path_hooks):
+        # PathEntryFinder is needed to create NamespaceSpec without private APIS
+        sys.path_hooks.append(_EditableNamespaceFinder._path_hook)
+    if PATH_PLACEHOLDER not in sys.path:
+        sys.path.append(PATH_PLACEHOLDER)  # Used just to trigger the path hook
+''',
+    # setuptools 65.5.0 (the one ensurepip bundles with CPython 3.11/3.12), the same values left empty
+    '''\
+import sys
+from importlib.machinery import ModuleSpec
+from importlib.machinery import all_suffixes as module_suffixes
+from importlib.util import spec_from_file_location
+from itertools import chain
+from pathlib import Path
+
+MAPPING = {}
+NAMESPACES = {}
+PATH_PLACEHOLDER = '' + ".__path_hook__"
+
+
+class _EditableFinder:  # MetaPathFinder
+    @classmethod
+    def find_spec(cls, fullname, path=None, target=None):
+        for pkg, pkg_path in reversed(list(MAPPING.items())):
+            if fullname == pkg or fullname.startswith(f"{pkg}."):
+                rest = fullname.replace(pkg, "", 1).strip(".").split(".")
+                return cls._find_spec(fullname, Path(pkg_path, *rest))
+
+        return None
+
+    @classmethod
+    def _find_spec(cls, fullname, candidate_path):
+        init = candidate_path / "__init__.py"
+        candidates = (candidate_path.with_suffix(x) for x in module_suffixes())
+        for candidate in chain([init], candidates):
+            if candidate.exists():
+                return spec_from_file_location(fullname, candidate)
+
+
+class _EditableNamespaceFinder:  # PathEntryFinder
+    @classmethod
+    def _path_hook(cls, path):
+        if path == PATH_PLACEHOLDER:
+            return cls
+        raise ImportError
+
+    @classmethod
+    def _paths(cls, fullname):
+        # Ensure __path__ is not empty for the spec to be considered a namespace.
+        return NAMESPACES[fullname] or MAPPING.get(fullname) or [PATH_PLACEHOLDER]
+
+    @classmethod
+    def find_spec(cls, fullname, target=None):
+        if fullname in NAMESPACES:
+            spec = ModuleSpec(fullname, None, is_package=True)
+            spec.submodule_search_locations = cls._paths(fullname)
+            return spec
+        return None
+
+    @classmethod
+    def find_module(cls, fullname):
+        return None
+
+
+def install():
+    if not any(finder == _EditableFinder for finder in sys.meta_path):
+        sys.meta_path.append(_EditableFinder)
+
+    if not NAMESPACES:
+        return
+
+    if not any(hook == _EditableNamespaceFinder._path_hook for hook in sys.path_hooks):
+        # PathEntryFinder is needed to create NamespaceSpec without private APIS
+        sys.path_hooks.append(_EditableNamespaceFinder._path_hook)
+    if PATH_PLACEHOLDER not in sys.path:
+        sys.path.append(PATH_PLACEHOLDER)  # Used just to trigger the path hook
+''',
+)
+"""The setuptools editable finder modules mlbom accepts: a listed finder must parse (``ast``,
+never imported) to exactly one of these once its three values are blanked."""
+_FINDER_VALUES = ("MAPPING", "NAMESPACES", "PATH_PLACEHOLDER")
+_FINDER_NAME = re.compile(r"__editable__\.[A-Za-z0-9_.+!-]+\.finder")
+
+
+def _blank_finder(tree: ast.Module) -> dict[str, ast.expr] | None:
+    """Blank the three values of a finder module in place; return them (None: not each once at module level)."""
+    got: dict[str, ast.expr] = {}
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign):
+            target: ast.expr = node.target
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+        else:
+            continue
+        if not (isinstance(target, ast.Name) and target.id in _FINDER_VALUES) or node.value is None:
+            continue
+        if target.id in got:
+            return None
+        if target.id == "PATH_PLACEHOLDER":
+            if not (isinstance(node.value, ast.BinOp) and isinstance(node.value.op, ast.Add)):
+                return None
+            got[target.id] = node.value.left
+            node.value.left = ast.Constant("")
+        else:
+            got[target.id] = node.value
+            node.value = ast.Dict(keys=[], values=[])
+    return got if len(got) == len(_FINDER_VALUES) else None
+
+
+def _finder_dump(data: bytes | str) -> tuple[str, dict[str, ast.expr]] | None:
+    try:
+        tree = ast.parse(data)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+    values = _blank_finder(tree)
+    return None if values is None else (ast.dump(tree), values)
+
+
+@functools.cache
+def _finder_shapes() -> frozenset[str]:
+    return frozenset(got[0] for got in map(_finder_dump, _FINDER_TEMPLATES) if got is not None)
+
+
+def _finder_folders(base: str, site: str, pth: str, module: str, listed: set[str]) -> list[str] | str:
+    """The folders under DIR a listed setuptools editable finder ``module`` (imported by the listed
+    ``.pth`` ``pth`` in site folder ``site``) imports from (red team 32s-2), or why it fails.
+
+    The finder is read statically: it must be a listed ``<module>.py`` in the site folder, with no
+    other entry there that the import system could take instead, and parse to setuptools' template
+    (:data:`_FINDER_TEMPLATES`) with literal values. ``MAPPING`` maps a top-level name to a package
+    folder (or module path without suffix), ``NAMESPACES`` a namespace package to its folders: each
+    target is judged like a ``.pth`` path line (absolute, resolved through links, inside DIR), and
+    it and the folder above it (unresolved and resolved) become import folders. ``PATH_PLACEHOLDER`` must be setuptools' relative
+    ``__editable__.<name>.finder.__path_hook__`` marker."""
+    tail = ("a listed .pth imports a setuptools editable finder, which adds import sources the BOM must cover "
+            f"({site or 'the checked folder'} is a site folder for the listed code)")
+    head = f"{site}/" if site else ""
+    rel = f"{head}{module}.py"
+    if rel not in listed:
+        return f"{pth}: imports {module}, and the BOM does not list {rel}: {tail}"
+    others = sorted(p for p in listed if p.startswith(f"{head}{module}") and p != rel
+                    and "/" not in p[len(head):] and p[len(head) + len(module):][:1] in ("", "."))
+    if others or _exists(base, f"{head}{module}"):
+        return f"{pth}: {others[0] if others else head + module} could be imported as {module} instead of {rel}: {tail}"
+    try:
+        with open(os.path.join(base, rel), "rb") as f:
+            data = f.read(MAX_FINDER_BYTES + 1)
+    except OSError as exc:
+        return f"{rel}: cannot read ({_why(exc)}): {tail}"
+    if len(data) > MAX_FINDER_BYTES:
+        return f"{rel}: larger than {MAX_FINDER_BYTES} bytes, not read: {tail}"
+    got = _finder_dump(data)
+    if got is None or got[0] not in _finder_shapes():
+        return (f"{rel}: not the setuptools editable finder mlbom knows (its code differs from setuptools' template "
+                f"beyond the MAPPING/NAMESPACES/PATH_PLACEHOLDER values), so mlbom cannot tell what it imports: {tail}")
+    values = got[1]
+    try:
+        mapping = ast.literal_eval(values["MAPPING"])
+        namespaces = ast.literal_eval(values["NAMESPACES"])
+        name = ast.literal_eval(values["PATH_PLACEHOLDER"])
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return f"{rel}: MAPPING, NAMESPACES or PATH_PLACEHOLDER is not a literal: {tail}"
+    if not (isinstance(name, str) and _FINDER_NAME.fullmatch(name)):
+        return (f"{rel}: PATH_PLACEHOLDER is not setuptools' '__editable__.<name>.finder' marker (install() puts "
+                f"it on sys.path): {tail}")
+    if not (isinstance(mapping, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items())
+            and isinstance(namespaces, dict)
+            and all(isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v)
+                    for k, v in namespaces.items())):
+        return f"{rel}: MAPPING is not a dict of str to str or NAMESPACES not a dict of str to list of str: {tail}"
+    out: list[str] = []
+    targets = [(f"MAPPING[{k!r}]", v) for k, v in sorted(mapping.items())]
+    targets += [(f"NAMESPACES[{k!r}]", v) for k, vs in sorted(namespaces.items()) for v in vs]
+    for where, target in targets:
+        shown = f"{where} = {printable(target[:200])}"
+        if "\0" in target or not os.path.isabs(target):
+            return f"{rel}: {shown} is not an absolute path (the finder would resolve it from the working folder): {tail}"
+        full = os.path.normpath(target)
+        # MAPPING: the package folder and its siblings (``with_suffix``: mypkg.py, mypkg.<ext>) are read, so the
+        # folder above it, unresolved and resolved, is an import folder; NAMESPACES: the folder is a __path__ entry
+        try:
+            folders = {os.path.realpath(full), os.path.realpath(os.path.dirname(full))}
+            folders.add(os.path.dirname(os.path.realpath(full)))
+        except (OSError, ValueError):
+            return f"{rel}: {shown} cannot be resolved: {tail}"
+        for real in sorted(folders):
+            if real == base:
+                out.append("")
+            elif os.path.commonpath([real, base]) == base:
+                out.append(os.path.relpath(real, base).replace(os.sep, "/"))
+            else:
+                return f"{rel}: {shown} names a folder outside the checked folder (or one directly in it): {tail}"
+    return out
 _ZIP_NAME = re.compile(r"python\d+\.zip", re.IGNORECASE)
 
 
@@ -648,7 +932,7 @@ def _import_folders(base: str, verified: Sequence[str], listed: set[str]) -> tup
         prefix_s = f"{site}/"
         for rel in sorted(p for p in listed if p.startswith(prefix_s) and p.endswith(".pth")
                           and "/" not in p[len(prefix_s):]):
-            got = _pth_folders(base, site, rel)
+            got = _pth_folders(base, site, rel, listed)
             if isinstance(got, str):
                 out.append(got)
             else:
@@ -734,7 +1018,7 @@ def _landmarks(base: str, prefix: str, listed: set[str]) -> list[str]:
     return out
 
 
-def _pth_folders(base: str, site: str, rel: str) -> list[str] | str:
+def _pth_folders(base: str, site: str, rel: str, listed: set[str]) -> list[str] | str:
     """The folders under DIR the listed ``.pth`` file ``rel`` in site folder ``site`` adds to
     ``sys.path`` (``site.addpackage``), or why it cannot be judged."""
     tail = ("a listed .pth adds a folder the BOM does not cover (site.py appends each path line of a .pth in a "
@@ -764,6 +1048,12 @@ def _pth_folders(base: str, site: str, rel: str) -> list[str] | str:
             if not _benign_import(line):  # in every mode: an import line may add folders outside DIR (32s-1)
                 return (f"{rel}: the import line {printable(line.rstrip()[:200])} is code site.py runs, and mlbom "
                         f"cannot tell which folders it adds to sys.path: {tail}")
+            editable = _EDITABLE_LINE.fullmatch(line.rstrip())
+            if editable:  # its finder's MAPPING/NAMESPACES are import sources too (32s-2)
+                got = _finder_folders(base, site, rel, editable.group(1), listed)
+                if isinstance(got, str):
+                    return got
+                out += got
             continue
         if "\0" in line:
             return f"{rel}: a path line holds NUL: {tail}"
