@@ -27,6 +27,7 @@ class DType:
     hasobject: bool
     kind: str  # numpy's kind character: b i u f c S U V O M m
     flexible: bool = False  # S/U/V: the size comes from the spelling (or a pickled state's elsize)
+    struct: bool = False  # a comma list ('O,i8'): numpy makes a struct of it (kind V, not flexible)
 
 
 # single type characters (numpy.dtype(char))
@@ -182,4 +183,4 @@ def parse(spec: str) -> DType:
     size = sum(d.itemsize for d in items)
     if size > MAX_ITEMSIZE:
         raise _bad(spec)
-    return DType(size, any(d.hasobject for d in items), "V")
+    return DType(size, any(d.hasobject for d in items), "V", struct=True)

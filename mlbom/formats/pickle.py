@@ -5319,7 +5319,7 @@ def _may_hold_text(dtype: object) -> bool:
         return True
     assert isinstance(dtype, Call)
     st = dtype.state.items if isinstance(dtype.state, Seq) else None
-    return base.flexible or (st is not None and len(st) > 4 and (st[2] is not _NONE or st[4] is not _NONE))
+    return base.flexible or base.kind == "V" or (st is not None and len(st) > 4 and (st[2] is not _NONE or st[4] is not _NONE))
 
 
 def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
@@ -5338,10 +5338,10 @@ def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
     if base is None:
         return None
     if dtype.state is None:
-        return (8, True) if base.hasobject else (base.itemsize, False)
+        return base.itemsize, base.hasobject  # '2O' is 16 bytes, not 8 (red team 33p-1)
     st = dtype.state.items if isinstance(dtype.state, Seq) else None
-    if st is None or len(st) < 8:
-        return None
+    if st is None or len(st) < 8 or (base.kind == "V" and not base.flexible):
+        return None  # a sub-array or struct code given a state: numpy keeps parts of both
     subarray, fields, elsize = st[2], st[4], st[5]
     hasobject = base.hasobject
     if subarray is not _NONE:
@@ -5369,7 +5369,7 @@ def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
         return None
     if version >= 3:
         hasobject = bool(flags & 1)
-    elif version == 2:
+    else:  # versions 0-2 with a flags slot (numpy 2.4; red team 33p-3)
         hasobject = hasobject or flags != 0
     if hasobject:
         return 8, True
@@ -5432,8 +5432,11 @@ def _dtype_bits(dtype: object, hops: int, memo: _BitsMemo) -> tuple[int, int] | 
     rules (``_descr_find_object``; checked against what numpy's ``__reduce__`` writes): an
     ``O`` code sets REFCOUNT | LIST_PICKLE | ITEM_IS_POINTER; a sub-array takes its base's
     flags; fields pass on REFCOUNT | LIST_PICKLE (NPY_FROM_FIELDS). Version 3 and 4 states set
-    the flags as written, version 2 turns them all on for any non-zero flags, older ones
-    compute them. None when it cannot be told."""
+    the flags as written; versions 0-2 with a flags slot turn them all on for any non-zero
+    flags, without one compute them. A code numpy reads as a sub-array or struct (``'2O'``,
+    ``'O,O'``) is computed as numpy builds it when it has no state; with a state (no pickler
+    writes one: numpy's writes ``V<n>``) it cannot be told (red team 33p-1). None when it
+    cannot be told."""
     if hops > 16 or not isinstance(dtype, Call) or not isinstance(dtype.func, Global) \
             or not _is_dtype_maker(dtype.func.res.path):
         return None
@@ -5447,7 +5450,10 @@ def _dtype_bits(dtype: object, hops: int, memo: _BitsMemo) -> tuple[int, int] | 
     base = _dtype_code(dtype)
     args = dtype.args.items if isinstance(dtype.args, Seq) else None
     if base is not None:
-        computed = _OBJECT_BITS if base.hasobject else 0
+        # a comma string is a struct: its fields pass on REFCOUNT | LIST_PICKLE only
+        computed = (0x3 if base.struct else _OBJECT_BITS) if base.hasobject else 0
+        if dtype.state is not None and base.kind == "V" and not base.flexible:
+            return None  # a sub-array or struct code given a state: numpy keeps parts of both
     elif args and isinstance(args[0], Global) and args[0].res.path in _VOID_TYPES:
         computed = 0  # numpy.dtype(numpy.record): a void dtype (its fields come with the state)
     else:
@@ -5473,12 +5479,17 @@ def _dtype_bits(dtype: object, hops: int, memo: _BitsMemo) -> tuple[int, int] | 
             if sub is None:
                 return None
             computed |= sub[0] & 0x3
-    if version < 2:
-        return computed, computed
-    flags = st[7] if len(st) >= 8 else None
-    if not isinstance(flags, int) or isinstance(flags, bool) or version > 4:
+    if version < 0 or version > 4:
         return None
-    if version == 2:
+    if len(st) < 8:
+        # no flags slot: numpy computes them (versions 0-2; a shorter state fails to load)
+        return (computed, computed) if version < 3 else None
+    flags = st[7]
+    if not isinstance(flags, int) or isinstance(flags, bool):
+        return None
+    if version <= 2:
+        # numpy 2.4's arraydescr_setstate gives versions 0 and 1 with a flags slot version 2's
+        # rule (red team 33p-3): any non-zero flags turn every object flag on
         return (_OBJECT_BITS if flags else computed), computed
     return flags & _OBJECT_BITS, computed
 
@@ -5525,7 +5536,8 @@ def _layout(dtype: object, hops: int, memo: _LayoutMemo, bits_memo: _BitsMemo) -
         return None if size is None or size < 0 else (size, holds)
     base = _dtype_code(dtype)
     if dtype.state is None:
-        return None if base is None else (8 if base.hasobject else base.itemsize, holds)
+        # the parsed size: '2O' is a 16-byte object sub-array, 'O,O' a 16-byte struct (33p-1)
+        return None if base is None else (base.itemsize, holds)
     st = dtype.state.items if isinstance(dtype.state, Seq) else None
     if st is None or len(st) < 6:
         return None
@@ -5535,7 +5547,7 @@ def _layout(dtype: object, hops: int, memo: _LayoutMemo, bits_memo: _BitsMemo) -
             return None
         size = elsize
     else:
-        size = 8 if base.hasobject else base.itemsize
+        size = base.itemsize
     if subarray is not _NONE:
         parts = subarray.items if isinstance(subarray, Seq) else None
         sub = _dtype_layout(parts[0], hops + 1, memo, bits_memo) if parts and len(parts) == 2 else None
@@ -5555,22 +5567,9 @@ def _layout(dtype: object, hops: int, memo: _LayoutMemo, bits_memo: _BitsMemo) -
         if sub[1] and size != sub[0] * count:
             return f"an object sub-array of {count} items of {sub[0]} bytes in an item of {size} bytes"
     if fields is not _NONE:
-        if not isinstance(fields, Dct) or fields.items is None or fields.loose or fields.others:
-            return None
-        spans: list[tuple[str, int, int, bool]] = []
-        for key, spec in fields.items.items():
-            parts = spec.items if isinstance(spec, Seq) else None
-            if not parts or len(parts) not in (2, 3):
-                return None
-            if len(parts) == 3 and isinstance(key, str) and parts[2] == key:
-                continue  # a title's entry (numpy's NPY_TITLE_KEY): numpy's object loops skip it
-            sub = _dtype_layout(parts[0], hops + 1, memo, bits_memo)
-            offset = _int(parts[1])
-            if not isinstance(sub, tuple):
-                return sub
-            if offset is None:
-                return None
-            spans.append((str(key), offset, offset + sub[0], sub[1]))
+        spans = _field_spans(st[3], fields, hops, memo, bits_memo)
+        if not isinstance(spans, list):
+            return spans
         if holds:
             for name, start, end, obj in spans:
                 if start < 0 or end > size:
@@ -5580,6 +5579,56 @@ def _layout(dtype: object, hops: int, memo: _LayoutMemo, bits_memo: _BitsMemo) -
                         return f"object field {name!r} at bytes {start}..{end} overlapping field {other!r} " \
                                f"at bytes {ostart}..{oend}"
     return size, holds
+
+
+def _field_spans(names: object, fields: object, hops: int, memo: _LayoutMemo,
+                 bits_memo: _BitsMemo) -> list[tuple[str, int, int, bool]] | str | None:
+    """The (name, start, end, holds objects) of every field of a dtype state that numpy reads or
+    writes items through, a str saying what is unsound, or None when mlbom cannot model it (red
+    team 33p-2). numpy's item access (``VOID_setitem``/``getitem``, ``a[name]``) walks ``names``
+    and looks each one up in the fields dict, whatever its entry looks like; only the loops
+    that walk the dict (decref, ``_descr_find_object``) skip a title's entry (third item equal
+    to its key). So every name's entry is a field; a dict entry not named is one too (decref
+    or ``a[key]`` reaches it) unless it is a title's alias of the entry of the field it titles,
+    which is what numpy writes."""
+    if not isinstance(fields, Dct) or fields.items is None or fields.loose or fields.others:
+        return None
+    order = names.items if isinstance(names, Seq) and names.type == "tuple" else None
+    if order is None or not all(isinstance(n, str) for n in order) or len(set(order)) != len(order):
+        return None  # numpy's pickler writes a tuple of distinct str
+    entries = fields.items
+    if any(n not in entries for n in order):
+        return None
+    # title -> the entry of the named field it titles
+    titled_by = {_parts(entries[n])[2]: entries[n] for n in order if len(_parts(entries[n])) == 3}
+    spans: list[tuple[str, int, int, bool]] = []
+    for key, spec in entries.items():
+        parts = _parts(spec)
+        if len(parts) not in (2, 3):
+            return None
+        sub = _dtype_layout(parts[0], hops + 1, memo, bits_memo)
+        offset = _int(parts[1])
+        if not isinstance(sub, tuple):
+            return sub
+        if offset is None:
+            return None
+        title_shaped = len(parts) == 3 and parts[2] == key
+        if title_shaped and key in order and sub[1]:
+            # setitem writes objects into it, numpy's decref skips it: no pickler writes it
+            return f"object field {key!r} whose entry is shaped as a title's (numpy never frees its objects)"
+        if title_shaped and key not in order and isinstance(key, str) and key in titled_by:
+            field = _parts(titled_by[key])
+            if spec is titled_by[key] or (field[0] is parts[0] and field[1] == parts[1]):
+                continue  # the title's alias of its field's entry
+        if key not in order and sub[1]:
+            return None  # objects in an entry that is neither a name's nor a title's alias
+        spans.append((str(key), offset, offset + sub[0], sub[1]))
+    return spans
+
+
+def _parts(spec: object) -> list[object]:
+    """The items of a fields-dict entry ``(dtype, offset[, title])``; [] when it is no tuple."""
+    return spec.items if isinstance(spec, Seq) and spec.items is not None else []
 
 
 _HANDLERS: dict[str, Callable[[_Walker], object]] = {
