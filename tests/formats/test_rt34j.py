@@ -487,3 +487,41 @@ def test_34j_fixture_templates_have_no_findings() -> None:
     assert files
     for p in files:
         assert _effects(p.read_text(encoding="utf-8")) == ("safe", []), p.name
+
+
+# ---- 34j-3: MLmodel local_base_model_path ------------------------------------------------------------------------
+
+_PEFT = """flavors:
+  python_function: {{loader_module: mlflow.transformers, python_version: 3.11.7}}
+  transformers:
+    task: text-classification
+    instance_type: TextClassificationPipeline
+    pipeline_model_type: EvilForSequenceClassification
+    local_base_model_path: {base}
+    framework: pt
+    components: []
+    transformers_version: 5.24.0
+"""
+
+
+def _mlmodel(text: str) -> tuple[str, list[str]]:
+    r = scan_bytes(text.encode(), "MLmodel")
+    return r.verdict, [f"{f.id}: {f.message}" for f in r.findings]
+
+
+@pytest.mark.parametrize("base", ["attacker/evil-model", "gpt2", "base"])
+def test_34j3_local_base_model_path_hub_id_is_code_remote(base: str) -> None:
+    verdict, msgs = _mlmodel(_PEFT.format(base=base))
+    assert verdict == "suspicious", msgs
+    hit = [m for m in msgs if m.startswith("code.remote") and base in m]
+    assert hit and "trust_remote_code=True" in hit[0] and "EvilForSequenceClassification" in hit[0], msgs
+
+
+def test_34j3_absolute_local_base_model_path_is_outside() -> None:
+    verdict, msgs = _mlmodel(_PEFT.format(base="/srv/models/llama"))
+    assert verdict == "suspicious" and any(m.startswith("mlmodel.path-outside") for m in msgs), msgs
+
+
+def test_34j3_empty_local_base_model_path_is_not_read() -> None:
+    _, msgs = _mlmodel(_PEFT.format(base="''") + "    model_binary: model\n")
+    assert not any(m.startswith("code.remote") for m in msgs), msgs
