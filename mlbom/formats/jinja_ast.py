@@ -309,8 +309,9 @@ _ATTRIBUTE_ARG = {"groupby": 0, "sum": 0, "unique": 1, "min": 1, "max": 1, "join
 _NAMED_CALLABLE = frozenset({"map", "select", "reject", "selectattr", "rejectattr"})
 _MAX_MAP_DEPTH = 8  # map('map', 'map', …) nesting followed
 # Filters that keep (a selection of) the context data they are given.
+# (not default/batch/slice: their arguments put the template's own values in)
 _CONTEXT_FILTERS = frozenset({"selectattr", "rejectattr", "select", "reject", "reverse", "list", "sort", "unique",
-                              "dictsort", "first", "last", "batch", "slice", "default", "d"})
+                              "dictsort", "first", "last"})
 _STRING_OPS = (nodes.Concat, nodes.Add, nodes.Mod, nodes.Mul, nodes.Filter, nodes.Call, nodes.CondExpr, nodes.Slice)
 
 
@@ -328,8 +329,7 @@ class _Judge:
         # names (or "ns.attr") with at least one binding whose value the judge cannot know —
         # macro/caller parameters, tuple targets, sets of unfoldable values — or that depends on one
         self.opaque: set[str] = set()
-        self.loop_targets: dict[str, list[nodes.Node]] = {}  # for-loop name -> the iterables it is bound over
-        self.context_loop: set[str] = set()  # loop variables bound only over context data (messages, tools…)
+        self.context_loop: set[str] = set()  # names bound only over/to context data (messages, tools…)
         self.cache: dict[int, _Values | None] = {}
         self.work = MAX_FOLD_WORK
 
@@ -525,8 +525,6 @@ class _Judge:
                     self._bind_block(node)
                 elif isinstance(node, nodes.For):
                     self._bind(node.target, node.iter, element=True)
-                    if isinstance(node.target, nodes.Name):
-                        self.loop_targets.setdefault(node.target.name, []).append(node.iter)
                 elif isinstance(node, nodes.Macro):
                     self.defined.add(node.name)
                     self.macros.add(node.name)
@@ -551,28 +549,36 @@ class _Judge:
         self._collect_context_loops()
 
     def _collect_context_loops(self) -> None:
-        """Loop variables bound, at every binding, directly over context data (``for m in messages``,
-        ``for tc in m.tool_calls``): the only render-time values real templates pass as attribute
-        paths. A name bound anywhere else (set, macro/caller parameter, tuple target…) is not one."""
-        other: set[str] = set()
+        """Names bound, at every binding, directly to context data: loop variables over it (``for m
+        in messages``, ``for tc in m.tool_calls``) and sets of it (``set loop_messages =
+        messages[1:]``) — the only render-time values real templates pass as attribute paths. A
+        name bound anywhere else (set block, macro/caller parameter, tuple target, with…) is not one."""
+        sources: dict[str, list[nodes.Node | None]] = {}  # name -> what each binding reads (None: not data)
         for node in self.tree.find_all((nodes.Assign, nodes.AssignBlock, nodes.With, nodes.Macro, nodes.CallBlock,
                                         nodes.Import, nodes.FromImport, nodes.For)):
-            if isinstance(node, nodes.For):
-                if not isinstance(node.target, nodes.Name):
-                    other.update(n.name for n in _names(node.target))
-            elif isinstance(node, (nodes.Assign, nodes.AssignBlock)):
-                other.update(n.name for n in _names(node.target))
+            bound: list[tuple[str, nodes.Node | None]] = []
+            if isinstance(node, (nodes.For, nodes.Assign)):
+                src: nodes.Node = node.iter if isinstance(node, nodes.For) else node.node
+                if isinstance(node.target, nodes.Name):
+                    bound.append((node.target.name, src))
+                else:
+                    bound.extend((n.name, None) for n in _names(node.target))
+            elif isinstance(node, nodes.AssignBlock):
+                bound.extend((n.name, None) for n in _names(node.target))
             elif isinstance(node, nodes.With):
-                other.update(n.name for t in node.targets for n in _names(t))
+                bound.extend((n.name, None) for t in node.targets for n in _names(t))
             elif isinstance(node, (nodes.Macro, nodes.CallBlock)):
-                other.update(a.name for a in node.args)
+                bound.extend((a.name, None) for a in node.args)
             elif isinstance(node, nodes.Import):
-                other.add(node.target)
+                bound.append((node.target, None))
             elif isinstance(node, nodes.FromImport):
-                other.update(n if isinstance(n, str) else n[1] for n in node.names)
-        for _ in range(8):  # nested loops: for m in messages / for tc in m.tool_calls
-            found = {name for name, iters in self.loop_targets.items()
-                     if name not in other and all(self._context_data(it) for it in iters)}
+                bound.extend((n if isinstance(n, str) else n[1], None) for n in node.names)
+            for name, value in bound:
+                sources.setdefault(name, []).append(value)
+        # the greatest fixpoint: ``set messages = messages[1:]`` reads the context's messages first
+        self.context_loop = {n for n, vs in sources.items() if all(v is not None for v in vs)}
+        for _ in range(len(self.context_loop) + 1):
+            found = {n for n in self.context_loop if all(v is not None and self._context_data(v) for v in sources[n])}
             if found == self.context_loop:
                 break
             self.context_loop = found
@@ -591,7 +597,7 @@ class _Judge:
                 and self._context_data(node.node)
         if isinstance(node, nodes.Filter) and node.node is not None:
             return node.name in _CONTEXT_FILTERS and self._context_data(node.node)
-        return False
+        return isinstance(node, nodes.Const) and not isinstance(node.value, str)  # none, true, 0
 
     def _depends_opaque(self, node: nodes.Node) -> bool:
         """``node`` reads a name the judge cannot know the value of (see :attr:`opaque`)."""

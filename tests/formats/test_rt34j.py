@@ -525,3 +525,23 @@ def test_34j3_absolute_local_base_model_path_is_outside() -> None:
 def test_34j3_empty_local_base_model_path_is_not_read() -> None:
     _, msgs = _mlmodel(_PEFT.format(base="''") + "    model_binary: model\n")
     assert not any(m.startswith("code.remote") for m in msgs), msgs
+
+
+@pytest.mark.parametrize("expr", [
+    "{% set messages = messages[1:] %}{% for m in messages %}{{ tools|groupby(m.key) }}{% endfor %}",
+    "{% set loop_messages = messages|selectattr('role', 'equalto', 'user')|list %}"
+    "{% for m in loop_messages %}{{ tools|map(attribute=m.key)|list }}{% endfor %}",
+])
+def test_34j1_sets_of_context_data_stay_clean(expr: str) -> None:
+    assert _effects(expr) == ("safe", [])
+
+
+@pytest.mark.parametrize("expr", [
+    _PATH + "{% for q in nothing|default([p]) %}{{ xs|groupby(q) }}{% endfor %}",
+    _PATH + "{% for b in messages|batch(1, p) %}{% for q in b %}{{ xs|groupby(q) }}{% endfor %}{% endfor %}",
+    _PATH + "{% set messages = [p] %}{% for q in messages %}{{ xs|groupby(q) }}{% endfor %}",
+    _PATH + "{% for q in messages %}{{ xs|groupby(q) }}{% endfor %}{% macro m(q) %}{% endmacro %}",
+])
+def test_34j1_template_values_through_context_looking_loops(expr: str) -> None:
+    worst, msgs = _effects(expr)
+    assert worst != "safe" and any(m.startswith(("template.computed-name", "template.dunder-access")) for m in msgs), msgs
