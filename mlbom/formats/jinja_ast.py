@@ -24,7 +24,10 @@ What is flagged, with the verdict it implies:
   ``{% import %}``/``{% include %}``/``{% extends %}``/``{% from %}`` (a loader reads files);
 - suspicious: filters, tests, globals and methods that the chat-template renderers do not
   provide; the sandbox gadgets ``self``, ``cycler``, ``joiner``, ``lipsum``, ``config``,
-  ``request``; attribute or item names computed at render time;
+  ``request``; attribute or item names computed at render time; an attribute-path position
+  (make_attrgetter, ``|attr``, the ``str.format`` receiver) holding anything but a folded
+  constant or a loop variable over context data (red team 34j); a call of a template-bound
+  non-macro name or of an unlisted method on one (``set f = grp[0]; f()``, ``grp.grouper()``);
 - error: a template that Jinja2 cannot parse, or that exceeds the size/node budget.
 """
 
@@ -305,6 +308,10 @@ _NUMERIC_FILTERS = frozenset({"length", "count", "int", "float", "abs", "round",
 _ATTRIBUTE_ARG = {"groupby": 0, "sum": 0, "unique": 1, "min": 1, "max": 1, "join": 1, "sort": 2}
 _NAMED_CALLABLE = frozenset({"map", "select", "reject", "selectattr", "rejectattr"})
 _MAX_MAP_DEPTH = 8  # map('map', 'map', …) nesting followed
+# Filters that keep (a selection of) the context data they are given.
+# (not default/batch/slice: their arguments put the template's own values in)
+_CONTEXT_FILTERS = frozenset({"selectattr", "rejectattr", "select", "reject", "reverse", "list", "sort", "unique",
+                              "dictsort", "first", "last"})
 _STRING_OPS = (nodes.Concat, nodes.Add, nodes.Mod, nodes.Mul, nodes.Filter, nodes.Call, nodes.CondExpr, nodes.Slice)
 
 
@@ -319,6 +326,10 @@ class _Judge:
         self.tainted: set[str] = set(MODEL_SUPPLIED)  # names derived from model-supplied values
         self.macros: set[str] = set()
         self.defined: set[str] = set()  # names the template binds (set, for, macro, with, import)
+        # names (or "ns.attr") with at least one binding whose value the judge cannot know —
+        # macro/caller parameters, tuple targets, sets of unfoldable values — or that depends on one
+        self.opaque: set[str] = set()
+        self.context_loop: set[str] = set()  # names bound only over/to context data (messages, tools…)
         self.cache: dict[int, _Values | None] = {}
         self.work = MAX_FOLD_WORK
 
@@ -479,11 +490,17 @@ class _Judge:
         elif isinstance(target, nodes.Tuple):
             for item in target.items:
                 self._bind(item, None)
+                if isinstance(item, nodes.Name):  # a tuple target: never folded (red team 34j-2)
+                    self.opaque.add(item.name)
             return
         else:
             return
+        is_namespace = isinstance(value_node, nodes.Call) and isinstance(value_node.node, nodes.Name) \
+            and value_node.node.name == "namespace"  # its attributes are bound as "ns.attr"
         for name in names:
             self.defined.add(name.split(".")[0])
+            if not is_namespace and (vals is None or (value_node is not None and self._depends_opaque(value_node))):
+                self.opaque.add(name)
             if vals is not None:
                 merged = _safe_bounded(self.env.get(name, []) + vals)
                 if merged is None:
@@ -512,18 +529,85 @@ class _Judge:
                     self.defined.add(node.name)
                     self.macros.add(node.name)
                     self.defined.update(a.name for a in node.args)
+                    self.opaque.update(a.name for a in node.args)  # the call sites choose them (34j-1)
                     for arg, default in zip(node.args[len(node.args) - len(node.defaults):], node.defaults, strict=True):
                         self._bind(arg, default)
                 elif isinstance(node, nodes.CallBlock):
                     self.defined.update(a.name for a in node.args)
+                    self.opaque.update(a.name for a in node.args)
                 elif isinstance(node, nodes.With):
                     for target, value in zip(node.targets, node.values, strict=False):
                         self._bind(target, value)
                 elif isinstance(node, nodes.Import):
                     self.defined.add(node.target)
+                    self.opaque.add(node.target)
                 elif isinstance(node, nodes.FromImport):
-                    self.defined.update(n if isinstance(n, str) else n[1] for n in node.names)
+                    imported = [n if isinstance(n, str) else n[1] for n in node.names]
+                    self.defined.update(imported)
+                    self.opaque.update(imported)
         self.cache.clear()
+        self._collect_context_loops()
+
+    def _collect_context_loops(self) -> None:
+        """Names bound, at every binding, directly to context data: loop variables over it (``for m
+        in messages``, ``for tc in m.tool_calls``) and sets of it (``set loop_messages =
+        messages[1:]``) — the only render-time values real templates pass as attribute paths. A
+        name bound anywhere else (set block, macro/caller parameter, tuple target, with…) is not one."""
+        sources: dict[str, list[nodes.Node | None]] = {}  # name -> what each binding reads (None: not data)
+        for node in self.tree.find_all((nodes.Assign, nodes.AssignBlock, nodes.With, nodes.Macro, nodes.CallBlock,
+                                        nodes.Import, nodes.FromImport, nodes.For)):
+            bound: list[tuple[str, nodes.Node | None]] = []
+            if isinstance(node, (nodes.For, nodes.Assign)):
+                src: nodes.Node = node.iter if isinstance(node, nodes.For) else node.node
+                if isinstance(node.target, nodes.Name):
+                    bound.append((node.target.name, src))
+                else:
+                    bound.extend((n.name, None) for n in _names(node.target))
+            elif isinstance(node, nodes.AssignBlock):
+                bound.extend((n.name, None) for n in _names(node.target))
+            elif isinstance(node, nodes.With):
+                bound.extend((n.name, None) for t in node.targets for n in _names(t))
+            elif isinstance(node, (nodes.Macro, nodes.CallBlock)):
+                bound.extend((a.name, None) for a in node.args)
+            elif isinstance(node, nodes.Import):
+                bound.append((node.target, None))
+            elif isinstance(node, nodes.FromImport):
+                bound.extend((n if isinstance(n, str) else n[1], None) for n in node.names)
+            for name, value in bound:
+                sources.setdefault(name, []).append(value)
+        # the greatest fixpoint: ``set messages = messages[1:]`` reads the context's messages first
+        self.context_loop = {n for n, vs in sources.items() if all(v is not None for v in vs)}
+        for _ in range(len(self.context_loop) + 1):
+            found = {n for n in self.context_loop if all(v is not None and self._context_data(v) for v in sources[n])}
+            if found == self.context_loop:
+                break
+            self.context_loop = found
+
+    def _context_data(self, node: nodes.Node) -> bool:
+        """An expression reading the data the renderer passes (not one the template builds)."""
+        if isinstance(node, nodes.Name):
+            if node.name in self.defined:
+                return node.name in self.context_loop
+            return node.name not in MODEL_SUPPLIED | ALLOWED_GLOBALS | GADGET_GLOBALS | PYTHON_NAMES \
+                and node.name not in ("loop", "varargs", "kwargs", "caller")
+        if isinstance(node, nodes.Getattr):
+            return not _is_private(node.attr) and self._context_data(node.node)
+        if isinstance(node, nodes.Getitem):
+            return (isinstance(node.arg, (nodes.Slice, nodes.Const)) or self._context_data(node.arg)) \
+                and self._context_data(node.node)
+        if isinstance(node, nodes.Filter) and node.node is not None:
+            return node.name in _CONTEXT_FILTERS and self._context_data(node.node)
+        return isinstance(node, nodes.Const) and not isinstance(node.value, str)  # none, true, 0
+
+    def _depends_opaque(self, node: nodes.Node) -> bool:
+        """``node`` reads a name the judge cannot know the value of (see :attr:`opaque`)."""
+        if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
+            key = f"{node.node.name}.{node.attr}"
+            if key in self.opaque or key in self.env:
+                return key in self.opaque
+        if isinstance(node, nodes.Name):
+            return node.name in self.opaque or node.name in ("varargs", "kwargs", "caller", "loop")
+        return any(self._depends_opaque(child) for child in node.iter_child_nodes())
 
     # -- the checks -------------------------------------------------------------------------------
 
@@ -554,6 +638,33 @@ class _Judge:
             elif part in DANGEROUS_ATTRS and not (item and part in _DATA_LIKE):
                 self.add("template.internals-access", "high" if item else "critical",
                          f"{how} {part!r} reaches interpreter internals", "suspicious" if item else "unsafe", lineno)
+
+    def _judge_path(self, key_node: nodes.Node, how: str, lineno: int) -> None:
+        """An attribute-path position (make_attrgetter: ``attribute=``, groupby/sum/sort…'s path,
+        selectattr, ``map('attr', …)``, ``|attr``): safe only as a constant the name judge accepts
+        or a loop variable over context data; anything else is a name chosen at render time
+        (red team 34j-1/2: macro and caller parameters, varargs/kwargs, tuple targets, call results)."""
+        names = self._names_of(key_node)
+        if names is not None:
+            for n in names:
+                self._judge_name(n, how, lineno)
+            if not self._depends_opaque(key_node):
+                return
+        elif self._context_path(key_node):
+            return
+        self.add("template.computed-name", "high",
+                 f"{how} path is not a constant ({type(key_node).__name__}); its value is chosen at render time",
+                 "suspicious", lineno)
+
+    def _context_path(self, node: nodes.Node) -> bool:
+        """A loop variable over context data, or an attribute/constant item of one."""
+        if isinstance(node, nodes.Name):
+            return node.name in self.context_loop
+        if isinstance(node, nodes.Getattr):
+            return not _is_private(node.attr) and self._context_path(node.node)
+        if isinstance(node, nodes.Getitem):
+            return isinstance(node.arg, nodes.Const) and self._context_path(node.node)
+        return False
 
     def _judge_key(self, key_node: nodes.Node, how: str, lineno: int) -> None:
         names = self._names_of(key_node)
@@ -601,14 +712,20 @@ class _Judge:
                 parts = []
                 break
         folded = self.values(nodes.Concat(parts)) if parts and node.filter is None else None
+        if any(isinstance(v, str) and _DUNDER.search(v) for v in folded or ()) or any(
+                _DUNDER.search(d.data) for d in node.find_all(nodes.TemplateData)):  # red team 34j-1
+            self.add("template.dunder-string", "high", "a {% set %} block body names a Python dunder attribute",
+                     "suspicious", node.lineno)
         if isinstance(node.target, nodes.Name):
             self.defined.add(node.target.name)
             if folded is not None:
                 self.env[node.target.name] = folded
             else:
                 self.computed.add(node.target.name)
+                self.opaque.add(node.target.name)
         elif isinstance(node.target, nodes.NSRef):
             self.computed.add(f"{node.target.name}.{node.target.attr}")
+            self.opaque.add(f"{node.target.name}.{node.target.attr}")
 
     def _check(self, node: nodes.Node) -> None:
         line = node.lineno
@@ -678,10 +795,10 @@ class _Judge:
             if self._names_of(node.args[0]) is None:
                 self.add("template.computed-name", "high", "attr filter with a name chosen at render time",
                          "suspicious", line)
-            self._judge_key(node.args[0], "attr filter", line)
+            self._judge_path(node.args[0], "attr filter", line)
         for kw in node.kwargs:
             if kw.key == "attribute":
-                self._judge_key(kw.value, "attribute=", line)
+                self._judge_path(kw.value, "attribute=", line)
         self._judge_applied(node.name, node.args, line, 0)
         if node.name in _NAMED_CALLABLE and node.args and isinstance(node, nodes.Filter):
             self._check_named_callable(node, line)
@@ -692,12 +809,13 @@ class _Judge:
     def _judge_format(self, fmt_node: nodes.Node, line: int) -> None:
         """``str.format`` reads attributes and items named in its fields ({0.__class__})."""
         fmts = self._names_of(fmt_node)
-        if fmts is None:
-            if self._is_computed(fmt_node):
-                self.add("template.computed-format", "high", "str.format on a string built or chosen at render time "
-                         "(format fields can read attributes)", "suspicious", line)
-            return
-        for fmt in fmts:
+        if fmts is None or self._depends_opaque(fmt_node):
+            # the format string is an attribute path too: safe only as a constant or context data (34j-1)
+            if fmts is None and self._context_path(fmt_node) and not self._is_computed(fmt_node):
+                return
+            self.add("template.computed-format", "high", "str.format on a string built or chosen at render time "
+                     "(format fields can read attributes)", "suspicious", line)
+        for fmt in fmts or ():
             if _FORMAT_FIELD_ATTR.search(fmt):
                 self.add("template.format-attribute", "critical",
                          f"str.format field {fmt[:60]!r} reads a private attribute", "unsafe", line)
@@ -731,11 +849,11 @@ class _Judge:
         caller for every filter (map passes its keywords on to the filter it applies)."""
         pos = _ATTRIBUTE_ARG.get(name)
         if pos is not None and len(args) > pos:
-            self._judge_key(args[pos], "attribute=", line)
+            self._judge_path(args[pos], "attribute=", line)
         if name in ("selectattr", "rejectattr") and args:
-            self._judge_key(args[0], "map attribute", line)
+            self._judge_path(args[0], "map attribute", line)
         if depth and name == "attr" and args:
-            self._judge_key(args[0], "map attribute", line)
+            self._judge_path(args[0], "map attribute", line)
         if name != "map" or not args:
             return
         names = self._names_of(args[0])
@@ -762,6 +880,11 @@ class _Judge:
                      "suspicious", line)
         if isinstance(fn, nodes.Name):
             name = fn.name
+            if name in self.defined and name not in self.macros:
+                # set f = grp[0]; f(…): the same callee as grp[0](…) (red team 34j-1)
+                self.add("template.odd-call", "high", f"calls {name}(), a template-bound name that holds no macro "
+                         "(a value read at render time may be any Python callable)", "suspicious", line)
+                return
             if name in self.defined or name in ALLOWED_GLOBALS or name in ("caller", "loop", "super", "varargs"):
                 return
             if name in PYTHON_NAMES or name in GADGET_GLOBALS:
@@ -772,8 +895,12 @@ class _Judge:
             meth = fn.attr
             if _is_private(meth) or meth in DANGEROUS_ATTRS:
                 return  # the Getattr check reports it
-            if meth not in ALLOWED_METHODS and not (isinstance(fn.node, nodes.Name) and fn.node.name in self.defined
-                                                    and fn.node.name not in self.env):
+            if meth not in ALLOWED_METHODS and isinstance(fn.node, nodes.Name) and fn.node.name in self.defined:
+                # grp.grouper(…): an attribute of a bound value, read at render time (red team 34j-1)
+                self.add("template.odd-call", "high", f"calls {fn.node.name}.{meth}(), an attribute of a "
+                         "template-bound value (a value read at render time may be any Python callable)",
+                         "suspicious", line)
+            elif meth not in ALLOWED_METHODS:
                 self.add("template.unknown-method", "high",
                          f"calls method .{meth}(), which is not a str/list/dict method the renderers allow",
                          "suspicious", line)

@@ -206,6 +206,18 @@ def _transformers_remote(flavors: dict[object, object], where: str) -> list[Judg
                              f"({str(tf.get('pipeline_model_type'))[:100]!r}) is no transformers class it calls "
                              "AutoConfig.from_pretrained(repo, trust_remote_code=True) itself, which runs the "
                              "repo's Python code", "suspicious"))
+    base = tf.get("local_base_model_path") if isinstance(tf, dict) else None
+    if isinstance(tf, dict) and base and not (isinstance(base, str) and lexically_outside(base)):  # absolute: path-outside
+        # mlflow.transformers (load step 1, a truthy value) passes it to _load_model as is, never joined to
+        # the model folder: transformers reads a name that is no directory of the working folder as a Hub
+        # repo id (red team 34j-3)
+        out.append(Judgement("code.remote", "high", f"{where}: flavors.transformers.local_base_model_path "
+                             f"{str(base)[:200]!r} is not joined to the model folder: mlflow.transformers.load_model "
+                             "loads the base model from a Hugging Face Hub repo of that name (or a folder of the "
+                             "loader's working directory) — weights and code from outside this folder; when "
+                             f"pipeline_model_type ({str(tf.get('pipeline_model_type'))[:100]!r}) is no "
+                             "transformers class it calls AutoConfig.from_pretrained(it, trust_remote_code=True), "
+                             "which runs the repo's Python code", "suspicious"))
     if isinstance(flavors.get("sentence_transformers"), dict):
         out.append(Judgement("code.remote", "info", f"{where}: mlflow.sentence_transformers.load_model always "
                              "passes trust_remote_code=True: a config.json auto_map in the model folder runs the "
