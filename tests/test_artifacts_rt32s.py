@@ -9,6 +9,7 @@ be listed in the site folder, parse to setuptools' template shape, and every tar
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from mlbom.artifacts import check_folder
+from mlbom.artifacts import check_folder, editable_finder_digest
 from tests.test_artifacts_rt26s import _doc, _project
 from tests.test_artifacts_rt29s import _files, _site, _venv
 from tests.test_artifacts_rt30s import _marker_runs
@@ -216,3 +217,57 @@ def test_a_setuptools_65_finder_is_judged_the_same(tmp_path: Path, inside: bool)
     for kw in MODES:
         got = _problems(root, listed, **kw)
         assert (got == []) if inside else any("MAPPING['mypkg']" in p and "outside" in p for p in got), (kw, got)
+
+
+# --- the finder table (mlbom/data/editable-finders.json, tools/editable_finders.py): digests, not setuptools' text
+
+
+def _table() -> dict[str, object]:
+    return json.loads((Path(__file__).parents[1] / "mlbom" / "data" / "editable-finders.json").read_text("utf-8"))
+
+
+def test_the_finder_table_parses_and_every_key_is_a_sha256() -> None:
+    doc = _table()
+    finders = doc["finders"]
+    assert isinstance(finders, dict) and finders
+    for key, versions in finders.items():
+        assert re.fullmatch(r"[0-9a-f]{64}", key), key
+        assert isinstance(versions, list) and versions and all(re.fullmatch(r"\d+(\.\d+)*", v) for v in versions)
+    assert doc["tool"] == "tools/editable_finders.py" and doc["rerun"] and doc["generated"]
+    shipped = [v for vs in finders.values() for v in vs]
+    assert len(shipped) == len(set(shipped)) and "64.0.0" in shipped and "65.5.0" in shipped
+
+
+def _rendered() -> str:
+    """The finder the venv's real setuptools renders (``_finder_template``, the function build_editable calls)."""
+    pytest.importorskip("setuptools")
+    from setuptools.command.editable_wheel import _finder_template  # the loader under test, not mlbom code
+
+    return _finder_template("__editable__.mypkg-1.0.finder", {"mypkg": "/src/mypkg", "b": "/src/b"}, {"ns": ["/src/ns"]})
+
+
+def test_the_real_setuptools_finder_digest_is_in_the_table() -> None:
+    digest = editable_finder_digest(_rendered())
+    assert digest is not None and digest in _table()["finders"]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("extra", [
+    "import os\n",  # one extra statement
+    "MAPPING['x'] = '/elsewhere'\n",  # a value changed after the literal
+    "# only a comment\n",  # layout and comments do not count: still the same digest
+])
+def test_one_extra_statement_changes_the_finder_digest(extra: str) -> None:
+    text = _rendered()
+    digest = editable_finder_digest(text + extra)
+    assert (digest == editable_finder_digest(text)) if extra.startswith("#") else (digest not in _table()["finders"])  # type: ignore[operator]
+
+
+def test_the_finder_digest_needs_each_value_once_and_survives_deep_trees() -> None:
+    text = _rendered()
+    assert editable_finder_digest(text.replace("NAMESPACES", "NAMESPACE")) is None
+    assert editable_finder_digest(text + "MAPPING = {}\n") is None  # a second MAPPING at module level
+    assert editable_finder_digest(text + "y = " + "+".join(["1"] * 100_000) + "\n") is None  # ast.parse gives up
+    deep = editable_finder_digest(text + "y = " + "+".join(["1"] * 2000) + "\n")  # parses; ast.dump would recurse out
+    assert deep is not None and deep not in _table()["finders"]  # type: ignore[operator]
+    assert editable_finder_digest(b"\xff\xfe garbage") is None
+
