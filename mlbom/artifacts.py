@@ -723,6 +723,10 @@ def _finder_folders(base: str, site: str, pth: str, module: str, listed: set[str
             and all(isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v)
                     for k, v in namespaces.items())):
         return f"{rel}: MAPPING is not a dict of str to str or NAMESPACES not a dict of str to list of str: {tail}"
+    both = sorted(k for k, v in namespaces.items() if not v and k in mapping)
+    if both:  # setuptools < 70's _paths() returns the str MAPPING[k] as __path__: each character a folder ('/')
+        return (f"{rel}: NAMESPACES[{printable(both[0][:200])!r}] is empty and MAPPING holds that name too (older "
+                f"finders then search each character of the MAPPING path as a folder): {tail}")
     out: list[str] = []
     targets = [(f"MAPPING[{k!r}]", v) for k, v in sorted(mapping.items())]
     targets += [(f"NAMESPACES[{k!r}]", v) for k, vs in sorted(namespaces.items()) for v in vs]

@@ -271,3 +271,29 @@ def test_the_finder_digest_needs_each_value_once_and_survives_deep_trees() -> No
     assert deep is not None and deep not in _table()["finders"]  # type: ignore[operator]
     assert editable_finder_digest(b"\xff\xfe garbage") is None
 
+
+def test_an_empty_namespace_also_in_mapping_fails(tmp_path: Path) -> None:
+    """setuptools < 70 finders (here 65.5.0's, accepted by digest) give a name that NAMESPACES lists empty
+    and MAPPING maps the str MAPPING[name] as __path__: the import system searches each character as a
+    folder, '/' and working-folder-relative ones included, though the target lies inside DIR."""
+    template = _template_65(tmp_path)
+    root = _project(tmp_path, {})
+    src = root / "model" / "src"
+    venv, site, finder = _editable(root, src, tmp_path)
+    (src / "mypkg" / "__init__.py").unlink()  # a namespace now: PathFinder asks the finder's path hook
+    target = str(src / "mypkg")
+    finder.write_text(template.format(name="__editable__.mypkg-1.0.finder", mapping={"mypkg": target},
+                                      namespaces={"mypkg": []}))
+    letter = next(c for c in target if c.isalpha())
+    cwd = tmp_path / "cwd"
+    (cwd / letter).mkdir(parents=True)
+    (cwd / letter / "evil.py").write_text(PAYLOAD)
+    (site / "helper.py").write_text("import mypkg.evil\n")
+    listed = _files(root)
+    interp = venv / "bin" / "python"
+    if interp.exists():
+        assert _marker_runs(interp, "import helper", cwd / letter)
+    rel = finder.relative_to(root).as_posix()
+    for kw in MODES:
+        assert any(p.startswith(f"artifact refused: {rel}: NAMESPACES['mypkg'] is empty")
+                   for p in _problems(root, listed, **kw)), kw
