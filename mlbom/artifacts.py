@@ -30,6 +30,7 @@ import functools
 import hashlib
 import importlib.machinery
 import itertools
+import json
 import os
 import re
 import stat
@@ -37,6 +38,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -583,170 +585,11 @@ def _benign_import(line: str) -> bool:
 _EDITABLE_LINE = _BENIGN_IMPORTS[1]
 MAX_FINDER_BYTES = 1 << 20
 """Largest listed editable finder module read for its ``MAPPING``/``NAMESPACES`` (past it: fails)."""
-_FINDER_TEMPLATES = (
-    # setuptools 84.2.1 ``setuptools/command/editable_wheel.py`` ``_FINDER_TEMPLATE`` with its three
-    # values (``MAPPING``, ``NAMESPACES``, the name in ``PATH_PLACEHOLDER``) left empty (red team 32s-2)
-    '''\
-from __future__ import annotations
-import sys
-from importlib.machinery import ModuleSpec, PathFinder
-from importlib.machinery import all_suffixes as module_suffixes
-from importlib.util import spec_from_file_location
-from itertools import chain
-from pathlib import Path
-
-MAPPING: dict[str, str] = {}
-NAMESPACES: dict[str, list[str]] = {}
-PATH_PLACEHOLDER = '' + ".__path_hook__"
-
-
-class _EditableFinder:  # MetaPathFinder
-    @classmethod
-    def find_spec(cls, fullname: str, path=None, target=None) -> ModuleSpec | None:  # type: ignore
-        # Top-level packages and modules (we know these exist in the FS)
-        if fullname in MAPPING:
-            pkg_path = MAPPING[fullname]
-            return cls._find_spec(fullname, Path(pkg_path))
-
-        # Handle immediate children modules (required for namespaces to work)
-        # To avoid problems with case sensitivity in the file system we delegate
-        # to the importlib.machinery implementation.
-        parent, _, child = fullname.rpartition(".")
-        if parent and parent in MAPPING:
-            return PathFinder.find_spec(fullname, path=[MAPPING[parent]])
-
-        # Other levels of nesting should be handled automatically by importlib
-        # using the parent path.
-        return None
-
-    @classmethod
-    def _find_spec(cls, fullname: str, candidate_path: Path) -> ModuleSpec | None:
-        init = candidate_path / "__init__.py"
-        candidates = (candidate_path.with_suffix(x) for x in module_suffixes())
-        for candidate in chain([init], candidates):
-            if candidate.exists():
-                return spec_from_file_location(fullname, candidate)
-        return None
-
-
-class _EditableNamespaceFinder:  # PathEntryFinder
-    @classmethod
-    def _path_hook(cls, path) -> type[_EditableNamespaceFinder]:
-        if path == PATH_PLACEHOLDER:
-            return cls
-        raise ImportError
-
-    @classmethod
-    def _paths(cls, fullname: str) -> list[str]:
-        paths = NAMESPACES[fullname]
-        if not paths and fullname in MAPPING:
-            paths = [MAPPING[fullname]]
-        # Always add placeholder, for 2 reasons:
-        # 1. __path__ cannot be empty for the spec to be considered namespace.
-        # 2. In the case of nested namespaces, we need to force
-        #    import machinery to query _EditableNamespaceFinder again.
-        return [*paths, PATH_PLACEHOLDER]
-
-    @classmethod
-    def find_spec(cls, fullname: str, target=None) -> ModuleSpec | None:  # type: ignore
-        if fullname in NAMESPACES:
-            spec = ModuleSpec(fullname, None, is_package=True)
-            spec.submodule_search_locations = cls._paths(fullname)
-            return spec
-        return None
-
-    @classmethod
-    def find_module(cls, _fullname) -> None:
-        return None
-
-
-def install():
-    if not any(finder == _EditableFinder for finder in sys.meta_path):
-        sys.meta_path.append(_EditableFinder)
-
-    if not NAMESPACES:
-        return
-
-    if not any(hook == _EditableNamespaceFinder._path_hook for hook in sys.path_hooks):
-        # PathEntryFinder is needed to create NamespaceSpec without private APIS
-        sys.path_hooks.append(_EditableNamespaceFinder._path_hook)
-    if PATH_PLACEHOLDER not in sys.path:
-        sys.path.append(PATH_PLACEHOLDER)  # Used just to trigger the path hook
-''',
-    # setuptools 65.5.0 (the one ensurepip bundles with CPython 3.11/3.12), the same values left empty
-    '''\
-import sys
-from importlib.machinery import ModuleSpec
-from importlib.machinery import all_suffixes as module_suffixes
-from importlib.util import spec_from_file_location
-from itertools import chain
-from pathlib import Path
-
-MAPPING = {}
-NAMESPACES = {}
-PATH_PLACEHOLDER = '' + ".__path_hook__"
-
-
-class _EditableFinder:  # MetaPathFinder
-    @classmethod
-    def find_spec(cls, fullname, path=None, target=None):
-        for pkg, pkg_path in reversed(list(MAPPING.items())):
-            if fullname == pkg or fullname.startswith(f"{pkg}."):
-                rest = fullname.replace(pkg, "", 1).strip(".").split(".")
-                return cls._find_spec(fullname, Path(pkg_path, *rest))
-
-        return None
-
-    @classmethod
-    def _find_spec(cls, fullname, candidate_path):
-        init = candidate_path / "__init__.py"
-        candidates = (candidate_path.with_suffix(x) for x in module_suffixes())
-        for candidate in chain([init], candidates):
-            if candidate.exists():
-                return spec_from_file_location(fullname, candidate)
-
-
-class _EditableNamespaceFinder:  # PathEntryFinder
-    @classmethod
-    def _path_hook(cls, path):
-        if path == PATH_PLACEHOLDER:
-            return cls
-        raise ImportError
-
-    @classmethod
-    def _paths(cls, fullname):
-        # Ensure __path__ is not empty for the spec to be considered a namespace.
-        return NAMESPACES[fullname] or MAPPING.get(fullname) or [PATH_PLACEHOLDER]
-
-    @classmethod
-    def find_spec(cls, fullname, target=None):
-        if fullname in NAMESPACES:
-            spec = ModuleSpec(fullname, None, is_package=True)
-            spec.submodule_search_locations = cls._paths(fullname)
-            return spec
-        return None
-
-    @classmethod
-    def find_module(cls, fullname):
-        return None
-
-
-def install():
-    if not any(finder == _EditableFinder for finder in sys.meta_path):
-        sys.meta_path.append(_EditableFinder)
-
-    if not NAMESPACES:
-        return
-
-    if not any(hook == _EditableNamespaceFinder._path_hook for hook in sys.path_hooks):
-        # PathEntryFinder is needed to create NamespaceSpec without private APIS
-        sys.path_hooks.append(_EditableNamespaceFinder._path_hook)
-    if PATH_PLACEHOLDER not in sys.path:
-        sys.path.append(PATH_PLACEHOLDER)  # Used just to trigger the path hook
-''',
-)
-"""The setuptools editable finder modules mlbom accepts: a listed finder must parse (``ast``,
-never imported) to exactly one of these once its three values are blanked."""
+_FINDER_TABLE = "data/editable-finders.json"
+"""The setuptools editable finder modules mlbom accepts, as facts, not code (red team 32s-2): the
+SHA-256 (:func:`editable_finder_digest`) of each distinct ``_FINDER_TEMPLATE`` of setuptools
+>= 64.0.0, rendered and blanked, with the releases that ship it. Regenerate with
+``tools/editable_finders.py``."""
 _FINDER_VALUES = ("MAPPING", "NAMESPACES", "PATH_PLACEHOLDER")
 _FINDER_NAME = re.compile(r"__editable__\.[A-Za-z0-9_.+!-]+\.finder")
 
@@ -776,18 +619,61 @@ def _blank_finder(tree: ast.Module) -> dict[str, ast.expr] | None:
     return got if len(got) == len(_FINDER_VALUES) else None
 
 
-def _finder_dump(data: bytes | str) -> tuple[str, dict[str, ast.expr]] | None:
+@dataclass(frozen=True)
+class _Token:
+    text: str
+
+
+def _ast_digest(tree: ast.AST) -> str:
+    """SHA-256 of a syntax tree's shape: node types, fields and constants, never positions (so comments,
+    blank lines and layout do not count). Stable across Python versions where the tree is: a field that
+    is None or an empty list is left out (3.12 added ``type_params`` as ``[]``; 3.13's ``ast.dump``
+    omits such defaults). Iterative, so a deep tree cannot exhaust the stack."""
+    h = hashlib.sha256()
+    todo: list[object] = [tree]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, _Token):
+            h.update(item.text.encode("ascii"))
+        elif isinstance(item, ast.AST):
+            parts: list[object] = [_Token(f"{type(item).__name__}(")]
+            for name in item._fields:
+                value = getattr(item, name, None)
+                if value is None or (isinstance(value, list) and not value):
+                    continue
+                parts += [_Token(f"{name}="), value, _Token(",")]
+            parts.append(_Token(")"))
+            todo += reversed(parts)
+        elif isinstance(item, list):
+            todo += reversed([_Token("["), *itertools.chain.from_iterable((x, _Token(",")) for x in item), _Token("]")])
+        else:  # an identifier or a constant's value (str, bytes, int, float, complex, bool, Ellipsis)
+            h.update(f"{type(item).__name__}:{item!r}".encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def _finder_parse(data: bytes | str) -> tuple[str, dict[str, ast.expr]] | None:
+    """A finder module's normalised digest (its three values blanked) and those values; None: not judgeable."""
     try:
         tree = ast.parse(data)
+        values = _blank_finder(tree)
+        return None if values is None else (_ast_digest(tree), values)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return None
-    values = _blank_finder(tree)
-    return None if values is None else (ast.dump(tree), values)
+
+
+def editable_finder_digest(data: bytes | str) -> str | None:
+    """The digest :data:`_FINDER_TABLE` records for a setuptools editable finder module's text: its
+    ``MAPPING``, ``NAMESPACES`` and the name in ``PATH_PLACEHOLDER`` blanked, then the syntax tree's
+    SHA-256 (positions left out). None when it does not parse or lacks one of the three values at
+    module level. The one function both mlbom and ``tools/editable_finders.py`` use."""
+    got = _finder_parse(data)
+    return None if got is None else got[0]
 
 
 @functools.cache
-def _finder_shapes() -> frozenset[str]:
-    return frozenset(got[0] for got in map(_finder_dump, _FINDER_TEMPLATES) if got is not None)
+def _finder_digests() -> frozenset[str]:
+    doc = json.loads(resources.files("mlbom").joinpath(_FINDER_TABLE).read_text("utf-8"))
+    return frozenset(doc["finders"])
 
 
 def _finder_folders(base: str, site: str, pth: str, module: str, listed: set[str]) -> list[str] | str:
@@ -796,7 +682,7 @@ def _finder_folders(base: str, site: str, pth: str, module: str, listed: set[str
 
     The finder is read statically: it must be a listed ``<module>.py`` in the site folder, with no
     other entry there that the import system could take instead, and parse to setuptools' template
-    (:data:`_FINDER_TEMPLATES`) with literal values. ``MAPPING`` maps a top-level name to a package
+    (its digest is in :data:`_FINDER_TABLE`) with literal values. ``MAPPING`` maps a top-level name to a package
     folder (or module path without suffix), ``NAMESPACES`` a namespace package to its folders: each
     target is judged like a ``.pth`` path line (absolute, resolved through links, inside DIR), and
     it and the folder above it (unresolved and resolved) become import folders. ``PATH_PLACEHOLDER`` must be setuptools' relative
@@ -818,8 +704,8 @@ def _finder_folders(base: str, site: str, pth: str, module: str, listed: set[str
         return f"{rel}: cannot read ({_why(exc)}): {tail}"
     if len(data) > MAX_FINDER_BYTES:
         return f"{rel}: larger than {MAX_FINDER_BYTES} bytes, not read: {tail}"
-    got = _finder_dump(data)
-    if got is None or got[0] not in _finder_shapes():
+    got = _finder_parse(data)
+    if got is None or got[0] not in _finder_digests():
         return (f"{rel}: not the setuptools editable finder mlbom knows (its code differs from setuptools' template "
                 f"beyond the MAPPING/NAMESPACES/PATH_PLACEHOLDER values), so mlbom cannot tell what it imports: {tail}")
     values = got[1]
@@ -837,6 +723,10 @@ def _finder_folders(base: str, site: str, pth: str, module: str, listed: set[str
             and all(isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v)
                     for k, v in namespaces.items())):
         return f"{rel}: MAPPING is not a dict of str to str or NAMESPACES not a dict of str to list of str: {tail}"
+    both = sorted(k for k, v in namespaces.items() if not v and k in mapping)
+    if both:  # setuptools < 70's _paths() returns the str MAPPING[k] as __path__: each character a folder ('/')
+        return (f"{rel}: NAMESPACES[{printable(both[0][:200])!r}] is empty and MAPPING holds that name too (older "
+                f"finders then search each character of the MAPPING path as a folder): {tail}")
     out: list[str] = []
     targets = [(f"MAPPING[{k!r}]", v) for k, v in sorted(mapping.items())]
     targets += [(f"NAMESPACES[{k!r}]", v) for k, vs in sorted(namespaces.items()) for v in vs]

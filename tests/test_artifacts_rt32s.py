@@ -9,6 +9,7 @@ be listed in the site folder, parse to setuptools' template shape, and every tar
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from mlbom.artifacts import check_folder
+from mlbom.artifacts import check_folder, editable_finder_digest
 from tests.test_artifacts_rt26s import _doc, _project
 from tests.test_artifacts_rt29s import _files, _site, _venv
 from tests.test_artifacts_rt30s import _marker_runs
@@ -216,3 +217,83 @@ def test_a_setuptools_65_finder_is_judged_the_same(tmp_path: Path, inside: bool)
     for kw in MODES:
         got = _problems(root, listed, **kw)
         assert (got == []) if inside else any("MAPPING['mypkg']" in p and "outside" in p for p in got), (kw, got)
+
+
+# --- the finder table (mlbom/data/editable-finders.json, tools/editable_finders.py): digests, not setuptools' text
+
+
+def _table() -> dict[str, object]:
+    return json.loads((Path(__file__).parents[1] / "mlbom" / "data" / "editable-finders.json").read_text("utf-8"))
+
+
+def test_the_finder_table_parses_and_every_key_is_a_sha256() -> None:
+    doc = _table()
+    finders = doc["finders"]
+    assert isinstance(finders, dict) and finders
+    for key, versions in finders.items():
+        assert re.fullmatch(r"[0-9a-f]{64}", key), key
+        assert isinstance(versions, list) and versions and all(re.fullmatch(r"\d+(\.\d+)*", v) for v in versions)
+    assert doc["tool"] == "tools/editable_finders.py" and doc["rerun"] and doc["generated"]
+    shipped = [v for vs in finders.values() for v in vs]
+    assert len(shipped) == len(set(shipped)) and "64.0.0" in shipped and "65.5.0" in shipped
+
+
+def _rendered() -> str:
+    """The finder the venv's real setuptools renders (``_finder_template``, the function build_editable calls)."""
+    pytest.importorskip("setuptools")
+    from setuptools.command.editable_wheel import _finder_template  # the loader under test, not mlbom code
+
+    return _finder_template("__editable__.mypkg-1.0.finder", {"mypkg": "/src/mypkg", "b": "/src/b"}, {"ns": ["/src/ns"]})
+
+
+def test_the_real_setuptools_finder_digest_is_in_the_table() -> None:
+    digest = editable_finder_digest(_rendered())
+    assert digest is not None and digest in _table()["finders"]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("extra", [
+    "import os\n",  # one extra statement
+    "MAPPING['x'] = '/elsewhere'\n",  # a value changed after the literal
+    "# only a comment\n",  # layout and comments do not count: still the same digest
+])
+def test_one_extra_statement_changes_the_finder_digest(extra: str) -> None:
+    text = _rendered()
+    digest = editable_finder_digest(text + extra)
+    assert (digest == editable_finder_digest(text)) if extra.startswith("#") else (digest not in _table()["finders"])  # type: ignore[operator]
+
+
+def test_the_finder_digest_needs_each_value_once_and_survives_deep_trees() -> None:
+    text = _rendered()
+    assert editable_finder_digest(text.replace("NAMESPACES", "NAMESPACE")) is None
+    assert editable_finder_digest(text + "MAPPING = {}\n") is None  # a second MAPPING at module level
+    assert editable_finder_digest(text + "y = " + "+".join(["1"] * 100_000) + "\n") is None  # ast.parse gives up
+    deep = editable_finder_digest(text + "y = " + "+".join(["1"] * 2000) + "\n")  # parses; ast.dump would recurse out
+    assert deep is not None and deep not in _table()["finders"]  # type: ignore[operator]
+    assert editable_finder_digest(b"\xff\xfe garbage") is None
+
+
+def test_an_empty_namespace_also_in_mapping_fails(tmp_path: Path) -> None:
+    """setuptools < 70 finders (here 65.5.0's, accepted by digest) give a name that NAMESPACES lists empty
+    and MAPPING maps the str MAPPING[name] as __path__: the import system searches each character as a
+    folder, '/' and working-folder-relative ones included, though the target lies inside DIR."""
+    template = _template_65(tmp_path)
+    root = _project(tmp_path, {})
+    src = root / "model" / "src"
+    venv, site, finder = _editable(root, src, tmp_path)
+    (src / "mypkg" / "__init__.py").unlink()  # a namespace now: PathFinder asks the finder's path hook
+    target = str(src / "mypkg")
+    finder.write_text(template.format(name="__editable__.mypkg-1.0.finder", mapping={"mypkg": target},
+                                      namespaces={"mypkg": []}))
+    letter = next(c for c in target if c.isalpha())
+    cwd = tmp_path / "cwd"
+    (cwd / letter).mkdir(parents=True)
+    (cwd / letter / "evil.py").write_text(PAYLOAD)
+    (site / "helper.py").write_text("import mypkg.evil\n")
+    listed = _files(root)
+    interp = venv / "bin" / "python"
+    if interp.exists():
+        assert _marker_runs(interp, "import helper", cwd / letter)
+    rel = finder.relative_to(root).as_posix()
+    for kw in MODES:
+        assert any(p.startswith(f"artifact refused: {rel}: NAMESPACES['mypkg'] is empty")
+                   for p in _problems(root, listed, **kw)), kw
