@@ -923,9 +923,9 @@ def _import_folders(base: str, verified: Sequence[str], listed: set[str],
         head = f"{prefix}/" if prefix else ""
         beside.update((f"{head}bin", f"{head}Scripts", prefix))
     for where in sorted(beside):
-        try:
-            names = _names(os.path.join(base, where) if where else base) or []
-        except OSError:
+        names = _start_up_names(base, where)
+        if isinstance(names, str):
+            out.append(names)
             continue
         for name in names:
             low = name.lower()
@@ -1053,6 +1053,23 @@ def _invocations(base: str, verified: Sequence[str], listed: set[str],
     return sorted(paths), out
 
 
+def _start_up_names(base: str, rel: str) -> list[str] | str:
+    """The entry names of folder ``rel`` getpath looks in at start-up: none when it does not
+    exist (or is no folder); why, when it cannot be listed (the check fails, never passes on a
+    partial look)."""
+    try:
+        names = _names(os.path.join(base, rel) if rel else base)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError as exc:
+        return (f"{rel or '.'}: cannot list folder ({_why(exc)}), where the interpreter start-up looks for a listed "
+                "interpreter: the check could not be completed")
+    if names is None:
+        return (f"{rel or '.'}: more than {MAX_FILES} entries, where the interpreter start-up looks for a listed "
+                "interpreter: the check could not be completed")
+    return names
+
+
 def _landmarks(base: str, invocations: Sequence[str], installs: set[str], listed: set[str]) -> list[str]:
     """getpath's prefix searches (red team 31s-5, 33s-2, 33s-3), from the folder of every path the
     listed code may be started through up to DIR's root, at EVERY level (the zip landmark is searched
@@ -1079,11 +1096,11 @@ def _landmarks(base: str, invocations: Sequence[str], installs: set[str], listed
     for lv in sorted(levels):
         for lib in ("lib", "lib64"):
             where = f"{lv}/{lib}" if lv else lib
-            try:
-                names = _names(os.path.join(base, where)) or []
-            except OSError:
+            found = _start_up_names(base, where)
+            if isinstance(found, str):
+                out.append(found)
                 continue
-            for name in names:
+            for name in found:
                 if _ZIP_NAME.fullmatch(name):
                     if f"{where}/{name}" not in listed:
                         out.append(f"{where}/{name}: getpath takes the folder holding this as the prefix of a listed "
