@@ -518,7 +518,7 @@ def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] =
     report.mismatched.sort()
     vouched = set(expected) | set(report.unlisted)
     report.refused += _pyc_stand_ins(base, checked, vouched, set(expected))
-    extra, problems = _import_folders(base, checked, set(expected))
+    extra, problems = _import_folders(base, checked, set(expected), aliases)
     report.refused += problems
     report.refused += _module_stand_ins(base, checked, set(expected), vouched, extra)
     report.refused += _pth_stand_ins(base, checked, vouched)
@@ -769,13 +769,16 @@ def _prefixes(verified: Sequence[str]) -> tuple[set[str], set[str]]:
     return venvs | exes, exes - venvs
 
 
-def _import_folders(base: str, verified: Sequence[str], listed: set[str]) -> tuple[list[str], list[str]]:
+def _import_folders(base: str, verified: Sequence[str], listed: set[str],
+                    aliases: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
     """(folders under DIR that are on ``sys.path`` for the listed code beyond the folders of
     listed files, the problems found): for every listed Python install under DIR (red team
-    30s-3), its start-up path as getpath builds it — ``lib/pythonXY.zip`` (an unlisted one
-    fails: its ``encodings`` runs before site), ``lib/pythonX.Y``, ``lib/pythonX.Y/lib-dynload``
-    — and an unlisted ``pybuilddir.txt``, ``*._pth`` or ``python*.zip`` beside its binary fails
-    (each changes the start-up path); every site folder (:func:`_site_folders`: site imports
+    30s-3), its start-up path as getpath builds it — ``lib/pythonX.Y``, ``lib/pythonX.Y/lib-dynload``
+    (``lib64`` too); for every path the listed code may be started through (:func:`_invocations`,
+    red team 33s), an unlisted ``pyvenv.cfg`` in its folder or the one above, an unlisted
+    ``pybuilddir.txt``, ``*._pth`` or ``python*.zip`` beside it fails (each changes the start-up
+    path), a listed ``*._pth`` there is read (:func:`_getpath_pth_folders`), and getpath's landmark
+    searches are walked (:func:`_landmarks`); every site folder (:func:`_site_folders`: site imports
     ``sitecustomize``/``usercustomize`` from the whole path); and every folder a listed ``.pth``
     in a site folder adds, read as ``site.addpackage`` does (30s-1): a path line relative to the
     site folder. A line naming a folder outside DIR, one that cannot be read or resolved, and an
@@ -783,39 +786,61 @@ def _import_folders(base: str, verified: Sequence[str], listed: set[str]) -> tup
     folders: set[str] = set()
     out: list[str] = []
     every, installs = _prefixes(verified)
+    invocations, problems = _invocations(base, verified, listed, aliases or {})
+    out += problems
+    beside: set[str] = set()  # folders getpath reads ._pth/pybuilddir.txt in (and the prefix's zip)
+    cfg_said: dict[str, str] = {}
+    for inv in invocations:  # getpath reads these for the UNRESOLVED argv[0] (31s-2, 33s-1, 33s-5)
+        folder = inv.rpartition("/")[0]
+        beside.add(folder)
+        cfgs = [f"{folder}/pyvenv.cfg" if folder else "pyvenv.cfg"]
+        if folder:
+            up = folder.rpartition("/")[0]
+            cfgs.append(f"{up}/pyvenv.cfg" if up else "pyvenv.cfg")
+        for rel in cfgs:
+            if rel not in listed and rel not in cfg_said and _exists(base, rel):
+                cfg_said[rel] = (f"{rel}: getpath reads this pyvenv.cfg for the listed interpreter {inv} (its home "
+                                 "moves the whole standard library), and the BOM does not list it")
     for prefix in sorted(every):  # getpath reads pyvenv.cfg beside the binary first, then one folder up (31s-2)
         head = f"{prefix}/" if prefix else ""
         for rel in (f"{head}bin/pyvenv.cfg", f"{head}Scripts/pyvenv.cfg", f"{head}pyvenv.cfg"):
-            if rel not in listed and _exists(base, rel):
-                out.append(f"{rel}: getpath reads this pyvenv.cfg for the listed interpreter under "
-                           f"{prefix or 'the checked folder'} (its home moves the whole standard library), and the BOM "
-                           "does not list it")
-    for prefix in sorted(installs):
-        out += _landmarks(base, prefix, listed)
+            if rel not in listed and rel not in cfg_said and _exists(base, rel):
+                cfg_said[rel] = (f"{rel}: getpath reads this pyvenv.cfg for the listed interpreter under "
+                                 f"{prefix or 'the checked folder'} (its home moves the whole standard library), and "
+                                 "the BOM does not list it")
+    out += [cfg_said[rel] for rel in sorted(cfg_said)]
+    for prefix in installs:
         head = f"{prefix}/" if prefix else ""
-        for where in (f"{head}bin", f"{head}Scripts", prefix):
-            try:
-                names = _names(os.path.join(base, where) if where else base) or []
-            except OSError:
-                continue
-            for name in names:
-                low = name.lower()
-                if (low == "pybuilddir.txt" or low.endswith("._pth") or _ZIP_NAME.fullmatch(low)) \
-                        and f"{head if where == prefix else where + '/'}{name}" not in listed:
-                    out.append(f"{head if where == prefix else where + '/'}{name}: the interpreter start-up reads this "
-                               f"for the listed Python install {prefix or 'the checked folder'}, and the BOM does not list it")
-        try:
-            names = _names(os.path.join(base, f"{head}lib")) or []
-        except OSError:
-            names = []
+        beside.update((f"{head}bin", f"{head}Scripts", prefix))
+    for where in sorted(beside):
+        names = _start_up_names(base, where)
+        if isinstance(names, str):
+            out.append(names)
+            continue
         for name in names:
-            rel = f"{head}lib/{name}"
-            if _ZIP_NAME.fullmatch(name) and rel not in listed:
-                out.append(f"{rel}: getpath puts this first on sys.path for the listed Python install "
-                           f"{prefix or 'the checked folder'} (its modules run before any listed code), and the BOM "
-                           "does not list it")
-            elif name.startswith(("python", "pypy")) and "." in name[4:] and not name.endswith(".zip"):
-                folders.update((rel, f"{rel}/lib-dynload"))
+            low = name.lower()
+            rel = f"{where}/{name}" if where else name
+            if low.endswith("._pth") and rel in listed:  # getpath takes the whole sys.path from it (33s-6)
+                got = _getpath_pth_folders(base, rel)
+                if isinstance(got, str):
+                    out.append(got)
+                else:
+                    folders.update(got)
+            elif (low == "pybuilddir.txt" or low.endswith("._pth") or _ZIP_NAME.fullmatch(low)) and rel not in listed:
+                out.append(f"{rel}: the interpreter start-up reads this for a listed interpreter beside it (or the "
+                           f"listed Python install {where or 'the checked folder'}), and the BOM does not list it")
+    out += _landmarks(base, invocations, installs, listed)
+    for prefix in sorted(installs):
+        head = f"{prefix}/" if prefix else ""
+        for lib in ("lib", "lib64"):
+            try:
+                names = _names(os.path.join(base, f"{head}{lib}")) or []
+            except OSError:
+                names = []
+            for name in names:  # an unlisted lib/pythonXY.zip fails in :func:`_landmarks`
+                rel = f"{head}{lib}/{name}"
+                if name.startswith(("python", "pypy")) and "." in name[4:] and not name.endswith(".zip"):
+                    folders.update((rel, f"{rel}/lib-dynload"))
     sites = _site_folders(base, verified)
     folders.update(sites)
     for site in sites:
@@ -867,44 +892,165 @@ def _exists(base: str, rel: str) -> bool:
     return True
 
 
-def _landmarks(base: str, prefix: str, listed: set[str]) -> list[str]:
-    """getpath's prefix search for a listed Python install (red team 31s-5): ``search_up`` from
-    the binary's own folder upward for ``lib/pythonX.Y/os.py`` (``os.pyc``) and, for
-    ``exec_prefix``, ``lib/pythonX.Y/lib-dynload``; the first folder holding one is the prefix.
-    Every such landmark inside DIR found before the listed one (all of them when none is listed)
-    that the BOM does not list fails, as does a ``lib-dynload`` anywhere but the listed prefix's.
-    Above DIR is the environment's."""
+_INTERPRETERS = ("python", "pypy")
+
+
+def _interpreter_name(rel: str) -> bool:
+    """``bin/python*``/``Scripts/python*`` (``pypy*`` too): a listed one is an interpreter binary."""
+    folder, _, leaf = rel.rpartition("/")
+    return folder.rpartition("/")[2] in ("bin", "Scripts") and leaf.lower().startswith(_INTERPRETERS)
+
+
+def _invocations(base: str, verified: Sequence[str], listed: set[str],
+                 aliases: dict[str, str]) -> tuple[list[str], list[str]]:
+    """(every path under DIR the listed code may be started through, the problems found), whatever
+    ``--exclude``/``--listed-only`` say: each listed interpreter binary, each listed alias of one
+    (``model/python -> py/bin/python3.11``, red team 33s-5), and each ``bin/python*``/``Scripts/python*``
+    beside a listed ``pyvenv.cfg`` (33s-4) — which must be a listed regular file, a listed alias of one,
+    or the venv's interpreter link (:func:`_interpreter_link`); anything else there fails. getpath reads
+    its start-up files beside the UNRESOLVED argv[0], so each of these is judged by its own path."""
+    binaries = {rel for rel in verified if _interpreter_name(rel)}
+    paths = set(binaries) | {a for a, to in aliases.items() if to in binaries}
     out: list[str] = []
-    head = f"{prefix}/" if prefix else ""
-    levels = [f"{head}{b}" for b in ("bin", "Scripts")
-              if any(p.startswith(f"{head}{b}/") for p in listed)]
-    level: str | None = prefix
-    while level is not None:
-        levels.append(level)
-        level = level.rpartition("/")[0] if level else None
-    stop = False
-    for lv in levels:
-        lhead = f"{lv}/" if lv else ""
-        try:
-            names = _names(os.path.join(base, f"{lhead}lib")) or []
-        except OSError:
-            continue
-        for name in sorted(names):
-            if not (name.startswith(("python", "pypy")) and "." in name[4:]) or name.endswith(".zip"):
+    for cfg in sorted(rel for rel in verified if rel.rpartition("/")[2] == "pyvenv.cfg"):
+        venv = cfg.rpartition("/")[0]
+        for kind in ("bin", "Scripts"):
+            where = f"{venv}/{kind}" if venv else kind
+            try:
+                names = _names(os.path.join(base, where))
+            except (FileNotFoundError, NotADirectoryError):
                 continue
-            for leaf in ("os.py", "os.pyc"):
-                rel = f"{lhead}lib/{name}/{leaf}"
-                if rel in listed:
-                    stop = True
-                elif _exists(base, rel):
-                    out.append(f"{rel}: getpath takes the folder holding this as the standard library of the listed "
-                               f"Python install {prefix or 'the checked folder'}, and the BOM does not list it")
-            rel = f"{lhead}lib/{name}/lib-dynload"
-            if lv != prefix and _exists(base, rel):
-                out.append(f"{rel}: getpath takes this as exec_prefix's lib-dynload of the listed Python install "
-                           f"{prefix or 'the checked folder'} (before its own), and the BOM cannot vouch a folder")
-        if stop:
-            break
+            except OSError as exc:
+                out.append(f"{where}: cannot list folder ({_why(exc)}), the interpreters of the listed venv "
+                           f"{venv or 'the checked folder'}: the check could not be completed")
+                continue
+            if names is None:
+                out.append(f"{where}: more than {MAX_FILES} entries, the interpreters of the listed venv "
+                           f"{venv or 'the checked folder'}: the check could not be completed")
+                continue
+            for name in names:
+                low = name.lower()
+                if not low.startswith(_INTERPRETERS) or low.endswith(("._pth", ".txt", ".zip")) \
+                        or _module_rank(name) is not None:
+                    continue  # start-up files beside it are judged below; a module name is the import checks'
+                rel = f"{where}/{name}"
+                paths.add(rel)
+                if rel in binaries or aliases.get(rel, "") in binaries or _interpreter_link(base, rel, listed):
+                    continue
+                out.append(f"{rel}: an interpreter of the listed venv {venv or 'the checked folder'} that is neither a "
+                           "listed file nor a link to the interpreter its listed pyvenv.cfg names as home: running the "
+                           "listed code through the venv runs it")
+    return sorted(paths), out
+
+
+def _start_up_names(base: str, rel: str) -> list[str] | str:
+    """The entry names of folder ``rel`` getpath looks in at start-up: none when it does not
+    exist (or is no folder); why, when it cannot be listed (the check fails, never passes on a
+    partial look)."""
+    try:
+        names = _names(os.path.join(base, rel) if rel else base)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError as exc:
+        return (f"{rel or '.'}: cannot list folder ({_why(exc)}), where the interpreter start-up looks for a listed "
+                "interpreter: the check could not be completed")
+    if names is None:
+        return (f"{rel or '.'}: more than {MAX_FILES} entries, where the interpreter start-up looks for a listed "
+                "interpreter: the check could not be completed")
+    return names
+
+
+def _landmarks(base: str, invocations: Sequence[str], installs: set[str], listed: set[str]) -> list[str]:
+    """getpath's prefix searches (red team 31s-5, 33s-2, 33s-3), from the folder of every path the
+    listed code may be started through up to DIR's root, at EVERY level (the zip landmark is searched
+    first, and exec_prefix's ``lib-dynload`` independently of the prefix's ``os.py``), in ``lib`` and
+    ``lib64`` (any platlibdir) alike: an unlisted ``pythonXY.zip``, an unlisted
+    ``pythonX.Y/os.py``/``os.pyc``, and any ``pythonX.Y/lib-dynload`` but a listed install's own
+    fail. Above DIR is the environment's."""
+    own: set[str] = set()
+    for prefix in installs:
+        head = os.path.join(base, prefix) if prefix else base
+        for lib in ("lib", "lib64"):
+            try:
+                names = _names(os.path.join(head, lib)) or []
+            except OSError:
+                continue
+            own.update(os.path.realpath(os.path.join(head, lib, n, "lib-dynload")) for n in names)
+    levels: set[str] = set()
+    for inv in invocations:
+        level: str | None = inv.rpartition("/")[0]
+        while level is not None and level not in levels:
+            levels.add(level)
+            level = level.rpartition("/")[0] if level else None
+    out: list[str] = []
+    for lv in sorted(levels):
+        for lib in ("lib", "lib64"):
+            where = f"{lv}/{lib}" if lv else lib
+            found = _start_up_names(base, where)
+            if isinstance(found, str):
+                out.append(found)
+                continue
+            for name in found:
+                if _ZIP_NAME.fullmatch(name):
+                    if f"{where}/{name}" not in listed:
+                        out.append(f"{where}/{name}: getpath takes the folder holding this as the prefix of a listed "
+                                   "interpreter below it and puts it first on sys.path (before the standard library "
+                                   "folder), and the BOM does not list it")
+                    continue
+                if not (name.startswith(_INTERPRETERS) and "." in name[4:]):
+                    continue
+                for leaf in ("os.py", "os.pyc"):
+                    rel = f"{where}/{name}/{leaf}"
+                    if rel not in listed and _exists(base, rel):
+                        out.append(f"{rel}: getpath takes the folder holding this as the standard library of a listed "
+                                   "interpreter below it, and the BOM does not list it")
+                rel = f"{where}/{name}/lib-dynload"
+                if _exists(base, rel) and os.path.realpath(os.path.join(base, rel)) not in own:
+                    out.append(f"{rel}: getpath may take this as exec_prefix's lib-dynload of a listed interpreter "
+                               "below it (its modules are imported at start-up), and it is no listed Python install's "
+                               "own: the BOM cannot vouch a folder")
+    return sorted(set(out))
+
+
+def _getpath_pth_folders(base: str, rel: str) -> list[str] | str:
+    """The folders under DIR a listed ``._pth`` beside an interpreter puts on ``sys.path`` (red team
+    33s-6), read as CPython's getpath reads it: lines split at ``\\n``, each
+    ``line.partition('#')[0].strip()``; ``import site`` turns site on, other ``import`` lines are
+    ignored, every other line is joined to the ``._pth``'s folder. A folder outside DIR fails, as
+    does what cannot be read the same way by every version (not UTF-8, a BOM, NUL)."""
+    tail = ("getpath takes the whole sys.path of the interpreter beside it from this ._pth, and a folder outside the "
+            "checked folder is one the BOM does not cover")
+    try:
+        with open(os.path.join(base, rel), "rb") as f:
+            data = f.read(MAX_PTH_BYTES + 1)
+    except OSError as exc:
+        return f"{rel}: cannot read ({_why(exc)}): {tail}"
+    if len(data) > MAX_PTH_BYTES:
+        return f"{rel}: larger than {MAX_PTH_BYTES} bytes, not read: {tail}"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"{rel}: not UTF-8: {tail}"
+    if text.startswith("\ufeff") or "\0" in text:
+        return f"{rel}: starts with a UTF-8 BOM or holds NUL (read differently by the C reader): {tail}"
+    here = os.path.join(base, rel.rpartition("/")[0])
+    out: list[str] = []
+    for raw in text.split("\n"):
+        line = raw.partition("#")[0].strip()
+        if not line or line.startswith("import "):
+            continue  # ``import site`` turns site on; getpath ignores other import lines
+        joined = os.path.join(here, line)
+        for path in (joined, os.path.normpath(joined)):  # as FileFinder opens it, and as site normalises it
+            try:
+                real = os.path.realpath(path)
+            except (OSError, ValueError):
+                return f"{rel}: the line {printable(line[:200])} cannot be resolved: {tail}"
+            if real == base:
+                out.append("")
+            elif os.path.commonpath([real, base]) == base:
+                out.append(os.path.relpath(real, base).replace(os.sep, "/"))
+            else:
+                return f"{rel}: the line {printable(line[:200])} names a folder outside the checked folder: {tail}"
     return out
 
 
