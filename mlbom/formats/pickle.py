@@ -5300,15 +5300,47 @@ def _looks_like_tar(block: bytes) -> bool:
 
 
 def _dtype_code(dtype: object) -> npdtype.DType | None:
-    """The type code of a pickled ``numpy.dtype(code, ...)`` call read as numpy reads it; None
-    when it is no such call or the code cannot be parsed."""
-    args = dtype.args.items if isinstance(dtype, Call) and isinstance(dtype.args, Seq) else None
-    if not args or not isinstance(args[0], str):
+    """The type code of a pickled ``numpy.dtype(code, align, copy)`` call read as numpy reads
+    it; None when it is no such call, the code cannot be parsed, or the call's other arguments
+    may make numpy lay it out otherwise (see :func:`_maker_code`)."""
+    code = _maker_code(dtype)
+    return code if code is not None and code is not _VOID_CODE else None
+
+
+# numpy.dtype(numpy.record) / numpy.dtype(numpy.void): a flexible void dtype (V0 until a state)
+_VOID_CODE = npdtype.DType(0, False, "V", flexible=True)
+
+
+def _maker_code(dtype: object) -> npdtype.DType | None:
+    """What a ``numpy.dtype(obj, align, copy)`` call makes before any state, read as numpy's
+    ``arraydescr_new`` reads it: ``obj`` a str code (:mod:`mlbom.formats.npdtype`) or one of
+    :data:`_VOID_TYPES` (a flexible void, :data:`_VOID_CODE`). ``align`` and ``copy`` go
+    through ``PyArray_BoolConverter``; a true ``align`` pads and aligns the fields of a struct
+    made from a comma string (``dtype('i1,O', True)`` is 16 bytes, its object at offset 8), which
+    mlbom does not model, so such a code (or a sub-array's) with any ``align`` other than a
+    literal false one is None, and so is any argument mlbom does not read: a non-int ``align``
+    or ``copy``, a fourth argument (``metadata``), keywords (red team 34p-2/34p-3). None when it
+    cannot be told."""
+    if not isinstance(dtype, Call) or not isinstance(dtype.args, Seq):
+        return None
+    args = dtype.args.items
+    if not args or len(args) > 3 or not all(isinstance(a, int) for a in args[1:]):
+        return None
+    kwargs = dtype.kwargs
+    if kwargs is not None and not (isinstance(kwargs, Dct) and kwargs.items == {} and not kwargs.loose
+                                   and not kwargs.others):
+        return None
+    if isinstance(args[0], Global) and args[0].res.path in _VOID_TYPES:
+        return _VOID_CODE
+    if not isinstance(args[0], str):
         return None
     try:
-        return npdtype.parse(args[0])
+        code = npdtype.parse(args[0])
     except npdtype.DTypeError:
         return None
+    if len(args) > 1 and args[1] and code.kind == "V" and not code.flexible:
+        return None  # an aligned struct (or sub-array) code: numpy pads it
+    return code
 
 
 def _may_hold_text(dtype: object) -> bool:
@@ -5334,7 +5366,7 @@ def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
         return None
     if dtype.func.res.path not in ("numpy.dtype", "numpy.core.multiarray.dtype", "numpy._core.multiarray.dtype"):
         return None
-    base = _dtype_code(dtype)
+    base = _maker_code(dtype)  # numpy.dtype(numpy.record) too (red team 34p-4)
     if base is None:
         return None
     if dtype.state is None:
@@ -5447,17 +5479,13 @@ def _dtype_bits(dtype: object, hops: int, memo: _BitsMemo) -> tuple[int, int] | 
             return None
         computed = _POINTER_DTYPES.get(dtype.func.res.path.rpartition(".")[2], 0)
         return computed, computed
-    base = _dtype_code(dtype)
-    args = dtype.args.items if isinstance(dtype.args, Seq) else None
-    if base is not None:
-        # a comma string is a struct: its fields pass on REFCOUNT | LIST_PICKLE only
-        computed = (0x3 if base.struct else _OBJECT_BITS) if base.hasobject else 0
-        if dtype.state is not None and base.kind == "V" and not base.flexible:
-            return None  # a sub-array or struct code given a state: numpy keeps parts of both
-    elif args and isinstance(args[0], Global) and args[0].res.path in _VOID_TYPES:
-        computed = 0  # numpy.dtype(numpy.record): a void dtype (its fields come with the state)
-    else:
+    base = _maker_code(dtype)  # numpy.dtype(numpy.record): a void dtype (fields come with the state)
+    if base is None:
         return None
+    # a comma string is a struct: its fields pass on REFCOUNT | LIST_PICKLE only
+    computed = (0x3 if base.struct else _OBJECT_BITS) if base.hasobject else 0
+    if dtype.state is not None and base.kind == "V" and not base.flexible:
+        return None  # a sub-array or struct code given a state: numpy keeps parts of both
     if dtype.state is None:
         return computed, computed
     st = dtype.state.items if isinstance(dtype.state, Seq) else None
@@ -5534,7 +5562,7 @@ def _layout(dtype: object, hops: int, memo: _LayoutMemo, bits_memo: _BitsMemo) -
         sizes = {"ObjectDType": 8, "StringDType": 16, "_convert_to_stringdtype_kwargs": 16}
         size = sizes.get(name, n if name == "BytesDType" else 4 * n if name == "StrDType" and n is not None else None)
         return None if size is None or size < 0 else (size, holds)
-    base = _dtype_code(dtype)
+    base = _maker_code(dtype)
     if dtype.state is None:
         # the parsed size: '2O' is a 16-byte object sub-array, 'O,O' a 16-byte struct (33p-1)
         return None if base is None else (base.itemsize, holds)
@@ -5618,12 +5646,53 @@ def _field_spans(names: object, fields: object, hops: int, memo: _LayoutMemo,
             return f"object field {key!r} whose entry is shaped as a title's (numpy never frees its objects)"
         if title_shaped and key not in order and isinstance(key, str) and key in titled_by:
             field = _parts(titled_by[key])
-            if spec is titled_by[key] or (field[0] is parts[0] and field[1] == parts[1]):
+            # the same entry, or (a pickler with no memo, ``Pickler.fast``, writes equal copies;
+            # red team 34p-5) a dtype of the same structure at the same offset
+            if spec is titled_by[key] or (_same_value(field[0], parts[0], [_SAME_BUDGET])
+                                          and _int(field[1]) is not None and _int(field[1]) == _int(parts[1])):
                 continue  # the title's alias of its field's entry
         if key not in order and sub[1]:
             return None  # objects in an entry that is neither a name's nor a title's alias
         spans.append((str(key), offset, offset + sub[0], sub[1]))
     return spans
+
+
+_SAME_BUDGET = 4096
+
+
+def _same_value(a: object, b: object, budget: list[int], depth: int = 0) -> bool:
+    """``a`` and ``b`` are the same object or, as far as mlbom can tell, equal copies that
+    numpy builds into dtypes of the same structure: str/int/bool/float of one type and value,
+    tuples/lists of equal items, dicts of equal str-keyed items (in order), calls of one global
+    with equal arguments and states, one global. Anything else (or past the depth or the work
+    ``budget``: a memoised DAG compared against a copy) is not."""
+    if a is b:
+        return True
+    budget[0] -= 1
+    if budget[0] < 0 or depth > 32 or type(a) is not type(b):
+        return False
+    if isinstance(a, (str, int, float)):
+        return a == b
+    if isinstance(a, Global):
+        assert isinstance(b, Global)
+        return a.res.path == b.res.path
+    if isinstance(a, Seq):
+        assert isinstance(b, Seq)
+        return a.type == b.type and a.items is not None and b.items is not None and len(a.items) == len(b.items) \
+            and all(_same_value(x, y, budget, depth + 1) for x, y in zip(a.items, b.items, strict=True))
+    if isinstance(a, Dct):
+        assert isinstance(b, Dct)
+        if a.items is None or b.items is None or a.loose or b.loose or a.others or b.others \
+                or list(a.items) != list(b.items):
+            return False
+        return all(_same_value(a.items[k], b.items[k], budget, depth + 1) for k in a.items)
+    if isinstance(a, Call):
+        assert isinstance(b, Call)
+        return a.kwargs is None and b.kwargs is None and a.unknown is None and b.unknown is None \
+            and a.dicts is None and b.dicts is None and a.mapping is None and b.mapping is None \
+            and _same_value(a.func, b.func, budget, depth + 1) and _same_value(a.args, b.args, budget, depth + 1) \
+            and _same_value(a.state, b.state, budget, depth + 1)
+    return False
 
 
 def _parts(spec: object) -> list[object]:
