@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,11 +85,13 @@ def postgres_server() -> Iterator[str]:
 
     url = os.environ.get("MLBOM_TEST_POSTGRES_URL")
     started = False
+    # one server per test session: two sessions sharing a folder would stop each other's server
+    where = Path(os.environ.get("MLBOM_TEST_POSTGRES_DIR", f"/tmp/mlbom-test-postgres-pytest-{os.getpid()}"))
     if not url:
         from tests import postgres_server as pgs
 
         try:
-            url = pgs.start(Path(os.environ.get("MLBOM_TEST_POSTGRES_DIR", "/tmp/mlbom-test-postgres-pytest")))
+            url = pgs.start(where)
             started = True
         except Exception as exc:  # any failure to start is a reason to skip
             pytest.skip(f"no PostgreSQL server could be started ({exc}); set MLBOM_TEST_POSTGRES_URL")
@@ -96,7 +99,9 @@ def postgres_server() -> Iterator[str]:
     if started:
         from tests import postgres_server as pgs
 
-        pgs.stop(Path(os.environ.get("MLBOM_TEST_POSTGRES_DIR", "/tmp/mlbom-test-postgres-pytest")))
+        pgs.stop(where)
+        if "MLBOM_TEST_POSTGRES_DIR" not in os.environ:
+            shutil.rmtree(where, ignore_errors=True)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
