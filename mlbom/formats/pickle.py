@@ -5058,10 +5058,16 @@ class _Walker:
                       "indices its predict() follows", "suspicious", "tree-nodes")
             return
         assert items is not None
-        problem = native_state.tree_problem(scan, items.get("node_count"), args[0] if args else None)
+        problem = native_state.tree_problem(scan, items.get("node_count"), args[0] if args else None,
+                                            items.get("max_depth"))
         if problem is not None:
             self.note("pickle.memory", "critical", f"scikit-learn Tree state: {problem}: no scikit-learn writes it; "
-                      "predict reads out of bounds (memory corruption on first use)", "unsafe", "tree-nodes")
+                      "its native code reads or writes out of bounds on use (memory corruption)", "unsafe",
+                      "tree-nodes")
+            return
+        why = native_state.depth_unchecked(scan)
+        if why is not None:
+            self.note("pickle.memory", "medium", f"scikit-learn Tree state: {why}", "suspicious", "tree-depth")
 
     # -- joblib ------------------------------------------------------------------------------
     def joblib_file_wrapper(self, cls: str, state: object) -> None:
