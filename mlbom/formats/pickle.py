@@ -4987,7 +4987,7 @@ class _Walker:
         if cls == "sklearn.tree._tree.Tree":
             self.tree_state(inst, state)
         elif cls is not None and isinstance(state, Dct) and state.items is not None \
-                and ("tree_" in state.items or ("estimators_" in state.items and cls.startswith("sklearn.ensemble."))):
+                and ("tree_" in state.items or ("estimators_" in state.items and _tree_ensemble(cls))):
             self.tree_owner(inst, state.items)
         self.apply_state(inst, state, "BUILD", setattr_all=False)
         func = inst.func
@@ -5273,6 +5273,15 @@ def _both(a: Callable[[bytes], None] | None, b: Callable[[bytes], None]) -> Call
         a(chunk)
         b(chunk)
     return both
+
+
+def _tree_ensemble(cls: str) -> bool:
+    """A scikit-learn ensemble whose ``estimators_`` Trees are bounded by its own ``n_features_in_``
+    (forests, GradientBoosting, IsolationForest, AdaBoost, Bagging). Stacking and Voting are not:
+    their ``n_features_in_`` is a property of their first estimator, and they call each
+    estimator's public predict, which checks X against that estimator's own width."""
+    return cls.startswith("sklearn.ensemble.") and not cls.startswith(("sklearn.ensemble._stacking.",
+                                                                        "sklearn.ensemble._voting."))
 
 
 _TREE_WALK_LIMIT = 1_000_000  # values visited looking for the Trees an estimator holds
