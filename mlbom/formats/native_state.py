@@ -12,7 +12,9 @@ scikit-learn's ``sklearn.tree._tree.Tree`` (``_tree.pyx``): ``__reduce__`` is ``
 compatible dtype it casts) and that ``values`` has shape ``(len(nodes), n_outputs,
 max_n_classes)``, then copies both. ``apply``/``predict``/``decision_path`` walk from node 0:
 ``while node.left_child != -1: node = nodes[left_child or right_child]`` reading
-``X[i, node.feature]``; ``compute_feature_importances`` loops over ``node_count`` nodes.
+``X[i, node.feature]``; ``compute_feature_importances`` loops over ``node_count`` nodes;
+``decision_path`` allocates ``n_samples * (1 + max_depth)`` indices and writes one per node on
+each path (bounds checks off), so ``max_depth`` must be at least the true depth.
 scikit-learn's builders add a node's children after it (``_add_node`` appends), so every child
 index is greater than its parent's and less than ``node_count == len(nodes)``; a leaf has both
 children ``-1`` (``_TREE_LEAF``). The scan here checks exactly that, record by record, in
@@ -22,6 +24,7 @@ constant memory, so it can follow bytes as they stream past.
 from __future__ import annotations
 
 import struct
+from array import array
 
 # NODE_DTYPE of sklearn/tree/_tree.pyx (the C struct Node) on a 64-bit little-endian platform:
 # (field name, numpy type code with byte order, offset); itemsize 64 (7 bytes of padding).
@@ -38,14 +41,21 @@ NODE_LAYOUTS: tuple[tuple[tuple[tuple[str, str, int], ...], int], ...] = (
     (NODE_FIELDS, NODE_ITEMSIZE), (NODE_FIELDS[:7], 56))
 _TREE_LEAF = -1
 _INDICES = struct.Struct("<qqq")  # left_child, right_child, feature at the start of every record
+# The true depth needs one int32 per node while the records stream past (freed at finish): a tree
+# with a child index at or past this many nodes is "cannot check" (scikit-learn's trees for a
+# million samples have under two million nodes)
+DEPTH_NODES_LIMIT = 1 << 22
 
 
 class NodeScan:
     """Reads the raw bytes of a ``NODE_DTYPE`` array in order (:meth:`feed` any chunking, then
     :meth:`finish`), keeping what the tree check needs: the record count, the largest child
-    index, the feature range of internal nodes, and the first record no scikit-learn writes."""
+    index, the feature range of internal nodes, the true depth (children come after their
+    parents, so one pass gives each node its depth: the deepest parent's plus one; the root and
+    nodes no parent names are at 0), and the first record no scikit-learn writes."""
 
-    __slots__ = ("count", "itemsize", "max_child", "max_feature", "min_feature", "problem", "record", "tail")
+    __slots__ = ("count", "depth", "depths", "itemsize", "max_child", "max_feature", "min_feature", "problem",
+                 "record", "tail")
 
     def __init__(self, itemsize: int = NODE_ITEMSIZE) -> None:
         self.itemsize = itemsize
@@ -56,6 +66,8 @@ class NodeScan:
         self.max_child = _TREE_LEAF
         self.min_feature: int | None = None
         self.max_feature: int | None = None
+        self.depth: int | None = 0  # None: not tracked (a child index at or past DEPTH_NODES_LIMIT)
+        self.depths: array[int] | None = array("i")
 
     def feed(self, chunk: bytes) -> None:
         data = self.tail + bytes(chunk) if self.tail else bytes(chunk)
@@ -66,7 +78,12 @@ class NodeScan:
             return
         i = self.count
         max_child, lo, hi = self.max_child, self.min_feature, self.max_feature
+        depths, deepest = self.depths, self.depth
         for left, right, feature in self.record.iter_unpack(memoryview(data)[:whole]):
+            if depths is not None:
+                d = depths[i] if i < len(depths) else 0
+                if deepest is not None and d > deepest:
+                    deepest = d
             if left == _TREE_LEAF:
                 if right != _TREE_LEAF:
                     self.problem = f"node {i} is a leaf (left child -1) with right child {right}"
@@ -84,18 +101,34 @@ class NodeScan:
                     lo = feature
                 if hi is None or feature > hi:
                     hi = feature
+                if depths is not None:
+                    top = max(left, right)
+                    if top >= DEPTH_NODES_LIMIT:
+                        depths = deepest = None
+                    else:
+                        if top >= len(depths):
+                            depths.frombytes(bytes(4 * (top + 1 - len(depths))))
+                        if depths[left] <= d:
+                            depths[left] = d + 1
+                        if depths[right] <= d:
+                            depths[right] = d + 1
             i += 1
         self.max_child, self.min_feature, self.max_feature = max_child, lo, hi
+        self.depths, self.depth = depths, deepest
         self.count += whole // self.itemsize
 
     def finish(self) -> None:
+        self.depths = None  # the per-node depths are only needed while the records stream past
         if self.tail and self.problem is None:
             self.problem = f"the node bytes end inside a record ({len(self.tail)} bytes left over)"
 
 
-def tree_problem(scan: NodeScan, node_count: object, n_features: object) -> str | None:
+def tree_problem(scan: NodeScan, node_count: object, n_features: object, max_depth: object) -> str | None:
     """What in a ``Tree`` state no scikit-learn writes and its C code would follow out of
-    bounds (None: the indices are sound). ``node_count``/``n_features`` as pickled."""
+    bounds (None: the indices are sound). ``node_count``/``n_features``/``max_depth`` as
+    pickled. ``decision_path`` allocates ``n_samples * (1 + max_depth)`` indices and writes one
+    per node on each sample's path unchecked: ``max_depth`` must be an int at least the true
+    depth (scikit-learn's builders write it equal)."""
     if scan.problem is not None:
         return scan.problem
     if not isinstance(node_count, int) or isinstance(node_count, bool) or node_count != scan.count:
@@ -109,4 +142,17 @@ def tree_problem(scan: NodeScan, node_count: object, n_features: object) -> str 
         if scan.min_feature < 0 or scan.max_feature >= n_features:
             return f"an internal node's feature index ({scan.min_feature}..{scan.max_feature}) is outside " \
                    f"the {n_features} features"
+    if not isinstance(max_depth, int) or isinstance(max_depth, bool):
+        return f"max_depth {max_depth!r} is not an int"
+    if scan.depth is not None and max_depth < scan.depth:
+        return f"max_depth {max_depth} is less than the nodes' true depth {scan.depth} (decision_path sizes its " \
+               "output from max_depth and writes past it)"
+    return None
+
+
+def depth_unchecked(scan: NodeScan) -> str | None:
+    """Why the true depth could not be computed (None: it was)."""
+    if scan.depth is None:
+        return f"a child index is at or past {DEPTH_NODES_LIMIT} nodes: mlbom does not compute the true depth " \
+               "of so large a tree, so cannot check max_depth, which decision_path sizes its output from"
     return None

@@ -1879,6 +1879,10 @@ class _Shared:
     # protocol < 3 strs with bytes >= 0x80 (kept alive here, by id): mlbom reads them as latin-1;
     # torch.load's unpicklers decode them as UTF-8 (None: torch raises on them)
     str8: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+    # scikit-learn Trees whose nodes were checked, the estimators owning them and joblib object
+    # arrays holding them (by id, kept alive): the largest feature index an internal node reads
+    # (-1: none), judged against the owner's n_features_in_ (red team 34t-2)
+    tree_features: dict[int, tuple[object, int]] = field(default_factory=dict)
 
 
 class _Walker:
@@ -4982,6 +4986,9 @@ class _Walker:
             return
         if cls == "sklearn.tree._tree.Tree":
             self.tree_state(inst, state)
+        elif cls is not None and isinstance(state, Dct) and state.items is not None \
+                and ("tree_" in state.items or ("estimators_" in state.items and _tree_ensemble(cls))):
+            self.tree_owner(inst, state.items)
         self.apply_state(inst, state, "BUILD", setattr_all=False)
         func = inst.func
         if isinstance(func, Global) and func.res.status == "allow":
@@ -5058,10 +5065,75 @@ class _Walker:
                       "indices its predict() follows", "suspicious", "tree-nodes")
             return
         assert items is not None
-        problem = native_state.tree_problem(scan, items.get("node_count"), args[0] if args else None)
+        self.sh.tree_features[id(inst)] = (inst, scan.max_feature if scan.max_feature is not None else -1)
+        problem = native_state.tree_problem(scan, items.get("node_count"), args[0] if args else None,
+                                            items.get("max_depth"))
         if problem is not None:
             self.note("pickle.memory", "critical", f"scikit-learn Tree state: {problem}: no scikit-learn writes it; "
-                      "predict reads out of bounds (memory corruption on first use)", "unsafe", "tree-nodes")
+                      "its native code reads or writes out of bounds on use (memory corruption)", "unsafe",
+                      "tree-nodes")
+            return
+        why = native_state.depth_unchecked(scan)
+        if why is not None:
+            self.note("pickle.memory", "medium", f"scikit-learn Tree state: {why}", "suspicious", "tree-depth")
+
+    def tree_owner(self, inst: Call, items: dict[object, object]) -> None:
+        """An estimator holding Trees (``tree_``; a scikit-learn ensemble's ``estimators_``): its
+        predict checks X's width against its own ``n_features_in_`` (and skips the check when it is
+        missing: ``_check_n_features``), never against the Tree's ``n_features``, then the C code
+        reads ``X[i, node.feature]`` (GradientBoosting's ``predict_stages`` and IsolationForest
+        call the Trees of ``estimators_`` directly). Every Tree reached must read a feature below
+        it (red team 34t-2)."""
+        budget = [_TREE_WALK_LIMIT]
+        top = -1
+        for key in ("tree_", "estimators_"):
+            if key in items:
+                got = self.trees_reached(items[key], budget, 0)
+                if got is None:
+                    self.note("pickle.memory", "medium", f"scikit-learn estimator {_describe(inst)}: its {key} is too "
+                              "large or deep for mlbom to find every Tree in it: cannot check their feature indices "
+                              "against its n_features_in_", "suspicious", "tree-owner")
+                    return
+                top = max(top, got)
+        self.sh.tree_features[id(inst)] = (inst, top)
+        if top < 0:
+            return
+        width = items.get("n_features_in_", items.get("n_features_"))
+        if not isinstance(width, int) or isinstance(width, bool):
+            self.note("pickle.memory", "medium", f"scikit-learn estimator {_describe(inst)} holds Trees that read "
+                      f"feature {top} but its n_features_in_ is {_describe(width)}, not an int: scikit-learn then "
+                      "does not check X's width before its native code reads X[i, feature]", "suspicious",
+                      "tree-owner")
+        elif top >= width:
+            self.note("pickle.memory", "critical", f"scikit-learn estimator {_describe(inst)}: a Tree it holds reads "
+                      f"feature {top}, but predict checks X's width against n_features_in_ {width}: its native code "
+                      "reads past each row (memory corruption on use); no scikit-learn writes it", "unsafe",
+                      "tree-owner")
+
+    def trees_reached(self, value: object, budget: list[int], depth: int) -> int | None:
+        """The largest feature index read by the checked Trees ``value`` reaches (a Tree, an owner,
+        a list or object ndarray of them; -1: none); None: past the walk's bounds."""
+        budget[0] -= 1
+        if budget[0] < 0 or depth > 8:
+            return None
+        known = self.sh.tree_features.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        if isinstance(value, Seq):
+            parts = value.items
+        elif isinstance(value, Call) and _made_by(value) in _RECONSTRUCTS and isinstance(value.state, Seq):
+            parts = value.state.items  # an object ndarray: (version, shape, dtype, fortran, items)
+        else:
+            return -1
+        if parts is None:
+            return None  # its items were not kept
+        top = -1
+        for part in parts:
+            got = self.trees_reached(part, budget, depth + 1)
+            if got is None:
+                return None
+            top = max(top, got)
+        return top
 
     # -- joblib ------------------------------------------------------------------------------
     def joblib_file_wrapper(self, cls: str, state: object) -> None:
@@ -5118,6 +5190,7 @@ class _Walker:
                                                      "cannot follow", certain=False)
                 start = self.src.frame_end
                 self.src.s.seek(start)
+            trees_before = len(self.sh.tree_features)
             sub = _Walker(self.src.s, self.src.size, self.sh, self.depth + 1, joblib=False)
             # joblib >= 1.5 resolves the nested pickle's names with the outer unpickler's
             # find_class, at the outer stream's protocol; older joblib ran a plain pickle.load
@@ -5142,7 +5215,11 @@ class _Walker:
                 raise _Stop("pickle.unreadable", f"joblib object array: {rep.error or 'nested pickle truncated'}",
                             certain=False)
             self.rep.joblib_arrays += 1
-            return Opaque("a numpy array")
+            arr = Opaque("a numpy array")
+            held = list(self.sh.tree_features.values())[trees_before:]
+            if held:  # the Trees (and their owners) built inside it, for its owner's check
+                self.sh.tree_features[id(arr)] = (arr, max(f for _, f in held))
+            return arr
         dims = shape.items if isinstance(shape, Seq) else None
         if dims is None or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in dims):
             raise _Stop("pickle.unreadable", "joblib array of unknown shape: cannot tell where the pickle resumes",
@@ -5198,6 +5275,16 @@ def _both(a: Callable[[bytes], None] | None, b: Callable[[bytes], None]) -> Call
     return both
 
 
+def _tree_ensemble(cls: str) -> bool:
+    """A scikit-learn ensemble whose ``estimators_`` Trees are bounded by its own ``n_features_in_``
+    (forests, GradientBoosting, IsolationForest, AdaBoost, Bagging). Stacking and Voting are not:
+    their ``n_features_in_`` is a property of their first estimator, and they call each
+    estimator's public predict, which checks X against that estimator's own width."""
+    return cls.startswith("sklearn.ensemble.") and not cls.startswith(("sklearn.ensemble._stacking.",
+                                                                        "sklearn.ensemble._voting."))
+
+
+_TREE_WALK_LIMIT = 1_000_000  # values visited looking for the Trees an estimator holds
 _RECONSTRUCTS = frozenset({"numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct"})
 _FROMBUFFERS = frozenset({"numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer"})
 

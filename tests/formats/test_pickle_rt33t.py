@@ -158,9 +158,9 @@ def test_scan_any_chunking() -> None:
         for i in range(0, len(raw), step):
             scan.feed(raw[i:i + step])
         scan.finish()
-        assert scan.count == 5 and native_state.tree_problem(scan, 5, 3) is None
-        assert native_state.tree_problem(scan, 5, 2) is not None
-        assert native_state.tree_problem(scan, 6, 3) is not None
+        assert scan.count == 5 and native_state.tree_problem(scan, 5, 3, 2) is None and scan.depth == 2
+        assert native_state.tree_problem(scan, 5, 2, 2) is not None
+        assert native_state.tree_problem(scan, 6, 3, 2) is not None
     scan = native_state.NodeScan()
     scan.feed(raw[:-1])
     scan.finish()
