@@ -156,3 +156,94 @@ def depth_unchecked(scan: NodeScan) -> str | None:
         return f"a child index is at or past {DEPTH_NODES_LIMIT} nodes: mlbom does not compute the true depth " \
                "of so large a tree, so cannot check max_depth, which decision_path sizes its output from"
     return None
+
+
+# -- HistGradientBoosting's TreePredictor (red team 34t-3) ----------------------------------------
+# PREDICTOR_RECORD_DTYPE of sklearn/ensemble/_hist_gradient_boosting/common.pyx (packed, 64-bit
+# little-endian: feature_idx is intp): (field name, numpy type code with byte order, offset).
+PREDICTOR_FIELDS: tuple[tuple[str, str, int], ...] = (
+    ("value", "<f8", 0), ("count", "<u4", 8), ("feature_idx", "<i8", 12), ("num_threshold", "<f8", 20),
+    ("missing_go_to_left", "|u1", 28), ("left", "<u4", 29), ("right", "<u4", 33), ("gain", "<f8", 37),
+    ("depth", "<u4", 45), ("is_leaf", "|u1", 49), ("bin_threshold", "|u1", 50), ("is_categorical", "|u1", 51),
+    ("bitset_idx", "<u4", 52))
+PREDICTOR_ITEMSIZE = 56
+# feature_idx, left, right, is_leaf, is_categorical, bitset_idx
+_PREDICTOR_RECORD = struct.Struct("<12xq9xII12xBxBI")
+
+
+class PredictorScan:
+    """Reads the raw bytes of a ``PREDICTOR_RECORD_DTYPE`` array in order (:meth:`feed` any
+    chunking, then :meth:`finish`). ``_predictor.pyx`` (bounds checks off) walks from
+    ``nodes[0]``: a record whose ``is_leaf`` byte is non-zero returns its value; any other reads
+    ``X[row, feature_idx]`` and goes to ``nodes[left]`` or ``nodes[right]``; one whose
+    ``is_categorical`` byte is non-zero also reads row ``bitset_idx`` of the predictor's
+    ``raw_left_cat_bitsets`` (``binned_left_cat_bitsets`` when predicting binned data) at word
+    ``value // 32`` (< 8) and ``f_idx_map[feature_idx]``. scikit-learn's grower
+    (``grower._fill_predictor_arrays``) numbers a node's children after it, so a sound walk only
+    goes forward: every split's children are after it and before ``len(nodes)``. Kept: the record
+    count, the largest child, the feature range of splits, the largest categorical bitset index,
+    and the first record no scikit-learn writes."""
+
+    __slots__ = ("count", "max_bitset", "max_child", "max_feature", "min_feature", "problem", "tail")
+
+    itemsize = PREDICTOR_ITEMSIZE
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.tail = b""
+        self.problem: str | None = None
+        self.max_child = -1
+        self.min_feature: int | None = None
+        self.max_feature: int | None = None
+        self.max_bitset = -1  # -1: no categorical split
+
+    def feed(self, chunk: bytes) -> None:
+        data = self.tail + bytes(chunk) if self.tail else bytes(chunk)
+        whole = len(data) - len(data) % PREDICTOR_ITEMSIZE
+        self.tail = data[whole:]
+        if self.problem is not None:
+            self.count += whole // PREDICTOR_ITEMSIZE
+            return
+        i = self.count
+        max_child, lo, hi, bits = self.max_child, self.min_feature, self.max_feature, self.max_bitset
+        for feature, left, right, leaf, categorical, bitset in _PREDICTOR_RECORD.iter_unpack(
+                memoryview(data)[:whole]):
+            if not leaf:
+                if left <= i or right <= i:
+                    self.problem = f"split node {i} has children {left} and {right}, not after it (scikit-learn " \
+                                   "numbers a node's children after it): a cycle or a walk backwards"
+                    break
+                max_child = max(max_child, left, right)
+                if lo is None or feature < lo:
+                    lo = feature
+                if hi is None or feature > hi:
+                    hi = feature
+                if categorical and bitset > bits:
+                    bits = bitset
+            i += 1
+        self.max_child, self.min_feature, self.max_feature, self.max_bitset = max_child, lo, hi, bits
+        self.count += whole // PREDICTOR_ITEMSIZE
+
+    def finish(self) -> None:
+        if self.tail and self.problem is None:
+            self.problem = f"the node bytes end inside a record ({len(self.tail)} bytes left over)"
+
+
+def predictor_problem(scan: PredictorScan, bitset_rows: dict[str, int | None]) -> str | None:
+    """What in a ``TreePredictor``'s nodes no scikit-learn writes and ``_predictor.pyx`` would
+    follow out of bounds (None: sound). ``bitset_rows``: for each bitset array, how many rows of
+    at least 8 words it has (None: unknown, or not such a 2-D array). The feature bound belongs
+    to the owning estimator (its ``n_features_in_``) and is checked there."""
+    if scan.problem is not None:
+        return scan.problem
+    if scan.count == 0:
+        return "no node records (predict reads nodes[0])"
+    if scan.max_child >= scan.count:
+        return f"a child index {scan.max_child} is past the last of {scan.count} nodes"
+    if scan.min_feature is not None and scan.min_feature < 0:
+        return f"a split reads feature {scan.min_feature} (negative)"
+    if scan.max_bitset >= 0:
+        for name, rows in bitset_rows.items():
+            if rows is not None and scan.max_bitset >= rows:
+                return f"a categorical split reads bitset {scan.max_bitset}, past the {rows} rows of its {name}"
+    return None

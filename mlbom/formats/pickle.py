@@ -1883,6 +1883,9 @@ class _Shared:
     # arrays holding them (by id, kept alive): the largest feature index an internal node reads
     # (-1: none), judged against the owner's n_features_in_ (red team 34t-2)
     tree_features: dict[int, tuple[object, int]] = field(default_factory=dict)
+    # the node arrays of TreePredictors checked on BUILD (by id, kept alive): the predictor keeps
+    # a reference, so a later BUILD of one changes nodes that were judged (red team 34t-3)
+    predictor_nodes: dict[int, object] = field(default_factory=dict)
 
 
 class _Walker:
@@ -2112,6 +2115,13 @@ class _Walker:
                 self.unread(result, f"{func.res.path} with arguments mlbom did not track")
             elif len(items) == 3:
                 self.apply_state(result, items[2], func.res.path, setattr_all=True)
+        if isinstance(func, Global) and func.res.status == "allow" and func.res.path == _TREE_PREDICTOR \
+                and not (isinstance(args, Seq) and args.items == []):
+            # TreePredictor(nodes, ...) sets the arrays without the state check; its pickles
+            # carry them in the BUILD state (copyreg.__newobj__ / NEWOBJ with no arguments)
+            self.note("pickle.memory", "medium", "TreePredictor called with arguments (its nodes set without a "
+                      "state): mlbom cannot check the node indices its predict() follows", "suspicious",
+                      "predictor-nodes")
         if isinstance(func, Global) and func.res.status == "allow" and isinstance(result, Call) \
                 and (func.res.path in _TENSOR_REBUILDS or func.res.path in _PARAMETER_REBUILDS):
             self.tensor_checks(func.res.path, args)
@@ -4984,10 +4994,18 @@ class _Walker:
             self.array_data(inst, state)
         if _instance_class(inst) in _PARTIALS and self.partial_state(inst, state):
             return
+        known = self.sh.predictor_nodes.get(id(inst))
+        if known is inst:
+            self.note("pickle.memory", "medium", "BUILD sets the state of a TreePredictor's nodes array after the "
+                      "predictor was checked: mlbom cannot check the node indices its predict() follows",
+                      "suspicious", "predictor-nodes")
         if cls == "sklearn.tree._tree.Tree":
             self.tree_state(inst, state)
+        elif cls == _TREE_PREDICTOR:
+            self.predictor_state(inst, state)
         elif cls is not None and isinstance(state, Dct) and state.items is not None \
-                and ("tree_" in state.items or ("estimators_" in state.items and _tree_ensemble(cls))):
+                and ("tree_" in state.items or ("estimators_" in state.items and _tree_ensemble(cls))
+                     or ("_predictors" in state.items and cls.startswith("sklearn.ensemble."))):
             self.tree_owner(inst, state.items)
         self.apply_state(inst, state, "BUILD", setattr_all=False)
         func = inst.func
@@ -5077,6 +5095,35 @@ class _Walker:
         if why is not None:
             self.note("pickle.memory", "medium", f"scikit-learn Tree state: {why}", "suspicious", "tree-depth")
 
+    def predictor_state(self, inst: Call, state: object) -> None:
+        """HistGradientBoosting's ``TreePredictor``: its state (a ``__dict__`` update) holds the
+        ``nodes`` record array and the categorical bitsets that ``_predictor.pyx`` indexes
+        unchecked (:class:`mlbom.formats.native_state.PredictorScan`; red team 34t-3). Its
+        feature indices are judged against the owning estimator's ``n_features_in_``."""
+        items = state.items if isinstance(state, Dct) and not state.loose else None
+        if items is not None and "nodes" not in items:
+            return  # no nodes set: predict raises (AttributeError) before any native code runs
+        scan = _predictor_scan(items.get("nodes") if items is not None else None, self.src)
+        if isinstance(scan, str):
+            self.note("pickle.memory", "medium", f"HistGradientBoosting TreePredictor state: {scan}: mlbom cannot "
+                      "check the node indices its predict() follows", "suspicious", "predictor-nodes")
+            return
+        assert items is not None
+        nodes = items.get("nodes")
+        if isinstance(nodes, Call):
+            self.sh.predictor_nodes[id(nodes)] = nodes
+        self.sh.tree_features[id(inst)] = (inst, scan.max_feature if scan.max_feature is not None else -1)
+        rows = {name: _bitset_rows(items.get(name)) for name in ("raw_left_cat_bitsets", "binned_left_cat_bitsets")}
+        problem = native_state.predictor_problem(scan, rows)
+        if problem is not None:
+            self.note("pickle.memory", "critical", f"HistGradientBoosting TreePredictor state: {problem}: no "
+                      "scikit-learn writes it; its native code reads out of bounds on use (memory corruption)",
+                      "unsafe", "predictor-nodes")
+        elif scan.max_bitset >= 0 and None in rows.values():
+            self.note("pickle.memory", "medium", "HistGradientBoosting TreePredictor state: it has categorical "
+                      "splits but its bitsets are not 2-D arrays of 8 words a row that mlbom can size: cannot "
+                      "check the bitset rows its predict() reads", "suspicious", "predictor-nodes")
+
     def tree_owner(self, inst: Call, items: dict[object, object]) -> None:
         """An estimator holding Trees (``tree_``; a scikit-learn ensemble's ``estimators_``): its
         predict checks X's width against its own ``n_features_in_`` (and skips the check when it is
@@ -5086,7 +5133,7 @@ class _Walker:
         it (red team 34t-2)."""
         budget = [_TREE_WALK_LIMIT]
         top = -1
-        for key in ("tree_", "estimators_"):
+        for key in ("tree_", "estimators_", "_predictors"):
             if key in items:
                 got = self.trees_reached(items[key], budget, 0)
                 if got is None:
@@ -5244,25 +5291,43 @@ class _Walker:
         # Index built from it): its bytes are searched as they stream past
         check = self.pointer_check("bytes", "a joblib array (streamed)") if _may_hold_text(dtype) else None
         node_size = _node_dtype(dtype)
-        if node_size is not None and len(dims) == 1 and items.get("order") == "C":
-            scan = native_state.NodeScan(node_size)  # a scikit-learn Tree's nodes, read as they stream past
+        scan: native_state.NodeScan | native_state.PredictorScan | None = None
+        if len(dims) == 1 and items.get("order") == "C":
+            if node_size is not None:
+                scan = native_state.NodeScan(node_size)  # a scikit-learn Tree's nodes, read as they stream past
+            elif _predictor_dtype(dtype):
+                scan = native_state.PredictorScan()  # a HistGradientBoosting TreePredictor's nodes
+        if scan is not None:
             self.src.skip(n, _both(check, scan.feed))
             scan.finish()
             self.rep.joblib_arrays += 1
             return _NodeArray(scan)
         self.src.skip(n, check)
         self.rep.joblib_arrays += 1
+        if items.get("order") == "C":
+            return _ShapedArray(tuple(d for d in dims if isinstance(d, int)))
         return Opaque("a numpy array")
 
 
 class _NodeArray(Opaque):
-    """A joblib array of scikit-learn's ``NODE_DTYPE`` layout, scanned as it streamed past."""
+    """A joblib array of scikit-learn's ``NODE_DTYPE`` (or ``PREDICTOR_RECORD_DTYPE``) layout,
+    scanned as it streamed past."""
 
     __slots__ = ("scan",)
 
-    def __init__(self, scan: native_state.NodeScan) -> None:
+    def __init__(self, scan: native_state.NodeScan | native_state.PredictorScan) -> None:
         super().__init__("a numpy array")
         self.scan = scan
+
+
+class _ShapedArray(Opaque):
+    """A joblib array streamed past, with its shape (a TreePredictor's bitsets are sized by it)."""
+
+    __slots__ = ("dims",)
+
+    def __init__(self, dims: tuple[int, ...]) -> None:
+        super().__init__("a numpy array")
+        self.dims = dims
 
 
 def _both(a: Callable[[bytes], None] | None, b: Callable[[bytes], None]) -> Callable[[bytes], None]:
@@ -5284,6 +5349,7 @@ def _tree_ensemble(cls: str) -> bool:
                                                                         "sklearn.ensemble._voting."))
 
 
+_TREE_PREDICTOR = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"
 _TREE_WALK_LIMIT = 1_000_000  # values visited looking for the Trees an estimator holds
 _RECONSTRUCTS = frozenset({"numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct"})
 _FROMBUFFERS = frozenset({"numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer"})
@@ -5303,6 +5369,40 @@ def _node_dtype(dtype: object) -> int | None:
         if args[0] == f"V{itemsize}" and st[5] == itemsize and _node_fields(st[2], st[3], st[4], want):
             return itemsize
     return None
+
+
+def _predictor_dtype(dtype: object) -> bool:
+    """``dtype`` is a pickled dtype with exactly the fields, codes, offsets and itemsize of
+    HistGradientBoosting's ``PREDICTOR_RECORD_DTYPE`` (:data:`native_state.PREDICTOR_FIELDS`)."""
+    if not isinstance(dtype, Call) or not isinstance(dtype.func, Global) or dtype.func.res.path not in _DTYPE_PATHS:
+        return False
+    args = dtype.args.items if isinstance(dtype.args, Seq) else None
+    st = dtype.state.items if isinstance(dtype.state, Seq) else None
+    size = native_state.PREDICTOR_ITEMSIZE
+    return bool(args) and st is not None and len(st) == 8 and args is not None and args[0] == f"V{size}" \
+        and st[5] == size and _node_fields(st[2], st[3], st[4], native_state.PREDICTOR_FIELDS)
+
+
+def _bitset_rows(value: object) -> int | None:
+    """The rows of a 2-D C-order array of at least 8 columns (a TreePredictor's categorical
+    bitsets: ``_predictor.pyx`` reads word ``value // 32`` < 8 of a row), as pickled; else None."""
+    dims: list[object] | None = None
+    if isinstance(value, _ShapedArray):
+        dims = list(value.dims)
+    elif isinstance(value, Call) and isinstance(value.func, Global) and value.func.res.status == "allow":
+        parts = value.state.items if isinstance(value.state, Seq) else None
+        args = value.args.items if isinstance(value.args, Seq) else None
+        if value.func.res.path in _RECONSTRUCTS and parts is not None and len(parts) == 5 \
+                and parts[3] in (False, 0) and isinstance(parts[1], Seq):
+            dims = parts[1].items
+        elif value.func.res.path in _FROMBUFFERS and value.state is None and args is not None and len(args) == 4 \
+                and args[3] != "F" and isinstance(args[2], Seq):
+            dims = args[2].items
+    if dims is None or len(dims) != 2 or not all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
+        return None
+    rows, cols = dims
+    assert isinstance(rows, int) and isinstance(cols, int)
+    return rows if cols >= 8 else None
 
 
 def _node_fields(sub: object, names: object, fields: object, want: tuple[tuple[str, str, int], ...]) -> bool:
@@ -5327,6 +5427,20 @@ def _node_fields(sub: object, names: object, fields: object, want: tuple[tuple[s
 
 def _node_scan(nodes: object, src: _Source) -> native_state.NodeScan | str:
     """The node records of a Tree state's ``nodes`` array, scanned; a str: why they cannot be."""
+    got = _record_scan(nodes, src, predictor=False)
+    return got if isinstance(got, native_state.NodeScan | str) else "its nodes are not a 1-D array of one of " \
+        "NODE_DTYPE's exact layouts"
+
+
+def _predictor_scan(nodes: object, src: _Source) -> native_state.PredictorScan | str:
+    """The node records of a TreePredictor's ``nodes`` array, scanned; a str: why they cannot be."""
+    got = _record_scan(nodes, src, predictor=True)
+    return got if isinstance(got, native_state.PredictorScan | str) else "its nodes are not a 1-D array of " \
+        "PREDICTOR_RECORD_DTYPE's exact layout"
+
+
+def _record_scan(nodes: object, src: _Source,
+                 predictor: bool) -> native_state.NodeScan | native_state.PredictorScan | str:
     if isinstance(nodes, _NodeArray):
         return nodes.scan
     if not isinstance(nodes, Call) or not isinstance(nodes.func, Global) or nodes.func.res.status != "allow":
@@ -5341,12 +5455,14 @@ def _node_scan(nodes: object, src: _Source) -> native_state.NodeScan | str:
     else:
         return f"its nodes are {_describe(nodes)}, no array mlbom can read"
     dims = shape.items if isinstance(shape, Seq) else None
-    itemsize = _node_dtype(dtype)
+    itemsize = native_state.PREDICTOR_ITEMSIZE if predictor and _predictor_dtype(dtype) else \
+        None if predictor else _node_dtype(dtype)
     if itemsize is None or dims is None or len(dims) != 1 or fortran not in (False, 0):
-        return "its nodes are not a 1-D array of one of NODE_DTYPE's exact layouts"
+        return "its nodes are not a 1-D array of the exact record layout"
     if not isinstance(data, Blob) or data.mutated or data.alt is not None:
         return "its node bytes are not plain bytes mlbom kept or can read back"
-    scan = native_state.NodeScan(itemsize)
+    scan: native_state.NodeScan | native_state.PredictorScan = \
+        native_state.PredictorScan() if predictor else native_state.NodeScan(itemsize)
     if data.data is not None:
         scan.feed(data.data)
     elif src.seekable and data.offset >= 0 and not data.utf8:
