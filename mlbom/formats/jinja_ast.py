@@ -90,6 +90,16 @@ PYTHON_NAMES = frozenset({
 # a name built from them is chosen by whoever made the model file.
 MODEL_SUPPLIED = frozenset({"bos_token", "eos_token", "unk_token", "pad_token", "sep_token", "cls_token", "mask_token",
                             "additional_special_tokens", "special_tokens_map"})
+# Context variables the application passes when it renders (transformers' apply_chat_template and
+# the chat template kwargs real templates read): the only names the judge takes for the user's
+# own data. Every other name the template does not bind may come from the model file itself —
+# transformers passes every ``*_token`` of tokenizer_config.json and every key of its
+# ``extra_special_tokens`` as a variable (red team 35j-1) — so it is not context data.
+CALLER_SUPPLIED = frozenset({
+    "messages", "tools", "documents", "add_generation_prompt", "continue_final_message", "custom_tools",
+    "builtin_tools", "tools_in_user_message", "date_string", "enable_thinking", "thinking", "reasoning_effort",
+    "add_vision_id", "system_message", "xml_tools", "python_tools", "json_tools",
+})
 # Attributes that reach interpreter internals without a leading underscore.
 DANGEROUS_ATTRS = frozenset({
     "mro", "format_map", "func_globals", "func_code", "f_globals", "f_locals", "f_builtins", "f_back", "f_code",
@@ -588,8 +598,7 @@ class _Judge:
         if isinstance(node, nodes.Name):
             if node.name in self.defined:
                 return node.name in self.context_loop
-            return node.name not in MODEL_SUPPLIED | ALLOWED_GLOBALS | GADGET_GLOBALS | PYTHON_NAMES \
-                and node.name not in ("loop", "varargs", "kwargs", "caller")
+            return node.name in CALLER_SUPPLIED
         if isinstance(node, nodes.Getattr):
             return not _is_private(node.attr) and self._context_data(node.node)
         if isinstance(node, nodes.Getitem):

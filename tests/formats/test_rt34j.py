@@ -121,7 +121,9 @@ def test_34j1_macro_calls_stay_clean() -> None:
 
 
 @pytest.mark.parametrize("expr", [
-    "{% for key in keys %}{{ messages|map(attribute=key)|join(',') }}{% endfor %}",
+    # (``for key in keys``: ``keys`` is no name the application passes; it may be a model-supplied
+    # token variable, so it is no longer context data: red team 35j-1, tests/formats/test_rt35j.py)
+    "{% for key in tools %}{{ messages|map(attribute=key.name)|join(',') }}{% endfor %}",
     "{% for m in messages %}{% for tc in m.tool_calls %}{{ tools|selectattr(tc.name)|list }}{% endfor %}{% endfor %}",
     "{% for m in messages %}{{ m.content.format(x=1) }}{% endfor %}",
     "{% for m in messages|selectattr('role', 'equalto', 'user') %}{{ messages|groupby(m.key) }}{% endfor %}",
