@@ -684,9 +684,12 @@ def _finder_folders(base: str, site: str, pth: str, module: str, listed: set[str
     other entry there that the import system could take instead, and parse to setuptools' template
     (its digest is in :data:`_FINDER_TABLE`) with literal values. ``MAPPING`` maps a top-level name to a package
     folder (or module path without suffix), ``NAMESPACES`` a namespace package to its folders: each
-    target is judged like a ``.pth`` path line (absolute, resolved through links, inside DIR), and
+    target is judged like a ``.pth`` path line (absolute, resolved through links, inside DIR; no ``.`` or
+    ``..`` component: the finder's pathlib keeps them and the OS follows a link before ``..``, 35s-1), and
     it and the folder above it (unresolved and resolved) become import folders. ``PATH_PLACEHOLDER`` must be setuptools' relative
-    ``__editable__.<name>.finder.__path_hook__`` marker."""
+    ``__editable__.<name>.finder.__path_hook__`` marker; with a non-empty ``NAMESPACES`` install() puts that
+    relative path on ``sys.path``, so an existing entry of that name in any folder that may be the working
+    folder (:func:`_path_first_folders`) fails (35s-2)."""
     tail = ("a listed .pth imports a setuptools editable finder, which adds import sources the BOM must cover "
             f"({site or 'the checked folder'} is a site folder for the listed code)")
     head = f"{site}/" if site else ""
@@ -728,12 +731,31 @@ def _finder_folders(base: str, site: str, pth: str, module: str, listed: set[str
         return (f"{rel}: NAMESPACES[{printable(both[0][:200])!r}] is empty and MAPPING holds that name too (older "
                 f"finders then search each character of the MAPPING path as a folder): {tail}")
     out: list[str] = []
+    if namespaces:  # install() appends the RELATIVE PATH_PLACEHOLDER to sys.path (and each namespace's __path__):
+        # FileFinder's path hook, before the finder's, takes an entry of that name in the working folder (35s-2)
+        hook = f"{name}.__path_hook__"
+        for folder in _path_first_folders(sorted(listed)):
+            entry = f"{folder}/{hook}" if folder else hook
+            try:
+                os.lstat(os.path.join(base, entry))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            except (OSError, ValueError):
+                pass  # cannot tell: fails
+            return (f"{entry}: the listed editable finder {rel} puts the relative path {hook} on sys.path and in "
+                    f"every namespace package's __path__, so with {folder or 'the checked folder'} as the working folder "
+                    f"Python imports from this entry (its path hook claims an existing folder or zip first): {tail}")
     targets = [(f"MAPPING[{k!r}]", v) for k, v in sorted(mapping.items())]
     targets += [(f"NAMESPACES[{k!r}]", v) for k, vs in sorted(namespaces.items()) for v in vs]
     for where, target in targets:
         shown = f"{where} = {printable(target[:200])}"
         if "\0" in target or not os.path.isabs(target):
             return f"{rel}: {shown} is not an absolute path (the finder would resolve it from the working folder): {tail}"
+        if any(part in (".", "..") for part in re.split(r"[/\\]" if os.altsep else "/", target)):
+            # the finder's pathlib keeps ``..`` and the OS resolves each component in turn (through a link
+            # first): no lexical form is what it opens; setuptools writes resolved paths (35s-1)
+            return (f"{rel}: {shown} has a '.' or '..' component (setuptools writes resolved paths; the OS would "
+                    f"follow any link before '..', so mlbom cannot tell which folder it names): {tail}")
         full = os.path.normpath(target)
         # MAPPING: the package folder and its siblings (``with_suffix``: mypkg.py, mypkg.<ext>) are read, so the
         # folder above it, unresolved and resolved, is an import folder; NAMESPACES: the folder is a __path__ entry
