@@ -1034,6 +1034,27 @@ def _landmarks(base: str, invocations: Sequence[str], installs: set[str], listed
     return sorted(set(out))
 
 
+@dataclass(frozen=True)
+class _Unread:
+    why: str
+
+
+def _read_path_file(base: str, rel: str, tail: str, not_utf8: str) -> str | _Unread:
+    """The UTF-8 text of a listed ``.pth``/``._pth`` of at most :data:`MAX_PTH_BYTES`, or why it
+    cannot be read so."""
+    try:
+        with open(os.path.join(base, rel), "rb") as f:
+            data = f.read(MAX_PTH_BYTES + 1)
+    except OSError as exc:
+        return _Unread(f"{rel}: cannot read ({_why(exc)}): {tail}")
+    if len(data) > MAX_PTH_BYTES:
+        return _Unread(f"{rel}: larger than {MAX_PTH_BYTES} bytes, not read: {tail}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _Unread(f"{rel}: {not_utf8}: {tail}")
+
+
 def _getpath_pth_folders(base: str, rel: str) -> list[str] | str:
     """The folders under DIR a listed ``._pth`` beside an interpreter puts on ``sys.path`` (red team
     33s-6), read as CPython's getpath reads it: lines split at ``\\n``, each
@@ -1042,17 +1063,9 @@ def _getpath_pth_folders(base: str, rel: str) -> list[str] | str:
     does what cannot be read the same way by every version (not UTF-8, a BOM, NUL)."""
     tail = ("getpath takes the whole sys.path of the interpreter beside it from this ._pth, and a folder outside the "
             "checked folder is one the BOM does not cover")
-    try:
-        with open(os.path.join(base, rel), "rb") as f:
-            data = f.read(MAX_PTH_BYTES + 1)
-    except OSError as exc:
-        return f"{rel}: cannot read ({_why(exc)}): {tail}"
-    if len(data) > MAX_PTH_BYTES:
-        return f"{rel}: larger than {MAX_PTH_BYTES} bytes, not read: {tail}"
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return f"{rel}: not UTF-8: {tail}"
+    text = _read_path_file(base, rel, tail, "not UTF-8")
+    if isinstance(text, _Unread):
+        return text.why
     if text.startswith("\ufeff") or "\0" in text:
         return f"{rel}: starts with a UTF-8 BOM or holds NUL (read differently by the C reader): {tail}"
     here = os.path.join(base, rel.rpartition("/")[0])
@@ -1081,17 +1094,9 @@ def _pth_folders(base: str, site: str, rel: str, listed: set[str]) -> list[str] 
     ``sys.path`` (``site.addpackage``), or why it cannot be judged."""
     tail = ("a listed .pth adds a folder the BOM does not cover (site.py appends each path line of a .pth in a "
             f"site folder to sys.path; {site} is a site folder for the listed code)")
-    try:
-        with open(os.path.join(base, rel), "rb") as f:
-            data = f.read(MAX_PTH_BYTES + 1)
-    except OSError as exc:
-        return f"{rel}: cannot read ({_why(exc)}): {tail}"
-    if len(data) > MAX_PTH_BYTES:
-        return f"{rel}: larger than {MAX_PTH_BYTES} bytes, not read: {tail}"
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return f"{rel}: not UTF-8, its folders depend on the locale: {tail}"
+    text = _read_path_file(base, rel, tail, "not UTF-8, its folders depend on the locale")
+    if isinstance(text, _Unread):
+        return text.why
     if _SPLITLINES_ONLY.search(text):
         return (f"{rel}: holds a line break that only some Python versions split lines at (3.11/3.12 read a .pth "
                 "through io.TextIOWrapper: lines end at \\n, \\r, \\r\\n; 3.13 uses str.splitlines): " + tail)

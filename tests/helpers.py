@@ -260,3 +260,18 @@ def activate_unverified(root: Path, project: Path) -> list[tuple[str, str]]:
     from mlbom.collectors._interpreter import locate
 
     return [(n.severity, n.message) for n in locate(root, project).notes if n.id == "python.activate-unverified"]
+
+
+def dump_model(model: object, path: Path, how: str) -> Path:
+    """Write ``model`` as ``how`` says: ``p<N>`` a pickle of protocol N, ``joblib`` / ``joblib-z``
+    ``joblib.dump`` plain or compressed (joblib is imported only then)."""
+    import pickle
+
+    if how.startswith("p"):
+        with path.open("wb") as f:
+            pickle.dump(model, f, protocol=int(how[1:]))
+    else:
+        import joblib
+
+        joblib.dump(model, path, compress=3 if how == "joblib-z" else 0)
+    return path

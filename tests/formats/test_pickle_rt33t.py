@@ -18,6 +18,7 @@ import pytest
 
 from mlbom.formats import native_state
 from mlbom.scanner import scan_file
+from tests.helpers import dump_model
 
 np = pytest.importorskip("numpy")
 pytest.importorskip("sklearn")
@@ -53,13 +54,7 @@ def _tree_model(edit: str) -> object:
     return m
 
 
-def _dump(m: object, path: Path, how: str) -> Path:
-    if how.startswith("p"):
-        with path.open("wb") as f:
-            pickle.dump(m, f, protocol=int(how[1:]))
-    else:
-        joblib.dump(m, path, compress=3 if how == "joblib-z" else 0)
-    return path
+_dump = dump_model
 
 
 HOWS = ["p2", "p4", "p5", "joblib", "joblib-z"]

@@ -15,6 +15,7 @@ import pytest
 
 from mlbom.formats import native_state
 from mlbom.scanner import scan_file
+from tests.helpers import dump_model
 
 np = pytest.importorskip("numpy")
 pytest.importorskip("sklearn")
@@ -31,13 +32,7 @@ def _fitted(depth: int = 6, n_features: int = 4) -> DecisionTreeRegressor:
     return DecisionTreeRegressor(max_depth=depth, random_state=0).fit(X, X[:, 0] * 3 + X[:, -1])
 
 
-def _dump(m: object, path: Path, how: str) -> Path:
-    if how.startswith("p"):
-        with path.open("wb") as f:
-            pickle.dump(m, f, protocol=int(how[1:]))
-    else:
-        joblib.dump(m, path, compress=3 if how == "joblib-z" else 0)
-    return path
+_dump = dump_model
 
 
 def _with_max_depth(value: object) -> DecisionTreeRegressor:

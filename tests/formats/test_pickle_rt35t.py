@@ -8,7 +8,6 @@ nodes edited in place)."""
 
 from __future__ import annotations
 
-import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 
 from mlbom.formats import native_state
 from mlbom.scanner import scan_file
+from tests.helpers import dump_model
 
 np = pytest.importorskip("numpy")
 pytest.importorskip("sklearn")
@@ -28,13 +28,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 HOWS = ["p2", "p3", "p4", "p5", "joblib", "joblib-z"]
 
 
-def _dump(m: object, path: Path, how: str) -> Path:
-    if how.startswith("p"):
-        with path.open("wb") as f:
-            pickle.dump(m, f, protocol=int(how[1:]))
-    else:
-        joblib.dump(m, path, compress=3 if how == "joblib-z" else 0)
-    return path
+_dump = dump_model
 
 
 def _regressor(**kw: Any) -> HistGradientBoostingRegressor:
