@@ -13,6 +13,7 @@ REDUCE, BUILD, NEWOBJ, NEWOBJ_EX = b"R", b"b", b"\x81", b"\x92"
 TUPLE, TUPLE1, TUPLE2, TUPLE3, EMPTY_TUPLE = b"t", b"\x85", b"\x86", b"\x87", b")"
 EMPTY_DICT, EMPTY_LIST, SETITEM, SETITEMS, APPEND, APPENDS = b"}", b"]", b"s", b"u", b"a", b"e"
 STACK_GLOBAL, MEMOIZE, OBJ = b"\x93", b"\x94", b"o"
+NEWTRUE, NEWFALSE = b"\x88", b"\x89"
 
 
 def proto(n: int) -> bytes:
@@ -48,6 +49,24 @@ def bb(data: bytes) -> bytes:
 
 def i1(n: int) -> bytes:
     return b"K" + bytes([n])
+
+
+def int_op(n: int) -> bytes:
+    """BININT for a 32-bit int, else LONG1 of 8 bytes."""
+    return b"J" + struct.pack("<i", n) if -(2**31) <= n < 2**31 else b"\x8a\x08" + struct.pack("<q", n)
+
+
+def np_dtype(code: str, state: bytes | None = None) -> bytes:
+    """``numpy.dtype(code, False, True)`` as numpy's pickler writes it, then BUILD with ``state``."""
+    out = glob("numpy", "dtype") + s(code) + NEWFALSE + NEWTRUE + TUPLE3 + REDUCE
+    return out + state + BUILD if state is not None else out
+
+
+def dtype_state(flags: int, elsize: int = -1, sub: bytes = NONE, names: bytes = NONE, fields: bytes = NONE,
+                bo: str = "|", version: int = 3) -> bytes:
+    """A numpy dtype's 8-item ``__setstate__`` tuple (version, byte order, subarray, names,
+    fields, elsize, alignment 1, flags)."""
+    return MARK + int_op(version) + s(bo) + sub + names + fields + int_op(elsize) + int_op(1) + int_op(flags) + TUPLE
 
 
 def put(n: int) -> bytes:

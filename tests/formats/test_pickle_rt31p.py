@@ -20,23 +20,27 @@ import warnings
 import pytest
 
 from mlbom.formats.pickle import _DTYPE_SINKS, _POINTER_DTYPES, load_policy_data
-from tests.formats.pickle_ops import MARK, NONE, REDUCE, STOP, TUPLE, TUPLE1, TUPLE3, get, glob, proto, put, s, walk
-
-BUILD, NEWTRUE, NEWFALSE = b"b", b"\x88", b"\x89"
-
-
-def _i(n: int) -> bytes:
-    return b"J" + struct.pack("<i", n) if -(2**31) <= n < 2**31 else b"\x8a\x08" + struct.pack("<q", n)
-
-
-def _dtype(code: str, state: bytes | None = None) -> bytes:
-    out = glob("numpy", "dtype") + s(code) + NEWFALSE + NEWTRUE + TUPLE3 + REDUCE
-    return out + state + BUILD if state is not None else out
-
-
-def _st(flags: int, elsize: int = -1, sub: bytes = NONE, names: bytes = NONE, fields: bytes = NONE,
-        bo: str = "|") -> bytes:
-    return MARK + _i(3) + s(bo) + sub + names + fields + _i(elsize) + _i(1) + _i(flags) + TUPLE
+from tests.formats.pickle_ops import (
+    BUILD,
+    MARK,
+    NEWFALSE,
+    NEWTRUE,
+    NONE,
+    REDUCE,
+    STOP,
+    TUPLE,
+    TUPLE1,
+    TUPLE3,
+    get,
+    glob,
+    proto,
+    put,
+    s,
+    walk,
+)
+from tests.formats.pickle_ops import dtype_state as _st
+from tests.formats.pickle_ops import int_op as _i
+from tests.formats.pickle_ops import np_dtype as _dtype
 
 
 def _obj() -> bytes:

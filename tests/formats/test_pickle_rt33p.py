@@ -11,30 +11,16 @@ are in /work/redteam-33p; the pointer read-back is re-proved here where numpy is
 from __future__ import annotations
 
 import pickle
-import struct
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
-from tests.formats.pickle_ops import MARK, NONE, REDUCE, STOP, TUPLE, TUPLE3, glob, proto, s, walk
-
-BUILD, NEWTRUE, NEWFALSE = b"b", b"\x88", b"\x89"
-
-
-def _i(n: int) -> bytes:
-    return b"J" + struct.pack("<i", n) if -(2**31) <= n < 2**31 else b"\x8a\x08" + struct.pack("<q", n)
-
-
-def _dtype(code: str, state: bytes | None = None) -> bytes:
-    out = glob("numpy", "dtype") + s(code) + NEWFALSE + NEWTRUE + TUPLE3 + REDUCE
-    return out + state + BUILD if state is not None else out
-
-
-def _st(flags: int, elsize: int = -1, sub: bytes = NONE, names: bytes = NONE, fields: bytes = NONE,
-        bo: str = "|", version: int = 3) -> bytes:
-    return MARK + _i(version) + s(bo) + sub + names + fields + _i(elsize) + _i(1) + _i(flags) + TUPLE
+from tests.formats.pickle_ops import BUILD, MARK, NEWFALSE, NONE, REDUCE, STOP, TUPLE, glob, proto, s, walk
+from tests.formats.pickle_ops import dtype_state as _st
+from tests.formats.pickle_ops import int_op as _i
+from tests.formats.pickle_ops import np_dtype as _dtype
 
 
 def _i8() -> bytes:

@@ -20,13 +20,9 @@ import pytest
 
 from mlbom.formats.pickle import _maker_code
 from mlbom.scanner import scan_bytes, scan_file
-from tests.formats.pickle_ops import MARK, NONE, REDUCE, STOP, TUPLE, glob, proto, s, walk
-
-BUILD, NEWTRUE, NEWFALSE = b"b", b"\x88", b"\x89"
-
-
-def _i(n: int) -> bytes:
-    return b"J" + struct.pack("<i", n) if -(2**31) <= n < 2**31 else b"\x8a\x08" + struct.pack("<q", n)
+from tests.formats.pickle_ops import BUILD, MARK, NEWFALSE, NEWTRUE, NONE, REDUCE, STOP, TUPLE, glob, proto, s, walk
+from tests.formats.pickle_ops import dtype_state as _st
+from tests.formats.pickle_ops import int_op as _i
 
 
 def _dtype(code: str, state: bytes | None = None, args: bytes = NEWFALSE + NEWTRUE) -> bytes:
@@ -34,9 +30,6 @@ def _dtype(code: str, state: bytes | None = None, args: bytes = NEWFALSE + NEWTR
     return out + state + BUILD if state is not None else out
 
 
-def _st(flags: int, elsize: int = -1, sub: bytes = NONE, names: bytes = NONE, fields: bytes = NONE,
-        bo: str = "|") -> bytes:
-    return MARK + _i(3) + s(bo) + sub + names + fields + _i(elsize) + _i(1) + _i(flags) + TUPLE
 
 
 def _array(dt: bytes, items: bytes) -> bytes:
