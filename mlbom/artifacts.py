@@ -245,9 +245,18 @@ def _inside(root: str, rel: str) -> tuple[str, os.stat_result] | None:
         st = os.stat(real)
     except (OSError, ValueError):
         return None
-    if real == root or os.path.commonpath([real, root]) != root:
-        return None
-    return os.path.relpath(real, root).replace(os.sep, "/"), st
+    under = _rel_under(root, real)
+    return (under, st) if under else None  # "" is root itself
+
+
+def _rel_under(base: str, real: str) -> str | None:
+    """``real`` (a resolved path) as a folder-relative path under ``base`` ("" for ``base``
+    itself), or None when it is outside."""
+    if real == base:
+        return ""
+    if os.path.commonpath([real, base]) == base:
+        return os.path.relpath(real, base).replace(os.sep, "/")
+    return None
 
 
 def _interpreter_link(root: str, rel: str, listed: set[str] | None) -> bool:
@@ -765,12 +774,10 @@ def _finder_folders(base: str, site: str, pth: str, module: str, listed: set[str
         except (OSError, ValueError):
             return f"{rel}: {shown} cannot be resolved: {tail}"
         for real in sorted(folders):
-            if real == base:
-                out.append("")
-            elif os.path.commonpath([real, base]) == base:
-                out.append(os.path.relpath(real, base).replace(os.sep, "/"))
-            else:
+            under = _rel_under(base, real)
+            if under is None:
                 return f"{rel}: {shown} names a folder outside the checked folder (or one directly in it): {tail}"
+            out.append(under)
     return out
 _ZIP_NAME = re.compile(r"python\d+\.zip", re.IGNORECASE)
 
@@ -881,12 +888,9 @@ def _import_folders(base: str, verified: Sequence[str], listed: set[str],
         except (OSError, ValueError):
             free.add(rel)
             continue
-        if real == base:
-            free.add("")
-        elif os.path.commonpath([real, base]) == base:
-            free.add(os.path.relpath(real, base).replace(os.sep, "/"))
-        else:
-            free.add(rel)  # out of DIR: listing it below says so (:func:`_pth_stand_ins` refuses such site folders)
+        under = _rel_under(base, real)
+        # out of DIR: listing it below says so (:func:`_pth_stand_ins` refuses such site folders)
+        free.add(rel if under is None else under)
     for rel in sorted(free):  # a FILE on sys.path is a zip import source (zipimporter is the first path hook: 31s-4)
         try:
             st = os.stat(os.path.join(base, rel) if rel else base)
@@ -1080,12 +1084,10 @@ def _getpath_pth_folders(base: str, rel: str) -> list[str] | str:
                 real = os.path.realpath(path)
             except (OSError, ValueError):
                 return f"{rel}: the line {printable(line[:200])} cannot be resolved: {tail}"
-            if real == base:
-                out.append("")
-            elif os.path.commonpath([real, base]) == base:
-                out.append(os.path.relpath(real, base).replace(os.sep, "/"))
-            else:
+            under = _rel_under(base, real)
+            if under is None:
                 return f"{rel}: the line {printable(line[:200])} names a folder outside the checked folder: {tail}"
+            out.append(under)
     return out
 
 
@@ -1125,12 +1127,10 @@ def _pth_folders(base: str, site: str, rel: str, listed: set[str]) -> list[str] 
             real = os.path.realpath(full)
         except (OSError, ValueError):
             return f"{rel}: the path line {printable(line.rstrip()[:200])} cannot be resolved: {tail}"
-        if real == base:
-            out.append("")
-        elif os.path.commonpath([real, base]) == base:
-            out.append(os.path.relpath(real, base).replace(os.sep, "/"))
-        else:
+        under = _rel_under(base, real)
+        if under is None:
             return f"{rel}: the path line {printable(line.rstrip()[:200])} names a folder outside the checked folder: {tail}"
+        out.append(under)
     return out
 
 

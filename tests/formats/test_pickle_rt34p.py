@@ -30,8 +30,6 @@ def _dtype(code: str, state: bytes | None = None, args: bytes = NEWFALSE + NEWTR
     return out + state + BUILD if state is not None else out
 
 
-
-
 def _array(dt: bytes, items: bytes) -> bytes:
     return glob("numpy._core.multiarray", "_reconstruct") + MARK + glob("numpy", "ndarray") + MARK + _i(0) \
         + TUPLE + b"C\x01b" + TUPLE + REDUCE + MARK + _i(1) + MARK + _i(1) + TUPLE + dt + NEWFALSE + b"]" \
