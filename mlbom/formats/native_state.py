@@ -41,49 +41,94 @@ NODE_LAYOUTS: tuple[tuple[tuple[tuple[str, str, int], ...], int], ...] = (
     (NODE_FIELDS, NODE_ITEMSIZE), (NODE_FIELDS[:7], 56))
 _TREE_LEAF = -1
 _INDICES = struct.Struct("<qqq")  # left_child, right_child, feature at the start of every record
-# The true depth needs one int32 per node while the records stream past (freed at finish): a tree
-# with a child index at or past this many nodes is "cannot check" (scikit-learn's trees for a
-# million samples have under two million nodes)
+# The one-parent and true-depth checks need one int32 per node while the records stream past
+# (freed at finish): a tree with a child index at or past this many nodes is "cannot check"
+# (scikit-learn's trees for a million samples have under two million nodes)
 DEPTH_NODES_LIMIT = 1 << 22
 
 
-class NodeScan:
-    """Reads the raw bytes of a ``NODE_DTYPE`` array in order (:meth:`feed` any chunking, then
-    :meth:`finish`), keeping what the tree check needs: the record count, the largest child
-    index, the feature range of internal nodes, the true depth (children come after their
-    parents, so one pass gives each node its depth: the deepest parent's plus one; the root and
-    nodes no parent names are at 0), and the first record no scikit-learn writes."""
+class _RecordScan:
+    """Reads the raw bytes of a record array in order (:meth:`feed` any chunking, then
+    :meth:`finish`): whole records go to :meth:`_records` with the index of the first; the
+    scan stops judging at the first record no scikit-learn writes (``problem``) but keeps
+    counting. Both node layouts here are trees built parent first, so one forward pass sees
+    every parent before its children: a child index at or before its parent's is a cycle or a
+    walk backwards, and a child a second parent (or both sides of one split) names makes the
+    nodes a graph, not a tree — recursive walks over it (partial dependence, the depth-first
+    stacks sized by the node count) then run exponentially long or past their stack."""
 
-    __slots__ = ("count", "depth", "depths", "itemsize", "max_child", "max_feature", "min_feature", "problem",
-                 "record", "tail")
+    __slots__ = ("count", "itemsize", "parents", "problem", "tail", "untracked")
 
-    def __init__(self, itemsize: int = NODE_ITEMSIZE) -> None:
+    def __init__(self, itemsize: int) -> None:
         self.itemsize = itemsize
-        self.record = struct.Struct(f"<qqq{itemsize - _INDICES.size}x")
         self.count = 0
         self.tail = b""
         self.problem: str | None = None
-        self.max_child = _TREE_LEAF
-        self.min_feature: int | None = None
-        self.max_feature: int | None = None
-        self.depth: int | None = 0  # None: not tracked (a child index at or past DEPTH_NODES_LIMIT)
-        self.depths: array[int] | None = array("i")
+        # per node: its depth once a parent named it (>= 1; 0: no parent yet, the root or a node
+        # nothing reaches); None: past DEPTH_NODES_LIMIT, not tracked
+        self.parents: array[int] | None = array("i")
+        self.untracked = False  # a child index at or past DEPTH_NODES_LIMIT: parents and depths not checked
 
     def feed(self, chunk: bytes) -> None:
         data = self.tail + bytes(chunk) if self.tail else bytes(chunk)
         whole = len(data) - len(data) % self.itemsize
         self.tail = data[whole:]
-        if self.problem is not None:
-            self.count += whole // self.itemsize
-            return
-        i = self.count
+        if self.problem is None:
+            self._records(memoryview(data)[:whole], self.count)
+        self.count += whole // self.itemsize
+
+    def _records(self, view: memoryview, first: int) -> None:
+        raise NotImplementedError
+
+    def _adopt(self, i: int, left: int, right: int) -> int | None:
+        """Record node ``i``'s two children (both already known to be after it); returns the
+        depth of ``i`` (0: no parent named it), or None with ``problem`` set, or when depths are
+        not tracked (the tree is past DEPTH_NODES_LIMIT)."""
+        parents = self.parents
+        if parents is None:
+            return None
+        d = parents[i] if i < len(parents) else 0
+        top = left if left > right else right
+        if top >= DEPTH_NODES_LIMIT:
+            self.parents = None
+            self.untracked = True
+            return None
+        if top >= len(parents):
+            parents.frombytes(bytes(4 * (top + 1 - len(parents))))
+        if left == right or parents[left] or parents[right]:
+            self.problem = f"node {i} names child {left if left == right or parents[left] else right}, which " \
+                           "another split (or its other side) names too: the nodes are a graph, not a tree " \
+                           "(scikit-learn gives every node one parent)"
+            return None
+        parents[left] = parents[right] = d + 1
+        return d
+
+    def finish(self) -> None:
+        self.parents = None  # only needed while the records stream past
+        if self.tail and self.problem is None:
+            self.problem = f"the node bytes end inside a record ({len(self.tail)} bytes left over)"
+
+
+class NodeScan(_RecordScan):
+    """Reads the raw bytes of a ``NODE_DTYPE`` array, keeping what the tree check needs: the
+    record count, the largest child index, the feature range of internal nodes, the true depth
+    (one pass gives each node its depth: its parent's plus one; the root and nodes no parent
+    names are at 0), and the first record no scikit-learn writes."""
+
+    __slots__ = ("depth", "max_child", "max_feature", "min_feature", "record")
+
+    def __init__(self, itemsize: int = NODE_ITEMSIZE) -> None:
+        super().__init__(itemsize)
+        self.record = struct.Struct(f"<qqq{itemsize - _INDICES.size}x")
+        self.max_child = _TREE_LEAF
+        self.min_feature: int | None = None
+        self.max_feature: int | None = None
+        self.depth: int | None = 0  # None: not tracked (a child index at or past DEPTH_NODES_LIMIT)
+
+    def _records(self, view: memoryview, first: int) -> None:
+        i = first
         max_child, lo, hi = self.max_child, self.min_feature, self.max_feature
-        depths, deepest = self.depths, self.depth
-        for left, right, feature in self.record.iter_unpack(memoryview(data)[:whole]):
-            if depths is not None:
-                d = depths[i] if i < len(depths) else 0
-                if deepest is not None and d > deepest:
-                    deepest = d
+        for left, right, feature in self.record.iter_unpack(view):
             if left == _TREE_LEAF:
                 if right != _TREE_LEAF:
                     self.problem = f"node {i} is a leaf (left child -1) with right child {right}"
@@ -101,26 +146,15 @@ class NodeScan:
                     lo = feature
                 if hi is None or feature > hi:
                     hi = feature
-                if depths is not None:
-                    top = max(left, right)
-                    if top >= DEPTH_NODES_LIMIT:
-                        depths = deepest = None
-                    else:
-                        if top >= len(depths):
-                            depths.frombytes(bytes(4 * (top + 1 - len(depths))))
-                        if depths[left] <= d:
-                            depths[left] = d + 1
-                        if depths[right] <= d:
-                            depths[right] = d + 1
+                d = self._adopt(i, left, right)
+                if self.problem is not None:
+                    break
+                if d is None:
+                    self.depth = None
+                elif self.depth is not None and d + 1 > self.depth:
+                    self.depth = d + 1
             i += 1
         self.max_child, self.min_feature, self.max_feature = max_child, lo, hi
-        self.depths, self.depth = depths, deepest
-        self.count += whole // self.itemsize
-
-    def finish(self) -> None:
-        self.depths = None  # the per-node depths are only needed while the records stream past
-        if self.tail and self.problem is None:
-            self.problem = f"the node bytes end inside a record ({len(self.tail)} bytes left over)"
 
 
 def tree_problem(scan: NodeScan, node_count: object, n_features: object, max_depth: object) -> str | None:
@@ -150,11 +184,12 @@ def tree_problem(scan: NodeScan, node_count: object, n_features: object, max_dep
     return None
 
 
-def depth_unchecked(scan: NodeScan) -> str | None:
-    """Why the true depth could not be computed (None: it was)."""
-    if scan.depth is None:
-        return f"a child index is at or past {DEPTH_NODES_LIMIT} nodes: mlbom does not compute the true depth " \
-               "of so large a tree, so cannot check max_depth, which decision_path sizes its output from"
+def depth_unchecked(scan: NodeScan | PredictorScan) -> str | None:
+    """Why the one-parent rule (and a Tree's true depth) could not be checked (None: it was)."""
+    if scan.untracked:
+        return f"a child index is at or past {DEPTH_NODES_LIMIT} nodes: mlbom does not check that each node of so " \
+               "large a tree has one parent, nor compute its true depth (a Tree's decision_path sizes its output " \
+               "from max_depth)"
     return None
 
 
@@ -171,62 +206,56 @@ PREDICTOR_ITEMSIZE = 56
 _PREDICTOR_RECORD = struct.Struct("<12xq9xII12xBxBI")
 
 
-class PredictorScan:
-    """Reads the raw bytes of a ``PREDICTOR_RECORD_DTYPE`` array in order (:meth:`feed` any
-    chunking, then :meth:`finish`). ``_predictor.pyx`` (bounds checks off) walks from
-    ``nodes[0]``: a record whose ``is_leaf`` byte is non-zero returns its value; any other reads
-    ``X[row, feature_idx]`` and goes to ``nodes[left]`` or ``nodes[right]``; one whose
-    ``is_categorical`` byte is non-zero also reads row ``bitset_idx`` of the predictor's
-    ``raw_left_cat_bitsets`` (``binned_left_cat_bitsets`` when predicting binned data) at word
-    ``value // 32`` (< 8) and ``f_idx_map[feature_idx]``. scikit-learn's grower
-    (``grower._fill_predictor_arrays``) numbers a node's children after it, so a sound walk only
-    goes forward: every split's children are after it and before ``len(nodes)``. Kept: the record
-    count, the largest child, the feature range of splits, the largest categorical bitset index,
-    and the first record no scikit-learn writes."""
+class PredictorScan(_RecordScan):
+    """Reads the raw bytes of a ``PREDICTOR_RECORD_DTYPE`` array. ``_predictor.pyx`` (bounds
+    checks off) walks from ``nodes[0]``: a record whose ``is_leaf`` byte is non-zero returns its
+    value; any other reads ``X[row, feature_idx]`` and goes to ``nodes[left]`` or
+    ``nodes[right]``; one whose ``is_categorical`` byte is non-zero also reads row
+    ``bitset_idx`` of the predictor's ``raw_left_cat_bitsets`` (``binned_left_cat_bitsets`` when
+    predicting binned data) at word ``value // 32`` (< 8), then ``f_idx_map[feature_idx]`` (an
+    array of the bin mapper's ``is_categorical_.size``) and that row of the known-categories
+    bitsets (one row per categorical feature). scikit-learn's grower
+    (``grower._fill_predictor_arrays``) numbers a node's children after it, each once, so a
+    sound walk only goes forward: every split's children are after it and before
+    ``len(nodes)``, and no node has two parents (``_compute_partial_dependence`` pushes onto a
+    stack of ``len(nodes)`` entries, bounds checks off). Kept: the record count, the largest
+    child, the feature range of splits, the largest feature and bitset index of categorical
+    splits, and the first record no scikit-learn writes."""
 
-    __slots__ = ("count", "max_bitset", "max_child", "max_feature", "min_feature", "problem", "tail")
-
-    itemsize = PREDICTOR_ITEMSIZE
+    __slots__ = ("max_bitset", "max_cat_feature", "max_child", "max_feature", "min_feature")
 
     def __init__(self) -> None:
-        self.count = 0
-        self.tail = b""
-        self.problem: str | None = None
+        super().__init__(PREDICTOR_ITEMSIZE)
         self.max_child = -1
         self.min_feature: int | None = None
         self.max_feature: int | None = None
         self.max_bitset = -1  # -1: no categorical split
+        self.max_cat_feature = -1  # the largest feature a categorical split reads (-1: none)
 
-    def feed(self, chunk: bytes) -> None:
-        data = self.tail + bytes(chunk) if self.tail else bytes(chunk)
-        whole = len(data) - len(data) % PREDICTOR_ITEMSIZE
-        self.tail = data[whole:]
-        if self.problem is not None:
-            self.count += whole // PREDICTOR_ITEMSIZE
-            return
-        i = self.count
-        max_child, lo, hi, bits = self.max_child, self.min_feature, self.max_feature, self.max_bitset
-        for feature, left, right, leaf, categorical, bitset in _PREDICTOR_RECORD.iter_unpack(
-                memoryview(data)[:whole]):
+    def _records(self, view: memoryview, first: int) -> None:
+        i = first
+        max_child, lo, hi = self.max_child, self.min_feature, self.max_feature
+        bits, cat = self.max_bitset, self.max_cat_feature
+        for feature, left, right, leaf, categorical, bitset in _PREDICTOR_RECORD.iter_unpack(view):
             if not leaf:
                 if left <= i or right <= i:
                     self.problem = f"split node {i} has children {left} and {right}, not after it (scikit-learn " \
                                    "numbers a node's children after it): a cycle or a walk backwards"
+                    break
+                self._adopt(i, left, right)
+                if self.problem is not None:
                     break
                 max_child = max(max_child, left, right)
                 if lo is None or feature < lo:
                     lo = feature
                 if hi is None or feature > hi:
                     hi = feature
-                if categorical and bitset > bits:
-                    bits = bitset
+                if categorical:
+                    bits = max(bits, bitset)
+                    cat = max(cat, feature)
             i += 1
-        self.max_child, self.min_feature, self.max_feature, self.max_bitset = max_child, lo, hi, bits
-        self.count += whole // PREDICTOR_ITEMSIZE
-
-    def finish(self) -> None:
-        if self.tail and self.problem is None:
-            self.problem = f"the node bytes end inside a record ({len(self.tail)} bytes left over)"
+        self.max_child, self.min_feature, self.max_feature = max_child, lo, hi
+        self.max_bitset, self.max_cat_feature = bits, cat
 
 
 def predictor_problem(scan: PredictorScan, bitset_rows: dict[str, int | None]) -> str | None:

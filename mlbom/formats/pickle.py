@@ -1883,6 +1883,11 @@ class _Shared:
     # arrays holding them (by id, kept alive): the largest feature index an internal node reads
     # (-1: none), judged against the owner's n_features_in_ (red team 34t-2)
     tree_features: dict[int, tuple[object, int]] = field(default_factory=dict)
+    # scikit-learn instances and every state BUILD gave them (by id, kept alive): the estimators
+    # owning Trees are judged once the stream has ended, on what the loader ends up with — a
+    # Tree filled, a predictor appended or n_features_in_ set again after the owner's own BUILD
+    # counts (red team 36t-1/2/6)
+    owners: dict[int, tuple[Call, list[object]]] = field(default_factory=dict)
     # the node arrays of TreePredictors checked on BUILD (by id, kept alive): the predictor keeps
     # a reference, so a later BUILD of one changes nodes that were judged (red team 34t-3)
     predictor_nodes: dict[int, object] = field(default_factory=dict)
@@ -3548,6 +3553,8 @@ class _Walker:
             rep.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             self.note("pickle.unreadable", "high", f"reading the stream failed: {rep.error}", "error", "stop")
         self.judge_getattrs()
+        if self.depth == 0:
+            self.judge_tree_owners()
         try:
             src.sync()
         except (OSError, ValueError) as exc:
@@ -5003,10 +5010,11 @@ class _Walker:
             self.tree_state(inst, state)
         elif cls == _TREE_PREDICTOR:
             self.predictor_state(inst, state)
-        elif cls is not None and isinstance(state, Dct) and state.items is not None \
-                and ("tree_" in state.items or ("estimators_" in state.items and _tree_ensemble(cls))
-                     or ("_predictors" in state.items and cls.startswith("sklearn.ensemble."))):
-            self.tree_owner(inst, state.items)
+        elif cls is not None and cls.startswith("sklearn."):
+            entry = self.sh.owners.get(id(inst))
+            if entry is None or entry[0] is not inst:
+                entry = self.sh.owners[id(inst)] = (inst, [])
+            entry[1].append(state)
         self.apply_state(inst, state, "BUILD", setattr_all=False)
         func = inst.func
         if isinstance(func, Global) and func.res.status == "allow":
@@ -5083,7 +5091,7 @@ class _Walker:
                       "indices its predict() follows", "suspicious", "tree-nodes")
             return
         assert items is not None
-        self.sh.tree_features[id(inst)] = (inst, scan.max_feature if scan.max_feature is not None else -1)
+        self.checked_tree(inst, scan.max_feature)
         problem = native_state.tree_problem(scan, items.get("node_count"), args[0] if args else None,
                                             items.get("max_depth"))
         if problem is not None:
@@ -5112,60 +5120,119 @@ class _Walker:
         nodes = items.get("nodes")
         if isinstance(nodes, Call):
             self.sh.predictor_nodes[id(nodes)] = nodes
-        self.sh.tree_features[id(inst)] = (inst, scan.max_feature if scan.max_feature is not None else -1)
+        self.checked_tree(inst, scan.max_feature)
         rows = {name: _bitset_rows(items.get(name)) for name in ("raw_left_cat_bitsets", "binned_left_cat_bitsets")}
         problem = native_state.predictor_problem(scan, rows)
         if problem is not None:
             self.note("pickle.memory", "critical", f"HistGradientBoosting TreePredictor state: {problem}: no "
                       "scikit-learn writes it; its native code reads out of bounds on use (memory corruption)",
                       "unsafe", "predictor-nodes")
+        elif native_state.depth_unchecked(scan) is not None:
+            self.note("pickle.memory", "medium", f"HistGradientBoosting TreePredictor state: "
+                      f"{native_state.depth_unchecked(scan)}", "suspicious", "predictor-nodes")
         elif scan.max_bitset >= 0 and None in rows.values():
             self.note("pickle.memory", "medium", "HistGradientBoosting TreePredictor state: it has categorical "
                       "splits but its bitsets are not 2-D arrays of 8 words a row that mlbom can size: cannot "
                       "check the bitset rows its predict() reads", "suspicious", "predictor-nodes")
 
-    def tree_owner(self, inst: Call, items: dict[object, object]) -> None:
-        """An estimator holding Trees (``tree_``; a scikit-learn ensemble's ``estimators_``): its
-        predict checks X's width against its own ``n_features_in_`` (and skips the check when it is
-        missing: ``_check_n_features``), never against the Tree's ``n_features``, then the C code
-        reads ``X[i, node.feature]`` (GradientBoosting's ``predict_stages`` and IsolationForest
-        call the Trees of ``estimators_`` directly). Every Tree reached must read a feature below
-        it (red team 34t-2)."""
-        budget = [_TREE_WALK_LIMIT]
-        top = -1
-        for key in ("tree_", "estimators_", "_predictors"):
-            if key in items:
-                got = self.trees_reached(items[key], budget, 0)
-                if got is None:
-                    self.note("pickle.memory", "medium", f"scikit-learn estimator {_describe(inst)}: its {key} is too "
-                              "large or deep for mlbom to find every Tree in it: cannot check their feature indices "
-                              "against its n_features_in_", "suspicious", "tree-owner")
-                    return
-                top = max(top, got)
+    def checked_tree(self, inst: Call, max_feature: int | None) -> None:
+        """Remember the largest feature index a checked Tree's (or TreePredictor's) splits read
+        (the largest over every BUILD it got: each replaces its nodes)."""
+        top = max_feature if max_feature is not None else -1
+        known = self.sh.tree_features.get(id(inst))
+        if known is not None and known[0] is inst:
+            top = max(top, known[1])
         self.sh.tree_features[id(inst)] = (inst, top)
-        if top < 0:
-            return
-        width = items.get("n_features_in_", items.get("n_features_"))
-        if not isinstance(width, int) or isinstance(width, bool):
-            self.note("pickle.memory", "medium", f"scikit-learn estimator {_describe(inst)} holds Trees that read "
-                      f"feature {top} but its n_features_in_ is {_describe(width)}, not an int: scikit-learn then "
-                      "does not check X's width before its native code reads X[i, feature]", "suspicious",
-                      "tree-owner")
-        elif top >= width:
-            self.note("pickle.memory", "critical", f"scikit-learn estimator {_describe(inst)}: a Tree it holds reads "
-                      f"feature {top}, but predict checks X's width against n_features_in_ {width}: its native code "
-                      "reads past each row (memory corruption on use); no scikit-learn writes it", "unsafe",
-                      "tree-owner")
 
-    def trees_reached(self, value: object, budget: list[int], depth: int) -> int | None:
-        """The largest feature index read by the checked Trees ``value`` reaches (a Tree, an owner,
-        a list or object ndarray of them; -1: none); None: past the walk's bounds."""
+    def judge_tree_owners(self) -> None:
+        """Every scikit-learn estimator holding Trees (``tree_``; a scikit-learn ensemble's
+        ``estimators_``; HistGradientBoosting's ``_predictors``), judged once the stream has
+        ended: its predict checks X's width against its own ``n_features_in_`` (and skips the
+        check when it is missing: ``_check_n_features``), never against the Tree's
+        ``n_features``, then the C code reads ``X[i, node.feature]`` (GradientBoosting's
+        ``predict_stages`` and IsolationForest call the Trees of ``estimators_`` directly).
+        Every Tree reached must read a feature below it (red team 34t-2). The judgement uses
+        every state the estimator got, as each ended up: the Trees any of them reaches, against
+        the smallest ``n_features_in_`` any of them sets (red team 36t-1/2/6)."""
+        tops: dict[int, int | str] = {}
+        for inst, states in self.sh.owners.values():
+            self.owner_top(inst, states, tops)
+
+    def owner_top(self, inst: Call, states: list[object], tops: dict[int, int | str]) -> int | str:
+        """The largest feature index the Trees ``inst`` holds read (-1: none; a str: why they
+        cannot all be found), judging ``inst`` on the way (once: ``tops`` keeps the answers)."""
+        known = tops.get(id(inst))
+        if known is not None:
+            return known
+        tops[id(inst)] = -1  # a cycle back to it adds nothing: its Trees are counted here
+        cls = _instance_class(inst) or ""
+        keys = ["tree_"] + (["estimators_"] if _tree_ensemble(cls) else []) + \
+            (["_predictors"] if cls.startswith("sklearn.ensemble.") else [])
+        held: list[object] = []
+        widths: list[object] = []
+        unknown = False
+        for state in states:
+            items = state.items if isinstance(state, Dct) else None
+            if items is None or (isinstance(state, Dct) and (state.loose or state.others)):
+                unknown = True
+                continue
+            held += [items[k] for k in keys if k in items]
+            if "n_features_in_" in items or "n_features_" in items:
+                widths.append(items.get("n_features_in_", items.get("n_features_")))
+        if not held:
+            return -1
+        what = f"scikit-learn estimator {_describe(inst)}"
+        if unknown:
+            self.note("pickle.memory", "medium", f"{what} holds Trees and gets a state mlbom cannot read: cannot "
+                      "check their feature indices against its n_features_in_", "suspicious", "tree-owner")
+        budget = [_TREE_WALK_LIMIT]
+        top: int | str = -1
+        for value in held:
+            got = self.trees_reached(value, budget, 0, tops)
+            if isinstance(got, str):
+                top = got
+                break
+            top = max(top, got) if isinstance(top, int) else top
+        tops[id(inst)] = top
+        if isinstance(top, str):
+            self.note("pickle.memory", "medium", f"{what}: {top}: cannot check their feature indices against its "
+                      "n_features_in_", "suspicious", "tree-owner")
+            return top
+        if top < 0:
+            return top
+        if not widths:
+            widths = [_NONE]
+        bad = next((w for w in widths if not isinstance(w, int) or isinstance(w, bool)), None)
+        if bad is not None:
+            self.note("pickle.memory", "medium", f"{what} holds Trees that read feature {top} but its "
+                      f"n_features_in_ is {_describe(bad)}, not an int: scikit-learn then does not check X's width "
+                      "before its native code reads X[i, feature]", "suspicious", "tree-owner")
+            return top
+        width = min(w for w in widths if isinstance(w, int))
+        if top >= width:
+            self.note("pickle.memory", "critical", f"{what}: a Tree it holds reads feature {top}, but predict "
+                      f"checks X's width against n_features_in_ {width}: its native code reads past each row "
+                      "(memory corruption on use); no scikit-learn writes it", "unsafe", "tree-owner")
+        return top
+
+    def trees_reached(self, value: object, budget: list[int], depth: int, tops: dict[int, int | str]) -> int | str:
+        """The largest feature index read by the Trees ``value`` reaches (a Tree, a predictor, an
+        owner, a list or object ndarray of them; -1: none); a str: why not every Tree it reaches
+        could be checked."""
         budget[0] -= 1
         if budget[0] < 0 or depth > 8:
-            return None
+            return "the values holding its Trees are too many or too deeply nested for mlbom to find every Tree"
         known = self.sh.tree_features.get(id(value))
         if known is not None and known[0] is value:
             return known[1]
+        owner = self.sh.owners.get(id(value))
+        if owner is not None and owner[0] is value:
+            got = self.owner_top(value, owner[1], tops)
+            return got if isinstance(got, int) else "an estimator it holds has Trees mlbom cannot all find"
+        if isinstance(value, Call) and _instance_class(value) in ("sklearn.tree._tree.Tree", _TREE_PREDICTOR):
+            return f"it holds a {_instance_class(value)} whose nodes mlbom did not check (no state it can read)"
+        if isinstance(value, _ObjectArray):
+            value = value.value
         if isinstance(value, Seq):
             parts = value.items
         elif isinstance(value, Call) and _made_by(value) in _RECONSTRUCTS and isinstance(value.state, Seq):
@@ -5173,12 +5240,12 @@ class _Walker:
         else:
             return -1
         if parts is None:
-            return None  # its items were not kept
+            return "a list holding its Trees was not kept"
         top = -1
         for part in parts:
-            got = self.trees_reached(part, budget, depth + 1)
-            if got is None:
-                return None
+            got = self.trees_reached(part, budget, depth + 1, tops)
+            if isinstance(got, str):
+                return got
             top = max(top, got)
         return top
 
@@ -5237,7 +5304,6 @@ class _Walker:
                                                      "cannot follow", certain=False)
                 start = self.src.frame_end
                 self.src.s.seek(start)
-            trees_before = len(self.sh.tree_features)
             sub = _Walker(self.src.s, self.src.size, self.sh, self.depth + 1, joblib=False)
             # joblib >= 1.5 resolves the nested pickle's names with the outer unpickler's
             # find_class, at the outer stream's protocol; older joblib ran a plain pickle.load
@@ -5262,11 +5328,7 @@ class _Walker:
                 raise _Stop("pickle.unreadable", f"joblib object array: {rep.error or 'nested pickle truncated'}",
                             certain=False)
             self.rep.joblib_arrays += 1
-            arr = Opaque("a numpy array")
-            held = list(self.sh.tree_features.values())[trees_before:]
-            if held:  # the Trees (and their owners) built inside it, for its owner's check
-                self.sh.tree_features[id(arr)] = (arr, max(f for _, f in held))
-            return arr
+            return _ObjectArray(rep.value)
         dims = shape.items if isinstance(shape, Seq) else None
         if dims is None or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in dims):
             raise _Stop("pickle.unreadable", "joblib array of unknown shape: cannot tell where the pickle resumes",
@@ -5307,6 +5369,17 @@ class _Walker:
         if items.get("order") == "C":
             return _ShapedArray(tuple(d for d in dims if isinstance(d, int)))
         return Opaque("a numpy array")
+
+
+class _ObjectArray(Opaque):
+    """A joblib object array: what its nested pickle returned (an owner's check looks for the
+    Trees in it)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        super().__init__("a numpy array")
+        self.value = value
 
 
 class _NodeArray(Opaque):

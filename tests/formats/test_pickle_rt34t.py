@@ -61,17 +61,22 @@ def test_real_max_depth_and_larger_are_safe(tmp_path: Path, how: str) -> None:
         assert r.verdict == "safe", (value, how, [f.message for f in r.findings])
 
 
-def test_depth_of_a_dag_is_the_deepest_path() -> None:
-    rec = np.zeros(6, dtype=[("l", "<i8"), ("r", "<i8"), ("f", "<i8"), ("pad", "V40")])
-    rec["l"] = [1, 3, 3, 4, -1, -1]  # node 3 under 1 (depth 2) and under 2 (depth 2); 4 at depth 3
-    rec["r"] = [2, 5, 5, 5, -1, -1]
+def test_depth_is_the_deepest_path() -> None:
+    rec = np.zeros(7, dtype=[("l", "<i8"), ("r", "<i8"), ("f", "<i8"), ("pad", "V40")])
+    rec["l"] = [1, 3, 5, -1, -1, -1, -1]  # 0 -> (1, 2); 1 -> (3, 4); 2 -> (5, 6): depth 2
+    rec["r"] = [2, 4, 6, -1, -1, -1, -1]
     scan = native_state.NodeScan()
     scan.feed(rec.tobytes())
     scan.finish()
-    assert scan.problem is None and scan.depth == 3 and scan.depths is None
-    assert native_state.tree_problem(scan, 6, 1, 3) is None
-    assert native_state.tree_problem(scan, 6, 1, 2) is not None
-    assert native_state.tree_problem(scan, 6, 1, 3.0) is not None
+    assert scan.problem is None and scan.depth == 2 and scan.parents is None
+    assert native_state.tree_problem(scan, 7, 1, 2) is None
+    assert native_state.tree_problem(scan, 7, 1, 1) is not None
+    assert native_state.tree_problem(scan, 7, 1, 2.0) is not None
+    # red team 36t-5: a node two splits name (a graph, not a tree) is what no scikit-learn writes
+    rec["l"] = [1, 3, 3, -1, -1, -1, -1]
+    scan = native_state.NodeScan()
+    scan.feed(rec.tobytes())
+    assert scan.problem is not None and "graph, not a tree" in scan.problem
 
 
 def test_depth_past_the_limit_is_suspicious(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
