@@ -39,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import IO
+from typing import IO, Protocol, TypeVar
 
 from mlbom.formats import native_state, npdtype
 from mlbom.model import Judged, Severity, Verdict, worst_verdict
@@ -1882,12 +1882,12 @@ class _Shared:
     # scikit-learn Trees whose nodes were checked, the estimators owning them and joblib object
     # arrays holding them (by id, kept alive): the largest feature index an internal node reads
     # (-1: none), judged against the owner's n_features_in_ (red team 34t-2)
-    tree_features: dict[int, tuple[object, int]] = field(default_factory=dict)
-    # scikit-learn instances and every state BUILD gave them (by id, kept alive): the estimators
-    # owning Trees are judged once the stream has ended, on what the loader ends up with — a
+    tree_features: dict[int, tuple[object, int, int]] = field(default_factory=dict)
+    # scikit-learn instances BUILD gave a state (by id, kept alive): the estimators owning Trees
+    # are judged once the stream has ended, on every attribute value their states hold then — a
     # Tree filled, a predictor appended or n_features_in_ set again after the owner's own BUILD
     # counts (red team 36t-1/2/6)
-    owners: dict[int, tuple[Call, list[object]]] = field(default_factory=dict)
+    owners: dict[int, Call] = field(default_factory=dict)
     # the node arrays of TreePredictors checked on BUILD (by id, kept alive): the predictor keeps
     # a reference, so a later BUILD of one changes nodes that were judged (red team 34t-3)
     predictor_nodes: dict[int, object] = field(default_factory=dict)
@@ -5011,10 +5011,7 @@ class _Walker:
         elif cls == _TREE_PREDICTOR:
             self.predictor_state(inst, state)
         elif cls is not None and cls.startswith("sklearn."):
-            entry = self.sh.owners.get(id(inst))
-            if entry is None or entry[0] is not inst:
-                entry = self.sh.owners[id(inst)] = (inst, [])
-            entry[1].append(state)
+            self.sh.owners[id(inst)] = inst
         self.apply_state(inst, state, "BUILD", setattr_all=False)
         func = inst.func
         if isinstance(func, Global) and func.res.status == "allow":
@@ -5091,7 +5088,7 @@ class _Walker:
                       "indices its predict() follows", "suspicious", "tree-nodes")
             return
         assert items is not None
-        self.checked_tree(inst, scan.max_feature)
+        self.checked_tree(inst, scan)
         problem = native_state.tree_problem(scan, items.get("node_count"), args[0] if args else None,
                                             items.get("max_depth"))
         if problem is not None:
@@ -5120,7 +5117,7 @@ class _Walker:
         nodes = items.get("nodes")
         if isinstance(nodes, Call):
             self.sh.predictor_nodes[id(nodes)] = nodes
-        self.checked_tree(inst, scan.max_feature)
+        self.checked_tree(inst, scan)
         rows = {name: _bitset_rows(items.get(name)) for name in ("raw_left_cat_bitsets", "binned_left_cat_bitsets")}
         problem = native_state.predictor_problem(scan, rows)
         if problem is not None:
@@ -5135,14 +5132,16 @@ class _Walker:
                       "splits but its bitsets are not 2-D arrays of 8 words a row that mlbom can size: cannot "
                       "check the bitset rows its predict() reads", "suspicious", "predictor-nodes")
 
-    def checked_tree(self, inst: Call, max_feature: int | None) -> None:
-        """Remember the largest feature index a checked Tree's (or TreePredictor's) splits read
-        (the largest over every BUILD it got: each replaces its nodes)."""
-        top = max_feature if max_feature is not None else -1
+    def checked_tree(self, inst: Call, scan: native_state.NodeScan | native_state.PredictorScan) -> None:
+        """Remember the largest feature index a checked Tree's (or TreePredictor's) splits read,
+        and the largest a categorical split reads (-1: none; over every BUILD it got: each
+        replaces its nodes)."""
+        top = scan.max_feature if scan.max_feature is not None else -1
+        cat = scan.max_cat_feature if isinstance(scan, native_state.PredictorScan) else -1
         known = self.sh.tree_features.get(id(inst))
         if known is not None and known[0] is inst:
-            top = max(top, known[1])
-        self.sh.tree_features[id(inst)] = (inst, top)
+            top, cat = max(top, known[1]), max(cat, known[2])
+        self.sh.tree_features[id(inst)] = (inst, top, cat)
 
     def judge_tree_owners(self) -> None:
         """Every scikit-learn estimator holding Trees (``tree_``; a scikit-learn ensemble's
@@ -5151,84 +5150,189 @@ class _Walker:
         check when it is missing: ``_check_n_features``), never against the Tree's
         ``n_features``, then the C code reads ``X[i, node.feature]`` (GradientBoosting's
         ``predict_stages`` and IsolationForest call the Trees of ``estimators_`` directly).
-        Every Tree reached must read a feature below it (red team 34t-2). The judgement uses
-        every state the estimator got, as each ended up: the Trees any of them reaches, against
-        the smallest ``n_features_in_`` any of them sets (red team 36t-1/2/6)."""
-        tops: dict[int, int | str] = {}
-        for inst, states in self.sh.owners.values():
-            self.owner_top(inst, states, tops)
+        Every Tree reached must read a feature below it (red team 34t-2). Every value any state
+        stored under those names counts, as it ended up: the Trees any of them reaches, against
+        the smallest width (red team 36t-1/2/6)."""
+        tops: dict[int, tuple[int, int] | str] = {}
+        for inst in list(self.sh.owners.values()):
+            self.owner_top(inst, tops)
 
-    def owner_top(self, inst: Call, states: list[object], tops: dict[int, int | str]) -> int | str:
-        """The largest feature index the Trees ``inst`` holds read (-1: none; a str: why they
-        cannot all be found), judging ``inst`` on the way (once: ``tops`` keeps the answers)."""
+    def owner_top(self, inst: Call, tops: dict[int, tuple[int, int] | str]) -> tuple[int, int] | str:
+        """The largest feature index the Trees ``inst`` holds read, and the largest a categorical
+        split reads (-1: none; a str: why they cannot all be found), judging ``inst`` on the way
+        (once: ``tops`` keeps the answers)."""
         known = tops.get(id(inst))
         if known is not None:
             return known
-        tops[id(inst)] = -1  # a cycle back to it adds nothing: its Trees are counted here
+        tops[id(inst)] = (-1, -1)  # a cycle back to it adds nothing: its Trees are counted here
         cls = _instance_class(inst) or ""
         keys = ["tree_"] + (["estimators_"] if _tree_ensemble(cls) else []) + \
             (["_predictors"] if cls.startswith("sklearn.ensemble.") else [])
         held: list[object] = []
-        widths: list[object] = []
-        unknown = False
-        for state in states:
-            items = state.items if isinstance(state, Dct) else None
-            if items is None or (isinstance(state, Dct) and (state.loose or state.others)):
-                unknown = True
-                continue
-            held += [items[k] for k in keys if k in items]
-            if "n_features_in_" in items or "n_features_" in items:
-                widths.append(items.get("n_features_in_", items.get("n_features_")))
+        unknown: str | None = None
+        for key in keys:
+            vals, why = self.lookup(inst, key)
+            held += vals
+            unknown = unknown or why
         if not held:
-            return -1
+            return -1, -1
         what = f"scikit-learn estimator {_describe(inst)}"
-        if unknown:
-            self.note("pickle.memory", "medium", f"{what} holds Trees and gets a state mlbom cannot read: cannot "
-                      "check their feature indices against its n_features_in_", "suspicious", "tree-owner")
+        if unknown is not None:
+            self.note("pickle.memory", "medium", f"{what} holds Trees and has attributes mlbom cannot tell "
+                      f"({unknown}): cannot check their feature indices against its n_features_in_", "suspicious",
+                      "tree-owner")
         budget = [_TREE_WALK_LIMIT]
-        top: int | str = -1
+        top = cat = -1
         for value in held:
             got = self.trees_reached(value, budget, 0, tops)
             if isinstance(got, str):
-                top = got
-                break
-            top = max(top, got) if isinstance(top, int) else top
-        tops[id(inst)] = top
-        if isinstance(top, str):
-            self.note("pickle.memory", "medium", f"{what}: {top}: cannot check their feature indices against its "
-                      "n_features_in_", "suspicious", "tree-owner")
-            return top
+                tops[id(inst)] = got
+                self.note("pickle.memory", "medium", f"{what}: {got}: cannot check their feature indices against "
+                          "its n_features_in_", "suspicious", "tree-owner")
+                return got
+            top, cat = max(top, got[0]), max(cat, got[1])
+        tops[id(inst)] = (top, cat)
         if top < 0:
-            return top
+            return top, cat
+        widths, why = self.lookup(inst, "n_features_in_")
         if not widths:
-            widths = [_NONE]
+            widths, why = self.lookup(inst, "n_features_")
+        width_from = "n_features_in_"
+        if cls in _HGB_CLASSES:
+            # predict hands X to _preprocessor.transform when there is one (the estimator's own
+            # width is then not checked) and the predictors index its output (red team 36t-3)
+            pre, pre_why = self.lookup(inst, "_preprocessor")
+            if any(p is not _NONE for p in pre) or pre_why is not None:
+                through = [self.preprocessor_width(p) for p in pre if p is not _NONE]
+                if pre_why is not None:
+                    through.append(f"its _preprocessor cannot be told ({pre_why})")
+                widths = (widths if any(p is _NONE for p in pre) else []) + through
+                width_from = "the width of its _preprocessor's output"
+            if cat >= 0:
+                self.categorical_maps(inst, what, cat)
         bad = next((w for w in widths if not isinstance(w, int) or isinstance(w, bool)), None)
-        if bad is not None:
-            self.note("pickle.memory", "medium", f"{what} holds Trees that read feature {top} but its "
-                      f"n_features_in_ is {_describe(bad)}, not an int: scikit-learn then does not check X's width "
-                      "before its native code reads X[i, feature]", "suspicious", "tree-owner")
-            return top
+        if not widths or bad is not None or why is not None:
+            said = why or (bad if isinstance(bad, str) else f"{width_from} is {_describe(bad)}, not an int")
+            self.note("pickle.memory", "medium", f"{what} holds Trees that read feature {top} but mlbom cannot "
+                      f"tell the width predict checks X against ({said}): scikit-learn then may not check X's "
+                      "width before its native code reads X[i, feature]", "suspicious", "tree-owner")
+            return top, cat
         width = min(w for w in widths if isinstance(w, int))
         if top >= width:
             self.note("pickle.memory", "critical", f"{what}: a Tree it holds reads feature {top}, but predict "
-                      f"checks X's width against n_features_in_ {width}: its native code reads past each row "
+                      f"checks X's width against {width_from} {width}: its native code reads past each row "
                       "(memory corruption on use); no scikit-learn writes it", "unsafe", "tree-owner")
-        return top
+        return top, cat
 
-    def trees_reached(self, value: object, budget: list[int], depth: int, tops: dict[int, int | str]) -> int | str:
+    def categorical_maps(self, inst: Call, what: str, cat: int) -> None:
+        """HistGradientBoosting's categorical splits (the largest reads feature ``cat``): predict
+        reads ``f_idx_map[feature_idx]``, an array of ``_bin_mapper.is_categorical_.size``
+        entries, then that row of the known-categories bitsets, one row per set flag (red team
+        36t-4): every ``is_categorical_`` must have more than ``cat`` flags and one set."""
+        mappers, why = self.lookup(inst, "_bin_mapper")
+        flags_seen: list[object] = []
+        for m in mappers:
+            if isinstance(m, Call):
+                vals, mwhy = self.lookup(m, "is_categorical_")
+                flags_seen += vals
+                why = why or mwhy
+            elif m is not _NONE:
+                why = why or f"its _bin_mapper is {_describe(m)}"
+        for value in flags_seen:
+            got = _byte_flags(value, self.src)
+            if isinstance(got, str):
+                why = why or f"an is_categorical_ of its _bin_mapper: {got}"
+            elif got.count <= cat or got.set == 0:
+                self.note("pickle.memory", "critical", f"{what}: a categorical split reads feature {cat}, but its "
+                          f"_bin_mapper.is_categorical_ has {got.count} flags, {got.set} set: predict reads "
+                          "f_idx_map (sized by it) or the known-categories bitsets (a row per set flag) out of "
+                          "bounds (memory corruption on use); no scikit-learn writes it", "unsafe", "tree-cat")
+                return
+        if why is not None:
+            self.note("pickle.memory", "medium", f"{what} has categorical splits but mlbom cannot size the maps "
+                      f"predict indexes with them ({why})", "suspicious", "tree-cat")
+
+    def preprocessor_width(self, pre: object) -> int | str:
+        """The width of what HistGradientBoosting's ``_preprocessor`` (the ColumnTransformer its
+        fit builds for categorical features) hands the predictors: the sum over its fitted
+        ``transformers_`` of what each outputs — ``drop`` nothing, ``passthrough`` the columns
+        it selects, the OrdinalEncoder its ``n_features_in_`` (its transform raises on another
+        width), a FunctionTransformer of ``check_array`` the columns it selects. Anything else is
+        a str: why mlbom cannot tell."""
+        if not isinstance(pre, Call) or _instance_class(pre) != _COLUMN_TRANSFORMER:
+            return f"its _preprocessor is {_describe(pre)}, not the ColumnTransformer scikit-learn builds"
+        fitted, why = self.lookup(pre, "transformers_")
+        if why is not None or not fitted:
+            return f"its _preprocessor's transformers_ cannot be told ({why or 'none'})"
+        widths: list[int] = []
+        for lst in fitted:
+            entries = lst.items if isinstance(lst, Seq) else None
+            if entries is None:
+                return f"its _preprocessor's transformers_ is {_describe(lst)}"
+            total = 0
+            for entry in entries:
+                parts = entry.items if isinstance(entry, Seq) else None
+                if parts is None or len(parts) != 3:
+                    return f"a transformers_ entry is {_describe(entry)}"
+                got = self.transformer_width(parts[1], parts[2])
+                if isinstance(got, str):
+                    return got
+                total += got
+            widths.append(total)
+        return min(widths)
+
+    def transformer_width(self, trans: object, columns: object) -> int | str:
+        if trans == "drop":
+            return 0
+        if trans == "passthrough":
+            return self.selected(columns)
+        cls = _instance_class(trans) if isinstance(trans, Call) else None
+        if cls == _ORDINAL_ENCODER:
+            assert isinstance(trans, Call)
+            vals, why = self.lookup(trans, "n_features_in_")
+            ints = [v for v in vals if isinstance(v, int) and not isinstance(v, bool)]
+            if why is not None or not vals or len(ints) != len(vals):
+                return "its OrdinalEncoder's n_features_in_ cannot be told"
+            return min(ints)
+        if cls == _FUNCTION_TRANSFORMER:
+            assert isinstance(trans, Call)
+            funcs, why = self.lookup(trans, "func")
+            if why is not None or not funcs or not all(_partial_of(f, _CHECK_ARRAY) for f in funcs):
+                return "its FunctionTransformer's func is not the functools.partial of check_array scikit-learn " \
+                       "builds"
+            return self.selected(columns)
+        return f"a transformer {_describe(trans)} whose output width mlbom does not model"
+
+    def selected(self, columns: object) -> int | str:
+        """How many columns a ColumnTransformer column selection picks: a flag array or list of
+        bools (the set ones), a list of ints (each)."""
+        if isinstance(columns, Seq) and columns.items is not None:
+            items = columns.items
+            if all(isinstance(c, bool) for c in items):
+                return sum(1 for c in items if c)
+            if all(isinstance(c, int) for c in items):
+                return len(items)
+            return "a column selection mlbom does not model"
+        got = _byte_flags(columns, self.src)
+        if isinstance(got, str):
+            return f"a column selection: {got}"
+        return got.set
+
+    def trees_reached(self, value: object, budget: list[int], depth: int,
+                      tops: dict[int, tuple[int, int] | str]) -> tuple[int, int] | str:
         """The largest feature index read by the Trees ``value`` reaches (a Tree, a predictor, an
-        owner, a list or object ndarray of them; -1: none); a str: why not every Tree it reaches
-        could be checked."""
+        owner, a list or object ndarray of them), and the largest a categorical split reads (-1:
+        none); a str: why not every Tree it reaches could be checked."""
         budget[0] -= 1
         if budget[0] < 0 or depth > 8:
             return "the values holding its Trees are too many or too deeply nested for mlbom to find every Tree"
         known = self.sh.tree_features.get(id(value))
         if known is not None and known[0] is value:
-            return known[1]
+            return known[1], known[2]
         owner = self.sh.owners.get(id(value))
-        if owner is not None and owner[0] is value:
-            got = self.owner_top(value, owner[1], tops)
-            return got if isinstance(got, int) else "an estimator it holds has Trees mlbom cannot all find"
+        if owner is not None and owner is value:
+            got = self.owner_top(owner, tops)
+            return got if not isinstance(got, str) else "an estimator it holds has Trees mlbom cannot all find"
         if isinstance(value, Call) and _instance_class(value) in ("sklearn.tree._tree.Tree", _TREE_PREDICTOR):
             return f"it holds a {_instance_class(value)} whose nodes mlbom did not check (no state it can read)"
         if isinstance(value, _ObjectArray):
@@ -5238,16 +5342,16 @@ class _Walker:
         elif isinstance(value, Call) and _made_by(value) in _RECONSTRUCTS and isinstance(value.state, Seq):
             parts = value.state.items  # an object ndarray: (version, shape, dtype, fortran, items)
         else:
-            return -1
+            return -1, -1
         if parts is None:
             return "a list holding its Trees was not kept"
-        top = -1
+        top = cat = -1
         for part in parts:
             got = self.trees_reached(part, budget, depth + 1, tops)
             if isinstance(got, str):
                 return got
-            top = max(top, got)
-        return top
+            top, cat = max(top, got[0]), max(cat, got[1])
+        return top, cat
 
     # -- joblib ------------------------------------------------------------------------------
     def joblib_file_wrapper(self, cls: str, state: object) -> None:
@@ -5364,10 +5468,12 @@ class _Walker:
             scan.finish()
             self.rep.joblib_arrays += 1
             return _NodeArray(scan)
-        self.src.skip(n, check)
+        flags = _ByteFlags() if len(dims) == 1 and items.get("order") == "C" and _flag_dtype(dtype) \
+            and n <= _FLAGS_LIMIT else None
+        self.src.skip(n, _both(check, flags.feed) if flags is not None else check)
         self.rep.joblib_arrays += 1
         if items.get("order") == "C":
-            return _ShapedArray(tuple(d for d in dims if isinstance(d, int)))
+            return _ShapedArray(tuple(d for d in dims if isinstance(d, int)), flags)
         return Opaque("a numpy array")
 
 
@@ -5394,13 +5500,15 @@ class _NodeArray(Opaque):
 
 
 class _ShapedArray(Opaque):
-    """A joblib array streamed past, with its shape (a TreePredictor's bitsets are sized by it)."""
+    """A joblib array streamed past, with its shape (a TreePredictor's bitsets are sized by it)
+    and, for a 1-D one-byte array, its elements read as flags (a feature mask)."""
 
-    __slots__ = ("dims",)
+    __slots__ = ("dims", "flags")
 
-    def __init__(self, dims: tuple[int, ...]) -> None:
+    def __init__(self, dims: tuple[int, ...], flags: _ByteFlags | None = None) -> None:
         super().__init__("a numpy array")
         self.dims = dims
+        self.flags = flags
 
 
 def _both(a: Callable[[bytes], None] | None, b: Callable[[bytes], None]) -> Callable[[bytes], None]:
@@ -5423,6 +5531,24 @@ def _tree_ensemble(cls: str) -> bool:
 
 
 _TREE_PREDICTOR = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"
+_HGB_CLASSES = frozenset(f"sklearn.ensemble._hist_gradient_boosting.gradient_boosting.{c}"
+                         for c in ("HistGradientBoostingRegressor", "HistGradientBoostingClassifier"))
+_COLUMN_TRANSFORMER = "sklearn.compose._column_transformer.ColumnTransformer"
+_ORDINAL_ENCODER = "sklearn.preprocessing._encoders.OrdinalEncoder"
+_FUNCTION_TRANSFORMER = "sklearn.preprocessing._function_transformer.FunctionTransformer"
+_CHECK_ARRAY = "sklearn.utils.validation.check_array"
+
+
+def _partial_of(value: object, path: str) -> bool:
+    """``value`` is a ``functools.partial`` of the function at ``path``, as pickled (its
+    constructor argument and the function its state sets)."""
+    if not isinstance(value, Call) or _instance_class(value) not in _PARTIALS:
+        return False
+    args = value.args.items if isinstance(value.args, Seq) else None
+    st = value.state.items if isinstance(value.state, Seq) else None
+    funcs = [a for a in (args or [])[:1]] + [s for s in (st or [])[:1]]
+    return bool(funcs) and (st is None or len(st) >= 1) and all(
+        isinstance(f, Global) and f.res.path == path for f in funcs)
 _TREE_WALK_LIMIT = 1_000_000  # values visited looking for the Trees an estimator holds
 _RECONSTRUCTS = frozenset({"numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct"})
 _FROMBUFFERS = frozenset({"numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer"})
@@ -5516,26 +5642,52 @@ def _record_scan(nodes: object, src: _Source,
                  predictor: bool) -> native_state.NodeScan | native_state.PredictorScan | str:
     if isinstance(nodes, _NodeArray):
         return nodes.scan
-    if not isinstance(nodes, Call) or not isinstance(nodes.func, Global) or nodes.func.res.status != "allow":
-        return f"its nodes are {_describe(nodes)}, no array mlbom can read"
-    path = nodes.func.res.path
-    parts = nodes.state.items if isinstance(nodes.state, Seq) else None
-    args = nodes.args.items if isinstance(nodes.args, Seq) else None
+
+    def make(dtype: object) -> native_state.NodeScan | native_state.PredictorScan | None:
+        if predictor:
+            return native_state.PredictorScan() if _predictor_dtype(dtype) else None
+        itemsize = _node_dtype(dtype)
+        return None if itemsize is None else native_state.NodeScan(itemsize)
+
+    got = _read_1d(nodes, src, make, "node")
+    if isinstance(got, str):
+        return got.replace("its array is", "its nodes are").replace("its array's", "its node array's")
+    assert isinstance(got, native_state.NodeScan | native_state.PredictorScan)
+    return got
+
+
+class _Feed(Protocol):
+    count: int
+
+    def feed(self, chunk: bytes) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+_ScanT = TypeVar("_ScanT", bound=_Feed)
+
+
+def _read_1d(value: object, src: _Source, make: Callable[[object], _ScanT | None], what: str) -> _ScanT | str:
+    """Feed the raw bytes of a pickled 1-D C-order numpy array (numpy's ``_reconstruct`` +
+    state, or protocol 5's ``_frombuffer``) to the scan ``make`` returns for its dtype (None:
+    not the layout wanted), kept or read back from the file; a str: why they cannot be read."""
+    if not isinstance(value, Call) or not isinstance(value.func, Global) or value.func.res.status != "allow":
+        return f"its array is {_describe(value)}, no array mlbom can read"
+    path = value.func.res.path
+    parts = value.state.items if isinstance(value.state, Seq) else None
+    args = value.args.items if isinstance(value.args, Seq) else None
     if path in _RECONSTRUCTS and parts is not None and len(parts) == 5:
         shape, dtype, fortran, data = parts[1:]
-    elif path in _FROMBUFFERS and nodes.state is None and args is not None and len(args) == 4:
+    elif path in _FROMBUFFERS and value.state is None and args is not None and len(args) == 4:
         data, dtype, shape, fortran = args[0], args[1], args[2], args[3] == "F"
     else:
-        return f"its nodes are {_describe(nodes)}, no array mlbom can read"
+        return f"its array is {_describe(value)}, no array mlbom can read"
     dims = shape.items if isinstance(shape, Seq) else None
-    itemsize = native_state.PREDICTOR_ITEMSIZE if predictor and _predictor_dtype(dtype) else \
-        None if predictor else _node_dtype(dtype)
-    if itemsize is None or dims is None or len(dims) != 1 or fortran not in (False, 0):
-        return "its nodes are not a 1-D array of the exact record layout"
+    scan = make(dtype)
+    if scan is None or dims is None or len(dims) != 1 or fortran not in (False, 0):
+        return f"its array is not a 1-D array of the exact {what} layout"
     if not isinstance(data, Blob) or data.mutated or data.alt is not None:
-        return "its node bytes are not plain bytes mlbom kept or can read back"
-    scan: native_state.NodeScan | native_state.PredictorScan = \
-        native_state.PredictorScan() if predictor else native_state.NodeScan(itemsize)
+        return f"its {what} bytes are not plain bytes mlbom kept or can read back"
     if data.data is not None:
         scan.feed(data.data)
     elif src.seekable and data.offset >= 0 and not data.utf8:
@@ -5546,19 +5698,68 @@ def _record_scan(nodes: object, src: _Source,
             while left > 0:
                 chunk = src.s.read(min(left, 1 << 20))
                 if not chunk:
-                    return "its node bytes could not be read back"
+                    return f"its {what} bytes could not be read back"
                 scan.feed(chunk)
                 left -= len(chunk)
         except (OSError, ValueError):
-            return "its node bytes could not be read back"
+            return f"its {what} bytes could not be read back"
         finally:
             src.s.seek(here)
     else:
-        return "its node bytes were streamed past in a stream mlbom cannot seek back in"
+        return f"its {what} bytes were streamed past in a stream mlbom cannot seek back in"
     scan.finish()
     if scan.count != dims[0]:
-        return f"its node array's shape {dims[0]!r} does not match its {scan.count} records"
+        return f"its array's shape {dims[0]!r} does not match its {scan.count} records"
     return scan
+
+
+class _ByteFlags:
+    """The elements of a 1-D array of a one-byte bool or integer dtype, read as flags (numpy's
+    ``nonzero`` and boolean indexing count a non-zero byte as true): their count and how many
+    are set. Arrays past :data:`_FLAGS_LIMIT` elements are not read (``problem``)."""
+
+    __slots__ = ("count", "problem", "set")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.set = 0
+        self.problem: str | None = None
+
+    def feed(self, chunk: bytes) -> None:
+        self.count += len(chunk)
+        if self.count > _FLAGS_LIMIT:
+            self.problem = f"more than {_FLAGS_LIMIT} elements"
+            return
+        self.set += len(chunk) - bytes(chunk).count(0)
+
+    def finish(self) -> None:
+        pass
+
+
+_FLAGS_LIMIT = 1 << 20  # elements of a flag array (a feature mask) mlbom reads
+
+
+def _flag_dtype(dtype: object) -> bool:
+    """A pickled numpy dtype of one-byte bool or integer elements, with no fields or sub-array."""
+    code = _maker_code(dtype)
+    if code is None or code.itemsize != 1 or code.kind not in ("b", "i", "u") or code.flexible or code.struct:
+        return False
+    st = dtype.state.items if isinstance(dtype, Call) and isinstance(dtype.state, Seq) else None
+    return isinstance(dtype, Call) and (dtype.state is None or (st is not None and len(st) >= 8
+                                                                and st[2] is _NONE and st[4] is _NONE))
+
+
+def _byte_flags(value: object, src: _Source) -> _ByteFlags | str:
+    """How many elements a 1-D flag array (a bool feature mask, ``is_categorical_``) has and how
+    many are set; a str: why mlbom cannot tell."""
+    if isinstance(value, _ShapedArray):
+        if value.flags is None:
+            return "it is not a 1-D one-byte array mlbom kept"
+        return value.flags
+    got = _read_1d(value, src, lambda dtype: _ByteFlags() if _flag_dtype(dtype) else None, "flag")
+    if isinstance(got, _ByteFlags) and got.problem is not None:
+        return got.problem
+    return got
 
 
 def _looks_like_tar(block: bytes) -> bool:

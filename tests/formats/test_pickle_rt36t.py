@@ -264,3 +264,77 @@ def test_scan_rejects_a_diamond_and_keeps_a_tree() -> None:
     ps = native_state.PredictorScan()
     ps.feed(bytes(raw))
     assert ps.problem is not None and "graph, not a tree" in ps.problem
+
+
+# -- 36t-3/36t-4: HistGradientBoosting's categorical path -----------------------------------------
+
+def _categorical(frame: bool = False) -> Any:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    rng = np.random.RandomState(0)
+    X = np.c_[rng.randint(0, 6, 400), rng.rand(400), rng.randint(0, 3, 400)].astype(float)
+    y = (X[:, 0] % 3 + (X[:, 1] > .5)).astype(int)
+    if frame:
+        pd = pytest.importorskip("pandas")
+        df = pd.DataFrame({"a": pd.Categorical(X[:, 0].astype(int)), "b": X[:, 1],
+                           "c": pd.Categorical(X[:, 2].astype(int))})
+        return HistGradientBoostingClassifier(max_iter=4, random_state=0).fit(df, y)
+    return HistGradientBoostingClassifier(max_iter=4, random_state=0, categorical_features=[0, 2]).fit(X, y)
+
+
+def _cat_splits(m: Any) -> list[Any]:
+    return [p.nodes for preds in m._predictors for p in preds]
+
+
+HOWS = ["p2", "p4", "p5", "joblib", "joblib-z"]
+
+
+@pytest.mark.parametrize("how", HOWS)
+@pytest.mark.parametrize("frame", [False, True])
+def test_real_categorical_hgb_is_safe(tmp_path: Path, how: str, frame: bool) -> None:
+    from tests.helpers import dump_model
+    m = _categorical(frame)
+    assert m._preprocessor is not None
+    assert any(n["is_categorical"].any() for n in _cat_splits(m))
+    r = scan_file(dump_model(m, tmp_path / "m.pkl", how))
+    assert r.verdict == "safe", (how, frame, [f.message for f in r.findings])
+
+
+def _narrow_preprocessor(m: Any) -> None:
+    """The numerical part dropped: the ColumnTransformer hands the predictors 2 columns, and they
+    read feature 2 (sklearn checks X against the ColumnTransformer's input width, 3)."""
+    ct = m._preprocessor
+    name, _, cols = ct.transformers_[1]
+    ct.transformers_[1] = (name, "drop", cols)
+
+
+def _short_categorical_flags(m: Any) -> None:
+    m._bin_mapper.is_categorical_ = m._bin_mapper.is_categorical_[:1].copy()  # f_idx_map of 1 entry
+
+
+def _no_categorical_flags(m: Any) -> None:
+    m._bin_mapper.is_categorical_ = np.zeros_like(m._bin_mapper.is_categorical_)  # known bitsets: 0 rows
+
+
+@pytest.mark.parametrize("how", HOWS)
+@pytest.mark.parametrize("edit", ["narrow-preprocessor", "short-flags", "no-flags"])
+def test_categorical_maps_past_their_arrays_are_unsafe(tmp_path: Path, how: str, edit: str) -> None:
+    from tests.helpers import dump_model
+    m = _categorical()
+    assert max(int(n["feature_idx"][(n["is_leaf"] == 0) & (n["is_categorical"] == 1)].max(initial=-1))
+               for n in _cat_splits(m)) >= 1
+    {"narrow-preprocessor": _narrow_preprocessor, "short-flags": _short_categorical_flags,
+     "no-flags": _no_categorical_flags}[edit](m)
+    r = scan_file(dump_model(m, tmp_path / "m.pkl", how))
+    assert r.verdict == "unsafe", (edit, how, [f.message for f in r.findings])
+
+
+@pytest.mark.parametrize("how", ["p4", "joblib"])
+def test_unmodelled_preprocessor_is_suspicious(tmp_path: Path, how: str) -> None:
+    from sklearn.preprocessing import StandardScaler
+
+    from tests.helpers import dump_model
+    m = _categorical()
+    name, _, cols = m._preprocessor.transformers_[1]
+    m._preprocessor.transformers_[1] = (name, StandardScaler(), cols)
+    r = scan_file(dump_model(m, tmp_path / "m.pkl", how))
+    assert r.verdict == "suspicious", [f.message for f in r.findings]
