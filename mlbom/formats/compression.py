@@ -800,6 +800,7 @@ class Decompressing:
 
     def _step(self) -> bytes:
         """Decompress the next piece of output (b"" only at the end)."""
+        idle = 0  # steps in a row that fed nothing and gave nothing
         while True:
             if self._deferred is not None:
                 exc, self._deferred = self._deferred, None
@@ -811,7 +812,8 @@ class Decompressing:
                 if not self._next_member():
                     return b""
                 continue  # the next stream may have ended already (an empty one, tested whole)
-            data = self._input() if self.dec.needs_input else b""
+            asked = self.dec.needs_input
+            data = self._input() if asked else b""
             try:
                 out = self.dec.decompress(data, CHUNK_OUT)
             except (zlib.error, OSError, EOFError, ValueError, RuntimeError, lzma.LZMAError) as exc:
@@ -824,10 +826,19 @@ class Decompressing:
                 raise FormatError(f"{self.codec}: decompressor ran out of memory") from exc
             if out:
                 return self._give(out)
-            if not data and self.dec.needs_input and not self.dec.eof:
+            if self.dec.eof:
+                continue
+            if asked and not data and self.dec.needs_input:
                 if self.expected is not None and self.produced == self.expected:
                     return b""  # a stream without an end marker (zip LZMA without EOS) ends at its declared size
                 raise FormatError(f"{self.codec}: compressed data ends before the stream does (truncated)")
+            # nothing was fed (python-lz4's frame decompressor, drained to max_length, may give
+            # b"" once more before it asks for input: red team 37t-6) or input was taken into the
+            # decompressor's buffer: go on, but a decompressor that neither asks nor gives is stuck
+            idle = 0 if asked else idle + 1
+            if idle > 4:
+                raise FormatError(f"{self.codec}: the decompressor gives no output and asks for no input "
+                                  f"after {self.produced} output bytes")
 
     def _give(self, out: bytes) -> bytes:
         """Output handed out: cut at the declared size (zipfile's ``ZipExtFile`` reads no more

@@ -24,6 +24,7 @@ constant memory, so it can follow bytes as they stream past.
 from __future__ import annotations
 
 import struct
+import sys
 from array import array
 
 # NODE_DTYPE of sklearn/tree/_tree.pyx (the C struct Node) on a 64-bit little-endian platform:
@@ -275,4 +276,114 @@ def predictor_problem(scan: PredictorScan, bitset_rows: dict[str, int | None]) -
         for name, rows in bitset_rows.items():
             if rows is not None and scan.max_bitset >= rows:
                 return f"a categorical split reads bitset {scan.max_bitset}, past the {rows} rows of its {name}"
+    return None
+
+
+# -- scikit-learn's KDTree and BallTree (red team 34t-4) ------------------------------------------
+# NodeData_t of sklearn/neighbors/_binary_tree.pxi.tp on a 64-bit little-endian platform.
+NODE_DATA_FIELDS: tuple[tuple[str, str, int], ...] = (
+    ("idx_start", "<i8", 0), ("idx_end", "<i8", 8), ("is_leaf", "<i8", 16), ("radius", "<f8", 24))
+NODE_DATA_ITEMSIZE = 32
+_NODE_DATA = struct.Struct("<qqq8x")
+# node records a binary tree check keeps (three int64 each, while they stream past)
+BINARY_TREE_NODES_LIMIT = 1 << 22
+
+
+class IndexScan(_RecordScan):
+    """Reads the raw bytes of a 1-D little-endian int64 array: the count, smallest and largest
+    value (a KDTree's ``idx_array``: every entry indexes a row of its data)."""
+
+    __slots__ = ("high", "low")
+
+    def __init__(self) -> None:
+        super().__init__(8)
+        self.parents = None
+        self.low: int | None = None
+        self.high: int | None = None
+
+    def _records(self, view: memoryview, first: int) -> None:
+        if not len(view):
+            return
+        values = array("q")
+        values.frombytes(view)
+        if sys.byteorder == "big":
+            values.byteswap()
+        lo, hi = min(values), max(values)
+        self.low = lo if self.low is None else min(self.low, lo)
+        self.high = hi if self.high is None else max(self.high, hi)
+
+
+class BinaryTreeScan(_RecordScan):
+    """Reads the raw bytes of a KDTree/BallTree ``node_data`` array (``NodeData_t`` records),
+    keeping each node's ``idx_start``, ``idx_end`` and whether it is a leaf for
+    :func:`binary_tree_problem` (a tree past :data:`BINARY_TREE_NODES_LIMIT` nodes: not kept,
+    ``untracked``)."""
+
+    __slots__ = ("ends", "leaves", "starts")
+
+    def __init__(self) -> None:
+        super().__init__(NODE_DATA_ITEMSIZE)
+        self.parents = None
+        self.starts: array[int] | None = array("q")
+        self.ends: array[int] | None = array("q")
+        self.leaves: bytearray | None = bytearray()
+
+    def _records(self, view: memoryview, first: int) -> None:
+        if self.starts is None or self.ends is None or self.leaves is None:
+            return
+        if first + len(view) // NODE_DATA_ITEMSIZE > BINARY_TREE_NODES_LIMIT:
+            self.starts = self.ends = self.leaves = None
+            self.untracked = True
+            return
+        starts, ends, leaves = self.starts, self.ends, self.leaves
+        for start, end, leaf in _NODE_DATA.iter_unpack(view):
+            starts.append(start)
+            ends.append(end)
+            leaves.append(1 if leaf else 0)
+
+
+def binary_tree_problem(scan: BinaryTreeScan, idx: IndexScan, n_samples: int, n_nodes: object) -> str | None:
+    """What in a KDTree/BallTree's nodes no scikit-learn writes and its queries (bounds checks
+    off) would follow out of bounds (None: sound). ``_binary_tree.pxi`` lays the nodes out as a
+    heap: node ``i``'s children are ``2i + 1`` and ``2i + 2``; a leaf's points are
+    ``idx_array[idx_start:idx_end]``, each indexing a row of ``data``; ``query_radius`` copies
+    every point of a node whose ball lies inside the radius into an output of ``n_samples``
+    entries, and kernel density sizes per-node arrays by ``n_nodes``. scikit-learn's build splits
+    each node's range into its two children's, from ``[0, n_samples)`` at the root: checked
+    here, with ``idx_array`` a permutation's range (``n_samples`` entries in ``[0, n_samples)``)
+    and ``n_nodes`` the number of records."""
+    if scan.problem is not None:
+        return scan.problem
+    if idx.problem is not None:
+        return f"its idx_array: {idx.problem}"
+    count = scan.count
+    if not isinstance(n_nodes, int) or isinstance(n_nodes, bool) or n_nodes != count:
+        return f"n_nodes {n_nodes!r} is not the number of node records ({count}): kernel density sizes its " \
+               "per-node arrays by it"
+    if count == 0:
+        return "no node records (every query reads node 0)"
+    if idx.count != n_samples:
+        return f"idx_array has {idx.count} entries, not one per data row ({n_samples})"
+    if idx.count and (idx.low is None or idx.high is None or idx.low < 0 or idx.high >= n_samples):
+        return f"an idx_array entry ({idx.low}..{idx.high}) is outside the {n_samples} data rows"
+    starts, ends, leaves = scan.starts, scan.ends, scan.leaves
+    if starts is None or ends is None or leaves is None:
+        return None  # untracked: the caller says why it cannot check
+    if starts[0] != 0 or ends[0] != n_samples:
+        return f"the root covers points {starts[0]}..{ends[0]}, not the {n_samples} data rows"
+    todo = [0]
+    while todo:
+        i = todo.pop()
+        if starts[i] > ends[i]:
+            return f"node {i} covers points {starts[i]}..{ends[i]} (start after end)"
+        if leaves[i]:
+            continue
+        a, b = 2 * i + 1, 2 * i + 2
+        if b >= count:
+            return f"node {i} is not a leaf but its children {a} and {b} are past the last of {count} nodes"
+        if starts[a] != starts[i] or ends[a] != starts[b] or ends[b] != ends[i]:
+            return f"node {i}'s children do not split its points {starts[i]}..{ends[i]} (they cover " \
+                   f"{starts[a]}..{ends[a]} and {starts[b]}..{ends[b]}): a query then reads or copies points twice " \
+                   "or past the arrays"
+        todo += (a, b)
     return None

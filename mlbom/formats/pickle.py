@@ -1888,6 +1888,10 @@ class _Shared:
     # Tree filled, a predictor appended or n_features_in_ set again after the owner's own BUILD
     # counts (red team 36t-1/2/6)
     owners: dict[int, Call] = field(default_factory=dict)
+    # KDTree/BallTree instances BUILD gave a state (by id, kept alive): judged once the stream has
+    # ended, on their last state and the arrays it holds as they ended up (the tree keeps the
+    # arrays themselves, so a later BUILD of one changes what it queries)
+    binary_trees: dict[int, Call] = field(default_factory=dict)
     # the node arrays of TreePredictors checked on BUILD (by id, kept alive): the predictor keeps
     # a reference, so a later BUILD of one changes nodes that were judged (red team 34t-3)
     predictor_nodes: dict[int, object] = field(default_factory=dict)
@@ -3555,6 +3559,7 @@ class _Walker:
         self.judge_getattrs()
         if self.depth == 0:
             self.judge_tree_owners()
+            self.judge_binary_trees()
         try:
             src.sync()
         except (OSError, ValueError) as exc:
@@ -5010,6 +5015,8 @@ class _Walker:
             self.tree_state(inst, state)
         elif cls == _TREE_PREDICTOR:
             self.predictor_state(inst, state)
+        elif cls in _BINARY_TREES:
+            self.sh.binary_trees[id(inst)] = inst
         elif cls is not None and cls.startswith("sklearn."):
             self.sh.owners[id(inst)] = inst
         self.apply_state(inst, state, "BUILD", setattr_all=False)
@@ -5318,6 +5325,92 @@ class _Walker:
             return f"a column selection: {got}"
         return got.set
 
+    def judge_binary_trees(self) -> None:
+        """scikit-learn's KDTree and BallTree (``_binary_tree.pxi``): ``__setstate__`` stores
+        the state's arrays as typed memoryviews, checking dtype and contiguity only, and every
+        query then follows their indices with bounds checks off (red team 34t-4). Judged on each
+        tree's last state once the stream has ended (:func:`native_state.binary_tree_problem`,
+        :meth:`metric_problem`)."""
+        for inst in list(self.sh.binary_trees.values()):
+            cls = _instance_class(inst) or "a binary tree"
+            what = f"scikit-learn {cls.rsplit('.', 1)[-1]} state"
+            why = self.binary_tree_problem(inst, cls)
+            if why is None:
+                continue
+            certain, text = why
+            if certain:
+                self.note("pickle.memory", "critical", f"{what}: {text}: no scikit-learn writes it; its queries read "
+                          "or write out of bounds (memory corruption on use)", "unsafe", "binary-tree")
+            else:
+                self.note("pickle.memory", "medium", f"{what}: {text}: mlbom cannot check the indices its queries "
+                          "follow", "suspicious", "binary-tree")
+
+    def binary_tree_problem(self, inst: Call, cls: str) -> tuple[bool, str] | None:
+        """(True, what no scikit-learn writes) / (False, why it cannot be checked) / None."""
+        st = inst.state.items if isinstance(inst.state, Seq) else None
+        if st is None or len(st) != 13:
+            return False, f"its state is {_describe(inst.state)}, not the 13-item tuple scikit-learn writes"
+        data, idx_array, node_data, bounds, n_nodes, metric, weight = st[0], st[1], st[2], st[3], st[6], st[11], \
+            st[12]
+        dims = _array_dims(data)
+        if dims is None or len(dims) != 2:
+            return False, "its data is not a 2-D array mlbom can size"
+        n_samples, n_features = dims
+        nodes = _binary_tree_scan(node_data, self.src)
+        if isinstance(nodes, str):
+            return False, f"node_data: {nodes}"
+        idx = _index_scan(idx_array, self.src)
+        if isinstance(idx, str):
+            return False, f"idx_array: {idx}"
+        problem = native_state.binary_tree_problem(nodes, idx, n_samples, n_nodes)
+        if problem is not None:
+            return True, problem
+        if nodes.untracked:
+            return False, f"it has more than {native_state.BINARY_TREE_NODES_LIMIT} nodes, past what mlbom checks"
+        bdims = _array_dims(bounds)
+        want = (2 if cls == _BINARY_TREES[0] else 1, nodes.count, n_features)
+        if bdims is None:
+            return False, "its node_bounds is not an array mlbom can size"
+        if tuple(bdims) != want:
+            return True, f"node_bounds has shape {tuple(bdims)}, not {want} (the bounds of every node)"
+        if weight is not _NONE:
+            wdims = _array_dims(weight)
+            if wdims is None:
+                return False, "its sample_weight is not an array mlbom can size"
+            if wdims != [n_samples]:
+                return True, f"sample_weight has shape {tuple(wdims)}, not one weight per data row ({n_samples})"
+        return self.metric_problem(metric, n_features)
+
+    def metric_problem(self, metric: object, n_features: int) -> tuple[bool, str] | None:
+        """A DistanceMetric's per-feature arrays (``_dist_metrics.pyx``, bounds checks off: its
+        distance functions loop over the data's ``n_features``): SEuclidean's ``vec`` (the
+        variances), weighted Minkowski's ``vec`` (the weights; empty: unweighted), Mahalanobis's
+        ``mat`` (and a buffer of ``mat.shape[0]``); Haversine reads two coordinates."""
+        cls = _instance_class(metric) if isinstance(metric, Call) else None
+        name = cls.rsplit(".", 1)[-1] if cls is not None and cls.startswith(_METRICS) else None
+        if name is None or name[-2:] not in ("64", "32"):
+            return False, f"its dist_metric is {_describe(metric)}, not a DistanceMetric mlbom models"
+        kind = name[:-2]
+        assert isinstance(metric, Call)
+        st = metric.state.items if isinstance(metric.state, Seq) else None
+        if st is None or len(st) != 3:
+            return False, f"its {name}'s state is {_describe(metric.state)}, not (p, vec, mat)"
+        vec, mat = _array_dims(st[1]), _array_dims(st[2])
+        if vec is None or len(vec) != 1 or mat is None or len(mat) != 2:
+            return False, f"its {name}'s vec and mat are not arrays mlbom can size"
+        if kind == "SEuclideanDistance" and vec[0] < n_features:
+            return True, f"its {name} has {vec[0]} variances for {n_features} features"
+        if kind == "MinkowskiDistance" and 0 < vec[0] < n_features:
+            return True, f"its {name} has {vec[0]} weights for {n_features} features"
+        if kind == "MahalanobisDistance" and (mat[0] < n_features or mat[1] < n_features):
+            return True, f"its {name}'s matrix is {mat[0]}x{mat[1]} for {n_features} features"
+        if kind == "HaversineDistance" and n_features != 2:
+            return True, f"its {name} reads two coordinates of data with {n_features} features"
+        if kind not in _PLAIN_METRICS and kind not in ("SEuclideanDistance", "MinkowskiDistance",
+                                                       "MahalanobisDistance", "HaversineDistance"):
+            return False, f"its dist_metric {name} is not one mlbom models"
+        return None
+
     def trees_reached(self, value: object, budget: list[int], depth: int,
                       tops: dict[int, tuple[int, int] | str]) -> tuple[int, int] | str:
         """The largest feature index read by the Trees ``value`` reaches (a Tree, a predictor, an
@@ -5457,23 +5550,29 @@ class _Walker:
         # Index built from it): its bytes are searched as they stream past
         check = self.pointer_check("bytes", "a joblib array (streamed)") if _may_hold_text(dtype) else None
         node_size = _node_dtype(dtype)
-        scan: native_state.NodeScan | native_state.PredictorScan | None = None
+        scan: native_state.NodeScan | native_state.PredictorScan | native_state.BinaryTreeScan | None = None
         if len(dims) == 1 and items.get("order") == "C":
             if node_size is not None:
                 scan = native_state.NodeScan(node_size)  # a scikit-learn Tree's nodes, read as they stream past
             elif _predictor_dtype(dtype):
                 scan = native_state.PredictorScan()  # a HistGradientBoosting TreePredictor's nodes
+            elif _node_data_dtype(dtype):
+                scan = native_state.BinaryTreeScan()  # a KDTree/BallTree's nodes
         if scan is not None:
             self.src.skip(n, _both(check, scan.feed))
             scan.finish()
             self.rep.joblib_arrays += 1
             return _NodeArray(scan)
-        flags = _ByteFlags() if len(dims) == 1 and items.get("order") == "C" and _flag_dtype(dtype) \
-            and n <= _FLAGS_LIMIT else None
-        self.src.skip(n, _both(check, flags.feed) if flags is not None else check)
+        one = len(dims) == 1 and items.get("order") == "C"
+        flags = _ByteFlags() if one and _flag_dtype(dtype) and n <= _FLAGS_LIMIT else None
+        ints = native_state.IndexScan() if one and _int64_dtype(dtype) else None
+        feed = flags.feed if flags is not None else ints.feed if ints is not None else None
+        self.src.skip(n, _both(check, feed) if feed is not None else check)
+        if ints is not None:
+            ints.finish()
         self.rep.joblib_arrays += 1
         if items.get("order") == "C":
-            return _ShapedArray(tuple(d for d in dims if isinstance(d, int)), flags)
+            return _ShapedArray(tuple(d for d in dims if isinstance(d, int)), flags, ints)
         return Opaque("a numpy array")
 
 
@@ -5489,12 +5588,13 @@ class _ObjectArray(Opaque):
 
 
 class _NodeArray(Opaque):
-    """A joblib array of scikit-learn's ``NODE_DTYPE`` (or ``PREDICTOR_RECORD_DTYPE``) layout,
-    scanned as it streamed past."""
+    """A joblib array of scikit-learn's ``NODE_DTYPE`` (``PREDICTOR_RECORD_DTYPE``, the binary
+    trees' ``NodeData``) layout, scanned as it streamed past."""
 
     __slots__ = ("scan",)
 
-    def __init__(self, scan: native_state.NodeScan | native_state.PredictorScan) -> None:
+    def __init__(self, scan: native_state.NodeScan | native_state.PredictorScan | native_state.BinaryTreeScan) \
+            -> None:
         super().__init__("a numpy array")
         self.scan = scan
 
@@ -5503,12 +5603,14 @@ class _ShapedArray(Opaque):
     """A joblib array streamed past, with its shape (a TreePredictor's bitsets are sized by it)
     and, for a 1-D one-byte array, its elements read as flags (a feature mask)."""
 
-    __slots__ = ("dims", "flags")
+    __slots__ = ("dims", "flags", "ints")
 
-    def __init__(self, dims: tuple[int, ...], flags: _ByteFlags | None = None) -> None:
+    def __init__(self, dims: tuple[int, ...], flags: _ByteFlags | None = None,
+                 ints: native_state.IndexScan | None = None) -> None:
         super().__init__("a numpy array")
         self.dims = dims
         self.flags = flags
+        self.ints = ints  # a 1-D int64 array's count and value range (a KDTree's idx_array)
 
 
 def _both(a: Callable[[bytes], None] | None, b: Callable[[bytes], None]) -> Callable[[bytes], None]:
@@ -5534,6 +5636,13 @@ _TREE_PREDICTOR = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredic
 _HGB_CLASSES = frozenset(f"sklearn.ensemble._hist_gradient_boosting.gradient_boosting.{c}"
                          for c in ("HistGradientBoostingRegressor", "HistGradientBoostingClassifier"))
 _COLUMN_TRANSFORMER = "sklearn.compose._column_transformer.ColumnTransformer"
+_BINARY_TREES = ("sklearn.neighbors._kd_tree.KDTree", "sklearn.neighbors._ball_tree.BallTree")
+_METRICS = "sklearn.metrics._dist_metrics."
+# metrics whose distances read only the two points' n_features values (no per-feature arrays)
+_PLAIN_METRICS = frozenset({
+    "EuclideanDistance", "ManhattanDistance", "ChebyshevDistance", "HammingDistance", "CanberraDistance",
+    "BrayCurtisDistance", "JaccardDistance", "MatchingDistance", "DiceDistance", "KulsinskiDistance",
+    "RogersTanimotoDistance", "RussellRaoDistance", "SokalMichenerDistance", "SokalSneathDistance"})
 _ORDINAL_ENCODER = "sklearn.preprocessing._encoders.OrdinalEncoder"
 _FUNCTION_TRANSFORMER = "sklearn.preprocessing._function_transformer.FunctionTransformer"
 _CHECK_ARRAY = "sklearn.utils.validation.check_array"
@@ -5582,12 +5691,14 @@ def _predictor_dtype(dtype: object) -> bool:
         and st[5] == size and _node_fields(st[2], st[3], st[4], native_state.PREDICTOR_FIELDS)
 
 
-def _bitset_rows(value: object) -> int | None:
-    """The rows of a 2-D C-order array of at least 8 columns (a TreePredictor's categorical
-    bitsets: ``_predictor.pyx`` reads word ``value // 32`` < 8 of a row), as pickled; else None."""
+def _array_dims(value: object) -> list[int] | None:
+    """The shape of a C-order numpy array as pickled (numpy's ``_reconstruct`` + state,
+    protocol 5's ``_frombuffer``, or a joblib array streamed past); else None."""
     dims: list[object] | None = None
     if isinstance(value, _ShapedArray):
         dims = list(value.dims)
+    elif isinstance(value, _NodeArray):
+        dims = [value.scan.count]
     elif isinstance(value, Call) and isinstance(value.func, Global) and value.func.res.status == "allow":
         parts = value.state.items if isinstance(value.state, Seq) else None
         args = value.args.items if isinstance(value.args, Seq) else None
@@ -5597,11 +5708,63 @@ def _bitset_rows(value: object) -> int | None:
         elif value.func.res.path in _FROMBUFFERS and value.state is None and args is not None and len(args) == 4 \
                 and args[3] != "F" and isinstance(args[2], Seq):
             dims = args[2].items
-    if dims is None or len(dims) != 2 or not all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
+    if dims is None or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in dims):
+        return None
+    return [d for d in dims if isinstance(d, int)]
+
+
+def _bitset_rows(value: object) -> int | None:
+    """The rows of a 2-D C-order array of at least 8 columns (a TreePredictor's categorical
+    bitsets: ``_predictor.pyx`` reads word ``value // 32`` < 8 of a row), as pickled; else None."""
+    dims = _array_dims(value)
+    if dims is None or len(dims) != 2:
         return None
     rows, cols = dims
-    assert isinstance(rows, int) and isinstance(cols, int)
     return rows if cols >= 8 else None
+
+
+def _binary_tree_scan(value: object, src: _Source) -> native_state.BinaryTreeScan | str:
+    """A KDTree/BallTree's ``node_data`` records, scanned; a str: why they cannot be."""
+    if isinstance(value, _NodeArray):
+        return value.scan if isinstance(value.scan, native_state.BinaryTreeScan) else \
+            "its array is not of NodeData's exact layout"
+    return _read_1d(value, src, lambda d: native_state.BinaryTreeScan() if _node_data_dtype(d) else None, "node")
+
+
+def _index_scan(value: object, src: _Source) -> native_state.IndexScan | str:
+    """A 1-D little-endian int64 array's count and value range; a str: why it cannot be read."""
+    if isinstance(value, _ShapedArray):
+        return value.ints if value.ints is not None else "it is not a 1-D little-endian int64 array mlbom read"
+    got = _read_1d(value, src, lambda d: native_state.IndexScan() if _int64_dtype(d) else None, "index")
+    return got
+
+
+def _node_data_dtype(dtype: object) -> bool:
+    """``dtype`` is a pickled dtype with exactly the fields, codes, offsets and itemsize of the
+    binary trees' ``NodeData`` (:data:`native_state.NODE_DATA_FIELDS`)."""
+    if not isinstance(dtype, Call) or not isinstance(dtype.func, Global) or dtype.func.res.path not in _DTYPE_PATHS:
+        return False
+    args = dtype.args.items if isinstance(dtype.args, Seq) else None
+    st = dtype.state.items if isinstance(dtype.state, Seq) else None
+    size = native_state.NODE_DATA_ITEMSIZE
+    return bool(args) and st is not None and len(st) == 8 and args is not None and args[0] == f"V{size}" \
+        and st[5] == size and _node_fields(st[2], st[3], st[4], native_state.NODE_DATA_FIELDS)
+
+
+def _int64_dtype(dtype: object) -> bool:
+    """A pickled numpy dtype of little-endian 8-byte signed integers, no fields or sub-array."""
+    code = _maker_code(dtype)
+    if code is None or code.itemsize != 8 or code.kind != "i" or code.flexible or code.struct:
+        return False
+    assert isinstance(dtype, Call)
+    args = dtype.args.items if isinstance(dtype.args, Seq) else None
+    st = dtype.state.items if isinstance(dtype.state, Seq) else None
+    if st is None:  # no state: the code's own byte order
+        code_text = args[0] if args else None
+        return isinstance(code_text, str) and (code_text.startswith("<") or (
+            sys.byteorder == "little" and not code_text.startswith(">")))
+    return len(st) >= 8 and st[2] is _NONE and st[4] is _NONE and (
+        st[1] == "<" or (st[1] in ("=", "|") and sys.byteorder == "little"))
 
 
 def _node_fields(sub: object, names: object, fields: object, want: tuple[tuple[str, str, int], ...]) -> bool:
@@ -5641,6 +5804,8 @@ def _predictor_scan(nodes: object, src: _Source) -> native_state.PredictorScan |
 def _record_scan(nodes: object, src: _Source,
                  predictor: bool) -> native_state.NodeScan | native_state.PredictorScan | str:
     if isinstance(nodes, _NodeArray):
+        if isinstance(nodes.scan, native_state.BinaryTreeScan):
+            return "its nodes are not a 1-D array of the exact record layout"
         return nodes.scan
 
     def make(dtype: object) -> native_state.NodeScan | native_state.PredictorScan | None:
