@@ -1892,6 +1892,12 @@ class _Shared:
     # ended, on their last state and the arrays it holds as they ended up (the tree keeps the
     # arrays themselves, so a later BUILD of one changes what it queries)
     binary_trees: dict[int, Call] = field(default_factory=dict)
+    # what a state held when BUILD applied it, for the classes whose __setstate__ copies it: a
+    # scikit-learn estimator's dict (``__dict__.update``: later SETITEMs into the state dict do not
+    # reach it) and an object ndarray's item list (red team 37t-2/37t-5); by id, kept alive
+    snapshots: dict[int, tuple[object, list[tuple[dict[object, object], list[object]]]]] = \
+        field(default_factory=dict)
+    array_items: dict[int, tuple[object, list[list[object]]]] = field(default_factory=dict)
     # the node arrays of TreePredictors checked on BUILD (by id, kept alive): the predictor keeps
     # a reference, so a later BUILD of one changes nodes that were judged (red team 34t-3)
     predictor_nodes: dict[int, object] = field(default_factory=dict)
@@ -5019,6 +5025,17 @@ class _Walker:
             self.sh.binary_trees[id(inst)] = inst
         elif cls is not None and cls.startswith("sklearn."):
             self.sh.owners[id(inst)] = inst
+            if isinstance(state, Dct) and state.items is not None:
+                entry = self.sh.snapshots.get(id(inst))
+                if entry is None or entry[0] is not inst:
+                    entry = self.sh.snapshots[id(inst)] = (inst, [])
+                entry[1].append((dict(state.items), list(state.loose or ())))
+        if _made_by(inst) in _RECONSTRUCTS and isinstance(state, Seq) and state.items is not None \
+                and len(state.items) == 5 and isinstance(state.items[4], Seq) and state.items[4].items is not None:
+            held = self.sh.array_items.get(id(inst))
+            if held is None or held[0] is not inst:
+                held = self.sh.array_items[id(inst)] = (inst, [])
+            held[1].append(list(state.items[4].items))
         self.apply_state(inst, state, "BUILD", setattr_all=False)
         func = inst.func
         if isinstance(func, Global) and func.res.status == "allow":
@@ -5150,6 +5167,18 @@ class _Walker:
             top, cat = max(top, known[1]), max(cat, known[2])
         self.sh.tree_features[id(inst)] = (inst, top, cat)
 
+    def owner_values(self, inst: Call, name: str) -> tuple[list[object], str | None]:
+        """Every value attribute ``name`` of a scikit-learn object may have: what its states hold
+        now (:meth:`lookup`) and what they held when BUILD copied them (red team 37t-2)."""
+        vals, why = self.lookup(inst, name)
+        entry = self.sh.snapshots.get(id(inst))
+        if entry is not None and entry[0] is inst:
+            for items, loose in entry[1]:
+                if name in items and not any(items[name] is v for v in vals):
+                    vals.append(items[name])
+                vals.extend(v for v in loose if not any(v is w for w in vals))
+        return vals, why
+
     def judge_tree_owners(self) -> None:
         """Every scikit-learn estimator holding Trees (``tree_``; a scikit-learn ensemble's
         ``estimators_``; HistGradientBoosting's ``_predictors``), judged once the stream has
@@ -5178,12 +5207,25 @@ class _Walker:
         held: list[object] = []
         unknown: str | None = None
         for key in keys:
-            vals, why = self.lookup(inst, key)
+            vals, why = self.owner_values(inst, key)
             held += vals
             unknown = unknown or why
         if not held:
             return -1, -1
         what = f"scikit-learn estimator {_describe(inst)}"
+        for tree in self.owner_values(inst, "tree_")[0]:
+            if tree is _NONE:
+                # GradientBoosting's predict_stages reads `cdef Tree tree = estimators[i, k].tree_`,
+                # which Cython lets be None: its nodes pointer is then read from past the None
+                # object (red team 37t-4)
+                self.note("pickle.memory", "critical", f"{what}: its tree_ is None, which no scikit-learn writes: "
+                          "GradientBoosting's native predict_stages dereferences it (memory corruption on use)",
+                          "unsafe", "tree-none")
+            elif not (isinstance(tree, Call) and _instance_class(tree) == "sklearn.tree._tree.Tree"):
+                self.note("pickle.memory", "medium", f"{what}: its tree_ is {_describe(tree)}, not a Tree mlbom "
+                          "checked", "suspicious", "tree-owner")
+        if cls in _GB_CLASSES:
+            self.gb_stages(inst, cls, what)
         if unknown is not None:
             self.note("pickle.memory", "medium", f"{what} holds Trees and has attributes mlbom cannot tell "
                       f"({unknown}): cannot check their feature indices against its n_features_in_", "suspicious",
@@ -5201,14 +5243,14 @@ class _Walker:
         tops[id(inst)] = (top, cat)
         if top < 0:
             return top, cat
-        widths, why = self.lookup(inst, "n_features_in_")
-        if not widths:
-            widths, why = self.lookup(inst, "n_features_")
+        # only n_features_in_: scikit-learn skips the width check when it is missing, whatever
+        # else (a legacy n_features_) the estimator holds (red team 37t-3)
+        widths, why = self.owner_values(inst, "n_features_in_")
         width_from = "n_features_in_"
         if cls in _HGB_CLASSES:
             # predict hands X to _preprocessor.transform when there is one (the estimator's own
             # width is then not checked) and the predictors index its output (red team 36t-3)
-            pre, pre_why = self.lookup(inst, "_preprocessor")
+            pre, pre_why = self.owner_values(inst, "_preprocessor")
             if any(p is not _NONE for p in pre) or pre_why is not None:
                 through = [self.preprocessor_width(p) for p in pre if p is not _NONE]
                 if pre_why is not None:
@@ -5219,7 +5261,8 @@ class _Walker:
                 self.categorical_maps(inst, what, cat)
         bad = next((w for w in widths if not isinstance(w, int) or isinstance(w, bool)), None)
         if not widths or bad is not None or why is not None:
-            said = why or (bad if isinstance(bad, str) else f"{width_from} is {_describe(bad)}, not an int")
+            said = why or (f"it has no {width_from}" if not widths else bad if isinstance(bad, str) else
+                           f"{width_from} is {_describe(bad)}, not an int")
             self.note("pickle.memory", "medium", f"{what} holds Trees that read feature {top} but mlbom cannot "
                       f"tell the width predict checks X against ({said}): scikit-learn then may not check X's "
                       "width before its native code reads X[i, feature]", "suspicious", "tree-owner")
@@ -5236,11 +5279,11 @@ class _Walker:
         reads ``f_idx_map[feature_idx]``, an array of ``_bin_mapper.is_categorical_.size``
         entries, then that row of the known-categories bitsets, one row per set flag (red team
         36t-4): every ``is_categorical_`` must have more than ``cat`` flags and one set."""
-        mappers, why = self.lookup(inst, "_bin_mapper")
+        mappers, why = self.owner_values(inst, "_bin_mapper")
         flags_seen: list[object] = []
         for m in mappers:
             if isinstance(m, Call):
-                vals, mwhy = self.lookup(m, "is_categorical_")
+                vals, mwhy = self.owner_values(m, "is_categorical_")
                 flags_seen += vals
                 why = why or mwhy
             elif m is not _NONE:
@@ -5268,7 +5311,7 @@ class _Walker:
         a str: why mlbom cannot tell."""
         if not isinstance(pre, Call) or _instance_class(pre) != _COLUMN_TRANSFORMER:
             return f"its _preprocessor is {_describe(pre)}, not the ColumnTransformer scikit-learn builds"
-        fitted, why = self.lookup(pre, "transformers_")
+        fitted, why = self.owner_values(pre, "transformers_")
         if why is not None or not fitted:
             return f"its _preprocessor's transformers_ cannot be told ({why or 'none'})"
         widths: list[int] = []
@@ -5296,14 +5339,14 @@ class _Walker:
         cls = _instance_class(trans) if isinstance(trans, Call) else None
         if cls == _ORDINAL_ENCODER:
             assert isinstance(trans, Call)
-            vals, why = self.lookup(trans, "n_features_in_")
+            vals, why = self.owner_values(trans, "n_features_in_")
             ints = [v for v in vals if isinstance(v, int) and not isinstance(v, bool)]
             if why is not None or not vals or len(ints) != len(vals):
                 return "its OrdinalEncoder's n_features_in_ cannot be told"
             return min(ints)
         if cls == _FUNCTION_TRANSFORMER:
             assert isinstance(trans, Call)
-            funcs, why = self.lookup(trans, "func")
+            funcs, why = self.owner_values(trans, "func")
             if why is not None or not funcs or not all(_partial_of(f, _CHECK_ARRAY) for f in funcs):
                 return "its FunctionTransformer's func is not the functools.partial of check_array scikit-learn " \
                        "builds"
@@ -5324,6 +5367,82 @@ class _Walker:
         if isinstance(got, str):
             return f"a column selection: {got}"
         return got.set
+
+    def gb_stages(self, inst: Call, cls: str, what: str) -> None:
+        """GradientBoosting's ``predict_stages`` (bounds checks off) adds each stage's Tree ``k``
+        into column ``k`` of the raw predictions for every ``k < estimators_.shape[1]``; those
+        are ``n_trees_per_iteration_`` columns when ``init_`` is ``"zero"``, else as many as the
+        init estimator's predictions (a 1-D prediction is one column): scikit-learn's
+        DummyRegressor predicts one column per output (one for a single output), its
+        DummyClassifier's probabilities (one column per class: ``class_prior_`` for the
+        ``prior``/``stratified`` strategies, ``n_classes_`` for the others) become one column
+        unless the loss is multiclass (red team 37t-1)."""
+        stages, why = self.owner_values(inst, "estimators_")
+        ks: list[int] = []
+        for value in stages:
+            dims = _array_dims(value.value if isinstance(value, _ObjectArray) else value)
+            if dims is None or len(dims) != 2:
+                why = why or f"its estimators_ is {_describe(value)}, not a 2-D array mlbom can size"
+            else:
+                ks.append(dims[1])
+        if not ks:
+            return
+        widths: list[int] = []
+        inits, init_why = self.owner_values(inst, "init_")
+        why = why or init_why
+        for init in inits:
+            got = self.init_width(inst, cls, init)
+            if isinstance(got, str):
+                why = why or got
+            else:
+                widths.append(got)
+        if widths and max(ks) > min(widths):
+            self.note("pickle.memory", "critical", f"{what}: its estimators_ has {max(ks)} trees a stage but its "
+                      f"init predictions have {min(widths)} columns: predict_stages writes past them (memory "
+                      "corruption on use); no scikit-learn writes it", "unsafe", "gb-stages")
+        elif why is not None:
+            self.note("pickle.memory", "medium", f"{what}: mlbom cannot tell how many columns predict_stages may "
+                      f"write ({why})", "suspicious", "gb-stages")
+
+    def init_width(self, inst: Call, cls: str, init: object) -> int | str:
+        """How many columns GradientBoosting's initial raw predictions have (a str: why mlbom
+        cannot tell)."""
+        def ints(owner: Call, name: str) -> list[int] | str:
+            vals, why = self.owner_values(owner, name)
+            got = [v for v in vals if isinstance(v, int) and not isinstance(v, bool)]
+            return got if vals and why is None and len(got) == len(vals) else f"its {name} is not an int"
+        if init == "zero":
+            got = ints(inst, "n_trees_per_iteration_")
+            return got if isinstance(got, str) else min(got)
+        icls = _instance_class(init) if isinstance(init, Call) else None
+        classifier = cls.endswith("Classifier")
+        if icls == "sklearn.dummy.DummyRegressor" and not classifier:
+            assert isinstance(init, Call)
+            got = ints(init, "n_outputs_")
+            return got if isinstance(got, str) else min(1 if n == 1 else n for n in got)
+        if icls == "sklearn.dummy.DummyClassifier" and classifier:
+            assert isinstance(init, Call)
+            losses, why = self.owner_values(inst, "_loss")
+            kinds = {_instance_class(v) if isinstance(v, Call) else None for v in losses}
+            if why is not None or not kinds or None in kinds:
+                return "its _loss cannot be told"
+            if _MULTINOMIAL not in kinds:
+                return 1  # the positive class's probability: one column
+            outs = ints(init, "n_outputs_")
+            if isinstance(outs, str) or outs != [1]:
+                return "its init_ is not a single-output DummyClassifier"
+            strategies, why = self.owner_values(init, "_strategy")
+            if why is not None or len(strategies) != 1 or strategies[0] not in _DUMMY_STRATEGIES:
+                return "its init_'s strategy cannot be told"
+            if strategies[0] in ("prior", "stratified"):
+                priors, why = self.owner_values(init, "class_prior_")
+                dims = [_array_dims(p) for p in priors]
+                if why is not None or not dims or any(d is None or len(d) != 1 for d in dims):
+                    return "its init_'s class_prior_ is not an array mlbom can size"
+                return min(d[0] for d in dims if d is not None)
+            got = ints(init, "n_classes_")
+            return got if isinstance(got, str) else min(got)
+        return f"its init_ is {_describe(init)}, not one whose predictions mlbom can size"
 
     def judge_binary_trees(self) -> None:
         """scikit-learn's KDTree and BallTree (``_binary_tree.pxi``): ``__setstate__`` stores
@@ -5433,7 +5552,12 @@ class _Walker:
         if isinstance(value, Seq):
             parts = value.items
         elif isinstance(value, Call) and _made_by(value) in _RECONSTRUCTS and isinstance(value.state, Seq):
-            parts = value.state.items  # an object ndarray: (version, shape, dtype, fortran, items)
+            # an object ndarray: (version, shape, dtype, fortran, items); its __setstate__ copies
+            # the items, so the lists its BUILDs saw count, not only what the list holds now
+            held = self.sh.array_items.get(id(value))
+            parts = [p for snap in held[1] for p in snap] if held is not None and held[0] is value else None
+            if parts is None:
+                return "an object array holding its Trees was not read"
         else:
             return -1, -1
         if parts is None:
@@ -5636,6 +5760,10 @@ _TREE_PREDICTOR = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredic
 _HGB_CLASSES = frozenset(f"sklearn.ensemble._hist_gradient_boosting.gradient_boosting.{c}"
                          for c in ("HistGradientBoostingRegressor", "HistGradientBoostingClassifier"))
 _COLUMN_TRANSFORMER = "sklearn.compose._column_transformer.ColumnTransformer"
+_GB_CLASSES = frozenset(f"sklearn.ensemble._gb.{c}" for c in ("GradientBoostingRegressor",
+                                                               "GradientBoostingClassifier"))
+_MULTINOMIAL = "sklearn._loss.loss.HalfMultinomialLoss"
+_DUMMY_STRATEGIES = frozenset({"prior", "stratified", "most_frequent", "uniform", "constant"})
 _BINARY_TREES = ("sklearn.neighbors._kd_tree.KDTree", "sklearn.neighbors._ball_tree.BallTree")
 _METRICS = "sklearn.metrics._dist_metrics."
 # metrics whose distances read only the two points' n_features values (no per-feature arrays)
