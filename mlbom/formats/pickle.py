@@ -5213,7 +5213,9 @@ class _Walker:
         if not held:
             return -1, -1
         what = f"scikit-learn estimator {_describe(inst)}"
-        for tree in self.owner_values(inst, "tree_")[0]:
+        # scikit-learn's tree estimators (sklearn.tree: DecisionTree*, ExtraTree*) hold a Tree; other
+        # estimators name other things tree_ (KernelDensity: a KDTree/BallTree, judged on its own)
+        for tree in self.owner_values(inst, "tree_")[0] if cls.startswith("sklearn.tree.") else ():
             if tree is _NONE:
                 # GradientBoosting's predict_stages reads `cdef Tree tree = estimators[i, k].tree_`,
                 # which Cython lets be None: its nodes pointer is then read from past the None
