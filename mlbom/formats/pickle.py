@@ -4998,6 +4998,15 @@ class _Walker:
                                f"BUILD calls __setstate__ of {_describe(inst)}"):
             self.after_build(inst)
             return
+        made = _made_by(inst)
+        if (made in _RECONSTRUCTS and inst.state is not None) or made in _FROMBUFFERS:
+            # numpy's pickles BUILD an array once, right after _reconstruct (protocol 5's
+            # _frombuffer, never): a later ndarray.__setstate__ swaps its buffer, while an object
+            # that took a view of the first (a KDTree's typed memoryviews) keeps reading that one,
+            # freed after the load — mlbom judges the last (red team 38t-3)
+            self.note("pickle.memory", "medium", "BUILD on a numpy array that already has its data: no pickler "
+                      "writes it, and objects holding a view of the old buffer keep it (mlbom cannot tell what "
+                      "they read)", "suspicious", "array-rebuilt")
         inst.state = state
         if inst.klass is not _SAME:
             self.class_replaced(inst, "BUILD")
@@ -5115,6 +5124,12 @@ class _Walker:
         self.checked_tree(inst, scan)
         problem = native_state.tree_problem(scan, items.get("node_count"), args[0] if args else None,
                                             items.get("max_depth"))
+        if problem is None:
+            problem = self.tree_outputs(args)
+            if problem is not None and problem.startswith("?"):
+                self.note("pickle.memory", "medium", f"scikit-learn Tree state: {problem[1:]}: mlbom cannot check "
+                          "the value rows its predict() reads", "suspicious", "tree-outputs")
+                problem = None
         if problem is not None:
             self.note("pickle.memory", "critical", f"scikit-learn Tree state: {problem}: no scikit-learn writes it; "
                       "its native code reads or writes out of bounds on use (memory corruption)", "unsafe",
@@ -5123,6 +5138,26 @@ class _Walker:
         why = native_state.depth_unchecked(scan)
         if why is not None:
             self.note("pickle.memory", "medium", f"scikit-learn Tree state: {why}", "suspicious", "tree-depth")
+
+    def tree_outputs(self, args: list[object] | None) -> str | None:
+        """``Tree(n_features, n_classes, n_outputs)``: ``__cinit__`` copies ``n_classes[k]`` for
+        each of ``n_outputs`` outputs (Python indexing: a short array raises) and strides the
+        value buffer by ``n_outputs * max(n_classes)``; GradientBoosting's ``predict_stages`` and
+        partial dependence read one value per node from it, so a zero stride reads an empty
+        buffer (red team 38t-2). scikit-learn writes ``n_outputs >= 1`` and one class count
+        ``>= 1`` per output. A str starting with "?": why mlbom cannot tell."""
+        if args is None or len(args) != 3:
+            return "?its constructor arguments are not (n_features, n_classes, n_outputs)"
+        n_outputs = args[2]
+        if not isinstance(n_outputs, int) or isinstance(n_outputs, bool) or n_outputs < 1:
+            return f"n_outputs {_describe(n_outputs)} is not an int of at least 1"
+        counts = _index_scan(args[1], self.src)
+        if isinstance(counts, str):
+            return f"?its n_classes: {counts}"
+        if counts.count != n_outputs or counts.low is None or counts.low < 1:
+            return f"n_classes has {counts.count} entries from {counts.low}, not {n_outputs} of at least 1 (the " \
+                   "value buffer's stride is n_outputs * max(n_classes))"
+        return None
 
     def predictor_state(self, inst: Call, state: object) -> None:
         """HistGradientBoosting's ``TreePredictor``: its state (a ``__dict__`` update) holds the
@@ -5382,7 +5417,7 @@ class _Walker:
         stages, why = self.owner_values(inst, "estimators_")
         ks: list[int] = []
         for value in stages:
-            dims = _array_dims(value.value if isinstance(value, _ObjectArray) else value)
+            dims = _array_dims(value.value if isinstance(value, _ObjectArray) else value, any_order=True)
             if dims is None or len(dims) != 2:
                 why = why or f"its estimators_ is {_describe(value)}, not a 2-D array mlbom can size"
             else:
@@ -5438,12 +5473,31 @@ class _Walker:
                 return "its init_'s strategy cannot be told"
             if strategies[0] in ("prior", "stratified"):
                 priors, why = self.owner_values(init, "class_prior_")
-                dims = [_array_dims(p) for p in priors]
+                dims = [_array_dims(p, any_order=True) for p in priors]
                 if why is not None or not dims or any(d is None or len(d) != 1 for d in dims):
                     return "its init_'s class_prior_ is not an array mlbom can size"
                 return min(d[0] for d in dims if d is not None)
             got = ints(init, "n_classes_")
             return got if isinstance(got, str) else min(got)
+        if icls is not None and icls.startswith("sklearn.linear_model."):
+            # a linear model's predictions are X @ coef_.T (+ intercept_): a 1-D coef_ gives one
+            # column, a 2-D one a column per row; a linear classifier's probabilities have two
+            # columns for one row of coef_ (binary), else one per row (red team 38t-5)
+            assert isinstance(init, Call)
+            coefs, why = self.owner_values(init, "coef_")
+            dims = [_array_dims(c, any_order=True) for c in coefs]
+            if why is not None or not dims or any(d is None or len(d) not in (1, 2) for d in dims):
+                return "its init_'s coef_ is not an array mlbom can size"
+            rows = [1 if len(d) == 1 else d[0] for d in dims if d is not None]
+            if not classifier:
+                return min(rows)
+            losses, why = self.owner_values(inst, "_loss")
+            kinds = {_instance_class(v) if isinstance(v, Call) else None for v in losses}
+            if why is not None or not kinds or None in kinds:
+                return "its _loss cannot be told"
+            if _MULTINOMIAL not in kinds:
+                return 1
+            return min(2 if r == 1 else r for r in rows)
         return f"its init_ is {_describe(init)}, not one whose predictions mlbom can size"
 
     def judge_binary_trees(self) -> None:
@@ -5473,6 +5527,11 @@ class _Walker:
             return False, f"its state is {_describe(inst.state)}, not the 13-item tuple scikit-learn writes"
         data, idx_array, node_data, bounds, n_nodes, metric, weight = st[0], st[1], st[2], st[3], st[6], st[11], \
             st[12]
+        leaf_size = st[4]
+        if not isinstance(leaf_size, int) or isinstance(leaf_size, bool) or leaf_size < 1:
+            # breadth-first queries and kernel density size a heap by n_samples // leaf_size, a C
+            # division (cdivision): 0 is SIGFPE (red team 38t-1); scikit-learn's constructor refuses < 1
+            return True, f"leaf_size {_describe(leaf_size)} is not an int of at least 1"
         dims = _array_dims(data)
         if dims is None or len(dims) != 2:
             return False, "its data is not a 2-D array mlbom can size"
@@ -5516,7 +5575,7 @@ class _Walker:
         st = metric.state.items if isinstance(metric.state, Seq) else None
         if st is None or len(st) != 3:
             return False, f"its {name}'s state is {_describe(metric.state)}, not (p, vec, mat)"
-        vec, mat = _array_dims(st[1]), _array_dims(st[2])
+        vec, mat = _array_dims(st[1], any_order=True), _array_dims(st[2], any_order=True)
         if vec is None or len(vec) != 1 or mat is None or len(mat) != 2:
             return False, f"its {name}'s vec and mat are not arrays mlbom can size"
         if kind == "SEuclideanDistance" and vec[0] < n_features:
@@ -5697,8 +5756,9 @@ class _Walker:
         if ints is not None:
             ints.finish()
         self.rep.joblib_arrays += 1
-        if items.get("order") == "C":
-            return _ShapedArray(tuple(d for d in dims if isinstance(d, int)), flags, ints)
+        if items.get("order") in ("C", "F"):
+            return _ShapedArray(tuple(d for d in dims if isinstance(d, int)), flags, ints,
+                                fortran=items.get("order") == "F")
         return Opaque("a numpy array")
 
 
@@ -5729,12 +5789,13 @@ class _ShapedArray(Opaque):
     """A joblib array streamed past, with its shape (a TreePredictor's bitsets are sized by it)
     and, for a 1-D one-byte array, its elements read as flags (a feature mask)."""
 
-    __slots__ = ("dims", "flags", "ints")
+    __slots__ = ("dims", "flags", "fortran", "ints")
 
     def __init__(self, dims: tuple[int, ...], flags: _ByteFlags | None = None,
-                 ints: native_state.IndexScan | None = None) -> None:
+                 ints: native_state.IndexScan | None = None, fortran: bool = False) -> None:
         super().__init__("a numpy array")
         self.dims = dims
+        self.fortran = fortran
         self.flags = flags
         self.ints = ints  # a 1-D int64 array's count and value range (a KDTree's idx_array)
 
@@ -5821,22 +5882,23 @@ def _predictor_dtype(dtype: object) -> bool:
         and st[5] == size and _node_fields(st[2], st[3], st[4], native_state.PREDICTOR_FIELDS)
 
 
-def _array_dims(value: object) -> list[int] | None:
-    """The shape of a C-order numpy array as pickled (numpy's ``_reconstruct`` + state,
-    protocol 5's ``_frombuffer``, or a joblib array streamed past); else None."""
+def _array_dims(value: object, any_order: bool = False) -> list[int] | None:
+    """The shape of a C-order numpy array (``any_order``: or Fortran-order) as pickled (numpy's
+    ``_reconstruct`` + state, protocol 5's ``_frombuffer``, or a joblib array streamed past);
+    else None."""
     dims: list[object] | None = None
     if isinstance(value, _ShapedArray):
-        dims = list(value.dims)
+        dims = list(value.dims) if any_order or not value.fortran else None
     elif isinstance(value, _NodeArray):
         dims = [value.scan.count]
     elif isinstance(value, Call) and isinstance(value.func, Global) and value.func.res.status == "allow":
         parts = value.state.items if isinstance(value.state, Seq) else None
         args = value.args.items if isinstance(value.args, Seq) else None
         if value.func.res.path in _RECONSTRUCTS and parts is not None and len(parts) == 5 \
-                and parts[3] in (False, 0) and isinstance(parts[1], Seq):
+                and (any_order or parts[3] in (False, 0)) and isinstance(parts[1], Seq):
             dims = parts[1].items
         elif value.func.res.path in _FROMBUFFERS and value.state is None and args is not None and len(args) == 4 \
-                and args[3] != "F" and isinstance(args[2], Seq):
+                and (any_order or args[3] != "F") and isinstance(args[2], Seq):
             dims = args[2].items
     if dims is None or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in dims):
         return None
