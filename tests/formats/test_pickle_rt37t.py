@@ -288,5 +288,5 @@ def test_state_dict_changed_after_build_crashes_the_real_predict(tmp_path: Path)
     path.write_bytes(data)
     code = ("import pickle,sys,numpy as np; m=pickle.load(open(sys.argv[1],'rb')); "
             "m.predict(np.random.RandomState(1).rand(8, m.n_features_in_).astype(np.float32))")
-    rc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, timeout=120).returncode
-    assert rc != 0
+    proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, timeout=120)
+    assert proc.returncode != 0 and b"Traceback" not in proc.stderr, (proc.returncode, proc.stderr[-500:])
