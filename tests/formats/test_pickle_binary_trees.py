@@ -128,29 +128,13 @@ def _held(est: Any) -> Any:
     return est.tree_ if isinstance(est, KernelDensity) else est._tree
 
 
-# mlbom bug (since the 37t-4 fix, 9d136ba): owner_top takes every scikit-learn estimator's tree_
-# for a decision Tree, and KernelDensity's tree_ is its KDTree/BallTree: every real fitted
-# KernelDensity is "suspicious" ("its tree_ is the result of calling
-# sklearn.neighbors._kd_tree.newObj, not a Tree mlbom checked"); the benign fixture
-# tests/fixtures/pickles/benign/sklearn_kernel_density.pkl fails test_pickle_files too
-KDE_TREE_IS_NOT_A_DECISION_TREE = pytest.mark.xfail(
-    strict=True, raises=AssertionError, reason="mlbom bug: KernelDensity.tree_ (a KDTree/BallTree) judged as a decision Tree: suspicious")
-
-
-def _mark_kde(request: pytest.FixtureRequest, kind: str) -> None:
-    if kind.startswith("kernel-density"):
-        request.applymarker(KDE_TREE_IS_NOT_A_DECISION_TREE)
-
-
 ESTIMATORS = ["knn-classifier", "knn-regressor", "nearest-neighbors", "kernel-density", "kernel-density-weighted"]
 
 
 @pytest.mark.parametrize("how", HOWS)
 @pytest.mark.parametrize("algo", ["kd_tree", "ball_tree"])
 @pytest.mark.parametrize("kind", ESTIMATORS)
-def test_real_estimator_holding_a_tree_is_safe(tmp_path: Path, kind: str, algo: str, how: str,
-                                                request: pytest.FixtureRequest) -> None:
-    _mark_kde(request, kind)
+def test_real_estimator_holding_a_tree_is_safe(tmp_path: Path, kind: str, algo: str, how: str) -> None:
     est = _estimator(kind, algo, "euclidean")
     assert isinstance(_held(est), KDTree if algo == "kd_tree" else BallTree)
     r = scan_file(dump_model(est, tmp_path / "m.pkl", how))
@@ -160,11 +144,9 @@ def test_real_estimator_holding_a_tree_is_safe(tmp_path: Path, kind: str, algo: 
 @pytest.mark.parametrize("how", ["p2", "p4", "joblib-z"])
 @pytest.mark.parametrize(("algo", "metric"), [(a, m) for a, m in TREE_METRICS if m != "euclidean"])
 @pytest.mark.parametrize("kind", ["knn-classifier", "nearest-neighbors", "kernel-density"])
-def test_real_estimator_with_metric_is_safe(tmp_path: Path, kind: str, algo: str, metric: str, how: str,
-                                            request: pytest.FixtureRequest) -> None:
+def test_real_estimator_with_metric_is_safe(tmp_path: Path, kind: str, algo: str, metric: str, how: str) -> None:
     if algo == "kd_tree" and metric == "minkowski-w":
         pytest.skip("the estimators refuse kd_tree with Minkowski weights (a bare KDTree takes them)")
-    _mark_kde(request, kind)
     est = _estimator(kind, algo, metric)
     r = scan_file(dump_model(est, tmp_path / "m.pkl", how))
     assert r.verdict == "safe", (kind, algo, metric, how, _msgs(r))
