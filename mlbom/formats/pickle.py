@@ -5750,15 +5750,20 @@ class _Walker:
             return _NodeArray(scan)
         one = len(dims) == 1 and items.get("order") == "C"
         flags = _ByteFlags() if one and _flag_dtype(dtype) and n <= _FLAGS_LIMIT else None
-        ints = native_state.IndexScan() if one and _int64_dtype(dtype) else None
+        # a 1-D int64 array (a KDTree's idx_array) is read back by offset when a check needs it;
+        # in a stream mlbom cannot seek back in, a small one is scanned as it streams past
+        ints = native_state.IndexScan() if one and _int64_dtype(dtype) and not self.src.seekable \
+            and n <= _STREAMED_INDEX_LIMIT else None
         feed = flags.feed if flags is not None else ints.feed if ints is not None else None
+        offset = self.src.pos
         self.src.skip(n, _both(check, feed) if feed is not None else check)
         if ints is not None:
             ints.finish()
         self.rep.joblib_arrays += 1
         if items.get("order") in ("C", "F"):
             return _ShapedArray(tuple(d for d in dims if isinstance(d, int)), flags, ints,
-                                fortran=items.get("order") == "F")
+                                fortran=items.get("order") == "F",
+                                offset=offset if one and _int64_dtype(dtype) else None, nbytes=n)
         return Opaque("a numpy array")
 
 
@@ -5789,13 +5794,16 @@ class _ShapedArray(Opaque):
     """A joblib array streamed past, with its shape (a TreePredictor's bitsets are sized by it)
     and, for a 1-D one-byte array, its elements read as flags (a feature mask)."""
 
-    __slots__ = ("dims", "flags", "fortran", "ints")
+    __slots__ = ("dims", "flags", "fortran", "ints", "nbytes", "offset")
 
     def __init__(self, dims: tuple[int, ...], flags: _ByteFlags | None = None,
-                 ints: native_state.IndexScan | None = None, fortran: bool = False) -> None:
+                 ints: native_state.IndexScan | None = None, fortran: bool = False, offset: int | None = None,
+                 nbytes: int = 0) -> None:
         super().__init__("a numpy array")
         self.dims = dims
         self.fortran = fortran
+        self.offset = offset  # where its bytes are in the (seekable) stream, for a 1-D int64 array
+        self.nbytes = nbytes
         self.flags = flags
         self.ints = ints  # a 1-D int64 array's count and value range (a KDTree's idx_array)
 
@@ -5926,7 +5934,16 @@ def _binary_tree_scan(value: object, src: _Source) -> native_state.BinaryTreeSca
 def _index_scan(value: object, src: _Source) -> native_state.IndexScan | str:
     """A 1-D little-endian int64 array's count and value range; a str: why it cannot be read."""
     if isinstance(value, _ShapedArray):
-        return value.ints if value.ints is not None else "it is not a 1-D little-endian int64 array mlbom read"
+        if value.ints is not None:
+            return value.ints
+        if value.offset is None:
+            return "it is not a 1-D little-endian int64 array"
+        scan = native_state.IndexScan()
+        why = _read_back(src, value.offset, value.nbytes, scan, "index")
+        if why is not None:
+            return why
+        scan.finish()
+        return scan
     got = _read_1d(value, src, lambda d: native_state.IndexScan() if _int64_dtype(d) else None, "index")
     return got
 
@@ -6047,27 +6064,38 @@ def _read_1d(value: object, src: _Source, make: Callable[[object], _ScanT | None
         return f"its {what} bytes are not plain bytes mlbom kept or can read back"
     if data.data is not None:
         scan.feed(data.data)
-    elif src.seekable and data.offset >= 0 and not data.utf8:
-        here = src.s.tell()
-        try:
-            src.s.seek(data.offset)
-            left = data.length
-            while left > 0:
-                chunk = src.s.read(min(left, 1 << 20))
-                if not chunk:
-                    return f"its {what} bytes could not be read back"
-                scan.feed(chunk)
-                left -= len(chunk)
-        except (OSError, ValueError):
-            return f"its {what} bytes could not be read back"
-        finally:
-            src.s.seek(here)
+    elif not data.utf8:
+        why = _read_back(src, data.offset, data.length, scan, what)
+        if why is not None:
+            return why
     else:
         return f"its {what} bytes were streamed past in a stream mlbom cannot seek back in"
     scan.finish()
     if scan.count != dims[0]:
         return f"its array's shape {dims[0]!r} does not match its {scan.count} records"
     return scan
+
+
+def _read_back(src: _Source, offset: int | None, length: int, scan: _Feed, what: str) -> str | None:
+    """Feed ``length`` bytes at ``offset`` of the file (bytes the walk streamed past) to
+    ``scan``, then return to where the walk is; a str: why they cannot be read back."""
+    if not src.seekable or offset is None or offset < 0:
+        return f"its {what} bytes were streamed past in a stream mlbom cannot seek back in"
+    here = src.s.tell()
+    try:
+        src.s.seek(offset)
+        left = length
+        while left > 0:
+            chunk = src.s.read(min(left, 1 << 20))
+            if not chunk:
+                return f"its {what} bytes could not be read back"
+            scan.feed(chunk)
+            left -= len(chunk)
+    except (OSError, ValueError):
+        return f"its {what} bytes could not be read back"
+    finally:
+        src.s.seek(here)
+    return None
 
 
 class _ByteFlags:
@@ -6094,6 +6122,8 @@ class _ByteFlags:
 
 
 _FLAGS_LIMIT = 1 << 20  # elements of a flag array (a feature mask) mlbom reads
+# bytes of a 1-D int64 joblib array scanned as it streams past a stream mlbom cannot seek back in
+_STREAMED_INDEX_LIMIT = 64 << 20
 
 
 def _flag_dtype(dtype: object) -> bool:
