@@ -5866,28 +5866,26 @@ def _node_dtype(dtype: object) -> int | None:
     """The itemsize when ``dtype`` is a pickled dtype with exactly the fields, codes, offsets and
     itemsize of one of scikit-learn's ``NODE_DTYPE`` layouts (:data:`native_state.NODE_LAYOUTS`),
     as numpy pickles it; else None."""
-    if not isinstance(dtype, Call) or not isinstance(dtype.func, Global) or dtype.func.res.path not in _DTYPE_PATHS:
-        return None
-    args = dtype.args.items if isinstance(dtype.args, Seq) else None
-    st = dtype.state.items if isinstance(dtype.state, Seq) else None
-    if not args or st is None or len(st) != 8:
-        return None
     for want, itemsize in native_state.NODE_LAYOUTS:
-        if args[0] == f"V{itemsize}" and st[5] == itemsize and _node_fields(st[2], st[3], st[4], want):
+        if _record_dtype(dtype, want, itemsize):
             return itemsize
     return None
 
 
-def _predictor_dtype(dtype: object) -> bool:
-    """``dtype`` is a pickled dtype with exactly the fields, codes, offsets and itemsize of
-    HistGradientBoosting's ``PREDICTOR_RECORD_DTYPE`` (:data:`native_state.PREDICTOR_FIELDS`)."""
+def _record_dtype(dtype: object, fields: tuple[tuple[str, str, int], ...], itemsize: int) -> bool:
+    """``dtype`` is a pickled dtype with exactly ``fields`` (name, code, offset) in ``itemsize``
+    bytes, as numpy pickles a record dtype (``numpy.dtype('V<itemsize>')`` + state)."""
     if not isinstance(dtype, Call) or not isinstance(dtype.func, Global) or dtype.func.res.path not in _DTYPE_PATHS:
         return False
     args = dtype.args.items if isinstance(dtype.args, Seq) else None
     st = dtype.state.items if isinstance(dtype.state, Seq) else None
-    size = native_state.PREDICTOR_ITEMSIZE
-    return bool(args) and st is not None and len(st) == 8 and args is not None and args[0] == f"V{size}" \
-        and st[5] == size and _node_fields(st[2], st[3], st[4], native_state.PREDICTOR_FIELDS)
+    return bool(args) and st is not None and len(st) == 8 and args is not None and args[0] == f"V{itemsize}" \
+        and st[5] == itemsize and _node_fields(st[2], st[3], st[4], fields)
+
+
+def _predictor_dtype(dtype: object) -> bool:
+    """HistGradientBoosting's ``PREDICTOR_RECORD_DTYPE`` (:data:`native_state.PREDICTOR_FIELDS`)."""
+    return _record_dtype(dtype, native_state.PREDICTOR_FIELDS, native_state.PREDICTOR_ITEMSIZE)
 
 
 def _array_dims(value: object, any_order: bool = False) -> list[int] | None:
@@ -5949,15 +5947,8 @@ def _index_scan(value: object, src: _Source) -> native_state.IndexScan | str:
 
 
 def _node_data_dtype(dtype: object) -> bool:
-    """``dtype`` is a pickled dtype with exactly the fields, codes, offsets and itemsize of the
-    binary trees' ``NodeData`` (:data:`native_state.NODE_DATA_FIELDS`)."""
-    if not isinstance(dtype, Call) or not isinstance(dtype.func, Global) or dtype.func.res.path not in _DTYPE_PATHS:
-        return False
-    args = dtype.args.items if isinstance(dtype.args, Seq) else None
-    st = dtype.state.items if isinstance(dtype.state, Seq) else None
-    size = native_state.NODE_DATA_ITEMSIZE
-    return bool(args) and st is not None and len(st) == 8 and args is not None and args[0] == f"V{size}" \
-        and st[5] == size and _node_fields(st[2], st[3], st[4], native_state.NODE_DATA_FIELDS)
+    """The binary trees' ``NodeData`` (:data:`native_state.NODE_DATA_FIELDS`)."""
+    return _record_dtype(dtype, native_state.NODE_DATA_FIELDS, native_state.NODE_DATA_ITEMSIZE)
 
 
 def _int64_dtype(dtype: object) -> bool:
