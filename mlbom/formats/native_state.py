@@ -23,6 +23,7 @@ constant memory, so it can follow bytes as they stream past.
 
 from __future__ import annotations
 
+import itertools
 import struct
 import sys
 from array import array
@@ -290,27 +291,38 @@ BINARY_TREE_NODES_LIMIT = 1 << 22
 
 
 class IndexScan(_RecordScan):
-    """Reads the raw bytes of a 1-D little-endian int64 array: the count, smallest and largest
-    value (a KDTree's ``idx_array``: every entry indexes a row of its data)."""
+    """Reads the raw bytes of a 1-D little-endian int32 or int64 array (``itemsize`` 4 or 8):
+    the count, smallest, largest, first and last value, and whether the values never decrease
+    (a KDTree's ``idx_array``, a sparse matrix's ``indptr`` and ``indices``)."""
 
-    __slots__ = ("high", "low")
+    __slots__ = ("ascending", "first", "high", "last", "low")
 
-    def __init__(self) -> None:
-        super().__init__(8)
+    def __init__(self, itemsize: int = 8) -> None:
+        super().__init__(itemsize)
         self.parents = None
         self.low: int | None = None
         self.high: int | None = None
+        self.first: int | None = None
+        self.last: int | None = None
+        self.ascending = True
 
     def _records(self, view: memoryview, first: int) -> None:
         if not len(view):
             return
-        values = array("q")
+        values = array("q" if self.itemsize == 8 else "i")
         values.frombytes(view)
         if sys.byteorder == "big":
             values.byteswap()
         lo, hi = min(values), max(values)
         self.low = lo if self.low is None else min(self.low, lo)
         self.high = hi if self.high is None else max(self.high, hi)
+        if self.first is None:
+            self.first = values[0]
+        if self.ascending and self.last is not None and values[0] < self.last:
+            self.ascending = False
+        if self.ascending and any(a > b for a, b in itertools.pairwise(values)):
+            self.ascending = False
+        self.last = values[-1]
 
 
 class BinaryTreeScan(_RecordScan):
