@@ -5310,17 +5310,24 @@ class _Walker:
         array has one entry per stored value, inside the shape. DIA: no more offsets than
         stored diagonals. LIL and DOK are Python objects (no native indexing)."""
         for inst in list(self.sh.sparse.values()):
-            got = self.sparse_problem(inst, (_instance_class(inst) or "").rsplit(".", 1)[-1])
-            if got is None:
-                continue
-            certain, text = got
-            what = f"scipy sparse {(_instance_class(inst) or '').rsplit('.', 1)[-1]}"
-            if certain:
-                self.note("pickle.memory", "critical", f"{what}: {text}: no scipy writes it; native code that uses "
-                          "the matrix reads out of bounds (memory corruption on use)", "unsafe", "sparse")
-            else:
-                self.note("pickle.memory", "medium", f"{what}: {text}: mlbom cannot check the indices native code "
-                          "that uses it follows", "suspicious", "sparse")
+            name = (_instance_class(inst) or "").rsplit(".", 1)[-1]
+            self.native_verdict(f"scipy sparse {name}", self.sparse_problem(inst, name), "scipy",
+                                "native code that uses the matrix reads out of bounds", "native code that uses it "
+                                "follows", "sparse")
+
+    def native_verdict(self, what: str, got: tuple[bool, str] | None, writer: str, use: str, follows: str,
+                       key: str) -> None:
+        """Note a native-state judgement: (True, text) what no ``writer`` writes, ``unsafe``;
+        (False, text) why mlbom cannot check the indices ``follows`` names, ``suspicious``."""
+        if got is None:
+            return
+        certain, text = got
+        if certain:
+            self.note("pickle.memory", "critical", f"{what}: {text}: no {writer} writes it; {use} (memory "
+                      "corruption on use)", "unsafe", key)
+        else:
+            self.note("pickle.memory", "medium", f"{what}: {text}: mlbom cannot check the indices {follows}",
+                      "suspicious", key)
 
     def sparse_problem(self, inst: Call, name: str) -> tuple[bool, str] | None:
         kind = name[:3]
@@ -5677,17 +5684,9 @@ class _Walker:
         :meth:`metric_problem`)."""
         for inst in list(self.sh.binary_trees.values()):
             cls = _instance_class(inst) or "a binary tree"
-            what = f"scikit-learn {cls.rsplit('.', 1)[-1]} state"
-            why = self.binary_tree_problem(inst, cls)
-            if why is None:
-                continue
-            certain, text = why
-            if certain:
-                self.note("pickle.memory", "critical", f"{what}: {text}: no scikit-learn writes it; its queries read "
-                          "or write out of bounds (memory corruption on use)", "unsafe", "binary-tree")
-            else:
-                self.note("pickle.memory", "medium", f"{what}: {text}: mlbom cannot check the indices its queries "
-                          "follow", "suspicious", "binary-tree")
+            self.native_verdict(f"scikit-learn {cls.rsplit('.', 1)[-1]} state", self.binary_tree_problem(inst, cls),
+                                "scikit-learn", "its queries read or write out of bounds", "its queries follow",
+                                "binary-tree")
 
     def binary_tree_problem(self, inst: Call, cls: str) -> tuple[bool, str] | None:
         """(True, what no scikit-learn writes) / (False, why it cannot be checked) / None."""
