@@ -5300,6 +5300,45 @@ class _Walker:
         assert isinstance(r, int) and isinstance(c, int)
         return r, c
 
+    def lil_problem(self, inst: Call, shape: tuple[int, int]) -> tuple[bool, str] | None:
+        """A LIL matrix: ``rows`` and ``data`` are object arrays of one list per row; ``tocsr()``
+        (which every scikit-learn ``check_array`` of it runs) sizes its output by the ``rows``
+        lists and copies the ``data`` lists into it with bounds checks off (red team 40t-1):
+        one list per row in each, the same length row by row, every column an int inside the
+        shape."""
+        lists: dict[str, list[object]] = {}
+        for attr in ("rows", "data"):
+            vals, why = self.owner_values(inst, attr)
+            if why is not None or len(vals) != 1:
+                return False, f"its {attr} cannot be told (set more than once, or unread)"
+            items = self.object_items(vals[0])
+            if items is None:
+                return False, f"its {attr} is not an object array whose items mlbom kept"
+            lists[attr] = items
+        rows, cols = shape
+        if len(lists["rows"]) != rows or len(lists["data"]) != rows:
+            return True, f"rows and data hold {len(lists['rows'])} and {len(lists['data'])} lists for {rows} rows"
+        for i, (cols_i, data_i) in enumerate(zip(lists["rows"], lists["data"], strict=True)):
+            if not isinstance(cols_i, Seq) or not isinstance(data_i, Seq) or cols_i.items is None \
+                    or data_i.items is None:
+                return False, f"row {i}'s lists were not kept"
+            if len(cols_i.items) != len(data_i.items):
+                return True, f"row {i} has {len(cols_i.items)} columns and {len(data_i.items)} values"
+            for c in cols_i.items:
+                if not isinstance(c, int) or isinstance(c, bool) or not 0 <= c < cols:
+                    return True, f"row {i} names column {_describe(c)}, outside its {cols} columns"
+        return None
+
+    def object_items(self, value: object) -> list[object] | None:
+        """The items an object ndarray's one BUILD copied (a joblib object array's nested
+        pickle's); None when they cannot be told."""
+        if isinstance(value, _ObjectArray):
+            value = value.value
+        held = self.sh.array_items.get(id(value))
+        if held is None or held[0] is not value or len(held[1]) != 1:
+            return None
+        return held[1][0]
+
     def judge_sparse(self) -> None:
         """scipy's sparse matrices and arrays: unpickling restores their ``__dict__`` unchecked,
         and scipy's C++ routines (``sparsetools``: products, ``toarray``) and scikit-learn's
@@ -5308,7 +5347,8 @@ class _Walker:
         (block row) plus one, never decreases, starts at or above 0 and ends at most at the
         stored entries; ``indices`` are minor indices inside the shape. COO: each coordinate
         array has one entry per stored value, inside the shape. DIA: no more offsets than
-        stored diagonals. LIL and DOK are Python objects (no native indexing)."""
+        stored diagonals. LIL: :meth:`lil_problem`. DOK is a dict whose conversion bounds-checks its
+        keys."""
         for inst in list(self.sh.sparse.values()):
             name = (_instance_class(inst) or "").rsplit(".", 1)[-1]
             self.native_verdict(f"scipy sparse {name}", self.sparse_problem(inst, name), "scipy",
@@ -5331,11 +5371,13 @@ class _Walker:
 
     def sparse_problem(self, inst: Call, name: str) -> tuple[bool, str] | None:
         kind = name[:3]
-        if kind in ("lil", "dok"):
-            return None
+        if kind == "dok":
+            return None  # a dict: coo_array._check bounds-checks its keys on conversion
         shape = self.sparse_shape(inst)
         if shape is None:
             return False, "its _shape is not one pair of ints"
+        if kind == "lil":
+            return self.lil_problem(inst, shape)
         values: dict[str, object] = {}
         for attr in ("data", "indptr", "indices", "coords", "row", "col", "offsets"):
             vals, why = self.owner_values(inst, attr)
@@ -5385,11 +5427,16 @@ class _Walker:
                     return True, f"a coordinate ({scan.low}..{scan.high}) is outside its {bound}"
             return None
         if kind == "dia":
-            offsets = _array_dims(values.get("offsets"), any_order=True)
-            if offsets is None or len(offsets) != 1 or len(data) != 2:
-                return False, "its offsets and data are not arrays mlbom can size"
-            if offsets[0] > data[0]:
-                return True, f"{offsets[0]} offsets for {data[0]} stored diagonals"
+            # dia_tocsr / dia_matvecs loop over data.shape[0] diagonals, each at its offset cast
+            # to the index type (int32 for small matrices), sized by the offsets in range (40t-2)
+            offsets = _index_scan(values.get("offsets"), self.src, (4, 8))
+            if isinstance(offsets, str) or len(data) != 2:
+                return False, f"its offsets and data are not arrays mlbom can read ({offsets})"
+            if offsets.count != data[0]:
+                return True, f"{offsets.count} offsets for {data[0]} stored diagonals"
+            if offsets.count and (offsets.low is None or offsets.high is None or offsets.low <= -rows
+                                  or offsets.high >= cols):
+                return True, f"a diagonal offset ({offsets.low}..{offsets.high}) is outside its {rows}x{cols} shape"
             return None
         return False, f"a sparse format mlbom does not model ({name})"
 
@@ -6255,6 +6302,17 @@ def _read_1d(value: object, src: _Source, make: Callable[[object], _ScanT | None
         why = _read_back(src, data.offset, data.length, scan, what)
         if why is not None:
             return why
+    elif src.seekable and data.offset >= 0:
+        # protocol < 3: _codecs.encode(text, "latin1") of text the stream holds as UTF-8 (red team 40t-3)
+        here = src.s.tell()
+        try:
+            view = _Latin1FromUtf8(src.s, data.offset, data.nbytes)
+            while chunk := view.read(1 << 20):
+                scan.feed(chunk)
+        except (OSError, ValueError):  # UnicodeError too: _codecs.encode raises on it at load
+            return f"its {what} bytes could not be read back"
+        finally:
+            src.s.seek(here)
     else:
         return f"its {what} bytes were streamed past in a stream mlbom cannot seek back in"
     scan.finish()

@@ -1,0 +1,110 @@
+"""Red team 40t: sparse formats scipy converts natively, and big protocol-2 arrays.
+
+40t-1: a LIL matrix whose ``data`` lists are longer than its ``rows`` lists: ``tocsr()`` (run by
+every scikit-learn ``check_array`` of it) sizes its output by ``rows`` and copies ``data`` into it
+with bounds checks off. 40t-2: a DIA matrix with more stored diagonals than offsets, or an offset
+outside the shape (an int64 offset wraps to 0 in the int32 cast): ``dia_tocsr`` writes past its
+arrays. 40t-3 (false positive): arrays over 1 MiB in a protocol-2 pickle (``_codecs.encode`` of
+UTF-8 text) were not read back, so real big models were ``suspicious``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlbom.scanner import scan_file
+from tests.helpers import dump_model
+
+np = pytest.importorskip("numpy")
+sp = pytest.importorskip("scipy.sparse")
+pytest.importorskip("sklearn")
+
+from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors  # noqa: E402
+
+
+def _msgs(r: Any) -> list[str]:
+    return [f.message for f in r.findings]
+
+
+def _dense() -> Any:
+    a = np.zeros((6, 4))
+    a[0, 1], a[2, 3], a[5, 0], a[3, 3], a[3, 0] = 1.0, 2.0, 3.0, 4.0, 5.0
+    return a
+
+
+def _lil_data_longer(m: Any) -> None:
+    m.data[0] = list(range(1000))
+
+
+def _lil_column_outside(m: Any) -> None:
+    m.rows[3] = [0, 10**6]
+
+
+def _lil_rows_short(m: Any) -> None:
+    rows = np.empty(3, dtype=object)
+    rows[:] = [list(r) for r in m.rows[:3]]
+    m.rows = rows
+
+
+def _dia_more_diagonals(m: Any) -> None:
+    m.data = np.vstack([m.data, m.data])
+
+
+def _dia_offset_wraps(m: Any) -> None:
+    m.offsets = m.offsets.astype(np.int64)
+    m.offsets[0] = 1 << 32
+
+
+def _dia_offset_outside(m: Any) -> None:
+    m.offsets = m.offsets.copy()
+    m.offsets[-1] = 100
+
+
+EDITS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], None]]] = {
+    "lil-data-longer": (sp.lil_matrix, _lil_data_longer), "lil-column-outside": (sp.lil_array, _lil_column_outside),
+    "lil-rows-short": (sp.lil_matrix, _lil_rows_short), "dia-more-diagonals": (sp.dia_matrix, _dia_more_diagonals),
+    "dia-offset-wraps": (sp.dia_matrix, _dia_offset_wraps), "dia-offset-outside": (sp.dia_array, _dia_offset_outside)}
+
+
+@pytest.mark.parametrize("how", ["p2", "p4", "p5", "joblib", "joblib-z"])
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_sparse_conversions_past_their_arrays_are_unsafe(tmp_path: Path, how: str, edit: str) -> None:
+    make, change = EDITS[edit]
+    m = make(_dense())
+    change(m)
+    r = scan_file(dump_model(m, tmp_path / "m.pkl", how))
+    assert r.verdict == "unsafe", (edit, how, _msgs(r))
+
+
+@pytest.mark.parametrize("how", ["p2", "p4", "joblib"])
+def test_neighbors_fitted_then_given_a_bad_lil_is_unsafe(tmp_path: Path, how: str) -> None:
+    X = sp.csr_matrix(np.random.RandomState(0).rand(30, 3))
+    m = NearestNeighbors(algorithm="brute").fit(X)
+    m._fit_X = m._fit_X.tolil()
+    _lil_data_longer(m._fit_X)
+    r = scan_file(dump_model(m, tmp_path / "m.pkl", how))
+    assert r.verdict == "unsafe", _msgs(r)
+
+
+@pytest.mark.parametrize("how", ["p2", "p4", "joblib"])
+def test_real_lil_and_dia_from_scipy_are_safe(tmp_path: Path, how: str) -> None:
+    for name, m in (("lil", sp.lil_matrix(np.eye(5))), ("dia", sp.diags([1.0, 2.0, 3.0], [-1, 0, 2], shape=(5, 6))),
+                    ("dia-array", sp.dia_array(np.triu(np.ones((4, 4)))))):
+        r = scan_file(dump_model(m, tmp_path / f"{name}.pkl", how))
+        assert r.verdict == "safe", (name, how, _msgs(r))
+
+
+def test_big_protocol_2_arrays_are_read_back(tmp_path: Path) -> None:
+    rng = np.random.RandomState(0)
+    X = rng.rand(140_000, 2)  # _y: 140,000 int64 labels, 1.1 MB: over the 1 MiB kept in memory
+    knn = KNeighborsClassifier(algorithm="brute").fit(X, (X[:, 0] > .5).astype(int))
+    csr = sp.random(20_000, 500, density=0.02, format="csr", random_state=0)  # 200,000 indices
+    for name, m in (("knn", knn), ("csr", csr)):
+        r = scan_file(dump_model(m, tmp_path / f"{name}.pkl", "p2"))
+        assert r.verdict == "safe", (name, _msgs(r))
+    knn._y = np.full_like(knn._y, 7)  # still read back: the labels are judged
+    r = scan_file(dump_model(knn, tmp_path / "bad.pkl", "p2"))
+    assert r.verdict == "unsafe", _msgs(r)
