@@ -13,6 +13,7 @@ from mlbom.scanner import scan_file
 
 np = pytest.importorskip("numpy")
 pytest.importorskip("sklearn")
+pytestmark = pytest.mark.sklearn  # the optional scikit-learn tier (.ci/run)
 joblib = pytest.importorskip("joblib")
 pytest.importorskip("lz4")
 

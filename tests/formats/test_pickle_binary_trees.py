@@ -24,6 +24,7 @@ from tests.helpers import dump_model
 
 np = pytest.importorskip("numpy")
 pytest.importorskip("sklearn")
+pytestmark = pytest.mark.sklearn  # the optional scikit-learn tier (.ci/run)
 pytest.importorskip("joblib")
 
 from sklearn.metrics import DistanceMetric  # noqa: E402

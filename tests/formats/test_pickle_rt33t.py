@@ -22,6 +22,7 @@ from tests.helpers import dump_model
 
 np = pytest.importorskip("numpy")
 pytest.importorskip("sklearn")
+pytestmark = pytest.mark.sklearn  # the optional scikit-learn tier (.ci/run)
 joblib = pytest.importorskip("joblib")
 
 from sklearn.ensemble import (  # noqa: E402

@@ -19,6 +19,7 @@ from tests.helpers import dump_model
 
 np = pytest.importorskip("numpy")
 pytest.importorskip("sklearn")
+pytestmark = pytest.mark.sklearn  # the optional scikit-learn tier (.ci/run)
 joblib = pytest.importorskip("joblib")
 
 from sklearn.tree import DecisionTreeRegressor  # noqa: E402

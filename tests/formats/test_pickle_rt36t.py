@@ -25,6 +25,7 @@ from mlbom.scanner import scan_file
 
 np = pytest.importorskip("numpy")
 sklearn = pytest.importorskip("sklearn")
+pytestmark = pytest.mark.sklearn  # the optional scikit-learn tier (.ci/run)
 
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor  # noqa: E402
 from sklearn.tree import DecisionTreeRegressor  # noqa: E402

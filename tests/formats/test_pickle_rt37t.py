@@ -29,6 +29,7 @@ from tests.helpers import dump_model
 
 np = pytest.importorskip("numpy")
 pytest.importorskip("sklearn")
+pytestmark = pytest.mark.sklearn  # the optional scikit-learn tier (.ci/run)
 pytest.importorskip("joblib")
 
 from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor  # noqa: E402

@@ -23,6 +23,7 @@ from tests.helpers import dump_model
 
 np = pytest.importorskip("numpy")
 pytest.importorskip("sklearn")
+pytestmark = pytest.mark.sklearn  # the optional scikit-learn tier (.ci/run)
 
 from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor  # noqa: E402
 from sklearn.neighbors import BallTree, KDTree, KernelDensity  # noqa: E402

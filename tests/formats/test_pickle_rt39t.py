@@ -24,6 +24,7 @@ from tests.helpers import dump_model
 np = pytest.importorskip("numpy")
 sp = pytest.importorskip("scipy.sparse")
 pytest.importorskip("sklearn")
+pytestmark = pytest.mark.sklearn  # the optional scikit-learn tier (.ci/run)
 
 from sklearn.ensemble import GradientBoostingRegressor  # noqa: E402
 from sklearn.neighbors import (  # noqa: E402

@@ -21,6 +21,7 @@ from tests.helpers import dump_model
 np = pytest.importorskip("numpy")
 sp = pytest.importorskip("scipy.sparse")
 pytest.importorskip("sklearn")
+pytestmark = pytest.mark.sklearn  # the optional scikit-learn tier (.ci/run)
 
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors  # noqa: E402
 
