@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +10,11 @@ import pytest
 
 from mlbom.cyclonedx.validate import validate_bytes
 from tests.helpers import make_venv, make_wheel, set_direct_url, site_packages
+
+# One OpenMP/BLAS thread for the scikit-learn fits of the native-state tests (set before any such
+# library loads): on a busy 2-core machine their spinning worker threads made a 0.3 s fit take 15 s.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -4,6 +4,7 @@ environment is made by a real ``pip install`` without reaching any index."""
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import os
@@ -12,7 +13,9 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -275,3 +278,25 @@ def dump_model(model: object, path: Path, how: str) -> Path:
 
         joblib.dump(model, path, compress=3 if how == "joblib-z" else 0)
     return path
+
+
+def fit_once(build: Callable[..., T]) -> Callable[..., T]:
+    """``build`` (a model fit, slow under load) runs once per process for each set of
+    arguments; every call returns an independent deep copy, free to edit."""
+    import copy
+
+    made: dict[tuple[object, ...], T] = {}
+
+    @functools.wraps(build)
+    def get(*args: object, **kw: object) -> T:
+        key = (args, tuple(sorted(kw.items())))
+        if key not in made:
+            try:  # one OpenMP thread: a busy machine makes scikit-learn's spinning threads crawl
+                from threadpoolctl import threadpool_limits
+            except ImportError:
+                made[key] = build(*args, **kw)
+            else:
+                with threadpool_limits(limits=1):
+                    made[key] = build(*args, **kw)
+        return copy.deepcopy(made[key])
+    return get

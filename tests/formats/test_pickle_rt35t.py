@@ -17,7 +17,7 @@ import pytest
 
 from mlbom.formats import native_state
 from mlbom.scanner import scan_file
-from tests.helpers import dump_model
+from tests.helpers import dump_model, fit_once
 
 np = pytest.importorskip("numpy")
 pytest.importorskip("sklearn")
@@ -32,12 +32,14 @@ HOWS = ["p2", "p3", "p4", "p5", "joblib", "joblib-z"]
 _dump = dump_model
 
 
+@fit_once
 def _regressor(**kw: Any) -> HistGradientBoostingRegressor:
     rng = np.random.RandomState(0)
     X = rng.rand(300, 4)
     return HistGradientBoostingRegressor(max_iter=5, random_state=0, **kw).fit(X, X[:, 0] * 3 + rng.rand(300))
 
 
+@fit_once
 def _categorical() -> HistGradientBoostingClassifier:
     rng = np.random.RandomState(0)
     X = np.c_[rng.randint(0, 6, 400), rng.rand(400), rng.randint(0, 3, 400)].astype(float)

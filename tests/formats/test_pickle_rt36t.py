@@ -22,6 +22,7 @@ import pytest
 
 from mlbom.formats import native_state
 from mlbom.scanner import scan_file
+from tests.helpers import fit_once
 
 np = pytest.importorskip("numpy")
 sklearn = pytest.importorskip("sklearn")
@@ -96,12 +97,14 @@ def _dump(model: object, path: Path, protocol: int, later: list[object] = [],  #
     return path
 
 
+@fit_once
 def _tree(n_features: int = 4) -> DecisionTreeRegressor:
     rng = np.random.RandomState(0)
     X = rng.rand(200, n_features)
     return DecisionTreeRegressor(max_depth=5, random_state=0).fit(X, X[:, 0] * 3 + X[:, -1])
 
 
+@fit_once
 def _hgb() -> HistGradientBoostingRegressor:
     rng = np.random.RandomState(0)
     X = rng.rand(300, 4)
@@ -269,6 +272,7 @@ def test_scan_rejects_a_diamond_and_keeps_a_tree() -> None:
 
 # -- 36t-3/36t-4: HistGradientBoosting's categorical path -----------------------------------------
 
+@fit_once
 def _categorical(frame: bool = False) -> Any:
     from sklearn.ensemble import HistGradientBoostingClassifier
     rng = np.random.RandomState(0)
