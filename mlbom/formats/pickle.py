@@ -5388,11 +5388,16 @@ class _Walker:
         data = _array_dims(values.get("data"), any_order=True)
         if data is None or not data:
             return False, "its data is not an array mlbom can size"
+        want = {"bsr": 3, "dia": 2}.get(kind, 1)
+        if len(data) != want:
+            # scipy's check_format refuses any other (unpickling never calls it): a (nnz, 0) array
+            # holds no values for the nnz its indptr names (red team 41t-1)
+            return True, f"its data has {len(data)} dimensions, not {want}"
         rows, cols = shape
         if kind in ("csr", "csc", "bsr"):
             blocks = (1, 1)
             if kind == "bsr":
-                if len(data) != 3 or data[1] < 1 or data[2] < 1 or rows % data[1] or cols % data[2]:
+                if data[1] < 1 or data[2] < 1 or rows % data[1] or cols % data[2]:
                     return True, f"its data of shape {tuple(data)} is not blocks that tile its shape {shape}"
                 blocks = (data[1], data[2])
             major, minor = (rows // blocks[0], cols // blocks[1]) if kind != "csc" else (cols, rows)
@@ -5430,8 +5435,8 @@ class _Walker:
             # dia_tocsr / dia_matvecs loop over data.shape[0] diagonals, each at its offset cast
             # to the index type (int32 for small matrices), sized by the offsets in range (40t-2)
             offsets = _index_scan(values.get("offsets"), self.src, (4, 8))
-            if isinstance(offsets, str) or len(data) != 2:
-                return False, f"its offsets and data are not arrays mlbom can read ({offsets})"
+            if isinstance(offsets, str):
+                return False, f"its offsets are not an array mlbom can read ({offsets})"
             if offsets.count != data[0]:
                 return True, f"{offsets.count} offsets for {data[0]} stored diagonals"
             if offsets.count and (offsets.low is None or offsets.high is None or offsets.low <= -rows

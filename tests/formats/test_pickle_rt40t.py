@@ -109,3 +109,30 @@ def test_big_protocol_2_arrays_are_read_back(tmp_path: Path) -> None:
     knn._y = np.full_like(knn._y, 7)  # still read back: the labels are judged
     r = scan_file(dump_model(knn, tmp_path / "bad.pkl", "p2"))
     assert r.verdict == "unsafe", _msgs(r)
+
+
+# -- red team 41t-1: data of the wrong number of dimensions ----------------------------------------
+
+@pytest.mark.parametrize("how", ["p2", "p4", "joblib"])
+@pytest.mark.parametrize("kind", ["csr", "csc", "coo"])
+def test_sparse_data_with_no_values_for_its_entries_is_unsafe(tmp_path: Path, how: str, kind: str) -> None:
+    """``data`` of shape ``(nnz, 0)``: no bytes, but nnz rows; scipy's check_format refuses it,
+    unpickling never calls it, and ``m @ v`` / ``toarray()`` read values from the empty buffer."""
+    m = {"csr": sp.csr_matrix, "csc": sp.csc_array, "coo": sp.coo_matrix}[kind](_dense())
+    m.data = np.zeros((len(m.data), 0))
+    r = scan_file(dump_model(m, tmp_path / "m.pkl", how))
+    assert r.verdict == "unsafe", (kind, how, _msgs(r))
+    assert any("dimensions" in msg for msg in _msgs(r))
+
+
+def test_sparsified_linear_model_is_safe(tmp_path: Path) -> None:
+    from sklearn.linear_model import SGDClassifier
+    rng = np.random.RandomState(0)
+    X = rng.rand(60, 20)
+    m = SGDClassifier(random_state=0).fit(X, (X[:, 0] > .5).astype(int)).sparsify()
+    for how in ("p2", "p5", "joblib"):
+        r = scan_file(dump_model(m, tmp_path / f"m-{how}.pkl", how))
+        assert r.verdict == "safe", (how, _msgs(r))
+    m.coef_.data = np.zeros((len(m.coef_.data), 0))
+    r = scan_file(dump_model(m, tmp_path / "bad.pkl", "p4"))
+    assert r.verdict == "unsafe", _msgs(r)
