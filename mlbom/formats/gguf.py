@@ -168,6 +168,14 @@ def parse_gguf(fh: IO[bytes], size: int) -> Facts:
     budget = MAX_TEMPLATE_TOTAL
     for i in range(n_kv):
         raw_key = rd.raw_string(MAX_GGUF_KEY, f"key {i}")
+        if b"\0" in raw_key:
+            # llama.cpp keeps keys as C strings (gguf_find_key's strcmp, the model loader's map of
+            # gguf_get_key): it reads the key up to the NUL, gguf-py reads all of it. Judged as
+            # llama.cpp names it, and the difference is a finding (red team 42f-1)
+            facts.findings.append(("gguf.key-nul", "high", f"metadata key {raw_key[:80]!r} holds a NUL byte: llama.cpp "
+                                   "reads it as the key before the NUL, Python readers as the whole"))
+            effects["gguf.key-nul"] = "suspicious"
+            raw_key = raw_key.split(b"\0", 1)[0]
         key = raw_key.decode("utf-8", "replace")
         if raw_key in seen:
             # llama.cpp's gguf reader refuses a file with a duplicate key; Python's gguf keeps the last.

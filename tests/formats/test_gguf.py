@@ -77,6 +77,20 @@ def test_duplicate_key_is_a_differential() -> None:
     assert f.effects["gguf.duplicate-key"] == "suspicious" and f.effects["template.dunder-access"] == "unsafe"
 
 
+def test_template_under_a_key_with_a_nul_is_judged_as_llama_cpp_reads_it() -> None:
+    """Red team 42f-1: llama.cpp keys are C strings (gguf_find_key's strcmp, the loader's map of
+    gguf_get_key), so ``tokenizer.chat_template\\0x`` is its chat template; gguf-py reads the
+    whole key. The template is judged, the NUL is a finding, and a second key equal up to the NUL
+    is a duplicate (llama.cpp takes the first)."""
+    hidden = s(b"tokenizer.chat_template\x00x") + struct.pack("<I", 8) + s("{{ cycler.__init__.__globals__ }}")
+    f = parse(gguf(hidden))
+    assert f.effects["gguf.key-nul"] == "suspicious" and f.effects["template.dunder-access"] == "unsafe"
+    f = parse(gguf(hidden, kv_str("tokenizer.chat_template", "{{ messages }}")))
+    assert f.effects["gguf.duplicate-key"] == "suspicious" and f.effects["template.dunder-access"] == "unsafe"
+    with pytest.raises(FormatError, match="alignment"):  # llama.cpp's alignment key, not a u32: it refuses
+        parse(gguf(s(b"general.alignment\x00") + struct.pack("<I", 8) + s("x")))
+
+
 def test_non_utf8_template_does_not_crash() -> None:
     f = parse(gguf(kv_str("tokenizer.chat_template", b"{{ x }}\xff\xfe")))
     assert f.findings == []
