@@ -5288,17 +5288,45 @@ class _Walker:
             return shape[0] if shape is not None else None
         return None
 
-    def sparse_shape(self, inst: Call) -> tuple[int, int] | None:
-        """A scipy sparse matrix's ``_shape`` (one value, two ints >= 0); else None."""
+    def sparse_shape(self, inst: Call) -> tuple[int, ...] | None:
+        """A scipy sparse matrix's ``_shape`` (one value, one or two ints >= 0: scipy >= 1.13's
+        sparse arrays may be 1-D); else None."""
         shapes, why = self.owner_values(inst, "_shape")
         if why is not None or len(shapes) != 1 or not isinstance(shapes[0], Seq) or shapes[0].items is None:
             return None
         items = shapes[0].items
-        if len(items) != 2 or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in items):
+        if len(items) not in (1, 2) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
+                                               for d in items):
             return None
-        r, c = items
-        assert isinstance(r, int) and isinstance(c, int)
-        return r, c
+        return tuple(d for d in items if isinstance(d, int))
+
+    def coo_problem(self, inst: Call, shape: tuple[int, ...]) -> tuple[bool, str] | None:
+        """COO: one coordinate array per dimension (``coords``, or ``row``/``col`` of scipy
+        < 1.13), each with one entry per stored value, inside its dimension."""
+        values: dict[str, object] = {}
+        for attr in ("data", "coords", "row", "col"):
+            vals, why = self.owner_values(inst, attr)
+            if why is not None or len(vals) > 1:
+                return False, f"its {attr} cannot be told (set more than once, or unread)"
+            if vals:
+                values[attr] = vals[0]
+        data = _array_dims(values.get("data"), any_order=True)
+        if data is None or len(data) != 1:
+            return (data is not None), f"its data is not a 1-D array ({data})"
+        coords = values.get("coords")
+        parts = coords.items if isinstance(coords, Seq) and coords.type == "tuple" else \
+            [values.get("row"), values.get("col")] if "row" in values and coords is None else None
+        if parts is None or len(parts) != len(shape):
+            return False, f"its coordinates are not {len(shape)} arrays mlbom can read"
+        for part, bound in zip(parts, shape, strict=True):
+            scan = _index_scan(part, self.src, (4, 8))
+            if isinstance(scan, str):
+                return False, f"its coordinates: {scan}"
+            if scan.count != data[0]:
+                return True, f"a coordinate array has {scan.count} entries for {data[0]} stored values"
+            if scan.count and (scan.low is None or scan.high is None or scan.low < 0 or scan.high >= bound):
+                return True, f"a coordinate ({scan.low}..{scan.high}) is outside its {bound}"
+        return None
 
     def lil_problem(self, inst: Call, shape: tuple[int, int]) -> tuple[bool, str] | None:
         """A LIL matrix: ``rows`` and ``data`` are object arrays of one list per row; ``tocsr()``
@@ -5373,9 +5401,16 @@ class _Walker:
         kind = name[:3]
         if kind == "dok":
             return None  # a dict: coo_array._check bounds-checks its keys on conversion
-        shape = self.sparse_shape(inst)
-        if shape is None:
-            return False, "its _shape is not one pair of ints"
+        got = self.sparse_shape(inst)
+        if got is None:
+            return False, "its _shape is not one or two ints"
+        if len(got) == 1:
+            if kind not in ("csr", "coo") or not name.endswith("_array"):
+                return False, f"a 1-D {name} (scipy makes only COO, CSR and DOK arrays 1-D)"
+            if kind == "coo":  # one coordinate array, inside the length
+                return self.coo_problem(inst, got)
+            got = (1, got[0])  # a 1-D CSR array is stored as one row
+        shape = (got[0], got[1])
         if kind == "lil":
             return self.lil_problem(inst, shape)
         values: dict[str, object] = {}
@@ -5417,20 +5452,7 @@ class _Walker:
                 return True, f"an index ({indices.low}..{indices.high}) is outside the {minor} columns it may name"
             return None
         if kind == "coo":
-            coords = values.get("coords")
-            parts = coords.items if isinstance(coords, Seq) else [values.get("row"), values.get("col")] \
-                if "row" in values else None
-            if parts is None or len(parts) != 2:
-                return False, "its coordinates are not two arrays mlbom can read"
-            for part, bound in zip(parts, shape, strict=True):
-                scan = _index_scan(part, self.src, (4, 8))
-                if isinstance(scan, str):
-                    return False, f"its coordinates: {scan}"
-                if scan.count != data[0]:
-                    return True, f"a coordinate array has {scan.count} entries for {data[0]} stored values"
-                if scan.count and (scan.low is None or scan.high is None or scan.low < 0 or scan.high >= bound):
-                    return True, f"a coordinate ({scan.low}..{scan.high}) is outside its {bound}"
-            return None
+            return self.coo_problem(inst, shape)
         if kind == "dia":
             # dia_tocsr / dia_matvecs loop over data.shape[0] diagonals, each at its offset cast
             # to the index type (int32 for small matrices), sized by the offsets in range (40t-2)
@@ -5703,6 +5725,24 @@ class _Walker:
                 return min(d[0] for d in dims if d is not None)
             got = ints(init, "n_classes_")
             return got if isinstance(got, str) else min(got)
+        if icls in _TREE_INITS:
+            # a decision tree predicts one column per output (one for one output); its
+            # probabilities, one per class (single output)
+            assert isinstance(init, Call)
+            outs = ints(init, "n_outputs_")
+            if isinstance(outs, str):
+                return outs
+            if not classifier or icls.endswith("Regressor"):
+                return min(1 if n == 1 else n for n in outs)
+            losses, why = self.owner_values(inst, "_loss")
+            kinds = {_instance_class(v) if isinstance(v, Call) else None for v in losses}
+            if why is not None or not kinds or None in kinds:
+                return "its _loss cannot be told"
+            if _MULTINOMIAL not in kinds:
+                return 1
+            # multiclass: predict_proba is min(n_classes_, the Tree's widest class count) columns,
+            # neither of which mlbom reads (n_classes_ is a numpy integer)
+            return "its init_ is a multiclass decision tree, whose probability columns mlbom does not size"
         if icls is not None and icls.startswith("sklearn.linear_model."):
             # a linear model's predictions are X @ coef_.T (+ intercept_): a 1-D coef_ gives one
             # column, a 2-D one a column per row; a linear classifier's probabilities have two
@@ -5742,7 +5782,10 @@ class _Walker:
 
     def binary_tree_problem(self, inst: Call, cls: str) -> tuple[bool, str] | None:
         """(True, what no scikit-learn writes) / (False, why it cannot be checked) / None."""
-        st = inst.state.items if isinstance(inst.state, Seq) else None
+        # a tuple, as scikit-learn writes it: __setstate__ reads state[0..12] from a list as well,
+        # and a list changed after the BUILD would leave the tree with what mlbom no longer sees
+        # (red team 42t-1)
+        st = inst.state.items if isinstance(inst.state, Seq) and inst.state.type == "tuple" else None
         if st is None or len(st) != 13:
             return False, f"its state is {_describe(inst.state)}, not the 13-item tuple scikit-learn writes"
         data, idx_array, node_data, bounds, n_nodes, metric, weight = st[0], st[1], st[2], st[3], st[6], st[11], \
@@ -5792,7 +5835,7 @@ class _Walker:
             return False, f"its dist_metric is {_describe(metric)}, not a DistanceMetric mlbom models"
         kind = name[:-2]
         assert isinstance(metric, Call)
-        st = metric.state.items if isinstance(metric.state, Seq) else None
+        st = metric.state.items if isinstance(metric.state, Seq) and metric.state.type == "tuple" else None
         if st is None or len(st) != 3:
             return False, f"its {name}'s state is {_describe(metric.state)}, not (p, vec, mat)"
         vec, mat = _array_dims(st[1], any_order=True), _array_dims(st[2], any_order=True)
@@ -6072,6 +6115,8 @@ _COEF_T_REGRESSORS = frozenset(f"sklearn.linear_model.{m}" for m in (
 _GB_CLASSES = frozenset(f"sklearn.ensemble._gb.{c}" for c in ("GradientBoostingRegressor",
                                                                "GradientBoostingClassifier"))
 _MULTINOMIAL = "sklearn._loss.loss.HalfMultinomialLoss"
+_TREE_INITS = frozenset(f"sklearn.tree._classes.{c}" for c in (
+    "DecisionTreeRegressor", "DecisionTreeClassifier", "ExtraTreeRegressor", "ExtraTreeClassifier"))
 _DUMMY_STRATEGIES = frozenset({"prior", "stratified", "most_frequent", "uniform", "constant"})
 _BINARY_TREES = ("sklearn.neighbors._kd_tree.KDTree", "sklearn.neighbors._ball_tree.BallTree")
 _METRICS = "sklearn.metrics._dist_metrics."

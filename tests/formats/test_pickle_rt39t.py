@@ -221,3 +221,52 @@ def test_stages_wider_than_trees_per_iteration_are_unsafe(tmp_path: Path, how: s
     m.estimators_ = np.concatenate([m.estimators_, m.estimators_], axis=1)  # 2 trees a stage, 1 per iteration
     r = scan_file(dump_model(m, tmp_path / "m.pkl", how))
     assert r.verdict == "unsafe", _msgs(r)
+
+
+# -- red team 42t ---------------------------------------------------------------------------------
+
+def test_binary_tree_state_must_be_the_tuple_sklearn_writes(tmp_path: Path) -> None:
+    """42t-1: ``__setstate__`` reads a list too; a list changed after the BUILD leaves the tree
+    with arrays mlbom no longer sees. Only the tuple scikit-learn writes is judged as such."""
+    from sklearn.neighbors import KDTree
+
+    class _ListState:
+        def __init__(self, tree: Any) -> None:
+            self.rv = tree.__reduce__()
+
+        def __reduce__(self) -> tuple[Any, ...]:
+            return (self.rv[0], self.rv[1], list(self.rv[2]))
+
+    tree = KDTree(np.random.RandomState(0).rand(50, 3), leaf_size=5)
+    for how in ("p2", "p4", "joblib"):
+        r = scan_file(dump_model(_ListState(tree), tmp_path / f"t-{how}.pkl", how))
+        assert r.verdict == "suspicious", (how, _msgs(r))
+        assert any("not the 13-item tuple" in m for m in _msgs(r))
+
+
+@pytest.mark.parametrize("how", HOWS)
+@pytest.mark.parametrize("kind", ["coo", "csr"])
+def test_real_one_dimensional_sparse_arrays_are_safe(tmp_path: Path, how: str, kind: str) -> None:
+    """42t-2 (a false positive): scipy >= 1.13 makes 1-D COO and CSR arrays."""
+    v = np.array([0, 1.0, 0, 2.0, 0])
+    m = sp.coo_array(v) if kind == "coo" else sp.csr_array(v)
+    if len(m.shape) != 1:
+        pytest.skip("this scipy makes no 1-D sparse arrays")
+    r = scan_file(dump_model(m, tmp_path / "m.pkl", how))
+    assert r.verdict == "safe", (kind, how, _msgs(r))
+    if kind == "coo":
+        m.coords = (m.coords[0].copy() + 10,)
+        assert scan_file(dump_model(m, tmp_path / "bad.pkl", how)).verdict == "unsafe"
+
+
+@pytest.mark.parametrize("how", ["p2", "p4", "joblib"])
+@pytest.mark.parametrize("kind", ["regressor", "binary"])
+def test_gradient_boosting_with_a_tree_init_is_safe(tmp_path: Path, how: str, kind: str) -> None:
+    from sklearn.ensemble import GradientBoostingClassifier
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+    X, y = _data()
+    m: Any = GradientBoostingRegressor(n_estimators=3, init=DecisionTreeRegressor(max_depth=2)).fit(X, X[:, 0]) \
+        if kind == "regressor" else \
+        GradientBoostingClassifier(n_estimators=3, init=DecisionTreeClassifier(max_depth=2)).fit(X, y)
+    r = scan_file(dump_model(m, tmp_path / "m.pkl", how))
+    assert r.verdict == "safe", (kind, how, _msgs(r))
