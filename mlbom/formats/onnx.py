@@ -365,12 +365,22 @@ class _Walk:
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
+# onnxruntime's kTensorProtoMemoryAddressTag (tensorprotoutils.h): a tensor whose external-data
+# location is this has its ``offset`` taken as a process memory address and ``length`` bytes copied
+# from there (GetExtDataFromTensorProto); releases before mid-2026 accepted it from a model file
+# (red team 43f-1; onnxruntime PRs 28709, 29011 refuse it)
+ORT_MEMORY_TAG = "*/_ORT_MEM_ADDR_/*"
+
+
 def escape_reason(loc: str, folder: Path | None) -> str | None:
     """Why an external-data location leaves the model folder, or None when it stays inside."""
     if "\x00" in loc or "\\x00" in loc:
         return "contains a NUL byte"
     if not loc:
         return "is empty"
+    if loc.startswith("*/_ORT_"):
+        return "is onnxruntime's in-memory marker: older onnxruntime reads `length` bytes of its own process " \
+               "memory at the address in `offset` into the tensor"
     if loc.startswith(("/", "\\")) or _DRIVE.match(loc):
         return "is absolute"
     parts = re.split(r"[/\\]", loc)
@@ -404,6 +414,8 @@ def location_refusal(loc: str) -> str | None:
         return "is empty"
     if "\x00" in loc or "\\x00" in loc:
         return "contains a NUL byte"
+    if loc.startswith("*/_ORT_"):
+        return "is onnxruntime's in-memory marker, no file"
     if "\\" in loc:
         return "contains a backslash (a different file on Windows and elsewhere)"
     if loc.startswith("/") or _DRIVE.match(loc):

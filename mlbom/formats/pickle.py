@@ -5664,6 +5664,12 @@ class _Walker:
         if not ks:
             return
         per_iteration, _ = self.owner_values(inst, "n_trees_per_iteration_")
+        if cls.endswith("Regressor") and any(k != 1 for k in ks):
+            # scikit-learn's regressor boosts one tree a stage (red team 43t-1)
+            self.note("pickle.memory", "critical", f"{what}: its estimators_ has {max(ks)} trees a stage; a "
+                      "GradientBoostingRegressor has one: no scikit-learn writes it; predict_stages writes a column "
+                      "per tree into its raw predictions (memory corruption on use)", "unsafe", "gb-stages")
+            return
         for n in per_iteration:
             if isinstance(n, int) and not isinstance(n, bool) and any(k != n for k in ks):
                 self.note("pickle.memory", "critical", f"{what}: its estimators_ has {max(ks)} trees a stage, not "
@@ -5753,6 +5759,17 @@ class _Walker:
             if why is not None or not dims or any(d is None or len(d) not in (1, 2) for d in dims):
                 return "its init_'s coef_ is not an array mlbom can size"
             rows = [1 if len(d) == 1 else d[0] for d in dims if d is not None]
+            # X @ coef_.T + intercept_ broadcasts: an intercept_ of another shape changes the rows
+            # and columns of the predictions (a (1, 1) one makes them (1, n): red team 43t-2).
+            # scikit-learn writes a number or a 1-D array of one or a row count's entries
+            intercepts, why = self.owner_values(init, "intercept_")
+            for b in intercepts:
+                bdims = _array_dims(b, any_order=True)
+                if not (isinstance(b, int | float) and not isinstance(b, bool)) and not _numpy_scalar(b) \
+                        and not (bdims is not None and len(bdims) == 1 and bdims[0] in (1, *rows)):
+                    return f"its init_'s intercept_ is {_describe(b)}, not a number or a 1-D array of its rows"
+            if why is not None or not intercepts:
+                return "its init_'s intercept_ cannot be told"
             if not classifier:
                 if any(d is not None and len(d) == 2 for d in dims) and icls not in _COEF_T_REGRESSORS:
                     # GLMs predict X @ coef_, SGDRegressor flattens: a 2-D coef_ is no width mlbom
@@ -6128,6 +6145,12 @@ _PLAIN_METRICS = frozenset({
 _ORDINAL_ENCODER = "sklearn.preprocessing._encoders.OrdinalEncoder"
 _FUNCTION_TRANSFORMER = "sklearn.preprocessing._function_transformer.FunctionTransformer"
 _CHECK_ARRAY = "sklearn.utils.validation.check_array"
+
+
+def _numpy_scalar(value: object) -> bool:
+    """A numpy scalar as numpy pickles it (``numpy.core.multiarray.scalar(dtype, bytes)``)."""
+    return isinstance(value, Call) and isinstance(value.func, Global) and value.func.res.status == "allow" \
+        and value.func.res.path in ("numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar")
 
 
 def _partial_of(value: object, path: str) -> bool:

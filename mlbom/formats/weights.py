@@ -14,6 +14,7 @@ file size before trusting it. Each raises :class:`FormatError` with a precise me
 from __future__ import annotations
 
 import json
+import math
 import re
 import struct
 from dataclasses import dataclass, field
@@ -151,8 +152,47 @@ def _pairs_no_dupes(pairs: list[tuple[str, object]]) -> dict[str, object]:
     for k, v in pairs:
         if k in out:
             raise FormatError(f"header names {k!r} twice (JSON readers disagree on which entry wins)")
+        _serde_text(k)
+        if isinstance(v, str):
+            _serde_text(v)
+        elif isinstance(v, list):
+            _serde_array_strings(v)
         out[k] = v
     return out
+
+
+# The safetensors library reads its header with serde_json, stricter than Python's json: no NaN or
+# Infinity, no number out of f64's range, no lone surrogate escape — in any field, read or not
+# (red team 43f-2). Such a header is one the library refuses.
+def _serde_constant(name: str) -> object:
+    raise FormatError(f"header holds {name}, which serde_json (the safetensors library's reader) refuses")
+
+
+def _serde_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise FormatError(f"header holds the number {text[:40]}, out of serde_json's f64 range")
+    return value
+
+
+def _serde_text(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise FormatError("header holds a lone surrogate escape, which serde_json refuses") from exc
+
+
+def _serde_array_strings(value: list[object]) -> None:
+    """Strings inside arrays (object keys and values are checked as the objects are built)."""
+    todo: list[object] = [value]
+    while todo:
+        v = todo.pop()
+        if isinstance(v, list):
+            for item in v:
+                if isinstance(item, str):
+                    _serde_text(item)
+                elif isinstance(item, list):
+                    todo.append(item)
 
 
 def parse_safetensors(fh: IO[bytes], size: int) -> Facts:
@@ -173,7 +213,8 @@ def parse_safetensors(fh: IO[bytes], size: int) -> Facts:
     if not raw.startswith(b"{"):
         raise FormatError("header does not start with '{'")
     try:
-        header = json.loads(raw.decode("utf-8"), object_pairs_hook=_pairs_no_dupes)
+        header = json.loads(raw.decode("utf-8"), object_pairs_hook=_pairs_no_dupes, parse_constant=_serde_constant,
+                            parse_float=_serde_float)
     except UnicodeDecodeError as exc:
         raise FormatError(f"header is not UTF-8: {exc.reason}") from exc
     except RecursionError as exc:

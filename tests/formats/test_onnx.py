@@ -86,6 +86,18 @@ def test_constant_node_value_attribute() -> None:
     assert escapes(parse(model(graph(fld(1, node("Constant", attr))))))
 
 
+@pytest.mark.parametrize("where", ["initializer", "constant"])
+def test_onnxruntime_memory_marker_is_unsafe(where: str) -> None:
+    """Red team 43f-1: onnxruntime's in-memory marker as an external-data location makes older
+    onnxruntime copy process memory at `offset` into the tensor."""
+    t = tensor("w", "*/_ORT_MEM_ADDR_/*")
+    g = graph(fld(5, t)) if where == "initializer" else \
+        graph(fld(1, node("Constant", fld(1, "value") + fld(20, 4) + fld(5, t))))
+    f = parse(model(g))
+    assert escapes(f)
+    assert escape_reason("*/_ORT_MEM_ADDR_/*", None) is not None
+
+
 def test_tensors_attribute_list() -> None:
     attr = fld(1, "vals") + fld(10, tensor("ok", "a.bin")) + fld(10, tensor("bad", "C:\\Windows\\x"))
     assert escapes(parse(model(graph(fld(1, node("Foo", attr))))))

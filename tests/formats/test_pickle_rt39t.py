@@ -270,3 +270,32 @@ def test_gradient_boosting_with_a_tree_init_is_safe(tmp_path: Path, how: str, ki
         GradientBoostingClassifier(n_estimators=3, init=DecisionTreeClassifier(max_depth=2)).fit(X, y)
     r = scan_file(dump_model(m, tmp_path / "m.pkl", how))
     assert r.verdict == "safe", (kind, how, _msgs(r))
+
+
+# -- red team 43t: GradientBoosting init widths, again --------------------------------------------
+
+@pytest.mark.parametrize("how", ["p2", "p4", "joblib"])
+def test_regressor_with_more_than_one_tree_a_stage_is_unsafe(tmp_path: Path, how: str) -> None:
+    """43t-1: a tree init's n_outputs_ says nothing of its Tree's width; scikit-learn's regressor
+    boosts one tree a stage, whatever n_trees_per_iteration_ says."""
+    from sklearn.tree import DecisionTreeRegressor
+    X, _ = _data()
+    m = GradientBoostingRegressor(n_estimators=3, init=DecisionTreeRegressor(max_depth=2)).fit(X, X[:, 0])
+    m.estimators_ = np.concatenate([m.estimators_] * 4, axis=1)
+    m.n_trees_per_iteration_ = 4
+    m.init_.n_outputs_ = 4
+    r = scan_file(dump_model(m, tmp_path / "m.pkl", how))
+    assert r.verdict == "unsafe", _msgs(r)
+
+
+@pytest.mark.parametrize("how", ["p2", "p4", "joblib"])
+def test_linear_init_with_a_2d_intercept_is_not_safe(tmp_path: Path, how: str) -> None:
+    """43t-2: X @ coef_ + a (1, 1) intercept_ is one row of n columns: predict_stages writes a
+    row per sample past it."""
+    from sklearn.linear_model import LinearRegression
+    X, _ = _data()
+    m = GradientBoostingRegressor(n_estimators=3, init=LinearRegression()).fit(X, X[:, 0])
+    m.init_.intercept_ = np.array([[float(m.init_.intercept_)]])
+    r = scan_file(dump_model(m, tmp_path / "m.pkl", how))
+    assert r.verdict in ("suspicious", "unsafe"), _msgs(r)
+    assert any("intercept_" in msg for msg in _msgs(r))

@@ -48,6 +48,13 @@ def test_valid_minimal_safetensors() -> None:
     _st({"__metadata__": {"k": 1}}),  # metadata not string → string
     _st(b"{" + b"[" * 200 + b"]" * 200 + b"}"),  # nesting beyond serde_json's limit
     _st(b"{\"w\": \xff}"),  # not UTF-8
+    # red team 43f-2: what serde_json (the safetensors library's reader) refuses and Python's json reads
+    _st(b'{"a\\ud800": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}', b"\0" * 4),  # lone surrogate
+    _st(b'{"__metadata__": {"k": "\\udc00"}}'),  # a lone surrogate in a value
+    _st(b'{"__metadata__": {"k": "v"}, "x": ["\\ud800"]}'),  # one in an array
+    _st(b'{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4], "x": NaN}}', b"\0" * 4),
+    _st(b'{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4], "x": -Infinity}}', b"\0" * 4),
+    _st(b'{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4], "x": 1e400}}', b"\0" * 4),
 ])
 def test_refused_safetensors_headers(raw: bytes) -> None:
     with pytest.raises(FormatError):
