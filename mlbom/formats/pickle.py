@@ -5300,16 +5300,24 @@ class _Walker:
             return None
         return tuple(d for d in items if isinstance(d, int))
 
+    def single_values(self, inst: Call, attrs: tuple[str, ...]) -> dict[str, object] | str:
+        """The one value each of ``attrs`` has (absent ones left out); a str: which attribute has
+        several or cannot be told."""
+        values: dict[str, object] = {}
+        for attr in attrs:
+            vals, why = self.owner_values(inst, attr)
+            if why is not None or len(vals) > 1:
+                return f"its {attr} cannot be told (set more than once, or unread)"
+            if vals:
+                values[attr] = vals[0]
+        return values
+
     def coo_problem(self, inst: Call, shape: tuple[int, ...]) -> tuple[bool, str] | None:
         """COO: one coordinate array per dimension (``coords``, or ``row``/``col`` of scipy
         < 1.13), each with one entry per stored value, inside its dimension."""
-        values: dict[str, object] = {}
-        for attr in ("data", "coords", "row", "col"):
-            vals, why = self.owner_values(inst, attr)
-            if why is not None or len(vals) > 1:
-                return False, f"its {attr} cannot be told (set more than once, or unread)"
-            if vals:
-                values[attr] = vals[0]
+        values = self.single_values(inst, ("data", "coords", "row", "col"))
+        if isinstance(values, str):
+            return False, values
         data = _array_dims(values.get("data"), any_order=True)
         if data is None or len(data) != 1:
             return (data is not None), f"its data is not a 1-D array ({data})"
@@ -5413,13 +5421,9 @@ class _Walker:
         shape = (got[0], got[1])
         if kind == "lil":
             return self.lil_problem(inst, shape)
-        values: dict[str, object] = {}
-        for attr in ("data", "indptr", "indices", "coords", "row", "col", "offsets"):
-            vals, why = self.owner_values(inst, attr)
-            if why is not None or len(vals) > 1:
-                return False, f"its {attr} cannot be told (set more than once, or unread)"
-            if vals:
-                values[attr] = vals[0]
+        values = self.single_values(inst, ("data", "indptr", "indices", "offsets"))
+        if isinstance(values, str):
+            return False, values
         data = _array_dims(values.get("data"), any_order=True)
         if data is None or not data:
             return False, "its data is not an array mlbom can size"

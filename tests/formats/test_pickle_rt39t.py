@@ -158,10 +158,42 @@ def _coo_short(m: Any) -> None:
     m.coords = (m.coords[0][:-1].copy(), m.coords[1][:-1].copy())
 
 
+def _lil_data_longer(m: Any) -> None:
+    m.data[0] = list(range(1000))
+
+
+def _lil_column_outside(m: Any) -> None:
+    m.rows[3] = [0, 10**6]
+
+
+def _lil_rows_short(m: Any) -> None:
+    rows = np.empty(3, dtype=object)
+    rows[:] = [list(r) for r in m.rows[:3]]
+    m.rows = rows
+
+
+def _dia_more_diagonals(m: Any) -> None:
+    m.data = np.vstack([m.data, m.data])
+
+
+def _dia_offset_wraps(m: Any) -> None:
+    m.offsets = m.offsets.astype(np.int64)
+    m.offsets[0] = 1 << 32
+
+
+def _dia_offset_outside(m: Any) -> None:
+    m.offsets = m.offsets.copy()
+    m.offsets[-1] = 100
+
+
+# 39t-2 (structure) and 40t-1/40t-2 (what tocsr() of a LIL or DIA copies)
 SPARSE_EDITS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], None]]] = {
     "indptr-past-end": (sp.csr_matrix, _indptr_past_end), "indptr-negative": (sp.csr_matrix, _indptr_descending),
     "indptr-short": (sp.csr_matrix, _indptr_short), "index-past-columns": (sp.csc_matrix, _index_past_columns),
-    "coo-row-past-shape": (sp.coo_matrix, _coo_row_past_shape), "coo-short": (sp.coo_array, _coo_short)}
+    "coo-row-past-shape": (sp.coo_matrix, _coo_row_past_shape), "coo-short": (sp.coo_array, _coo_short),
+    "lil-data-longer": (sp.lil_matrix, _lil_data_longer), "lil-column-outside": (sp.lil_array, _lil_column_outside),
+    "lil-rows-short": (sp.lil_matrix, _lil_rows_short), "dia-more-diagonals": (sp.dia_matrix, _dia_more_diagonals),
+    "dia-offset-wraps": (sp.dia_matrix, _dia_offset_wraps), "dia-offset-outside": (sp.dia_array, _dia_offset_outside)}
 
 
 @pytest.mark.parametrize("how", ["p2", "p4", "p5", "joblib", "joblib-z"])

@@ -9,13 +9,13 @@ UTF-8 text) were not read back, so real big models were ``suspicious``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mlbom.scanner import scan_file
+from tests.formats.test_pickle_rt39t import _lil_data_longer
 from tests.helpers import dump_model
 
 np = pytest.importorskip("numpy")
@@ -34,50 +34,6 @@ def _dense() -> Any:
     a = np.zeros((6, 4))
     a[0, 1], a[2, 3], a[5, 0], a[3, 3], a[3, 0] = 1.0, 2.0, 3.0, 4.0, 5.0
     return a
-
-
-def _lil_data_longer(m: Any) -> None:
-    m.data[0] = list(range(1000))
-
-
-def _lil_column_outside(m: Any) -> None:
-    m.rows[3] = [0, 10**6]
-
-
-def _lil_rows_short(m: Any) -> None:
-    rows = np.empty(3, dtype=object)
-    rows[:] = [list(r) for r in m.rows[:3]]
-    m.rows = rows
-
-
-def _dia_more_diagonals(m: Any) -> None:
-    m.data = np.vstack([m.data, m.data])
-
-
-def _dia_offset_wraps(m: Any) -> None:
-    m.offsets = m.offsets.astype(np.int64)
-    m.offsets[0] = 1 << 32
-
-
-def _dia_offset_outside(m: Any) -> None:
-    m.offsets = m.offsets.copy()
-    m.offsets[-1] = 100
-
-
-EDITS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], None]]] = {
-    "lil-data-longer": (sp.lil_matrix, _lil_data_longer), "lil-column-outside": (sp.lil_array, _lil_column_outside),
-    "lil-rows-short": (sp.lil_matrix, _lil_rows_short), "dia-more-diagonals": (sp.dia_matrix, _dia_more_diagonals),
-    "dia-offset-wraps": (sp.dia_matrix, _dia_offset_wraps), "dia-offset-outside": (sp.dia_array, _dia_offset_outside)}
-
-
-@pytest.mark.parametrize("how", ["p2", "p4", "p5", "joblib", "joblib-z"])
-@pytest.mark.parametrize("edit", sorted(EDITS))
-def test_sparse_conversions_past_their_arrays_are_unsafe(tmp_path: Path, how: str, edit: str) -> None:
-    make, change = EDITS[edit]
-    m = make(_dense())
-    change(m)
-    r = scan_file(dump_model(m, tmp_path / "m.pkl", how))
-    assert r.verdict == "unsafe", (edit, how, _msgs(r))
 
 
 @pytest.mark.parametrize("how", ["p2", "p4", "joblib"])
