@@ -5697,6 +5697,16 @@ class _Walker:
             self.note("pickle.memory", "medium", f"{what}: mlbom cannot tell how many columns predict_stages may "
                       f"write ({why})", "suspicious", "gb-stages")
 
+    def multiclass_loss(self, inst: Call) -> bool | str:
+        """Whether a GradientBoostingClassifier's ``_loss`` is multiclass (its init predictions
+        then keep a column per class; a binary loss takes the positive class's); a str: why it
+        cannot be told."""
+        losses, why = self.owner_values(inst, "_loss")
+        kinds = {_instance_class(v) if isinstance(v, Call) else None for v in losses}
+        if why is not None or not kinds or None in kinds:
+            return "its _loss cannot be told"
+        return _MULTINOMIAL in kinds
+
     def init_width(self, inst: Call, cls: str, init: object) -> int | str:
         """How many columns GradientBoosting's initial raw predictions have (a str: why mlbom
         cannot tell)."""
@@ -5715,11 +5725,10 @@ class _Walker:
             return got if isinstance(got, str) else min(1 if n == 1 else n for n in got)
         if icls == "sklearn.dummy.DummyClassifier" and classifier:
             assert isinstance(init, Call)
-            losses, why = self.owner_values(inst, "_loss")
-            kinds = {_instance_class(v) if isinstance(v, Call) else None for v in losses}
-            if why is not None or not kinds or None in kinds:
-                return "its _loss cannot be told"
-            if _MULTINOMIAL not in kinds:
+            multi = self.multiclass_loss(inst)
+            if isinstance(multi, str):
+                return multi
+            if not multi:
                 return 1  # the positive class's probability: one column
             outs = ints(init, "n_outputs_")
             if isinstance(outs, str) or outs != [1]:
@@ -5744,12 +5753,11 @@ class _Walker:
                 return outs
             if not classifier or icls.endswith("Regressor"):
                 return min(1 if n == 1 else n for n in outs)
-            losses, why = self.owner_values(inst, "_loss")
-            kinds = {_instance_class(v) if isinstance(v, Call) else None for v in losses}
-            if why is not None or not kinds or None in kinds:
-                return "its _loss cannot be told"
-            if _MULTINOMIAL not in kinds:
-                return 1
+            multi = self.multiclass_loss(inst)
+            if isinstance(multi, str):
+                return multi
+            if not multi:
+                return 1  # the positive class's probability: one column
             # multiclass: predict_proba is min(n_classes_, the Tree's widest class count) columns,
             # neither of which mlbom reads (n_classes_ is a numpy integer)
             return "its init_ is a multiclass decision tree, whose probability columns mlbom does not size"
@@ -5780,12 +5788,11 @@ class _Walker:
                     # can tell for them (red team 39t-3)
                     return "its init_'s 2-D coef_ is not one mlbom can size for its class"
                 return min(rows)
-            losses, why = self.owner_values(inst, "_loss")
-            kinds = {_instance_class(v) if isinstance(v, Call) else None for v in losses}
-            if why is not None or not kinds or None in kinds:
-                return "its _loss cannot be told"
-            if _MULTINOMIAL not in kinds:
-                return 1
+            multi = self.multiclass_loss(inst)
+            if isinstance(multi, str):
+                return multi
+            if not multi:
+                return 1  # the positive class's probability: one column
             return min(2 if r == 1 else r for r in rows)
         return f"its init_ is {_describe(init)}, not one whose predictions mlbom can size"
 
