@@ -369,7 +369,7 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 # location is this has its ``offset`` taken as a process memory address and ``length`` bytes copied
 # from there (GetExtDataFromTensorProto); releases before mid-2026 accepted it from a model file
 # (red team 43f-1; onnxruntime PRs 28709, 29011 refuse it)
-ORT_MEMORY_TAG = "*/_ORT_MEM_ADDR_/*"
+_ORT_TAG_PREFIX = "*/_ORT_"  # the tag is "*/_ORT_MEM_ADDR_/*"; the prefix covers its kin
 
 
 def escape_reason(loc: str, folder: Path | None) -> str | None:
@@ -378,7 +378,7 @@ def escape_reason(loc: str, folder: Path | None) -> str | None:
         return "contains a NUL byte"
     if not loc:
         return "is empty"
-    if loc.startswith("*/_ORT_"):
+    if loc.startswith(_ORT_TAG_PREFIX):
         return "is onnxruntime's in-memory marker: older onnxruntime reads `length` bytes of its own process " \
                "memory at the address in `offset` into the tensor"
     if loc.startswith(("/", "\\")) or _DRIVE.match(loc):
@@ -414,7 +414,7 @@ def location_refusal(loc: str) -> str | None:
         return "is empty"
     if "\x00" in loc or "\\x00" in loc:
         return "contains a NUL byte"
-    if loc.startswith("*/_ORT_"):
+    if loc.startswith(_ORT_TAG_PREFIX):
         return "is onnxruntime's in-memory marker, no file"
     if "\\" in loc:
         return "contains a backslash (a different file on Windows and elsewhere)"

@@ -5132,11 +5132,12 @@ class _Walker:
         problem = native_state.tree_problem(scan, items.get("node_count"), args[0] if args else None,
                                             items.get("max_depth"))
         if problem is None:
-            problem = self.tree_outputs(args)
-            if problem is not None and problem.startswith("?"):
-                self.note("pickle.memory", "medium", f"scikit-learn Tree state: {problem[1:]}: mlbom cannot check "
+            outputs = self.tree_outputs(args)
+            if outputs is not None and not outputs[0]:
+                self.note("pickle.memory", "medium", f"scikit-learn Tree state: {outputs[1]}: mlbom cannot check "
                           "the value rows its predict() reads", "suspicious", "tree-outputs")
-                problem = None
+            elif outputs is not None:
+                problem = outputs[1]
         if problem is not None:
             self.note("pickle.memory", "critical", f"scikit-learn Tree state: {problem}: no scikit-learn writes it; "
                       "its native code reads or writes out of bounds on use (memory corruption)", "unsafe",
@@ -5146,23 +5147,23 @@ class _Walker:
         if why is not None:
             self.note("pickle.memory", "medium", f"scikit-learn Tree state: {why}", "suspicious", "tree-depth")
 
-    def tree_outputs(self, args: list[object] | None) -> str | None:
+    def tree_outputs(self, args: list[object] | None) -> tuple[bool, str] | None:
         """``Tree(n_features, n_classes, n_outputs)``: ``__cinit__`` copies ``n_classes[k]`` for
         each of ``n_outputs`` outputs (Python indexing: a short array raises) and strides the
         value buffer by ``n_outputs * max(n_classes)``; GradientBoosting's ``predict_stages`` and
         partial dependence read one value per node from it, so a zero stride reads an empty
         buffer (red team 38t-2). scikit-learn writes ``n_outputs >= 1`` and one class count
-        ``>= 1`` per output. A str starting with "?": why mlbom cannot tell."""
+        ``>= 1`` per output. (True, what no scikit-learn writes) / (False, why mlbom cannot tell)."""
         if args is None or len(args) != 3:
-            return "?its constructor arguments are not (n_features, n_classes, n_outputs)"
+            return False, "its constructor arguments are not (n_features, n_classes, n_outputs)"
         n_outputs = args[2]
         if not isinstance(n_outputs, int) or isinstance(n_outputs, bool) or n_outputs < 1:
-            return f"n_outputs {_describe(n_outputs)} is not an int of at least 1"
+            return True, f"n_outputs {_describe(n_outputs)} is not an int of at least 1"
         counts = _index_scan(args[1], self.src)
         if isinstance(counts, str):
-            return f"?its n_classes: {counts}"
+            return False, f"its n_classes: {counts}"
         if counts.count != n_outputs or counts.low is None or counts.low < 1:
-            return f"n_classes has {counts.count} entries from {counts.low}, not {n_outputs} of at least 1 (the " \
+            return True, f"n_classes has {counts.count} entries from {counts.low}, not {n_outputs} of at least 1 (the " \
                    "value buffer's stride is n_outputs * max(n_classes))"
         return None
 
@@ -5190,9 +5191,9 @@ class _Walker:
             self.note("pickle.memory", "critical", f"HistGradientBoosting TreePredictor state: {problem}: no "
                       "scikit-learn writes it; its native code reads out of bounds on use (memory corruption)",
                       "unsafe", "predictor-nodes")
-        elif native_state.depth_unchecked(scan) is not None:
-            self.note("pickle.memory", "medium", f"HistGradientBoosting TreePredictor state: "
-                      f"{native_state.depth_unchecked(scan)}", "suspicious", "predictor-nodes")
+        elif (unchecked := native_state.depth_unchecked(scan)) is not None:
+            self.note("pickle.memory", "medium", f"HistGradientBoosting TreePredictor state: {unchecked}",
+                      "suspicious", "predictor-nodes")
         elif scan.max_bitset >= 0 and None in rows.values():
             self.note("pickle.memory", "medium", "HistGradientBoosting TreePredictor state: it has categorical "
                       "splits but its bitsets are not 2-D arrays of 8 words a row that mlbom can size: cannot "
@@ -5382,9 +5383,9 @@ class _Walker:
         no bounds checks (red team 39t-2). CSR/CSC/BSR: ``indptr`` has one entry per major row
         (block row) plus one, never decreases, starts at or above 0 and ends at most at the
         stored entries; ``indices`` are minor indices inside the shape. COO: each coordinate
-        array has one entry per stored value, inside the shape. DIA: no more offsets than
-        stored diagonals. LIL: :meth:`lil_problem`. DOK is a dict whose conversion bounds-checks its
-        keys."""
+        array has one entry per stored value, inside the shape. DIA: one offset per stored
+        diagonal, inside the shape. LIL: :meth:`lil_problem`. DOK is a dict whose conversion
+        bounds-checks its keys."""
         for inst in list(self.sh.sparse.values()):
             name = (_instance_class(inst) or "").rsplit(".", 1)[-1]
             self.native_verdict(f"scipy sparse {name}", self.sparse_problem(inst, name), "scipy",
@@ -5619,9 +5620,8 @@ class _Walker:
         cls = _instance_class(trans) if isinstance(trans, Call) else None
         if cls == _ORDINAL_ENCODER:
             assert isinstance(trans, Call)
-            vals, why = self.owner_values(trans, "n_features_in_")
-            ints = [v for v in vals if isinstance(v, int) and not isinstance(v, bool)]
-            if why is not None or not vals or len(ints) != len(vals):
+            ints = self.int_values(trans, "n_features_in_")
+            if isinstance(ints, str):
                 return "its OrdinalEncoder's n_features_in_ cannot be told"
             return min(ints)
         if cls == _FUNCTION_TRANSFORMER:
@@ -5667,18 +5667,16 @@ class _Walker:
                 ks.append(dims[1])
         if not ks:
             return
-        per_iteration, _ = self.owner_values(inst, "n_trees_per_iteration_")
-        if cls.endswith("Regressor") and any(k != 1 for k in ks):
-            # scikit-learn's regressor boosts one tree a stage (red team 43t-1)
-            self.note("pickle.memory", "critical", f"{what}: its estimators_ has {max(ks)} trees a stage; a "
-                      "GradientBoostingRegressor has one: no scikit-learn writes it; predict_stages writes a column "
-                      "per tree into its raw predictions (memory corruption on use)", "unsafe", "gb-stages")
-            return
-        for n in per_iteration:
-            if isinstance(n, int) and not isinstance(n, bool) and any(k != n for k in ks):
+        # scikit-learn writes n_trees_per_iteration_ trees a stage, one for a regressor whatever
+        # that attribute says (red team 43t-1)
+        per_iteration = [("a GradientBoostingRegressor's", 1)] if cls.endswith("Regressor") else \
+            [("n_trees_per_iteration_", n) for n in self.owner_values(inst, "n_trees_per_iteration_")[0]
+             if isinstance(n, int) and not isinstance(n, bool)]
+        for said, n in per_iteration:
+            if any(k != n for k in ks):
                 self.note("pickle.memory", "critical", f"{what}: its estimators_ has {max(ks)} trees a stage, not "
-                          f"n_trees_per_iteration_ {n}: no scikit-learn writes it; predict_stages writes a column "
-                          "per tree into its raw predictions (memory corruption on use)", "unsafe", "gb-stages")
+                          f"{said} {n}: no scikit-learn writes it; predict_stages writes a column per tree into its "
+                          "raw predictions (memory corruption on use)", "unsafe", "gb-stages")
                 return
         widths: list[int] = []
         inits, init_why = self.owner_values(inst, "init_")
@@ -5697,6 +5695,12 @@ class _Walker:
             self.note("pickle.memory", "medium", f"{what}: mlbom cannot tell how many columns predict_stages may "
                       f"write ({why})", "suspicious", "gb-stages")
 
+    def int_values(self, owner: Call, name: str) -> list[int] | str:
+        """Every value attribute ``name`` of ``owner`` may have, all ints; a str: why not."""
+        vals, why = self.owner_values(owner, name)
+        got = [v for v in vals if isinstance(v, int) and not isinstance(v, bool)]
+        return got if vals and why is None and len(got) == len(vals) else f"its {name} is not an int"
+
     def multiclass_loss(self, inst: Call) -> bool | str:
         """Whether a GradientBoostingClassifier's ``_loss`` is multiclass (its init predictions
         then keep a column per class; a binary loss takes the positive class's); a str: why it
@@ -5710,10 +5714,7 @@ class _Walker:
     def init_width(self, inst: Call, cls: str, init: object) -> int | str:
         """How many columns GradientBoosting's initial raw predictions have (a str: why mlbom
         cannot tell)."""
-        def ints(owner: Call, name: str) -> list[int] | str:
-            vals, why = self.owner_values(owner, name)
-            got = [v for v in vals if isinstance(v, int) and not isinstance(v, bool)]
-            return got if vals and why is None and len(got) == len(vals) else f"its {name} is not an int"
+        ints = self.int_values
         if init == "zero":
             got = ints(inst, "n_trees_per_iteration_")
             return got if isinstance(got, str) else min(got)
@@ -6382,36 +6383,31 @@ def _read_1d(value: object, src: _Source, make: Callable[[object], _ScanT | None
         return f"its {what} bytes are not plain bytes mlbom kept or can read back"
     if data.data is not None:
         scan.feed(data.data)
-    elif not data.utf8:
-        why = _read_back(src, data.offset, data.length, scan, what)
+    else:
+        # protocol < 3: _codecs.encode(text, "latin1") of text the stream holds as UTF-8 (red team 40t-3)
+        why = _read_back(src, data.offset, data.length, scan, what, data.nbytes if data.utf8 else None)
         if why is not None:
             return why
-    elif src.seekable and data.offset >= 0:
-        # protocol < 3: _codecs.encode(text, "latin1") of text the stream holds as UTF-8 (red team 40t-3)
-        here = src.s.tell()
-        try:
-            view = _Latin1FromUtf8(src.s, data.offset, data.nbytes)
-            while chunk := view.read(1 << 20):
-                scan.feed(chunk)
-        except (OSError, ValueError):  # UnicodeError too: _codecs.encode raises on it at load
-            return f"its {what} bytes could not be read back"
-        finally:
-            src.s.seek(here)
-    else:
-        return f"its {what} bytes were streamed past in a stream mlbom cannot seek back in"
     scan.finish()
     if scan.count != dims[0]:
         return f"its array's shape {dims[0]!r} does not match its {scan.count} records"
     return scan
 
 
-def _read_back(src: _Source, offset: int | None, length: int, scan: _Feed, what: str) -> str | None:
+def _read_back(src: _Source, offset: int | None, length: int, scan: _Feed, what: str,
+               utf8: int | None = None) -> str | None:
     """Feed ``length`` bytes at ``offset`` of the file (bytes the walk streamed past) to
-    ``scan``, then return to where the walk is; a str: why they cannot be read back."""
+    ``scan``, then return to where the walk is; ``utf8``: the stream holds them as that many
+    UTF-8 bytes of their latin-1 text. A str: why they cannot be read back."""
     if not src.seekable or offset is None or offset < 0:
         return f"its {what} bytes were streamed past in a stream mlbom cannot seek back in"
     here = src.s.tell()
     try:
+        if utf8 is not None:
+            view = _Latin1FromUtf8(src.s, offset, utf8)
+            while chunk := view.read(1 << 20):
+                scan.feed(chunk)
+            return None
         src.s.seek(offset)
         left = length
         while left > 0:
@@ -6420,7 +6416,7 @@ def _read_back(src: _Source, offset: int | None, length: int, scan: _Feed, what:
                 return f"its {what} bytes could not be read back"
             scan.feed(chunk)
             left -= len(chunk)
-    except (OSError, ValueError):
+    except (OSError, ValueError):  # UnicodeError too: _codecs.encode raises on it at load
         return f"its {what} bytes could not be read back"
     finally:
         src.s.seek(here)
