@@ -93,6 +93,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from mlbom.formats import pickle_values
 from mlbom.formats.yaml_tags import EventBudget, Outcome, TagScan, events, is_python_tag, read_both
 from mlbom.model import Judged, Severity, Verdict, first_of
 
@@ -2362,16 +2363,15 @@ class _Unknown:
 _UNKNOWN_VALUE = _Unknown()
 
 
-def _dict_sources(v: object) -> list[pickle_fmt.Dct] | None:
+def _dict_sources(v: object) -> list[pickle_values.Dct] | None:
     """The dicts whose str-keyed items a pickle value holds as a mapping: a dict itself, or an
     object holding items or attributes — an OrderedDict or AttributeDict filled by SETITEMS, a
     Namespace/DictConfig-like object whose BUILD state became its attributes (Lightning copies
     hyper-parameters from any mapping: red team 14a-1); None for anything else."""
-    from mlbom.formats import pickle as pickle_fmt
 
-    if isinstance(v, pickle_fmt.Dct):
+    if isinstance(v, pickle_values.Dct):
         return [v]
-    if isinstance(v, pickle_fmt.Call) and (v.mapping is not None or v.dicts):
+    if isinstance(v, pickle_values.Call) and (v.mapping is not None or v.dicts):
         return ([v.mapping] if v.mapping is not None else []) + list(v.dicts or ())
     return None
 
@@ -2387,7 +2387,6 @@ def pickle_targets(value: object) -> Targets | None:
     config (:func:`json_targets`). None when it holds no target key, no ``${`` and no
     container mlbom could not keep (then there is nothing to judge). Linear in the data the walk
     kept (each container once)."""
-    from mlbom.formats import pickle as pickle_fmt
 
     plain: dict[int, object] = {}
     found = False
@@ -2406,7 +2405,7 @@ def pickle_targets(value: object) -> Targets | None:
         elif (sources := _dict_sources(v)) is not None:
             if id(v) in plain:
                 got = plain[id(v)]
-            elif isinstance(v, pickle_fmt.Dct) and v.items is None:
+            elif isinstance(v, pickle_values.Dct) and v.items is None:
                 lost = True
                 got = _UNKNOWN_VALUE
             else:
@@ -2421,7 +2420,7 @@ def pickle_targets(value: object) -> Targets | None:
                             found = found or k in MARKERS or k in INIT_ARGS or k == "type"
                             d[k] = None
                             todo.append((item, d, k))
-        elif isinstance(v, pickle_fmt.Seq):
+        elif isinstance(v, pickle_values.Seq):
             if id(v) in plain:
                 got = plain[id(v)]
             elif v.items is None:
@@ -2432,7 +2431,7 @@ def pickle_targets(value: object) -> Targets | None:
                 plain[id(v)] = got = seq
                 todo.extend((item, seq, i) for i, item in enumerate(v.items))
         else:
-            got = None if isinstance(v, pickle_fmt.Opaque) and v.what == "None" else _UNKNOWN_VALUE
+            got = None if isinstance(v, pickle_values.Opaque) and v.what == "None" else _UNKNOWN_VALUE
         if isinstance(into, list):
             into[int(key)] = got
         else:

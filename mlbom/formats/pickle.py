@@ -39,9 +39,56 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import IO, Protocol, TypeVar
+from typing import IO
 
 from mlbom.formats import native_state, npdtype
+from mlbom.formats.pickle_native import (
+    BINARY_TREES,
+    FLAGS_LIMIT,
+    SPARSE,
+    STREAMED_INDEX_LIMIT,
+    TREE_PREDICTOR,
+    ByteFlags,
+    NativeJudge,
+    NativeRegistry,
+    NodeArray,
+    ObjectArray,
+    ShapedArray,
+    flag_dtype,
+    int_dtype,
+    node_data_dtype,
+    node_dtype,
+    predictor_dtype,
+)
+from mlbom.formats.pickle_values import (
+    DTYPE_PATHS,
+    FROMBUFFERS,
+    INSTANCE_MAKERS,
+    MARK,
+    NONE,
+    PARTIALS,
+    PYX_UNPICKLE,
+    RECONSTRUCTS,
+    SAME,
+    VOID_CODE,
+    Blob,
+    Call,
+    Dct,
+    GetattrGlobal,
+    Global,
+    Latin1FromUtf8,
+    Opaque,
+    Resolved,
+    Seq,
+    Storage,
+    Text,
+    Value,
+    class_arg,
+    describe,
+    instance_class,
+    made_by,
+    maker_code,
+)
 from mlbom.model import Judged, Severity, Verdict, worst_verdict
 
 HIGHEST_PROTOCOL = 5
@@ -318,16 +365,6 @@ def _danger(path: str, pol: Policy) -> str | None:
 _MAX_DENY_PARTS = 8
 
 
-@dataclass(frozen=True)
-class Resolved:
-    """A global as ``find_class`` would resolve it."""
-
-    raw: str  # module + " " + name as written
-    path: str  # the resolved dotted path
-    status: str  # "allow" | "deny" | "unlisted" | "unresolvable"
-    reason: str
-
-
 def resolve_global(module: str, name: str, proto: int, pol: Policy | None = None) -> Resolved:
     """Resolve and judge ``module``/``name`` exactly as ``Unpickler.find_class`` would at ``proto``."""
     return _resolve(module, name, proto, pol or policy())
@@ -369,191 +406,6 @@ def _resolve(module: str, name: str, proto: int, pol: Policy) -> Resolved:
 # Symbolic values.
 
 
-class _Mark:
-    __slots__ = ()
-
-
-class Value:
-    __slots__ = ()
-    kind = "value"
-
-
-class Global(Value):
-    __slots__ = ("res",)
-    kind = "global"
-
-    def __init__(self, res: Resolved) -> None:
-        self.res = res
-
-
-class _GetattrGlobal(Global):
-    """``builtins.getattr`` (denied), whose judgement waits for the end of the walk: the only
-    use that is not ``unsafe`` is a REDUCE of it with one of :data:`_GETATTR_DATA`'s exact
-    (allowlisted class, attribute name) arguments. Every time it lands on the stack (its
-    GLOBAL, a memo GET, DUP) counts; every such REDUCE consumes one. Any landing left over (a
-    container, another call, an argument, the stack at STOP) is the denied global's finding."""
-
-    __slots__ = ("landed", "reduced", "where")
-
-    def __init__(self, res: Resolved, where: str) -> None:
-        super().__init__(res)
-        self.where = where
-        self.landed = 1
-        self.reduced = 0
-
-
-_SAME = object()  # Call.klass: the class was never reassigned
-
-
-class Call(Value):
-    """The result of calling ``func`` (REDUCE, NEWOBJ, NEWOBJ_EX, OBJ, INST): an object with a
-    symbolic identity (the same Python object wherever the memo hands it out) and an attribute
-    model. ``dicts`` are the dicts whose items became its instance attributes (BUILD's
-    ``inst.__dict__`` update, ``setattr`` of a slotstate, torch's ``_set_obj_state``, a
-    ``__dict__`` assignment); they are looked up live, so a later change to one of them is
-    seen too (an over-approximation of the loaders' copy). ``unknown`` says why its
-    attributes cannot be told; ``klass`` is a class assigned through ``setattr(inst,
-    "__class__", ...)`` (``_SAME``: never)."""
-
-    __slots__ = ("args", "built", "dicts", "flat", "func", "item_attrs", "klass", "kwargs", "mapping", "state",
-                 "unknown")
-    kind = "call"
-
-    def __init__(self, func: object, args: object, kwargs: object = None) -> None:
-        self.func = func
-        self.args = args
-        self.kwargs = kwargs  # NEWOBJ_EX's keyword arguments (None: none given)
-        self.state: object = None
-        self.dicts: list[Dct] | None = None
-        self.unknown: str | None = None
-        self.klass: object = _SAME
-        self.mapping: Dct | None = None  # items SETITEM(S) stored in it (an OrderedDict, a Bunch ...)
-        # its items are attributes of an object (a Bunch's own, an nn.Module's _modules ...): how
-        self.item_attrs: str | None = None
-        # (state, _Shared.mutations) of its last BUILD: the same state again with nothing changed
-        # anywhere since (no call, no container update) repeats that BUILD exactly
-        self.built: tuple[object, int] | None = None
-        # a functools.partial made by partial.__new__ from a partial: the (func, args, keywords)
-        # it may have copied from it then (one per reading of that partial), and whether mlbom
-        # cannot tell that it copied at all (see _Walker.flatten; red team 19a-2, 20a-1)
-        self.flat: tuple[tuple[tuple[object, object, object], ...], bool] | None = None
-
-
-class Opaque(Value):
-    __slots__ = ("what",)
-    kind = "opaque"
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-
-
-class Storage(Opaque):
-    """What torch's zip loader returns for a ``('storage', storage_type, key, location, numel)``
-    persistent id: a typed storage of ``numel`` elements (``get_storage_from_record`` of
-    ``numel * element_size`` bytes; a storage read from a record cannot be resized).
-    ``tensor_kind``: "float" (float or complex: may require grad), "int", or None."""
-
-    __slots__ = ("numel", "tensor_kind")
-
-    def __init__(self, tensor_kind: str | None, numel: int | None) -> None:
-        super().__init__("a persistent object")
-        self.tensor_kind = tensor_kind
-        self.numel = numel
-
-
-class Text(Value):
-    """A str whose content was not kept (too long, or over the retained-text budget).
-    ``offset``/``nbytes`` locate its UTF-8 bytes in the stream when known (else -1)."""
-
-    __slots__ = ("length", "nbytes", "offset")
-    kind = "text"
-
-    def __init__(self, length: int, offset: int = -1, nbytes: int = 0) -> None:
-        self.length = length
-        self.offset = offset
-        self.nbytes = nbytes
-
-
-class Blob(Value):
-    """bytes / bytearray; ``data`` is None when not kept (then ``offset``/``length`` locate it;
-    ``utf8`` says the stream holds them as the UTF-8 of their latin-1 text, as
-    ``_codecs.encode(text, "latin1")`` of protocols < 3 does, with ``nbytes`` UTF-8 bytes)."""
-
-    __slots__ = ("alt", "data", "length", "mutable", "mutated", "nbytes", "offset", "utf8")
-    kind = "bytes"
-
-    def __init__(self, data: bytes | None, offset: int, length: int, utf8: bool = False, nbytes: int = 0,
-                 mutable: bool = False) -> None:
-        self.data = data
-        self.offset = offset
-        self.length = length
-        self.utf8 = utf8
-        self.nbytes = nbytes
-        self.mutable = mutable  # a bytearray (BYTEARRAY8), not bytes
-        self.mutated = False  # changed in place at load time: its content is no longer known
-        self.alt: bytes | None = None  # the content as torch.load computes it, where that differs
-
-
-class _Latin1FromUtf8(io.RawIOBase):
-    """Forward-only view of the latin-1 bytes of ``nbytes`` UTF-8 bytes at ``offset`` in ``raw``."""
-
-    def __init__(self, raw: IO[bytes], offset: int, nbytes: int) -> None:
-        self.raw = raw
-        self.next = offset
-        self.left = nbytes
-        self.dec = codecs.getincrementaldecoder("utf-8")("surrogatepass")
-        self.pending = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buf: bytearray) -> int:  # type: ignore[override]
-        while not self.pending and self.left > 0:
-            self.raw.seek(self.next)
-            chunk = self.raw.read(min(self.left, 1 << 16))
-            if not chunk:
-                break
-            self.next += len(chunk)
-            self.left -= len(chunk)
-            self.pending = self.dec.decode(chunk, final=self.left == 0).encode("latin-1")
-        n = min(len(buf), len(self.pending))
-        buf[:n] = self.pending[:n]
-        self.pending = self.pending[n:]
-        return n
-
-
-class Seq(Value):
-    """A list, tuple, set or frozenset; ``items`` None once the cell budget is spent."""
-
-    __slots__ = ("items", "type")
-    kind = "seq"
-
-    def __init__(self, type_: str, items: list[object] | None) -> None:
-        self.type = type_
-        self.items = items
-
-
-class Dct(Value):
-    """A dict; ``items`` keeps its str keys (None once the cell budget is spent). ``loose``:
-    the values of keys that may be a str at load time but whose text mlbom cannot tell (a str
-    subclass, a call's result): as an object's state, such a value may be any attribute."""
-
-    __slots__ = ("attrs", "items", "loose", "others")
-    kind = "dict"
-
-    def __init__(self, items: dict[object, object] | None) -> None:
-        self.items = items
-        self.loose: list[object] | None = None
-        # the values of keys that are no str (an nn.Module's hook ids): what calling its values
-        # calls (set by SETITEM(S) only, within the cell budget)
-        self.others: list[object] | None = None
-        # its keys are an object's attributes while the load goes on (an instance __dict__ set
-        # with setattr, a Bunch's items, an nn.Module's _modules ...): how; a later SETITEM adds one
-        self.attrs: str | None = None
-
-
-_MARK = _Mark()
-_NONE = Opaque("None")
 _DATA_OPAQUE = frozenset({"None", "an int", "a float", "a numpy array", "bytes from _codecs.encode"})
 
 
@@ -567,7 +419,7 @@ def _is_data(v: object) -> bool:
 
 def _truth(v: object) -> bool | None:
     """``bool(v)`` at load time where mlbom knows it, else None."""
-    if v is _NONE:
+    if v is NONE:
         return False
     if isinstance(v, bool | int | float | str):
         return bool(v)
@@ -598,37 +450,19 @@ def _build_raises(state: object) -> tuple[bool | None, bool | None]:
     s_truth, slot_truth = _truth(state), _truth(slot) if has_slot else False
     py = None if s_truth is None or slot_truth is None else bool(s_truth or slot_truth)
     c: bool | None
-    if isinstance(state, Call | Global | Opaque) and state is not _NONE:
+    if isinstance(state, Call | Global | Opaque) and state is not NONE:
         c = None  # a value computed at load time: it may be None
-    elif state is not _NONE:
+    elif state is not NONE:
         c = True  # not a dict ("state is not a dictionary"), or a dict and inst.__dict__ raises
     elif not has_slot:
         c = False
     elif isinstance(slot, Dct):
         c = None if slot.items is None else bool(slot.items or slot.loose)
-    elif isinstance(slot, Call | Global) or (isinstance(slot, Opaque) and slot is not _NONE):
+    elif isinstance(slot, Call | Global) or (isinstance(slot, Opaque) and slot is not NONE):
         c = None  # may be a dict (empty or not) at load time
     else:
         c = True  # "slot state is not a dictionary"
     return c, py
-
-
-def _describe(v: object, hops: int = 0) -> str:
-    if isinstance(v, Global):
-        return v.res.path
-    if isinstance(v, Call):
-        return f"the result of calling {_describe(v.func, hops + 1)}" if hops < 4 else "the result of a call"
-    if isinstance(v, Opaque):
-        return v.what
-    if isinstance(v, Seq):
-        return f"a {v.type}"
-    if isinstance(v, Dct):
-        return "a dict"
-    if isinstance(v, str | Text):
-        return "a str"
-    if isinstance(v, Blob):
-        return "bytes"
-    return type(v).__name__
 
 
 # ---------------------------------------------------------------------------------------
@@ -901,25 +735,6 @@ _MATERIALISERS = frozenset({"builtins.list", "builtins.tuple", "builtins.set", "
                             "builtins.bytes", "builtins.bytearray"})
 # allowlisted callables with a call behaviour of their own beyond the tables above
 _SPECIAL_CALLS = frozenset({"builtins.type", "_codecs.encode"})
-# creating an instance of their first argument (the class) without calling it
-_INSTANCE_MAKERS = frozenset({"copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"})
-# Every allowlisted helper that creates an object of the class it is GIVEN (``cls.__new__(cls,
-# ...)``, ``ndarray.__new__(subtype, ...)``, ``subtype.__new__(subtype, ...)``, ``x.as_subclass(
-# new_type)``, ``cls.from_arrays(**d)``): the position of that class argument. The object's class
-# is that argument, never the helper: every class-tied check (method names, scikit-learn's version
-# string, pandas' tz keys, the allowlist of the class itself) is made on it (:func:`_instance_class`).
-# Cython's ``__pyx_unpickle_<C>(type, checksum, state)`` (``C.__new__(type)``) is matched by name.
-_CLASS_ARG: dict[str, int] = {
-    **{p: 0 for p in _INSTANCE_MAKERS},
-    **{f"{m}.newObj": 0 for m in ("sklearn.neighbors._kd_tree", "sklearn.neighbors._ball_tree",
-                                  "sklearn.metrics._dist_metrics")},
-    "numpy.ma.core._mareconstruct": 0, "numpy.core.multiarray._reconstruct": 0,
-    "numpy._core.multiarray._reconstruct": 0, "numpy.core._internal._reconstruct": 0,
-    "pandas.core.indexes.base._new_Index": 0, "pandas.core.indexes.datetimes._new_DatetimeIndex": 0,
-    "pandas.core.indexes.interval._new_IntervalIndex": 0, "pandas.core.indexes.timedeltas._new_TimedeltaIndex": 0,
-    "torch._tensor._rebuild_from_type_v2": 1, "torch.tensor._rebuild_from_type_v2": 1,
-    "torch._utils._rebuild_wrapper_subclass": 0, "dateutil.tz._tzfile._unpickle": 0,
-}
 # The family each such helper serves (an MRO entry its class must have): the helper creates an
 # object of ANY class it is given that the interpreter lets it (object.__new__ ignores the extra
 # arguments of a class that overrides __init__), but its library only ever hands it these. A
@@ -960,9 +775,6 @@ _MAPPING_INITS = {"builtins.dict": 0, "collections.OrderedDict": 0, "collections
 # ``(getattr, (cls, name))``) whose result is on the allowlist: zoneinfo.ZoneInfo.__reduce__ is
 # ``(ZoneInfo._unpickle, (key, from_cache))``
 _GETATTR_DATA = frozenset({("zoneinfo.ZoneInfo", "_unpickle")})
-# Cython's generated unpickle helpers (module:__pyx_unpickle_<Class>): they set the object's
-# state from their third argument
-_PYX_UNPICKLE = ".__pyx_unpickle_"
 # classes whose own __setstate__ of a tuple state sets no instance attribute (ndarray:
 # (version, shape, dtype, is_fortran, data); dtype: (version, byteorder, ..., names, fields, ...))
 _TUPLE_STATE_DATA = frozenset({"numpy.ndarray", "numpy.dtype", "numpy.core.multiarray._reconstruct",
@@ -1026,11 +838,6 @@ _ARRAY_MAKERS = frozenset({"numpy.core.multiarray._reconstruct", "numpy._core.mu
                            "numpy._core.numeric._frombuffer", "numpy.core.multiarray._frombuffer",
                            "numpy.ma.core._mareconstruct", "numpy.core.multiarray.scalar",
                            "numpy._core.multiarray.scalar", "numpy.ndarray", *_COERCERS})
-# functools.partial(func, *args, **kw): stores func and its arguments for a later call (by the
-# program, never by the loader); its __reduce__ is (partial, (func,), (func, args, kwds, dict))
-# and __setstate__ checks and stores the four (dict becomes its __dict__). Creating it calls
-# nothing: func is judged as the callable it will be (as a stored reference).
-_PARTIALS = frozenset({"functools.partial"})
 _PARTIAL_DEPTH = 8  # partials of partials unwrapped when their call is judged
 _READINGS = 16  # readings of a partial chain judged one by one (past that: judged together)
 # numpy ufuncs with string loops that make a new str: add concatenates (numpy >= 2)
@@ -1178,7 +985,7 @@ def _pairs_mapping(m: object) -> Dct | None:
         k, v = pair.items
         if isinstance(k, str):
             d.items[k] = v  # type: ignore[index]
-        elif isinstance(k, Call | Text | Opaque) and k is not _NONE:
+        elif isinstance(k, Call | Text | Opaque) and k is not NONE:
             d.loose = [*(d.loose or ()), v]
     return d
 
@@ -1186,7 +993,7 @@ def _pairs_mapping(m: object) -> Dct | None:
 def _array_like(v: object, numbers_only: bool, hops: int = 0) -> bool:
     """``v`` is a number, a str or bytes (``numbers_only``: not those), a list of such, or an
     array the walker built from numpy's own reconstruction helpers."""
-    if isinstance(v, bool | int | float) or v is _NONE:
+    if isinstance(v, bool | int | float) or v is NONE:
         return True
     if isinstance(v, str | Text | Blob):
         return not numbers_only
@@ -1194,13 +1001,13 @@ def _array_like(v: object, numbers_only: bool, hops: int = 0) -> bool:
         return v.items is not None and hops < 8 and len(v.items) <= 4096 and \
             all(_array_like(i, numbers_only, hops + 1) for i in v.items)
     if isinstance(v, Call) and not numbers_only:
-        return _instance_class(v) in _ARRAY_MAKERS or (
+        return instance_class(v) in _ARRAY_MAKERS or (
             isinstance(v.func, Global) and v.func.res.path in _ARRAY_MAKERS)
     return False
 
 
 def _shown(v: object) -> str:
-    return repr(v[:40]) if isinstance(v, str) else _describe(v)
+    return repr(v[:40]) if isinstance(v, str) else describe(v)
 
 
 def _pointer_hits(data: bytes, kind: str) -> list[str]:
@@ -1238,9 +1045,9 @@ def _dict_copy(kw: object) -> Dct | None:
     models from their construction and SETITEM(S) (OrderedDict, Counter, defaultdict:
     :data:`_MAPPING_INITS`), a snapshot of those items; None for anything else (kept as given:
     untracked keywords)."""
-    if not isinstance(kw, Call) or kw.unknown or kw.klass is not _SAME:
+    if not isinstance(kw, Call) or kw.unknown or kw.klass is not SAME:
         return None
-    if _instance_class(kw) not in _MAPPING_INITS or _instance_class(kw) == "builtins.dict":
+    if instance_class(kw) not in _MAPPING_INITS or instance_class(kw) == "builtins.dict":
         return None
     m = kw.mapping
     if m is None:
@@ -1308,33 +1115,8 @@ def _lazy_factory(path: str, items: list[object]) -> tuple[object, str] | None:
     if path == "copyreg._reconstructor" and len(items) > 1:
         base = items[1]
         if isinstance(base, Global) and base.res.status == "allow" and base.res.path in _LAZY_CALLERS:
-            return (items[2] if len(items) > 2 else _NONE), base.res.path
+            return (items[2] if len(items) > 2 else NONE), base.res.path
     return None
-
-
-def _instance_class(v: Call) -> str | None:
-    """The allowlisted class ``v`` is an instance of, as far as the walk can tell."""
-    if v.klass is not _SAME:  # setattr(inst, "__class__", cls)
-        k = v.klass
-        return k.res.path if isinstance(k, Global) and k.res.status == "allow" else None
-    func = v.func
-    if not isinstance(func, Global) or func.res.status != "allow":
-        return None
-    pos = _class_arg(func.res.path)
-    if pos is not None:
-        items = v.args.items if isinstance(v.args, Seq) else None
-        cls = items[pos] if items is not None and pos < len(items) else None
-        return cls.res.path if isinstance(cls, Global) and cls.res.status == "allow" else None
-    return func.res.path
-
-
-def _class_arg(path: str) -> int | None:
-    """The position of the class argument of an allowlisted helper that creates an object of
-    the class it is given (:data:`_CLASS_ARG`, Cython's ``__pyx_unpickle_*``), else None."""
-    pos = _CLASS_ARG.get(path)
-    if pos is None and _PYX_UNPICKLE in path:
-        return 0
-    return pos
 
 
 @lru_cache(maxsize=1)
@@ -1359,7 +1141,7 @@ def _is_container(v: object, kind: str) -> bool:
     """``v`` is (as far as the walk can tell) a container of that kind: a dict, a dict class's
     instance, a list (of dicts)."""
     if kind == "dict":
-        return isinstance(v, Dct) or (isinstance(v, Call) and _instance_class(v) in _DICT_CLASSES)
+        return isinstance(v, Dct) or (isinstance(v, Call) and instance_class(v) in _DICT_CLASSES)
     if isinstance(v, Seq) and v.type == "list":
         return v.items is None or all(_is_container(i, "dict") for i in v.items)
     return False
@@ -1369,13 +1151,13 @@ def helper_parameters(path: str) -> tuple[str, ...] | None:
     """The parameter names by which an allowlisted helper that calls or instantiates an argument
     takes keyword arguments (:data:`_PARAMS`, Cython's ``__pyx_unpickle_*``); None: it takes none
     (positional-only, or its keywords are no parameters: defaultdict's are items)."""
-    params = _PARAMS.get(path) or (_PYX_PARAMS if _PYX_UNPICKLE in path else None)
+    params = _PARAMS.get(path) or (_PYX_PARAMS if PYX_UNPICKLE in path else None)
     return None if params is None else tuple(n for n, _ in params)
 
 
 def _is_partial(v: object) -> bool:
     """``v`` is a ``functools.partial`` (however it was made: :func:`_partial_readings`)."""
-    return isinstance(v, Call) and _instance_class(v) in _PARTIALS
+    return isinstance(v, Call) and instance_class(v) in PARTIALS
 
 
 def _partial_has_dict(p: Call) -> bool | None:
@@ -1384,7 +1166,7 @@ def _partial_has_dict(p: Call) -> bool | None:
     other object: that one); the walk models no other way to set a partial's attributes, but an
     object whose attributes mlbom lost or set otherwise is not told."""
     st = p.state
-    if p.unknown or p.klass is not _SAME:
+    if p.unknown or p.klass is not SAME:
         return None
     if st is None:
         return None if p.dicts else False
@@ -1392,7 +1174,7 @@ def _partial_has_dict(p: Call) -> bool | None:
     if items is None or len(items) != 4:
         return None
     d = items[3]
-    if d is _NONE:
+    if d is NONE:
         return False
     if isinstance(d, Dct | Seq | Blob | Text | Global | str | int | float):
         return True
@@ -1427,7 +1209,7 @@ def _partial_chain(v: object) -> list[Call]:
 def _plain(v: object, depth: int = 0) -> object:
     """A value that compares equal for equal plain data (None, numbers, short str, globals,
     small tuples of those), else None."""
-    if v is _NONE:
+    if v is NONE:
         return ("None",)
     if isinstance(v, bool | int | float) or (isinstance(v, str) and len(v) <= 256):
         return (type(v).__name__, v)
@@ -1440,7 +1222,7 @@ def _plain(v: object, depth: int = 0) -> object:
 
 
 def _plain_kw(kw: object) -> object:
-    if kw is _NONE:
+    if kw is NONE:
         return ("kw",)
     if not (isinstance(kw, Dct) and kw.items is not None and not kw.loose and len(kw.items) <= 16):
         return None
@@ -1455,7 +1237,7 @@ def _plain_state(part: object) -> object:
     if isinstance(part, Dct):
         return _plain_kw(part)
     st = part.state.items if isinstance(part, Call) and isinstance(part.state, Seq) else None
-    if st is None or len(st) != 4 or st[3] is not _NONE:
+    if st is None or len(st) != 4 or st[3] is not NONE:
         return None
     func, args, kw = _plain(st[0]), _plain(st[1]), _plain_kw(st[2])
     return None if func is None or args is None or kw is None else ("partial", func, args, kw)
@@ -1466,14 +1248,7 @@ def _callable_value(v: object) -> bool:
     ``functools.partial``, or an object made by a callable mlbom cannot name."""
     if isinstance(v, Global):
         return True
-    return isinstance(v, Call) and (_instance_class(v) in _PARTIALS or not isinstance(v.func, Global))
-
-
-def _made_by(v: object) -> str | None:
-    """The allowlisted callable whose call made ``v`` (the helper, not the class it was given)."""
-    if isinstance(v, Call) and isinstance(v.func, Global) and v.func.res.status == "allow":
-        return v.func.res.path
-    return None
+    return isinstance(v, Call) and (instance_class(v) in PARTIALS or not isinstance(v.func, Global))
 
 
 def _str_known(v: object) -> bool:
@@ -1486,7 +1261,7 @@ def _str_known(v: object) -> bool:
         return True
     if isinstance(v, Opaque):
         return v.what in ("None", "an int", "a float")
-    return isinstance(v, Call) and _instance_class(v) in _PATH_CLASSES and v.state is None
+    return isinstance(v, Call) and instance_class(v) in _PATH_CLASSES and v.state is None
 
 
 def _array_elements(v: object) -> list[object] | None:
@@ -1526,7 +1301,7 @@ def _loader_text(v: object, hops: int = 0) -> str | bytes | Opaque | None:
         return _UNREAD
     if isinstance(v, Blob):
         return None
-    path = _made_by(v)
+    path = made_by(v)
     if path is None or hops > 8:
         return None
     assert isinstance(v, Call)
@@ -1576,7 +1351,7 @@ def _decimal_bomb(v: object, parses_text: bool) -> str | None:
     whose exponent mlbom cannot bound (its exact ratio is ``digits * 10**exp``)."""
     text = _loader_text(v) if parses_text else None  # Fraction tests isinstance(x, str): numpy.str_ too
     if text is _UNREAD:
-        return "a string mlbom did not keep" if isinstance(v, Text) else f"{_describe(v)}, text mlbom cannot read"
+        return "a string mlbom did not keep" if isinstance(v, Text) else f"{describe(v)}, text mlbom cannot read"
     if isinstance(text, str):
         return _decimal_text_bomb(text)
     if isinstance(v, Call) and isinstance(v.func, Global) and v.func.res.path == "decimal.Decimal":
@@ -1590,7 +1365,7 @@ def _decimal_bomb(v: object, parses_text: bool) -> str | None:
                 and isinstance(a.items[1], Seq) and a.items[1].items is not None \
                 and len(a.items[1].items) <= MAX_DECIMAL_DIGITS:
             return None if abs(a.items[2]) <= MAX_DECIMAL_DIGITS else f"a Decimal with exponent {a.items[2]}"
-        return f"a Decimal built from {_describe(a)}"
+        return f"a Decimal built from {describe(a)}"
     return None
 
 
@@ -1777,7 +1552,7 @@ def _tensor_kind(v: object, hops: int = 0) -> str | None:
         return None
     path = v.func.res.path
     if path in _PARAMETER_REBUILDS:  # nn.Parameter(None) is torch.empty(0): the default (float) dtype
-        return "float" if items[0] is _NONE else _tensor_kind(items[0], hops + 1)
+        return "float" if items[0] is NONE else _tensor_kind(items[0], hops + 1)
     return _rebuild_kind(path, items)
 
 
@@ -1819,9 +1594,9 @@ def _exact_type(v: object) -> str | None:
         return "bytearray" if v.mutable else "bytes"
     if isinstance(v, str | Text):
         return "str"
-    if isinstance(v, bool | int | float) or v is _NONE:
+    if isinstance(v, bool | int | float) or v is NONE:
         return "plain"
-    if isinstance(v, Call) and v.klass is _SAME and isinstance(v.func, Global) and v.func.res.status == "allow":
+    if isinstance(v, Call) and v.klass is SAME and isinstance(v.func, Global) and v.func.res.status == "allow":
         return _WO_CALL_TYPES.get(v.func.res.path)
     return None
 
@@ -1879,37 +1654,15 @@ class _Shared:
     # protocol < 3 strs with bytes >= 0x80 (kept alive here, by id): mlbom reads them as latin-1;
     # torch.load's unpicklers decode them as UTF-8 (None: torch raises on them)
     str8: dict[int, tuple[str, str | None]] = field(default_factory=dict)
-    # scikit-learn Trees whose nodes were checked, the estimators owning them and joblib object
-    # arrays holding them (by id, kept alive): the largest feature index an internal node reads
-    # (-1: none), judged against the owner's n_features_in_ (red team 34t-2)
-    tree_features: dict[int, tuple[object, int, int]] = field(default_factory=dict)
-    # scikit-learn instances BUILD gave a state (by id, kept alive): the estimators owning Trees
-    # are judged once the stream has ended, on every attribute value their states hold then — a
-    # Tree filled, a predictor appended or n_features_in_ set again after the owner's own BUILD
-    # counts (red team 36t-1/2/6)
-    owners: dict[int, Call] = field(default_factory=dict)
-    # KDTree/BallTree instances BUILD gave a state (by id, kept alive): judged once the stream has
-    # ended, on their last state and the arrays it holds as they ended up (the tree keeps the
-    # arrays themselves, so a later BUILD of one changes what it queries)
-    binary_trees: dict[int, Call] = field(default_factory=dict)
-    # what a state held when BUILD applied it, for the classes whose __setstate__ copies it: a
-    # scikit-learn estimator's dict (``__dict__.update``: later SETITEMs into the state dict do not
-    # reach it) and an object ndarray's item list (red team 37t-2/37t-5); by id, kept alive
-    snapshots: dict[int, tuple[object, list[tuple[dict[object, object], list[object]]]]] = \
-        field(default_factory=dict)
-    array_items: dict[int, tuple[object, list[list[object]]]] = field(default_factory=dict)
-    # scipy sparse matrices and arrays BUILD gave a state (by id, kept alive): their index
-    # arrays are judged once the stream has ended (red team 39t-2)
-    sparse: dict[int, Call] = field(default_factory=dict)
-    # the node arrays of TreePredictors checked on BUILD (by id, kept alive): the predictor keeps
-    # a reference, so a later BUILD of one changes nodes that were judged (red team 34t-3)
-    predictor_nodes: dict[int, object] = field(default_factory=dict)
+    # the objects whose native state is judged when the stream ends (:mod:`mlbom.formats.pickle_native`)
+    native: NativeRegistry = field(default_factory=NativeRegistry)
 
 
 class _Walker:
     def __init__(self, stream: IO[bytes], size: int | None, shared: _Shared, depth: int, joblib: bool) -> None:
         self.src = _Source(stream, size)
         self.sh = shared
+        self.native = NativeJudge(self.note, self.lookup, self.src, shared.native)
         self.depth = depth
         self.joblib = joblib
         self.stack: list[object] = []
@@ -1933,7 +1686,7 @@ class _Walker:
         # it makes in turn happen then too, their partials are remembered with it (call_at_load)
         self.in_factory: tuple[object, str] | None = None
         self.joblib_read = False  # a joblib inline array was (or was to be) stepped over
-        self.getattrs: list[_GetattrGlobal] = []  # builtins.getattr globals judged at the end
+        self.getattrs: list[GetattrGlobal] = []  # builtins.getattr globals judged at the end
         # id(dict) -> (it, [(an object whose state or __dict__ it is, how)]): a later SETITEM(S) into
         # it is judged as attributes of each (a state applied again, a __dict__ itself)
         self.attr_owner: dict[int, tuple[Dct, list[tuple[Call, str]]]] = {}
@@ -2051,7 +1804,7 @@ class _Walker:
                 self.rep.events_complete = False
         where = f"{op} {module!r} {name!r}" + (f" (resolves to {res.path})" if res.path != f"{module}.{name}" else "")
         if res.status == "deny" and res.path == "builtins.getattr" and len(self.getattrs) < 64:
-            g = _GetattrGlobal(res, where)
+            g = GetattrGlobal(res, where)
             self.getattrs.append(g)
             return g
         self.note_resolved(where, res)
@@ -2092,12 +1845,12 @@ class _Walker:
             return  # judged when it was resolved
         if isinstance(v, Call) and hops < 8:
             self.note("pickle.dynamic-callable", "medium",
-                      f"{how} {_describe(v)}: a callable produced at load time, which mlbom cannot name",
-                      "suspicious", f"{how}:{_describe(v)}")
+                      f"{how} {describe(v)}: a callable produced at load time, which mlbom cannot name",
+                      "suspicious", f"{how}:{describe(v)}")
             return
         self.note("pickle.dynamic-callable", "medium",
-                  f"{how} {_describe(v)}, not a resolved global (the loader calls whatever it is)",
-                  "suspicious", f"{how}:{_describe(v)}")
+                  f"{how} {describe(v)}, not a resolved global (the loader calls whatever it is)",
+                  "suspicious", f"{how}:{describe(v)}")
 
     def call(self, func: object, args: object, op: str, via: str | None = None, kwargs: object = None) -> Value | str:
         """``func(*args, **kwargs)`` as the loader makes it (``kwargs``: NEWOBJ_EX's dict, else None)."""
@@ -2110,7 +1863,7 @@ class _Walker:
                 return self.call(func, args, op, kwargs=kwargs)
             finally:
                 self.depth_calls -= 1
-        if isinstance(func, Global) and func.res.status == "allow" and kwargs is not None and kwargs is not _NONE:
+        if isinstance(func, Global) and func.res.status == "allow" and kwargs is not None and kwargs is not NONE:
             args, kwargs = self.bind_keywords(func.res.path, args, kwargs)
         result = self._call(func, args, op, kwargs)
         if isinstance(result, Call) and _is_partial(result):
@@ -2123,7 +1876,7 @@ class _Walker:
                 self.unread(result, f"{func.res.path} with arguments mlbom did not track")
             elif len(items) == 4:
                 self.apply_state(result, items[3], func.res.path, setattr_all=True)
-        if isinstance(func, Global) and func.res.status == "allow" and _PYX_UNPICKLE in func.res.path \
+        if isinstance(func, Global) and func.res.status == "allow" and PYX_UNPICKLE in func.res.path \
                 and isinstance(result, Call):
             # Cython's __pyx_unpickle_X(cls, checksum, state): when state is not None,
             # __pyx_unpickle_X__set_state(obj, state) sets the typed fields from state[0..n-1] and
@@ -2133,7 +1886,7 @@ class _Walker:
                 self.unread(result, f"{func.res.path} with arguments mlbom did not track")
             elif len(items) == 3:
                 self.apply_state(result, items[2], func.res.path, setattr_all=True)
-        if isinstance(func, Global) and func.res.status == "allow" and func.res.path == _TREE_PREDICTOR \
+        if isinstance(func, Global) and func.res.status == "allow" and func.res.path == TREE_PREDICTOR \
                 and not (isinstance(args, Seq) and args.items == []):
             # TreePredictor(nodes, ...) sets the arrays without the state check; its pickles
             # carry them in the BUILD state (copyreg.__newobj__ / NEWOBJ with no arguments)
@@ -2178,17 +1931,17 @@ class _Walker:
                             result.mapping.loose = list(m.loose) if m.loose is not None else None
                 elif (pairs := _pairs_mapping(m)) is not None:
                     result.mapping = pairs  # dict([(key, value), ...]), or of a mapping object's items
-                elif m is not None and m is not _NONE and not (isinstance(m, Seq) and m.items == []):
+                elif m is not None and m is not NONE and not (isinstance(m, Seq) and m.items == []):
                     result.mapping = Dct(None)  # items from a value mlbom did not track
-                how = _ITEM_ATTRS.get(_instance_class(result) or "")
+                how = _ITEM_ATTRS.get(instance_class(result) or "")
                 if how is not None:
                     self.item_attrs(result, how)
-            if init in _ATTR_INITS and first is not None and first is not _NONE:
+            if init in _ATTR_INITS and first is not None and first is not NONE:
                 # SimpleNamespace(mapping_or_iterable) sets an attribute per item (Python >= 3.13)
                 if isinstance(first, Dct):
                     self.apply_state(result, first, init, setattr_all=True)
                 elif not (isinstance(first, Seq) and first.items == []):
-                    self.unread(result, f"{init} given {_describe(first)}")
+                    self.unread(result, f"{init} given {describe(first)}")
         return result
 
     def _call(self, func: object, args: object, op: str, kwargs: object = None) -> Value | str:
@@ -2197,7 +1950,7 @@ class _Walker:
             # the loader calls a partial made at load: partial.__call__ calls its function with
             # the merged arguments, judged as a direct call of it (dtype sinks, bombs, nested
             # pickles ...; red team 32p-1); the object made stays one of a class mlbom cannot name
-            self.call_at_load(func, args, kwargs, f"{op} calls {_describe(func)}", f"pcall:{op}")
+            self.call_at_load(func, args, kwargs, f"{op} calls {describe(func)}", f"pcall:{op}")
         if isinstance(func, Global) and func.res.status == "allow":
             path = func.res.path
             positions = self.sh.pol.calls_args.get(path)
@@ -2232,7 +1985,7 @@ class _Walker:
             if path == "_codecs.encode":
                 return self.codecs_encode(args)
             items = args.items if isinstance(args, Seq) else None
-            if path == "builtins.type" and not (items is not None and len(items) == 1 and items[0] is _NONE):
+            if path == "builtins.type" and not (items is not None and len(items) == 1 and items[0] is NONE):
                 self.note("pickle.dangerous-callable", "critical", "builtins.type called with other than (None,): "
                           "type(name, bases, namespace) creates a class, running its bases' __init_subclass__ and "
                           "metaclass", "unsafe", "type-call")
@@ -2253,7 +2006,7 @@ class _Walker:
                           "(a pickler writes it with NEWOBJ or copyreg: __new__ plus state)", "suspicious",
                           f"init:{path}")
             self.arg_checks(path, items, kwargs)
-        return Call(func, args, kwargs if kwargs is not _NONE else None)
+        return Call(func, args, kwargs if kwargs is not NONE else None)
 
     def arg_checks(self, path: str, items: list[object] | None, kwargs: object) -> None:
         """What a call of ``path`` computes from its arguments: resource bombs, and the str or
@@ -2265,18 +2018,18 @@ class _Walker:
             self.str_casts(path, items, kwargs)
         if path.startswith("pandas."):
             self.pandas_tz(path, items, kwargs)
-        if path in _PARTIALS:
+        if path in PARTIALS:
             self.partial_func(items[0] if items else None, f"{path}(...) stores, to be called later,",
                               Seq("tuple", list(items[1:])) if items is not None else None, kwargs)
         if path in _COERCERS or path in _STRING_UFUNCS or path in _COERCING_FUNCTIONS:
             args = list(items or ())
-            if kwargs is not None and kwargs is not _NONE:
+            if kwargs is not None and kwargs is not NONE:
                 args.extend([*kwargs.items.values(), *(kwargs.loose or ())] if isinstance(kwargs, Dct)
                             and kwargs.items is not None else [kwargs])
             self.coerced(path, args[:1] if path in _COERCERS and not kwargs else args)
         if path in _DECODERS or path in _SIZED_BY_INT:
             kw: dict[object, object] | None = {}
-            if kwargs is not None and kwargs is not _NONE:
+            if kwargs is not None and kwargs is not NONE:
                 kw = kwargs.items if isinstance(kwargs, Dct) and not kwargs.loose else None
             if path in _DECODERS:
                 self.decode_call(path, items or [], kw)
@@ -2318,18 +2071,18 @@ class _Walker:
         if isinstance(text, str):
             self.tz_string(path, text, is_tz)
             return
-        if isinstance(text, bytes) or v is None or v is _NONE or isinstance(v, bool | int | float):
+        if isinstance(text, bytes) or v is None or v is NONE or isinstance(v, bool | int | float):
             return
         if text is None:
             if not sink:
                 return
             if not isinstance(v, Call | Opaque) or (isinstance(v, Opaque) and v.what in _DATA_OPAQUE):
                 return  # a container, bytes, a class: pandas refuses it (TypeError), no lookup
-            made = [_instance_class(v), _made_by(v)] if isinstance(v, Call) else []
+            made = [instance_class(v), made_by(v)] if isinstance(v, Call) else []
             if any(m is not None and m.startswith(_TZ_OBJECTS) for m in made):
                 return
         self.note("pickle.dynamic-callable", "medium", f"{path} is given, as a {'time zone' if is_tz else 'dtype'}, "
-                  f"{_describe(v)}: a value mlbom cannot read as text (pandas looks a str, or str subclass, up by "
+                  f"{describe(v)}: a value mlbom cannot read as text (pandas looks a str, or str subclass, up by "
                   "name: 'dateutil/<path>' opens that file)", "suspicious", f"tzunread:{path}")
 
     def tz_string(self, path: str, v: str, is_tz: bool) -> None:
@@ -2368,7 +2121,7 @@ class _Walker:
         is ``suspicious``), and the call with the bound arguments is modelled as a direct call
         (a bytes argument of a nested-pickle loader is walked, a helper's inner call judged).
         ``args``: the bound positional arguments (None: not tracked)."""
-        if isinstance(func, Call) and _instance_class(func) in _PARTIALS:
+        if isinstance(func, Call) and instance_class(func) in PARTIALS:
             if any(isinstance(f, Global) and f.res.status == "allow" and f.res.path in _DTYPE_SINKS
                    for p in _partial_chain(func)[:_PARTIAL_DEPTH] for f in _partial_funcs(p)):
                 # a partial of a partial of a numpy dtype sink: the later call is the inner
@@ -2463,7 +2216,7 @@ class _Walker:
         the two dicts is judged as a call with the module and the call's arguments
         (:meth:`call_at_load`: a dangerous one is ``unsafe``, red team 24a-1); a hook dict or
         module state mlbom cannot read is ``suspicious``."""
-        cls = _instance_class(inst)
+        cls = instance_class(inst)
         if cls is None or _MODULE not in class_mro().get(cls, frozenset()):
             return
         if factory is not None:
@@ -2475,14 +2228,14 @@ class _Walker:
             if factory is not None:
                 self.hold(d, held, ("factory", *factory), f"{factory[1]}'s factory")  # items set later
             if d.items is None or d.loose:
-                unread.append(f"a state mlbom did not track ({_describe(d)})")
+                unread.append(f"a state mlbom did not track ({describe(d)})")
                 if d.items is None:
                     continue
             for name in _CALLED_HOOKS:
                 h = d.items.get(name)
-                if h is None or h is _NONE:
+                if h is None or h is NONE:
                     continue
-                m = h.mapping if isinstance(h, Call) and _instance_class(h) in _ORDERED_DICTS else h
+                m = h.mapping if isinstance(h, Call) and instance_class(h) in _ORDERED_DICTS else h
                 if factory is not None:
                     self.hold(h, held, ("factory", *factory), f"{factory[1]}'s factory")
                     if m is not None and m is not h:
@@ -2490,11 +2243,11 @@ class _Walker:
                 if isinstance(h, Call) and m is None and h.state is None:
                     continue  # OrderedDict() with no items (yet)
                 if not isinstance(m, Dct) or m.items is None:
-                    unread.append(f"its {name} ({_describe(h)})")
+                    unread.append(f"its {name} ({describe(h)})")
                     continue
                 hooks.extend((name, v) for v in [*m.items.values(), *(m.loose or ()), *(m.others or ())])
         if inst.dicts is None and inst.state is not None:
-            unread.append(f"a state mlbom did not track ({_describe(inst.state)})")
+            unread.append(f"a state mlbom did not track ({describe(inst.state)})")
         if unread:
             self.note("pickle.dynamic-callable", "medium", f"{how}: {cls}, an nn.Module whose call runs the hooks "
                       f"in its state, with {unread[0]}", "suspicious", f"hooks:{key}")
@@ -2545,7 +2298,7 @@ class _Walker:
         loose: list[object] = []
         tracked = True
         unread: list[object] = []  # keywords and bound arguments mlbom cannot read (red team 23a-3)
-        if kwargs is not None and kwargs is not _NONE:
+        if kwargs is not None and kwargs is not NONE:
             if isinstance(kwargs, Dct) and kwargs.items is not None:
                 kws.append(kwargs.items)
                 loose.extend(kwargs.loose or ())
@@ -2554,8 +2307,8 @@ class _Walker:
                 unread.append(kwargs)
         if pos is None:
             unread.append(args)
-            self.note("pickle.dynamic-callable", "medium", f"{how}: {_describe(callee)} with arguments mlbom did not "
-                      f"track ({_describe(args)})", "suspicious", key)
+            self.note("pickle.dynamic-callable", "medium", f"{how}: {describe(callee)} with arguments mlbom did not "
+                      f"track ({describe(args)})", "suspicious", key)
         f = callee
         for depth in range(_PARTIAL_DEPTH + 1):
             if isinstance(f, Global) and f.res.status == "allow":
@@ -2590,21 +2343,21 @@ class _Walker:
             seen.append(len(readings))
             func, bound, pkw = readings[min(pick[depth], len(readings) - 1) if depth < len(pick) else 0]
             if not isinstance(bound, Seq) or bound.items is None:
-                self.note("pickle.dynamic-callable", "medium", f"{how}: {_describe(func)} with bound arguments "
-                          f"mlbom did not track ({_describe(bound)})", "suspicious", key)
+                self.note("pickle.dynamic-callable", "medium", f"{how}: {describe(func)} with bound arguments "
+                          f"mlbom did not track ({describe(bound)})", "suspicious", key)
                 pos = None
                 unread.append(bound)
             elif pos is not None:
                 pos = [*bound.items, *pos]  # the inner partial's bound arguments come first
-            if pkw is not None and pkw is not _NONE:
+            if pkw is not None and pkw is not NONE:
                 if isinstance(pkw, Dct) and pkw.items is not None:
                     if factory is not None:
                         self.factory_partial(pkw, *factory)  # a dict kept by reference: items added later
                     kws.append(pkw.items)  # the outer partial's keywords win
                     loose.extend(pkw.loose or ())
                 else:
-                    self.note("pickle.dynamic-callable", "medium", f"{how}: {_describe(func)} with bound keyword "
-                              f"arguments mlbom did not track ({_describe(pkw)})", "suspicious", key)
+                    self.note("pickle.dynamic-callable", "medium", f"{how}: {describe(func)} with bound keyword "
+                              f"arguments mlbom did not track ({describe(pkw)})", "suspicious", key)
                     tracked = False
                     unread.append(pkw)
             f = func
@@ -2631,12 +2384,12 @@ class _Walker:
             why = self.unread_gadget(Seq("tuple", [args, kwargs]))
             if why is not None:
                 self.note("pickle.dangerous-callable", "critical", f"{path}, which calls its arguments, given "
-                          f"arguments mlbom cannot place ({_describe(kwargs)}) that hold {why}", "unsafe",
+                          f"arguments mlbom cannot place ({describe(kwargs)}) that hold {why}", "unsafe",
                           f"kwargs:{path}")
             self.note("pickle.dynamic-callable", "medium", f"{path}, which calls its arguments, given keyword "
-                      f"arguments mlbom did not track ({_describe(kwargs)})", "suspicious", f"kwargs:{path}")
+                      f"arguments mlbom did not track ({describe(kwargs)})", "suspicious", f"kwargs:{path}")
             return args, kwargs
-        params = _PARAMS.get(path) or (_PYX_PARAMS if _PYX_UNPICKLE in path else ())
+        params = _PARAMS.get(path) or (_PYX_PARAMS if PYX_UNPICKLE in path else ())
         names = list(helper_parameters(path) or ())
         given: dict[int, object] = {}
         unplaced = [("(a key computed at load time)", v) for v in kwargs.loose or ()]
@@ -2680,7 +2433,7 @@ class _Walker:
                       "unsafe", f"kwarg:{path}:{name}")
             return
         self.note("pickle.dynamic-callable", "medium", f"{path}, which calls its arguments, given the keyword "
-                  f"argument {name!r} that mlbom cannot place among its parameters ({_describe(v)})",
+                  f"argument {name!r} that mlbom cannot place among its parameters ({describe(v)})",
                   "suspicious", f"kwarg:{path}:{name}")
 
     def flatten(self, q: Call) -> None:
@@ -2717,7 +2470,7 @@ class _Walker:
         kws: object = kw
         if isinstance(pkw, Dct) and pkw.items is not None and (pkw.items or pkw.loose):
             kws = Dct(None)
-            if kw is None or kw is _NONE or (isinstance(kw, Dct) and kw.items is not None):
+            if kw is None or kw is NONE or (isinstance(kw, Dct) and kw.items is not None):
                 merged, loose = dict(pkw.items), list(pkw.loose or ())
                 if isinstance(kw, Dct) and kw.items is not None:
                     merged.update(kw.items)
@@ -2726,7 +2479,7 @@ class _Walker:
                 if self.sh.cells <= self.sh.limits.cells:
                     kws = Dct(merged)
                     kws.loose = loose or None
-        elif not (pkw is None or pkw is _NONE or (isinstance(pkw, Dct) and pkw.items is not None)):
+        elif not (pkw is None or pkw is NONE or (isinstance(pkw, Dct) and pkw.items is not None)):
             kws = Dct(None)  # keywords mlbom did not track
         return pf, args, kws
 
@@ -2843,8 +2596,8 @@ class _Walker:
         if isinstance(ns, Dct):
             self.apply_state(inst, ns, how, setattr_all=False)
             ns.attrs = ns.attrs or how  # the dict itself is the __dict__: later items are attributes too
-        elif ns is not _NONE:
-            self.unread(inst, f"{how} set to {_describe(ns)}")
+        elif ns is not NONE:
+            self.unread(inst, f"{how} set to {describe(ns)}")
         return True
 
     def coerced(self, path: str, args: list[object]) -> None:
@@ -2856,7 +2609,7 @@ class _Walker:
             if not _array_like(a, path in _STRING_UFUNCS):
                 what = "concatenates it if it holds strings" if path in _STRING_UFUNCS else \
                     "runs np.asarray() on it during the load, which reads __array_interface__ from an object"
-                self.note("pickle.protocol-attribute", "medium", f"{path} is called with {_describe(a)}, not an "
+                self.note("pickle.protocol-attribute", "medium", f"{path} is called with {describe(a)}, not an "
                           f"array mlbom built: it {what}", "suspicious", f"coerce:{path}")
                 return
 
@@ -2864,7 +2617,7 @@ class _Walker:
         """``str(b, encoding, errors)`` / ``numpy.str_(...)``: bytes decoded into a str at load
         time. Computed where the bytes are kept and the codec is a plain one (the decoded text
         is then judged like a str in the stream); any other decode is ``suspicious``."""
-        missing = _MARK
+        missing = MARK
         kw = {} if kw is None else kw
         obj = pos[0] if pos else kw.get("object", missing)
         enc = pos[1] if len(pos) > 1 else kw.get("encoding", missing)
@@ -2872,7 +2625,7 @@ class _Walker:
         if enc is missing and err is missing and len(kw) == len([k for k in kw if k == "object"]):
             # str(x): nothing is decoded, x.__str__ computes the text
             if obj is not missing and not _str_known(obj):
-                self.computed_text(f"{path}({_describe(obj)})")
+                self.computed_text(f"{path}({describe(obj)})")
             return
         if isinstance(obj, str | Text):
             return  # decoding a str raises
@@ -2888,7 +2641,7 @@ class _Walker:
                     return  # the loader raises
                 self.pointer_text(text, f"{path} of bytes")
             return  # a longer one decodes to a longer str; its bytes were searched as they were read
-        self.note("pickle.protocol-attribute", "medium", f"{path} decodes {_describe(obj)} with encoding "
+        self.note("pickle.protocol-attribute", "medium", f"{path} decodes {describe(obj)} with encoding "
                   f"{_shown(enc) if enc is not missing else 'utf-8'}"
                   f"{'' if err is missing else ' and errors ' + _shown(err)}: mlbom does not compute the "
                   "str it makes, which may be a raw-memory protocol name (__array_interface__)", "suspicious",
@@ -2903,7 +2656,7 @@ class _Walker:
         """Calls that make a str of an object: pathlib's normalised text, pandas' dtype= cast of
         every element, recarray's field names split from a str (see ``_PATH_CLASSES``)."""
         kw: dict[object, object] | None = {}
-        if kwargs is not None and kwargs is not _NONE:
+        if kwargs is not None and kwargs is not NONE:
             kw = kwargs.items if isinstance(kwargs, Dct) and not kwargs.loose else None
         if path in _PATH_CLASSES:
             for part in [*(items if items is not None else [Opaque("arguments mlbom did not track")])]:
@@ -2911,8 +2664,8 @@ class _Walker:
                     for name in sorted(_POINTER_PROTOCOLS):
                         if name in part:
                             self.pointer_data(repr(name), f"{path}({part!r}) (its text is normalised)")
-                elif not (isinstance(part, Call) and _instance_class(part) in _PATH_CLASSES):
-                    self.computed_text(f"{path}({_describe(part)})")  # a str subclass, a long text ...
+                elif not (isinstance(part, Call) and instance_class(part) in _PATH_CLASSES):
+                    self.computed_text(f"{path}({describe(part)})")  # a str subclass, a long text ...
             return
         if path in _RECARRAYS:
             pos = (items or [])[6:8] + ([] if kw is None else [kw.get("names"), kw.get("titles")])
@@ -2921,8 +2674,8 @@ class _Walker:
                     for name in sorted(_POINTER_PROTOCOLS):
                         if name in part:
                             self.pointer_data(repr(name), f"{path}'s field names {part!r} (split at commas)")
-                elif part is not None and part is not _NONE and not isinstance(part, Seq):
-                    self.computed_text(f"{path}'s field names from {_describe(part)}")
+                elif part is not None and part is not NONE and not isinstance(part, Seq):
+                    self.computed_text(f"{path}'s field names from {describe(part)}")
             if kw is None:
                 self.computed_text(f"{path} with keyword arguments mlbom did not track")
             return
@@ -2931,7 +2684,7 @@ class _Walker:
             d = items[1] if items is not None and len(items) > 1 else None
             if not isinstance(d, Dct) or d.items is None or d.loose:
                 if d is not None and not (isinstance(d, Dct) and d.items == {}):
-                    self.computed_text(f"{path} given {_describe(d)}")
+                    self.computed_text(f"{path} given {describe(d)}")
                 return
             kw, items, where = d.items, [], (1, 0)
         if where is None:
@@ -2942,12 +2695,12 @@ class _Walker:
         if kw is None:
             self.computed_text(f"{path} with keyword arguments mlbom did not track")
             return
-        if dtype is None or dtype is _NONE or data is None or data is _NONE:
+        if dtype is None or dtype is NONE or data is None or data is NONE:
             return  # no cast (inferred, object or numeric data keep their elements)
         elements = _array_elements(data)
         if elements is None or not all(_str_known(e) for e in elements):
-            self.computed_text(f"{path} with dtype {_describe(dtype)} (a str() of every element of "
-                               f"{_describe(data)})")
+            self.computed_text(f"{path} with dtype {describe(dtype)} (a str() of every element of "
+                               f"{describe(data)})")
 
     def string_dtype_build(self, inst: Call, state: object) -> None:
         """An ndarray BUILD ``(version, shape, StringDType(coerce), is_fortran, list)``: numpy
@@ -2960,7 +2713,7 @@ class _Walker:
             return
         elements = _array_elements(items[4]) if isinstance(items[4], Seq) else []
         if elements is None or not all(_str_known(e) for e in elements):
-            self.computed_text(f"a numpy StringDType array of {_describe(items[4])} (a str() of every element)")
+            self.computed_text(f"a numpy StringDType array of {describe(items[4])} (a str() of every element)")
 
     def dtype_flags(self, inst: Call) -> None:
         """A ``numpy.dtype`` BUILD (red team 29p-5): from state version 3 numpy's
@@ -2972,16 +2725,16 @@ class _Walker:
         flags it computed, so a state whose object bits differ from those is ``unsafe``."""
         path = inst.func.res.path if isinstance(inst.func, Global) else ""
         self.dtype_judged(inst)
-        if path not in _DTYPE_PATHS:
+        if path not in DTYPE_PATHS:
             # numpy.dtypes.BytesDType(n) & co. make fresh legacy descriptors whose __setstate__
             # takes any state (red team 30p-1); numpy's __reduce__ always names numpy.dtype
             self.note("pickle.memory", "critical", f"BUILD sets the state of a dtype made by {path} "
-                      f"({_describe(inst.state)}), which numpy's pickler never writes: its fields and flags "
+                      f"({describe(inst.state)}), which numpy's pickler never writes: its fields and flags "
                       "may make numpy read raw bytes as object pointers", "unsafe", f"dtype-maker:{path}")
             return
         bits = _dtype_object_bits(inst)
         if bits is None:
-            self.note("pickle.memory", "medium", f"a numpy dtype state mlbom cannot model ({_describe(inst.state)}): "
+            self.note("pickle.memory", "medium", f"a numpy dtype state mlbom cannot model ({describe(inst.state)}): "
                       "its flags may make numpy read raw bytes as object pointers", "suspicious", "dtype-unknown")
         elif bits[0] != bits[1]:
             self.note("pickle.memory", "critical", f"a numpy dtype state whose object flags ({bits[0]:#x}) differ "
@@ -3003,7 +2756,7 @@ class _Walker:
                       "or no item lies (memory corruption at load)", "unsafe", f"dtype-layout:{layout}")
         elif layout is None:
             self.note("pickle.memory", "medium", f"a numpy dtype that holds objects whose layout mlbom cannot model "
-                      f"({_describe(dt)}): its fields may put object pointers where other data lies", "suspicious",
+                      f"({describe(dt)}): its fields may put object pointers where other data lies", "suspicious",
                       "dtype-layout-unknown")
 
     def array_data(self, inst: Call, state: object) -> None:
@@ -3015,8 +2768,8 @@ class _Walker:
             return
         dt, data = (items[1], items[3]) if len(items) == 4 else (items[2], items[4])
         is_dtype = isinstance(dt, Call) and isinstance(dt.func, Global) and _is_dtype_maker(dt.func.res.path)
-        cls = _instance_class(inst)
-        if not is_dtype and not (cls in _ARRAY_MAKERS or _made_by(inst) in _ARRAY_MAKERS):
+        cls = instance_class(inst)
+        if not is_dtype and not (cls in _ARRAY_MAKERS or made_by(inst) in _ARRAY_MAKERS):
             return
         self.dtype_use("a numpy array state", dt, data, list_ok=True)
 
@@ -3041,14 +2794,14 @@ class _Walker:
             return
         if bits is not None and not list_ok and not isinstance(data, Blob | Text | str):
             return  # consistent object flags: numpy takes the object itself (a void scalar's array)
-        what = "an object dtype" if bits is not None else f"a dtype mlbom cannot model ({_describe(dt)})"
+        what = "an object dtype" if bits is not None else f"a dtype mlbom cannot model ({describe(dt)})"
         if isinstance(data, Blob | Text | str):
             self.note("pickle.memory", "critical", f"{where} of {what} with raw data "
-                      f"({_describe(data)}), not a list: numpy would read the bytes as object pointers "
+                      f"({describe(data)}), not a list: numpy would read the bytes as object pointers "
                       "(memory corruption at load)", "unsafe", "array-object-bytes")
         else:
             self.note("pickle.memory", "medium", f"{where} of {what} with data mlbom cannot tell a "
-                      f"list ({_describe(data)}): numpy may read it as object pointers", "suspicious",
+                      f"list ({describe(data)}): numpy may read it as object pointers", "suspicious",
                       "array-object-data")
 
     def dtype_sink(self, path: str, items: list[object] | None, kwargs: object) -> None:
@@ -3057,18 +2810,18 @@ class _Walker:
         dpos, bpos = _DTYPE_SINKS[path]
         args = list(items) if items is not None else None
         kw = kwargs.items if isinstance(kwargs, Dct) and not kwargs.loose else None
-        if args is None or (kwargs is not None and kwargs is not _NONE and kw is None):
+        if args is None or (kwargs is not None and kwargs is not NONE and kw is None):
             self.note("pickle.memory", "medium", f"{path} with arguments mlbom did not track: numpy may read raw "
                       "bytes with an object dtype", "suspicious", f"dtype-sink:{path}")
             return
-        dt = args[dpos] if dpos < len(args) else (kw or {}).get("dtype", _NONE)
-        data = args[bpos] if bpos < len(args) else (kw or {}).get(_SINK_BUFFER_KW.get(path, "buffer"), _NONE)
-        if path in _SINK_BUFFER_KW and (dt is _NONE or dt is None):
+        dt = args[dpos] if dpos < len(args) else (kw or {}).get("dtype", NONE)
+        data = args[bpos] if bpos < len(args) else (kw or {}).get(_SINK_BUFFER_KW.get(path, "buffer"), NONE)
+        if path in _SINK_BUFFER_KW and (dt is NONE or dt is None):
             # recarray without a dtype: format_parser(formats, ...) makes it, which mlbom does not model
-            dt = args[5] if len(args) > 5 else (kw or {}).get("formats", _NONE)
+            dt = args[5] if len(args) > 5 else (kw or {}).get("formats", NONE)
         if path in _SCALARS and bpos >= len(args):
-            data = _NONE
-        if data is _NONE or (dt is _NONE and path not in _SCALARS):
+            data = NONE
+        if data is NONE or (dt is NONE and path not in _SCALARS):
             return  # no buffer (ndarray: allocated zeroed), or the default float64 dtype
         self.dtype_use(f"{path}(...)", dt, data, list_ok=False)
 
@@ -3100,7 +2853,7 @@ class _Walker:
         writes a fresh fields dict per state and reduces nested dtypes, with their state, before
         the outer BUILD, so no pickler changes one afterwards."""
         if id(target) in self.sh.dtype_parts and self.sh.dtype_parts[id(target)] is target:
-            self.note("pickle.memory", "critical", f"{op} changes {_describe(target)}, a numpy dtype (or part of "
+            self.note("pickle.memory", "critical", f"{op} changes {describe(target)}, a numpy dtype (or part of "
                       "its state) already built, embedded or used: its structure would no longer match the flags "
                       "numpy trusts (raw bytes read as object pointers)", "unsafe", f"dtype-mutated:{op}")
 
@@ -3108,13 +2861,13 @@ class _Walker:
         """``bytes(...)`` / ``bytearray(...)``: bytes computed at load time (a numpy ``U`` array
         or a decode may read them as text). Computed from a list of ints or a str in a plain
         codec; zero-filled (an int) and copied (bytes) ones hold nothing new."""
-        missing = _MARK
+        missing = MARK
         if kw is None:
             kw = {"source": Opaque("keyword arguments mlbom did not track")}
         src = pos[0] if pos else kw.get("source", missing)
         enc = pos[1] if len(pos) > 1 else kw.get("encoding", missing)
         err = pos[2] if len(pos) > 2 else kw.get("errors", missing)
-        if src is missing or src is _NONE or isinstance(src, bool | int | float | Blob | Text) \
+        if src is missing or src is NONE or isinstance(src, bool | int | float | Blob | Text) \
                 or _range_length(src) is not None:
             return  # empty, zeros, a copy of bytes searched as read, a text searched as read, a range
         data: bytes | None = None
@@ -3132,9 +2885,9 @@ class _Walker:
                 return
         if data is not None:
             for hit in _pointer_hits(data, "bytes"):
-                self.pointer_data(hit, f"{path} of {_describe(src)}")
+                self.pointer_data(hit, f"{path} of {describe(src)}")
             return
-        self.note("pickle.protocol-attribute", "medium", f"{path} makes bytes from {_describe(src)}"
+        self.note("pickle.protocol-attribute", "medium", f"{path} makes bytes from {describe(src)}"
                   f"{'' if enc is missing else ' in encoding ' + _shown(enc)}: mlbom does not compute them, "
                   "and a numpy U array over them may spell a raw-memory protocol name (__array_interface__)",
                   "suspicious", f"proto-bytes:{path}")
@@ -3151,12 +2904,12 @@ class _Walker:
         if not checked:
             return
         kw: list[object] = []
-        if kwargs is not None and kwargs is not _NONE:
+        if kwargs is not None and kwargs is not NONE:
             if isinstance(kwargs, Dct) and kwargs.items is not None:
                 kw = [*kwargs.items.values(), *(kwargs.loose or ())]
             else:
                 self.note("pickle.bomb", "medium", f"{path} called with keyword arguments mlbom did not track "
-                          f"({_describe(kwargs)}): a size or decimal it cannot bound", "suspicious", f"bomb:{path}")
+                          f"({describe(kwargs)}): a size or decimal it cannot bound", "suspicious", f"bomb:{path}")
                 return
         if path in _MATERIALISERS:
             for v in [items[0] if items else None, *kw]:
@@ -3203,12 +2956,12 @@ class _Walker:
                       f"pickler writes there ({_ROLE_TEXT[role]})", "suspicious", f"role:{path}:{i}:{apath}")
 
     def class_family(self, path: str, items: list[object]) -> None:
-        """A helper that creates an object of the class it is given (:data:`_CLASS_ARG`) handed an
+        """A helper that creates an object of the class it is given (:data:`CLASS_ARG`) handed an
         allowlisted class outside the family its library hands it (:data:`_CLASS_FAMILY`): the
         object is of that class all the same (its checks are made on it), but no library writes
         one: ``suspicious``."""
         family = _CLASS_FAMILY.get(path)
-        pos = _class_arg(path)
+        pos = class_arg(path)
         cls = items[pos] if family and pos is not None and pos < len(items) else None
         if family is None or not (isinstance(cls, Global) and cls.res.status == "allow"):
             return  # no class to tell (a value made at load time is judged as a callable)
@@ -3247,7 +3000,7 @@ class _Walker:
         if path in _GENERATOR_CTORS:  # __randomstate_ctor(name, ctor): ctor(name)
             first = items[0] if items else "MT19937"
             ctor = items[1] if len(items) > 1 else None
-            if isinstance(first, Call) and _instance_class(first) in _BIT_GENERATORS:
+            if isinstance(first, Call) and instance_class(first) in _BIT_GENERATORS:
                 return None  # Generator(first): a BitGenerator instance is used as it is
             if ctor is None:  # the default, __bit_generator_ctor(first), calls first when it is a class
                 if not isinstance(first, Global):
@@ -3257,11 +3010,11 @@ class _Walker:
                 return self.call_at_load(ctor, Seq("tuple", [first]), None, f"{path} (ctor(name))", f"args:{path}",
                                          role=(path, 1))
             return None
-        if path in _INSTANCE_MAKERS:
+        if path in INSTANCE_MAKERS:
             # copyreg.__newobj__(cls, *args): cls.__new__(cls, *args); __newobj_ex__(cls, args,
             # kwargs): cls.__new__(cls, *args, **kwargs); _reconstructor(cls, base, state):
             # base.__new__(cls, state) unless base is object. The result stays the helper's call
-            # (its class is told by _instance_class); the arguments get a direct call's size checks
+            # (its class is told by instance_class); the arguments get a direct call's size checks
             cls = items[0] if items else None
             if path == "copyreg._reconstructor":
                 cls = items[1] if len(items) > 1 else None
@@ -3356,7 +3109,7 @@ class _Walker:
             # a text streamed past in a plain codec was searched as read; anything else (rot13 of a
             # long text, another codec, arguments mlbom did not track) may spell a protocol name
             self.note("pickle.protocol-attribute", "medium", "_codecs.encode with arguments mlbom does not compute "
-                      f"({_describe(Seq('tuple', items))}): its result may spell a raw-memory protocol name "
+                      f"({describe(Seq('tuple', items))}): its result may spell a raw-memory protocol name "
                       "(__array_interface__)", "suspicious", "proto-encode")
         return Opaque("bytes from _codecs.encode")
 
@@ -3377,7 +3130,7 @@ class _Walker:
             return
         if not isinstance(arg, Blob):
             self.note("pickle.dangerous-callable", "critical", f"{path} unpickles its argument, "
-                      f"{_describe(arg) if arg is not None else 'an untracked value'}, which mlbom cannot walk",
+                      f"{describe(arg) if arg is not None else 'an untracked value'}, which mlbom cannot walk",
                       "unsafe", f"nested:{path}")
             return
         if self.depth + 1 > self.sh.limits.depth:
@@ -3419,7 +3172,7 @@ class _Walker:
         try:
             raw: IO[bytes] = self.src.s
             if arg.utf8:
-                raw = io.BufferedReader(_Latin1FromUtf8(self.src.s, arg.offset, arg.nbytes))  # type: ignore[type-var]
+                raw = io.BufferedReader(Latin1FromUtf8(self.src.s, arg.offset, arg.nbytes))  # type: ignore[type-var]
                 h.update(b"latin1:")
             else:
                 self.src.s.seek(arg.offset)
@@ -3445,7 +3198,7 @@ class _Walker:
         elif arg.utf8 and self.src.seekable:
             here = self.src.s.tell()
             try:
-                view = io.BufferedReader(_Latin1FromUtf8(self.src.s, arg.offset, arg.nbytes))  # type: ignore[type-var]
+                view = io.BufferedReader(Latin1FromUtf8(self.src.s, arg.offset, arg.nbytes))  # type: ignore[type-var]
                 self.walk_nested(view, arg.length, path, kind, restore=here)
             except UnicodeEncodeError:
                 self.note("pickle.dangerous-callable", "critical", f"{path} unpickles bytes from text that is not "
@@ -3567,9 +3320,9 @@ class _Walker:
             self.note("pickle.unreadable", "high", f"reading the stream failed: {rep.error}", "error", "stop")
         self.judge_getattrs()
         if self.depth == 0:
-            self.judge_tree_owners()
-            self.judge_binary_trees()
-            self.judge_sparse()
+            self.native.judge_tree_owners()
+            self.native.judge_binary_trees()
+            self.native.judge_sparse()
         try:
             src.sync()
         except (OSError, ValueError) as exc:
@@ -3633,13 +3386,13 @@ class _Walker:
 
     def op_dup(self) -> None:
         v = self.top()
-        if type(v) is _GetattrGlobal:
+        if type(v) is GetattrGlobal:
             v.landed += 1
         self.push(v)
 
     # scalars
     def op_none(self) -> None:
-        self.push(_NONE)
+        self.push(NONE)
 
     def op_true(self) -> None:
         self.push(True)
@@ -3949,7 +3702,7 @@ class _Walker:
                 if target.loose is None:
                     target.loose = []
                 target.loose.append(v)
-            elif not isinstance(v, bool | int | float) and v is not _NONE:
+            elif not isinstance(v, bool | int | float) and v is not NONE:
                 if target.others is None:
                     target.others = []
                 target.others.append(v)
@@ -3968,34 +3721,34 @@ class _Walker:
             self.note("pickle.differential", "medium", f"{op} changes a bytearray in place: no pickler writes "
                       "that (its content is no longer known)", "suspicious", "bytearray-mutated")
             return
-        if isinstance(target, Seq | Dct | Blob | Text | str | int | float) or target is _NONE:
+        if isinstance(target, Seq | Dct | Blob | Text | str | int | float) or target is NONE:
             if op in ("SETITEMS", "APPENDS", "ADDITEMS") and not items:
                 # an empty MARK: ``_pickle.c`` returns before it looks at the target (``len == x``);
                 # pickle.py's SETITEMS loop runs zero times, its APPENDS/ADDITEMS look up
                 # ``extend``/``append``/``add`` first and raise
                 if op != "SETITEMS":
-                    self.note("pickle.differential", "medium", f"{op} with no items on {_describe(target)}: the "
+                    self.note("pickle.differential", "medium", f"{op} with no items on {describe(target)}: the "
                               "C unpickler does nothing, the pure-Python one (joblib) raises: the two loaders "
                               "read this stream differently", "suspicious", f"empty:{op}")
                 return
-            raise _Stop("pickle.unreadable", f"{op} on {_describe(target)} (the loader raises)", certain=True)
+            raise _Stop("pickle.unreadable", f"{op} on {describe(target)} (the loader raises)", certain=True)
         if isinstance(target, Call):
-            cls = _instance_class(target)
+            cls = instance_class(target)
             if op in ("SETITEM", "SETITEMS") and cls in _CALLS_CALLABLE_KEYS:
                 for key in items[0::2]:
                     if not _is_data(key):
                         self.note("pickle.dynamic-callable", "medium", f"{op} on a {cls} with the key "
-                                  f"{_describe(key)}: its __setitem__ calls a callable key with the object "
-                                  "(pandas com.apply_if_callable)", "suspicious", f"callkey:{_describe(key)}")
+                                  f"{describe(key)}: its __setitem__ calls a callable key with the object "
+                                  "(pandas com.apply_if_callable)", "suspicious", f"callkey:{describe(key)}")
             if self.instance_methods(target, op, items):
                 return  # an instance attribute is what the loader calls: judged as that call
-            if target.klass is not _SAME:
+            if target.klass is not SAME:
                 self.class_replaced(target, op)
                 return
             if isinstance(target.func, Global):
                 return  # an allowlisted class's own method, or a class already judged (unlisted or dangerous)
-        self.note("pickle.dynamic-callable", "medium", f"{op} calls a method of {_describe(target)}",
-                  "suspicious", f"{op}:{_describe(target)}")
+        self.note("pickle.dynamic-callable", "medium", f"{op} calls a method of {describe(target)}",
+                  "suspicious", f"{op}:{describe(target)}")
 
     def op_append(self) -> None:
         self.sh.mutations += 1  # may change an object a kept state refers to
@@ -4061,7 +3814,7 @@ class _Walker:
         bound: unknown)."""
         if target.mapping is None:
             target.mapping = Dct({})
-            target.mapping.attrs = target.item_attrs or _ITEM_ATTRS.get(_instance_class(target) or "")
+            target.mapping.attrs = target.item_attrs or _ITEM_ATTRS.get(instance_class(target) or "")
         if target.mapping.items is None:
             return
         self.sh.mapping_cells += len(items) // 2
@@ -4117,7 +3870,7 @@ class _Walker:
             raise _Stop("pickle.unreadable", f"memo index {i} was never stored (the loader raises: "
                                              "the file cannot load)", certain=True)
         v = self.memo[i]
-        if type(v) is _GetattrGlobal:
+        if type(v) is GetattrGlobal:
             v.landed += 1
         self.push(v)
 
@@ -4163,7 +3916,7 @@ class _Walker:
         if key not in memo or len(stack) + self.depth_items >= self.sh.limits.stack:
             self._memo_get(key)  # raises
         v = memo[key]
-        if type(v) is _GetattrGlobal:
+        if type(v) is GetattrGlobal:
             v.landed += 1
         stack.append(v)
 
@@ -4192,13 +3945,13 @@ class _Walker:
             self.push(self.global_(module, name, "STACK_GLOBAL"))
             return
         if self.may_be_str(module) and self.may_be_str(name):
-            desc = f"{_describe(module)} / {_describe(name)}"
+            desc = f"{describe(module)} / {describe(name)}"
             self.note("pickle.dangerous-callable", "critical", f"STACK_GLOBAL with a name mlbom cannot read "
                       f"({desc}): an import hidden from static reading", "unsafe", f"sg:{desc}")
             self.push(Opaque("an unknown global"))
             return
-        raise _Stop("pickle.unreadable", f"STACK_GLOBAL with non-str operands ({_describe(module)}, "
-                                         f"{_describe(name)}) (the loader raises)", certain=True)
+        raise _Stop("pickle.unreadable", f"STACK_GLOBAL with non-str operands ({describe(module)}, "
+                                         f"{describe(name)}) (the loader raises)", certain=True)
 
     def may_be_str(self, v: object, hops: int = 0) -> bool:
         """Whether ``v`` may be an exact ``str`` at load time (STACK_GLOBAL raises for any other
@@ -4259,7 +4012,7 @@ class _Walker:
         args = self.pop()
         func = self.pop()
         self.wo_callable("REDUCE", func)
-        if type(func) is _GetattrGlobal:
+        if type(func) is GetattrGlobal:
             got = self.getattr_data(args)
             if got is not None:
                 func.reduced += 1
@@ -4340,14 +4093,14 @@ class _Walker:
         False; every route that sets a global's attributes — a BUILD on it — is ``unsafe`` by its
         own rule, and an unlisted global is judged as one), an instance of an allowlisted class has no source; any other container
         (a class made at load, a value mlbom cannot tell) may write a file the data names."""
-        if any(v is _NONE or (isinstance(v, str | int | float) and not v) for v in rest):
+        if any(v is NONE or (isinstance(v, str | int | float) and not v) for v in rest):
             return  # torch skips the check ("containers that don't have any sources saved")
         container = rest[0]
         if isinstance(container, Global):
             return  # its own attributes (an unlisted or denied global is judged as one already)
-        if isinstance(container, Call) and _instance_class(container) not in (None, "builtins.type"):
+        if isinstance(container, Call) and instance_class(container) not in (None, "builtins.type"):
             return
-        self.note("pickle.dangerous-callable", "critical", f"a legacy torch ('module', {_describe(container)}, ...) "
+        self.note("pickle.dangerous-callable", "critical", f"a legacy torch ('module', {describe(container)}, ...) "
                   "record: torch's _check_container_source appends the pickle's source text to "
                   "<container.__name__>.patch when the container's dump_patches is truthy (a file write "
                   "at load)", "unsafe", "container-source")
@@ -4372,7 +4125,7 @@ class _Walker:
             vals.extend(d.loose or ())  # a key computed at load time may be this name
         # classes whose __getattr__ hands out entries of their containers for a name neither the
         # instance nor the class has (the classes define __setstate__ themselves)
-        cls = _instance_class(inst) or ""
+        cls = instance_class(inst) or ""
         if name != "__setstate__" and cls.startswith("torch.nn.modules."):
             # nn.Module.__getattr__: self._parameters / _buffers / _modules [name]
             for d in inst.dicts or ():
@@ -4386,13 +4139,13 @@ class _Walker:
 
     def _entries(self, box: object, name: str, vals: list[object]) -> str | None:
         """Add ``box[name]`` (every value it may be) to ``vals``; why it cannot be told, if so."""
-        if box is None or box is _NONE:
+        if box is None or box is NONE:
             return None
         d = box if isinstance(box, Dct) else box.mapping if isinstance(box, Call) else None
         if isinstance(box, Call) and d is None:
             return None  # an object that received no items
         if d is None or d.items is None:
-            return f"{_describe(box)} whose items mlbom did not track"
+            return f"{describe(box)} whose items mlbom did not track"
         if name in d.items:
             vals.append(d.items[name])
         vals.extend(d.loose or ())
@@ -4404,16 +4157,16 @@ class _Walker:
         direct call: nested pickles, calls of arguments, ... all apply). True when it may."""
         vals, unknown = self.lookup(inst, name)
         for v in vals:
-            self.note("pickle.instance-call", "low", f"{how}: an instance attribute, {_describe(v)}, is what "
-                      "the loader calls (judged as a call of it)", None, f"icall:{how}:{_describe(v)}")
+            self.note("pickle.instance-call", "low", f"{how}: an instance attribute, {describe(v)}, is what "
+                      "the loader calls (judged as a call of it)", None, f"icall:{how}:{describe(v)}")
             for args in calls[:64]:  # a value called with many items: the first ones are judged
                 self.call(v, args, how, via=how)
             if len(calls) > 64 and not _is_data(v):
-                self.note("pickle.dynamic-callable", "medium", f"{how}: {_describe(v)} called {len(calls)} times; "
+                self.note("pickle.dynamic-callable", "medium", f"{how}: {describe(v)} called {len(calls)} times; "
                           "mlbom judged the first 64 calls", "suspicious", f"many:{how}")
         if unknown is not None:
             self.note("pickle.dynamic-callable", "medium", f"{how}: the loader looks {name!r} up on "
-                      f"{_describe(inst)}, whose attributes mlbom cannot tell ({unknown})", "suspicious",
+                      f"{describe(inst)}, whose attributes mlbom cannot tell ({unknown})", "suspicious",
                       f"unknown-attr:{how}")
         return bool(vals) or unknown is not None
 
@@ -4428,7 +4181,7 @@ class _Walker:
                 calls: list[object] = [Seq("tuple", [Seq("list", list(items))])]
             else:
                 calls = [Seq("tuple", [x]) for x in items]
-            hit = self.call_attribute(inst, name, calls, f"{op} calls {name} of {_describe(inst)}") or hit
+            hit = self.call_attribute(inst, name, calls, f"{op} calls {name} of {describe(inst)}") or hit
         return hit
 
     def class_replaced(self, inst: Call, op: str) -> None:
@@ -4438,7 +4191,7 @@ class _Walker:
         if isinstance(k, Global):
             return  # judged where it was resolved (allowlisted: its own methods are data-only)
         self.note("pickle.dynamic-callable", "medium", f"{op} calls a method of an object whose class was set to "
-                  f"{_describe(k)} at load time", "suspicious", f"klass:{op}:{_describe(k)}")
+                  f"{describe(k)} at load time", "suspicious", f"klass:{op}:{describe(k)}")
 
     def apply_state(self, inst: Call, state: object, how: str, setattr_all: bool) -> None:
         """Merge a state into the object's attributes as ``load_build`` does without a
@@ -4449,11 +4202,11 @@ class _Walker:
         are plain entries. A state that is not a dict (an ndarray's tuple, a dtype's ...) is
         consumed by the allowlisted class's own ``__setstate__`` and sets no attribute; one
         that mlbom did not track leaves the attributes unknown."""
-        if state is _NONE:
+        if state is NONE:
             return
         parts: list[tuple[object, bool]] = [(state, setattr_all)]
         pair = state.items if isinstance(state, Seq) and state.type == "tuple" else None
-        if pair is not None and len(pair) == 2 and all(p is _NONE or isinstance(p, Dct) for p in pair):
+        if pair is not None and len(pair) == 2 and all(p is NONE or isinstance(p, Dct) for p in pair):
             parts = [(pair[0], setattr_all), (pair[1], True)]
         elif isinstance(state, Seq):
             self.state_parts(inst, state, how)
@@ -4462,13 +4215,13 @@ class _Walker:
                 isinstance(state, Opaque) and state.what in _DATA_OPAQUE):
             return
         elif not isinstance(state, Dct):
-            self.unread(inst, f"{how} with a state mlbom did not track ({_describe(state)})")
+            self.unread(inst, f"{how} with a state mlbom did not track ({describe(state)})")
             return
         for part, by_setattr in parts:
-            if part is _NONE:
+            if part is NONE:
                 continue
             if not isinstance(part, Dct):
-                self.unread(inst, f"{how} with a state mlbom did not track ({_describe(part)})")
+                self.unread(inst, f"{how} with a state mlbom did not track ({describe(part)})")
                 continue
             if inst.dicts is None:
                 inst.dicts = []
@@ -4491,7 +4244,7 @@ class _Walker:
             self.sh.applied[key] = self.sh.mutations
             self.attr_names(part, list(part.items or ()), how)
             self.shadowed(inst, part, list(part.items or ()), how)
-            if by_setattr and _instance_class(inst) in _LAZY_CALLERS:
+            if by_setattr and instance_class(inst) in _LAZY_CALLERS:
                 # setattr(d, "default_factory", f) replaces a defaultdict's factory (red team 15a-1)
                 factories = [part.items["default_factory"]] if part.items and "default_factory" in part.items else []
                 for f in [*factories, *(part.loose or ())]:
@@ -4509,7 +4262,7 @@ class _Walker:
                         self.attr_names(d, list(d.items or ()), d.attrs)
                         self.shadowed(inst, d, list(d.items or ()), d.attrs)
                     else:
-                        self.unread(inst, f"__dict__ set to {_describe(d)}")
+                        self.unread(inst, f"__dict__ set to {describe(d)}")
             self.stored_gadgets(part, how)
         self.class_items(inst, how)
 
@@ -4518,7 +4271,7 @@ class _Walker:
         ``__class__``): every state applied so far (the dict part of a ``(dict, slots)`` pair is
         applied before its slot part changes the class), and the items set earlier (a Counter's,
         before it became a Bunch)."""
-        cls = _instance_class(inst) or ""
+        cls = instance_class(inst) or ""
         if cls.startswith("torch.nn.modules."):
             for d in inst.dicts or ():
                 if d.items is None:
@@ -4558,7 +4311,7 @@ class _Walker:
         attributes (``setattr``, so ``__class__`` and ``__dict__`` too), and a value that could
         be a mapping whose items mlbom did not track leaves the attributes unknown. An
         ndarray's or dtype's own tuple state sets no attribute."""
-        if _instance_class(inst) in _TUPLE_STATE_DATA or _made_by(inst) in _TUPLE_STATE_DATA:
+        if instance_class(inst) in _TUPLE_STATE_DATA or made_by(inst) in _TUPLE_STATE_DATA:
             return
         todo: list[tuple[object, int]] = [(state, 0)]
         seen = 0
@@ -4572,18 +4325,18 @@ class _Walker:
                 self.apply_state(inst, v, how, setattr_all=True)
             elif isinstance(v, Seq):
                 if v.items is None:
-                    self.unread(inst, f"{how} with a state mlbom did not track ({_describe(v)})")
+                    self.unread(inst, f"{how} with a state mlbom did not track ({describe(v)})")
                     continue
                 todo.extend((x, depth + 1) for x in reversed(v.items))
             elif isinstance(v, Call):
                 if v.mapping is not None:
                     self.apply_state(inst, v.mapping, how, setattr_all=True)
-                elif not (_instance_class(v) or "").startswith(_NOT_MAPPINGS):
-                    inst.unknown = inst.unknown or f"{how} with a state holding {_describe(v)}, which may " \
+                elif not (instance_class(v) or "").startswith(_NOT_MAPPINGS):
+                    inst.unknown = inst.unknown or f"{how} with a state holding {describe(v)}, which may " \
                         "be a mapping whose items become attributes"
-            elif not (v is _NONE or isinstance(v, Global | Blob | Text | str | int | float)
+            elif not (v is NONE or isinstance(v, Global | Blob | Text | str | int | float)
                       or (isinstance(v, Opaque) and v.what in _DATA_OPAQUE)):
-                self.unread(inst, f"{how} with a state mlbom did not track ({_describe(v)})")
+                self.unread(inst, f"{how} with a state mlbom did not track ({describe(v)})")
 
     def attr_names(self, d: Dct, keys: list[object], how: str) -> None:
         """``keys`` (of ``d``) become attributes of an object: a protocol name that libraries
@@ -4593,7 +4346,7 @@ class _Walker:
         for k in keys:
             if not isinstance(k, str):
                 # a str subclass (numpy.str_) or a call's result may be any name at load time
-                unread = unread or isinstance(k, Call | Text) or (isinstance(k, Opaque) and k is not _NONE)
+                unread = unread or isinstance(k, Call | Text) or (isinstance(k, Opaque) and k is not NONE)
                 continue
             if not _is_dunder(k) or k in _MODELLED_DUNDERS:
                 continue
@@ -4629,7 +4382,7 @@ class _Walker:
             entry = self.attr_owner[id(d)] = (d, [])
         if len(entry[1]) < 64 and not any(o is inst for o, _ in entry[1]):
             entry[1].append((inst, how))
-        cls = _instance_class(inst)
+        cls = instance_class(inst)
         known = class_methods().get(cls) if cls is not None else None
         names = known if known is not None else frozenset()
         vals = values if values is not None else [d.items.get(k) if d.items is not None else None for k in keys]
@@ -4644,7 +4397,7 @@ class _Walker:
                 continue
             if k == "_sklearn_version" and cls.startswith("sklearn.") and v is not None \
                     and not isinstance(v, str | Text):
-                self.note("pickle.instance-call", "medium", f"{how} sets _sklearn_version of {cls} to {_describe(v)}: "
+                self.note("pickle.instance-call", "medium", f"{how} sets _sklearn_version of {cls} to {describe(v)}: "
                           "scikit-learn's __setstate__ formats it into a warning with str() when it is not the "
                           "installed version (before any warning filter), running that object's __str__/__repr__",
                           "suspicious", f"skver:{cls}")
@@ -4667,7 +4420,7 @@ class _Walker:
                       "unsafe", f"shadow:{cls}:{k}")
         else:
             self.note("pickle.instance-call", "medium", f"{how} sets the instance attribute {k!r} of {cls} "
-                      f"(to {_describe(v) if v is not None else 'a value'}): {k!r} is a method of the class, "
+                      f"(to {describe(v) if v is not None else 'a value'}): {k!r} is a method of the class, "
                       f"which library code calls as self.{k}(...); the instance attribute hides it (no pickler "
                       "writes one)", "suspicious", f"shadow:{cls}:{k}")
 
@@ -4694,7 +4447,7 @@ class _Walker:
                       f"{why}: {reason}", "unsafe", f"duck:{who}:{k}")
         else:
             self.note("pickle.instance-call", "medium", f"{how} sets the instance attribute {k!r} of {who} to "
-                      f"{_describe(v)}, a callable: {reason} (no pickler writes one)", "suspicious", f"duck:{who}:{k}")
+                      f"{describe(v)}, a callable: {reason} (no pickler writes one)", "suspicious", f"duck:{who}:{k}")
 
     def slot_types(self, cls: str, keys: list[object], vals: list[object], how: str) -> None:
         """The state slots an allowlisted class's own ``__setstate__`` (or later code) uses as
@@ -4708,7 +4461,7 @@ class _Walker:
                 kind = slots.get(k) if isinstance(k, str) else None
                 if kind is None or v is None or _is_container(v, kind):
                     continue
-                self.note("pickle.instance-call", "medium", f"{how} sets {k!r} of {cls} to {_describe(v)}: "
+                self.note("pickle.instance-call", "medium", f"{how} sets {k!r} of {cls} to {describe(v)}: "
                           f"{base}'s code uses it as a {kind} and calls its {kind} methods by name "
                           "(duck-typed: an object that is no " + kind + " answers with its own attributes)",
                           "suspicious", f"slot:{cls}:{k}")
@@ -4748,12 +4501,12 @@ class _Walker:
         for v in vals[:4096]:
             partials += _is_partial(v)
             why = self.gadget(v) if partials <= 256 or not _is_partial(v) else (
-                f"{_describe(v)}, one of more than 256 partials bound to the call (mlbom stops judging them "
+                f"{describe(v)}, one of more than 256 partials bound to the call (mlbom stops judging them "
                 "one by one: judged as the worst case)")
             if why is not None:
                 return why
         if len(vals) > 4096:
-            return (f"{_describe(vals[4096])}, one of more than 4096 callables or objects bound to the call "
+            return (f"{describe(vals[4096])}, one of more than 4096 callables or objects bound to the call "
                     "(mlbom stops judging them one by one: judged as the worst case)")
         return None
 
@@ -4775,7 +4528,7 @@ class _Walker:
                 return f"{res.path} ({res.status})"
             return self.call_gadget(res.path)
         if isinstance(v, Call) and v.func is not None and not isinstance(v.func, Global):
-            return f"{_describe(v)}, a callable produced at load time"
+            return f"{describe(v)}, a callable produced at load time"
         return None
 
     def call_gadget(self, path: str) -> str | None:
@@ -4815,7 +4568,7 @@ class _Walker:
             return
         t = _exact_type(target)
         if t is None or t in _WO_MAYBE.get(op, ()):
-            rep.wo_unknown = rep.wo_unknown or f"{op} on {_describe(target)}, whose outcome mlbom cannot tell"
+            rep.wo_unknown = rep.wo_unknown or f"{op} on {describe(target)}, whose outcome mlbom cannot tell"
         elif t not in _WO_TARGETS[op]:
             rep.wo_refused = f"{op} on a {t} (torch allows {', '.join(sorted(_WO_TARGETS[op]))})"
 
@@ -4834,8 +4587,8 @@ class _Walker:
             # writes no BUILD on a Parameter: claim only the plain 3-tuple
             items = state.items if isinstance(state, Seq) and state.type == "tuple" else None
             if not (items is not None and len(items) == 3 and isinstance(items[0], bool)
-                    and (items[2] is _NONE or _exact_type(items[2]) in ("dict", "OrderedDict"))):
-                rep.wo_unknown = rep.wo_unknown or f"BUILD on a Parameter with {_describe(state)}, which " \
+                    and (items[2] is NONE or _exact_type(items[2]) in ("dict", "OrderedDict"))):
+                rep.wo_unknown = rep.wo_unknown or f"BUILD on a Parameter with {describe(state)}, which " \
                     "Tensor.__setstate__ may refuse"
             elif items[0] is True:
                 # Tensor.__setstate__ sets requires_grad: refused (in either mode) for an integer tensor
@@ -4855,9 +4608,9 @@ class _Walker:
         items = state.items if isinstance(state, Seq) else None
         if t == "plain" or (items is not None and any(_exact_type(i) == "plain" for i in items)):
             # dict.update of None / a number, or of a sequence with an item that is no pair: TypeError
-            rep.wo_refused = f"BUILD on an OrderedDict with {_describe(state)} (torch runs inst.__dict__.update(state))"
+            rep.wo_refused = f"BUILD on an OrderedDict with {describe(state)} (torch runs inst.__dict__.update(state))"
         else:
-            rep.wo_unknown = rep.wo_unknown or f"BUILD on an OrderedDict with {_describe(state)}, which torch's " \
+            rep.wo_unknown = rep.wo_unknown or f"BUILD on an OrderedDict with {describe(state)}, which torch's " \
                 "inst.__dict__.update(state) may refuse"
 
     def tensor_checks(self, path: str, args: object) -> None:
@@ -4907,7 +4660,7 @@ class _Walker:
         """torch's weights_only REDUCE / NEWOBJ accept only allowlisted globals (judged by the GLOBAL
         events); a value made at load time may or may not be one."""
         if not isinstance(func, Global) and self.rep.wo_refused is None:
-            self.rep.wo_unknown = self.rep.wo_unknown or f"{op} of {_describe(func)}, not a global"
+            self.rep.wo_unknown = self.rep.wo_unknown or f"{op} of {describe(func)}, not a global"
 
     def storage_location(self, loc: object) -> None:
         """torch's ``default_restore_location`` (``map_location=None``): each deserializer torch
@@ -4927,7 +4680,7 @@ class _Walker:
                     rep.load_refused = "a storage location of bytes that are no ASCII (torch decodes it in every mode)"
                 return
         if not isinstance(loc, str):  # restored only through a map_location that ignores it
-            rep.wo_unknown = rep.wo_unknown or f"a storage location {_describe(loc)} that is no text"
+            rep.wo_unknown = rep.wo_unknown or f"a storage location {describe(loc)} that is no text"
             return
         if loc in ("cpu", "meta"):
             return
@@ -4965,7 +4718,7 @@ class _Walker:
         elif items is not None and items and isinstance(items[0], str) and items[0] != "storage":
             rep.wo_refused = f"a persistent id of {items[0]!r} (torch allows only 'storage')"
         else:
-            rep.wo_unknown = rep.wo_unknown or f"a persistent id mlbom cannot read ({_describe(pid)})"
+            rep.wo_unknown = rep.wo_unknown or f"a persistent id mlbom cannot read ({describe(pid)})"
 
     def op_build(self) -> None:
         stack = self.stack
@@ -4989,8 +4742,8 @@ class _Walker:
                 self._build(inst, state)
             finally:
                 # joblib acts after each BUILD of its wrappers (reads an array): never a repeat
-                inst.built = None if _instance_class(inst) in _BUILD_HOOKED else (state, self.sh.mutations)
-            if _instance_class(inst) not in _PARTIALS:
+                inst.built = None if instance_class(inst) in _BUILD_HOOKED else (state, self.sh.mutations)
+            if instance_class(inst) not in PARTIALS:
                 self.rejudge(inst)  # a module whose call was judged gets (new) hooks (red team 24a-1)
             return
         self._build_other(inst, state)
@@ -4999,11 +4752,11 @@ class _Walker:
         # load_build: setstate = getattr(inst, "__setstate__", None); if it exists, it is
         # called with the state and nothing else is done
         if self.call_attribute(inst, "__setstate__", [Seq("tuple", [state])],
-                               f"BUILD calls __setstate__ of {_describe(inst)}"):
+                               f"BUILD calls __setstate__ of {describe(inst)}"):
             self.after_build(inst)
             return
-        made = _made_by(inst)
-        if (made in _RECONSTRUCTS and inst.state is not None) or made in _FROMBUFFERS:
+        made = made_by(inst)
+        if (made in RECONSTRUCTS and inst.state is not None) or made in FROMBUFFERS:
             # numpy's pickles BUILD an array once, right after _reconstruct (protocol 5's
             # _frombuffer, never): a later ndarray.__setstate__ swaps its buffer, while an object
             # that took a view of the first (a KDTree's typed memoryviews) keeps reading that one,
@@ -5012,45 +4765,45 @@ class _Walker:
                       "writes it, and objects holding a view of the old buffer keep it (mlbom cannot tell what "
                       "they read)", "suspicious", "array-rebuilt")
         inst.state = state
-        if inst.klass is not _SAME:
+        if inst.klass is not SAME:
             self.class_replaced(inst, "BUILD")
-        cls = _instance_class(inst)
+        cls = instance_class(inst)
         if cls in _PATH_CLASSES:
             self.computed_text(f"BUILD on a {cls} (its slots hold the parts its text is joined from)")
-        elif cls in _ARRAY_MAKERS or _made_by(inst) in _ARRAY_MAKERS:
+        elif cls in _ARRAY_MAKERS or made_by(inst) in _ARRAY_MAKERS:
             self.string_dtype_build(inst, state)
         if isinstance(inst.func, Global) and _is_dtype_maker(inst.func.res.path):
             self.dtype_flags(inst)
-        elif cls in _ARRAY_MAKERS or _made_by(inst) in _ARRAY_MAKERS or (cls or "").startswith("numpy."):
+        elif cls in _ARRAY_MAKERS or made_by(inst) in _ARRAY_MAKERS or (cls or "").startswith("numpy."):
             self.array_data(inst, state)
-        if _instance_class(inst) in _PARTIALS and self.partial_state(inst, state):
+        if instance_class(inst) in PARTIALS and self.partial_state(inst, state):
             return
-        known = self.sh.predictor_nodes.get(id(inst))
+        known = self.sh.native.predictor_nodes.get(id(inst))
         if known is inst:
             self.note("pickle.memory", "medium", "BUILD sets the state of a TreePredictor's nodes array after the "
                       "predictor was checked: mlbom cannot check the node indices its predict() follows",
                       "suspicious", "predictor-nodes")
         if cls == "sklearn.tree._tree.Tree":
-            self.tree_state(inst, state)
-        elif cls == _TREE_PREDICTOR:
-            self.predictor_state(inst, state)
-        elif cls in _BINARY_TREES:
-            self.sh.binary_trees[id(inst)] = inst
-        elif cls is not None and (cls.startswith("sklearn.") or cls in _SPARSE):
-            if cls in _SPARSE:
-                self.sh.sparse[id(inst)] = inst
+            self.native.tree_state(inst, state)
+        elif cls == TREE_PREDICTOR:
+            self.native.predictor_state(inst, state)
+        elif cls in BINARY_TREES:
+            self.sh.native.binary_trees[id(inst)] = inst
+        elif cls is not None and (cls.startswith("sklearn.") or cls in SPARSE):
+            if cls in SPARSE:
+                self.sh.native.sparse[id(inst)] = inst
             else:
-                self.sh.owners[id(inst)] = inst
+                self.sh.native.owners[id(inst)] = inst
             if isinstance(state, Dct) and state.items is not None:
-                entry = self.sh.snapshots.get(id(inst))
+                entry = self.sh.native.snapshots.get(id(inst))
                 if entry is None or entry[0] is not inst:
-                    entry = self.sh.snapshots[id(inst)] = (inst, [])
+                    entry = self.sh.native.snapshots[id(inst)] = (inst, [])
                 entry[1].append((dict(state.items), list(state.loose or ())))
-        if _made_by(inst) in _RECONSTRUCTS and isinstance(state, Seq) and state.items is not None \
+        if made_by(inst) in RECONSTRUCTS and isinstance(state, Seq) and state.items is not None \
                 and len(state.items) == 5 and isinstance(state.items[4], Seq) and state.items[4].items is not None:
-            held = self.sh.array_items.get(id(inst))
+            held = self.sh.native.array_items.get(id(inst))
             if held is None or held[0] is not inst:
-                held = self.sh.array_items[id(inst)] = (inst, [])
+                held = self.sh.native.array_items[id(inst)] = (inst, [])
             held[1].append(list(state.items[4].items))
         self.apply_state(inst, state, "BUILD", setattr_all=False)
         func = inst.func
@@ -5059,12 +4812,12 @@ class _Walker:
             return
         if isinstance(func, Global):
             return  # the class is judged where it was resolved
-        self.note("pickle.dynamic-callable", "medium", f"BUILD sets the state of {_describe(inst)}",
-                  "suspicious", f"build:{_describe(inst)}")
+        self.note("pickle.dynamic-callable", "medium", f"BUILD sets the state of {describe(inst)}",
+                  "suspicious", f"build:{describe(inst)}")
 
     def _build_other(self, inst: object, state: object) -> None:
         if isinstance(inst, Global):
-            if (isinstance(state, Dct) and state.items == {} and not state.loose) or state is _NONE:
+            if (isinstance(state, Dct) and state.items == {} and not state.loose) or state is NONE:
                 # an empty state sets nothing (an unbound __setstate__ raises); no pickler writes it
                 self.note("pickle.dynamic-callable", "medium", f"BUILD with an empty state on {inst.res.path} "
                           "itself (a class, function or module, not an instance)", "suspicious",
@@ -5075,27 +4828,27 @@ class _Walker:
                       "is written into its __dict__ / set with setattr — a change to a process-wide object "
                       "that every later use of it sees", "unsafe", f"build:{inst.res.path}")
             return
-        if isinstance(inst, Seq | Dct | Blob | Text | str | int | float) or inst is _NONE:
+        if isinstance(inst, Seq | Dct | Blob | Text | str | int | float) or inst is NONE:
             # a plain value: no __setstate__, no __dict__, no settable attribute
             c_raises, py_raises = _build_raises(state)
             if c_raises and py_raises:
-                raise _Stop("pickle.unreadable", f"BUILD on {_describe(inst)} (the loader raises)", certain=True)
+                raise _Stop("pickle.unreadable", f"BUILD on {describe(inst)} (the loader raises)", certain=True)
             if c_raises is None or py_raises is None:
-                raise _Stop("pickle.unreadable", f"BUILD on {_describe(inst)} with a state mlbom cannot tell "
+                raise _Stop("pickle.unreadable", f"BUILD on {describe(inst)} with a state mlbom cannot tell "
                             "empty: a loader may read on", certain=False)
             if c_raises or py_raises:
                 who = "the C unpickler (pickle.load, torch.load) raises, the pure-Python one (joblib) does " \
                       "nothing" if c_raises else "the pure-Python unpickler (joblib) raises, the C one does nothing"
-                self.note("pickle.differential", "medium", f"BUILD on {_describe(inst)}: {who}: the two loaders "
+                self.note("pickle.differential", "medium", f"BUILD on {describe(inst)}: {who}: the two loaders "
                           "read this stream differently", "suspicious", "build-plain")
             return  # nothing to set: both (or the one that reads on) leave the value as it is
-        self.note("pickle.dynamic-callable", "medium", f"BUILD sets the state of {_describe(inst)}",
-                  "suspicious", f"build:{_describe(inst)}")
+        self.note("pickle.dynamic-callable", "medium", f"BUILD sets the state of {describe(inst)}",
+                  "suspicious", f"build:{describe(inst)}")
 
     def after_build(self, inst: Call) -> None:
         """joblib's unpicklers: after BUILD, an array wrapper on the stack is replaced by
         ``wrapper.read(unpickler)`` (an instance lookup: a state may replace it)."""
-        cls = _instance_class(inst)
+        cls = instance_class(inst)
         if cls not in _JOBLIB_WRAPPERS and cls not in _JOBLIB_FILE_WRAPPERS:
             return
         if not self.joblib and cls in _JOBLIB_WRAPPERS:
@@ -5115,813 +4868,6 @@ class _Walker:
         else:
             self.joblib_file_wrapper(cls, inst.state)
 
-    # -- native model state (red team 33p-4) -------------------------------------------------
-    def tree_state(self, inst: Call, state: object) -> None:
-        """``sklearn.tree._tree.Tree.__setstate__`` copies the node records, checking only their
-        dtype and shape; ``predict`` then follows their child and feature indices unchecked
-        (:mod:`mlbom.formats.native_state`)."""
-        items = state.items if isinstance(state, Dct) and not state.loose else None
-        args = inst.args.items if isinstance(inst.args, Seq) else None
-        scan = _node_scan(items.get("nodes") if items is not None else None, self.src)
-        if isinstance(scan, str):
-            self.note("pickle.memory", "medium", f"scikit-learn Tree state: {scan}: mlbom cannot check the node "
-                      "indices its predict() follows", "suspicious", "tree-nodes")
-            return
-        assert items is not None
-        self.checked_tree(inst, scan)
-        problem = native_state.tree_problem(scan, items.get("node_count"), args[0] if args else None,
-                                            items.get("max_depth"))
-        if problem is None:
-            outputs = self.tree_outputs(args)
-            if outputs is not None and not outputs[0]:
-                self.note("pickle.memory", "medium", f"scikit-learn Tree state: {outputs[1]}: mlbom cannot check "
-                          "the value rows its predict() reads", "suspicious", "tree-outputs")
-            elif outputs is not None:
-                problem = outputs[1]
-        if problem is not None:
-            self.note("pickle.memory", "critical", f"scikit-learn Tree state: {problem}: no scikit-learn writes it; "
-                      "its native code reads or writes out of bounds on use (memory corruption)", "unsafe",
-                      "tree-nodes")
-            return
-        why = native_state.depth_unchecked(scan)
-        if why is not None:
-            self.note("pickle.memory", "medium", f"scikit-learn Tree state: {why}", "suspicious", "tree-depth")
-
-    def tree_outputs(self, args: list[object] | None) -> tuple[bool, str] | None:
-        """``Tree(n_features, n_classes, n_outputs)``: ``__cinit__`` copies ``n_classes[k]`` for
-        each of ``n_outputs`` outputs (Python indexing: a short array raises) and strides the
-        value buffer by ``n_outputs * max(n_classes)``; GradientBoosting's ``predict_stages`` and
-        partial dependence read one value per node from it, so a zero stride reads an empty
-        buffer (red team 38t-2). scikit-learn writes ``n_outputs >= 1`` and one class count
-        ``>= 1`` per output. (True, what no scikit-learn writes) / (False, why mlbom cannot tell)."""
-        if args is None or len(args) != 3:
-            return False, "its constructor arguments are not (n_features, n_classes, n_outputs)"
-        n_outputs = args[2]
-        if not isinstance(n_outputs, int) or isinstance(n_outputs, bool) or n_outputs < 1:
-            return True, f"n_outputs {_describe(n_outputs)} is not an int of at least 1"
-        counts = _index_scan(args[1], self.src)
-        if isinstance(counts, str):
-            return False, f"its n_classes: {counts}"
-        if counts.count != n_outputs or counts.low is None or counts.low < 1:
-            return True, f"n_classes has {counts.count} entries from {counts.low}, not {n_outputs} of at least 1 (the " \
-                   "value buffer's stride is n_outputs * max(n_classes))"
-        return None
-
-    def predictor_state(self, inst: Call, state: object) -> None:
-        """HistGradientBoosting's ``TreePredictor``: its state (a ``__dict__`` update) holds the
-        ``nodes`` record array and the categorical bitsets that ``_predictor.pyx`` indexes
-        unchecked (:class:`mlbom.formats.native_state.PredictorScan`; red team 34t-3). Its
-        feature indices are judged against the owning estimator's ``n_features_in_``."""
-        items = state.items if isinstance(state, Dct) and not state.loose else None
-        if items is not None and "nodes" not in items:
-            return  # no nodes set: predict raises (AttributeError) before any native code runs
-        scan = _predictor_scan(items.get("nodes") if items is not None else None, self.src)
-        if isinstance(scan, str):
-            self.note("pickle.memory", "medium", f"HistGradientBoosting TreePredictor state: {scan}: mlbom cannot "
-                      "check the node indices its predict() follows", "suspicious", "predictor-nodes")
-            return
-        assert items is not None
-        nodes = items.get("nodes")
-        if isinstance(nodes, Call):
-            self.sh.predictor_nodes[id(nodes)] = nodes
-        self.checked_tree(inst, scan)
-        rows = {name: _bitset_rows(items.get(name)) for name in ("raw_left_cat_bitsets", "binned_left_cat_bitsets")}
-        problem = native_state.predictor_problem(scan, rows)
-        if problem is not None:
-            self.note("pickle.memory", "critical", f"HistGradientBoosting TreePredictor state: {problem}: no "
-                      "scikit-learn writes it; its native code reads out of bounds on use (memory corruption)",
-                      "unsafe", "predictor-nodes")
-        elif (unchecked := native_state.depth_unchecked(scan)) is not None:
-            self.note("pickle.memory", "medium", f"HistGradientBoosting TreePredictor state: {unchecked}",
-                      "suspicious", "predictor-nodes")
-        elif scan.max_bitset >= 0 and None in rows.values():
-            self.note("pickle.memory", "medium", "HistGradientBoosting TreePredictor state: it has categorical "
-                      "splits but its bitsets are not 2-D arrays of 8 words a row that mlbom can size: cannot "
-                      "check the bitset rows its predict() reads", "suspicious", "predictor-nodes")
-
-    def checked_tree(self, inst: Call, scan: native_state.NodeScan | native_state.PredictorScan) -> None:
-        """Remember the largest feature index a checked Tree's (or TreePredictor's) splits read,
-        and the largest a categorical split reads (-1: none; over every BUILD it got: each
-        replaces its nodes)."""
-        top = scan.max_feature if scan.max_feature is not None else -1
-        cat = scan.max_cat_feature if isinstance(scan, native_state.PredictorScan) else -1
-        known = self.sh.tree_features.get(id(inst))
-        if known is not None and known[0] is inst:
-            top, cat = max(top, known[1]), max(cat, known[2])
-        self.sh.tree_features[id(inst)] = (inst, top, cat)
-
-    def owner_values(self, inst: Call, name: str) -> tuple[list[object], str | None]:
-        """Every value attribute ``name`` of a scikit-learn object may have: what its states hold
-        now (:meth:`lookup`) and what they held when BUILD copied them (red team 37t-2)."""
-        vals, why = self.lookup(inst, name)
-        entry = self.sh.snapshots.get(id(inst))
-        if entry is not None and entry[0] is inst:
-            for items, loose in entry[1]:
-                if name in items and not any(items[name] is v for v in vals):
-                    vals.append(items[name])
-                vals.extend(v for v in loose if not any(v is w for w in vals))
-        return vals, why
-
-    def judge_tree_owners(self) -> None:
-        """Every scikit-learn estimator holding Trees (``tree_``; a scikit-learn ensemble's
-        ``estimators_``; HistGradientBoosting's ``_predictors``), judged once the stream has
-        ended: its predict checks X's width against its own ``n_features_in_`` (and skips the
-        check when it is missing: ``_check_n_features``), never against the Tree's
-        ``n_features``, then the C code reads ``X[i, node.feature]`` (GradientBoosting's
-        ``predict_stages`` and IsolationForest call the Trees of ``estimators_`` directly).
-        Every Tree reached must read a feature below it (red team 34t-2). Every value any state
-        stored under those names counts, as it ended up: the Trees any of them reaches, against
-        the smallest width (red team 36t-1/2/6)."""
-        tops: dict[int, tuple[int, int] | str] = {}
-        for inst in list(self.sh.owners.values()):
-            self.owner_top(inst, tops)
-            if _instance_class(inst) in _NEIGHBORS_CLASSIFIERS:
-                self.neighbors_labels(inst)
-
-    def neighbors_labels(self, inst: Call) -> None:
-        """KNeighborsClassifier / RadiusNeighborsClassifier with one output: ``predict`` may run
-        ``ArgKminClassMode``/``RadiusNeighborsClassMode`` (brute force, uniform weights), whose
-        ``weighted_histogram_mode`` adds into ``class_scores[i][_y[j]]`` (a row of
-        ``len(classes_)``) for neighbours ``j`` of ``_fit_X``, bounds checks off: ``_y`` must
-        hold one label in ``[0, len(classes_))`` per row of ``_fit_X`` (red team 39t-1)."""
-        what = f"scikit-learn estimator {_describe(inst)}"
-        two, why = self.owner_values(inst, "outputs_2d_")
-        if why is None and two and all(v is True for v in two):
-            return  # several outputs: predict indexes classes_ with numpy (bounds-checked)
-        labels, why_y = self.owner_values(inst, "_y")
-        classes, why_c = self.owner_values(inst, "classes_")
-        fitted, why_x = self.owner_values(inst, "_fit_X")
-        if not labels:
-            return  # not fitted: predict raises first
-        problem: str | None = None
-        unknown = why or why_y or why_c or why_x
-        widths = [_array_dims(c, any_order=True) for c in classes]
-        rows = [self.rows_of(x) for x in fitted]
-        for value in labels:
-            scan = _index_scan(value, self.src)
-            if isinstance(scan, str):
-                unknown = unknown or f"its _y: {scan}"
-                continue
-            for dims in widths:
-                if dims is None or len(dims) != 1:
-                    unknown = unknown or "its classes_ is not a 1-D array mlbom can size"
-                elif scan.count and (scan.low is None or scan.high is None or scan.low < 0 or scan.high >= dims[0]):
-                    problem = f"a label in _y ({scan.low}..{scan.high}) is outside its {dims[0]} classes_"
-            for n in rows:
-                if n is None:
-                    unknown = unknown or "its _fit_X is not an array mlbom can size"
-                elif scan.count != n:
-                    problem = problem or f"_y has {scan.count} labels for the {n} rows of _fit_X"
-        if problem is not None:
-            self.note("pickle.memory", "critical", f"{what}: {problem}: its native predict adds into class_scores "
-                      "out of bounds (memory corruption on use); no scikit-learn writes it", "unsafe", "knn-labels")
-        elif unknown is not None:
-            self.note("pickle.memory", "medium", f"{what}: mlbom cannot check the labels its native predict "
-                      f"indexes with ({unknown})", "suspicious", "knn-labels")
-
-    def rows_of(self, value: object) -> int | None:
-        """The rows of a 2-D array or of a scipy sparse matrix (its ``_shape``), as pickled."""
-        dims = _array_dims(value, any_order=True)
-        if dims is not None:
-            return dims[0] if len(dims) == 2 else None
-        if isinstance(value, Call) and _instance_class(value) in _SPARSE:
-            shape = self.sparse_shape(value)
-            return shape[0] if shape is not None else None
-        return None
-
-    def sparse_shape(self, inst: Call) -> tuple[int, ...] | None:
-        """A scipy sparse matrix's ``_shape`` (one value, one or two ints >= 0: scipy >= 1.13's
-        sparse arrays may be 1-D); else None."""
-        shapes, why = self.owner_values(inst, "_shape")
-        if why is not None or len(shapes) != 1 or not isinstance(shapes[0], Seq) or shapes[0].items is None:
-            return None
-        items = shapes[0].items
-        if len(items) not in (1, 2) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
-                                               for d in items):
-            return None
-        return tuple(d for d in items if isinstance(d, int))
-
-    def single_values(self, inst: Call, attrs: tuple[str, ...]) -> dict[str, object] | str:
-        """The one value each of ``attrs`` has (absent ones left out); a str: which attribute has
-        several or cannot be told."""
-        values: dict[str, object] = {}
-        for attr in attrs:
-            vals, why = self.owner_values(inst, attr)
-            if why is not None or len(vals) > 1:
-                return f"its {attr} cannot be told (set more than once, or unread)"
-            if vals:
-                values[attr] = vals[0]
-        return values
-
-    def coo_problem(self, inst: Call, shape: tuple[int, ...]) -> tuple[bool, str] | None:
-        """COO: one coordinate array per dimension (``coords``, or ``row``/``col`` of scipy
-        < 1.13), each with one entry per stored value, inside its dimension."""
-        values = self.single_values(inst, ("data", "coords", "row", "col"))
-        if isinstance(values, str):
-            return False, values
-        data = _array_dims(values.get("data"), any_order=True)
-        if data is None or len(data) != 1:
-            return (data is not None), f"its data is not a 1-D array ({data})"
-        coords = values.get("coords")
-        parts = coords.items if isinstance(coords, Seq) and coords.type == "tuple" else \
-            [values.get("row"), values.get("col")] if "row" in values and coords is None else None
-        if parts is None or len(parts) != len(shape):
-            return False, f"its coordinates are not {len(shape)} arrays mlbom can read"
-        for part, bound in zip(parts, shape, strict=True):
-            scan = _index_scan(part, self.src, (4, 8))
-            if isinstance(scan, str):
-                return False, f"its coordinates: {scan}"
-            if scan.count != data[0]:
-                return True, f"a coordinate array has {scan.count} entries for {data[0]} stored values"
-            if scan.count and (scan.low is None or scan.high is None or scan.low < 0 or scan.high >= bound):
-                return True, f"a coordinate ({scan.low}..{scan.high}) is outside its {bound}"
-        return None
-
-    def lil_problem(self, inst: Call, shape: tuple[int, int]) -> tuple[bool, str] | None:
-        """A LIL matrix: ``rows`` and ``data`` are object arrays of one list per row; ``tocsr()``
-        (which every scikit-learn ``check_array`` of it runs) sizes its output by the ``rows``
-        lists and copies the ``data`` lists into it with bounds checks off (red team 40t-1):
-        one list per row in each, the same length row by row, every column an int inside the
-        shape."""
-        lists: dict[str, list[object]] = {}
-        for attr in ("rows", "data"):
-            vals, why = self.owner_values(inst, attr)
-            if why is not None or len(vals) != 1:
-                return False, f"its {attr} cannot be told (set more than once, or unread)"
-            items = self.object_items(vals[0])
-            if items is None:
-                return False, f"its {attr} is not an object array whose items mlbom kept"
-            lists[attr] = items
-        rows, cols = shape
-        if len(lists["rows"]) != rows or len(lists["data"]) != rows:
-            return True, f"rows and data hold {len(lists['rows'])} and {len(lists['data'])} lists for {rows} rows"
-        for i, (cols_i, data_i) in enumerate(zip(lists["rows"], lists["data"], strict=True)):
-            if not isinstance(cols_i, Seq) or not isinstance(data_i, Seq) or cols_i.items is None \
-                    or data_i.items is None:
-                return False, f"row {i}'s lists were not kept"
-            if len(cols_i.items) != len(data_i.items):
-                return True, f"row {i} has {len(cols_i.items)} columns and {len(data_i.items)} values"
-            for c in cols_i.items:
-                if not isinstance(c, int) or isinstance(c, bool) or not 0 <= c < cols:
-                    return True, f"row {i} names column {_describe(c)}, outside its {cols} columns"
-        return None
-
-    def object_items(self, value: object) -> list[object] | None:
-        """The items an object ndarray's one BUILD copied (a joblib object array's nested
-        pickle's); None when they cannot be told."""
-        if isinstance(value, _ObjectArray):
-            value = value.value
-        held = self.sh.array_items.get(id(value))
-        if held is None or held[0] is not value or len(held[1]) != 1:
-            return None
-        return held[1][0]
-
-    def judge_sparse(self) -> None:
-        """scipy's sparse matrices and arrays: unpickling restores their ``__dict__`` unchecked,
-        and scipy's C++ routines (``sparsetools``: products, ``toarray``) and scikit-learn's
-        Cython (pairwise distances, neighbours over sparse data) follow their index arrays with
-        no bounds checks (red team 39t-2). CSR/CSC/BSR: ``indptr`` has one entry per major row
-        (block row) plus one, never decreases, starts at or above 0 and ends at most at the
-        stored entries; ``indices`` are minor indices inside the shape. COO: each coordinate
-        array has one entry per stored value, inside the shape. DIA: one offset per stored
-        diagonal, inside the shape. LIL: :meth:`lil_problem`. DOK is a dict whose conversion
-        bounds-checks its keys."""
-        for inst in list(self.sh.sparse.values()):
-            name = (_instance_class(inst) or "").rsplit(".", 1)[-1]
-            self.native_verdict(f"scipy sparse {name}", self.sparse_problem(inst, name), "scipy",
-                                "native code that uses the matrix reads out of bounds", "native code that uses it "
-                                "follows", "sparse")
-
-    def native_verdict(self, what: str, got: tuple[bool, str] | None, writer: str, use: str, follows: str,
-                       key: str) -> None:
-        """Note a native-state judgement: (True, text) what no ``writer`` writes, ``unsafe``;
-        (False, text) why mlbom cannot check the indices ``follows`` names, ``suspicious``."""
-        if got is None:
-            return
-        certain, text = got
-        if certain:
-            self.note("pickle.memory", "critical", f"{what}: {text}: no {writer} writes it; {use} (memory "
-                      "corruption on use)", "unsafe", key)
-        else:
-            self.note("pickle.memory", "medium", f"{what}: {text}: mlbom cannot check the indices {follows}",
-                      "suspicious", key)
-
-    def sparse_problem(self, inst: Call, name: str) -> tuple[bool, str] | None:
-        kind = name[:3]
-        if kind == "dok":
-            return None  # a dict: coo_array._check bounds-checks its keys on conversion
-        got = self.sparse_shape(inst)
-        if got is None:
-            return False, "its _shape is not one or two ints"
-        if len(got) == 1:
-            if kind not in ("csr", "coo") or not name.endswith("_array"):
-                return False, f"a 1-D {name} (scipy makes only COO, CSR and DOK arrays 1-D)"
-            if kind == "coo":  # one coordinate array, inside the length
-                return self.coo_problem(inst, got)
-            got = (1, got[0])  # a 1-D CSR array is stored as one row
-        shape = (got[0], got[1])
-        if kind == "lil":
-            return self.lil_problem(inst, shape)
-        values = self.single_values(inst, ("data", "indptr", "indices", "offsets"))
-        if isinstance(values, str):
-            return False, values
-        data = _array_dims(values.get("data"), any_order=True)
-        if data is None or not data:
-            return False, "its data is not an array mlbom can size"
-        want = {"bsr": 3, "dia": 2}.get(kind, 1)
-        if len(data) != want:
-            # scipy's check_format refuses any other (unpickling never calls it): a (nnz, 0) array
-            # holds no values for the nnz its indptr names (red team 41t-1)
-            return True, f"its data has {len(data)} dimensions, not {want}"
-        rows, cols = shape
-        if kind in ("csr", "csc", "bsr"):
-            blocks = (1, 1)
-            if kind == "bsr":
-                if data[1] < 1 or data[2] < 1 or rows % data[1] or cols % data[2]:
-                    return True, f"its data of shape {tuple(data)} is not blocks that tile its shape {shape}"
-                blocks = (data[1], data[2])
-            major, minor = (rows // blocks[0], cols // blocks[1]) if kind != "csc" else (cols, rows)
-            indptr = _index_scan(values.get("indptr"), self.src, (4, 8))
-            indices = _index_scan(values.get("indices"), self.src, (4, 8))
-            if isinstance(indptr, str) or isinstance(indices, str):
-                return False, f"its indptr/indices: {indptr if isinstance(indptr, str) else indices}"
-            stored = data[0]
-            if indptr.count != major + 1:
-                return True, f"indptr has {indptr.count} entries, not one per row plus one ({major + 1})"
-            if indptr.low is None or indptr.low < 0 or not indptr.ascending or indptr.last is None \
-                    or indptr.last > min(stored, indices.count):
-                return True, f"indptr ({indptr.first}..{indptr.last}, {'' if indptr.ascending else 'not '}" \
-                             f"ascending) does not stay inside the {min(stored, indices.count)} stored entries"
-            if indptr.last and (indices.low is None or indices.high is None or indices.low < 0
-                                or indices.high >= minor):
-                return True, f"an index ({indices.low}..{indices.high}) is outside the {minor} columns it may name"
-            return None
-        if kind == "coo":
-            return self.coo_problem(inst, shape)
-        if kind == "dia":
-            # dia_tocsr / dia_matvecs loop over data.shape[0] diagonals, each at its offset cast
-            # to the index type (int32 for small matrices), sized by the offsets in range (40t-2)
-            offsets = _index_scan(values.get("offsets"), self.src, (4, 8))
-            if isinstance(offsets, str):
-                return False, f"its offsets are not an array mlbom can read ({offsets})"
-            if offsets.count != data[0]:
-                return True, f"{offsets.count} offsets for {data[0]} stored diagonals"
-            if offsets.count and (offsets.low is None or offsets.high is None or offsets.low <= -rows
-                                  or offsets.high >= cols):
-                return True, f"a diagonal offset ({offsets.low}..{offsets.high}) is outside its {rows}x{cols} shape"
-            return None
-        return False, f"a sparse format mlbom does not model ({name})"
-
-    def owner_top(self, inst: Call, tops: dict[int, tuple[int, int] | str]) -> tuple[int, int] | str:
-        """The largest feature index the Trees ``inst`` holds read, and the largest a categorical
-        split reads (-1: none; a str: why they cannot all be found), judging ``inst`` on the way
-        (once: ``tops`` keeps the answers)."""
-        known = tops.get(id(inst))
-        if known is not None:
-            return known
-        tops[id(inst)] = (-1, -1)  # a cycle back to it adds nothing: its Trees are counted here
-        cls = _instance_class(inst) or ""
-        keys = ["tree_"] + (["estimators_"] if _tree_ensemble(cls) else []) + \
-            (["_predictors"] if cls.startswith("sklearn.ensemble.") else [])
-        held: list[object] = []
-        unknown: str | None = None
-        for key in keys:
-            vals, why = self.owner_values(inst, key)
-            held += vals
-            unknown = unknown or why
-        if not held:
-            return -1, -1
-        what = f"scikit-learn estimator {_describe(inst)}"
-        # scikit-learn's tree estimators (sklearn.tree: DecisionTree*, ExtraTree*) hold a Tree; other
-        # estimators name other things tree_ (KernelDensity: a KDTree/BallTree, judged on its own)
-        for tree in self.owner_values(inst, "tree_")[0] if cls.startswith("sklearn.tree.") else ():
-            if tree is _NONE:
-                # GradientBoosting's predict_stages reads `cdef Tree tree = estimators[i, k].tree_`,
-                # which Cython lets be None: its nodes pointer is then read from past the None
-                # object (red team 37t-4)
-                self.note("pickle.memory", "critical", f"{what}: its tree_ is None, which no scikit-learn writes: "
-                          "GradientBoosting's native predict_stages dereferences it (memory corruption on use)",
-                          "unsafe", "tree-none")
-            elif not (isinstance(tree, Call) and _instance_class(tree) == "sklearn.tree._tree.Tree"):
-                self.note("pickle.memory", "medium", f"{what}: its tree_ is {_describe(tree)}, not a Tree mlbom "
-                          "checked", "suspicious", "tree-owner")
-        if cls in _GB_CLASSES:
-            self.gb_stages(inst, cls, what)
-        if unknown is not None:
-            self.note("pickle.memory", "medium", f"{what} holds Trees and has attributes mlbom cannot tell "
-                      f"({unknown}): cannot check their feature indices against its n_features_in_", "suspicious",
-                      "tree-owner")
-        budget = [_TREE_WALK_LIMIT]
-        top = cat = -1
-        for value in held:
-            got = self.trees_reached(value, budget, 0, tops)
-            if isinstance(got, str):
-                tops[id(inst)] = got
-                self.note("pickle.memory", "medium", f"{what}: {got}: cannot check their feature indices against "
-                          "its n_features_in_", "suspicious", "tree-owner")
-                return got
-            top, cat = max(top, got[0]), max(cat, got[1])
-        tops[id(inst)] = (top, cat)
-        if top < 0:
-            return top, cat
-        # only n_features_in_: scikit-learn skips the width check when it is missing, whatever
-        # else (a legacy n_features_) the estimator holds (red team 37t-3)
-        widths, why = self.owner_values(inst, "n_features_in_")
-        width_from = "n_features_in_"
-        if cls in _HGB_CLASSES:
-            # predict hands X to _preprocessor.transform when there is one (the estimator's own
-            # width is then not checked) and the predictors index its output (red team 36t-3)
-            pre, pre_why = self.owner_values(inst, "_preprocessor")
-            if any(p is not _NONE for p in pre) or pre_why is not None:
-                through = [self.preprocessor_width(p) for p in pre if p is not _NONE]
-                if pre_why is not None:
-                    through.append(f"its _preprocessor cannot be told ({pre_why})")
-                widths = (widths if any(p is _NONE for p in pre) else []) + through
-                width_from = "the width of its _preprocessor's output"
-            if cat >= 0:
-                self.categorical_maps(inst, what, cat)
-        bad = next((w for w in widths if not isinstance(w, int) or isinstance(w, bool)), None)
-        if not widths or bad is not None or why is not None:
-            said = why or (f"it has no {width_from}" if not widths else bad if isinstance(bad, str) else
-                           f"{width_from} is {_describe(bad)}, not an int")
-            self.note("pickle.memory", "medium", f"{what} holds Trees that read feature {top} but mlbom cannot "
-                      f"tell the width predict checks X against ({said}): scikit-learn then may not check X's "
-                      "width before its native code reads X[i, feature]", "suspicious", "tree-owner")
-            return top, cat
-        width = min(w for w in widths if isinstance(w, int))
-        if top >= width:
-            self.note("pickle.memory", "critical", f"{what}: a Tree it holds reads feature {top}, but predict "
-                      f"checks X's width against {width_from} {width}: its native code reads past each row "
-                      "(memory corruption on use); no scikit-learn writes it", "unsafe", "tree-owner")
-        return top, cat
-
-    def categorical_maps(self, inst: Call, what: str, cat: int) -> None:
-        """HistGradientBoosting's categorical splits (the largest reads feature ``cat``): predict
-        reads ``f_idx_map[feature_idx]``, an array of ``_bin_mapper.is_categorical_.size``
-        entries, then that row of the known-categories bitsets, one row per set flag (red team
-        36t-4): every ``is_categorical_`` must have more than ``cat`` flags and one set."""
-        mappers, why = self.owner_values(inst, "_bin_mapper")
-        flags_seen: list[object] = []
-        for m in mappers:
-            if isinstance(m, Call):
-                vals, mwhy = self.owner_values(m, "is_categorical_")
-                flags_seen += vals
-                why = why or mwhy
-            elif m is not _NONE:
-                why = why or f"its _bin_mapper is {_describe(m)}"
-        for value in flags_seen:
-            got = _byte_flags(value, self.src)
-            if isinstance(got, str):
-                why = why or f"an is_categorical_ of its _bin_mapper: {got}"
-            elif got.count <= cat or got.set == 0:
-                self.note("pickle.memory", "critical", f"{what}: a categorical split reads feature {cat}, but its "
-                          f"_bin_mapper.is_categorical_ has {got.count} flags, {got.set} set: predict reads "
-                          "f_idx_map (sized by it) or the known-categories bitsets (a row per set flag) out of "
-                          "bounds (memory corruption on use); no scikit-learn writes it", "unsafe", "tree-cat")
-                return
-        if why is not None:
-            self.note("pickle.memory", "medium", f"{what} has categorical splits but mlbom cannot size the maps "
-                      f"predict indexes with them ({why})", "suspicious", "tree-cat")
-
-    def preprocessor_width(self, pre: object) -> int | str:
-        """The width of what HistGradientBoosting's ``_preprocessor`` (the ColumnTransformer its
-        fit builds for categorical features) hands the predictors: the sum over its fitted
-        ``transformers_`` of what each outputs — ``drop`` nothing, ``passthrough`` the columns
-        it selects, the OrdinalEncoder its ``n_features_in_`` (its transform raises on another
-        width), a FunctionTransformer of ``check_array`` the columns it selects. Anything else is
-        a str: why mlbom cannot tell."""
-        if not isinstance(pre, Call) or _instance_class(pre) != _COLUMN_TRANSFORMER:
-            return f"its _preprocessor is {_describe(pre)}, not the ColumnTransformer scikit-learn builds"
-        fitted, why = self.owner_values(pre, "transformers_")
-        if why is not None or not fitted:
-            return f"its _preprocessor's transformers_ cannot be told ({why or 'none'})"
-        widths: list[int] = []
-        for lst in fitted:
-            entries = lst.items if isinstance(lst, Seq) else None
-            if entries is None:
-                return f"its _preprocessor's transformers_ is {_describe(lst)}"
-            total = 0
-            for entry in entries:
-                parts = entry.items if isinstance(entry, Seq) else None
-                if parts is None or len(parts) != 3:
-                    return f"a transformers_ entry is {_describe(entry)}"
-                got = self.transformer_width(parts[1], parts[2])
-                if isinstance(got, str):
-                    return got
-                total += got
-            widths.append(total)
-        return min(widths)
-
-    def transformer_width(self, trans: object, columns: object) -> int | str:
-        if trans == "drop":
-            return 0
-        if trans == "passthrough":
-            return self.selected(columns)
-        cls = _instance_class(trans) if isinstance(trans, Call) else None
-        if cls == _ORDINAL_ENCODER:
-            assert isinstance(trans, Call)
-            ints = self.int_values(trans, "n_features_in_")
-            if isinstance(ints, str):
-                return "its OrdinalEncoder's n_features_in_ cannot be told"
-            return min(ints)
-        if cls == _FUNCTION_TRANSFORMER:
-            assert isinstance(trans, Call)
-            funcs, why = self.owner_values(trans, "func")
-            if why is not None or not funcs or not all(_partial_of(f, _CHECK_ARRAY) for f in funcs):
-                return "its FunctionTransformer's func is not the functools.partial of check_array scikit-learn " \
-                       "builds"
-            return self.selected(columns)
-        return f"a transformer {_describe(trans)} whose output width mlbom does not model"
-
-    def selected(self, columns: object) -> int | str:
-        """How many columns a ColumnTransformer column selection picks: a flag array or list of
-        bools (the set ones), a list of ints (each)."""
-        if isinstance(columns, Seq) and columns.items is not None:
-            items = columns.items
-            if all(isinstance(c, bool) for c in items):
-                return sum(1 for c in items if c)
-            if all(isinstance(c, int) for c in items):
-                return len(items)
-            return "a column selection mlbom does not model"
-        got = _byte_flags(columns, self.src)
-        if isinstance(got, str):
-            return f"a column selection: {got}"
-        return got.set
-
-    def gb_stages(self, inst: Call, cls: str, what: str) -> None:
-        """GradientBoosting's ``predict_stages`` (bounds checks off) adds each stage's Tree ``k``
-        into column ``k`` of the raw predictions for every ``k < estimators_.shape[1]``; those
-        are ``n_trees_per_iteration_`` columns when ``init_`` is ``"zero"``, else as many as the
-        init estimator's predictions (a 1-D prediction is one column): scikit-learn's
-        DummyRegressor predicts one column per output (one for a single output), its
-        DummyClassifier's probabilities (one column per class: ``class_prior_`` for the
-        ``prior``/``stratified`` strategies, ``n_classes_`` for the others) become one column
-        unless the loss is multiclass (red team 37t-1)."""
-        stages, why = self.owner_values(inst, "estimators_")
-        ks: list[int] = []
-        for value in stages:
-            dims = _array_dims(value.value if isinstance(value, _ObjectArray) else value, any_order=True)
-            if dims is None or len(dims) != 2:
-                why = why or f"its estimators_ is {_describe(value)}, not a 2-D array mlbom can size"
-            else:
-                ks.append(dims[1])
-        if not ks:
-            return
-        # scikit-learn writes n_trees_per_iteration_ trees a stage, one for a regressor whatever
-        # that attribute says (red team 43t-1)
-        per_iteration = [("a GradientBoostingRegressor's", 1)] if cls.endswith("Regressor") else \
-            [("n_trees_per_iteration_", n) for n in self.owner_values(inst, "n_trees_per_iteration_")[0]
-             if isinstance(n, int) and not isinstance(n, bool)]
-        for said, n in per_iteration:
-            if any(k != n for k in ks):
-                self.note("pickle.memory", "critical", f"{what}: its estimators_ has {max(ks)} trees a stage, not "
-                          f"{said} {n}: no scikit-learn writes it; predict_stages writes a column per tree into its "
-                          "raw predictions (memory corruption on use)", "unsafe", "gb-stages")
-                return
-        widths: list[int] = []
-        inits, init_why = self.owner_values(inst, "init_")
-        why = why or init_why
-        for init in inits:
-            got = self.init_width(inst, cls, init)
-            if isinstance(got, str):
-                why = why or got
-            else:
-                widths.append(got)
-        if widths and max(ks) > min(widths):
-            self.note("pickle.memory", "critical", f"{what}: its estimators_ has {max(ks)} trees a stage but its "
-                      f"init predictions have {min(widths)} columns: predict_stages writes past them (memory "
-                      "corruption on use); no scikit-learn writes it", "unsafe", "gb-stages")
-        elif why is not None:
-            self.note("pickle.memory", "medium", f"{what}: mlbom cannot tell how many columns predict_stages may "
-                      f"write ({why})", "suspicious", "gb-stages")
-
-    def int_values(self, owner: Call, name: str) -> list[int] | str:
-        """Every value attribute ``name`` of ``owner`` may have, all ints; a str: why not."""
-        vals, why = self.owner_values(owner, name)
-        got = [v for v in vals if isinstance(v, int) and not isinstance(v, bool)]
-        return got if vals and why is None and len(got) == len(vals) else f"its {name} is not an int"
-
-    def multiclass_loss(self, inst: Call) -> bool | str:
-        """Whether a GradientBoostingClassifier's ``_loss`` is multiclass (its init predictions
-        then keep a column per class; a binary loss takes the positive class's); a str: why it
-        cannot be told."""
-        losses, why = self.owner_values(inst, "_loss")
-        kinds = {_instance_class(v) if isinstance(v, Call) else None for v in losses}
-        if why is not None or not kinds or None in kinds:
-            return "its _loss cannot be told"
-        return _MULTINOMIAL in kinds
-
-    def init_width(self, inst: Call, cls: str, init: object) -> int | str:
-        """How many columns GradientBoosting's initial raw predictions have (a str: why mlbom
-        cannot tell)."""
-        ints = self.int_values
-        if init == "zero":
-            got = ints(inst, "n_trees_per_iteration_")
-            return got if isinstance(got, str) else min(got)
-        icls = _instance_class(init) if isinstance(init, Call) else None
-        classifier = cls.endswith("Classifier")
-        if icls == "sklearn.dummy.DummyRegressor" and not classifier:
-            assert isinstance(init, Call)
-            got = ints(init, "n_outputs_")
-            return got if isinstance(got, str) else min(1 if n == 1 else n for n in got)
-        if icls == "sklearn.dummy.DummyClassifier" and classifier:
-            assert isinstance(init, Call)
-            multi = self.multiclass_loss(inst)
-            if isinstance(multi, str):
-                return multi
-            if not multi:
-                return 1  # the positive class's probability: one column
-            outs = ints(init, "n_outputs_")
-            if isinstance(outs, str) or outs != [1]:
-                return "its init_ is not a single-output DummyClassifier"
-            strategies, why = self.owner_values(init, "_strategy")
-            if why is not None or len(strategies) != 1 or strategies[0] not in _DUMMY_STRATEGIES:
-                return "its init_'s strategy cannot be told"
-            if strategies[0] in ("prior", "stratified"):
-                priors, why = self.owner_values(init, "class_prior_")
-                dims = [_array_dims(p, any_order=True) for p in priors]
-                if why is not None or not dims or any(d is None or len(d) != 1 for d in dims):
-                    return "its init_'s class_prior_ is not an array mlbom can size"
-                return min(d[0] for d in dims if d is not None)
-            got = ints(init, "n_classes_")
-            return got if isinstance(got, str) else min(got)
-        if icls in _TREE_INITS:
-            # a decision tree predicts one column per output (one for one output); its
-            # probabilities, one per class (single output)
-            assert isinstance(init, Call)
-            outs = ints(init, "n_outputs_")
-            if isinstance(outs, str):
-                return outs
-            if not classifier or icls.endswith("Regressor"):
-                return min(1 if n == 1 else n for n in outs)
-            multi = self.multiclass_loss(inst)
-            if isinstance(multi, str):
-                return multi
-            if not multi:
-                return 1  # the positive class's probability: one column
-            # multiclass: predict_proba is min(n_classes_, the Tree's widest class count) columns,
-            # neither of which mlbom reads (n_classes_ is a numpy integer)
-            return "its init_ is a multiclass decision tree, whose probability columns mlbom does not size"
-        if icls is not None and icls.startswith("sklearn.linear_model."):
-            # a linear model's predictions are X @ coef_.T (+ intercept_): a 1-D coef_ gives one
-            # column, a 2-D one a column per row; a linear classifier's probabilities have two
-            # columns for one row of coef_ (binary), else one per row (red team 38t-5)
-            assert isinstance(init, Call)
-            coefs, why = self.owner_values(init, "coef_")
-            dims = [_array_dims(c, any_order=True) for c in coefs]
-            if why is not None or not dims or any(d is None or len(d) not in (1, 2) for d in dims):
-                return "its init_'s coef_ is not an array mlbom can size"
-            rows = [1 if len(d) == 1 else d[0] for d in dims if d is not None]
-            # X @ coef_.T + intercept_ broadcasts: an intercept_ of another shape changes the rows
-            # and columns of the predictions (a (1, 1) one makes them (1, n): red team 43t-2).
-            # scikit-learn writes a number or a 1-D array of one or a row count's entries
-            intercepts, why = self.owner_values(init, "intercept_")
-            for b in intercepts:
-                bdims = _array_dims(b, any_order=True)
-                if not (isinstance(b, int | float) and not isinstance(b, bool)) and not _numpy_scalar(b) \
-                        and not (bdims is not None and len(bdims) == 1 and bdims[0] in (1, *rows)):
-                    return f"its init_'s intercept_ is {_describe(b)}, not a number or a 1-D array of its rows"
-            if why is not None or not intercepts:
-                return "its init_'s intercept_ cannot be told"
-            if not classifier:
-                if any(d is not None and len(d) == 2 for d in dims) and icls not in _COEF_T_REGRESSORS:
-                    # GLMs predict X @ coef_, SGDRegressor flattens: a 2-D coef_ is no width mlbom
-                    # can tell for them (red team 39t-3)
-                    return "its init_'s 2-D coef_ is not one mlbom can size for its class"
-                return min(rows)
-            multi = self.multiclass_loss(inst)
-            if isinstance(multi, str):
-                return multi
-            if not multi:
-                return 1  # the positive class's probability: one column
-            return min(2 if r == 1 else r for r in rows)
-        return f"its init_ is {_describe(init)}, not one whose predictions mlbom can size"
-
-    def judge_binary_trees(self) -> None:
-        """scikit-learn's KDTree and BallTree (``_binary_tree.pxi``): ``__setstate__`` stores
-        the state's arrays as typed memoryviews, checking dtype and contiguity only, and every
-        query then follows their indices with bounds checks off (red team 34t-4). Judged on each
-        tree's last state once the stream has ended (:func:`native_state.binary_tree_problem`,
-        :meth:`metric_problem`)."""
-        for inst in list(self.sh.binary_trees.values()):
-            cls = _instance_class(inst) or "a binary tree"
-            self.native_verdict(f"scikit-learn {cls.rsplit('.', 1)[-1]} state", self.binary_tree_problem(inst, cls),
-                                "scikit-learn", "its queries read or write out of bounds", "its queries follow",
-                                "binary-tree")
-
-    def binary_tree_problem(self, inst: Call, cls: str) -> tuple[bool, str] | None:
-        """(True, what no scikit-learn writes) / (False, why it cannot be checked) / None."""
-        # a tuple, as scikit-learn writes it: __setstate__ reads state[0..12] from a list as well,
-        # and a list changed after the BUILD would leave the tree with what mlbom no longer sees
-        # (red team 42t-1)
-        st = inst.state.items if isinstance(inst.state, Seq) and inst.state.type == "tuple" else None
-        if st is None or len(st) != 13:
-            return False, f"its state is {_describe(inst.state)}, not the 13-item tuple scikit-learn writes"
-        data, idx_array, node_data, bounds, n_nodes, metric, weight = st[0], st[1], st[2], st[3], st[6], st[11], \
-            st[12]
-        leaf_size = st[4]
-        if not isinstance(leaf_size, int) or isinstance(leaf_size, bool) or leaf_size < 1:
-            # breadth-first queries and kernel density size a heap by n_samples // leaf_size, a C
-            # division (cdivision): 0 is SIGFPE (red team 38t-1); scikit-learn's constructor refuses < 1
-            return True, f"leaf_size {_describe(leaf_size)} is not an int of at least 1"
-        dims = _array_dims(data)
-        if dims is None or len(dims) != 2:
-            return False, "its data is not a 2-D array mlbom can size"
-        n_samples, n_features = dims
-        nodes = _binary_tree_scan(node_data, self.src)
-        if isinstance(nodes, str):
-            return False, f"node_data: {nodes}"
-        idx = _index_scan(idx_array, self.src)
-        if isinstance(idx, str):
-            return False, f"idx_array: {idx}"
-        problem = native_state.binary_tree_problem(nodes, idx, n_samples, n_nodes)
-        if problem is not None:
-            return True, problem
-        if nodes.untracked:
-            return False, f"it has more than {native_state.BINARY_TREE_NODES_LIMIT} nodes, past what mlbom checks"
-        bdims = _array_dims(bounds)
-        want = (2 if cls == _BINARY_TREES[0] else 1, nodes.count, n_features)
-        if bdims is None:
-            return False, "its node_bounds is not an array mlbom can size"
-        if tuple(bdims) != want:
-            return True, f"node_bounds has shape {tuple(bdims)}, not {want} (the bounds of every node)"
-        if weight is not _NONE:
-            wdims = _array_dims(weight)
-            if wdims is None:
-                return False, "its sample_weight is not an array mlbom can size"
-            if wdims != [n_samples]:
-                return True, f"sample_weight has shape {tuple(wdims)}, not one weight per data row ({n_samples})"
-        return self.metric_problem(metric, n_features)
-
-    def metric_problem(self, metric: object, n_features: int) -> tuple[bool, str] | None:
-        """A DistanceMetric's per-feature arrays (``_dist_metrics.pyx``, bounds checks off: its
-        distance functions loop over the data's ``n_features``): SEuclidean's ``vec`` (the
-        variances), weighted Minkowski's ``vec`` (the weights; empty: unweighted), Mahalanobis's
-        ``mat`` (and a buffer of ``mat.shape[0]``); Haversine reads two coordinates."""
-        cls = _instance_class(metric) if isinstance(metric, Call) else None
-        name = cls.rsplit(".", 1)[-1] if cls is not None and cls.startswith(_METRICS) else None
-        if name is None or name[-2:] not in ("64", "32"):
-            return False, f"its dist_metric is {_describe(metric)}, not a DistanceMetric mlbom models"
-        kind = name[:-2]
-        assert isinstance(metric, Call)
-        st = metric.state.items if isinstance(metric.state, Seq) and metric.state.type == "tuple" else None
-        if st is None or len(st) != 3:
-            return False, f"its {name}'s state is {_describe(metric.state)}, not (p, vec, mat)"
-        vec, mat = _array_dims(st[1], any_order=True), _array_dims(st[2], any_order=True)
-        if vec is None or len(vec) != 1 or mat is None or len(mat) != 2:
-            return False, f"its {name}'s vec and mat are not arrays mlbom can size"
-        if kind == "SEuclideanDistance" and vec[0] < n_features:
-            return True, f"its {name} has {vec[0]} variances for {n_features} features"
-        if kind == "MinkowskiDistance" and 0 < vec[0] < n_features:
-            return True, f"its {name} has {vec[0]} weights for {n_features} features"
-        if kind == "MahalanobisDistance" and (mat[0] < n_features or mat[1] < n_features):
-            return True, f"its {name}'s matrix is {mat[0]}x{mat[1]} for {n_features} features"
-        if kind == "HaversineDistance" and n_features != 2:
-            return True, f"its {name} reads two coordinates of data with {n_features} features"
-        if kind not in _PLAIN_METRICS and kind not in ("SEuclideanDistance", "MinkowskiDistance",
-                                                       "MahalanobisDistance", "HaversineDistance"):
-            return False, f"its dist_metric {name} is not one mlbom models"
-        return None
-
-    def trees_reached(self, value: object, budget: list[int], depth: int,
-                      tops: dict[int, tuple[int, int] | str]) -> tuple[int, int] | str:
-        """The largest feature index read by the Trees ``value`` reaches (a Tree, a predictor, an
-        owner, a list or object ndarray of them), and the largest a categorical split reads (-1:
-        none); a str: why not every Tree it reaches could be checked."""
-        budget[0] -= 1
-        if budget[0] < 0 or depth > 8:
-            return "the values holding its Trees are too many or too deeply nested for mlbom to find every Tree"
-        known = self.sh.tree_features.get(id(value))
-        if known is not None and known[0] is value:
-            return known[1], known[2]
-        owner = self.sh.owners.get(id(value))
-        if owner is not None and owner is value:
-            got = self.owner_top(owner, tops)
-            return got if not isinstance(got, str) else "an estimator it holds has Trees mlbom cannot all find"
-        if isinstance(value, Call) and _instance_class(value) in ("sklearn.tree._tree.Tree", _TREE_PREDICTOR):
-            return f"it holds a {_instance_class(value)} whose nodes mlbom did not check (no state it can read)"
-        if isinstance(value, _ObjectArray):
-            value = value.value
-        if isinstance(value, Seq):
-            parts = value.items
-        elif isinstance(value, Call) and _made_by(value) in _RECONSTRUCTS and isinstance(value.state, Seq):
-            # an object ndarray: (version, shape, dtype, fortran, items); its __setstate__ copies
-            # the items, so the lists its BUILDs saw count, not only what the list holds now
-            held = self.sh.array_items.get(id(value))
-            parts = [p for snap in held[1] for p in snap] if held is not None and held[0] is value else None
-            if parts is None:
-                return "an object array holding its Trees was not read"
-        else:
-            return -1, -1
-        if parts is None:
-            return "a list holding its Trees was not kept"
-        top = cat = -1
-        for part in parts:
-            got = self.trees_reached(part, budget, depth + 1, tops)
-            if isinstance(got, str):
-                return got
-            top, cat = max(top, got[0]), max(cat, got[1])
-        return top, cat
 
     # -- joblib ------------------------------------------------------------------------------
     def joblib_file_wrapper(self, cls: str, state: object) -> None:
@@ -5931,7 +4877,7 @@ class _Walker:
         name = items.get("filename") if items is not None else None
         if not _plain_file_name(name):
             self.note("pickle.dangerous-callable", "critical", f"{cls} makes joblib.load read and unpickle the file "
-                      f"{name if isinstance(name, str) else _describe(name)!r}, which is not a plain file name in "
+                      f"{name if isinstance(name, str) else describe(name)!r}, which is not a plain file name in "
                       "the pickle's folder", "unsafe", f"jfile:{name!r}")
             return
         # NDArrayWrapper.read: numpy.load(os.path.join(dirname, filename), allow_pickle=True), which
@@ -6002,7 +4948,7 @@ class _Walker:
                 raise _Stop("pickle.unreadable", f"joblib object array: {rep.error or 'nested pickle truncated'}",
                             certain=False)
             self.rep.joblib_arrays += 1
-            return _ObjectArray(rep.value)
+            return ObjectArray(rep.value)
         dims = shape.items if isinstance(shape, Seq) else None
         if dims is None or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in dims):
             raise _Stop("pickle.unreadable", "joblib array of unknown shape: cannot tell where the pickle resumes",
@@ -6019,34 +4965,34 @@ class _Walker:
                 raise _Stop("pickle.unreadable", "joblib array of a negative element count (joblib raises)",
                             certain=False)
         n = itemsize * wrapped
-        if items.get("numpy_array_alignment_bytes", _NONE) is not _NONE:
+        if items.get("numpy_array_alignment_bytes", NONE) is not NONE:
             pad = self.src.read(1)[0]
             if pad:
                 self.src.skip(pad)
         # a str/bytes/void or structured array's elements may become str (np.str_ labels of an
         # Index built from it): its bytes are searched as they stream past
         check = self.pointer_check("bytes", "a joblib array (streamed)") if _may_hold_text(dtype) else None
-        node_size = _node_dtype(dtype)
+        node_size = node_dtype(dtype)
         scan: native_state.NodeScan | native_state.PredictorScan | native_state.BinaryTreeScan | None = None
         if len(dims) == 1 and items.get("order") == "C":
             if node_size is not None:
                 scan = native_state.NodeScan(node_size)  # a scikit-learn Tree's nodes, read as they stream past
-            elif _predictor_dtype(dtype):
+            elif predictor_dtype(dtype):
                 scan = native_state.PredictorScan()  # a HistGradientBoosting TreePredictor's nodes
-            elif _node_data_dtype(dtype):
+            elif node_data_dtype(dtype):
                 scan = native_state.BinaryTreeScan()  # a KDTree/BallTree's nodes
         if scan is not None:
             self.src.skip(n, _both(check, scan.feed))
             scan.finish()
             self.rep.joblib_arrays += 1
-            return _NodeArray(scan)
+            return NodeArray(scan)
         one = len(dims) == 1 and items.get("order") == "C"
-        flags = _ByteFlags() if one and _flag_dtype(dtype) and n <= _FLAGS_LIMIT else None
+        flags = ByteFlags() if one and flag_dtype(dtype) and n <= FLAGS_LIMIT else None
         # a 1-D int64 array (a KDTree's idx_array) is read back by offset when a check needs it;
         # in a stream mlbom cannot seek back in, a small one is scanned as it streams past
-        int_size = _int_dtype(dtype) if one else None
+        int_size = int_dtype(dtype) if one else None
         ints = native_state.IndexScan(int_size) if int_size is not None and not self.src.seekable \
-            and n <= _STREAMED_INDEX_LIMIT else None
+            and n <= STREAMED_INDEX_LIMIT else None
         feed = flags.feed if flags is not None else ints.feed if ints is not None else None
         offset = self.src.pos
         self.src.skip(n, _both(check, feed) if feed is not None else check)
@@ -6054,53 +5000,10 @@ class _Walker:
             ints.finish()
         self.rep.joblib_arrays += 1
         if items.get("order") in ("C", "F"):
-            return _ShapedArray(tuple(d for d in dims if isinstance(d, int)), flags, ints,
+            return ShapedArray(tuple(d for d in dims if isinstance(d, int)), flags, ints,
                                 fortran=items.get("order") == "F",
                                 offset=offset if int_size is not None else None, nbytes=n, int_size=int_size)
         return Opaque("a numpy array")
-
-
-class _ObjectArray(Opaque):
-    """A joblib object array: what its nested pickle returned (an owner's check looks for the
-    Trees in it)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: object) -> None:
-        super().__init__("a numpy array")
-        self.value = value
-
-
-class _NodeArray(Opaque):
-    """A joblib array of scikit-learn's ``NODE_DTYPE`` (``PREDICTOR_RECORD_DTYPE``, the binary
-    trees' ``NodeData``) layout, scanned as it streamed past."""
-
-    __slots__ = ("scan",)
-
-    def __init__(self, scan: native_state.NodeScan | native_state.PredictorScan | native_state.BinaryTreeScan) \
-            -> None:
-        super().__init__("a numpy array")
-        self.scan = scan
-
-
-class _ShapedArray(Opaque):
-    """A joblib array streamed past, with its shape (a TreePredictor's bitsets are sized by it)
-    and, for a 1-D one-byte array, its elements read as flags (a feature mask)."""
-
-    __slots__ = ("dims", "flags", "fortran", "int_size", "ints", "nbytes", "offset")
-
-    def __init__(self, dims: tuple[int, ...], flags: _ByteFlags | None = None,
-                 ints: native_state.IndexScan | None = None, fortran: bool = False, offset: int | None = None,
-                 nbytes: int = 0, int_size: int | None = None) -> None:
-        super().__init__("a numpy array")
-        self.dims = dims
-        self.fortran = fortran
-        # a 1-D int32/int64 array: its item size and where its bytes are in the (seekable) stream
-        self.int_size = int_size
-        self.offset = offset
-        self.nbytes = nbytes
-        self.flags = flags
-        self.ints = ints  # a 1-D int64 array's count and value range (a KDTree's idx_array)
 
 
 def _both(a: Callable[[bytes], None] | None, b: Callable[[bytes], None]) -> Callable[[bytes], None]:
@@ -6111,367 +5014,6 @@ def _both(a: Callable[[bytes], None] | None, b: Callable[[bytes], None]) -> Call
         a(chunk)
         b(chunk)
     return both
-
-
-def _tree_ensemble(cls: str) -> bool:
-    """A scikit-learn ensemble whose ``estimators_`` Trees are bounded by its own ``n_features_in_``
-    (forests, GradientBoosting, IsolationForest, AdaBoost, Bagging). Stacking and Voting are not:
-    their ``n_features_in_`` is a property of their first estimator, and they call each
-    estimator's public predict, which checks X against that estimator's own width."""
-    return cls.startswith("sklearn.ensemble.") and not cls.startswith(("sklearn.ensemble._stacking.",
-                                                                        "sklearn.ensemble._voting."))
-
-
-_TREE_PREDICTOR = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"
-_HGB_CLASSES = frozenset(f"sklearn.ensemble._hist_gradient_boosting.gradient_boosting.{c}"
-                         for c in ("HistGradientBoostingRegressor", "HistGradientBoostingClassifier"))
-_COLUMN_TRANSFORMER = "sklearn.compose._column_transformer.ColumnTransformer"
-_SPARSE = frozenset(f"scipy.sparse.{m}.{k}_{t}" for m, k in (
-    ("_csr", "csr"), ("_csc", "csc"), ("_coo", "coo"), ("_bsr", "bsr"), ("_dia", "dia"), ("_lil", "lil"),
-    ("_dok", "dok"), ("csr", "csr"), ("csc", "csc"), ("coo", "coo"), ("bsr", "bsr"), ("dia", "dia"),
-    ("lil", "lil"), ("dok", "dok")) for t in ("matrix", "array"))
-_NEIGHBORS_CLASSIFIERS = frozenset(f"sklearn.neighbors._classification.{c}" for c in (
-    "KNeighborsClassifier", "RadiusNeighborsClassifier"))
-# linear models whose predictions are X @ coef_.T (+ intercept_): LinearModel._decision_function
-_COEF_T_REGRESSORS = frozenset(f"sklearn.linear_model.{m}" for m in (
-    "_base.LinearRegression", "_ridge.Ridge", "_ridge.RidgeCV", "_coordinate_descent.Lasso",
-    "_coordinate_descent.ElasticNet", "_coordinate_descent.LassoCV", "_coordinate_descent.ElasticNetCV",
-    "_coordinate_descent.MultiTaskLasso", "_coordinate_descent.MultiTaskElasticNet",
-    "_coordinate_descent.MultiTaskLassoCV", "_coordinate_descent.MultiTaskElasticNetCV",
-    "_least_angle.Lars", "_least_angle.LassoLars", "_least_angle.LarsCV", "_least_angle.LassoLarsCV",
-    "_least_angle.LassoLarsIC", "_omp.OrthogonalMatchingPursuit", "_omp.OrthogonalMatchingPursuitCV",
-    "_bayes.BayesianRidge", "_bayes.ARDRegression"))
-_GB_CLASSES = frozenset(f"sklearn.ensemble._gb.{c}" for c in ("GradientBoostingRegressor",
-                                                               "GradientBoostingClassifier"))
-_MULTINOMIAL = "sklearn._loss.loss.HalfMultinomialLoss"
-_TREE_INITS = frozenset(f"sklearn.tree._classes.{c}" for c in (
-    "DecisionTreeRegressor", "DecisionTreeClassifier", "ExtraTreeRegressor", "ExtraTreeClassifier"))
-_DUMMY_STRATEGIES = frozenset({"prior", "stratified", "most_frequent", "uniform", "constant"})
-_BINARY_TREES = ("sklearn.neighbors._kd_tree.KDTree", "sklearn.neighbors._ball_tree.BallTree")
-_METRICS = "sklearn.metrics._dist_metrics."
-# metrics whose distances read only the two points' n_features values (no per-feature arrays)
-_PLAIN_METRICS = frozenset({
-    "EuclideanDistance", "ManhattanDistance", "ChebyshevDistance", "HammingDistance", "CanberraDistance",
-    "BrayCurtisDistance", "JaccardDistance", "MatchingDistance", "DiceDistance", "KulsinskiDistance",
-    "RogersTanimotoDistance", "RussellRaoDistance", "SokalMichenerDistance", "SokalSneathDistance"})
-_ORDINAL_ENCODER = "sklearn.preprocessing._encoders.OrdinalEncoder"
-_FUNCTION_TRANSFORMER = "sklearn.preprocessing._function_transformer.FunctionTransformer"
-_CHECK_ARRAY = "sklearn.utils.validation.check_array"
-
-
-def _numpy_scalar(value: object) -> bool:
-    """A numpy scalar as numpy pickles it (``numpy.core.multiarray.scalar(dtype, bytes)``)."""
-    return isinstance(value, Call) and isinstance(value.func, Global) and value.func.res.status == "allow" \
-        and value.func.res.path in ("numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar")
-
-
-def _partial_of(value: object, path: str) -> bool:
-    """``value`` is a ``functools.partial`` of the function at ``path``, as pickled (its
-    constructor argument and the function its state sets)."""
-    if not isinstance(value, Call) or _instance_class(value) not in _PARTIALS:
-        return False
-    args = value.args.items if isinstance(value.args, Seq) else None
-    st = value.state.items if isinstance(value.state, Seq) else None
-    funcs = [a for a in (args or [])[:1]] + [s for s in (st or [])[:1]]
-    return bool(funcs) and (st is None or len(st) >= 1) and all(
-        isinstance(f, Global) and f.res.path == path for f in funcs)
-_TREE_WALK_LIMIT = 1_000_000  # values visited looking for the Trees an estimator holds
-_RECONSTRUCTS = frozenset({"numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct"})
-_FROMBUFFERS = frozenset({"numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer"})
-
-
-def _node_dtype(dtype: object) -> int | None:
-    """The itemsize when ``dtype`` is a pickled dtype with exactly the fields, codes, offsets and
-    itemsize of one of scikit-learn's ``NODE_DTYPE`` layouts (:data:`native_state.NODE_LAYOUTS`),
-    as numpy pickles it; else None."""
-    for want, itemsize in native_state.NODE_LAYOUTS:
-        if _record_dtype(dtype, want, itemsize):
-            return itemsize
-    return None
-
-
-def _record_dtype(dtype: object, fields: tuple[tuple[str, str, int], ...], itemsize: int) -> bool:
-    """``dtype`` is a pickled dtype with exactly ``fields`` (name, code, offset) in ``itemsize``
-    bytes, as numpy pickles a record dtype (``numpy.dtype('V<itemsize>')`` + state)."""
-    if not isinstance(dtype, Call) or not isinstance(dtype.func, Global) or dtype.func.res.path not in _DTYPE_PATHS:
-        return False
-    args = dtype.args.items if isinstance(dtype.args, Seq) else None
-    st = dtype.state.items if isinstance(dtype.state, Seq) else None
-    return bool(args) and st is not None and len(st) == 8 and args is not None and args[0] == f"V{itemsize}" \
-        and st[5] == itemsize and _node_fields(st[2], st[3], st[4], fields)
-
-
-def _predictor_dtype(dtype: object) -> bool:
-    """HistGradientBoosting's ``PREDICTOR_RECORD_DTYPE`` (:data:`native_state.PREDICTOR_FIELDS`)."""
-    return _record_dtype(dtype, native_state.PREDICTOR_FIELDS, native_state.PREDICTOR_ITEMSIZE)
-
-
-def _array_dims(value: object, any_order: bool = False) -> list[int] | None:
-    """The shape of a C-order numpy array (``any_order``: or Fortran-order) as pickled (numpy's
-    ``_reconstruct`` + state, protocol 5's ``_frombuffer``, or a joblib array streamed past);
-    else None."""
-    dims: list[object] | None = None
-    if isinstance(value, _ShapedArray):
-        dims = list(value.dims) if any_order or not value.fortran else None
-    elif isinstance(value, _NodeArray):
-        dims = [value.scan.count]
-    elif isinstance(value, Call) and isinstance(value.func, Global) and value.func.res.status == "allow":
-        parts = value.state.items if isinstance(value.state, Seq) else None
-        args = value.args.items if isinstance(value.args, Seq) else None
-        if value.func.res.path in _RECONSTRUCTS and parts is not None and len(parts) == 5 \
-                and (any_order or parts[3] in (False, 0)) and isinstance(parts[1], Seq):
-            dims = parts[1].items
-        elif value.func.res.path in _FROMBUFFERS and value.state is None and args is not None and len(args) == 4 \
-                and (any_order or args[3] != "F") and isinstance(args[2], Seq):
-            dims = args[2].items
-    if dims is None or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in dims):
-        return None
-    return [d for d in dims if isinstance(d, int)]
-
-
-def _bitset_rows(value: object) -> int | None:
-    """The rows of a 2-D C-order array of at least 8 columns (a TreePredictor's categorical
-    bitsets: ``_predictor.pyx`` reads word ``value // 32`` < 8 of a row), as pickled; else None."""
-    dims = _array_dims(value)
-    if dims is None or len(dims) != 2:
-        return None
-    rows, cols = dims
-    return rows if cols >= 8 else None
-
-
-def _binary_tree_scan(value: object, src: _Source) -> native_state.BinaryTreeScan | str:
-    """A KDTree/BallTree's ``node_data`` records, scanned; a str: why they cannot be."""
-    if isinstance(value, _NodeArray):
-        return value.scan if isinstance(value.scan, native_state.BinaryTreeScan) else \
-            "its array is not of NodeData's exact layout"
-    return _read_1d(value, src, lambda d: native_state.BinaryTreeScan() if _node_data_dtype(d) else None, "node")
-
-
-def _index_scan(value: object, src: _Source, sizes: tuple[int, ...] = (8,)) -> native_state.IndexScan | str:
-    """A 1-D little-endian signed integer array's count and value range (of an item size in
-    ``sizes``: 8 for int64/intp, 4 for int32); a str: why it cannot be read."""
-    if isinstance(value, _ShapedArray):
-        if value.ints is not None and value.ints.itemsize in sizes:
-            return value.ints
-        if value.offset is None or value.int_size not in sizes:
-            return "it is not a 1-D little-endian integer array of the item size expected"
-        scan = native_state.IndexScan(value.int_size)
-        why = _read_back(src, value.offset, value.nbytes, scan, "index")
-        if why is not None:
-            return why
-        scan.finish()
-        return scan
-
-    def make(dtype: object) -> native_state.IndexScan | None:
-        size = _int_dtype(dtype)
-        return native_state.IndexScan(size) if size in sizes else None
-    return _read_1d(value, src, make, "index")
-
-
-def _node_data_dtype(dtype: object) -> bool:
-    """The binary trees' ``NodeData`` (:data:`native_state.NODE_DATA_FIELDS`)."""
-    return _record_dtype(dtype, native_state.NODE_DATA_FIELDS, native_state.NODE_DATA_ITEMSIZE)
-
-
-def _int_dtype(dtype: object) -> int | None:
-    """The item size (4 or 8) of a pickled numpy dtype of little-endian signed integers, with no
-    fields or sub-array; else None."""
-    code = _maker_code(dtype)
-    if code is None or code.itemsize not in (4, 8) or code.kind != "i" or code.flexible or code.struct:
-        return None
-    assert isinstance(dtype, Call)
-    args = dtype.args.items if isinstance(dtype.args, Seq) else None
-    st = dtype.state.items if isinstance(dtype.state, Seq) else None
-    if st is None:  # no state: the code's own byte order
-        code_text = args[0] if args else None
-        little = isinstance(code_text, str) and (code_text.startswith("<") or (
-            sys.byteorder == "little" and not code_text.startswith(">")))
-    else:
-        little = len(st) >= 8 and st[2] is _NONE and st[4] is _NONE and (
-            st[1] == "<" or (st[1] in ("=", "|") and sys.byteorder == "little"))
-    return code.itemsize if little else None
-
-
-def _node_fields(sub: object, names: object, fields: object, want: tuple[tuple[str, str, int], ...]) -> bool:
-    if not isinstance(names, Seq) or names.items != [f[0] for f in want] or sub is not _NONE \
-            or not isinstance(fields, Dct) or fields.loose or fields.others \
-            or fields.items is None or len(fields.items) != len(want):
-        return False
-    for name, code, offset in want:
-        spec = fields.items.get(name)
-        parts = spec.items if isinstance(spec, Seq) else None
-        if not parts or len(parts) != 2 or parts[1] != offset or isinstance(parts[1], bool):
-            return False
-        sub = parts[0]
-        sargs = sub.args.items if isinstance(sub, Call) and isinstance(sub.args, Seq) else None
-        sst = sub.state.items if isinstance(sub, Call) and isinstance(sub.state, Seq) else None
-        if not isinstance(sub, Call) or not isinstance(sub.func, Global) or sub.func.res.path not in _DTYPE_PATHS \
-                or not sargs or sst is None or len(sst) != 8 or sst[2:5] != [_NONE, _NONE, _NONE] \
-                or (sst[1] + str(sargs[0]) if isinstance(sst[1], str) else None) != code:
-            return False
-    return True
-
-
-def _node_scan(nodes: object, src: _Source) -> native_state.NodeScan | str:
-    """The node records of a Tree state's ``nodes`` array, scanned; a str: why they cannot be."""
-    got = _record_scan(nodes, src, predictor=False)
-    return got if isinstance(got, native_state.NodeScan | str) else "its nodes are not a 1-D array of one of " \
-        "NODE_DTYPE's exact layouts"
-
-
-def _predictor_scan(nodes: object, src: _Source) -> native_state.PredictorScan | str:
-    """The node records of a TreePredictor's ``nodes`` array, scanned; a str: why they cannot be."""
-    got = _record_scan(nodes, src, predictor=True)
-    return got if isinstance(got, native_state.PredictorScan | str) else "its nodes are not a 1-D array of " \
-        "PREDICTOR_RECORD_DTYPE's exact layout"
-
-
-def _record_scan(nodes: object, src: _Source,
-                 predictor: bool) -> native_state.NodeScan | native_state.PredictorScan | str:
-    if isinstance(nodes, _NodeArray):
-        if isinstance(nodes.scan, native_state.BinaryTreeScan):
-            return "its nodes are not a 1-D array of the exact record layout"
-        return nodes.scan
-
-    def make(dtype: object) -> native_state.NodeScan | native_state.PredictorScan | None:
-        if predictor:
-            return native_state.PredictorScan() if _predictor_dtype(dtype) else None
-        itemsize = _node_dtype(dtype)
-        return None if itemsize is None else native_state.NodeScan(itemsize)
-
-    got = _read_1d(nodes, src, make, "node")
-    if isinstance(got, str):
-        return got.replace("its array is", "its nodes are").replace("its array's", "its node array's")
-    assert isinstance(got, native_state.NodeScan | native_state.PredictorScan)
-    return got
-
-
-class _Feed(Protocol):
-    count: int
-
-    def feed(self, chunk: bytes) -> None: ...
-
-    def finish(self) -> None: ...
-
-
-_ScanT = TypeVar("_ScanT", bound=_Feed)
-
-
-def _read_1d(value: object, src: _Source, make: Callable[[object], _ScanT | None], what: str) -> _ScanT | str:
-    """Feed the raw bytes of a pickled 1-D C-order numpy array (numpy's ``_reconstruct`` +
-    state, or protocol 5's ``_frombuffer``) to the scan ``make`` returns for its dtype (None:
-    not the layout wanted), kept or read back from the file; a str: why they cannot be read."""
-    if not isinstance(value, Call) or not isinstance(value.func, Global) or value.func.res.status != "allow":
-        return f"its array is {_describe(value)}, no array mlbom can read"
-    path = value.func.res.path
-    parts = value.state.items if isinstance(value.state, Seq) else None
-    args = value.args.items if isinstance(value.args, Seq) else None
-    if path in _RECONSTRUCTS and parts is not None and len(parts) == 5:
-        shape, dtype, fortran, data = parts[1:]
-    elif path in _FROMBUFFERS and value.state is None and args is not None and len(args) == 4:
-        data, dtype, shape, fortran = args[0], args[1], args[2], args[3] == "F"
-    else:
-        return f"its array is {_describe(value)}, no array mlbom can read"
-    dims = shape.items if isinstance(shape, Seq) else None
-    scan = make(dtype)
-    if scan is None or dims is None or len(dims) != 1 or fortran not in (False, 0):
-        return f"its array is not a 1-D array of the exact {what} layout"
-    if dims[0] == 0:  # no elements: numpy's __setstate__ refuses any data but none (protocol 2
-        scan.finish()  # writes b"" as a call, not bytes)
-        return scan
-    if not isinstance(data, Blob) or data.mutated or data.alt is not None:
-        return f"its {what} bytes are not plain bytes mlbom kept or can read back"
-    if data.data is not None:
-        scan.feed(data.data)
-    else:
-        # protocol < 3: _codecs.encode(text, "latin1") of text the stream holds as UTF-8 (red team 40t-3)
-        why = _read_back(src, data.offset, data.length, scan, what, data.nbytes if data.utf8 else None)
-        if why is not None:
-            return why
-    scan.finish()
-    if scan.count != dims[0]:
-        return f"its array's shape {dims[0]!r} does not match its {scan.count} records"
-    return scan
-
-
-def _read_back(src: _Source, offset: int | None, length: int, scan: _Feed, what: str,
-               utf8: int | None = None) -> str | None:
-    """Feed ``length`` bytes at ``offset`` of the file (bytes the walk streamed past) to
-    ``scan``, then return to where the walk is; ``utf8``: the stream holds them as that many
-    UTF-8 bytes of their latin-1 text. A str: why they cannot be read back."""
-    if not src.seekable or offset is None or offset < 0:
-        return f"its {what} bytes were streamed past in a stream mlbom cannot seek back in"
-    here = src.s.tell()
-    try:
-        if utf8 is not None:
-            view = _Latin1FromUtf8(src.s, offset, utf8)
-            while chunk := view.read(1 << 20):
-                scan.feed(chunk)
-            return None
-        src.s.seek(offset)
-        left = length
-        while left > 0:
-            chunk = src.s.read(min(left, 1 << 20))
-            if not chunk:
-                return f"its {what} bytes could not be read back"
-            scan.feed(chunk)
-            left -= len(chunk)
-    except (OSError, ValueError):  # UnicodeError too: _codecs.encode raises on it at load
-        return f"its {what} bytes could not be read back"
-    finally:
-        src.s.seek(here)
-    return None
-
-
-class _ByteFlags:
-    """The elements of a 1-D array of a one-byte bool or integer dtype, read as flags (numpy's
-    ``nonzero`` and boolean indexing count a non-zero byte as true): their count and how many
-    are set. Arrays past :data:`_FLAGS_LIMIT` elements are not read (``problem``)."""
-
-    __slots__ = ("count", "problem", "set")
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.set = 0
-        self.problem: str | None = None
-
-    def feed(self, chunk: bytes) -> None:
-        self.count += len(chunk)
-        if self.count > _FLAGS_LIMIT:
-            self.problem = f"more than {_FLAGS_LIMIT} elements"
-            return
-        self.set += len(chunk) - bytes(chunk).count(0)
-
-    def finish(self) -> None:
-        pass
-
-
-_FLAGS_LIMIT = 1 << 20  # elements of a flag array (a feature mask) mlbom reads
-# bytes of a 1-D int64 joblib array scanned as it streams past a stream mlbom cannot seek back in
-_STREAMED_INDEX_LIMIT = 64 << 20
-
-
-def _flag_dtype(dtype: object) -> bool:
-    """A pickled numpy dtype of one-byte bool or integer elements, with no fields or sub-array."""
-    code = _maker_code(dtype)
-    if code is None or code.itemsize != 1 or code.kind not in ("b", "i", "u") or code.flexible or code.struct:
-        return False
-    st = dtype.state.items if isinstance(dtype, Call) and isinstance(dtype.state, Seq) else None
-    return isinstance(dtype, Call) and (dtype.state is None or (st is not None and len(st) >= 8
-                                                                and st[2] is _NONE and st[4] is _NONE))
-
-
-def _byte_flags(value: object, src: _Source) -> _ByteFlags | str:
-    """How many elements a 1-D flag array (a bool feature mask, ``is_categorical_``) has and how
-    many are set; a str: why mlbom cannot tell."""
-    if isinstance(value, _ShapedArray):
-        if value.flags is None:
-            return "it is not a 1-D one-byte array mlbom kept"
-        return value.flags
-    got = _read_1d(value, src, lambda dtype: _ByteFlags() if _flag_dtype(dtype) else None, "flag")
-    if isinstance(got, _ByteFlags) and got.problem is not None:
-        return got.problem
-    return got
 
 
 def _looks_like_tar(block: bytes) -> bool:
@@ -6491,45 +5033,9 @@ def _looks_like_tar(block: bytes) -> bool:
 def _dtype_code(dtype: object) -> npdtype.DType | None:
     """The type code of a pickled ``numpy.dtype(code, align, copy)`` call read as numpy reads
     it; None when it is no such call, the code cannot be parsed, or the call's other arguments
-    may make numpy lay it out otherwise (see :func:`_maker_code`)."""
-    code = _maker_code(dtype)
-    return code if code is not None and code is not _VOID_CODE else None
-
-
-# numpy.dtype(numpy.record) / numpy.dtype(numpy.void): a flexible void dtype (V0 until a state)
-_VOID_CODE = npdtype.DType(0, False, "V", flexible=True)
-
-
-def _maker_code(dtype: object) -> npdtype.DType | None:
-    """What a ``numpy.dtype(obj, align, copy)`` call makes before any state, read as numpy's
-    ``arraydescr_new`` reads it: ``obj`` a str code (:mod:`mlbom.formats.npdtype`) or one of
-    :data:`_VOID_TYPES` (a flexible void, :data:`_VOID_CODE`). ``align`` and ``copy`` go
-    through ``PyArray_BoolConverter``; a true ``align`` pads and aligns the fields of a struct
-    made from a comma string (``dtype('i1,O', True)`` is 16 bytes, its object at offset 8), which
-    mlbom does not model, so such a code (or a sub-array's) with any ``align`` other than a
-    literal false one is None, and so is any argument mlbom does not read: a non-int ``align``
-    or ``copy``, a fourth argument (``metadata``), keywords (red team 34p-2/34p-3). None when it
-    cannot be told."""
-    if not isinstance(dtype, Call) or not isinstance(dtype.args, Seq):
-        return None
-    args = dtype.args.items
-    if not args or len(args) > 3 or not all(isinstance(a, int) for a in args[1:]):
-        return None
-    kwargs = dtype.kwargs
-    if kwargs is not None and not (isinstance(kwargs, Dct) and kwargs.items == {} and not kwargs.loose
-                                   and not kwargs.others):
-        return None
-    if isinstance(args[0], Global) and args[0].res.path in _VOID_TYPES:
-        return _VOID_CODE
-    if not isinstance(args[0], str):
-        return None
-    try:
-        code = npdtype.parse(args[0])
-    except npdtype.DTypeError:
-        return None
-    if len(args) > 1 and args[1] and code.kind == "V" and not code.flexible:
-        return None  # an aligned struct (or sub-array) code: numpy pads it
-    return code
+    may make numpy lay it out otherwise (see :func:`maker_code`)."""
+    code = maker_code(dtype)
+    return code if code is not None and code is not VOID_CODE else None
 
 
 def _may_hold_text(dtype: object) -> bool:
@@ -6540,7 +5046,7 @@ def _may_hold_text(dtype: object) -> bool:
         return True
     assert isinstance(dtype, Call)
     st = dtype.state.items if isinstance(dtype.state, Seq) else None
-    return base.flexible or base.kind == "V" or (st is not None and len(st) > 4 and (st[2] is not _NONE or st[4] is not _NONE))
+    return base.flexible or base.kind == "V" or (st is not None and len(st) > 4 and (st[2] is not NONE or st[4] is not NONE))
 
 
 def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
@@ -6555,7 +5061,7 @@ def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
         return None
     if dtype.func.res.path not in ("numpy.dtype", "numpy.core.multiarray.dtype", "numpy._core.multiarray.dtype"):
         return None
-    base = _maker_code(dtype)  # numpy.dtype(numpy.record) too (red team 34p-4)
+    base = maker_code(dtype)  # numpy.dtype(numpy.record) too (red team 34p-4)
     if base is None:
         return None
     if dtype.state is None:
@@ -6565,7 +5071,7 @@ def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
         return None  # a sub-array or struct code given a state: numpy keeps parts of both
     subarray, fields, elsize = st[2], st[4], st[5]
     hasobject = base.hasobject
-    if subarray is not _NONE:
+    if subarray is not NONE:
         parts = subarray.items if isinstance(subarray, Seq) else None
         if not parts or len(parts) != 2:
             return None
@@ -6573,7 +5079,7 @@ def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
         if info is None:
             return None
         hasobject = hasobject or info[1]
-    if fields is not _NONE:
+    if fields is not NONE:
         if not isinstance(fields, Dct) or fields.items is None:
             return None
         for spec in fields.items.values():
@@ -6594,16 +5100,13 @@ def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
         hasobject = hasobject or flags != 0
     if hasobject:
         return 8, True
-    if base.flexible or fields is not _NONE:
+    if base.flexible or fields is not NONE:
         if not isinstance(elsize, int) or isinstance(elsize, bool) or elsize < 0:
             return None
         return elsize, False
     return base.itemsize, False
 
 
-_VOID_TYPES = frozenset({"numpy.record", "numpy.rec.record", "numpy._core.records.record",
-                         "numpy.core.records.record", "numpy.void"})
-_DTYPE_PATHS = frozenset({"numpy.dtype", "numpy.core.multiarray.dtype", "numpy._core.multiarray.dtype"})
 # callables that read raw bytes with a dtype: path -> (position of the dtype, of the bytes)
 _DTYPE_SINKS = {"numpy.core.numeric._frombuffer": (1, 0), "numpy._core.numeric._frombuffer": (1, 0),
                 "numpy.core.multiarray._frombuffer": (1, 0), "numpy.core.multiarray.scalar": (0, 1),
@@ -6621,7 +5124,7 @@ def _is_dtype_maker(path: str) -> bool:
     """A callable that returns a numpy dtype: ``numpy.dtype`` (and its aliases), every class of
     ``numpy.dtypes`` (the allowlist's BytesDType, StrDType, VoidDType ...), StringDType's
     ``__reduce__`` helper."""
-    return path in _DTYPE_PATHS or path.startswith("numpy.dtypes.") or path in _STRINGDTYPE
+    return path in DTYPE_PATHS or path.startswith("numpy.dtypes.") or path in _STRINGDTYPE
 # numpy's NPY_ITEM_REFCOUNT | NPY_LIST_PICKLE | NPY_ITEM_IS_POINTER: the flags that make numpy
 # treat an array's items as PyObject* (decref at dealloc, pickle as a list, read as pointers)
 _OBJECT_BITS = 0x7
@@ -6661,14 +5164,14 @@ def _dtype_bits(dtype: object, hops: int, memo: _BitsMemo) -> tuple[int, int] | 
     if hops > 16 or not isinstance(dtype, Call) or not isinstance(dtype.func, Global) \
             or not _is_dtype_maker(dtype.func.res.path):
         return None
-    if dtype.func.res.path not in _DTYPE_PATHS:
+    if dtype.func.res.path not in DTYPE_PATHS:
         # numpy.dtypes.XDType(...): a builtin or fresh descriptor of that class, with no fields;
         # one given a state (no pickler writes it) cannot be told
         if dtype.state is not None:
             return None
         computed = _POINTER_DTYPES.get(dtype.func.res.path.rpartition(".")[2], 0)
         return computed, computed
-    base = _maker_code(dtype)  # numpy.dtype(numpy.record): a void dtype (fields come with the state)
+    base = maker_code(dtype)  # numpy.dtype(numpy.record): a void dtype (fields come with the state)
     if base is None:
         return None
     # a comma string is a struct: its fields pass on REFCOUNT | LIST_PICKLE only
@@ -6681,13 +5184,13 @@ def _dtype_bits(dtype: object, hops: int, memo: _BitsMemo) -> tuple[int, int] | 
     if st is None or len(st) < 5 or not isinstance(st[0], int) or isinstance(st[0], bool):
         return None
     version, subarray, fields = st[0], st[2], st[4]
-    if subarray is not _NONE:
+    if subarray is not NONE:
         parts = subarray.items if isinstance(subarray, Seq) else None
         sub = _dtype_object_bits(parts[0], hops + 1, memo) if parts and len(parts) == 2 else None
         if sub is None:
             return None
         computed |= sub[0]
-    if fields is not _NONE:
+    if fields is not NONE:
         if not isinstance(fields, Dct) or fields.items is None:
             return None
         for spec in fields.items.values():
@@ -6745,13 +5248,13 @@ def _layout(dtype: object, hops: int, memo: _LayoutMemo, bits_memo: _BitsMemo) -
     holds = bool((bits[0] | bits[1]) & 0x5)
     path = dtype.func.res.path
     args = dtype.args.items if isinstance(dtype.args, Seq) else None
-    if path not in _DTYPE_PATHS:
+    if path not in DTYPE_PATHS:
         name = path.rpartition(".")[2]
         n = _int(args[0]) if args and len(args) == 1 else None
         sizes = {"ObjectDType": 8, "StringDType": 16, "_convert_to_stringdtype_kwargs": 16}
         size = sizes.get(name, n if name == "BytesDType" else 4 * n if name == "StrDType" and n is not None else None)
         return None if size is None or size < 0 else (size, holds)
-    base = _maker_code(dtype)
+    base = maker_code(dtype)
     if dtype.state is None:
         # the parsed size: '2O' is a 16-byte object sub-array, 'O,O' a 16-byte struct (33p-1)
         return None if base is None else (base.itemsize, holds)
@@ -6759,13 +5262,13 @@ def _layout(dtype: object, hops: int, memo: _LayoutMemo, bits_memo: _BitsMemo) -
     if st is None or len(st) < 6:
         return None
     subarray, fields, elsize = st[2], st[4], _int(st[5])
-    if base is None or base.flexible or fields is not _NONE:
+    if base is None or base.flexible or fields is not NONE:
         if elsize is None or elsize < 0:
             return None
         size = elsize
     else:
         size = base.itemsize
-    if subarray is not _NONE:
+    if subarray is not NONE:
         parts = subarray.items if isinstance(subarray, Seq) else None
         sub = _dtype_layout(parts[0], hops + 1, memo, bits_memo) if parts and len(parts) == 2 else None
         if not isinstance(sub, tuple):
@@ -6783,7 +5286,7 @@ def _layout(dtype: object, hops: int, memo: _LayoutMemo, bits_memo: _BitsMemo) -
             count = min(count * d, _LAYOUT_CAP)
         if sub[1] and size != sub[0] * count:
             return f"an object sub-array of {count} items of {sub[0]} bytes in an item of {size} bytes"
-    if fields is not _NONE:
+    if fields is not NONE:
         spans = _field_spans(st[3], fields, hops, memo, bits_memo)
         if not isinstance(spans, list):
             return spans

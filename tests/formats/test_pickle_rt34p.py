@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from mlbom.formats.pickle import _maker_code
+from mlbom.formats.pickle_values import maker_code
 from mlbom.scanner import scan_bytes, scan_file
 from tests.formats.pickle_ops import BUILD, MARK, NEWFALSE, NEWTRUE, NONE, REDUCE, STOP, TUPLE, glob, proto, s, walk
 from tests.formats.pickle_ops import dtype_state as _st
@@ -93,15 +93,15 @@ _CODES = ["O", "i8", "i1", "V8", "S3", "U2", "2O", "(2,)O", "(2,3)i1", "i1,O", "
 @pytest.mark.parametrize("code", _CODES)
 @pytest.mark.parametrize("align", [False, True, 0, 1])
 def test_34p_2_maker_code_is_numpy_size_or_cannot_model(code: str, align: object) -> None:
-    """Whatever ``_maker_code`` sizes, numpy sizes the same (or mlbom says it cannot tell)."""
+    """Whatever ``maker_code`` sizes, numpy sizes the same (or mlbom says it cannot tell)."""
     np = pytest.importorskip("numpy")
     raw = proto(4) + _dtype(code, args=(NEWTRUE if align is True else NEWFALSE if align is False
                                         else _i(int(align))) + NEWTRUE) + STOP  # type: ignore[call-overload]
     rep = walk(raw)
     assert rep.complete or rep.verdict != "safe"
-    from mlbom.formats.pickle import Call, Global, Seq  # the walker's symbolic values
+    from mlbom.formats.pickle_values import Call, Global, Seq  # the walker's symbolic values
     call = Call(Global.__new__(Global), Seq("tuple", [code, align, True]))
-    got = _maker_code(call)
+    got = maker_code(call)
     want = np.dtype(code, bool(align))
     if got is not None:
         assert (got.itemsize, got.hasobject) == (want.itemsize, want.hasobject), code
