@@ -159,6 +159,10 @@ class PickleReport:
     # with one loads only on a machine with that device (or with a map_location)
     storage_devices: list[str] = field(default_factory=list)
     persistent_ids: int = 0
+    # a persistent id came before any opcode that imports or calls (GLOBAL, STACK_GLOBAL, INST,
+    # OBJ, EXT1/2/4, REDUCE, NEWOBJ(_EX), BUILD): an unpickler without ``persistent_load``
+    # (pickle.load, joblib, pandas, torch's first legacy pickle) raises there, before any code ran
+    persistent_first: bool = False
     joblib_arrays: int = 0  # inline arrays stepped over (joblib mode)
     # the value the stream returns at STOP, as the walker models it (str/int/float/bool, Dct, Seq,
     # Call, Opaque ...): its plain data is judged for config targets by the scanner; None: no STOP
@@ -1540,6 +1544,8 @@ _INT_DTYPES = frozenset({f"torch.{t}" for t in ("uint8", "int8", "int16", "int32
 # torch._utils' rebuild functions: (storage, storage_offset, size, stride[, requires_grad, hooks[, dtype]])
 _TENSOR_REBUILDS = frozenset({"torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2",
                               "torch._utils._rebuild_tensor_v3"})
+# the opcodes that import a name or call something (the loader's first chance to run code)
+_CODE_OPS = frozenset(ord(c) for c in "ci\x93o\x82\x83\x84R\x81\x92b")
 _PARAMETER_REBUILDS = frozenset({"torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state"})
 
 
@@ -4058,6 +4064,11 @@ class _Walker:
         cls = self.pop()
         self.push(self.call(cls, args, "NEWOBJ_EX", kwargs=kwargs))
 
+    def persistent_id(self) -> None:
+        self.rep.persistent_ids += 1
+        if not self.seen_ops & _CODE_OPS:
+            self.rep.persistent_first = True
+
     def op_persid(self) -> None:
         self.sh.mutations += 1  # may change an object a kept state refers to
         line, _n = self.src.readline(MAX_NAME)
@@ -4065,14 +4076,14 @@ class _Walker:
             line.decode("ascii")
         except UnicodeDecodeError:
             raise _Stop("pickle.unreadable", "PERSID argument is not ASCII (the loader raises)", certain=True) from None
-        self.rep.persistent_ids += 1
+        self.persistent_id()
         self.rep.storage_keys_complete = False  # a str id: torch's zip loader cannot read it as a storage
         self.push(Opaque("a persistent object"))
 
     def op_binpersid(self) -> None:
         self.sh.mutations += 1  # may change an object a kept state refers to
         pid = self.pop()
-        self.rep.persistent_ids += 1
+        self.persistent_id()
         self.wo_persistent_id(pid)
         items = pid.items if isinstance(pid, Seq) and pid.type == "tuple" else None
         if items is not None and len(items) == 5 and items[0] == "storage" and isinstance(items[1], Global):
