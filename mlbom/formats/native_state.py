@@ -167,6 +167,8 @@ def tree_problem(scan: NodeScan, node_count: object, n_features: object, max_dep
     depth (scikit-learn's builders write it equal)."""
     if scan.problem is not None:
         return scan.problem
+    if scan.count == 0:  # scikit-learn's builders always add the root (red team 44t-1)
+        return "no node records (apply/predict read nodes[0] of an empty buffer)"
     if not isinstance(node_count, int) or isinstance(node_count, bool) or node_count != scan.count:
         return f"node_count {node_count!r} is not the number of node records ({scan.count})"
     if scan.max_child >= scan.count:

@@ -2012,7 +2012,9 @@ class _Walker:
                           "(a pickler writes it with NEWOBJ or copyreg: __new__ plus state)", "suspicious",
                           f"init:{path}")
             self.arg_checks(path, items, kwargs)
-        return Call(func, args, kwargs if kwargs is not NONE else None)
+        made = Call(func, args, kwargs if kwargs is not NONE else None)
+        self.native.made(made)
+        return made
 
     def arg_checks(self, path: str, items: list[object] | None, kwargs: object) -> None:
         """What a call of ``path`` computes from its arguments: resource bombs, and the str or
@@ -3326,9 +3328,7 @@ class _Walker:
             self.note("pickle.unreadable", "high", f"reading the stream failed: {rep.error}", "error", "stop")
         self.judge_getattrs()
         if self.depth == 0:
-            self.native.judge_tree_owners()
-            self.native.judge_binary_trees()
-            self.native.judge_sparse()
+            self.native.judge_end()
         try:
             src.sync()
         except (OSError, ValueError) as exc:

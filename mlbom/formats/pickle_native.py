@@ -74,6 +74,9 @@ class NativeRegistry:
     array_items: dict[int, tuple[object, list[list[object]]]] = field(default_factory=dict)
     # scipy sparse matrices and arrays BUILD gave a state: their index arrays (39t-2)
     sparse: dict[int, Call] = field(default_factory=dict)
+    # Trees, KDTrees and BallTrees as their constructor made them: one BUILD never gave a state
+    # keeps the empty (NULL) buffers ``__cinit__`` left, which its public methods read (44t-2)
+    made: dict[int, Call] = field(default_factory=dict)
     # the node arrays of TreePredictors checked on BUILD: the predictor keeps a reference, so a
     # later BUILD of one changes nodes that were judged (red team 34t-3)
     predictor_nodes: dict[int, object] = field(default_factory=dict)
@@ -181,6 +184,8 @@ _DUMMY_STRATEGIES = frozenset({"prior", "stratified", "most_frequent", "uniform"
 
 
 BINARY_TREES = ("sklearn.neighbors._kd_tree.KDTree", "sklearn.neighbors._ball_tree.BallTree")
+# the native classes whose constructor leaves buffers that only ``__setstate__`` fills
+STATE_REQUIRED = frozenset({"sklearn.tree._tree.Tree", *BINARY_TREES})
 
 
 _METRICS = "sklearn.metrics._dist_metrics."
@@ -1216,6 +1221,34 @@ class NativeJudge:
             return min(2 if r == 1 else r for r in rows)
         return f"its init_ is {describe(init)}, not one whose predictions mlbom can size"
 
+
+    def made(self, inst: Call) -> None:
+        """Remember a native object whose constructor leaves it unusable until BUILD gives it a
+        state (:data:`STATE_REQUIRED`)."""
+        if instance_class(inst) in STATE_REQUIRED:
+            self.reg.made[id(inst)] = inst
+
+    def judge_end(self) -> None:
+        """The judgements made once the top-level stream has ended."""
+        self.judge_unbuilt()
+        self.judge_tree_owners()
+        self.judge_binary_trees()
+        self.judge_sparse()
+
+    def judge_unbuilt(self) -> None:
+        """scikit-learn's ``Tree.__cinit__`` leaves ``nodes`` NULL and ``node_count`` 0, and
+        ``BinaryTree.__cinit__`` leaves one-element arrays whose node record is uninitialised
+        memory: ``apply``/``predict``/``decision_path`` dereference the NULL node array, and a
+        KDTree's ``kernel_density`` divides by a count read from garbage (SIGFPE). Every
+        scikit-learn pickle BUILDs them with their state (``__reduce__`` returns it); one made
+        and never given a state is ``unsafe`` wherever it is (red team 44t-2)."""
+        for inst in list(self.reg.made.values()):
+            cls = instance_class(inst)
+            if inst.state is None and cls in STATE_REQUIRED:
+                self.note("pickle.memory", "critical", f"a scikit-learn {cls.rsplit('.', 1)[-1]} is made and never "
+                          "given a state (no BUILD): its native buffers are the empty ones its constructor left, "
+                          "which its public methods read (memory corruption on use); no scikit-learn writes it",
+                          "unsafe", "unbuilt")
 
     def judge_binary_trees(self) -> None:
         """scikit-learn's KDTree and BallTree (``_binary_tree.pxi``): ``__setstate__`` stores
