@@ -1061,6 +1061,9 @@ _TEXT_BORN = ("pickle", "git-lfs-pointer")
 # names a text loader reads (PyYAML, json, Jinja, transformers' config.json, jsonargparse's toml/jsonnet modes)
 _TEXT_NAMES = (".yaml", ".yml", ".json", ".jinja", ".jinja2", ".j2", ".toml", ".jsonnet", ".libsonnet")
 _TEXT_PROBE = 1 << 16
+# C0 control characters PyYAML's reader refuses (it takes tab, LF, CR) and strict JSON refuses
+# anywhere (inside strings too)
+_TEXT_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _text_reading(fh: IO[bytes], size: int, name: str, fmt: str, acc: _Acc, facts: dict[str, str], *,
@@ -1107,6 +1110,15 @@ def _text_reading(fh: IO[bytes], size: int, name: str, fmt: str, acc: _Acc, fact
             acc.add("text.polyglot", "high", f"{where}: this {fmt} file starts as text that YAML/JSON readers take "
                     f"(no signature checked) and is too large ({size} bytes) to read in full as text: not judged "
                     "as text", effect="suspicious")
+        return
+    refused = _TEXT_REFUSED.search(text)
+    if refused is not None and not named and base not in _TEXT_BORN:
+        # PyYAML's reader and JSON (strict, as json/orjson/transformers read it) refuse a C0 control
+        # character: no text reader takes the whole file (a tiny ONNX model is protobuf tags and
+        # lengths in UTF-8: a false positive). PyYAML may still build the documents before it.
+        if "!" in (prefix := text[:refused.start()]):
+            _yaml_tags(prefix, acc, f"{where} (its first {len(prefix)} characters, read as YAML)")
+        _judge_text(text, name, acc, facts, where=f"{where} (read as text)", folder=folder)
         return
     if named or base not in _TEXT_BORN:
         why = f"its name {name!r} is one a text loader reads, and " if named else ""
