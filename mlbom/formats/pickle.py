@@ -43,9 +43,7 @@ from typing import IO
 
 from mlbom.formats import native_state, npdtype
 from mlbom.formats.pickle_native import (
-    BINARY_TREES,
     FLAGS_LIMIT,
-    SPARSE,
     STREAMED_INDEX_LIMIT,
     TREE_PREDICTOR,
     ByteFlags,
@@ -3328,7 +3326,7 @@ class _Walker:
             self.note("pickle.unreadable", "high", f"reading the stream failed: {rep.error}", "error", "stop")
         self.judge_getattrs()
         if self.depth == 0:
-            self.native.judge_end()
+            self.native.judge_end(rep.complete)
         try:
             src.sync()
         except (OSError, ValueError) as exc:
@@ -4789,33 +4787,7 @@ class _Walker:
             self.array_data(inst, state)
         if instance_class(inst) in PARTIALS and self.partial_state(inst, state):
             return
-        known = self.sh.native.predictor_nodes.get(id(inst))
-        if known is inst:
-            self.note("pickle.memory", "medium", "BUILD sets the state of a TreePredictor's nodes array after the "
-                      "predictor was checked: mlbom cannot check the node indices its predict() follows",
-                      "suspicious", "predictor-nodes")
-        if cls == "sklearn.tree._tree.Tree":
-            self.native.tree_state(inst, state)
-        elif cls == TREE_PREDICTOR:
-            self.native.predictor_state(inst, state)
-        elif cls in BINARY_TREES:
-            self.sh.native.binary_trees[id(inst)] = inst
-        elif cls is not None and (cls.startswith("sklearn.") or cls in SPARSE):
-            if cls in SPARSE:
-                self.sh.native.sparse[id(inst)] = inst
-            else:
-                self.sh.native.owners[id(inst)] = inst
-            if isinstance(state, Dct) and state.items is not None:
-                entry = self.sh.native.snapshots.get(id(inst))
-                if entry is None or entry[0] is not inst:
-                    entry = self.sh.native.snapshots[id(inst)] = (inst, [])
-                entry[1].append((dict(state.items), list(state.loose or ())))
-        if made_by(inst) in RECONSTRUCTS and isinstance(state, Seq) and state.items is not None \
-                and len(state.items) == 5 and isinstance(state.items[4], Seq) and state.items[4].items is not None:
-            held = self.sh.native.array_items.get(id(inst))
-            if held is None or held[0] is not inst:
-                held = self.sh.native.array_items[id(inst)] = (inst, [])
-            held[1].append(list(state.items[4].items))
+        self.native.built(inst, cls, state)
         self.apply_state(inst, state, "BUILD", setattr_all=False)
         func = inst.func
         if isinstance(func, Global) and func.res.status == "allow":

@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, Protocol, TypeVar
+from typing import IO, Generic, Protocol, TypeVar
 
 from mlbom.formats import native_state
 from mlbom.formats.pickle_values import (
@@ -50,36 +50,65 @@ class ReadBack(Protocol):
     s: IO[bytes]
 
 
+_T = TypeVar("_T")
+
+
+class ByIdentity(Generic[_T]):
+    """Values filed under an object's identity, each object kept alive with its value (so its
+    ``id`` cannot be reused by another object while the walk goes on)."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self) -> None:
+        self._items: dict[int, tuple[object, _T]] = {}
+
+    def get(self, obj: object) -> _T | None:
+        entry = self._items.get(id(obj))
+        return entry[1] if entry is not None and entry[0] is obj else None
+
+    def put(self, obj: object, value: _T) -> None:
+        self._items[id(obj)] = (obj, value)
+
+    def setdefault(self, obj: object, make: Callable[[], _T]) -> _T:
+        got = self.get(obj)
+        if got is None:
+            got = make()
+            self.put(obj, got)
+        return got
+
+    def values(self) -> list[_T]:
+        return [v for _obj, v in self._items.values()]
+
+
 @dataclass
 class NativeRegistry:
     """The objects whose native state is judged once the stream has ended, shared by a walk and
-    the walks nested in it (by id, each kept alive so ids stay unique)."""
+    the walks nested in it (by identity, kept alive)."""
 
     # scikit-learn Trees whose nodes were checked, the estimators owning them and joblib object
-    # arrays holding them: the largest feature index an internal node reads (-1: none) and the
-    # largest a categorical split reads, judged against the owner's n_features_in_ (34t-2)
-    tree_features: dict[int, tuple[object, int, int]] = field(default_factory=dict)
+    # arrays holding them: (the largest feature index an internal node reads, the largest a
+    # categorical split reads; -1: none), judged against the owner's n_features_in_ (34t-2)
+    tree_features: ByIdentity[tuple[int, int]] = field(default_factory=ByIdentity)
     # scikit-learn instances BUILD gave a state: the estimators owning Trees are judged on
     # every attribute value their states hold then — a Tree filled, a predictor appended or
     # n_features_in_ set again after the owner's own BUILD counts (red team 36t-1/2/6)
-    owners: dict[int, Call] = field(default_factory=dict)
+    owners: ByIdentity[Call] = field(default_factory=ByIdentity)
     # KDTree/BallTree instances BUILD gave a state: judged on their last state and the arrays
     # it holds as they ended up (the tree keeps the arrays themselves)
-    binary_trees: dict[int, Call] = field(default_factory=dict)
+    binary_trees: ByIdentity[Call] = field(default_factory=ByIdentity)
     # what a state held when BUILD applied it, for the classes whose __setstate__ copies it: a
     # scikit-learn estimator's dict (``__dict__.update``: later SETITEMs into the state dict do
-    # not reach it) and an object ndarray's item list (red team 37t-2/37t-5)
-    snapshots: dict[int, tuple[object, list[tuple[dict[object, object], list[object]]]]] = \
-        field(default_factory=dict)
-    array_items: dict[int, tuple[object, list[list[object]]]] = field(default_factory=dict)
+    # not reach it) and an object ndarray's item list (red team 37t-2/37t-5), one per BUILD
+    snapshots: ByIdentity[list[tuple[dict[object, object], list[object]]]] = field(default_factory=ByIdentity)
+    array_items: ByIdentity[list[list[object]]] = field(default_factory=ByIdentity)
     # scipy sparse matrices and arrays BUILD gave a state: their index arrays (39t-2)
-    sparse: dict[int, Call] = field(default_factory=dict)
+    sparse: ByIdentity[Call] = field(default_factory=ByIdentity)
     # Trees, KDTrees and BallTrees as their constructor made them: one BUILD never gave a state
     # keeps the empty (NULL) buffers ``__cinit__`` left, which its public methods read (44t-2)
-    made: dict[int, Call] = field(default_factory=dict)
+    made: ByIdentity[Call] = field(default_factory=ByIdentity)
     # the node arrays of TreePredictors checked on BUILD: the predictor keeps a reference, so a
     # later BUILD of one changes nodes that were judged (red team 34t-3)
-    predictor_nodes: dict[int, object] = field(default_factory=dict)
+    predictor_nodes: ByIdentity[object] = field(default_factory=ByIdentity)
 
 
 Note = Callable[[str, Severity, str, "Verdict | None", "str | None"], None]
@@ -585,7 +614,7 @@ class NativeJudge:
         assert items is not None
         nodes = items.get("nodes")
         if isinstance(nodes, Call):
-            self.reg.predictor_nodes[id(nodes)] = nodes
+            self.reg.predictor_nodes.put(nodes, nodes)
         self.checked_tree(inst, scan)
         rows = {name: _bitset_rows(items.get(name)) for name in ("raw_left_cat_bitsets", "binned_left_cat_bitsets")}
         problem = native_state.predictor_problem(scan, rows)
@@ -608,22 +637,20 @@ class NativeJudge:
         replaces its nodes)."""
         top = scan.max_feature if scan.max_feature is not None else -1
         cat = scan.max_cat_feature if isinstance(scan, native_state.PredictorScan) else -1
-        known = self.reg.tree_features.get(id(inst))
-        if known is not None and known[0] is inst:
-            top, cat = max(top, known[1]), max(cat, known[2])
-        self.reg.tree_features[id(inst)] = (inst, top, cat)
+        known = self.reg.tree_features.get(inst)
+        if known is not None:
+            top, cat = max(top, known[0]), max(cat, known[1])
+        self.reg.tree_features.put(inst, (top, cat))
 
 
     def owner_values(self, inst: Call, name: str) -> tuple[list[object], str | None]:
         """Every value attribute ``name`` of a scikit-learn object may have: what its states hold
         now (:meth:`lookup`) and what they held when BUILD copied them (red team 37t-2)."""
         vals, why = self.lookup(inst, name)
-        entry = self.reg.snapshots.get(id(inst))
-        if entry is not None and entry[0] is inst:
-            for items, loose in entry[1]:
-                if name in items and not any(items[name] is v for v in vals):
-                    vals.append(items[name])
-                vals.extend(v for v in loose if not any(v is w for w in vals))
+        for items, loose in self.reg.snapshots.get(inst) or ():
+            if name in items and not any(items[name] is v for v in vals):
+                vals.append(items[name])
+            vals.extend(v for v in loose if not any(v is w for w in vals))
         return vals, why
 
 
@@ -638,7 +665,7 @@ class NativeJudge:
         stored under those names counts, as it ended up: the Trees any of them reaches, against
         the smallest width (red team 36t-1/2/6)."""
         tops: dict[int, tuple[int, int] | str] = {}
-        for inst in list(self.reg.owners.values()):
+        for inst in self.reg.owners.values():
             self.owner_top(inst, tops)
             if instance_class(inst) in _NEIGHBORS_CLASSIFIERS:
                 self.neighbors_labels(inst)
@@ -783,10 +810,8 @@ class NativeJudge:
         pickle's); None when they cannot be told."""
         if isinstance(value, ObjectArray):
             value = value.value
-        held = self.reg.array_items.get(id(value))
-        if held is None or held[0] is not value or len(held[1]) != 1:
-            return None
-        return held[1][0]
+        held = self.reg.array_items.get(value)
+        return held[0] if held is not None and len(held) == 1 else None
 
 
     def judge_sparse(self) -> None:
@@ -799,7 +824,7 @@ class NativeJudge:
         array has one entry per stored value, inside the shape. DIA: one offset per stored
         diagonal, inside the shape. LIL: :meth:`lil_problem`. DOK is a dict whose conversion
         bounds-checks its keys."""
-        for inst in list(self.reg.sparse.values()):
+        for inst in self.reg.sparse.values():
             name = (instance_class(inst) or "").rsplit(".", 1)[-1]
             self.native_verdict(f"scipy sparse {name}", self.sparse_problem(inst, name), "scipy",
                                 "native code that uses the matrix reads out of bounds", "native code that uses it "
@@ -1222,15 +1247,39 @@ class NativeJudge:
         return f"its init_ is {describe(init)}, not one whose predictions mlbom can size"
 
 
+    def built(self, inst: Call, cls: str | None, state: object) -> None:
+        """BUILD gave ``inst`` (an instance of the allowlisted ``cls``, if known) ``state``: judge
+        a Tree's or TreePredictor's nodes now, file the objects judged when the stream ends, and
+        keep what the state held at this BUILD where ``__setstate__`` copies it."""
+        if self.reg.predictor_nodes.get(inst) is inst:
+            self.note("pickle.memory", "medium", "BUILD sets the state of a TreePredictor's nodes array after the "
+                      "predictor was checked: mlbom cannot check the node indices its predict() follows",
+                      "suspicious", "predictor-nodes")
+        if cls == "sklearn.tree._tree.Tree":
+            self.tree_state(inst, state)
+        elif cls == TREE_PREDICTOR:
+            self.predictor_state(inst, state)
+        elif cls in BINARY_TREES:
+            self.reg.binary_trees.put(inst, inst)
+        elif cls is not None and (cls.startswith("sklearn.") or cls in SPARSE):
+            (self.reg.sparse if cls in SPARSE else self.reg.owners).put(inst, inst)
+            if isinstance(state, Dct) and state.items is not None:
+                self.reg.snapshots.setdefault(inst, list).append((dict(state.items), list(state.loose or ())))
+        if made_by(inst) in RECONSTRUCTS and isinstance(state, Seq) and state.items is not None \
+                and len(state.items) == 5 and isinstance(state.items[4], Seq) and state.items[4].items is not None:
+            self.reg.array_items.setdefault(inst, list).append(list(state.items[4].items))
+
     def made(self, inst: Call) -> None:
         """Remember a native object whose constructor leaves it unusable until BUILD gives it a
         state (:data:`STATE_REQUIRED`)."""
         if instance_class(inst) in STATE_REQUIRED:
-            self.reg.made[id(inst)] = inst
+            self.reg.made.put(inst, inst)
 
-    def judge_end(self) -> None:
-        """The judgements made once the top-level stream has ended."""
-        self.judge_unbuilt()
+    def judge_end(self, complete: bool) -> None:
+        """The judgements made once the top-level stream has ended (``complete``: at its STOP; an
+        object never BUILT is used only if the load returns)."""
+        if complete:
+            self.judge_unbuilt()
         self.judge_tree_owners()
         self.judge_binary_trees()
         self.judge_sparse()
@@ -1242,7 +1291,7 @@ class NativeJudge:
         KDTree's ``kernel_density`` divides by a count read from garbage (SIGFPE). Every
         scikit-learn pickle BUILDs them with their state (``__reduce__`` returns it); one made
         and never given a state is ``unsafe`` wherever it is (red team 44t-2)."""
-        for inst in list(self.reg.made.values()):
+        for inst in self.reg.made.values():
             cls = instance_class(inst)
             if inst.state is None and cls in STATE_REQUIRED:
                 self.note("pickle.memory", "critical", f"a scikit-learn {cls.rsplit('.', 1)[-1]} is made and never "
@@ -1256,7 +1305,7 @@ class NativeJudge:
         query then follows their indices with bounds checks off (red team 34t-4). Judged on each
         tree's last state once the stream has ended (:func:`native_state.binary_tree_problem`,
         :meth:`metric_problem`)."""
-        for inst in list(self.reg.binary_trees.values()):
+        for inst in self.reg.binary_trees.values():
             cls = instance_class(inst) or "a binary tree"
             self.native_verdict(f"scikit-learn {cls.rsplit('.', 1)[-1]} state", self.binary_tree_problem(inst, cls),
                                 "scikit-learn", "its queries read or write out of bounds", "its queries follow",
@@ -1347,11 +1396,11 @@ class NativeJudge:
         budget[0] -= 1
         if budget[0] < 0 or depth > 8:
             return "the values holding its Trees are too many or too deeply nested for mlbom to find every Tree"
-        known = self.reg.tree_features.get(id(value))
-        if known is not None and known[0] is value:
-            return known[1], known[2]
-        owner = self.reg.owners.get(id(value))
-        if owner is not None and owner is value:
+        known = self.reg.tree_features.get(value)
+        if known is not None:
+            return known
+        owner = self.reg.owners.get(value)
+        if owner is not None:
             got = self.owner_top(owner, tops)
             return got if not isinstance(got, str) else "an estimator it holds has Trees mlbom cannot all find"
         if isinstance(value, Call) and instance_class(value) in ("sklearn.tree._tree.Tree", TREE_PREDICTOR):
@@ -1363,8 +1412,8 @@ class NativeJudge:
         elif isinstance(value, Call) and made_by(value) in RECONSTRUCTS and isinstance(value.state, Seq):
             # an object ndarray: (version, shape, dtype, fortran, items); its __setstate__ copies
             # the items, so the lists its BUILDs saw count, not only what the list holds now
-            held = self.reg.array_items.get(id(value))
-            parts = [p for snap in held[1] for p in snap] if held is not None and held[0] is value else None
+            held = self.reg.array_items.get(value)
+            parts = [p for snap in held for p in snap] if held is not None else None
             if parts is None:
                 return "an object array holding its Trees was not read"
         else:

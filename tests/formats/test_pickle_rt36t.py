@@ -163,7 +163,8 @@ def test_forest_trees_filled_after_owner_are_judged(tmp_path: Path, protocol: in
 
 
 def test_tree_never_filled_is_not_safe(tmp_path: Path) -> None:
-    """A Tree with no state: its nodes pointer is NULL and predict dereferences it."""
+    """A Tree with no state: its nodes pointer is NULL and predict dereferences it (``unsafe``
+    since red team 44t-2: a Tree made and never BUILT is judged wherever it is)."""
     m = _tree()
     buf = io.BytesIO()
     p = _Deferring(buf, 4, [m.tree_], [])
@@ -173,8 +174,8 @@ def test_tree_never_filled_is_not_safe(tmp_path: Path) -> None:
     path.write_bytes(buf.getvalue())
     assert pickle.loads(path.read_bytes()).tree_.node_count == 0
     r = scan_file(path)
-    assert r.verdict == "suspicious", [f.message for f in r.findings]
-    assert any("did not check" in f.message for f in r.findings)
+    assert r.verdict == "unsafe", [f.message for f in r.findings]
+    assert any("never given a state" in f.message for f in r.findings)
 
 
 # -- 36t-2: a HistGradientBoosting predictor appended after the owner's BUILD --------------------
