@@ -599,6 +599,16 @@ def _pickle_polyglot(fh: IO[bytes], size: int, fmt: str, acc: _Acc, where: str) 
     fh.seek(0)
     rep = _walk(fh, size, joblib=False)
     reading = _pickle_reading(rep)
+    if reading != "no" and first.startswith(b"PK\x03\x04") and rep.persistent_first and rep.verdict != "unsafe":
+        # a zip's "PK" is PERSID with a str id: pickle.load, joblib and pandas have no
+        # persistent_load, torch.load reads the file as a zip, and torch.package's load_pickle
+        # asserts a tuple id (read on only under python -O, into a None it cannot SETITEM or call):
+        # a protocol-0 torch.save archive reads so (red team 44f-2). What the reading would do
+        # is still judged where it is unsafe.
+        acc.add("pickle.polyglot", "info", f"{where}: this {fmt} file also reads as a pickle after its first "
+                "opcode, a persistent id every loader refuses there (pickle.load, joblib, torch.load, torch.package)",
+                effect=None)
+        return
     if reading == "pickle":
         acc.add("pickle.polyglot", "high", f"{where}: this {fmt} file is also a pickle from its first byte: "
                 "pickle.load and torch.load would run it", effect="suspicious")
@@ -1872,7 +1882,7 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     elif "config.json" in names and (any(n.startswith("model.weights.") for n in names) or "metadata.json" in names
                                      or name.lower().endswith(".keras")):
         kind = "keras"
-    elif any(n.endswith("/version") or "/data/" in n for n in names):
+    elif any(k.endswith("/version") or "/data/" in k for k in keys):  # ASCII case ignored, as torch's reader
         acc.add("pytorch.data-pkl-missing", "high", f"{where}: looks like a PyTorch checkpoint (version, data/ entries) "
                 "but has no data.pkl: cannot be loaded or checked", effect="error")
     if kind == "torchscript":

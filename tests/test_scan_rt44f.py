@@ -4,37 +4,64 @@
 dtypes) is saved with the dtype itself as the storage type of its persistent id; those dtype
 constants were not on the allowlist. 44f-2: ``torch.save(..., pickle_protocol=0)`` writes a
 zip whose ``PK`` reads as PERSID and whose stored ``data.pkl`` then reads as the rest of a
-pickle: no loader reading from the first byte has a ``persistent_load``, so it raises there.
+pickle: pickle.load, joblib and pandas have no ``persistent_load``, torch.load reads the zip and
+torch.package's asserts a tuple id, so all raise there (an ``info`` polyglot note; the reading is
+still judged where it is unsafe). 45f-1: a persistent id first does not make other bytes "no
+pickle": torch.package's ``load_pickle`` of a resource reads on past an unknown tuple id.
 """
 
 from __future__ import annotations
 
 import io
 import pickle
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from mlbom.formats.pickle import read_pickle
 from mlbom.formats.pickle_start import reading
-from mlbom.scanner import scan_file
+from mlbom.scanner import scan_bytes, scan_file
 
 
-def test_44f_2_a_persistent_id_first_is_no_pickle_from_its_first_byte(tmp_path: Path) -> None:
+def test_44f_2_a_persistent_id_first_is_recorded(tmp_path: Path) -> None:
     # what a protocol-0 torch.save zip reads as from byte 0: PERSID (its "PK" up to the first
     # newline), then a whole protocol-0 pickle; here the id is popped so the rest reads cleanly
     data = b"PK\x03\x04 header\n0" + pickle.dumps({"a": 1, "b": [1.5, "x"]}, protocol=0)
     rep = read_pickle(io.BytesIO(data), len(data))
-    assert rep.complete and rep.persistent_first and reading(rep) == "no"
+    assert rep.complete and rep.persistent_first
     with pytest.raises(pickle.UnpicklingError):  # the real loader refuses it at the first opcode
         pickle.loads(data)
 
 
-def test_44f_2_a_persistent_id_after_a_global_still_reads_as_a_pickle() -> None:
-    # code may run before the persistent id: the GLOBAL's import (and a REDUCE) come first
-    data = b"cos\nsystem\n(S'true'\ntRPx\n."
-    rep = read_pickle(io.BytesIO(data), len(data))
-    assert not rep.persistent_first and reading(rep) != "no"
+# 45f-1: torch.package's PackageImporter.load_pickle reads a resource from its first byte with a
+# persistent_load that returns None for an unknown (tuple) id: the stream reads on
+_PACKAGE_RESOURCE = b"(S'x'\ntQ0cos\nsystem\n(S'echo ran'\ntR."
+
+
+def test_45f_1_a_pickle_after_a_persistent_id_is_still_a_pickle() -> None:
+    rep = read_pickle(io.BytesIO(_PACKAGE_RESOURCE), len(_PACKAGE_RESOURCE))
+    assert rep.persistent_first and reading(rep) == "pickle"
+    for name in ("model", "res.txt", "model.pkl"):
+        got = scan_bytes(_PACKAGE_RESOURCE, name)
+        assert got.verdict == "unsafe", (name, got.format, [(f.id, f.message) for f in got.findings])
+
+
+def test_45f_1_a_torch_package_layout_is_judged(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    (pkg / ".data").mkdir(parents=True)
+    (pkg / ".data" / "extern_modules").write_text("os\n")
+    (pkg / ".data" / "version").write_text("6\n")
+    (pkg / "res").mkdir()
+    (pkg / "res" / "model").write_bytes(_PACKAGE_RESOURCE)
+    assert scan_file(pkg / "res" / "model").verdict == "unsafe"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("evil/.DATA/VERSION", "6\n")  # torch's reader ignores ASCII case
+        zf.writestr("evil/res/model", _PACKAGE_RESOURCE)
+    got = scan_bytes(buf.getvalue(), "pkg.zip")
+    assert got.verdict in ("unsafe", "error"), [(f.id, f.message) for f in got.findings]
+    assert any(f.id == "pytorch.data-pkl-missing" for f in got.findings)
 
 
 @pytest.mark.parametrize("name", ["float4_e2m1fn_x2", "bits8", "bits16", "bits1x8", "bits2x4", "bits4x2"])

@@ -28,13 +28,9 @@ def reading(rep: PickleReport) -> str:
     loader raises before anything could call code: at a first name no import finds, or where the
     walk stopped and every unpickler raises (the walker's ``stop_proven``); ``unproven`` — it
     stopped anywhere else (a bound, a construct it does not model, the end of a cut head): the
-    bytes may be a pickle the loader reads on, never proven text. A persistent id before any
-    import or call is ``no``: a loader reading from the first byte has no ``persistent_load``
-    (pickle.load, joblib, pandas; torch reads a ``PK\\x03\\x04`` file as a zip and loads its
-    legacy format's first pickle without one) and raises there (red team 44f-2: a protocol-0
-    ``torch.save`` zip's ``PK`` reads as PERSID, then its stored ``data.pkl`` as the rest)."""
-    if rep.persistent_first:
-        return "no"
+    bytes may be a pickle the loader reads on, never proven text. A persistent id does not
+    make it ``no``: torch.package's ``load_pickle`` reads a resource from its first byte with a
+    ``persistent_load`` that returns None for an id it does not know (red team 45f-1)."""
     if (rep.complete and rep.opcodes >= 2) or any(_IMPORTABLE.fullmatch(g) for g in rep.globals):
         return "pickle"
     if rep.complete:
