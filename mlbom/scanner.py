@@ -701,6 +701,15 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                 acc.add("archive.unsupported", "high", f"{where}: {kind} archive: mlbom cannot read it, so its "
                         "contents were not scanned", effect="error")
                 return kind
+        if lower.endswith(".pb"):  # no magic: a TensorProto is told by parsing all of it strictly
+            from mlbom.formats import onnx
+
+            fh.seek(0)
+            tensor = onnx.parse_tensor_file(fh, size, ctx.folder if depth == 0 else None)
+            fh.seek(0)
+            if tensor is not None:
+                _merge(tensor, acc, facts, where)
+                return "onnx-tensor"
         codec = detect(head)
         if codec == "zstd":  # skippable frames (lz4's and zstd's), then a zstd frame (red team 18c-2)
             acc.add("archive.unsupported", "high", f"{where}: zstd stream after skippable frames (zstandard, pandas' "

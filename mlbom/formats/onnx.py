@@ -138,10 +138,12 @@ class _Src:
                     raise FormatError(f"protobuf field {num} claims {n} bytes past the end of its message")
                 yield num, wt, pos, n
                 pos += n
-            elif wt == 1:
-                pos += 8
-            elif wt == 5:
-                pos += 4
+            elif wt in (1, 5):  # fixed64 / fixed32: (number, wire type, offset, size)
+                size = 8 if wt == 1 else 4
+                if pos + size > end:
+                    raise FormatError("truncated protobuf field")
+                yield num, wt, pos, size
+                pos += size
             else:
                 raise FormatError(f"protobuf wire type {wt} (groups) is not used by ONNX")
             if pos > end:
@@ -461,3 +463,153 @@ def parse_onnx(fh: IO[bytes], size: int, folder: Path | None = None,
     if isinstance(target, dict):
         target.update(walk.effects)
     return facts
+
+
+# -- TensorProto / SequenceProto files (``onnx.save_tensor``, the .pb files of ONNX test data) -----
+
+# TensorProto.DataType -> element size in bits (STRING: 0, counted in string_data); onnx 1.23
+_ELEMENT_BITS = {1: 32, 2: 8, 3: 8, 4: 16, 5: 16, 6: 32, 7: 64, 8: 0, 9: 8, 10: 16, 11: 64, 12: 32, 13: 64,
+                 14: 64, 15: 128, 16: 16, 17: 8, 18: 8, 19: 8, 20: 8, 21: 4, 22: 4, 23: 4, 24: 8, 25: 2,
+                 26: 2, 27: 6, 28: 6}
+# the typed field each data type's values go in (when not raw_data) and values per element
+_TYPED_FIELD = {1: (4, 1), 14: (4, 2), 11: (10, 1), 15: (10, 2), 7: (7, 1), 12: (11, 1), 13: (11, 1), 8: (6, 1)}
+_INT32_FIELD = 5  # every other type: int32_data
+_SUB_BYTE = frozenset({21, 22, 23, 25, 26, 27, 28})  # packed several to an int32 value
+# wire types each TensorProto field may have (a repeated scalar: one value or packed)
+_TENSOR_WIRE = {1: (0, 2), 2: (0,), 3: (2,), 4: (5, 2), 5: (0, 2), 6: (2,), 7: (0, 2), 8: (2,), 9: (2,),
+                10: (1, 2), 11: (0, 2), 12: (2,), 13: (2,), 14: (0,), 16: (2,)}
+MAX_TYPED_BYTES = 16 << 20  # typed (non-raw) values counted one by one; real files use raw_data
+MAX_ELEMENTS = 1 << 62
+
+
+class _NotTensor(Exception):
+    """The bytes are not one TensorProto (or SequenceProto of them) as onnx writes it."""
+
+
+def _count_varints(src: _Src, start: int, end: int) -> int:
+    if end - start > MAX_TYPED_BYTES:
+        raise _NotTensor(f"typed values over {MAX_TYPED_BYTES} bytes")
+    n, pos = 0, start
+    while pos < end:
+        _v, pos = src.varint(pos, end)
+        n += 1
+    return n
+
+
+def _tensor_proto(src: _Src, start: int, end: int, label: str, walk: _Walk) -> str:
+    """Check one TensorProto strictly (every field one onnx.proto defines, with its wire type; a
+    known data type; values that match its dims) and judge its external-data location; return
+    a short description. :class:`_NotTensor` when it is not one."""
+    data_type = 0
+    dims: list[int] = []
+    raw: int | None = None
+    typed: dict[int, int] = {}  # field -> values
+    external = False
+    name = ""
+    for num, wt, v, n in src.fields(start, end):
+        if wt not in _TENSOR_WIRE.get(num, ()):
+            raise _NotTensor(f"field {num} (wire type {wt}) is not TensorProto's")
+        if num == 1:
+            for d in ([v] if wt == 0 else [src.varint(p, v + n)[0] for p in _varint_starts(src, v, v + n)]):
+                if d >= 1 << 63 or len(dims) >= MAX_DIMS:
+                    raise _NotTensor("a negative dimension or too many dimensions")
+                dims.append(d)
+        elif num == 2:
+            if v not in _ELEMENT_BITS:
+                raise _NotTensor(f"data type {v} is none onnx defines")
+            data_type = v
+        elif num == 3:
+            raise _NotTensor("a segment of a tensor (not a whole one)")
+        elif num == 9:
+            raw = (raw or 0) + n
+        elif num == 14:
+            if v not in (0, 1):
+                raise _NotTensor(f"data_location {v}")
+            external = v == 1
+        elif num == 8:
+            name = src.text(v, n)[:80]
+        elif num in (4, 10):
+            size = 4 if num == 4 else 8
+            if wt == 2 and n % size:
+                raise _NotTensor("packed fixed-size values of a length no count of them has")
+            typed[num] = typed.get(num, 0) + (n // size if wt == 2 else 1)
+        elif num in (5, 7, 11):
+            typed[num] = typed.get(num, 0) + (_count_varints(src, v, v + n) if wt == 2 else 1)
+        elif num == 6:
+            typed[6] = typed.get(6, 0) + 1
+    if not data_type:
+        raise _NotTensor("no data type")
+    count = 1
+    for d in dims:
+        count *= d
+        if count > MAX_ELEMENTS:
+            raise _NotTensor("more elements than any file holds")
+    walk.tensor(start, end, label)  # external_data entries: every location is judged
+    if external:
+        if raw is not None or typed:
+            raise _NotTensor("external data and values of its own")
+        return f"{label}: external data"
+    bits = _ELEMENT_BITS[data_type]
+    if raw is not None:
+        if typed or not bits or raw != (count * bits + 7) // 8:
+            raise _NotTensor(f"{raw} raw bytes for {count} elements of data type {data_type}")
+    else:
+        field_no, per = _TYPED_FIELD.get(data_type, (_INT32_FIELD, 1))
+        got = typed.pop(field_no, 0)
+        if typed:
+            raise _NotTensor("values in a field its data type does not use")
+        if data_type in _SUB_BYTE:
+            if not (count * bits + 31) // 32 <= got <= count:
+                raise _NotTensor(f"{got} values for {count} elements of data type {data_type}")
+        elif got != count * per:
+            raise _NotTensor(f"{got} values for {count} elements of data type {data_type}")
+    return f"{label}{'(' + name + ')' if name else ''}: data type {data_type}, dims {dims}"
+
+
+def _varint_starts(src: _Src, start: int, end: int) -> Iterator[int]:
+    pos = start
+    while pos < end:
+        yield pos
+        _v, pos = src.varint(pos, end)
+
+
+def parse_tensor_file(fh: IO[bytes], size: int, folder: Path | None = None) -> Facts | None:
+    """A serialized ``TensorProto`` (``onnx.save_tensor``, ``numpy_helper.from_array(...)
+    .SerializeToString()``) or ``SequenceProto`` of tensors — the ``test_data_set_*/input_N.pb``
+    files beside ONNX models: data only, whose one reference is an external-data location
+    (judged as a model's are, relative to ``folder``). None when the bytes are not exactly one
+    of them (unknown fields, values that do not match the dims): then nothing is claimed."""
+    walk = _Walk(_Src(fh, size), folder)
+    try:
+        try:
+            desc = _tensor_proto(walk.src, 0, size, "tensor", walk)
+        except _NotTensor:
+            desc = _sequence_proto(walk.src, size, walk)
+    except (_NotTensor, FormatError, RecursionError):
+        return None
+    facts = walk.facts
+    facts.facts["onnx.tensor"] = desc[:200]
+    walk.judge_locations()
+    target = getattr(facts, "effects", None)
+    if isinstance(target, dict):
+        target.update(walk.effects)
+    return facts
+
+
+def _sequence_proto(src: _Src, size: int, walk: _Walk) -> str:
+    """SequenceProto: name (1), elem_type (2: 1 = tensors), tensor_values (3)."""
+    elem, tensors = None, 0
+    for num, wt, v, n in src.fields(0, size):
+        if num == 1 and wt == 2:
+            continue
+        if num == 2 and wt == 0:
+            elem = v
+        elif num == 3 and wt == 2:
+            _tensor_proto(src, v, v + n, f"sequence[{tensors}]", walk)
+            tensors += 1
+        else:
+            raise _NotTensor(f"field {num} (wire type {wt}) is not a SequenceProto of tensors")
+    if elem != 1:
+        raise _NotTensor("not a sequence of tensors")
+    return f"sequence of {tensors} tensors"
+

@@ -130,3 +130,22 @@ def test_44t_real_trees_and_binary_trees_stay_safe(tmp_path: Path, how: str) -> 
     obj = {"tree": _fitted("dtc").tree_, "kd": KDTree(X), "ball": BallTree(X), "model": _fitted("rf")}
     r = scan_file(dump_model(obj, tmp_path / f"real-{how}.pkl", how))
     assert r.verdict == "safe", (how, _msgs(r))
+
+
+@pytest.mark.parametrize("compress", [0, 3, "lz4"])
+def test_45t_1_joblib_binary_trees_are_safe(tmp_path: Path, compress: object) -> None:
+    """45t-1: the pickle.load reading of a joblib file stops in the first array's bytes, after
+    ``newObj(KDTree)`` and before its BUILD: a reading that raises returns no object, so the
+    unbuilt judgement is only for a stream that reached STOP."""
+    joblib = pytest.importorskip("joblib")
+    if compress == "lz4":
+        pytest.importorskip("lz4")
+    from sklearn.neighbors import KernelDensity
+
+    X, _ = _data()
+    for name, obj in (("kd", KDTree(X)), ("kde", KernelDensity(algorithm="ball_tree").fit(X)),
+                      ("dict", {"index": BallTree(X), "ids": [1, 2]})):
+        path = tmp_path / f"{name}.joblib"
+        joblib.dump(obj, path, compress=compress)
+        r = scan_file(path)
+        assert r.verdict == "safe", (name, compress, _msgs(r))
