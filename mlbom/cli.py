@@ -679,12 +679,15 @@ def query(bom: Path | None, db: str | None, ctype: str | None, name: str | None,
     assert bom is not None
     doc = _load_bom(bom).doc
     if why:
-        chains = q.why(doc, why)
+        answer = q.why(doc, why)
         if fmt == "json":
-            click.echo(json.dumps(chains, indent=2))
+            click.echo(json.dumps(answer.chains, indent=2))
         else:
-            _say("\n".join(printable(" -> ".join(c)) for c in chains)
+            _say("\n".join(printable(" -> ".join(c)) for c in answer.chains)
                  or f"nothing matching {printable(why)!r} is reachable from the release")
+        if answer.more:
+            _err(f"mlbom: query: {answer.more:,} more matching component(s) not shown: their chains are past the "
+                 f"{q.MAX_WHY_REFS:,} bom-refs one answer lists; narrow the glob")
         return 0
     one = q.Filters(type=ctype, name=name, purl=purl, version_spec=version_spec, license=license_,
                     license_not_in=allow, sha256=sha256, properties=tuple(pairs), min_severity=severity,

@@ -32,7 +32,7 @@ def test_filters(doc: dict[str, object]) -> None:
 
 
 def test_why(doc: dict[str, object]) -> None:
-    chains = why(doc, "reviews.csv")
+    chains = why(doc, "reviews.csv").chains
     assert chains and chains[0][-1].endswith("#reviews.csv") and chains[0][1] == "dataset:data"
 
 

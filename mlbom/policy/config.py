@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from mlbom.errors import MlbomError
+from mlbom.errors import InputError, MlbomError
+from mlbom.formats.safe_read import read_bounded
 from mlbom.model import SEVERITIES, VERDICTS, Severity
 
 if sys.version_info >= (3, 11):
@@ -269,11 +270,11 @@ def loads(data: bytes, source: str = "<policy>") -> Policy:
 
 
 def _read(path: Path) -> tuple[dict[str, object], str]:
+    # a regular file only: a FIFO would block for ever (red team 44p-2)
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_POLICY_BYTES + 1)
-    except OSError as exc:
-        raise PolicyError(f"{path}: cannot read the policy: {exc.strerror or exc}") from exc
+        raw = read_bounded(path, MAX_POLICY_BYTES, head=True)
+    except InputError as exc:
+        raise PolicyError(f"{path}: cannot read the policy: {exc.detail}") from exc
     return _decode(raw, str(path))
 
 

@@ -50,6 +50,7 @@ from typing import BinaryIO
 import orjson
 
 from mlbom.errors import InputError, printable
+from mlbom.formats.safe_read import read_bounded
 from mlbom.formats.safe_zip import MemberError, is_dir, open_archive, read_member
 from mlbom.vulns import osv
 from mlbom.vulns.osv import Record, RecordError
@@ -260,6 +261,8 @@ def open_database(path: str | Path, *, use_cache: bool = True, progress: Callabl
         raise InputError(p, f"cannot read the vulnerability database: {exc.strerror or exc}") from exc
     if stat.S_ISDIR(st.st_mode):
         source: _Source = _FolderSource(p)
+    elif not stat.S_ISREG(st.st_mode):  # zipfile.is_zipfile would block on a FIFO (red team 44p-3)
+        raise InputError(p, "not a regular file or folder (a FIFO, socket or device is not read)")
     elif zipfile.is_zipfile(p):
         source = _ZipSource(p)
     elif p.name.lower().endswith(_SUFFIXES):
@@ -509,11 +512,10 @@ def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
 
 def _bounded_bytes(path: str | Path) -> tuple[bytes | None, str]:
     """A record file's bytes (one read, at most the record bound), or None and why not."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(osv.MAX_RECORD_BYTES + 1)
-    except OSError as exc:
-        return None, f"cannot read: {exc.strerror or exc}"
+    try:  # a regular file only: a FIFO named *.json in the folder blocked the run (red team 44p-3)
+        data = read_bounded(Path(path), osv.MAX_RECORD_BYTES, head=True)
+    except InputError as exc:
+        return None, exc.detail
     if len(data) > osv.MAX_RECORD_BYTES:
         return None, f"larger than the {osv.MAX_RECORD_BYTES >> 20} MiB a record may be; not read"
     return data, ""
