@@ -5,6 +5,7 @@
   header (keys from a dictionary incl. every ``tokenizer.chat_template*`` spelling, typed
   values, nested arrays), so mutations reach the metadata and template paths;
 * ``onnx-protobuf``: raw bytes as an ONNX ModelProto (``mlbom.formats.onnx.parse_onnx``);
+* ``onnx-tensor``: raw bytes as a TensorProto / SequenceProto file (``parse_tensor_file``);
 * ``hdf5``: raw bytes as an HDF5 file (``mlbom.formats.hdf5.parse_hdf5``: root attributes and the tree walk);
 * ``keras-config``: raw bytes as a Keras ``config.json`` (``mlbom.formats.keras.parse_keras_config``);
 * ``chat-template``: the input decoded as UTF-8 (replacement characters) and judged by
@@ -23,7 +24,7 @@ from mlbom.formats.chat_template import check_template
 from mlbom.formats.gguf import parse_gguf
 from mlbom.formats.hdf5 import parse_hdf5
 from mlbom.formats.keras import parse_keras_config
-from mlbom.formats.onnx import parse_onnx
+from mlbom.formats.onnx import parse_onnx, parse_tensor_file
 from mlbom.formats.weights import FormatError
 
 _KEYS = [b"general.architecture", b"general.name", b"general.file_type", b"tokenizer.chat_template",
@@ -74,6 +75,10 @@ def run_onnx(data: bytes) -> None:
     parse_onnx(io.BytesIO(data), len(data))
 
 
+def run_onnx_tensor(data: bytes) -> None:
+    parse_tensor_file(io.BytesIO(data), len(data))  # None (not a tensor) or facts: never an exception
+
+
 def run_hdf5(data: bytes) -> None:
     parse_hdf5(io.BytesIO(data), len(data))
 
@@ -98,6 +103,8 @@ TARGETS: list[Target] = [
            "structure-aware: bytes assembled into well-formed GGUF metadata"),
     Target("onnx-protobuf", run_onnx, ("tests/fixtures/onnx/**/*.onnx", "tests/fixtures/hostile/formats/*.onnx"),
            _ALLOWED, 1 << 20, "ONNX ModelProto walker"),
+    Target("onnx-tensor", run_onnx_tensor, ("fuzz/seeds/onnx-tensor/*.pb",), (), 1 << 20,
+           "ONNX TensorProto / SequenceProto .pb files, strictly parsed (None when not one)"),
     Target("hdf5", run_hdf5, ("tests/fixtures/keras/**/*.h5", "tests/fixtures/hostile/formats/*.h5",
                               "tests/fixtures/hdf5/*.h5"), _ALLOWED,
            1 << 20, "HDF5 root attributes (Keras model_config) and the whole-tree walk (PyTables pickles, "
