@@ -332,23 +332,30 @@ def node_data_dtype(dtype: object) -> bool:
     return _record_dtype(dtype, native_state.NODE_DATA_FIELDS, native_state.NODE_DATA_ITEMSIZE)
 
 
+def _plain_dtype(dtype: object, kinds: str, sizes: tuple[int, ...]) -> tuple[int, bool] | None:
+    """(item size, little-endian) of a pickled numpy dtype of one of ``kinds`` and ``sizes`` with
+    no fields or sub-array — no state (the code's own byte order) or numpy's 8-item state tuple
+    whose sub-array and fields are None; else None."""
+    code = maker_code(dtype)
+    if code is None or code.itemsize not in sizes or code.kind not in kinds or code.flexible or code.struct:
+        return None
+    assert isinstance(dtype, Call)
+    if dtype.state is None:
+        args = dtype.args.items if isinstance(dtype.args, Seq) else None
+        text = args[0] if args else None
+        return code.itemsize, isinstance(text, str) and (text.startswith("<") or (
+            sys.byteorder == "little" and not text.startswith(">")))
+    st = dtype.state.items if isinstance(dtype.state, Seq) else None
+    if st is None or len(st) < 8 or st[2] is not NONE or st[4] is not NONE:
+        return None
+    return code.itemsize, st[1] == "<" or (st[1] in ("=", "|") and sys.byteorder == "little")
+
+
 def int_dtype(dtype: object) -> int | None:
     """The item size (4 or 8) of a pickled numpy dtype of little-endian signed integers, with no
     fields or sub-array; else None."""
-    code = maker_code(dtype)
-    if code is None or code.itemsize not in (4, 8) or code.kind != "i" or code.flexible or code.struct:
-        return None
-    assert isinstance(dtype, Call)
-    args = dtype.args.items if isinstance(dtype.args, Seq) else None
-    st = dtype.state.items if isinstance(dtype.state, Seq) else None
-    if st is None:  # no state: the code's own byte order
-        code_text = args[0] if args else None
-        little = isinstance(code_text, str) and (code_text.startswith("<") or (
-            sys.byteorder == "little" and not code_text.startswith(">")))
-    else:
-        little = len(st) >= 8 and st[2] is NONE and st[4] is NONE and (
-            st[1] == "<" or (st[1] in ("=", "|") and sys.byteorder == "little"))
-    return code.itemsize if little else None
+    got = _plain_dtype(dtype, "i", (4, 8))
+    return got[0] if got is not None and got[1] else None
 
 
 def _node_fields(sub: object, names: object, fields: object, want: tuple[tuple[str, str, int], ...]) -> bool:
@@ -514,12 +521,7 @@ STREAMED_INDEX_LIMIT = 64 << 20
 
 def flag_dtype(dtype: object) -> bool:
     """A pickled numpy dtype of one-byte bool or integer elements, with no fields or sub-array."""
-    code = maker_code(dtype)
-    if code is None or code.itemsize != 1 or code.kind not in ("b", "i", "u") or code.flexible or code.struct:
-        return False
-    st = dtype.state.items if isinstance(dtype, Call) and isinstance(dtype.state, Seq) else None
-    return isinstance(dtype, Call) and (dtype.state is None or (st is not None and len(st) >= 8
-                                                                and st[2] is NONE and st[4] is NONE))
+    return _plain_dtype(dtype, "biu", (1,)) is not None
 
 
 def _byte_flags(value: object, src: ReadBack) -> ByteFlags | str:

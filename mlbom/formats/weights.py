@@ -152,11 +152,6 @@ def _pairs_no_dupes(pairs: list[tuple[str, object]]) -> dict[str, object]:
     for k, v in pairs:
         if k in out:
             raise FormatError(f"header names {k!r} twice (JSON readers disagree on which entry wins)")
-        _serde_text(k)
-        if isinstance(v, str):
-            _serde_text(v)
-        elif isinstance(v, list):
-            _serde_array_strings(v)
         out[k] = v
     return out
 
@@ -173,26 +168,6 @@ def _serde_float(text: str) -> float:
     if math.isinf(value):
         raise FormatError(f"header holds the number {text[:40]}, out of serde_json's f64 range")
     return value
-
-
-def _serde_text(text: str) -> None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise FormatError("header holds a lone surrogate escape, which serde_json refuses") from exc
-
-
-def _serde_array_strings(value: list[object]) -> None:
-    """Strings inside arrays (object keys and values are checked as the objects are built)."""
-    todo: list[object] = [value]
-    while todo:
-        v = todo.pop()
-        if isinstance(v, list):
-            for item in v:
-                if isinstance(item, str):
-                    _serde_text(item)
-                elif isinstance(item, list):
-                    todo.append(item)
 
 
 def parse_safetensors(fh: IO[bytes], size: int) -> Facts:
@@ -225,6 +200,10 @@ def parse_safetensors(fh: IO[bytes], size: int) -> Facts:
         raise FormatError("header is not a JSON object")
     if nesting_depth(header, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
         raise FormatError(f"header nests deeper than {MAX_JSON_DEPTH} levels (serde_json's limit)")
+    try:  # a lone surrogate (only an escape can make one) is text serde_json refuses, wherever it is
+        json.dumps(header, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise FormatError("header holds a lone surrogate escape, which serde_json refuses") from exc
     data_len = size - 8 - n
     facts = Facts()
     meta = header.pop("__metadata__", None)
