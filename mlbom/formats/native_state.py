@@ -53,23 +53,16 @@ class _RecordScan:
     """Reads the raw bytes of a record array in order (:meth:`feed` any chunking, then
     :meth:`finish`): whole records go to :meth:`_records` with the index of the first; the
     scan stops judging at the first record no scikit-learn writes (``problem``) but keeps
-    counting. Both node layouts here are trees built parent first, so one forward pass sees
-    every parent before its children: a child index at or before its parent's is a cycle or a
-    walk backwards, and a child a second parent (or both sides of one split) names makes the
-    nodes a graph, not a tree — recursive walks over it (partial dependence, the depth-first
-    stacks sized by the node count) then run exponentially long or past their stack."""
+    counting. ``untracked``: the array is past what the scan keeps (each scan says which)."""
 
-    __slots__ = ("count", "itemsize", "parents", "problem", "tail", "untracked")
+    __slots__ = ("count", "itemsize", "problem", "tail", "untracked")
 
     def __init__(self, itemsize: int) -> None:
         self.itemsize = itemsize
         self.count = 0
         self.tail = b""
         self.problem: str | None = None
-        # per node: its depth once a parent named it (>= 1; 0: no parent yet, the root or a node
-        # nothing reaches); None: past DEPTH_NODES_LIMIT, not tracked
-        self.parents: array[int] | None = array("i")
-        self.untracked = False  # a child index at or past DEPTH_NODES_LIMIT: parents and depths not checked
+        self.untracked = False
 
     def feed(self, chunk: bytes) -> None:
         data = self.tail + bytes(chunk) if self.tail else bytes(chunk)
@@ -81,6 +74,28 @@ class _RecordScan:
 
     def _records(self, view: memoryview, first: int) -> None:
         raise NotImplementedError
+
+    def finish(self) -> None:
+        if self.tail and self.problem is None:
+            self.problem = f"the node bytes end inside a record ({len(self.tail)} bytes left over)"
+
+
+class _TreeRecords(_RecordScan):
+    """The node records of a tree built parent first (scikit-learn's ``Tree`` and
+    ``TreePredictor``): one forward pass sees every parent before its children, so a child
+    index at or before its parent's is a cycle or a walk backwards, and a child a second parent
+    (or both sides of one split) names makes the nodes a graph, not a tree — recursive walks
+    over it (partial dependence, the depth-first stacks sized by the node count) then run
+    exponentially long or past their stack. ``untracked``: a child index at or past
+    :data:`DEPTH_NODES_LIMIT` (parents and depths not checked)."""
+
+    __slots__ = ("parents",)
+
+    def __init__(self, itemsize: int) -> None:
+        super().__init__(itemsize)
+        # per node: its depth once a parent named it (>= 1; 0: no parent yet, the root or a node
+        # nothing reaches); None: past DEPTH_NODES_LIMIT, not tracked
+        self.parents: array[int] | None = array("i")
 
     def _adopt(self, i: int, left: int, right: int) -> int | None:
         """Record node ``i``'s two children (both already known to be after it); returns the
@@ -107,11 +122,10 @@ class _RecordScan:
 
     def finish(self) -> None:
         self.parents = None  # only needed while the records stream past
-        if self.tail and self.problem is None:
-            self.problem = f"the node bytes end inside a record ({len(self.tail)} bytes left over)"
+        super().finish()
 
 
-class NodeScan(_RecordScan):
+class NodeScan(_TreeRecords):
     """Reads the raw bytes of a ``NODE_DTYPE`` array, keeping what the tree check needs: the
     record count, the largest child index, the feature range of internal nodes, the true depth
     (one pass gives each node its depth: its parent's plus one; the root and nodes no parent
@@ -210,7 +224,7 @@ PREDICTOR_ITEMSIZE = 56
 _PREDICTOR_RECORD = struct.Struct("<12xq9xII12xBxBI")
 
 
-class PredictorScan(_RecordScan):
+class PredictorScan(_TreeRecords):
     """Reads the raw bytes of a ``PREDICTOR_RECORD_DTYPE`` array. ``_predictor.pyx`` (bounds
     checks off) walks from ``nodes[0]``: a record whose ``is_leaf`` byte is non-zero returns its
     value; any other reads ``X[row, feature_idx]`` and goes to ``nodes[left]`` or
@@ -301,7 +315,6 @@ class IndexScan(_RecordScan):
 
     def __init__(self, itemsize: int = 8) -> None:
         super().__init__(itemsize)
-        self.parents = None
         self.low: int | None = None
         self.high: int | None = None
         self.first: int | None = None
@@ -337,7 +350,6 @@ class BinaryTreeScan(_RecordScan):
 
     def __init__(self) -> None:
         super().__init__(NODE_DATA_ITEMSIZE)
-        self.parents = None
         self.starts: array[int] | None = array("q")
         self.ends: array[int] | None = array("q")
         self.leaves: bytearray | None = bytearray()
