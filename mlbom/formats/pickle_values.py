@@ -44,20 +44,54 @@ class Global(Value):
         self.res = res
 
 
-class GetattrGlobal(Global):
-    """``builtins.getattr`` (denied), whose judgement waits for the end of the walk: the only
-    use that is not ``unsafe`` is a REDUCE of it with one of :data:`_GETATTR_DATA`'s exact
-    (allowlisted class, attribute name) arguments. Every time it lands on the stack (its
-    GLOBAL, a memo GET, DUP) counts; every such REDUCE consumes one. Any landing left over (a
-    container, another call, an argument, the stack at STOP) is the denied global's finding."""
+class DeferredGlobal(Global):
+    """A denied global whose judgement waits for the end of the walk, because one exact use of
+    it calls nothing (each subclass says which). Every time it lands on the stack (its GLOBAL, a
+    memo GET, DUP) counts in ``landed``; each harmless use consumes one landing. Any landing
+    left over (a container, another call, an argument, the stack at STOP) is the denied
+    global's finding."""
 
-    __slots__ = ("landed", "reduced", "where")
+    __slots__ = ("landed", "where")
 
     def __init__(self, res: Resolved, where: str) -> None:
         super().__init__(res)
         self.where = where
         self.landed = 1
+
+    def harmless(self) -> int:
+        """The landings consumed by harmless uses."""
+        raise NotImplementedError
+
+
+class GetattrGlobal(DeferredGlobal):
+    """``builtins.getattr``: the only use that is not ``unsafe`` is a REDUCE of it with a global
+    and a plain attribute name, judged as the dotted global it resolves to
+    (``_Walker.getattr_data``)."""
+
+    __slots__ = ("reduced",)
+
+    def __init__(self, res: Resolved, where: str) -> None:
+        super().__init__(res, where)
         self.reduced = 0
+
+    def harmless(self) -> int:
+        return self.reduced
+
+
+class StoredClassGlobal(DeferredGlobal):
+    """``numpy.memmap`` (denied: it opens the file its argument names): joblib's
+    ``NumpyArrayWrapper`` stores the array's class in its state under ``subclass`` and only
+    compares it with ``ndarray``/``memmap`` (``joblib.dump`` of a memmapped array, red team
+    46f-3). Each distinct wrapper state holding it there at BUILD consumes one landing."""
+
+    __slots__ = ("states",)
+
+    def __init__(self, res: Resolved, where: str) -> None:
+        super().__init__(res, where)
+        self.states: list[object] = []
+
+    def harmless(self) -> int:
+        return len(self.states)
 
 
 SAME = object()  # Call.klass: the class was never reassigned

@@ -81,8 +81,22 @@ def test_pandas_tz_frame_from_the_public_api_is_safe(tmp_path: Path) -> None:
     assert walk(data).verdict == "safe", walk(data).findings
 
 
+def test_getattr_of_another_attribute_is_judged_as_its_dotted_global() -> None:
+    """Since red team 46f-5: ``getattr(cls, name)`` is the attribute protocol 4 writes as the
+    dotted global ``module.cls.name``, judged the same: unlisted is ``suspicious``, denied
+    ``unsafe``."""
+    rep = walk(proto(4) + _call(GETATTR, ZI, s("_new_instance")) + STOP)
+    assert rep.verdict == "suspicious", rep.findings
+    assert any("getattr(zoneinfo.ZoneInfo, '_new_instance')" in f.message for f in rep.findings), rep.findings
+    rep = walk(proto(4) + _call(GETATTR, glob("posix", "getcwd"), s("__class__")) + STOP)  # a dunder: denied
+    assert rep.verdict == "unsafe", rep.findings
+    rep = walk(proto(4) + _call(GETATTR, glob("builtins", "object"), s("system")) + STOP)
+    assert rep.verdict != "safe", rep.findings
+    os_system = walk(proto(4) + _call(GETATTR, glob("posixpath", "os"), s("system")) + STOP)
+    assert os_system.verdict == "unsafe", os_system.findings
+
+
 @pytest.mark.parametrize("body", [
-    _call(GETATTR, ZI, s("_new_instance")),  # another attribute
     _call(GETATTR, glob("posix", "system"), s("__call__")),
     _call(GETATTR, ZI, s("_unpickle")) + POP + GETATTR + POP,  # a second getattr never called
     GETATTR + b"\x94" + POP + _call(glob("builtins", "list"), MARK + b"h\x00" + b"l"),  # memoised, used as data
@@ -90,7 +104,7 @@ def test_pandas_tz_frame_from_the_public_api_is_safe(tmp_path: Path) -> None:
     + b"h\x00" + s("x") + s("y") + b"\x86" + REDUCE,  # memoised, then called with other arguments
     GETATTR + b"2" + ZI + s("_unpickle") + b"\x86" + REDUCE + POP,  # DUP: one copy left on the stack
     GETATTR,  # on the stack at STOP
-], ids=["other-attr", "other-class", "uncalled", "memo-in-list", "memo-other-args", "dup", "left"])
+], ids=["other-class", "uncalled", "memo-in-list", "memo-other-args", "dup", "left"])
 def test_any_other_getattr_is_unsafe(body: bytes) -> None:
     rep = walk(proto(4) + body + STOP)
     assert rep.verdict == "unsafe", rep.findings
