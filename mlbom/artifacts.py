@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlbom.errors import InputError, VerificationError, printable
+from mlbom.formats.safe_read import read_bounded
 from mlbom.properties import Prop
 from mlbom.readmodel import release_components
 
@@ -299,10 +300,9 @@ def _interpreter_link(root: str, rel: str, listed: set[str] | None) -> bool:
 def _cfg_home(cfg: str) -> str | None:
     """The ``home`` a ``pyvenv.cfg`` records (``key = value`` lines, as CPython's getpath reads
     them), or None (unreadable, absent, not absolute)."""
-    try:
-        with open(cfg, "rb") as f:
-            data = f.read(64 << 10)
-    except OSError:
+    try:  # a regular file only: a FIFO named pyvenv.cfg blocked verify for ever (red team 46p-1)
+        data = read_bounded(Path(cfg), 64 << 10, head=True)[:64 << 10]
+    except InputError:
         return None
     for line in data.decode("utf-8", "replace").splitlines():
         key, eq, value = line.partition("=")
@@ -709,11 +709,10 @@ def _finder_folders(base: str, site: str, pth: str, module: str, listed: set[str
                     and "/" not in p[len(head):] and p[len(head) + len(module):][:1] in ("", "."))
     if others or _exists(base, f"{head}{module}"):
         return f"{pth}: {others[0] if others else head + module} could be imported as {module} instead of {rel}: {tail}"
-    try:
-        with open(os.path.join(base, rel), "rb") as f:
-            data = f.read(MAX_FINDER_BYTES + 1)
-    except OSError as exc:
-        return f"{rel}: cannot read ({_why(exc)}): {tail}"
+    try:  # a regular file only (red team 46p-2: a FIFO finder blocked verify for ever)
+        data = read_bounded(Path(base, rel), MAX_FINDER_BYTES, head=True)
+    except InputError as exc:
+        return f"{rel}: cannot read ({exc.detail}): {tail}"
     if len(data) > MAX_FINDER_BYTES:
         return f"{rel}: larger than {MAX_FINDER_BYTES} bytes, not read: {tail}"
     got = _finder_parse(data)
@@ -1046,11 +1045,10 @@ class _Unread:
 def _read_path_file(base: str, rel: str, tail: str, not_utf8: str) -> str | _Unread:
     """The UTF-8 text of a listed ``.pth``/``._pth`` of at most :data:`MAX_PTH_BYTES`, or why it
     cannot be read so."""
-    try:
-        with open(os.path.join(base, rel), "rb") as f:
-            data = f.read(MAX_PTH_BYTES + 1)
-    except OSError as exc:
-        return _Unread(f"{rel}: cannot read ({_why(exc)}): {tail}")
+    try:  # a regular file only: one swapped for a FIFO after it verified must not block
+        data = read_bounded(Path(base, rel), MAX_PTH_BYTES, head=True)
+    except InputError as exc:
+        return _Unread(f"{rel}: cannot read ({exc.detail}): {tail}")
     if len(data) > MAX_PTH_BYTES:
         return _Unread(f"{rel}: larger than {MAX_PTH_BYTES} bytes, not read: {tail}")
     try:

@@ -33,6 +33,22 @@ NOT_READ = frozenset({"files.symlink-escape", "files.symlink-dangling", "files.s
                       "files.unreadable-folder", "files.too-many-files"})
 
 
+# the parts a model or dataset component's own bom-refs use after '#': its dataset block, model
+# card, Croissant sources and base models
+_OWN_PARTS = frozenset({"data", "modelcard"})
+_OWN_PREFIXES = ("source:", "base:", "file:")
+
+
+def file_ref(owner: str, rel: str) -> str:
+    """The bom-ref of the file ``rel`` (as shown) of the model or dataset ``owner``:
+    ``owner#rel``; ``owner#file:rel`` where ``rel`` is a name the owner's own parts use
+    (``#data``, ``#modelcard``, ``#source:…``, ``#base:…``) or starts ``file:``, so no file name
+    makes two components one ref (red team 46p-3: a file named ``data`` in a dataset folder)."""
+    if rel in _OWN_PARTS or rel.startswith(_OWN_PREFIXES):
+        return f"{owner}#file:{rel}"
+    return f"{owner}#{rel}"
+
+
 def hf_blob_finding(path: Path, sha256: str | None, subject: str) -> Finding | None:
     """In a Hugging Face cache, blobs are named by their etag (the SHA-256 of an LFS file, the
     git blob SHA-1 of any other): a blob — walked directly or through a snapshot link — whose

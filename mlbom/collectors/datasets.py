@@ -40,6 +40,7 @@ from mlbom.collectors._files import (
     FolderCollector,
     ManifestSettings,
     Walked,
+    file_ref,
     hf_blob_finding,
     manifest_properties,
     manifest_reference,
@@ -282,6 +283,10 @@ class DatasetCollector(FolderCollector):
     @staticmethod
     def _locate(path: Path) -> tuple[Path, Path | None, Path | None]:
         """(dataset folder, Croissant file, card) for the input."""
+        if not path.is_dir() and not path.is_file():
+            # a FIFO, socket or device (or a broken link) is no dataset: its parent folder (the
+            # project's, whose README would be read as the card) is not it either (red team 46p-3)
+            raise InputError(path, "not a regular file or folder")
         root = path if path.is_dir() else path.parent
         manifest: Path | None = None
         card_path: Path | None = None
@@ -424,7 +429,7 @@ class DatasetCollector(FolderCollector):
             rel = shown_name(raw_rel)  # a name that is not UTF-8: listed with \xNN escapes, as no BOM holds it raw
             f_rel = f"{root_rel}/{rel}" if root_rel not in (".", "") else rel
             dg = digests[f]
-            fref = f"{ref}#{rel}"
+            fref = file_ref(ref, rel)
             out.file_refs.append(fref)
             if dg.sha256 is None:
                 yield Finding(id="dataset.file-unreadable", severity="high",
@@ -544,7 +549,7 @@ class DatasetCollector(FolderCollector):
             return
         shown = shown_name(rel)
         source = f"{root_rel}/{shown}" if root_rel not in (".", "") else shown
-        fref = f"{ref}#{shown}"
+        fref = file_ref(ref, shown)
         out.file_refs.append(fref)
         props = [Property(name=Prop.FILE_FORMAT.value, value=sc.format), Property(name=Prop.SAFETY_VERDICT.value, value=sc.verdict),
                  Property(name=Prop.FILE_PATH.value, value=source)]
@@ -768,7 +773,7 @@ def _verify(c: cr.Croissant, root: Path, present: dict[str, tuple[Path, str | No
                           message=f"FileObject {fo.id!r}: {rel} is declared but not present", subject=ref)
             continue
         path, sha = present[rel]
-        fref = f"{ref}#{rel}"
+        fref = file_ref(ref, rel)
         if fo.sha256 and sha and fo.sha256 != sha:
             yield Finding(id="dataset.checksum-mismatch", severity="high",
                           message=f"{rel}: sha256 {sha} but the Croissant file declares {fo.sha256} (tampered or replaced)",

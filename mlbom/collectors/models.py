@@ -23,6 +23,7 @@ from mlbom.collectors._files import (
     ChangedSinceHashed,
     FolderCollector,
     Walked,
+    file_ref,
     manifest_properties,
     manifest_reference,
     read_recorded,
@@ -212,7 +213,7 @@ class ModelCollector(FolderCollector):
         for f, rel, sc in zip(files, rels, scans, strict=True):
             if sc.sha256 is not None and _is_metadata(rel):
                 out.digests[rel] = sc.sha256
-            fref = f"{model_ref}#{shown_name(sc.path)}"
+            fref = file_ref(model_ref, shown_name(sc.path))
             out.file_refs.append(fref)
             out.count(sc)
             yield _file_component(sc, fref, ctx.rel(f))
@@ -255,7 +256,7 @@ class ModelCollector(FolderCollector):
                 if sc.sha256 is not None and _is_metadata(rel):
                     out.digests[rel] = sc.sha256
                 flagged = [sf for sf in sc.findings if sf.severity != "info"]
-                fref = f"{model_ref}#{shown_name(sc.path)}"
+                fref = file_ref(model_ref, shown_name(sc.path))
                 if flagged or sc.verdict in _NAMED_VERDICTS:
                     out.file_refs.append(fref)
                     yield _file_component(sc, fref, ctx.rel(f))

@@ -287,6 +287,8 @@ def _decode(raw: bytes, path: str) -> tuple[dict[str, object], str]:
         raise PolicyError(f"{path}: policy is not UTF-8") from exc
     try:
         return tomllib.loads(text), text
+    except RecursionError as exc:  # tomllib recurses per nested array or inline table (red team 46p-4)
+        raise PolicyError(f"{path}: not valid TOML: arrays or tables nested too deeply") from exc
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         where = f"{path}:{m.group(1)}" if m else str(path)
