@@ -22,6 +22,7 @@ SQLAlchemy Core, with the same tables (``docs/diff-and-query.md`` describes them
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import json
 import zlib
@@ -198,6 +199,21 @@ def _sqlite_begin(conn: Any) -> None:
 def _reason(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None)
     return str(orig or exc).strip().splitlines()[0] if str(orig or exc).strip() else type(exc).__name__
+
+
+@contextlib.contextmanager
+def _reading(what: str) -> Iterator[None]:
+    """A read of the index: a database error, or a stored value this mlbom did not write (a
+    ``problems`` or ``affects`` that is not its JSON, a document that is not zlib) is one
+    :class:`MlbomError` line, never an internal error (red team 47p-1: a damaged or foreign
+    index)."""
+    try:
+        yield
+    except sa.exc.SQLAlchemyError as exc:
+        raise MlbomError(f"index {what} failed: {_reason(exc)}") from exc
+    except (zlib.error, ValueError, TypeError, KeyError) as exc:
+        raise MlbomError(f"index {what} failed: it holds a value this mlbom did not write "
+                         f"({type(exc).__name__}: {_reason(exc)}): damaged, or written by another tool") from exc
 
 
 def _writer(engine: Engine) -> Engine:
@@ -639,15 +655,12 @@ def query(engine: Engine, f: IndexFilters) -> list[dict[str, str]]:
         stmt = stmt.where(c.c.properties.like("%" + _like_literal(literal) + "%", escape="\\"))
     stmt = stmt.order_by(r.c.name, r.c.version, r.c.serial_number, r.c.bom_version, c.c.ordinal)
     out = []
-    try:
-        with engine.connect() as conn:
-            result = conn.execute(stmt).mappings()
-            for row in result:
-                if not _keep(row, f, spec):
-                    continue
-                out.append(_row(row))
-    except sa.exc.SQLAlchemyError as exc:
-        raise MlbomError(f"index query failed: {_reason(exc)}") from exc
+    with _reading("query"), engine.connect() as conn:
+        result = conn.execute(stmt).mappings()
+        for row in result:
+            if not _keep(row, f, spec):
+                continue
+            out.append(_row(row))
     return out
 
 
@@ -690,7 +703,7 @@ def licence_inventory(engine: Engine, release: str | None = None) -> list[dict[s
     if release:
         stmt = stmt.where(_like(r.c.name, release))
     counts: dict[tuple[str, str, str, str, str], int] = {}
-    with engine.connect() as conn:
+    with _reading("licence inventory"), engine.connect() as conn:
         for name, version, serial, bv, lics, n in conn.execute(stmt):
             if release and not fnmatch.fnmatchcase(name or "", release):
                 continue
@@ -707,7 +720,7 @@ def list_releases(engine: Engine) -> list[dict[str, str]]:
                      r.c.format, r.c.signature, r.c.signature_verified, r.c.component_count, r.c.problems,
                      r.c.sha256).order_by(r.c.name, r.c.version, r.c.serial_number, r.c.bom_version)
     out = []
-    with engine.connect() as conn:
+    with _reading("release list"), engine.connect() as conn:
         for row in conn.execute(stmt).mappings():
             sig = row["signature"] or "unsigned"
             if row["signature"] and row["signature_verified"] is not None:
@@ -727,11 +740,14 @@ def document(engine: Engine, serial_number: str, bom_version: int | None = None)
     stmt = sa.select(r.c.document).where(r.c.serial_number == serial_number).order_by(r.c.bom_version.desc())
     if bom_version is not None:
         stmt = stmt.where(r.c.bom_version == bom_version)
-    with engine.connect() as conn:
+    with _reading("read"), engine.connect() as conn:
         blob = conn.execute(stmt.limit(1)).scalar()
     if blob is None:
         raise MlbomError(f"no BOM {serial_number}" + (f" version {bom_version}" if bom_version else "") + " in the index")
-    return zlib.decompress(blob)
+    with _reading("read"):
+        if not isinstance(blob, bytes | bytearray | memoryview):
+            raise TypeError(f"a stored BOM of type {type(blob).__name__}")
+        return zlib.decompress(blob)
 
 
 VULN_COLUMNS = ("release", "release_version", "serial_number", "bom_version", "vulnerability", "severity", "state",
@@ -772,7 +788,7 @@ def vulnerability_releases(engine: Engine, vuln_id: str) -> list[dict[str, str]]
                           v.c.ids.like(f"% {_like_literal(want)} %", escape="\\")))
             .order_by(r.c.name, r.c.version, r.c.serial_number, r.c.bom_version, v.c.ordinal))
     out = []
-    with engine.connect() as conn:
+    with _reading("vulnerability query"), engine.connect() as conn:
         for row in conn.execute(stmt).mappings():
             if want not in _json_ids(row["ids"]):
                 continue
@@ -781,7 +797,10 @@ def vulnerability_releases(engine: Engine, vuln_id: str) -> list[dict[str, str]]
                     "vulnerability": row["vuln_id"], "severity": row["severity"] or "", "state": row["state"] or "",
                     "detail": row["detail"] or ""}
             affects = json.loads(row["affects"] or "[]")
-            for ref, name, version, purl in affects or [["", "", "", ""]]:
+            for entry in affects or [["", "", "", ""]]:
+                if not isinstance(entry, list) or len(entry) != 4:
+                    raise ValueError(f"an affects entry {str(entry)[:60]!r} is not [ref, name, version, purl]")
+                ref, name, version, purl = (str(x) if x is not None else "" for x in entry)
                 out.append(base | {"component": name or ref, "version": version, "purl": purl})
     return out
 

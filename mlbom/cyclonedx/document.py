@@ -624,6 +624,15 @@ def referential_problems(doc: dict[str, object]) -> Iterator[str]:
                 if block["bom-ref"] in refs:
                     yield f"{where}/data/{j}: bom-ref {block['bom-ref']!r} {NOT_UNIQUE} (also at {refs[block['bom-ref']]})"
                 refs.setdefault(block["bom-ref"], f"{where}/data/{j}")
+    vulns = doc.get("vulnerabilities")
+    for i, v in enumerate(vulns if isinstance(vulns, list) else []):
+        # bom-refs are unique across the whole BOM, vulnerabilities included (red team 47p-3)
+        if isinstance(v, dict) and isinstance(v.get("bom-ref"), str):
+            ref = v["bom-ref"]
+            if ref in refs:
+                yield f"/vulnerabilities/{i}: bom-ref {ref!r} {NOT_UNIQUE} (also at {refs[ref]})"
+            else:
+                refs[ref] = f"/vulnerabilities/{i}"
     deps = doc.get("dependencies")
     dep_at: dict[str, int] = {}
     for i, d in enumerate(deps if isinstance(deps, list) else []):

@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from mlbom.policy.locate import location
 from mlbom.policy.rules import RULES, Result, Violation
+from mlbom.table import printable
 from mlbom.version import __version__
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -28,11 +29,14 @@ def _result(v: Violation, result: Result, index: dict[str, int], base: str | Non
         "ruleIndex": index[v.rule],
         "level": v.level,
         "kind": "fail",
-        "message": {"text": f"{v.component}: {v.fact}. To fix: {v.remedy}."},
+        # code-scanning UIs show the message as text: BOM text in it is escaped as every other
+        # display of it is (terminal and bidi controls, red team 47p-2); the exact name stays in
+        # the properties, for tools that match on it
+        "message": {"text": printable(f"{v.component}: {v.fact}. To fix: {v.remedy}.")},
         "locations": [{"physicalLocation": physical,
-                       "logicalLocations": [{"fullyQualifiedName": v.component, "kind": "module"}]}],
+                       "logicalLocations": [{"fullyQualifiedName": printable(v.component), "kind": "module"}]}],
         "partialFingerprints": {"mlbomViolation/v1": fingerprint},
-        "properties": {"violationKind": v.kind, **({"ids": list(v.ids)} if v.ids else {})},
+        "properties": {"violationKind": v.kind, "component": v.component, **({"ids": list(v.ids)} if v.ids else {})},
     }
     return out
 
@@ -58,7 +62,7 @@ def sarif(result: Result, *, base: str | None = None) -> dict[str, object]:
     results = [_result(v, result, index, base) for v in result.violations]
     for w in result.waived:
         item = _result(w.violation, result, index, base)
-        item["suppressions"] = [{"kind": "external", "status": "accepted", "justification": w.exception.label()}]
+        item["suppressions"] = [{"kind": "external", "status": "accepted", "justification": printable(w.exception.label())}]
         results.append(item)
     return {
         "$schema": SCHEMA_URI,

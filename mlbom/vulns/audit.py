@@ -251,6 +251,22 @@ def audit_components(components: list[dict[str, object]], databases: Iterable[Da
                        databases=[db.path for db in dbs])
 
 
+def _bom_refs(value: object) -> set[str]:
+    """Every ``bom-ref`` anywhere in ``value`` (a read BOM: its depth is bounded already)."""
+    out: set[str] = set()
+    todo = [value]
+    while todo:
+        v = todo.pop()
+        if isinstance(v, dict):
+            ref = v.get("bom-ref")
+            if isinstance(ref, str):
+                out.add(ref)
+            todo.extend(v.values())
+        elif isinstance(v, list):
+            todo.extend(v)
+    return out
+
+
 def add_to_document(doc: dict[str, object], result: AuditResult) -> dict[str, object]:
     """A copy of a read-model BOM with ``result`` added: its vulnerabilities (replacing any
     already there with the same id or an alias — a re-audit replaces the earlier audit — and
@@ -277,6 +293,19 @@ def add_to_document(doc: dict[str, object], result: AuditResult) -> dict[str, ob
 
     old = new.get("vulnerabilities")
     kept = [v for v in old if not superseded(v)] if isinstance(old, list) else []
+    # a bom-ref is unique in the whole BOM: one a component already has ("vuln:PYSEC-…" is a legal
+    # component ref) gets a suffix (red team 47p-3)
+    taken = _bom_refs({k: v for k, v in new.items() if k != "vulnerabilities"}) | _bom_refs(kept)
+    for v in ours:
+        ref = v.get("bom-ref")
+        if isinstance(ref, str) and ref in taken:
+            n = 2
+            while f"{ref}#{n}" in taken:
+                n += 1
+            v["bom-ref"] = f"{ref}#{n}"
+        final = v.get("bom-ref")
+        if isinstance(final, str):
+            taken.add(final)
     new["vulnerabilities"] = kept + ours  # an empty list too: audited, nothing found
     new.pop("signature", None)
     version = new.get("version")
