@@ -92,8 +92,9 @@ def test_44p_6_literal_exceptions_are_looked_up(tmp_path: Path, monkeypatch: Any
     n = 2000
     bom = _bom(tmp_path / "bom.json", [{"type": "library", "bom-ref": f"c{i}", "name": f"p{i}"} for i in range(n)])
     policy = tmp_path / "policy.toml"
-    policy.write_text('[licenses]\nunknown = "fail"\n' + "".join(f'[[exceptions]]\nid = "licenses.unknown"\ncomponent = "c{i}"\nreason = "r"\n'
-                              for i in range(0, n, 2)))
+    exceptions = "".join(f'[[exceptions]]\nid = "licenses.unknown"\ncomponent = "c{i}"\nreason = "r"\n'
+                         for i in range(0, n, 2))
+    policy.write_text('[licenses]\nunknown = "fail"\n' + exceptions)
     out = tmp_path / "out.json"
     assert main(["check", str(bom), "--policy", str(policy), "--format", "json", "-o", str(out)]) == 1
     result = json.loads(out.read_text())
