@@ -701,7 +701,11 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                 acc.add("archive.unsupported", "high", f"{where}: {kind} archive: mlbom cannot read it, so its "
                         "contents were not scanned", effect="error")
                 return kind
-        if lower.endswith(".pb"):  # no magic: a TensorProto is told by parsing all of it strictly
+        codec = detect(head)
+        if lower.endswith(".pb") and codec is None:
+            # no magic: a TensorProto is told by parsing all of it strictly — and never where a
+            # compressor's magic starts it (red team 47f-1: a tensor name holding "BZh9…" is a bz2
+            # stream joblib.load decompresses and unpickles; such a file is judged as what it inflates to)
             from mlbom.formats import onnx
 
             fh.seek(0)
@@ -710,7 +714,6 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             if tensor is not None:
                 _merge(tensor, acc, facts, where)
                 return "onnx-tensor"
-        codec = detect(head)
         if codec == "zstd":  # skippable frames (lz4's and zstd's), then a zstd frame (red team 18c-2)
             acc.add("archive.unsupported", "high", f"{where}: zstd stream after skippable frames (zstandard, pandas' "
                     "'.zst', steps over them): mlbom cannot read it, so its contents were not scanned", effect="error")

@@ -69,6 +69,7 @@ from mlbom.formats.pickle_values import (
     RECONSTRUCTS,
     SAME,
     VOID_CODE,
+    AttributeGlobal,
     Blob,
     Call,
     Dct,
@@ -1846,6 +1847,11 @@ class _Walker:
 
     def judge_callable(self, v: object, how: str, hops: int = 0) -> None:
         """``v`` will be called (or instantiated / have ``__new__``/``__setstate__`` run) on load."""
+        if isinstance(v, AttributeGlobal) and v.res.status != "allow":
+            self.note("pickle.dangerous-callable", "critical", f"{how} {v.res.path}, an attribute getattr fetched at "
+                      "load that is not on the allowlist: a method called with the pickle's arguments (ndarray.tofile "
+                      "writes any file)", "unsafe", f"getattr-call:{v.res.path}")
+            return
         if isinstance(v, Global):
             return  # judged when it was resolved
         if isinstance(v, Call) and hops < 8:
@@ -4048,7 +4054,7 @@ class _Walker:
         if res.path not in self.seen_globals and len(self.rep.globals) < 10_000:
             self.seen_globals.add(res.path)
             self.rep.globals.append(res.path)
-        return Global(res)
+        return AttributeGlobal(res)
 
     def judge_getattrs(self) -> None:
         """The end of the walk: a ``builtins.getattr`` that landed anywhere but in a

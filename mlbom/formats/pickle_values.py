@@ -44,6 +44,15 @@ class Global(Value):
         self.res = res
 
 
+class AttributeGlobal(Global):
+    """What ``getattr(global, name)`` returned at load (a method or class attribute), resolved as
+    the dotted global protocol 4 writes: stored, it is judged as that global; called at load
+    while not allowlisted, it is ``unsafe`` (red team 47f-2: ``getattr(numpy.ndarray, "tofile")``
+    called with an array and a path writes any file)."""
+
+    __slots__ = ()
+
+
 class DeferredGlobal(Global):
     """A denied global whose judgement waits for the end of the walk, because one exact use of
     it calls nothing (each subclass says which). Every time it lands on the stack (its GLOBAL, a
