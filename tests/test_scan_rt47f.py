@@ -18,16 +18,7 @@ from pathlib import Path
 import pytest
 
 from mlbom.scanner import scan_bytes, scan_file
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
+from tests.test_scan_onnx_tensors import _varint
 
 
 def test_47f_1_a_tensor_that_is_a_bz2_stream_is_judged_as_what_it_inflates_to() -> None:

@@ -578,7 +578,6 @@ class NativeJudge:
         if why is not None:
             self.note("pickle.memory", "medium", f"scikit-learn Tree state: {why}", "suspicious", "tree-depth")
 
-
     def tree_outputs(self, args: list[object] | None) -> tuple[bool, str] | None:
         """``Tree(n_features, n_classes, n_outputs)``: ``__cinit__`` copies ``n_classes[k]`` for
         each of ``n_outputs`` outputs (Python indexing: a short array raises) and strides the
@@ -598,7 +597,6 @@ class NativeJudge:
             return True, f"n_classes has {counts.count} entries from {counts.low}, not {n_outputs} of at least 1 (the " \
                    "value buffer's stride is n_outputs * max(n_classes))"
         return None
-
 
     def predictor_state(self, inst: Call, state: object) -> None:
         """HistGradientBoosting's ``TreePredictor``: its state (a ``__dict__`` update) holds the
@@ -632,7 +630,6 @@ class NativeJudge:
                       "splits but its bitsets are not 2-D arrays of 8 words a row that mlbom can size: cannot "
                       "check the bitset rows its predict() reads", "suspicious", "predictor-nodes")
 
-
     def checked_tree(self, inst: Call, scan: native_state.NodeScan | native_state.PredictorScan) -> None:
         """Remember the largest feature index a checked Tree's (or TreePredictor's) splits read,
         and the largest a categorical split reads (-1: none; over every BUILD it got: each
@@ -644,7 +641,6 @@ class NativeJudge:
             top, cat = max(top, known[0]), max(cat, known[1])
         self.reg.tree_features.put(inst, (top, cat))
 
-
     def owner_values(self, inst: Call, name: str) -> tuple[list[object], str | None]:
         """Every value attribute ``name`` of a scikit-learn object may have: what its states hold
         now (:meth:`lookup`) and what they held when BUILD copied them (red team 37t-2)."""
@@ -654,7 +650,6 @@ class NativeJudge:
                 vals.append(items[name])
             vals.extend(v for v in loose if not any(v is w for w in vals))
         return vals, why
-
 
     def judge_tree_owners(self) -> None:
         """Every scikit-learn estimator holding Trees (``tree_``; a scikit-learn ensemble's
@@ -671,7 +666,6 @@ class NativeJudge:
             self.owner_top(inst, tops)
             if instance_class(inst) in _NEIGHBORS_CLASSIFIERS:
                 self.neighbors_labels(inst)
-
 
     def neighbors_labels(self, inst: Call) -> None:
         """KNeighborsClassifier / RadiusNeighborsClassifier with one output: ``predict`` may run
@@ -714,7 +708,6 @@ class NativeJudge:
             self.note("pickle.memory", "medium", f"{what}: mlbom cannot check the labels its native predict "
                       f"indexes with ({unknown})", "suspicious", "knn-labels")
 
-
     def rows_of(self, value: object) -> int | None:
         """The rows of a 2-D array or of a scipy sparse matrix (its ``_shape``), as pickled."""
         dims = _array_dims(value, any_order=True)
@@ -724,7 +717,6 @@ class NativeJudge:
             shape = self.sparse_shape(value)
             return shape[0] if shape is not None else None
         return None
-
 
     def sparse_shape(self, inst: Call) -> tuple[int, ...] | None:
         """A scipy sparse matrix's ``_shape`` (one value, one or two ints >= 0: scipy >= 1.13's
@@ -738,7 +730,6 @@ class NativeJudge:
             return None
         return tuple(d for d in items if isinstance(d, int))
 
-
     def single_values(self, inst: Call, attrs: tuple[str, ...]) -> dict[str, object] | str:
         """The one value each of ``attrs`` has (absent ones left out); a str: which attribute has
         several or cannot be told."""
@@ -750,7 +741,6 @@ class NativeJudge:
             if vals:
                 values[attr] = vals[0]
         return values
-
 
     def coo_problem(self, inst: Call, shape: tuple[int, ...]) -> tuple[bool, str] | None:
         """COO: one coordinate array per dimension (``coords``, or ``row``/``col`` of scipy
@@ -775,7 +765,6 @@ class NativeJudge:
             if scan.count and (scan.low is None or scan.high is None or scan.low < 0 or scan.high >= bound):
                 return True, f"a coordinate ({scan.low}..{scan.high}) is outside its {bound}"
         return None
-
 
     def lil_problem(self, inst: Call, shape: tuple[int, int]) -> tuple[bool, str] | None:
         """A LIL matrix: ``rows`` and ``data`` are object arrays of one list per row; ``tocsr()``
@@ -806,7 +795,6 @@ class NativeJudge:
                     return True, f"row {i} names column {describe(c)}, outside its {cols} columns"
         return None
 
-
     def object_items(self, value: object) -> list[object] | None:
         """The items an object ndarray's one BUILD copied (a joblib object array's nested
         pickle's); None when they cannot be told."""
@@ -814,7 +802,6 @@ class NativeJudge:
             value = value.value
         held = self.reg.array_items.get(value)
         return held[0] if held is not None and len(held) == 1 else None
-
 
     def judge_sparse(self) -> None:
         """scipy's sparse matrices and arrays: unpickling restores their ``__dict__`` unchecked,
@@ -832,7 +819,6 @@ class NativeJudge:
                                 "native code that uses the matrix reads out of bounds", "native code that uses it "
                                 "follows", "sparse")
 
-
     def native_verdict(self, what: str, got: tuple[bool, str] | None, writer: str, use: str, follows: str,
                        key: str) -> None:
         """Note a native-state judgement: (True, text) what no ``writer`` writes, ``unsafe``;
@@ -846,7 +832,6 @@ class NativeJudge:
         else:
             self.note("pickle.memory", "medium", f"{what}: {text}: mlbom cannot check the indices {follows}",
                       "suspicious", key)
-
 
     def sparse_problem(self, inst: Call, name: str) -> tuple[bool, str] | None:
         kind = name[:3]
@@ -913,7 +898,6 @@ class NativeJudge:
                 return True, f"a diagonal offset ({offsets.low}..{offsets.high}) is outside its {rows}x{cols} shape"
             return None
         return False, f"a sparse format mlbom does not model ({name})"
-
 
     def owner_top(self, inst: Call, tops: dict[int, tuple[int, int] | str]) -> tuple[int, int] | str:
         """The largest feature index the Trees ``inst`` holds read, and the largest a categorical
@@ -998,7 +982,6 @@ class NativeJudge:
                       "(memory corruption on use); no scikit-learn writes it", "unsafe", "tree-owner")
         return top, cat
 
-
     def categorical_maps(self, inst: Call, what: str, cat: int) -> None:
         """HistGradientBoosting's categorical splits (the largest reads feature ``cat``): predict
         reads ``f_idx_map[feature_idx]``, an array of ``_bin_mapper.is_categorical_.size``
@@ -1026,7 +1009,6 @@ class NativeJudge:
         if why is not None:
             self.note("pickle.memory", "medium", f"{what} has categorical splits but mlbom cannot size the maps "
                       f"predict indexes with them ({why})", "suspicious", "tree-cat")
-
 
     def preprocessor_width(self, pre: object) -> int | str:
         """The width of what HistGradientBoosting's ``_preprocessor`` (the ColumnTransformer its
@@ -1057,7 +1039,6 @@ class NativeJudge:
             widths.append(total)
         return min(widths)
 
-
     def transformer_width(self, trans: object, columns: object) -> int | str:
         if trans == "drop":
             return 0
@@ -1079,7 +1060,6 @@ class NativeJudge:
             return self.selected(columns)
         return f"a transformer {describe(trans)} whose output width mlbom does not model"
 
-
     def selected(self, columns: object) -> int | str:
         """How many columns a ColumnTransformer column selection picks: a flag array or list of
         bools (the set ones), a list of ints (each)."""
@@ -1094,7 +1074,6 @@ class NativeJudge:
         if isinstance(got, str):
             return f"a column selection: {got}"
         return got.set
-
 
     def gb_stages(self, inst: Call, cls: str, what: str) -> None:
         """GradientBoosting's ``predict_stages`` (bounds checks off) adds each stage's Tree ``k``
@@ -1143,13 +1122,11 @@ class NativeJudge:
             self.note("pickle.memory", "medium", f"{what}: mlbom cannot tell how many columns predict_stages may "
                       f"write ({why})", "suspicious", "gb-stages")
 
-
     def int_values(self, owner: Call, name: str) -> list[int] | str:
         """Every value attribute ``name`` of ``owner`` may have, all ints; a str: why not."""
         vals, why = self.owner_values(owner, name)
         got = [v for v in vals if isinstance(v, int) and not isinstance(v, bool)]
         return got if vals and why is None and len(got) == len(vals) else f"its {name} is not an int"
-
 
     def multiclass_loss(self, inst: Call) -> bool | str:
         """Whether a GradientBoostingClassifier's ``_loss`` is multiclass (its init predictions
@@ -1160,7 +1137,6 @@ class NativeJudge:
         if why is not None or not kinds or None in kinds:
             return "its _loss cannot be told"
         return _MULTINOMIAL in kinds
-
 
     def init_width(self, inst: Call, cls: str, init: object) -> int | str:
         """How many columns GradientBoosting's initial raw predictions have (a str: why mlbom
@@ -1248,7 +1224,6 @@ class NativeJudge:
             return min(2 if r == 1 else r for r in rows)
         return f"its init_ is {describe(init)}, not one whose predictions mlbom can size"
 
-
     def built(self, inst: Call, cls: str | None, state: object) -> None:
         """BUILD gave ``inst`` (an instance of the allowlisted ``cls``, if known) ``state``: judge
         a Tree's or TreePredictor's nodes now, file the objects judged when the stream ends, and
@@ -1313,7 +1288,6 @@ class NativeJudge:
                                 "scikit-learn", "its queries read or write out of bounds", "its queries follow",
                                 "binary-tree")
 
-
     def binary_tree_problem(self, inst: Call, cls: str) -> tuple[bool, str] | None:
         """(True, what no scikit-learn writes) / (False, why it cannot be checked) / None."""
         # a tuple, as scikit-learn writes it: __setstate__ reads state[0..12] from a list as well,
@@ -1358,7 +1332,6 @@ class NativeJudge:
                 return True, f"sample_weight has shape {tuple(wdims)}, not one weight per data row ({n_samples})"
         return self.metric_problem(metric, n_features)
 
-
     def metric_problem(self, metric: object, n_features: int) -> tuple[bool, str] | None:
         """A DistanceMetric's per-feature arrays (``_dist_metrics.pyx``, bounds checks off: its
         distance functions loop over the data's ``n_features``): SEuclidean's ``vec`` (the
@@ -1388,7 +1361,6 @@ class NativeJudge:
                                                        "MahalanobisDistance", "HaversineDistance"):
             return False, f"its dist_metric {name} is not one mlbom models"
         return None
-
 
     def trees_reached(self, value: object, budget: list[int], depth: int,
                       tops: dict[int, tuple[int, int] | str]) -> tuple[int, int] | str:
