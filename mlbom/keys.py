@@ -204,6 +204,12 @@ def _check_public(path: Path, key: object) -> PublicKey:
     if isinstance(key, rsa.RSAPublicKey):
         if key.key_size < jsf.MIN_RSA_BITS:
             raise InputError(path, f"RSA key of {key.key_size} bits is below the {jsf.MIN_RSA_BITS}-bit minimum")
+        e = key.public_numbers().e
+        # the rules of the embedded-key readers (JWK, XML-DSig): a 3,000-bit exponent made every
+        # failed check a full-size exponentiation, 256 such keys 7 s (red team 48p-2)
+        if key.key_size > jsf.MAX_RSA_BITS or e < 3 or e % 2 == 0 or e.bit_length() > 64:
+            raise InputError(path, f"RSA key with an unusable size ({key.key_size} bits) or public exponent "
+                                   f"({e.bit_length()} bits, {'even' if e % 2 == 0 else 'odd'}): not used")
         return key
     raise InputError(path, f"unsupported public key type {type(key).__name__}")
 

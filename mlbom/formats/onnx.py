@@ -38,6 +38,7 @@ MAX_FIELDS = 20_000_000
 MAX_STRING = 1 << 16  # names, domains, locations (longer ones are truncated for display)
 MAX_LOCATIONS = 100_000
 MAX_JUDGED_LOCATIONS = 4096  # distinct external-data locations resolved one by one
+MAX_LOCATION_CHARS = 4096  # PATH_MAX on Linux: a longer location is not resolved
 # Domains whose operators ship with onnx or onnxruntime itself.
 STANDARD_DOMAINS = frozenset({"", "ai.onnx", "ai.onnx.ml", "ai.onnx.training", "ai.onnx.preview.training",
                               "com.microsoft", "com.microsoft.nchwc", "com.microsoft.experimental",
@@ -350,9 +351,19 @@ class _Walk:
                       f"{len(first):,} distinct external-data locations, more than the {MAX_JUDGED_LOCATIONS:,} mlbom "
                       "judges one by one (real models name a few files): not judged", "suspicious")
             return
+        long = sorted(loc for loc in first if len(loc) > MAX_LOCATION_CHARS)
+        if long:
+            # longer than any path the OS opens (PATH_MAX): resolving it costs time quadratic in its
+            # components (red team 48f-2: 15 of 65 KB took 6 s), and no loader reads it
+            self.find("onnx.external-data-too-long", "high",
+                      f"{first[long[0]]}: {len(long)} external-data location(s) longer than {MAX_LOCATION_CHARS} "
+                      "characters (no loader can open such a path; no writer makes one): not judged", "suspicious")
+        real = os.path.realpath(self.folder) if self.folder is not None else None
         for loc in sorted(first):
+            if len(loc) > MAX_LOCATION_CHARS:
+                continue
             where = first[loc]
-            why = escape_reason(loc, self.folder)
+            why = escape_reason(loc, self.folder, real)
             if why:
                 self.find("onnx.external-data-escape", "critical",
                           f"{where}: external data location {loc[:200]!r} {why}: the loader reads a file outside "
@@ -385,8 +396,9 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 _ORT_TAG_PREFIX = "*/_ORT_"  # the tag is "*/_ORT_MEM_ADDR_/*"; the prefix covers its kin
 
 
-def escape_reason(loc: str, folder: Path | None) -> str | None:
-    """Why an external-data location leaves the model folder, or None when it stays inside."""
+def escape_reason(loc: str, folder: Path | None, real_folder: str | None = None) -> str | None:
+    """Why an external-data location leaves the model folder, or None when it stays inside
+    (``real_folder``: the folder's realpath, when the caller resolved it once for many)."""
     if "\x00" in loc or "\\x00" in loc:
         return "contains a NUL byte"
     if not loc:
@@ -407,7 +419,7 @@ def escape_reason(loc: str, folder: Path | None) -> str | None:
             depth += 1
     if folder is not None:
         try:
-            base = os.path.realpath(folder)
+            base = real_folder if real_folder is not None else os.path.realpath(folder)
             target = os.path.realpath(os.path.join(base, loc))
         except (OSError, ValueError):
             return "cannot be resolved"

@@ -2346,6 +2346,11 @@ class _Walker:
             if not _is_partial(f):
                 if isinstance(f, Call):
                     self.module_call(f, pos, how, key, factory)
+                elif isinstance(f, AttributeGlobal):
+                    # a getattr-fetched attribute reached by a call at load through a path that
+                    # never handed it to judge_callable (a defaultdict factory set with setattr,
+                    # red team 48f-1): judged here, where it is called
+                    self.judge_callable(f, how)
                 return None  # judged as a callable where it was handed on (judge_callable, partial_func)
             if depth == _PARTIAL_DEPTH:
                 break

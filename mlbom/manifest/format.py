@@ -403,6 +403,11 @@ def _entry(path: Path, n: int, obj: object) -> Entry:
     name = obj.get("name")
     if not isinstance(name, str) or not confined(name):
         raise InputError(path, f"file name {str(name)[:120]!r} is not a relative path inside the folder", at=f"line {n}")
+    try:  # the writer escapes undecodable bytes as U+DC80–U+DCFF (os.fsdecode); any other lone
+        name.encode("utf-8", "surrogateescape")  # surrogate names no file (red team 48p-1)
+    except UnicodeEncodeError:
+        raise InputError(path, f"file name {ascii(name)[:120]} holds a lone surrogate no file name has",
+                         at=f"line {n}") from None
     if "error" in obj:
         err = obj["error"]
         if set(obj) != {"name", "error"} or not isinstance(err, str):
