@@ -133,7 +133,7 @@ def _click_option(o: Option) -> click.Option:
 # Library option names whose flag is not "--" + the name with dashes.
 _FLAGS = {"embedded_key": "--allow-embedded-key", "keys": "--key", "key_ids": "--key-id", "bom": "--bom",
           "dataset_manifests": "--dataset-manifest", "envs": "--env", "locks": "--lock", "models": "--model",
-          "datasets": "--dataset", "min_severity": "--severity", "vuln_id": "--vuln"}
+          "datasets": "--dataset", "min_severity": "--severity", "vuln_id": "--vuln", "prefix": "--output"}
 
 
 def _flag_for(option: str) -> str:
@@ -209,7 +209,12 @@ def generate(
             raise UsageError("expected a .jsonl or .jsonl.gz file manifest", option="dataset_manifests", value=str(m))
     datasets = datasets + dataset_manifests
     if collector_options.get("manifest_dir") is None:  # file manifests go beside the BOM (docs/manifests.md)
-        collector_options["manifest_dir"] = output.parent if output is not None else Path.cwd()
+        from mlbom.config import project_settings
+
+        # unless mlbom.toml says where: its setting came after this default and lost (red team 49p-3)
+        if project_dir is None or not project_dir.is_dir() \
+                or project_settings(project_dir).options().get("manifest_dir") is None:
+            collector_options["manifest_dir"] = output.parent if output is not None else Path.cwd()
     say, bytes_progress, stop = _display()
     try:
         bom = mlbom.generate(project_dir, env=envs, requirements=requirements, locks=locks, models=models, datasets=datasets,
@@ -387,7 +392,7 @@ def keygen(algorithm: str, prefix: Path, password_prompt: bool) -> int:
 
     paths = write_keypair(generate_key(algorithm), prefix,  # type: ignore[arg-type]
                           password=_password(password_prompt, confirm=True))
-    _err("wrote " + ", ".join(str(p) for p in paths))
+    _err("wrote " + ", ".join(printable(str(p)) for p in paths))
     return 0
 
 
@@ -530,17 +535,17 @@ def verify(bom: Path, key_paths: tuple[Path, ...], key_ids: tuple[str, ...], req
 @click.argument("old", type=click.Path(path_type=Path))
 @click.argument("new", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
-@click.option("--fail-on", "fail_on", default="",
+@click.option("--fail-on", "fail_on", default=None,
               help="Exit 1 on these changes (comma-separated): hash-drift (a hash of any algorithm both state differs, "
                    "or none is left to compare), hash-change (hashes added), new-unsafe, licence-change (or "
                    "license-change), version-change, added, removed, model-card-change, data-change, new-unreadable, "
                    "new-finding[:SEVERITY], new-vulnerability[:SEVERITY] (SEVERITY: critical, high, medium, low, "
                    "info), any.")
-def diff(old: Path, new: Path, fmt: str, fail_on: str) -> int:
+def diff(old: Path, new: Path, fmt: str, fail_on: str | None) -> int:
     """ML-aware comparison of two BOMs (JSON or XML, CycloneDX 1.4–1.7) (hash drift, licences, safety, model cards, data)."""
     from mlbom import diff as _diff
 
-    rules = _diff.parse_fail_on(fail_on) if fail_on else []
+    rules = _diff.parse_fail_on(fail_on) if fail_on is not None else []
     a, b = _load_bom(old), _load_bom(new)
     changes = _diff.diff(a.doc, b.doc)
     from mlbom.manifest.compare import manifest_file_changes  # files behind manifests (docs/manifests.md)

@@ -74,5 +74,8 @@ def project_settings(project_dir: Path) -> Settings:
         want = str if option.type is Path else option.type
         if not isinstance(value, want) or (want is int and isinstance(value, bool)):
             raise InputError(path, f"generate.{key} must be a {want.__name__}")
+        if option.type is Path and (not str(value).strip() or "\x00" in str(value)):
+            # a NUL reached the collectors and dropped every dataset at exit 0 (red team 49p-3)
+            raise InputError(path, f"generate.{key}: not a usable path ({ascii(value)[:80]})")
         values[option.name] = project_dir / value if isinstance(value, str) and option.type is Path else value
     return Settings(values)

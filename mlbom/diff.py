@@ -363,6 +363,9 @@ def parse_fail_on(spec: str) -> list[str]:
         elif r not in allowed:
             raise UsageError(f"unknown kind (known: {', '.join(sorted(allowed))}, new-finding:SEVERITY, "
                              "new-vulnerability:SEVERITY)", option="fail_on", value=r)
+    if not rules:  # an empty or unset variable in CI would turn the gate off without a word (red team 49p-4)
+        raise UsageError(f"names no kind (known: {', '.join(sorted(allowed))}, new-finding:SEVERITY, "
+                         "new-vulnerability:SEVERITY)", option="fail_on", value=spec)
     return rules
 
 

@@ -97,7 +97,11 @@ def generate_key(algorithm: Algorithm = DEFAULT_ALGORITHM) -> PrivateKey:
 
 
 def key_paths(prefix: Path) -> tuple[Path, Path, Path]:
-    """``PREFIX.key``, ``PREFIX.pub`` and ``PREFIX.jwk``."""
+    """``PREFIX.key``, ``PREFIX.pub`` and ``PREFIX.jwk``; a prefix with no file name (``""``,
+    ``.``, ``..``, ``/``) is a :class:`UsageError` (red team 49p-2)."""
+    if prefix.name in ("", ".", "..") or str(prefix).endswith(("/", os.sep)):
+        raise UsageError("needs a file name prefix (keys/mlbom writes keys/mlbom.key, .pub and .jwk)",
+                         option="prefix", value=str(prefix))
     return (prefix.with_name(prefix.name + ".key"), prefix.with_name(prefix.name + ".pub"),
             prefix.with_name(prefix.name + ".jwk"))
 

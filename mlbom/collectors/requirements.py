@@ -42,13 +42,16 @@ class RequirementsCollector(BaseCollector):
 
     def collect(self, ctx: Context) -> Iterator[Collected | Fact]:
         read_manifest(ctx.path, MAX_REQUIREMENTS_BYTES)  # a missing or oversized top file: exit 2
-        yield from declaring(self._file(ctx.path, ctx, stack=(), seen=set(), constraint=False), lock=False)
+        yield from declaring(self._file(ctx.path, ctx, stack=(), seen={}, constraint=False), lock=False)
 
     def _file(
-        self, path: Path, ctx: Context, *, stack: tuple[Path, ...], seen: set[Path], constraint: bool
+        self, path: Path, ctx: Context, *, stack: tuple[Path, ...], seen: dict[Path, bool], constraint: bool
     ) -> Iterator[Collected]:
-        real = path.resolve()
-        seen.add(real)
+        try:
+            real = path.resolve()
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symbolic link loop (Python < 3.13)
+            raise InputError(path, "cannot be resolved (a symbolic link loop)") from exc
+        seen.setdefault(real, constraint)
         rel = ctx.rel(path)
         ref = manifest_ref(ctx, path)
         try:
@@ -113,7 +116,7 @@ class RequirementsCollector(BaseCollector):
 
     def _include(
         self, parent: Path, target: str, line: int, ctx: Context, *, stack: tuple[Path, ...],
-        seen: set[Path], constraint: bool,
+        seen: dict[Path, bool], constraint: bool,
     ) -> Iterator[Collected]:
         if "://" in target:
             yield Finding(id="requirements.remote-include", severity="medium",
@@ -129,14 +132,28 @@ class RequirementsCollector(BaseCollector):
                           subject=manifest_ref(ctx, parent), source=ctx.rel(parent), line=line)
             return
         child = (parent.parent / target)
-        real = child.resolve()
-        if real in stack or real == parent.resolve():
+        try:
+            real, parent_real = child.resolve(), parent.resolve()
+        except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop (red team 49p-1)
+            yield Unreadable(path=ctx.rel(child), reason="symbolic link loop (not followed)", collector=self.name)
+            yield Finding(id="requirements.include-unreadable", severity="medium",
+                          message=f"included file {target} cannot be read: its path is a symbolic link loop",
+                          subject=manifest_ref(ctx, parent), source=ctx.rel(parent), line=line)
+            return
+        if real in stack or real == parent_real:
             chain = " -> ".join(ctx.rel(p) for p in (*stack, real))
             yield Finding(id="requirements.include-cycle", severity="low",
                           message=f"include cycle {chain}; the repeated include was not followed",
                           subject=manifest_ref(ctx, parent), source=ctx.rel(parent), line=line)
             return
         if real in seen:
+            if seen[real] and not constraint:
+                # read first as a constraint (-c): its packages carry that group, though pip installs
+                # them for this -r (red team 49p-5: no word of it before)
+                yield Finding(id="requirements.constraint-also-required", severity="medium",
+                              message=f"{target} was read as a constraint file (-c) before this -r includes it: "
+                                      "its packages are recorded as constraints, but pip installs them",
+                              subject=manifest_ref(ctx, parent), source=ctx.rel(parent), line=line)
             return
         if len(stack) >= MAX_INCLUDE_DEPTH:
             yield Unreadable(path=ctx.rel(child), reason=f"includes nested deeper than {MAX_INCLUDE_DEPTH}",
