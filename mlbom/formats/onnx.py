@@ -509,14 +509,18 @@ class _NotTensor(Exception):
     """The bytes are not one TensorProto (or SequenceProto of them) as onnx writes it."""
 
 
+def _varints(src: _Src, start: int, end: int) -> Iterator[int]:
+    """The values of a packed repeated varint field, each decoded once."""
+    pos = start
+    while pos < end:
+        value, pos = src.varint(pos, end)
+        yield value
+
+
 def _count_varints(src: _Src, start: int, end: int) -> int:
     if end - start > MAX_TYPED_BYTES:
         raise _NotTensor(f"typed values over {MAX_TYPED_BYTES} bytes")
-    n, pos = 0, start
-    while pos < end:
-        _v, pos = src.varint(pos, end)
-        n += 1
-    return n
+    return sum(1 for _ in _varints(src, start, end))
 
 
 def _tensor_proto(src: _Src, start: int, end: int, label: str, walk: _Walk) -> str:
@@ -533,7 +537,7 @@ def _tensor_proto(src: _Src, start: int, end: int, label: str, walk: _Walk) -> s
         if wt not in _TENSOR_WIRE.get(num, ()):
             raise _NotTensor(f"field {num} (wire type {wt}) is not TensorProto's")
         if num == 1:
-            for d in ([v] if wt == 0 else [src.varint(p, v + n)[0] for p in _varint_starts(src, v, v + n)]):
+            for d in ([v] if wt == 0 else _varints(src, v, v + n)):  # stops at MAX_DIMS: never all decoded
                 if d >= 1 << 63 or len(dims) >= MAX_DIMS:
                     raise _NotTensor("a negative dimension or too many dimensions")
                 dims.append(d)
@@ -587,13 +591,6 @@ def _tensor_proto(src: _Src, start: int, end: int, label: str, walk: _Walk) -> s
         elif got != count * per:
             raise _NotTensor(f"{got} values for {count} elements of data type {data_type}")
     return f"{label}{'(' + name + ')' if name else ''}: data type {data_type}, dims {dims}"
-
-
-def _varint_starts(src: _Src, start: int, end: int) -> Iterator[int]:
-    pos = start
-    while pos < end:
-        yield pos
-        _v, pos = src.varint(pos, end)
 
 
 def parse_tensor_file(fh: IO[bytes], size: int, folder: Path | None = None) -> Facts | None:
