@@ -94,7 +94,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from mlbom.formats import pickle_values
-from mlbom.formats.yaml_tags import EventBudget, Outcome, TagScan, events, is_python_tag, read_both
+from mlbom.formats.yaml_tags import EventBudget, Outcome, TagScan, composed, events, is_python_tag, read_both
 from mlbom.model import Judged, Severity, Verdict, first_of
 
 if TYPE_CHECKING:  # the pickle judge (its allowlist tables) is imported where a config is judged
@@ -1627,10 +1627,11 @@ def yaml_targets(text: str, *, class_keys: tuple[str, ...] = (), legacy_keys: tu
         if not first and budget is None:
             out.budget = EventBudget()  # each reading its own bound
         first = False
-        whole = _walk(text, loader, out, class_keys=class_keys, legacy_keys=legacy_keys, hydra_key=hydra_key,
-                      limit=limit)
+        how = _walk(text, loader, out, class_keys=class_keys, legacy_keys=legacy_keys, hydra_key=hydra_key,
+                    limit=limit)
+        whole = None if how.bounded is not None else how.whole
         if whole is not None:
-            out.settle(_composer(text, loader) if depth == 0 else lambda n: None)
+            out.settle(_composer(text, loader, how.documents, limit) if depth == 0 else lambda n: None)
         return whole
 
     readings = read_both(read, text) if depth == 0 or both else [read(yaml.BaseLoader, None)]
@@ -1645,10 +1646,11 @@ def yaml_targets(text: str, *, class_keys: tuple[str, ...] = (), legacy_keys: tu
 
 
 def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys: tuple[str, ...],
-          legacy_keys: tuple[str, ...], hydra_key: bool, limit: int | None = None) -> bool | None:
-    """One parser's reading of a YAML text into ``out`` (:func:`yaml_targets`): True when it read
-    the whole text, False when it stopped at an error, None when it stopped at a bound (``limit``:
-    :func:`~mlbom.formats.yaml_tags.events`). The Python tags of the nodes of a top-level text are
+          legacy_keys: tuple[str, ...], hydra_key: bool, limit: int | None = None) -> Outcome:
+    """One parser's reading of a YAML text into ``out`` (:func:`yaml_targets`), and how it ended:
+    ``whole`` when it read the whole text, ``bounded`` (why) when it stopped at a bound (``limit``:
+    :func:`~mlbom.formats.yaml_tags.events`), neither at an error; ``documents`` read to their end.
+    The Python tags of the nodes of a top-level text are
     collected on the way (``out.tags``: one parse per parser for both judgements)."""
     how = Outcome()
     tags = out.tags if out.depth == 0 else None
@@ -1728,29 +1730,29 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                 stack.append(_Frame(isinstance(event, yaml.MappingStartEvent), _below(top), anchor,
                                     len(out._pending)))
     except (yaml.YAMLError, ValueError, RecursionError, MemoryError):  # (raised by ``events``: none expected)
-        return False
+        how.whole = False
+        how.bounded = None
+        return how
     if how.bounded is not None:
         out.bounded = how.bounded
-        return None
-    return how.whole
+    return how
 
 
-def _composer(text: str, loader: type[yaml.BaseLoader] = yaml.BaseLoader) -> Callable[[int], object]:
+def _composer(text: str, loader: type[yaml.BaseLoader], documents: int, limit: int | None) -> Callable[[int], object]:
     """Document ``n`` of a YAML text as PyYAML's composer builds its node graph (aliases shared,
-    nothing constructed), composed on first use; None where it does not compose."""
+    nothing constructed), composed on first use under the bounds of the reading it follows (its
+    ``limit``, the pure-Python scanner's work counted); None where it does not compose — always for
+    a document at or past ``documents``, those the reading read to their end (the one it stopped at
+    with an error never composes, and composing up to that error doubled the cost of a broken text:
+    a 40 KB logging.json of broken nested JSON took 2.6 s)."""
     docs: list[object] = []
-    failed = False
+    more = composed(text, loader, limit)
 
     def root(n: int) -> object:
-        nonlocal failed
-        if not docs and not failed:
-            try:
-                for i, node in enumerate(yaml.compose_all(text, Loader=loader)):
-                    docs.append(node)
-                    if i >= n:
-                        break
-            except (yaml.YAMLError, ValueError, RecursionError, MemoryError):
-                failed = True
+        if n >= documents:
+            return None
+        while len(docs) <= n and (node := next(more, None)) is not None:
+            docs.append(node)
         return docs[n] if n < len(docs) else None
 
     return root

@@ -118,6 +118,7 @@ class Outcome:
 
     whole: bool = False
     bounded: str | None = None
+    documents: int = 0  # documents read to their end (``DocumentEndEvent``) before it ended
 
 
 def events(text: str, loader: type[yaml.BaseLoader], budget: EventBudget, out: Outcome,
@@ -136,6 +137,8 @@ def events(text: str, loader: type[yaml.BaseLoader], budget: EventBudget, out: O
             if (bound := budget.spend()) is not None:
                 out.bounded = bound
                 return
+            if isinstance(event, yaml.DocumentEndEvent):
+                out.documents += 1
             yield event
     except _PureWorkSpent as spent:
         out.bounded = str(spent)
@@ -225,6 +228,18 @@ class EventBudget:
         if self.events % 1024 == 0 and time.monotonic() - self.start > MAX_SECONDS:
             return f"over {MAX_SECONDS:.0f} s of parsing"
         return None
+
+
+def composed(text: str, loader: type[yaml.BaseLoader], limit: int | None = None) -> Iterator[object]:
+    """The documents of ``text`` as ``loader``'s composer builds their node graphs (aliases shared,
+    nothing constructed), one at a time, under the bounds of a reading (:func:`events`: the first
+    ``limit`` characters, a fresh :class:`EventBudget` counting the pure-Python scanner's work);
+    it ends at the first error or bound."""
+    cut = text if limit is None or len(text) <= limit else text[:limit]
+    try:
+        yield from yaml.compose_all(cut, Loader=_counted(loader, EventBudget()))
+    except (_PureWorkSpent, yaml.YAMLError, ValueError, RecursionError, MemoryError):
+        return
 
 
 def tags_with(text: str, loader: type[yaml.BaseLoader], *, limit: int | None = None) -> TagScan:

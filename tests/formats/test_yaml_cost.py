@@ -180,3 +180,41 @@ def test_deny_prefilter_agrees_with_the_deny_list() -> None:
     assert len(denied) > 500
     assert all(ct._why_dangerous(p) is not None for p in denied)
     assert ct._why_dangerous("torch.nn.Linear7") is None and ct._why_dangerous("torch.hub.load") is not None
+
+
+BROKEN_LOGGING = (Path(__file__).resolve().parent.parent / "fixtures" / "hostile" / "fuzz" / "logging-dict"
+                  / "slow-broken-nested-json-with-file-handler.json")
+
+
+@needs_libyaml
+def test_a_broken_document_is_not_composed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fuzzing (logging-dict, 2 Dec): 40 KB of broken nested JSON holding a dictConfig FileHandler took
+    2.6 s: both readings stop at the error, and settling the handler's class composed the text again,
+    without the pure-Python reading's bounds, up to the same error — a document that never composes.
+    Now a document a reading did not read to its end is never composed, and a composition is bounded
+    like the reading it follows."""
+    data = BROKEN_LOGGING.read_bytes()
+    before = scan_bytes(data, "logging.json")
+    seen = _counting(monkeypatch)
+    after = scan_bytes(data, "logging.json")
+    assert after.verdict == before.verdict and {f.id for f in after.findings} == {f.id for f in before.findings}
+    assert seen["compose-pure"] == 0 and seen["compose-libyaml"] == 0, seen
+    assert seen["pure"] == 1 and seen["libyaml"] == 1, seen
+
+
+def test_a_document_read_to_its_end_is_still_composed_for_its_interpolations() -> None:
+    """The settle step still composes what a reading read whole: a Hydra target spelled with a node
+    interpolation in the second document, the first document broken for nobody."""
+    text = "a: 1\n---\nx:\n  _target_: ${y}\ny: os.system\n"
+    r = ct.yaml_targets(text)
+    assert "os.system" in r.paths, r.paths
+
+
+def test_composition_keeps_the_reading_bounds() -> None:
+    """:func:`yaml_tags.composed` counts the pure-Python scanner's work as a reading does: a flow
+    sequence of more tokens than :data:`MAX_PURE_YAML_TOKENS` composes nothing (PyYAML's own
+    ``compose_all`` builds it), a small one composes."""
+    big = "a: [" + "1, " * (MAX_PURE_YAML_TOKENS // 2 + 10) + "2]\n"
+    assert len(list(yaml.compose_all(big, Loader=yaml.SafeLoader))) == 1
+    assert list(yaml_tags.composed(big, yaml.SafeLoader)) == []
+    assert len(list(yaml_tags.composed("a: [1, 2]\n---\nb: 3\n", yaml.SafeLoader))) == 2
