@@ -2465,9 +2465,23 @@ def _why_dangerous(path: str, pol: pickle_fmt.Policy | None = None) -> str | Non
     if "." in p and "__" not in p and not _may_be_denied(p.split(".")):
         return None
     why = pickle_fmt.danger(p, pol) or ("." not in p and pickle_fmt.danger(f"builtins.{p}", pol)) or None
-    if why is None and any(len(s) > 4 and s.startswith("__") and s.endswith("__") for s in p.split(".")):
+    if why is None and _dunder_step(p.split(".")):
         why = "walks a dunder attribute (reaches interpreter internals)"
     return why
+
+
+def _is_dunder(part: str) -> bool:
+    return len(part) > 4 and part.startswith("__") and part.endswith("__")
+
+
+def _dunder_step(parts: list[str]) -> bool:
+    """Whether a dotted path walks a dunder attribute: a part after the first, an attribute fetched by
+    ``getattr`` (``x.__class__``, ``m.__builtins__``, ``f.__globals__``). The first part is the module
+    ``_locate``/``import_object`` imports: a dunder spelling there is a module name like any other
+    (``__init__.py`` or ``__main__.py`` listed in a config, torchgen's ``autogen: __lshift__.Scalar_out``:
+    ``unsafe`` before), judged by the deny list as any module is — ``__main__.os.system`` reaches
+    ``os.system`` by ``getattr`` and is denied so; a target naming ``__main__`` is a target."""
+    return any(_is_dunder(s) for s in parts[1:])
 
 
 # whole packages the pickle deny list holds for the nested loads their objects make when unpickled: their

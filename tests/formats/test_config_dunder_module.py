@@ -1,0 +1,55 @@
+"""A dunder spelling in the first part of a dotted string is a module name (what ``_locate`` and
+``import_object`` import first), not an attribute walk: ``__init__.py`` listed in a config, or
+torchgen's ``native_functions.yaml`` (``autogen: __lshift__.Scalar_out``, shipped in torch's wheel),
+were ``unsafe`` (``code.dangerous-target``: "walks a dunder attribute"). A dunder part after the first is
+still a walk through interpreter internals, and a first part that is no module is judged by the deny
+list like any other (``__main__.os.system`` reaches ``os.system``).
+
+torchgen's file stays ``unsafe`` for another string: ``autogen: trace.out`` names an attribute of the
+standard library's ``trace`` module, which the deny list holds whole (``trace.*``: it runs code), and a
+plain dotted string is judged by that list without asking which attributes a module has."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlbom.scanner import scan_bytes
+
+
+@pytest.mark.parametrize("text", [
+    "files:\n  - __init__.py\n  - __main__.py\n",
+    "version_file: __version__.txt\n",
+    "- func: __ilshift__.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)\n  autogen: __lshift__.Tensor_out\n",
+])
+def test_a_dunder_module_name_is_no_attribute_walk(text: str) -> None:
+    r = scan_bytes(text.encode(), "config.yaml")
+    assert r.verdict == "safe", [(f.id, f.message) for f in r.findings]
+
+
+@pytest.mark.parametrize("text", [
+    "x: pkg.__init__\n",
+    "x: os.__dict__\n",
+    "x: __main__.__builtins__.eval\n",
+    "x: __main__.os.system\n",
+    "model:\n  _target_: torch.nn.Linear.__subclasses__\n",
+])
+def test_a_dunder_attribute_or_a_denied_walk_is_still_unsafe(text: str) -> None:
+    r = scan_bytes(text.encode(), "config.yaml")
+    assert r.verdict == "unsafe" and "code.dangerous-target" in {f.id for f in r.findings}, r.findings
+
+
+def test_a_target_naming_a_dunder_module_is_still_a_target() -> None:
+    r = scan_bytes(b"model:\n  _target_: __main__.build\n", "config.yaml")
+    assert r.verdict == "suspicious" and "code.remote" in {f.id for f in r.findings}
+
+
+def test_loaders_import_the_first_part() -> None:
+    """What the rule stands on: both resolvers import the first part as a module."""
+    hydra = pytest.importorskip("hydra._internal.utils")
+    jsonargparse = pytest.importorskip("jsonargparse._util")
+    for path in ("__init__.py", "__lshift__.Scalar_out", "__builtins__.eval"):
+        with pytest.raises(ImportError):
+            hydra._locate(path)
+        with pytest.raises(ModuleNotFoundError):
+            jsonargparse.import_object(path)
+
