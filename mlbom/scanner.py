@@ -1846,6 +1846,7 @@ class _spool:
 
 # ---- zip ------------------------------------------------------------------------------------
 
+_STORAGE_DIRS = {"pytorch-zip": ("data/",), "torchscript": ("data/", "constants/", "bytecode/")}
 _TORCH_SMALL = {"version", "byteorder", ".data/version", ".data/serialization_id", ".format_version",
                 ".storage_alignment", ".data/python_version"}
 
@@ -1934,7 +1935,10 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         elif e.zipfile_name == e.name and not _npy_member(fh, e):  # (a compressed record: judged)
             if kind in ("pytorch-zip", "torchscript"):
                 low = _miniz_key(rel)  # torch's reader ignores ASCII case
-                storage = low.startswith("data/") and not low.endswith(".pkl")  # torch reads it as bytes
+                # torch reads it as bytes: a storage of the archive it sits in (``data/`` for data.pkl;
+                # TorchScript's readArchive reads ``constants.pkl``'s and ``bytecode.pkl``'s from
+                # ``constants/`` and ``bytecode/``, as torch.jit's lite-interpreter files before 1.10 have them)
+                storage = low.startswith(_STORAGE_DIRS[kind]) and not low.endswith(".pkl")
                 small = (rel in _TORCH_SMALL or rel.startswith(".data/")) and e.usize <= 4096  # read as strings
                 if (storage or small) and not pt2_named:
                     continue  # raw bytes torch.load never unpickles, whatever they hold (red team 23e-1)
