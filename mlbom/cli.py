@@ -619,6 +619,9 @@ def audit(bom: Path | None, vuln_dbs: tuple[Path, ...], vex_files: tuple[Path, .
         _err(f"mlbom: {len(hits)} open vulnerabilit{'y' if len(hits) == 1 else 'ies'} at or above --fail-on {fail_on}: "
              + ", ".join(hits[:10]))
         return 1
+    if fail_on and result.unchecked:  # an audit that could not be completed never passes a gate
+        _err(f"mlbom: --fail-on {fail_on}: {result.unchecked} component(s) were not checked (the audit is incomplete)")
+        return 1
     return 0
 
 

@@ -32,7 +32,7 @@ from mlbom.properties import Prop
 from mlbom.readmodel import ids_of, walk
 from mlbom.vulns import ml_rules, ratings
 from mlbom.vulns.db import Database
-from mlbom.vulns.match import Match, Target, match_all, targets_from_components
+from mlbom.vulns.match import MAX_MATCH_CHECKS, Match, MatchBudget, Target, match_all, targets_from_components
 from mlbom.vulns.osv import Record
 from mlbom.vulns.vex import Statement
 from mlbom.vulns.vex import apply as apply_vex
@@ -47,6 +47,8 @@ class AuditResult:
     findings: list[Finding]
     vex_report: list[str] = field(default_factory=list)
     components_checked: int = 0
+    unchecked: int = 0
+    """Components not matched: the matching budget was spent (``vuln.audit-incomplete``)."""
     databases: list[str] = field(default_factory=list)
     record: tuple[Property, ...] = ()
     """That the audit happened, against what (:func:`audit_record`): ``metadata`` properties."""
@@ -221,8 +223,9 @@ def audit_components(components: list[dict[str, object]], databases: Iterable[Da
     findings: list[Finding] = []
     dbs = list(databases)
     seen: set[tuple[str, str]] = set()
+    budget = MatchBudget()
     for db in dbs:
-        m, f = match_all(db, targets)
+        m, f = match_all(db, targets, budget)
         for x in m:
             if (x.record.id, x.target.ref) not in seen:
                 seen.add((x.record.id, x.target.ref))
@@ -233,6 +236,13 @@ def audit_components(components: list[dict[str, object]], databases: Iterable[Da
                 id="vuln.db-invalid-records", severity="low",
                 message=f"{db.stats.invalid} record(s) of the vulnerability database {os.path.basename(db.path)} are not "
                         f"valid OSV and were not used" + (f" (first: {db.stats.problems[0]})" if db.stats.problems else "")))
+    if budget.unchecked:
+        refs = list(budget.unchecked)
+        findings.append(Finding(
+            id="vuln.audit-incomplete", severity="high",
+            message=f"{len(refs)} component(s) were not checked against the vulnerability database(s): matching stops "
+                    f"after {MAX_MATCH_CHECKS} advisory entries weighed against component versions (first not "
+                    f"checked: {', '.join(refs[:3])}); the audit is incomplete"))
     by_ref: dict[str, Target] = {t.ref: t for t in targets}
     artifacts = ml_rules.artifacts_from_components(components)
     vulns: list[Vulnerability] = []
@@ -247,7 +257,9 @@ def audit_components(components: list[dict[str, object]], databases: Iterable[Da
     if vex:
         vulns, report = apply_vex(vulns, list(vex), purls, at or now())
     return AuditResult(vulns, sorted(findings, key=lambda f: (f.subject or "", f.id, f.message)), report,
-                       components_checked=sum(1 for t in targets if t.version or t.vcs_repo),
+                       components_checked=sum(1 for t in targets if (t.version or t.vcs_repo)
+                                              and t.ref not in budget.unchecked),
+                       unchecked=len(budget.unchecked),
                        databases=[db.path for db in dbs])
 
 

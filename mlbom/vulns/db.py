@@ -60,8 +60,9 @@ MAX_TOTAL_BYTES = 4 << 30
 MAX_ZIP_RATIO = 200
 """A member expanding more than this (and beyond 1 MiB) is treated as a zip bomb."""
 MAX_INDEX_BYTES = 2 << 30
-INDEX_FORMAT = b"mlbom-osv-index 2\n"
-"""2: authenticated (``mac``, see the module); an index of format 1 is rebuilt."""
+INDEX_FORMAT = b"mlbom-osv-index 3\n"
+"""2: authenticated (``mac``, see the module); 3: a record's repeated ``affected`` entries kept once
+(red team 50p-1). An index of an earlier format is rebuilt."""
 KEY_BYTES = 32
 _SUFFIXES = (".json", ".yaml", ".yml")
 _HEX64 = re.compile(r"[0-9a-f]{64}")

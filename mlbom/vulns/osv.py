@@ -311,7 +311,8 @@ def from_osv(raw: object, source: str) -> Record:
         summary=raw.get("summary") if isinstance(raw.get("summary"), str) else None,
         details=details if isinstance(details, str) else None,
         severity=_severity(raw.get("severity")), db_severity=db_severity, cwes=tuple(sorted(set(cwes))),
-        references=refs, affected=tuple(affected), source=source)
+        # an entry repeated verbatim says nothing more (red team 50p-1: 2,000 copies in one record)
+        references=refs, affected=tuple(dict.fromkeys(affected)), source=source)
 
 
 def _severity(value: object) -> tuple[tuple[str, str], ...]:

@@ -36,6 +36,8 @@ class AuditedFile:
     vulnerabilities: list[Vulnerability]
     messages: list[str]
     summary: str
+    unchecked: int = 0
+    """Components not matched (the matching budget was spent): a gate cannot pass."""
 
 
 def open_databases(paths: Sequence[Path], *, use_cache: bool = True,
@@ -135,7 +137,7 @@ def audit_file(path: Path, vuln_dbs: Sequence[Path], vex_files: Sequence[Path] =
                                version=version if isinstance(version, int) else 1, timestamp=loaded.timestamp,
                                tool_version=__version__)
     return AuditedFile(dump_document(doc), dump_document(vex_doc), result.vulnerabilities, lines,
-                       summary(result))
+                       summary(result), result.unchecked)
 
 
 def add_vulnerabilities(bom: Bom, vuln_dbs: Sequence[Path], vex_files: Sequence[Path] = (), *, online: bool = False,
@@ -159,7 +161,8 @@ def summary(result: AuditResult) -> str:
         counts[sev] = counts.get(sev, 0) + 1
     by_sev = ", ".join(f"{counts[s]} {s}" for s in ratings.SEVERITY_ORDER if s in counts) or "none"
     open_n = sum(1 for v in result.vulnerabilities if not (v.analysis and v.analysis.state in CLOSED_STATES))
-    return (f"{result.components_checked} PyPI component(s) checked; {len(result.vulnerabilities)} known "
+    unchecked = f" ({result.unchecked} not checked: the audit is incomplete)" if result.unchecked else ""
+    return (f"{result.components_checked} PyPI component(s) checked{unchecked}; {len(result.vulnerabilities)} known "
             f"vulnerabilit{'y' if len(result.vulnerabilities) == 1 else 'ies'} ({by_sev}); {open_n} open")
 
 
