@@ -72,10 +72,10 @@ Config targets also travel as a pickle's data (a Lightning checkpoint's ``hyper_
 :func:`pickle_targets`).
 
 Bounded: YAML parsing stops where :class:`mlbom.formats.yaml_tags.EventBudget` does (its
-``MAX_EVENTS`` events or ``MAX_SECONDS``, shared with the resolver arguments parsed inside the
-text); an interpolation is read in the first :data:`MAX_VALUE` characters of a value; at most
-:data:`MAX_PENDING` interpolated targets are kept to resolve, each with a linked place; past a
-bound the rest is not checked and says so.
+``MAX_EVENTS`` events and ``MAX_ALIAS_CHARS`` characters judged again through aliases, shared with
+the resolver arguments parsed inside the text: work, never time); an interpolation is read in the
+first :data:`MAX_VALUE` characters of a value; at most :data:`MAX_PENDING` interpolated targets are
+kept to resolve, each with a linked place; past a bound the rest is not checked and says so.
 """
 
 from __future__ import annotations
@@ -1686,6 +1686,9 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                     spans.pop(anchor, None)
             elif isinstance(event, yaml.AliasEvent):
                 scalar = anchors.get(anchor) if anchor is not None else None
+                if scalar is not None and (spent := out.budget.spend_alias(len(scalar))) is not None:
+                    how.bounded = spent
+                    break
             elif anchor is not None:  # an anchored collection: a later alias copies it
                 anchors.pop(anchor, None)
                 spans.pop(anchor, None)

@@ -218,3 +218,37 @@ def test_composition_keeps_the_reading_bounds() -> None:
     assert len(list(yaml.compose_all(big, Loader=yaml.SafeLoader))) == 1
     assert list(yaml_tags.composed(big, yaml.SafeLoader)) == []
     assert len(list(yaml_tags.composed("a: [1, 2]\n---\nb: 3\n", yaml.SafeLoader))) == 2
+
+
+def test_aliases_of_a_long_scalar_are_a_bound_not_quadratic_work() -> None:
+    """Red team 50f-1: 1,000 aliases of a 200,000-character scalar in a config naming a target took 41 s
+    (each alias judged the whole scalar again) and ended ``safe``; past ``MAX_ALIAS_CHARS`` characters
+    judged again the reading is bounded — not checked to the end, ``suspicious``."""
+    text = "dim: 3\nhidden: ${dim}\nnote: &n " + "a" * 200_000 + "\nnotes: [" + ",".join(["*n"] * 1000) + "]\n"
+    start = time.process_time()
+    r = scan_bytes(text.encode(), "config.yaml")
+    assert time.process_time() - start < 10.0  # (0.8 s here)
+    assert r.verdict == "suspicious" and any("repeated through aliases" in f.message for f in r.findings), r.findings
+
+
+def test_a_few_aliases_of_a_scalar_are_read_as_before() -> None:
+    text = "a: &t torch.nn.Linear\nm:\n  _target_: *t\nn:\n  _target_: *t\n"
+    r = ct.yaml_targets(text)
+    assert r.paths == ["torch.nn.Linear"] and not r.bounded
+
+
+def test_the_verdict_does_not_depend_on_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 50f-2: a 10 s wall-clock bound made the same 1 MB config ``safe`` or ``suspicious`` by the
+    machine's load. No bound reads the clock: a clock that runs an hour per call changes nothing."""
+    text = "dim: 3\nhidden: ${dim}\nlabels: [" + ",".join(["a"] * 20_000) + "]\n"
+    before = scan_bytes(text.encode(), "config.yaml")
+    now = [0.0]
+
+    def racing() -> float:
+        now[0] += 3600.0
+        return now[0]
+
+    monkeypatch.setattr(time, "monotonic", racing)
+    monkeypatch.setattr(time, "perf_counter", racing)
+    after = scan_bytes(text.encode(), "config.yaml")
+    assert after.verdict == before.verdict == "safe", [f.message for f in after.findings]
