@@ -27,6 +27,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import IO
 
@@ -303,11 +304,8 @@ class _Walk:
             elif num == 1 and len(dims) < MAX_DIMS:
                 if wt == 0:
                     dims.append(v)
-                elif wt == 2:  # packed
-                    pos = v
-                    while pos < v + n and len(dims) < MAX_DIMS:
-                        d, pos = self.src.varint(pos, v + n)
-                        dims.append(d)
+                elif wt == 2:  # packed: decoded only up to MAX_DIMS
+                    dims.extend(islice(_varints(self.src, v, v + n), MAX_DIMS - len(dims)))
             elif num == 13 and wt == 2:
                 key = val = ""
                 raw_val = b""
