@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from mlbom.formats import datafile, dcp, hdf5, keras, logging_config, pickle_start, ubjson, weights
+from mlbom.formats import datafile, dcp, hdf5, keras, logging_config, matlab, pickle_start, ubjson, weights
 from mlbom.formats.compression import (
     DEFAULT_LIMITS,
     SUFFIXES,
@@ -768,6 +768,9 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             return "python-bytecode"
         if ubjson.looks_like(head) and not _logging_ini(fh, head):
             return _scan_ubjson(fh, size, acc, facts, where=where)
+        if matlab.looks_like_v5(head):  # (its pickle reading, 'M' being an opcode, was judged above)
+            _merge(matlab.parse_mat(fh, size, ctx.limits), acc, facts, where)
+            return "matlab"
         return _scan_text(fh, size, name, acc, facts, where=where, folder=ctx.folder if depth == 0 else None)
     except BombError as exc:
         acc.add("compressed.bomb", "high", f"{where}: {exc}", effect="suspicious")
@@ -829,6 +832,8 @@ def _format_name(head: bytes, lower: str) -> str:
         return "safetensors"
     if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
         return "pickle"
+    if matlab.looks_like_v5(head):
+        return "matlab"
     return "unknown"
 
 
