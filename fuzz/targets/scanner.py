@@ -7,7 +7,10 @@
 * ``scanner-npy``: structure-aware — the input is an NPY header literal;
 * ``scanner-zip``: structure-aware — the input's bytes become the members of a zip archive
   (names, methods, data), then the archive's bytes are mutated at the input's choosing;
-* ``scanner-yaml``: the input as a YAML text (tags and Hydra targets from the parser's events).
+* ``scanner-yaml``: the input as a YAML text (tags and Hydra targets from the parser's events);
+* ``scanner-matlab``: structure-aware — the input's bytes follow a level-5 MAT-file header (its
+  first byte picks the byte order), scanned as ``data.mat``: the element walk of
+  ``mlbom.formats.matlab`` (tags, compressed variables, nesting).
 
 ``scan_bytes(..., debug=True)`` re-raises what the scanner would turn into
 ``scan.internal-error``: any exception is a crash. Each result must carry a verdict of the four.
@@ -74,6 +77,14 @@ def run_yaml(data: bytes) -> None:
     _check(scan_bytes(data, "config.yaml", limits=_LIMITS, debug=True))
 
 
+_MAT_HEADER = b"MATLAB 5.0 MAT-file, Platform: fuzz".ljust(116, b" ") + b"\0" * 8
+
+
+def run_matlab(data: bytes) -> None:
+    order = b"\x00\x01IM" if not data or data[0] & 1 == 0 else b"\x01\x00MI"
+    _check(scan_bytes(_MAT_HEADER + order + data[1:], "data.mat", limits=_LIMITS, debug=True))
+
+
 _SEEDS = ("tests/fixtures/scan/benign/*", "tests/fixtures/hostile/scanner/*", "tests/fixtures/joblib/*",
           "tests/fixtures/pickles/*.pkl")
 
@@ -92,4 +103,6 @@ TARGETS: list[Target] = [
            (), 1 << 16, "YAML text: Python tags resolved from the parser's events (%TAG, verbatim, %xx), config "
            "targets from the same events (Hydra _target_, class_path, NeMo target/cls, fiddle pyrefs, OmegaConf "
            "interpolations)"),
+    Target("scanner-matlab", run_matlab, ("fuzz/seeds/matlab/*",), (), 1 << 16,
+           "structure-aware: the elements of a level-5 MAT-file after its header"),
 ]
