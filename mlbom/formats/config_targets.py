@@ -2477,13 +2477,21 @@ def _is_dunder(part: str) -> bool:
     return len(part) > 4 and part.startswith("__") and part.endswith("__")
 
 
+_PROGRAMS = frozenset({"__main__", "__mp_main__"})  # the running program (multiprocessing's name for it in a child)
+_FILE_SUFFIXES = frozenset({"py", "pyc", "pyw", "pyi"})
+
+
 def _dunder_step(parts: list[str]) -> bool:
     """Whether a dotted path walks a dunder attribute: a part after the first, an attribute fetched by
-    ``getattr`` (``x.__class__``, ``m.__builtins__``, ``f.__globals__``). The first part is the module
-    ``_locate``/``import_object`` imports: a dunder spelling there is a module name like any other
-    (``__init__.py`` or ``__main__.py`` listed in a config, torchgen's ``autogen: __lshift__.Scalar_out``:
-    ``unsafe`` before), judged by the deny list as any module is — ``__main__.os.system`` reaches
-    ``os.system`` by ``getattr`` and is denied so; a target naming ``__main__`` is a target."""
+    ``getattr`` (``x.__class__``, ``m.__builtins__``, ``f.__globals__``), or any walk from the running
+    program (``__main__``, ``__mp_main__``): its globals are whatever the script imported under whatever
+    name (``__main__.sp.check_output`` is ``subprocess.check_output`` after ``import subprocess as sp``,
+    red team 51f-1), so no deny list sees what they reach — but the file names ``__main__.py``.
+    Any other dunder first part is the module ``_locate``/``import_object`` imports, a module name like
+    any other (``__init__.py`` listed in a config, torchgen's ``autogen: __lshift__.Scalar_out``: ``unsafe``
+    before), judged by the deny list as any module is."""
+    if parts[0] in _PROGRAMS and len(parts) > 1 and not (len(parts) == 2 and parts[1] in _FILE_SUFFIXES):
+        return True
     return any(_is_dunder(s) for s in parts[1:])
 
 

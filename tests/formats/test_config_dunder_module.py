@@ -3,7 +3,9 @@
 torchgen's ``native_functions.yaml`` (``autogen: __lshift__.Scalar_out``, shipped in torch's wheel),
 were ``unsafe`` (``code.dangerous-target``: "walks a dunder attribute"). A dunder part after the first is
 still a walk through interpreter internals, and a first part that is no module is judged by the deny
-list like any other (``__main__.os.system`` reaches ``os.system``).
+list like any other. The running program (``__main__``, ``__mp_main__``) is no such module: its globals
+are whatever the script imported, under any name (``__main__.sp.check_output``, red team 51f-1), so any
+walk from it is judged as a dunder step (but the file names ``__main__.py``).
 
 torchgen's file stays ``unsafe`` for another string: ``autogen: trace.out`` names an attribute of the
 standard library's ``trace`` module, which the deny list holds whole (``trace.*``: it runs code), and a
@@ -17,7 +19,7 @@ from mlbom.scanner import scan_bytes
 
 
 @pytest.mark.parametrize("text", [
-    "files:\n  - __init__.py\n  - __main__.py\n",
+    "files:\n  - __init__.py\n  - __main__.py\n  - __main__.pyc\n",
     "version_file: __version__.txt\n",
     "- func: __ilshift__.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)\n  autogen: __lshift__.Tensor_out\n",
 ])
@@ -31,6 +33,9 @@ def test_a_dunder_module_name_is_no_attribute_walk(text: str) -> None:
     "x: os.__dict__\n",
     "x: __main__.__builtins__.eval\n",
     "x: __main__.os.system\n",
+    "report: __main__.sp.check_output\n",  # red team 51f-1: the script's ``import subprocess as sp``
+    "x: __mp_main__.pkl.loads\n",
+    "x: __main__.run\n",
     "model:\n  _target_: torch.nn.Linear.__subclasses__\n",
 ])
 def test_a_dunder_attribute_or_a_denied_walk_is_still_unsafe(text: str) -> None:
@@ -39,7 +44,7 @@ def test_a_dunder_attribute_or_a_denied_walk_is_still_unsafe(text: str) -> None:
 
 
 def test_a_target_naming_a_dunder_module_is_still_a_target() -> None:
-    r = scan_bytes(b"model:\n  _target_: __main__.build\n", "config.yaml")
+    r = scan_bytes(b"model:\n  _target_: __init__.build\n", "config.yaml")
     assert r.verdict == "suspicious" and "code.remote" in {f.id for f in r.findings}
 
 
