@@ -1585,6 +1585,9 @@ def _realias(out: Targets, span: tuple[_Place | object, int, int], base: _Place 
     anchor_place, start, end = span
     origin = _spell(anchor_place)
     for value, kind, place, _doc, dotted in out._pending[start:end]:
+        if len(out._pending) >= MAX_PENDING:
+            out.pend((value, kind, _UNKNOWN, doc, dotted))  # (refused: says "past the bound" once)
+            return
         if not _RELATIVE.search(value):
             continue
         path = _spell(place)
@@ -1724,7 +1727,11 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                 if (isinstance(event, yaml.AliasEvent) and anchor in spans and top is not None
                         and scalar is None):
                     merge = top.is_map and top.step == "<<"  # a merge key: its keys land in this mapping
-                    _realias(out, spans[anchor], top.place if merge else _below(top), max(doc, 0))
+                    span = spans[anchor]
+                    if (spent := out.budget.spend_realias(span[2] - span[1])) is not None:
+                        how.bounded = spent
+                        break
+                    _realias(out, span, top.place if merge else _below(top), max(doc, 0))
                 if top is not None and top.is_map:
                     top.key_kind = ""
                     top.want_key = True

@@ -252,3 +252,21 @@ def test_the_verdict_does_not_depend_on_the_clock(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(time, "perf_counter", racing)
     after = scan_bytes(text.encode(), "config.yaml")
     assert after.verdict == before.verdict == "safe", [f.message for f in after.findings]
+
+
+def test_aliases_of_a_collection_of_interpolations_are_a_bound() -> None:
+    """Red team 51f-2: 1,000 aliases of a mapping of 9,000 relative interpolations took 26 s (each alias
+    looked at every pending target of the collection again; 100,000 aliases ran past 300 s): past
+    ``MAX_REALIASED`` the reading is bounded, ``suspicious``."""
+    body = ", ".join(f"k{i}: '${{..a}}'" for i in range(9000))
+    text = f"a: 1\nx: &x {{{body}}}\ny: [" + ", ".join(["*x"] * 1000) + "]\nm:\n  _target_: ${a}\n"
+    start = time.process_time()
+    r = scan_bytes(text.encode(), "config.yaml")
+    assert time.process_time() - start < 10.0  # (0.5 s here)
+    assert r.verdict == "suspicious" and any("aliases of their collection" in f.message for f in r.findings)
+
+
+def test_an_alias_of_a_collection_still_resolves_from_its_place() -> None:
+    text = "x: &x {fn: '${..name}'}\na:\n  name: builtins.str\n  m: {_target_: x}\nb:\n  name: os.system\n  c: *x\n"
+    r = ct.yaml_targets(text)
+    assert not r.bounded
