@@ -72,3 +72,20 @@ def test_the_hostile_pair_is_bounded(tmp_path: Path, capsys: pytest.CaptureFixtu
     bom = _bom(tmp_path / "b.json", [f"1.{i}" for i in range(2000)])
     assert main(["audit", str(bom), "--vuln-db", str(db), "-o", str(tmp_path / "o.json"), "--no-cache"]) == 0
     assert "not checked: the audit is incomplete" in capsys.readouterr().err
+
+
+def test_a_git_range_costs_its_events_for_a_vcs_install(tmp_path: Path) -> None:
+    """Red team 51f-3: one GIT range of 15,000 commits against 3,000 VCS installs took 18 s and called the
+    audit complete; a VCS install now pays for every event of the GIT ranges it walks."""
+    commits = [f"{i:040x}" for i in range(3000)]
+    rec = record("PYSEC-2099-1", "x")
+    rec["affected"] = [{"package": {"ecosystem": "PyPI", "name": "x"}, "ranges": [
+        {"type": "GIT", "repo": "https://github.com/a/x", "events": [{"introduced": c} for c in commits]}]}]
+    db = open_database(write_db(tmp_path / "db", [rec]), use_cache=False)
+    targets = [Target(f"c{i}", "x", "1.0", "https://github.com/a/x", f"{i + 5000:040x}") for i in range(400)]
+    budget = MatchBudget(left=100_000)
+    match_all(db, targets, budget)
+    assert 0 < len(budget.unchecked) < 400  # 3,002 each: 33 fit
+    plain = MatchBudget(left=100_000)
+    match_all(db, [Target(f"p{i}", "x", f"1.{i}") for i in range(400)], plain)
+    assert not plain.unchecked  # (a version install skips GIT ranges: 2 each)
