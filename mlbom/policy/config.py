@@ -359,11 +359,24 @@ def _exceptions(raw: object, fail: Callable[[tuple[str | int, ...], str], Policy
                     checked[key] = _str(value)
             except ValueError as exc:
                 raise fail(("exceptions", i, key), f"{where}.{key}: {exc}") from None
+        component = checked.get("component")
+        if isinstance(component, str) and (stars := _wildcard_runs(component)) > MAX_GLOB_STARS:
+            raise fail(("exceptions", i, "component"), f"{where}.component: {stars} wildcard runs ('*'), more than "
+                       f"{MAX_GLOB_STARS}: each one is walked at every character of every name (red team 51p-2)")
         line = _line_of(lines, (*prefix, "exceptions", i))
         out.append(Exception_(id=str(checked["id"]), reason=str(checked["reason"]),
                               component=checked.get("component") and str(checked["component"]),  # type: ignore[arg-type]
                               expires=checked.get("expires"), line=line))  # type: ignore[arg-type]
     return out
+
+
+MAX_GLOB_STARS = 64
+"""Runs of ``*`` (``*``, ``**``, ``*?*``: one each) one exception's ``component`` glob may hold."""
+
+
+def _wildcard_runs(glob: str) -> int:
+    """The runs of ``*`` in a glob, as its automaton counts them (a ``?`` between two ``*`` joins them)."""
+    return len(re.findall(r"[*?]*\*[*?]*", glob))
 
 
 def _date(v: object) -> dt.date:
