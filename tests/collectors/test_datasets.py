@@ -182,3 +182,19 @@ def test_globs_never_escape_the_dataset_root(parts: list[str]) -> None:
     norm = os.path.normpath(resolved.as_posix())
     if inside:
         assert norm == "/r" or norm.startswith("/r/"), pattern
+
+
+def test_a_glob_too_long_is_not_applied(tmp_path: Path) -> None:
+    """Red team 51p-4: compiling a glob costs time in its length (24 FileSets of "*?" × 20,000 took 19 s);
+    a glob over MAX_GLOB_CHARS is a finding and is not applied, the short ones still are."""
+    import time
+
+    (tmp_path / "x.csv").write_text("a\n1\n")
+    sets = [{"@type": "cr:FileSet", "@id": f"s{i}", "includes": "*?" * 20_000 + f"{i}.csv"} for i in range(24)]
+    sets.append({"@type": "cr:FileSet", "@id": "ok", "includes": "*.csv"})
+    _croissant(tmp_path, sets)
+    start = time.process_time()
+    bom = _gen(datasets=tmp_path)
+    assert time.process_time() - start < 10.0
+    ids = _ids(bom)
+    assert ids.count("dataset.glob-too-long") == 24 and "dataset.undeclared-file" not in ids, ids
