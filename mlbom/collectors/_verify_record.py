@@ -4,6 +4,7 @@ with its source, import shadowing, unrecorded code, startup modules and virtuale
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -315,10 +316,25 @@ def _is_extension(entry: str, stem: str) -> bool:
     return entry.startswith(stem + ".") and entry.endswith((".so", ".pyd"))
 
 
+@functools.lru_cache(maxsize=64)
+def _extension_index(entries: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """The names of a listing that may be extension modules (:func:`_is_extension`), by the stem
+    before their first dot, each list sorted: built once per listing (red team 51p-3: sorting and
+    testing the whole listing for every module looked up made 3,000 modules in one site-packages
+    take 28 s with --verify-record)."""
+    index: dict[str, list[str]] = {}
+    for e in entries:
+        if e.endswith((".so", ".pyd")) and "." in e:
+            index.setdefault(e.partition(".")[0], []).append(e)
+    return {k: tuple(sorted(v)) for k, v in index.items()}
+
+
 def _first_candidate(folder: str, stem: str, entries: frozenset[str]) -> list[str]:
     """The file(s) FileFinder's loaders pick for ``stem`` among ``entries``: extension
     suffixes, then ``.py`` (``.pyw``), then ``.pyc``; several extension candidates all count."""
-    exts = [p for p in (os.path.join(folder, e) for e in sorted(entries) if _is_extension(e, stem)) if os.path.isfile(p)]
+    named = (_extension_index(entries).get(stem, ()) if "." not in stem
+             else [e for e in sorted(entries) if _is_extension(e, stem)])
+    exts = [p for p in (os.path.join(folder, e) for e in named) if os.path.isfile(p)]
     if exts:
         return exts
     for suffix in (*_SOURCE_SUFFIXES, ".pyc"):
