@@ -66,3 +66,31 @@ def test_a_splitter_holding_a_denied_callable_is_unsafe() -> None:
     cv = ms.RepeatedKFold(n_splits=2, n_repeats=2)
     cv.cv = os.system
     assert scan_bytes(pickle.dumps(cv), "cv.pkl").verdict == "unsafe"
+
+
+@pytest.mark.parametrize("func", [np.median, np.nanmedian, np.max])
+def test_a_numpy_reduction_stored_as_a_hyperparameter_is_safe(func: object) -> None:
+    """51b-9: FeatureAgglomeration(pooling_func=np.median), SimpleImputer(strategy=np.nanmedian)."""
+    from sklearn.cluster import FeatureAgglomeration
+
+    model = FeatureAgglomeration(n_clusters=2, pooling_func=func).fit(X)
+    r = scan_bytes(_joblib(model), "model.joblib")
+    assert r.verdict == "safe", [(f.id, f.message[:200]) for f in r.findings if f.severity != "info"]
+
+
+def test_a_reduction_called_at_load_is_not_safe() -> None:
+    """Reference-only: calling one at load (a REDUCE of it) is still judged."""
+    data = b"\x80\x02cnumpy\nmedian\nq\x00]q\x01K\x01a\x85q\x02Rq\x03."
+    assert scan_bytes(data, "x.pkl").verdict != "safe"
+
+
+def test_a_tzinfo_subclass_at_protocol_0_is_safe() -> None:
+    """51b-12: copyreg._reconstructor(tz, datetime.tzinfo, None), what protocol 0/1 writes for a tzinfo
+    subclass (dateutil's tzlocal through pandas.to_pickle(protocol=0))."""
+    import datetime
+
+    r = scan_bytes(pickle.dumps(datetime.timezone.utc, protocol=0) + b"", "tz.pkl")
+    assert r.verdict == "safe"
+    data = b"ccopy_reg\n_reconstructor\np0\n(cdatetime\ntzinfo\np1\ng1\nNtp2\nRp3\n."
+    r = scan_bytes(data, "tz.pkl")
+    assert r.verdict == "safe", [(f.id, f.message[:200]) for f in r.findings if f.severity != "info"]
