@@ -3357,7 +3357,11 @@ class _Walker:
         p = self.src.read(1)[0]
         if not 0 <= p <= HIGHEST_PROTOCOL:
             raise _Stop("pickle.unreadable", f"unsupported pickle protocol {p} (the loader raises)", certain=True)
-        if not self.first_op or (self.declared is not None and p != self.declared):
+        # the protocol changes how find_class resolves names in three bands: < 3 maps Python 2 names
+        # (_compat_pickle), >= 4 walks dotted names; 4 -> 5 (joblib's nested array pickle) changes
+        # nothing (red team 51b-3)
+        was = self.declared if self.declared is not None else self.proto
+        if (not self.first_op or self.declared is not None) and _proto_band(p) != _proto_band(was):
             self.note("pickle.differential", "medium", f"PROTO {p} in the middle of the stream (was "
                       f"{self.declared}): changes how later names resolve", "suspicious", "proto-mid")
         self.declared = p if self.declared is None else self.declared
@@ -5069,6 +5073,8 @@ def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
     (``flags & 1``), which joblib then obeys. None when it cannot be told."""
     if hops > 16 or not isinstance(dtype, Call) or not isinstance(dtype.func, Global):
         return None
+    if dtype.func.res.path in _STRINGDTYPE:  # numpy 2's StringDType: 16-byte packed strings, an object dtype
+        return 16, True  # (hasobject: joblib pickles such an array whole, as it does an object array; 51b-3)
     if dtype.func.res.path not in ("numpy.dtype", "numpy.core.multiarray.dtype", "numpy._core.multiarray.dtype"):
         return None
     base = maker_code(dtype)  # numpy.dtype(numpy.record) too (red team 34p-4)
@@ -5431,6 +5437,12 @@ _DISPATCH: dict[int, Callable[[_Walker], object]] = {
     code: _HANDLERS[name] for code, name in _OP_NAME.items()
 }
 assert len(_DISPATCH) == len(_HANDLERS), "every pickletools opcode has a handler"
+
+
+def _proto_band(p: int | None) -> int:
+    """How ``find_class`` resolves names under protocol ``p``: 0 (< 3: Python 2 names mapped),
+    1 (3: plain), 2 (>= 4: dotted names walked)."""
+    return 1 if p is None else 0 if p < 3 else 1 if p == 3 else 2
 
 
 def _plain_reading(stream: IO[bytes], size: int | None, start: int, rep: PickleReport, shared: _Shared,

@@ -94,3 +94,23 @@ def test_a_tzinfo_subclass_at_protocol_0_is_safe() -> None:
     data = b"ccopy_reg\n_reconstructor\np0\n(cdatetime\ntzinfo\np1\ng1\nNtp2\nRp3\n."
     r = scan_bytes(data, "tz.pkl")
     assert r.verdict == "safe", [(f.id, f.message[:200]) for f in r.findings if f.severity != "info"]
+
+
+def test_a_stringdtype_array_through_joblib_is_safe() -> None:
+    """51b-3: numpy 2's StringDType is pickled as _convert_to_stringdtype_kwargs(...); joblib writes such an
+    array whole as a nested pickle (hasobject). It was ``error`` ("a dtype mlbom cannot size"), then the
+    plain pickle.load reading's PROTO 5 after PROTO 4 was a differential, though both protocols resolve
+    names alike."""
+    if not hasattr(np, "dtypes") or not hasattr(np.dtypes, "StringDType"):
+        pytest.skip("numpy without StringDType")
+    a = np.array(["a", "bb", None], dtype=np.dtypes.StringDType(na_object=None))
+    for obj in (a, {"x": a}):
+        r = scan_bytes(_joblib(obj), "s.joblib")
+        assert r.verdict == "safe", [(f.id, f.message[:200]) for f in r.findings if f.severity != "info"]
+
+
+@pytest.mark.parametrize(("first", "then", "noted"), [(4, 5, False), (2, 3, True), (3, 4, True), (0, 2, False)])
+def test_a_mid_stream_proto_is_noted_only_where_names_resolve_otherwise(first: int, then: int, noted: bool) -> None:
+    data = bytes([0x80, first]) + b"N0" + bytes([0x80, then]) + b"N."
+    ids = {f.id for f in scan_bytes(data, "x.pkl").findings}
+    assert ("pickle.differential" in ids) is noted, ids
