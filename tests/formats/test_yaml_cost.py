@@ -270,3 +270,14 @@ def test_an_alias_of_a_collection_still_resolves_from_its_place() -> None:
     text = "x: &x {fn: '${..name}'}\na:\n  name: builtins.str\n  m: {_target_: x}\nb:\n  name: os.system\n  c: *x\n"
     r = ct.yaml_targets(text)
     assert not r.bounded
+
+
+def test_repeated_nested_resolver_arguments_cost_little() -> None:
+    """Red team 51p-1: a 2 KB config of repeated nested resolver arguments spent the 1 MiB nested-text
+    budget (0.9 s each; 20 copies in one model folder took 29 s). The budget is 256 KiB now."""
+    path = HOSTILE / "nested-resolver-arguments-repeated.yaml"
+    scan_file(path)
+    start = time.process_time()
+    r = scan_file(path)
+    assert time.process_time() - start < 2.0  # (0.3 s here)
+    assert r.verdict == "suspicious"
