@@ -719,13 +719,13 @@ class NativeJudge:
         return None
 
     def sparse_shape(self, inst: Call) -> tuple[int, ...] | None:
-        """A scipy sparse matrix's ``_shape`` (one value, one or two ints >= 0: scipy >= 1.13's
-        sparse arrays may be 1-D); else None."""
+        """A scipy sparse matrix's ``_shape`` (one value, ints >= 0: scipy >= 1.13's sparse arrays may
+        be 1-D, scipy >= 1.15's COO arrays n-D); else None."""
         shapes, why = self.owner_values(inst, "_shape")
         if why is not None or len(shapes) != 1 or not isinstance(shapes[0], Seq) or shapes[0].items is None:
             return None
         items = shapes[0].items
-        if len(items) not in (1, 2) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
+        if not 1 <= len(items) <= 64 or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
                                                for d in items):
             return None
         return tuple(d for d in items if isinstance(d, int))
@@ -839,7 +839,11 @@ class NativeJudge:
             return None  # a dict: coo_array._check bounds-checks its keys on conversion
         got = self.sparse_shape(inst)
         if got is None:
-            return False, "its _shape is not one or two ints"
+            return False, "its _shape is not a tuple of ints"
+        if len(got) > 2:  # scipy >= 1.15: COO arrays only (red team 51b-8)
+            if kind != "coo" or not name.endswith("_array"):
+                return False, f"a {len(got)}-D {name} (scipy makes only COO arrays n-D)"
+            return self.coo_problem(inst, got)
         if len(got) == 1:
             if kind not in ("csr", "coo") or not name.endswith("_array"):
                 return False, f"a 1-D {name} (scipy makes only COO, CSR and DOK arrays 1-D)"

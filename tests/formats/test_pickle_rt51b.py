@@ -114,3 +114,18 @@ def test_a_mid_stream_proto_is_noted_only_where_names_resolve_otherwise(first: i
     data = bytes([0x80, first]) + b"N0" + bytes([0x80, then]) + b"N."
     ids = {f.id for f in scan_bytes(data, "x.pkl").findings}
     assert ("pickle.differential" in ids) is noted, ids
+
+
+def test_an_n_dimensional_coo_array_is_safe_and_its_coordinates_checked() -> None:
+    """51b-8: scipy >= 1.15 makes n-D COO arrays; their shape was "not one or two ints". Each coordinate
+    array is still checked against its dimension."""
+    sparse = pytest.importorskip("scipy.sparse")
+    try:
+        a = sparse.coo_array((np.array([1.0, 2.0]), (np.array([0, 1]), np.array([1, 2]), np.array([2, 0]))),
+                             shape=(2, 3, 4))
+    except (TypeError, ValueError):
+        pytest.skip("this scipy makes no n-D COO arrays")
+    r = scan_bytes(pickle.dumps(a), "a.pkl")
+    assert r.verdict == "safe", [(f.id, f.message[:200]) for f in r.findings if f.severity != "info"]
+    a.coords = (a.coords[0], a.coords[1], np.array([2, 9]))  # past the last dimension (4)
+    assert scan_bytes(pickle.dumps(a), "a.pkl").verdict != "safe"
