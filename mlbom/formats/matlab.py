@@ -18,7 +18,9 @@ classes; everything else in a well-formed file is data. Anything this reading ca
 end — a tag past its parent, a compressed variable that does not inflate to one matrix, a bomb —
 is :class:`~mlbom.formats.weights.FormatError` (``error``: not judged).
 
-Bounded: nesting (:data:`MAX_DEPTH`), elements (:data:`MAX_ELEMENTS`), inflated bytes (the
+Each class's body is checked as scipy reads it (red team 52f-1: a cell holding a compressed object
+or a raw blob, data short of its dimensions, were ``safe``). Bounded: nesting (:data:`MAX_DEPTH`),
+dimensions (:data:`MAX_DIMS`), elements (:data:`MAX_ELEMENTS`), inflated bytes (the
 scanner's limits: output cap and ratio); data is skipped, never kept.
 """
 
@@ -39,7 +41,10 @@ MAX_CLASSES = 20  # object class names kept for the finding
 MAX_CLASS_CHARS = 4096  # a class name longer than this is skipped, not kept
 MI_INT8, MI_UINT8, MI_INT32, MI_UINT32, MI_MATRIX, MI_COMPRESSED = 1, 2, 5, 6, 14, 15
 _KNOWN_TYPES = frozenset({1, 2, 3, 4, 5, 6, 7, 9, 12, 13, 14, 15, 16, 17, 18})
-MX_OBJECT, MX_OPAQUE = 3, 17
+MX_CELL, MX_STRUCT, MX_OBJECT, MX_SPARSE, MX_FUNCTION, MX_OPAQUE = 1, 2, 3, 5, 16, 17
+MI_UTF8 = 16
+MAX_DIMS = 64  # dimensions of one matrix (a dims element of 1,024 values was 171 M checks: red team 52f-2)
+_ELEMENT_BYTES = {1: 1, 2: 1, 3: 2, 4: 2, 5: 4, 6: 4, 7: 4, 9: 8, 12: 8, 13: 8, 16: 1, 17: 2, 18: 4}
 _CHUNK = 1 << 20
 
 
@@ -151,52 +156,117 @@ class _Walk:
         return word, count, padded, None
 
     def matrix(self, r: _Reader, size: int, depth: int, what: str) -> None:
-        """The sub-elements of one ``miMATRIX`` of ``size`` bytes (its tag read), walked to its end:
-        array flags first; a class name fourth in an object; matrices inside walked in turn."""
+        """The sub-elements of one ``miMATRIX`` of ``size`` bytes (its tag read), walked to its end and
+        checked as scipy.io.loadmat reads them by class (:meth:`_body`): array flags, dimensions and
+        name; then a cell's, struct's or object's matrices (one per element and field), a numeric or
+        char array's data (as many values as its dimensions say, an imaginary part when complex), a
+        sparse matrix's three or four arrays."""
         if depth > MAX_DEPTH:
             raise FormatError(f"matrices nest over {MAX_DEPTH} deep")
-        left, index, mclass = size, 0, 0
+        if size == 0:
+            return  # an empty matrix (MATLAB writes one for an empty cell entry)
+        left, index, mclass, flags = size, 0, 0, 0
+        dims: tuple[int, ...] = ()
+        rest: list[tuple[int, int, bytes | None]] = []  # (type, count, small data or a kept short value)
         while left > 0:
             mdtype, count, padded, small = self.tag(r, left, what)
             left -= 8 + padded
             if index == 0:
                 if mdtype != MI_UINT32 or count != 8 or small is not None:
                     raise FormatError(f"{what}: its first sub-element is not the 8-byte array flags")
-                mclass = struct.unpack(self.order + "II", r.take(8, "array flags"))[0] & 0xFF
+                flags = struct.unpack(self.order + "II", r.take(8, "array flags"))[0]
+                mclass = flags & 0xFF
                 if not 1 <= mclass <= 17:
                     raise FormatError(f"{what}: unknown array class {mclass}")
-            elif index in (1, 2) and (small is not None or count <= MAX_CLASS_CHARS):
+            elif index == 1 and mclass != MX_OPAQUE:  # an opaque (classdef) object has no dimensions
+                if small is None and count > 4 * MAX_DIMS:
+                    raise FormatError(f"{what}: over {MAX_DIMS} dimensions")
                 data = small if small is not None else r.take(count, what)
-                # an opaque (classdef) object has no dimensions: its name comes second
-                self._header_part("name" if index == 2 or mclass == MX_OPAQUE else "dims", mdtype, data, what)
                 if small is None:
                     r.skip(padded - count, "padding")
-            elif small is not None:
-                if index == 3 and mclass == MX_OBJECT and mdtype == MI_INT8:
-                    self._class(small)
+                dims = self._dims(mdtype, data, what)
+            elif index == 2 or (index == 1 and mclass == MX_OPAQUE):
+                if mdtype not in (MI_INT8, MI_UTF8) or (small is None and count > MAX_CLASS_CHARS):
+                    raise FormatError(f"{what}: its name is not an int8 string (type {mdtype}; scipy.io.loadmat "
+                                      "refuses it)")
+                data = small if small is not None else r.take(count, what)
+                if small is None:
+                    r.skip(padded - count, "padding")
+                if not data.isascii():
+                    raise FormatError(f"{what}: a name that is not ASCII (scipy.io.loadmat refuses it)")
             elif mdtype == MI_MATRIX:
                 self.matrix(r, count, depth + 1, what)
-            elif index == 3 and mclass == MX_OBJECT and mdtype == MI_INT8 and count <= MAX_CLASS_CHARS:
-                self._class(r.take(count, "class name"))
+                rest.append((mdtype, count, None))
+            elif small is not None:
+                rest.append((mdtype, count, small))
+            elif (mdtype == MI_INT8 and count <= MAX_CLASS_CHARS) or (mdtype == MI_INT32 and count == 4):
+                # a class name, field names or the field-name length: kept
+                rest.append((mdtype, count, r.take(count, what)))
                 r.skip(padded - count, "padding")
             else:
                 r.skip(padded, "element data")
+                rest.append((mdtype, count, None))
             index += 1
-        if size and index == 0:
-            raise FormatError(f"{what}: no array flags")
+        if index < (2 if mclass == MX_OPAQUE else 3):
+            raise FormatError(f"{what}: its array flags, dimensions and name are not all there")
+        self._body(mclass, flags, dims, rest, what)
+        if mclass == MX_OBJECT and rest and rest[0][2] is not None:
+            self._class(rest[0][2])
         if mclass in (MX_OBJECT, MX_OPAQUE):
             self.objects += 1
 
-    def _header_part(self, part: str, mdtype: int, data: bytes, what: str) -> None:
-        """A matrix's dimensions (int32, or uint32 below 2**31, as scipy reads them) and name (ASCII)
-        — what scipy.io.loadmat checks before it reads the data."""
-        if part == "dims":
-            if mdtype not in (MI_INT32, MI_UINT32) or len(data) % 4:
-                raise FormatError(f"{what}: its dimensions are not 32-bit integers (type {mdtype})")
-            if mdtype == MI_UINT32 and any(v >= 1 << 31 for v in struct.unpack(f"{self.order}{len(data) // 4}I", data)):
-                raise FormatError(f"{what}: dimensions stored as miUINT32 over 2**31 (scipy.io.loadmat refuses them)")
-        elif not data.isascii():
-            raise FormatError(f"{what}: a name that is not ASCII (scipy.io.loadmat refuses it)")
+    def _dims(self, mdtype: int, data: bytes, what: str) -> tuple[int, ...]:
+        """A matrix's dimensions: 32-bit integers (uint32 below 2**31, as scipy reads them), at least two."""
+        if mdtype not in (MI_INT32, MI_UINT32) or len(data) % 4 or len(data) < 8:
+            raise FormatError(f"{what}: its dimensions are not two or more 32-bit integers (type {mdtype})")
+        values = struct.unpack(f"{self.order}{len(data) // 4}{'i' if mdtype == MI_INT32 else 'I'}", data)
+        if min(values) < 0 or max(values) >= 1 << 31:
+            raise FormatError(f"{what}: a dimension below 0 or over 2**31 (scipy.io.loadmat refuses it)")
+        return values
+
+    def _body(self, mclass: int, flags: int, dims: tuple[int, ...], rest: list[tuple[int, int, bytes | None]],
+              what: str) -> None:
+        """What follows a matrix's name, by its class, as scipy.io.loadmat reads it (anything else it
+        refuses: "could not read bytes", "Expecting matrix here", "cannot reshape")."""
+        if mclass in (MX_FUNCTION, MX_OPAQUE):
+            return  # read by scipy as opaque wrappers of what follows
+        n = 1
+        for d in dims:
+            n *= d
+        if mclass == MX_CELL:
+            entries = rest
+        elif mclass in (MX_STRUCT, MX_OBJECT):
+            head = rest[1:] if mclass == MX_OBJECT else rest
+            if mclass == MX_OBJECT and (not rest or rest[0][0] != MI_INT8):
+                raise FormatError(f"{what}: an object without its class name")
+            if len(head) < 2 or head[0][0] != MI_INT32 or head[0][2] is None or len(head[0][2]) != 4 \
+                    or head[1][0] != MI_INT8:
+                raise FormatError(f"{what}: a struct without its field-name length and names")
+            width = struct.unpack(self.order + "i", head[0][2])[0]
+            if width <= 0 or head[1][1] % width:
+                raise FormatError(f"{what}: field names of {head[1][1]} bytes are not a multiple of {width}")
+            n *= head[1][1] // width
+            entries = head[2:]
+        elif mclass == MX_SPARSE:
+            if len(rest) not in (3, 4) or any(t == MI_MATRIX for t, _, _ in rest):
+                raise FormatError(f"{what}: a sparse matrix without its row indices, column pointers and values")
+            return
+        else:  # char (4), numeric (6-15)
+            parts = 2 if flags & 0x800 and mclass != 4 else 1
+            if len(rest) != parts or any(t == MI_MATRIX for t, _, _ in rest):
+                raise FormatError(f"{what}: {len(rest)} data elements where its class needs {parts}")
+            for t, count, _ in rest:
+                size = _ELEMENT_BYTES.get(t)
+                if size is None:
+                    raise FormatError(f"{what}: array data of type {t}")
+                # (a char array's text: scipy pads or cuts it to its dimensions)
+                if mclass != 4 and (count % size or count // size != n):
+                    raise FormatError(f"{what}: {count // size} values for dimensions {dims} (scipy.io.loadmat "
+                                      "cannot reshape them)")
+            return
+        if len(entries) != n or any(t != MI_MATRIX for t, _, _ in entries):
+            raise FormatError(f"{what}: {len(entries)} entries where its dimensions and fields need {n} matrices "
+                              "(scipy.io.loadmat refuses it)")
 
     def _class(self, raw: bytes) -> None:
         name = raw.decode("ascii", "replace")
