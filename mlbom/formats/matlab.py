@@ -306,7 +306,6 @@ def parse_mat(fh: IO[bytes], size: int, limits: Limits = DEFAULT_LIMITS) -> Fact
             raise FormatError(f"{what}: a top-level element of data type {mdtype}, not a matrix")
         walk.variables += 1
     out = Facts()
-    out.facts["mlbom:matlab.variables"] = str(walk.variables)
     if walk.objects:
         shown = ", ".join(repr(c) for c in walk.classes[:5]) or "classdef objects, named in the subsystem data"
         out.findings.append(("matlab.object", "high",
