@@ -324,7 +324,7 @@ def _extension_index(entries: frozenset[str]) -> dict[str, tuple[str, ...]]:
     take 28 s with --verify-record)."""
     index: dict[str, list[str]] = {}
     for e in entries:
-        if e.endswith((".so", ".pyd")) and "." in e:
+        if e.endswith((".so", ".pyd")):
             index.setdefault(e.partition(".")[0], []).append(e)
     return {k: tuple(sorted(v)) for k, v in index.items()}
 

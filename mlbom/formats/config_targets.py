@@ -2480,10 +2480,6 @@ def _why_dangerous(path: str, pol: pickle_fmt.Policy | None = None) -> str | Non
     return why
 
 
-def _is_dunder(part: str) -> bool:
-    return len(part) > 4 and part.startswith("__") and part.endswith("__")
-
-
 _PROGRAMS = frozenset({"__main__", "__mp_main__"})  # the running program (multiprocessing's name for it in a child)
 _FILE_SUFFIXES = frozenset({"py", "pyc", "pyw", "pyi"})
 
@@ -2499,7 +2495,7 @@ def _dunder_step(parts: list[str]) -> bool:
     before), judged by the deny list as any module is."""
     if parts[0] in _PROGRAMS and len(parts) > 1 and not (len(parts) == 2 and parts[1] in _FILE_SUFFIXES):
         return True
-    return any(_is_dunder(s) for s in parts[1:])
+    return any(pickle_values.is_dunder(s) for s in parts[1:])
 
 
 # whole packages the pickle deny list holds for the nested loads their objects make when unpickled: their

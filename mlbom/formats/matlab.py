@@ -26,12 +26,12 @@ scanner's limits: output cap and ratio); data is skipped, never kept.
 
 from __future__ import annotations
 
+import math
 import struct
-import zlib
 from collections.abc import Callable
 from typing import IO
 
-from mlbom.formats.compression import DEFAULT_LIMITS, BombError, Limits
+from mlbom.formats.compression import DEFAULT_LIMITS, Decompressing, Limits
 from mlbom.formats.weights import Facts, FormatError
 
 MAGIC_TEXT = b"MATLAB 5.0 MAT-file"
@@ -39,10 +39,10 @@ MAX_DEPTH = 64  # matrices inside cells/structs/objects (MATLAB nests far less)
 MAX_ELEMENTS = 1_000_000  # tags read in one file
 MAX_CLASSES = 20  # object class names kept for the finding
 MAX_CLASS_CHARS = 4096  # a class name longer than this is skipped, not kept
-MI_INT8, MI_UINT8, MI_INT32, MI_UINT32, MI_MATRIX, MI_COMPRESSED = 1, 2, 5, 6, 14, 15
+MI_INT8, MI_INT32, MI_UINT32, MI_MATRIX, MI_COMPRESSED, MI_UTF8 = 1, 5, 6, 14, 15, 16
 _KNOWN_TYPES = frozenset({1, 2, 3, 4, 5, 6, 7, 9, 12, 13, 14, 15, 16, 17, 18})
-MX_CELL, MX_STRUCT, MX_OBJECT, MX_SPARSE, MX_FUNCTION, MX_OPAQUE = 1, 2, 3, 5, 16, 17
-MI_UTF8 = 16
+MX_CELL, MX_STRUCT, MX_OBJECT, MX_CHAR, MX_SPARSE, MX_FUNCTION, MX_OPAQUE = 1, 2, 3, 4, 5, 16, 17
+COMPLEX_FLAG = 0x800  # array flags: an imaginary part follows the real one
 MAX_DIMS = 64  # dimensions of one matrix (a dims element of 1,024 values was 171 M checks: red team 52f-2)
 _ELEMENT_BYTES = {1: 1, 2: 1, 3: 2, 4: 2, 5: 4, 6: 4, 7: 4, 9: 8, 12: 8, 13: 8, 16: 1, 17: 2, 18: 4}
 _CHUNK = 1 << 20
@@ -69,6 +69,11 @@ class _Reader:
 
     def take(self, n: int, what: str) -> bytes:
         data = self._read(n)
+        while 0 < len(data) < n:  # a short read: read on (an inflating stream raises its error there)
+            more = self._read(n - len(data))
+            if not more:
+                break
+            data += more
         if len(data) != n:
             raise FormatError(f"truncated: {what} needs {n} bytes, {len(data)} left")
         self.pos += n
@@ -77,50 +82,6 @@ class _Reader:
     def skip(self, n: int, what: str) -> None:
         while n > 0:
             n -= len(self.take(min(n, _CHUNK), what))
-
-
-class _Inflater:
-    """``read(n)`` of the zlib stream of ``csize`` bytes at ``fh``'s position, its output bounded by
-    the scanner's limits (``budget``: bytes left to inflate in this file, shared)."""
-
-    def __init__(self, fh: IO[bytes], csize: int, limits: Limits, budget: list[int]) -> None:
-        self.fh, self.left_in, self.csize, self.limits, self.budget = fh, csize, csize, limits, budget
-        self.z = zlib.decompressobj()
-        self.buf = bytearray()
-        self.out = 0
-
-    def __call__(self, n: int) -> bytes:
-        while len(self.buf) < n and not self.z.eof:
-            chunk = self.z.unconsumed_tail
-            if not chunk:
-                if self.left_in <= 0:
-                    break
-                chunk = self.fh.read(min(_CHUNK, self.left_in))
-                if not chunk:
-                    break
-                self.left_in -= len(chunk)
-            try:
-                more = self.z.decompress(chunk, _CHUNK)
-            except zlib.error as exc:
-                raise FormatError(f"a compressed variable does not inflate ({exc})") from exc
-            self.out += len(more)
-            self.budget[0] -= len(more)
-            if self.budget[0] < 0:
-                raise BombError(f"compressed variables inflate past the limit of {self.limits.max_output} bytes")
-            if self.out > self.limits.ratio_floor and self.out > self.limits.max_ratio * max(self.csize, 1):
-                raise BombError(f"a compressed variable of {self.csize} bytes inflates past {self.limits.max_ratio}:1")
-            self.buf += more
-        data = bytes(self.buf[:n])
-        del self.buf[:n]
-        return data
-
-    def finish(self, what: str) -> None:
-        """The stream must end here, its checksum verified: scipy.io.loadmat refuses a compressed
-        variable with bytes after its matrix ("did not fully consume compressed contents")."""
-        if self(1):
-            raise FormatError(f"{what}: bytes after the matrix in its compressed stream (scipy.io.loadmat refuses it)")
-        if not self.z.eof:
-            raise FormatError(f"{what}: its compressed stream is cut short (no end, no checksum)")
 
 
 class _Walk:
@@ -230,9 +191,7 @@ class _Walk:
         refuses: "could not read bytes", "Expecting matrix here", "cannot reshape")."""
         if mclass in (MX_FUNCTION, MX_OPAQUE):
             return  # read by scipy as opaque wrappers of what follows
-        n = 1
-        for d in dims:
-            n *= d
+        n = math.prod(dims)
         if mclass == MX_CELL:
             entries = rest
         elif mclass in (MX_STRUCT, MX_OBJECT):
@@ -252,7 +211,7 @@ class _Walk:
                 raise FormatError(f"{what}: a sparse matrix without its row indices, column pointers and values")
             return
         else:  # char (4), numeric (6-15)
-            parts = 2 if flags & 0x800 and mclass != 4 else 1
+            parts = 2 if flags & COMPLEX_FLAG and mclass != MX_CHAR else 1
             if len(rest) != parts or any(t == MI_MATRIX for t, _, _ in rest):
                 raise FormatError(f"{what}: {len(rest)} data elements where its class needs {parts}")
             for t, count, _ in rest:
@@ -260,7 +219,7 @@ class _Walk:
                 if size is None:
                     raise FormatError(f"{what}: array data of type {t}")
                 # (a char array's text: scipy pads or cuts it to its dimensions)
-                if mclass != 4 and (count % size or count // size != n):
+                if mclass != MX_CHAR and (count % size or count // size != n):
                     raise FormatError(f"{what}: {count // size} values for dimensions {dims} (scipy.io.loadmat "
                                       "cannot reshape them)")
             return
@@ -292,14 +251,17 @@ def parse_mat(fh: IO[bytes], size: int, limits: Limits = DEFAULT_LIMITS) -> Fact
         if mdtype == MI_MATRIX:
             walk.matrix(top, count, 0, what)
         elif mdtype == MI_COMPRESSED:
-            stream = _Inflater(fh, count, limits, budget)
-            inner = _Reader(stream)
+            # the scanner's bounded inflater: the file's output budget, the ratio and absolute caps
+            stream = Decompressing(fh, "zlib", limits, compressed_size=count, budget=budget)
+            inner = _Reader(stream.read)
             itype, icount, _, ismall = walk.tag(inner, 1 << 62, what)
             if itype != MI_MATRIX or ismall is not None:
                 raise FormatError(f"{what}: a compressed variable inflates to data type {itype}, not a matrix "
                                   "(scipy.io.loadmat refuses it)")
             walk.matrix(inner, icount, 0, what)
-            stream.finish(what)
+            if not stream.at_end():  # scipy: "did not fully consume compressed contents"
+                raise FormatError(f"{what}: bytes after the matrix in its compressed stream (scipy.io.loadmat "
+                                  "refuses it)")
             top.pos += count
             fh.seek(top.pos)
         else:

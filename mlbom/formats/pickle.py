@@ -87,6 +87,7 @@ from mlbom.formats.pickle_values import (
     class_arg,
     describe,
     instance_class,
+    is_dunder,
     made_by,
     maker_code,
 )
@@ -327,10 +328,6 @@ def compat_name(module: str, name: str) -> tuple[str, str]:
     return _IMPORT_MAPPING.get(module, module), name
 
 
-def _is_dunder(part: str) -> bool:
-    return len(part) > 4 and part.startswith("__") and part.endswith("__")
-
-
 def danger(path: str, pol: Policy | None = None) -> str | None:
     """The reason ``path`` (a resolved dotted path) is known to run code or do I/O, else None.
 
@@ -388,7 +385,7 @@ def _resolve(module: str, name: str, proto: int, pol: Policy) -> Resolved:
         return Resolved(raw, path, "allow", entry[1])
     alt_m, alt_n = compat_name(module, name)
     why = danger(path, pol) or danger(f"{alt_m}.{alt_n}", pol)
-    if any(_is_dunder(p) for p in n.split(".")) and why is None:
+    if any(is_dunder(p) for p in n.split(".")) and why is None:
         why = "walks a dunder attribute (reaches interpreter internals such as __globals__/__builtins__)"
     if why is not None:
         return Resolved(raw, path, "deny", why)
@@ -4051,7 +4048,7 @@ class _Walker:
             return None
         cls, name = items
         if not (isinstance(cls, Global) and not isinstance(cls, DeferredGlobal) and isinstance(name, str)
-                and name.isidentifier() and not _is_dunder(name)):
+                and name.isidentifier() and not is_dunder(name)):
             return None
         module, _, qual = cls.res.path.rpartition(".")
         if not module or not qual:
@@ -4379,7 +4376,7 @@ class _Walker:
                 # a str subclass (numpy.str_) or a call's result may be any name at load time
                 unread = unread or isinstance(k, Call | Text) or (isinstance(k, Opaque) and k is not NONE)
                 continue
-            if not _is_dunder(k) or k in _MODELLED_DUNDERS:
+            if not is_dunder(k) or k in _MODELLED_DUNDERS:
                 continue
             if k in _POINTER_PROTOCOLS:
                 self.note("pickle.protocol-attribute", "critical", f"{how} sets the instance attribute {k!r}: numpy "
@@ -4422,7 +4419,7 @@ class _Walker:
         for k, v in zip(keys, vals, strict=False):
             if not isinstance(k, str):
                 continue  # a name mlbom cannot read: attr_names flags it
-            if (k not in names or _is_dunder(k)) and _callable_value(v) and (known is None or k in _duck_names()):
+            if (k not in names or is_dunder(k)) and _callable_value(v) and (known is None or k in _duck_names()):
                 self.duck_call(cls, k, v, how, known is None)
             if cls is None:
                 continue
@@ -4434,7 +4431,7 @@ class _Walker:
                           "suspicious", f"skver:{cls}")
             if cls.startswith("pandas.") and k in _PANDAS_TZ_KEYS:
                 self.tz_value(cls, v, True, True)
-            if k not in names or _is_dunder(k):
+            if k not in names or is_dunder(k):
                 continue
             self.shadow_call(cls, k, v, how)
 

@@ -259,6 +259,11 @@ MARK = Mark()
 NONE = Opaque("None")
 
 
+def is_dunder(part: str) -> bool:
+    """Whether a name part is a dunder (``__x__``): an attribute of interpreter internals."""
+    return len(part) > 4 and part.startswith("__") and part.endswith("__")
+
+
 def describe(v: object, hops: int = 0) -> str:
     if isinstance(v, Global):
         return v.res.path
