@@ -71,6 +71,7 @@ from mlbom.formats.pickle_values import (
     VOID_CODE,
     AttributeGlobal,
     Blob,
+    BoundAttributeGlobal,
     Call,
     Dct,
     DeferredGlobal,
@@ -1104,6 +1105,23 @@ def _partial_made(p: Call) -> tuple[object, object, object]:
     return items[0], Seq("tuple", list(items[1:])), kwargs
 
 
+def _made_bare(inst: Call) -> bool:
+    """``inst`` was made without data: ``cls()`` / ``NEWOBJ(cls, ())``, copyreg's
+    ``__newobj__(cls)`` or ``_reconstructor(cls, base, None)`` — so no ``__init__`` or
+    ``__new__`` set an attribute from the pickle (red team 51b-7's bound methods)."""
+    items = inst.args.items if isinstance(inst.args, Seq) and inst.args.type == "tuple" else None
+    kw = inst.kwargs
+    no_kwargs = kw is None or kw is NONE or (isinstance(kw, Dct) and kw.items == {} and not kw.loose)
+    if items is None or not no_kwargs:
+        return False
+    maker = made_by(inst)
+    if maker == "copyreg.__newobj__":
+        return len(items) == 1
+    if maker == "copyreg._reconstructor":
+        return len(items) == 3 and items[2] is NONE
+    return not items
+
+
 def _lazy_factory(path: str, items: list[object]) -> tuple[object, str] | None:
     """The factory a call of the allowlisted ``path`` gives a defaultdict (red team 15a-1,
     17a-2), with the defaultdict class: ``defaultdict(f, ...)``, and copyreg's
@@ -1844,6 +1862,11 @@ class _Walker:
 
     def judge_callable(self, v: object, how: str, hops: int = 0) -> None:
         """``v`` will be called (or instantiated / have ``__new__``/``__setstate__`` run) on load."""
+        if isinstance(v, BoundAttributeGlobal):
+            self.note("pickle.dangerous-callable", "critical", f"{how} {v.res.path}, a method getattr fetched from an "
+                      "object built at load: no pickler calls one at load, and the call hands that object to it",
+                      "unsafe", f"getattr-call:{v.res.path}")
+            return
         if isinstance(v, AttributeGlobal) and v.res.status != "allow":
             self.note("pickle.dangerous-callable", "critical", f"{how} {v.res.path}, an attribute getattr fetched at "
                       "load that is not on the allowlist: a method called with the pickle's arguments (ndarray.tofile "
@@ -4041,26 +4064,58 @@ class _Walker:
         """``getattr(cls, name)`` of a global and a plain attribute name (what protocols < 4
         write for a method or nested class: ``interp1d._call_linear_np``, red team 46f-5): the
         attribute it returns, resolved and judged as protocol 4's dotted global
-        ``module.qual.name`` is (the same attribute lookups). None for any other use (an
-        instance, a dunder or computed name)."""
+        ``module.qual.name`` is (the same attribute lookups); of an object built at load, see
+        :meth:`bound_attribute`. None for any other use (a dunder or computed name)."""
         items = args.items if isinstance(args, Seq) and args.type == "tuple" else None
         if items is None or len(items) != 2:
             return None
         cls, name = items
-        if not (isinstance(cls, Global) and not isinstance(cls, DeferredGlobal) and isinstance(name, str)
-                and name.isidentifier() and not is_dunder(name)):
+        if not (isinstance(name, str) and name.isidentifier() and not is_dunder(name)):
             return None
-        module, _, qual = cls.res.path.rpartition(".")
+        if isinstance(cls, Call):
+            return self.bound_attribute(cls, name)
+        if not (isinstance(cls, Global) and not isinstance(cls, DeferredGlobal)):
+            return None
+        return self.class_attribute(cls.res.path, name, f"getattr({cls.res.path}, {name!r})", AttributeGlobal)
+
+    def bound_attribute(self, inst: Call, name: str) -> Global | None:
+        """``getattr(inst, name)`` of an object the walk built from a named class, before any
+        instance attribute of that name exists (so the lookup finds the class's attribute): the
+        bound method protocols < 4 write for a method kept as an attribute, judged as the
+        class's ``module.cls.name`` (:class:`BoundAttributeGlobal`). None (the denied getattr)
+        where the object's class or attributes are not known: its class reassigned to one mlbom
+        cannot name, state it did not track, or an instance attribute of that name."""
+        func = inst.func
+        if inst.unknown is not None or not isinstance(func, Global) or isinstance(func, DeferredGlobal) \
+                or inst.state is not None or not _made_bare(inst):
+            return None
+        path = instance_class(inst)
+        if path is None and inst.klass is SAME:
+            # an unlisted class (called, or given to copyreg): its attribute is unlisted too
+            pos = class_arg(func.res.path) if func.res.status == "allow" else None
+            items = inst.args.items if isinstance(inst.args, Seq) else None
+            cls = func if pos is None else items[pos] if items is not None and pos < len(items) else None
+            if isinstance(cls, Global) and not isinstance(cls, DeferredGlobal) and cls.res.status == "unlisted":
+                path = cls.res.path
+        if path is None:
+            return None
+        for d in inst.dicts or ():
+            if d.items is None or d.loose or name in d.items:
+                return None
+        return self.class_attribute(path, name, f"getattr(<{path} object>, {name!r})", BoundAttributeGlobal)
+
+    def class_attribute(self, path: str, name: str, where: str, kind: type[AttributeGlobal]) -> Global | None:
+        module, _, qual = path.rpartition(".")
         if not module or not qual:
             return None
         res = resolve_global(module, f"{qual}.{name}", 4, self.sh.pol)
         if res.status == "unresolvable":
             return None
-        self.note_resolved(f"getattr({cls.res.path}, {name!r})", res)
+        self.note_resolved(where, res)
         if res.path not in self.seen_globals and len(self.rep.globals) < 10_000:
             self.seen_globals.add(res.path)
             self.rep.globals.append(res.path)
-        return AttributeGlobal(res)
+        return kind(res)
 
     def judge_getattrs(self) -> None:
         """The end of the walk: a ``builtins.getattr`` that landed anywhere but in a

@@ -53,6 +53,16 @@ class AttributeGlobal(Global):
     __slots__ = ()
 
 
+class BoundAttributeGlobal(AttributeGlobal):
+    """What ``getattr(instance, name)`` returned at load for an object the walk built from a
+    named class: a bound method, which protocols < 4 write for a method kept as an attribute
+    (scipy's ``Rbf._function = self._h_multiquadric``; red team 51b-7). Stored, it is judged as
+    the class's attribute ``module.cls.name``; called at load, it is ``unsafe`` whatever it is
+    (no pickler writes a call of a bound method, and the call passes the built object along)."""
+
+    __slots__ = ()
+
+
 class DeferredGlobal(Global):
     """A denied global whose judgement waits for the end of the walk, because one exact use of
     it calls nothing (each subclass says which). Every time it lands on the stack (its GLOBAL, a
