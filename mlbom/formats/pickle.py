@@ -70,6 +70,7 @@ from mlbom.formats.pickle_values import (
     SAME,
     VOID_CODE,
     AttributeGlobal,
+    BareClassGlobal,
     Blob,
     BoundAttributeGlobal,
     Call,
@@ -670,6 +671,9 @@ _JOBLIB_WRAPPERS = frozenset({"joblib.numpy_pickle.NumpyArrayWrapper",
                               "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper"})
 # array classes joblib's wrapper state names under "subclass" and only compares (StoredClassGlobal)
 _STORED_CLASSES = frozenset({"numpy.memmap", "numpy.core.memmap.memmap", "numpy._core.memmap.memmap"})
+# denied classes whose instances hold only data when made bare (BareClassGlobal): joblib's Memory
+_BARE_CLASSES = frozenset({"joblib.memory.Memory", "joblib.Memory", "sklearn.externals.joblib.memory.Memory"})
+_BARE_MAKERS = frozenset({"copyreg.__newobj__", "copyreg._reconstructor"})
 # joblib < 0.10 multi-file dumps: the array is read from a file named in the state
 _JOBLIB_FILE_WRAPPERS = frozenset({
     f"{pkg}numpy_pickle_compat.{cls}" for pkg in ("joblib.", "sklearn.externals.joblib.")
@@ -1823,9 +1827,10 @@ class _Walker:
             else:
                 self.rep.events_complete = False
         where = f"{op} {module!r} {name!r}" + (f" (resolves to {res.path})" if res.path != f"{module}.{name}" else "")
-        if res.status == "deny" and res.path in ("builtins.getattr", *_STORED_CLASSES) and len(self.getattrs) < 64:
+        if res.status == "deny" and res.path in ("builtins.getattr", *_STORED_CLASSES, *_BARE_CLASSES) \
+                and len(self.getattrs) < 64:
             g: DeferredGlobal = GetattrGlobal(res, where) if res.path == "builtins.getattr" \
-                else StoredClassGlobal(res, where)
+                else BareClassGlobal(res, where) if res.path in _BARE_CLASSES else StoredClassGlobal(res, where)
             self.getattrs.append(g)
             return g
         self.note_resolved(where, res)
@@ -4058,6 +4063,11 @@ class _Walker:
                 func.reduced += 1
                 self.push(got)
                 return
+        if isinstance(func, Global) and func.res.status == "allow" and func.res.path in _BARE_MAKERS \
+                and isinstance(args, Seq) and args.items and type(args.items[0]) is BareClassGlobal:
+            cls = args.items[0]
+            if _made_bare(Call(func, args)) and not any(a is args for a in cls.args):
+                cls.args.append(args)
         self.push(self.call(func, args, "REDUCE"))
 
     def getattr_data(self, args: object) -> Global | None:
@@ -4128,13 +4138,21 @@ class _Walker:
         args = self.pop()
         cls = self.pop()
         self.wo_callable("NEWOBJ", cls)
+        self.made_bare(cls, args, None)
         self.push(self.call(cls, args, "NEWOBJ"))
 
     def op_newobj_ex(self) -> None:
         kwargs = self.pop()
         args = self.pop()
         cls = self.pop()
+        self.made_bare(cls, args, kwargs)
         self.push(self.call(cls, args, "NEWOBJ_EX", kwargs=kwargs))
+
+    @staticmethod
+    def made_bare(cls: object, args: object, kwargs: object) -> None:
+        """``cls.__new__(cls)`` with no data for a :class:`BareClassGlobal`: a harmless use."""
+        if type(cls) is BareClassGlobal and _made_bare(Call(cls, args, kwargs)):
+            cls.bare += 1
 
     def persistent_id(self) -> None:
         self.rep.persistent_ids += 1

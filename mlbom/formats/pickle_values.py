@@ -113,6 +113,25 @@ class StoredClassGlobal(DeferredGlobal):
         return len(self.states)
 
 
+class BareClassGlobal(DeferredGlobal):
+    """A denied class whose ``__init__`` does I/O but whose instances hold only data: joblib's
+    ``Memory`` (its ``__init__`` creates the cache folder; a Pipeline's ``memory`` attribute,
+    red team 51b-2). Pickle writes one as ``NEWOBJ(cls, ())`` or copyreg's ``__newobj__(cls)`` /
+    ``_reconstructor(cls, object, None)`` plus a BUILD that updates its ``__dict__`` (it has no
+    ``__setstate__``): no ``__init__`` runs. Each NEWOBJ of it (which pops one landing) and each
+    distinct copyreg argument tuple holding it, REDUCEd directly, consumes one landing."""
+
+    __slots__ = ("args", "bare")
+
+    def __init__(self, res: Resolved, where: str) -> None:
+        super().__init__(res, where)
+        self.bare = 0
+        self.args: list[object] = []
+
+    def harmless(self) -> int:
+        return self.bare + len(self.args)
+
+
 SAME = object()  # Call.klass: the class was never reassigned
 
 
