@@ -664,6 +664,8 @@ _SIZED_BY_INT = frozenset({"builtins.bytes", "builtins.bytearray"})
 # constructors that turn a decimal string's exponent and fraction digits, or a Decimal, into an
 # exact integer (10**exp): Fraction("1e1000000000") computes a billion-digit int on load
 _EXACT_FROM_DECIMAL = {"fractions.Fraction": (0, 1), "builtins.int": (0,)}
+_CUSTOM_OFFSETS = frozenset(f"pandas._libs.tslibs.offsets.{c}" for c in (
+    "CustomBusinessDay", "CustomBusinessHour", "CustomBusinessMonthEnd", "CustomBusinessMonthBegin"))
 _INT_N_OFFSETS = ("pandas._libs.tslibs.offsets.", "pandas.DateOffset", "pandas.tseries.offsets.")
 MAX_DECIMAL_DIGITS = 4300  # CPython's int <-> str digit limit: 10**4300 is cheap, pickles never need more
 _DECIMAL_EXP = re.compile(r"[eE]\s*[+-]?([\d_]+)")
@@ -2056,6 +2058,8 @@ class _Walker:
             self.str_casts(path, items, kwargs)
         if path.startswith("pandas."):
             self.pandas_tz(path, items, kwargs)
+        if path in _CUSTOM_OFFSETS:
+            self.offset_calendar(path, items, kwargs)
         if path in PARTIALS:
             self.partial_func(items[0] if items else None, f"{path}(...) stores, to be called later,",
                               Seq("tuple", list(items[1:])) if items is not None else None, kwargs)
@@ -2073,6 +2077,23 @@ class _Walker:
                 self.decode_call(path, items or [], kw)
             else:
                 self.bytes_call(path, items or [], kw)
+
+    def offset_calendar(self, path: str, items: list[object] | None, kwargs: object) -> None:
+        """A pandas custom business offset's calendar (its 5th argument or ``calendar=``): pandas
+        writes None, and ``__init__`` rebuilds it; any other value has ``__init__`` call
+        ``calendar.holidays()`` (red team 51b-6)."""
+        given = [items[4]] if items is not None and len(items) > 4 else []
+        if isinstance(kwargs, Dct):
+            if kwargs.items is None or kwargs.loose:
+                given.append(Opaque("keywords mlbom did not track"))
+            elif "calendar" in kwargs.items:
+                given.append(kwargs.items["calendar"])
+        if items is None:
+            given.append(Opaque("arguments mlbom did not track"))
+        for cal in given:
+            if cal is not NONE:
+                self.note("pickle.init-call", "medium", f"{path} given the calendar {describe(cal)}: its __init__ "
+                          "calls calendar.holidays() (pandas writes None there)", "suspicious", f"calendar:{path}")
 
     def pandas_tz(self, path: str, items: list[object] | None, kwargs: object) -> None:
         """A pandas call given a time-zone string (:data:`_PANDAS_TZ_ARGS` positions, ``tz=``
