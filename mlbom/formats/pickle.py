@@ -664,6 +664,9 @@ _SIZED_BY_INT = frozenset({"builtins.bytes", "builtins.bytearray"})
 # constructors that turn a decimal string's exponent and fraction digits, or a Decimal, into an
 # exact integer (10**exp): Fraction("1e1000000000") computes a billion-digit int on load
 _EXACT_FROM_DECIMAL = {"fractions.Fraction": (0, 1), "builtins.int": (0,)}
+# torch RNNs: __setstate__ of a pre-1.x state (_all_weights not names) loops over num_layers
+_RNN_MODULES = frozenset(f"torch.nn.modules.rnn.{c}" for c in ("RNNBase", "RNN", "LSTM", "GRU"))
+MAX_RNN_LAYERS = 4096  # stacked layers an RNN state may name (real models: a handful)
 _CUSTOM_OFFSETS = frozenset(f"pandas._libs.tslibs.offsets.{c}" for c in (
     "CustomBusinessDay", "CustomBusinessHour", "CustomBusinessMonthEnd", "CustomBusinessMonthBegin"))
 _INT_N_OFFSETS = ("pandas._libs.tslibs.offsets.", "pandas.DateOffset", "pandas.tseries.offsets.")
@@ -2077,6 +2080,25 @@ class _Walker:
                 self.decode_call(path, items or [], kw)
             else:
                 self.bytes_call(path, items or [], kw)
+
+    def rnn_layers(self, inst: Call, state: object) -> None:
+        """``RNNBase.__setstate__`` rebuilds its weight names in a loop over ``num_layers`` (from
+        the state) when ``_all_weights`` does not hold names (a pre-1.0 save): a huge count hangs
+        the load itself (red team 52f). Every ``num_layers`` the object's states give must be
+        an int of at most :data:`MAX_RNN_LAYERS`."""
+        for d in [*(inst.dicts or ()), state]:
+            if not isinstance(d, Dct):
+                continue
+            n = d.items.get("num_layers") if d.items is not None else None
+            if d.items is None or d.loose:
+                why = "a state whose keys mlbom did not track"
+            elif n is None or (type(n) is int and 0 <= n <= MAX_RNN_LAYERS):
+                continue
+            else:
+                why = f"num_layers {describe(n)}" + (f" (over {MAX_RNN_LAYERS})" if type(n) is int else ", not a plain int")
+            self.note("pickle.bomb", "medium", f"a torch RNN with {why}: its __setstate__ loops over num_layers on "
+                      "load", "suspicious", "rnn-layers")
+            return
 
     def offset_calendar(self, path: str, items: list[object] | None, kwargs: object) -> None:
         """A pandas custom business offset's calendar (its 5th argument or ``calendar=``): pandas
@@ -4909,6 +4931,8 @@ class _Walker:
             self.array_data(inst, state)
         if instance_class(inst) in PARTIALS and self.partial_state(inst, state):
             return
+        if cls in _RNN_MODULES:
+            self.rnn_layers(inst, state)
         self.native.built(inst, cls, state)
         self.apply_state(inst, state, "BUILD", setattr_all=False)
         func = inst.func
