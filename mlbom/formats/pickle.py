@@ -5183,7 +5183,7 @@ def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
     ``__setstate__`` state ``(version, byteorder, subarray, names, fields, elsize, alignment,
     flags[, metadata])``, by numpy's rules: the code is read as ``numpy.dtype`` reads it
     (:mod:`mlbom.formats.npdtype`); the state's ``elsize`` counts only for flexible types
-    (S, U, V) and types with fields; a sub-array or field with objects makes it an object
+    (S, U, V); a sub-array or field with objects makes it an object
     dtype — except that from state version 3 numpy takes hasobject from the state's flags
     (``flags & 1``), which joblib then obeys. None when it cannot be told."""
     if hops > 16 or not isinstance(dtype, Call) or not isinstance(dtype.func, Global):
@@ -5231,10 +5231,12 @@ def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
         hasobject = hasobject or flags != 0
     if hasobject:
         return 8, True
-    if base.flexible or fields is not NONE:
+    if base.flexible:
         if not isinstance(elsize, int) or isinstance(elsize, bool) or elsize < 0:
             return None
         return elsize, False
+    # a sized code given fields (a union dtype: ``(int32, {"lo": (int16, 0), "hi": (int16, 2)})``):
+    # numpy sets elsize from the state only for flexible types, so the code's size stands (51b-3)
     return base.itemsize, False
 
 
