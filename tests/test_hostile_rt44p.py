@@ -22,7 +22,8 @@ import pytest
 from mlbom import query
 from mlbom.cli import main
 from mlbom.policy import rules
-from mlbom.policy.rules import _Budget, _Glob
+from mlbom.policy.globs import Glob as _Glob
+from mlbom.policy.rules import GlobBudget as _Budget
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs need a POSIX system")
 

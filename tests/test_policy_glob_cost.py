@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from mlbom.policy.rules import _Budget, _Glob
+from mlbom.policy.globs import Glob as _Glob
+from mlbom.policy.rules import GlobBudget as _Budget
 
 
 @pytest.mark.parametrize(("glob", "name", "expected"), [

@@ -20,6 +20,7 @@ from typing import Literal
 from mlbom.errors import InputError, MlbomError
 from mlbom.formats.safe_read import read_bounded
 from mlbom.model import SEVERITIES, VERDICTS, Severity
+from mlbom.policy.globs import star_runs
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -360,7 +361,7 @@ def _exceptions(raw: object, fail: Callable[[tuple[str | int, ...], str], Policy
             except ValueError as exc:
                 raise fail(("exceptions", i, key), f"{where}.{key}: {exc}") from None
         component = checked.get("component")
-        if isinstance(component, str) and (stars := _wildcard_runs(component)) > MAX_GLOB_STARS:
+        if isinstance(component, str) and (stars := star_runs(component)) > MAX_GLOB_STARS:
             raise fail(("exceptions", i, "component"), f"{where}.component: {stars} wildcard runs ('*'), more than "
                        f"{MAX_GLOB_STARS}: each one is walked at every character of every name (red team 51p-2)")
         line = _line_of(lines, (*prefix, "exceptions", i))
@@ -372,11 +373,6 @@ def _exceptions(raw: object, fail: Callable[[tuple[str | int, ...], str], Policy
 
 MAX_GLOB_STARS = 64
 """Runs of ``*`` (``*``, ``**``, ``*?*``: one each) one exception's ``component`` glob may hold."""
-
-
-def _wildcard_runs(glob: str) -> int:
-    """The runs of ``*`` in a glob, as its automaton counts them (a ``?`` between two ``*`` joins them)."""
-    return len(re.findall(r"[*?]*\*[*?]*", glob))
 
 
 def _date(v: object) -> dt.date:

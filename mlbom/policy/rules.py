@@ -10,7 +10,6 @@ rather than passing; it fails unless the policy says ``missing-data = "warn"`` f
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,6 +21,7 @@ from mlbom.model import SEVERITIES, VERDICTS, stated_verdict
 from mlbom.policy import licexpr
 from mlbom.policy.config import Exception_, Missing, Policy, PolicyError
 from mlbom.policy.facts import UNLICENSED_TYPES, BomFacts, FindingFact, Item
+from mlbom.policy.globs import glob_of
 from mlbom.properties import Prop
 from mlbom.readmodel import CLOSED_STATES, worst_severity
 from mlbom.versions import bounded_int, contains, parse_specifier, parse_version
@@ -158,7 +158,7 @@ def check(facts: BomFacts, policy: Policy, *, keys: Sequence[PublicKey] = (), ke
     used: set[int] = set()
     expired = [e for e in policy.exceptions if e.expires is not None and e.expires < today]
     live = [e for e in policy.exceptions if e not in expired]
-    budget = _Budget()
+    budget = GlobBudget()
     anchored = _anchored(policy.exceptions, facts, budget)
     index = _Index(live, anchored, budget)
     for v in found:
@@ -196,7 +196,7 @@ counting characters only let ``"*?"`` × 5,000 run for minutes; a few seconds at
 the policy cannot be evaluated (exit 2) rather than run for minutes (red team 44p-1/44p-6)."""
 
 
-class _Budget:
+class GlobBudget:
     __slots__ = ("left",)
 
     def __init__(self) -> None:
@@ -209,104 +209,14 @@ class _Budget:
                               "this BOM's names: name the components exactly, or use fewer globs")
 
 
-class _Glob:
-    """An exception's ``component`` as a path glob: ``*`` matches any run of characters but
-    ``/``, ``?`` one character but ``/``, ``**`` any run including ``/`` (``**/`` also none at
-    all); every other character, ``[`` and ``]`` included, is itself. Was
-    :func:`fnmatch.fnmatchcase`: the exact path ``ckpt[1].bin`` was the character class ``[1]``
-    and waived ``ckpt1.bin``, and ``models/n/*.bin`` waived any depth below ``models/n`` (red
-    team 13b-3). Matched by a bit-parallel automaton, linear in the name (a backtracking regex
-    of ``*a*a*a*a*a*a*b`` ran for minutes on one 100-character name: red team 44p-1)."""
-
-    __slots__ = ("accept", "adv", "eps", "gstar", "one", "pattern", "pieces", "star")
-
-    def __init__(self, pattern: str) -> None:
-        self.pattern = pattern
-        kinds: list[tuple[str, str]] = []  # (kind, char): lit / one / star / gstar / opt (the "**/" group)
-        i = 0
-        while i < len(pattern):
-            if pattern.startswith("**", i):
-                while i < len(pattern) and pattern[i] == "*":
-                    i += 1
-                if pattern.startswith("/", i):  # (?:.*/)?: an optional group of "**" then "/"
-                    kinds += [("opt", ""), ("gstar", ""), ("lit", "/")]
-                    i += 1
-                else:
-                    kinds.append(("gstar", ""))
-            elif pattern[i] in "*?":
-                # a run of single "*" and "?" is "at least as many characters as it has '?', none a '/'",
-                # whatever the order: one state per "?" and one "*" (red team 51p-2: "*?" × 5,000 was
-                # 5,000 star states, each walked at every character)
-                ones, star = 0, False
-                while i < len(pattern) and pattern[i] in "*?" and not pattern.startswith("**", i):
-                    ones += pattern[i] == "?"
-                    star = star or pattern[i] == "*"
-                    i += 1
-                kinds += [("one", "")] * ones + ([("star", "")] if star else [])
-            else:
-                kinds.append(("lit", pattern[i]))
-                i += 1
-        self.accept = 1 << len(kinds)
-        self.adv: dict[str, int] = {}
-        self.one = self.star = self.gstar = 0
-        self.eps: list[tuple[int, int]] = []  # (state bit, the bits it also reaches without a character)
-        for n, (kind, ch) in enumerate(kinds):
-            bit = 1 << n
-            if kind == "lit":
-                self.adv[ch] = self.adv.get(ch, 0) | bit
-            elif kind == "one":
-                self.one |= bit
-            elif kind in ("star", "gstar"):
-                if kind == "star":
-                    self.star |= bit
-                else:
-                    self.gstar |= bit
-                self.eps.append((bit, bit << 1))
-            else:  # opt: enter the group, or skip its two tokens
-                self.eps.append((bit, (bit << 1) | (bit << 3)))
-        # the literal runs, in order ("**/" may match nothing: its "/" is none)
-        self.pieces = [p for p in re.split(r"\*{2,}/|\*+|\?", pattern) if p]
-
-    def match(self, name: str, budget: _Budget) -> bool:
-        if name == self.pattern:
-            return True
-        pos = 0
-        for piece in self.pieces:  # a cheap necessary condition: the literal runs, in order
-            pos = name.find(piece, pos)
-            if pos < 0:
-                return False
-            pos += len(piece)
-        budget.spend((len(name) + 1) * (1 + len(self.eps)))  # each character walks every star's edge
-        states = self._closure(1)
-        for ch in name:
-            adv = self.adv.get(ch, 0) | (self.one if ch != "/" else 0)
-            stay = self.gstar | (self.star if ch != "/" else 0)
-            states = self._closure(((states & adv) << 1) | (states & stay))
-            if not states:
-                return False
-        return bool(states & self.accept)
-
-    def _closure(self, states: int) -> int:
-        for bit, reach in self.eps:  # forward edges only, in order: one pass closes them
-            if states & bit:
-                states |= reach
-        return states
-
-
-@functools.lru_cache(maxsize=256)
-def _glob(pattern: str) -> _Glob | None:
-    """``pattern`` as a :class:`_Glob`, or ``None`` when it is a literal (no ``*`` or ``?``)."""
-    return _Glob(pattern) if "*" in pattern or "?" in pattern else None
-
-
-def _matches(pattern: str, names: Iterable[str], budget: _Budget) -> bool:
-    glob = _glob(pattern)
+def _matches(pattern: str, names: Iterable[str], budget: GlobBudget) -> bool:
+    glob = glob_of(pattern)
     if glob is None:
         return pattern in names if isinstance(names, set | frozenset) else any(n == pattern for n in names)
     return any(glob.match(n, budget) for n in names)
 
 
-def _anchored(exceptions: Sequence[Exception_], facts: BomFacts, budget: _Budget) -> set[int]:
+def _anchored(exceptions: Sequence[Exception_], facts: BomFacts, budget: GlobBudget) -> set[int]:
     """The exceptions (by ``id()``) whose ``component`` matches some object of the BOM by its
     file path, bom-ref or purl: those waive only the objects they match that way, never another
     object whose mere name is the same text (red team 12b-4)."""
@@ -316,7 +226,7 @@ def _anchored(exceptions: Sequence[Exception_], facts: BomFacts, budget: _Budget
     ordered = sorted(names)
     out: set[int] = set()
     for e in exceptions:
-        if e.component is not None and _matches(e.component, names if _glob(e.component) is None else ordered,
+        if e.component is not None and _matches(e.component, names if glob_of(e.component) is None else ordered,
                                                 budget):
             out.add(id(e))
     return out
@@ -327,7 +237,7 @@ class _Index:
     the first exception (in the policy's order) that covers a violation is found without trying
     every exception on every violation (red team 44p-6)."""
 
-    def __init__(self, exceptions: Sequence[Exception_], anchored: set[int], budget: _Budget) -> None:
+    def __init__(self, exceptions: Sequence[Exception_], anchored: set[int], budget: GlobBudget) -> None:
         self.order = {id(e): i for i, e in enumerate(exceptions)}
         self.anchored = anchored
         self.budget = budget
@@ -337,7 +247,7 @@ class _Index:
         for e in exceptions:
             if e.component is None:
                 self.any.setdefault(e.id, e)
-            elif _glob(e.component) is None:
+            elif glob_of(e.component) is None:
                 self.literal.setdefault((e.id, e.component), []).append(e)
             else:
                 self.globs.setdefault(e.id, []).append(e)
