@@ -308,13 +308,14 @@ BINARY_TREE_NODES_LIMIT = 1 << 22
 
 class IndexScan(_RecordScan):
     """Reads the raw bytes of a 1-D little-endian int32 or int64 array (``itemsize`` 4 or 8):
-    the count, smallest, largest, first and last value, and whether the values never decrease
+    the count, sum, smallest, largest, first and last value, and whether the values never decrease
     (a KDTree's ``idx_array``, a sparse matrix's ``indptr`` and ``indices``)."""
 
-    __slots__ = ("ascending", "first", "high", "last", "low")
+    __slots__ = ("ascending", "first", "high", "last", "low", "total")
 
     def __init__(self, itemsize: int = 8) -> None:
         super().__init__(itemsize)
+        self.total = 0  # the sum of the values (a libsvm model's per-class support-vector counts)
         self.low: int | None = None
         self.high: int | None = None
         self.first: int | None = None
@@ -329,6 +330,7 @@ class IndexScan(_RecordScan):
         if sys.byteorder == "big":
             values.byteswap()
         lo, hi = min(values), max(values)
+        self.total += sum(values)
         self.low = lo if self.low is None else min(self.low, lo)
         self.high = hi if self.high is None else max(self.high, hi)
         if self.first is None:

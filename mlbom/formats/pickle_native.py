@@ -227,6 +227,8 @@ _PLAIN_METRICS = frozenset({
     "RogersTanimotoDistance", "RussellRaoDistance", "SokalMichenerDistance", "SokalSneathDistance"})
 
 
+_LIBSVM_CLASSIFIERS = frozenset(f"sklearn.svm._classes.{c}" for c in ("SVC", "NuSVC"))
+_LIBSVM = _LIBSVM_CLASSIFIERS | frozenset(f"sklearn.svm._classes.{c}" for c in ("SVR", "NuSVR", "OneClassSVM"))
 _ORDINAL_ENCODER = "sklearn.preprocessing._encoders.OrdinalEncoder"
 
 
@@ -664,8 +666,88 @@ class NativeJudge:
         tops: dict[int, tuple[int, int] | str] = {}
         for inst in self.reg.owners.values():
             self.owner_top(inst, tops)
-            if instance_class(inst) in _NEIGHBORS_CLASSIFIERS:
+            cls = instance_class(inst)
+            if cls in _NEIGHBORS_CLASSIFIERS:
                 self.neighbors_labels(inst)
+            elif cls in _LIBSVM:
+                self.libsvm_model(inst, cls)
+
+    def libsvm_model(self, inst: Call, cls: str) -> None:
+        """A fitted SVC/NuSVC/SVR/NuSVR/OneClassSVM: ``predict`` hands its arrays to libsvm's
+        ``set_model``/``csr_set_model``, which trust their sizes: ``nr_class`` is the length k
+        of ``_n_support``, ``l`` the support vectors; it copies ``l`` indices of ``support_``,
+        ``k-1`` rows of ``l`` dual coefficients, ``k(k-1)/2`` intercepts (and as many ``_probA``/
+        ``_probB`` when given) and, classifying, walks ``_n_support`` counts of rows. scikit-learn
+        checks only the count sum, and only for dense models (CVE-2020-28975). Every value each
+        attribute may have must have the sizes scikit-learn writes; otherwise libsvm reads past
+        an array (memory corruption on use)."""
+        what = f"scikit-learn {cls.rsplit('.', 1)[-1]} {describe(inst)}"
+        vectors, why = self.owner_values(inst, "support_vectors_")
+        if not vectors:
+            return  # not fitted: predict raises first
+        problem, unknown = self.libsvm_problem(inst, cls, vectors)
+        if problem is not None:
+            self.note("pickle.memory", "critical", f"{what}: {problem}: libsvm reads past an array on predict "
+                      "(memory corruption on use); no scikit-learn writes it", "unsafe", "libsvm-model")
+        elif (why or unknown) is not None:
+            self.note("pickle.memory", "medium", f"{what}: mlbom cannot check the sizes libsvm trusts on predict "
+                      f"({why or unknown})", "suspicious", "libsvm-model")
+
+    def libsvm_problem(self, inst: Call, cls: str, vectors: list[object]) -> tuple[str | None, str | None]:
+        """(what no scikit-learn writes, why mlbom cannot tell) for :meth:`libsvm_model`."""
+        unknown: str | None = None
+        rows: set[int] = set()
+        for v in vectors:
+            n = self.rows_of(v)
+            if n is None:
+                return None, "its support_vectors_ is not an array mlbom can size"
+            rows.add(n)
+        counts: list[native_state.IndexScan] = []
+        for v in self.owner_values(inst, "_n_support")[0]:
+            scan = _index_scan(v, self.src, (4, 8))
+            if isinstance(scan, str):
+                return None, f"its _n_support: {scan}"
+            counts.append(scan)
+        if not counts:
+            return None, "it has no _n_support"
+        for scan in counts:
+            k = scan.count
+            if k < 2 or scan.low is None or scan.low < 0:
+                return f"_n_support has {k} counts from {scan.low}, not one count >= 0 per class (at least 2)", None
+            for n in rows:
+                if cls in _LIBSVM_CLASSIFIERS and scan.total != n:
+                    return f"_n_support counts {scan.total} support vectors for the {n} rows of support_vectors_", None
+                if cls not in _LIBSVM_CLASSIFIERS and scan.first != n:
+                    return f"_n_support[0] is {scan.first}, not the {n} rows of support_vectors_", None
+                pairs = k * (k - 1) // 2
+                want = {"support_": ([n],), "_intercept_": ([pairs],), "_probA": ([0], [pairs]),
+                        "_probB": ([0], [pairs]), "_dual_coef_": ([k - 1, n],)}
+                for attr, shapes in want.items():
+                    for value in self.owner_values(inst, attr)[0]:
+                        dims = self.libsvm_dims(value, attr)
+                        if isinstance(dims, str):
+                            unknown = unknown or dims
+                        elif dims not in shapes:
+                            return f"its {attr} has shape {tuple(dims)}, not {' or '.join(str(tuple(s)) for s in shapes)} " \
+                                   f"(for {k} classes and {n} support vectors)", None
+        return None, unknown
+
+    def libsvm_dims(self, value: object, attr: str) -> list[int] | str:
+        """An array's shape as libsvm reads it: a numpy array's; a sparse dual-coefficient
+        matrix's (``csr_set_model`` reads its ``data``: ``k-1`` rows of ``l``, all stored)."""
+        dims = _array_dims(value, any_order=True)
+        if dims is not None:
+            return dims
+        if isinstance(value, Call) and instance_class(value) in SPARSE:
+            shape = self.sparse_shape(value)
+            data = self.owner_values(value, "data")[0]
+            sizes = [_array_dims(d, any_order=True) for d in data]
+            if shape is None or len(shape) != 2 or len(sizes) != 1 or sizes[0] is None:
+                return f"its {attr} is a sparse matrix mlbom cannot size"
+            if sizes[0] != [shape[0] * shape[1]]:
+                return [shape[0], shape[1], -1]  # entries missing: libsvm reads past its data
+            return list(shape)
+        return f"its {attr} is not an array mlbom can size"
 
     def neighbors_labels(self, inst: Call) -> None:
         """KNeighborsClassifier / RadiusNeighborsClassifier with one output: ``predict`` may run
