@@ -129,3 +129,20 @@ def test_an_n_dimensional_coo_array_is_safe_and_its_coordinates_checked() -> Non
     assert r.verdict == "safe", [(f.id, f.message[:200]) for f in r.findings if f.severity != "info"]
     a.coords = (a.coords[0], a.coords[1], np.array([2, 9]))  # past the last dimension (4)
     assert scan_bytes(pickle.dumps(a), "a.pkl").verdict != "safe"
+
+
+def test_a_frozen_estimator_is_safe() -> None:
+    frozen_mod = pytest.importorskip("sklearn.frozen")
+    frozen = frozen_mod.FrozenEstimator(LogisticRegression().fit(X, Y))
+    calibrated = CalibratedClassifierCV(frozen).fit(X, Y)
+    for obj in (frozen, calibrated):
+        for data in (_joblib(obj), pickle.dumps(obj, protocol=2)):
+            r = scan_bytes(data, "frozen.joblib")
+            assert r.verdict == "safe", [(f.id, f.message[:200]) for f in r.findings if f.severity != "info"]
+
+
+def test_a_frozen_estimator_holding_a_denied_callable_is_unsafe() -> None:
+    frozen_mod = pytest.importorskip("sklearn.frozen")
+    frozen = frozen_mod.FrozenEstimator(LogisticRegression().fit(X, Y))
+    frozen.estimator = os.system  # type: ignore[assignment]
+    assert scan_bytes(pickle.dumps(frozen), "frozen.pkl").verdict == "unsafe"
