@@ -2086,11 +2086,12 @@ class _Walker:
         the state) when ``_all_weights`` does not hold names (a pre-1.0 save): a huge count hangs
         the load itself (red team 52f). Every ``num_layers`` the object's states give must be
         an int of at most :data:`MAX_RNN_LAYERS`."""
-        for d in [*(inst.dicts or ()), state]:
-            if not isinstance(d, Dct):
+        given = _pairs_mapping(state) if isinstance(state, Seq) else state  # dict.update takes pairs (53f-1)
+        for d in [*(inst.dicts or ()), given]:
+            if d is NONE:
                 continue
-            n = d.items.get("num_layers") if d.items is not None else None
-            if d.items is None or d.loose:
+            n = d.items.get("num_layers") if isinstance(d, Dct) and d.items is not None else None
+            if not isinstance(d, Dct) or d.items is None or d.loose:
                 why = "a state whose keys mlbom did not track"
             elif n is None or (type(n) is int and 0 <= n <= MAX_RNN_LAYERS):
                 continue
@@ -4471,6 +4472,11 @@ class _Walker:
                 if v.items is None:
                     self.unread(inst, f"{how} with a state mlbom did not track ({describe(v)})")
                     continue
+                pairs = _pairs_mapping(v) if v.items else None
+                if pairs is not None:
+                    # (key, value) pairs: a __setstate__ ending in self.__dict__.update(state)
+                    # (nn.Module's) takes them as a dict does (red team 53f-1)
+                    self.apply_state(inst, pairs, how, setattr_all=True)
                 todo.extend((x, depth + 1) for x in reversed(v.items))
             elif isinstance(v, Call):
                 if v.mapping is not None:

@@ -32,3 +32,22 @@ def test_a_huge_layer_count_is_a_load_time_bomb(layers: object) -> None:
     r = scan_bytes(pickle.dumps(lstm, protocol=2), "rnn.pkl")
     assert r.verdict == "suspicious", [f.message for f in r.findings]
     assert any("loops over num_layers" in f.message for f in r.findings)
+
+
+def _u(text: str) -> bytes:
+    raw = text.encode()
+    return b"X" + len(raw).to_bytes(4, "little") + raw
+
+
+@pytest.mark.parametrize("container", [b"l", b"t"])
+def test_a_state_of_key_value_pairs_is_read_as_the_dict_it_updates(container: bytes) -> None:
+    # red team 53f-1: nn.Module.__setstate__ runs self.__dict__.update(state), which takes pairs too
+    def lstm(layers: int) -> bytes:
+        pairs = [("num_layers", b"J" + layers.to_bytes(4, "little")), ("bidirectional", b"\x89"), ("bias", b"\x88"),
+                 ("training", b"\x89"), ("_all_weights", b"]]K\x00aa")]
+        state = b"(" + b"".join(_u(k) + v + b"\x86" for k, v in pairs) + container
+        return b"\x80\x02ctorch.nn.modules.rnn\nLSTM\n)\x81" + state + b"b."
+
+    assert scan_bytes(lstm(3), "rnn.pkl").verdict == "safe"
+    r = scan_bytes(lstm(10**9), "rnn.pkl")
+    assert r.verdict == "suspicious" and any("loops over num_layers" in f.message for f in r.findings)
