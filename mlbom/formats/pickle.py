@@ -92,6 +92,7 @@ from mlbom.formats.pickle_values import (
     is_dunder,
     made_by,
     maker_code,
+    numpy_scalar,
 )
 from mlbom.model import Judged, Severity, Verdict, worst_verdict
 
@@ -1114,6 +1115,25 @@ def _partial_made(p: Call) -> tuple[object, object, object]:
     return items[0], Seq("tuple", list(items[1:])), kwargs
 
 
+def _plain_values(v: object) -> bool:
+    """``v`` is None, a str, a number, a numpy scalar, or a list/tuple of those: values whose
+    attributes are their type's (a custom business offset's holidays and weekmask)."""
+    items = v.items if isinstance(v, Seq) and v.type in ("list", "tuple") else [v]
+    if items is None or len(items) > 100_000:
+        return False
+    return all(x is NONE or isinstance(x, str | Text | int | float) or _plain_scalar(x) for x in items)
+
+
+def _plain_scalar(v: object) -> bool:
+    """A numpy scalar of a dtype without objects (``scalar(dtype('O'), obj)`` is ``obj`` itself)."""
+    if not numpy_scalar(v):
+        return False
+    assert isinstance(v, Call)
+    args = v.args.items if isinstance(v.args, Seq) else None
+    info = _dtype_info(args[0]) if args else None
+    return info is not None and not info[1]
+
+
 def _made_bare(inst: Call) -> bool:
     """``inst`` was made without data: ``cls()`` / ``NEWOBJ(cls, ())``, copyreg's
     ``__newobj__(cls)`` or ``_reconstructor(cls, base, None)`` — so no ``__init__`` or
@@ -2102,21 +2122,38 @@ class _Walker:
             return
 
     def offset_calendar(self, path: str, items: list[object] | None, kwargs: object) -> None:
-        """A pandas custom business offset's calendar (its 5th argument or ``calendar=``): pandas
-        writes None, and ``__init__`` rebuilds it; any other value has ``__init__`` call
-        ``calendar.holidays()`` (red team 51b-6)."""
-        given = [items[4]] if items is not None and len(items) > 4 else []
+        """A pandas custom business offset's arguments as ``__init__`` uses them (red team 8a,
+        51b-6): ``_get_calendar`` calls ``calendar.holidays()`` unless the calendar is None
+        (what pandas writes), and for each holiday looks up ``dt.tzinfo`` and calls
+        ``dt.replace(tzinfo=None)`` — methods of objects the file supplies (a Bunch hands its
+        items out as attributes) — then ``numpy.datetime64(dt)``; the weekmask goes to
+        ``numpy.busdaycalendar``. pandas writes the holidays as numpy datetime64 scalars and the
+        weekmask as a str: holidays and weekmasks of plain values (numpy scalars, str, numbers)
+        are data, anything else is ``suspicious``."""
+        names = {2: "weekmask", 3: "holidays", 4: "calendar"}
+        given: dict[str, list[object]] = {n: [] for n in names.values()}
+        for i, n in names.items():
+            if items is not None and len(items) > i:
+                given[n].append(items[i])
         if isinstance(kwargs, Dct):
             if kwargs.items is None or kwargs.loose:
-                given.append(Opaque("keywords mlbom did not track"))
-            elif "calendar" in kwargs.items:
-                given.append(kwargs.items["calendar"])
+                given["calendar"].append(Opaque("keywords mlbom did not track"))
+            else:
+                for n in names.values():
+                    if n in kwargs.items:
+                        given[n].append(kwargs.items[n])
         if items is None:
-            given.append(Opaque("arguments mlbom did not track"))
-        for cal in given:
+            given["calendar"].append(Opaque("arguments mlbom did not track"))
+        for cal in given["calendar"]:
             if cal is not NONE:
                 self.note("pickle.init-call", "medium", f"{path} given the calendar {describe(cal)}: its __init__ "
                           "calls calendar.holidays() (pandas writes None there)", "suspicious", f"calendar:{path}")
+        for n in ("holidays", "weekmask"):
+            for v in given[n]:
+                if not _plain_values(v):
+                    self.note("pickle.init-call", "medium", f"{path} given the {n} {describe(v)}: its __init__ reads "
+                              "each item's tzinfo and calls its replace() (pandas writes numpy datetime64 holidays "
+                              "and a str weekmask)", "suspicious", f"{n}:{path}")
 
     def pandas_tz(self, path: str, items: list[object] | None, kwargs: object) -> None:
         """A pandas call given a time-zone string (:data:`_PANDAS_TZ_ARGS` positions, ``tz=``

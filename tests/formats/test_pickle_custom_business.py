@@ -51,3 +51,25 @@ def test_a_calendar_keyword_is_suspicious() -> None:
     kwargs = b"}X\x08\x00\x00\x00calendarcpandas._libs.tslibs.offsets\nDay\n)Rs"
     r = scan_bytes(b"\x80\x04" + cls + b")" + kwargs + b"\x92.", "o.pkl")
     assert r.verdict == "suspicious" and any("calendar.holidays()" in f.message for f in r.findings)
+
+
+def _with(holidays: bytes, weekmask: bytes = b"X\x03\x00\x00\x00Mon") -> bytes:
+    cls = b"cpandas._libs.tslibs.offsets\nCustomBusinessDay\n"
+    args = b"(K\x01\x89" + weekmask + holidays + b"Ncdatetime\ntimedelta\n)Rt"
+    return b"\x80\x02" + cls + args + b"R."
+
+
+def test_holidays_of_objects_with_attributes_of_their_own_are_suspicious() -> None:
+    # each holiday's tzinfo is read and its replace() called: a Bunch hands its items out as attributes
+    bunch = b"csklearn.utils._bunch\nBunch\n)\x81}X\x06\x00\x00\x00tzinfoK\x01sb"
+    r = scan_bytes(_with(b"(" + bunch + b"t"), "o.pkl")
+    assert r.verdict == "suspicious" and any("replace()" in f.message for f in r.findings)
+    # an object-dtype numpy scalar is the object itself
+    obj_scalar = b"cnumpy.core.multiarray\nscalar\ncnumpy\ndtype\nX\x02\x00\x00\x00O8\x89\x88\x87R" + bunch + b"\x86R"
+    assert scan_bytes(_with(b"(" + obj_scalar + b"t"), "o.pkl").verdict == "suspicious"
+    assert scan_bytes(_with(b"(X\n\x00\x00\x002024-01-01t"), "o.pkl").verdict == "safe"
+
+
+def test_a_weekmask_that_is_not_plain_is_suspicious() -> None:
+    r = scan_bytes(_with(b")", weekmask=b"csklearn.utils._bunch\nBunch\n)\x81"), "o.pkl")
+    assert r.verdict == "suspicious" and any("weekmask" in f.message for f in r.findings)

@@ -153,14 +153,16 @@ def test_pandas_nat_dateoffset_and_more_offsets_are_safe(tmp_path: Path) -> None
         assert r.verdict == "safe", (f, r.findings)
 
 
-def test_custom_business_offsets_stay_suspicious(tmp_path: Path) -> None:
+def test_custom_business_offsets_with_plain_holidays_are_safe(tmp_path: Path) -> None:
     # CustomBusinessDay(...)'s __init__ runs _get_calendar: calendar.holidays() and, per holiday,
-    # dt.replace(tzinfo=None) -- methods looked up on argument objects the file supplies: not allowlisted
+    # dt.replace(tzinfo=None) -- methods looked up on argument objects the file supplies. pandas
+    # writes calendar None and numpy datetime64 holidays, whose methods are numpy's (red team 51b-6);
+    # holidays of other objects stay suspicious (tests/formats/test_pickle_custom_business.py)
     pd = pytest.importorskip("pandas")
     from mlbom.scanner import scan_file
 
     pd.to_pickle({"cbd": pd.offsets.CustomBusinessDay(holidays=["2024-01-01"])}, tmp_path / "cbd.pkl")
-    assert scan_file(tmp_path / "cbd.pkl").verdict == "suspicious"
+    assert scan_file(tmp_path / "cbd.pkl").verdict == "safe"
 
 
 def test_an_offsets_n_is_an_int_of_a_decimal() -> None:
