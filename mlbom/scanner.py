@@ -701,6 +701,14 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                 acc.add("archive.unsupported", "high", f"{where}: {kind} archive: mlbom cannot read it, so its "
                         "contents were not scanned", effect="error")
                 return kind
+        if lower.endswith(".mat") and matlab.looks_like_v4(head):
+            # level 4 before the codecs: a double matrix's mopt 0 starts the file with zero bytes,
+            # which also begin an LZMA-alone header (that no reader of .mat files decompresses)
+            try:
+                _merge(matlab.parse_mat4(fh, size), acc, facts, where)
+                return "matlab"
+            except FormatError:
+                fh.seek(0)
         codec = detect(head)
         if lower.endswith(".pb") and codec is None:
             # no magic: a TensorProto is told by parsing all of it strictly — and never where a
@@ -770,6 +778,9 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             return _scan_ubjson(fh, size, acc, facts, where=where)
         if matlab.looks_like_v5(head):  # (its pickle reading, 'M' being an opcode, was judged above)
             _merge(matlab.parse_mat(fh, size, ctx.limits), acc, facts, where)
+            return "matlab"
+        if lower.endswith(".mat") and matlab.looks_like_v4(head):  # (level 4's test is weak: named .mat only)
+            _merge(matlab.parse_mat4(fh, size), acc, facts, where)
             return "matlab"
         return _scan_text(fh, size, name, acc, facts, where=where, folder=ctx.folder if depth == 0 else None)
     except BombError as exc:

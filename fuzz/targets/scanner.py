@@ -10,7 +10,8 @@
 * ``scanner-yaml``: the input as a YAML text (tags and Hydra targets from the parser's events);
 * ``scanner-matlab``: structure-aware — the input's bytes follow a level-5 MAT-file header (its
   first byte picks the byte order), scanned as ``data.mat``: the element walk of
-  ``mlbom.formats.matlab`` (tags, compressed variables, nesting).
+  ``mlbom.formats.matlab`` (tags, compressed variables, nesting); a first byte with bit 1 set
+  makes the rest a level-4 file (its records).
 
 ``scan_bytes(..., debug=True)`` re-raises what the scanner would turn into
 ``scan.internal-error``: any exception is a crash. Each result must carry a verdict of the four.
@@ -81,6 +82,9 @@ _MAT_HEADER = b"MATLAB 5.0 MAT-file, Platform: fuzz".ljust(116, b" ") + b"\0" * 
 
 
 def run_matlab(data: bytes) -> None:
+    if data and data[0] & 2:  # level 4: the rest is the file (records of five int32 headers)
+        _check(scan_bytes(data[1:], "data.mat", limits=_LIMITS, debug=True))
+        return
     order = b"\x00\x01IM" if not data or data[0] & 1 == 0 else b"\x01\x00MI"
     _check(scan_bytes(_MAT_HEADER + order + data[1:], "data.mat", limits=_LIMITS, debug=True))
 

@@ -146,8 +146,9 @@ def _matlab_73_header(head: bytes) -> bool:
     with spaces or NULs), an 8-byte subsystem data offset of spaces or zeros, version 0x0200 and
     the endian indicator (``IM`` little-endian, ``MI`` big-endian). ``scipy.io.loadmat`` reads
     these bytes (``_get_matfile_version``: major version 2) and refuses the file; only an HDF5
-    reader reads it."""
-    if len(head) < 128 or not head.startswith(MATLAB_73):
+    reader reads it. The version bytes decide it, not the text: MATLAB 7.3's first HDF5 files
+    (scipy's ``testhdf5_7.4_GLNX86.mat``) say ``MATLAB 7.0 MAT-file ... HDF5 schema 0.05``."""
+    if len(head) < 128 or not (head.startswith(MATLAB_73) or (head.startswith(b"MATLAB ") and b" MAT-file" in head[:40])):
         return False
     text = head[:116].rstrip(b"\x00")
     return (all(0x20 <= c < 0x7F for c in text) and all(c in (0x00, 0x20) for c in head[116:124])

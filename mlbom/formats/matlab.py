@@ -1,5 +1,5 @@
-"""MATLAB MAT-files of level 5 (MATLAB 5 to 7.2; ``scipy.io.savemat``'s default): a bounded,
-structural reading of the container, never its values.
+"""MATLAB MAT-files of level 5 (MATLAB 5 to 7.2; ``scipy.io.savemat``'s default) and level 4
+(:func:`parse_mat4`): a bounded, structural reading of the container, never its values.
 
 Layout (MathWorks, "MAT-File Format", and scipy.io.matlab's ``_mio5`` reader, which decides the
 version by bytes 124-127 alone): a 128-byte header — descriptive text, the subsystem data offset,
@@ -231,6 +231,80 @@ class _Walk:
         name = raw.decode("ascii", "replace")
         if name not in self.classes and len(self.classes) < MAX_CLASSES:
             self.classes.append(name)
+
+
+# Level 4 (MATLAB 4; scipy.io.savemat(format="4")): the file is a run of records, each a 20-byte
+# header of five int32 in the file's byte order — mopt (M*1000 + O*100 + P*10 + T), mrows, ncols,
+# imagf, namlen — then the name and the data (mrows * ncols values of P's size, twice for complex
+# full and text matrices). scipy's _mio4 picks the byte order once from the first mopt.
+V4_TYPE_BYTES = {0: 8, 1: 4, 2: 4, 3: 2, 4: 2, 5: 1}  # P: double, single, int32, int16, uint16, uint8
+MX4_FULL, MX4_TEXT, MX4_SPARSE = 0, 1, 2
+V4_HEADER = 20
+
+
+def _v4_order(head: bytes) -> str:
+    """scipy's ``MatFile4Reader.guess_byte_order``: the first mopt read little-endian; 0 or within
+    0..5000 means little-endian, anything else was byte-swapped (big-endian)."""
+    mopt = int.from_bytes(head[:4], "little", signed=True)
+    return "<" if 0 <= mopt <= 5000 else ">"
+
+
+def looks_like_v4(head: bytes) -> bool:
+    """A level-4 MAT-file start as scipy.io.loadmat decides it (any zero among the first four bytes,
+    where level 5 has its header text) with a first record header scipy accepts."""
+    if len(head) < V4_HEADER or 0 not in head[:4] or looks_like_v5(head):
+        return False
+    return _v4_problem(struct.unpack(_v4_order(head) + "5i", head[:V4_HEADER])) is None
+
+
+def _v4_problem(header: tuple[int, ...]) -> str | None:
+    """Why scipy.io.loadmat refuses a level-4 record header, or None."""
+    mopt, mrows, ncols, _imagf, namlen = header
+    if not 0 <= mopt <= 5000:
+        return f"mopt {mopt} is outside 0..5000"
+    order, rest = divmod(mopt, 1000)
+    zero, rest = divmod(rest, 100)
+    ptype, mclass = divmod(rest, 10)
+    if order > 4 or zero != 0 or ptype not in V4_TYPE_BYTES or mclass not in (MX4_FULL, MX4_TEXT, MX4_SPARSE):
+        return f"mopt {mopt} names no byte order, data type and matrix class scipy reads"
+    if mrows < 0 or ncols < 0 or namlen < 0:
+        return "a negative row count, column count or name length"
+    if mclass == MX4_SPARSE and (mrows < 1 or ncols not in (3, 4)):
+        return f"a sparse matrix stored as {mrows} x {ncols}, not (nonzeros + 1) x 3 or 4"
+    return None
+
+
+def parse_mat4(fh: IO[bytes], size: int) -> Facts:
+    """A level-4 MAT-file's records tiling the file exactly (:data:`V4_HEADER`); FormatError where
+    scipy.io.loadmat would refuse one or the records do not end at the file's end. Level 4 holds
+    numeric, text and sparse matrices only: no objects, nothing a reader runs."""
+    fh.seek(0)
+    head = fh.read(V4_HEADER)
+    order = _v4_order(head)
+    pos, records = 0, 0
+    while pos < size:
+        what = f"variable {records + 1}"
+        if records >= MAX_ELEMENTS:
+            raise FormatError(f"more than {MAX_ELEMENTS:,} variables")
+        fh.seek(pos)
+        raw = fh.read(V4_HEADER)
+        if len(raw) < V4_HEADER:
+            raise FormatError(f"{what}: the file ends inside a record header ({len(raw)} bytes)")
+        header = struct.unpack(order + "5i", raw)
+        problem = _v4_problem(header)
+        if problem is not None:
+            raise FormatError(f"{what}: {problem} (scipy.io.loadmat refuses it)")
+        mopt, mrows, ncols, imagf, namlen = header
+        mclass = mopt % 10
+        parts = 2 if imagf == 1 and mclass != MX4_SPARSE else 1
+        data = mrows * ncols * V4_TYPE_BYTES[(mopt % 100) // 10] * parts
+        end = pos + V4_HEADER + namlen + data
+        if end > size:
+            raise FormatError(f"{what}: its name and data ({namlen + data:,} bytes) run past the end of the file")
+        pos, records = end, records + 1
+    if records == 0:
+        raise FormatError("an empty MAT-file (scipy.io.loadmat refuses it)")
+    return Facts()
 
 
 def parse_mat(fh: IO[bytes], size: int, limits: Limits = DEFAULT_LIMITS) -> Facts:

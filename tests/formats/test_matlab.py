@@ -173,3 +173,87 @@ def test_a_body_scipy_refuses_is_an_error(case: str, data: bytes) -> None:
     matrix has at most 64 dimensions."""
     with pytest.raises(FormatError):
         matlab.parse_mat(io.BytesIO(data), len(data))
+
+
+# -- level 4 (scipy.io.savemat(format="4")) ------------------------------------------------
+
+def _v4(name: bytes, mopt: int, mrows: int, ncols: int, data: bytes, imagf: int = 0, order: str = "<") -> bytes:
+    return struct.pack(order + "5i", mopt, mrows, ncols, imagf, len(name) + 1) + name + b"\0" + data
+
+
+def test_level_4_files_scipy_writes_are_safe(tmp_path: Path) -> None:
+    np = pytest.importorskip("numpy")
+    sio = pytest.importorskip("scipy.io")
+    sparse = pytest.importorskip("scipy.sparse")
+    values = {"a": np.arange(12.).reshape(3, 4), "t": "text", "cx": np.array([1 + 2j, 3j]),
+              "i": np.arange(5, dtype=np.uint8), "sp": sparse.random(5, 5, 0.3, random_state=0), "e": np.zeros((0, 3))}
+    path = tmp_path / "v4.mat"
+    sio.savemat(path, values, format="4")
+    r = scan_bytes(path.read_bytes(), path.name)
+    assert (r.verdict, r.format) == ("safe", "matlab"), [(f.id, f.message) for f in r.findings]
+    assert sio.loadmat(path)["a"].shape == (3, 4)
+
+
+def test_big_endian_level_4_files_read_too() -> None:
+    data = _v4(b"x", 1000, 2, 1, struct.pack(">2d", 1.0, 2.0), order=">")
+    assert scan_bytes(data, "be.mat").verdict == "safe"
+
+
+@pytest.mark.parametrize(("case", "data"), [
+    ("data past the end", _v4(b"x", 0, 1000, 1000, struct.pack("<d", 1.0))),
+    ("a record cut short", _v4(b"x", 0, 1, 1, struct.pack("<d", 1.0)) + b"\0\0\0\0\0"),
+    ("an unknown data type", _v4(b"x", 60, 1, 1, b"\0" * 8)),
+    ("O not zero", _v4(b"x", 100, 1, 1, b"\0" * 8)),
+    ("a sparse matrix of 5 columns", _v4(b"x", 2, 1, 5, b"\0" * 40)),
+    ("a negative row count", _v4(b"x", 0, -1, 1, b"")),
+])
+def test_a_level_4_file_scipy_refuses_is_an_error(case: str, data: bytes) -> None:
+    r = scan_bytes(data, "bad.mat")
+    assert r.verdict == "error", (case, r.verdict, [f.message for f in r.findings])
+
+
+def test_level_4_is_only_read_under_a_mat_name() -> None:
+    # its test (a zero among the first four bytes) is weak: anything else named so stays unknown
+    data = _v4(b"x", 0, 1, 1, struct.pack("<d", 1.0))
+    assert scan_bytes(data, "x.mat").verdict == "safe"
+    assert scan_bytes(data, "x.bin").verdict == "error"
+
+
+def test_agrees_with_scipy_on_its_own_level_4_files() -> None:
+    sio = pytest.importorskip("scipy.io")
+    folder = Path(os.path.dirname(sio.__file__)) / "matlab" / "tests" / "data"
+    files = [p for p in sorted(folder.glob("*.mat")) if matlab.looks_like_v4(p.read_bytes()[:128])]
+    if not files:
+        pytest.skip("scipy's test data is not installed")
+    import warnings
+
+    disagree = []
+    for p in files:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                sio.loadmat(str(p))
+            theirs = True
+        except Exception:  # scipy refuses it, for whatever reason
+            theirs = False
+        try:
+            matlab.parse_mat4(io.BytesIO(p.read_bytes()), p.stat().st_size)
+            ours = True
+        except FormatError:
+            ours = False
+        if ours != theirs:
+            disagree.append((p.name, theirs, ours))
+    assert disagree == [], disagree
+    assert len(files) >= 10
+
+
+def test_an_early_matlab_73_header_naming_7_0_is_an_inert_user_block(tmp_path: Path) -> None:
+    # scipy's testhdf5_7.4_GLNX86.mat: "MATLAB 7.0 MAT-file ... HDF5 schema 0.05", version 0x0200
+    h5py = pytest.importorskip("h5py")
+    path = tmp_path / "v73.mat"
+    with h5py.File(path, "w", userblock_size=512) as f:
+        f["x"] = [1.0, 2.0]
+    text = b"MATLAB 7.0 MAT-file, Platform: GLNX86, Created on: Sat Oct  4 19:01:58 2008 HDF5 schema 0.05 ."
+    data = text.ljust(116, b" ") + bytes(8) + b"\x00\x02IM" + path.read_bytes()[128:]
+    r = scan_bytes(data, "v73.mat")
+    assert (r.verdict, r.format) == ("safe", "hdf5"), [f.message for f in r.findings]
