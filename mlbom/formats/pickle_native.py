@@ -15,6 +15,7 @@ callables (``note`` a finding, ``lookup`` an attribute's values) and its byte so
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -228,6 +229,7 @@ _PLAIN_METRICS = frozenset({
 
 
 _LIBSVM_CLASSIFIERS = frozenset(f"sklearn.svm._classes.{c}" for c in ("SVC", "NuSVC"))
+_LIBSVM_KERNELS = frozenset({"linear", "poly", "rbf", "sigmoid"})  # libsvm computes these from the vectors
 _LIBSVM = _LIBSVM_CLASSIFIERS | frozenset(f"sklearn.svm._classes.{c}" for c in ("SVR", "NuSVR", "OneClassSVM"))
 _ORDINAL_ENCODER = "sklearn.preprocessing._encoders.OrdinalEncoder"
 
@@ -694,14 +696,38 @@ class NativeJudge:
                       f"({why or unknown})", "suspicious", "libsvm-model")
 
     def libsvm_problem(self, inst: Call, cls: str, vectors: list[object]) -> tuple[str | None, str | None]:
-        """(what no scikit-learn writes, why mlbom cannot tell) for :meth:`libsvm_model`."""
-        unknown: str | None = None
+        """(what no scikit-learn writes, why mlbom cannot tell) for :meth:`libsvm_model`. With a
+        ``precomputed`` (or callable) kernel libsvm's PRECOMPUTED kernel reads the caller's
+        kernel row at each index of ``support_`` (dense) or at each stored value of the sparse
+        support vectors (red team 54f-2/3): ``support_`` then sizes the model (scikit-learn keeps
+        ``support_vectors_`` empty) and its values must lie below ``shape_fit_[0]``, the row width
+        ``predict`` checks; scikit-learn writes no sparse model with such a kernel."""
+        kernels, why = self.owner_values(inst, "kernel")
+        if why is not None or not kernels:
+            return None, "its kernel cannot be told"
+        precomputed = any(not (isinstance(k, str) and k in _LIBSVM_KERNELS) for k in kernels)
+        supports = self.owner_values(inst, "support_")[0]
         rows: set[int] = set()
         for v in vectors:
             n = self.rows_of(v)
-            if n is None:
+            dims = _array_dims(v, any_order=True)
+            if n is None and not (precomputed and dims is not None and math.prod(dims) == 0):
                 return None, "its support_vectors_ is not an array mlbom can size"
-            rows.add(n)
+            if precomputed and isinstance(v, Call) and instance_class(v) in SPARSE:
+                return "a sparse model with a precomputed or callable kernel (libsvm reads the caller's row at each " \
+                       "stored value of its support vectors)", None
+            if n is not None and not (precomputed and dims is not None and math.prod(dims) == 0):
+                rows.add(n)
+        if precomputed:
+            flags, why = self.owner_values(inst, "_sparse")
+            if why is not None:
+                return None, "its _sparse cannot be told"
+            if any(f is not False for f in flags):
+                return "a sparse model with a precomputed or callable kernel (libsvm reads the caller's row at each " \
+                       "stored value of its support vectors)", None
+            problem, why = self.precomputed_support(inst, supports, rows)
+            if problem is not None or why is not None:
+                return problem, why
         counts: list[native_state.IndexScan] = []
         for v in self.owner_values(inst, "_n_support")[0]:
             scan = _index_scan(v, self.src, (4, 8))
@@ -710,27 +736,49 @@ class NativeJudge:
             counts.append(scan)
         if not counts:
             return None, "it has no _n_support"
+        unknown = None
         for scan in counts:
             k = scan.count
             if k < 2 or scan.low is None or scan.low < 0:
                 return f"_n_support has {k} counts from {scan.low}, not one count >= 0 per class (at least 2)", None
             for n in rows:
                 if cls in _LIBSVM_CLASSIFIERS and scan.total != n:
-                    return f"_n_support counts {scan.total} support vectors for the {n} rows of support_vectors_", None
+                    return f"_n_support counts {scan.total} support vectors for {n} support vectors", None
                 if cls not in _LIBSVM_CLASSIFIERS and scan.first != n:
-                    return f"_n_support[0] is {scan.first}, not the {n} rows of support_vectors_", None
+                    return f"_n_support[0] is {scan.first}, not its {n} support vectors", None
                 pairs = k * (k - 1) // 2
                 want = {"support_": ([n],), "_intercept_": ([pairs],), "_probA": ([0], [pairs]),
                         "_probB": ([0], [pairs]), "_dual_coef_": ([k - 1, n],)}
                 for attr, shapes in want.items():
                     for value in self.owner_values(inst, attr)[0]:
-                        dims = self.libsvm_dims(value, attr)
-                        if isinstance(dims, str):
-                            unknown = unknown or dims
-                        elif dims not in shapes:
-                            return f"its {attr} has shape {tuple(dims)}, not {' or '.join(str(tuple(s)) for s in shapes)} " \
+                        shape = self.libsvm_dims(value, attr)
+                        if isinstance(shape, str):
+                            unknown = unknown or shape
+                        elif shape not in shapes:
+                            return f"its {attr} has shape {tuple(shape)}, not {' or '.join(str(tuple(s)) for s in shapes)} " \
                                    f"(for {k} classes and {n} support vectors)", None
         return None, unknown
+
+    def precomputed_support(self, inst: Call, supports: list[object], rows: set[int]) -> tuple[str | None, str | None]:
+        """A precomputed-kernel model's ``support_``: its length is the number of support vectors
+        (added to ``rows``), each value an index below every ``shape_fit_[0]`` it may have."""
+        widths: list[int] = []
+        for fit in self.owner_values(inst, "shape_fit_")[0]:
+            first = fit.items[0] if isinstance(fit, Seq) and fit.items else None
+            if not isinstance(first, int) or isinstance(first, bool):
+                return None, "its shape_fit_ is not a tuple of ints"
+            widths.append(first)
+        if not widths or not supports:
+            return None, "its shape_fit_ or support_ is missing"
+        for value in supports:
+            scan = _index_scan(value, self.src, (4, 8))
+            if isinstance(scan, str):
+                return None, f"its support_: {scan}"
+            rows.add(scan.count)
+            if scan.count and (scan.low is None or scan.high is None or scan.low < 0 or scan.high >= min(widths)):
+                return f"support_ holds indices {scan.low}..{scan.high}, not below shape_fit_[0] = {min(widths)} (libsvm " \
+                       "reads the caller's kernel row at each)", None
+        return None, None
 
     def libsvm_dims(self, value: object, attr: str) -> list[int] | str:
         """An array's shape as libsvm reads it: a numpy array's; a sparse dual-coefficient

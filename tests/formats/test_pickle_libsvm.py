@@ -94,3 +94,34 @@ def test_sparse_models_are_checked_too() -> None:
     assert scan_bytes(pickle.dumps(model), "svm.pkl").verdict == "unsafe"
     empty = _tampered("svc-sparse", _dual_coef_=sp.csr_matrix(np.zeros((2, SV))))
     assert scan_bytes(pickle.dumps(empty), "svm.pkl").verdict == "unsafe"
+
+
+KERNEL = X @ X.T  # a precomputed kernel: rows of samples against the training samples
+
+
+@pytest.mark.parametrize("make", ["svc", "svr", "one-class"])
+def test_real_precomputed_kernel_models_are_safe(make: str) -> None:
+    # red team 54f-1: scikit-learn keeps support_vectors_ empty (0 x 0) for them; support_ sizes the model
+    model = {"svc": lambda: svm.SVC(kernel="precomputed").fit(KERNEL, Y3),
+             "svr": lambda: svm.SVR(kernel="precomputed").fit(KERNEL, YR),
+             "one-class": lambda: svm.OneClassSVM(kernel="precomputed").fit(KERNEL)}[make]()
+    for data in _files(model):
+        r = scan_bytes(data, "svm.joblib")
+        assert r.verdict == "safe", [f.message for f in r.findings if f.severity != "info"]
+
+
+def test_precomputed_support_indices_past_the_kernel_row_are_unsafe() -> None:
+    # red team 54f-2: libsvm reads the caller's kernel row at each support_ index (SIGSEGV)
+    model = pickle.loads(pickle.dumps(svm.SVC(kernel="precomputed").fit(KERNEL, Y3)))
+    n = len(model.support_)
+    model.support_vectors_ = np.empty((n, 0))
+    model.support_ = np.full(n, 200_000_000, dtype=np.int32)
+    r = scan_bytes(pickle.dumps(model), "svm.pkl")
+    assert r.verdict == "unsafe" and any("not below shape_fit_[0]" in f.message for f in r.findings)
+
+
+def test_a_sparse_model_given_a_precomputed_kernel_is_unsafe() -> None:
+    # red team 54f-3: the sparse PRECOMPUTED kernel reads the caller's row at each stored value
+    model = _tampered("svc-sparse", kernel="precomputed", shape_fit_=(4, 4))
+    r = scan_bytes(pickle.dumps(model), "svm.pkl")
+    assert r.verdict == "unsafe" and any("sparse model with a precomputed" in f.message for f in r.findings)
