@@ -703,12 +703,20 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                 return kind
         if lower.endswith(".mat") and matlab.looks_like_v4(head):
             # level 4 before the codecs: a double matrix's mopt 0 starts the file with zero bytes,
-            # which also begin an LZMA-alone header (that no reader of .mat files decompresses)
+            # which also begin an LZMA-alone header; where those bytes do go on as a chain of LZMA
+            # streams with content (lzma.open and pandas' xz read it: red team 55f-1), the file is
+            # judged as that too
             try:
-                _merge(matlab.parse_mat4(fh, size), acc, facts, where)
-                return "matlab"
+                mat = matlab.parse_mat4(fh, size)
             except FormatError:
-                fh.seek(0)
+                mat = None
+            fh.seek(0)
+            if mat is not None:
+                polyglot = _mat4_lzma_reading(fh, size, name, head, acc, ctx, depth=depth, where=where)
+                if polyglot is not None:
+                    return polyglot
+                _merge(mat, acc, facts, where)
+                return "matlab"
         codec = detect(head)
         if lower.endswith(".pb") and codec is None:
             # no magic: a TensorProto is told by parsing all of it strictly — and never where a
@@ -789,6 +797,46 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     except FormatError as exc:
         acc.add("format.invalid", "high", f"{where}: {exc}", effect="error")
         return _format_name(head, lower)
+
+
+def _mat4_lzma_reading(fh: IO[bytes], size: int, name: str, head: bytes, acc: _Acc, ctx: _Ctx, *, depth: int,
+                       where: str) -> str | None:
+    """A level-4 MAT-file whose bytes also start LZMA streams (its zero-filled header fields make
+    an LZMA-alone header liblzma takes, so small real files decode a few bytes before the stream
+    breaks). The LZMA reading (``lzma.open``, pandas' ``xz``) is judged in a trial: where it comes
+    to content in some format (red team 55f-1: a pickle), the file is a polyglot judged as that
+    too and the kind is returned; where it decodes to bytes in no format (no loader reads anything
+    from them), None: the file is the MAT-file."""
+    codec = detect(head)
+    if codec not in ("lzma", "xz"):
+        codec = "lzma" if lzma_chain_in_file(fh, ctx.limits) else None
+    fh.seek(0)
+    if codec is None:
+        return None
+    trial, broke = _Acc(), None
+    try:
+        kind = _scan_compressed(fh, codec, size, name, trial, {}, ctx, depth=depth, where=where)
+    except BombError as exc:
+        trial.add("compressed.bomb", "high", f"{where}: {exc}", effect="suspicious")
+        kind = codec
+    except FormatError as exc:  # the stream breaks off: what it gave before was judged
+        broke, kind = exc, codec
+    fh.seek(0)
+    if not (trial.unsafe or trial.suspicious or trial.error) and (broke is not None or kind.startswith("unknown+")):
+        acc.add("matlab.lzma-reading", "info", f"{where}: its first bytes also start an LZMA stream, which "
+                "decodes to bytes in no format a loader reads before it ends or breaks off")
+        return None
+    acc.add("compressed.polyglot", "high", f"{where}: this level-4 MAT-file is also a chain of LZMA streams "
+            f"(lzma.open and pandas' 'xz' decompress it to {kind.split('+')[0]} content): judged as that too",
+            effect="suspicious")
+    if broke is not None:
+        trial.add("format.invalid", "high", f"{where}: {broke}", effect="error")
+    acc.findings.extend(trial.findings)
+    acc.unsafe, acc.error = acc.unsafe or trial.unsafe, acc.error or trial.error
+    acc.suspicious = acc.suspicious or trial.suspicious
+    acc.error_ids.update(trial.error_ids)
+    acc.imports.update(trial.imports)
+    return kind
 
 
 def _logging_ini(fh: IO[bytes], head: bytes) -> bool:

@@ -254,6 +254,8 @@ def looks_like_v4(head: bytes) -> bool:
     where level 5 has its header text) with a first record header scipy accepts."""
     if len(head) < V4_HEADER or 0 not in head[:4] or looks_like_v5(head):
         return False
+    if not any(head[:V4_HEADER]):  # scipy: "Mat file appears to be corrupt (first 20 bytes == 0)"
+        return False
     return _v4_problem(struct.unpack(_v4_order(head) + "5i", head[:V4_HEADER])) is None
 
 
@@ -280,6 +282,9 @@ def parse_mat4(fh: IO[bytes], size: int) -> Facts:
     numeric, text and sparse matrices only: no objects, nothing a reader runs."""
     fh.seek(0)
     head = fh.read(V4_HEADER)
+    if not looks_like_v4(head):
+        raise FormatError("not a level-4 MAT-file start (scipy.io.loadmat refuses it: the first 20 bytes are all "
+                          "zero or its first record header is not one it reads)")
     order = _v4_order(head)
     pos, records = 0, 0
     while pos < size:

@@ -257,3 +257,36 @@ def test_an_early_matlab_73_header_naming_7_0_is_an_inert_user_block(tmp_path: P
     data = text.ljust(116, b" ") + bytes(8) + b"\x00\x02IM" + path.read_bytes()[128:]
     r = scan_bytes(data, "v73.mat")
     assert (r.verdict, r.format) == ("safe", "hdf5"), [f.message for f in r.findings]
+
+
+def _v4_lzma_polyglot(first: int) -> bytes:
+    # red team 55f-1: two 18-byte empty LZMA-alone streams, then one holding a pickle that calls
+    # exec; as level 4, a 0x0 matrix and a record whose 256-byte name holds that stream
+    import lzma
+
+    body = b"\x80\x02cbuiltins\nexec\nX\x0c\x00\x00\x00print('ran')\x85R."
+    stream = lzma.compress(body, format=lzma.FORMAT_ALONE,
+                           filters=[{"id": lzma.FILTER_LZMA1, "lc": 0, "lp": 0, "pb": 0, "dict_size": 4096}])
+    stream = stream[:1] + (1).to_bytes(4, "little") + stream[5:]
+    data = bytes([first]) + bytes(35) + stream
+    return data + b"\xff" * (40 + 256 - len(data))
+
+
+@pytest.mark.parametrize("first", [0, 10])
+def test_a_level_4_file_that_is_also_an_lzma_chain_is_judged_as_that(first: int) -> None:
+    import lzma
+
+    data = _v4_lzma_polyglot(first)
+    with lzma.LZMAFile(io.BytesIO(data)) as f:  # what lzma.open reads
+        assert f.read().startswith(b"\x80\x02cbuiltins")
+    r = scan_bytes(data, "model.mat")
+    assert r.verdict == "unsafe", [f.message for f in r.findings]
+
+
+def test_twenty_zero_bytes_start_no_level_4_file() -> None:
+    # scipy: "Mat file appears to be corrupt (first 20 bytes == 0)"
+    data = bytes(20) + _v4(b"x", 0, 1, 1, struct.pack("<d", 1.0))
+    assert not matlab.looks_like_v4(data)
+    with pytest.raises(FormatError):
+        matlab.parse_mat4(io.BytesIO(data), len(data))
+    assert scan_bytes(data, "x.mat").verdict == "error"
