@@ -231,6 +231,9 @@ _PLAIN_METRICS = frozenset({
 _LIBSVM_CLASSIFIERS = frozenset(f"sklearn.svm._classes.{c}" for c in ("SVC", "NuSVC"))
 _LIBSVM_KERNELS = frozenset({"linear", "poly", "rbf", "sigmoid"})  # libsvm computes these from the vectors
 _LIBSVM = _LIBSVM_CLASSIFIERS | frozenset(f"sklearn.svm._classes.{c}" for c in ("SVR", "NuSVR", "OneClassSVM"))
+# each class's own ``_impl`` (a class attribute: scikit-learn pickles none), libsvm's svm_type
+_LIBSVM_IMPL = {f"sklearn.svm._classes.{c}": impl for c, impl in (
+    ("SVC", "c_svc"), ("NuSVC", "nu_svc"), ("SVR", "epsilon_svr"), ("NuSVR", "nu_svr"), ("OneClassSVM", "one_class"))}
 _ORDINAL_ENCODER = "sklearn.preprocessing._encoders.OrdinalEncoder"
 
 
@@ -705,6 +708,12 @@ class NativeJudge:
         kernels, why = self.owner_values(inst, "kernel")
         if why is not None or not kernels:
             return None, "its kernel cannot be told"
+        impls, why = self.owner_values(inst, "_impl")  # an instance value hides the class's (red team 55f-2)
+        if why is not None:
+            return None, "its _impl cannot be told"
+        if any(v != _LIBSVM_IMPL[cls] for v in impls):
+            return f"its state sets _impl (libsvm's svm_type, a class attribute: {_LIBSVM_IMPL[cls]!r}) to another " \
+                   "value", None
         precomputed = any(not (isinstance(k, str) and k in _LIBSVM_KERNELS) for k in kernels)
         supports = self.owner_values(inst, "support_")[0]
         rows: set[int] = set()
@@ -736,19 +745,25 @@ class NativeJudge:
             counts.append(scan)
         if not counts:
             return None, "it has no _n_support"
+        probability, why = self.probability(inst)
+        if why is not None:
+            return None, why
         unknown = None
         for scan in counts:
             k = scan.count
             if k < 2 or scan.low is None or scan.low < 0:
                 return f"_n_support has {k} counts from {scan.low}, not one count >= 0 per class (at least 2)", None
             for n in rows:
+                # a regressor's counts are [n, n] (dense) or [n, 0] (sparse): libsvm reads them per class only
+                # for a classifier's svm_type, which _impl (checked above: red team 55f-2) gives
                 if cls in _LIBSVM_CLASSIFIERS and scan.total != n:
                     return f"_n_support counts {scan.total} support vectors for {n} support vectors", None
                 if cls not in _LIBSVM_CLASSIFIERS and scan.first != n:
                     return f"_n_support[0] is {scan.first}, not its {n} support vectors", None
                 pairs = k * (k - 1) // 2
-                want = {"support_": ([n],), "_intercept_": ([pairs],), "_probA": ([0], [pairs]),
-                        "_probB": ([0], [pairs]), "_dual_coef_": ([k - 1, n],)}
+                platt = ([pairs],) if probability else ([0], [pairs])
+                want = {"support_": ([n],), "_intercept_": ([pairs],), "_probA": platt,
+                        "_probB": platt, "_dual_coef_": ([k - 1, n],)}
                 for attr, shapes in want.items():
                     for value in self.owner_values(inst, attr)[0]:
                         shape = self.libsvm_dims(value, attr)
@@ -758,6 +773,25 @@ class NativeJudge:
                             return f"its {attr} has shape {tuple(shape)}, not {' or '.join(str(tuple(s)) for s in shapes)} " \
                                    f"(for {k} classes and {n} support vectors)", None
         return None, unknown
+
+    def probability(self, inst: Call) -> tuple[bool, str | None]:
+        """(whether libsvm may be handed ``probability`` on predict, why mlbom cannot tell): a sparse
+        model's ``predict``/``decision_function`` pass ``_effective_probability`` (scikit-learn
+        >= 1.9; ``probability`` before), and ``csr_set_model`` then copies ``k(k-1)/2`` values
+        from ``_probA``/``_probB`` — from NULL where they are empty (red team 55f-3: a segfault).
+        A dense model's predict passes 0 and ``predict_proba`` checks their size."""
+        flags, why = self.owner_values(inst, "_sparse")
+        if why is not None:
+            return False, "its _sparse cannot be told"
+        if all(f is False for f in flags) and flags:
+            return False, None
+        for attr in ("_effective_probability", "probability"):
+            values, why = self.owner_values(inst, attr)
+            if why is not None:
+                return False, f"its {attr} cannot be told"
+            if values:
+                return any(v is not False and v != 0 and v is not None for v in values), None
+        return False, None
 
     def precomputed_support(self, inst: Call, supports: list[object], rows: set[int]) -> tuple[str | None, str | None]:
         """A precomputed-kernel model's ``support_``: its length is the number of support vectors

@@ -125,3 +125,35 @@ def test_a_sparse_model_given_a_precomputed_kernel_is_unsafe() -> None:
     model = _tampered("svc-sparse", kernel="precomputed", shape_fit_=(4, 4))
     r = scan_bytes(pickle.dumps(model), "svm.pkl")
     assert r.verdict == "unsafe" and any("sparse model with a precomputed" in f.message for f in r.findings)
+
+
+def test_an_instance_impl_hiding_the_class_one_is_unsafe() -> None:
+    # red team 55f-2: libsvm's svm_type comes from _impl (a class attribute); a sparse SVR set to
+    # c_svc walks its second count of 50,000,000 on predict (SIGSEGV); no scikit-learn pickles _impl
+    model = _fit("svr-sparse")
+    n = model.support_vectors_.shape[0]  # type: ignore[attr-defined]
+    for attrs in ({"_impl": "c_svc", "_n_support": np.array([n, 50_000_000], np.int32)}, {"_impl": "c_svc"}):
+        for data in _files(_tampered("svr-sparse", **attrs)):
+            r = scan_bytes(data, "svr.pkl")
+            assert r.verdict == "unsafe" and any("libsvm reads past" in f.message for f in r.findings), \
+                (attrs, [f.message for f in r.findings])
+
+
+@pytest.mark.parametrize("name", ["svr-sparse", "svc-sparse"])
+def test_a_sparse_model_claiming_probability_without_platt_pairs_is_unsafe(name: str) -> None:
+    # red team 55f-3: csr_set_model copies k(k-1)/2 values from an empty _probA (NULL): SIGSEGV
+    for data in _files(_tampered(name, _effective_probability=True)):
+        r = scan_bytes(data, "svm.pkl")
+        assert r.verdict == "unsafe" and any("_probA" in f.message for f in r.findings), [f.message for f in r.findings]
+    # a dense model's predict passes probability 0 and predict_proba checks the size: as written
+    for data in _files(_tampered("svc", _effective_probability=True)):
+        assert scan_bytes(data, "svm.pkl").verdict == "safe"
+
+
+def test_a_real_sparse_probability_model_is_safe() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = svm.SVC(probability=True).fit(sp.csr_matrix(X), Y3)
+    for data in _files(model):
+        r = scan_bytes(data, "svm.pkl")
+        assert r.verdict == "safe", [f.message for f in r.findings if f.severity != "info"]
