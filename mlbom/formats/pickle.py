@@ -52,6 +52,7 @@ from mlbom.formats.pickle_native import (
     NodeArray,
     ObjectArray,
     ShapedArray,
+    array_dims,
     flag_dtype,
     int_dtype,
     node_data_dtype,
@@ -981,24 +982,92 @@ def _codec_name(enc: str) -> str:
 
 
 def _pairs_mapping(m: object) -> Dct | None:
-    """The items ``dict(m)`` takes from a sequence of 2-item pairs or from an object that
-    received items (an OrderedDict filled by SETITEMS); None when mlbom cannot tell them."""
+    """The items ``dict(m)`` (and ``dict.update(m)``) takes from a sequence of pairs or from an
+    object that received items (an OrderedDict filled by SETITEMS). Each item of a sequence is
+    unpacked as ``k, v = item``: a 2-item sequence, a 2-character str (``'ab'`` sets ``a``), 2
+    bytes (int keys), a 2-key dict (its keys). None where some item is certainly no pair (the
+    call raises: nothing is taken) or ``m`` is no sequence; a Dct whose items are untracked
+    (``items`` None) where an item may be a pair mlbom cannot read (an object array of 2, an
+    object of unknown class: red team 55f-4)."""
     if isinstance(m, Call) and m.mapping is not None and m.mapping.items is not None:
         d = Dct(dict(m.mapping.items))
         d.loose = list(m.mapping.loose) if m.mapping.loose is not None else None
         return d
-    if not (isinstance(m, Seq) and m.items is not None and len(m.items) <= 4096):
+    if not (isinstance(m, Seq) and m.items is not None):
         return None
-    d = Dct({})
-    for pair in m.items:
-        if not (isinstance(pair, Seq) and pair.items is not None and len(pair.items) == 2):
+    if len(m.items) > 4096:
+        return Dct(None)
+    d, unread = Dct({}), False
+    for item in m.items:
+        pair = _as_pair(item)
+        if pair is None:
             return None
-        k, v = pair.items
+        if pair is _UNREAD_PAIR:
+            unread = True
+            continue
+        k, v = pair
         if isinstance(k, str):
             d.items[k] = v  # type: ignore[index]
         elif isinstance(k, Call | Text | Opaque) and k is not NONE:
             d.loose = [*(d.loose or ()), v]
-    return d
+    return Dct(None) if unread else d
+
+
+_UNREAD_PAIR: tuple[object, object] = (MARK, MARK)
+
+
+def _as_pair(item: object) -> tuple[object, object] | None:
+    """``k, v = item`` as Python unpacks it: the pair; None where it certainly raises (no
+    iterable of 2); :data:`_UNREAD_PAIR` where mlbom cannot tell."""
+    if isinstance(item, Seq):
+        if item.items is None:
+            return _UNREAD_PAIR
+        return (item.items[0], item.items[1]) if len(item.items) == 2 else None
+    if isinstance(item, str):
+        return (item[0], item[1]) if len(item) == 2 else None
+    if isinstance(item, Blob):
+        if item.length != 2:
+            return None
+        return (item.data[0], item.data[1]) if item.data is not None else _UNREAD_PAIR
+    if isinstance(item, Text):
+        return _UNREAD_PAIR if item.length == 2 else None
+    if isinstance(item, Dct):
+        if item.items is None or item.loose or item.others:
+            return _UNREAD_PAIR
+        return (*item.items,) if len(item.items) == 2 else None  # type: ignore[return-value]
+    if item is NONE or isinstance(item, bool | int | float | Global):
+        return None  # (a class is iterable only through its metaclass: an allowlisted Enum's members are no str)
+    if isinstance(item, Opaque) and item.what in _DATA_OPAQUE:
+        return None
+    if isinstance(item, Call) and made_by(item) in RECONSTRUCTS and isinstance(item.state, Seq) \
+            and item.state.items is not None and len(item.state.items) == 5 and array_dims(item, True) == [2]:
+        data = item.state.items[4]  # an object array's elements (a list), or the raw bytes of scalars
+        if isinstance(data, Seq) and data.items is not None and len(data.items) == 2:
+            return (data.items[0], data.items[1])
+        if isinstance(data, Blob | Text | str):
+            return (NONE, NONE)  # two numpy scalars (a str_ key, a value that is data)
+        return _UNREAD_PAIR
+    cls = instance_class(item) if isinstance(item, Call) else None
+    if made_by(item) in DTYPE_PATHS or (cls or "").endswith("Dtype"):
+        return None  # a dtype is not iterable
+    dims = array_dims(item, any_order=True)
+    if dims is None and made_by(item) == "pandas.core.indexes.base._new_Index" and isinstance(item, Call) \
+            and isinstance(item.args, Seq) and item.args.items and len(item.args.items) == 2 \
+            and isinstance(d := item.args.items[1], Dct) and d.items is not None and "data" in d.items:
+        dims = array_dims(d.items["data"], any_order=True)  # an Index iterates its data array
+    if dims is not None:
+        # iterated along its first axis: two rows of a 2-D array are unhashable keys
+        return _UNREAD_PAIR if dims == [2] else None
+    if cls in _NO_STR_ITEMS:
+        return None
+    return _UNREAD_PAIR
+
+
+# pandas indexes whose items are never a str (Timestamps, Timedeltas, Periods, ints, tuples,
+# Intervals): unpacked as a pair, no attribute name
+_NO_STR_ITEMS = frozenset(f"pandas.core.indexes.{m}" for m in (
+    "datetimes.DatetimeIndex", "timedeltas.TimedeltaIndex", "period.PeriodIndex", "range.RangeIndex",
+    "multi.MultiIndex", "interval.IntervalIndex"))
 
 
 def _array_like(v: object, numbers_only: bool, hops: int = 0) -> bool:
@@ -4510,6 +4579,10 @@ class _Walker:
                     self.unread(inst, f"{how} with a state mlbom did not track ({describe(v)})")
                     continue
                 pairs = _pairs_mapping(v) if v.items else None
+                if pairs is not None and pairs.items is None and depth > (1 if PYX_UNPICKLE in (made_by(inst) or "") else 0):
+                    # items mlbom cannot read as pairs count where dict.update takes them: the state
+                    # (nn.Module's __setstate__) or, made by a Cython __pyx_unpickle_*, one of its items
+                    pairs = None
                 if pairs is not None:
                     # (key, value) pairs: a __setstate__ ending in self.__dict__.update(state)
                     # (nn.Module's) takes them as a dict does (red team 53f-1)

@@ -272,7 +272,7 @@ def predictor_dtype(dtype: object) -> bool:
     return _record_dtype(dtype, native_state.PREDICTOR_FIELDS, native_state.PREDICTOR_ITEMSIZE)
 
 
-def _array_dims(value: object, any_order: bool = False) -> list[int] | None:
+def array_dims(value: object, any_order: bool = False) -> list[int] | None:
     """The shape of a C-order numpy array (``any_order``: or Fortran-order) as pickled (numpy's
     ``_reconstruct`` + state, protocol 5's ``_frombuffer``, or a joblib array streamed past);
     else None."""
@@ -298,7 +298,7 @@ def _array_dims(value: object, any_order: bool = False) -> list[int] | None:
 def _bitset_rows(value: object) -> int | None:
     """The rows of a 2-D C-order array of at least 8 columns (a TreePredictor's categorical
     bitsets: ``_predictor.pyx`` reads word ``value // 32`` < 8 of a row), as pickled; else None."""
-    dims = _array_dims(value)
+    dims = array_dims(value)
     if dims is None or len(dims) != 2:
         return None
     rows, cols = dims
@@ -719,7 +719,7 @@ class NativeJudge:
         rows: set[int] = set()
         for v in vectors:
             n = self.rows_of(v)
-            dims = _array_dims(v, any_order=True)
+            dims = array_dims(v, any_order=True)
             if n is None and not (precomputed and dims is not None and math.prod(dims) == 0):
                 return None, "its support_vectors_ is not an array mlbom can size"
             if precomputed and isinstance(v, Call) and instance_class(v) in SPARSE:
@@ -817,13 +817,13 @@ class NativeJudge:
     def libsvm_dims(self, value: object, attr: str) -> list[int] | str:
         """An array's shape as libsvm reads it: a numpy array's; a sparse dual-coefficient
         matrix's (``csr_set_model`` reads its ``data``: ``k-1`` rows of ``l``, all stored)."""
-        dims = _array_dims(value, any_order=True)
+        dims = array_dims(value, any_order=True)
         if dims is not None:
             return dims
         if isinstance(value, Call) and instance_class(value) in SPARSE:
             shape = self.sparse_shape(value)
             data = self.owner_values(value, "data")[0]
-            sizes = [_array_dims(d, any_order=True) for d in data]
+            sizes = [array_dims(d, any_order=True) for d in data]
             if shape is None or len(shape) != 2 or len(sizes) != 1 or sizes[0] is None:
                 return f"its {attr} is a sparse matrix mlbom cannot size"
             if sizes[0] != [shape[0] * shape[1]]:
@@ -848,7 +848,7 @@ class NativeJudge:
             return  # not fitted: predict raises first
         problem: str | None = None
         unknown = why or why_y or why_c or why_x
-        widths = [_array_dims(c, any_order=True) for c in classes]
+        widths = [array_dims(c, any_order=True) for c in classes]
         rows = [self.rows_of(x) for x in fitted]
         for value in labels:
             scan = _index_scan(value, self.src)
@@ -874,7 +874,7 @@ class NativeJudge:
 
     def rows_of(self, value: object) -> int | None:
         """The rows of a 2-D array or of a scipy sparse matrix (its ``_shape``), as pickled."""
-        dims = _array_dims(value, any_order=True)
+        dims = array_dims(value, any_order=True)
         if dims is not None:
             return dims[0] if len(dims) == 2 else None
         if isinstance(value, Call) and instance_class(value) in SPARSE:
@@ -912,7 +912,7 @@ class NativeJudge:
         values = self.single_values(inst, ("data", "coords", "row", "col"))
         if isinstance(values, str):
             return False, values
-        data = _array_dims(values.get("data"), any_order=True)
+        data = array_dims(values.get("data"), any_order=True)
         if data is None or len(data) != 1:
             return (data is not None), f"its data is not a 1-D array ({data})"
         coords = values.get("coords")
@@ -1020,7 +1020,7 @@ class NativeJudge:
         values = self.single_values(inst, ("data", "indptr", "indices", "offsets"))
         if isinstance(values, str):
             return False, values
-        data = _array_dims(values.get("data"), any_order=True)
+        data = array_dims(values.get("data"), any_order=True)
         if data is None or not data:
             return False, "its data is not an array mlbom can size"
         want = {"bsr": 3, "dia": 2}.get(kind, 1)
@@ -1255,7 +1255,7 @@ class NativeJudge:
         stages, why = self.owner_values(inst, "estimators_")
         ks: list[int] = []
         for value in stages:
-            dims = _array_dims(value.value if isinstance(value, ObjectArray) else value, any_order=True)
+            dims = array_dims(value.value if isinstance(value, ObjectArray) else value, any_order=True)
             if dims is None or len(dims) != 2:
                 why = why or f"its estimators_ is {describe(value)}, not a 2-D array mlbom can size"
             else:
@@ -1334,7 +1334,7 @@ class NativeJudge:
                 return "its init_'s strategy cannot be told"
             if strategies[0] in ("prior", "stratified"):
                 priors, why = self.owner_values(init, "class_prior_")
-                dims = [_array_dims(p, any_order=True) for p in priors]
+                dims = [array_dims(p, any_order=True) for p in priors]
                 if why is not None or not dims or any(d is None or len(d) != 1 for d in dims):
                     return "its init_'s class_prior_ is not an array mlbom can size"
                 return min(d[0] for d in dims if d is not None)
@@ -1363,7 +1363,7 @@ class NativeJudge:
             # columns for one row of coef_ (binary), else one per row (red team 38t-5)
             assert isinstance(init, Call)
             coefs, why = self.owner_values(init, "coef_")
-            dims = [_array_dims(c, any_order=True) for c in coefs]
+            dims = [array_dims(c, any_order=True) for c in coefs]
             if why is not None or not dims or any(d is None or len(d) not in (1, 2) for d in dims):
                 return "its init_'s coef_ is not an array mlbom can size"
             rows = [1 if len(d) == 1 else d[0] for d in dims if d is not None]
@@ -1372,7 +1372,7 @@ class NativeJudge:
             # scikit-learn writes a number or a 1-D array of one or a row count's entries
             intercepts, why = self.owner_values(init, "intercept_")
             for b in intercepts:
-                bdims = _array_dims(b, any_order=True)
+                bdims = array_dims(b, any_order=True)
                 if not (isinstance(b, int | float) and not isinstance(b, bool)) and not numpy_scalar(b) \
                         and not (bdims is not None and len(bdims) == 1 and bdims[0] in (1, *rows)):
                     return f"its init_'s intercept_ is {describe(b)}, not a number or a 1-D array of its rows"
@@ -1471,7 +1471,7 @@ class NativeJudge:
             # breadth-first queries and kernel density size a heap by n_samples // leaf_size, a C
             # division (cdivision): 0 is SIGFPE (red team 38t-1); scikit-learn's constructor refuses < 1
             return True, f"leaf_size {describe(leaf_size)} is not an int of at least 1"
-        dims = _array_dims(data)
+        dims = array_dims(data)
         if dims is None or len(dims) != 2:
             return False, "its data is not a 2-D array mlbom can size"
         n_samples, n_features = dims
@@ -1486,14 +1486,14 @@ class NativeJudge:
             return True, problem
         if nodes.untracked:
             return False, f"it has more than {native_state.BINARY_TREE_NODES_LIMIT} nodes, past what mlbom checks"
-        bdims = _array_dims(bounds)
+        bdims = array_dims(bounds)
         want = (2 if cls == BINARY_TREES[0] else 1, nodes.count, n_features)
         if bdims is None:
             return False, "its node_bounds is not an array mlbom can size"
         if tuple(bdims) != want:
             return True, f"node_bounds has shape {tuple(bdims)}, not {want} (the bounds of every node)"
         if weight is not NONE:
-            wdims = _array_dims(weight)
+            wdims = array_dims(weight)
             if wdims is None:
                 return False, "its sample_weight is not an array mlbom can size"
             if wdims != [n_samples]:
@@ -1514,7 +1514,7 @@ class NativeJudge:
         st = metric.state.items if isinstance(metric.state, Seq) and metric.state.type == "tuple" else None
         if st is None or len(st) != 3:
             return False, f"its {name}'s state is {describe(metric.state)}, not (p, vec, mat)"
-        vec, mat = _array_dims(st[1], any_order=True), _array_dims(st[2], any_order=True)
+        vec, mat = array_dims(st[1], any_order=True), array_dims(st[2], any_order=True)
         if vec is None or len(vec) != 1 or mat is None or len(mat) != 2:
             return False, f"its {name}'s vec and mat are not arrays mlbom can size"
         if kind == "SEuclideanDistance" and vec[0] < n_features:

@@ -1,0 +1,78 @@
+"""Red team 55f-4: ``nn.Module.__setstate__`` runs ``self.__dict__.update(state)``, and
+``dict.update`` unpacks each item of a list state as ``k, v = item``: a 2-item tuple, but also a
+2-character str (``'ab'`` sets ``a``), 2 bytes, a 2-key dict or a 2-element object array. A state
+of pairs with one such item hid every attribute the other pairs set (a ``forward`` set to
+``numpy.poly1d`` scanned ``safe``; ``model(x)`` then calls it). Each item is unpacked as Python
+does; one mlbom cannot read leaves the attributes unknown; an item that is certainly no pair
+makes ``update`` raise (nothing is set, the load fails). Real pickles of pandas objects, whose
+tuple states hold indexes, arrays and dtypes, stay ``safe``."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from mlbom.scanner import scan_bytes
+
+
+def _u(text: str) -> bytes:
+    raw = text.encode()
+    return b"X" + len(raw).to_bytes(4, "little") + raw
+
+
+_FORWARD = _u("forward") + b"cnumpy\npoly1d\n\x86"  # ('forward', numpy.poly1d)
+
+
+def _linear(*items: bytes, container: bytes = b"l") -> bytes:
+    state = b"(" + b"".join(items) + container
+    return b"\x80\x02ctorch.nn.modules.linear\nLinear\n)\x81" + state + b"b."
+
+
+@pytest.mark.parametrize(("what", "extra"), [
+    ("a 2-character str", _u("ab")),
+    ("2 bytes", b"C\x02ab"),
+    ("a 2-key dict", b"}(" + _u("x") + b"K\x01" + _u("y") + b"K\x02u"),
+])
+def test_a_pair_python_unpacks_does_not_hide_the_others(what: str, extra: bytes) -> None:
+    assert scan_bytes(_linear(_FORWARD), "m.pkl").verdict == "unsafe"
+    for container in (b"l", b"t"):
+        r = scan_bytes(_linear(_FORWARD, extra, container=container), "m.pkl")
+        assert r.verdict == "unsafe", (what, [f.message for f in r.findings])
+        assert any("'forward'" in f.message for f in r.findings)
+
+
+def test_an_object_array_of_two_is_read_as_its_pair() -> None:
+    np = pytest.importorskip("numpy")
+    array = pickle.dumps(np.array(["forward", np.poly1d], dtype=object), protocol=2)[2:-1]  # no memo used outside
+    r = scan_bytes(_linear(array), "m.pkl")
+    assert r.verdict == "unsafe", [f.message for f in r.findings]
+    r = scan_bytes(_linear(array, _u("ab")), "m.pkl")
+    assert r.verdict == "unsafe", [f.message for f in r.findings]
+
+
+def test_an_item_mlbom_cannot_unpack_leaves_the_attributes_unknown() -> None:
+    # an object of a class whose iteration mlbom does not model (a pandas Series of two)
+    series = b"cpandas.core.series\nSeries\n)\x81}b"
+    r = scan_bytes(_linear(_FORWARD.replace(b"cnumpy\npoly1d\n", b"K\x01"), series), "m.pkl")
+    assert r.verdict in ("suspicious", "unsafe"), [f.message for f in r.findings]
+
+
+def test_an_item_that_is_certainly_no_pair_sets_nothing() -> None:
+    # dict.update raises on an int item: the load fails, nothing is set (the walk still sees the global)
+    r = scan_bytes(_linear(_u("training") + b"\x88\x86", b"K\x05"), "m.pkl")
+    assert r.verdict == "safe", [f.message for f in r.findings]
+
+
+@pytest.mark.parametrize("proto", [2, 5])
+def test_real_pandas_objects_stay_safe(proto: int) -> None:
+    pd = pytest.importorskip("pandas")
+    np = pytest.importorskip("numpy")
+    objects = [pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}), pd.Series(pd.array(["p", "q"], dtype="string")),
+               pd.Series(["a", "b"], index=pd.CategoricalIndex(["x", "y"])),
+               pd.DataFrame(np.ones((2, 2)), columns=pd.MultiIndex.from_tuples([(1, 2), (3, 4)])),
+               pd.Series([1, 2], index=pd.Index(["forward", "x"], dtype=object)),
+               pd.DataFrame({"t": pd.date_range("2024", periods=2, tz="UTC")})]
+    for obj in objects:
+        r = scan_bytes(pickle.dumps(obj, protocol=proto), "frame.pkl")
+        assert r.verdict == "safe", (obj, [f.message for f in r.findings])
