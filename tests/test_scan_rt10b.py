@@ -424,3 +424,19 @@ def test_tar_links_leaving_the_archive_are_unsafe(name: str, link: str, kind: st
         assert got == "unsafe" and "tar.link-escape" in ids
     else:  # a link inside the archive: suspicious (the records themselves are not torch's: may be error)
         assert got in ("suspicious", "error") and "tar.link-member" in ids and "tar.link-escape" not in ids
+
+
+@pytest.mark.parametrize("method", [8, 12, 14])
+def test_empty_compressed_folder_entries_hold_no_data(method: int) -> None:
+    # red team 56b-2: Java's and Bazel's zip writers deflate folder entries (a 2-byte empty stream);
+    # zipfile reads b'' from each: no differential
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(zipfile.ZipInfo("tf-imports/"), b"", compress_type=method)
+        z.writestr("a.json", b"{}")
+    with zipfile.ZipFile(buf) as z:
+        assert z.getinfo("tf-imports/").compress_size > 0 and z.read("tf-imports/") == b""
+    verdict, ids = _ids(buf.getvalue(), "bundle.zip")
+    assert verdict == "safe" and "zip.directory-data" not in ids, ids

@@ -45,6 +45,7 @@ LOCAL = b"PK\x03\x04"
 MAX_COMMENT = 0xFFFF
 SUPPORTED_METHODS = {0: "stored", 8: "deflate", 12: "bzip2", 14: "lzma"}
 MAX_VERSION = 63  # zipfile.MAX_EXTRACT_VERSION
+EMPTY_STREAM_BYTES = 32  # an empty member's compressed stream is shorter: deflate 2 (or 5), bzip2 14, zipfile's LZMA 19
 
 
 @dataclass
@@ -76,7 +77,13 @@ class ZipEntry:
 
     @property
     def holds_data(self) -> bool:
-        return self.csize > 0 or self.usize > 0
+        """Whether a reader gets bytes from the entry: zipfile hands out at most ``usize`` bytes
+        of any member; a stored one's ``csize`` is its data too. A compressed empty member still
+        has a few bytes of stream (deflate's ``03 00``: Java's and Bazel's folder entries, red team
+        56b-2), which count only past :data:`EMPTY_STREAM_BYTES`."""
+        if self.usize > 0 or (self.method == 0 and self.csize > 0):
+            return True
+        return self.csize > EMPTY_STREAM_BYTES
 
     @property
     def encrypted(self) -> bool:
