@@ -893,7 +893,7 @@ _NEW_INDEX = "pandas.core.indexes.base._new_Index"
 _STRINGDTYPE = frozenset({"numpy._core._internal._convert_to_stringdtype_kwargs"})
 # numpy.rec.recarray(shape, dtype, buf, offset, strides, formats, names, titles): names and titles
 # are comma-separated strs split into field names (stripped): a field name is part of a str
-_RECARRAYS = frozenset({"numpy.rec.recarray"})
+_RECARRAYS = frozenset({"numpy.rec.recarray", "numpy.recarray", "numpy.core.records.recarray", "numpy._core.records.recarray"})
 # set as attributes, these two are modelled (the class is reassigned, the attribute dict
 # replaced); through ``inst.__dict__.update`` they are plain entries the type's descriptors shadow
 _MODELLED_DUNDERS = frozenset({"__class__", "__dict__"})
