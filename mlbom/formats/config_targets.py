@@ -2084,6 +2084,23 @@ def _expression_start(kind: str, tok: str) -> bool:
     return kind == "op" and set(tok) <= set("-+!~$")
 
 
+# identifiers that are values (else a keyword that is none: it neither ends nor starts a value)
+_VALUE_WORDS = frozenset({"true", "false", "null", "self", "super", "std", "$"})
+
+
+def _juxtaposed(code: list[tuple[str, str, int]]) -> bool:
+    """Whether two values stand side by side: Jsonnet's grammar has no juxtaposition but object
+    extension (``e {...}``), an index (``e[...]``) and a call (``e(...)``) — and a function's body
+    after its parameters' ``)`` — so a table of numbers (``1367.000  184.404 +68.75``, red team 56b-3)
+    or prose of words is no Jsonnet program (it refuses it: a parse error)."""
+    def value(kind: str, tok: str) -> bool:
+        return kind in ("number", "string", "verbatim", "block") or (
+            kind == "id" and (tok in _VALUE_WORDS or tok not in _JSONNET_WORDS))
+
+    return any((value(a[0], a[1]) or (a[0] == "symbol" and a[1] in ("]", "}"))) and value(b[0], b[1])
+               for a, b in itertools.pairwise(code))
+
+
 def _stray_colon(code: list[tuple[str, str, int]]) -> bool:
     """Whether a ``:`` stands outside every bracket where no ``assert`` takes a message, or an ``=``
     where no ``local`` binds: Jsonnet's grammar has a ``:`` only in an object's fields, a slice and
@@ -2160,7 +2177,7 @@ def _jsonnet_program(text: str) -> str | None:
         return None
     code = [t for t in tokens if t[0] != "comment"]
     if (not code or not _expression_start(code[0][0], code[0][1]) or not _balanced(code) or _stray_colon(code)
-            or _bad_index(code)
+            or _bad_index(code) or _juxtaposed(code)
             or any(t[1] == "." and (i == 0 or code[i - 1][0] == "op" or code[i - 1][1] in "{[(,;")
                    for i, t in enumerate(code))):  # (a field access after no value: a parse error)
         return None

@@ -1,0 +1,38 @@
+"""Red team 56b (false positives on real files from library wheels).
+
+* 56b-3: whitespace tables of numbers (astropy's ASCII-table test data: ``1367.000  184.404 +68.75``)
+  were "Jsonnet that mlbom does not evaluate" (``suspicious``): Jsonnet's grammar has no two values
+  side by side (only ``e {...}``, ``e[...]``, ``e(...)`` and a function's body after ``)``), so
+  Jsonnet refuses such a text and jsonargparse reads it as YAML: data.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mlbom.formats import config_targets as ct
+from mlbom.scanner import scan_bytes
+
+TABLES = [
+    "#   1 NUMBER   Running object number\n1367.000  184.404 265.1445228 +68.7507679   0.0100\n"
+    "1368.000  185.110 265.1401234 +68.7511111  -0.0200\n",
+    "4754.5002* 19.811   1.00\n4755.1000  20.112   2.00\n",
+    "1367.000 184.404 +68.75\n",
+]
+
+
+@pytest.mark.parametrize("text", TABLES)
+def test_tables_of_numbers_are_no_jsonnet_program(text: str) -> None:
+    assert ct._jsonnet_program(text) is None
+    r = scan_bytes(text.encode(), "table.dat")
+    assert r.verdict == "safe", [f.message for f in r.findings]
+
+
+@pytest.mark.parametrize(("text", "feature"), [
+    ("{a: 1 + 2}", "'+'"), ("local f(x) = x * 2; f(3)", "'local'"), ("function(x) x + 1", "'function'"),
+    ("[x * 2 for x in [1, 2] if x > 1]", "'*'"), ("{a: {b: 1} {c: 2}}", None), ("[1, 2][0]", "'['"),
+    ("std.native('system')('id')", "'std'"), ("if true then 1 else 2", "'if'"),
+])
+def test_programs_whose_values_meet_by_the_grammar_stay_jsonnet(text: str, feature: str | None) -> None:
+    got = ct._jsonnet_program(text)
+    assert got == feature or (feature is None and got is not None), (text, got)
