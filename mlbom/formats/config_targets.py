@@ -93,7 +93,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from mlbom.formats import pickle_values
+from mlbom.formats import pickle_values, stdlib_names
 from mlbom.formats.yaml_tags import EventBudget, Outcome, TagScan, composed, events, is_python_tag, read_both
 from mlbom.model import Judged, Severity, Verdict, first_of
 
@@ -2325,8 +2325,26 @@ def _literals(text: str, out: Targets, extra: tuple[str, ...]) -> None:
             out.add(value, HYDRA if key in (KEY, *extra) else JSONARGPARSE)
     for m in _LITERAL.finditer(text):
         value = m.group(2).strip()
-        if _DOTTED.fullmatch(value) and _why_dangerous(value) is not None:
+        if _DOTTED.fullmatch(value) and _why_dangerous(value) is not None and not _no_such_stdlib_name(value):
             out.add(value, JSONARGPARSE)
+
+
+def _no_such_stdlib_name(path: str) -> bool:
+    """Whether a quoted dotted path found in a text no parser reads names nothing: a top-level
+    stdlib module that a module-wide deny entry (``platform.*``) covers, and a first attribute its
+    source does not bind (:func:`~mlbom.formats.stdlib_names.binds`), so ``import_object``/``_locate``
+    raise before anything is called (red team 56b-1: ``'platform.keybindingsRegistry'`` in a 6.5 MB
+    JavaScript bundle was ``unsafe``). An entry naming the attribute itself (``platform.popen``:
+    Pythons before 3.8 have it) still counts."""
+    from mlbom.formats import pickle as pickle_fmt
+
+    parts = path.split(".")
+    pol = pickle_fmt.policy()
+    if len(parts) < 2 or f"{parts[0]}.*" not in pol.deny or path in pol.aliases or parts[-1] in pol.deny_names:
+        return False
+    if any(".".join(parts[:j]) in pol.deny for j in range(2, len(parts) + 1)):
+        return False
+    return stdlib_names.binds(parts[0], parts[1]) is False
 
 
 def json_targets(doc: object, *, budget: EventBudget | None = None, depth: int = 0) -> Targets:

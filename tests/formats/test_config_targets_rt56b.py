@@ -36,3 +36,35 @@ def test_tables_of_numbers_are_no_jsonnet_program(text: str) -> None:
 def test_programs_whose_values_meet_by_the_grammar_stay_jsonnet(text: str, feature: str | None) -> None:
     got = ct._jsonnet_program(text)
     assert got == feature or (feature is None and got is not None), (text, got)
+
+
+# * 56b-1: tensorboard's 6.5 MB JavaScript bundle (over the Jsonnet lexing bound, so read as an
+#   unparsed text) was ``unsafe`` for the quoted string 'platform.keybindingsRegistry': the deny list's
+#   module-wide ``platform.*`` matched an attribute Python's platform module does not have, so
+#   import_object raises before anything runs. Such a name is no target; the text stays ``suspicious``.
+
+def _bundle(literal: str) -> bytes:
+    line = "var x = {\n        [58 /* Colon */]: 'a', EditorModes: '" + literal + "' };\n"
+    return (line + "// padding\n" * ((ct.MAX_JSONNET // 11) + 16)).encode()
+
+
+@pytest.mark.parametrize(("literal", "verdict"), [
+    ("platform.keybindingsRegistry", "suspicious"),  # no such attribute: unparsed text, still not safe
+    ("platform.system", "unsafe"),  # platform binds it: the module-wide entry counts
+    ("platform.popen", "unsafe"),  # named by its own entry (Pythons before 3.8 have it)
+])
+def test_a_quoted_name_a_stdlib_module_does_not_bind_is_no_target(literal: str, verdict: str) -> None:
+    r = scan_bytes(_bundle(literal), "editor.main.js")
+    assert r.verdict == verdict, [f.message[:200] for f in r.findings]
+
+
+def test_stdlib_names_are_read_from_source() -> None:
+    from mlbom.formats import stdlib_names
+
+    assert stdlib_names.binds("platform", "system") is True
+    assert stdlib_names.binds("platform", "keybindingsRegistry") is False
+    assert stdlib_names.binds("subprocess", "run") is True
+    assert stdlib_names.binds("logging", "config") is True  # a package's submodule
+    assert stdlib_names.binds("os", "system") is None  # os star-imports posix: any name
+    assert stdlib_names.binds("posix", "system") is None  # written in C
+    assert stdlib_names.binds("not_a_stdlib_module", "x") is None
