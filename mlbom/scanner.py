@@ -45,6 +45,7 @@ from mlbom.formats.compression import (
     BombError,
     Decompressing,
     Limits,
+    StreamBroken,
     detect,
     lzma_chain_in_file,
     zlib_confirmed,
@@ -819,8 +820,11 @@ def _mat4_lzma_reading(fh: IO[bytes], size: int, name: str, head: bytes, acc: _A
     except BombError as exc:
         trial.add("compressed.bomb", "high", f"{where}: {exc}", effect="suspicious")
         kind = codec
-    except FormatError as exc:  # the stream breaks off: what it gave before was judged
+    except StreamBroken as exc:  # the stream breaks off as the loaders' readers break off: what it gave was judged
         broke, kind = exc, codec
+    except FormatError as exc:  # one of mlbom's limits (streams, spool): the loaders read on (red team 57f-1)
+        trial.add("format.invalid", "high", f"{where}: {exc}", effect="error")
+        kind = codec
     fh.seek(0)
     if not (trial.unsafe or trial.suspicious or trial.error) and (broke is not None or kind.startswith("unknown+")):
         acc.add("matlab.lzma-reading", "info", f"{where}: its first bytes also start an LZMA stream, which "

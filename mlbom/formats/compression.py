@@ -63,6 +63,11 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
+class StreamBroken(FormatError):
+    """A compressed stream's own bytes are corrupt or end before the stream does: the loaders'
+    readers raise at the same place (not one of mlbom's limits, which stop where a loader reads on)."""
+
+
 class BombError(FormatError):
     """Decompressed output passed the ratio or the absolute cap."""
 
@@ -817,7 +822,7 @@ class Decompressing:
             try:
                 out = self.dec.decompress(data, CHUNK_OUT)
             except (zlib.error, OSError, EOFError, ValueError, RuntimeError, lzma.LZMAError) as exc:
-                err = FormatError(f"{self.codec}: corrupt compressed data after {self.produced} output bytes: {exc}")
+                err = StreamBroken(f"{self.codec}: corrupt compressed data after {self.produced} output bytes: {exc}")
                 out = self._replay()
                 if not out:
                     raise err from exc
@@ -831,7 +836,7 @@ class Decompressing:
             if asked and not data and self.dec.needs_input:
                 if self.expected is not None and self.produced == self.expected:
                     return b""  # a stream without an end marker (zip LZMA without EOS) ends at its declared size
-                raise FormatError(f"{self.codec}: compressed data ends before the stream does (truncated)")
+                raise StreamBroken(f"{self.codec}: compressed data ends before the stream does (truncated)")
             # nothing was fed (python-lz4's frame decompressor, drained to max_length, may give
             # b"" once more before it asks for input: red team 37t-6) or input was taken into the
             # decompressor's buffer: go on, but a decompressor that neither asks nor gives is stuck

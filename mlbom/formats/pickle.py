@@ -1022,7 +1022,11 @@ def _as_pair(item: object) -> tuple[object, object] | None:
     if isinstance(item, Seq):
         if item.items is None:
             return _UNREAD_PAIR
-        return (item.items[0], item.items[1]) if len(item.items) == 2 else None
+        if len(item.items) != 2:
+            return None
+        if item.type in ("set", "frozenset"):
+            return _UNREAD_PAIR  # iterated in hash order (str hashes are salted per process), not the pickle's (57f-2)
+        return (item.items[0], item.items[1])
     if isinstance(item, str):
         return (item[0], item[1]) if len(item) == 2 else None
     if isinstance(item, Blob):
@@ -1044,9 +1048,9 @@ def _as_pair(item: object) -> tuple[object, object] | None:
         data = item.state.items[4]  # an object array's elements (a list), or the raw bytes of scalars
         if isinstance(data, Seq) and data.items is not None and len(data.items) == 2:
             return (data.items[0], data.items[1])
-        if isinstance(data, Blob | Text | str):
-            return (NONE, NONE)  # two numpy scalars (a str_ key, a value that is data)
-        return _UNREAD_PAIR
+        if isinstance(data, Blob | Text | str) and not _may_hold_text(item.state.items[2]):
+            return (NONE, NONE)  # two numbers: no attribute name
+        return _UNREAD_PAIR  # str_/bytes_ scalars name an attribute mlbom does not read (57f)
     cls = instance_class(item) if isinstance(item, Call) else None
     if made_by(item) in DTYPE_PATHS or (cls or "").endswith("Dtype"):
         return None  # a dtype is not iterable

@@ -290,3 +290,19 @@ def test_twenty_zero_bytes_start_no_level_4_file() -> None:
     with pytest.raises(FormatError):
         matlab.parse_mat4(io.BytesIO(data), len(data))
     assert scan_bytes(data, "x.mat").verdict == "error"
+
+
+def test_an_lzma_reading_past_mlboms_stream_bound_is_no_break() -> None:
+    # red team 57f-1: 70,000 empty LZMA streams before the pickle's: mlbom's stream bound stops the
+    # trial where lzma.open reads on; that is an error (not judged), never "breaks off": not safe
+    import lzma
+
+    empty = b"\x00" + (8192).to_bytes(4, "little") + bytes(13)
+    body = b"\x80\x02cbuiltins\nexec\nX\x0c\x00\x00\x00print('ran')\x85R."
+    payload = lzma.compress(body, format=lzma.FORMAT_ALONE, filters=[{"id": lzma.FILTER_LZMA1, "dict_size": 1 << 16}])
+    data = bytes([10]) + bytes(35) + empty * 70_000 + payload
+    data += b"\xff" * (40 + int.from_bytes(data[36:40], "little") - len(data))
+    with lzma.LZMAFile(io.BytesIO(data)) as f:
+        assert f.read().startswith(b"\x80\x02cbuiltins")
+    r = scan_bytes(data, "model.mat")
+    assert r.verdict in ("error", "unsafe"), [f.message for f in r.findings]

@@ -76,3 +76,20 @@ def test_real_pandas_objects_stay_safe(proto: int) -> None:
     for obj in objects:
         r = scan_bytes(pickle.dumps(obj, protocol=proto), "frame.pkl")
         assert r.verdict == "safe", (obj, [f.message for f in r.findings])
+
+
+@pytest.mark.parametrize("opcodes", [b"\x8f(" + b"cnumpy\npoly1d\n" + _u("forward") + b"\x90",
+                                     b"(" + b"cnumpy\npoly1d\n" + _u("forward") + b"\x91"])
+def test_a_set_of_two_is_unpacked_in_an_order_no_scan_knows(opcodes: bytes) -> None:
+    # red team 57f-2: a set iterates in hash order (str hashes are salted per process), not in the
+    # pickle's: {numpy.poly1d, 'forward'} set forward in 8 of 8 processes
+    r = scan_bytes(_linear(opcodes).replace(b"\x80\x02", b"\x80\x04", 1), "m.pkl")
+    assert r.verdict in ("suspicious", "unsafe"), [f.message for f in r.findings]
+
+
+def test_an_array_of_two_strs_names_an_attribute_mlbom_does_not_read() -> None:
+    np = pytest.importorskip("numpy")
+    array = pickle.dumps(np.array(["__array_interface__", "x"]), protocol=2)[2:-1]
+    assert scan_bytes(_linear(array), "m.pkl").verdict in ("suspicious", "unsafe")
+    numbers = pickle.dumps(np.array([1.0, 2.0]), protocol=2)[2:-1]
+    assert scan_bytes(_linear(numbers), "m.pkl").verdict == "safe"
