@@ -357,7 +357,8 @@ class Targets:
                 self.bounded = f"over {MAX_PENDING} ``class`` values: the rest not judged"
         elif (m := _LOG_CONVERTED.match(text)) is not None:  # (red team 21b-1)
             self._log_reference(m.group(1), m.group(2), place)
-        elif _DOTTED.fullmatch(text.strip()) and _why_dangerous(text) is not None:  # (any length: both linear, 19b-4)
+        elif _DOTTED.fullmatch(text.strip()) and _why_dangerous(text) is not None \
+                and not _no_such_stdlib_name(text.strip()):  # (any length: both linear, 19b-4)
             self._once("_callables", text.strip())
         self._nested(text)
 

@@ -7,9 +7,11 @@ list like any other. The running program (``__main__``, ``__mp_main__``) is no s
 are whatever the script imported, under any name (``__main__.sp.check_output``, red team 51f-1), so any
 walk from it is judged as a dunder step (but the file names ``__main__.py``).
 
-torchgen's file stays ``unsafe`` for another string: ``autogen: trace.out`` names an attribute of the
-standard library's ``trace`` module, which the deny list holds whole (``trace.*``: it runs code), and a
-plain dotted string is judged by that list without asking which attributes a module has."""
+torchgen's file was ``unsafe`` for another string: ``autogen: trace.out`` names an attribute of the
+standard library's ``trace`` module, which the deny list holds whole (``trace.*``: it runs code). A plain
+dotted string covered only by such a module-wide entry is no target where the module's source binds no
+such attribute (``trace`` has no ``out``: ``import_object`` raises before anything runs); one it binds
+(``trace.Trace``) still is."""
 
 from __future__ import annotations
 
@@ -58,3 +60,14 @@ def test_loaders_import_the_first_part() -> None:
         with pytest.raises(ModuleNotFoundError):
             jsonargparse.import_object(path)
 
+
+
+def test_a_plain_string_naming_no_attribute_of_a_denied_stdlib_module_is_no_target() -> None:
+    text = "- func: trace(Tensor self) -> Tensor\n  variants: method, function\n  autogen: trace.out\n"
+    r = scan_bytes(text.encode(), "native_functions.yaml")
+    assert r.verdict == "safe", [(f.id, f.message) for f in r.findings]
+    r = scan_bytes(b"callback: trace.Trace\n", "config.yaml")
+    assert r.verdict == "unsafe", [(f.id, f.message) for f in r.findings]
+    jsonargparse = pytest.importorskip("jsonargparse._util")
+    with pytest.raises((ImportError, AttributeError, ValueError)):
+        jsonargparse.import_object("trace.out")
