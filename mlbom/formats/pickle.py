@@ -995,14 +995,12 @@ def _pairs_mapping(m: object) -> Dct | None:
         return d
     if not (isinstance(m, Seq) and m.items is not None):
         return None
-    if len(m.items) > 4096:
-        return Dct(None)
-    d, unread = Dct({}), False
+    d, unread = Dct({}), len(m.items) > 4096  # (past that many, the pairs are not kept: untracked)
     for item in m.items:
         pair = _as_pair(item)
         if pair is None:
             return None
-        if pair is _UNREAD_PAIR:
+        if pair is _UNREAD_PAIR or unread:
             unread = True
             continue
         k, v = pair
