@@ -1853,7 +1853,7 @@ _JSONNET_TOKEN = re.compile(r"""
   | (?P<block>\|\|\|)
   | (?P<verbatim>@'(?:[^']|'')*'|@"(?:[^"]|"")*")
   | (?P<string>"[^"\\]*(?:\\.[^"\\]*)*"|'[^'\\]*(?:\\.[^'\\]*)*')
-  | (?P<number>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)
+  | (?P<number>[0-9](?:_?[0-9])*(?:\.[0-9](?:_?[0-9])*)?(?:[eE][+-]?[0-9](?:_?[0-9])*)?)
   | (?P<id>[A-Za-z_][A-Za-z0-9_]*|\$)
   | (?P<symbol>[{}\[\](),.;])
   | (?P<op>(?:(?!//|/\*|\|\|\|)[!:~+\-&|^=<>*/%])+)
@@ -2102,6 +2102,22 @@ def _juxtaposed(code: list[tuple[str, str, int]]) -> bool:
                for a, b in itertools.pairwise(code))
 
 
+def _program_shape(code: list[tuple[str, str, int]]) -> bool:
+    """Whether a lexed text shows a construct only a Jsonnet program has — ``local NAME``,
+    ``function(``, ``std.``, ``import 'file'``, a text block, a verbatim string, a computed field
+    name ``[…]:`` — so that a juxtaposition mlbom's lexer sees (a newer Jsonnet's syntax it splits,
+    red team 58f-1: the digit separator ``1_000``) does not make it data."""
+    for i, (kind, tok, _end) in enumerate(code):
+        nxt = code[i + 1] if i + 1 < len(code) else ("", "", 0)
+        if kind in ("verbatim", "block") or (kind == "symbol" and tok == "]" and nxt[0] == "op" and nxt[1][:1] == ":"):
+            return True
+        if kind == "id" and ((tok == "local" and nxt[0] == "id") or (tok == "function" and nxt[1] == "(")
+                             or (tok == "std" and nxt[1] == ".")
+                             or (tok in ("import", "importstr", "importbin") and nxt[0] in ("string", "verbatim"))):
+            return True
+    return False
+
+
 def _stray_colon(code: list[tuple[str, str, int]]) -> bool:
     """Whether a ``:`` stands outside every bracket where no ``assert`` takes a message, or an ``=``
     where no ``local`` binds: Jsonnet's grammar has a ``:`` only in an object's fields, a slice and
@@ -2178,7 +2194,7 @@ def _jsonnet_program(text: str) -> str | None:
         return None
     code = [t for t in tokens if t[0] != "comment"]
     if (not code or not _expression_start(code[0][0], code[0][1]) or not _balanced(code) or _stray_colon(code)
-            or _bad_index(code) or _juxtaposed(code)
+            or _bad_index(code) or (_juxtaposed(code) and not _program_shape(code))
             or any(t[1] == "." and (i == 0 or code[i - 1][0] == "op" or code[i - 1][1] in "{[(,;")
                    for i, t in enumerate(code))):  # (a field access after no value: a parse error)
         return None

@@ -1034,8 +1034,8 @@ def _as_pair(item: object) -> tuple[object, object] | None:
     if isinstance(item, Text):
         return _UNREAD_PAIR if item.length == 2 else None
     if isinstance(item, Dct):
-        if item.items is None or item.loose or item.others:
-            return _UNREAD_PAIR
+        if item.items is None or item.loose or item.others or item.other_keys:
+            return _UNREAD_PAIR  # (keys that are no str: their order among the others is not kept, 58f-3)
         return (*item.items,) if len(item.items) == 2 else None  # type: ignore[return-value]
     if item is NONE or isinstance(item, bool | int | float | Global):
         return None  # (a class is iterable only through its metaclass: an allowlisted Enum's members are no str)
@@ -3892,7 +3892,9 @@ class _Walker:
         for k, v in zip(items[0::2], items[1::2], strict=False):
             if isinstance(k, str):  # str hashes are randomised: no collision blow-up from crafted keys
                 target.items[k] = v
-            elif not (isinstance(k, Text) and k.length > 64) and (isinstance(k, Call) or self.may_be_str(k)):
+                continue
+            target.other_keys += 1
+            if not (isinstance(k, Text) and k.length > 64) and (isinstance(k, Call) or self.may_be_str(k)):
                 # a key computed at load time (any call may return a str or a str subclass such
                 # as numpy.str_, which a str lookup finds) may name any attribute when the dict
                 # becomes an object's state (bounded by the cell budget counted above)

@@ -268,11 +268,14 @@ class Dct(Value):
     the values of keys that may be a str at load time but whose text mlbom cannot tell (a str
     subclass, a call's result): as an object's state, such a value may be any attribute."""
 
-    __slots__ = ("attrs", "items", "loose", "others")
+    __slots__ = ("attrs", "items", "loose", "other_keys", "others")
     kind = "dict"
 
     def __init__(self, items: dict[object, object] | None) -> None:
         self.items = items
+        # how many keys that are no str it was given (kept in none of the fields above when their
+        # value is a number or None): its keys are more than ``items`` shows
+        self.other_keys = 0
         self.loose: list[object] | None = None
         # the values of keys that are no str (an nn.Module's hook ids): what calling its values
         # calls (set by SETITEM(S) only, within the cell budget)

@@ -13,12 +13,22 @@ from functools import lru_cache
 from pathlib import Path
 
 MAX_SOURCE = 1 << 21  # bytes of one module's source read (platform.py: 47 KB; the largest stdlib module is < 1 MB)
+# stdlib modules another package replaces at import time (setuptools' ``_distutils_hack`` puts its own
+# distutils in ``sys.modules``, red team 58f-2): their source here is not what ``import`` gives
+_REPLACED = frozenset({"distutils"})
+# calls that bind module names at run time when the module's own code makes them (ssl's
+# ``IntEnum._convert_`` makes its CERT_*/OP_*/PROTOCOL_* constants, 58f-2); ``globals()`` anywhere
+# (a function may write the module's names through it)
+_DYNAMIC_BINDERS = frozenset({"vars", "setattr", "exec", "eval", "_convert_", "_convert", "__import__"})
 
 
 def binds(module: str, name: str) -> bool | None:
     """Whether the top-level stdlib ``module`` binds ``name`` (a function, class, assignment or
     import at its top level or in a top-level ``if``/``try``/``with``/loop, a ``global`` in a
-    function, a submodule of a package); None where mlbom cannot tell."""
+    function, a submodule of a package; every dunder name, which the import system sets:
+    ``__loader__``, ``__spec__``, ``__builtins__`` …); None where mlbom cannot tell."""
+    if name.startswith("__"):
+        return True
     names = _top_names(module)
     if names is None:
         return None
@@ -27,7 +37,7 @@ def binds(module: str, name: str) -> bool | None:
 
 @lru_cache(maxsize=64)
 def _top_names(module: str) -> frozenset[str] | None:
-    if module not in sys.stdlib_module_names or "." in module:
+    if module not in sys.stdlib_module_names or "." in module or module in _REPLACED:
         return None
     root = Path(sysconfig.get_paths()["stdlib"])
     package = root / module
@@ -44,9 +54,12 @@ def _top_names(module: str) -> frozenset[str] | None:
     for node in ast.walk(tree):
         if isinstance(node, ast.Global):
             names.update(node.names)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("globals", "vars",
-                                                                                                  "setattr"):
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "globals":
             return None  # names written at run time
+        elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Name) and node.slice.id == "__name__":
+            return None  # sys.modules[__name__]: the module may put another object in its place
+    if any(_dynamic(node) for node in _module_level(tree.body)):
+        return None
     if "__getattr__" in names:
         return None
     if package.is_dir():
@@ -92,3 +105,23 @@ def _collect(body: list[ast.stmt], names: set[str]) -> bool:
             names.update(n.target.id for n in ast.walk(node) if isinstance(n, ast.NamedExpr)
                          and isinstance(n.target, ast.Name))
     return True
+
+
+def _module_level(body: list[ast.stmt]) -> list[ast.AST]:
+    """Every node the module's own code runs at import: all but the bodies of functions and classes'
+    methods (a class body runs at import too)."""
+    out: list[ast.AST] = []
+    todo: list[ast.AST] = list(body)
+    while todo:
+        node = todo.pop()
+        out.append(node)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return out
+
+
+def _dynamic(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and (
+        (isinstance(node.func, ast.Name) and node.func.id in _DYNAMIC_BINDERS)
+        or (isinstance(node.func, ast.Attribute) and node.func.attr in _DYNAMIC_BINDERS))

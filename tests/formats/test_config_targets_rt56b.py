@@ -68,3 +68,25 @@ def test_stdlib_names_are_read_from_source() -> None:
     assert stdlib_names.binds("os", "system") is None  # os star-imports posix: any name
     assert stdlib_names.binds("posix", "system") is None  # written in C
     assert stdlib_names.binds("not_a_stdlib_module", "x") is None
+
+
+# * red team 58f-1: Jsonnet 0.21's digit separators (``1_000``) lex as one number, and a text shaped
+#   like a program (``local NAME``, ``std.``, a computed field …) stays Jsonnet whatever juxtaposition
+#   mlbom's lexer sees; 58f-2: a dunder first attribute (``subprocess.__loader__.get_data``) and names a
+#   module binds at run time (ssl's IntEnum._convert_) or that another package replaces (distutils)
+#   are never dropped.
+
+def test_a_program_with_digit_separators_stays_jsonnet() -> None:
+    text = ("local k = '_tar' + 'get_';\n"
+            "{ n: 1_000, [k]: std.join('.', ['os', 'system']), command: 'touch x', }\n")
+    assert ct._jsonnet_program(text) is not None
+    assert ct._jsonnet_program(text.replace("1_000", "1000 2000")) is not None  # a program's shape wins
+    for name in ("c.yaml", "c.json", "c.jsonnet"):
+        assert scan_bytes(text.encode(), name).verdict == "suspicious"
+
+
+@pytest.mark.parametrize("literal", ["subprocess.__loader__.get_data", "platform.__loader__.__class__",
+                                     "shutil.__builtins__", "ssl.Options", "distutils.importlib.import_module"])
+def test_names_the_import_system_or_run_time_code_binds_stay_targets(literal: str) -> None:
+    r = scan_bytes(_bundle(literal), "editor.main.js")
+    assert r.verdict == "unsafe", [f.message[:200] for f in r.findings]

@@ -93,3 +93,13 @@ def test_an_array_of_two_strs_names_an_attribute_mlbom_does_not_read() -> None:
     assert scan_bytes(_linear(array), "m.pkl").verdict in ("suspicious", "unsafe")
     numbers = pickle.dumps(np.array([1.0, 2.0]), protocol=2)[2:-1]
     assert scan_bytes(_linear(numbers), "m.pkl").verdict == "safe"
+
+
+def test_a_dict_with_keys_mlbom_does_not_keep_is_no_pair_it_can_read() -> None:
+    # red team 58f-3: {'forward': 0, numpy.poly1d: 0} unpacks to its two keys, forward = numpy.poly1d;
+    # the class key (its value a number) was kept nowhere, so the dict looked like one key
+    item = b"}(" + _u("forward") + b"K\x00cnumpy\npoly1d\nK\x00u"
+    r = scan_bytes(_linear(item), "m.pkl")
+    assert r.verdict in ("suspicious", "unsafe"), [f.message for f in r.findings]
+    assert any("cannot read" in f.message or "did not track" in f.message or "unknown" in f.message
+               for f in r.findings), [f.message for f in r.findings]
