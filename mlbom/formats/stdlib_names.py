@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import sys
 import sysconfig
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 MAX_SOURCE = 1 << 21  # bytes of one module's source read (platform.py: 47 KB; the largest stdlib module is < 1 MB)
@@ -35,7 +35,7 @@ def binds(module: str, name: str) -> bool | None:
     return name in names
 
 
-@lru_cache(maxsize=64)
+@cache  # bounded by sys.stdlib_module_names (about 300): a smaller cache is thrashed (59f-1)
 def _top_names(module: str) -> frozenset[str] | None:
     if module not in sys.stdlib_module_names or "." in module or module in _REPLACED:
         return None

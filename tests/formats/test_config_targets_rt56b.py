@@ -90,3 +90,21 @@ def test_a_program_with_digit_separators_stays_jsonnet() -> None:
 def test_names_the_import_system_or_run_time_code_binds_stay_targets(literal: str) -> None:
     r = scan_bytes(_bundle(literal), "editor.main.js")
     assert r.verdict == "unsafe", [f.message[:200] for f in r.findings]
+
+
+def test_each_stdlib_module_is_read_once_per_process() -> None:
+    # red team 59f-1: strings cycling through the 88 deny-listed stdlib modules thrashed a 64-entry
+    # cache (each miss parses a module's source: 14 s for a 26 KB YAML); the work is counted, not timed
+    import sys
+
+    from mlbom.formats import pickle as pickle_fmt
+    from mlbom.formats import stdlib_names
+
+    modules = sorted(k[:-2] for k in pickle_fmt.policy().deny
+                     if k.endswith(".*") and "." not in k[:-2] and k[:-2] in sys.stdlib_module_names)
+    assert len(modules) > 64
+    text = "".join(f"- {m}.zz{i}\n" for i in range(3) for m in modules).encode()
+    scan_bytes(text, "list.yaml")
+    before = stdlib_names._top_names.cache_info().misses
+    scan_bytes(text, "list.yaml")
+    assert stdlib_names._top_names.cache_info().misses == before  # nothing read again
