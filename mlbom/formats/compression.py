@@ -16,6 +16,7 @@ Errors are :class:`~mlbom.formats.weights.FormatError` (corrupt data) or :class:
 from __future__ import annotations
 
 import bz2
+import io
 import lzma
 import zlib
 from collections.abc import Callable
@@ -404,7 +405,10 @@ def _lzma_alone(head: bytes) -> bool:
         trial = chunk[:1] + (1 << 20).to_bytes(4, "little") + chunk[5:]
         dec = lzma.LZMADecompressor(format=lzma.FORMAT_ALONE)
         try:
-            out = dec.decompress(trial, 1 << 20)
+            # at most what LZMAFile asks for at once (its reads are io.DEFAULT_BUFFER_SIZE): a stream whose
+            # first 8 KiB of output come before bytes the decoder refuses hands them out to the loader
+            # (red team 60f: a very compressible pickle, then a cut stream, all within the head)
+            out = dec.decompress(trial, io.DEFAULT_BUFFER_SIZE)
         except lzma.LZMAError:
             return False
         if out:

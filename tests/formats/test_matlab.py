@@ -293,3 +293,18 @@ def test_an_lzma_reading_past_mlboms_stream_bound_is_no_break() -> None:
         assert f.read().startswith(b"\x80\x02cbuiltins")
     r = scan_bytes(data, "model.mat")
     assert r.verdict in ("error", "unsafe"), [f.message for f in r.findings]
+
+
+def test_a_cut_lzma_reading_keeps_an_error_its_content_had() -> None:
+    # red team 60f-1: a pickle mlbom can only call error (past its stack bound), then a cut stream:
+    # the cut lifts the content's error effects, and the trial took that for bytes of no format (safe);
+    # pickle.load(lzma.open(f)) ran the pickle's exec
+    import lzma
+
+    empty = b"\x00" + (8192).to_bytes(4, "little") + bytes(13)
+    body = b"N" * 1_000_100 + b"cbuiltins\nexec\n(Vprint('ran')\ntR."
+    stream = lzma.compress(body, format=lzma.FORMAT_ALONE, filters=[{"id": lzma.FILTER_LZMA1, "dict_size": 1 << 16}])
+    data = bytes([10]) + bytes(35) + empty + stream[:-8]
+    data += b"\xff" * (40 + int.from_bytes(data[36:40], "little") - len(data))
+    r = scan_bytes(data, "model.mat")
+    assert r.verdict in ("error", "unsafe"), [f.message[:150] for f in r.findings]
