@@ -790,7 +790,13 @@ _MAPPING_INITS = {"builtins.dict": 0, "collections.OrderedDict": 0, "collections
 # classes whose own __setstate__ of a tuple state sets no instance attribute (ndarray:
 # (version, shape, dtype, is_fortran, data); dtype: (version, byteorder, ..., names, fields, ...))
 _TUPLE_STATE_DATA = frozenset({"numpy.ndarray", "numpy.dtype", "numpy.core.multiarray._reconstruct",
-                               "numpy._core.multiarray._reconstruct"})
+                               "numpy._core.multiarray._reconstruct",
+                               # numpy's BitGenerator.__setstate__ takes (state, seed_seq): the state
+                               # through its validating ``state`` setter, the seed sequence into a typed
+                               # field; no attribute is set by name
+                               "numpy.random._mt19937.MT19937", "numpy.random._pcg64.PCG64",
+                               "numpy.random._pcg64.PCG64DXSM", "numpy.random._philox.Philox",
+                               "numpy.random._sfc64.SFC64"})
 # classes (prefixes) whose instances have no keys()/items(): found inside a tuple state they
 # cannot be the mapping a __setstate__ takes attributes from
 _NOT_MAPPINGS = ("numpy.", "pandas.core.dtypes.", "pandas._libs.tslibs.", "pandas.core.arrays.",
