@@ -144,6 +144,9 @@ class PickleReport:
     complete: bool = False  # reached STOP
     findings: list[PickleFinding] = field(default_factory=list)
     globals: list[str] = field(default_factory=list)  # resolved paths, first-seen order
+    # some global names what find_class could resolve (:func:`could_resolve`): the loader acts
+    # on the bytes, whatever follows
+    resolvable: bool = False
     # For torch's weights_only check, in stream order: ("op", NAME) at each opcode's first use,
     # ("global", "module\nname") for every GLOBAL as written.
     events: list[tuple[str, str]] = field(default_factory=list)
@@ -374,6 +377,25 @@ _MAX_DENY_PARTS = 8
 def resolve_global(module: str, name: str, proto: int, pol: Policy | None = None) -> Resolved:
     """Resolve and judge ``module``/``name`` exactly as ``Unpickler.find_class`` would at ``proto``."""
     return _resolve(module, name, proto, pol or policy())
+
+
+# A module file's stem as installers and builds write them: word characters and hyphens (CPython's
+# own ``_sysconfigdata__linux_x86_64-linux-gnu``, mypyc's ``6ec57f84c680d3a3778b__mypyc``); no
+# installed module's name has a space, comma, quote or slash (the site-packages of this
+# project's environments: only ``[\w-]``)
+_MODULE_STEM = re.compile(r"[\w-]+")
+
+
+def could_resolve(module: str, name: str) -> bool:
+    """Whether ``find_class(module, name)`` may import a module and find the name in it: every
+    dotted part of the module a file name an installed module could have (not only identifiers:
+    ``__import__`` takes hyphens and leading digits, red team 61f-1), every part of the name an
+    identifier (a module's attributes are its globals). Text that INST or GLOBAL reads as names
+    ("mport os" from "import os", a CSV header, "test_build" over a line of dashes) makes
+    find_class raise before any call; an attribute path with other characters may still follow
+    the import of a real module, whose own code is all that runs."""
+    return all(_MODULE_STEM.fullmatch(p) for p in module.split(".")) \
+        and all(p.isidentifier() for p in name.split("."))
 
 
 @lru_cache(maxsize=4096)
@@ -1918,6 +1940,7 @@ class _Walker:
     # -- judging -------------------------------------------------------------------------
     def global_(self, module: str, name: str, op: str) -> Global:
         res = resolve_global(module, name, self.proto, self.sh.pol)
+        self.rep.resolvable = self.rep.resolvable or could_resolve(module, name)
         if self.name_proto is not None:
             self.judge_other_reading(module, name, op, res)
         if res.path not in self.seen_globals and len(self.rep.globals) < 10_000:
@@ -3447,6 +3470,7 @@ class _Walker:
             label = f"{path} argument, pickle #{i + 1}"
             for f in rep.findings:
                 self.note(f.id, f.severity, f"{label}: {f.message}", f.effect)
+            self.rep.resolvable = self.rep.resolvable or rep.resolvable
             for g in rep.globals:
                 if g not in self.seen_globals and len(self.rep.globals) < 10_000:
                     self.seen_globals.add(g)
@@ -5194,6 +5218,7 @@ class _Walker:
                                                  "reads on inside it; mlbom cannot follow", certain=False)
             for f in rep.findings:
                 self.note(f.id, f.severity, f"joblib object array: {f.message}", f.effect)
+            self.rep.resolvable = self.rep.resolvable or rep.resolvable
             for g in rep.globals:
                 if g not in self.seen_globals:
                     self.seen_globals.add(g)

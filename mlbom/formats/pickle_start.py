@@ -11,27 +11,26 @@ from __future__ import annotations
 
 import io
 import pickletools
-import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the walker (and its allowlist tables) is imported when bytes start like a pickle
     from mlbom.formats.pickle import PickleReport
 
 OPCODES = frozenset(ord(op.code) for op in pickletools.opcodes)  # any of them can start a stream pickle.load accepts
-_IMPORTABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 def reading(rep: PickleReport) -> str:
     """What a walk from offset 0 says about the bytes: ``pickle`` — a loader acts on them (the walk
-    reaches STOP, or resolves a global whose name Python could import before it stops: text such
-    as "import os" reads as INST of module "mport os", which no import can find); ``no`` — the
+    reaches STOP, or resolves a global find_class could resolve before it stops:
+    :func:`mlbom.formats.pickle.could_resolve`; text such as "import os" reads as INST of module
+    "mport os", which no installed module is named); ``no`` — the
     loader raises before anything could call code: at a first name no import finds, or where the
     walk stopped and every unpickler raises (the walker's ``stop_proven``); ``unproven`` — it
     stopped anywhere else (a bound, a construct it does not model, the end of a cut head): the
     bytes may be a pickle the loader reads on, never proven text. A persistent id does not
     make it ``no``: torch.package's ``load_pickle`` reads a resource from its first byte with a
     ``persistent_load`` that returns None for an id it does not know (red team 45f-1)."""
-    if (rep.complete and rep.opcodes >= 2) or any(_IMPORTABLE.fullmatch(g) for g in rep.globals):
+    if (rep.complete and rep.opcodes >= 2) or rep.resolvable:
         return "pickle"
     if rep.complete:
         return "no"  # a lone STOP: the loader raises on an empty stack
