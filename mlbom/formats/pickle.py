@@ -222,6 +222,8 @@ class Policy:
     new_only: frozenset[str]  # allowlisted classes that are data-only when created with __new__, not called
     called_args: dict[str, tuple[int, ...]]  # calls_args positions whose argument is called (its __init__ runs)
     deny_names: dict[str, str]  # last attribute names denied wherever they are reached (from_pretrained ...)
+    # allowlisted classes whose __init__ sets native state: created with __new__ alone they are unsafe
+    init_only: frozenset[str] = frozenset()
     # other modules' names for deny-listed callables (``pycparser.check_output`` is
     # ``subprocess.check_output``): alias path -> the callable's own path (red team 26e-6)
     aliases: dict[str, str] = field(default_factory=dict)
@@ -245,6 +247,7 @@ def policy() -> Policy:
     allow: dict[str, tuple[str, str]] = {}
     calls: dict[str, tuple[int, ...]] = {}
     new_only: set[str] = set()
+    init_only: set[str] = set()
     called: dict[str, tuple[int, ...]] = {}
     for group in raw["allow"]:  # type: ignore[attr-defined]
         for key, reason in group["entries"].items():
@@ -252,6 +255,8 @@ def policy() -> Policy:
             allow[path] = (module, f"{group['why']}; {reason}" if reason else group["why"])
             if group.get("new_only"):
                 new_only.add(path)
+            if group.get("init_only"):
+                init_only.add(path)
         for key, positions in group.get("calls_args", {}).items():
             calls[_path(key)[1]] = tuple(positions)
         for key, positions in group.get("called_args", {}).items():
@@ -264,7 +269,7 @@ def policy() -> Policy:
     names = raw.get("deny_names", {})
     deny_names = {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {}
     return Policy(allow, calls, nested, deny, frozenset(raw["anywhere"]),  # type: ignore[call-overload]
-                  frozenset(new_only), called, deny_names, deny_aliases())
+                  frozenset(new_only), called, deny_names, frozenset(init_only), deny_aliases())
 
 
 def deny_aliases() -> dict[str, str]:
@@ -379,23 +384,37 @@ def resolve_global(module: str, name: str, proto: int, pol: Policy | None = None
     return _resolve(module, name, proto, pol or policy())
 
 
-# A module file's stem as installers and builds write them: word characters and hyphens (CPython's
-# own ``_sysconfigdata__linux_x86_64-linux-gnu``, mypyc's ``6ec57f84c680d3a3778b__mypyc``); no
-# installed module's name has a space, comma, quote or slash (the site-packages of this
-# project's environments: only ``[\w-]``)
-_MODULE_STEM = re.compile(r"[\w-]+")
+# A module file's stem as installers and builds write them: ASCII letters, digits, underscores and
+# hyphens (CPython's own ``_sysconfigdata__linux_x86_64-linux-gnu``, mypyc's
+# ``6ec57f84c680d3a3778b__mypyc``); no installed module's name in this project's environments has
+# a space, comma, quote, slash or a non-ASCII letter
+_MODULE_STEM = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def could_resolve(module: str, name: str) -> bool:
     """Whether ``find_class(module, name)`` may import a module and find the name in it: every
     dotted part of the module a file name an installed module could have (not only identifiers:
     ``__import__`` takes hyphens and leading digits, red team 61f-1), every part of the name an
-    identifier (a module's attributes are its globals). Text that INST or GLOBAL reads as names
-    ("mport os" from "import os", a CSV header, "test_build" over a line of dashes) makes
-    find_class raise before any call; an attribute path with other characters may still follow
-    the import of a real module, whose own code is all that runs."""
+    ASCII identifier (a module's attributes are its globals). Text that INST or GLOBAL reads as
+    names ("mport os" from "import os", a CSV header, "test_build" over a line of dashes, "afé")
+    makes find_class raise before any call."""
     return all(_MODULE_STEM.fullmatch(p) for p in module.split(".")) \
-        and all(p.isidentifier() for p in name.split("."))
+        and all(p.isascii() and p.isidentifier() for p in name.split("."))
+
+
+def _identifier_path(module: str) -> bool:
+    return all(p.isascii() and p.isidentifier() for p in module.split("."))
+
+
+def _bare_class(path: str, op: str, items: list[object] | None) -> str | None:
+    """The allowlisted class a call creates with ``__new__`` alone (no ``__init__``): NEWOBJ(_EX)
+    of the class, or copyreg's ``__newobj__``/``__newobj_ex__``/``_reconstructor`` given it."""
+    if op in ("NEWOBJ", "NEWOBJ_EX"):
+        return path
+    if path in INSTANCE_MAKERS and items:
+        cls = items[0]
+        return cls.res.path if isinstance(cls, Global) and cls.res.status == "allow" else None
+    return None
 
 
 @lru_cache(maxsize=4096)
@@ -1826,6 +1845,7 @@ class _Walker:
         self.seen_globals: set[str] = set()
         # a second protocol names are also resolved at (a joblib object array's nested pickle)
         self.name_proto: int | None = None
+        self.odd_module = False  # a global of a module find_class may import that is no identifier path
         self.noted: set[tuple[str, str]] = set()
         self.omitted: dict[tuple[str, str], int] = {}
         self.first_op = True
@@ -1940,7 +1960,14 @@ class _Walker:
     # -- judging -------------------------------------------------------------------------
     def global_(self, module: str, name: str, op: str) -> Global:
         res = resolve_global(module, name, self.proto, self.sh.pol)
-        self.rep.resolvable = self.rep.resolvable or could_resolve(module, name)
+        if not self.rep.resolvable and could_resolve(module, name):
+            if _identifier_path(module):
+                self.rep.resolvable = True
+            else:
+                # a module named like "charset-normalizer" (a sorted requirements list read as GLOBAL)
+                # counts once a call or BUILD acts after it: __import__ of it alone runs an
+                # installed module's own code at most (red team 62f-2)
+                self.odd_module = True
         if self.name_proto is not None:
             self.judge_other_reading(module, name, op, res)
         if res.path not in self.seen_globals and len(self.rep.globals) < 10_000:
@@ -2016,6 +2043,8 @@ class _Walker:
     def call(self, func: object, args: object, op: str, via: str | None = None, kwargs: object = None) -> Value | str:
         """``func(*args, **kwargs)`` as the loader makes it (``kwargs``: NEWOBJ_EX's dict, else None)."""
         self.sh.mutations += 1  # may change an object a kept state refers to
+        if self.odd_module:
+            self.rep.resolvable = True
         if via is not None:
             if self.depth_calls > 8:
                 raise PickleLimit("helpers calling helpers more than 8 deep")
@@ -2162,6 +2191,13 @@ class _Walker:
                 # 'dateutil/<path>' time zones
                 self.note("pickle.dangerous-callable", "critical", f"{op} calls {path}(...): its __init__ opens and "
                           "reads the file its argument names", "unsafe", f"init-io:{path}")
+            elif (bare := _bare_class(path, op, items)) in self.sh.pol.init_only:
+                # red team 62f-1: copyreg.__newobj__(PCG64) then numpy's own state: BitGenerator.__init__
+                # never ran, the state setter wrote through a NULL pointer (SIGSEGV in every loader)
+                self.note("pickle.dangerous-callable", "critical", f"{op} creates {bare} with __new__ alone (no "
+                          "pickler writes it so: numpy's constructors call the class): its native state stays "
+                          "unset, and a state or a method call then writes or reads through NULL pointers",
+                          "unsafe", f"bare-native:{bare}")
             elif op not in ("NEWOBJ", "NEWOBJ_EX") and path in self.sh.pol.new_only:
                 self.note("pickle.init-call", "medium", f"{op} calls {path}(...): runs its __init__ with pickle data "
                           "(a pickler writes it with NEWOBJ or copyreg: __new__ plus state)", "suspicious",
@@ -5021,6 +5057,8 @@ class _Walker:
 
     def op_build(self) -> None:
         stack = self.stack
+        if self.odd_module:
+            self.rep.resolvable = True
         if len(stack) >= 2:
             self.dtype_mutated("BUILD", stack[-2])
             self.wo_target("BUILD", stack[-2])
@@ -5788,6 +5826,10 @@ def allowlist_markdown() -> str:
         if group.get("new_only"):
             out += ["Allowed when created as a pickler writes them (NEWOBJ or copyreg: `__new__` plus state); "
                     "calling them (REDUCE/INST/OBJ) runs `__init__` with pickle data and is `suspicious`.", ""]
+        if group.get("init_only"):
+            out += ["Allowed when called (by the constructors that pickle them); created with `__new__` alone "
+                    "(NEWOBJ, NEWOBJ_EX, copyreg's `__newobj__`/`__newobj_ex__`/`_reconstructor`) they keep no "
+                    "native state and are `unsafe`.", ""]
         out += ["| callable | reason | calls its arguments |", "|---|---|---|"]
         calls = group.get("calls_args", {})
         for key in sorted(group["entries"]):
