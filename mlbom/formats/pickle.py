@@ -147,6 +147,10 @@ class PickleReport:
     # some global names what find_class could resolve (:func:`could_resolve`): the loader acts
     # on the bytes, whatever follows
     resolvable: bool = False
+    # some global names a module find_class may import that is no identifier path (a hyphen, a
+    # leading digit): it counts as resolvable once a call or BUILD acts after it; a walk that
+    # stopped anywhere but where every unpickler raises is then not proven text (red team 63f-1)
+    odd_module: bool = False
     # For torch's weights_only check, in stream order: ("op", NAME) at each opcode's first use,
     # ("global", "module\nname") for every GLOBAL as written.
     events: list[tuple[str, str]] = field(default_factory=list)
@@ -1845,7 +1849,6 @@ class _Walker:
         self.seen_globals: set[str] = set()
         # a second protocol names are also resolved at (a joblib object array's nested pickle)
         self.name_proto: int | None = None
-        self.odd_module = False  # a global of a module find_class may import that is no identifier path
         self.noted: set[tuple[str, str]] = set()
         self.omitted: dict[tuple[str, str], int] = {}
         self.first_op = True
@@ -1967,7 +1970,7 @@ class _Walker:
                 # a module named like "charset-normalizer" (a sorted requirements list read as GLOBAL)
                 # counts once a call or BUILD acts after it: __import__ of it alone runs an
                 # installed module's own code at most (red team 62f-2)
-                self.odd_module = True
+                self.rep.odd_module = True
         if self.name_proto is not None:
             self.judge_other_reading(module, name, op, res)
         if res.path not in self.seen_globals and len(self.rep.globals) < 10_000:
@@ -2043,7 +2046,7 @@ class _Walker:
     def call(self, func: object, args: object, op: str, via: str | None = None, kwargs: object = None) -> Value | str:
         """``func(*args, **kwargs)`` as the loader makes it (``kwargs``: NEWOBJ_EX's dict, else None)."""
         self.sh.mutations += 1  # may change an object a kept state refers to
-        if self.odd_module:
+        if self.rep.odd_module:
             self.rep.resolvable = True
         if via is not None:
             if self.depth_calls > 8:
@@ -2204,7 +2207,7 @@ class _Walker:
                           f"init:{path}")
             self.arg_checks(path, items, kwargs)
         made = Call(func, args, kwargs if kwargs is not NONE else None)
-        self.native.made(made)
+        self.native.made(made, op)
         return made
 
     def arg_checks(self, path: str, items: list[object] | None, kwargs: object) -> None:
@@ -3507,6 +3510,7 @@ class _Walker:
             for f in rep.findings:
                 self.note(f.id, f.severity, f"{label}: {f.message}", f.effect)
             self.rep.resolvable = self.rep.resolvable or rep.resolvable
+            self.rep.odd_module = self.rep.odd_module or rep.odd_module
             for g in rep.globals:
                 if g not in self.seen_globals and len(self.rep.globals) < 10_000:
                     self.seen_globals.add(g)
@@ -5057,7 +5061,7 @@ class _Walker:
 
     def op_build(self) -> None:
         stack = self.stack
-        if self.odd_module:
+        if self.rep.odd_module and len(stack) >= 2:  # (an underflowing BUILD acts on nothing: red team 63f-3)
             self.rep.resolvable = True
         if len(stack) >= 2:
             self.dtype_mutated("BUILD", stack[-2])
@@ -5257,6 +5261,7 @@ class _Walker:
             for f in rep.findings:
                 self.note(f.id, f.severity, f"joblib object array: {f.message}", f.effect)
             self.rep.resolvable = self.rep.resolvable or rep.resolvable
+            self.rep.odd_module = self.rep.odd_module or rep.odd_module
             for g in rep.globals:
                 if g not in self.seen_globals:
                     self.seen_globals.add(g)

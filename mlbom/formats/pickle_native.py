@@ -25,7 +25,9 @@ from mlbom.formats import native_state
 from mlbom.formats.pickle_values import (
     DTYPE_PATHS,
     FROMBUFFERS,
+    INSTANCE_MAKERS,
     NONE,
+    PYX_UNPICKLE,
     RECONSTRUCTS,
     Blob,
     Call,
@@ -110,6 +112,9 @@ class NativeRegistry:
     # the node arrays of TreePredictors checked on BUILD: the predictor keeps a reference, so a
     # later BUILD of one changes nodes that were judged (red team 34t-3)
     predictor_nodes: ByIdentity[object] = field(default_factory=ByIdentity)
+    # pandas NDArrayBacked arrays created with __new__: judged on the ndarray their last state
+    # gives them (red team 63f-2)
+    backed: ByIdentity[Call] = field(default_factory=ByIdentity)
 
 
 Note = Callable[[str, Severity, str, "Verdict | None", "str | None"], None]
@@ -216,6 +221,17 @@ _DUMMY_STRATEGIES = frozenset({"prior", "stratified", "most_frequent", "uniform"
 BINARY_TREES = ("sklearn.neighbors._kd_tree.KDTree", "sklearn.neighbors._ball_tree.BallTree")
 # the native classes whose constructor leaves buffers that only ``__setstate__`` fills
 STATE_REQUIRED = frozenset({"sklearn.tree._tree.Tree", *BINARY_TREES})
+# pandas' arrays backed by a typed ``cdef readonly ndarray _ndarray`` (``NDArrayBacked``), as
+# the allowlist spells them: created with ``__new__`` (Cython's ``__pyx_unpickle_NDArrayBacked``,
+# NEWOBJ, copyreg) the field is None until a state sets it, and their methods read array fields
+# from it unchecked
+NDARRAY_BACKED = frozenset({
+    "pandas.Categorical", "pandas.arrays.Categorical", "pandas.core.arrays.categorical.Categorical",
+    "pandas.arrays.DatetimeArray", "pandas.core.arrays.datetimes.DatetimeArray",
+    "pandas.arrays.TimedeltaArray", "pandas.core.arrays.timedeltas.TimedeltaArray",
+    "pandas.arrays.PeriodArray", "pandas.core.arrays.period.PeriodArray",
+    "pandas.arrays.StringArray", "pandas.core.arrays.string_.StringArray",
+    "pandas.arrays.NumpyExtensionArray", "pandas.core.arrays.numpy_.NumpyExtensionArray"})
 
 
 _METRICS = "sklearn.metrics._dist_metrics."
@@ -542,6 +558,52 @@ def _byte_flags(value: object, src: ReadBack) -> ByteFlags | str:
     if isinstance(got, ByteFlags) and got.problem is not None:
         return got.problem
     return got
+
+
+_RAISES = Opaque("a state pandas refuses")  # the load raises: nothing is used
+
+
+def _an_ndarray(value: object) -> bool:
+    """``value`` is a numpy array (of any shape or subclass) as pickled: numpy's ``_reconstruct``
+    or ``_frombuffer``, a joblib array, a shape mlbom read."""
+    return array_dims(value, any_order=True) is not None \
+        or (isinstance(value, Call) and (made_by(value) in RECONSTRUCTS or made_by(value) in FROMBUFFERS))
+
+
+def _backed_data(inst: Call, cls: str) -> object:
+    """The value an NDArrayBacked array's ``_ndarray`` ends up with: from its last BUILD's state
+    (pandas' ``__setstate__``: a ``(data, dtype, attrs)`` tuple, swapped where the dtype slot
+    holds the ndarray; a dict's ``_data``/``_ndarray`` (a Categorical's ``_codes``); a 1-tuple of
+    a dict), else from the Cython helper's state (``(_dtype, _ndarray, __dict__)``); None where
+    nothing sets it; :data:`_RAISES` where pandas raises on the state."""
+    state = inst.state
+    if state is None:
+        args = inst.args.items if isinstance(inst.args, Seq) else None
+        pyx = args[2] if args is not None and len(args) == 3 and PYX_UNPICKLE in (made_by(inst) or "") else None
+        if isinstance(pyx, Seq) and pyx.items is not None and len(pyx.items) >= 2:
+            return pyx.items[1]
+        return None if pyx is None or pyx is NONE else Opaque("a state mlbom cannot read")
+    if state is NONE:
+        return _RAISES  # __setstate__(None): NotImplementedError
+    if isinstance(state, Seq) and state.type == "tuple" and state.items is not None:
+        items = state.items
+        if len(items) == 1 and isinstance(items[0], Dct):
+            state = items[0]
+        elif len(items) == 3:
+            return items[1] if _an_ndarray(items[1]) else items[0]
+        else:
+            return _RAISES
+    if isinstance(state, Dct):
+        if state.items is None or state.loose:
+            return Opaque("a dict mlbom cannot read")
+        keys = ("_data", "_ndarray", "_codes") if "Categorical" in cls else ("_data", "_ndarray")
+        for key in keys:
+            if key in state.items:
+                return state.items[key]
+        return _RAISES
+    if isinstance(state, Seq) and state.items is not None:
+        return _RAISES  # a list: NotImplementedError
+    return Opaque("a state mlbom cannot read")
 
 
 class NativeJudge:
@@ -1414,17 +1476,24 @@ class NativeJudge:
                 and len(state.items) == 5 and isinstance(state.items[4], Seq) and state.items[4].items is not None:
             self.reg.array_items.setdefault(inst, list).append(list(state.items[4].items))
 
-    def made(self, inst: Call) -> None:
+    def made(self, inst: Call, op: str) -> None:
         """Remember a native object whose constructor leaves it unusable until BUILD gives it a
-        state (:data:`STATE_REQUIRED`)."""
-        if instance_class(inst) in STATE_REQUIRED:
+        state (:data:`STATE_REQUIRED`), and a pandas array created with ``__new__``
+        (:data:`NDARRAY_BACKED`)."""
+        cls = instance_class(inst)
+        if cls in STATE_REQUIRED:
             self.reg.made.put(inst, inst)
+        if cls in NDARRAY_BACKED:
+            maker = made_by(inst) or ""
+            if op in ("NEWOBJ", "NEWOBJ_EX") or maker in INSTANCE_MAKERS or PYX_UNPICKLE in maker:
+                self.reg.backed.put(inst, inst)
 
     def judge_end(self, complete: bool) -> None:
         """The judgements made once the top-level stream has ended (``complete``: at its STOP; an
         object never BUILT is used only if the load returns)."""
         if complete:
             self.judge_unbuilt()
+            self.judge_backed()
         self.judge_tree_owners()
         self.judge_binary_trees()
         self.judge_sparse()
@@ -1443,6 +1512,28 @@ class NativeJudge:
                           "given a state (no BUILD): its native buffers are the empty ones its constructor left, "
                           "which its public methods read (memory corruption on use); no scikit-learn writes it",
                           "unsafe", "unbuilt")
+
+    def judge_backed(self) -> None:
+        """pandas' ``NDArrayBacked`` keeps its data in a typed ``_ndarray`` field that ``__new__``
+        leaves None; ``__setstate__`` (or the Cython helper's state) assigns it unchecked, and
+        ``repr``, ``copy``, ``nbytes``, ``ravel`` then read array fields from None (red team 63f-2:
+        SIGSEGV on the program's first print). pandas always writes the helper with a BUILD whose
+        state holds the ndarray; an array left without one is ``unsafe``, one whose data mlbom
+        cannot tell ``suspicious``."""
+        for inst in self.reg.backed.values():
+            cls = instance_class(inst) or "an NDArrayBacked array"
+            data = _backed_data(inst, cls)
+            if data is _RAISES or _an_ndarray(data):
+                continue
+            name = cls.rsplit(".", 1)[-1]
+            if data is None or data is NONE:
+                self.note("pickle.memory", "critical", f"a pandas {name} is created with __new__ and given no "
+                          "ndarray (its _ndarray stays None): its methods (repr, copy, nbytes) read array fields "
+                          "from None (memory corruption on use); no pandas writes it", "unsafe", "backed-none")
+            else:
+                self.note("pickle.memory", "medium", f"a pandas {name} is created with __new__ and given "
+                          f"{describe(data)} as its data, not an array mlbom can tell: if it is None, its methods "
+                          "read array fields from None", "suspicious", "backed-unknown")
 
     def judge_binary_trees(self) -> None:
         """scikit-learn's KDTree and BallTree (``_binary_tree.pxi``): ``__setstate__`` stores

@@ -34,6 +34,8 @@ def reading(rep: PickleReport) -> str:
         return "pickle"
     if rep.complete:
         return "no"  # a lone STOP: the loader raises on an empty stack
+    if rep.odd_module and not rep.stop_proven:
+        return "unproven"  # its module may import, and mlbom's walk stopped where a loader reads on (63f-1)
     if rep.globals:
         return "no"  # the first name is no importable path: find_class raises there, before any call
     if rep.stop_proven:
