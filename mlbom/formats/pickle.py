@@ -1849,6 +1849,7 @@ class _Walker:
         self.seen_globals: set[str] = set()
         # a second protocol names are also resolved at (a joblib object array's nested pickle)
         self.name_proto: int | None = None
+        self.plain_reading = False  # the pickle.load reading of a joblib stream (:func:`_plain_reading`)
         self.noted: set[tuple[str, str]] = set()
         self.omitted: dict[tuple[str, str], int] = {}
         self.first_op = True
@@ -3585,7 +3586,7 @@ class _Walker:
             self.note("pickle.unreadable", "high", f"reading the stream failed: {rep.error}", "error", "stop")
         self.judge_getattrs()
         if self.depth == 0:
-            self.native.judge_end(rep.complete)
+            self.native.judge_end(rep.complete, rep.value if self.plain_reading else None)
         try:
             src.sync()
         except (OSError, ValueError) as exc:
@@ -5764,6 +5765,7 @@ def _plain_reading(stream: IO[bytes], size: int | None, start: int, rep: PickleR
     try:
         stream.seek(start)
         plain = _Walker(stream, size, shared, depth, joblib=False)
+        plain.plain_reading = True
         other = plain.run()
         stream.seek(rep.end)
     except (OSError, ValueError) as exc:

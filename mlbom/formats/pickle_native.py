@@ -115,6 +115,9 @@ class NativeRegistry:
     # pandas NDArrayBacked arrays created with __new__: judged on the ndarray their last state
     # gives them (red team 63f-2)
     backed: ByIdentity[Call] = field(default_factory=ByIdentity)
+    # what each one's last BUILD gave it, read at that BUILD: pandas' __setstate__ takes the data
+    # then, and a later SETITEM into the state dict does not reach the array (red team 64f-1)
+    backed_data: ByIdentity[tuple[object]] = field(default_factory=ByIdentity)
 
 
 Note = Callable[[str, Severity, str, "Verdict | None", "str | None"], None]
@@ -561,6 +564,32 @@ def _byte_flags(value: object, src: ReadBack) -> ByteFlags | str:
 
 
 _RAISES = Opaque("a state pandas refuses")  # the load raises: nothing is used
+_REACH_LIMIT = 1 << 16
+
+
+def _reached(value: object) -> set[int] | None:
+    """The identities of the values ``value`` reaches (container items, a dict's values, an
+    object's arguments, state, items and attribute dicts, a joblib object array's contents); None
+    past :data:`_REACH_LIMIT` values (then every object counts)."""
+    seen: set[int] = set()
+    todo = [value]
+    while todo:
+        x = todo.pop()
+        if id(x) in seen:
+            continue
+        if len(seen) >= _REACH_LIMIT:
+            return None
+        seen.add(id(x))
+        if isinstance(x, Seq):
+            todo.extend(x.items or ())
+        elif isinstance(x, Dct):
+            todo.extend([*(x.items or {}).keys(), *(x.items or {}).values(), *(x.loose or ())])
+        elif isinstance(x, Call):
+            todo.extend(y for y in (x.args, x.kwargs, x.state, x.mapping) if y is not None)
+            todo.extend(x.dicts or ())
+        elif isinstance(x, ObjectArray):
+            todo.append(x.value)
+    return seen
 
 
 def _an_ndarray(value: object) -> bool:
@@ -1462,6 +1491,8 @@ class NativeJudge:
             self.note("pickle.memory", "medium", "BUILD sets the state of a TreePredictor's nodes array after the "
                       "predictor was checked: mlbom cannot check the node indices its predict() follows",
                       "suspicious", "predictor-nodes")
+        if cls in NDARRAY_BACKED:
+            self.reg.backed_data.put(inst, (_backed_data(inst, cls),))
         if cls == "sklearn.tree._tree.Tree":
             self.tree_state(inst, state)
         elif cls == TREE_PREDICTOR:
@@ -1488,17 +1519,20 @@ class NativeJudge:
             if op in ("NEWOBJ", "NEWOBJ_EX") or maker in INSTANCE_MAKERS or PYX_UNPICKLE in maker:
                 self.reg.backed.put(inst, inst)
 
-    def judge_end(self, complete: bool) -> None:
+    def judge_end(self, complete: bool, result: object = None) -> None:
         """The judgements made once the top-level stream has ended (``complete``: at its STOP; an
-        object never BUILT is used only if the load returns)."""
+        object never BUILT is used only if the load returns). ``result``: judge such objects only
+        where the value returned reaches them (the ``pickle.load`` reading of a joblib stream, which
+        walks on through names its loader cannot find; red team 64f-2); None: all of them."""
         if complete:
-            self.judge_unbuilt()
-            self.judge_backed()
+            used = _reached(result) if result is not None else None
+            self.judge_unbuilt(used)
+            self.judge_backed(used)
         self.judge_tree_owners()
         self.judge_binary_trees()
         self.judge_sparse()
 
-    def judge_unbuilt(self) -> None:
+    def judge_unbuilt(self, used: set[int] | None = None) -> None:
         """scikit-learn's ``Tree.__cinit__`` leaves ``nodes`` NULL and ``node_count`` 0, and
         ``BinaryTree.__cinit__`` leaves one-element arrays whose node record is uninitialised
         memory: ``apply``/``predict``/``decision_path`` dereference the NULL node array, and a
@@ -1507,13 +1541,15 @@ class NativeJudge:
         and never given a state is ``unsafe`` wherever it is (red team 44t-2)."""
         for inst in self.reg.made.values():
             cls = instance_class(inst)
+            if used is not None and id(inst) not in used:
+                continue
             if inst.state is None and cls in STATE_REQUIRED:
                 self.note("pickle.memory", "critical", f"a scikit-learn {cls.rsplit('.', 1)[-1]} is made and never "
                           "given a state (no BUILD): its native buffers are the empty ones its constructor left, "
                           "which its public methods read (memory corruption on use); no scikit-learn writes it",
                           "unsafe", "unbuilt")
 
-    def judge_backed(self) -> None:
+    def judge_backed(self, used: set[int] | None = None) -> None:
         """pandas' ``NDArrayBacked`` keeps its data in a typed ``_ndarray`` field that ``__new__``
         leaves None; ``__setstate__`` (or the Cython helper's state) assigns it unchecked, and
         ``repr``, ``copy``, ``nbytes``, ``ravel`` then read array fields from None (red team 63f-2:
@@ -1521,8 +1557,11 @@ class NativeJudge:
         state holds the ndarray; an array left without one is ``unsafe``, one whose data mlbom
         cannot tell ``suspicious``."""
         for inst in self.reg.backed.values():
+            if used is not None and id(inst) not in used:
+                continue
             cls = instance_class(inst) or "an NDArrayBacked array"
-            data = _backed_data(inst, cls)
+            kept = self.reg.backed_data.get(inst)
+            data = kept[0] if kept is not None else _backed_data(inst, cls)
             if data is _RAISES or _an_ndarray(data):
                 continue
             name = cls.rsplit(".", 1)[-1]

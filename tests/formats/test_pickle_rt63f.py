@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import pickle
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +76,30 @@ def test_pandas_arrays_as_pandas_writes_them_stay_safe(protocol: int) -> None:
     for v in values:
         r = scan_bytes(pickle.dumps(v, protocol=protocol), "a.pkl")
         assert r.verdict == "safe", (type(v).__name__, [f.message for f in r.findings])
+
+
+def _u(text: str) -> bytes:
+    raw = text.encode()
+    return b"X" + len(raw).to_bytes(4, "little") + raw
+
+
+def test_a_state_changed_after_its_build_is_judged_as_built() -> None:
+    # red team 64f-1: BUILD {'_data': None, ...} (kept in the memo), then GET it and set '_data' to an
+    # array: pandas took None at the BUILD; mlbom read the dict as it ended
+    dtype = b"cnumpy\ndtype\n" + _u("M8[ns]") + b"\x89\x88\x87R"
+    array = pickle.dumps(np.arange(3).astype("M8[ns]"), protocol=2)[2:-1]
+    state = b"}q\x01" + _u("_data") + b"Ns" + _u("_dtype") + dtype + b"s"
+    after = b"h\x01" + _u("_data") + array + b"s0"
+    r = scan_bytes(_bare("DatetimeArray") + state + b"b" + after + b".", "a.pkl")
+    assert r.verdict == "unsafe", [f.message for f in r.findings]
+
+
+def test_a_joblib_string_array_read_by_pickle_load_is_not_a_bare_array(tmp_path: Path) -> None:
+    # red team 64f-2: the pickle.load reading of joblib's object-array bytes walks on to a STOP past
+    # names its loader cannot find; the StringArray it left unbuilt is not what it returns
+    joblib = pytest.importorskip("joblib")
+    path = tmp_path / "a.joblib"
+    joblib.dump(pd.array(["a", "b", None], dtype="string[python]"), path)
+    r = scan_bytes(path.read_bytes(), "a.joblib")
+    assert r.verdict != "unsafe" and not any("created with __new__" in f.message for f in r.findings), \
+        [f.message for f in r.findings]
