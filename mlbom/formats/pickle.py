@@ -412,11 +412,14 @@ def _identifier_path(module: str) -> bool:
 
 def _bare_class(path: str, op: str, items: list[object] | None) -> str | None:
     """The allowlisted class a call creates with ``__new__`` alone (no ``__init__``): NEWOBJ(_EX)
-    of the class, or copyreg's ``__newobj__``/``__newobj_ex__``/``_reconstructor`` given it."""
+    of the class, or a helper that creates the class it is given (copyreg's ``__newobj__``/
+    ``__newobj_ex__``/``_reconstructor``, scikit-learn's ``newObj``, pandas' ``_new_Index`` ...:
+    :func:`class_arg`; red team 65f: ``newObj(PCG64)`` then numpy's state segfaulted)."""
     if op in ("NEWOBJ", "NEWOBJ_EX"):
         return path
-    if path in INSTANCE_MAKERS and items:
-        cls = items[0]
+    pos = class_arg(path)
+    if pos is not None and items is not None and pos < len(items):
+        cls = items[pos]
         return cls.res.path if isinstance(cls, Global) and cls.res.status == "allow" else None
     return None
 
@@ -2047,8 +2050,7 @@ class _Walker:
     def call(self, func: object, args: object, op: str, via: str | None = None, kwargs: object = None) -> Value | str:
         """``func(*args, **kwargs)`` as the loader makes it (``kwargs``: NEWOBJ_EX's dict, else None)."""
         self.sh.mutations += 1  # may change an object a kept state refers to
-        if self.rep.odd_module:
-            self.rep.resolvable = True
+        self.acted()
         if via is not None:
             if self.depth_calls > 8:
                 raise PickleLimit("helpers calling helpers more than 8 deep")
@@ -4024,6 +4026,7 @@ class _Walker:
         self.sh.mutations += 1  # may change an object a kept state refers to
         value = self.pop()
         target = self.top()
+        self.acted()
         self.dtype_mutated("APPEND", target)
         self.wo_target("APPEND", target)
         self._container_target("APPEND", target, ("list",), [value])
@@ -4038,6 +4041,7 @@ class _Walker:
         self.sh.mutations += 1  # may change an object a kept state refers to
         items = self.pop_mark()
         target = self.top()
+        self.acted()
         self.dtype_mutated("APPEND", target)
         self.wo_target("APPEND", target)
         self._container_target("APPENDS", target, ("list",), items)
@@ -4052,6 +4056,7 @@ class _Walker:
         value = self.pop()
         key = self.pop()
         target = self.top()
+        self.acted()
         self.dtype_mutated("SETITEM", target)
         self.wo_target("SETITEM", target)
         self._container_target("SETITEM", target, ("dict", "list"), [key, value])
@@ -4066,6 +4071,7 @@ class _Walker:
         self.sh.mutations += 1  # may change an object a kept state refers to
         items = self.pop_mark()
         target = self.top()
+        self.acted()
         self.dtype_mutated("SETITEM", target)
         self.wo_target("SETITEM", target)
         if len(items) % 2:
@@ -4114,6 +4120,7 @@ class _Walker:
         self.sh.mutations += 1  # may change an object a kept state refers to
         items = self.pop_mark()
         target = self.top()
+        self.acted()
         self.dtype_mutated("ADDITEMS", target)
         self._container_target("ADDITEMS", target, ("set",), items)
         if isinstance(target, Seq) and target.items is not None:
@@ -5060,10 +5067,18 @@ class _Walker:
         else:
             rep.wo_unknown = rep.wo_unknown or f"a persistent id mlbom cannot read ({describe(pid)})"
 
+    def acted(self) -> None:
+        """An opcode acted on objects (a call, BUILD, SETITEM(S), APPEND(S), ADDITEMS, its pops
+        done): after a global of a module that is no identifier path, the loader has done more
+        than an import — set an item of a live module dict such as ``build_time_vars`` (red team
+        65f-3) — so the bytes are a pickle."""
+        if self.rep.odd_module:
+            self.rep.resolvable = True
+
     def op_build(self) -> None:
         stack = self.stack
-        if self.rep.odd_module and len(stack) >= 2:  # (an underflowing BUILD acts on nothing: red team 63f-3)
-            self.rep.resolvable = True
+        if len(stack) >= 2:  # (an underflowing BUILD acts on nothing: red team 63f-3)
+            self.acted()
         if len(stack) >= 2:
             self.dtype_mutated("BUILD", stack[-2])
             self.wo_target("BUILD", stack[-2])

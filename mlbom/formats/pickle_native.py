@@ -223,7 +223,11 @@ _DUMMY_STRATEGIES = frozenset({"prior", "stratified", "most_frequent", "uniform"
 
 BINARY_TREES = ("sklearn.neighbors._kd_tree.KDTree", "sklearn.neighbors._ball_tree.BallTree")
 # the native classes whose constructor leaves buffers that only ``__setstate__`` fills
-STATE_REQUIRED = frozenset({"sklearn.tree._tree.Tree", *BINARY_TREES})
+# (and the Mahalanobis metrics: ``__cinit__`` leaves the ``buffer`` memoryview ``rdist`` writes NULL;
+# audit 64, A64-1)
+STATE_REQUIRED = frozenset({"sklearn.tree._tree.Tree", *BINARY_TREES,
+                            "sklearn.metrics._dist_metrics.MahalanobisDistance64",
+                            "sklearn.metrics._dist_metrics.MahalanobisDistance32"})
 # pandas' arrays backed by a typed ``cdef readonly ndarray _ndarray`` (``NDArrayBacked``), as
 # the allowlist spells them: created with ``__new__`` (Cython's ``__pyx_unpickle_NDArrayBacked``,
 # NEWOBJ, copyreg) the field is None until a state sets it, and their methods read array fields
@@ -581,12 +585,18 @@ def _reached(value: object) -> set[int] | None:
             return None
         seen.add(id(x))
         if isinstance(x, Seq):
-            todo.extend(x.items or ())
+            if x.items is None:
+                return None  # items past the cell budget: not known
+            todo.extend(x.items)
         elif isinstance(x, Dct):
-            todo.extend([*(x.items or {}).keys(), *(x.items or {}).values(), *(x.loose or ())])
+            if x.items is None or x.other_keys:
+                return None  # keys or values not kept (red team 65f-1: a non-str key's value)
+            todo.extend([*x.items.keys(), *x.items.values(), *(x.loose or ()), *(x.others or ())])
         elif isinstance(x, Call):
             todo.extend(y for y in (x.args, x.kwargs, x.state, x.mapping) if y is not None)
             todo.extend(x.dicts or ())
+            for reading in (x.flat[0] if x.flat is not None else ()):
+                todo.extend(reading)
         elif isinstance(x, ObjectArray):
             todo.append(x.value)
     return seen
@@ -597,6 +607,30 @@ def _an_ndarray(value: object) -> bool:
     or ``_frombuffer``, a joblib array, a shape mlbom read."""
     return array_dims(value, any_order=True) is not None \
         or (isinstance(value, Call) and (made_by(value) in RECONSTRUCTS or made_by(value) in FROMBUFFERS))
+
+
+def _backed_pops(state: object, cls: str) -> None:
+    """What pandas' ``__setstate__`` does to a dict state it is given (the dict object itself: a
+    later BUILD with the same dict sees it so; red team 65f-2): a Categorical's ``_codes`` becomes
+    ``_ndarray`` and a missing ``_dtype`` is made; ``_data`` (else ``_ndarray``) and ``_dtype``
+    are popped."""
+    if isinstance(state, Seq) and state.type == "tuple" and state.items is not None and len(state.items) == 1:
+        state = state.items[0]
+    if not isinstance(state, Dct) or state.items is None:
+        return
+    items = state.items
+    if "Categorical" in cls:
+        if "_dtype" not in items:
+            items["_dtype"] = Opaque("a CategoricalDtype")
+        if "_codes" in items and "_ndarray" not in items:
+            items["_ndarray"] = items.pop("_codes")
+    if "_data" in items:
+        items.pop("_data")
+    elif "_ndarray" in items:
+        items.pop("_ndarray")
+    else:
+        return  # ValueError: nothing more is done
+    items.pop("_dtype", None)
 
 
 def _backed_data(inst: Call, cls: str) -> object:
@@ -1493,6 +1527,7 @@ class NativeJudge:
                       "suspicious", "predictor-nodes")
         if cls in NDARRAY_BACKED:
             self.reg.backed_data.put(inst, (_backed_data(inst, cls),))
+            _backed_pops(state, cls)
         if cls == "sklearn.tree._tree.Tree":
             self.tree_state(inst, state)
         elif cls == TREE_PREDICTOR:

@@ -56,3 +56,20 @@ def test_random_state_and_generator_built_bare_are_unsafe() -> None:
 def test_word_lists_stay_text(text: str) -> None:
     r = scan_bytes(text.encode(), "labels.txt")
     assert r.verdict == "safe", [f.message for f in r.findings]
+
+
+def test_a_bit_generator_made_by_another_class_helper_is_unsafe() -> None:
+    # red team 65f: scikit-learn's newObj(PCG64) and pandas' _new_Index(PCG64, {}) create it with
+    # __new__ alone too; numpy's state then segfaulted at load
+    state = pickle.dumps(np.random.PCG64(1).__reduce__()[2], protocol=2)[2:-1]
+    cls = b"cnumpy.random._pcg64\nPCG64\n"
+    for make in (b"csklearn.neighbors._kd_tree\nnewObj\n" + cls + b"\x85R",
+                 b"cpandas.core.indexes.base\n_new_Index\n" + cls + b"}\x86R"):
+        r = scan_bytes(b"\x80\x02" + make + state + b"b.", "rng.pkl")
+        assert r.verdict == "unsafe", [f.message for f in r.findings]
+
+
+@pytest.mark.parametrize("text", ["c_sysconfigdata__linux_x86_64-linux-gnu\nbuild_time_vars\nS'CC'\nS'sh -c x'\ns\n\n"])
+def test_an_item_set_in_a_live_module_dict_is_a_pickle(text: str) -> None:
+    # red team 65f-3: the loader raises at the last line, after it has set build_time_vars['CC']
+    assert scan_bytes(text.encode(), "notes.txt").verdict != "safe"

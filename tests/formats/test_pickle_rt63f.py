@@ -103,3 +103,33 @@ def test_a_joblib_string_array_read_by_pickle_load_is_not_a_bare_array(tmp_path:
     r = scan_bytes(path.read_bytes(), "a.joblib")
     assert r.verdict != "unsafe" and not any("created with __new__" in f.message for f in r.findings), \
         [f.message for f in r.findings]
+
+
+def _joblib_with_array_bytes(payload: bytes) -> bytes:
+    """A protocol-2 joblib stream of one uint8 array whose bytes are ``payload``: joblib.load reads
+    them as data, pickle.load as opcodes."""
+    dtype = b"cnumpy\ndtype\n" + _u("u1") + b"\x89\x88\x87R(K\x03" + _u("|") \
+        + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
+    state = (b"}(" + _u("subclass") + b"cnumpy\nndarray\n" + _u("shape") + b"J" + len(payload).to_bytes(4, "little")
+             + b"\x85" + _u("order") + _u("C") + _u("dtype") + dtype + _u("allow_mmap") + b"\x89u")
+    return b"\x80\x02cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81" + state + b"b" + payload + b"."
+
+
+@pytest.mark.parametrize("payload", [b"}K\x01{bare}s.", b"}K\x01\x85{bare}s.", b"(N{bare}d.", b"]{bare}a."])
+def test_a_bare_array_the_pickle_load_reading_returns_under_any_key_is_unsafe(payload: bytes) -> None:
+    # red team 65f-1: the value of a non-str key was not followed from the value returned
+    bare = _bare("DatetimeArray")[2:]
+    r = scan_bytes(_joblib_with_array_bytes(payload.replace(b"{bare}", bare)), "model.joblib")
+    assert r.verdict == "unsafe", [f.message for f in r.findings]
+
+
+def test_a_state_dict_pandas_popped_is_judged_as_popped() -> None:
+    # red team 65f-2: pandas pops '_data' and '_dtype' from the dict it is given; the same dict,
+    # given more items, then BUILDs a second array with '_ndarray' None
+    dtype = b"cnumpy\ndtype\n" + _u("M8[ns]") + b"\x89\x88\x87R"
+    array = pickle.dumps(np.arange(3).astype("M8[ns]"), protocol=2)[2:-1]
+    make = _bare("DatetimeArray")[2:]
+    first = b"}q\xc9(" + _u("_data") + array + _u("_dtype") + dtype + b"u"  # memo 201 (the array uses low ones)
+    later = b"h\xc9(" + _u("_ndarray") + b"N" + _u("_dtype") + dtype + b"u"
+    r = scan_bytes(b"\x80\x02]q\xc8" + make + first + b"ba" + b"h\xc8" + make + later + b"ba.", "a.pkl")
+    assert r.verdict == "unsafe", [f.message for f in r.findings]
