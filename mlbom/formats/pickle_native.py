@@ -25,7 +25,6 @@ from mlbom.formats import native_state
 from mlbom.formats.pickle_values import (
     DTYPE_PATHS,
     FROMBUFFERS,
-    INSTANCE_MAKERS,
     NONE,
     PYX_UNPICKLE,
     RECONSTRUCTS,
@@ -36,6 +35,7 @@ from mlbom.formats.pickle_values import (
     Latin1FromUtf8,
     Opaque,
     Seq,
+    class_arg,
     describe,
     instance_class,
     made_by,
@@ -225,9 +225,9 @@ BINARY_TREES = ("sklearn.neighbors._kd_tree.KDTree", "sklearn.neighbors._ball_tr
 # the native classes whose constructor leaves buffers that only ``__setstate__`` fills
 # (and the Mahalanobis metrics: ``__cinit__`` leaves the ``buffer`` memoryview ``rdist`` writes NULL;
 # audit 64, A64-1)
-STATE_REQUIRED = frozenset({"sklearn.tree._tree.Tree", *BINARY_TREES,
-                            "sklearn.metrics._dist_metrics.MahalanobisDistance64",
-                            "sklearn.metrics._dist_metrics.MahalanobisDistance32"})
+_MAHALANOBIS = frozenset({"sklearn.metrics._dist_metrics.MahalanobisDistance64",
+                          "sklearn.metrics._dist_metrics.MahalanobisDistance32"})
+STATE_REQUIRED = frozenset({"sklearn.tree._tree.Tree", *BINARY_TREES, *_MAHALANOBIS})
 # pandas' arrays backed by a typed ``cdef readonly ndarray _ndarray`` (``NDArrayBacked``), as
 # the allowlist spells them: created with ``__new__`` (Cython's ``__pyx_unpickle_NDArrayBacked``,
 # NEWOBJ, copyreg) the field is None until a state sets it, and their methods read array fields
@@ -593,7 +593,7 @@ def _reached(value: object) -> set[int] | None:
                 return None  # keys or values not kept (red team 65f-1: a non-str key's value)
             todo.extend([*x.items.keys(), *x.items.values(), *(x.loose or ()), *(x.others or ())])
         elif isinstance(x, Call):
-            todo.extend(y for y in (x.args, x.kwargs, x.state, x.mapping) if y is not None)
+            todo.extend(y for y in (x.func, x.args, x.kwargs, x.state, x.mapping) if y is not None)
             todo.extend(x.dicts or ())
             for reading in (x.flat[0] if x.flat is not None else ()):
                 todo.extend(reading)
@@ -1528,6 +1528,8 @@ class NativeJudge:
         if cls in NDARRAY_BACKED:
             self.reg.backed_data.put(inst, (_backed_data(inst, cls),))
             _backed_pops(state, cls)
+        if cls in _MAHALANOBIS:
+            self.mahalanobis_state(cls, state)
         if cls == "sklearn.tree._tree.Tree":
             self.tree_state(inst, state)
         elif cls == TREE_PREDICTOR:
@@ -1551,7 +1553,9 @@ class NativeJudge:
             self.reg.made.put(inst, inst)
         if cls in NDARRAY_BACKED:
             maker = made_by(inst) or ""
-            if op in ("NEWOBJ", "NEWOBJ_EX") or maker in INSTANCE_MAKERS or PYX_UNPICKLE in maker:
+            if op in ("NEWOBJ", "NEWOBJ_EX") or class_arg(maker) is not None:
+                # created with __new__: NEWOBJ, or a helper that creates the class it is given
+                # (copyreg, Cython's __pyx_unpickle_*, scikit-learn's newObj, pandas' _new_Index ...)
                 self.reg.backed.put(inst, inst)
 
     def judge_end(self, complete: bool, result: object = None) -> None:
@@ -1583,6 +1587,24 @@ class NativeJudge:
                           "given a state (no BUILD): its native buffers are the empty ones its constructor left, "
                           "which its public methods read (memory corruption on use); no scikit-learn writes it",
                           "unsafe", "unbuilt")
+
+    def mahalanobis_state(self, cls: str, state: object) -> None:
+        """``Mahalanobis.__setstate__`` takes ``state[2]`` as its matrix and ``mat.shape[0]`` as the
+        data's feature count; ``rdist`` reads ``mat[i, j]`` for every ``i, j`` below it with bounds
+        checks off: a matrix with fewer columns than rows is read past its end (red team 66f-1)."""
+        name = cls.rsplit(".", 1)[-1]
+        items = state.items if isinstance(state, Seq) else None
+        if isinstance(state, Seq) and items is not None and len(items) < 3:
+            return  # IndexError: the load fails
+        dims = array_dims(items[2], any_order=True) if items is not None else None
+        if dims is None or len(dims) != 2:
+            self.note("pickle.memory", "medium", f"scikit-learn {name} state: its matrix is not an array mlbom can "
+                      "size: its distances read mat[i, j] for every i, j below mat.shape[0] unchecked",
+                      "suspicious", "mahalanobis-mat")
+        elif dims[1] < dims[0]:
+            self.note("pickle.memory", "critical", f"scikit-learn {name} state: its matrix is {dims[0]}x{dims[1]}: its "
+                      f"distances read mat[i, j] for every i, j below {dims[0]} (out of bounds on use); no "
+                      "scikit-learn writes it", "unsafe", "mahalanobis-mat")
 
     def judge_backed(self, used: set[int] | None = None) -> None:
         """pandas' ``NDArrayBacked`` keeps its data in a typed ``_ndarray`` field that ``__new__``

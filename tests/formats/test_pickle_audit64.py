@@ -36,3 +36,21 @@ def test_mahalanobis_metrics_scikit_learn_writes_stay_safe() -> None:
         for protocol in (2, 5):
             r = scan_bytes(pickle.dumps(metric, protocol=protocol), "metric.pkl")
             assert r.verdict == "safe", [f.message for f in r.findings]
+
+
+@pytest.mark.parametrize("shape", [(2000, 0), (400, 1), (3, 2)])
+def test_a_mahalanobis_matrix_with_fewer_columns_than_rows_is_unsafe(shape: tuple[int, int]) -> None:
+    # red team 66f-1: __setstate__ takes mat.shape[0] as the feature count and rdist reads mat[i, j] for
+    # every i, j below it unchecked: a (n, 1) matrix is read far past its end
+    pytest.importorskip("sklearn")
+    np = pytest.importorskip("numpy")
+    from sklearn.metrics._dist_metrics import MahalanobisDistance32, MahalanobisDistance64, newObj
+
+    for cls in (MahalanobisDistance64, MahalanobisDistance32):
+        class Forged:
+            def __reduce__(self, cls: type = cls) -> object:  # what DistanceMetric.__reduce__ writes, this matrix
+                return (newObj, (cls,), (2.0, np.zeros(1), np.zeros(shape)))
+
+        for protocol in (2, 5):
+            r = scan_bytes(pickle.dumps({"metric": Forged()}, protocol=protocol), "metric.pkl")
+            assert r.verdict == "unsafe", [f.message for f in r.findings]
