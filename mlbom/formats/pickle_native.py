@@ -9,7 +9,8 @@ past in a joblib file, or read back from the file by offset), scans their record
 TreePredictor's nodes when BUILD sets them; at the end of the stream, the estimators owning
 trees (feature indices against ``n_features_in_``, GradientBoosting's stage widths against its
 init's predictions, HistGradientBoosting's categorical maps), KDTree/BallTree states and their
-metrics, neighbours classifiers' labels and scipy sparse matrices. The walker hands it two
+metrics, neighbours classifiers' labels, libsvm models, k-means centers against
+``n_features_in_``, pandas arrays created bare and scipy sparse matrices. The walker hands it two
 callables (``note`` a finding, ``lookup`` an attribute's values) and its byte source.
 """
 
@@ -254,6 +255,10 @@ _PLAIN_METRICS = frozenset({
 _LIBSVM_CLASSIFIERS = frozenset(f"sklearn.svm._classes.{c}" for c in ("SVC", "NuSVC"))
 _LIBSVM_KERNELS = frozenset({"linear", "poly", "rbf", "sigmoid"})  # libsvm computes these from the vectors
 _LIBSVM = _LIBSVM_CLASSIFIERS | frozenset(f"sklearn.svm._classes.{c}" for c in ("SVR", "NuSVR", "OneClassSVM"))
+# k-means estimators: predict runs _k_means_lloyd's chunked loops (bounds checks off) with X checked
+# against n_features_in_ only and the centers' own width (red team 67f-1)
+_KMEANS = frozenset({"sklearn.cluster._kmeans.KMeans", "sklearn.cluster._kmeans.MiniBatchKMeans"})
+_BISECTING = "sklearn.cluster._bisect_k_means.BisectingKMeans"
 # each class's own ``_impl`` (a class attribute: scikit-learn pickles none), libsvm's svm_type
 _LIBSVM_IMPL = {f"sklearn.svm._classes.{c}": impl for c, impl in (
     ("SVC", "c_svc"), ("NuSVC", "nu_svc"), ("SVR", "epsilon_svr"), ("NuSVR", "nu_svr"), ("OneClassSVM", "one_class"))}
@@ -801,6 +806,68 @@ class NativeJudge:
                 self.neighbors_labels(inst)
             elif cls in _LIBSVM:
                 self.libsvm_model(inst, cls)
+            elif cls in _KMEANS or cls == _BISECTING:
+                self.native_verdict(f"scikit-learn {cls.rsplit('.', 1)[-1]}", self.kmeans_problem(inst, cls),
+                                    "scikit-learn", "its predict reads X or its centers out of bounds",
+                                    "its predict follows", "kmeans")
+
+    def kmeans_problem(self, inst: Call, cls: str) -> tuple[bool, str] | None:
+        """KMeans/MiniBatchKMeans: ``predict`` checks X against ``n_features_in_`` only, then
+        ``lloyd_iter_chunked_dense`` runs a GEMM with ``lda = centers.shape[1]`` over X's rows and
+        the sparse loop reads ``centers[j, X.indices[k]]`` (bounds checks off): every
+        ``cluster_centers_`` must be a 2-D array exactly ``n_features_in_`` wide (red team 67f-1).
+        BisectingKMeans predicts through its ``_bisecting_tree``: every node's ``center`` that
+        the walk down it stacks (a left and a right child's) must be that wide too."""
+        widths, why_n = self.owner_values(inst, "n_features_in_")
+        if cls == _BISECTING:
+            roots, why_c = self.owner_values(inst, "_bisecting_tree")
+            centers = self.bisecting_centers(roots)
+            if isinstance(centers, str):
+                return False, centers
+        else:
+            centers, why_c = self.owner_values(inst, "cluster_centers_")
+        if not centers:
+            return None  # not fitted: predict raises first
+        if why_n or why_c or not widths or not all(isinstance(n, int) and not isinstance(n, bool) for n in widths):
+            return False, "its n_features_in_ or centers cannot be told"
+        for c in centers:
+            dims = array_dims(c, any_order=True)
+            want = 1 if cls == _BISECTING else 2
+            if dims is None or len(dims) != want:
+                return False, f"a center is {describe(c)}, not a {want}-D array mlbom can size"
+            for n in widths:
+                assert isinstance(n, int)
+                if dims[-1] != n:
+                    return True, f"its centers are {dims[-1]} wide for n_features_in_ {n}"
+        return None
+
+    def bisecting_centers(self, roots: list[object]) -> list[object] | str:
+        """The ``center`` values of every child node a BisectingKMeans' tree reaches (bounded)."""
+        out: list[object] = []
+        todo = list(roots)
+        seen = 0
+        while todo:
+            node = todo.pop()
+            seen += 1
+            if seen > 100_000:
+                return "its _bisecting_tree is larger than mlbom follows"
+            if node is NONE:
+                continue
+            if not isinstance(node, Call) or self.reg.owners.get(node) is None:
+                return f"a node of its _bisecting_tree is {describe(node)}, not a node mlbom read"
+            for side in ("left", "right"):
+                kids, why = self.owner_values(node, side)
+                if why is not None:
+                    return f"its _bisecting_tree's {side} children cannot be told"
+                for kid in kids:
+                    if kid is NONE:
+                        continue
+                    got, why_c = self.owner_values(kid, "center") if isinstance(kid, Call) else ([], "no node")
+                    if why_c is not None:
+                        return "a center of its _bisecting_tree cannot be told"
+                    out.extend(got)
+                    todo.append(kid)
+        return out
 
     def libsvm_model(self, inst: Call, cls: str) -> None:
         """A fitted SVC/NuSVC/SVR/NuSVR/OneClassSVM: ``predict`` hands its arrays to libsvm's
