@@ -815,26 +815,38 @@ class NativeJudge:
         """KMeans/MiniBatchKMeans: ``predict`` checks X against ``n_features_in_`` only, then
         ``lloyd_iter_chunked_dense`` runs a GEMM with ``lda = centers.shape[1]`` over X's rows and
         the sparse loop reads ``centers[j, X.indices[k]]`` (bounds checks off): every
-        ``cluster_centers_`` must be a 2-D array exactly ``n_features_in_`` wide (red team 67f-1).
-        BisectingKMeans predicts through its ``_bisecting_tree``: every node's ``center`` that
-        the walk down it stacks (a left and a right child's) must be that wide too."""
+        ``cluster_centers_`` must be a 2-D array exactly ``n_features_in_`` wide (red team 67f-1)
+        with at least one row (``score``'s ``_inertia_dense`` reads ``centers[labels[i]]``, label
+        0 of none: 68f-1). BisectingKMeans predicts through its ``_bisecting_tree``, whose node
+        centers must be that wide too, and scores with ``cluster_centers_`` (68f-2).
+        ``_n_threads`` goes to OpenMP unchecked (-1 is about 4e9 threads: 68f-3): 1 to 4,096."""
         widths, why_n = self.owner_values(inst, "n_features_in_")
+        centers, why_c = self.owner_values(inst, "cluster_centers_")
+        nodes: list[object] = []
         if cls == _BISECTING:
-            roots, why_c = self.owner_values(inst, "_bisecting_tree")
-            centers = self.bisecting_centers(roots)
-            if isinstance(centers, str):
-                return False, centers
-        else:
-            centers, why_c = self.owner_values(inst, "cluster_centers_")
-        if not centers:
+            roots, why_r = self.owner_values(inst, "_bisecting_tree")
+            got = self.bisecting_centers(roots)
+            if isinstance(got, str):
+                return False, got
+            nodes, why_c = got, why_c or why_r
+        if not centers and not nodes:
             return None  # not fitted: predict raises first
         if why_n or why_c or not widths or not all(isinstance(n, int) and not isinstance(n, bool) for n in widths):
             return False, "its n_features_in_ or centers cannot be told"
-        for c in centers:
+        threads, why_t = self.owner_values(inst, "_n_threads")
+        for t in threads:
+            if not isinstance(t, int) or isinstance(t, bool):
+                return False, f"its _n_threads is {describe(t)}, not a number mlbom can read"
+            if not 1 <= t <= 4096:
+                return True, f"its _n_threads is {t} (OpenMP is asked for that many threads)"
+        if why_t is not None:
+            return False, "its _n_threads cannot be told"
+        for c, want in [*((c, 2) for c in centers), *((c, 1) for c in nodes)]:
             dims = array_dims(c, any_order=True)
-            want = 1 if cls == _BISECTING else 2
             if dims is None or len(dims) != want:
                 return False, f"a center is {describe(c)}, not a {want}-D array mlbom can size"
+            if want == 2 and dims[0] == 0:
+                return True, "its cluster_centers_ has no rows (every label is 0, and score reads centers[0])"
             for n in widths:
                 assert isinstance(n, int)
                 if dims[-1] != n:

@@ -54,3 +54,19 @@ def test_centers_of_another_width_are_unsafe(how: str, width: int) -> None:
             m.cluster_centers_ = np.zeros((3, width))
         r = scan_bytes(_dumps(m, how), "m.pkl")
         assert r.verdict == "unsafe", (type(m).__name__, [f.message for f in r.findings])
+
+
+@pytest.mark.parametrize("how", ["2", "joblib"])
+def test_centers_with_no_rows_bisecting_centers_and_thread_counts_are_judged(how: str) -> None:
+    # red team 68f: no rows (score read centers[0] of none), BisectingKMeans' own cluster_centers_
+    # (its score uses them), _n_threads of -1 or 2**31-1 handed to OpenMP
+    for m in _fitted():
+        m.cluster_centers_ = np.zeros((0, 4))
+        assert scan_bytes(_dumps(m, how), "m.pkl").verdict == "unsafe", type(m).__name__
+    for m in _fitted():
+        m.cluster_centers_ = np.zeros((3, 40))
+        assert scan_bytes(_dumps(m, how), "m.pkl").verdict == "unsafe", type(m).__name__
+    for threads in (-1, 0, 2**31 - 1):
+        for m in _fitted():
+            m._n_threads = threads
+            assert scan_bytes(_dumps(m, how), "m.pkl").verdict == "unsafe", (type(m).__name__, threads)
