@@ -87,6 +87,7 @@ from mlbom.formats.pickle_values import (
     StoredClassGlobal,
     Text,
     Value,
+    bare_class,
     class_arg,
     describe,
     instance_class,
@@ -402,26 +403,12 @@ def could_resolve(module: str, name: str) -> bool:
     ASCII identifier (a module's attributes are its globals). Text that INST or GLOBAL reads as
     names ("mport os" from "import os", a CSV header, "test_build" over a line of dashes, "afé")
     makes find_class raise before any call."""
-    return all(_MODULE_STEM.fullmatch(p) for p in module.split(".")) \
-        and all(p.isascii() and p.isidentifier() for p in name.split("."))
+    return all(_MODULE_STEM.fullmatch(p) for p in module.split(".")) and _identifier_path(name)
 
 
-def _identifier_path(module: str) -> bool:
-    return all(p.isascii() and p.isidentifier() for p in module.split("."))
-
-
-def _bare_class(path: str, op: str, items: list[object] | None) -> str | None:
-    """The allowlisted class a call creates with ``__new__`` alone (no ``__init__``): NEWOBJ(_EX)
-    of the class, or a helper that creates the class it is given (copyreg's ``__newobj__``/
-    ``__newobj_ex__``/``_reconstructor``, scikit-learn's ``newObj``, pandas' ``_new_Index`` ...:
-    :func:`class_arg`; red team 65f: ``newObj(PCG64)`` then numpy's state segfaulted)."""
-    if op in ("NEWOBJ", "NEWOBJ_EX"):
-        return path
-    pos = class_arg(path)
-    if pos is not None and items is not None and pos < len(items):
-        cls = items[pos]
-        return cls.res.path if isinstance(cls, Global) and cls.res.status == "allow" else None
-    return None
+def _identifier_path(path: str) -> bool:
+    """Every dotted part of ``path`` an ASCII identifier."""
+    return all(p.isascii() and p.isidentifier() for p in path.split("."))
 
 
 @lru_cache(maxsize=4096)
@@ -2197,7 +2184,7 @@ class _Walker:
                 # 'dateutil/<path>' time zones
                 self.note("pickle.dangerous-callable", "critical", f"{op} calls {path}(...): its __init__ opens and "
                           "reads the file its argument names", "unsafe", f"init-io:{path}")
-            elif (bare := _bare_class(path, op, items)) in self.sh.pol.init_only:
+            elif (bare := bare_class(path, op, items)) in self.sh.pol.init_only:
                 # red team 62f-1: copyreg.__newobj__(PCG64) then numpy's own state: BitGenerator.__init__
                 # never ran, the state setter wrote through a NULL pointer (SIGSEGV in every loader)
                 self.note("pickle.dangerous-callable", "critical", f"{op} creates {bare} with __new__ alone (no "
@@ -5079,7 +5066,6 @@ class _Walker:
         stack = self.stack
         if len(stack) >= 2:  # (an underflowing BUILD acts on nothing: red team 63f-3)
             self.acted()
-        if len(stack) >= 2:
             self.dtype_mutated("BUILD", stack[-2])
             self.wo_target("BUILD", stack[-2])
             self.wo_build_state(stack[-2], stack[-1])

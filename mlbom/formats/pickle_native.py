@@ -36,7 +36,7 @@ from mlbom.formats.pickle_values import (
     Latin1FromUtf8,
     Opaque,
     Seq,
-    class_arg,
+    bare_class,
     describe,
     instance_class,
     made_by,
@@ -1631,10 +1631,8 @@ class NativeJudge:
         if cls in STATE_REQUIRED:
             self.reg.made.put(inst, inst)
         if cls in NDARRAY_BACKED:
-            maker = made_by(inst) or ""
-            if op in ("NEWOBJ", "NEWOBJ_EX") or class_arg(maker) is not None:
-                # created with __new__: NEWOBJ, or a helper that creates the class it is given
-                # (copyreg, Cython's __pyx_unpickle_*, scikit-learn's newObj, pandas' _new_Index ...)
+            args = inst.args.items if isinstance(inst.args, Seq) else None
+            if bare_class(made_by(inst) or "", op, args) is not None:  # created with __new__ alone
                 self.reg.backed.put(inst, inst)
 
     def judge_end(self, complete: bool, result: object = None) -> None:

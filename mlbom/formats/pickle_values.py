@@ -374,6 +374,20 @@ def class_arg(path: str) -> int | None:
     return pos
 
 
+def bare_class(path: str, op: str, items: list[object] | None) -> str | None:
+    """The allowlisted class a call creates with ``__new__`` alone (no ``__init__``): NEWOBJ(_EX)
+    of the class, or a helper that creates the class it is given (copyreg's ``__newobj__``/
+    ``__newobj_ex__``/``_reconstructor``, scikit-learn's ``newObj``, pandas' ``_new_Index`` ...:
+    :func:`class_arg`; red team 65f: ``newObj(PCG64)`` then numpy's state segfaulted)."""
+    if op in ("NEWOBJ", "NEWOBJ_EX"):
+        return path
+    pos = class_arg(path)
+    if pos is not None and items is not None and pos < len(items):
+        cls = items[pos]
+        return cls.res.path if isinstance(cls, Global) and cls.res.status == "allow" else None
+    return None
+
+
 def made_by(v: object) -> str | None:
     """The allowlisted callable whose call made ``v`` (the helper, not the class it was given)."""
     if isinstance(v, Call) and isinstance(v.func, Global) and v.func.res.status == "allow":
