@@ -415,3 +415,46 @@ def binary_tree_problem(scan: BinaryTreeScan, idx: IndexScan, n_samples: int, n_
                    "or past the arrays"
         todo += (a, b)
     return None
+
+
+# elements of a 1-D numeric array whose order :class:`OrderScan` reads (a OneHotEncoder's
+# categories are a few to a few thousand values)
+ORDER_LIMIT = 1 << 20
+
+
+class OrderScan(_RecordScan):
+    """Reads the raw bytes of a 1-D bool, integer or float array (``code``: a :mod:`struct`
+    format character of ``itemsize`` bytes; ``little``: its byte order) and says whether its
+    values are sorted as ``numpy.sort`` leaves them (never decreasing, NaNs only at the end) —
+    the order ``numpy.searchsorted`` needs to find a value present at an index below the length.
+    Arrays past :data:`ORDER_LIMIT` elements are not read (``untracked``)."""
+
+    __slots__ = ("fmt", "last", "nan_seen", "ordered")
+
+    def __init__(self, code: str, itemsize: int, little: bool) -> None:
+        super().__init__(itemsize)
+        self.fmt = struct.Struct(("<" if little else ">") + code)
+        self.ordered = True
+        self.nan_seen = False
+        self.last: int | float | None = None
+
+    def _records(self, view: memoryview, first: int) -> None:
+        if self.untracked or not self.ordered:
+            return
+        if first + len(view) // self.itemsize > ORDER_LIMIT:
+            self.untracked = True
+            return
+        last, nan_seen = self.last, self.nan_seen
+        for (v,) in self.fmt.iter_unpack(view):
+            if v != v:  # NaN: numpy sorts them last
+                nan_seen = True
+                continue
+            if nan_seen or (last is not None and v < last):
+                self.ordered = False
+                return
+            last = v
+        self.last, self.nan_seen = last, nan_seen
+
+    def finish(self) -> None:
+        if self.tail and self.problem is None:
+            self.problem = f"the array's bytes end inside an element ({len(self.tail)} bytes left over)"

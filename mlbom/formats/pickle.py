@@ -37,7 +37,7 @@ import struct
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, reduce
 from importlib import resources
 from typing import IO
 
@@ -45,6 +45,7 @@ from mlbom.formats import native_state, npdtype
 from mlbom.formats.pickle_native import (
     FLAGS_LIMIT,
     STREAMED_INDEX_LIMIT,
+    STREAMED_ORDER_LIMIT,
     TREE_PREDICTOR,
     ByteFlags,
     NativeJudge,
@@ -57,6 +58,7 @@ from mlbom.formats.pickle_native import (
     int_dtype,
     node_data_dtype,
     node_dtype,
+    number_format,
     predictor_dtype,
 )
 from mlbom.formats.pickle_values import (
@@ -3954,6 +3956,9 @@ class _Walker:
                 target.items[k] = v
                 continue
             target.other_keys += 1
+            if target.keyed is None:
+                target.keyed = []
+            target.keyed.append((k, v))
             if not (isinstance(k, Text) and k.length > 64) and (isinstance(k, Call) or self.may_be_str(k)):
                 # a key computed at load time (any call may return a str or a str subclass such
                 # as numpy.str_, which a str lookup finds) may name any attribute when the dict
@@ -5318,16 +5323,22 @@ class _Walker:
         int_size = int_dtype(dtype) if one else None
         ints = native_state.IndexScan(int_size) if int_size is not None and not self.src.seekable \
             and n <= STREAMED_INDEX_LIMIT else None
-        feed = flags.feed if flags is not None else ints.feed if ints is not None else None
+        # a small 1-D number array's order (a OneHotEncoder's categories), where it cannot be read back
+        number = number_format(dtype) if one else None
+        order = native_state.OrderScan(*number) if number is not None and not self.src.seekable \
+            and n <= STREAMED_ORDER_LIMIT else None
+        feeds = ([check] if check is not None else []) + [f.feed for f in (flags, ints, order) if f is not None]
         offset = self.src.pos
-        self.src.skip(n, _both(check, feed) if feed is not None else check)
-        if ints is not None:
-            ints.finish()
+        self.src.skip(n, reduce(_both, feeds[1:], feeds[0]) if feeds else None)
+        for scan_ in (ints, order):
+            if scan_ is not None:
+                scan_.finish()
         self.rep.joblib_arrays += 1
         if items.get("order") in ("C", "F"):
             return ShapedArray(tuple(d for d in dims if isinstance(d, int)), flags, ints,
                                 fortran=items.get("order") == "F",
-                                offset=offset if int_size is not None else None, nbytes=n, int_size=int_size)
+                                offset=offset if int_size is not None or number is not None else None, nbytes=n,
+                                int_size=int_size, dtype=dtype, order=order)
         return Opaque("a numpy array")
 
 

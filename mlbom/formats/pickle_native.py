@@ -10,13 +10,15 @@ TreePredictor's nodes when BUILD sets them; at the end of the stream, the estima
 trees (feature indices against ``n_features_in_``, GradientBoosting's stage widths against its
 init's predictions, HistGradientBoosting's categorical maps), KDTree/BallTree states and their
 metrics, neighbours classifiers' labels, libsvm models, k-means centers against
-``n_features_in_``, pandas arrays created bare and scipy sparse matrices. The walker hands it two
+``n_features_in_``, the columns a OneHotEncoder's codes and a vectorizer's vocabulary give the
+sparse matrix their transform builds, pandas arrays created bare and scipy sparse matrices. The walker hands it two
 callables (``note`` a finding, ``lookup`` an attribute's values) and its byte source.
 """
 
 from __future__ import annotations
 
 import math
+import struct
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -152,20 +154,24 @@ class ShapedArray(Opaque):
     """A joblib array streamed past, with its shape (a TreePredictor's bitsets are sized by it)
     and, for a 1-D one-byte array, its elements read as flags (a feature mask)."""
 
-    __slots__ = ("dims", "flags", "fortran", "int_size", "ints", "nbytes", "offset")
+    __slots__ = ("dims", "dtype", "flags", "fortran", "int_size", "ints", "nbytes", "offset", "order")
 
     def __init__(self, dims: tuple[int, ...], flags: ByteFlags | None = None,
                  ints: native_state.IndexScan | None = None, fortran: bool = False, offset: int | None = None,
-                 nbytes: int = 0, int_size: int | None = None) -> None:
+                 nbytes: int = 0, int_size: int | None = None, dtype: object = None,
+                 order: native_state.OrderScan | None = None) -> None:
         super().__init__("a numpy array")
         self.dims = dims
         self.fortran = fortran
-        # a 1-D int32/int64 array: its item size and where its bytes are in the (seekable) stream
+        self.dtype = dtype  # as pickled in joblib's wrapper
+        # a 1-D int32/int64 (or other number) array: its item size and where its bytes are in the
+        # (seekable) stream
         self.int_size = int_size
         self.offset = offset
         self.nbytes = nbytes
         self.flags = flags
         self.ints = ints  # a 1-D int64 array's count and value range (a KDTree's idx_array)
+        self.order = order  # a small 1-D number array's order, read as it streamed past
 
 
 def _tree_ensemble(cls: str) -> bool:
@@ -258,6 +264,15 @@ _LIBSVM = _LIBSVM_CLASSIFIERS | frozenset(f"sklearn.svm._classes.{c}" for c in (
 # k-means estimators: predict runs _k_means_lloyd's chunked loops (bounds checks off) with X checked
 # against n_features_in_ only and the centers' own width (red team 67f-1)
 _KMEANS = frozenset({"sklearn.cluster._kmeans.KMeans", "sklearn.cluster._kmeans.MiniBatchKMeans"})
+_BSPLINE = "scipy.interpolate._bsplines.BSpline"
+_ONE_HOT = "sklearn.preprocessing._encoders.OneHotEncoder"
+_ONE_HOT_STATE = ("categories_", "_n_features_outs", "_drop_idx_after_grouping", "drop_idx_", "_infrequent_enabled",
+                  "_default_to_infrequent_mappings", "_infrequent_indices")
+# the estimators whose transform takes columns from a dict attribute (68f-5)
+_VOCABULARIES = {"sklearn.feature_extraction.text.CountVectorizer": "vocabulary_",
+                 "sklearn.feature_extraction.text.TfidfVectorizer": "vocabulary_",
+                 "sklearn.feature_extraction._dict_vectorizer.DictVectorizer": "vocabulary_",
+                 "sklearn.preprocessing._label.MultiLabelBinarizer": "_cached_dict"}
 _BISECTING = "sklearn.cluster._bisect_k_means.BisectingKMeans"
 # each class's own ``_impl`` (a class attribute: scikit-learn pickles none), libsvm's svm_type
 _LIBSVM_IMPL = {f"sklearn.svm._classes.{c}": impl for c, impl in (
@@ -362,6 +377,34 @@ def _index_scan(value: object, src: ReadBack, sizes: tuple[int, ...] = (8,)) -> 
     return _read_1d(value, src, make, "index")
 
 
+def _order_scan(value: object, src: ReadBack) -> native_state.OrderScan | str:
+    """Whether a 1-D bool/integer/float array's values are sorted (:class:`native_state.OrderScan`),
+    read as the walk kept it, as it streamed past, or back from the file; a str: why it cannot be."""
+    if isinstance(value, ShapedArray):
+        if value.order is not None:
+            scan = value.order
+        else:
+            number = number_format(value.dtype)
+            if number is None or value.offset is None or len(value.dims) != 1 or value.fortran:
+                return "it is not a 1-D array of numbers mlbom read"
+            scan = native_state.OrderScan(*number)
+            why = _read_back(src, value.offset, value.nbytes, scan, "category")
+            if why is not None:
+                return why
+            scan.finish()
+    else:
+        def make(dtype: object) -> native_state.OrderScan | None:
+            number = number_format(dtype)
+            return native_state.OrderScan(*number) if number is not None else None
+        got = _read_1d(value, src, make, "category")
+        if isinstance(got, str):
+            return got
+        scan = got
+    if scan.problem is not None or scan.untracked:
+        return scan.problem or f"it has more than {native_state.ORDER_LIMIT} elements"
+    return scan
+
+
 def node_data_dtype(dtype: object) -> bool:
     """The binary trees' ``NodeData`` (:data:`native_state.NODE_DATA_FIELDS`)."""
     return _record_dtype(dtype, native_state.NODE_DATA_FIELDS, native_state.NODE_DATA_ITEMSIZE)
@@ -391,6 +434,96 @@ def int_dtype(dtype: object) -> int | None:
     fields or sub-array; else None."""
     got = _plain_dtype(dtype, "i", (4, 8))
     return got[0] if got is not None and got[1] else None
+
+
+# struct format characters of numpy's bool, integer and float kinds, by (kind, item size)
+_NUMBER_CODES = {("b", 1): "?", ("i", 1): "b", ("u", 1): "B", ("i", 2): "h", ("u", 2): "H", ("i", 4): "i",
+                 ("u", 4): "I", ("i", 8): "q", ("u", 8): "Q", ("f", 2): "e", ("f", 4): "f", ("f", 8): "d"}
+
+
+def number_format(dtype: object) -> tuple[str, int, bool] | None:
+    """(struct format character, item size, little-endian) of a pickled numpy dtype of bools,
+    integers or floats up to 8 bytes with no fields or sub-array; else None."""
+    code = maker_code(dtype)
+    fmt = _NUMBER_CODES.get((code.kind, code.itemsize)) if code is not None else None
+    got = _plain_dtype(dtype, code.kind, (code.itemsize,)) if code is not None and fmt is not None else None
+    if fmt is None or got is None:
+        return None
+    return fmt, got[0], got[1]
+
+
+def array_dtype(value: object) -> object:
+    """The dtype (as pickled) of a numpy array as pickled (numpy's ``_reconstruct`` + state,
+    protocol 5's ``_frombuffer``, a joblib array streamed past); else None."""
+    if isinstance(value, ShapedArray):
+        return value.dtype
+    if not isinstance(value, Call) or made_by(value) is None:
+        return None
+    parts = value.state.items if isinstance(value.state, Seq) else None
+    args = value.args.items if isinstance(value.args, Seq) else None
+    if made_by(value) in RECONSTRUCTS and parts is not None and len(parts) == 5:
+        return parts[2]
+    if made_by(value) in FROMBUFFERS and value.state is None and args is not None and len(args) == 4:
+        return args[1]
+    return None
+
+
+def scalar_value(value: object) -> int | float | str | bytes | None:
+    """The Python value a numpy scalar as numpy pickles it (``scalar(dtype, data)``) equals
+    (and hashes as): a bool or integer, a float, a ``str_`` or ``bytes_``; None when it cannot
+    be told or numpy raises on it. numpy's ``array_scalar`` takes the first ``itemsize`` bytes of
+    ``data`` (bytes; a str is encoded as latin-1, as for Python 2 pickles) and raises when there
+    are fewer."""
+    if not numpy_scalar(value):
+        return None
+    assert isinstance(value, Call)
+    args = value.args.items if isinstance(value.args, Seq) else None
+    if args is None or len(args) != 2 or value.kwargs not in (None, NONE) or value.state is not None:
+        return None
+    dtype, data = args
+    raw: bytes | None = None
+    if isinstance(data, Blob) and data.data is not None and not data.mutated and data.alt is None:
+        raw = data.data
+    elif isinstance(data, str):
+        try:
+            raw = data.encode("latin-1")
+        except UnicodeEncodeError:
+            return None
+    if raw is None:
+        return None
+    number = number_format(dtype)
+    if number is not None:
+        fmt, size, little = number
+        if len(raw) < size:
+            return None
+        got: int | float = struct.unpack(("<" if little else ">") + fmt, raw[:size])[0]
+        return got
+    code = maker_code(dtype)
+    st = dtype.state.items if isinstance(dtype, Call) and isinstance(dtype.state, Seq) else None
+    if code is None or code.kind not in "US" or (st is not None and (len(st) < 8 or st[2] is not NONE
+                                                                      or st[4] is not NONE)):
+        return None
+    width: object = st[5] if st is not None and code.flexible else code.itemsize
+    if not isinstance(width, int) or isinstance(width, bool) or width <= 0 or len(raw) < width \
+            or (code.kind == "U" and width % 4):
+        return None
+    size = width
+    if code.kind == "S":
+        return raw[:size].rstrip(b"\0")
+    order = st[1] if st is not None else ">" if isinstance(dtype, Call) and isinstance(dtype.args, Seq) \
+        and dtype.args.items and str(dtype.args.items[0]).startswith(">") else "<"
+    try:
+        return raw[:size].decode("utf-32-be" if order == ">" else "utf-32-le", "surrogatepass").rstrip("\0")
+    except UnicodeDecodeError:
+        return None
+
+
+def int_value(value: object) -> int | None:
+    """An int (a bool counts) or a numpy integer or bool scalar's value; else None."""
+    if isinstance(value, int):
+        return value
+    got = scalar_value(value)
+    return got if isinstance(got, int) else None
 
 
 def _node_fields(sub: object, names: object, fields: object, want: tuple[tuple[str, str, int], ...]) -> bool:
@@ -553,6 +686,10 @@ FLAGS_LIMIT = 1 << 20  # elements of a flag array (a feature mask) mlbom reads
 # bytes of a 1-D int64 joblib array scanned as it streams past a stream mlbom cannot seek back in
 STREAMED_INDEX_LIMIT = 64 << 20
 
+# bytes of a 1-D number joblib array whose order is read as it streams past a stream mlbom cannot
+# seek back in (a OneHotEncoder's categories); larger ones cannot be told
+STREAMED_ORDER_LIMIT = 256 << 10
+
 
 def flag_dtype(dtype: object) -> bool:
     """A pickled numpy dtype of one-byte bool or integer elements, with no fields or sub-array."""
@@ -672,6 +809,39 @@ def _backed_data(inst: Call, cls: str) -> object:
     if isinstance(state, Seq) and state.items is not None:
         return _RAISES  # a list: NotImplementedError
     return Opaque("a state mlbom cannot read")
+
+
+def _columns(value: object) -> tuple[int, int, int | None, int | None] | str:
+    """A dict of columns as the load leaves it: (the fewest and the most entries it can have once
+    equal keys merge, the smallest and the largest column); a str: why it cannot be told. str
+    keys are kept; other keys (numpy scalars, numbers, bytes) are read as the values they equal,
+    merged with Python's own dict; a key mlbom cannot read may merge with any other."""
+    if not isinstance(value, Dct) or value.items is None or value.attrs is not None:
+        return f"is {describe(value)}, not a dict mlbom can read"
+    keyed = value.keyed or []
+    if len(keyed) != value.other_keys:
+        return "has entries mlbom did not keep"
+    merged: dict[object, object] = dict(value.items)
+    unknown: list[object] = []
+    for k, v in keyed:
+        key: object = None
+        if isinstance(k, int | float):
+            key = k
+        elif numpy_scalar(k):
+            key = scalar_value(k)
+        elif isinstance(k, Blob) and not k.mutable and k.data is not None and not k.mutated and k.alt is None:
+            key = k.data
+        if key is None:
+            unknown.append(v)
+        elif isinstance(key, str) and key in value.items:
+            return "has a str key set twice in an order mlbom does not keep"
+        else:
+            merged[key] = v
+    columns = [int_value(v) for v in [*merged.values(), *unknown]]
+    if any(c is None for c in columns):
+        return "holds a column that is not an int mlbom can read"
+    ints = [c for c in columns if c is not None]
+    return len(merged), len(merged) + len(unknown), min(ints, default=None), max(ints, default=None)
 
 
 class NativeJudge:
@@ -810,6 +980,19 @@ class NativeJudge:
                 self.native_verdict(f"scikit-learn {cls.rsplit('.', 1)[-1]}", self.kmeans_problem(inst, cls),
                                     "scikit-learn", "its predict reads X or its centers out of bounds",
                                     "its predict follows", "kmeans")
+            elif cls == _ONE_HOT:
+                self.native_verdict("scikit-learn OneHotEncoder", self.one_hot_problem(inst), "scikit-learn",
+                                    "transform's toarray writes, and the next estimator's sparse product reads, "
+                                    "past the matrix", "its transform writes", "one-hot")
+            elif cls == _BSPLINE:
+                self.native_verdict("scipy BSpline", self.spline_problem(inst), "scipy",
+                                    "its evaluation reads coefficients past their array", "its evaluation follows",
+                                    "bspline")
+            elif cls in _VOCABULARIES:
+                self.native_verdict(f"scikit-learn {cls.rsplit('.', 1)[-1]}", self.vocabulary_problem(inst, cls),
+                                    "scikit-learn", "the sparse matrix its transform builds holds a column past its "
+                                    "width, which toarray writes and the next estimator's product reads",
+                                    "its transform builds", "vocabulary")
 
     def kmeans_problem(self, inst: Call, cls: str) -> tuple[bool, str] | None:
         """KMeans/MiniBatchKMeans: ``predict`` checks X against ``n_features_in_`` only, then
@@ -852,6 +1035,213 @@ class NativeJudge:
                 if dims[-1] != n:
                     return True, f"its centers are {dims[-1]} wide for n_features_in_ {n}"
         return None
+
+    def spline_problem(self, inst: Call) -> tuple[bool, str] | None:
+        """scipy's BSpline (a SplineTransformer's ``bsplines_``) is restored with its ``__dict__``
+        unchecked; ``__call__``, ``derivative`` and ``integrate`` hand the knots ``t``, the
+        coefficients ``c`` and the degree ``k`` to compiled code that checks their dtypes and
+        dimensions only: it finds each point's interval among ``t[k..n]`` (``n = len(t) - k - 1``)
+        and reads ``c[interval - k .. interval]`` (a short ``c`` was read past its end: SIGSEGV;
+        a negative ``k`` aborted the process). ``BSpline.__init__`` requires ``k >= 0``, at least
+        ``2k + 2`` knots and ``len(c) >= n``; so must the state (scipy >= 1.15 keeps ``_t`` and
+        ``_c`` behind properties, older scipy ``t`` and ``c``)."""
+        got = self.single_values(inst, ("_t", "_c", "t", "c", "k"))
+        if isinstance(got, str):
+            return False, got
+        for tk, ck in (("_t", "_c"), ("t", "c")):
+            if tk not in got or ck not in got or "k" not in got:
+                continue  # the evaluation raises AttributeError
+            k = int_value(got["k"])
+            knots, coefs = array_dims(got[tk], any_order=True), array_dims(got[ck], any_order=True)
+            if k is None or knots is None or coefs is None:
+                return False, "its degree, knots or coefficients are not values mlbom can size"
+            if len(knots) != 1 or not coefs:
+                continue  # the compiled code raises on the dimensions
+            n = knots[0] - k - 1
+            if k < 0 or n < k + 1 or coefs[0] < n:
+                return True, f"its {knots[0]} knots ({tk}) of degree {k} need {max(n, 0)} coefficients, and at " \
+                             f"least {2 * max(k, 0) + 2} knots; {ck} has {coefs[0]}"
+        return None
+
+    def vocabulary_problem(self, inst: Call, cls: str) -> tuple[bool, str] | None:
+        """CountVectorizer/TfidfVectorizer's ``_count_vocab``, DictVectorizer's ``_transform`` and
+        MultiLabelBinarizer's ``_transform`` take each column from a dict (``vocabulary_``; the
+        binarizer's ``_cached_dict`` once a transform made it) and build
+        ``csr_array((data, indices, indptr), shape=(n, len(dict)))``, which scipy does not check:
+        ``toarray`` writes, and a pipeline's next estimator reads, at a column past the width (red
+        team 68f-5). Every column must lie in ``[0, len(dict))``, the length the loaded dict has
+        once equal keys have merged."""
+        attr = _VOCABULARIES[cls]
+        values, why = self.owner_values(inst, attr)
+        if why is not None:
+            return False, f"its {attr} cannot be told"
+        for value in values:
+            if value is NONE:
+                continue  # no vocabulary: the transform raises, or the binarizer builds its own
+            got = _columns(value)
+            if isinstance(got, str):
+                return False, f"its {attr} {got}"
+            least, most, low, high = got
+            if low is None or high is None:
+                continue  # empty: CountVectorizer raises, the others build a matrix of no columns
+            if low < 0 or high >= most:
+                return least == most, f"a column in its {attr} ({low}..{high}) is outside its {most} entries"
+            if high >= least:
+                return False, f"a column in its {attr} ({high}) may be past its entries ({least} to {most}, " \
+                              "as keys mlbom cannot read merge)"
+        return None
+
+    def one_hot_problem(self, inst: Call) -> tuple[bool, str] | None:
+        """OneHotEncoder's ``transform`` encodes column ``i`` as a code in ``categories_[i]``
+        (``searchsorted``, which finds a number present at the array's length when the numbers
+        are not sorted), maps it through ``_default_to_infrequent_mappings[i]`` (or sets
+        ``_infrequent_indices[i][0]`` for unknown values) when ``_infrequent_enabled``, removes or
+        shifts it past ``_drop_idx_after_grouping[i]``, adds the cumulative
+        ``_n_features_outs`` offset and builds an unchecked ``csr_array`` of
+        ``sum(_n_features_outs)`` columns, which ``toarray`` writes and the next estimator's
+        product reads (red team 68f-4). Every code each column can get must land inside it."""
+        got = self.single_values(inst, _ONE_HOT_STATE)
+        if isinstance(got, str):
+            return False, got
+        if "categories_" not in got:
+            return None  # not fitted: transform raises
+        cats = self.category_sizes(got["categories_"])
+        if isinstance(cats, str):
+            return False, f"its categories_: {cats}"
+        n = len(cats)
+        # scikit-learn >= 1.1 drops by _drop_idx_after_grouping (raising without it); older, by drop_idx_
+        drop_value = got.get("_drop_idx_after_grouping", got.get("drop_idx_", NONE))
+        drops = self.drop_codes(drop_value)
+        if isinstance(drops, str):
+            return False, f"its dropped categories: {drops}"
+        if drops is not None and len(drops) != n:
+            return None  # transform raises (IndexError, or the arrays do not broadcast)
+        if "_n_features_outs" in got:
+            outs = self.int_items(got["_n_features_outs"])
+            if isinstance(outs, str):
+                return False, f"its _n_features_outs {outs}"
+        else:  # older scikit-learn counts them from the categories
+            outs = [size - (drops is not None and drops[i] is not None) for i, (size, _) in enumerate(cats)]
+        if not outs or len(outs) > n or (len(outs) != n and len(outs) != 1):
+            return None  # [0] + outs does not broadcast with the codes: transform raises
+        total = sum(outs)
+        offsets = [sum(outs[:i]) for i in range(len(outs))] if len(outs) > 1 else [0] * n
+        for enabled in self.truth_values(got.get("_infrequent_enabled", False)):
+            ranges = self.infrequent_codes(got, len(offsets)) if enabled else [None] * len(offsets)
+            if isinstance(ranges, str):
+                return False, ranges
+            for i, offset in enumerate(offsets):
+                size, ordered = cats[i]
+                if size == 0:
+                    continue  # no value is a category: transform raises
+                low, high = 0, size - 1 if ordered else size  # searchsorted: up to the length
+                mapped = ranges[i]
+                if mapped is not None and mapped[2]:
+                    low, high = mapped[0], mapped[1]
+                elif mapped is not None:
+                    low, high = min(low, mapped[0]), max(high, mapped[1])
+                d = drops[i] if drops is not None else None
+                if d is not None and high >= d:
+                    high -= 1  # the code d is removed, those past it shift down
+                if d is not None and low > d:
+                    low -= 1
+                if high < low:
+                    continue
+                if offset + low < 0 or offset + high >= total:
+                    return True, f"column {i}'s codes {low}..{high} land at {offset + low}..{offset + high} of " \
+                                 f"{total} output columns"
+        return None
+
+    def category_sizes(self, value: object) -> list[tuple[int, bool]] | str:
+        """Per feature: the number of categories and whether every code ``searchsorted`` gives is
+        below it — objects and strings are encoded through a dict (numbers against them raise in
+        ``_check_unknown``); numbers must be sorted as ``numpy.sort`` sorts them."""
+        items = value.items if isinstance(value, Seq) and value.type == "list" else None
+        if items is None or len(items) > 100_000:
+            return f"{describe(value)} is not a list of arrays mlbom can size"
+        out: list[tuple[int, bool]] = []
+        for arr in items:
+            if isinstance(arr, ObjectArray):  # joblib pickles an object array inside its stream
+                arr = arr.value
+            dims = array_dims(arr, any_order=True)
+            code = maker_code(array_dtype(arr))
+            if dims is None or len(dims) != 1 or code is None:
+                return f"{describe(arr)} is not a 1-D array mlbom can size"
+            if code.kind in "OUS":
+                out.append((dims[0], True))
+                continue
+            scan = _order_scan(arr, self.src)
+            if isinstance(scan, str):
+                return f"the order of its numeric categories cannot be told ({scan})"
+            out.append((dims[0], scan.ordered))
+        return out
+
+    def drop_codes(self, value: object) -> list[int | None] | str | None:
+        """The category index each feature drops (None: none), as the object array scikit-learn
+        writes holds them; None when nothing is dropped; a str: why they cannot be told."""
+        if value is NONE:
+            return None
+        dims = array_dims(value.value if isinstance(value, ObjectArray) else value, any_order=True)
+        items = self.object_items(value) if dims is not None and len(dims) == 1 else None
+        if items is None:
+            return f"{describe(value)} is not an object array mlbom can read"
+        out: list[int | None] = []
+        for item in items:
+            if item is NONE:
+                out.append(None)
+                continue
+            v = int_value(item)
+            if v is None:
+                return f"an item is {describe(item)}, not an index mlbom can read"
+            out.append(v)
+        return out
+
+    def int_items(self, value: object) -> list[int] | str:
+        """The ints of a list (or tuple) of ints or numpy integer scalars; a str: why not."""
+        items = value.items if isinstance(value, Seq) and value.type in ("list", "tuple") else None
+        if items is None or len(items) > 100_000:
+            return f"is {describe(value)}, not a list mlbom can read"
+        out = [int_value(v) for v in items]
+        if any(v is None or abs(v) >= 1 << 62 for v in out):
+            return "holds an item that is not an int mlbom can read"
+        return [v for v in out if v is not None]
+
+    def truth_values(self, value: object) -> list[bool]:
+        """The truth values a state value may have (both when mlbom cannot tell)."""
+        if value is NONE:
+            return [False]
+        if isinstance(value, bool | int | float | str):
+            return [bool(value)]
+        return [False, True]
+
+    def infrequent_codes(self, got: dict[str, object], n: int) -> list[tuple[int, int, bool] | None] | str:
+        """Per feature, the codes ``_map_infrequent_categories`` can leave: (low, high, True) the
+        range of its mapping's values, which replace the codes; (index, index, False) with no
+        mapping, the first infrequent index, which joins them; None where it leaves them."""
+        maps = got.get("_default_to_infrequent_mappings")
+        indices = got.get("_infrequent_indices")
+        map_items = maps.items if isinstance(maps, Seq) and maps.type == "list" else None
+        index_items = indices.items if isinstance(indices, Seq) and indices.type == "list" else None
+        if map_items is None or index_items is None:
+            return "its infrequent-category mappings are not lists mlbom can read"
+        out: list[tuple[int, int, bool] | None] = []
+        for i in range(n):
+            m = map_items[i] if i < len(map_items) else NONE
+            first = index_items[i] if i < len(index_items) else NONE
+            if m is not NONE:
+                scan = _index_scan(m, self.src, (4, 8))
+                if isinstance(scan, str) or scan.problem is not None:
+                    return f"its infrequent-category mapping {i} cannot be read"
+                # an empty mapping: numpy's take raises
+                out.append((scan.low, scan.high, True) if scan.low is not None and scan.high is not None else None)
+            elif first is not NONE:
+                scan = _index_scan(first, self.src, (4, 8))
+                if isinstance(scan, str) or scan.problem is not None:
+                    return f"its infrequent indices {i} cannot be read"
+                out.append((scan.first, scan.first, False) if scan.first is not None else None)
+            else:
+                out.append(None)
+        return out
 
     def bisecting_centers(self, roots: list[object]) -> list[object] | str:
         """The ``center`` values of every child node a BisectingKMeans' tree reaches (bounded)."""
@@ -1615,7 +2005,7 @@ class NativeJudge:
             self.predictor_state(inst, state)
         elif cls in BINARY_TREES:
             self.reg.binary_trees.put(inst, inst)
-        elif cls is not None and (cls.startswith("sklearn.") or cls in SPARSE):
+        elif cls is not None and (cls.startswith("sklearn.") or cls in SPARSE or cls == _BSPLINE):
             (self.reg.sparse if cls in SPARSE else self.reg.owners).put(inst, inst)
             if isinstance(state, Dct) and state.items is not None:
                 self.reg.snapshots.setdefault(inst, list).append((dict(state.items), list(state.loose or ())))

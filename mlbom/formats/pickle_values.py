@@ -268,7 +268,7 @@ class Dct(Value):
     the values of keys that may be a str at load time but whose text mlbom cannot tell (a str
     subclass, a call's result): as an object's state, such a value may be any attribute."""
 
-    __slots__ = ("attrs", "items", "loose", "other_keys", "others")
+    __slots__ = ("attrs", "items", "keyed", "loose", "other_keys", "others")
     kind = "dict"
 
     def __init__(self, items: dict[object, object] | None) -> None:
@@ -280,6 +280,9 @@ class Dct(Value):
         # the values of keys that are no str (an nn.Module's hook ids): what calling its values
         # calls (set by SETITEM(S) only, within the cell budget)
         self.others: list[object] | None = None
+        # every (key, value) pair of a key that is no str, in the order set (within the cell
+        # budget): a dict's length and values once equal keys merge (a vocabulary's columns)
+        self.keyed: list[tuple[object, object]] | None = None
         # its keys are an object's attributes while the load goes on (an instance __dict__ set
         # with setattr, a Bunch's items, an nn.Module's _modules ...): how; a later SETITEM adds one
         self.attrs: str | None = None
