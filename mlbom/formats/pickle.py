@@ -4280,6 +4280,9 @@ class _Walker:
     def op_reduce(self) -> None:
         args = self.pop()
         func = self.pop()
+        if _not_callable(func):
+            raise _Stop("pickle.unreadable", f"REDUCE calls {describe(func)}, which no loader can call (both "
+                        "unpicklers raise TypeError)", certain=True)
         self.wo_callable("REDUCE", func)
         if type(func) is GetattrGlobal:
             got = self.getattr_data(args)
@@ -5340,6 +5343,13 @@ class _Walker:
                                 offset=offset if int_size is not None or number is not None else None, nbytes=n,
                                 int_size=int_size, dtype=dtype, order=order)
         return Opaque("a numpy array")
+
+
+def _not_callable(v: object) -> bool:
+    """``v`` is certainly a value of a builtin type that cannot be called (a str, number, bytes,
+    None, or a list, tuple, set or dict the stream built)."""
+    return isinstance(v, str | int | float | Text | Blob) or v is NONE \
+        or (type(v) is Seq and v.type in ("list", "tuple", "set", "frozenset")) or type(v) is Dct
 
 
 def _both(a: Callable[[bytes], None] | None, b: Callable[[bytes], None]) -> Callable[[bytes], None]:

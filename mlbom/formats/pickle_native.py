@@ -822,22 +822,29 @@ def _columns(value: object) -> tuple[int, int, int | None, int | None] | str:
     if len(keyed) != value.other_keys:
         return "has entries mlbom did not keep"
     merged: dict[object, object] = dict(value.items)
-    unknown: list[object] = []
+    unknown: dict[int, object] = {}
+    # one key object set again (a memo fetch) is one key, whatever it equals: the dict finds it
+    # by identity first (a NaN key set 20,000 times is one entry; red team 69f-1), so each
+    # object is decoded once and its one Python value merges as the object would
+    decoded: dict[int, object] = {}
     for k, v in keyed:
-        key: object = None
-        if isinstance(k, int | float):
-            key = k
-        elif numpy_scalar(k):
-            key = scalar_value(k)
-        elif isinstance(k, Blob) and not k.mutable and k.data is not None and not k.mutated and k.alt is None:
-            key = k.data
+        key = decoded.get(id(k))
+        if key is None and id(k) not in unknown:
+            if isinstance(k, int | float):
+                key = k
+            elif numpy_scalar(k):
+                key = scalar_value(k)
+            elif isinstance(k, Blob) and not k.mutable and k.data is not None and not k.mutated and k.alt is None:
+                key = k.data
+            if key is not None:
+                decoded[id(k)] = key
         if key is None:
-            unknown.append(v)
+            unknown[id(k)] = v
         elif isinstance(key, str) and key in value.items:
             return "has a str key set twice in an order mlbom does not keep"
         else:
             merged[key] = v
-    columns = [int_value(v) for v in [*merged.values(), *unknown]]
+    columns = [int_value(v) for v in [*merged.values(), *unknown.values()]]
     if any(c is None for c in columns):
         return "holds a column that is not an int mlbom can read"
     ints = [c for c in columns if c is not None]
@@ -1061,6 +1068,11 @@ class NativeJudge:
             if k < 0 or n < k + 1 or coefs[0] < n:
                 return True, f"its {knots[0]} knots ({tk}) of degree {k} need {max(n, 0)} coefficients, and at " \
                              f"least {2 * max(k, 0) + 2} knots; {ck} has {coefs[0]}"
+            if k > 5:
+                # FITPACK (integrate's splint, sproot, spalde) keeps k + 1 values in arrays of 6:
+                # scipy accepts the spline, its integrate writes past them (red team 69f-2)
+                return False, f"its degree {k} is past FITPACK's 5, whose routines (integrate) write k + 1 " \
+                              "values into arrays of 6"
         return None
 
     def vocabulary_problem(self, inst: Call, cls: str) -> tuple[bool, str] | None:

@@ -209,3 +209,65 @@ def test_spline_coefficients_short_of_the_knots_are_unsafe(how: str, change: str
         verdict, msgs = _verdict(m, how)
         assert verdict == "unsafe", (i, change, msgs)
         assert any("BSpline" in t for t in msgs), msgs
+
+
+# red team 69f: one key object set many times is one entry; FITPACK's degree limit; a walk that
+# goes on past a call no loader can make
+
+
+def _fast_body(obj: object) -> bytes:
+    """A protocol-2 pickle of ``obj`` with no memo, without its PROTO header and STOP."""
+    f = io.BytesIO()
+    p = pickle.Pickler(f, 2)
+    p.fast = True
+    p.dump(obj)
+    return f.getvalue()[2:-1]
+
+
+def _u(s: str) -> bytes:
+    return b"X" + len(s.encode()).to_bytes(4, "little") + s.encode()
+
+
+@pytest.mark.parametrize("memoised", [True, False])
+def test_a_key_object_set_many_times_is_one_entry(memoised: bool) -> None:
+    m = CountVectorizer().fit(["hello there", "world hello", "there world"])
+    m.vocabulary_ = {"hello": 0, "there": 1, "world": 2, "PLACEHOLDER": 3}
+    body = _fast_body(m)
+    old = _u("PLACEHOLDER") + b"K\x03"
+    assert body.count(old) == 1
+    body = body.replace(_u("hello") + b"K\x00", _u("hello") + b"J" + (1002).to_bytes(4, "little"))
+    nan = _fast_body(np.float64("nan"))
+    # the same NaN object (a memo fetch) 1,000 times is one key: 4 entries, column 1002 past them;
+    # 1,000 separate NaN objects are 1,000 keys, so column 1002 lies inside them
+    again = b"h\x00K\x03" if memoised else nan + b"K\x03"
+    data = b"\x80\x02" + body.replace(old, nan + b"q\x00K\x03" + again * 1000) + b"."
+    r = scan_bytes(data, "m.pkl")
+    assert r.verdict == ("unsafe" if memoised else "safe"), [f.message for f in r.findings]
+    assert any("outside its 4 entries" in f.message for f in r.findings) == memoised
+
+
+@pytest.mark.parametrize("k", [5, 8])
+def test_a_spline_of_a_degree_past_fitpacks_is_suspicious(k: int) -> None:
+    b = BSpline(np.array([0.0] * (k + 1) + [1.0] * (k + 1)), np.ones(k + 1), k, extrapolate=False)
+    verdict, msgs = _verdict(b, "4")
+    assert verdict == ("safe" if k == 5 else "suspicious"), msgs
+
+
+def test_a_call_no_loader_can_make_stops_the_reading() -> None:
+    # KBinsDiscretizer(encode='onehot') at joblib protocol 2: read by pickle.load, the array bytes
+    # spell a REDUCE of a str (TypeError in both unpicklers) and what followed was judged as if
+    # it ran (unsafe); the reading now stops there
+    from sklearn.preprocessing import KBinsDiscretizer
+
+    m = KBinsDiscretizer(n_bins=3, encode="onehot").fit(np.random.RandomState(0).rand(20, 2))
+    out = io.BytesIO()
+    joblib.dump(m, out, protocol=2)
+    r = scan_bytes(out.getvalue(), "m.joblib")
+    assert r.verdict != "unsafe", [f.message for f in r.findings]
+    # a REDUCE of a literal str stops the walk: nothing after it is judged, nothing before is lost
+    data = b"\x80\x02cos\nsystem\n" + _u("abc") + b")R" + b"cbuiltins\nexec\n" + _u("x") + b"\x85R."
+    r = scan_bytes(data, "m.pkl")
+    assert any("REDUCE calls" in f.message and "TypeError" in f.message for f in r.findings), \
+        [f.message for f in r.findings]
+    assert r.verdict == "unsafe"  # os.system was imported before the stop
+    assert not any("exec" in f.message for f in r.findings), [f.message for f in r.findings]
