@@ -118,6 +118,9 @@ class NativeRegistry:
     # pandas NDArrayBacked arrays created with __new__: judged on the ndarray their last state
     # gives them (red team 63f-2)
     backed: ByIdentity[Call] = field(default_factory=ByIdentity)
+    # pandas BlockManagers made by a call (REDUCE verifies the placements' total; NEWOBJ's
+    # __cinit__ does not): their block placements are judged when the stream ends (71f-1)
+    frames: ByIdentity[tuple[Call, str]] = field(default_factory=ByIdentity)
     # what each one's last BUILD gave it, read at that BUILD: pandas' __setstate__ takes the data
     # then, and a later SETITEM into the state dict does not reach the array (red team 64f-1)
     backed_data: ByIdentity[tuple[object]] = field(default_factory=ByIdentity)
@@ -811,6 +814,130 @@ def _backed_data(inst: Call, cls: str) -> object:
     return Opaque("a state mlbom cannot read")
 
 
+# numpy's bit generators whose state holds a position into a buffer the next draw reads: MT19937's
+# key (``pos``; 624 regenerates) and Philox's output buffer (``buffer_pos``; 4 regenerates)
+_MT_POS = 624
+_PHILOX_POS = 4
+_RANDOM_STATES = frozenset({"numpy.random._mt19937.MT19937", "numpy.random._philox.Philox",
+                            "numpy.random.mtrand.RandomState", "numpy.random._generator.Generator"})
+
+
+def _random_state_problem(cls: str, state: object) -> tuple[bool, str] | None:
+    """A bit generator's ``__setstate__`` hands the state (a dict, or ``(dict, seed sequence)``)
+    to its ``state`` setter; RandomState's hands its dict (or legacy tuple ``('MT19937', key,
+    pos, ...)``) to ``set_state``; Generator's a legacy dict to its bit generator's setter. The
+    setters copy the key/buffer items by index (a short one raises) but take MT19937's ``pos``
+    and Philox's ``buffer_pos`` unchecked; ``mt19937_next`` regenerates only at ``pos == 624``
+    and reads ``key[pos++]``, ``philox_next`` reads ``buffer[buffer_pos++]`` below 4 (red team
+    71f-2: SIGSEGV, or heap contents returned as random numbers)."""
+    st = state
+    if cls in ("numpy.random._mt19937.MT19937", "numpy.random._philox.Philox") and isinstance(st, Seq) \
+            and st.type == "tuple" and st.items is not None and len(st.items) == 2:
+        st = st.items[0]  # (state, seed sequence)
+    found: list[tuple[str, object, int]] = []
+    if isinstance(st, Seq) and st.items is not None and st.items and st.items[0] == "MT19937":
+        if len(st.items) >= 3:
+            found.append(("pos", st.items[2], _MT_POS))  # ('MT19937', key, pos[, has_gauss, gauss])
+    elif isinstance(st, Dct):
+        if st.items is None or st.loose:
+            return False, "its state dict cannot be read"
+        inner = st.items.get("state")
+        if isinstance(inner, Dct):
+            if inner.items is None or inner.loose:
+                return False, "its state dict cannot be read"
+            if "pos" in inner.items:
+                found.append(("pos", inner.items["pos"], _MT_POS))
+        elif isinstance(inner, Seq) and inner.items and inner.items[0] == "MT19937" and len(inner.items) >= 3:
+            found.append(("pos", inner.items[2], _MT_POS))
+        elif inner is not None and not isinstance(inner, Seq | Dct):
+            return False, f"its state is {describe(inner)}, not one mlbom can read"
+        if "buffer_pos" in st.items:
+            found.append(("buffer_pos", st.items["buffer_pos"], _PHILOX_POS))
+    elif st is not NONE and not (isinstance(st, Seq) and st.items is not None):
+        return False, f"its state is {describe(st)}, not one mlbom can read"
+    for name, value, most in found:
+        pos = int_value(value)
+        if pos is None:
+            return False, f"its {name} is {describe(value)}, not an int mlbom can read"
+        if not 0 <= pos <= most:
+            return True, f"its {name} is {pos}, outside 0..{most}"
+    return None
+
+
+_BLOCK_MANAGER = "pandas.core.internals.managers.BlockManager"
+_BLOCK_MAKERS = frozenset({"pandas._libs.internals._unpickle_block", "pandas.core.internals.blocks.new_block"})
+
+
+def _placement(value: object, src: ReadBack) -> tuple[int, int, int] | str | None:
+    """(count, smallest, largest) index of a block placement as ``BlockPlacement`` reads it: a
+    ``slice`` canonized as pandas' ``slice_canonize`` does (None: it raises), an int, a list of
+    ints or an int array; a str: why it cannot be read."""
+    if isinstance(value, int):
+        return 1, value, value
+    if isinstance(value, Call) and made_by(value) == "builtins.slice":
+        args = value.args.items if isinstance(value.args, Seq) else None
+        if args is None or not 1 <= len(args) <= 3 or value.kwargs not in (None, NONE):
+            return "is a slice mlbom cannot read"
+        # slice(stop), slice(start, stop), slice(start, stop, step)
+        parts: list[int | None] = []
+        for a in [NONE, args[0], NONE] if len(args) == 1 else [*args, NONE][:3]:
+            v = None if a is NONE else int_value(a)
+            if v is None and a is not NONE:
+                return "is a slice of values that are not ints"
+            parts.append(v)
+        start, stop, step = parts
+        step = 1 if step is None else step
+        if step == 0 or any(abs(p) >= 1 << 63 for p in (start, stop, step) if p is not None):
+            return None
+        if step > 0:
+            if stop is None:
+                return None
+            start = 0 if start is None else min(start, stop)
+        else:
+            if start is None:
+                return None
+            stop = -1 if stop is None else min(stop, start)
+        if start < 0 or (stop < 0 and parts[1] is not None and step > 0):
+            return None
+        r = range(start, stop, step)
+        return (len(r), min(r[0], r[-1]), max(r[0], r[-1])) if len(r) else (0, 0, 0)
+    if isinstance(value, Seq) and value.type in ("list", "tuple"):
+        ints = [int_value(v) for v in value.items or ()]
+        if value.items is None or any(v is None for v in ints):
+            return "is a list mlbom cannot read"
+        vals = [v for v in ints if v is not None]
+        return (len(vals), min(vals), max(vals)) if vals else (0, 0, 0)
+    scan = _index_scan(value, src, (4, 8))
+    if isinstance(scan, str):
+        return f"is {describe(value)}: {scan}"
+    if scan.problem is not None:
+        return scan.problem
+    return (scan.count, scan.low, scan.high) if scan.low is not None and scan.high is not None else (0, 0, 0)
+
+
+def _index_length(value: object) -> int | None:
+    """The length of a pickled pandas Index (``_new_Index(cls, {"data": array, ...})``, a
+    RangeIndex's start/stop/step, or a list ``ensure_index`` makes one of); None when mlbom
+    cannot tell."""
+    if isinstance(value, Seq) and value.type in ("list", "tuple") and value.items is not None:
+        return len(value.items)
+    if not isinstance(value, Call) or made_by(value) != "pandas.core.indexes.base._new_Index":
+        return None
+    args = value.args.items if isinstance(value.args, Seq) else None
+    if args is None or len(args) != 2 or not isinstance(args[0], Global) or not isinstance(args[1], Dct) \
+            or args[1].items is None or args[1].loose:
+        return None
+    d = args[1].items
+    if args[0].res.path.endswith(".RangeIndex"):
+        bounds = [int_value(d.get(k, NONE)) for k in ("start", "stop", "step")]
+        if any(b is None for b in bounds) or bounds[2] == 0:
+            return None
+        start, stop, step = (b for b in bounds if b is not None)
+        return len(range(start, stop, step))
+    dims = array_dims(d.get("data"), any_order=True)
+    return dims[0] if dims is not None and len(dims) == 1 else None
+
+
 def _columns(value: object) -> tuple[int, int, int | None, int | None] | str:
     """A dict of columns as the load leaves it: (the fewest and the most entries it can have once
     equal keys merge, the smallest and the largest column); a str: why it cannot be told. str
@@ -1074,6 +1201,99 @@ class NativeJudge:
                 return False, f"its degree {k} is past FITPACK's 5, whose routines (integrate) write k + 1 " \
                               "values into arrays of 6"
         return None
+
+    def frame_problem(self, inst: Call, op: str) -> tuple[bool, str] | None:
+        """A DataFrame's ``BlockManager(blocks, axes)``: ``_verify_integrity`` (run by
+        ``__init__``, so by REDUCE, not by NEWOBJ's ``__cinit__``) checks only that the blocks'
+        placements hold as many items as ``axes[0]``; the first column access builds
+        ``blknos``/``blklocs`` of ``len(items)`` entries in Cython, bounds checks off, writing at
+        every index of every placement (red team 71f-1: ``slice(10**8, 10**8 + 2)``, a heap write
+        at an offset the file chooses). Every index must lie below the items' count."""
+        args = inst.args.items if isinstance(inst.args, Seq) and inst.args.type == "tuple" else None
+        kwargs: dict[object, object] | None = {}
+        if inst.kwargs not in (None, NONE):
+            kwargs = inst.kwargs.items if isinstance(inst.kwargs, Dct) and not inst.kwargs.loose else None
+        if args is None or kwargs is None or set(kwargs) - {"verify_integrity"}:
+            return False, "its arguments cannot be read"
+        if len(args) < 2:
+            return None  # nothing set (or the call raises)
+        verify: object = args[2] if len(args) > 2 else kwargs.get("verify_integrity", True)
+        axes = args[1].items if isinstance(args[1], Seq) and args[1].items else None
+        return self.placements_problem(args[0], axes[0] if axes else None,
+                                       op == "REDUCE" and self.truth_values(verify) == [True])
+
+    def legacy_frame_problem(self, state: object) -> tuple[bool, str] | None:
+        """``BlockManager.__setstate__`` of a pandas 0.14.1-style state: ``(..., ..., ...,
+        {"0.14.1": {"axes": [...], "blocks": [{"values", "mgr_locs"}, ...]}})`` sets the axes and
+        blocks unverified and builds the block lookup arrays at once (``_post_setstate``)."""
+        items = state.items if isinstance(state, Seq) and state.type == "tuple" else None
+        legacy = items[3] if items is not None and len(items) >= 4 else None
+        if not isinstance(legacy, Dct):
+            return None  # NotImplementedError, or no usable state
+        if legacy.items is None or legacy.loose:
+            return False, "its state cannot be read"
+        inner = legacy.items.get("0.14.1")
+        if inner is None:
+            return None
+        if not isinstance(inner, Dct) or inner.items is None or inner.loose:
+            return False, "its 0.14.1 state cannot be read"
+        axes = inner.items.get("axes")
+        blocks = inner.items.get("blocks")
+        first = axes.items[0] if isinstance(axes, Seq) and axes.items else None
+        if not isinstance(blocks, Seq) or blocks.items is None:
+            return False, "its blocks cannot be read"
+        locs: list[object] = []
+        for b in blocks.items:
+            if not isinstance(b, Dct) or b.items is None or b.loose or "mgr_locs" not in b.items:
+                return False, "a block of its state cannot be read"
+            locs.append(b.items["mgr_locs"])
+        return self.placements_problem(Seq("list", locs), first, False, raw=True)
+
+    def placements_problem(self, blocks: object, items_axis: object, verified: bool,
+                           raw: bool = False) -> tuple[bool, str] | None:
+        """Every index of every block's placement against the items' count: ``axes[0]``'s length
+        where mlbom can read it, and, where ``__init__`` verified them, the placements' total
+        (``raw``: ``blocks`` holds the placements themselves)."""
+        held = blocks.items if isinstance(blocks, Seq) else None
+        if held is None or len(held) > 100_000:
+            return False, "its blocks cannot be read"
+        spans: list[tuple[int, int, int]] = []
+        for b in held:
+            got = _placement(b if raw else self.block_placement(b), self.src)
+            if got is None:
+                return None  # BlockPlacement raises: no manager is made
+            if isinstance(got, str):
+                return False, f"a block's placement {got}"
+            spans.append(got)
+        sizes = [n for n in (_index_length(items_axis),) if n is not None]
+        if verified:
+            sizes.append(sum(count for count, _, _ in spans))
+        if not sizes:
+            return False, "its items' count cannot be told"
+        n_items = min(sizes)
+        for count, low, high in spans:
+            if count and (low < 0 or high >= n_items):
+                return True, f"a block is placed at items {low}..{high} of {n_items}"
+        return None
+
+    def block_placement(self, block: object) -> object:
+        """The placement a pickled block is given: ``_unpickle_block``/``new_block``'s second
+        argument, or ``Block.__setstate__``'s ``state[0]``; an :class:`Opaque` when mlbom cannot
+        tell."""
+        if not isinstance(block, Call):
+            return Opaque(f"{describe(block)}, not a block mlbom read")
+        args = block.args.items if isinstance(block.args, Seq) else None
+        kwargs = block.kwargs.items if isinstance(block.kwargs, Dct) else None
+        if made_by(block) in _BLOCK_MAKERS:
+            if args is not None and len(args) >= 2:
+                return args[1]
+            if kwargs is not None and "placement" in kwargs:
+                return kwargs["placement"]
+            return Opaque("a block made without a placement mlbom can read")
+        state = block.state.items if isinstance(block.state, Seq) else None
+        if (instance_class(block) or "").startswith("pandas.core.internals.blocks.") and state:
+            return state[0]
+        return Opaque(f"{describe(block)}, not a block mlbom read")
 
     def vocabulary_problem(self, inst: Call, cls: str) -> tuple[bool, str] | None:
         """CountVectorizer/TfidfVectorizer's ``_count_vocab``, DictVectorizer's ``_transform`` and
@@ -2011,6 +2231,14 @@ class NativeJudge:
             _backed_pops(state, cls)
         if cls in _MAHALANOBIS:
             self.mahalanobis_state(cls, state)
+        if cls in _RANDOM_STATES:
+            self.native_verdict(f"numpy {cls.rsplit('.', 1)[-1]} state", _random_state_problem(cls, state), "numpy",
+                                "its next draw reads its key or buffer out of bounds", "its next draw follows",
+                                "random-state")
+        if cls == _BLOCK_MANAGER:
+            self.native_verdict("pandas BlockManager state", self.legacy_frame_problem(state), "pandas",
+                                "its block lookup arrays are written out of bounds at load",
+                                "its block lookup follows", "frame-placement")
         if cls == "sklearn.tree._tree.Tree":
             self.tree_state(inst, state)
         elif cls == TREE_PREDICTOR:
@@ -2036,6 +2264,8 @@ class NativeJudge:
             args = inst.args.items if isinstance(inst.args, Seq) else None
             if bare_class(made_by(inst) or "", op, args) is not None:  # created with __new__ alone
                 self.reg.backed.put(inst, inst)
+        if cls == _BLOCK_MANAGER:
+            self.reg.frames.put(inst, (inst, op))
 
     def judge_end(self, complete: bool, result: object = None) -> None:
         """The judgements made once the top-level stream has ended (``complete``: at its STOP; an
@@ -2049,6 +2279,10 @@ class NativeJudge:
         self.judge_tree_owners()
         self.judge_binary_trees()
         self.judge_sparse()
+        for inst, op in self.reg.frames.values():
+            self.native_verdict("pandas BlockManager", self.frame_problem(inst, op), "pandas",
+                                "the first column access writes its block lookup arrays out of bounds",
+                                "its block lookup follows", "frame-placement")
 
     def judge_unbuilt(self, used: set[int] | None = None) -> None:
         """scikit-learn's ``Tree.__cinit__`` leaves ``nodes`` NULL and ``node_count`` 0, and
