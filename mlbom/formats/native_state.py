@@ -307,7 +307,7 @@ BINARY_TREE_NODES_LIMIT = 1 << 22
 
 
 class IndexScan(_RecordScan):
-    """Reads the raw bytes of a 1-D little-endian int32 or int64 array (``itemsize`` 4 or 8):
+    """Reads the raw bytes of a 1-D little-endian int8/16/32/64 array (``itemsize`` 1, 2, 4, 8):
     the count, sum, smallest, largest, first and last value, and whether the values never decrease
     (a KDTree's ``idx_array``, a sparse matrix's ``indptr`` and ``indices``)."""
 
@@ -325,7 +325,7 @@ class IndexScan(_RecordScan):
     def _records(self, view: memoryview, first: int) -> None:
         if not len(view):
             return
-        values = array("q" if self.itemsize == 8 else "i")
+        values = array({1: "b", 2: "h", 4: "i"}.get(self.itemsize, "q"))
         values.frombytes(view)
         if sys.byteorder == "big":
             values.byteswap()

@@ -38,6 +38,7 @@ from mlbom.formats.pickle_values import (
     Latin1FromUtf8,
     Opaque,
     Seq,
+    Text,
     bare_class,
     describe,
     instance_class,
@@ -123,7 +124,10 @@ class NativeRegistry:
     frames: ByIdentity[tuple[Call, str]] = field(default_factory=ByIdentity)
     # what each one's last BUILD gave it, read at that BUILD: pandas' __setstate__ takes the data
     # then, and a later SETITEM into the state dict does not reach the array (red team 64f-1)
-    backed_data: ByIdentity[tuple[object]] = field(default_factory=ByIdentity)
+    backed_data: ByIdentity[tuple[object, object]] = field(default_factory=ByIdentity)
+    # the dict a pandas ``_new_Index(cls, d)`` call was given, as it held when the call ran (a later
+    # SETITEM does not change the Index made; red team 72f-6)
+    index_args: ByIdentity[dict[object, object]] = field(default_factory=ByIdentity)
 
 
 Note = Callable[[str, Severity, str, "Verdict | None", "str | None"], None]
@@ -433,9 +437,9 @@ def _plain_dtype(dtype: object, kinds: str, sizes: tuple[int, ...]) -> tuple[int
 
 
 def int_dtype(dtype: object) -> int | None:
-    """The item size (4 or 8) of a pickled numpy dtype of little-endian signed integers, with no
-    fields or sub-array; else None."""
-    got = _plain_dtype(dtype, "i", (4, 8))
+    """The item size (1, 2, 4 or 8) of a pickled numpy dtype of little-endian signed integers,
+    with no fields or sub-array; else None."""
+    got = _plain_dtype(dtype, "i", (1, 2, 4, 8))
     return got[0] if got is not None and got[1] else None
 
 
@@ -750,6 +754,8 @@ def _reached(value: object) -> set[int] | None:
 def _an_ndarray(value: object) -> bool:
     """``value`` is a numpy array (of any shape or subclass) as pickled: numpy's ``_reconstruct``
     or ``_frombuffer``, a joblib array, a shape mlbom read."""
+    if isinstance(value, ObjectArray):  # a joblib object array: what its nested pickle made
+        value = value.value
     return array_dims(value, any_order=True) is not None \
         or (isinstance(value, Call) and (made_by(value) in RECONSTRUCTS or made_by(value) in FROMBUFFERS))
 
@@ -778,6 +784,26 @@ def _backed_pops(state: object, cls: str) -> None:
     items.pop("_dtype", None)
 
 
+def _backed_dtype(inst: Call) -> object:
+    """The dtype an NDArrayBacked array's ``_dtype`` ends up with (the slot of a tuple state
+    that is not the ndarray, a dict's ``_dtype``, the Cython helper state's first item); None
+    where mlbom cannot tell."""
+    state = inst.state
+    if state is None:
+        args = inst.args.items if isinstance(inst.args, Seq) else None
+        pyx = args[2] if args is not None and len(args) == 3 else None
+        return pyx.items[0] if isinstance(pyx, Seq) and pyx.items else None
+    if isinstance(state, Seq) and state.type == "tuple" and state.items is not None:
+        items = state.items
+        if len(items) == 1 and isinstance(items[0], Dct):
+            state = items[0]
+        elif len(items) in (2, 3):
+            return items[0] if _an_ndarray(items[1]) else items[1]
+    if isinstance(state, Dct) and state.items is not None and not state.loose:
+        return state.items.get("_dtype")
+    return None
+
+
 def _backed_data(inst: Call, cls: str) -> object:
     """The value an NDArrayBacked array's ``_ndarray`` ends up with: from its last BUILD's state
     (pandas' ``__setstate__``: a ``(data, dtype, attrs)`` tuple, swapped where the dtype slot
@@ -797,7 +823,7 @@ def _backed_data(inst: Call, cls: str) -> object:
         items = state.items
         if len(items) == 1 and isinstance(items[0], Dct):
             state = items[0]
-        elif len(items) == 3:
+        elif len(items) in (2, 3):  # (data, dtype[, attrs]): pandas 3 takes two (its own pickles)
             return items[1] if _an_ndarray(items[1]) else items[0]
         else:
             return _RAISES
@@ -818,47 +844,63 @@ def _backed_data(inst: Call, cls: str) -> object:
 # key (``pos``; 624 regenerates) and Philox's output buffer (``buffer_pos``; 4 regenerates)
 _MT_POS = 624
 _PHILOX_POS = 4
-_RANDOM_STATES = frozenset({"numpy.random._mt19937.MT19937", "numpy.random._philox.Philox",
-                            "numpy.random.mtrand.RandomState", "numpy.random._generator.Generator"})
+# what each class (or numpy's pickle helper that makes it) does with a BUILD state
+_RANDOM_KINDS = {
+    "numpy.random._mt19937.MT19937": "bitgen", "numpy.random._philox.Philox": "bitgen",
+    "numpy.random._pickle.__bit_generator_ctor": "bitgen",
+    "numpy.random.mtrand.RandomState": "randomstate", "numpy.random._pickle.__randomstate_ctor": "randomstate",
+    "numpy.random._generator.Generator": "generator", "numpy.random._pickle.__generator_ctor": "generator"}
+_RANDOM_STATES = frozenset(_RANDOM_KINDS)
 
 
 def _random_state_problem(cls: str, state: object) -> tuple[bool, str] | None:
-    """A bit generator's ``__setstate__`` hands the state (a dict, or ``(dict, seed sequence)``)
-    to its ``state`` setter; RandomState's hands its dict (or legacy tuple ``('MT19937', key,
-    pos, ...)``) to ``set_state``; Generator's a legacy dict to its bit generator's setter. The
-    setters copy the key/buffer items by index (a short one raises) but take MT19937's ``pos``
-    and Philox's ``buffer_pos`` unchecked; ``mt19937_next`` regenerates only at ``pos == 624``
-    and reads ``key[pos++]``, ``philox_next`` reads ``buffer[buffer_pos++]`` below 4 (red team
-    71f-2: SIGSEGV, or heap contents returned as random numbers)."""
-    st = state
-    if cls in ("numpy.random._mt19937.MT19937", "numpy.random._philox.Philox") and isinstance(st, Seq) \
-            and st.type == "tuple" and st.items is not None and len(st.items) == 2:
-        st = st.items[0]  # (state, seed sequence)
+    """What a BUILD state makes the next draw read. ``BitGenerator.__setstate__`` hands a dict to
+    its ``state`` setter, and item 0 of any other sequence (after reading item 1, its seed
+    sequence); RandomState's (made by its class or ``__randomstate_ctor``) hands the state to
+    ``set_state`` (a dict, or a legacy ``('MT19937', key, pos, ...)`` tuple or list); Generator's
+    hands only a dict to its bit generator's setter (red team 72f-1/2). The setters copy the
+    key/buffer items by index (a short one raises) but take MT19937's ``pos`` and Philox's
+    ``buffer_pos`` unchecked; ``mt19937_next`` regenerates only at ``pos == 624`` and reads
+    ``key[pos++]``, ``philox_next`` reads ``buffer[buffer_pos++]`` below 4 (red team 71f-2:
+    SIGSEGV, or heap contents returned as random numbers)."""
+    kind = _RANDOM_KINDS[cls]
+    if kind == "bitgen":
+        if isinstance(state, Seq) and state.items is not None:
+            if len(state.items) < 2:
+                return None  # IndexError
+            return _setter_problem(state.items[0])
+        return _setter_problem(state)
+    if kind == "generator" and not isinstance(state, Dct):
+        return None if state is NONE or _no_mapping(state) else (False, f"its state is {describe(state)}, not one "
+                                                                          "mlbom can read")
+    return _setter_problem(state)
+
+
+def _setter_problem(value: object) -> tuple[bool, str] | None:
+    """The positions a bit generator's state setter (or ``set_state``) takes from ``value``."""
     found: list[tuple[str, object, int]] = []
-    if isinstance(st, Seq) and st.items is not None and st.items and st.items[0] == "MT19937":
-        if len(st.items) >= 3:
-            found.append(("pos", st.items[2], _MT_POS))  # ('MT19937', key, pos[, has_gauss, gauss])
-    elif isinstance(st, Dct):
-        if st.items is None or st.loose:
+    if isinstance(value, Seq) and value.items is not None:
+        if value.items and value.items[0] == "MT19937" and len(value.items) >= 3:
+            found.append(("pos", value.items[2], _MT_POS))  # ('MT19937', key, pos[, has_gauss, gauss])
+    elif isinstance(value, Dct):
+        if value.items is None or value.loose:
             return False, "its state dict cannot be read"
-        inner = st.items.get("state")
+        inner = value.items.get("state")
         if isinstance(inner, Dct):
             if inner.items is None or inner.loose:
                 return False, "its state dict cannot be read"
             if "pos" in inner.items:
                 found.append(("pos", inner.items["pos"], _MT_POS))
-        elif isinstance(inner, Seq) and inner.items and inner.items[0] == "MT19937" and len(inner.items) >= 3:
-            found.append(("pos", inner.items[2], _MT_POS))
-        elif inner is not None and not isinstance(inner, Seq | Dct):
+        elif inner is not None and not _no_mapping(inner):
             return False, f"its state is {describe(inner)}, not one mlbom can read"
-        if "buffer_pos" in st.items:
-            found.append(("buffer_pos", st.items["buffer_pos"], _PHILOX_POS))
-    elif st is not NONE and not (isinstance(st, Seq) and st.items is not None):
-        return False, f"its state is {describe(st)}, not one mlbom can read"
-    for name, value, most in found:
-        pos = int_value(value)
+        if "buffer_pos" in value.items:
+            found.append(("buffer_pos", value.items["buffer_pos"], _PHILOX_POS))
+    elif value is not NONE and not _no_mapping(value):
+        return False, f"its state is {describe(value)}, not one mlbom can read"
+    for name, v, most in found:
+        pos = int_value(v)
         if pos is None:
-            return False, f"its {name} is {describe(value)}, not an int mlbom can read"
+            return False, f"its {name} is {describe(v)}, not an int mlbom can read"
         if not 0 <= pos <= most:
             return True, f"its {name} is {pos}, outside 0..{most}"
     return None
@@ -915,27 +957,38 @@ def _placement(value: object, src: ReadBack) -> tuple[int, int, int] | str | Non
     return (scan.count, scan.low, scan.high) if scan.low is not None and scan.high is not None else (0, 0, 0)
 
 
-def _index_length(value: object) -> int | None:
-    """The length of a pickled pandas Index (``_new_Index(cls, {"data": array, ...})``, a
-    RangeIndex's start/stop/step, or a list ``ensure_index`` makes one of); None when mlbom
-    cannot tell."""
+_NEW_INDEX = frozenset({"pandas.core.indexes.base._new_Index", "pandas.core.indexes.datetimes._new_DatetimeIndex"})
+
+
+def _index_length(value: object, given: dict[object, object] | None = None) -> int | None:
+    """The length of a pickled pandas Index (``_new_Index(cls, {"data": array, ...})`` — ``given``:
+    its dict as the call saw it — a RangeIndex's start/stop/step, or a list of plain values
+    ``ensure_index`` makes one of: a list of lists or arrays is a MultiIndex as long as its
+    items, red team 72f-5); None when mlbom cannot tell."""
     if isinstance(value, Seq) and value.type in ("list", "tuple") and value.items is not None:
-        return len(value.items)
-    if not isinstance(value, Call) or made_by(value) != "pandas.core.indexes.base._new_Index":
+        plain = all(v is NONE or isinstance(v, str | int | float | Text) for v in value.items)
+        return len(value.items) if plain else None
+    if not isinstance(value, Call) or made_by(value) not in _NEW_INDEX:
         return None
     args = value.args.items if isinstance(value.args, Seq) else None
-    if args is None or len(args) != 2 or not isinstance(args[0], Global) or not isinstance(args[1], Dct) \
-            or args[1].items is None or args[1].loose:
+    if args is None or len(args) != 2 or not isinstance(args[0], Global) or given is None:
         return None
-    d = args[1].items
+    d = given
     if args[0].res.path.endswith(".RangeIndex"):
         bounds = [int_value(d.get(k, NONE)) for k in ("start", "stop", "step")]
         if any(b is None for b in bounds) or bounds[2] == 0:
             return None
         start, stop, step = (b for b in bounds if b is not None)
         return len(range(start, stop, step))
-    dims = array_dims(d.get("data"), any_order=True)
+    data = d.get("data")
+    dims = array_dims(data.value if isinstance(data, ObjectArray) else data, any_order=True)
     return dims[0] if dims is not None and len(dims) == 1 else None
+
+
+def _no_mapping(v: object) -> bool:
+    """``v`` is certainly no mapping: ``key in v`` is false or raises, or ``v[key]`` raises, for a
+    str key (a str, number, None, bytes, or a list, tuple or set the stream built)."""
+    return isinstance(v, str | int | float | Text | Blob) or v is NONE or (type(v) is Seq and v.items is not None)
 
 
 def _columns(value: object) -> tuple[int, int, int | None, int | None] | str:
@@ -1202,6 +1255,40 @@ class NativeJudge:
                               "values into arrays of 6"
         return None
 
+    def codes_problem(self, codes: object, dtype: object) -> tuple[bool, str] | None:
+        """A Categorical's codes index its dtype's categories: ``__array__``/``to_numpy`` run
+        ``take_nd(categories, codes)``, a Cython ``take_1d`` with bounds checks off for numeric
+        categories (red team 72f-7: a code of 30,000 over 200 categories returned heap bytes).
+        Every code must lie in ``[-1, len(categories))`` (-1 is a missing value)."""
+        cats: object = None
+        if isinstance(dtype, Call):
+            state = dtype.state.items if isinstance(dtype.state, Dct) and not dtype.state.loose else None
+            args = dtype.args.items if isinstance(dtype.args, Seq) else None
+            if state is not None and "categories" in state:
+                cats = state["categories"]
+            elif dtype.state is None and args:
+                cats = args[0]
+        n = self.index_length(cats)
+        if n is None:
+            return False, f"its categories ({describe(cats)}) cannot be counted"
+        scan = _index_scan(codes, self.src, (1, 2, 4, 8))
+        if isinstance(scan, str) or scan.problem is not None:
+            return False, f"its codes cannot be read ({scan if isinstance(scan, str) else scan.problem})"
+        if scan.count and scan.low is not None and scan.high is not None and (scan.low < -1 or scan.high >= n):
+            return True, f"its codes ({scan.low}..{scan.high}) index {n} categories"
+        return None
+
+    def index_length(self, value: object) -> int | None:
+        """:func:`_index_length`, reading a ``_new_Index`` call's dict as it was when the call ran
+        and sizing data held in a pandas array (a StringArray's, a DatetimeArray's ndarray)."""
+        given = self.reg.index_args.get(value) if isinstance(value, Call) else None
+        data = given.get("data") if given is not None else None
+        if given is not None and isinstance(data, Call) and array_dims(data, any_order=True) is None \
+                and (instance_class(data) or "") in NDARRAY_BACKED:
+            kept = self.reg.backed_data.get(data)
+            given = {**given, "data": kept[0] if kept is not None else _backed_data(data, instance_class(data) or "")}
+        return _index_length(value, given)
+
     def frame_problem(self, inst: Call, op: str) -> tuple[bool, str] | None:
         """A DataFrame's ``BlockManager(blocks, axes)``: ``_verify_integrity`` (run by
         ``__init__``, so by REDUCE, not by NEWOBJ's ``__cinit__``) checks only that the blocks'
@@ -1228,10 +1315,10 @@ class NativeJudge:
         blocks unverified and builds the block lookup arrays at once (``_post_setstate``)."""
         items = state.items if isinstance(state, Seq) and state.type == "tuple" else None
         legacy = items[3] if items is not None and len(items) >= 4 else None
-        if not isinstance(legacy, Dct):
-            return None  # NotImplementedError, or no usable state
-        if legacy.items is None or legacy.loose:
-            return False, "its state cannot be read"
+        if legacy is None or _no_mapping(legacy):
+            return None  # NotImplementedError: '"0.14.1" in state[3]' is false or state[3][...] raises
+        if not isinstance(legacy, Dct) or legacy.items is None or legacy.loose:
+            return False, f"its state holds {describe(legacy)}, a mapping mlbom cannot read"  # an OrderedDict (72f-4)
         inner = legacy.items.get("0.14.1")
         if inner is None:
             return None
@@ -1265,7 +1352,7 @@ class NativeJudge:
             if isinstance(got, str):
                 return False, f"a block's placement {got}"
             spans.append(got)
-        sizes = [n for n in (_index_length(items_axis),) if n is not None]
+        sizes = [n for n in (self.index_length(items_axis),) if n is not None]
         if verified:
             sizes.append(sum(count for count, _, _ in spans))
         if not sizes:
@@ -1284,15 +1371,17 @@ class NativeJudge:
             return Opaque(f"{describe(block)}, not a block mlbom read")
         args = block.args.items if isinstance(block.args, Seq) else None
         kwargs = block.kwargs.items if isinstance(block.kwargs, Dct) else None
+        if block.state is not None:
+            # Block.__setstate__ sets mgr_locs = BlockPlacement(state[0]), whoever made the block
+            # (a BUILD after _unpickle_block replaces its placement; red team 72f-3)
+            state = block.state.items if isinstance(block.state, Seq) else None
+            return state[0] if state else Opaque("a block state mlbom cannot read")
         if made_by(block) in _BLOCK_MAKERS:
             if args is not None and len(args) >= 2:
                 return args[1]
             if kwargs is not None and "placement" in kwargs:
                 return kwargs["placement"]
             return Opaque("a block made without a placement mlbom can read")
-        state = block.state.items if isinstance(block.state, Seq) else None
-        if (instance_class(block) or "").startswith("pandas.core.internals.blocks.") and state:
-            return state[0]
         return Opaque(f"{describe(block)}, not a block mlbom read")
 
     def vocabulary_problem(self, inst: Call, cls: str) -> tuple[bool, str] | None:
@@ -2227,12 +2316,14 @@ class NativeJudge:
                       "predictor was checked: mlbom cannot check the node indices its predict() follows",
                       "suspicious", "predictor-nodes")
         if cls in NDARRAY_BACKED:
-            self.reg.backed_data.put(inst, (_backed_data(inst, cls),))
+            self.reg.backed_data.put(inst, (_backed_data(inst, cls), _backed_dtype(inst)))
             _backed_pops(state, cls)
         if cls in _MAHALANOBIS:
             self.mahalanobis_state(cls, state)
         if cls in _RANDOM_STATES:
-            self.native_verdict(f"numpy {cls.rsplit('.', 1)[-1]} state", _random_state_problem(cls, state), "numpy",
+            name = {"bitgen": cls.rsplit(".", 1)[-1].replace("__bit_generator_ctor", "bit generator"),
+                    "randomstate": "RandomState", "generator": "Generator"}[_RANDOM_KINDS[cls]]
+            self.native_verdict(f"numpy {name} state", _random_state_problem(cls, state), "numpy",
                                 "its next draw reads its key or buffer out of bounds", "its next draw follows",
                                 "random-state")
         if cls == _BLOCK_MANAGER:
@@ -2266,6 +2357,11 @@ class NativeJudge:
                 self.reg.backed.put(inst, inst)
         if cls == _BLOCK_MANAGER:
             self.reg.frames.put(inst, (inst, op))
+        if made_by(inst) in _NEW_INDEX:
+            args = inst.args.items if isinstance(inst.args, Seq) else None
+            d = args[1] if args is not None and len(args) == 2 else None
+            if isinstance(d, Dct) and d.items is not None and not d.loose:
+                self.reg.index_args.put(inst, dict(d.items))
 
     def judge_end(self, complete: bool, result: object = None) -> None:
         """The judgements made once the top-level stream has ended (``complete``: at its STOP; an
@@ -2332,7 +2428,14 @@ class NativeJudge:
             cls = instance_class(inst) or "an NDArrayBacked array"
             kept = self.reg.backed_data.get(inst)
             data = kept[0] if kept is not None else _backed_data(inst, cls)
-            if data is _RAISES or _an_ndarray(data):
+            if data is _RAISES:
+                continue
+            if _an_ndarray(data):
+                if "Categorical" in cls:
+                    self.native_verdict("pandas Categorical", self.codes_problem(
+                        data, kept[1] if kept is not None else _backed_dtype(inst)), "pandas",
+                        "its conversions take categories at its codes with bounds checks off", "its take follows",
+                        "categorical-codes")
                 continue
             name = cls.rsplit(".", 1)[-1]
             if data is None or data is NONE:

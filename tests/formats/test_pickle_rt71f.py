@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import pickle
 import struct
+from collections.abc import Callable
 
 import pytest
 
@@ -121,3 +122,110 @@ def test_real_frames_and_generators_stay_safe_and_tampered_ones_do_not(how: str)
     for obj in (far, rs, np.random.Generator(ph)):
         r = scan_bytes(dumps(obj), "m.pkl")
         assert r.verdict == "unsafe", (type(obj).__name__, [f.message for f in r.findings])
+
+
+# -- red team 72f: the same states reached by the other routes pandas and numpy read -------------
+
+
+def _arr(n: int) -> bytes:
+    """numpy._core.numeric._frombuffer(<n int64 zeros>, dtype('i8'), (n,), 'C'), protocol 3."""
+    dtype = b"cnumpy\ndtype\n" + _u("i8") + b"\x89\x88\x87R(K\x03" + _u("<") + \
+        b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
+    return b"cnumpy._core.numeric\n_frombuffer\n(B" + struct.pack("<I", 8 * n) + b"\0" * 8 * n + dtype + \
+        _i(n) + b"\x85" + _u("C") + b"tR"
+
+
+@pytest.mark.parametrize("wrap", [b"]", b")"])  # a list, or a 3-tuple: item 0 is the state (72f-1)
+def test_a_bit_generator_state_in_any_sequence_is_read(wrap: bytes) -> None:
+    state = b"}(" + _u("bit_generator") + _u("MT19937") + _u("state") + b"}(" + _u("pos") + _i(10 ** 8) + b"uu"
+    seq = b"](" + state + b"Ne" if wrap == b"]" else b"(" + state + b"NNt"
+    data = b"\x80\x02cnumpy.random._pickle\n__bit_generator_ctor\ncnumpy.random._mt19937\nMT19937\n\x85R" + seq + b"b."
+    verdict, msgs = _verdict(data)
+    assert verdict == "unsafe", msgs
+
+
+@pytest.mark.parametrize("ctor,state", [
+    (b"__randomstate_ctor\n" + _u("MT19937") + b"\x85",
+     b"}(" + _u("bit_generator") + _u("MT19937") + _u("state") + b"}(" + _u("pos") + _i(700) + b"uu"),
+    (b"__randomstate_ctor\n)", b"](" + _u("MT19937") + b"N" + _i(-1) + b"e"),  # set_state's legacy list
+    (b"__generator_ctor\n" + _u("Philox") + b"\x85", b"}(" + _u("bit_generator") + _u("Philox") +
+     _u("buffer_pos") + _i(-6) + b"u"),
+])
+def test_states_given_to_what_numpys_helpers_made_are_read(ctor: bytes, state: bytes) -> None:
+    data = b"\x80\x02cnumpy.random._pickle\n" + ctor + b"R" + state + b"b."
+    verdict, msgs = _verdict(data)
+    assert verdict == "unsafe", msgs  # 72f-2: the helper's result was never judged
+
+
+def test_a_block_state_replaces_its_placement() -> None:
+    block = b"cpandas._libs.internals\n_unpickle_block\n(N" + b"cbuiltins\nslice\n" + _i(0) + _i(2) + _i(1) + \
+        b"\x87R" + _i(2) + b"tR" + b"(" + b"cbuiltins\nslice\n" + _i(10 ** 8) + _i(10 ** 8 + 2) + _i(1) + \
+        b"\x87RN" + _i(2) + b"tb"  # Block.__setstate__((slice(10**8, ...), values, 2)) (72f-3)
+    axes = b"](](" + _u("a") + _u("b") + b"e)e"
+    data = b"\x80\x02cpandas.core.internals.managers\nBlockManager\n" + block + b"\x85" + axes + b"\x86R."
+    verdict, msgs = _verdict(data)
+    assert verdict == "unsafe", msgs
+
+
+def _legacy(mapping: Callable[[bytes], bytes], axis: bytes, start: int = 0, count: int = 2) -> bytes:
+    """NEWOBJ BlockManager, then BUILD (None, None, None, mapping({"0.14.1": {axes, blocks}}))."""
+    locs = b"cbuiltins\nslice\n" + _i(start) + _i(start + count) + _i(1) + b"\x87R"
+    inner = b"}(" + _u("axes") + b"](" + axis + b")e" + _u("blocks") + b"](}(" + _u("values") + b"N" + \
+        _u("mgr_locs") + locs + b"ueu"
+    return b"\x80\x02cpandas.core.internals.managers\nBlockManager\n)\x81(NNN" + mapping(inner) + b"tb."
+
+
+def test_legacy_frame_states_mlbom_cannot_bound_are_not_safe() -> None:
+    plain = b"](" + _u("a") + _u("b") + b"e"
+    as_dict = lambda inner: b"}(" + _u("0.14.1") + inner + b"u"  # noqa: E731
+    as_ordered = lambda inner: b"ccollections\nOrderedDict\n)R(" + _u("0.14.1") + inner + b"ub"  # noqa: E731
+    assert _verdict(_legacy(as_dict, plain))[0] == "safe"
+    assert _verdict(_legacy(as_dict, plain, start=5))[0] == "unsafe"
+    # an OrderedDict is a mapping too (72f-4); a list of lists is a MultiIndex as long as its items (72f-5)
+    assert _verdict(_legacy(as_ordered, plain, start=5))[0] != "safe"
+    lists = b"](" + b"](K\x00e" * 8 + b"e"
+    assert _verdict(_legacy(as_dict, lists, count=8))[0] != "safe"
+
+
+def test_an_index_is_as_long_as_its_dict_was_when_made() -> None:
+    # NEWOBJ skips the verification: the columns' length (3, as _new_Index saw its dict) bounds
+    # the placement 5..6; a later SETITEM of a 10-item array into the same dict changes nothing (72f-6)
+    index = b"cpandas.core.indexes.base\n_new_Index\ncpandas\nIndex\n}q\x00(" + _u("data") + _arr(3) + b"u\x86R"
+    block = b"cpandas._libs.internals\n_unpickle_block\n(N" + b"cbuiltins\nslice\n" + _i(5) + _i(7) + _i(1) + \
+        b"\x87R" + _i(2) + b"tR"
+    frame = b"cpandas.core.internals.managers\nBlockManager\n" + block + b"\x85](" + index + b")e\x86\x81"
+    later = b"h\x00" + _u("data") + _arr(10) + b"s0"
+    verdict, msgs = _verdict(b"\x80\x03" + frame + later + b".")
+    assert verdict == "unsafe", msgs
+    assert any("items 5..6 of 3" in m for m in msgs), msgs
+
+
+def test_an_ndarray_backed_two_tuple_state_without_data_is_unsafe() -> None:
+    # pandas 3 takes (data, dtype): (None, dtype) leaves _ndarray None, and repr reads through it
+    dtype = b"cpandas\nCategoricalDtype\n)\x81}(" + _u("categories") + b"N" + _u("ordered") + b"\x89ub"
+    data = b"\x80\x02cpandas._libs.arrays\n__pyx_unpickle_NDArrayBacked\ncpandas\nCategorical\n" + \
+        _i(82904607) + b"N\x87R" + b"N" + dtype + b"\x86b."
+    verdict, msgs = _verdict(data)
+    assert verdict == "unsafe", msgs
+
+
+@pytest.mark.sklearn
+def test_categorical_codes_past_their_categories_are_unsafe() -> None:
+    np = pytest.importorskip("numpy")
+    pd = pytest.importorskip("pandas")
+    joblib = pytest.importorskip("joblib")
+    real = [pd.Categorical(["a", "b", "a", None]), pd.Categorical(np.arange(300) % 257),
+            pd.Categorical(pd.date_range("2020", periods=4)), pd.DataFrame({"c": pd.Categorical(["u", "v"] * 5)})]
+    for obj in real:
+        for data in (pickle.dumps(obj, protocol=4), pickle.dumps(obj, protocol=2)):
+            r = scan_bytes(data, "m.pkl")
+            assert r.verdict == "safe", (obj, [f.message for f in r.findings])
+    bad = pd.Categorical(np.arange(200) * 7)
+    bad._ndarray[0] = 30000  # int16 codes: a read 240 KB past the categories (72f-7)
+    out = io.BytesIO()
+    joblib.dump(bad, out, compress=3)
+    for data, name in ((pickle.dumps(bad, protocol=4), "m.pkl"), (pickle.dumps({"c": bad}, protocol=2), "m.pkl"),
+                       (out.getvalue(), "m.joblib")):
+        r = scan_bytes(data, name)
+        assert r.verdict == "unsafe", [f.message for f in r.findings]
+        assert any("its codes" in f.message for f in r.findings)
