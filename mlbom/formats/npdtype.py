@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 MAX_ITEMSIZE = 1 << 62
 
@@ -138,6 +139,7 @@ def _repeats(text: str, spec: str) -> tuple[int, ...]:
     return tuple(int(p) for p in parts)
 
 
+@lru_cache(maxsize=4096)  # a pickle repeats one spelling per scalar it holds (a vocabulary's int64s)
 def parse(spec: str) -> DType:
     """``numpy.dtype(spec)`` for a str ``spec``: its item size and whether it holds objects."""
     if len(spec) > 4096:
