@@ -127,7 +127,12 @@ class NativeRegistry:
     backed_data: ByIdentity[tuple[object, object]] = field(default_factory=ByIdentity)
     # the dict a pandas ``_new_Index(cls, d)`` call was given, as it held when the call ran (a later
     # SETITEM does not change the Index made; red team 72f-6)
-    index_args: ByIdentity[dict[object, object]] = field(default_factory=ByIdentity)
+    index_args: ByIdentity[tuple[Call, dict[object, object]]] = field(default_factory=ByIdentity)
+    # what a CategoricalDtype's BUILD took as its categories (``__setstate__`` pops them from the
+    # dict then: a later SETITEM does not reach the dtype; red team 73f-3); None: unreadable
+    cat_dtypes: ByIdentity[tuple[object]] = field(default_factory=ByIdentity)
+    # a pandas masked array's ``_data``/``_mask`` as its BUILDs left them (``object.__setstate__``)
+    masked: ByIdentity[dict[str, object]] = field(default_factory=ByIdentity)
 
 
 Note = Callable[[str, Severity, str, "Verdict | None", "str | None"], None]
@@ -272,6 +277,7 @@ _LIBSVM = _LIBSVM_CLASSIFIERS | frozenset(f"sklearn.svm._classes.{c}" for c in (
 # against n_features_in_ only and the centers' own width (red team 67f-1)
 _KMEANS = frozenset({"sklearn.cluster._kmeans.KMeans", "sklearn.cluster._kmeans.MiniBatchKMeans"})
 _BSPLINE = "scipy.interpolate._bsplines.BSpline"
+_MASKED = frozenset({"IntegerArray", "FloatingArray", "BooleanArray"})  # pandas' BaseMaskedArray classes
 _ONE_HOT = "sklearn.preprocessing._encoders.OneHotEncoder"
 _ONE_HOT_STATE = ("categories_", "_n_features_outs", "_drop_idx_after_grouping", "drop_idx_", "_infrequent_enabled",
                   "_default_to_infrequent_mappings", "_infrequent_indices")
@@ -1255,6 +1261,66 @@ class NativeJudge:
                               "values into arrays of 6"
         return None
 
+    def masked_state(self, inst: Call, state: object) -> None:
+        """pandas' masked arrays (IntegerArray, FloatingArray, BooleanArray) are restored with
+        ``object.__setstate__``: ``_data`` and ``_mask`` unchecked. ``unique``/``value_counts``
+        run Cython hashtable loops over ``len(_data)`` reading ``_mask[i]`` with bounds checks off
+        (red team 73f-2: a 1-entry mask over 4,000,000 values, SIGSEGV). Both must be arrays of
+        one shape, as their BUILDs leave them."""
+        name = (instance_class(inst) or "").rsplit(".", 1)[-1]
+        if not isinstance(state, Dct) or state.items is None or state.loose:
+            self.note("pickle.memory", "medium", f"pandas {name} state: {describe(state)}, not a dict mlbom can read: "
+                      "its hashtable loops read _mask at every index of _data unchecked", "suspicious", "masked")
+            return
+        held = self.reg.masked.setdefault(inst, dict)
+        held.update({k: v for k, v in state.items.items() if k in ("_data", "_mask") and isinstance(k, str)})
+        if "_data" not in held or "_mask" not in held:
+            return  # an attribute is missing: its methods raise
+        data, mask = (array_dims(held[k], any_order=True) for k in ("_data", "_mask"))
+        if data is None or mask is None:
+            self.note("pickle.memory", "medium", f"pandas {name} state: its _data or _mask is not an array mlbom can "
+                      "size: its hashtable loops read _mask at every index of _data unchecked", "suspicious", "masked")
+        elif data != mask:
+            self.note("pickle.memory", "critical", f"pandas {name} state: its _mask is {tuple(mask)} for _data "
+                      f"{tuple(data)}: its hashtable loops (unique, value_counts) read _mask past its end "
+                      "(memory corruption on use); no pandas writes it", "unsafe", "masked")
+
+    def judge_multi_indexes(self) -> None:
+        """A MultiIndex made by ``_new_Index`` (which turns ``verify_integrity`` off) takes each
+        level's values at its codes with a Cython ``take_1d``, bounds checks off (``repr``,
+        ``list``, ``.values``; red team 73f-1: a code of 2,000,000,000 read past the level).
+        Every code must lie in ``[-1, len(levels[i]))``, read from the dict as the call saw it."""
+        for inst, d in self.reg.index_args.values():
+            args = inst.args.items if isinstance(inst.args, Seq) else None
+            cls = args[0].res.path if args and isinstance(args[0], Global) else ""
+            if not cls.endswith("MultiIndex"):
+                continue
+            self.native_verdict("pandas MultiIndex", self.multi_codes_problem(d), "pandas",
+                                "its values take each level at its codes with bounds checks off", "its take follows",
+                                "multiindex-codes")
+
+    def multi_codes_problem(self, d: dict[object, object]) -> tuple[bool, str] | None:
+        levels, codes = d.get("levels"), d.get("codes")
+        if levels is None or codes is None:
+            return None  # MultiIndex.__new__ raises without them
+        lv = levels.items if isinstance(levels, Seq) else None
+        cd = codes.items if isinstance(codes, Seq) else None
+        if lv is None or cd is None or len(lv) != len(cd):
+            return False, "its levels and codes are not lists mlbom can pair"
+        for i, (level, code) in enumerate(zip(lv, cd, strict=True)):
+            n = self.index_length(level) if not isinstance(level, Seq) else _index_length(level)
+            if n is None:
+                dims = array_dims(level.value if isinstance(level, ObjectArray) else level, any_order=True)
+                n = dims[0] if dims is not None and len(dims) == 1 else None
+            if n is None:
+                return False, f"its level {i} cannot be counted"
+            scan = _index_scan(code, self.src, (1, 2, 4, 8))
+            if isinstance(scan, str) or scan.problem is not None:
+                return False, f"its codes {i} cannot be read"
+            if scan.count and scan.low is not None and scan.high is not None and (scan.low < -1 or scan.high >= n):
+                return True, f"its codes {i} ({scan.low}..{scan.high}) index a level of {n}"
+        return None
+
     def codes_problem(self, codes: object, dtype: object) -> tuple[bool, str] | None:
         """A Categorical's codes index its dtype's categories: ``__array__``/``to_numpy`` run
         ``take_nd(categories, codes)``, a Cython ``take_1d`` with bounds checks off for numeric
@@ -1262,10 +1328,10 @@ class NativeJudge:
         Every code must lie in ``[-1, len(categories))`` (-1 is a missing value)."""
         cats: object = None
         if isinstance(dtype, Call):
-            state = dtype.state.items if isinstance(dtype.state, Dct) and not dtype.state.loose else None
+            kept = self.reg.cat_dtypes.get(dtype)  # what its BUILD took (a later SETITEM changes nothing)
             args = dtype.args.items if isinstance(dtype.args, Seq) else None
-            if state is not None and "categories" in state:
-                cats = state["categories"]
+            if kept is not None:
+                cats = kept[0]
             elif dtype.state is None and args:
                 cats = args[0]
         n = self.index_length(cats)
@@ -1281,12 +1347,13 @@ class NativeJudge:
     def index_length(self, value: object) -> int | None:
         """:func:`_index_length`, reading a ``_new_Index`` call's dict as it was when the call ran
         and sizing data held in a pandas array (a StringArray's, a DatetimeArray's ndarray)."""
-        given = self.reg.index_args.get(value) if isinstance(value, Call) else None
+        kept = self.reg.index_args.get(value) if isinstance(value, Call) else None
+        given = kept[1] if kept is not None else None
         data = given.get("data") if given is not None else None
         if given is not None and isinstance(data, Call) and array_dims(data, any_order=True) is None \
                 and (instance_class(data) or "") in NDARRAY_BACKED:
-            kept = self.reg.backed_data.get(data)
-            given = {**given, "data": kept[0] if kept is not None else _backed_data(data, instance_class(data) or "")}
+            backed = self.reg.backed_data.get(data)
+            given = {**given, "data": backed[0] if backed is not None else _backed_data(data, instance_class(data) or "")}
         return _index_length(value, given)
 
     def frame_problem(self, inst: Call, op: str) -> tuple[bool, str] | None:
@@ -2320,6 +2387,11 @@ class NativeJudge:
             _backed_pops(state, cls)
         if cls in _MAHALANOBIS:
             self.mahalanobis_state(cls, state)
+        if cls is not None and cls.startswith("pandas.") and cls.endswith(".CategoricalDtype"):
+            d = state.items if isinstance(state, Dct) and not state.loose else None
+            self.reg.cat_dtypes.put(inst, (d.get("categories") if d is not None else None,))
+        if cls is not None and cls.startswith("pandas.") and cls.rsplit(".", 1)[-1] in _MASKED:
+            self.masked_state(inst, state)
         if cls in _RANDOM_STATES:
             name = {"bitgen": cls.rsplit(".", 1)[-1].replace("__bit_generator_ctor", "bit generator"),
                     "randomstate": "RandomState", "generator": "Generator"}[_RANDOM_KINDS[cls]]
@@ -2361,7 +2433,7 @@ class NativeJudge:
             args = inst.args.items if isinstance(inst.args, Seq) else None
             d = args[1] if args is not None and len(args) == 2 else None
             if isinstance(d, Dct) and d.items is not None and not d.loose:
-                self.reg.index_args.put(inst, dict(d.items))
+                self.reg.index_args.put(inst, (inst, dict(d.items)))
 
     def judge_end(self, complete: bool, result: object = None) -> None:
         """The judgements made once the top-level stream has ended (``complete``: at its STOP; an
@@ -2375,6 +2447,7 @@ class NativeJudge:
         self.judge_tree_owners()
         self.judge_binary_trees()
         self.judge_sparse()
+        self.judge_multi_indexes()
         for inst, op in self.reg.frames.values():
             self.native_verdict("pandas BlockManager", self.frame_problem(inst, op), "pandas",
                                 "the first column access writes its block lookup arrays out of bounds",

@@ -229,3 +229,60 @@ def test_categorical_codes_past_their_categories_are_unsafe() -> None:
         r = scan_bytes(data, name)
         assert r.verdict == "unsafe", [f.message for f in r.findings]
         assert any("its codes" in f.message for f in r.findings)
+
+
+# -- red team 73f: MultiIndex codes, masked arrays' masks, a CategoricalDtype changed after BUILD -
+
+
+class _Reduce:
+    """Pickles as REDUCE(func, args) [+ BUILD state]."""
+
+    def __init__(self, func: object, args: tuple[object, ...], state: object = None) -> None:
+        self.f, self.a, self.s = func, args, state
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (self.f, self.a) if self.s is None else (self.f, self.a, self.s)
+
+
+def _newobj(cls: type, state: object) -> _Reduce:
+    """Pickles as NEWOBJ(cls) + BUILD state, as the pickler writes a plain object (the pickler
+    checks that the object's ``__class__`` is the class it names)."""
+    import copyreg
+
+    class Posing(_Reduce):
+        __class__ = property(lambda self: cls)  # type: ignore[assignment]
+
+    return Posing(copyreg.__newobj__, (cls,), state)  # type: ignore[attr-defined]
+
+
+@pytest.mark.sklearn
+def test_multiindex_codes_masks_and_categories_as_built_are_checked() -> None:
+    np = pytest.importorskip("numpy")
+    pd = pytest.importorskip("pandas")
+    mi = pd.MultiIndex(levels=[np.arange(40000) * 3], codes=[np.arange(5, dtype=np.int32)])
+    real = [mi, pd.MultiIndex.from_arrays([[1, None, 3], ["x", "y", None]]), pd.array([1, None], dtype="Int64"),
+            pd.array([True, None], dtype="boolean")]
+    for obj in real:
+        r = scan_bytes(pickle.dumps(obj, protocol=4), "m.pkl")
+        assert r.verdict == "safe", (obj, [f.message for f in r.findings])
+    bad_codes = np.arange(5, dtype=np.int32)
+    bad_codes[0] = 2_000_000_000  # take_1d with bounds checks off (73f-1)
+    bad_mi = pd.MultiIndex(levels=[np.arange(40000) * 3], codes=[bad_codes], verify_integrity=False)
+    short = pd.array(np.zeros(1000, dtype=np.int8), dtype="Int8")
+    short._mask = np.zeros(1, dtype=bool)  # unique/value_counts read _mask past its end (73f-2)
+    for obj in (bad_mi, pd.Series([0, 1, 2, 3, 4], index=bad_mi), short, pd.DataFrame({"a": short})):
+        r = scan_bytes(pickle.dumps(obj, protocol=4), "m.pkl")
+        assert r.verdict == "unsafe", (type(obj).__name__, [f.message for f in r.findings])
+    # 73f-3: CategoricalDtype.__setstate__ pops its categories at BUILD; a later SETITEM of 40,000
+    # categories into the same dict does not reach the dtype, which keeps 3
+    codes = np.arange(6, dtype=np.int32) % 3
+    codes[0] = 30000
+    dstate = {"categories": pd.Index(np.arange(3) * 7), "ordered": False}
+    cat = _newobj(pd.Categorical, (codes, _newobj(pd.CategoricalDtype, dstate), {}))
+    data = pickle.dumps((cat, dstate, "categories", pd.Index(np.zeros(40000, dtype=np.int64))), protocol=2)
+    body = data[:-1]
+    body = body[:-2] if body[-2:-1] == b"q" else body[:-5] if body[-5:-4] == b"r" else body
+    assert body[2:3] == b"(" and body[-1:] == b"t"
+    r = scan_bytes(body[:2] + body[3:-1] + b"s0.", "m.pkl")  # ... SETITEM, POP: the Categorical
+    assert r.verdict == "unsafe", [f.message for f in r.findings]
+    assert any("index 3 categories" in f.message for f in r.findings), [f.message for f in r.findings]
