@@ -1300,13 +1300,19 @@ class NativeJudge:
                                 "multiindex-codes")
 
     def multi_codes_problem(self, d: dict[object, object]) -> tuple[bool, str] | None:
-        levels, codes = d.get("levels"), d.get("codes")
+        """Each level's codes against it, and every codes array as long as the first:
+        ``is_lexsorted`` (``is_monotonic_increasing``, ``sort_index``, ``get_loc``) reads every
+        level's codes over the first one's length (red team 74f-2). ``_new_Index`` renames a
+        legacy ``labels`` key to ``codes`` (74f-1)."""
+        levels = d.get("levels")
+        codes = d.get("codes") if "codes" in d else d.get("labels")
         if levels is None or codes is None:
             return None  # MultiIndex.__new__ raises without them
         lv = levels.items if isinstance(levels, Seq) else None
         cd = codes.items if isinstance(codes, Seq) else None
         if lv is None or cd is None or len(lv) != len(cd):
             return False, "its levels and codes are not lists mlbom can pair"
+        counts: set[int] = set()
         for i, (level, code) in enumerate(zip(lv, cd, strict=True)):
             n = self.index_length(level) if not isinstance(level, Seq) else _index_length(level)
             if n is None:
@@ -1319,6 +1325,10 @@ class NativeJudge:
                 return False, f"its codes {i} cannot be read"
             if scan.count and scan.low is not None and scan.high is not None and (scan.low < -1 or scan.high >= n):
                 return True, f"its codes {i} ({scan.low}..{scan.high}) index a level of {n}"
+            counts.add(scan.count)
+        if len(counts) > 1:
+            return True, f"its codes arrays have different lengths ({min(counts)}..{max(counts)}): is_lexsorted " \
+                         "reads every level's codes over the first one's length"
         return None
 
     def codes_problem(self, codes: object, dtype: object) -> tuple[bool, str] | None:

@@ -286,3 +286,26 @@ def test_multiindex_codes_masks_and_categories_as_built_are_checked() -> None:
     r = scan_bytes(body[:2] + body[3:-1] + b"s0.", "m.pkl")  # ... SETITEM, POP: the Categorical
     assert r.verdict == "unsafe", [f.message for f in r.findings]
     assert any("index 3 categories" in f.message for f in r.findings), [f.message for f in r.findings]
+
+
+@pytest.mark.sklearn
+def test_multiindex_legacy_labels_and_ragged_codes_are_checked() -> None:
+    np = pytest.importorskip("numpy")
+    pd = pytest.importorskip("pandas")
+    # 74f-2: codes arrays of different lengths (each inside its level): is_lexsorted reads level 1's
+    # codes over level 0's length
+    ragged = pd.MultiIndex(levels=[np.arange(4), [0]], codes=[np.zeros(1000, dtype=np.int8), np.zeros(1, np.int8)],
+                           verify_integrity=False)
+    r = scan_bytes(pickle.dumps(ragged, protocol=4), "m.pkl")
+    assert r.verdict == "unsafe", [f.message for f in r.findings]
+    assert any("different lengths" in f.message for f in r.findings)
+    # 74f-1: _new_Index renames a legacy 'labels' key to 'codes'
+    bad = np.arange(5, dtype=np.int32)
+    bad[0] = 2_000_000_000
+    mi = pd.MultiIndex(levels=[np.arange(40000) * 3], codes=[bad], verify_integrity=False)
+    data = pickle.dumps(mi, protocol=2)  # no frames: the key can grow by a byte
+    key = b"X\x05\x00\x00\x00codes"
+    assert data.count(key) == 1
+    r = scan_bytes(data.replace(key, b"X\x06\x00\x00\x00labels"), "m.pkl")
+    assert r.verdict == "unsafe", [f.message for f in r.findings]
+    assert any("index a level of 40000" in f.message for f in r.findings)
