@@ -997,6 +997,18 @@ def _no_mapping(v: object) -> bool:
     return isinstance(v, str | int | float | Text | Blob) or v is NONE or (type(v) is Seq and v.items is not None)
 
 
+def _codes_scan(codes: object, src: ReadBack, n: int, what: str, of: str) -> int | tuple[bool, str]:
+    """pandas codes (a 1-D int8..int64 array) against ``n`` values they index, -1 meaning
+    missing: their count when every code lies in ``[-1, n)``; else (certain, why; ``of`` names
+    the values, formatted with ``n``)."""
+    scan = _index_scan(codes, src, (1, 2, 4, 8))
+    if isinstance(scan, str) or scan.problem is not None:
+        return False, f"{what} cannot be read ({scan if isinstance(scan, str) else scan.problem})"
+    if scan.count and scan.low is not None and scan.high is not None and (scan.low < -1 or scan.high >= n):
+        return True, f"{what} ({scan.low}..{scan.high}) index {of.format(n=n)}"
+    return scan.count
+
+
 def _columns(value: object) -> tuple[int, int, int | None, int | None] | str:
     """A dict of columns as the load leaves it: (the fewest and the most entries it can have once
     equal keys merge, the smallest and the largest column); a str: why it cannot be told. str
@@ -1320,12 +1332,10 @@ class NativeJudge:
                 n = dims[0] if dims is not None and len(dims) == 1 else None
             if n is None:
                 return False, f"its level {i} cannot be counted"
-            scan = _index_scan(code, self.src, (1, 2, 4, 8))
-            if isinstance(scan, str) or scan.problem is not None:
-                return False, f"its codes {i} cannot be read"
-            if scan.count and scan.low is not None and scan.high is not None and (scan.low < -1 or scan.high >= n):
-                return True, f"its codes {i} ({scan.low}..{scan.high}) index a level of {n}"
-            counts.add(scan.count)
+            got = _codes_scan(code, self.src, n, f"its codes {i}", "a level of {n}")
+            if not isinstance(got, int):
+                return got
+            counts.add(got)
         if len(counts) > 1:
             return True, f"its codes arrays have different lengths ({min(counts)}..{max(counts)}): is_lexsorted " \
                          "reads every level's codes over the first one's length"
@@ -1347,12 +1357,8 @@ class NativeJudge:
         n = self.index_length(cats)
         if n is None:
             return False, f"its categories ({describe(cats)}) cannot be counted"
-        scan = _index_scan(codes, self.src, (1, 2, 4, 8))
-        if isinstance(scan, str) or scan.problem is not None:
-            return False, f"its codes cannot be read ({scan if isinstance(scan, str) else scan.problem})"
-        if scan.count and scan.low is not None and scan.high is not None and (scan.low < -1 or scan.high >= n):
-            return True, f"its codes ({scan.low}..{scan.high}) index {n} categories"
-        return None
+        got = _codes_scan(codes, self.src, n, "its codes", "{n} categories")
+        return None if isinstance(got, int) else got
 
     def index_length(self, value: object) -> int | None:
         """:func:`_index_length`, reading a ``_new_Index`` call's dict as it was when the call ran
