@@ -97,6 +97,7 @@ from mlbom.formats.pickle_values import (
     made_by,
     maker_code,
     numpy_scalar,
+    plain_value,
 )
 from mlbom.model import Judged, Severity, Verdict, worst_verdict
 
@@ -5370,8 +5371,7 @@ class _Walker:
 def _not_callable(v: object) -> bool:
     """``v`` is certainly a value of a builtin type that cannot be called (a str, number, bytes,
     None, or a list, tuple, set or dict the stream built)."""
-    return isinstance(v, str | int | float | Text | Blob) or v is NONE \
-        or (type(v) is Seq and v.type in ("list", "tuple", "set", "frozenset")) or type(v) is Dct
+    return plain_value(v) or (type(v) is Seq and v.type in ("list", "tuple", "set", "frozenset")) or type(v) is Dct
 
 
 def _both(a: Callable[[bytes], None] | None, b: Callable[[bytes], None]) -> Callable[[bytes], None]:

@@ -46,6 +46,7 @@ from mlbom.formats.pickle_values import (
     maker_code,
     numpy_scalar,
     partial_of,
+    plain_value,
 )
 from mlbom.model import Severity, Verdict
 
@@ -790,60 +791,43 @@ def _backed_pops(state: object, cls: str) -> None:
     items.pop("_dtype", None)
 
 
-def _backed_dtype(inst: Call) -> object:
-    """The dtype an NDArrayBacked array's ``_dtype`` ends up with (the slot of a tuple state
-    that is not the ndarray, a dict's ``_dtype``, the Cython helper state's first item); None
-    where mlbom cannot tell."""
+def _backed_state(inst: Call, cls: str) -> tuple[object, object]:
+    """What an NDArrayBacked array's ``_ndarray`` and ``_dtype`` end up with: from its last
+    BUILD's state (pandas' ``__setstate__``: a ``(data, dtype[, attrs])`` tuple — pandas 3 writes
+    two — swapped where the dtype slot holds the ndarray; a dict's ``_data``/``_ndarray`` (a
+    Categorical's ``_codes``) and ``_dtype``; a 1-tuple of a dict), else from the Cython helper's
+    state (``(_dtype, _ndarray, __dict__)``). The data is None where nothing sets it and
+    :data:`_RAISES` where pandas raises on the state; the dtype None where mlbom cannot tell."""
     state = inst.state
     if state is None:
         args = inst.args.items if isinstance(inst.args, Seq) else None
-        pyx = args[2] if args is not None and len(args) == 3 else None
-        return pyx.items[0] if isinstance(pyx, Seq) and pyx.items else None
+        pyx = args[2] if args is not None and len(args) == 3 and PYX_UNPICKLE in (made_by(inst) or "") else None
+        items = pyx.items if isinstance(pyx, Seq) else None
+        dtype = items[0] if items else None
+        if items is not None and len(items) >= 2:
+            return items[1], dtype
+        return (None if pyx is None or pyx is NONE else Opaque("a state mlbom cannot read")), dtype
+    if state is NONE:
+        return _RAISES, None  # __setstate__(None): NotImplementedError
     if isinstance(state, Seq) and state.type == "tuple" and state.items is not None:
         items = state.items
         if len(items) == 1 and isinstance(items[0], Dct):
             state = items[0]
         elif len(items) in (2, 3):
-            return items[0] if _an_ndarray(items[1]) else items[1]
-    if isinstance(state, Dct) and state.items is not None and not state.loose:
-        return state.items.get("_dtype")
-    return None
-
-
-def _backed_data(inst: Call, cls: str) -> object:
-    """The value an NDArrayBacked array's ``_ndarray`` ends up with: from its last BUILD's state
-    (pandas' ``__setstate__``: a ``(data, dtype, attrs)`` tuple, swapped where the dtype slot
-    holds the ndarray; a dict's ``_data``/``_ndarray`` (a Categorical's ``_codes``); a 1-tuple of
-    a dict), else from the Cython helper's state (``(_dtype, _ndarray, __dict__)``); None where
-    nothing sets it; :data:`_RAISES` where pandas raises on the state."""
-    state = inst.state
-    if state is None:
-        args = inst.args.items if isinstance(inst.args, Seq) else None
-        pyx = args[2] if args is not None and len(args) == 3 and PYX_UNPICKLE in (made_by(inst) or "") else None
-        if isinstance(pyx, Seq) and pyx.items is not None and len(pyx.items) >= 2:
-            return pyx.items[1]
-        return None if pyx is None or pyx is NONE else Opaque("a state mlbom cannot read")
-    if state is NONE:
-        return _RAISES  # __setstate__(None): NotImplementedError
-    if isinstance(state, Seq) and state.type == "tuple" and state.items is not None:
-        items = state.items
-        if len(items) == 1 and isinstance(items[0], Dct):
-            state = items[0]
-        elif len(items) in (2, 3):  # (data, dtype[, attrs]): pandas 3 takes two (its own pickles)
-            return items[1] if _an_ndarray(items[1]) else items[0]
+            return (items[1], items[0]) if _an_ndarray(items[1]) else (items[0], items[1])
         else:
-            return _RAISES
+            return _RAISES, None
     if isinstance(state, Dct):
         if state.items is None or state.loose:
-            return Opaque("a dict mlbom cannot read")
+            return Opaque("a dict mlbom cannot read"), None
         keys = ("_data", "_ndarray", "_codes") if "Categorical" in cls else ("_data", "_ndarray")
         for key in keys:
             if key in state.items:
-                return state.items[key]
-        return _RAISES
+                return state.items[key], state.items.get("_dtype")
+        return _RAISES, None
     if isinstance(state, Seq) and state.items is not None:
-        return _RAISES  # a list: NotImplementedError
-    return Opaque("a state mlbom cannot read")
+        return _RAISES, None  # a list: NotImplementedError
+    return Opaque("a state mlbom cannot read"), None
 
 
 # numpy's bit generators whose state holds a position into a buffer the next draw reads: MT19937's
@@ -994,7 +978,7 @@ def _index_length(value: object, given: dict[object, object] | None = None) -> i
 def _no_mapping(v: object) -> bool:
     """``v`` is certainly no mapping: ``key in v`` is false or raises, or ``v[key]`` raises, for a
     str key (a str, number, None, bytes, or a list, tuple or set the stream built)."""
-    return isinstance(v, str | int | float | Text | Blob) or v is NONE or (type(v) is Seq and v.items is not None)
+    return plain_value(v) or (type(v) is Seq and v.items is not None)
 
 
 def _codes_scan(codes: object, src: ReadBack, n: int, what: str, of: str) -> int | tuple[bool, str]:
@@ -1326,7 +1310,7 @@ class NativeJudge:
             return False, "its levels and codes are not lists mlbom can pair"
         counts: set[int] = set()
         for i, (level, code) in enumerate(zip(lv, cd, strict=True)):
-            n = self.index_length(level) if not isinstance(level, Seq) else _index_length(level)
+            n = self.index_length(level)
             if n is None:
                 dims = array_dims(level.value if isinstance(level, ObjectArray) else level, any_order=True)
                 n = dims[0] if dims is not None and len(dims) == 1 else None
@@ -1369,7 +1353,7 @@ class NativeJudge:
         if given is not None and isinstance(data, Call) and array_dims(data, any_order=True) is None \
                 and (instance_class(data) or "") in NDARRAY_BACKED:
             backed = self.reg.backed_data.get(data)
-            given = {**given, "data": backed[0] if backed is not None else _backed_data(data, instance_class(data) or "")}
+            given = {**given, "data": (backed or _backed_state(data, instance_class(data) or ""))[0]}
         return _index_length(value, given)
 
     def frame_problem(self, inst: Call, op: str) -> tuple[bool, str] | None:
@@ -2399,7 +2383,7 @@ class NativeJudge:
                       "predictor was checked: mlbom cannot check the node indices its predict() follows",
                       "suspicious", "predictor-nodes")
         if cls in NDARRAY_BACKED:
-            self.reg.backed_data.put(inst, (_backed_data(inst, cls), _backed_dtype(inst)))
+            self.reg.backed_data.put(inst, _backed_state(inst, cls))
             _backed_pops(state, cls)
         if cls in _MAHALANOBIS:
             self.mahalanobis_state(cls, state)
@@ -2515,16 +2499,14 @@ class NativeJudge:
             if used is not None and id(inst) not in used:
                 continue
             cls = instance_class(inst) or "an NDArrayBacked array"
-            kept = self.reg.backed_data.get(inst)
-            data = kept[0] if kept is not None else _backed_data(inst, cls)
+            data, dtype = self.reg.backed_data.get(inst) or _backed_state(inst, cls)
             if data is _RAISES:
                 continue
             if _an_ndarray(data):
                 if "Categorical" in cls:
-                    self.native_verdict("pandas Categorical", self.codes_problem(
-                        data, kept[1] if kept is not None else _backed_dtype(inst)), "pandas",
-                        "its conversions take categories at its codes with bounds checks off", "its take follows",
-                        "categorical-codes")
+                    self.native_verdict("pandas Categorical", self.codes_problem(data, dtype), "pandas",
+                                        "its conversions take categories at its codes with bounds checks off",
+                                        "its take follows", "categorical-codes")
                 continue
             name = cls.rsplit(".", 1)[-1]
             if data is None or data is NONE:

@@ -294,6 +294,12 @@ MARK = Mark()
 NONE = Opaque("None")
 
 
+def plain_value(v: object) -> bool:
+    """``v`` is a str, number, bytes or None as the stream built it: a value of a builtin type
+    with no methods a loader's call, mapping lookup or attribute access could reach."""
+    return isinstance(v, str | int | float | Text | Blob) or v is NONE
+
+
 def is_dunder(part: str) -> bool:
     """Whether a name part is a dunder (``__x__``): an attribute of interpreter internals."""
     return len(part) > 4 and part.startswith("__") and part.endswith("__")
