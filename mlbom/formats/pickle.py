@@ -61,6 +61,7 @@ from mlbom.formats.pickle_native import (
     number_format,
     predictor_dtype,
 )
+from mlbom.formats.pickle_pandas import PandasJudge
 from mlbom.formats.pickle_values import (
     DTYPE_PATHS,
     FROMBUFFERS,
@@ -1826,7 +1827,8 @@ class _Walker:
     def __init__(self, stream: IO[bytes], size: int | None, shared: _Shared, depth: int, joblib: bool) -> None:
         self.src = _Source(stream, size)
         self.sh = shared
-        self.native = NativeJudge(self.note, self.lookup, self.src, shared.native)
+        self.native = NativeJudge(self.note, self.lookup, self.src, shared.native,
+                                  (PandasJudge(self.note, self.src, shared.native),))
         self.depth = depth
         self.joblib = joblib
         self.stack: list[object] = []

@@ -11,8 +11,10 @@ trees (feature indices against ``n_features_in_``, GradientBoosting's stage widt
 init's predictions, HistGradientBoosting's categorical maps), KDTree/BallTree states and their
 metrics, neighbours classifiers' labels, libsvm models, k-means centers against
 ``n_features_in_``, the columns a OneHotEncoder's codes and a vectorizer's vocabulary give the
-sparse matrix their transform builds, pandas arrays created bare and scipy sparse matrices. The walker hands it two
-callables (``note`` a finding, ``lookup`` an attribute's values) and its byte source.
+sparse matrix their transform builds, numpy random states and scipy sparse matrices. The walker
+hands it two callables (``note`` a finding, ``lookup`` an attribute's values), its byte source
+and the judges of other libraries' objects (:class:`StateJudge`: pandas' in
+:mod:`mlbom.formats.pickle_pandas`), which it calls at the same points.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import math
 import struct
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Generic, Protocol, TypeVar
 
@@ -29,7 +31,6 @@ from mlbom.formats.pickle_values import (
     DTYPE_PATHS,
     FROMBUFFERS,
     NONE,
-    PYX_UNPICKLE,
     RECONSTRUCTS,
     Blob,
     Call,
@@ -38,8 +39,6 @@ from mlbom.formats.pickle_values import (
     Latin1FromUtf8,
     Opaque,
     Seq,
-    Text,
-    bare_class,
     describe,
     instance_class,
     made_by,
@@ -248,17 +247,6 @@ BINARY_TREES = ("sklearn.neighbors._kd_tree.KDTree", "sklearn.neighbors._ball_tr
 _MAHALANOBIS = frozenset({"sklearn.metrics._dist_metrics.MahalanobisDistance64",
                           "sklearn.metrics._dist_metrics.MahalanobisDistance32"})
 STATE_REQUIRED = frozenset({"sklearn.tree._tree.Tree", *BINARY_TREES, *_MAHALANOBIS})
-# pandas' arrays backed by a typed ``cdef readonly ndarray _ndarray`` (``NDArrayBacked``), as
-# the allowlist spells them: created with ``__new__`` (Cython's ``__pyx_unpickle_NDArrayBacked``,
-# NEWOBJ, copyreg) the field is None until a state sets it, and their methods read array fields
-# from it unchecked
-NDARRAY_BACKED = frozenset({
-    "pandas.Categorical", "pandas.arrays.Categorical", "pandas.core.arrays.categorical.Categorical",
-    "pandas.arrays.DatetimeArray", "pandas.core.arrays.datetimes.DatetimeArray",
-    "pandas.arrays.TimedeltaArray", "pandas.core.arrays.timedeltas.TimedeltaArray",
-    "pandas.arrays.PeriodArray", "pandas.core.arrays.period.PeriodArray",
-    "pandas.arrays.StringArray", "pandas.core.arrays.string_.StringArray",
-    "pandas.arrays.NumpyExtensionArray", "pandas.core.arrays.numpy_.NumpyExtensionArray"})
 
 
 _METRICS = "sklearn.metrics._dist_metrics."
@@ -278,7 +266,6 @@ _LIBSVM = _LIBSVM_CLASSIFIERS | frozenset(f"sklearn.svm._classes.{c}" for c in (
 # against n_features_in_ only and the centers' own width (red team 67f-1)
 _KMEANS = frozenset({"sklearn.cluster._kmeans.KMeans", "sklearn.cluster._kmeans.MiniBatchKMeans"})
 _BSPLINE = "scipy.interpolate._bsplines.BSpline"
-_MASKED = frozenset({"IntegerArray", "FloatingArray", "BooleanArray"})  # pandas' BaseMaskedArray classes
 _ONE_HOT = "sklearn.preprocessing._encoders.OneHotEncoder"
 _ONE_HOT_STATE = ("categories_", "_n_features_outs", "_drop_idx_after_grouping", "drop_idx_", "_infrequent_enabled",
                   "_default_to_infrequent_mappings", "_infrequent_indices")
@@ -370,7 +357,7 @@ def _binary_tree_scan(value: object, src: ReadBack) -> native_state.BinaryTreeSc
     return _read_1d(value, src, lambda d: native_state.BinaryTreeScan() if node_data_dtype(d) else None, "node")
 
 
-def _index_scan(value: object, src: ReadBack, sizes: tuple[int, ...] = (8,)) -> native_state.IndexScan | str:
+def index_scan(value: object, src: ReadBack, sizes: tuple[int, ...] = (8,)) -> native_state.IndexScan | str:
     """A 1-D little-endian signed integer array's count and value range (of an item size in
     ``sizes``: 8 for int64/intp, 4 for int32); a str: why it cannot be read."""
     if isinstance(value, ShapedArray):
@@ -723,7 +710,6 @@ def _byte_flags(value: object, src: ReadBack) -> ByteFlags | str:
     return got
 
 
-_RAISES = Opaque("a state pandas refuses")  # the load raises: nothing is used
 _REACH_LIMIT = 1 << 16
 
 
@@ -758,78 +744,6 @@ def _reached(value: object) -> set[int] | None:
     return seen
 
 
-def _an_ndarray(value: object) -> bool:
-    """``value`` is a numpy array (of any shape or subclass) as pickled: numpy's ``_reconstruct``
-    or ``_frombuffer``, a joblib array, a shape mlbom read."""
-    if isinstance(value, ObjectArray):  # a joblib object array: what its nested pickle made
-        value = value.value
-    return array_dims(value, any_order=True) is not None \
-        or (isinstance(value, Call) and (made_by(value) in RECONSTRUCTS or made_by(value) in FROMBUFFERS))
-
-
-def _backed_pops(state: object, cls: str) -> None:
-    """What pandas' ``__setstate__`` does to a dict state it is given (the dict object itself: a
-    later BUILD with the same dict sees it so; red team 65f-2): a Categorical's ``_codes`` becomes
-    ``_ndarray`` and a missing ``_dtype`` is made; ``_data`` (else ``_ndarray``) and ``_dtype``
-    are popped."""
-    if isinstance(state, Seq) and state.type == "tuple" and state.items is not None and len(state.items) == 1:
-        state = state.items[0]
-    if not isinstance(state, Dct) or state.items is None:
-        return
-    items = state.items
-    if "Categorical" in cls:
-        if "_dtype" not in items:
-            items["_dtype"] = Opaque("a CategoricalDtype")
-        if "_codes" in items and "_ndarray" not in items:
-            items["_ndarray"] = items.pop("_codes")
-    if "_data" in items:
-        items.pop("_data")
-    elif "_ndarray" in items:
-        items.pop("_ndarray")
-    else:
-        return  # ValueError: nothing more is done
-    items.pop("_dtype", None)
-
-
-def _backed_state(inst: Call, cls: str) -> tuple[object, object]:
-    """What an NDArrayBacked array's ``_ndarray`` and ``_dtype`` end up with: from its last
-    BUILD's state (pandas' ``__setstate__``: a ``(data, dtype[, attrs])`` tuple — pandas 3 writes
-    two — swapped where the dtype slot holds the ndarray; a dict's ``_data``/``_ndarray`` (a
-    Categorical's ``_codes``) and ``_dtype``; a 1-tuple of a dict), else from the Cython helper's
-    state (``(_dtype, _ndarray, __dict__)``). The data is None where nothing sets it and
-    :data:`_RAISES` where pandas raises on the state; the dtype None where mlbom cannot tell."""
-    state = inst.state
-    if state is None:
-        args = inst.args.items if isinstance(inst.args, Seq) else None
-        pyx = args[2] if args is not None and len(args) == 3 and PYX_UNPICKLE in (made_by(inst) or "") else None
-        items = pyx.items if isinstance(pyx, Seq) else None
-        dtype = items[0] if items else None
-        if items is not None and len(items) >= 2:
-            return items[1], dtype
-        return (None if pyx is None or pyx is NONE else Opaque("a state mlbom cannot read")), dtype
-    if state is NONE:
-        return _RAISES, None  # __setstate__(None): NotImplementedError
-    if isinstance(state, Seq) and state.type == "tuple" and state.items is not None:
-        items = state.items
-        if len(items) == 1 and isinstance(items[0], Dct):
-            state = items[0]
-        elif len(items) in (2, 3):
-            return (items[1], items[0]) if _an_ndarray(items[1]) else (items[0], items[1])
-        else:
-            return _RAISES, None
-    if isinstance(state, Dct):
-        if state.items is None or state.loose:
-            return Opaque("a dict mlbom cannot read"), None
-        keys = ("_data", "_ndarray", "_codes") if "Categorical" in cls else ("_data", "_ndarray")
-        for key in keys:
-            if key in state.items:
-                return state.items[key], state.items.get("_dtype")
-        return _RAISES, None
-    if isinstance(state, Seq) and state.items is not None:
-        return _RAISES, None  # a list: NotImplementedError
-    return Opaque("a state mlbom cannot read"), None
-
-
 # numpy's bit generators whose state holds a position into a buffer the next draw reads: MT19937's
 # key (``pos``; 624 regenerates) and Philox's output buffer (``buffer_pos``; 4 regenerates)
 _MT_POS = 624
@@ -861,7 +775,7 @@ def _random_state_problem(cls: str, state: object) -> tuple[bool, str] | None:
             return _setter_problem(state.items[0])
         return _setter_problem(state)
     if kind == "generator" and not isinstance(state, Dct):
-        return None if state is NONE or _no_mapping(state) else (False, f"its state is {describe(state)}, not one "
+        return None if state is NONE or no_mapping(state) else (False, f"its state is {describe(state)}, not one "
                                                                           "mlbom can read")
     return _setter_problem(state)
 
@@ -881,11 +795,11 @@ def _setter_problem(value: object) -> tuple[bool, str] | None:
                 return False, "its state dict cannot be read"
             if "pos" in inner.items:
                 found.append(("pos", inner.items["pos"], _MT_POS))
-        elif inner is not None and not _no_mapping(inner):
+        elif inner is not None and not no_mapping(inner):
             return False, f"its state is {describe(inner)}, not one mlbom can read"
         if "buffer_pos" in value.items:
             found.append(("buffer_pos", value.items["buffer_pos"], _PHILOX_POS))
-    elif value is not NONE and not _no_mapping(value):
+    elif value is not NONE and not no_mapping(value):
         return False, f"its state is {describe(value)}, not one mlbom can read"
     for name, v, most in found:
         pos = int_value(v)
@@ -896,101 +810,10 @@ def _setter_problem(value: object) -> tuple[bool, str] | None:
     return None
 
 
-_BLOCK_MANAGER = "pandas.core.internals.managers.BlockManager"
-_BLOCK_MAKERS = frozenset({"pandas._libs.internals._unpickle_block", "pandas.core.internals.blocks.new_block"})
-
-
-def _placement(value: object, src: ReadBack) -> tuple[int, int, int] | str | None:
-    """(count, smallest, largest) index of a block placement as ``BlockPlacement`` reads it: a
-    ``slice`` canonized as pandas' ``slice_canonize`` does (None: it raises), an int, a list of
-    ints or an int array; a str: why it cannot be read."""
-    if isinstance(value, int):
-        return 1, value, value
-    if isinstance(value, Call) and made_by(value) == "builtins.slice":
-        args = value.args.items if isinstance(value.args, Seq) else None
-        if args is None or not 1 <= len(args) <= 3 or value.kwargs not in (None, NONE):
-            return "is a slice mlbom cannot read"
-        # slice(stop), slice(start, stop), slice(start, stop, step)
-        parts: list[int | None] = []
-        for a in [NONE, args[0], NONE] if len(args) == 1 else [*args, NONE][:3]:
-            v = None if a is NONE else int_value(a)
-            if v is None and a is not NONE:
-                return "is a slice of values that are not ints"
-            parts.append(v)
-        start, stop, step = parts
-        step = 1 if step is None else step
-        if step == 0 or any(abs(p) >= 1 << 63 for p in (start, stop, step) if p is not None):
-            return None
-        if step > 0:
-            if stop is None:
-                return None
-            start = 0 if start is None else min(start, stop)
-        else:
-            if start is None:
-                return None
-            stop = -1 if stop is None else min(stop, start)
-        if start < 0 or (stop < 0 and parts[1] is not None and step > 0):
-            return None
-        r = range(start, stop, step)
-        return (len(r), min(r[0], r[-1]), max(r[0], r[-1])) if len(r) else (0, 0, 0)
-    if isinstance(value, Seq) and value.type in ("list", "tuple"):
-        ints = [int_value(v) for v in value.items or ()]
-        if value.items is None or any(v is None for v in ints):
-            return "is a list mlbom cannot read"
-        vals = [v for v in ints if v is not None]
-        return (len(vals), min(vals), max(vals)) if vals else (0, 0, 0)
-    scan = _index_scan(value, src, (4, 8))
-    if isinstance(scan, str):
-        return f"is {describe(value)}: {scan}"
-    if scan.problem is not None:
-        return scan.problem
-    return (scan.count, scan.low, scan.high) if scan.low is not None and scan.high is not None else (0, 0, 0)
-
-
-_NEW_INDEX = frozenset({"pandas.core.indexes.base._new_Index", "pandas.core.indexes.datetimes._new_DatetimeIndex"})
-
-
-def _index_length(value: object, given: dict[object, object] | None = None) -> int | None:
-    """The length of a pickled pandas Index (``_new_Index(cls, {"data": array, ...})`` — ``given``:
-    its dict as the call saw it — a RangeIndex's start/stop/step, or a list of plain values
-    ``ensure_index`` makes one of: a list of lists or arrays is a MultiIndex as long as its
-    items, red team 72f-5); None when mlbom cannot tell."""
-    if isinstance(value, Seq) and value.type in ("list", "tuple") and value.items is not None:
-        plain = all(v is NONE or isinstance(v, str | int | float | Text) for v in value.items)
-        return len(value.items) if plain else None
-    if not isinstance(value, Call) or made_by(value) not in _NEW_INDEX:
-        return None
-    args = value.args.items if isinstance(value.args, Seq) else None
-    if args is None or len(args) != 2 or not isinstance(args[0], Global) or given is None:
-        return None
-    d = given
-    if args[0].res.path.endswith(".RangeIndex"):
-        bounds = [int_value(d.get(k, NONE)) for k in ("start", "stop", "step")]
-        if any(b is None for b in bounds) or bounds[2] == 0:
-            return None
-        start, stop, step = (b for b in bounds if b is not None)
-        return len(range(start, stop, step))
-    data = d.get("data")
-    dims = array_dims(data.value if isinstance(data, ObjectArray) else data, any_order=True)
-    return dims[0] if dims is not None and len(dims) == 1 else None
-
-
-def _no_mapping(v: object) -> bool:
+def no_mapping(v: object) -> bool:
     """``v`` is certainly no mapping: ``key in v`` is false or raises, or ``v[key]`` raises, for a
     str key (a str, number, None, bytes, or a list, tuple or set the stream built)."""
     return plain_value(v) or (type(v) is Seq and v.items is not None)
-
-
-def _codes_scan(codes: object, src: ReadBack, n: int, what: str, of: str) -> int | tuple[bool, str]:
-    """pandas codes (a 1-D int8..int64 array) against ``n`` values they index, -1 meaning
-    missing: their count when every code lies in ``[-1, n)``; else (certain, why; ``of`` names
-    the values, formatted with ``n``)."""
-    scan = _index_scan(codes, src, (1, 2, 4, 8))
-    if isinstance(scan, str) or scan.problem is not None:
-        return False, f"{what} cannot be read ({scan if isinstance(scan, str) else scan.problem})"
-    if scan.count and scan.low is not None and scan.high is not None and (scan.low < -1 or scan.high >= n):
-        return True, f"{what} ({scan.low}..{scan.high}) index {of.format(n=n)}"
-    return scan.count
 
 
 def _columns(value: object) -> tuple[int, int, int | None, int | None] | str:
@@ -1033,14 +856,56 @@ def _columns(value: object) -> tuple[int, int, int | None, int | None] | str:
     return len(merged), len(merged) + len(unknown), min(ints, default=None), max(ints, default=None)
 
 
+
+def native_verdict(note: Note, what: str, got: tuple[bool, str] | None, writer: str, use: str, follows: str,
+                   key: str) -> None:
+    """Note a native-state judgement: (True, text) what no ``writer`` writes, ``unsafe``;
+    (False, text) why mlbom cannot check the indices ``follows`` names, ``suspicious``."""
+    if got is None:
+        return
+    certain, text = got
+    if certain:
+        note("pickle.memory", "critical", f"{what}: {text}: no {writer} writes it; {use} (memory "
+             "corruption on use)", "unsafe", key)
+    else:
+        note("pickle.memory", "medium", f"{what}: {text}: mlbom cannot check the indices {follows}",
+             "suspicious", key)
+
+
+def truth_values(value: object) -> list[bool]:
+    """The truth values a state value may have (both when mlbom cannot tell)."""
+    if value is NONE:
+        return [False]
+    if isinstance(value, bool | int | float | str):
+        return [bool(value)]
+    return [False, True]
+
+
+class StateJudge(Protocol):
+    """A judge of one library's objects (:mod:`mlbom.formats.pickle_pandas`), called by
+    :class:`NativeJudge` at the same points of the walk."""
+
+    def made(self, inst: Call, op: str) -> None:
+        """A call or NEWOBJ made ``inst``."""
+
+    def built(self, inst: Call, cls: str | None, state: object) -> None:
+        """BUILD gave ``inst`` (of the allowlisted ``cls``, if known) ``state``."""
+
+    def judge_end(self, complete: bool, used: set[int] | None) -> None:
+        """The stream has ended (``complete``: at its STOP); ``used``: the identities the value
+        returned reaches, or None for all."""
+
+
 class NativeJudge:
     """Judges the native state of the objects one walk builds (see the module docstring)."""
 
-    def __init__(self, note: Note, lookup: Lookup, src: ReadBack, reg: NativeRegistry) -> None:
+    def __init__(self, note: Note, lookup: Lookup, src: ReadBack, reg: NativeRegistry,
+                 others: Sequence[StateJudge] = ()) -> None:
         self.note = note
         self.lookup = lookup
         self.src = src
         self.reg = reg
+        self.others = tuple(others)  # the judges of other libraries' objects (pandas)
 
     # -- native model state (red team 33p-4) -------------------------------------------------
     def tree_state(self, inst: Call, state: object) -> None:
@@ -1086,7 +951,7 @@ class NativeJudge:
         n_outputs = args[2]
         if not isinstance(n_outputs, int) or isinstance(n_outputs, bool) or n_outputs < 1:
             return True, f"n_outputs {describe(n_outputs)} is not an int of at least 1"
-        counts = _index_scan(args[1], self.src)
+        counts = index_scan(args[1], self.src)
         if isinstance(counts, str):
             return False, f"its n_classes: {counts}"
         if counts.count != n_outputs or counts.low is None or counts.low < 1:
@@ -1257,199 +1122,6 @@ class NativeJudge:
                               "values into arrays of 6"
         return None
 
-    def masked_state(self, inst: Call, state: object) -> None:
-        """pandas' masked arrays (IntegerArray, FloatingArray, BooleanArray) are restored with
-        ``object.__setstate__``: ``_data`` and ``_mask`` unchecked. ``unique``/``value_counts``
-        run Cython hashtable loops over ``len(_data)`` reading ``_mask[i]`` with bounds checks off
-        (red team 73f-2: a 1-entry mask over 4,000,000 values, SIGSEGV). Both must be arrays of
-        one shape, as their BUILDs leave them."""
-        name = (instance_class(inst) or "").rsplit(".", 1)[-1]
-        if not isinstance(state, Dct) or state.items is None or state.loose:
-            self.note("pickle.memory", "medium", f"pandas {name} state: {describe(state)}, not a dict mlbom can read: "
-                      "its hashtable loops read _mask at every index of _data unchecked", "suspicious", "masked")
-            return
-        held = self.reg.masked.setdefault(inst, dict)
-        held.update({k: v for k, v in state.items.items() if k in ("_data", "_mask") and isinstance(k, str)})
-        if "_data" not in held or "_mask" not in held:
-            return  # an attribute is missing: its methods raise
-        data, mask = (array_dims(held[k], any_order=True) for k in ("_data", "_mask"))
-        if data is None or mask is None:
-            self.note("pickle.memory", "medium", f"pandas {name} state: its _data or _mask is not an array mlbom can "
-                      "size: its hashtable loops read _mask at every index of _data unchecked", "suspicious", "masked")
-        elif data != mask:
-            self.note("pickle.memory", "critical", f"pandas {name} state: its _mask is {tuple(mask)} for _data "
-                      f"{tuple(data)}: its hashtable loops (unique, value_counts) read _mask past its end "
-                      "(memory corruption on use); no pandas writes it", "unsafe", "masked")
-
-    def judge_multi_indexes(self) -> None:
-        """A MultiIndex made by ``_new_Index`` (which turns ``verify_integrity`` off) takes each
-        level's values at its codes with a Cython ``take_1d``, bounds checks off (``repr``,
-        ``list``, ``.values``; red team 73f-1: a code of 2,000,000,000 read past the level).
-        Every code must lie in ``[-1, len(levels[i]))``, read from the dict as the call saw it."""
-        for inst, d in self.reg.index_args.values():
-            args = inst.args.items if isinstance(inst.args, Seq) else None
-            cls = args[0].res.path if args and isinstance(args[0], Global) else ""
-            if not cls.endswith("MultiIndex"):
-                continue
-            self.native_verdict("pandas MultiIndex", self.multi_codes_problem(d), "pandas",
-                                "its values take each level at its codes with bounds checks off", "its take follows",
-                                "multiindex-codes")
-
-    def multi_codes_problem(self, d: dict[object, object]) -> tuple[bool, str] | None:
-        """Each level's codes against it, and every codes array as long as the first:
-        ``is_lexsorted`` (``is_monotonic_increasing``, ``sort_index``, ``get_loc``) reads every
-        level's codes over the first one's length (red team 74f-2). ``_new_Index`` renames a
-        legacy ``labels`` key to ``codes`` (74f-1)."""
-        levels = d.get("levels")
-        codes = d.get("codes") if "codes" in d else d.get("labels")
-        if levels is None or codes is None:
-            return None  # MultiIndex.__new__ raises without them
-        lv = levels.items if isinstance(levels, Seq) else None
-        cd = codes.items if isinstance(codes, Seq) else None
-        if lv is None or cd is None or len(lv) != len(cd):
-            return False, "its levels and codes are not lists mlbom can pair"
-        counts: set[int] = set()
-        for i, (level, code) in enumerate(zip(lv, cd, strict=True)):
-            n = self.index_length(level)
-            if n is None:
-                dims = array_dims(level.value if isinstance(level, ObjectArray) else level, any_order=True)
-                n = dims[0] if dims is not None and len(dims) == 1 else None
-            if n is None:
-                return False, f"its level {i} cannot be counted"
-            got = _codes_scan(code, self.src, n, f"its codes {i}", "a level of {n}")
-            if not isinstance(got, int):
-                return got
-            counts.add(got)
-        if len(counts) > 1:
-            return True, f"its codes arrays have different lengths ({min(counts)}..{max(counts)}): is_lexsorted " \
-                         "reads every level's codes over the first one's length"
-        return None
-
-    def codes_problem(self, codes: object, dtype: object) -> tuple[bool, str] | None:
-        """A Categorical's codes index its dtype's categories: ``__array__``/``to_numpy`` run
-        ``take_nd(categories, codes)``, a Cython ``take_1d`` with bounds checks off for numeric
-        categories (red team 72f-7: a code of 30,000 over 200 categories returned heap bytes).
-        Every code must lie in ``[-1, len(categories))`` (-1 is a missing value)."""
-        cats: object = None
-        if isinstance(dtype, Call):
-            kept = self.reg.cat_dtypes.get(dtype)  # what its BUILD took (a later SETITEM changes nothing)
-            args = dtype.args.items if isinstance(dtype.args, Seq) else None
-            if kept is not None:
-                cats = kept[0]
-            elif dtype.state is None and args:
-                cats = args[0]
-        n = self.index_length(cats)
-        if n is None:
-            return False, f"its categories ({describe(cats)}) cannot be counted"
-        got = _codes_scan(codes, self.src, n, "its codes", "{n} categories")
-        return None if isinstance(got, int) else got
-
-    def index_length(self, value: object) -> int | None:
-        """:func:`_index_length`, reading a ``_new_Index`` call's dict as it was when the call ran
-        and sizing data held in a pandas array (a StringArray's, a DatetimeArray's ndarray)."""
-        kept = self.reg.index_args.get(value) if isinstance(value, Call) else None
-        given = kept[1] if kept is not None else None
-        data = given.get("data") if given is not None else None
-        if given is not None and isinstance(data, Call) and array_dims(data, any_order=True) is None \
-                and (instance_class(data) or "") in NDARRAY_BACKED:
-            backed = self.reg.backed_data.get(data)
-            given = {**given, "data": (backed or _backed_state(data, instance_class(data) or ""))[0]}
-        return _index_length(value, given)
-
-    def frame_problem(self, inst: Call, op: str) -> tuple[bool, str] | None:
-        """A DataFrame's ``BlockManager(blocks, axes)``: ``_verify_integrity`` (run by
-        ``__init__``, so by REDUCE, not by NEWOBJ's ``__cinit__``) checks only that the blocks'
-        placements hold as many items as ``axes[0]``; the first column access builds
-        ``blknos``/``blklocs`` of ``len(items)`` entries in Cython, bounds checks off, writing at
-        every index of every placement (red team 71f-1: ``slice(10**8, 10**8 + 2)``, a heap write
-        at an offset the file chooses). Every index must lie below the items' count."""
-        args = inst.args.items if isinstance(inst.args, Seq) and inst.args.type == "tuple" else None
-        kwargs: dict[object, object] | None = {}
-        if inst.kwargs not in (None, NONE):
-            kwargs = inst.kwargs.items if isinstance(inst.kwargs, Dct) and not inst.kwargs.loose else None
-        if args is None or kwargs is None or set(kwargs) - {"verify_integrity"}:
-            return False, "its arguments cannot be read"
-        if len(args) < 2:
-            return None  # nothing set (or the call raises)
-        verify: object = args[2] if len(args) > 2 else kwargs.get("verify_integrity", True)
-        axes = args[1].items if isinstance(args[1], Seq) and args[1].items else None
-        return self.placements_problem(args[0], axes[0] if axes else None,
-                                       op == "REDUCE" and self.truth_values(verify) == [True])
-
-    def legacy_frame_problem(self, state: object) -> tuple[bool, str] | None:
-        """``BlockManager.__setstate__`` of a pandas 0.14.1-style state: ``(..., ..., ...,
-        {"0.14.1": {"axes": [...], "blocks": [{"values", "mgr_locs"}, ...]}})`` sets the axes and
-        blocks unverified and builds the block lookup arrays at once (``_post_setstate``)."""
-        items = state.items if isinstance(state, Seq) and state.type == "tuple" else None
-        legacy = items[3] if items is not None and len(items) >= 4 else None
-        if legacy is None or _no_mapping(legacy):
-            return None  # NotImplementedError: '"0.14.1" in state[3]' is false or state[3][...] raises
-        if not isinstance(legacy, Dct) or legacy.items is None or legacy.loose:
-            return False, f"its state holds {describe(legacy)}, a mapping mlbom cannot read"  # an OrderedDict (72f-4)
-        inner = legacy.items.get("0.14.1")
-        if inner is None:
-            return None
-        if not isinstance(inner, Dct) or inner.items is None or inner.loose:
-            return False, "its 0.14.1 state cannot be read"
-        axes = inner.items.get("axes")
-        blocks = inner.items.get("blocks")
-        first = axes.items[0] if isinstance(axes, Seq) and axes.items else None
-        if not isinstance(blocks, Seq) or blocks.items is None:
-            return False, "its blocks cannot be read"
-        locs: list[object] = []
-        for b in blocks.items:
-            if not isinstance(b, Dct) or b.items is None or b.loose or "mgr_locs" not in b.items:
-                return False, "a block of its state cannot be read"
-            locs.append(b.items["mgr_locs"])
-        return self.placements_problem(Seq("list", locs), first, False, raw=True)
-
-    def placements_problem(self, blocks: object, items_axis: object, verified: bool,
-                           raw: bool = False) -> tuple[bool, str] | None:
-        """Every index of every block's placement against the items' count: ``axes[0]``'s length
-        where mlbom can read it, and, where ``__init__`` verified them, the placements' total
-        (``raw``: ``blocks`` holds the placements themselves)."""
-        held = blocks.items if isinstance(blocks, Seq) else None
-        if held is None or len(held) > 100_000:
-            return False, "its blocks cannot be read"
-        spans: list[tuple[int, int, int]] = []
-        for b in held:
-            got = _placement(b if raw else self.block_placement(b), self.src)
-            if got is None:
-                return None  # BlockPlacement raises: no manager is made
-            if isinstance(got, str):
-                return False, f"a block's placement {got}"
-            spans.append(got)
-        sizes = [n for n in (self.index_length(items_axis),) if n is not None]
-        if verified:
-            sizes.append(sum(count for count, _, _ in spans))
-        if not sizes:
-            return False, "its items' count cannot be told"
-        n_items = min(sizes)
-        for count, low, high in spans:
-            if count and (low < 0 or high >= n_items):
-                return True, f"a block is placed at items {low}..{high} of {n_items}"
-        return None
-
-    def block_placement(self, block: object) -> object:
-        """The placement a pickled block is given: ``_unpickle_block``/``new_block``'s second
-        argument, or ``Block.__setstate__``'s ``state[0]``; an :class:`Opaque` when mlbom cannot
-        tell."""
-        if not isinstance(block, Call):
-            return Opaque(f"{describe(block)}, not a block mlbom read")
-        args = block.args.items if isinstance(block.args, Seq) else None
-        kwargs = block.kwargs.items if isinstance(block.kwargs, Dct) else None
-        if block.state is not None:
-            # Block.__setstate__ sets mgr_locs = BlockPlacement(state[0]), whoever made the block
-            # (a BUILD after _unpickle_block replaces its placement; red team 72f-3)
-            state = block.state.items if isinstance(block.state, Seq) else None
-            return state[0] if state else Opaque("a block state mlbom cannot read")
-        if made_by(block) in _BLOCK_MAKERS:
-            if args is not None and len(args) >= 2:
-                return args[1]
-            if kwargs is not None and "placement" in kwargs:
-                return kwargs["placement"]
-            return Opaque("a block made without a placement mlbom can read")
-        return Opaque(f"{describe(block)}, not a block mlbom read")
 
     def vocabulary_problem(self, inst: Call, cls: str) -> tuple[bool, str] | None:
         """CountVectorizer/TfidfVectorizer's ``_count_vocab``, DictVectorizer's ``_transform`` and
@@ -1514,7 +1186,7 @@ class NativeJudge:
             return None  # [0] + outs does not broadcast with the codes: transform raises
         total = sum(outs)
         offsets = [sum(outs[:i]) for i in range(len(outs))] if len(outs) > 1 else [0] * n
-        for enabled in self.truth_values(got.get("_infrequent_enabled", False)):
+        for enabled in truth_values(got.get("_infrequent_enabled", False)):
             ranges = self.infrequent_codes(got, len(offsets)) if enabled else [None] * len(offsets)
             if isinstance(ranges, str):
                 return False, ranges
@@ -1594,14 +1266,6 @@ class NativeJudge:
             return "holds an item that is not an int mlbom can read"
         return [v for v in out if v is not None]
 
-    def truth_values(self, value: object) -> list[bool]:
-        """The truth values a state value may have (both when mlbom cannot tell)."""
-        if value is NONE:
-            return [False]
-        if isinstance(value, bool | int | float | str):
-            return [bool(value)]
-        return [False, True]
-
     def infrequent_codes(self, got: dict[str, object], n: int) -> list[tuple[int, int, bool] | None] | str:
         """Per feature, the codes ``_map_infrequent_categories`` can leave: (low, high, True) the
         range of its mapping's values, which replace the codes; (index, index, False) with no
@@ -1617,13 +1281,13 @@ class NativeJudge:
             m = map_items[i] if i < len(map_items) else NONE
             first = index_items[i] if i < len(index_items) else NONE
             if m is not NONE:
-                scan = _index_scan(m, self.src, (4, 8))
+                scan = index_scan(m, self.src, (4, 8))
                 if isinstance(scan, str) or scan.problem is not None:
                     return f"its infrequent-category mapping {i} cannot be read"
                 # an empty mapping: numpy's take raises
                 out.append((scan.low, scan.high, True) if scan.low is not None and scan.high is not None else None)
             elif first is not NONE:
-                scan = _index_scan(first, self.src, (4, 8))
+                scan = index_scan(first, self.src, (4, 8))
                 if isinstance(scan, str) or scan.problem is not None:
                     return f"its infrequent indices {i} cannot be read"
                 out.append((scan.first, scan.first, False) if scan.first is not None else None)
@@ -1721,7 +1385,7 @@ class NativeJudge:
                 return problem, why
         counts: list[native_state.IndexScan] = []
         for v in self.owner_values(inst, "_n_support")[0]:
-            scan = _index_scan(v, self.src, (4, 8))
+            scan = index_scan(v, self.src, (4, 8))
             if isinstance(scan, str):
                 return None, f"its _n_support: {scan}"
             counts.append(scan)
@@ -1787,7 +1451,7 @@ class NativeJudge:
         if not widths or not supports:
             return None, "its shape_fit_ or support_ is missing"
         for value in supports:
-            scan = _index_scan(value, self.src, (4, 8))
+            scan = index_scan(value, self.src, (4, 8))
             if isinstance(scan, str):
                 return None, f"its support_: {scan}"
             rows.add(scan.count)
@@ -1833,7 +1497,7 @@ class NativeJudge:
         widths = [array_dims(c, any_order=True) for c in classes]
         rows = [self.rows_of(x) for x in fitted]
         for value in labels:
-            scan = _index_scan(value, self.src)
+            scan = index_scan(value, self.src)
             if isinstance(scan, str):
                 unknown = unknown or f"its _y: {scan}"
                 continue
@@ -1903,7 +1567,7 @@ class NativeJudge:
         if parts is None or len(parts) != len(shape):
             return False, f"its coordinates are not {len(shape)} arrays mlbom can read"
         for part, bound in zip(parts, shape, strict=True):
-            scan = _index_scan(part, self.src, (4, 8))
+            scan = index_scan(part, self.src, (4, 8))
             if isinstance(scan, str):
                 return False, f"its coordinates: {scan}"
             if scan.count != data[0]:
@@ -1967,17 +1631,7 @@ class NativeJudge:
 
     def native_verdict(self, what: str, got: tuple[bool, str] | None, writer: str, use: str, follows: str,
                        key: str) -> None:
-        """Note a native-state judgement: (True, text) what no ``writer`` writes, ``unsafe``;
-        (False, text) why mlbom cannot check the indices ``follows`` names, ``suspicious``."""
-        if got is None:
-            return
-        certain, text = got
-        if certain:
-            self.note("pickle.memory", "critical", f"{what}: {text}: no {writer} writes it; {use} (memory "
-                      "corruption on use)", "unsafe", key)
-        else:
-            self.note("pickle.memory", "medium", f"{what}: {text}: mlbom cannot check the indices {follows}",
-                      "suspicious", key)
+        native_verdict(self.note, what, got, writer, use, follows, key)
 
     def sparse_problem(self, inst: Call, name: str) -> tuple[bool, str] | None:
         kind = name[:3]
@@ -2018,8 +1672,8 @@ class NativeJudge:
                     return True, f"its data of shape {tuple(data)} is not blocks that tile its shape {shape}"
                 blocks = (data[1], data[2])
             major, minor = (rows // blocks[0], cols // blocks[1]) if kind != "csc" else (cols, rows)
-            indptr = _index_scan(values.get("indptr"), self.src, (4, 8))
-            indices = _index_scan(values.get("indices"), self.src, (4, 8))
+            indptr = index_scan(values.get("indptr"), self.src, (4, 8))
+            indices = index_scan(values.get("indices"), self.src, (4, 8))
             if isinstance(indptr, str) or isinstance(indices, str):
                 return False, f"its indptr/indices: {indptr if isinstance(indptr, str) else indices}"
             stored = data[0]
@@ -2038,7 +1692,7 @@ class NativeJudge:
         if kind == "dia":
             # dia_tocsr / dia_matvecs loop over data.shape[0] diagonals, each at its offset cast
             # to the index type (int32 for small matrices), sized by the offsets in range (40t-2)
-            offsets = _index_scan(values.get("offsets"), self.src, (4, 8))
+            offsets = index_scan(values.get("offsets"), self.src, (4, 8))
             if isinstance(offsets, str):
                 return False, f"its offsets are not an array mlbom can read ({offsets})"
             if offsets.count != data[0]:
@@ -2382,26 +2036,16 @@ class NativeJudge:
             self.note("pickle.memory", "medium", "BUILD sets the state of a TreePredictor's nodes array after the "
                       "predictor was checked: mlbom cannot check the node indices its predict() follows",
                       "suspicious", "predictor-nodes")
-        if cls in NDARRAY_BACKED:
-            self.reg.backed_data.put(inst, _backed_state(inst, cls))
-            _backed_pops(state, cls)
+        for judge in self.others:
+            judge.built(inst, cls, state)
         if cls in _MAHALANOBIS:
             self.mahalanobis_state(cls, state)
-        if cls is not None and cls.startswith("pandas.") and cls.endswith(".CategoricalDtype"):
-            d = state.items if isinstance(state, Dct) and not state.loose else None
-            self.reg.cat_dtypes.put(inst, (d.get("categories") if d is not None else None,))
-        if cls is not None and cls.startswith("pandas.") and cls.rsplit(".", 1)[-1] in _MASKED:
-            self.masked_state(inst, state)
         if cls in _RANDOM_STATES:
             name = {"bitgen": cls.rsplit(".", 1)[-1].replace("__bit_generator_ctor", "bit generator"),
                     "randomstate": "RandomState", "generator": "Generator"}[_RANDOM_KINDS[cls]]
             self.native_verdict(f"numpy {name} state", _random_state_problem(cls, state), "numpy",
                                 "its next draw reads its key or buffer out of bounds", "its next draw follows",
                                 "random-state")
-        if cls == _BLOCK_MANAGER:
-            self.native_verdict("pandas BlockManager state", self.legacy_frame_problem(state), "pandas",
-                                "its block lookup arrays are written out of bounds at load",
-                                "its block lookup follows", "frame-placement")
         if cls == "sklearn.tree._tree.Tree":
             self.tree_state(inst, state)
         elif cls == TREE_PREDICTOR:
@@ -2418,40 +2062,25 @@ class NativeJudge:
 
     def made(self, inst: Call, op: str) -> None:
         """Remember a native object whose constructor leaves it unusable until BUILD gives it a
-        state (:data:`STATE_REQUIRED`), and a pandas array created with ``__new__``
-        (:data:`NDARRAY_BACKED`)."""
-        cls = instance_class(inst)
-        if cls in STATE_REQUIRED:
+        state (:data:`STATE_REQUIRED`); the other judges remember theirs."""
+        if instance_class(inst) in STATE_REQUIRED:
             self.reg.made.put(inst, inst)
-        if cls in NDARRAY_BACKED:
-            args = inst.args.items if isinstance(inst.args, Seq) else None
-            if bare_class(made_by(inst) or "", op, args) is not None:  # created with __new__ alone
-                self.reg.backed.put(inst, inst)
-        if cls == _BLOCK_MANAGER:
-            self.reg.frames.put(inst, (inst, op))
-        if made_by(inst) in _NEW_INDEX:
-            args = inst.args.items if isinstance(inst.args, Seq) else None
-            d = args[1] if args is not None and len(args) == 2 else None
-            if isinstance(d, Dct) and d.items is not None and not d.loose:
-                self.reg.index_args.put(inst, (inst, dict(d.items)))
+        for judge in self.others:
+            judge.made(inst, op)
 
     def judge_end(self, complete: bool, result: object = None) -> None:
         """The judgements made once the top-level stream has ended (``complete``: at its STOP; an
         object never BUILT is used only if the load returns). ``result``: judge such objects only
         where the value returned reaches them (the ``pickle.load`` reading of a joblib stream, which
         walks on through names its loader cannot find; red team 64f-2); None: all of them."""
+        used = _reached(result) if complete and result is not None else None
         if complete:
-            used = _reached(result) if result is not None else None
             self.judge_unbuilt(used)
-            self.judge_backed(used)
+        for judge in self.others:
+            judge.judge_end(complete, used)
         self.judge_tree_owners()
         self.judge_binary_trees()
         self.judge_sparse()
-        self.judge_multi_indexes()
-        for inst, op in self.reg.frames.values():
-            self.native_verdict("pandas BlockManager", self.frame_problem(inst, op), "pandas",
-                                "the first column access writes its block lookup arrays out of bounds",
-                                "its block lookup follows", "frame-placement")
 
     def judge_unbuilt(self, used: set[int] | None = None) -> None:
         """scikit-learn's ``Tree.__cinit__`` leaves ``nodes`` NULL and ``node_count`` 0, and
@@ -2488,35 +2117,6 @@ class NativeJudge:
                       f"distances read mat[i, j] for every i, j below {dims[0]} (out of bounds on use); no "
                       "scikit-learn writes it", "unsafe", "mahalanobis-mat")
 
-    def judge_backed(self, used: set[int] | None = None) -> None:
-        """pandas' ``NDArrayBacked`` keeps its data in a typed ``_ndarray`` field that ``__new__``
-        leaves None; ``__setstate__`` (or the Cython helper's state) assigns it unchecked, and
-        ``repr``, ``copy``, ``nbytes``, ``ravel`` then read array fields from None (red team 63f-2:
-        SIGSEGV on the program's first print). pandas always writes the helper with a BUILD whose
-        state holds the ndarray; an array left without one is ``unsafe``, one whose data mlbom
-        cannot tell ``suspicious``."""
-        for inst in self.reg.backed.values():
-            if used is not None and id(inst) not in used:
-                continue
-            cls = instance_class(inst) or "an NDArrayBacked array"
-            data, dtype = self.reg.backed_data.get(inst) or _backed_state(inst, cls)
-            if data is _RAISES:
-                continue
-            if _an_ndarray(data):
-                if "Categorical" in cls:
-                    self.native_verdict("pandas Categorical", self.codes_problem(data, dtype), "pandas",
-                                        "its conversions take categories at its codes with bounds checks off",
-                                        "its take follows", "categorical-codes")
-                continue
-            name = cls.rsplit(".", 1)[-1]
-            if data is None or data is NONE:
-                self.note("pickle.memory", "critical", f"a pandas {name} is created with __new__ and given no "
-                          "ndarray (its _ndarray stays None): its methods (repr, copy, nbytes) read array fields "
-                          "from None (memory corruption on use); no pandas writes it", "unsafe", "backed-none")
-            else:
-                self.note("pickle.memory", "medium", f"a pandas {name} is created with __new__ and given "
-                          f"{describe(data)} as its data, not an array mlbom can tell: if it is None, its methods "
-                          "read array fields from None", "suspicious", "backed-unknown")
 
     def judge_binary_trees(self) -> None:
         """scikit-learn's KDTree and BallTree (``_binary_tree.pxi``): ``__setstate__`` stores
@@ -2552,7 +2152,7 @@ class NativeJudge:
         nodes = _binary_tree_scan(node_data, self.src)
         if isinstance(nodes, str):
             return False, f"node_data: {nodes}"
-        idx = _index_scan(idx_array, self.src)
+        idx = index_scan(idx_array, self.src)
         if isinstance(idx, str):
             return False, f"idx_array: {idx}"
         problem = native_state.binary_tree_problem(nodes, idx, n_samples, n_nodes)

@@ -1,0 +1,504 @@
+"""pandas objects nearly every pickle holds, judged as the pickle walker builds them
+(docs/scanning.md, "Native model state used after load": red teams 63f-74f).
+
+pandas restores several objects without checking what their Cython code later follows with
+bounds checks off: a DataFrame's ``BlockManager`` block placements, a Categorical's codes
+against its categories, a MultiIndex's codes against its levels, a masked array's mask against
+its data, and the typed ``_ndarray`` of arrays created with ``__new__``. :class:`PandasJudge`
+reads the states as pandas' own ``__setstate__``/``_new_Index``/``_unpickle_block`` take them
+and notes what no pandas writes (``unsafe``) or what mlbom cannot read (``suspicious``). The
+:class:`~mlbom.formats.pickle_native.NativeJudge` calls it at the same points of the walk.
+"""
+
+from __future__ import annotations
+
+from mlbom.formats.pickle_native import (
+    NativeRegistry,
+    Note,
+    ObjectArray,
+    ReadBack,
+    array_dims,
+    index_scan,
+    int_value,
+    native_verdict,
+    no_mapping,
+    truth_values,
+)
+from mlbom.formats.pickle_values import (
+    FROMBUFFERS,
+    NONE,
+    PYX_UNPICKLE,
+    RECONSTRUCTS,
+    Call,
+    Dct,
+    Global,
+    Opaque,
+    Seq,
+    Text,
+    bare_class,
+    describe,
+    instance_class,
+    made_by,
+)
+
+# pandas' arrays backed by a typed ``cdef readonly ndarray _ndarray`` (``NDArrayBacked``), as
+# the allowlist spells them: created with ``__new__`` (Cython's ``__pyx_unpickle_NDArrayBacked``,
+# NEWOBJ, copyreg) the field is None until a state sets it, and their methods read array fields
+# from it unchecked
+NDARRAY_BACKED = frozenset({
+    "pandas.Categorical", "pandas.arrays.Categorical", "pandas.core.arrays.categorical.Categorical",
+    "pandas.arrays.DatetimeArray", "pandas.core.arrays.datetimes.DatetimeArray",
+    "pandas.arrays.TimedeltaArray", "pandas.core.arrays.timedeltas.TimedeltaArray",
+    "pandas.arrays.PeriodArray", "pandas.core.arrays.period.PeriodArray",
+    "pandas.arrays.StringArray", "pandas.core.arrays.string_.StringArray",
+    "pandas.arrays.NumpyExtensionArray", "pandas.core.arrays.numpy_.NumpyExtensionArray"})
+
+
+_MASKED = frozenset({"IntegerArray", "FloatingArray", "BooleanArray"})  # pandas' BaseMaskedArray classes
+
+
+_BLOCK_MANAGER = "pandas.core.internals.managers.BlockManager"
+
+
+_BLOCK_MAKERS = frozenset({"pandas._libs.internals._unpickle_block", "pandas.core.internals.blocks.new_block"})
+
+
+_NEW_INDEX = frozenset({"pandas.core.indexes.base._new_Index", "pandas.core.indexes.datetimes._new_DatetimeIndex"})
+
+
+_RAISES = Opaque("a state pandas refuses")  # the load raises: nothing is used
+
+
+def _an_ndarray(value: object) -> bool:
+    """``value`` is a numpy array (of any shape or subclass) as pickled: numpy's ``_reconstruct``
+    or ``_frombuffer``, a joblib array, a shape mlbom read."""
+    if isinstance(value, ObjectArray):  # a joblib object array: what its nested pickle made
+        value = value.value
+    return array_dims(value, any_order=True) is not None \
+        or (isinstance(value, Call) and (made_by(value) in RECONSTRUCTS or made_by(value) in FROMBUFFERS))
+
+
+def _backed_pops(state: object, cls: str) -> None:
+    """What pandas' ``__setstate__`` does to a dict state it is given (the dict object itself: a
+    later BUILD with the same dict sees it so; red team 65f-2): a Categorical's ``_codes`` becomes
+    ``_ndarray`` and a missing ``_dtype`` is made; ``_data`` (else ``_ndarray``) and ``_dtype``
+    are popped."""
+    if isinstance(state, Seq) and state.type == "tuple" and state.items is not None and len(state.items) == 1:
+        state = state.items[0]
+    if not isinstance(state, Dct) or state.items is None:
+        return
+    items = state.items
+    if "Categorical" in cls:
+        if "_dtype" not in items:
+            items["_dtype"] = Opaque("a CategoricalDtype")
+        if "_codes" in items and "_ndarray" not in items:
+            items["_ndarray"] = items.pop("_codes")
+    if "_data" in items:
+        items.pop("_data")
+    elif "_ndarray" in items:
+        items.pop("_ndarray")
+    else:
+        return  # ValueError: nothing more is done
+    items.pop("_dtype", None)
+
+
+def _backed_state(inst: Call, cls: str) -> tuple[object, object]:
+    """What an NDArrayBacked array's ``_ndarray`` and ``_dtype`` end up with: from its last
+    BUILD's state (pandas' ``__setstate__``: a ``(data, dtype[, attrs])`` tuple — pandas 3 writes
+    two — swapped where the dtype slot holds the ndarray; a dict's ``_data``/``_ndarray`` (a
+    Categorical's ``_codes``) and ``_dtype``; a 1-tuple of a dict), else from the Cython helper's
+    state (``(_dtype, _ndarray, __dict__)``). The data is None where nothing sets it and
+    :data:`_RAISES` where pandas raises on the state; the dtype None where mlbom cannot tell."""
+    state = inst.state
+    if state is None:
+        args = inst.args.items if isinstance(inst.args, Seq) else None
+        pyx = args[2] if args is not None and len(args) == 3 and PYX_UNPICKLE in (made_by(inst) or "") else None
+        items = pyx.items if isinstance(pyx, Seq) else None
+        dtype = items[0] if items else None
+        if items is not None and len(items) >= 2:
+            return items[1], dtype
+        return (None if pyx is None or pyx is NONE else Opaque("a state mlbom cannot read")), dtype
+    if state is NONE:
+        return _RAISES, None  # __setstate__(None): NotImplementedError
+    if isinstance(state, Seq) and state.type == "tuple" and state.items is not None:
+        items = state.items
+        if len(items) == 1 and isinstance(items[0], Dct):
+            state = items[0]
+        elif len(items) in (2, 3):
+            return (items[1], items[0]) if _an_ndarray(items[1]) else (items[0], items[1])
+        else:
+            return _RAISES, None
+    if isinstance(state, Dct):
+        if state.items is None or state.loose:
+            return Opaque("a dict mlbom cannot read"), None
+        keys = ("_data", "_ndarray", "_codes") if "Categorical" in cls else ("_data", "_ndarray")
+        for key in keys:
+            if key in state.items:
+                return state.items[key], state.items.get("_dtype")
+        return _RAISES, None
+    if isinstance(state, Seq) and state.items is not None:
+        return _RAISES, None  # a list: NotImplementedError
+    return Opaque("a state mlbom cannot read"), None
+
+
+def _placement(value: object, src: ReadBack) -> tuple[int, int, int] | str | None:
+    """(count, smallest, largest) index of a block placement as ``BlockPlacement`` reads it: a
+    ``slice`` canonized as pandas' ``slice_canonize`` does (None: it raises), an int, a list of
+    ints or an int array; a str: why it cannot be read."""
+    if isinstance(value, int):
+        return 1, value, value
+    if isinstance(value, Call) and made_by(value) == "builtins.slice":
+        args = value.args.items if isinstance(value.args, Seq) else None
+        if args is None or not 1 <= len(args) <= 3 or value.kwargs not in (None, NONE):
+            return "is a slice mlbom cannot read"
+        # slice(stop), slice(start, stop), slice(start, stop, step)
+        parts: list[int | None] = []
+        for a in [NONE, args[0], NONE] if len(args) == 1 else [*args, NONE][:3]:
+            v = None if a is NONE else int_value(a)
+            if v is None and a is not NONE:
+                return "is a slice of values that are not ints"
+            parts.append(v)
+        start, stop, step = parts
+        step = 1 if step is None else step
+        if step == 0 or any(abs(p) >= 1 << 63 for p in (start, stop, step) if p is not None):
+            return None
+        if step > 0:
+            if stop is None:
+                return None
+            start = 0 if start is None else min(start, stop)
+        else:
+            if start is None:
+                return None
+            stop = -1 if stop is None else min(stop, start)
+        if start < 0 or (stop < 0 and parts[1] is not None and step > 0):
+            return None
+        r = range(start, stop, step)
+        return (len(r), min(r[0], r[-1]), max(r[0], r[-1])) if len(r) else (0, 0, 0)
+    if isinstance(value, Seq) and value.type in ("list", "tuple"):
+        ints = [int_value(v) for v in value.items or ()]
+        if value.items is None or any(v is None for v in ints):
+            return "is a list mlbom cannot read"
+        vals = [v for v in ints if v is not None]
+        return (len(vals), min(vals), max(vals)) if vals else (0, 0, 0)
+    scan = index_scan(value, src, (4, 8))
+    if isinstance(scan, str):
+        return f"is {describe(value)}: {scan}"
+    if scan.problem is not None:
+        return scan.problem
+    return (scan.count, scan.low, scan.high) if scan.low is not None and scan.high is not None else (0, 0, 0)
+
+
+def _index_length(value: object, given: dict[object, object] | None = None) -> int | None:
+    """The length of a pickled pandas Index (``_new_Index(cls, {"data": array, ...})`` — ``given``:
+    its dict as the call saw it — a RangeIndex's start/stop/step, or a list of plain values
+    ``ensure_index`` makes one of: a list of lists or arrays is a MultiIndex as long as its
+    items, red team 72f-5); None when mlbom cannot tell."""
+    if isinstance(value, Seq) and value.type in ("list", "tuple") and value.items is not None:
+        plain = all(v is NONE or isinstance(v, str | int | float | Text) for v in value.items)
+        return len(value.items) if plain else None
+    if not isinstance(value, Call) or made_by(value) not in _NEW_INDEX:
+        return None
+    args = value.args.items if isinstance(value.args, Seq) else None
+    if args is None or len(args) != 2 or not isinstance(args[0], Global) or given is None:
+        return None
+    d = given
+    if args[0].res.path.endswith(".RangeIndex"):
+        bounds = [int_value(d.get(k, NONE)) for k in ("start", "stop", "step")]
+        if any(b is None for b in bounds) or bounds[2] == 0:
+            return None
+        start, stop, step = (b for b in bounds if b is not None)
+        return len(range(start, stop, step))
+    data = d.get("data")
+    dims = array_dims(data.value if isinstance(data, ObjectArray) else data, any_order=True)
+    return dims[0] if dims is not None and len(dims) == 1 else None
+
+
+def _codes_scan(codes: object, src: ReadBack, n: int, what: str, of: str) -> int | tuple[bool, str]:
+    """pandas codes (a 1-D int8..int64 array) against ``n`` values they index, -1 meaning
+    missing: their count when every code lies in ``[-1, n)``; else (certain, why; ``of`` names
+    the values, formatted with ``n``)."""
+    scan = index_scan(codes, src, (1, 2, 4, 8))
+    if isinstance(scan, str) or scan.problem is not None:
+        return False, f"{what} cannot be read ({scan if isinstance(scan, str) else scan.problem})"
+    if scan.count and scan.low is not None and scan.high is not None and (scan.low < -1 or scan.high >= n):
+        return True, f"{what} ({scan.low}..{scan.high}) index {of.format(n=n)}"
+    return scan.count
+
+
+class PandasJudge:
+    """Judges the pandas objects one walk builds (see the module docstring); implements
+    :class:`~mlbom.formats.pickle_native.StateJudge`."""
+
+    def __init__(self, note: Note, src: ReadBack, reg: NativeRegistry) -> None:
+        self.note = note
+        self.src = src
+        self.reg = reg
+
+    def made(self, inst: Call, op: str) -> None:
+        """Remember a pandas array created with ``__new__`` (:data:`NDARRAY_BACKED`), a
+        BlockManager and the dict a ``_new_Index`` call was given."""
+        cls = instance_class(inst)
+        if cls in NDARRAY_BACKED:
+            args = inst.args.items if isinstance(inst.args, Seq) else None
+            if bare_class(made_by(inst) or "", op, args) is not None:  # created with __new__ alone
+                self.reg.backed.put(inst, inst)
+        if cls == _BLOCK_MANAGER:
+            self.reg.frames.put(inst, (inst, op))
+        if made_by(inst) in _NEW_INDEX:
+            args = inst.args.items if isinstance(inst.args, Seq) else None
+            d = args[1] if args is not None and len(args) == 2 else None
+            if isinstance(d, Dct) and d.items is not None and not d.loose:
+                self.reg.index_args.put(inst, (inst, dict(d.items)))
+
+    def built(self, inst: Call, cls: str | None, state: object) -> None:
+        """Keep what an NDArrayBacked array's or a CategoricalDtype's BUILD took; judge a masked
+        array's and a legacy BlockManager's state."""
+        if cls in NDARRAY_BACKED:
+            self.reg.backed_data.put(inst, _backed_state(inst, cls))
+            _backed_pops(state, cls)
+        if cls is None or not cls.startswith("pandas."):
+            return
+        if cls.endswith(".CategoricalDtype"):
+            d = state.items if isinstance(state, Dct) and not state.loose else None
+            self.reg.cat_dtypes.put(inst, (d.get("categories") if d is not None else None,))
+        if cls.rsplit(".", 1)[-1] in _MASKED:
+            self.masked_state(inst, state)
+        if cls == _BLOCK_MANAGER:
+            native_verdict(self.note, "pandas BlockManager state", self.legacy_frame_problem(state), "pandas",
+                           "its block lookup arrays are written out of bounds at load",
+                           "its block lookup follows", "frame-placement")
+
+    def judge_end(self, complete: bool, used: set[int] | None) -> None:
+        """Arrays created bare (only where the load returns), MultiIndex codes and the
+        BlockManagers' placements."""
+        if complete:
+            self.judge_backed(used)
+        self.judge_multi_indexes()
+        for inst, op in self.reg.frames.values():
+            native_verdict(self.note, "pandas BlockManager", self.frame_problem(inst, op), "pandas",
+                           "the first column access writes its block lookup arrays out of bounds",
+                           "its block lookup follows", "frame-placement")
+
+    def masked_state(self, inst: Call, state: object) -> None:
+        """pandas' masked arrays (IntegerArray, FloatingArray, BooleanArray) are restored with
+        ``object.__setstate__``: ``_data`` and ``_mask`` unchecked. ``unique``/``value_counts``
+        run Cython hashtable loops over ``len(_data)`` reading ``_mask[i]`` with bounds checks off
+        (red team 73f-2: a 1-entry mask over 4,000,000 values, SIGSEGV). Both must be arrays of
+        one shape, as their BUILDs leave them."""
+        name = (instance_class(inst) or "").rsplit(".", 1)[-1]
+        if not isinstance(state, Dct) or state.items is None or state.loose:
+            self.note("pickle.memory", "medium", f"pandas {name} state: {describe(state)}, not a dict mlbom can read: "
+                      "its hashtable loops read _mask at every index of _data unchecked", "suspicious", "masked")
+            return
+        held = self.reg.masked.setdefault(inst, dict)
+        held.update({k: v for k, v in state.items.items() if k in ("_data", "_mask") and isinstance(k, str)})
+        if "_data" not in held or "_mask" not in held:
+            return  # an attribute is missing: its methods raise
+        data, mask = (array_dims(held[k], any_order=True) for k in ("_data", "_mask"))
+        if data is None or mask is None:
+            self.note("pickle.memory", "medium", f"pandas {name} state: its _data or _mask is not an array mlbom can "
+                      "size: its hashtable loops read _mask at every index of _data unchecked", "suspicious", "masked")
+        elif data != mask:
+            self.note("pickle.memory", "critical", f"pandas {name} state: its _mask is {tuple(mask)} for _data "
+                      f"{tuple(data)}: its hashtable loops (unique, value_counts) read _mask past its end "
+                      "(memory corruption on use); no pandas writes it", "unsafe", "masked")
+
+    def judge_multi_indexes(self) -> None:
+        """A MultiIndex made by ``_new_Index`` (which turns ``verify_integrity`` off) takes each
+        level's values at its codes with a Cython ``take_1d``, bounds checks off (``repr``,
+        ``list``, ``.values``; red team 73f-1: a code of 2,000,000,000 read past the level).
+        Every code must lie in ``[-1, len(levels[i]))``, read from the dict as the call saw it."""
+        for inst, d in self.reg.index_args.values():
+            args = inst.args.items if isinstance(inst.args, Seq) else None
+            cls = args[0].res.path if args and isinstance(args[0], Global) else ""
+            if not cls.endswith("MultiIndex"):
+                continue
+            native_verdict(self.note, "pandas MultiIndex", self.multi_codes_problem(d), "pandas",
+                                "its values take each level at its codes with bounds checks off", "its take follows",
+                                "multiindex-codes")
+
+    def multi_codes_problem(self, d: dict[object, object]) -> tuple[bool, str] | None:
+        """Each level's codes against it, and every codes array as long as the first:
+        ``is_lexsorted`` (``is_monotonic_increasing``, ``sort_index``, ``get_loc``) reads every
+        level's codes over the first one's length (red team 74f-2). ``_new_Index`` renames a
+        legacy ``labels`` key to ``codes`` (74f-1)."""
+        levels = d.get("levels")
+        codes = d.get("codes") if "codes" in d else d.get("labels")
+        if levels is None or codes is None:
+            return None  # MultiIndex.__new__ raises without them
+        lv = levels.items if isinstance(levels, Seq) else None
+        cd = codes.items if isinstance(codes, Seq) else None
+        if lv is None or cd is None or len(lv) != len(cd):
+            return False, "its levels and codes are not lists mlbom can pair"
+        counts: set[int] = set()
+        for i, (level, code) in enumerate(zip(lv, cd, strict=True)):
+            n = self.index_length(level)
+            if n is None:
+                dims = array_dims(level.value if isinstance(level, ObjectArray) else level, any_order=True)
+                n = dims[0] if dims is not None and len(dims) == 1 else None
+            if n is None:
+                return False, f"its level {i} cannot be counted"
+            got = _codes_scan(code, self.src, n, f"its codes {i}", "a level of {n}")
+            if not isinstance(got, int):
+                return got
+            counts.add(got)
+        if len(counts) > 1:
+            return True, f"its codes arrays have different lengths ({min(counts)}..{max(counts)}): is_lexsorted " \
+                         "reads every level's codes over the first one's length"
+        return None
+
+    def codes_problem(self, codes: object, dtype: object) -> tuple[bool, str] | None:
+        """A Categorical's codes index its dtype's categories: ``__array__``/``to_numpy`` run
+        ``take_nd(categories, codes)``, a Cython ``take_1d`` with bounds checks off for numeric
+        categories (red team 72f-7: a code of 30,000 over 200 categories returned heap bytes).
+        Every code must lie in ``[-1, len(categories))`` (-1 is a missing value)."""
+        cats: object = None
+        if isinstance(dtype, Call):
+            kept = self.reg.cat_dtypes.get(dtype)  # what its BUILD took (a later SETITEM changes nothing)
+            args = dtype.args.items if isinstance(dtype.args, Seq) else None
+            if kept is not None:
+                cats = kept[0]
+            elif dtype.state is None and args:
+                cats = args[0]
+        n = self.index_length(cats)
+        if n is None:
+            return False, f"its categories ({describe(cats)}) cannot be counted"
+        got = _codes_scan(codes, self.src, n, "its codes", "{n} categories")
+        return None if isinstance(got, int) else got
+
+    def index_length(self, value: object) -> int | None:
+        """:func:`_index_length`, reading a ``_new_Index`` call's dict as it was when the call ran
+        and sizing data held in a pandas array (a StringArray's, a DatetimeArray's ndarray)."""
+        kept = self.reg.index_args.get(value) if isinstance(value, Call) else None
+        given = kept[1] if kept is not None else None
+        data = given.get("data") if given is not None else None
+        if given is not None and isinstance(data, Call) and array_dims(data, any_order=True) is None \
+                and (instance_class(data) or "") in NDARRAY_BACKED:
+            backed = self.reg.backed_data.get(data)
+            given = {**given, "data": (backed or _backed_state(data, instance_class(data) or ""))[0]}
+        return _index_length(value, given)
+
+    def frame_problem(self, inst: Call, op: str) -> tuple[bool, str] | None:
+        """A DataFrame's ``BlockManager(blocks, axes)``: ``_verify_integrity`` (run by
+        ``__init__``, so by REDUCE, not by NEWOBJ's ``__cinit__``) checks only that the blocks'
+        placements hold as many items as ``axes[0]``; the first column access builds
+        ``blknos``/``blklocs`` of ``len(items)`` entries in Cython, bounds checks off, writing at
+        every index of every placement (red team 71f-1: ``slice(10**8, 10**8 + 2)``, a heap write
+        at an offset the file chooses). Every index must lie below the items' count."""
+        args = inst.args.items if isinstance(inst.args, Seq) and inst.args.type == "tuple" else None
+        kwargs: dict[object, object] | None = {}
+        if inst.kwargs not in (None, NONE):
+            kwargs = inst.kwargs.items if isinstance(inst.kwargs, Dct) and not inst.kwargs.loose else None
+        if args is None or kwargs is None or set(kwargs) - {"verify_integrity"}:
+            return False, "its arguments cannot be read"
+        if len(args) < 2:
+            return None  # nothing set (or the call raises)
+        verify: object = args[2] if len(args) > 2 else kwargs.get("verify_integrity", True)
+        axes = args[1].items if isinstance(args[1], Seq) and args[1].items else None
+        return self.placements_problem(args[0], axes[0] if axes else None,
+                                       op == "REDUCE" and truth_values(verify) == [True])
+
+    def legacy_frame_problem(self, state: object) -> tuple[bool, str] | None:
+        """``BlockManager.__setstate__`` of a pandas 0.14.1-style state: ``(..., ..., ...,
+        {"0.14.1": {"axes": [...], "blocks": [{"values", "mgr_locs"}, ...]}})`` sets the axes and
+        blocks unverified and builds the block lookup arrays at once (``_post_setstate``)."""
+        items = state.items if isinstance(state, Seq) and state.type == "tuple" else None
+        legacy = items[3] if items is not None and len(items) >= 4 else None
+        if legacy is None or no_mapping(legacy):
+            return None  # NotImplementedError: '"0.14.1" in state[3]' is false or state[3][...] raises
+        if not isinstance(legacy, Dct) or legacy.items is None or legacy.loose:
+            return False, f"its state holds {describe(legacy)}, a mapping mlbom cannot read"  # an OrderedDict (72f-4)
+        inner = legacy.items.get("0.14.1")
+        if inner is None:
+            return None
+        if not isinstance(inner, Dct) or inner.items is None or inner.loose:
+            return False, "its 0.14.1 state cannot be read"
+        axes = inner.items.get("axes")
+        blocks = inner.items.get("blocks")
+        first = axes.items[0] if isinstance(axes, Seq) and axes.items else None
+        if not isinstance(blocks, Seq) or blocks.items is None:
+            return False, "its blocks cannot be read"
+        locs: list[object] = []
+        for b in blocks.items:
+            if not isinstance(b, Dct) or b.items is None or b.loose or "mgr_locs" not in b.items:
+                return False, "a block of its state cannot be read"
+            locs.append(b.items["mgr_locs"])
+        return self.placements_problem(Seq("list", locs), first, False, raw=True)
+
+    def placements_problem(self, blocks: object, items_axis: object, verified: bool,
+                           raw: bool = False) -> tuple[bool, str] | None:
+        """Every index of every block's placement against the items' count: ``axes[0]``'s length
+        where mlbom can read it, and, where ``__init__`` verified them, the placements' total
+        (``raw``: ``blocks`` holds the placements themselves)."""
+        held = blocks.items if isinstance(blocks, Seq) else None
+        if held is None or len(held) > 100_000:
+            return False, "its blocks cannot be read"
+        spans: list[tuple[int, int, int]] = []
+        for b in held:
+            got = _placement(b if raw else self.block_placement(b), self.src)
+            if got is None:
+                return None  # BlockPlacement raises: no manager is made
+            if isinstance(got, str):
+                return False, f"a block's placement {got}"
+            spans.append(got)
+        sizes = [n for n in (self.index_length(items_axis),) if n is not None]
+        if verified:
+            sizes.append(sum(count for count, _, _ in spans))
+        if not sizes:
+            return False, "its items' count cannot be told"
+        n_items = min(sizes)
+        for count, low, high in spans:
+            if count and (low < 0 or high >= n_items):
+                return True, f"a block is placed at items {low}..{high} of {n_items}"
+        return None
+
+    def block_placement(self, block: object) -> object:
+        """The placement a pickled block is given: ``_unpickle_block``/``new_block``'s second
+        argument, or ``Block.__setstate__``'s ``state[0]``; an :class:`Opaque` when mlbom cannot
+        tell."""
+        if not isinstance(block, Call):
+            return Opaque(f"{describe(block)}, not a block mlbom read")
+        args = block.args.items if isinstance(block.args, Seq) else None
+        kwargs = block.kwargs.items if isinstance(block.kwargs, Dct) else None
+        if block.state is not None:
+            # Block.__setstate__ sets mgr_locs = BlockPlacement(state[0]), whoever made the block
+            # (a BUILD after _unpickle_block replaces its placement; red team 72f-3)
+            state = block.state.items if isinstance(block.state, Seq) else None
+            return state[0] if state else Opaque("a block state mlbom cannot read")
+        if made_by(block) in _BLOCK_MAKERS:
+            if args is not None and len(args) >= 2:
+                return args[1]
+            if kwargs is not None and "placement" in kwargs:
+                return kwargs["placement"]
+            return Opaque("a block made without a placement mlbom can read")
+        return Opaque(f"{describe(block)}, not a block mlbom read")
+
+    def judge_backed(self, used: set[int] | None = None) -> None:
+        """pandas' ``NDArrayBacked`` keeps its data in a typed ``_ndarray`` field that ``__new__``
+        leaves None; ``__setstate__`` (or the Cython helper's state) assigns it unchecked, and
+        ``repr``, ``copy``, ``nbytes``, ``ravel`` then read array fields from None (red team 63f-2:
+        SIGSEGV on the program's first print). pandas always writes the helper with a BUILD whose
+        state holds the ndarray; an array left without one is ``unsafe``, one whose data mlbom
+        cannot tell ``suspicious``."""
+        for inst in self.reg.backed.values():
+            if used is not None and id(inst) not in used:
+                continue
+            cls = instance_class(inst) or "an NDArrayBacked array"
+            data, dtype = self.reg.backed_data.get(inst) or _backed_state(inst, cls)
+            if data is _RAISES:
+                continue
+            if _an_ndarray(data):
+                if "Categorical" in cls:
+                    native_verdict(self.note, "pandas Categorical", self.codes_problem(data, dtype), "pandas",
+                                        "its conversions take categories at its codes with bounds checks off",
+                                        "its take follows", "categorical-codes")
+                continue
+            name = cls.rsplit(".", 1)[-1]
+            if data is None or data is NONE:
+                self.note("pickle.memory", "critical", f"a pandas {name} is created with __new__ and given no "
+                          "ndarray (its _ndarray stays None): its methods (repr, copy, nbytes) read array fields "
+                          "from None (memory corruption on use); no pandas writes it", "unsafe", "backed-none")
+            else:
+                self.note("pickle.memory", "medium", f"a pandas {name} is created with __new__ and given "
+                          f"{describe(data)} as its data, not an array mlbom can tell: if it is None, its methods "
+                          "read array fields from None", "suspicious", "backed-unknown")
