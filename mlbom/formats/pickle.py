@@ -3002,17 +3002,22 @@ class _Walker:
             self.dtype_layout(inst)
 
     def dtype_layout(self, dt: object) -> None:
-        """A dtype that holds objects whose layout is unsound (:func:`_dtype_layout`, red team
-        31p-1/31p-2) is ``unsafe``; one mlbom cannot lay out is ``suspicious``."""
+        """A dtype whose layout is unsound (:func:`_dtype_layout`, red teams 31p-1/31p-2, 75f-5) is
+        ``unsafe``; one that holds objects and that mlbom cannot lay out is ``suspicious``."""
         bits = _dtype_object_bits(dt)
-        if bits is None or not (bits[0] | bits[1]) & 0x5:
+        if bits is None:
             return
+        holds = (bits[0] | bits[1]) & 0x5
         layout = _dtype_layout(dt)
-        if isinstance(layout, str):
+        if isinstance(layout, str) and not holds:
+            self.note("pickle.memory", "critical", f"a numpy dtype with {layout}: numpy trusts the pickled layout, "
+                      "so field access reads and writes where no item lies (memory corruption on use); numpy's "
+                      "dtype() refuses it and its pickler never writes it", "unsafe", f"dtype-layout:{layout}")
+        elif isinstance(layout, str):
             self.note("pickle.memory", "critical", f"a numpy dtype that holds objects with {layout}: numpy trusts "
                       "the pickled layout, so it would write, read and free object pointers where other data "
                       "or no item lies (memory corruption at load)", "unsafe", f"dtype-layout:{layout}")
-        elif layout is None:
+        elif layout is None and holds:
             self.note("pickle.memory", "medium", f"a numpy dtype that holds objects whose layout mlbom cannot model "
                       f"({describe(dt)}): its fields may put object pointers where other data lies", "suspicious",
                       "dtype-layout-unknown")
@@ -5612,9 +5617,13 @@ def _layout(dtype: object, hops: int, memo: _LayoutMemo, bits_memo: _BitsMemo) -
     ``arraydescr_setstate`` takes ``elsize``, field offsets and sub-array shapes as written (the
     ``dtype()`` constructor's bounds and "overlapping object fields" checks do not run), and
     every object path (setitem, dealloc's decref, getitem) trusts them. So in a dtype that holds
-    objects every field must lie inside the item, a field holding objects may overlap no other
-    field, and a sub-array holding objects must fill exactly ``base.itemsize * prod(shape)``.
-    Dtypes that hold no objects may overlap and leave gaps (a union view is fine)."""
+    objects a field holding objects may overlap no other field, and a sub-array holding objects
+    must fill exactly ``base.itemsize * prod(shape)``. In every dtype each field must lie inside
+    the item and a sub-array fit in it: field access makes a view at ``data + offset``, so a
+    field past the item reads and writes past the array (red team 75f-5: an offset of 10**9,
+    SIGSEGV on ``a['b']``; 56 in a 16-byte item returned heap pointers). The ``dtype()``
+    constructor refuses both; numpy's pickler never writes them. Fields holding no objects may
+    overlap and leave gaps (a union view is fine)."""
     bits = _dtype_object_bits(dtype, hops, bits_memo)
     if bits is None or hops > 16:
         return None
@@ -5660,18 +5669,21 @@ def _layout(dtype: object, hops: int, memo: _LayoutMemo, bits_memo: _BitsMemo) -
             count = min(count * d, _LAYOUT_CAP)
         if sub[1] and size != sub[0] * count:
             return f"an object sub-array of {count} items of {sub[0]} bytes in an item of {size} bytes"
+        if size < sub[0] * count:
+            return f"a sub-array of {count} items of {sub[0]} bytes in an item of {size} bytes"
     if fields is not NONE:
         spans = _field_spans(st[3], fields, hops, memo, bits_memo)
         if not isinstance(spans, list):
             return spans
-        if holds:
-            for name, start, end, obj in spans:
-                if start < 0 or end > size:
-                    return f"field {name!r} at bytes {start}..{end} outside the item of {size} bytes"
-                for other, ostart, oend, _ in spans:
-                    if obj and other != name and start < oend and ostart < end:
-                        return f"object field {name!r} at bytes {start}..{end} overlapping field {other!r} " \
-                               f"at bytes {ostart}..{oend}"
+        for name, start, end, obj in spans:
+            if start < 0 or end > size:
+                return f"field {name!r} at bytes {start}..{end} outside the item of {size} bytes"
+            if not holds:
+                continue
+            for other, ostart, oend, _ in spans:
+                if obj and other != name and start < oend and ostart < end:
+                    return f"object field {name!r} at bytes {start}..{end} overlapping field {other!r} " \
+                           f"at bytes {ostart}..{oend}"
     return size, holds
 
 

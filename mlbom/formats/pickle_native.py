@@ -133,6 +133,11 @@ class NativeRegistry:
     cat_dtypes: ByIdentity[tuple[object]] = field(default_factory=ByIdentity)
     # a pandas masked array's ``_data``/``_mask`` as its BUILDs left them (``object.__setstate__``)
     masked: ByIdentity[dict[str, object]] = field(default_factory=ByIdentity)
+    # a pandas SparseArray's values and index as its BUILDs left them (a ``__dict__`` update, or
+    # the pandas < 0.24 tuple form), judged when the stream ends (red team 75f-1/3)
+    sparse_arrays: ByIdentity[tuple[Call, dict[str, object]]] = field(default_factory=ByIdentity)
+    # pandas' IntIndex/BlockIndex objects and how each was made (a call runs check_integrity)
+    sparse_indexes: ByIdentity[str] = field(default_factory=ByIdentity)
 
 
 Note = Callable[[str, Severity, str, "Verdict | None", "str | None"], None]

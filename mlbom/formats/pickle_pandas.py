@@ -12,6 +12,8 @@ and notes what no pandas writes (``unsafe``) or what mlbom cannot read (``suspic
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from mlbom.formats.pickle_native import (
     NativeRegistry,
     Note,
@@ -67,6 +69,24 @@ _NEW_INDEX = frozenset({"pandas.core.indexes.base._new_Index", "pandas.core.inde
 
 
 _RAISES = Opaque("a state pandas refuses")  # the load raises: nothing is used
+
+
+# pandas' Index classes as the allowlist spells them: ``__reduce__`` is ``(_new_Index, (cls, d),
+# None)`` and Index has no ``__setstate__``, so a BUILD is pickle's ``__dict__`` update of
+# whatever the state holds (red team 75f-4)
+_INDEX_NAMES = frozenset({"Index", "RangeIndex", "MultiIndex", "DatetimeIndex", "TimedeltaIndex", "PeriodIndex",
+                          "CategoricalIndex", "IntervalIndex"})
+
+
+def _an_index_class(cls: str | None) -> bool:
+    return cls is not None and cls.startswith("pandas.") and cls.rsplit(".", 1)[-1] in _INDEX_NAMES \
+        and (cls.count(".") == 1 or cls.startswith("pandas.core.indexes."))
+
+
+_SPARSE_ARRAYS = frozenset({"pandas.arrays.SparseArray", "pandas.core.arrays.sparse.array.SparseArray",
+                            "pandas.core.arrays.sparse.SparseArray"})
+_INT_INDEX = "pandas._libs.sparse.IntIndex"
+_BLOCK_INDEX = "pandas._libs.sparse.BlockIndex"
 
 
 def _an_ndarray(value: object) -> bool:
@@ -225,6 +245,33 @@ def _codes_scan(codes: object, src: ReadBack, n: int, what: str, of: str) -> int
     return scan.count
 
 
+@dataclass(frozen=True)
+class _Ints:
+    count: int
+    total: int
+    low: int | None
+
+
+class _NdState:
+    """The ndarray state of a pandas < 0.24 SparseArray tuple (``(shape, dtype, fortran, data)``,
+    a version first in numpy's own): ``count`` is its length when 1-D, else None."""
+
+    def __init__(self, state: object) -> None:
+        items = state.items if isinstance(state, Seq) and state.items is not None else None
+        shape = items[1] if items is not None and len(items) == 5 else items[0] if items and len(items) == 4 else None
+        dims = shape.items if isinstance(shape, Seq) else None
+        one = dims[0] if dims is not None and len(dims) == 1 else None
+        self.count = one if isinstance(one, int) and not isinstance(one, bool) and one >= 0 else None
+
+    def __repr__(self) -> str:
+        return "an ndarray state"
+
+
+def _length_1d(value: object) -> int | None:
+    dims = array_dims(value.value if isinstance(value, ObjectArray) else value, any_order=True)
+    return dims[0] if dims is not None and len(dims) == 1 else None
+
+
 class PandasJudge:
     """Judges the pandas objects one walk builds (see the module docstring); implements
     :class:`~mlbom.formats.pickle_native.StateJudge`."""
@@ -249,6 +296,8 @@ class PandasJudge:
             d = args[1] if args is not None and len(args) == 2 else None
             if isinstance(d, Dct) and d.items is not None and not d.loose:
                 self.reg.index_args.put(inst, (inst, dict(d.items)))
+        if cls in (_INT_INDEX, _BLOCK_INDEX):
+            self.reg.sparse_indexes.put(inst, op)
 
     def built(self, inst: Call, cls: str | None, state: object) -> None:
         """Keep what an NDArrayBacked array's or a CategoricalDtype's BUILD took; judge a masked
@@ -258,6 +307,10 @@ class PandasJudge:
             _backed_pops(state, cls)
         if cls is None or not cls.startswith("pandas."):
             return
+        if _an_index_class(cls):
+            self.index_state(cls, state)
+        if cls in _SPARSE_ARRAYS:
+            self.sparse_state(inst, state)
         if cls.endswith(".CategoricalDtype"):
             d = state.items if isinstance(state, Dct) and not state.loose else None
             self.reg.cat_dtypes.put(inst, (d.get("categories") if d is not None else None,))
@@ -274,10 +327,111 @@ class PandasJudge:
         if complete:
             self.judge_backed(used)
         self.judge_multi_indexes()
+        for inst, held in self.reg.sparse_arrays.values():
+            if used is None or id(inst) in used or not complete:
+                native_verdict(self.note, "pandas SparseArray", self.sparse_problem(held), "pandas",
+                               "its arithmetic reads a value for every point its index claims, bounds checks off",
+                               "its arithmetic follows", "sparse-index")
         for inst, op in self.reg.frames.values():
             native_verdict(self.note, "pandas BlockManager", self.frame_problem(inst, op), "pandas",
                            "the first column access writes its block lookup arrays out of bounds",
                            "its block lookup follows", "frame-placement")
+
+    def index_state(self, cls: str, state: object) -> None:
+        """A BUILD on a pandas Index: pandas' ``__reduce__`` writes none (``_new_Index(cls, d)``,
+        no state) and Index has no ``__setstate__``, so pickle updates its ``__dict__`` with
+        whatever the state holds — ``_codes``, ``_levels``, ``_data`` or a ``_cache`` entry that
+        replaces what ``_new_Index`` was given and mlbom checked (red team 75f-4: a MultiIndex's
+        codes or levels swapped after the call; ``repr`` then read past a level, SIGSEGV)."""
+        parts = [state]
+        if isinstance(state, Seq) and state.type == "tuple":
+            if state.items is None or len(state.items) != 2:
+                return  # pickle's default BUILD raises on it
+            parts = list(state.items)  # (dict, slot state): both are set
+        if all(p is NONE or (isinstance(p, Dct) and p.items == {} and not p.loose and not p.other_keys)
+               for p in parts):
+            return  # nothing is set
+        name = cls.rsplit(".", 1)[-1]
+        self.note("pickle.memory", "critical", f"BUILD sets the state of a pandas {name} ({describe(state)}), "
+                  "which pandas' pickler never writes: Index has no __setstate__, so it replaces the codes, "
+                  "levels, data or cache mlbom checked, which pandas' compiled code then follows with bounds checks "
+                  "off (memory corruption on use)", "unsafe", "index-build")
+
+    def sparse_state(self, inst: Call, state: object) -> None:
+        """What a SparseArray's BUILD gives it: ``SparseArray.__setstate__`` updates its ``__dict__``
+        with a dict state, or reads the pandas < 0.24 tuple ``(ndarray state, (fill value,
+        index))``. Judged when the stream ends (:meth:`sparse_problem`)."""
+        _, held = self.reg.sparse_arrays.setdefault(inst, lambda: (inst, {}))
+        if isinstance(state, Dct) and state.items is not None and not state.loose:
+            held.update({k: v for k, v in state.items.items() if k in ("_sparse_values", "_sparse_index")})
+            if state.other_keys:
+                held["_unread"] = state
+            return
+        items = state.items if isinstance(state, Seq) and state.type == "tuple" else None
+        pair = items[1].items if items is not None and len(items) == 2 and isinstance(items[1], Seq) else None
+        if items is not None and pair is not None and len(pair) == 2:
+            held["_sparse_values"] = _NdState(items[0])
+            held["_sparse_index"] = pair[1]
+        else:
+            held["_unread"] = state
+
+    def sparse_problem(self, held: dict[str, object]) -> tuple[bool, str] | None:
+        """A SparseArray's values against its index (red team 75f): pandas' compiled binary ops
+        (``sparse_add_float64`` & co., bounds checks off) read one value for every point the
+        index claims — ``IntIndex``'s indices, the sum of ``BlockIndex``'s block lengths — and
+        the block loops advance only when a block's length is reached. ``check_integrity`` (run
+        by their constructors) checks order and overlap but not the values' count, and rejects
+        only zero block lengths. So the values must be a 1-D array of exactly ``npoints`` items,
+        every block length above 0 and every block start at or above 0; the index must be made
+        by calling its class (``__new__`` alone leaves its arrays None)."""
+        if "_unread" in held:
+            return False, f"its state ({describe(held['_unread'])}) cannot be read"
+        if "_sparse_values" not in held or "_sparse_index" not in held:
+            return None  # an attribute is missing: its methods raise
+        values, index = held["_sparse_values"], held["_sparse_index"]
+        n = values.count if isinstance(values, _NdState) else _length_1d(values)
+        if n is None:
+            return False, f"its values ({describe(values)}) are not a 1-D array mlbom can size"
+        if not isinstance(index, Call) or instance_class(index) not in (_INT_INDEX, _BLOCK_INDEX):
+            return False, f"its index is {describe(index)}, not an IntIndex or BlockIndex mlbom read"
+        op = self.reg.sparse_indexes.get(index)
+        args = index.args.items if isinstance(index.args, Seq) else None
+        if op in ("NEWOBJ", "NEWOBJ_EX") or made_by(index) not in (_INT_INDEX, _BLOCK_INDEX) or args is None:
+            return True, "its index is made without its constructor: its arrays are None"
+        if index.state is not None:
+            return False, "its index is given a BUILD state"
+        if instance_class(index) == _INT_INDEX:
+            got = self.int_items(args[1] if len(args) == 2 else None, (1, 2, 4, 8))
+            if isinstance(got, str):
+                return False, f"its IntIndex indices {got}"
+            points = got.count
+        else:
+            starts = self.int_items(args[1] if len(args) == 3 else None, (4,))
+            lengths = self.int_items(args[2] if len(args) == 3 else None, (4,))
+            if isinstance(starts, str) or isinstance(lengths, str):
+                return False, f"its BlockIndex arrays {starts if isinstance(starts, str) else lengths}"
+            if lengths.count and lengths.low is not None and lengths.low < 0:
+                return True, f"its BlockIndex has a block of length {lengths.low}"
+            if starts.count and starts.low is not None and starts.low < 0:
+                return True, f"its BlockIndex has a block at {starts.low}"
+            points = lengths.total
+        if points != n:
+            return True, f"its index claims {points} points for {n} values"
+        return None
+
+    def int_items(self, value: object, sizes: tuple[int, ...]) -> _Ints | str:
+        """The count, sum and smallest value of a 1-D int array (of an item size in ``sizes``) or a
+        list or tuple of ints, as the sparse index constructors take them; a str: why not."""
+        if isinstance(value, Seq) and value.items is not None:
+            ints = [int_value(v) for v in value.items]
+            if any(i is None for i in ints):
+                return "hold an item that is not an int mlbom can read"
+            got = [i for i in ints if i is not None]
+            return _Ints(len(got), sum(got), min(got, default=None))
+        scan = index_scan(value, self.src, sizes)
+        if isinstance(scan, str) or scan.problem is not None:
+            return f"cannot be read ({scan if isinstance(scan, str) else scan.problem})"
+        return _Ints(scan.count, scan.total, scan.low)
 
     def masked_state(self, inst: Call, state: object) -> None:
         """pandas' masked arrays (IntegerArray, FloatingArray, BooleanArray) are restored with

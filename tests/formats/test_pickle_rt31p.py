@@ -96,9 +96,13 @@ def test_31p_1_object_field_at_an_offset_mlbom_cannot_tell_is_suspicious() -> No
 
 
 def test_31p_1_overlapping_non_object_fields_stay_safe() -> None:
+    dt = _struct([("a", _i8(), _i(0)), ("b", _i8(), _i(0))], 8, flags=16)
+    rep = walk(proto(4) + _array(dt, _i(1) + _i(2)) + STOP)
+    assert rep.verdict == "safe", rep.findings
+    # but not a field past the item, objects or not: a['c'] reads at data + 100 (red team 75f-5)
     dt = _struct([("a", _i8(), _i(0)), ("b", _i8(), _i(0)), ("c", _i8(), _i(100))], 8, flags=16)
     rep = walk(proto(4) + _array(dt, _i(1) + _i(2) + _i(3)) + STOP)
-    assert rep.verdict == "safe", rep.findings
+    assert rep.verdict == "unsafe", rep.findings
 
 
 @pytest.mark.parametrize(("count", "elsize"), [(65536, 8), (2, 8), (1, 16), (0, 8)])
