@@ -1,4 +1,4 @@
-"""``python -m fuzz [--list] [--minutes N] [--target NAME]… [--replay DIR]``."""
+"""``python -m fuzz [--list] [--minutes N] [--max-len BYTES] [--target NAME]… [--replay DIR]``."""
 
 from __future__ import annotations
 
@@ -33,12 +33,13 @@ def replay(targets: list[Target], paths: list[Path]) -> int:
     return 1 if bad else 0
 
 
-def fuzz_one(target: Target, seconds: float) -> None:
+def fuzz_one(target: Target, seconds: float, max_len: int = 0) -> None:
     """Run atheris on one target in this process for ``seconds`` (atheris owns the process).
 
     mlbom's modules are instrumented for coverage (``atheris.instrument_all``), libFuzzer stops
     after ``-max_total_time`` and prints its final statistics (runs, ``cov:``, ``exec/s``),
-    which the parent process records in ``fuzz/runs.tsv``."""
+    which the parent process records in ``fuzz/runs.tsv``. ``max_len`` (when positive and
+    below the target's own) caps the inputs libFuzzer makes."""
     import atheris  # type: ignore[import-not-found]
 
     deadline = time.monotonic() + seconds + 60
@@ -58,7 +59,7 @@ def fuzz_one(target: Target, seconds: float) -> None:
     corpus.mkdir(parents=True, exist_ok=True)
     for seed in target.seed_files():
         (corpus / seed.name).write_bytes(seed.read_bytes())
-    argv = [sys.argv[0], str(corpus), f"-max_len={target.max_len}", "-rss_limit_mb=4096", "-timeout=60",
+    argv = [sys.argv[0], str(corpus), f"-max_len={min(target.max_len, max_len) if max_len > 0 else target.max_len}", "-rss_limit_mb=4096", "-timeout=60",
             f"-max_total_time={max(1, int(seconds))}", "-print_final_stats=1"]
     target.check(b"")  # warm up imports before timing anything
     if target.mutator is not None:
@@ -73,6 +74,8 @@ def main() -> int:
     ap.add_argument("--list", action="store_true", help="name every target and exit")
     ap.add_argument("--target", action="append", default=[], help="fuzz only these targets (repeatable)")
     ap.add_argument("--minutes", type=float, default=1.0, help="minutes per target")
+    ap.add_argument("--max-len", type=int, default=0,
+                    help="cap inputs at this many bytes (below the target's own cap; libFuzzer's default is 4096)")
     ap.add_argument("--replay", type=Path, action="append", default=[], help="run these files once and report")
     ap.add_argument("--seeds", action="store_true", help="run every target's seed files once and report")
     args = ap.parse_args()
@@ -91,11 +94,11 @@ def main() -> int:
     logs.mkdir(parents=True, exist_ok=True)
     for t in targets:
         # One process per target: atheris takes over its process and exits when done.
-        code = "import sys; from fuzz.__main__ import _child; _child(sys.argv[1], float(sys.argv[2]))"
+        code = "import sys; from fuzz.__main__ import _child; _child(sys.argv[1], float(sys.argv[2]), int(sys.argv[3]))"
         log = logs / f"{t.name}.log"
         started = time.monotonic()
         with open(log, "wb") as fh:
-            proc = subprocess.run([sys.executable, "-c", code, t.name, str(args.minutes * 60)], cwd=ROOT,
+            proc = subprocess.run([sys.executable, "-c", code, t.name, str(args.minutes * 60), str(args.max_len)], cwd=ROOT,
                                   check=False, stdout=fh, stderr=subprocess.STDOUT)
         took = time.monotonic() - started
         stats = _stats(log.read_text("utf-8", "replace"))
@@ -122,7 +125,7 @@ def _stats(log: str) -> dict[str, str]:
     return out
 
 
-def _child(name: str, seconds: float) -> None:
+def _child(name: str, seconds: float, max_len: int = 0) -> None:
     import contextlib
     import importlib
     import pkgutil
@@ -142,7 +145,7 @@ def _child(name: str, seconds: float) -> None:
         import packaging.requirements  # noqa: F401
         import pip_requirements_parser  # noqa: F401
     (target,) = [t for t in all_targets() if t.name == name]
-    fuzz_one(target, seconds)
+    fuzz_one(target, seconds, max_len)
 
 
 if __name__ == "__main__":
