@@ -306,6 +306,36 @@ _NODE_DATA = struct.Struct("<qqq8x")
 BINARY_TREE_NODES_LIMIT = 1 << 22
 
 
+# -- scikit-learn's HDBSCAN single-linkage tree (red team 76f-3) -----------------------------------
+# HIERARCHY_dtype of sklearn/cluster/_hdbscan/_linkage.pyx on a 64-bit little-endian platform.
+LINKAGE_FIELDS: tuple[tuple[str, str, int], ...] = (
+    ("left_node", "<i8", 0), ("right_node", "<i8", 8), ("value", "<f8", 16), ("cluster_size", "<i8", 24))
+LINKAGE_ITEMSIZE = 32
+_LINKAGE = struct.Struct("<qq16x")
+
+
+class LinkageScan(_RecordScan):
+    """Reads the raw bytes of an HDBSCAN ``_single_linkage_tree_`` (one merge record per row):
+    the smallest and largest node either side of a merge names. ``labelling_at_cut``
+    (``dbscan_clustering``) unions them in a ``TreeUnionFind`` of ``2 * rows + 1`` entries,
+    bounds checks off."""
+
+    __slots__ = ("high", "low")
+
+    def __init__(self) -> None:
+        super().__init__(LINKAGE_ITEMSIZE)
+        self.low: int | None = None
+        self.high: int | None = None
+
+    def _records(self, view: memoryview, first: int) -> None:
+        lo, hi = self.low, self.high
+        for left, right in _LINKAGE.iter_unpack(view):
+            a, b = (left, right) if left < right else (right, left)
+            lo = a if lo is None or a < lo else lo
+            hi = b if hi is None or b > hi else hi
+        self.low, self.high = lo, hi
+
+
 class IndexScan(_RecordScan):
     """Reads the raw bytes of a 1-D little-endian int8/16/32/64 array (``itemsize`` 1, 2, 4, 8):
     the count, sum, smallest, largest, first and last value, and whether the values never decrease

@@ -56,6 +56,7 @@ from mlbom.formats.pickle_native import (
     array_dims,
     flag_dtype,
     int_dtype,
+    linkage_dtype,
     node_data_dtype,
     node_dtype,
     number_format,
@@ -5336,7 +5337,8 @@ class _Walker:
         # Index built from it): its bytes are searched as they stream past
         check = self.pointer_check("bytes", "a joblib array (streamed)") if _may_hold_text(dtype) else None
         node_size = node_dtype(dtype)
-        scan: native_state.NodeScan | native_state.PredictorScan | native_state.BinaryTreeScan | None = None
+        scan: native_state.NodeScan | native_state.PredictorScan | native_state.BinaryTreeScan \
+            | native_state.LinkageScan | None = None
         if len(dims) == 1 and items.get("order") == "C":
             if node_size is not None:
                 scan = native_state.NodeScan(node_size)  # a scikit-learn Tree's nodes, read as they stream past
@@ -5344,6 +5346,8 @@ class _Walker:
                 scan = native_state.PredictorScan()  # a HistGradientBoosting TreePredictor's nodes
             elif node_data_dtype(dtype):
                 scan = native_state.BinaryTreeScan()  # a KDTree/BallTree's nodes
+            elif linkage_dtype(dtype):
+                scan = native_state.LinkageScan()  # an HDBSCAN single-linkage tree
         if scan is not None:
             self.src.skip(n, _both(check, scan.feed))
             scan.finish()

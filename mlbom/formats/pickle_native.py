@@ -157,12 +157,12 @@ class ObjectArray(Opaque):
 
 class NodeArray(Opaque):
     """A joblib array of scikit-learn's ``NODE_DTYPE`` (``PREDICTOR_RECORD_DTYPE``, the binary
-    trees' ``NodeData``) layout, scanned as it streamed past."""
+    trees' ``NodeData``, HDBSCAN's ``HIERARCHY_dtype``) layout, scanned as it streamed past."""
 
     __slots__ = ("scan",)
 
-    def __init__(self, scan: native_state.NodeScan | native_state.PredictorScan | native_state.BinaryTreeScan) \
-            -> None:
+    def __init__(self, scan: native_state.NodeScan | native_state.PredictorScan | native_state.BinaryTreeScan
+                 | native_state.LinkageScan) -> None:
         super().__init__("a numpy array")
         self.scan = scan
 
@@ -216,6 +216,10 @@ SPARSE = frozenset(f"scipy.sparse.{m}.{k}_{t}" for m, k in (
     ("lil", "lil"), ("dok", "dok")) for t in ("matrix", "array"))
 
 
+# the hashing transformers: transform computes abs(h) % n_features, a C division (cdivision=True)
+_HASHERS = frozenset({"sklearn.feature_extraction._hash.FeatureHasher",
+                      "sklearn.feature_extraction.text.HashingVectorizer"})
+_HDBSCAN = "sklearn.cluster._hdbscan.hdbscan.HDBSCAN"
 _NEIGHBORS_CLASSIFIERS = frozenset(f"sklearn.neighbors._classification.{c}" for c in (
     "KNeighborsClassifier", "RadiusNeighborsClassifier"))
 
@@ -411,6 +415,20 @@ def _order_scan(value: object, src: ReadBack) -> native_state.OrderScan | str:
     return scan
 
 
+def linkage_dtype(dtype: object) -> bool:
+    """HDBSCAN's ``HIERARCHY_dtype`` (:data:`native_state.LINKAGE_FIELDS`)."""
+    return _record_dtype(dtype, native_state.LINKAGE_FIELDS, native_state.LINKAGE_ITEMSIZE)
+
+
+def _linkage_scan(value: object, src: ReadBack) -> native_state.LinkageScan | str:
+    """The merge records of an HDBSCAN single-linkage tree, scanned; a str: why they cannot be."""
+    if isinstance(value, NodeArray):
+        if isinstance(value.scan, native_state.LinkageScan):
+            return value.scan
+        return "its array is not of HIERARCHY_dtype's exact layout"
+    return _read_1d(value, src, lambda d: native_state.LinkageScan() if linkage_dtype(d) else None, "linkage")
+
+
 def node_data_dtype(dtype: object) -> bool:
     """The binary trees' ``NodeData`` (:data:`native_state.NODE_DATA_FIELDS`)."""
     return _record_dtype(dtype, native_state.NODE_DATA_FIELDS, native_state.NODE_DATA_ITEMSIZE)
@@ -569,7 +587,7 @@ def _predictor_scan(nodes: object, src: ReadBack) -> native_state.PredictorScan 
 def _record_scan(nodes: object, src: ReadBack,
                  predictor: bool) -> native_state.NodeScan | native_state.PredictorScan | str:
     if isinstance(nodes, NodeArray):
-        if isinstance(nodes.scan, native_state.BinaryTreeScan):
+        if isinstance(nodes.scan, native_state.BinaryTreeScan | native_state.LinkageScan):
             return "its nodes are not a 1-D array of the exact record layout"
         return nodes.scan
 
@@ -1031,6 +1049,18 @@ class NativeJudge:
         for inst in self.reg.owners.values():
             self.owner_top(inst, tops)
             cls = instance_class(inst)
+            if cls is not None and cls.startswith("sklearn.neighbors."):
+                self.native_verdict(f"scikit-learn {cls.rsplit('.', 1)[-1]}", self.fitted_samples_problem(inst),
+                                    "scikit-learn", "the neighbour graphs it builds name columns past their width, "
+                                    "which toarray writes and a product reads", "its graphs follow", "neighbors-fit")
+            if cls in _HASHERS:
+                self.native_verdict(f"scikit-learn {cls.rsplit('.', 1)[-1]}", self.hasher_problem(inst),
+                                    "scikit-learn", "its transform divides by zero in C (SIGFPE)",
+                                    "its transform divides by", "hasher")
+            if cls == _HDBSCAN:
+                self.native_verdict("scikit-learn HDBSCAN", self.linkage_problem(inst), "scikit-learn",
+                                    "dbscan_clustering's union-find reads and writes out of bounds",
+                                    "its union-find follows", "hdbscan-linkage")
             if cls in _NEIGHBORS_CLASSIFIERS:
                 self.neighbors_labels(inst)
             elif cls in _LIBSVM:
@@ -1052,6 +1082,68 @@ class NativeJudge:
                                     "scikit-learn", "the sparse matrix its transform builds holds a column past its "
                                     "width, which toarray writes and the next estimator's product reads",
                                     "its transform builds", "vocabulary")
+
+    def fitted_samples_problem(self, inst: Call) -> tuple[bool, str] | None:
+        """A neighbours estimator's ``n_samples_fit_`` against the samples its searches return
+        indices into (red team 76f-5): ``kneighbors_graph``/``radius_neighbors_graph`` (and
+        KNeighborsTransformer's ``transform``) build a CSR matrix ``n_samples_fit_`` columns wide
+        from those indices, which scipy does not check; ``toarray`` then writes, and a product
+        reads, past it (``n_samples_fit_`` 2 over 10,000,000 fitted rows: SIGSEGV). Every value must
+        equal the rows of ``_fit_X`` and of the fitted KDTree/BallTree's data."""
+        counts, why_n = self.owner_values(inst, "n_samples_fit_")
+        if not counts:
+            return None  # not fitted: its searches raise
+        fits, why_f = self.owner_values(inst, "_fit_X")
+        trees, why_t = self.owner_values(inst, "_tree")
+        ns = [int_value(c) for c in counts]
+        if why_n or why_f or why_t or any(n is None for n in ns):
+            return False, "its n_samples_fit_, _fit_X or _tree cannot be told"
+        rows: list[int] = []
+        for x in [*fits, *(t for t in trees if t is not NONE)]:
+            if isinstance(x, Call) and instance_class(x) in BINARY_TREES:
+                state = x.state.items if isinstance(x.state, Seq) else None
+                x = state[0] if state else Opaque("a tree without a state mlbom can read")
+            r = self.rows_of(x)
+            if r is None:
+                return False, f"its fitted samples ({describe(x)}) cannot be counted"
+            rows.append(r)
+        for n in ns:
+            for r in rows:
+                if n != r:
+                    return True, f"its n_samples_fit_ is {n} for {r} fitted samples"
+        return None
+
+    def linkage_problem(self, inst: Call) -> tuple[bool, str] | None:
+        """HDBSCAN's ``dbscan_clustering`` runs ``labelling_at_cut`` over ``_single_linkage_tree_``:
+        a ``TreeUnionFind`` of ``2 * rows + 1`` entries whose ``union``/``find`` read and write
+        ``data[x]`` at every merge's ``left_node`` and ``right_node``, bounds checks off (red team
+        76f-3: a node of 10**9, or -3, SIGSEGV). Every node must lie in ``[0, 2 * rows]``."""
+        trees, why = self.owner_values(inst, "_single_linkage_tree_")
+        if why is not None:
+            return False, "its _single_linkage_tree_ cannot be told"
+        for tree in trees:
+            if tree is NONE:
+                continue
+            scan = _linkage_scan(tree, self.src)
+            if isinstance(scan, str) or scan.problem is not None:
+                return False, f"its _single_linkage_tree_ cannot be read ({scan if isinstance(scan, str) else scan.problem})"
+            top = 2 * scan.count
+            if scan.count and scan.low is not None and scan.high is not None and (scan.low < 0 or scan.high > top):
+                return True, f"its single-linkage tree merges nodes {scan.low}..{scan.high} of {top + 1}"
+        return None
+
+    def hasher_problem(self, inst: Call) -> tuple[bool, str] | None:
+        """FeatureHasher/HashingVectorizer: ``transform`` never validates ``n_features`` again and
+        ``_hashing_fast`` computes ``abs(h) % n_features`` with C division (red team 76f-4:
+        ``n_features = 0`` is SIGFPE). Every value must be an int of at least 1."""
+        values, why = self.owner_values(inst, "n_features")
+        for v in values:
+            n = int_value(v)
+            if n is None:
+                return False, f"its n_features is {describe(v)}, not an int mlbom can read"
+            if n < 1:
+                return True, f"its n_features is {n}"
+        return (False, "its n_features cannot be told") if why is not None else None
 
     def kmeans_problem(self, inst: Call, cls: str) -> tuple[bool, str] | None:
         """KMeans/MiniBatchKMeans: ``predict`` checks X against ``n_features_in_`` only, then

@@ -60,12 +60,16 @@ _MASKED = frozenset({"IntegerArray", "FloatingArray", "BooleanArray"})  # pandas
 
 
 _BLOCK_MANAGER = "pandas.core.internals.managers.BlockManager"
+_SINGLE_BLOCK_MANAGER = "pandas.core.internals.managers.SingleBlockManager"
+_ROWS_USE = "repr, take, reindex and sort_index read its values at the index's positions with bounds checks off"
 
 
 _BLOCK_MAKERS = frozenset({"pandas._libs.internals._unpickle_block", "pandas.core.internals.blocks.new_block"})
 
 
-_NEW_INDEX = frozenset({"pandas.core.indexes.base._new_Index", "pandas.core.indexes.datetimes._new_DatetimeIndex"})
+_NEW_INTERVAL_INDEX = "pandas.core.indexes.interval._new_IntervalIndex"
+_NEW_INDEX = frozenset({"pandas.core.indexes.base._new_Index", "pandas.core.indexes.datetimes._new_DatetimeIndex",
+                        "pandas.core.indexes.timedeltas._new_TimedeltaIndex", _NEW_INTERVAL_INDEX})
 
 
 _RAISES = Opaque("a state pandas refuses")  # the load raises: nothing is used
@@ -228,9 +232,11 @@ def _index_length(value: object, given: dict[object, object] | None = None) -> i
             return None
         start, stop, step = (b for b in bounds if b is not None)
         return len(range(start, stop, step))
-    data = d.get("data")
-    dims = array_dims(data.value if isinstance(data, ObjectArray) else data, any_order=True)
-    return dims[0] if dims is not None and len(dims) == 1 else None
+    if args[0].res.path.endswith(".MultiIndex"):
+        codes = d.get("codes") if "codes" in d else d.get("labels")  # as long as its codes
+        first = codes.items[0] if isinstance(codes, Seq) and codes.items else None
+        return _length_1d(first)
+    return _length_1d(d.get("data"))
 
 
 def _codes_scan(codes: object, src: ReadBack, n: int, what: str, of: str) -> int | tuple[bool, str]:
@@ -316,10 +322,13 @@ class PandasJudge:
             self.reg.cat_dtypes.put(inst, (d.get("categories") if d is not None else None,))
         if cls.rsplit(".", 1)[-1] in _MASKED:
             self.masked_state(inst, state)
-        if cls == _BLOCK_MANAGER:
-            native_verdict(self.note, "pandas BlockManager state", self.legacy_frame_problem(state), "pandas",
+        if cls in (_BLOCK_MANAGER, _SINGLE_BLOCK_MANAGER):
+            name = cls.rsplit(".", 1)[-1]
+            native_verdict(self.note, f"pandas {name} state", self.legacy_frame_problem(state), "pandas",
                            "its block lookup arrays are written out of bounds at load",
                            "its block lookup follows", "frame-placement")
+            native_verdict(self.note, f"pandas {name} state", self.legacy_rows_problem(state), "pandas",
+                           _ROWS_USE, "its takes follow", "frame-rows")
 
     def judge_end(self, complete: bool, used: set[int] | None) -> None:
         """Arrays created bare (only where the load returns), MultiIndex codes and the
@@ -336,6 +345,8 @@ class PandasJudge:
             native_verdict(self.note, "pandas BlockManager", self.frame_problem(inst, op), "pandas",
                            "the first column access writes its block lookup arrays out of bounds",
                            "its block lookup follows", "frame-placement")
+            native_verdict(self.note, "pandas BlockManager", self.frame_rows_problem(inst, op), "pandas",
+                           _ROWS_USE, "its takes follow", "frame-rows")
 
     def index_state(self, cls: str, state: object) -> None:
         """A BUILD on a pandas Index: pandas' ``__reduce__`` writes none (``_new_Index(cls, d)``,
@@ -520,16 +531,24 @@ class PandasJudge:
         got = _codes_scan(codes, self.src, n, "its codes", "{n} categories")
         return None if isinstance(got, int) else got
 
-    def index_length(self, value: object) -> int | None:
+    def index_length(self, value: object, depth: int = 0) -> int | None:
         """:func:`_index_length`, reading a ``_new_Index`` call's dict as it was when the call ran
-        and sizing data held in a pandas array (a StringArray's, a DatetimeArray's ndarray)."""
+        and sizing data held in a pandas array (a StringArray's, a DatetimeArray's ndarray); an
+        IntervalIndex (``_new_IntervalIndex``: ``from_arrays``, which checks ``left`` and
+        ``right`` have one length) is as long as its ``left``."""
         kept = self.reg.index_args.get(value) if isinstance(value, Call) else None
         given = kept[1] if kept is not None else None
+        if made_by(value) == _NEW_INTERVAL_INDEX:
+            left = given.get("left") if given is not None else None
+            return self.index_length(left, depth + 1) if depth < 8 and left is not None else _length_1d(left)
         data = given.get("data") if given is not None else None
         if given is not None and isinstance(data, Call) and array_dims(data, any_order=True) is None \
                 and (instance_class(data) or "") in NDARRAY_BACKED:
             backed = self.reg.backed_data.get(data)
             given = {**given, "data": (backed or _backed_state(data, instance_class(data) or ""))[0]}
+        elif given is not None and isinstance(data, Call) and (instance_class(data) or "").rsplit(".", 1)[-1] in _MASKED:
+            masked = self.reg.masked.get(data) or {}
+            given = {**given, "data": masked.get("_data")}  # as long as its _data (its _mask is checked against it)
         return _index_length(value, given)
 
     def frame_problem(self, inst: Call, op: str) -> tuple[bool, str] | None:
@@ -551,6 +570,25 @@ class PandasJudge:
         axes = args[1].items if isinstance(args[1], Seq) and args[1].items else None
         return self.placements_problem(args[0], axes[0] if axes else None,
                                        op == "REDUCE" and truth_values(verify) == [True])
+
+    def frame_rows_problem(self, inst: Call, op: str) -> tuple[bool, str] | None:
+        """Each block's values of ``BlockManager(blocks, axes[, verify])`` against its index where
+        ``_verify_integrity`` did not run (NEWOBJ's ``__cinit__``, ``verify_integrity=False``):
+        :meth:`rows_problem`."""
+        args = inst.args.items if isinstance(inst.args, Seq) and inst.args.type == "tuple" else None
+        if args is None or len(args) < 2:
+            return None
+        kwargs = inst.kwargs.items if isinstance(inst.kwargs, Dct) and not inst.kwargs.loose else None
+        verify: object = args[2] if len(args) > 2 else (kwargs or {}).get("verify_integrity", True)
+        if op == "REDUCE" and truth_values(verify) == [True]:
+            return None  # _verify_integrity compares every block's shape with the axes
+        axes = args[1].items if isinstance(args[1], Seq) and args[1].items else None
+        blocks = args[0].items if isinstance(args[0], Seq) else None
+        for b in (blocks or [])[:100_000]:
+            rows = self.rows_problem(self.block_values(b), axes[-1] if axes else None)
+            if rows is not None:
+                return rows
+        return None
 
     def legacy_frame_problem(self, state: object) -> tuple[bool, str] | None:
         """``BlockManager.__setstate__`` of a pandas 0.14.1-style state: ``(..., ..., ...,
@@ -578,6 +616,45 @@ class PandasJudge:
                 return False, "a block of its state cannot be read"
             locs.append(b.items["mgr_locs"])
         return self.placements_problem(Seq("list", locs), first, False, raw=True)
+
+    def legacy_rows_problem(self, state: object) -> tuple[bool, str] | None:
+        """Each block's values of a 0.14.1-style state (read as :meth:`legacy_frame_problem`
+        reads it; what it cannot read it says) against the manager's index: :meth:`rows_problem`."""
+        items = state.items if isinstance(state, Seq) and state.type == "tuple" else None
+        legacy = items[3] if items is not None and len(items) >= 4 else None
+        inner = legacy.items.get("0.14.1") if isinstance(legacy, Dct) and legacy.items is not None else None
+        if not isinstance(inner, Dct) or inner.items is None or inner.loose:
+            return None
+        axes = inner.items.get("axes")
+        blocks = inner.items.get("blocks")
+        index = axes.items[-1] if isinstance(axes, Seq) and axes.items else None
+        for b in blocks.items if isinstance(blocks, Seq) and blocks.items is not None else ():
+            if isinstance(b, Dct) and b.items is not None and not b.loose:
+                rows = self.rows_problem(b.items.get("values"), index)
+                if rows is not None:
+                    return rows
+        return None
+
+    def rows_problem(self, values: object, index: object) -> tuple[bool, str] | None:
+        """A block's values against the manager's index (red team 76f-2): ``__setstate__``,
+        NEWOBJ's ``__cinit__`` and ``verify_integrity=False`` never compare them, and ``repr``,
+        ``take``, ``reindex`` and ``sort_index`` take the values at positions the index gives with
+        a Cython ``take_1d``, bounds checks off (3 values under a ``RangeIndex(10**8)``:
+        SIGSEGV). A numpy block's last dimension must be the index's length; an extension array
+        (a pandas array) checks its own length in its ``take``."""
+        if isinstance(values, ObjectArray):
+            values = values.value
+        dims = array_dims(values, any_order=True)
+        if dims is None:
+            return (False, f"a block's values ({describe(values)}) cannot be sized") if _an_ndarray(values) else None
+        if not dims:
+            return None
+        n = self.index_length(index)
+        if n is None:
+            return False, f"its index ({describe(index)}) cannot be counted"
+        if dims[-1] != n:
+            return True, f"a block holds {dims[-1]} rows under an index of {n}"
+        return None
 
     def placements_problem(self, blocks: object, items_axis: object, verified: bool,
                            raw: bool = False) -> tuple[bool, str] | None:
@@ -625,6 +702,23 @@ class PandasJudge:
             if kwargs is not None and "placement" in kwargs:
                 return kwargs["placement"]
             return Opaque("a block made without a placement mlbom can read")
+        return Opaque(f"{describe(block)}, not a block mlbom read")
+
+    def block_values(self, block: object) -> object:
+        """The values a pickled block holds: ``_unpickle_block``/``new_block``'s first argument,
+        or ``Block.__setstate__``'s ``state[1]``; an :class:`Opaque` when mlbom cannot tell."""
+        if not isinstance(block, Call):
+            return Opaque(f"{describe(block)}, not a block mlbom read")
+        if block.state is not None:
+            state = block.state.items if isinstance(block.state, Seq) else None
+            return state[1] if state and len(state) > 1 else Opaque("a block state mlbom cannot read")
+        args = block.args.items if isinstance(block.args, Seq) else None
+        kwargs = block.kwargs.items if isinstance(block.kwargs, Dct) else None
+        if made_by(block) in _BLOCK_MAKERS:
+            if args:
+                return args[0]
+            if kwargs is not None and "values" in kwargs:
+                return kwargs["values"]
         return Opaque(f"{describe(block)}, not a block mlbom read")
 
     def judge_backed(self, used: set[int] | None = None) -> None:

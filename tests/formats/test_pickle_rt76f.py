@@ -1,0 +1,165 @@
+"""Red team 76f: native state no pickle scanner checked, read by compiled code with bounds checks off.
+
+- 76f-1: a numpy sub-array dtype ``(float64, (N,))`` whose pickled item size is 8: a field view
+  spans ``8 * N`` bytes of an 8-byte item (SIGSEGV on ``repr``; heap pointers returned as data).
+- 76f-2: a Series' or DataFrame's block holding fewer rows than its index (3 values under a
+  ``RangeIndex(10**8)``): ``SingleBlockManager.__setstate__`` (every Series pandas writes), NEWOBJ's
+  ``__cinit__``, the 0.14.1 state and ``verify_integrity=False`` never compare them, and
+  ``repr``/``take``/``sort_index`` read the values at the index's positions (SIGSEGV).
+- 76f-3: HDBSCAN's ``_single_linkage_tree_`` merging a node of 10**9 (or -3): ``dbscan_clustering``'s
+  union-find reads and writes ``data[x]`` there (SIGSEGV).
+- 76f-4: FeatureHasher/HashingVectorizer ``n_features = 0``: ``abs(h) % n_features`` in C (SIGFPE).
+- 76f-5: a neighbours estimator's ``n_samples_fit_`` smaller than its fitted samples: its graphs
+  name columns past their width, which ``toarray`` writes (SIGSEGV).
+
+Hand-built pickles need neither numpy nor pandas; real objects run in the scikit-learn tier.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import struct
+
+import pytest
+
+from mlbom.scanner import scan_bytes
+
+
+def _u(s: str) -> bytes:
+    return b"X" + struct.pack("<I", len(s.encode())) + s.encode()
+
+
+def _i(v: int) -> bytes:
+    return b"J" + struct.pack("<i", v) if -(1 << 31) <= v < 1 << 31 else b"\x8a\x08" + struct.pack("<q", v)
+
+
+def _f8() -> bytes:
+    return b"cnumpy\ndtype\n" + _u("f8") + b"\x89\x88\x87R(K\x03" + _u("<") + \
+        b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
+
+
+def _verdict(data: bytes) -> tuple[str, list[str]]:
+    r = scan_bytes(data, "m.pkl")
+    return r.verdict, [f.message for f in r.findings]
+
+
+def _subarray_array(count: int, elsize: int) -> bytes:
+    """An array of 2 items of dtype ``V{elsize}`` whose state is a sub-array of ``count`` float64."""
+    dt = b"cnumpy\ndtype\n" + _u(f"V{elsize}") + b"\x89\x88\x87R(K\x03" + _u("|") + _f8() + _i(count) + \
+        b"\x85\x86NN" + _i(elsize) + b"K\x08K\x00tb"
+    body = b"\x00" * (2 * elsize)
+    return b"\x80\x03cnumpy._core.multiarray\n_reconstruct\n(cnumpy\nndarray\nK\x00\x85C\x01btR" + \
+        b"(K\x01K\x02\x85" + dt + b"\x89C" + bytes([len(body)]) + body + b"tb."
+
+
+@pytest.mark.parametrize(("count", "elsize", "verdict"), [
+    (4, 32, "safe"), (1, 8, "safe"),
+    (1_000_000_000, 8, "unsafe"), (64, 8, "unsafe"), (5, 32, "unsafe"),  # 76f-1
+])
+def test_a_sub_array_must_fit_its_item(count: int, elsize: int, verdict: str) -> None:
+    got, msgs = _verdict(_subarray_array(count, elsize))
+    assert got == verdict, msgs
+    if verdict == "unsafe":
+        assert any("sub-array" in m for m in msgs), msgs
+
+
+def _values(rows: int) -> bytes:
+    """numpy._core.numeric._frombuffer(<1 x rows float64>, dtype('f8'), (1, rows), 'C')."""
+    raw = b"\x00" * (8 * rows)
+    return b"cnumpy._core.numeric\n_frombuffer\n(B" + struct.pack("<I", len(raw)) + raw + _f8() + \
+        _i(1) + _i(rows) + b"\x86" + _u("C") + b"tR"
+
+
+def _range_index(n: int) -> bytes:
+    return b"cpandas.core.indexes.base\n_new_Index\ncpandas\nRangeIndex\n}(" + _u("start") + _i(0) + _u("stop") + \
+        _i(n) + _u("step") + _i(1) + b"u\x86R"
+
+
+def _manager(rows: int, index: int, how: bytes) -> bytes:
+    """BlockManager((_unpickle_block(values, slice(0, 1), 2),), [['a'], RangeIndex(index)], ...)."""
+    block = b"cpandas._libs.internals\n_unpickle_block\n(" + _values(rows) + b"cbuiltins\nslice\n" + _i(0) + _i(1) + \
+        _i(1) + b"\x87R" + _i(2) + b"tR"
+    axes = b"](](" + _u("a") + b"e" + _range_index(index) + b"e"
+    head = b"\x80\x03cpandas.core.internals.managers\nBlockManager\n"
+    if how == b"cinit":
+        return head + b"(" + block + b"\x85" + axes + b"t\x81."
+    verify = b"\x88" if how == b"verified" else b"\x89"
+    return head + b"(" + block + b"\x85" + axes + verify + b"tR."
+
+
+@pytest.mark.parametrize("how", [b"cinit", b"unverified", b"verified"])
+def test_a_block_as_long_as_the_index_is_safe(how: bytes) -> None:
+    verdict, msgs = _verdict(_manager(3, 3, how))
+    assert verdict == "safe", msgs
+
+
+@pytest.mark.parametrize("how", [b"cinit", b"unverified"])
+def test_a_block_shorter_than_its_index_is_unsafe_where_pandas_does_not_verify(how: bytes) -> None:
+    verdict, msgs = _verdict(_manager(3, 100_000_000, how))
+    assert verdict == "unsafe", msgs
+    assert any("a block holds 3 rows under an index of 100000000" in m for m in msgs), msgs
+    # BlockManager(..., verify_integrity=True) compares every block's shape with the axes itself
+    assert _verdict(_manager(3, 100_000_000, b"verified"))[0] == "safe"
+
+
+# -- real objects (scikit-learn tier: pandas, numpy and scikit-learn installed) -------------------
+
+
+@pytest.mark.sklearn
+@pytest.mark.parametrize("how", ["4", "joblib", "pandas-gzip"])
+def test_real_series_frames_and_estimators_stay_safe_and_tampered_ones_do_not(how: str) -> None:
+    np = pytest.importorskip("numpy")
+    pd = pytest.importorskip("pandas")
+    joblib = pytest.importorskip("joblib")
+    from sklearn.cluster import HDBSCAN
+    from sklearn.feature_extraction import FeatureHasher
+    from sklearn.feature_extraction.text import HashingVectorizer
+    from sklearn.neighbors import KNeighborsTransformer, NearestNeighbors
+
+    def dumps(obj: object) -> bytes:
+        out = io.BytesIO()
+        if how == "joblib":
+            joblib.dump(obj, out, compress=3)
+        elif how == "pandas-gzip":
+            pd.to_pickle(obj, out, compression="gzip")
+        else:
+            return pickle.dumps(obj, protocol=int(how))
+        return out.getvalue()
+
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 3))
+    real: list[object] = [
+        pd.Series([1.0, 2.0, 3.0]), pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": ["x", "y", "z"]}),
+        pd.Series([1.0, 2.0], index=pd.interval_range(0, 2)), pd.Series([1, 2, 3], index=pd.Index(pd.array([1, None, 3]))),
+        pd.DataFrame({"v": [1, 2]}, index=pd.MultiIndex.from_tuples([("a", 1), ("b", 2)])),
+        FeatureHasher(n_features=8), HashingVectorizer(n_features=32),
+        NearestNeighbors(algorithm="brute").fit(x), NearestNeighbors(algorithm="kd_tree").fit(x),
+        KNeighborsTransformer().fit(x), HDBSCAN(copy=True).fit(x),
+    ]
+    for obj in real:
+        r = scan_bytes(dumps(obj), "m.pkl")
+        assert r.verdict == "safe", (type(obj).__name__, [f.message for f in r.findings])
+
+    tampered: list[object] = [FeatureHasher(n_features=8), HashingVectorizer(n_features=32),
+                              NearestNeighbors(algorithm="brute").fit(x), KNeighborsTransformer().fit(x),
+                              HDBSCAN(copy=True).fit(x)]
+    tampered[0].n_features = 0  # type: ignore[attr-defined]
+    tampered[1].n_features = 0  # type: ignore[attr-defined]
+    tampered[2].n_samples_fit_ = 2  # type: ignore[attr-defined]
+    tampered[3].n_samples_fit_ = 2  # type: ignore[attr-defined]
+    tampered[4]._single_linkage_tree_["right_node"][5] = 10 ** 9  # type: ignore[attr-defined]
+    for obj in tampered:
+        r = scan_bytes(dumps(obj), "m.pkl")
+        assert r.verdict == "unsafe", (type(obj).__name__, [f.message for f in r.findings])
+    if how == "4":
+        # what pandas writes for a Series (SingleBlockManager.__setstate__), its RangeIndex
+        # stretched (76f-2); pandas 3 writes a DataFrame's manager as BlockManager(blocks, axes),
+        # whose _verify_integrity compares the rows itself (the load raises: safe)
+        for obj in (pd.Series([1.0, 2.0, 3.0]),):
+            data = pickle.dumps(obj, protocol=4)
+            assert data.count(b"\x8c\x04stop\x94K\x03") == 1
+            data = data.replace(b"\x8c\x04stop\x94K\x03", b"\x8c\x04stop\x94J" + struct.pack("<i", 10 ** 8))
+            r = scan_bytes(data, "m.pkl")
+            assert r.verdict == "unsafe", [f.message for f in r.findings]
+            assert any("3 rows under an index of 100000000" in f.message for f in r.findings)
