@@ -193,7 +193,7 @@ class _Builder:
                         for k, val in info.facts if k == "field" and ":" in val})
         kw: dict[str, Any] = {"dataset_datasetType": [getattr(s.dataset_DatasetType, k) for k in kinds]
                               or [s.dataset_DatasetType.noAssertion]}
-        sizes = [int(x) for f in self.v.files_of(c) for x in f.prop(Prop.FILE_SIZE)[:1] if x.isdigit()]
+        sizes = [n for f in self.v.files_of(c) if (n := f.file_size) is not None]
         if sizes:
             kw["dataset_datasetSize"] = sum(sizes)
         if info.descriptions and "description" not in common:

@@ -1,0 +1,82 @@
+"""Red team 75c: the input contract through the CLI (exit 0/1/2, a bad input is ONE line on stderr
+and never "internal error").
+
+75c-1: a BOM ``version`` past SQLite's 64-bit INTEGER crashed ``index add``, and one past 2^64
+(XML) was indexed as version 1. 75c-2/3: ``mlbom:file:size`` of ``²`` or 5,000 digits crashed
+``report`` and ``convert --to spdx3`` (``isdigit()`` then ``int()``). 75c-4: ``--shard '²/3'``
+crashed ``manifest``. 75c-5: ``SOURCE_DATE_EPOCH=²`` or a year past 9999 crashed ``audit`` and
+``convert``, which did not use ``generate``'s checked reader. 75c-6: ``diff`` was quadratic in
+namesakes. 75c-7: ``convert --to spdx3`` indexed every SPDX object for nothing. Inputs:
+``tests/fixtures/hostile/{bom-version,file-size,source-date-epoch}/`` (each with a README) and
+``hostile/formats/`` (two scanner crashes found while routing every ``int()`` of text through
+:func:`mlbom.limits.bounded_int`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlbom.cli import main
+
+HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
+VERSIONS = sorted((HOSTILE / "bom-version").glob("*.cdx.*"))
+SIZES = sorted((HOSTILE / "file-size").glob("*.cdx.json"))
+EPOCH = HOSTILE / "source-date-epoch"
+
+
+def _one_line(capsys: Any) -> str:
+    """The one stderr line of a refused input (a ``mlbom: hint:`` line may follow it)."""
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip() and not ln.startswith("mlbom: hint:")]
+    assert len(err) == 1, err
+    assert "internal error" not in err[0] and "Traceback" not in err[0], err
+    return err[0]
+
+
+def _quiet(capsys: Any) -> None:
+    err = capsys.readouterr().err
+    assert "internal error" not in err and "Traceback" not in err, err
+
+
+# --- 75c-2/3: mlbom:file:size ------------------------------------------------------------------
+
+@pytest.mark.parametrize("bom", SIZES, ids=[p.name for p in SIZES])
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_75c_2_report_reads_an_unreadable_size_as_absent(bom: Path, fmt: str, tmp_path: Path, capsys: Any) -> None:
+    out = tmp_path / f"r.{fmt}"
+    assert main(["report", str(bom), "--format", fmt, "-o", str(out)]) == 0
+    _quiet(capsys)
+    assert "0 bytes in 1 files" in out.read_text("utf-8")
+
+
+@pytest.mark.parametrize("bom", SIZES, ids=[p.name for p in SIZES])
+def test_75c_3_spdx3_reads_an_unreadable_size_as_absent(bom: Path, tmp_path: Path, capsys: Any) -> None:
+    out = tmp_path / "o.spdx.json"
+    assert main(["convert", str(bom), "--to", "spdx3", "-o", str(out)]) == 0
+    _quiet(capsys)
+    text = out.read_text("utf-8")
+    assert "dataset_DatasetPackage" in text and "datasetSize" not in text
+
+
+def test_75c_3_a_plain_size_is_still_summed(tmp_path: Path, capsys: Any) -> None:
+    src = json.loads((HOSTILE / "file-size" / "file-size-superscript-two.cdx.json").read_text("utf-8"))
+    src["components"][1]["properties"][0]["value"] = "1234"
+    bom = tmp_path / "ok.cdx.json"
+    bom.write_text(json.dumps(src))
+    assert main(["convert", str(bom), "--to", "spdx3", "-o", str(tmp_path / "o.json")]) == 0
+    assert main(["report", str(bom), "--format", "text", "-o", str(tmp_path / "r.txt")]) == 0
+    _quiet(capsys)
+    assert '"dataset_datasetSize": 1234' in (tmp_path / "o.json").read_text()
+    assert "1234 bytes in 1 files" in (tmp_path / "r.txt").read_text()
+
+
+@pytest.mark.parametrize(("text", "value"), [("0", 0), ("18446744073709551615", 2**64 - 1), ("99999999999999999999", 10**20 - 1),
+                                             ("²", None), ("٣", None), ("9" * 21, None), ("9" * 5000, None), ("", None),
+                                             ("+1", None), ("-1", None), (" 1", None), ("1_0", None), ("0x1", None)])
+def test_bounded_int_is_ascii_digits_of_bounded_length(text: str, value: int | None) -> None:
+    from mlbom.limits import bounded_int
+
+    assert bounded_int(text) == value
