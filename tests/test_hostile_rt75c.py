@@ -80,3 +80,30 @@ def test_bounded_int_is_ascii_digits_of_bounded_length(text: str, value: int | N
     from mlbom.limits import bounded_int
 
     assert bounded_int(text) == value
+
+
+# --- other int() readings of text, found on the way ---------------------------------------------
+
+def test_artifact_size_bound_from_the_environment_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``MLBOM_MAX_ARTIFACT_BYTES`` of 5,000 digits passed ``isascii() and isdigit()`` and crashed
+    in ``int()`` (``verify --artifacts``)."""
+    from mlbom.artifacts import MAX_UNSIZED_ENV, max_unsized_bytes
+    from mlbom.errors import UsageError
+
+    for bad in ("9" * 5000, "²", "0", "-5"):
+        monkeypatch.setenv(MAX_UNSIZED_ENV, bad)
+        with pytest.raises(UsageError, match=MAX_UNSIZED_ENV):
+            max_unsized_bytes()
+    monkeypatch.setenv(MAX_UNSIZED_ENV, "1000")
+    assert max_unsized_bytes() == 1000
+
+
+
+def test_an_omegaconf_index_is_read_as_omegaconf_reads_it() -> None:
+    """Up to 4,300 digits (leading zeros count for nothing) is an index; more is not an int to
+    OmegaConf either. 5,000 digits crashed the scan (``scan.internal-error``)."""
+    from mlbom.formats.config_targets import _Resolver
+
+    res = _Resolver(["x", "y"])
+    assert res.child(["x", "y"], "0" * 4299 + "1") == "y"
+    assert res.child(["x", "y"], "0" * 4300 + "1") is res.child(["x", "y"], "2")  # both: not found
