@@ -82,6 +82,28 @@ def test_bounded_int_is_ascii_digits_of_bounded_length(text: str, value: int | N
     assert bounded_int(text) == value
 
 
+# --- 75c-4: manifest --shard -------------------------------------------------------------------
+
+@pytest.mark.parametrize("shard", ["x/3", "²/3", "1/²", "٣/3", "00000001/3", "9" * 5000 + "/3", "1/" + "9" * 5000,
+                                   "0/3", "4/3", "1/1000001", " 1/3", "+1/3"])
+def test_75c_4_a_shard_is_ascii_digits_or_one_usage_line(shard: str, tmp_path: Path, capsys: Any) -> None:
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder" / "a.bin").write_bytes(b"a")
+    assert main(["manifest", str(tmp_path / "folder"), "--shard", shard, "-o", str(tmp_path / "part.jsonl"),
+                 "--no-cache"]) == 2
+    line = _one_line(capsys)
+    assert "expected I/N with 1 ≤ I ≤ N" in line, line
+    assert not (tmp_path / "part.jsonl").exists()
+
+
+def test_75c_4_the_header_of_a_part_is_read_by_the_same_rule() -> None:
+    from mlbom.manifest.format import read_shard
+
+    assert read_shard("3/8") == (3, 8)
+    assert read_shard("0000003/1000000") == (3, 1_000_000)
+    assert [read_shard(t) for t in ("²/3", "3", "3/2", "1/1000001", "00000003/8")] == [None] * 5
+
+
 # --- other int() readings of text, found on the way ---------------------------------------------
 
 def test_artifact_size_bound_from_the_environment_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
