@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 from datetime import datetime, timezone
 from typing import Any
 
+from mlbom.clock import source_date_epoch
 from mlbom.errors import MlbomError
 from mlbom.properties import Prop
 from mlbom.reader import LoadedBom
@@ -66,8 +66,8 @@ def _created(v: ReadBom) -> datetime:
                 return got
         except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00+01:00 in UTC
             pass
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "0")
-    return datetime.fromtimestamp(int(epoch) if epoch.isdigit() else 0, tz=timezone.utc)
+    stamp = source_date_epoch()  # the one checked reader: a malformed value is a usage error (red team 75c-5)
+    return stamp if stamp is not None else datetime.fromtimestamp(0, tz=timezone.utc)
 
 
 class _Builder:

@@ -104,6 +104,44 @@ def test_75c_4_the_header_of_a_part_is_read_by_the_same_rule() -> None:
     assert [read_shard(t) for t in ("²/3", "3", "3/2", "1/1000001", "00000003/8")] == [None] * 5
 
 
+# --- 75c-5: SOURCE_DATE_EPOCH ---------------------------------------------------------------------
+
+BAD_EPOCHS = ["²", "99999999999999", "-60000000000", "+5", "1_000", "5e9", "1.5", "9" * 5000, "٣", "- 5"]
+
+
+@pytest.mark.parametrize("epoch", BAD_EPOCHS)
+@pytest.mark.parametrize("command", ["audit", "convert", "generate"])
+def test_75c_5_every_reader_of_source_date_epoch_refuses_in_one_line(epoch: str, command: str, tmp_path: Path,
+                                                                      capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    empty = tmp_path / "requirements.txt"
+    empty.write_text("")
+    args = {"audit": ["audit", str(EPOCH / "torch.cdx.json"), "--vuln-db", str(EPOCH / "osv"), "-o", str(tmp_path / "o.json")],
+            "convert": ["convert", str(EPOCH / "torch.cdx.json"), "--to", "spdx3", "-o", str(tmp_path / "o.json")],
+            "generate": ["generate", "--no-gpu", "--requirements", str(empty), "-o", str(tmp_path / "o.json")]}[command]
+    assert main(args) == 2
+    assert "SOURCE_DATE_EPOCH=" in _one_line(capsys)
+    assert not (tmp_path / "o.json").exists()
+
+
+@pytest.mark.parametrize(("epoch", "stamp"), [("1700000000", "2023-11-14T22:13:20Z"), (" 1700000000\n", "2023-11-14T22:13:20Z"),
+                                              ("-5", "1969-12-31T23:59:55Z"), ("253402300799", "9999-12-31T23:59:59Z"),
+                                              ("-30610224000", "1000-01-01T00:00:00Z")])
+def test_75c_5_a_good_epoch_is_the_same_time_everywhere(epoch: str, stamp: str, tmp_path: Path, capsys: Any,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    empty = tmp_path / "requirements.txt"
+    empty.write_text("")
+    assert main(["generate", "--no-gpu", "--requirements", str(empty), "-o", str(tmp_path / "g.json")]) == 0
+    assert main(["audit", str(EPOCH / "torch.cdx.json"), "--vuln-db", str(EPOCH / "osv"), "-o", str(tmp_path / "a.json")]) == 0
+    assert main(["convert", str(EPOCH / "torch.cdx.json"), "--to", "spdx3", "-o", str(tmp_path / "s.json")]) == 0
+    _quiet(capsys)
+    assert json.loads((tmp_path / "g.json").read_text())["metadata"]["timestamp"] == stamp
+    audited = json.loads((tmp_path / "a.json").read_text())
+    assert any(f"at {stamp}" in p["value"] for p in audited["metadata"]["properties"])
+    assert f'"created": "{stamp}"' in (tmp_path / "s.json").read_text()
+
+
 # --- other int() readings of text, found on the way ---------------------------------------------
 
 def test_artifact_size_bound_from_the_environment_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
