@@ -41,6 +41,80 @@ def _quiet(capsys: Any) -> None:
     assert "internal error" not in err and "Traceback" not in err, err
 
 
+# --- 75c-1: the BOM version ------------------------------------------------------------------
+
+@pytest.mark.parametrize("bom", VERSIONS, ids=[p.name for p in VERSIONS])
+@pytest.mark.parametrize("command", ["index-add", "diff", "query", "report", "convert"])
+def test_75c_1_a_version_past_64_bits_is_refused_by_every_reader(bom: Path, command: str, tmp_path: Path,
+                                                                 capsys: Any) -> None:
+    args = {"index-add": ["index", "add", str(bom), "--db", f"sqlite:///{tmp_path / 'ix.db'}"],
+            "diff": ["diff", str(bom), str(bom)], "query": ["query", str(bom)],
+            "report": ["report", str(bom), "--format", "text"],
+            "convert": ["convert", str(bom), "--to", "spdx3", "-o", str(tmp_path / "o.json")]}[command]
+    assert main(args) == 2
+    line = _one_line(capsys)
+    assert "/version:" in line and "9223372036854775807" in line, line
+
+
+def test_75c_1_validate_still_judges_by_the_schema(capsys: Any) -> None:
+    """The schema sets no maximum: ``validate`` calls the BOM valid; the readers refuse it."""
+    assert main(["validate", str(HOSTILE / "bom-version" / "version-2p64-1.cdx.json")]) == 0
+    _quiet(capsys)
+
+
+def _bom(version: object) -> bytes:
+    doc: dict[str, object] = {"bomFormat": "CycloneDX", "specVersion": "1.6",
+                              "serialNumber": "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79",
+                              "components": [{"type": "library", "name": "x", "bom-ref": "x"}]}
+    if version is not None:
+        doc["version"] = version
+    return json.dumps(doc).encode()
+
+
+@pytest.mark.parametrize(("version", "read_as"), [(None, 1), (1, 1), (2.0, 2), (2**63 - 1, 2**63 - 1), (2**53, 2**53)])
+def test_75c_1_versions_that_are_read(version: object, read_as: int) -> None:
+    from mlbom.reader import loads
+
+    assert loads(_bom(version)).version == read_as
+
+
+@pytest.mark.parametrize("version", [0, -1, 2**63, 2**64 - 1, 1.5, 1e23, float(2**53 + 2), True, "3", [1], None])
+def test_75c_1_versions_that_are_refused(version: object) -> None:
+    from mlbom.errors import InputError
+    from mlbom.reader import loads
+
+    raw = _bom(version) if version is not None else _bom(1).replace(b'"version": 1', b'"version": null')
+    with pytest.raises(InputError, match=r"/version: .* is not a BOM version mlbom can read"):
+        loads(raw)
+
+
+def test_75c_1_the_largest_version_is_indexed_and_found(tmp_path: Path, capsys: Any) -> None:
+    bom = tmp_path / "max.cdx.json"
+    bom.write_bytes(_bom(2**63 - 1))
+    db = f"sqlite:///{tmp_path / 'ix.db'}"
+    assert main(["index", "add", str(bom), "--db", db]) == 0
+    assert f"v{2**63 - 1}" in capsys.readouterr().out
+    assert main(["query", "--db", db, "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["bom_version"] for r in rows] == [str(2**63 - 1)]
+
+
+def test_75c_1_audit_of_the_largest_version_is_refused(tmp_path: Path, capsys: Any) -> None:
+    """The audited BOM is one version on, which no reader could read back."""
+    bom = tmp_path / "max.cdx.json"
+    bom.write_bytes(_bom(2**63 - 1))
+    assert main(["audit", str(bom), "--vuln-db", str(EPOCH / "osv"), "-o", str(tmp_path / "out.json")]) == 2
+    assert "largest BOM version" in _one_line(capsys)
+
+
+def test_75c_1_audit_bumps_a_version_written_2_0(tmp_path: Path, capsys: Any) -> None:
+    bom = tmp_path / "two.cdx.json"
+    bom.write_bytes(_bom(2.0))
+    assert main(["audit", str(bom), "--vuln-db", str(EPOCH / "osv"), "-o", str(tmp_path / "out.json")]) == 0
+    _quiet(capsys)
+    assert json.loads((tmp_path / "out.json").read_text())["version"] == 3
+
+
 # --- 75c-2/3: mlbom:file:size ------------------------------------------------------------------
 
 @pytest.mark.parametrize("bom", SIZES, ids=[p.name for p in SIZES])

@@ -30,6 +30,7 @@ from mlbom.model import (
     VulnSource,
 )
 from mlbom.properties import Prop
+from mlbom.reader import bom_version
 from mlbom.readmodel import ids_of, walk
 from mlbom.vulns import ml_rules, ratings
 from mlbom.vulns.db import Database
@@ -317,8 +318,7 @@ def add_to_document(doc: dict[str, object], result: AuditResult) -> dict[str, ob
             taken.add(final)
     new["vulnerabilities"] = kept + ours  # an empty list too: audited, nothing found
     new.pop("signature", None)
-    version = new.get("version")
-    new["version"] = version + 1 if isinstance(version, int) and not isinstance(version, bool) else 1
+    new["version"] = (bom_version(new.get("version", 1)) or 1) + 1  # (2.0 is version 2, not 1)
     by_ref = {c["bom-ref"]: c for c in walk(new.get("components")) if isinstance(c.get("bom-ref"), str)}
     meta = new.setdefault("metadata", {})
     assert isinstance(meta, dict)
