@@ -216,6 +216,69 @@ def test_75c_5_a_good_epoch_is_the_same_time_everywhere(epoch: str, stamp: str, 
     assert f'"created": "{stamp}"' in (tmp_path / "s.json").read_text()
 
 
+# --- 75c-6: diff of namesakes ---------------------------------------------------------------------
+
+def _namesakes(n: int) -> dict[str, object]:
+    return {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+            "components": [{"type": "library", "name": "a", "description": str(i)} for i in range(n)]}
+
+
+def test_75c_6_namesakes_cost_linear_probes(tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counts the probes of the taken keys (not the clock): 10,000 namesakes took 33 s, i.e.
+    N²/2 probes; now each namesake costs O(1)."""
+    import mlbom.diff as d
+
+    probes = 0
+
+    class Counted:
+        def __init__(self, keys: dict[str, object]) -> None:
+            self.keys = keys
+
+        def __contains__(self, key: object) -> bool:
+            nonlocal probes
+            probes += 1
+            return key in self.keys
+
+    real = d._unique
+    monkeypatch.setattr(d, "_unique", lambda ident, c, taken, *rest: real(ident, c, Counted(taken), *rest))
+    n = 3000
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(_namesakes(n)))
+    doc = _namesakes(n)
+    doc["components"][-1]["description"] = "changed"  # type: ignore[index]
+    new.write_text(json.dumps(doc))
+    assert main(["diff", str(old), str(new), "--format", "json"]) == 0
+    _quiet(capsys)
+    assert probes <= 4 * 2 * n, probes  # both BOMs; quadratic was ~n²/2 = 4.5 million per BOM
+
+
+def test_75c_6_namesakes_keep_their_numbers(tmp_path: Path, capsys: Any) -> None:
+    """The counter gives the same keys as the probe from #2: a namesake changed in the middle
+    is reported under its own number, and a component literally named ``a #3`` does not steal one."""
+    doc = _namesakes(5)
+    doc["components"].insert(0, {"type": "library", "name": "a #3"})  # type: ignore[attr-defined]
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(doc))
+    # the third "a": "a #3" is taken (by the component of that name), so it is "a #4"
+    doc["components"][3]["licenses"] = [{"license": {"id": "MIT"}}]  # type: ignore[index]
+    new.write_text(json.dumps(doc))
+    assert main(["diff", str(old), str(new), "--format", "json"]) == 0
+    changes = json.loads(capsys.readouterr().out)["changes"]
+    assert [(c["kind"], c["identity"]) for c in changes] == [("licence-change", "library:/a #4")], changes
+
+
+def test_75c_6_twenty_thousand_namesakes_are_diffed(tmp_path: Path, capsys: Any) -> None:
+    """A 1 MB BOM of namesakes (over 2 minutes before): a generous bound, not a timing."""
+    import time
+
+    bom = tmp_path / "b.json"
+    bom.write_text(json.dumps(_namesakes(20_000), separators=(",", ":")))
+    start = time.process_time()
+    assert main(["diff", str(bom), str(bom)]) == 0
+    assert time.process_time() - start < 60
+    _quiet(capsys)
+
+
 # --- other int() readings of text, found on the way ---------------------------------------------
 
 def test_artifact_size_bound_from_the_environment_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
