@@ -300,8 +300,10 @@ def to_spdx3(loaded: LoadedBom) -> bytes:
     except ImportError as exc:  # an optional extra
         raise MlbomError("SPDX export needs the spdx-python-model package: pip install 'mlbom[spdx]'") from exc
     objset = s.SHACLObjectSet()
-    for o in build(loaded):
-        objset.add(o)
+    # not objset.add(): it also indexes each object by id and by type (an isinstance test against
+    # every SPDX class), for lookups nothing here makes; the serializer reads only ``objects``.
+    # Same bytes, 30,000 components 8.3 → 5.8 s CPU (red team 75c-7; docs/spdx.md)
+    objset.objects.update(build(loaded))
     out = io.BytesIO()
     try:
         s.JSONLDSerializer().write(objset, out, indent=2)

@@ -279,6 +279,39 @@ def test_75c_6_twenty_thousand_namesakes_are_diffed(tmp_path: Path, capsys: Any)
     _quiet(capsys)
 
 
+# --- 75c-7: convert --to spdx3 ---------------------------------------------------------------------
+
+def test_75c_7_spdx3_writes_without_indexing_each_object(tmp_path: Path, capsys: Any,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The object set's index serves lookups nothing makes: not built (8.3 → 5.8 s CPU for 30,000
+    components), and the output is byte for byte what the indexed set writes."""
+    import io
+
+    from spdx_python_model import v3_0_1 as s
+
+    from mlbom.reader import load
+    from mlbom.spdx3 import build, to_spdx3
+
+    bom = HOSTILE / "file-size" / "file-size-superscript-two.cdx.json"
+    indexed = s.SHACLObjectSet()
+    for o in build(load(bom)):
+        indexed.add(o)
+    want = io.BytesIO()
+    s.JSONLDSerializer().write(indexed, want, indent=2)
+    calls = 0
+    real = s.SHACLObjectSet.add_index
+
+    def counted(self: Any, obj: Any) -> None:
+        nonlocal calls
+        calls += 1
+        real(self, obj)
+
+    monkeypatch.setattr(s.SHACLObjectSet, "add_index", counted)
+    got = to_spdx3(load(bom))
+    assert calls == 0
+    assert got == want.getvalue() + b"\n"
+
+
 # --- other int() readings of text, found on the way ---------------------------------------------
 
 def test_artifact_size_bound_from_the_environment_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
