@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 
 from mlbom.errors import InputError, VerificationError, printable
 from mlbom.formats.safe_read import read_bounded
+from mlbom.limits import bounded_int
 from mlbom.properties import Prop
 from mlbom.readmodel import release_components
 
@@ -142,8 +143,9 @@ def listed_sizes(doc: dict[str, object]) -> dict[str, int]:
         props = _props(c)
         raw, size = props.get(Prop.FILE_PATH.value), props.get(Prop.FILE_SIZE.value)
         rel = normalise(raw) if raw is not None else None
-        if rel is not None and size is not None and size.isascii() and size.isdigit() and len(size) < 20:
-            out[rel] = int(size)
+        number = bounded_int(size) if size is not None else None
+        if rel is not None and number is not None:
+            out[rel] = number
     return out
 
 
@@ -439,11 +441,12 @@ def max_unsized_bytes() -> int:
     raw = os.environ.get(MAX_UNSIZED_ENV)
     if raw is None or raw == "":
         return DEFAULT_MAX_UNSIZED
-    if not raw.isascii() or not raw.isdigit() or int(raw) <= 0:
+    number = bounded_int(raw)
+    if number is None or number <= 0:
         from mlbom.errors import UsageError
 
         raise UsageError(f"{MAX_UNSIZED_ENV} must be a positive number of bytes, not {raw[:40]!r}")
-    return int(raw)
+    return number
 
 
 def check_folder(doc: dict[str, object], root: Path, *, exclude: Sequence[str] = (), listed_only: bool = False,

@@ -73,13 +73,16 @@ def _flatten(value: object, prefix: str = "") -> dict[str, str]:
     return {prefix: json.dumps(value, ensure_ascii=False)}
 
 
-def _unique(ident: str, c: dict[str, object], taken: dict[str, dict[str, object]]) -> str:
+def _unique(ident: str, c: dict[str, object], taken: dict[str, dict[str, object]], numbered: dict[str, int]) -> str:
     """A key for ``c`` that no earlier component of the same BOM holds. The first component of an
     identity keeps it; a later one (several versions of one package, or three models all named
     ``model`` without a purl: red team 9c D2) becomes ``IDENTITY@VERSION``, else ``IDENTITY
-    [BOM-REF]``, else ``IDENTITY #N`` (document order). Nothing is ever overwritten, so an unsafe
-    model cannot hide behind a namesake: it is compared with the namesake of the other BOM that
-    has the same key, or reported as added, with its verdict and findings."""
+    [BOM-REF]``, else ``IDENTITY #N`` (document order): the smallest N from 2 not taken. Nothing
+    is ever overwritten, so an unsafe model cannot hide behind a namesake: it is compared with the
+    namesake of the other BOM that has the same key, or reported as added, with its verdict and
+    findings. ``numbered`` holds, per identity, the N to try next: every smaller one is taken
+    (keys are never given back), so N namesakes cost O(N) probes, not O(N²) (red team 75c-6:
+    10,000 namesakes took 33 s)."""
     if ident not in taken:
         return ident
     version, ref = c.get("version"), c.get("bom-ref")
@@ -87,9 +90,10 @@ def _unique(ident: str, c: dict[str, object], taken: dict[str, dict[str, object]
             [f"{ident} [{ref}]"] if isinstance(ref, str) and ref else []):
         if key not in taken:
             return key
-    n = 2
+    n = numbered.get(ident, 2)
     while f"{ident} #{n}" in taken:
         n += 1
+    numbered[ident] = n + 1
     return f"{ident} #{n}"
 
 
@@ -116,13 +120,14 @@ def _index(doc: dict[str, object]) -> tuple[dict[str, dict[str, object]], dict[s
     differ: most of two releases' components are equal."""
     by_id: dict[str, dict[str, object]] = {}
     ref_to_id: dict[str, str] = {}
+    numbered: dict[str, int] = {}
     for where, c in subjects(doc):
         ref = c.get("bom-ref")
         if where == "root":
             if isinstance(ref, str):
                 ref_to_id[ref] = "(release)"
             continue
-        ident = _unique(_subject_identity(where, c), c, by_id)
+        ident = _unique(_subject_identity(where, c), c, by_id, numbered)
         by_id[ident] = c
         if isinstance(ref, str):
             ref_to_id[ref] = ident

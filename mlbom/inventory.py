@@ -8,7 +8,6 @@ the release (``metadata.component``) to its top-level components.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 from packaging.utils import NormalizedName, canonicalize_name
 from pydantic import JsonValue
 
+from mlbom.clock import source_date_epoch
 from mlbom.collectors import (
     ByteProgress,
     Collector,
@@ -45,18 +45,6 @@ class Inputs:
     locks: tuple[Path, ...] = ()
     models: tuple[Path, ...] = ()
     datasets: tuple[Path, ...] = ()
-
-
-def source_date_epoch() -> datetime | None:
-    """``SOURCE_DATE_EPOCH`` as a UTC datetime, or None when unset. A malformed value is a
-    usage error (reproducible-builds.org says tools should fail rather than guess)."""
-    raw = os.environ.get("SOURCE_DATE_EPOCH")
-    if raw is None or raw == "":
-        return None
-    try:
-        return datetime.fromtimestamp(int(raw), tz=timezone.utc)
-    except (ValueError, OverflowError, OSError) as exc:
-        raise UsageError(f"SOURCE_DATE_EPOCH={raw!r} is not a whole number of seconds") from exc
 
 
 def generate(

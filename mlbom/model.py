@@ -18,7 +18,7 @@ from typing import Literal, NewType, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from mlbom.limits import MAX_INT_DIGITS
+from mlbom.limits import bounded_int
 
 BomRef = NewType("BomRef", str)
 Sha256Hex = NewType("Sha256Hex", str)
@@ -255,9 +255,9 @@ class Finding(BaseModel):
             if inner and ")" not in inner and "(" not in inner:
                 message, source = head, inner
                 where, colon, digits = inner.rpartition(":")
-                if (colon and where and len(digits) <= MAX_INT_DIGITS and digits.isdigit() and digits.isascii()
-                        and not digits.startswith("0")):
-                    source, line = where, int(digits)
+                number = bounded_int(digits) if colon and where and not digits.startswith("0") else None
+                if number is not None:
+                    source, line = where, number
         # the fields are checked above: no validation pass (a BOM can carry many findings)
         return cls.model_construct(id=fid, severity=sev, message=message, subject=subject, source=source, line=line)
 

@@ -33,6 +33,15 @@ Nesting is bounded by :data:`mlbom.limits.MAX_DEPTH` (200) in JSON and XML alike
 max_bytes = document.max_bytes
 read_bytes = document.read_bytes
 
+MAX_BOM_VERSION = (1 << 63) - 1
+"""Largest BOM ``version`` read (2^63-1). CycloneDX's ``version`` is an integer from 1 with no
+upper bound in either schema, but the index keys a release by serial number and version in a
+64-bit signed integer (SQLite ``INTEGER``, PostgreSQL ``bigint``), and every writer of JSON holds
+integers only to 64 bits: a BOM whose version is beyond it, below 1, or not a whole number is
+refused by :func:`loads` (red team 75c-1), never read as another version."""
+
+_EXACT_DOUBLE = 1 << 53
+
 
 @dataclass(frozen=True)
 class LoadedBom:
@@ -54,8 +63,10 @@ class LoadedBom:
 
     @property
     def version(self) -> int:
-        v = self.doc.get("version", 1)
-        return v if isinstance(v, int) else 1
+        """The BOM's ``version`` (1 when absent, the schema's default); :func:`loads` refuses
+        one that is not a whole number from 1 to :data:`MAX_BOM_VERSION`."""
+        got = bom_version(self.doc.get("version", 1))
+        return 1 if got is None else got
 
     @property
     def metadata(self) -> dict[str, object]:
@@ -104,6 +115,20 @@ class LoadedBom:
         return list(document.walk_components(self.doc.get("components")))
 
 
+def bom_version(value: object) -> int | None:
+    """A BOM ``version`` value as the integer it is, or None when it is not a whole number from 1
+    to :data:`MAX_BOM_VERSION`. JSON Schema counts ``2.0`` as an integer, so a double with no
+    fraction is read as one while it is exact (up to 2^53); a numeral beyond 2^64 (JSON or XML)
+    arrives here as a double and is refused as beyond the bound."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        if not value.is_integer() or not 1 <= value <= _EXACT_DOUBLE:
+            return None
+        value = int(value)
+    return value if isinstance(value, int) and 1 <= value <= MAX_BOM_VERSION else None
+
+
 def _prune(value: object) -> object:
     """A copy of ``value`` without empty arrays/objects as object values. Iterative: a BOM's
     nesting is bounded when it is read, but no walk here relies on the call stack."""
@@ -145,5 +170,14 @@ def loads(data: bytes, name: str = "<bom>") -> LoadedBom:
 
         raise InputError(name, f"{bad}: every reader would skip it (and a verdict or finding in it); not read",
                          hint="mlbom validate lists every problem")
+    if "version" in doc and bom_version(doc["version"]) is None:
+        from mlbom.errors import InputError
+
+        v = doc["version"]
+        shown = repr(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and len(repr(v)) <= 40 \
+            else f"{str(v)[:40]!r}"
+        raise InputError(name, f"/version: {shown} is not a BOM version mlbom can read: CycloneDX's version is a "
+                               f"whole number from 1, and mlbom keeps it in a 64-bit integer (at most "
+                               f"{MAX_BOM_VERSION}); not read")
     digest = hashlib.sha256(data).hexdigest()
     return LoadedBom(name, fmt, spec, doc, digest, sig, tuple(document.referential_problems(doc)))

@@ -29,6 +29,7 @@ from typing import Any, Generic, TypeVar, overload
 
 from mlbom.cyclonedx.document import walk_components, walk_nested
 from mlbom.identity import purl_base, purl_version
+from mlbom.limits import bounded_int
 from mlbom.model import SEVERITIES, stated_verdict
 from mlbom.model import Finding as ModelFinding
 from mlbom.properties import Prop
@@ -409,6 +410,12 @@ class ReadComponent:
     @property
     def path(self) -> str:
         return self.first(Prop.FILE_PATH) or self.name
+
+    @property
+    def file_size(self) -> int | None:
+        """``mlbom:file:size`` as a number; ``None`` when absent or not 1–20 ASCII digits (a
+        foreign BOM may carry ``²`` or 5,000 digits there: red team 75c-2/3)."""
+        return bounded_int(self.first(Prop.FILE_SIZE))
 
     @property
     def is_weight(self) -> bool:

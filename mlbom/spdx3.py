@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 from datetime import datetime, timezone
 from typing import Any
 
+from mlbom.clock import source_date_epoch
 from mlbom.errors import MlbomError
 from mlbom.properties import Prop
 from mlbom.reader import LoadedBom
@@ -66,8 +66,8 @@ def _created(v: ReadBom) -> datetime:
                 return got
         except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00+01:00 in UTC
             pass
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "0")
-    return datetime.fromtimestamp(int(epoch) if epoch.isdigit() else 0, tz=timezone.utc)
+    stamp = source_date_epoch()  # the one checked reader: a malformed value is a usage error (red team 75c-5)
+    return stamp if stamp is not None else datetime.fromtimestamp(0, tz=timezone.utc)
 
 
 class _Builder:
@@ -193,7 +193,7 @@ class _Builder:
                         for k, val in info.facts if k == "field" and ":" in val})
         kw: dict[str, Any] = {"dataset_datasetType": [getattr(s.dataset_DatasetType, k) for k in kinds]
                               or [s.dataset_DatasetType.noAssertion]}
-        sizes = [int(x) for f in self.v.files_of(c) for x in f.prop(Prop.FILE_SIZE)[:1] if x.isdigit()]
+        sizes = [n for f in self.v.files_of(c) if (n := f.file_size) is not None]
         if sizes:
             kw["dataset_datasetSize"] = sum(sizes)
         if info.descriptions and "description" not in common:
@@ -300,8 +300,10 @@ def to_spdx3(loaded: LoadedBom) -> bytes:
     except ImportError as exc:  # an optional extra
         raise MlbomError("SPDX export needs the spdx-python-model package: pip install 'mlbom[spdx]'") from exc
     objset = s.SHACLObjectSet()
-    for o in build(loaded):
-        objset.add(o)
+    # not objset.add(): it also indexes each object by id and by type (an isinstance test against
+    # every SPDX class), for lookups nothing here makes; the serializer reads only ``objects``.
+    # Same bytes, 30,000 components 8.3 → 5.8 s CPU (red team 75c-7; docs/spdx.md)
+    objset.objects.update(build(loaded))
     out = io.BytesIO()
     try:
         s.JSONLDSerializer().write(objset, out, indent=2)

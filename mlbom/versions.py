@@ -16,7 +16,7 @@ from packaging.markers import Marker, UndefinedEnvironmentName
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from mlbom.limits import MAX_INT_DIGITS, MAX_SPECIFIER_CHARS, MAX_VERSION_CHARS
+from mlbom.limits import MAX_SPECIFIER_CHARS, MAX_VERSION_CHARS
 
 
 def version_text_ok(text: str) -> bool:
@@ -76,11 +76,3 @@ def marker_holds(marker: Marker, env: Mapping[str, str]) -> bool | None:
         return marker.evaluate(dict(env))
     except (ValueError, UndefinedEnvironmentName):  # UndefinedComparison, InvalidVersion, int()'s digit limit
         return None
-
-
-def bounded_int(digits: str) -> int | None:
-    """An ``int`` from a run of ASCII digits of at most :data:`~mlbom.limits.MAX_INT_DIGITS`,
-    or None (``str.isdigit`` also accepts ``²`` and runs of any length)."""
-    if not digits or len(digits) > MAX_INT_DIGITS or not digits.isascii() or not digits.isdigit():
-        return None
-    return int(digits)

@@ -36,7 +36,7 @@ from mlbom.formats import hf_card
 from mlbom.formats.safe_read import load_json
 from mlbom.fswalk import SKIPPED, shown_name
 from mlbom.hashing import StatKey, stat_key, tree_digest
-from mlbom.limits import MAX_CONFIG_BYTES
+from mlbom.limits import MAX_CONFIG_BYTES, bounded_int
 from mlbom.model import (
     Collected,
     Component,
@@ -100,8 +100,9 @@ class _Files:
     digests: dict[str, str] = field(default_factory=dict)  # card, configs, shard indexes: rel -> SHA-256 recorded
 
     def count(self, sc: FileScan) -> None:
-        if sc.facts.get("parameters", "").isdigit() and not sc.path.endswith(".index.json"):
-            self.total_params += int(sc.facts["parameters"])
+        params = bounded_int(sc.facts.get("parameters", ""))
+        if params is not None and not sc.path.endswith(".index.json"):
+            self.total_params += params
         self.worst = worst_verdict(self.worst, sc.verdict)  # every file counts: unknown content is never safe
         if any(f.id == CHANGED for f in sc.findings):
             self.changed.append(sc.path)

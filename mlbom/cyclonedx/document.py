@@ -43,7 +43,7 @@ from lxml import etree
 from mlbom.cyclonedx.schematypes import type_leaves
 from mlbom.errors import InputError
 from mlbom.formats.safe_read import check_depth
-from mlbom.limits import MAX_BOM_BYTES, MAX_DEPTH
+from mlbom.limits import MAX_BOM_BYTES, MAX_DEPTH, bounded_int
 
 SUPPORTED = ("1.4", "1.5", "1.6", "1.7")
 """The CycloneDX spec versions mlbom reads, validates and verifies (the only such list)."""
@@ -59,14 +59,10 @@ Format = Literal["json", "xml"]
 # ---- size and bytes ---------------------------------------------------------------------
 
 def max_bytes() -> int:
-    """The largest BOM read: :data:`mlbom.limits.MAX_BOM_BYTES` unless ``MLBOM_MAX_BOM_BYTES`` says."""
-    raw = os.environ.get("MLBOM_MAX_BOM_BYTES")
-    if raw:
-        try:
-            return max(1, int(raw))
-        except ValueError:
-            pass
-    return MAX_BOM_BYTES
+    """The largest BOM read: :data:`mlbom.limits.MAX_BOM_BYTES` unless ``MLBOM_MAX_BOM_BYTES`` says
+    (a whole number of bytes; any other value is not read)."""
+    n = bounded_int(os.environ.get("MLBOM_MAX_BOM_BYTES", "").strip())
+    return MAX_BOM_BYTES if n is None else max(1, n)
 
 
 def too_large(name: str | Path, limit: int, size: int | None = None) -> InputError:

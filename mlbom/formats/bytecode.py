@@ -41,6 +41,7 @@ from typing import Literal
 
 from mlbom.errors import InputError
 from mlbom.formats.safe_read import read_bounded
+from mlbom.limits import bounded_int
 
 MAGIC = importlib.util.MAGIC_NUMBER
 """The running interpreter's pyc magic number: only pycs with this one are compared."""
@@ -434,9 +435,10 @@ def split_name(name: str, tag: str | frozenset[str] | None) -> tuple[str, int] |
         level = last[4:]
         # importlib writes ``opt-{sys.flags.optimize}`` (``str`` of an int: ``opt-1``, ``opt-2``,
         # ``opt-3`` under -OOO), never ``opt-01``: another spelling is never looked for (29s-3)
-        if not (level.isascii() and level.isdigit()) or level[0] == "0":
+        number = bounded_int(level)
+        if number is None or level[0] == "0":
             return None
-        optimize = min(int(level), 2)  # -OOO and beyond compile as -OO
+        optimize = min(number, 2)  # -OOO and beyond compile as -OO
         stem = head
     base, dot, got = stem.rpartition(".")
     tags = frozenset({tag}) if isinstance(tag, str) else tag

@@ -95,6 +95,7 @@ import yaml
 
 from mlbom.formats import pickle_values, stdlib_names
 from mlbom.formats.yaml_tags import EventBudget, Outcome, TagScan, composed, events, is_python_tag, read_both
+from mlbom.limits import INT_STR_DIGITS, bounded_int
 from mlbom.model import Judged, Severity, Verdict, first_of
 
 if TYPE_CHECKING:  # the pickle judge (its allowlist tables) is imported where a config is judged
@@ -1311,7 +1312,6 @@ def _partial_danger(reading: str) -> str | None:
 
 _NO = object()  # no such node
 _COLLECTION = object()  # an interpolation resolving to a mapping or list
-_INDEX = re.compile(r"[0-9]+")
 _KEY_PART = r"[^\s.\[\]${}:'\"\\]"
 # a node interpolation's key as OmegaConf's grammar spells it: leading dots (relative), then keys
 # joined by "." or in brackets; no resolver (":"), no nested interpolation, no quotes, no escapes
@@ -1357,8 +1357,11 @@ class _Resolver:
         if isinstance(node, dict):
             return node.get(key, _NO)
         items = node.value if isinstance(node, yaml.SequenceNode) else node if isinstance(node, list) else None
-        if items is not None and _INDEX.fullmatch(key) and int(key) < len(items):
-            return items[int(key)]
+        # OmegaConf's is_int/int(): leading zeros count for nothing, but more than CPython's 4,300
+        # digits is not an int to it either (a 5,000-digit index crashed the scan)
+        position = bounded_int(key, max_digits=INT_STR_DIGITS) if items is not None else None
+        if items is not None and position is not None and position < len(items):
+            return items[position]
         return _NO
 
     def child(self, node: object, key: str) -> object:

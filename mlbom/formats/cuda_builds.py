@@ -21,6 +21,7 @@ from pathlib import Path
 
 from mlbom.errors import InputError
 from mlbom.formats.safe_read import read_bounded
+from mlbom.limits import bounded_int
 
 _MAX_PY = 256 << 10
 
@@ -46,7 +47,7 @@ class Build:
     @property
     def cuda_major(self) -> int | None:
         head = self.cuda.split(".")[0] if self.cuda else ""
-        return int(head) if 0 < len(head) <= 8 and head.isascii() and head.isdigit() else None
+        return bounded_int(head, max_digits=8)
 
 
 def _constants(path: Path) -> tuple[dict[str, object], list[str]]:

@@ -252,7 +252,9 @@ def _call_str_method(obj: Any, meth: str, args: list[Any]) -> Any:
     if meth == "replace" and len(args) in (2, 3) and all(isinstance(a, str) for a in args[:2]):
         if len(args[1]) > 1 and len(args[0]) < len(args[1]) and len(obj) * len(args[1]) > MAX_FOLD_CHARS:
             raise _Unknown
-        return obj.replace(args[0], args[1]) if len(args) == 2 else obj.replace(args[0], args[1], int(args[2]))
+        if len(args) == 3 and not isinstance(args[2], int):
+            raise _Unknown  # str.replace takes no text as its count (int("²") crashed the scan: red team 75c)
+        return obj.replace(*args)
     if meth in ("upper", "lower", "title", "capitalize", "swapcase", "casefold", "strip", "lstrip", "rstrip") and len(args) <= 1:
         fn = getattr(str, meth)
         return fn(obj, *args) if args and isinstance(args[0], str) else fn(obj)

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from mlbom.limits import bounded_int
+
 MAX_ITEMSIZE = 1 << 62
 
 
@@ -134,9 +136,10 @@ def _repeats(text: str, spec: str) -> tuple[int, ...]:
     parts = [p.strip() for p in t.split(",")]
     if len(parts) > 1 and parts[-1] == "":
         parts = parts[:-1]
-    if not all(p.isdigit() and len(p) < 19 for p in parts):
+    counts = [n for p in parts if (n := bounded_int(p, max_digits=18)) is not None]
+    if len(counts) != len(parts):
         raise _bad(spec)
-    return tuple(int(p) for p in parts)
+    return tuple(counts)
 
 
 @lru_cache(maxsize=4096)  # a pickle repeats one spelling per scalar it holds (a vocabulary's int64s)

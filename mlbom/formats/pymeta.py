@@ -20,7 +20,7 @@ from pathlib import Path
 
 from mlbom.errors import InputError
 from mlbom.formats.safe_read import load_json
-from mlbom.limits import MAX_RECORD_SIZE_DIGITS
+from mlbom.limits import MAX_RECORD_SIZE_DIGITS, bounded_int
 
 __all__ = ["CoreMetadata", "DirectUrl", "RecordRow", "parse_direct_url", "parse_dist_dirname", "parse_metadata",
            "parse_record"]
@@ -134,9 +134,7 @@ still checked with one (a mismatch is a mismatch), but a match proves nothing.""
 def _size(field: str) -> int | None:
     """A RECORD size: ASCII digits only (``str.isdigit`` also accepts ``²`` and other digits
     ``int`` refuses), at most 20 of them; anything else is no size."""
-    if field.isascii() and field.isdigit() and len(field) <= MAX_RECORD_SIZE_DIGITS:
-        return int(field)
-    return None
+    return bounded_int(field, max_digits=MAX_RECORD_SIZE_DIGITS)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from mlbom.errors import InputError, UsageError
 from mlbom.fswalk import FileRun, iter_files, iter_runs
 from mlbom.hashing import StableRow, StatKey, default_workers, stable_rows, stat_key
 from mlbom.manifest.cache import FolderRecord, HashCache
-from mlbom.manifest.format import Entry, Header, Written, path_key, root_problem, shard_of, writing
+from mlbom.manifest.format import Entry, Header, Written, path_key, read_shard, root_problem, shard_of, writing
 from mlbom.model import Finding
 
 BATCH = 1024
@@ -400,11 +400,12 @@ def listing_digest(root: Path) -> tuple[str, int]:
 
 
 def parse_shard(text: str) -> tuple[int, int]:
-    """``I/N`` (1 ≤ I ≤ N) as a pair, or a :class:`UsageError`."""
-    i, sep, n = text.partition("/")
-    if not sep or not i.isdigit() or not n.isdigit() or not 1 <= int(i) <= int(n) <= 1_000_000:
+    """``I/N`` (1 ≤ I ≤ N) as a pair (:func:`~mlbom.manifest.format.read_shard`), or a
+    :class:`UsageError`."""
+    part = read_shard(text)
+    if part is None:
         raise UsageError("expected I/N with 1 ≤ I ≤ N (e.g. 3/8)", option="shard", value=text[:40])
-    return int(i), int(n)
+    return part
 
 
 def build_manifest(root: Path, output: Path, *, shard: tuple[int, int] | None = None, cache: HashCache | None = None,

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import BinaryIO, NamedTuple, Protocol
 
 from mlbom.errors import InputError
+from mlbom.limits import bounded_int
 
 FORMAT_KEY = "mlbom-manifest"
 FORMAT_VERSION = 1
@@ -379,18 +380,26 @@ def _header(path: Path, obj: object) -> Header:
         if set(obj) != {FORMAT_KEY, "root", "algorithm"}:
             raise InputError(path, f"unknown header keys {sorted(set(obj) - {FORMAT_KEY, 'root', 'algorithm'})}", at="line 1")
         return Header(root)
-    i, _, n = shard.partition("/") if isinstance(shard, str) else ("", "", "")
+    part = read_shard(shard) if isinstance(shard, str) else None
     files, listing = obj.get("files"), obj.get("listing")
-    if not (_small_number(i) and _small_number(n) and 1 <= int(i) <= int(n) <= 1_000_000) or not isinstance(files, int) \
-            or isinstance(files, bool) or files < 0 or not _is_hex(listing):
+    if part is None or not isinstance(files, int) or isinstance(files, bool) or files < 0 or not _is_hex(listing):
         raise InputError(path, "malformed shard header (shard I/N, files, listing)", at="line 1")
     assert isinstance(listing, str)
-    return Header(root, (int(i), int(n)), files, listing)
+    return Header(root, part, files, listing)
 
 
-def _small_number(text: str) -> bool:
-    """ASCII digits, at most 7 of them (``str.isdigit`` also accepts ``²`` and any length)."""
-    return 0 < len(text) <= 7 and text.isascii() and text.isdigit()
+MAX_SHARDS = 1_000_000
+
+
+def read_shard(text: str) -> tuple[int, int] | None:
+    """``I/N`` as ``(I, N)`` when both are 1–7 ASCII digits and 1 ≤ I ≤ N ≤ :data:`MAX_SHARDS`;
+    else None. The one reading of a shard, on the command line (``--shard``) and in a part's
+    header (``str.isdigit`` also accepts ``²``, which ``int()`` refuses: red team 75c-4)."""
+    i, sep, n = text.partition("/")
+    first, count = bounded_int(i, max_digits=7), bounded_int(n, max_digits=7)
+    if not sep or first is None or count is None or not 1 <= first <= count <= MAX_SHARDS:
+        return None
+    return first, count
 
 
 def _is_hex(v: object) -> bool:

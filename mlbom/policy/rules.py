@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from mlbom.jsf import PublicKey
+from mlbom.limits import bounded_int
 from mlbom.model import SEVERITIES, VERDICTS, stated_verdict
 from mlbom.policy import licexpr
 from mlbom.policy.config import Exception_, Missing, Policy, PolicyError
@@ -24,7 +25,7 @@ from mlbom.policy.facts import UNLICENSED_TYPES, BomFacts, FindingFact, Item
 from mlbom.policy.globs import glob_of
 from mlbom.properties import Prop
 from mlbom.readmodel import CLOSED_STATES, worst_severity
-from mlbom.versions import bounded_int, contains, parse_specifier, parse_version
+from mlbom.versions import contains, parse_specifier, parse_version
 
 Kind = Literal["violation", "cannot-evaluate"]
 Level = Literal["error", "warning"]

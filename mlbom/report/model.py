@@ -218,7 +218,7 @@ def _dataset_section(v: ReadBom, d: ReadComponent) -> Section:
     inspected = d.first(Prop.DATASET_INSPECTED) == "true"
     check = ("FAILED: " + "; ".join(f.message for f in mismatches)) if mismatches else (
         "inspected: no checksum mismatch and no declared file missing" if inspected else "not verified (content not inspected)")
-    sizes = [int(s) for f in files for s in f.prop(Prop.FILE_SIZE)[:1] if s.isdigit()]
+    sizes = [n for f in files if (n := f.file_size) is not None]
     splits = tuple(f"{k}: {val}" for k, val in info.facts if "split" in k.lower())
     facts = [("name", d.display), ("version", _or(d.version)), ("licence", _licence_text(d)),
              ("format", _or(d.first(Prop.DATASET_FORMAT))), ("source datasets", "; ".join(info.sources) or "(none declared)"),

@@ -18,6 +18,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from mlbom.clock import source_date_epoch
 from mlbom.model import (
     Finding,
     Property,
@@ -29,6 +30,7 @@ from mlbom.model import (
     VulnSource,
 )
 from mlbom.properties import Prop
+from mlbom.reader import bom_version
 from mlbom.readmodel import ids_of, walk
 from mlbom.vulns import ml_rules, ratings
 from mlbom.vulns.db import Database
@@ -66,10 +68,8 @@ class VexInput:
 def audit_time(bom_timestamp: str | None) -> str | None:
     """When the audit is recorded as made: ``SOURCE_DATE_EPOCH`` when set, else the BOM's own
     timestamp, else none — never the wall clock, so that output stays deterministic."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        return _dt.datetime.fromtimestamp(int(epoch), tz=_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return bom_timestamp
+    stamp = source_date_epoch()  # the one checked reader: a malformed value is a usage error (red team 75c-5)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ") if stamp is not None else bom_timestamp
 
 
 def audit_record(databases: Iterable[Database], vex: Iterable[VexInput], at: str | None) -> tuple[Property, ...]:
@@ -101,10 +101,8 @@ def _primary_key(rid: str) -> tuple[int, str]:
 
 def now() -> _dt.datetime:
     """The moment VEX expiry is judged at: ``SOURCE_DATE_EPOCH`` when set (reproducible runs)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        return _dt.datetime.fromtimestamp(int(epoch), tz=_dt.timezone.utc)
-    return _dt.datetime.now(tz=_dt.timezone.utc)
+    stamp = source_date_epoch()
+    return stamp if stamp is not None else _dt.datetime.now(tz=_dt.timezone.utc)
 
 
 def _groups(matches: list[Match]) -> list[list[Match]]:
@@ -320,8 +318,7 @@ def add_to_document(doc: dict[str, object], result: AuditResult) -> dict[str, ob
             taken.add(final)
     new["vulnerabilities"] = kept + ours  # an empty list too: audited, nothing found
     new.pop("signature", None)
-    version = new.get("version")
-    new["version"] = version + 1 if isinstance(version, int) and not isinstance(version, bool) else 1
+    new["version"] = (bom_version(new.get("version", 1)) or 1) + 1  # (2.0 is version 2, not 1)
     by_ref = {c["bom-ref"]: c for c in walk(new.get("components")) if isinstance(c.get("bom-ref"), str)}
     meta = new.setdefault("metadata", {})
     assert isinstance(meta, dict)

@@ -107,11 +107,14 @@ def audit_file(path: Path, vuln_dbs: Sequence[Path], vex_files: Sequence[Path] =
     """Audit a BOM file (any producer, JSON or XML): the BOM as JSON with vulnerabilities added,
     and the analysis as CycloneDX VEX."""
     from mlbom.cyclonedx.validate import require_valid, validate_json_doc
-    from mlbom.reader import load
+    from mlbom.reader import MAX_BOM_VERSION, load
     from mlbom.version import __version__
     from mlbom.vulns.vex import to_cyclonedx_vex
 
     loaded = load(path)
+    if loaded.version >= MAX_BOM_VERSION:  # the audited BOM is one version on, which no reader would read
+        raise InputError(path, f"/version: {loaded.version} is the largest BOM version mlbom keeps: the audited BOM "
+                               "(one version on) could not be read back; not audited")
     if loaded.format == "json":  # checked before anything is built on it or written back (F11, F13)
         require_valid(validate_json_doc(loaded.doc, str(path)), str(path), referential=False)
     result, lines = _run(loaded.components(), vuln_dbs, vex_files, online=online, use_cache=use_cache, progress=progress,
