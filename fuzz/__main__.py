@@ -59,7 +59,8 @@ def fuzz_one(target: Target, seconds: float, max_len: int = 0) -> None:
     corpus.mkdir(parents=True, exist_ok=True)
     for seed in target.seed_files():
         (corpus / seed.name).write_bytes(seed.read_bytes())
-    argv = [sys.argv[0], str(corpus), f"-max_len={min(target.max_len, max_len) if max_len > 0 else target.max_len}", "-rss_limit_mb=4096", "-timeout=60",
+    cap = min(target.max_len, max_len) if max_len > 0 else target.max_len
+    argv = [sys.argv[0], str(corpus), f"-max_len={cap}", "-rss_limit_mb=4096", "-timeout=60",
             f"-max_total_time={max(1, int(seconds))}", "-print_final_stats=1"]
     target.check(b"")  # warm up imports before timing anything
     if target.mutator is not None:
