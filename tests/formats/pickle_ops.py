@@ -126,3 +126,21 @@ def legacy_torch_blob(main: bytes) -> bytes:
 def load_from_bytes(blob: bytes, protocol: int = 3) -> bytes:
     """A pickle calling ``torch.storage._load_from_bytes(blob)``."""
     return proto(protocol) + call(glob("torch.storage", "_load_from_bytes"), bb(blob)) + STOP
+
+
+def dump_as(obj: object, how: str) -> bytes:
+    """``obj`` written as a real library writes it: ``how`` is a pickle protocol ("2".."5"),
+    "joblib" (zlib level 3) or "pandas-gzip" (``pandas.to_pickle``); joblib and pandas are
+    imported only when asked for (the scikit-learn tier installs them)."""
+    out = io.BytesIO()
+    if how == "joblib":
+        import joblib  # type: ignore[import-untyped]
+
+        joblib.dump(obj, out, compress=3)
+    elif how == "pandas-gzip":
+        import pandas as pd  # type: ignore[import-untyped]
+
+        pd.to_pickle(obj, out, compression="gzip")
+    else:
+        return pickle.dumps(obj, protocol=int(how))
+    return out.getvalue()

@@ -12,7 +12,6 @@ scikit-learn tier (which installs pandas)."""
 
 from __future__ import annotations
 
-import io
 import pickle
 import struct
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from collections.abc import Callable
 import pytest
 
 from mlbom.scanner import scan_bytes
+from tests.formats.pickle_ops import dump_as
 
 
 def _u(s: str) -> bytes:
@@ -90,24 +90,14 @@ def test_bit_generator_positions(pos: int, philox: bool, verdict: str) -> None:
 def test_real_frames_and_generators_stay_safe_and_tampered_ones_do_not(how: str) -> None:
     np = pytest.importorskip("numpy")
     pd = pytest.importorskip("pandas")
-    joblib = pytest.importorskip("joblib")
-
-    def dumps(obj: object) -> bytes:
-        out = io.BytesIO()
-        if how == "joblib":
-            joblib.dump(obj, out, compress=3)
-        elif how == "pandas-gzip":
-            pd.to_pickle(obj, out, compression="gzip")
-        else:
-            return pickle.dumps(obj, protocol=int(how))
-        return out.getvalue()
+    pytest.importorskip("joblib")
 
     rng = np.random.RandomState(0)
     mixed = pd.DataFrame({"a": rng.rand(9), "b": rng.randint(0, 5, 9), "c": rng.rand(9), "d": ["x"] * 9})
     real = [mixed, pd.DataFrame(rng.rand(5, 40)), pd.Series(rng.rand(4)), np.random.RandomState(1),
             np.random.Generator(np.random.Philox(2)), np.random.default_rng(3)]
     for obj in real:
-        r = scan_bytes(dumps(obj), "m.pkl")
+        r = scan_bytes(dump_as(obj, how), "m.pkl")
         assert r.verdict == "safe", (type(obj).__name__, [f.message for f in r.findings])
     far = mixed.copy()
     far._mgr.blocks[0]._mgr_locs = type(far._mgr.blocks[0]._mgr_locs)(np.array([0, 10 ** 8]))  # a float block
@@ -120,7 +110,7 @@ def test_real_frames_and_generators_stay_safe_and_tampered_ones_do_not(how: str)
     st["buffer_pos"] = -6
     ph.state = st
     for obj in (far, rs, np.random.Generator(ph)):
-        r = scan_bytes(dumps(obj), "m.pkl")
+        r = scan_bytes(dump_as(obj, how), "m.pkl")
         assert r.verdict == "unsafe", (type(obj).__name__, [f.message for f in r.findings])
 
 
@@ -213,7 +203,7 @@ def test_an_ndarray_backed_two_tuple_state_without_data_is_unsafe() -> None:
 def test_categorical_codes_past_their_categories_are_unsafe() -> None:
     np = pytest.importorskip("numpy")
     pd = pytest.importorskip("pandas")
-    joblib = pytest.importorskip("joblib")
+    pytest.importorskip("joblib")
     real = [pd.Categorical(["a", "b", "a", None]), pd.Categorical(np.arange(300) % 257),
             pd.Categorical(pd.date_range("2020", periods=4)), pd.DataFrame({"c": pd.Categorical(["u", "v"] * 5)})]
     for obj in real:
@@ -222,10 +212,8 @@ def test_categorical_codes_past_their_categories_are_unsafe() -> None:
             assert r.verdict == "safe", (obj, [f.message for f in r.findings])
     bad = pd.Categorical(np.arange(200) * 7)
     bad._ndarray[0] = 30000  # int16 codes: a read 240 KB past the categories (72f-7)
-    out = io.BytesIO()
-    joblib.dump(bad, out, compress=3)
     for data, name in ((pickle.dumps(bad, protocol=4), "m.pkl"), (pickle.dumps({"c": bad}, protocol=2), "m.pkl"),
-                       (out.getvalue(), "m.joblib")):
+                       (dump_as(bad, "joblib"), "m.joblib")):
         r = scan_bytes(data, name)
         assert r.verdict == "unsafe", [f.message for f in r.findings]
         assert any("its codes" in f.message for f in r.findings)

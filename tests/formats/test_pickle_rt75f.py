@@ -17,13 +17,13 @@ writes. Hand-built pickles need neither numpy nor pandas; real objects run in th
 
 from __future__ import annotations
 
-import io
 import pickle
 import struct
 
 import pytest
 
 from mlbom.scanner import scan_bytes
+from tests.formats.pickle_ops import dump_as
 
 
 def _u(s: str) -> bytes:
@@ -159,19 +159,9 @@ class _Reduce:
 def test_real_sparse_indexes_and_dtypes_stay_safe_and_tampered_ones_do_not(how: str) -> None:
     np = pytest.importorskip("numpy")
     pd = pytest.importorskip("pandas")
-    joblib = pytest.importorskip("joblib")
+    pytest.importorskip("joblib")
     from pandas._libs.sparse import BlockIndex
     from pandas.core.indexes.base import _new_Index
-
-    def dumps(obj: object) -> bytes:
-        out = io.BytesIO()
-        if how == "joblib":
-            joblib.dump(obj, out, compress=3)
-        elif how == "pandas-gzip":
-            pd.to_pickle(obj, out, compression="gzip")
-        else:
-            return pickle.dumps(obj, protocol=int(how))
-        return out.getvalue()
 
     rng = np.random.default_rng(0)
     dense = np.zeros(1000)
@@ -194,7 +184,7 @@ def test_real_sparse_indexes_and_dtypes_stay_safe_and_tampered_ones_do_not(how: 
         # pickle.load reading of its array bytes imports a name an outer memo string gives)
         real.append(mi)
     for obj in real:
-        r = scan_bytes(dumps(obj), "m.pkl")
+        r = scan_bytes(dump_as(obj, how), "m.pkl")
         assert r.verdict == "safe", (type(obj).__name__, [f.message for f in r.findings])
 
     def sparse(length: int, starts: list[int], lengths: list[int], values: list[float]) -> object:
@@ -217,5 +207,5 @@ def test_real_sparse_indexes_and_dtypes_stay_safe_and_tampered_ones_do_not(how: 
         r = scan_bytes(data.replace(b"K\x08", b"K\x38"), "m.pkl")
         assert r.verdict == "unsafe", [f.message for f in r.findings]
     for obj in tampered:
-        r = scan_bytes(dumps(obj), "m.pkl")
+        r = scan_bytes(dump_as(obj, how), "m.pkl")
         assert r.verdict == "unsafe", (type(obj).__name__, [f.message for f in r.findings])

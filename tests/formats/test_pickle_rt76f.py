@@ -17,13 +17,13 @@ Hand-built pickles need neither numpy nor pandas; real objects run in the scikit
 
 from __future__ import annotations
 
-import io
 import pickle
 import struct
 
 import pytest
 
 from mlbom.scanner import scan_bytes
+from tests.formats.pickle_ops import dump_as
 
 
 def _u(s: str) -> bytes:
@@ -111,21 +111,11 @@ def test_a_block_shorter_than_its_index_is_unsafe_where_pandas_does_not_verify(h
 def test_real_series_frames_and_estimators_stay_safe_and_tampered_ones_do_not(how: str) -> None:
     np = pytest.importorskip("numpy")
     pd = pytest.importorskip("pandas")
-    joblib = pytest.importorskip("joblib")
+    pytest.importorskip("joblib")
     from sklearn.cluster import HDBSCAN
     from sklearn.feature_extraction import FeatureHasher
     from sklearn.feature_extraction.text import HashingVectorizer
     from sklearn.neighbors import KNeighborsTransformer, NearestNeighbors
-
-    def dumps(obj: object) -> bytes:
-        out = io.BytesIO()
-        if how == "joblib":
-            joblib.dump(obj, out, compress=3)
-        elif how == "pandas-gzip":
-            pd.to_pickle(obj, out, compression="gzip")
-        else:
-            return pickle.dumps(obj, protocol=int(how))
-        return out.getvalue()
 
     rng = np.random.default_rng(0)
     x = rng.random((40, 3))
@@ -138,7 +128,7 @@ def test_real_series_frames_and_estimators_stay_safe_and_tampered_ones_do_not(ho
         KNeighborsTransformer().fit(x), HDBSCAN(copy=True).fit(x),
     ]
     for obj in real:
-        r = scan_bytes(dumps(obj), "m.pkl")
+        r = scan_bytes(dump_as(obj, how), "m.pkl")
         assert r.verdict == "safe", (type(obj).__name__, [f.message for f in r.findings])
 
     tampered: list[object] = [FeatureHasher(n_features=8), HashingVectorizer(n_features=32),
@@ -150,7 +140,7 @@ def test_real_series_frames_and_estimators_stay_safe_and_tampered_ones_do_not(ho
     tampered[3].n_samples_fit_ = 2  # type: ignore[attr-defined]
     tampered[4]._single_linkage_tree_["right_node"][5] = 10 ** 9  # type: ignore[attr-defined]
     for obj in tampered:
-        r = scan_bytes(dumps(obj), "m.pkl")
+        r = scan_bytes(dump_as(obj, how), "m.pkl")
         assert r.verdict == "unsafe", (type(obj).__name__, [f.message for f in r.findings])
     if how == "4":
         # what pandas writes for a Series (SingleBlockManager.__setstate__), its RangeIndex
