@@ -3018,6 +3018,11 @@ class _Walker:
             self.note("pickle.memory", "critical", f"a numpy dtype that holds objects with {layout}: numpy trusts "
                       "the pickled layout, so it would write, read and free object pointers where other data "
                       "or no item lies (memory corruption at load)", "unsafe", f"dtype-layout:{layout}")
+        elif layout is None and not holds:
+            # a field mlbom cannot place may lie outside the item (red team 77f-3: a sibling field it
+            # could not lay out hid one at offset 10**9); numpy's pickler writes only layouts it models
+            self.note("pickle.memory", "medium", f"a numpy dtype whose layout mlbom cannot model ({describe(dt)}): "
+                      "its fields may lie outside the item", "suspicious", "dtype-layout-unknown")
         elif layout is None and holds:
             self.note("pickle.memory", "medium", f"a numpy dtype that holds objects whose layout mlbom cannot model "
                       f"({describe(dt)}): its fields may put object pointers where other data lies", "suspicious",
@@ -5650,9 +5655,16 @@ def _layout(dtype: object, hops: int, memo: _LayoutMemo, bits_memo: _BitsMemo) -
         return None
     subarray, fields, elsize = st[2], st[4], _int(st[5])
     if base is None or base.flexible or fields is not NONE:
-        if elsize is None or elsize < 0:
+        if elsize is None:
             return None
-        size = elsize
+        if elsize == -1 and base is not None and not base.flexible:
+            size = base.itemsize  # numpy sets elsize from the state only for flexible types (51b-3)
+        elif elsize == -1:
+            return None  # numpy's own "not given", on a type it must size
+        elif elsize < 0:
+            return f"an item size of {elsize}"
+        else:
+            size = elsize
     else:
         size = base.itemsize
     if subarray is not NONE:
@@ -5669,7 +5681,7 @@ def _layout(dtype: object, hops: int, memo: _LayoutMemo, bits_memo: _BitsMemo) -
         for d in dims:
             assert d is not None
             if d < 0:
-                return f"a sub-array of negative shape {dims}" if holds else None
+                return f"a sub-array of negative shape {dims}"
             count = min(count * d, _LAYOUT_CAP)
         if sub[1] and size != sub[0] * count:
             return f"an object sub-array of {count} items of {sub[0]} bytes in an item of {size} bytes"

@@ -453,6 +453,13 @@ def _plain_dtype(dtype: object, kinds: str, sizes: tuple[int, ...]) -> tuple[int
     return code.itemsize, st[1] == "<" or (st[1] in ("=", "|") and sys.byteorder == "little")
 
 
+def plain_itemsize(dtype: object) -> int | None:
+    """The item size of a pickled numpy dtype of one bool, number, object or datetime value per
+    item (no fields, sub-array or flexible size); else None."""
+    got = _plain_dtype(dtype, "biufcOMm", (1, 2, 4, 8, 16))
+    return got[0] if got is not None else None
+
+
 def int_dtype(dtype: object) -> int | None:
     """The item size (1, 2, 4 or 8) of a pickled numpy dtype of little-endian signed integers,
     with no fields or sub-array; else None."""

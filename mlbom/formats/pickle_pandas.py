@@ -20,10 +20,12 @@ from mlbom.formats.pickle_native import (
     ObjectArray,
     ReadBack,
     array_dims,
+    array_dtype,
     index_scan,
     int_value,
     native_verdict,
     no_mapping,
+    plain_itemsize,
     truth_values,
 )
 from mlbom.formats.pickle_values import (
@@ -256,6 +258,7 @@ class _Ints:
     count: int
     total: int
     low: int | None
+    high: int | None
 
 
 class _NdState:
@@ -268,6 +271,8 @@ class _NdState:
         dims = shape.items if isinstance(shape, Seq) else None
         one = dims[0] if dims is not None and len(dims) == 1 else None
         self.count = one if isinstance(one, int) and not isinstance(one, bool) and one >= 0 else None
+        self.dtype = items[2] if items is not None and len(items) == 5 else items[1] if items and len(items) == 4 \
+            else None
 
     def __repr__(self) -> str:
         return "an ndarray state"
@@ -403,6 +408,10 @@ class PandasJudge:
         n = values.count if isinstance(values, _NdState) else _length_1d(values)
         if n is None:
             return False, f"its values ({describe(values)}) are not a 1-D array mlbom can size"
+        dtype = values.dtype if isinstance(values, _NdState) else array_dtype(values)
+        if plain_itemsize(dtype) is None:
+            # bool ops view the values as bytes: a zero-size dtype gives none to read (red team 77f-2)
+            return False, f"its values' dtype ({describe(dtype)}) is not one plain numpy type mlbom can read"
         if not isinstance(index, Call) or instance_class(index) not in (_INT_INDEX, _BLOCK_INDEX):
             return False, f"its index is {describe(index)}, not an IntIndex or BlockIndex mlbom read"
         op = self.reg.sparse_indexes.get(index)
@@ -425,6 +434,11 @@ class PandasJudge:
                 return True, f"its BlockIndex has a block of length {lengths.low}"
             if starts.count and starts.low is not None and starts.low < 0:
                 return True, f"its BlockIndex has a block at {starts.low}"
+            if starts.high is not None and lengths.high is not None and starts.high + lengths.high >= 1 << 31:
+                # check_integrity adds them in int32: an end past 2**31 - 1 wraps negative and
+                # passes, and BlockUnion counts overlapping points twice (red team 77f-1)
+                return False, f"its BlockIndex's blocks may end past 2**31 - 1 ({starts.high} + {lengths.high}), " \
+                              "where pandas' int32 checks wrap"
             points = lengths.total
         if points != n:
             return True, f"its index claims {points} points for {n} values"
@@ -438,11 +452,11 @@ class PandasJudge:
             if any(i is None for i in ints):
                 return "hold an item that is not an int mlbom can read"
             got = [i for i in ints if i is not None]
-            return _Ints(len(got), sum(got), min(got, default=None))
+            return _Ints(len(got), sum(got), min(got, default=None), max(got, default=None))
         scan = index_scan(value, self.src, sizes)
         if isinstance(scan, str) or scan.problem is not None:
             return f"cannot be read ({scan if isinstance(scan, str) else scan.problem})"
-        return _Ints(scan.count, scan.total, scan.low)
+        return _Ints(scan.count, scan.total, scan.low, scan.high)
 
     def masked_state(self, inst: Call, state: object) -> None:
         """pandas' masked arrays (IntegerArray, FloatingArray, BooleanArray) are restored with

@@ -209,3 +209,26 @@ def test_real_sparse_indexes_and_dtypes_stay_safe_and_tampered_ones_do_not(how: 
     for obj in tampered:
         r = scan_bytes(dump_as(obj, how), "m.pkl")
         assert r.verdict == "unsafe", (type(obj).__name__, [f.message for f in r.findings])
+
+
+# -- red team 77f: around the 75f rules -------------------------------------------------------------
+
+
+def test_block_ends_past_int32_are_not_safe() -> None:
+    # check_integrity adds start + length in int32: an end past 2**31 - 1 wraps negative and
+    # passes, and BlockUnion then counts overlapping points twice (77f-1: SIGSEGV on a + b)
+    verdict, msgs = _verdict(_sparse(_block_index(5, [0, 2 ** 31 - 2], [1, 2]), 3))
+    assert verdict == "suspicious", msgs
+    assert any("may end past 2**31 - 1" in m for m in msgs), msgs
+
+
+def test_sparse_values_of_a_zero_size_dtype_are_not_safe() -> None:
+    # a Sparse[bool] op views the values as bytes: a 0-byte dtype gives none to read (77f-2)
+    v0 = b"cnumpy\ndtype\n" + _u("V0") + b"\x89\x88\x87R(K\x03" + _u("|") + b"NNNK\x00K\x01K\x00tb"
+    values = b"cnumpy._core.numeric\n_frombuffer\n(B\x00\x00\x00\x00" + v0 + _i(3) + b"\x85" + _u("C") + b"tR"
+    state = b"}(" + _u("_sparse_index") + _int_index(10, [1, 4, 7]) + _u("_sparse_values") + values + \
+        _u("_dtype") + b"Nu"
+    data = b"\x80\x03cpandas.core.arrays.sparse.array\nSparseArray\n)\x81" + state + b"b."
+    verdict, msgs = _verdict(data)
+    assert verdict == "suspicious", msgs
+    assert any("values' dtype" in m for m in msgs), msgs

@@ -52,9 +52,10 @@ def _proto_ids(data: bytes, **kw: object) -> tuple[str, set[str]]:
 
 def _u_array(buf: bytes, dtype: str) -> bytes:
     """What numpy writes for a U array: _reconstruct(ndarray, (0,), b'b') + BUILD of
-    (1, shape, dtype(<dtype>), False, raw bytes)."""
+    (1, shape, dtype(<dtype>), False, raw bytes); the dtype's state holds its item size (4 bytes
+    a character) and alignment, as numpy's does."""
     dt = call(glob("numpy", "dtype"), s(dtype), b"\x89", b"\x88") + MARK + i1(3) + s("<") + NONE + NONE + NONE \
-        + b"J" + struct.pack("<i", -1) + b"J" + struct.pack("<i", -1) + i1(8) + TUPLE + BUILD
+        + b"J" + struct.pack("<i", 4 * int(dtype[1:])) + b"J" + struct.pack("<i", 4) + i1(8) + TUPLE + BUILD
     return call(glob("numpy.core.multiarray", "_reconstruct"), glob("numpy", "ndarray"), i1(0) + TUPLE1,
                 bb(b"b")) + MARK + i1(1) + i1(1) + TUPLE1 + dt + b"\x89" + bb(buf) + TUPLE + BUILD
 
