@@ -1058,8 +1058,8 @@ class NativeJudge:
             cls = instance_class(inst)
             if cls is not None and cls.startswith("sklearn.neighbors."):
                 self.native_verdict(f"scikit-learn {cls.rsplit('.', 1)[-1]}", self.fitted_samples_problem(inst),
-                                    "scikit-learn", "the neighbour graphs it builds name columns past their width, "
-                                    "which toarray writes and a product reads", "its graphs follow", "neighbors-fit")
+                                    "scikit-learn", "its searches read past its fitted arrays, or the graphs they "
+                                    "build name columns past their width", "its searches follow", "neighbors-fit")
             if cls in _HASHERS:
                 self.native_verdict(f"scikit-learn {cls.rsplit('.', 1)[-1]}", self.hasher_problem(inst),
                                     "scikit-learn", "its transform divides by zero in C (SIGFPE)",
@@ -1096,28 +1096,48 @@ class NativeJudge:
         KNeighborsTransformer's ``transform``) build a CSR matrix ``n_samples_fit_`` columns wide
         from those indices, which scipy does not check; ``toarray`` then writes, and a product
         reads, past it (``n_samples_fit_`` 2 over 10,000,000 fitted rows: SIGSEGV). Every value must
-        equal the rows of ``_fit_X`` and of the fitted KDTree/BallTree's data."""
+        equal the rows of ``_fit_X`` and of the fitted KDTree/BallTree's data. Their width too must
+        be ``n_features_in_``, the one width ``kneighbors`` checks a query against before the
+        brute-force search's BLAS product takes its width from the query (red team 78f-3: a
+        1,000,000-wide ``n_features_in_`` over 2 fitted columns read past ``_fit_X``)."""
         counts, why_n = self.owner_values(inst, "n_samples_fit_")
         if not counts:
             return None  # not fitted: its searches raise
         fits, why_f = self.owner_values(inst, "_fit_X")
         trees, why_t = self.owner_values(inst, "_tree")
+        widths, why_w = self.owner_values(inst, "n_features_in_")
         ns = [int_value(c) for c in counts]
-        if why_n or why_f or why_t or any(n is None for n in ns):
-            return False, "its n_samples_fit_, _fit_X or _tree cannot be told"
-        rows: list[int] = []
+        ws = [int_value(w) for w in widths]
+        if why_n or why_f or why_t or why_w or any(n is None for n in ns) or any(w is None for w in ws):
+            return False, "its n_samples_fit_, n_features_in_, _fit_X or _tree cannot be told"
+        if not ws:
+            return False, "it has no n_features_in_ (scikit-learn then checks no query's width)"
+        shapes: list[tuple[int, int]] = []
         for x in [*fits, *(t for t in trees if t is not NONE)]:
             if isinstance(x, Call) and instance_class(x) in BINARY_TREES:
                 state = x.state.items if isinstance(x.state, Seq) else None
                 x = state[0] if state else Opaque("a tree without a state mlbom can read")
-            r = self.rows_of(x)
-            if r is None:
+            shape = self.shape_2d(x)
+            if shape is None:
                 return False, f"its fitted samples ({describe(x)}) cannot be counted"
-            rows.append(r)
-        for n in ns:
-            for r in rows:
-                if n != r:
-                    return True, f"its n_samples_fit_ is {n} for {r} fitted samples"
+            shapes.append(shape)
+        for rows, cols in shapes:
+            for n in ns:
+                if n != rows:
+                    return True, f"its n_samples_fit_ is {n} for {rows} fitted samples"
+            for w in ws:
+                if w != cols:
+                    return True, f"its n_features_in_ is {w} for {cols} fitted columns"
+        return None
+
+    def shape_2d(self, value: object) -> tuple[int, int] | None:
+        """The (rows, columns) of a 2-D array or of a 2-D scipy sparse matrix, as pickled."""
+        dims = array_dims(value, any_order=True)
+        if dims is not None:
+            return (dims[0], dims[1]) if len(dims) == 2 else None
+        if isinstance(value, Call) and instance_class(value) in SPARSE:
+            shape = self.sparse_shape(value)
+            return (shape[0], shape[1]) if shape is not None and len(shape) == 2 else None
         return None
 
     def linkage_problem(self, inst: Call) -> tuple[bool, str] | None:

@@ -63,7 +63,8 @@ _MASKED = frozenset({"IntegerArray", "FloatingArray", "BooleanArray"})  # pandas
 
 _BLOCK_MANAGER = "pandas.core.internals.managers.BlockManager"
 _SINGLE_BLOCK_MANAGER = "pandas.core.internals.managers.SingleBlockManager"
-_ROWS_USE = "repr, take, reindex and sort_index read its values at the index's positions with bounds checks off"
+_ROWS_USE = "repr, take, reindex, sort_index and groupby's cumulative kernels read its values at the index's " \
+            "positions with bounds checks off"
 
 
 _BLOCK_MAKERS = frozenset({"pandas._libs.internals._unpickle_block", "pandas.core.internals.blocks.new_block"})
@@ -586,20 +587,20 @@ class PandasJudge:
                                        op == "REDUCE" and truth_values(verify) == [True])
 
     def frame_rows_problem(self, inst: Call, op: str) -> tuple[bool, str] | None:
-        """Each block's values of ``BlockManager(blocks, axes[, verify])`` against its index where
-        ``_verify_integrity`` did not run (NEWOBJ's ``__cinit__``, ``verify_integrity=False``):
-        :meth:`rows_problem`."""
+        """Each block's values of ``BlockManager(blocks, axes[, verify])`` against its placement,
+        and against its index where ``_verify_integrity`` did not run (NEWOBJ's ``__cinit__``,
+        ``verify_integrity=False``): :meth:`rows_problem`."""
         args = inst.args.items if isinstance(inst.args, Seq) and inst.args.type == "tuple" else None
         if args is None or len(args) < 2:
             return None
         kwargs = inst.kwargs.items if isinstance(inst.kwargs, Dct) and not inst.kwargs.loose else None
         verify: object = args[2] if len(args) > 2 else (kwargs or {}).get("verify_integrity", True)
-        if op == "REDUCE" and truth_values(verify) == [True]:
-            return None  # _verify_integrity compares every block's shape with the axes
+        verified = op == "REDUCE" and truth_values(verify) == [True]
         axes = args[1].items if isinstance(args[1], Seq) and args[1].items else None
         blocks = args[0].items if isinstance(args[0], Seq) else None
         for b in (blocks or [])[:100_000]:
-            rows = self.rows_problem(self.block_values(b), axes[-1] if axes else None)
+            rows = self.rows_problem(self.block_values(b), axes[-1] if axes else None, self.block_placement(b),
+                                     len(axes) if axes else None, verified)
             if rows is not None:
                 return rows
         return None
@@ -642,33 +643,90 @@ class PandasJudge:
         axes = inner.items.get("axes")
         blocks = inner.items.get("blocks")
         index = axes.items[-1] if isinstance(axes, Seq) and axes.items else None
+        ndim = len(axes.items) if isinstance(axes, Seq) and axes.items is not None else None
         for b in blocks.items if isinstance(blocks, Seq) and blocks.items is not None else ():
             if isinstance(b, Dct) and b.items is not None and not b.loose:
-                rows = self.rows_problem(b.items.get("values"), index)
+                rows = self.rows_problem(b.items.get("values"), index, b.items.get("mgr_locs"), ndim, False)
                 if rows is not None:
                     return rows
         return None
 
-    def rows_problem(self, values: object, index: object) -> tuple[bool, str] | None:
-        """A block's values against the manager's index (red team 76f-2): ``__setstate__``,
-        NEWOBJ's ``__cinit__`` and ``verify_integrity=False`` never compare them, and ``repr``,
-        ``take``, ``reindex`` and ``sort_index`` take the values at positions the index gives with
-        a Cython ``take_1d``, bounds checks off (3 values under a ``RangeIndex(10**8)``:
-        SIGSEGV). A numpy block's last dimension must be the index's length; an extension array
-        (a pandas array) checks its own length in its ``take``."""
+    def rows_problem(self, values: object, index: object, placement: object, ndim: int | None,
+                     verified: bool) -> tuple[bool, str] | None:
+        """A block's values against the manager (red teams 76f-2, 78f-1/2). Where pandas does not
+        verify them (``__setstate__``, NEWOBJ's ``__cinit__``, ``verify_integrity=False``),
+        ``repr``, ``take``, ``reindex`` and ``sort_index`` take numpy values at the index's
+        positions with a Cython ``take_1d``/``take_2d``, bounds checks off (3 values under a
+        ``RangeIndex(10**8)``, or a 2-D block in a Series: SIGSEGV), and groupby's cumulative
+        kernels loop over an extension array's values reading the index's labels (64 values under
+        3 labels: SIGSEGV). So a block's length — a numpy block's last dimension, an extension
+        array's own length (a masked array's ``_data``, an NDArrayBacked array's ``_ndarray``, a
+        SparseArray's index length, an IntervalArray's ``_left``) — must be the index's, and a
+        numpy block must have the manager's dimensions (``ndim``: 1 for a SingleBlockManager, 2
+        for a BlockManager). ``_verify_integrity`` (``verified``) checks those itself; it never
+        compares a 2-D numpy block's rows with its placement, which ``take`` along the items
+        follows through the block lookup arrays: they must be equal everywhere."""
         if isinstance(values, ObjectArray):
             values = values.value
+        if values is NONE or isinstance(values, int | float | str | bytes | Text):
+            return None  # pandas raises on the block: no manager is made
         dims = array_dims(values, any_order=True)
+        numpy = dims is not None
         if dims is None:
-            return (False, f"a block's values ({describe(values)}) cannot be sized") if _an_ndarray(values) else None
-        if not dims:
+            if _an_ndarray(values):
+                return False, f"a block's values ({describe(values)}) cannot be sized"
+            if verified:
+                return None  # the extension block's shape is compared with the axes
+            length = self.extension_length(values)
+            if length is None:
+                return False, f"a block's values ({describe(values)}) are no array mlbom can size"
+            dims = [length]
+        if numpy and len(dims) == 2 and placement is not None:
+            got = _placement(placement, self.src)
+            if isinstance(got, tuple) and got[0] != dims[0]:
+                return True, f"a block holds {dims[0]} items for a placement of {got[0]}"
+        if verified or not dims:
             return None
+        if numpy and ndim is not None and len(dims) != ndim:
+            return True, f"a block of {len(dims)} dimensions in a manager of {ndim}"
         n = self.index_length(index)
         if n is None:
             return False, f"its index ({describe(index)}) cannot be counted"
         if dims[-1] != n:
             return True, f"a block holds {dims[-1]} rows under an index of {n}"
         return None
+
+    def extension_length(self, values: object, depth: int = 0) -> int | None:
+        """The length of a pandas array as its state leaves it (see :meth:`rows_problem`); None
+        when mlbom cannot tell."""
+        if not isinstance(values, Call):
+            return None
+        cls = instance_class(values)
+        if cls is None or depth > 4:
+            return None
+        if cls.startswith("pandas.") and cls.rsplit(".", 1)[-1] in _MASKED:
+            data: object = (self.reg.masked.get(values) or {}).get("_data")
+        elif cls in NDARRAY_BACKED:
+            data = (self.reg.backed_data.get(values) or _backed_state(values, cls))[0]
+        elif cls in _SPARSE_ARRAYS:
+            held = self.reg.sparse_arrays.get(values)
+            index = held[1].get("_sparse_index") if held is not None else None
+            args = index.args.items if isinstance(index, Call) and isinstance(index.args, Seq) else None
+            return int_value(args[0]) if args else None
+        elif cls.rsplit(".", 1)[-1] == "IntervalArray":
+            # Cython's __setstate_cython__ updates the __dict__ with state[0]; a plain BUILD with a dict
+            state = values.state
+            if isinstance(state, Seq) and state.type == "tuple" and state.items:
+                state = state.items[0]
+            if not isinstance(state, Dct) or state.items is None or state.loose:
+                return None
+            data = state.items.get("_left")
+            if isinstance(data, Call) and array_dims(data, any_order=True) is None:
+                return self.extension_length(data, depth + 1)
+        else:
+            return None
+        dims = array_dims(data.value if isinstance(data, ObjectArray) else data, any_order=True)
+        return dims[-1] if dims else None
 
     def placements_problem(self, blocks: object, items_axis: object, verified: bool,
                            raw: bool = False) -> tuple[bool, str] | None:

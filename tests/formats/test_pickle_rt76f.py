@@ -154,3 +154,51 @@ def test_real_series_frames_and_estimators_stay_safe_and_tampered_ones_do_not(ho
             r = scan_bytes(data, "m.pkl")
             assert r.verdict == "unsafe", [f.message for f in r.findings]
             assert any("3 rows under an index of 100000000" in f.message for f in r.findings)
+
+
+# -- red team 78f: around the 76f rules -------------------------------------------------------------
+
+
+class _NewObj:
+    """Pickles as ``cls.__new__(cls)`` + BUILD ``state`` (NEWOBJ, as pandas writes its managers)."""
+
+    def __init__(self, cls: type, state: object) -> None:
+        self._cls, self._state = cls, state
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # pickle's NEWOBJ check reads obj.__class__
+        return self._cls
+
+    def __reduce_ex__(self, proto: object) -> tuple[object, ...]:
+        import copyreg
+
+        return (copyreg.__newobj__, (self._cls,), self._state)
+
+
+@pytest.mark.sklearn
+def test_blocks_must_match_their_manager_in_every_dimension() -> None:
+    np = pytest.importorskip("numpy")
+    pd = pytest.importorskip("pandas")
+    from pandas.core.internals.managers import SingleBlockManager
+    from sklearn.neighbors import NearestNeighbors
+
+    def series(values: object, n: int, k: int) -> bytes:
+        idx = pd.RangeIndex(n)
+        state = ([idx], [values], [idx], {"0.14.1": {"axes": [idx], "blocks": [{"values": values,
+                                                                                  "mgr_locs": slice(0, k, 1)}]}})
+        return pickle.dumps(_NewObj(pd.Series, {"_mgr": _NewObj(SingleBlockManager, state), "_typ": "series",
+                                                 "_metadata": ["_name"], "attrs": {}, "_name": None}), protocol=4)
+
+    assert scan_bytes(series(np.arange(3.0), 3, 3), "m.pkl").verdict == "safe"
+    assert scan_bytes(series(pd.array(np.arange(3), dtype="Int64"), 3, 3), "m.pkl").verdict == "safe"
+    # 78f-1: an extension array longer than the index (groupby's cumulative kernels loop over it)
+    r = scan_bytes(series(pd.array(np.arange(64), dtype="Int64"), 3, 3), "m.pkl")
+    assert r.verdict == "unsafe" and any("64 rows under an index of 3" in f.message for f in r.findings), r.findings
+    # 78f-2: a 2-D numpy block in a Series, its last dimension the index's length
+    r = scan_bytes(series(np.zeros((2, 4000)), 4000, 4000), "m.pkl")
+    assert r.verdict == "unsafe", [f.message for f in r.findings]
+    # 78f-3: a neighbours estimator whose n_features_in_ is wider than what it was fitted on
+    nn = NearestNeighbors(algorithm="brute").fit(np.zeros((5, 2)))
+    nn.n_features_in_ = 1000
+    r = scan_bytes(pickle.dumps(nn, protocol=5), "m.pkl")
+    assert r.verdict == "unsafe" and any("n_features_in_ is 1000 for 2" in f.message for f in r.findings)
