@@ -1,0 +1,142 @@
+"""Red team 78c: the input contract through the CLI (exit 0/1/2, a bad input is ONE line on stderr
+and never "internal error"; no input under 1 MB does super-linear work).
+
+78c-1: marker evaluation was requirements x extras. 78c-2: a lock's namesakes drew an edge from
+every package to every package of the name. 78c-3: ``.pth`` lines were de-duplicated by a list
+scan. 78c-4: ``--verify-record`` hashed a file once per duplicate RECORD row. 78c-5: one empty
+package name lost a whole Pipfile.lock / environment.yml. 78c-6: a 401-digit policy number was an
+internal error. 78c-7: ``sign`` wrote an XML signature ``verify`` always refuses. 78c-8: a
+nameless dist-info vanished silently. 78c-9: dist-infos inside a zip on the path were skipped
+silently. Small inputs are in ``tests/fixtures/hostile/{env,lock,policy,signing}/`` (README per
+class); large ones are written here. Work is asserted by counting calls, never by wall clock.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlbom.cli import main
+from tests.helpers import all_properties
+
+HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
+
+
+def _one_line(capsys: Any) -> str:
+    """The one stderr line of a refused input (a ``mlbom: hint:`` line may follow it)."""
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip() and not ln.startswith("mlbom: hint:")]
+    assert len(err) == 1, err
+    assert "internal error" not in err[0] and "Traceback" not in err[0], err
+    return err[0]
+
+
+def _quiet(capsys: Any) -> str:
+    err = str(capsys.readouterr().err)
+    assert "internal error" not in err and "Traceback" not in err, err
+    return err
+
+
+def _venv(root: Path) -> Path:
+    """A fake venv; returns its site-packages."""
+    sp = root / "lib" / "python3.11" / "site-packages"
+    sp.mkdir(parents=True)
+    (root / "bin").mkdir()
+    (root / "pyvenv.cfg").write_text("home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.7\n")
+    return sp
+
+
+def _dist(sp: Path, folder: str, metadata: str) -> Path:
+    d = sp / folder
+    d.mkdir()
+    (d / "METADATA").write_text(metadata)
+    return d
+
+
+def _generate(args: list[str], tmp_path: Path, capsys: Any) -> dict[str, Any]:
+    out = tmp_path / "bom.json"
+    rc = main(["generate", "--no-gpu", *args, "-o", str(out)])
+    err = _quiet(capsys)
+    assert rc in (0, 1), err
+    doc = json.loads(out.read_bytes())
+    assert isinstance(doc, dict)
+    return doc
+
+
+def _components(doc: dict[str, Any]) -> list[tuple[str, str | None]]:
+    return [(c.get("name"), c.get("version")) for c in doc.get("components", [])]
+
+
+def _findings(doc: dict[str, Any]) -> list[str]:
+    return [str(p["value"]) for p in all_properties(doc) if p.get("name") == "mlbom:finding"]
+
+
+def _aggregate(doc: dict[str, Any]) -> str:
+    (comp,) = doc["compositions"]
+    return str(comp["aggregate"])
+
+
+# --- 78c-1: marker evaluation is linear in requirements + extras -----------------------------
+
+def test_78c_1_markers_are_evaluated_once_per_extra_they_name(tmp_path: Path, capsys: Any,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """``a`` asks for 400 extras of ``b``; ``b`` has 400 requirements under ``extra == "never"``
+    (and 400 under distinct names, and one under each of its extras). Before: one evaluation per
+    (requirement, active extra), 400 x 1,200 = 480,000; now a few per distinct marker."""
+    from mlbom.collectors import environment
+
+    n = 400
+    sp = _venv(tmp_path / "venv")
+    extras = ",".join(f"e{i}" for i in range(n))
+    _dist(sp, "a-1.0.dist-info", f"Metadata-Version: 2.1\nName: a\nVersion: 1.0\nRequires-Dist: b[{extras}]\n")
+    reqs = "".join(f'Requires-Dist: zz{i}; extra == "never"\n' for i in range(n))
+    reqs += "".join(f'Requires-Dist: yy{i}; extra == "other{i}"\n' for i in range(n))
+    reqs += 'Requires-Dist: a; extra == "e7" and python_version >= "3"\n'
+    _dist(sp, "b-1.0.dist-info", f"Metadata-Version: 2.1\nName: b\nVersion: 1.0\n{reqs}")
+    calls = 0
+    real = environment.marker_holds
+
+    def counting(*args: Any) -> bool | None:
+        nonlocal calls
+        calls += 1
+        return real(*args)
+
+    monkeypatch.setattr(environment, "marker_holds", counting)
+    doc = _generate(["--env", str(tmp_path / "venv")], tmp_path, capsys)
+    assert calls < 10 * n, calls
+    deps = {d["ref"]: set(d.get("dependsOn", [])) for d in doc["dependencies"]}
+    b_ref = next(r for r in deps if "pypi/b@" in r)
+    a_ref = next(r for r in deps if "pypi/a@" in r)
+    assert deps[b_ref] == {a_ref} and deps[a_ref] == {b_ref}  # only e7's requirement applies
+    assert not any("requirement-missing" in f for f in _findings(doc))
+
+
+@pytest.mark.parametrize(("marker", "extras", "want"), [
+    ('extra == "x"', "x", True), ('extra == "X_"', "x-", True), ('extra != "x"', "x", True),
+    ('extra != "x"', "", True), ('extra == "x" and extra == "y"', "x,y", False),
+    ('extra == "x" or os_name == "nope"', "", False), ('extra in "xyz"', "y", True),
+    ('extra in "xyz"', "q", True), ('extra == "x" and python_version < "3"', "x", False),
+    ('"y" == extra', "y", True),
+])
+def test_78c_1_the_fast_path_agrees_with_evaluating_every_extra(marker: str, extras: str, want: bool) -> None:
+    from packaging.requirements import Requirement
+
+    from mlbom.collectors.environment import _Markers
+    from mlbom.versions import marker_holds
+
+    env = {"python_version": "3.11", "os_name": "posix", "python_full_version": "3.11.7"}
+    active = {"", *filter(None, extras.split(","))}
+    req = Requirement(f"dep; {marker}")
+    assert req.marker is not None
+    slow = False
+    for e in sorted(active):
+        holds = marker_holds(req.marker, {**env, "extra": e})
+        if holds is None:
+            break
+        if holds:
+            slow = True
+            break
+    fast = _Markers(env).applies(None, req, active, sorted(active))  # type: ignore[arg-type]
+    assert fast == slow == want
