@@ -140,3 +140,60 @@ def test_78c_1_the_fast_path_agrees_with_evaluating_every_extra(marker: str, ext
             break
     fast = _Markers(env).applies(None, req, active, sorted(active))  # type: ignore[arg-type]
     assert fast == slow == want
+
+
+# --- 78c-2: a dependency resolves to ONE locked package ---------------------------------------
+
+def _uv(packages: list[str]) -> str:
+    return 'version = 1\nrequires-python = ">=3.8"\n' + "".join(packages)
+
+
+def _uv_pkg(name: str, version: str, deps: str = "") -> str:
+    return (f'[[package]]\nname = "{name}"\nversion = "{version}"\nsource = {{ registry = "https://pypi.org/simple" }}\n'
+            f"dependencies = [{deps}]\n")
+
+
+def _edges(doc: dict[str, Any]) -> dict[str, set[str]]:
+    return {d["ref"]: set(d.get("dependsOn", [])) for d in doc.get("dependencies", [])}
+
+
+def test_78c_2_namesakes_draw_no_cross_product(tmp_path: Path, capsys: Any) -> None:
+    """1,000 packages named ``a``, each depending on ``a`` with no version: before, 1,000,000
+    edges; now none, and one finding for the name."""
+    lock = tmp_path / "uv.lock"
+    lock.write_text(_uv([_uv_pkg("a", f"1.{i}", '{ name = "a" }') for i in range(1000)]))
+    doc = _generate(["--lock", str(lock)], tmp_path, capsys)
+    assert sum(len(v) for r, v in _edges(doc).items() if "pypi/a@" in r) == 0
+    ambiguous = [f for f in _findings(doc) if "lock.dependency-ambiguous" in f]
+    assert len(ambiguous) == 1 and "1000 dependencies on a" in ambiguous[0], ambiguous
+
+
+def test_78c_2_uv_version_picks_the_one_namesake(tmp_path: Path, capsys: Any) -> None:
+    lock = tmp_path / "uv.lock"
+    lock.write_text(_uv([
+        _uv_pkg("app", "0.1", '{ name = "numpy", version = "2.0.0", marker = "python_version >= \'3.10\'" }, '
+                              '{ name = "numpy", version = "1.26.4", marker = "python_version < \'3.10\'" }, '
+                              '{ name = "six" }'),
+        _uv_pkg("numpy", "1.26.4"), _uv_pkg("numpy", "2.0.0"), _uv_pkg("six", "1.16.0"),
+        _uv_pkg("lib", "1.0", '{ name = "numpy", version = "2.0.0" }')]))
+    doc = _generate(["--lock", str(lock)], tmp_path, capsys)
+    edges = _edges(doc)
+    app = next(r for r in edges if "/app@" in r)
+    lib = next(r for r in edges if "/lib@" in r)
+    assert {r.split("/")[-1] for r in edges[app]} == {"numpy@1.26.4", "numpy@2.0.0", "six@1.16.0"}
+    assert {r.split("/")[-1] for r in edges[lib]} == {"numpy@2.0.0"}
+    assert not any("dependency-ambiguous" in f for f in _findings(doc))
+
+
+def test_78c_2_poetry_constraint_picks_the_one_namesake(tmp_path: Path, capsys: Any) -> None:
+    lock = tmp_path / "poetry.lock"
+    lock.write_text('[metadata]\nlock-version = "2.0"\n'
+                    '[[package]]\nname = "app"\nversion = "1"\nfiles = []\n'
+                    '[package.dependencies]\nnumpy = ">=2"\nsix = "*"\n'
+                    '[[package]]\nname = "numpy"\nversion = "1.26.4"\nfiles = []\n'
+                    '[[package]]\nname = "numpy"\nversion = "2.0.0"\nfiles = []\n'
+                    '[[package]]\nname = "six"\nversion = "1.16.0"\nfiles = []\n')
+    doc = _generate(["--lock", str(lock)], tmp_path, capsys)
+    edges = _edges(doc)
+    app = next(r for r in edges if "/app@" in r)
+    assert {r.split("/")[-1] for r in edges[app]} == {"numpy@2.0.0", "six@1.16.0"}
