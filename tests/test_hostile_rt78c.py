@@ -197,3 +197,69 @@ def test_78c_2_poetry_constraint_picks_the_one_namesake(tmp_path: Path, capsys: 
     edges = _edges(doc)
     app = next(r for r in edges if "/app@" in r)
     assert {r.split("/")[-1] for r in edges[app]} == {"numpy@2.0.0", "six@1.16.0"}
+
+
+# --- 78c-3: .pth lines are de-duplicated with a set ---------------------------------------------
+
+def test_78c_3_pth_lines_are_compared_linearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two links to the site folder and 2,000 distinct existing paths over them: before, each new
+    line was compared with every kept one (about 2,000,000 ``Path.__eq__``); now a set lookup."""
+    import itertools
+
+    from mlbom.collectors import _interpreter
+
+    sp = _venv(tmp_path / "venv")
+    for s in ("l", "m"):
+        (sp / s).symlink_to(".")
+    lines: list[str] = []
+    length = 1
+    while len(lines) < 2000:
+        lines.extend("/".join(t) for t in itertools.product("lm", repeat=length))
+        length += 1
+    (sp / "zz.pth").write_text("\n".join(lines[:2000]) + "\n")
+    compared = 0
+
+    class Counting(type(Path())):  # type: ignore[misc]
+        def __eq__(self, other: object) -> bool:
+            nonlocal compared
+            compared += 1
+            return super().__eq__(other)
+
+        __hash__ = type(Path()).__hash__
+
+    monkeypatch.setattr(_interpreter, "Path", Counting)
+    out = _interpreter._with_pth([Counting(sp)])
+    assert len(out) == 2001
+    assert compared < 20_000, compared
+
+
+# --- 78c-4: --verify-record hashes each file once ----------------------------------------------
+
+def test_78c_4_a_file_listed_many_times_is_hashed_once(tmp_path: Path, capsys: Any,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import base64
+    import hashlib
+
+    from mlbom.collectors import _verify_record
+
+    sp = _venv(tmp_path / "venv")
+    d = _dist(sp, "good-1.0.dist-info", "Metadata-Version: 2.1\nName: good\nVersion: 1.0\n")
+    data = b"\0" * 10_000
+    (sp / "blob.bin").write_bytes(data)
+    good = base64.urlsafe_b64encode(hashlib.sha3_512(data).digest()).rstrip(b"=").decode()
+    wrong = base64.urlsafe_b64encode(hashlib.sha256(b"x").digest()).rstrip(b"=").decode()
+    rows = [f"blob.bin,sha3_512={good},10000\n"] * 500 + [f"blob.bin,sha256={wrong},10000\n"] * 3
+    (d / "RECORD").write_text("".join(rows) + "good-1.0.dist-info/METADATA,,\ngood-1.0.dist-info/RECORD,,\n")
+    hashed: list[str] = []
+    real = _verify_record.sha256_files
+
+    def counting(paths: Any, **kw: Any) -> Any:
+        items = list(paths)
+        hashed.extend(str(p) for p in items)
+        return real(items, **kw)
+
+    monkeypatch.setattr(_verify_record, "sha256_files", counting)
+    doc = _generate(["--env", str(tmp_path / "venv"), "--verify-record"], tmp_path, capsys)
+    assert sorted(Path(p).name for p in hashed) == ["blob.bin", "blob.bin"], hashed  # sha3_512 once, sha256 once
+    mismatches = [f for f in _findings(doc) if "record-mismatch" in f]
+    assert len(mismatches) == 3, mismatches  # each bad row keeps its verdict
