@@ -263,3 +263,76 @@ def test_78c_4_a_file_listed_many_times_is_hashed_once(tmp_path: Path, capsys: A
     assert sorted(Path(p).name for p in hashed) == ["blob.bin", "blob.bin"], hashed  # sha3_512 once, sha256 once
     mismatches = [f for f in _findings(doc) if "record-mismatch" in f]
     assert len(mismatches) == 3, mismatches  # each bad row keeps its verdict
+
+
+# --- 78c-6: every numeric policy value is range-checked before it is converted ------------------
+
+POLICY_401 = HOSTILE / "policy" / "rt78c-6-max-cvss-401-digits.toml"
+TORCH_BOM = HOSTILE / "source-date-epoch" / "torch.cdx.json"
+
+
+@pytest.mark.parametrize("value", ["1" + "0" * 400, "-1" + "0" * 400, "11", "10.5", "nan", "inf", "-0.1"])
+def test_78c_6_a_cvss_bound_out_of_range_is_one_line(value: str, tmp_path: Path, capsys: Any) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(f"[vulnerabilities]\nmax-cvss = {value}\n")
+    assert main(["check", str(TORCH_BOM), "--policy", str(policy)]) == 2
+    line = _one_line(capsys)
+    assert "max-cvss" in line and "is not a CVSS score" in line and len(line) < 300, line
+
+
+def test_78c_6_the_red_team_policy_in_every_place_it_is_read(tmp_path: Path, capsys: Any) -> None:
+    assert main(["check", str(TORCH_BOM), "--policy", str(POLICY_401)]) == 2
+    assert "an integer past 10^18" in _one_line(capsys)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "mlbom.toml").write_text("[policy.vulnerabilities]\nmax-cvss = 1" + "0" * 400 + "\n")
+    (project / "requirements.txt").write_text("requests==2.31.0\n")
+    assert main(["check", str(TORCH_BOM), "--policy", str(project / "mlbom.toml")]) == 2
+    _one_line(capsys)
+    assert main(["generate", "--no-gpu", str(project), "--policy", str(POLICY_401), "-o", str(tmp_path / "o.json")]) == 2
+    _one_line(capsys)
+
+
+def test_78c_6_scores_in_range_still_load(tmp_path: Path) -> None:
+    from mlbom.policy.config import load
+
+    for value, want in (("0", 0.0), ("10", 10.0), ("7.5", 7.5)):
+        policy = tmp_path / f"p{want}.toml"
+        policy.write_text(f"[vulnerabilities]\nmax-cvss = {value}\n")
+        assert load(policy).max_cvss == want
+
+
+# --- 78c-7: sign refuses what verify would refuse ----------------------------------------------
+
+def _xml_bom(extra_namespaces: int) -> str:
+    ns = " ".join(f'xmlns:n{i}="urn:x:{i}"' for i in range(extra_namespaces))
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<bom xmlns="http://cyclonedx.org/schema/bom/1.6" {ns} '
+            'serialNumber="urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79" version="1"><components>'
+            '<component type="library"><name>c</name><version>1</version></component></components></bom>\n')
+
+
+@pytest.mark.parametrize(("algorithm", "fits"), [("es256", 29), ("rs256", 30)])
+def test_78c_7_sign_never_writes_a_signature_verify_refuses(algorithm: str, fits: int, tmp_path: Path,
+                                                          capsys: Any) -> None:
+    """The signature adds ds: (and ds11: for an EC key) under the root; the bound of 32 in scope is
+    checked on the signed tree. ``fits`` extra declarations sign and verify; one more is refused
+    by sign in one line (the red team's BOM, 30 extra, with an EC key)."""
+    assert main(["keygen", "--algorithm", algorithm, "-o", str(tmp_path / "k")]) == 0
+    capsys.readouterr()
+    for extra in (fits, fits + 1):
+        bom = tmp_path / f"bom{extra}.xml"
+        bom.write_text(_xml_bom(extra))
+        out = tmp_path / f"signed{extra}.xml"
+        rc = main(["sign", str(bom), "--key", str(tmp_path / "k.key"), "-o", str(out)])
+        if extra == fits:
+            assert rc == 0
+            _quiet(capsys)
+            assert main(["verify", str(out), "--key", str(tmp_path / "k.pub")]) == 0
+            _quiet(capsys)
+        else:
+            assert rc == 2
+            assert "namespaces" in _one_line(capsys)
+            assert not out.exists()
+    assert main(["sign", str(HOSTILE / "signing" / "rt78c-7-31-namespaces.cdx.xml"), "--key",
+                 str(tmp_path / "k.key"), "-o", str(tmp_path / "rt.xml")]) == (2 if algorithm == "es256" else 0)
