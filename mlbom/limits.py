@@ -102,6 +102,11 @@ finding, so that the BOM still validates."""
 MAX_SPECIFIER_CHARS = 4096
 """Longest version specifier or marker compared (the schema's ``versionRange`` ``maxLength``)."""
 
+MAX_EXTRA_MARKER_EVALUATIONS = 100_000
+"""Marker evaluations one environment may spend on Requires-Dist markers that compare ``extra``
+with an operator other than ``==``/``!=`` (evaluated once per active extra; red team 78c-1). The
+usual ``extra == "x"`` markers are evaluated once per extra they name and are not counted."""
+
 MAX_INT_DIGITS = 20
 """Longest digit run turned into an ``int`` from untrusted text (line numbers, shard numbers,
 ``mlbom:file:size``, ``SOURCE_DATE_EPOCH``): CPython refuses more than 4,300 digits with a plain

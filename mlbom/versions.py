@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from packaging.markers import Marker, UndefinedEnvironmentName
 from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from mlbom.limits import MAX_SPECIFIER_CHARS, MAX_VERSION_CHARS
@@ -76,3 +77,51 @@ def marker_holds(marker: Marker, env: Mapping[str, str]) -> bool | None:
         return marker.evaluate(dict(env))
     except (ValueError, UndefinedEnvironmentName):  # UndefinedComparison, InvalidVersion, int()'s digit limit
         return None
+
+
+def _extra_is_version() -> bool:
+    """Whether this ``packaging`` compares ``extra`` as a version where the literal is one
+    (packaging < 26: ``Specifier("==1").contains("01")``); 26 compares extra names as strings."""
+    try:
+        return Marker('extra == "1"').evaluate({"extra": "01"})
+    except ValueError:
+        return True
+
+
+_EXTRA_AS_VERSION = _extra_is_version()
+
+
+def extra_literals(marker: Marker) -> frozenset[str] | None:
+    """The names ``marker`` compares ``extra`` with, when it does so only with ``==`` and ``!=``
+    as strings: the marker then has one value for every extra outside that set, so evaluating
+    it for the set's members and one other extra gives its value for all of them (red team
+    78c-1). An empty set: the marker does not read ``extra`` at all. None: another operator on
+    ``extra`` (``in``, ``<``…, which the specifier spec leaves undefined), a literal this
+    ``packaging`` would compare as a version, or a tree this function does not know."""
+    found: set[str] = set()
+    stack: list[object] = [getattr(marker, "_markers", None)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if isinstance(node, str):
+            continue
+        if not (isinstance(node, tuple) and len(node) == 3):
+            return None
+        lhs, op, rhs = node
+        left = type(lhs).__name__ == "Variable"
+        if left and getattr(lhs, "value", None) == "extra":
+            literal = getattr(rhs, "value", None)
+        elif not left and type(rhs).__name__ == "Variable" and getattr(rhs, "value", None) == "extra":
+            literal = getattr(lhs, "value", None)
+        else:
+            continue
+        op_text = getattr(op, "value", None)
+        if not isinstance(literal, str) or op_text not in ("==", "!="):
+            return None
+        if _EXTRA_AS_VERSION and parse_version(literal) is not None:
+            return None
+        found.add(literal)
+        found.add(canonicalize_name(literal))
+    return frozenset(found)

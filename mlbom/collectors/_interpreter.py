@@ -117,12 +117,15 @@ def _with_pth(sites: list[Path], notes: list[Finding] | None = None) -> list[Pat
     would: every line of the file (:func:`pth_lines`) joined to the site folder and normalized
     (``os.path.abspath``), kept when it exists (a folder, or a file: zipimport imports from a
     zip or egg on the path); ``import`` lines are not executed. A ``.pth`` that cannot be read
-    whole is a finding in ``notes`` (red team 19d-8: a bound passed silently)."""
+    whole is a finding in ``notes`` (red team 19d-8: a bound passed silently). A set beside the
+    list keeps the de-duplication linear (red team 78c-3: a list scan per line, 8,000 lines 14 s)."""
     out: list[Path] = []
+    seen: set[Path] = set()
     for site_dir in sites:
-        if site_dir in out:
+        if site_dir in seen:
             continue
         out.append(site_dir)
+        seen.add(site_dir)
         try:
             pths = sorted(p for p in site_dir.iterdir() if p.name.endswith(".pth"))
         except OSError:
@@ -140,8 +143,9 @@ def _with_pth(sites: list[Path], notes: list[Finding] | None = None) -> list[Pat
                 if is_import:
                     continue
                 extra = Path(os.path.abspath(os.path.join(site_dir, line)))
-                if extra not in out and os.path.exists(extra):
+                if extra not in seen and os.path.exists(extra):
                     out.append(extra)
+                    seen.add(extra)
     return out
 
 

@@ -129,9 +129,17 @@ def verify_records(dists: list[Dist], root: Path, rel: Callable[[Path], str], ct
                                    f"refuses or below sha256 ({algs}): checked, but a match proves nothing"),
                           subject=d.ref, source=record_rel)
     ctx.say(f"verifying {len(jobs)} RECORD entries")
-    total = sum(r.size for _, _, _, r in jobs if r.size is not None)
+    # Each (file, algorithm) is hashed once: RECORD rows that repeat a file, in one distribution or
+    # across several, share its digest and verdict (red team 78c-4: 5,500 rows naming one 342 KB
+    # file hashed 1.9 GB, 15 s).
+    sizes: dict[tuple[str, str], int | None] = {}
+    for _, path, _, row in jobs:
+        sizes.setdefault((path, row.alg or "sha256"), row.size)
+    distinct = list(sizes)
+    total = sum(n for n in sizes.values() if n is not None)
     with ctx.progress_bytes(f"verifying {len(jobs)} RECORD entries", total or None):
-        digests = list(sha256_files([j[1] for j in jobs], algs=[j[3].alg or "sha256" for j in jobs]))
+        hashed = dict(zip(distinct, sha256_files([u[0] for u in distinct], algs=[u[1] for u in distinct]), strict=True))
+    digests = [hashed[(j[1], j[3].alg or "sha256")] for j in jobs]
     for (d, path, record_rel, row), got in zip(jobs, digests, strict=True):
         if got.sha256 is None or got.sha256 != row.digest_hex:
             bad.add(path)

@@ -20,8 +20,9 @@ from mlbom.collectors._manifest import manifest_component, package_component, re
 from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError
 from mlbom.formats import locks
-from mlbom.model import Collected, Finding, Property, Relation
+from mlbom.model import Collected, Component, Finding, Property, Relation
 from mlbom.properties import Prop
+from mlbom.versions import contains, parse_specifier, parse_version
 
 
 class LockCollector(BaseCollector):
@@ -53,7 +54,6 @@ class LockCollector(BaseCollector):
         for note in lock.notes:
             yield Finding(id="input.text-replaced" if "Unicode" in note else "input.duplicate-key", severity="low",
                           message=note, subject=file_comp.bom_ref, source=rel)
-        refs_by_name: dict[str, list[str]] = {}
         comps = []
         for pkg in lock.packages:
             props = [Property(name=Prop.LOCK_FORMAT.value, value=fmt)]
@@ -74,7 +74,6 @@ class LockCollector(BaseCollector):
                 artifacts=[(a.url, a.sha256) for a in pkg.artifacts if a.url],
                 url=url, vcs_commit=pkg.vcs_commit, properties=props)
             comps.append((pkg, comp))
-            refs_by_name.setdefault(canonicalize_name(pkg.name), []).append(comp.bom_ref)
             yield comp
             if pkg.version is None and pkg.source in ("registry", "conda", "pip", None):
                 yield Finding(id="lock.unpinned", severity="medium",
@@ -85,7 +84,69 @@ class LockCollector(BaseCollector):
                 yield Finding(id="lock.hash-missing", severity="low",
                               message=f"{pkg.name} {pkg.version} has no artifact hash in {fmt}; the download cannot be verified",
                               subject=comp.bom_ref, source=rel)
-        for pkg, comp in comps:
-            targets = sorted({r for d in pkg.dependencies for r in refs_by_name.get(canonicalize_name(d), [])})
-            if targets:
-                yield Relation(ref=comp.bom_ref, depends_on=tuple(targets))
+        yield from _edges(comps, fmt, rel, file_comp.bom_ref)
+
+
+MAX_PIN_CANDIDATES = 16
+"""Namesakes a dependency's constraint is matched against one by one (uv's exact ``version`` is a
+lookup, whatever their number); past it a dependency on a name locked that often is ambiguous."""
+
+
+def _edges(comps: list[tuple[locks.LockedPackage, Component]], fmt: str, rel: str,
+           file_ref: str) -> Iterator[Relation | Finding]:
+    """Each locked package's dependencies, each resolved to ONE locked package, as uv and poetry
+    install one: the only package of that name, or the one whose version the dependency entry
+    names (uv writes ``version`` when it locked a name more than once; poetry's constraint, where
+    it is a PEP 440 specifier that one namesake satisfies). A dependency that still names several
+    is ambiguous: no edge, and one finding per name (red team 78c-2: an edge to every namesake
+    made 3,000 packages named ``a`` 9 M edges and a 260 MB BOM). Linear in the lock."""
+    by_name: dict[str, list[tuple[str | None, str]]] = {}
+    by_version: dict[tuple[str, str], list[str]] = {}
+    for pkg, comp in comps:
+        key = canonicalize_name(pkg.name)
+        by_name.setdefault(key, []).append((pkg.version, comp.bom_ref))
+        if pkg.version:
+            by_version.setdefault((key, pkg.version), []).append(comp.bom_ref)
+    ambiguous: dict[str, int] = {}
+    for pkg, comp in comps:
+        pins: dict[str, list[str | None]] = {}
+        for dep, said in pkg.pins:
+            pins.setdefault(dep, []).append(said)
+        targets: set[str] = set()
+        for dep in pkg.dependencies:
+            key = canonicalize_name(dep)
+            cands = by_name.get(key, [])
+            if len(cands) == 1:
+                targets.add(cands[0][1])
+                continue
+            if not cands:
+                continue
+            for pin in pins.get(dep, [None]):  # uv: one entry per marker fork, each naming its version
+                chosen = _choose(cands, by_version.get((key, pin), []) if pin else [], pin)
+                if chosen is None:
+                    ambiguous[key] = ambiguous.get(key, 0) + 1
+                else:
+                    targets.add(chosen)
+        if targets:
+            yield Relation(ref=comp.bom_ref, depends_on=tuple(sorted(targets)))
+    for name, count in sorted(ambiguous.items()):
+        versions = sorted({v or "?" for v, _ in by_name[name]})
+        shown = ", ".join(versions[:5]) + (f" and {len(versions) - 5} more" if len(versions) > 5 else "")
+        yield Finding(id="lock.dependency-ambiguous", severity="low",
+                      message=(f"{count} dependenc{'y' if count == 1 else 'ies'} on {name} in {fmt} do not say which of the "
+                               f"{len(by_name[name])} locked packages of that name ({shown}) is meant: "
+                               "no dependency edge drawn"),
+                      subject=file_ref, source=rel)
+
+
+def _choose(cands: list[tuple[str | None, str]], exact: list[str], pin: str | None) -> str | None:
+    """The one namesake a dependency means, or None when not exactly one."""
+    if len(exact) == 1:
+        return exact[0]
+    if exact or pin is None or len(cands) > MAX_PIN_CANDIDATES:
+        return None
+    spec = parse_specifier(pin)
+    if spec is None:
+        return None
+    hits = [ref for v, ref in cands if (pv := parse_version(v)) is not None and contains(spec, pv)]
+    return hits[0] if len(hits) == 1 else None

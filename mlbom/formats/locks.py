@@ -48,6 +48,9 @@ class LockedPackage:
     specifier: str | None = None  # for conda / loose entries: the declared spec
     artifacts: tuple[Artifact, ...] = ()
     dependencies: tuple[str, ...] = ()
+    pins: tuple[tuple[str, str], ...] = ()
+    """What a dependency entry says of the one locked package it means, by dependency name: uv's
+    exact ``version`` (written when a name is locked more than once), poetry's constraint."""
 
 
 @dataclass(frozen=True)
@@ -144,11 +147,13 @@ def parse_uv_lock(doc: dict[str, object], path: Path) -> LockFile:
         for w in _list(pkg.get("wheels")):
             wd = _dict(w)
             arts.append(Artifact(_str(wd.get("url")), _str(wd.get("path")), _sha256(wd.get("hash"))))
-        deps = tuple(sorted({str(_dict(d).get("name")) for d in _list(pkg.get("dependencies")) if _dict(d).get("name")}))
+        entries = [_dict(d) for d in _list(pkg.get("dependencies"))]
+        deps = tuple(sorted({str(d.get("name")) for d in entries if d.get("name")}))
+        pins = tuple(sorted({(str(d["name"]), v) for d in entries if d.get("name") and (v := _str(d.get("version")))}))
         packages.append(LockedPackage(
             name=name, version=_str(pkg.get("version")), source=kind, source_url=src_url,
             vcs_commit=commit, index=src_url if kind == "registry" else None,
-            artifacts=tuple(arts), dependencies=deps))
+            artifacts=tuple(arts), dependencies=deps, pins=pins))
     return LockFile("uv.lock", packages)
 
 
@@ -175,7 +180,9 @@ def parse_poetry_lock(doc: dict[str, object], path: Path) -> LockFile:
             source=src_type or "registry", source_url=_str(src.get("url")),
             vcs_commit=_str(src.get("resolved_reference")),
             group=group, artifacts=arts,
-            dependencies=tuple(sorted(str(k) for k in _dict(pkg.get("dependencies"))))))
+            dependencies=tuple(sorted(str(k) for k in _dict(pkg.get("dependencies")))),
+            pins=tuple(sorted((str(k), c) for k, v in _dict(pkg.get("dependencies")).items()
+                              if (c := _str(v) or _str(_dict(v).get("version")))))))
     return LockFile("poetry.lock", packages)
 
 

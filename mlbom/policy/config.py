@@ -148,10 +148,15 @@ def _str_list(v: object) -> list[str]:
 
 
 def _number(v: object) -> float:
+    """A CVSS score, 0.0 to 10.0. The range is checked on the value as read, before ``float()``:
+    a TOML integer has no size limit, and ``float()`` of one past 1.8e308 raises OverflowError
+    (red team 78c-6: a 401-digit ``max-cvss`` was an internal error). A huge integer is not
+    printed whole (nor converted to text past CPython's digit limit)."""
     if isinstance(v, bool) or not isinstance(v, int | float):
         raise ValueError(f"must be a number, not {_tname(v)}")
-    if not 0.0 <= float(v) <= 10.0:
-        raise ValueError(f"{v} is not a CVSS score (0.0 to 10.0)")
+    if not 0 <= v <= 10:  # int compared as int, float as float (nan fails): never converted first
+        text = str(v) if not isinstance(v, int) or -10**18 < v < 10**18 else "an integer past 10^18"
+        raise ValueError(f"{text} is not a CVSS score (0.0 to 10.0)")
     return float(v)
 
 
