@@ -35,6 +35,21 @@ def pypi_purl(name: str, version: str | None = None, qualifiers: dict[str, str] 
     )
 
 
+def purl_name_ok(name: str) -> bool:
+    """Whether ``name`` can be the name of a package URL, PyPI's (canonical) and conda's (lower
+    case). packageurl refuses an empty name (ValueError) and fails on a name that is only
+    spaces or slashes (TypeError): a lock entry or a METADATA ``Name`` like that is no package
+    mlbom can name, and is reported as such, never an internal error (red team 78c-5, 78c-8)."""
+    if _PLAIN_NAME.fullmatch(canonicalize_name(name)):
+        return True
+    try:
+        PackageURL(type="pypi", name=canonicalize_name(name)).to_string()
+        PackageURL(type="conda", name=name.lower()).to_string()
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
 def purl_base(purl: str) -> str:
     """A purl without version, qualifiers and subpath: the identity of a package across versions."""
     base = purl.split("?", 1)[0].split("#", 1)[0]

@@ -336,3 +336,37 @@ def test_78c_7_sign_never_writes_a_signature_verify_refuses(algorithm: str, fits
             assert not out.exists()
     assert main(["sign", str(HOSTILE / "signing" / "rt78c-7-31-namespaces.cdx.xml"), "--key",
                  str(tmp_path / "k.key"), "-o", str(tmp_path / "rt.xml")]) == (2 if algorithm == "es256" else 0)
+
+
+# --- 78c-5: one bad lock entry costs that entry, never the lock -------------------------------
+
+LOCK_ENTRIES = {
+    "rt78c-5-pipfile-empty-key": ({"good1", "zgood2"}, ["default['']"]),
+    "rt78c-5-pipfile-slash-key": ({"good1", "zgood2"}, ["default[' ']", "package '/'"]),
+    "rt78c-5-conda-empty-pip": ({"numpy", "requests", "scipy"}, ["dependencies[1].pip[0]"]),
+    "rt78c-5-conda-not-a-spec": ({"numpy", "scipy"}, ["dependencies[1]: '=1.0' is not a conda match spec"]),
+    "rt78c-5-uv-nameless": ({"good", "zgood"}, ["package[1]", "package[2]"]),
+    "rt78c-5-poetry-nameless": ({"good", "zgood"}, ["package[1]", "package[2]"]),
+    "rt78c-5-pylock-bad-entries": ({"good", "zgood"}, ["packages[1]", "packages[2]"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LOCK_ENTRIES))
+def test_78c_5_a_bad_lock_entry_is_a_finding_and_the_others_stay(case: str, tmp_path: Path, capsys: Any) -> None:
+    """Every lock format the same way: the entry is left out with a ``lock.package-invalid``
+    finding naming where it is, the lock's composition is incomplete, every good package is a
+    component, exit 0, and no exception text reaches the output."""
+    (lock,) = [p for p in (HOSTILE / "lock" / case).iterdir() if p.is_file()]
+    out = tmp_path / "bom.json"
+    rc = main(["generate", "--no-gpu", "--lock", str(lock), "-o", str(out)])
+    err = _quiet(capsys)
+    assert rc == 0, err
+    assert "Error" not in err, err  # never "ValueError: Invalid purl" as the reason a lock was not read
+    doc = json.loads(out.read_bytes())
+    good, wheres = LOCK_ENTRIES[case]
+    assert {c["name"] for c in doc["components"] if c["type"] == "library"} == good
+    bad = [f for f in _findings(doc) if "lock.package-invalid" in f]
+    assert len(bad) == len(wheres), bad
+    for where in wheres:
+        assert any(where in f for f in bad), (where, bad)
+    assert _aggregate(doc) == "incomplete"

@@ -20,7 +20,8 @@ from mlbom.collectors._manifest import manifest_component, package_component, re
 from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError
 from mlbom.formats import locks
-from mlbom.model import Collected, Component, Finding, Property, Relation
+from mlbom.identity import purl_name_ok
+from mlbom.model import Collected, Component, Finding, Property, Relation, Unreadable
 from mlbom.properties import Prop
 from mlbom.versions import contains, parse_specifier, parse_version
 
@@ -54,8 +55,12 @@ class LockCollector(BaseCollector):
         for note in lock.notes:
             yield Finding(id="input.text-replaced" if "Unicode" in note else "input.duplicate-key", severity="low",
                           message=note, subject=file_comp.bom_ref, source=rel)
+        skipped = list(lock.skipped)
         comps = []
         for pkg in lock.packages:
+            if not purl_name_ok(pkg.name):  # " " or "/": no package URL can name it
+                skipped.append(f"package {pkg.name[:80]!r}: its name cannot be a package URL")
+                continue
             props = [Property(name=Prop.LOCK_FORMAT.value, value=fmt)]
             if pkg.source:
                 props.append(Property(name=Prop.LOCK_SOURCE.value, value=pkg.source))
@@ -84,6 +89,13 @@ class LockCollector(BaseCollector):
                 yield Finding(id="lock.hash-missing", severity="low",
                               message=f"{pkg.name} {pkg.version} has no artifact hash in {fmt}; the download cannot be verified",
                               subject=comp.bom_ref, source=rel)
+        for where in skipped:
+            # one bad entry costs that entry, never the lock (red team 78c-5): a finding, and the
+            # lock's inventory is incomplete since it locks something the BOM does not list
+            yield Finding(id="lock.package-invalid", severity="medium",
+                          message=f"{where}: left out of the inventory; the other packages of {path.name} are listed",
+                          subject=file_comp.bom_ref, source=rel)
+            yield Unreadable(path=rel, reason=f"{where}: package entry left out", collector=self.name)
         yield from _edges(comps, fmt, rel, file_comp.bom_ref)
 
 

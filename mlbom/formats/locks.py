@@ -7,7 +7,11 @@ version 1); poetry.lock (lock-version 1.x and 2.x); Pipfile.lock (pipfile-spec 6
 environment files (https://docs.conda.io/projects/conda/en/latest/user-guide/tasks/manage-environments.html).
 
 Each parser takes bytes and a path (for messages) and returns a :class:`LockFile`; syntax errors
-and unknown versions are :class:`InputError` naming the file and line where known.
+and unknown versions are :class:`InputError` naming the file and line where known. One bad
+package entry (no name, an empty name, one pylock.toml's validation refuses, a conda entry that is
+no match spec) never loses the others: it is left out and listed in :attr:`LockFile.skipped`,
+the same in every format (red team 78c-5: an empty Pipfile.lock key lost the whole lock, while
+uv.lock refused the file).
 """
 
 from __future__ import annotations
@@ -59,6 +63,8 @@ class LockFile:
     packages: list[LockedPackage]
     channels: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """Package entries left out, each ``WHERE: why`` (``package[3]: package without a name``)."""
 
 
 def detect(path: Path) -> LockFormat | None:
@@ -116,6 +122,11 @@ def _str(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _name(value: object) -> str | None:
+    """A package entry's name: a string with something besides white space in it."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
 def _list(value: object) -> list[object]:
     return value if isinstance(value, list) else []
 
@@ -129,11 +140,13 @@ def parse_uv_lock(doc: dict[str, object], path: Path) -> LockFile:
     if version != 1:
         raise InputError(path, f"unknown uv.lock version {version!r} (mlbom reads version 1)", at="version")
     packages: list[LockedPackage] = []
+    skipped: list[str] = []
     for i, raw in enumerate(_list(doc.get("package"))):
         pkg = _dict(raw)
-        name = _str(pkg.get("name"))
+        name = _name(pkg.get("name"))
         if name is None:
-            raise InputError(path, "package without a name", at=f"package[{i}]")
+            skipped.append(f"package[{i}]: package without a name")
+            continue
         src = _dict(pkg.get("source"))
         kind = next(iter(sorted(src)), None)
         src_url = _str(src.get(kind)) if kind else None
@@ -154,7 +167,7 @@ def parse_uv_lock(doc: dict[str, object], path: Path) -> LockFile:
             name=name, version=_str(pkg.get("version")), source=kind, source_url=src_url,
             vcs_commit=commit, index=src_url if kind == "registry" else None,
             artifacts=tuple(arts), dependencies=deps, pins=pins))
-    return LockFile("uv.lock", packages)
+    return LockFile("uv.lock", packages, skipped=skipped)
 
 
 def parse_poetry_lock(doc: dict[str, object], path: Path) -> LockFile:
@@ -164,11 +177,13 @@ def parse_poetry_lock(doc: dict[str, object], path: Path) -> LockFile:
         raise InputError(path, f"unknown poetry lock-version {lv!r} (mlbom reads 1.x and 2.x)", at="metadata.lock-version")
     legacy_files = _dict(meta.get("files"))
     packages: list[LockedPackage] = []
+    skipped: list[str] = []
     for i, raw in enumerate(_list(doc.get("package"))):
         pkg = _dict(raw)
-        name = _str(pkg.get("name"))
+        name = _name(pkg.get("name"))
         if name is None:
-            raise InputError(path, "package without a name", at=f"package[{i}]")
+            skipped.append(f"package[{i}]: package without a name")
+            continue
         files = _list(pkg.get("files")) or _list(legacy_files.get(name))
         arts = tuple(Artifact(None, _str(_dict(f).get("file")), _sha256(_dict(f).get("hash"))) for f in files)
         src = _dict(pkg.get("source"))
@@ -183,7 +198,7 @@ def parse_poetry_lock(doc: dict[str, object], path: Path) -> LockFile:
             dependencies=tuple(sorted(str(k) for k in _dict(pkg.get("dependencies")))),
             pins=tuple(sorted((str(k), c) for k, v in _dict(pkg.get("dependencies")).items()
                               if (c := _str(v) or _str(_dict(v).get("version")))))))
-    return LockFile("poetry.lock", packages)
+    return LockFile("poetry.lock", packages, skipped=skipped)
 
 
 def parse_pipfile_lock(data: bytes, path: Path) -> LockFile:
@@ -197,8 +212,12 @@ def parse_pipfile_lock(data: bytes, path: Path) -> LockFile:
         raise InputError(path, f"unknown pipfile-spec {spec!r} (mlbom reads 6)", at="_meta.pipfile-spec")
     sources = {str(_dict(s).get("name")): _str(_dict(s).get("url")) for s in _list(meta.get("sources"))}
     packages: list[LockedPackage] = []
+    skipped: list[str] = []
     for group in ("default", "develop"):
         for name, raw in sorted(_dict(doc.get(group)).items()):
+            if _name(name) is None:
+                skipped.append(f"{group}[{name!r}]: package without a name")
+                continue
             pkg = _dict(raw)
             ver = _str(pkg.get("version"))
             version = ver[2:] if ver and ver.startswith("==") else None
@@ -211,14 +230,28 @@ def parse_pipfile_lock(data: bytes, path: Path) -> LockFile:
                 vcs_commit=_str(pkg.get("ref")), index=sources.get(idx or "") or idx,
                 marker=_str(pkg.get("markers")), group=group, specifier=ver if version is None else None,
                 artifacts=arts))
-    return _noted(LockFile("Pipfile.lock", packages), loaded, path)
+    return _noted(LockFile("Pipfile.lock", packages, skipped=skipped), loaded, path)
 
 
 def parse_pylock(doc: dict[str, object], path: Path) -> LockFile:
     from packaging.pylock import Pylock, PylockUnsupportedVersionError, PylockValidationError
 
+    # The header is validated on its own, then each package entry on its own under a plain 1.0
+    # header: an entry packaging refuses is left out and listed, the others are kept (78c-5).
+    raw_packages = doc.get("packages")
+    entries = raw_packages if isinstance(raw_packages, list) else []
+    skipped: list[str] = []
     try:
-        lock = Pylock.from_dict(doc)
+        Pylock.from_dict({**doc, "packages": []} if isinstance(raw_packages, list) else doc)
+        kept = []
+        for i, entry in enumerate(entries):
+            try:
+                Pylock.from_dict({"lock-version": "1.0", "created-by": "mlbom", "packages": [entry]})
+            except PylockValidationError as exc:
+                skipped.append(f"packages[{i}]: {str(exc).replace('packages[0]', 'package')}")
+                continue
+            kept.append(entry)
+        lock = Pylock.from_dict({**doc, "packages": kept})
     except PylockUnsupportedVersionError as exc:
         raise InputError(path, str(exc), at="lock-version") from exc
     except PylockValidationError as exc:
@@ -248,7 +281,7 @@ def parse_pylock(doc: dict[str, object], path: Path) -> LockFile:
             source=source, source_url=src_url, vcs_commit=commit, index=pkg.index,
             marker=str(pkg.marker) if pkg.marker else None, artifacts=tuple(arts),
             dependencies=tuple(sorted(str(_dict(d).get("name")) for d in (pkg.dependencies or []) if _dict(d).get("name")))))
-    return LockFile("pylock.toml", packages)
+    return LockFile("pylock.toml", packages, skipped=skipped)
 
 
 # DOTALL and no "$": the name is taken greedily and the rest always matches, so no input makes
@@ -265,16 +298,22 @@ def parse_conda(data: bytes, path: Path) -> LockFile:
         raise InputError(path, "not a conda environment file (no 'dependencies' list)")
     channels = tuple(str(c) for c in _list(doc.get("channels")))
     packages: list[LockedPackage] = []
-    for entry in _list(doc.get("dependencies")):
+    skipped: list[str] = []
+    for i, entry in enumerate(_list(doc.get("dependencies"))):
         if isinstance(entry, dict):
-            for pip_req in _list(entry.get("pip")):
-                packages.append(_pip_line(str(pip_req)))
+            for j, pip_req in enumerate(_list(entry.get("pip"))):
+                pip_pkg = _pip_line(str(pip_req))
+                if pip_pkg is None:
+                    skipped.append(f"dependencies[{i}].pip[{j}]: package without a name")
+                else:
+                    packages.append(pip_pkg)
             continue
         text = str(entry)
         if "::" in text:
             _channel, _, text = text.partition("::")
         m = _CONDA_SPEC.match(text)
         if not m:
+            skipped.append(f"dependencies[{i}]: {text[:80]!r} is not a conda match spec")
             continue
         name, spec = m.group(1), m.group(2).strip()
         version = None
@@ -283,16 +322,19 @@ def parse_conda(data: bytes, path: Path) -> LockFile:
             version = exact.group(1)
         packages.append(LockedPackage(name=name, version=version, ecosystem="conda", source="conda",
                                       specifier=spec or None))
-    return _noted(LockFile("conda", packages, channels=channels), loaded, path)
+    return _noted(LockFile("conda", packages, channels=channels, skipped=skipped), loaded, path)
 
 
-def _pip_line(line: str) -> LockedPackage:
+def _pip_line(line: str) -> LockedPackage | None:
+    """A ``pip:`` entry of a conda file; None for one with no name (empty or white space)."""
     from packaging.requirements import InvalidRequirement, Requirement
 
+    if not line.strip():
+        return None
     try:
         req = Requirement(line)
     except InvalidRequirement:
-        return LockedPackage(name=line.split()[0] if line.split() else line, version=None, source="pip", specifier=line)
+        return LockedPackage(name=line.split()[0], version=None, source="pip", specifier=line)
     specs = list(req.specifier)
     version = specs[0].version if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version else None
     return LockedPackage(name=req.name, version=version, source="url" if req.url else "pip",

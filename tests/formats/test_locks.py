@@ -52,8 +52,15 @@ def test_the_pep_751_spec_example() -> None:
     assert lock.packages[1].index == "https://pypi.org/simple"
 
 
+def test_a_nameless_uv_package_is_skipped_not_the_lock() -> None:
+    """Red team 78c-5: one bad entry is listed in ``skipped``; the other packages stay."""
+    lock = locks.parse(b'version = 1\n[[package]]\nname = 3\n[[package]]\nname = "a"\nversion = "1"\n',
+                       Path("uv.lock"), "uv.lock")
+    assert [p.name for p in lock.packages] == ["a"]
+    assert lock.skipped == ["package[0]: package without a name"]
+
+
 @pytest.mark.parametrize(("data", "message"), [
-    (b"version = 1\n[[package]]\nname = 3\n", "package without a name"),
     (b'[[package]]\nname = "a"\nname = "b"\n', "not valid TOML"),
     (b'package = "x"\n', "unknown uv.lock version"),
     (b"\xff\xfe", "not"),
