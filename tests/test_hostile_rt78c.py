@@ -370,3 +370,18 @@ def test_78c_5_a_bad_lock_entry_is_a_finding_and_the_others_stay(case: str, tmp_
     for where in wheres:
         assert any(where in f for f in bad), (where, bad)
     assert _aggregate(doc) == "incomplete"
+
+
+# --- 78c-8: a dist-info without a usable name is reported, never dropped ---------------------
+
+def test_78c_8_a_nameless_distribution_is_a_finding_and_the_inventory_incomplete(tmp_path: Path, capsys: Any) -> None:
+    doc = _generate(["--env", str(HOSTILE / "env" / "rt78c-8-nameless-dist")], tmp_path, capsys)
+    assert {n for n, _ in _components(doc)} == {"good", "slash", "cpython"}
+    findings = [f for f in _findings(doc) if "python.metadata-malformed" in f]
+    for folder in ("-2.0.dist-info", ".dist-info", "-3.0.dist-info"):
+        assert any(f"site-packages/{folder}:" in f and "not inventoried" in f for f in findings), (folder, findings)
+    assert any("slash: METADATA lacks Name" in f for f in findings), findings
+    unreadable = [str(p["value"]) for p in all_properties(doc) if p.get("name") == "mlbom:unreadable"]
+    assert sorted(u.split(":")[0].rsplit("/", 1)[1] for u in unreadable) == [
+        "-2.0.dist-info", "-3.0.dist-info", ".dist-info"]
+    assert _aggregate(doc) == "incomplete"

@@ -32,7 +32,7 @@ from mlbom.errors import InputError
 from mlbom.formats import pymeta
 from mlbom.formats.safe_read import read_bounded
 from mlbom.hashing import sha256_file
-from mlbom.identity import pypi_purl, safe_url
+from mlbom.identity import purl_name_ok, pypi_purl, safe_url
 from mlbom.limits import MAX_EXTRA_MARKER_EVALUATIONS, MAX_METADATA_BYTES, MAX_SMALL_JSON
 from mlbom.model import (
     Collected,
@@ -248,13 +248,26 @@ def _read_dist(site: Path, ddir: Path, rel: Callable[[Path], str]) -> tuple[Dist
         meta = pymeta.parse_metadata(read_bounded(meta_file, MAX_METADATA_BYTES), meta_file)
     except InputError as exc:
         problems.append(Unreadable(path=rel(meta_file), reason=exc.detail, collector="environment"))
-    name = (meta.first("Name") if meta else None) or dir_name
+    meta_name = meta.first("Name") if meta else None
+    meta_name = meta_name if meta_name and purl_name_ok(meta_name) else None
+    name = meta_name or (dir_name if dir_name and purl_name_ok(dir_name) else None)
     version = (meta.first("Version") if meta else None) or dir_version
     if not name:
+        # importlib.metadata lists it and its RECORD may install files: never dropped silently
+        # (red team 78c-8: "-2.0.dist-info" with "Name: " and ".dist-info" vanished, composition
+        # complete). A finding naming the folder, and the inventory is incomplete.
+        said = meta.first("Name") if meta else None
+        why = (f"METADATA Name {said[:80]!r} cannot name a package" if said else "METADATA has no Name") \
+            + (" and the folder name gives none usable" if meta is not None else "")
+        problems.append(Finding(
+            id="python.metadata-malformed", severity="medium", source=rel(ddir),
+            message=f"{rel(ddir)}: {why}: the distribution is not inventoried (its files are not listed either)"))
+        problems.append(Unreadable(path=rel(ddir), reason=f"{why}: distribution not inventoried",
+                                   collector="environment"))
         return None, problems
     dist = Dist(dir=ddir, site=site, name=name, canonical=canonicalize_name(name), version=version, meta=meta)
-    if meta is not None and (not meta.first("Name") or not meta.first("Version")):
-        missing = [f for f in ("Name", "Version") if not meta.first(f)]
+    if meta is not None and (meta_name is None or not meta.first("Version")):
+        missing = [f for f, v in (("Name", meta_name), ("Version", meta.first("Version"))) if not v]
         problems.append(Finding(
             id="python.metadata-malformed", severity="medium",
             message=f"{name}: METADATA lacks {', '.join(missing)}; taken from the folder name {ddir.name}",
