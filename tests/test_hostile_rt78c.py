@@ -385,3 +385,36 @@ def test_78c_8_a_nameless_distribution_is_a_finding_and_the_inventory_incomplete
     assert sorted(u.split(":")[0].rsplit("/", 1)[1] for u in unreadable) == [
         "-2.0.dist-info", "-3.0.dist-info", ".dist-info"]
     assert _aggregate(doc) == "incomplete"
+
+
+# --- 78c-9: a zip on the import path holding distributions is reported ------------------------
+
+def test_78c_9_a_zip_of_distributions_on_the_path_is_reported(tmp_path: Path, capsys: Any) -> None:
+    doc = _generate(["--env", str(HOSTILE / "env" / "rt78c-9-zip-on-path")], tmp_path, capsys)
+    findings = [f for f in _findings(doc) if "python.path-archive-not-read" in f]
+    assert len(findings) == 1 and "site-packages/vendor.zip" in findings[0] and "bar-2.0.dist-info" in findings[0]
+    unreadable = [str(p["value"]) for p in all_properties(doc) if p.get("name") == "mlbom:unreadable"]
+    assert len(unreadable) == 1 and "vendor.zip" in unreadable[0], unreadable
+    assert _aggregate(doc) == "incomplete"
+
+
+def test_78c_9_eggs_count_and_other_files_on_the_path_do_not(tmp_path: Path, capsys: Any) -> None:
+    """An ``.egg`` with ``EGG-INFO`` is reported as importlib.metadata lists it; a zip with only
+    code (a stdlib zip), a file that is no zip, and a zip inside a folder no .pth names are not."""
+    import zipfile
+
+    sp = _venv(tmp_path / "venv")
+    _dist(sp, "good-1.0.dist-info", "Metadata-Version: 2.1\nName: good\nVersion: 1.0\n")
+    with zipfile.ZipFile(sp / "old.egg", "w") as z:
+        z.writestr("EGG-INFO/PKG-INFO", "Metadata-Version: 1.1\nName: old\nVersion: 0.1\n")
+        z.writestr("old/__init__.py", "")
+    with zipfile.ZipFile(sp / "code.zip", "w") as z:
+        z.writestr("mod/__init__.py", "")
+    with zipfile.ZipFile(sp / "unlisted.zip", "w") as z:
+        z.writestr("x-1.0.dist-info/METADATA", "Name: x\nVersion: 1.0\n")
+    (sp / "notazip.bin").write_bytes(b"PK\x05\x06 not really")
+    (sp / "paths.pth").write_text("old.egg\ncode.zip\nnotazip.bin\n")
+    doc = _generate(["--env", str(tmp_path / "venv")], tmp_path, capsys)
+    findings = [f for f in _findings(doc) if "python.path-archive-not-read" in f]
+    assert len(findings) == 1 and "site-packages/old.egg" in findings[0] and "EGG-INFO" in findings[0], findings
+    assert _aggregate(doc) == "incomplete"

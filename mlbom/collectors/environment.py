@@ -24,7 +24,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 import mlbom.licenses as licenses
 from mlbom.collectors import BaseCollector, Context, Option
-from mlbom.collectors._dists import Dist, find_dist_dirs
+from mlbom.collectors._dists import Dist, archived_dist_dirs, find_dist_dirs
 from mlbom.collectors._interpreter import STATIC_HOW, locate, under, unrecorded_executables, venv_cfg
 from mlbom.collectors._verify_record import verify_records
 from mlbom.collectors.facts import Fact, FrameworkBuild, InstalledPackage, PythonEnvironment
@@ -117,6 +117,15 @@ class EnvironmentCollector(BaseCollector):
             yield from problems
             if dist is not None:
                 dists.append(dist)
+        for archive, folders in archived_dist_dirs(interp.path):
+            shown = ", ".join(folders[:5]) + (f" and {len(folders) - 5} more" if len(folders) > 5 else "")
+            yield Finding(
+                id="python.path-archive-not-read", severity="medium", source=rel(archive),
+                message=(f"{rel(archive)} is a zip on the import path holding {shown}: its packages are importable "
+                         "(zipimport) and importlib.metadata lists them, but mlbom does not read inside it: "
+                         "not inventoried"))
+            yield Unreadable(path=rel(archive), collector="environment",
+                             reason=f"a zip on the import path holding {shown}: its distributions are not inventoried")
 
         by_name: dict[NormalizedName, list[Dist]] = {}
         for d in dists:
