@@ -17,6 +17,7 @@ Hand-built pickles need neither numpy nor pandas; real objects run in the scikit
 
 from __future__ import annotations
 
+import io
 import pickle
 import struct
 
@@ -96,12 +97,14 @@ def test_a_block_as_long_as_the_index_is_safe(how: bytes) -> None:
 
 
 @pytest.mark.parametrize("how", [b"cinit", b"unverified"])
-def test_a_block_shorter_than_its_index_is_unsafe_where_pandas_does_not_verify(how: bytes) -> None:
+def test_a_block_shorter_than_its_index_is_unsafe(how: bytes) -> None:
     verdict, msgs = _verdict(_manager(3, 100_000_000, how))
     assert verdict == "unsafe", msgs
     assert any("a block holds 3 rows under an index of 100000000" in m for m in msgs), msgs
-    # BlockManager(..., verify_integrity=True) compares every block's shape with the axes itself
-    assert _verdict(_manager(3, 100_000_000, b"verified"))[0] == "safe"
+    # BlockManager(..., verify_integrity=True) compares the shapes itself, at the call; mlbom still
+    # compares them at the end of the stream (a later BUILD may change a block: red team 79f), so a
+    # file pandas refuses to load is reported too — no pandas writes it
+    assert _verdict(_manager(3, 100_000_000, b"verified"))[0] == "unsafe"
 
 
 # -- real objects (scikit-learn tier: pandas, numpy and scikit-learn installed) -------------------
@@ -202,3 +205,62 @@ def test_blocks_must_match_their_manager_in_every_dimension() -> None:
     nn.n_features_in_ = 1000
     r = scan_bytes(pickle.dumps(nn, protocol=5), "m.pkl")
     assert r.verdict == "unsafe" and any("n_features_in_ is 1000 for 2" in f.message for f in r.findings)
+
+
+# -- red team 79f: the same state changed after the manager was judged -------------------------------
+
+
+class _Rebuild:
+    """A marker :class:`_RawPickler` writes as ``<target> <state> BUILD``: a second BUILD on an
+    object already pickled (pandas never writes one)."""
+
+    def __init__(self, target: object, state: object) -> None:
+        self.target, self.state = target, state
+
+
+class _RawPickler(pickle._Pickler):  # type: ignore[name-defined,misc]
+    def save(self, obj: object, save_persistent_id: bool = True) -> None:
+        if isinstance(obj, _Rebuild):
+            self.save(obj.target)
+            self.save(obj.state)
+            self.write(pickle.BUILD)
+            return
+        super().save(obj, save_persistent_id)
+
+
+def _raw_dumps(obj: object) -> bytes:
+    out = io.BytesIO()
+    _RawPickler(out, protocol=4).dump(obj)
+    return out.getvalue()
+
+
+@pytest.mark.sklearn
+def test_what_the_blocks_hold_is_judged_at_the_end_of_the_stream() -> None:
+    np = pytest.importorskip("numpy")
+    pd = pytest.importorskip("pandas")
+    from pandas.core.internals.managers import SingleBlockManager
+
+    # 79f-1: a masked array BUILT again after the Series' manager (64 values under 3 labels)
+    s = pd.Series(pd.array([0, 1, 2], dtype="Int64"))
+    state = dict(s.__getstate__())
+    state["_zz"] = _Rebuild(s._mgr.blocks[0].values, {"_data": np.arange(64), "_mask": np.zeros(64, dtype=bool)})
+    r = scan_bytes(_raw_dumps(_NewObj(pd.Series, state)), "m.pkl")
+    assert r.verdict == "unsafe" and any("64 rows under an index of 3" in f.message for f in r.findings), r.findings
+    # 79f-3: a block BUILT again after BlockManager(blocks, axes) verified it
+    df = pd.DataFrame({"a": np.arange(100.0)})
+    dstate = dict(df.__getstate__())
+    dstate["_zz"] = _Rebuild(df._mgr.blocks[0], (slice(0, 1, 1), np.array([[1.5, 2.5, 3.5]]), 2))
+    r = scan_bytes(_raw_dumps(_NewObj(pd.DataFrame, dstate)), "m.pkl")
+    assert r.verdict == "unsafe" and any("3 rows under an index of 100" in f.message for f in r.findings)
+    # 79f-4: a SingleBlockManager given two axes (its Series' index is the first)
+    big, small = pd.RangeIndex(1000), pd.RangeIndex(3)
+    values = np.array([["a", "b", "c"]], dtype=object)
+    legacy = ([big, small], [values], [big], {"0.14.1": {"axes": [big, small], "blocks": [
+        {"values": values, "mgr_locs": slice(0, 1, 1)}]}})
+    r = scan_bytes(pickle.dumps(_NewObj(pd.Series, {"_mgr": _NewObj(SingleBlockManager, legacy), "_typ": "series",
+                                                     "_metadata": ["_name"], "attrs": {}, "_name": None}),
+                                protocol=4), "m.pkl")
+    assert r.verdict == "unsafe" and any("given 2 axes" in f.message for f in r.findings), r.findings
+    # what pandas writes stays safe
+    for obj in (s, df, pd.DataFrame({"a": pd.array([1, None, 3], dtype="Int64"), "b": [1.0, 2, 3]})):
+        assert scan_bytes(pickle.dumps(obj, protocol=4), "m.pkl").verdict == "safe"
