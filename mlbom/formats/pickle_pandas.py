@@ -284,22 +284,59 @@ def _length_1d(value: object) -> int | None:
     return dims[0] if dims is not None and len(dims) == 1 else None
 
 
+def _manager_call(inst: Call, op: str) -> tuple[list[object] | None, dict[object, object] | None, bool]:
+    """``BlockManager(blocks, axes[, verify_integrity])`` as the walk made it: its positional
+    arguments (None: not a tuple mlbom read), its keywords ({} when none; None: a mapping mlbom
+    cannot read) and whether ``__init__`` ran ``_verify_integrity`` (REDUCE with a true
+    ``verify_integrity``; NEWOBJ's ``__cinit__`` never does)."""
+    args = inst.args.items if isinstance(inst.args, Seq) and inst.args.type == "tuple" else None
+    kwargs: dict[object, object] | None = {}
+    if inst.kwargs not in (None, NONE):
+        kwargs = inst.kwargs.items if isinstance(inst.kwargs, Dct) and not inst.kwargs.loose else None
+    if args is None or len(args) < 2:
+        return args, kwargs, False
+    verify: object = args[2] if len(args) > 2 else (kwargs or {}).get("verify_integrity", True)
+    return args, kwargs, op == "REDUCE" and truth_values(verify) == [True]
+
+
 class _LegacyBlocks:
-    """What a manager's 0.14.1 state gives it, read at its BUILD (``__setstate__`` takes the axes
-    and blocks then): the axes (None: not such a state) and each block's (values, placement)."""
+    """A manager's pandas 0.14.1-style state, ``(..., ..., ..., {"0.14.1": {"axes": [...],
+    "blocks": [{"values", "mgr_locs"}, ...]}})``, read once at its BUILD (``__setstate__`` takes
+    the axes and blocks then): ``read`` whether it is such a state mlbom reached the blocks of;
+    ``why`` what of it mlbom cannot read; ``axes`` (None where they are not a list mlbom read) and
+    each readable block's (values, placement — None when it has none)."""
 
     def __init__(self, state: object) -> None:
+        self.read = False
+        self.why: str | None = None
+        self.axes: list[object] | None = None
+        self.blocks: list[tuple[object, object]] = []
         items = state.items if isinstance(state, Seq) and state.type == "tuple" else None
         legacy = items[3] if items is not None and len(items) >= 4 else None
-        inner = legacy.items.get("0.14.1") if isinstance(legacy, Dct) and legacy.items is not None else None
-        axes = inner.items.get("axes") if isinstance(inner, Dct) and inner.items is not None and not inner.loose \
-            else None
-        blocks = inner.items.get("blocks") if axes is not None and isinstance(inner, Dct) and inner.items else None
-        self.axes: list[object] | None = list(axes.items) if isinstance(axes, Seq) and axes.items is not None \
-            else None
-        self.blocks = [(b.items.get("values"), b.items.get("mgr_locs"))
-                       for b in (blocks.items if isinstance(blocks, Seq) and blocks.items is not None else ())
-                       if isinstance(b, Dct) and b.items is not None and not b.loose]
+        if legacy is None or no_mapping(legacy):
+            return  # NotImplementedError: '"0.14.1" in state[3]' is false or state[3][...] raises
+        if not isinstance(legacy, Dct) or legacy.items is None or legacy.loose:
+            self.why = f"its state holds {describe(legacy)}, a mapping mlbom cannot read"  # an OrderedDict (72f-4)
+            return
+        inner = legacy.items.get("0.14.1")
+        if inner is None:
+            return
+        if not isinstance(inner, Dct) or inner.items is None or inner.loose:
+            self.why = "its 0.14.1 state cannot be read"
+            return
+        axes = inner.items.get("axes")
+        blocks = inner.items.get("blocks")
+        if not isinstance(blocks, Seq) or blocks.items is None:
+            self.why = "its blocks cannot be read"
+            return
+        self.read = True
+        self.axes = list(axes.items) if isinstance(axes, Seq) and axes.items is not None else None
+        for b in blocks.items:
+            if isinstance(b, Dct) and b.items is not None and not b.loose:
+                self.blocks.append((b.items.get("values"), b.items.get("mgr_locs")))
+                if "mgr_locs" in b.items:
+                    continue
+            self.why = self.why or "a block of its state cannot be read"
 
 
 class PandasJudge:
@@ -347,11 +384,11 @@ class PandasJudge:
         if cls.rsplit(".", 1)[-1] in _MASKED:
             self.masked_state(inst, state)
         if cls in (_BLOCK_MANAGER, _SINGLE_BLOCK_MANAGER):
-            name = cls.rsplit(".", 1)[-1]
-            native_verdict(self.note, f"pandas {name} state", self.legacy_frame_problem(state), "pandas",
-                           "its block lookup arrays are written out of bounds at load",
+            legacy = _LegacyBlocks(state)
+            native_verdict(self.note, f"pandas {cls.rsplit('.', 1)[-1]} state", self.legacy_frame_problem(legacy),
+                           "pandas", "its block lookup arrays are written out of bounds at load",
                            "its block lookup follows", "frame-placement")
-            self.reg.legacy_managers.put(inst, (cls, _LegacyBlocks(state)))
+            self.reg.legacy_managers.put(inst, (cls, legacy))
 
     def judge_end(self, complete: bool, used: set[int] | None) -> None:
         """Arrays created bare (only where the load returns), MultiIndex codes and the
@@ -594,34 +631,26 @@ class PandasJudge:
         ``blknos``/``blklocs`` of ``len(items)`` entries in Cython, bounds checks off, writing at
         every index of every placement (red team 71f-1: ``slice(10**8, 10**8 + 2)``, a heap write
         at an offset the file chooses). Every index must lie below the items' count."""
-        args = inst.args.items if isinstance(inst.args, Seq) and inst.args.type == "tuple" else None
-        kwargs: dict[object, object] | None = {}
-        if inst.kwargs not in (None, NONE):
-            kwargs = inst.kwargs.items if isinstance(inst.kwargs, Dct) and not inst.kwargs.loose else None
+        args, kwargs, verified = _manager_call(inst, op)
         if args is None or kwargs is None or set(kwargs) - {"verify_integrity"}:
             return False, "its arguments cannot be read"
         if len(args) < 2:
             return None  # nothing set (or the call raises)
-        verify: object = args[2] if len(args) > 2 else kwargs.get("verify_integrity", True)
         axes = args[1].items if isinstance(args[1], Seq) and args[1].items else None
-        return self.placements_problem(args[0], axes[0] if axes else None,
-                                       op == "REDUCE" and truth_values(verify) == [True])
+        return self.placements_problem(args[0], axes[0] if axes else None, verified)
 
     def frame_rows_problem(self, inst: Call, op: str) -> tuple[bool, str] | None:
         """Each block's values of ``BlockManager(blocks, axes[, verify])`` against its placement
         and its index, on their last states (:meth:`rows_problem`; where ``_verify_integrity``
         ran — REDUCE with ``verify_integrity`` and no BUILD on a block — the dimensions are its)."""
-        args = inst.args.items if isinstance(inst.args, Seq) and inst.args.type == "tuple" else None
+        args, _, verified = _manager_call(inst, op)
         if args is None or len(args) < 2:
             return None
-        kwargs = inst.kwargs.items if isinstance(inst.kwargs, Dct) and not inst.kwargs.loose else None
-        verify: object = args[2] if len(args) > 2 else (kwargs or {}).get("verify_integrity", True)
         axes = args[1].items if isinstance(args[1], Seq) and args[1].items else None
         blocks = args[0].items if isinstance(args[0], Seq) else None
         # a BUILD on a block (Block.__setstate__ sets its values and placement unchecked) may come
         # after _verify_integrity ran: such a block is not verified (red team 79f-3)
-        verified = op == "REDUCE" and truth_values(verify) == [True] \
-            and not any(isinstance(b, Call) and b.state is not None for b in blocks or ())
+        verified = verified and not any(isinstance(b, Call) and b.state is not None for b in blocks or ())
         for b in (blocks or [])[:100_000]:
             rows = self.rows_problem(self.block_values(b), axes[-1] if axes else None, self.block_placement(b),
                                      len(axes) if axes else None, verified)
@@ -629,32 +658,16 @@ class PandasJudge:
                 return rows
         return None
 
-    def legacy_frame_problem(self, state: object) -> tuple[bool, str] | None:
-        """``BlockManager.__setstate__`` of a pandas 0.14.1-style state: ``(..., ..., ...,
-        {"0.14.1": {"axes": [...], "blocks": [{"values", "mgr_locs"}, ...]}})`` sets the axes and
-        blocks unverified and builds the block lookup arrays at once (``_post_setstate``)."""
-        items = state.items if isinstance(state, Seq) and state.type == "tuple" else None
-        legacy = items[3] if items is not None and len(items) >= 4 else None
-        if legacy is None or no_mapping(legacy):
-            return None  # NotImplementedError: '"0.14.1" in state[3]' is false or state[3][...] raises
-        if not isinstance(legacy, Dct) or legacy.items is None or legacy.loose:
-            return False, f"its state holds {describe(legacy)}, a mapping mlbom cannot read"  # an OrderedDict (72f-4)
-        inner = legacy.items.get("0.14.1")
-        if inner is None:
+    def legacy_frame_problem(self, legacy: _LegacyBlocks) -> tuple[bool, str] | None:
+        """``BlockManager.__setstate__`` of a pandas 0.14.1-style state sets the axes and blocks
+        unverified and builds the block lookup arrays at once (``_post_setstate``): every block's
+        placement against the items' count (:meth:`placements_problem`)."""
+        if legacy.why is not None:
+            return False, legacy.why
+        if not legacy.read:
             return None
-        if not isinstance(inner, Dct) or inner.items is None or inner.loose:
-            return False, "its 0.14.1 state cannot be read"
-        axes = inner.items.get("axes")
-        blocks = inner.items.get("blocks")
-        first = axes.items[0] if isinstance(axes, Seq) and axes.items else None
-        if not isinstance(blocks, Seq) or blocks.items is None:
-            return False, "its blocks cannot be read"
-        locs: list[object] = []
-        for b in blocks.items:
-            if not isinstance(b, Dct) or b.items is None or b.loose or "mgr_locs" not in b.items:
-                return False, "a block of its state cannot be read"
-            locs.append(b.items["mgr_locs"])
-        return self.placements_problem(Seq("list", locs), first, False, raw=True)
+        return self.placements_problem(Seq("list", [locs for _, locs in legacy.blocks]),
+                                       legacy.axes[0] if legacy.axes else None, False, raw=True)
 
     def legacy_rows_problem(self, cls: str, held: _LegacyBlocks) -> tuple[bool, str] | None:
         """Each block a 0.14.1-style state gave a manager, against its index (:meth:`rows_problem`),
