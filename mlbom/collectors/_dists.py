@@ -3,6 +3,7 @@ folders found, in the order the import system sees them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,11 +39,7 @@ def find_dist_dirs(path: list[Path]) -> list[tuple[Path, Path]]:
     """``(site, dist_dir)`` for every ``*.dist-info``/``*.egg-info`` on ``path`` in path order
     (the order the import system would see them), each folder sorted by name."""
     found: list[tuple[Path, Path]] = []
-    seen: set[Path] = set()
-    for entry in path:
-        if entry in seen or not entry.is_dir():
-            continue
-        seen.add(entry)
+    for entry in _distinct(path, Path.is_dir):
         try:
             children = sorted(entry.iterdir(), key=lambda p: p.name)
         except OSError:
@@ -50,6 +47,15 @@ def find_dist_dirs(path: list[Path]) -> list[tuple[Path, Path]]:
         found += [(entry, c) for c in children if c.name.lower().endswith(DIST_SUFFIXES)]
     return found
 
+
+def _distinct(path: list[Path], keep: Callable[[Path], bool]) -> Iterator[Path]:
+    """Each entry of ``path`` that ``keep`` accepts, once, in path order (the import system
+    reads an entry once)."""
+    seen: set[Path] = set()
+    for entry in path:
+        if entry not in seen and keep(entry):
+            seen.add(entry)
+            yield entry
 
 
 def archived_dist_dirs(path: list[Path]) -> list[tuple[Path, list[str]]]:
@@ -62,11 +68,7 @@ def archived_dist_dirs(path: list[Path]) -> list[tuple[Path, list[str]]]:
     is extracted or imported. A file that is no readable zip holds nothing importable and is
     skipped, as the import system skips it."""
     found: list[tuple[Path, list[str]]] = []
-    seen: set[Path] = set()
-    for entry in path:
-        if entry in seen or not entry.is_file():
-            continue
-        seen.add(entry)
+    for entry in _distinct(path, Path.is_file):
         try:
             with open_archive(entry) as zf:
                 names = zf.namelist()
