@@ -816,7 +816,7 @@ def _log_path_finding(cls: str, what: str, value: object, res: _Resolver) -> _Fi
         if why == _TOO_MUCH:
             return ("high", f"logging dictConfig handler {cls} appends log records to {shown}: {why}; not judged",
                     "suspicious")
-        if why is not None and _ELSEWHERE in why:
+        if why is not None and (_ELSEWHERE in why or _NOT_LOG in why):
             return ("medium", f"logging dictConfig handler {cls} appends log records to {shown}: {why}; what is "
                     "there is not known to this scan", "suspicious")
         if why is not None:
@@ -841,7 +841,8 @@ def log_file_finding(cls: str, path: str) -> tuple[Severity, str, Verdict | None
     logging loader opens (``fileConfig``: :mod:`mlbom.formats.logging_config`); ``${…}`` in it is
     read as a part not known statically."""
     sev, msg, effect = _log_path_finding(cls, "its file", path, _Resolver({}))
-    return sev, msg.replace("logging dictConfig", "logging.config.fileConfig"), effect
+    return sev, msg.replace("logging dictConfig", "logging.config.fileConfig").replace(
+        "logging.config.dictConfig opens", "logging.config.fileConfig opens"), effect
 
 
 def _logging_findings(cls: str, handler: object, res: _Resolver, section: object) -> list[_Finding]:
@@ -914,25 +915,40 @@ _TOO_MUCH = f"over {MAX_LOG_WORK} steps to read the paths of the config's log fi
 # the final names a log file must not have (23b-3): code or configuration a tool runs or reads when the
 # project is used (Python, .pth, shell start-up files, setup.cfg/tox.ini/pyproject.toml, YAML/JSON configs,
 # .env, git's ``config``, make), matched case-insensitively; a name ending "rc" with no dot but a leading
-# one (``.bashrc``, ``.npmrc``, ``bashrc``) is a start-up file too
+# one (``.bashrc``, ``.npmrc``, ``bashrc``) is a start-up file too. Red team 80s-1: also the model files
+# whose loaders run code (the pickle formats: a log line of pickle opcodes is a model that runs them),
+# native libraries and wheels, notebooks, templates a loader renders, lock and requirement files (pip
+# reads options such as ``--extra-index-url`` from them) and MLflow's ``MLmodel``
 _CODE_SUFFIXES = (".py", ".pyw", ".pth", ".pyc", ".sh", ".bash", ".zsh", ".profile", ".cfg", ".ini", ".toml",
-                  ".yaml", ".yml", ".json", ".conf", ".env", ".ps1", ".bat", ".cmd")
-_CODE_NAMES = frozenset({"config", "makefile", "gnumakefile", "dockerfile", "envrc"})
+                  ".yaml", ".yml", ".json", ".conf", ".env", ".ps1", ".bat", ".cmd",
+                  ".pkl", ".pickle", ".bin", ".pt", ".pt2", ".ckpt", ".joblib", ".jbl", ".sav", ".dill", ".npy",
+                  ".npz", ".mar", ".so", ".dll", ".dylib", ".pyd", ".whl", ".egg", ".ipynb", ".jinja", ".jinja2",
+                  ".j2", ".lock", ".in")
+_CODE_NAMES = frozenset({"config", "makefile", "gnumakefile", "dockerfile", "envrc", "mlmodel", "pipfile",
+                         "cmakelists.txt", "justfile"})
+_REQUIREMENT_NAME = re.compile(r"(?i).*(?:requirements|constraints).*\.txt")  # pip -r/-c files (80s-1)
+# a relative log file of the project whose final name is not a plausible log file's (:data:`_LOG_NAME`):
+# the file may be anything a tool of the project reads (weights, data, a script with no suffix): 80s-1
+_NOT_LOG = "not a log file's name"
 
 
 def _project_file(way: str) -> str | None:
     """Why a relative log path (one reading, the run folder spelled ``run``) writes onto code or
     configuration of the project the process runs in (23b-3), or None: a hidden segment (``.git``,
-    ``.ssh``, ``.venv``, ``.bashrc``) or a final name of :data:`_CODE_SUFFIXES`/:data:`_CODE_NAMES`."""
+    ``.ssh``, ``.venv``, ``.bashrc``) or a final name of :data:`_CODE_SUFFIXES`/:data:`_CODE_NAMES`/
+    :data:`_REQUIREMENT_NAME`; or (:data:`_NOT_LOG`, ``suspicious``) a final name that is not a plausible
+    log file's (:data:`_LOG_NAME`): the project's weights, data or a script with no suffix (80s-1)."""
     parts = [p.strip() for p in re.split(r"[/\\]", way.strip())]
     hidden = [p for p in parts if p.startswith(".") and p not in (".", "..")]
     if hidden:
         return f"it reads {way[:200]!r}: into or onto a hidden file or folder ({hidden[0][:50]!r})"
     final = parts[-1].lower().rstrip(" .") if parts else ""  # (Windows drops trailing dots and spaces)
     bare = final.lstrip(".")
-    if (final.endswith(_CODE_SUFFIXES) or bare in _CODE_NAMES
+    if (final.endswith(_CODE_SUFFIXES) or bare in _CODE_NAMES or _REQUIREMENT_NAME.fullmatch(final)
             or (len(bare) > 2 and bare.endswith("rc") and "." not in bare and _U not in bare)):
         return f"it reads {way[:200]!r}: a file name of code or configuration a tool runs or reads"
+    if final and _U not in final and not _LOG_NAME.fullmatch(final):
+        return f"it reads {way[:200]!r}: a file of the project with {_NOT_LOG} (what reads it is not known)"
     return None
 
 
@@ -997,9 +1013,9 @@ def _log_path_outside(name: str, res: _Resolver, depth: int = 0) -> str | None:
         if why is not None and _ELSEWHERE not in why:
             return why
     if depth == 0:
-        for way in ways:
-            if (why := _project_file(way)) is not None:
-                return why
+        onto = [why for way in ways if (why := _project_file(way)) is not None]
+        if onto:  # code or configuration first, then a name that is not a log file's
+            return next((why for why in onto if _NOT_LOG not in why), onto[0])
     return next((why for why in lands if why is not None), None)
 
 
