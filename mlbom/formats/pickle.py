@@ -1007,13 +1007,17 @@ def _dt64_tz(v: str) -> str | None:
     return None
 # an nn.Module's containers whose items its __getattr__ hands out as attributes
 _MODULE_BOXES = ("_parameters", "_buffers", "_modules")
-# classes whose items are attributes: how. A Bunch (a dict subclass) answers __getattr__ with
-# self[name]; ParameterDict.__setitem__ is setattr(self, key, value) (a non-tensor value a plain
+# classes whose items are attributes: how. A Bunch and a scipy.optimize result (dict subclasses)
+# answer __getattr__ with self[name] (the result's also for __setstate__: it defines none);
+# ParameterDict.__setitem__ is setattr(self, key, value) (a non-tensor value a plain
 # instance attribute); ModuleDict.__setitem__ is add_module (into _modules, which
 # nn.Module.__getattr__ hands out). Judged when an item is set, and again when an object's
 # class is changed to one of them (``__class__`` in a state) with items already set.
 _BUNCH_ITEM = "an item of a Bunch (its __getattr__ hands items out as attributes)"
+_RESULT_ITEM = "an item of a scipy.optimize result (its __getattr__ hands items out as attributes)"
 _ITEM_ATTRS = {"sklearn.utils._bunch.Bunch": _BUNCH_ITEM, "sklearn.utils.Bunch": _BUNCH_ITEM,
+               "scipy.optimize._optimize.OptimizeResult": _RESULT_ITEM,
+               "scipy.optimize._zeros_py.RootResults": _RESULT_ITEM,
                "torch.nn.modules.container.ParameterDict": "a key of a ParameterDict (its __setitem__ is setattr)",
                "torch.nn.modules.container.ModuleDict": "a key of a ModuleDict (its __setitem__ stores the item "
                                                         "in _modules, which nn.Module's __getattr__ hands out)"}

@@ -12,7 +12,8 @@ Left out, and pinned here as not ``safe``: ``torch.Generator`` (its ``__setstate
 ``np.ma.masked`` (a BUILD on it rewrites the process-wide singleton), ``mvoid`` (its own ``__new__`` runs
 with NEWOBJ's arguments: ``np.void(mask)`` allocates any size), ``finfo``/``iinfo``, ``gaussian_kde``,
 ``RegularGridInterpolator`` and ``Rotation`` (their compiled code reads past arrays a crafted state
-sizes), ``OptimizeResult`` (a dict whose ``__getattr__`` hands items out: the walker does not model it).
+sizes). ``OptimizeResult`` (a dict whose ``__getattr__`` hands items out) was left out here too; fp80 lists
+it with its items judged as attributes (tests/formats/test_pickle_fp80.py has its hostile variants).
 Each group also has a hand-edited variant adding a denied or unlisted callable to the same state."""
 
 from __future__ import annotations
@@ -179,21 +180,19 @@ def test_a_spline_called_with_pickle_data_is_not_safe() -> None:
     assert scan_bytes(data, "s.pkl").verdict != "safe"
 
 
-@pytest.mark.parametrize("name", ["kde", "rgi", "rotation", "optimize_result"])
+@pytest.mark.parametrize("name", ["kde", "rgi", "rotation"])
 def test_scipy_objects_left_out_are_still_not_safe(name: str) -> None:
     """gaussian_kde (gaussian_kernel_estimate reads values_[i] for every dataset point, unchecked
     against the weights), RegularGridInterpolator (evaluate_linear_2d indexes _values by grid
     positions, unchecked), Rotation (the Cython backend reads 4 quaternion components of any
-    array __setstate__ is given) and OptimizeResult (items are attributes, unmodelled)."""
+    array __setstate__ is given)."""
     st = pytest.importorskip("scipy.stats")
     interp = pytest.importorskip("scipy.interpolate")
     transform = pytest.importorskip("scipy.spatial.transform")
-    optimize = pytest.importorskip("scipy.optimize")
     x = np.linspace(0.0, 1.0, 10)
     obj = {"kde": lambda: st.gaussian_kde(np.random.RandomState(0).randn(20)),
            "rgi": lambda: interp.RegularGridInterpolator((x,), x ** 2),
-           "rotation": lambda: transform.Rotation.from_euler("xyz", [1.0, 2.0, 3.0]),
-           "optimize_result": lambda: optimize.OptimizeResult(x=x, fun=0.0, success=True)}[name]()
+           "rotation": lambda: transform.Rotation.from_euler("xyz", [1.0, 2.0, 3.0])}[name]()
     assert scan_bytes(pickle.dumps(obj, protocol=5), "o.pkl").verdict != "safe"
 
 
