@@ -1377,6 +1377,8 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str, folde
     if isinstance(doc, dict) and isinstance(doc.get("weight_map"), dict):
         _weight_map_paths(doc["weight_map"], acc, where)
         fmt = "sharded-index"
+    if isinstance(doc, dict) and ("peft_type" in doc or "base_model_name_or_path" in doc):
+        _peft_adapter_config(doc, acc, facts, where)  # a PEFT adapter config (red team 80s-2)
     if _is_keras_config(doc):
         # Model.to_json() output (keras.models.model_from_json) or the config.json of an
         # unzipped Keras 3 folder (load_model(dir)): judged as a .keras archive's config.json
@@ -1588,6 +1590,93 @@ def _weight_map_paths(weight_map: dict[str, object], acc: _Acc, where: str) -> N
                 effect="suspicious")
 
 
+# ---- PEFT adapter configs (red team 80s-2) ---------------------------------------------------
+
+# huggingface_hub's ``validate_repo_id`` (utils/_validators.py): ``[namespace/]name``, ASCII word
+# characters, ``-`` and ``.``, each part starting and ending with a word character, ≤ 96 each, no
+# ``--``/``..``, not ending ``.git``. Anything else a loader can only take as a local path.
+_HUB_REPO_ID = re.compile(r"(?:\b[\w\-.]{1,96}\b/)?\b[\w\-.]{1,96}\b", re.ASCII)
+# the fields peft and transformers take as a model or tokenizer to load, a Hub id or a local
+# folder (``os.path.isdir`` against the working directory, never the adapter's folder):
+# ``base_model_name_or_path`` (transformers ``models/auto/auto_factory.py``: an adapter folder
+# without config.json loads its base from it; peft ``auto.py`` ``AutoPeftModel*.from_pretrained``),
+# ``tokenizer_name_or_path`` (prompt tuning / CPT, ``AutoTokenizer.from_pretrained``), ShadowConfig's
+# ``shadow_model`` (``AutoModel.from_pretrained``, unless ``"mirror"``)
+_PEFT_MODEL_FIELDS = ("base_model_name_or_path", "tokenizer_name_or_path", "shadow_model")
+# a file peft reads at load (multitask prompt tuning: safetensors ``load_file`` or ``torch.load``)
+_PEFT_FILE_FIELDS = ("prompt_tuning_init_state_dict_path",)
+# what peft 0.21 lets ``auto_mapping.parent_library`` name (auto.py ``get_default_import_allowlist``,
+# peft itself added): installed libraries' own classes; an older peft imports any module
+_PEFT_LIBRARIES = ("transformers", "diffusers", "lerobot", "peft")
+
+
+def _is_hub_id(v: str) -> bool:
+    return (v.count("/") <= 1 and _HUB_REPO_ID.fullmatch(v) is not None and "--" not in v and ".." not in v
+            and not v.endswith(".git"))
+
+
+def _path_leaves(v: str) -> bool:
+    """A file path that leaves what a scan of the folder judges: absolute, a drive, ``~``, a
+    backslash, a ``..`` part or a folder the walker skips (the rule of shard names)."""
+    parts = v.replace("\\", "/").split("/")
+    return (v.startswith(("/", "\\", "~")) or "\\" in v or (len(v) > 1 and v[1] == ":")
+            or any(p == ".." or p in _UNWALKED for p in parts))
+
+
+def _in_library(module: str, libraries: tuple[str, ...]) -> bool:
+    return any(module == lib or module.startswith(f"{lib}.") for lib in libraries)
+
+
+def _peft_adapter_config(doc: dict[str, object], acc: _Acc, facts: dict[str, str], where: str) -> None:
+    """A PEFT ``adapter_config.json`` (any top-level object with ``peft_type`` or
+    ``base_model_name_or_path``): the models and files it points a loader at, the modules it
+    makes peft import. A model field that is no valid Hub repo id is a local path — resolved
+    against the working directory, so outside what a scan of this folder judges — and a file
+    field that leaves the folder: ``peft.path-outside`` (``suspicious``): the loader reads a model
+    no scan of this folder judged. A Hub id is provenance (fact ``peft.base-model``). A
+    non-string value makes the loader fail: nothing is loaded, no finding."""
+    outside: list[str] = []
+    for key in _PEFT_MODEL_FIELDS:
+        v = doc.get(key)
+        if not isinstance(v, str) or not v or (key == "shadow_model" and v == "mirror"):
+            continue
+        if _is_hub_id(v):
+            if key == "base_model_name_or_path":
+                facts["peft.base-model"] = v
+        else:
+            outside.append(f"{key} {v[:200]!r}")
+    for key in _PEFT_FILE_FIELDS:
+        v = doc.get(key)
+        if isinstance(v, str) and v and _path_leaves(v):
+            outside.append(f"{key} {v[:200]!r}")
+    rev = doc.get("revision")
+    if isinstance(rev, str) and rev and "peft.base-model" in facts:
+        facts["peft.base-model-revision"] = rev[:200]
+    if outside:
+        acc.add("peft.path-outside", "high", f"{where}: the adapter config names a local path outside what a scan "
+                f"of this folder judges ({', '.join(outside)}): transformers' and peft's from_pretrained load that "
+                "model or file from it unscanned", effect="suspicious")
+    imports: list[str] = []
+    mapping = doc.get("auto_mapping")
+    if isinstance(mapping, dict):
+        lib = mapping.get("parent_library")
+        if isinstance(lib, str) and not _in_library(lib, _PEFT_LIBRARIES):
+            cls = mapping.get("base_model_class")
+            shown = f"{lib[:200]!r}" + (f" (class {cls[:100]!r})" if isinstance(cls, str) else "")
+            imports.append(f"auto_mapping.parent_library {shown}: AutoPeftModel.from_pretrained imports it "
+                           "(peft before its import allowlist, or a caller's import_allowlist)")
+    if doc.get("megatron_config"):
+        core = doc.get("megatron_core")
+        if isinstance(core, str) and not _in_library(core, ("megatron",)):
+            imports.append(f"megatron_core {core[:200]!r}: LoRA's Megatron dispatch imports it (peft before its "
+                           "module allowlist)")
+    tok = doc.get("tokenizer_kwargs")
+    if isinstance(tok, dict) and tok.get("trust_remote_code"):
+        imports.append("tokenizer_kwargs.trust_remote_code: a peft that does not drop it runs the tokenizer's "
+                       "remote code (prompt-tuning TEXT init)")
+    if imports:
+        acc.add("code.remote", "high", f"{where}: the adapter config names code outside the installed libraries' own "
+                f"classes: {'; '.join(imports)}", effect="suspicious")
 
 
 _MAX_KERAS_PROBE = 1_000_000  # JSON nodes looked at for a serialized Keras object
