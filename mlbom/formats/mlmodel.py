@@ -41,6 +41,7 @@ Parsing only: nothing is imported, installed or called.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable
 
@@ -362,6 +363,11 @@ def _requirements(lines: list[tuple[str, str]], read: Reader, inside: Inside | N
     found: list[str] = []
     seen: set[str] = set()
     queue = list(lines)
+    # the folder (relative to the model's) each included file's own -r/-c paths resolve against: pip
+    # joins them to the including file's folder (req_file.py: os.path.join(os.path.dirname(filename),
+    # path)), red team 81s-3; the environment files' lines (and the requirements file mlflow writes
+    # from them into the model folder) resolve against the model folder
+    folder_of: dict[str, str] = {}
     follows = 0
     while queue:
         batch, queue = queue, []
@@ -376,12 +382,15 @@ def _requirements(lines: list[tuple[str, str]], read: Reader, inside: Inside | N
                     if not vals:
                         continue
                     if key in ("requirements", "constraints"):
-                        for inc in vals if isinstance(vals, list) else [vals]:
-                            inc = str(inc)
+                        for written in vals if isinstance(vals, list) else [vals]:
+                            written = str(written)
+                            inc = _included(folder_of.get(src, ""), written)
                             if lexically_outside(inc) or (inside is not None and not inside(inc)) or "://" in inc:
-                                bad.append(f"{src}: -r/-c {inc[:200]!r} outside the model folder")
+                                shown = repr(written[:200]) + (f" (pip reads {inc[:200]!r})" if inc != written else "")
+                                bad.append(f"{src}: -r/-c {shown} outside the model folder")
                             elif inc not in seen and follows < MAX_INCLUDES:
                                 seen.add(inc)
+                                folder_of[inc] = posixpath.dirname(inc)
                                 follows += 1
                                 text = _read(read, inc, bad)
                                 queue += [(x, inc) for x in (text or "").splitlines()]
@@ -393,6 +402,18 @@ def _requirements(lines: list[tuple[str, str]], read: Reader, inside: Inside | N
             for inv in rf.invalid_lines:
                 found.append(f"{src}: a line pip may read otherwise: {str(inv.line)[:200]!r}")
     return list(dict.fromkeys(found))
+
+
+def _included(folder: str, written: str) -> str:
+    """The path (relative to the model folder) pip reads for ``-r``/``-c written`` in a file of
+    ``folder``: joined to it (``envs/../x``, with its ``..``: outside); an absolute,
+    ``~``, drive or URL value as written (judged as it is)."""
+    if (not folder or written.startswith(("/", "\\", "~")) or _DRIVE.match(written) or "\x00" in written
+            or "://" in written):
+        return written
+    # not normalised: the OS resolves ``..`` after following a linked folder, so ``envs/../x`` is
+    # not ``x`` when ``envs`` is a link; a ``..`` left in the joined path is judged outside (fail closed)
+    return posixpath.join(folder, written)
 
 
 def _read(read: Reader, name: str, bad: list[str]) -> str | None:
