@@ -927,6 +927,14 @@ _CODE_SUFFIXES = (".py", ".pyw", ".pth", ".pyc", ".sh", ".bash", ".zsh", ".profi
 _CODE_NAMES = frozenset({"config", "makefile", "gnumakefile", "dockerfile", "envrc", "mlmodel", "pipfile",
                          "cmakelists.txt", "justfile"})
 _REQUIREMENT_NAME = re.compile(r"(?i).*(?:requirements|constraints).*\.txt")  # pip -r/-c files (80s-1)
+# a folder of pip -r/-c files (``requirements/base.txt``: 81s-2) and installed-package metadata
+# (``x.dist-info/entry_points.txt``: importlib.metadata reads it, entry points run)
+_CODE_FOLDER = re.compile(r"(?i)(?:requirements|constraints).*|.*\.(?:dist|egg)-info")
+# a plausible log file of the project (81s-2): ``*.log`` (rotated: ``.log.1``), or a text/out/err
+# file in a folder named for logs (``logs/run.txt``); any other ``.txt`` may be a file a tool reads
+# (``deps.txt`` given to ``pip -r``, a tokenizer's ``vocab.txt``)
+_PROJECT_LOG = re.compile(r"(?i).+\.log(?:\.\d+)?")
+_LOGGISH = re.compile(r"(?i).+\.(?:txt|out|err)(?:\.\d+)?")
 # a relative log file of the project whose final name is not a plausible log file's (:data:`_LOG_NAME`):
 # the file may be anything a tool of the project reads (weights, data, a script with no suffix): 80s-1
 _NOT_LOG = "not a log file's name"
@@ -944,10 +952,15 @@ def _project_file(way: str) -> str | None:
         return f"it reads {way[:200]!r}: into or onto a hidden file or folder ({hidden[0][:50]!r})"
     final = parts[-1].lower().rstrip(" .") if parts else ""  # (Windows drops trailing dots and spaces)
     bare = final.lstrip(".")
+    folders = [p for p in parts[:-1] if p not in ("", ".")]
     if (final.endswith(_CODE_SUFFIXES) or bare in _CODE_NAMES or _REQUIREMENT_NAME.fullmatch(final)
+            or any(_CODE_FOLDER.fullmatch(p) for p in folders)
             or (len(bare) > 2 and bare.endswith("rc") and "." not in bare and _U not in bare)):
         return f"it reads {way[:200]!r}: a file name of code or configuration a tool runs or reads"
-    if final and _U not in final and not _LOG_NAME.fullmatch(final):
+    relative = not (way.strip().startswith(("/", "\\")) or re.match(r"\s*[A-Za-z]:", way))
+    if relative and final and _U not in final and (re.search(r"~\d", final) or not (
+            _PROJECT_LOG.fullmatch(final) or (_LOGGISH.fullmatch(final) and any("log" in p.lower() for p in folders)))):
+        # (a ``~N`` name is a Windows 8.3 alias of a longer name: REQUIR~1.TXT is requirements.txt)
         return f"it reads {way[:200]!r}: a file of the project with {_NOT_LOG} (what reads it is not known)"
     return None
 

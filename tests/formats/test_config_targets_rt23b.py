@@ -74,7 +74,7 @@ def test_23b3_a_relative_path_onto_project_code_is_unsafe(path: str) -> None:
 
 
 @pytest.mark.parametrize("path", ["train.log", "logs/train.log", "${hydra:runtime.cwd}/logs/run.log",
-                                  "${hydra:runtime.output_dir}/${hydra:job.name}.log", "debug.txt", "out/app.log.1"])
+                                  "${hydra:runtime.output_dir}/${hydra:job.name}.log", "logs/debug.txt", "out/app.log.1"])
 def test_23b3_a_plausible_log_file_stays_info(path: str) -> None:
     verdict, found = _scan(HYDRA.format(path=path), "config.yaml")
     assert verdict == "safe" and ("config.logging", "info") in found, found

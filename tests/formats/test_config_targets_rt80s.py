@@ -3,7 +3,8 @@ project's model files or pip's requirement files. A log line's text is the confi
 text, so ``model.pkl`` becomes a pickle that runs code on ``pickle.load``/``torch.load`` and
 ``requirements.txt`` gains ``--extra-index-url``. Such names are ``unsafe`` as code names are; a
 relative log file whose name is no plausible log file's (weights, data, a file with no suffix) is
-``suspicious``: what reads it is not known. The real ``dictConfig``/``fileConfig`` and
+``suspicious``: what reads it is not known — since 81s-2 also any ``.txt``/``.out``/``.err`` outside
+a folder named for logs (``requirements/base.txt`` is a pip file: ``unsafe``). The real ``dictConfig``/``fileConfig`` and
 ``pickle.load`` run only in a throw-away subprocess.
 """
 
@@ -38,7 +39,9 @@ def _verdict(data: str, name: str) -> tuple[str, list[tuple[str, str]]]:
     return r.verdict, [(f.id, f.severity) for f in r.findings]
 
 
-CODE_ON_LOAD = ["model.pkl", "weights/pytorch_model.bin", "ckpt/last.ckpt", "clf.joblib", "m.pt", "x.npy",
+CODE_ON_LOAD = ["requirements/base.txt", "constraints/ci.txt", "pkg.egg-info/entry_points.txt",  # 81s-2
+                "lib/x-1.0.dist-info/entry_points.txt", "model.pkl", "weights/pytorch_model.bin", "ckpt/last.ckpt",
+                "clf.joblib", "m.pt", "x.npy",
                 "requirements.txt", "requirements-dev.txt", "ci/test_requirements.txt", "constraints.txt",
                 "MLmodel", "chat_template.jinja", "uv.lock", "lib/_native.so", "CMakeLists.txt"]
 
@@ -50,15 +53,18 @@ def test_80s1_a_log_written_onto_code_read_on_load_is_unsafe(path: str) -> None:
         assert verdict == "unsafe" and ("config.logging", "high") in found, (name, found)
 
 
-@pytest.mark.parametrize("path", ["model.safetensors", "data/train.csv", "events.jsonl", "output", "bin/run"])
+@pytest.mark.parametrize("path", ["model.safetensors", "data/train.csv", "events.jsonl", "output", "bin/run",
+                                  # 81s-2: a .txt/.out outside a log folder may be what a tool reads
+                                  "reqs.txt", "deps.txt", "vocab.txt", "merges.txt", "debug.txt", "a.out",
+                                  "REQUIR~1.TXT", "CMAKEL~1.TXT", "logs/REQUIR~1.TXT", "changelog"])
 def test_80s1_a_log_onto_a_file_that_is_no_log_is_suspicious(path: str) -> None:
     for data, name in ((json.dumps(_dict_config(path)), "logging.json"), (_ini(path), "logging.ini")):
         verdict, found = _verdict(data, name)
         assert verdict == "suspicious" and ("config.logging", "medium") in found, (name, found)
 
 
-@pytest.mark.parametrize("path", ["train.log", "logs/app.log", "out/app.log.1", "debug.txt", "run.out", "stderr.err",
-                                  "/tmp/x.log"])
+@pytest.mark.parametrize("path", ["train.log", "logs/app.log", "out/app.log.1", "logs/debug.txt", "log/run.out",
+                                  "training_logs/stderr.err", "/tmp/x.log", "/tmp/x.txt"])
 def test_80s1_plausible_log_files_stay_safe(path: str) -> None:
     verdict, found = _verdict(json.dumps(_dict_config(path)), "logging.json")
     assert verdict == "safe" and ("config.logging", "info") in found, found
