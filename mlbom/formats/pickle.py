@@ -1015,6 +1015,7 @@ _MODULE_BOXES = ("_parameters", "_buffers", "_modules")
 # class is changed to one of them (``__class__`` in a state) with items already set.
 _BUNCH_ITEM = "an item of a Bunch (its __getattr__ hands items out as attributes)"
 _RESULT_ITEM = "an item of a scipy.optimize result (its __getattr__ hands items out as attributes)"
+_RESULT_CLASSES = frozenset({"scipy.optimize._optimize.OptimizeResult", "scipy.optimize._zeros_py.RootResults"})
 _ITEM_ATTRS = {"sklearn.utils._bunch.Bunch": _BUNCH_ITEM, "sklearn.utils.Bunch": _BUNCH_ITEM,
                "scipy.optimize._optimize.OptimizeResult": _RESULT_ITEM,
                "scipy.optimize._zeros_py.RootResults": _RESULT_ITEM,
@@ -1862,6 +1863,8 @@ class _Walker:
         # id(dict) -> (it, [(an object whose state or __dict__ it is, how)]): a later SETITEM(S) into
         # it is judged as attributes of each (a state applied again, a __dict__ itself)
         self.attr_owner: dict[int, tuple[Dct, list[tuple[Call, str]]]] = {}
+        # the items of a dict subclass whose __getattr__ hands them out: mapping -> its object (81s-1)
+        self.item_owner: dict[int, tuple[Dct, Call]] = {}
 
     # -- findings ----------------------------------------------------------------------
     def note(self, fid: str, sev: Severity, msg: str, effect: Verdict | None, key: str | None = None) -> None:
@@ -3947,6 +3950,9 @@ class _Walker:
     def _set_items(self, target: Dct, items: list[object]) -> None:
         if target.attrs is not None:
             self.attr_names(target, items[0::2], target.attrs)
+            owner = self.item_owner.get(id(target))
+            if owner is not None and owner[0] is target:
+                self.item_calls(owner[1], items[0::2], items[1::2], target.attrs)
         entry = self.attr_owner.get(id(target))
         if entry is not None and entry[0] is target:
             # a dict that is (or was applied as) an object's state gets new items: the object's
@@ -4101,6 +4107,8 @@ class _Walker:
         if target.mapping is None:
             target.mapping = Dct({})
             target.mapping.attrs = target.item_attrs or _ITEM_ATTRS.get(instance_class(target) or "")
+            if target.mapping.attrs is not None:
+                self.item_owner[id(target.mapping)] = (target.mapping, target)
         if target.mapping.items is None:
             return
         self.sh.mapping_cells += len(items) // 2
@@ -4667,6 +4675,49 @@ class _Walker:
         if d is not None:
             d.attrs = d.attrs or how
             self.attr_names(d, list(d.items or ()), how)
+            if isinstance(box, Call):
+                self.item_owner[id(d)] = (d, box)
+                self.item_calls(box, list(d.items or ()), list((d.items or {}).values()), how, d.loose)
+            else:
+                self.stored_gadgets(d, how)
+
+    def item_calls(self, inst: Call, keys: list[object], vals: list[object], how: str,
+                   loose: list[object] | None = None) -> None:
+        """Red team 81s-1: the items of a dict subclass whose ``__getattr__`` hands them out
+        (:data:`_ITEM_ATTRS`) answer for every name its class lacks — never for a method of the
+        class, which normal lookup finds first (so no item hides one). Library code calling a
+        container method on such an object (scipy's result ``__repr__`` runs
+        ``self._order_keys.index(key.lower())``: a result whose ``_order_keys`` item is another
+        result answers ``.index`` with that one's item) calls the item: the duck rule of a state's
+        attributes (:meth:`duck_call`), for the container-method names the class lacks. An item
+        holding a callable that calls or unpickles its arguments is judged as a state's
+        (:meth:`stored_gadgets`). A scipy result's keys are field names (its ``__repr__`` calls
+        ``key.lower()``) and its ``_order_keys`` a list of them: anything else ``suspicious``."""
+        cls = instance_class(inst)
+        names = class_methods().get(cls or "", frozenset())
+        duck = _duck_names()
+        state = Dct({})
+        state.loose = list(loose or ())
+        for k, v in zip(keys, vals, strict=False):
+            if not isinstance(k, str):
+                state.loose.append(v)
+                continue
+            if state.items is not None:
+                state.items[k] = v
+            if k in duck and k not in names and _callable_value(v):
+                self.duck_call(cls, k, v, how, False)
+        self.stored_gadgets(state, how)
+        if cls not in _RESULT_CLASSES:
+            return
+        odd = [describe(k) for k in keys if not isinstance(k, str)]
+        order = state.items.get("_order_keys") if state.items is not None else None
+        if order is not None and not (isinstance(order, Seq) and order.type in ("list", "tuple")
+                                      and order.items is not None and all(isinstance(x, str) for x in order.items)):
+            odd.append(f"_order_keys = {describe(order)}")
+        if odd:
+            self.note("pickle.instance-call", "medium", f"{how}: {', '.join(odd[:3])} — its __repr__ calls "
+                      "key.lower() on every key and _order_keys.index(...): scipy writes str field names and a "
+                      "list of them (no pickler writes other values there)", "suspicious", f"result-items:{cls}")
 
     def state_parts(self, inst: Call, state: Seq, how: str) -> None:
         """A tuple or list state is consumed by the class's own ``__setstate__`` (or a Cython
