@@ -54,6 +54,7 @@ from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError
 from mlbom.formats import compression, datafile
 from mlbom.formats import croissant as cr
+from mlbom.formats.hf_card import card_ids
 from mlbom.formats.safe_read import read_bounded
 from mlbom.fswalk import SKIPPED, shown_name
 from mlbom.hashing import StatKey, sha256_file, sha256_files, sha256_stable_beneath, tree_digest
@@ -81,6 +82,7 @@ if TYPE_CHECKING:
 MAX_CARD = MAX_CARD_BYTES
 _GLOB_COMPILE_COST = 10_000  # compiling a glob costs as much as matching it against ~10,000 paths
 MAX_GLOB_CHARS = 1024  # a FileSet include/exclude longer than this is not applied (a finding)
+_EXTENDED = "extended|"  # a source_datasets entry "extended|NAME": the dataset extends NAME
 _META_NAMES = {"README.md", "croissant.json", "metadata.json", "dataset_infos.json", "dataset_info.json", ".gitattributes"}
 
 
@@ -387,10 +389,16 @@ class DatasetCollector(FolderCollector):
                 feats = info.get("features")
                 for feat in _as_list_of_dicts(feats)[:200]:
                     d.contents.append({"name": "feature", "value": f"{feat.get('name')}: {_short(feat.get('dtype'))}"})
-            for src_ds in _objects(card.get("source_datasets")):
-                if isinstance(src_ds, str) and src_ds not in ("original",):
+            # one ancestor per source named, once however often the card repeats it; an entry that
+            # names nothing ("", "extended|") is a finding, not a nameless component (red team 80c-1/2)
+            sources, problems = card_ids(card, "source_datasets", prefix=_EXTENDED)
+            for problem in problems:
+                yield Finding(id="dataset.card-malformed", severity="medium", message=f"dataset card: {problem}",
+                              subject=ref, source=src)
+            for src_ds in sources:
+                if src_ds != "original":
                     d.ancestors.append(Component(bom_ref=f"{ref}#source:{src_ds}", type="data",
-                                                 name=src_ds.removeprefix("extended|")))
+                                                 name=src_ds.removeprefix(_EXTENDED).strip()))
             d.sensitive = [str(x) for x in _objects(card.get("_sensitive"))]
             if isinstance(card.get("_citation"), str):
                 d.contents.append({"name": "citation", "value": str(card["_citation"])[:2000]})
