@@ -150,3 +150,50 @@ def test_empty_card_datasets_are_findings_and_named_once(tmp_path: Path, capsys:
     bad = [f for f in findings if "model.card-malformed" in f and "datasets" in f]
     assert len(bad) == 3 and all("names nothing" in f for f in bad), findings
     _pickle_kept(doc, findings)
+
+
+# --- the runner: an explicit input is never "not read" and exit 0 -------------------------------
+
+def _failing_card(monkeypatch: Any) -> None:
+    """The dataset collector fails while reading the card, as 80c-2's ValidationError did (a
+    ValueError whose text runs over several lines)."""
+    from mlbom.collectors import datasets
+
+    def boom(*_a: object, **_k: object) -> object:
+        raise ValueError("1 validation error for Component\nname\n  String should have at least 1 character")
+
+    monkeypatch.setattr(datasets, "dataset_card", boom)
+
+
+def test_an_explicit_input_that_fails_is_one_line_and_exit_2(tmp_path: Path, capsys: Any,
+                                                              monkeypatch: Any) -> None:
+    folder = _folder(tmp_path, "rt80c-2-dataset-source-empty", "ds")
+    _failing_card(monkeypatch)
+    out = tmp_path / "bom.json"
+    rc = main(["generate", "--no-gpu", "--dataset", str(folder), "-o", str(out)])
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip() and not ln.startswith("mlbom: hint:")]
+    assert rc == 2, err
+    assert len(err) == 1, err
+    assert "internal error" not in err[0] and "could not be read: ValueError: 1 validation error" in err[0], err
+    assert str(folder) in err[0] or "ds" in err[0]
+    assert not out.exists()
+
+
+def test_a_discovered_input_that_fails_is_one_unreadable_line(tmp_path: Path, capsys: Any,
+                                                              monkeypatch: Any) -> None:
+    """In a project folder the same failure costs that input: an unreadable record of one line,
+    composition incomplete, exit 0."""
+    project = tmp_path / "proj"
+    project.mkdir()
+    _folder(project, "rt80c-2-dataset-source-empty", "data")
+    _failing_card(monkeypatch)
+    out = tmp_path / "bom.json"
+    rc = main(["generate", "--no-gpu", str(project), "-o", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert "internal error" not in err
+    doc = json.loads(out.read_bytes())
+    unreadable = [str(p["value"]) for p in all_properties(doc) if p.get("name") == "mlbom:unreadable"]
+    assert len(unreadable) == 1 and "\n" not in unreadable[0], unreadable
+    assert "ValueError: 1 validation error for Component" in unreadable[0], unreadable
+    assert doc["compositions"][0]["aggregate"] == "incomplete"
