@@ -197,3 +197,44 @@ def test_a_discovered_input_that_fails_is_one_unreadable_line(tmp_path: Path, ca
     assert len(unreadable) == 1 and "\n" not in unreadable[0], unreadable
     assert "ValueError: 1 validation error for Component" in unreadable[0], unreadable
     assert doc["compositions"][0]["aggregate"] == "incomplete"
+
+
+# --- 80c-10: a Croissant file naming one file many times ----------------------------------------
+
+def _croissant(folder: Path, n: int, md5: str) -> None:
+    fos = [{"@type": "cr:FileObject", "@id": f"f{i}", "contentUrl": "data.bin", "md5": md5} for i in range(n)]
+    (folder / "metadata.json").write_text(json.dumps(
+        {"@context": {"cr": "http://mlcommons.org/croissant/"}, "@type": "sc:Dataset", "name": "n",
+         "distribution": fos}, separators=(",", ":")))
+
+
+@pytest.mark.parametrize("right", [False, True])
+def test_many_file_objects_naming_one_file_hash_it_once(tmp_path: Path, capsys: Any, monkeypatch: Any,
+                                                        right: bool) -> None:
+    """6,000 FileObjects (629 KB) naming one file: it is MD5-hashed once (before: 6,001 times, 5 s
+    for a 480 KB file, 12.7 s for 1,000 FileObjects and an 8 MB file); a wrong digest is one
+    finding and ``mismatch``, a right one ``verified``."""
+    import hashlib
+
+    from mlbom.collectors import datasets
+
+    folder = tmp_path / "cm"
+    folder.mkdir()
+    payload = bytes(range(256)) * 256
+    (folder / "data.bin").write_bytes(payload)
+    _croissant(folder, 6000, hashlib.md5(payload).hexdigest() if right else "0" * 32)
+    calls: list[Path] = []
+    real = datasets._md5
+
+    def counted(path: Path) -> str | None:
+        calls.append(path)
+        return real(path)
+
+    monkeypatch.setattr(datasets, "_md5", counted)
+    doc = _generate(["--dataset", str(folder)], tmp_path, capsys)
+    assert len(calls) == 1, len(calls)
+    (data_file,) = [c for c in doc["components"] if c["type"] == "file" and c["name"] == "data.bin"]
+    state = [p["value"] for p in data_file["properties"] if p["name"] == "mlbom:dataset:checksum"]
+    assert state == (["verified"] if right else ["mismatch"])
+    mismatches = [f for f in _findings(doc) if "dataset.checksum-mismatch" in f]
+    assert len(mismatches) == (0 if right else 1), mismatches
