@@ -308,9 +308,13 @@ def _link_datasets(by_ref: dict[str, Component]) -> None:
         if c.type != "machine-learning-model" or not isinstance(datasets, list) or mc is None:
             continue
         linked: list[JsonValue] = []
+        refs: set[str] = set()
         for ds in datasets:
             name = ds.get("name") if isinstance(ds, dict) and "ref" not in ds else None
-            if not isinstance(name, str):
+            if not isinstance(name, str) or not name.strip():
+                # a name that names nothing is no dataset to point at (red team 80c-5: a card's
+                # ``datasets: [""]`` became a nameless component); the card reader leaves such
+                # entries out with a finding, another collector's are kept as written
                 linked.append(ds)
                 continue
             target = by_name.get(name.lower()) or by_name.get(name.lower().rsplit("/", 1)[-1])
@@ -322,7 +326,9 @@ def _link_datasets(by_ref: dict[str, Component]) -> None:
                         data=({"type": "dataset", "name": name},),
                         properties=(Property(name=Prop.DATASET_INSPECTED.value, value="false"),),
                         evidence=(Evidence(fact="named", source=f"model card of {c.name}", field="datasets"),))
-            linked.append({"ref": target})
+            if target not in refs:  # two names of one dataset (``org/x`` and ``x``): one reference
+                refs.add(target)
+                linked.append({"ref": target})
         new_params = {**params, "datasets": linked} if isinstance(params, dict) else params
         by_ref[ref] = c.model_copy(update={"model_card": {**mc, "modelParameters": new_params}})
 

@@ -322,7 +322,14 @@ class ModelCollector(FolderCollector):
                 props += [Property(name=prop.value, value=v) for v in values]
                 if values:
                     evidence.append(Evidence(fact=key, source=ctx.rel(readme), field=key))
-            bases, relation = hf_card.base_models(card.data)
+            # one ancestor per base named, once however often the card repeats it; an entry that
+            # names nothing ("", "/") is a finding, not a nameless component (red team 80c-3/4);
+            # the same rule for the datasets the modelCard names (80c-5)
+            bases, relation, problems = hf_card.base_models(card.data)
+            problems += hf_card.card_ids(card.data, "datasets")[1]
+            for problem in problems:
+                yield Finding(id="model.card-malformed", severity="medium", message=f"model card: {problem}",
+                              subject=model_ref, source=ctx.rel(readme))
             for b in bases:
                 org, _, bname = b.partition("/")
                 props_b = [Property(name=Prop.MODEL_BASE_RELATION.value, value=relation)] if relation else []

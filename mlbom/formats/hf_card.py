@@ -22,8 +22,8 @@ from mlbom.errors import InputError
 from mlbom.formats.safe_read import load_yaml
 from mlbom.limits import MAX_CARD_BYTES
 
-__all__ = ["MAX_CARD_BYTES", "MAX_SECTION_CHARS", "Card", "base_models", "markdown_sections", "model_card_block",
-           "parse_card", "read_front_matter", "split_front_matter"]
+__all__ = ["MAX_CARD_BYTES", "MAX_SECTION_CHARS", "Card", "base_models", "card_ids", "markdown_sections",
+           "model_card_block", "parse_card", "read_front_matter", "split_front_matter"]
 MAX_SECTION_CHARS = 4000
 
 _SECTIONS: dict[str, tuple[str, ...]] = {
@@ -180,10 +180,42 @@ def _as_list(v: object) -> list[str]:
     return []
 
 
-def base_models(data: dict[str, object]) -> tuple[list[str], str | None]:
-    """``base_model`` (one or many) and ``base_model_relation`` as declared."""
+def names_nothing(entry: str) -> bool:
+    """Whether a card entry naming a Hub repository (``base_model``, ``datasets``,
+    ``source_datasets``) names nothing: blank, or ``ORG/NAME`` with a blank side (``/``, ``org/``,
+    ``/name``)."""
+    if not entry.strip():
+        return True
+    if "/" not in entry:
+        return False
+    org, _, rest = entry.partition("/")
+    return not org.strip() or not rest.rpartition("/")[2].strip()
+
+
+def card_ids(data: dict[str, object], key: str, *, prefix: str = "") -> tuple[list[str], list[str]]:
+    """``(ids, problems)``: a list-valued card field that names Hub repositories (``base_model``,
+    ``datasets``, ``source_datasets``), one rule for every such field (red team 80c-1…5). Each
+    entry is stripped of white space; one that names nothing once ``prefix`` is cut
+    (``extended|`` in ``source_datasets``; :func:`names_nothing`) is left out with a problem
+    naming the field; an entry repeated is kept once (each becomes a component or a reference
+    whose bom-ref is made from the entry, and a BOM holds one of each), first occurrence first."""
+    ids: dict[str, None] = {}
+    problems: list[str] = []
+    for raw in _as_list(data.get(key)):
+        entry = raw.strip()
+        if names_nothing(entry.removeprefix(prefix) if prefix else entry):
+            problems.append(f"{key}: the entry {raw[:80]!r} names nothing; left out")
+        else:
+            ids.setdefault(entry, None)
+    return list(ids), problems
+
+
+def base_models(data: dict[str, object]) -> tuple[list[str], str | None, list[str]]:
+    """``base_model`` (one or many, as :func:`card_ids` reads them), ``base_model_relation`` as
+    declared, and the problems of the entries left out."""
     rel = data.get("base_model_relation")
-    return _as_list(data.get("base_model")), rel if isinstance(rel, str) else None
+    bases, problems = card_ids(data, "base_model")
+    return bases, rel if isinstance(rel, str) else None, problems
 
 
 def model_card_block(
@@ -203,7 +235,7 @@ def model_card_block(
     if isinstance(archs, list) and archs and isinstance(archs[0], str):
         params["modelArchitecture"] = archs[0]
     datasets: list[JsonValue] = []
-    for name in _as_list(d.get("datasets")):
+    for name in card_ids(d, "datasets")[0]:  # the problems are the collector's findings
         if name in dataset_refs:
             datasets.append({"ref": dataset_refs[name]})
         else:
