@@ -952,7 +952,8 @@ def _project_file(way: str) -> str | None:
         return f"it reads {way[:200]!r}: into or onto a hidden file or folder ({hidden[0][:50]!r})"
     final = parts[-1].lower().rstrip(" .") if parts else ""  # (Windows drops trailing dots and spaces)
     bare = final.lstrip(".")
-    folders = [p for p in parts[:-1] if p not in ("", ".")]
+    # (Windows drops a folder's trailing dots and spaces too: ``x.egg-info./entry_points.txt``, 82s)
+    folders = [p.rstrip(" .") for p in parts[:-1] if p not in ("", ".", "..")]
     if (final.endswith(_CODE_SUFFIXES) or bare in _CODE_NAMES or _REQUIREMENT_NAME.fullmatch(final)
             or any(_CODE_FOLDER.fullmatch(p) for p in folders)
             or (len(bare) > 2 and bare.endswith("rc") and "." not in bare and _U not in bare)):

@@ -41,6 +41,7 @@ Parsing only: nothing is imported, installed or called.
 
 from __future__ import annotations
 
+import codecs
 import posixpath
 import re
 from collections.abc import Callable
@@ -59,6 +60,10 @@ MAX_SHOWN = 10
 _INDEX_OPTIONS = ("index_url", "extra_index_urls", "find_links", "no_index", "trusted_hosts",
                   "editables", "requirements", "constraints")
 _DRIVE = re.compile(r"^[A-Za-z]:")
+# a URL scheme (two characters at least: not a drive; not conda's ``channel::package``)
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:(?!:)")
+# pip's auto_decode: a coding declaration in the first two lines names the codec it decodes with
+_PIP_CODING = re.compile(r"coding[:=]\s*([-\w.]+)")
 
 
 Judgement = Judged  # the one judged-finding type of the format readers (mlbom.model)
@@ -328,11 +333,14 @@ def _env(pyfunc: dict[object, object], where: str, read: Reader, inside: Inside 
         if name.endswith((".yaml", ".yml")):
             lines += _yaml_requirements(text, name, bad)
         else:
+            if (why := pip_coding(text)) is not None:
+                bad.append(f"{name[:200]}: {why}")
             lines += [(line, name) for line in text.splitlines()]
     found = _requirements(lines, read, inside, bad)
     if not found and not bad:
         return []
-    return [Judgement("mlmodel.install-from-source", "high", f"{where}: {_shown(bad + found)}: mlflow models "
+    shown = _shown(list(dict.fromkeys(bad)) + found)  # (a file both listed and included is read twice)
+    return [Judgement("mlmodel.install-from-source", "high", f"{where}: {shown}: mlflow models "
                       "serve/predict and spark_udf(env_manager=...) pip-install the model's environment; these "
                       "build or fetch code from outside what this scan judged", "suspicious")]
 
@@ -347,6 +355,8 @@ def _yaml_requirements(text: str, name: str, bad: list[str]) -> list[tuple[str, 
     if not isinstance(doc, dict):
         return out
     conda = "conda" in name.lower() or "channels" in doc  # a conda spec: its bare strings are conda packages
+    if conda:
+        bad += _conda_sources(doc, name)
     for key in ("build_dependencies", "dependencies"):  # python_env.yaml's pip lines; conda.yaml's pip: lists
         deps = doc.get(key)
         for d in deps if isinstance(deps, list) else []:
@@ -355,6 +365,37 @@ def _yaml_requirements(text: str, name: str, bad: list[str]) -> list[tuple[str, 
             elif isinstance(d, dict) and isinstance(d.get("pip"), list):
                 out += [(str(p), f"{name}: {key}: pip") for p in d["pip"]]
     return out
+
+
+# conda channels whose packages their maintainers publish (Anaconda's defaults, conda-forge, and the
+# framework vendors' own): any other name is an anaconda.org account anyone may register, and a URL
+# or path any server or folder (red team 82s-2). ``conda env create`` installs from them and runs a
+# package's post-link scripts; ``conda activate`` its activate.d scripts
+_CONDA_CHANNELS = frozenset({"defaults", "nodefaults", "conda-forge", "main", "r", "msys2", "free", "anaconda",
+                             "pkgs/main", "pkgs/r", "pkgs/msys2", "pkgs/free", "pytorch", "nvidia", "bioconda"})
+_CONDA_ARCHIVE = re.compile(r"(?i).*\.(?:conda|tar\.bz2)(?:#.*)?")
+
+
+def _conda_sources(doc: dict[object, object], name: str) -> list[str]:
+    """What a conda environment file installs from outside the usual channels: a channel (or a
+    ``channel::package`` spec) not in :data:`_CONDA_CHANNELS`, a URL, a path or a package archive
+    as a dependency (82s-2)."""
+    found: list[str] = []
+    channels = doc.get("channels")
+    for c in channels if isinstance(channels, list) else [channels] if channels is not None else []:
+        if not (isinstance(c, str) and c.strip().lower().rstrip("/") in _CONDA_CHANNELS):
+            found.append(f"{name}: channel {str(c)[:200]!r} (conda installs from it and runs its packages' scripts)")
+    deps = doc.get("dependencies")
+    for d in deps if isinstance(deps, list) else []:
+        if not isinstance(d, str):
+            continue
+        spec = d.strip()
+        chan = spec.split("::", 1)[0].strip().lower().rstrip("/") if "::" in spec else None
+        if (chan is not None and chan not in _CONDA_CHANNELS) or _SCHEME.match(spec) or lexically_outside(spec) \
+                or spec.startswith(".") or "/" in spec.split("::")[-1] or _CONDA_ARCHIVE.fullmatch(spec):
+            found.append(f"{name}: dependency {spec[:200]!r} (a channel, URL, path or package archive outside the "
+                         "usual channels)")
+    return found
 
 
 def _requirements(lines: list[tuple[str, str]], read: Reader, inside: Inside | None, bad: list[str]) -> list[str]:
@@ -385,7 +426,11 @@ def _requirements(lines: list[tuple[str, str]], read: Reader, inside: Inside | N
                         for written in vals if isinstance(vals, list) else [vals]:
                             written = str(written)
                             inc = _included(folder_of.get(src, ""), written)
-                            if lexically_outside(inc) or (inside is not None and not inside(inc)) or "://" in inc:
+                            if "${" in written:  # pip expands ${NAME} from the environment (82s-1)
+                                bad.append(f"{src}: -r/-c {written[:200]!r} names an environment variable: pip "
+                                           "expands it, so the file it reads depends on the machine")
+                            elif lexically_outside(inc) or (inside is not None and not inside(inc)) \
+                                    or _SCHEME.match(written):  # file:/proc/self/cwd/x is a URL to pip (82s-1)
                                 shown = repr(written[:200]) + (f" (pip reads {inc[:200]!r})" if inc != written else "")
                                 bad.append(f"{src}: -r/-c {shown} outside the model folder")
                             elif inc not in seen and follows < MAX_INCLUDES:
@@ -393,6 +438,11 @@ def _requirements(lines: list[tuple[str, str]], read: Reader, inside: Inside | N
                                 folder_of[inc] = posixpath.dirname(inc)
                                 follows += 1
                                 text = _read(read, inc, bad)
+                                if text is None:
+                                    bad.append(f"{src}: -r/-c {written[:200]!r} names no file of the model folder "
+                                               "(what pip would read is not judged)")
+                                elif (why := pip_coding(text)) is not None:
+                                    bad.append(f"{inc[:200]}: {why}")
                                 queue += [(x, inc) for x in (text or "").splitlines()]
                         continue
                     found.append(f"{src}: --{key.replace('_', '-')} {str(vals)[:200]}")
@@ -414,6 +464,25 @@ def _included(folder: str, written: str) -> str:
     # not normalised: the OS resolves ``..`` after following a linked folder, so ``envs/../x`` is
     # not ``x`` when ``envs`` is a link; a ``..`` left in the joined path is judged outside (fail closed)
     return posixpath.join(folder, written)
+
+
+def pip_coding(text: str) -> str | None:
+    """Why pip would decode a requirements file otherwise than mlbom read it (UTF-8), or None:
+    pip's ``auto_decode`` obeys a ``coding:`` declaration in its first two lines (82s-1: a
+    ``utf-7`` comment line held ``+AAo-``, a newline to pip, and an ``--index-url`` after it)."""
+    for line in text.splitlines()[:2]:
+        m = _PIP_CODING.search(line)
+        if m is None:
+            continue
+        try:
+            codec = codecs.lookup(m.group(1)).name
+        except LookupError:
+            return f"declares the coding {m.group(1)[:40]!r}, which pip cannot decode with (it stops)"
+        if codec not in ("utf-8", "ascii"):
+            return (f"declares the coding {m.group(1)[:40]!r}: pip decodes it so, and what it then reads is not "
+                    "what mlbom read as UTF-8")
+        return None
+    return None
 
 
 def _read(read: Reader, name: str, bad: list[str]) -> str | None:

@@ -40,7 +40,8 @@ def _verdict(data: str, name: str) -> tuple[str, list[tuple[str, str]]]:
 
 
 CODE_ON_LOAD = ["requirements/base.txt", "constraints/ci.txt", "pkg.egg-info/entry_points.txt",  # 81s-2
-                "lib/x-1.0.dist-info/entry_points.txt", "model.pkl", "weights/pytorch_model.bin", "ckpt/last.ckpt",
+                "lib/x-1.0.dist-info/entry_points.txt", "mylog.egg-info./entry_points.txt",
+                "model.pkl", "weights/pytorch_model.bin", "ckpt/last.ckpt",
                 "clf.joblib", "m.pt", "x.npy",
                 "requirements.txt", "requirements-dev.txt", "ci/test_requirements.txt", "constraints.txt",
                 "MLmodel", "chat_template.jinja", "uv.lock", "lib/_native.so", "CMakeLists.txt"]
