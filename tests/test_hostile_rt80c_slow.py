@@ -1,0 +1,166 @@
+"""Red team 80c, the slow paths 80c-6…80c-9, through the CLI (exit 0/1/2, a bad input is ONE line
+on stderr and never "internal error"; no input under 1 MB does super-linear work).
+
+80c-6: an OSV zip of highly compressed members of ``[{},{},…]`` was schema-checked record by
+record with no bound (34 s for 14 KB). 80c-7: ``audit --vex`` compared every statement with every
+vulnerability (73 s). 80c-8: ``ReadBom.files_of`` scanned every component per dataset/model
+(``report`` killed at 120 s, ``convert --to spdx3`` 84 s). 80c-9: ``convert --to spdx3`` tested
+``affects`` targets by list membership (the SPDX bindings' ``__eq__``, 59 s). Inputs are written
+here; work is asserted by counting calls, never by wall clock.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlbom.cli import main
+
+
+def _quiet(capsys: Any) -> str:
+    err = str(capsys.readouterr().err)
+    assert "internal error" not in err and "Traceback" not in err, err
+    return err
+
+
+def _one_line(capsys: Any) -> str:
+    """The one stderr line of a refused input (a ``mlbom: hint:`` line may follow it)."""
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip() and not ln.startswith("mlbom: hint:")]
+    assert len(err) == 1, err
+    assert "internal error" not in err[0] and "Traceback" not in err[0], err
+    return err[0]
+
+
+def _write(path: Path, doc: object) -> Path:
+    path.write_text(json.dumps(doc, separators=(",", ":")))
+    return path
+
+
+def _bom(components: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    return {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": components, **extra}
+
+
+# --- 80c-8: a model's or dataset's files come from one index ----------------------------------
+
+def _count_type_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts reads of ``ReadComponent.type``: the old ``files_of`` read it for every component,
+    once per dataset and model."""
+    from mlbom import readmodel
+
+    real = readmodel.ReadComponent.type
+    calls = [0]
+
+    def counting(self: readmodel.ReadComponent) -> str:
+        calls[0] += 1
+        return real.fget(self)  # type: ignore[attr-defined,no-any-return]
+
+    monkeypatch.setattr(readmodel.ReadComponent, "type", property(counting))
+    return calls
+
+
+@pytest.mark.parametrize("command", [["report", "--format", "html"], ["report", "--format", "text"],
+                                     ["report", "--format", "markdown"], ["convert", "--to", "spdx3"]])
+def test_80c_8_files_of_does_not_scan_every_component_per_dataset(command: list[str], tmp_path: Path, capsys: Any,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """1,500 datasets and 1,500 files, no dependencies (the red team's BOM had 10,000 + 10,000 and
+    was killed at 120 s): before, every dataset scanned all 3,000 components (4.5 M reads of
+    ``type``); now a binary search in an index built once. Each dataset's own file (``dN#part``)
+    is still found: its size is summed in the report and in SPDX."""
+    n = 1500
+    comps = ([{"type": "data", "name": f"d{i}", "bom-ref": f"d{i}"} for i in range(n)]
+             + [{"type": "file", "name": f"f{i}", "bom-ref": f"d{i}#part",
+                 "properties": [{"name": "mlbom:file:size", "value": str(1000 + i)}]} for i in range(n)])
+    bom = _write(tmp_path / "dsf.json", _bom(comps))
+    calls = _count_type_reads(monkeypatch)
+    out = tmp_path / "out"
+    rc = main([command[0], str(bom), *command[1:], "-o", str(out)])
+    _quiet(capsys)
+    assert rc == 0
+    assert calls[0] < 60 * n, calls[0]
+    text = out.read_text()
+    if command[0] == "convert":
+        sizes = [e.get("dataset_datasetSize") for e in json.loads(text)["@graph"] if e.get("type") == "dataset_DatasetPackage"]
+        assert sorted(s for s in sizes if s is not None) == sorted(1000 + i for i in range(n))
+    else:
+        assert "1999 bytes in 1 files" in text and f"{1000 + n - 1} bytes in 1 files" in text
+
+
+def test_80c_8_files_of_agrees_with_the_prefix_scan() -> None:
+    """The index gives what the scan gave, in document order: refs extending ``ref#`` (nested
+    ``#`` too), not ``ref`` itself, not ``ref$``/``ref#``'s neighbours, files only."""
+    from mlbom.reader import loads
+    from mlbom.readmodel import read
+
+    refs = ["a#", "a#x0", "a#x#y", "a##", "a$", "a#\u00e9", "ab#c", "b#a#c", "a#\U0001f600", "a#!", "a\"#"]
+    comps = [{"type": "data", "name": "a", "bom-ref": "a"}, {"type": "data", "name": "ax", "bom-ref": "a#x"},
+             {"type": "data", "name": "e", "bom-ref": "a\""}]
+    comps += [{"type": "file", "name": f"f{i}", "bom-ref": r} for i, r in enumerate(refs)]
+    comps += [{"type": "library", "name": "lib", "bom-ref": "a#lib"}, {"type": "file", "name": "noref"}]
+    v = read(loads(json.dumps(_bom(comps)).encode(), "x.json"))
+    for c in v.components:
+        if c.type != "data":
+            continue
+        want = [x for x in v.components if x.type == "file" and x.ref.startswith(c.ref + "#")]
+        assert v.files_of(c) == want, c.ref
+    assert [f.ref for f in v.files_of(v.by_ref["a"])] == ["a#", "a#x0", "a#x#y", "a##", "a#\u00e9", "a#\U0001f600", "a#!"]
+    assert [f.ref for f in v.files_of(v.by_ref["a#x"])] == ["a#x#y"]
+
+
+def test_80c_8_class_expired_policy_exceptions_are_not_compared_pairwise(tmp_path: Path, capsys: Any,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same class in the policy gate: 1,000 live and 1,000 expired exceptions were told apart
+    by ``e not in expired``, comparing frozen dataclasses field by field (1.5 M ``__eq__``; a 1 MB
+    policy of 20,000 ran for minutes). Every expired one is still reported, every live one unused."""
+    from mlbom.policy.config import Exception_
+
+    n = 2000
+    pol = tmp_path / "pol.toml"
+    pol.write_text("".join(f'[[exceptions]]\nid = "models.format"\ncomponent = "c{i}"\nreason = "r"\n'
+                           f'expires = "{"2000-01-01" if i % 2 else "2999-01-01"}"\n\n' for i in range(n)))
+    bom = _write(tmp_path / "bom.json", _bom([{"type": "library", "name": "requests", "version": "2.0.0",
+                                              "purl": "pkg:pypi/requests@2.0.0", "bom-ref": "r"}]))
+    calls = [0]
+    real = Exception_.__eq__
+
+    def counting(self: Any, other: Any) -> Any:
+        calls[0] += 1
+        return real(self, other)
+
+    monkeypatch.setattr(Exception_, "__eq__", counting)
+    out = tmp_path / "check.json"
+    assert main(["check", str(bom), "--policy", str(pol), "--format", "json", "-o", str(out)]) == 0
+    _quiet(capsys)
+    assert calls[0] < n, calls[0]
+    result = json.loads(out.read_text())
+    assert sum(v["rule"] == "exceptions.expired" for v in result["violations"]) == n // 2
+    assert len(result["unused_exceptions"]) == n // 2
+
+
+def test_80c_8_class_inspected_datasets_are_not_compared_pairwise(tmp_path: Path, capsys: Any,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same class in the completeness score: a model card naming 1,000 datasets, half of them
+    not inspected, tested each against the list of uninspected ones (500,000 comparisons)."""
+    from mlbom import readmodel
+
+    n = 1000
+    comps: list[dict[str, Any]] = [{"type": "data", "name": f"d{i}", "bom-ref": f"d{i}", "properties": [
+        {"name": "mlbom:dataset:inspected", "value": "true" if i % 2 else "false"}]} for i in range(n)]
+    comps.append({"type": "machine-learning-model", "name": "m", "bom-ref": "m",
+                  "modelCard": {"modelParameters": {"datasets": [{"ref": f"d{i}"} for i in range(n)]}}})
+    bom = _write(tmp_path / "bom.json", _bom(comps))
+    calls = [0]
+
+    def counting(self: Any, other: Any) -> bool:
+        calls[0] += 1
+        return self is other
+
+    monkeypatch.setattr(readmodel.ReadComponent, "__eq__", counting)
+    out = tmp_path / "r.md"
+    assert main(["report", str(bom), "--format", "markdown", "-o", str(out)]) == 0
+    _quiet(capsys)
+    assert calls[0] < n, calls[0]
+    text = out.read_text()
+    assert "d1: inspected" in text and "d0: not inspected" in text and f"d{n - 2}: not inspected" in text
