@@ -260,3 +260,129 @@ def test_80c_7_vex_through_the_cli(tmp_path: Path, capsys: Any, monkeypatch: pyt
     assert len(states) == n
     assert states["PYSEC-5"] == "not_affected" and states["PYSEC-6"] == "resolved"
     assert sum(x is not None for x in states.values()) == 2
+
+
+# --- 80c-6: an OSV database costs work in proportion to the bytes given ----------------------------
+
+_GOOD = {"id": "GHSA-aaaa-bbbb-cccc", "modified": "2020-01-01T00:00:00Z",
+         "affected": [{"package": {"ecosystem": "PyPI", "name": "requests"}, "versions": ["2.0.0"]}]}
+
+
+def _requests_bom(tmp_path: Path) -> Path:
+    return _write(tmp_path / "bom.json", _bom([{"type": "library", "name": "requests", "version": "2.0.0",
+                                               "purl": "pkg:pypi/requests@2.0.0", "bom-ref": "r"}]))
+
+
+def _count_record_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts schema checks (the yes/no one and the one that spells out reasons)."""
+    from mlbom.vulns import osv
+
+    calls = [0]
+    for fn in ("schema_problems", "is_valid"):
+        real = getattr(osv, fn, None)
+        if real is None:
+            continue
+
+        def counting(*args: Any, _real: Any = real, **kw: Any) -> Any:
+            calls[0] += 1
+            return _real(*args, **kw)
+
+        monkeypatch.setattr(osv, fn, counting)
+    return calls
+
+
+def _audit(tmp_path: Path, db: Path, capsys: Any, *extra: str) -> tuple[int, str, dict[str, Any]]:
+    out = tmp_path / "audit.json"
+    rc = main(["audit", str(_requests_bom(tmp_path)), "--vuln-db", str(db), "--no-cache", "-o", str(out), *extra])
+    err = _quiet(capsys)
+    return rc, err, json.loads(out.read_text()) if out.exists() else {}
+
+
+def _findings(doc: dict[str, Any]) -> list[str]:
+    return [str(p["value"]) for p in doc.get("metadata", {}).get("properties", []) if p.get("name") == "mlbom:finding"]
+
+
+def test_80c_6_a_zip_of_compressed_empty_records_stops_at_the_budget(tmp_path: Path, capsys: Any,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The red team's zip (members of 600 KB of ``[{},{},…]`` deflated to ~700 bytes), 8 of them,
+    after a good record: before, 1.6 M records were schema-checked one by one (34 s for 20).
+    Now the records one zip of 6 KB may hold run out in the first bomb member: the good record
+    is used, a high ``vuln.db-incomplete`` finding and the summary say the database was not read
+    to its end, and ``--fail-on`` cannot pass."""
+    import zipfile
+
+    body = ("[" + ",".join(["{}"] * 199_990) + "]").encode()
+    db = tmp_path / "osv-bomb.zip"
+    with zipfile.ZipFile(db, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("GHSA-aaaa-bbbb-cccc.json", json.dumps(_GOOD))
+        for i in range(8):
+            z.writestr(f"PYSEC-{i}.json", body)
+    assert db.stat().st_size < 20_000
+    calls = _count_record_checks(monkeypatch)
+    rc, err, doc = _audit(tmp_path, db, capsys)
+    assert rc == 0
+    assert calls[0] < 1000, calls[0]
+    assert [v["id"] for v in doc["vulnerabilities"]] == ["GHSA-aaaa-bbbb-cccc"]
+    assert any(f.startswith("high") and "vuln.db-incomplete" in f for f in _findings(doc)), _findings(doc)
+    assert "records" in err and "the audit is incomplete" in err, err
+    rc, err, _ = _audit(tmp_path, db, capsys, "--fail-on", "critical")
+    assert rc == 1 and "not read to the end" in err, err
+
+
+def test_80c_6_expanded_bytes_are_bounded_by_the_zip(tmp_path: Path, capsys: Any) -> None:
+    """Members of one record each, a 900 KB ``details`` of one letter (few nodes, few records;
+    under the 1 MiB from which a member's own ratio is judged): the members may expand to 20x
+    the zip plus 8 MiB in all, then the rest is not read."""
+    import zipfile
+
+    db = tmp_path / "text-bomb.zip"
+    with zipfile.ZipFile(db, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("A-good.json", json.dumps(_GOOD))
+        for i in range(14):
+            z.writestr(f"PYSEC-{i:02}.json", json.dumps({**_GOOD, "id": f"PYSEC-{i:02}", "details": "a" * 900_000}))
+    rc, err, doc = _audit(tmp_path, db, capsys)
+    assert rc == 0
+    ids = [v["id"] for v in doc["vulnerabilities"]]
+    assert "GHSA-aaaa-bbbb-cccc" in ids and len(ids) == 1 + 9, ids  # 8 MiB + 20x ~15 KB: 9 of 14
+    assert "expand to more than 20x" in err, err
+    assert any("vuln.db-incomplete" in f for f in _findings(doc))
+
+
+def test_80c_6_parsed_values_are_bounded_by_the_zip(tmp_path: Path, capsys: Any) -> None:
+    """One record per member holding 150,000 numbers (each member ~1 KB zipped): the values parsed
+    are bounded (400,000 plus two per byte of the zip), then the rest is not read."""
+    import zipfile
+
+    db = tmp_path / "node-bomb.zip"
+    with zipfile.ZipFile(db, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("A-good.json", json.dumps(_GOOD))
+        for i in range(30):
+            z.writestr(f"PYSEC-{i}.json", json.dumps({**_GOOD, "id": f"PYSEC-{i}", "x": [0] * 150_000}))
+    rc, err, doc = _audit(tmp_path, db, capsys)
+    assert rc == 0
+    assert "GHSA-aaaa-bbbb-cccc" in [v["id"] for v in doc["vulnerabilities"]]
+    assert "values plus 2 per byte" in err, err
+
+
+def test_80c_6_invalid_records_under_the_budget_cost_a_yes_or_no_each(tmp_path: Path, capsys: Any,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """5,000 ``{}`` beside a good record in one plain file (under the budget): every record is
+    counted INVALID and the good one used, but only the 50 reported are explained (before: 5,000
+    explanations, the costly part of 80c-6's 2 s for one 600 KB file)."""
+    from mlbom.vulns import osv
+
+    db = _write(tmp_path / "db.json", [_GOOD, *([{}] * 5000)])
+    explained = [0]
+    real = osv.schema_problems
+
+    def counting(*args: Any, **kw: Any) -> Any:
+        explained[0] += 1
+        return real(*args, **kw)
+
+    monkeypatch.setattr(osv, "schema_problems", counting)
+    rc, err, doc = _audit(tmp_path, db, capsys)
+    assert rc == 0
+    assert explained[0] <= 60, explained[0]
+    assert "5000 INVALID" in err and "db.json[1]: not valid OSV" in err, err
+    assert [v["id"] for v in doc["vulnerabilities"]] == ["GHSA-aaaa-bbbb-cccc"]
+    assert not any("vuln.db-incomplete" in f for f in _findings(doc))
