@@ -622,6 +622,10 @@ def audit(bom: Path | None, vuln_dbs: tuple[Path, ...], vex_files: tuple[Path, .
     if fail_on and result.unchecked:  # an audit that could not be completed never passes a gate
         _err(f"mlbom: --fail-on {fail_on}: {result.unchecked} component(s) were not checked (the audit is incomplete)")
         return 1
+    if fail_on and result.incomplete_dbs:  # nor one against a database not read to its end (80c-6)
+        _err(f"mlbom: --fail-on {fail_on}: {result.incomplete_dbs} vulnerability database(s) were not read to the end "
+             "(the audit is incomplete)")
+        return 1
     return 0
 
 

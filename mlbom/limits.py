@@ -154,3 +154,27 @@ each of the ~40 templates becomes a pattern holding every inert form of every va
 grows with the prompt (fuzzing, 2 Dec: 0.4 s of CPU at 256 characters, 2.9 s at 8 KB). A longer prompt
 is not one mlbom checks a script against: a script that carries it is ``python.activate-unverified``
 (fail closed; venv, virtualenv and uv take a prompt from ``--prompt`` or the folder's name)."""
+
+# ---- an OSV database (``--vuln-db``): work bounded by the bytes given ----------------------
+# A database is charged against the bytes it is given as (a zip's size on disk; a folder's or a
+# record file's bytes as read): a zip member of 600 KB of ``[{},{},…]`` deflates to 700 bytes,
+# so without a budget per byte given a 14 KB zip made 4 M records to check (red team 80c-6:
+# 34 s; a 1 MB zip ~40 min). Each bound is some 10x what OSV's own data needs (the PyPA
+# database zipped per record: 2.8x expansion, one record per 994 bytes, one node per 10 bytes).
+# Past any of them the rest of the database is not read: a high ``vuln.db-incomplete`` finding
+# says so and ``audit --fail-on`` cannot pass (docs/vulnerabilities.md).
+
+OSV_EXPANSION = 20
+"""Most bytes a zip's members may expand to in all, per byte of the zip (plus
+:data:`OSV_EXPANDED_FLOOR`)."""
+
+OSV_EXPANDED_FLOOR = 8 << 20
+OSV_BYTES_PER_RECORD = 100
+"""Fewest bytes given per record read (plus :data:`OSV_RECORDS_FLOOR` records)."""
+
+OSV_RECORDS_FLOOR = 10_000
+OSV_NODES_PER_BYTE = 2
+"""Most JSON/YAML nodes (values, arrays, objects) parsed per byte given (plus
+:data:`OSV_NODES_FLOOR`): a node costs about a microsecond to parse and count."""
+
+OSV_NODES_FLOOR = 400_000

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -861,8 +862,19 @@ class ReadBom:
         listed = [x for x in self.children(c.ref) if x.type == "file"]
         if listed or not c.ref:
             return listed
-        prefix = c.ref + "#"
-        return [x for x in self.components if x.type == "file" and x.ref.startswith(prefix)]
+        refs, where = self._file_refs
+        # every ref extending ``ref#`` sorts in [``ref#``, ``ref$``): '$' follows '#' (red team 80c-8)
+        lo = bisect_left(refs, c.ref + "#")
+        hi = bisect_left(refs, c.ref + "$", lo)
+        return [self.components[i] for i in sorted(where[lo:hi])]
+
+    @_lazy
+    def _file_refs(self) -> tuple[list[str], list[int]]:
+        """The ``file`` components' bom-refs, sorted, and each one's place in :attr:`components`:
+        built once, so :meth:`files_of` costs a binary search, not a scan of every component per
+        model or dataset (red team 80c-8: 10,000 datasets x 20,000 components ran for minutes)."""
+        pairs = sorted((x.ref, i) for i, x in enumerate(self.components) if x.type == "file" and x.ref)
+        return [r for r, _ in pairs], [i for _, i in pairs]
 
     def findings(self) -> Iterator[ReadFinding]:
         """Every finding: the release's, then each other object's (:attr:`subjects`: nested

@@ -140,10 +140,11 @@ def score_model(v: ReadBom, m: ReadComponent) -> Score:
     linked = [v.by_ref.get(d) for d in card.datasets]
     found = [d for d in linked if d is not None]
     uninspected = [d for d in found if d.first(Prop.DATASET_INSPECTED) != "true"]
+    unread = {id(d) for d in uninspected}  # not ``d not in uninspected``: datasets² (red team 80c-8's class)
     absent = [d for d, got in zip(card.datasets, linked, strict=True) if got is None]
     checks.append(_check("model", "datasets-inspected", None if not card.datasets else not uninspected and not absent,
                          "no dataset linked" if not card.datasets else
-                         "; ".join([*(f"{d.display}: inspected" for d in found if d not in uninspected),
+                         "; ".join([*(f"{d.display}: inspected" for d in found if id(d) not in unread),
                                     *(f"{d.display}: not inspected" for d in uninspected),
                                     *(f"{d}: not in the BOM" for d in absent)])))
     checks.append(_hashed("model", files, required=True))

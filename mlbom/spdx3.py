@@ -210,11 +210,14 @@ def _vex(b: _Builder, v: ReadBom) -> None:
                                      else s.ExternalIdentifierType.securityOther, identifier=x.id)
         vuln = b._add(s.security_Vulnerability(spdxId=b._id("vuln", x.id), name=x.id, creationInfo=b.ci,
                                                externalIdentifier=[ident], **({"description": x.description} if x.description else {})))
-        targets = []
+        # keyed by the object's identity: ``in`` over a list called the bindings' Python-level
+        # ``__eq__`` once per pair, affects² per vulnerability (red team 80c-9: 59 s for 10,000)
+        chosen: dict[int, Any] = {}
         for ref, _ in x.affects:
             local = ref if ref in b.by_ref else ref.split("#", 1)[-1]  # urn:cdx:SERIAL/VERSION#ref
-            if local in b.by_ref and b.by_ref[local] not in targets:
-                targets.append(b.by_ref[local])
+            if local in b.by_ref:
+                chosen.setdefault(id(b.by_ref[local]), b.by_ref[local])
+        targets = list(chosen.values())
         for t in targets:
             b.rel(t, "hasAssociatedVulnerability", [vuln])
         if not targets:

@@ -51,6 +51,8 @@ class AuditResult:
     components_checked: int = 0
     unchecked: int = 0
     """Components not matched: the matching budget was spent (``vuln.audit-incomplete``)."""
+    incomplete_dbs: list[str] = field(default_factory=list)
+    """Databases not read to their end (``vuln.db-incomplete``): a gate cannot pass."""
     databases: list[str] = field(default_factory=list)
     record: tuple[Property, ...] = ()
     """That the audit happened, against what (:func:`audit_record`): ``metadata`` properties."""
@@ -222,6 +224,7 @@ def audit_components(components: list[dict[str, object]], databases: Iterable[Da
     dbs = list(databases)
     seen: set[tuple[str, str]] = set()
     budget = MatchBudget()
+    incomplete: list[str] = []
     for db in dbs:
         m, f = match_all(db, targets, budget)
         for x in m:
@@ -234,6 +237,12 @@ def audit_components(components: list[dict[str, object]], databases: Iterable[Da
                 id="vuln.db-invalid-records", severity="low",
                 message=f"{db.stats.invalid} record(s) of the vulnerability database {os.path.basename(db.path)} are not "
                         f"valid OSV and were not used" + (f" (first: {db.stats.problems[0]})" if db.stats.problems else "")))
+        if db.stats.incomplete:  # a bound on what a database may cost was reached (red team 80c-6)
+            incomplete.append(db.path)
+            findings.append(Finding(
+                id="vuln.db-incomplete", severity="high",
+                message=f"the vulnerability database {os.path.basename(db.path)} was not read to its end "
+                        f"({db.stats.incomplete}); advisories past that point were not used: the audit is incomplete"))
     if budget.unchecked:
         refs = list(budget.unchecked)
         findings.append(Finding(
@@ -257,7 +266,7 @@ def audit_components(components: list[dict[str, object]], databases: Iterable[Da
     return AuditResult(vulns, sorted(findings, key=lambda f: (f.subject or "", f.id, f.message)), report,
                        components_checked=sum(1 for t in targets if (t.version or t.vcs_repo)
                                               and t.ref not in budget.unchecked),
-                       unchecked=len(budget.unchecked),
+                       unchecked=len(budget.unchecked), incomplete_dbs=incomplete,
                        databases=[db.path for db in dbs])
 
 

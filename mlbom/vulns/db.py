@@ -9,7 +9,10 @@ Bounds (a database is input like any other): every record ≤ :data:`osv.MAX_REC
 at most :data:`MAX_FILES` files and :data:`MAX_TOTAL_BYTES` read in all; zip members are read,
 never extracted, so a path-traversal name cannot write anywhere — it is still refused and
 reported, as are encrypted members, nested archives and members whose expansion ratio or real
-size betrays a zip bomb (the header's size is not trusted: reads stop at the bound).
+size betrays a zip bomb (the header's size is not trusted: reads stop at the bound). What a
+database may cost in all — bytes expanded, records, parsed values — is charged against the bytes
+it is given as (:class:`_Budget`, ``mlbom.limits.OSV_*``): past a bound the rest is not read and
+:attr:`LoadStats.incomplete` says why (red team 80c-6).
 
 The index is keyed by the database's content digest (SHA-256 over every record file's path
 and SHA-256, or of the zip's bytes). A small fingerprint file maps the folder's listing (paths,
@@ -49,6 +52,7 @@ from typing import BinaryIO
 
 import orjson
 
+from mlbom import limits
 from mlbom.errors import InputError, printable
 from mlbom.formats.safe_read import read_bounded
 from mlbom.formats.safe_zip import MemberError, is_dir, open_archive, read_member
@@ -84,6 +88,8 @@ class LoadStats:
     ignored_files: int = 0
     problems: list[str] = field(default_factory=list)
     """The first :data:`MAX_REPORTED` invalid records and skipped files, ``SOURCE: reason``."""
+    incomplete: str = ""
+    """Why the database was not read to its end (a bound of :class:`_Budget`), else ``""``."""
 
     def note(self, source: str, reason: str) -> None:
         if len(self.problems) < MAX_REPORTED:
@@ -102,6 +108,8 @@ class LoadStats:
                 if not isinstance(v, list) or not all(isinstance(p, str) for p in v):
                     raise RecordError("bad stats")
                 out.problems = list(v)
+            elif k == "incomplete" and isinstance(v, str):
+                out.incomplete = v
             elif k in out.__dict__ and isinstance(v, int) and not isinstance(v, bool):
                 setattr(out, k, v)
             else:
@@ -325,7 +333,7 @@ class _Source:
     def digest(self) -> str:
         raise NotImplementedError
 
-    def files(self, stats: LoadStats) -> Iterator[tuple[str, bytes]]:
+    def files(self, stats: LoadStats, budget: _Budget) -> Iterator[tuple[str, bytes]]:
         raise NotImplementedError
 
 
@@ -337,9 +345,9 @@ class _FileSource(_Source):
         data, _ = _bounded_bytes(self.path)
         return _file_digest(data)
 
-    def files(self, stats: LoadStats) -> Iterator[tuple[str, bytes]]:
+    def files(self, stats: LoadStats, budget: _Budget) -> Iterator[tuple[str, bytes]]:
         data = _read_bounded(self.path, stats, self.path.name)
-        if data is not None:
+        if data is not None and budget.spend(self.path.name, len(data)):
             yield self.path.name, data
         self.read_digest = _file_digest(data)
 
@@ -386,8 +394,7 @@ class _FolderSource(_Source):
                 h.update(_folder_line(rel, data))
         return h.hexdigest()
 
-    def files(self, stats: LoadStats) -> Iterator[tuple[str, bytes]]:
-        budget = _Budget(stats)
+    def files(self, stats: LoadStats, budget: _Budget) -> Iterator[tuple[str, bytes]]:
         h = hashlib.sha256(b"osv-folder 2\0")
         for rel, full, _size, _ in self.listing():
             if not rel:
@@ -404,20 +411,47 @@ class _FolderSource(_Source):
 
 
 class _Budget:
-    """:data:`MAX_TOTAL_BYTES` read in all from one source: the record that goes past it is
-    noted, and the source stops there."""
+    """What one database may cost, charged against the bytes it is given as (``given``: a zip's
+    size, or the record files' bytes as they are read): bytes expanded (:data:`MAX_TOTAL_BYTES`,
+    and a zip's members at most :data:`~mlbom.limits.OSV_EXPANSION` times the zip), records and
+    parsed nodes (``mlbom.limits.OSV_*``; red team 80c-6). The first charge past a bound sets
+    :attr:`LoadStats.incomplete` (why) and the source stops there: the rest is not read."""
 
-    def __init__(self, stats: LoadStats) -> None:
+    def __init__(self, stats: LoadStats, given: int = 0) -> None:
         self.stats = stats
+        self.given = given
         self.total = 0
+        self.records = 0
+        self.nodes = 0
 
-    def spend(self, name: str, n: int) -> bool:
-        self.total += n
-        if self.total <= MAX_TOTAL_BYTES:
-            return True
+    def _stop(self, name: str, why: str) -> bool:
         self.stats.skipped += 1
-        self.stats.note(name, f"database larger than {MAX_TOTAL_BYTES >> 30} GiB: the rest is not read")
+        self.stats.incomplete = f"{why}: the rest (from {name}) is not read"
+        self.stats.note(name, self.stats.incomplete)
         return False
+
+    def spend(self, name: str, n: int, *, given: int | None = None) -> bool:
+        """``n`` bytes expanded, of ``given`` bytes given (the same, but for a zip's members)."""
+        self.given += n if given is None else given
+        self.total += n
+        if self.total > MAX_TOTAL_BYTES:
+            return self._stop(name, f"database larger than {MAX_TOTAL_BYTES >> 30} GiB")
+        if given is not None and self.total > limits.OSV_EXPANDED_FLOOR + limits.OSV_EXPANSION * self.given:
+            return self._stop(name, f"members expand to more than {limits.OSV_EXPANSION}x the archive's "
+                                    f"{self.given} bytes (a zip bomb?)")
+        return True
+
+    def parse(self, name: str, records: int, nodes: int) -> bool:
+        """A file of ``records`` records and ``nodes`` nodes parsed."""
+        self.records += records
+        self.nodes += nodes
+        if self.records > limits.OSV_RECORDS_FLOOR + self.given // limits.OSV_BYTES_PER_RECORD:
+            return self._stop(name, f"more than {limits.OSV_RECORDS_FLOOR} records plus one per "
+                                    f"{limits.OSV_BYTES_PER_RECORD} bytes of the database's {self.given}")
+        if self.nodes > limits.OSV_NODES_FLOOR + limits.OSV_NODES_PER_BYTE * self.given:
+            return self._stop(name, f"more than {limits.OSV_NODES_FLOOR} values plus {limits.OSV_NODES_PER_BYTE} "
+                                    f"per byte of the database's {self.given}")
+        return True
 
 
 class _MemorySource(_Source):
@@ -430,8 +464,11 @@ class _MemorySource(_Source):
             h.update(f"{name}\0{hashlib.sha256(data).hexdigest()}\n".encode())
         return h.hexdigest()
 
-    def files(self, stats: LoadStats) -> Iterator[tuple[str, bytes]]:
-        yield from self._files
+    def files(self, stats: LoadStats, budget: _Budget) -> Iterator[tuple[str, bytes]]:
+        for name, data in self._files:
+            if not budget.spend(name, len(data)):
+                return
+            yield name, data
 
 
 def database_from_files(name: str, files: list[tuple[str, bytes]]) -> Database:
@@ -449,21 +486,21 @@ class _ZipSource(_Source):
         with open(self.path, "rb") as fh:
             return "zip-" + _sha256_fh(fh)
 
-    def files(self, stats: LoadStats) -> Iterator[tuple[str, bytes]]:
+    def files(self, stats: LoadStats, budget: _Budget) -> Iterator[tuple[str, bytes]]:
         try:
             fh = open(self.path, "rb")  # noqa: SIM115 - closed below
         except OSError as exc:
             raise InputError(self.path, f"cannot read the vulnerability database: {exc.strerror or exc}") from exc
         with fh:
-            yield from self._members(fh, stats)
+            budget.given = os.fstat(fh.fileno()).st_size  # what the members are charged against
+            yield from self._members(fh, stats, budget)
             # the digest of the descriptor the members were read from (see the module: a file
             # rewritten in place during the read and restored is the residual)
             fh.seek(0)
             self.read_digest = "zip-" + _sha256_fh(fh)
 
-    def _members(self, fh: BinaryIO, stats: LoadStats) -> Iterator[tuple[str, bytes]]:
+    def _members(self, fh: BinaryIO, stats: LoadStats, budget: _Budget) -> Iterator[tuple[str, bytes]]:
         zf = open_archive(self.path, fh)
-        budget = _Budget(stats)
         with zf:
             infos = zf.infolist()
             if len(infos) > MAX_FILES:
@@ -490,7 +527,7 @@ class _ZipSource(_Source):
                     stats.skipped += 1
                     stats.note(name, f"expands past {osv.MAX_RECORD_BYTES >> 20} MiB (its header said {info.file_size} bytes)")
                     continue
-                if not budget.spend(name, len(data)):
+                if not budget.spend(name, len(data), given=0):
                     return
                 yield name, data
 
@@ -552,19 +589,27 @@ def _sha256_fh(fh: BinaryIO) -> str:
 def _build(source: _Source) -> tuple[dict[str, tuple[Record, ...]], LoadStats]:
     stats = LoadStats()
     by_id: dict[str, Record] = {}
-    for name, data in source.files(stats):
+    budget = _Budget(stats)
+    for name, data in source.files(stats, budget):
         stats.files += 1
         try:
-            raws = osv.parse_documents(data, name)
+            raws, nodes = osv.parse_counted(data, name)
         except RecordError as exc:
             stats.invalid += 1
             stats.note(name, str(exc))
             continue
+        if not budget.parse(name, len(raws), nodes):
+            break  # the source is closed unread (and so not cached)
         for i, raw in enumerate(raws):
             where = name if len(raws) == 1 else f"{name}[{i}]"
             stats.records += 1
+            if not osv.is_valid(raw):  # yes or no: the reasons are spelled out for the few shown
+                stats.invalid += 1
+                if len(stats.problems) < MAX_REPORTED:
+                    stats.note(where, "not valid OSV: " + "; ".join(osv.schema_problems(raw)))
+                continue
             try:
-                rec = osv.from_osv(raw, where)
+                rec = osv.from_osv(raw, where, checked=True)
             except RecordError as exc:
                 stats.invalid += 1
                 stats.note(where, str(exc))

@@ -170,6 +170,11 @@ def _pair(v: object) -> tuple[str, str]:
 def parse_documents(data: bytes, name: str) -> list[object]:
     """The raw records in one file: a JSON object, a JSON array of objects, ``{"vulns": [...]}``
     (what OSV's API returns) or one YAML document. Raises :class:`RecordError`."""
+    return parse_counted(data, name)[0]
+
+
+def parse_counted(data: bytes, name: str) -> tuple[list[object], int]:
+    """:func:`parse_documents`, and how many nodes the file holds (a database's budget)."""
     if len(data) > MAX_RECORD_BYTES:
         raise RecordError(f"{len(data)} bytes, larger than the {MAX_RECORD_BYTES >> 20} MiB a record may be")
     lower = name.lower()
@@ -180,12 +185,12 @@ def parse_documents(data: bytes, name: str) -> list[object]:
             doc = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
             raise RecordError(f"not valid JSON: {exc}") from exc
-    _check_size(doc)
+    nodes = _check_size(doc)
     if isinstance(doc, dict) and "id" not in doc and isinstance(doc.get("vulns"), list):
-        return list(doc["vulns"])
+        return list(doc["vulns"]), nodes
     if isinstance(doc, list):
-        return list(doc)
-    return [doc]
+        return list(doc), nodes
+    return [doc], nodes
 
 
 def _yaml(data: bytes) -> object:
@@ -230,7 +235,9 @@ def _plain(value: object) -> object:
     return walk(value, 0)
 
 
-def _check_size(doc: object) -> None:
+def _check_size(doc: object) -> int:
+    """How many nodes ``doc`` has; more than :data:`MAX_NODES` or deeper than :data:`MAX_DEPTH`
+    raises :class:`RecordError`."""
     stack: list[tuple[object, int]] = [(doc, 0)]
     n = 0
     while stack:
@@ -244,6 +251,7 @@ def _check_size(doc: object) -> None:
             stack += [(x, depth + 1) for x in v.values()]
         elif isinstance(v, list):
             stack += [(x, depth + 1) for x in v]
+    return n
 
 
 @lru_cache(maxsize=1)
@@ -266,9 +274,16 @@ def schema_problems(raw: object, *, limit: int = 3) -> list[str]:
     return out
 
 
-def from_osv(raw: object, source: str) -> Record:
-    """Validate ``raw`` against the OSV schema and reduce it. Raises :class:`RecordError`."""
-    problems = schema_problems(raw)
+def is_valid(raw: object) -> bool:
+    """Whether ``raw`` is a valid OSV record: the schema's yes or no, without the reasons
+    (:func:`schema_problems`), which cost some 40 times more to spell out."""
+    return bool(_validator().is_valid(raw))  # type: ignore[attr-defined]
+
+
+def from_osv(raw: object, source: str, *, checked: bool = False) -> Record:
+    """Validate ``raw`` against the OSV schema (unless ``checked``: :func:`is_valid` said yes)
+    and reduce it. Raises :class:`RecordError`."""
+    problems = [] if checked else schema_problems(raw)
     if problems:
         raise RecordError("not valid OSV: " + "; ".join(problems))
     assert isinstance(raw, dict)  # the schema requires an object

@@ -38,6 +38,8 @@ class AuditedFile:
     summary: str
     unchecked: int = 0
     """Components not matched (the matching budget was spent): a gate cannot pass."""
+    incomplete_dbs: int = 0
+    """Databases not read to their end (a bound on their cost was reached): a gate cannot pass."""
 
 
 def open_databases(paths: Sequence[Path], *, use_cache: bool = True,
@@ -140,7 +142,7 @@ def audit_file(path: Path, vuln_dbs: Sequence[Path], vex_files: Sequence[Path] =
                                version=version if isinstance(version, int) else 1, timestamp=loaded.timestamp,
                                tool_version=__version__)
     return AuditedFile(dump_document(doc), dump_document(vex_doc), result.vulnerabilities, lines,
-                       summary(result), result.unchecked)
+                       summary(result), result.unchecked, len(result.incomplete_dbs))
 
 
 def add_vulnerabilities(bom: Bom, vuln_dbs: Sequence[Path], vex_files: Sequence[Path] = (), *, online: bool = False,
@@ -165,6 +167,8 @@ def summary(result: AuditResult) -> str:
     by_sev = ", ".join(f"{counts[s]} {s}" for s in ratings.SEVERITY_ORDER if s in counts) or "none"
     open_n = sum(1 for v in result.vulnerabilities if not (v.analysis and v.analysis.state in CLOSED_STATES))
     unchecked = f" ({result.unchecked} not checked: the audit is incomplete)" if result.unchecked else ""
+    if result.incomplete_dbs:
+        unchecked += (f" ({len(result.incomplete_dbs)} database(s) not read to the end: the audit is incomplete)")
     return (f"{result.components_checked} PyPI component(s) checked{unchecked}; {len(result.vulnerabilities)} known "
             f"vulnerabilit{'y' if len(result.vulnerabilities) == 1 else 'ies'} ({by_sev}); {open_n} open")
 

@@ -197,16 +197,22 @@ def apply(vulns: list[Vulnerability], statements: list[Statement], purls: dict[s
     unmatched or partial statements). Later statements win over earlier ones."""
     report: list[str] = []
     out = list(vulns)
+    # each vulnerability's ids (its own and its aliases) indexed once: a statement looks up the
+    # vulnerabilities it names instead of comparing itself with every one of them (red team
+    # 80c-7: 20,000 statements x 4,000 advisories rebuilt 80 M id sets, 73 s)
+    named: dict[str, list[int]] = {}
+    for i, v in enumerate(vulns):
+        for key in {v.id.upper()} | {r.id.upper() for r in v.references}:
+            named.setdefault(key, []).append(i)
     for st in statements:
         if st.expires is not None and st.expires < now:
             report.append(f"{st.where}: expired on {st.expires.date().isoformat()}; not applied")
             continue
         applied = False
-        for i, v in enumerate(out):
-            ids = {v.id.upper()} | {r.id.upper() for r in v.references}
-            if not ids & st.ids:
-                continue
-            if st.products:
+        products = frozenset(st.products)
+        for i in sorted({i for key in st.ids for i in named.get(key, ())}):
+            v = out[i]
+            if products:
                 keys = set()
                 for a in v.affects:
                     purl = purls.get(a.ref)
@@ -214,10 +220,10 @@ def apply(vulns: list[Vulnerability], statements: list[Statement], purls: dict[s
                         purl = a.ref
                     if purl is not None and purl.startswith("pkg:pypi/"):
                         keys.add(purl_base(purl))
-                covered = {k for k in keys if k in st.products} | ({a.ref for a in v.affects} & set(st.products))
+                covered = (keys & products) | ({a.ref for a in v.affects} & products)
                 if not covered:
                     continue
-                missing = sorted(k for k in keys if k not in st.products)
+                missing = sorted(keys - products)
                 if missing:
                     report.append(f"{st.where}: covers only part of {v.id} (not {', '.join(missing)}); not applied")
                     applied = True
