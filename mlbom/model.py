@@ -11,14 +11,17 @@ All models are frozen: collectors build them, the normalizer merges them with
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal, NewType, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, NewType, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from mlbom.limits import bounded_int
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 BomRef = NewType("BomRef", str)
 Sha256Hex = NewType("Sha256Hex", str)
@@ -428,6 +431,15 @@ class Bom(BaseModel):
     def findings_for(self, bom_ref: str | None) -> list[Finding]:
         """Findings whose subject is ``bom_ref`` (``None``: the release as a whole)."""
         return self._findings_by_subject.get(bom_ref, [])
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy with ``update`` applied, without the copied object's cached findings index: pydantic
+        copies the instance ``__dict__``, where :func:`functools.cached_property` keeps it, so a copy
+        given other ``findings`` answered with the old ones (``generate --vuln-db`` lost the
+        release-level vulnerability findings from the BOM it wrote)."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("_findings_by_subject", None)
+        return copy
 
     @cached_property
     def _findings_by_subject(self) -> dict[str | None, list[Finding]]:

@@ -386,3 +386,38 @@ def test_80c_6_invalid_records_under_the_budget_cost_a_yes_or_no_each(tmp_path: 
     assert "5000 INVALID" in err and "db.json[1]: not valid OSV" in err, err
     assert [v["id"] for v in doc["vulnerabilities"]] == ["GHSA-aaaa-bbbb-cccc"]
     assert not any("vuln.db-incomplete" in f for f in _findings(doc))
+
+
+def test_generate_vuln_db_writes_the_release_level_vulnerability_findings(tmp_path: Path, capsys: Any) -> None:
+    """Found while fixing 80c-6: ``generate --vuln-db`` printed "findings: 1 high" but the BOM it
+    wrote lacked ``vuln.db-incomplete``: ``Bom.model_copy`` carried the cached findings index of
+    the BOM it was copied from (``functools.cached_property`` lives in the instance ``__dict__``)."""
+    import zipfile
+
+    body = ("[" + ",".join(["{}"] * 199_990) + "]").encode()
+    db = tmp_path / "osv-bomb.zip"
+    with zipfile.ZipFile(db, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("GHSA-aaaa-bbbb-cccc.json", json.dumps(_GOOD))
+        for i in range(8):
+            z.writestr(f"PYSEC-{i}.json", body)
+    req = tmp_path / "requirements.txt"
+    req.write_text("requests==2.0.0\n")
+    out = tmp_path / "bom.json"
+    rc = main(["generate", "--requirements", str(req), "--vuln-db", str(db), "--no-cache", "-o", str(out)])
+    _quiet(capsys)
+    assert rc == 0
+    doc = json.loads(out.read_text())
+    release = [str(p["value"]) for p in doc["metadata"]["component"].get("properties", [])
+               if p.get("name") == "mlbom:finding"]  # (a BOM's release-level findings: its root component's)
+    assert any(f.startswith("high vuln.db-incomplete") for f in release), release
+    assert [v["id"] for v in doc.get("vulnerabilities", [])] == ["GHSA-aaaa-bbbb-cccc"]
+
+
+def test_a_bom_copy_answers_with_its_own_findings() -> None:
+    from mlbom.model import Bom, Component, Finding
+
+    bom = Bom(root=Component(bom_ref="root", type="application", name="release"),
+              findings=(Finding(id="a.x", severity="low", message="m"),))
+    assert [f.id for f in bom.findings_for(None)] == ["a.x"]  # the index is built (and cached) here
+    more = bom.model_copy(update={"findings": (*bom.findings, Finding(id="b.y", severity="high", message="n"))})
+    assert [f.id for f in more.findings_for(None)] == ["a.x", "b.y"]
