@@ -97,9 +97,9 @@ def test_82s_pip_coding_matches_pip_s_rule() -> None:
 # --- red team 83s-2, 83s-3 (proofs: /work/redteam-83s/f2_mlflow_model, f3_mlflow_model) -------------
 
 def test_83s2_a_coding_line_pip_finds_after_a_bare_cr_is_suspicious(tmp_path: Path) -> None:
-    """pip splits on ``\\n`` only: ``numpy\\r\\r# -*- coding: utf-7 -*-`` is its first line and the
-    declaration in its second; ``str.splitlines`` made it the third."""
-    text = "numpy==2.0\r\r# -*- coding: utf-7 -*-\n# +AAo---extra-index-url http://127.0.0.1:8783/simple/\n"
+    """pip splits on ``\\n`` only: ``# pinned\\r\\r`` is its first line and the declaration its second;
+    ``str.splitlines`` made the declaration the third."""
+    text = "# pinned\r\r\n# -*- coding: utf-7 -*-\nnumpy==2.0  # +AAo---extra-index-url http://127.0.0.1:8783/simple/\n"
     assert mlmodel.pip_coding(text) is not None
     r = _model(tmp_path, {"requirements.txt": text})
     assert r.verdict == "suspicious", r.findings
