@@ -26,7 +26,9 @@ What is flagged, with the verdict it implies:
   provide; the sandbox gadgets ``self``, ``cycler``, ``joiner``, ``lipsum``, ``config``,
   ``request``; attribute or item names computed at render time; an attribute-path position
   (make_attrgetter, ``|attr``, the ``str.format`` receiver) holding anything but a folded
-  constant or a loop variable over context data (red team 34j); a call of a template-bound
+  constant or a loop variable over context data (red team 34j); an item key that folds to no
+  constant and is neither a number nor context data (fail closed, red team 83s); ``.sort(key=…)``;
+  a call of a template-bound
   non-macro name or of an unlisted method on one (``set f = grp[0]; f()``, ``grp.grouper()``);
 - error: a template that Jinja2 cannot parse, or that exceeds the size/node budget.
 """
@@ -37,6 +39,7 @@ import itertools
 import re
 import warnings
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import nodes
@@ -308,8 +311,13 @@ def _filter_value(name: str, value: Any, args: list[Any], kwargs: dict[str, Any]
     raise _Unknown
 
 
-_NUMERIC_NODES = (nodes.Compare, nodes.Test, nodes.And, nodes.Or, nodes.Not, nodes.Sub, nodes.Div, nodes.FloorDiv,
+# Operations whose result is a number or a truth value whatever their operands (not ``and``/``or``:
+# like Python's, Jinja2's return one of their OPERANDS — ``none or 'x'`` is 'x', red team 83s-1).
+_NUMERIC_NODES = (nodes.Compare, nodes.Test, nodes.Not, nodes.Sub, nodes.Div, nodes.FloorDiv,
                   nodes.Pow, nodes.Neg, nodes.Pos)
+# loop attributes that hold numbers or truth values (loop.previtem/nextitem/cycle() hold values)
+_NUMERIC_LOOP_ATTRS = frozenset({"index", "index0", "revindex", "revindex0", "length", "first", "last", "depth",
+                                 "depth0"})
 _NUMERIC_FILTERS = frozenset({"length", "count", "int", "float", "abs", "round", "wordcount", "filesizeformat"})
 # Filters whose n-th positional argument is an attribute path (make_attrgetter).
 # Jinja2's filters whose ``attribute`` parameter goes to make_attrgetter/make_multi_attrgetter (a
@@ -323,8 +331,15 @@ _MAX_MAP_DEPTH = 8  # map('map', 'map', …) nesting followed
 # Filters that keep (a selection of) the context data they are given.
 # (not default/batch/slice: their arguments put the template's own values in)
 _CONTEXT_FILTERS = frozenset({"selectattr", "rejectattr", "select", "reject", "reverse", "list", "sort", "unique",
-                              "dictsort", "first", "last"})
+                              "dictsort", "first", "last", "items"})
 _STRING_OPS = (nodes.Concat, nodes.Add, nodes.Mod, nodes.Mul, nodes.Filter, nodes.Call, nodes.CondExpr, nodes.Slice)
+
+
+@dataclass(frozen=True)
+class _UnpackedFrom:
+    """A marker: a tuple target's binding unpacks the elements of ``node``."""
+
+    node: nodes.Node
 
 
 class _Judge:
@@ -342,6 +357,7 @@ class _Judge:
         # macro/caller parameters, tuple targets, sets of unfoldable values — or that depends on one
         self.opaque: set[str] = set()
         self.context_loop: set[str] = set()  # names bound only over/to context data (messages, tools…)
+        self.numeric: set[str] = set()  # names (or "ns.attr") bound only to numbers/truth values
         self.cache: dict[int, _Values | None] = {}
         self.work = MAX_FOLD_WORK
 
@@ -407,6 +423,14 @@ class _Judge:
             return ["".join(str(p) for p in c) for c in _product(*parts)]
         if isinstance(node, nodes.CondExpr):
             return self._need(node.expr1) + (self._need(node.expr2) if node.expr2 is not None else [None])
+        if isinstance(node, (nodes.And, nodes.Or)):  # the left operand or the right one (83s-1)
+            out = []
+            for a in self._need(node.left):
+                if bool(a) == isinstance(node, nodes.Or):
+                    out.append(a)
+                else:
+                    out.extend(self._need(node.right))
+            return out
         if isinstance(node, (nodes.Add, nodes.Mul, nodes.Mod)):
             out = []
             for a, b in _product(self._need(node.left), self._need(node.right)):
@@ -500,10 +524,7 @@ class _Judge:
         elif isinstance(target, nodes.NSRef):
             names = [f"{target.name}.{target.attr}"]
         elif isinstance(target, nodes.Tuple):
-            for item in target.items:
-                self._bind(item, None)
-                if isinstance(item, nodes.Name):  # a tuple target: never folded (red team 34j-2)
-                    self.opaque.add(item.name)
+            self._bind_unpacked(target, value_node, vals)
             return
         else:
             return
@@ -525,6 +546,47 @@ class _Judge:
                     self.computed.add(name)
                 if any(n.name in self.tainted for n in _names(value_node)):
                     self.tainted.add(name)
+
+    def _bind_unpacked(self, target: nodes.Tuple, value_node: nodes.Node | None, vals: _Values | None) -> None:
+        """``{% for a, b in … %}`` / ``{% set a, b = … %}``: each name takes the values at its
+        position of what is unpacked when that folds (red team 83s-4); otherwise it is opaque and
+        — unless what is unpacked is context data (``for k, v in tool.items()``) or numbers —
+        computed: a value of unknown kind used as a name is judged a computed name (fail closed)."""
+        width = len(target.items)
+        columns: list[_Values] | None = None
+        if vals is not None and all(isinstance(v, (list, tuple, str)) and len(v) == width for v in vals):
+            columns = [_safe_bounded(v[i] for v in vals) or [] for i in range(width)]
+            if any(not c for c in columns):
+                columns = None
+        unknown_kind = columns is None and not (value_node is not None and self._context_source(value_node))
+        for i, item in enumerate(target.items):
+            if isinstance(item, nodes.Tuple):
+                self._bind_unpacked(item, None, columns[i] if columns is not None else None)
+                continue
+            if not isinstance(item, nodes.Name):
+                continue
+            self.defined.add(item.name)
+            if columns is not None:
+                merged = _safe_bounded(self.env.get(item.name, []) + columns[i])
+                if merged is not None:
+                    self.env[item.name] = merged
+                    continue
+                self.env.pop(item.name, None)
+            self.opaque.add(item.name)  # an unknown tuple target is never taken for a constant (34j-2)
+            if unknown_kind or columns is not None or (value_node is not None and self._is_computed(value_node)):
+                self.computed.add(item.name)
+            if value_node is not None and any(n.name in self.tainted for n in _names(value_node)):
+                self.tainted.add(item.name)
+
+    def _context_source(self, node: nodes.Node) -> bool:
+        """What is unpacked is context data: the data itself, or its ``.items()``/``|items``/``|dictsort``."""
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) \
+                and node.node.attr in ("items", "values", "keys") and not node.args and not node.kwargs:
+            return self._context_data(node.node.node)
+        if isinstance(node, nodes.Filter) and node.node is not None and node.name in ("items", "dictsort") \
+                and not node.args and not node.kwargs:
+            return self._context_data(node.node)
+        return self._context_data(node)
 
     def _collect_bindings(self) -> None:
         for _ in range(3):  # chains of sets: set a = 'x'; set b = a ~ 'y'
@@ -559,27 +621,98 @@ class _Judge:
                     self.opaque.update(imported)
         self.cache.clear()
         self._collect_context_loops()
+        self._collect_numeric()
+
+    def _collect_numeric(self) -> None:
+        """Names bound, at every binding, to a number or a truth value (``set i = loop.index0 - 1``,
+        ``namespace(n=0)``, ``for i in range(…)``): item keys that cannot name an attribute."""
+        sources: dict[str, list[nodes.Node | None]] = {}
+        for node in self.tree.find_all((nodes.Assign, nodes.AssignBlock, nodes.With, nodes.Macro, nodes.CallBlock,
+                                        nodes.Import, nodes.FromImport, nodes.For)):
+            bound: list[tuple[str, nodes.Node | None]] = []
+            if isinstance(node, nodes.Assign):
+                if isinstance(node.target, nodes.Name):
+                    bound.append((node.target.name, node.node))
+                    if isinstance(node.node, nodes.Call) and isinstance(node.node.node, nodes.Name) \
+                            and node.node.node.name == "namespace":
+                        bound.extend((f"{node.target.name}.{kw.key}", kw.value) for kw in node.node.kwargs)
+                elif isinstance(node.target, nodes.NSRef):
+                    bound.append((f"{node.target.name}.{node.target.attr}", node.node))
+                else:
+                    bound.extend((n.name, None) for n in _names(node.target))
+            elif isinstance(node, nodes.For):
+                is_range = isinstance(node.iter, nodes.Call) and isinstance(node.iter.node, nodes.Name) \
+                    and node.iter.node.name == "range" and "range" not in self.defined
+                if isinstance(node.target, nodes.Name) and is_range:
+                    bound.append((node.target.name, nodes.Const(0)))
+                else:
+                    bound.extend((n.name, None) for n in _names(node.target))
+            elif isinstance(node, nodes.With):
+                for t, v in zip(node.targets, node.values, strict=False):
+                    bound.extend((n.name, v if isinstance(t, nodes.Name) else None) for n in _names(t))
+            elif isinstance(node, nodes.AssignBlock):
+                bound.extend((n.name, None) for n in _names(node.target))
+                if isinstance(node.target, nodes.NSRef):
+                    bound.append((f"{node.target.name}.{node.target.attr}", None))
+            elif isinstance(node, (nodes.Macro, nodes.CallBlock)):
+                bound.extend((a.name, None) for a in node.args)
+            elif isinstance(node, nodes.Import):
+                bound.append((node.target, None))
+            elif isinstance(node, nodes.FromImport):
+                bound.extend((n if isinstance(n, str) else n[1], None) for n in node.names)
+            for name, value in bound:
+                sources.setdefault(name, []).append(value)
+        self.numeric = {n for n, vs in sources.items() if all(v is not None for v in vs)}
+        for _ in range(len(self.numeric) + 1):  # the greatest fixpoint (set i = i + 1)
+            found = {n for n in self.numeric if all(v is not None and self._numeric(v) for v in sources[n])}
+            if found == self.numeric:
+                break
+            self.numeric = found
+
+    def _numeric(self, node: nodes.Node) -> bool:
+        """``node``'s value is a number, a truth value or none, whatever is rendered."""
+        if isinstance(node, nodes.Const):
+            return not isinstance(node.value, (str, bytes, list, tuple, dict))
+        if isinstance(node, _NUMERIC_NODES) or (isinstance(node, nodes.Filter) and node.name in _NUMERIC_FILTERS):
+            return True
+        if isinstance(node, (nodes.And, nodes.Or, nodes.Add, nodes.Mul, nodes.Mod)):
+            return self._numeric(node.left) and self._numeric(node.right)
+        if isinstance(node, nodes.CondExpr):
+            return self._numeric(node.expr1) and (node.expr2 is None or self._numeric(node.expr2))
+        if isinstance(node, nodes.Name):
+            return node.name in self.numeric
+        if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
+            if node.node.name == "loop" and "loop" not in self.defined:
+                return node.attr in _NUMERIC_LOOP_ATTRS
+            return f"{node.node.name}.{node.attr}" in self.numeric
+        return False
 
     def _collect_context_loops(self) -> None:
         """Names bound, at every binding, directly to context data: loop variables over it (``for m
         in messages``, ``for tc in m.tool_calls``) and sets of it (``set loop_messages =
         messages[1:]``) — the only render-time values real templates pass as attribute paths. A
         name bound anywhere else (set block, macro/caller parameter, tuple target, with…) is not one."""
-        sources: dict[str, list[nodes.Node | None]] = {}  # name -> what each binding reads (None: not data)
+        sources: dict[str, list[nodes.Node | _UnpackedFrom | None]] = {}  # what each binding reads (None: not data)
         for node in self.tree.find_all((nodes.Assign, nodes.AssignBlock, nodes.With, nodes.Macro, nodes.CallBlock,
                                         nodes.Import, nodes.FromImport, nodes.For)):
-            bound: list[tuple[str, nodes.Node | None]] = []
+            bound: list[tuple[str, nodes.Node | _UnpackedFrom | None]] = []
             if isinstance(node, (nodes.For, nodes.Assign)):
                 src: nodes.Node = node.iter if isinstance(node, nodes.For) else node.node
                 if isinstance(node.target, nodes.Name):
                     bound.append((node.target.name, src))
+                elif isinstance(node, nodes.For) and isinstance(node.target, nodes.Tuple) \
+                        and all(isinstance(t, nodes.Name) for t in node.target.items):
+                    # for k, v in tool.items(): each name holds (part of) an element of context data
+                    bound.extend((n.name, _UnpackedFrom(src)) for n in _names(node.target))
                 else:
                     bound.extend((n.name, None) for n in _names(node.target))
             elif isinstance(node, nodes.AssignBlock):
                 bound.extend((n.name, None) for n in _names(node.target))
             elif isinstance(node, nodes.With):
                 bound.extend((n.name, None) for t in node.targets for n in _names(t))
-            elif isinstance(node, (nodes.Macro, nodes.CallBlock)):
+            elif isinstance(node, nodes.Macro):
+                bound.extend(self._macro_arguments(node))
+            elif isinstance(node, nodes.CallBlock):
                 bound.extend((a.name, None) for a in node.args)
             elif isinstance(node, nodes.Import):
                 bound.append((node.target, None))
@@ -590,10 +723,35 @@ class _Judge:
         # the greatest fixpoint: ``set messages = messages[1:]`` reads the context's messages first
         self.context_loop = {n for n, vs in sources.items() if all(v is not None for v in vs)}
         for _ in range(len(self.context_loop) + 1):
-            found = {n for n in self.context_loop if all(v is not None and self._context_data(v) for v in sources[n])}
+            found = {n for n in self.context_loop if all(
+                v is not None and (self._context_source(v.node) if isinstance(v, _UnpackedFrom) else self._context_data(v))
+                for v in sources[n])}
             if found == self.context_loop:
                 break
             self.context_loop = found
+
+    def _macro_arguments(self, macro: nodes.Macro) -> list[tuple[str, nodes.Node | None]]:
+        """What each parameter of ``macro`` is given: its default and the argument of every call
+        by name (``render(tool.parameters)``); None where a call passes it in a way not followed
+        (``*args``/``**kwargs``, a ``{% call %}``) or the macro is called twice by the same name."""
+        params = [a.name for a in macro.args]
+        out: list[tuple[str, nodes.Node | None]] = []
+        for arg, default in zip(macro.args[len(macro.args) - len(macro.defaults):], macro.defaults, strict=True):
+            out.append((arg.name, default))
+        names = [m for m in self.tree.find_all(nodes.Macro) if m.name == macro.name]
+        if len(names) > 1 or any(c.call.node.name == macro.name for c in self.tree.find_all(nodes.CallBlock)
+                                 if isinstance(c.call.node, nodes.Name)):
+            return [(p, None) for p in params]
+        calls = 0
+        for call in self.tree.find_all(nodes.Call):
+            if not (isinstance(call.node, nodes.Name) and call.node.name == macro.name):
+                continue
+            calls += 1
+            if call.dyn_args is not None or call.dyn_kwargs is not None:
+                return [(p, None) for p in params]
+            out.extend(zip(params, call.args, strict=False))
+            out.extend((kw.key, kw.value) for kw in call.kwargs if kw.key in params)
+        return out if calls else [(p, None) for p in params]  # called some other way
 
     def _context_data(self, node: nodes.Node) -> bool:
         """An expression reading the data the renderer passes (not one the template builds)."""
@@ -608,6 +766,10 @@ class _Judge:
                 and self._context_data(node.node)
         if isinstance(node, nodes.Filter) and node.node is not None:
             return node.name in _CONTEXT_FILTERS and self._context_data(node.node)
+        if isinstance(node, nodes.Dict):  # {"type": t}: a macro argument wrapping context data
+            return all(isinstance(p.key, nodes.Const) and self._context_data(p.value) for p in node.items)
+        if isinstance(node, (nodes.List, nodes.Tuple)):  # set tools = []: no value of the template's own
+            return all(self._context_data(item) for item in node.items)
         return isinstance(node, nodes.Const) and not isinstance(node.value, str)  # none, true, 0
 
     def _depends_opaque(self, node: nodes.Node) -> bool:
@@ -678,15 +840,23 @@ class _Judge:
         return False
 
     def _judge_key(self, key_node: nodes.Node, how: str, lineno: int) -> None:
+        """An item key (``x[k]``: a dict key, else getattr): judged by name when it folds to
+        constants; otherwise safe only as a number/truth value or context data. Anything else —
+        a value built at render time, one of unknown kind (a tuple target, a macro parameter, an
+        ``or`` of such) — is a computed name (fail closed: red team 83s-1/83s-4)."""
         names = self._names_of(key_node)
         if names is not None:
             for n in names:
                 self._judge_name(n, how, lineno)
+            if not self._depends_opaque(key_node) and not self._is_computed(key_node):
+                return
+        if self._numeric(key_node) or self._context_path(key_node):
             return
-        if self._is_computed(key_node):
-            self.add("template.computed-name", "high",
-                     f"{how} name is computed at render time ({type(key_node).__name__}); cannot be judged", "suspicious",
-                     lineno)
+        if self._context_data(key_node) and not self._is_computed(key_node):
+            return
+        self.add("template.computed-name", "high",
+                 f"{how} name is computed at render time ({type(key_node).__name__}); cannot be judged", "suspicious",
+                 lineno)
 
     def _is_computed(self, node: nodes.Node) -> bool:
         """A string built at render time (concatenation, string filters, macro output) or one
@@ -904,6 +1074,10 @@ class _Judge:
                      f"calls {name}(), which the chat-template renderers do not provide", "suspicious", line)
         elif isinstance(fn, nodes.Getattr):
             meth = fn.attr
+            for kw in node.kwargs:  # list.sort(key=f) calls f: a value read at render time (83s-1)
+                if kw.key == "key" and not (isinstance(kw.value, nodes.Const) and kw.value.value is None):
+                    self.add("template.odd-call", "high", f"passes a render-time value as .{meth}(key=…), which "
+                             "calls it (a value read at render time may be any Python callable)", "suspicious", line)
             if _is_private(meth) or meth in DANGEROUS_ATTRS:
                 return  # the Getattr check reports it
             if meth not in ALLOWED_METHODS and isinstance(fn.node, nodes.Name) and fn.node.name in self.defined:
