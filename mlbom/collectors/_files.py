@@ -35,9 +35,9 @@ NOT_READ = frozenset({"files.symlink-escape", "files.symlink-dangling", "files.s
 
 
 # the parts a model or dataset component's own bom-refs use after '#': its dataset block, model
-# card, Croissant sources and base models
+# card, Croissant sources and base models (and inventory.normalize's #conflict:N)
 _OWN_PARTS = frozenset({"data", "modelcard"})
-_OWN_PREFIXES = ("source:", "base:", "file:")
+_OWN_PREFIXES = ("source:", "base:", "file:", "conflict:")
 
 
 def file_ref(owner: str, rel: str) -> str:
