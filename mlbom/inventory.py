@@ -33,6 +33,7 @@ from mlbom.collectors.registry import registry
 from mlbom.errors import InputError, UsageError
 from mlbom.model import Bom, Component, Evidence, Finding, Property, Relation, Unreadable
 from mlbom.properties import Prop
+from mlbom.refs import ref_part
 
 
 @dataclass(frozen=True)
@@ -171,14 +172,42 @@ def _merge(a: Component, b: Component) -> Component:
     })
 
 
+def _not_same(a: Component, b: Component) -> str | None:
+    """Why two components given one bom-ref are not one thing (a different type, or a digest of
+    one algorithm that differs), or ``None`` when they may be merged: the merge of
+    :func:`normalize` is for one thing found twice, never for two things (red team 83c-1: a model
+    merged into another model's file; 83c-3: two files, one component with two SHA-256s)."""
+    if a.type != b.type:
+        return f"a {a.type} and a {b.type}"
+    digests = {h.alg: h.content for h in a.hashes}
+    for h in b.hashes:
+        if h.alg in digests and digests[h.alg] != h.content:
+            return f"different {h.alg} digests"
+    return None
+
+
 def normalize(
     components: Sequence[Component], relations: Sequence[Relation], findings: Sequence[Finding], root: Component
 ) -> tuple[list[Component], list[Relation], list[Finding]]:
     """Merge, fold, sort and link. Returns components, relations (the root's first) and
     findings, all in a deterministic order."""
     by_ref: dict[str, Component] = {}
+    findings = list(findings)
     for c in components:
-        by_ref[c.bom_ref] = _merge(by_ref[c.bom_ref], c) if c.bom_ref in by_ref else c
+        if c.bom_ref not in by_ref:
+            by_ref[c.bom_ref] = c
+        elif (why := _not_same(by_ref[c.bom_ref], c)) is None:
+            by_ref[c.bom_ref] = _merge(by_ref[c.bom_ref], c)
+        else:  # two things under one ref: both kept, the second under a ref of its own, and said (red team 83c-1, 83c-3)
+            n = 2
+            while f"{c.bom_ref}#conflict:{n}" in by_ref:
+                n += 1
+            other = f"{c.bom_ref}#conflict:{n}"
+            by_ref[other] = c.model_copy(update={"bom_ref": other})
+            findings.append(Finding(
+                id="inventory.ref-conflict", severity="high", subject=other,
+                message=f"two components were given the bom-ref {c.bom_ref!r} ({why}); both are kept, this one as "
+                        f"{other!r}, and what refers to {c.bom_ref!r} points at the first"))
 
     # A declared requirement without a version ("torch>=2") that matches exactly one
     # versioned component of the same name is that component: fold it in.
@@ -319,7 +348,7 @@ def _link_datasets(by_ref: dict[str, Component]) -> None:
                 continue
             target = by_name.get(name.lower()) or by_name.get(name.lower().rsplit("/", 1)[-1])
             if target is None:
-                target = f"dataset:named:{name}"
+                target = f"dataset:named:{ref_part(name)}"
                 if target not in by_ref:
                     by_ref[target] = Component(
                         bom_ref=target, type="data", name=name,

@@ -19,6 +19,7 @@ from mlbom.fswalk import MAX_FILES, FileRun, blob_mismatch, iter_runs, walk_file
 from mlbom.manifest.options import DEFAULT_MAX_FILE_COMPONENTS, MANIFEST_OPTIONS, check_max
 from mlbom.model import ExternalReference, Finding, Hash, Property
 from mlbom.properties import Prop
+from mlbom.refs import ref_part
 
 if TYPE_CHECKING:  # imported where used: a generate without a large folder does not pay for sqlite3 & co
     from mlbom.manifest.cache import HashCache
@@ -34,19 +35,23 @@ NOT_READ = frozenset({"files.symlink-escape", "files.symlink-dangling", "files.s
 
 
 # the parts a model or dataset component's own bom-refs use after '#': its dataset block, model
-# card, Croissant sources and base models
+# card, Croissant sources and base models (and inventory.normalize's #conflict:N)
 _OWN_PARTS = frozenset({"data", "modelcard"})
-_OWN_PREFIXES = ("source:", "base:", "file:")
+_OWN_PREFIXES = ("source:", "base:", "file:", "conflict:")
 
 
 def file_ref(owner: str, rel: str) -> str:
-    """The bom-ref of the file ``rel`` (as shown) of the model or dataset ``owner``:
-    ``owner#rel``; ``owner#file:rel`` where ``rel`` is a name the owner's own parts use
-    (``#data``, ``#modelcard``, ``#source:…``, ``#base:…``) or starts ``file:``, so no file name
-    makes two components one ref (red team 46p-3: a file named ``data`` in a dataset folder)."""
+    """The bom-ref of the file ``rel`` (as walked: a byte that is not UTF-8 is a surrogate
+    escape) of the model or dataset ``owner``: ``owner#rel``; ``owner#file:rel`` where ``rel`` is
+    a name the owner's own parts use (``#data``, ``#modelcard``, ``#source:…``, ``#base:…``) or
+    starts ``file:``, so no file name makes two components one ref (red team 46p-3: a file named
+    ``data`` in a dataset folder). ``rel`` is written with :func:`mlbom.refs.ref_part` (as the
+    owner's path is), so no ``#`` in a folder or file name and no name that is not UTF-8 makes
+    two components one ref (red team 83c-1, 83c-3)."""
+    part = ref_part(rel)
     if rel in _OWN_PARTS or rel.startswith(_OWN_PREFIXES):
-        return f"{owner}#file:{rel}"
-    return f"{owner}#{rel}"
+        return f"{owner}#file:{part}"
+    return f"{owner}#{part}"
 
 
 def hf_blob_finding(path: Path, sha256: str | None, subject: str) -> Finding | None:

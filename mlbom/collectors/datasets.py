@@ -73,6 +73,7 @@ from mlbom.model import (
     Unreadable,
 )
 from mlbom.properties import Prop
+from mlbom.refs import ref_part
 from mlbom.scanner import CHANGED_DURING_SCAN, FileScan, scan_file
 
 if TYPE_CHECKING:
@@ -258,7 +259,7 @@ class DatasetCollector(FolderCollector):
         # the card and the Croissant file are read for their content only once hashed, from
         # bytes whose SHA-256 is the one recorded (red team 10c L1): the name until then is a label
         meta = _Meta(root, manifest, card_path, snap.name if snap else path.resolve().name)
-        ref = f"dataset:{ctx.rel(root)}" if path.is_dir() else f"dataset:{ctx.rel(path)}"
+        ref = f"dataset:{ref_part(ctx.rel(root))}" if path.is_dir() else f"dataset:{ref_part(ctx.rel(path))}"
         if walked is not None and walked.is_large:
             files = yield from self._manifest_files(root, walked, meta, ref, ctx, layout=layout)
         else:
@@ -397,7 +398,7 @@ class DatasetCollector(FolderCollector):
                               subject=ref, source=src)
             for src_ds in sources:
                 if src_ds != "original":
-                    d.ancestors.append(Component(bom_ref=f"{ref}#source:{src_ds}", type="data",
+                    d.ancestors.append(Component(bom_ref=f"{ref}#source:{ref_part(src_ds)}", type="data",
                                                  name=src_ds.removeprefix(_EXTENDED).strip()))
             d.sensitive = [str(x) for x in _objects(card.get("_sensitive"))]
             if isinstance(card.get("_citation"), str):
@@ -439,7 +440,7 @@ class DatasetCollector(FolderCollector):
             rel = shown_name(raw_rel)  # a name that is not UTF-8: listed with \xNN escapes, as no BOM holds it raw
             f_rel = f"{root_rel}/{rel}" if root_rel not in (".", "") else rel
             dg = digests[f]
-            fref = file_ref(ref, rel)
+            fref = file_ref(ref, raw_rel)  # identity from the name as walked (red team 83c-3)
             out.file_refs.append(fref)
             if dg.sha256 is None:
                 yield Finding(id="dataset.file-unreadable", severity="high",
@@ -560,7 +561,7 @@ class DatasetCollector(FolderCollector):
             return
         shown = shown_name(rel)
         source = f"{root_rel}/{shown}" if root_rel not in (".", "") else shown
-        fref = file_ref(ref, shown)
+        fref = file_ref(ref, rel)
         out.file_refs.append(fref)
         props = [Property(name=Prop.FILE_FORMAT.value, value=sc.format), Property(name=Prop.SAFETY_VERDICT.value, value=sc.verdict),
                  Property(name=Prop.FILE_PATH.value, value=source)]
@@ -616,7 +617,7 @@ def precomputed_manifest(path: Path, ctx: Context, settings: ManifestSettings) -
         if header.shard is not None:
             raise InputError(path, f"is shard {header.shard[0]}/{header.shard[1]} of a manifest: merge the shards first "
                                    "(mlbom manifest merge)")
-        ref = f"dataset:{header.root}"
+        ref = f"dataset:{ref_part(header.root)}"
         findings: list[Finding] = []
         sample: list[tuple[int, str, int, str]] = []  # max-heap by negated key: the SAMPLE smallest path hashes
 

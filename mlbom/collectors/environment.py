@@ -47,6 +47,7 @@ from mlbom.model import (
     Unreadable,
 )
 from mlbom.properties import Prop
+from mlbom.refs import ref_part
 from mlbom.versions import contains, extra_literals, marker_holds, parse_version
 
 _URL_LABELS = {
@@ -140,7 +141,7 @@ class EnvironmentCollector(BaseCollector):
         impl = interp.markers.get("implementation_name", "python")
         py_version = interp.markers.get("python_full_version")
         runtime = Component(
-            bom_ref=f"python:{ctx.rel(path)}",
+            bom_ref=f"python:{ref_part(ctx.rel(path))}",
             type="platform",
             name=impl,
             version=py_version,

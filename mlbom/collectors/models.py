@@ -52,6 +52,7 @@ from mlbom.model import (
     worst_verdict,
 )
 from mlbom.properties import Prop
+from mlbom.refs import ref_part
 from mlbom.scanner import CHANGED_DURING_SCAN, FileScan, ScanFinding, cache_blob_rule, scan_file, scan_walked
 
 MAX_CONFIG = MAX_CONFIG_BYTES
@@ -162,7 +163,7 @@ class ModelCollector(FolderCollector):
         name = snap.name if snap else path.resolve().name
         # the bom-ref names where the model was found, never who published it: whether the
         # folder is the snapshot its name claims is known only once every file is hashed (S1)
-        model_ref = f"model:{ctx.rel(path)}"
+        model_ref = f"model:{ref_part(ctx.rel(path))}"
         layout = LayoutCheck(snap) if snap is not None else None
         if walked.is_large:
             files = yield from self._manifest_files(path, walked, name, model_ref, ctx, layout=layout)
@@ -214,7 +215,7 @@ class ModelCollector(FolderCollector):
         for f, rel, sc in zip(files, rels, scans, strict=True):
             if sc.sha256 is not None and _is_metadata(rel):
                 out.digests[rel] = sc.sha256
-            fref = file_ref(model_ref, shown_name(sc.path))
+            fref = file_ref(model_ref, sc.path)
             out.file_refs.append(fref)
             out.count(sc)
             yield _file_component(sc, fref, ctx.rel(f))
@@ -257,7 +258,7 @@ class ModelCollector(FolderCollector):
                 if sc.sha256 is not None and _is_metadata(rel):
                     out.digests[rel] = sc.sha256
                 flagged = [sf for sf in sc.findings if sf.severity != "info"]
-                fref = file_ref(model_ref, shown_name(sc.path))
+                fref = file_ref(model_ref, sc.path)
                 if flagged or sc.verdict in _NAMED_VERDICTS:
                     out.file_refs.append(fref)
                     yield _file_component(sc, fref, ctx.rel(f))
@@ -334,7 +335,7 @@ class ModelCollector(FolderCollector):
                 org, _, bname = b.partition("/")
                 props_b = [Property(name=Prop.MODEL_BASE_RELATION.value, value=relation)] if relation else []
                 ancestors.append(Component(
-                    bom_ref=f"{model_ref}#base:{b}", type="machine-learning-model", name=bname or org,
+                    bom_ref=f"{model_ref}#base:{ref_part(b)}", type="machine-learning-model", name=bname or org,
                     group=org if bname else None, purl=f"pkg:huggingface/{b}" if bname else None,
                     properties=tuple(props_b)))
             if bases:
@@ -388,7 +389,7 @@ class ModelCollector(FolderCollector):
         if ctx.explicit and sc.format in _NOT_MODELS:
             why = next((f.message.split(": ", 1)[-1] for f in sc.findings if f.severity != "info"), f"format {sc.format}")
             raise InputError(path, f"not a model file: {why}")
-        ref = f"model:{ctx.rel(path)}"
+        ref = f"model:{ref_part(ctx.rel(path))}"
         comp = _file_component(sc, ref, ctx.rel(path))
         yield comp.model_copy(update={
             "type": "machine-learning-model",
