@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Literal
 
 from mlbom.errors import InputError, MlbomError
-from mlbom.formats.safe_read import read_bounded
+from mlbom.formats.safe_read import check_toml_keys, read_bounded
+from mlbom.limits import MAX_POLICY_KEY_DEPTH
 from mlbom.model import SEVERITIES, VERDICTS, Severity
 from mlbom.policy.globs import star_runs
 
@@ -291,6 +292,11 @@ def _decode(raw: bytes, path: str) -> tuple[dict[str, object], str]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PolicyError(f"{path}: policy is not UTF-8") from exc
+    try:  # before tomllib, which is quadratic in the parts of one key (red team 83c-4)
+        check_toml_keys(text, path, max_parts=MAX_POLICY_KEY_DEPTH)
+    except InputError as exc:
+        raise PolicyError(f"{path}:{(exc.at or 'line 1').removeprefix('line ')}: key or table header more than "
+                          f"{MAX_POLICY_KEY_DEPTH} levels deep (a policy key has at most {MAX_POLICY_KEY_DEPTH})") from None
     try:
         return tomllib.loads(text), text
     except RecursionError as exc:  # tomllib recurses per nested array or inline table (red team 46p-4)
@@ -457,7 +463,9 @@ def _split_key(raw: str) -> tuple[str, ...]:
 
 def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
     """Line numbers of tables, array-of-table entries and keys: ``("licenses", "allow") -> 3``,
-    ``("exceptions", 0, "reason") -> 12``. Lines inside multi-line strings are skipped."""
+    ``("exceptions", 0, "reason") -> 12``. Lines inside multi-line strings are skipped. Every prefix
+    of a key is stored, so a line costs the square of its key's parts: :func:`_decode` refused keys of
+    more than :data:`~mlbom.limits.MAX_POLICY_KEY_DEPTH` parts first (red team 83c-4)."""
     lines: dict[tuple[str | int, ...], int] = {}
     counts: dict[tuple[str, ...], int] = {}
     table: tuple[str | int, ...] = ()
