@@ -32,6 +32,12 @@ may have: the deepest policy key is ``policy.licenses.allow`` (``[policy]`` in `
 so 8 leaves room; a deeper key is refused in one line naming its line, before the TOML is parsed
 (red team 83c-4)."""
 
+MAX_POLICY_LIST_ITEMS = 4096
+"""Most distinct entries one policy list (``licenses.allow``/``deny``, ``models.formats``,
+``packages.deny``, …) may have; repeats are dropped at load and count once. A licence expression
+costs ~0.1 ms to validate, so this many is under half a second (red team 83c-6: 166,000 entries,
+8 s); a longer list is a policy error naming the key, exit 2."""
+
 MAX_YAML_NODES = 50_000
 """Most YAML nodes a document may have *after* aliases are expanded: a YAML file of a few
 hundred bytes can otherwise stand for 10^9 nodes ("billion laughs"). Counted before anything

@@ -104,3 +104,53 @@ def test_deep_toml_key_in_lock_file_one_line(tmp_path: Path) -> None:
     bad = "x = 1\n" + "[" + ".".join(["a"] * 100_000) + "]\n"
     with pytest.raises(InputError, match=r"bad.toml: line 2: .*more than 64 dotted parts"):
         load_toml(bad.encode(), "bad.toml")
+
+
+# --- 83c-6: a policy list of many entries ------------------------------------------------------
+
+def test_repeated_allow_entries_validated_once(tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlbom import licenses
+
+    real = licenses.is_spdx_expression
+    calls = [0]
+
+    def counting(text: str) -> bool:
+        calls[0] += 1
+        return real(text)
+
+    monkeypatch.setattr(licenses, "is_spdx_expression", counting)
+    bom = _write(tmp_path / "b.json", _bom([_lib(i, f"pkg:pypi/p{i}@1.0", "Apache-2.0") for i in range(300)]
+                                           + [_lib(300, "pkg:pypi/ok@1.0", "MIT")]))
+    policy = tmp_path / "p.toml"
+    policy.write_text("[licenses]\nallow = [" + ", ".join(['"MIT"'] * 140_000) + "]\n")
+    out = tmp_path / "out.txt"
+    assert main(["check", str(bom), "--policy", str(policy), "-o", str(out)]) == 1
+    _quiet(capsys)
+    assert calls[0] <= 2  # the one distinct entry validated once, not per repeat (140,002 calls before)
+    text = out.read_text()
+    assert text.count("licenses.allow") >= 300  # nothing lost: every Apache-2.0 library is a violation
+    assert "ok@1.0" not in text
+    assert len(text) < 300 * 1000  # each message names the list in brief (250 MB before)
+
+
+def test_long_allow_list_summarised_in_messages(tmp_path: Path, capsys: Any) -> None:
+    bom = _write(tmp_path / "b.json", _bom([_lib(i, f"pkg:pypi/p{i}@1.0", "Apache-2.0") for i in range(50)]))
+    policy = tmp_path / "p.toml"
+    policy.write_text("[licenses]\nallow = [" + ", ".join(f'"LicenseRef-x{i}"' for i in range(1000)) + "]\n")
+    out = tmp_path / "out.txt"
+    assert main(["check", str(bom), "--policy", str(policy), "-o", str(out)]) == 1
+    _quiet(capsys)
+    text = out.read_text()
+    assert text.count("and 990 more") == 50, text[:2000]
+    assert "LicenseRef-x999" not in text
+
+
+def test_too_many_distinct_entries_one_line(tmp_path: Path, capsys: Any) -> None:
+    from mlbom.limits import MAX_POLICY_LIST_ITEMS
+
+    bom = _write(tmp_path / "b.json", _bom([_lib(0, "pkg:pypi/p@1.0", "MIT")]))
+    policy = tmp_path / "p.toml"
+    policy.write_text("[packages]\ndeny = [" + ", ".join(f'"p{i}"' for i in range(MAX_POLICY_LIST_ITEMS + 1)) + "]\n")
+    assert main(["check", str(bom), "--policy", str(policy)]) == 2
+    err = _one_line(capsys)
+    assert "p.toml:2: packages.deny:" in err and "distinct entries" in err, err
