@@ -154,3 +154,48 @@ def test_too_many_distinct_entries_one_line(tmp_path: Path, capsys: Any) -> None
     assert main(["check", str(bom), "--policy", str(policy)]) == 2
     err = _one_line(capsys)
     assert "p.toml:2: packages.deny:" in err and "distinct entries" in err, err
+
+
+# --- 83c-5: a purl's type in any case, pkg:// ----------------------------------------------------
+
+_PURLS = ["pkg:PYPI/requests@2.19.0", "pkg:PyPI/Requests@2.19.0", "pkg://pypi/requests@2.19.0"]
+
+
+def _osv_db(root: Path) -> Path:
+    db = root / "db"
+    db.mkdir()
+    _write(db / "PYSEC-2018-28.json", {
+        "id": "PYSEC-2018-28", "modified": "2021-01-01T00:00:00Z",
+        "affected": [{"package": {"name": "requests", "ecosystem": "PyPI"},
+                      "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.20.0"}]}]}]})
+    return db
+
+
+@pytest.mark.parametrize("purl", _PURLS)
+def test_noncanonical_pypi_purl_audited(tmp_path: Path, capsys: Any, purl: str) -> None:
+    bom = _write(tmp_path / "b.json", _bom([_lib(0, purl), _lib(1, "pkg:pypi/ok@1.0")]))
+    out = tmp_path / "a.json"
+    assert main(["audit", str(bom), "--vuln-db", str(_osv_db(tmp_path)), "-o", str(out)]) == 0
+    stdout, err = _quiet(capsys)
+    assert "2 PyPI component(s) checked" in stdout + err, stdout + err
+    vulns = json.loads(out.read_text()).get("vulnerabilities", [])
+    assert [v["id"] for v in vulns] == ["PYSEC-2018-28"]
+    assert [a["ref"] for a in vulns[0]["affects"]] == ["c0"]
+
+
+@pytest.mark.parametrize("purl", _PURLS)
+def test_noncanonical_pypi_purl_denied(tmp_path: Path, capsys: Any, purl: str) -> None:
+    bom = _write(tmp_path / "b.json", _bom([_lib(0, purl), _lib(1, "pkg:pypi/ok@1.0")]))
+    policy = tmp_path / "deny.toml"
+    policy.write_text('[packages]\ndeny = ["requests <2.20"]\n')
+    assert main(["check", str(bom), "--policy", str(policy)]) == 1
+    stdout, _ = _quiet(capsys)
+    assert "packages.deny" in stdout and "1 violation" in stdout, stdout
+
+
+def test_canonical_purl_helpers() -> None:
+    from mlbom.identity import canonical_purl, purl_base, purl_type
+
+    assert {canonical_purl(p) for p in _PURLS} == {"pkg:pypi/requests@2.19.0"}
+    assert purl_base("pkg:PyPI/Foo_Bar@1?x=1") == "pkg:pypi/foo-bar"
+    assert purl_type("pkg:Conda/x") == "conda" and purl_type("not a purl") is None and purl_type(None) is None

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from mlbom.identity import purl_type
 from mlbom.jsf import PublicKey
 from mlbom.limits import bounded_int
 from mlbom.model import SEVERITIES, VERDICTS, stated_verdict
@@ -647,7 +648,7 @@ def _vulnerabilities(facts: BomFacts, p: Policy) -> Iterator[tuple[str, list[Vio
 
 def _python_libraries(facts: BomFacts) -> list[Item]:
     return [i for i in facts.every if i.type in ("library", "framework")
-            and (i.purl is None or i.purl.startswith("pkg:pypi/"))]
+            and (i.purl is None or purl_type(i.purl) == "pypi")]
 
 
 def _package_deny(facts: BomFacts, p: Policy) -> Iterator[Violation]:
