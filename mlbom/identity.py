@@ -50,9 +50,44 @@ def purl_name_ok(name: str) -> bool:
     return True
 
 
+_PURL_HEAD = re.compile(r"[pP][kK][gG]:/*([A-Za-z.+-][A-Za-z0-9.+-]*)/+")
+_PYPI_NAME = re.compile(r"[A-Za-z0-9._-]+(?=[@?#]|$)")
+
+
+def purl_head(purl: str) -> tuple[str, str] | None:
+    """(type, rest) of a purl as the purl spec reads it: the scheme ``pkg`` in any case, any
+    slashes after ``pkg:`` (``pkg://pypi/x``), the type case-insensitive (``pkg:PyPI/x`` is
+    ``pkg:pypi/x``, as packageurl reads it); None for text that is no purl. The one place a purl's
+    ecosystem is read: a literal ``startswith("pkg:pypi/")`` skipped ``pkg:PYPI/requests`` in
+    ``audit`` and ``[packages] deny`` (red team 83c-5)."""
+    m = _PURL_HEAD.match(purl)
+    return (m.group(1).lower(), purl[m.end():]) if m else None
+
+
+def purl_type(purl: str | None) -> str | None:
+    """The lower-case type of a purl (``pypi``, ``conda``, …), or None (see :func:`purl_head`)."""
+    head = purl_head(purl) if purl else None
+    return head[0] if head else None
+
+
+def canonical_purl(purl: str) -> str:
+    """``purl`` with its scheme and type as the spec writes them (``pkg:pypi/``) and a PyPI name
+    normalised (PEP 503); text that is no purl is returned as it is."""
+    head = purl_head(purl)
+    if head is None:
+        return purl
+    kind, rest = head
+    if kind == "pypi":
+        m = _PYPI_NAME.match(rest)
+        if m:
+            rest = canonicalize_name(m.group()) + rest[m.end():]
+    return f"pkg:{kind}/{rest}"
+
+
 def purl_base(purl: str) -> str:
-    """A purl without version, qualifiers and subpath: the identity of a package across versions."""
-    base = purl.split("?", 1)[0].split("#", 1)[0]
+    """A purl without version, qualifiers and subpath: the identity of a package across versions
+    (scheme, type and a PyPI name normalised: :func:`canonical_purl`)."""
+    base = canonical_purl(purl).split("?", 1)[0].split("#", 1)[0]
     return base.rsplit("@", 1)[0] if "@" in base.rsplit("/", 1)[-1] else base
 
 

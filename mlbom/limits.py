@@ -19,6 +19,25 @@ MAX_DEPTH = 200
 """Deepest nesting of arrays/objects (JSON), arrays/tables (TOML), sequences/mappings (YAML) or
 elements (XML) in any document mlbom reads."""
 
+MAX_TOML_KEY_PARTS = 64
+"""Most parts a dotted TOML key or table header may have (``a.b.c`` has 3; ``[a.b]`` has 2), checked
+in one linear scan of the text before ``tomllib`` parses it (:func:`mlbom.formats.safe_read.check_toml_keys`):
+``tomllib`` takes time quadratic in the parts of one key (a 40 KB header ``[a.a.….a]`` of 20,000
+parts: 1 s; the same as a dotted key: 6 s; red team 83c-4). No lock file, project file or policy
+needs more than a handful."""
+
+MAX_POLICY_KEY_DEPTH = 8
+"""Most parts a key or table header of a policy file (or of ``mlbom.toml``, which policies live in)
+may have: the deepest policy key is ``policy.licenses.allow`` (``[policy]`` in ``mlbom.toml``),
+so 8 leaves room; a deeper key is refused in one line naming its line, before the TOML is parsed
+(red team 83c-4)."""
+
+MAX_POLICY_LIST_ITEMS = 4096
+"""Most distinct entries one policy list (``licenses.allow``/``deny``, ``models.formats``,
+``packages.deny``, …) may have; repeats are dropped at load and count once. A licence expression
+costs ~0.1 ms to validate, so this many is under half a second (red team 83c-6: 166,000 entries,
+8 s); a longer list is a policy error naming the key, exit 2."""
+
 MAX_YAML_NODES = 50_000
 """Most YAML nodes a document may have *after* aliases are expanded: a YAML file of a few
 hundred bytes can otherwise stand for 10^9 nodes ("billion laughs"). Counted before anything

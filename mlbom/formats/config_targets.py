@@ -94,6 +94,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from mlbom.formats import pickle_values, stdlib_names
+from mlbom.formats.safe_read import check_toml_keys
 from mlbom.formats.yaml_tags import EventBudget, Outcome, TagScan, composed, events, is_python_tag, read_both
 from mlbom.limits import INT_STR_DIGITS, bounded_int
 from mlbom.model import Judged, Severity, Verdict, first_of
@@ -2336,8 +2337,9 @@ def _balanced(tokens: list[tuple[str, str, int]]) -> bool:
 def _toml(text: str) -> dict[str, object] | None:
     """The TOML document of a text (``tomllib``, as jsonargparse reads it), or None."""
     try:
+        check_toml_keys(text, "<toml>")  # tomllib is quadratic in the parts of one key (83c-4)
         doc: dict[str, object] = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, ValueError, RecursionError, MemoryError):
+    except (tomllib.TOMLDecodeError, ValueError, RecursionError, MemoryError):  # InputError is a ValueError
         return None
     return doc
 

@@ -38,7 +38,7 @@ from typing import Any
 import yaml
 
 from mlbom.errors import InputError
-from mlbom.limits import MAX_DEPTH, MAX_YAML_BYTES, MAX_YAML_EXPANDED_CHARS, MAX_YAML_NODES
+from mlbom.limits import MAX_DEPTH, MAX_TOML_KEY_PARTS, MAX_YAML_BYTES, MAX_YAML_EXPANDED_CHARS, MAX_YAML_NODES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -242,10 +242,39 @@ def load_json_object(data: bytes, path: Path | str, *, what: str = "JSON object"
 # --- TOML -------------------------------------------------------------------------------
 
 
+_TOML_SEG = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')"""
+_TOML_DOT = r"[ \t]*\.[ \t]*"
+
+
+def _toml_key_run(max_parts: int) -> re.Pattern[str]:
+    # a key starts a line, or follows "[" / "[[" (a header), "{" or "," (an inline table)
+    return re.compile(rf"(?:^|[\[{{,])[ \t]*{_TOML_SEG}(?:{_TOML_DOT}{_TOML_SEG}){{{max_parts},}}", re.M)
+
+
+_TOML_KEY_RUNS: dict[int, re.Pattern[str]] = {}
+
+
+def check_toml_keys(text: str, path: Path | str, *, max_parts: int = MAX_TOML_KEY_PARTS) -> None:
+    """Refuse a dotted key or table header of more than ``max_parts`` parts, in one scan of the
+    text, before ``tomllib`` (quadratic in the parts of one key; red team 83c-4) parses it. The scan
+    looks only where a key can start, so a dotted word inside a string is a key to it only after a
+    ``,``/``[``/``{`` in that string, and then only with more parts than any real key has."""
+    pattern = _TOML_KEY_RUNS.get(max_parts)
+    if pattern is None:
+        pattern = _TOML_KEY_RUNS[max_parts] = _toml_key_run(max_parts)
+    m = pattern.search(text)
+    if m is not None:
+        line = text.count("\n", 0, m.start()) + 1
+        raise InputError(path, f"a TOML key or table header of more than {max_parts} dotted parts "
+                               f"(mlbom reads at most {max_parts})", at=f"line {line}")
+
+
 def load_toml(data: bytes, path: Path | str, *, max_depth: int = MAX_DEPTH) -> tuple[dict[str, object], Loaded]:
     """A TOML document (UTF-8). TOML has no lone surrogates (tomllib refuses them) and no
-    duplicate keys (a syntax error), so only nesting needs checking after the parse."""
+    duplicate keys (a syntax error), so only nesting needs checking after the parse; keys of
+    more than :data:`~mlbom.limits.MAX_TOML_KEY_PARTS` parts are refused before it."""
     text = decode_utf8(data, path)
+    check_toml_keys(text, path)
     try:
         doc: dict[str, object] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from mlbom.identity import purl_type
 from mlbom.jsf import PublicKey
 from mlbom.limits import bounded_int
 from mlbom.model import SEVERITIES, VERDICTS, stated_verdict
 from mlbom.policy import licexpr
-from mlbom.policy.config import Exception_, Missing, Policy, PolicyError
+from mlbom.policy.config import Exception_, Missing, Policy, PolicyError, summary
 from mlbom.policy.facts import UNLICENSED_TYPES, BomFacts, FindingFact, Item
 from mlbom.policy.globs import glob_of
 from mlbom.properties import Prop
@@ -411,7 +412,7 @@ def _licences(facts: BomFacts, p: Policy) -> Iterator[tuple[str, list[Violation]
         elif outcome.verdict == "not-allowed":
             out["licenses.allow"].append(_v(
                 "licenses.allow", item, f"licence {expr} is not allowed ({', '.join(outcome.offending)} not in "
-                f"[{', '.join(p.license_allow)}])", "replace the component or add its licence to [licenses] allow"))
+                f"[{summary(p.license_allow)}])", "replace the component or add its licence to [licenses] allow"))
     if p.license_allow:
         yield "licenses.allow", out["licenses.allow"]
     if p.license_deny:
@@ -454,7 +455,7 @@ def _model_formats(facts: BomFacts, allowed: tuple[str, ...], missing: Missing) 
         bad = [fmt for fmt in _weight_formats(f) if fmt not in allowed]
         if bad:
             fmt = ", ".join(bad)
-            yield _v("models.format", f, f"weight format {fmt} is not allowed (allowed: {', '.join(allowed)})",
+            yield _v("models.format", f, f"weight format {fmt} is not allowed (allowed: {summary(allowed)})",
                      f"convert it to {allowed[0]} or remove it from the release" if allowed else "remove it from the release")
 
 
@@ -507,7 +508,7 @@ def _model_verdicts(facts: BomFacts, allowed: tuple[str, ...], missing: Missing)
                     else "states no verdict mlbom knows (never an allowed one)")
             several = sorted(set(f.props(Prop.SAFETY_VERDICT)))
             also = f"; it states {len(several)} verdicts: {', '.join(repr(x) for x in several)}" if len(several) > 1 else ""
-            yield _v("models.verdict", f, f"scan verdict {verdict} (allowed: {', '.join(allowed)}): the file {what}{why}{also}",
+            yield _v("models.verdict", f, f"scan verdict {verdict} (allowed: {summary(allowed)}): the file {what}{why}{also}",
                      "do not ship it: convert it to safetensors (`mlbom scan FILE` shows why)",
                      ids=tuple(x.id for x in f.findings if x.severity != "info") or tuple(x.id for x in f.findings))
 
@@ -647,7 +648,7 @@ def _vulnerabilities(facts: BomFacts, p: Policy) -> Iterator[tuple[str, list[Vio
 
 def _python_libraries(facts: BomFacts) -> list[Item]:
     return [i for i in facts.every if i.type in ("library", "framework")
-            and (i.purl is None or i.purl.startswith("pkg:pypi/"))]
+            and (i.purl is None or purl_type(i.purl) == "pypi")]
 
 
 def _package_deny(facts: BomFacts, p: Policy) -> Iterator[Violation]:

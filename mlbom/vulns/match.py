@@ -31,6 +31,7 @@ from urllib.parse import unquote
 
 from packaging.version import Version
 
+from mlbom.identity import purl_head
 from mlbom.model import Finding
 from mlbom.versions import parse_version
 from mlbom.vulns.db import Database
@@ -64,9 +65,10 @@ class Match:
 
 def parse_pypi_purl(purl: str) -> tuple[str, str | None, dict[str, str]] | None:
     """(name, version, qualifiers) of a ``pkg:pypi`` purl; None for any other purl."""
-    if not purl.startswith("pkg:pypi/"):
+    head = purl_head(purl)  # pkg:PyPI/, pkg://pypi/ are pkg:pypi/ (red team 83c-5)
+    if head is None or head[0] != "pypi":
         return None
-    body = purl[len("pkg:pypi/"):].split("#", 1)[0]
+    body = head[1].split("#", 1)[0]
     body, _, query = body.partition("?")
     name, _, version = body.partition("@")
     name = unquote(name.strip("/"))

@@ -35,7 +35,7 @@ from pathlib import Path
 import orjson
 
 from mlbom.errors import InputError
-from mlbom.identity import purl_base
+from mlbom.identity import purl_base, purl_type
 from mlbom.model import (
     AnalysisJustification,
     AnalysisResponse,
@@ -218,7 +218,7 @@ def apply(vulns: list[Vulnerability], statements: list[Statement], purls: dict[s
                     purl = purls.get(a.ref)
                     if purl is None and a.ref.startswith("pkg:"):
                         purl = a.ref
-                    if purl is not None and purl.startswith("pkg:pypi/"):
+                    if purl is not None and purl_type(purl) == "pypi":
                         keys.add(purl_base(purl))
                 covered = (keys & products) | ({a.ref for a in v.affects} & products)
                 if not covered:
