@@ -111,7 +111,16 @@ def _licence_keys(lics: list[License]) -> set[str]:
     return {lc.value if lc.kind != "name" else lc.value.casefold() for lc in lics}
 
 
+def _dataset_ref(rel: str) -> str:
+    """A dataset folder's (or file's) bom-ref: ``dataset:`` and its path (:func:`ref_part`). A path
+    starting ``named:`` is written ``./named:…``: ``dataset:named:x`` is the ref of a dataset a
+    model card only names, which the inventory links to the model (red team 84-1: a folder given
+    as ``--dataset named:foo`` took that place and the card's dataset vanished)."""
+    part = ref_part(rel)
+    return f"dataset:./{part}" if part.startswith("named:") else f"dataset:{part}"
+
 @dataclass
+
 class _Described:
     """What the Croissant file and the card say about the dataset."""
 
@@ -259,7 +268,7 @@ class DatasetCollector(FolderCollector):
         # the card and the Croissant file are read for their content only once hashed, from
         # bytes whose SHA-256 is the one recorded (red team 10c L1): the name until then is a label
         meta = _Meta(root, manifest, card_path, snap.name if snap else path.resolve().name)
-        ref = f"dataset:{ref_part(ctx.rel(root))}" if path.is_dir() else f"dataset:{ref_part(ctx.rel(path))}"
+        ref = _dataset_ref(ctx.rel(root) if path.is_dir() else ctx.rel(path))
         if walked is not None and walked.is_large:
             files = yield from self._manifest_files(root, walked, meta, ref, ctx, layout=layout)
         else:

@@ -490,7 +490,10 @@ def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
     counts: dict[tuple[str, ...], int] = {}
     table: tuple[str | int, ...] = ()
     in_multi: str | None = None
-    for n, line in enumerate(text.splitlines(), 1):
+    # TOML ends a line at "\n" only: str.splitlines also splits at U+2028, U+0085, \x0c …, which
+    # made a comment's tail a key line that check_toml_keys and tomllib never saw (red team 84-5)
+    for n, raw in enumerate(text.split("\n"), 1):
+        line = raw.removesuffix("\r")
         if in_multi is not None:
             if line.count(in_multi) % 2 == 1:
                 in_multi = None
@@ -504,12 +507,16 @@ def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
                 table = (*parts, idx)
             else:
                 table = parts
+            if len(table) > 2 * MAX_POLICY_KEY_DEPTH:
+                continue  # (refused by _decode)
             for i in range(1, len(table) + 1):
                 lines.setdefault(table[:i], n)
             continue
         k = _key(line)
         if k is not None:
             key = (*table, *_split_key(k))
+            if len(key) > 2 * MAX_POLICY_KEY_DEPTH:
+                continue  # (refused by _decode; never stored prefix by prefix)
             for i in range(len(table) + 1, len(key) + 1):
                 lines.setdefault(key[:i], n)
             for quote in ('"""', "'''"):

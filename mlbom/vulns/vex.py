@@ -35,7 +35,7 @@ from pathlib import Path
 import orjson
 
 from mlbom.errors import InputError
-from mlbom.identity import purl_base, purl_type
+from mlbom.identity import purl_base, purl_head, purl_type
 from mlbom.model import (
     AnalysisJustification,
     AnalysisResponse,
@@ -112,7 +112,7 @@ def _expiry(text: str | None, where: str) -> _dt.datetime | None:
 
 def _product_key(value: str) -> str:
     ref = value.split("#", 1)[1] if value.startswith("urn:cdx:") and "#" in value else value
-    return purl_base(ref) if ref.startswith("pkg:") else ref
+    return purl_base(ref) if purl_head(ref) is not None else ref  # PKG:PYPI/… too (red team 84-4)
 
 
 def _cyclonedx(doc: dict[str, object], name: str) -> list[Statement]:
@@ -216,7 +216,7 @@ def apply(vulns: list[Vulnerability], statements: list[Statement], purls: dict[s
                 keys = set()
                 for a in v.affects:
                     purl = purls.get(a.ref)
-                    if purl is None and a.ref.startswith("pkg:"):
+                    if purl is None and purl_head(a.ref) is not None:
                         purl = a.ref
                     if purl is not None and purl_type(purl) == "pypi":
                         keys.add(purl_base(purl))
