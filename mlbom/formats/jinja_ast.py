@@ -332,6 +332,16 @@ _MAX_MAP_DEPTH = 8  # map('map', 'map', …) nesting followed
 # (not default/batch/slice: their arguments put the template's own values in)
 _CONTEXT_FILTERS = frozenset({"selectattr", "rejectattr", "select", "reject", "reverse", "list", "sort", "unique",
                               "dictsort", "first", "last", "items"})
+# Methods of context data whose result is (a piece of) that data, given constant or data arguments:
+# nothing of the template's own goes in (not replace/join/format/center/partition…: they insert
+# their arguments; not get with a default: the default is the template's own value).
+_DATA_METHODS = frozenset({"split", "rsplit", "splitlines", "strip", "lstrip", "rstrip", "lower", "upper", "title",
+                           "capitalize", "casefold", "swapcase", "removeprefix", "removesuffix", "items", "values",
+                           "keys", "copy", "get"})
+# Filters that keep the characters of the context data they are given (arguments: constants or data).
+_DATA_STRING_FILTERS = frozenset({"lower", "upper", "trim", "title", "capitalize"})
+# Methods that put their arguments into the receiver (its elements then come from them too).
+_MUTATING_METHODS = frozenset({"append", "extend", "insert", "update", "setdefault"})
 _STRING_OPS = (nodes.Concat, nodes.Add, nodes.Mod, nodes.Mul, nodes.Filter, nodes.Call, nodes.CondExpr, nodes.Slice)
 
 
@@ -357,6 +367,9 @@ class _Judge:
         # macro/caller parameters, tuple targets, sets of unfoldable values — or that depends on one
         self.opaque: set[str] = set()
         self.context_loop: set[str] = set()  # names bound only over/to context data (messages, tools…)
+        # "ns.attr" of names bound only to namespace(k=…) calls: context data by their bindings
+        self.tracked: set[str] = set()
+        self.mutates = False  # the template calls x.append/extend/insert/update/setdefault
         self.numeric: set[str] = set()  # names (or "ns.attr") bound only to numbers/truth values
         self.cache: dict[int, _Values | None] = {}
         self.work = MAX_FOLD_WORK
@@ -720,6 +733,7 @@ class _Judge:
                 bound.extend((n if isinstance(n, str) else n[1], None) for n in node.names)
             for name, value in bound:
                 sources.setdefault(name, []).append(value)
+        self._collect_namespace_and_mutations(sources)
         # the greatest fixpoint: ``set messages = messages[1:]`` reads the context's messages first
         self.context_loop = {n for n, vs in sources.items() if all(v is not None for v in vs)}
         for _ in range(len(self.context_loop) + 1):
@@ -729,6 +743,40 @@ class _Judge:
             if found == self.context_loop:
                 break
             self.context_loop = found
+
+    def _collect_namespace_and_mutations(self, sources: dict[str, list[nodes.Node | _UnpackedFrom | None]]) -> None:
+        """Adds to ``sources`` what namespace attributes are given (``namespace(seen=[])``, ``set
+        ns.seen = ns.seen + [x]``), for names bound only to ``namespace(k=…)`` calls and never used
+        but as ``name.attr`` (an alias could assign them unseen). A template that calls a method
+        putting values into an object (``x.append(v)``: through an alias, into any list or dict,
+        the application's too; no real template does) has no context data at all (fail closed)."""
+        self.mutates = any(isinstance(c.node, nodes.Getattr) and c.node.attr in _MUTATING_METHODS
+                           for c in self.tree.find_all(nodes.Call))
+        ns_names = {name for name, values in sources.items() if "." not in name and all(
+            isinstance(v, nodes.Call) and isinstance(v.node, nodes.Name) and v.node.name == "namespace"
+            and not v.args and v.dyn_args is None and v.dyn_kwargs is None for v in values)}
+        if "namespace" in self.defined:
+            ns_names = set()
+        for parent in self.tree.find_all(nodes.Node):  # a bare use: passed, aliased, wrapped…
+            for child in parent.iter_child_nodes():
+                if isinstance(child, nodes.Name) and child.ctx == "load" and child.name in ns_names \
+                        and not (isinstance(parent, nodes.Getattr) and parent.node is child):
+                    ns_names.discard(child.name)
+        nsrefs: list[tuple[nodes.NSRef, nodes.Node | None]] = []  # set ns.a = v / set ns.a %}…{% endset
+        for node in self.tree.find_all((nodes.Assign, nodes.AssignBlock)):
+            assert isinstance(node, (nodes.Assign, nodes.AssignBlock))
+            if isinstance(node.target, nodes.NSRef):
+                nsrefs.append((node.target, node.node if isinstance(node, nodes.Assign) else None))
+        if any(t.name not in ns_names for t, _ in nsrefs):  # assigned through a name not followed
+            ns_names = set()
+        for name in ns_names:
+            for call in sources[name]:
+                assert isinstance(call, nodes.Call)
+                for kw in call.kwargs:
+                    sources.setdefault(f"{name}.{kw.key}", []).append(kw.value)
+        for target, value in nsrefs:
+            sources.setdefault(f"{target.name}.{target.attr}", []).append(value)
+        self.tracked = {k for k in sources if "." in k and k.split(".", 1)[0] in ns_names}
 
     def _macro_arguments(self, macro: nodes.Macro) -> list[tuple[str, nodes.Node | None]]:
         """What each parameter of ``macro`` is given: its default and the argument of every call
@@ -755,15 +803,35 @@ class _Judge:
 
     def _context_data(self, node: nodes.Node) -> bool:
         """An expression reading the data the renderer passes (not one the template builds)."""
+        if self.mutates:
+            return isinstance(node, nodes.Const) and not isinstance(node.value, str)
         if isinstance(node, nodes.Name):
             if node.name in self.defined:
                 return node.name in self.context_loop
             return node.name in CALLER_SUPPLIED
         if isinstance(node, nodes.Getattr):
+            if isinstance(node.node, nodes.Name) and f"{node.node.name}.{node.attr}" in self.tracked:
+                return f"{node.node.name}.{node.attr}" in self.context_loop  # ns.seen: namespace(seen=[])
             return not _is_private(node.attr) and self._context_data(node.node)
-        if isinstance(node, nodes.Getitem):
-            return (isinstance(node.arg, (nodes.Slice, nodes.Const)) or self._context_data(node.arg)) \
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) \
+                and node.node.attr in _DATA_METHODS and node.dyn_args is None and node.dyn_kwargs is None:
+            # m.content.split('.')[0], name.strip(), d.get(k): a piece of the data
+            args = [*node.args, *(kw.value for kw in node.kwargs)]
+            if node.node.attr == "get" and len(args) > 1:
+                return False
+            return all(isinstance(a, nodes.Const) or self._context_data(a) for a in args) \
+                and self._context_data(node.node.node)
+        if isinstance(node, nodes.Filter) and node.node is not None and node.name in _DATA_STRING_FILTERS:
+            return node.dyn_args is None and node.dyn_kwargs is None and all(
+                isinstance(a, nodes.Const) or self._context_data(a) for a in [*node.args, *(k.value for k in node.kwargs)]) \
                 and self._context_data(node.node)
+        if isinstance(node, nodes.Add):  # ns.seen + [name]: data joined to data
+            return self._context_data(node.left) and self._context_data(node.right)
+        if isinstance(node, nodes.CondExpr):  # tool.function if tool.function is defined else tool
+            return self._context_data(node.expr1) and (node.expr2 is None or self._context_data(node.expr2))
+        if isinstance(node, nodes.Getitem):
+            return (isinstance(node.arg, (nodes.Slice, nodes.Const)) or self._numeric(node.arg)
+                    or self._context_data(node.arg)) and self._context_data(node.node)
         if isinstance(node, nodes.Filter) and node.node is not None:
             return node.name in _CONTEXT_FILTERS and self._context_data(node.node)
         if isinstance(node, nodes.Dict):  # {"type": t}: a macro argument wrapping context data
@@ -848,11 +916,12 @@ class _Judge:
         if names is not None:
             for n in names:
                 self._judge_name(n, how, lineno)
-            if not self._depends_opaque(key_node) and not self._is_computed(key_node):
+            # no value at all (for k in ns.k, ns.k = [] but filled unseen: .append, an alias): not judged
+            if names and not self._depends_opaque(key_node) and not self._is_computed(key_node):
                 return
         if self._numeric(key_node) or self._context_path(key_node):
             return
-        if self._context_data(key_node) and not self._is_computed(key_node):
+        if self._context_data(key_node):  # the application's data, or a piece of it: nothing of the template's
             return
         self.add("template.computed-name", "high",
                  f"{how} name is computed at render time ({type(key_node).__name__}); cannot be judged", "suspicious",

@@ -30,6 +30,22 @@ def test_real_templates_have_no_findings(path: Path) -> None:
     assert check_template(path.read_text(encoding="utf-8"), where=path.name) == []
 
 
+LLAMACPP = sorted((FIXTURES / "llamacpp").glob("*.jinja"))
+
+
+@pytest.mark.parametrize("path", LLAMACPP, ids=[p.name for p in LLAMACPP])
+def test_llamacpp_templates_scan_safe(path: Path) -> None:
+    """llama.cpp's 70 real templates (fixtures/chat_templates/llamacpp/SOURCE.md), each scanned as a
+    tokenizer_config.json chat_template: safe, nothing above info (83s fail-closed item keys)."""
+    from mlbom.scanner import scan_bytes
+
+    assert len(LLAMACPP) == 70
+    doc = {"chat_template": path.read_text(encoding="utf-8"), "tokenizer_class": "PreTrainedTokenizerFast"}
+    r = scan_bytes(json.dumps(doc).encode(), "tokenizer_config.json")
+    assert r.verdict == "safe" and [f for f in r.findings if f.severity != "info"] == [], \
+        [(f.id, f.message) for f in r.findings]
+
+
 UNSAFE = {
     "hex-escape": "{{ ''['\\x5f\\x5fclass\\x5f\\x5f'] }}",
     "tilde-concat": "{{ x[('__cla' ~ 'ss__')] }}",

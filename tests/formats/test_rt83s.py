@@ -130,3 +130,38 @@ def test_sort_key_callable_is_an_odd_call(template: str) -> None:
 ])
 def test_real_template_shapes_stay_clean(template: str) -> None:
     assert _worst(template) == ("safe", [])
+
+
+# The application's data seen through the flows real templates use (llama.cpp's muse-glimmer:
+# ``nd[tns]``, tns over a namespace list of ``fn.name.split('.')[0]``) — and what must not pass.
+@pytest.mark.parametrize("template", [
+    "{% set ns = namespace(seen=[]) %}{% for t in tools %}{% set fn = t.function if t.function is defined else t %}"
+    "{% set n = fn.name.split('.')[0] %}{% if n not in ns.seen %}{% set ns.seen = ns.seen + [n] %}{% endif %}"
+    "{% endfor %}{% for n in ns.seen %}{{ d[n] }}{% endfor %}",
+    "{{ x[messages[0].role.strip().lower()] }}{{ x[messages[0].role|lower] }}{{ x[(messages|list)[0].role] }}",
+    "{{ x[messages[0].content.rsplit('/', 1)[-1]] }}{{ x[tools[0].get('type')] }}",
+])
+def test_data_flows_stay_clean(template: str) -> None:
+    assert _worst(template) == ("safe", [])
+
+
+@pytest.mark.parametrize("template", [
+    "{% set ns = namespace(k=[]) %}{% set ns.k = ns.k + [none or c] %}{% for k in ns.k %}{{ x[k] }}{% endfor %}",
+    "{% set ns = namespace(k=[]) %}{% set _ = ns.k.append(c) %}{% for k in ns.k %}{{ x[k] }}{% endfor %}",
+    "{% set _ = messages.append(none or c) %}{% for m in messages %}{{ x[m] }}{% endfor %}",
+    "{% set y = messages %}{% set _ = y.append(c) %}{% for m in messages %}{{ x[m] }}{% endfor %}",
+    "{{ x[messages[0].content.replace('a', c)] }}", "{{ x[messages[0].get('a', c)] }}",
+    "{{ x[messages[0].content + c] }}", "{{ x[messages[0].content ~ c] }}",
+    "{{ x[messages[0].content.split(c)[0]] }}", "{{ x[c if true else messages[0].content] }}",
+    "{% set a = namespace(k=[]) %}{% set b = a %}{% set b.k = [c] %}{% for k in a.k %}{{ x[k] }}{% endfor %}",
+    "{% set a = namespace(k=[]) %}{% macro m(n) %}{% set n.k = [c] %}{% endmacro %}{{ m(a) }}"
+    "{% for k in a.k %}{{ x[k] }}{% endfor %}",
+    "{% set a = namespace(k=[]) %}{% set a.k %}zz{% endset %}{% for k in a.k %}{{ x[k] }}{% endfor %}",
+    "{% set a = namespace(k=c) %}{{ x[a.k] }}",
+    "{% set a = namespace(k=[]) %}{% set a = namespace(k=[c]) %}{% for k in a.k %}{{ x[k] }}{% endfor %}",
+    "{{ x[messages[0].content|replace('a', c)] }}", "{{ x[messages[0].content|lower(c)] }}",
+    "{{ x[(messages|map(c)|list)[0]] }}",
+])
+def test_data_flows_do_not_launder_the_templates_values(template: str) -> None:
+    worst, msgs = _worst(template)
+    assert worst != "safe" and any(m.startswith("template.computed-name") for m in msgs), msgs
