@@ -121,3 +121,33 @@ def test_84_2_same_uuid_or_bus_twice(capsys: Any) -> None:
 ])
 def test_84_3_each_field_of_the_wrong_type(doc: object, field: str, capsys: Any) -> None:
     _refused(doc, field, capsys)
+
+
+def _device(name: str, *facts: str) -> Any:
+    from mlbom.model import Component, Property
+    from mlbom.properties import Prop
+
+    return Component(bom_ref="gpu:0", type="device", name=name,
+                     properties=tuple(Property(name=Prop.GPU_FACT.value, value=f) for f in facts))
+
+
+def test_84_2_normalize_keeps_two_devices_under_one_ref_apart() -> None:
+    """The merge guard behind the reader: two components given one ref whose names differ are
+    two things: both kept, the second as ``REF#conflict:2``, with ``inventory.ref-conflict``
+    (the inventory knows no collector: GPU facts are the reader's to check)."""
+    from mlbom.inventory import normalize
+    from mlbom.model import Component
+
+    root = Component(bom_ref="root", type="application", name="root")
+    for a, b in (
+        (_device("NVIDIA A100-SXM4-80GB", "architecture=Ampere"), _device("NVIDIA H100 80GB HBM3", "architecture=Hopper")),
+        (_device("1g.10gb", "mig-parent=gpu:0"), _device("3g.40gb", "mig-parent=gpu:0")),
+    ):
+        comps, _, findings = normalize([a, b], [], [], root)
+        assert sorted(c.bom_ref for c in comps if c.type == "device") == ["gpu:0", "gpu:0#conflict:2"]
+        assert [f.id for f in findings] == ["inventory.ref-conflict"]
+    # one thing seen twice still merges: same name, properties united
+    comps, _, findings = normalize([_device("A100", "pci-bus-id=00:07"), _device("A100", "pci-bus-id=00:07", "vbios=1")],
+                                   [], [], root)
+    (dev,) = [c for c in comps if c.type == "device"]
+    assert {p.value for p in dev.properties} == {"pci-bus-id=00:07", "vbios=1"} and not findings
