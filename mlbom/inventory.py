@@ -173,17 +173,21 @@ def _merge(a: Component, b: Component) -> Component:
 
 
 def _not_same(a: Component, b: Component) -> str | None:
-    """Why two components given one bom-ref are not one thing (a different type, or — for things
-    named by their path, not a package identity — a digest of one algorithm that differs), or
-    ``None`` when they may be merged: the merge of
-    :func:`normalize` is for one thing found twice, never for two things (red team 83c-1: a model
-    merged into another model's file; 83c-3: two files, one component with two SHA-256s)."""
+    """Why two components given one bom-ref are not one thing (a different type; for things named
+    by their path or position, not by a package identity: a different name — red team 84-2, two
+    devices recorded with one index — or a digest of one algorithm that differs), or ``None`` when
+    they may be merged: the merge of :func:`normalize` is for one thing found twice, never for two
+    things (red team 83c-1: a model merged into another model's file; 83c-3: two files, one
+    component with two SHA-256s)."""
     if a.type != b.type:
         return f"a {a.type} and a {b.type}"
     if a.purl is not None or b.purl is not None:
         # a package's ref is its identity (name, version): one release has many artifacts (a wheel
-        # per platform, the sdist), and a lock file and the installed copy name different digests
+        # per platform, the sdist), a lock file and the installed copy name different digests, and
+        # a requirement may spell the name otherwise (Pillow, pillow)
         return None
+    if a.name != b.name:
+        return f"names {a.name!r} and {b.name!r}"
     digests = {h.alg: h.content for h in a.hashes}
     for h in b.hashes:
         if h.alg in digests and digests[h.alg] != h.content:

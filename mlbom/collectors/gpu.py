@@ -69,24 +69,100 @@ class NvmlSnapshot:
     @classmethod
     def from_json(cls, text: str) -> NvmlSnapshot:
         """Read a recording; fields this version does not know (a newer recorder's) are ignored,
-        a wrong type is an error."""
+        a known field that is not what the recorder writes is a ``ValueError`` naming it (red team
+        84-2, 84-3): GPU indices unique, MIG indices unique within their GPU, UUIDs and PCI bus ids
+        unique when present, each field of its type and range."""
         doc = json.loads(text)
-        if not isinstance(doc, dict):
-            raise TypeError("a recording is a JSON object")
+        _check_recording(doc)
         known = {f for f in cls.__dataclass_fields__ if f != "gpus"}
         gpu_fields = set(GpuInfo.__dataclass_fields__)
-        gpus_raw = doc.get("gpus", [])
-        if not isinstance(gpus_raw, list) or not all(isinstance(g, dict) for g in gpus_raw):
-            raise TypeError("'gpus' must be a list of objects")
-        gpus = [GpuInfo(**{k: v for k, v in g.items() if k in gpu_fields}) for g in gpus_raw]
-        for g in gpus:
-            if not isinstance(g.index, int) or not isinstance(g.errors, dict) or not isinstance(g.mig_devices, list):
-                raise TypeError(f"GPU entry {g.index!r} has fields of the wrong type")
-        snap = cls(gpus=gpus, **{k: v for k, v in doc.items() if k in known})
-        for name in ("driver_version", "cuda_driver_version", "nvml_version", "error"):
-            if getattr(snap, name) is not None and not isinstance(getattr(snap, name), str):
-                raise TypeError(f"{name} must be a string")
-        return snap
+        gpus = [GpuInfo(**{k: v for k, v in g.items() if k in gpu_fields}) for g in doc.get("gpus", [])]
+        return cls(gpus=gpus, **{k: v for k, v in doc.items() if k in known})
+
+
+_STATES = ("enabled", "disabled")
+
+
+def _shown(value: object) -> str:
+    text = json.dumps(value, ensure_ascii=True, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_str(value: object, at: str, *, allowed: tuple[str, ...] = (), pattern: str | None = None) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise ValueError(f"{at} is {_shown(value)}, not a string or null")
+    if allowed and value not in allowed:
+        raise ValueError(f"{at} is {_shown(value)}, not one of {', '.join(map(repr, allowed))} or null")
+    if pattern is not None and re.fullmatch(pattern, value) is None:
+        raise ValueError(f"{at} is {_shown(value)}, not of the form the recorder writes")
+
+
+def _check_int(value: object, at: str, *, required: bool = False) -> None:
+    if value is None and not required:
+        return
+    if value is None:
+        raise ValueError(f"{at} is missing or null")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << 63:
+        raise ValueError(f"{at} is {_shown(value)}, not a whole number from 0 to 2**63-1")
+
+
+def _check_recording(doc: object) -> None:
+    """What ``python -m mlbom.collectors.gpu --record`` writes, field by field (red team 84-2,
+    84-3: two GPUs or MIG devices given one index became one component; a MIG device that was
+    not an object, a list for a name, a list for a compute capability)."""
+    if not isinstance(doc, dict):
+        raise ValueError("a recording is a JSON object")
+    for name in ("driver_version", "cuda_driver_version", "nvml_version", "error"):
+        _check_str(doc.get(name), name)
+    gpus = doc.get("gpus", [])
+    if not isinstance(gpus, list):
+        raise ValueError(f"gpus is {_shown(gpus)}, not a list")
+    seen: dict[str, dict[object, str]] = {"index": {}, "uuid": {}, "pci_bus_id": {}}
+    for i, g in enumerate(gpus):
+        at = f"gpus[{i}]"
+        if not isinstance(g, dict):
+            raise ValueError(f"{at} is {_shown(g)}, not an object")
+        _check_int(g.get("index"), f"{at}.index", required=True)
+        for name in ("name", "architecture", "vbios", "pci_bus_id", "uuid", "serial"):
+            _check_str(g.get(name), f"{at}.{name}")
+        _check_str(g.get("compute_capability"), f"{at}.compute_capability", pattern=r"[0-9]{1,4}\.[0-9]{1,4}")
+        _check_str(g.get("mig_mode"), f"{at}.mig_mode", allowed=_STATES)
+        _check_str(g.get("persistence_mode"), f"{at}.persistence_mode", allowed=_STATES)
+        _check_int(g.get("memory_total_bytes"), f"{at}.memory_total_bytes")
+        errors = g.get("errors", {})
+        if not isinstance(errors, dict) or not all(isinstance(v, str) for v in errors.values()):
+            raise ValueError(f"{at}.errors is {_shown(errors)}, not an object of strings")
+        for key in ("index", "uuid", "pci_bus_id"):
+            value = g.get(key)
+            if value is None:
+                continue
+            if value in seen[key]:
+                raise ValueError(f"{at}.{key} {_shown(value)} is also {seen[key][value]}'s: one recording "
+                                 "names each GPU once")
+            seen[key][value] = at
+        migs = g.get("mig_devices", [])
+        if not isinstance(migs, list):
+            raise ValueError(f"{at}.mig_devices is {_shown(migs)}, not a list")
+        mig_index: dict[object, str] = {}
+        for j, m in enumerate(migs):
+            mat = f"{at}.mig_devices[{j}]"
+            if not isinstance(m, dict):
+                raise ValueError(f"{mat} is {_shown(m)}, not an object")
+            _check_int(m.get("index"), f"{mat}.index", required=True)
+            _check_str(m.get("name"), f"{mat}.name")
+            _check_str(m.get("uuid"), f"{mat}.uuid")
+            _check_int(m.get("memory_total_bytes"), f"{mat}.memory_total_bytes")
+            if m["index"] in mig_index:
+                raise ValueError(f"{mat}.index {m['index']} is also {mig_index[m['index']]}'s: one GPU "
+                                 "names each MIG device once")
+            mig_index[m["index"]] = mat
+            if m.get("uuid") is not None:
+                if m["uuid"] in seen["uuid"]:
+                    raise ValueError(f"{mat}.uuid {_shown(m['uuid'])} is also {seen['uuid'][m['uuid']]}'s: one "
+                                     "recording names each device once")
+                seen["uuid"][m["uuid"]] = mat
 
 
 class NvmlSource(Protocol):
