@@ -119,8 +119,8 @@ def _dataset_ref(rel: str) -> str:
     part = ref_part(rel)
     return f"dataset:./{part}" if part.startswith("named:") else f"dataset:{part}"
 
-@dataclass
 
+@dataclass
 class _Described:
     """What the Croissant file and the card say about the dataset."""
 

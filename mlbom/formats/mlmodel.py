@@ -77,11 +77,14 @@ def _shown(items: list[str]) -> str:
     return first_of(items, MAX_SHOWN)
 
 
+def _rooted(value: str) -> bool:
+    """Absolute (POSIX root, a drive, a UNC/backslash root, ``~``), or holding a NUL."""
+    return value.startswith(("/", "\\", "~")) or _DRIVE.match(value) is not None or "\x00" in value
+
+
 def lexically_outside(value: str) -> bool:
     """Absolute (POSIX root, a drive, a UNC/backslash root, ``~``) or a ``..`` component."""
-    if value.startswith(("/", "\\", "~")) or _DRIVE.match(value) or "\x00" in value:
-        return True
-    return ".." in re.split(r"[/\\]", value)
+    return _rooted(value) or ".." in re.split(r"[/\\]", value)
 
 
 def _strings(node: object, where: str, out: list[tuple[str, str]], depth: int = 0) -> None:
@@ -333,9 +336,7 @@ def _env(pyfunc: dict[object, object], where: str, read: Reader, inside: Inside 
         if name.endswith((".yaml", ".yml")):
             lines += _yaml_requirements(text.removeprefix("\ufeff"), name, bad)
         else:
-            if (why := pip_coding(text)) is not None:
-                bad.append(f"{name[:200]}: {why}")
-            lines += [(line, name) for line in text.removeprefix("\ufeff").splitlines()]
+            lines += [(line, name) for line in _pip_lines(text, name, bad)]
     found = _requirements(lines, read, inside, bad)
     if not found and not bad:
         return []
@@ -409,11 +410,6 @@ def _requirements(lines: list[tuple[str, str]], read: Reader, inside: Inside | N
     found: list[str] = []
     seen: set[str] = set()
     queue = list(lines)
-    # the folder (relative to the model's) each included file's own -r/-c paths resolve against: pip
-    # joins them to the including file's folder (req_file.py: os.path.join(os.path.dirname(filename),
-    # path)), red team 81s-3; the environment files' lines (and the requirements file mlflow writes
-    # from them into the model folder) resolve against the model folder
-    folder_of: dict[str, str] = {}
     follows = 0
     while queue:
         batch, queue = queue, []
@@ -430,7 +426,11 @@ def _requirements(lines: list[tuple[str, str]], read: Reader, inside: Inside | N
                     if key in ("requirements", "constraints"):
                         for written in vals if isinstance(vals, list) else [vals]:
                             written = str(written)
-                            inc = _included(folder_of.get(src, ""), written)
+                            # pip joins a -r/-c path to the including file's folder (req_file.py:
+                            # os.path.join(os.path.dirname(filename), path)), red team 81s-3; the
+                            # environment files' lines (and the requirements file mlflow writes from
+                            # them into the model folder) resolve against the model folder
+                            inc = _included(posixpath.dirname(src) if src in seen else "", written)
                             if "${" in written:  # pip expands ${NAME} from the environment (82s-1)
                                 bad.append(f"{src}: -r/-c {written[:200]!r} names an environment variable: pip "
                                            "expands it, so the file it reads depends on the machine")
@@ -440,15 +440,12 @@ def _requirements(lines: list[tuple[str, str]], read: Reader, inside: Inside | N
                                 bad.append(f"{src}: -r/-c {shown} outside the model folder")
                             elif inc not in seen and follows < MAX_INCLUDES:
                                 seen.add(inc)
-                                folder_of[inc] = posixpath.dirname(inc)
                                 follows += 1
                                 text = _read(read, inc, bad)
                                 if text is None:
                                     bad.append(f"{src}: -r/-c {written[:200]!r} names no file of the model folder "
                                                "(what pip would read is not judged)")
-                                elif (why := pip_coding(text)) is not None:
-                                    bad.append(f"{inc[:200]}: {why}")
-                                queue += [(x, inc) for x in (text or "").removeprefix("\ufeff").splitlines()]
+                                queue += [(x, inc) for x in _pip_lines(text, inc, bad)]
                         continue
                     found.append(f"{src}: --{key.replace('_', '-')} {str(vals)[:200]}")
             for req in rf.requirements:
@@ -459,12 +456,21 @@ def _requirements(lines: list[tuple[str, str]], read: Reader, inside: Inside | N
     return list(dict.fromkeys(found))
 
 
+def _pip_lines(text: str | None, name: str, bad: list[str]) -> list[str]:
+    """The lines of a requirements file as pip reads them (its byte-order mark dropped), a coding
+    declaration pip would decode by noted in ``bad`` (:func:`pip_coding`)."""
+    if text is None:
+        return []
+    if (why := pip_coding(text)) is not None:
+        bad.append(f"{name[:200]}: {why}")
+    return text.removeprefix("\ufeff").splitlines()
+
+
 def _included(folder: str, written: str) -> str:
     """The path (relative to the model folder) pip reads for ``-r``/``-c written`` in a file of
     ``folder``: joined to it (``envs/../x``, with its ``..``: outside); an absolute,
     ``~``, drive or URL value as written (judged as it is)."""
-    if (not folder or written.startswith(("/", "\\", "~")) or _DRIVE.match(written) or "\x00" in written
-            or "://" in written):
+    if not folder or _rooted(written) or "://" in written:
         return written
     # not normalised: the OS resolves ``..`` after following a linked folder, so ``envs/../x`` is
     # not ``x`` when ``envs`` is a link; a ``..`` left in the joined path is judged outside (fail closed)
