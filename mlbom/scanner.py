@@ -1577,15 +1577,18 @@ def _settle_code(sc: FileScan, judged: Callable[[CodeRef], bool] | None) -> File
     return replace(sc, verdict=verdict, findings=sc.findings + extra, code_refs=())
 
 
+def _joined_leaves(v: str) -> bool:
+    """A name a loader joins to the model's folder that lands outside what a scan of the folder
+    judges: absolute, a drive, a ``..`` part or a folder the walker skips."""
+    parts = v.replace("\\", "/").split("/")
+    return v.startswith(("/", "\\")) or (len(v) > 1 and v[1] == ":") or any(p == ".." or p in _UNWALKED for p in parts)
+
+
 def _weight_map_paths(weight_map: dict[str, object], acc: _Acc, where: str) -> None:
     """Shard names of a sharded index (``model.safetensors.index.json``): transformers joins
     each to the model's folder unchecked (``os.path.join``), so an absolute name, a ``..``
     part or a folder the walker skips loads a file no folder scan judged."""
-    bad: list[str] = []
-    for v in dict.fromkeys(x for x in weight_map.values() if isinstance(x, str)):
-        parts = v.replace("\\", "/").split("/")
-        if v.startswith(("/", "\\")) or (len(v) > 1 and v[1] == ":") or any(p == ".." or p in _UNWALKED for p in parts):
-            bad.append(v)
+    bad = [v for v in dict.fromkeys(x for x in weight_map.values() if isinstance(x, str)) if _joined_leaves(v)]
     if bad:
         shown = ", ".join(repr(b[:200]) for b in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
         acc.add("sharded.path-outside", "high", f"{where}: weight_map names shard files outside what a scan of this "
@@ -1619,11 +1622,9 @@ def _is_hub_id(v: str) -> bool:
 
 
 def _path_leaves(v: str) -> bool:
-    """A file path that leaves what a scan of the folder judges: absolute, a drive, ``~``, a
-    backslash, a ``..`` part or a folder the walker skips (the rule of shard names)."""
-    parts = v.replace("\\", "/").split("/")
-    return (v.startswith(("/", "\\", "~")) or "\\" in v or (len(v) > 1 and v[1] == ":")
-            or any(p == ".." or p in _UNWALKED for p in parts))
+    """A file path that leaves what a scan of the folder judges: the rule of shard names
+    (:func:`_joined_leaves`), and ``~`` or any backslash."""
+    return _joined_leaves(v) or v.startswith("~") or "\\" in v
 
 
 def _in_library(module: str, libraries: tuple[str, ...]) -> bool:
