@@ -625,11 +625,8 @@ class _Judge:
                 elif isinstance(node, nodes.With):
                     for target, value in zip(node.targets, node.values, strict=False):
                         self._bind(target, value)
-                elif isinstance(node, nodes.Import):
-                    self.defined.add(node.target)
-                    self.opaque.add(node.target)
-                elif isinstance(node, nodes.FromImport):
-                    imported = [n if isinstance(n, str) else n[1] for n in node.names]
+                elif isinstance(node, (nodes.Import, nodes.FromImport)):
+                    imported = _imported_names(node)
                     self.defined.update(imported)
                     self.opaque.update(imported)
         self.cache.clear()
@@ -669,10 +666,8 @@ class _Judge:
                     bound.append((f"{node.target.name}.{node.target.attr}", None))
             elif isinstance(node, (nodes.Macro, nodes.CallBlock)):
                 bound.extend((a.name, None) for a in node.args)
-            elif isinstance(node, nodes.Import):
-                bound.append((node.target, None))
-            elif isinstance(node, nodes.FromImport):
-                bound.extend((n if isinstance(n, str) else n[1], None) for n in node.names)
+            elif isinstance(node, (nodes.Import, nodes.FromImport)):
+                bound.extend((n, None) for n in _imported_names(node))
             for name, value in bound:
                 sources.setdefault(name, []).append(value)
         self.numeric = {n for n, vs in sources.items() if all(v is not None for v in vs)}
@@ -727,10 +722,8 @@ class _Judge:
                 bound.extend(self._macro_arguments(node))
             elif isinstance(node, nodes.CallBlock):
                 bound.extend((a.name, None) for a in node.args)
-            elif isinstance(node, nodes.Import):
-                bound.append((node.target, None))
-            elif isinstance(node, nodes.FromImport):
-                bound.extend((n if isinstance(n, str) else n[1], None) for n in node.names)
+            elif isinstance(node, (nodes.Import, nodes.FromImport)):
+                bound.extend((n, None) for n in _imported_names(node))
             for name, value in bound:
                 sources.setdefault(name, []).append(value)
         self._collect_namespace_and_mutations(sources)
@@ -1165,6 +1158,13 @@ class _Judge:
                      "(an item or a call result read at render time may be any Python callable)", "suspicious", line)
         else:
             self.add("template.odd-call", "high", f"calls a {type(fn).__name__} expression", "suspicious", line)
+
+
+def _imported_names(node: nodes.Import | nodes.FromImport) -> list[str]:
+    """The names an ``{% import … as x %}`` or ``{% from … import a, b as c %}`` binds."""
+    if isinstance(node, nodes.Import):
+        return [node.target]
+    return [n if isinstance(n, str) else n[1] for n in node.names]
 
 
 def _names(node: nodes.Node) -> Iterator[nodes.Name]:
