@@ -302,13 +302,9 @@ def _findings(doc: dict[str, Any]) -> list[str]:
     return [str(p["value"]) for p in doc.get("metadata", {}).get("properties", []) if p.get("name") == "mlbom:finding"]
 
 
-def test_80c_6_a_zip_of_compressed_empty_records_stops_at_the_budget(tmp_path: Path, capsys: Any,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """The red team's zip (members of 600 KB of ``[{},{},…]`` deflated to ~700 bytes), 8 of them,
-    after a good record: before, 1.6 M records were schema-checked one by one (34 s for 20).
-    Now the records one zip of 6 KB may hold run out in the first bomb member: the good record
-    is used, a high ``vuln.db-incomplete`` finding and the summary say the database was not read
-    to its end, and ``--fail-on`` cannot pass."""
+def _bomb_zip(tmp_path: Path) -> Path:
+    """The red team's OSV zip: a good record, then 8 members of 600 KB of ``[{},{},…]`` deflated
+    to ~700 bytes each."""
     import zipfile
 
     body = ("[" + ",".join(["{}"] * 199_990) + "]").encode()
@@ -317,6 +313,17 @@ def test_80c_6_a_zip_of_compressed_empty_records_stops_at_the_budget(tmp_path: P
         z.writestr("GHSA-aaaa-bbbb-cccc.json", json.dumps(_GOOD))
         for i in range(8):
             z.writestr(f"PYSEC-{i}.json", body)
+    return db
+
+
+def test_80c_6_a_zip_of_compressed_empty_records_stops_at_the_budget(tmp_path: Path, capsys: Any,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The red team's zip (members of 600 KB of ``[{},{},…]`` deflated to ~700 bytes), 8 of them,
+    after a good record: before, 1.6 M records were schema-checked one by one (34 s for 20).
+    Now the records one zip of 6 KB may hold run out in the first bomb member: the good record
+    is used, a high ``vuln.db-incomplete`` finding and the summary say the database was not read
+    to its end, and ``--fail-on`` cannot pass."""
+    db = _bomb_zip(tmp_path)
     assert db.stat().st_size < 20_000
     calls = _count_record_checks(monkeypatch)
     rc, err, doc = _audit(tmp_path, db, capsys)
@@ -392,14 +399,7 @@ def test_generate_vuln_db_writes_the_release_level_vulnerability_findings(tmp_pa
     """Found while fixing 80c-6: ``generate --vuln-db`` printed "findings: 1 high" but the BOM it
     wrote lacked ``vuln.db-incomplete``: ``Bom.model_copy`` carried the cached findings index of
     the BOM it was copied from (``functools.cached_property`` lives in the instance ``__dict__``)."""
-    import zipfile
-
-    body = ("[" + ",".join(["{}"] * 199_990) + "]").encode()
-    db = tmp_path / "osv-bomb.zip"
-    with zipfile.ZipFile(db, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
-        z.writestr("GHSA-aaaa-bbbb-cccc.json", json.dumps(_GOOD))
-        for i in range(8):
-            z.writestr(f"PYSEC-{i}.json", body)
+    db = _bomb_zip(tmp_path)
     req = tmp_path / "requirements.txt"
     req.write_text("requests==2.0.0\n")
     out = tmp_path / "bom.json"
