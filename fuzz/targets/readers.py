@@ -33,12 +33,16 @@ import json
 import re
 import zlib
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from fuzz.harness import Target
 from fuzz.mutators import json_mutator, yaml_mutator
 from fuzz.targets.scanner import scan
 from mlbom.errors import InputError
 from mlbom.model import Judged
+
+if TYPE_CHECKING:
+    from mlbom.collectors._interpreter import TemplateMatcher
 
 _EFFECTS = (None, "unsafe", "suspicious", "error", "safe")
 
@@ -137,7 +141,7 @@ def activate_values(prompt: str) -> dict[str, set[str]]:
 
 
 @functools.lru_cache(maxsize=256)
-def _patterns(prompt: str) -> list[tuple[str, re.Pattern[str]]]:
+def _patterns(prompt: str) -> list[tuple[str, TemplateMatcher]]:
     """The table's patterns for one prompt (compiling them is most of an input's cost: cached)."""
     from mlbom.collectors._interpreter import table_patterns
 

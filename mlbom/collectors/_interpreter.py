@@ -620,11 +620,13 @@ def _language(name: str) -> str:
     return "sh"
 
 
-def _contexts(template: str, lang: str) -> list[str]:
+@functools.lru_cache(maxsize=256)
+def _contexts(template: str, lang: str) -> tuple[str, ...]:
     """The quoting context of each placeholder of ``template``, in order (red team 24d-1): ``u``
     (a bare word / Python code), ``d`` (inside double quotes), ``s`` (inside single quotes), ``c``
     (a comment). Read from the template itself, which mlbom ships or reads from the base's
-    standard library: the checkout never chooses it."""
+    standard library: the checkout never chooses it. Cached: it depends on the template alone, and
+    reading it is most of the cost of matching a script (each environment's values are new)."""
     out: list[str] = []
     state = "u"
     triple = ""
@@ -682,7 +684,7 @@ def _contexts(template: str, lang: str) -> list[str]:
             elif (state == "s" and ch == "'") or (state == "d" and ch == '"'):
                 state = "u"
         i += 1
-    return out
+    return tuple(out)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
@@ -846,8 +848,33 @@ def _folder_names(values: dict[str, set[str]]) -> set[str]:
     return out
 
 
+@dataclass(frozen=True)
+class TemplateMatcher:
+    """A template with each placeholder the set of texts it may hold there: ``head``, then per
+    placeholder its alternatives and the literal text after it. :meth:`fullmatch` is what
+    ``re.fullmatch`` of the alternation would answer, without compiling a pattern per environment
+    (each holds its own paths and prompt; compiling the table's alternations cost 0.1–0.4 s)."""
+
+    head: str
+    slots: tuple[tuple[tuple[str, ...], str], ...]
+
+    def fullmatch(self, text: str) -> bool:
+        """Whether ``text`` is the template with one alternative in each placeholder. The set of
+        offsets reachable after each slot is at most ``len(text) + 1``: linear in the slots, no
+        backtracking."""
+        if not text.startswith(self.head):
+            return False
+        ends = {len(self.head)}
+        for alts, literal in self.slots:
+            ends = {end + len(literal) for p in ends for a in alts
+                    if text.startswith(a, p) and text.startswith(literal, end := p + len(a))}
+            if not ends:
+                return False
+        return len(text) in ends
+
+
 def _template_pattern(name: str, template: str, values: dict[str, set[str]], *,
-                      reexpansion: bool = True) -> re.Pattern[str] | None:
+                      reexpansion: bool = True) -> TemplateMatcher | None:
     """``template`` (named ``name``) with each placeholder made the alternation of the forms its
     values may take at that position (:func:`_inert_forms`, red team 24d-1); None when it names a
     placeholder mlbom has no value for, or when no value is inert at some position. A template that
@@ -864,20 +891,19 @@ def _template_pattern(name: str, template: str, values: dict[str, set[str]], *,
     again = reexpansion and _prompt_reexpanded(template, lang)
     if again and any(_PROMPT_EXPANDED.search(n) for n in _folder_names(values)):
         return None  # the prompt it derives at run time from the folder's name would expand (27b-1)
-    out = [re.escape(parts[0])]
+    slots: list[tuple[tuple[str, ...], str]] = []
     for key, literal, context in zip(keys, parts[1:], contexts, strict=True):
         if key not in values:
             return None
         given = {v for v in values[key] if key in _FIXED or not _PROMPT_EXPANDED.search(v)} if again else values[key]
-        alts = sorted(given if key in _FIXED else {f for v in given for f in _inert_forms(v, lang, context)},
-                      key=lambda a: (-len(a), a))
+        alts = tuple(sorted(given if key in _FIXED else {f for v in given for f in _inert_forms(v, lang, context)}))
         if not alts:
             return None
-        out.append("(?:" + "|".join(re.escape(a) for a in alts) + ")" + re.escape(literal))
-    return re.compile("".join(out))
+        slots.append((alts, literal))
+    return TemplateMatcher(parts[0], tuple(slots))
 
 
-def table_patterns(values: dict[str, set[str]]) -> list[tuple[str, re.Pattern[str]]]:
+def table_patterns(values: dict[str, set[str]]) -> list[tuple[str, TemplateMatcher]]:
     """The templates of mlbom/data/activate-templates.json with ``values`` in their placeholders
     (:func:`_template_pattern`), each with its language: the patterns :func:`_activate_findings`
     matches a script against, for the table alone (the base's and mlbom's own standard-library
@@ -886,14 +912,14 @@ def table_patterns(values: dict[str, set[str]]) -> list[tuple[str, re.Pattern[st
 
 
 def _patterns(templates: Sequence[tuple[str, str]], values: dict[str, set[str]], *,
-              reexpansion: bool = True) -> list[tuple[str, re.Pattern[str]]]:
+              reexpansion: bool = True) -> list[tuple[str, TemplateMatcher]]:
     """Each distinct (name, template) with ``values`` in its placeholders
     (:func:`_template_pattern`), with its language; the ones that take no value left out."""
     return [(_language(name), p) for name, t in dict.fromkeys(templates)
             if (p := _template_pattern(name, t, values, reexpansion=reexpansion)) is not None]
 
 
-def table_template_matches(name: str, text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> bool:
+def table_template_matches(name: str, text: str, patterns: list[tuple[str, TemplateMatcher]]) -> bool:
     """Whether the activate script ``text`` (named ``name``) is one of ``patterns``
     (:func:`table_patterns`) of its language, as :func:`_activate_findings` checks each script."""
     lang = _language(name)
@@ -933,7 +959,7 @@ def _activate_findings(root: Path, home: str | None, src: Path, project: Path | 
     # each script matches only the templates of its own language, by name (26b-3: a batch or Python
     # template's quoting never vouches for a file bash sources)
     patterns = _patterns(templates, values)
-    loose: list[tuple[str, re.Pattern[str]]] | None = None  # the same without the PS1 rule (only to name why)
+    loose: list[tuple[str, TemplateMatcher]] | None = None  # the same without the PS1 rule (only to name why)
     in_project = project is not None and (under(root, project) or _lexically_under(str(root), project))
     out: list[Finding] = []
     for shown, path in scripts:
