@@ -33,7 +33,7 @@ import struct
 import tarfile
 import tempfile
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -1387,7 +1387,51 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str, folde
         # unzipped Keras 3 folder (load_model(dir)): judged as a .keras archive's config.json
         _merge(keras.judge_config(doc, where), acc, facts, where)
         fmt = "keras-config"
+    for sub in _embedded_json(doc, acc, where):
+        if _is_keras_config(sub):  # red team 85s-1: Keras' Orbax checkpoints json.loads a string value
+            _merge(keras.judge_config(sub, f"{where} (a JSON document held in a string value)"), acc, facts, where)
+            fmt = "keras-config"
     return fmt
+
+
+_MAX_EMBEDDED_DEPTH = 4  # JSON in a string value of JSON in a string value ...: levels decoded
+
+
+def _embedded_json(doc: object, acc: _Acc, where: str) -> Iterator[object]:
+    """The JSON objects and arrays held as string values of ``doc`` (and of those, to
+    :data:`_MAX_EMBEDDED_DEPTH` levels): what a loader that ``json.loads`` a stored string reads.
+    Keras' Orbax checkpoints keep the model config as the string ``config`` of
+    ``model_config/_strings.json`` (or of a ``data.json``/``metadata`` file) and rebuild the model
+    from ``json.loads`` of it (red team 85s-1). A value is tried only when ``json.loads`` could take
+    it (an object or array after JSON whitespace); each level decodes strings of the level above,
+    so the work is at most the depth times the document's size. One nested deeper than the
+    interpreter's recursion limit is ``json.too-deep`` (not judged: ``error``)."""
+    import json
+
+    level: list[object] = [doc]
+    for _ in range(_MAX_EMBEDDED_DEPTH):
+        strings: list[str] = []
+        walked: set[int] = set()
+        for node in level:
+            _string_leaves(node, strings, walked)
+        level = []
+        for text in strings:
+            if text.lstrip(" \t\r\n")[:1] not in ("{", "["):
+                continue
+            try:
+                sub = json.loads(text)
+            except RecursionError:
+                acc.add("json.too-deep", "high", f"{where}: a string value holds JSON nested deeper than mlbom's "
+                        "reader goes; a loader that decodes it with a higher recursion limit reads it: not judged",
+                        effect="error")
+                continue
+            except ValueError:
+                continue  # no json.loads reads it: nothing a loader rebuilds
+            if isinstance(sub, (dict, list)):
+                yield sub
+                level.append(sub)
+        if not level:
+            return
 
 
 # folders the walker does not enter (mlbom.fswalk): nothing in them is judged by a folder scan

@@ -17,7 +17,7 @@ ONNX = FIX / "onnx"
 TEMPLATES = FIX / "chat_templates"
 
 
-@pytest.mark.parametrize("path", sorted((KERAS / "benign").iterdir()), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(p for p in (KERAS / "benign").iterdir() if p.is_file()), ids=lambda p: p.name)
 def test_benign_keras_and_hdf5_files_are_safe(path: Path) -> None:
     r = scan_file(path)
     assert r.verdict == "safe", [(f.id, f.message) for f in r.findings]
