@@ -5,6 +5,13 @@ and never "internal error"; nothing good is lost; a check that cannot be complet
 ``../../outside``: it hashed a file outside DIR and reported it verified (exit 0). A manifest's
 root and every path joined to it now follow the rule file components follow
 (:mod:`mlbom.relpath`): one that leaves DIR is a refused entry, never read, and verify exits 1.
+
+85c-2: an index (SQLite) whose TEXT columns hold BLOBs (or REALs, or an INTEGER column text) got
+past the damaged-index guard: ``query`` and ``index releases`` ended in "internal error"
+(``AttributeError``, ``TypeError``) and ``query --format csv`` printed ``b'1.0'``. Every value the
+index is read for now passes one typed row reader (``mlbom.index._rows``): a wrong type is the
+one-line "damaged" error, exit 2.
+
 The inputs are written here.
 """
 
@@ -13,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -131,3 +139,74 @@ def test_85c_1_manifest_entry_that_is_no_regular_file_fails(tmp_path: Path, key:
     assert rc == 1, (out, err)
     assert len(err.strip().splitlines()) == 1, err
     assert "0 verified" in err and "data/pipe" in err, err
+
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tiny-release"
+INDEX_COMMANDS = (["query"], ["query", "--format", "json"], ["query", "--format", "csv"], ["query", "--licenses"],
+                  ["query", "--vuln", "CVE-2099-0001"], ["index", "releases"], ["index", "releases", "--format", "csv"])
+
+
+@pytest.fixture
+def index_db(tmp_path: Path, capsys: Any) -> Path:
+    """An honest index of the tiny release, with one vulnerability so ``--vuln`` reads a row."""
+    bom = tmp_path / "tiny.json"
+    assert main(["generate", str(EXAMPLE), "--reproducible", "--no-gpu", "-o", str(bom)]) == 0
+    doc = json.loads(bom.read_text())
+    ref = doc["components"][0]["bom-ref"]
+    doc["vulnerabilities"] = [{"id": "CVE-2099-0001", "affects": [{"ref": ref}]}]
+    bom.write_text(json.dumps(doc))
+    db = tmp_path / "idx.db"
+    assert main(["index", "add", str(bom), "--db", f"sqlite:///{db}"]) == 0
+    _quiet(capsys)
+    return db
+
+
+def _run(db: Path, args: list[str], capsys: Any) -> tuple[int, str, str]:
+    full = [*args[:2], "--db", f"sqlite:///{db}", *args[2:]] if args[0] == "index" else \
+        [args[0], "--db", f"sqlite:///{db}", *args[1:]]
+    rc = main(full)
+    out, err = _quiet(capsys)
+    return rc, out, err
+
+
+def test_85c_2_honest_index_answers_every_question(index_db: Path, capsys: Any) -> None:
+    for args in INDEX_COMMANDS:
+        rc, out, err = _run(index_db, args, capsys)
+        assert rc in (0, 1), (args, err)
+        assert "damaged" not in err and out.strip(), (args, out, err)
+
+
+@pytest.mark.parametrize(("schema", "damage"), [
+    ("", "update mlbom_components set version = x'312e30'"),  # b'1.0' stored as a BLOB
+    ("", "update mlbom_releases set name = x'6e'"),
+    ("", "update mlbom_releases set bom_version = 'one'"),  # text in an INTEGER column
+    ("", "update mlbom_vulnerabilities set severity = x'68'"),
+    ("", "update mlbom_components set licenses = x'4d4954'"),
+    # another tool's schema (no TEXT affinity): a REAL or an INTEGER where text is expected
+    ("mlbom_components|version TEXT|version NUMERIC", "update mlbom_components set version = 1.5"),
+    ("mlbom_releases|timestamp TEXT|timestamp NUMERIC", "update mlbom_releases set timestamp = 7"),
+])
+def test_85c_2_wrong_typed_value_is_the_damaged_index_error(index_db: Path, capsys: Any, schema: str,
+                                                             damage: str) -> None:
+    conn = sqlite3.connect(index_db)
+    if schema:
+        table, old, new = schema.split("|")
+        conn.execute("pragma writable_schema=ON")
+        conn.execute("update sqlite_master set sql = replace(sql, ?, ?) where name = ?", (old, new, table))
+        conn.commit()
+        conn.close()
+        conn = sqlite3.connect(index_db)
+    conn.execute(damage)
+    conn.commit()
+    conn.close()
+    failed = 0
+    for args in INDEX_COMMANDS:
+        rc, out, err = _run(index_db, args, capsys)
+        assert "b'" not in out, (args, out)  # never a bytes repr passed off as data
+        if rc == 2:
+            assert len(err.strip().splitlines()) == 1, (args, err)
+            assert "damaged, or written by another tool" in err, (args, err)
+            failed += 1
+        else:  # a question that does not read the damaged column answers as usual
+            assert rc in (0, 1) and "damaged" not in err, (args, err)
+    assert failed >= 1, damage
