@@ -47,6 +47,7 @@ from mlbom.formats.safe_read import read_bounded
 from mlbom.limits import bounded_int
 from mlbom.properties import Prop
 from mlbom.readmodel import release_components
+from mlbom.relpath import normalise
 
 if TYPE_CHECKING:
     from mlbom.formats.bytecode import CompileMemo
@@ -121,17 +122,6 @@ def file_components(doc: dict[str, object]) -> Iterator[dict[str, object]]:
     """Every component of the BOM, nested ones and the root's included (pedigree ancestors
     excluded: they describe history, not the release)."""
     return release_components(doc, with_root=True)
-
-
-def normalise(value: str) -> str | None:
-    """``value`` as a confined relative POSIX path, or None when it is empty, absolute, has a
-    ``..`` step, a backslash, a drive letter or a NUL."""
-    if not value or "\0" in value or "\\" in value or value.startswith("/") or (len(value) > 1 and value[1] == ":"):
-        return None
-    parts = [p for p in value.split("/") if p not in ("", ".")]
-    if not parts or ".." in parts:
-        return None
-    return "/".join(parts)
 
 
 def listed_sizes(doc: dict[str, object]) -> dict[str, int]:

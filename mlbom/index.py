@@ -216,6 +216,38 @@ def _reading(what: str) -> Iterator[None]:
                          f"({type(exc).__name__}: {_reason(exc)}): damaged, or written by another tool") from exc
 
 
+def _python_type(column: Any) -> tuple[type, ...]:
+    """The Python types a value of ``column`` (a selected column or label) is read as."""
+    kind = column.type
+    if isinstance(kind, sa.Boolean):
+        return (bool,)
+    if isinstance(kind, sa.Integer):
+        return (int,)
+    if isinstance(kind, sa.LargeBinary):
+        return (bytes, bytearray, memoryview)
+    if isinstance(kind, sa.String):  # Text too
+        return (str,)
+    raise AssertionError(f"no Python type for the column type {kind!r}")
+
+
+def _rows(conn: Any, stmt: Any) -> Iterator[Any]:
+    """The one typed row reader of the index: each row of ``stmt`` (as a mapping), once every
+    value has its column's Python type (``str`` for text, ``int`` for integers, ``bytes`` for
+    the stored BOM; ``None`` only where the column allows NULL). SQLite keeps whatever type a
+    value was written with (a BLOB or a REAL in a TEXT column: red team 85c-2), so any other
+    type is a :class:`TypeError`, which :func:`_reading` turns into the one-line "damaged
+    index" error; no command ever sees a value of the wrong type."""
+    columns = [(col.name, _python_type(col), getattr(getattr(col, "element", col), "nullable", True))
+               for col in stmt.selected_columns]
+    for row in conn.execute(stmt):
+        for (name, types, nullable), value in zip(columns, row, strict=True):
+            if value is None and nullable:
+                continue
+            if not isinstance(value, types) or (types == (int,) and isinstance(value, bool)):
+                raise TypeError(f"column {name} holds a value of type {type(value).__name__}, not {types[0].__name__}")
+        yield row._mapping
+
+
 def _writer(engine: Engine) -> Engine:
     return engine.execution_options(mlbom_write=True)
 
@@ -225,7 +257,7 @@ def _create(engine: Engine) -> None:
         if engine.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(4242017)"))  # one creator at a time
         _md.create_all(conn, checkfirst=True)
-        row = conn.execute(sa.select(meta_t.c.value).where(meta_t.c.key == "schema_version")).scalar()
+        row = _meta(conn, "schema_version")
         if row is None:
             conn.execute(sa.insert(meta_t).values(key="schema_version", value=SCHEMA_VERSION))
         elif row != SCHEMA_VERSION:
@@ -233,10 +265,17 @@ def _create(engine: Engine) -> None:
         _backfill_vulnerabilities(conn)
 
 
+def _meta(conn: Any, key: str) -> str | None:
+    """The ``mlbom_meta`` value of ``key`` (None when absent), read by :func:`_rows`."""
+    with _reading("open"):
+        got = next(_rows(conn, sa.select(meta_t.c.value).where(meta_t.c.key == key)), None)
+    return None if got is None else str(got["value"])
+
+
 def _backfill_vulnerabilities(conn: Any) -> None:
     """An index made before vulnerabilities were indexed: fill their table once from the BOMs it
     keeps (every release's document is stored)."""
-    done = conn.execute(sa.select(meta_t.c.value).where(meta_t.c.key == "vulnerabilities_indexed")).scalar()
+    done = _meta(conn, "vulnerabilities_indexed")
     if done == _VULNS_INDEXED:
         return
     if done is not None:  # rows of an older layout (ids joined by spaces, so "A B" was two ids): made again
@@ -244,7 +283,9 @@ def _backfill_vulnerabilities(conn: Any) -> None:
         conn.execute(sa.delete(meta_t).where(meta_t.c.key == "vulnerabilities_indexed"))
     from mlbom.reader import loads
 
-    for rid, blob in conn.execute(sa.select(releases_t.c.id, releases_t.c.document)).all():
+    with _reading("open"):
+        stored = [(row["id"], row["document"]) for row in _rows(conn, sa.select(releases_t.c.id, releases_t.c.document))]
+    for rid, blob in stored:
         if blob is None:
             continue
         try:
@@ -454,13 +495,18 @@ def write(engine: Engine, prep: Prepared) -> Added:
             rid = conn.execute(stmt.returning(releases_t.c.id)).scalar()
             if rid is None:
                 ident = (releases_t.c.serial_number == serial, releases_t.c.bom_version == version)
-                existing = conn.execute(sa.select(releases_t.c.sha256, releases_t.c.content_digest, releases_t.c.signature,
-                                                  releases_t.c.document).where(*ident)).one()
-                if existing.sha256 != prep.sha256 and _stored_digest(existing) != _prepared_digest(prep):
+                with _reading("add"):
+                    existing = next(_rows(conn, sa.select(releases_t.c.sha256, releases_t.c.content_digest,
+                                                          releases_t.c.signature, releases_t.c.document).where(*ident)),
+                                    None)
+                    if existing is None:
+                        raise sa.exc.NoResultFound("the release it conflicts with is gone")
+                    same = existing["sha256"] == prep.sha256 or _stored_digest(existing) == _prepared_digest(prep)
+                if not same:
                     return Added(prep.source, "conflict", serial, version, n,
                                  f"{serial} version {version} is already indexed with different content; "
                                  "a changed BOM needs a new version (or a new serial number)")
-                if prep.signature and not existing.signature:  # the signed copy of an indexed BOM
+                if prep.signature and not existing["signature"]:  # the signed copy of an indexed BOM
                     conn.execute(sa.update(releases_t).where(*ident).values(
                         signature=prep.signature, signature_verified=record["signature_verified"], sha256=prep.sha256,
                         document=record["document"], source=prep.source))
@@ -564,13 +610,13 @@ def _prepared_digest(prep: Prepared) -> str | None:
 
 def _stored_digest(row: Any) -> str | None:
     """The content digest of an indexed BOM (computed from its stored bytes when needed)."""
-    if row.content_digest:
-        return str(row.content_digest)
-    if row.document is None:
+    if row["content_digest"]:
+        return str(row["content_digest"])
+    if row["document"] is None:
         return None
     from mlbom.reader import loads
 
-    return loads(zlib.decompress(row.document)).content_digest
+    return loads(zlib.decompress(row["document"])).content_digest
 
 
 # -- questions ------------------------------------------------------------------------------
@@ -656,8 +702,7 @@ def query(engine: Engine, f: IndexFilters) -> list[dict[str, str]]:
     stmt = stmt.order_by(r.c.name, r.c.version, r.c.serial_number, r.c.bom_version, c.c.ordinal)
     out = []
     with _reading("query"), engine.connect() as conn:
-        result = conn.execute(stmt).mappings()
-        for row in result:
+        for row in _rows(conn, stmt):
             if not _keep(row, f, spec):
                 continue
             out.append(_row(row))
@@ -704,7 +749,7 @@ def licence_inventory(engine: Engine, release: str | None = None) -> list[dict[s
         stmt = stmt.where(_like(r.c.name, release))
     counts: dict[tuple[str, str, str, str, str], int] = {}
     with _reading("licence inventory"), engine.connect() as conn:
-        for name, version, serial, bv, lics, n in conn.execute(stmt):
+        for name, version, serial, bv, lics, n in (tuple(row.values()) for row in _rows(conn, stmt)):
             if release and not fnmatch.fnmatchcase(name or "", release):
                 continue
             for lic in (split_licences(lics) or ["(none)"]):
@@ -721,7 +766,7 @@ def list_releases(engine: Engine) -> list[dict[str, str]]:
                      r.c.sha256).order_by(r.c.name, r.c.version, r.c.serial_number, r.c.bom_version)
     out = []
     with _reading("release list"), engine.connect() as conn:
-        for row in conn.execute(stmt).mappings():
+        for row in _rows(conn, stmt):
             sig = row["signature"] or "unsigned"
             if row["signature"] and row["signature_verified"] is not None:
                 sig += " (verified)" if row["signature_verified"] else " (NOT verified)"
@@ -741,12 +786,11 @@ def document(engine: Engine, serial_number: str, bom_version: int | None = None)
     if bom_version is not None:
         stmt = stmt.where(r.c.bom_version == bom_version)
     with _reading("read"), engine.connect() as conn:
-        blob = conn.execute(stmt.limit(1)).scalar()
+        got = next(_rows(conn, stmt.limit(1)), None)
+    blob = None if got is None else got["document"]
     if blob is None:
         raise MlbomError(f"no BOM {serial_number}" + (f" version {bom_version}" if bom_version else "") + " in the index")
     with _reading("read"):
-        if not isinstance(blob, bytes | bytearray | memoryview):
-            raise TypeError(f"a stored BOM of type {type(blob).__name__}")
         return zlib.decompress(blob)
 
 
@@ -789,7 +833,7 @@ def vulnerability_releases(engine: Engine, vuln_id: str) -> list[dict[str, str]]
             .order_by(r.c.name, r.c.version, r.c.serial_number, r.c.bom_version, v.c.ordinal))
     out = []
     with _reading("vulnerability query"), engine.connect() as conn:
-        for row in conn.execute(stmt).mappings():
+        for row in _rows(conn, stmt):
             if want not in _json_ids(row["ids"]):
                 continue
             base = {"release": row["name"] or "", "release_version": row["version"] or "",

@@ -13,6 +13,8 @@ from pathlib import Path
 from mlbom.errors import InputError
 from mlbom.manifest.format import Entry, ManifestReader, path_key
 from mlbom.properties import Prop
+from mlbom.relpath import folder as folder_under
+from mlbom.relpath import under
 
 MAX_NAMED = 1000
 """Most file names a manifest diff keeps per kind (the counts are always complete)."""
@@ -123,7 +125,8 @@ def expected_from_manifests(doc: dict[str, object], folder: Path | None,
                             components: Iterator[dict[str, object]]) -> tuple[dict[str, tuple[str, str]], dict[str, int], list[str]]:
     """``verify --artifacts``: the files the BOM's manifests list, as ``{path under DIR:
     (hashlib name, hex)}`` and ``{path: size}``, and the problems (a manifest missing, not the
-    one the BOM records, malformed, or lines without a digest) — each a failure."""
+    one the BOM records, malformed, lines without a digest, a root or a joined path that leaves
+    DIR by :func:`mlbom.relpath.under`, the rule file components follow) — each a failure."""
     expected: dict[str, tuple[str, str]] = {}
     sizes: dict[str, int] = {}
     bad: list[str] = []
@@ -134,10 +137,19 @@ def expected_from_manifests(doc: dict[str, object], folder: Path | None,
         if folder is None:
             bad.append(f"{m.ref}: manifest {m.name}: the BOM's folder is unknown, so it cannot be read")
             continue
+        top = folder_under(m.root)  # the root first: a root that leaves DIR is never read (red team 85c-1)
+        if top is None:
+            bad.append(f"{m.ref}: manifest {m.name}: root {m.root[:80]!r} leaves the artifact folder "
+                       "(absolute, '..' or malformed): none of its files was checked")
+            continue
         try:
             with open_checked(m, folder) as reader:
                 for e in reader:
-                    rel = joined(m.root, e.path)
+                    rel = under(top, e.path)
+                    if rel is None:  # the rule file components follow (mlbom.relpath)
+                        bad.append(f"{joined(m.root, e.path)[:200]!r}: path leaves the artifact folder "
+                                   "(absolute, '..' or malformed)")
+                        continue
                     if e.sha256 is None:
                         bad.append(f"{rel}: the manifest has no digest for it ({e.error})")
                         continue

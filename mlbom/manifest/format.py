@@ -34,6 +34,7 @@ from typing import BinaryIO, NamedTuple, Protocol
 
 from mlbom.errors import InputError
 from mlbom.limits import bounded_int
+from mlbom.relpath import normalise
 
 FORMAT_KEY = "mlbom-manifest"
 FORMAT_VERSION = 1
@@ -124,10 +125,9 @@ def root_problem(root: str) -> str | None:
 
 
 def confined(path: str) -> bool:
-    """True for a normalised relative POSIX path that stays inside the folder."""
-    if not path or "\0" in path or "\\" in path or path.startswith("/") or (len(path) > 1 and path[1] == ":"):
-        return False
-    return all(p not in ("", ".", "..") for p in path.split("/"))
+    """True for a normalised relative POSIX path that stays inside the folder (the rule of
+    :func:`mlbom.relpath.normalise`, already in normal form)."""
+    return normalise(path) == path
 
 
 class _HashingFile(io.RawIOBase):
