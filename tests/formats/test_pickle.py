@@ -141,7 +141,9 @@ def test_allowlist_and_denylist_are_disjoint_and_reasoned() -> None:
     pol = policy()
     for path, (_module, reason) in pol.allow.items():
         assert reason.strip(), path
-        assert danger(path, pol) is None or path.startswith("numpy.random._pickle"), path
+        # exact entries carved out of a denied module: numpy's bit-generator constructors, and
+        # TorchScript's identity helpers inside the denied torch.jit (which loads more data)
+        assert danger(path, pol) is None or path.startswith(("numpy.random._pickle", "torch.jit._pickle.")), path
     for positions in pol.calls_args.values():
         assert positions and all(p >= 0 for p in positions)
 
