@@ -1403,8 +1403,10 @@ def _embedded_json(doc: object, acc: _Acc, where: str) -> Iterator[object]:
     Keras' Orbax checkpoints keep the model config as the string ``config`` of
     ``model_config/_strings.json`` (or of a ``data.json``/``metadata`` file) and rebuild the model
     from ``json.loads`` of it (red team 85s-1). A value is tried only when ``json.loads`` could take
-    it (an object or array after JSON whitespace); each level decodes strings of the level above,
-    so the work is at most the depth times the document's size. One nested deeper than the
+    it (an object or array after JSON whitespace) and when it could spell the key ``class_name``
+    (literally, or through a ``\\u`` escape: no other JSON escape yields a letter or ``_``); each
+    level decodes strings of the level above, so the work is at most the depth times the
+    document's size. One nested deeper than the
     interpreter's recursion limit is ``json.too-deep`` (not judged: ``error``)."""
     import json
 
@@ -1416,8 +1418,8 @@ def _embedded_json(doc: object, acc: _Acc, where: str) -> Iterator[object]:
             _string_leaves(node, strings, walked)
         level = []
         for text in strings:
-            if text.lstrip(" \t\r\n")[:1] not in ("{", "["):
-                continue
+            if text.lstrip(" \t\r\n")[:1] not in ("{", "[") or not ("class_name" in text or "\\u" in text):
+                continue  # no JSON, or none that can name a Keras object (only a \\u escape spells a letter)
             try:
                 sub = json.loads(text)
             except RecursionError:

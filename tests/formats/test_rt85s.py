@@ -66,6 +66,33 @@ def test_benign_strings_that_look_like_json_add_nothing() -> None:
 
 
 def test_string_json_deeper_than_the_reader_is_an_error() -> None:
-    deep = "[" * 100_000 + "]" * 100_000
+    deep = "[" * 100_000 + '"class_name"' + "]" * 100_000
     r = scan_bytes(json.dumps({"config": deep}).encode(), "_strings.json")
     assert r.verdict == "error" and any(f.id == "json.too-deep" for f in r.findings), r.findings
+
+
+def test_config_whose_key_is_spelled_with_escapes_is_judged() -> None:
+    """``json.loads`` decodes ``\\u005f`` in a key: the quick test for ``class_name`` in a string
+    must let such a string through."""
+    config = _config("malicious/lambda.keras").replace('"class_name"', '"class\\u005fname"')
+    assert "class_name" not in config
+    r = scan_bytes(json.dumps({"config": config}).encode(), "_strings.json")
+    assert r.verdict == "unsafe", r.findings
+
+
+def test_strings_that_cannot_name_a_keras_object_are_not_decoded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Work bound: 140,000 JSON-looking strings without ``class_name`` are never parsed."""
+    import json as json_module
+
+    calls = 0
+    real = json_module.loads
+
+    def counting(text: str | bytes, *a: object, **k: object) -> object:
+        nonlocal calls
+        calls += 1
+        return real(text, *a, **k)  # type: ignore[arg-type]
+
+    doc = json.dumps(["[1]"] * 140_000).encode()
+    monkeypatch.setattr(json_module, "loads", counting)
+    assert scan_bytes(doc, "x.json").verdict == "safe"
+    assert calls < 10
