@@ -2719,7 +2719,10 @@ def _member_name_checks(e: ZipEntry, acc: _Acc, where: str) -> None:
     if e.version_needed > 63:
         acc.add("zip.version", "high", f"{where}: needs zip version {e.version_needed / 10:.1f}; zipfile refuses it, "
                 "torch's reader does not check", effect="suspicious")
-    if e.encrypted and e.method == 0:
+    if e.unsupported_feature is not None:  # (zipread.UNREADABLE_FLAGS; red team 86s-1) stored bytes still scanned
+        acc.add("zip.encrypted", "high", f"{where}: {e.unsupported_feature}; cannot be judged as a loader reads it",
+                effect="error")
+    elif e.encrypted and e.method == 0:
         acc.add("zip.encrypted-flag", "high", f"{where}: encryption flag on a stored member: zipfile asks for a "
                 "password, torch's reader refuses it ('unsupported encryption'); other readers ignore the flag "
                 "(scanned as they are)", effect="suspicious")
