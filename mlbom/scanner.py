@@ -2818,6 +2818,10 @@ def _judge_member(data: IO[bytes], n: int, name: str, kind: str, rel: str, acc: 
         acc.pickle(rep, where)
         if _miniz_key(rel) == "data.pkl":  # torch's reader ignores ASCII case
             _weights_only(rep, acc, facts, where)
+            if kind == "pytorch-zip" and rep.torch_zip_refused is not None:  # red team 86s-1
+                acc.add("pytorch.tensor-invalid", "high", f"{where}: {rep.torch_zip_refused}: torch.load raises, "
+                        "with or without weights_only", effect="error")
+                facts.pop("torch.weights-only", None)
             if records is not None:
                 _storage_records(rep, records, acc, facts, where)
         if rep.complete and rep.end < n:

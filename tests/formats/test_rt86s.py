@@ -161,3 +161,28 @@ def test_real_torch_files_stay_safe() -> None:
     scan = scan_bytes(buf.getvalue(), "m.pt")
     assert scan.verdict == "suspicious"  # TorchScript is code; no pytorch.invalid
     assert "pytorch.invalid" not in {f.id for f in scan.findings}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("pkl", [
+    b"\x80\x02}U\x02\xff\xfeK\x01s.",  # SHORT_BINSTRING not UTF-8: torch unpickles with encoding="utf-8"
+    b"\x80\x02}T\x02\x00\x00\x00\xff\xfeK\x01s.",  # BINSTRING, the same
+    b"\x80\x02K\x05Q.",  # an int persistent id: torch's zip persistent_load asserts a tuple
+    b"\x80\x02]Q.",  # a list persistent id
+])
+def test_torch_zip_main_pickle_torch_refuses_is_error(pkl: bytes) -> None:
+    data = _torch_zip({"data.pkl": pkl})
+    assert _torch_refuses(data)
+    scan = scan_bytes(data, "m.pt")
+    assert scan.verdict == "error"
+    assert "pytorch.tensor-invalid" in {f.id for f in scan.findings}
+    assert "torch.weights-only" not in scan.facts
+
+
+@pytest.mark.torch
+def test_torch_zip_utf8_str8_stays_safe() -> None:
+    data = _torch_zip({"data.pkl": b"\x80\x02}U\x02\xc3\xa9K\x01s."})
+    assert not _torch_refuses(data)
+    scan = scan_bytes(data, "m.pt")
+    assert scan.verdict == "safe"
+    assert "pytorch.tensor-invalid" not in {f.id for f in scan.findings}
