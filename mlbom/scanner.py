@@ -2198,6 +2198,8 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             continue
         if member_fmt == "numpy":
             npy_members += 1
+    if kind in ("pytorch-zip", "torchscript"):
+        _torch_records(fh, arc.entries, prefix, acc, facts, ctx, where)
     if kind == "zip" and judged and npy_members == len(judged):
         kind = "numpy-npz"
     elif kind == "zip" and acc.skops:
@@ -2314,6 +2316,65 @@ def _member_copies(fh: IO[bytes], entries: Sequence[ZipEntry], name: str, ctx: _
             data = None
         out.append(data if data is not None and len(data) <= limit else None)
     return out
+
+
+_C_SPACE = b" \t\n\v\f\r"
+# caffe2/serialize/versions.h (torch 2.13): kMinSupportedFileFormatVersion 0x1, kMaxSupportedFileFormatVersion 0xA
+_TORCH_MIN_VERSION, _TORCH_MAX_VERSION = 1, 10
+_TORCH_RECORD_LIMIT = 4096
+
+
+def _torch_version_refused(data: bytes | None) -> str | None:
+    """Why ``PyTorchStreamReader::init`` refuses a ``version`` record, None when it accepts it.
+    It reads the record ``version`` (never ``.data/version``: torch 2.13 loads a file whose
+    ``.data/version`` is missing or says ``abc``, and refuses one without ``version`` — "Expected
+    hasRecord("version")") and parses it with ``std::stoull`` (leading C white space, an optional
+    sign, decimal digits, anything after them ignored — the C string stops at a NUL; no digit:
+    "Couldn't parse the version"; an overflow raises too; ``-N`` wraps modulo 2**64), then
+    requires kMinSupportedFileFormatVersion <= version <= kMaxSupportedFileFormatVersion."""
+    if data is None:
+        return f"its version record is missing or larger than {_TORCH_RECORD_LIMIT} bytes"
+    text = data.split(b"\0", 1)[0].lstrip(_C_SPACE)
+    sign = text[:1] if text[:1] in (b"+", b"-") else b""
+    digits = text[len(sign):]
+    n = len(digits) - len(digits.lstrip(b"0123456789"))
+    if n == 0:
+        return f"its version record {data[:40]!r} does not parse as an integer"
+    value = int(digits[:n])
+    if value >= 1 << 64:
+        return f"its version record {data[:40]!r} is out of range of an unsigned 64-bit integer"
+    if sign == b"-":
+        value = (-value) % (1 << 64)
+    if not _TORCH_MIN_VERSION <= value <= _TORCH_MAX_VERSION:
+        return (f"its version is {value}; torch reads versions {_TORCH_MIN_VERSION} to {_TORCH_MAX_VERSION} "
+                "(kMin/kMaxSupportedFileFormatVersion)")
+    return None
+
+
+def _torch_records(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, acc: _Acc, facts: dict[str, str],
+                   ctx: _Ctx, where: str) -> None:
+    """The small records torch reads before any pickle and refuses the archive on (red team 86s-1):
+    ``<root>/version`` (:func:`_torch_version_refused`) and, when present, ``<root>/byteorder``,
+    which ``torch.serialization._load`` requires to be exactly ``b"little"`` or ``b"big"`` ("Unknown
+    endianness type"); and flag bit 13 on any entry, on which miniz refuses the whole archive.
+    Every copy torch's reader may return is checked (it may return any); a refusal is
+    ``pytorch.invalid`` (``error``) and drops the weights-only claim."""
+    reasons: list[str] = []
+    versions = _member_copies(fh, entries, f"{prefix}version", ctx, _TORCH_RECORD_LIMIT) or [None]
+    reasons += [r for v in versions if (r := _torch_version_refused(v)) is not None][:1]
+    for b in _member_copies(fh, entries, f"{prefix}byteorder", ctx, _TORCH_RECORD_LIMIT):
+        if b not in (b"little", b"big"):
+            shown = "unreadable" if b is None else repr(b[:40])
+            reasons.append(f"its byteorder record is {shown}, not b'little' or b'big'")
+            break
+    if any(e.flags & 0x2000 for e in entries):
+        reasons.append("an entry has flag bit 13 (encrypted central directory): miniz refuses the archive")
+    for why in reasons:
+        acc.add("pytorch.invalid", "high", f"{where}: {why}: torch.load refuses it, with or without weights_only",
+                effect="error")
+    pkl = _miniz_key(f"{prefix}data.pkl")
+    if reasons or any(e.encrypted and _miniz_key(e.name) == pkl for e in entries):  # (zip.encrypted reported)
+        facts.pop("torch.weights-only", None)  # it does not load: no claim either way
 
 
 def _case_collisions(entries: Sequence[ZipEntry], acc: _Acc, where: str) -> None:
@@ -2721,7 +2782,10 @@ def _member_name_checks(e: ZipEntry, acc: _Acc, where: str) -> None:
     if e.version_needed > 63:
         acc.add("zip.version", "high", f"{where}: needs zip version {e.version_needed / 10:.1f}; zipfile refuses it, "
                 "torch's reader does not check", effect="suspicious")
-    if e.encrypted and e.method == 0:
+    if e.unsupported_feature is not None:  # (zipread.UNREADABLE_FLAGS; red team 86s-1) stored bytes still scanned
+        acc.add("zip.encrypted", "high", f"{where}: {e.unsupported_feature}; cannot be judged as a loader reads it",
+                effect="error")
+    elif e.encrypted and e.method == 0:
         acc.add("zip.encrypted-flag", "high", f"{where}: encryption flag on a stored member: zipfile asks for a "
                 "password, torch's reader refuses it ('unsupported encryption'); other readers ignore the flag "
                 "(scanned as they are)", effect="suspicious")
@@ -2756,6 +2820,10 @@ def _judge_member(data: IO[bytes], n: int, name: str, kind: str, rel: str, acc: 
         acc.pickle(rep, where)
         if _miniz_key(rel) == "data.pkl":  # torch's reader ignores ASCII case
             _weights_only(rep, acc, facts, where)
+            if kind == "pytorch-zip" and rep.torch_zip_refused is not None:  # red team 86s-1
+                acc.add("pytorch.tensor-invalid", "high", f"{where}: {rep.torch_zip_refused}: torch.load raises, "
+                        "with or without weights_only", effect="error")
+                facts.pop("torch.weights-only", None)
             if records is not None:
                 _storage_records(rep, records, acc, facts, where)
         if rep.complete and rep.end < n:

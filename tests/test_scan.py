@@ -100,10 +100,12 @@ def test_bad_safetensors_are_errors_not_safe(tmp_path: Path, data: bytes, messag
 
 def test_zip_bomb_and_missing_data_pkl(tmp_path: Path) -> None:
     bomb = tmp_path / "bomb.pt"
-    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf, zf.open("archive/data.pkl", "w", force_zip64=True) as w:
-        chunk = b"\0" * (1 << 20)
-        for _ in range(200):
-            w.write(chunk)
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("archive/version", "3\n")  # torch refuses an archive without it (pytorch.invalid)
+        with zf.open("archive/data.pkl", "w", force_zip64=True) as w:
+            chunk = b"\0" * (1 << 20)
+            for _ in range(200):
+                w.write(chunk)
     r = scan_file(bomb)
     assert r.verdict == "suspicious" and any(f.id == "compressed.bomb" and "ratio" in f.message for f in r.findings)
     nopkl = tmp_path / "nopkl.pt"

@@ -332,7 +332,8 @@ def test_pt2_raw_weights_of_a_program_stay_raw() -> None:
     # once (a pickle AT the first byte is judged whatever the config says: red team 21e)
     data = _pt2({"models/model.json": _PROGRAM, "data/weights/weight_0": b"\0" + _CALL,
                  "data/weights/model_weights_config.json": _cfg("weight_0"),
-                 "data/sample_inputs/model.pt": _archive({"a/data.pkl": pickle.dumps(((), {}), protocol=2)}),
+                 "data/sample_inputs/model.pt": _archive({"a/data.pkl": pickle.dumps(((), {}), protocol=2),
+                                                          "a/version": b"3\n"}),
                  "data/constants/model_constants_config.json": b'{"config": {}}'})
     res = scan_bytes(data, "m.pt2")
     assert res.verdict == "suspicious", sorted(_ids(res))  # the program; the raw record is tensor bytes

@@ -174,6 +174,10 @@ class PickleReport:
     # a check torch.load makes in EITHER mode that this checkpoint certainly fails (a tensor view
     # past its storage, requires_grad on an integer tensor): it does not load at all
     load_refused: str | None = None
+    # what torch's zip loader (torch.serialization._load) alone refuses, in either mode (red team
+    # 86s-1): an 8-bit string that is not UTF-8 (it unpickles with encoding="utf-8", strict) and a
+    # persistent id whose type is known and is not a tuple (its persistent_load asserts a tuple)
+    torch_zip_refused: str | None = None
     # the devices torch's storage locations need (red team 15a-5): 'cuda', 'mps', ... ; a checkpoint
     # with one loads only on a machine with that device (or with a map_location)
     storage_devices: list[str] = field(default_factory=list)
@@ -3836,6 +3840,9 @@ class _Walker:
                 utf8: str | None = raw.decode("utf-8")
             except UnicodeDecodeError:
                 utf8 = None
+                if self.rep.torch_zip_refused is None:
+                    self.rep.torch_zip_refused = f"an 8-bit string {raw[:20]!r} that is not UTF-8 (torch.load " \
+                        "unpickles with encoding='utf-8')"
             self.sh.str8[id(value)] = (value, utf8)
         self.push(value)
 
@@ -4443,6 +4450,8 @@ class _Walker:
             raise _Stop("pickle.unreadable", "PERSID argument is not ASCII (the loader raises)", certain=True) from None
         self.persistent_id()
         self.rep.storage_keys_complete = False  # a str id: torch's zip loader cannot read it as a storage
+        if self.rep.torch_zip_refused is None:
+            self.rep.torch_zip_refused = "a PERSID (str) persistent id: torch's zip loader asserts a tuple"
         self.push(Opaque("a persistent object"))
 
     def op_binpersid(self) -> None:
@@ -4450,6 +4459,11 @@ class _Walker:
         pid = self.pop()
         self.persistent_id()
         self.wo_persistent_id(pid)
+        # plain values only: a call's result may be a tuple subclass (torch checks isinstance)
+        plain = isinstance(pid, Seq | Dct | Blob | str | Text | bool | int | float) or pid is NONE
+        if plain and _exact_type(pid) != "tuple" and self.rep.torch_zip_refused is None:
+            self.rep.torch_zip_refused = f"a persistent id that is a {_exact_type(pid)} value, not a tuple " \
+                "(torch's zip loader asserts a tuple)"
         items = pid.items if isinstance(pid, Seq) and pid.type == "tuple" else None
         if items is not None and len(items) == 5 and items[0] == "storage" and isinstance(items[1], Global):
             t = items[1].res.path

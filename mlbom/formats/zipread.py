@@ -45,6 +45,19 @@ LOCAL = b"PK\x03\x04"
 MAX_COMMENT = 0xFFFF
 SUPPORTED_METHODS = {0: "stored", 8: "deflate", 12: "bzip2", 14: "lzma"}
 MAX_VERSION = 63  # zipfile.MAX_EXTRACT_VERSION
+# General-purpose flag bits that make a loader refuse the member: bit 0 (encrypted: zipfile asks
+# for a password, miniz "unsupported encryption"); bits 5 (compressed patched data) and 6 (strong
+# encryption): zipfile.ZipFile.open raises NotImplementedError (3.11 zipfile.py, _MASK_COMPRESSED_PATCH
+# and _MASK_STRONG_ENCRYPTION), miniz's mz_zip_reader_extract_* "unsupported feature"/"unsupported
+# encryption"; bit 13 (masked local header / encrypted central directory): miniz refuses the whole
+# archive when it reads the central directory (torch.load: "failed reading zip archive: unsupported
+# encryption"; red team 86s-1).
+_BOTH_REFUSE = "zipfile (np.load, Keras) raises NotImplementedError on opening it and torch's reader (miniz) refuses it"
+_FEATURE_FLAGS = ((0x20, f"flag bit 5 (compressed patched data): {_BOTH_REFUSE}"),
+                  (0x40, f"flag bit 6 (strong encryption): {_BOTH_REFUSE}"),
+                  (0x2000, "flag bit 13 (encrypted central directory): torch's reader (miniz) refuses the whole "
+                           "archive"))
+UNREADABLE_FLAGS = 0x1 | 0x20 | 0x40 | 0x2000
 EMPTY_STREAM_BYTES = 32  # an empty member's compressed stream is shorter: deflate 2 (or 5), bzip2 14, zipfile's LZMA 19
 
 
@@ -87,7 +100,15 @@ class ZipEntry:
 
     @property
     def encrypted(self) -> bool:
-        return bool(self.flags & 0x1)
+        """The member cannot be read as its bytes stand: any flag bit that makes a loader refuse it
+        (:data:`UNREADABLE_FLAGS`) — encryption (bit 0) or a feature no loader implements."""
+        return bool(self.flags & UNREADABLE_FLAGS)
+
+    @property
+    def unsupported_feature(self) -> str | None:
+        """The first flag bit beyond plain encryption that makes a loader refuse the member, named;
+        None when there is none (at most bit 0)."""
+        return next((why for bit, why in _FEATURE_FLAGS if self.flags & bit), None)
 
     @property
     def is_symlink(self) -> bool:
@@ -469,7 +490,8 @@ def open_member(fh: IO[bytes], e: ZipEntry, limits: Limits = DEFAULT_LIMITS,
     if e.data_offset is None:
         raise FormatError(f"zip: member {e.name!r}: local header not read")
     if e.encrypted and e.method != 0:
-        raise FormatError(f"zip: member {e.name!r} is encrypted and cannot be scanned")
+        why = e.unsupported_feature or "encrypted"
+        raise FormatError(f"zip: member {e.name!r} cannot be scanned ({why})")
     if e.method == 0:  # with an encryption flag too: torch's reader ignores the flag and reads the bytes
         if e.csize != e.usize:
             raise FormatError(f"zip: stored member {e.name!r} declares {e.usize} bytes but holds {e.csize}")
