@@ -152,3 +152,14 @@ def test_87c_5_base_model_no_purl_can_name_is_kept_without_one(tmp_path: Path, c
     assert (a["group"], a["name"], a.get("purl")) == ("org", "x/y", None)  # never pkg:huggingface/org/x/y (namespace org/x)
     findings = [str(p["value"]) for p in all_properties(bom) if p.get("name") == Prop.FINDING.value]
     assert [f for f in findings if f.startswith("medium model.card-malformed") and "'org/x/y'" in f], findings
+
+
+def test_87c_advisory_page_urls_encode_the_id() -> None:
+    """The same rule for the advisory pages ``audit`` writes: an OSV id or alias is any text."""
+    from mlbom.vulns.audit import source_for
+
+    assert source_for("CVE-2021-1234").url == "https://nvd.nist.gov/vuln/detail/CVE-2021-1234"  # golden
+    assert source_for("GHSA-xxxx-yyyy-zzzz").url == "https://github.com/advisories/GHSA-xxxx-yyyy-zzzz"
+    assert source_for("PYSEC-2020-1").url == "https://osv.dev/vulnerability/PYSEC-2020-1"
+    assert source_for("CVE-1 x#y").url == "https://nvd.nist.gov/vuln/detail/CVE-1%20x%23y"
+    assert source_for("..").url is None
