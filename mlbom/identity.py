@@ -134,3 +134,41 @@ def safe_url(url: str) -> str | None:
     if not parts.scheme and not quoted.startswith("//") and ":" in quoted.split("/", 1)[0]:
         return None
     return _BAD_PERCENT.sub("%25", quoted)
+
+
+def url_from_segments(*segments: str, base: str = "") -> str | None:
+    """The one way mlbom builds a URL from names it did not choose (a Hugging Face repo id read
+    from a cache folder, a manifest's file name): ``base`` (a fixed ``https://host`` or "" for a
+    reference relative to the BOM) and then each segment percent-encoded as one RFC 3986 path
+    segment (``quote(safe="")``: a space, ``%``, ``[``, ``#``, ``?``, ``:`` and ``/`` are escaped),
+    joined by ``/``. The result is a valid ``iri-reference`` that names the same segments
+    (``x:y.jsonl`` is ``x%3Ay.jsonl``, not a URL with the scheme ``x``; ``a#b`` is no fragment);
+    plain names (``bert-base-uncased``) are unchanged, byte for byte. None when a segment
+    cannot be one: empty, ``.`` or ``..`` (a resolver would drop or climb them) or text with a
+    lone surrogate that is no file-name byte (red team 87c-1, 87c-2)."""
+    out: list[str] = []
+    for seg in segments:
+        if seg in ("", ".", ".."):
+            return None
+        try:
+            out.append(quote(seg, safe="", errors="surrogateescape"))
+        except UnicodeEncodeError:
+            return None
+    url = "/".join([base.rstrip("/"), *out] if base else out)
+    return url if len(url) <= 8192 else None
+
+
+def make_purl(kind: str, namespace: str | None, name: str, version: str | None = None) -> str | None:
+    """A package URL built by ``packageurl`` (each component percent-encoded, so an ``@``, ``?``,
+    ``#``, ``/`` or space in a name can not inject a version, qualifiers or a subpath) and read
+    back: None unless ``PackageURL.from_string`` gives the same namespace, name and version
+    (red team 87c-5). Ordinary names give the same bytes as ``pkg:{kind}/{namespace}/{name}@{version}``."""
+    try:
+        text = str(PackageURL(type=kind, namespace=namespace or None, name=name,
+                              version=version or None).to_string())
+        back = PackageURL.from_string(text)
+    except (ValueError, TypeError, UnicodeError):
+        return None
+    if (back.namespace or None, back.name, back.version or None) != (namespace or None, name, version or None):
+        return None
+    return text

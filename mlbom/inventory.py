@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import unquote
 
 from packaging.utils import NormalizedName, canonicalize_name
 from pydantic import JsonValue
@@ -376,7 +377,8 @@ def _identity_keys(c: Component) -> list[str]:
     full = f"{c.group}/{c.name}" if c.group else c.name
     keys = [full.lower()]
     if c.purl and c.purl.startswith("pkg:huggingface/"):
-        keys.insert(0, c.purl.removeprefix("pkg:huggingface/").split("@", 1)[0].lower())
+        # the purl's namespace and name are percent-encoded (identity.make_purl): the id decoded
+        keys.insert(0, unquote(c.purl.removeprefix("pkg:huggingface/").split("@", 1)[0]).lower())
     last = full.lower().rsplit("/", 1)[-1]
     return list(dict.fromkeys([*keys, last]))
 

@@ -16,6 +16,7 @@ from mlbom.collectors import BaseCollector, Option
 from mlbom.errors import InputError, UsageError
 from mlbom.formats.safe_read import read_bounded
 from mlbom.fswalk import MAX_FILES, FileRun, blob_mismatch, iter_runs, walk_files
+from mlbom.identity import url_from_segments
 from mlbom.manifest.options import DEFAULT_MAX_FILE_COMPONENTS, MANIFEST_OPTIONS, check_max
 from mlbom.model import ExternalReference, Finding, Hash, Property
 from mlbom.properties import Prop
@@ -25,8 +26,23 @@ if TYPE_CHECKING:  # imported where used: a generate without a large folder does
     from mlbom.manifest.cache import HashCache
     from mlbom.manifest.format import Written
 
-__all__ = ["MAX_FILES", "NOT_READ", "ChangedSinceHashed", "FolderCollector", "ManifestSettings", "Walked", "hf_blob_finding",
-           "manifest_properties", "manifest_reference", "read_recorded", "skipped", "unreadable_message", "walk_files", "walk_streaming"]
+__all__ = [
+    "MAX_FILES",
+    "NOT_READ",
+    "ChangedSinceHashed",
+    "FolderCollector",
+    "ManifestSettings",
+    "Walked",
+    "hf_blob_finding",
+    "manifest_properties",
+    "manifest_reference",
+    "read_recorded",
+    "skipped",
+    "unreadable_message",
+    "walk_files",
+    "walk_streaming",
+    "written_reference",
+]
 
 # walker findings for what was never read (a link leaving, dangling or looping, a FIFO, a folder
 # that cannot be listed, files past the limit): the model or dataset is not judged in full
@@ -195,11 +211,22 @@ def manifest_properties(written: Written, root_rel: str) -> tuple[Property, ...]
             Property(name=Prop.MANIFEST_BYTES.value, value=str(written.total_size)))
 
 
-def manifest_reference(written: Written) -> ExternalReference:
-    """The manifest as an external reference (relative to the BOM), with its SHA-256."""
-    return ExternalReference(type="other", url=written.path.name,
-                             comment=f"file manifest: {written.files} files (docs/manifests.md)",
-                             hashes=(Hash(alg="SHA-256", content=written.sha256),))
+def manifest_reference(name: str, files: int, sha256: str) -> ExternalReference | None:
+    """The manifest file ``name`` as an external reference (relative to the BOM), with its
+    SHA-256. The URL is the name percent-encoded as one path segment (``train set.jsonl`` is
+    ``train%20set.jsonl``, ``x:y.jsonl`` no scheme ``x``; red team 87c-2); None for a name no
+    URL can hold (:func:`~mlbom.identity.url_from_segments`)."""
+    url = url_from_segments(name)
+    if url is None:
+        return None
+    return ExternalReference(type="other", url=url, comment=f"file manifest: {files} files (docs/manifests.md)",
+                             hashes=(Hash(alg="SHA-256", content=sha256),))
+
+
+def written_reference(written: Written) -> list[ExternalReference]:
+    """The manifest this run wrote, as :func:`manifest_reference` (none when its name is no URL)."""
+    ref = manifest_reference(written.path.name, written.files, written.sha256)
+    return [ref] if ref is not None else []
 
 
 def unreadable_message(rel: str, error: str | None, *, changed: bool) -> tuple[str, str]:

@@ -48,6 +48,7 @@ from mlbom.collectors._files import (
     skipped,
     unreadable_message,
     walk_streaming,
+    written_reference,
 )
 from mlbom.collectors._hfcache import HfSnapshot, LayoutCheck, snapshot_of
 from mlbom.collectors.facts import Fact
@@ -555,7 +556,7 @@ class DatasetCollector(FolderCollector):
             yield from _verify(croissant, root, by_rel, ref, _Md5s())
         out.whole = written.tree_sha256
         out.props = list(manifest_properties(written, root_rel))
-        out.refs = [manifest_reference(written)]
+        out.refs = written_reference(written)
         out.contents = [{"name": "file-format", "value": f"{fmt}: {n} files"} for fmt, n in sorted(formats.items())]
         return out
 
@@ -694,11 +695,13 @@ def precomputed_manifest(path: Path, ctx: Context, settings: ManifestSettings) -
     yield Unreadable(path=ctx.rel(path), collector="dataset",
                      reason="dataset files listed from a manifest: not read or scanned by this run")
     block: dict[str, JsonValue] = {"type": "dataset", "bom-ref": f"{ref}#data", "name": header.root}
+    manifest_ref = manifest_reference(stored.name, files, digest)
+    if manifest_ref is None:
+        yield Finding(id="dataset.manifest-unnamed", severity="low", subject=ref, source=ctx.rel(path),
+                      message=f"the manifest's file name {stored.name!r} cannot be written as a URL; no reference to it")
     yield Component(bom_ref=ref, type="data", name=header.root,
                     hashes=(Hash(alg="SHA-256", content=tree),) if tree else (),
-                    external_references=(ExternalReference(type="other", url=stored.name,
-                                                           comment=f"file manifest: {files} files (docs/manifests.md)",
-                                                           hashes=(Hash(alg="SHA-256", content=digest),)),),
+                    external_references=(manifest_ref,) if manifest_ref is not None else (),
                     properties=props, evidence=(Evidence(fact="dataset", source=ctx.rel(path)),), data=(block,))
     yield Relation(ref=ref, depends_on=())
 

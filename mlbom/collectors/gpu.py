@@ -28,7 +28,7 @@ from mlbom.collectors import BaseCollector, Context, Option
 from mlbom.collectors.facts import Fact, Gpu, GpuHost
 from mlbom.errors import InputError
 from mlbom.formats.safe_read import load_json, read_bounded
-from mlbom.identity import pypi_purl
+from mlbom.identity import component_ref, make_purl, pypi_purl
 from mlbom.model import Collected, Component, Evidence, Finding, Property, Relation
 from mlbom.properties import Prop
 
@@ -537,8 +537,10 @@ class GpuCollector(BaseCollector):
         dirs = self.include_dirs if self.include_dirs is not None else [
             *toolkit_includes, Path("/usr/include"), Path("/usr/include/x86_64-linux-gnu"), Path("/usr/include/aarch64-linux-gnu")]
         for name, version, header in find_cuda_libraries(dirs):
-            yield Component(bom_ref=f"pkg:generic/nvidia/{name}@{version}", type="library", name=name, version=version,
-                            purl=f"pkg:generic/nvidia/{name}@{version}",
+            # names from mlbom's table, versions digits and dots: the purl is what packageurl writes
+            purl = make_purl("generic", "nvidia", name, version)
+            yield Component(bom_ref=purl or component_ref("library", name, version), type="library", name=name,
+                            version=version, purl=purl,
                             evidence=(Evidence(fact="version", source=str(header)),))
 
 

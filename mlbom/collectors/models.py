@@ -25,9 +25,9 @@ from mlbom.collectors._files import (
     Walked,
     file_ref,
     manifest_properties,
-    manifest_reference,
     read_recorded,
     walk_streaming,
+    written_reference,
 )
 from mlbom.collectors._hfcache import HfSnapshot, LayoutCheck, snapshot_of
 from mlbom.collectors.facts import Fact
@@ -36,6 +36,7 @@ from mlbom.formats import hf_card
 from mlbom.formats.safe_read import load_json
 from mlbom.fswalk import SKIPPED, shown_name
 from mlbom.hashing import StatKey, stat_key, tree_digest
+from mlbom.identity import make_purl, url_from_segments
 from mlbom.limits import MAX_CONFIG_BYTES, bounded_int
 from mlbom.model import (
     Collected,
@@ -269,7 +270,7 @@ class ModelCollector(FolderCollector):
         written = writer.close()
         out.whole = written.tree_sha256
         out.props = list(manifest_properties(written, ctx.rel(path)))
-        out.refs = [manifest_reference(written)]
+        out.refs = written_reference(written)
         return out
 
     def _metadata_and_assemble(self, path: Path, hf: HfSnapshot | None, name: str, model_ref: str,
@@ -334,9 +335,15 @@ class ModelCollector(FolderCollector):
             for b in bases:
                 org, _, bname = b.partition("/")
                 props_b = [Property(name=Prop.MODEL_BASE_RELATION.value, value=relation)] if relation else []
+                # built by packageurl, so an "@", "?", "#" or space in the id is part of the name,
+                # never a version, qualifiers or a subpath the card did not state (red team 87c-5)
+                base_purl = make_purl("huggingface", org, bname) if bname else None
+                if bname and base_purl is None:
+                    yield Finding(id="model.card-malformed", severity="medium", subject=model_ref, source=ctx.rel(readme),
+                                  message=f"model card: base_model {b!r} cannot be named by a package URL; listed without one")
                 ancestors.append(Component(
                     bom_ref=f"{model_ref}#base:{ref_part(b)}", type="machine-learning-model", name=bname or org,
-                    group=org if bname else None, purl=f"pkg:huggingface/{b}" if bname else None,
+                    group=org if bname else None, purl=base_purl,
                     properties=tuple(props_b)))
             if bases:
                 evidence.append(Evidence(fact="pedigree", source=ctx.rel(readme), field="base_model"))
@@ -360,8 +367,18 @@ class ModelCollector(FolderCollector):
             evidence.append(Evidence(fact="architectureFamily", source=ctx.rel(path / "config.json"), field="model_type"))
         if card is not None:
             yield from _contradictions(card.data, config, model_ref, ctx.rel(readme))
+        hf_purl = hf_url = None
         if hf:
-            refs.append(ExternalReference(type="distribution", url=f"https://huggingface.co/{group}/{name}/tree/{version}"))
+            # the repo id and revision come from folder names: each is percent-encoded as one
+            # URL path segment and one purl component (red team 87c-1, 87c-5)
+            hf_url = url_from_segments(hf.org, hf.name, "tree", hf.revision, base="https://huggingface.co")
+            hf_purl = make_purl("huggingface", hf.org, hf.name, hf.revision)
+            if hf_url is None or hf_purl is None:
+                yield Finding(id="model.identity-unnamed", severity="low", subject=model_ref, source=ctx.rel(path),
+                              message=(f"the Hugging Face repository {hf.repo_id!r} cannot be written as a "
+                                       f"{'URL' if hf_url is None else 'package URL'}; listed without one"))
+        if hf_url is not None:
+            refs.append(ExternalReference(type="distribution", url=hf_url))
 
         if identity is not None:
             props.append(Property(name=Prop.IDENTITY_SOURCE.value, value=identity))
@@ -374,7 +391,7 @@ class ModelCollector(FolderCollector):
         mc = hf_card.model_card_block(card or hf_card.Card(), config, dataset_refs={}, bom_ref=f"{model_ref}#modelcard")
         yield Component(
             bom_ref=model_ref, type="machine-learning-model", name=name, group=group, version=version,
-            purl=f"pkg:huggingface/{group}/{name}@{version}" if hf else None,
+            purl=hf_purl,
             hashes=(Hash(alg="SHA-256", content=files.whole),) if files.whole else (),
             licenses=tuple(lics), external_references=tuple(refs + files.refs), properties=tuple(props),
             evidence=tuple(evidence), model_card=mc, ancestors=tuple(ancestors))

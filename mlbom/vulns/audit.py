@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from mlbom.clock import source_date_epoch
+from mlbom.identity import url_from_segments
 from mlbom.model import (
     Finding,
     Property,
@@ -86,15 +87,17 @@ def audit_record(databases: Iterable[Database], vex: Iterable[VexInput], at: str
 
 
 def source_for(vid: str) -> VulnSource:
-    """The database that publishes an id, with the id's page there."""
+    """The database that publishes an id, with the id's page there. The id (an OSV record's
+    ``id`` or alias, any text) is one percent-encoded path segment (``identity.url_from_segments``,
+    red team 87c): an ordinary id gives the same URL; one no URL can hold gives none."""
     prefix = vid.split("-", 1)[0].upper()
     if prefix == "CVE":
-        return VulnSource(name="NVD", url=f"https://nvd.nist.gov/vuln/detail/{vid}")
+        return VulnSource(name="NVD", url=url_from_segments(vid, base="https://nvd.nist.gov/vuln/detail"))
     if prefix == "GHSA":
-        return VulnSource(name="GitHub Advisory Database", url=f"https://github.com/advisories/{vid}")
+        return VulnSource(name="GitHub Advisory Database", url=url_from_segments(vid, base="https://github.com/advisories"))
     if prefix == "PYSEC":
-        return VulnSource(name="PyPA Advisory Database", url=f"https://osv.dev/vulnerability/{vid}")
-    return VulnSource(name="OSV", url=f"https://osv.dev/vulnerability/{vid}")
+        return VulnSource(name="PyPA Advisory Database", url=url_from_segments(vid, base="https://osv.dev/vulnerability"))
+    return VulnSource(name="OSV", url=url_from_segments(vid, base="https://osv.dev/vulnerability"))
 
 
 def _primary_key(rid: str) -> tuple[int, str]:
