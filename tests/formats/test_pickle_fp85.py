@@ -1,8 +1,8 @@
 """False-positive hunt 85: real torch objects that were not ``safe``, now listed by exact path —
-``torch.Generator`` (its ``__reduce__`` calls ``torch._C.Generator(device)``, then ``__setstate__``
-sets the RNG state) and the hook objects of the old ``torch.nn.utils.weight_norm`` /
-``spectral_norm`` (plain classes holding a name, dim and numbers) — and hostile variants that
-still are not. Real objects are built only in the torch tier."""
+the hook objects of the old ``torch.nn.utils.weight_norm`` / ``spectral_norm`` (plain classes
+holding a name, dim and numbers) — and hostile variants that still are not. ``torch.Generator``
+stays unlisted (tests/formats/test_pickle_rt53a.py: its native ``__setstate__`` trusts the state's
+shape). Real objects are built only in the torch tier."""
 
 from __future__ import annotations
 
@@ -37,17 +37,11 @@ def test_hook_objects_with_a_dangerous_value_or_called_are_not_safe(module: str,
     assert walk(proto(4) + call(glob(module, name), s("weight"), b"K\x00") + STOP).verdict != "safe"
 
 
-def test_generator_reduce_with_a_dangerous_argument_is_unsafe() -> None:
-    assert walk(proto(4) + call(glob("torch._C", "Generator"), system()) + STOP).verdict == "unsafe"
-
-
 @pytest.mark.torch
-def test_real_generator_and_weight_norm_saves_are_safe() -> None:
+def test_real_weight_norm_saves_are_safe() -> None:
     torch = pytest.importorskip("torch")
-    g = torch.Generator()
-    g.manual_seed(7)
-    objs = {"generator": g, "weight_norm": torch.nn.utils.weight_norm(torch.nn.Linear(4, 4)),
-            "ckpt": {"rng": g, "model": torch.nn.utils.weight_norm(torch.nn.Conv1d(2, 2, 3))}}
+    objs = {"weight_norm": torch.nn.utils.weight_norm(torch.nn.Linear(4, 4)),
+            "ckpt": {"epoch": 3, "model": torch.nn.utils.weight_norm(torch.nn.Conv1d(2, 2, 3))}}
     for name, obj in objs.items():
         buf = io.BytesIO()
         torch.save(obj, buf)
