@@ -1,0 +1,119 @@
+"""Red team 87c: the input contract through the CLI (exit 0/1/2, a bad input is ONE line on stderr
+and never "internal error"; nothing good is lost; no input under 1 MB costs more than ~1 s in one
+parser).
+
+87c-3: a licence expression of 130,000 terms (a 910 KB card) went to the SPDX expression parser
+with no bound, two or three times a value (11.6 s for ``generate``, 5 s for each of report, convert
+and query on a BOM). An expression longer than ``MAX_LICENSE_EXPRESSION_CHARS`` is now never
+parsed: it is kept as a licence name (with its whole text), with a finding where a collector reads
+it; every value is parsed once (cached in :func:`mlbom.licenses.is_spdx_expression`).
+
+The inputs are written here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlbom.cli import main
+
+
+def _quiet(capsys: Any) -> tuple[str, str]:
+    out, err = capsys.readouterr()
+    assert "internal error" not in err and "Traceback" not in err, err
+    return str(out), str(err)
+
+
+def _model_component(bom: Path) -> dict[str, Any]:
+    doc = json.loads(bom.read_text())
+    return next(c for c in doc["components"] if c["type"] == "machine-learning-model")
+
+
+def _findings(comp: dict[str, Any]) -> list[str]:
+    return [p["value"] for p in comp.get("properties", []) if p["name"].endswith(":finding")]
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every text handed to the SPDX expression parser (cyclonedx.spdx.is_expression)."""
+    from cyclonedx import spdx
+
+    seen: list[str] = []
+    real = spdx.is_expression
+
+    def counted(value: str) -> bool:
+        seen.append(value)
+        return bool(real(value))
+
+    monkeypatch.setattr(spdx, "is_expression", counted)
+    return seen
+
+
+LONG = " OR ".join(["MIT"] * 20_000)  # 140 KB, ~0.7 s a parse before the fix
+
+
+def test_87c_3_long_licence_expression_in_card_is_a_name_with_a_finding(
+        tmp_path: Path, capsys: Any, parses: list[str]) -> None:
+    from mlbom.limits import MAX_LICENSE_EXPRESSION_CHARS
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "README.md").write_text('---\nlicense: "' + LONG + '"\n---\n# model\n')
+    (model / "config.json").write_text('{"model_type": "bert"}')
+    out = tmp_path / "bom.json"
+    assert main(["generate", "--model", str(model), "--no-gpu", "--name", "x", "--version", "1",
+                 "-o", str(out)]) == 0
+    _quiet(capsys)
+    assert all(len(p) <= MAX_LICENSE_EXPRESSION_CHARS for p in parses), [len(p) for p in parses]
+    comp = _model_component(out)
+    (lic,) = comp["licenses"]
+    assert "expression" not in lic
+    assert lic["license"]["name"].startswith("MIT OR MIT")
+    assert lic["license"]["text"]["content"] == LONG  # nothing lost: the whole value is the text
+    assert any("model.card-malformed" in f and "license" in f for f in _findings(comp))
+
+    # the BOM readers: never parsed, read as a licence that is no SPDX expression
+    parses.clear()
+    for argv in (["report", str(out), "-o", str(tmp_path / "r.html")],
+                 ["convert", str(out), "--to", "spdx3", "-o", str(tmp_path / "s.json")],
+                 ["query", str(out), "--license", "MIT"]):
+        assert main(argv) in (0, 1)
+        _quiet(capsys)
+    assert all(len(p) <= MAX_LICENSE_EXPRESSION_CHARS for p in parses), [len(p) for p in parses]
+
+
+def test_87c_3_expression_in_bom_not_parsed(tmp_path: Path, capsys: Any, parses: list[str]) -> None:
+    from mlbom.limits import MAX_LICENSE_EXPRESSION_CHARS
+
+    bom = tmp_path / "bom.json"
+    bom.write_text(json.dumps({
+        "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+        "components": [{"type": "library", "name": "x", "version": "1", "bom-ref": "x",
+                        "licenses": [{"expression": LONG}]},
+                       {"type": "library", "name": "y", "version": "1", "bom-ref": "y",
+                        "licenses": [{"expression": "MIT OR Apache-2.0"}]}]}))
+    for argv in (["report", str(bom), "-o", str(tmp_path / "r.html")],
+                 ["convert", str(bom), "--to", "spdx3", "-o", str(tmp_path / "s.json")],
+                 ["query", str(bom), "--license", "Apache-2.0"]):
+        assert main(argv) in (0, 1)
+        _quiet(capsys)
+    assert all(len(p) <= MAX_LICENSE_EXPRESSION_CHARS for p in parses), [len(p) for p in parses]
+    # an ordinary expression is parsed at most once however many commands read it
+    assert parses.count("MIT OR Apache-2.0") <= 1
+
+
+def test_87c_3_ordinary_card_expression_kept(tmp_path: Path, capsys: Any) -> None:
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "README.md").write_text('---\nlicense: "MIT OR Apache-2.0"\n---\n# model\n')
+    out = tmp_path / "bom.json"
+    assert main(["generate", "--model", str(model), "--no-gpu", "--name", "x", "--version", "1",
+                 "-o", str(out)]) == 0
+    _quiet(capsys)
+    comp = _model_component(out)
+    assert comp["licenses"] == [{"expression": "MIT OR Apache-2.0", "acknowledgement": "declared"}]
+    assert not any("card-malformed" in f for f in _findings(comp))
