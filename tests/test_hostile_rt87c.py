@@ -14,6 +14,19 @@ descent, so 200 links to ever deeper folders of one 200-deep chain re-walked the
 walked at most once; a link to a folder the walk reaches under its own name (or has walked already)
 is not walked again, as a link to the root never was.
 
+87c-7: a Croissant ``metadata.json`` saved as UTF-16 with a byte-order mark failed the UTF-8 sniff
+and was dropped without a word (name, licence and url lost, "inventory complete"). Croissant files
+are now recognised and read as ``json.loads(bytes)`` reads JSON (UTF-8/16/32, with or without a
+BOM: :func:`mlbom.formats.safe_read.decode_json_text`); one found in a folder that says it is
+Croissant but cannot be read is a ``dataset.croissant-unreadable`` finding and an incomplete
+inventory.
+
+87c-6: card front matter with a key given twice (``license: mit`` then ``license: gpl-3.0``) kept
+the last value without a word. Every YAML document mlbom reads (``safe_read.load_yaml``) now notes
+keys repeated in one mapping, in one pass over the node graph; the value kept is the one PyYAML and
+huggingface_hub keep (the last), and cards report each as ``input.duplicate-key``, as Croissant
+JSON does.
+
 The inputs are written here.
 """
 
@@ -178,3 +191,83 @@ def test_87c_4_link_out_of_walk_still_walked_once(tmp_path: Path) -> None:
     want = ["b.txt", "l1/a.bin"]
     assert [rel for rel, _ in iter_files(root)] == want
     assert sorted(str(p.relative_to(root)) for p in walk_files(root)[0]) == want
+
+
+_CROISSANT = {"@context": {"@vocab": "https://schema.org/", "cr": "http://mlcommons.org/croissant/",
+                           "sc": "https://schema.org/"},
+              "@type": "sc:Dataset", "name": "d", "license": "mit", "url": "https://example.org/d"}
+
+
+def _dataset(tmp_path: Path, capsys: Any, folder: Path) -> tuple[dict[str, Any], str]:
+    bom = tmp_path / (folder.name + ".bom.json")
+    assert main(["generate", "--dataset", str(folder), "--no-gpu", "--name", "x", "--version", "1",
+                 "-o", str(bom)]) == 0
+    _, err = _quiet(capsys)
+    return json.loads(bom.read_text()), err
+
+
+@pytest.mark.parametrize("enc", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-be"])
+def test_87c_7_croissant_in_any_json_encoding_is_read(tmp_path: Path, capsys: Any, enc: str) -> None:
+    folder = tmp_path / enc
+    folder.mkdir()
+    (folder / "metadata.json").write_bytes(json.dumps(_CROISSANT).encode(enc))
+    doc, _ = _dataset(tmp_path, capsys, folder)
+    (data,) = [c for c in doc["components"] if c["type"] == "data"]
+    assert data["name"] == "d"
+    assert data["licenses"] == [{"license": {"id": "MIT", "acknowledgement": "declared"}}]
+    assert doc["compositions"][0]["aggregate"] == "complete"
+
+
+@pytest.mark.parametrize("case", ["bad-utf16", "bad-json"])
+def test_87c_7_unreadable_croissant_is_a_finding(tmp_path: Path, capsys: Any, case: str) -> None:
+    folder = tmp_path / case
+    folder.mkdir()
+    raw = json.dumps(_CROISSANT)
+    data = (raw.encode("utf-16")[:-2] + b"\x00\xdc}\x00") if case == "bad-utf16" else raw[:-1].encode()
+    (folder / "metadata.json").write_bytes(data)
+    doc, err = _dataset(tmp_path, capsys, folder)
+    (comp,) = [c for c in doc["components"] if c["type"] == "data"]
+    assert any("dataset.croissant-unreadable" in f for f in _findings(comp))
+    assert doc["compositions"][0]["aggregate"] == "incomplete"
+    assert "metadata.json" in err
+    # named on the command line: one line, exit 2
+    assert main(["generate", "--dataset", str(folder / "metadata.json"), "--no-gpu", "--name", "x",
+                 "--version", "1", "-o", str(tmp_path / "n.json")]) == 2
+    _, err = _quiet(capsys)
+    assert len(err.strip().splitlines()) == 1, err
+
+
+def test_87c_6_duplicate_card_keys_are_reported(tmp_path: Path, capsys: Any) -> None:
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "README.md").write_text("---\nlicense: mit\nlicense: apache-2.0\nlicense: gpl-3.0\n"
+                                     "base_model: org/a\nbase_model: org/b\n---\n# model\n")
+    (model / "config.json").write_text('{"model_type": "bert"}')
+    out = tmp_path / "bom.json"
+    assert main(["generate", "--model", str(model), "--no-gpu", "--name", "x", "--version", "1",
+                 "-o", str(out)]) == 0
+    _quiet(capsys)
+    comp = _model_component(out)
+    # the value kept is the one huggingface_hub (yaml.safe_load) keeps: the last
+    import yaml
+    assert yaml.safe_load("license: mit\nlicense: gpl-3.0\n") == {"license": "gpl-3.0"}
+    assert comp["licenses"] == [{"license": {"id": "GPL-3.0", "acknowledgement": "declared"}}]
+    dups = [f for f in _findings(comp) if "input.duplicate-key" in f]
+    assert len(dups) == 3, dups
+    assert any("license" in f and "line 3" in f for f in dups) and any("base_model" in f for f in dups)
+
+
+def test_87c_6_dataset_card_and_merge_keys(tmp_path: Path, capsys: Any) -> None:
+    from mlbom.formats.safe_read import load_yaml
+
+    # a merge key overridden by an explicit key is no repeat; an aliased mapping counts once
+    loaded = load_yaml("a: &A {x: 1}\nb:\n  <<: *A\n  x: 2\nc: *A\n", "t")
+    assert loaded.duplicate_keys == ()
+    assert load_yaml("l:\n- &X {k: 1, k: 2}\n- *X\n", "t").duplicate_keys == ("line 2: k",)
+    data = tmp_path / "ds"
+    data.mkdir()
+    (data / "README.md").write_text("---\nlicense: mit\nlicense: cc-by-4.0\n---\n# d\n")
+    (data / "train.csv").write_text("a,b\n1,2\n")
+    doc, _ = _dataset(tmp_path, capsys, data)
+    (comp,) = [c for c in doc["components"] if c["type"] == "data"]
+    assert any("input.duplicate-key" in f and "license" in f for f in _findings(comp))

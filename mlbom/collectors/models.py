@@ -313,6 +313,9 @@ class ModelCollector(FolderCollector):
             for problem in card.problems:
                 yield Finding(id="model.card-malformed", severity="medium", message=f"model card: {problem}",
                               subject=model_ref, source=ctx.rel(readme))
+            for note in card.duplicate_keys:  # as Croissant JSON's repeated keys (red team 87c-6)
+                yield Finding(id="input.duplicate-key", severity="low", message=f"model card: {note}",
+                              subject=model_ref, source=ctx.rel(readme))
             lic = card.data.get("license")
             if isinstance(lic, str):
                 lics = [_card_license(lic, card.data)]
