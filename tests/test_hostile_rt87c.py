@@ -271,3 +271,15 @@ def test_87c_6_dataset_card_and_merge_keys(tmp_path: Path, capsys: Any) -> None:
     doc, _ = _dataset(tmp_path, capsys, data)
     (comp,) = [c for c in doc["components"] if c["type"] == "data"]
     assert any("input.duplicate-key" in f and "license" in f for f in _findings(comp))
+
+
+def test_87c_6_many_repeats_are_a_bounded_report(tmp_path: Path, capsys: Any) -> None:
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "README.md").write_text("---\n" + "license: mit\n" * 5000 + "---\n# model\n")
+    out = tmp_path / "bom.json"
+    assert main(["generate", "--model", str(model), "--no-gpu", "--name", "x", "--version", "1",
+                 "-o", str(out)]) == 0
+    _quiet(capsys)
+    dups = [f for f in _findings(_model_component(out)) if "input.duplicate-key" in f]
+    assert len(dups) == 21 and any("4,979 more" in f for f in dups), dups

@@ -79,6 +79,9 @@ def split_front_matter(text: str) -> tuple[str | None, str, bool]:
     return None, text, True
 
 
+_MAX_DUPLICATE_NOTES = 20  # repeated keys reported one by one (a card of 24,000 repeats is one more line)
+
+
 def read_front_matter(text: str, kind: str = "model", *,
                       duplicates: list[str] | None = None) -> tuple[dict[str, object], str, list[str]]:
     """Card data (normalised by huggingface_hub's ``ModelCardData``/``DatasetCardData``), the
@@ -97,9 +100,13 @@ def read_front_matter(text: str, kind: str = "model", *,
             raw = loaded.value
             problems += [f"front matter: {where}: text that is not valid Unicode was replaced with U+FFFD"
                          for where in loaded.replaced]
-            if duplicates is not None:
+            if duplicates is not None:  # at most _MAX_DUPLICATE_NOTES, then one line for the rest
+                dups = loaded.duplicate_keys
                 duplicates += [f"front matter: {where}: key given more than once; the last value is used"
-                               for where in loaded.duplicate_keys]
+                               for where in dups[:_MAX_DUPLICATE_NOTES]]
+                if len(dups) > _MAX_DUPLICATE_NOTES:
+                    duplicates.append(f"front matter: {len(dups) - _MAX_DUPLICATE_NOTES:,} more keys given more than "
+                                      "once; the last value of each is used")
         except InputError as exc:
             problems.append(f"front matter cannot be read: {exc.at + ': ' if exc.at else ''}{exc.detail}")
         if raw is not None and not isinstance(raw, dict):
