@@ -8,8 +8,10 @@ becomes a named licence, as the CycloneDX spec intends for non-SPDX licences.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
+from mlbom.limits import MAX_LICENSE_EXPRESSION_CHARS
 from mlbom.model import License
 
 # cyclonedx.spdx is imported where it is used: importing it builds the SPDX licence index
@@ -55,10 +57,23 @@ CLASSIFIER_TO_SPDX: dict[str, str] = {
 }
 
 
+def expression_too_long(value: str) -> bool:
+    """True when ``value`` is longer than an SPDX expression mlbom parses
+    (:data:`mlbom.limits.MAX_LICENSE_EXPRESSION_CHARS`, red team 87c-3): it is never an expression,
+    only a name. Collectors check this to report the value."""
+    return len(value.strip()) > MAX_LICENSE_EXPRESSION_CHARS
+
+
+@lru_cache(maxsize=1024)
 def is_spdx_expression(value: str) -> bool:
-    """True when ``value`` is a valid SPDX licence expression (``LicenseRef-`` allowed)."""
+    """True when ``value`` is a valid SPDX licence expression (``LicenseRef-`` allowed). A value
+    longer than :data:`mlbom.limits.MAX_LICENSE_EXPRESSION_CHARS` is not parsed (False). Cached (the
+    bound keeps the cache small): the same value is asked about by the collector that reads it, by
+    :func:`from_expression` and by every BOM reader, and a release states a few licences many times."""
     from cyclonedx import spdx
 
+    if expression_too_long(value):
+        return False
     candidate = _LICENSE_REF.sub("MIT", value.strip())
     if not candidate:
         return False
@@ -74,6 +89,8 @@ def from_expression(value: str, *, acknowledgement: str = "declared") -> License
 
     ack = "concluded" if acknowledgement == "concluded" else "declared"
     text = value.strip()
+    if expression_too_long(text):
+        return from_name(text, acknowledgement=ack)
     fixed = spdx.fixup_id(text)
     if fixed is not None:
         return License(kind="id", value=fixed, acknowledgement=ack)

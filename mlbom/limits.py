@@ -149,7 +149,14 @@ def bounded_int(text: str, max_digits: int = MAX_INT_DIGITS) -> int | None:
     return int(text)
 
 MAX_LICENSE_EXPRESSION_CHARS = 4096
-"""Longest licence expression in a policy's ``licenses.allow``/``deny`` list."""
+"""Longest SPDX licence expression mlbom parses, wherever it is read: a policy's
+``licenses.allow``/``deny`` list (longer: a policy error), and a model card's ``license``, a
+distribution's ``License-Expression``, a Croissant ``license`` or a BOM's ``expression`` (longer: not
+parsed; :func:`mlbom.licenses.is_spdx_expression` says no, the value is kept as a licence *name*
+with its whole text, and the collectors that read it add a finding). The parser
+(license-expression) takes about 35 µs a term, linear: a 130,000-term expression in a 910 KB card
+cost 4-5 s a parse, three parses a run (red team 87c-3); 4,096 characters (at most ~700 terms) is
+about 25 ms, and no real licence expression comes near it."""
 
 MAX_STREAMS = 65_536
 """Most compressed streams (gzip members, bz2/xz/LZMA-alone streams, zlib streams, lz4 frames —

@@ -25,7 +25,6 @@ import math
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Generic, TypeVar, overload
 
 from mlbom.cyclonedx.document import walk_components, walk_nested
@@ -276,9 +275,9 @@ class DatasetInfo:
     facts: tuple[tuple[str, str], ...]
 
 
-@lru_cache(maxsize=4096)
 def _is_spdx_expression(text: str) -> bool:
-    """:func:`mlbom.licenses.is_spdx_expression`, remembered: a release states a few licences many times."""
+    """:func:`mlbom.licenses.is_spdx_expression` (cached there; bounded by
+    :data:`mlbom.limits.MAX_LICENSE_EXPRESSION_CHARS`, red team 87c-3)."""
     from mlbom.licenses import is_spdx_expression
 
     return is_spdx_expression(text)

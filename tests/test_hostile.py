@@ -235,8 +235,14 @@ def test_croissant_lone_surrogate_is_replaced_and_reported(tmp_path: Path, capsy
 
 
 def test_deep_croissant_is_an_input_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # found in the folder given: not read, an incomplete inventory (red team 87c-7); named: exit 2
     rc, _o, err, took = _cli(["generate", "--no-gpu", "--dataset", str(HOSTILE / "dataset" / "croissant-deep"),
                               "-o", str(tmp_path / "b.json")], capsys)
+    _check_contract(rc, err, took, want={0})
+    assert "nested too deeply" in err and "INCOMPLETE" in err
+    rc, _o, err, took = _cli(["generate", "--no-gpu", "--dataset",
+                              str(HOSTILE / "dataset" / "croissant-deep" / "croissant.json"),
+                              "-o", str(tmp_path / "c.json")], capsys)
     _check_contract(rc, err, took, want={2})
     assert "nested too deeply" in err
 

@@ -56,7 +56,7 @@ from mlbom.errors import InputError
 from mlbom.formats import compression, datafile
 from mlbom.formats import croissant as cr
 from mlbom.formats.hf_card import card_ids
-from mlbom.formats.safe_read import read_bounded
+from mlbom.formats.safe_read import read_bounded, sniff_json_text
 from mlbom.fswalk import SKIPPED, shown_name
 from mlbom.hashing import StatKey, sha256_file, sha256_files, sha256_stable_beneath, tree_digest
 from mlbom.identity import safe_url, url_scheme
@@ -93,7 +93,8 @@ def _is_croissant(path: Path) -> bool:
         head = read_bounded(path, 4096, head=True)
     except InputError:
         return False
-    return b'"@context"' in head and (b"croissant" in head or b"schema.org" in head)
+    text = sniff_json_text(head)  # UTF-8, -16 or -32, as a JSON reader takes it (red team 87c-7)
+    return '"@context"' in text and ("croissant" in text or "schema.org" in text)
 
 
 def _license(values: list[str]) -> list[License]:
@@ -146,6 +147,7 @@ class _Meta:
     manifest: Path | None  # the Croissant file
     card: Path | None
     name: str
+    found: bool = False  # the Croissant file was found in the folder given, not named itself
 
 
 @dataclass
@@ -268,7 +270,7 @@ class DatasetCollector(FolderCollector):
             layout.problems.append("a single file was given, not the snapshot folder")
         # the card and the Croissant file are read for their content only once hashed, from
         # bytes whose SHA-256 is the one recorded (red team 10c L1): the name until then is a label
-        meta = _Meta(root, manifest, card_path, snap.name if snap else path.resolve().name)
+        meta = _Meta(root, manifest, card_path, snap.name if snap else path.resolve().name, found=path.is_dir())
         ref = _dataset_ref(ctx.rel(root) if path.is_dir() else ctx.rel(path))
         if walked is not None and walked.is_large:
             files = yield from self._manifest_files(root, walked, meta, ref, ctx, layout=layout)
@@ -322,7 +324,7 @@ class DatasetCollector(FolderCollector):
         return root, manifest, card_path
 
     def _describe(self, meta: _Meta, recorded: dict[Path, str | None], ref: str,
-                  ctx: Context) -> Generator[Finding, None, _Described]:
+                  ctx: Context) -> Generator[Finding | Unreadable, None, _Described]:
         """What the Croissant file and the card say, read from bytes whose SHA-256 is the one
         the files phase recorded for them (``recorded``, by path); one that changed since, or
         has no digest, is a ``file.changed-during-scan`` finding and its content is not used."""
@@ -335,6 +337,15 @@ class DatasetCollector(FolderCollector):
             except ChangedSinceHashed as exc:
                 yield Finding(id=CHANGED_DURING_SCAN, severity="high", message=f"{meta.manifest.name}: {exc.detail}",
                               subject=ref, source=ctx.rel(meta.manifest))
+            except InputError as exc:
+                if not meta.found:  # named on the command line: one line, exit 2
+                    raise
+                # a file found in the folder that says it is Croissant but cannot be read: what it
+                # says is lost, so a finding and an incomplete inventory, never silence (red team 87c-7)
+                yield Finding(id="dataset.croissant-unreadable", severity="medium", subject=ref, source=ctx.rel(meta.manifest),
+                              message=f"{meta.manifest.name}: {exc.detail}: the dataset's name, licence and files it "
+                                      "describes are not read")
+                yield Unreadable(path=ctx.rel(meta.manifest), collector="dataset", reason=exc.detail)
         if meta.card is not None:
             try:
                 card = dataset_card(meta.card, read_recorded(meta.card, MAX_CARD, recorded.get(meta.card)))
@@ -373,6 +384,9 @@ class DatasetCollector(FolderCollector):
             d.evidence.append(Evidence(fact="dataset card", source=src))
             for problem in _objects(card.get("_problems")):
                 yield Finding(id="dataset.card-malformed", severity="medium", message=f"dataset card: {problem}",
+                              subject=ref, source=src)
+            for note in _objects(card.get("_duplicate_keys")):  # as Croissant JSON's (red team 87c-6)
+                yield Finding(id="input.duplicate-key", severity="low", message=f"dataset card: {note}",
                               subject=ref, source=src)
             lic_v = card.get("license")
             card_lics = _license([str(x) for x in lic_v] if isinstance(lic_v, list) else ([lic_v] if isinstance(lic_v, str) else []))
@@ -750,7 +764,8 @@ def dataset_card(path: Path, data: bytes | None = None) -> dict[str, object]:
     from mlbom.formats.hf_card import markdown_sections, read_front_matter
 
     text = (read_bounded(path, MAX_CARD) if data is None else data).decode("utf-8", "replace")
-    out, body, problems = read_front_matter(text, "dataset")
+    dups: list[str] = []
+    out, body, problems = read_front_matter(text, "dataset", duplicates=dups)
     for raw_title, raw_content in markdown_sections(body):
         title = raw_title.strip().lower()
         content = raw_content.strip()
@@ -761,6 +776,7 @@ def dataset_card(path: Path, data: bytes | None = None) -> dict[str, object]:
         elif "citation" in title:
             out["_citation"] = content
     out["_problems"] = problems
+    out["_duplicate_keys"] = dups
     return out
 
 

@@ -33,7 +33,7 @@ from mlbom.formats import pymeta
 from mlbom.formats.safe_read import read_bounded
 from mlbom.hashing import sha256_file
 from mlbom.identity import purl_name_ok, pypi_purl, safe_url
-from mlbom.limits import MAX_EXTRA_MARKER_EVALUATIONS, MAX_METADATA_BYTES, MAX_SMALL_JSON
+from mlbom.limits import MAX_EXTRA_MARKER_EVALUATIONS, MAX_LICENSE_EXPRESSION_CHARS, MAX_METADATA_BYTES, MAX_SMALL_JSON
 from mlbom.model import (
     Collected,
     Component,
@@ -358,7 +358,9 @@ def _licenses(
     props = [Property(name=Prop.PY_LICENSE_FILE.value, value=f) for f in meta.all("License-File")]
     expr = meta.first("License-Expression")
     if expr:
-        return [licenses.from_expression(expr)], [Evidence(fact="license", source=src, field="License-Expression")], props, None
+        too_long = (f"License-Expression of {len(expr.strip()):,} characters, more than the {MAX_LICENSE_EXPRESSION_CHARS:,} "
+                    "an SPDX expression may have: not parsed, kept as a name") if licenses.expression_too_long(expr) else None
+        return [licenses.from_expression(expr)], [Evidence(fact="license", source=src, field="License-Expression")], props, too_long
     classifiers = sorted({c for c in meta.all("Classifier") if c.startswith("License ::")})
     found = [licenses.from_classifier(c) for c in classifiers]
     by_classifier = list({(lc.kind, lc.value): lc for lc in found}.values())

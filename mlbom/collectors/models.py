@@ -37,7 +37,7 @@ from mlbom.formats.safe_read import load_json
 from mlbom.fswalk import SKIPPED, shown_name
 from mlbom.hashing import StatKey, stat_key, tree_digest
 from mlbom.identity import make_purl, url_from_segments
-from mlbom.limits import MAX_CONFIG_BYTES, bounded_int
+from mlbom.limits import MAX_CONFIG_BYTES, MAX_LICENSE_EXPRESSION_CHARS, bounded_int
 from mlbom.model import (
     Collected,
     Component,
@@ -314,9 +314,17 @@ class ModelCollector(FolderCollector):
             for problem in card.problems:
                 yield Finding(id="model.card-malformed", severity="medium", message=f"model card: {problem}",
                               subject=model_ref, source=ctx.rel(readme))
+            for note in card.duplicate_keys:  # as Croissant JSON's repeated keys (red team 87c-6)
+                yield Finding(id="input.duplicate-key", severity="low", message=f"model card: {note}",
+                              subject=model_ref, source=ctx.rel(readme))
             lic = card.data.get("license")
             if isinstance(lic, str):
                 lics = [_card_license(lic, card.data)]
+                if licenses.expression_too_long(lic):
+                    yield Finding(id="model.card-malformed", severity="medium",
+                                  message=f"model card: license: {len(lic.strip()):,} characters, more than the "
+                                          f"{MAX_LICENSE_EXPRESSION_CHARS:,} an SPDX expression may have: not parsed, "
+                                          "kept as a licence name", subject=model_ref, source=ctx.rel(readme))
                 evidence.append(Evidence(fact="license", source=ctx.rel(readme), field="license"))
             for key, prop in (("language", Prop.MODEL_LANGUAGE), ("tags", Prop.MODEL_TAG),
                               ("library_name", Prop.MODEL_LIBRARY)):
@@ -444,8 +452,7 @@ def _card_license(value: str, data: dict[str, object]) -> License:
         link = data.get("license_link")
         url = link if isinstance(link, str) and link.startswith("http") else None
         return License(kind="name", value=str(lname) if lname else "other", url=url, acknowledgement="declared")
-    lic = licenses.from_expression(value)
-    return lic if lic.kind != "expression" or licenses.is_spdx_expression(value) else licenses.from_name(value)
+    return licenses.from_expression(value)
 
 
 def _file_component(sc: FileScan, ref: str, rel: str) -> Component:

@@ -95,7 +95,8 @@ def parse_croissant(path: Path, data: bytes | None = None) -> Croissant:
     """Read a Croissant file (``data``: its bytes, already read). Not JSON, or not a JSON
     object, is an :class:`InputError`; a wrong ``@context``, an unknown version, a wrong
     ``@type`` or an incomplete FileObject is a problem recorded for the BOM."""
-    loaded = load_json(read_bounded(path, MAX_CROISSANT_BYTES) if data is None else data, path)
+    # JSON-LD as JSON readers take it: UTF-8, UTF-16 or UTF-32 (red team 87c-7)
+    loaded = load_json(read_bounded(path, MAX_CROISSANT_BYTES) if data is None else data, path, any_utf=True)
     doc = loaded.value
     if not isinstance(doc, dict):
         raise InputError(path, "not a JSON-LD object")

@@ -43,6 +43,9 @@ class Card:
     sections: dict[str, list[str]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     has_front_matter: bool = False
+    duplicate_keys: list[str] = field(default_factory=list)
+    """Front-matter keys given twice in one mapping (``input.duplicate-key`` findings; the last
+    value is used, as huggingface_hub uses it: red team 87c-6)."""
 
 
 def split_front_matter(text: str) -> tuple[str | None, str, bool]:
@@ -76,10 +79,15 @@ def split_front_matter(text: str) -> tuple[str | None, str, bool]:
     return None, text, True
 
 
-def read_front_matter(text: str, kind: str = "model") -> tuple[dict[str, object], str, list[str]]:
+_MAX_DUPLICATE_NOTES = 20  # repeated keys reported one by one (a card of 24,000 repeats is one more line)
+
+
+def read_front_matter(text: str, kind: str = "model", *,
+                      duplicates: list[str] | None = None) -> tuple[dict[str, object], str, list[str]]:
     """Card data (normalised by huggingface_hub's ``ModelCardData``/``DatasetCardData``), the
     Markdown body, and problems: malformed, oversized or non-mapping YAML (the body is still
-    returned), text replaced because it was not valid Unicode, or no front matter."""
+    returned), text replaced because it was not valid Unicode, or no front matter. Keys given
+    twice in one mapping are appended to ``duplicates`` (``front matter: line N: key: …``)."""
     from huggingface_hub import DatasetCardData, ModelCardData
 
     problems: list[str] = []
@@ -92,6 +100,13 @@ def read_front_matter(text: str, kind: str = "model") -> tuple[dict[str, object]
             raw = loaded.value
             problems += [f"front matter: {where}: text that is not valid Unicode was replaced with U+FFFD"
                          for where in loaded.replaced]
+            if duplicates is not None:  # at most _MAX_DUPLICATE_NOTES, then one line for the rest
+                dups = loaded.duplicate_keys
+                duplicates += [f"front matter: {where}: key given more than once; the last value is used"
+                               for where in dups[:_MAX_DUPLICATE_NOTES]]
+                if len(dups) > _MAX_DUPLICATE_NOTES:
+                    duplicates.append(f"front matter: {len(dups) - _MAX_DUPLICATE_NOTES:,} more keys given more than "
+                                      "once; the last value of each is used")
         except InputError as exc:
             problems.append(f"front matter cannot be read: {exc.at + ': ' if exc.at else ''}{exc.detail}")
         if raw is not None and not isinstance(raw, dict):
@@ -119,8 +134,9 @@ def read_front_matter(text: str, kind: str = "model") -> tuple[dict[str, object]
 def parse_card(text: str) -> Card:
     """Parse a model card. Malformed YAML or a non-mapping front matter is a problem (the
     sections are still read); no front matter at all is a problem too."""
-    data, body, problems = read_front_matter(text, "model")
-    return Card(data=data, sections=_sections(body), problems=problems,
+    dups: list[str] = []
+    data, body, problems = read_front_matter(text, "model", duplicates=dups)
+    return Card(data=data, sections=_sections(body), problems=problems, duplicate_keys=dups,
                 has_front_matter=split_front_matter(text)[2])
 
 

@@ -112,6 +112,36 @@ def decode_utf8(data: bytes, path: Path | str, *, at: str | None = None) -> str:
         raise InputError(path, f"not UTF-8 at byte {exc.start}", at=at) from exc
 
 
+def json_encoding(data: bytes) -> str:
+    """The encoding ``json.loads(bytes)`` reads ``data`` in (:func:`json.detect_encoding`: UTF-8,
+    UTF-16 or UTF-32, by a byte-order mark or by the pattern of NULs in the first four bytes),
+    ``utf-8-sig`` for UTF-8 with a byte-order mark."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    return json.detect_encoding(data)
+
+
+def decode_json_text(data: bytes, path: Path | str) -> str:
+    """JSON bytes to text as ``json.loads(bytes)`` reads them: UTF-8, UTF-16 or UTF-32, with or
+    without a byte-order mark (dropped) (red team 87c-7: a Croissant file saved as UTF-16 by
+    Windows tools). Bytes that are not valid in the encoding detected are an :class:`InputError`
+    naming the encoding and the byte offset."""
+    enc = json_encoding(data)
+    if enc == "utf-8":
+        return decode_utf8(data, path)
+    try:
+        return data.decode(enc).removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"not {enc.upper().removesuffix('-SIG')} at byte {exc.start}") from exc
+
+
+def sniff_json_text(head: bytes) -> str:
+    """The first bytes of a JSON file as text, in the encoding :func:`json_encoding` detects,
+    for recognising a format by what it says; bytes that do not decode (a cut character) are
+    dropped. Never for reading the document: :func:`decode_json_text` is."""
+    return head.decode(json_encoding(head), errors="ignore").removeprefix("\ufeff")
+
+
 def scrub_text(text: str) -> str:
     """``text`` with every lone surrogate replaced with U+FFFD (unchanged when there is none)."""
     return _SURROGATE.sub(REPLACEMENT, text) if _SURROGATE.search(text) else text
@@ -199,11 +229,12 @@ def sanitize(value: object, path: Path | str, *, max_depth: int = MAX_DEPTH,
 # --- JSON -------------------------------------------------------------------------------
 
 
-def load_json(data: bytes, path: Path | str, *, max_depth: int = MAX_DEPTH) -> Loaded:
-    """A JSON document (UTF-8) as Python values. Syntax errors name the line and column;
-    nesting beyond ``max_depth``, numbers Python will not convert and invalid UTF-8 are
+def load_json(data: bytes, path: Path | str, *, max_depth: int = MAX_DEPTH, any_utf: bool = False) -> Loaded:
+    """A JSON document (UTF-8; with ``any_utf``, UTF-8/16/32 as ``json.loads(bytes)`` reads it,
+    :func:`decode_json_text`) as Python values. Syntax errors name the line and column;
+    nesting beyond ``max_depth``, numbers Python will not convert and invalid text are
     :class:`InputError`; lone surrogates are replaced (see the module docstring)."""
-    text = decode_utf8(data, path)
+    text = decode_json_text(data, path) if any_utf else decode_utf8(data, path)
     duplicates: list[str] = []
 
     def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
@@ -356,11 +387,45 @@ def _yaml_bounds(text: str, path: Path | str, max_depth: int, max_nodes: int) ->
             add(size, depth, chars, line)
 
 
+_YAML_MERGE = "tag:yaml.org,2002:merge"
+
+
+def _yaml_duplicate_keys(loader: Any, root: yaml.Node) -> list[str]:
+    """Places (``line N: key``) of mapping keys given twice in one mapping of the node graph, in
+    one pass over its nodes (each once, aliases included): PyYAML keeps the last value without a
+    word, and so do huggingface_hub and every ``yaml.safe_load`` reader (red team 87c-6). Scalar
+    keys are compared as PyYAML builds them (``1`` and ``0x1`` are one key, as in the dict it
+    builds); ``<<`` merge keys are not repeats (explicit keys override merged ones by design)."""
+    out: list[str] = []
+    visited: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[object] = set()
+            for k, v in node.value:
+                stack.append(k)
+                stack.append(v)
+                if not isinstance(k, yaml.ScalarNode) or k.tag == _YAML_MERGE:
+                    continue
+                key = loader.construct_object(k)
+                if key in keys:
+                    out.append(f"line {k.start_mark.line + 1}: {scrub_text(key_text(key))}")
+                keys.add(key)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return out
+
+
 def load_yaml(data: bytes | str, path: Path | str, *, max_depth: int = MAX_DEPTH,
               max_nodes: int = MAX_YAML_NODES, max_bytes: int = MAX_YAML_BYTES) -> Loaded:
     """One YAML document through PyYAML's safe constructors, bounded: at most ``max_bytes``,
-    ``max_depth`` levels and ``max_nodes`` nodes with aliases expanded. Syntax errors name the
-    line; values the safe constructors cannot build (a date out of range, an unhashable key)
+    ``max_depth`` levels and ``max_nodes`` nodes with aliases expanded. A key given twice in one
+    mapping is kept as PyYAML keeps it (the last value) and noted in ``duplicate_keys`` (red team
+    87c-6). Syntax errors name the line; values the safe constructors cannot build (a date out of range, an unhashable key)
     are :class:`InputError` too; lone surrogates are replaced."""
     text = decode_utf8(data, path) if isinstance(data, bytes) else data
     if len(text) > max_bytes:
@@ -372,6 +437,7 @@ def load_yaml(data: bytes | str, path: Path | str, *, max_depth: int = MAX_DEPTH
         node = loader.get_single_node()
         if node is None:
             return Loaded(None)
+        duplicates = _yaml_duplicate_keys(loader, node)
         value = loader.construct_document(node)
     except InputError:
         raise
@@ -390,4 +456,4 @@ def load_yaml(data: bytes | str, path: Path | str, *, max_depth: int = MAX_DEPTH
         if loader is not None:
             loader.dispose()
     value, replaced = sanitize(value, path, max_depth=max_depth, max_nodes=max_nodes)
-    return Loaded(value, replaced)
+    return Loaded(value, replaced, tuple(duplicates))
