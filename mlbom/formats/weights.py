@@ -141,8 +141,10 @@ def nesting_depth(doc: object, limit: int) -> int:
 # ---- safetensors -----------------------------------------------------------------------
 
 # bits per element, as safetensors' Dtype::bitsize
-_ST_BITS = {"BOOL": 8, "U8": 8, "I8": 8, "F8_E5M2": 8, "F8_E4M3": 8, "F8_E8M0": 8, "F4": 4, "F6_E2M3": 6,
-            "F6_E3M2": 6, "I16": 16, "U16": 16, "F16": 16, "BF16": 16, "I32": 32, "U32": 32, "F32": 32, "F64": 64,
+# the dtypes the python binding (safetensors 0.8.0, the loader users call) hands out: the Rust
+# crate's F6_E2M3 / F6_E3M2 are refused there ("Dtype not understood", every framework; red team 88s-4)
+_ST_BITS = {"BOOL": 8, "U8": 8, "I8": 8, "F8_E5M2": 8, "F8_E4M3": 8, "F8_E8M0": 8, "F4": 4, "I16": 16, "U16": 16,
+            "F16": 16, "BF16": 16, "I32": 32, "U32": 32, "F32": 32, "F64": 64,
             "I64": 64, "U64": 64, "C64": 64}
 _USIZE = 1 << 64
 
@@ -170,6 +172,13 @@ def _serde_float(text: str) -> float:
     return value
 
 
+def _serde_int(text: str) -> int | float:
+    """An integer token as serde_json reads it: ``-0`` is the float -0.0 (``ParserNumber::F64``),
+    which serde refuses as a ``usize`` in a shape or data offset (red team 88s-2)."""
+    value = int(text)
+    return -0.0 if value == 0 and text.startswith("-") else value
+
+
 def parse_safetensors(fh: IO[bytes], size: int) -> Facts:
     """Header of a safetensors file, checked as the safetensors library checks it
     (``SafeTensors::read_metadata`` and ``Metadata::validate``): header length within the file
@@ -189,7 +198,7 @@ def parse_safetensors(fh: IO[bytes], size: int) -> Facts:
         raise FormatError("header does not start with '{'")
     try:
         header = json.loads(raw.decode("utf-8"), object_pairs_hook=_pairs_no_dupes, parse_constant=_serde_constant,
-                            parse_float=_serde_float)
+                            parse_float=_serde_float, parse_int=_serde_int)
     except UnicodeDecodeError as exc:
         raise FormatError(f"header is not UTF-8: {exc.reason}") from exc
     except RecursionError as exc:
@@ -198,8 +207,11 @@ def parse_safetensors(fh: IO[bytes], size: int) -> Facts:
         raise FormatError(f"header is not valid JSON: {str(exc)[:200]}") from exc
     if not isinstance(header, dict):
         raise FormatError("header is not a JSON object")
-    if nesting_depth(header, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
-        raise FormatError(f"header nests deeper than {MAX_JSON_DEPTH} levels (serde_json's limit)")
+    # serde_json starts remaining_depth at 128 and fails when an opening bracket brings it to 0:
+    # 127 levels are read, 128 are not (red team 88s-3)
+    if nesting_depth(header, MAX_JSON_DEPTH) >= MAX_JSON_DEPTH:
+        raise FormatError(f"header nests {MAX_JSON_DEPTH} levels or deeper (serde_json reads at most "
+                          f"{MAX_JSON_DEPTH - 1})")
     try:  # a lone surrogate (only an escape can make one) is text serde_json refuses, wherever it is
         json.dumps(header, ensure_ascii=False, allow_nan=False).encode("utf-8")
     except UnicodeEncodeError as exc:

@@ -5,9 +5,15 @@
   refuses a tag above 2^32. A tag above 2^32 or over-long is read as C++ reads it and is
   ``onnx.parse-differential`` (``suspicious``); one longer than 5 bytes is ``error``. int32/enum
   fields (``data_location``) are read truncated to 32 bits, as C++ reads them.
+- 88s-2 (safetensors): ``-0`` in ``shape``/``data_offsets`` is a float to serde_json: ``error``.
+- 88s-3 (safetensors): a header nested 128 levels (serde_json reads at most 127): ``error``.
+- 88s-4 (safetensors): dtypes ``F6_E2M3``/``F6_E3M2`` (the python binding refuses them): ``error``.
 """
 
 from __future__ import annotations
+
+import json
+import struct
 
 import pytest
 
@@ -103,3 +109,65 @@ def test_onnx_data_location_wider_than_32_bits() -> None:
     verdict, found = ids(model(fld(7, graph("../../../etc/passwd", data_location=(1 << 32) + 1))))
     assert verdict == "unsafe"
     assert {"onnx.parse-differential", "onnx.external-data-escape"} <= found
+
+
+def st(header: bytes | dict[str, object], data: bytes = b"") -> bytes:
+    raw = header if isinstance(header, bytes) else json.dumps(header).encode()
+    return struct.pack("<Q", len(raw)) + raw + data
+
+
+def st_verdict(data: bytes) -> tuple[str, str]:
+    scan = scan_bytes(data, "m.safetensors")
+    return scan.verdict, " ".join(f.message for f in scan.findings)
+
+
+def test_safetensors_benign_is_safe() -> None:
+    for dtype, n in (("U8", 1), ("F32", 4), ("F8_E4M3", 1), ("F4", 1), ("BF16", 2)):
+        body = {"__metadata__": {"format": "pt"}, "x": {"dtype": dtype, "shape": [2], "data_offsets": [0, n * 2]}}
+        if dtype == "F4":
+            body["x"] = {"dtype": "F4", "shape": [2], "data_offsets": [0, 1]}
+            assert st_verdict(st(body, b"\0"))[0] == "safe"
+            continue
+        assert st_verdict(st(body, b"\0" * n * 2))[0] == "safe"
+
+
+@pytest.mark.parametrize("header", [
+    b'{"x":{"dtype":"U8","shape":[-0],"data_offsets":[0,0]}}',
+    b'{"x":{"dtype":"U8","shape":[0],"data_offsets":[-0,0]}}',
+    b'{"x":{"dtype":"U8","shape":[0],"data_offsets":[0,-0]}}',
+])
+def test_safetensors_negative_zero_is_error(header: bytes) -> None:
+    verdict, msg = st_verdict(st(header))
+    assert verdict == "error"
+    assert "non-negative integers" in msg
+
+
+def test_safetensors_negative_zero_elsewhere_is_fine() -> None:
+    """serde_json reads -0 as -0.0: harmless where no integer is required (an ignored field)."""
+    assert st_verdict(st(b'{"x":{"dtype":"U8","shape":[0],"data_offsets":[0,0],"extra":-0}}'))[0] == "safe"
+
+
+def _nested(levels: int) -> bytes:
+    """A header of ``levels`` nesting levels: the object, the tensor entry, then arrays in an extra field."""
+    inner = "1"
+    for _ in range(levels - 2):
+        inner = f"[{inner}]"
+    return f'{{"x":{{"dtype":"U8","shape":[1],"data_offsets":[0,1],"extra":{inner}}}}}'.encode()
+
+
+def test_safetensors_depth_127_is_safe() -> None:
+    assert st_verdict(st(_nested(127), b"\0"))[0] == "safe"
+
+
+@pytest.mark.parametrize("levels", [128, 129])
+def test_safetensors_depth_128_is_error(levels: int) -> None:
+    verdict, msg = st_verdict(st(_nested(levels), b"\0"))
+    assert verdict == "error"
+    assert "serde_json" in msg
+
+
+@pytest.mark.parametrize("dtype", ["F6_E2M3", "F6_E3M2"])
+def test_safetensors_f6_dtypes_are_error(dtype: str) -> None:
+    verdict, msg = st_verdict(st({"x": {"dtype": dtype, "shape": [4], "data_offsets": [0, 3]}}, b"\0" * 3))
+    assert verdict == "error"
+    assert "unknown dtype" in msg
