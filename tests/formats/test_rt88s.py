@@ -8,6 +8,8 @@
 - 88s-2 (safetensors): ``-0`` in ``shape``/``data_offsets`` is a float to serde_json: ``error``.
 - 88s-3 (safetensors): a header nested 128 levels (serde_json reads at most 127): ``error``.
 - 88s-4 (safetensors): dtypes ``F6_E2M3``/``F6_E3M2`` (the python binding refuses them): ``error``.
+- 88s-9 (NPY): a negative dimension (non-object dtype) or a ``b''`` key or descr: ``np.load``
+  refuses them (numpy 2.4 measured): ``error``; an object array's pickle is scanned whatever the shape.
 """
 
 from __future__ import annotations
@@ -171,3 +173,44 @@ def test_safetensors_f6_dtypes_are_error(dtype: str) -> None:
     verdict, msg = st_verdict(st({"x": {"dtype": dtype, "shape": [4], "data_offsets": [0, 3]}}, b"\0" * 3))
     assert verdict == "error"
     assert "unknown dtype" in msg
+
+
+def npy(header: str, data: bytes = b"") -> bytes:
+    h = header.encode("latin-1")
+    pad = 64 - (10 + len(h) + 1) % 64
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h) + pad + 1) + h + b" " * pad + b"\n" + data
+
+
+def npy_verdict(data: bytes) -> tuple[str, str]:
+    scan = scan_bytes(data, "a.npy")
+    return scan.verdict, " ".join(f.message for f in scan.findings)
+
+
+def test_npy_benign_is_safe() -> None:
+    assert npy_verdict(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", b"\0" * 24))[0] == "safe"
+    assert npy_verdict(npy("{'descr': u'<f4', 'fortran_order': False, 'shape': (0,), }"))[0] == "safe"
+
+
+@pytest.mark.parametrize("shape", ["(-2, -3)", "(-1,)", "(0, -1)", "(-6,)"])
+def test_npy_negative_dimension_is_error(shape: str) -> None:
+    verdict, msg = npy_verdict(npy(f"{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}", b"\0" * 24))
+    assert verdict == "error"
+    assert "negative dimension" in msg
+
+
+@pytest.mark.parametrize("header", [
+    "{b'descr': '<f4', 'fortran_order': False, 'shape': (2,), }",
+    "{'descr': '<f4', b'fortran_order': False, 'shape': (2,), }",
+    "{'descr': b'<f4', 'fortran_order': False, 'shape': (2,), }",
+])
+def test_npy_bytes_literals_are_error(header: str) -> None:
+    verdict, msg = npy_verdict(npy(header, b"\0" * 8))
+    assert verdict == "error"
+    assert "numpy refuses" in msg
+
+
+def test_npy_object_array_with_negative_shape_still_scans_its_pickle() -> None:
+    """np.load unpickles an object array whatever its shape: the pickle is judged."""
+    evil = b"cos\nsystem\n(S'id'\ntR."
+    scan = scan_bytes(npy("{'descr': '|O', 'fortran_order': False, 'shape': (-2,), }", evil), "a.npy")
+    assert scan.verdict == "unsafe"
