@@ -88,6 +88,11 @@ class _Src:
         self.buf = b""
         self.buf_at = 0
         self.nfields = 0
+        self.differentials: list[str] = []  # where mlbom's reading and protobuf's could differ
+
+    def differ(self, msg: str) -> None:
+        if len(self.differentials) < 20:
+            self.differentials.append(msg)
 
     def byte(self, pos: int) -> int:
         if not self.buf_at <= pos < self.buf_at + len(self.buf):
@@ -121,14 +126,33 @@ class _Src:
             if shift > 63:
                 raise FormatError("protobuf varint too long")
 
+    def tag(self, pos: int, end: int) -> tuple[int, int]:
+        """A field's tag as C++ protobuf (onnxruntime) reads it: ``ReadTag`` in parse_context.h
+        takes at most 5 bytes into a uint32 (bits past 32 are dropped; a 5th byte with its
+        continuation bit set fails the parse). upb (python ``onnx.load``) refuses a tag above
+        UINT32_MAX. A tag longer than 5 bytes is refused; one whose value reaches 2^32, or that
+        is not minimally encoded (no protobuf writer makes one), is read as C++ reads it and
+        noted as a parse differential."""
+        key, after = self.varint(pos, end)
+        length = after - pos
+        if length > 5:
+            raise FormatError(f"protobuf tag of {length} bytes at offset {pos} (C++ protobuf reads at most 5)")
+        if key >= 1 << 32:
+            self.differ(f"tag {key:#x} at offset {pos} is above 2^32: C++ protobuf (onnxruntime) keeps its low "
+                        f"32 bits (field {(key & 0xFFFFFFFF) >> 3}, read so here), onnx.load refuses it")
+        elif length > 1 and self.byte(after - 1) == 0:
+            self.differ(f"tag at offset {pos} is an over-long ({length}-byte) varint encoding of field {key >> 3}")
+        return key & 0xFFFFFFFF, after
+
     def fields(self, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
-        """(field number, wire type, value or offset, length) for one message in [start, end)."""
+        """(field number, wire type, value or offset, length) for one message in [start, end);
+        tags read as C++ protobuf reads them (:meth:`tag`)."""
         pos = start
         while pos < end:
             self.nfields += 1
             if self.nfields > MAX_FIELDS:
                 raise FormatError(f"more than {MAX_FIELDS} protobuf fields")
-            key, pos = self.varint(pos, end)
+            key, pos = self.tag(pos, end)
             num, wt = key >> 3, key & 7
             if num == 0:
                 raise FormatError("protobuf field number 0")
@@ -154,6 +178,17 @@ class _Src:
 
     def text(self, pos: int, n: int) -> str:
         return self.read(pos, min(n, MAX_STRING)).decode("utf-8", "replace")
+
+
+def _enum(src: _Src, v: int, what: str, where: int) -> int:
+    """An int32/enum field's varint as C++ protobuf reads it: truncated to 32 bits (signed).
+    A value that needs more is noted as a parse differential (readers' handling may differ)."""
+    low = v & 0xFFFFFFFF
+    value = low - (1 << 32) if low >= 1 << 31 else low
+    if v >= 1 << 32 and value != v - (1 << 64):
+        src.differ(f"{what} {v} in the message at offset {where} is wider than 32 bits: "
+                   f"C++ protobuf (onnxruntime) reads it as {value}")
+    return value
 
 
 @dataclass
@@ -296,7 +331,9 @@ class _Walk:
         entries: list[tuple[str, str]] = []
         for num, wt, v, n in self.src.fields(start, end):
             if num == 14 and wt == 0:
-                external = v == 1
+                location = _enum(self.src, v, "data_location", start)
+                if location in (0, 1):  # proto2 closed enum: another value is kept as an unknown field
+                    external = location == 1
             elif num == 8 and wt == 2:
                 name = self.src.text(v, n)[:80]
             elif num == 2 and wt == 0:
@@ -366,6 +403,14 @@ class _Walk:
                 self.find("onnx.external-data-escape", "critical",
                           f"{where}: external data location {loc[:200]!r} {why}: the loader reads a file outside "
                           "the model folder (path traversal, CVE-2022-25882 class)", "unsafe")
+
+    def judge_differentials(self) -> None:
+        """Tags or int32 fields mlbom's reading and protobuf's could take differently (red team
+        88s-1: a graph behind a tag above 2^32 that onnxruntime loads): ``suspicious``."""
+        if self.src.differentials:
+            self.find("onnx.parse-differential", "high",
+                      "; ".join(self.src.differentials[:5])[:1000] + " (what onnxruntime loads may differ from what "
+                      "onnx.load or mlbom reads)", "suspicious")
 
     def judge_domains(self) -> None:
         custom: dict[str, set[str]] = {}
@@ -478,6 +523,7 @@ def parse_onnx(fh: IO[bytes], size: int, folder: Path | None = None,
         facts.facts["onnx.external-data"] = ",".join(sorted({loc for _w, loc in walk.locations})[:20])[:2000]
     walk.judge_locations()
     walk.judge_domains()
+    walk.judge_differentials()
     if refs is not None:
         refs.extend(walk.refs)
     target = getattr(facts, "effects", None)
@@ -548,9 +594,10 @@ def _tensor_proto(src: _Src, start: int, end: int, label: str, walk: _Walk) -> s
         elif num == 9:
             raw = (raw or 0) + n
         elif num == 14:
-            if v not in (0, 1):
+            location = _enum(src, v, "data_location", start)
+            if location not in (0, 1):
                 raise _NotTensor(f"data_location {v}")
-            external = v == 1
+            external = location == 1
         elif num == 8:
             name = src.text(v, n)[:80]
         elif num in (4, 10):
@@ -608,6 +655,7 @@ def parse_tensor_file(fh: IO[bytes], size: int, folder: Path | None = None) -> F
     facts = walk.facts
     facts.facts["onnx.tensor"] = desc[:200]
     walk.judge_locations()
+    walk.judge_differentials()
     target = getattr(facts, "effects", None)
     if isinstance(target, dict):
         target.update(walk.effects)
