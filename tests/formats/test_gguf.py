@@ -155,7 +155,7 @@ def tensor_info(name: bytes, dims: tuple[int, ...], ttype: int, offset: int) -> 
     ([tensor_info(b"a", (-1,), 0, 0)], "negative"),
     ([tensor_info(b"a", (1 << 40, 1 << 40), 0, 0)], "2\\^63"),
     ([tensor_info(b"a", (4,), 0, 3)], "aligned"),
-    ([tensor_info(b"a", (256,), 23, 64), tensor_info(b"b", (256,), 23, 0)], "goes back"),
+    ([tensor_info(b"a", (256,), 23, 64), tensor_info(b"b", (256,), 23, 0)], "expected 0"),
     ([tensor_info(b"a", (4,), 0, 0), tensor_info(b"b", (4,), 0, 64)], "expected 32"),
     ([tensor_info(b"a", (33,), 8, 0)], "blocks"),
     ([tensor_info(b"x" * 64, (4,), 0, 0)], "limit"),
