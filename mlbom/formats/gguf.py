@@ -1,4 +1,5 @@
-"""GGUF header and metadata (spec https://github.com/ggml-org/ggml/blob/master/docs/gguf.md, v1–v3).
+"""GGUF header and metadata (spec https://github.com/ggml-org/ggml/blob/master/docs/gguf.md, v2–v3;
+v1, which llama.cpp and gguf-py no longer read, is refused).
 
 Every metadata key is read, bounded: the key count, each string's length, each array's length
 and nesting, and the total of decoded string bytes. Every ``tokenizer.chat_template`` /
@@ -91,10 +92,10 @@ class _Array:
 
 
 class _Reader:
-    def __init__(self, fh: IO[bytes], size: int, version: int) -> None:
+    def __init__(self, fh: IO[bytes], size: int) -> None:
         self.fh, self.size = fh, size
-        self.cfmt = "<I" if version == 1 else "<Q"
-        self.csize = 4 if version == 1 else 8
+        self.cfmt = "<Q"
+        self.csize = 8
         self.string_bytes = 0
 
     def count(self, what: str) -> int:
@@ -155,9 +156,11 @@ def parse_gguf(fh: IO[bytes], size: int) -> Facts:
     if magic != b"GGUF":
         raise FormatError("not GGUF (bad magic)")
     (version,) = struct.unpack("<I", read_exact(fh, 4, "version"))
-    if version not in (1, 2, 3):
+    if version == 1:  # llama.cpp: "GGUFv1 is no longer supported"; gguf-py refuses it too (red team 88s-8)
+        raise FormatError("GGUF version 1 is no longer read by llama.cpp or gguf-py")
+    if version not in (2, 3):
         raise FormatError(f"unknown GGUF version {version}")
-    rd = _Reader(fh, size, version)
+    rd = _Reader(fh, size)
     n_tensors = rd.count("tensor count")
     n_kv = rd.count("metadata count")
     if n_kv > MAX_GGUF_KV:
@@ -176,6 +179,10 @@ def parse_gguf(fh: IO[bytes], size: int) -> Facts:
     budget = MAX_TEMPLATE_TOTAL
     for i in range(n_kv):
         raw_key = rd.raw_string(MAX_GGUF_KEY, f"key {i}")
+        if not raw_key:
+            # llama.cpp refuses the file ("key is empty"); gguf-py reads it. No reader sees other
+            # content than mlbom does, so this is a file the reference loader refuses: error (88s-8)
+            raise FormatError(f"metadata key {i} is empty (llama.cpp refuses the file)")
         if b"\0" in raw_key:
             # llama.cpp keeps keys as C strings (gguf_find_key's strcmp, the model loader's map of
             # gguf_get_key): it reads the key up to the NUL, gguf-py reads all of it. Judged as
@@ -260,7 +267,7 @@ def _check_tensors(rd: _Reader, n_tensors: int, alignment: int, facts: Facts, ef
             raise FormatError(f"tensor {name[:64]!r} has {n_dims} dimensions (at most {GGML_MAX_DIMS})")
         elements, row = 1, 1
         for d in range(n_dims):
-            (dim,) = struct.unpack("<q" if rd.csize == 8 else "<I", read_exact(rd.fh, rd.csize, "dimension"))
+            (dim,) = struct.unpack("<q", read_exact(rd.fh, 8, "dimension"))
             if dim < 0:
                 raise FormatError(f"tensor {name[:64]!r} has a negative dimension")
             if d == 0:

@@ -115,10 +115,11 @@ def test_malformed_headers_raise_format_error(data: bytes, message: str) -> None
         parse(data)
 
 
-def test_v1_counts_are_32_bit() -> None:
+def test_v1_is_refused_like_llama_cpp() -> None:
     kv = struct.pack("<I", 20) + b"general.architecture" + struct.pack("<I", 8) + struct.pack("<I", 5) + b"llama"
     data = b"GGUF" + struct.pack("<III", 1, 0, 1) + kv
-    assert parse(data).facts["general.architecture"] == "llama"
+    with pytest.raises(FormatError, match="version 1"):
+        parse(data)
 
 
 def test_template_budget_per_file() -> None:

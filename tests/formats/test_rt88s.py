@@ -89,3 +89,18 @@ def test_88s_7_name_of_64_bytes_refused() -> None:
     verdict, msgs = _scan(_gguf([ARCH], [(b"x" * 64, [8], 0, 0)], b"\0" * 32))
     assert verdict == "error", msgs
     assert _scan(_gguf([ARCH], [(b"x" * 63, [8], 0, 0)], b"\0" * 32)) == ("safe", [])
+
+
+# 88s-8: version 1 and an empty metadata key are refused by llama.cpp
+def test_88s_8_version_1_is_error() -> None:
+    def s4(text: str) -> bytes:
+        return struct.pack("<I", len(text)) + text.encode()
+    data = b"GGUF" + struct.pack("<III", 1, 0, 1) + s4("general.architecture") + struct.pack("<I", 8) + s4("llama")
+    verdict, msgs = _scan(data)
+    assert verdict == "error" and any("version 1" in m for m in msgs), msgs
+
+
+def test_88s_8_empty_metadata_key_is_error() -> None:
+    verdict, msgs = _scan(_gguf([ARCH, _kv_str("", "x")], [(b"w", [8], 0, 0)], b"\0" * 32))
+    assert verdict == "error" and any("metadata key 1 is empty" in m for m in msgs), msgs
+    assert _scan(_gguf([ARCH], [(b"w", [8], 0, 0)], b"\0" * 32)) == ("safe", [])
