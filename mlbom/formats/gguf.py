@@ -1,4 +1,5 @@
-"""GGUF header and metadata (spec https://github.com/ggml-org/ggml/blob/master/docs/gguf.md, v1–v3).
+"""GGUF header and metadata (spec https://github.com/ggml-org/ggml/blob/master/docs/gguf.md, v2–v3;
+v1, which llama.cpp and gguf-py no longer read, is refused).
 
 Every metadata key is read, bounded: the key count, each string's length, each array's length
 and nesting, and the total of decoded string bytes. Every ``tokenizer.chat_template`` /
@@ -33,11 +34,19 @@ _GGUF_FILE_TYPES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_
                     17: "Q5_K_M", 18: "Q6_K", 19: "IQ2_XXS", 20: "IQ2_XS", 24: "IQ1_S", 25: "IQ4_NL", 32: "BF16"}
 _FACT_KEYS = ("general.architecture", "general.name", "general.basename", "general.size_label", "general.license",
               "general.quantization_version", "general.base_model.0.name", "general.base_model.0.repo_url")
-# ggml type → (block size, bytes per block) for the types whose layout is certain (ggml.c's
-# type_traits); tensors of other types are checked for order and alignment only.
+# ggml type → (block size, bytes per block): llama.cpp's type_traits (ggml/src/ggml.c at
+# ggml-org/llama.cpp 00bdaa105cb03380daf899b4fc9f026555745269; block sizes from the
+# static_asserts of ggml/src/ggml-common.h). GGML_TYPE_COUNT is 42; the removed types (4, 5:
+# Q4_2/Q4_3; 31-33: Q4_0_x_y; 36-38: IQ4_NL_x_y) have block size 0, and gguf_init_from_reader
+# refuses a tensor of a type >= GGML_TYPE_COUNT or of block size 0 (red team 88s-5).
+# Q8_1 is 2 f16 + 32 int8 = 36 bytes in llama.cpp; gguf-py (0.19) sizes it 4 + 4 + 32 = 40.
 _GGML_SIZES = {0: (1, 4), 1: (1, 2), 2: (32, 18), 3: (32, 20), 6: (32, 22), 7: (32, 24), 8: (32, 34), 9: (32, 36),
                10: (256, 84), 11: (256, 110), 12: (256, 144), 13: (256, 176), 14: (256, 210), 15: (256, 292),
-               24: (1, 1), 25: (1, 2), 26: (1, 4), 27: (1, 8), 28: (1, 8), 30: (1, 2)}
+               16: (256, 66), 17: (256, 74), 18: (256, 98), 19: (256, 50), 20: (32, 18), 21: (256, 110),
+               22: (256, 82), 23: (256, 136), 24: (1, 1), 25: (1, 2), 26: (1, 4), 27: (1, 8), 28: (1, 8),
+               29: (256, 56), 30: (1, 2), 34: (256, 54), 35: (256, 66), 39: (32, 17), 40: (64, 36), 41: (128, 18)}
+GGML_TYPE_COUNT = 42
+GGML_TYPE_Q8_1 = 9  # sized differently by llama.cpp (36) and gguf-py (40)
 GGML_MAX_DIMS = 4
 GGML_MAX_NAME = 64
 TEMPLATE_KEY = "tokenizer.chat_template"
@@ -83,10 +92,10 @@ class _Array:
 
 
 class _Reader:
-    def __init__(self, fh: IO[bytes], size: int, version: int) -> None:
+    def __init__(self, fh: IO[bytes], size: int) -> None:
         self.fh, self.size = fh, size
-        self.cfmt = "<I" if version == 1 else "<Q"
-        self.csize = 4 if version == 1 else 8
+        self.cfmt = "<Q"
+        self.csize = 8
         self.string_bytes = 0
 
     def count(self, what: str) -> int:
@@ -147,9 +156,11 @@ def parse_gguf(fh: IO[bytes], size: int) -> Facts:
     if magic != b"GGUF":
         raise FormatError("not GGUF (bad magic)")
     (version,) = struct.unpack("<I", read_exact(fh, 4, "version"))
-    if version not in (1, 2, 3):
+    if version == 1:  # llama.cpp: "GGUFv1 is no longer supported"; gguf-py refuses it too (red team 88s-8)
+        raise FormatError("GGUF version 1 is no longer read by llama.cpp or gguf-py")
+    if version not in (2, 3):
         raise FormatError(f"unknown GGUF version {version}")
-    rd = _Reader(fh, size, version)
+    rd = _Reader(fh, size)
     n_tensors = rd.count("tensor count")
     n_kv = rd.count("metadata count")
     if n_kv > MAX_GGUF_KV:
@@ -168,6 +179,10 @@ def parse_gguf(fh: IO[bytes], size: int) -> Facts:
     budget = MAX_TEMPLATE_TOTAL
     for i in range(n_kv):
         raw_key = rd.raw_string(MAX_GGUF_KEY, f"key {i}")
+        if not raw_key:
+            # llama.cpp refuses the file ("key is empty"); gguf-py reads it. No reader sees other
+            # content than mlbom does, so this is a file the reference loader refuses: error (88s-8)
+            raise FormatError(f"metadata key {i} is empty (llama.cpp refuses the file)")
         if b"\0" in raw_key:
             # llama.cpp keeps keys as C strings (gguf_find_key's strcmp, the model loader's map of
             # gguf_get_key): it reads the key up to the NUL, gguf-py reads all of it. Judged as
@@ -220,58 +235,74 @@ def parse_gguf(fh: IO[bytes], size: int) -> Facts:
             add_template_findings(facts, key, val, effects)
     if templates:
         facts.facts["chat-templates"] = ",".join(sorted(set(templates)))[:500]
-    _check_tensors(rd, n_tensors, alignment, version)
+    _check_tensors(rd, n_tensors, alignment, facts, effects)
     _set_effects(facts, effects)
     return facts
 
 
-def _check_tensors(rd: _Reader, n_tensors: int, alignment: int, version: int) -> None:
-    """The tensor-info section as llama.cpp's gguf reader checks it: names (< 64 bytes, unique),
-    at most 4 non-negative dimensions, offsets in order and aligned, the data inside the file."""
+def _check_tensors(rd: _Reader, n_tensors: int, alignment: int, facts: Facts, effects: dict[str, Verdict]) -> None:
+    """The tensor-info section as llama.cpp's gguf reader (ggml/src/gguf.cpp, gguf_init_from_reader)
+    checks it: names (< 64 bytes, unique as C strings), at most 4 non-negative dimensions, a type
+    below GGML_TYPE_COUNT with a block size, rows (ne[0]) a whole number of blocks, every offset
+    equal to the running padded size, the data inside the file."""
     names: set[bytes] = set()
-    infos: list[tuple[int, int, int]] = []  # (type, elements, offset)
+    infos: list[tuple[bytes, int, int, int]] = []  # (name, type, elements, offset)
     for i in range(n_tensors):
-        name = rd.raw_string(GGML_MAX_NAME - 1, f"tensor {i} name")
+        raw_name = rd.raw_string(GGML_MAX_NAME - 1, f"tensor {i} name")
+        # llama.cpp keeps the name as a C string (ggml_set_name(name.c_str()), strcmp for
+        # duplicates, the model loader's map): the name ends at the first NUL. gguf-py keeps
+        # all of it (red team 88s-7).
+        name = raw_name.split(b"\0", 1)[0]
+        if name != raw_name:
+            facts.findings.append(("gguf.tensor-name-nul", "high",
+                                   f"tensor name {raw_name[:64]!r} holds a NUL byte: llama.cpp reads it as "
+                                   f"{name[:64]!r}, Python readers as the whole"))
+            effects["gguf.tensor-name-nul"] = "suspicious"
         if name in names:
-            raise FormatError(f"duplicate tensor name {name[:64]!r} (llama.cpp refuses the file)")
+            raise FormatError(f"duplicate tensor name {name[:64]!r} (compared as C strings, up to a NUL, "
+                              "as llama.cpp does; llama.cpp refuses the file)")
         names.add(name)
         n_dims = rd.u32("tensor dimensions")
         if n_dims > GGML_MAX_DIMS:
             raise FormatError(f"tensor {name[:64]!r} has {n_dims} dimensions (at most {GGML_MAX_DIMS})")
-        elements = 1
-        for _ in range(n_dims):
-            (dim,) = struct.unpack("<I" if version == 1 else "<q", read_exact(rd.fh, 4 if version == 1 else 8, "dimension"))
+        elements, row = 1, 1
+        for d in range(n_dims):
+            (dim,) = struct.unpack("<q", read_exact(rd.fh, 8, "dimension"))
             if dim < 0:
                 raise FormatError(f"tensor {name[:64]!r} has a negative dimension")
+            if d == 0:
+                row = dim
             elements *= dim
             if elements >= 1 << 63:
                 raise FormatError(f"tensor {name[:64]!r} has more than 2^63 elements")
         ttype = rd.u32("tensor type")
+        layout = _GGML_SIZES.get(ttype)
+        if layout is None:
+            what = "is not a ggml type" if ttype >= GGML_TYPE_COUNT else "was removed from ggml (block size 0)"
+            raise FormatError(f"tensor {name[:64]!r}: type {ttype} {what}; llama.cpp refuses the file")
+        if row % layout[0]:
+            raise FormatError(f"tensor {name[:64]!r}: rows of {row} elements are not a whole number of "
+                              f"{layout[0]}-element blocks (llama.cpp checks ne[0] and refuses the file)")
+        if ttype == GGML_TYPE_Q8_1:
+            facts.findings.append(("gguf.tensor-size-differential", "high",
+                                   f"tensor {name[:64]!r} is Q8_1: llama.cpp sizes its blocks 36 bytes, "
+                                   "gguf-py 40; the readers place its data differently"))
+            effects["gguf.tensor-size-differential"] = "suspicious"
         (offset,) = struct.unpack("<Q", read_exact(rd.fh, 8, "tensor offset"))
-        infos.append((ttype, elements, offset))
+        infos.append((name, ttype, elements, offset))
     if not infos:
         return
     start = rd.fh.tell()
     data_start = start + (-start % alignment)
-    all_known = all(t in _GGML_SIZES for t, _e, _o in infos)
     expected = 0
-    for ttype, elements, offset in infos:
+    for name, ttype, elements, offset in infos:
         if offset % alignment:
             raise FormatError(f"tensor offset {offset} is not aligned to {alignment}")
-        if offset < expected:
-            raise FormatError(f"tensor offset {offset} goes back before {expected} (llama.cpp refuses the file)")
-        layout = _GGML_SIZES.get(ttype)
-        if layout is None:
-            expected = offset  # size unknown to mlbom: order and alignment checked only
-            if data_start + offset > rd.size:
-                raise FormatError(f"tensor data at {data_start + offset} lies past the end of the file")
-            continue
-        block, width = layout
-        if elements % block:
-            raise FormatError(f"tensor of {elements} elements is not a whole number of {block}-element blocks")
+        if offset != expected:
+            raise FormatError(f"tensor {name[:64]!r} at offset {offset}, expected {expected} "
+                              "(the running padded size; llama.cpp refuses the file)")
+        block, width = _GGML_SIZES[ttype]
         nbytes = elements // block * width
-        if all_known and offset != expected:
-            raise FormatError(f"tensor offset {offset}, expected {expected} (llama.cpp refuses the file)")
         expected = offset + nbytes + (-nbytes % alignment)
         if data_start + offset + nbytes > rd.size:
             raise FormatError(f"tensor data at {data_start + offset} (+{nbytes}) runs past the end of the file")
