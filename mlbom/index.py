@@ -216,6 +216,23 @@ def _reading(what: str) -> Iterator[None]:
                          f"({type(exc).__name__}: {_reason(exc)}): damaged, or written by another tool") from exc
 
 
+def _inflate(blob: bytes) -> bytes:
+    """A stored BOM's bytes, inflated as ``zlib.decompress`` inflates them but never past the
+    largest BOM mlbom reads (``max_bytes()``, ``MLBOM_MAX_BOM_BYTES``): a damaged or foreign index
+    whose 1 MB document inflates to a GiB is a ``zlib.error`` — the damaged-index line — not a
+    MemoryError (red team 89c-1)."""
+    from mlbom.cyclonedx.document import max_bytes
+
+    limit = max_bytes()
+    d = zlib.decompressobj()
+    out = d.decompress(blob, limit + 1)
+    if len(out) > limit or d.unconsumed_tail:
+        raise zlib.error(f"a stored BOM inflates past the {limit >> 20} MiB mlbom reads")
+    if not d.eof:
+        raise zlib.error("incomplete or truncated stream")
+    return out
+
+
 def _python_type(column: Any) -> tuple[type, ...]:
     """The Python types a value of ``column`` (a selected column or label) is read as."""
     kind = column.type
@@ -289,7 +306,7 @@ def _backfill_vulnerabilities(conn: Any) -> None:
         if blob is None:
             continue
         try:
-            doc = loads(zlib.decompress(blob)).doc
+            doc = loads(_inflate(blob)).doc
         except (MlbomError, zlib.error):
             continue
         _bulk(conn, vulns_t, _VULN_COLUMNS, [(rid, *r) for r in vulnerability_rows(doc)])
@@ -605,7 +622,7 @@ def _prepared_digest(prep: Prepared) -> str | None:
         return None
     from mlbom.reader import loads
 
-    return loads(zlib.decompress(doc), prep.source).content_digest
+    return loads(_inflate(doc), prep.source).content_digest
 
 
 def _stored_digest(row: Any) -> str | None:
@@ -616,7 +633,7 @@ def _stored_digest(row: Any) -> str | None:
         return None
     from mlbom.reader import loads
 
-    return loads(zlib.decompress(row["document"])).content_digest
+    return loads(_inflate(row["document"])).content_digest
 
 
 # -- questions ------------------------------------------------------------------------------
@@ -791,7 +808,7 @@ def document(engine: Engine, serial_number: str, bom_version: int | None = None)
     if blob is None:
         raise MlbomError(f"no BOM {serial_number}" + (f" version {bom_version}" if bom_version else "") + " in the index")
     with _reading("read"):
-        return zlib.decompress(blob)
+        return _inflate(blob)
 
 
 VULN_COLUMNS = ("release", "release_version", "serial_number", "bom_version", "vulnerability", "severity", "state",

@@ -126,7 +126,8 @@ def expected_from_manifests(doc: dict[str, object], folder: Path | None,
     """``verify --artifacts``: the files the BOM's manifests list, as ``{path under DIR:
     (hashlib name, hex)}`` and ``{path: size}``, and the problems (a manifest missing, not the
     one the BOM records, malformed, lines without a digest, a root or a joined path that leaves
-    DIR by :func:`mlbom.relpath.under`, the rule file components follow) — each a failure."""
+    DIR by :func:`mlbom.relpath.under`, the rule file components follow, one file listed twice
+    with different digests or sizes) — each a failure."""
     expected: dict[str, tuple[str, str]] = {}
     sizes: dict[str, int] = {}
     bad: list[str] = []
@@ -153,9 +154,12 @@ def expected_from_manifests(doc: dict[str, object], folder: Path | None,
                     if e.sha256 is None:
                         bad.append(f"{rel}: the manifest has no digest for it ({e.error})")
                         continue
-                    expected[rel] = ("sha256", e.sha256)
                     assert e.size is not None
-                    sizes[rel] = e.size
+                    pair = ("sha256", e.sha256)
+                    if expected.setdefault(rel, pair) != pair or sizes.setdefault(rel, e.size) != e.size:
+                        # two manifests (or two lines) naming one file differently: the later one
+                        # must not replace the earlier claim unchecked (red team 89c-2)
+                        bad.append(f"{rel}: listed twice with different digests")
         except InputError as exc:
             bad.append(f"{m.ref}: {exc}")
     del doc
