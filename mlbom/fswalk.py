@@ -313,25 +313,6 @@ def cache_noise(path: Path) -> bool:
     return path.name.endswith((".lock", ".refs")) and is_shared_store(path.parent.parent)
 
 
-def _dir_key(path: str | Path) -> tuple[int, int] | None:
-    """The folder's identity, ``(st_dev, st_ino)`` (the folder a link resolves to included), or
-    None when it cannot be read (its listing then reports it)."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino
-
-
-def _descent_reaches(target: Path, real_root: Path) -> bool:
-    """Whether the walk of ``real_root`` reaches the real folder ``target`` by descent: it lies
-    under the root and no folder on the way is one the walk skips. A link to such a folder is a
-    second name of a folder walked under its own name, and is not walked (red team 87c-4)."""
-    if not target.is_relative_to(real_root):
-        return False
-    return not any(_skip_reason(part) is not None for part in target.relative_to(real_root).parts)
-
-
 def _skipped(rel: str, why: str | None = None) -> Finding:
     name = rel.rsplit('/', 1)[-1]
     return Finding(id=SKIPPED, severity="info", source=rel,
@@ -419,9 +400,7 @@ def iter_runs(root: Path, *, on_finding: Callable[[Finding], None] | None = None
     the files between two sub-folders are one run."""
     real_root = root.resolve()
     allowed = _allowed(real_root)
-    # each real folder is walked at most once, whether met by descent or through a link: by
-    # (st_dev, st_ino), so the work is linear in real folders + links (red team 87c-4)
-    seen_dirs: set[tuple[int, int] | None] = {_dir_key(real_root)}
+    seen_dirs: set[Path] = {real_root}
     report = on_finding or (lambda f: None)
 
     def listing(folder: str, prefix: str) -> Iterator[FileRun | tuple[str, str]]:
@@ -440,7 +419,6 @@ def iter_runs(root: Path, *, on_finding: Callable[[Finding], None] | None = None
         add_name = names.append
         dirs: list[tuple[str, str, str]] = []
         others = [e for e in raw if not e.is_file(follow_symlinks=False)] if len(names) < len(raw) else []
-        others.sort(key=lambda e: e.name)  # which name of a folder is walked does not hang on the listing order
         for e in others:  # links, folders, the rest
             name = e.name
             rel = prefix + name
@@ -458,11 +436,9 @@ def iter_runs(root: Path, *, on_finding: Callable[[Finding], None] | None = None
                                    message=f"{rel}: symbolic link leaves the folder (to {target}); not read", source=rel))
                     continue
                 if target.is_dir():
-                    # a second name of a folder walked under its own name, or one walked already
-                    ident = _dir_key(target)
-                    if _descent_reaches(target, real_root) or ident in seen_dirs:
+                    if target in seen_dirs:
                         continue
-                    seen_dirs.add(ident)
+                    seen_dirs.add(target)
                     dirs.append((name + "/", e.path, rel + "/"))
                 elif target.is_file():
                     add_name(name)
@@ -473,10 +449,6 @@ def iter_runs(root: Path, *, on_finding: Callable[[Finding], None] | None = None
                 if (why := _skip_reason(name)) is not None:
                     report(_skipped(rel, why))
                 else:
-                    ident = _dir_key(e.path)
-                    if ident in seen_dirs:  # a bind mount of a folder walked already
-                        continue
-                    seen_dirs.add(ident)
                     dirs.append((name + "/", e.path, rel + "/"))
             else:
                 report(Finding(id="files.not-regular", severity="medium",
@@ -516,18 +488,17 @@ def walk_files(root: Path) -> tuple[list[Path], list[Finding]]:
     findings: list[Finding] = []
     real_root = root.resolve()
     allowed = _allowed(real_root)
-    seen_dirs: set[tuple[int, int] | None] = {_dir_key(real_root)}  # the rule of iter_runs (87c-4)
+    seen_dirs: set[Path] = {real_root}
     stack = [root]
     while stack:
         d = stack.pop()
         try:
-            entries = sorted(os.scandir(d), key=lambda e: e.name)
+            entries = sorted(os.scandir(d), key=lambda e: e.name, reverse=True)
         except OSError as exc:
             findings.append(Finding(id="files.unreadable-folder", severity="high",
                                     message=f"{d}: cannot list: {exc.strerror}",
                                     source=Path(d).relative_to(root).as_posix()))
             continue
-        subdirs: list[Path] = []  # met in name order (which name of a folder is walked), walked in it
         kept = set(_not_linked(Path(d), [e.name for e in entries])) if d is not root else None
         for e in entries:
             if kept is not None and e.name not in kept and not e.is_dir(follow_symlinks=False):
@@ -549,11 +520,10 @@ def walk_files(root: Path) -> tuple[list[Path], list[Finding]]:
                                             source=rel))
                     continue
                 if target.is_dir():
-                    ident = _dir_key(target)
-                    if _descent_reaches(target, real_root) or ident in seen_dirs:
+                    if target in seen_dirs:
                         continue
-                    seen_dirs.add(ident)
-                    subdirs.append(p)
+                    seen_dirs.add(target)
+                    stack.append(p)
                     continue
                 if not target.is_file():  # a link to a FIFO, device or socket: hashing it would block
                     findings.append(Finding(id="files.not-regular", severity="medium",
@@ -564,11 +534,7 @@ def walk_files(root: Path) -> tuple[list[Path], list[Finding]]:
                 if (why := _skip_reason(e.name)) is not None:
                     findings.append(_skipped(rel, why))
                     continue
-                ident = _dir_key(p)
-                if ident in seen_dirs:  # a bind mount of a folder walked already
-                    continue
-                seen_dirs.add(ident)
-                subdirs.append(p)
+                stack.append(p)
             elif e.is_file(follow_symlinks=False):
                 files.append(p)
             else:
@@ -578,5 +544,4 @@ def walk_files(root: Path) -> tuple[list[Path], list[Finding]]:
                 findings.append(Finding(id="files.too-many-files", severity="high",
                                         message=f"more than {MAX_FILES} files; the rest is not inventoried"))
                 return sorted(files), findings
-        stack.extend(reversed(subdirs))
     return sorted(files), findings

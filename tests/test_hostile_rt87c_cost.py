@@ -8,11 +8,9 @@ and query on a BOM). An expression longer than ``MAX_LICENSE_EXPRESSION_CHARS`` 
 parsed: it is kept as a licence name (with its whole text), with a finding where a collector reads
 it; every value is parsed once (cached in :func:`mlbom.licenses.is_spdx_expression`).
 
-87c-4: the walkers remembered only the folders links led to, not the real folders reached by
-descent, so 200 links to ever deeper folders of one 200-deep chain re-walked the chain below each:
-20,302 manifest entries for 201 files, 35 s. Each real folder, by ``(st_dev, st_ino)``, is now
-walked at most once; a link to a folder the walk reaches under its own name (or has walked already)
-is not walked again, as a link to the root never was.
+87c-4 (links re-walking a 200-deep chain, quadratic) is not fixed here: walking each real folder
+once dropped the paths ``generate`` must list through a venv's ``lib64 -> lib`` for ``verify
+--artifacts`` (red team 30s-2), so that change was reverted (docs/fuzzing.md).
 
 87c-7: a Croissant ``metadata.json`` saved as UTF-16 with a byte-order mark failed the UTF-8 sniff
 and was dropped without a word (name, licence and url lost, "inventory complete"). Croissant files
@@ -33,7 +31,6 @@ The inputs are written here.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -137,60 +134,6 @@ def test_87c_3_ordinary_card_expression_kept(tmp_path: Path, capsys: Any) -> Non
     comp = _model_component(out)
     assert comp["licenses"] == [{"expression": "MIT OR Apache-2.0", "acknowledgement": "declared"}]
     assert not any("card-malformed" in f for f in _findings(comp))
-
-
-def _chain_with_links(root: Path, n: int) -> None:
-    """``n`` nested real folders ``d/d/…``, a file in each, and ``n`` top links ``Lk -> d/…/d``."""
-    (root / "config.json").write_text('{"model_type": "bert"}')
-    p = root
-    for i in range(1, n + 1):
-        p = p / "d"
-        p.mkdir()
-        (p / "f.txt").write_text(str(i))
-        os.symlink(os.path.relpath(p, root), root / f"L{i:04d}")
-
-
-def test_87c_4_links_to_nested_folders_walked_once(tmp_path: Path, capsys: Any) -> None:
-    from mlbom.fswalk import iter_files, walk_files
-
-    n = 40  # 40 * 41 / 2 = 820 paths before the fix
-    model = tmp_path / "model"
-    model.mkdir()
-    _chain_with_links(model, n)
-    real = sorted(str(p.relative_to(model)) for p in model.rglob("*") if p.is_file() and not p.is_symlink())
-    assert len(real) == n + 1
-    # both walkers: each real file once, under its real name (nothing lost, nothing twice)
-    assert sorted(rel for rel, _ in iter_files(model)) == real
-    files, problems = walk_files(model)
-    assert sorted(str(p.relative_to(model)) for p in files) == real
-    assert problems == []
-    # through the CLI: the scan lists n + 1 files, the manifest n + 1 entries
-    assert main(["scan", str(model), "--format", "json"]) in (0, 1)
-    out, _ = _quiet(capsys)
-    assert len(json.loads(out)) == n + 1
-    bom = tmp_path / "bom.json"
-    assert main(["generate", "--model", str(model), "--no-gpu", "--name", "x", "--version", "1",
-                 "-o", str(bom)]) == 0
-    _quiet(capsys)
-    doc = json.loads(bom.read_text())
-    assert len([c for c in doc["components"] if c["type"] == "file"]) == n + 1
-
-
-def test_87c_4_link_out_of_walk_still_walked_once(tmp_path: Path) -> None:
-    """A link to a folder descent does not reach (under a skipped ``.git``) is still walked, once
-    however many links name it, and a link to the root is not walked."""
-    from mlbom.fswalk import iter_files, walk_files
-
-    root = tmp_path / "m"
-    (root / ".git" / "x").mkdir(parents=True)
-    (root / ".git" / "x" / "a.bin").write_bytes(b"1")
-    (root / "b.txt").write_text("b")
-    for name in ("l1", "l2"):
-        os.symlink(".git/x", root / name)
-    os.symlink(".", root / "self")
-    want = ["b.txt", "l1/a.bin"]
-    assert [rel for rel, _ in iter_files(root)] == want
-    assert sorted(str(p.relative_to(root)) for p in walk_files(root)[0]) == want
 
 
 _CROISSANT = {"@context": {"@vocab": "https://schema.org/", "cr": "http://mlcommons.org/croissant/",
