@@ -2325,10 +2325,10 @@ _TORCH_RECORD_LIMIT = 4096
 
 
 def _torch_version_refused(data: bytes | None) -> str | None:
-    """Why ``PyTorchStreamReader::init`` refuses a ``version`` record, None when it accepts it.
-    It reads the record ``version`` (never ``.data/version``: torch 2.13 loads a file whose
-    ``.data/version`` is missing or says ``abc``, and refuses one without ``version`` — "Expected
-    hasRecord("version")") and parses it with ``std::stoull`` (leading C white space, an optional
+    """Why ``PyTorchStreamReader::init`` refuses a version record, None when it accepts it.
+    It reads ``.data/version`` when the archive has that record (``hasRecord``: miniz, ASCII case
+    ignored) and otherwise requires ``version`` ("Expected hasRecord("version")"); see
+    :func:`_torch_version_copies` (red team 89s-1). It parses it with ``std::stoull`` (leading C white space, an optional
     sign, decimal digits, anything after them ignored — the C string stops at a NUL; no digit:
     "Couldn't parse the version"; an overflow raises too; ``-N`` wraps modulo 2**64), then
     requires kMinSupportedFileFormatVersion <= version <= kMaxSupportedFileFormatVersion."""
@@ -2351,16 +2351,27 @@ def _torch_version_refused(data: bytes | None) -> str | None:
     return None
 
 
+def _torch_version_copies(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, ctx: _Ctx) -> list[bytes | None]:
+    """The version record(s) ``PyTorchStreamReader::init`` reads (caffe2/serialize/inline_container.cc,
+    torch 2.13): ``if (hasRecord(".data/version")) getRecord(".data/version") else { TORCH_CHECK(
+    hasRecord("version")); getRecord("version") }``. So every copy of ``<root>/.data/version`` (ASCII
+    case ignored) when there is any, else every copy of ``<root>/version``; ``[None]`` (refused) when
+    neither exists. ``version`` is not read at all when ``.data/version`` exists (red team 89s-1)."""
+    found = _member_copies(fh, entries, f"{prefix}.data/version", ctx, _TORCH_RECORD_LIMIT)
+    return found or _member_copies(fh, entries, f"{prefix}version", ctx, _TORCH_RECORD_LIMIT) or [None]
+
+
 def _torch_records(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, acc: _Acc, facts: dict[str, str],
                    ctx: _Ctx, where: str) -> None:
     """The small records torch reads before any pickle and refuses the archive on (red team 86s-1):
-    ``<root>/version`` (:func:`_torch_version_refused`) and, when present, ``<root>/byteorder``,
+    the version record (``<root>/.data/version`` when present, else ``<root>/version``:
+    :func:`_torch_version_copies`, :func:`_torch_version_refused`) and, when present, ``<root>/byteorder``,
     which ``torch.serialization._load`` requires to be exactly ``b"little"`` or ``b"big"`` ("Unknown
     endianness type"); and flag bit 13 on any entry, on which miniz refuses the whole archive.
     Every copy torch's reader may return is checked (it may return any); a refusal is
     ``pytorch.invalid`` (``error``) and drops the weights-only claim."""
     reasons: list[str] = []
-    versions = _member_copies(fh, entries, f"{prefix}version", ctx, _TORCH_RECORD_LIMIT) or [None]
+    versions = _torch_version_copies(fh, entries, prefix, ctx)
     reasons += [r for v in versions if (r := _torch_version_refused(v)) is not None][:1]
     for b in _member_copies(fh, entries, f"{prefix}byteorder", ctx, _TORCH_RECORD_LIMIT):
         if b not in (b"little", b"big"):

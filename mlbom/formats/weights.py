@@ -13,10 +13,14 @@ file size before trusting it. Each raises :class:`FormatError` with a precise me
 
 from __future__ import annotations
 
+import ast
+import io
 import json
 import math
 import re
 import struct
+import tokenize
+import warnings
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
@@ -271,112 +275,50 @@ def parse_safetensors(fh: IO[bytes], size: int) -> Facts:
 
 # ---- NumPy -----------------------------------------------------------------------------
 
-class _Literal:
-    """A parser for the Python literals of an NPY header (what ``ast.literal_eval`` accepts
-    there: dicts, lists, tuples, strings with an optional u/b/r prefix, integers with an
-    optional Python 2 ``L`` suffix, floats, True/False/None), with bounded depth and no
-    recursion into the interpreter's parser."""
-
-    _TOKEN = re.compile(r"""\s*(?:(?P<str>[uUbBrR]{0,2}(?:'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"))"""
-                        r"|(?P<num>[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)[lL]?)"
-                        r"|(?P<name>True|False|None)|(?P<punct>[{}\[\](),:]))")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.i = 0
-
-    def _next(self) -> tuple[str, str]:
-        m = self._TOKEN.match(self.text, self.i)
-        if not m:
-            raise FormatError(f"header is not a Python literal (at character {self.i})")
-        self.i = m.end()
-        kind = m.lastgroup or ""
-        return kind, m.group(kind)
-
-    def _peek(self) -> str:
-        m = self._TOKEN.match(self.text, self.i)
-        return m.group("punct") or "" if m else ""
-
-    def value(self, depth: int = 0) -> object:
-        if depth > MAX_LITERAL_DEPTH:
-            raise FormatError(f"header nests deeper than {MAX_LITERAL_DEPTH} levels")
-        kind, tok = self._next()
-        if kind == "str":
-            return self._string(tok)
-        if kind == "num":
-            t = tok.rstrip("lL")
-            if re.fullmatch(r"[-+]?\d+", t):
-                if len(t) > 40:
-                    raise FormatError("header integer too large")
-                return int(t)
-            return float(t)
-        if kind == "name":
-            return {"True": True, "False": False, "None": None}[tok]
-        if tok == "{":
-            out: dict[object, object] = {}
-            while self._peek() != "}":
-                key = self.value(depth + 1)
-                if not isinstance(key, (str, bytes, int, float, bool, tuple)) and key is not None:
-                    raise FormatError("header dict key is not hashable")
-                if self._next()[1] != ":":
-                    raise FormatError("header dict: ':' expected")
-                out[key] = self.value(depth + 1)
-                if self._peek() == ",":
-                    self._next()
-                elif self._peek() != "}":
-                    raise FormatError("header dict: ',' or '}' expected")
-            self._next()
-            return out
-        if tok in ("[", "("):
-            close = "]" if tok == "[" else ")"
-            items: list[object] = []
-            comma = False
-            while self._peek() != close:
-                items.append(self.value(depth + 1))
-                comma = False
-                if self._peek() == ",":
-                    self._next()
-                    comma = True
-                elif self._peek() != close:
-                    raise FormatError(f"header: ',' or '{close}' expected")
-            self._next()
-            if tok == "(":
-                if len(items) == 1 and not comma:
-                    return items[0]  # parenthesised value, not a tuple
-                return tuple(items)
-            return items
-        raise FormatError(f"header: unexpected {tok!r}")
-
-    @staticmethod
-    def _string(tok: str) -> str | bytes:
-        """A ``str``, or ``bytes`` for a ``b''`` literal (red team 88s-9: numpy's key and descr
-        checks refuse bytes, so the type is kept)."""
-        prefix = ""
-        while tok[0] not in "'\"":
-            prefix += tok[0].lower()
-            tok = tok[1:]
-        body = tok[1:-1]
-        if "r" not in prefix and "\\" in body:
-            try:
-                body = body.encode("latin-1", "backslashreplace").decode("unicode_escape")
-            except UnicodeDecodeError as exc:
-                raise FormatError("header string has a bad escape") from exc
-        if "b" in prefix:
-            if not tok.isascii():  # Python: "bytes can only contain ASCII literal characters"
-                raise FormatError("header bytes literal holds a non-ASCII character")
-            return body.encode("latin-1", "replace")
-        return body
-
-    def parse(self) -> object:
-        v = self.value()
-        if self.text[self.i:].strip():
-            raise FormatError("header has text after its literal")
-        return v
+def _filter_header(text: str) -> str:
+    """numpy's ``_filter_header`` (``numpy/lib/_format_impl.py``, numpy 2.x), the same steps:
+    Python's ``tokenize`` over the header, a NAME token ``L`` (upper case only) right after a
+    NUMBER token dropped, ``tokenize.untokenize`` of the rest. (The Python 2 ``4L`` suffix.)"""
+    tokens = []
+    last_was_number = False
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        if last_was_number and tok[0] == tokenize.NAME and tok[1] == "L":
+            continue
+        tokens.append(tok)
+        last_was_number = tok[0] == tokenize.NUMBER
+    return str(tokenize.untokenize(tokens))
 
 
-def literal(text: str) -> object:
-    """The Python literal ``text`` (see :class:`_Literal`)."""
-    return _Literal(text).parse()
+def _literal_eval(text: str) -> object:
+    """``ast.literal_eval(text)`` with its warnings (invalid escapes) silenced; what it raises
+    passes through. A static parse: nothing is evaluated."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.literal_eval(text)
+
+
+def literal(text: str, version: tuple[int, int] = (3, 0)) -> object:
+    """An NPY header's Python literal exactly as numpy's ``_read_array_header`` reads it (red team
+    89s-2): ``ast.literal_eval(header)`` — Python's own grammar: string prefixes ``u``/``r``/``b``/
+    ``br``/``rb`` only, no leading zeros, white space only space, tab, form feed and newlines, the
+    tokenizer's 200-level nesting limit —; only on a ``SyntaxError``, and only for versions 1.0 and
+    2.0, once more after :func:`_filter_header` strips Python 2 ``L`` suffixes. Whatever numpy
+    refuses (any other exception, a v3 ``4L``) raises :class:`FormatError`. This reads the header
+    with the Python that runs mlbom, as numpy does with the one that loads the file."""
+    try:
+        return _literal_eval(text)
+    except SyntaxError as exc:
+        if version > (2, 0):
+            raise FormatError(f"header is not a Python literal ({exc.msg}); numpy refuses it") from None
+    except Exception as exc:  # ValueError (malformed node), TypeError (unhashable key), MemoryError, RecursionError
+        raise FormatError(f"header is not a Python literal ({type(exc).__name__}); numpy refuses it") from None
+    try:
+        return _literal_eval(_filter_header(text))
+    except SyntaxError as exc:
+        raise FormatError(f"header is not a Python literal, even with Python 2 L suffixes removed ({exc.msg}); "
+                          "numpy refuses it") from None
+    except Exception as exc:  # tokenize.TokenError, IndentationError, ValueError, ...: numpy's call raises them too
+        raise FormatError(f"header is not a Python literal ({type(exc).__name__}); numpy refuses it") from None
 
 
 def _simple_itemsize(descr: object) -> int | None:
@@ -440,7 +382,7 @@ def parse_npy(fh: IO[bytes], size: int) -> Facts:
         text = raw.decode("utf-8" if major == 3 else "latin-1")
     except UnicodeDecodeError as exc:
         raise FormatError(f"version 3 header is not UTF-8: {exc.reason}") from exc
-    header = literal(text)
+    header = literal(text, (major, minor))
     # numpy's _read_array_header: ``d.keys() != {'descr', 'fortran_order', 'shape'}`` — str keys only
     # (a b'descr' key is refused; red team 88s-9)
     if not isinstance(header, dict) or set(header) != {"descr", "fortran_order", "shape"}:

@@ -96,6 +96,10 @@ def _torch_zip(repl: dict[str, bytes | None]) -> bytes:
                     continue
                 data = new
             z.writestr(info.filename, data)
+        written = {info.filename.split("/", 1)[1] for info in zin.infolist()}
+        for rel, new in repl.items():  # a record torch.save does not write (.data/version): add it
+            if rel not in written and new is not None:
+                z.writestr(f"archive/{rel}", new)
     return out.getvalue()
 
 
@@ -131,9 +135,11 @@ def test_torch_zip_bad_records_are_error(repl: dict[str, bytes | None]) -> None:
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("repl", [{".data/version": b"abc"}, {"version": b"3\n"}, {"byteorder": None}])
+@pytest.mark.parametrize("repl", [{".data/version": b"3"}, {"version": b"3\n"}, {"byteorder": None}])
 def test_torch_zip_records_torch_accepts_stay_safe(repl: dict[str, bytes | None]) -> None:
     data = _torch_zip(repl)
+    for rel in repl:  # the file holds what the test claims (red team 89s-1)
+        assert (f"archive/{rel}" in zipfile.ZipFile(io.BytesIO(data)).namelist()) is (repl[rel] is not None)
     assert not _torch_refuses(data)
     assert scan_bytes(data, "m.pt").verdict == "safe"
 
