@@ -297,6 +297,11 @@ def _literal_eval(text: str) -> object:
         return ast.literal_eval(text)
 
 
+_NPY_MAXDIMS = 64
+"""numpy 2.x's ``NPY_MAXDIMS`` ("maximum supported dimension for an ndarray is currently 64"); numpy 1.x
+allowed 32, so a 33–64-dimension array loads with the newer numpy only (accepted)."""
+
+
 def literal(text: str, version: tuple[int, int] = (3, 0)) -> object:
     """An NPY header's Python literal exactly as numpy's ``_read_array_header`` reads it (red team
     89s-2): ``ast.literal_eval(header)`` — Python's own grammar: string prefixes ``u``/``r``/``b``/
@@ -404,6 +409,9 @@ def parse_npy(fh: IO[bytes], size: int) -> Facts:
         # loaded whatever the shape says, so it is still scanned.
         if any(d < 0 for d in shape):
             raise FormatError(f"shape {str(shape)[:60]} has a negative dimension (np.load refuses it)")
+        if len(shape) > _NPY_MAXDIMS:
+            raise FormatError(f"shape has {len(shape)} dimensions; numpy supports at most {_NPY_MAXDIMS} "
+                              "(np.load refuses it)")
         width = _simple_itemsize(header["descr"])
         if width is not None:
             count = 1

@@ -156,3 +156,19 @@ def test_npy_header_numpy_reads_stays_safe(header: str, ver: tuple[int, int]) ->
     assert _np_loads(data)
     scan = scan_bytes(data, "a.npy")
     assert scan.verdict == "safe", scan.findings
+
+
+def test_npy_with_more_dimensions_than_numpy_supports_is_error() -> None:
+    """numpy 2.x sets ``array.shape = shape`` and refuses more than 64 dimensions; 64 loads."""
+    import struct
+
+    from mlbom.scanner import scan_bytes
+
+    def npy(ndim: int) -> bytes:
+        h = ("{'descr': '<f4', 'fortran_order': False, 'shape': (" + "1," * ndim + ")}").encode()
+        h += b" " * ((64 - (10 + len(h) + 1) % 64) % 64) + b"\n"
+        return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h + b"\0" * 4
+
+    assert scan_bytes(npy(64), "x.npy").verdict == "safe"
+    r = scan_bytes(npy(65), "x.npy")
+    assert r.verdict == "error" and any("dimensions" in f.message for f in r.findings), r.findings
