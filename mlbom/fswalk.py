@@ -615,12 +615,14 @@ def walk_files(root: Path) -> tuple[list[Path], list[Finding]]:
     while stack:
         d, via_link = stack.pop()
         try:
-            entries = sorted(os.scandir(d), key=lambda e: e.name, reverse=True)
+            entries = sorted(os.scandir(d), key=lambda e: e.name)
         except OSError as exc:
             findings.append(Finding(id="files.unreadable-folder", severity="high",
                                     message=f"{d}: cannot list: {exc.strerror}",
                                     source=Path(d).relative_to(root).as_posix()))
             continue
+        # sub-folders are walked in iter_runs' order (name + "/"), so both meet links alike
+        subdirs: list[tuple[str, Path, bool]] = []
         kept = set(_not_linked(Path(d), [e.name for e in entries])) if d is not root else None
         for e in entries:
             if kept is not None and e.name not in kept and not e.is_dir(follow_symlinks=False):
@@ -646,7 +648,7 @@ def walk_files(root: Path) -> tuple[list[Path], list[Finding]]:
                     if isinstance(walk, Finding):
                         findings.append(walk)
                     elif walk:
-                        stack.append((p, True))
+                        subdirs.append((e.name + "/", p, True))
                     continue
                 if not target.is_file():  # a link to a FIFO, device or socket: hashing it would block
                     findings.append(Finding(id="files.not-regular", severity="medium",
@@ -657,7 +659,7 @@ def walk_files(root: Path) -> tuple[list[Path], list[Finding]]:
                 if (why := _skip_reason(e.name)) is not None:
                     findings.append(_skipped(rel, why))
                     continue
-                stack.append((p, via_link))
+                subdirs.append((e.name + "/", p, via_link))
             elif e.is_file(follow_symlinks=False):
                 files.append(p)
             else:
@@ -667,4 +669,6 @@ def walk_files(root: Path) -> tuple[list[Path], list[Finding]]:
                 findings.append(Finding(id="files.too-many-files", severity="high",
                                         message=f"more than {MAX_FILES} files; the rest is not inventoried"))
                 return sorted(files), findings
+        subdirs.sort(reverse=True)
+        stack.extend((p, via) for _, p, via in subdirs)
     return sorted(files), findings
