@@ -8,7 +8,10 @@ when it is or lies inside a cache repository whose hub folder holds huggingface_
 blob store, ``<hub>/blobs/`` with its ``.huggingface-shared-blobs`` marker, inside that store);
 a link that leaves, dangles or loops is a finding and is never opened. The walker decides this
 from the folder's resolved path and the layout on disk (:func:`cache_repo_of`), so ``scan``,
-``manifest build`` and ``generate`` follow the same links without being told.
+``manifest build`` and ``generate`` follow the same links without being told. A link to a folder
+the walk also reaches by descent (a venv's ``lib64 -> lib``) is walked under its name within a
+budget, the entries listed by descent; past it, ``files.symlink-alias`` (:class:`_FolderLinks`,
+red team 87c-4).
 
 A folder's layout can be forged by whoever wrote the folder, so it never reduces scrutiny
 (red team 21c-1, 21c-3): nothing is skipped because a folder looks like a cache. A Hugging
