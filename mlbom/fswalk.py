@@ -8,7 +8,10 @@ when it is or lies inside a cache repository whose hub folder holds huggingface_
 blob store, ``<hub>/blobs/`` with its ``.huggingface-shared-blobs`` marker, inside that store);
 a link that leaves, dangles or loops is a finding and is never opened. The walker decides this
 from the folder's resolved path and the layout on disk (:func:`cache_repo_of`), so ``scan``,
-``manifest build`` and ``generate`` follow the same links without being told.
+``manifest build`` and ``generate`` follow the same links without being told. A link to a folder
+the walk also reaches by descent (a venv's ``lib64 -> lib``) is walked under its name within a
+budget, the entries listed by descent; past it, ``files.symlink-alias`` (:class:`_FolderLinks`,
+red team 87c-4).
 
 A folder's layout can be forged by whoever wrote the folder, so it never reduces scrutiny
 (red team 21c-1, 21c-3): nothing is skipped because a folder looks like a cache. A Hugging
@@ -313,6 +316,127 @@ def cache_noise(path: Path) -> bool:
     return path.name.endswith((".lock", ".refs")) and is_shared_store(path.parent.parent)
 
 
+ALIAS = "files.symlink-alias"  # a link to a folder walked by descent, past the walk's alias budget (87c-4)
+
+
+def _descent_reaches(target: Path, real_root: Path) -> bool:
+    """Whether the walk of ``real_root`` reaches the real folder ``target`` by descent (through
+    real sub-folders only): it lies under the root and no folder on the way is one the walk
+    skips. A link to such a folder is an *alias*: a second name of a folder the walk lists."""
+    if not target.is_relative_to(real_root):
+        return False
+    return not any(_skip_reason(part) is not None for part in target.relative_to(real_root).parts)
+
+
+class _FolderLinks:
+    """The folder-link rule of one walk, the same for :func:`iter_runs` and :func:`walk_files`
+    (red team 87c-4). A link to a folder (its target inside what the walk may reach) is:
+
+    - not walked, silently, when its target is the root or a folder walked already through a
+      link (each link target once per walk);
+    - walked under its own name when its target is NOT reached by descent (outside the root in a
+      Hugging Face cache repository, or under a skipped ``.git``): once per target;
+    - an *alias* when descent reaches its target (a venv's ``lib64 -> lib``). Aliases met by
+      descent are walked under the link's name, in the walk's order (code-point order of the
+      relative path), while the entries they list fit the budget: the number of entries
+      (files and links to files) the walk lists by descent. The first alias that does not fit,
+      and every alias after it, is a ``files.symlink-alias`` finding (medium, not read). An
+      alias met inside a link's walk is not walked (alias walks never compound; its folder is
+      listed under its own name and, through the link met by descent, under that one's).
+
+    So a walk lists at most about twice the entries of its real tree, whatever the links
+    (``L0001 -> d``, ``L0002 -> d/d``, … walked the chain below each link: quadratic). The
+    budget is found by one extra walk of the descent, made only when a walk meets an alias."""
+
+    def __init__(self, root: Path, real_root: Path) -> None:
+        self.root = root
+        self.real_root = real_root
+        self.seen: set[Path] = {real_root}
+        self.budget = 0
+        self._plan: dict[str, bool | None] | None = None
+
+    def decide(self, rel: str, target: Path, via_link: bool) -> bool | Finding:
+        """Whether the folder link ``rel`` (resolved ``target``) is walked; a finding when it is
+        not read. ``via_link``: met inside a link's walk."""
+        if target in self.seen:
+            return False
+        if not _descent_reaches(target, self.real_root):
+            self.seen.add(target)
+            return True
+        if via_link:
+            return False
+        if self._plan is None:
+            self._plan = self._make_plan()
+        walk = self._plan.get(rel)
+        if walk:
+            self.seen.add(target)
+            return True
+        if walk is False:
+            return False
+        return Finding(id=ALIAS, severity="medium", source=rel,
+                       message=f"{rel}: symbolic link to the folder {target.relative_to(self.real_root).as_posix()}, "
+                       f"listed under its own name; past the walk's alias budget ({self.budget} entries listed "
+                       "by descent), not read under this name")
+
+    def _make_plan(self) -> dict[str, bool | None]:
+        """One walk of the descent: its entries (the budget), each real folder's entries below it,
+        and the aliases met; each alias decided in walk order: True walked, False its target
+        walked already through an earlier alias, None past the budget."""
+        own: list[int] = []
+        parent: list[int] = []
+        index: dict[Path, int] = {}
+        aliases: list[tuple[str, Path]] = []
+        stack: list[tuple[str, str, int, Path]] = [(str(self.root), "", -1, self.real_root)]
+        while stack:
+            folder, prefix, up, real = stack.pop()
+            i = len(own)
+            index[real] = i
+            parent.append(up)
+            n = 0
+            try:
+                with os.scandir(folder) as it:
+                    entries = list(it)
+            except OSError:
+                entries = []
+            for e in entries:
+                try:
+                    if e.is_symlink():
+                        if e.is_dir():
+                            with contextlib.suppress(OSError, RuntimeError):
+                                target = Path(e.path).resolve(strict=True)
+                                if target != self.real_root and _descent_reaches(target, self.real_root):
+                                    aliases.append((prefix + e.name, target))
+                        elif e.is_file():
+                            n += 1
+                    elif e.is_file(follow_symlinks=False):
+                        n += 1
+                    elif e.is_dir(follow_symlinks=False) and _skip_reason(e.name) is None:
+                        stack.append((e.path, prefix + e.name + "/", i, real / e.name))
+                except OSError:
+                    continue
+            own.append(n)
+        for i in range(len(own) - 1, 0, -1):  # a folder comes after its parent
+            own[parent[i]] += own[i]
+        self.budget = own[0] if own else 0
+        used = 0
+        walked: set[Path] = set()
+        plan: dict[str, bool | None] = {}
+        over = False
+        for rel, target in sorted(aliases, key=lambda a: a[0] + "/"):
+            if target in walked:
+                plan[rel] = False
+                continue
+            cost = own[index[target]] if target in index else 0
+            if over or used + cost > self.budget:
+                over = True
+                plan[rel] = None
+                continue
+            used += cost
+            walked.add(target)
+            plan[rel] = True
+        return plan
+
+
 def _skipped(rel: str, why: str | None = None) -> Finding:
     name = rel.rsplit('/', 1)[-1]
     return Finding(id=SKIPPED, severity="info", source=rel,
@@ -400,10 +524,10 @@ def iter_runs(root: Path, *, on_finding: Callable[[Finding], None] | None = None
     the files between two sub-folders are one run."""
     real_root = root.resolve()
     allowed = _allowed(real_root)
-    seen_dirs: set[Path] = {real_root}
+    links = _FolderLinks(root, real_root)
     report = on_finding or (lambda f: None)
 
-    def listing(folder: str, prefix: str) -> Iterator[FileRun | tuple[str, str]]:
+    def listing(folder: str, prefix: str, via_link: bool) -> Iterator[FileRun | tuple[str, str, bool]]:
         """The folder's runs of files and its sub-folders (path, relative path + ``/``), in walk
         order. Once per file of a dataset: a regular file is recognised first, by one call on
         the entry, and kept as its name only."""
@@ -417,7 +541,7 @@ def iter_runs(root: Path, *, on_finding: Callable[[Finding], None] | None = None
         # a regular file (not a link) is the common case: recognised by one call on its entry
         names = [e.name for e in raw if e.is_file(follow_symlinks=False)]
         add_name = names.append
-        dirs: list[tuple[str, str, str]] = []
+        dirs: list[tuple[str, str, str, bool]] = []
         others = [e for e in raw if not e.is_file(follow_symlinks=False)] if len(names) < len(raw) else []
         for e in others:  # links, folders, the rest
             name = e.name
@@ -436,10 +560,11 @@ def iter_runs(root: Path, *, on_finding: Callable[[Finding], None] | None = None
                                    message=f"{rel}: symbolic link leaves the folder (to {target}); not read", source=rel))
                     continue
                 if target.is_dir():
-                    if target in seen_dirs:
-                        continue
-                    seen_dirs.add(target)
-                    dirs.append((name + "/", e.path, rel + "/"))
+                    walk = links.decide(rel, target, via_link)
+                    if isinstance(walk, Finding):
+                        report(walk)
+                    elif walk:
+                        dirs.append((name + "/", e.path, rel + "/", True))
                 elif target.is_file():
                     add_name(name)
                 else:  # a link to a FIFO, device or socket: hashing it would block
@@ -449,7 +574,7 @@ def iter_runs(root: Path, *, on_finding: Callable[[Finding], None] | None = None
                 if (why := _skip_reason(name)) is not None:
                     report(_skipped(rel, why))
                 else:
-                    dirs.append((name + "/", e.path, rel + "/"))
+                    dirs.append((name + "/", e.path, rel + "/", via_link))
             else:
                 report(Finding(id="files.not-regular", severity="medium",
                                message=f"{rel}: FIFO, device or socket; not opened", source=rel))
@@ -458,19 +583,19 @@ def iter_runs(root: Path, *, on_finding: Callable[[Finding], None] | None = None
             names = _not_linked(Path(folder), names)
         names.sort()  # names are unique in a folder, and none equals a sub-folder's "name/"
         dirs.sort()
-        out: list[FileRun | tuple[str, str]] = []
+        out: list[FileRun | tuple[str, str, bool]] = []
         lo = 0
-        for key, path, rel in dirs:  # the files that sort before each sub-folder are one run
+        for key, path, rel, via in dirs:  # the files that sort before each sub-folder are one run
             hi = bisect.bisect_left(names, key, lo)
             if hi > lo:
                 out.append(FileRun(folder, prefix, names, lo, hi))
-            out.append((path, rel))
+            out.append((path, rel, via))
             lo = hi
         if len(names) > lo:
             out.append(FileRun(folder, prefix, names, lo, len(names)))
         return iter(out)
 
-    stack = [listing(str(root), "")]
+    stack = [listing(str(root), "", False)]
     while stack:
         item = next(stack[-1], None)
         if item is None:
@@ -488,17 +613,19 @@ def walk_files(root: Path) -> tuple[list[Path], list[Finding]]:
     findings: list[Finding] = []
     real_root = root.resolve()
     allowed = _allowed(real_root)
-    seen_dirs: set[Path] = {real_root}
-    stack = [root]
+    links = _FolderLinks(root, real_root)  # the folder-link rule of iter_runs (87c-4)
+    stack: list[tuple[Path, bool]] = [(root, False)]  # a folder, and whether it is met inside a link's walk
     while stack:
-        d = stack.pop()
+        d, via_link = stack.pop()
         try:
-            entries = sorted(os.scandir(d), key=lambda e: e.name, reverse=True)
+            entries = sorted(os.scandir(d), key=lambda e: e.name)
         except OSError as exc:
             findings.append(Finding(id="files.unreadable-folder", severity="high",
                                     message=f"{d}: cannot list: {exc.strerror}",
                                     source=Path(d).relative_to(root).as_posix()))
             continue
+        # sub-folders are walked in iter_runs' order (name + "/"), so both meet links alike
+        subdirs: list[tuple[str, Path, bool]] = []
         kept = set(_not_linked(Path(d), [e.name for e in entries])) if d is not root else None
         for e in entries:
             if kept is not None and e.name not in kept and not e.is_dir(follow_symlinks=False):
@@ -520,10 +647,11 @@ def walk_files(root: Path) -> tuple[list[Path], list[Finding]]:
                                             source=rel))
                     continue
                 if target.is_dir():
-                    if target in seen_dirs:
-                        continue
-                    seen_dirs.add(target)
-                    stack.append(p)
+                    walk = links.decide(rel, target, via_link)
+                    if isinstance(walk, Finding):
+                        findings.append(walk)
+                    elif walk:
+                        subdirs.append((e.name + "/", p, True))
                     continue
                 if not target.is_file():  # a link to a FIFO, device or socket: hashing it would block
                     findings.append(Finding(id="files.not-regular", severity="medium",
@@ -534,7 +662,7 @@ def walk_files(root: Path) -> tuple[list[Path], list[Finding]]:
                 if (why := _skip_reason(e.name)) is not None:
                     findings.append(_skipped(rel, why))
                     continue
-                stack.append(p)
+                subdirs.append((e.name + "/", p, via_link))
             elif e.is_file(follow_symlinks=False):
                 files.append(p)
             else:
@@ -544,4 +672,6 @@ def walk_files(root: Path) -> tuple[list[Path], list[Finding]]:
                 findings.append(Finding(id="files.too-many-files", severity="high",
                                         message=f"more than {MAX_FILES} files; the rest is not inventoried"))
                 return sorted(files), findings
+        subdirs.sort(reverse=True)
+        stack.extend((p, via) for _, p, via in subdirs)
     return sorted(files), findings

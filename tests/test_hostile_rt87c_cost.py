@@ -8,9 +8,8 @@ and query on a BOM). An expression longer than ``MAX_LICENSE_EXPRESSION_CHARS`` 
 parsed: it is kept as a licence name (with its whole text), with a finding where a collector reads
 it; every value is parsed once (cached in :func:`mlbom.licenses.is_spdx_expression`).
 
-87c-4 (links re-walking a 200-deep chain, quadratic) is not fixed here: walking each real folder
-once dropped the paths ``generate`` must list through a venv's ``lib64 -> lib`` for ``verify
---artifacts`` (red team 30s-2), so that change was reverted (docs/fuzzing.md).
+87c-4 (links re-walking a 200-deep chain, quadratic) is tested in tests/test_hostile_rt87c_walk.py:
+alias walks are budgeted, and a venv's ``lib64 -> lib`` is still listed under both names.
 
 87c-7: a Croissant ``metadata.json`` saved as UTF-16 with a byte-order mark failed the UTF-8 sniff
 and was dropped without a word (name, licence and url lost, "inventory complete"). Croissant files

@@ -46,8 +46,8 @@ __all__ = [
 
 # walker findings for what was never read (a link leaving, dangling or looping, a FIFO, a folder
 # that cannot be listed, files past the limit): the model or dataset is not judged in full
-NOT_READ = frozenset({"files.symlink-escape", "files.symlink-dangling", "files.symlink-loop", "files.not-regular",
-                      "files.unreadable-folder", "files.too-many-files"})
+NOT_READ = frozenset({"files.symlink-escape", "files.symlink-dangling", "files.symlink-loop", "files.symlink-alias",
+                      "files.not-regular", "files.unreadable-folder", "files.too-many-files"})
 
 
 # the parts a model or dataset component's own bom-refs use after '#': its dataset block, model
