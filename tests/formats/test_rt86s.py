@@ -13,7 +13,6 @@ import io
 import struct
 import zipfile
 
-import numpy as np
 import pytest
 
 from mlbom.scanner import scan_bytes
@@ -38,6 +37,7 @@ def _set_flag(data: bytes, member: str, bit: int) -> bytes:
 
 
 def _npz(compressed: bool) -> bytes:
+    np = pytest.importorskip("numpy")
     buf = io.BytesIO()
     (np.savez_compressed if compressed else np.savez)(buf, x=np.arange(4))
     return buf.getvalue()

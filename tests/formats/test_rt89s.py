@@ -14,7 +14,6 @@ import io
 import struct
 import zipfile
 
-import numpy as np
 import pytest
 
 from mlbom.scanner import scan_bytes
@@ -99,7 +98,13 @@ def _npy(header: str, ver: tuple[int, int]) -> bytes:
     return b"\x93NUMPY" + bytes(ver) + hl + h + b"\0" * 16
 
 
-def _np_loads(data: bytes) -> bool:
+def _np_loads(data: bytes) -> bool | None:
+    """Whether np.load reads ``data`` (both allow_pickle settings agree); None without numpy (the
+    default test tier has none: mlbom's verdict is still checked, against the recorded answer)."""
+    try:
+        import numpy as np
+    except ImportError:
+        return None
     ok = []
     for allow in (False, True):
         try:
@@ -130,7 +135,7 @@ _REFUSED = [
 @pytest.mark.parametrize(("header", "ver"), _REFUSED)
 def test_npy_header_numpy_refuses_is_error(header: str, ver: tuple[int, int]) -> None:
     data = _npy(header, ver)
-    assert not _np_loads(data)
+    assert _np_loads(data) in (False, None)
     scan = scan_bytes(data, "a.npy")
     assert scan.verdict == "error"
     msgs = [f.message for f in scan.findings if f.id == "format.invalid"]
@@ -153,7 +158,7 @@ _LOADS = [
 @pytest.mark.parametrize(("header", "ver"), _LOADS)
 def test_npy_header_numpy_reads_stays_safe(header: str, ver: tuple[int, int]) -> None:
     data = _npy(header, ver)
-    assert _np_loads(data)
+    assert _np_loads(data) in (True, None)
     scan = scan_bytes(data, "a.npy")
     assert scan.verdict == "safe", scan.findings
 
