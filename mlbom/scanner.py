@@ -1365,16 +1365,9 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str, folde
         return "text"
     if isinstance(doc, dict) and "chat_template" in doc:  # the parsed key (``"chat\\u005ftemplate"`` is one):
         # no key of that name, no template: skip importing the judge (Jinja2)
-        from mlbom.formats import chat_template
-
-        templates, unjudged = chat_template.tokenizer_config_templates(doc)
-        if templates or unjudged:
-            facts["chat-template.present"] = "true"
-        for f in chat_template.check_templates(templates, where=where) if templates else ():
-            acc.add(f.id, f.severity, f.message, effect=f.effect)
-        if unjudged:  # fail closed (rt9b CT2): a value transformers may take in a way this reader does not
-            shown = "; ".join(unjudged[:5]) + (f"; and {len(unjudged) - 5} more" if len(unjudged) > 5 else "")
-            acc.add("template.unjudged", "high", f"{where}: {shown}: not judged as a chat template", effect="error")
+        _judge_config_templates(doc, acc, facts, where)
+    for path, sub in _nested_with_key(doc, "chat_template"):  # red team 90s-1: sentence-transformers'
+        _judge_config_templates(sub, acc, facts, f"{where} ({path}.chat_template)")  # tokenizer_args, ...
     fmt = "json"
     _code_references(doc, acc, folder, where)  # every reading of the document is judged, whichever names it
     if isinstance(doc, dict) and isinstance(doc.get("weight_map"), dict):
@@ -1392,6 +1385,42 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str, folde
             _merge(keras.judge_config(sub, f"{where} (a JSON document held in a string value)"), acc, facts, where)
             fmt = "keras-config"
     return fmt
+
+
+def _judge_config_templates(doc: dict[str, object], acc: _Acc, facts: dict[str, str], where: str) -> None:
+    """The ``chat_template`` of ``doc`` judged as transformers reads a ``tokenizer_config.json``'s."""
+    from mlbom.formats import chat_template  # on use: it imports Jinja2
+
+    templates, unjudged = chat_template.tokenizer_config_templates(doc)
+    if templates or unjudged:
+        facts["chat-template.present"] = "true"
+    for f in chat_template.check_templates(templates, where=where) if templates else ():
+        acc.add(f.id, f.severity, f.message, effect=f.effect)
+    if unjudged:  # fail closed (rt9b CT2): a value transformers may take in a way this reader does not
+        shown = "; ".join(unjudged[:5]) + (f"; and {len(unjudged) - 5} more" if len(unjudged) > 5 else "")
+        acc.add("template.unjudged", "high", f"{where}: {shown}: not judged as a chat template", effect="error")
+
+
+def _nested_with_key(doc: object, key: str) -> Iterator[tuple[str, dict[str, object]]]:
+    """Every object BELOW the top of ``doc`` (at any depth, inside lists too) that has ``key``, with
+    its path (``tokenizer_args``, ``a[0].b``): sentence-transformers passes
+    ``sentence_bert_config.json``'s ``tokenizer_args``/``processor_kwargs`` to
+    ``AutoTokenizer.from_pretrained``, whose ``chat_template`` replaces the tokenizer's (red team
+    90s-1); any other loader may do the same with its own sub-object."""
+    stack: list[tuple[str, object]] = [("", doc)]
+    walked: set[int] = set()
+    while stack:
+        path, node = stack.pop()
+        if not isinstance(node, (dict, list)) or id(node) in walked:
+            continue
+        walked.add(id(node))
+        if isinstance(node, dict):
+            if path and key in node:
+                yield path, node
+            stack.extend(((f"{path}.{k!s:.60}" if path else f"{k!s:.60}")[:200], v) for k, v in node.items()
+                         if isinstance(v, (dict, list)))  # the path shown, capped: deep nesting costs no memory
+        else:
+            stack.extend((f"{path}[{i}]"[:200], v) for i, v in enumerate(node) if isinstance(v, (dict, list)))
 
 
 _MAX_EMBEDDED_DEPTH = 4  # JSON in a string value of JSON in a string value ...: levels decoded
