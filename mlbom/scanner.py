@@ -1375,6 +1375,8 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str, folde
         fmt = "sharded-index"
     if isinstance(doc, dict) and ("peft_type" in doc or "base_model_name_or_path" in doc):
         _peft_adapter_config(doc, acc, facts, where)  # a PEFT adapter config (red team 80s-2)
+    if isinstance(doc, dict):
+        _loader_kwargs(doc, acc, where)  # sentence-transformers' from_pretrained kwargs (red team 90s-2)
     if _is_keras_config(doc):
         # Model.to_json() output (keras.models.model_from_json) or the config.json of an
         # unzipped Keras 3 folder (load_model(dir)): judged as a .keras archive's config.json
@@ -1700,6 +1702,63 @@ def _path_leaves(v: str) -> bool:
     """A file path that leaves what a scan of the folder judges: the rule of shard names
     (:func:`_joined_leaves`), and ``~`` or any backslash."""
     return _joined_leaves(v) or v.startswith("~") or "\\" in v
+
+
+# ---- configs that pass keyword arguments to from_pretrained (red team 90s-2) ------------------
+
+# sentence-transformers (``base/modules/transformer.py`` ``Transformer._load_init_kwargs``) merges
+# these objects of ``sentence_bert_config.json`` (the old names are renamed to the new) into the
+# kwargs of ``AutoModel``/``AutoTokenizer``/``AutoConfig.from_pretrained``; peft passes an adapter
+# config's ``tokenizer_kwargs`` to ``AutoTokenizer.from_pretrained`` the same way
+_KWARGS_OBJECTS = ("model_args", "tokenizer_args", "config_args", "model_kwargs", "processor_kwargs",
+                   "tokenizer_kwargs", "config_kwargs")
+# kwargs that make transformers (accelerate) write, or read, files elsewhere whatever their value:
+# offloaded weights written to ``offload_folder``, downloads cached in ``cache_dir``, the weights
+# read from a GGUF file ``gguf_file`` (a path, or a name in another repository)
+_KWARGS_ELSEWHERE = ("offload_folder", "cache_dir", "gguf_file")
+
+
+def _loader_kwargs(doc: dict[str, object], acc: _Acc, where: str) -> None:
+    """The ``from_pretrained`` kwargs a config hands to transformers (:data:`_KWARGS_OBJECTS`): a
+    string value that is a path leaving the folder (:func:`_path_leaves`: ``vocab_file``,
+    ``tokenizer_file``, ``merges_file``...), a key of :data:`_KWARGS_ELSEWHERE` or a ``device_map``
+    that offloads to ``"disk"`` is ``config.path-outside`` (``suspicious``): the loader reads or
+    writes files no scan of this folder judged; a truthy ``trust_remote_code`` or ``use_kernels``
+    or an ``attn_implementation`` naming a Hub repository (a ``/``: kernels loaded from the Hub) is
+    ``code.remote`` (``suspicious``). ``chat_template`` is judged as a template (90s-1)."""
+    outside: list[str] = []
+    code: list[str] = []
+    for name in _KWARGS_OBJECTS:
+        kw = doc.get(name)
+        if not isinstance(kw, dict):
+            continue
+        for k, v in kw.items():
+            field_ = f"{name}.{k!s:.60}"
+            if k == "chat_template":
+                continue
+            if k in _KWARGS_ELSEWHERE and v is not None:
+                outside.append(f"{field_} {str(v)[:200]!r} (the loader reads or writes files there)")
+            elif k == "device_map" and _mentions_disk(v):
+                outside.append(f"{field_} offloads to disk (the loader writes the weights to a folder)")
+            elif isinstance(v, str) and _path_leaves(v):
+                outside.append(f"{field_} {v[:200]!r}")
+            elif k in ("trust_remote_code", "use_kernels") and v:
+                code.append(f"{field_} is {v!r}")
+            elif k == "attn_implementation" and isinstance(v, str) and "/" in v:
+                code.append(f"{field_} {v[:200]!r} names kernels in a Hub repository")
+    if outside:
+        shown = ", ".join(outside[:5]) + (f" and {len(outside) - 5} more" if len(outside) > 5 else "")
+        acc.add("config.path-outside", "high", f"{where}: keyword arguments for the loader's from_pretrained name "
+                f"files outside what a scan of this folder judges: {shown}", effect="suspicious")
+    if code:
+        acc.add("code.remote", "high", f"{where}: keyword arguments for the loader's from_pretrained load code "
+                f"outside the installed libraries: {'; '.join(code[:5])}", effect="suspicious")
+
+
+def _mentions_disk(v: object) -> bool:
+    strings: list[str] = []
+    _string_leaves(v, strings, set())
+    return any(s.strip().lower() == "disk" for s in strings)
 
 
 def _in_library(module: str, libraries: tuple[str, ...]) -> bool:

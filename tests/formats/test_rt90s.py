@@ -49,3 +49,43 @@ def test_nested_real_templates_stay_safe(tmp_path: Path) -> None:
         assert r.verdict == "safe", (f.name, r.findings)
     r = _scan(tmp_path, "sentence_bert_config.json", {"processor_kwargs": {"chat_template": HONEST}})
     assert r.verdict == "safe" and r.facts.get("chat-template.present") == "true"
+
+
+# ---- 90s-2: sentence-transformers' from_pretrained kwargs -------------------------------------
+
+def test_rt90s_2_vocab_file_and_disk_offload(tmp_path: Path) -> None:
+    r = _scan(tmp_path, "sentence_bert_config.json",
+              {"max_seq_length": 16, "do_lower_case": False,
+               "model_args": {"device_map": {"": "disk"}, "offload_folder": "/tmp/pwned-90s-2"},
+               "tokenizer_args": {"vocab_file": "/tmp/rt90s-outside-2/vocab.txt", "use_fast": False}})
+    assert r.verdict == "suspicious" and "config.path-outside" in _ids(r), r.findings
+    msg = next(f.message for f in r.findings if f.id == "config.path-outside")
+    assert "tokenizer_args.vocab_file" in msg and "model_args.offload_folder" in msg and "device_map" in msg
+
+
+@pytest.mark.parametrize(("kw", "expect"), [
+    ({"tokenizer_file": "../other/tokenizer.json"}, "config.path-outside"),
+    ({"merges_file": "~/merges.txt"}, "config.path-outside"),
+    ({"vocab_file": "C:\\\\x\\\\vocab.txt"}, "config.path-outside"),
+    ({"gguf_file": "model.gguf"}, "config.path-outside"),
+    ({"cache_dir": "cache"}, "config.path-outside"),
+    ({"device_map": "disk"}, "config.path-outside"),
+    ({"trust_remote_code": True}, "code.remote"),
+    ({"use_kernels": True}, "code.remote"),
+    ({"attn_implementation": "kernels-community/flash-attn"}, "code.remote"),
+])
+@pytest.mark.parametrize("obj", ["model_args", "tokenizer_args", "config_args", "model_kwargs",
+                                 "processor_kwargs", "config_kwargs", "tokenizer_kwargs"])
+def test_rt90s_2_each_kwarg(tmp_path: Path, kw: dict[str, object], expect: str, obj: str) -> None:
+    r = _scan(tmp_path, "sentence_bert_config.json", {"max_seq_length": 16, obj: kw})
+    assert r.verdict == "suspicious" and expect in _ids(r), (obj, kw, r.findings)
+
+
+def test_rt90s_2_honest_kwargs_stay_safe(tmp_path: Path) -> None:
+    r = _scan(tmp_path, "sentence_bert_config.json",
+              {"max_seq_length": 512, "do_lower_case": False,
+               "model_args": {"torch_dtype": "float16", "attn_implementation": "sdpa", "trust_remote_code": False,
+                              "device_map": "auto"},
+               "tokenizer_args": {"model_max_length": 512, "padding_side": "left", "use_fast": True},
+               "config_args": {"revision": "main", "cache_dir": None}})
+    assert r.verdict == "safe" and r.findings == [], r.findings
