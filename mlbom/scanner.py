@@ -1366,8 +1366,8 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str, folde
     if isinstance(doc, dict) and "chat_template" in doc:  # the parsed key (``"chat\\u005ftemplate"`` is one):
         # no key of that name, no template: skip importing the judge (Jinja2)
         _judge_config_templates(doc, acc, facts, where)
-    for path, sub in _nested_with_key(doc, "chat_template"):  # red team 90s-1: sentence-transformers'
-        _judge_config_templates(sub, acc, facts, f"{where} ({path}.chat_template)")  # tokenizer_args, ...
+    for path, held in _nested_with_key(doc, "chat_template"):  # red team 90s-1: sentence-transformers'
+        _judge_config_templates(held, acc, facts, f"{where} ({path}.chat_template)")  # tokenizer_args, ...
     fmt = "json"
     _code_references(doc, acc, folder, where)  # every reading of the document is judged, whichever names it
     if isinstance(doc, dict) and isinstance(doc.get("weight_map"), dict):
@@ -1377,6 +1377,7 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str, folde
         _peft_adapter_config(doc, acc, facts, where)  # a PEFT adapter config (red team 80s-2)
     if isinstance(doc, dict):
         _loader_kwargs(doc, acc, where)  # sentence-transformers' from_pretrained kwargs (red team 90s-2)
+        _named_models(doc, acc, facts, where)  # open_clip, diffusers modular, gliner (red team 90s-3..5)
     if _is_keras_config(doc):
         # Model.to_json() output (keras.models.model_from_json) or the config.json of an
         # unzipped Keras 3 folder (load_model(dir)): judged as a .keras archive's config.json
@@ -1753,6 +1754,94 @@ def _loader_kwargs(doc: dict[str, object], acc: _Acc, where: str) -> None:
     if code:
         acc.add("code.remote", "high", f"{where}: keyword arguments for the loader's from_pretrained load code "
                 f"outside the installed libraries: {'; '.join(code[:5])}", effect="suspicious")
+
+
+# ---- configs that name another model the loader then loads (red team 90s-3..5) ---------------
+
+_TIMM_SOURCE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-_]+")  # timm ``_factory.py`` ``_SOURCE_PREFIX_PATTERN``
+
+
+def _timm_hub_id(v: str) -> str | None:
+    """The Hub id a timm model name loads (timm ``parse_model_name``): a registry name (no
+    prefix) is the installed library's own; ``hf-hub:``/``hf_hub:`` (any case) a Hub repo;
+    ``local-dir:`` or anything else: ``None`` (a local folder, or no Hub id)."""
+    source, sep, model_id = v.partition(":")
+    if not sep or not _TIMM_SOURCE.fullmatch(source):
+        return v
+    return model_id if source.lower() in ("hf-hub", "hf_hub") else None
+
+
+def _named_model_refs(doc: dict[str, object]) -> tuple[list[tuple[str, str, bool]], str]:
+    """``(field, value, is a Hub id)`` of every field a known loader takes as another model to load,
+    and the loader's name. open_clip (``factory.py`` ``create_model``: ``open_clip_config.json``'s
+    ``model_cfg``, or the document itself, as ``_get_hf_config`` reads it): ``text_cfg.hf_model_name``
+    (``hf_model.py``: ``AutoConfig``/``AutoModel.from_pretrained``), ``text_cfg.hf_tokenizer_name``
+    (``AutoTokenizer.from_pretrained``), ``vision_cfg.timm_model_name`` (``timm.create_model``,
+    with timm's ``hf-hub:``/``local-dir:`` prefixes); diffusers' ``modular_model_index.json``:
+    each ``[library, class, spec]`` component's ``spec.pretrained_model_name_or_path`` (or the
+    deprecated ``repo``; a string or a list) that ``load_components`` loads; gliner's
+    ``gliner_config.json`` (``model_name`` with ``span_mode``/``max_width``/``labels_encoder``/
+    ``labels_decoder``): ``model_name``, ``labels_encoder``, ``labels_decoder``
+    (``modeling/encoder.py``, ``decoder.py``: built with ``trust_remote_code=True``)."""
+    refs: list[tuple[str, str, bool]] = []
+    cfg = doc.get("model_cfg") if isinstance(doc.get("model_cfg"), dict) else doc
+    if isinstance(cfg, dict) and (isinstance(cfg.get("text_cfg"), dict) or isinstance(cfg.get("vision_cfg"), dict)):
+        pre = "model_cfg." if cfg is not doc else ""
+        text, vision = cfg.get("text_cfg"), cfg.get("vision_cfg")
+        for key in ("hf_model_name", "hf_tokenizer_name"):
+            v = text.get(key) if isinstance(text, dict) else None
+            if isinstance(v, str) and v:
+                refs.append((f"{pre}text_cfg.{key}", v, _is_hub_id(v)))
+        v = vision.get("timm_model_name") if isinstance(vision, dict) else None
+        if isinstance(v, str) and v:
+            hub = _timm_hub_id(v)
+            refs.append((f"{pre}vision_cfg.timm_model_name", v, hub is not None and _is_hub_id(hub)))
+        if refs:
+            return refs, "open_clip's create_model"
+    for name, comp in doc.items():
+        spec = comp[2] if isinstance(comp, list) and len(comp) == 3 else None
+        if not isinstance(spec, dict):
+            continue
+        for key in ("pretrained_model_name_or_path", "repo"):
+            v = spec.get(key)
+            for i, x in enumerate(v if isinstance(v, list) else [v]):
+                if isinstance(x, str) and x:
+                    field_ = f"{name!s:.60}[2].{key}" + (f"[{i}]" if isinstance(v, list) else "")
+                    refs.append((field_, x, _is_hub_id(x)))
+    if refs:
+        return refs, "diffusers' ModularPipeline load_components"
+    if isinstance(doc.get("model_name"), str) and any(
+            k in doc for k in ("span_mode", "max_width", "labels_encoder", "labels_decoder")):
+        for key in ("model_name", "labels_encoder", "labels_decoder"):
+            v = doc.get(key)
+            if isinstance(v, str) and v:
+                refs.append((key, v, _is_hub_id(v)))
+        return refs, "GLiNER.from_pretrained"
+    return refs, ""
+
+
+def _named_models(doc: dict[str, object], acc: _Acc, facts: dict[str, str], where: str) -> None:
+    """A config field that names another model a loader then loads (:func:`_named_model_refs`),
+    PEFT's rule (red team 80s-2): a valid Hub repo id is provenance, the fact
+    ``config.named-models`` (``field=value`` list); anything else — a local path, ``local-dir:``,
+    ``..``, absolute, ``~`` — is resolved against the working directory or names a folder outside
+    this one: ``config.path-outside`` (``suspicious``). gliner builds those models with
+    ``trust_remote_code=True`` hard-coded: a Hub id there is also said (``gliner.remote-code``,
+    ``info``): its ``auto_map`` code, if any, runs and this scan never judged that repository."""
+    refs, loader = _named_model_refs(doc)
+    hub = [f"{k}={v[:200]}" for k, v, ok in refs if ok]
+    outside = [f"{k} {v[:200]!r}" for k, v, ok in refs if not ok]
+    if hub:
+        facts["config.named-models"] = ",".join(hub)[:2000]
+        if loader.startswith("GLiNER"):
+            acc.add("gliner.remote-code", "info", f"{where}: GLiNER loads {', '.join(hub[:5])} from the Hub with "
+                    "trust_remote_code=True hard-coded: any auto_map code of that repository runs, and this scan "
+                    "did not judge it")
+    if outside:
+        acc.add("config.path-outside", "high", f"{where}: the config names a model by a local path outside what a "
+                f"scan of this folder judges ({', '.join(outside[:5])}): {loader} loads it from there unscanned"
+                + (" with trust_remote_code=True (its auto_map code runs)" if loader.startswith("GLiNER") else ""),
+                effect="suspicious")
 
 
 def _mentions_disk(v: object) -> bool:
