@@ -63,7 +63,9 @@ def test_non_string_values_load_nothing(tmp_path: Path) -> None:
     # the same fields as strings are read
     for i, value in enumerate([None, 7, ["/tmp/x"], {"p": "/tmp/x"}, True, ""]):
         r = scan_file(_adapter(tmp_path / str(i), base_model_name_or_path=value, auto_mapping=value,
-                               megatron_core=value, megatron_config=value, tokenizer_kwargs=value))
+                               megatron_core=value, megatron_config=value,
+                               # a dict of tokenizer_kwargs is read: a path in it is config.path-outside (90s-2)
+                               tokenizer_kwargs={"p": "x"} if isinstance(value, dict) else value))
         assert r.verdict == "safe" and not r.findings, (value, r.findings)
     r = scan_file(_adapter(tmp_path / "s", base_model_name_or_path="/tmp/x", megatron_config={"x": 1},
                            auto_mapping={"base_model_class": 7, "parent_library": "evil"}, megatron_core="evil"))
