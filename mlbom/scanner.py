@@ -1366,8 +1366,10 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str, folde
     if isinstance(doc, dict) and "chat_template" in doc:  # the parsed key (``"chat\\u005ftemplate"`` is one):
         # no key of that name, no template: skip importing the judge (Jinja2)
         _judge_config_templates(doc, acc, facts, where)
-    for path, held in _nested_with_key(doc, "chat_template"):  # red team 90s-1: sentence-transformers'
-        _judge_config_templates(held, acc, facts, f"{where} ({path}.chat_template)")  # tokenizer_args, ...
+    # red team 90s-1: sentence-transformers' tokenizer_args, ...; only a literal key or a \u escape
+    # (no other JSON escape yields a letter or ``_``) can spell the key: a document with neither is not walked
+    for path, held in _nested_with_key(doc, "chat_template") if "chat_template" in text or "\\u" in text else ():
+        _judge_config_templates(held, acc, facts, f"{where} ({path}.chat_template)")
     fmt = "json"
     _code_references(doc, acc, folder, where)  # every reading of the document is judged, whichever names it
     if isinstance(doc, dict) and isinstance(doc.get("weight_map"), dict):

@@ -186,3 +186,10 @@ def test_rt90s_5_gliner_hub_encoder_is_said_not_flagged(tmp_path: Path) -> None:
     assert r.facts["config.named-models"] == "model_name=microsoft/deberta-v3-small,labels_encoder=BAAI/bge-small-en-v1.5"
     info = [f for f in r.findings if f.id == "gliner.remote-code"]
     assert len(info) == 1 and info[0].severity == "info" and "trust_remote_code=True" in info[0].message
+
+
+def test_nested_chat_template_spelled_with_escapes(tmp_path: Path) -> None:
+    p = tmp_path / "sentence_bert_config.json"
+    p.write_text('{"tokenizer_args": {"\\u0063hat_template": ' + json.dumps(EVIL) + "}}")
+    r = scan_file(p)
+    assert r.verdict == "unsafe" and "template.dunder-access" in _ids(r), r.findings
