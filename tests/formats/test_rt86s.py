@@ -80,7 +80,7 @@ def test_version_rule_matches_torch(text: bytes | None, ok: bool) -> None:
     assert (_torch_version_refused(text) is None) is ok
 
 
-def _torch_zip(repl: dict[str, bytes | None]) -> bytes:
+def torch_zip_with(repl: dict[str, bytes | None]) -> bytes:
     torch = pytest.importorskip("torch")
     buf = io.BytesIO()
     torch.save({"w": torch.zeros(3)}, buf)
@@ -103,7 +103,7 @@ def _torch_zip(repl: dict[str, bytes | None]) -> bytes:
     return out.getvalue()
 
 
-def _torch_refuses(data: bytes) -> bool:
+def torch_refuses(data: bytes) -> bool:
     torch = pytest.importorskip("torch")
     try:
         torch.load(io.BytesIO(data), weights_only=True)
@@ -114,7 +114,7 @@ def _torch_refuses(data: bytes) -> bool:
 
 @pytest.mark.torch
 def test_torch_zip_rebuilt_is_safe() -> None:
-    data = _torch_zip({})
+    data = torch_zip_with({})
     scan = scan_bytes(data, "m.pt")
     assert scan.verdict == "safe"
     assert scan.facts.get("torch.weights-only") == "true"
@@ -126,8 +126,8 @@ def test_torch_zip_rebuilt_is_safe() -> None:
     {"byteorder": b"middle"}, {"byteorder": b"little\n"}, {"byteorder": b"Little"},
 ])
 def test_torch_zip_bad_records_are_error(repl: dict[str, bytes | None]) -> None:
-    data = _torch_zip(repl)
-    assert _torch_refuses(data)
+    data = torch_zip_with(repl)
+    assert torch_refuses(data)
     scan = scan_bytes(data, "m.pt")
     assert scan.verdict == "error"
     assert "pytorch.invalid" in {f.id for f in scan.findings}
@@ -137,18 +137,18 @@ def test_torch_zip_bad_records_are_error(repl: dict[str, bytes | None]) -> None:
 @pytest.mark.torch
 @pytest.mark.parametrize("repl", [{".data/version": b"3"}, {"version": b"3\n"}, {"byteorder": None}])
 def test_torch_zip_records_torch_accepts_stay_safe(repl: dict[str, bytes | None]) -> None:
-    data = _torch_zip(repl)
+    data = torch_zip_with(repl)
     for rel in repl:  # the file holds what the test claims (red team 89s-1)
         assert (f"archive/{rel}" in zipfile.ZipFile(io.BytesIO(data)).namelist()) is (repl[rel] is not None)
-    assert not _torch_refuses(data)
+    assert not torch_refuses(data)
     assert scan_bytes(data, "m.pt").verdict == "safe"
 
 
 @pytest.mark.torch
 @pytest.mark.parametrize("bit", [0x20, 0x40, 0x2000])
 def test_torch_zip_flag_bits_are_error(bit: int) -> None:
-    data = _set_flag(_torch_zip({}), "archive/data.pkl", bit)
-    assert _torch_refuses(data)
+    data = _set_flag(torch_zip_with({}), "archive/data.pkl", bit)
+    assert torch_refuses(data)
     scan = scan_bytes(data, "m.pt")
     assert scan.verdict == "error"
     assert "zip.encrypted" in {f.id for f in scan.findings}
@@ -177,8 +177,8 @@ def test_real_torch_files_stay_safe() -> None:
     b"\x80\x02]Q.",  # a list persistent id
 ])
 def test_torch_zip_main_pickle_torch_refuses_is_error(pkl: bytes) -> None:
-    data = _torch_zip({"data.pkl": pkl})
-    assert _torch_refuses(data)
+    data = torch_zip_with({"data.pkl": pkl})
+    assert torch_refuses(data)
     scan = scan_bytes(data, "m.pt")
     assert scan.verdict == "error"
     assert "pytorch.tensor-invalid" in {f.id for f in scan.findings}
@@ -187,8 +187,8 @@ def test_torch_zip_main_pickle_torch_refuses_is_error(pkl: bytes) -> None:
 
 @pytest.mark.torch
 def test_torch_zip_utf8_str8_stays_safe() -> None:
-    data = _torch_zip({"data.pkl": b"\x80\x02}U\x02\xc3\xa9K\x01s."})
-    assert not _torch_refuses(data)
+    data = torch_zip_with({"data.pkl": b"\x80\x02}U\x02\xc3\xa9K\x01s."})
+    assert not torch_refuses(data)
     scan = scan_bytes(data, "m.pt")
     assert scan.verdict == "safe"
     assert "pytorch.tensor-invalid" not in {f.id for f in scan.findings}

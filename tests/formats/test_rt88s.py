@@ -20,18 +20,7 @@ import struct
 import pytest
 
 from mlbom.scanner import scan_bytes
-
-
-def varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
+from tests.formats.test_onnx import varint
 
 
 def fld(num: int, value: int | bytes | str, *, tag: bytes | None = None) -> bytes:

@@ -12,40 +12,20 @@ from __future__ import annotations
 
 import io
 import struct
-import zipfile
 
 import pytest
 
 from mlbom.scanner import scan_bytes
+from tests.formats.test_rt86s import torch_refuses, torch_zip_with
 
 
 def _torch_zip(version: bytes | None, extra: dict[str, bytes]) -> bytes:
     """A torch.save zip with ``archive/version`` replaced (None: removed) and ``extra`` records added."""
-    torch = pytest.importorskip("torch")
-    buf = io.BytesIO()
-    torch.save({"w": torch.zeros(2)}, buf)
-    zin = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
-        for info in zin.infolist():
-            data = zin.read(info.filename)
-            if info.filename == "archive/version":
-                if version is None:
-                    continue
-                data = version
-            z.writestr(info.filename, data)
-        for name, data in extra.items():
-            z.writestr(f"archive/{name}", data)
-    return out.getvalue()
+    return torch_zip_with({"version": version, **extra})
 
 
 def _torch_loads(data: bytes) -> bool:
-    torch = pytest.importorskip("torch")
-    try:
-        torch.load(io.BytesIO(data), weights_only=True)
-    except Exception:  # any refusal
-        return False
-    return True
+    return not torch_refuses(data)
 
 
 @pytest.mark.torch
