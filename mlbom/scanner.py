@@ -1368,7 +1368,7 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str, folde
         _judge_config_templates(doc, acc, facts, where)
     # red team 90s-1: sentence-transformers' tokenizer_args, ...; only a literal key or a \u escape
     # (no other JSON escape yields a letter or ``_``) can spell the key: a document with neither is not walked
-    for path, held in _nested_with_key(doc, "chat_template") if "chat_template" in text or "\\u" in text else ():
+    for path, held in _nested_with_key(doc, "chat_template") if _may_spell(text, "chat_template") else ():
         _judge_config_templates(held, acc, facts, f"{where} ({path}.chat_template)")
     fmt = "json"
     _code_references(doc, acc, folder, where)  # every reading of the document is judged, whichever names it
@@ -1428,6 +1428,13 @@ def _nested_with_key(doc: object, key: str) -> Iterator[tuple[str, dict[str, obj
             stack.extend((f"{path}[{i}]"[:200], v) for i, v in enumerate(node) if isinstance(v, (dict, list)))
 
 
+def _may_spell(text: str, key: str) -> bool:
+    """Whether JSON ``text`` could hold the object key ``key`` (letters, digits, ``_``): written out,
+    or through a ``\\u`` escape — no other JSON escape yields such a character. A cheap test before
+    a walk or a parse looks for the key."""
+    return key in text or "\\u" in text
+
+
 _MAX_EMBEDDED_DEPTH = 4  # JSON in a string value of JSON in a string value ...: levels decoded
 
 
@@ -1452,7 +1459,7 @@ def _embedded_json(doc: object, acc: _Acc, where: str) -> Iterator[object]:
             _string_leaves(node, strings, walked)
         level = []
         for text in strings:
-            if text.lstrip(" \t\r\n")[:1] not in ("{", "[") or not ("class_name" in text or "\\u" in text):
+            if text.lstrip(" \t\r\n")[:1] not in ("{", "[") or not _may_spell(text, "class_name"):
                 continue  # no JSON, or none that can name a Keras object (only a \\u escape spells a letter)
             try:
                 sub = json.loads(text)
