@@ -1377,8 +1377,9 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str, folde
         fmt = "sharded-index"
     if isinstance(doc, dict) and ("peft_type" in doc or "base_model_name_or_path" in doc):
         _peft_adapter_config(doc, acc, facts, where)  # a PEFT adapter config (red team 80s-2)
+    if _may_spell(text, "args") or _may_spell(text, "attn_implementation"):  # *_args, *_kwargs
+        _loader_kwargs(doc, acc, where)  # from_pretrained kwargs at any depth (red team 90s-2, 91sb-1)
     if isinstance(doc, dict):
-        _loader_kwargs(doc, acc, where)  # sentence-transformers' from_pretrained kwargs (red team 90s-2)
         _named_models(doc, acc, facts, where)  # open_clip, diffusers modular, gliner (red team 90s-3..5)
     if _is_keras_config(doc):
         # Model.to_json() output (keras.models.model_from_json) or the config.json of an
@@ -1717,35 +1718,79 @@ def _path_leaves(v: str) -> bool:
 # ---- configs that pass keyword arguments to from_pretrained (red team 90s-2) ------------------
 
 # sentence-transformers (``base/modules/transformer.py`` ``Transformer._load_init_kwargs``) merges
-# these objects of ``sentence_bert_config.json`` (the old names are renamed to the new) into the
-# kwargs of ``AutoModel``/``AutoTokenizer``/``AutoConfig.from_pretrained``; peft passes an adapter
-# config's ``tokenizer_kwargs`` to ``AutoTokenizer.from_pretrained`` the same way
-_KWARGS_OBJECTS = ("model_args", "tokenizer_args", "config_args", "model_kwargs", "processor_kwargs",
-                   "tokenizer_kwargs", "config_kwargs")
+# ``sentence_bert_config.json``'s ``model_args``/``tokenizer_args``/``config_args`` (new names
+# ``model_kwargs``/``tokenizer_kwargs``/``config_kwargs``/``processor_kwargs``) into the kwargs of
+# ``AutoModel``/``AutoTokenizer``/``AutoConfig.from_pretrained``; peft passes an adapter config's
+# ``tokenizer_kwargs`` the same way; open_clip (``factory.py`` ``get_tokenizer``) passes
+# ``model_cfg.text_cfg.tokenizer_kwargs`` to ``HFTokenizer`` -> ``AutoTokenizer.from_pretrained``
+# (red team 91sb-1). One rule: an object under a key ending in one of these, at any depth
+_KWARGS_SUFFIXES = ("_args", "_kwargs")
 # kwargs that make transformers (accelerate) write, or read, files elsewhere whatever their value:
 # offloaded weights written to ``offload_folder``, downloads cached in ``cache_dir``, the weights
 # read from a GGUF file ``gguf_file`` (a path, or a name in another repository)
 _KWARGS_ELSEWHERE = ("offload_folder", "cache_dir", "gguf_file")
+# transformers 5.24 ``integrations/hub_kernels.py`` ``is_kernel``: ``org/repo[@rev][:name]``
+_HUB_KERNEL = re.compile(r"[^/:]+/[^/:]+(?:@[^/:]+)?(?::[^/:]+)?")
 
 
-def _loader_kwargs(doc: dict[str, object], acc: _Acc, where: str) -> None:
-    """The ``from_pretrained`` kwargs a config hands to transformers (:data:`_KWARGS_OBJECTS`): a
-    string value that is a path leaving the folder (:func:`_path_leaves`: ``vocab_file``,
-    ``tokenizer_file``, ``merges_file``...), a key of :data:`_KWARGS_ELSEWHERE` or a ``device_map``
-    that offloads to ``"disk"`` is ``config.path-outside`` (``suspicious``): the loader reads or
-    writes files no scan of this folder judged; a truthy ``trust_remote_code`` or ``use_kernels``
-    or an ``attn_implementation`` naming a Hub repository (a ``/``: kernels loaded from the Hub) is
-    ``code.remote`` (``suspicious``). ``chat_template`` is judged as a template (90s-1)."""
+def _hub_kernel(v: object) -> bool:
+    """Whether an ``attn_implementation`` value makes transformers download and import a Hub
+    kernel: ``PreTrainedConfig`` keeps a string, or a dict (``""`` and sub-config names) of
+    them; ``_check_and_adjust_attn_implementation`` strips ``paged|`` and loads any value
+    ``is_kernel`` matches, ``load_and_register_attn_kernel`` the part after a ``|``
+    (``split("|")[1]``). Built-in names (``eager``, ``sdpa``, ``flash_attention_2``,
+    ``flex_attention``, ``paged|eager``...) hold no ``/``: never a kernel."""
+    if isinstance(v, dict):
+        return any(_hub_kernel(x) for x in v.values())
+    if not isinstance(v, str):
+        return False
+    parts = (v, v.removeprefix("paged|"), v.split("|")[1] if "|" in v else v)
+    return any(_HUB_KERNEL.fullmatch(p) is not None for p in parts)
+
+
+def _nested_objects(doc: object) -> Iterator[tuple[str, str, object, dict[str, object]]]:
+    """``(path, key, value, holder)`` of every key of every object in ``doc`` (at any depth, in
+    lists too), each container walked once (linear in the document; its depth is bounded by the
+    JSON reader's recursion limit), the path shown capped as :func:`_nested_with_key` caps it."""
+    stack: list[tuple[str, object]] = [("", doc)]
+    walked: set[int] = set()
+    while stack:
+        path, node = stack.pop()
+        if not isinstance(node, (dict, list)) or id(node) in walked:
+            continue
+        walked.add(id(node))
+        if isinstance(node, dict):
+            for k, v in node.items():
+                sub = (f"{path}.{k!s:.60}" if path else f"{k!s:.60}")[:200]
+                yield sub, k, v, node
+                if isinstance(v, (dict, list)):
+                    stack.append((sub, v))
+        else:
+            stack.extend((f"{path}[{i}]"[:200], v) for i, v in enumerate(node) if isinstance(v, (dict, list)))
+
+
+def _loader_kwargs(doc: object, acc: _Acc, where: str) -> None:
+    """The ``from_pretrained`` kwargs a config hands to transformers: every object under a key
+    ending in ``_args``/``_kwargs`` (:data:`_KWARGS_SUFFIXES`) at any depth. A string value that
+    is a path leaving the folder (:func:`_path_leaves`: ``vocab_file``, ``tokenizer_file``,
+    ``merges_file``...), a key of :data:`_KWARGS_ELSEWHERE` or a ``device_map`` that offloads to
+    ``"disk"`` is ``config.path-outside`` (``suspicious``): the loader reads or writes files no
+    scan of this folder judged; a truthy ``trust_remote_code`` or ``use_kernels`` is
+    ``code.remote`` (``suspicious``). An ``attn_implementation`` at any depth (a kwarg, or
+    ``config.json``'s own, which ``PreTrainedConfig`` keeps for the model) naming a Hub kernel
+    (:func:`_hub_kernel`) is ``code.remote`` (open lead of red team 91sb). ``chat_template`` is
+    judged as a template (90s-1)."""
     outside: list[str] = []
     code: list[str] = []
-    for name in _KWARGS_OBJECTS:
-        kw = doc.get(name)
-        if not isinstance(kw, dict):
+    for path, key, kw, _ in _nested_objects(doc):
+        if key == "attn_implementation" and _hub_kernel(kw):
+            code.append(f"{path} {str(kw)[:200]!r} names kernels in a Hub repository")
+        if not isinstance(key, str) or not key.endswith(_KWARGS_SUFFIXES) or not isinstance(kw, dict):
             continue
         for k, v in kw.items():
-            field_ = f"{name}.{k!s:.60}"
-            if k == "chat_template":
-                continue
+            field_ = f"{path}.{k!s:.60}"
+            if k in ("chat_template", "attn_implementation"):
+                continue  # judged as a template; a kernel by the rule above, as every attn_implementation
             if k in _KWARGS_ELSEWHERE and v is not None:
                 outside.append(f"{field_} {str(v)[:200]!r} (the loader reads or writes files there)")
             elif k == "device_map" and _mentions_disk(v):
@@ -1754,15 +1799,13 @@ def _loader_kwargs(doc: dict[str, object], acc: _Acc, where: str) -> None:
                 outside.append(f"{field_} {v[:200]!r}")
             elif k in ("trust_remote_code", "use_kernels") and v:
                 code.append(f"{field_} is {v!r}")
-            elif k == "attn_implementation" and isinstance(v, str) and "/" in v:
-                code.append(f"{field_} {v[:200]!r} names kernels in a Hub repository")
     if outside:
         shown = ", ".join(outside[:5]) + (f" and {len(outside) - 5} more" if len(outside) > 5 else "")
         acc.add("config.path-outside", "high", f"{where}: keyword arguments for the loader's from_pretrained name "
                 f"files outside what a scan of this folder judges: {shown}", effect="suspicious")
     if code:
-        acc.add("code.remote", "high", f"{where}: keyword arguments for the loader's from_pretrained load code "
-                f"outside the installed libraries: {'; '.join(code[:5])}", effect="suspicious")
+        acc.add("code.remote", "high", f"{where}: the loader's from_pretrained is told to load code outside the "
+                f"installed libraries: {'; '.join(code[:5])}", effect="suspicious")
 
 
 # ---- configs that name another model the loader then loads (red team 90s-3..5) ---------------
