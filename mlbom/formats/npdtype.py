@@ -31,6 +31,7 @@ class DType:
     kind: str  # numpy's kind character: b i u f c S U V O M m
     flexible: bool = False  # S/U/V: the size comes from the spelling (or a pickled state's elsize)
     struct: bool = False  # a comma list ('O,i8'): numpy makes a struct of it (kind V, not flexible)
+    subcount: int = 1  # a sub-array ('(2,3)i4'): base elements per item (the product of its dims)
 
 
 # single type characters (numpy.dtype(char))
@@ -177,7 +178,8 @@ def parse(spec: str) -> DType:
                 count *= d
                 if count > MAX_ITEMSIZE:
                     raise _bad(spec)
-            base = DType(base.itemsize * count, base.hasobject, "V" if rep.strip() not in ("()",) else base.kind)
+            if rep.strip() != "()":
+                base = DType(base.itemsize * count, base.hasobject, "V", subcount=count)
         items.append(base)
         if len(items) > 4096:
             raise _bad(spec)

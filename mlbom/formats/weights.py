@@ -326,42 +326,98 @@ def literal(text: str, version: tuple[int, int] = (3, 0)) -> object:
         raise FormatError(f"header is not a Python literal ({type(exc).__name__}); numpy refuses it") from None
 
 
-def _simple_itemsize(descr: object) -> int | None:
-    """Bytes per element of an NPY type string as numpy reads it (:mod:`mlbom.formats.npdtype`);
-    None where mlbom does not work it out (field lists, dicts)."""
-    if not isinstance(descr, str):
-        return None
-    try:
-        return npdtype.parse(descr).itemsize
-    except npdtype.DTypeError:
-        return None
+_C_INT_MAX = (1 << 31) - 1  # numpy's sub-array shape and size checks ("must fit into a C int")
 
 
-def descr_has_object(descr: object, depth: int = 0) -> bool:
-    """Whether an NPY ``descr`` (any spelling numpy accepts: a type string — comma strings and
-    repeat counts included —, a structured field list with nested fields and sub-array shapes,
-    a ``(base, shape)`` tuple, a ``{'names', 'formats'}`` dict) contains an object field
-    anywhere — then ``np.load`` unpickles the data. A spelling mlbom cannot classify raises
-    :class:`FormatError`."""
+def _shape_dims(shape: object) -> tuple[int, ...] | None:
+    """The dims of a sub-array shape as ``numpy.dtype((base, shape))`` takes it: an int (not a
+    bool) or a tuple/list of them; ``None``: numpy refuses it ("invalid shape in fixed-type tuple")."""
+    dims = (shape,) if isinstance(shape, int) else tuple(shape) if isinstance(shape, (tuple, list)) else None
+    if dims is None or not all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
+        return None
+    return dims  # checked: ints
+
+
+def descr_dtype(descr: object, depth: int = 0) -> npdtype.DType:
+    """An NPY ``descr`` built as numpy's ``numpy.lib.format.descr_to_dtype`` builds it (numpy
+    2.4 ``_format_impl.py``; red team 91sb-2): a type string is ``numpy.dtype(str)``
+    (:mod:`mlbom.formats.npdtype`); a tuple is ``numpy.dtype((descr_to_dtype(d[0]), d[1]))`` — an
+    unsized ``S``/``U``/``V`` with an int is that width, otherwise ``d[1]`` is a sub-array shape
+    (an int or a sequence of ints, none negative, each and the size within a C int; ``()`` and
+    ``None`` are the base itself); a list is a structured dtype of ``(name, descr[, shape])``
+    fields with explicit packed offsets — the itemsize is the sum of the fields', no alignment —,
+    a name a ``str`` or a ``(title, name)`` pair of them, no name or title twice; ``''`` void
+    fields are padding (their bytes count). Anything else — a dict, whose keys numpy would unpack
+    as fields, a ``(base, new_dtype)`` tuple, a shape of another type — numpy refuses or mlbom
+    cannot size exactly: :class:`FormatError`. An object anywhere (padding fields too, kept
+    conservatively) is ``hasobject``."""
     if depth > MAX_LITERAL_DEPTH:
         raise FormatError("dtype nests too deep")
     if isinstance(descr, str):
         try:
-            return npdtype.parse(descr).hasobject
+            return npdtype.parse(descr)
         except npdtype.DTypeError as exc:
             raise FormatError(str(exc)) from None
-    if isinstance(descr, list):
-        found = False
-        for f in descr:
-            if not isinstance(f, (tuple, list)) or len(f) not in (2, 3):
-                raise FormatError("structured dtype field is not (name, dtype[, shape])")
-            found = descr_has_object(f[1], depth + 1) or found
-        return found
-    if isinstance(descr, tuple) and len(descr) == 2:
-        return descr_has_object(descr[0], depth + 1)
-    if isinstance(descr, dict) and isinstance(descr.get("formats"), list):
-        return any(descr_has_object(x, depth + 1) for x in descr["formats"])
-    raise FormatError(f"dtype description of type {type(descr).__name__} is not one mlbom can classify")
+    if isinstance(descr, tuple):
+        if len(descr) < 2:
+            raise FormatError("dtype tuple has no shape (numpy refuses it)")
+        return _sub_array(descr_dtype(descr[0], depth + 1), descr[1])
+    if not isinstance(descr, list):
+        raise FormatError(f"dtype description of type {type(descr).__name__} is not one numpy's descr_to_dtype "
+                          "reads (np.load refuses it)")
+    size = 0
+    hasobject = False
+    seen: set[str] = set()
+    for f in descr:
+        if not isinstance(f, (tuple, list)) or len(f) not in (2, 3):
+            raise FormatError("structured dtype field is not (name, dtype[, shape])")
+        dt = descr_dtype(f[1], depth + 1)
+        if len(f) == 3:
+            dt = _sub_array(dt, f[2])
+        name = f[0]
+        if isinstance(name, tuple) and len(name) == 2 and all(isinstance(x, str) for x in name):
+            labels = list(name)
+            if name[0] == name[1]:
+                raise FormatError(f"field title {name[0][:40]!r} is its name (numpy refuses it)")
+        elif isinstance(name, str):
+            labels = [name]
+        else:
+            raise FormatError("structured dtype field name is not a str or a (title, name) pair of str "
+                              "(numpy refuses it, or mlbom does not classify it)")
+        if not (name == "" and dt.kind == "V" and not dt.struct):  # not padding: numpy keeps the field
+            if seen.intersection(labels):
+                raise FormatError("structured dtype uses a field name or title twice (numpy refuses it)")
+            seen.update(labels)
+        size += dt.itemsize
+        hasobject = hasobject or dt.hasobject
+        if size > _C_INT_MAX:
+            raise FormatError("structured dtype is larger than numpy's item size limit")
+    return npdtype.DType(size, hasobject, "V", struct=True)
+
+
+def _sub_array(base: npdtype.DType, shape: object) -> npdtype.DType:
+    """``numpy.dtype((base, shape))`` (``descriptor.c`` ``_convert_from_tuple``)."""
+    if shape is None:
+        return base
+    if base.flexible and base.itemsize == 0:  # ('S', 5): the width of an unsized type
+        if not isinstance(shape, int) or isinstance(shape, bool) or not 0 <= shape <= _C_INT_MAX:
+            raise FormatError("invalid itemsize in generic type tuple (numpy refuses it)")
+        return npdtype.DType(shape * (4 if base.kind == "U" else 1), base.hasobject, base.kind, True)
+    dims = _shape_dims(shape)
+    if dims is None:
+        raise FormatError(f"sub-array shape {str(shape)[:40]} is not an int or a tuple of ints "
+                          "(numpy: invalid shape in fixed-type tuple)")
+    if not dims:
+        return base
+    size, subcount = base.itemsize, base.subcount
+    for d in dims:
+        if not 0 <= d <= _C_INT_MAX:
+            raise FormatError(f"sub-array dimension {str(d)[:30]} is negative or does not fit a C int (numpy refuses it)")
+        size *= d
+        subcount *= d
+        if size > _C_INT_MAX:
+            raise FormatError("sub-array size does not fit a C int (numpy refuses it)")
+    return npdtype.DType(size, base.hasobject, "V", subcount=subcount)
 
 
 def parse_npy(fh: IO[bytes], size: int) -> Facts:
@@ -402,7 +458,8 @@ def parse_npy(fh: IO[bytes], size: int) -> Facts:
     facts.facts["shape"] = str(shape)[:100]
     if isinstance(header["descr"], bytes):
         raise FormatError("descr is a bytes literal, which numpy refuses as a dtype descriptor")
-    if not descr_has_object(header["descr"]):
+    dtype = descr_dtype(header["descr"])
+    if not dtype.hasobject:
         # numpy reads count = prod(shape) and sets ``array.shape = shape``: a negative dimension
         # is refused ("negative dimensions are not allowed", "can only specify one unknown
         # dimension", "Failed to read all data"; red team 88s-9). An object array's pickle is
@@ -412,17 +469,21 @@ def parse_npy(fh: IO[bytes], size: int) -> Facts:
         if len(shape) > _NPY_MAXDIMS:
             raise FormatError(f"shape has {len(shape)} dimensions; numpy supports at most {_NPY_MAXDIMS} "
                               "(np.load refuses it)")
-        width = _simple_itemsize(header["descr"])
-        if width is not None:
-            count = 1
-            for d in shape:
-                count *= d
-            need = count * width
-            left = size - fh.tell()
-            if need > left:
-                raise FormatError(f"truncated: shape {str(shape)[:60]} of {str(header['descr'])[:20]} needs {need} bytes "
-                                  f"of data, {left} left (np.load fails)")
-    if descr_has_object(header["descr"]):
+        # every descr is sized (structured and sub-array ones too: red team 91sb-2)
+        count = 1
+        for d in shape:
+            count *= d
+        if count and dtype.subcount != 1:
+            # read_array: fromfile/ndarray(count, dtype) of a sub-array dtype holds count * n
+            # elements, then ``array.size != count``: "Failed to read all data"
+            raise FormatError(f"descr {str(header['descr'])[:40]} is a sub-array dtype of {dtype.subcount} elements "
+                              "an item: np.load reads count times that many and refuses the array")
+        need = count * dtype.itemsize
+        left = size - fh.tell()
+        if need > left:
+            raise FormatError(f"truncated: shape {str(shape)[:60]} of {str(header['descr'])[:20]} needs {need} bytes "
+                              f"of data, {left} left (np.load fails)")
+    if dtype.hasobject:
         facts.pickle_offset = fh.tell()
         facts.findings.append(("numpy.object-array", "info", "object array: loading it unpickles Python objects "
                                "(allow_pickle=True); the embedded pickle is scanned"))

@@ -110,3 +110,127 @@ def test_rt91sb_lead_matches_transformers_is_kernel() -> None:
     out = subprocess.run([str(VENV80S), "-c", code, json.dumps(values)], capture_output=True, text=True,
                          timeout=300, check=True).stdout
     assert json.loads(out.strip().splitlines()[-1]) == [True] * len(KERNELS) + [False] * len(BUILTINS)
+
+
+# ---- 91sb-2: npy descr built as numpy's descr_to_dtype builds it --------------------------------
+
+NPY_BAD = [  # (descr, shape, data): numpy refuses every one
+    ("[('a', '<i8')]", "(1000,)", b""),  # structured, truncated
+    ("('<i8', (4,))", "(1000,)", b""),  # sub-array, truncated
+    ("[('a', '<i8', (2,)), ('', '|V8')]", "(3,)", b"\0" * 71),  # 24 bytes an item, one short
+    ("{'names': ['f'], 'formats': ['<i8']}", "(1,)", b"\0" * 8),  # a dict: numpy unpacks its keys
+    ("('<i8', 'zzz')", "(1,)", b"\0" * 8),  # not a shape
+    ("('<i8', True)", "(1,)", b"\0" * 8),
+    ("('<i8', (-1,))", "(1,)", b"\0" * 8),
+    ("('V8', [('f', '|O')])", "(1,)", b"\x80\x04N."),  # (old, new) with an object
+    ("('<i8',)", "(1,)", b"\0" * 8),
+    ("('S', (2,))", "(1,)", b"\0" * 8),
+    ("[('a', '<i8'), ('a', '<i4')]", "(1,)", b"\0" * 12),  # a name twice
+    ("[(('a', 'a'), '<i8')]", "(1,)", b"\0" * 8),  # title is the name
+    ("[('a', '<i8', 2.0)]", "(1,)", b"\0" * 16),
+    # a top-level sub-array, data complete: read_array finds count * n elements, not count
+    ("('<i8', (4,))", "(2,)", b"\0" * 64),
+    ("('<i8', 3)", "(1,)", b"\0" * 24),
+    ("(('<i8', (2,)), (3,))", "(1,)", b"\0" * 48),
+    ("'(2,)<i4'", "(1,)", b"\0" * 8),
+    ("('<i8', 0)", "(1,)", b""),
+]
+NPY_GOOD = [  # (descr, shape, data): numpy loads every one
+    ("[('a', '<i8')]", "(2,)", b"\0" * 16),
+    ("('<i8', (4,))", "(0,)", b""),  # a top-level sub-array loads only when no element is read
+    ("('<i8', (1, 1))", "(2,)", b"\0" * 16),  # ... or when it holds one element an item
+    ("('|S', 5)", "(2,)", b"\0" * 10),
+    ("('<U', 3)", "(1,)", b"\0" * 12),
+    ("('<i8', ())", "(1,)", b"\0" * 8),
+    ("[('a', '<i4'), ('', '|V4'), ('b', '<f8', (2, 2))]", "(2,)", b"\0" * 80),
+    ("[(('title', 'a'), '<i8'), ('n', [('x', '<i2'), ('y', '|u1', 3)])]", "(1,)", b"\0" * 13),
+    ("(('<i8', (1,)), 1)", "(1,)", b"\0" * 8),
+]
+
+
+def _npy(descr: str, shape: str, data: bytes) -> bytes:
+    from tests.formats.test_rt88s import npy
+
+    return npy(f"{{'descr': {descr}, 'fortran_order': False, 'shape': {shape}, }}", data)
+
+
+def _npz(member: bytes) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("x.npy", member)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(("descr", "shape", "data"), NPY_BAD)
+def test_rt91sb_2_npy_descr_numpy_refuses_is_error(descr: str, shape: str, data: bytes) -> None:
+    from mlbom.scanner import scan_bytes
+
+    r = scan_bytes(_npy(descr, shape, data), "a.npy")
+    assert r.verdict == "error" and "format.invalid" in _ids(r), (descr, r.findings)
+    z = scan_bytes(_npz(_npy(descr, shape, data)), "a.npz")
+    assert z.verdict == "error", (descr, z.findings)
+
+
+@pytest.mark.parametrize(("descr", "shape", "data"), NPY_GOOD)
+def test_rt91sb_2_npy_descr_numpy_reads_is_safe(descr: str, shape: str, data: bytes) -> None:
+    from mlbom.scanner import scan_bytes
+
+    r = scan_bytes(_npy(descr, shape, data), "a.npy")
+    assert r.verdict == "safe", (descr, r.findings)
+    assert scan_bytes(_npz(_npy(descr, shape, data)), "a.npz").verdict == "safe"
+
+
+def test_rt91sb_2_truncated_message() -> None:
+    from mlbom.scanner import scan_bytes
+
+    r = scan_bytes(_npy("[('a', '<i8')]", "(1000,)", b""), "a.npy")
+    assert any("truncated" in f.message and "8000 bytes" in f.message for f in r.findings), r.findings
+
+
+def test_rt91sb_2_numpy_agrees(tmp_path: Path) -> None:
+    """numpy (a subprocess) loads every NPY_GOOD file and refuses every NPY_BAD one; real arrays
+    it writes (aligned structs with padding, titles, sub-array and nested fields) are safe and
+    sized as numpy sizes them."""
+    from mlbom.formats.weights import descr_dtype, literal
+    from mlbom.scanner import scan_file
+
+    files = []
+    for i, (descr, shape, data) in enumerate(NPY_GOOD + NPY_BAD):
+        p = tmp_path / f"c{i}.npy"
+        p.write_bytes(_npy(descr, shape, data))
+        files.append(str(p))
+    code = r"""
+import json, sys, numpy as np
+out = []
+for f in sys.argv[2:]:
+    try:
+        np.load(f, allow_pickle=True); out.append(True)
+    except Exception:
+        out.append(False)
+d = sys.argv[1]
+real = {
+    "aligned": np.dtype([("a", "u1"), ("b", "<i8"), ("c", "<f4", (3,))], align=True),
+    "titles": np.dtype({"names": ["a", "b"], "formats": ["<i4", "<f8"], "titles": ["A", "B"]}),
+    "offsets": np.dtype({"names": ["a", "b"], "formats": ["<i4", "<i2"], "offsets": [0, 8], "itemsize": 16}),
+    "nested": np.dtype([("p", [("x", "<f4"), ("y", "<f4")], (2,)), ("s", "S7"), ("u", "<U3")]),
+    "datetime": np.dtype([("t", "<M8[ns]"), ("v", "<c16")]),
+}
+sizes = {}
+for name, dt in real.items():
+    np.save(f"{d}/real_{name}.npy", np.zeros(3, dtype=dt))
+    sizes[name] = [repr(np.lib.format.dtype_to_descr(dt)), dt.itemsize]
+print(json.dumps([out, sizes], default=str))
+"""
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", code, str(tmp_path), *files], capture_output=True, text=True,
+                         timeout=300, check=True)
+    loads, sizes = json.loads(run.stdout.strip().splitlines()[-1])
+    assert loads == [True] * len(NPY_GOOD) + [False] * len(NPY_BAD)
+    for name, (descr, itemsize) in sizes.items():
+        r = scan_file(tmp_path / f"real_{name}.npy")
+        assert r.verdict == "safe", (name, r.findings)
+        assert descr_dtype(literal(descr)).itemsize == itemsize, name
