@@ -1729,6 +1729,10 @@ _KWARGS_SUFFIXES = ("_args", "_kwargs")
 # offloaded weights written to ``offload_folder``, downloads cached in ``cache_dir``, the weights
 # read from a GGUF file ``gguf_file`` (a path, or a name in another repository)
 _KWARGS_ELSEWHERE = ("offload_folder", "cache_dir", "gguf_file")
+# the keys a transformers config takes as the attention implementation: ``PreTrainedConfig.__init__``
+# pops ``attn_implementation`` and sets every other key as an attribute, and ``_attn_implementation``
+# is the property that stores it (red team 92s-2); ``experts_implementation`` takes built-in names only
+_ATTN_KEYS = ("attn_implementation", "_attn_implementation")
 # transformers 5.24 ``integrations/hub_kernels.py`` ``is_kernel``: ``org/repo[@rev][:name]``
 _HUB_KERNEL = re.compile(r"[^/:]+/[^/:]+(?:@[^/:]+)?(?::[^/:]+)?")
 
@@ -1783,13 +1787,13 @@ def _loader_kwargs(doc: object, acc: _Acc, where: str) -> None:
     outside: list[str] = []
     code: list[str] = []
     for path, key, kw, _ in _nested_objects(doc):
-        if key == "attn_implementation" and _hub_kernel(kw):
+        if key in _ATTN_KEYS and _hub_kernel(kw):
             code.append(f"{path} {str(kw)[:200]!r} names kernels in a Hub repository")
         if not isinstance(key, str) or not key.endswith(_KWARGS_SUFFIXES) or not isinstance(kw, dict):
             continue
         for k, v in kw.items():
             field_ = f"{path}.{k!s:.60}"
-            if k in ("chat_template", "attn_implementation"):
+            if k == "chat_template" or k in _ATTN_KEYS:
                 continue  # judged as a template; a kernel by the rule above, as every attn_implementation
             if k in _KWARGS_ELSEWHERE and v is not None:
                 outside.append(f"{field_} {str(v)[:200]!r} (the loader reads or writes files there)")

@@ -61,7 +61,8 @@ _SIZES: dict[str, frozenset[int]] = {
     "b": frozenset({1}), "i": frozenset({1, 2, 4, 8}), "u": frozenset({1, 2, 4, 8}), "f": frozenset({2, 4, 8, 16}),
     "c": frozenset({8, 16, 32}), "O": frozenset({4, 8}), "M": frozenset({8}), "m": frozenset({8}),
 }
-_DATETIME_UNIT = re.compile(r"\[(?:\d*(?:Y|M|W|D|h|m|s|ms|us|\u03bcs|ns|ps|fs|as)(?:/\d+)?|generic)\]")
+_DATETIME_UNIT = re.compile(r"\[(?:(?P<num>\d*)(?:Y|M|W|D|h|m|s|ms|us|\u03bcs|ns|ps|fs|as)(?:/(?P<den>\d+))?|generic)\]")
+_REPEAT = re.compile(r"0+|[1-9][0-9]*")  # a decimal literal as ast.literal_eval takes it: no leading zeros
 _SIZED = re.compile(r"([biufcOMmSaUV])(\d+)")
 _FLEXIBLE = frozenset("SUV")
 # numpy._core._internal's comma-string grammar
@@ -99,10 +100,41 @@ def simple(spec: str) -> DType:
             hit = (8 if kind == "O" else n, kind)
         else:
             raise _bad(spec)
+    if s == "a" and spec != s:
+        raise _bad(spec)  # numpy takes a bare 'a' by name only: '<a', '|a' are not understood (red team 92s)
     size, kind = hit
-    if unit and (kind not in ("M", "m") or not _DATETIME_UNIT.fullmatch(unit)):
+    if unit and (kind not in ("M", "m") or not _datetime_unit(unit)):
         raise _bad(spec)
     return DType(size, kind == "O", kind, kind in _FLEXIBLE)
+
+
+# numpy's ``_multiples_table`` (``datetime.c``, ``convert_datetime_divisor_to_multiple``): the
+# finer units' factors a datetime divisor (``[Y/2]``) must divide for numpy to take it (``[Y/2]``
+# is ``[6M]``). Weeks try four entries of a three-entry row, the fourth a zero every divisor
+# divides: numpy takes any divisor of a week. Femtoseconds have one finer unit, attoseconds none.
+_DIVISIBLE: dict[str, tuple[int, ...]] = {
+    "Y": (12, 52, 365), "M": (4, 30, 720), "W": (0,), "D": (24, 1440, 86400), "h": (60, 3600),
+    "m": (60, 60000), "s": (1000, 1000000), "ms": (1000, 1000000), "us": (1000, 1000000),
+    "\u03bcs": (1000, 1000000), "ns": (1000, 1000000), "ps": (1000, 1000000), "fs": (1000,), "as": (),
+}
+
+
+def _datetime_unit(unit: str) -> bool:
+    """A ``[unit]`` numpy takes for M8/m8, divisors (``[us/2]``) by numpy's rule: ``/1``, or one
+    that divides a finer unit's factor (``[ms/2]`` is ``[500us]``; ``[6s/3]`` is refused: 3 divides
+    neither 1000 nor 1000000). numpy dies of SIGFPE on ``/0`` (red team 92s): refused, as every
+    divisor numpy refuses and any past a C ``int``."""
+    m = _DATETIME_UNIT.fullmatch(unit)
+    if m is None:
+        return False
+    den = m.group("den")
+    if den is None:
+        return True
+    d = bounded_int(den, max_digits=10)
+    if d is None or not 0 < d < 2**31:
+        return False
+    base = unit[1:-1].split("/")[0].lstrip("0123456789")
+    return d == 1 or any(f % d == 0 for f in _DIVISIBLE.get(base, ()))
 
 
 def _is_comma_string(s: str) -> bool:
@@ -122,8 +154,10 @@ def _is_comma_string(s: str) -> bool:
     return False
 
 
-def _repeats(text: str, spec: str) -> tuple[int, ...]:
-    """``ast.literal_eval`` of a repeat count: an int or a tuple of ints."""
+def _repeats(text: str, spec: str) -> int | tuple[int, ...]:
+    """``ast.literal_eval`` of a repeat count, as numpy's ``_commastring`` takes it: an int
+    (``2``, ``(2)``) or, where a comma makes one, a tuple of ints (``2,``, ``(2,)``, ``2,3``, ``()``);
+    a number with leading zeros (``01``) is refused, as literal_eval refuses it."""
     t = text.strip()
     paren = t.startswith("(") and t.endswith(")")
     if paren:
@@ -135,12 +169,15 @@ def _repeats(text: str, spec: str) -> tuple[int, ...]:
             return ()
         raise _bad(spec)
     parts = [p.strip() for p in t.split(",")]
-    if len(parts) > 1 and parts[-1] == "":
+    is_tuple = len(parts) > 1
+    if is_tuple and parts[-1] == "":
         parts = parts[:-1]
+    if not all(_REPEAT.fullmatch(p) for p in parts):
+        raise _bad(spec)
     counts = [n for p in parts if (n := bounded_int(p, max_digits=18)) is not None]
     if len(counts) != len(parts):
         raise _bad(spec)
-    return tuple(counts)
+    return tuple(counts) if is_tuple else counts[0]
 
 
 @lru_cache(maxsize=4096)  # a pickle repeats one spelling per scalar it holds (a vocabulary's int64s)
@@ -173,12 +210,20 @@ def parse(spec: str) -> DType:
             raise _bad(spec)
         rep = m.group("repeats")
         if rep:
-            count = 1
-            for d in _repeats(rep, spec):
-                count *= d
-                if count > MAX_ITEMSIZE:
+            counts = _repeats(rep, spec)
+            if base.flexible and base.itemsize == 0:
+                # numpy's (unsized S/U/V/a, int) is that width, not a sub-array ('8S' is 'S8',
+                # '2U' is 'U2'); with a tuple numpy refuses it (red team 92s-1: '8S' read as
+                # 8 x S0 made a joblib array 0 bytes long, and its bytes were read as opcodes)
+                if isinstance(counts, tuple) or counts > MAX_ITEMSIZE // 4:
                     raise _bad(spec)
-            if rep.strip() != "()":
+                base = DType(counts * (4 if base.kind == "U" else 1), False, base.kind, True)
+            elif counts != ():
+                count = 1
+                for d in counts if isinstance(counts, tuple) else (counts,):
+                    count *= d
+                    if count > MAX_ITEMSIZE:
+                        raise _bad(spec)
                 base = DType(base.itemsize * count, base.hasobject, "V", subcount=count)
         items.append(base)
         if len(items) > 4096:

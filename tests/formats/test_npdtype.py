@@ -127,6 +127,22 @@ TABLE: list[tuple[str, tuple[int, bool] | None]] = [
     ('<O8', (8, True)),
     ('|O4', (8, True)),
     ('>i4,<O', (12, True)),
+    # red team 92s-1: an int before an unsized S/U/V/a is its width; a tuple there, leading zeros,
+    # '<a' and divisors other than /1 (numpy converts some, refuses others) are refused
+    ('8S', (8, False)),
+    ('2U', (8, False)),
+    ('2V', (2, False)),
+    ('8 a', (8, False)),
+    ('2S0', (2, False)),
+    ('2S2', (4, False)),
+    ('i4,(2)S', (6, False)),
+    ('(2,)S', None),
+    ('2,S', None),
+    ('<a', None),
+    ('01O', None),
+    ('i4,00O', (4, True)),
+    ('M8[us/3]', None),
+    ('M8[s/1]', (8, False)),
 ]
 
 
