@@ -33,7 +33,7 @@ import struct
 import tarfile
 import tempfile
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -2091,18 +2091,30 @@ def _weights_only_claim(rep: PickleReport, acc: _Acc, facts: dict[str, str], whe
                 f"{where}: torch.load(weights_only=True) would refuse it (first refused: {refused})")
 
 
-def _storage_records(rep: PickleReport, records: frozenset[str], acc: _Acc, facts: dict[str, str],
-                     where: str) -> None:
+def _storage_records(rep: PickleReport, records: Mapping[str, tuple[int, ...]], acc: _Acc,
+                     facts: dict[str, str], where: str) -> None:
     """torch.load (either mode) reads the record ``data/<key>`` of each ('storage', ..., key, ...)
     persistent id as it unpickles it (``persistent_load`` -> ``get_storage_from_record``): a key
-    with no record is a RuntimeError, the checkpoint cannot load at all (red team 8a)."""
+    with no record is a RuntimeError, the checkpoint cannot load at all (red team 8a). The record
+    must also hold exactly ``numel * element_size(dtype)`` bytes, as the key's first id declares
+    them ("record size (N bytes) does not match expected size", red team 91sa-1): a copy of
+    another size (torch's reader may return any copy) is ``pytorch.invalid``; a size mlbom cannot
+    compute exactly (:attr:`PickleReport.storage_nbytes` None) is not checked."""
     missing = [k for k in rep.storage_keys if _miniz_key(f"data/{k}") not in records]
-    if not missing:
-        return
-    shown = ", ".join(repr(k) for k in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-    acc.add("pytorch.storage-missing", "high", f"{where}: the pickle names storage record(s) the archive does not "
-            f"hold (data/{shown}): torch.load raises, with or without weights_only", effect="error")
-    facts.pop("torch.weights-only", None)  # it does not load: no claim either way
+    if missing:
+        shown = ", ".join(repr(k) for k in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        acc.add("pytorch.storage-missing", "high", f"{where}: the pickle names storage record(s) the archive does "
+                f"not hold (data/{shown}): torch.load raises, with or without weights_only", effect="error")
+        facts.pop("torch.weights-only", None)  # it does not load: no claim either way
+    for k in rep.storage_keys:
+        want = rep.storage_nbytes.get(k)
+        bad = [n for n in records.get(_miniz_key(f"data/{k}"), ()) if want is not None and n != want]
+        if bad:
+            acc.add("pytorch.invalid", "high", f"{where}: the storage record data/{k[:100]!r} holds {bad[0]} bytes, "
+                    f"the pickle declares {want} (numel x element size): torch.load raises 'record size does not "
+                    "match expected size', with or without weights_only", effect="error")
+            facts.pop("torch.weights-only", None)
+            break
 
 
 # ---- npy --------------------------------------------------------------------------------
@@ -2315,8 +2327,13 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     seen: set[tuple[int, int, int, int, bool, bool, bool]] = set()
     npy_members = 0
     # the records torch's reader finds (names below the archive's first folder)
-    records = (frozenset(k[len(prefix):] for n in names if (k := _miniz_key(n)).startswith(_miniz_key(prefix)))
-               if kind == "pytorch-zip" else None)
+    # (each with the sizes of its copies: torch's reader may return any)
+    records: dict[str, tuple[int, ...]] | None = None
+    if kind == "pytorch-zip":
+        records = {}
+        for e in files:
+            if (k := _miniz_key(e.name)).startswith(_miniz_key(prefix)):
+                records[k[len(prefix):]] = (*records.get(k[len(prefix):], ()), e.usize)
     # the name's ASCII tail reads the same in any decoding, and miniz folds ASCII case
     pt2_named = any(n.lower().endswith("archive_format") for n in names)
     for e in judged:
@@ -2547,13 +2564,39 @@ def _torch_version_copies(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: st
     return found or _member_copies(fh, entries, f"{prefix}version", ctx, _TORCH_RECORD_LIMIT) or [None]
 
 
+_TORCH_TEXT_LIMIT = 1 << 16  # a larger .storage_alignment / .data/serialization_id is not judged (error)
+
+
+def _int_refused(data: bytes | None) -> bool:
+    """Whether ``int(data)`` raises, as torch.serialization._load calls it on ``.storage_alignment``
+    (whitespace around the digits, ``_`` between them and any size are accepted, as Python's int()
+    accepts them; None, a record mlbom could not read, counts as refused: not judged)."""
+    if data is None:
+        return True
+    try:
+        int(data)
+    except ValueError:
+        return True
+    return False
+
+
+def _utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _torch_records(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, acc: _Acc, facts: dict[str, str],
                    ctx: _Ctx, where: str) -> None:
     """The small records torch reads before any pickle and refuses the archive on (red team 86s-1):
     the version record (``<root>/.data/version`` when present, else ``<root>/version``:
     :func:`_torch_version_copies`, :func:`_torch_version_refused`) and, when present, ``<root>/byteorder``,
     which ``torch.serialization._load`` requires to be exactly ``b"little"`` or ``b"big"`` ("Unknown
-    endianness type"); and flag bit 13 on any entry, on which miniz refuses the whole archive.
+    endianness type"); ``<root>/.storage_alignment``, which ``_load`` reads with ``int()``, and
+    ``<root>/.data/serialization_id``, which it decodes as UTF-8 after unpickling (red team 91sa-1);
+    and flag bit 13 on any entry, on which miniz refuses the whole archive.
     Every copy torch's reader may return is checked (it may return any); a refusal is
     ``pytorch.invalid`` (``error``) and drops the weights-only claim."""
     reasons: list[str] = []
@@ -2563,6 +2606,16 @@ def _torch_records(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, acc:
         if b not in (b"little", b"big"):
             shown = "unreadable" if b is None else repr(b[:40])
             reasons.append(f"its byteorder record is {shown}, not b'little' or b'big'")
+            break
+    for b in _member_copies(fh, entries, f"{prefix}.storage_alignment", ctx, _TORCH_TEXT_LIMIT):
+        if _int_refused(b):  # _load: int(zip_file.get_record(".storage_alignment")), before any pickle
+            shown = "unreadable" if b is None else repr(b[:40])
+            reasons.append(f"its .storage_alignment record is {shown}, which Python's int() refuses")
+            break
+    for b in _member_copies(fh, entries, f"{prefix}.data/serialization_id", ctx, _TORCH_TEXT_LIMIT):
+        if b is None or not _utf8(b):  # _load: zip_file.serialization_id(), a str (strict UTF-8) after unpickling
+            shown = "unreadable" if b is None else repr(b[:40])
+            reasons.append(f"its .data/serialization_id record is {shown}, which is not UTF-8 text")
             break
     if any(e.flags & 0x2000 for e in entries):
         reasons.append("an entry has flag bit 13 (encrypted central directory): miniz refuses the archive")
@@ -2991,7 +3044,8 @@ def _member_name_checks(e: ZipEntry, acc: _Acc, where: str) -> None:
 
 
 def _scan_member(fh: IO[bytes], e: ZipEntry, kind: str, rel: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *,
-                 depth: int, where: str, check_crc: bool = True, records: frozenset[str] | None = None) -> str:
+                 depth: int, where: str, check_crc: bool = True,
+                 records: Mapping[str, tuple[int, ...]] | None = None) -> str:
     if e.encrypted and e.method != 0:
         return "encrypted"
     stream = open_member(fh, e, ctx.limits, ctx.output)
@@ -3011,7 +3065,8 @@ def _scan_member(fh: IO[bytes], e: ZipEntry, kind: str, rel: str, acc: _Acc, fac
 
 
 def _judge_member(data: IO[bytes], n: int, name: str, kind: str, rel: str, acc: _Acc, facts: dict[str, str],
-                  ctx: _Ctx, *, depth: int, where: str, records: frozenset[str] | None = None) -> str:
+                  ctx: _Ctx, *, depth: int, where: str,
+                  records: Mapping[str, tuple[int, ...]] | None = None) -> str:
     if rel.lower().endswith(".pkl") and kind in ("pytorch-zip", "torchscript"):
         rep = _walk(data, n, joblib=False)
         acc.pickle(rep, where)
