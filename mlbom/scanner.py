@@ -2283,15 +2283,22 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     names = [e.name for e in files]
     top = names[0].split("/", 1)[0] if names and "/" in names[0] else ""
     prefix = top + "/" if top else ""
+    # torch's root (PyTorchStreamReader::init): central-directory entry 0's text before its first
+    # "/", a folder entry included (red team 91sa-2)
+    first = arc.entries[0].name if arc.entries else ""
+    ttop = first.split("/", 1)[0] if "/" in first else ""
+    tprefix = ttop + "/" if ttop else ""
     kind = "zip"
     keys = {_miniz_key(n) for n in names}  # as torch's reader compares names (ASCII case ignored)
-    if _pt2_archive(fh, arc.entries, prefix, ctx):
+    pt2_root = next((p for p in dict.fromkeys((tprefix, prefix)) if _pt2_archive(fh, arc.entries, p, ctx)), None)
+    if pt2_root is not None:
         # first: torch.export.load reads it as pt2 whatever else it holds (a data.pkl too: judged by
         # content, as are all records but the raw tensors its configs declare)
         kind = "pt2"
     elif any(k == "data.pkl" or k.endswith("/data.pkl") for k in keys):
         # torch's reader finds records ignoring ASCII case (_miniz_key): archive/DATA.PKL is its data.pkl
         kind = "pytorch-zip"
+        top, prefix = ttop, tprefix
         if _miniz_key(f"{prefix}data.pkl") not in keys:
             acc.add("pytorch.data-pkl-elsewhere", "high", f"{where}: data.pkl is not under the archive's first "
                     f"folder {top!r}, where torch.load looks for it", effect="suspicious")
@@ -2316,7 +2323,9 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     if kind in ("pytorch-zip", "torchscript", "pt2"):
         _case_collisions(arc.entries, acc, where)
     raw: frozenset[str] = frozenset()
-    if kind == "pt2":
+    if kind == "pt2" and pt2_root is not None:
+        prefix = pt2_root
+        top = prefix[:-1]
         raw = _pt2_report(fh, arc.entries, prefix, acc, ctx, where)
     # torch.serialization.set_crc32_options(False) writes CRC 0 for every record: torch's own
     # mode, not a mismatch (zipfile-based tools refuse such an archive; torch reads it)
@@ -2588,6 +2597,26 @@ def _utf8(data: bytes) -> bool:
     return True
 
 
+def _torch_root_refused(entries: Sequence[ZipEntry]) -> str | None:
+    """Why torch refuses the archive's layout, None when it accepts it (red team 91sa-2).
+    ``PyTorchStreamReader::init`` (caffe2/serialize/inline_container.cc, torch 2.13) takes the
+    root from central-directory entry 0 (a folder entry included): the bytes before its first
+    ``/``, none being "file in archive is not in a subdirectory"; ``getAllRecords`` (run by every
+    ``torch.load``: ``_is_torchscript_zip``) throws on any entry whose name does not begin with
+    ``<root>/`` (``strncmp``: bytes, case-sensitive)."""
+    if not entries:
+        return None
+    first = entries[0].raw_name
+    if b"/" not in first:
+        return f"its first entry {entries[0].name[:100]!r} is not in a folder (torch's root)"
+    want = first[:first.index(b"/") + 1]
+    for e in entries:
+        if not e.raw_name.startswith(want):
+            return (f"the entry {e.name[:100]!r} is not under the folder {want.decode('cp437')!r} of the first "
+                    "entry (torch's root)")
+    return None
+
+
 def _torch_records(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, acc: _Acc, facts: dict[str, str],
                    ctx: _Ctx, where: str) -> None:
     """The small records torch reads before any pickle and refuses the archive on (red team 86s-1):
@@ -2600,6 +2629,9 @@ def _torch_records(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, acc:
     Every copy torch's reader may return is checked (it may return any); a refusal is
     ``pytorch.invalid`` (``error``) and drops the weights-only claim."""
     reasons: list[str] = []
+    root = _torch_root_refused(entries)
+    if root is not None:
+        reasons.append(root)
     versions = _torch_version_copies(fh, entries, prefix, ctx)
     reasons += [r for v in versions if (r := _torch_version_refused(v)) is not None][:1]
     for b in _member_copies(fh, entries, f"{prefix}byteorder", ctx, _TORCH_RECORD_LIMIT):

@@ -147,3 +147,57 @@ def test_torch_refuses_what_mlbom_calls_invalid(repl: dict[str, bytes | None]) -
                                   {".data/serialization_id": "\u00e9".encode()}])
 def test_torch_loads_what_mlbom_calls_safe(repl: dict[str, bytes | None]) -> None:
     assert not _torch_refuses(torch_zip(repl))
+
+
+# ---- 91sa-2 -----------------------------------------------------------------------------
+
+_BAD_LAYOUT: list[dict[str, object]] = [
+    {"first": ["x/"]},                          # entry 0 a folder entry: torch's root is x
+    {"first": ["archive"]},                     # entry 0 a file with no folder
+    {"extra": [("README", b"hi")]},             # a top-level file after the records
+    {"extra": [("other/", b"")]},               # a folder entry outside the root
+    {"extra": [("Archive/x", b"hi")]},          # the root in another case (strncmp is case-sensitive)
+    {"extra": [("archivex/y", b"hi")]},         # the root's name as a prefix only
+]
+
+
+@pytest.mark.parametrize("layout", _BAD_LAYOUT)
+def test_entry_outside_torch_root_is_error(layout: dict[str, object]) -> None:
+    _invalid(torch_zip(**layout), "torch's root")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("root", ["archive", "model", "my model.v2", "x"])
+def test_any_root_name_stays_safe(root: str) -> None:
+    _safe(torch_zip(root=root))
+
+
+def test_root_folder_entry_first_stays_safe() -> None:
+    _safe(torch_zip(first=["archive/"], extra=[("archive/data/", b"")]))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("layout", _BAD_LAYOUT)
+def test_torch_refuses_entry_outside_root(layout: dict[str, object]) -> None:
+    assert _torch_refuses(torch_zip(**layout))  # type: ignore[arg-type]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("layout", [{"root": "model"}, {"first": ["archive/"], "extra": [("archive/data/", b"")]}])
+def test_torch_loads_root_layouts_mlbom_calls_safe(layout: dict[str, object]) -> None:
+    assert not _torch_refuses(torch_zip(**layout))  # type: ignore[arg-type]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("legacy", [False, True])
+def test_torch_save_any_archive_name_stays_safe(legacy: bool, tmp_path: object) -> None:
+    import pathlib
+    torch = pytest.importorskip("torch")
+    path = pathlib.Path(str(tmp_path)) / "my.model-v1.pt"
+    torch.save({"w": torch.arange(6.0), "n": torch.zeros(2, dtype=torch.int64)}, path)
+    data = path.read_bytes()
+    if legacy:  # the legacy (non-zip) format is not a zip at all: scanned by its own reader
+        buf = io.BytesIO()
+        torch.save({"w": torch.arange(6.0)}, buf, _use_new_zipfile_serialization=False)
+        data = buf.getvalue()
+    _safe(data)
+
