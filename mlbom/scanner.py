@@ -2356,7 +2356,7 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         if e.zipfile_name == e.name and kind == "torchscript" and rel.startswith("code/"):
             if not _npy_magic(fh, e, ctx):
                 continue  # reported as code above
-        elif e.zipfile_name == e.name and not _npy_member(fh, e):  # (a compressed record: judged)
+        elif e.zipfile_name == e.name and not _npy_member(fh, e, ctx if kind in _STORAGE_DIRS else None):
             if kind in ("pytorch-zip", "torchscript"):
                 low = _miniz_key(rel)  # torch's reader ignores ASCII case
                 # torch reads it as bytes: a storage of the archive it sits in (``data/`` for data.pkl;
@@ -3040,11 +3040,38 @@ def _npy_magic(fh: IO[bytes], e: ZipEntry, ctx: _Ctx) -> bool:
         return True
 
 
-def _npy_member(fh: IO[bytes], e: ZipEntry) -> bool:
-    if e.method != 0 or e.data_offset is None or e.csize < 6:
-        return e.method != 0  # a compressed storage record is not what torch writes: scan it
-    fh.seek(e.data_offset)
-    return fh.read(6) == b"\x93NUMPY"
+def _npy_member(fh: IO[bytes], e: ZipEntry, ctx: _Ctx | None) -> bool:
+    """Whether the member must be judged by content rather than skipped as a raw torch record:
+    ``np.load`` reads it as an array (:func:`_npy_magic`), or mlbom cannot read it as torch does.
+    A deflated record (method 8) is what torch's reader inflates (miniz ``mz_zip_reader_extract_to_mem``,
+    which requires the central directory's size): it is inflated here, within the scan's
+    decompression limits, and skipped like a stored one when it inflates to exactly its declared
+    size and does not start with the NPY magic (red team 91sa lead: not ``error`` for the
+    compression alone); any other method, a bomb, an unreadable stream or a size mismatch: judged.
+    ``ctx`` None (not a torch.save / TorchScript archive: nothing would be skipped): a compressed
+    member is judged without inflating it first."""
+    if e.method == 0:
+        if e.data_offset is None or e.csize < 6:
+            return False
+        fh.seek(e.data_offset)
+        return fh.read(6) == b"\x93NUMPY"
+    if ctx is None:
+        return True
+    lim = ctx.limits
+    if e.method != 8 or e.encrypted or ctx.work < e.usize or (
+            e.usize > lim.ratio_floor and e.usize > lim.max_ratio * max(e.csize, 1)):
+        return True
+    try:
+        stream = open_member(fh, e, lim, ctx.output)
+        head = stream.read(6)
+        while stream.read(1 << 20):
+            pass
+    except (FormatError, BombError, OSError, EOFError, ValueError):
+        return True
+    if head == b"\x93NUMPY":
+        return True
+    ctx.work -= e.usize
+    return False
 
 
 def _member_name_checks(e: ZipEntry, acc: _Acc, where: str) -> None:

@@ -201,3 +201,48 @@ def test_torch_save_any_archive_name_stays_safe(legacy: bool, tmp_path: object) 
         data = buf.getvalue()
     _safe(data)
 
+
+# ---- lead: a deflated storage record -------------------------------------------------------
+
+def _set_usize(data: bytes, member: str, usize: int) -> bytes:
+    """The member's uncompressed size rewritten in its local header and its central-directory entry."""
+    import struct
+    buf = bytearray(data)
+    name = member.encode()
+    i = 0
+    while i >= 0:
+        if buf[i:i + 4] == b"PK\x03\x04" and buf[i + 30:i + 30 + len(name)] == name:
+            struct.pack_into("<I", buf, i + 22, usize)
+        if buf[i:i + 4] == b"PK\x01\x02" and buf[i + 46:i + 46 + len(name)] == name:
+            struct.pack_into("<I", buf, i + 24, usize)
+        i = buf.find(b"PK", i + 1)
+    return bytes(buf)
+
+
+def test_deflated_storage_stays_safe() -> None:
+    _safe(torch_zip({"data/0": bytes(range(12))}, deflate=("data/0",)))
+
+
+def test_deflated_storage_size_is_still_checked() -> None:
+    _invalid(torch_zip({"data/0": b"\0" * 16}, deflate=("data/0",)), "data/'0'")
+
+
+def test_deflated_storage_inflating_to_another_size_is_not_safe() -> None:
+    data = _set_usize(torch_zip(deflate=("data/0",)), "archive/data/0", 13)
+    assert scan_bytes(data, "m.pt").verdict == "error"
+
+
+def test_deflated_storage_with_npy_magic_is_judged() -> None:
+    npy = b"\x93NUMPY\x01\x00" + b"\x06\x00" + b"{}\n\0\0\0"  # 12 bytes, starts like an array np.load reads
+    scan = scan_bytes(torch_zip({"data/0": npy}, deflate=("data/0",)), "m.pt")
+    assert scan.verdict != "safe"
+
+
+@pytest.mark.torch
+def test_torch_loads_deflated_storage() -> None:
+    assert not _torch_refuses(torch_zip({"data/0": bytes(range(12))}, deflate=("data/0",)))
+
+
+@pytest.mark.torch
+def test_torch_refuses_deflated_storage_of_another_size() -> None:
+    assert _torch_refuses(_set_usize(torch_zip(deflate=("data/0",)), "archive/data/0", 13))
