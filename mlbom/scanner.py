@@ -2112,7 +2112,8 @@ def _storage_records(rep: PickleReport, records: Mapping[str, tuple[int, ...]], 
         if bad:
             acc.add("pytorch.invalid", "high", f"{where}: the storage record data/{k[:100]!r} holds {bad[0]} bytes, "
                     f"the pickle declares {want} (numel x element size): torch.load raises 'record size does not "
-                    "match expected size', with or without weights_only", effect="error")
+                    "match expected size', with or without weights_only (torch.load(mmap=True) does not check: it "
+                    "slices the declared size from the file)", effect="error")
             facts.pop("torch.weights-only", None)
             break
 
