@@ -33,7 +33,7 @@ import struct
 import tarfile
 import tempfile
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -2138,18 +2138,31 @@ def _weights_only_claim(rep: PickleReport, acc: _Acc, facts: dict[str, str], whe
                 f"{where}: torch.load(weights_only=True) would refuse it (first refused: {refused})")
 
 
-def _storage_records(rep: PickleReport, records: frozenset[str], acc: _Acc, facts: dict[str, str],
-                     where: str) -> None:
+def _storage_records(rep: PickleReport, records: Mapping[str, tuple[int, ...]], acc: _Acc,
+                     facts: dict[str, str], where: str) -> None:
     """torch.load (either mode) reads the record ``data/<key>`` of each ('storage', ..., key, ...)
     persistent id as it unpickles it (``persistent_load`` -> ``get_storage_from_record``): a key
-    with no record is a RuntimeError, the checkpoint cannot load at all (red team 8a)."""
+    with no record is a RuntimeError, the checkpoint cannot load at all (red team 8a). The record
+    must also hold exactly ``numel * element_size(dtype)`` bytes, as the key's first id declares
+    them ("record size (N bytes) does not match expected size", red team 91sa-1): a copy of
+    another size (torch's reader may return any copy) is ``pytorch.invalid``; a size mlbom cannot
+    compute exactly (:attr:`PickleReport.storage_nbytes` None) is not checked."""
     missing = [k for k in rep.storage_keys if _miniz_key(f"data/{k}") not in records]
-    if not missing:
-        return
-    shown = ", ".join(repr(k) for k in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-    acc.add("pytorch.storage-missing", "high", f"{where}: the pickle names storage record(s) the archive does not "
-            f"hold (data/{shown}): torch.load raises, with or without weights_only", effect="error")
-    facts.pop("torch.weights-only", None)  # it does not load: no claim either way
+    if missing:
+        shown = ", ".join(repr(k) for k in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        acc.add("pytorch.storage-missing", "high", f"{where}: the pickle names storage record(s) the archive does "
+                f"not hold (data/{shown}): torch.load raises, with or without weights_only", effect="error")
+        facts.pop("torch.weights-only", None)  # it does not load: no claim either way
+    for k in rep.storage_keys:
+        want = rep.storage_nbytes.get(k)
+        bad = [n for n in records.get(_miniz_key(f"data/{k}"), ()) if want is not None and n != want]
+        if bad:
+            acc.add("pytorch.invalid", "high", f"{where}: the storage record data/{k[:100]!r} holds {bad[0]} bytes, "
+                    f"the pickle declares {want} (numel x element size): torch.load raises 'record size does not "
+                    "match expected size', with or without weights_only (torch.load(mmap=True) does not check: it "
+                    "slices the declared size from the file)", effect="error")
+            facts.pop("torch.weights-only", None)
+            break
 
 
 # ---- npy --------------------------------------------------------------------------------
@@ -2318,15 +2331,22 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     names = [e.name for e in files]
     top = names[0].split("/", 1)[0] if names and "/" in names[0] else ""
     prefix = top + "/" if top else ""
+    # torch's root (PyTorchStreamReader::init): central-directory entry 0's text before its first
+    # "/", a folder entry included (red team 91sa-2)
+    first = arc.entries[0].name if arc.entries else ""
+    ttop = first.split("/", 1)[0] if "/" in first else ""
+    tprefix = ttop + "/" if ttop else ""
     kind = "zip"
     keys = {_miniz_key(n) for n in names}  # as torch's reader compares names (ASCII case ignored)
-    if _pt2_archive(fh, arc.entries, prefix, ctx):
+    pt2_root = next((p for p in dict.fromkeys((tprefix, prefix)) if _pt2_archive(fh, arc.entries, p, ctx)), None)
+    if pt2_root is not None:
         # first: torch.export.load reads it as pt2 whatever else it holds (a data.pkl too: judged by
         # content, as are all records but the raw tensors its configs declare)
         kind = "pt2"
     elif any(k == "data.pkl" or k.endswith("/data.pkl") for k in keys):
         # torch's reader finds records ignoring ASCII case (_miniz_key): archive/DATA.PKL is its data.pkl
         kind = "pytorch-zip"
+        top, prefix = ttop, tprefix
         if _miniz_key(f"{prefix}data.pkl") not in keys:
             acc.add("pytorch.data-pkl-elsewhere", "high", f"{where}: data.pkl is not under the archive's first "
                     f"folder {top!r}, where torch.load looks for it", effect="suspicious")
@@ -2351,7 +2371,9 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     if kind in ("pytorch-zip", "torchscript", "pt2"):
         _case_collisions(arc.entries, acc, where)
     raw: frozenset[str] = frozenset()
-    if kind == "pt2":
+    if kind == "pt2" and pt2_root is not None:
+        prefix = pt2_root
+        top = prefix[:-1]
         raw = _pt2_report(fh, arc.entries, prefix, acc, ctx, where)
     # torch.serialization.set_crc32_options(False) writes CRC 0 for every record: torch's own
     # mode, not a mismatch (zipfile-based tools refuse such an archive; torch reads it)
@@ -2362,8 +2384,13 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     seen: set[tuple[int, int, int, int, bool, bool, bool]] = set()
     npy_members = 0
     # the records torch's reader finds (names below the archive's first folder)
-    records = (frozenset(k[len(prefix):] for n in names if (k := _miniz_key(n)).startswith(_miniz_key(prefix)))
-               if kind == "pytorch-zip" else None)
+    # (each with the sizes of its copies: torch's reader may return any)
+    records: dict[str, tuple[int, ...]] | None = None
+    if kind == "pytorch-zip":
+        records = {}
+        for e in files:
+            if (k := _miniz_key(e.name)).startswith(_miniz_key(prefix)):
+                records[k[len(prefix):]] = (*records.get(k[len(prefix):], ()), e.usize)
     # the name's ASCII tail reads the same in any decoding, and miniz folds ASCII case
     pt2_named = any(n.lower().endswith("archive_format") for n in names)
     for e in judged:
@@ -2377,7 +2404,7 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         if e.zipfile_name == e.name and kind == "torchscript" and rel.startswith("code/"):
             if not _npy_magic(fh, e, ctx):
                 continue  # reported as code above
-        elif e.zipfile_name == e.name and not _npy_member(fh, e):  # (a compressed record: judged)
+        elif e.zipfile_name == e.name and not _npy_member(fh, e, ctx if kind in _STORAGE_DIRS else None):
             if kind in ("pytorch-zip", "torchscript"):
                 low = _miniz_key(rel)  # torch's reader ignores ASCII case
                 # torch reads it as bytes: a storage of the archive it sits in (``data/`` for data.pkl;
@@ -2594,22 +2621,81 @@ def _torch_version_copies(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: st
     return found or _member_copies(fh, entries, f"{prefix}version", ctx, _TORCH_RECORD_LIMIT) or [None]
 
 
+_TORCH_TEXT_LIMIT = 1 << 16  # a larger .storage_alignment / .data/serialization_id is not judged (error)
+
+
+def _int_refused(data: bytes | None) -> bool:
+    """Whether ``int(data)`` raises, as torch.serialization._load calls it on ``.storage_alignment``
+    (whitespace around the digits, ``_`` between them and any size are accepted, as Python's int()
+    accepts them; None, a record mlbom could not read, counts as refused: not judged)."""
+    if data is None:
+        return True
+    try:
+        int(data)
+    except ValueError:
+        return True
+    return False
+
+
+def _utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _torch_root_refused(entries: Sequence[ZipEntry]) -> str | None:
+    """Why torch refuses the archive's layout, None when it accepts it (red team 91sa-2).
+    ``PyTorchStreamReader::init`` (caffe2/serialize/inline_container.cc, torch 2.13) takes the
+    root from central-directory entry 0 (a folder entry included): the bytes before its first
+    ``/``, none being "file in archive is not in a subdirectory"; ``getAllRecords`` (run by every
+    ``torch.load``: ``_is_torchscript_zip``) throws on any entry whose name does not begin with
+    ``<root>/`` (``strncmp``: bytes, case-sensitive)."""
+    if not entries:
+        return None
+    first = entries[0].raw_name
+    if b"/" not in first:
+        return f"its first entry {entries[0].name[:100]!r} is not in a folder (torch's root)"
+    want = first[:first.index(b"/") + 1]
+    for e in entries:
+        if not e.raw_name.startswith(want):
+            return (f"the entry {e.name[:100]!r} is not under the folder {want.decode('cp437')!r} of the first "
+                    "entry (torch's root)")
+    return None
+
+
 def _torch_records(fh: IO[bytes], entries: Sequence[ZipEntry], prefix: str, acc: _Acc, facts: dict[str, str],
                    ctx: _Ctx, where: str) -> None:
     """The small records torch reads before any pickle and refuses the archive on (red team 86s-1):
     the version record (``<root>/.data/version`` when present, else ``<root>/version``:
     :func:`_torch_version_copies`, :func:`_torch_version_refused`) and, when present, ``<root>/byteorder``,
     which ``torch.serialization._load`` requires to be exactly ``b"little"`` or ``b"big"`` ("Unknown
-    endianness type"); and flag bit 13 on any entry, on which miniz refuses the whole archive.
+    endianness type"); ``<root>/.storage_alignment``, which ``_load`` reads with ``int()``, and
+    ``<root>/.data/serialization_id``, which it decodes as UTF-8 after unpickling (red team 91sa-1);
+    and flag bit 13 on any entry, on which miniz refuses the whole archive.
     Every copy torch's reader may return is checked (it may return any); a refusal is
     ``pytorch.invalid`` (``error``) and drops the weights-only claim."""
     reasons: list[str] = []
+    root = _torch_root_refused(entries)
+    if root is not None:
+        reasons.append(root)
     versions = _torch_version_copies(fh, entries, prefix, ctx)
     reasons += [r for v in versions if (r := _torch_version_refused(v)) is not None][:1]
     for b in _member_copies(fh, entries, f"{prefix}byteorder", ctx, _TORCH_RECORD_LIMIT):
         if b not in (b"little", b"big"):
             shown = "unreadable" if b is None else repr(b[:40])
             reasons.append(f"its byteorder record is {shown}, not b'little' or b'big'")
+            break
+    for b in _member_copies(fh, entries, f"{prefix}.storage_alignment", ctx, _TORCH_TEXT_LIMIT):
+        if _int_refused(b):  # _load: int(zip_file.get_record(".storage_alignment")), before any pickle
+            shown = "unreadable" if b is None else repr(b[:40])
+            reasons.append(f"its .storage_alignment record is {shown}, which Python's int() refuses")
+            break
+    for b in _member_copies(fh, entries, f"{prefix}.data/serialization_id", ctx, _TORCH_TEXT_LIMIT):
+        if b is None or not _utf8(b):  # _load: zip_file.serialization_id(), a str (strict UTF-8) after unpickling
+            shown = "unreadable" if b is None else repr(b[:40])
+            reasons.append(f"its .data/serialization_id record is {shown}, which is not UTF-8 text")
             break
     if any(e.flags & 0x2000 for e in entries):
         reasons.append("an entry has flag bit 13 (encrypted central directory): miniz refuses the archive")
@@ -3002,11 +3088,38 @@ def _npy_magic(fh: IO[bytes], e: ZipEntry, ctx: _Ctx) -> bool:
         return True
 
 
-def _npy_member(fh: IO[bytes], e: ZipEntry) -> bool:
-    if e.method != 0 or e.data_offset is None or e.csize < 6:
-        return e.method != 0  # a compressed storage record is not what torch writes: scan it
-    fh.seek(e.data_offset)
-    return fh.read(6) == b"\x93NUMPY"
+def _npy_member(fh: IO[bytes], e: ZipEntry, ctx: _Ctx | None) -> bool:
+    """Whether the member must be judged by content rather than skipped as a raw torch record:
+    ``np.load`` reads it as an array (:func:`_npy_magic`), or mlbom cannot read it as torch does.
+    A deflated record (method 8) is what torch's reader inflates (miniz ``mz_zip_reader_extract_to_mem``,
+    which requires the central directory's size): it is inflated here, within the scan's
+    decompression limits, and skipped like a stored one when it inflates to exactly its declared
+    size and does not start with the NPY magic (red team 91sa lead: not ``error`` for the
+    compression alone); any other method, a bomb, an unreadable stream or a size mismatch: judged.
+    ``ctx`` None (not a torch.save / TorchScript archive: nothing would be skipped): a compressed
+    member is judged without inflating it first."""
+    if e.method == 0:
+        if e.data_offset is None or e.csize < 6:
+            return False
+        fh.seek(e.data_offset)
+        return fh.read(6) == b"\x93NUMPY"
+    if ctx is None:
+        return True
+    lim = ctx.limits
+    if e.method != 8 or e.encrypted or ctx.work < e.usize or (
+            e.usize > lim.ratio_floor and e.usize > lim.max_ratio * max(e.csize, 1)):
+        return True
+    try:
+        stream = open_member(fh, e, lim, ctx.output)
+        head = stream.read(6)
+        while stream.read(1 << 20):
+            pass
+    except (FormatError, BombError, OSError, EOFError, ValueError):
+        return True
+    if head == b"\x93NUMPY":
+        return True
+    ctx.work -= e.usize
+    return False
 
 
 def _member_name_checks(e: ZipEntry, acc: _Acc, where: str) -> None:
@@ -3038,7 +3151,8 @@ def _member_name_checks(e: ZipEntry, acc: _Acc, where: str) -> None:
 
 
 def _scan_member(fh: IO[bytes], e: ZipEntry, kind: str, rel: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *,
-                 depth: int, where: str, check_crc: bool = True, records: frozenset[str] | None = None) -> str:
+                 depth: int, where: str, check_crc: bool = True,
+                 records: Mapping[str, tuple[int, ...]] | None = None) -> str:
     if e.encrypted and e.method != 0:
         return "encrypted"
     stream = open_member(fh, e, ctx.limits, ctx.output)
@@ -3058,7 +3172,8 @@ def _scan_member(fh: IO[bytes], e: ZipEntry, kind: str, rel: str, acc: _Acc, fac
 
 
 def _judge_member(data: IO[bytes], n: int, name: str, kind: str, rel: str, acc: _Acc, facts: dict[str, str],
-                  ctx: _Ctx, *, depth: int, where: str, records: frozenset[str] | None = None) -> str:
+                  ctx: _Ctx, *, depth: int, where: str,
+                  records: Mapping[str, tuple[int, ...]] | None = None) -> str:
     if rel.lower().endswith(".pkl") and kind in ("pytorch-zip", "torchscript"):
         rep = _walk(data, n, joblib=False)
         acc.pickle(rep, where)

@@ -171,6 +171,10 @@ class PickleReport:
     # order; complete False where an id's key could not be read (or there were too many)
     storage_keys: list[str] = field(default_factory=list)
     storage_keys_complete: bool = True
+    # the byte size torch's zip loader requires of each key's record ``data/<key>`` (red team
+    # 91sa-1): numel x element size of the storage type of the key's FIRST id (torch caches the
+    # storage by key); None where it cannot be computed exactly (a type or numel mlbom does not know)
+    storage_nbytes: dict[str, int | None] = field(default_factory=dict)
     # a check torch.load makes in EITHER mode that this checkpoint certainly fails (a tensor view
     # past its storage, requires_grad on an integer tensor): it does not load at all
     load_refused: str | None = None
@@ -1753,6 +1757,27 @@ _WO_CALL_TYPES = {"collections.OrderedDict": "OrderedDict", "collections.Counter
                   "torch._utils._rebuild_parameter": "Parameter",
                   "torch._utils._rebuild_parameter_with_state": "Parameter"}
 MAX_STORAGE_KEYS = 100_000
+# torch 2.13: the element size (torch._utils._element_size(storage_type.dtype)) of each storage
+# class torch.save writes in a ('storage', type, key, location, numel) persistent id;
+# UntypedStorage reads as uint8 (torch.serialization._load's persistent_load)
+_STORAGE_ELEMENT_SIZE = {
+    "torch.UntypedStorage": 1, "torch.ByteStorage": 1, "torch.CharStorage": 1, "torch.BoolStorage": 1,
+    "torch.ShortStorage": 2, "torch.HalfStorage": 2, "torch.BFloat16Storage": 2, "torch.IntStorage": 4,
+    "torch.FloatStorage": 4, "torch.LongStorage": 8, "torch.DoubleStorage": 8, "torch.ComplexFloatStorage": 8,
+    "torch.ComplexDoubleStorage": 16, "torch.QUInt8Storage": 1, "torch.QInt8Storage": 1, "torch.QInt32Storage": 4,
+    "torch.QUInt4x2Storage": 1, "torch.QUInt2x4Storage": 1,
+}
+
+
+def _storage_nbytes(storage_type: object, numel: object) -> int | None:
+    """``numel * element_size(storage_type.dtype)``, the record size torch's
+    ``get_storage_from_record`` requires; None where mlbom cannot compute it exactly."""
+    if type(storage_type) is not Global or type(numel) is not int:
+        return None
+    size = _STORAGE_ELEMENT_SIZE.get(storage_type.res.path)
+    if size is None or numel < 0 or numel * size >= 1 << 63:
+        return None
+    return numel * size
 # torch.serialization's _deserialize backends (privateuse1 under its default name needs an extension
 # that registers the device module, so stock torch refuses it too)
 _DEVICE_TAGS = ("cuda", "hpu", "xpu", "mtia")
@@ -5152,6 +5177,7 @@ class _Walker:
             if len(items) == 5 and isinstance(items[2], str) and items[2] not in rep.storage_keys \
                     and len(rep.storage_keys) < MAX_STORAGE_KEYS:
                 rep.storage_keys.append(items[2])
+                rep.storage_nbytes[items[2]] = _storage_nbytes(items[1], items[4])
                 self.storage_location(items[3])  # torch restores a key's location when it first reads it
             elif not (len(items) == 5 and isinstance(items[2], str) and items[2] in rep.storage_keys):
                 rep.storage_keys_complete = False

@@ -83,6 +83,12 @@ class ZipEntry:
         return self.name.split("\x00", 1)[0]
 
     @property
+    def raw_name(self) -> bytes:
+        """The name's bytes as the central directory holds them (what miniz and torch compare):
+        the decoding :func:`_cp437_or_utf8` made, undone (both are one-to-one)."""
+        return self.name.encode("utf-8" if self.flags & 0x800 else "cp437")
+
+    @property
     def is_dir(self) -> bool:
         """Named as a folder in either reader's view (which says nothing of whether it holds bytes:
         ``zipfile.ZipFile.open`` reads a folder entry's data by its name like any member's)."""
