@@ -54,13 +54,14 @@ class Target:
 
 @dataclass(frozen=True)
 class Match:
-    """``record`` affects ``target``; ``how`` says by which rule; ``fixed`` lists the fixed
-    versions above the installed one (nearest first)."""
+    """``record`` affects ``target``; ``how`` says by which rule; ``fixed`` is the nearest fixed
+    version above the installed one (any of the record's entries naming the package; for a version
+    that is not PEP 440, the lowest), None when there is none."""
 
     record: Record
     target: Target
     how: str
-    fixed: tuple[str, ...] = ()
+    fixed: str | None = None
 
 
 def parse_pypi_purl(purl: str) -> tuple[str, str | None, dict[str, str]] | None:
@@ -243,9 +244,16 @@ def _prepared(aff: Affected) -> _Prepared:
     return prep
 
 
-def _fixed_above(prep: _Prepared, v: Version | None) -> tuple[tuple[Version, ...], tuple[str, ...]]:
+def _nearest_fixed(prep: _Prepared, v: Version | None,
+                   best: tuple[Version, str] | None) -> tuple[Version, str] | None:
+    """The lower of ``best`` and the entry's first fixed version above ``v`` (one binary search; on a
+    tie the earlier entry's spelling stays). Only the nearest is ever used (the recommendation), so
+    no list of every fixed version is built or merged per component (red team 91c-2: two entries of
+    25,000 fixed versions each, merged and sorted again for each of 1,000 components, took 35 s)."""
     i = 0 if v is None else bisect_right(prep.fixed, v)
-    return prep.fixed[i:], prep.fixed_str[i:]
+    if i == len(prep.fixed) or (best is not None and not prep.fixed[i] < best[0]):
+        return best
+    return prep.fixed[i], prep.fixed_str[i]
 
 
 def match_target(db: Database, t: Target) -> tuple[list[Match], list[Finding]]:
@@ -269,7 +277,7 @@ def match_target(db: Database, t: Target) -> tuple[list[Match], list[Finding]]:
                                         f"it exactly were compared ({len(records)} advisories name {t.name})"))
     for rec in records:
         hit: str | None = None
-        fixed: list[tuple[tuple[Version, ...], tuple[str, ...]]] = []
+        fixed: tuple[Version, str] | None = None
         unevaluated: list[str] = []
         for aff in rec.affected:
             if aff.name != t.name:
@@ -290,25 +298,14 @@ def match_target(db: Database, t: Target) -> tuple[list[Match], list[Finding]]:
                         unevaluated.append("a range with a bound that is not PEP 440 (" + ", ".join(eco.bad[:3]) + ")")
                     elif res:
                         hit = hit or "range"
-            fixed.append(_fixed_above(prep, parsed))
+            fixed = _nearest_fixed(prep, parsed, fixed)
         if hit:
-            matches.append(Match(rec, t, hit, _merge_fixed(fixed)))
+            matches.append(Match(rec, t, hit, fixed[1] if fixed is not None else None))
         elif unevaluated:
             findings.append(Finding(id="vuln.range-unevaluated", severity="low", subject=t.ref,
                                     message=f"{rec.id} for {t.name}: {unevaluated[0]}; whether {t.version} is affected "
                                             "by it could not be decided"))
     return matches, findings
-
-
-def _merge_fixed(parts: list[tuple[tuple[Version, ...], tuple[str, ...]]]) -> tuple[str, ...]:
-    """The fixed versions of several entries, unique and sorted (one entry: already so)."""
-    if len(parts) == 1:
-        return parts[0][1]
-    merged: dict[Version, str] = {}
-    for versions, names in parts:
-        for ver, name in zip(versions, names, strict=True):
-            merged.setdefault(ver, name)
-    return tuple(merged[v] for v in sorted(merged))
 
 
 def _match_vcs(records: tuple[Record, ...], t: Target) -> tuple[list[Match], list[Finding]]:
