@@ -12,6 +12,11 @@ and 280 MB: every component merged and sorted every fixed version again, though 
 used. Each entry now gives its first fixed version above the component by one binary search, the
 lowest of them is kept (``Match.fixed``), and the budget charges an entry that search.
 
+91c-3: ``audit --vex`` with 5,000 OpenVEX statements naming one advisory of 1,000 affects took 24 s and
+printed 5,000 lines: each statement parsed the purl of every affect again. Each vulnerability's product
+keys are now built once, when a statement first names it; more than ``MAX_VEX_REPORT_LINES`` statements
+of one kind not applied are one stderr line (their count and the first three).
+
 The inputs are written here.
 """
 
@@ -212,3 +217,65 @@ def test_91c2_the_nearest_fixed_version_across_entries(tmp_path: Path) -> None:
     assert got == {"0.5": "1.0", "2.1": "2.5", "2.3": "2.5", "2.7": "3.0", "9.9": None}
     # per version: 2 fixed (1 step) + 4 events (2), 1 fixed (1) + 3 events (2), a listing alone (1)
     assert 1_000 - budget.left == 5 * ((1 + 2) + (1 + 2) + 1)
+
+
+# -- 91c-3 --------------------------------------------------------------------------------------------------
+
+
+def _openvex(path: Path, statements: list[dict[str, object]]) -> Path:
+    path.write_text(json.dumps({"@context": "https://openvex.dev/ns/v0.2.0", "@id": "x", "author": "t",
+                                "timestamp": "2024-01-01T00:00:00Z", "version": 1, "statements": statements}))
+    return path
+
+
+def test_91c3_vex_statements_do_not_parse_every_affect_again(tmp_path: Path, capsys: Any,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlbom.vulns import vex
+
+    comps, statements = 100, 500
+    db = _osv(tmp_path / "db", "PYSEC-0000-3", [{"package": {"ecosystem": "PyPI", "name": "foo"},
+                                                 "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}])
+    bom = _bom(tmp_path / "bom.json", [f"1.0+l{i}" for i in range(comps)])
+    doc = _openvex(tmp_path / "vex.json", [
+        *({"vulnerability": {"name": "PYSEC-0000-3"}, "products": [{"@id": f"pkg:pypi/bar{i}"}],
+           "status": "not_affected", "justification": "component_not_present"} for i in range(statements)),
+        {"vulnerability": {"name": "PYSEC-0000-3"}, "products": [{"@id": "pkg:pypi/foo"}],
+         "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path"}])
+    parses = 0
+    real = vex.purl_type
+
+    def counted(purl: str) -> str | None:
+        nonlocal parses
+        parses += 1
+        return real(purl)
+
+    monkeypatch.setattr(vex, "purl_type", counted)
+    out = tmp_path / "out.json"
+    rc = main(["audit", str(bom), "--vuln-db", str(db), "--vex", str(doc), "-o", str(out), "--no-cache"])
+    _, err = _quiet(capsys)
+    assert rc == 0, err
+    assert parses <= comps, parses  # before: every statement parsed every affect's purl, 501 × 100
+    vex_lines = [line for line in err.splitlines() if "VEX:" in line]
+    assert vex_lines == [f"mlbom: VEX: {statements} statements match no vulnerability of this BOM; not applied "
+                         "(first: vex.json#0 (PYSEC-0000-3), vex.json#1 (PYSEC-0000-3), vex.json#2 (PYSEC-0000-3); "
+                         f"and {statements - 3} more)"], vex_lines
+    # nothing lost: the last statement covers foo and is applied to the advisory of every component
+    (vuln,) = json.loads(out.read_text())["vulnerabilities"]
+    assert vuln["analysis"]["state"] == "not_affected" and vuln["analysis"]["justification"] == "code_not_reachable"
+    assert {a["ref"] for a in vuln["affects"]} == {f"c{i}" for i in range(comps)}
+
+
+def test_91c3_a_few_statements_not_applied_are_a_line_each() -> None:
+    """Ordinary files keep one line per statement up to MAX_VEX_REPORT_LINES; the rule is per kind."""
+    import datetime as dt
+
+    from mlbom.model import VulnAnalysis, Vulnerability
+    from mlbom.vulns import vex
+
+    now = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+    few = [vex.Statement(f"v#{i}", frozenset({"X-1"}), (), VulnAnalysis(state="resolved")) for i in range(5)]
+    expired = [vex.Statement(f"e#{i}", frozenset({"X-1"}), (), VulnAnalysis(state="resolved"),
+                             dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)) for i in range(6)]
+    _, report = vex.apply([Vulnerability(bom_ref="y", id="Y-1")], [*few, *expired], {}, now)
+    assert report[:5] == [f"v#{i}: matches no vulnerability of this BOM (X-1); not applied" for i in range(5)]
+    assert report[5:] == ["6 statements are expired; not applied (first: e#0, e#1, e#2; and 3 more)"]
