@@ -155,7 +155,7 @@ def _vulnerability(group: list[Match]) -> Vulnerability:
         affects.setdefault(m.target.ref, set()).update([m.target.version] if m.target.version else [])
         how.add(f"{m.target.ref}: {m.how} ({m.record.id})")
         if m.fixed:
-            recommendations.add(f"Upgrade {m.target.name} from {m.target.version} to {m.fixed[0]} or later "
+            recommendations.add(f"Upgrade {m.target.name} from {m.target.version} to {m.fixed} or later "
                                 "(the nearest fixed version).")
         elif m.how != "git":
             recommendations.add(f"No fixed version of {m.target.name} is recorded in {m.record.id}.")

@@ -58,7 +58,7 @@ def test_several_ranges_any_one_suffices(tmp_path: Path) -> None:
     assert [bool(match_target(db, Target("r", "pkg", v))[0]) for v in ("0.5", "1.5", "2.1", "2.3")] == \
         [True, False, True, False]
     (m,) = match_target(db, Target("r", "pkg", "2.1"))[0]
-    assert m.fixed == ("2.3",)
+    assert m.fixed == "2.3"
 
 
 def test_invalid_version_in_the_environment_is_a_finding(tmp_path: Path) -> None:
