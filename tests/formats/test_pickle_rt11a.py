@@ -275,19 +275,20 @@ def test_a_checkpoint_torch_refuses_in_either_mode_is_error_with_no_claim(tmp_pa
     assert found and why in found[0].message, r.findings
 
 
-@pytest.mark.parametrize("value", [
-    _param(_tensor("FloatStorage", 4, (4,), (1,)), build=True),
-    _param(_tensor("FloatStorage", 4, (4,), (1,)), requires_grad=True),
-    _param(_tensor("LongStorage", 4, (4,), (1,)), build=False),
-    _tensor("LongStorage", 4, (2,), (1,), offset=2),  # a view of the storage's tail
-    _tensor("LongStorage", 4, (2, 2), (2, 1)),
-    _tensor("LongStorage", 4, (0,), (1,), offset=9),  # an empty view needs no element
-    _tensor("BFloat16Storage", 4, (4,), (1,), requires_grad=True),
+@pytest.mark.parametrize(("value", "nbytes"), [
+    (_param(_tensor("FloatStorage", 4, (4,), (1,)), build=True), 16),
+    (_param(_tensor("FloatStorage", 4, (4,), (1,)), requires_grad=True), 16),
+    (_param(_tensor("LongStorage", 4, (4,), (1,)), build=False), 32),
+    (_tensor("LongStorage", 4, (2,), (1,), offset=2), 32),  # a view of the storage's tail
+    (_tensor("LongStorage", 4, (2, 2), (2, 1)), 32),
+    (_tensor("LongStorage", 4, (0,), (1,), offset=9), 32),  # an empty view needs no element
+    (_tensor("BFloat16Storage", 4, (4,), (1,), requires_grad=True), 8),
 ])
-def test_checkpoints_torch_loads_keep_their_claim(tmp_path: object, value: bytes) -> None:
+def test_checkpoints_torch_loads_keep_their_claim(tmp_path: object, value: bytes, nbytes: int) -> None:
+    """(Each storage record holds numel x element size bytes, as torch requires: red team 91sa-1.)"""
     from mlbom.scanner import scan_file
 
-    r = scan_file(_checkpoint(tmp_path, value))
+    r = scan_file(_checkpoint(tmp_path, value, nbytes))
     assert r.verdict == "safe", r.findings
     assert r.facts.get("torch.weights-only") == "true", r.findings
 
