@@ -5407,10 +5407,22 @@ class _Walker:
                 if g not in self.seen_globals:
                     self.seen_globals.add(g)
                     self.rep.globals.append(g)
-            self.src.pos = rep.end
             if rep.error is not None or not rep.complete:
+                self.src.pos = rep.end
                 raise _Stop("pickle.unreadable", f"joblib object array: {rep.error or 'nested pickle truncated'}",
                             certain=False)
+            # joblib >= 1.5 reads the nested pickle with a fresh pure-Python pickle._Unpickler on
+            # its file handle, whose _Unframer reads a whole FRAME at once: the outer stream
+            # resumes at the end of the frame that holds the nested STOP, not right after it
+            # (red team 93s-2). A STOP before its frame's end is written by no pickler, and
+            # unpicklers need not agree on where they leave the file: a differential
+            self.src.pos = rep.end
+            if rep.consumed != rep.end:
+                self.src.skip(rep.consumed - rep.end)
+                self.note("pickle.differential", "medium", f"joblib object array: the nested pickle stops "
+                          f"{rep.consumed - rep.end} bytes before the end of its frame (no pickler writes that): "
+                          "joblib's pure-Python unpickler resumes the outer stream at the frame's end, other "
+                          "readers may resume right after the STOP", "suspicious", "joblib-frame-stop")
             self.rep.joblib_arrays += 1
             return ObjectArray(rep.value)
         dims = shape.items if isinstance(shape, Seq) else None
