@@ -1580,6 +1580,21 @@ def _may_be_str_class(v: object) -> bool:
     return not _is_data(v)
 
 
+_WRAPPER_INIT = ("subclass", "shape", "order", "dtype", "allow_mmap", "numpy_array_alignment_bytes")
+
+
+def _wrapper_init(args: object) -> dict[str, object] | None:
+    """The attributes ``NumpyArrayWrapper.__init__(subclass, shape, order, dtype,
+    allow_mmap=False, numpy_array_alignment_bytes=16)`` sets from positional arguments (joblib
+    1.6); None where they cannot be told or ``__init__`` raises (too few or too many)."""
+    items = args.items if isinstance(args, Seq) and args.type == "tuple" else None
+    if items is None or not 4 <= len(items) <= len(_WRAPPER_INIT):
+        return None
+    attrs: dict[str, object] = {"allow_mmap": False, "numpy_array_alignment_bytes": 16}
+    attrs.update(zip(_WRAPPER_INIT, items, strict=False))
+    return attrs
+
+
 def _plain_file_name(name: object) -> bool:
     return isinstance(name, str) and bool(name) and name not in (".", "..") and not any(
         c in name for c in "/\\:\0") and not name.startswith("~")
@@ -1888,6 +1903,9 @@ class _Walker:
         # it makes in turn happen then too, their partials are remembered with it (call_at_load)
         self.in_factory: tuple[object, str] | None = None
         self.joblib_read = False  # a joblib inline array was (or was to be) stepped over
+        # id(wrapper) -> (it, its attributes as Python's unpickler builds them: __init__'s when the
+        # class was called, then each BUILD merged in; None: not known): what read_array reads
+        self.wrapper_attrs: dict[int, tuple[Call, dict[str, object] | None]] = {}
         self.getattrs: list[DeferredGlobal] = []  # denied globals judged at the end (DeferredGlobal)
         # id(dict) -> (it, [(an object whose state or __dict__ it is, how)]): a later SETITEM(S) into
         # it is judged as attributes of each (a state applied again, a __dict__ itself)
@@ -2240,6 +2258,9 @@ class _Walker:
             self.arg_checks(path, items, kwargs)
         made = Call(func, args, kwargs if kwargs is not NONE else None)
         self.native.made(made, op)
+        if op in ("REDUCE", "OBJ", "INST") and isinstance(func, Global) and func.res.status == "allow" \
+                and func.res.path in _JOBLIB_WRAPPERS:
+            self.wrapper_attrs[id(made)] = (made, _wrapper_init(args))
         return made
 
     def arg_checks(self, path: str, items: list[object] | None, kwargs: object) -> None:
@@ -5246,10 +5267,12 @@ class _Walker:
             self.note("pickle.memory", "medium", "BUILD on a numpy array that already has its data: no pickler "
                       "writes it, and objects holding a view of the old buffer keep it (mlbom cannot tell what "
                       "they read)", "suspicious", "array-rebuilt")
+        cls = instance_class(inst)
+        if cls in _JOBLIB_WRAPPERS:
+            self.wrapper_build(inst, cls, state)  # before inst.state records this BUILD
         inst.state = state
         if inst.klass is not SAME:
             self.class_replaced(inst, "BUILD")
-        cls = instance_class(inst)
         if cls in _JOBLIB_WRAPPERS and isinstance(state, Dct) and state.items is not None:
             stored = state.items.get("subclass")
             if isinstance(stored, StoredClassGlobal) and not any(s is state for s in stored.states):
@@ -5332,6 +5355,42 @@ class _Walker:
 
 
     # -- joblib ------------------------------------------------------------------------------
+    def wrapper_build(self, inst: Call, cls: str, state: object) -> None:
+        """A NumpyArrayWrapper's attributes as CPython's ``_Unpickler.load_build`` leaves them
+        (joblib's unpickler, no ``__setstate__``): a ``(state, slotstate)`` pair split, each dict
+        merged in (``__dict__`` update, ``setattr`` of the slot dict's items), never replaced —
+        on top of ``__init__``'s when the class was called (red team 93s-1). joblib's writer
+        makes the wrapper with ``__new__`` (NEWOBJ, copyreg) and BUILDs it once: a called or
+        rebuilt wrapper is a form no joblib writes, a differential."""
+        entry = self.wrapper_attrs.get(id(inst))
+        called = entry is not None and entry[0] is inst
+        if not called:
+            fresh = inst.klass is SAME and not inst.dicts and inst.state is None
+            entry = (inst, {} if fresh else None)
+        assert entry is not None
+        attrs = entry[1]
+        if self.joblib and (called or inst.state is not None):
+            how = "made by calling the class (its __init__ sets the attributes)" if called else "BUILT again"
+            self.note("pickle.differential", "medium", f"a joblib {cls} {how}: no joblib writes that; joblib reads "
+                      "the array by the attributes merged from __init__ and every BUILD, readers of other "
+                      "versions may not", "suspicious", "joblib-wrapper")
+        if attrs is not None:
+            attrs = dict(attrs)
+            parts: list[tuple[object, bool]] = [(state, False)]
+            pair = state.items if isinstance(state, Seq) and state.type == "tuple" else None
+            if pair is not None and len(pair) == 2:
+                parts = [(pair[0], False), (pair[1], True)]
+            for part, by_setattr in parts:
+                if part is NONE or (isinstance(part, Dct) and part.items == {} and not part.loose
+                                    and not part.other_keys):
+                    continue  # falsy: load_build skips it
+                if not isinstance(part, Dct) or part.items is None or part.loose or \
+                        (by_setattr and ({"__dict__", "__class__", "__weakref__"} & part.items.keys() or part.other_keys)):
+                    attrs = None
+                    break
+                attrs.update((k, v) for k, v in part.items.items() if isinstance(k, str))
+        self.wrapper_attrs[id(inst)] = (inst, attrs)
+
     def joblib_file_wrapper(self, cls: str, state: object) -> None:
         """joblib's (Z)NDArrayWrapper makes joblib.load read the array from ``os.path.join(
         the pickle's folder, state['filename'])`` — with numpy's allow_pickle=True."""
@@ -5353,8 +5412,8 @@ class _Walker:
         """Step over the array joblib wrote after a NumpyArrayWrapper, as joblib's
         ``NumpyArrayWrapper.read`` consumes it; object arrays are a nested pickle."""
         self.joblib_read = True
-        state = wrapper.state
-        items = state.items if isinstance(state, Dct) else None
+        entry = self.wrapper_attrs.get(id(wrapper))
+        items = entry[1] if entry is not None and entry[0] is wrapper else None
         if items is None:
             raise _Stop("pickle.unreadable", "joblib array wrapper without a readable state: cannot tell where "
                                              "the pickle resumes", certain=False)
@@ -5407,10 +5466,22 @@ class _Walker:
                 if g not in self.seen_globals:
                     self.seen_globals.add(g)
                     self.rep.globals.append(g)
-            self.src.pos = rep.end
             if rep.error is not None or not rep.complete:
+                self.src.pos = rep.end
                 raise _Stop("pickle.unreadable", f"joblib object array: {rep.error or 'nested pickle truncated'}",
                             certain=False)
+            # joblib >= 1.5 reads the nested pickle with a fresh pure-Python pickle._Unpickler on
+            # its file handle, whose _Unframer reads a whole FRAME at once: the outer stream
+            # resumes at the end of the frame that holds the nested STOP, not right after it
+            # (red team 93s-2). A STOP before its frame's end is written by no pickler, and
+            # unpicklers need not agree on where they leave the file: a differential
+            self.src.pos = rep.end
+            if rep.consumed != rep.end:
+                self.src.skip(rep.consumed - rep.end)
+                self.note("pickle.differential", "medium", f"joblib object array: the nested pickle stops "
+                          f"{rep.consumed - rep.end} bytes before the end of its frame (no pickler writes that): "
+                          "joblib's pure-Python unpickler resumes the outer stream at the frame's end, other "
+                          "readers may resume right after the STOP", "suspicious", "joblib-frame-stop")
             self.rep.joblib_arrays += 1
             return ObjectArray(rep.value)
         dims = shape.items if isinstance(shape, Seq) else None
