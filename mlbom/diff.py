@@ -119,6 +119,15 @@ def _same_leaf(a: object, b: object) -> bool:
     return json.dumps(a, ensure_ascii=False) == json.dumps(b, ensure_ascii=False)
 
 
+def _same_json(a: object, b: object) -> bool:
+    """Whether two JSON values are one by :func:`_same_leaf`'s rule at every depth: Python's
+    ``==`` first (one C-level comparison; most objects of two releases are equal), then, since
+    ``==`` holds ``1 == True == 1.0``, their JSON text (members sorted: the walk matches them by
+    name). The one rule for every shortcut that skips the field walk (red team 92c-8: a leaf
+    changed from ``1`` to ``true`` read as "no differences")."""
+    return a == b and json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
 def _compare(x: object, y: object, path: _Path | None, out: list[_Found]) -> None:
     """The leaves where ``x`` and ``y`` differ, walking the two trees side by side: members by
     name, items by index; a member or item on one side only, or a container against a leaf,
@@ -333,7 +342,7 @@ def _field_changes(ident: str, x: ReadComponent, y: ReadComponent, budget: _Fiel
     changes: list[Change] = []
     for key, kind in (("modelCard", "model-card-change"), ("data", "data-change")):
         vx, vy = x.raw.get(key), y.raw.get(key)
-        if vx == vy:
+        if _same_json(vx, vy):
             continue
         found: list[_Found] = []
         _compare(vx, vy, None, found)
@@ -370,7 +379,7 @@ def _release_changes(old: dict[str, object], new: dict[str, object], budget: _Fi
     ra, rb = root_of(old), root_of(new)
     changes = [Change("new-unreadable", "(release)", "an input could not be read: the inventory is incomplete", None, u)
                for u in sorted(set(rb.prop(Prop.UNREADABLE)) - set(ra.prop(Prop.UNREADABLE)))]
-    if ra.raw == rb.raw:
+    if _same_json(ra.raw, rb.raw):
         return changes
     if _compares_hashes(ra, rb):
         changes += _hash_changes("(release)", ra, rb)
@@ -393,7 +402,7 @@ def diff(old: dict[str, object], new: dict[str, object]) -> list[Change]:
             changes.append(Change("safety-escalation", ident, f"new component with verdict {c.verdict}", None, c.verdict))
         changes += _new_findings(ident, ReadComponent({}), c)
     for ident in sorted(set(a) & set(b)):
-        if a[ident] == b[ident]:  # most components of two releases are unchanged: one C-level comparison
+        if _same_json(a[ident], b[ident]):  # most components of two releases are unchanged
             continue
         x, y = ReadComponent(a[ident]), ReadComponent(b[ident])
         if not same_version(_version_text(x), _version_text(y)):
