@@ -64,13 +64,22 @@ MAX_TOTAL_BYTES = 4 << 30
 MAX_ZIP_RATIO = 200
 """A member expanding more than this (and beyond 1 MiB) is treated as a zip bomb."""
 MAX_INDEX_BYTES = 2 << 30
-INDEX_FORMAT = b"mlbom-osv-index 3\n"
+INDEX_FORMAT = b"mlbom-osv-index 4\n"
 """2: authenticated (``mac``, see the module); 3: a record's repeated ``affected`` entries kept once
-(red team 50p-1). An index of an earlier format is rebuilt."""
+(red team 50p-1); 4: each record stored once, a package naming it by number with the numbers of its
+own ``affected`` entries (red team 92c-3: a record of 5,000 packages stored 5,000 times whole was
+25 million entries, a MemoryError). An index of an earlier format is rebuilt."""
 KEY_BYTES = 32
 _SUFFIXES = (".json", ".yaml", ".yml")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 MAX_REPORTED = 50
+
+Entries = tuple[tuple[Record, tuple[osv.Affected, ...]], ...]
+"""What a database holds for one package: each record naming it (the record itself, shared by every
+package it names, never copied) with that record's ``affected`` entries for this package only, in
+record order. So the index, its cache file and matching are linear in the records (red team 92c-3,
+92c-4): a component visits its own entries, never every entry of a record it shares with 5,000
+other packages."""
 
 
 @dataclass
@@ -126,25 +135,30 @@ class LoadStats:
 
 
 class Database:
-    """An opened OSV database: records by PEP 503 name, and how it was read.
+    """An opened OSV database: records by PEP 503 name (with each record's entries for that name,
+    :data:`Entries`), and how it was read.
 
-    Records from the cache are converted (and type-checked) per package on first use; a
-    record that fails the check means the cache is not what mlbom wrote, so the index is
-    rebuilt from the database itself and the cache file replaced.
+    Records from the cache are converted (and type-checked) on first use, each once however many
+    packages name it; a record or reference that fails the check means the cache is not what mlbom
+    wrote, so the index is rebuilt from the database itself and the cache file replaced.
     """
 
-    def __init__(self, path: str, digest: str, raw: dict[str, list[object]] | None,
-                 packages: dict[str, tuple[Record, ...]] | None, stats: LoadStats, *, from_cache: bool,
-                 rebuild: Callable[[], tuple[dict[str, tuple[Record, ...]], LoadStats]] | None = None) -> None:
+    def __init__(self, path: str, digest: str, raw: tuple[list[object], dict[str, list[object]]] | None,
+                 packages: dict[str, Entries] | None, stats: LoadStats, *, from_cache: bool,
+                 rebuild: Callable[[], tuple[dict[str, Entries], LoadStats]] | None = None) -> None:
         self.path, self.digest, self.stats, self.from_cache = path, digest, stats, from_cache
         self.cache_off: str | None = None  # why the cache was wanted but not used (no usable key)
-        self._raw = raw or {}
-        self._packages: dict[str, tuple[Record, ...]] = dict(packages or {})
-        self._memo: dict[str, Record] = {}
+        self._raw_records, self._raw = raw or ([], {})
+        self._packages: dict[str, Entries] = dict(packages or {})
+        self._memo: dict[int, Record] = {}
         self._rebuild = rebuild
 
     def records_for(self, name: str) -> tuple[Record, ...]:
         """Every (non-withdrawn) record with an ``affected`` entry for this PyPI name."""
+        return tuple(rec for rec, _ in self.entries_for(name))
+
+    def entries_for(self, name: str) -> Entries:
+        """Every (non-withdrawn) record naming this PyPI name, each with its entries for the name."""
         key = osv.normalize_name(name)
         got = self._packages.get(key)
         if got is not None:
@@ -153,26 +167,38 @@ class Database:
         if items is None:
             return ()
         try:
-            recs = []
+            out = []
             for item in items:
-                rid = item[0] if isinstance(item, list) and item else None
-                rec = self._memo.get(rid) if isinstance(rid, str) else None
-                if rec is None:
-                    rec = osv.from_compact(item)
-                    self._memo[rec.id] = rec
-                recs.append(rec)
+                if not isinstance(item, list) or len(item) != 2 or not isinstance(item[1], list) or not item[1]:
+                    raise RecordError("not a compact reference")
+                rec = self._record(item[0])
+                out.append((rec, tuple(rec.affected[_index(i, len(rec.affected))] for i in item[1])))
         except RecordError:
             if self._rebuild is None:
                 raise
             packages, self.stats = self._rebuild()
-            self._raw, self._packages, self._rebuild, self.from_cache = {}, packages, None, False
+            self._raw_records, self._raw, self._packages = [], {}, packages
+            self._memo, self._rebuild, self.from_cache = {}, None, False
             return self._packages.get(key, ())
-        self._packages[key] = tuple(recs)
+        self._packages[key] = tuple(out)
         return self._packages[key]
+
+    def _record(self, ref: object) -> Record:
+        i = _index(ref, len(self._raw_records))
+        rec = self._memo.get(i)
+        if rec is None:
+            rec = self._memo[i] = osv.from_compact(self._raw_records[i])
+        return rec
 
     def names(self) -> list[str]:
         """Every package name with at least one record."""
         return sorted(set(self._raw) | set(self._packages))
+
+
+def _index(v: object, n: int) -> int:
+    if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < n:
+        raise RecordError("not a valid reference")
+    return v
 
 
 def cache_root() -> Path:
@@ -283,7 +309,7 @@ def open_database(path: str | Path, *, use_cache: bool = True, progress: Callabl
     key, cache_off = load_cache_key() if use_cache else (None, None)
     use_cache = key is not None
 
-    def rebuild() -> tuple[dict[str, tuple[Record, ...]], LoadStats]:
+    def rebuild() -> tuple[dict[str, Entries], LoadStats]:
         packages, stats = _build(source)
         if key is not None and source.read_digest is not None:  # filed under the digest of the bytes it was built from
             _write_index(key, root, source.read_digest, packages, stats)
@@ -586,7 +612,7 @@ def _sha256_fh(fh: BinaryIO) -> str:
 # Building and caching the index
 
 
-def _build(source: _Source) -> tuple[dict[str, tuple[Record, ...]], LoadStats]:
+def _build(source: _Source) -> tuple[dict[str, Entries], LoadStats]:
     stats = LoadStats()
     by_id: dict[str, Record] = {}
     budget = _Budget(stats)
@@ -624,14 +650,18 @@ def _build(source: _Source) -> tuple[dict[str, tuple[Record, ...]], LoadStats]:
                 if (prev.modified, prev.source) >= (rec.modified, rec.source):
                     continue
             by_id[rec.id] = rec
-    packages: dict[str, list[Record]] = {}
+    packages: dict[str, list[tuple[Record, tuple[osv.Affected, ...]]]] = {}
     for rec in sorted(by_id.values(), key=lambda r: r.id):
         if rec.withdrawn is not None:
             stats.withdrawn += 1
             continue
         stats.pypi_records += 1
-        for name in sorted({a.name for a in rec.affected}):
-            packages.setdefault(name, []).append(rec)
+        # one pass over the record's entries: each package gets the record (shared) and its own entries
+        own: dict[str, list[osv.Affected]] = {}
+        for a in rec.affected:
+            own.setdefault(a.name, []).append(a)
+        for name in sorted(own):
+            packages.setdefault(name, []).append((rec, tuple(own[name])))
     return {k: tuple(v) for k, v in sorted(packages.items())}, stats
 
 
@@ -639,9 +669,21 @@ def _index_path(root: Path, digest: str) -> Path:
     return root / f"index-{digest}.bin"
 
 
-def _write_index(key: bytes, root: Path, digest: str, packages: dict[str, tuple[Record, ...]], stats: LoadStats) -> None:
-    payload = orjson.dumps({"stats": stats.to_json(),
-                            "packages": {k: [r.to_compact() for r in v] for k, v in packages.items()}})
+def _write_index(key: bytes, root: Path, digest: str, packages: dict[str, Entries], stats: LoadStats) -> None:
+    # each record once (``records``); a package names it by number, with the numbers of its own
+    # entries: the file is linear in the records however many packages share one (red team 92c-3)
+    number: dict[int, tuple[int, dict[int, int]]] = {}
+    records: list[object] = []
+    refs: dict[str, list[object]] = {}
+    for name, entries in packages.items():
+        out = refs[name] = []
+        for rec, own in entries:
+            got = number.get(id(rec))
+            if got is None:
+                got = number[id(rec)] = (len(records), {id(a): i for i, a in enumerate(rec.affected)})
+                records.append(rec.to_compact())
+            out.append([got[0], [got[1][id(a)] for a in own]])
+    payload = orjson.dumps({"stats": stats.to_json(), "records": records, "packages": refs})
     header = orjson.dumps({"digest": digest, "mac": _mac(key, b"index", digest.encode(), payload),
                            "payload_bytes": len(payload)})
     _atomic_write(_index_path(root, digest), INDEX_FORMAT + header + b"\n" + payload)
@@ -658,7 +700,7 @@ def read_index_bytes(path: Path) -> bytes | None:
 
 
 def _read_index(key: bytes, root: Path, digest: str, name: str,
-                rebuild: Callable[[], tuple[dict[str, tuple[Record, ...]], LoadStats]]) -> Database | None:
+                rebuild: Callable[[], tuple[dict[str, Entries], LoadStats]]) -> Database | None:
     data = read_index_bytes(_index_path(root, digest))
     if data is None or not data.startswith(INDEX_FORMAT):
         return None
@@ -672,7 +714,8 @@ def _read_index(key: bytes, root: Path, digest: str, name: str,
                 or not hmac.compare_digest(mac, _mac(key, b"index", digest.encode(), payload))):
             return None  # not written by this user's mlbom for this database: rebuilt
         body = orjson.loads(payload)
-        if not isinstance(body, dict) or not isinstance(body.get("packages"), dict):
+        if not isinstance(body, dict) or not isinstance(body.get("packages"), dict) \
+                or not isinstance(body.get("records"), list):
             return None
         stats = LoadStats.from_json(body.get("stats"))
         raw: dict[str, list[object]] = {}
@@ -682,7 +725,7 @@ def _read_index(key: bytes, root: Path, digest: str, name: str,
             raw[pkg] = items
     except (ValueError, RecordError, orjson.JSONDecodeError):
         return None
-    return Database(name, digest, raw, None, stats, from_cache=True, rebuild=rebuild)
+    return Database(name, digest, (body["records"], raw), None, stats, from_cache=True, rebuild=rebuild)
 
 
 def _read_fingerprint(key: bytes, root: Path, fingerprint: str) -> str | None:
