@@ -1008,6 +1008,15 @@ cli.epilog = "\b\nExit codes (every command):\n" + "\n".join(
     f"  {code}  {text}" for code, text in ((0, EXIT_0), (1, EXIT_1_UNKNOWN), (2, EXIT_2)))
 
 
+def _is_native_panic(exc: BaseException) -> bool:
+    """Whether ``exc`` is a Rust panic surfaced by PyO3 (``pyo3_runtime.PanicException``, raised by
+    cryptography, orjson, rfc8785 ... on input their Rust code did not expect). It derives from
+    ``BaseException``, not ``Exception``, and PyO3 creates the class at run time (no module to
+    import it from), so it is recognised by its qualified name (red team 92c-1)."""
+    return any(cls.__module__ == "pyo3_runtime" and cls.__name__ == "PanicException"
+               for cls in type(exc).__mro__)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code instead of exiting."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -1051,6 +1060,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if _debug or "--debug" in args:
             raise
         _err(f"mlbom: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+        return 2
+    except BaseException as exc:  # only a native library's panic; KeyboardInterrupt, SystemExit pass on
+        if not _is_native_panic(exc) or _debug or "--debug" in args:
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        _err(f"mlbom: error: a native library failed on this input ({printable(first[:200])})")
         return 2
     finally:
         index_module = sys.modules.get("mlbom.index")

@@ -189,6 +189,42 @@ class SignerRef:
     index: int
 
 
+def nested_signature_path(doc: dict[str, object], prop: str = "signature") -> str | None:
+    """The path (``components[0].signature``) of the first ``prop`` member on any object of ``doc``
+    other than the root, or ``None``. JSF allows a signature on any object and CycloneDX places one
+    on components, services, compositions, annotations, standards and declarations; mlbom checks
+    only the root's, so a BOM holding another one cannot be verified as a whole and is refused
+    (red team 92c-7), as XML-DSig refuses a second ``ds:Signature``. One iterative walk, each
+    value visited once; the path is spelled only for the one found."""
+    # (parent index, key or list index) per visited container: a path is rebuilt by links
+    links: list[tuple[int, str | int]] = [(-1, "")]
+    stack: list[tuple[object, int]] = [(v, _child(links, 0, k)) for k, v in doc.items() if k != prop]
+    while stack:
+        value, at = stack.pop()
+        if isinstance(value, dict):
+            if prop in value:
+                return _spell(links, _child(links, at, prop))
+            stack.extend((v, _child(links, at, k)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, _child(links, at, i)) for i, v in enumerate(value))
+    return None
+
+
+def _child(links: list[tuple[int, str | int]], parent: int, step: str | int) -> int:
+    links.append((parent, step))
+    return len(links) - 1
+
+
+def _spell(links: list[tuple[int, str | int]], at: int) -> str:
+    steps: list[str] = []
+    while at > 0:
+        parent, step = links[at]
+        steps.append(f"[{step}]" if isinstance(step, int) else
+                     (f".{step}" if step.isidentifier() else f"[{json.dumps(step)}]"))
+        at = parent
+    return "".join(reversed(steps)).lstrip(".")
+
+
 def signers_of(doc: dict[str, object] | list[object], prop: str = "signature") -> list[tuple[SignerRef, dict[str, object]]]:
     """Every signer in ``doc``'s signature object, with where it sits."""
     sig = doc[-1] if isinstance(doc, list) else doc.get(prop)

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from mlbom import jsf
 from mlbom.errors import InputError, UsageError
 from mlbom.jsf import PrivateKey, PublicKey
+from mlbom.limits import MAX_KEY_PBKDF2_ITERATIONS, MAX_KEY_SCRYPT_COST
 
 Algorithm = Literal["ed25519", "es256", "es384", "rs256", "ps256"]
 DEFAULT_ALGORITHM: Algorithm = "es256"
@@ -140,11 +141,135 @@ def write_keypair(key: PrivateKey, prefix: Path, *, password: bytes | None = Non
     return paths
 
 
+# ---- the cost of decrypting a key, read before decrypting it (red team 92c-1/2) ---------
+
+_OID_PBES2 = bytes.fromhex("2a864886f70d01050d")          # 1.2.840.113549.1.5.13
+_OID_PBKDF2 = bytes.fromhex("2a864886f70d01050c")         # 1.2.840.113549.1.5.12
+_OID_SCRYPT = bytes.fromhex("2b06010401da47040b")         # 1.3.6.1.4.1.11591.4.11
+_OID_PBES1 = bytes.fromhex("2a864886f70d0105")            # 1.2.840.113549.1.5.{1,3,4,6,10,11}
+_OID_PKCS12_PBE = bytes.fromhex("2a864886f70d010c01")     # 1.2.840.113549.1.12.1.{1..6}
+_PBES1_SCHEMES = {1, 3, 4, 6, 10, 11}
+_BEGIN = b"-----BEGIN "
+_ENCRYPTED_LABEL = b"ENCRYPTED PRIVATE KEY-----"
+
+
+class _Der:
+    """A bounded reader of the few DER fields of an ``EncryptedPrivateKeyInfo`` (definite
+    lengths only; every read checks it stays inside its parent)."""
+
+    def __init__(self, data: bytes, start: int = 0, end: int | None = None) -> None:
+        self.data, self.pos, self.end = data, start, len(data) if end is None else end
+
+    def more(self) -> bool:
+        return self.pos < self.end
+
+    def read(self, tag: int) -> tuple[int, int]:
+        """The (start, end) of the next element's contents, which must have tag ``tag``."""
+        d, p = self.data, self.pos
+        if p + 2 > self.end or d[p] != tag:
+            raise ValueError(f"expected DER tag 0x{tag:02x}")
+        n = d[p + 1]
+        p += 2
+        if n & 0x80:
+            k = n & 0x7F
+            if k == 0 or k > 4 or p + k > self.end:
+                raise ValueError("bad DER length")
+            n = int.from_bytes(d[p:p + k], "big")
+            p += k
+        if p + n > self.end:
+            raise ValueError("DER element overruns its container")
+        self.pos = p + n
+        return p, p + n
+
+    def seq(self) -> _Der:
+        start, end = self.read(0x30)
+        return _Der(self.data, start, end)
+
+    def oid(self) -> bytes:
+        start, end = self.read(0x06)
+        return self.data[start:end]
+
+    def skip(self, tag: int) -> None:
+        self.read(tag)
+
+    def uint(self) -> int:
+        """A non-negative INTEGER; one longer than 8 bytes reads as ``2**64`` (over any bound)."""
+        start, end = self.read(0x02)
+        if end == start or self.data[start] & 0x80:
+            raise ValueError("negative or empty INTEGER")
+        return 1 << 64 if end - start > 9 else int.from_bytes(self.data[start:end], "big")
+
+
+def _encryption_cost(der: bytes) -> str | None:
+    """Why the ``EncryptedPrivateKeyInfo`` ``der`` costs more to decrypt than mlbom allows, or
+    ``None``. A scheme whose cost mlbom cannot read is refused (``ValueError``) rather than run."""
+    info = _Der(der).seq()
+    alg = info.seq()
+    oid = alg.oid()
+    if oid == _OID_PBES2:
+        params = alg.seq()
+        kdf = params.seq()
+        kdf_oid = kdf.oid()
+        kp = kdf.seq()
+        kp.skip(0x04)  # salt (the ``otherSource`` choice is not supported by OpenSSL either)
+        if kdf_oid == _OID_PBKDF2:
+            iterations = kp.uint()
+            if iterations > MAX_KEY_PBKDF2_ITERATIONS:
+                return f"{iterations} PBKDF2 iterations (at most {MAX_KEY_PBKDF2_ITERATIONS})"
+            return None
+        if kdf_oid == _OID_SCRYPT:
+            n, r, p = kp.uint(), kp.uint(), kp.uint()
+            if n * r * p > MAX_KEY_SCRYPT_COST:
+                return f"scrypt N={n}, r={r}, p={p} (N x r x p at most {MAX_KEY_SCRYPT_COST})"
+            return None
+        raise ValueError("unsupported key derivation function")
+    if (len(oid) == len(_OID_PBES1) + 1 and oid.startswith(_OID_PBES1) and oid[-1] in _PBES1_SCHEMES) or (
+            len(oid) == len(_OID_PKCS12_PBE) + 1 and oid.startswith(_OID_PKCS12_PBE)):
+        params = alg.seq()
+        params.skip(0x04)
+        iterations = params.uint()
+        if iterations > MAX_KEY_PBKDF2_ITERATIONS:
+            return f"{iterations} PBE iterations (at most {MAX_KEY_PBKDF2_ITERATIONS})"
+        return None
+    raise ValueError("unsupported encryption scheme")
+
+
+def check_key_encryption_cost(path: Path, data: bytes) -> None:
+    """Refuse (:class:`InputError`) a PEM file holding an ``ENCRYPTED PRIVATE KEY`` whose
+    key derivation costs more than :data:`mlbom.limits.MAX_KEY_PBKDF2_ITERATIONS` /
+    :data:`mlbom.limits.MAX_KEY_SCRYPT_COST`, or whose parameters cannot be read: the key file
+    chooses that cost and OpenSSL honours it (red team 92c-2: 2^31-1 iterations, ~10 min; 92c-1:
+    2^40 made cryptography panic). Every such block is checked wherever it starts (a PEM reader
+    finds a BEGIN line anywhere), in one pass over the file."""
+    pos = data.find(_BEGIN)
+    while pos >= 0:
+        label_at = pos + len(_BEGIN)
+        if data.startswith(_ENCRYPTED_LABEL, label_at):
+            body_at = label_at + len(_ENCRYPTED_LABEL)
+            end = data.find(b"-----END ", body_at)
+            stop = len(data) if end < 0 else end
+            try:
+                der = base64.b64decode(b"".join(data[body_at:stop].split()), validate=True)
+                why = _encryption_cost(der)
+            except (ValueError, binascii.Error) as exc:
+                raise InputError(path, f"not a usable encrypted private key: cannot read its encryption "
+                                       f"parameters ({exc})") from exc
+            if why is not None:
+                raise InputError(path, f"the key's encryption costs too much to decrypt: {why}; re-encrypt it "
+                                       "(openssl pkcs8 -topk8 -v2 aes-256-cbc)")
+            if end < 0:
+                return
+            pos = data.find(_BEGIN, end)
+        else:
+            pos = data.find(_BEGIN, label_at)
+
+
 # ---- reading ---------------------------------------------------------------------------
 
 def load_private_key(path: Path, *, password: bytes | None = None, password_hint: str = "") -> PrivateKey:
     """A PEM (PKCS#8 or traditional) private key; RSA keys of 3072 bits or more."""
     data = read_regular_file(path, MAX_KEY_FILE, what="key file")
+    check_key_encryption_cost(path, data)
     try:
         key = serialization.load_pem_private_key(data, password=password)
     except TypeError as exc:
@@ -293,5 +418,5 @@ def _load_jwks(path: Path, data: bytes) -> list[PublicKey]:
     return keys
 
 
-__all__ = ["DEFAULT_ALGORITHM", "MAX_KEY_FILE", "Algorithm", "generate_key", "key_paths", "load_private_key",
+__all__ = ["DEFAULT_ALGORITHM", "MAX_KEY_FILE", "Algorithm", "check_key_encryption_cost", "generate_key", "key_paths", "load_private_key",
            "load_public_keys", "pem_blocks", "read_regular_file", "write_keypair"]

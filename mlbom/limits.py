@@ -204,3 +204,22 @@ OSV_NODES_PER_BYTE = 2
 :data:`OSV_NODES_FLOOR`): a node costs about a microsecond to parse and count."""
 
 OSV_NODES_FLOOR = 400_000
+
+# ---- an encrypted private key (``sign --key``): the key file chooses its decryption cost -------
+# A PKCS#8 ``ENCRYPTED PRIVATE KEY`` carries its own key-derivation parameters, which OpenSSL
+# honours up to ``INT_MAX`` (red team 92c-2: 2^31-1 PBKDF2 iterations, ~10 min from 436 bytes;
+# scrypt p=1000, 43 s; 92c-1: 2^40 iterations panicked inside cryptography). They are read from
+# the DER before anything is decrypted (:func:`mlbom.keys.check_key_encryption_cost`) and a key
+# over a bound is one line, exit 2. Legacy PEM ``DEK-Info`` (one MD5 round) costs nothing;
+# OpenSSH ``bcrypt`` keys are not read at all (``sign --key`` takes PEM private keys only).
+
+MAX_KEY_PBKDF2_ITERATIONS = 1_000_000
+"""Most PBKDF2 (PBES2) or PKCS#5 v1 / PKCS#12 PBE iterations an encrypted private key may ask for:
+OpenSSL and cryptography write 2,048, OWASP recommends 600,000 for HMAC-SHA256; a million costs
+0.4 s (SHA-256) to 1.3 s (SHA-512) on a 2-core shared machine."""
+
+MAX_KEY_SCRYPT_COST = 1 << 21
+"""Largest scrypt ``N x r x p`` an encrypted private key may ask for: ``openssl pkcs8 -scrypt`` writes
+N=16384, r=8, p=1 (2^17, 0.06 s); OpenSSL's own 32 MiB scrypt memory cap already refuses N x r above
+2^18, so this bound lets through every key OpenSSL can decrypt with p up to 8 (about 1 s) and stops
+time spent on p (red team 92c-2: p=1000, 43 s)."""

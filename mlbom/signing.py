@@ -52,6 +52,14 @@ def _dump(doc: dict[str, object]) -> bytes:
 
 # ---- JSF signing -----------------------------------------------------------------------
 
+def _refuse_nested(doc: dict[str, object], name: str) -> None:
+    """verify refuses a BOM with a signature on an inner object (red team 92c-7): never sign one."""
+    nested = jsf.nested_signature_path(doc)
+    if nested is not None:
+        raise InputError(name, f"cannot be signed: it holds a signature on an inner object, at {nested[:200]}; "
+                               "mlbom signs and verifies the BOM's own signature only (remove the inner one)")
+
+
 def sign(bom: bytes, key: PrivateKey, *, mode: Literal["new", "add", "replace"] = "new", embed_key: bool = True,
          name: str = "<bom>") -> bytes:
     """Sign a JSON BOM with an embedded JSF signature (``signature.signers``). mlbom always
@@ -72,6 +80,7 @@ def sign(bom: bytes, key: PrivateKey, *, mode: Literal["new", "add", "replace"] 
     if not isinstance(parsed, JsonBom):
         raise InputError(name, "a DSSE envelope, not a BOM")
     doc = parsed.doc
+    _refuse_nested(doc, name)
     existing = doc.get("signature")
     signers: list[object] = []
     if existing is not None:
@@ -157,6 +166,7 @@ def attest(bom: bytes, key: PrivateKey, *, bom_name: str = "bom.json", subject_a
     from mlbom.artifacts import expected_files
 
     doc = _load_json_bom(bom, bom_name)
+    _refuse_nested(doc, bom_name)
     extra: list[tuple[str, str]] = []
     if subject_artifacts:
         files, _bad = expected_files(doc)

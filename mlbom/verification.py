@@ -226,6 +226,17 @@ def _fail(ref: jsf.SignerRef, signer: dict[str, object], exc: Exception) -> Veri
     return VerificationError(f"signer {ref.index + 1} ({str(alg)[:20] if isinstance(alg, str) else '?'}): {exc}")
 
 
+def refuse_nested_signatures(doc: dict[str, object]) -> None:
+    """A BOM holding a JSF ``signature`` on any object but its root (a component's, a service's,
+    a composition's, ...) fails: mlbom verifies the root's signature only, and a verified BOM
+    must not carry a signature nobody checked (red team 92c-7; XML-DSig refuses a second
+    ``ds:Signature`` the same way). The same rule holds for a DSSE predicate."""
+    path = jsf.nested_signature_path(doc)
+    if path is not None:
+        raise VerificationError(f"the BOM holds a signature that is not checked, at {path[:200]}: only the BOM's "
+                                "own signature is verified, so a signature on any other object is refused")
+
+
 def verify_jsf(bom: JsonBom, policy: TrustPolicy) -> list[SignerResult]:
     """Every JSF signer of ``bom`` (single, ``signers`` or ``chain``) must verify with a key
     ``policy`` trusts; raise :class:`VerificationError` at the first one that does not.
@@ -236,6 +247,7 @@ def verify_jsf(bom: JsonBom, policy: TrustPolicy) -> list[SignerResult]:
     canonicalization and N signature checks."""
     if "signature" not in bom.doc:
         raise NotSignedError("the BOM is not signed (no JSF signature)")
+    refuse_nested_signatures(bom.doc)
     _check_shape(bom.doc["signature"])
     try:
         refs = jsf.signers_of(bom.doc)
@@ -282,6 +294,7 @@ def verify_dsse(env: DsseInput, policy: TrustPolicy, *, bom_data: bytes | None =
     content the predicate. Returns the signers, the verified BOM and the subjects."""
     signed_by = dsse.verify_envelope(env.envelope, policy)
     subjects, predicate = dsse.parse_statement(env.envelope.payload)
+    refuse_nested_signatures(predicate)
     doc = predicate
     if bom_data is not None:
         digest = hashlib.sha256(bom_data).hexdigest()
@@ -356,5 +369,5 @@ def verify_bytes(data: bytes, policy: TrustPolicy, *, name: str = "<bom>", bom_d
     return result
 
 
-__all__ = ["DsseInput", "JsonBom", "NotSignedError", "Parsed", "SignerResult", "VerificationResult", "XmlBom", "parse", "verify_bytes",
-           "verify_dsse", "verify_jsf", "verify_xmldsig"]
+__all__ = ["DsseInput", "JsonBom", "NotSignedError", "Parsed", "SignerResult", "VerificationResult", "XmlBom",
+           "parse", "refuse_nested_signatures", "verify_bytes", "verify_dsse", "verify_jsf", "verify_xmldsig"]
