@@ -2412,6 +2412,15 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                 # ``constants/`` and ``bytecode/``, as torch.jit's lite-interpreter files before 1.10 have them)
                 storage = low.startswith(_STORAGE_DIRS[kind]) and not low.endswith(".pkl")
                 small = (rel in _TORCH_SMALL or rel.startswith(".data/")) and e.usize <= 4096  # read as strings
+                if storage and e.method != 0 and not pt2_named:
+                    # torch.load inflates it (miniz), torch.load(mmap=True) slices the stored bytes
+                    # and whatever follows them in the file: two readings of the weights, and
+                    # torch.save never compresses a storage (red team 94s-1)
+                    acc.add("pytorch.compressed-storage", "high", f"{member_where}: a compressed storage "
+                            "record: torch.load inflates it, torch.load(mmap=True) reads its stored bytes "
+                            "raw (and the bytes after them) as the tensor's data — the weights differ by "
+                            "how the file is loaded; torch.save never compresses a storage",
+                            effect="suspicious")
                 if (storage or small) and not pt2_named:
                     continue  # raw bytes torch.load never unpickles, whatever they hold (red team 23e-1)
                 # an archive_format member: torch.export.load may take it as pt2 under a root name

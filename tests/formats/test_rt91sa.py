@@ -7,7 +7,9 @@
 - 91sa-2: ``PyTorchStreamReader::init`` takes the root from central-directory entry 0 (a folder
   entry included) and ``getAllRecords`` (run by every torch.load) refuses any entry whose name
   does not start with ``<root>/`` (case-sensitive).
-- lead: a deflated storage record is read by torch (miniz inflates it): not ``error`` for that alone.
+- lead: a deflated storage record is read by torch (miniz inflates it): not ``error`` for that alone;
+  but torch.load(mmap=True) slices its stored bytes raw (red team 94s-1): ``suspicious``
+  (``pytorch.compressed-storage``), never ``safe``.
 
 Files are built by hand (zipfile, a fixed pickle): no torch, no numpy in the default tier; the
 ``torch`` tier confirms that torch refuses / loads the same bytes.
@@ -219,8 +221,16 @@ def _set_usize(data: bytes, member: str, usize: int) -> bytes:
     return bytes(buf)
 
 
-def test_deflated_storage_stays_safe() -> None:
-    _safe(torch_zip({"data/0": bytes(range(12))}, deflate=("data/0",)))
+def test_deflated_storage_is_two_readings() -> None:
+    """torch.load inflates it, torch.load(mmap=True) does not (red team 94s-1: safe before)."""
+    scan = scan_bytes(torch_zip({"data/0": bytes(range(12))}, deflate=("data/0",)), "m.pt")
+    assert scan.verdict == "suspicious", [(f.id, f.message) for f in scan.findings]
+    assert any(f.id == "pytorch.compressed-storage" and "mmap=True" in f.message for f in scan.findings)
+
+
+def test_deflated_text_record_stays_safe() -> None:
+    """Text records are read through get_record (inflated) in either mode: one reading."""
+    _safe(torch_zip(deflate=("version", "byteorder")))
 
 
 def test_deflated_storage_size_is_still_checked() -> None:
@@ -241,6 +251,21 @@ def test_deflated_storage_with_npy_magic_is_judged() -> None:
 @pytest.mark.torch
 def test_torch_loads_deflated_storage() -> None:
     assert not _torch_refuses(torch_zip({"data/0": bytes(range(12))}, deflate=("data/0",)))
+
+
+@pytest.mark.torch
+def test_torch_mmap_reads_a_deflated_storage_raw(tmp_path: object) -> None:
+    """The differential 94s-1 found: the same file, two tensors."""
+    torch = pytest.importorskip("torch")
+    import pathlib
+    import struct
+    data = torch_zip({"data/0": struct.pack("<3f", 0.0, 0.0, 0.0)}, deflate=("data/0",))
+    path = pathlib.Path(str(tmp_path)) / "m.pt"
+    path.write_bytes(data)
+    plain = torch.load(path, weights_only=True)["w"]
+    mapped = torch.load(path, weights_only=True, mmap=True)["w"]
+    assert plain.tolist() == [0.0, 0.0, 0.0]
+    assert mapped.tolist() != plain.tolist()
 
 
 @pytest.mark.torch

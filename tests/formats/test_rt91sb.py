@@ -194,6 +194,7 @@ def test_rt91sb_2_numpy_agrees(tmp_path: Path) -> None:
     """numpy (a subprocess) loads every NPY_GOOD file and refuses every NPY_BAD one; real arrays
     it writes (aligned structs with padding, titles, sub-array and nested fields) are safe and
     sized as numpy sizes them."""
+    pytest.importorskip("numpy")  # the default tier has none (the subprocess runs this interpreter)
     from mlbom.formats.weights import descr_dtype, literal
     from mlbom.scanner import scan_file
 
