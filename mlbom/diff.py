@@ -44,6 +44,7 @@ from mlbom.readmodel import (
     vulnerabilities,
 )
 from mlbom.table import markdown_code, markdown_text, printable
+from mlbom.unionfind import IdGroups
 from mlbom.versions import parse_version
 
 Kind = Literal["added", "removed", "version-change", "hash-drift", "hash-change", "licence-change", "safety-escalation", "new-unreadable",
@@ -439,24 +440,15 @@ def _flaws(views: Iterable[VulnView]) -> dict[str, str]:
     the flaw it names, spelled as the group's smallest id. Ids that one entry names together are
     one flaw, and so are ids linked through other entries, as :func:`mlbom.vulns.audit._groups`
     groups records. Linear in the ids: an entry is never compared id by id with another."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    groups = IdGroups()
     for v in views:
         first = ""
         for i in v.ids:
             if not first:
-                first = find(i)
+                first = groups.find(i)
                 continue
-            a, b = find(first), find(i)
-            if a != b:
-                parent[max(a, b)] = min(a, b)
-    return {i: find(i) for i in parent}
+            groups.union(first, i)
+    return groups.names()
 
 
 def new_vulnerabilities(old: dict[str, object], new: dict[str, object]) -> list[Change]:

@@ -1407,12 +1407,11 @@ def _judge_config_templates(doc: dict[str, object], acc: _Acc, facts: dict[str, 
         acc.add("template.unjudged", "high", f"{where}: {shown}: not judged as a chat template", effect="error")
 
 
-def _nested_with_key(doc: object, key: str) -> Iterator[tuple[str, dict[str, object]]]:
-    """Every object BELOW the top of ``doc`` (at any depth, inside lists too) that has ``key``, with
-    its path (``tokenizer_args``, ``a[0].b``): sentence-transformers passes
-    ``sentence_bert_config.json``'s ``tokenizer_args``/``processor_kwargs`` to
-    ``AutoTokenizer.from_pretrained``, whose ``chat_template`` replaces the tokenizer's (red team
-    90s-1); any other loader may do the same with its own sub-object."""
+def _json_objects(doc: object) -> Iterator[tuple[str, dict[str, object]]]:
+    """Every object of ``doc`` (at any depth, inside lists too) with its path (``""`` for the top,
+    ``tokenizer_args``, ``a[0].b``), each container walked once (linear in the document; its depth
+    is bounded by the JSON reader's recursion limit), the path shown capped at 200 characters:
+    deep nesting costs no memory."""
     stack: list[tuple[str, object]] = [("", doc)]
     walked: set[int] = set()
     while stack:
@@ -1421,12 +1420,20 @@ def _nested_with_key(doc: object, key: str) -> Iterator[tuple[str, dict[str, obj
             continue
         walked.add(id(node))
         if isinstance(node, dict):
-            if path and key in node:
-                yield path, node
+            yield path, node
             stack.extend(((f"{path}.{k!s:.60}" if path else f"{k!s:.60}")[:200], v) for k, v in node.items()
-                         if isinstance(v, (dict, list)))  # the path shown, capped: deep nesting costs no memory
+                         if isinstance(v, (dict, list)))
         else:
             stack.extend((f"{path}[{i}]"[:200], v) for i, v in enumerate(node) if isinstance(v, (dict, list)))
+
+
+def _nested_with_key(doc: object, key: str) -> Iterator[tuple[str, dict[str, object]]]:
+    """Every object BELOW the top of ``doc`` (at any depth, inside lists too) that has ``key``, with
+    its path (``tokenizer_args``, ``a[0].b``): sentence-transformers passes
+    ``sentence_bert_config.json``'s ``tokenizer_args``/``processor_kwargs`` to
+    ``AutoTokenizer.from_pretrained``, whose ``chat_template`` replaces the tokenizer's (red team
+    90s-1); any other loader may do the same with its own sub-object."""
+    return ((path, node) for path, node in _json_objects(doc) if path and key in node)
 
 
 def _may_spell(text: str, key: str) -> bool:
@@ -1753,24 +1760,11 @@ def _hub_kernel(v: object) -> bool:
 
 
 def _nested_objects(doc: object) -> Iterator[tuple[str, str, object, dict[str, object]]]:
-    """``(path, key, value, holder)`` of every key of every object in ``doc`` (at any depth, in
-    lists too), each container walked once (linear in the document; its depth is bounded by the
-    JSON reader's recursion limit), the path shown capped as :func:`_nested_with_key` caps it."""
-    stack: list[tuple[str, object]] = [("", doc)]
-    walked: set[int] = set()
-    while stack:
-        path, node = stack.pop()
-        if not isinstance(node, (dict, list)) or id(node) in walked:
-            continue
-        walked.add(id(node))
-        if isinstance(node, dict):
-            for k, v in node.items():
-                sub = (f"{path}.{k!s:.60}" if path else f"{k!s:.60}")[:200]
-                yield sub, k, v, node
-                if isinstance(v, (dict, list)):
-                    stack.append((sub, v))
-        else:
-            stack.extend((f"{path}[{i}]"[:200], v) for i, v in enumerate(node) if isinstance(v, (dict, list)))
+    """``(path, key, value, holder)`` of every key of every object in ``doc`` (:func:`_json_objects`:
+    at any depth, in lists too, each container once), the path capped as there."""
+    for path, node in _json_objects(doc):
+        for k, v in node.items():
+            yield (f"{path}.{k!s:.60}" if path else f"{k!s:.60}")[:200], k, v, node
 
 
 def _loader_kwargs(doc: object, acc: _Acc, where: str) -> None:

@@ -33,6 +33,7 @@ from mlbom.model import (
 from mlbom.properties import Prop
 from mlbom.reader import bom_version
 from mlbom.readmodel import ids_of, walk
+from mlbom.unionfind import IdGroups
 from mlbom.vulns import ml_rules, ratings
 from mlbom.vulns.db import Database
 from mlbom.vulns.match import MAX_MATCH_CHECKS, Match, MatchBudget, Target, match_all, targets_from_components
@@ -112,22 +113,13 @@ def now() -> _dt.datetime:
 
 def _groups(matches: list[Match]) -> list[list[Match]]:
     """Union-find over record ids and aliases: one group per flaw."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    ids = IdGroups()
     for m in matches:
         for alias in m.record.aliases:
-            a, b = find(m.record.id.upper()), find(alias.upper())
-            if a != b:
-                parent[max(a, b)] = min(a, b)
+            ids.union(m.record.id.upper(), alias.upper())
     groups: dict[str, list[Match]] = {}
     for m in matches:
-        groups.setdefault(find(m.record.id.upper()), []).append(m)
+        groups.setdefault(ids.find(m.record.id.upper()), []).append(m)
     return list(groups.values())
 
 
