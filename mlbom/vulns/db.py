@@ -531,11 +531,16 @@ class _ZipSource(_Source):
             infos = zf.infolist()
             if len(infos) > MAX_FILES:
                 raise InputError(self.path, f"more than {MAX_FILES} members: not read as a vulnerability database")
+            stored: dict[int, str] = {}  # a member's local header offset: the first name read there
             for info in sorted(infos, key=lambda i: i.filename):
                 name = info.filename
                 if is_dir(info):
                     continue
                 reason = _unsafe_member(info)
+                if reason is None and info.header_offset in stored:
+                    # red team 93c-3: a central directory listing one stored member 19,000 times
+                    reason = f"shares its stored bytes with {stored[info.header_offset]!r}; not read again"
+                stored.setdefault(info.header_offset, name)
                 if reason is None and not name.lower().endswith(_SUFFIXES):
                     stats.ignored_files += 1
                     continue
