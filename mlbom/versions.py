@@ -57,10 +57,11 @@ def specifier_ok(spec: SpecifierSet) -> bool:
     return True
 
 
-def contains(spec: SpecifierSet, version: Version) -> bool | None:
+def contains(spec: SpecifierSet, version: Version, *, checked: bool = False) -> bool | None:
     """Whether ``version`` is in ``spec`` (pre-releases included); None when ``spec`` holds a
-    version that is not one."""
-    if not specifier_ok(spec):
+    version that is not one. ``checked``: ``spec`` already passed :func:`specifier_ok` (at load),
+    so its versions are not parsed again for every comparison (red team 93c-4)."""
+    if not checked and not specifier_ok(spec):
         return None
     try:
         return spec.contains(version, prereleases=True)

@@ -15,13 +15,16 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from mlbom.errors import InputError, MlbomError
 from mlbom.formats.safe_read import check_toml_keys, read_bounded
 from mlbom.limits import MAX_POLICY_KEY_DEPTH
 from mlbom.model import SEVERITIES, VERDICTS, Severity
 from mlbom.policy.globs import star_runs
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -63,6 +66,8 @@ class PackageDeny:
     text: str
     name: str
     specifier: str
+    spec: SpecifierSet | None = field(default=None, compare=False, repr=False)
+    """``specifier`` parsed once at load, every version in it checked (red team 93c-4)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,9 @@ class Policy:
     source: str = "default policy"
     license_allow: tuple[str, ...] = ()
     license_deny: tuple[str, ...] = ()
+    license_allow_keys: frozenset[str] = frozenset()
+    """Every licence ``license_allow`` names, parsed once at load (red team 93c-1)."""
+    license_deny_keys: frozenset[str] = frozenset()
     license_unknown: Unknown | None = None
     model_formats: tuple[str, ...] | None = None
     model_verdicts: tuple[str, ...] | None = None
@@ -186,24 +194,35 @@ def _tname(v: object) -> str:
             dict: "a table"}.get(type(v), type(v).__name__)
 
 
-def _spdx(v: object) -> list[str]:
+@dataclass(frozen=True)
+class _Licences:
+    """A checked ``[licenses]`` list: its entries and every licence key they name."""
+
+    entries: tuple[str, ...]
+    keys: frozenset[str]
+
+
+def _spdx(v: object) -> _Licences:
     """SPDX expressions that the licence rules can evaluate: checked here, at load time, so that
-    an expression too long or with too many ways to read it is a policy error (red team 5c F5)."""
+    an expression too long or with too many ways to read it is a policy error (red team 5c F5).
+    Each is parsed once, here, and the licence keys the list names are kept on the policy (red
+    team 93c-1: the rules parsed every entry again, through a cache 8,192 entries thrash)."""
     from mlbom.licenses import is_spdx_expression
     from mlbom.limits import MAX_LICENSE_EXPRESSION_CHARS
     from mlbom.policy import licexpr
 
     indexed = _distinct(v)
+    parsed = []
     for i, x in indexed:
         if len(x) > MAX_LICENSE_EXPRESSION_CHARS:
             raise ValueError(f"[{i}]: {len(x):,} characters, more than the {MAX_LICENSE_EXPRESSION_CHARS:,} a licence expression may have")
         if not is_spdx_expression(x):
             raise ValueError(f"{x!r} is not a valid SPDX licence id or expression")
         try:
-            licexpr.choices(x)
+            parsed.append(licexpr.parse_checked(x))
         except licexpr.Unparsable as exc:
             raise ValueError(f"[{i}] {x[:80]!r}: {exc}") from exc
-    return [x for _, x in indexed]
+    return _Licences(tuple(x for _, x in indexed), licexpr.keys_in(parsed))
 
 
 def _formats(v: object) -> list[str]:
@@ -237,7 +256,7 @@ def _deny(v: object) -> list[PackageDeny]:
             raise ValueError(f"{x!r}: only a name and a version specifier are allowed")
         if not specifier_ok(req.specifier):
             raise ValueError(f"{x[:80]!r}: a version in the specifier is not a PEP 440 version")
-        out.append(PackageDeny(x, canonicalize_name(req.name), str(req.specifier)))
+        out.append(PackageDeny(x, canonicalize_name(req.name), str(req.specifier), req.specifier))
     return out
 
 
@@ -354,7 +373,10 @@ def parse(doc: dict[str, object], text: str, source: str, *, prefix: tuple[str, 
                 checked = check(value)
             except ValueError as exc:
                 raise fail((section, key), f"{dotted}{section}.{key}: {exc}") from None
-            values[attr] = tuple(checked) if isinstance(checked, list) else checked
+            if isinstance(checked, _Licences):
+                values[attr], values[f"{attr}_keys"] = checked.entries, checked.keys
+            else:
+                values[attr] = tuple(checked) if isinstance(checked, list) else checked
     if values.get("signature_every_key"):
         # sign-off by every key is a signature rule: a BOM with no signature was not signed by
         # every key, so every-key alone turns ``required`` on (red team 25s-3: it enabled nothing)

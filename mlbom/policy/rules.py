@@ -21,7 +21,7 @@ from mlbom.jsf import PublicKey
 from mlbom.limits import bounded_int
 from mlbom.model import SEVERITIES, VERDICTS, stated_verdict
 from mlbom.policy import licexpr
-from mlbom.policy.config import Exception_, Missing, Policy, PolicyError, summary
+from mlbom.policy.config import Exception_, Missing, PackageDeny, Policy, PolicyError, summary
 from mlbom.policy.facts import UNLICENSED_TYPES, BomFacts, FindingFact, Item
 from mlbom.policy.globs import glob_of
 from mlbom.properties import Prop
@@ -375,7 +375,7 @@ def _bom_item(facts: BomFacts) -> Item:
 # --- licences ---------------------------------------------------------------------------------
 
 def _licences(facts: BomFacts, p: Policy) -> Iterator[tuple[str, list[Violation]]]:
-    allow, deny = licexpr.keys_of(p.license_allow), licexpr.keys_of(p.license_deny)
+    allow, deny = p.license_allow_keys, p.license_deny_keys
     unknown = p.license_unknown or "fail"
     out: dict[str, list[Violation]] = {"licenses.allow": [], "licenses.deny": [], "licenses.unknown": []}
     lvl: Level = "warning" if unknown == "warn" else "error"
@@ -652,13 +652,22 @@ def _python_libraries(facts: BomFacts) -> list[Item]:
 
 
 def _package_deny(facts: BomFacts, p: Policy) -> Iterator[Violation]:
+    """Each library meets only the deny entries of its own name, each specifier parsed at load and
+    each version once; the pairs compared are bounded (red team 93c-4)."""
     from packaging.utils import canonicalize_name
 
-    for item in _python_libraries(facts):
-        name = canonicalize_name(item.name)
-        for d in p.package_deny:
-            if d.name != name:
-                continue
+    from mlbom.limits import MAX_PACKAGE_DENY_CHECKS
+
+    by_name: dict[str, list[PackageDeny]] = {}
+    for d in p.package_deny:
+        by_name.setdefault(d.name, []).append(d)
+    libraries = [(item, by_name.get(canonicalize_name(item.name), [])) for item in _python_libraries(facts)]
+    if sum(len(entries) for _, entries in libraries) > MAX_PACKAGE_DENY_CHECKS:  # before any is compared
+        raise PolicyError(f"[packages] deny: more than {MAX_PACKAGE_DENY_CHECKS:,} (library, entry) pairs of the "
+                          "same name to compare in this BOM: merge the entries of one package into one specifier")
+    for item, entries in libraries:
+        version = parse_version(item.version) if item.version and any(d.specifier for d in entries) else None
+        for d in entries:
             if not d.specifier:
                 yield _v("packages.deny", item, f"package {item.name} is denied ({d.text!r})", "remove it from the release")
                 continue
@@ -666,13 +675,12 @@ def _package_deny(facts: BomFacts, p: Policy) -> Iterator[Violation]:
                 yield _missing("packages.deny", item, f"no pinned version to compare with {d.text!r}", p.packages_missing,
                                "pin the requirement to one version (==) or use a lock file")
                 continue
-            version = parse_version(item.version)
             if version is None:
                 yield _missing("packages.deny", item, f"version {item.version[:80]!r} is not PEP 440", p.packages_missing,
                                "pin a PEP 440 version")
                 continue
-            spec = parse_specifier(d.specifier)
-            if spec is not None and contains(spec, version):
+            spec = d.spec if d.spec is not None else parse_specifier(d.specifier)
+            if spec is not None and contains(spec, version, checked=True):
                 yield _v("packages.deny", item, f"{item.name} {item.version} matches denied {d.text!r}",
                          "upgrade or replace it")
 
