@@ -44,6 +44,14 @@ MAX_POLICY_LIST_ITEMS = 4096
 costs ~0.1 ms to validate, so this many is under half a second (red team 83c-6: 166,000 entries,
 8 s); a longer list is a policy error naming the key, exit 2."""
 
+MAX_POLICY_LICENSE_TERMS = 4096
+"""Most licence terms (ids, ``LicenseRef-``s and ``WITH`` exceptions; ``AND``/``OR``/``WITH`` and
+parentheses not counted) one ``[licenses] allow`` or ``deny`` list may name over all its entries,
+counted before any is parsed. SPDX has about 900 ids and exceptions, so a real list stays far below;
+each term costs ~30-70 µs to validate and parse, so a list at the bound loads in ~0.3 s (red team
+93c-1: two lists of 4,096 five-term expressions, 40,960 terms, 3-7 s). More is a policy error naming
+the key, exit 2."""
+
 MAX_YAML_NODES = 50_000
 """Most YAML nodes a document may have *after* aliases are expanded: a YAML file of a few
 hundred bytes can otherwise stand for 10^9 nodes ("billion laughs"). Counted before anything

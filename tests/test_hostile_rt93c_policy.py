@@ -43,8 +43,8 @@ def _lib(name: str, version: str, i: int, lic: str | None = None) -> dict[str, o
 def test_93c1_licence_lists_parsed_once(tmp_path: Path, capsys: Any, monkeypatch: Any) -> None:
     ids = ["MIT", "Apache-2.0", "BSD-3-Clause", "ISC", "Zlib", "0BSD", "MPL-2.0", "CC0-1.0"]
     n = 2_100  # two lists: more distinct expressions than the old 4,096-entry cache held
-    allow = [f"{ids[i % 8]} OR {ids[(i // 8) % 8]} OR LicenseRef-a{i}" for i in range(n)]
-    deny = ["GPL-3.0-only"] + [f"AGPL-3.0-only OR LicenseRef-d{i}" for i in range(n)]
+    allow = [f"{ids[i % 8]} OR LicenseRef-a{i}" if i < 1_900 else f"LicenseRef-a{i}" for i in range(n)]
+    deny = ["GPL-3.0-only"] + [f"AGPL-3.0-only OR LicenseRef-d{i}" if i < 1_900 else f"LicenseRef-d{i}" for i in range(n)]
     policy = tmp_path / "p.toml"
     policy.write_text(f"[licenses]\nunknown = \"ignore\"\nallow = {json.dumps(allow)}\ndeny = {json.dumps(deny)}\n")
     bom = _bom(tmp_path / "b.json", [_lib("good", "1.0", 0, "MIT"), _lib("bad", "1.0", 1, "GPL-3.0-only")])
@@ -62,6 +62,33 @@ def test_93c1_licence_lists_parsed_once(tmp_path: Path, capsys: Any, monkeypatch
     hits = {(v["rule"], v["component"]) for v in json.loads(out)["violations"]}
     assert hits == {("licenses.deny", "pkg:pypi/bad@1.0")}  # the denied licence is still found, nothing else
     assert calls[0] <= len(allow) + len(deny) + 10  # once per entry (was two to three times)
+
+
+@pytest.mark.parametrize("key", ["allow", "deny"])
+def test_93c1_licence_terms_bounded(tmp_path: Path, capsys: Any, monkeypatch: Any, key: str) -> None:
+    """Over MAX_POLICY_LICENSE_TERMS terms in one list: one line, exit 2, before any entry is parsed."""
+    from mlbom.limits import MAX_POLICY_LICENSE_TERMS
+    from mlbom.policy import licexpr
+
+    per = 5
+    n = MAX_POLICY_LICENSE_TERMS // per + 1  # 820 five-term expressions: 4,100 terms
+    entries = [" OR ".join([f"LicenseRef-x{i}", "MIT", "(ISC", "Zlib WITH Classpath-exception-2.0)"]) for i in range(n)]
+    assert n * per > MAX_POLICY_LICENSE_TERMS
+    policy = tmp_path / "p.toml"
+    policy.write_text(f"[licenses]\n{key} = {json.dumps(entries)}\n")
+    bom = _bom(tmp_path / "b.json", [_lib("good", "1.0", 0, "MIT")])
+
+    def never(*a: Any, **k: Any) -> Any:
+        raise AssertionError("parsed before the bound was checked")
+
+    monkeypatch.setattr(licexpr._licensing(), "parse", never)
+    assert main(["check", str(bom), "--policy", str(policy)]) == 2
+    _, err = _quiet(capsys)
+    assert len(err.strip().splitlines()) == 1 and f"licenses.{key}" in err and "licence terms" in err, err
+    monkeypatch.undo()
+    policy.write_text(f"[licenses]\n{key} = {json.dumps(entries[:-2])}\n")  # 4,090 terms: within
+    assert main(["check", str(bom), "--policy", str(policy)]) in (0, 1)
+    _quiet(capsys)
 
 
 def test_93c4_deny_specifiers_parsed_once(tmp_path: Path, capsys: Any, monkeypatch: Any) -> None:

@@ -194,6 +194,14 @@ def _tname(v: object) -> str:
             dict: "a table"}.get(type(v), type(v).__name__)
 
 
+_OPERATORS = frozenset({"AND", "OR", "WITH"})
+
+
+def _terms(expression: str) -> int:
+    """Licence terms an expression names (operators and parentheses not counted); linear."""
+    return sum(1 for t in re.split(r"[\s()]+", expression) if t and t.upper() not in _OPERATORS)
+
+
 @dataclass(frozen=True)
 class _Licences:
     """A checked ``[licenses]`` list: its entries and every licence key they name."""
@@ -208,14 +216,18 @@ def _spdx(v: object) -> _Licences:
     Each is parsed once, here, and the licence keys the list names are kept on the policy (red
     team 93c-1: the rules parsed every entry again, through a cache 8,192 entries thrash)."""
     from mlbom.licenses import is_spdx_expression
-    from mlbom.limits import MAX_LICENSE_EXPRESSION_CHARS
+    from mlbom.limits import MAX_LICENSE_EXPRESSION_CHARS, MAX_POLICY_LICENSE_TERMS
     from mlbom.policy import licexpr
 
     indexed = _distinct(v)
-    parsed = []
     for i, x in indexed:
         if len(x) > MAX_LICENSE_EXPRESSION_CHARS:
             raise ValueError(f"[{i}]: {len(x):,} characters, more than the {MAX_LICENSE_EXPRESSION_CHARS:,} a licence expression may have")
+    terms = sum(_terms(x) for _, x in indexed)
+    if terms > MAX_POLICY_LICENSE_TERMS:  # before any is parsed (red team 93c-1)
+        raise ValueError(f"{terms:,} licence terms, more than the {MAX_POLICY_LICENSE_TERMS:,} one list may name")
+    parsed = []
+    for i, x in indexed:
         if not is_spdx_expression(x):
             raise ValueError(f"{x!r} is not a valid SPDX licence id or expression")
         try:
