@@ -54,6 +54,8 @@ _JUSTIFICATION = {"code_not_present": "vulnerableCodeNotPresent", "code_not_reac
 _ENERGY_STAGE = {"training": "ai_trainingEnergyConsumption", "fine-tuning": "ai_finetuningEnergyConsumption",
                  "inference": "ai_inferenceEnergyConsumption"}
 _LICENSE_REF = re.compile(r"[^A-Za-z0-9.\-]+")
+_MAX_LICENSE_REF_STEM = 64
+"""Characters of a free-text licence name kept in its ``LicenseRef-`` (the digest makes it unique)."""
 
 
 def _created(v: ReadBom) -> datetime:
@@ -83,7 +85,10 @@ class _Builder:
         self.objects: list[Any] = []
         self.elements: list[Any] = []
         self.by_ref: dict[str, Any] = {}
-        self.licences: dict[str, Any] = {}
+        self.licences: dict[tuple[str, bool], Any] = {}
+        self.used: dict[str, int] = {}
+        self.vulns: dict[str, Any] = {}
+        self.associated: set[tuple[int, int]] = set()
         self.rel_n = 0
 
         org = self._add(s.Organization(spdxId=f"{self.ns}#agent-mlbom", name="mlbom", creationInfo=self.ci))
@@ -92,7 +97,13 @@ class _Builder:
         self.ci.createdUsing.append(tool)
 
     def _id(self, kind: str, ref: str) -> str:
-        return f"{self.ns}#{kind}-{hashlib.sha256(ref.encode('utf-8', 'surrogatepass')).hexdigest()[:20]}"
+        """A fresh element id from ``ref``: an id already given (two components without a bom-ref
+        and the same type, name and version; red team 94c-1) gets ``-2``, ``-3``… in BOM order, so
+        no two nodes of the graph share an id and no element is merged into another."""
+        base = f"{self.ns}#{kind}-{hashlib.sha256(ref.encode('utf-8', 'surrogatepass')).hexdigest()[:20]}"
+        n = self.used.get(base, 0) + 1
+        self.used[base] = n
+        return base if n == 1 else f"{base}-{n}"
 
     def _add(self, obj: Any) -> Any:
         self.objects.append(obj)
@@ -117,12 +128,24 @@ class _Builder:
         return out
 
     def licence(self, text: str, is_spdx: bool) -> Any:
-        expr = text if is_spdx else "LicenseRef-" + (_LICENSE_REF.sub("-", text).strip("-") or "unnamed")
-        if expr not in self.licences:
-            self.licences[expr] = self._add(self.s.simplelicensing_LicenseExpression(
+        """One ``LicenseExpression`` per distinct licence text. A text that is no SPDX expression
+        becomes ``LicenseRef-`` + its letters, digits, dots and dashes; where that drops anything
+        (other characters, a non-ASCII name) a digest of the whole text follows, so two texts
+        never share a LicenseRef (red team 94c-2: "Proprietary: no redistribution" and
+        "Proprietary; no-redistribution" were one, and every non-ASCII name was ``unnamed``)."""
+        key = (text, is_spdx)
+        if key not in self.licences:
+            if is_spdx:
+                expr = text
+            else:
+                stem = _LICENSE_REF.sub("-", text).strip("-")
+                lossless = stem == text and len(stem) <= _MAX_LICENSE_REF_STEM
+                digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+                expr = "LicenseRef-" + (stem if lossless else f"{stem[:_MAX_LICENSE_REF_STEM]}-{digest}".lstrip("-"))
+            self.licences[key] = self._add(self.s.simplelicensing_LicenseExpression(
                 spdxId=self._id("license", expr), simplelicensing_licenseExpression=expr, creationInfo=self.ci,
                 **({} if is_spdx else {"comment": f"not an SPDX expression in the source BOM: {text}"})))
-        return self.licences[expr]
+        return self.licences[key]
 
     def package(self, c: ReadComponent) -> Any:
         s = self.s
@@ -208,8 +231,14 @@ def _vex(b: _Builder, v: ReadBom) -> None:
     for x in v.vulnerabilities:
         ident = s.ExternalIdentifier(externalIdentifierType=s.ExternalIdentifierType.cve if x.id.upper().startswith("CVE-")
                                      else s.ExternalIdentifierType.securityOther, identifier=x.id)
-        vuln = b._add(s.security_Vulnerability(spdxId=b._id("vuln", x.id), name=x.id, creationInfo=b.ci,
-                                               externalIdentifier=[ident], **({"description": x.description} if x.description else {})))
+        # one Vulnerability per advisory id: scanners (Grype, Trivy) list a CVE once per affected
+        # component, and each entry's affects and analysis become relationships of the one node
+        # (red team 94c-1: two nodes shared an id and one entry's component was lost)
+        vuln = b.vulns.get(x.id)
+        if vuln is None:
+            vuln = b.vulns[x.id] = b._add(s.security_Vulnerability(
+                spdxId=b._id("vuln", x.id), name=x.id, creationInfo=b.ci, externalIdentifier=[ident],
+                **({"description": x.description} if x.description else {})))
         # keyed by the object's identity: ``in`` over a list called the bindings' Python-level
         # ``__eq__`` once per pair, affects² per vulnerability (red team 80c-9: 59 s for 10,000)
         chosen: dict[int, Any] = {}
@@ -219,7 +248,9 @@ def _vex(b: _Builder, v: ReadBom) -> None:
                 chosen.setdefault(id(b.by_ref[local]), b.by_ref[local])
         targets = list(chosen.values())
         for t in targets:
-            b.rel(t, "hasAssociatedVulnerability", [vuln])
+            if (id(t), id(vuln)) not in b.associated:  # once, however many entries name the pair
+                b.associated.add((id(t), id(vuln)))
+                b.rel(t, "hasAssociatedVulnerability", [vuln])
         if not targets:
             continue
         common = {"security_statusNotes": x.detail} if x.detail else {}

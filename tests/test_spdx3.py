@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +158,57 @@ def test_hostile_strings_survive_as_data(doc: dict[str, Any]) -> None:
     names = {p.name for p in objset.foreach_type(spdx.software_Package)}
     assert 'numpy"}, {"@id": "evil' in names
     exprs = {e.simplelicensing_licenseExpression for e in objset.foreach_type(spdx.simplelicensing_LicenseExpression)}
-    assert "LicenseRef-My-Licence-see-LICENSE-b" in exprs  # a valid LicenseRef; the original name in its comment
+    mine = [e for e in exprs if e.startswith("LicenseRef-My-Licence-see-LICENSE-b-")]  # a valid LicenseRef
+    assert len(mine) == 1 and len(mine[0]) == len("LicenseRef-My-Licence-see-LICENSE-b-") + 16  # + a digest of the text
     comments = {e.comment for e in objset.foreach_type(spdx.simplelicensing_LicenseExpression) if e.comment}
     assert comments == {"not an SPDX expression in the source BOM: My Licence (see LICENSE) \u2028 <b>"}
+
+
+def _graph_ids(data: bytes) -> list[str]:
+    return [str(o["spdxId"]) for o in json.loads(data)["@graph"] if "spdxId" in o]
+
+
+def test_rt94c_1_components_without_bom_ref_keep_their_own_ids() -> None:
+    """Two libraries with no bom-ref and the same name and version (a pypi and an npm package) and
+    one CVE listed twice (once per affected component, as Grype and Trivy write it): every node
+    keeps its own id, both packages are read back, the CVE is one node associated with both."""
+    lib = {"type": "library", "name": "requests", "version": "2.31.0"}
+    d = {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [
+        {**lib, "bom-ref": "a", "purl": "pkg:pypi/requests@2.31.0", "licenses": [{"license": {"id": "Apache-2.0"}}]},
+        {**lib, "bom-ref": "b", "purl": "pkg:npm/requests@2.31.0", "licenses": [{"license": {"id": "GPL-3.0-only"}}]},
+        {**lib, "purl": "pkg:cargo/requests@2.31.0"}, {**lib, "purl": "pkg:gem/requests@2.31.0"}],
+        "vulnerabilities": [{"id": "CVE-2024-0001", "description": "first", "affects": [{"ref": "a"}]},
+                            {"id": "CVE-2024-0001", "description": "second", "affects": [{"ref": "b"}],
+                             "analysis": {"state": "not_affected", "justification": "code_not_present"}}]}
+    data = to_spdx3(loads(json.dumps(d).encode(), name="dup.json"))
+    ids = _graph_ids(data)
+    assert len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1]
+    objset = _read_back(data)
+    purls = sorted(p.software_packageUrl for p in objset.foreach_type(spdx.software_Package))
+    assert purls == ["pkg:cargo/requests@2.31.0", "pkg:gem/requests@2.31.0", "pkg:npm/requests@2.31.0", "pkg:pypi/requests@2.31.0"]
+    vulns = list(objset.foreach_type(spdx.security_Vulnerability))
+    assert [v.name for v in vulns] == ["CVE-2024-0001"]
+    assoc = sorted(r.from_.software_packageUrl for r in objset.foreach_type(spdx.Relationship)
+                   if r.relationshipType == spdx.RelationshipType.hasAssociatedVulnerability)
+    assert assoc == ["pkg:npm/requests@2.31.0", "pkg:pypi/requests@2.31.0"]
+    not_affected = [sorted(t.software_packageUrl for t in r.to) for r in objset.foreach_type(spdx.Relationship)
+                    if r.relationshipType == spdx.RelationshipType.doesNotAffect]
+    assert not_affected == [["pkg:npm/requests@2.31.0"]]  # the second entry's analysis, for its own component
+
+
+def test_rt94c_2_distinct_licence_names_never_share_a_licenseref() -> None:
+    names = ["Proprietary: no redistribution", "Proprietary; no-redistribution", "\u5546\u7528\u7981\u6b62",
+             "\u81ea\u7531\u306b\u518d\u914d\u5e03\u53ef", "Plain-Name-1.0"]
+    d = {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [
+        {"type": "library", "name": f"p{i}", "version": "1", "bom-ref": f"p{i}", "licenses": [{"license": {"name": n}}]}
+        for i, n in enumerate(names)]}
+    data = to_spdx3(loads(json.dumps(d).encode(), name="lic.json"))
+    objset = _read_back(data)
+    declared = {r.from_.name: r.to[0] for r in objset.foreach_type(spdx.Relationship)
+                if r.relationshipType == spdx.RelationshipType.hasDeclaredLicense}
+    exprs = {name: lic.simplelicensing_licenseExpression for name, lic in declared.items()}
+    assert len(set(exprs.values())) == len(names), exprs
+    for i, n in enumerate(names):  # each package's licence carries its own text
+        assert declared[f"p{i}"].comment == f"not an SPDX expression in the source BOM: {n}"
+    assert exprs["p4"] == "LicenseRef-Plain-Name-1.0"  # a name that is already a LicenseRef stem is kept as it is
+    assert all(re.fullmatch(r"LicenseRef-[A-Za-z0-9.\-]+", e) for e in exprs.values()), exprs
