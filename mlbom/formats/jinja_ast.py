@@ -283,32 +283,46 @@ def _raise_unknown() -> str:
     raise _Unknown
 
 
+# Filters folded over constants by calling Jinja2's own filter (``Environment.call_filter``), so a
+# folded value is the value the renderer computes: a re-implementation differed (red team 95sb-1:
+# ``trim('x')`` stripped blanks only, ``sort``/``unique`` compared case-sensitively, ``title``
+# split words as ``str.title`` does, ``e`` did not escape; each turned a harmless-looking constant
+# into ``_``). Only pure filters of str/list values: none reads an attribute path or the context.
+_FOLDED_FILTERS = frozenset({"string", "safe", "e", "escape", "forceescape", "d", "default", "lower", "upper",
+                             "title", "capitalize", "trim", "reverse", "list", "first", "last", "join", "replace",
+                             "sort", "unique"})
+_MAX_PLAIN_DEPTH = 4
+
+
+def _plain(value: object, depth: int = 0) -> bool:
+    """A constant the template itself could have written (str — Markup included —, number, bool,
+    None, or a short nesting of lists/tuples of them): safe to hand to a real filter."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return True
+    if isinstance(value, (list, tuple)) and depth < _MAX_PLAIN_DEPTH:
+        return all(_plain(v, depth + 1) for v in value)
+    return False
+
+
 def _filter_value(name: str, value: Any, args: list[Any], kwargs: dict[str, Any]) -> Any:
-    if name in ("string", "safe", "e", "escape", "forceescape", "d", "default") and not args:
-        return value if name in ("safe", "d", "default") else str(value)
-    if name in ("lower", "upper", "title", "capitalize", "trim") and isinstance(value, str):
-        return value.strip() if name == "trim" else str(getattr(value, name)())
-    if name == "reverse" and isinstance(value, (str, list, tuple)):
-        return value[::-1]
-    if name == "list" and isinstance(value, (str, list, tuple)):
-        return list(value)
-    if name in ("first", "last") and isinstance(value, (str, list, tuple)) and value:
-        return value[0] if name == "first" else value[-1]
-    if name == "join" and isinstance(value, (list, tuple, str)) and "attribute" not in kwargs:
-        sep = args[0] if args else kwargs.get("d", "")
-        if not isinstance(sep, str):
-            raise _Unknown
-        return sep.join(str(v) for v in value)
-    if name == "replace" and isinstance(value, str) and len(args) in (2, 3):
-        return _call_str_method(value, "replace", args)
     if name == "format" and isinstance(value, str):
-        return _percent(value, tuple(args) if args else kwargs)
-    if name in ("sort", "unique") and isinstance(value, (list, tuple)) and not args and not kwargs:
-        try:
-            return sorted(value) if name == "sort" else list(dict.fromkeys(value))
-        except TypeError:
-            raise _Unknown from None
-    raise _Unknown
+        return _percent(value, tuple(args) if args else kwargs)  # bounded widths: not jinja2's own
+    if name not in _FOLDED_FILTERS or "attribute" in kwargs or not _plain(value) \
+            or not all(_plain(v) for v in (*args, *kwargs.values())):
+        raise _Unknown
+    if name == "replace":
+        if not isinstance(value, str) or len(args) not in (2, 3) or kwargs:
+            raise _Unknown
+        _call_str_method(value, "replace", args)  # its size and count checks
+    try:
+        out = _ENV.call_filter(name, value, args, kwargs)
+    except Exception:  # whatever a filter raises on these values, the renderer raises too
+        raise _Unknown from None
+    if isinstance(out, Iterator):  # unique, reverse of a list: generators
+        out = list(itertools.islice(out, MAX_FOLD_CHARS + 1))
+    if not _plain(out):  # Undefined (first of nothing), anything else
+        raise _Unknown
+    return out
 
 
 # Operations whose result is a number or a truth value whatever their operands (not ``and``/``or``:
@@ -851,9 +865,32 @@ class _Judge:
                 return [TemplateFinding("template.too-large", "high",
                                         f"{self.where}: more than {MAX_NODES} syntax nodes; not judged", "error")]
         self._collect_bindings()
+        self._collect_namespace_attributes()
         for node in self.tree.find_all(nodes.Node):
             self._check(node)
         return self.findings
+
+    def _collect_namespace_attributes(self) -> None:
+        """Attribute names a namespace may hold (``set ns.a = v``, ``namespace(a=v)``, the constant
+        keys of a ``namespace({...})`` mapping): a Jinja2 ``Namespace`` returns what is stored under
+        any name, so ``ns.get(…)`` calls the stored value, whatever method the name recalls (red
+        team 95sb-2: ``set ns.get = g[0]`` then ``ns.get(…)`` called a render-time value unflagged).
+        A namespace built from a mapping whose keys are not constants may hold any name."""
+        self.ns_attrs: set[str] = set()
+        for node in self.tree.find_all(nodes.NSRef):
+            self.ns_attrs.add(node.attr)
+        for call in self.tree.find_all(nodes.Call):
+            if not (isinstance(call.node, nodes.Name) and call.node.name == "namespace") or "namespace" in self.defined:
+                continue
+            self.ns_attrs.update(str(kw.key) for kw in call.kwargs)
+            for arg in call.args:
+                if isinstance(arg, nodes.Dict) and all(isinstance(p.key, nodes.Const) and isinstance(p.key.value, str)
+                                                       for p in arg.items):
+                    self.ns_attrs.update(str(p.key.value) for p in arg.items if isinstance(p.key, nodes.Const))
+                else:
+                    self.add("template.odd-call", "high", "builds a namespace() from a mapping read at render time "
+                             "(its attribute names, and what calling them runs, are not in the template)",
+                             "suspicious", call.lineno)
 
     def _names_of(self, node: nodes.Node | None) -> _Values | None:
         v = self.values(node)
@@ -1142,6 +1179,11 @@ class _Judge:
                              "calls it (a value read at render time may be any Python callable)", "suspicious", line)
             if _is_private(meth) or meth in DANGEROUS_ATTRS:
                 return  # the Getattr check reports it
+            if meth in self.ns_attrs:
+                self.add("template.odd-call", "high", f"calls .{meth}(), a name the template stores a value under in a "
+                         "namespace (a namespace returns the stored value, which may be any Python callable)",
+                         "suspicious", line)
+                return
             if meth not in ALLOWED_METHODS and isinstance(fn.node, nodes.Name) and fn.node.name in self.defined:
                 # grp.grouper(…): an attribute of a bound value, read at render time (red team 34j-1)
                 self.add("template.odd-call", "high", f"calls {fn.node.name}.{meth}(), an attribute of a "
