@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import string
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -126,7 +127,39 @@ ALLOWED_METHODS = frozenset({
 
 _DATA_LIKE = frozenset({"environment", "globals", "module", "exported_vars", "eval_ctx"})
 _DUNDER = re.compile(r"__\w+__")
-_FORMAT_FIELD_ATTR = re.compile(r"\{[^{}]*?(?:\.|\[)\s*_")
+_MAX_FORMAT_FIELDS = 4096  # fields of one format string examined (more: judged as reading attributes)
+
+
+def format_accesses(fmt: str) -> list[tuple[bool, str]]:
+    """Every attribute (``True``) and item (``False``) name that ``fmt.format(...)`` reads, in every
+    replacement field and nested format spec, found with Python's own field parser
+    (``string.Formatter.parse``, ``_string.formatter_field_name_split``): ``{0.gi_frame.f_globals[t]}``
+    reads ``gi_frame``, ``f_globals`` and ``t`` (red team 96sb-4: a regex looked for a leading ``_``
+    only). A string malformed past some field still had its earlier fields read: they are kept.
+    More than ``_MAX_FORMAT_FIELDS`` fields is reported as one attribute named ``…``."""
+    import importlib
+
+    field_split = importlib.import_module("_string").formatter_field_name_split  # str.format's own parser (no stub)
+
+    out: list[tuple[bool, str]] = []
+    pending = [fmt]
+    fields = 0
+    while pending:
+        text = pending.pop()
+        try:
+            for _literal, field, spec, _conv in string.Formatter().parse(text):
+                if field is None:
+                    continue
+                fields += 1
+                if fields > _MAX_FORMAT_FIELDS:
+                    return [*out, (True, "…")]
+                _first, rest = field_split(field)
+                out.extend((bool(is_attr), str(name)) for is_attr, name in rest)
+                if spec and "{" in spec:
+                    pending.append(spec)
+        except ValueError:  # str.format raises here too, after reading the fields before it
+            continue
+    return out
 
 
 TemplateFinding = Judged  # one judgement about a template (the format readers' type, mlbom.model)
@@ -262,8 +295,8 @@ def _call_str_method(obj: Any, meth: str, args: list[Any]) -> Any:
         fn = getattr(str, meth)
         return fn(obj, *args) if args and isinstance(args[0], str) else fn(obj)
     if meth == "format":
-        if "{" in obj and _FORMAT_FIELD_ATTR.search(obj):
-            return obj  # judged as a format string elsewhere
+        if "{" in obj and format_accesses(obj):
+            return obj  # fields reading attributes or items: judged as a format string elsewhere
         try:
             return obj.format(*args) if not re.search(r"\{[^}]*:[^}]*\d{4,}", obj) else _raise_unknown()
         except (IndexError, KeyError, ValueError, AttributeError, TypeError):
@@ -550,6 +583,9 @@ class _Judge:
             names = [target.name]
         elif isinstance(target, nodes.NSRef):
             names = [f"{target.name}.{target.attr}"]
+            if not self.ns_followed:  # an alias may write it unseen (96sb-3): never a known constant
+                vals = None
+                self.computed.add(names[0])
         elif isinstance(target, nodes.Tuple):
             self._bind_unpacked(target, value_node, vals)
             return
@@ -615,7 +651,57 @@ class _Judge:
             return self._context_data(node.node)
         return self._context_data(node)
 
+    def _binding_sites(self) -> Iterator[tuple[str, nodes.Node | None]]:
+        """Every (name, value) a template binds: ``set``/``for``/``with`` targets (the value only for
+        a plain ``set name = value`` or ``with name = value``), macro and caller parameters, set
+        blocks, imports. Macro names themselves are not included."""
+        for node in self.tree.find_all((nodes.Assign, nodes.AssignBlock, nodes.For, nodes.With, nodes.Macro,
+                                        nodes.CallBlock, nodes.Import, nodes.FromImport)):
+            if isinstance(node, nodes.Assign) and isinstance(node.target, nodes.Name):
+                yield node.target.name, node.node
+            elif isinstance(node, (nodes.Assign, nodes.AssignBlock, nodes.For)):
+                yield from ((n.name, None) for n in _names(node.target))
+            elif isinstance(node, nodes.With):
+                for t, v in zip(node.targets, node.values, strict=False):
+                    yield from ((n.name, v if isinstance(t, nodes.Name) else None) for n in _names(t))
+            elif isinstance(node, (nodes.Macro, nodes.CallBlock)):
+                yield from ((a.name, None) for a in node.args)
+            elif isinstance(node, (nodes.Import, nodes.FromImport)):
+                yield from ((n, None) for n in _imported_names(node))
+
+    def _namespaces_followed(self) -> bool:
+        """Whether every namespace the template writes is followed by name: each name bound to a
+        ``namespace(k=…)`` call is bound only to such calls, never used but as ``name.attr`` (not
+        aliased, passed to a macro, put in a list), and every ``set x.attr`` names one of them. Else
+        a ``set b.i = …`` may change ``a.i`` unseen (red team 96sb-3: ``set b = a``, or a macro
+        parameter), so no namespace attribute is folded to a constant."""
+        if "namespace" in self.defined:
+            return False
+
+        def is_ns(v: nodes.Node | None) -> bool:
+            return isinstance(v, nodes.Call) and isinstance(v.node, nodes.Name) and v.node.name == "namespace" \
+                and not v.args and v.dyn_args is None and v.dyn_kwargs is None
+
+        every: dict[str, bool] = {}
+        some: set[str] = set()
+        for name, value in self._binding_sites():
+            every[name] = every.get(name, True) and is_ns(value)
+            if is_ns(value):
+                some.add(name)
+        followed = {n for n in some if every[n]}
+        if some - followed:
+            return False
+        for parent in self.tree.find_all(nodes.Node):
+            for child in parent.iter_child_nodes():
+                if isinstance(child, nodes.Name) and child.ctx == "load" and child.name in followed \
+                        and not (isinstance(parent, nodes.Getattr) and parent.node is child):
+                    return False
+        return all(ref.name in followed for ref in self.tree.find_all(nodes.NSRef))
+
     def _collect_bindings(self) -> None:
+        # names a template binds other than as a macro: calling one is calling a value (96sb-2)
+        self.rebound = {name for name, _ in self._binding_sites()}
+        self.ns_followed = self._namespaces_followed()
         for _ in range(3):  # chains of sets: set a = 'x'; set b = a ~ 'y'
             self.cache.clear()
             for node in self.tree.find_all((nodes.Assign, nodes.For, nodes.Macro, nodes.With, nodes.AssignBlock,
@@ -625,7 +711,9 @@ class _Judge:
                 elif isinstance(node, nodes.AssignBlock):
                     self._bind_block(node)
                 elif isinstance(node, nodes.For):
-                    self._bind(node.target, node.iter, element=True)
+                    # a recursive loop's target is also bound to what each loop(…) call passes:
+                    # values of the template's own (red team 96sb-1): never folded, never context data
+                    self._bind(node.target, None if node.recursive else node.iter, element=not node.recursive)
                 elif isinstance(node, nodes.Macro):
                     self.defined.add(node.name)
                     self.macros.add(node.name)
@@ -718,7 +806,9 @@ class _Judge:
         for node in self.tree.find_all((nodes.Assign, nodes.AssignBlock, nodes.With, nodes.Macro, nodes.CallBlock,
                                         nodes.Import, nodes.FromImport, nodes.For)):
             bound: list[tuple[str, nodes.Node | _UnpackedFrom | None]] = []
-            if isinstance(node, (nodes.For, nodes.Assign)):
+            if isinstance(node, nodes.For) and node.recursive:  # loop(…) rebinds it (96sb-1)
+                bound.extend((n.name, None) for n in _names(node.target))
+            elif isinstance(node, (nodes.For, nodes.Assign)):
                 src: nodes.Node = node.iter if isinstance(node, nodes.For) else node.node
                 if isinstance(node.target, nodes.Name):
                     bound.append((node.target.name, src))
@@ -1096,9 +1186,13 @@ class _Judge:
             self.add("template.computed-format", "high", "str.format on a string built or chosen at render time "
                      "(format fields can read attributes)", "suspicious", line)
         for fmt in fmts or ():
-            if _FORMAT_FIELD_ATTR.search(fmt):
-                self.add("template.format-attribute", "critical",
-                         f"str.format field {fmt[:60]!r} reads a private attribute", "unsafe", line)
+            for is_attr, name in format_accesses(fmt):
+                if not is_attr:
+                    continue  # an item: str.format reads obj[key] only (no getattr fallback)
+                if name.startswith("_") or name in DANGEROUS_ATTRS or name == "…":
+                    self.add("template.format-attribute", "critical",
+                             f"str.format field of {fmt[:60]!r} reads attribute {name[:40]!r} (Python internals)",
+                             "unsafe", line)
 
     def _check_named_callable(self, node: nodes.Filter, line: int) -> None:
         # map('filter', …) / select('test', …) / selectattr('attribute', 'test', …)
@@ -1160,8 +1254,9 @@ class _Judge:
                      "suspicious", line)
         if isinstance(fn, nodes.Name):
             name = fn.name
-            if name in self.defined and name not in self.macros:
-                # set f = grp[0]; f(…): the same callee as grp[0](…) (red team 34j-1)
+            if name in self.defined and (name not in self.macros or name in self.rebound):
+                # set f = grp[0]; f(…): the same callee as grp[0](…) (red team 34j-1); a macro's name
+                # bound again by set/for/with/a parameter may hold any value when called (96sb-2)
                 self.add("template.odd-call", "high", f"calls {name}(), a template-bound name that holds no macro "
                          "(a value read at render time may be any Python callable)", "suspicious", line)
                 return
