@@ -3048,6 +3048,7 @@ class _Walker:
                       f"({describe(inst.state)}), which numpy's pickler never writes: its fields and flags "
                       "may make numpy read raw bytes as object pointers", "unsafe", f"dtype-maker:{path}")
             return
+        self.datetime_state(inst)
         bits = _dtype_object_bits(inst)
         if bits is None:
             self.note("pickle.memory", "medium", f"a numpy dtype state mlbom cannot model ({describe(inst.state)}): "
@@ -3058,6 +3059,29 @@ class _Walker:
                       "object pointers (memory corruption at load)", "unsafe", f"dtype-flags:{bits}")
         else:
             self.dtype_layout(inst)
+
+    def datetime_state(self, inst: Call) -> None:
+        """A ``datetime64``/``timedelta64`` dtype's state must end with numpy's metadata slot
+        ``(metadata dict or None, (unit, num[, den, events]))``: numpy 2.4's ``arraydescr_setstate``
+        crashes (SIGSEGV, every loader) on a state of 8 items or fewer, and refuses other forms
+        (red team 95sa-2)."""
+        base = maker_code(inst)
+        if base is None or base.kind not in ("M", "m") or inst.state is None:
+            return
+        st = inst.state.items if isinstance(inst.state, Seq) else None
+        if st is not None and len(st) < 9:
+            self.note("pickle.memory", "critical", f"a numpy {base.kind}8 dtype state of {len(st)} items, without the "
+                      "datetime metadata slot: numpy's __setstate__ crashes on it (SIGSEGV at load)", "unsafe",
+                      "dtype-datetime-missing")
+            return
+        meta = st[8].items if st is not None and isinstance(st[8], Seq) else None
+        unit = meta[1].items if meta is not None and len(meta) == 2 and isinstance(meta[1], Seq) else None
+        if not (unit and len(unit) in (2, 4) and isinstance(unit[0], (str, bytes, Blob))
+                and all(isinstance(x, int) and not isinstance(x, bool) for x in unit[1:])
+                and (meta is not None and (meta[0] is NONE or isinstance(meta[0], Dct)))):
+            self.note("pickle.memory", "medium", f"a numpy {base.kind}8 dtype state whose datetime metadata is not "
+                      f"numpy's form ({describe(st[8]) if st else describe(inst.state)}): numpy refuses or misreads it",
+                      "suspicious", "dtype-datetime-metadata")
 
     def dtype_layout(self, dt: object) -> None:
         """A dtype whose layout is unsound (:func:`_dtype_layout`, red teams 31p-1/31p-2, 75f-5) is
@@ -5621,16 +5645,17 @@ def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
     st = dtype.state.items if isinstance(dtype.state, Seq) else None
     if st is None or len(st) < 8 or (base.kind == "V" and not base.flexible):
         return None  # a sub-array or struct code given a state: numpy keeps parts of both
+    if _old_state_with_parts(st):
+        return None
     subarray, fields, elsize = st[2], st[4], st[5]
     hasobject = base.hasobject
-    if subarray is not NONE:
+    if subarray is not NONE:  # version 3 and 4 (below): the state's flags say whether it holds objects
         parts = subarray.items if isinstance(subarray, Seq) else None
         if not parts or len(parts) != 2:
             return None
         info = _dtype_info(parts[0], hops + 1)
         if info is None:
             return None
-        hasobject = hasobject or info[1]
     if fields is not NONE:
         if not isinstance(fields, Dct) or fields.items is None:
             return None
@@ -5648,8 +5673,8 @@ def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
         return None
     if version >= 3:
         hasobject = bool(flags & 1)
-    else:  # versions 0-2 with a flags slot (numpy 2.4; red team 33p-3)
-        hasobject = hasobject or flags != 0
+    else:  # versions 0-2 with a flags slot (numpy 2.4; red team 33p-3): _descr_find_object
+        hasobject = base.hasobject or _flags_char(flags) != 0
     if hasobject:
         return 8, True
     if base.flexible:
@@ -5737,6 +5762,8 @@ def _dtype_bits(dtype: object, hops: int, memo: _BitsMemo) -> tuple[int, int] | 
     st = dtype.state.items if isinstance(dtype.state, Seq) else None
     if st is None or len(st) < 5 or not isinstance(st[0], int) or isinstance(st[0], bool):
         return None
+    if _old_state_with_parts(st):
+        return None
     version, subarray, fields = st[0], st[2], st[4]
     if subarray is not NONE:
         parts = subarray.items if isinstance(subarray, Seq) else None
@@ -5763,9 +5790,32 @@ def _dtype_bits(dtype: object, hops: int, memo: _BitsMemo) -> tuple[int, int] | 
         return None
     if version <= 2:
         # numpy 2.4's arraydescr_setstate gives versions 0 and 1 with a flags slot version 2's
-        # rule (red team 33p-3): any non-zero flags turn every object flag on
-        return (_OBJECT_BITS if flags else computed), computed
+        # rule (red team 33p-3): any non-zero flags (as a char: -128 reads 0) turn every object flag on
+        return (_OBJECT_BITS if _flags_char(flags) else computed), computed
     return flags & _OBJECT_BITS, computed
+
+
+def _flags_char(flags: int) -> int:
+    """A state's flags as numpy's ``arraydescr_setstate`` takes them: -128..-1 were a signed char."""
+    return flags + 128 if -128 <= flags < 0 else flags
+
+
+def _old_state_with_parts(st: list[object]) -> bool:
+    """A dtype state of version 0-2 (a state of 5 items is version 0) with a sub-array or fields.
+    numpy recomputes such a dtype's flags with ``_descr_find_object``, which ignores a sub-array's
+    objects and takes any field whose own flags are non-zero for an object field — a fresh ``U``
+    field's NEEDS_INIT flag (8) makes the whole dtype an object dtype, an ``O`` sub-array makes
+    none (red team 95sa-1: ``dtype('U2')`` with an object sub-array and flags 0 read as 8 raw bytes
+    by joblib where mlbom read a nested pickle). numpy has written version 3 or 4 states since
+    2009: such a state is not modelled (None: the dtype cannot be judged, the array not sized)."""
+    if len(st) == 5:  # (byteorder, subarray, fields, elsize, alignment)
+        return st[1] is not NONE or st[2] is not NONE
+    version = st[0]
+    if not isinstance(version, int) or isinstance(version, bool) or version >= 3:
+        return False
+    subarray = st[2]
+    fields = st[4] if len(st) >= 7 else st[3]  # version 0/1 of 6 items: (v, bo, subarray, fields, ...)
+    return subarray is not NONE or fields is not NONE
 
 
 _LAYOUT_CAP = 1 << 62
