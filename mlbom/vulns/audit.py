@@ -37,7 +37,7 @@ from mlbom.unionfind import IdGroups
 from mlbom.vulns import ml_rules, ratings
 from mlbom.vulns.db import Database
 from mlbom.vulns.match import MAX_MATCH_CHECKS, Match, MatchBudget, Target, match_all, targets_from_components
-from mlbom.vulns.osv import Record
+from mlbom.vulns.osv import Record, timestamp_key
 from mlbom.vulns.vex import Statement
 from mlbom.vulns.vex import apply as apply_vex
 
@@ -154,8 +154,9 @@ def _vulnerability(group: list[Match]) -> Vulnerability:
     # A fixed version anywhere beats "no fixed version" for the same package.
     fixed_names = {r.split(" ", 2)[1] for r in recommendations if r.startswith("Upgrade ")}
     recs = sorted(r for r in recommendations if r.startswith("Upgrade ") or r.split(" ")[4] not in fixed_names)
-    published = sorted(r.published for r in records.values() if r.published)
-    updated = sorted(r.modified for r in records.values() if r.modified)
+    # times compared as times, not as text (red team 95c-1)
+    published = sorted((r.published for r in records.values() if r.published), key=timestamp_key)
+    updated = sorted((r.modified for r in records.values() if r.modified), key=timestamp_key)
     urls = sorted({url for r in records.values() for _, url in r.references})
     return Vulnerability(
         bom_ref=f"vuln:{primary.id}", id=primary.id, source=source_for(primary.id), references=refs,

@@ -1,0 +1,128 @@
+"""Red team 95c, the vulnerability audit: wrong answers, not crashes (exit 0/1/2, one stderr line
+for a bad input and never "internal error", nothing good lost).
+
+95c-1: of two OSV records with one id, "the most recently modified is kept" compared ``modified``
+as text (``…00:00:00.5Z`` lost to ``…00:00:00Z``), and a ``modified`` of ``"garbage 2020-…"``
+passed the schema's unanchored pattern and beat every date. ``modified`` (and ``published``,
+``withdrawn``) must now be an RFC 3339 timestamp, compared as a time; two records modified at
+the same instant are merged (a version either one calls affected is reported).
+
+95c-2: ``audit`` weighed only the top-level ``components``, never ``metadata.component`` nor the
+components nested in it, which ``query`` and ``check`` read as part of the release.
+
+95c-3: ``audit`` deleted another producer's vulnerability on another component (CVSS 9.8,
+analysis ``exploitable``) because a new OSV record listed its id as an alias.
+
+95c-4: one ``affected`` entry in an ecosystem the bundled schema snapshot does not list made the
+whole record invalid (its PyPI entry lost), and an invalid record never failed ``--fail-on``.
+
+The inputs are written here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlbom.cli import main
+
+
+def _quiet(capsys: Any) -> tuple[str, str]:
+    out, err = capsys.readouterr()
+    assert "internal error" not in err and "Traceback" not in err, err
+    return str(out), str(err)
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("MLBOM_CACHE_DIR", str(cache))
+    monkeypatch.setenv("MLBOM_CACHE_KEY_FILE", str(tmp_path_factory.mktemp("key") / "cache.key"))
+    monkeypatch.delenv("MLBOM_OSV_API", raising=False)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    return cache
+
+
+def _write(path: Path, obj: object) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj))
+    return path
+
+
+def _affected(fixed: str | None, name: str = "foo") -> list[dict[str, object]]:
+    events: list[dict[str, str]] = [{"introduced": "0"}] + ([{"fixed": fixed}] if fixed else [])
+    return [{"package": {"ecosystem": "PyPI", "name": name}, "ranges": [{"type": "ECOSYSTEM", "events": events}]}]
+
+
+def _bom(path: Path, comps: list[tuple[str, str]], **extra: object) -> Path:
+    return _write(path, {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, **extra, "components": [
+        {"type": "library", "bom-ref": n, "name": n, "version": v, "purl": f"pkg:pypi/{n}@{v}"} for n, v in comps]})
+
+
+def _vulns(out: Path) -> dict[str, list[str]]:
+    doc = json.loads(out.read_text())
+    return {v["id"]: sorted(a["ref"] for a in v.get("affects", [])) for v in doc.get("vulnerabilities", [])}
+
+
+# ---------------------------------------------------------------------------------------------
+# 95c-1
+
+
+@pytest.mark.parametrize("order", ["ab", "ba"])
+def test_95c1_modified_is_compared_as_a_time_not_as_text(tmp_path: Path, order: str, capsys: Any) -> None:
+    # the newer record (half a second later, fractional seconds as PYSEC writes them) says 1.5 is affected
+    older = {"id": "OSV-1", "modified": "2024-01-01T00:00:00Z", "affected": _affected("1.0")}
+    newer = {"id": "OSV-1", "modified": "2024-01-01T00:00:00.5Z", "affected": _affected("2.0")}
+    first, second = (older, newer) if order == "ab" else (newer, older)
+    _write(tmp_path / "db" / "a.json", first)
+    _write(tmp_path / "db" / "b.json", second)
+    bom = _bom(tmp_path / "bom.json", [("foo", "1.5")])
+    out = tmp_path / "out.json"
+    rc = main(["audit", str(bom), "--vuln-db", str(tmp_path / "db"), "--no-cache", "--fail-on", "any", "-o", str(out)])
+    _, err = _quiet(capsys)
+    assert rc == 1, err
+    assert _vulns(out) == {"OSV-1": ["foo"]}
+    assert "the most recently modified is kept" in err
+
+
+def test_95c1_an_offset_is_read_as_a_time(tmp_path: Path, capsys: Any) -> None:
+    # 02:00+03:00 is 23:00Z the day before: older than 2024-01-01T00:00:00Z, though larger as text
+    _write(tmp_path / "db" / "a.json", {"id": "OSV-1", "modified": "2024-01-01T02:00:00+03:00", "affected": _affected("1.0")})
+    _write(tmp_path / "db" / "b.json", {"id": "OSV-1", "modified": "2024-01-01T00:00:00Z", "affected": _affected("2.0")})
+    bom = _bom(tmp_path / "bom.json", [("foo", "1.5")])
+    out = tmp_path / "out.json"
+    rc = main(["audit", str(bom), "--vuln-db", str(tmp_path / "db"), "--no-cache", "--fail-on", "any", "-o", str(out)])
+    _quiet(capsys)
+    assert rc == 1
+    assert _vulns(out) == {"OSV-1": ["foo"]}
+
+
+@pytest.mark.parametrize("bad", ["garbage 2020-01-01T00:00:00Z", "2020-01-01T00:00:00Z trailing",
+                                 "2020-13-01T00:00:00Z", "2020-02-30T00:00:00Z"])
+def test_95c1_a_modified_that_is_not_a_timestamp_never_wins(tmp_path: Path, bad: str, capsys: Any) -> None:
+    _write(tmp_path / "db" / "a.json", {"id": "OSV-1", "modified": "2025-06-01T00:00:00Z", "affected": _affected("2.0")})
+    _write(tmp_path / "db" / "b.json", {"id": "OSV-1", "modified": bad, "affected": _affected("1.0")})
+    bom = _bom(tmp_path / "bom.json", [("foo", "1.5")])
+    out = tmp_path / "out.json"
+    rc = main(["audit", str(bom), "--vuln-db", str(tmp_path / "db"), "--no-cache", "--fail-on", "any", "-o", str(out)])
+    _, err = _quiet(capsys)
+    assert rc == 1, err
+    assert _vulns(out) == {"OSV-1": ["foo"]}
+    assert "b.json: not valid OSV: modified" in err
+
+
+def test_95c1_records_modified_at_one_instant_are_merged(tmp_path: Path, capsys: Any) -> None:
+    # the same instant spelled two ways: neither can be said to be newer, so neither is dropped
+    _write(tmp_path / "db" / "a.json", {"id": "OSV-1", "modified": "2024-01-01T00:00:00Z", "affected": _affected("1.0")})
+    _write(tmp_path / "db" / "b.json", {"id": "OSV-1", "modified": "2024-01-01T01:00:00.000+01:00",
+                                        "affected": _affected("2.0", "bar")})
+    bom = _bom(tmp_path / "bom.json", [("foo", "0.5"), ("bar", "1.5")])
+    out = tmp_path / "out.json"
+    rc = main(["audit", str(bom), "--vuln-db", str(tmp_path / "db"), "--no-cache", "--fail-on", "any", "-o", str(out)])
+    _, err = _quiet(capsys)
+    assert rc == 1, err
+    assert _vulns(out) == {"OSV-1": ["bar", "foo"]}  # foo 0.5 from a.json, bar 1.5 from b.json
+    assert "merged" in err
