@@ -126,3 +126,56 @@ def test_95c1_records_modified_at_one_instant_are_merged(tmp_path: Path, capsys:
     assert rc == 1, err
     assert _vulns(out) == {"OSV-1": ["bar", "foo"]}  # foo 0.5 from a.json, bar 1.5 from b.json
     assert "merged" in err
+
+
+# ---------------------------------------------------------------------------------------------
+# 95c-2
+
+
+def _release_bom(path: Path) -> Path:
+    """A pkg:pypi release (metadata.component, as cyclonedx-py writes a project) holding foo 1.5,
+    and a top-level bar 1.0."""
+    return _write(path, {
+        "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+        "metadata": {"component": {"type": "application", "name": "app", "version": "1.0", "purl": "pkg:pypi/app@1.0",
+                                   "bom-ref": "app", "components": [
+                                       {"type": "library", "name": "foo", "version": "1.5", "purl": "pkg:pypi/foo@1.5",
+                                        "bom-ref": "foo-in-meta", "components": [
+                                            {"type": "library", "name": "baz", "version": "3", "purl": "pkg:pypi/baz@3",
+                                             "bom-ref": "baz-deep"}]}]}},
+        "components": [{"type": "library", "name": "bar", "version": "1.0", "purl": "pkg:pypi/bar@1.0", "bom-ref": "bar"}]})
+
+
+def test_95c2_audit_weighs_the_release_itself_and_what_it_nests(tmp_path: Path, capsys: Any) -> None:
+    _write(tmp_path / "db" / "osv-3.json", {"id": "OSV-3", "modified": "2024-01-01T00:00:00Z",
+                                            "affected": _affected(None, "foo") + _affected(None, "app")
+                                            + _affected(None, "baz") + _affected("0.5", "bar")})
+    bom = _release_bom(tmp_path / "bom.json")
+    out = tmp_path / "out.json"
+    rc = main(["audit", str(bom), "--vuln-db", str(tmp_path / "db"), "--no-cache", "--fail-on", "any", "-o", str(out)])
+    _, err = _quiet(capsys)
+    assert rc == 1, err
+    assert _vulns(out) == {"OSV-3": ["app", "baz-deep", "foo-in-meta"]}  # bar 1.0 is fixed (0.5): not affected
+    assert "4 PyPI component(s) checked" in err
+    # the same set `check` judges: foo under metadata.component is denied there too
+    policy = _write(tmp_path / "p.toml", None)
+    policy.write_text('[packages]\ndeny = ["foo"]\n')
+    assert main(["check", str(bom), "--policy", str(policy)]) == 1
+    _quiet(capsys)
+
+
+def test_95c2_a_finding_on_a_nested_release_component_lands_on_it(tmp_path: Path, capsys: Any) -> None:
+    # a version that is not PEP 440 is a finding on its component, wherever the component sits
+    doc = json.loads(_release_bom(tmp_path / "bom.json").read_text())
+    doc["metadata"]["component"]["components"][0]["version"] = "not a version!"
+    doc["metadata"]["component"]["components"][0]["purl"] = "pkg:pypi/foo@not-a-version"
+    bom = _write(tmp_path / "bom.json", doc)
+    _write(tmp_path / "db" / "r.json", {"id": "OSV-4", "modified": "2024-01-01T00:00:00Z", "affected": [
+        {"package": {"ecosystem": "PyPI", "name": "foo"}, "ranges": [{"type": "ECOSYSTEM", "events": [
+            {"introduced": "1.0"}, {"fixed": "2.0"}]}]}]})
+    out = tmp_path / "out.json"
+    rc = main(["audit", str(bom), "--vuln-db", str(tmp_path / "db"), "--no-cache", "-o", str(out)])
+    _quiet(capsys)
+    assert rc == 0
+    nested = json.loads(out.read_text())["metadata"]["component"]["components"][0]
+    assert any("vuln.version-invalid" in str(p.get("value")) for p in nested.get("properties", [])), nested

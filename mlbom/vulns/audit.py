@@ -32,7 +32,7 @@ from mlbom.model import (
 )
 from mlbom.properties import Prop
 from mlbom.reader import bom_version
-from mlbom.readmodel import ids_of, walk
+from mlbom.readmodel import ids_of, release_components
 from mlbom.unionfind import IdGroups
 from mlbom.vulns import ml_rules, ratings
 from mlbom.vulns.db import Database
@@ -324,7 +324,7 @@ def add_to_document(doc: dict[str, object], result: AuditResult) -> dict[str, ob
     new["vulnerabilities"] = kept + ours  # an empty list too: audited, nothing found
     new.pop("signature", None)
     new["version"] = (bom_version(new.get("version", 1)) or 1) + 1  # (2.0 is version 2, not 1)
-    by_ref = {c["bom-ref"]: c for c in walk(new.get("components")) if isinstance(c.get("bom-ref"), str)}
+    by_ref = {c["bom-ref"]: c for c in release_components(new, with_root=True) if isinstance(c.get("bom-ref"), str)}
     meta = new.setdefault("metadata", {})
     assert isinstance(meta, dict)
     if result.record:  # a re-audit replaces the earlier audit's record
