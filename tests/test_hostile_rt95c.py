@@ -179,3 +179,61 @@ def test_95c2_a_finding_on_a_nested_release_component_lands_on_it(tmp_path: Path
     assert rc == 0
     nested = json.loads(out.read_text())["metadata"]["component"]["components"][0]
     assert any("vuln.version-invalid" in str(p.get("value")) for p in nested.get("properties", [])), nested
+
+
+# ---------------------------------------------------------------------------------------------
+# 95c-3
+
+
+def _pysec(folder: Path, fixed: str | None = None) -> None:
+    _write(folder / "pysec.json", {
+        "id": "PYSEC-2024-9", "modified": "2024-01-01T00:00:00Z", "aliases": ["CVE-2024-1"],
+        "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N"}],
+        "affected": _affected(fixed)})
+
+
+def test_95c3_another_producers_entry_on_another_component_is_kept(tmp_path: Path, capsys: Any) -> None:
+    _pysec(tmp_path / "db")
+    theirs = {"bom-ref": "v-libx", "id": "CVE-2024-1", "source": {"name": "NVD"},
+              "ratings": [{"severity": "critical", "method": "CVSSv31", "score": 9.8}],
+              "analysis": {"state": "exploitable", "detail": "confirmed by the scanner"}, "affects": [{"ref": "libx"}]}
+    # another producer's entry on foo itself, under the alias, is kept too: it is not mlbom's to refresh
+    theirs_foo = {"bom-ref": "v-foo", "id": "CVE-2024-1", "source": {"name": "NVD"},
+                  "ratings": [{"severity": "high", "method": "CVSSv31", "score": 8.0}], "affects": [{"ref": "foo"}]}
+    pre = _write(tmp_path / "pre.json", {
+        "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+        "components": [{"type": "library", "name": "foo", "version": "1.5", "purl": "pkg:pypi/foo@1.5", "bom-ref": "foo"},
+                       {"type": "library", "name": "libx", "version": "1.0", "purl": "pkg:generic/libx@1.0",
+                        "bom-ref": "libx"}],
+        "vulnerabilities": [theirs, theirs_foo]})
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[vulnerabilities]\nmax-cvss = 9.0\n")
+    assert main(["check", str(pre), "--policy", str(policy)]) == 1
+    _quiet(capsys)
+    post = tmp_path / "post.json"
+    assert main(["audit", str(pre), "--vuln-db", str(tmp_path / "db"), "--no-cache", "-o", str(post)]) == 0
+    _quiet(capsys)
+    vulns = json.loads(post.read_text())["vulnerabilities"]
+    assert theirs in vulns and theirs_foo in vulns  # whole: ratings and analysis
+    assert [v["id"] for v in vulns if v not in (theirs, theirs_foo)] == ["PYSEC-2024-9"]
+    assert main(["check", str(post), "--policy", str(policy)]) == 1  # the same answer after the audit
+    out, err = _quiet(capsys)
+    assert "CVE-2024-1 has CVSS 9.8" in out + err
+
+
+def test_95c3_a_re_audit_still_replaces_mlboms_own_earlier_entry(tmp_path: Path, capsys: Any) -> None:
+    _pysec(tmp_path / "db")
+    bom = _bom(tmp_path / "bom.json", [("foo", "1.5"), ("bar", "1.0")])
+    once, twice = tmp_path / "once.json", tmp_path / "twice.json"
+    assert main(["audit", str(bom), "--vuln-db", str(tmp_path / "db"), "--no-cache", "-o", str(once)]) == 0
+    assert main(["audit", str(once), "--vuln-db", str(tmp_path / "db"), "--no-cache", "-o", str(twice)]) == 0
+    _quiet(capsys)
+    assert [v["id"] for v in json.loads(twice.read_text())["vulnerabilities"]] == ["PYSEC-2024-9"]
+    # mlbom's own entry about a component this audit does not find affected is not its to drop
+    doc = json.loads(once.read_text())
+    doc["vulnerabilities"][0]["affects"] = [{"ref": "bar"}]
+    _write(once, doc)
+    assert main(["audit", str(once), "--vuln-db", str(tmp_path / "db"), "--no-cache", "-o", str(twice)]) == 0
+    _quiet(capsys)
+    assert sorted(str(v["affects"]) for v in json.loads(twice.read_text())["vulnerabilities"]) == [
+        "[{'ref': 'bar'}]", "[{'ref': 'foo', 'versions': [{'version': '1.5', 'status': 'affected'}]}]"]

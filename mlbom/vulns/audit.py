@@ -32,7 +32,7 @@ from mlbom.model import (
 )
 from mlbom.properties import Prop
 from mlbom.reader import bom_version
-from mlbom.readmodel import ids_of, release_components
+from mlbom.readmodel import dicts, ids_of, release_components
 from mlbom.unionfind import IdGroups
 from mlbom.vulns import ml_rules, ratings
 from mlbom.vulns.db import Database
@@ -283,9 +283,9 @@ def _bom_refs(value: object) -> set[str]:
 
 
 def add_to_document(doc: dict[str, object], result: AuditResult) -> dict[str, object]:
-    """A copy of a read-model BOM with ``result`` added: its vulnerabilities (replacing any
-    already there with the same id or an alias — a re-audit replaces the earlier audit — and
-    keeping the others), its findings as ``mlbom:finding``
+    """A copy of a read-model BOM with ``result`` added: its vulnerabilities (replacing mlbom's own
+    earlier ones with the same id or an alias about the same components — a re-audit replaces the
+    earlier audit — and keeping every other), its findings as ``mlbom:finding``
     properties of their components (the release's own on ``metadata.component``), ``version``
     incremented (CycloneDX: a modified BOM keeps its serial number and bumps the version), and
     any JSF ``signature`` removed — it no longer covers the document."""
@@ -297,14 +297,23 @@ def add_to_document(doc: dict[str, object], result: AuditResult) -> dict[str, ob
     assert isinstance(new, dict)
     spec = str(new.get("specVersion", "1.6"))
     ours = [vulnerability_dict(v, spec) for v in result.vulnerabilities]
-    ids = {i.upper() for v in result.vulnerabilities for i in (v.id, *(r.id for r in v.references))}
-    refs = {v.bom_ref for v in result.vulnerabilities}
+    affects_by_id: dict[str, set[str]] = {}  # each id or alias of ours: the components ours says it affects
+    for found in result.vulnerabilities:
+        for i in (found.id, *(r.id for r in found.references)):
+            affects_by_id.setdefault(i.upper(), set()).update(a.ref for a in found.affects)
 
     def superseded(v: object) -> bool:
-        """An earlier statement of one of our flaws (same id or alias), or one whose bom-ref ours takes."""
-        if not isinstance(v, dict):
+        """mlbom's own earlier statement (it carries the match property mlbom writes on every one)
+        of one of our flaws (same id or alias) about components ours covers: what a re-audit
+        refreshes. Another producer's entry, or one about another component, is kept whole, with
+        its ratings and analysis (red team 95c-3); a bom-ref it holds makes ours take a suffix."""
+        if not isinstance(v, dict) or not any(p.get("name") == Prop.VULN_MATCH.value for p in dicts(v.get("properties"))):
             return False
-        return bool(ids_of(v) & ids) or v.get("bom-ref") in refs
+        shared = [affects_by_id[i] for i in ids_of(v) if i in affects_by_id]
+        if not shared:
+            return False
+        covered = set().union(*shared)
+        return all(isinstance(a.get("ref"), str) and a["ref"] in covered for a in dicts(v.get("affects")))
 
     old = new.get("vulnerabilities")
     kept = [v for v in old if not superseded(v)] if isinstance(old, list) else []
