@@ -237,3 +237,57 @@ def test_95c3_a_re_audit_still_replaces_mlboms_own_earlier_entry(tmp_path: Path,
     _quiet(capsys)
     assert sorted(str(v["affects"]) for v in json.loads(twice.read_text())["vulnerabilities"]) == [
         "[{'ref': 'bar'}]", "[{'ref': 'foo', 'versions': [{'version': '1.5', 'status': 'affected'}]}]"]
+
+
+# ---------------------------------------------------------------------------------------------
+# 95c-4
+
+
+def test_95c4_an_ecosystem_the_schema_snapshot_lacks_does_not_drop_the_pypi_entry(tmp_path: Path,
+                                                                                   capsys: Any) -> None:
+    _write(tmp_path / "db" / "ghsa.json", {
+        "id": "GHSA-aaaa-bbbb-cccc", "modified": "2024-01-01T00:00:00Z", "database_specific": {"severity": "CRITICAL"},
+        "affected": [*_affected(None), {"package": {"ecosystem": "Conda", "name": "foo"}, "versions": ["1.5"]},
+                     {"package": {"ecosystem": "SomeFutureEcosystem:2", "name": "foo"}}]})
+    bom = _bom(tmp_path / "bom.json", [("foo", "1.5")])
+    out = tmp_path / "out.json"
+    rc = main(["audit", str(bom), "--vuln-db", str(tmp_path / "db"), "--no-cache", "--fail-on", "critical",
+               "-o", str(out)])
+    _, err = _quiet(capsys)
+    assert rc == 1, err
+    assert _vulns(out) == {"GHSA-aaaa-bbbb-cccc": ["foo"]}
+    assert "INVALID" not in err and "not valid OSV" not in err
+
+
+def test_95c4_an_ecosystem_must_still_be_a_non_empty_string(tmp_path: Path, capsys: Any) -> None:
+    from mlbom.vulns import osv
+
+    rec = {"id": "OSV-9", "modified": "2024-01-01T00:00:00Z", "affected": _affected(None)}
+    assert osv.is_valid(rec)
+    for bad in ("", 7, None):
+        rec["affected"] = [*_affected(None), {"package": {"ecosystem": bad, "name": "foo"}}]
+        assert not osv.is_valid(rec), bad
+    # the rest of the schema still applies: an unknown top-level field is not OSV
+    assert not osv.is_valid({"id": "OSV-9", "modified": "2024-01-01T00:00:00Z", "nonsense": 1})
+
+
+def test_95c4_an_invalid_record_never_passes_a_gate(tmp_path: Path, capsys: Any) -> None:
+    # one good record for bar (not in the BOM) and one record that is not OSV (affected is no list)
+    _write(tmp_path / "db" / "good.json", {"id": "OSV-1", "modified": "2024-01-01T00:00:00Z",
+                                           "affected": _affected(None, "bar")})
+    _write(tmp_path / "db" / "bad.json", {"id": "OSV-2", "modified": "2024-01-01T00:00:00Z", "affected": "foo"})
+    bom = _bom(tmp_path / "bom.json", [("foo", "1.5")])
+    out = tmp_path / "out.json"
+    rc = main(["audit", str(bom), "--vuln-db", str(tmp_path / "db"), "--no-cache", "--fail-on", "critical",
+               "-o", str(out)])
+    _, err = _quiet(capsys)
+    assert rc == 1, err
+    gate = [line for line in err.splitlines() if "--fail-on critical" in line]
+    assert len(gate) == 1 and "1 record(s)" in gate[0] and "not valid OSV" in gate[0], err
+    assert "1 invalid database record(s) not used: the audit is incomplete" in err  # the summary
+    finding = [p["value"] for p in json.loads(out.read_text())["metadata"].get("properties", [])
+               if "vuln.db-invalid-records" in p["value"]]
+    assert len(finding) == 1 and finding[0].startswith("high "), finding
+    # without a gate the audit is an enrichment: the BOM is written, exit 0
+    assert main(["audit", str(bom), "--vuln-db", str(tmp_path / "db"), "--no-cache", "-o", str(out)]) == 0
+    _quiet(capsys)

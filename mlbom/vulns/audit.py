@@ -55,6 +55,9 @@ class AuditResult:
     """Components not matched: the matching budget was spent (``vuln.audit-incomplete``)."""
     incomplete_dbs: list[str] = field(default_factory=list)
     """Databases not read to their end (``vuln.db-incomplete``): a gate cannot pass."""
+    invalid_records: int = 0
+    """Records of the databases that are not valid OSV and were not used (``vuln.db-invalid-records``):
+    what they say could not be checked, so a gate cannot pass (red team 95c-4)."""
     databases: list[str] = field(default_factory=list)
     record: tuple[Property, ...] = ()
     """That the audit happened, against what (:func:`audit_record`): ``metadata`` properties."""
@@ -221,6 +224,7 @@ def audit_components(components: list[dict[str, object]], databases: Iterable[Da
     seen: set[tuple[str, str]] = set()
     budget = MatchBudget()
     incomplete: list[str] = []
+    invalid = 0
     for db in dbs:
         m, f = match_all(db, targets, budget)
         for x in m:
@@ -228,11 +232,13 @@ def audit_components(components: list[dict[str, object]], databases: Iterable[Da
                 seen.add((x.record.id, x.target.ref))
                 matches.append(x)
         findings += [y for y in f if y not in findings]
-        if db.stats.invalid:
+        if db.stats.invalid:  # "could not be checked" is never "clean": as high as an incomplete database (95c-4)
+            invalid += db.stats.invalid
             findings.append(Finding(
-                id="vuln.db-invalid-records", severity="low",
+                id="vuln.db-invalid-records", severity="high",
                 message=f"{db.stats.invalid} record(s) of the vulnerability database {os.path.basename(db.path)} are not "
-                        f"valid OSV and were not used" + (f" (first: {db.stats.problems[0]})" if db.stats.problems else "")))
+                        f"valid OSV and were not used: the audit is incomplete"
+                        + (f" (first: {db.stats.problems[0]})" if db.stats.problems else "")))
         if db.stats.incomplete:  # a bound on what a database may cost was reached (red team 80c-6)
             incomplete.append(db.path)
             findings.append(Finding(
@@ -262,7 +268,7 @@ def audit_components(components: list[dict[str, object]], databases: Iterable[Da
     return AuditResult(vulns, sorted(findings, key=lambda f: (f.subject or "", f.id, f.message)), report,
                        components_checked=sum(1 for t in targets if (t.version or t.vcs_repo)
                                               and t.ref not in budget.unchecked),
-                       unchecked=len(budget.unchecked), incomplete_dbs=incomplete,
+                       unchecked=len(budget.unchecked), incomplete_dbs=incomplete, invalid_records=invalid,
                        databases=[db.path for db in dbs])
 
 

@@ -40,6 +40,8 @@ class AuditedFile:
     """Components not matched (the matching budget was spent): a gate cannot pass."""
     incomplete_dbs: int = 0
     """Databases not read to their end (a bound on their cost was reached): a gate cannot pass."""
+    invalid_records: int = 0
+    """Database records that are not valid OSV (not used): a gate cannot pass (red team 95c-4)."""
 
 
 def open_databases(paths: Sequence[Path], *, use_cache: bool = True,
@@ -144,7 +146,7 @@ def audit_file(path: Path, vuln_dbs: Sequence[Path], vex_files: Sequence[Path] =
                                version=version if isinstance(version, int) else 1, timestamp=loaded.timestamp,
                                tool_version=__version__)
     return AuditedFile(dump_document(doc), dump_document(vex_doc), result.vulnerabilities, lines,
-                       summary(result), result.unchecked, len(result.incomplete_dbs))
+                       summary(result), result.unchecked, len(result.incomplete_dbs), result.invalid_records)
 
 
 def add_vulnerabilities(bom: Bom, vuln_dbs: Sequence[Path], vex_files: Sequence[Path] = (), *, online: bool = False,
@@ -171,6 +173,8 @@ def summary(result: AuditResult) -> str:
     unchecked = f" ({result.unchecked} not checked: the audit is incomplete)" if result.unchecked else ""
     if result.incomplete_dbs:
         unchecked += (f" ({len(result.incomplete_dbs)} database(s) not read to the end: the audit is incomplete)")
+    if result.invalid_records:
+        unchecked += f" ({result.invalid_records} invalid database record(s) not used: the audit is incomplete)"
     return (f"{result.components_checked} PyPI component(s) checked{unchecked}; {len(result.vulnerabilities)} known "
             f"vulnerabilit{'y' if len(result.vulnerabilities) == 1 else 'ies'} ({by_sev}); {open_n} open")
 
