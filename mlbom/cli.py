@@ -626,6 +626,10 @@ def audit(bom: Path | None, vuln_dbs: tuple[Path, ...], vex_files: tuple[Path, .
         _err(f"mlbom: --fail-on {fail_on}: {result.incomplete_dbs} vulnerability database(s) were not read to the end "
              "(the audit is incomplete)")
         return 1
+    if fail_on and result.invalid_records:  # nor one whose database held records it could not use (95c-4)
+        _err(f"mlbom: --fail-on {fail_on}: {result.invalid_records} record(s) of the vulnerability database(s) are not "
+             "valid OSV and were not used (the audit is incomplete)")
+        return 1
     return 0
 
 

@@ -32,12 +32,12 @@ from mlbom.model import (
 )
 from mlbom.properties import Prop
 from mlbom.reader import bom_version
-from mlbom.readmodel import ids_of, walk
+from mlbom.readmodel import dicts, ids_of, release_components
 from mlbom.unionfind import IdGroups
 from mlbom.vulns import ml_rules, ratings
 from mlbom.vulns.db import Database
 from mlbom.vulns.match import MAX_MATCH_CHECKS, Match, MatchBudget, Target, match_all, targets_from_components
-from mlbom.vulns.osv import Record
+from mlbom.vulns.osv import Record, timestamp_key
 from mlbom.vulns.vex import Statement
 from mlbom.vulns.vex import apply as apply_vex
 
@@ -55,6 +55,9 @@ class AuditResult:
     """Components not matched: the matching budget was spent (``vuln.audit-incomplete``)."""
     incomplete_dbs: list[str] = field(default_factory=list)
     """Databases not read to their end (``vuln.db-incomplete``): a gate cannot pass."""
+    invalid_records: int = 0
+    """Records of the databases that are not valid OSV and were not used (``vuln.db-invalid-records``):
+    what they say could not be checked, so a gate cannot pass (red team 95c-4)."""
     databases: list[str] = field(default_factory=list)
     record: tuple[Property, ...] = ()
     """That the audit happened, against what (:func:`audit_record`): ``metadata`` properties."""
@@ -154,8 +157,9 @@ def _vulnerability(group: list[Match]) -> Vulnerability:
     # A fixed version anywhere beats "no fixed version" for the same package.
     fixed_names = {r.split(" ", 2)[1] for r in recommendations if r.startswith("Upgrade ")}
     recs = sorted(r for r in recommendations if r.startswith("Upgrade ") or r.split(" ")[4] not in fixed_names)
-    published = sorted(r.published for r in records.values() if r.published)
-    updated = sorted(r.modified for r in records.values() if r.modified)
+    # times compared as times, not as text (red team 95c-1)
+    published = sorted((r.published for r in records.values() if r.published), key=timestamp_key)
+    updated = sorted((r.modified for r in records.values() if r.modified), key=timestamp_key)
     urls = sorted({url for r in records.values() for _, url in r.references})
     return Vulnerability(
         bom_ref=f"vuln:{primary.id}", id=primary.id, source=source_for(primary.id), references=refs,
@@ -220,6 +224,7 @@ def audit_components(components: list[dict[str, object]], databases: Iterable[Da
     seen: set[tuple[str, str]] = set()
     budget = MatchBudget()
     incomplete: list[str] = []
+    invalid = 0
     for db in dbs:
         m, f = match_all(db, targets, budget)
         for x in m:
@@ -227,11 +232,13 @@ def audit_components(components: list[dict[str, object]], databases: Iterable[Da
                 seen.add((x.record.id, x.target.ref))
                 matches.append(x)
         findings += [y for y in f if y not in findings]
-        if db.stats.invalid:
+        if db.stats.invalid:  # "could not be checked" is never "clean": as high as an incomplete database (95c-4)
+            invalid += db.stats.invalid
             findings.append(Finding(
-                id="vuln.db-invalid-records", severity="low",
+                id="vuln.db-invalid-records", severity="high",
                 message=f"{db.stats.invalid} record(s) of the vulnerability database {os.path.basename(db.path)} are not "
-                        f"valid OSV and were not used" + (f" (first: {db.stats.problems[0]})" if db.stats.problems else "")))
+                        f"valid OSV and were not used: the audit is incomplete"
+                        + (f" (first: {db.stats.problems[0]})" if db.stats.problems else "")))
         if db.stats.incomplete:  # a bound on what a database may cost was reached (red team 80c-6)
             incomplete.append(db.path)
             findings.append(Finding(
@@ -261,7 +268,7 @@ def audit_components(components: list[dict[str, object]], databases: Iterable[Da
     return AuditResult(vulns, sorted(findings, key=lambda f: (f.subject or "", f.id, f.message)), report,
                        components_checked=sum(1 for t in targets if (t.version or t.vcs_repo)
                                               and t.ref not in budget.unchecked),
-                       unchecked=len(budget.unchecked), incomplete_dbs=incomplete,
+                       unchecked=len(budget.unchecked), incomplete_dbs=incomplete, invalid_records=invalid,
                        databases=[db.path for db in dbs])
 
 
@@ -282,9 +289,9 @@ def _bom_refs(value: object) -> set[str]:
 
 
 def add_to_document(doc: dict[str, object], result: AuditResult) -> dict[str, object]:
-    """A copy of a read-model BOM with ``result`` added: its vulnerabilities (replacing any
-    already there with the same id or an alias — a re-audit replaces the earlier audit — and
-    keeping the others), its findings as ``mlbom:finding``
+    """A copy of a read-model BOM with ``result`` added: its vulnerabilities (replacing mlbom's own
+    earlier ones with the same id or an alias about the same components — a re-audit replaces the
+    earlier audit — and keeping every other), its findings as ``mlbom:finding``
     properties of their components (the release's own on ``metadata.component``), ``version``
     incremented (CycloneDX: a modified BOM keeps its serial number and bumps the version), and
     any JSF ``signature`` removed — it no longer covers the document."""
@@ -296,14 +303,23 @@ def add_to_document(doc: dict[str, object], result: AuditResult) -> dict[str, ob
     assert isinstance(new, dict)
     spec = str(new.get("specVersion", "1.6"))
     ours = [vulnerability_dict(v, spec) for v in result.vulnerabilities]
-    ids = {i.upper() for v in result.vulnerabilities for i in (v.id, *(r.id for r in v.references))}
-    refs = {v.bom_ref for v in result.vulnerabilities}
+    affects_by_id: dict[str, set[str]] = {}  # each id or alias of ours: the components ours says it affects
+    for found in result.vulnerabilities:
+        for i in (found.id, *(r.id for r in found.references)):
+            affects_by_id.setdefault(i.upper(), set()).update(a.ref for a in found.affects)
 
     def superseded(v: object) -> bool:
-        """An earlier statement of one of our flaws (same id or alias), or one whose bom-ref ours takes."""
-        if not isinstance(v, dict):
+        """mlbom's own earlier statement (it carries the match property mlbom writes on every one)
+        of one of our flaws (same id or alias) about components ours covers: what a re-audit
+        refreshes. Another producer's entry, or one about another component, is kept whole, with
+        its ratings and analysis (red team 95c-3); a bom-ref it holds makes ours take a suffix."""
+        if not isinstance(v, dict) or not any(p.get("name") == Prop.VULN_MATCH.value for p in dicts(v.get("properties"))):
             return False
-        return bool(ids_of(v) & ids) or v.get("bom-ref") in refs
+        shared = [affects_by_id[i] for i in ids_of(v) if i in affects_by_id]
+        if not shared:
+            return False
+        covered = set().union(*shared)
+        return all(isinstance(a.get("ref"), str) and a["ref"] in covered for a in dicts(v.get("affects")))
 
     old = new.get("vulnerabilities")
     kept = [v for v in old if not superseded(v)] if isinstance(old, list) else []
@@ -323,7 +339,7 @@ def add_to_document(doc: dict[str, object], result: AuditResult) -> dict[str, ob
     new["vulnerabilities"] = kept + ours  # an empty list too: audited, nothing found
     new.pop("signature", None)
     new["version"] = (bom_version(new.get("version", 1)) or 1) + 1  # (2.0 is version 2, not 1)
-    by_ref = {c["bom-ref"]: c for c in walk(new.get("components")) if isinstance(c.get("bom-ref"), str)}
+    by_ref = {c["bom-ref"]: c for c in release_components(new, with_root=True) if isinstance(c.get("bom-ref"), str)}
     meta = new.setdefault("metadata", {})
     assert isinstance(meta, dict)
     if result.record:  # a re-audit replaces the earlier audit's record

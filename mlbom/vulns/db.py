@@ -46,7 +46,7 @@ import stat
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
@@ -64,7 +64,7 @@ MAX_TOTAL_BYTES = 4 << 30
 MAX_ZIP_RATIO = 200
 """A member expanding more than this (and beyond 1 MiB) is treated as a zip bomb."""
 MAX_INDEX_BYTES = 2 << 30
-INDEX_FORMAT = b"mlbom-osv-index 4\n"
+INDEX_FORMAT = b"mlbom-osv-index 5\n"
 """2: authenticated (``mac``, see the module); 3: a record's repeated ``affected`` entries kept once
 (red team 50p-1); 4: each record stored once, a package naming it by number with the numbers of its
 own ``affected`` entries (red team 92c-3: a record of 5,000 packages stored 5,000 times whole was
@@ -651,9 +651,8 @@ def _build(source: _Source) -> tuple[dict[str, Entries], LoadStats]:
             prev = by_id.get(rec.id)
             if prev is not None:
                 stats.duplicates += 1
-                stats.note(where, f"duplicate id {rec.id} (also in {prev.source}); the most recently modified is kept")
-                if (prev.modified, prev.source) >= (rec.modified, rec.source):
-                    continue
+                rec, how = _one_of(prev, rec)
+                stats.note(where, f"duplicate id {rec.id} (also in {prev.source}); {how}")
             by_id[rec.id] = rec
     packages: dict[str, list[tuple[Record, tuple[osv.Affected, ...]]]] = {}
     for rec in sorted(by_id.values(), key=lambda r: r.id):
@@ -668,6 +667,26 @@ def _build(source: _Source) -> tuple[dict[str, Entries], LoadStats]:
         for name in sorted(own):
             packages.setdefault(name, []).append((rec, tuple(own[name])))
     return {k: tuple(v) for k, v in sorted(packages.items())}, stats
+
+
+def _one_of(a: Record, b: Record) -> tuple[Record, str]:
+    """Which of two valid records with one id is kept, and how (red team 95c-1): the one
+    ``modified`` later, compared as times (:func:`osv.parse_timestamp`; ``from_osv`` refused any
+    record whose ``modified`` is not RFC 3339), never as text. Two modified at the same instant
+    cannot be ordered: neither is dropped — the record whose source sorts last gives the text
+    fields and both give their affected entries (a version either one calls affected is
+    reported), aliases, severity scores and CWEs; it is withdrawn only when both are."""
+    ta, tb = osv.parse_timestamp(a.modified), osv.parse_timestamp(b.modified)
+    if ta is not None and tb is not None and ta != tb:
+        return (a if ta > tb else b), "the most recently modified is kept"
+    base, other = (a, b) if a.source >= b.source else (b, a)
+    return replace(
+        base, affected=tuple(dict.fromkeys(base.affected + other.affected)),
+        aliases=tuple(sorted(set(base.aliases) | set(other.aliases))),
+        severity=tuple(dict.fromkeys(base.severity + other.severity)),
+        cwes=tuple(sorted(set(base.cwes) | set(other.cwes))),
+        withdrawn=base.withdrawn if base.withdrawn is not None and other.withdrawn is not None else None,
+    ), "both were modified at the same time: their affected entries are merged"
 
 
 def _index_path(root: Path, digest: str) -> Path:

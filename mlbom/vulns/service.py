@@ -19,7 +19,7 @@ from pathlib import Path
 from mlbom.errors import InputError, MlbomError
 from mlbom.jsonout import dump_document
 from mlbom.model import Bom, Vulnerability
-from mlbom.readmodel import CLOSED_STATES, walk
+from mlbom.readmodel import CLOSED_STATES, release_components
 from mlbom.vulns import ratings
 from mlbom.vulns.audit import AuditResult, VexInput, add_to_document, audit_components, audit_record, audit_time
 from mlbom.vulns.db import Database, open_database
@@ -40,6 +40,8 @@ class AuditedFile:
     """Components not matched (the matching budget was spent): a gate cannot pass."""
     incomplete_dbs: int = 0
     """Databases not read to their end (a bound on their cost was reached): a gate cannot pass."""
+    invalid_records: int = 0
+    """Database records that are not valid OSV (not used): a gate cannot pass (red team 95c-4)."""
 
 
 def open_databases(paths: Sequence[Path], *, use_cache: bool = True,
@@ -119,8 +121,10 @@ def audit_file(path: Path, vuln_dbs: Sequence[Path], vex_files: Sequence[Path] =
                                "(one version on) could not be read back; not audited")
     if loaded.format == "json":  # checked before anything is built on it or written back (F11, F13)
         require_valid(validate_json_doc(loaded.doc, str(path)), str(path), referential=False)
-    result, lines = _run(loaded.components(), vuln_dbs, vex_files, online=online, use_cache=use_cache, progress=progress,
-                          timestamp=loaded.timestamp)
+    # every component of the release as the read model (query, check) sees it: metadata.component
+    # and the components nested in it too (red team 95c-2)
+    result, lines = _run(list(release_components(loaded.doc, with_root=True)), vuln_dbs, vex_files, online=online,
+                         use_cache=use_cache, progress=progress, timestamp=loaded.timestamp)
     if loaded.signature:
         lines.append(f"{path}: the BOM was signed ({loaded.signature}); the audited BOM is not (re-sign it)")
     if loaded.format == "xml":
@@ -142,7 +146,7 @@ def audit_file(path: Path, vuln_dbs: Sequence[Path], vex_files: Sequence[Path] =
                                version=version if isinstance(version, int) else 1, timestamp=loaded.timestamp,
                                tool_version=__version__)
     return AuditedFile(dump_document(doc), dump_document(vex_doc), result.vulnerabilities, lines,
-                       summary(result), result.unchecked, len(result.incomplete_dbs))
+                       summary(result), result.unchecked, len(result.incomplete_dbs), result.invalid_records)
 
 
 def add_vulnerabilities(bom: Bom, vuln_dbs: Sequence[Path], vex_files: Sequence[Path] = (), *, online: bool = False,
@@ -150,8 +154,8 @@ def add_vulnerabilities(bom: Bom, vuln_dbs: Sequence[Path], vex_files: Sequence[
     """``bom`` with its vulnerabilities (and the findings of matching) added."""
     from mlbom.cyclonedx.build import to_dict
 
-    doc = to_dict(bom)
-    result, lines = _run(list(walk(doc.get("components"))), vuln_dbs, vex_files, online=online,
+    doc: dict[str, object] = dict(to_dict(bom))
+    result, lines = _run(list(release_components(doc, with_root=True)), vuln_dbs, vex_files, online=online,
                          use_cache=use_cache, progress=None, timestamp=bom.timestamp)
     lines.append(summary(result))
     return bom.model_copy(update={"vulnerabilities": tuple(result.vulnerabilities), "audit": result.record,
@@ -169,6 +173,8 @@ def summary(result: AuditResult) -> str:
     unchecked = f" ({result.unchecked} not checked: the audit is incomplete)" if result.unchecked else ""
     if result.incomplete_dbs:
         unchecked += (f" ({len(result.incomplete_dbs)} database(s) not read to the end: the audit is incomplete)")
+    if result.invalid_records:
+        unchecked += f" ({result.invalid_records} invalid database record(s) not used: the audit is incomplete)"
     return (f"{result.components_checked} PyPI component(s) checked{unchecked}; {len(result.vulnerabilities)} known "
             f"vulnerabilit{'y' if len(result.vulnerabilities) == 1 else 'ies'} ({by_sev}); {open_n} open")
 
