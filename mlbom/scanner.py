@@ -784,6 +784,14 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                     "(it runs when imported); not judged", effect="suspicious")
             return "python-bytecode"
         if ubjson.looks_like(head) and not _logging_ini(fh, head):
+            if size <= MAX_TEXT and _decode_text(_read_all(fh, size)) is not None:
+                # text that starts like UBJSON (a Jinja "{#-" comment, "[Demo]"): a text reader
+                # takes it as text, so it is judged as text; one that is also a UBJSON value is
+                # judged as that too (red team 97sb: chat_template.jinja was never judged)
+                fmt = _scan_text(fh, size, name, acc, facts, where=where, folder=ctx.folder if depth == 0 else None)
+                if _is_ubjson(fh, size):
+                    return _scan_ubjson(fh, size, acc, facts, where=where)
+                return fmt
             return _scan_ubjson(fh, size, acc, facts, where=where)
         if matlab.looks_like_v5(head):  # (its pickle reading, 'M' being an opcode, was judged above)
             _merge(matlab.parse_mat(fh, size, ctx.limits), acc, facts, where)
@@ -857,6 +865,19 @@ def _logging_ini(fh: IO[bytes], head: bytes) -> bool:
     more = fh.read(1 << 16)
     fh.seek(0)
     return logging_config.looks_like_head(more)
+
+
+def _read_all(fh: IO[bytes], size: int) -> bytes:
+    fh.seek(0)
+    return fh.read(size)
+
+
+def _is_ubjson(fh: IO[bytes], size: int) -> bool:
+    try:
+        ubjson.parse(_read_all(fh, size))
+    except FormatError:
+        return False
+    return True
 
 
 def _scan_ubjson(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str], *, where: str) -> str:
