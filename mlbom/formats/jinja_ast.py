@@ -779,11 +779,22 @@ class _Judge:
                 break
             self.numeric = found
 
+    def _numeric_filter(self, node: nodes.Node) -> bool:
+        """A filter whose value is a number whatever it is given: ``length``, ``count``, ``round``…;
+        ``int``/``float`` only when their ``default`` (returned unchanged when the value does not
+        convert) is a number too (red team 97sb-3: ``'x'|int('__init__')`` is ``'__init__'``)."""
+        if not isinstance(node, nodes.Filter) or node.name not in _NUMERIC_FILTERS:
+            return False
+        if node.name not in ("int", "float"):
+            return True
+        return node.dyn_args is None and node.dyn_kwargs is None \
+            and all(self._numeric(a) for a in [*node.args, *(kw.value for kw in node.kwargs)])
+
     def _numeric(self, node: nodes.Node) -> bool:
         """``node``'s value is a number, a truth value or none, whatever is rendered."""
         if isinstance(node, nodes.Const):
             return not isinstance(node.value, (str, bytes, list, tuple, dict))
-        if isinstance(node, _NUMERIC_NODES) or (isinstance(node, nodes.Filter) and node.name in _NUMERIC_FILTERS):
+        if isinstance(node, _NUMERIC_NODES) or self._numeric_filter(node):
             return True
         if isinstance(node, (nodes.And, nodes.Or, nodes.Add, nodes.Mul, nodes.Mod)):
             return self._numeric(node.left) and self._numeric(node.right)
@@ -833,6 +844,9 @@ class _Judge:
         self._collect_namespace_and_mutations(sources)
         # the greatest fixpoint: ``set messages = messages[1:]`` reads the context's messages first
         self.context_loop = {n for n, vs in sources.items() if all(v is not None for v in vs)}
+        unbound = self._unbound_reads()  # a loop variable read outside its loop is another variable
+        self.context_loop -= {n for n in self.context_loop
+                              if "." not in n and n in unbound and n in self.defined and n not in CALLER_SUPPLIED}
         for _ in range(len(self.context_loop) + 1):
             found = {n for n in self.context_loop if all(
                 v is not None and (self._context_source(v.node) if isinstance(v, _UnpackedFrom) else self._context_data(v))
@@ -840,6 +854,81 @@ class _Judge:
             if found == self.context_loop:
                 break
             self.context_loop = found
+
+    def _unbound_reads(self) -> set[str]:
+        """Names read where no binding is in force, in Jinja2's scoping: a ``for``/``with``/macro/call
+        block binds its names inside its body only, a ``set`` from the next statement of its own
+        scope on (``if`` bodies share their scope; a loop body's ``set`` does not leak out), a
+        macro body sees only its own names. Such a read is of the variable the renderer passes —
+        the application's, or one the model file supplies (``bos_token``, ``extra_special_tokens``):
+        never the template's own loop over context data (red team 97sb-2: ``{% for bos_token in
+        messages %}{% endfor %}`` then ``namespace[bos_token]`` read the GGUF's token text)."""
+        out: set[str] = set()
+        self._scope_body(list(self.tree.body), set(), out)
+        return out
+
+    def _scope_statement(self, st: nodes.Node, bound: set[str], out: set[str]) -> None:
+        def read(expr: nodes.Node | None, names: set[str]) -> None:
+            if expr is not None:
+                out.update(n.name for n in _names(expr) if n.ctx == "load" and n.name not in names)
+
+        if isinstance(st, nodes.For):
+            read(st.iter, bound)
+            inner = bound | {n.name for n in _names(st.target)} | {"loop"}
+            read(st.test, inner)
+            self._scope_body(list(st.body), inner, out)
+            self._scope_body(list(st.else_), set(bound), out)
+        elif isinstance(st, nodes.If):
+            read(st.test, bound)
+            for part in [st.body, *([e.test] for e in st.elif_), *(e.body for e in st.elif_), st.else_]:
+                self._scope_body([p for p in part if isinstance(p, nodes.Node)], bound, out)  # shares the scope
+        elif isinstance(st, nodes.Macro):
+            for d in st.defaults:
+                read(d, bound)
+            self._scope_body(list(st.body), {a.name for a in st.args} | {"varargs", "kwargs", "caller", st.name}, out)
+            bound.add(st.name)
+        elif isinstance(st, nodes.CallBlock):
+            read(st.call, bound)
+            for d in st.defaults:
+                read(d, bound)
+            self._scope_body(list(st.body), bound | {a.name for a in st.args} | {"varargs", "kwargs", "caller"}, out)
+        elif isinstance(st, nodes.With):
+            for v in st.values:
+                read(v, bound)
+            self._scope_body(list(st.body), bound | {n.name for t in st.targets for n in _names(t)}, out)
+        elif isinstance(st, nodes.Assign):
+            read(st.node, bound)
+            if isinstance(st.target, nodes.NSRef):
+                read(nodes.Name(st.target.name, "load"), bound)
+            else:
+                bound.update(n.name for n in _names(st.target))
+        elif isinstance(st, nodes.AssignBlock):
+            read(st.filter, bound)
+            self._scope_body(list(st.body), set(bound), out)
+            if isinstance(st.target, nodes.NSRef):
+                read(nodes.Name(st.target.name, "load"), bound)
+            else:
+                bound.update(n.name for n in _names(st.target))
+        elif isinstance(st, (nodes.Import, nodes.FromImport)):
+            read(st.template, bound)
+            bound.update(_imported_names(st))
+        elif isinstance(st, (nodes.Scope, nodes.FilterBlock, nodes.ScopedEvalContextModifier)):
+            if isinstance(st, nodes.FilterBlock):
+                read(st.filter, bound)
+            self._scope_body(list(st.body), set(bound), out)
+        elif isinstance(st, nodes.Expr | nodes.Output | nodes.ExprStmt):
+            read(st, bound)
+        else:  # any other statement: its expressions read in this scope, its statements too
+            for child in st.iter_child_nodes():
+                if isinstance(child, nodes.Stmt):
+                    self._scope_statement(child, bound, out)
+                else:
+                    read(child, bound)
+
+    def _scope_body(self, body: list[nodes.Node], bound: set[str], out: set[str]) -> None:
+        """A body's statements in order, in ``bound`` (the caller's set when the scope is shared)."""
+        for st in body:
+            self._scope_statement(st, bound, out)
 
     def _collect_namespace_and_mutations(self, sources: dict[str, list[nodes.Node | _UnpackedFrom | None]]) -> None:
         """Adds to ``sources`` what namespace attributes are given (``namespace(seen=[])``, ``set
@@ -932,7 +1021,10 @@ class _Judge:
         if isinstance(node, nodes.Filter) and node.node is not None:
             return node.name in _CONTEXT_FILTERS and self._context_data(node.node)
         if isinstance(node, nodes.Dict):  # {"type": t}: a macro argument wrapping context data
-            return all(isinstance(p.key, nodes.Const) and self._context_data(p.value) for p in node.items)
+            # iterating it (for k in {…}, |first, |list) yields its keys, the template's own
+            # strings: only keys that name nothing internal (red team 97sb-4: 'gi_frame')
+            return all(isinstance(p.key, nodes.Const) and _harmless_name(p.key.value) and self._context_data(p.value)
+                       for p in node.items)
         if isinstance(node, (nodes.List, nodes.Tuple)):  # set tools = []: no value of the template's own
             return all(self._context_data(item) for item in node.items)
         return isinstance(node, nodes.Const) and not isinstance(node.value, str)  # none, true, 0
@@ -1057,7 +1149,7 @@ class _Judge:
             return True
 
     def _derived(self, node: nodes.Node) -> bool:
-        if isinstance(node, _NUMERIC_NODES) or (isinstance(node, nodes.Filter) and node.name in _NUMERIC_FILTERS):
+        if isinstance(node, _NUMERIC_NODES) or self._numeric_filter(node):
             return False
         if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name == "range":
             return False
@@ -1252,6 +1344,11 @@ class _Judge:
         if node.dyn_args is not None or node.dyn_kwargs is not None:
             self.add("template.dynamic-arguments", "high", "a call receives *args/**kwargs built at render time",
                      "suspicious", line)
+        if any(kw.key == "caller" for kw in node.kwargs):
+            # Jinja2 hands a caller= keyword to a macro that uses caller() as its caller, so
+            # caller(…) calls that value (red team 97sb-1); real templates use {% call %} blocks
+            self.add("template.odd-call", "high", "passes caller= to a call: a macro calls it as caller(…), and a "
+                     "value read at render time may be any Python callable", "suspicious", line)
         if isinstance(fn, nodes.Name):
             name = fn.name
             if name in self.defined and (name not in self.macros or name in self.rebound):
@@ -1295,6 +1392,13 @@ class _Judge:
                      "(an item or a call result read at render time may be any Python callable)", "suspicious", line)
         else:
             self.add("template.odd-call", "high", f"calls a {type(fn).__name__} expression", "suspicious", line)
+
+
+def _harmless_name(key: object) -> bool:
+    """A constant that, used as an attribute name, reaches nothing internal."""
+    if not isinstance(key, str):
+        return not isinstance(key, (bytes, list, tuple, dict))
+    return not key.startswith("_") and key not in DANGEROUS_ATTRS and not _DUNDER.search(key)
 
 
 def _imported_names(node: nodes.Import | nodes.FromImport) -> list[str]:
