@@ -227,6 +227,21 @@ class KerasJudge:
     def _function(self, path: str, module: object, fn: object, registered: object) -> None:
         name = fn if isinstance(fn, str) else ""
         mod = module if isinstance(module, str) else ""
+        if ">" in name:
+            # Keras 3's _retrieve_class_or_fn looks a function's NAME up among the registered custom
+            # objects (``package>name`` keys) before its module: it becomes whatever a package
+            # imported at load time registered under it (red team 97sc-1: "keras_hub>upload_preset"
+            # under module "keras.activations"). Keras writes the function's own __name__ there.
+            final = name.rpartition(">")[2].rsplit(".", 1)[-1]
+            if final in NON_MODELING or final in CODE_LOADING_CLASSES:
+                self.add("keras.non-modeling-api", "critical", f"{path}: function {name[:120]!r} is a registered "
+                         "object that reads, writes or downloads files or loads code", "unsafe")
+                return
+            self.custom.add(name[:120])
+            self.add("keras.registered-function", "high", f"{path}: function name {name[:120]!r} is a key of Keras' "
+                     "registry of custom objects, looked up before its module (whatever a package imported at load "
+                     "time registered under it); Keras never writes it so", "suspicious")
+            return
         if name.rsplit(".", 1)[-1] in CODE_LOADING_CLASSES:
             self.add("keras.code-layer", "critical",
                      f"{path}: references {name[:120]}, a layer that {CODE_LOADING_CLASSES[name.rsplit('.', 1)[-1]]}",
@@ -261,6 +276,19 @@ class KerasJudge:
             return
         in_keras = mod in KERAS_PACKAGES or mod.startswith(KERAS_MODULE_PREFIXES)
         reg = registered if isinstance(registered, str) else ""
+        reg_final = reg.rpartition(">")[2]
+        if ">" in reg and reg_final.rsplit(".", 1)[-1] in NON_MODELING:
+            self.add("keras.non-modeling-api", "critical", f"{path}: registered name {reg[:120]!r} is a Keras API that "
+                     "reads, writes or downloads files; Keras looks it up before the module", "unsafe")
+            return
+        if ">" in reg and reg_final != name.rsplit(".", 1)[-1]:
+            # Keras builds the registered object, found before module/class_name: a registered name
+            # that is not the class's own is another object than the one named (red team 95sb/97sc)
+            self.custom.add(reg[:120])
+            self.add("keras.registered-mismatch", "high", f"{path}: registered name {reg[:120]!r} is not {name[:120]!r}, "
+                     "the class named beside it: Keras builds the registered object, whatever a package imported at "
+                     "load time registered under that key", "suspicious")
+            return
         custom_reg = bool(reg) and reg not in (name, "function") and ">" in reg \
             and reg.split(">", 1)[0] not in KERAS_PACKAGES
         if (mod and not in_keras) or custom_reg or (not mod and reg and reg != name):

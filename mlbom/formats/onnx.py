@@ -351,7 +351,10 @@ class _Walk:
                         key = self.src.text(kv, kn)
                     elif knum == 2 and kwt == 2:
                         raw_val = self.src.read(kv, min(kn, MAX_STRING))
-                        val = raw_val.decode("utf-8", "replace")
+                        # the bytes onnxruntime opens, kept exactly (invalid UTF-8 as surrogate
+                        # escapes, as Python spells such file names): "replace" made another path,
+                        # one that does not exist, so a link to outside was not followed (97sc-2)
+                        val = raw_val.decode("utf-8", "surrogateescape")
                         if b"\x00" in raw_val:
                             val = val.replace("\x00", "\\x00")
                 entries.append((key, val))

@@ -171,6 +171,21 @@ def test_symlink_leaving_the_folder(tmp_path: Path) -> None:
     assert not escapes(parse(data))  # without the folder only the text is judged
 
 
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symlinks")
+def test_symlink_with_a_name_that_is_not_utf8(tmp_path: Path) -> None:
+    """Red team 97sc-2: the location is the bytes onnxruntime opens; decoded with "replace" it named
+    a path that did not exist, so the link b"\\xffw" to outside the folder was not followed."""
+    (tmp_path / "model").mkdir()
+    (tmp_path / "secret.bin").write_bytes(b"x")
+    os.symlink(os.fsencode(tmp_path), os.path.join(os.fsencode(tmp_path / "model"), b"\xffw"))
+    data = model(graph(fld(5, tensor("w", b"\xffw/secret.bin"))))
+    assert escapes(parse(data, tmp_path / "model"))
+    (tmp_path / "model" / "inside").mkdir()
+    os.symlink(b"inside", os.path.join(os.fsencode(tmp_path / "model"), b"\xfei"))
+    (tmp_path / "model" / "inside" / "w.bin").write_bytes(b"\x00" * 16)
+    assert not escapes(parse(model(graph(fld(5, tensor("w", b"\xfei/w.bin")))), tmp_path / "model"))
+
+
 @pytest.mark.parametrize(("loc", "bad"), [
     ("weights.bin", False), ("sub/dir/w.bin", False), ("a/../b.bin", False), ("./w", False),
     ("../w", True), ("a/../../w", True), ("/abs", True), ("\\\\server\\share", True), ("C:w", True),
