@@ -3679,6 +3679,15 @@ class _Walker:
             self.note("pickle.unreadable", "high", f"could not reposition the stream: {exc}", "error", "sync")
         rep.end = src.pos
         rep.consumed = max(rep.end, src.frame_end) if rep.complete and src.frame_end is not None else rep.end
+        if rep.consumed > rep.end:
+            # no pickler writes a STOP before its frame ends: where the next reading of the stream
+            # starts depends on the file object (red team 97sa: the C unpickler on a buffered file
+            # resumes right after the STOP, on a BytesIO or an unbuffered file — torch's
+            # _load_from_bytes, its legacy tar members — and the pure-Python one at the frame's end),
+            # so a sequence of pickles reads two ways
+            self.note("pickle.differential", "medium", f"STOP at offset {rep.end - 1} lies {rep.consumed - rep.end} "
+                      "bytes before the end of its FRAME (no pickler writes that): a loader reading on resumes right "
+                      "after the STOP or at the frame's end depending on the file object", "suspicious", "frame-stop")
         rep.protocol = self.declared
         more = sum(self.omitted.values())
         if more:
