@@ -194,3 +194,116 @@ def test_96c3_generate_and_manifest_share_the_rule(tmp_path: Path) -> None:
     data = _data(tmp_path)
     assert own_paths(data, data / "M.jsonl") == skipped(data, data / "M.jsonl") == {"M.jsonl", "M.jsonl.tmp"}
     assert own_paths(data, tmp_path / "M.jsonl") == frozenset()
+
+
+# ---------------------------------------------------------------------------------------------
+# 96c-2, 96c-4: a CRITICAL record affecting only bar; a BOM with foo and bar
+
+
+def _audit(tmp_path: Path, vex: object, capsys: Any) -> tuple[int, str, dict[str, Any]]:
+    _write(tmp_path / "db" / "g.json", {"id": "GHSA-aaaa-bbbb-cccc", "modified": "2024-01-01T00:00:00Z",
+                                        "aliases": ["CVE-2024-99999"],
+                                        "database_specific": {"severity": "CRITICAL"},
+                                        "affected": [{"package": {"ecosystem": "PyPI", "name": "bar"},
+                                                      "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}]})
+    bom = _write(tmp_path / "bom.json", {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [
+        {"type": "library", "bom-ref": n, "name": n, "version": "1.0", "purl": f"pkg:pypi/{n}@1.0"} for n in ("foo", "bar")]})
+    vexf = _write(tmp_path / "vex.json", vex)
+    out = tmp_path / "out.json"
+    rc = main(["audit", str(bom), "--vuln-db", str(tmp_path / "db"), "--no-cache", "--vex", str(vexf),
+               "--fail-on", "critical", "-o", str(out)])
+    _, err = _quiet(capsys)
+    (v,) = json.loads(out.read_text())["vulnerabilities"]
+    return rc, err, v
+
+
+def _openvex(**statement: object) -> dict[str, object]:
+    return {"@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.com/vex-1", "author": "x",
+            "timestamp": "2024-01-01T00:00:00Z", "version": 1,
+            "statements": [{"vulnerability": {"name": "CVE-2024-99999"}, "status": "not_affected", **statement}]}
+
+
+def _cdx(analysis: dict[str, object], affects: object = None) -> dict[str, object]:
+    v: dict[str, object] = {"id": "CVE-2024-99999", "analysis": analysis}
+    if affects is not None:
+        v["affects"] = affects
+    return {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "vulnerabilities": [v]}
+
+
+def _vex_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if "VEX" in line]
+
+
+@pytest.mark.parametrize("products", [
+    [{"identifiers": {"purl": "pkg:pypi/foo@1.0"}}],  # valid OpenVEX 0.2: a Component without @id
+    {"@id": "pkg:pypi/foo@1.0"},  # an object, not a list
+    [{"hashes": {"sha-256": "00"}}],  # nothing mlbom can read
+    [{"@id": "pkg:pypi/foo@1.0", "subcomponents": [{"identifiers": "x"}]}],
+])
+def test_96c2_openvex_products_scope_the_statement_or_it_is_not_applied(tmp_path: Path, products: object,
+                                                                        capsys: Any) -> None:
+    rc, err, v = _audit(tmp_path, _openvex(products=products, justification="vulnerable_code_not_present"), capsys)
+    assert rc == 1, err  # bar's CRITICAL flaw stays open
+    assert v.get("analysis", {}).get("state") != "not_affected"
+    assert len(_vex_lines(err)) == 1 and "not applied" in err, err
+
+
+def test_96c2_an_openvex_identifiers_purl_is_read(tmp_path: Path, capsys: Any) -> None:
+    vex = _openvex(products=[{"identifiers": {"purl": "pkg:pypi/bar@1.0"}}], justification="vulnerable_code_not_present")
+    rc, err, v = _audit(tmp_path, vex, capsys)
+    assert rc == 0, err  # the statement for bar applies to bar
+    assert v["analysis"]["state"] == "not_affected" and v["analysis"]["justification"] == "code_not_present"
+
+
+def test_96c2_a_statement_naming_no_products_still_applies_to_all(tmp_path: Path, capsys: Any) -> None:
+    rc, err, v = _audit(tmp_path, _openvex(justification="vulnerable_code_not_present"), capsys)
+    assert rc == 0 and v["analysis"]["state"] == "not_affected", err
+
+
+@pytest.mark.parametrize("affects", [[{"ref": ""}], [{"ref": "pkg:pypi/foo@1.0"}, {}]])
+def test_96c2_a_cyclonedx_affects_entry_without_a_ref_is_not_all(tmp_path: Path, affects: object, capsys: Any) -> None:
+    rc, err, v = _audit(tmp_path, _cdx({"state": "not_affected", "justification": "code_not_present"}, affects), capsys)
+    assert rc == 1, err
+    assert v.get("analysis", {}).get("state") != "not_affected"
+    assert len(_vex_lines(err)) == 1 and "not applied" in err, err
+
+
+@pytest.mark.parametrize("analysis", [
+    {"state": "NOT_AFFECTED"}, {"state": "not-affected"},
+    {"state": "not_affected", "justification": "vulnerable_code_not_present"},  # OpenVEX's word in CycloneDX
+])
+def test_96c4_a_cyclonedx_statement_mlbom_cannot_read_is_reported(tmp_path: Path, analysis: dict[str, object],
+                                                                  capsys: Any) -> None:
+    rc, err, v = _audit(tmp_path, _cdx(analysis), capsys)
+    assert rc == 1, err
+    assert v.get("analysis", {}).get("state") != "not_affected"
+    assert len(_vex_lines(err)) == 1 and "cannot be read exactly" in err, err
+
+
+@pytest.mark.parametrize("statement", [
+    {"justification": "code_not_present"},  # CycloneDX's word in OpenVEX
+    {},  # not_affected with neither a justification nor an impact_statement
+])
+def test_96c4_an_openvex_not_affected_without_its_justification_is_reported(tmp_path: Path,
+                                                                            statement: dict[str, object],
+                                                                            capsys: Any) -> None:
+    rc, err, v = _audit(tmp_path, _openvex(products=[{"@id": "pkg:pypi/bar@1.0"}], **statement), capsys)
+    assert rc == 1, err
+    assert v.get("analysis", {}).get("state") != "not_affected"
+    assert len(_vex_lines(err)) == 1 and "cannot be read exactly" in err, err
+
+
+def test_96c4_an_openvex_impact_statement_is_enough(tmp_path: Path, capsys: Any) -> None:
+    vex = _openvex(products=[{"@id": "pkg:pypi/bar@1.0"}], impact_statement="never called")
+    rc, err, v = _audit(tmp_path, vex, capsys)
+    assert rc == 0 and v["analysis"]["state"] == "not_affected", err
+
+
+def test_96c4_many_unreadable_statements_are_one_line(tmp_path: Path, capsys: Any) -> None:
+    from mlbom.vulns.vex import MAX_VEX_REPORT_LINES
+
+    doc = _cdx({"state": "NOT_AFFECTED"})
+    doc["vulnerabilities"] = doc["vulnerabilities"] * (MAX_VEX_REPORT_LINES + 20)  # type: ignore[operator]
+    rc, err, _ = _audit(tmp_path, doc, capsys)
+    assert rc == 1
+    assert len(_vex_lines(err)) == 1 and f"{MAX_VEX_REPORT_LINES + 20} statements" in err, err
