@@ -179,11 +179,9 @@ def skipped(root: Path | None, writing: Path | None) -> frozenset[str]:
     """The relative paths of the manifest ``writing`` and its temporary file when it lies in
     ``root``: left out of the walk (else it would be hashed while it is written)."""
     if root is not None and writing is not None:
-        try:
-            rel = writing.resolve().relative_to(root.resolve()).as_posix()
-            return frozenset({rel, rel + ".tmp"})
-        except (ValueError, OSError):
-            pass
+        from mlbom.manifest.format import own_paths  # one rule with `mlbom manifest DIR -o DIR/OUT` (96c-3)
+
+        return own_paths(root, writing)
     return frozenset()
 
 

@@ -23,7 +23,7 @@ from mlbom.errors import InputError, UsageError
 from mlbom.fswalk import FileRun, iter_files, iter_runs
 from mlbom.hashing import StableRow, StatKey, default_workers, stable_rows, stat_key
 from mlbom.manifest.cache import FolderRecord, HashCache
-from mlbom.manifest.format import Entry, Header, Written, path_key, read_shard, root_problem, shard_of, writing
+from mlbom.manifest.format import Entry, Header, Written, own_paths, path_key, read_shard, root_problem, shard_of, writing
 from mlbom.model import Finding
 
 BATCH = 1024
@@ -388,12 +388,15 @@ def _store_record(folder: _Folder, cache: HashCache) -> None:
         "\0".join(fmt or "" for _, _, fmt in got)))
 
 
-def listing_digest(root: Path) -> tuple[str, int]:
+def listing_digest(root: Path, skip: frozenset[str] = frozenset()) -> tuple[str, int]:
     """SHA-256 over every path of the folder (one per line, manifest order) and the count: what
-    shards of one folder agree on."""
+    shards of one folder agree on. ``skip``: paths left out (the manifest being written,
+    :func:`~mlbom.manifest.format.own_paths`)."""
     h = hashlib.sha256()
     n = 0
     for rel, _ in iter_files(root):
+        if rel in skip:
+            continue
         h.update(path_key(rel) + b"\n")
         n += 1
     return h.hexdigest(), n
@@ -420,19 +423,22 @@ def build_manifest(root: Path, output: Path, *, shard: tuple[int, int] | None = 
     if (why := root_problem(name)) is not None:
         raise InputError(root, f"the folder's name {name[:80]!r} {why}: a manifest's root is one plain folder name")
     header = Header(name)
+    skip = own_paths(root, output)  # the manifest never lists itself nor its temporary file (96c-3)
     if shard is not None:
-        listing, total = listing_digest(root)
+        listing, total = listing_digest(root, skip)
         header = Header(name, shard, total, listing)
     try:
         with writing(output, header) as writer:  # the cache is the caller's: flushed here, not closed
             add = writer.add_file
             if shard is not None:  # a shard is a share of the paths, not of the folders: file by file
                 i, n = shard
-                files = ((rel, p) for rel, p in iter_files(root, on_finding=on_finding) if shard_of(rel, n) == i)
+                files = ((rel, p) for rel, p in iter_files(root, on_finding=on_finding)
+                         if shard_of(rel, n) == i and rel not in skip)
                 for h in hash_stream(files, cache=cache, workers=workers, advance=advance):
                     add(h.rel, h.size, h.sha256, h.error)
             else:
-                for x in hash_runs(iter_runs(root, on_finding=on_finding), cache=cache, workers=workers, advance=advance):
+                for x in hash_runs(iter_runs(root, on_finding=on_finding), cache=cache, workers=workers, advance=advance,
+                                   skip=skip):
                     if isinstance(x, CachedRun):
                         writer.add_run(x.prefix, x.names, x.sizes(), x.shas)
                     else:

@@ -163,16 +163,65 @@ class Written:
     tree_sha256: str | None
 
 
+def output_target(path: Path) -> tuple[Path, Path | None]:
+    """Where a manifest written to ``path`` goes, by the rule of every ``-o`` of mlbom (red team
+    96c-1): a symbolic link is written through (its target is written, the link stays); a FIFO or
+    a device is written into as it is, never replaced (no temporary file); a folder is refused
+    (:class:`InputError`, one line). Only a regular file (or a path where none is yet) is
+    written through a temporary file beside it, ``NAME.tmp``, moved into place at the end.
+    Returns the path written and that temporary file (``None`` for a FIFO or a device)."""
+    target = Path(os.path.realpath(path))  # through links, also a dangling one (its target is created)
+    try:
+        st: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:  # a loop of links, a folder that cannot be searched
+        raise InputError(path, f"cannot write: {exc.strerror or exc}") from exc
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise InputError(path, "cannot write: is a folder")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        return target, None
+    return target, target.with_name(target.name + ".tmp")
+
+
+def own_paths(root: Path, output: Path) -> frozenset[str]:
+    """The paths, relative to the folder ``root``, of the manifest written to ``output`` when
+    it lies in ``root``: the name given, the file written (through a link) and its temporary
+    file. A walk of ``root`` leaves them out (red team 96c-3): a manifest never lists itself,
+    else it would list a file while it is written, and one that is gone at the end."""
+    try:
+        base = root.resolve()
+        given = Path(os.path.realpath(output.parent)) / output.name
+        target, tmp = output_target(output)
+    except (OSError, InputError):
+        return frozenset()
+    out: set[str] = set()
+    for p in (given, target, tmp):
+        if p is not None:
+            with contextlib.suppress(ValueError):
+                out.add(p.relative_to(base).as_posix())
+    return frozenset(out)
+
+
 class ManifestWriter:
-    """Streams a manifest to ``path`` (through a temporary file, replaced at :meth:`close`);
+    """Streams a manifest to ``path`` (through a temporary file, replaced at :meth:`close`,
+    when it is a regular file; see :func:`output_target`);
     entries must come in strictly increasing path order. Lines and tree-digest lines are
     gathered as text and encoded, written and hashed once per few thousand files."""
 
     def __init__(self, path: Path, header: Header) -> None:
         self.path = path
-        self._tmp = path.with_name(path.name + ".tmp")
+        self._target, self._tmp = output_target(path)
         try:
-            self._raw = open(self._tmp, "wb")  # noqa: SIM115 - closed in close()/abort()
+            if self._tmp is None:  # a FIFO or a device: written into, never replaced
+                self._raw: BinaryIO = open(self._target, "wb")  # noqa: SIM115 - closed in close()/abort()
+            else:  # never through a link, a FIFO or a folder left under the temporary name
+                fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_NONBLOCK
+                             | getattr(os, "O_CLOEXEC", 0), 0o666)
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    os.close(fd)
+                    raise InputError(path, f"cannot write: {self._tmp.name} (its temporary file) is not a regular file")
+                self._raw = os.fdopen(fd, "wb")
         except OSError as exc:
             raise InputError(path, f"cannot write: {exc.strerror or exc}") from exc
         self._hashing = _HashingFile(self._raw)
@@ -234,7 +283,10 @@ class ManifestWriter:
             self._flush()
 
     def _flush(self) -> None:
-        (self._gzip or self._hashing).write("".join(self._lines).encode("ascii"))
+        try:
+            (self._gzip or self._hashing).write("".join(self._lines).encode("ascii"))
+        except OSError as exc:  # a full disk, a device that refuses: the output's fault, one line (96c-1)
+            raise InputError(self.path, f"cannot write: {exc.strerror or exc}") from exc
         self._lines.clear()
         self._run_lines = 0
         self._tree.update("".join(self._tree_lines).encode("utf-8", "surrogateescape"))
@@ -244,10 +296,14 @@ class ManifestWriter:
         """Finish and move the manifest into place (again: the same result)."""
         if self._written is None:
             self._flush()
-            if self._gzip is not None:
-                self._gzip.close()
-            self._raw.close()
-            os.replace(self._tmp, self.path)
+            try:
+                if self._gzip is not None:
+                    self._gzip.close()
+                self._raw.close()
+                if self._tmp is not None:
+                    os.replace(self._tmp, self._target)
+            except OSError as exc:
+                raise InputError(self.path, f"cannot write: {exc.strerror or exc}") from exc
             self._written = Written(self.path, self._hashing.hash.hexdigest(), self._hashing.size, self.files, self.failed,
                                     self.total_size, None if self.failed or not self.files else self._tree.hexdigest())
         return self._written
@@ -255,9 +311,11 @@ class ManifestWriter:
     def abort(self) -> None:
         """Drop the temporary file (after :meth:`close`: nothing)."""
         if self._written is None:
-            self._raw.close()
             with contextlib.suppress(OSError):
-                os.unlink(self._tmp)
+                self._raw.close()
+            if self._tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(self._tmp)
 
 
 class _Closable(Protocol):

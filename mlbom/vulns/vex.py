@@ -20,7 +20,14 @@ products — its products cover every package the vulnerability affects. Product
 by purl *without version* (a decision about ``pkg:pypi/torch`` carries to the next torch
 release; that is what carrying triage across releases means) or by exact bom-ref; BOM-Links
 (``urn:cdx:…#ref``) are read by their ref. A statement that matches nothing is reported, never
-applied elsewhere.
+applied elsewhere. Products are read fail-closed (red team 96c-2): OpenVEX 0.2 Components by
+``@id`` and/or ``identifiers`` (purl, cpe23, cpe22), subcomponents likewise; CycloneDX by each
+``affects[].ref``. Only a statement with no products at all (no ``products``/``affects``) applies
+to every package of the vulnerability; one whose products are there but cannot be read applies
+to nothing and is reported. States, justifications and responses are matched exactly as each
+format's enum spells them (case-sensitive; red team 96c-4): a statement with any other value, or
+an OpenVEX ``not_affected`` with neither a justification nor an impact statement, is not applied
+(never half-applied) and is reported.
 
 Write: :func:`to_cyclonedx_vex` — a CycloneDX document holding only ``vulnerabilities`` (with
 analysis and affects as BOM-Links to the audited BOM when it has a serial number).
@@ -83,6 +90,9 @@ class Statement:
     products: tuple[str, ...]
     analysis: VulnAnalysis
     expires: _dt.datetime | None = None
+    unread: str | None = None
+    """Why mlbom cannot apply it exactly (products it cannot read, a state or justification the
+    format does not define): then it is applied to nothing and reported (red team 96c-2, 96c-4)."""
 
 
 def load(path: Path) -> list[Statement]:
@@ -132,12 +142,24 @@ def _cyclonedx(doc: dict[str, object], name: str) -> list[Statement]:
         if not isinstance(v, dict) or not _str(v.get("id")):
             raise InputError(name, f"vulnerability {i} has no id")
         analysis = v.get("analysis")
-        if not isinstance(analysis, dict) or analysis.get("state") not in _STATES:
-            continue  # not a triage decision
+        if not isinstance(analysis, dict) or analysis.get("state") is None:
+            continue  # not a triage decision: a vulnerability without an analysis state
         ids = ids_of(v)
-        products = [_product_key(str(a["ref"])) for a in dicts(v.get("affects")) if _str(a.get("ref"))]
+        unread: list[str] = []
+        state = analysis.get("state")
+        if state not in _STATES:  # spelled as the schema's enum spells it: "NOT_AFFECTED" is not a state (96c-4)
+            unread.append(f"state {str(state)[:40]!r} is not a CycloneDX analysis state")
+            state = "in_triage"
+        affects = v.get("affects")
+        products = [_product_key(str(a["ref"])) for a in dicts(affects) if _str(a.get("ref"))]
+        if affects is not None and (not isinstance(affects, list) or len(products) != len(affects)):
+            unread.append("an affects entry without a ref")  # never "no products", i.e. all of them (96c-2)
         just = analysis.get("justification")
+        if just is not None and just not in _JUSTIFICATIONS:
+            unread.append(f"justification {str(just)[:60]!r} is not a CycloneDX justification")
         responses = analysis.get("response")
+        if responses is not None and (not isinstance(responses, list) or any(r not in _RESPONSES for r in responses)):
+            unread.append("a response that is not a CycloneDX response")
         expires = None
         props = v.get("properties")
         for p in props if isinstance(props, list) else []:
@@ -145,12 +167,12 @@ def _cyclonedx(doc: dict[str, object], name: str) -> list[Statement]:
                 expires = _expiry(_str(p.get("value")), where)
         out.append(Statement(
             where, ids, tuple(sorted(set(products))),
-            VulnAnalysis(state=analysis["state"],
+            VulnAnalysis(state=state,
                          justification=just if isinstance(just, str) and just in _JUSTIFICATIONS else None,
                          responses=tuple(r for r in responses if isinstance(r, str) and r in _RESPONSES)
                          if isinstance(responses, list) else (),
                          detail=_str(analysis.get("detail"))),
-            expires))
+            expires, "; ".join(unread) or None))
     return out
 
 
@@ -177,17 +199,24 @@ def _openvex(doc: dict[str, object], name: str) -> list[Statement]:
         if not ids or not isinstance(status, str) or status not in _OPENVEX_STATUS:
             raise InputError(name, f"statement {i}: needs a vulnerability and a status "
                                    f"({', '.join(sorted(_OPENVEX_STATUS))})")
-        products = []
-        for p in s.get("products") if isinstance(s.get("products"), list) else []:  # type: ignore[union-attr]
-            pid = p.get("@id") if isinstance(p, dict) else p
-            if _str(pid):
-                products.append(_product_key(str(pid)))
+        unread: list[str] = []
+        raw = s.get("products")
+        products: list[str] = []
+        if raw is not None and not isinstance(raw, list):
+            unread.append("products is not a list")
+        for p in raw if isinstance(raw, list) else []:
+            if not _openvex_component(p, products):
+                unread.append("a product mlbom cannot read (neither an @id nor a purl identifier)")
+                break
             subs = p.get("subcomponents") if isinstance(p, dict) else None
-            for sub in subs if isinstance(subs, list) else []:
-                sid = sub.get("@id") if isinstance(sub, dict) else sub
-                if _str(sid):
-                    products.append(_product_key(str(sid)))
+            if subs is not None and not (isinstance(subs, list) and all(_openvex_component(x, products) for x in subs)):
+                unread.append("a subcomponent mlbom cannot read")
+                break
         just = s.get("justification")
+        if just is not None and just not in _OPENVEX_JUST:
+            unread.append(f"justification {str(just)[:60]!r} is not an OpenVEX justification")
+        elif status == "not_affected" and just is None and not _str(s.get("impact_statement")):
+            unread.append("not_affected without a justification or an impact_statement (OpenVEX requires one)")
         detail = _str(s.get("impact_statement")) or _str(s.get("action_statement")) or _str(s.get("status_notes"))
         responses: tuple[AnalysisResponse, ...] = ("update",) if status == "affected" and _str(s.get("action_statement")) else ()
         out.append(Statement(
@@ -195,8 +224,34 @@ def _openvex(doc: dict[str, object], name: str) -> list[Statement]:
             VulnAnalysis(state=_OPENVEX_STATUS[status],
                          justification=_OPENVEX_JUST.get(just) if isinstance(just, str) else None,
                          responses=responses, detail=detail),
-            _expiry(_str(s.get("expires")), where)))
+            _expiry(_str(s.get("expires")), where), "; ".join(unread) or None))
     return out
+
+
+def _openvex_component(p: object, into: list[str]) -> bool:
+    """Add the keys of one OpenVEX 0.2 Component (a string, or an object with ``@id`` and/or
+    ``identifiers`` {purl, cpe23, cpe22}) to ``into``; False when none can be read. CPEs name no
+    PyPI package and match nothing here, but they are a product the statement is scoped to."""
+    if isinstance(p, str):
+        if not p:
+            return False
+        into.append(_product_key(p))
+        return True
+    if not isinstance(p, dict):
+        return False
+    found = False
+    if _str(p.get("@id")):
+        into.append(_product_key(str(p["@id"])))
+        found = True
+    idents = p.get("identifiers")
+    if idents is not None:
+        if not isinstance(idents, dict):
+            return False
+        for key in ("purl", "cpe23", "cpe22"):
+            if _str(idents.get(key)):
+                into.append(_product_key(str(idents[key])))
+                found = True
+    return found
 
 
 def apply(vulns: list[Vulnerability], statements: list[Statement], purls: dict[str, str],
@@ -237,6 +292,9 @@ def apply(vulns: list[Vulnerability], statements: list[Statement], purls: dict[s
         return covers[i]
 
     for st in statements:
+        if st.unread is not None:  # applied exactly or not at all: never to every package, never half (96c-2, 96c-4)
+            report.add("unread", st.where, partial(_unread_line, st))
+            continue
         if st.expires is not None and st.expires < now:
             report.add("expired", st.where, partial(_expired_line, st))
             continue
@@ -268,8 +326,12 @@ def apply(vulns: list[Vulnerability], statements: list[Statement], purls: dict[s
     return out, report.lines()
 
 
-_REPORT_SUMMARY = {"expired": "are expired", "unmatched": "match no vulnerability of this BOM",
+_REPORT_SUMMARY = {"unread": "cannot be read exactly", "expired": "are expired", "unmatched": "match no vulnerability of this BOM",
                    "partial": "cover only part of a vulnerability"}
+
+
+def _unread_line(st: Statement) -> str:
+    return f"{st.where}: cannot be read exactly ({st.unread}); not applied"
 
 
 def _expired_line(st: Statement) -> str:
