@@ -99,11 +99,11 @@ MODEL_SUPPLIED = frozenset({"bos_token", "eos_token", "unk_token", "pad_token", 
 # own data. Every other name the template does not bind may come from the model file itself —
 # transformers passes every ``*_token`` of tokenizer_config.json and every key of its
 # ``extra_special_tokens`` as a variable (red team 35j-1) — so it is not context data.
-CALLER_SUPPLIED = frozenset({
-    "messages", "tools", "documents", "add_generation_prompt", "continue_final_message", "custom_tools",
-    "builtin_tools", "tools_in_user_message", "date_string", "enable_thinking", "thinking", "reasoning_effort",
-    "add_vision_id", "system_message", "xml_tools", "python_tools", "json_tools",
-})
+# Only the names transformers' ``apply_chat_template`` binds itself: any other variable (a chat
+# template kwarg such as ``date_string``, ``enable_thinking``, ``system_message``) may as well be a
+# key of the model's own ``extra_special_tokens``, which transformers 5 passes under the same name
+# (red team 98sb-3), so it is never taken for the application's data.
+CALLER_SUPPLIED = frozenset({"messages", "tools", "documents", "add_generation_prompt"})
 # Attributes that reach interpreter internals without a leading underscore.
 DANGEROUS_ATTRS = frozenset({
     "mro", "format_map", "func_globals", "func_code", "f_globals", "f_locals", "f_builtins", "f_back", "f_code",
@@ -912,6 +912,10 @@ class _Judge:
         elif isinstance(st, (nodes.Import, nodes.FromImport)):
             read(st.template, bound)
             bound.update(_imported_names(st))
+        elif isinstance(st, nodes.Block):
+            # a block renders from the template's context, not the enclosing loop's scope, unless
+            # it is ``scoped`` (red team 98sb-1): an unscoped block sees nothing bound around it
+            self._scope_body(list(st.body), set(bound) if st.scoped else set(), out)
         elif isinstance(st, (nodes.Scope, nodes.FilterBlock, nodes.ScopedEvalContextModifier)):
             if isinstance(st, nodes.FilterBlock):
                 read(st.filter, bound)
@@ -976,6 +980,11 @@ class _Judge:
         if len(names) > 1 or any(c.call.node.name == macro.name for c in self.tree.find_all(nodes.CallBlock)
                                  if isinstance(c.call.node, nodes.Name)):
             return [(p, None) for p in params]
+        for parent in self.tree.find_all(nodes.Node):  # the macro as a value: called unseen (98sb-2)
+            for child in parent.iter_child_nodes():
+                if isinstance(child, nodes.Name) and child.ctx == "load" and child.name == macro.name \
+                        and not (isinstance(parent, nodes.Call) and parent.node is child):
+                    return [(p, None) for p in params]
         calls = 0
         for call in self.tree.find_all(nodes.Call):
             if not (isinstance(call.node, nodes.Name) and call.node.name == macro.name):
@@ -1048,9 +1057,75 @@ class _Judge:
                                         f"{self.where}: more than {MAX_NODES} syntax nodes; not judged", "error")]
         self._collect_bindings()
         self._collect_namespace_attributes()
+        self._collect_mappings()
         for node in self.tree.find_all(nodes.Node):
             self._check(node)
         return self.findings
+
+    def _collect_mappings(self) -> None:
+        """Names (and ``ns.attr``) that may hold a mapping the template builds — a dict literal, a
+        ``dict(…)`` call, a macro's ``kwargs`` — directly, inside a list, or through any binding,
+        macro argument or loop over one: Jinja2 reads ``x.upper`` as ``x['upper']`` when the
+        attribute is missing, so ``x.upper(…)`` calls what the template stored (red team 98sb-2).
+        A macro parameter given in a way not followed may hold one."""
+        sites: list[tuple[str, nodes.Node | None]] = []
+        for node in self.tree.find_all((nodes.Assign, nodes.With, nodes.For, nodes.Macro)):
+            if isinstance(node, nodes.Assign):
+                if isinstance(node.target, nodes.NSRef):
+                    sites.append((f"{node.target.name}.{node.target.attr}", node.node))
+                else:
+                    sites.extend((n.name, node.node) for n in _names(node.target))
+                v = node.node
+                if isinstance(node.target, nodes.Name) and isinstance(v, nodes.Call) and isinstance(v.node, nodes.Name) \
+                        and v.node.name == "namespace":
+                    sites.extend((f"{node.target.name}.{kw.key}", kw.value) for kw in v.kwargs)
+            elif isinstance(node, nodes.With):
+                for t, v in zip(node.targets, node.values, strict=False):
+                    sites.extend((n.name, v) for n in _names(t))
+            elif isinstance(node, nodes.For):
+                sites.extend((n.name, node.iter) for n in _names(node.target))
+            elif isinstance(node, nodes.Macro):
+                sites.extend(self._macro_arguments(node))
+        self.mappings: set[str] = {name for name, v in sites if v is None}
+        for _ in range(64):
+            grown = {name for name, v in sites if name not in self.mappings and v is not None and self._holds_mapping(v)}
+            if not grown:
+                return
+            self.mappings |= grown
+        self.mappings |= {name for name, _ in sites}  # not settled: every bound name may (fail closed)
+
+    def _inert(self, node: nodes.Node) -> bool:
+        """A value that cannot be a callable: a constant (or a list/dict of them), a number, a string
+        built by the template, the application's data (JSON) — but not a method read off it
+        (``content.replace`` is a bound method: a callable)."""
+        if isinstance(node, nodes.Getattr) and (node.attr in ALLOWED_METHODS or node.attr in _DATA_METHODS):
+            return False
+        if isinstance(node, nodes.Const) or self._numeric(node) or _stringy(node) or self._context_data(node):
+            return True
+        if isinstance(node, (nodes.List, nodes.Tuple)):
+            return all(self._inert(i) for i in node.items)
+        if isinstance(node, nodes.Dict):
+            return all(self._inert(p.value) for p in node.items)
+        return False
+
+    def _holds_mapping(self, node: nodes.Node) -> bool:
+        """``node``'s value may be, or contain, a mapping the template built (see above)."""
+        if _stringy(node) or self._numeric(node):
+            return False
+        for n in (node, *node.find_all(nodes.Node)):
+            # a mapping whose every value is a constant or the application's data holds no callable
+            if isinstance(n, nodes.Dict) and not all(self._inert(p.value) for p in n.items):
+                return True
+            if isinstance(n, nodes.Call) and isinstance(n.node, nodes.Name) and n.node.name == "dict" \
+                    and "dict" not in self.defined and not (n.dyn_args is None and n.dyn_kwargs is None and all(
+                        self._inert(a) for a in [*n.args, *(kw.value for kw in n.kwargs)])):
+                return True
+            if isinstance(n, nodes.Name) and n.ctx == "load" and (n.name == "kwargs" or n.name in self.mappings):
+                return True
+            if isinstance(n, nodes.Getattr) and isinstance(n.node, nodes.Name) \
+                    and f"{n.node.name}.{n.attr}" in self.mappings:
+                return True
+        return False
 
     def _collect_namespace_attributes(self) -> None:
         """Attribute names a namespace may hold (``set ns.a = v``, ``namespace(a=v)``, the constant
@@ -1371,6 +1446,14 @@ class _Judge:
                              "calls it (a value read at render time may be any Python callable)", "suspicious", line)
             if _is_private(meth) or meth in DANGEROUS_ATTRS:
                 return  # the Getattr check reports it
+            if meth in ALLOWED_METHODS and self._holds_mapping(fn.node):
+                # {'upper': v}.upper(…): Jinja2's attribute lookup falls back to the item, so the
+                # call calls the stored value (red team 98sb-2); a str/list method runs only on a
+                # receiver that holds no value of the template's choosing
+                self.add("template.odd-call", "high", f"calls .{meth}() on a {type(fn.node).__name__} that may hold "
+                         f"a value of the template's choosing under the key {meth!r} (Jinja2 reads the item when the "
+                         "attribute is missing): any Python callable", "suspicious", line)
+                return
             if meth in self.ns_attrs:
                 self.add("template.odd-call", "high", f"calls .{meth}(), a name the template stores a value under in a "
                          "namespace (a namespace returns the stored value, which may be any Python callable)",
