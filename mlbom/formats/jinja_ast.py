@@ -418,6 +418,8 @@ class _Judge:
         self.tracked: set[str] = set()
         self.mutates = False  # the template calls x.append/extend/insert/update/setdefault
         self.numeric: set[str] = set()  # names (or "ns.attr") bound only to numbers/truth values
+        self.attr_keys: dict[str, set[str]] = {}  # attribute name -> every "ns.attr" written with it
+        self.mapping_attrs: set[str] = set()
         self.cache: dict[int, _Values | None] = {}
         self.work = MAX_FOLD_WORK
 
@@ -467,7 +469,7 @@ class _Judge:
         if isinstance(node, nodes.TemplateData):
             return [node.data]
         if isinstance(node, nodes.Name):
-            if node.name in self.env:
+            if node.name in self.env and node.name not in self.unbound:
                 return self.env[node.name]
             raise _Unknown
         if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
@@ -702,6 +704,10 @@ class _Judge:
         # names a template binds other than as a macro: calling one is calling a value (96sb-2)
         self.rebound = {name for name, _ in self._binding_sites()}
         self.ns_followed = self._namespaces_followed()
+        # a template name read where its binding may not be in force is the renderer's variable
+        # there (the model's token text, any extra_special_tokens key): never a constant, a number
+        # or context data (red team 97sb-2, 99sb-3)
+        self.unbound = self._unbound_reads() & self.rebound
         for _ in range(3):  # chains of sets: set a = 'x'; set b = a ~ 'y'
             self.cache.clear()
             for node in self.tree.find_all((nodes.Assign, nodes.For, nodes.Macro, nodes.With, nodes.AssignBlock,
@@ -754,7 +760,8 @@ class _Judge:
                     bound.extend((n.name, None) for n in _names(node.target))
             elif isinstance(node, nodes.For):
                 is_range = isinstance(node.iter, nodes.Call) and isinstance(node.iter.node, nodes.Name) \
-                    and node.iter.node.name == "range" and "range" not in self.defined
+                    and node.iter.node.name == "range" and "range" not in self.defined \
+                    and not node.recursive  # loop(…) rebinds a recursive loop's target (99sb-1)
                 if isinstance(node.target, nodes.Name) and is_range:
                     bound.append((node.target.name, nodes.Const(0)))
                 else:
@@ -772,6 +779,10 @@ class _Judge:
                 bound.extend((n, None) for n in _imported_names(node))
             for name, value in bound:
                 sources.setdefault(name, []).append(value)
+        self.attr_keys = {}
+        for k in sources:
+            if "." in k:
+                self.attr_keys.setdefault(k.split(".", 1)[1], set()).add(k)
         self.numeric = {n for n, vs in sources.items() if all(v is not None for v in vs)}
         for _ in range(len(self.numeric) + 1):  # the greatest fixpoint (set i = i + 1)
             found = {n for n in self.numeric if all(v is not None and self._numeric(v) for v in sources[n])}
@@ -801,11 +812,16 @@ class _Judge:
         if isinstance(node, nodes.CondExpr):
             return self._numeric(node.expr1) and (node.expr2 is None or self._numeric(node.expr2))
         if isinstance(node, nodes.Name):
-            return node.name in self.numeric
+            return node.name in self.numeric and node.name not in self.unbound
         if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
             if node.node.name == "loop" and "loop" not in self.defined:
                 return node.attr in _NUMERIC_LOOP_ATTRS
-            return f"{node.node.name}.{node.attr}" in self.numeric
+            if self.ns_followed:
+                return f"{node.node.name}.{node.attr}" in self.numeric
+            # an alias may write a namespace attribute under another name (99sb-2): a number only
+            # when every namespace's attribute of that name is written numbers only
+            keys = self.attr_keys.get(node.attr, set())
+            return bool(keys) and keys <= self.numeric
         return False
 
     def _collect_context_loops(self) -> None:
@@ -844,9 +860,9 @@ class _Judge:
         self._collect_namespace_and_mutations(sources)
         # the greatest fixpoint: ``set messages = messages[1:]`` reads the context's messages first
         self.context_loop = {n for n, vs in sources.items() if all(v is not None for v in vs)}
-        unbound = self._unbound_reads()  # a loop variable read outside its loop is another variable
+        # a loop variable read outside its loop is another variable
         self.context_loop -= {n for n in self.context_loop
-                              if "." not in n and n in unbound and n in self.defined and n not in CALLER_SUPPLIED}
+                              if "." not in n and n in self.unbound and n in self.defined and n not in CALLER_SUPPLIED}
         for _ in range(len(self.context_loop) + 1):
             found = {n for n in self.context_loop if all(
                 v is not None and (self._context_source(v.node) if isinstance(v, _UnpackedFrom) else self._context_data(v))
@@ -879,9 +895,17 @@ class _Judge:
             self._scope_body(list(st.body), inner, out)
             self._scope_body(list(st.else_), set(bound), out)
         elif isinstance(st, nodes.If):
+            # an if shares its scope, but a branch may not run: after it, a name is bound only when
+            # every branch (an else included) binds it (red team 99sb-3: a set under {% if false %})
             read(st.test, bound)
-            for part in [st.body, *([e.test] for e in st.elif_), *(e.body for e in st.elif_), st.else_]:
-                self._scope_body([p for p in part if isinstance(p, nodes.Node)], bound, out)  # shares the scope
+            branches: list[set[str]] = []
+            for test, body in [(None, st.body), *((e.test, e.body) for e in st.elif_), (None, st.else_)]:
+                inner = set(bound)
+                read(test, inner)
+                self._scope_body(list(body), inner, out)
+                branches.append(inner)
+            if st.else_:
+                bound.update(set.intersection(*branches))
         elif isinstance(st, nodes.Macro):
             for d in st.defaults:
                 read(d, bound)
@@ -1045,7 +1069,8 @@ class _Judge:
             if key in self.opaque or key in self.env:
                 return key in self.opaque
         if isinstance(node, nodes.Name):
-            return node.name in self.opaque or node.name in ("varargs", "kwargs", "caller", "loop")
+            return node.name in self.opaque or node.name in self.unbound or node.name in ("varargs", "kwargs", "caller",
+                                                                                             "loop")
         return any(self._depends_opaque(child) for child in node.iter_child_nodes())
 
     # -- the checks -------------------------------------------------------------------------------
@@ -1058,6 +1083,11 @@ class _Judge:
         self._collect_bindings()
         self._collect_namespace_attributes()
         self._collect_mappings()
+        # x.update({'upper': v}) / setdefault put a template value under a method's name into a dict
+        # the template did not build (the application's message, a module's globals): then any
+        # allowed-method call may call it (red team 99sb-5)
+        self.dict_mutated = any(isinstance(c.node, nodes.Getattr) and c.node.attr in ("update", "setdefault")
+                                for c in self.tree.find_all(nodes.Call))
         for node in self.tree.find_all(nodes.Node):
             self._check(node)
         return self.findings
@@ -1083,15 +1113,20 @@ class _Judge:
                 for t, v in zip(node.targets, node.values, strict=False):
                     sites.extend((n.name, v) for n in _names(t))
             elif isinstance(node, nodes.For):
-                sites.extend((n.name, node.iter) for n in _names(node.target))
+                # a recursive loop's target is also what loop(…) passes: unknown (99sb-4)
+                sites.extend((n.name, None if node.recursive else node.iter) for n in _names(node.target))
             elif isinstance(node, nodes.Macro):
                 sites.extend(self._macro_arguments(node))
+        for block in self.tree.find_all(nodes.CallBlock):  # {% call(d) m() %}: caller(…) fills d
+            sites.extend((a.name, None) for a in block.args)
         self.mappings: set[str] = {name for name, v in sites if v is None}
+        self.mapping_attrs = {k.split(".", 1)[1] for k in self.mappings if "." in k}
         for _ in range(64):
             grown = {name for name, v in sites if name not in self.mappings and v is not None and self._holds_mapping(v)}
             if not grown:
                 return
             self.mappings |= grown
+            self.mapping_attrs |= {k.split(".", 1)[1] for k in grown if "." in k}
         self.mappings |= {name for name, _ in sites}  # not settled: every bound name may (fail closed)
 
     def _inert(self, node: nodes.Node) -> bool:
@@ -1122,9 +1157,10 @@ class _Judge:
                 return True
             if isinstance(n, nodes.Name) and n.ctx == "load" and (n.name == "kwargs" or n.name in self.mappings):
                 return True
-            if isinstance(n, nodes.Getattr) and isinstance(n.node, nodes.Name) \
-                    and f"{n.node.name}.{n.attr}" in self.mappings:
-                return True
+            if isinstance(n, nodes.Getattr) and isinstance(n.node, nodes.Name) and (
+                    f"{n.node.name}.{n.attr}" in self.mappings
+                    or (not self.ns_followed and n.attr in self.mapping_attrs)):
+                return True  # an alias may have written it (any namespace's attribute of that name)
         return False
 
     def _collect_namespace_attributes(self) -> None:
@@ -1446,7 +1482,8 @@ class _Judge:
                              "calls it (a value read at render time may be any Python callable)", "suspicious", line)
             if _is_private(meth) or meth in DANGEROUS_ATTRS:
                 return  # the Getattr check reports it
-            if meth in ALLOWED_METHODS and self._holds_mapping(fn.node):
+            if meth in ALLOWED_METHODS and (self._holds_mapping(fn.node) or (self.dict_mutated and not _stringy(fn.node)
+                                                                             and not self._numeric(fn.node))):
                 # {'upper': v}.upper(…): Jinja2's attribute lookup falls back to the item, so the
                 # call calls the stored value (red team 98sb-2); a str/list method runs only on a
                 # receiver that holds no value of the template's choosing
