@@ -463,7 +463,7 @@ def _scan_content(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[st
     — bytes that another loader would read as a pickle (``pickle.load``/``torch.load`` start at
     offset 0) or as a zip archive (``zipfile`` looks at the end) are a differential."""
     read_as = _dispatch(fh, size, name, acc, facts, ctx, depth=depth, where=where)
-    _dcp_metadata(fh, size, name, acc, ctx, depth=depth, where=where)  # a checkpoint's .metadata: its slices
+    _dcp_metadata(fh, size, name, read_as, acc, ctx, depth=depth, where=where)  # a checkpoint's .metadata: its slices
     fmt = _python_by_name(name, read_as, acc, ctx.folder if depth == 0 else None, where)
     _text_reading(fh, size, name, fmt, acc, facts, folder=ctx.folder if depth == 0 else None, where=where)
     if fmt != "hdf5":
@@ -2882,7 +2882,8 @@ _DCP_MAX_FILES = 4096  # files a .metadata's items name, opened to check the sli
 _DCP_MAX_JUDGED = 16  # slices judged as their own file (each one a torch.load input) per .metadata
 
 
-def _dcp_metadata(fh: IO[bytes], size: int, name: str, acc: _Acc, ctx: _Ctx, *, depth: int, where: str) -> None:
+def _dcp_metadata(fh: IO[bytes], size: int, name: str, read_as: str, acc: _Acc, ctx: _Ctx, *, depth: int,
+                  where: str) -> None:
     """A checkpoint's ``.metadata`` (``__<rank>.metadata``): every item's slice judged as what
     ``dcp.load`` reads (red team 19e-1). ``FileSystemReader.read_data`` opens
     ``Path(checkpoint) / relative_path`` — any spelling, any file, a path out of the folder or an
@@ -2904,10 +2905,13 @@ def _dcp_metadata(fh: IO[bytes], size: int, name: str, acc: _Acc, ctx: _Ctx, *, 
     data = fh.read(min(size, dcp.MAX_METADATA + 1))
     found = dcp.storage_slices(data)  # None past MAX_METADATA too
     if found is None:
-        if dcp.names_checkpoint(data):
-            acc.add("dcp.slices-unchecked", "high", f"{where}: names torch.distributed.checkpoint classes but is not "
-                    "the Metadata pickle DCP writes as mlbom reads it: the slices dcp.load reads from the checkpoint's "
-                    "files are not checked", effect="suspicious")
+        # dcp.load hands any file of this name to pickle.load, and a pickle reaches its classes in
+        # spellings no byte search sees (escaped names, copyreg, lookalike item classes: red team
+        # 98sa-1): a pickle here that is not the Metadata mlbom reads leaves the slices unchecked
+        if dcp.names_checkpoint(data) or read_as in _OFFSET0_READ:
+            acc.add("dcp.slices-unchecked", "high", f"{where}: a .metadata pickle that is not the Metadata object DCP "
+                    "writes as mlbom reads it: the slices dcp.load reads from the checkpoint's files are not "
+                    "checked", effect="suspicious")
         return
     if depth > 0 or ctx.folder is None:
         if depth > 0:

@@ -289,3 +289,40 @@ def test_environment_interpreter_linked_to_a_fifo_never_blocks(tmp_path: Path) -
     assert proc.returncode in (0, 1), proc.stderr
     text = out.read_text("utf-8")
     assert "python.interpreter-unverified" in text and "not a regular file" in text, text[:2000]
+
+
+# ---- 98sa-1: a .metadata pickle mlbom cannot read, whatever it names ------------------------------
+
+@pytest.mark.parametrize("variant", ["escaped-module", "lookalike-item", "plain-dict"])
+def test_98sa_1_unreadable_metadata_pickle_leaves_slices_unchecked(tmp_path: Path, variant: str) -> None:
+    """dcp.load hands any ``.metadata`` to pickle.load and reads its items' attributes by name: a
+    pickle reaching DCP's classes through escaped names (protocol 0 ``V`` text with ``\\u0063``),
+    an item that is another class with the same attributes, or any pickle mlbom does not read as
+    the Metadata object was skipped unless its bytes spelled ``torch.distributed.checkpoint``."""
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"\x02\x00\x00\x00\x00\x00\x00\x00{}")
+    good = _metadata([_info("model.safetensors", 0, 10)])
+    if variant == "escaped-module":
+        data = good.replace(b"ctorch.distributed.checkpoint.metadata\nMetadata\n",
+                            b"Vtorch.distributed.\\u0063heckpoint.metadata\nVMetadata\n\x93")
+        data = data.replace(b"ctorch.distributed.checkpoint.metadata\nMetadataIndex\n",
+                            b"Vtorch.distributed.\\u0063heckpoint.metadata\nVMetadataIndex\n\x93")
+        data = data.replace(b"ctorch.distributed.checkpoint.filesystem\n_StorageInfo\n",
+                            b"Vtorch.distributed.\\u0063heckpoint.filesystem\nV_StorageInfo\n\x93")
+        data = b"\x80\x04" + data[2:]
+        assert b"torch.distributed.checkpoint" not in data
+    elif variant == "lookalike-item":  # and the Metadata classes' module spelled with an escape
+        data = good.replace(b"ctorch.distributed.checkpoint.filesystem\n_StorageInfo\n", b"ctypes\nSimpleNamespace\n")
+        data = b"\x80\x04" + data[2:].replace(b"ctorch.distributed.checkpoint.metadata\nMetadata\n",
+                                               b"Vtorch.distributed.\\u0063heckpoint.metadata\nVMetadata\n\x93")
+        data = data.replace(b"ctorch.distributed.checkpoint.metadata\nMetadataIndex\n",
+                            b"Vtorch.distributed.\\u0063heckpoint.metadata\nVMetadataIndex\n\x93")
+        assert b"torch.distributed.checkpoint" not in data
+    else:
+        data = pickle.dumps({"storage_data": {}}, protocol=2)
+    (folder / ".metadata").write_bytes(data)
+    res = {Path(r.path).name: r for r in scan([str(folder)], with_hash=False)}
+    meta = res[".metadata"]
+    assert meta.verdict in ("suspicious", "unsafe"), meta.findings
+    assert any(i.startswith("dcp.slice") for i in _ids(meta)), meta.findings  # judged, or said unchecked
