@@ -784,10 +784,11 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                     "(it runs when imported); not judged", effect="suspicious")
             return "python-bytecode"
         if ubjson.looks_like(head) and not _logging_ini(fh, head):
-            if size <= MAX_TEXT and _decode_text(_read_all(fh, size)) is not None:
-                # text that starts like UBJSON (a Jinja "{#-" comment, "[Demo]"): a text reader
-                # takes it as text, so it is judged as text; one that is also a UBJSON value is
-                # judged as that too (red team 97sb: chat_template.jinja was never judged)
+            if not lower.endswith(".ubj") and size <= MAX_TEXT and _decode_text(_read_all(fh, size)) is not None:
+                # text that starts like UBJSON (a Jinja "{#-" comment, "[Demo]"), not named .ubj: a
+                # text reader takes it as text, so it is judged as text; one that is also a UBJSON
+                # value is judged as that too (red team 97sb: chat_template.jinja was never judged).
+                # A .ubj name claims UBJSON: content that is not one UBJSON value is error there
                 fmt = _scan_text(fh, size, name, acc, facts, where=where, folder=ctx.folder if depth == 0 else None)
                 if _is_ubjson(fh, size):
                     return _scan_ubjson(fh, size, acc, facts, where=where)
