@@ -70,6 +70,10 @@ class LockCollector(BaseCollector):
                 props.append(Property(name=Prop.PY_MARKER.value, value=pkg.marker))
             if pkg.index:
                 props.append(Property(name=Prop.PY_INDEX.value, value=pkg.index))
+            if pkg.build:
+                props.append(Property(name=Prop.CONDA_BUILD.value, value=pkg.build))
+            if pkg.channel:
+                props.append(Property(name=Prop.CONDA_CHANNEL.value, value=pkg.channel))
             if pkg.specifier:
                 props.append(Property(name=Prop.PY_REQUIREMENT.value, value=f"{pkg.name} {pkg.specifier}".strip()))
             url = pkg.source_url if pkg.source in ("git", "url") else None

@@ -1,0 +1,124 @@
+"""Red team 97c, lock readers and diff: wrong answers, not crashes (exit 0/1/2, one stderr line
+for a bad input and never "internal error", nothing good lost).
+
+97c-1: conda's exact pin ``numpy=1.21.0=py39h6635163_0`` (what ``conda env export`` writes) lost
+its version; conda match specs are now split as conda splits them (the build string is kept).
+
+97c-3: uv.lock ``source = { url = ..., subdirectory = ... }`` was read as source "subdirectory"
+and the URL dropped; the kind is the key that names one of uv's kinds, never the first key.
+
+97c-4: Pipfile.lock ``"===1.0"`` gave ``=1.0`` and ``"== 2.0"`` gave `` 2.0``; the version is
+read with packaging's specifier rules.
+
+The inputs are written here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlbom.cli import main
+from mlbom.properties import Prop
+
+
+def _quiet(capsys: Any) -> tuple[str, str]:
+    out, err = capsys.readouterr()
+    assert "internal error" not in err and "Traceback" not in err, err
+    return str(out), str(err)
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("MLBOM_CACHE_DIR", str(cache))
+    monkeypatch.setenv("MLBOM_CACHE_KEY_FILE", str(tmp_path_factory.mktemp("key") / "cache.key"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    return cache
+
+
+def _generate(lock: Path, tmp_path: Path, capsys: Any) -> dict[str, Any]:
+    out = tmp_path / "bom.json"
+    rc = main(["generate", "--no-gpu", "--lock", str(lock), "--reproducible", "-o", str(out)])
+    _, err = _quiet(capsys)
+    assert rc == 0, err
+    assert "error" not in err.lower(), err
+    doc = json.loads(out.read_bytes())
+    assert isinstance(doc, dict)
+    return doc
+
+
+def _libs(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {str(c["name"]): c for c in doc.get("components", []) if c.get("type") == "library"}
+
+
+def _props(comp: dict[str, Any], name: Prop) -> list[str]:
+    return [str(p["value"]) for p in comp.get("properties", []) if p.get("name") == name.value]
+
+
+def _findings(doc: dict[str, Any]) -> list[str]:
+    out = []
+    for c in doc.get("components", []):
+        out += _props(c, Prop.FINDING)
+    return out
+
+
+def test_97c_1_conda_export_pins_keep_their_version(tmp_path: Path, capsys: Any) -> None:
+    env = tmp_path / "environment.yml"
+    env.write_text("name: e\nchannels:\n  - conda-forge\ndependencies:\n"
+                   "  - numpy=1.21.0=py39h6635163_0\n"
+                   "  - python=3.9.7=hb7a2778_3_cpython\n"
+                   "  - pytorch::pytorch=2.0.1=py3.10_cuda11.8_cudnn8.7.0_0\n"
+                   "  - scipy==1.7.1\n"
+                   "  - pandas 1.3.0 py39_0\n"
+                   "  - requests>=2,<3\n")
+    doc = _generate(env, tmp_path, capsys)
+    libs = _libs(doc)
+    assert {n: c.get("version") for n, c in libs.items()} == {
+        "numpy": "1.21.0", "python": "3.9.7", "pytorch": "2.0.1", "scipy": "1.7.1", "pandas": "1.3.0",
+        "requests": None}
+    assert _props(libs["numpy"], Prop.CONDA_BUILD) == ["py39h6635163_0"]
+    assert _props(libs["pandas"], Prop.CONDA_BUILD) == ["py39_0"]
+    assert _props(libs["pytorch"], Prop.CONDA_CHANNEL) == ["pytorch"]
+    assert libs["numpy"]["purl"].startswith("pkg:conda/numpy@1.21.0")
+    unpinned = [f for f in _findings(doc) if "lock.unpinned" in f]
+    assert len(unpinned) == 1 and "requests" in unpinned[0], unpinned
+
+
+def test_97c_3_uv_source_kind_is_the_key_that_names_it(tmp_path: Path, capsys: Any) -> None:
+    lock = tmp_path / "uv.lock"
+    lock.write_text('version = 1\nrequires-python = ">=3.10"\n\n'
+                    '[[package]]\nname = "foo"\nversion = "1.0"\n'
+                    'source = { url = "https://attacker.example/foo-1.0.tar.gz", subdirectory = "python" }\n'
+                    'sdist = { hash = "sha256:' + "a" * 64 + '" }\n\n'
+                    '[[package]]\nname = "bar"\nversion = "2.0"\n'
+                    'source = { url = "https://example.com/bar-2.0.tar.gz" }\n'
+                    'sdist = { hash = "sha256:' + "b" * 64 + '" }\n')
+    libs = _libs(_generate(lock, tmp_path, capsys))
+    assert _props(libs["foo"], Prop.LOCK_SOURCE) == ["url"]
+    assert _props(libs["bar"], Prop.LOCK_SOURCE) == ["url"]
+    refs = [r["url"] for r in libs["foo"].get("externalReferences", [])]
+    assert any(r.startswith("https://attacker.example/foo-1.0.tar.gz") for r in refs), refs
+    assert "attacker.example" in libs["foo"]["purl"]
+    assert libs["foo"]["version"] == "1.0" and libs["bar"]["version"] == "2.0"
+
+
+def test_97c_4_pipfile_lock_versions_are_read_as_specifiers(tmp_path: Path, capsys: Any) -> None:
+    lock = tmp_path / "Pipfile.lock"
+    pkg = {"hashes": ["sha256:" + "c" * 64]}
+    lock.write_text(json.dumps({
+        "_meta": {"pipfile-spec": 6, "sources": [{"name": "pypi", "url": "https://pypi.org/simple"}]},
+        "default": {"foo": {**pkg, "version": "===1.0"}, "bar": {**pkg, "version": "== 2.0"},
+                    "baz": {**pkg, "version": "==3.0"}, "qux": {**pkg, "version": ">=1.0"},
+                    "quux": {**pkg, "version": "==1.*"}},
+        "develop": {}}))
+    doc = _generate(lock, tmp_path, capsys)
+    libs = _libs(doc)
+    assert {n: c.get("version") for n, c in libs.items()} == {
+        "foo": "1.0", "bar": "2.0", "baz": "3.0", "qux": None, "quux": None}
+    assert libs["foo"]["purl"] == "pkg:pypi/foo@1.0" and libs["bar"]["purl"] == "pkg:pypi/bar@2.0"
+    unpinned = sorted(f.split(" is not")[0] for f in _findings(doc) if "lock.unpinned" in f)
+    assert len(unpinned) == 2, unpinned
