@@ -4,6 +4,10 @@ for a bad input and never "internal error", nothing good lost).
 97c-1: conda's exact pin ``numpy=1.21.0=py39h6635163_0`` (what ``conda env export`` writes) lost
 its version; conda match specs are now split as conda splits them (the build string is kept).
 
+97c-2: the ``pip:`` list of an environment.yml made pip option lines, URLs and paths packages
+(``pkg:pypi/-r``) and never read ``-r requirements.txt``; it is now read as the requirements file
+conda hands to pip (includes relative to the environment file, their bounds and findings).
+
 97c-3: uv.lock ``source = { url = ..., subdirectory = ... }`` was read as source "subdirectory"
 and the URL dropped; the kind is the key that names one of uv's kinds, never the first key.
 
@@ -122,3 +126,43 @@ def test_97c_4_pipfile_lock_versions_are_read_as_specifiers(tmp_path: Path, caps
     assert libs["foo"]["purl"] == "pkg:pypi/foo@1.0" and libs["bar"]["purl"] == "pkg:pypi/bar@2.0"
     unpinned = sorted(f.split(" is not")[0] for f in _findings(doc) if "lock.unpinned" in f)
     assert len(unpinned) == 2, unpinned
+
+
+def _composition(doc: dict[str, Any]) -> str:
+    (comp,) = doc["compositions"]
+    return str(comp["aggregate"])
+
+
+def test_97c_2_conda_pip_list_is_read_as_a_requirements_file(tmp_path: Path, capsys: Any) -> None:
+    env = tmp_path / "environment.yml"
+    env.write_text("name: e\ndependencies:\n  - python=3.11\n  - pip:\n"
+                   "    - -r requirements.txt\n"
+                   "    - --extra-index-url https://download.pytorch.org/whl/cu118\n"
+                   "    - git+https://github.com/huggingface/transformers@abc123\n"
+                   "    - https://example.com/pkgs/foo-1.0-py3-none-any.whl\n"
+                   "    - torch==2.0.0\n")
+    (tmp_path / "requirements.txt").write_text("evil-package==6.6.6\nrequests==2.31.0\n")
+    doc = _generate(env, tmp_path, capsys)
+    purls = sorted(str(c.get("purl")) for c in doc["components"] if c.get("type") == "library")
+    assert not [p for p in purls if "pkg:pypi/-" in p or "%2b" in p or "https:" in p.split("?")[0]], purls
+    names = {n: c.get("version") for n, c in _libs(doc).items()}
+    assert names == {"python": "3.11", "evil-package": "6.6.6", "requests": "2.31.0", "torch": "2.0.0",
+                     "foo": "1.0"}, names
+    findings = _findings(doc)
+    assert any("requirements.extra-index-url" in f for f in findings), findings
+    # the unnamed VCS line is not inventoried: a finding, and the inventory says so
+    assert any("lock.package-invalid" in f and "transformers" in f for f in findings), findings
+    assert _composition(doc) == "incomplete"
+
+
+def test_97c_2_an_unreadable_include_makes_the_inventory_incomplete(tmp_path: Path, capsys: Any) -> None:
+    env = tmp_path / "environment.yml"
+    env.write_text("name: e\ndependencies:\n  - pip:\n    - -r missing.txt\n    - torch==2.0.0\n"
+                   "    - -r loop.txt\n")
+    (tmp_path / "loop.txt").write_text("-r loop.txt\nnumpy==1.0\n")
+    doc = _generate(env, tmp_path, capsys)
+    assert {n: c.get("version") for n, c in _libs(doc).items()} == {"torch": "2.0.0", "numpy": "1.0"}
+    findings = _findings(doc)
+    assert any("requirements.include-unreadable" in f and "missing.txt" in f for f in findings), findings
+    assert any("requirements.include-cycle" in f for f in findings), findings
+    assert _composition(doc) == "incomplete"

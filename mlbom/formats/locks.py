@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from mlbom.errors import InputError
 from mlbom.formats.safe_read import Loaded, load_json, load_toml, load_yaml
@@ -67,6 +67,10 @@ class LockFile:
     notes: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     """Package entries left out, each ``WHERE: why`` (``package[3]: package without a name``)."""
+    pip_file: Any = None
+    """conda: the ``pip:`` lists read as the requirements file conda hands to ``pip install -r``
+    (a ``pip_requirements_parser.RequirementsFile``; its option lines, includes among them, are
+    the collector's to follow), None without one (97c-2)."""
 
 
 def detect(path: Path) -> LockFormat | None:
@@ -397,14 +401,14 @@ def parse_conda(data: bytes, path: Path) -> LockFile:
     channels = tuple(str(c) for c in _list(doc.get("channels")))
     packages: list[LockedPackage] = []
     skipped: list[str] = []
+    pip_lines: list[str] = []
     for i, entry in enumerate(_list(doc.get("dependencies"))):
         if isinstance(entry, dict):
             for j, pip_req in enumerate(_list(entry.get("pip"))):
-                pip_pkg = _pip_line(str(pip_req))
-                if pip_pkg is None:
+                if str(pip_req).strip():
+                    pip_lines.append(str(pip_req))
+                else:  # an entry with nothing in it: left out and listed, as in every format (78c-5)
                     skipped.append(f"dependencies[{i}].pip[{j}]: package without a name")
-                else:
-                    packages.append(pip_pkg)
             continue
         text = str(entry)
         cs = parse_conda_spec(text)
@@ -413,21 +417,43 @@ def parse_conda(data: bytes, path: Path) -> LockFile:
             continue
         packages.append(LockedPackage(name=cs.name, version=cs.pinned, ecosystem="conda", source="conda",
                                       specifier=cs.declared or None, build=cs.build, channel=cs.channel))
-    return _noted(LockFile("conda", packages, channels=channels, skipped=skipped), loaded, path)
+    pip_file = None
+    if pip_lines:
+        pip_file = _pip_file(pip_lines, path)
+        for req in pip_file.requirements:
+            pkg = _pip_requirement(req)
+            if pkg is None:
+                link = str(req.link.url) if req.link is not None else str(req.line)
+                skipped.append(f"pip line {req.line_number}: {link[:80]!r} names no package (no #egg=)")
+            else:
+                packages.append(pkg)
+        for bad in pip_file.invalid_lines:
+            msg = str(bad.error_message).splitlines()[0] if str(bad.error_message) else "invalid"
+            skipped.append(f"pip line {bad.line_number}: {str(bad.line)[:80]!r} not understood ({msg[:120]})")
+    lock = LockFile("conda", packages, channels=channels, skipped=skipped, pip_file=pip_file)
+    return _noted(lock, loaded, path)
 
 
-def _pip_line(line: str) -> LockedPackage | None:
-    """A ``pip:`` entry of a conda file; None for one with no name (empty or white space)."""
-    from packaging.requirements import InvalidRequirement, Requirement
+def _pip_file(lines: list[str], path: Path) -> Any:
+    """The ``pip:`` entries as pip reads them: conda writes them, one a line, to a requirements
+    file beside the environment file and runs ``pip install -r`` on it, so they are read by
+    mlbom's requirements reader (options, includes, URL and editable lines included; 97c-2:
+    ``-r x.txt`` became a package named ``-r``)."""
+    from mlbom.formats.reqfile import parse_requirements_text
 
-    if not line.strip():
-        return None
     try:
-        req = Requirement(line)
-    except InvalidRequirement:
-        return LockedPackage(name=line.split()[0], version=None, source="pip", specifier=line)
-    specs = list(req.specifier)
+        return parse_requirements_text("\n".join(lines), str(path))
+    except Exception as exc:  # the parser wraps pip internals; any failure names the file
+        raise InputError(path, f"cannot parse the pip: list: {str(exc).splitlines()[0]}", at="dependencies") from exc
+
+
+def _pip_requirement(req: Any) -> LockedPackage | None:
+    """One requirement of a conda ``pip:`` list; None for a URL or path that names no package."""
+    if not req.name:
+        return None
+    link = str(req.link.url) if req.link is not None else None
+    specs = list(req.specifier) if req.specifier else []
     version = specs[0].version if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version else None
-    return LockedPackage(name=req.name, version=version, source="url" if req.url else "pip",
-                         source_url=req.url, specifier=str(req.specifier) or None,
+    return LockedPackage(name=str(req.name), version=version, source="url" if link else "pip",
+                         source_url=link, specifier=str(req.specifier) or None,
                          marker=str(req.marker) if req.marker else None)
