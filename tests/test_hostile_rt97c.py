@@ -14,6 +14,11 @@ and the URL dropped; the kind is the key that names one of uv's kinds, never the
 97c-4: Pipfile.lock ``"===1.0"`` gave ``=1.0`` and ``"== 2.0"`` gave `` 2.0``; the version is
 read with packaging's specifier rules.
 
+97c-5: a package reinstalled at the same version from another repository and commit diffed as
+"no differences" (exit 0 under every --fail-on kind); the new ``origin-change`` kind reports it,
+``--fail-on origin-change`` gates it, ``report --previous`` shows it, and an upgrade (whose URLs
+are expected to differ) is not one.
+
 The inputs are written here.
 """
 
@@ -166,3 +171,60 @@ def test_97c_2_an_unreadable_include_makes_the_inventory_incomplete(tmp_path: Pa
     assert any("requirements.include-unreadable" in f and "missing.txt" in f for f in findings), findings
     assert any("requirements.include-cycle" in f for f in findings), findings
     assert _composition(doc) == "incomplete"
+
+
+def _vcs_env(root: Path, repo: str, commit: str, version: str = "2.0") -> Path:
+    env = root / "venv"
+    sp = env / "lib" / "python3.11" / "site-packages"
+    for old in sp.glob("bar-*.dist-info") if sp.exists() else []:
+        for f in old.iterdir():
+            f.unlink()
+        old.rmdir()
+    d = sp / f"bar-{version}.dist-info"
+    d.mkdir(parents=True, exist_ok=True)
+    (env / "bin").mkdir(exist_ok=True)
+    (env / "pyvenv.cfg").write_text("home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.4\n")
+    (d / "METADATA").write_text(f"Metadata-Version: 2.1\nName: bar\nVersion: {version}\n")
+    (d / "INSTALLER").write_text("pip\n")
+    (d / "direct_url.json").write_text(json.dumps(
+        {"url": f"https://github.com/{repo}/bar", "vcs_info": {"vcs": "git", "commit_id": commit}}))
+    return env
+
+
+def _env_bom(env: Path, out: Path, capsys: Any) -> Path:
+    assert main(["generate", "--no-gpu", "--env", str(env), "--reproducible", "-o", str(out)]) == 0
+    _quiet(capsys)
+    return out
+
+
+def test_97c_5_same_version_from_another_origin_is_an_origin_change(tmp_path: Path, capsys: Any) -> None:
+    old = _env_bom(_vcs_env(tmp_path, "good", "1" * 40), tmp_path / "old.json", capsys)
+    new = _env_bom(_vcs_env(tmp_path, "evil", "2" * 40), tmp_path / "new.json", capsys)
+    gate = "added,removed,version-change,hash-drift,hash-change,licence-change,new-finding"
+    assert main(["diff", str(old), str(new), "--format", "json"]) == 0
+    out, err = _quiet(capsys)
+    changes = json.loads(out)["changes"]
+    assert [c["kind"] for c in changes] == ["origin-change"], changes
+    assert changes[0]["identity"] == "pkg:pypi/bar"
+    assert "good/bar@" + "1" * 40 in changes[0]["old"] and "evil/bar@" + "2" * 40 in changes[0]["new"]
+    assert main(["diff", str(old), str(new), "--fail-on", gate]) == 0  # the old kinds still do not see it
+    _quiet(capsys)
+    assert main(["diff", str(old), str(new), "--fail-on", "origin-change"]) == 1
+    _, err = _quiet(capsys)
+    assert len(err.strip().splitlines()) == 1 and "origin-change" in err, err
+    assert main(["diff", str(old), str(new), "--fail-on", "any"]) == 1
+    _quiet(capsys)
+    assert main(["diff", str(old), str(old), "--fail-on", "origin-change"]) == 0  # nothing lost: same is same
+    _quiet(capsys)
+    report = tmp_path / "report.md"
+    assert main(["report", str(new), "--previous", str(old), "--format", "markdown", "-o", str(report)]) in (0, 1)
+    _quiet(capsys)
+    assert "origin-change" in report.read_text()
+
+
+def test_97c_5_an_upgrade_is_a_version_change_not_an_origin_change(tmp_path: Path, capsys: Any) -> None:
+    old = _env_bom(_vcs_env(tmp_path, "good", "1" * 40, "2.0"), tmp_path / "old.json", capsys)
+    new = _env_bom(_vcs_env(tmp_path, "good", "2" * 40, "2.1"), tmp_path / "new.json", capsys)
+    assert main(["diff", str(old), str(new), "--format", "json"]) == 0
+    out, _ = _quiet(capsys)
+    assert [c["kind"] for c in json.loads(out)["changes"]] == ["version-change"]
