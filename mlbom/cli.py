@@ -538,7 +538,8 @@ def verify(bom: Path, key_paths: tuple[Path, ...], key_ids: tuple[str, ...], req
 @click.option("--fail-on", "fail_on", default=None,
               help="Exit 1 on these changes (comma-separated): hash-drift (a hash of any algorithm both state differs, "
                    "or none is left to compare), hash-change (hashes added), new-unsafe, licence-change (or "
-                   "license-change), version-change, added, removed, model-card-change, data-change, new-unreadable, "
+                   "license-change), version-change, origin-change (same version, another VCS URL/commit, download URL, "
+                   "index or channel), added, removed, model-card-change, data-change, new-unreadable, "
                    "new-finding[:SEVERITY], new-vulnerability[:SEVERITY] (SEVERITY: critical, high, medium, low, "
                    "info), any.")
 def diff(old: Path, new: Path, fmt: str, fail_on: str | None) -> int:

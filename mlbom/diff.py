@@ -3,7 +3,9 @@ cyclonedx-python-lib's model, which drops ``modelCard``, ``data`` and ``signatur
 
 Components are matched by identity — the purl without version and qualifiers, else
 type/group/name; files by their bom-ref (model or dataset plus path) or name — and each matched
-pair is compared: version (normalised: stripped, PEP 440-equal), hashes (a file, or the same
+pair is compared: version (normalised: stripped, PEP 440-equal), origin (the same version: purl
+``vcs_url``/``download_url``/``repository_url``/``channel`` and ``vcs``/``distribution``
+references; *origin change*, red team 97c-5), hashes (a file, or the same
 version: a different hash of any algorithm both state, or nothing left that proves sameness — no
 strong algorithm in common, or a strong one dropped: *hash drift*, the red flag for a swapped
 artifact; red team 15b-3, 16a-1, 16a-2), licences, safety verdict,
@@ -48,7 +50,7 @@ from mlbom.unionfind import IdGroups
 from mlbom.versions import parse_version
 
 Kind = Literal["added", "removed", "version-change", "hash-drift", "hash-change", "licence-change", "safety-escalation", "new-unreadable",
-               "new-finding", "model-card-change", "data-change", "edge-added", "edge-removed", "new-vulnerability"]
+               "origin-change", "new-finding", "model-card-change", "data-change", "edge-added", "edge-removed", "new-vulnerability"]
 
 
 @dataclass(frozen=True)
@@ -296,6 +298,47 @@ def _hash_changes(ident: str, x: ReadComponent, y: ReadComponent) -> list[Change
     return [Change("hash-change", ident, what, _digest_text(dx, dx), _digest_text(dy, dy))]
 
 
+ORIGIN_QUALIFIERS = ("vcs_url", "download_url", "repository_url", "channel")
+"""purl qualifiers that say where a package came from (the purl spec's ``vcs_url`` with its commit,
+``download_url``, ``repository_url``; conda's ``channel``)."""
+ORIGIN_REFERENCES = ("vcs", "distribution", "distribution-intake")
+"""``externalReferences`` types that say where a component's bytes came from."""
+
+
+def _origin(c: ReadComponent) -> frozenset[str]:
+    """Where a component says it came from: its purl's origin qualifiers (:data:`ORIGIN_QUALIFIERS`)
+    and its ``vcs``/``distribution`` references, each one ``KEY VALUE`` string."""
+    from packageurl import PackageURL
+
+    out: set[str] = set()
+    if c.purl:
+        try:
+            quals = PackageURL.from_string(c.purl).qualifiers
+        except ValueError:
+            quals = {}
+        if isinstance(quals, dict):
+            out.update(f"{k}={v}" for k, v in quals.items() if k in ORIGIN_QUALIFIERS and isinstance(v, str))
+    for ref in dicts(c.raw.get("externalReferences")):
+        kind, url = ref.get("type"), ref.get("url")
+        if kind in ORIGIN_REFERENCES and isinstance(url, str):
+            out.add(f"{kind} {url}")
+    return frozenset(out)
+
+
+def _origin_change(ident: str, x: ReadComponent, y: ReadComponent) -> list[Change]:
+    """A package of one version whose stated origin changed: another VCS URL or commit, download
+    URL, index or repository, channel (red team 97c-5: reinstalled from another repository and
+    commit at the same version read as "no differences", and for a VCS install without hashes the
+    commit is its only content identity). Compared where the hashes are (:func:`_compares_hashes`):
+    an upgrade's URLs are expected to differ. Only the statements that differ are shown."""
+    ox, oy = _origin(x), _origin(y)
+    if ox == oy:
+        return []
+    what = "origin added" if not ox else ("origin removed" if not oy else "same identity and version, different origin")
+    return [Change("origin-change", ident, what, " ".join(sorted(ox - oy)) or "(none)",
+                   " ".join(sorted(oy - ox)) or "(none)")]
+
+
 def _version_text(c: ReadComponent) -> str:
     return c.version.strip()
 
@@ -412,7 +455,7 @@ def diff(old: dict[str, object], new: dict[str, object]) -> list[Change]:
             changes.append(Change("version-change", ident, "version changed", str(x.raw.get("version")),
                                   str(y.raw.get("version"))))
         if _compares_hashes(x, y):
-            changes += _hash_changes(ident, x, y)
+            changes += _hash_changes(ident, x, y) + _origin_change(ident, x, y)
         changes += _licence_change(ident, x, y) + _verdict_escalation(ident, x, y) + _new_findings(ident, x, y)
         changes += _field_changes(ident, x, y, budget)
     changes += _release_changes(old, new, budget)
@@ -511,7 +554,7 @@ def parse_fail_on(spec: str) -> list[str]:
     """``hash-drift,new-unsafe,licence-change,new-finding:high,…`` → validated rule list."""
     rules = [r.strip() for r in spec.split(",") if r.strip()]
     allowed = {"hash-drift", "hash-change", "new-unsafe", "licence-change", "license-change", "version-change", "added", "removed",
-               "model-card-change", "data-change", "new-unreadable", "any"}
+               "origin-change", "model-card-change", "data-change", "new-unreadable", "any"}
     for r in rules:
         if r.startswith(("new-finding", "new-vulnerability")):
             sev = r.partition(":")[2] or "info"
@@ -590,7 +633,7 @@ def render(changes: list[Change], fmt: str) -> str:
 _STYLE = {"hash-drift": "bold red", "hash-change": "yellow",
           "safety-escalation": "bold red", "new-unreadable": "red", "new-finding": "yellow",
           "new-vulnerability": "bold red",
-          "licence-change": "magenta", "version-change": "cyan", "added": "green", "removed": "red"}
+          "origin-change": "bold red", "licence-change": "magenta", "version-change": "cyan", "added": "green", "removed": "red"}
 
 
 def render_rich(changes: list[Change]) -> object:

@@ -67,6 +67,7 @@ class Prop(str, Enum):
     LOCK_SOURCE = "mlbom:lock:source"
     LOCK_GROUP = "mlbom:lock:group"
     CONDA_CHANNEL = "mlbom:conda:channel"
+    CONDA_BUILD = "mlbom:conda:build"
     CDX_REPRODUCIBLE = "cdx:reproducible"
     VULN_MATCH = "mlbom:vuln:match"
     VULN_ML_RULE = "mlbom:vuln:ml-rule"
@@ -150,7 +151,8 @@ DESCRIPTIONS: dict[Prop, str] = {
     Prop.LOCK_FORMAT: "Format of the lock or requirements file (uv.lock, poetry.lock, pylock.toml, …).",
     Prop.LOCK_SOURCE: "Where a locked package comes from: registry, git, url, path, directory, editable.",
     Prop.LOCK_GROUP: "Dependency group or category of a locked package (default, develop, dev, …).",
-    Prop.CONDA_CHANNEL: "A conda channel named by environment.yml.",
+    Prop.CONDA_CHANNEL: "A conda channel named by environment.yml (on a package: the channel its `channel::name` spec names).",
+    Prop.CONDA_BUILD: "The build string a conda match spec pins (`numpy=1.21.0=py39h6635163_0`: `py39h6635163_0`).",
     Prop.CDX_REPRODUCIBLE: "CycloneDX taxonomy: `true` when the BOM was produced reproducibly.",
     Prop.VULN_MATCH: "On a vulnerability: how a component matched its OSV record, as `REF: versions|range|git`.",
     Prop.VULN_ML_RULE: "On a vulnerability: the ML rule (`mlbom/data/ml-vuln-rules.json`, `id@version`) that "

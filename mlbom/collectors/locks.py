@@ -18,6 +18,7 @@ from mlbom.collectors import BaseCollector, Context
 from mlbom.collectors._declared import declaring
 from mlbom.collectors._manifest import manifest_component, package_component, read_manifest
 from mlbom.collectors.facts import Fact
+from mlbom.collectors.requirements import RequirementsCollector, exposed
 from mlbom.errors import InputError
 from mlbom.formats import locks
 from mlbom.identity import purl_name_ok
@@ -70,6 +71,10 @@ class LockCollector(BaseCollector):
                 props.append(Property(name=Prop.PY_MARKER.value, value=pkg.marker))
             if pkg.index:
                 props.append(Property(name=Prop.PY_INDEX.value, value=pkg.index))
+            if pkg.build:
+                props.append(Property(name=Prop.CONDA_BUILD.value, value=pkg.build))
+            if pkg.channel:
+                props.append(Property(name=Prop.CONDA_CHANNEL.value, value=pkg.channel))
             if pkg.specifier:
                 props.append(Property(name=Prop.PY_REQUIREMENT.value, value=f"{pkg.name} {pkg.specifier}".strip()))
             url = pkg.source_url if pkg.source in ("git", "url") else None
@@ -89,6 +94,14 @@ class LockCollector(BaseCollector):
                 yield Finding(id="lock.hash-missing", severity="low",
                               message=f"{pkg.name} {pkg.version} has no artifact hash in {fmt}; the download cannot be verified",
                               subject=comp.bom_ref, source=rel)
+        if lock.pip_file is not None:
+            # conda hands the pip: list to `pip install -r` as a requirements file in this
+            # file's folder: its options and includes are read as the requirements collector
+            # reads them (97c-2)
+            reqs = RequirementsCollector()
+            extra = yield from reqs.option_lines(lock.pip_file, path, ctx, stack=(path.resolve(),), seen={})
+            pip_names = [pkg.name for pkg, _ in comps if pkg.ecosystem == "pypi"]
+            yield from exposed(extra, pip_names, file_comp.bom_ref, rel)
         for where in skipped:
             # one bad entry costs that entry, never the lock (red team 78c-5): a finding, and the
             # lock's inventory is incomplete since it locks something the BOM does not list

@@ -10,9 +10,9 @@ packages exposed are named), plain-http indexes and ``--trusted-host``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pip_requirements_parser import InstallRequirement, auto_decode
 
@@ -71,6 +71,32 @@ class RequirementsCollector(BaseCollector):
                           message=f"line not understood and left out: {bad.line!r} ({msg})",
                           subject=ref, source=rel, line=bad.line_number)
 
+        extra_indexes = yield from self.option_lines(rf, path, ctx, stack=(*stack, real), seen=seen)
+
+        names: list[str] = []
+        hashed = [r for r in rf.requirements if r.hash_options]
+        for req in rf.requirements:
+            comp, findings = self._requirement(req, rel, constraint)
+            names.append(comp.name)
+            yield comp
+            yield from findings
+            if hashed and not req.hash_options and not req.is_editable:
+                yield Finding(id="requirements.hash-missing", severity="medium",
+                              message=(f"{comp.name} has no --hash while {len(hashed)} other requirement(s) here do; "
+                                       "pip's hash-checking mode rejects the file"),
+                              subject=comp.bom_ref, source=rel, line=req.line_number)
+        yield from exposed(extra_indexes, names, ref, rel)
+
+    def option_lines(
+        self, rf: Any, path: Path, ctx: Context, *, stack: tuple[Path, ...], seen: dict[Path, bool],
+    ) -> Generator[Collected, None, list[tuple[str, int]]]:
+        """The option lines of requirements ``rf`` read from ``path`` (a requirements file, or
+        the environment.yml whose ``pip:`` list conda hands to pip as one: 97c-2): findings for
+        plain-http indexes and trusted hosts, ``-r``/``-c`` includes followed relative to
+        ``path``'s folder under the include rules; returns the ``--extra-index-url`` options
+        (URL, line) for :func:`exposed`."""
+        rel = ctx.rel(path)
+        ref = manifest_ref(ctx, path)
         extra_indexes: list[tuple[str, int]] = []
         for opt in rf.options:
             opts = opt.options
@@ -89,30 +115,9 @@ class RequirementsCollector(BaseCollector):
                               subject=ref, source=rel, line=opt.line_number)
             for key, is_constraint in (("requirements", False), ("constraints", True)):
                 for target in opts.get(key, []) or []:
-                    yield from self._include(path, target, opt.line_number, ctx, stack=(*stack, real),
+                    yield from self._include(path, target, opt.line_number, ctx, stack=stack,
                                              seen=seen, constraint=is_constraint)
-
-        names: list[str] = []
-        hashed = [r for r in rf.requirements if r.hash_options]
-        for req in rf.requirements:
-            comp, findings = self._requirement(req, rel, constraint)
-            names.append(comp.name)
-            yield comp
-            yield from findings
-            if hashed and not req.hash_options and not req.is_editable:
-                yield Finding(id="requirements.hash-missing", severity="medium",
-                              message=(f"{comp.name} has no --hash while {len(hashed)} other requirement(s) here do; "
-                                       "pip's hash-checking mode rejects the file"),
-                              subject=comp.bom_ref, source=rel, line=req.line_number)
-        for url, line in extra_indexes:
-            shown = ", ".join(sorted(set(names))[:_EXPOSED_SHOWN])
-            more = len(set(names)) - _EXPOSED_SHOWN
-            yield Finding(
-                id="requirements.extra-index-url", severity="high",
-                message=(f"--extra-index-url {url} adds a second index; pip takes the highest version from any "
-                         f"index, so a same-named package there wins (dependency confusion). Exposed: "
-                         f"{shown or '(no packages in this file)'}" + (f" and {more} more" if more > 0 else "")),
-                subject=ref, source=rel, line=line)
+        return extra_indexes
 
     def _include(
         self, parent: Path, target: str, line: int, ctx: Context, *, stack: tuple[Path, ...],
@@ -207,6 +212,20 @@ class RequirementsCollector(BaseCollector):
                                     message=f"{name} is range-pinned ({req.specifier}); the installed version depends on the day",
                                     subject=comp.bom_ref, source=rel, line=req.line_number))
         return comp, findings
+
+
+def exposed(extra_indexes: list[tuple[str, int]], names: list[str], ref: str, rel: str) -> Iterator[Finding]:
+    """One ``requirements.extra-index-url`` finding per ``--extra-index-url``, naming the
+    packages of the file it exposes to a same-named package on that index."""
+    for url, line in extra_indexes:
+        shown = ", ".join(sorted(set(names))[:_EXPOSED_SHOWN])
+        more = len(set(names)) - _EXPOSED_SHOWN
+        yield Finding(
+            id="requirements.extra-index-url", severity="high",
+            message=(f"--extra-index-url {url} adds a second index; pip takes the highest version from any "
+                     f"index, so a same-named package there wins (dependency confusion). Exposed: "
+                     f"{shown or '(no packages in this file)'}" + (f" and {more} more" if more > 0 else "")),
+            subject=ref, source=rel, line=line)
 
 
 def _name_from_link(link: str | None) -> str:

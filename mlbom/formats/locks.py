@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from mlbom.errors import InputError
 from mlbom.formats.safe_read import Loaded, load_json, load_toml, load_yaml
@@ -50,6 +50,8 @@ class LockedPackage:
     marker: str | None = None
     group: str | None = None
     specifier: str | None = None  # for conda / loose entries: the declared spec
+    build: str | None = None  # conda: the build string the match spec pins
+    channel: str | None = None  # conda: the channel a ``channel::name`` spec names
     artifacts: tuple[Artifact, ...] = ()
     dependencies: tuple[str, ...] = ()
     pins: tuple[tuple[str, str], ...] = ()
@@ -65,6 +67,10 @@ class LockFile:
     notes: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     """Package entries left out, each ``WHERE: why`` (``package[3]: package without a name``)."""
+    pip_file: Any = None
+    """conda: the ``pip:`` lists read as the requirements file conda hands to ``pip install -r``
+    (a ``pip_requirements_parser.RequirementsFile``; its option lines, includes among them, are
+    the collector's to follow), None without one (97c-2)."""
 
 
 def detect(path: Path) -> LockFormat | None:
@@ -135,6 +141,26 @@ def _dict(value: object) -> dict[str, object]:
     return value if isinstance(value, dict) else {}
 
 
+_UV_SOURCE_KINDS = ("registry", "git", "url", "path", "directory", "editable", "virtual")
+
+
+def _pinned(value: str | None) -> str | None:
+    """The one version a PEP 440 specifier pins: ``==X`` (no wildcard) or ``===X``, parsed with
+    ``packaging`` (``== 2.0`` is ``2.0``); anything else (a range, several clauses, a wildcard,
+    text that is no specifier) pins nothing (97c-4: ``===1.0`` gave ``=1.0``)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    if not value:
+        return None
+    try:
+        specs = list(SpecifierSet(value))
+    except InvalidSpecifier:
+        return None
+    if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
+        return specs[0].version or None
+    return None
+
+
 def parse_uv_lock(doc: dict[str, object], path: Path) -> LockFile:
     version = doc.get("version")
     if version != 1:
@@ -148,11 +174,16 @@ def parse_uv_lock(doc: dict[str, object], path: Path) -> LockFile:
             skipped.append(f"package[{i}]: package without a name")
             continue
         src = _dict(pkg.get("source"))
-        kind = next(iter(sorted(src)), None)
+        # uv's source table names its kind by one key (registry, git, url, path, directory,
+        # editable, virtual); the others (subdirectory, ...) qualify it (97c-3)
+        kind = next((k for k in _UV_SOURCE_KINDS if k in src), None)
         src_url = _str(src.get(kind)) if kind else None
         commit = None
         if kind == "git" and src_url and "#" in src_url:
             src_url, _, commit = src_url.partition("#")
+        sub = _str(src.get("subdirectory"))
+        if kind in ("url", "git") and src_url and sub and "subdirectory=" not in src_url:
+            src_url = f"{src_url}#subdirectory={sub}"  # PEP 508/pip's spelling of the qualifier
         arts: list[Artifact] = []
         sdist = _dict(pkg.get("sdist"))
         if sdist:
@@ -220,7 +251,7 @@ def parse_pipfile_lock(data: bytes, path: Path) -> LockFile:
                 continue
             pkg = _dict(raw)
             ver = _str(pkg.get("version"))
-            version = ver[2:] if ver and ver.startswith("==") else None
+            version = _pinned(ver)
             arts = tuple(Artifact(None, None, h) for h in (_sha256(x) for x in _list(pkg.get("hashes"))) if h)
             idx = _str(pkg.get("index"))
             src = "git" if pkg.get("git") else ("path" if pkg.get("path") else ("url" if pkg.get("file") else "registry"))
@@ -284,14 +315,85 @@ def parse_pylock(doc: dict[str, object], path: Path) -> LockFile:
     return LockFile("pylock.toml", packages, skipped=skipped)
 
 
-# DOTALL and no "$": the name is taken greedily and the rest always matches, so no input makes
-# the engine backtrack (with "$" a spec holding a newline was quadratic).
-_CONDA_SPEC = re.compile(r"\s*([A-Za-z0-9_.\-]+)(?:::)?\s*(.*)", re.DOTALL)
+_CONDA_NAME = re.compile(r"[^\s=<>!~]+")  # one class, one quantifier: linear
+_CONDA_PLAIN_VERSION = re.compile(r"[^\s,|*<>=!~\[\]]+")
+_CONDA_BUILD_BAD = "-=,|<>~"  # characters conda's build-string group never holds
+_CONDA_OPERATOR_BEFORE = "=!|,<>~"  # a '=' after one of these is part of an operator
+
+
+@dataclass(frozen=True)
+class CondaSpec:
+    """One conda match spec, split as conda's ``MatchSpec`` string parser splits it."""
+
+    name: str
+    version: str | None  # the version part as written (``=1.2``, ``>=1,<2``, ``1.2.3``)
+    build: str | None
+    channel: str | None
+    declared: str  # everything after the name, as written (``=1.21.0=py39h6635163_0``)
+
+    @property
+    def pinned(self) -> str | None:
+        """The one version the spec pins: ``==V``, ``=V``, ``V`` (no operator, wildcard,
+        ``,`` or ``|``). conda reads ``=V`` without a build as ``V*``; ``conda env export
+        --no-builds`` writes it for the installed version, which mlbom records."""
+        v = self.version
+        if not v:
+            return None
+        v = v[2:] if v.startswith("==") else (v[1:] if v.startswith("=") else v)
+        v = v.strip()
+        return v if _CONDA_PLAIN_VERSION.fullmatch(v) else None
+
+
+def parse_conda_spec(text: str) -> CondaSpec | None:
+    """``[channel[/subdir]::]name[ ]version[ |=]build[[key=value,...]]`` as conda's
+    ``_parse_spec_str`` reads it (https://docs.conda.io/projects/conda/en/stable/user-guide/concepts/pkg-search.html):
+    a ``#`` comment dropped, ``[version=..., build=...]`` brackets overriding the positional
+    parts, the channel before the last ``::``, the name up to a blank or an operator, then the
+    version and the build string split at the first blank or ``=`` (not part of an operator)
+    after which no ``-=,|<>~`` follows (``numpy=1.21.0=py39h6635163_0``: ``=1.21.0`` and
+    ``py39h6635163_0``; 97c-1: the build form lost its version). Linear in the text; None for a
+    spec without a name."""
+    spec = text.split("#", 1)[0].strip()
+    brackets: dict[str, str] = {}
+    bracketed = ""
+    if spec.endswith("]") and "[" in spec:
+        at = spec.rfind("[")
+        bracketed = spec[at:]
+        for item in spec[at + 1 : -1].split(","):
+            key, eq, value = item.partition("=")
+            if eq:
+                brackets[key.strip().lower()] = value.strip().strip("'\"")
+        spec = spec[:at].strip()
+    channel = None
+    if "::" in spec:
+        channel, _, spec = spec.rpartition("::")
+        channel = channel.strip() or None
+    spec = spec.strip()
+    m = _CONDA_NAME.match(spec)
+    if m is None:
+        return None
+    name, rest = m.group(0), spec[m.end() :].strip()
+    version, build = _conda_version_build(rest) if rest else (None, None)
+    version = brackets.get("version", version)
+    build = brackets.get("build", build)
+    return CondaSpec(name=name, version=version or None, build=build or None,
+                     channel=brackets.get("channel", channel) or None, declared=f"{rest}{bracketed}")
+
+
+def _conda_version_build(text: str) -> tuple[str, str | None]:
+    """conda's ``_parse_version_plus_build``: the earliest blank or ``=`` (not ending an
+    operator, not first) after which the rest holds none of ``-=,|<>~`` splits version from
+    build; without one the whole text is the version. Linear (conda's regex is lazy)."""
+    last_bad = max(text.rfind(c) for c in _CONDA_BUILD_BAD)
+    for i in range(max(last_bad, 1), len(text) - 1):
+        if text[i] in " =" and text[i - 1] not in _CONDA_OPERATOR_BEFORE and text[i - 1] != " ":
+            return text[:i].strip(), text[i + 1 :].strip() or None
+    return text, None
 
 
 def parse_conda(data: bytes, path: Path) -> LockFile:
-    """A conda ``environment.yml``: conda match specs (``name``, ``name=1.2``, ``name>=1``)
-    and a nested ``pip:`` list of pip requirement strings."""
+    """A conda ``environment.yml``: conda match specs (``name``, ``name=1.2``, ``name>=1``,
+    ``name=1.2=build``, ``channel::name``) and a nested ``pip:`` list of pip requirement strings."""
     loaded = load_yaml(data, path)
     doc = loaded.value
     if not isinstance(doc, dict) or not isinstance(doc.get("dependencies"), list):
@@ -299,44 +401,59 @@ def parse_conda(data: bytes, path: Path) -> LockFile:
     channels = tuple(str(c) for c in _list(doc.get("channels")))
     packages: list[LockedPackage] = []
     skipped: list[str] = []
+    pip_lines: list[str] = []
     for i, entry in enumerate(_list(doc.get("dependencies"))):
         if isinstance(entry, dict):
             for j, pip_req in enumerate(_list(entry.get("pip"))):
-                pip_pkg = _pip_line(str(pip_req))
-                if pip_pkg is None:
+                if str(pip_req).strip():
+                    pip_lines.append(str(pip_req))
+                else:  # an entry with nothing in it: left out and listed, as in every format (78c-5)
                     skipped.append(f"dependencies[{i}].pip[{j}]: package without a name")
-                else:
-                    packages.append(pip_pkg)
             continue
         text = str(entry)
-        if "::" in text:
-            _channel, _, text = text.partition("::")
-        m = _CONDA_SPEC.match(text)
-        if not m:
+        cs = parse_conda_spec(text)
+        if cs is None:
             skipped.append(f"dependencies[{i}]: {text[:80]!r} is not a conda match spec")
             continue
-        name, spec = m.group(1), m.group(2).strip()
-        version = None
-        exact = re.fullmatch(r"==?\s*([^\s,|*<>=!]+)(?:\s+\S+)?", spec) or re.fullmatch(r"([0-9][^\s,|*<>=!]*)(?:\s+\S+)?", spec)
-        if exact:
-            version = exact.group(1)
-        packages.append(LockedPackage(name=name, version=version, ecosystem="conda", source="conda",
-                                      specifier=spec or None))
-    return _noted(LockFile("conda", packages, channels=channels, skipped=skipped), loaded, path)
+        packages.append(LockedPackage(name=cs.name, version=cs.pinned, ecosystem="conda", source="conda",
+                                      specifier=cs.declared or None, build=cs.build, channel=cs.channel))
+    pip_file = None
+    if pip_lines:
+        pip_file = _pip_file(pip_lines, path)
+        for req in pip_file.requirements:
+            pkg = _pip_requirement(req)
+            if pkg is None:
+                link = str(req.link.url) if req.link is not None else str(req.line)
+                skipped.append(f"pip line {req.line_number}: {link[:80]!r} names no package (no #egg=)")
+            else:
+                packages.append(pkg)
+        for bad in pip_file.invalid_lines:
+            msg = str(bad.error_message).splitlines()[0] if str(bad.error_message) else "invalid"
+            skipped.append(f"pip line {bad.line_number}: {str(bad.line)[:80]!r} not understood ({msg[:120]})")
+    lock = LockFile("conda", packages, channels=channels, skipped=skipped, pip_file=pip_file)
+    return _noted(lock, loaded, path)
 
 
-def _pip_line(line: str) -> LockedPackage | None:
-    """A ``pip:`` entry of a conda file; None for one with no name (empty or white space)."""
-    from packaging.requirements import InvalidRequirement, Requirement
+def _pip_file(lines: list[str], path: Path) -> Any:
+    """The ``pip:`` entries as pip reads them: conda writes them, one a line, to a requirements
+    file beside the environment file and runs ``pip install -r`` on it, so they are read by
+    mlbom's requirements reader (options, includes, URL and editable lines included; 97c-2:
+    ``-r x.txt`` became a package named ``-r``)."""
+    from mlbom.formats.reqfile import parse_requirements_text
 
-    if not line.strip():
-        return None
     try:
-        req = Requirement(line)
-    except InvalidRequirement:
-        return LockedPackage(name=line.split()[0], version=None, source="pip", specifier=line)
-    specs = list(req.specifier)
+        return parse_requirements_text("\n".join(lines), str(path))
+    except Exception as exc:  # the parser wraps pip internals; any failure names the file
+        raise InputError(path, f"cannot parse the pip: list: {str(exc).splitlines()[0]}", at="dependencies") from exc
+
+
+def _pip_requirement(req: Any) -> LockedPackage | None:
+    """One requirement of a conda ``pip:`` list; None for a URL or path that names no package."""
+    if not req.name:
+        return None
+    link = str(req.link.url) if req.link is not None else None
+    specs = list(req.specifier) if req.specifier else []
     version = specs[0].version if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version else None
-    return LockedPackage(name=req.name, version=version, source="url" if req.url else "pip",
-                         source_url=req.url, specifier=str(req.specifier) or None,
+    return LockedPackage(name=str(req.name), version=version, source="url" if link else "pip",
+                         source_url=link, specifier=str(req.specifier) or None,
                          marker=str(req.marker) if req.marker else None)
