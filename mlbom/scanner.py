@@ -1882,6 +1882,27 @@ def _named_model_refs(doc: dict[str, object]) -> tuple[list[tuple[str, str, bool
                     refs.append((field_, x, _is_hub_id(x)))
     if refs:
         return refs, "diffusers' ModularPipeline load_components"
+    # transformers' ProcessorMixin.get_processor_dict: processor_config.json's ``audio_tokenizer``
+    # (or audio_tokenizer_config.json itself) names a class of transformers' namespace (AutoModel…)
+    # whose from_pretrained loads ``audio_tokenizer_name_or_path`` before the processor is built
+    # (red team 99sc-2)
+    audio = doc.get("audio_tokenizer") if isinstance(doc.get("audio_tokenizer"), dict) else doc
+    if isinstance(audio, dict) and isinstance(audio.get("audio_tokenizer_name_or_path"), str) \
+            and audio["audio_tokenizer_name_or_path"]:
+        v = str(audio["audio_tokenizer_name_or_path"])
+        field_ = "audio_tokenizer.audio_tokenizer_name_or_path" if audio is not doc else "audio_tokenizer_name_or_path"
+        return [(field_, v, _is_hub_id(v))], "transformers' ProcessorMixin (audio tokenizer from_pretrained)"
+    # sentence-transformers' Transformer module: sentence_bert_config.json is passed to its __init__,
+    # which loads the tokenizer/processor from ``tokenizer_name_or_path`` (the legacy CLIPModel's
+    # ``processor_name`` is renamed to it): another folder or repository, chat template included
+    # (red team 99sc-1). A PEFT adapter's key of that name is judged by the PEFT rule.
+    if not ("peft_type" in doc or "base_model_name_or_path" in doc):
+        for key in ("tokenizer_name_or_path", "processor_name"):
+            v = doc.get(key)
+            if isinstance(v, str) and v:
+                refs.append((key, v, _is_hub_id(v)))
+        if refs:
+            return refs, "sentence-transformers' Transformer module (AutoTokenizer/AutoProcessor.from_pretrained)"
     if isinstance(doc.get("model_name"), str) and any(
             k in doc for k in ("span_mode", "max_width", "labels_encoder", "labels_decoder")):
         for key in ("model_name", "labels_encoder", "labels_decoder"):
