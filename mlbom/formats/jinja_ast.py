@@ -296,7 +296,7 @@ def _call_str_method(obj: Any, meth: str, args: list[Any]) -> Any:
         return fn(obj, *args) if args and isinstance(args[0], str) else fn(obj)
     if meth == "format":
         if "{" in obj and format_accesses(obj):
-            return obj  # fields reading attributes or items: judged as a format string elsewhere
+            raise _Unknown  # fields read attributes or items: the value is not the string (100sb-2)
         try:
             return obj.format(*args) if not re.search(r"\{[^}]*:[^}]*\d{4,}", obj) else _raise_unknown()
         except (IndexError, KeyError, ValueError, AttributeError, TypeError):
@@ -484,7 +484,9 @@ class _Judge:
             parts = [self._need(n) for n in node.nodes]
             return ["".join(str(p) for p in c) for c in _product(*parts)]
         if isinstance(node, nodes.CondExpr):
-            return self._need(node.expr1) + (self._need(node.expr2) if node.expr2 is not None else [None])
+            if node.expr2 is None:  # Jinja2 gives Undefined ('' when joined, |default's argument…): not folded (100sb-1)
+                raise _Unknown
+            return self._need(node.expr1) + self._need(node.expr2)
         if isinstance(node, (nodes.And, nodes.Or)):  # the left operand or the right one (83s-1)
             out = []
             for a in self._need(node.left):
@@ -1135,7 +1137,7 @@ class _Judge:
         (``content.replace`` is a bound method: a callable)."""
         if isinstance(node, nodes.Getattr) and (node.attr in ALLOWED_METHODS or node.attr in _DATA_METHODS):
             return False
-        if isinstance(node, nodes.Const) or self._numeric(node) or _stringy(node) or self._context_data(node):
+        if isinstance(node, nodes.Const) or self._numeric(node) or _surely_str(node) or self._context_data(node):
             return True
         if isinstance(node, (nodes.List, nodes.Tuple)):
             return all(self._inert(i) for i in node.items)
@@ -1145,7 +1147,7 @@ class _Judge:
 
     def _holds_mapping(self, node: nodes.Node) -> bool:
         """``node``'s value may be, or contain, a mapping the template built (see above)."""
-        if _stringy(node) or self._numeric(node):
+        if _surely_str(node) or self._numeric(node):
             return False
         for n in (node, *node.find_all(nodes.Node)):
             # a mapping whose every value is a constant or the application's data holds no callable
@@ -1155,8 +1157,11 @@ class _Judge:
                     and "dict" not in self.defined and not (n.dyn_args is None and n.dyn_kwargs is None and all(
                         self._inert(a) for a in [*n.args, *(kw.value for kw in n.kwargs)])):
                 return True
-            if isinstance(n, nodes.Name) and n.ctx == "load" and (n.name == "kwargs" or n.name in self.mappings):
-                return True
+            if isinstance(n, nodes.Name) and n.ctx == "load" and (n.name in ("kwargs", "varargs") or n.name in self.mappings):
+                return True  # a macro's extra arguments hold whatever a call passes (100sb-4)
+            if isinstance(n, nodes.Getattr) and isinstance(n.node, nodes.Name) and n.node.name == "loop" \
+                    and "loop" not in self.defined and n.attr in ("previtem", "nextitem", "cycle"):
+                return True  # another element of the loop's iterable, or a value cycle() is given (100sb-3)
             if isinstance(n, nodes.Getattr) and isinstance(n.node, nodes.Name) and (
                     f"{n.node.name}.{n.attr}" in self.mappings
                     or (not self.ns_followed and n.attr in self.mapping_attrs)):
@@ -1482,7 +1487,7 @@ class _Judge:
                              "calls it (a value read at render time may be any Python callable)", "suspicious", line)
             if _is_private(meth) or meth in DANGEROUS_ATTRS:
                 return  # the Getattr check reports it
-            if meth in ALLOWED_METHODS and (self._holds_mapping(fn.node) or (self.dict_mutated and not _stringy(fn.node)
+            if meth in ALLOWED_METHODS and (self._holds_mapping(fn.node) or (self.dict_mutated and not _surely_str(fn.node)
                                                                              and not self._numeric(fn.node))):
                 # {'upper': v}.upper(…): Jinja2's attribute lookup falls back to the item, so the
                 # call calls the stored value (red team 98sb-2); a str/list method runs only on a
@@ -1539,6 +1544,36 @@ def _safe_bounded(values: Iterable[Any]) -> _Values | None:
         return _bounded(values)
     except _Unknown:
         return None
+
+
+_STR_FILTERS = frozenset({"join", "format", "replace", "lower", "upper", "string", "title", "capitalize", "trim",
+                          "striptags", "escape", "e", "forceescape", "safe", "center", "indent", "wordwrap",
+                          "truncate", "urlencode", "tojson", "filesizeformat", "urlize"})
+_STR_METHODS = frozenset({"join", "format", "replace", "upper", "lower", "strip", "lstrip", "rstrip", "title",
+                          "capitalize", "casefold", "swapcase", "center", "ljust", "rjust", "zfill", "expandtabs",
+                          "removeprefix", "removesuffix"})
+
+
+def _surely_str(node: nodes.Node) -> bool:
+    """An expression whose value is certainly a string, whatever it reads (``~``, a string constant,
+    ``%`` on one, a string filter, a str method of a string): never a mapping. Unlike
+    :func:`_stringy` (which may build a string), ``|first``/``|last``/``|reverse`` and a
+    conditional without both branches strings are not (red team 100sb-5)."""
+    if isinstance(node, nodes.Concat) or (isinstance(node, nodes.Const) and isinstance(node.value, str)):
+        return True
+    if isinstance(node, nodes.Mod):
+        return _surely_str(node.left)
+    if isinstance(node, nodes.Add):
+        return _surely_str(node.left) and _surely_str(node.right)
+    if isinstance(node, nodes.Mul):
+        return _surely_str(node.left) or _surely_str(node.right)
+    if isinstance(node, nodes.Filter):
+        return node.name in _STR_FILTERS
+    if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
+        return node.node.attr in _STR_METHODS and _surely_str(node.node.node)
+    if isinstance(node, nodes.CondExpr):
+        return node.expr2 is not None and _surely_str(node.expr1) and _surely_str(node.expr2)
+    return False
 
 
 def _stringy(node: nodes.Node) -> bool:
