@@ -300,3 +300,14 @@ def fit_once(build: Callable[..., T]) -> Callable[..., T]:
                     made[key] = build(*args, **kw)
         return copy.deepcopy(made[key])
     return get
+
+
+def template_worst(template: str) -> tuple[str, list[str]]:
+    """The worst effect the chat-template judge gives ``template`` (``safe`` when none) and its
+    findings as ``id: message`` lines: the red-team template tests' one assertion shape."""
+    from mlbom.formats.jinja_ast import check_template
+
+    found = check_template(template, where="t")
+    order = ("unsafe", "error", "suspicious")
+    worst = next((e for e in order if any(f.effect == e for f in found)), "safe")
+    return worst, [f"{f.id}: {f.message}" for f in found]

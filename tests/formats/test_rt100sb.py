@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from jinja2 import Environment
 
-from mlbom.formats.jinja_ast import check_template
+from tests.helpers import template_worst
 
 A = "{% set a = ('q' if false) %}"
 PAYLOADS = {
@@ -29,11 +29,7 @@ PAYLOADS = {
 }
 
 
-def _worst(template: str) -> tuple[str, list[str]]:
-    found = check_template(template, where="t")
-    order = ("unsafe", "error", "suspicious")
-    worst = next((e for e in order if any(f.effect == e for f in found)), "safe")
-    return worst, [f"{f.id}: {f.message}" for f in found]
+_worst = template_worst
 
 
 @pytest.mark.parametrize("name", sorted(PAYLOADS))

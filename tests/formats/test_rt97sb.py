@@ -13,8 +13,8 @@ from __future__ import annotations
 import pytest
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from mlbom.formats.jinja_ast import check_template
 from mlbom.scanner import scan_file
+from tests.helpers import template_worst
 
 U = "{%- set u = '_'|center(1) -%}"
 PAYLOADS = {
@@ -30,11 +30,7 @@ PAYLOADS = {
 }
 
 
-def _worst(template: str) -> tuple[str, list[str]]:
-    found = check_template(template, where="t")
-    order = ("unsafe", "error", "suspicious")
-    worst = next((e for e in order if any(f.effect == e for f in found)), "safe")
-    return worst, [f"{f.id}: {f.message}" for f in found]
+_worst = template_worst
 
 
 @pytest.mark.parametrize("name", sorted(PAYLOADS))
