@@ -450,7 +450,8 @@ class _Judge:
             return None
         try:
             result: _Values | None = _bounded(self._fold(node))
-        except (_Unknown, RecursionError, MemoryError, ArithmeticError):
+        except (_Unknown, RecursionError, MemoryError, ArithmeticError, TypeError, ValueError):
+            # a fold Python refuses ('a'.upper('b')) is one the renderer refuses too: unknown (101sb-4)
             result = None
         if result is not None:
             self.work -= sum(len(v) if isinstance(v, (str, list, tuple)) else 1 for v in result)
@@ -474,7 +475,9 @@ class _Judge:
             raise _Unknown
         if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
             k = f"{node.node.name}.{node.attr}"
-            if k in self.env:
+            # only an attribute namespace(k=…) gives a value from the start: one set only by
+            # `set ns.k` may be Undefined where it is read (a set that does not run; 101sb-2)
+            if k in self.env and k in self.ns_initialised:
                 return self.env[k]
             raise _Unknown
         if isinstance(node, (nodes.List, nodes.Tuple)):
@@ -706,6 +709,21 @@ class _Judge:
         # names a template binds other than as a macro: calling one is calling a value (96sb-2)
         self.rebound = {name for name, _ in self._binding_sites()}
         self.ns_followed = self._namespaces_followed()
+        # "ns.k" given by `set ns = namespace(k=…)`; and whether every namespace(…) call is such a
+        # `set` (a namespace made in a for/with/list or from a mapping starts with values no
+        # `set ns.k` shows: 101sb-1)
+        self.ns_initialised: set[str] = set()
+        self.ns_calls_accounted = True
+        assigned_calls: set[int] = set()
+        for a in self.tree.find_all(nodes.Assign):
+            v = a.node
+            if isinstance(a.target, nodes.Name) and isinstance(v, nodes.Call) and isinstance(v.node, nodes.Name) \
+                    and v.node.name == "namespace" and not v.args and v.dyn_args is None and v.dyn_kwargs is None:
+                assigned_calls.add(id(v))
+                self.ns_initialised.update(f"{a.target.name}.{kw.key}" for kw in v.kwargs)
+        for c in self.tree.find_all(nodes.Call):
+            if isinstance(c.node, nodes.Name) and c.node.name == "namespace" and id(c) not in assigned_calls:
+                self.ns_calls_accounted = False
         # a template name read where its binding may not be in force is the renderer's variable
         # there (the model's token text, any extra_special_tokens key): never a constant, a number
         # or context data (red team 97sb-2, 99sb-3)
@@ -819,11 +837,13 @@ class _Judge:
             if node.node.name == "loop" and "loop" not in self.defined:
                 return node.attr in _NUMERIC_LOOP_ATTRS
             if self.ns_followed:
-                return f"{node.node.name}.{node.attr}" in self.numeric
+                return f"{node.node.name}.{node.attr}" in self.numeric and f"{node.node.name}.{node.attr}" in self.ns_initialised
             # an alias may write a namespace attribute under another name (99sb-2): a number only
-            # when every namespace's attribute of that name is written numbers only
+            # when every namespace is made by `set x = namespace(k=…)` (101sb-1), every namespace's
+            # attribute of that name starts as one, and every write of it is one
             keys = self.attr_keys.get(node.attr, set())
-            return bool(keys) and keys <= self.numeric
+            return self.ns_calls_accounted and bool(keys) and keys <= self.numeric \
+                and any(k in self.ns_initialised for k in keys)
         return False
 
     def _collect_context_loops(self) -> None:
@@ -1088,8 +1108,11 @@ class _Judge:
         # x.update({'upper': v}) / setdefault put a template value under a method's name into a dict
         # the template did not build (the application's message, a module's globals): then any
         # allowed-method call may call it (red team 99sb-5)
-        self.dict_mutated = any(isinstance(c.node, nodes.Getattr) and c.node.attr in ("update", "setdefault")
-                                for c in self.tree.find_all(nodes.Call))
+        self.dict_mutated = any(isinstance(c.node, nodes.Getattr) and (
+            c.node.attr in ("update", "setdefault")
+            # l.append({'upper': v}) puts a template-built mapping into a list no binding shows (101sb-3)
+            or (c.node.attr in ("append", "insert", "extend") and any(self._holds_mapping(a) for a in c.args)))
+            for c in self.tree.find_all(nodes.Call))
         for node in self.tree.find_all(nodes.Node):
             self._check(node)
         return self.findings
