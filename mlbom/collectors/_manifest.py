@@ -55,9 +55,13 @@ def package_component(
     url: str | None = None,
     vcs_commit: str | None = None,
     properties: list[Property] | None = None,
+    conda: dict[str, str] | None = None,
 ) -> Component:
     """A package declared by a manifest. The bom-ref is the purl without qualifiers, so the
-    same package from an environment and a lock merges into one component."""
+    same package from an environment and a lock merges into one component. A conda package's
+    ``conda`` qualifiers (the purl spec's ``build``, ``channel``, ``subdir``) pick one artifact, so
+    they stay in its purl and bom-ref: two builds or channels of one version are two components,
+    and ``diff`` reads a changed one as an origin-change (red team 98c-1)."""
     qualifiers: dict[str, str] = {}
     refs: list[ExternalReference] = []
     if url:
@@ -75,7 +79,8 @@ def package_component(
                 type="distribution", url=safe,
                 hashes=(Hash(alg="SHA-256", content=digest),) if digest else ()))
     if ecosystem == "conda":
-        purl = str(PackageURL(type="conda", name=name.lower(), version=version).to_string())
+        purl = str(PackageURL(type="conda", name=name.lower(), version=version,
+                              qualifiers={k: v for k, v in (conda or {}).items() if v} or None).to_string())
         ref = purl
     else:
         purl = pypi_purl(name, version, qualifiers)

@@ -82,7 +82,8 @@ class LockCollector(BaseCollector):
                 name=pkg.name, version=pkg.version, ecosystem=pkg.ecosystem, source_file=rel,
                 hashes=[a.sha256 for a in pkg.artifacts if a.sha256],
                 artifacts=[(a.url, a.sha256) for a in pkg.artifacts if a.url],
-                url=url, vcs_commit=pkg.vcs_commit, properties=props)
+                url=url, vcs_commit=pkg.vcs_commit, properties=props,
+                conda={"build": pkg.build or "", "channel": pkg.channel or "", "subdir": pkg.subdir or ""})
             comps.append((pkg, comp))
             yield comp
             if pkg.version is None and pkg.source in ("registry", "conda", "pip", None):

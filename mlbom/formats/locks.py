@@ -52,6 +52,7 @@ class LockedPackage:
     specifier: str | None = None  # for conda / loose entries: the declared spec
     build: str | None = None  # conda: the build string the match spec pins
     channel: str | None = None  # conda: the channel a ``channel::name`` spec names
+    subdir: str | None = None  # conda: the platform a ``channel/subdir::name`` spec names
     artifacts: tuple[Artifact, ...] = ()
     dependencies: tuple[str, ...] = ()
     pins: tuple[tuple[str, str], ...] = ()
@@ -319,6 +320,9 @@ _CONDA_NAME = re.compile(r"[^\s=<>!~]+")  # one class, one quantifier: linear
 _CONDA_PLAIN_VERSION = re.compile(r"[^\s,|*<>=!~\[\]]+")
 _CONDA_BUILD_BAD = "-=,|<>~"  # characters conda's build-string group never holds
 _CONDA_OPERATOR_BEFORE = "=!|,<>~"  # a '=' after one of these is part of an operator
+_CONDA_SUBDIR = re.compile(r"noarch|(?:linux|osx|win|emscripten|wasi|zos|freebsd)-[a-z0-9_]+")
+"""A conda platform subdirectory (``linux-64``, ``osx-arm64``, ``noarch``): the last part of a
+``channel/subdir`` as conda's ``Channel`` splits it."""
 
 
 @dataclass(frozen=True)
@@ -330,6 +334,7 @@ class CondaSpec:
     build: str | None
     channel: str | None
     declared: str  # everything after the name, as written (``=1.21.0=py39h6635163_0``)
+    subdir: str | None = None  # the platform of a ``channel/subdir::`` or ``[subdir=...]``
 
     @property
     def pinned(self) -> str | None:
@@ -376,8 +381,14 @@ def parse_conda_spec(text: str) -> CondaSpec | None:
     version, build = _conda_version_build(rest) if rest else (None, None)
     version = brackets.get("version", version)
     build = brackets.get("build", build)
-    return CondaSpec(name=name, version=version or None, build=build or None,
-                     channel=brackets.get("channel", channel) or None, declared=f"{rest}{bracketed}")
+    channel = brackets.get("channel", channel) or None
+    subdir = None
+    if channel and "/" in channel:  # ``conda-forge/linux-64``: the channel and its platform
+        head, _, tail = channel.rstrip("/").rpartition("/")
+        if head and _CONDA_SUBDIR.fullmatch(tail):
+            channel, subdir = head, tail
+    return CondaSpec(name=name, version=version or None, build=build or None, channel=channel,
+                     declared=f"{rest}{bracketed}", subdir=brackets.get("subdir", subdir) or None)
 
 
 def _conda_version_build(text: str) -> tuple[str, str | None]:
@@ -416,7 +427,8 @@ def parse_conda(data: bytes, path: Path) -> LockFile:
             skipped.append(f"dependencies[{i}]: {text[:80]!r} is not a conda match spec")
             continue
         packages.append(LockedPackage(name=cs.name, version=cs.pinned, ecosystem="conda", source="conda",
-                                      specifier=cs.declared or None, build=cs.build, channel=cs.channel))
+                                      specifier=cs.declared or None, build=cs.build, channel=cs.channel,
+                                      subdir=cs.subdir))
     pip_file = None
     if pip_lines:
         pip_file = _pip_file(pip_lines, path)

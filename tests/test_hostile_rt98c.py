@@ -1,0 +1,98 @@
+"""Red team 98c, lock readers, diff and SPDX 3: wrong answers, not crashes (exit 0/1, one
+stderr line and never "internal error", nothing good lost).
+
+98c-1: a conda package's channel and build were no part of its identity: two builds from two
+channels merged into one component and ``diff`` saw no origin change. The purl spec's conda
+qualifiers ``build``, ``channel`` and ``subdir`` are now in the purl and bom-ref.
+
+The inputs are written here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlbom.cli import main
+from mlbom.properties import Prop
+
+
+def _quiet(capsys: Any) -> tuple[str, str]:
+    out, err = capsys.readouterr()
+    assert "internal error" not in err and "Traceback" not in err, err
+    return str(out), str(err)
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("MLBOM_CACHE_DIR", str(cache))
+    monkeypatch.setenv("MLBOM_CACHE_KEY_FILE", str(tmp_path_factory.mktemp("key") / "cache.key"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    return cache
+
+
+def _generate(lock: Path, tmp_path: Path, capsys: Any) -> dict[str, Any]:
+    out = tmp_path / "bom.json"
+    rc = main(["generate", "--no-gpu", "--lock", str(lock), "--reproducible", "-o", str(out)])
+    _, err = _quiet(capsys)
+    assert rc == 0, err
+    assert "error" not in err.lower(), err
+    doc = json.loads(out.read_bytes())
+    assert isinstance(doc, dict)
+    return doc
+
+
+def _libs(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {str(c["name"]): c for c in doc.get("components", []) if c.get("type") == "library"}
+
+
+def _props(comp: dict[str, Any], name: Prop) -> list[str]:
+    return [str(p["value"]) for p in comp.get("properties", []) if p.get("name") == name.value]
+
+
+def _findings(doc: dict[str, Any]) -> list[str]:
+    out = []
+    for c in doc.get("components", []):
+        out += _props(c, Prop.FINDING)
+    return out
+
+
+def _lock_bom(env: Path, out: Path, capsys: Any) -> Path:
+    assert main(["generate", "--no-gpu", "--lock", str(env), "--reproducible", "-o", str(out)]) == 0
+    _quiet(capsys)
+    return out
+
+
+def test_98c_1_conda_channel_and_build_are_part_of_the_identity(tmp_path: Path, capsys: Any) -> None:
+    boms = []
+    for d, chan, build in (("old", "conda-forge", "py39h6635163_0"), ("new", "evil-channel", "py39hdeadbee_9")):
+        (tmp_path / d).mkdir()
+        env = tmp_path / d / "environment.yml"
+        env.write_text(f"name: demo\ndependencies:\n  - {chan}::numpy=1.21.0={build}\n  - scipy=1.7.1\n")
+        boms.append(_lock_bom(env, tmp_path / f"{d}.json", capsys))
+    old, new = boms
+    assert main(["diff", str(old), str(new), "--format", "json"]) == 0
+    out, _ = _quiet(capsys)
+    changes = [c for c in json.loads(out)["changes"] if c["identity"] == "pkg:conda/numpy"]
+    assert [c["kind"] for c in changes] == ["origin-change"], changes
+    assert "channel=conda-forge" in changes[0]["old"] and "build=py39hdeadbee_9" in changes[0]["new"]
+    assert main(["diff", str(old), str(new), "--fail-on", "origin-change"]) == 1
+    _, err = _quiet(capsys)
+    assert len(err.strip().splitlines()) == 1 and "origin-change" in err, err
+    assert main(["diff", str(old), str(old), "--fail-on", "origin-change"]) == 0  # same is same
+    _quiet(capsys)
+    # in one file: two components, each with its own qualifiers; an unqualified spec keeps a plain purl
+    env = tmp_path / "environment.yml"
+    env.write_text("name: demo\ndependencies:\n  - conda-forge::numpy=1.21.0=py39h6635163_0\n"
+                   "  - evil-channel/linux-64::numpy=1.21.0=py39hdeadbee_9\n  - scipy=1.7.1\n")
+    doc = _generate(env, tmp_path, capsys)
+    purls = sorted(str(c["purl"]) for c in doc["components"] if c.get("type") == "library")
+    assert purls == ["pkg:conda/numpy@1.21.0?build=py39h6635163_0&channel=conda-forge",
+                     "pkg:conda/numpy@1.21.0?build=py39hdeadbee_9&channel=evil-channel&subdir=linux-64",
+                     "pkg:conda/scipy@1.7.1"], purls
+    refs = [str(c["bom-ref"]) for c in doc["components"]]
+    assert len(refs) == len(set(refs))
