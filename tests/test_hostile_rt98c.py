@@ -5,12 +5,18 @@ stderr line and never "internal error", nothing good lost).
 channels merged into one component and ``diff`` saw no origin change. The purl spec's conda
 qualifiers ``build``, ``channel`` and ``subdir`` are now in the purl and bom-ref.
 
+98c-5: ``convert --to spdx3`` kept the text ``Proprietary-no-redistribution-61b44d05db0aac5f`` as its
+LicenseRef, which is the stem + digest LicenseRef of ``Proprietary: no redistribution``; a text kept
+as is that ends in ``-`` + 16 hex digits now gets its own digest too.
+
 The inputs are written here.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +102,31 @@ def test_98c_1_conda_channel_and_build_are_part_of_the_identity(tmp_path: Path, 
                      "pkg:conda/scipy@1.7.1"], purls
     refs = [str(c["bom-ref"]) for c in doc["components"]]
     assert len(refs) == len(set(refs))
+
+
+def test_98c_5_a_licence_text_cannot_take_another_texts_licenseref(tmp_path: Path, capsys: Any) -> None:
+    a = "Proprietary: no redistribution"
+    b = "Proprietary-no-redistribution-" + hashlib.sha256(a.encode()).hexdigest()[:16]
+    names = [a, b, b.upper(), "Plain-Name-1.0", "Build-0123456789abcde"]  # the last: 15 hex digits
+    bom = {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+           "serialNumber": "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79",
+           "metadata": {"component": {"type": "application", "name": "rel", "version": "1", "bom-ref": "rel"}},
+           "components": [{"type": "library", "bom-ref": f"p{i}", "name": f"p{i}", "version": "1",
+                           "purl": f"pkg:pypi/p{i}@1", "licenses": [{"license": {"name": n}}]}
+                          for i, n in enumerate(names)]}
+    src = tmp_path / "bom.json"
+    src.write_text(json.dumps(bom))
+    out = tmp_path / "out.spdx.json"
+    assert main(["convert", str(src), "--to", "spdx3", "-o", str(out)]) == 0
+    _quiet(capsys)
+    exprs = {}
+    for el in json.loads(out.read_text())["@graph"]:
+        if el.get("type") == "simplelicensing_LicenseExpression" and "comment" in el:  # not the data licence
+            text = str(el["comment"]).split(": ", 1)[1]
+            exprs[text] = str(el["simplelicensing_licenseExpression"])
+    assert set(exprs) == set(names), exprs  # nothing lost: one expression per text
+    assert len(set(exprs.values())) == len(names), exprs
+    assert exprs["Plain-Name-1.0"] == "LicenseRef-Plain-Name-1.0"  # an ordinary name is kept as it is
+    assert exprs["Build-0123456789abcde"] == "LicenseRef-Build-0123456789abcde"
+    assert exprs[b] != "LicenseRef-" + b and exprs[b].startswith("LicenseRef-" + b + "-")
+    assert all(re.fullmatch(r"LicenseRef-[A-Za-z0-9.\-]+", e) for e in exprs.values()), exprs
