@@ -5,6 +5,9 @@ stderr line and never "internal error", nothing good lost).
 channels merged into one component and ``diff`` saw no origin change. The purl spec's conda
 qualifiers ``build``, ``channel`` and ``subdir`` are now in the purl and bom-ref.
 
+98c-2: ``numpy[version='1.5,<2|>=3']`` was split at the comma inside the quotes and recorded as
+pinned ``numpy@1.5``; bracket pairs are now read as conda reads them (a quoted value whole).
+
 98c-5: ``convert --to spdx3`` kept the text ``Proprietary-no-redistribution-61b44d05db0aac5f`` as its
 LicenseRef, which is the stem + digest LicenseRef of ``Proprietary: no redistribution``; a text kept
 as is that ends in ``-`` + 16 hex digits now gets its own digest too.
@@ -130,3 +133,21 @@ def test_98c_5_a_licence_text_cannot_take_another_texts_licenseref(tmp_path: Pat
     assert exprs["Build-0123456789abcde"] == "LicenseRef-Build-0123456789abcde"
     assert exprs[b] != "LicenseRef-" + b and exprs[b].startswith("LicenseRef-" + b + "-")
     assert all(re.fullmatch(r"LicenseRef-[A-Za-z0-9.\-]+", e) for e in exprs.values()), exprs
+
+
+def test_98c_2_conda_bracket_values_are_read_whole_inside_quotes(tmp_path: Path, capsys: Any) -> None:
+    env = tmp_path / "environment.yml"
+    env.write_text("name: e\ndependencies:\n"
+                   "  - numpy[version='1.5,<2|>=3']\n"
+                   "  - scipy[version=\">=1.7, <2\", build=py39_0]\n"
+                   "  - pandas[version='1.3.0', build='py39_0']\n"
+                   "  - torch[version=2.0.1,build=cuda_0]\n")
+    doc = _generate(env, tmp_path, capsys)
+    libs = _libs(doc)
+    assert {n: c.get("version") for n, c in libs.items()} == {
+        "numpy": None, "scipy": None, "pandas": "1.3.0", "torch": "2.0.1"}
+    assert _props(libs["scipy"], Prop.CONDA_BUILD) == ["py39_0"]
+    assert _props(libs["pandas"], Prop.CONDA_BUILD) == ["py39_0"]
+    assert _props(libs["torch"], Prop.CONDA_BUILD) == ["cuda_0"]
+    unpinned = sorted(f for f in _findings(doc) if "lock.unpinned" in f)
+    assert len(unpinned) == 2 and "numpy" in unpinned[0] and "scipy" in unpinned[1], unpinned

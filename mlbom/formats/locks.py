@@ -364,10 +364,7 @@ def parse_conda_spec(text: str) -> CondaSpec | None:
     if spec.endswith("]") and "[" in spec:
         at = spec.rfind("[")
         bracketed = spec[at:]
-        for item in spec[at + 1 : -1].split(","):
-            key, eq, value = item.partition("=")
-            if eq:
-                brackets[key.strip().lower()] = value.strip().strip("'\"")
+        brackets = _conda_brackets(spec[at + 1 : -1])
         spec = spec[:at].strip()
     channel = None
     if "::" in spec:
@@ -389,6 +386,40 @@ def parse_conda_spec(text: str) -> CondaSpec | None:
             channel, subdir = head, tail
     return CondaSpec(name=name, version=version or None, build=build or None, channel=channel,
                      declared=f"{rest}{bracketed}", subdir=brackets.get("subdir", subdir) or None)
+
+
+_CONDA_BRACKET_SEP = re.compile(r"[, ]")
+
+
+def _conda_brackets(text: str) -> dict[str, str]:
+    """``key=value`` pairs of a match spec's brackets as conda's ``_parse_spec_str`` reads them
+    (``([a-zA-Z0-9_-]+?)=(["']?)([^'"]*?)(\2)(?:[, ]|$)``): a quoted value is read whole up to its
+    closing quote, commas and blanks included, an unquoted one up to the next ``,`` or blank
+    (red team 98c-2: ``version='1.5,<2|>=3'`` split at the quoted comma became pin ``1.5``).
+    Keys lower-cased; the last of a key wins. Linear: one pass, each find from where the last
+    ended."""
+    out: dict[str, str] = {}
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] in ", ":
+            i += 1
+            continue
+        eq = text.find("=", i)
+        if eq < 0:
+            break
+        key = _CONDA_BRACKET_SEP.split(text[i:eq])[-1].lower()  # text before it that is no pair: skipped
+        j = eq + 1
+        if j < n and text[j] in "'\"":
+            close = text.find(text[j], j + 1)
+            end = n if close < 0 else close
+            value, i = text[j + 1 : end], end + 1
+        else:
+            stop = _CONDA_BRACKET_SEP.search(text, j)  # the first separator: never a scan past it
+            end = stop.start() if stop else n
+            value, i = text[j:end], end
+        if key:
+            out[key] = value.strip()
+    return out
 
 
 def _conda_version_build(text: str) -> tuple[str, str | None]:
