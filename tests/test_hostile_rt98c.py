@@ -8,6 +8,10 @@ qualifiers ``build``, ``channel`` and ``subdir`` are now in the purl and bom-ref
 98c-2: ``numpy[version='1.5,<2|>=3']`` was split at the comma inside the quotes and recorded as
 pinned ``numpy@1.5``; bracket pairs are now read as conda reads them (a quoted value whole).
 
+98c-3: a uv.lock git source with ``subdirectory`` got ``vcs_url=…#subdirectory=libs/x@COMMIT``:
+the commit inside the sub-path. The commit now goes at the end of the URL's path, before ``?``
+and ``#`` (pip's ``URL@REV#subdirectory=…``).
+
 98c-5: ``convert --to spdx3`` kept the text ``Proprietary-no-redistribution-61b44d05db0aac5f`` as its
 LicenseRef, which is the stem + digest LicenseRef of ``Proprietary: no redistribution``; a text kept
 as is that ends in ``-`` + 16 hex digits now gets its own digest too.
@@ -151,3 +155,21 @@ def test_98c_2_conda_bracket_values_are_read_whole_inside_quotes(tmp_path: Path,
     assert _props(libs["torch"], Prop.CONDA_BUILD) == ["cuda_0"]
     unpinned = sorted(f for f in _findings(doc) if "lock.unpinned" in f)
     assert len(unpinned) == 2 and "numpy" in unpinned[0] and "scipy" in unpinned[1], unpinned
+
+
+def test_98c_3_uv_git_commit_goes_before_the_subdirectory(tmp_path: Path, capsys: Any) -> None:
+    from urllib.parse import unquote
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    lock = tmp_path / "uv.lock"
+    lock.write_text('version = 1\nrequires-python = ">=3.9"\n\n'
+                    '[[package]]\nname = "mylib"\nversion = "1.0.0"\n'
+                    f'source = {{ git = "https://github.com/acme/mono?rev=main#{commit}", subdirectory = "libs/mylib" }}\n\n'
+                    '[[package]]\nname = "plain"\nversion = "2.0"\n'
+                    f'source = {{ git = "https://github.com/acme/plain#{commit}" }}\n')
+    doc = _generate(lock, tmp_path, capsys)
+    libs = _libs(doc)
+    vcs = unquote(str(libs["mylib"]["purl"]).split("vcs_url=", 1)[1])
+    assert vcs == f"https://github.com/acme/mono@{commit}?rev=main#subdirectory=libs/mylib", vcs
+    plain = unquote(str(libs["plain"]["purl"]).split("vcs_url=", 1)[1])
+    assert plain == f"https://github.com/acme/plain@{commit}", plain

@@ -43,6 +43,18 @@ def manifest_component(path: Path, ctx: Context, fmt: str) -> Component:
     )
 
 
+def vcs_with_commit(url: str, commit: str | None) -> str:
+    """pip's VCS URL form ``URL@REV?QUERY#FRAGMENT``: the commit goes at the end of the path,
+    before any ``?`` or ``#`` (red team 98c-3: after ``#subdirectory=libs/x`` it became part of
+    the sub-path, and the URL named no revision). A path whose last segment already names a
+    revision (``repo.git@v1``) is kept as it is."""
+    if not commit:
+        return url
+    cut = min((k for k in (url.find("?"), url.find("#")) if k >= 0), default=len(url))
+    base, rest = url[:cut], url[cut:]
+    return url if "@" in base.rsplit("/", 1)[-1] else f"{base}@{commit}{rest}"
+
+
 def package_component(
     *,
     name: str,
@@ -66,7 +78,7 @@ def package_component(
     refs: list[ExternalReference] = []
     if url:
         if vcs_commit or url.startswith(("git+", "hg+", "svn+", "bzr+")):
-            qualifiers["vcs_url"] = f"{url}@{vcs_commit}" if vcs_commit and "@" not in url.split("/")[-1] else url
+            qualifiers["vcs_url"] = vcs_with_commit(url, vcs_commit)
             kind = "vcs"
         else:
             qualifiers["download_url"] = url
