@@ -12,6 +12,10 @@ pinned ``numpy@1.5``; bracket pairs are now read as conda reads them (a quoted v
 the commit inside the sub-path. The commit now goes at the end of the URL's path, before ``?``
 and ``#`` (pip's ``URL@REV#subdirectory=…``).
 
+98c-4: the ``pip:`` list of an environment.yml dropped ``--hash`` and ``-e`` without a word (no
+``requirements.hash-missing``, an editable line's requirement ``tool None``); each line now goes
+through the requirements collector's per-requirement handling, as in a requirements.txt.
+
 98c-5: ``convert --to spdx3`` kept the text ``Proprietary-no-redistribution-61b44d05db0aac5f`` as its
 LicenseRef, which is the stem + digest LicenseRef of ``Proprietary: no redistribution``; a text kept
 as is that ends in ``-`` + 16 hex digits now gets its own digest too.
@@ -173,3 +177,38 @@ def test_98c_3_uv_git_commit_goes_before_the_subdirectory(tmp_path: Path, capsys
     assert vcs == f"https://github.com/acme/mono@{commit}?rev=main#subdirectory=libs/mylib", vcs
     plain = unquote(str(libs["plain"]["purl"]).split("vcs_url=", 1)[1])
     assert plain == f"https://github.com/acme/plain@{commit}", plain
+
+
+def test_98c_4_conda_pip_lines_keep_hashes_and_editables(tmp_path: Path, capsys: Any) -> None:
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    lines = ["requests==2.31.0 --hash=sha256:" + "b" * 64, "flask==3.0.0",
+             f"-e git+https://github.com/acme/tool@{commit}#egg=tool", "-r extra.txt"]
+    (tmp_path / "extra.txt").write_text("urllib3==2.0.0 --hash=sha256:" + "c" * 64 + "\n")
+    env = tmp_path / "environment.yml"
+    env.write_text("name: demo\ndependencies:\n  - python=3.11\n  - pip:\n"
+                   + "".join(f'    - "{line}"\n' for line in lines))
+    control = tmp_path / "control"
+    control.mkdir()
+    (control / "extra.txt").write_text((tmp_path / "extra.txt").read_text())
+    (control / "requirements.txt").write_text("\n".join(lines) + "\n")
+    doc = _generate(env, tmp_path, capsys)
+    libs = _libs(doc)
+    assert {n: c.get("version") for n, c in libs.items()} == {
+        "python": "3.11", "requests": "2.31.0", "flask": "3.0.0", "tool": None, "urllib3": "2.0.0"}
+    assert [h["content"] for h in libs["requests"].get("hashes", [])] == ["b" * 64]
+    assert [h["content"] for h in libs["urllib3"].get("hashes", [])] == ["c" * 64]
+    assert _props(libs["tool"], Prop.PY_EDITABLE) == ["true"]
+    assert not any("None" in r for r in _props(libs["tool"], Prop.PY_REQUIREMENT)), libs["tool"]
+    missing = [f for f in _findings(doc) if "requirements.hash-missing" in f]
+    assert len(missing) == 1 and "flask" in missing[0], missing
+    # the same lines in a requirements.txt give the same packages, hashes and finding
+    out = tmp_path / "control.json"
+    assert main(["generate", "--no-gpu", "--requirements", str(control / "requirements.txt"), "--reproducible",
+                 "-o", str(out)]) == 0
+    _quiet(capsys)
+    ctrl = json.loads(out.read_bytes())
+    clibs = _libs(ctrl)
+    for name in ("requests", "flask", "tool", "urllib3"):
+        assert libs[name].get("hashes") == clibs[name].get("hashes"), name
+        assert libs[name]["purl"] == clibs[name]["purl"], name
+    assert [f for f in _findings(ctrl) if "requirements.hash-missing" in f] and _props(clibs["tool"], Prop.PY_EDITABLE)

@@ -101,7 +101,9 @@ class LockCollector(BaseCollector):
             # reads them (97c-2)
             reqs = RequirementsCollector()
             extra = yield from reqs.option_lines(lock.pip_file, path, ctx, stack=(path.resolve(),), seen={})
-            pip_names = [pkg.name for pkg, _ in comps if pkg.ecosystem == "pypi"]
+            # and each of its requirement lines as a requirements.txt line: hashes, -e,
+            # hash-missing (98c-4)
+            pip_names = yield from reqs.requirement_lines(lock.pip_file, rel, False, lock_format=fmt)
             yield from exposed(extra, pip_names, file_comp.bom_ref, rel)
         for where in skipped:
             # one bad entry costs that entry, never the lock (red team 78c-5): a finding, and the

@@ -463,13 +463,10 @@ def parse_conda(data: bytes, path: Path) -> LockFile:
     pip_file = None
     if pip_lines:
         pip_file = _pip_file(pip_lines, path)
-        for req in pip_file.requirements:
-            pkg = _pip_requirement(req)
-            if pkg is None:
+        for req in pip_file.requirements:  # the named ones: read by the requirements collector (98c-4)
+            if not req.name:
                 link = str(req.link.url) if req.link is not None else str(req.line)
                 skipped.append(f"pip line {req.line_number}: {link[:80]!r} names no package (no #egg=)")
-            else:
-                packages.append(pkg)
         for bad in pip_file.invalid_lines:
             msg = str(bad.error_message).splitlines()[0] if str(bad.error_message) else "invalid"
             skipped.append(f"pip line {bad.line_number}: {str(bad.line)[:80]!r} not understood ({msg[:120]})")
@@ -488,15 +485,3 @@ def _pip_file(lines: list[str], path: Path) -> Any:
         return parse_requirements_text("\n".join(lines), str(path))
     except Exception as exc:  # the parser wraps pip internals; any failure names the file
         raise InputError(path, f"cannot parse the pip: list: {str(exc).splitlines()[0]}", at="dependencies") from exc
-
-
-def _pip_requirement(req: Any) -> LockedPackage | None:
-    """One requirement of a conda ``pip:`` list; None for a URL or path that names no package."""
-    if not req.name:
-        return None
-    link = str(req.link.url) if req.link is not None else None
-    specs = list(req.specifier) if req.specifier else []
-    version = specs[0].version if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version else None
-    return LockedPackage(name=str(req.name), version=version, source="url" if link else "pip",
-                         source_url=link, specifier=str(req.specifier) or None,
-                         marker=str(req.marker) if req.marker else None)
