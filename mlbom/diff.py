@@ -298,9 +298,10 @@ def _hash_changes(ident: str, x: ReadComponent, y: ReadComponent) -> list[Change
     return [Change("hash-change", ident, what, _digest_text(dx, dx), _digest_text(dy, dy))]
 
 
-ORIGIN_QUALIFIERS = ("vcs_url", "download_url", "repository_url", "channel")
+ORIGIN_QUALIFIERS = ("vcs_url", "download_url", "repository_url", "channel", "build", "subdir")
 """purl qualifiers that say where a package came from (the purl spec's ``vcs_url`` with its commit,
-``download_url``, ``repository_url``; conda's ``channel``)."""
+``download_url``, ``repository_url``; conda's ``channel``, ``build`` and ``subdir``, which with the
+version pick one conda artifact: red team 98c-1)."""
 ORIGIN_REFERENCES = ("vcs", "distribution", "distribution-intake")
 """``externalReferences`` types that say where a component's bytes came from."""
 

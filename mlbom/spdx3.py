@@ -54,6 +54,8 @@ _JUSTIFICATION = {"code_not_present": "vulnerableCodeNotPresent", "code_not_reac
 _ENERGY_STAGE = {"training": "ai_trainingEnergyConsumption", "fine-tuning": "ai_finetuningEnergyConsumption",
                  "inference": "ai_inferenceEnergyConsumption"}
 _LICENSE_REF = re.compile(r"[^A-Za-z0-9.\-]+")
+_DIGEST_TAIL = re.compile(r"-[0-9a-fA-F]{16}\Z")
+"""How a digested LicenseRef ends; a text kept as is must not (red team 98c-5)."""
 _MAX_LICENSE_REF_STEM = 64
 """Characters of a free-text licence name kept in its ``LicenseRef-`` (the digest makes it unique)."""
 
@@ -132,14 +134,19 @@ class _Builder:
         becomes ``LicenseRef-`` + its letters, digits, dots and dashes; where that drops anything
         (other characters, a non-ASCII name) a digest of the whole text follows, so two texts
         never share a LicenseRef (red team 94c-2: "Proprietary: no redistribution" and
-        "Proprietary; no-redistribution" were one, and every non-ASCII name was ``unnamed``)."""
+        "Proprietary; no-redistribution" were one, and every non-ASCII name was ``unnamed``).
+        A text kept as is never ends like that form (``-`` and 16 hex digits): one that does gets
+        its own digest too, so the two forms cannot meet (red team 98c-5: the text
+        "Proprietary-no-redistribution-61b44d05db0aac5f" took "Proprietary: no redistribution"'s
+        LicenseRef)."""
         key = (text, is_spdx)
         if key not in self.licences:
             if is_spdx:
                 expr = text
             else:
                 stem = _LICENSE_REF.sub("-", text).strip("-")
-                lossless = stem == text and len(stem) <= _MAX_LICENSE_REF_STEM
+                lossless = stem == text and len(stem) <= _MAX_LICENSE_REF_STEM \
+                    and not _DIGEST_TAIL.search(stem)
                 digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
                 expr = "LicenseRef-" + (stem if lossless else f"{stem[:_MAX_LICENSE_REF_STEM]}-{digest}".lstrip("-"))
             self.licences[key] = self._add(self.s.simplelicensing_LicenseExpression(

@@ -43,6 +43,18 @@ def manifest_component(path: Path, ctx: Context, fmt: str) -> Component:
     )
 
 
+def vcs_with_commit(url: str, commit: str | None) -> str:
+    """pip's VCS URL form ``URL@REV?QUERY#FRAGMENT``: the commit goes at the end of the path,
+    before any ``?`` or ``#`` (red team 98c-3: after ``#subdirectory=libs/x`` it became part of
+    the sub-path, and the URL named no revision). A path whose last segment already names a
+    revision (``repo.git@v1``) is kept as it is."""
+    if not commit:
+        return url
+    cut = min((k for k in (url.find("?"), url.find("#")) if k >= 0), default=len(url))
+    base, rest = url[:cut], url[cut:]
+    return url if "@" in base.rsplit("/", 1)[-1] else f"{base}@{commit}{rest}"
+
+
 def package_component(
     *,
     name: str,
@@ -55,14 +67,18 @@ def package_component(
     url: str | None = None,
     vcs_commit: str | None = None,
     properties: list[Property] | None = None,
+    conda: dict[str, str] | None = None,
 ) -> Component:
     """A package declared by a manifest. The bom-ref is the purl without qualifiers, so the
-    same package from an environment and a lock merges into one component."""
+    same package from an environment and a lock merges into one component. A conda package's
+    ``conda`` qualifiers (the purl spec's ``build``, ``channel``, ``subdir``) pick one artifact, so
+    they stay in its purl and bom-ref: two builds or channels of one version are two components,
+    and ``diff`` reads a changed one as an origin-change (red team 98c-1)."""
     qualifiers: dict[str, str] = {}
     refs: list[ExternalReference] = []
     if url:
         if vcs_commit or url.startswith(("git+", "hg+", "svn+", "bzr+")):
-            qualifiers["vcs_url"] = f"{url}@{vcs_commit}" if vcs_commit and "@" not in url.split("/")[-1] else url
+            qualifiers["vcs_url"] = vcs_with_commit(url, vcs_commit)
             kind = "vcs"
         else:
             qualifiers["download_url"] = url
@@ -75,7 +91,8 @@ def package_component(
                 type="distribution", url=safe,
                 hashes=(Hash(alg="SHA-256", content=digest),) if digest else ()))
     if ecosystem == "conda":
-        purl = str(PackageURL(type="conda", name=name.lower(), version=version).to_string())
+        purl = str(PackageURL(type="conda", name=name.lower(), version=version,
+                              qualifiers={k: v for k, v in (conda or {}).items() if v} or None).to_string())
         ref = purl
     else:
         purl = pypi_purl(name, version, qualifiers)

@@ -82,7 +82,8 @@ class LockCollector(BaseCollector):
                 name=pkg.name, version=pkg.version, ecosystem=pkg.ecosystem, source_file=rel,
                 hashes=[a.sha256 for a in pkg.artifacts if a.sha256],
                 artifacts=[(a.url, a.sha256) for a in pkg.artifacts if a.url],
-                url=url, vcs_commit=pkg.vcs_commit, properties=props)
+                url=url, vcs_commit=pkg.vcs_commit, properties=props,
+                conda={"build": pkg.build or "", "channel": pkg.channel or "", "subdir": pkg.subdir or ""})
             comps.append((pkg, comp))
             yield comp
             if pkg.version is None and pkg.source in ("registry", "conda", "pip", None):
@@ -100,7 +101,9 @@ class LockCollector(BaseCollector):
             # reads them (97c-2)
             reqs = RequirementsCollector()
             extra = yield from reqs.option_lines(lock.pip_file, path, ctx, stack=(path.resolve(),), seen={})
-            pip_names = [pkg.name for pkg, _ in comps if pkg.ecosystem == "pypi"]
+            # and each of its requirement lines as a requirements.txt line: hashes, -e,
+            # hash-missing (98c-4)
+            pip_names = yield from reqs.requirement_lines(lock.pip_file, rel, False, lock_format=fmt)
             yield from exposed(extra, pip_names, file_comp.bom_ref, rel)
         for where in skipped:
             # one bad entry costs that entry, never the lock (red team 78c-5): a finding, and the

@@ -52,6 +52,7 @@ class LockedPackage:
     specifier: str | None = None  # for conda / loose entries: the declared spec
     build: str | None = None  # conda: the build string the match spec pins
     channel: str | None = None  # conda: the channel a ``channel::name`` spec names
+    subdir: str | None = None  # conda: the platform a ``channel/subdir::name`` spec names
     artifacts: tuple[Artifact, ...] = ()
     dependencies: tuple[str, ...] = ()
     pins: tuple[tuple[str, str], ...] = ()
@@ -319,6 +320,9 @@ _CONDA_NAME = re.compile(r"[^\s=<>!~]+")  # one class, one quantifier: linear
 _CONDA_PLAIN_VERSION = re.compile(r"[^\s,|*<>=!~\[\]]+")
 _CONDA_BUILD_BAD = "-=,|<>~"  # characters conda's build-string group never holds
 _CONDA_OPERATOR_BEFORE = "=!|,<>~"  # a '=' after one of these is part of an operator
+_CONDA_SUBDIR = re.compile(r"noarch|(?:linux|osx|win|emscripten|wasi|zos|freebsd)-[a-z0-9_]+")
+"""A conda platform subdirectory (``linux-64``, ``osx-arm64``, ``noarch``): the last part of a
+``channel/subdir`` as conda's ``Channel`` splits it."""
 
 
 @dataclass(frozen=True)
@@ -330,6 +334,7 @@ class CondaSpec:
     build: str | None
     channel: str | None
     declared: str  # everything after the name, as written (``=1.21.0=py39h6635163_0``)
+    subdir: str | None = None  # the platform of a ``channel/subdir::`` or ``[subdir=...]``
 
     @property
     def pinned(self) -> str | None:
@@ -359,10 +364,7 @@ def parse_conda_spec(text: str) -> CondaSpec | None:
     if spec.endswith("]") and "[" in spec:
         at = spec.rfind("[")
         bracketed = spec[at:]
-        for item in spec[at + 1 : -1].split(","):
-            key, eq, value = item.partition("=")
-            if eq:
-                brackets[key.strip().lower()] = value.strip().strip("'\"")
+        brackets = _conda_brackets(spec[at + 1 : -1])
         spec = spec[:at].strip()
     channel = None
     if "::" in spec:
@@ -376,8 +378,48 @@ def parse_conda_spec(text: str) -> CondaSpec | None:
     version, build = _conda_version_build(rest) if rest else (None, None)
     version = brackets.get("version", version)
     build = brackets.get("build", build)
-    return CondaSpec(name=name, version=version or None, build=build or None,
-                     channel=brackets.get("channel", channel) or None, declared=f"{rest}{bracketed}")
+    channel = brackets.get("channel", channel) or None
+    subdir = None
+    if channel and "/" in channel:  # ``conda-forge/linux-64``: the channel and its platform
+        head, _, tail = channel.rstrip("/").rpartition("/")
+        if head and _CONDA_SUBDIR.fullmatch(tail):
+            channel, subdir = head, tail
+    return CondaSpec(name=name, version=version or None, build=build or None, channel=channel,
+                     declared=f"{rest}{bracketed}", subdir=brackets.get("subdir", subdir) or None)
+
+
+_CONDA_BRACKET_SEP = re.compile(r"[, ]")
+
+
+def _conda_brackets(text: str) -> dict[str, str]:
+    """``key=value`` pairs of a match spec's brackets as conda's ``_parse_spec_str`` reads them
+    (``([a-zA-Z0-9_-]+?)=(["']?)([^'"]*?)(\2)(?:[, ]|$)``): a quoted value is read whole up to its
+    closing quote, commas and blanks included, an unquoted one up to the next ``,`` or blank
+    (red team 98c-2: ``version='1.5,<2|>=3'`` split at the quoted comma became pin ``1.5``).
+    Keys lower-cased; the last of a key wins. Linear: one pass, each find from where the last
+    ended."""
+    out: dict[str, str] = {}
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] in ", ":
+            i += 1
+            continue
+        eq = text.find("=", i)
+        if eq < 0:
+            break
+        key = _CONDA_BRACKET_SEP.split(text[i:eq])[-1].lower()  # text before it that is no pair: skipped
+        j = eq + 1
+        if j < n and text[j] in "'\"":
+            close = text.find(text[j], j + 1)
+            end = n if close < 0 else close
+            value, i = text[j + 1 : end], end + 1
+        else:
+            stop = _CONDA_BRACKET_SEP.search(text, j)  # the first separator: never a scan past it
+            end = stop.start() if stop else n
+            value, i = text[j:end], end
+        if key:
+            out[key] = value.strip()
+    return out
 
 
 def _conda_version_build(text: str) -> tuple[str, str | None]:
@@ -416,17 +458,15 @@ def parse_conda(data: bytes, path: Path) -> LockFile:
             skipped.append(f"dependencies[{i}]: {text[:80]!r} is not a conda match spec")
             continue
         packages.append(LockedPackage(name=cs.name, version=cs.pinned, ecosystem="conda", source="conda",
-                                      specifier=cs.declared or None, build=cs.build, channel=cs.channel))
+                                      specifier=cs.declared or None, build=cs.build, channel=cs.channel,
+                                      subdir=cs.subdir))
     pip_file = None
     if pip_lines:
         pip_file = _pip_file(pip_lines, path)
-        for req in pip_file.requirements:
-            pkg = _pip_requirement(req)
-            if pkg is None:
+        for req in pip_file.requirements:  # the named ones: read by the requirements collector (98c-4)
+            if not req.name:
                 link = str(req.link.url) if req.link is not None else str(req.line)
                 skipped.append(f"pip line {req.line_number}: {link[:80]!r} names no package (no #egg=)")
-            else:
-                packages.append(pkg)
         for bad in pip_file.invalid_lines:
             msg = str(bad.error_message).splitlines()[0] if str(bad.error_message) else "invalid"
             skipped.append(f"pip line {bad.line_number}: {str(bad.line)[:80]!r} not understood ({msg[:120]})")
@@ -445,15 +485,3 @@ def _pip_file(lines: list[str], path: Path) -> Any:
         return parse_requirements_text("\n".join(lines), str(path))
     except Exception as exc:  # the parser wraps pip internals; any failure names the file
         raise InputError(path, f"cannot parse the pip: list: {str(exc).splitlines()[0]}", at="dependencies") from exc
-
-
-def _pip_requirement(req: Any) -> LockedPackage | None:
-    """One requirement of a conda ``pip:`` list; None for a URL or path that names no package."""
-    if not req.name:
-        return None
-    link = str(req.link.url) if req.link is not None else None
-    specs = list(req.specifier) if req.specifier else []
-    version = specs[0].version if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version else None
-    return LockedPackage(name=str(req.name), version=version, source="url" if link else "pip",
-                         source_url=link, specifier=str(req.specifier) or None,
-                         marker=str(req.marker) if req.marker else None)

@@ -78,7 +78,9 @@ def test_conda_environment(tmp_path: Path) -> None:
     purls = sorted(c.purl or "" for c in bom.components if c.type == "library")
     assert "pkg:conda/pytorch@1.9.1" in purls and "pkg:pypi/imgui@1.3.0" in purls
     unpinned = sorted(f.message.split(" ")[0] for f in bom.findings if f.id == "lock.unpinned")
-    assert unpinned == ["pyspng", "python"]
+    assert unpinned == ["python"]
+    # a pip: line is read as a requirements.txt line (98c-4)
+    assert [f.message.split(" ")[0] for f in bom.findings if f.id == "requirements.unpinned"] == ["pyspng"]
 
 
 def test_lock_corpus_gives_valid_boms(corpus: Path) -> None:
