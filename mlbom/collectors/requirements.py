@@ -249,8 +249,9 @@ def exposed(extra_indexes: list[tuple[str, int]], names: list[str], ref: str, re
 
 def _name_from_link(link: str | None) -> str:
     """What a URL requirement without ``#egg=`` is called: the last segment of the URL's path
-    (``…/trunk/#frag`` is ``trunk``), never empty (an empty name has no purl)."""
-    segments = [s for s in (link or "").split("#", 1)[0].split("?", 1)[0].split("/") if s]
+    (``…/trunk/#frag`` is ``trunk``), never empty nor blank (an empty name has no purl; a segment
+    of blanks, ``htt:/ /``, was one: fuzz crash of the 13th session)."""
+    segments = [s.strip() for s in (link or "").split("#", 1)[0].split("?", 1)[0].split("/") if s.strip()]
     return segments[-1] if len(segments) > 1 else "unnamed"
 
 
