@@ -582,8 +582,8 @@ class _Judge:
                     vals = None
                     break
             vals = None if vals is None else _safe_bounded(elems)
-        if isinstance(target, nodes.Name) and isinstance(value_node, nodes.Call) \
-                and isinstance(value_node.node, nodes.Name) and value_node.node.name == "namespace":
+        if isinstance(target, nodes.Name) and _namespace_call(value_node):
+            assert isinstance(value_node, nodes.Call)
             for kw in value_node.kwargs:  # namespace(k=v): ns.k starts as v
                 self._bind(nodes.NSRef(target.name, kw.key), kw.value)
         if isinstance(target, nodes.Name):
@@ -598,8 +598,7 @@ class _Judge:
             return
         else:
             return
-        is_namespace = isinstance(value_node, nodes.Call) and isinstance(value_node.node, nodes.Name) \
-            and value_node.node.name == "namespace"  # its attributes are bound as "ns.attr"
+        is_namespace = _namespace_call(value_node)  # its attributes are bound as "ns.attr"
         for name in names:
             self.defined.add(name.split(".")[0])
             if not is_namespace and (vals is None or (value_node is not None and self._depends_opaque(value_node))):
@@ -685,15 +684,11 @@ class _Judge:
         if "namespace" in self.defined:
             return False
 
-        def is_ns(v: nodes.Node | None) -> bool:
-            return isinstance(v, nodes.Call) and isinstance(v.node, nodes.Name) and v.node.name == "namespace" \
-                and not v.args and v.dyn_args is None and v.dyn_kwargs is None
-
         every: dict[str, bool] = {}
         some: set[str] = set()
         for name, value in self._binding_sites():
-            every[name] = every.get(name, True) and is_ns(value)
-            if is_ns(value):
+            every[name] = every.get(name, True) and _namespace_call(value, plain=True)
+            if _namespace_call(value, plain=True):
                 some.add(name)
         followed = {n for n in some if every[n]}
         if some - followed:
@@ -717,12 +712,11 @@ class _Judge:
         assigned_calls: set[int] = set()
         for a in self.tree.find_all(nodes.Assign):
             v = a.node
-            if isinstance(a.target, nodes.Name) and isinstance(v, nodes.Call) and isinstance(v.node, nodes.Name) \
-                    and v.node.name == "namespace" and not v.args and v.dyn_args is None and v.dyn_kwargs is None:
+            if isinstance(a.target, nodes.Name) and isinstance(v, nodes.Call) and _namespace_call(v, plain=True):
                 assigned_calls.add(id(v))
                 self.ns_initialised.update(f"{a.target.name}.{kw.key}" for kw in v.kwargs)
         for c in self.tree.find_all(nodes.Call):
-            if isinstance(c.node, nodes.Name) and c.node.name == "namespace" and id(c) not in assigned_calls:
+            if _namespace_call(c) and id(c) not in assigned_calls:
                 self.ns_calls_accounted = False
         # a template name read where its binding may not be in force is the renderer's variable
         # there (the model's token text, any extra_special_tokens key): never a constant, a number
@@ -771,8 +765,7 @@ class _Judge:
             if isinstance(node, nodes.Assign):
                 if isinstance(node.target, nodes.Name):
                     bound.append((node.target.name, node.node))
-                    if isinstance(node.node, nodes.Call) and isinstance(node.node.node, nodes.Name) \
-                            and node.node.node.name == "namespace":
+                    if isinstance(node.node, nodes.Call) and _namespace_call(node.node):
                         bound.extend((f"{node.target.name}.{kw.key}", kw.value) for kw in node.node.kwargs)
                 elif isinstance(node.target, nodes.NSRef):
                     bound.append((f"{node.target.name}.{node.target.attr}", node.node))
@@ -989,8 +982,7 @@ class _Judge:
         self.mutates = any(isinstance(c.node, nodes.Getattr) and c.node.attr in _MUTATING_METHODS
                            for c in self.tree.find_all(nodes.Call))
         ns_names = {name for name, values in sources.items() if "." not in name and all(
-            isinstance(v, nodes.Call) and isinstance(v.node, nodes.Name) and v.node.name == "namespace"
-            and not v.args and v.dyn_args is None and v.dyn_kwargs is None for v in values)}
+            isinstance(v, nodes.Node) and _namespace_call(v, plain=True) for v in values)}
         if "namespace" in self.defined:
             ns_names = set()
         for parent in self.tree.find_all(nodes.Node):  # a bare use: passed, aliased, wrapped…
@@ -1131,8 +1123,7 @@ class _Judge:
                 else:
                     sites.extend((n.name, node.node) for n in _names(node.target))
                 v = node.node
-                if isinstance(node.target, nodes.Name) and isinstance(v, nodes.Call) and isinstance(v.node, nodes.Name) \
-                        and v.node.name == "namespace":
+                if isinstance(node.target, nodes.Name) and isinstance(v, nodes.Call) and _namespace_call(v):
                     sites.extend((f"{node.target.name}.{kw.key}", kw.value) for kw in v.kwargs)
             elif isinstance(node, nodes.With):
                 for t, v in zip(node.targets, node.values, strict=False):
@@ -1201,7 +1192,7 @@ class _Judge:
         for node in self.tree.find_all(nodes.NSRef):
             self.ns_attrs.add(node.attr)
         for call in self.tree.find_all(nodes.Call):
-            if not (isinstance(call.node, nodes.Name) and call.node.name == "namespace") or "namespace" in self.defined:
+            if not _namespace_call(call) or "namespace" in self.defined:
                 continue
             self.ns_attrs.update(str(kw.key) for kw in call.kwargs)
             for arg in call.args:
@@ -1540,6 +1531,14 @@ class _Judge:
                      "(an item or a call result read at render time may be any Python callable)", "suspicious", line)
         else:
             self.add("template.odd-call", "high", f"calls a {type(fn).__name__} expression", "suspicious", line)
+
+
+def _namespace_call(node: nodes.Node | None, *, plain: bool = False) -> bool:
+    """A call of the ``namespace`` global (``plain``: with keyword arguments only, the one form
+    whose attributes the judge can follow)."""
+    if not (isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name == "namespace"):
+        return False
+    return not plain or (not node.args and node.dyn_args is None and node.dyn_kwargs is None)
 
 
 def _harmless_name(key: object) -> bool:
