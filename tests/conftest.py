@@ -78,6 +78,18 @@ def venv(tmp_path_factory: pytest.TempPathFactory, wheels: Path) -> Path:
 
 
 @pytest.fixture()
+def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh mlbom cache folder and key for one test, no OSV API, a fixed SOURCE_DATE_EPOCH: the
+    CLI red-team tests' setting (a cached OSV index from another test never answers)."""
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("MLBOM_CACHE_DIR", str(cache))
+    monkeypatch.setenv("MLBOM_CACHE_KEY_FILE", str(tmp_path_factory.mktemp("key") / "cache.key"))
+    monkeypatch.delenv("MLBOM_OSV_API", raising=False)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    return cache
+
+
+@pytest.fixture()
 def chdir_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.chdir(tmp_path)
     yield tmp_path

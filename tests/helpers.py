@@ -311,3 +311,10 @@ def template_worst(template: str) -> tuple[str, list[str]]:
     order = ("unsafe", "error", "suspicious")
     worst = next((e for e in order if any(f.effect == e for f in found)), "safe")
     return worst, [f"{f.id}: {f.message}" for f in found]
+
+
+def quiet_output(capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    """Captured (stdout, stderr) of a CLI call, asserting no internal error or traceback reached stderr."""
+    out, err = capsys.readouterr()
+    assert "internal error" not in err and "Traceback" not in err, err
+    return str(out), str(err)

@@ -30,22 +30,14 @@ from mlbom.cli import main
 from mlbom.vulns import audit as vaudit
 from mlbom.vulns import db as vdb
 from mlbom.vulns import match as vmatch
+from tests.helpers import quiet_output
 
-
-def _quiet(capsys: Any) -> tuple[str, str]:
-    out, err = capsys.readouterr()
-    assert "internal error" not in err and "Traceback" not in err, err
-    return str(out), str(err)
+_quiet = quiet_output
 
 
 @pytest.fixture(autouse=True)
-def _cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    cache = tmp_path_factory.mktemp("cache")
-    monkeypatch.setenv("MLBOM_CACHE_DIR", str(cache))
-    monkeypatch.setenv("MLBOM_CACHE_KEY_FILE", str(tmp_path_factory.mktemp("key") / "cache.key"))
-    monkeypatch.delenv("MLBOM_OSV_API", raising=False)
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    return cache
+def _cache(isolated_cache: Path) -> Path:
+    return isolated_cache
 
 
 def _wide_record(folder: Path, n: int) -> Path:

@@ -19,12 +19,9 @@ import pytest
 from license_expression import Licensing
 
 from mlbom.cli import main
+from tests.helpers import quiet_output
 
-
-def _quiet(capsys: Any) -> tuple[str, str]:
-    out, err = capsys.readouterr()
-    assert "internal error" not in err and "Traceback" not in err, err
-    return str(out), str(err)
+_quiet = quiet_output
 
 
 def _bom(path: Path, comps: list[dict[str, object]]) -> Path:

@@ -32,21 +32,14 @@ import pytest
 
 from mlbom.cli import main
 from mlbom.properties import Prop
+from tests.helpers import quiet_output
 
-
-def _quiet(capsys: Any) -> tuple[str, str]:
-    out, err = capsys.readouterr()
-    assert "internal error" not in err and "Traceback" not in err, err
-    return str(out), str(err)
+_quiet = quiet_output
 
 
 @pytest.fixture(autouse=True)
-def _cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    cache = tmp_path_factory.mktemp("cache")
-    monkeypatch.setenv("MLBOM_CACHE_DIR", str(cache))
-    monkeypatch.setenv("MLBOM_CACHE_KEY_FILE", str(tmp_path_factory.mktemp("key") / "cache.key"))
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    return cache
+def _cache(isolated_cache: Path) -> Path:
+    return isolated_cache
 
 
 def _generate(lock: Path, tmp_path: Path, capsys: Any) -> dict[str, Any]:
