@@ -1,0 +1,90 @@
+"""The chat-template judge's cost grows linearly with the template and its depth is bounded.
+
+Found in review (#19): a template of N macros each called once made the judge walk the whole
+tree several times per macro (500 macros, 31 KB: 49 s); N chained namespaces
+(``set n2 = namespace(a=n1.a)``) made the greatest-fixpoint loops run N rounds over N names
+(1,600 of them, 60 KB: 9 s); 3,000 chained filters (``x|trim|trim…``, 18 KB) parse fine but
+every recursive walk of the tree raised RecursionError out of ``check_template``.
+
+The growth tests count work (calls of ``Node.iter_child_nodes`` and of the predicates the fixpoints ask),
+never time: a linear judge does about 4× the work for 4× the template, a quadratic one 16×.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from jinja2 import nodes
+
+from mlbom.formats import jinja_ast
+from mlbom.formats.jinja_ast import MAX_DEPTH, check_template
+
+
+def _macros(n: int) -> str:
+    src = "".join(f"{{% macro m{i}(x) %}}{{{{ x }}}}{{% endmacro %}}" for i in range(n))
+    return src + "{% for message in messages %}" + "".join(
+        f"{{{{ m{i}(message['content']) }}}}" for i in range(n)) + "{% endfor %}"
+
+
+def _namespaces(n: int) -> str:
+    return "{% set n0 = namespace(a='x') %}" + "".join(
+        f"{{% set n{i} = namespace(a=n{i - 1}.a) %}}" for i in range(1, n)) + "{{ n3.a }}"
+
+
+def _sets(n: int) -> str:
+    return "{% set x0 = 'a' %}" + "".join(f"{{% set x{i} = x{i - 1} ~ 'a' %}}" for i in range(1, n)) + "{{ x5 }}"
+
+
+def _work(monkeypatch: pytest.MonkeyPatch, source: str) -> int:
+    calls = 0
+    original = nodes.Node.iter_child_nodes
+
+    def counted(self: nodes.Node, *args: object, **kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    def counting(method: Callable[..., bool]) -> Callable[..., bool]:
+        def wrapper(self: jinja_ast._Judge, node: nodes.Node) -> bool:
+            nonlocal calls
+            calls += 1
+            return method(self, node)
+        return wrapper
+
+    with monkeypatch.context() as m:
+        m.setattr(nodes.Node, "iter_child_nodes", counted)
+        for name in ("_numeric", "_context_data"):  # what the fixpoints ask per name and round
+            m.setattr(jinja_ast._Judge, name, counting(getattr(jinja_ast._Judge, name)))
+        check_template(source)
+    return calls
+
+
+@pytest.mark.parametrize("shape", [_macros, _namespaces, _sets], ids=["macros", "namespaces", "sets"])
+def test_judge_work_grows_linearly(monkeypatch: pytest.MonkeyPatch, shape: Callable[[int], str]) -> None:
+    small, large = shape(100), shape(400)
+    assert len(large) < jinja_ast.MAX_TEMPLATE_CHARS
+    ratio = _work(monkeypatch, large) / _work(monkeypatch, small)
+    assert ratio < 6, f"4x the template cost {ratio:.1f}x the work"
+
+
+@pytest.mark.parametrize("shape", [_macros, _namespaces, _sets], ids=["macros", "namespaces", "sets"])
+def test_large_benign_shapes_are_judged_clean(shape: Callable[[int], str]) -> None:
+    assert check_template(shape(400)) == []
+
+
+@pytest.mark.parametrize("source", [
+    "{{ messages[0]['content']" + "|trim" * 3000 + " }}",
+    "{{ " + " + ".join(["x"] * 3000) + " }}",
+    "{{ x" + ".a" * 3000 + " }}",
+    "{{ messages" + "[0]" * 3000 + " }}",
+], ids=["filters", "additions", "attributes", "items"])
+def test_deep_syntax_is_an_error_finding_not_an_exception(source: str) -> None:
+    findings = check_template(source)
+    assert [(f.id, f.effect) for f in findings] == [("template.too-deep", "error")]
+    assert f"more than {MAX_DEPTH} levels" in findings[0].message
+
+
+def test_depth_within_the_limit_is_judged() -> None:
+    assert check_template("{{ messages[0]['content']" + "|trim" * (MAX_DEPTH - 10) + " }}") == []
+    assert [f.id for f in check_template("{{ ''" + "|trim" * (MAX_DEPTH - 10) + "|attr('__class__') }}")] != []
