@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from mlbom.cli import main
+from tests.helpers import quiet_output
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 VERSIONS = sorted((HOSTILE / "bom-version").glob("*.cdx.*"))
@@ -34,11 +35,6 @@ def _one_line(capsys: Any) -> str:
     assert len(err) == 1, err
     assert "internal error" not in err[0] and "Traceback" not in err[0], err
     return err[0]
-
-
-def _quiet(capsys: Any) -> None:
-    err = capsys.readouterr().err
-    assert "internal error" not in err and "Traceback" not in err, err
 
 
 # --- 75c-1: the BOM version ------------------------------------------------------------------
@@ -59,7 +55,7 @@ def test_75c_1_a_version_past_64_bits_is_refused_by_every_reader(bom: Path, comm
 def test_75c_1_validate_still_judges_by_the_schema(capsys: Any) -> None:
     """The schema sets no maximum: ``validate`` calls the BOM valid; the readers refuse it."""
     assert main(["validate", str(HOSTILE / "bom-version" / "version-2p64-1.cdx.json")]) == 0
-    _quiet(capsys)
+    quiet_output(capsys)
 
 
 def _bom(version: object) -> bytes:
@@ -111,7 +107,7 @@ def test_75c_1_audit_bumps_a_version_written_2_0(tmp_path: Path, capsys: Any) ->
     bom = tmp_path / "two.cdx.json"
     bom.write_bytes(_bom(2.0))
     assert main(["audit", str(bom), "--vuln-db", str(EPOCH / "osv"), "-o", str(tmp_path / "out.json")]) == 0
-    _quiet(capsys)
+    quiet_output(capsys)
     assert json.loads((tmp_path / "out.json").read_text())["version"] == 3
 
 
@@ -122,7 +118,7 @@ def test_75c_1_audit_bumps_a_version_written_2_0(tmp_path: Path, capsys: Any) ->
 def test_75c_2_report_reads_an_unreadable_size_as_absent(bom: Path, fmt: str, tmp_path: Path, capsys: Any) -> None:
     out = tmp_path / f"r.{fmt}"
     assert main(["report", str(bom), "--format", fmt, "-o", str(out)]) == 0
-    _quiet(capsys)
+    quiet_output(capsys)
     assert "0 bytes in 1 files" in out.read_text("utf-8")
 
 
@@ -130,7 +126,7 @@ def test_75c_2_report_reads_an_unreadable_size_as_absent(bom: Path, fmt: str, tm
 def test_75c_3_spdx3_reads_an_unreadable_size_as_absent(bom: Path, tmp_path: Path, capsys: Any) -> None:
     out = tmp_path / "o.spdx.json"
     assert main(["convert", str(bom), "--to", "spdx3", "-o", str(out)]) == 0
-    _quiet(capsys)
+    quiet_output(capsys)
     text = out.read_text("utf-8")
     assert "dataset_DatasetPackage" in text and "datasetSize" not in text
 
@@ -142,7 +138,7 @@ def test_75c_3_a_plain_size_is_still_summed(tmp_path: Path, capsys: Any) -> None
     bom.write_text(json.dumps(src))
     assert main(["convert", str(bom), "--to", "spdx3", "-o", str(tmp_path / "o.json")]) == 0
     assert main(["report", str(bom), "--format", "text", "-o", str(tmp_path / "r.txt")]) == 0
-    _quiet(capsys)
+    quiet_output(capsys)
     assert '"dataset_datasetSize": 1234' in (tmp_path / "o.json").read_text()
     assert "1234 bytes in 1 files" in (tmp_path / "r.txt").read_text()
 
@@ -209,7 +205,7 @@ def test_75c_5_a_good_epoch_is_the_same_time_everywhere(epoch: str, stamp: str, 
     assert main(["generate", "--no-gpu", "--requirements", str(empty), "-o", str(tmp_path / "g.json")]) == 0
     assert main(["audit", str(EPOCH / "torch.cdx.json"), "--vuln-db", str(EPOCH / "osv"), "-o", str(tmp_path / "a.json")]) == 0
     assert main(["convert", str(EPOCH / "torch.cdx.json"), "--to", "spdx3", "-o", str(tmp_path / "s.json")]) == 0
-    _quiet(capsys)
+    quiet_output(capsys)
     assert json.loads((tmp_path / "g.json").read_text())["metadata"]["timestamp"] == stamp
     audited = json.loads((tmp_path / "a.json").read_text())
     assert any(f"at {stamp}" in p["value"] for p in audited["metadata"]["properties"])
@@ -248,7 +244,7 @@ def test_75c_6_namesakes_cost_linear_probes(tmp_path: Path, capsys: Any, monkeyp
     doc["components"][-1]["description"] = "changed"  # type: ignore[index]
     new.write_text(json.dumps(doc))
     assert main(["diff", str(old), str(new), "--format", "json"]) == 0
-    _quiet(capsys)
+    quiet_output(capsys)
     assert probes <= 4 * 2 * n, probes  # both BOMs; quadratic was ~n²/2 = 4.5 million per BOM
 
 
@@ -276,7 +272,7 @@ def test_75c_6_twenty_thousand_namesakes_are_diffed(tmp_path: Path, capsys: Any)
     start = time.process_time()
     assert main(["diff", str(bom), str(bom)]) == 0
     assert time.process_time() - start < 60
-    _quiet(capsys)
+    quiet_output(capsys)
 
 
 # --- 75c-7: convert --to spdx3 ---------------------------------------------------------------------

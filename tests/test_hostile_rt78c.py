@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from mlbom.cli import main
-from tests.helpers import all_properties
+from tests.helpers import all_properties, quiet_output
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 
@@ -31,12 +31,6 @@ def _one_line(capsys: Any) -> str:
     assert len(err) == 1, err
     assert "internal error" not in err[0] and "Traceback" not in err[0], err
     return err[0]
-
-
-def _quiet(capsys: Any) -> str:
-    err = str(capsys.readouterr().err)
-    assert "internal error" not in err and "Traceback" not in err, err
-    return err
 
 
 def _venv(root: Path) -> Path:
@@ -58,7 +52,7 @@ def _dist(sp: Path, folder: str, metadata: str) -> Path:
 def _generate(args: list[str], tmp_path: Path, capsys: Any) -> dict[str, Any]:
     out = tmp_path / "bom.json"
     rc = main(["generate", "--no-gpu", *args, "-o", str(out)])
-    err = _quiet(capsys)
+    err = quiet_output(capsys)[1]
     assert rc in (0, 1), err
     doc = json.loads(out.read_bytes())
     assert isinstance(doc, dict)
@@ -327,9 +321,9 @@ def test_78c_7_sign_never_writes_a_signature_verify_refuses(algorithm: str, fits
         rc = main(["sign", str(bom), "--key", str(tmp_path / "k.key"), "-o", str(out)])
         if extra == fits:
             assert rc == 0
-            _quiet(capsys)
+            quiet_output(capsys)[1]
             assert main(["verify", str(out), "--key", str(tmp_path / "k.pub")]) == 0
-            _quiet(capsys)
+            quiet_output(capsys)[1]
         else:
             assert rc == 2
             assert "namespaces" in _one_line(capsys)
@@ -359,7 +353,7 @@ def test_78c_5_a_bad_lock_entry_is_a_finding_and_the_others_stay(case: str, tmp_
     (lock,) = [p for p in (HOSTILE / "lock" / case).iterdir() if p.is_file()]
     out = tmp_path / "bom.json"
     rc = main(["generate", "--no-gpu", "--lock", str(lock), "-o", str(out)])
-    err = _quiet(capsys)
+    err = quiet_output(capsys)[1]
     assert rc == 0, err
     assert "Error" not in err, err  # never "ValueError: Invalid purl" as the reason a lock was not read
     doc = json.loads(out.read_bytes())

@@ -18,12 +18,7 @@ from typing import Any
 import pytest
 
 from mlbom.cli import main
-
-
-def _quiet(capsys: Any) -> str:
-    err = str(capsys.readouterr().err)
-    assert "internal error" not in err and "Traceback" not in err, err
-    return err
+from tests.helpers import quiet_output
 
 
 def _one_line(capsys: Any) -> str:
@@ -77,7 +72,7 @@ def test_80c_8_files_of_does_not_scan_every_component_per_dataset(command: list[
     calls = _count_type_reads(monkeypatch)
     out = tmp_path / "out"
     rc = main([command[0], str(bom), *command[1:], "-o", str(out)])
-    _quiet(capsys)
+    quiet_output(capsys)[1]
     assert rc == 0
     assert calls[0] < 60 * n, calls[0]
     text = out.read_text()
@@ -135,7 +130,7 @@ def test_80c_9_spdx_affects_targets_are_not_compared_pairwise(tmp_path: Path, ca
     monkeypatch.setattr(s.SHACLObject, "__eq__", counting)
     out = tmp_path / "aff.spdx.json"
     assert main(["convert", str(bom), "--to", "spdx3", "-o", str(out)]) == 0
-    _quiet(capsys)
+    quiet_output(capsys)[1]
     assert calls[0] < 10 * n, calls[0]
     graph = json.loads(out.read_text())["@graph"]
     assoc = [e for e in graph if e.get("relationshipType") == "hasAssociatedVulnerability"]
@@ -167,7 +162,7 @@ def test_80c_8_class_expired_policy_exceptions_are_not_compared_pairwise(tmp_pat
     monkeypatch.setattr(Exception_, "__eq__", counting)
     out = tmp_path / "check.json"
     assert main(["check", str(bom), "--policy", str(pol), "--format", "json", "-o", str(out)]) == 0
-    _quiet(capsys)
+    quiet_output(capsys)[1]
     assert calls[0] < n, calls[0]
     result = json.loads(out.read_text())
     assert sum(v["rule"] == "exceptions.expired" for v in result["violations"]) == n // 2
@@ -195,7 +190,7 @@ def test_80c_8_class_inspected_datasets_are_not_compared_pairwise(tmp_path: Path
     monkeypatch.setattr(readmodel.ReadComponent, "__eq__", counting)
     out = tmp_path / "r.md"
     assert main(["report", str(bom), "--format", "markdown", "-o", str(out)]) == 0
-    _quiet(capsys)
+    quiet_output(capsys)[1]
     assert calls[0] < n, calls[0]
     text = out.read_text()
     assert "d1: inspected" in text and "d0: not inspected" in text and f"d{n - 2}: not inspected" in text
@@ -255,7 +250,7 @@ def test_80c_7_vex_through_the_cli(tmp_path: Path, capsys: Any, monkeypatch: pyt
                                               "purl": "pkg:pypi/requests@2.0.0", "bom-ref": "r"}]))
     out = tmp_path / "audit.json"
     rc = main(["audit", str(bom), "--vuln-db", str(db), "--vex", str(vex), "-o", str(out)])
-    err = _quiet(capsys)
+    err = quiet_output(capsys)[1]
     assert rc in (0, 1)
     assert "matches no vulnerability" not in err  # one line for all (red team 91c-3)
     assert f"VEX: {s} statements match no vulnerability of this BOM; not applied" in err, err
@@ -297,7 +292,7 @@ def _count_record_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def _audit(tmp_path: Path, db: Path, capsys: Any, *extra: str) -> tuple[int, str, dict[str, Any]]:
     out = tmp_path / "audit.json"
     rc = main(["audit", str(_requests_bom(tmp_path)), "--vuln-db", str(db), "--no-cache", "-o", str(out), *extra])
-    err = _quiet(capsys)
+    err = quiet_output(capsys)[1]
     return rc, err, json.loads(out.read_text()) if out.exists() else {}
 
 
@@ -407,7 +402,7 @@ def test_generate_vuln_db_writes_the_release_level_vulnerability_findings(tmp_pa
     req.write_text("requests==2.0.0\n")
     out = tmp_path / "bom.json"
     rc = main(["generate", "--requirements", str(req), "--vuln-db", str(db), "--no-cache", "-o", str(out)])
-    _quiet(capsys)
+    quiet_output(capsys)[1]
     assert rc == 0
     doc = json.loads(out.read_text())
     release = [str(p["value"]) for p in doc["metadata"]["component"].get("properties", [])

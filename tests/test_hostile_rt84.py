@@ -17,12 +17,7 @@ from typing import Any
 import pytest
 
 from mlbom.cli import main
-
-
-def _quiet(capsys: Any) -> str:
-    out = capsys.readouterr()
-    assert "internal error" not in out.err and "Traceback" not in out.err, out.err
-    return str(out.err)
+from tests.helpers import quiet_output
 
 
 def test_84_1_a_folder_named_like_a_card_dataset_keeps_both(tmp_path: Path, capsys: Any,
@@ -35,7 +30,7 @@ def test_84_1_a_folder_named_like_a_card_dataset_keeps_both(tmp_path: Path, caps
     (tmp_path / "named:foo" / "x.csv").write_text("a,b\n1,2\n")
     monkeypatch.chdir(tmp_path)
     rc = main(["generate", ".", "--dataset", "named:foo", "--model", "model", "--reproducible", "-o", "out.json"])
-    _quiet(capsys)
+    quiet_output(capsys)[1]
     assert rc == 0
     doc = json.loads((tmp_path / "out.json").read_text())
     data = {c["bom-ref"]: c["name"] for c in doc["components"] if c["type"] == "data"}
@@ -64,7 +59,7 @@ def test_84_4_a_vex_product_spelled_as_the_bom_spells_it_applies(tmp_path: Path,
     (tmp_path / "vex.json").write_text(json.dumps(vex))
     rc = main(["audit", str(tmp_path / "bom.json"), "--vuln-db", str(tmp_path / "db"), "--no-cache", "--vex",
                str(tmp_path / "vex.json"), "--fail-on", "any", "-o", str(tmp_path / "out.json")])
-    err = _quiet(capsys)
+    err = quiet_output(capsys)[1]
     assert rc == 0 and "not applied" not in err, err
 
 
@@ -89,6 +84,6 @@ def test_84_5_a_line_separator_tomllib_does_not_end_lines_at(tmp_path: Path, cap
            "metadata": {"component": {"type": "application", "name": "app", "bom-ref": "app"}}}
     (tmp_path / "bom.json").write_text(json.dumps(bom))
     rc = main(["check", str(tmp_path / "bom.json"), "--policy", str(policy)])
-    _quiet(capsys)
+    quiet_output(capsys)[1]
     assert rc in (0, 1, 2)
     assert stored[0] < 100, stored[0]  # before: every prefix of the 4,000-part key (4,000 entries)

@@ -30,12 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from mlbom import signing
 from mlbom.cli import main
 from mlbom.properties import Prop
-
-
-def _quiet(capsys: Any) -> tuple[str, str]:
-    out, err = capsys.readouterr()
-    assert "internal error" not in err and "Traceback" not in err, err
-    return str(out), str(err)
+from tests.helpers import quiet_output
 
 
 @pytest.fixture
@@ -54,7 +49,7 @@ def _release(tmp_path: Path, data: Path, root: str, key: tuple[signing.PrivateKe
     rel.mkdir(exist_ok=True)
     manifest = rel / "m.manifest"
     assert main(["manifest", "build", str(data), "-o", str(manifest), "--no-cache"]) == 0
-    _quiet(capsys)
+    quiet_output(capsys)
     sha = hashlib.sha256(manifest.read_bytes()).hexdigest()
     props = [{"name": Prop.MANIFEST_PATH.value, "value": manifest.name},
              {"name": Prop.MANIFEST_SHA256.value, "value": sha},
@@ -70,7 +65,7 @@ def _release(tmp_path: Path, data: Path, root: str, key: tuple[signing.PrivateKe
 
 def _verify(signed: Path, pub: Path, folder: Path, capsys: Any) -> tuple[int, str, str]:
     rc = main(["verify", str(signed), "--key", str(pub), "--artifacts", str(folder)])
-    out, err = _quiet(capsys)
+    out, err = quiet_output(capsys)
     return rc, out, err
 
 
@@ -157,7 +152,7 @@ def index_db(tmp_path: Path, capsys: Any) -> Path:
     bom.write_text(json.dumps(doc))
     db = tmp_path / "idx.db"
     assert main(["index", "add", str(bom), "--db", f"sqlite:///{db}"]) == 0
-    _quiet(capsys)
+    quiet_output(capsys)
     return db
 
 
@@ -165,7 +160,7 @@ def _run(db: Path, args: list[str], capsys: Any) -> tuple[int, str, str]:
     full = [*args[:2], "--db", f"sqlite:///{db}", *args[2:]] if args[0] == "index" else \
         [args[0], "--db", f"sqlite:///{db}", *args[1:]]
     rc = main(full)
-    out, err = _quiet(capsys)
+    out, err = quiet_output(capsys)
     return rc, out, err
 
 

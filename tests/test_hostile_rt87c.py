@@ -29,15 +29,9 @@ from packageurl import PackageURL
 
 from mlbom.cli import main
 from mlbom.properties import Prop
-from tests.helpers import all_properties
+from tests.helpers import all_properties, quiet_output
 
 REV = "a" * 40
-
-
-def _quiet(capsys: Any) -> tuple[str, str]:
-    out, err = capsys.readouterr()
-    assert "internal error" not in err and "Traceback" not in err, err
-    return str(out), str(err)
 
 
 def _cache(tmp_path: Path, org: str, name: str) -> Path:
@@ -59,10 +53,10 @@ def _cache(tmp_path: Path, org: str, name: str) -> Path:
 
 def _generate(args: list[str], out: Path, capsys: Any) -> dict[str, Any]:
     rc = main(["generate", *args, "--no-gpu", "--name", "x", "--version", "1", "-o", str(out)])
-    _quiet(capsys)
+    quiet_output(capsys)
     assert rc == 0
     assert main(["validate", str(out)]) == 0
-    _quiet(capsys)
+    quiet_output(capsys)
     bom: dict[str, Any] = json.loads(out.read_text())
     return bom
 
@@ -102,7 +96,7 @@ def test_87c_2_manifest_file_name_is_one_url_segment(tmp_path: Path, capsys: Any
         (data / f"f{i}.csv").write_bytes(b"%d\n" % i)
     manifest = tmp_path / fname
     assert main(["manifest", str(data), "-o", str(manifest)]) == 0
-    _quiet(capsys)
+    quiet_output(capsys)
     bom = _generate(["--dataset", str(manifest)], tmp_path / "b.json", capsys)
     (d,) = [c for c in bom["components"] if c["type"] == "data"]
     (ref,) = d["externalReferences"]

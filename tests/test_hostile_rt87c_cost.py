@@ -36,12 +36,7 @@ from typing import Any
 import pytest
 
 from mlbom.cli import main
-
-
-def _quiet(capsys: Any) -> tuple[str, str]:
-    out, err = capsys.readouterr()
-    assert "internal error" not in err and "Traceback" not in err, err
-    return str(out), str(err)
+from tests.helpers import quiet_output
 
 
 def _model_component(bom: Path) -> dict[str, Any]:
@@ -83,7 +78,7 @@ def test_87c_3_long_licence_expression_in_card_is_a_name_with_a_finding(
     out = tmp_path / "bom.json"
     assert main(["generate", "--model", str(model), "--no-gpu", "--name", "x", "--version", "1",
                  "-o", str(out)]) == 0
-    _quiet(capsys)
+    quiet_output(capsys)
     assert all(len(p) <= MAX_LICENSE_EXPRESSION_CHARS for p in parses), [len(p) for p in parses]
     comp = _model_component(out)
     (lic,) = comp["licenses"]
@@ -98,7 +93,7 @@ def test_87c_3_long_licence_expression_in_card_is_a_name_with_a_finding(
                  ["convert", str(out), "--to", "spdx3", "-o", str(tmp_path / "s.json")],
                  ["query", str(out), "--license", "MIT"]):
         assert main(argv) in (0, 1)
-        _quiet(capsys)
+        quiet_output(capsys)
     assert all(len(p) <= MAX_LICENSE_EXPRESSION_CHARS for p in parses), [len(p) for p in parses]
 
 
@@ -116,7 +111,7 @@ def test_87c_3_expression_in_bom_not_parsed(tmp_path: Path, capsys: Any, parses:
                  ["convert", str(bom), "--to", "spdx3", "-o", str(tmp_path / "s.json")],
                  ["query", str(bom), "--license", "Apache-2.0"]):
         assert main(argv) in (0, 1)
-        _quiet(capsys)
+        quiet_output(capsys)
     assert all(len(p) <= MAX_LICENSE_EXPRESSION_CHARS for p in parses), [len(p) for p in parses]
     # an ordinary expression is parsed at most once however many commands read it
     assert parses.count("MIT OR Apache-2.0") <= 1
@@ -129,7 +124,7 @@ def test_87c_3_ordinary_card_expression_kept(tmp_path: Path, capsys: Any) -> Non
     out = tmp_path / "bom.json"
     assert main(["generate", "--model", str(model), "--no-gpu", "--name", "x", "--version", "1",
                  "-o", str(out)]) == 0
-    _quiet(capsys)
+    quiet_output(capsys)
     comp = _model_component(out)
     assert comp["licenses"] == [{"expression": "MIT OR Apache-2.0", "acknowledgement": "declared"}]
     assert not any("card-malformed" in f for f in _findings(comp))
@@ -144,7 +139,7 @@ def _dataset(tmp_path: Path, capsys: Any, folder: Path) -> tuple[dict[str, Any],
     bom = tmp_path / (folder.name + ".bom.json")
     assert main(["generate", "--dataset", str(folder), "--no-gpu", "--name", "x", "--version", "1",
                  "-o", str(bom)]) == 0
-    _, err = _quiet(capsys)
+    _, err = quiet_output(capsys)
     return json.loads(bom.read_text()), err
 
 
@@ -175,7 +170,7 @@ def test_87c_7_unreadable_croissant_is_a_finding(tmp_path: Path, capsys: Any, ca
     # named on the command line: one line, exit 2
     assert main(["generate", "--dataset", str(folder / "metadata.json"), "--no-gpu", "--name", "x",
                  "--version", "1", "-o", str(tmp_path / "n.json")]) == 2
-    _, err = _quiet(capsys)
+    _, err = quiet_output(capsys)
     assert len(err.strip().splitlines()) == 1, err
 
 
@@ -188,7 +183,7 @@ def test_87c_6_duplicate_card_keys_are_reported(tmp_path: Path, capsys: Any) -> 
     out = tmp_path / "bom.json"
     assert main(["generate", "--model", str(model), "--no-gpu", "--name", "x", "--version", "1",
                  "-o", str(out)]) == 0
-    _quiet(capsys)
+    quiet_output(capsys)
     comp = _model_component(out)
     # the value kept is the one huggingface_hub (yaml.safe_load) keeps: the last
     import yaml
@@ -222,6 +217,6 @@ def test_87c_6_many_repeats_are_a_bounded_report(tmp_path: Path, capsys: Any) ->
     out = tmp_path / "bom.json"
     assert main(["generate", "--model", str(model), "--no-gpu", "--name", "x", "--version", "1",
                  "-o", str(out)]) == 0
-    _quiet(capsys)
+    quiet_output(capsys)
     dups = [f for f in _findings(_model_component(out)) if "input.duplicate-key" in f]
     assert len(dups) == 21 and any("4,979 more" in f for f in dups), dups

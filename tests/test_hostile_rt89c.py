@@ -27,21 +27,16 @@ from cryptography.hazmat.primitives import serialization
 from mlbom import signing
 from mlbom.cli import main
 from mlbom.properties import Prop
+from tests.helpers import quiet_output
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tiny-release"
-
-
-def _quiet(capsys: Any) -> tuple[str, str]:
-    out, err = capsys.readouterr()
-    assert "internal error" not in err and "Traceback" not in err, err
-    return str(out), str(err)
 
 
 def _index(tmp_path: Path, capsys: Any) -> tuple[Path, str]:
     bom, db = tmp_path / "bom.json", tmp_path / "i.db"
     assert main(["generate", str(EXAMPLE), "--reproducible", "-o", str(bom)]) == 0
     assert main(["index", "add", str(bom), "--db", str(db)]) == 0
-    _quiet(capsys)
+    quiet_output(capsys)
     return db, str(json.loads(bom.read_text())["serialNumber"])
 
 
@@ -61,7 +56,7 @@ def test_89c_1_stored_document_bomb_is_the_damaged_index_line(tmp_path: Path, ca
     _bomb(db, 4 << 20)
     out_file = tmp_path / "got.json"
     rc = main(["index", "get", serial, "--db", str(db), "-o", str(out_file)])
-    _out, err = _quiet(capsys)
+    _out, err = quiet_output(capsys)
     assert rc == 2 and len(err.strip().splitlines()) == 1 and "inflates past" in err, err
     assert not out_file.exists() or out_file.stat().st_size < (1 << 20)
 
@@ -73,7 +68,7 @@ def test_89c_1_backfill_of_an_older_index_skips_the_bomb(tmp_path: Path, capsys:
     _bomb(db, 4 << 20, older_layout=True)
     bom = tmp_path / "bom.json"
     rc = main(["index", "add", str(bom), "--db", str(db)])
-    _quiet(capsys)
+    quiet_output(capsys)
     assert rc in (0, 1, 2)
 
 
@@ -81,7 +76,7 @@ def test_89c_1_an_honest_document_still_comes_back(tmp_path: Path, capsys: Any) 
     db, serial = _index(tmp_path, capsys)
     out_file = tmp_path / "got.json"
     assert main(["index", "get", serial, "--db", str(db), "-o", str(out_file)]) == 0
-    _quiet(capsys)
+    quiet_output(capsys)
     assert json.loads(out_file.read_text())["serialNumber"] == serial
 
 
@@ -116,16 +111,16 @@ def _signed_two_manifests(tmp_path: Path, same: bool) -> tuple[Path, Path, Path]
 
 def test_89c_2_a_file_two_manifests_list_differently_is_refused(tmp_path: Path, capsys: Any) -> None:
     signed, pub, art = _signed_two_manifests(tmp_path, same=False)
-    _quiet(capsys)
+    quiet_output(capsys)
     rc = main(["verify", str(signed), "--key", str(pub), "--artifacts", str(art)])
-    out, err = _quiet(capsys)
+    out, err = quiet_output(capsys)
     assert rc == 1, (out, err)
     assert "listed twice with different digests" in out + err
 
 
 def test_89c_2_two_manifests_agreeing_on_a_file_verify(tmp_path: Path, capsys: Any) -> None:
     signed, pub, art = _signed_two_manifests(tmp_path, same=True)
-    _quiet(capsys)
+    quiet_output(capsys)
     rc = main(["verify", str(signed), "--key", str(pub), "--artifacts", str(art)])
-    out, err = _quiet(capsys)
+    out, err = quiet_output(capsys)
     assert rc == 0, (out, err)

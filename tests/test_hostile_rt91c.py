@@ -31,12 +31,7 @@ import pytest
 from packaging.version import Version
 
 from mlbom.cli import main
-
-
-def _quiet(capsys: Any) -> tuple[str, str]:
-    out, err = capsys.readouterr()
-    assert "internal error" not in err and "Traceback" not in err, err
-    return str(out), str(err)
+from tests.helpers import quiet_output
 
 
 @pytest.fixture(autouse=True)
@@ -88,7 +83,7 @@ def _per_component(tmp_path: Path, db: Path, versions: Any, capsys: Any, monkeyp
         with monkeypatch.context() as m:
             work = _Compares(m)
             assert main(["audit", str(bom), "--vuln-db", str(db), "-o", str(tmp_path / "o.json"), "--no-cache"]) == 0
-        _, err = _quiet(capsys)
+        _, err = quiet_output(capsys)
         assert f"{n} PyPI component(s) checked;" in err and "not checked" not in err, err
         counts.append(work.n)
     return (counts[1] - counts[0]) / 100
@@ -111,7 +106,7 @@ def test_91c1_repeated_last_affected_is_one_search_per_version(tmp_path: Path, c
     out = tmp_path / "out.json"
     work = _Compares(monkeypatch)
     rc = main(["audit", str(bom), "--vuln-db", str(db), "-o", str(out), "--no-cache"])
-    _, err = _quiet(capsys)
+    _, err = quiet_output(capsys)
     assert rc == 0 and f"{comps} PyPI component(s) checked;" in err and "not checked" not in err, err
     # nothing lost: 1+lN is 1 in its public part, and last_affected: 1 names it (PEP 440, red team 8c T2)
     assert _affects(out) == {"PYSEC-0000-1": {f"c{i}" for i in range(comps)}}
@@ -186,7 +181,7 @@ def test_91c2_only_the_nearest_fixed_version_is_found(tmp_path: Path, capsys: An
     out = tmp_path / "out.json"
     work = _Compares(monkeypatch)
     rc = main(["audit", str(bom), "--vuln-db", str(db), "-o", str(out), "--no-cache"])
-    _, err = _quiet(capsys)
+    _, err = quiet_output(capsys)
     assert rc == 0 and f"{comps} PyPI component(s) checked;" in err and "not checked" not in err, err
     assert _affects(out) == {"PYSEC-0000-2": {f"c{i}" for i in range(comps)}}
     (vuln,) = json.loads(out.read_text())["vulnerabilities"]
@@ -252,7 +247,7 @@ def test_91c3_vex_statements_do_not_parse_every_affect_again(tmp_path: Path, cap
     monkeypatch.setattr(vex, "purl_type", counted)
     out = tmp_path / "out.json"
     rc = main(["audit", str(bom), "--vuln-db", str(db), "--vex", str(doc), "-o", str(out), "--no-cache"])
-    _, err = _quiet(capsys)
+    _, err = quiet_output(capsys)
     assert rc == 0, err
     assert parses <= comps, parses  # before: every statement parsed every affect's purl, 501 × 100
     vex_lines = [line for line in err.splitlines() if "VEX:" in line]

@@ -28,16 +28,11 @@ import pytest
 
 import mlbom.diff
 from mlbom.cli import main
+from tests.helpers import quiet_output
 
 VULN_CAP = 10_000  # mlbom.diff.MAX_VULNERABILITY_CHANGES, written out so that this file runs on the old code
 
 _LEAF = "modelCard.considerations.environmentalConsiderations.energyConsumptions[0].activityEnergyCost.value"
-
-
-def _quiet(capsys: Any) -> tuple[str, str]:
-    out, err = capsys.readouterr()
-    assert "internal error" not in err and "Traceback" not in err, err
-    return str(out), str(err)
 
 
 def _model(val: object, where: str) -> dict[str, object]:
@@ -63,11 +58,11 @@ def test_a_leaf_of_another_json_type_is_a_change(tmp_path: Path, capsys: Any, wh
                                                   shown: str) -> None:
     a, b = _pair(tmp_path, old, new, where)
     assert main(["diff", a, b, "--fail-on", "model-card-change"]) == 1
-    out, err = _quiet(capsys)
+    out, err = quiet_output(capsys)
     assert f"model-card-change  {'(release)' if where == 'release' else 'machine-learning-model:/m'}  {_LEAF}: {shown}" in out
     assert len(err.strip().splitlines()) == 1 and "1 change(s) match --fail-on model-card-change" in err
     assert main(["diff", a, b, "--format", "json"]) == 0
-    changes = json.loads(_quiet(capsys)[0])["changes"]
+    changes = json.loads(quiet_output(capsys)[0])["changes"]
     assert [(c["kind"], c["detail"]) for c in changes] == [("model-card-change", _LEAF)]
 
 
@@ -75,7 +70,7 @@ def test_a_leaf_of_another_json_type_is_a_change(tmp_path: Path, capsys: Any, wh
 def test_the_same_leaf_is_no_change(tmp_path: Path, capsys: Any, val: object) -> None:
     a, b = _pair(tmp_path, val, val)
     assert main(["diff", a, b, "--fail-on", "any"]) == 0
-    assert _quiet(capsys) == ("no differences\n", "")
+    assert quiet_output(capsys) == ("no differences\n", "")
 
 
 def test_member_order_is_no_change(tmp_path: Path, capsys: Any) -> None:
@@ -85,14 +80,14 @@ def test_member_order_is_no_change(tmp_path: Path, capsys: Any) -> None:
     doc["components"][0] = dict(reversed(list(comp.items())))
     Path(b).write_text(json.dumps(doc))
     assert main(["diff", a, b, "--fail-on", "any"]) == 0
-    assert _quiet(capsys) == ("no differences\n", "")
+    assert quiet_output(capsys) == ("no differences\n", "")
 
 
 def test_report_previous_lists_the_change(tmp_path: Path, capsys: Any) -> None:
     a, b = _pair(tmp_path, 1, True)
     out = tmp_path / "rep.txt"
     assert main(["report", b, "--previous", a, "--format", "text", "-o", str(out)]) == 0
-    _quiet(capsys)
+    quiet_output(capsys)
     assert _LEAF in out.read_text()
 
 
@@ -137,7 +132,7 @@ def test_many_ids_times_many_affects_is_linear_work(tmp_path: Path, capsys: Any,
     calls = _counted(monkeypatch)
     if command == "diff":
         assert main(["diff", a, b, "--format", "json", "--fail-on", "new-vulnerability:critical"]) == 1
-        out, err = _quiet(capsys)
+        out, err = quiet_output(capsys)
         assert len(err.strip().splitlines()) == 1 and f"{n} change(s) match" in err
         changes = json.loads(out)["changes"]
         # nothing lost: every affected component is a change, rated worse than before
@@ -147,7 +142,7 @@ def test_many_ids_times_many_affects_is_linear_work(tmp_path: Path, capsys: Any,
     else:
         rep = tmp_path / "rep.txt"
         assert main(["report", b, "--previous", a, "--format", "text", "-o", str(rep)]) == 0
-        _quiet(capsys)
+        quiet_output(capsys)
         assert rep.read_text().count("critical vulnerability in r") == n
     assert calls[0] <= 5 * n, calls[0]
 
@@ -159,7 +154,7 @@ def test_aliases_still_match_through_other_entries(tmp_path: Path, capsys: Any) 
     new = [("PYSEC-1", ["GHSA-1"], "high", ["p", "q"], ""), ("GHSA-2", [], "high", ["p"], "")]
     a, b = _vuln_pair(tmp_path, old, new)
     assert main(["diff", a, b, "--format", "json"]) == 0
-    changes = json.loads(_quiet(capsys)[0])["changes"]
+    changes = json.loads(quiet_output(capsys)[0])["changes"]
     assert [(c["identity"], c["detail"], c["old"]) for c in changes] == [
         ("GHSA-2", "high vulnerability in p", "resolved"), ("PYSEC-1", "high vulnerability in q", None)]
 
@@ -168,7 +163,7 @@ def test_past_the_cap_the_rest_is_counted_and_the_gate_trips(tmp_path: Path, cap
     refs = [f"r{i:05d}" for i in range(VULN_CAP + 50)]
     a, b = _vuln_pair(tmp_path, [], [("CVE-2024-0001", [], "critical", refs, ""), ("CVE-2024-0002", [], "low", ["x"], "")])
     assert main(["diff", a, b, "--format", "json", "--fail-on", "new-vulnerability:critical"]) == 1
-    out, err = _quiet(capsys)
+    out, err = quiet_output(capsys)
     assert len(err.strip().splitlines()) == 1 and f"{VULN_CAP + 1} change(s) match" in err
     changes = json.loads(out)["changes"]
     assert len(changes) == VULN_CAP + 2

@@ -22,12 +22,7 @@ from typing import Any
 import pytest
 
 from mlbom.cli import main
-
-
-def _quiet(capsys: Any) -> tuple[str, str]:
-    out, err = capsys.readouterr()
-    assert "internal error" not in err and "Traceback" not in err, err
-    return str(out), str(err)
+from tests.helpers import quiet_output
 
 
 def _shards(tmp_path: Path, n: int, capsys: Any) -> tuple[Path, list[Path]]:
@@ -41,7 +36,7 @@ def _shards(tmp_path: Path, n: int, capsys: Any) -> tuple[Path, list[Path]]:
         (d / f"f{i}.txt").write_text(f"{i}\n")
     one = tmp_path / "one.jsonl"
     assert main(["manifest", "build", str(d), "--shard", f"1/{n}", "-o", str(one), "--no-cache"]) == 0
-    _quiet(capsys)
+    quiet_output(capsys)
     hdr = json.loads(one.read_text().splitlines()[0])
     ents = [{"name": f"f{i}.txt", "size": 2, "algorithm": "sha256",
              "digest": hashlib.sha256(f"{i}\n".encode()).hexdigest()} for i in range(1, 6)]
@@ -78,7 +73,7 @@ def test_93c_2_many_shards_merge_and_a_repeated_one_is_refused_unopened(tmp_path
     monkeypatch.setattr(merge_mod, "ManifestReader", counting)
     # one shard given 600 times: "given twice", before any part is opened
     rc = main(["manifest", "merge", *([str(parts[0])] * 600), "-o", str(tmp_path / "dup.jsonl")])
-    _, err = _quiet(capsys)
+    _, err = quiet_output(capsys)
     assert rc == 2 and "given twice" in err and len(err.strip().splitlines()) == 1, err
     assert opened == []
     assert not (tmp_path / "dup.jsonl").exists()
@@ -91,12 +86,12 @@ def test_93c_2_many_shards_merge_and_a_repeated_one_is_refused_unopened(tmp_path
     try:
         merged = tmp_path / "merged.jsonl"
         rc = main(["manifest", "merge", *map(str, parts), "-o", str(merged)])
-        _, err = _quiet(capsys)
+        _, err = quiet_output(capsys)
         assert rc == 0, err
         assert len(opened) == 600
         whole = tmp_path / "whole.jsonl"
         assert main(["manifest", "build", str(d), "-o", str(whole), "--no-cache"]) == 0
-        _quiet(capsys)
+        quiet_output(capsys)
         assert merged.read_bytes() == whole.read_bytes()  # nothing good lost: the one-machine manifest
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
@@ -135,7 +130,7 @@ def test_93c_3_zip_entries_sharing_one_stored_member_are_read_once(tmp_path: Pat
     monkeypatch.setenv("MLBOM_CACHE_DIR", str(tmp_path / "cache"))
     out_path = tmp_path / "out.json"
     rc = main(["audit", str(bom), "--vuln-db", str(db), "-o", str(out_path)])
-    _, err = _quiet(capsys)
+    _, err = quiet_output(capsys)
     assert rc in (0, 1), err
     assert parsed == ["a.yaml"]
     assert "PYSEC-0000-1" in out_path.read_text()  # nothing good lost
