@@ -79,14 +79,21 @@ class Prop(str, Enum):
 
 
 DESCRIPTIONS: dict[Prop, str] = {
-    Prop.FINDING: "One finding about the component, as `SEVERITY ID: message`; one property per finding.",
+    Prop.FINDING: ("One finding about the component, as `SEVERITY ID: message`; one property per finding. "
+                   "Read by one parser (`Finding.parse`) in every reader: `SEVERITY` exactly one of "
+                   "`critical`/`high`/`medium`/`low`/`info`, an `ID` without blanks, `: ` then the message. A value "
+                   "that does not parse (`CRITICAL x: m`, `critical x y: m`, `critical x`) is severity `unknown`, "
+                   "ranked **worse than critical** everywhere: `check` fails on it whatever `fail-on` says (and no "
+                   "exception by finding id waives it), `diff --fail-on new-finding:SEV` trips on it, `query "
+                   "--severity` and the index list it (red team 13b-4)."),
     Prop.EVIDENCE: "Where a fact came from: `FACT from FILE[#FIELD]`, paths relative to the input.",
     Prop.UNREADABLE: "Something a collector could not read: `PATH: reason`. The composition is then incomplete.",
     Prop.FILE_FORMAT: "File format detected from the content (not the extension).",
     Prop.SAFETY_VERDICT: ("Static safety verdict of a model file, or of a dataset file a loader may execute (a pickle, "
                           "NumPy, HDF5, or a weight/code/config name; docs/scanning.md \"Dataset files\"): safe, unsafe, "
                           "suspicious or error. Absent on data files that are not scanned."),
-    Prop.FILE_SIZE: "Size of the file in bytes.",
+    Prop.FILE_SIZE: ("Size of the file in bytes. Readers (`report`, `convert --to spdx3`, `verify --artifacts`) use "
+                     "it only when it is 1–20 ASCII digits; any other value (`²`, 5,000 digits) is read as absent."),
     Prop.FILE_PATH: "Path of the file relative to the project folder (what `verify --artifacts DIR` re-hashes under DIR).",
     Prop.FILE_FACT: "A fact read from a file's header, as `key=value` (tensors, parameters, dtypes, quantization, pickle imports, …).",
     Prop.MODEL_PARAMETERS: "Total parameter count of a model, summed over its weight files' headers.",

@@ -197,3 +197,12 @@ def test_the_checks_see_what_they_check(tmp_path: Path) -> None:
     assert "mlbom.readmodel" in graph["mlbom.diff"]
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_the_properties_page_is_what_its_generator_writes() -> None:
+    """docs/properties.md says it is generated from mlbom/properties.py: it was once edited by
+    hand and the two drifted apart (two descriptions longer in the page than in the source)."""
+    from mlbom.properties import markdown
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "properties.md"
+    assert page.read_text("utf-8") == markdown(), "run: python -m mlbom.properties > docs/properties.md"
