@@ -231,6 +231,7 @@ def _vex_lines(err: str) -> list[str]:
     {"@id": "pkg:pypi/foo@1.0"},  # an object, not a list
     [{"hashes": {"sha-256": "00"}}],  # nothing mlbom can read
     [{"@id": "pkg:pypi/foo@1.0", "subcomponents": [{"identifiers": "x"}]}],
+    [],  # names no product: never "every product" (review of 96c-2)
 ])
 def test_96c2_openvex_products_scope_the_statement_or_it_is_not_applied(tmp_path: Path, products: object,
                                                                         capsys: Any) -> None:
@@ -252,7 +253,7 @@ def test_96c2_a_statement_naming_no_products_still_applies_to_all(tmp_path: Path
     assert rc == 0 and v["analysis"]["state"] == "not_affected", err
 
 
-@pytest.mark.parametrize("affects", [[{"ref": ""}], [{"ref": "pkg:pypi/foo@1.0"}, {}]])
+@pytest.mark.parametrize("affects", [[{"ref": ""}], [{"ref": "pkg:pypi/foo@1.0"}, {}], []])
 def test_96c2_a_cyclonedx_affects_entry_without_a_ref_is_not_all(tmp_path: Path, affects: object, capsys: Any) -> None:
     rc, err, v = _audit(tmp_path, _cdx({"state": "not_affected", "justification": "code_not_present"}, affects), capsys)
     assert rc == 1, err

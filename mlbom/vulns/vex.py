@@ -22,9 +22,10 @@ release; that is what carrying triage across releases means) or by exact bom-ref
 (``urn:cdx:…#ref``) are read by their ref. A statement that matches nothing is reported, never
 applied elsewhere. Products are read fail-closed (red team 96c-2): OpenVEX 0.2 Components by
 ``@id`` and/or ``identifiers`` (purl, cpe23, cpe22), subcomponents likewise; CycloneDX by each
-``affects[].ref``. Only a statement with no products at all (no ``products``/``affects``) applies
-to every package of the vulnerability; one whose products are there but cannot be read applies
-to nothing and is reported. States, justifications and responses are matched exactly as each
+``affects[].ref``. Only a statement with no products at all (no ``products``/``affects`` key)
+applies to every package of the vulnerability; one whose products are there but cannot be read,
+or are an empty list (``"products": []`` names no product; read as "all" it would waive a
+vulnerability for every package), applies to nothing and is reported. States, justifications and responses are matched exactly as each
 format's enum spells them (case-sensitive; red team 96c-4): a statement with any other value, or
 an OpenVEX ``not_affected`` with neither a justification nor an impact statement, is not applied
 (never half-applied) and is reported.
@@ -152,7 +153,9 @@ def _cyclonedx(doc: dict[str, object], name: str) -> list[Statement]:
             state = "in_triage"
         affects = v.get("affects")
         products = [_product_key(str(a["ref"])) for a in dicts(affects) if _str(a.get("ref"))]
-        if affects is not None and (not isinstance(affects, list) or len(products) != len(affects)):
+        if isinstance(affects, list) and not affects:  # named, and empty: no product, never all of them
+            unread.append("affects is an empty list: it names no product")
+        elif affects is not None and (not isinstance(affects, list) or len(products) != len(affects)):
             unread.append("an affects entry without a ref")  # never "no products", i.e. all of them (96c-2)
         just = analysis.get("justification")
         if just is not None and just not in _JUSTIFICATIONS:
@@ -204,6 +207,8 @@ def _openvex(doc: dict[str, object], name: str) -> list[Statement]:
         products: list[str] = []
         if raw is not None and not isinstance(raw, list):
             unread.append("products is not a list")
+        elif isinstance(raw, list) and not raw:  # named, and empty: no product, never all of them
+            unread.append("products is an empty list: it names no product")
         for p in raw if isinstance(raw, list) else []:
             if not _openvex_component(p, products):
                 unread.append("a product mlbom cannot read (neither an @id nor a purl identifier)")
