@@ -104,7 +104,8 @@ DESCRIPTIONS: dict[Prop, str] = {
                            "`folder-name`: the layout does not show it, so none is taken (finding "
                            "`*.identity-unverified`). Neither proves, offline, that the content or the revision is "
                            "what the Hub serves (docs/design.md \"Hugging Face cache snapshots\")."),
-    Prop.MODEL_BASE_RELATION: "How a model derives from a base model (card `base_model_relation`: finetune, quantized, adapter, merge).",
+    Prop.MODEL_BASE_RELATION: ("How a model derives from a base model (card `base_model_relation`: finetune, "
+                               "quantized, adapter, merge; `adapter` for the base a PEFT `adapter_config.json` names)."),
     Prop.PEDIGREE_REF: ("On a pedigree ancestor (a base model, a source dataset): the bom-ref of the component of this "
                         "BOM it is — the inventoried model or dataset, or the dataset a model card names."),
     Prop.MODEL_LANGUAGE: "A language the model card declares (`language`), one property per value.",

@@ -100,8 +100,13 @@ class _Files:
     refs: list[ExternalReference] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)  # files that changed between hashing and scanning
     digests: dict[str, str] = field(default_factory=dict)  # card, configs, shard indexes: rel -> SHA-256 recorded
+    # PEFT adapter configs' base models (Hub ids, as the scan read them): (id, revision, config's path)
+    adapter_bases: list[tuple[str, str | None, str]] = field(default_factory=list)
 
     def count(self, sc: FileScan) -> None:
+        base = sc.facts.get("peft.base-model")
+        if base:
+            self.adapter_bases.append((base, sc.facts.get("peft.base-model-revision"), sc.path))
         params = bounded_int(sc.facts.get("parameters", ""))
         if params is not None and not sc.path.endswith(".index.json"):
             self.total_params += params
@@ -273,6 +278,30 @@ class ModelCollector(FolderCollector):
         out.refs = written_reference(written)
         return out
 
+    @staticmethod
+    def _adapter_bases(files: _Files, named: list[Component], model_ref: str, path: Path, ctx: Context,
+                       evidence: list[Evidence]) -> list[Component]:
+        """The base model each PEFT ``adapter_config.json`` of the folder names by Hub id
+        (``base_model_name_or_path``: what ``AutoPeftModel*.from_pretrained`` and transformers load
+        under the adapter) as a pedigree ancestor, relation ``adapter``, at the config's
+        ``revision`` when it gives one — unless the card already names it (Hub ids compare without
+        case, as the Hub resolves them). A card need not name its base: without this an adapter's
+        BOM said nothing of the model it cannot run without."""
+        seen = {f"{c.group}/{c.name}".lower() if c.group else c.name.lower() for c in named}
+        out: list[Component] = []
+        for base, revision, rel in sorted(set(files.adapter_bases)):
+            if base.lower() in seen:
+                continue
+            seen.add(base.lower())
+            org, _, bname = base.partition("/")
+            out.append(Component(
+                bom_ref=f"{model_ref}#base:{ref_part(base)}", type="machine-learning-model", name=bname or org,
+                group=org if bname else None, version=revision,
+                purl=make_purl("huggingface", org, bname, revision) if bname else None,
+                properties=(Property(name=Prop.MODEL_BASE_RELATION.value, value="adapter"),)))
+            evidence.append(Evidence(fact="pedigree", source=ctx.rel(path / rel), field="base_model_name_or_path"))
+        return out
+
     def _metadata_and_assemble(self, path: Path, hf: HfSnapshot | None, name: str, model_ref: str,
                                files: _Files, ctx: Context, *, identity: str | None) -> Iterator[Collected]:
         """Card and config, then the model component and its relation. ``hf``: a Hugging Face
@@ -355,6 +384,7 @@ class ModelCollector(FolderCollector):
                     properties=tuple(props_b)))
             if bases:
                 evidence.append(Evidence(fact="pedigree", source=ctx.rel(readme), field="base_model"))
+        ancestors += self._adapter_bases(files, ancestors, model_ref, path, ctx, evidence)
         if config_problem:
             yield Finding(id="model.config-malformed", severity="medium", message=f"config.json: {config_problem}",
                           subject=model_ref, source=ctx.rel(path / "config.json"))
