@@ -39,6 +39,7 @@ import itertools
 import re
 import string
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +62,7 @@ _ORDER = ("unsafe", "error", "suspicious", "safe")
 MAX_TEMPLATES_TOTAL = 256 << 10  # characters of distinct templates judged per file
 MAX_TEMPLATES_COUNT = 1024  # distinct templates judged per file (Jinja2 parses each); past it: error
 MAX_FOLD_WORK = 20_000_000  # characters produced by folding, per template
+MAX_FIXPOINT_WORK = 2_000_000  # predicate calls plus the lookups they make, in the judge's fixpoints
 
 # Jinja2 3.1's builtin filters and tests plus what transformers and llama.cpp's minja add.
 ALLOWED_FILTERS = frozenset({
@@ -438,8 +440,9 @@ class _Judge:
         self.cache: dict[int, _Values | None] = {}
         self.work = MAX_FOLD_WORK
         self._uses: _MacroUses | None = None
-        self._reads: set[str] | None = None  # while a fixpoint runs: the names a predicate looked up
+        self._reads: set[tuple[int, str]] | None = None  # while a fixpoint runs: the names a predicate looked up
         self._nodes: list[nodes.Node] | None = None  # every node below the root, in find_all's order
+        self.fixpoint_work = MAX_FIXPOINT_WORK
 
     def add(self, fid: str, sev: Severity, msg: str, effect: Verdict | None, lineno: int) -> None:
         key = (fid, msg)
@@ -899,38 +902,91 @@ class _Judge:
             for v in sources[n]))
 
     def _has(self, names: set[str], name: str) -> bool:
-        """``name in names``, noted while :meth:`_shrink_to_fixpoint` asks which names a predicate reads."""
+        """``name in names``, noted while a fixpoint (:meth:`_shrink_to_fixpoint`,
+        :meth:`_grow_mappings`) asks which names a predicate reads."""
         if self._reads is not None:
-            self._reads.add(name)
+            self._reads.add((id(names), name))
         return name in names
+
+    def _reading(self, predicate: Callable[[Any], bool], arg: Any) -> tuple[bool, set[tuple[int, str]]]:
+        """``predicate(arg)`` and the ``(set, name)`` lookups it made through :meth:`_has`."""
+        self._reads = set()
+        try:
+            ok = predicate(arg)
+        finally:
+            reads, self._reads = self._reads, None
+        self.fixpoint_work -= 1 + len(reads)
+        return ok, reads
 
     def _shrink_to_fixpoint(self, current: set[str], holds: Callable[[str], bool]) -> None:
         """Shrink ``current`` in place to the greatest subset whose every name ``holds`` (a predicate
         that reads ``current`` only through :meth:`_has`, and only ever turns false as it shrinks).
-        A worklist: a name is asked again only when a name its predicate read has left, so a chain
-        of n bindings costs O(n) predicate calls, not the O(n²) of recomputing every name per round
-        (1,600 chained namespaces took 9 s)."""
-        readers: dict[str, set[str]] = {}
-        work = sorted(current, reverse=True)  # deterministic order; pop() takes the smallest first
+        A first-in first-out worklist: a name is asked again only when a name its predicate read
+        has left, and once however many left meanwhile, so a chain of n bindings costs O(n)
+        predicate calls, not the O(n²) of recomputing every name per round (1,600 chained
+        namespaces took 9 s). Past :data:`MAX_FIXPOINT_WORK` the set is emptied: no name is
+        then taken for a number or for context data (the strict side)."""
+        readers: dict[tuple[int, str], set[str]] = {}
+        work = deque(sorted(current))
         queued = set(work)
         while work:
-            name = work.pop()
+            name = work.popleft()
             queued.discard(name)
             if name not in current:
                 continue
-            self._reads = set()
-            try:
-                ok = holds(name)
-            finally:
-                reads, self._reads = self._reads, None
+            if self.fixpoint_work < 0:
+                current.clear()
+                return
+            ok, reads = self._reading(holds, name)
             for read in reads:
                 readers.setdefault(read, set()).add(name)
             if not ok:
                 current.discard(name)
-                for reader in sorted(readers.get(name, ()), reverse=True):
+                for reader in sorted(readers.pop((id(current), name), ())):
                     if reader in current and reader not in queued:
                         work.append(reader)
                         queued.add(reader)
+
+    def _grow_mappings(self, sites: list[tuple[str, nodes.Node]]) -> None:
+        """Grow :attr:`mappings` (and :attr:`mapping_attrs`) to the least set closed under the
+        bindings ``sites``: a name is in once any value bound to it may hold a mapping. A worklist:
+        a binding is asked again only when a name it read has come in (it was 64 rounds, each
+        asking every binding: 63 chained sets of 300 lists each took 1.6 s). Past
+        :data:`MAX_FIXPOINT_WORK` every bound name is taken to hold one (fail closed)."""
+        readers: dict[tuple[int, str], list[int]] = {}
+        work = deque(i for i, (name, _) in enumerate(sites) if name not in self.mappings)
+        queued = set(work)
+        while work:
+            i = work.popleft()
+            queued.discard(i)
+            name, value = sites[i]
+            if name in self.mappings:
+                continue
+            if self.fixpoint_work < 0:
+                self._add_mappings(n for n, _ in sites)
+                return
+            ok, reads = self._reading(self._holds_mapping, value)
+            for read in reads:
+                readers.setdefault(read, []).append(i)
+            if ok:
+                for key in self._add_mappings([name]):
+                    for j in readers.pop(key, ()):
+                        if j not in queued and sites[j][0] not in self.mappings:
+                            work.append(j)
+                            queued.add(j)
+
+    def _add_mappings(self, names: Iterable[str]) -> list[tuple[int, str]]:
+        """Put ``names`` into :attr:`mappings` (an ``ns.attr`` also its attribute into
+        :attr:`mapping_attrs`); the lookups whose answer changed."""
+        changed: list[tuple[int, str]] = []
+        for name in names:
+            if name not in self.mappings:
+                self.mappings.add(name)
+                changed.append((id(self.mappings), name))
+            if "." in name and (attr := name.split(".", 1)[1]) not in self.mapping_attrs:
+                self.mapping_attrs.add(attr)
+                changed.append((id(self.mapping_attrs), attr))
+        return changed
 
     def _unbound_reads(self) -> set[str]:
         """Names read where no binding is in force, in Jinja2's scoping: a ``for``/``with``/macro/call
@@ -1210,15 +1266,10 @@ class _Judge:
                 sites.extend(self._macro_arguments(node))
         for block in self._all(nodes.CallBlock):  # {% call(d) m() %}: caller(…) fills d
             sites.extend((a.name, None) for a in block.args)
-        self.mappings: set[str] = {name for name, v in sites if v is None}
-        self.mapping_attrs = {k.split(".", 1)[1] for k in self.mappings if "." in k}
-        for _ in range(64):
-            grown = {name for name, v in sites if name not in self.mappings and v is not None and self._holds_mapping(v)}
-            if not grown:
-                return
-            self.mappings |= grown
-            self.mapping_attrs |= {k.split(".", 1)[1] for k in grown if "." in k}
-        self.mappings |= {name for name, _ in sites}  # not settled: every bound name may (fail closed)
+        self.mappings: set[str] = set()
+        self.mapping_attrs = set()
+        self._add_mappings(name for name, v in sites if v is None)
+        self._grow_mappings([(name, v) for name, v in sites if v is not None])
 
     def _inert(self, node: nodes.Node) -> bool:
         """A value that cannot be a callable: a constant (or a list/dict of them), a number, a string
@@ -1246,14 +1297,15 @@ class _Judge:
                     and "dict" not in self.defined and not (n.dyn_args is None and n.dyn_kwargs is None and all(
                         self._inert(a) for a in [*n.args, *(kw.value for kw in n.kwargs)])):
                 return True
-            if isinstance(n, nodes.Name) and n.ctx == "load" and (n.name in ("kwargs", "varargs") or n.name in self.mappings):
+            if isinstance(n, nodes.Name) and n.ctx == "load" and (n.name in ("kwargs", "varargs")
+                                                                  or self._has(self.mappings, n.name)):
                 return True  # a macro's extra arguments hold whatever a call passes (100sb-4)
             if isinstance(n, nodes.Getattr) and isinstance(n.node, nodes.Name) and n.node.name == "loop" \
                     and "loop" not in self.defined and n.attr in ("previtem", "nextitem", "cycle"):
                 return True  # another element of the loop's iterable, or a value cycle() is given (100sb-3)
             if isinstance(n, nodes.Getattr) and isinstance(n.node, nodes.Name) and (
-                    f"{n.node.name}.{n.attr}" in self.mappings
-                    or (not self.ns_followed and n.attr in self.mapping_attrs)):
+                    self._has(self.mappings, f"{n.node.name}.{n.attr}")
+                    or (not self.ns_followed and self._has(self.mapping_attrs, n.attr))):
                 return True  # an alias may have written it (any namespace's attribute of that name)
         return False
 

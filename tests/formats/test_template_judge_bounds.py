@@ -36,6 +36,14 @@ def _sets(n: int) -> str:
     return "{% set x0 = 'a' %}" + "".join(f"{{% set x{i} = x{i - 1} ~ 'a' %}}" for i in range(1, n)) + "{{ x5 }}"
 
 
+def _mapping_chain(n: int) -> str:
+    # red team 102sb: each set reads the one before and holds a mapping only through it; the
+    # mappings fixpoint grew one name per round, asking every binding each round
+    filler = ", ".join(["[1, 2]"] * 20)
+    return "{% set m0 = {'k': namespace} %}" + "".join(
+        f"{{% set m{i} = [m{i - 1}, {filler}] %}}" for i in range(1, n)) + "{{ 'x' }}"
+
+
 def _work(monkeypatch: pytest.MonkeyPatch, source: str) -> int:
     calls = 0
     original = nodes.Node.iter_child_nodes
@@ -54,15 +62,16 @@ def _work(monkeypatch: pytest.MonkeyPatch, source: str) -> int:
 
     with monkeypatch.context() as m:
         m.setattr(nodes.Node, "iter_child_nodes", counted)
-        for name in ("_numeric", "_context_data"):  # what the fixpoints ask per name and round
+        for name in ("_numeric", "_context_data", "_holds_mapping"):  # what the fixpoints ask per name and round
             m.setattr(jinja_ast._Judge, name, counting(getattr(jinja_ast._Judge, name)))
         check_template(source)
     return calls
 
 
-@pytest.mark.parametrize("shape", [_macros, _namespaces, _sets], ids=["macros", "namespaces", "sets"])
+@pytest.mark.parametrize("shape", [_macros, _namespaces, _sets, _mapping_chain],
+                         ids=["macros", "namespaces", "sets", "mapping-chain"])
 def test_judge_work_grows_linearly(monkeypatch: pytest.MonkeyPatch, shape: Callable[[int], str]) -> None:
-    small, large = shape(100), shape(400)
+    small, large = (shape(25), shape(100)) if shape is _mapping_chain else (shape(100), shape(400))
     assert len(large) < jinja_ast.MAX_TEMPLATE_CHARS
     ratio = _work(monkeypatch, large) / _work(monkeypatch, small)
     assert ratio < 6, f"4x the template cost {ratio:.1f}x the work"
@@ -88,3 +97,23 @@ def test_deep_syntax_is_an_error_finding_not_an_exception(source: str) -> None:
 def test_depth_within_the_limit_is_judged() -> None:
     assert check_template("{{ messages[0]['content']" + "|trim" * (MAX_DEPTH - 10) + " }}") == []
     assert [f.id for f in check_template("{{ ''" + "|trim" * (MAX_DEPTH - 10) + "|attr('__class__') }}")] != []
+
+
+def test_a_mapping_chain_longer_than_the_old_round_cap_is_followed() -> None:
+    """The rounds were capped at 64, then every bound name was taken to hold a mapping; the
+    worklist follows any length, so a harmless call at the end of a long chain stays clean and
+    a mapping's method called there is still seen."""
+    chain = "{% set m0 = {'k': 1} %}" + "".join(f"{{% set m{i} = [m{i - 1}] %}}" for i in range(1, 100))
+    assert check_template(chain + "{{ 'x'.upper() }}") == []
+    bad = "{% set m0 = {'upper': namespace} %}" + "".join(f"{{% set m{i} = [m{i - 1}] %}}" for i in range(1, 100))
+    assert check_template(bad + "{{ m99[0][0].upper('x') }}") != []
+
+
+def test_past_the_fixpoint_budget_the_judge_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    source = "{% set d = {'k': 1} %}{% set e = [d] %}{% for m in messages %}{{ m['content'] }}{% endfor %}"
+    assert check_template(source) == []
+    monkeypatch.setattr(jinja_ast, "MAX_FIXPOINT_WORK", 0)
+    judge = jinja_ast._Judge(jinja_ast._ENV.parse(source), "t")
+    judge.run()
+    assert {"d", "e", "m"} <= judge.mappings  # every bound name may hold a mapping
+    assert judge.context_loop == set() and judge.numeric == set()
