@@ -261,12 +261,64 @@ def _product(*sets: _Values) -> Iterator[tuple[Any, ...]]:
     return itertools.product(*sets)
 
 
+def _cost(value: Any) -> int:
+    """What holding ``value`` costs the judge: its characters plus :data:`_ITEM_COST` per element
+    of a list, tuple or dict at any depth (telling values apart, deduplicating and measuring are
+    Python-level work per element). Past :data:`MAX_FOLD_VALUE_COST` the value is unknown: folding
+    ``('ab ' * 21000).split(' ')`` in a loop of 64 kept 64 lists of 21,000 strings and compared
+    them pairwise, a 319-character template took 5 s (red team 102sb)."""
+    total = 0
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            total += len(v)
+        elif isinstance(v, (list, tuple)):
+            total += _ITEM_COST * (len(v) + 1)
+            if total <= MAX_FOLD_VALUE_COST:
+                stack.extend(v)
+        elif isinstance(v, dict):
+            total += _ITEM_COST * (2 * len(v) + 1)
+            if total <= MAX_FOLD_VALUE_COST:
+                stack.extend(v.keys())
+                stack.extend(v.values())
+        else:
+            total += 1
+        if total > MAX_FOLD_VALUE_COST:
+            raise _Unknown
+    return total
+
+
+_ITEM_COST = 64
+MAX_FOLD_VALUE_COST = 1 << 18  # per folded value: 4,096 elements, or 256 KiB of characters
+
+
+def _identity(value: Any) -> Any:
+    """A hashable stand-in for ``value``, equal to another's exactly when the values are ``==``
+    (lists and tuples kept apart, as ``==`` keeps them): values are told apart by hashing, not by
+    comparing each with each. Only for values :func:`_cost` accepted (bounded size; nesting
+    depth bounded by it too: each level costs an element)."""
+    if isinstance(value, (list, tuple)):
+        return ("list" if isinstance(value, list) else "tuple", tuple(_identity(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", frozenset((_identity(k), _identity(v)) for k, v in value.items()))
+    try:
+        hash(value)
+    except TypeError:
+        return ("object", id(value))  # compared by identity, as == compares most objects
+    return value
+
+
 def _bounded(values: Iterable[Any]) -> _Values:
     out: _Values = []
+    seen: set[Any] = set()
     for v in values:
         if isinstance(v, str) and len(v) > MAX_FOLD_CHARS:
             raise _Unknown
-        if v not in out:
+        _cost(v)
+        key = _identity(v)
+        if key not in seen:
+            seen.add(key)
             out.append(v)
         if len(out) > MAX_FOLD_VALUES:
             raise _Unknown
@@ -475,7 +527,7 @@ class _Judge:
             # a fold Python refuses ('a'.upper('b')) is one the renderer refuses too: unknown (101sb-4)
             result = None
         if result is not None:
-            self.work -= sum(len(v) if isinstance(v, (str, list, tuple)) else 1 for v in result)
+            self.work -= sum(_cost(v) for v in result)
         self.cache[key] = result
         return result
 

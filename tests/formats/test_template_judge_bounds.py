@@ -117,3 +117,28 @@ def test_past_the_fixpoint_budget_the_judge_fails_closed(monkeypatch: pytest.Mon
     judge.run()
     assert {"d", "e", "m"} <= judge.mappings  # every bound name may hold a mapping
     assert judge.context_loop == set() and judge.numeric == set()
+
+
+def test_folded_lists_are_bounded_and_told_apart_by_hashing() -> None:
+    """Red team 102sb-6: 64 lists of 21,000 strings (a split in a loop over 64 characters) were
+    kept as folded values and compared pairwise; a value past MAX_FOLD_VALUE_COST is unknown now,
+    and values are deduplicated by hashing."""
+    keys = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-"
+    source = ("{% set b = 'ab ' * 21000 %}" + f"{{% for c in '{keys}' %}}"
+              + "".join(f"{{% set s{i} = (b ~ c).split(' ') %}}" for i in range(6)) + "{% endfor %}x")
+    calls = 0
+    real = jinja_ast._identity
+
+    def counted(value: object) -> object:
+        nonlocal calls
+        calls += 1
+        return real(value)
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(jinja_ast, "_identity", counted)
+        check_template(source)
+    assert calls < 100_000  # 12 million before (each element of each list, per comparison round)
+    with pytest.raises(jinja_ast._Unknown):
+        jinja_ast._cost(["ab"] * 21000)
+    assert jinja_ast._bounded([[1, "a"], (1, "a"), [1, "a"], {"k": [1]}, {"k": [1]}, 1, True]) == [
+        [1, "a"], (1, "a"), {"k": [1]}, 1]
