@@ -489,12 +489,19 @@ class _Judge:
         self.numeric: set[str] = set()  # names (or "ns.attr") bound only to numbers/truth values
         self.attr_keys: dict[str, set[str]] = {}  # attribute name -> every "ns.attr" written with it
         self.mapping_attrs: set[str] = set()
-        self.cache: dict[int, _Values | None] = {}
+        # folded values by id() of the node, each entry holding its node: an id is unique only
+        # while its object lives, and the judge folds temporaries (a set block's Concat): a freed
+        # one's id went to the next block's, which read the earlier block's value (102sb-5)
+        self.cache: dict[int, tuple[nodes.Node, _Values | None]] = {}
         self.work = MAX_FOLD_WORK
         self._uses: _MacroUses | None = None
         self._reads: set[tuple[int, str]] | None = None  # while a fixpoint runs: the names a predicate looked up
         self._nodes: list[nodes.Node] | None = None  # every node below the root, in find_all's order
         self.fixpoint_work = MAX_FIXPOINT_WORK
+        self.literal_names: set[str] = set()  # names that may hold a mapping the template wrote
+        self.literal_deep: set[str] = set()  # names that may hold one inside (a list of them…)
+        self.key_names: set[str] = set()  # names that may hold a key of one (its own strings)
+        self.key_cut: set[str] = set()  # names that may hold a piece of such a key, or one joined
 
     def add(self, fid: str, sev: Severity, msg: str, effect: Verdict | None, lineno: int) -> None:
         key = (fid, msg)
@@ -515,8 +522,8 @@ class _Judge:
             return [node.value]
         key = id(node)
         if key in self.cache:
-            return self.cache[key]
-        self.cache[key] = None  # cycles (a set that refers to itself) fold to unknown
+            return self.cache[key][1]
+        self.cache[key] = (node, None)  # cycles (a set that refers to itself) fold to unknown
         if self.work <= 0:
             self.add("template.fold-budget", "high", f"constant folding exceeded {MAX_FOLD_WORK} characters; "
                      "the rest of the template was judged without folding", "suspicious", node.lineno)
@@ -528,7 +535,7 @@ class _Judge:
             result = None
         if result is not None:
             self.work -= sum(_cost(v) for v in result)
-        self.cache[key] = result
+        self.cache[key] = (node, result)
         return result
 
     def _need(self, node: nodes.Node | None) -> _Values:
@@ -592,10 +599,10 @@ class _Judge:
                 return out
             objs = self._need(node.node)
             idxs = self.values(node.arg)
-            if idxs is None:  # an index known only at render time: any element of a constant sequence
-                if not all(isinstance(o, (str, list, tuple)) for o in objs):
-                    raise _Unknown
-                return [e for o in objs for e in o]
+            if idxs is None:
+                # an index known only at render time: not just any element — one out of range is
+                # Undefined, which |default replaces and ~ joins as '' ('x'[n]|default('_'): 102sb-4)
+                raise _Unknown
             for obj, idx in _product(objs, idxs):
                 try:
                     out.append(obj[idx] if isinstance(obj, (str, list, tuple)) and isinstance(idx, int) else _raise_unknown())
@@ -729,6 +736,147 @@ class _Judge:
                 and not node.args and not node.kwargs:
             return self._context_data(node.node)
         return self._context_data(node)
+
+    # -- keys of mappings the template wrote (red team 102sb-1) ------------------------------------
+    # A dict literal whose keys are harmless names and whose values are context data counts as
+    # context data ({"type": t} passed to a macro). Its keys, though, are the template's own
+    # strings: iterated, listed or stringified and then cut and joined, they spell any name
+    # ((d|first|list|last) + … made '__class__' from 'a_' and 'class'). Three least sets, each by a
+    # worklist: names that may be such a mapping, names that may hold one inside (a list of them,
+    # a mapping of them), and names that may hold a piece of a key cut or joined. Only the last
+    # makes a key, path or format string a computed name: a whole key is a name the Dict rule
+    # judged, and real templates iterate their own maps ({"type": t}|items).
+
+    def _literal_mapping(self, node: nodes.Node) -> bool:
+        """``node``'s value may be a mapping the template wrote (a dict literal, ``dict(…)``)."""
+        if isinstance(node, nodes.Dict):
+            return True
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name == "dict":
+            return True
+        if isinstance(node, nodes.Name):
+            return self._has(self.literal_names, node.name)
+        if isinstance(node, nodes.CondExpr):
+            return self._literal_mapping(node.expr1) or (node.expr2 is not None and self._literal_mapping(node.expr2))
+        if isinstance(node, nodes.Filter) and node.node is not None:
+            if node.name in ("default", "d"):
+                return self._literal_mapping(node.node) or any(self._literal_mapping(a) for a in node.args)
+            return self._holds_literal(node.node)  # |first, |last, |sort… of a list of them: one of them
+        if isinstance(node, (nodes.Getattr, nodes.Getitem)):
+            if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) \
+                    and self._has(self.literal_names, f"{node.node.name}.{node.attr}"):
+                return True
+            return self._holds_literal(node.node)
+        return False
+
+    def _holds_literal(self, node: nodes.Node) -> bool:
+        """``node``'s value may hold a mapping the template wrote inside it (an element, a value)."""
+        if isinstance(node, (nodes.List, nodes.Tuple)):
+            return any(self._literal_mapping(i) or self._holds_literal(i) for i in node.items)
+        if isinstance(node, nodes.Dict):
+            return any(self._literal_mapping(p.value) or self._holds_literal(p.value) for p in node.items)
+        if isinstance(node, nodes.Name):
+            return self._has(self.literal_deep, node.name)
+        if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) \
+                and self._has(self.literal_deep, f"{node.node.name}.{node.attr}"):
+            return True
+        if isinstance(node, (nodes.Getattr, nodes.Getitem, nodes.Filter)) and node.node is not None:
+            return self._holds_literal(node.node)
+        if isinstance(node, nodes.CondExpr):
+            return self._holds_literal(node.expr1) or (node.expr2 is not None and self._holds_literal(node.expr2))
+        if isinstance(node, nodes.Add):
+            return self._holds_literal(node.left) or self._holds_literal(node.right)
+        return False
+
+    def _key_data(self, node: nodes.Node) -> bool:
+        """``node`` may be (or hold) a key of a mapping the template wrote, whole or in pieces."""
+        if isinstance(node, nodes.Name):
+            return self._has(self.key_names, node.name) or self._has(self.key_cut, node.name)
+        if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) and (
+                self._has(self.key_names, k := f"{node.node.name}.{node.attr}") or self._has(self.key_cut, k)):
+            return True
+        if isinstance(node, nodes.Filter) and node.node is not None and node.name not in ("default", "d", "attr") \
+                and self._literal_mapping(node.node):
+            return True  # |first, |list, |items, |join, |string… of the mapping: its keys
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and node.node.attr in ("keys", "items") \
+                and self._literal_mapping(node.node.node):
+            return True
+        return any(self._key_data(c) for c in node.iter_child_nodes())
+
+    def _key_cut(self, node: nodes.Node) -> bool:
+        """``node``'s value may hold a piece of such a key, or one joined to other text: a name
+        in :attr:`key_cut`, or an index, slice, filter, method, join or format applied to key
+        data, or the mapping's own text (``d ~ ''``), anywhere inside ``node``."""
+        for n in (node, *node.find_all(nodes.Node)):
+            if isinstance(n, nodes.Name) and n.ctx == "load" and self._has(self.key_cut, n.name):
+                return True
+            if isinstance(n, nodes.Getattr) and isinstance(n.node, nodes.Name) \
+                    and self._has(self.key_cut, f"{n.node.name}.{n.attr}"):
+                return True
+            if isinstance(n, nodes.Getitem) and not (isinstance(n.arg, nodes.Const) and isinstance(n.arg.value, str)) \
+                    and self._key_data(n.node):
+                return True  # k[1], keys[0][1], k[1:]
+            if isinstance(n, nodes.Filter) and n.node is not None and n.name not in ("default", "d") \
+                    and self._key_data(n.node) and not self._literal_mapping(n.node):
+                return True  # (d|first)|list, k|replace(…), keys|join
+            if isinstance(n, nodes.Call) and isinstance(n.node, nodes.Getattr) and self._key_data(n.node.node) \
+                    and not (n.node.attr in ("keys", "items", "values") and self._literal_mapping(n.node.node)):
+                return True  # k.upper(), k.split('_')
+            if isinstance(n, (nodes.Add, nodes.Concat, nodes.Mod, nodes.Mul)) and any(
+                    self._key_data(c) or self._literal_mapping(c) for c in n.iter_child_nodes()):
+                return True  # k + k, k ~ 'x', '%s' % d, d ~ ''
+        return False
+
+    def _collect_literal_mappings(self, sources: dict[str, list[nodes.Node | _UnpackedFrom | None]]) -> None:
+        """:attr:`literal_names`, :attr:`literal_deep`, :attr:`key_names`, :attr:`key_cut` from the
+        bindings ``sources`` and the template's loops (a loop over a mapping binds its keys)."""
+        iters = {id(f.iter) for f in self._all(nodes.For)}
+        plain: list[tuple[str, nodes.Node]] = []
+        for name, values in sorted(sources.items()):
+            for v in values:
+                node = v.node if isinstance(v, _UnpackedFrom) else v
+                if node is not None and id(node) not in iters:
+                    plain.append((name, node))
+        loops = [(n.name, f.iter) for f in self._all(nodes.For) if not f.recursive for n in _names(f.target)]
+        self._grow(self.literal_deep, [(n, v, self._holds_literal) for n, v in plain]
+                   + [(n, v, self._holds_literal) for n, v in loops], grow_also=self.literal_names,
+                   also=[(n, v, self._literal_mapping) for n, v in plain]
+                   + [(n, v, self._holds_literal) for n, v in loops])
+        self._grow(self.key_names, [(n, v, self._key_data) for n, v in plain]
+                   + [(n, v, lambda x: self._literal_mapping(x) or self._key_data(x)) for n, v in loops])
+        self._grow(self.key_cut, [(n, v, self._key_cut) for n, v in plain + loops])
+
+    def _grow(self, into: set[str], sites: list[tuple[str, nodes.Node, Callable[[nodes.Node], bool]]], *,
+              grow_also: set[str] | None = None,
+              also: list[tuple[str, nodes.Node, Callable[[nodes.Node], bool]]] = ()) -> None:  # type: ignore[assignment]
+        """Grow ``into`` (and ``grow_also`` with the ``also`` sites, together: each set's
+        predicates may read the other) to the least sets closed under the sites: a name is in once
+        one of its sites' predicates holds. A worklist as :meth:`_grow_mappings`; past
+        :data:`MAX_FIXPOINT_WORK` every site's name is in (fail closed)."""
+        every = [(into, n, v, f) for n, v, f in sites]
+        if grow_also is not None:
+            every += [(grow_also, n, v, f) for n, v, f in also]
+        readers: dict[tuple[int, str], list[int]] = {}
+        work = deque(range(len(every)))
+        queued = set(work)
+        while work:
+            i = work.popleft()
+            queued.discard(i)
+            target, name, value, holds = every[i]
+            if name in target:
+                continue
+            if self.fixpoint_work < 0:
+                for t, n, _, _ in every:
+                    t.add(n)
+                return
+            ok, reads = self._reading(holds, value)
+            for read in reads:
+                readers.setdefault(read, []).append(i)
+            if ok:
+                target.add(name)
+                for j in readers.pop((id(target), name), ()):
+                    if j not in queued and every[j][1] not in every[j][0]:
+                        work.append(j)
+                        queued.add(j)
 
     def _binding_sites(self) -> Iterator[tuple[str, nodes.Node | None]]:
         """Every (name, value) a template binds: ``set``/``for``/``with`` targets (the value only for
@@ -944,6 +1092,7 @@ class _Judge:
             for name, value in bound:
                 sources.setdefault(name, []).append(value)
         self._collect_namespace_and_mutations(sources)
+        self._collect_literal_mappings(sources)
         # the greatest fixpoint: ``set messages = messages[1:]`` reads the context's messages first
         self.context_loop = {n for n, vs in sources.items() if all(v is not None for v in vs)}
         # a loop variable read outside its loop is another variable
@@ -1412,7 +1561,7 @@ class _Judge:
                 self._judge_name(n, how, lineno)
             if not self._depends_opaque(key_node):
                 return
-        elif self._context_path(key_node):
+        elif self._context_path(key_node) and not self._key_cut(key_node):
             return
         self.add("template.computed-name", "high",
                  f"{how} path is not a constant ({type(key_node).__name__}); its value is chosen at render time",
@@ -1428,21 +1577,37 @@ class _Judge:
             return isinstance(node.arg, nodes.Const) and self._context_path(node.node)
         return False
 
+    def _elements_of(self, node: nodes.Node) -> list[str]:
+        """The string elements ``node`` may take when it indexes a constant sequence by an index
+        known only at render time (``['a', '__class__'][loop.index]``): not its only values (an
+        index out of range is Undefined), but each is one it may take."""
+        if not isinstance(node, nodes.Getitem) or isinstance(node.arg, nodes.Slice):
+            return []
+        objs = self.values(node.node)
+        if objs is None or not all(isinstance(o, (str, list, tuple)) for o in objs):
+            return []
+        return [e for o in objs for e in o if isinstance(e, str)][:MAX_FOLD_VALUES]
+
     def _judge_key(self, key_node: nodes.Node, how: str, lineno: int) -> None:
         """An item key (``x[k]``: a dict key, else getattr): judged by name when it folds to
         constants; otherwise safe only as a number/truth value or context data. Anything else —
         a value built at render time, one of unknown kind (a tuple target, a macro parameter, an
         ``or`` of such) — is a computed name (fail closed: red team 83s-1/83s-4)."""
         names = self._names_of(key_node)
+        if names is None:
+            for n in self._elements_of(key_node):  # judged, though not a complete answer (102sb-4)
+                self._judge_name(n, how, lineno)
         if names is not None:
             for n in names:
                 self._judge_name(n, how, lineno)
             # no value at all (for k in ns.k, ns.k = [] but filled unseen: .append, an alias): not judged
             if names and not self._depends_opaque(key_node) and not self._is_computed(key_node):
                 return
-        if self._numeric(key_node) or self._context_path(key_node):
+        if self._numeric(key_node):
             return
-        if self._context_data(key_node):  # the application's data, or a piece of it: nothing of the template's
+        # the application's data, or a piece of it: nothing of the template's — unless a key of a
+        # mapping the template wrote went into it (102sb-1)
+        if (self._context_path(key_node) or self._context_data(key_node)) and not self._key_cut(key_node):
             return
         self.add("template.computed-name", "high",
                  f"{how} name is computed at render time ({type(key_node).__name__}); cannot be judged", "suspicious",
@@ -1582,17 +1747,19 @@ class _Judge:
         fmts = self._names_of(fmt_node)
         if fmts is None or self._depends_opaque(fmt_node):
             # the format string is an attribute path too: safe only as a constant or context data (34j-1)
-            if fmts is None and self._context_path(fmt_node) and not self._is_computed(fmt_node):
+            if fmts is None and self._context_path(fmt_node) and not self._is_computed(fmt_node) \
+                    and not self._key_cut(fmt_node):
                 return
             self.add("template.computed-format", "high", "str.format on a string built or chosen at render time "
                      "(format fields can read attributes)", "suspicious", line)
         for fmt in fmts or ():
             for is_attr, name in format_accesses(fmt):
-                if not is_attr:
-                    continue  # an item: str.format reads obj[key] only (no getattr fallback)
+                # an item too: the sandbox's formatter reads {0[k]} with env.getitem, which falls
+                # back to getattr(obj, k) when obj[k] fails (jinja2/sandbox.py get_field; 102sb-2)
                 if name.startswith("_") or name in DANGEROUS_ATTRS or name == "…":
+                    how = "attribute" if is_attr else "item (read as an attribute when it is no item)"
                     self.add("template.format-attribute", "critical",
-                             f"str.format field of {fmt[:60]!r} reads attribute {name[:40]!r} (Python internals)",
+                             f"str.format field of {fmt[:60]!r} reads {how} {name[:40]!r} (Python internals)",
                              "unsafe", line)
 
     def _check_named_callable(self, node: nodes.Filter, line: int) -> None:
@@ -1607,7 +1774,8 @@ class _Judge:
             named, allowed, kind = first, ALLOWED_TESTS, "test"
         if named is None:
             return
-        names = self._names_of(named)
+        # a macro parameter's default is not its only value: the call sites choose (102sb-3)
+        names = None if self._depends_opaque(named) else self._names_of(named)
         if names is None:
             self.add("template.computed-name", "high",
                      f"{node.name}() applies a {kind} whose name is computed at render time", "suspicious", line)
@@ -1631,7 +1799,7 @@ class _Judge:
             self._judge_path(args[0], "map attribute", line)
         if name != "map" or not args:
             return
-        names = self._names_of(args[0])
+        names = None if self._depends_opaque(args[0]) else self._names_of(args[0])
         if names is None:
             if depth:
                 self.add("template.computed-name", "high", "map() applies a filter whose name is computed at "
