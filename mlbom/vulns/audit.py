@@ -225,13 +225,20 @@ def audit_components(components: list[dict[str, object]], databases: Iterable[Da
     budget = MatchBudget()
     incomplete: list[str] = []
     invalid = 0
+    # the findings already listed, in a set (a finding is frozen, so hashed on its fields and
+    # compared as before): a database's findings are de-duplicated by lookup, not by scanning the
+    # list (red team 102p-2: two databases of 8,000 findings each compared 64 M pairs, 57 s)
+    listed: set[Finding] = set()
+    keyed = 0
     for db in dbs:
         m, f = match_all(db, targets, budget)
         for x in m:
             if (x.record.id, x.target.ref) not in seen:
                 seen.add((x.record.id, x.target.ref))
                 matches.append(x)
-        findings += [y for y in f if y not in findings]
+        listed.update(findings[keyed:])
+        keyed = len(findings)
+        findings += [y for y in f if y not in listed]
         if db.stats.invalid:  # "could not be checked" is never "clean": as high as an incomplete database (95c-4)
             invalid += db.stats.invalid
             findings.append(Finding(
