@@ -202,7 +202,9 @@ def _analyse(v: Vulnerability, packages: set[str], artifacts: list[ml_rules.Arti
             for a in unsafe:
                 for f in a.findings:
                     props.append(Property(name=Prop.VULN_LINKED_FINDING.value, value=f"{a.ref}: {f}"))
-    affects = {a.ref: a for a in v.affects} | {k: x for k, x in extra_affects.items() if k not in {a.ref for a in v.affects}}
+    # the refs the vulnerability names built once, not once per extra artifact (red team 102p-5)
+    own = {a.ref: a for a in v.affects}
+    affects = own | {k: x for k, x in extra_affects.items() if k not in own}
     return v.model_copy(update={
         "analysis": VulnAnalysis(state="in_triage", detail=" ".join(details)),
         "affects": tuple(affects[k] for k in sorted(affects)),
