@@ -236,9 +236,13 @@ class RequirementsCollector(BaseCollector):
 def exposed(extra_indexes: list[tuple[str, int]], names: list[str], ref: str, rel: str) -> Iterator[Finding]:
     """One ``requirements.extra-index-url`` finding per ``--extra-index-url``, naming the
     packages of the file it exposes to a same-named package on that index."""
+    if not extra_indexes:
+        return
+    # the names sorted once, not once per URL (red team 102p-4: 8,000 URLs x 8,000 names, 24 s)
+    distinct = sorted(set(names))
+    shown = ", ".join(distinct[:_EXPOSED_SHOWN])
+    more = len(distinct) - _EXPOSED_SHOWN
     for url, line in extra_indexes:
-        shown = ", ".join(sorted(set(names))[:_EXPOSED_SHOWN])
-        more = len(set(names)) - _EXPOSED_SHOWN
         yield Finding(
             id="requirements.extra-index-url", severity="high",
             message=(f"--extra-index-url {url} adds a second index; pip takes the highest version from any "
