@@ -54,7 +54,7 @@ from mlbom.model import Judged, Severity, Verdict
 
 MAX_TEMPLATE_CHARS = 64 << 10  # the largest real ones are ~17 KiB; Jinja2 parses ~30 KiB/s at worst
 MAX_NODES = 200_000
-MAX_DEPTH = 200  # syntax-tree levels judged (real chat templates: at most 29); the judge recurses per level
+MAX_DEPTH = 100  # syntax-tree levels judged (real chat templates: at most 29); the judge recurses per level
 MAX_FOLD_VALUES = 64  # possible values kept per expression
 MAX_FOLD_CHARS = 1 << 16  # a folded string longer than this is "unknown"
 MAX_FINDINGS = 50
@@ -502,6 +502,10 @@ class _Judge:
         self.literal_deep: set[str] = set()  # names that may hold one inside (a list of them…)
         self.key_names: set[str] = set()  # names that may hold a key of one (its own strings)
         self.key_cut: set[str] = set()  # names that may hold a piece of such a key, or one joined
+        # answers of the key predicates per (predicate, node) while the sets they read stand still
+        # (one fixpoint question, or the sinks after the fixpoints): a 190-deep filter chain was
+        # walked again at every level, cubic in its depth (103sb-3)
+        self._memo: dict[tuple[str, int], bool] | None = None
 
     def add(self, fid: str, sev: Severity, msg: str, effect: Verdict | None, lineno: int) -> None:
         key = (fid, msg)
@@ -748,6 +752,9 @@ class _Judge:
     # judged, and real templates iterate their own maps ({"type": t}|items).
 
     def _literal_mapping(self, node: nodes.Node) -> bool:
+        return self._memoized("_literal_mapping", node)
+
+    def _literal_mapping_of(self, node: nodes.Node) -> bool:
         """``node``'s value may be a mapping the template wrote (a dict literal, ``dict(…)``)."""
         if isinstance(node, nodes.Dict):
             return True
@@ -766,9 +773,17 @@ class _Judge:
                     and self._has(self.literal_names, f"{node.node.name}.{node.attr}"):
                 return True
             return self._holds_literal(node.node)
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
+            # d.copy() is d; d.get(k) / pop / setdefault a value of it, or the default (103sb-2)
+            obj, meth = node.node.node, node.node.attr
+            return (meth == "copy" and self._literal_mapping(obj)) or self._holds_literal(obj) \
+                or any(self._literal_mapping(a) for a in [*node.args, *(kw.value for kw in node.kwargs)])
         return False
 
     def _holds_literal(self, node: nodes.Node) -> bool:
+        return self._memoized("_holds_literal", node)
+
+    def _holds_literal_of(self, node: nodes.Node) -> bool:
         """``node``'s value may hold a mapping the template wrote inside it (an element, a value)."""
         if isinstance(node, (nodes.List, nodes.Tuple)):
             return any(self._literal_mapping(i) or self._holds_literal(i) for i in node.items)
@@ -781,6 +796,8 @@ class _Judge:
             return True
         if isinstance(node, (nodes.Getattr, nodes.Getitem, nodes.Filter)) and node.node is not None:
             return self._holds_literal(node.node)
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
+            return self._holds_literal(node.node.node)  # .values(), .items(), .copy() of a holder (103sb-2)
         if isinstance(node, nodes.CondExpr):
             return self._holds_literal(node.expr1) or (node.expr2 is not None and self._holds_literal(node.expr2))
         if isinstance(node, nodes.Add):
@@ -788,6 +805,9 @@ class _Judge:
         return False
 
     def _key_data(self, node: nodes.Node) -> bool:
+        return self._memoized("_key_data", node)
+
+    def _key_data_of(self, node: nodes.Node) -> bool:
         """``node`` may be (or hold) a key of a mapping the template wrote, whole or in pieces."""
         if isinstance(node, nodes.Name):
             return self._has(self.key_names, node.name) or self._has(self.key_cut, node.name)
@@ -803,6 +823,9 @@ class _Judge:
         return any(self._key_data(c) for c in node.iter_child_nodes())
 
     def _key_cut(self, node: nodes.Node) -> bool:
+        return self._memoized("_key_cut", node)
+
+    def _key_cut_of(self, node: nodes.Node) -> bool:
         """``node``'s value may hold a piece of such a key, or one joined to other text: a name
         in :attr:`key_cut`, or an index, slice, filter, method, join or format applied to key
         data, or the mapping's own text (``d ~ ''``), anywhere inside ``node``."""
@@ -825,6 +848,23 @@ class _Judge:
                     self._key_data(c) or self._literal_mapping(c) for c in n.iter_child_nodes()):
                 return True  # k + k, k ~ 'x', '%s' % d, d ~ ''
         return False
+
+    def _memoized(self, which: str, node: nodes.Node) -> bool:
+        """``which`` (one of the key predicates) of ``node``, answered once per node while the
+        sets stand still (see :attr:`_memo`); outside a fixpoint question the sets are final."""
+        own = self._memo is None
+        if own:
+            self._memo = {}
+        memo = self._memo
+        assert memo is not None
+        try:
+            key = (which, id(node))
+            if key not in memo:
+                memo[key] = getattr(self, f"{which}_of")(node)
+            return memo[key]
+        finally:
+            if own:
+                self._memo = None
 
     def _collect_literal_mappings(self, sources: dict[str, list[nodes.Node | _UnpackedFrom | None]]) -> None:
         """:attr:`literal_names`, :attr:`literal_deep`, :attr:`key_names`, :attr:`key_cut` from the
@@ -1112,10 +1152,12 @@ class _Judge:
     def _reading(self, predicate: Callable[[Any], bool], arg: Any) -> tuple[bool, set[tuple[int, str]]]:
         """``predicate(arg)`` and the ``(set, name)`` lookups it made through :meth:`_has`."""
         self._reads = set()
+        self._memo = {}
         try:
             ok = predicate(arg)
         finally:
             reads, self._reads = self._reads, None
+            self._memo = None
         self.fixpoint_work -= 1 + len(reads)
         return ok, reads
 
@@ -1561,8 +1603,8 @@ class _Judge:
                 self._judge_name(n, how, lineno)
             if not self._depends_opaque(key_node):
                 return
-        elif self._context_path(key_node) and not self._key_cut(key_node):
-            return
+        elif self._context_path(key_node) and not self._key_cut(key_node) and not self._key_data(key_node):
+            return  # not a key of a template-written mapping, even whole: a path splits it on dots (103sb-1)
         self.add("template.computed-name", "high",
                  f"{how} path is not a constant ({type(key_node).__name__}); its value is chosen at render time",
                  "suspicious", lineno)
@@ -1748,7 +1790,7 @@ class _Judge:
         if fmts is None or self._depends_opaque(fmt_node):
             # the format string is an attribute path too: safe only as a constant or context data (34j-1)
             if fmts is None and self._context_path(fmt_node) and not self._is_computed(fmt_node) \
-                    and not self._key_cut(fmt_node):
+                    and not self._key_cut(fmt_node) and not self._key_data(fmt_node):
                 return
             self.add("template.computed-format", "high", "str.format on a string built or chosen at render time "
                      "(format fields can read attributes)", "suspicious", line)
