@@ -1,0 +1,137 @@
+"""Red team 102c: CLI and collector findings (exit 0/1/2, nothing left out silently).
+
+102c-5: ``generate PROJECT_DIR`` discovered models only under ``model/`` and ``models/*``: a
+project that is itself a Hugging Face model (``config.json`` + ``pytorch_model.bin`` at its root)
+or that keeps ``checkpoints/best.pt`` gave no component and no finding, the composition said
+complete and the policy gate passed an ``os.system`` pickle. Now every weight-format file outside
+the folders found (and outside ``.git`` and environments) is a model of its own, scanned.
+
+Pickles here are written with :mod:`pickle` and never loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlbom.cli import main
+from tests.helpers import quiet_output
+
+_quiet = quiet_output
+
+
+@pytest.fixture(autouse=True)
+def _cache(isolated_cache: Path) -> Path:
+    return isolated_cache
+
+
+class _Evil:
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (os.system, ("echo pwned",))
+
+
+def _evil(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(_Evil()))
+    return path
+
+
+def _bom(path: Path) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(path.read_text())
+    return doc
+
+
+def _refs(bom: dict[str, Any]) -> set[str]:
+    return {c["bom-ref"] for c in bom.get("components", [])}
+
+
+def _verdict(comp: dict[str, Any]) -> str | None:
+    return next((p["value"] for p in comp.get("properties", []) if p["name"] == "mlbom:safety:verdict"), None)
+
+
+# ---------------------------------------------------------------- 102c-5
+
+def _hf_project(tmp_path: Path) -> Path:
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "config.json").write_text('{"model_type": "bert"}')
+    _evil(proj / "pytorch_model.bin")
+    _evil(proj / "checkpoints" / "best.pt")
+    (proj / "requirements.txt").write_text("torch==2.5.0\n")
+    return proj
+
+
+def test_weights_outside_model_folders_are_models(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    proj = _hf_project(tmp_path)
+    out = tmp_path / "bom.json"
+    assert main(["-q", "generate", str(proj), "--reproducible", "-o", str(out)]) == 0
+    _quiet(capsys)
+    bom = _bom(out)
+    comps = {c["bom-ref"]: c for c in bom["components"]}
+    for ref in ("model:pytorch_model.bin", "model:checkpoints/best.pt"):
+        assert comps[ref]["type"] == "machine-learning-model"
+        assert _verdict(comps[ref]) == "unsafe"
+        assert comps[ref]["hashes"][0]["alg"] == "SHA-256"
+
+
+def test_policy_gate_sees_stray_weights(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    proj = _hf_project(tmp_path)
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[models]\nverdicts = ["safe"]\n\n[findings]\nfail-on = "high"\n')
+    out = tmp_path / "bom.json"
+    rc = main(["-q", "generate", str(proj), "--policy", str(policy), "--reproducible", "-o", str(out)])
+    text = "".join(_quiet(capsys))
+    assert rc == 1
+    assert "models.verdict" in text and "pytorch_model.bin" in text and "best.pt" in text
+
+
+def test_stray_weights_kept_beside_explicit_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    proj = _hf_project(tmp_path)
+    named = proj / "release-model"
+    named.mkdir()
+    (named / "weights.npy").write_bytes(b"\x93NUMPY\x01\x00v\x00" + b"{'descr': '<f4', 'fortran_order': False, "
+                                        b"'shape': (1,), }".ljust(117) + b"\n" + b"\x00" * 4)
+    out = tmp_path / "bom.json"
+    assert main(["-q", "generate", str(proj), "--model", str(named), "--reproducible", "-o", str(out)]) == 0
+    _quiet(capsys)
+    refs = _refs(_bom(out))
+    assert {"model:pytorch_model.bin", "model:checkpoints/best.pt"} <= refs
+    assert "model:release-model" in refs
+    assert "model:release-model/weights.npy" not in refs  # inside the named model: one of its files
+
+
+def test_stray_sweep_skips_git_envs_and_model_folders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    proj = tmp_path / "proj"
+    _evil(proj / ".git" / "objects" / "x.pkl")
+    _evil(proj / ".venv" / "lib" / "site.pkl")
+    (proj / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    _evil(proj / "models" / "m1" / "model.pkl")
+    _evil(proj / "src" / "pkg" / "table.joblib")
+    out = tmp_path / "bom.json"
+    main(["-q", "generate", str(proj), "--reproducible", "-o", str(out)])
+    _quiet(capsys)
+    refs = _refs(_bom(out))
+    assert "model:src/pkg/table.joblib" in refs
+    assert "model:models/m1" in refs
+    assert not any(r.startswith("model:") and ("x.pkl" in r or "site.pkl" in r or r.endswith("m1/model.pkl"))
+                   for r in refs)
+
+
+def test_stray_weight_link_out_of_project_is_recorded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "requirements.txt").write_text("torch==2.5.0\n")
+    outside = _evil(tmp_path / "elsewhere" / "w.pt")
+    (proj / "w.pt").symlink_to(outside)
+    out = tmp_path / "bom.json"
+    assert main(["-q", "generate", str(proj), "--reproducible", "-o", str(out)]) == 0
+    _quiet(capsys)
+    bom = _bom(out)
+    assert "model:w.pt" not in _refs(bom)
+    assert bom["compositions"][0]["aggregate"] == "incomplete"
+    assert "w.pt" in json.dumps(bom)
