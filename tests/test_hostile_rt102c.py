@@ -135,3 +135,53 @@ def test_stray_weight_link_out_of_project_is_recorded(tmp_path: Path, capsys: py
     assert "model:w.pt" not in _refs(bom)
     assert bom["compositions"][0]["aggregate"] == "incomplete"
     assert "w.pt" in json.dumps(bom)
+
+
+# ---------------------------------------------------------------- 102c-6
+
+def _venv(proj: Path, dists: dict[str, str]) -> None:
+    site = proj / ".venv" / "lib" / "python3.11" / "site-packages"
+    site.mkdir(parents=True)
+    (proj / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\ninclude-system-site-packages = false\n"
+                                               "version = 3.11.2\n")
+    for name, version in dists.items():
+        info = site / f"{name}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+
+
+def _drift(bom: dict[str, Any]) -> list[str]:
+    return [p["value"] for c in [*bom.get("components", []), bom["metadata"]["component"]]
+            for p in c.get("properties", []) if p["name"] == "mlbom:finding" and "lock.drift" in p["value"]]
+
+
+def test_pins_pip_considers_satisfied_are_not_drift(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    _venv(proj, {"torch": "2.5.0+cu121", "foo": "1.0.0", "bar": "2.0", "baz": "3.1"})
+    (proj / "requirements.txt").write_text("torch==2.5.0\nfoo==1.0\nbar==2.0.1\nbaz===3.1.0\n")
+    out = tmp_path / "bom.json"
+    main(["-q", "generate", str(proj), "--reproducible", "-o", str(out)])
+    _quiet(capsys)
+    drift = _drift(_bom(out))
+    assert not any("torch" in d or "foo" in d for d in drift), drift
+    # a real mismatch, and === (string equality), are still drift
+    assert any("pins bar 2.0.1 but 2.0 is installed" in d for d in drift), drift
+    assert any("pins baz 3.1.0 but 3.1 is installed" in d for d in drift), drift
+
+
+def test_lock_exact_version_of_another_build_is_drift(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    _venv(proj, {"torch": "2.5.0+cu121", "foo": "1.0.0"})
+    entry = 'description = ""\noptional = false\npython-versions = "*"\nfiles = []\n\n'
+    (proj / "poetry.lock").write_text(
+        f'[[package]]\nname = "torch"\nversion = "2.5.0"\n{entry}'
+        f'[[package]]\nname = "foo"\nversion = "1.0"\n{entry}'
+        '[metadata]\nlock-version = "2.0"\npython-versions = "*"\ncontent-hash = "x"\n')
+    out = tmp_path / "bom.json"
+    main(["-q", "generate", str(proj), "--reproducible", "-o", str(out)])
+    _quiet(capsys)
+    drift = _drift(_bom(out))
+    assert any("torch 2.5.0 but 2.5.0+cu121" in d for d in drift), drift
+    assert not any(" foo " in d for d in drift), drift
