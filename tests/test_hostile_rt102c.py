@@ -185,3 +185,73 @@ def test_lock_exact_version_of_another_build_is_drift(tmp_path: Path, capsys: py
     drift = _drift(_bom(out))
     assert any("torch 2.5.0 but 2.5.0+cu121" in d for d in drift), drift
     assert not any(" foo " in d for d in drift), drift
+
+
+# ---------------------------------------------------------------- 102c-1
+
+_OSV = {"schema_version": "1.6.0", "id": "GHSA-test-0001", "modified": "2025-01-01T00:00:00Z",
+        "published": "2025-01-01T00:00:00Z", "aliases": ["CVE-2025-0001"], "summary": "torch.load RCE",
+        "affected": [{"package": {"ecosystem": "PyPI", "name": "torch"},
+                      "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.6.0"}]}]}],
+        "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]}
+
+
+def _openvex(product: str) -> dict[str, Any]:
+    return {"@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.com/vex/1", "author": "t",
+            "timestamp": "2025-01-01T00:00:00Z", "version": 1,
+            "statements": [{"vulnerability": {"name": "CVE-2025-0001"}, "products": [{"@id": product}],
+                            "status": "not_affected", "justification": "vulnerable_code_not_present"}]}
+
+
+def _cdx_vex(affect: dict[str, Any]) -> dict[str, Any]:
+    return {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+            "vulnerabilities": [{"id": "CVE-2025-0001", "affects": [affect],
+                                 "analysis": {"state": "not_affected", "justification": "code_not_present"}}]}
+
+
+def _audit(tmp_path: Path, capsys: pytest.CaptureFixture[str], vex: dict[str, Any]) -> tuple[int, str | None, str]:
+    tmp_path.mkdir(exist_ok=True)
+    db = tmp_path / "db"
+    db.mkdir(exist_ok=True)
+    (db / "GHSA-test-0001.json").write_text(json.dumps(_OSV))
+    req = tmp_path / "requirements.txt"
+    req.write_text("torch==2.5.0\n")
+    bom = tmp_path / "bom.json"
+    assert main(["-q", "generate", "--requirements", str(req), "--reproducible", "-o", str(bom)]) == 0
+    vex_file = tmp_path / "vex.json"
+    vex_file.write_text(json.dumps(vex))
+    out = tmp_path / "out.json"
+    rc = main(["-q", "audit", str(bom), "--vuln-db", str(db), "--vex", str(vex_file), "--fail-on", "high",
+               "-o", str(out)])
+    _, err = _quiet(capsys)
+    vulns = _bom(out)["vulnerabilities"]
+    assert [v["id"] for v in vulns] == ["GHSA-test-0001"]
+    analysis = vulns[0].get("analysis") or {}
+    return rc, analysis.get("state"), err
+
+
+def test_openvex_versioned_product_matches_that_version_only(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    rc, state, err = _audit(tmp_path / "a", capsys, _openvex("pkg:pypi/torch@2.0.0"))
+    assert rc == 1 and state != "not_affected"
+    assert "matches no vulnerability" in err
+    # go-vex PurlMatches: a product with this version, or with none, still matches
+    for sub, product in (("b", "pkg:pypi/torch@2.5.0"), ("c", "pkg:pypi/torch")):
+        assert _audit(tmp_path / sub, capsys, _openvex(product))[:2] == (0, "not_affected")
+
+
+def test_cyclonedx_affects_versions_scope_the_statement(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, state, err = _audit(tmp_path / "a", capsys, _cdx_vex(
+        {"ref": "pkg:pypi/torch", "versions": [{"version": "2.0.0", "status": "unaffected"}]}))
+    assert rc == 1 and state != "not_affected"
+    assert "matches no vulnerability" in err
+    for sub, affect in (("b", {"ref": "pkg:pypi/torch", "versions": [{"version": "2.0.0"}, {"version": "2.5.0"}]}),
+                        ("c", {"ref": "pkg:pypi/torch"})):
+        assert _audit(tmp_path / sub, capsys, _cdx_vex(affect))[:2] == (0, "not_affected")
+
+
+def test_cyclonedx_vex_version_range_is_not_applied(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, state, err = _audit(tmp_path, capsys, _cdx_vex({"ref": "pkg:pypi/torch",
+                                                        "versions": [{"range": "vers:pypi/<2.1"}]}))
+    assert rc == 1 and state != "not_affected"
+    assert "cannot be read exactly" in err
