@@ -255,3 +255,42 @@ def test_cyclonedx_vex_version_range_is_not_applied(tmp_path: Path, capsys: pyte
                                                         "versions": [{"range": "vers:pypi/<2.1"}]}))
     assert rc == 1 and state != "not_affected"
     assert "cannot be read exactly" in err
+
+
+# ---------------------------------------------------------------- 102c-2, 102c-7
+
+def _index_findings(bom: dict[str, Any]) -> list[str]:
+    return [p["value"] for c in [*bom.get("components", []), bom["metadata"]["component"]]
+            for p in c.get("properties", []) if p["name"] == "mlbom:finding"
+            and "requirements.extra-index-url" in p["value"]]
+
+
+def test_remote_find_links_is_a_second_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    req = tmp_path / "requirements.txt"
+    req.write_text("--find-links https://wheels.example.net/simple/\n--find-links ./wheels\n"
+                   "torch==2.5.0\ninternal-lib==1.0\n")
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[packages]\nforbid-extra-index-url = true\n")
+    out = tmp_path / "bom.json"
+    rc = main(["-q", "generate", "--requirements", str(req), "--policy", str(policy), "--reproducible",
+               "-o", str(out)])
+    text = "".join(_quiet(capsys))
+    assert rc == 1 and "packages.extra-index-url" in text
+    found = _index_findings(_bom(out))
+    assert len(found) == 1, found  # the local ./wheels folder is no second source on the network
+    assert "--find-links https://wheels.example.net/simple/" in found[0]
+    assert "Exposed: internal-lib, torch" in found[0]
+
+
+def test_index_option_in_an_included_file_exposes_the_whole_run(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    req = tmp_path / "requirements.txt"
+    req.write_text("torch==2.3.0\nnumpy==1.26.4\n-r extra.txt\n-r more.txt\n")
+    (tmp_path / "extra.txt").write_text("--extra-index-url https://pypi.example.org/simple\n")
+    (tmp_path / "more.txt").write_text("scipy==1.13.0\n")
+    out = tmp_path / "bom.json"
+    assert main(["-q", "generate", "--requirements", str(req), "--reproducible", "-o", str(out)]) == 0
+    _quiet(capsys)
+    found = _index_findings(_bom(out))
+    assert len(found) == 1, found
+    assert "Exposed: numpy, scipy, torch" in found[0] and "extra.txt:1)" in found[0]
