@@ -294,3 +294,22 @@ def test_index_option_in_an_included_file_exposes_the_whole_run(tmp_path: Path,
     found = _index_findings(_bom(out))
     assert len(found) == 1, found
     assert "Exposed: numpy, scipy, torch" in found[0] and "extra.txt:1)" in found[0]
+
+
+# ---------------------------------------------------------------- 102c-4
+
+def test_hash_checking_mode_read_as_pip_reads_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    req = tmp_path / "requirements.txt"
+    req.write_text("numpy==1.26.4 --hash=sha256:" + "4" * 64 + "\n"
+                   "torch @ https://download.pytorch.org/whl/torch-2.5.0-cp311-none-any.whl#sha256=" + "3" * 64 + "\n"
+                   "-e git+https://github.com/acme/edit.git@" + "0" * 40 + "#egg=editpkg\n")
+    out = tmp_path / "bom.json"
+    assert main(["-q", "generate", "--requirements", str(req), "--reproducible", "-o", str(out)]) == 0
+    _quiet(capsys)
+    bom = _bom(out)
+    comps = {c["name"]: c for c in bom["components"]}
+    assert [h["content"] for h in comps["torch"].get("hashes", [])] == ["3" * 64]
+    findings = {c["name"]: [p["value"] for p in c.get("properties", []) if p["name"] == "mlbom:finding"]
+                for c in bom["components"]}
+    assert not any("hash-missing" in f for f in findings["torch"]), findings["torch"]
+    assert any("requirements.editable-in-hash-mode" in f for f in findings["editpkg"]), findings["editpkg"]

@@ -119,7 +119,10 @@ class RequirementsCollector(BaseCollector):
         (red team 98c-4: the ``pip:`` list dropped ``--hash`` and ``-e`` without a word).
         Returns the packages' names for :func:`exposed`."""
         names: list[str] = []
+        # pip's hash-checking mode: on when a line has a --hash option (a hash in a URL does not
+        # turn it on) or the file says --require-hashes
         hashed = [r for r in rf.requirements if r.hash_options]
+        required = any(o.options.get("require_hashes") for o in rf.options)
         for req in rf.requirements:
             if lock_format and not req.name:
                 continue
@@ -127,7 +130,15 @@ class RequirementsCollector(BaseCollector):
             names.append(comp.name)
             yield comp
             yield from findings
-            if hashed and not req.hash_options and not req.is_editable:
+            if (hashed or required) and req.is_editable:
+                # pip refuses the file: "The editable requirement … cannot be installed when
+                # requiring hashes" (operations/prepare.py; red team 102c-4)
+                why = f"{len(hashed)} requirement(s) here have --hash" if hashed else "the file says --require-hashes"
+                yield Finding(id="requirements.editable-in-hash-mode", severity="medium",
+                              message=(f"{comp.name} is editable (-e) while {why}: pip's hash-checking mode "
+                                       "refuses an editable requirement, so pip rejects the file"),
+                              subject=comp.bom_ref, source=rel, line=req.line_number)
+            elif hashed and not req.hash_options and _url_hash(req) is None and not req.is_editable:
                 yield Finding(id="requirements.hash-missing", severity="medium",
                               message=(f"{comp.name} has no --hash while {len(hashed)} other requirement(s) here do; "
                                        "pip's hash-checking mode rejects the file"),
@@ -234,6 +245,11 @@ class RequirementsCollector(BaseCollector):
         if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
             version = specs[0].version
         declared = [h.partition(":")[2].lower() for h in req.hash_options if h.lower().startswith("sha256:")]
+        url_hash = _url_hash(req)
+        if url_hash is not None and url_hash[0] == "sha256" and url_hash[1].lower() not in declared:
+            # the artifact's SHA-256 the URL states (#sha256=): pip checks it, and it satisfies
+            # hash-checking mode (InstallRequirement.hashes; red team 102c-4)
+            declared.append(url_hash[1].lower())
         hashes = [h for h in declared if _SHA256_HEX.fullmatch(h)]
         bad_hashes = [h for h in declared if not _SHA256_HEX.fullmatch(h)]
         props: list[Property] = [Property(name=Prop.PY_REQUIREMENT.value, value=_requirement_text(req))]
@@ -295,6 +311,15 @@ def _name_from_link(link: str | None) -> str:
     of blanks, ``htt:/ /``, was one: fuzz crash of the 13th session)."""
     segments = [s.strip() for s in (link or "").split("#", 1)[0].split("?", 1)[0].split("/") if s.strip()]
     return segments[-1] if len(segments) > 1 else "unnamed"
+
+
+def _url_hash(req: InstallRequirement) -> tuple[str, str] | None:
+    """The hash a URL requirement's fragment states (``#sha256=…``, any algorithm pip accepts
+    there), as (algorithm, hex), or None."""
+    link = req.link
+    name = getattr(link, "hash_name", None) if link is not None else None
+    value = getattr(link, "hash", None) if link is not None else None
+    return (str(name).lower(), str(value)) if name and value else None
 
 
 def _requirement_text(req: InstallRequirement) -> str:
