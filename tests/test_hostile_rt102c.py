@@ -313,3 +313,28 @@ def test_hash_checking_mode_read_as_pip_reads_it(tmp_path: Path, capsys: pytest.
                 for c in bom["components"]}
     assert not any("hash-missing" in f for f in findings["torch"]), findings["torch"]
     assert any("requirements.editable-in-hash-mode" in f for f in findings["editpkg"]), findings["editpkg"]
+
+
+# ---------------------------------------------------------------- 102c-8
+
+def test_explicit_conda_env_says_its_conda_packages_are_not_inventoried(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    env = tmp_path / "env1"
+    site = env / "lib" / "python3.11" / "site-packages"
+    (site / "numpy-1.26.4.dist-info").mkdir(parents=True)
+    (site / "numpy-1.26.4.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: numpy\nVersion: 1.26.4\n")
+    (env / "lib" / "python3.11" / "lib-dynload").mkdir()
+    (env / "lib" / "python3.11" / "os.py").write_text("")
+    (env / "conda-meta").mkdir()
+    (env / "conda-meta" / "history").write_text("==> 2024-01-01 <==\n")
+    (env / "conda-meta" / "openssl-3.0.0-h0.json").write_text('{"name": "openssl", "version": "3.0.0"}')
+    (env / "bin").mkdir()
+    (env / "bin" / "python3.11").write_bytes(b"\x7fELF" + b"\x00" * 60)  # never run
+    (env / "bin" / "python").symlink_to("python3.11")
+    out = tmp_path / "bom.json"
+    assert main(["-q", "generate", "--env", str(env / "bin" / "python"), "--reproducible", "-o", str(out)]) == 0
+    _quiet(capsys)
+    bom = _bom(out)
+    assert "pkg:pypi/numpy@1.26.4" in _refs(bom)
+    assert bom["compositions"][0]["aggregate"] == "incomplete"
+    assert "python.environment-not-inventoried" in json.dumps(bom)
