@@ -338,3 +338,30 @@ def test_explicit_conda_env_says_its_conda_packages_are_not_inventoried(
     assert "pkg:pypi/numpy@1.26.4" in _refs(bom)
     assert bom["compositions"][0]["aggregate"] == "incomplete"
     assert "python.environment-not-inventoried" in json.dumps(bom)
+
+
+# ---------------------------------------------------------------- 102c-3
+
+def _poetry_lock(index: str) -> str:
+    return ('[[package]]\nname = "internal-lib"\nversion = "1.0.0"\ndescription = ""\noptional = false\n'
+            'python-versions = "*"\ngroups = ["main"]\n'
+            'files = [{file = "internal_lib-1.0.0-py3-none-any.whl", hash = "sha256:' + "1" * 64 + '"}]\n\n'
+            f'[package.source]\ntype = "legacy"\nurl = "{index}"\nreference = "corp"\n\n'
+            '[metadata]\nlock-version = "2.1"\npython-versions = "^3.11"\ncontent-hash = "abc"\n')
+
+
+def test_poetry_index_switch_is_an_origin_change(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    boms = []
+    for side, index in (("a", "https://pkgs.corp.example/simple"), ("b", "https://pypi.attacker.example/simple")):
+        lock = tmp_path / side / "poetry.lock"
+        lock.parent.mkdir()
+        lock.write_text(_poetry_lock(index))
+        out = tmp_path / f"{side}.json"
+        assert main(["-q", "generate", "--lock", str(lock), "--reproducible", "--name", "app", "-o", str(out)]) == 0
+        boms.append(out)
+    _quiet(capsys)
+    assert "pypi.attacker.example" in boms[1].read_text()
+    rc = main(["-q", "diff", str(boms[0]), str(boms[1]), "--fail-on", "origin-change"])
+    out_text, _ = _quiet(capsys)
+    assert rc == 1
+    assert "origin-change" in out_text and "pypi.attacker.example" in out_text
