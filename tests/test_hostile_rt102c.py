@@ -6,6 +6,26 @@ or that keeps ``checkpoints/best.pt`` gave no component and no finding, the comp
 complete and the policy gate passed an ``os.system`` pickle. Now every weight-format file outside
 the folders found (and outside ``.git`` and environments) is a model of its own, scanned.
 
+102c-6: high ``lock.drift`` for pins pip calls satisfied (``torch==2.5.0`` vs ``2.5.0+cu121``,
+``foo==1.0`` vs ``1.0.0``): now PEP 440 as pip decides it; a lock's exact version of another build
+is still drift.
+
+102c-1: a VEX statement about ``torch@2.0.0`` (OpenVEX versioned purl, CycloneDX
+``affects[].versions``) waived an advisory on torch 2.5.0: now a versioned product matches that
+version only (go-vex ``PurlMatches``), a versionless one every version; a range is not applied.
+
+102c-2, 102c-7: a remote ``--find-links`` is a second package source (finding, policy rule); the
+packages exposed by an index option are those of the whole pip run, not of its own file.
+
+102c-4: a URL's ``#sha256=`` is the requirement's hash (no ``hash-missing``); an editable line in
+hash-checking mode is ``requirements.editable-in-hash-mode``.
+
+102c-3: poetry's legacy ``[package.source]`` url is kept as the package's index, and ``diff``
+reports an index switch at the same version as ``origin-change``.
+
+102c-8: a conda prefix named with ``--env ENV/bin/python``: its conda packages are said not
+inventoried and the composition is incomplete.
+
 Pickles here are written with :mod:`pickle` and never loaded.
 """
 
