@@ -100,6 +100,9 @@ class _CollectorCommand(click.Command):
         rows = []
         for name, cls in sorted(builtin_collectors().items()):
             found = list(cls.patterns) + [f"any folder holding {m}" for m in getattr(cls, "markers", ())]
+            if name == "model":  # the sweep of inventory._plan (red team 102c-5)
+                found.append("any other weight-format file (.bin .pt .safetensors .onnx .gguf .pkl .npy ...), "
+                             "as a model of its own")
             if found:
                 rows.append((name, ", ".join(found)))
         with formatter.section("Discovered in PROJECT_DIR (patterns at most two levels deep)"):

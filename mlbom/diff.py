@@ -323,6 +323,11 @@ def _origin(c: ReadComponent) -> frozenset[str]:
         kind, url = ref.get("type"), ref.get("url")
         if kind in ORIGIN_REFERENCES and isinstance(url, str):
             out.add(f"{kind} {url}")
+    for prop in dicts(c.raw.get("properties")):
+        # the index a locked package resolves from (poetry [package.source], Pipfile.lock
+        # "index"): the same version from another index is another origin (red team 102c-3)
+        if prop.get("name") == Prop.PY_INDEX.value and isinstance(prop.get("value"), str):
+            out.add(f"index {prop['value']}")
     return frozenset(out)
 
 

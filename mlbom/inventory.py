@@ -117,12 +117,27 @@ def _plan(inputs: Inputs, table: Mapping[str, type[Collector]],
     skipped: list[Unreadable] = []
     if project is not None:
         given = {k for k, _, _ in jobs}
-        jobs += [(k, p, False) for k, p in discover(project, dict(table), skipped) if k not in given]
+        found = discover(project, dict(table), skipped)
+        jobs += [(k, p, False) for k, p in found if k not in given]
         skipped = [u for u in skipped if u.collector not in given]
+        if "model" in table:
+            from mlbom.collectors.models import stray_weights
+
+            # a weight file outside every folder found or named is a model of its own, whether
+            # or not models were named explicitly: never left out silently (red team 102c-5)
+            covered = {_resolved(p) for _, p in found} | {_resolved(p) for _, p, _ in jobs}
+            jobs += [("model", p, False) for p in stray_weights(project, covered, skipped)]
         if not jobs and not skipped:
             raise InputError(project, "nothing to inventory in this folder: no environment, requirements, lock, "
                                       "model or dataset was found (see `mlbom generate --help` for what is looked for)")
     return jobs, skipped
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
 
 
 def _assemble(inputs: Inputs, merged: CollectorOutput, *, name: str | None, version: str | None, spec_version: str,

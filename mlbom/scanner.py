@@ -84,6 +84,10 @@ _CLAIMS: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
     ((".keras",), "a Keras archive", ("keras", "hdf5", "zip")),
 )
 
+# Every name a weight-format file goes by (the names :data:`_CLAIMS` judges content against):
+# ``generate PROJECT_DIR`` inventories such a file wherever it lies in the project (red team 102c-5)
+WEIGHT_SUFFIXES: tuple[str, ...] = tuple(sorted({s for names, _, _ in _CLAIMS for s in names}))
+
 
 @dataclass(frozen=True)
 class ScanFinding:

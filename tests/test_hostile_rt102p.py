@@ -165,7 +165,9 @@ def test_102p4_names_are_sorted_once_per_file_not_per_extra_index(monkeypatch: p
     monkeypatch.setattr(reqs, "sorted", counting, raising=False)
     urls = [(f"https://i{i}.example/simple", i + 1) for i in range(200)]
     names = [f"pkg{i}" for i in reversed(range(30))] + ["pkg3"]
-    found = list(reqs.exposed(urls, names, "file:req.txt", "req.txt"))
+    run = reqs.PipRun([reqs.PackageSource("--extra-index-url", url, line, "file:req.txt", "req.txt")
+                       for url, line in urls], names)
+    found = list(reqs.exposed(run))
     assert sorts[0] <= 1, sorts[0]  # it was one per URL: 200
     assert len(found) == len(urls)
     shown = ", ".join(sorted(set(names))[:reqs._EXPOSED_SHOWN])
@@ -176,7 +178,7 @@ def test_102p4_names_are_sorted_once_per_file_not_per_extra_index(monkeypatch: p
         assert f.message.endswith(f"Exposed: {shown}" + (f" and {30 - reqs._EXPOSED_SHOWN} more"
                                                          if reqs._EXPOSED_SHOWN < 30 else ""))
     sorts[0] = 0
-    assert list(reqs.exposed([], names, "file:req.txt", "req.txt")) == [] and sorts[0] == 0
+    assert list(reqs.exposed(reqs.PipRun([], names))) == [] and sorts[0] == 0
 
 
 # ---------------------------------------------------------------------------------------------

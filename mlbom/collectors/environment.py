@@ -108,6 +108,18 @@ class EnvironmentCollector(BaseCollector):
             except ValueError:  # pragma: no cover
                 return p.as_posix()
 
+        if ctx.explicit and (conda := _conda_prefix(root)) is not None:
+            # named as python.environment-not-inventoried advises: its site-packages are read
+            # below, but the conda packages (openssl, cudnn, the CUDA runtime...) are not: said,
+            # and the inventory is incomplete (red team 102c-8)
+            shown = ctx.rel(conda)
+            yield Finding(
+                id="python.environment-not-inventoried", severity="medium", source=shown,
+                message=(f"{path} is in a conda environment ({shown}: conda-meta/history): its site-packages are "
+                         "read, but mlbom does not read conda packages (conda-meta: native libraries such as "
+                         "openssl, cudnn, the CUDA runtime), so they are not inventoried"))
+            yield Unreadable(path=shown, collector="environment",
+                             reason="conda environment: its conda packages (conda-meta) are not inventoried")
         if interp.sites and not any(s.is_dir() for s in interp.sites):
             yield Unreadable(path=rel(root), collector="environment",
                              reason="none of the site-packages folders the interpreter names exists ("
@@ -658,3 +670,9 @@ def _draw_edges(dists: list[Dist], by_name: dict[NormalizedName, list[Dist]], pa
     return edges, findings
 
 
+def _conda_prefix(root: Path) -> Path | None:
+    """The conda prefix ``root`` is (``conda-meta/history`` in it), else None."""
+    try:
+        return root if (root / "conda-meta" / "history").is_file() else None
+    except OSError:
+        return None

@@ -18,7 +18,7 @@ from mlbom.collectors import BaseCollector, Context
 from mlbom.collectors._declared import declaring
 from mlbom.collectors._manifest import manifest_component, package_component, read_manifest
 from mlbom.collectors.facts import Fact
-from mlbom.collectors.requirements import RequirementsCollector, exposed
+from mlbom.collectors.requirements import PipRun, RequirementsCollector, exposed
 from mlbom.errors import InputError
 from mlbom.formats import locks
 from mlbom.identity import purl_name_ok
@@ -100,11 +100,12 @@ class LockCollector(BaseCollector):
             # file's folder: its options and includes are read as the requirements collector
             # reads them (97c-2)
             reqs = RequirementsCollector()
-            extra = yield from reqs.option_lines(lock.pip_file, path, ctx, stack=(path.resolve(),), seen={})
+            run = PipRun()
+            yield from reqs.option_lines(lock.pip_file, path, ctx, stack=(path.resolve(),), seen={}, run=run)
             # and each of its requirement lines as a requirements.txt line: hashes, -e,
             # hash-missing (98c-4)
-            pip_names = yield from reqs.requirement_lines(lock.pip_file, rel, False, lock_format=fmt)
-            yield from exposed(extra, pip_names, file_comp.bom_ref, rel)
+            run.names += yield from reqs.requirement_lines(lock.pip_file, rel, False, lock_format=fmt)
+            yield from exposed(run)
         for where in skipped:
             # one bad entry costs that entry, never the lock (red team 78c-5): a finding, and the
             # lock's inventory is incomplete since it locks something the BOM does not list

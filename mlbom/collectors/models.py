@@ -538,3 +538,83 @@ def _contradictions(card: dict[str, object], config: dict[str, object], ref: str
         yield Finding(id="model.card-contradicts-config", severity="low",
                       message="card says library_name 'transformers' but there is no readable config.json",
                       subject=ref, source=src)
+
+
+# bounds of the sweep for weight files outside the discovered folders (red team 102c-5)
+_STRAY_ENTRIES = 1_000_000
+_STRAY_DEPTH = 64
+
+
+def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadable]) -> list[Path]:
+    """The weight-format files of ``project_dir`` (a name in :data:`mlbom.scanner.WEIGHT_SUFFIXES`:
+    ``.bin``, ``.pt``, ``.safetensors``, ``.onnx``, ``.gguf``, ``.pkl``, ``.npy``…) that lie outside
+    every folder discovery or an explicit input already covers (``covered``: resolved paths) and
+    outside ``.git``: each is inventoried as a model of its own, as ``--model FILE`` would (red
+    team 102c-5: a project that is itself a Hugging Face model, ``checkpoints/best.pt``, were left
+    out silently, the composition said complete and the policy gate passed an ``os.system``
+    pickle). One walk, never following a symbolic link to a folder; a linked file is taken when
+    it resolves inside the project, and recorded as not followed (``skipped``) when it does not.
+    Past :data:`_STRAY_ENTRIES` entries, :data:`_STRAY_DEPTH` folders deep or
+    :data:`mlbom.fswalk.MAX_FILES` weight files, the rest is an ``Unreadable`` record: the BOM
+    says incomplete rather than leaving files out silently."""
+    from mlbom.fswalk import MAX_FILES, SKIPPED_FOLDERS
+    from mlbom.scanner import WEIGHT_SUFFIXES
+
+    root = project_dir.resolve()
+    if root in covered:
+        return []
+    out: list[Path] = []
+    seen: set[Path] = set()
+    stack: list[tuple[Path, int]] = [(project_dir, 0)]
+    count = 0
+
+    def stop(rel: str, reason: str) -> None:
+        skipped.append(Unreadable(path=rel, collector="model", reason=reason))
+
+    while stack:
+        folder, depth = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            stop(folder.relative_to(project_dir).as_posix(),
+                 f"folder not listed ({exc.strerror or type(exc).__name__}): weight files in it were not looked for")
+            continue
+        count += len(entries)
+        if count > _STRAY_ENTRIES:
+            stop(".", f"more than {_STRAY_ENTRIES:,} entries: weight files outside the model and data folders "
+                      "were not looked for in the rest of the project")
+            break
+        for e in entries:
+            p = folder / e.name
+            rel = p.relative_to(project_dir).as_posix()
+            if e.is_dir(follow_symlinks=False):
+                if e.name in SKIPPED_FOLDERS or root / rel in covered:
+                    continue
+                if depth + 1 > _STRAY_DEPTH:
+                    stop(rel, f"more than {_STRAY_DEPTH} folders deep: weight files in it were not looked for")
+                    continue
+                stack.append((p, depth + 1))
+                continue
+            if not e.name.lower().endswith(WEIGHT_SUFFIXES) or root / rel in covered:
+                continue
+            try:
+                resolved = p.resolve() if e.is_symlink() else root / rel
+            except (OSError, RuntimeError):
+                stop(rel, "symbolic link loop (not followed)")
+                continue
+            if not resolved.is_relative_to(root):
+                stop(rel, "symbolic link to outside the project folder (not followed)")
+                continue
+            if resolved in covered or resolved in seen or any(a in covered for a in resolved.parents):
+                continue  # the file, or the folder a link leads into, is inventoried already
+            if not os.path.isfile(resolved):
+                continue  # a folder or a FIFO named like a weight file is no weight file
+            if len(out) >= MAX_FILES:
+                stop(rel, f"more than {MAX_FILES:,} weight files outside the model and data folders: "
+                          "this one and the rest were not inventoried")
+                stack.clear()
+                break
+            seen.add(resolved)
+            out.append(p)
+    return sorted(out)

@@ -64,7 +64,7 @@ def drift(facts: Sequence[Fact]) -> list[Finding]:
                     + " but it is not installed in the environment",
                     subject=c.ref))
                 continue
-            if c.version and have.version and _norm_version(c.version) != _norm_version(have.version):
+            if c.version and have.version and not _pin_satisfied(c.version, c.requirement, have.version):
                 findings.append(Finding(
                     id="lock.drift", severity="high",
                     message=f"{c.where} pins {c.name} {c.version} but {have.version} is installed",
@@ -101,9 +101,28 @@ def cuda_host(facts: Sequence[Fact]) -> list[Finding]:
     return host_findings(host, [f for f in facts if isinstance(f, FrameworkBuild)])
 
 
-def _norm_version(v: str) -> str:
-    parsed = parse_version(v)
-    return str(parsed) if parsed is not None else v
+def _pin_satisfied(pinned: str, requirement: str | None, have: str) -> bool:
+    """Whether the installed version ``have`` is what the declaration pins, as pip decides it
+    (red team 102c-6): a requirements pin (``requirement``: ``torch==2.5.0``) by PEP 440 matching
+    of its specifier — a local label is ignored by ``==`` without one (``2.5.0+cu121`` satisfies
+    ``==2.5.0``, every CUDA wheel of torch), release segments are zero-padded (``1.0.0``
+    satisfies ``==1.0``), ``===`` compares the strings; a lock's exact version (no requirement)
+    by PEP 440 equality, so ``1.0`` is ``1.0.0`` but ``2.5.0`` is not ``2.5.0+cu121`` (the lock
+    names another build). Text that is no version compares as text."""
+    have_v = parse_version(have)
+    if requirement and have_v is not None:
+        try:
+            spec = Requirement(requirement).specifier
+        except InvalidRequirement:
+            spec = None
+        if spec is not None and len(spec) > 0:
+            ok = contains(spec, have_v)
+            if ok is not None:
+                return ok
+    pinned_v = parse_version(pinned)
+    if pinned_v is not None and have_v is not None:
+        return pinned_v == have_v
+    return pinned == have
 
 
 def passes() -> tuple[Pass, ...]:

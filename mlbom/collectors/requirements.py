@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -34,6 +35,34 @@ _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _EXPOSED_SHOWN = 15
 
 
+@dataclass(frozen=True)
+class PackageSource:
+    """A second package source an option line adds to the pip run: ``--extra-index-url URL`` or
+    a remote ``--find-links URL`` (``option``), in the file ``rel`` (component ``ref``) at ``line``."""
+
+    option: str
+    url: str
+    line: int
+    ref: str
+    rel: str
+
+
+@dataclass
+class PipRun:
+    """What one pip run reads from a requirements file and everything it includes: its second
+    package sources and every package named. pip's options from any file of the run set the one
+    finder's search scope for the whole run (pip ``req_file.handle_option_line``), so a source
+    in one file exposes the packages of every file (red team 102c-7)."""
+
+    sources: list[PackageSource] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+
+
+def _remote(url: str) -> bool:
+    """A find-links location on another host (not a folder or ``file:`` URL of this one)."""
+    return url_scheme(url) not in ("", "file")
+
+
 class RequirementsCollector(BaseCollector):
     """A pip requirements file and everything it includes."""
 
@@ -42,10 +71,16 @@ class RequirementsCollector(BaseCollector):
 
     def collect(self, ctx: Context) -> Iterator[Collected | Fact]:
         read_manifest(ctx.path, MAX_REQUIREMENTS_BYTES)  # a missing or oversized top file: exit 2
-        yield from declaring(self._file(ctx.path, ctx, stack=(), seen={}, constraint=False), lock=False)
+        yield from declaring(self._run(ctx), lock=False)
+
+    def _run(self, ctx: Context) -> Iterator[Collected]:
+        run = PipRun()
+        yield from self._file(ctx.path, ctx, stack=(), seen={}, constraint=False, run=run)
+        yield from exposed(run)
 
     def _file(
-        self, path: Path, ctx: Context, *, stack: tuple[Path, ...], seen: dict[Path, bool], constraint: bool
+        self, path: Path, ctx: Context, *, stack: tuple[Path, ...], seen: dict[Path, bool], constraint: bool,
+        run: PipRun,
     ) -> Iterator[Collected]:
         try:
             real = path.resolve()
@@ -71,10 +106,8 @@ class RequirementsCollector(BaseCollector):
                           message=f"line not understood and left out: {bad.line!r} ({msg})",
                           subject=ref, source=rel, line=bad.line_number)
 
-        extra_indexes = yield from self.option_lines(rf, path, ctx, stack=(*stack, real), seen=seen)
-
-        names = yield from self.requirement_lines(rf, rel, constraint)
-        yield from exposed(extra_indexes, names, ref, rel)
+        yield from self.option_lines(rf, path, ctx, stack=(*stack, real), seen=seen, run=run)
+        run.names += yield from self.requirement_lines(rf, rel, constraint)
 
     def requirement_lines(
         self, rf: Any, rel: str, constraint: bool, *, lock_format: str | None = None,
@@ -86,7 +119,10 @@ class RequirementsCollector(BaseCollector):
         (red team 98c-4: the ``pip:`` list dropped ``--hash`` and ``-e`` without a word).
         Returns the packages' names for :func:`exposed`."""
         names: list[str] = []
+        # pip's hash-checking mode: on when a line has a --hash option (a hash in a URL does not
+        # turn it on) or the file says --require-hashes
         hashed = [r for r in rf.requirements if r.hash_options]
+        required = any(o.options.get("require_hashes") for o in rf.options)
         for req in rf.requirements:
             if lock_format and not req.name:
                 continue
@@ -94,7 +130,15 @@ class RequirementsCollector(BaseCollector):
             names.append(comp.name)
             yield comp
             yield from findings
-            if hashed and not req.hash_options and not req.is_editable:
+            if (hashed or required) and req.is_editable:
+                # pip refuses the file: "The editable requirement … cannot be installed when
+                # requiring hashes" (operations/prepare.py; red team 102c-4)
+                why = f"{len(hashed)} requirement(s) here have --hash" if hashed else "the file says --require-hashes"
+                yield Finding(id="requirements.editable-in-hash-mode", severity="medium",
+                              message=(f"{comp.name} is editable (-e) while {why}: pip's hash-checking mode "
+                                       "refuses an editable requirement, so pip rejects the file"),
+                              subject=comp.bom_ref, source=rel, line=req.line_number)
+            elif hashed and not req.hash_options and _url_hash(req) is None and not req.is_editable:
                 yield Finding(id="requirements.hash-missing", severity="medium",
                               message=(f"{comp.name} has no --hash while {len(hashed)} other requirement(s) here do; "
                                        "pip's hash-checking mode rejects the file"),
@@ -102,20 +146,24 @@ class RequirementsCollector(BaseCollector):
         return names
 
     def option_lines(
-        self, rf: Any, path: Path, ctx: Context, *, stack: tuple[Path, ...], seen: dict[Path, bool],
-    ) -> Generator[Collected, None, list[tuple[str, int]]]:
+        self, rf: Any, path: Path, ctx: Context, *, stack: tuple[Path, ...], seen: dict[Path, bool], run: PipRun,
+    ) -> Iterator[Collected]:
         """The option lines of requirements ``rf`` read from ``path`` (a requirements file, or
         the environment.yml whose ``pip:`` list conda hands to pip as one: 97c-2): findings for
         plain-http indexes and trusted hosts, ``-r``/``-c`` includes followed relative to
-        ``path``'s folder under the include rules; returns the ``--extra-index-url`` options
-        (URL, line) for :func:`exposed`."""
+        ``path``'s folder under the include rules (their packages and sources added to ``run``);
+        the second package sources (``--extra-index-url``, a remote ``--find-links``: red team
+        102c-2) added to ``run`` for :func:`exposed`."""
         rel = ctx.rel(path)
         ref = manifest_ref(ctx, path)
-        extra_indexes: list[tuple[str, int]] = []
         for opt in rf.options:
             opts = opt.options
             for url in opts.get("extra_index_urls", []) or []:
-                extra_indexes.append((url, opt.line_number))
+                run.sources.append(PackageSource("--extra-index-url", url, opt.line_number, ref, rel))
+            links = opts.get("find_links")
+            for url in [links] if isinstance(links, str) else (links or []):
+                if isinstance(url, str) and _remote(url):
+                    run.sources.append(PackageSource("--find-links", url, opt.line_number, ref, rel))
             for key in ("index_url", "extra_index_urls", "find_links"):
                 vals = opts.get(key)
                 for url in [vals] if isinstance(vals, str) else (vals or []):
@@ -130,12 +178,11 @@ class RequirementsCollector(BaseCollector):
             for key, is_constraint in (("requirements", False), ("constraints", True)):
                 for target in opts.get(key, []) or []:
                     yield from self._include(path, target, opt.line_number, ctx, stack=stack,
-                                             seen=seen, constraint=is_constraint)
-        return extra_indexes
+                                             seen=seen, constraint=is_constraint, run=run)
 
     def _include(
         self, parent: Path, target: str, line: int, ctx: Context, *, stack: tuple[Path, ...],
-        seen: dict[Path, bool], constraint: bool,
+        seen: dict[Path, bool], constraint: bool, run: PipRun,
     ) -> Iterator[Collected]:
         if "://" in target:
             yield Finding(id="requirements.remote-include", severity="medium",
@@ -179,7 +226,7 @@ class RequirementsCollector(BaseCollector):
                              collector=self.name)
             return
         try:
-            yield from self._file(child, ctx, stack=stack, seen=seen, constraint=constraint)
+            yield from self._file(child, ctx, stack=stack, seen=seen, constraint=constraint, run=run)
         except InputError as exc:
             yield Unreadable(path=ctx.rel(child), reason=exc.detail, collector=self.name)
             yield Finding(id="requirements.include-unreadable", severity="medium",
@@ -198,6 +245,11 @@ class RequirementsCollector(BaseCollector):
         if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
             version = specs[0].version
         declared = [h.partition(":")[2].lower() for h in req.hash_options if h.lower().startswith("sha256:")]
+        url_hash = _url_hash(req)
+        if url_hash is not None and url_hash[0] == "sha256" and url_hash[1].lower() not in declared:
+            # the artifact's SHA-256 the URL states (#sha256=): pip checks it, and it satisfies
+            # hash-checking mode (InstallRequirement.hashes; red team 102c-4)
+            declared.append(url_hash[1].lower())
         hashes = [h for h in declared if _SHA256_HEX.fullmatch(h)]
         bad_hashes = [h for h in declared if not _SHA256_HEX.fullmatch(h)]
         props: list[Property] = [Property(name=Prop.PY_REQUIREMENT.value, value=_requirement_text(req))]
@@ -233,22 +285,27 @@ class RequirementsCollector(BaseCollector):
         return comp, findings
 
 
-def exposed(extra_indexes: list[tuple[str, int]], names: list[str], ref: str, rel: str) -> Iterator[Finding]:
-    """One ``requirements.extra-index-url`` finding per ``--extra-index-url``, naming the
-    packages of the file it exposes to a same-named package on that index."""
-    if not extra_indexes:
+def exposed(run: PipRun) -> Iterator[Finding]:
+    """One ``requirements.extra-index-url`` finding per second package source of the pip run
+    (``--extra-index-url``, a remote ``--find-links``: pip gathers candidates from every index
+    and find-links location and takes the best version, red team 102c-2), naming the packages of
+    the whole run it exposes to a same-named package there — every file of the run, not only the
+    one holding the option (red team 102c-7). The names are sorted once per run, not once per
+    source (red team 102p-4: 8,000 URLs x 8,000 names, 24 s)."""
+    if not run.sources:
         return
-    # the names sorted once, not once per URL (red team 102p-4: 8,000 URLs x 8,000 names, 24 s)
-    distinct = sorted(set(names))
-    shown = ", ".join(distinct[:_EXPOSED_SHOWN])
-    more = len(distinct) - _EXPOSED_SHOWN
-    for url, line in extra_indexes:
+    names = sorted(set(run.names))
+    shown = ", ".join(names[:_EXPOSED_SHOWN])
+    more = len(names) - _EXPOSED_SHOWN
+    for src in run.sources:
+        what = "a second index" if src.option == "--extra-index-url" else "a second package source"
         yield Finding(
             id="requirements.extra-index-url", severity="high",
-            message=(f"--extra-index-url {url} adds a second index; pip takes the highest version from any "
-                     f"index, so a same-named package there wins (dependency confusion). Exposed: "
-                     f"{shown or '(no packages in this file)'}" + (f" and {more} more" if more > 0 else "")),
-            subject=ref, source=rel, line=line)
+            message=(f"{src.option} {src.url} adds {what}; pip takes the highest version from any "
+                     f"source, so a same-named package there wins (dependency confusion), for every package "
+                     f"of this pip run and every file it reads. Exposed: {shown or '(no package named)'}"
+                     + (f" and {more} more" if more > 0 else "")),
+            subject=src.ref, source=src.rel, line=src.line)
 
 
 def _name_from_link(link: str | None) -> str:
@@ -257,6 +314,15 @@ def _name_from_link(link: str | None) -> str:
     of blanks, ``htt:/ /``, was one: fuzz crash of the 13th session)."""
     segments = [s.strip() for s in (link or "").split("#", 1)[0].split("?", 1)[0].split("/") if s.strip()]
     return segments[-1] if len(segments) > 1 else "unnamed"
+
+
+def _url_hash(req: InstallRequirement) -> tuple[str, str] | None:
+    """The hash a URL requirement's fragment states (``#sha256=…``, any algorithm pip accepts
+    there), as (algorithm, hex), or None."""
+    link = req.link
+    name = getattr(link, "hash_name", None) if link is not None else None
+    value = getattr(link, "hash", None) if link is not None else None
+    return (str(name).lower(), str(value)) if name and value else None
 
 
 def _requirement_text(req: InstallRequirement) -> str:

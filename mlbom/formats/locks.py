@@ -226,6 +226,9 @@ def parse_poetry_lock(doc: dict[str, object], path: Path) -> LockFile:
             name=name, version=_str(pkg.get("version")),
             source=src_type or "registry", source_url=_str(src.get("url")),
             vcs_commit=_str(src.get("resolved_reference")),
+            # a package from another index than PyPI (poetry's [[tool.poetry.source]], type
+            # "legacy", or a named "pypi"-type mirror): where it resolves from (red team 102c-3)
+            index=_str(src.get("url")) if src_type in ("legacy", "pypi") else None,
             group=group, artifacts=arts,
             dependencies=tuple(sorted(str(k) for k in _dict(pkg.get("dependencies")))),
             pins=tuple(sorted((str(k), c) for k, v in _dict(pkg.get("dependencies")).items()

@@ -85,8 +85,8 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("packages.hashes", "Package without a hash",
          "[packages] require-hashes: every declared package is pinned by hash (requirements --hash, or a lock file)."),
     Rule("packages.extra-index-url", "Extra index URL",
-         "[packages] forbid-extra-index-url: no requirements file adds a second index with --extra-index-url "
-         "(dependency confusion); use --index-url with one index that mirrors what you need."),
+         "[packages] forbid-extra-index-url: no requirements file adds a second package source, --extra-index-url "
+         "or a remote --find-links (dependency confusion); use --index-url with one index that mirrors what you need."),
     Rule("signature.required", "BOM not signed by a trusted key",
          "[signature] required: the BOM must carry a signature that verifies under the keys given with --key."),
     Rule("exceptions.expired", "Expired exception",
