@@ -35,7 +35,7 @@ import math
 import re
 import struct
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache, reduce
 from importlib import resources
@@ -68,6 +68,7 @@ from mlbom.formats.pickle_values import (
     FROMBUFFERS,
     INSTANCE_MAKERS,
     MARK,
+    MAX_WEIGHT,
     NONE,
     PARTIALS,
     PYX_UNPICKLE,
@@ -796,7 +797,16 @@ _CALLED_ARG: dict[str, int] = {"collections.defaultdict": 0, **{p: 0 for p in _R
 _LAZY_CALLERS = frozenset({"collections.defaultdict"})
 # builtins that materialise an iterable they are given (a range of 2e9 items is a memory bomb)
 _MATERIALISERS = frozenset({"builtins.list", "builtins.tuple", "builtins.set", "builtins.frozenset",
-                            "builtins.bytes", "builtins.bytearray"})
+                            "builtins.bytes", "builtins.bytearray",
+                            # they iterate the whole iterable too (deque(range(10**15), 1): CPU for
+                            # months at bounded memory; Counter hashes each item: red team 104sa-1)
+                            "collections.deque", "collections.Counter"})
+# calls that hash the items of their first argument (set/frozenset/Counter) or the first element of
+# each of its pairs (dict, OrderedDict), or walk it whole (str, repr): see Seq.weight (104sa-2)
+_HASH_ITEMS = frozenset({"builtins.set", "builtins.frozenset", "collections.Counter", "collections.deque"})
+_HASH_KEYS = frozenset({"builtins.dict", "collections.OrderedDict"})
+_WALK_WHOLE = frozenset({"builtins.str", "builtins.repr"})
+MAX_HASH_WEIGHT = 10_000_000  # nested values one hash, == or repr of a value may walk on load
 # allowlisted callables with a call behaviour of their own beyond the tables above
 _SPECIAL_CALLS = frozenset({"builtins.type", "_codecs.encode"})
 # The family each such helper serves (an MRO entry its class must have): the helper creates an
@@ -3242,11 +3252,31 @@ class _Walker:
                   "and a numpy U array over them may spell a raw-memory protocol name (__array_interface__)",
                   "suspicious", f"proto-bytes:{path}")
 
+    def hashed(self, how: str, values: Iterable[object]) -> None:
+        """``values`` are hashed (set items, dict keys) or walked whole on load: a tuple whose
+        nesting, shared items counted each time, is over :data:`MAX_HASH_WEIGHT` values (CPython
+        caches no tuple hash: 64 levels of a tuple holding the one below twice hash 2**64 values,
+        1 KB that no loader finishes; red team 104sa-2) is a bomb."""
+        for v in values:
+            if isinstance(v, Seq) and v.weight > MAX_HASH_WEIGHT:
+                size = f"{v.weight:,}" if v.weight < MAX_WEIGHT else "more than 2**62"
+                self.note("pickle.bomb", "medium", f"{how} hashes or walks a tuple of {size} nested values on "
+                          "load (shared items walked each time they are reached): unbounded CPU", "suspicious",
+                          "bomb:hash")
+                return
+
     def bombs(self, path: str, items: list[object] | None, kwargs: object) -> None:
         """The load-time resource bombs of a call of ``path`` (see docs/scanning.md): a keyword
         argument is judged like a positional one (``Fraction(numerator="1e100000000")``,
         ``bytes(source=40_000_000_000)``: NEWOBJ_EX, ``copyreg.__newobj_ex__``), and keyword
         arguments mlbom did not track are a bomb it cannot rule out."""
+        first = items[0] if items else None
+        if path in _HASH_ITEMS and isinstance(first, Seq):
+            self.hashed(f"{path}(…)", first.items or ())
+        elif path in _HASH_KEYS and isinstance(first, Seq):
+            self.hashed(f"{path}(…)", [p.items[0] for p in first.items or () if isinstance(p, Seq) and p.items])
+        elif path in _WALK_WHOLE:
+            self.hashed(f"{path}(…)", [first])
         sized = path in _SIZED_BY_INT or (path.startswith("torch.") and path.endswith("Storage"))
         # pandas' offsets run BaseOffset._validate_n: int(n) of their first argument (n=)
         int_arg = path.startswith(_INT_N_OFFSETS)
@@ -4023,12 +4053,15 @@ class _Walker:
         self.push(Seq("set", []))
 
     def op_frozenset(self) -> None:
-        self.push(Seq("frozenset", self.keep(self.pop_mark())))
+        items = self.pop_mark()
+        self.hashed("FROZENSET", items)
+        self.push(Seq("frozenset", self.keep(items)))
 
     def op_dict(self) -> None:
         items = self.pop_mark()
         if len(items) % 2:
             raise _Stop("pickle.unreadable", "DICT with an odd number of items (the loader raises)", certain=True)
+        self.hashed("DICT", items[0::2])
         d = Dct({})
         self._set_items(d, items)
         self.push(d)
@@ -4162,6 +4195,8 @@ class _Walker:
         self.dtype_mutated("SETITEM", target)
         self.wo_target("SETITEM", target)
         self._container_target("SETITEM", target, ("dict", "list"), [key, value])
+        if not (isinstance(target, Seq) and target.type == "list"):
+            self.hashed("SETITEM", [key])
         if isinstance(target, Dct):
             self._set_items(target, [key, value])
         elif isinstance(target, Seq):
@@ -4179,6 +4214,8 @@ class _Walker:
         if len(items) % 2:
             raise _Stop("pickle.unreadable", "SETITEMS with an odd number of items (the loader raises)", certain=True)
         self._container_target("SETITEMS", target, ("dict", "list"), items)
+        if not (isinstance(target, Seq) and target.type == "list"):
+            self.hashed("SETITEMS", items[0::2])
         if isinstance(target, Dct):
             self._set_items(target, items)
         elif isinstance(target, Seq):
@@ -4227,6 +4264,7 @@ class _Walker:
         self.acted()
         self.dtype_mutated("ADDITEMS", target)
         self._container_target("ADDITEMS", target, ("set",), items)
+        self.hashed("ADDITEMS", items)
         if isinstance(target, Seq) and target.items is not None:
             if self.keep(items) is None:
                 target.items = None
