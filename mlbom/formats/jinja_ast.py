@@ -446,6 +446,10 @@ _DATA_METHODS = frozenset({"split", "rsplit", "splitlines", "strip", "lstrip", "
 # Filters that keep the characters of the context data they are given (arguments: constants or data).
 _DATA_STRING_FILTERS = frozenset({"lower", "upper", "trim", "title", "capitalize"})
 # Methods that put their arguments into the receiver (its elements then come from them too).
+# methods and attributes of the builtin types context data and constants may be (a bound method's
+# repr names it: <built-in method as_integer_ratio of int object at 0x…>)
+_BUILTIN_METHODS = frozenset(n for t in (str, bytes, int, float, bool, complex, list, tuple, dict, set, frozenset)
+                             for n in dir(t) if not n.startswith("_"))
 _MUTATING_METHODS = frozenset({"append", "extend", "insert", "update", "setdefault"})
 _STRING_OPS = (nodes.Concat, nodes.Add, nodes.Mod, nodes.Mul, nodes.Filter, nodes.Call, nodes.CondExpr, nodes.Slice)
 
@@ -506,6 +510,8 @@ class _Judge:
         # (one fixpoint question, or the sinks after the fixpoints): a 190-deep filter chain was
         # walked again at every level, cubic in its depth (103sb-3)
         self._memo: dict[tuple[str, int], bool] | None = None
+        # the same once every set is final (the checks after the fixpoints): each node answered once
+        self._final_memo: dict[tuple[str, int], bool] | None = None
 
     def add(self, fid: str, sev: Severity, msg: str, effect: Verdict | None, lineno: int) -> None:
         key = (fid, msg)
@@ -829,32 +835,34 @@ class _Judge:
         """``node``'s value may hold a piece of such a key, or one joined to other text: a name
         in :attr:`key_cut`, or an index, slice, filter, method, join or format applied to key
         data, or the mapping's own text (``d ~ ''``), anywhere inside ``node``."""
-        for n in (node, *node.find_all(nodes.Node)):
-            if isinstance(n, nodes.Name) and n.ctx == "load" and self._has(self.key_cut, n.name):
-                return True
-            if isinstance(n, nodes.Getattr) and isinstance(n.node, nodes.Name) \
-                    and self._has(self.key_cut, f"{n.node.name}.{n.attr}"):
-                return True
-            if isinstance(n, nodes.Getitem) and not (isinstance(n.arg, nodes.Const) and isinstance(n.arg.value, str)) \
-                    and self._key_data(n.node):
-                return True  # k[1], keys[0][1], k[1:]
-            if isinstance(n, nodes.Filter) and n.node is not None and n.name not in ("default", "d") \
-                    and self._key_data(n.node) and not self._literal_mapping(n.node):
-                return True  # (d|first)|list, k|replace(…), keys|join
-            if isinstance(n, nodes.Call) and isinstance(n.node, nodes.Getattr) and self._key_data(n.node.node) \
-                    and not (n.node.attr in ("keys", "items", "values") and self._literal_mapping(n.node.node)):
-                return True  # k.upper(), k.split('_')
-            if isinstance(n, (nodes.Add, nodes.Concat, nodes.Mod, nodes.Mul)) and any(
-                    self._key_data(c) or self._literal_mapping(c) for c in n.iter_child_nodes()):
-                return True  # k + k, k ~ 'x', '%s' % d, d ~ ''
-        return False
+        if any(self._key_cut(c) for c in node.iter_child_nodes()):
+            return True  # each child through the memo: every node judged once (104sb-3)
+        n = node
+        if isinstance(n, nodes.Name) and n.ctx == "load" and self._has(self.key_cut, n.name):
+            return True
+        if isinstance(n, nodes.Getattr) and isinstance(n.node, nodes.Name) \
+                and self._has(self.key_cut, f"{n.node.name}.{n.attr}"):
+            return True
+        if isinstance(n, nodes.Getitem) and not (isinstance(n.arg, nodes.Const) and isinstance(n.arg.value, str)) \
+                and self._key_data(n.node):
+            return True  # k[1], keys[0][1], k[1:]
+        if isinstance(n, nodes.Filter) and n.node is not None and n.name not in ("default", "d") \
+                and self._key_data(n.node) and not self._literal_mapping(n.node):
+            return True  # (d|first)|list, k|replace(…), keys|join
+        if isinstance(n, nodes.Call) and isinstance(n.node, nodes.Getattr) and self._key_data(n.node.node) \
+                and not (n.node.attr in ("keys", "items", "values") and self._literal_mapping(n.node.node)):
+            return True  # k.upper(), k.split('_')
+        return isinstance(n, (nodes.Add, nodes.Concat, nodes.Mod, nodes.Mul)) and any(
+            self._key_data(c) or self._literal_mapping(c) for c in n.iter_child_nodes())  # k + k, d ~ ''
 
     def _memoized(self, which: str, node: nodes.Node) -> bool:
         """``which`` (one of the key predicates) of ``node``, answered once per node while the
         sets stand still (see :attr:`_memo`); outside a fixpoint question the sets are final."""
-        own = self._memo is None
+        own = self._memo is None and self._final_memo is None
         if own:
             self._memo = {}
+        elif self._memo is None:
+            self._memo = self._final_memo
         memo = self._memo
         assert memo is not None
         try:
@@ -863,7 +871,7 @@ class _Judge:
                 memo[key] = getattr(self, f"{which}_of")(node)
             return memo[key]
         finally:
-            if own:
+            if own or self._memo is self._final_memo:
                 self._memo = None
 
     def _collect_literal_mappings(self, sources: dict[str, list[nodes.Node | _UnpackedFrom | None]]) -> None:
@@ -1400,6 +1408,9 @@ class _Judge:
         return out if calls else [(p, None) for p in params]  # called some other way
 
     def _context_data(self, node: nodes.Node) -> bool:
+        return self._memoized("_context_data", node)
+
+    def _context_data_of(self, node: nodes.Node) -> bool:
         """An expression reading the data the renderer passes (not one the template builds)."""
         if self.mutates:
             return isinstance(node, nodes.Const) and not isinstance(node.value, str)
@@ -1420,7 +1431,7 @@ class _Judge:
             return all(isinstance(a, nodes.Const) or self._context_data(a) for a in args) \
                 and self._context_data(node.node.node)
         if isinstance(node, nodes.Filter) and node.node is not None and node.name in _DATA_STRING_FILTERS:
-            return node.dyn_args is None and node.dyn_kwargs is None and all(
+            return node.dyn_args is None and node.dyn_kwargs is None and self._text_is_data(node.node) and all(
                 isinstance(a, nodes.Const) or self._context_data(a) for a in [*node.args, *(k.value for k in node.kwargs)]) \
                 and self._context_data(node.node)
         if isinstance(node, nodes.Add):  # ns.seen + [name]: data joined to data
@@ -1440,6 +1451,17 @@ class _Judge:
         if isinstance(node, (nodes.List, nodes.Tuple)):  # set tools = []: no value of the template's own
             return all(self._context_data(item) for item in node.items)
         return isinstance(node, nodes.Const) and not isinstance(node.value, str)  # none, true, 0
+
+    def _text_is_data(self, node: nodes.Node) -> bool:
+        """A string filter (``|lower``) of ``node`` gives text that is the application's: not the
+        repr of a container the template wrote (``[{'a_': 0}]|lower`` holds its keys) nor of a
+        method (``(1).as_integer_ratio|lower`` is ``<built-in method as_integer_ratio …>``): an
+        attribute named like a method of a builtin type, not called, may be that method (104sb-1, -2)."""
+        if isinstance(node, (nodes.List, nodes.Tuple, nodes.Dict)):
+            return False
+        if isinstance(node, nodes.Getattr) and node.attr in _BUILTIN_METHODS:
+            return False
+        return not (self._literal_mapping(node) or self._holds_literal(node))
 
     def _depends_opaque(self, node: nodes.Node) -> bool:
         """``node`` reads a name the judge cannot know the value of (see :attr:`opaque`)."""
@@ -1479,6 +1501,7 @@ class _Judge:
             # l.append({'upper': v}) puts a template-built mapping into a list no binding shows (101sb-3)
             or (c.node.attr in ("append", "insert", "extend") and any(self._holds_mapping(a) for a in c.args)))
             for c in self._all(nodes.Call))
+        self._final_memo = {}  # the sets the predicates read are final from here on
         for node in self._all(nodes.Node):
             self._check(node)
         return self.findings
