@@ -4,6 +4,7 @@ environment is made by a real ``pip install`` without reaching any index."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import hashlib
 import json
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 T = TypeVar("T")
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     import pytest
 
@@ -318,3 +319,20 @@ def quiet_output(capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
     out, err = capsys.readouterr()
     assert "internal error" not in err and "Traceback" not in err, err
     return str(out), str(err)
+
+
+@contextlib.contextmanager
+def counting_calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> Iterator[list[int]]:
+    """Counts the calls of ``owner.name`` (a function, or a method looked up on its class) made
+    inside the ``with`` block: the work-count tests' one counter (growth is asserted as a ratio
+    of counts, never as time)."""
+    calls = [0]
+    real = getattr(owner, name)
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls[0] += 1
+        return real(*args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(owner, name, counted)
+        yield calls

@@ -10,7 +10,7 @@ import pytest
 
 from mlbom.formats import jinja_ast
 from mlbom.formats.jinja_ast import check_template
-from tests.helpers import template_worst
+from tests.helpers import counting_calls, template_worst
 
 CUT = "{%- set u = k[0][1] -%}{{ messages[0][u + u + k[1] + u + u] }}"
 PAYLOADS = {
@@ -34,17 +34,8 @@ def test_rt103sb_payloads_are_not_safe(name: str) -> None:
 
 def test_rt103sb_3_key_predicates_are_linear_in_depth(monkeypatch: pytest.MonkeyPatch) -> None:
     def work(depth: int) -> int:
-        calls = 0
-        real = jinja_ast._Judge._key_data_of
-
-        def counted(self: jinja_ast._Judge, node: object) -> bool:
-            nonlocal calls
-            calls += 1
-            return real(self, node)  # type: ignore[arg-type]
-
-        with monkeypatch.context() as m:
-            m.setattr(jinja_ast._Judge, "_key_data_of", counted)
+        with counting_calls(monkeypatch, jinja_ast._Judge, "_key_data_of") as calls:
             assert check_template("".join(f"{{%set a{i}=x{'|e' * depth}%}}" for i in range(4)) + "x") == []
-        return calls
+        return calls[0]
 
     assert work(80) < 6 * work(20)  # cubic before: 64x

@@ -11,7 +11,7 @@ import pytest
 
 from mlbom.formats import jinja_ast
 from mlbom.formats.jinja_ast import check_template
-from tests.helpers import template_worst
+from tests.helpers import counting_calls, template_worst
 
 PAYLOADS = {
     "list-of-dicts-lower": "{{ messages[0][([{'a_': 0, 'b_': 0, 'ac': 0, 'al': 0, 'aa': 0, 'as': 0, 'bs': 0, "
@@ -41,19 +41,10 @@ def test_rt104sb_string_filters_of_data_stay_data() -> None:
 
 def test_rt104sb_3_nested_keys_are_judged_once_each(monkeypatch: pytest.MonkeyPatch) -> None:
     def work(depth: int, width: int) -> int:
-        calls = 0
-        real = jinja_ast._Judge._context_data_of
-
-        def counted(self: jinja_ast._Judge, node: object) -> bool:
-            nonlocal calls
-            calls += 1
-            return real(self, node)  # type: ignore[arg-type]
-
         source = ("{% for m in messages %}{{ " + "m[" * depth + "[" + ",".join(["0"] * width) + "][0]"
                   + "]" * depth + " }}{% endfor %}")
-        with monkeypatch.context() as m:
-            m.setattr(jinja_ast._Judge, "_context_data_of", counted)
+        with counting_calls(monkeypatch, jinja_ast._Judge, "_context_data_of") as calls:
             check_template(source)
-        return calls
+        return calls[0]
 
     assert work(40, 800) < 6 * work(10, 200)  # 16x-64x before
