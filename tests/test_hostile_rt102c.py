@@ -335,6 +335,19 @@ def test_hash_checking_mode_read_as_pip_reads_it(tmp_path: Path, capsys: pytest.
     assert any("requirements.editable-in-hash-mode" in f for f in findings["editpkg"]), findings["editpkg"]
 
 
+def test_require_hashes_alone_turns_hash_mode_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """pip's hash-checking mode is on with --require-hashes even when no line has a --hash:
+    then every requirement without one makes pip reject the file (review of 102c-4)."""
+    req = tmp_path / "requirements.txt"
+    req.write_text("--require-hashes\nnumpy==1.26.4\n")
+    out = tmp_path / "bom.json"
+    assert main(["-q", "generate", "--requirements", str(req), "--reproducible", "-o", str(out)]) == 0
+    _quiet(capsys)
+    findings = [p["value"] for c in _bom(out)["components"] if c["name"] == "numpy"
+                for p in c.get("properties", []) if p["name"] == "mlbom:finding"]
+    assert any("requirements.hash-missing" in f and "--require-hashes" in f for f in findings), findings
+
+
 # ---------------------------------------------------------------- 102c-8
 
 def test_explicit_conda_env_says_its_conda_packages_are_not_inventoried(

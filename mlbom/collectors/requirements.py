@@ -138,10 +138,11 @@ class RequirementsCollector(BaseCollector):
                               message=(f"{comp.name} is editable (-e) while {why}: pip's hash-checking mode "
                                        "refuses an editable requirement, so pip rejects the file"),
                               subject=comp.bom_ref, source=rel, line=req.line_number)
-            elif hashed and not req.hash_options and _url_hash(req) is None and not req.is_editable:
+            elif (hashed or required) and not req.hash_options and _url_hash(req) is None and not req.is_editable:
+                # --require-hashes alone turns the mode on too: then every line needs a hash
+                why = f"{len(hashed)} other requirement(s) here do" if hashed else "the file says --require-hashes"
                 yield Finding(id="requirements.hash-missing", severity="medium",
-                              message=(f"{comp.name} has no --hash while {len(hashed)} other requirement(s) here do; "
-                                       "pip's hash-checking mode rejects the file"),
+                              message=f"{comp.name} has no --hash while {why}; pip's hash-checking mode rejects the file",
                               subject=comp.bom_ref, source=rel, line=req.line_number)
         return names
 
