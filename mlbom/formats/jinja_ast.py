@@ -512,6 +512,8 @@ class _Judge:
         self._memo: dict[tuple[str, int], bool] | None = None
         # the same once every set is final (the checks after the fixpoints): each node answered once
         self._final_memo: dict[tuple[str, int], bool] | None = None
+        self._bindings: dict[str, list[nodes.Node | _UnpackedFrom | None]] = {}  # name -> what binds it
+        self._path_memo: dict[str, bool] = {}  # name -> bound only to plain paths into the renderer's data
 
     def add(self, fid: str, sev: Severity, msg: str, effect: Verdict | None, lineno: int) -> None:
         key = (fid, msg)
@@ -1141,6 +1143,7 @@ class _Judge:
                 sources.setdefault(name, []).append(value)
         self._collect_namespace_and_mutations(sources)
         self._collect_literal_mappings(sources)
+        self._bindings = sources
         # the greatest fixpoint: ``set messages = messages[1:]`` reads the context's messages first
         self.context_loop = {n for n, vs in sources.items() if all(v is not None for v in vs)}
         # a loop variable read outside its loop is another variable
@@ -1453,15 +1456,38 @@ class _Judge:
         return isinstance(node, nodes.Const) and not isinstance(node.value, str)  # none, true, 0
 
     def _text_is_data(self, node: nodes.Node) -> bool:
-        """A string filter (``|lower``) of ``node`` gives text that is the application's: not the
-        repr of a container the template wrote (``[{'a_': 0}]|lower`` holds its keys) nor of a
-        method (``(1).as_integer_ratio|lower`` is ``<built-in method as_integer_ratio …>``): an
-        attribute named like a method of a builtin type, not called, may be that method (104sb-1, -2)."""
-        if isinstance(node, (nodes.List, nodes.Tuple, nodes.Dict)):
-            return False
-        if isinstance(node, nodes.Getattr) and node.attr in _BUILTIN_METHODS:
-            return False
-        return not (self._literal_mapping(node) or self._holds_literal(node))
+        """A string filter (``|lower``) of ``node`` gives text that is the application's: only
+        when ``node`` is a plain path into what the renderer passes (``m['role']``,
+        ``tool.function.name``), through names bound only to such paths (loop variables, sets) —
+        never the text of a container the template wrote (``[{'a_': 0}]|lower`` holds its keys;
+        104sb-1) nor of a method (``(1).as_integer_ratio|lower`` is ``<built-in method
+        as_integer_ratio …>``, however it is reached: a name, a loop, a namespace, an item;
+        104sb-2, 105sb-1)."""
+        while isinstance(node, nodes.Filter) and node.name in _DATA_STRING_FILTERS and node.node is not None:
+            node = node.node
+        return self._data_path(node, frozenset())
+
+    def _data_path(self, node: nodes.Node, seen: frozenset[str]) -> bool:
+        if isinstance(node, nodes.Name):
+            if node.name not in self.defined:
+                return node.name in CALLER_SUPPLIED
+            if node.name in seen or node.name in self.unbound or len(seen) > 32:
+                return False  # a cycle, or too long a chain: not shown to be data (fail closed)
+            if node.name not in self._path_memo:  # each name once (two sets of each of 32 names: 2**32 paths)
+                values = self._bindings.get(node.name)
+                self._path_memo[node.name] = bool(values) and all(
+                    v is not None and self._data_path(v.node if isinstance(v, _UnpackedFrom) else v, seen | {node.name})
+                    for v in values or ())
+            return self._path_memo[node.name]
+        if isinstance(node, nodes.Getattr):
+            return not _is_private(node.attr) and node.attr not in _BUILTIN_METHODS and self._data_path(node.node, seen)
+        if isinstance(node, nodes.Getitem):
+            arg = node.arg
+            ok = isinstance(arg, nodes.Slice) or (isinstance(arg, nodes.Const) and (
+                isinstance(arg.value, int) or (isinstance(arg.value, str) and not _is_private(arg.value)
+                                               and arg.value not in _BUILTIN_METHODS))) or self._numeric(arg)
+            return ok and self._data_path(node.node, seen)
+        return False
 
     def _depends_opaque(self, node: nodes.Node) -> bool:
         """``node`` reads a name the judge cannot know the value of (see :attr:`opaque`)."""
