@@ -445,11 +445,11 @@ _DATA_METHODS = frozenset({"split", "rsplit", "splitlines", "strip", "lstrip", "
                            "keys", "copy", "get"})
 # Filters that keep the characters of the context data they are given (arguments: constants or data).
 _DATA_STRING_FILTERS = frozenset({"lower", "upper", "trim", "title", "capitalize"})
-# Methods that put their arguments into the receiver (its elements then come from them too).
 # methods and attributes of the builtin types context data and constants may be (a bound method's
 # repr names it: <built-in method as_integer_ratio of int object at 0x…>)
 _BUILTIN_METHODS = frozenset(n for t in (str, bytes, int, float, bool, complex, list, tuple, dict, set, frozenset)
                              for n in dir(t) if not n.startswith("_"))
+# Methods that put their arguments into the receiver (its elements then come from them too).
 _MUTATING_METHODS = frozenset({"append", "extend", "insert", "update", "setdefault"})
 _STRING_OPS = (nodes.Concat, nodes.Add, nodes.Mod, nodes.Mul, nodes.Filter, nodes.Call, nodes.CondExpr, nodes.Slice)
 
@@ -839,41 +839,38 @@ class _Judge:
         data, or the mapping's own text (``d ~ ''``), anywhere inside ``node``."""
         if any(self._key_cut(c) for c in node.iter_child_nodes()):
             return True  # each child through the memo: every node judged once (104sb-3)
-        n = node
-        if isinstance(n, nodes.Name) and n.ctx == "load" and self._has(self.key_cut, n.name):
+        if isinstance(node, nodes.Name) and node.ctx == "load" and self._has(self.key_cut, node.name):
             return True
-        if isinstance(n, nodes.Getattr) and isinstance(n.node, nodes.Name) \
-                and self._has(self.key_cut, f"{n.node.name}.{n.attr}"):
+        if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) \
+                and self._has(self.key_cut, f"{node.node.name}.{node.attr}"):
             return True
-        if isinstance(n, nodes.Getitem) and not (isinstance(n.arg, nodes.Const) and isinstance(n.arg.value, str)) \
-                and self._key_data(n.node):
+        if isinstance(node, nodes.Getitem) and not (isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str)) \
+                and self._key_data(node.node):
             return True  # k[1], keys[0][1], k[1:]
-        if isinstance(n, nodes.Filter) and n.node is not None and n.name not in ("default", "d") \
-                and self._key_data(n.node) and not self._literal_mapping(n.node):
+        if isinstance(node, nodes.Filter) and node.node is not None and node.name not in ("default", "d") \
+                and self._key_data(node.node) and not self._literal_mapping(node.node):
             return True  # (d|first)|list, k|replace(…), keys|join
-        if isinstance(n, nodes.Call) and isinstance(n.node, nodes.Getattr) and self._key_data(n.node.node) \
-                and not (n.node.attr in ("keys", "items", "values") and self._literal_mapping(n.node.node)):
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and self._key_data(node.node.node) \
+                and not (node.node.attr in ("keys", "items", "values") and self._literal_mapping(node.node.node)):
             return True  # k.upper(), k.split('_')
-        return isinstance(n, (nodes.Add, nodes.Concat, nodes.Mod, nodes.Mul)) and any(
-            self._key_data(c) or self._literal_mapping(c) for c in n.iter_child_nodes())  # k + k, d ~ ''
+        return isinstance(node, (nodes.Add, nodes.Concat, nodes.Mod, nodes.Mul)) and any(
+            self._key_data(c) or self._literal_mapping(c) for c in node.iter_child_nodes())  # k + k, d ~ ''
 
     def _memoized(self, which: str, node: nodes.Node) -> bool:
-        """``which`` (one of the key predicates) of ``node``, answered once per node while the
-        sets stand still (see :attr:`_memo`); outside a fixpoint question the sets are final."""
-        own = self._memo is None and self._final_memo is None
-        if own:
-            self._memo = {}
-        elif self._memo is None:
-            self._memo = self._final_memo
-        memo = self._memo
-        assert memo is not None
+        """``which`` (one of the memoised predicates) of ``node``, answered once per node while
+        the sets it reads stand still: within one fixpoint question (:attr:`_memo`), or after the
+        fixpoints (:attr:`_final_memo`); a question asked outside both gets a memo of its own."""
+        memo = self._memo if self._memo is not None else self._final_memo
+        own = memo is None
+        if memo is None:
+            memo = self._memo = {}
         try:
             key = (which, id(node))
             if key not in memo:
                 memo[key] = getattr(self, f"{which}_of")(node)
             return memo[key]
         finally:
-            if own or self._memo is self._final_memo:
+            if own:
                 self._memo = None
 
     def _collect_literal_mappings(self, sources: dict[str, list[nodes.Node | _UnpackedFrom | None]]) -> None:
@@ -887,46 +884,53 @@ class _Judge:
                 if node is not None and id(node) not in iters:
                     plain.append((name, node))
         loops = [(n.name, f.iter) for f in self._all(nodes.For) if not f.recursive for n in _names(f.target)]
-        self._grow(self.literal_deep, [(n, v, self._holds_literal) for n, v in plain]
-                   + [(n, v, self._holds_literal) for n, v in loops], grow_also=self.literal_names,
-                   also=[(n, v, self._literal_mapping) for n, v in plain]
-                   + [(n, v, self._holds_literal) for n, v in loops])
-        self._grow(self.key_names, [(n, v, self._key_data) for n, v in plain]
-                   + [(n, v, lambda x: self._literal_mapping(x) or self._key_data(x)) for n, v in loops])
-        self._grow(self.key_cut, [(n, v, self._key_cut) for n, v in plain + loops])
+        # the two mapping sets grow together: each one's predicates read the other
+        self._grow([(self.literal_deep, n, v, self._holds_literal) for n, v in plain + loops]
+                   + [(self.literal_names, n, v, self._literal_mapping) for n, v in plain]
+                   + [(self.literal_names, n, v, self._holds_literal) for n, v in loops])
+        self._grow([(self.key_names, n, v, self._key_data) for n, v in plain]
+                   + [(self.key_names, n, v, lambda x: self._literal_mapping(x) or self._key_data(x)) for n, v in loops])
+        self._grow([(self.key_cut, n, v, self._key_cut) for n, v in plain + loops])
 
-    def _grow(self, into: set[str], sites: list[tuple[str, nodes.Node, Callable[[nodes.Node], bool]]], *,
-              grow_also: set[str] | None = None,
-              also: list[tuple[str, nodes.Node, Callable[[nodes.Node], bool]]] = ()) -> None:  # type: ignore[assignment]
-        """Grow ``into`` (and ``grow_also`` with the ``also`` sites, together: each set's
-        predicates may read the other) to the least sets closed under the sites: a name is in once
-        one of its sites' predicates holds. A worklist as :meth:`_grow_mappings`; past
-        :data:`MAX_FIXPOINT_WORK` every site's name is in (fail closed)."""
-        every = [(into, n, v, f) for n, v, f in sites]
-        if grow_also is not None:
-            every += [(grow_also, n, v, f) for n, v, f in also]
+    def _grow(self, sites: list[tuple[set[str], str, nodes.Node, Callable[[nodes.Node], bool]]],
+              add: Callable[[set[str], str], list[tuple[int, str]]] | None = None) -> None:
+        """The judge's one least-fixpoint worklist: grow each site's set to the least sets closed
+        under ``sites`` (``(set, name, value, predicate)``: the name is in once the predicate holds
+        of the value). A site is asked again only when a lookup it made (:meth:`_has`) has changed
+        its answer, so a chain of n bindings costs O(n) questions, not rounds over every binding
+        (64 rounds of the mappings fixpoint, each asking every binding: 63 chained sets took
+        1.6 s). ``add`` puts a name into its set and returns the lookups whose answer changed
+        (default: that name in that set). Past :data:`MAX_FIXPOINT_WORK` every site's name is in
+        (fail closed)."""
+        def put(target: set[str], name: str) -> list[tuple[int, str]]:
+            if name in target:
+                return []
+            target.add(name)
+            return [(id(target), name)]
+
+        add = add or put
         readers: dict[tuple[int, str], list[int]] = {}
-        work = deque(range(len(every)))
+        work = deque(range(len(sites)))
         queued = set(work)
         while work:
             i = work.popleft()
             queued.discard(i)
-            target, name, value, holds = every[i]
+            target, name, value, holds = sites[i]
             if name in target:
                 continue
             if self.fixpoint_work < 0:
-                for t, n, _, _ in every:
-                    t.add(n)
+                for t, n, _, _ in sites:
+                    add(t, n)
                 return
             ok, reads = self._reading(holds, value)
             for read in reads:
                 readers.setdefault(read, []).append(i)
             if ok:
-                target.add(name)
-                for j in readers.pop((id(target), name), ()):
-                    if j not in queued and every[j][1] not in every[j][0]:
-                        work.append(j)
-                        queued.add(j)
+                for key in add(target, name):
+                    for j in readers.pop(key, ()):
+                        if j not in queued and sites[j][1] not in sites[j][0]:
+                            work.append(j)
+                            queued.add(j)
 
     def _binding_sites(self) -> Iterator[tuple[str, nodes.Node | None]]:
         """Every (name, value) a template binds: ``set``/``for``/``with`` targets (the value only for
@@ -1154,8 +1158,8 @@ class _Judge:
             for v in sources[n]))
 
     def _has(self, names: set[str], name: str) -> bool:
-        """``name in names``, noted while a fixpoint (:meth:`_shrink_to_fixpoint`,
-        :meth:`_grow_mappings`) asks which names a predicate reads."""
+        """``name in names``, noted while a fixpoint (:meth:`_shrink_to_fixpoint`, :meth:`_grow`)
+        asks which names a predicate reads."""
         if self._reads is not None:
             self._reads.add((id(names), name))
         return name in names
@@ -1200,34 +1204,6 @@ class _Judge:
                     if reader in current and reader not in queued:
                         work.append(reader)
                         queued.add(reader)
-
-    def _grow_mappings(self, sites: list[tuple[str, nodes.Node]]) -> None:
-        """Grow :attr:`mappings` (and :attr:`mapping_attrs`) to the least set closed under the
-        bindings ``sites``: a name is in once any value bound to it may hold a mapping. A worklist:
-        a binding is asked again only when a name it read has come in (it was 64 rounds, each
-        asking every binding: 63 chained sets of 300 lists each took 1.6 s). Past
-        :data:`MAX_FIXPOINT_WORK` every bound name is taken to hold one (fail closed)."""
-        readers: dict[tuple[int, str], list[int]] = {}
-        work = deque(i for i, (name, _) in enumerate(sites) if name not in self.mappings)
-        queued = set(work)
-        while work:
-            i = work.popleft()
-            queued.discard(i)
-            name, value = sites[i]
-            if name in self.mappings:
-                continue
-            if self.fixpoint_work < 0:
-                self._add_mappings(n for n, _ in sites)
-                return
-            ok, reads = self._reading(self._holds_mapping, value)
-            for read in reads:
-                readers.setdefault(read, []).append(i)
-            if ok:
-                for key in self._add_mappings([name]):
-                    for j in readers.pop(key, ()):
-                        if j not in queued and sites[j][0] not in self.mappings:
-                            work.append(j)
-                            queued.add(j)
 
     def _add_mappings(self, names: Iterable[str]) -> list[tuple[int, str]]:
         """Put ``names`` into :attr:`mappings` (an ``ns.attr`` also its attribute into
@@ -1561,7 +1537,10 @@ class _Judge:
         self.mappings: set[str] = set()
         self.mapping_attrs = set()
         self._add_mappings(name for name, v in sites if v is None)
-        self._grow_mappings([(name, v) for name, v in sites if v is not None])
+        # a name is in once any value bound to it may hold a mapping; an ``ns.attr`` brings its
+        # attribute into mapping_attrs too
+        self._grow([(self.mappings, name, v, self._holds_mapping) for name, v in sites if v is not None],
+                   add=lambda _, name: self._add_mappings([name]))
 
     def _inert(self, node: nodes.Node) -> bool:
         """A value that cannot be a callable: a constant (or a list/dict of them), a number, a string
