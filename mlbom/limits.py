@@ -195,6 +195,28 @@ grows with the prompt (fuzzing, 2 Dec: 0.4 s of CPU at 256 characters, 2.9 s at 
 is not one mlbom checks a script against: a script that carries it is ``python.activate-unverified``
 (fail closed; venv, virtualenv and uv take a prompt from ``--prompt`` or the folder's name)."""
 
+# ---- content reached through decompression: parsing bounded by the compressed bytes --------
+# Decompression is capped by ratio only past ``Limits.ratio_floor`` (64 MiB: zero-filled arrays
+# compress a thousandfold and are only hashed, never parsed). Parsing is another matter: a 6 KB
+# gzip of ``[[],[],…]`` inflated to 6 MB of JSON that took 5 s and 490 MB to judge, and 6 KB of
+# gzipped ``]a`` pickle opcodes 13 s and 1 GB (red team 105sa-1). Content a parser reads whole
+# (text, JSON configs) or opcode by opcode (pickles) is judged only within an allowance per
+# compressed byte it came from; past it the content is a decompression bomb (``compressed.bomb``,
+# ``suspicious``) or the pickle is not judged (``pickle.limit``, ``error``). Real files are far
+# below: joblib ``compress=3/9`` of scikit-learn models holds 0.2-1 opcode per compressed byte,
+# gzipped JSON (tokenizers, configs) 4-20 bytes per byte.
+
+INFLATED_TEXT_RATIO = 200
+"""Most bytes of text parsed per compressed byte it came from (plus :data:`INFLATED_TEXT_FLOOR`)."""
+
+INFLATED_TEXT_FLOOR = 1 << 20
+
+INFLATED_OPCODES_PER_BYTE = 64
+"""Most pickle opcodes walked per compressed byte they came from (plus
+:data:`INFLATED_OPCODES_FLOOR`)."""
+
+INFLATED_OPCODES_FLOOR = 300_000
+
 # ---- an OSV database (``--vuln-db``): work bounded by the bytes given ----------------------
 # A database is charged against the bytes it is given as (a zip's size on disk; a folder's or a
 # record file's bytes as read): a zip member of 600 KB of ``[{},{},…]`` deflates to 700 bytes,

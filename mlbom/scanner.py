@@ -20,6 +20,7 @@ zip and tar archives, ``.npz``. Each file is scanned in isolation: no exception 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import errno
 import functools
 import hashlib
@@ -34,10 +35,12 @@ import tarfile
 import tempfile
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from mlbom import limits as bounds
 from mlbom.formats import datafile, dcp, hdf5, keras, logging_config, matlab, pickle_start, ubjson, weights
 from mlbom.formats.compression import (
     DEFAULT_LIMITS,
@@ -195,6 +198,47 @@ class _Ctx:
     @classmethod
     def new(cls, limits: Limits, debug: bool = False) -> _Ctx:
         return cls(limits, [limits.max_output], limits.max_work, debug, entries=limits.max_entries)
+
+
+@dataclass(frozen=True)
+class _Inflated:
+    """Content being judged came out of a decompressor, from ``compressed`` bytes (nested streams:
+    the fewest): the parse allowances of :mod:`mlbom.limits` (``INFLATED_*``, red team 105sa-1)."""
+
+    compressed: int
+
+    @property
+    def text(self) -> int:
+        return max(bounds.INFLATED_TEXT_FLOOR, bounds.INFLATED_TEXT_RATIO * self.compressed)
+
+    @property
+    def opcodes(self) -> int:
+        return max(bounds.INFLATED_OPCODES_FLOOR, bounds.INFLATED_OPCODES_PER_BYTE * self.compressed)
+
+
+# set while the content of a compressed stream or member is judged (the scan of one file runs in
+# one thread; a nested stream keeps the tighter of its own and the enclosing allowance)
+_INFLATED: ContextVar[_Inflated | None] = ContextVar("mlbom_scanner_inflated", default=None)
+
+
+@contextlib.contextmanager
+def _inflated_from(compressed: int) -> Iterator[None]:
+    cur = _INFLATED.get()
+    token = _INFLATED.set(cur if cur is not None and cur.compressed <= compressed else _Inflated(compressed))
+    try:
+        yield
+    finally:
+        _INFLATED.reset(token)
+
+
+def _check_parsed_text(n: int, what: str) -> None:
+    """Raise :class:`BombError` when ``n`` bytes of ``what`` to parse whole came out of a
+    decompressor from too few bytes (:class:`_Inflated`)."""
+    inf = _INFLATED.get()
+    if inf is not None and n > inf.text:
+        raise BombError(f"{n} bytes of {what} inflated from {inf.compressed} compressed bytes: more than mlbom "
+                        f"parses ({bounds.INFLATED_TEXT_RATIO} bytes per compressed byte, or "
+                        f"{bounds.INFLATED_TEXT_FLOOR}); not judged")
 
 
 # ---- entry points ----------------------------------------------------------------------
@@ -1000,6 +1044,7 @@ def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, 
                 effect="error")
         _prefix_tags(data, acc, where)
         return "unknown"
+    _check_parsed_text(len(data), "text")
     return _judge_text(text, name, acc, facts, where=where, folder=folder)
 
 
@@ -2047,6 +2092,13 @@ def _walk(stream: IO[bytes], end: int | None, *, joblib: bool, depth: int = 0) -
         kwargs["joblib"] = joblib
     if "depth" in params:
         kwargs["depth"] = depth
+    inf = _INFLATED.get()
+    if inf is not None and "limits" in params:
+        from mlbom.formats.pickle import Limits as PickleLimits
+
+        kwargs["limits"] = PickleLimits(opcodes=min(PickleLimits.opcodes, inf.opcodes), opcodes_why=(
+            f" (inflated from {inf.compressed} compressed bytes: mlbom walks at most "
+            f"{bounds.INFLATED_OPCODES_PER_BYTE} opcodes per compressed byte, or {bounds.INFLATED_OPCODES_FLOOR})"))
     return read_pickle(stream, end, **kwargs)  # type: ignore[arg-type]
 
 
@@ -2236,7 +2288,7 @@ def _scan_compressed(fh: IO[bytes], codec: str, size: int, name: str, acc: _Acc,
         if inner_name.lower().endswith(suf):
             inner_name = inner_name[: -len(suf)]
     label = f"{where} ({codec})"
-    with _spool(stream, ctx, acc) as (tmp, n):
+    with _spool(stream, ctx, acc) as (tmp, n), _inflated_from(size):
         _stream_notes(stream, acc, label)
         inner = _scan_content(tmp, n, inner_name, acc, {}, ctx, depth=depth + 1, where=label)
     _check_claim(inner_name, inner, acc)
@@ -2617,8 +2669,8 @@ def _member_copies(fh: IO[bytes], entries: Sequence[ZipEntry], name: str, ctx: _
     for e in entries:
         if e.is_dir or key not in (_miniz_key(e.name), _miniz_key(e.zipfile_name)):
             continue
-        if e.usize > limit or e.encrypted:
-            out.append(None)
+        if e.usize > limit or e.encrypted or (e.method != 0 and e.usize > _Inflated(e.csize).text):
+            out.append(None)  # (parsed whole: a compressed copy only within the parse allowance, 105sa-1)
             continue
         try:
             data = open_member(fh, e, ctx.limits, ctx.output).read(limit + 1)
@@ -3214,7 +3266,9 @@ def _scan_member(fh: IO[bytes], e: ZipEntry, kind: str, rel: str, acc: _Acc, fac
         acc.add("zip.method", "high", f"{where}: compression method {e.method}: torch's reader cannot read it, "
                 "zipfile can", effect="suspicious")
     name = e.name.rsplit("/", 1)[-1]
-    with _spool(stream, ctx, acc) if isinstance(stream, Decompressing) else _Same(stream, e.usize) as (data, n):
+    inflated = _inflated_from(e.csize) if isinstance(stream, Decompressing) else contextlib.nullcontext()
+    with _spool(stream, ctx, acc) if isinstance(stream, Decompressing) else _Same(stream, e.usize) as (data, n), \
+            inflated:
         fmt = _judge_member(data, n, name, kind, rel, acc, facts, ctx, depth=depth, where=where, records=records)
         if check_crc and not e.encrypted and n == e.usize and crc32_of(data, n) != e.crc:
             acc.add("zip.crc-mismatch", "high", f"{where}: its CRC-32 does not match the archive's directory: "
@@ -3252,6 +3306,11 @@ def _judge_member(data: IO[bytes], n: int, name: str, kind: str, rel: str, acc: 
     if name.split("\x00", 1)[0] == "schema.json":
         from mlbom.formats import skops
 
+        try:
+            _check_parsed_text(n, "skops schema")
+        except BombError:
+            acc.skops = True  # a skops file all the same (its schema not judged)
+            raise
         judged = (skops.judge_schema_bytes(data.read(n), where) if n <= min(MAX_TEXT, skops.MAX_SCHEMA)
                   else [skops.schema_unread(where, f"of {n} bytes is over the {skops.MAX_SCHEMA >> 20} MiB limit")])
         data.seek(0)
@@ -3699,6 +3758,7 @@ def _scan_hdf5(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str], where
 
 def _scan_keras_config(stream: IO[bytes] | Decompressing, acc: _Acc, where: str) -> None:
     raw = stream.read(MAX_KERAS_CONFIG + 1)
+    _check_parsed_text(len(raw), "Keras config")
     try:
         found = keras.parse_keras_config(raw, where)
     except FormatError as exc:

@@ -127,6 +127,7 @@ class Limits:
     nested_bytes: int = 1 << 30  # bytes of nested pickles walked in all
     lookups: int = 2_000_000  # state dicts searched by attribute lookups (then: attributes unknown)
     nested_opcodes: int = 10_000_000  # opcodes of nested pickles walked in all (past it: suspicious)
+    opcodes_why: str = ""  # said after the opcode bound when it is met (a tighter bound's reason)
 
 
 PickleFinding = Judged  # one observation (the format readers' judged-finding type, mlbom.model)
@@ -3658,7 +3659,7 @@ class _Walker:
                 rep.opcodes += 1
                 sh.opcodes += 1
                 if sh.opcodes > limit:
-                    raise PickleLimit(f"more than {limit} opcodes")
+                    raise PickleLimit(f"more than {limit} opcodes{sh.limits.opcodes_why}")
                 handler = _DISPATCH.get(code)
                 if handler is None:
                     raise _Stop("pickle.unreadable", f"byte {code:#04x} at offset {start} is not a pickle opcode "

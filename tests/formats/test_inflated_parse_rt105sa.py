@@ -1,0 +1,88 @@
+"""Red team 105sa-1: parsing content that came out of a decompressor is bounded by the compressed
+bytes it came from (``mlbom.limits.INFLATED_*``). Decompression itself is capped by ratio only past
+64 MiB (zeroed arrays compress a thousandfold and are only hashed), so a 6 KB gzip of ``[[],[],…]``
+was 6 MB of JSON judged node by node (5 s, 490 MB) and 6 KB of gzipped ``]a`` pickle opcodes 13 s
+and 1 GB. Past the allowance, text is a decompression bomb (``compressed.bomb``, suspicious) and a
+pickle is not judged (``pickle.limit``, error); under it, and for real compressed files, nothing
+changes. Work is asserted by what is parsed, never by wall time."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import pickle
+import zipfile
+
+import pytest
+
+from mlbom import limits, scanner
+from mlbom.scanner import scan_bytes
+from tests.helpers import counting_calls
+
+JSON_BOMB = b"[" + b"[]," * 2_097_152 + b"[]]"  # 6 MB, gzip: ~6 KB
+OPCODE_BOMB = b"\x80\x04]" + b"]a" * 3_000_000 + b"."  # 6 MB, 3 M appends, gzip: ~6 KB
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return out.getvalue()
+
+
+def _ids(r: object) -> set[str]:
+    return {f.id for f in r.findings}  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("wrap", ["gzip", "zip"])
+def test_a_small_compressed_json_of_millions_of_nodes_is_a_bomb_not_parsed(wrap: str,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    data = gzip.compress(JSON_BOMB, 9) if wrap == "gzip" else _zip({"data.json": JSON_BOMB})
+    assert len(data) < 8000
+    with counting_calls(monkeypatch, scanner, "_judge_text") as calls:
+        r = scan_bytes(data, "data.json.gz" if wrap == "gzip" else "data.zip")
+    assert r.verdict == "suspicious" and "compressed.bomb" in _ids(r), [(f.id, f.message) for f in r.findings]
+    assert calls == [0]  # the 2 M nodes were never parsed
+
+
+def test_a_small_compressed_pickle_of_millions_of_opcodes_is_not_walked_to_the_end() -> None:
+    r = scan_bytes(gzip.compress(OPCODE_BOMB, 9), "m.pkl.gz")
+    assert r.verdict == "error", [(f.id, f.message) for f in r.findings]
+    limit = [f.message for f in r.findings if f.id == "pickle.limit"]
+    assert limit and "per compressed byte" in limit[0]
+    stopped_at = int(limit[0].split("more than ")[1].split(" ")[0])
+    assert stopped_at < 1_000_000  # not the 50 M opcodes of an uncompressed pickle
+
+
+def test_keras_and_skops_configs_deflated_in_a_zip_are_bounded_too() -> None:
+    keras_zip = _zip({"metadata.json": b'{"keras_version": "3.5.0"}', "config.json": JSON_BOMB})
+    r = scan_bytes(keras_zip, "m.keras")
+    assert "compressed.bomb" in _ids(r) and r.verdict in ("suspicious", "error")
+    skops_zip = _zip({"schema.json": JSON_BOMB})
+    r = scan_bytes(skops_zip, "m.skops")
+    assert (r.format, r.verdict) == ("skops", "suspicious") and "compressed.bomb" in _ids(r)
+
+
+def test_the_same_content_uncompressed_is_judged_in_full() -> None:
+    """The allowance is about amplification: 6 MB given as 6 MB is judged (a pickle of millions of
+    appends is an ordinary, if odd, pickle)."""
+    small = b"[" + b"[]," * 1000 + b"[]]"
+    assert scan_bytes(small, "data.json").verdict == "safe"
+    assert "compressed.bomb" not in _ids(scan_bytes(gzip.compress(small), "data.json.gz"))
+
+
+def test_real_compressed_content_stays_under_the_allowance() -> None:
+    """Highly compressible but real: a config holding 100,000 zeros (877:1 gzipped, under the
+    1 MiB floor), a 200,000-item list of zeros pickled (under the opcode floor) and a vocabulary
+    of 200,000 tokens (4 MB, 4:1)."""
+    cfg = json.dumps({"a": [0] * 100_000}).encode()
+    vocab = json.dumps({f"tok{i}": i for i in range(200_000)}).encode()
+    assert len(vocab) > limits.INFLATED_TEXT_FLOOR
+    for data, name in ((cfg, "config.json"), (vocab, "vocab.json")):
+        r = scan_bytes(gzip.compress(data, 9), name + ".gz")
+        assert r.verdict == "safe", (name, [(f.id, f.message[:200]) for f in r.findings])
+    zeros = pickle.dumps([0] * 200_000, protocol=4)
+    r = scan_bytes(gzip.compress(zeros, 9), "zeros.pkl.gz")
+    assert r.verdict == "safe", [(f.id, f.message[:200]) for f in r.findings]
