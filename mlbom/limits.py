@@ -195,6 +195,14 @@ grows with the prompt (fuzzing, 2 Dec: 0.4 s of CPU at 256 characters, 2.9 s at 
 is not one mlbom checks a script against: a script that carries it is ``python.activate-unverified``
 (fail closed; venv, virtualenv and uv take a prompt from ``--prompt`` or the folder's name)."""
 
+MAX_TEMPLATES_CHARS = 64 << 10
+"""Characters of distinct chat templates judged per file (a GGUF's ``tokenizer.chat_template*``
+keys, a ``tokenizer_config.json``'s templates); past it the rest is ``template.too-many``
+(``error``). Jinja2's own parser, which the judge must run, reads some 80-100 KB a second: four
+64 KiB templates in a 257 KB file took 3.7 s (red team 106sa-2), over the one second an input
+under 1 MB may take. The largest real templates are ~17 KiB (gpt-oss, Gemma 4); a file with a
+default and a tool-use template of that size is half the budget."""
+
 # ---- content reached through decompression: parsing bounded by the compressed bytes --------
 # Decompression is capped by ratio only past ``Limits.ratio_floor`` (64 MiB: zero-filled arrays
 # compress a thousandfold and are only hashed, never parsed). Parsing is another matter: a 6 KB

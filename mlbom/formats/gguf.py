@@ -17,6 +17,7 @@ from typing import IO
 
 from mlbom.formats import chat_template
 from mlbom.formats.weights import Facts, FormatError, read_exact
+from mlbom.limits import MAX_TEMPLATES_CHARS
 from mlbom.model import Verdict
 
 MAX_GGUF_STRING = 16 << 20  # one metadata string (llama.cpp's largest real values: chat templates, ~64 KiB)
@@ -26,7 +27,7 @@ MAX_GGUF_KV = 1 << 16
 MAX_GGUF_DEPTH = 3  # arrays of arrays
 MAX_GGUF_STRING_TOTAL = 512 << 20  # decoded string bytes over the whole header
 MAX_GGUF_TENSORS = 1 << 24
-MAX_TEMPLATE_TOTAL = 256 << 10  # characters of distinct chat templates judged per file
+MAX_TEMPLATE_TOTAL = MAX_TEMPLATES_CHARS  # characters of distinct chat templates judged per file
 
 _GGUF_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
 _GGUF_FILE_TYPES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",

@@ -50,6 +50,7 @@ from jinja2.ext import Extension, loopcontrols
 from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from mlbom.limits import MAX_TEMPLATES_CHARS
 from mlbom.model import Judged, Severity, Verdict
 
 MAX_TEMPLATE_CHARS = 64 << 10  # the largest real ones are ~17 KiB; Jinja2 parses ~30 KiB/s at worst
@@ -59,9 +60,10 @@ MAX_FOLD_VALUES = 64  # possible values kept per expression
 MAX_FOLD_CHARS = 1 << 16  # a folded string longer than this is "unknown"
 MAX_FINDINGS = 50
 _ORDER = ("unsafe", "error", "suspicious", "safe")
-MAX_TEMPLATES_TOTAL = 256 << 10  # characters of distinct templates judged per file
+MAX_TEMPLATES_TOTAL = MAX_TEMPLATES_CHARS  # characters of distinct templates judged per file
 MAX_TEMPLATES_COUNT = 1024  # distinct templates judged per file (Jinja2 parses each); past it: error
 MAX_FOLD_WORK = 20_000_000  # characters produced by folding, per template
+_BINDING_PASSES = 8  # passes of the binding collection before still-growing names are opaque
 MAX_FIXPOINT_WORK = 2_000_000  # predicate calls plus the lookups they make, in the judge's fixpoints
 
 # Jinja2 3.1's builtin filters and tests plus what transformers and llama.cpp's minja add.
@@ -702,6 +704,8 @@ class _Judge:
                     self.env.pop(name, None)
                 else:
                     self.env[name] = merged
+                if value_node is not None and self._is_computed(value_node):
+                    self.computed.add(name)
             elif value_node is not None:
                 if self._is_computed(value_node):
                     self.computed.add(name)
@@ -985,11 +989,16 @@ class _Judge:
         self.ns_initialised: set[str] = set()
         self.ns_calls_accounted = True
         assigned_calls: set[int] = set()
+        given: dict[str, set[str]] = {}  # per name: the attributes EVERY namespace(…) bound to it gives
         for a in self._all(nodes.Assign):
             v = a.node
             if isinstance(a.target, nodes.Name) and isinstance(v, nodes.Call) and _namespace_call(v, plain=True):
                 assigned_calls.add(id(v))
-                self.ns_initialised.update(f"{a.target.name}.{kw.key}" for kw in v.kwargs)
+                keys = {f"{a.target.name}.{kw.key}" for kw in v.kwargs}
+                # another `set ns = namespace()` leaves ns.k Undefined where it is in force (106sb-3)
+                given[a.target.name] = given[a.target.name] & keys if a.target.name in given else keys
+        for keys in given.values():
+            self.ns_initialised.update(keys)
         for c in self._all(nodes.Call):
             if _namespace_call(c) and id(c) not in assigned_calls:
                 self.ns_calls_accounted = False
@@ -997,7 +1006,11 @@ class _Judge:
         # there (the model's token text, any extra_special_tokens key): never a constant, a number
         # or context data (red team 97sb-2, 99sb-3)
         self.unbound = self._unbound_reads() & self.rebound
-        for _ in range(3):  # chains of sets: set a = 'x'; set b = a ~ 'y'
+        # chains of sets (set a = 'x'; set b = a ~ 'y'; a loop shifting values through namespace
+        # attributes): passes until nothing changes, at most _BINDING_PASSES; a name whose values
+        # still grew in the last pass is opaque (its values are not all known: red team 106sb-2)
+        last = self._binding_state()
+        for round_ in range(_BINDING_PASSES):
             self.cache.clear()
             for node in self._all((nodes.Assign, nodes.For, nodes.Macro, nodes.With, nodes.AssignBlock,
                                             nodes.CallBlock, nodes.Import, nodes.FromImport)):
@@ -1026,9 +1039,66 @@ class _Judge:
                     imported = _imported_names(node)
                     self.defined.update(imported)
                     self.opaque.update(imported)
+            state = self._binding_state()
+            if state == last:
+                break
+            if round_ == _BINDING_PASSES - 1:
+                self.opaque.update(k for k, n in state[0].items() if last[0].get(k) != n)
+            last = state
         self.cache.clear()
+        self._close_bindings()
         self._collect_context_loops()
         self._collect_numeric()
+
+    def _binding_state(self) -> tuple[dict[str, int], int, int, int, int]:
+        """What a pass of the binding collection can change (each part only grows, or a name's
+        values are dropped for good): equal after two passes, nothing more would change."""
+        return ({k: len(v) for k, v in self.env.items()}, len(self.computed), len(self.opaque), len(self.tainted),
+                len(self.defined))
+
+    def _close_bindings(self) -> None:
+        """The folding passes above follow chains of bindings three deep; ``computed`` and
+        ``opaque`` must hold of every name one of whose bindings reads such a name, however long
+        the chain (red team 106sb-2: a namespace attribute shifted through four others across loop
+        iterations reached an item key as a "constant"). One least fixpoint over every binding."""
+        sites: list[tuple[set[str], str, nodes.Node, Callable[[nodes.Node], bool]]] = []
+
+        def site(name: str, value: nodes.Node | None) -> None:
+            if value is not None:
+                sites.append((self.computed, name, value, self._is_computed))
+                sites.append((self.opaque, name, value, self._depends_opaque_safe))
+
+        for node in self._all((nodes.Assign, nodes.AssignBlock, nodes.For, nodes.With)):
+            if isinstance(node, nodes.Assign):
+                if isinstance(node.target, nodes.NSRef):
+                    site(f"{node.target.name}.{node.target.attr}", node.node)
+                else:
+                    for n in _names(node.target):
+                        site(n.name, node.node)
+                    if isinstance(node.target, nodes.Name) and _namespace_call(node.node):
+                        assert isinstance(node.node, nodes.Call)
+                        for kw in node.node.kwargs:
+                            site(f"{node.target.name}.{kw.key}", kw.value)
+            elif isinstance(node, nodes.AssignBlock):
+                body = nodes.Concat([n for st in node.body for n in st.iter_child_nodes()])
+                name = (f"{node.target.name}.{node.target.attr}" if isinstance(node.target, nodes.NSRef)
+                        else node.target.name if isinstance(node.target, nodes.Name) else None)
+                if name is not None:  # (computed already unless the body is one piece of text: _bind_block)
+                    site(name, body)
+            elif isinstance(node, nodes.For) and not node.recursive:
+                for n in _names(node.target):
+                    site(n.name, node.iter)
+            elif isinstance(node, nodes.With):
+                for t, v in zip(node.targets, node.values, strict=False):
+                    for n in _names(t):
+                        site(n.name, v)
+        self._grow(sites)
+
+    def _depends_opaque_safe(self, node: nodes.Node) -> bool:
+        try:
+            return self._depends_opaque(node)
+        except RecursionError:
+            return True
 
     def _collect_numeric(self) -> None:
         """Names bound, at every binding, to a number or a truth value (``set i = loop.index0 - 1``,
@@ -1469,10 +1539,10 @@ class _Judge:
         """``node`` reads a name the judge cannot know the value of (see :attr:`opaque`)."""
         if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
             key = f"{node.node.name}.{node.attr}"
-            if key in self.opaque or key in self.env:
+            if self._has(self.opaque, key) or key in self.env:
                 return key in self.opaque
         if isinstance(node, nodes.Name):
-            return node.name in self.opaque or node.name in self.unbound or node.name in ("varargs", "kwargs", "caller",
+            return self._has(self.opaque, node.name) or node.name in self.unbound or node.name in ("varargs", "kwargs", "caller",
                                                                                              "loop")
         return any(self._depends_opaque(child) for child in node.iter_child_nodes())
 
@@ -1498,12 +1568,12 @@ class _Judge:
         # x.update({'upper': v}) / setdefault put a template value under a method's name into a dict
         # the template did not build (the application's message, a module's globals): then any
         # allowed-method call may call it (red team 99sb-5)
+        self._final_memo = {}  # the sets the predicates read are final from here on
         self.dict_mutated = any(isinstance(c.node, nodes.Getattr) and (
             c.node.attr in ("update", "setdefault")
             # l.append({'upper': v}) puts a template-built mapping into a list no binding shows (101sb-3)
             or (c.node.attr in ("append", "insert", "extend") and any(self._holds_mapping(a) for a in c.args)))
             for c in self._all(nodes.Call))
-        self._final_memo = {}  # the sets the predicates read are final from here on
         for node in self._all(nodes.Node):
             self._check(node)
         return self.findings
@@ -1560,25 +1630,35 @@ class _Judge:
         """``node``'s value may be, or contain, a mapping the template built (see above)."""
         if _surely_str(node) or self._numeric(node):
             return False
-        for n in (node, *node.find_all(nodes.Node)):
-            # a mapping whose every value is a constant or the application's data holds no callable
-            if isinstance(n, nodes.Dict) and not all(self._inert(p.value) for p in n.items):
-                return True
-            if isinstance(n, nodes.Call) and isinstance(n.node, nodes.Name) and n.node.name == "dict" \
-                    and "dict" not in self.defined and not (n.dyn_args is None and n.dyn_kwargs is None and all(
-                        self._inert(a) for a in [*n.args, *(kw.value for kw in n.kwargs)])):
-                return True
-            if isinstance(n, nodes.Name) and n.ctx == "load" and (n.name in ("kwargs", "varargs")
-                                                                  or self._has(self.mappings, n.name)):
-                return True  # a macro's extra arguments hold whatever a call passes (100sb-4)
-            if isinstance(n, nodes.Getattr) and isinstance(n.node, nodes.Name) and n.node.name == "loop" \
-                    and "loop" not in self.defined and n.attr in ("previtem", "nextitem", "cycle"):
-                return True  # another element of the loop's iterable, or a value cycle() is given (100sb-3)
-            if isinstance(n, nodes.Getattr) and isinstance(n.node, nodes.Name) and (
-                    self._has(self.mappings, f"{n.node.name}.{n.attr}")
-                    or (not self.ns_followed and self._has(self.mapping_attrs, n.attr))):
-                return True  # an alias may have written it (any namespace's attribute of that name)
-        return False
+        return self._memoized("_subtree_mapping", node)
+
+    def _subtree_mapping_of(self, n: nodes.Node) -> bool:
+        """Some node of ``n``'s subtree makes or reads a mapping the template built: each node asked
+        once (memoised), so nested ``.append(…)`` calls cost linear time, not a walk of every
+        argument's subtree per call (red team 106sb-5: 58 nested appends, 3.5 s)."""
+        if self._mapping_node(n):
+            return True
+        return any(self._memoized("_subtree_mapping", child) for child in n.iter_child_nodes())
+
+    def _mapping_node(self, n: nodes.Node) -> bool:
+        """One node that makes or reads a mapping the template built (see :meth:`_holds_mapping`)."""
+        # a mapping whose every value is a constant or the application's data holds no callable
+        if isinstance(n, nodes.Dict) and not all(self._inert(p.value) for p in n.items):
+            return True
+        if isinstance(n, nodes.Call) and isinstance(n.node, nodes.Name) and n.node.name == "dict" \
+                and "dict" not in self.defined and not (n.dyn_args is None and n.dyn_kwargs is None and all(
+                    self._inert(a) for a in [*n.args, *(kw.value for kw in n.kwargs)])):
+            return True
+        if isinstance(n, nodes.Name) and n.ctx == "load" and (n.name in ("kwargs", "varargs")
+                                                              or self._has(self.mappings, n.name)):
+            return True  # a macro's extra arguments hold whatever a call passes (100sb-4)
+        if isinstance(n, nodes.Getattr) and isinstance(n.node, nodes.Name) and n.node.name == "loop" \
+                and "loop" not in self.defined and n.attr in ("previtem", "nextitem", "cycle"):
+            return True  # another element of the loop's iterable, or a value cycle() is given (100sb-3)
+        # an alias may have written it (any namespace's attribute of that name)
+        return isinstance(n, nodes.Getattr) and isinstance(n.node, nodes.Name) and (
+            self._has(self.mappings, f"{n.node.name}.{n.attr}")
+            or (not self.ns_followed and self._has(self.mapping_attrs, n.attr)))
 
     def _collect_namespace_attributes(self) -> None:
         """Attribute names a namespace may hold (``set ns.a = v``, ``namespace(a=v)``, the constant
@@ -1629,7 +1709,7 @@ class _Judge:
         if names is not None:
             for n in names:
                 self._judge_name(n, how, lineno)
-            if not self._depends_opaque(key_node):
+            if not self._depends_opaque(key_node) and not self._is_computed(key_node):
                 return
         elif self._context_path(key_node) and not self._key_cut(key_node) and not self._key_data(key_node):
             return  # not a key of a template-written mapping, even whole: a path splits it on dots (103sb-1)
@@ -1698,10 +1778,11 @@ class _Judge:
         if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name == "range":
             return False
         if isinstance(node, nodes.Name):
-            return node.name in self.computed or node.name in self.tainted
-        if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) \
-                and f"{node.node.name}.{node.attr}" in self.computed | self.tainted:
-            return True
+            return self._has(self.computed, node.name) or node.name in self.tainted
+        if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
+            key = f"{node.node.name}.{node.attr}"
+            if self._has(self.computed, key) or key in self.tainted:
+                return True
         if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name in self.macros | {"caller"}:
             return True
         if isinstance(node, _STRING_OPS) and _stringy(node):
@@ -1724,9 +1805,15 @@ class _Judge:
                      "suspicious", node.lineno)
         if isinstance(node.target, nodes.Name):
             self.defined.add(node.target.name)
-            if folded is not None:
-                self.env[node.target.name] = folded
+            # every binding of x adds its values (a block under an if that is false, in a loop or a
+            # macro body does not replace the others: red team 106sb-1); a body that is more than
+            # one piece of text is a string built at render time, whatever it folds to
+            merged = _safe_bounded(self.env.get(node.target.name, []) + folded) if folded is not None else None
+            if merged is not None:
+                self.env[node.target.name] = merged
             else:
+                self.env.pop(node.target.name, None)
+            if merged is None or len(parts) != 1 or not isinstance(parts[0], nodes.TemplateData):
                 self.computed.add(node.target.name)
                 self.opaque.add(node.target.name)
         elif isinstance(node.target, nodes.NSRef):
@@ -1815,7 +1902,7 @@ class _Judge:
     def _judge_format(self, fmt_node: nodes.Node, line: int) -> None:
         """``str.format`` reads attributes and items named in its fields ({0.__class__})."""
         fmts = self._names_of(fmt_node)
-        if fmts is None or self._depends_opaque(fmt_node):
+        if fmts is None or self._depends_opaque(fmt_node) or self._is_computed(fmt_node):
             # the format string is an attribute path too: safe only as a constant or context data (34j-1)
             if fmts is None and self._context_path(fmt_node) and not self._is_computed(fmt_node) \
                     and not self._key_cut(fmt_node) and not self._key_data(fmt_node):
@@ -1845,7 +1932,7 @@ class _Judge:
         if named is None:
             return
         # a macro parameter's default is not its only value: the call sites choose (102sb-3)
-        names = None if self._depends_opaque(named) else self._names_of(named)
+        names = None if self._depends_opaque(named) or self._is_computed(named) else self._names_of(named)
         if names is None:
             self.add("template.computed-name", "high",
                      f"{node.name}() applies a {kind} whose name is computed at render time", "suspicious", line)
@@ -1869,7 +1956,7 @@ class _Judge:
             self._judge_path(args[0], "map attribute", line)
         if name != "map" or not args:
             return
-        names = None if self._depends_opaque(args[0]) else self._names_of(args[0])
+        names = None if self._depends_opaque(args[0]) or self._is_computed(args[0]) else self._names_of(args[0])
         if names is None:
             if depth:
                 self.add("template.computed-name", "high", "map() applies a filter whose name is computed at "
