@@ -135,6 +135,11 @@ HUB_IO_NAMESPACES = frozenset({"utils", "datasets", "callbacks", "visualization"
 HUB_IO_NAMESPACE_NUMERIC = frozenset({"gelu_approximate"})
 _KERAS3_SPECIAL = frozenset({"__keras_tensor__", "__tensor__", "__numpy__", "__bytes__", "__ellipsis__", "__slice__",
                              "__lambda__", "__typespec__", "function"})
+# a registry key (``package>name``) and the final names of registered functions that do I/O
+# (keras_hub: upload_preset, compute_word_piece_vocabulary, compute_sentence_piece_proto …)
+_REGISTRY_KEY = re.compile(r"^[A-Za-z_][\w.]*>[A-Za-z_][\w.]*$")
+_IO_FUNCTION_PREFIXES = ("upload", "download", "load_", "save_", "from_preset", "compute_", "export", "write", "read_",
+                         "set_", "enable_", "disable_")
 _IDENT_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -197,6 +202,18 @@ class KerasJudge:
                      "unsafe")
         if finals & {"TFOpLambda", "SlicingOpLambda"} and isinstance(config, dict):
             self._tf_op(path, config.get("function"))
+        if isinstance(cls, str) and ">" in cls:
+            # a registry key as the class name (red team 106sa-1): Keras' legacy deserializer (every
+            # .h5 model_config, tf.keras 2 JSON) looks it up in the registry of custom objects and,
+            # when what it finds has no from_config, CALLS it with the config as keyword arguments;
+            # Keras 3 defaults registered_name to class_name and looks that up first
+            self._registry_key(path, cls, "class name")
+        if not self.keras3 and isinstance(config, dict):
+            # legacy: a config string that is a registered function's key is replaced by the
+            # function itself (serialization.class_and_config_for_serialized_keras_object)
+            for key, value in config.items():
+                if isinstance(value, str) and _REGISTRY_KEY.match(value):
+                    self._registry_key(f"{path}.{str(key)[:40]}", value, "value")
         if cls == "function" or obj.get("function_type") == "function":
             fn = config if cls == "function" else obj.get("function")
             self._function(path, module if isinstance(module, str) else obj.get("module"), fn, registered)
@@ -209,6 +226,28 @@ class KerasJudge:
             self.add("keras.custom-object", "high",
                      f"{path}: class {cls[:120]!r} names no module: loading it needs the author's Python code",
                      "suspicious")
+
+    def _registry_key(self, path: str, key: str, what: str) -> None:
+        """A ``package>Name`` key of Keras' registry of custom objects: whatever a package imported at
+        load time registered under it. A class of Keras or keras_hub/keras_cv/keras_nlp (a CamelCase
+        name: Keras 3's legacy .h5 writer spells keras_hub layers so) is built with ``from_config``;
+        anything else is a custom object or a registered function, which the legacy loader calls with
+        the config (keras_hub's ``compute_word_piece_vocabulary`` writes a file, ``upload_preset``
+        uploads a folder)."""
+        package, _, name = key.partition(">")
+        final = name.rsplit(".", 1)[-1]
+        if final in NON_MODELING or final in CODE_LOADING_CLASSES or final.startswith(_IO_FUNCTION_PREFIXES) \
+                or final in KERAS_IO_FUNCTIONS:
+            self.add("keras.non-modeling-api", "critical", f"{path}: {what} {key[:120]!r} is a registered object that "
+                     "reads, writes, uploads or downloads files or loads code; Keras' legacy loader calls it with the "
+                     "config", "unsafe")
+            return
+        if package in KERAS_PACKAGES and final[:1].isupper() and "." not in name:
+            return
+        self.custom.add(key[:120])
+        self.add("keras.registered-function", "high", f"{path}: {what} {key[:120]!r} is a key of Keras' registry of "
+                 "custom objects: whatever a package imported at load time registered under it is built or, when it "
+                 "is a function, called with the config", "suspicious")
 
     def _file_keys(self, path: str, cls: str, config: dict[str, object]) -> None:
         """Config keys a class's constructor opens as a file path when given a string: Keras' lookup
