@@ -514,6 +514,7 @@ class _Judge:
         self._memo: dict[tuple[str, int], bool] | None = None
         # the same once every set is final (the checks after the fixpoints): each node answered once
         self._final_memo: dict[tuple[str, int], bool] | None = None
+        self._alt_names: set[str] | None = None  # names whose every value is a harmless constant or data
         self._bindings: dict[str, list[nodes.Node | _UnpackedFrom | None]] = {}  # name -> what binds it
         self._path_memo: dict[str, bool] = {}  # name -> bound only to plain paths into the renderer's data
 
@@ -1759,9 +1760,64 @@ class _Judge:
         # mapping the template wrote went into it (102sb-1)
         if (self._context_path(key_node) or self._context_data(key_node)) and not self._key_cut(key_node):
             return
+        if self._alternatives_ok(key_node):
+            return  # each value it may take is a harmless constant or the renderer's data (106sb-6)
         self.add("template.computed-name", "high",
                  f"{how} name is computed at render time ({type(key_node).__name__}); cannot be judged", "suspicious",
                  lineno)
+
+    def _alternatives_ok(self, node: nodes.Node) -> bool:
+        """Every value an item key may take at render time is, by itself, a constant that names
+        nothing internal (:func:`_harmless_name`) or the renderer's data — nothing is built from
+        pieces: Gemma's ``{% if role == 'assistant' %}{% set role = 'model' %}{% else %}{% set role
+        = message['role'] %}``, ``'model' if … else message.role``, ``message.role|default('user')``,
+        a namespace attribute remembering the previous role (red team 106sb-6). Names by the
+        greatest fixpoint over their bindings (:attr:`_bindings`), asked once the other sets are final."""
+        if self._alt_names is None:
+            iters = {id(f.iter) for f in self._all(nodes.For)}
+            bindings = self._bindings
+            # (opaque names are not excluded: a binding to data is opaque; the bindings decide)
+            self._alt_names = {n for n in bindings if n not in self.unbound and n not in self.tainted
+                               and n not in self.computed}
+
+            def holds(name: str) -> bool:
+                for v in bindings[name]:
+                    if v is None or isinstance(v, _UnpackedFrom):
+                        return False
+                    if id(v) in iters:  # a loop variable: an element of the iterable
+                        if not (self._context_data(v) or (isinstance(v, (nodes.List, nodes.Tuple)) and all(
+                                isinstance(i, nodes.Const) and _harmless_name(i.value) for i in v.items))):
+                            return False
+                    elif not self._alternative(v):
+                        return False
+                return True
+
+            self._shrink_to_fixpoint(self._alt_names, holds)
+        try:
+            return self._alternative(node)
+        except RecursionError:
+            return False
+
+    def _alternative(self, node: nodes.Node) -> bool:
+        if isinstance(node, nodes.Const):
+            return _harmless_name(node.value)
+        if self._numeric(node):
+            return True
+        if isinstance(node, nodes.Name):
+            return self._alt_names is not None and self._has(self._alt_names, node.name)
+        if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) \
+                and f"{node.node.name}.{node.attr}" in self._bindings:  # a followed namespace attribute
+            return self._alt_names is not None and self._has(self._alt_names, f"{node.node.name}.{node.attr}")
+        if (self._context_path(node) or self._context_data(node)) and not self._key_cut(node):
+            return True
+        if isinstance(node, nodes.CondExpr):
+            return self._alternative(node.expr1) and (node.expr2 is None or self._alternative(node.expr2))
+        if isinstance(node, (nodes.And, nodes.Or)):
+            return self._alternative(node.left) and self._alternative(node.right)
+        if isinstance(node, nodes.Filter) and node.name in ("default", "d") and node.node is not None \
+                and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None and len(node.args) <= 2:
+            return self._alternative(node.node) and (not node.args or self._alternative(node.args[0]))
+        return False
 
     def _is_computed(self, node: nodes.Node) -> bool:
         """A string built at render time (concatenation, string filters, macro output) or one

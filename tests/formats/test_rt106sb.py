@@ -73,6 +73,40 @@ def test_rt106sb_constants_copied_around_stay_clean(template: str) -> None:
     assert worst == "safe", msgs
 
 
+TOK = ("{%- set tok = {'system': '<start_of_turn>user\\n', 'user': '<start_of_turn>user\\n', "
+       "'model': '<start_of_turn>model\\n', 'tool': '<start_of_turn>tool\\n'} -%}")
+ROLE_IDIOMS = {  # 106sb-6: every value the key takes is a harmless constant or the renderer's data
+    "gemma-if-else-remap": TOK + "{%- for message in messages -%}{%- if message['role'] == 'assistant' -%}"
+    "{%- set role = 'model' -%}{%- else -%}{%- set role = message['role'] -%}{%- endif -%}"
+    "{{ tok[role] }}{{ message['content'] | trim }}<end_of_turn>{%- endfor -%}",
+    "conditional-remap": TOK + "{%- for message in messages -%}"
+    "{%- set role = 'model' if message.role == 'assistant' else message.role -%}{{ tok[role] }}{%- endfor -%}",
+    "role-default": TOK + "{%- for message in messages -%}{{ tok[message.role | default('user')] }}{%- endfor -%}",
+    "previous-role": TOK + "{%- set ns = namespace(prev='') -%}{%- for message in messages -%}"
+    "{%- if ns.prev -%}{{ tok[ns.prev] }}{%- endif -%}{%- set ns.prev = message.role -%}{%- endfor -%}",
+}
+ROLE_ABUSES = {  # the same shapes with a value built from pieces, or a constant naming internals
+    "remap-to-dunder-pieces": TOK + "{%- set u = '_' -%}{%- for message in messages -%}{%- if message.role == 'x' -%}"
+    "{%- set role = u ~ u ~ 'class' ~ u ~ u -%}{%- else -%}{%- set role = message['role'] -%}{%- endif -%}"
+    "{{ tok[role] }}{%- endfor -%}",
+    "default-built": TOK + "{%- set u = '_' -%}{%- for message in messages -%}"
+    "{{ tok[message.nothing | default(u ~ u ~ 'class' ~ u ~ u)] }}{%- endfor -%}",
+    "loop-over-pieces": TOK + "{%- set u = '_' -%}{%- for role in [u ~ u ~ 'class' ~ u ~ u] -%}{{ tok[role] }}{%- endfor -%}",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROLE_IDIOMS))
+def test_rt106sb_role_remaps_of_real_templates_stay_clean(name: str) -> None:
+    worst, msgs = template_worst(ROLE_IDIOMS[name])
+    assert worst == "safe", (name, msgs)
+
+
+@pytest.mark.parametrize("name", sorted(ROLE_ABUSES))
+def test_rt106sb_role_remaps_built_from_pieces_are_not_safe(name: str) -> None:
+    worst, msgs = template_worst(ROLE_ABUSES[name])
+    assert worst in ("suspicious", "unsafe"), (name, msgs)
+
+
 def _nested_appends(depth: int) -> str:
     return "{{ " + "[].append(" * depth + "[" + ",".join(["0"] * 2000) + "]" + ")" * depth + " }}"
 
