@@ -208,16 +208,18 @@ default and a tool-use template of that size is half the budget."""
 # compress a thousandfold and are only hashed, never parsed). Parsing is another matter: a 6 KB
 # gzip of ``[[],[],…]`` inflated to 6 MB of JSON that took 5 s and 490 MB to judge, and 6 KB of
 # gzipped ``]a`` pickle opcodes 13 s and 1 GB (red team 105sa-1). Content a parser reads whole
-# (text, JSON configs) or opcode by opcode (pickles) is judged only within an allowance per
-# compressed byte it came from; past it the content is a decompression bomb (``compressed.bomb``,
-# ``suspicious``) or the pickle is not judged (``pickle.limit``, ``error``). Real files are far
-# below: joblib ``compress=3/9`` of scikit-learn models holds 0.2-1 opcode per compressed byte,
-# gzipped JSON (tokenizers, configs) 4-20 bytes per byte.
+# and walks value by value (JSON) or opcode by opcode (pickles) is judged only within an
+# allowance per compressed byte it came from; past it the JSON is a decompression bomb
+# (``compressed.bomb``, ``suspicious``) and the pickle is not judged (``pickle.limit``,
+# ``error``). Real files are far below: joblib ``compress=3/9`` of scikit-learn models holds
+# 0.2-1 opcode per compressed byte, a gzipped 4 MB vocabulary 0.2 JSON values.
 
-INFLATED_TEXT_RATIO = 200
-"""Most bytes of text parsed per compressed byte it came from (plus :data:`INFLATED_TEXT_FLOOR`)."""
+INFLATED_JSON_NODES_PER_BYTE = 64
+"""Most JSON values (counted as ``[``, ``{`` and ``,``, before parsing) read whole per compressed
+byte they came from (plus :data:`INFLATED_JSON_NODES_FLOOR`). Text that is not JSON is not
+parsed value by value and has no such bound (4 MiB of one repeated letter gzips to 4 KB)."""
 
-INFLATED_TEXT_FLOOR = 1 << 20
+INFLATED_JSON_NODES_FLOOR = 300_000
 
 INFLATED_OPCODES_PER_BYTE = 64
 """Most pickle opcodes walked per compressed byte they came from (plus

@@ -208,8 +208,8 @@ class _Inflated:
     compressed: int
 
     @property
-    def text(self) -> int:
-        return max(bounds.INFLATED_TEXT_FLOOR, bounds.INFLATED_TEXT_RATIO * self.compressed)
+    def json_nodes(self) -> int:
+        return max(bounds.INFLATED_JSON_NODES_FLOOR, bounds.INFLATED_JSON_NODES_PER_BYTE * self.compressed)
 
     @property
     def opcodes(self) -> int:
@@ -231,14 +231,35 @@ def _inflated_from(compressed: int) -> Iterator[None]:
         _INFLATED.reset(token)
 
 
-def _check_parsed_text(n: int, what: str) -> None:
-    """Raise :class:`BombError` when ``n`` bytes of ``what`` to parse whole came out of a
-    decompressor from too few bytes (:class:`_Inflated`)."""
+def _json_nodes(data: bytes) -> int:
+    """About how many values a JSON document holds (its ``[``, ``{`` and ``,``), counted at C speed
+    before it is parsed; 0 for text that does not start like JSON (plain text, CSV: nothing is parsed
+    value by value)."""
+    start = data[:64].lstrip(b" \t\r\n\xef\xbb\xbf\xff\xfe\x00")[:1]
+    if start not in (b"[", b"{"):
+        return 0
+    return data.count(b"[") + data.count(b"{") + data.count(b",")
+
+
+def _json_bomb(data: bytes, what: str) -> str | None:
+    """Why ``data`` (JSON a parser reads whole, then walks value by value) is too many values for
+    the compressed bytes it came out of (:class:`_Inflated`), or None."""
     inf = _INFLATED.get()
-    if inf is not None and n > inf.text:
-        raise BombError(f"{n} bytes of {what} inflated from {inf.compressed} compressed bytes: more than mlbom "
-                        f"parses ({bounds.INFLATED_TEXT_RATIO} bytes per compressed byte, or "
-                        f"{bounds.INFLATED_TEXT_FLOOR}); not judged")
+    if inf is None or len(data) <= inf.json_nodes:  # (a value is at least a byte: no count needed)
+        return None
+    nodes = _json_nodes(data)
+    if nodes <= inf.json_nodes:
+        return None
+    return (f"{len(data)} bytes of {what} holding some {nodes} values inflated from {inf.compressed} compressed "
+            f"bytes: more than mlbom parses ({bounds.INFLATED_JSON_NODES_PER_BYTE} values per compressed byte, "
+            f"or {bounds.INFLATED_JSON_NODES_FLOOR}); not judged")
+
+
+def _check_parsed_json(data: bytes, what: str) -> None:
+    """Raise :class:`BombError` where :func:`_json_bomb` says why."""
+    why = _json_bomb(data, what)
+    if why is not None:
+        raise BombError(why)
 
 
 # ---- entry points ----------------------------------------------------------------------
@@ -1044,7 +1065,7 @@ def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, 
                 effect="error")
         _prefix_tags(data, acc, where)
         return "unknown"
-    _check_parsed_text(len(data), "text")
+    _check_parsed_json(data, "JSON text")
     return _judge_text(text, name, acc, facts, where=where, folder=folder)
 
 
@@ -2669,11 +2690,14 @@ def _member_copies(fh: IO[bytes], entries: Sequence[ZipEntry], name: str, ctx: _
     for e in entries:
         if e.is_dir or key not in (_miniz_key(e.name), _miniz_key(e.zipfile_name)):
             continue
-        if e.usize > limit or e.encrypted or (e.method != 0 and e.usize > _Inflated(e.csize).text):
-            out.append(None)  # (parsed whole: a compressed copy only within the parse allowance, 105sa-1)
+        if e.usize > limit or e.encrypted:
+            out.append(None)
             continue
         try:
             data = open_member(fh, e, ctx.limits, ctx.output).read(limit + 1)
+            if data is not None and e.method != 0:  # parsed whole: within the parse allowance (105sa-1)
+                with _inflated_from(e.csize):
+                    _check_parsed_json(data, "pt2 config")
         except (FormatError, BombError, OSError, EOFError, ValueError):
             data = None
         out.append(data if data is not None and len(data) <= limit else None)
@@ -3306,12 +3330,11 @@ def _judge_member(data: IO[bytes], n: int, name: str, kind: str, rel: str, acc: 
     if name.split("\x00", 1)[0] == "schema.json":
         from mlbom.formats import skops
 
-        try:
-            _check_parsed_text(n, "skops schema")
-        except BombError:
+        schema = data.read(n) if n <= min(MAX_TEXT, skops.MAX_SCHEMA) else None
+        if schema is not None and (why := _json_bomb(schema, "skops schema")) is not None:
             acc.skops = True  # a skops file all the same (its schema not judged)
-            raise
-        judged = (skops.judge_schema_bytes(data.read(n), where) if n <= min(MAX_TEXT, skops.MAX_SCHEMA)
+            raise BombError(why)
+        judged = (skops.judge_schema_bytes(schema, where) if schema is not None
                   else [skops.schema_unread(where, f"of {n} bytes is over the {skops.MAX_SCHEMA >> 20} MiB limit")])
         data.seek(0)
         for j in judged or ():
@@ -3758,7 +3781,7 @@ def _scan_hdf5(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str], where
 
 def _scan_keras_config(stream: IO[bytes] | Decompressing, acc: _Acc, where: str) -> None:
     raw = stream.read(MAX_KERAS_CONFIG + 1)
-    _check_parsed_text(len(raw), "Keras config")
+    _check_parsed_json(raw, "Keras config")
     try:
         found = keras.parse_keras_config(raw, where)
     except FormatError as exc:
