@@ -231,12 +231,16 @@ def _inflated_from(compressed: int) -> Iterator[None]:
         _INFLATED.reset(token)
 
 
+_JSON_LEAD = re.compile(rb"[ \t\r\n\x00\xef\xbb\xbf\xff\xfe]*")  # whitespace, BOMs, UTF-16/32 zero bytes
+
+
 def _json_nodes(data: bytes) -> int:
     """About how many values a JSON document holds (its ``[``, ``{`` and ``,``), counted at C speed
     before it is parsed; 0 for text that does not start like JSON (plain text, CSV: nothing is parsed
     value by value)."""
-    start = data[:64].lstrip(b" \t\r\n\xef\xbb\xbf\xff\xfe\x00")[:1]
-    if start not in (b"[", b"{"):
+    lead = _JSON_LEAD.match(data)
+    at = lead.end() if lead is not None else 0
+    if data[at:at + 1] not in (b"[", b"{"):
         return 0
     return data.count(b"[") + data.count(b"{") + data.count(b",")
 

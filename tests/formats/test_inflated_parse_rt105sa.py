@@ -87,3 +87,14 @@ def test_real_compressed_content_stays_under_the_allowance() -> None:
     zeros = pickle.dumps([0] * 200_000, protocol=4)
     r = scan_bytes(gzip.compress(zeros, 9), "zeros.pkl.gz")
     assert r.verdict == "safe", [(f.id, f.message[:200]) for f in r.findings]
+
+
+@pytest.mark.parametrize("lead", [b" " * 5000, b"\xef\xbb\xbf\n\n", b"\t\r\n" * 100])
+def test_leading_whitespace_or_a_bom_hides_no_json(lead: bytes) -> None:
+    r = scan_bytes(gzip.compress(lead + JSON_BOMB, 9), "data.json.gz")
+    assert "compressed.bomb" in _ids(r), [(f.id, f.message) for f in r.findings]
+
+
+def test_utf16_json_is_counted_too() -> None:
+    data = ("\ufeff" + JSON_BOMB.decode()).encode("utf-16-le")
+    assert "compressed.bomb" in _ids(scan_bytes(gzip.compress(data, 9), "data.json.gz"))
