@@ -204,28 +204,16 @@ under 1 MB may take. The largest real templates are ~17 KiB (gpt-oss, Gemma 4); 
 default and a tool-use template of that size is half the budget."""
 
 # ---- content reached through decompression: parsing bounded by the compressed bytes --------
-# Decompression is capped by ratio only past ``Limits.ratio_floor`` (64 MiB: zero-filled arrays
-# compress a thousandfold and are only hashed, never parsed). Parsing is another matter: a 6 KB
-# gzip of ``[[],[],…]`` inflated to 6 MB of JSON that took 5 s and 490 MB to judge, and 6 KB of
-# gzipped ``]a`` pickle opcodes 13 s and 1 GB (red team 105sa-1). Content a parser reads whole
-# and walks value by value (JSON) or opcode by opcode (pickles) is judged only within an
-# allowance per compressed byte it came from; past it the JSON is a decompression bomb
-# (``compressed.bomb``, ``suspicious``) and the pickle is not judged (``pickle.limit``,
-# ``error``). Real files are far below: joblib ``compress=3/9`` of scikit-learn models holds
-# 0.2-1 opcode per compressed byte, a gzipped 4 MB vocabulary 0.2 JSON values.
+# (mlbom.formats.inflation; red team 105sa-1: 6 KB of gzip held 2 M JSON values, 5 s to judge,
+# or 3 M pickle opcodes, 13 s and 1 GB). Past the allowance JSON is a decompression bomb
+# (``compressed.bomb``, ``suspicious``); a pickle, ONNX or GGUF reading stops unjudged (``error``).
 
-INFLATED_JSON_NODES_PER_BYTE = 64
-"""Most JSON values (counted as ``[``, ``{`` and ``,``, before parsing) read whole per compressed
-byte they came from (plus :data:`INFLATED_JSON_NODES_FLOOR`). Text that is not JSON is not
-parsed value by value and has no such bound (4 MiB of one repeated letter gzips to 4 KB)."""
+INFLATED_STEPS_PER_BYTE = 64
+"""Most parse steps (JSON values counted as ``[``, ``{`` and ``,`` before parsing; pickle opcodes;
+ONNX protobuf fields; GGUF metadata array entries) per compressed byte the content came from
+(plus :data:`INFLATED_STEPS_FLOOR`). Real compressed files take under one step per byte."""
 
-INFLATED_JSON_NODES_FLOOR = 300_000
-
-INFLATED_OPCODES_PER_BYTE = 64
-"""Most pickle opcodes walked per compressed byte they came from (plus
-:data:`INFLATED_OPCODES_FLOOR`)."""
-
-INFLATED_OPCODES_FLOOR = 300_000
+INFLATED_STEPS_FLOOR = 300_000
 
 # ---- an OSV database (``--vuln-db``): work bounded by the bytes given ----------------------
 # A database is charged against the bytes it is given as (a zip's size on disk; a folder's or a

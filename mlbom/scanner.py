@@ -35,13 +35,11 @@ import tarfile
 import tempfile
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from mlbom import limits as bounds
-from mlbom.formats import datafile, dcp, hdf5, keras, logging_config, matlab, pickle_start, ubjson, weights
+from mlbom.formats import datafile, dcp, hdf5, inflation, keras, logging_config, matlab, pickle_start, ubjson, weights
 from mlbom.formats.compression import (
     DEFAULT_LIMITS,
     SUFFIXES,
@@ -200,37 +198,6 @@ class _Ctx:
         return cls(limits, [limits.max_output], limits.max_work, debug, entries=limits.max_entries)
 
 
-@dataclass(frozen=True)
-class _Inflated:
-    """Content being judged came out of a decompressor, from ``compressed`` bytes (nested streams:
-    the fewest): the parse allowances of :mod:`mlbom.limits` (``INFLATED_*``, red team 105sa-1)."""
-
-    compressed: int
-
-    @property
-    def json_nodes(self) -> int:
-        return max(bounds.INFLATED_JSON_NODES_FLOOR, bounds.INFLATED_JSON_NODES_PER_BYTE * self.compressed)
-
-    @property
-    def opcodes(self) -> int:
-        return max(bounds.INFLATED_OPCODES_FLOOR, bounds.INFLATED_OPCODES_PER_BYTE * self.compressed)
-
-
-# set while the content of a compressed stream or member is judged (the scan of one file runs in
-# one thread; a nested stream keeps the tighter of its own and the enclosing allowance)
-_INFLATED: ContextVar[_Inflated | None] = ContextVar("mlbom_scanner_inflated", default=None)
-
-
-@contextlib.contextmanager
-def _inflated_from(compressed: int) -> Iterator[None]:
-    cur = _INFLATED.get()
-    token = _INFLATED.set(cur if cur is not None and cur.compressed <= compressed else _Inflated(compressed))
-    try:
-        yield
-    finally:
-        _INFLATED.reset(token)
-
-
 _JSON_LEAD = re.compile(rb"[ \t\r\n\x00\xef\xbb\xbf\xff\xfe]*")  # whitespace, BOMs, UTF-16/32 zero bytes
 
 
@@ -247,16 +214,14 @@ def _json_nodes(data: bytes) -> int:
 
 def _json_bomb(data: bytes, what: str) -> str | None:
     """Why ``data`` (JSON a parser reads whole, then walks value by value) is too many values for
-    the compressed bytes it came out of (:class:`_Inflated`), or None."""
-    inf = _INFLATED.get()
-    if inf is None or len(data) <= inf.json_nodes:  # (a value is at least a byte: no count needed)
+    the compressed bytes it came out of (:mod:`mlbom.formats.inflation`), or None."""
+    allowed, why = inflation.steps_allowed(len(data))  # (a value is at least a byte)
+    if not why:
         return None
     nodes = _json_nodes(data)
-    if nodes <= inf.json_nodes:
+    if nodes <= allowed:
         return None
-    return (f"{len(data)} bytes of {what} holding some {nodes} values inflated from {inf.compressed} compressed "
-            f"bytes: more than mlbom parses ({bounds.INFLATED_JSON_NODES_PER_BYTE} values per compressed byte, "
-            f"or {bounds.INFLATED_JSON_NODES_FLOOR}); not judged")
+    return f"{len(data)} bytes of {what} holding some {nodes} values{why}; not judged"
 
 
 def _check_parsed_json(data: bytes, what: str) -> None:
@@ -2117,13 +2082,11 @@ def _walk(stream: IO[bytes], end: int | None, *, joblib: bool, depth: int = 0) -
         kwargs["joblib"] = joblib
     if "depth" in params:
         kwargs["depth"] = depth
-    inf = _INFLATED.get()
-    if inf is not None and "limits" in params:
-        from mlbom.formats.pickle import Limits as PickleLimits
+    from mlbom.formats.pickle import Limits as PickleLimits
 
-        kwargs["limits"] = PickleLimits(opcodes=min(PickleLimits.opcodes, inf.opcodes), opcodes_why=(
-            f" (inflated from {inf.compressed} compressed bytes: mlbom walks at most "
-            f"{bounds.INFLATED_OPCODES_PER_BYTE} opcodes per compressed byte, or {bounds.INFLATED_OPCODES_FLOOR})"))
+    opcodes, why = inflation.steps_allowed(PickleLimits.opcodes)
+    if why and "limits" in params:
+        kwargs["limits"] = PickleLimits(opcodes=opcodes, opcodes_why=why)
     return read_pickle(stream, end, **kwargs)  # type: ignore[arg-type]
 
 
@@ -2313,7 +2276,7 @@ def _scan_compressed(fh: IO[bytes], codec: str, size: int, name: str, acc: _Acc,
         if inner_name.lower().endswith(suf):
             inner_name = inner_name[: -len(suf)]
     label = f"{where} ({codec})"
-    with _spool(stream, ctx, acc) as (tmp, n), _inflated_from(size):
+    with _spool(stream, ctx, acc) as (tmp, n), inflation.inflated_from(size):
         _stream_notes(stream, acc, label)
         inner = _scan_content(tmp, n, inner_name, acc, {}, ctx, depth=depth + 1, where=label)
     _check_claim(inner_name, inner, acc)
@@ -2700,7 +2663,7 @@ def _member_copies(fh: IO[bytes], entries: Sequence[ZipEntry], name: str, ctx: _
         try:
             data = open_member(fh, e, ctx.limits, ctx.output).read(limit + 1)
             if data is not None and e.method != 0:  # parsed whole: within the parse allowance (105sa-1)
-                with _inflated_from(e.csize):
+                with inflation.inflated_from(e.csize):
                     _check_parsed_json(data, "pt2 config")
         except (FormatError, BombError, OSError, EOFError, ValueError):
             data = None
@@ -3294,7 +3257,7 @@ def _scan_member(fh: IO[bytes], e: ZipEntry, kind: str, rel: str, acc: _Acc, fac
         acc.add("zip.method", "high", f"{where}: compression method {e.method}: torch's reader cannot read it, "
                 "zipfile can", effect="suspicious")
     name = e.name.rsplit("/", 1)[-1]
-    inflated = _inflated_from(e.csize) if isinstance(stream, Decompressing) else contextlib.nullcontext()
+    inflated = inflation.inflated_from(e.csize) if isinstance(stream, Decompressing) else contextlib.nullcontext()
     with _spool(stream, ctx, acc) if isinstance(stream, Decompressing) else _Same(stream, e.usize) as (data, n), \
             inflated:
         fmt = _judge_member(data, n, name, kind, rel, acc, facts, ctx, depth=depth, where=where, records=records)

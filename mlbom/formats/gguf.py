@@ -15,7 +15,7 @@ import hashlib
 import struct
 from typing import IO
 
-from mlbom.formats import chat_template
+from mlbom.formats import chat_template, inflation
 from mlbom.formats.weights import Facts, FormatError, read_exact
 from mlbom.limits import MAX_TEMPLATES_CHARS
 from mlbom.model import Verdict
@@ -23,6 +23,7 @@ from mlbom.model import Verdict
 MAX_GGUF_STRING = 16 << 20  # one metadata string (llama.cpp's largest real values: chat templates, ~64 KiB)
 MAX_GGUF_KEY = 65535  # the spec: keys are at most 65535 bytes
 MAX_GGUF_ARRAY = 1 << 24  # entries of one array (vocabularies: ~260k)
+MAX_GGUF_ENTRIES = 1 << 26  # array entries over the whole header
 MAX_GGUF_KV = 1 << 16
 MAX_GGUF_DEPTH = 3  # arrays of arrays
 MAX_GGUF_STRING_TOTAL = 512 << 20  # decoded string bytes over the whole header
@@ -98,6 +99,9 @@ class _Reader:
         self.cfmt = "<Q"
         self.csize = 8
         self.string_bytes = 0
+        # array entries read at most (fewer for a decompressor's output: mlbom.formats.inflation)
+        self.entries = 0
+        self.max_entries, self.max_why = inflation.steps_allowed(MAX_GGUF_ENTRIES)
 
     def count(self, what: str) -> int:
         (n,) = struct.unpack(self.cfmt, read_exact(self.fh, self.csize, what))
@@ -140,6 +144,9 @@ class _Reader:
             if etype in _GGUF_SCALARS:  # token scores, types: skipped, not decoded
                 self.skip(struct.calcsize(_GGUF_SCALARS[etype]) * count, "array")
                 return _Array(count)
+            self.entries += count  # strings and arrays: read one by one
+            if self.entries > self.max_entries:
+                raise FormatError(f"more than {self.max_entries} metadata array entries{self.max_why}")
             if etype not in (8, 9):
                 raise FormatError(f"unknown array element type {etype}")
             if etype == 8 and count * self.csize > self.size:

@@ -31,6 +31,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO
 
+from mlbom.formats import inflation
 from mlbom.formats.weights import Facts, FormatError
 from mlbom.model import Verdict
 
@@ -88,6 +89,8 @@ class _Src:
         self.buf = b""
         self.buf_at = 0
         self.nfields = 0
+        # fields read at most (fewer for a decompressor's output: mlbom.formats.inflation)
+        self.max_fields, self.max_why = inflation.steps_allowed(MAX_FIELDS)
         self.differentials: list[str] = []  # where mlbom's reading and protobuf's could differ
 
     def differ(self, msg: str) -> None:
@@ -150,8 +153,8 @@ class _Src:
         pos = start
         while pos < end:
             self.nfields += 1
-            if self.nfields > MAX_FIELDS:
-                raise FormatError(f"more than {MAX_FIELDS} protobuf fields")
+            if self.nfields > self.max_fields:
+                raise FormatError(f"more than {self.max_fields} protobuf fields{self.max_why}")
             key, pos = self.tag(pos, end)
             num, wt = key >> 3, key & 7
             if num == 0:
