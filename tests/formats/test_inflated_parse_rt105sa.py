@@ -131,3 +131,10 @@ def test_gguf_and_onnx_readers_step_within_the_allowance(make: object, name: str
     assert r.verdict == "error" and msgs and what in msgs[0], [(f.id, f.message) for f in r.findings]
     small = make(10_000)  # type: ignore[operator]
     assert not [f for f in scan_bytes(gzip.compress(small, 9), name + ".gz").findings if "per compressed" in f.message]
+
+
+def test_a_safetensors_header_is_counted_too() -> None:
+    hdr = (b'{"t": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}, "m": [' + b"[]," * 2_000_000
+           + b"[]]}")
+    r = scan_bytes(gzip.compress(struct.pack("<Q", len(hdr)) + hdr, 9), "m.safetensors.gz")
+    assert r.verdict == "error" and any("per compressed byte" in f.message for f in r.findings)
