@@ -132,6 +132,13 @@ ALLOWED_METHODS = frozenset({
 
 _DATA_LIKE = frozenset({"environment", "globals", "module", "exported_vars", "eval_ctx"})
 _DUNDER = re.compile(r"__\w+__")
+# a strftime format of directives, digits, letters, spaces and - / : , only: its output names nothing
+# internal (a letter or '_' of the format's own would pass into the text as it is)
+_DATE_DIRECTIVES = re.compile(r"(?:%[aAbBdHIjmMpSUwWyYZ]|[ \-/:,])+")
+# names Jinja2's filters and markupsafe call on their operand (a namespace attribute stored under one
+# is called without a call in the template: red team 107sb-1)
+_PROTOCOL_NAMES = frozenset({"__html__", "__html_format__", "items", "keys", "values", "join", "get", "format",
+                             "format_map", "splitlines", "split", "replace"})
 _MAX_FORMAT_FIELDS = 4096  # fields of one format string examined (more: judged as reading attributes)
 
 
@@ -1081,7 +1088,10 @@ class _Judge:
                         for kw in node.node.kwargs:
                             site(f"{node.target.name}.{kw.key}", kw.value)
             elif isinstance(node, nodes.AssignBlock):
-                body = nodes.Concat([n for st in node.body for n in st.iter_child_nodes()])
+                pieces = [n for st in node.body for n in st.iter_child_nodes()]
+                # one piece of text is that text (107sb-3: a plain system-prompt block is no built string)
+                body = pieces[0] if len(pieces) == 1 and isinstance(pieces[0], nodes.TemplateData) \
+                    and len(node.body) == 1 and isinstance(node.body[0], nodes.Output) else nodes.Concat(pieces)
                 name = (f"{node.target.name}.{node.target.attr}" if isinstance(node.target, nodes.NSRef)
                         else node.target.name if isinstance(node.target, nodes.Name) else None)
                 if name is not None:  # (computed already unless the body is one piece of text: _bind_block)
@@ -1538,6 +1548,9 @@ class _Judge:
 
     def _depends_opaque(self, node: nodes.Node) -> bool:
         """``node`` reads a name the judge cannot know the value of (see :attr:`opaque`)."""
+        return self._memoized("_depends_opaque", node)  # once per node (107sb-2)
+
+    def _depends_opaque_of(self, node: nodes.Node) -> bool:
         if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
             key = f"{node.node.name}.{node.attr}"
             if self._has(self.opaque, key) or key in self.env:
@@ -1701,6 +1714,20 @@ class _Judge:
                 self.add("template.internals-access", "high" if item else "critical",
                          f"{how} {part!r} reaches interpreter internals", "suspicious" if item else "unsafe", lineno)
 
+    def _judge_namespace_attribute(self, attr: str, line: int) -> None:
+        """``{% set ns.ATTR = v %}`` stores v under any name (``Namespace.__getattribute__`` returns it
+        for every name), and Jinja2's filters and markupsafe call some names on their operand without
+        a call in the template: ``__html__`` (``|safe``, ``|e``, escaping), ``__html_format__``
+        (``Markup.format``), ``items()`` (``|dictsort``, ``|xmlattr``), ``join()`` (``|join(d)``,
+        ``|wordwrap(wrapstring=…)``). Red team 107sb-1: ``set ns.__html_format__ = s.format`` ran a
+        str.format the template built. Internal names are judged as attributes; the protocol names
+        are never a namespace's (no real template stores one)."""
+        self._judge_name(attr, "namespace attribute", line)
+        if attr in _PROTOCOL_NAMES:
+            self.add("template.namespace-protocol", "high", f"namespace attribute {attr!r} is a method Jinja2's filters "
+                     "call on their operand: a value stored under it is called without a call in the template",
+                     "suspicious", line)
+
     def _judge_path(self, key_node: nodes.Node, how: str, lineno: int) -> None:
         """An attribute-path position (make_attrgetter: ``attribute=``, groupby/sum/sort…'s path,
         selectattr, ``map('attr', …)``, ``|attr``): safe only as a constant the name judge accepts
@@ -1710,6 +1737,9 @@ class _Judge:
         if names is not None:
             for n in names:
                 self._judge_name(n, how, lineno)
+                if re.split(r"[.,]", n)[-1] in ("format", "format_map"):  # as |attr('format') (107sb-1)
+                    self.add("template.format-method", "high", f"{how} {n[:60]!r} fetches a str.format method, called "
+                             "later on a string mlbom does not see", "suspicious", lineno)
             if not self._depends_opaque(key_node) and not self._is_computed(key_node):
                 return
         elif self._context_path(key_node) and not self._key_cut(key_node) and not self._key_data(key_node):
@@ -1814,6 +1844,11 @@ class _Judge:
             return self._alternative(node.expr1) and (node.expr2 is None or self._alternative(node.expr2))
         if isinstance(node, (nodes.And, nodes.Or)):
             return self._alternative(node.left) and self._alternative(node.right)
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name == "strftime_now" \
+                and "strftime_now" not in self.defined and len(node.args) == 1 and not node.kwargs \
+                and node.dyn_args is None and node.dyn_kwargs is None and isinstance(node.args[0], nodes.Const) \
+                and isinstance(node.args[0].value, str) and _DATE_DIRECTIVES.fullmatch(node.args[0].value):
+            return True  # the renderer's date text (Hunyuan's weekday_map[strftime_now('%A')]: 107sb-4)
         if isinstance(node, nodes.Filter) and node.name in ("default", "d") and node.node is not None \
                 and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None and len(node.args) <= 2:
             return self._alternative(node.node) and (not node.args or self._alternative(node.args[0]))
@@ -1822,13 +1857,17 @@ class _Judge:
     def _is_computed(self, node: nodes.Node) -> bool:
         """A string built at render time (concatenation, string filters, macro output) or one
         derived from a model-supplied value — anywhere inside ``node`` except under operations
-        whose result is a number or a truth value — as opposed to a constant or a loop variable."""
+        whose result is a number or a truth value — as opposed to a constant or a loop variable.
+        Literal pieces joined in place (``'reasoning' ~ '_content'``) fold exactly: not built."""
         try:
-            return self._derived(node)
+            return not _literal_only(node) and self._derived(node)
         except RecursionError:
             return True
 
     def _derived(self, node: nodes.Node) -> bool:
+        return self._memoized("_derived", node)  # once per node (107sb-2: nested |attr sinks)
+
+    def _derived_of(self, node: nodes.Node) -> bool:
         if isinstance(node, _NUMERIC_NODES) or self._numeric_filter(node):
             return False
         if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name == "range":
@@ -1913,6 +1952,8 @@ class _Judge:
         elif isinstance(node, nodes.Keyword) and "__" in node.key:
             self.add("template.dunder-string", "high", f"keyword argument {node.key!r} names a Python dunder attribute",
                      "suspicious", line)
+        elif isinstance(node, nodes.NSRef):
+            self._judge_namespace_attribute(node.attr, line)
         elif isinstance(node, (nodes.ContextReference, nodes.DerivedContextReference, nodes.InternalName,
                                nodes.ImportedName, nodes.EnvironmentAttribute, nodes.ExtensionAttribute)):
             self.add("template.internal-node", "critical",
@@ -2099,6 +2140,17 @@ def _namespace_call(node: nodes.Node | None, *, plain: bool = False) -> bool:
     if not (isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name == "namespace"):
         return False
     return not plain or (not node.args and node.dyn_args is None and node.dyn_kwargs is None)
+
+
+def _literal_only(node: nodes.Node) -> bool:
+    """String constants joined in place (``'a' ~ 'b'``, ``'a' + 'b'``): no name, filter or call."""
+    if isinstance(node, nodes.Const):
+        return isinstance(node.value, str)
+    if isinstance(node, nodes.Concat):
+        return all(_literal_only(n) for n in node.nodes)
+    if isinstance(node, nodes.Add):
+        return _literal_only(node.left) and _literal_only(node.right)
+    return False
 
 
 def _harmless_name(key: object) -> bool:
