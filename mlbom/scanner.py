@@ -212,16 +212,23 @@ def _json_nodes(data: bytes) -> int:
     return data.count(b"[") + data.count(b"{") + data.count(b",")
 
 
+_TEXT_BYTES_PER_STEP = 8  # text a reader scans whole with regular expressions: ~0.13 µs a byte (106p-3)
+
+
 def _json_bomb(data: bytes, what: str) -> str | None:
-    """Why ``data`` (JSON a parser reads whole, then walks value by value) is too many values for
-    the compressed bytes it came out of (:mod:`mlbom.formats.inflation`), or None."""
-    allowed, why = inflation.steps_allowed(len(data))  # (a value is at least a byte)
-    if not why:
+    """Why ``data`` (text a reader takes whole: JSON is then walked value by value, any text scanned
+    by several regular expressions) is too much work for the file it came out of a decompressor
+    of (:mod:`mlbom.formats.inflation`), or None. A JSON value is a step; so are 8 bytes of text."""
+    if not inflation.active():
         return None
     nodes = _json_nodes(data)
-    if nodes <= allowed:
+    steps = nodes + (len(data) + _TEXT_BYTES_PER_STEP - 1) // _TEXT_BYTES_PER_STEP
+    _allowed, why = inflation.steps_allowed(steps)  # (why is set only when steps pass the budget)
+    inflation.charge(steps)
+    if not why:
         return None
-    return f"{len(data)} bytes of {what} holding some {nodes} values{why}; not judged"
+    held = f" holding some {nodes} values" if nodes else ""
+    return f"{len(data)} bytes of {what}{held}{why}; not judged"
 
 
 def _check_parsed_json(data: bytes, what: str) -> None:
@@ -434,7 +441,8 @@ def scan_bytes(data: bytes, name: str = "data", *, limits: Limits | None = None,
 def scan_stream(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx) -> str:
     """Scan one file's content; an exception of any kind becomes the file's ``error``."""
     try:
-        fmt = _scan_content(fh, size, name, acc, facts, ctx, depth=0, where=name)
+        with inflation.file_budget(size):  # one parse budget for all its decompressed content (106p-1)
+            fmt = _scan_content(fh, size, name, acc, facts, ctx, depth=0, where=name)
     except ContentChanged as exc:  # a verified read: the bytes are not the ones hashed
         acc.add(CHANGED_DURING_SCAN, "high", f"{name}: {exc}; not judged", effect="error")
         return "unknown"
@@ -1034,7 +1042,7 @@ def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, 
                 effect="error")
         _prefix_tags(data, acc, where)
         return "unknown"
-    _check_parsed_json(data, "JSON text")
+    _check_parsed_json(data, "text")
     return _judge_text(text, name, acc, facts, where=where, folder=folder)
 
 
@@ -2087,7 +2095,9 @@ def _walk(stream: IO[bytes], end: int | None, *, joblib: bool, depth: int = 0) -
     opcodes, why = inflation.steps_allowed(PickleLimits.opcodes)
     if why and "limits" in params:
         kwargs["limits"] = PickleLimits(opcodes=opcodes, opcodes_why=why)
-    return read_pickle(stream, end, **kwargs)  # type: ignore[arg-type]
+    rep: PickleReport = read_pickle(stream, end, **kwargs)  # type: ignore[arg-type]
+    inflation.charge(rep.opcodes)
+    return rep
 
 
 def _small_int_pickle(data: bytes) -> int | None:
@@ -2463,6 +2473,7 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         acc.add("zip.crc-not-computed", "info", f"{where}: every record's CRC-32 is 0 (saved with torch's "
                 "set_crc32_options(False)): torch reads it, zipfile-based tools refuse it")
     seen: set[tuple[int, int, int, int, bool, bool, bool]] = set()
+    budget_told = False  # compressed.parse-budget said once
     npy_members = 0
     # the records torch's reader finds (names below the archive's first folder)
     # (each with the sizes of its copies: torch's reader may return any)
@@ -2529,6 +2540,15 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         if e.method != 0 and e.usize > lim.ratio_floor and e.usize > lim.max_ratio * max(e.csize, 1):
             acc.add("compressed.bomb", "high", f"{member_where}: declares {e.csize} bytes inflating to {e.usize} "
                     f"(ratio {e.usize // max(e.csize, 1)}:1, limit {lim.max_ratio}:1); not inflated", effect="suspicious")
+            continue
+        if e.method != 0 and inflation.spent():
+            # each member costs a decoder's start-up and first block (a 150-byte bzip2 member: 900 KB, 6 ms;
+            # red team 106p-1: 300 of them): past the file's parse budget nothing more is inflated
+            if not budget_told:
+                budget_told = True
+                acc.add("compressed.parse-budget", "high", f"{member_where}: this file's budget for parsing "
+                        "decompressed content is spent; it and the compressed members after it were not inflated "
+                        "or judged", effect="error")
             continue
         ctx.work -= e.usize
         ctx.entries -= 1

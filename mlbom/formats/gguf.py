@@ -145,6 +145,7 @@ class _Reader:
                 self.skip(struct.calcsize(_GGUF_SCALARS[etype]) * count, "array")
                 return _Array(count)
             self.entries += count  # strings and arrays: read one by one
+            inflation.charge(count)
             if self.entries > self.max_entries:
                 raise FormatError(f"more than {self.max_entries} metadata array entries{self.max_why}")
             if etype not in (8, 9):

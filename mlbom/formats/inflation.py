@@ -1,49 +1,103 @@
-"""How much parsing content that came out of a decompressor may cost (red team 105sa-1).
+"""How much parsing content that came out of a decompressor may cost (red teams 105sa-1, 106p-1).
 
 Decompression is capped by ratio only past ``Limits.ratio_floor`` (zero-filled arrays compress a
-thousandfold and are only hashed, never parsed), but a parser that walks what it reads value by
+thousandfold and are only hashed, never parsed), but a reader that walks what it reads value by
 value costs per value: 6 KB of gzip held 2 M JSON values (5 s), 3 M pickle opcodes (13 s), 2 M
-ONNX nodes (2.5 s) or 4 M GGUF vocabulary entries (1.7 s). While the scanner judges the content
-of a compressed stream or member it sets the compressed size here (:func:`inflated_from`), and
-the readers that step value by value — JSON (values counted before parsing), the pickle walker
-(opcodes), ONNX (protobuf fields), GGUF (metadata array entries) — take at most
-:func:`steps_allowed` steps: ``mlbom.limits.INFLATED_STEPS_PER_BYTE`` per compressed byte, or
-``INFLATED_STEPS_FLOOR``. Nested streams keep the tightest. Real compressed files step under one
-value per compressed byte (joblib scikit-learn models 0.2-1 opcode, a gzipped 4 MB vocabulary 0.2
-JSON values)."""
+ONNX nodes (2.5 s) or 4 M GGUF vocabulary entries (1.7 s); 93 bytes of bz2 held 60 MiB of pickle
+opcodes (46 s), and 300 bzip2 members of a 44 KB zip each their own (184 s).
+
+One budget per file (:func:`file_budget`, set by the scanner around each file's scan):
+``mlbom.limits.INFLATED_STEPS_PER_BYTE`` steps per byte of the file, or ``INFLATED_STEPS_FLOOR``,
+for all the content of all its compressed streams and members together. While the content of a
+compressed stream or member is judged (:func:`inflated_from`), the readers that step value by value
+— JSON (values counted before parsing), the pickle walker (opcodes), ONNX (protobuf fields), GGUF
+(metadata array entries), tar (members) — take at most :func:`steps_allowed` steps and
+:func:`charge` what they took. Content that is not a decompressor's output is bounded by its own
+size and is not charged. Real compressed files take under one step per byte (joblib scikit-learn
+models 0.2-1 opcode, a gzipped 4 MB vocabulary 0.2 JSON values)."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 from mlbom.limits import INFLATED_STEPS_FLOOR, INFLATED_STEPS_PER_BYTE
 
-# the compressed size the content being judged came from (None: not from a decompressor); one
-# file's scan runs in one thread
-_COMPRESSED: ContextVar[int | None] = ContextVar("mlbom_inflated_from", default=None)
+
+@dataclass
+class _Budget:
+    size: int  # bytes of the file
+    left: int  # steps left for its decompressed content
+    inflated: int = 0  # nesting of compressed streams and members being judged
+
+
+# one file's scan runs in one thread
+_FILE: ContextVar[_Budget | None] = ContextVar("mlbom_inflation_budget", default=None)
+
+
+def _steps_for(size: int) -> int:
+    return max(INFLATED_STEPS_FLOOR, INFLATED_STEPS_PER_BYTE * size)
+
+
+@contextlib.contextmanager
+def file_budget(size: int) -> Iterator[None]:
+    """Around the scan of one file of ``size`` bytes (nested files, a scan inside a scan, get their own)."""
+    token = _FILE.set(_Budget(size, _steps_for(size)))
+    try:
+        yield
+    finally:
+        _FILE.reset(token)
 
 
 @contextlib.contextmanager
 def inflated_from(compressed: int) -> Iterator[None]:
-    """While the content of ``compressed`` bytes of a compressed stream or member is judged."""
-    cur = _COMPRESSED.get()
-    token = _COMPRESSED.set(compressed if cur is None else min(cur, compressed))
+    """While the content of a compressed stream or member of ``compressed`` bytes is judged (outside
+    :func:`file_budget`, a budget for these bytes alone)."""
+    budget = _FILE.get()
+    token = None
+    if budget is None:
+        budget = _Budget(compressed, _steps_for(compressed))
+        token = _FILE.set(budget)
+    budget.inflated += 1
     try:
         yield
     finally:
-        _COMPRESSED.reset(token)
+        budget.inflated -= 1
+        if token is not None:
+            _FILE.reset(token)
 
 
 def steps_allowed(default: int) -> tuple[int, str]:
     """The most steps a reader may take (``default`` when the content is no decompressor's output)
-    and, when the allowance is the tighter bound, why (to append to the reader's message)."""
-    compressed = _COMPRESSED.get()
-    if compressed is None:
+    and, when the budget is the tighter bound, why (to append to the reader's message)."""
+    budget = _FILE.get()
+    if budget is None or not budget.inflated:
         return default, ""
-    allowed = max(INFLATED_STEPS_FLOOR, INFLATED_STEPS_PER_BYTE * compressed)
+    allowed = max(budget.left, 0)
     if allowed >= default:
         return default, ""
-    return allowed, (f" (inflated from {compressed} compressed bytes: mlbom takes at most "
-                     f"{INFLATED_STEPS_PER_BYTE} steps per compressed byte, or {INFLATED_STEPS_FLOOR})")
+    return allowed, (f" (decompressed content of a {budget.size}-byte file: mlbom takes at most "
+                     f"{INFLATED_STEPS_PER_BYTE} steps per byte of the file, or {INFLATED_STEPS_FLOOR}, "
+                     "for all of it)")
+
+
+def active() -> bool:
+    """Whether the content being judged is a decompressor's output."""
+    budget = _FILE.get()
+    return budget is not None and budget.inflated > 0
+
+
+def spent() -> bool:
+    """Whether this file's budget for decompressed content is used up (its further compressed
+    members need not be inflated: nothing in them could be judged)."""
+    budget = _FILE.get()
+    return budget is not None and budget.left <= 0
+
+
+def charge(steps: int) -> None:
+    """``steps`` taken on a decompressor's output (nothing outside one)."""
+    budget = _FILE.get()
+    if budget is not None and budget.inflated:
+        budget.left -= steps

@@ -518,6 +518,8 @@ def parse_onnx(fh: IO[bytes], size: int, folder: Path | None = None,
         walk.model(0, size)
     except RecursionError as exc:
         raise FormatError("ONNX model nested too deeply") from exc
+    finally:
+        inflation.charge(walk.src.nfields)
     if "onnx.ir-version" not in walk.facts.facts:
         raise FormatError("not an ONNX model (no ir_version)")
     facts = walk.facts
@@ -568,8 +570,10 @@ def _varints(src: _Src, start: int, end: int) -> Iterator[int]:
 
 
 def _count_varints(src: _Src, start: int, end: int) -> int:
-    if end - start > MAX_TYPED_BYTES:
-        raise _NotTensor(f"typed values over {MAX_TYPED_BYTES} bytes")
+    allowed, why = inflation.steps_allowed(MAX_TYPED_BYTES)  # (a value per byte at most)
+    if end - start > allowed:
+        raise _NotTensor(f"typed values over {allowed} bytes{why}")
+    inflation.charge(end - start)
     return sum(1 for _ in _varints(src, start, end))
 
 
@@ -658,6 +662,8 @@ def parse_tensor_file(fh: IO[bytes], size: int, folder: Path | None = None) -> F
             desc = _sequence_proto(walk.src, size, walk)
     except (_NotTensor, FormatError, RecursionError):
         return None
+    finally:
+        inflation.charge(walk.src.nfields)
     facts = walk.facts
     facts.facts["onnx.tensor"] = desc[:200]
     walk.judge_locations()

@@ -198,9 +198,12 @@ def parse_safetensors(fh: IO[bytes], size: int) -> Facts:
     if n > size - 8:
         raise FormatError(f"header length {n} runs past the end of the file ({size - 8} bytes after the length field)")
     raw = read_exact(fh, n, "header")
-    allowed, why = inflation.steps_allowed(n)  # (a decompressor's output: values counted before parsing)
-    if why and raw.count(b"{") + raw.count(b"[") + raw.count(b",") > allowed:
-        raise FormatError(f"header holds more than {allowed} JSON values{why}")
+    if inflation.active():  # a decompressor's output: its values counted before parsing
+        allowed, why = inflation.steps_allowed(n)
+        values = raw.count(b"{") + raw.count(b"[") + raw.count(b",")
+        inflation.charge(values)
+        if values > allowed:
+            raise FormatError(f"header holds more than {allowed} JSON values{why}")
     if not raw.startswith(b"{"):
         raise FormatError("header does not start with '{'")
     try:

@@ -52,7 +52,7 @@ def test_a_small_compressed_pickle_of_millions_of_opcodes_is_not_walked_to_the_e
     r = scan_bytes(gzip.compress(OPCODE_BOMB, 9), "m.pkl.gz")
     assert r.verdict == "error", [(f.id, f.message) for f in r.findings]
     limit = [f.message for f in r.findings if f.id == "pickle.limit"]
-    assert limit and "per compressed byte" in limit[0]
+    assert limit and "per byte of the file" in limit[0]
     stopped_at = int(limit[0].split("more than ")[1].split(" ")[0])
     assert stopped_at < 1_000_000  # not the 50 M opcodes of an uncompressed pickle
 
@@ -68,11 +68,12 @@ def test_keras_and_skops_configs_deflated_in_a_zip_are_bounded_too() -> None:
 
 def test_the_same_content_uncompressed_is_judged_in_full() -> None:
     """The allowance is about amplification: JSON given as it is, or under the floor, is judged;
-    text that is not JSON is not parsed value by value (4 MiB of one letter gzips to 4 KB)."""
+    text is charged a step per 8 bytes (2 MiB of one letter gzipped is judged; 16 MiB is not)."""
     small = b"[" + b"[]," * 1000 + b"[]]"
     assert scan_bytes(small, "data.json").verdict == "safe"
     assert "compressed.bomb" not in _ids(scan_bytes(gzip.compress(small), "data.json.gz"))
-    assert scan_bytes(gzip.compress(b"a" * (4 << 20)), "x.gz").verdict == "safe"
+    assert scan_bytes(gzip.compress(b"a" * (2 << 20)), "x.gz").verdict == "safe"
+    assert "compressed.bomb" in _ids(scan_bytes(gzip.compress(b"a\n" * (8 << 20)), "x.gz"))  # 106p-3: 16 MiB
 
 
 def test_real_compressed_content_stays_under_the_allowance() -> None:
@@ -127,7 +128,7 @@ def test_gguf_and_onnx_readers_step_within_the_allowance(make: object, name: str
     """2 M empty vocabulary entries (24 KB gzipped) took 1.7 s, 2 M empty ONNX nodes (4 KB) 2.5 s."""
     data = make(2_000_000)  # type: ignore[operator]
     r = scan_bytes(gzip.compress(data, 9), name + ".gz")
-    msgs = [f.message for f in r.findings if "per compressed byte" in f.message]
+    msgs = [f.message for f in r.findings if "per byte of the file" in f.message]
     assert r.verdict == "error" and msgs and what in msgs[0], [(f.id, f.message) for f in r.findings]
     small = make(10_000)  # type: ignore[operator]
     assert not [f for f in scan_bytes(gzip.compress(small, 9), name + ".gz").findings if "per compressed" in f.message]
@@ -137,4 +138,18 @@ def test_a_safetensors_header_is_counted_too() -> None:
     hdr = (b'{"t": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}, "m": [' + b"[]," * 2_000_000
            + b"[]]}")
     r = scan_bytes(gzip.compress(struct.pack("<Q", len(hdr)) + hdr, 9), "m.safetensors.gz")
-    assert r.verdict == "error" and any("per compressed byte" in f.message for f in r.findings)
+    assert r.verdict == "error" and any("per byte of the file" in f.message for f in r.findings)
+
+
+def test_one_budget_for_all_the_members_of_a_file() -> None:
+    """Red team 106p-1: each of 300 bzip2 members of a 44 KB zip had its own allowance (184 s). The
+    budget is the file's: once spent, later compressed members are not inflated."""
+    out = io.BytesIO()
+    body = b"\x80\x02" + b"N0" * 400_000 + b"N."
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_BZIP2) as z:
+        for i in range(40):
+            z.writestr(f"m{i}.pkl", body)
+    r = scan_bytes(out.getvalue(), "many.zip")
+    ids = [f.id for f in r.findings]
+    assert r.verdict == "error" and "compressed.parse-budget" in ids
+    assert ids.count("pickle.limit") <= 2, ids  # the budget was spent on the first member or two
