@@ -1,0 +1,65 @@
+"""Red team 106sa, false positives on files the real libraries write (fixtures in
+``tests/fixtures/rt106sa/``, made as ``tests/fixtures/SOURCES.md`` says; none is loaded here).
+
+- 106sa-3: ``skops.io.dump`` writes a ``bytes``/``bytearray`` value to a ``<uuid4>.bin`` member that
+  a ``BytesNode``/``BytearrayNode`` names and skops reads back raw: no name claim, no
+  ``file.unknown`` for such members; any other ``.bin`` member, and the same members in an archive
+  another loader reads too (a Keras polyglot), keep their judgement."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from mlbom.scanner import FileScan, scan_file
+
+FIX = Path(__file__).resolve().parent.parent / "fixtures" / "rt106sa"
+
+
+def ids(r: FileScan) -> list[str]:
+    return [f.id for f in r.findings]
+
+
+def about(r: FileScan, member: str) -> list[str]:
+    return [f.id for f in r.findings if member in f.message]
+
+
+def bytes_members() -> list[str]:
+    with zipfile.ZipFile(FIX / "bytes_value.skops") as z:
+        return [n for n in z.namelist() if n.endswith(".bin")]
+
+
+def with_members(tmp_path: Path, name: str, extra: dict[str, bytes]) -> Path:
+    """The skops fixture rewritten with ``extra`` members first (schema.json stays last, as skops writes it)."""
+    out = tmp_path / name
+    with zipfile.ZipFile(FIX / "bytes_value.skops") as src, zipfile.ZipFile(out, "w") as dst:
+        for n, data in extra.items():
+            dst.writestr(n, data)
+        for info in src.infolist():
+            dst.writestr(info, src.read(info.filename))
+    return out
+
+
+def test_skops_bytes_values_are_raw_members() -> None:
+    r = scan_file(FIX / "bytes_value.skops", with_hash=False)
+    assert r.format == "skops" and r.verdict == "safe", r.findings
+    assert "file.format-mismatch" not in ids(r) and "file.unknown" not in ids(r)
+    members = bytes_members()
+    assert len(members) == 2  # b"," (text) and bytearray(b"\x00\x01\x02") (binary)
+    # the binary one is still judged by content: in no format, which a bytes value may be
+    assert [m for m in members if about(r, m) == ["zip.raw-member"]]
+
+
+def test_skops_raw_exemption_covers_only_what_skops_reads_raw(tmp_path: Path) -> None:
+    # a .bin member no BytesNode names keeps today's judgement; the named ones are exempt
+    other = scan_file(with_members(tmp_path, "extra.skops", {"extra.bin": b"\x00\x01\xfe\xff" * 8}), with_hash=False)
+    assert other.verdict == "error"
+    assert "file.format-mismatch" in about(other, "extra.bin") and "file.unknown" in about(other, "extra.bin")
+    for m in bytes_members():
+        assert "file.format-mismatch" not in about(other, m) and "file.unknown" not in about(other, m)
+    # the same archive as a Keras file too (config.json + metadata.json): another loader, the polyglot
+    # is judged as before and its members keep their name claims
+    keras = scan_file(with_members(tmp_path, "poly.skops", {"config.json": b"{}", "metadata.json": b"{}"}),
+                      with_hash=False)
+    assert keras.verdict != "safe" and "zip.polyglot" in ids(keras)
+    assert all("file.format-mismatch" in about(keras, m) for m in bytes_members())
