@@ -381,10 +381,20 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_has
         acc.add("file.empty", "low", "0-byte file")
     if acc.imports:
         facts["pickle.imports"] = ",".join(sorted(acc.imports))[:2000]
-    unrecognised = (fmt == "unknown" and acc.error_ids == {"file.unknown"} and not (acc.unsafe or acc.suspicious)
+    unrecognised = (fmt == "unknown" and _only_unknown(acc) and not (acc.unsafe or acc.suspicious)
                     and _loader_magic(head) is None)
     return FileScan(shown, fmt, acc.verdict(), digest, size, acc.findings, facts, tuple(acc.onnx_refs), unrecognised,
                     tuple(acc.code_refs))
+
+
+def _only_unknown(acc: _Acc) -> bool:
+    """Whether content in no format is the file's only ``error``: ``file.unknown``, and at most the
+    claim of its name on that unknown content (``weights.bin`` says PyTorch weights: red team
+    106sa-5; ``onnx.save_model(..., location=...)`` takes any name) — what an ONNX model's claim
+    may make its raw tensor bytes (:func:`_judge_claimed`)."""
+    claims = [f for f in acc.findings if f.id == "file.format-mismatch"]
+    return "file.unknown" in acc.error_ids and acc.error_ids <= {"file.unknown", "file.format-mismatch"} and all(
+        f.message.startswith(_UNKNOWN_CLAIM) for f in claims)
 
 
 MAX_SNAPSHOT_BYTES = 256 << 20
@@ -476,6 +486,9 @@ def scan_stream(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str,
     return fmt
 
 
+_UNKNOWN_CLAIM = "content is in no format mlbom recognises (unknown); "
+
+
 def _check_claim(name: str, fmt: str, acc: _Acc) -> None:
     """A weight-format extension over content of another format is an ``error``."""
     lower = name.lower()
@@ -484,8 +497,8 @@ def _check_claim(name: str, fmt: str, acc: _Acc) -> None:
             continue
         ok = any(fmt == a or (a.endswith("*") and fmt.startswith(a[:-1])) for a in accepted)
         if not ok and fmt != "git-lfs-pointer":
-            what = "in no format mlbom recognises (unknown)" if fmt == "unknown" else fmt
-            acc.add("file.format-mismatch", "high", f"content is {what}; the name {name!r} says {label}", effect="error")
+            shown = _UNKNOWN_CLAIM if fmt == "unknown" else f"content is {fmt}; "
+            acc.add("file.format-mismatch", "high", f"{shown}the name {name!r} says {label}", effect="error")
         return
 
 
@@ -4231,10 +4244,15 @@ def _judge_claimed(sc: FileScan, claims: list[_Claim]) -> FileScan:
     if conflict:
         findings.append(ScanFinding("onnx.external-data-conflict", "high", conflict))
     if sc.unrecognised and not bad:
-        findings = [f for f in findings if f.id != "file.unknown"]
+        # (the claim of a weight-format name on content in no format goes too: onnx names the file
+        # whatever the caller passed as location, 106sa-5; no loader of that format reads these bytes)
+        named = [f for f in findings if f.id == "file.format-mismatch"]
+        findings = [f for f in findings if f.id not in ("file.unknown", "file.format-mismatch")]
+        also = (f"; {named[0].message[len(_UNKNOWN_CLAIM):]}, but its bytes are in no such format (that loader "
+                "refuses them)") if named else ""
         findings.append(ScanFinding("onnx.external-data", "info",
                                     f"raw tensor bytes of {', '.join(models)[:300]} ({len(claims)} tensor(s)); "
-                                    "onnx reads them as numbers, never as code"))
+                                    f"onnx reads them as numbers, never as code{also}"))
         return replace(sc, format="onnx-external-data", verdict="suspicious" if conflict else "safe",
                        findings=findings, facts=facts, unrecognised=False)
     if not sc.unrecognised:

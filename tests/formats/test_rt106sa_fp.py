@@ -4,13 +4,17 @@
 - 106sa-3: ``skops.io.dump`` writes a ``bytes``/``bytearray`` value to a ``<uuid4>.bin`` member that
   a ``BytesNode``/``BytearrayNode`` names and skops reads back raw: no name claim, no
   ``file.unknown`` for such members; any other ``.bin`` member, and the same members in an archive
-  another loader reads too (a Keras polyglot), keep their judgement."""
+  another loader reads too (a Keras polyglot), keep their judgement.
+- 106sa-5: ``onnx.save_model(..., location="weights.bin")``: a folder scan takes the file as the
+  model's raw tensor bytes like ``model.onnx.data``, whatever the name claims."""
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from pathlib import Path
 
+import mlbom
 from mlbom.scanner import FileScan, scan_file
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "rt106sa"
@@ -63,3 +67,16 @@ def test_skops_raw_exemption_covers_only_what_skops_reads_raw(tmp_path: Path) ->
                       with_hash=False)
     assert keras.verdict != "safe" and "zip.polyglot" in ids(keras)
     assert all("file.format-mismatch" in about(keras, m) for m in bytes_members())
+
+
+def test_onnx_external_data_with_a_weight_name(tmp_path: Path) -> None:
+    folder = tmp_path / "onnx_bin_external"
+    shutil.copytree(FIX / "onnx_bin_external", folder)
+    r = {Path(s.path).name: s for s in mlbom.scan([folder])}
+    data = r["weights.bin"]
+    assert data.verdict == "safe" and data.format == "onnx-external-data", data.findings
+    assert ids(data) == ["onnx.external-data"] and "says PyTorch weights" in data.findings[0].message
+    assert r["model.onnx"].verdict == "safe"
+    # scanned alone nothing vouches for the bytes: the name's claim and the unknown content stay
+    alone = scan_file(folder / "weights.bin", with_hash=False)
+    assert alone.verdict == "error" and {"file.unknown", "file.format-mismatch"} <= set(ids(alone))
