@@ -6,7 +6,10 @@
   ``file.unknown`` for such members; any other ``.bin`` member, and the same members in an archive
   another loader reads too (a Keras polyglot), keep their judgement.
 - 106sa-5: ``onnx.save_model(..., location="weights.bin")``: a folder scan takes the file as the
-  model's raw tensor bytes like ``model.onnx.data``, whatever the name claims."""
+  model's raw tensor bytes like ``model.onnx.data``, whatever the name claims.
+- 106sa-4 (decided: stays ``suspicious``): the ``pickle.load`` reading of a joblib dict holding an
+  object array imports a top-level module named like a class of the file; the finding says why the
+  file cannot settle it (docs/scanning.md, "joblib")."""
 
 from __future__ import annotations
 
@@ -80,3 +83,13 @@ def test_onnx_external_data_with_a_weight_name(tmp_path: Path) -> None:
     # scanned alone nothing vouches for the bytes: the name's claim and the unknown content stay
     alone = scan_file(folder / "weights.bin", with_hash=False)
     assert alone.verdict == "error" and {"file.unknown", "file.format-mismatch"} <= set(ids(alone))
+
+
+def test_joblib_plain_reading_top_level_import_stays_suspicious() -> None:
+    for name, module in (("model_with_meta.joblib", "LogisticRegression"), ("labels_dict.joblib", "NumpyArrayWrapper")):
+        r = scan_file(FIX / name, with_hash=False)
+        assert r.verdict == "suspicious", (name, r.findings)
+        msgs = [f.message for f in r.findings if f.id == "pickle.unlisted-callable"]
+        assert len(msgs) == 1 and msgs[0].startswith(f"{name}: read by pickle.load (not joblib.load)")
+        assert f"STACK_GLOBAL {module!r} 'dtype'" in msgs[0]
+        assert f"a {module}.py or {module}/__init__.py the repository ships is found and run" in msgs[0]
