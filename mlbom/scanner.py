@@ -35,6 +35,7 @@ import tarfile
 import tempfile
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -214,8 +215,13 @@ def _json_nodes(data: bytes) -> int:
 
 _TEXT_BYTES_PER_STEP = 8  # text a reader scans whole with regular expressions: ~0.13 µs a byte (106p-3)
 
+# set while a zip member that its archive's loader reads as raw bytes, never parsing them, is judged
+# (a skops BytesNode's member, 106sa-3): (the member's ``where``, why); content in no format there is
+# what such a member may hold (``info``), not an unjudged format (``file.unknown``)
+_RAW_MEMBER: ContextVar[tuple[str, str] | None] = ContextVar("mlbom_scanner_raw_member", default=None)
 
-def _json_bomb(data: bytes, what: str) -> str | None:
+
+def _json_bomb(data: bytes, what: str, *, charge: bool = True) -> str | None:
     """Why ``data`` (text a reader takes whole: JSON is then walked value by value, any text scanned
     by several regular expressions) is too much work for the file it came out of a decompressor
     of (:mod:`mlbom.formats.inflation`), or None. A JSON value is a step; so are 8 bytes of text."""
@@ -224,7 +230,8 @@ def _json_bomb(data: bytes, what: str) -> str | None:
     nodes = _json_nodes(data)
     steps = nodes + (len(data) + _TEXT_BYTES_PER_STEP - 1) // _TEXT_BYTES_PER_STEP
     _allowed, why = inflation.steps_allowed(steps)  # (why is set only when steps pass the budget)
-    inflation.charge(steps)
+    if charge:
+        inflation.charge(steps)
     if not why:
         return None
     held = f" holding some {nodes} values" if nodes else ""
@@ -372,10 +379,20 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_has
         acc.add("file.empty", "low", "0-byte file")
     if acc.imports:
         facts["pickle.imports"] = ",".join(sorted(acc.imports))[:2000]
-    unrecognised = (fmt == "unknown" and acc.error_ids == {"file.unknown"} and not (acc.unsafe or acc.suspicious)
+    unrecognised = (fmt == "unknown" and _only_unknown(acc) and not (acc.unsafe or acc.suspicious)
                     and _loader_magic(head) is None)
     return FileScan(shown, fmt, acc.verdict(), digest, size, acc.findings, facts, tuple(acc.onnx_refs), unrecognised,
                     tuple(acc.code_refs))
+
+
+def _only_unknown(acc: _Acc) -> bool:
+    """Whether content in no format is the file's only ``error``: ``file.unknown``, and at most the
+    claim of its name on that unknown content (``weights.bin`` says PyTorch weights: red team
+    106sa-5; ``onnx.save_model(..., location=...)`` takes any name) — what an ONNX model's claim
+    may make its raw tensor bytes (:func:`_judge_claimed`)."""
+    claims = [f for f in acc.findings if f.id == "file.format-mismatch"]
+    return "file.unknown" in acc.error_ids and acc.error_ids <= {"file.unknown", "file.format-mismatch"} and all(
+        f.message.startswith(_UNKNOWN_CLAIM) for f in claims)
 
 
 MAX_SNAPSHOT_BYTES = 256 << 20
@@ -468,6 +485,9 @@ def scan_stream(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str,
     return fmt
 
 
+_UNKNOWN_CLAIM = "content is in no format mlbom recognises (unknown); "
+
+
 def _check_claim(name: str, fmt: str, acc: _Acc) -> None:
     """A weight-format extension over content of another format is an ``error``."""
     lower = name.lower()
@@ -476,8 +496,8 @@ def _check_claim(name: str, fmt: str, acc: _Acc) -> None:
             continue
         ok = any(fmt == a or (a.endswith("*") and fmt.startswith(a[:-1])) for a in accepted)
         if not ok and fmt != "git-lfs-pointer":
-            what = "in no format mlbom recognises (unknown)" if fmt == "unknown" else fmt
-            acc.add("file.format-mismatch", "high", f"content is {what}; the name {name!r} says {label}", effect="error")
+            shown = _UNKNOWN_CLAIM if fmt == "unknown" else f"content is {fmt}; "
+            acc.add("file.format-mismatch", "high", f"{shown}the name {name!r} says {label}", effect="error")
         return
 
 
@@ -1021,13 +1041,23 @@ def _decode_text(data: bytes) -> str | None:
     return None if "\x00" in text else text
 
 
+def _unknown_content(acc: _Acc, where: str, what: str) -> None:
+    """Content in no format mlbom recognises: ``error`` (``file.unknown``), except in a zip member
+    its archive's loader reads as raw bytes (:data:`_RAW_MEMBER`): ``info``."""
+    raw = _RAW_MEMBER.get()
+    if raw is not None and raw[0] == where:
+        acc.add("zip.raw-member", "info", f"{where}: {what} in no format mlbom recognises; {raw[1]}")
+        return
+    acc.add("file.unknown", "high", f"{where}: {what} in no format mlbom recognises; not judged{_ALONE}",
+            effect="error")
+
+
 def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], *, where: str,
                folder: Path | None = None) -> str:
     """Text is recognised positively: all of it is UTF-8 without NUL bytes (read in full up to
-    :data:`MAX_TEXT`). Anything else is unknown binary content: ``error``."""
+    :data:`MAX_TEXT`). Anything else is unknown binary content: ``error`` (:func:`_unknown_content`)."""
     if size > MAX_TEXT:
-        acc.add("file.unknown", "high", f"{where}: {size} bytes of content in no format mlbom recognises; "
-                f"not judged{_ALONE}", effect="error")
+        _unknown_content(acc, where, f"{size} bytes of content")
         fh.seek(0)
         _prefix_tags(fh.read(MAX_TEXT), acc, where)
         return "unknown"
@@ -1038,8 +1068,7 @@ def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, 
         _merge(sp, acc, facts, where)
         return "sentencepiece"
     if text is None:
-        acc.add("file.unknown", "high", f"{where}: binary content in no format mlbom recognises; not judged{_ALONE}",
-                effect="error")
+        _unknown_content(acc, where, "binary content")
         _prefix_tags(data, acc, where)
         return "unknown"
     _check_parsed_json(data, "text")
@@ -2401,7 +2430,8 @@ _TORCH_SMALL = {"version", "byteorder", ".data/version", ".data/serialization_id
 
 
 def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *, depth: int,
-              where: str, eocd: int | None, scan_prefix: bool = True, arc: ZipArchive | None = None) -> str:
+              where: str, eocd: int | None, scan_prefix: bool = True, arc: ZipArchive | None = None,
+              zipfile_view: bool = True) -> str:
     if arc is None:
         if eocd is None:
             eocd = find_end_record(fh, size)
@@ -2466,6 +2496,10 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         prefix = pt2_root
         top = prefix[:-1]
         raw = _pt2_report(fh, arc.entries, prefix, acc, ctx, where)
+    # the members skops.io.load reads as a bytes/bytearray value's raw bytes (106sa-3), in a zip no
+    # other loader reads (kind "zip": no torch, pt2 or Keras reading) and in zipfile's own directory
+    # (the one skops opens; not torch's other one)
+    skops_raw = _skops_raw_entries(fh, arc.entries, ctx) if kind == "zip" and zipfile_view else frozenset()
     # torch.serialization.set_crc32_options(False) writes CRC 0 for every record: torch's own
     # mode, not a mismatch (zipfile-based tools refuse such an archive; torch reads it)
     check_crc = not (kind in ("pytorch-zip", "torchscript", "pt2") and files and all(e.crc == 0 for e in files))
@@ -2558,8 +2592,8 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             break
         try:
             member_fmt = _scan_member(fh, e, kind, rel, acc, facts, ctx, depth=depth, where=member_where,
-                                      records=records,
-                                      check_crc=check_crc)
+                                      records=records, check_crc=check_crc,
+                                      raw=_SKOPS_RAW if id(e) in skops_raw else None)
         except BombError as exc:
             acc.add("compressed.bomb", "high", f"{member_where}: {exc}", effect="suspicious")
             continue
@@ -2580,8 +2614,44 @@ def _scan_zip(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         _scan_prefix(fh, arc.start, name, acc, ctx, depth=depth, where=where)
     if arc.miniz is not None:  # the directory torch.load reads instead (zip.directory-mismatch above)
         _scan_zip(fh, size, name, acc, {}, ctx, depth=depth + 1, where=f"{where} (torch's central directory)",
-                  eocd=eocd, scan_prefix=False, arc=arc.miniz)
+                  eocd=eocd, scan_prefix=False, arc=arc.miniz, zipfile_view=False)
     return kind
+
+
+_SKOPS_RAW = ("skops.io.load reads this member as the raw bytes of a bytes/bytearray value (a BytesNode of "
+              "schema.json names it) and never parses them")
+
+
+def _skops_raw_entries(fh: IO[bytes], entries: Sequence[ZipEntry], ctx: _Ctx) -> frozenset[int]:
+    """The entries (``id``) that ``skops.io.load`` reads as raw bytes (red team 106sa-3):
+    ``BytesNode``/``BytearrayNode`` read ``load_context.src.read(state["file"])`` (skops/io/
+    _general.py) — ``zipfile``'s lookup of that name, the last entry of the name as ``zipfile``
+    cuts it — of the schema skops reads (``read_schema``: ``json.loads(zip_file.read("schema.json"))``,
+    the last entry named ``schema.json``), and never parse them. Such a member is still judged by
+    its content (a reader that takes it out of the archive may parse it); only the claim of its name
+    (``<uuid4>.bin``, what skops writes, is no PyTorch file) and content in no format are no finding.
+    Empty when the schema is not read here (over the parse allowance, not a skops node tree)."""
+    import json
+
+    from mlbom.formats import skops
+
+    last: dict[str, ZipEntry] = {}
+    for e in entries:
+        if not e.is_dir:
+            last[e.zipfile_name] = e
+    schema = last.get("schema.json")
+    if schema is None or schema.encrypted or schema.usize > min(MAX_TEXT, skops.MAX_SCHEMA):
+        return frozenset()
+    try:
+        data = open_member(fh, schema, ctx.limits, ctx.output).read(schema.usize + 1)
+        if schema.method != 0:
+            with inflation.inflated_from(schema.csize):
+                if _json_bomb(data, "skops schema", charge=False) is not None:  # (charged where it is judged)
+                    return frozenset()
+        doc = json.loads(data)
+    except (FormatError, BombError, OSError, EOFError, ValueError, RecursionError, MemoryError):
+        return frozenset()
+    return frozenset(id(last[n]) for n in skops.raw_members(doc) if n in last and n != "schema.json")
 
 
 def _archive_chain(fh: IO[bytes], end: int, ctx: _Ctx) -> tuple[list[tuple[int, int]], int]:
@@ -2632,7 +2702,7 @@ def _scan_concatenated(fh: IO[bytes], size: int, name: str, acc: _Acc, ctx: _Ctx
             acc.add(note.id, "high", f"{where} (read as one zip): {note.message}", effect="suspicious")
     if last.miniz is not None:  # what torch.load of the whole file reads
         _scan_zip(fh, size, name, acc, {}, ctx, depth=depth + 1, where=f"{where} (torch's central directory)",
-                  eocd=None, scan_prefix=False, arc=last.miniz)
+                  eocd=None, scan_prefix=False, arc=last.miniz, zipfile_view=False)
     if rest > 0:
         _scan_prefix(fh, rest, name, acc, ctx, depth=depth, where=where)
     if depth == 0 and ctx.folder is not None:
@@ -3269,9 +3339,27 @@ def _member_name_checks(e: ZipEntry, acc: _Acc, where: str) -> None:
 
 def _scan_member(fh: IO[bytes], e: ZipEntry, kind: str, rel: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx, *,
                  depth: int, where: str, check_crc: bool = True,
-                 records: Mapping[str, tuple[int, ...]] | None = None) -> str:
+                 records: Mapping[str, tuple[int, ...]] | None = None, raw: str | None = None) -> str:
+    """Judge one member by its content, then the claim of its name. ``raw`` (why): the archive's
+    loader reads the member as raw bytes, never parsing them (:func:`_skops_raw_entries`): its
+    name claims nothing, and content in no format is no gap (:func:`_unknown_content`)."""
     if e.encrypted and e.method != 0:
         return "encrypted"
+    token = _RAW_MEMBER.set((where, raw)) if raw is not None else None
+    try:
+        fmt = _scan_member_content(fh, e, kind, rel, acc, facts, ctx, depth=depth, where=where,
+                                   check_crc=check_crc, records=records)
+    finally:
+        if token is not None:
+            _RAW_MEMBER.reset(token)
+    if fmt != "pickle" and raw is None:
+        _check_claim(e.name.rsplit("/", 1)[-1], fmt, acc)
+    return fmt
+
+
+def _scan_member_content(fh: IO[bytes], e: ZipEntry, kind: str, rel: str, acc: _Acc, facts: dict[str, str],
+                         ctx: _Ctx, *, depth: int, where: str, check_crc: bool,
+                         records: Mapping[str, tuple[int, ...]] | None) -> str:
     stream = open_member(fh, e, ctx.limits, ctx.output)
     if kind in ("pytorch-zip", "torchscript") and e.method not in (0, 8):
         acc.add("zip.method", "high", f"{where}: compression method {e.method}: torch's reader cannot read it, "
@@ -3285,8 +3373,6 @@ def _scan_member(fh: IO[bytes], e: ZipEntry, kind: str, rel: str, acc: _Acc, fac
             acc.add("zip.crc-mismatch", "high", f"{where}: its CRC-32 does not match the archive's directory: "
                     "loaders disagree (zipfile, np.load and Keras raise 'Bad CRC-32' once they have read the member "
                     "— an object array's pickle has run by then; torch.load never checks)", effect="suspicious")
-    if fmt != "pickle":
-        _check_claim(name, fmt, acc)
     return fmt
 
 
@@ -4172,10 +4258,15 @@ def _judge_claimed(sc: FileScan, claims: list[_Claim]) -> FileScan:
     if conflict:
         findings.append(ScanFinding("onnx.external-data-conflict", "high", conflict))
     if sc.unrecognised and not bad:
-        findings = [f for f in findings if f.id != "file.unknown"]
+        # (the claim of a weight-format name on content in no format goes too: onnx names the file
+        # whatever the caller passed as location, 106sa-5; no loader of that format reads these bytes)
+        named = [f for f in findings if f.id == "file.format-mismatch"]
+        findings = [f for f in findings if f.id not in ("file.unknown", "file.format-mismatch")]
+        also = (f"; {named[0].message[len(_UNKNOWN_CLAIM):]}, but its bytes are in no such format (that loader "
+                "refuses them)") if named else ""
         findings.append(ScanFinding("onnx.external-data", "info",
                                     f"raw tensor bytes of {', '.join(models)[:300]} ({len(claims)} tensor(s)); "
-                                    "onnx reads them as numbers, never as code"))
+                                    f"onnx reads them as numbers, never as code{also}"))
         return replace(sc, format="onnx-external-data", verdict="suspicious" if conflict else "safe",
                        findings=findings, facts=facts, unrecognised=False)
     if not sc.unrecognised:

@@ -139,11 +139,25 @@ def test_a_model_cannot_launder_a_pickle(tmp_path: Path) -> None:
         assert any(f.id == "onnx.external-data" and "judged as that format" in f.message for f in r[name].findings)
 
 
+def test_a_weight_format_name_over_raw_tensor_bytes_is_the_models(tmp_path: Path) -> None:
+    # onnx.save_model(..., location="weights.pt") names the file as its caller says: raw bytes in no
+    # format are the model's tensor bytes whatever the name claims (red team 106sa-5; the claim was
+    # an error here before)
+    (tmp_path / "weights.pt").write_bytes(FLOATS)
+    write_model(tmp_path / "model.onnx", ext_tensor("w", "weights.pt", 0, 16))
+    data = by_name(mlbom.scan([tmp_path]))["weights.pt"]
+    assert data.verdict == "safe" and data.format == "onnx-external-data", data.findings
+    assert ids(data) == {"onnx.external-data"}
+
+
 def test_a_model_cannot_vouch_for_a_file_whose_name_claims_a_format(tmp_path: Path) -> None:
-    (tmp_path / "weights.pt").write_bytes(FLOATS)  # not a torch file: the name's claim is an error
+    # content with a format of its own (text, which YAML/JSON loaders read) under a weight-format
+    # name: the claim stays an error, the model vouches for nothing
+    (tmp_path / "weights.pt").write_bytes(b"raw: not tensor bytes\n" * 4)
     write_model(tmp_path / "model.onnx", ext_tensor("w", "weights.pt", 0, 16))
     data = by_name(mlbom.scan([tmp_path]))["weights.pt"]
     assert data.verdict == "error" and "file.format-mismatch" in ids(data)
+    assert data.format != "onnx-external-data"
 
 
 @pytest.mark.parametrize("loc", ["../weights", "/etc/passwd", "sub/../../weights"])

@@ -2062,11 +2062,24 @@ class _Walker:
             self.note("pickle.unresolvable", "medium", f"{where}: {res.reason}", "suspicious", res.path)
         elif res.status == "unlisted":
             self.note("pickle.unlisted-callable", "medium", f"{where}: not on mlbom's allowlist of data-only "
-                      "callables (importing it runs its module; calling or building it runs its code)",
-                      "suspicious", res.path)
+                      "callables (importing it runs its module; calling or building it runs its code)"
+                      + self.top_level_note(res), "suspicious", res.path)
         else:
             return False
         return True
+
+    def top_level_note(self, res: Resolved) -> str:
+        """Why an unlisted top-level module in the ``pickle.load`` reading of a joblib stream stays
+        ``suspicious`` (red team 106sa-4, docs/scanning.md): there the misaligned BINGETs of a
+        nested object-array pickle read the outer memo, and a class name (``LogisticRegression``)
+        becomes a module name. Whether it imports depends on the machine, not the file."""
+        module = res.raw.split(" ", 1)[0]
+        if not self.plain_reading or "." in module:
+            return ""
+        return (f" — {module!r} is a top-level module name: pickle.load imports it from sys.path, the script's or "
+                f"working folder first (run in a model repository's folder, a {module}.py or {module}/__init__.py "
+                "the repository ships is found and run); where none is, the import fails and the load stops: "
+                "the file cannot tell which")
 
     def judge_other_reading(self, module: str, name: str, op: str, res: Resolved) -> None:
         """The name as joblib >= 1.5 resolves it: with the outer unpickler's find_class, at the

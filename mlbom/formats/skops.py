@@ -18,7 +18,10 @@ by what that old class imports, against its own default list (:func:`old_nodes`,
 A loader mlbom does not know, an invalid protocol or a schema that is not a
 node tree is ``error`` (not judged). The walk is bounded: :data:`MAX_DEPTH` levels,
 :data:`MAX_NODES` dicts; past either, ``error``. The zip's other members (``.npy`` arrays that
-skops reads with ``allow_pickle=False``, sparse ``.npz``) are judged by their own readers.
+skops reads with ``allow_pickle=False``, sparse ``.npz``) are judged by their own readers; a member
+a ``BytesNode``/``BytearrayNode`` names (its ``file``: what ``skops.io.dump`` writes a
+``bytes``/``bytearray`` value to, as ``<uuid4>.bin``) is read back raw
+(``load_context.src.read(state["file"])``) and never parsed: :func:`raw_members` (red team 106sa-3).
 Parsing only: nothing is imported or called.
 """
 
@@ -113,6 +116,42 @@ def looks_like_skops(doc: object) -> bool:
     keys (``protocol``/``_skops_version``) or a type reference (``__module__``/``__class__``)."""
     return isinstance(doc, dict) and "__loader__" in doc and (
         "protocol" in doc or "_skops_version" in doc or ("__module__" in doc and "__class__" in doc))
+
+
+# node loaders whose ``file`` member skops reads as raw bytes (skops/io/_general.py: ``BytesNode.__init__``
+# reads ``load_context.src.read(state["file"])`` into a BytesIO, ``_construct`` returns its value;
+# ``BytearrayNode`` subclasses it; no old protocol has a class of its own for either)
+RAW_BYTES_LOADERS = frozenset({"BytesNode", "BytearrayNode"})
+
+
+def raw_members(doc: object) -> frozenset[str]:
+    """The member names (as ``zipfile`` looks them up) that ``skops.io.load`` reads as the raw
+    bytes of a ``bytes``/``bytearray`` value: the ``file`` of every ``BytesNode``/``BytearrayNode``
+    of a skops ``schema.json`` document (red team 106sa-3). Empty for a document that is not a
+    skops node tree, or past the walk's bounds (:data:`MAX_NODES`, :data:`MAX_DEPTH`; such a
+    schema is ``error`` anyway)."""
+    if not looks_like_skops(doc):
+        return frozenset()
+    out: set[str] = set()
+    stack: list[tuple[object, int]] = [(doc, 0)]
+    seen = 0
+    while stack:
+        node, depth = stack.pop()
+        if depth >= MAX_DEPTH:
+            return frozenset()
+        if isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        seen += 1
+        if seen > MAX_NODES:
+            return frozenset()
+        stack.extend((v, depth + 1) for v in node.values())
+        name = node.get("file")
+        if node.get("__loader__") in RAW_BYTES_LOADERS and isinstance(name, str):
+            out.add(name)
+    return frozenset(out)
 
 
 def _shown(items: list[str]) -> str:
