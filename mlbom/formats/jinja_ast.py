@@ -1498,6 +1498,12 @@ class _Judge:
             return self._context_data(node.left) and self._context_data(node.right)
         if isinstance(node, nodes.CondExpr):  # tool.function if tool.function is defined else tool
             return self._context_data(node.expr1) and (node.expr2 is None or self._context_data(node.expr2))
+        if isinstance(node, (nodes.And, nodes.Or)):  # p.required or []: one operand or the other (108sb-2)
+            return self._context_data(node.left) and self._context_data(node.right)
+        if isinstance(node, nodes.Filter) and node.name in ("default", "d") and node.node is not None \
+                and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None and len(node.args) <= 2:
+            # p.required|default([]): the data, or the default (data itself: an empty list, none…)
+            return self._context_data(node.node) and (not node.args or self._context_data(node.args[0]))
         if isinstance(node, nodes.Getitem):
             return (isinstance(node.arg, (nodes.Slice, nodes.Const)) or self._numeric(node.arg)
                     or self._context_data(node.arg)) and self._context_data(node.node)
@@ -1713,6 +1719,18 @@ class _Judge:
             elif part in DANGEROUS_ATTRS and not (item and part in _DATA_LIKE):
                 self.add("template.internals-access", "high" if item else "critical",
                          f"{how} {part!r} reaches interpreter internals", "suspicious" if item else "unsafe", lineno)
+
+    def _may_be_built_str(self, node: nodes.Node) -> bool:
+        """``node`` may be a string of the template's own (a constant, a folded or built one): not
+        the renderer's data, not a value of unknown kind (a macro parameter: JSON schema templates
+        read ``param["format"]``)."""
+        if self._context_data(node) or self._context_path(node):
+            return False
+        if isinstance(node, nodes.Name):  # every binding of the name builds a string (set s = '{0.' ~ u ~ …)
+            bound = self._bindings.get(node.name)
+            if bound and all(isinstance(v, nodes.Node) and _surely_str(v) for v in bound):
+                return True
+        return _surely_str(node) or any(isinstance(v, str) for v in self._names_of(node) or ())
 
     def _judge_namespace_attribute(self, attr: str, line: int) -> None:
         """``{% set ns.ATTR = v %}`` stores v under any name (``Namespace.__getattribute__`` returns it
@@ -1932,6 +1950,13 @@ class _Judge:
         elif isinstance(node, nodes.Getitem):
             if not isinstance(node.arg, nodes.Slice):
                 self._judge_key(node.arg, "item", line)
+                # s['format']: no str item of that name, so the sandbox's getitem falls back to
+                # getattr: str.format, as s.format (108sb-1); a mapping of the renderer's data has
+                # such keys (a JSON schema's "format") and no str.format
+                if {"format", "format_map"} & set(self._names_of(node.arg) or ()) and self._may_be_built_str(node.node):
+                    self.add("template.format-method", "high", "an item 'format' of a value the template built "
+                             "fetches a str.format method (getitem falls back to getattr)", "suspicious", line)
+                    self._judge_format(node.node, line)
         elif isinstance(node, nodes.Name) and node.ctx == "load" and node.name not in self.defined:
             if node.name in PYTHON_NAMES:
                 self.add("template.python-name", "critical",
@@ -1954,6 +1979,15 @@ class _Judge:
                      "suspicious", line)
         elif isinstance(node, nodes.NSRef):
             self._judge_namespace_attribute(node.attr, line)
+        if isinstance(node, nodes.Call) and _namespace_call(node):
+            # namespace(join=…) / namespace({'join': …}) store under those names too (108sb-1)
+            for kw in node.kwargs:
+                self._judge_namespace_attribute(kw.key, line)
+            for arg in node.args:
+                if isinstance(arg, nodes.Dict):
+                    for pair in arg.items:
+                        if isinstance(pair.key, nodes.Const) and isinstance(pair.key.value, str):
+                            self._judge_namespace_attribute(pair.key.value, line)
         elif isinstance(node, (nodes.ContextReference, nodes.DerivedContextReference, nodes.InternalName,
                                nodes.ImportedName, nodes.EnvironmentAttribute, nodes.ExtensionAttribute)):
             self.add("template.internal-node", "critical",
