@@ -67,6 +67,7 @@ from mlbom.formats.pickle_values import (
     DTYPE_PATHS,
     FROMBUFFERS,
     INSTANCE_MAKERS,
+    INTERPOLATION,
     MARK,
     MAX_WEIGHT,
     NONE,
@@ -74,6 +75,7 @@ from mlbom.formats.pickle_values import (
     PYX_UNPICKLE,
     RECONSTRUCTS,
     SAME,
+    TARGET_KEYS,
     VOID_CODE,
     AttributeGlobal,
     BareClassGlobal,
@@ -195,6 +197,10 @@ class PickleReport:
     # the value the stream returns at STOP, as the walker models it (str/int/float/bool, Dct, Seq,
     # Call, Opaque ...): its plain data is judged for config targets by the scanner; None: no STOP
     value: object = None
+    # the walk proved ``value`` holds nothing :func:`mlbom.formats.config_targets.pickle_targets`
+    # judges (it pushed no str with ``${`` or a target key, every container kept its items: see
+    # ``_Shared.targets``); False: not proven
+    no_targets: bool = False
 
     @property
     def verdict(self) -> Verdict:
@@ -1881,6 +1887,10 @@ class _Shared:
     str8: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     # the objects whose native state is judged when the stream ends (:mod:`mlbom.formats.pickle_native`)
     native: NativeRegistry = field(default_factory=NativeRegistry)
+    # some walk pushed a str holding ``${`` or equal to a config target key, or a container whose
+    # items are not kept reached the stack, a Call's mapping or dicts (or lost its items later):
+    # the data may hold a config target, or may hide one (PickleReport.no_targets)
+    targets: bool = False
 
 
 class _Walker:
@@ -1941,7 +1951,16 @@ class _Walker:
     def push(self, v: object) -> None:
         if len(self.stack) + self.depth_items >= self.sh.limits.stack:
             raise PickleLimit(f"stack grows past {self.sh.limits.stack} items")
+        if isinstance(v, str):
+            if INTERPOLATION in v or v in TARGET_KEYS:
+                self.sh.targets = True
+        elif isinstance(v, Seq | Dct) and v.items is None:
+            self.sh.targets = True
         self.stack.append(v)
+
+    def unkept(self) -> None:
+        """A container's items are no longer kept (see ``_Shared.targets``)."""
+        self.sh.targets = True
 
     def pop(self) -> object:
         if not self.stack:
@@ -2186,6 +2205,8 @@ class _Walker:
                     result.mapping = pairs  # dict([(key, value), ...]), or of a mapping object's items
                 elif m is not None and m is not NONE and not (isinstance(m, Seq) and m.items == []):
                     result.mapping = Dct(None)  # items from a value mlbom did not track
+                if result.mapping is not None and result.mapping.items is None:
+                    self.unkept()
                 how = _ITEM_ATTRS.get(instance_class(result) or "")
                 if how is not None:
                     self.item_attrs(result, how)
@@ -4092,6 +4113,7 @@ class _Walker:
         self.sh.cells += len(items) // 2
         if self.sh.cells > self.sh.limits.cells:
             target.items = None
+            self.unkept()
             self.rejudge(target)  # its keywords are untracked now
             return
         for k, v in zip(items[0::2], items[1::2], strict=False):
@@ -4169,6 +4191,7 @@ class _Walker:
             kept = self.keep([value])
             if kept is None:
                 target.items = None
+                self.unkept()
             else:
                 target.items.append(value)
 
@@ -4183,6 +4206,7 @@ class _Walker:
         if isinstance(target, Seq) and target.items is not None:
             if self.keep(items) is None:
                 target.items = None
+                self.unkept()
             else:
                 target.items.extend(items)
 
@@ -4237,6 +4261,7 @@ class _Walker:
         self.sh.mapping_cells += len(items) // 2
         if self.sh.mapping_cells > self.sh.limits.cells // 4:
             target.mapping.items = None
+            self.unkept()
             return
         self._set_items(target.mapping, items)
         self.rejudge(target)  # an nn.Module's hook OrderedDict, filled after its call was judged
@@ -4255,6 +4280,7 @@ class _Walker:
                                                  "raises)", certain=True)
             else:
                 target.items = None
+                self.unkept()
                 return
 
     def op_additems(self) -> None:
@@ -4268,6 +4294,7 @@ class _Walker:
         if isinstance(target, Seq) and target.items is not None:
             if self.keep(items) is None:
                 target.items = None
+                self.unkept()
             else:
                 target.items.extend(items)
 
@@ -4748,6 +4775,8 @@ class _Walker:
                 continue
             else:
                 inst.dicts.append(part)
+                if part.items is None:
+                    self.unkept()
             self.sh.applied[key] = self.sh.mutations
             self.attr_names(part, list(part.items or ()), how)
             self.shadowed(inst, part, list(part.items or ()), how)
@@ -4764,6 +4793,8 @@ class _Walker:
                     if isinstance(d, Dct):
                         if not any(x is d for x in inst.dicts):
                             inst.dicts.append(d)
+                            if d.items is None:
+                                self.unkept()
                         # the dict itself becomes the attribute dict: its later items are attributes too
                         d.attrs = d.attrs or f"{how} (a dict set as __dict__)"
                         self.attr_names(d, list(d.items or ()), d.attrs)
@@ -6142,6 +6173,7 @@ def read_pickle(stream: IO[bytes], size: int | None, *, depth: int = 0, joblib: 
     rep = walker.run()
     if (rep.joblib_arrays or walker.joblib_read) and walker.src.seekable:
         _plain_reading(stream, size, start, rep, shared, depth)
+    rep.no_targets = not shared.targets
     if check_trailing and rep.complete and size is not None and rep.end < size:
         try:
             head = stream.read(8)
