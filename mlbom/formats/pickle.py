@@ -900,6 +900,7 @@ _POINTER_BYTES: dict[str, tuple[tuple[bytes, str], ...]] = {
 _POINTER_CORES = {"bytes": tuple("_array_".encode(e) for e in ("ascii", "utf-16-le", "utf-32-le")),
                   "text": tuple("_array_".encode(e) for e in ("utf-16-le", "utf-32-le"))}
 _POINTER_SPAN = max(len(b) for b, _ in _POINTER_BYTES["bytes"])
+_POINTER_MIN = min(len(b) for cores in _POINTER_CORES.values() for b in cores)  # shorter data holds no name
 # allowlisted constructors that run np.array(data) on their argument during the load (the
 # coercion reads the raw-memory protocols from an object, and from every item of a list)
 _COERCERS = frozenset({"numpy.matrix", "numpy.matrixlib.defmatrix.matrix", "numpy.ma.MaskedArray",
@@ -1169,7 +1170,7 @@ def _shown(v: object) -> str:
 
 def _pointer_hits(data: bytes, kind: str) -> list[str]:
     """The protocol names (and how they are encoded) found in ``data``."""
-    if not any(core in data for core in _POINTER_CORES[kind]):
+    if len(data) < _POINTER_MIN or not any(core in data for core in _POINTER_CORES[kind]):
         return []
     return [what for pat, what in _POINTER_BYTES[kind] if pat in data]
 
@@ -1817,6 +1818,10 @@ _DEVICE_TAGS = ("cuda", "hpu", "xpu", "mtia")
 def _exact_type(v: object) -> str | None:
     """``type(v)`` where the walk can tell it (a plain value's, a container's, an allowlisted
     class called or created with __new__), else None."""
+    if type(v) is Call:  # (the commonest case of the per-opcode checks first: no subclass of Call exists)
+        if v.klass is SAME and isinstance(v.func, Global) and v.func.res.status == "allow":
+            return _WO_CALL_TYPES.get(v.func.res.path)
+        return None
     if isinstance(v, Seq):
         return v.type
     if isinstance(v, Dct):
@@ -1954,7 +1959,7 @@ class _Walker:
         if isinstance(v, str):
             if INTERPOLATION in v or v in TARGET_KEYS:
                 self.sh.targets = True
-        elif isinstance(v, Seq | Dct) and v.items is None:
+        elif isinstance(v, (Seq, Dct)) and v.items is None:
             self.sh.targets = True
         self.stack.append(v)
 
@@ -3680,7 +3685,7 @@ class _Walker:
                 sh.opcodes += 1
                 if sh.opcodes > limit:
                     raise PickleLimit(f"more than {limit} opcodes")
-                handler = _DISPATCH.get(code)
+                handler = _DISPATCH_BY_CODE[code]
                 if handler is None:
                     raise _Stop("pickle.unreadable", f"byte {code:#04x} at offset {start} is not a pickle opcode "
                                                      "(the loader raises)", certain=True)
@@ -4048,9 +4053,18 @@ class _Walker:
     def _tuple_n(self, n: int) -> None:
         if len(self.stack) < n:
             raise _Stop("pickle.unreadable", f"TUPLE{n} with fewer than {n} items above the mark (the loader raises)", certain=True)
-        items = self.stack[-n:]
-        del self.stack[-n:]
-        self.push(Seq("tuple", self.keep(items)))
+        stack = self.stack
+        items = stack[-n:]
+        del stack[-n:]
+        # keep() and push() inlined (the per-opcode hot path): n >= 1 items left the stack, so
+        # push's stack bound cannot be reached
+        sh = self.sh
+        sh.cells += n
+        if sh.cells > sh.limits.cells:
+            stack.append(Seq("tuple", None))
+            sh.targets = True
+        else:
+            stack.append(Seq("tuple", items))
 
     def op_tuple1(self) -> None:
         self._tuple_n(1)
@@ -4180,16 +4194,23 @@ class _Walker:
                   "suspicious", f"{op}:{describe(target)}")
 
     def op_append(self) -> None:
-        self.sh.mutations += 1  # may change an object a kept state refers to
+        sh = self.sh
+        sh.mutations += 1  # may change an object a kept state refers to
         value = self.pop()
         target = self.top()
-        self.acted()
-        self.dtype_mutated("APPEND", target)
-        self.wo_target("APPEND", target)
-        self._container_target("APPEND", target, ("list",), [value])
+        # acted(), dtype_mutated(), wo_target() and _container_target() with their common
+        # outcomes inlined (the per-opcode hot path): a list target, nothing to judge
+        if self.rep.odd_module:
+            self.acted()
+        if id(target) in sh.dtype_parts:
+            self.dtype_mutated("APPEND", target)
+        if self.rep.wo_refused is None:
+            self.wo_target("APPEND", target)
+        if not (type(target) is Seq and target.type == "list"):
+            self._container_target("APPEND", target, ("list",), [value])
         if isinstance(target, Seq) and target.items is not None:
-            kept = self.keep([value])
-            if kept is None:
+            sh.cells += 1  # keep([value])
+            if sh.cells > sh.limits.cells:
                 target.items = None
                 self.unkept()
             else:
@@ -4690,6 +4711,11 @@ class _Walker:
         instance attribute may supply ``name``, judge the call of every value it may hold (as a
         direct call: nested pickles, calls of arguments, ... all apply). True when it may."""
         vals, unknown = self.lookup(inst, name)
+        return self.call_found(inst, name, vals, unknown, calls, how)
+
+    def call_found(self, inst: Call, name: str, vals: list[object], unknown: str | None, calls: list[object],
+                   how: str) -> bool:
+        """:meth:`call_attribute` once ``lookup(inst, name)`` gave ``vals`` and ``unknown``."""
         for v in vals:
             self.note("pickle.instance-call", "low", f"{how}: an instance attribute, {describe(v)}, is what "
                       "the loader calls (judged as a call of it)", None, f"icall:{how}:{describe(v)}")
@@ -4698,7 +4724,8 @@ class _Walker:
             if len(calls) > 64 and not _is_data(v):
                 self.note("pickle.dynamic-callable", "medium", f"{how}: {describe(v)} called {len(calls)} times; "
                           "mlbom judged the first 64 calls", "suspicious", f"many:{how}")
-        if unknown is not None:
+        if unknown is not None and ("pickle.dynamic-callable", f"unknown-attr:{how}") not in self.noted:
+            # (note() drops a finding already noted: its message is not built again for each BUILD)
             self.note("pickle.dynamic-callable", "medium", f"{how}: the loader looks {name!r} up on "
                       f"{describe(inst)}, whose attributes mlbom cannot tell ({unknown})", "suspicious",
                       f"unknown-attr:{how}")
@@ -5176,7 +5203,8 @@ class _Walker:
         rep = self.rep
         if rep.wo_refused is not None:
             return
-        if _exact_type(target) == "Parameter":
+        target_type = _exact_type(target)
+        if target_type == "Parameter":
             # Tensor.__setstate__(state): len(state) of 4 runs set_(*state), of 5 a legacy
             # Variable's; a 3-tuple sets requires_grad (a bool) and _backward_hooks. torch itself
             # writes no BUILD on a Parameter: claim only the plain 3-tuple
@@ -5195,7 +5223,7 @@ class _Walker:
                     rep.wo_unknown = rep.wo_unknown or "BUILD (requires_grad=True, ...) on a Parameter whose dtype " \
                         "mlbom cannot tell (torch refuses requires_grad on an integer tensor)"
             return
-        if _exact_type(target) != "OrderedDict":
+        if target_type != "OrderedDict":
             return
         t = _exact_type(state)
         if t in ("dict", "OrderedDict", "Counter"):
@@ -5328,9 +5356,11 @@ class _Walker:
         stack = self.stack
         if len(stack) >= 2:  # (an underflowing BUILD acts on nothing: red team 63f-3)
             self.acted()
-            self.dtype_mutated("BUILD", stack[-2])
-            self.wo_target("BUILD", stack[-2])
-            self.wo_build_state(stack[-2], stack[-1])
+            if id(stack[-2]) in self.sh.dtype_parts:
+                self.dtype_mutated("BUILD", stack[-2])
+            if self.rep.wo_refused is None:
+                self.wo_target("BUILD", stack[-2])
+                self.wo_build_state(stack[-2], stack[-1])
         if len(stack) >= 2:
             inst = stack[-2]
             built = inst.built if type(inst) is Call else None
@@ -5356,8 +5386,9 @@ class _Walker:
     def _build(self, inst: Call, state: object) -> None:
         # load_build: setstate = getattr(inst, "__setstate__", None); if it exists, it is
         # called with the state and nothing else is done
-        if self.call_attribute(inst, "__setstate__", [Seq("tuple", [state])],
-                               f"BUILD calls __setstate__ of {describe(inst)}"):
+        vals, unknown = self.lookup(inst, "__setstate__")
+        if (vals or unknown is not None) and self.call_found(
+                inst, "__setstate__", vals, unknown, [Seq("tuple", [state])], f"BUILD calls __setstate__ of {describe(inst)}"):
             self.after_build(inst)
             return
         made = made_by(inst)
@@ -6117,6 +6148,8 @@ _DISPATCH: dict[int, Callable[[_Walker], object]] = {
     code: _HANDLERS[name] for code, name in _OP_NAME.items()
 }
 assert len(_DISPATCH) == len(_HANDLERS), "every pickletools opcode has a handler"
+# the same, indexed by the opcode byte (None: no opcode): the walk's per-opcode lookup
+_DISPATCH_BY_CODE: list[Callable[[_Walker], object] | None] = [_DISPATCH.get(code) for code in range(256)]
 
 
 def _proto_band(p: int | None) -> int:
