@@ -1954,14 +1954,23 @@ class _Walker:
 
     # -- stack helpers -----------------------------------------------------------------
     def push(self, v: object) -> None:
-        if len(self.stack) + self.depth_items >= self.sh.limits.stack:
+        stack = self.stack
+        if len(stack) + self.depth_items >= self.sh.limits.stack:
             raise PickleLimit(f"stack grows past {self.sh.limits.stack} items")
         if isinstance(v, str):
             if INTERPOLATION in v or v in TARGET_KEYS:
                 self.sh.targets = True
         elif isinstance(v, (Seq, Dct)) and v.items is None:
             self.sh.targets = True
-        self.stack.append(v)
+        stack.append(v)
+
+    def push_kept(self, v: object) -> None:
+        """:meth:`push` of a value that is no str and no container without items (nothing for
+        ``_Shared.targets``): the per-opcode hot path of the scalar and empty-container opcodes."""
+        stack = self.stack
+        if len(stack) + self.depth_items >= self.sh.limits.stack:
+            raise PickleLimit(f"stack grows past {self.sh.limits.stack} items")
+        stack.append(v)
 
     def unkept(self) -> None:
         """A container's items are no longer kept (see ``_Shared.targets``)."""
@@ -2140,21 +2149,23 @@ class _Walker:
                 return self.call(func, args, op, kwargs=kwargs)
             finally:
                 self.depth_calls -= 1
-        if isinstance(func, Global) and func.res.status == "allow" and kwargs is not None and kwargs is not NONE:
+        allowed = isinstance(func, Global) and func.res.status == "allow"  # (asked once: func does not change)
+        if allowed and isinstance(func, Global) and kwargs is not None and kwargs is not NONE:
             args, kwargs = self.bind_keywords(func.res.path, args, kwargs)
         result = self._call(func, args, op, kwargs)
         if isinstance(result, Call) and _is_partial(result):
             self.flatten(result)
-        if isinstance(func, Global) and func.res.status == "allow" and func.res.path in _STATE_SETTERS \
-                and isinstance(result, Call):
+        if not allowed:
+            return result
+        assert isinstance(func, Global)  # (allowed: every check below is of an allowlisted callable)
+        if func.res.path in _STATE_SETTERS and isinstance(result, Call):
             # torch's _set_obj_state(obj, state): setattr(obj, k, v) for the dict (and slot dict)
             items = args.items if isinstance(args, Seq) else None
             if items is None:
                 self.unread(result, f"{func.res.path} with arguments mlbom did not track")
             elif len(items) == 4:
                 self.apply_state(result, items[3], func.res.path, setattr_all=True)
-        if isinstance(func, Global) and func.res.status == "allow" and PYX_UNPICKLE in func.res.path \
-                and isinstance(result, Call):
+        if PYX_UNPICKLE in func.res.path and isinstance(result, Call):
             # Cython's __pyx_unpickle_X(cls, checksum, state): when state is not None,
             # __pyx_unpickle_X__set_state(obj, state) sets the typed fields from state[0..n-1] and
             # runs obj.__dict__.update(state[n]): attributes from a tuple argument
@@ -2163,17 +2174,15 @@ class _Walker:
                 self.unread(result, f"{func.res.path} with arguments mlbom did not track")
             elif len(items) == 3:
                 self.apply_state(result, items[2], func.res.path, setattr_all=True)
-        if isinstance(func, Global) and func.res.status == "allow" and func.res.path == TREE_PREDICTOR \
-                and not (isinstance(args, Seq) and args.items == []):
+        if func.res.path == TREE_PREDICTOR and not (isinstance(args, Seq) and args.items == []):
             # TreePredictor(nodes, ...) sets the arrays without the state check; its pickles
             # carry them in the BUILD state (copyreg.__newobj__ / NEWOBJ with no arguments)
             self.note("pickle.memory", "medium", "TreePredictor called with arguments (its nodes set without a "
                       "state): mlbom cannot check the node indices its predict() follows", "suspicious",
                       "predictor-nodes")
-        if isinstance(func, Global) and func.res.status == "allow" and isinstance(result, Call) \
-                and (func.res.path in _TENSOR_REBUILDS or func.res.path in _PARAMETER_REBUILDS):
+        if isinstance(result, Call) and (func.res.path in _TENSOR_REBUILDS or func.res.path in _PARAMETER_REBUILDS):
             self.tensor_checks(func.res.path, args)
-        if isinstance(func, Global) and func.res.status == "allow" and isinstance(result, Call):
+        if isinstance(result, Call):
             items = args.items if isinstance(args, Seq) else None
             path = func.res.path
             if path in self.sh.pol.nested:
@@ -2184,8 +2193,7 @@ class _Walker:
                 if src.dicts is None:
                     src.dicts = []
                 result.dicts, result.unknown, result.klass = src.dicts, src.unknown, src.klass
-        if isinstance(func, Global) and func.res.status == "allow" and isinstance(result, Call) \
-                and op not in ("NEWOBJ", "NEWOBJ_EX"):
+        if isinstance(result, Call) and op not in ("NEWOBJ", "NEWOBJ_EX"):
             items = args.items if isinstance(args, Seq) else None
             init, first = func.res.path, (items[0] if items else None)
             if init == "copyreg._reconstructor":  # base.__init__(obj, state)
@@ -3811,13 +3819,13 @@ class _Walker:
 
     # scalars
     def op_none(self) -> None:
-        self.push(NONE)
+        self.push_kept(NONE)
 
     def op_true(self) -> None:
-        self.push(True)
+        self.push_kept(True)
 
     def op_false(self) -> None:
-        self.push(False)
+        self.push_kept(False)
 
     def _number(self, what: str, c_val: object, py_val: object, line: bytes) -> object:
         """Push-or-stop for a text number: ``c_val``/``py_val`` are what the C unpickler
@@ -3873,13 +3881,13 @@ class _Walker:
         self.push(self._number("LONG", _c_long(line), _py_long(line), line))
 
     def op_binint(self) -> None:
-        self.push(struct.unpack("<i", self.src.read(4))[0])
+        self.push_kept(struct.unpack("<i", self.src.read(4))[0])
 
     def op_binint1(self) -> None:
-        self.push(self.src.read(1)[0])
+        self.push_kept(self.src.read(1)[0])
 
     def op_binint2(self) -> None:
-        self.push(struct.unpack("<H", self.src.read(2))[0])
+        self.push_kept(struct.unpack("<H", self.src.read(2))[0])
 
     def op_long1(self) -> None:
         n = self.src.read(1)[0]
@@ -4044,7 +4052,7 @@ class _Walker:
 
     # containers
     def op_empty_tuple(self) -> None:
-        self.push(Seq("tuple", []))
+        self.push_kept(Seq("tuple", []))
 
     def op_tuple(self) -> None:
         items = self.pop_mark()
@@ -4076,16 +4084,16 @@ class _Walker:
         self._tuple_n(3)
 
     def op_empty_list(self) -> None:
-        self.push(Seq("list", []))
+        self.push_kept(Seq("list", []))
 
     def op_list(self) -> None:
         self.push(Seq("list", self.keep(self.pop_mark())))
 
     def op_empty_dict(self) -> None:
-        self.push(Dct({}))
+        self.push_kept(Dct({}))
 
     def op_empty_set(self) -> None:
-        self.push(Seq("set", []))
+        self.push_kept(Seq("set", []))
 
     def op_frozenset(self) -> None:
         items = self.pop_mark()
@@ -4130,7 +4138,8 @@ class _Walker:
             self.unkept()
             self.rejudge(target)  # its keywords are untracked now
             return
-        for k, v in zip(items[0::2], items[1::2], strict=False):
+        for i in range(0, len(items) - 1, 2):  # (the pairs, without two slices and a zip per SETITEM)
+            k, v = items[i], items[i + 1]
             if isinstance(k, str):  # str hashes are randomised: no collision blow-up from crafted keys
                 target.items[k] = v
                 continue
@@ -4138,7 +4147,9 @@ class _Walker:
             if target.keyed is None:
                 target.keyed = []
             target.keyed.append((k, v))
-            if not (isinstance(k, Text) and k.length > 64) and (isinstance(k, Call) or self.may_be_str(k)):
+            # (may_be_str(NONE) is False: not asked)
+            if k is not NONE and not (isinstance(k, Text) and k.length > 64) and (
+                    isinstance(k, Call) or self.may_be_str(k)):
                 # a key computed at load time (any call may return a str or a str subclass such
                 # as numpy.str_, which a str lookup finds) may name any attribute when the dict
                 # becomes an object's state (bounded by the cell budget counted above)
@@ -4149,7 +4160,8 @@ class _Walker:
                 if target.others is None:
                     target.others = []
                 target.others.append(v)
-        self.rejudge(target)  # a factory partial's keywords dict (red team 18a-2)
+        if self.sh.held:
+            self.rejudge(target)  # a factory partial's keywords dict (red team 18a-2)
 
     def _container_target(self, op: str, target: object, kinds: tuple[str, ...], items: list[object]) -> None:
         """APPEND/SETITEM/ADDITEMS call the target's own method: a list/dict/set, or an instance
@@ -4232,16 +4244,29 @@ class _Walker:
                 target.items.extend(items)
 
     def op_setitem(self) -> None:
-        self.sh.mutations += 1  # may change an object a kept state refers to
-        value = self.pop()
-        key = self.pop()
-        target = self.top()
-        self.acted()
-        self.dtype_mutated("SETITEM", target)
-        self.wo_target("SETITEM", target)
-        self._container_target("SETITEM", target, ("dict", "list"), [key, value])
-        if not (isinstance(target, Seq) and target.type == "list"):
-            self.hashed("SETITEM", [key])
+        sh = self.sh
+        sh.mutations += 1  # may change an object a kept state refers to
+        stack = self.stack
+        if len(stack) >= 3:  # pop(), pop(), top() inlined (the per-opcode hot path)
+            value = stack.pop()
+            key = stack.pop()
+            target = stack[-1]
+        else:
+            value = self.pop()
+            key = self.pop()
+            target = self.top()
+        # acted(), dtype_mutated(), wo_target() and _container_target() called only where they can
+        # do something (as in op_append)
+        if self.rep.odd_module:
+            self.acted()
+        if id(target) in sh.dtype_parts:
+            self.dtype_mutated("SETITEM", target)
+        if self.rep.wo_refused is None:
+            self.wo_target("SETITEM", target)
+        if type(target) is not Dct:
+            self._container_target("SETITEM", target, ("dict", "list"), [key, value])
+        if isinstance(key, Seq) and not (isinstance(target, Seq) and target.type == "list"):
+            self.hashed("SETITEM", [key])  # (only a tuple key can be a hash bomb)
         if isinstance(target, Dct):
             self._set_items(target, [key, value])
         elif isinstance(target, Seq):
@@ -5369,16 +5394,21 @@ class _Walker:
                 # anywhere since: the BUILD repeats exactly what the last one did and found
                 stack.pop()
                 return
-        state = self.pop()
-        inst = self.top()
+        if len(stack) >= 2:  # pop() and top() inlined (the per-opcode hot path)
+            state = stack.pop()
+            inst = stack[-1]
+        else:
+            state = self.pop()
+            inst = self.top()
         if isinstance(inst, Call):
             self.sh.mutations += 1
             try:
                 self._build(inst, state)
             finally:
                 # joblib acts after each BUILD of its wrappers (reads an array): never a repeat
-                inst.built = None if instance_class(inst) in _BUILD_HOOKED else (state, self.sh.mutations)
-            if instance_class(inst) not in PARTIALS:
+                cls = instance_class(inst)
+                inst.built = None if cls in _BUILD_HOOKED else (state, self.sh.mutations)
+            if cls not in PARTIALS and self.sh.held:
                 self.rejudge(inst)  # a module whose call was judged gets (new) hooks (red team 24a-1)
             return
         self._build_other(inst, state)
@@ -5387,8 +5417,10 @@ class _Walker:
         # load_build: setstate = getattr(inst, "__setstate__", None); if it exists, it is
         # called with the state and nothing else is done
         vals, unknown = self.lookup(inst, "__setstate__")
-        if (vals or unknown is not None) and self.call_found(
-                inst, "__setstate__", vals, unknown, [Seq("tuple", [state])], f"BUILD calls __setstate__ of {describe(inst)}"):
+        # (the call's arguments are made only where a value is called; no message where nothing is found)
+        if (vals or unknown is not None) and self.call_found(inst, "__setstate__", vals, unknown,
+                                                             [Seq("tuple", [state])] if vals else [],
+                                                             f"BUILD calls __setstate__ of {describe(inst)}"):
             self.after_build(inst)
             return
         made = made_by(inst)
