@@ -2153,7 +2153,7 @@ class _Walker:
         if allowed and isinstance(func, Global) and kwargs is not None and kwargs is not NONE:
             args, kwargs = self.bind_keywords(func.res.path, args, kwargs)
         result = self._call(func, args, op, kwargs)
-        if isinstance(result, Call) and _is_partial(result):
+        if isinstance(result, Call) and instance_class(result) in PARTIALS:  # _is_partial(result)
             self.flatten(result)
         if not allowed:
             return result
@@ -4075,7 +4075,17 @@ class _Walker:
             stack.append(Seq("tuple", items))
 
     def op_tuple1(self) -> None:
-        self._tuple_n(1)
+        # _tuple_n(1) inlined (the per-opcode hot path): the top item becomes a 1-tuple in place
+        stack = self.stack
+        if not stack:
+            self._tuple_n(1)  # raises
+        sh = self.sh
+        sh.cells += 1
+        if sh.cells > sh.limits.cells:
+            stack[-1] = Seq("tuple", None)
+            sh.targets = True
+        else:
+            stack[-1] = Seq("tuple", [stack[-1]])
 
     def op_tuple2(self) -> None:
         self._tuple_n(2)
@@ -4501,12 +4511,18 @@ class _Walker:
 
     # calls
     def op_reduce(self) -> None:
-        args = self.pop()
-        func = self.pop()
+        stack = self.stack
+        if len(stack) >= 2:  # pop() twice, inlined (the per-opcode hot path)
+            args = stack.pop()
+            func = stack.pop()
+        else:
+            args = self.pop()
+            func = self.pop()
         if _not_callable(func):
             self.reduce_uncallable(func, args)
             return
-        self.wo_callable("REDUCE", func)
+        if not isinstance(func, Global):
+            self.wo_callable("REDUCE", func)
         if type(func) is GetattrGlobal:
             got = self.getattr_data(args)
             if got is not None:
@@ -4705,6 +4721,8 @@ class _Walker:
             vals.extend(d.loose or ())  # a key computed at load time may be this name
         # classes whose __getattr__ hands out entries of their containers for a name neither the
         # instance nor the class has (the classes define __setstate__ themselves)
+        if name == "__setstate__":
+            return vals, unknown
         cls = instance_class(inst) or ""
         if name != "__setstate__" and cls.startswith("torch.nn.modules."):
             # nn.Module.__getattr__: self._parameters / _buffers / _modules [name]
@@ -5380,7 +5398,8 @@ class _Walker:
     def op_build(self) -> None:
         stack = self.stack
         if len(stack) >= 2:  # (an underflowing BUILD acts on nothing: red team 63f-3)
-            self.acted()
+            if self.rep.odd_module:
+                self.acted()
             if id(stack[-2]) in self.sh.dtype_parts:
                 self.dtype_mutated("BUILD", stack[-2])
             if self.rep.wo_refused is None:
