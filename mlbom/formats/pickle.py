@@ -4107,8 +4107,13 @@ class _Walker:
 
     def op_frozenset(self) -> None:
         items = self.pop_mark()
-        self.hashed("FROZENSET", items)
-        self.push(Seq("frozenset", self.keep(items)))
+        if items:
+            self.hashed("FROZENSET", items)
+        kept = self.keep(items)
+        if kept is None:
+            self.push(Seq("frozenset", None))
+        else:
+            self.push_kept(Seq("frozenset", kept))
 
     def op_dict(self) -> None:
         items = self.pop_mark()
