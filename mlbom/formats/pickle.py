@@ -2158,33 +2158,33 @@ class _Walker:
         if not allowed:
             return result
         assert isinstance(func, Global)  # (allowed: every check below is of an allowlisted callable)
-        if func.res.path in _STATE_SETTERS and isinstance(result, Call):
+        path = func.res.path
+        if path in _STATE_SETTERS and isinstance(result, Call):
             # torch's _set_obj_state(obj, state): setattr(obj, k, v) for the dict (and slot dict)
             items = args.items if isinstance(args, Seq) else None
             if items is None:
-                self.unread(result, f"{func.res.path} with arguments mlbom did not track")
+                self.unread(result, f"{path} with arguments mlbom did not track")
             elif len(items) == 4:
-                self.apply_state(result, items[3], func.res.path, setattr_all=True)
-        if PYX_UNPICKLE in func.res.path and isinstance(result, Call):
+                self.apply_state(result, items[3], path, setattr_all=True)
+        if PYX_UNPICKLE in path and isinstance(result, Call):
             # Cython's __pyx_unpickle_X(cls, checksum, state): when state is not None,
             # __pyx_unpickle_X__set_state(obj, state) sets the typed fields from state[0..n-1] and
             # runs obj.__dict__.update(state[n]): attributes from a tuple argument
             items = args.items if isinstance(args, Seq) else None
             if items is None:
-                self.unread(result, f"{func.res.path} with arguments mlbom did not track")
+                self.unread(result, f"{path} with arguments mlbom did not track")
             elif len(items) == 3:
-                self.apply_state(result, items[2], func.res.path, setattr_all=True)
-        if func.res.path == TREE_PREDICTOR and not (isinstance(args, Seq) and args.items == []):
+                self.apply_state(result, items[2], path, setattr_all=True)
+        if path == TREE_PREDICTOR and not (isinstance(args, Seq) and args.items == []):
             # TreePredictor(nodes, ...) sets the arrays without the state check; its pickles
             # carry them in the BUILD state (copyreg.__newobj__ / NEWOBJ with no arguments)
             self.note("pickle.memory", "medium", "TreePredictor called with arguments (its nodes set without a "
                       "state): mlbom cannot check the node indices its predict() follows", "suspicious",
                       "predictor-nodes")
-        if isinstance(result, Call) and (func.res.path in _TENSOR_REBUILDS or func.res.path in _PARAMETER_REBUILDS):
-            self.tensor_checks(func.res.path, args)
+        if isinstance(result, Call) and (path in _TENSOR_REBUILDS or path in _PARAMETER_REBUILDS):
+            self.tensor_checks(path, args)
         if isinstance(result, Call):
             items = args.items if isinstance(args, Seq) else None
-            path = func.res.path
             if path in self.sh.pol.nested:
                 result.unknown = f"an object unpickled by {path} from a nested pickle"
             src = items[0] if items else None
@@ -2195,7 +2195,7 @@ class _Walker:
                 result.dicts, result.unknown, result.klass = src.dicts, src.unknown, src.klass
         if isinstance(result, Call) and op not in ("NEWOBJ", "NEWOBJ_EX"):
             items = args.items if isinstance(args, Seq) else None
-            init, first = func.res.path, (items[0] if items else None)
+            init, first = path, (items[0] if items else None)
             if init == "copyreg._reconstructor":  # base.__init__(obj, state)
                 base = items[1] if items is not None and len(items) > 1 else None
                 init = base.res.path if isinstance(base, Global) else ""
@@ -2204,7 +2204,7 @@ class _Walker:
                 # dict(m) / OrderedDict(m) / defaultdict(f, m) / copyreg's base.__init__(obj, m):
                 # the object's items (what a Bunch's or an nn.Module's __getattr__ hands out)
                 pos = _MAPPING_INITS[init]
-                if func.res.path == "copyreg._reconstructor":  # base.__init__(obj, state): one argument
+                if path == "copyreg._reconstructor":  # base.__init__(obj, state): one argument
                     pos = 2 if pos == 0 else len(items)
                 m = items[pos] if pos < len(items) else None
                 if isinstance(m, Dct):  # a copy (the object's later SETITEMs do not change m)
