@@ -3815,7 +3815,7 @@ class _Walker:
         v = self.top()
         if isinstance(v, DeferredGlobal):
             v.landed += 1
-        self.push(v)
+        self.push_kept(v)  # (it was pushed once: checked for _Shared.targets then)
 
     # scalars
     def op_none(self) -> None:
@@ -4379,7 +4379,7 @@ class _Walker:
         v = self.memo[i]
         if isinstance(v, DeferredGlobal):
             v.landed += 1
-        self.push(v)
+        self.push_kept(v)  # (a memoised value was pushed once: checked for _Shared.targets then)
 
     def _memo_index(self, what: str) -> int:
         """PUT/GET text: ``PyLong_FromString(line, NULL, 10)`` in ``_pickle.c`` (whitespace,
