@@ -4020,10 +4020,11 @@ class _Walker:
             self.push(Blob(None, offset, n, mutable=mutable))
             return
         data = self.src.read(n)
-        for hit in _pointer_hits(data, "bytes"):
-            self.pointer_data(hit, what)
+        if n >= _POINTER_MIN:  # (shorter bytes hold no protocol name: _pointer_hits not asked)
+            for hit in _pointer_hits(data, "bytes"):
+                self.pointer_data(hit, what)
         self.sh.text += n
-        self.push(Blob(data, offset, n, mutable=mutable))
+        self.push_kept(Blob(data, offset, n, mutable=mutable))  # (bytes: never a config target)
 
     def op_binbytes(self) -> None:
         self._bytes(struct.unpack("<I", self.src.read(4))[0])
