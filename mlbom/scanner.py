@@ -170,7 +170,8 @@ class _Acc:
         if rep.error is None and not rep.complete:
             self.add("pickle.truncated", "high", f"{where}: pickle stream ends without STOP", effect="error")
         if rep.value is not None:  # the data it returns: config targets carried as pickle data (12d-4)
-            _pickle_config(rep.value, self, where)
+            if not rep.no_targets:  # (the walk proved it holds none: nothing to judge)
+                _pickle_config(rep.value, self, where)
             rep.value = None
 
     def verdict(self) -> Verdict:

@@ -2498,7 +2498,7 @@ def pickle_targets(value: object) -> Targets | None:
         got: object
         if isinstance(v, (str, int, float)) and not isinstance(v, bool):
             got = v
-            found = found or (isinstance(v, str) and "${" in v)
+            found = found or (isinstance(v, str) and pickle_values.INTERPOLATION in v)
         elif isinstance(v, bool):
             got = v
         elif (sources := _dict_sources(v)) is not None:
@@ -2516,7 +2516,7 @@ def pickle_targets(value: object) -> Targets | None:
                         continue
                     for k, item in src.items.items():
                         if isinstance(k, str):
-                            found = found or k in MARKERS or k in INIT_ARGS or k == "type"
+                            found = found or k in pickle_values.TARGET_KEYS
                             d[k] = None
                             todo.append((item, d, k))
         elif isinstance(v, pickle_values.Seq):

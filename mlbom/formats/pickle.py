@@ -67,6 +67,7 @@ from mlbom.formats.pickle_values import (
     DTYPE_PATHS,
     FROMBUFFERS,
     INSTANCE_MAKERS,
+    INTERPOLATION,
     MARK,
     MAX_WEIGHT,
     NONE,
@@ -74,6 +75,7 @@ from mlbom.formats.pickle_values import (
     PYX_UNPICKLE,
     RECONSTRUCTS,
     SAME,
+    TARGET_KEYS,
     VOID_CODE,
     AttributeGlobal,
     BareClassGlobal,
@@ -196,6 +198,10 @@ class PickleReport:
     # the value the stream returns at STOP, as the walker models it (str/int/float/bool, Dct, Seq,
     # Call, Opaque ...): its plain data is judged for config targets by the scanner; None: no STOP
     value: object = None
+    # the walk proved ``value`` holds nothing :func:`mlbom.formats.config_targets.pickle_targets`
+    # judges (it pushed no str with ``${`` or a target key, every container kept its items: see
+    # ``_Shared.targets``); False: not proven
+    no_targets: bool = False
 
     @property
     def verdict(self) -> Verdict:
@@ -895,6 +901,7 @@ _POINTER_BYTES: dict[str, tuple[tuple[bytes, str], ...]] = {
 _POINTER_CORES = {"bytes": tuple("_array_".encode(e) for e in ("ascii", "utf-16-le", "utf-32-le")),
                   "text": tuple("_array_".encode(e) for e in ("utf-16-le", "utf-32-le"))}
 _POINTER_SPAN = max(len(b) for b, _ in _POINTER_BYTES["bytes"])
+_POINTER_MIN = min(len(b) for cores in _POINTER_CORES.values() for b in cores)  # shorter data holds no name
 # allowlisted constructors that run np.array(data) on their argument during the load (the
 # coercion reads the raw-memory protocols from an object, and from every item of a list)
 _COERCERS = frozenset({"numpy.matrix", "numpy.matrixlib.defmatrix.matrix", "numpy.ma.MaskedArray",
@@ -1164,7 +1171,7 @@ def _shown(v: object) -> str:
 
 def _pointer_hits(data: bytes, kind: str) -> list[str]:
     """The protocol names (and how they are encoded) found in ``data``."""
-    if not any(core in data for core in _POINTER_CORES[kind]):
+    if len(data) < _POINTER_MIN or not any(core in data for core in _POINTER_CORES[kind]):
         return []
     return [what for pat, what in _POINTER_BYTES[kind] if pat in data]
 
@@ -1812,6 +1819,10 @@ _DEVICE_TAGS = ("cuda", "hpu", "xpu", "mtia")
 def _exact_type(v: object) -> str | None:
     """``type(v)`` where the walk can tell it (a plain value's, a container's, an allowlisted
     class called or created with __new__), else None."""
+    if type(v) is Call:  # (the commonest case of the per-opcode checks first: no subclass of Call exists)
+        if v.klass is SAME and isinstance(v.func, Global) and v.func.res.status == "allow":
+            return _WO_CALL_TYPES.get(v.func.res.path)
+        return None
     if isinstance(v, Seq):
         return v.type
     if isinstance(v, Dct):
@@ -1882,6 +1893,10 @@ class _Shared:
     str8: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     # the objects whose native state is judged when the stream ends (:mod:`mlbom.formats.pickle_native`)
     native: NativeRegistry = field(default_factory=NativeRegistry)
+    # some walk pushed a str holding ``${`` or equal to a config target key, or a container whose
+    # items are not kept reached the stack, a Call's mapping or dicts (or lost its items later):
+    # the data may hold a config target, or may hide one (PickleReport.no_targets)
+    targets: bool = False
 
 
 class _Walker:
@@ -1940,9 +1955,27 @@ class _Walker:
 
     # -- stack helpers -----------------------------------------------------------------
     def push(self, v: object) -> None:
-        if len(self.stack) + self.depth_items >= self.sh.limits.stack:
+        stack = self.stack
+        if len(stack) + self.depth_items >= self.sh.limits.stack:
             raise PickleLimit(f"stack grows past {self.sh.limits.stack} items")
-        self.stack.append(v)
+        if isinstance(v, str):
+            if INTERPOLATION in v or v in TARGET_KEYS:
+                self.sh.targets = True
+        elif isinstance(v, (Seq, Dct)) and v.items is None:
+            self.sh.targets = True
+        stack.append(v)
+
+    def push_kept(self, v: object) -> None:
+        """:meth:`push` of a value that is no str and no container without items (nothing for
+        ``_Shared.targets``): the per-opcode hot path of the scalar and empty-container opcodes."""
+        stack = self.stack
+        if len(stack) + self.depth_items >= self.sh.limits.stack:
+            raise PickleLimit(f"stack grows past {self.sh.limits.stack} items")
+        stack.append(v)
+
+    def unkept(self) -> None:
+        """A container's items are no longer kept (see ``_Shared.targets``)."""
+        self.sh.targets = True
 
     def pop(self) -> object:
         if not self.stack:
@@ -2130,42 +2163,42 @@ class _Walker:
                 return self.call(func, args, op, kwargs=kwargs)
             finally:
                 self.depth_calls -= 1
-        if isinstance(func, Global) and func.res.status == "allow" and kwargs is not None and kwargs is not NONE:
+        allowed = isinstance(func, Global) and func.res.status == "allow"  # (asked once: func does not change)
+        if allowed and isinstance(func, Global) and kwargs is not None and kwargs is not NONE:
             args, kwargs = self.bind_keywords(func.res.path, args, kwargs)
         result = self._call(func, args, op, kwargs)
-        if isinstance(result, Call) and _is_partial(result):
+        if isinstance(result, Call) and instance_class(result) in PARTIALS:  # _is_partial(result)
             self.flatten(result)
-        if isinstance(func, Global) and func.res.status == "allow" and func.res.path in _STATE_SETTERS \
-                and isinstance(result, Call):
+        if not allowed:
+            return result
+        assert isinstance(func, Global)  # (allowed: every check below is of an allowlisted callable)
+        path = func.res.path
+        if path in _STATE_SETTERS and isinstance(result, Call):
             # torch's _set_obj_state(obj, state): setattr(obj, k, v) for the dict (and slot dict)
             items = args.items if isinstance(args, Seq) else None
             if items is None:
-                self.unread(result, f"{func.res.path} with arguments mlbom did not track")
+                self.unread(result, f"{path} with arguments mlbom did not track")
             elif len(items) == 4:
-                self.apply_state(result, items[3], func.res.path, setattr_all=True)
-        if isinstance(func, Global) and func.res.status == "allow" and PYX_UNPICKLE in func.res.path \
-                and isinstance(result, Call):
+                self.apply_state(result, items[3], path, setattr_all=True)
+        if PYX_UNPICKLE in path and isinstance(result, Call):
             # Cython's __pyx_unpickle_X(cls, checksum, state): when state is not None,
             # __pyx_unpickle_X__set_state(obj, state) sets the typed fields from state[0..n-1] and
             # runs obj.__dict__.update(state[n]): attributes from a tuple argument
             items = args.items if isinstance(args, Seq) else None
             if items is None:
-                self.unread(result, f"{func.res.path} with arguments mlbom did not track")
+                self.unread(result, f"{path} with arguments mlbom did not track")
             elif len(items) == 3:
-                self.apply_state(result, items[2], func.res.path, setattr_all=True)
-        if isinstance(func, Global) and func.res.status == "allow" and func.res.path == TREE_PREDICTOR \
-                and not (isinstance(args, Seq) and args.items == []):
+                self.apply_state(result, items[2], path, setattr_all=True)
+        if path == TREE_PREDICTOR and not (isinstance(args, Seq) and args.items == []):
             # TreePredictor(nodes, ...) sets the arrays without the state check; its pickles
             # carry them in the BUILD state (copyreg.__newobj__ / NEWOBJ with no arguments)
             self.note("pickle.memory", "medium", "TreePredictor called with arguments (its nodes set without a "
                       "state): mlbom cannot check the node indices its predict() follows", "suspicious",
                       "predictor-nodes")
-        if isinstance(func, Global) and func.res.status == "allow" and isinstance(result, Call) \
-                and (func.res.path in _TENSOR_REBUILDS or func.res.path in _PARAMETER_REBUILDS):
-            self.tensor_checks(func.res.path, args)
-        if isinstance(func, Global) and func.res.status == "allow" and isinstance(result, Call):
+        if isinstance(result, Call) and (path in _TENSOR_REBUILDS or path in _PARAMETER_REBUILDS):
+            self.tensor_checks(path, args)
+        if isinstance(result, Call):
             items = args.items if isinstance(args, Seq) else None
-            path = func.res.path
             if path in self.sh.pol.nested:
                 result.unknown = f"an object unpickled by {path} from a nested pickle"
             src = items[0] if items else None
@@ -2174,10 +2207,9 @@ class _Walker:
                 if src.dicts is None:
                     src.dicts = []
                 result.dicts, result.unknown, result.klass = src.dicts, src.unknown, src.klass
-        if isinstance(func, Global) and func.res.status == "allow" and isinstance(result, Call) \
-                and op not in ("NEWOBJ", "NEWOBJ_EX"):
+        if isinstance(result, Call) and op not in ("NEWOBJ", "NEWOBJ_EX"):
             items = args.items if isinstance(args, Seq) else None
-            init, first = func.res.path, (items[0] if items else None)
+            init, first = path, (items[0] if items else None)
             if init == "copyreg._reconstructor":  # base.__init__(obj, state)
                 base = items[1] if items is not None and len(items) > 1 else None
                 init = base.res.path if isinstance(base, Global) else ""
@@ -2186,7 +2218,7 @@ class _Walker:
                 # dict(m) / OrderedDict(m) / defaultdict(f, m) / copyreg's base.__init__(obj, m):
                 # the object's items (what a Bunch's or an nn.Module's __getattr__ hands out)
                 pos = _MAPPING_INITS[init]
-                if func.res.path == "copyreg._reconstructor":  # base.__init__(obj, state): one argument
+                if path == "copyreg._reconstructor":  # base.__init__(obj, state): one argument
                     pos = 2 if pos == 0 else len(items)
                 m = items[pos] if pos < len(items) else None
                 if isinstance(m, Dct):  # a copy (the object's later SETITEMs do not change m)
@@ -2200,6 +2232,8 @@ class _Walker:
                     result.mapping = pairs  # dict([(key, value), ...]), or of a mapping object's items
                 elif m is not None and m is not NONE and not (isinstance(m, Seq) and m.items == []):
                     result.mapping = Dct(None)  # items from a value mlbom did not track
+                if result.mapping is not None and result.mapping.items is None:
+                    self.unkept()
                 how = _ITEM_ATTRS.get(instance_class(result) or "")
                 if how is not None:
                     self.item_attrs(result, how)
@@ -3673,7 +3707,7 @@ class _Walker:
                 sh.opcodes += 1
                 if sh.opcodes > limit:
                     raise PickleLimit(f"more than {limit} opcodes{sh.limits.opcodes_why}")
-                handler = _DISPATCH.get(code)
+                handler = _DISPATCH_BY_CODE[code]
                 if handler is None:
                     raise _Stop("pickle.unreadable", f"byte {code:#04x} at offset {start} is not a pickle opcode "
                                                      "(the loader raises)", certain=True)
@@ -3795,17 +3829,17 @@ class _Walker:
         v = self.top()
         if isinstance(v, DeferredGlobal):
             v.landed += 1
-        self.push(v)
+        self.push_kept(v)  # (it was pushed once: checked for _Shared.targets then)
 
     # scalars
     def op_none(self) -> None:
-        self.push(NONE)
+        self.push_kept(NONE)
 
     def op_true(self) -> None:
-        self.push(True)
+        self.push_kept(True)
 
     def op_false(self) -> None:
-        self.push(False)
+        self.push_kept(False)
 
     def _number(self, what: str, c_val: object, py_val: object, line: bytes) -> object:
         """Push-or-stop for a text number: ``c_val``/``py_val`` are what the C unpickler
@@ -3861,13 +3895,13 @@ class _Walker:
         self.push(self._number("LONG", _c_long(line), _py_long(line), line))
 
     def op_binint(self) -> None:
-        self.push(struct.unpack("<i", self.src.read(4))[0])
+        self.push_kept(struct.unpack("<i", self.src.read(4))[0])
 
     def op_binint1(self) -> None:
-        self.push(self.src.read(1)[0])
+        self.push_kept(self.src.read(1)[0])
 
     def op_binint2(self) -> None:
-        self.push(struct.unpack("<H", self.src.read(2))[0])
+        self.push_kept(struct.unpack("<H", self.src.read(2))[0])
 
     def op_long1(self) -> None:
         n = self.src.read(1)[0]
@@ -4000,10 +4034,11 @@ class _Walker:
             self.push(Blob(None, offset, n, mutable=mutable))
             return
         data = self.src.read(n)
-        for hit in _pointer_hits(data, "bytes"):
-            self.pointer_data(hit, what)
+        if n >= _POINTER_MIN:  # (shorter bytes hold no protocol name: _pointer_hits not asked)
+            for hit in _pointer_hits(data, "bytes"):
+                self.pointer_data(hit, what)
         self.sh.text += n
-        self.push(Blob(data, offset, n, mutable=mutable))
+        self.push_kept(Blob(data, offset, n, mutable=mutable))  # (bytes: never a config target)
 
     def op_binbytes(self) -> None:
         self._bytes(struct.unpack("<I", self.src.read(4))[0])
@@ -4032,7 +4067,7 @@ class _Walker:
 
     # containers
     def op_empty_tuple(self) -> None:
-        self.push(Seq("tuple", []))
+        self.push_kept(Seq("tuple", []))
 
     def op_tuple(self) -> None:
         items = self.pop_mark()
@@ -4041,12 +4076,31 @@ class _Walker:
     def _tuple_n(self, n: int) -> None:
         if len(self.stack) < n:
             raise _Stop("pickle.unreadable", f"TUPLE{n} with fewer than {n} items above the mark (the loader raises)", certain=True)
-        items = self.stack[-n:]
-        del self.stack[-n:]
-        self.push(Seq("tuple", self.keep(items)))
+        stack = self.stack
+        items = stack[-n:]
+        del stack[-n:]
+        # keep() and push() inlined (the per-opcode hot path): n >= 1 items left the stack, so
+        # push's stack bound cannot be reached
+        sh = self.sh
+        sh.cells += n
+        if sh.cells > sh.limits.cells:
+            stack.append(Seq("tuple", None))
+            sh.targets = True
+        else:
+            stack.append(Seq("tuple", items))
 
     def op_tuple1(self) -> None:
-        self._tuple_n(1)
+        # _tuple_n(1) inlined (the per-opcode hot path): the top item becomes a 1-tuple in place
+        stack = self.stack
+        if not stack:
+            self._tuple_n(1)  # raises
+        sh = self.sh
+        sh.cells += 1
+        if sh.cells > sh.limits.cells:
+            stack[-1] = Seq("tuple", None)
+            sh.targets = True
+        else:
+            stack[-1] = Seq("tuple", [stack[-1]])
 
     def op_tuple2(self) -> None:
         self._tuple_n(2)
@@ -4055,21 +4109,26 @@ class _Walker:
         self._tuple_n(3)
 
     def op_empty_list(self) -> None:
-        self.push(Seq("list", []))
+        self.push_kept(Seq("list", []))
 
     def op_list(self) -> None:
         self.push(Seq("list", self.keep(self.pop_mark())))
 
     def op_empty_dict(self) -> None:
-        self.push(Dct({}))
+        self.push_kept(Dct({}))
 
     def op_empty_set(self) -> None:
-        self.push(Seq("set", []))
+        self.push_kept(Seq("set", []))
 
     def op_frozenset(self) -> None:
         items = self.pop_mark()
-        self.hashed("FROZENSET", items)
-        self.push(Seq("frozenset", self.keep(items)))
+        if items:
+            self.hashed("FROZENSET", items)
+        kept = self.keep(items)
+        if kept is None:
+            self.push(Seq("frozenset", None))
+        else:
+            self.push_kept(Seq("frozenset", kept))
 
     def op_dict(self) -> None:
         items = self.pop_mark()
@@ -4106,9 +4165,11 @@ class _Walker:
         self.sh.cells += len(items) // 2
         if self.sh.cells > self.sh.limits.cells:
             target.items = None
+            self.unkept()
             self.rejudge(target)  # its keywords are untracked now
             return
-        for k, v in zip(items[0::2], items[1::2], strict=False):
+        for i in range(0, len(items) - 1, 2):  # (the pairs, without two slices and a zip per SETITEM)
+            k, v = items[i], items[i + 1]
             if isinstance(k, str):  # str hashes are randomised: no collision blow-up from crafted keys
                 target.items[k] = v
                 continue
@@ -4116,7 +4177,9 @@ class _Walker:
             if target.keyed is None:
                 target.keyed = []
             target.keyed.append((k, v))
-            if not (isinstance(k, Text) and k.length > 64) and (isinstance(k, Call) or self.may_be_str(k)):
+            # (may_be_str(NONE) is False: not asked)
+            if k is not NONE and not (isinstance(k, Text) and k.length > 64) and (
+                    isinstance(k, Call) or self.may_be_str(k)):
                 # a key computed at load time (any call may return a str or a str subclass such
                 # as numpy.str_, which a str lookup finds) may name any attribute when the dict
                 # becomes an object's state (bounded by the cell budget counted above)
@@ -4127,7 +4190,8 @@ class _Walker:
                 if target.others is None:
                     target.others = []
                 target.others.append(v)
-        self.rejudge(target)  # a factory partial's keywords dict (red team 18a-2)
+        if self.sh.held:
+            self.rejudge(target)  # a factory partial's keywords dict (red team 18a-2)
 
     def _container_target(self, op: str, target: object, kinds: tuple[str, ...], items: list[object]) -> None:
         """APPEND/SETITEM/ADDITEMS call the target's own method: a list/dict/set, or an instance
@@ -4172,17 +4236,25 @@ class _Walker:
                   "suspicious", f"{op}:{describe(target)}")
 
     def op_append(self) -> None:
-        self.sh.mutations += 1  # may change an object a kept state refers to
+        sh = self.sh
+        sh.mutations += 1  # may change an object a kept state refers to
         value = self.pop()
         target = self.top()
-        self.acted()
-        self.dtype_mutated("APPEND", target)
-        self.wo_target("APPEND", target)
-        self._container_target("APPEND", target, ("list",), [value])
+        # acted(), dtype_mutated(), wo_target() and _container_target() with their common
+        # outcomes inlined (the per-opcode hot path): a list target, nothing to judge
+        if self.rep.odd_module:
+            self.acted()
+        if id(target) in sh.dtype_parts:
+            self.dtype_mutated("APPEND", target)
+        if self.rep.wo_refused is None:
+            self.wo_target("APPEND", target)
+        if not (type(target) is Seq and target.type == "list"):
+            self._container_target("APPEND", target, ("list",), [value])
         if isinstance(target, Seq) and target.items is not None:
-            kept = self.keep([value])
-            if kept is None:
+            sh.cells += 1  # keep([value])
+            if sh.cells > sh.limits.cells:
                 target.items = None
+                self.unkept()
             else:
                 target.items.append(value)
 
@@ -4197,20 +4269,34 @@ class _Walker:
         if isinstance(target, Seq) and target.items is not None:
             if self.keep(items) is None:
                 target.items = None
+                self.unkept()
             else:
                 target.items.extend(items)
 
     def op_setitem(self) -> None:
-        self.sh.mutations += 1  # may change an object a kept state refers to
-        value = self.pop()
-        key = self.pop()
-        target = self.top()
-        self.acted()
-        self.dtype_mutated("SETITEM", target)
-        self.wo_target("SETITEM", target)
-        self._container_target("SETITEM", target, ("dict", "list"), [key, value])
-        if not (isinstance(target, Seq) and target.type == "list"):
-            self.hashed("SETITEM", [key])
+        sh = self.sh
+        sh.mutations += 1  # may change an object a kept state refers to
+        stack = self.stack
+        if len(stack) >= 3:  # pop(), pop(), top() inlined (the per-opcode hot path)
+            value = stack.pop()
+            key = stack.pop()
+            target = stack[-1]
+        else:
+            value = self.pop()
+            key = self.pop()
+            target = self.top()
+        # acted(), dtype_mutated(), wo_target() and _container_target() called only where they can
+        # do something (as in op_append)
+        if self.rep.odd_module:
+            self.acted()
+        if id(target) in sh.dtype_parts:
+            self.dtype_mutated("SETITEM", target)
+        if self.rep.wo_refused is None:
+            self.wo_target("SETITEM", target)
+        if type(target) is not Dct:
+            self._container_target("SETITEM", target, ("dict", "list"), [key, value])
+        if isinstance(key, Seq) and not (isinstance(target, Seq) and target.type == "list"):
+            self.hashed("SETITEM", [key])  # (only a tuple key can be a hash bomb)
         if isinstance(target, Dct):
             self._set_items(target, [key, value])
         elif isinstance(target, Seq):
@@ -4251,6 +4337,7 @@ class _Walker:
         self.sh.mapping_cells += len(items) // 2
         if self.sh.mapping_cells > self.sh.limits.cells // 4:
             target.mapping.items = None
+            self.unkept()
             return
         self._set_items(target.mapping, items)
         self.rejudge(target)  # an nn.Module's hook OrderedDict, filled after its call was judged
@@ -4269,6 +4356,7 @@ class _Walker:
                                                  "raises)", certain=True)
             else:
                 target.items = None
+                self.unkept()
                 return
 
     def op_additems(self) -> None:
@@ -4282,6 +4370,7 @@ class _Walker:
         if isinstance(target, Seq) and target.items is not None:
             if self.keep(items) is None:
                 target.items = None
+                self.unkept()
             else:
                 target.items.extend(items)
 
@@ -4305,7 +4394,7 @@ class _Walker:
         v = self.memo[i]
         if isinstance(v, DeferredGlobal):
             v.landed += 1
-        self.push(v)
+        self.push_kept(v)  # (a memoised value was pushed once: checked for _Shared.targets then)
 
     def _memo_index(self, what: str) -> int:
         """PUT/GET text: ``PyLong_FromString(line, NULL, 10)`` in ``_pickle.c`` (whitespace,
@@ -4442,12 +4531,18 @@ class _Walker:
 
     # calls
     def op_reduce(self) -> None:
-        args = self.pop()
-        func = self.pop()
+        stack = self.stack
+        if len(stack) >= 2:  # pop() twice, inlined (the per-opcode hot path)
+            args = stack.pop()
+            func = stack.pop()
+        else:
+            args = self.pop()
+            func = self.pop()
         if _not_callable(func):
             self.reduce_uncallable(func, args)
             return
-        self.wo_callable("REDUCE", func)
+        if not isinstance(func, Global):
+            self.wo_callable("REDUCE", func)
         if type(func) is GetattrGlobal:
             got = self.getattr_data(args)
             if got is not None:
@@ -4646,6 +4741,8 @@ class _Walker:
             vals.extend(d.loose or ())  # a key computed at load time may be this name
         # classes whose __getattr__ hands out entries of their containers for a name neither the
         # instance nor the class has (the classes define __setstate__ themselves)
+        if name == "__setstate__":
+            return vals, unknown
         cls = instance_class(inst) or ""
         if name != "__setstate__" and cls.startswith("torch.nn.modules."):
             # nn.Module.__getattr__: self._parameters / _buffers / _modules [name]
@@ -4677,6 +4774,11 @@ class _Walker:
         instance attribute may supply ``name``, judge the call of every value it may hold (as a
         direct call: nested pickles, calls of arguments, ... all apply). True when it may."""
         vals, unknown = self.lookup(inst, name)
+        return self.call_found(inst, name, vals, unknown, calls, how)
+
+    def call_found(self, inst: Call, name: str, vals: list[object], unknown: str | None, calls: list[object],
+                   how: str) -> bool:
+        """:meth:`call_attribute` once ``lookup(inst, name)`` gave ``vals`` and ``unknown``."""
         for v in vals:
             self.note("pickle.instance-call", "low", f"{how}: an instance attribute, {describe(v)}, is what "
                       "the loader calls (judged as a call of it)", None, f"icall:{how}:{describe(v)}")
@@ -4685,7 +4787,8 @@ class _Walker:
             if len(calls) > 64 and not _is_data(v):
                 self.note("pickle.dynamic-callable", "medium", f"{how}: {describe(v)} called {len(calls)} times; "
                           "mlbom judged the first 64 calls", "suspicious", f"many:{how}")
-        if unknown is not None:
+        if unknown is not None and ("pickle.dynamic-callable", f"unknown-attr:{how}") not in self.noted:
+            # (note() drops a finding already noted: its message is not built again for each BUILD)
             self.note("pickle.dynamic-callable", "medium", f"{how}: the loader looks {name!r} up on "
                       f"{describe(inst)}, whose attributes mlbom cannot tell ({unknown})", "suspicious",
                       f"unknown-attr:{how}")
@@ -4762,6 +4865,8 @@ class _Walker:
                 continue
             else:
                 inst.dicts.append(part)
+                if part.items is None:
+                    self.unkept()
             self.sh.applied[key] = self.sh.mutations
             self.attr_names(part, list(part.items or ()), how)
             self.shadowed(inst, part, list(part.items or ()), how)
@@ -4778,6 +4883,8 @@ class _Walker:
                     if isinstance(d, Dct):
                         if not any(x is d for x in inst.dicts):
                             inst.dicts.append(d)
+                            if d.items is None:
+                                self.unkept()
                         # the dict itself becomes the attribute dict: its later items are attributes too
                         d.attrs = d.attrs or f"{how} (a dict set as __dict__)"
                         self.attr_names(d, list(d.items or ()), d.attrs)
@@ -5159,7 +5266,8 @@ class _Walker:
         rep = self.rep
         if rep.wo_refused is not None:
             return
-        if _exact_type(target) == "Parameter":
+        target_type = _exact_type(target)
+        if target_type == "Parameter":
             # Tensor.__setstate__(state): len(state) of 4 runs set_(*state), of 5 a legacy
             # Variable's; a 3-tuple sets requires_grad (a bool) and _backward_hooks. torch itself
             # writes no BUILD on a Parameter: claim only the plain 3-tuple
@@ -5178,7 +5286,7 @@ class _Walker:
                     rep.wo_unknown = rep.wo_unknown or "BUILD (requires_grad=True, ...) on a Parameter whose dtype " \
                         "mlbom cannot tell (torch refuses requires_grad on an integer tensor)"
             return
-        if _exact_type(target) != "OrderedDict":
+        if target_type != "OrderedDict":
             return
         t = _exact_type(state)
         if t in ("dict", "OrderedDict", "Counter"):
@@ -5310,10 +5418,13 @@ class _Walker:
     def op_build(self) -> None:
         stack = self.stack
         if len(stack) >= 2:  # (an underflowing BUILD acts on nothing: red team 63f-3)
-            self.acted()
-            self.dtype_mutated("BUILD", stack[-2])
-            self.wo_target("BUILD", stack[-2])
-            self.wo_build_state(stack[-2], stack[-1])
+            if self.rep.odd_module:
+                self.acted()
+            if id(stack[-2]) in self.sh.dtype_parts:
+                self.dtype_mutated("BUILD", stack[-2])
+            if self.rep.wo_refused is None:
+                self.wo_target("BUILD", stack[-2])
+                self.wo_build_state(stack[-2], stack[-1])
         if len(stack) >= 2:
             inst = stack[-2]
             built = inst.built if type(inst) is Call else None
@@ -5322,16 +5433,21 @@ class _Walker:
                 # anywhere since: the BUILD repeats exactly what the last one did and found
                 stack.pop()
                 return
-        state = self.pop()
-        inst = self.top()
+        if len(stack) >= 2:  # pop() and top() inlined (the per-opcode hot path)
+            state = stack.pop()
+            inst = stack[-1]
+        else:
+            state = self.pop()
+            inst = self.top()
         if isinstance(inst, Call):
             self.sh.mutations += 1
             try:
                 self._build(inst, state)
             finally:
                 # joblib acts after each BUILD of its wrappers (reads an array): never a repeat
-                inst.built = None if instance_class(inst) in _BUILD_HOOKED else (state, self.sh.mutations)
-            if instance_class(inst) not in PARTIALS:
+                cls = instance_class(inst)
+                inst.built = None if cls in _BUILD_HOOKED else (state, self.sh.mutations)
+            if cls not in PARTIALS and self.sh.held:
                 self.rejudge(inst)  # a module whose call was judged gets (new) hooks (red team 24a-1)
             return
         self._build_other(inst, state)
@@ -5339,8 +5455,11 @@ class _Walker:
     def _build(self, inst: Call, state: object) -> None:
         # load_build: setstate = getattr(inst, "__setstate__", None); if it exists, it is
         # called with the state and nothing else is done
-        if self.call_attribute(inst, "__setstate__", [Seq("tuple", [state])],
-                               f"BUILD calls __setstate__ of {describe(inst)}"):
+        vals, unknown = self.lookup(inst, "__setstate__")
+        # (the call's arguments are made only where a value is called; no message where nothing is found)
+        if (vals or unknown is not None) and self.call_found(inst, "__setstate__", vals, unknown,
+                                                             [Seq("tuple", [state])] if vals else [],
+                                                             f"BUILD calls __setstate__ of {describe(inst)}"):
             self.after_build(inst)
             return
         made = made_by(inst)
@@ -6100,6 +6219,8 @@ _DISPATCH: dict[int, Callable[[_Walker], object]] = {
     code: _HANDLERS[name] for code, name in _OP_NAME.items()
 }
 assert len(_DISPATCH) == len(_HANDLERS), "every pickletools opcode has a handler"
+# the same, indexed by the opcode byte (None: no opcode): the walk's per-opcode lookup
+_DISPATCH_BY_CODE: list[Callable[[_Walker], object] | None] = [_DISPATCH.get(code) for code in range(256)]
 
 
 def _proto_band(p: int | None) -> int:
@@ -6156,6 +6277,7 @@ def read_pickle(stream: IO[bytes], size: int | None, *, depth: int = 0, joblib: 
     rep = walker.run()
     if (rep.joblib_arrays or walker.joblib_read) and walker.src.seekable:
         _plain_reading(stream, size, start, rep, shared, depth)
+    rep.no_targets = not shared.targets
     if check_trailing and rep.complete and size is not None and rep.end < size:
         try:
             head = stream.read(8)

@@ -267,9 +267,12 @@ class Seq(Value):
         self.type = type_
         self.items = items
         weight = 1
-        for v in items or ():
-            weight += v.weight if isinstance(v, Seq) else 1
-        self.weight: int = min(MAX_WEIGHT, weight)
+        if items:  # (the per-opcode hot path: no min() call, no loop for an empty or untracked one)
+            for v in items:
+                weight += v.weight if isinstance(v, Seq) else 1
+            if weight > MAX_WEIGHT:
+                weight = MAX_WEIGHT
+        self.weight: int = weight
 
 
 MAX_WEIGHT = 1 << 62
@@ -301,6 +304,16 @@ class Dct(Value):
 
 
 MARK = Mark()
+
+
+# the str keys :func:`mlbom.formats.config_targets.pickle_targets` looks for in a pickle's data (its
+# ``MARKERS``, ``INIT_ARGS`` and ``type``; a test checks they agree) and the text that marks an
+# interpolation: a walk that pushed no such str (and kept every container's items) returns data
+# holding no config target, so that post-pass is skipped (red team 106: its plain copy of a
+# 900 KB pickle's data cost seconds)
+TARGET_KEYS = frozenset({"_target_", "class_path", "_instantiator", "_class_path", "init_args", "dict_kwargs",
+                         "type"})
+INTERPOLATION = "${"
 
 
 NONE = Opaque("None")
@@ -378,12 +391,15 @@ def instance_class(v: Call) -> str | None:
     func = v.func
     if not isinstance(func, Global) or func.res.status != "allow":
         return None
-    pos = class_arg(func.res.path)
+    path = func.res.path
+    pos = CLASS_ARG.get(path)  # class_arg(path), inlined: asked several times per opcode
+    if pos is None and PYX_UNPICKLE in path:
+        pos = 0
     if pos is not None:
         items = v.args.items if isinstance(v.args, Seq) else None
         cls = items[pos] if items is not None and pos < len(items) else None
         return cls.res.path if isinstance(cls, Global) and cls.res.status == "allow" else None
-    return func.res.path
+    return path
 
 
 def class_arg(path: str) -> int | None:
