@@ -259,3 +259,38 @@ MAX_KEY_SCRYPT_COST = 1 << 21
 N=16384, r=8, p=1 (2^17, 0.06 s); OpenSSL's own 32 MiB scrypt memory cap already refuses N x r above
 2^18, so this bound lets through every key OpenSSL can decrypt with p up to 8 (about 1 s) and stops
 time spent on p (red team 92c-2: p=1000, 43 s)."""
+
+# ---- tar archives: the header walk mlbom makes before ``tarfile`` reads them ------------------
+# (mlbom.formats.tarwalk; red team 106p-6/-7/-10). ``tarfile`` is the reader torch's legacy loader
+# and every extractor use, but on CPython before 3.11.10/3.12.6 it parses a pax header with a
+# regular expression that backtracks on a run of digits (CVE-2024-6232: one 200 KB header of
+# digits, 37 s), before 3.11.14/3.12.12/3.13.6 a negative size steps it back onto an earlier header
+# forever (CVE-2025-8194), and a size of 2^63 or more overflows its ``seek`` (``OverflowError``).
+# mlbom supports Python >= 3.10, so it walks the header blocks itself, linearly, first: a header
+# past one of these bounds (or a member that would not lie after its header) is refused there —
+# ``tar.header-refused`` (``error``), the members before it judged, nothing from it on — and
+# ``tarfile`` never sees it.
+
+MAX_TAR_EXTENDED_BYTES = 1 << 20
+"""Largest pax extended header (``x``, ``g``, Solaris ``X``) or GNU long name/link (``L``, ``K``)
+read: GNU tar, bsdtar and ``tarfile`` write a few hundred bytes (a long path, times, xattrs)."""
+
+MAX_TAR_EXTENDED_CHAIN = 16
+"""Most extended headers (``x``, ``g``, ``X``, ``L``, ``K``) in a row before one member: writers put
+one to three there; ``tarfile`` reads each chain by recursion (a long one ends in RecursionError)."""
+
+MAX_TAR_PAX_DIGITS = 64
+"""Longest run of ASCII digits anywhere in a pax header (a record's length, a number, a name):
+the pre-3.11.10 ``hdrcharset`` search costs the square of each run (a 40,000-digit run: 1.8 s);
+64 bounds it at 64 steps a byte. Record lengths are at most 20 digits."""
+
+TAR_STEPS_PER_HEADER_BYTE = 1
+"""A tar from a decompressor is walked within :func:`mlbom.formats.inflation.steps_allowed`
+(``INFLATED_STEPS_PER_BYTE`` per compressed byte, or ``INFLATED_STEPS_FLOOR``): this many steps per
+byte of header block and of extended header walked, so a member costs at least 512 steps (its
+header block). Each member costs some 40 µs to enumerate and judge (red team 106p-7: 100,000 empty
+members, 51 MB of tar in 225 KB of bz2, 4.2 s); a real archive's headers compress to tens of bytes a
+member, far inside the allowance of 64 steps per compressed byte; headers that compress to under 8
+bytes a member (past 585 members) stop the walk: ``format.invalid`` (``error``), no member judged (as past ``max_members``).
+An uncompressed tar needs no such count: every member moves the walk forward by 512 bytes or more,
+and never more than ``Limits.max_members`` (100,000) are judged."""

@@ -40,7 +40,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from mlbom.formats import datafile, dcp, hdf5, inflation, keras, logging_config, matlab, pickle_start, ubjson, weights
+from mlbom.formats import (
+    datafile,
+    dcp,
+    hdf5,
+    inflation,
+    keras,
+    logging_config,
+    matlab,
+    pickle_start,
+    tarwalk,
+    ubjson,
+    weights,
+)
 from mlbom.formats.compression import (
     DEFAULT_LIMITS,
     SUFFIXES,
@@ -194,6 +206,7 @@ class _Ctx:
     debug: bool = False
     folder: Path | None = None  # the scanned file's folder (ONNX external data resolves against it)
     entries: int = 0  # archive entries left to scan (all levels)
+    tar_read: list[object] = field(default_factory=list)  # streams read as a tar that broke (not read again)
 
     @classmethod
     def new(cls, limits: Limits, debug: bool = False) -> _Ctx:
@@ -640,7 +653,7 @@ def _tar_polyglot(fh: IO[bytes], size: int, name: str, fmt: str, acc: _Acc, ctx:
             except FormatError as exc:
                 acc.add("format.invalid", "high", f"{where} (read as {codec}): {exc}", effect="error")
         return
-    if not datafile.is_tar(head):
+    if not datafile.is_tar(head) or any(f is fh for f in ctx.tar_read):
         return
     acc.add("tar.polyglot", "high", f"{where}: this {fmt} file is also a tar archive from its first block: "
             "torch.load reads it as its legacy tar format", effect="suspicious")
@@ -761,6 +774,9 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                         f"archive ({exc}): torch.load then reads the file as a pickle, other tar readers may read "
                         "the tar: judged as what follows", effect="suspicious")
                 fh.seek(0)
+            except FormatError:  # read and judged as a tar: the polyglot check does not read it again (106p-7)
+                ctx.tar_read.append(fh)
+                raise
         if _is_safetensors(head, size):
             _merge(weights.parse_safetensors(fh, size), acc, facts, where)
             return "safetensors"
@@ -3447,10 +3463,22 @@ def _scan_tar(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     """A tar archive (``tarfile``, as torch's legacy tar format and model archives are read):
     every regular member is scanned; links, devices and names that leave the folder are
     suspicious. torch's legacy tar (``sys_info``, ``pickle``, ``storages``, ``tensors``) is
-    followed record by record as ``torch.serialization.legacy_load`` reads it."""
+    followed record by record as ``torch.serialization.legacy_load`` reads it.
+
+    mlbom walks the header blocks itself first (:mod:`mlbom.formats.tarwalk`, red team 106p-6/-7/-10):
+    ``tarfile`` is given only the bytes before a header the walk refuses (a negative or overflowing
+    size, a hostile or malformed pax/GNU long-name header), whose members are judged; the refused
+    header is ``tar.header-refused`` (``error``) and nothing from it on is judged."""
+    fh.seek(0)
+    walked = tarwalk.walk(fh, size)
+    if walked.members > ctx.limits.max_members:
+        raise FormatError(f"tar: more than {ctx.limits.max_members} members")
+    if walked.end == 0 or walked.over_allowance:  # (too many members: none judged, as past max_members)
+        raise FormatError(f"tar: {walked.refused}; not judged")
+    view: IO[bytes] = fh if walked.end is None else Window(fh, 0, walked.end)  # type: ignore[assignment]
     fh.seek(0)
     try:
-        tar = tarfile.open(fileobj=fh, mode="r:")  # noqa: SIM115
+        tar = tarfile.open(fileobj=view, mode="r:")  # noqa: SIM115
     except tarfile.TarError as exc:
         raise _TarRefused(f"tar archive unreadable: {exc}") from exc
     except (EOFError, ValueError, OSError, UnicodeDecodeError) as exc:
@@ -3461,7 +3489,7 @@ def _scan_tar(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
             while True:
                 try:
                     m = tar.next()
-                except (tarfile.TarError, EOFError, ValueError, UnicodeDecodeError) as exc:
+                except (tarfile.TarError, EOFError, ValueError, OverflowError, UnicodeDecodeError) as exc:
                     acc.add("tar.invalid", "high", f"{where}: tar archive breaks after {len(members)} members: {exc}",
                             effect="error")
                     break
@@ -3522,13 +3550,16 @@ def _scan_tar(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
                     # extractfile (torch's legacy_load, every extractor) reads the holes as zeros
                     _tar_sparse_member(tar, m, legacy, acc, facts, ctx, depth=depth, where=mw)
                     continue
-                view = Window(fh, m.offset_data, m.size)
+                member = Window(fh, m.offset_data, m.size)
                 if m.offset_data + m.size > size:
                     acc.add("tar.truncated", "high", f"{mw}: member runs past the end of the archive", effect="error")
                     continue
-                _tar_member(view, m, legacy, acc, facts, ctx, depth=depth, where=mw)  # type: ignore[arg-type]
+                _tar_member(member, m, legacy, acc, facts, ctx, depth=depth, where=mw)  # type: ignore[arg-type]
     except (tarfile.TarError, EOFError, UnicodeDecodeError) as exc:
         raise FormatError(f"tar archive unreadable: {exc}") from exc
+    if walked.refused is not None:
+        acc.add("tar.header-refused", "high", f"{where}: {walked.refused}; the {len(members)} member(s) before it "
+                f"are judged, nothing from offset {walked.end} on", effect="error")
     return "pytorch-legacy-tar" if legacy else "tar"
 
 
@@ -3667,7 +3698,7 @@ def _tar_sparse_member(tar: tarfile.TarFile, m: tarfile.TarInfo, legacy: bool, a
     try:
         with src, _spool(src, ctx) as (data, _n):
             _tar_member(data, m, legacy, acc, facts, ctx, depth=depth, where=where)
-    except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
+    except (tarfile.TarError, EOFError, OSError, ValueError, OverflowError) as exc:
         acc.add("tar.member-unreadable", "high", f"{where}: sparse member cannot be read: {exc}", effect="error")
 
 
