@@ -284,13 +284,13 @@ MAX_TAR_PAX_DIGITS = 64
 the pre-3.11.10 ``hdrcharset`` search costs the square of each run (a 40,000-digit run: 1.8 s);
 64 bounds it at 64 steps a byte. Record lengths are at most 20 digits."""
 
-TAR_STEPS_PER_HEADER_BYTE = 1
-"""A tar from a decompressor is walked within :func:`mlbom.formats.inflation.steps_allowed`
-(``INFLATED_STEPS_PER_BYTE`` per compressed byte, or ``INFLATED_STEPS_FLOOR``): this many steps per
-byte of header block and of extended header walked, so a member costs at least 512 steps (its
-header block). Each member costs some 40 µs to enumerate and judge (red team 106p-7: 100,000 empty
-members, 51 MB of tar in 225 KB of bz2, 4.2 s); a real archive's headers compress to tens of bytes a
-member, far inside the allowance of 64 steps per compressed byte; headers that compress to under 8
-bytes a member (past 585 members) stop the walk: ``format.invalid`` (``error``), no member judged (as past ``max_members``).
+TAR_STEPS_PER_BLOCK = 32
+"""A tar from a decompressor is walked within the file's parse budget
+(:mod:`mlbom.formats.inflation`: ``INFLATED_STEPS_PER_BYTE`` per byte of the file, or
+``INFLATED_STEPS_FLOOR``): this many steps per 512-byte header block walked (a member's own, its
+extended headers', old GNU sparse blocks'). A member costs some 40 µs to enumerate and judge (red
+team 106p-7: 100,000 empty members, 51 MB of tar in 225 KB of bz2, 4.2 s); the floor alone lets
+~9,000 members through, a real archive of small files gets far more from its compressed bytes;
+past it the walk stops: ``format.invalid`` (``error``), no member judged (as past ``max_members``).
 An uncompressed tar needs no such count: every member moves the walk forward by 512 bytes or more,
 and never more than ``Limits.max_members`` (100,000) are judged."""

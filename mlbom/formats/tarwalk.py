@@ -23,7 +23,7 @@ why; the scanner hands ``tarfile`` only the bytes before) a member or extended h
 * is a GNU sparse 1.0 member whose pax header also sets ``size`` (``tarfile`` then moves the data
   behind the sparse map; mlbom does not follow that layout);
 * or is a header past the walk's step allowance (a tar from a decompressor:
-  :func:`mlbom.formats.inflation.steps_allowed`, :data:`~mlbom.limits.TAR_STEPS_PER_HEADER_BYTE`
+  :func:`mlbom.formats.inflation.steps_allowed`, :data:`~mlbom.limits.TAR_STEPS_PER_BLOCK`
   step per byte of header block and extended header walked: at least 512 a member).
 """
 
@@ -38,7 +38,7 @@ from mlbom.limits import (
     MAX_TAR_EXTENDED_BYTES,
     MAX_TAR_EXTENDED_CHAIN,
     MAX_TAR_PAX_DIGITS,
-    TAR_STEPS_PER_HEADER_BYTE,
+    TAR_STEPS_PER_BLOCK,
 )
 
 BLOCK = 512
@@ -178,7 +178,7 @@ def walk(fh: IO[bytes], total: int, max_steps: int | None = None) -> TarWalk:
         out.steps += n
         if out.steps > allowed:
             out.over_allowance = True
-            raise _Refused(f"its headers are more than {allowed} steps to walk, one a byte{why}: "
+            raise _Refused(f"its headers are more than {allowed} steps to walk, {TAR_STEPS_PER_BLOCK} a block{why}: "
                            f"more members than mlbom enumerates for the compressed bytes")
 
     try:
@@ -188,7 +188,7 @@ def walk(fh: IO[bytes], total: int, max_steps: int | None = None) -> TarWalk:
             sparse10: list[bool] = []
             extended = 0
             while True:  # extended headers, then the member's own header
-                step(BLOCK * TAR_STEPS_PER_HEADER_BYTE)
+                step(TAR_STEPS_PER_BLOCK)
                 hdr = _header(read(off, BLOCK))
                 if hdr is None:
                     return out  # tarfile stops here (or raises: a header after an extended one)
@@ -205,7 +205,7 @@ def walk(fh: IO[bytes], total: int, max_steps: int | None = None) -> TarWalk:
                 if off + BLOCK + size > total:
                     raise _Refused(f"{what} runs past the end of the archive")
                 padded = -(-size // BLOCK) * BLOCK
-                step(size * TAR_STEPS_PER_HEADER_BYTE)
+                step(-(-size // BLOCK) * TAR_STEPS_PER_BLOCK)
                 if typ in _PAX:
                     records = _pax_records(read(off + BLOCK, padded), size)
                     if typ == b"g":
@@ -223,7 +223,7 @@ def walk(fh: IO[bytes], total: int, max_steps: int | None = None) -> TarWalk:
             if typ == b"S":  # old GNU sparse: extension blocks while the "isextended" byte is set
                 ext = read(off, BLOCK)[482]
                 while ext:
-                    step(BLOCK * TAR_STEPS_PER_HEADER_BYTE)
+                    step(TAR_STEPS_PER_BLOCK)
                     block = read(data, BLOCK)
                     if len(block) < BLOCK:
                         raise _Refused(f"{what}: its sparse extension blocks run past the end of the archive")
@@ -251,3 +251,5 @@ def walk(fh: IO[bytes], total: int, max_steps: int | None = None) -> TarWalk:
         out.refused = str(exc)
         out.end = start
         return out
+    finally:
+        inflation.charge(out.steps)  # (only a decompressor's output is charged)
