@@ -20,11 +20,14 @@ characters is not parsed and the walk stops at ``MAX_NODES`` nodes; both are ``s
 
 from __future__ import annotations
 
+import ast
 import json
+from collections.abc import Iterator
 
 import pytest
 
 from mlbom.formats import config_targets as ct
+from mlbom.formats import logging_config
 from mlbom.scanner import FileScan, scan_bytes
 
 # the bounds as this branch sets them (the old code has none: its names are looked up lazily)
@@ -104,3 +107,61 @@ def test_106p2_a_checkpoints_pickled_config_is_bounded_too(monkeypatch: pytest.M
     assert got.verdict == "suspicious", got
     assert "not checked to the end" in _messages(got)
     assert max(sizes, default=0) <= RESOLVED
+
+
+# ---------------------------------------------------------------------------------------------
+# 106p-9
+
+
+def _ini(args: str) -> str:
+    return f"[loggers]\nkeys=root\n[handler_x]\nclass=StreamHandler\nargs={args}\n"
+
+
+def _parsed_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    sizes: list[int] = []
+    real = ast.parse
+
+    def parse(source: str, *args: object, **kwargs: object) -> ast.AST:
+        sizes.append(len(source))
+        return real(source, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(logging_config.ast, "parse", parse)
+    return sizes
+
+
+def test_106p9_a_long_args_value_is_not_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    args = "(" + "-a," * 25_000 + ")"  # 75,002 characters: over MAX_VALUE (64 Ki)
+    sizes = _parsed_sizes(monkeypatch)
+    found = logging_config.judge(_ini(args))
+    assert [(j.id, j.effect) for j in found if j.effect] == [("config.logging", "suspicious")], found
+    assert "not judged" in found[-1].message
+    assert max(sizes, default=0) <= 1 << 16, max(sizes)  # the old code parsed all 75,002 characters
+    # the same handler class is still judged (a long class is not parsed either)
+    cls = logging_config.judge("[handlers]\nkeys=x\n[handler_x]\nclass=" + "a." * 40_000 + "b\nargs=()\n")
+    assert [j.effect for j in cls if j.effect] == ["suspicious"]
+    assert max(sizes, default=0) <= 1 << 16
+
+
+def test_106p9_the_walk_stops_at_max_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # under MAX_VALUE characters, over MAX_NODES nodes: 9 unary minus and a number, 19 nodes in 11 characters
+    args = "(" + "---------1," * 5_900 + ")"
+    assert len(args) <= logging_config.MAX_VALUE
+    assert sum(1 for _ in ast.walk(ast.parse(args, mode="eval"))) > logging_config.MAX_NODES
+    walked = [0]
+    real = ast.walk
+
+    def walk(node: ast.AST) -> Iterator[ast.AST]:
+        for n in real(node):
+            walked[0] += 1
+            yield n
+
+    monkeypatch.setattr(logging_config.ast, "walk", walk)
+    found = logging_config.judge(_ini(args))
+    assert any("parts: not judged" in j.message and j.effect == "suspicious" for j in found), found
+    assert walked[0] <= logging_config.MAX_NODES + 1, walked[0]  # the old code walked them all first
+    # a plain literal args is still judged (and a name in it still is code)
+    walked[0] = 0
+    ok = logging_config.judge(_ini("(sys.stderr, 1, -2)"))
+    assert not [j for j in ok if j.effect], ok
+    bad = logging_config.judge(_ini("(sys.stderr, x)"))
+    assert [j.effect for j in bad if j.effect] == ["unsafe"]
