@@ -23,12 +23,18 @@ from __future__ import annotations
 import ast
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+import mlbom
+from mlbom.collectors import locks as lock_collector
+from mlbom.collectors import requirements as req_collector
 from mlbom.formats import config_targets as ct
-from mlbom.formats import logging_config
+from mlbom.formats import locks as lock_format
+from mlbom.formats import logging_config, reqfile
 from mlbom.scanner import FileScan, scan_bytes
+from tests.helpers import counting_calls
 
 # the bounds as this branch sets them (the old code has none: its names are looked up lazily)
 RESOLVED = 64 << 10
@@ -165,3 +171,90 @@ def test_106p9_the_walk_stops_at_max_nodes(monkeypatch: pytest.MonkeyPatch) -> N
     assert not [j for j in ok if j.effect], ok
     bad = logging_config.judge(_ini("(sys.stderr, x)"))
     assert [j.effect for j in bad if j.effect] == ["unsafe"]
+
+
+# ---------------------------------------------------------------------------------------------
+# 106p-8
+
+
+def _project(tmp_path: Path, name: str, text: str) -> Path:
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / name).write_text(text, encoding="utf-8")
+    return proj
+
+
+def _small_bound(monkeypatch: pytest.MonkeyPatch, lines: int = 40, packages: int = 20) -> None:
+    # the bounds made small for the test (the real ones: 10,000 and 5,000); raising=False: the old
+    # code has no such names and reads the whole file
+    monkeypatch.setattr(req_collector, "MAX_REQUIREMENT_LINES", lines, raising=False)
+    monkeypatch.setattr(lock_collector, "MAX_LOCK_PACKAGES", packages, raising=False)
+    monkeypatch.setattr(lock_format, "MAX_LOCK_PACKAGES", packages, raising=False)
+
+
+def test_106p8_requirements_past_the_bound_are_unreadable_not_components(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _small_bound(monkeypatch)
+    proj = _project(tmp_path, "requirements.txt", "".join(f"p{i}==1\n" for i in range(30)))
+    with counting_calls(monkeypatch, reqfile, "build_req_from_parsedreq") as built:
+        bom = mlbom.generate(proj, reproducible=True)
+    libs = [c for c in bom.components if c.type == "library"]
+    assert len(libs) == 20, len(libs)  # 40 / 2: a requirement counts twice
+    assert built[0] == 20, built  # the rest is not parsed (the old code: 30)
+    assert [u.path for u in bom.unreadable] == ["requirements.txt:21"], bom.unreadable
+    assert "line 21 and the 9 line(s) after it were not read" in bom.unreadable[0].reason
+    assert "requirements.too-many-lines" in [f.id for f in bom.findings]
+    assert {f.severity for f in bom.findings if f.id == "requirements.too-many-lines"} == {"high"}
+
+
+def test_106p8_option_lines_count_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _small_bound(monkeypatch)
+    text = "--prefer-binary\n" * 30 + "# a comment\n\n" + "a==1\n" * 5 + "b==1 \\\n  --hash=sha256:" + "0" * 64 + "\n"
+    proj = _project(tmp_path, "requirements.txt", text)
+    bom = mlbom.generate(proj, reproducible=True)
+    assert [c.name for c in bom.components if c.type == "library"] == ["a"], bom.components  # 30 + 2 + …
+    assert [u.path for u in bom.unreadable] == ["requirements.txt:38"], bom.unreadable  # b: 30 + 5 x 2 = 40 read
+    # a file under the bound is read whole, as before
+    (tmp_path / "proj" / "requirements.txt").write_text("--prefer-binary\n" * 30 + "a==1\n" * 5, encoding="utf-8")
+    whole = mlbom.generate(tmp_path / "proj", reproducible=True)
+    assert not whole.unreadable and "requirements.too-many-lines" not in [f.id for f in whole.findings]
+
+
+def test_106p8_the_real_bound_reads_5000_requirements(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlbom import limits
+
+    assert limits.MAX_REQUIREMENT_LINES == 10_000 and limits.MAX_LOCK_PACKAGES == 5_000
+    text = "".join(f"p{i}==1\n" for i in range(5_003))
+    with counting_calls(monkeypatch, reqfile, "build_req_from_parsedreq") as built:
+        rf = reqfile.parse_requirements_text(text, "requirements.txt", max_lines=limits.MAX_REQUIREMENT_LINES)
+    assert len(rf.requirements) == 5_000 and built[0] == 5_000
+    assert rf.stopped == (5_001, 3)
+
+
+def test_106p8_a_lock_past_the_bound_is_unreadable_not_components(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _small_bound(monkeypatch)
+    lock = {"_meta": {"hash": {"sha256": "0" * 64}, "pipfile-spec": 6, "requires": {},
+                      "sources": [{"name": "pypi", "url": "https://pypi.org/simple", "verify_ssl": True}]},
+            "default": {f"p{i}": {"version": "==1"} for i in range(30)}, "develop": {}}
+    proj = _project(tmp_path, "Pipfile.lock", json.dumps(lock))
+    with counting_calls(monkeypatch, lock_collector, "package_component") as made:
+        bom = mlbom.generate(proj, reproducible=True)
+    assert len([c for c in bom.components if c.type == "library"]) == 20
+    assert made[0] == 20, made
+    assert [u.path for u in bom.unreadable] == ["Pipfile.lock"] and "10 package entries" in bom.unreadable[0].reason
+    assert "lock.too-many-packages" in [f.id for f in bom.findings]
+
+
+def test_106p8_an_environment_files_pip_list_shares_the_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _small_bound(monkeypatch)
+    text = ("name: x\ndependencies:\n" + "".join(f"  - c{i}=1\n" for i in range(15))
+            + "  - pip:\n" + "".join(f"    - p{i}==1\n" for i in range(10)))
+    proj = _project(tmp_path, "environment.yml", text)
+    with counting_calls(monkeypatch, reqfile, "build_req_from_parsedreq") as built:
+        bom = mlbom.generate(proj, reproducible=True)
+    names = sorted(c.name for c in bom.components if c.type == "library")
+    assert len(names) == 20 and built[0] == 5, (names, built)  # 15 conda entries + 5 of the pip list
+    assert [u.path for u in bom.unreadable] == ["environment.yml"], bom.unreadable
+    assert "pip: list from its entry 6 on (5 entries)" in bom.unreadable[0].reason
+    assert "lock.too-many-packages" in [f.id for f in bom.findings]
