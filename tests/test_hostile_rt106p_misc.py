@@ -6,7 +6,8 @@ bound on characters: ``{"z": "a" * 100_000, "_target_": "${z}" * 3000}`` (112 KB
 hparams.yaml or a checkpoint's pickled dict) built a 300 M-character string, 10-15 s and 1.5 GB.
 Now one resolved value holds at most ``MAX_RESOLVED`` characters and one text resolves at most
 ``MAX_RESOLVED_TEXT`` in all; past either the value is not resolved (computed: never cut short) and
-the text is "not checked to the end" (``suspicious``).
+the text is "not checked to the end" (``suspicious``). The same now holds past ``MAX_LOOKUPS``: a
+key-less ``${a}.${b}`` left unresolved there was silently never judged (``safe``).
 
 106p-9: ``logging_config._expression`` parsed a 900 KB fileConfig ``args`` whole and walked all its
 1.2 M nodes (twice) before looking at ``MAX_NODES`` (2.7 s, 460 MB). Now a value over ``MAX_VALUE``
@@ -99,6 +100,19 @@ def test_106p2_a_concatenation_past_the_bound_is_never_safe(monkeypatch: pytest.
     assert got.verdict in ("unsafe", "suspicious"), got
     assert got.verdict == "unsafe" or "not checked to the end" in _messages(got)
     assert sum(sizes) <= RESOLVED_TEXT + RESOLVED, sum(sizes)
+
+
+def test_106p2_a_concatenation_past_the_lookups_is_never_safe() -> None:
+    """The same for the node lookups (MAX_LOOKUPS, 10,000 a document): 120 key-less values of 100
+    interpolations each spent them, and ``${a}.${b}`` (``os.system``) resolved after them was never
+    judged: the old code said ``safe``."""
+    doc = {"w": "${a}.${b}", "a": "os", "b": "system", "v": ["${a}" * 100 + str(i) for i in range(120)]}
+    got = scan_bytes(json.dumps(doc).encode(), "config.json", debug=True)
+    assert got.verdict == "suspicious", got
+    assert "over 10000 node lookups" in _messages(got)
+    # under the lookups the same value is judged: unsafe
+    small = {"w": "${a}.${b}", "a": "os", "b": "system", "v": ["${a}" * 100 + str(i) for i in range(10)]}
+    assert scan_bytes(json.dumps(small).encode(), "config.json", debug=True).verdict == "unsafe"
 
 
 def test_106p2_a_checkpoints_pickled_config_is_bounded_too(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -266,6 +266,10 @@ class Targets:
                 got = res.value(value, _spell(place) if _RELATIVE.search(value) else None, 0)
                 if res.over is not None:  # (a key-less value too: what it resolves to was not judged)
                     self.bounded = self.bounded or res.over
+            if got is None and res is not None and res.lookups > MAX_LOOKUPS:
+                # past the lookups nothing resolves: a key-less ``${a}.${b}`` was then never judged
+                # (``safe``), a target only computed — the text is not checked to the end
+                self.bounded = self.bounded or f"over {MAX_LOOKUPS} node lookups: the rest not resolved"
             if kind == _VALUE:  # a key-less value: judged as the literal it resolves to would be (20b-3)
                 if isinstance(got, str) and _DOTTED.fullmatch(got.strip()) and _why_dangerous(got) is not None:
                     self._once("_callables", got.strip())
