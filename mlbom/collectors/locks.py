@@ -22,6 +22,7 @@ from mlbom.collectors.requirements import PipRun, RequirementsCollector, exposed
 from mlbom.errors import InputError
 from mlbom.formats import locks
 from mlbom.identity import purl_name_ok
+from mlbom.limits import MAX_LOCK_PACKAGES
 from mlbom.model import Collected, Component, Finding, Property, Relation, Unreadable
 from mlbom.properties import Prop
 from mlbom.versions import contains, parse_specifier, parse_version
@@ -58,7 +59,7 @@ class LockCollector(BaseCollector):
                           message=note, subject=file_comp.bom_ref, source=rel)
         skipped = list(lock.skipped)
         comps = []
-        for pkg in lock.packages:
+        for pkg in lock.packages[:MAX_LOCK_PACKAGES]:
             if not purl_name_ok(pkg.name):  # " " or "/": no package URL can name it
                 skipped.append(f"package {pkg.name[:80]!r}: its name cannot be a package URL")
                 continue
@@ -106,6 +107,7 @@ class LockCollector(BaseCollector):
             # hash-missing (98c-4)
             run.names += yield from reqs.requirement_lines(lock.pip_file, rel, False, lock_format=fmt)
             yield from exposed(run)
+        yield from _too_many(lock, rel, file_comp.bom_ref, self.name)
         for where in skipped:
             # one bad entry costs that entry, never the lock (red team 78c-5): a finding, and the
             # lock's inventory is incomplete since it locks something the BOM does not list
@@ -114,6 +116,22 @@ class LockCollector(BaseCollector):
                           subject=file_comp.bom_ref, source=rel)
             yield Unreadable(path=rel, reason=f"{where}: package entry left out", collector=self.name)
         yield from _edges(comps, fmt, rel, file_comp.bom_ref)
+
+
+def _too_many(lock: locks.LockFile, rel: str, ref: str, collector: str) -> Iterator[Collected]:
+    """The package entries past :data:`~mlbom.limits.MAX_LOCK_PACKAGES` (red team 106p-8's shape in
+    a lock), never dropped silently: an ``mlbom:unreadable`` record (composition ``incomplete``)
+    and a ``lock.too-many-packages`` finding."""
+    left = max(0, len(lock.packages) - MAX_LOCK_PACKAGES)
+    stopped = getattr(lock.pip_file, "stopped", None) if lock.pip_file is not None else None
+    if not left and stopped is None:
+        return
+    parts = [f"{left:,} package entries" if left else "",
+             f"the pip: list from its entry {stopped[0]} on ({stopped[1]:,} entries)" if stopped else ""]
+    why = (f"over {MAX_LOCK_PACKAGES:,} package entries: {' and '.join(p for p in parts if p)} not read")
+    yield Unreadable(path=rel, reason=why, collector=collector)
+    yield Finding(id="lock.too-many-packages", severity="high",
+                  message=f"{why}; those packages are not in this BOM", subject=ref, source=rel)
 
 
 MAX_PIN_CANDIDATES = 16

@@ -25,6 +25,7 @@ from mlbom.errors import InputError
 from mlbom.formats.reqfile import parse_requirements_text
 from mlbom.identity import url_scheme
 from mlbom.limits import MAX_INCLUDE_DEPTH as LIMIT_INCLUDE_DEPTH
+from mlbom.limits import MAX_REQUIREMENT_LINES
 from mlbom.limits import MAX_REQUIREMENTS_BYTES as LIMIT_REQUIREMENTS_BYTES
 from mlbom.model import Collected, Component, Finding, Property, Unreadable
 from mlbom.properties import Prop
@@ -91,7 +92,7 @@ class RequirementsCollector(BaseCollector):
         ref = manifest_ref(ctx, path)
         try:
             data = read_manifest(path, MAX_REQUIREMENTS_BYTES)
-            rf = parse_requirements_text(auto_decode(data), str(path))
+            rf = parse_requirements_text(auto_decode(data), str(path), max_lines=MAX_REQUIREMENT_LINES)
         except InputError:
             raise
         except Exception as exc:  # the parser wraps pip internals; any failure names the file
@@ -108,6 +109,8 @@ class RequirementsCollector(BaseCollector):
 
         yield from self.option_lines(rf, path, ctx, stack=(*stack, real), seen=seen, run=run)
         run.names += yield from self.requirement_lines(rf, rel, constraint)
+        if (stopped := getattr(rf, "stopped", None)) is not None:  # (reqfile.ReadRequirements)
+            yield from _stopped(stopped, rel, ref, self.name)
 
     def requirement_lines(
         self, rf: Any, rel: str, constraint: bool, *, lock_format: str | None = None,
@@ -284,6 +287,20 @@ class RequirementsCollector(BaseCollector):
                                     message=f"{name} is range-pinned ({req.specifier}); the installed version depends on the day",
                                     subject=comp.bom_ref, source=rel, line=req.line_number))
         return comp, findings
+
+
+def _stopped(stopped: tuple[int, int], rel: str, ref: str, collector: str) -> Iterator[Collected]:
+    """The rest of a requirements file past :data:`~mlbom.limits.MAX_REQUIREMENT_LINES` lines with
+    content (red team 106p-8): never dropped silently — an ``mlbom:unreadable`` record (the
+    composition is ``incomplete``) and a ``requirements.too-many-lines`` finding, since what it
+    holds (packages, a second index, includes) is not in the BOM."""
+    line, left = stopped
+    why = (f"over {MAX_REQUIREMENT_LINES // 2:,} requirements or {MAX_REQUIREMENT_LINES:,} option lines: line {line} "
+           f"and the {left - 1:,} line(s) after it were not read")
+    yield Unreadable(path=f"{rel}:{line}", reason=why, collector=collector)
+    yield Finding(id="requirements.too-many-lines", severity="high",
+                  message=f"{why}; the packages, options and includes there are not in this BOM",
+                  subject=ref, source=rel, line=line)
 
 
 def exposed(run: PipRun) -> Iterator[Finding]:

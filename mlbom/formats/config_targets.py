@@ -126,6 +126,13 @@ MAX_CALLS = 1000  # resolver calls read in one value
 MAX_ARGS = 2000  # characters of one call's arguments kept (oc.decode/oc.create longer: not read)
 MAX_DEREF = 16  # node interpolations followed to resolve one target (deeper, or a cycle: not resolved)
 MAX_LOOKUPS = 10_000  # node lookups to resolve the interpolated targets of one document
+# characters of text node interpolations resolve to (red team 106p-2: ``${z}`` 3,000 times over a 100,000-
+# character ``z``, a 112 KB config, built a 300 M-character string, 10-15 s and 1.5 GB; the lookups alone
+# allowed ~9 GB): one resolved value (longer: not resolved, computed) ...
+MAX_RESOLVED = 64 << 10
+# ... and all the values one text resolves, its documents and the texts inside it together, each level of a
+# chain counting what it builds (past it: not resolved, and the text is not checked to the end)
+MAX_RESOLVED_TEXT = 1 << 20
 MAX_PENDING = 10_000  # targets spelled with ${…} kept to resolve per text (more: not resolved, suspicious)
 MAX_PARSED = 10_000  # resolver arguments remembered per text (parsed once each)
 MAX_SHOWN_TAGS = 20  # Python tags kept from a text's readings (yaml_tags.MAX_TAGS)
@@ -252,11 +259,17 @@ class Targets:
         for value, kind, place, doc, dotted in self._pending:
             if doc not in docs:
                 root = roots(doc)
-                docs[doc] = None if root is None else _Resolver(root)
+                docs[doc] = None if root is None else _Resolver(root, self.budget)
             res = docs[doc]
             got = None
             if res is not None and res.lookups <= MAX_LOOKUPS:  # (only a relative one needs its place)
                 got = res.value(value, _spell(place) if _RELATIVE.search(value) else None, 0)
+                if res.over is not None:  # (a key-less value too: what it resolves to was not judged)
+                    self.bounded = self.bounded or res.over
+            if got is None and res is not None and res.lookups > MAX_LOOKUPS:
+                # past the lookups nothing resolves: a key-less ``${a}.${b}`` was then never judged
+                # (``safe``), a target only computed — the text is not checked to the end
+                self.bounded = self.bounded or f"over {MAX_LOOKUPS} node lookups: the rest not resolved"
             if kind == _VALUE:  # a key-less value: judged as the literal it resolves to would be (20b-3)
                 if isinstance(got, str) and _DOTTED.fullmatch(got.strip()) and _why_dangerous(got) is not None:
                     self._once("_callables", got.strip())
@@ -286,7 +299,7 @@ class Targets:
             path = _spell(place)
             if doc not in docs:
                 root = roots(doc)
-                docs[doc] = None if root is None else _Resolver(root)
+                docs[doc] = None if root is None else _Resolver(root, self.budget)
             res = docs[doc]
             handler = section = None
             if res is not None and path is not None and len(path) >= 3 and path[-3] in ("handlers", "formatters",
@@ -328,6 +341,9 @@ class Targets:
                 if got not in self.logging:
                     self.logging.append(got)
         self._log_pending.clear()
+        for res in docs.values():  # a log path resolved past a character bound (106p-2): not resolved
+            if res is not None and res.over is not None:
+                self.bounded = self.bounded or res.over
 
     def odd(self, what: str) -> None:
         self._once("computed", what)
@@ -1363,10 +1379,15 @@ class _Resolver:
     or a composed YAML node graph (PyYAML ``Node``s, aliases shared, never constructed) — within
     :data:`MAX_DEREF` and :data:`MAX_LOOKUPS`. ``${a.b}`` is looked up from the root, ``${.x}``
     in the mapping holding the value, each further dot one level up; an intermediate node that is
-    itself a whole interpolation is followed. Anything else is not resolved (None)."""
+    itself a whole interpolation is followed. Anything else is not resolved (None) — and so is a
+    value resolving to over :data:`MAX_RESOLVED` characters, or one built past
+    :data:`MAX_RESOLVED_TEXT` characters resolved on ``budget`` (the text's: its documents and the
+    texts inside it share it), never cut short (``over`` then says why: red team 106p-2)."""
 
-    def __init__(self, root: object) -> None:
+    def __init__(self, root: object, budget: EventBudget | None = None) -> None:
         self.root = root
+        self.budget = budget if budget is not None else EventBudget()
+        self.over: str | None = None  # the character bound a value passed (not resolved)
         self.lookups = 0
         self._maps: dict[int, dict[str, object]] = {}
         self.log_work = 0  # log paths judged (:func:`_log_path_outside`, at most MAX_LOG_WORK)
@@ -1460,21 +1481,34 @@ class _Resolver:
         if parts is None:
             return None
         out: list[str] = []
+        size = 0
         for literal, ref in parts:
-            if ref is None:
-                out.append(literal)
-                continue
-            sel = self._select(ref, where, depth + 1)
-            if sel is None:
+            got: object = literal
+            if ref is not None:
+                sel = self._select(ref, where, depth + 1)
+                if sel is None:
+                    return None
+                got = self._text(sel[0])
+                if got is _COLLECTION and len(parts) == 1:
+                    return _COLLECTION
+                if not isinstance(got, str):
+                    return None
+                got = self.value(got, sel[1][:-1], depth + 1)
+                if not isinstance(got, str):
+                    return got if len(parts) == 1 else None
+            assert isinstance(got, str)
+            # counted before it is joined (each level of a chain counts what it builds): past a bound
+            # the value is not resolved — never cut short into a string that reads as harmless
+            size += len(got)
+            self.budget.resolved += len(got)
+            if size > MAX_RESOLVED:
+                self.over = self.over or (f"an interpolated value resolving to over {MAX_RESOLVED} characters: "
+                                          "not resolved")
                 return None
-            got = self._text(sel[0])
-            if got is _COLLECTION and len(parts) == 1:
-                return _COLLECTION
-            if not isinstance(got, str):
+            if self.budget.resolved > MAX_RESOLVED_TEXT:
+                self.over = self.over or (f"over {MAX_RESOLVED_TEXT} characters of interpolated values resolved "
+                                          "in one text: the rest not resolved")
                 return None
-            got = self.value(got, sel[1][:-1], depth + 1)
-            if not isinstance(got, str):
-                return got if len(parts) == 1 else None
             out.append(got)
         return "".join(out)
 

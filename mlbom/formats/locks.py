@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from mlbom.errors import InputError
 from mlbom.formats.safe_read import Loaded, load_json, load_toml, load_yaml
-from mlbom.limits import MAX_LOCK_BYTES
+from mlbom.limits import MAX_LOCK_BYTES, MAX_LOCK_PACKAGES
 
 __all__ = ["MAX_LOCK_BYTES", "Artifact", "LockFile", "LockFormat", "LockedPackage", "detect", "parse"]
 LockFormat = Literal["uv.lock", "poetry.lock", "Pipfile.lock", "pylock.toml", "conda"]
@@ -464,8 +464,8 @@ def parse_conda(data: bytes, path: Path) -> LockFile:
                                       specifier=cs.declared or None, build=cs.build, channel=cs.channel,
                                       subdir=cs.subdir))
     pip_file = None
-    if pip_lines:
-        pip_file = _pip_file(pip_lines, path)
+    if pip_lines:  # (the entries past MAX_LOCK_PACKAGES are not read: the collector says so)
+        pip_file = _pip_file(pip_lines, path, 2 * max(0, MAX_LOCK_PACKAGES - len(packages)))  # (reqfile.line_weight)
         for req in pip_file.requirements:  # the named ones: read by the requirements collector (98c-4)
             if not req.name:
                 link = str(req.link.url) if req.link is not None else str(req.line)
@@ -477,7 +477,7 @@ def parse_conda(data: bytes, path: Path) -> LockFile:
     return _noted(lock, loaded, path)
 
 
-def _pip_file(lines: list[str], path: Path) -> Any:
+def _pip_file(lines: list[str], path: Path, max_lines: int | None = None) -> Any:
     """The ``pip:`` entries as pip reads them: conda writes them, one a line, to a requirements
     file beside the environment file and runs ``pip install -r`` on it, so they are read by
     mlbom's requirements reader (options, includes, URL and editable lines included; 97c-2:
@@ -485,6 +485,6 @@ def _pip_file(lines: list[str], path: Path) -> Any:
     from mlbom.formats.reqfile import parse_requirements_text
 
     try:
-        return parse_requirements_text("\n".join(lines), str(path))
+        return parse_requirements_text("\n".join(lines), str(path), max_lines=max_lines)
     except Exception as exc:  # the parser wraps pip internals; any failure names the file
         raise InputError(path, f"cannot parse the pip: list: {str(exc).splitlines()[0]}", at="dependencies") from exc

@@ -38,7 +38,7 @@ from functools import lru_cache
 
 from mlbom.model import Judged
 
-MAX_VALUE = 1 << 16  # characters of one expanded value judged (longer: not judged, suspicious)
+MAX_VALUE = 1 << 16  # characters of one value judged, expanded or not (longer: not parsed, not judged, suspicious)
 MAX_SECTIONS = 10_000  # sections judged (more: not judged, suspicious)
 MAX_DEPTH = 10  # configparser's MAX_INTERPOLATION_DEPTH
 MAX_NODES = 100_000  # AST nodes of one value walked
@@ -167,6 +167,9 @@ def _judge_class(raw: str, evaluated: bool) -> tuple[str | None, Judged | None]:
     from mlbom.formats import config_targets as ct
 
     text = raw.strip()
+    if len(text) > MAX_VALUE:  # (not parsed: 106p-9)
+        return None, Judged("config.logging", "high", f"{_FINDER} class {text[:200]!r} of {len(text)} characters "
+                               f"(over {MAX_VALUE}): not judged", "suspicious")
     name = _class_name(text, evaluated)
     if name is None or "__" in name:
         return None, Judged("code.dangerous-target", "critical", f"{_FINDER} evaluates the class {text[:200]!r} "
@@ -211,22 +214,32 @@ def _class_name(text: str, evaluated: bool) -> str | None:
 
 
 def _expression(text: str, key: str) -> tuple[ast.expr | None, Judged | None]:
-    """An ``args``/``kwargs`` text: (its expression when it holds only literals and allowed names,
-    a finding otherwise)."""
+    """An ``args``/``kwargs``/``defaults`` text: (its expression when it holds only literals and
+    allowed names, a finding otherwise). Bounded before anything is parsed (red team 106p-9: a
+    900 KB ``args`` was parsed and walked whole, 1.2 M nodes, 2.7 s, before :data:`MAX_NODES` was
+    looked at): a text of over :data:`MAX_VALUE` characters is not parsed, and the walk stops at
+    :data:`MAX_NODES` nodes (one walk: an attribute chain's parts are known from their chain,
+    which a breadth-first walk meets first) — either way not judged, ``suspicious``."""
 
+    text = text.strip()
+    if len(text) > MAX_VALUE:
+        return None, Judged("config.logging", "high", f"{_FINDER} evaluates {key} = {text[:200]!r}, a value of "
+                               f"{len(text)} characters (over {MAX_VALUE}): not judged", "suspicious")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(text, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None, Judged("config.logging", "high", f"{_FINDER} evaluates {key} = {text[:200]!r}, which "
                                "does not parse as a Python expression here: not judged", "suspicious")
     allowed = allowed_names()
-    inner = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}  # parts of a dotted chain
+    inner: set[int] = set()  # parts of a dotted chain (ast.walk is breadth-first: a chain before its parts)
     count = 0
     for node in ast.walk(tree):
         count += 1
         if count > MAX_NODES:
             return None, Judged("config.logging", "high", f"{_FINDER} {key} of over {MAX_NODES} parts: not "
                                    "judged", "suspicious")
+        if isinstance(node, ast.Attribute):
+            inner.add(id(node.value))
         bad: str | None = None
         if isinstance(node, (ast.Expression, ast.Constant, ast.Tuple, ast.List, ast.Dict, ast.Set, ast.Load,
                              ast.UAdd, ast.USub, ast.Add, ast.Sub, ast.Mult)):

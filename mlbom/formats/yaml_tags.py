@@ -199,6 +199,8 @@ class EventBudget:
         self.text = 0  # characters of nested texts (resolver arguments) parsed on this budget
         self.pure_tokens = 0  # tokens PyYAML's pure-Python scanner fetched on this budget
         self.pure_keys = 0  # saved simple keys it walked, summed over those tokens
+        # characters node interpolations resolved to on this budget (config_targets.MAX_RESOLVED_TEXT)
+        self.resolved = 0
 
     def spend_text(self, n: int) -> str | None:
         """Count ``n`` characters of a nested text about to be parsed; the bound passed (as a

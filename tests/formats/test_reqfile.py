@@ -130,7 +130,7 @@ def test_the_collector_gives_the_same_bom_either_way(tmp_path: Path, monkeypatch
     new = [collect(p) for p in cases]
     scratch = tmp_path / "old"
     scratch.mkdir()
-    monkeypatch.setattr(collector, "parse_requirements_text", lambda text, filename: _library(text, scratch))
+    monkeypatch.setattr(collector, "parse_requirements_text", lambda text, filename, max_lines=None: _library(text, scratch))
     old = [collect(p) for p in cases]
     assert new == old
 
