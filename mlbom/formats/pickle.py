@@ -1961,8 +1961,8 @@ class _Walker:
         if isinstance(v, str):
             if INTERPOLATION in v or v in TARGET_KEYS:
                 self.sh.targets = True
-        elif isinstance(v, (Seq, Dct)) and v.items is None:
-            self.sh.targets = True
+        elif isinstance(v, (Seq, Dct)) and (v.items is None or (isinstance(v, Dct) and v.loose)):
+            self.sh.targets = True  # (keys built at load time may be target keys: 109pa-1)
         stack.append(v)
 
     def push_kept(self, v: object) -> None:
@@ -4186,6 +4186,7 @@ class _Walker:
                 if target.loose is None:
                     target.loose = []
                 target.loose.append(v)
+                self.sh.targets = True  # the key may be a config target's (109pa-1)
             elif not isinstance(v, bool | int | float) and v is not NONE:
                 if target.others is None:
                     target.others = []
@@ -4950,9 +4951,12 @@ class _Walker:
         duck = _duck_names()
         state = Dct({})
         state.loose = list(loose or ())
+        if state.loose:
+            self.sh.targets = True
         for k, v in zip(keys, vals, strict=False):
             if not isinstance(k, str):
                 state.loose.append(v)
+                self.sh.targets = True
                 continue
             if state.items is not None:
                 state.items[k] = v
