@@ -112,6 +112,7 @@ MAX_NAME = 4096  # longest module / attribute name kept as text
 MAX_LINE = 1 << 20  # longest text-opcode line kept (longer lines are streamed past)
 MAX_ALLOCATION = 1 << 30  # bytes(n) / bytearray(n) larger than this on load is a memory bomb
 MAX_FINDINGS = 200  # distinct findings kept per pickle (then one per kind)
+_LOOSE_LOOKUP_COST = 8  # Limits.reread_items charged per loose value an attribute lookup searches (109pa-2)
 MAX_INT_DIGITS = 4300  # sys.int_info.default_max_str_digits: int() of longer decimal text raises (by default)
 
 
@@ -130,6 +131,9 @@ class Limits:
     lookups: int = 2_000_000  # state dicts searched by attribute lookups (then: attributes unknown)
     nested_opcodes: int = 10_000_000  # opcodes of nested pickles walked in all (past it: suspicious)
     opcodes_why: str = ""  # said after the opcode bound when it is met (a tighter bound's reason)
+    # container items read again by calls of the same kept value (dict(pairs), bytes(list),
+    # set(list), the loose values a lookup searches): red team 109pa-2/-3/-4, 40 KB took 7 s
+    reread_items: int = 1_000_000
 
 
 PickleFinding = Judged  # one observation (the format readers' judged-finding type, mlbom.model)
@@ -1864,6 +1868,7 @@ class _Shared:
     pol: Policy
     opcodes: int = 0
     cells: int = 0
+    reread: int = 0  # container items read by calls (Limits.reread_items)
     text: int = 0
     nested: int = 0
     walked: dict[int, object] = field(default_factory=dict)  # nested blobs walked (kept alive: ids stay unique)
@@ -2228,7 +2233,7 @@ class _Walker:
                         if self.sh.mapping_cells <= self.sh.limits.cells // 4:
                             result.mapping.items = dict(m.items)
                             result.mapping.loose = list(m.loose) if m.loose is not None else None
-                elif (pairs := _pairs_mapping(m)) is not None:
+                elif (pairs := self.pairs_mapping(m)) is not None:
                     result.mapping = pairs  # dict([(key, value), ...]), or of a mapping object's items
                 elif m is not None and m is not NONE and not (isinstance(m, Seq) and m.items == []):
                     result.mapping = Dct(None)  # items from a value mlbom did not track
@@ -2356,7 +2361,7 @@ class _Walker:
         the state) when ``_all_weights`` does not hold names (a pre-1.0 save): a huge count hangs
         the load itself (red team 52f). Every ``num_layers`` the object's states give must be
         an int of at most :data:`MAX_RNN_LAYERS`."""
-        given = _pairs_mapping(state) if isinstance(state, Seq) else state  # dict.update takes pairs (53f-1)
+        given = self.pairs_mapping(state) if isinstance(state, Seq) else state  # dict.update takes pairs (53f-1)
         for d in [*(inst.dicts or ()), given]:
             if d is NONE:
                 continue
@@ -3265,6 +3270,20 @@ class _Walker:
                       "its state) already built, embedded or used: its structure would no longer match the flags "
                       "numpy trusts (raw bytes read as object pointers)", "unsafe", f"dtype-mutated:{op}")
 
+    def pairs_mapping(self, m: object) -> Dct | None:
+        """:func:`_pairs_mapping`, its items charged to :meth:`reread`."""
+        if isinstance(m, Seq) and m.items is not None:
+            self.reread(len(m.items))
+        return _pairs_mapping(m)
+
+    def reread(self, n: int) -> None:
+        """``n`` items of a kept container read by a call (the same memoised list may be handed to
+        thousands of calls): past ``Limits.reread_items`` in one walk the pickle is not judged."""
+        self.sh.reread += n
+        if self.sh.reread > self.sh.limits.reread_items:
+            raise PickleLimit(f"calls read more than {self.sh.limits.reread_items} container items in all "
+                              "(the same containers handed to call after call)")
+
     def bytes_call(self, path: str, pos: list[object], kw: dict[object, object] | None) -> None:
         """``bytes(...)`` / ``bytearray(...)``: bytes computed at load time (a numpy ``U`` array
         or a decode may read them as text). Computed from a list of ints or a str in a plain
@@ -3279,6 +3298,8 @@ class _Walker:
                 or _range_length(src) is not None:
             return  # empty, zeros, a copy of bytes searched as read, a text searched as read, a range
         data: bytes | None = None
+        if isinstance(src, Seq) and src.items is not None:
+            self.reread(len(src.items))
         if isinstance(src, Seq) and src.items is not None and len(src.items) <= MAX_READ_ARG \
                 and all(isinstance(i, int) and not isinstance(i, bool) for i in src.items):
             try:
@@ -3319,6 +3340,8 @@ class _Walker:
         ``bytes(source=40_000_000_000)``: NEWOBJ_EX, ``copyreg.__newobj_ex__``), and keyword
         arguments mlbom did not track are a bomb it cannot rule out."""
         first = items[0] if items else None
+        if isinstance(first, Seq) and first.items is not None and (path in _HASH_ITEMS or path in _HASH_KEYS):
+            self.reread(len(first.items))
         if path in _HASH_ITEMS and isinstance(first, Seq):
             self.hashed(f"{path}(…)", first.items or ())
         elif path in _HASH_KEYS and isinstance(first, Seq):
@@ -4739,6 +4762,8 @@ class _Walker:
                 continue
             if name in d.items:
                 vals.append(d.items[name])
+            if d.loose:  # (each is then judged as the attribute's value: a call, two descriptions)
+                self.reread(_LOOSE_LOOKUP_COST * len(d.loose))
             vals.extend(d.loose or ())  # a key computed at load time may be this name
         # classes whose __getattr__ hands out entries of their containers for a name neither the
         # instance nor the class has (the classes define __setstate__ themselves)
@@ -5002,7 +5027,7 @@ class _Walker:
                 if v.items is None:
                     self.unread(inst, f"{how} with a state mlbom did not track ({describe(v)})")
                     continue
-                pairs = _pairs_mapping(v) if v.items else None
+                pairs = self.pairs_mapping(v) if v.items else None
                 if pairs is not None and pairs.items is None and depth > (1 if PYX_UNPICKLE in (made_by(inst) or "") else 0):
                     # items mlbom cannot read as pairs count where dict.update takes them: the state
                     # (nn.Module's __setstate__) or, made by a Cython __pyx_unpickle_*, one of its items

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import pytest
 
+from mlbom.formats import pickle as pickle_fmt
 from mlbom.scanner import scan_bytes
+from tests.helpers import counting_calls
 
 
 def _s(t: str) -> bytes:  # SHORT_BINUNICODE
@@ -51,3 +53,26 @@ def test_a_config_nested_under_a_built_key_is_judged() -> None:
         + _s("_target_") + _s("os.system") + b"sss."
     r = scan_bytes(data, "last.ckpt")
     assert r.verdict == "unsafe", [(f.id, f.message[:160]) for f in r.findings]
+
+
+def _calls_on_one_list(callee: bytes, item: bytes, items: int, calls: int) -> bytes:
+    """memo0 = callee, memo1 = item, memo2 = [memo1] * items; then ``calls`` x callee(memo2)."""
+    head = b"\x80\x04" + callee + b"\x94" + item + b"\x94" + b"0" + b"](" + b"h\x01" * items + b"e\x94" + b"0"
+    return head + b"h\x00h\x02\x85R0" * calls + b"N."
+
+
+@pytest.mark.parametrize(("callee", "item"), [
+    (_g("collections", "OrderedDict"), _s("a") + b"N\x86"),  # 109pa-3: dict(pairs) again and again
+    (_g("builtins", "dict"), _s("a") + b"N\x86"),
+    (_g("builtins", "bytes"), b"KA"),  # 109pa-4
+    (_g("builtins", "frozenset"), b"KA"),
+])
+def test_calls_rereading_one_list_share_one_budget(callee: bytes, item: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 109pa-3/-4: the same memoised 4,096-item list handed to 5,000 calls was read 5,000
+    times (43 KB: 4.5 s; 210 KB of bytes(list): 9 s). The items calls read are one budget per walk."""
+    data = _calls_on_one_list(callee, item, 4096, 5000)
+    with counting_calls(monkeypatch, pickle_fmt._Walker, "reread") as calls:
+        r = scan_bytes(data, "m.pkl")
+    assert r.verdict == "error" and any("container items" in f.message for f in r.findings), \
+        [(f.id, f.message[:160]) for f in r.findings]
+    assert calls[0] < 400  # stopped once the budget was spent, not after 5,000 calls
