@@ -1550,6 +1550,13 @@ class _Judge:
                 isinstance(arg.value, int) or (isinstance(arg.value, str) and not _is_private(arg.value)
                                                and arg.value not in _BUILTIN_METHODS))) or self._numeric(arg)
             return ok and self._data_path(node.node, seen)
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and node.node.attr in (
+                "values", "items", "keys") and not node.args and not node.kwargs and node.dyn_args is None \
+                and node.dyn_kwargs is None:
+            return self._data_path(node.node.node, seen)  # for p in properties.values(): pieces of the data (110sb-1)
+        if isinstance(node, nodes.Filter) and node.node is not None and node.name in ("items", "dictsort", "list") \
+                and not node.args and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None:
+            return self._data_path(node.node, seen)
         return False
 
     def _depends_opaque(self, node: nodes.Node) -> bool:
@@ -1870,6 +1877,18 @@ class _Judge:
         if isinstance(node, nodes.Filter) and node.name in ("default", "d") and node.node is not None \
                 and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None and len(node.args) <= 2:
             return self._alternative(node.node) and (not node.args or self._alternative(node.args[0]))
+        if isinstance(node, nodes.Getitem) and not isinstance(node.arg, nodes.Slice) and self._numeric(node.arg):
+            # ['user', 'assistant'][loop.index0 % 2], or a name bound only to such a list: one of its
+            # constants (out of range: Undefined) (110sb-2)
+            lists: list[nodes.Node | _UnpackedFrom | None] = [node.node]
+            if isinstance(node.node, nodes.Name) and node.node.name not in self.unbound:
+                lists = list(self._bindings.get(node.node.name) or [None])
+            return all(isinstance(v, (nodes.List, nodes.Tuple)) and all(
+                isinstance(i, nodes.Const) and _harmless_name(i.value) for i in v.items) for v in lists)
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and node.node.attr == "cycle" \
+                and isinstance(node.node.node, nodes.Name) and node.node.node.name == "loop" and "loop" not in self.defined \
+                and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None:
+            return all(isinstance(a, nodes.Const) and _harmless_name(a.value) for a in node.args)  # loop.cycle('u', 'a')
         return False
 
     def _is_computed(self, node: nodes.Node) -> bool:
