@@ -201,13 +201,13 @@ def scan_json_by_rel(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[in
                 for x in out}
 
 
-def stored_zip(members: dict[str, bytes]) -> bytes:
-    """A zip archive of ``members`` (name → bytes), stored uncompressed, in order."""
+def stored_zip(members: dict[str, bytes], *, deflated: bool = False) -> bytes:
+    """A zip archive of ``members`` (name → bytes), in order: stored uncompressed, or deflated."""
     import io
     import zipfile
 
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED if deflated else zipfile.ZIP_STORED) as z:
         for name, data in members.items():
             z.writestr(name, data)
     return buf.getvalue()

@@ -19,18 +19,14 @@ import pytest
 
 from mlbom import limits, scanner
 from mlbom.scanner import scan_bytes
-from tests.helpers import counting_calls
+from tests.helpers import counting_calls, stored_zip
 
 JSON_BOMB = b"[" + b"[]," * 2_097_152 + b"[]]"  # 6 MB, gzip: ~6 KB
 OPCODE_BOMB = b"\x80\x04]" + b"]a" * 3_000_000 + b"."  # 6 MB, 3 M appends, gzip: ~6 KB
 
 
 def _zip(members: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in members.items():
-            z.writestr(name, data)
-    return out.getvalue()
+    return stored_zip(members, deflated=True)
 
 
 def _ids(r: object) -> set[str]:
