@@ -1,5 +1,7 @@
 """The one folder walker: ``mlbom scan`` and ``mlbom generate`` (models and datasets) list the
-files of a folder with :func:`walk_files` and follow one symlink rule.
+files of a folder with :func:`walk_files` and follow one symlink rule; ``generate PROJECT_DIR``
+discovers its inputs (environment markers, weight files outside the folders found) with the one
+bounded :func:`discovery_walk`, which follows no link to a folder.
 
 Rule: a symbolic link is followed only when its target stays inside the walked folder (or,
 when the folder is — or lies inside — a Hugging Face cache snapshot, inside that repository's
@@ -604,6 +606,56 @@ def iter_runs(root: Path, *, on_finding: Callable[[Finding], None] | None = None
             yield item
         else:
             stack.append(listing(*item))
+
+
+class DiscoveryStop(NamedTuple):
+    """Why a discovery walk did not look somewhere: ``rel`` (the folder, relative to the root; "."
+    for the rest of the walk) and a sentence."""
+
+    rel: str
+    reason: str
+
+
+def discovery_walk(root: Path, *, max_entries: int, max_depth: int,
+                   enter: Callable[[str, int], bool] | None = None,
+                   report_deep: bool = False, report_unlisted: bool = False,
+                   on_stop: Callable[[DiscoveryStop], None] | None = None) -> Iterator[tuple[str, int, list[os.DirEntry[str]]]]:
+    """The folders of ``root`` (itself included) as ``(path, depth, sorted entries)``: the one bounded
+    walk that ``generate PROJECT_DIR`` discovers inputs with (environment markers, stray weight files).
+    Never follows a symbolic link to a folder (a linked file is an entry like any other, for the
+    caller to resolve), never into :data:`SKIPPED_FOLDERS`, at most ``max_depth`` folders deep and
+    ``max_entries`` entries in all. ``enter(path, depth)`` False: the folder is not listed (an
+    environment found, a folder another input covers). Past the entry bound the walk stops and
+    ``on_stop`` hears why ("."); a folder past the depth bound (``report_deep``) or one that cannot be
+    listed (``report_unlisted``) is a stop of its own: the BOM then says incomplete, never silently."""
+    stop = on_stop or (lambda s: None)
+    stack: list[tuple[str, int]] = [(str(root), 0)]
+    count = 0
+    while stack:
+        folder, depth = stack.pop()
+        if enter is not None and not enter(folder, depth):
+            continue
+        rel = Path(folder).relative_to(root).as_posix()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            if report_unlisted:
+                stop(DiscoveryStop(rel, f"folder not listed ({exc.strerror or type(exc).__name__})"))
+            continue
+        count += len(entries)
+        if count > max_entries:
+            stop(DiscoveryStop(".", f"more than {max_entries:,} entries"))
+            return
+        yield folder, depth, entries
+        for e in reversed(entries):
+            if e.name in SKIPPED_FOLDERS or not e.is_dir(follow_symlinks=False):
+                continue
+            if depth + 1 > max_depth:
+                if report_deep:
+                    stop(DiscoveryStop(Path(e.path).relative_to(root).as_posix(), f"more than {max_depth} folders deep"))
+                continue
+            stack.append((e.path, depth + 1))
 
 
 def walk_files(root: Path) -> tuple[list[Path], list[Finding]]:

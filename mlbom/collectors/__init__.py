@@ -304,34 +304,28 @@ _MARKER_ENTRIES = 1_000_000
 def _marked_folders(project_dir: Path, markers: tuple[str, ...], name: str,
                     skipped: list[Unreadable] | None) -> list[Path]:
     """The folders of ``project_dir`` (itself included) holding one of ``markers`` (red team 24d-4:
-    environments are found by content, ``pyvenv.cfg``, not by folder name): one walk, at most
+    environments are found by content, ``pyvenv.cfg``, not by folder name): one walk
+    (:func:`mlbom.fswalk.discovery_walk`, the walk stray weight files are found with too), at most
     :data:`_MARKER_DEPTH` folders deep and :data:`_MARKER_ENTRIES` entries, never following a
     symbolic link, not into ``.git`` (git's store, not the work tree) nor below a folder found.
     Stopping at the entry bound is an ``Unreadable`` record (the BOM says incomplete)."""
-    from mlbom.fswalk import SKIPPED_FOLDERS
+    from mlbom.fswalk import DiscoveryStop, discovery_walk
 
     out: list[Path] = []
-    stack: list[tuple[str, int]] = [(str(project_dir), 0)]
-    count = 0
-    while stack:
-        folder, depth = stack.pop()
+
+    def enter(folder: str, depth: int) -> bool:
         if any(os.path.isfile(os.path.join(folder, m)) for m in markers):
             out.append(Path(folder))
-            if depth > 0:
-                continue
-        try:
-            with os.scandir(folder) as it:
-                entries = list(it)
-        except OSError:
-            continue
-        count += len(entries)
-        if count > _MARKER_ENTRIES:
-            if skipped is not None:
-                skipped.append(Unreadable(path=".", collector=name, reason=(
-                    f"more than {_MARKER_ENTRIES:,} entries: folders holding {' or '.join(markers)} were not "
-                    "looked for in the rest of the project")))
-            break
-        if depth < _MARKER_DEPTH:
-            stack += [(e.path, depth + 1) for e in entries
-                      if e.name not in SKIPPED_FOLDERS and e.is_dir(follow_symlinks=False)]
+            return depth == 0  # nothing below a folder found (the project itself is walked on)
+        return True
+
+    def stopped(stop: DiscoveryStop) -> None:
+        if skipped is not None:
+            skipped.append(Unreadable(path=".", collector=name, reason=(
+                f"{stop.reason}: folders holding {' or '.join(markers)} were not looked for in the rest of "
+                "the project")))
+
+    for _ in discovery_walk(project_dir, max_entries=_MARKER_ENTRIES, max_depth=_MARKER_DEPTH, enter=enter,
+                            on_stop=stopped):
+        pass
     return sorted(out)

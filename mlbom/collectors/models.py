@@ -552,12 +552,13 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
     outside ``.git``: each is inventoried as a model of its own, as ``--model FILE`` would (red
     team 102c-5: a project that is itself a Hugging Face model, ``checkpoints/best.pt``, were left
     out silently, the composition said complete and the policy gate passed an ``os.system``
-    pickle). One walk, never following a symbolic link to a folder; a linked file is taken when
-    it resolves inside the project, and recorded as not followed (``skipped``) when it does not.
+    pickle). One walk (:func:`mlbom.fswalk.discovery_walk`, the walk environment markers are found
+    with too), never following a symbolic link to a folder; a linked file is taken when it resolves
+    inside the project, and recorded as not followed (``skipped``) when it does not.
     Past :data:`_STRAY_ENTRIES` entries, :data:`_STRAY_DEPTH` folders deep or
     :data:`mlbom.fswalk.MAX_FILES` weight files, the rest is an ``Unreadable`` record: the BOM
     says incomplete rather than leaving files out silently."""
-    from mlbom.fswalk import MAX_FILES, SKIPPED_FOLDERS
+    from mlbom.fswalk import MAX_FILES, DiscoveryStop, discovery_walk
     from mlbom.scanner import WEIGHT_SUFFIXES
 
     root = project_dir.resolve()
@@ -565,38 +566,26 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
         return []
     out: list[Path] = []
     seen: set[Path] = set()
-    stack: list[tuple[Path, int]] = [(project_dir, 0)]
-    count = 0
 
     def stop(rel: str, reason: str) -> None:
         skipped.append(Unreadable(path=rel, collector="model", reason=reason))
 
-    while stack:
-        folder, depth = stack.pop()
-        try:
-            with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError as exc:
-            stop(folder.relative_to(project_dir).as_posix(),
-                 f"folder not listed ({exc.strerror or type(exc).__name__}): weight files in it were not looked for")
-            continue
-        count += len(entries)
-        if count > _STRAY_ENTRIES:
-            stop(".", f"more than {_STRAY_ENTRIES:,} entries: weight files outside the model and data folders "
-                      "were not looked for in the rest of the project")
-            break
+    def stopped(why: DiscoveryStop) -> None:
+        stop(why.rel, f"{why.reason}: weight files {'in it' if why.rel != '.' else 'in the rest of the project'} "
+                      "outside the model and data folders were not looked for")
+
+    def enter(folder: str, depth: int) -> bool:  # a folder discovery or an explicit input covers
+        return depth == 0 or root / Path(folder).relative_to(project_dir) not in covered
+
+    for folder, _depth, entries in discovery_walk(project_dir, max_entries=_STRAY_ENTRIES, max_depth=_STRAY_DEPTH,
+                                                  enter=enter, report_deep=True, report_unlisted=True,
+                                                  on_stop=stopped):
         for e in entries:
-            p = folder / e.name
-            rel = p.relative_to(project_dir).as_posix()
-            if e.is_dir(follow_symlinks=False):
-                if e.name in SKIPPED_FOLDERS or root / rel in covered:
-                    continue
-                if depth + 1 > _STRAY_DEPTH:
-                    stop(rel, f"more than {_STRAY_DEPTH} folders deep: weight files in it were not looked for")
-                    continue
-                stack.append((p, depth + 1))
+            if e.is_dir(follow_symlinks=False) or not e.name.lower().endswith(WEIGHT_SUFFIXES):
                 continue
-            if not e.name.lower().endswith(WEIGHT_SUFFIXES) or root / rel in covered:
+            p = Path(folder) / e.name
+            rel = p.relative_to(project_dir).as_posix()
+            if root / rel in covered:
                 continue
             try:
                 resolved = p.resolve() if e.is_symlink() else root / rel
@@ -613,8 +602,7 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
             if len(out) >= MAX_FILES:
                 stop(rel, f"more than {MAX_FILES:,} weight files outside the model and data folders: "
                           "this one and the rest were not inventoried")
-                stack.clear()
-                break
+                return sorted(out)
             seen.add(resolved)
             out.append(p)
     return sorted(out)
