@@ -235,7 +235,7 @@ _TEXT_BYTES_PER_STEP = 8  # text a reader scans whole with regular expressions: 
 _RAW_MEMBER: ContextVar[tuple[str, str] | None] = ContextVar("mlbom_scanner_raw_member", default=None)
 
 
-def _json_bomb(data: bytes, what: str, *, charge: bool = True) -> str | None:
+def _parse_bomb(data: bytes, what: str, *, charge: bool = True) -> str | None:
     """Why ``data`` (text a reader takes whole: JSON is then walked value by value, any text scanned
     by several regular expressions) is too much work for the file it came out of a decompressor
     of (:mod:`mlbom.formats.inflation`), or None. A JSON value is a step; so are 8 bytes of text."""
@@ -252,9 +252,9 @@ def _json_bomb(data: bytes, what: str, *, charge: bool = True) -> str | None:
     return f"{len(data)} bytes of {what}{held}{why}; not judged"
 
 
-def _check_parsed_json(data: bytes, what: str) -> None:
-    """Raise :class:`BombError` where :func:`_json_bomb` says why."""
-    why = _json_bomb(data, what)
+def _check_parse_work(data: bytes, what: str) -> None:
+    """Raise :class:`BombError` where :func:`_parse_bomb` says why."""
+    why = _parse_bomb(data, what)
     if why is not None:
         raise BombError(why)
 
@@ -1088,7 +1088,7 @@ def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, 
         _unknown_content(acc, where, "binary content")
         _prefix_tags(data, acc, where)
         return "unknown"
-    _check_parsed_json(data, "text")
+    _check_parse_work(data, "text")
     return _judge_text(text, name, acc, facts, where=where, folder=folder)
 
 
@@ -2663,7 +2663,7 @@ def _skops_raw_entries(fh: IO[bytes], entries: Sequence[ZipEntry], ctx: _Ctx) ->
         data = open_member(fh, schema, ctx.limits, ctx.output).read(schema.usize + 1)
         if schema.method != 0:
             with inflation.inflated_from(schema.csize):
-                if _json_bomb(data, "skops schema", charge=False) is not None:  # (charged where it is judged)
+                if _parse_bomb(data, "skops schema", charge=False) is not None:  # (charged where it is judged)
                     return frozenset()
         doc = json.loads(data)
     except (FormatError, BombError, OSError, EOFError, ValueError, RecursionError, MemoryError):
@@ -2771,7 +2771,7 @@ def _member_copies(fh: IO[bytes], entries: Sequence[ZipEntry], name: str, ctx: _
             data = open_member(fh, e, ctx.limits, ctx.output).read(limit + 1)
             if data is not None and e.method != 0:  # parsed whole: within the parse allowance (105sa-1)
                 with inflation.inflated_from(e.csize):
-                    _check_parsed_json(data, "pt2 config")
+                    _check_parse_work(data, "pt2 config")
         except (FormatError, BombError, OSError, EOFError, ValueError):
             data = None
         out.append(data if data is not None and len(data) <= limit else None)
@@ -3421,7 +3421,7 @@ def _judge_member(data: IO[bytes], n: int, name: str, kind: str, rel: str, acc: 
         from mlbom.formats import skops
 
         schema = data.read(n) if n <= min(MAX_TEXT, skops.MAX_SCHEMA) else None
-        if schema is not None and (why := _json_bomb(schema, "skops schema")) is not None:
+        if schema is not None and (why := _parse_bomb(schema, "skops schema")) is not None:
             acc.skops = True  # a skops file all the same (its schema not judged)
             raise BombError(why)
         judged = (skops.judge_schema_bytes(schema, where) if schema is not None
@@ -3886,7 +3886,7 @@ def _scan_hdf5(fh: IO[bytes], size: int, acc: _Acc, facts: dict[str, str], where
 
 def _scan_keras_config(stream: IO[bytes] | Decompressing, acc: _Acc, where: str) -> None:
     raw = stream.read(MAX_KERAS_CONFIG + 1)
-    _check_parsed_json(raw, "Keras config")
+    _check_parse_work(raw, "Keras config")
     try:
         found = keras.parse_keras_config(raw, where)
     except FormatError as exc:

@@ -1065,7 +1065,7 @@ class _Judge:
                 len(self.defined))
 
     def _close_bindings(self) -> None:
-        """The folding passes above follow chains of bindings three deep; ``computed`` and
+        """The folding passes above stop after :data:`_BINDING_PASSES`; ``computed`` and
         ``opaque`` must hold of every name one of whose bindings reads such a name, however long
         the chain (red team 106sb-2: a namespace attribute shifted through four others across loop
         iterations reached an item key as a "constant"). One least fixpoint over every binding."""
@@ -1088,10 +1088,11 @@ class _Judge:
                         for kw in node.node.kwargs:
                             site(f"{node.target.name}.{kw.key}", kw.value)
             elif isinstance(node, nodes.AssignBlock):
-                pieces = [n for st in node.body for n in st.iter_child_nodes()]
-                # one piece of text is that text (107sb-3: a plain system-prompt block is no built string)
-                body = pieces[0] if len(pieces) == 1 and isinstance(pieces[0], nodes.TemplateData) \
-                    and len(node.body) == 1 and isinstance(node.body[0], nodes.Output) else nodes.Concat(pieces)
+                parts = _block_parts(node)
+                # one piece of text is that text (107sb-3: a plain system-prompt block is no built string);
+                # a body with statements reads what they read
+                body = parts[0] if _one_text(parts) else nodes.Concat(
+                    parts or [n for st in node.body for n in st.iter_child_nodes()])
                 name = (f"{node.target.name}.{node.target.attr}" if isinstance(node.target, nodes.NSRef)
                         else node.target.name if isinstance(node.target, nodes.Name) else None)
                 if name is not None:  # (computed already unless the body is one piece of text: _bind_block)
@@ -1840,8 +1841,8 @@ class _Judge:
                     if v is None or isinstance(v, _UnpackedFrom):
                         return False
                     if id(v) in iters:  # a loop variable: an element of the iterable
-                        if not (self._context_data(v) or (isinstance(v, (nodes.List, nodes.Tuple)) and all(
-                                isinstance(i, nodes.Const) and _harmless_name(i.value) for i in v.items))):
+                        if not (self._context_data(v) or (isinstance(v, (nodes.List, nodes.Tuple))
+                                                          and _harmless_consts(v.items))):
                             return False
                     elif not self._alternative(v):
                         return False
@@ -1883,12 +1884,11 @@ class _Judge:
             lists: list[nodes.Node | _UnpackedFrom | None] = [node.node]
             if isinstance(node.node, nodes.Name) and node.node.name not in self.unbound:
                 lists = list(self._bindings.get(node.node.name) or [None])
-            return all(isinstance(v, (nodes.List, nodes.Tuple)) and all(
-                isinstance(i, nodes.Const) and _harmless_name(i.value) for i in v.items) for v in lists)
+            return all(isinstance(v, (nodes.List, nodes.Tuple)) and _harmless_consts(v.items) for v in lists)
         if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and node.node.attr == "cycle" \
                 and isinstance(node.node.node, nodes.Name) and node.node.node.name == "loop" and "loop" not in self.defined \
                 and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None:
-            return all(isinstance(a, nodes.Const) and _harmless_name(a.value) for a in node.args)  # loop.cycle('u', 'a')
+            return _harmless_consts(node.args)  # loop.cycle('user', 'assistant')
         return False
 
     def _is_computed(self, node: nodes.Node) -> bool:
@@ -1923,13 +1923,7 @@ class _Judge:
 
     def _bind_block(self, node: nodes.AssignBlock) -> None:
         """``{% set x %}…{% endset %}``: x is the rendered body."""
-        parts: list[nodes.Node] = []
-        for stmt in node.body:
-            if isinstance(stmt, nodes.Output):
-                parts.extend(stmt.nodes)
-            else:
-                parts = []
-                break
+        parts = _block_parts(node)
         folded = self.values(nodes.Concat(parts)) if parts and node.filter is None else None
         if any(isinstance(v, str) and _DUNDER.search(v) for v in folded or ()) or any(
                 _DUNDER.search(d.data) for d in node.find_all(nodes.TemplateData)):  # red team 34j-1
@@ -1945,7 +1939,7 @@ class _Judge:
                 self.env[node.target.name] = merged
             else:
                 self.env.pop(node.target.name, None)
-            if merged is None or len(parts) != 1 or not isinstance(parts[0], nodes.TemplateData):
+            if merged is None or not _one_text(parts):
                 self.computed.add(node.target.name)
                 self.opaque.add(node.target.name)
         elif isinstance(node.target, nodes.NSRef):
@@ -2193,6 +2187,26 @@ def _namespace_call(node: nodes.Node | None, *, plain: bool = False) -> bool:
     if not (isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name == "namespace"):
         return False
     return not plain or (not node.args and node.dyn_args is None and node.dyn_kwargs is None)
+
+
+def _block_parts(node: nodes.AssignBlock) -> list[nodes.Node]:
+    """The output pieces of a ``{% set x %}…{% endset %}`` body; none when it holds a statement."""
+    parts: list[nodes.Node] = []
+    for stmt in node.body:
+        if not isinstance(stmt, nodes.Output):
+            return []
+        parts.extend(stmt.nodes)
+    return parts
+
+
+def _one_text(parts: list[nodes.Node]) -> bool:
+    """A set block's body (:func:`_block_parts`) is one piece of plain text."""
+    return len(parts) == 1 and isinstance(parts[0], nodes.TemplateData)
+
+
+def _harmless_consts(items: list[nodes.Expr]) -> bool:
+    """Every item is a constant that names nothing internal (:func:`_harmless_name`)."""
+    return all(isinstance(i, nodes.Const) and _harmless_name(i.value) for i in items)
 
 
 def _literal_only(node: nodes.Node) -> bool:
