@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from mlbom import gcpause
 from mlbom.formats import (
     datafile,
     dcp,
@@ -472,7 +473,9 @@ def scan_bytes(data: bytes, name: str = "data", *, limits: Limits | None = None,
 def scan_stream(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx) -> str:
     """Scan one file's content; an exception of any kind becomes the file's ``error``."""
     try:
-        with inflation.file_budget(size):  # one parse budget for all its decompressed content (106p-1)
+        # one parse budget for all its decompressed content (106p-1); no cyclic collection while its
+        # readers build and drop millions of small containers
+        with inflation.file_budget(size), gcpause.paused():
             fmt = _scan_content(fh, size, name, acc, facts, ctx, depth=0, where=name)
     except ContentChanged as exc:  # a verified read: the bytes are not the ones hashed
         acc.add(CHANGED_DURING_SCAN, "high", f"{name}: {exc}; not judged", effect="error")

@@ -134,6 +134,9 @@ class Limits:
     # container items read again by calls of the same kept value (dict(pairs), bytes(list),
     # set(list), the loose values a lookup searches): red team 109pa-2/-3/-4, 40 KB took 7 s
     reread_items: int = 1_000_000
+    # BUILDs on an object already built (no pickler writes a second: each object's state is saved
+    # once, after it; a 900 KB pickle of `}b` on one object took 1.2 s)
+    rebuilds: int = 10_000
 
 
 PickleFinding = Judged  # one observation (the format readers' judged-finding type, mlbom.model)
@@ -1869,6 +1872,7 @@ class _Shared:
     opcodes: int = 0
     cells: int = 0
     reread: int = 0  # container items read by calls (Limits.reread_items)
+    rebuilds: int = 0  # BUILDs on an object already built (Limits.rebuilds)
     text: int = 0
     nested: int = 0
     walked: dict[int, object] = field(default_factory=dict)  # nested blobs walked (kept alive: ids stay unique)
@@ -5469,6 +5473,11 @@ class _Walker:
             state = self.pop()
             inst = self.top()
         if isinstance(inst, Call):
+            if inst.built is not None:
+                self.sh.rebuilds += 1
+                if self.sh.rebuilds > self.sh.limits.rebuilds:
+                    raise PickleLimit(f"more than {self.sh.limits.rebuilds} BUILDs on objects already built (a "
+                                      "pickler writes one per object)")
             self.sh.mutations += 1
             try:
                 self._build(inst, state)

@@ -148,3 +148,30 @@ def test_build_makes_no_call_arguments_it_does_not_judge(monkeypatch: pytest.Mon
         rep = read_pickle(io.BytesIO(data), len(data))
     assert rep.complete and rep.opcodes > 10_000
     assert made[0] <= 2  # the empty argument tuple of the OrderedDict() call
+
+
+def _rebuilds(n: int) -> bytes:
+    """One OrderedDict built ``n`` times over with a fresh empty state each time (no pickler writes it)."""
+    return _rep(b"}b", n, b"\x80\x04\x8c\x0bcollections\x8c\x0bOrderedDict\x93)R")
+
+
+def test_objects_built_again_and_again_are_not_judged_past_the_bound() -> None:
+    # a pickler saves each object's state once, right after it: BUILD after BUILD on one object
+    # is no pickler's output, and each is judged in full (a 900 KB file of them took 1.2 s)
+    small = scan_bytes(_rebuilds(50), "x.pkl")
+    assert small.verdict == "safe" and not any(f.id == "pickle.limit" for f in small.findings)
+    limits = Limits(rebuilds=100)
+    rep = read_pickle(io.BytesIO(_rebuilds(102)), None, limits=limits)  # the first BUILD and 101 more
+    assert rep.error and "BUILDs on objects already built" in rep.error
+    assert any(f.id == "pickle.limit" and f.effect == "error" for f in rep.findings)
+    assert read_pickle(io.BytesIO(_rebuilds(101)), None, limits=limits).error is None
+    big = scan_bytes(_rebuilds(Limits().rebuilds + 2), "x.pkl")
+    assert big.verdict == "error" and any(f.id == "pickle.limit" for f in big.findings)
+
+
+def test_two_objects_built_in_turn_count_as_rebuilds() -> None:
+    # alternating between two objects defeats "the same BUILD again" but not the bound
+    head = (b"\x80\x04\x8c\x0bcollections\x8c\x0bOrderedDict\x93\x94)R\x94h\x00)R\x94")
+    data = head + b"00" + b"h\x01}b0h\x02}b0" * 60 + b"N."  # memo objects 1 and 2 built in turn
+    rep = read_pickle(io.BytesIO(data), None, limits=Limits(rebuilds=100))
+    assert rep.error and "already built" in rep.error
