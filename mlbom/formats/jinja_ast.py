@@ -1018,6 +1018,10 @@ class _Judge:
         # attributes): passes until nothing changes, at most _BINDING_PASSES; a name whose values
         # still grew in the last pass is opaque (its values are not all known: red team 106sb-2)
         last = self._binding_state()
+        # the numeric names, provisionally (a later `set loop = …` may make loop.index0 no number):
+        # arithmetic on numbers builds no string. What this lets through the passes, the closure of
+        # `computed` below asks again once the numeric names are final
+        self._collect_numeric()
         for round_ in range(_BINDING_PASSES):
             self.cache.clear()
             for node in self._all((nodes.Assign, nodes.For, nodes.Macro, nodes.With, nodes.AssignBlock,
@@ -1054,9 +1058,10 @@ class _Judge:
                 self.opaque.update(k for k, n in state[0].items() if last[0].get(k) != n)
             last = state
         self.cache.clear()
+        self._collect_numeric()  # final: the closure of `computed` below reads it
+        self.cache.clear()
         self._close_bindings()
         self._collect_context_loops()
-        self._collect_numeric()
 
     def _binding_state(self) -> tuple[dict[str, int], int, int, int, int]:
         """What a pass of the binding collection can change (each part only grows, or a name's
@@ -1907,6 +1912,8 @@ class _Judge:
     def _derived_of(self, node: nodes.Node) -> bool:
         if isinstance(node, _NUMERIC_NODES) or self._numeric_filter(node):
             return False
+        if isinstance(node, (nodes.Add, nodes.Mul, nodes.Mod)) and self._numeric(node):
+            return False  # arithmetic on numbers (loop.index0 % 2): a number, no string built
         if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name == "range":
             return False
         if isinstance(node, nodes.Name):

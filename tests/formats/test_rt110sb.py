@@ -1,9 +1,9 @@
 """Red team 110sb found no bypass and three false-positive classes in the template judge. Fixed
 here: a string filter of a loop variable over ``x.values()``/``x.items()``/``x|items``/``x|dictsort``
 of the renderer's data is data (``type_map[p['type']|lower]``); a constant list indexed by a number
-and ``loop.cycle('user', 'assistant')`` are one of their constants. Left flagged (see the stop
-note): a name bound to ``roles[loop.index0 % 2]`` (``%`` is taken for string formatting before the
-numeric names are known), int-returning methods (``messages.index(m)``) as keys."""
+and ``loop.cycle('user', 'assistant')`` are one of their constants. A name bound to
+``roles[loop.index0 % 2]`` was left flagged here and is clean since (test_template_numeric_keys.py);
+int-returning methods (``messages.index(m)``) as keys stay flagged."""
 
 from __future__ import annotations
 
