@@ -2521,6 +2521,8 @@ def pickle_targets(value: object) -> Targets | None:
     container mlbom could not keep (then there is nothing to judge). Linear in the data the walk
     kept (each container once)."""
 
+    from mlbom.formats import pickle as pickle_fmt
+
     plain: dict[int, object] = {}
     found = False
     lost = False
@@ -2535,6 +2537,15 @@ def pickle_targets(value: object) -> Targets | None:
             found = found or (isinstance(v, str) and pickle_values.INTERPOLATION in v)
         elif isinstance(v, bool):
             got = v
+        elif isinstance(v, pickle_values.Call) and (text := pickle_fmt.loader_text(v)) is not None:
+            # a str made at load time (str(b'${eval:…}', 'ascii'), numpy.str_): the text when mlbom
+            # can tell it, else not checked (111pa-4)
+            if isinstance(text, str):
+                got = text
+                found = found or pickle_values.INTERPOLATION in text
+            else:
+                lost = True
+                got = _UNKNOWN_VALUE
         elif (sources := _dict_sources(v)) is not None:
             if id(v) in plain:
                 got = plain[id(v)]
@@ -2553,8 +2564,9 @@ def pickle_targets(value: object) -> Targets | None:
                         # key: Hydra's "_target_" in x finds it (red team 109pa-1). A text value under one
                         # may be a target's: not checked to the end; any other value is walked like the
                         # rest (a config nested under it is judged; a vocabulary's numbers are nothing)
-                        if isinstance(x, (str, pickle_values.Text)):
-                            lost = True
+                        if isinstance(x, (str, pickle_values.Text)) or (
+                                isinstance(x, pickle_values.Call) and pickle_fmt.loader_text(x) is not None):
+                            lost = True  # (a str made at load time too: 111pa-4)
                         else:
                             key = f"\x00built key {i}"  # (no target key is spelled so)
                             d[key] = None

@@ -1480,6 +1480,9 @@ def _array_elements(v: object) -> list[object] | None:
 
 
 _SCALARS = frozenset({"numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar"})
+# calls whose result _loader_text may read as a str
+_TEXT_MADE_BY = frozenset({*_SCALARS, "copyreg._reconstructor", "builtins.str", "numpy.str_", "numpy.unicode_", "builtins.bytes",
+                           "numpy.bytes_"})
 _TEXT_CLASSES = frozenset({"builtins.str", "numpy.str_", "builtins.bytes", "numpy.bytes_"})
 _UNREAD = Opaque("text mlbom cannot read")  # _loader_text: a str mlbom cannot tell
 # the objects a pandas time-zone or dtype argument legitimately is besides text: a tzinfo of an
@@ -1544,6 +1547,28 @@ def _loader_text(v: object, hops: int = 0) -> str | bytes | Opaque | None:
                 return text
         return _UNREAD  # str(obj) / str(b, enc) / numpy.str_(obj): computed at load
     return None
+
+
+def loader_text(v: object) -> str | bool | None:
+    """The str a loader makes of ``v`` (a str, a ``numpy.str_`` scalar, ``str(b, 'ascii')`` …):
+    the text when mlbom can tell it, True when ``v`` may be text mlbom cannot read (a str it did
+    not keep, a str computed at load), None when it is no str (bytes too)."""
+    text = _loader_text(v)
+    if isinstance(text, str):
+        return text
+    return True if text is _UNREAD else None
+
+
+def _may_carry_target(v: Call) -> bool:
+    """A call's result that a config-target judge must look at: items kept under keys made at
+    load time, or text made at load time that may be a target, a target key or an interpolation."""
+    m = v.mapping
+    if m is not None and (m.items is None or m.loose):
+        return True
+    if made_by(v) not in _TEXT_MADE_BY:
+        return False
+    text = loader_text(v)
+    return text is True or (isinstance(text, str) and (INTERPOLATION in text or text in TARGET_KEYS))
 
 
 def _decimal_bomb(v: object, parses_text: bool) -> str | None:
@@ -1972,6 +1997,8 @@ class _Walker:
                 self.sh.targets = True
         elif isinstance(v, (Seq, Dct)) and (v.items is None or (isinstance(v, Dct) and v.loose)):
             self.sh.targets = True  # (keys built at load time may be target keys: 109pa-1)
+        elif type(v) is Call and not self.sh.targets and _may_carry_target(v):
+            self.sh.targets = True  # text made at load time, or items under keys made then (111pa-3/-4)
         stack.append(v)
 
     def push_kept(self, v: object) -> None:
@@ -2241,7 +2268,7 @@ class _Walker:
                     result.mapping = pairs  # dict([(key, value), ...]), or of a mapping object's items
                 elif m is not None and m is not NONE and not (isinstance(m, Seq) and m.items == []):
                     result.mapping = Dct(None)  # items from a value mlbom did not track
-                if result.mapping is not None and result.mapping.items is None:
+                if result.mapping is not None and (result.mapping.items is None or result.mapping.loose):
                     self.unkept()
                 how = _ITEM_ATTRS.get(instance_class(result) or "")
                 if how is not None:
@@ -3278,7 +3305,10 @@ class _Walker:
         """:func:`_pairs_mapping`, its items charged to :meth:`reread`."""
         if isinstance(m, Seq) and m.items is not None:
             self.reread(len(m.items))
-        return _pairs_mapping(m)
+        d = _pairs_mapping(m)
+        if d is not None and (d.items is None or d.loose):
+            self.unkept()  # keys made at load time may be a config target's (111pa-3)
+        return d
 
     def reread(self, n: int) -> None:
         """``n`` items of a kept container read by a call (the same memoised list may be handed to
