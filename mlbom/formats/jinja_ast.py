@@ -998,13 +998,19 @@ class _Judge:
         self.ns_calls_accounted = True
         assigned_calls: set[int] = set()
         given: dict[str, set[str]] = {}  # per name: the attributes EVERY namespace(…) bound to it gives
-        for a in self._all(nodes.Assign):
-            v = a.node
-            if isinstance(a.target, nodes.Name) and isinstance(v, nodes.Call) and _namespace_call(v, plain=True):
+        pairs: list[tuple[nodes.Node, nodes.Node]] = []  # (target, value) of every set and with
+        for a in self._all((nodes.Assign, nodes.With)):
+            if isinstance(a, nodes.Assign):
+                pairs.append((a.target, a.node))
+            else:
+                pairs.extend(zip(a.targets, a.values, strict=False))
+        for target, v in pairs:
+            if isinstance(target, nodes.Name) and isinstance(v, nodes.Call) and _namespace_call(v, plain=True):
                 assigned_calls.add(id(v))
-                keys = {f"{a.target.name}.{kw.key}" for kw in v.kwargs}
-                # another `set ns = namespace()` leaves ns.k Undefined where it is in force (106sb-3)
-                given[a.target.name] = given[a.target.name] & keys if a.target.name in given else keys
+                keys = {f"{target.name}.{kw.key}" for kw in v.kwargs}
+                # another `set ns = namespace()` — or `with ns = namespace()` (111sb-1) — leaves ns.k
+                # Undefined where it is in force (106sb-3)
+                given[target.name] = given[target.name] & keys if target.name in given else keys
         for keys in given.values():
             self.ns_initialised.update(keys)
         for c in self._all(nodes.Call):
@@ -1109,6 +1115,10 @@ class _Judge:
                 for t, v in zip(node.targets, node.values, strict=False):
                     for n in _names(t):
                         site(n.name, v)
+                    if isinstance(t, nodes.Name) and _namespace_call(v):  # with ns = namespace(k=…) (111sb-1)
+                        assert isinstance(v, nodes.Call)
+                        for kw in v.kwargs:
+                            site(f"{t.name}.{kw.key}", kw.value)
         self._grow(sites)
 
     def _depends_opaque_safe(self, node: nodes.Node) -> bool:
@@ -1144,6 +1154,10 @@ class _Judge:
             elif isinstance(node, nodes.With):
                 for t, v in zip(node.targets, node.values, strict=False):
                     bound.extend((n.name, v if isinstance(t, nodes.Name) else None) for n in _names(t))
+                    if isinstance(t, nodes.Name) and isinstance(v, nodes.Call) and _namespace_call(v):
+                        # with ns = namespace(k=…) gives ns.k as set does (111sb-1: it was left out, so
+                        # one `set ns = namespace(k=0)` made ns.k "always a number")
+                        bound.extend((f"{t.name}.{kw.key}", kw.value) for kw in v.kwargs)
             elif isinstance(node, nodes.AssignBlock):
                 bound.extend((n.name, None) for n in _names(node.target))
                 if isinstance(node.target, nodes.NSRef):
@@ -1223,7 +1237,10 @@ class _Judge:
             elif isinstance(node, nodes.AssignBlock):
                 bound.extend((n.name, None) for n in _names(node.target))
             elif isinstance(node, nodes.With):
-                bound.extend((n.name, None) for t in node.targets for n in _names(t))
+                # with x = v binds as set x = v does, inside its body (111sb-1: a with-namespace's
+                # k=… values were missing from the tables the acceptance rules read)
+                for t, v in zip(node.targets, node.values, strict=False):
+                    bound.extend((n.name, v if isinstance(t, nodes.Name) else None) for n in _names(t))
             elif isinstance(node, nodes.Macro):
                 bound.extend(self._macro_arguments(node))
             elif isinstance(node, nodes.CallBlock):
@@ -1629,7 +1646,9 @@ class _Judge:
                     sites.extend((f"{node.target.name}.{kw.key}", kw.value) for kw in v.kwargs)
             elif isinstance(node, nodes.With):
                 for t, v in zip(node.targets, node.values, strict=False):
-                    sites.extend((n.name, v) for n in _names(t))
+                    sites.extend((n.name, v if isinstance(t, nodes.Name) else None) for n in _names(t))
+                    if isinstance(t, nodes.Name) and isinstance(v, nodes.Call) and _namespace_call(v):
+                        sites.extend((f"{t.name}.{kw.key}", kw.value) for kw in v.kwargs)  # (111sb-1)
             elif isinstance(node, nodes.For):
                 # a recursive loop's target is also what loop(…) passes: unknown (99sb-4)
                 sites.extend((n.name, None if node.recursive else node.iter) for n in _names(node.target))
@@ -2284,17 +2303,36 @@ def _surely_str(node: nodes.Node) -> bool:
     return False
 
 
+# Filters whose value is one of their operands, an element or a selection of it, or a number:
+# they build no text. Every other filter — every one Jinja2, transformers or minja has, and any
+# unknown name — builds a string (red team 111sb-1: ``|center``, ``|striptags``, ``|indent``,
+# ``|truncate``… were missing from a list of builders, and a name made with them was not computed).
+_SELECTING_FILTERS = frozenset({"default", "d", "list", "sort", "unique", "select", "reject", "selectattr",
+                                "rejectattr", "dictsort", "items", "groupby", "batch", "slice", "attr", "min", "max",
+                                "random", "sum", "length", "count", "int", "float", "abs", "round", "wordcount"})
+# Methods (of str, list, dict, loop) whose value is a piece of the receiver's contents, an argument,
+# a number, a truth value or none: they build no text. Every other method — ljust, rjust, center,
+# zfill, expandtabs, swapcase, casefold, removeprefix, split, partition, encode, any unknown name —
+# builds a string (111sb-1).
+_SELECTING_METHODS = frozenset({"get", "items", "keys", "values", "copy", "pop", "popitem", "setdefault", "count",
+                                "find", "rfind", "index", "rindex", "startswith", "endswith", "cycle", "changed",
+                                "append", "extend", "insert", "remove", "reverse", "sort", "clear", "update"}
+                               | {n for n in dir(str) if n.startswith("is")})
+
+
 def _stringy(node: nodes.Node) -> bool:
-    """An expression that builds a string (so a name computed from pieces) rather than reading data."""
+    """An expression that builds a string (so a name computed from pieces) rather than reading data:
+    any filter or method but the few that select (:data:`_SELECTING_FILTERS`, :data:`_SELECTING_METHODS`)."""
     if isinstance(node, (nodes.Concat, nodes.Mod)):
         return True
     if isinstance(node, (nodes.Add, nodes.Mul)):
         return any((isinstance(n, nodes.Const) and isinstance(n.value, str)) or _stringy(n) for n in (node.left, node.right))
     if isinstance(node, nodes.Filter):
-        return node.name in ("join", "format", "replace", "reverse", "lower", "upper", "string", "title",
-                             "capitalize", "trim", "first", "last")
+        if node.name == "map":  # map(attribute=…) selects; map('center', …) applies a string filter
+            return bool(node.args) or any(kw.key != "attribute" for kw in node.kwargs)
+        return node.name not in _SELECTING_FILTERS
     if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
-        return node.node.attr in ("join", "format", "replace", "upper", "lower", "strip", "lstrip", "rstrip", "title")
+        return node.node.attr not in _SELECTING_METHODS
     if isinstance(node, nodes.CondExpr):
         return _stringy(node.expr1) or (node.expr2 is not None and _stringy(node.expr2))
     return False
