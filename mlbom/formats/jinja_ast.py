@@ -460,6 +460,11 @@ _BUILTIN_METHODS = frozenset(n for t in (str, bytes, int, float, bool, complex, 
                              for n in dir(t) if not n.startswith("_"))
 # Methods that put their arguments into the receiver (its elements then come from them too).
 _MUTATING_METHODS = frozenset({"append", "extend", "insert", "update", "setdefault"})
+# Methods that change a list or dict in place (red team 111sb-2: after ``L.append(x)``, ``L[-1]`` is x,
+# not the literal's last constant). Once the template calls one — on any receiver: an alias, an
+# element, a namespace attribute may be the same object — no list, tuple or dict a name holds is folded.
+_CONTAINER_MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "reverse", "sort", "clear",
+                                 "update", "setdefault", "popitem"})
 _STRING_OPS = (nodes.Concat, nodes.Add, nodes.Mod, nodes.Mul, nodes.Filter, nodes.Call, nodes.CondExpr, nodes.Slice)
 
 
@@ -499,6 +504,7 @@ class _Judge:
         # "ns.attr" of names bound only to namespace(k=…) calls: context data by their bindings
         self.tracked: set[str] = set()
         self.mutates = False  # the template calls x.append/extend/insert/update/setdefault
+        self.containers_mutated = True  # the template calls a _CONTAINER_MUTATORS method (set in _collect_bindings)
         self.numeric: set[str] = set()  # names (or "ns.attr") bound only to numbers/truth values
         self.attr_keys: dict[str, set[str]] = {}  # attribute name -> every "ns.attr" written with it
         self.mapping_attrs: set[str] = set()
@@ -515,6 +521,7 @@ class _Judge:
         self.literal_deep: set[str] = set()  # names that may hold one inside (a list of them…)
         self.key_names: set[str] = set()  # names that may hold a key of one (its own strings)
         self.key_cut: set[str] = set()  # names that may hold a piece of such a key, or one joined
+        self.one_key: set[str] = set()  # names that may hold one such key, whole (a string)
         # answers of the key predicates per (predicate, node) while the sets they read stand still
         # (one fixpoint question, or the sinks after the fixpoints): a 190-deep filter chain was
         # walked again at every level, cubic in its depth (103sb-3)
@@ -573,14 +580,14 @@ class _Judge:
             return [node.data]
         if isinstance(node, nodes.Name):
             if node.name in self.env and node.name not in self.unbound:
-                return self.env[node.name]
+                return self._unchanged(self.env[node.name])
             raise _Unknown
         if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
             k = f"{node.node.name}.{node.attr}"
             # only an attribute namespace(k=…) gives a value from the start: one set only by
             # `set ns.k` may be Undefined where it is read (a set that does not run; 101sb-2)
             if k in self.env and k in self.ns_initialised:
-                return self.env[k]
+                return self._unchanged(self.env[k])
             raise _Unknown
         if isinstance(node, (nodes.List, nodes.Tuple)):
             parts = [self._need(item) for item in node.items]
@@ -646,6 +653,13 @@ class _Judge:
             args_sets = [self._need(a) for a in node.args]
             return [_call_str_method(c[0], node.node.attr, list(c[1:])) for c in _product(objs, *args_sets)]
         raise _Unknown
+
+    def _unchanged(self, vals: _Values) -> _Values:
+        """A name's folded values, unless one is a list/tuple/dict and the template changes
+        containers in place (:data:`_CONTAINER_MUTATORS`): then unknown (111sb-2)."""
+        if self.containers_mutated and any(isinstance(v, (list, tuple, dict)) for v in vals):
+            raise _Unknown
+        return vals
 
     @staticmethod
     def _binop(node: nodes.Node, a: Any, b: Any) -> Any:
@@ -902,7 +916,30 @@ class _Judge:
                    + [(self.literal_names, n, v, self._holds_literal) for n, v in loops])
         self._grow([(self.key_names, n, v, self._key_data) for n, v in plain]
                    + [(self.key_names, n, v, lambda x: self._literal_mapping(x) or self._key_data(x)) for n, v in loops])
-        self._grow([(self.key_cut, n, v, self._key_cut) for n, v in plain + loops])
+        # a loop over ONE key (d|first, or a name bound to one) binds its characters: pieces (111sb-3)
+        self.one_key = set()
+        self._grow([(self.one_key, n, v, self._one_key) for n, v in plain])
+        self._grow([(self.key_cut, n, v, self._key_cut) for n, v in plain + loops]
+                   + [(self.key_cut, n, v, self._one_key) for n, v in loops])
+
+    def _one_key(self, node: nodes.Node) -> bool:
+        """``node`` may be one key (a string) of a mapping the template wrote, taken whole
+        (``d|first``, ``d|last``…): its items are characters. (A piece of one, or a selection
+        from ``d|list``, is :meth:`_key_cut` already.)"""
+        if isinstance(node, nodes.Filter) and node.node is not None and node.name in ("first", "last", "random", "min",
+                                                                                       "max"):
+            return self._literal_mapping(node.node)
+        if isinstance(node, nodes.Filter) and node.node is not None and node.name in ("default", "d"):
+            return self._one_key(node.node) or any(self._one_key(a) for a in node.args)
+        if isinstance(node, nodes.Name):
+            return self._has(self.one_key, node.name)
+        if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
+            return self._has(self.one_key, f"{node.node.name}.{node.attr}")
+        if isinstance(node, nodes.CondExpr):
+            return self._one_key(node.expr1) or (node.expr2 is not None and self._one_key(node.expr2))
+        if isinstance(node, (nodes.And, nodes.Or)):
+            return self._one_key(node.left) or self._one_key(node.right)
+        return False
 
     def _grow(self, sites: list[tuple[set[str], str, nodes.Node, Callable[[nodes.Node], bool]]],
               add: Callable[[set[str], str], list[tuple[int, str]]] | None = None) -> None:
@@ -988,6 +1025,8 @@ class _Judge:
         return all(ref.name in followed for ref in self._all(nodes.NSRef))
 
     def _collect_bindings(self) -> None:
+        self.containers_mutated = any(isinstance(c.node, nodes.Getattr) and c.node.attr in _CONTAINER_MUTATORS
+                                      for c in self._all(nodes.Call))
         # names a template binds other than as a macro: calling one is calling a value (96sb-2)
         self.rebound = {name for name, _ in self._binding_sites()}
         self.ns_followed = self._namespaces_followed()
@@ -1858,7 +1897,7 @@ class _Judge:
             bindings = self._bindings
             # (opaque names are not excluded: a binding to data is opaque; the bindings decide)
             self._alt_names = {n for n in bindings if n not in self.unbound and n not in self.tainted
-                               and n not in self.computed}
+                               and n not in self.computed and n not in self.key_cut}
 
             def holds(name: str) -> bool:
                 for v in bindings[name]:
@@ -1904,11 +1943,12 @@ class _Judge:
             return self._alternative(node.node) and (not node.args or self._alternative(node.args[0]))
         if isinstance(node, nodes.Getitem) and not isinstance(node.arg, nodes.Slice) and self._numeric(node.arg):
             # ['user', 'assistant'][loop.index0 % 2], or a name bound only to such a list: one of its
-            # constants (out of range: Undefined) (110sb-2)
-            lists: list[nodes.Node | _UnpackedFrom | None] = [node.node]
-            if isinstance(node.node, nodes.Name) and node.node.name not in self.unbound:
-                lists = list(self._bindings.get(node.node.name) or [None])
-            return all(isinstance(v, (nodes.List, nodes.Tuple)) and _harmless_consts(v.items) for v in lists)
+            # constants (out of range: Undefined) (110sb-2). By the folded values, not the bindings:
+            # a loop variable over ['x_'] is bound to that list but holds 'x_', whose items are its
+            # characters (111sb-3); a list changed in place does not fold (111sb-2)
+            objs = self.values(node.node)
+            return objs is not None and not self._depends_opaque(node.node) and all(
+                isinstance(o, (list, tuple)) and all(_harmless_name(e) for e in o) for o in objs)
         if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and node.node.attr == "cycle" \
                 and isinstance(node.node.node, nodes.Name) and node.node.node.name == "loop" and "loop" not in self.defined \
                 and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None:
