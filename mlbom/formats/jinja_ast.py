@@ -1236,6 +1236,10 @@ class _Judge:
             return self._numeric(node.left) and self._numeric(node.right)
         if isinstance(node, nodes.CondExpr):
             return self._numeric(node.expr1) and (node.expr2 is None or self._numeric(node.expr2))
+        if isinstance(node, nodes.Filter) and node.name in ("min", "max") and isinstance(node.node, (nodes.List, nodes.Tuple)) \
+                and node.node.items and not node.args and all(kw.key == "case_sensitive" for kw in node.kwargs) \
+                and node.dyn_args is None and node.dyn_kwargs is None:
+            return all(self._numeric(i) for i in node.node.items)  # [tools|length, 2]|min: one of them (111sb-5)
         if isinstance(node, nodes.Name):
             return self._has(self.numeric, node.name) and node.name not in self.unbound
         if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
@@ -1512,14 +1516,15 @@ class _Judge:
     def _macro_arguments(self, macro: nodes.Macro) -> list[tuple[str, nodes.Node | None]]:
         """What each parameter of ``macro`` is given: its default and the argument of every call
         by name (``render(tool.parameters)``); None where a call passes it in a way not followed
-        (``*args``/``**kwargs``, a ``{% call %}``) or the macro is called twice by the same name."""
+        (``*args``/``**kwargs``) or the macro is called twice by the same name. A ``{% call m(a) %}``
+        block passes ``a`` as ``m(a)`` does (its Call node is one of the calls: red team 111sb-4)."""
         params = [a.name for a in macro.args]
         out: list[tuple[str, nodes.Node | None]] = []
         for arg, default in zip(macro.args[len(macro.args) - len(macro.defaults):], macro.defaults, strict=True):
             out.append((arg.name, default))
         uses = self._macro_uses()
-        if uses.defined.get(macro.name, 0) > 1 or macro.name in uses.call_blocks or macro.name in uses.as_value:
-            return [(p, None) for p in params]  # called twice by name, by {% call %}, or unseen (98sb-2)
+        if uses.defined.get(macro.name, 0) > 1 or macro.name in uses.as_value:
+            return [(p, None) for p in params]  # called twice by name, or unseen (98sb-2)
         calls = 0
         for call in uses.calls.get(macro.name, []):
             calls += 1
@@ -1558,14 +1563,15 @@ class _Judge:
                 and self._context_data(node.node)
         if isinstance(node, nodes.Add):  # ns.seen + [name]: data joined to data
             return self._context_data(node.left) and self._context_data(node.right)
+        # a fallback may be a plain word instead (spec.additionalProperties if … else 'Any': 111sb-4)
         if isinstance(node, nodes.CondExpr):  # tool.function if tool.function is defined else tool
-            return self._context_data(node.expr1) and (node.expr2 is None or self._context_data(node.expr2))
+            return self._data_or_word(node.expr1) and (node.expr2 is None or self._data_or_word(node.expr2))
         if isinstance(node, (nodes.And, nodes.Or)):  # p.required or []: one operand or the other (108sb-2)
-            return self._context_data(node.left) and self._context_data(node.right)
+            return self._data_or_word(node.left) and self._data_or_word(node.right)
         if isinstance(node, nodes.Filter) and node.name in ("default", "d") and node.node is not None \
                 and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None and len(node.args) <= 2:
             # p.required|default([]): the data, or the default (data itself: an empty list, none…)
-            return self._context_data(node.node) and (not node.args or self._context_data(node.args[0]))
+            return self._context_data(node.node) and (not node.args or self._data_or_word(node.args[0]))
         if isinstance(node, nodes.Getitem):
             return (isinstance(node.arg, (nodes.Slice, nodes.Const)) or self._numeric(node.arg)
                     or self._context_data(node.arg)) and self._context_data(node.node)
@@ -1579,6 +1585,10 @@ class _Judge:
         if isinstance(node, (nodes.List, nodes.Tuple)):  # set tools = []: no value of the template's own
             return all(self._context_data(item) for item in node.items)
         return isinstance(node, nodes.Const) and not isinstance(node.value, str)  # none, true, 0
+
+    def _data_or_word(self, node: nodes.Node) -> bool:
+        """Context data, or a fallback constant that is a plain word (:func:`_plain_word`)."""
+        return _plain_word(node) or self._context_data(node)
 
     def _text_is_data(self, node: nodes.Node) -> bool:
         """A string filter (``|lower``) of ``node`` gives text that is the application's: only
@@ -2284,6 +2294,20 @@ def _literal_only(node: nodes.Node) -> bool:
     if isinstance(node, nodes.Add):
         return _literal_only(node.left) and _literal_only(node.right)
     return False
+
+
+_PLAIN_WORD = re.compile(r"[A-Za-z0-9 \-]{0,64}")
+
+
+def _plain_word(node: nodes.Node) -> bool:
+    """A string constant of letters, digits, blanks and ``-`` in which no internal or dangerous name
+    (nor ``format``) appears, in any case: a fallback the renderer's data may be replaced by
+    (``… else 'Any'``). Its attributes are Undefined or str methods (judged as for data); none of
+    its pieces, cased or cut, names anything internal, and it has no format fields."""
+    if not (isinstance(node, nodes.Const) and isinstance(node.value, str) and _PLAIN_WORD.fullmatch(node.value)):
+        return False
+    low = node.value.lower()
+    return not any(d in low for d in (*DANGEROUS_ATTRS, "format"))
 
 
 def _harmless_name(key: object) -> bool:

@@ -96,6 +96,64 @@ HELD = [
     "{%- set ns = namespace(L=['role']) -%}{%- set _ = ns.L.append('_'|center(1) ~ '_class__') -%}"
     "{{ messages[0][ns.L[-1]] }}",
 ]
+TAGS = "{%- set tags = {'user': '<|user|>', 'assistant': '<|assistant|>', 'system': '<|system|>', 'model': '<m>'} -%}"
+TYPE_OF = "{%- macro type_of(spec) %}{%- set m = {'string': 'str', 'integer': 'int'} %}{{ m[spec.type] }}"
+CLEAN = [
+    # with binds as set does: the data, a constant, a namespace of constants
+    TAGS + "{%- for m in messages -%}{%- with role = m.role -%}{{ tags[role] }}{%- endwith -%}{%- endfor -%}",
+    TAGS + "{%- with role = 'model' -%}{{ tags[role] }}{%- endwith -%}",
+    TAGS + "{%- with ns = namespace(prev='system') -%}{%- for m in messages -%}{{ tags[ns.prev] }}"
+    "{%- set ns.prev = m.role -%}{%- endfor -%}{%- endwith -%}",
+    TAGS + "{%- with ns = namespace(n=0) -%}{%- for m in messages -%}{{ ['a', 'b'][ns.n] }}"
+    "{%- set ns.n = loop.index0 % 2 -%}{%- endfor -%}{%- endwith -%}",
+    # MiniCPM3's tool template (111sb-4): a macro used only through {% call %} gets the call's arguments
+    TYPE_OF + "{%- endmacro %}"
+    "{%- macro fields(spec2) %}{{ caller() }}{%- for name, p in spec2.properties|items %}{{ name }}: {{ type_of(p) }}"
+    "{%- endfor %}{%- endmacro %}"
+    "{%- for tool in tools %}{%- call fields(tool.function.parameters) %}def {{ tool.function.name }}{%- endcall %}"
+    "{%- endfor %}",
+    # … and a recursive call whose argument falls back to a plain word
+    TYPE_OF + "{%- if spec.type == 'object' %}{{ type_of(spec.additionalProperties if spec.additionalProperties "
+    "else 'Any') }}{%- endif %}{%- endmacro %}"
+    "{%- for tool in tools %}{%- for name, p in tool.function.parameters.properties|items %}{{ type_of(p) }}"
+    "{%- endfor %}{%- endfor %}",
+    TYPE_OF + "{%- if spec.type == 'array' %}{{ type_of(spec['items'] or 'Any') }}{%- endif %}{%- endmacro %}"
+    "{%- for tool in tools %}{%- for name, p in tool.function.parameters.properties|items %}{{ type_of(p) }}"
+    "{%- endfor %}{%- endfor %}",
+    # |min / |max of numbers is a number
+    "{%- set pre = ['No tools.', 'One tool.', 'Tools:'] -%}{{ pre[[tools|length, 2]|min] }}",
+    "{%- set pre = ['a', 'b', 'c'] -%}{%- for m in messages -%}{{ pre[[loop.index0, 0]|max % 3] }}{%- endfor -%}",
+]
+# the same shapes with a built or private name, and what stays flagged on purpose
+FLAGGED_FP_NEIGHBOURS = [
+    "{%- for m in messages -%}{%- with role = m.role ~ '_' -%}{{ m[role] }}{%- endwith -%}{%- endfor -%}",
+    "{%- macro get(d, k) %}{{ d[k] }}{%- endmacro %}{%- for m in messages %}{%- call get(m, '_'|center(1) ~ '_class__') %}"
+    "{%- endcall %}{%- endfor %}",
+    TYPE_OF + "{%- if spec.type == 'object' %}{{ type_of(spec.additionalProperties if spec.additionalProperties "
+    "else 'x_') }}{{ m[spec[1]] }}{%- endif %}{%- endmacro %}"
+    "{%- for tool in tools %}{%- for name, p in tool.function.parameters.properties|items %}{{ type_of(p) }}"
+    "{%- endfor %}{%- endfor %}",
+    TYPE_OF + "{%- if spec.type == 'object' %}{{ type_of(spec.x if spec.x else 'xmro') }}{{ m[spec[1:]] }}{%- endif %}"
+    "{%- endmacro %}{%- for tool in tools %}{%- for name, p in tool.function.parameters.properties|items %}"
+    "{{ type_of(p) }}{%- endfor %}{%- endfor %}",
+    "{%- for m in messages -%}{{ m[['_'|center(1), 2]|min] }}{%- endfor -%}",
+    # int-returning methods and |replace keys stay flagged (see the module docstring)
+    "{%- for m in messages -%}{{ images[messages.index(m)] }}{%- endfor -%}",
+    TAGS + "{%- for m in messages -%}{{ tags[m.role|replace('tool', 'ipython')] }}{%- endfor -%}",
+]
+
+
+@pytest.mark.parametrize("template", CLEAN)
+def test_rt111sb_idioms_are_clean(template: str) -> None:
+    worst, msgs = template_worst(template)
+    assert worst == "safe", msgs
+
+
+@pytest.mark.parametrize("template", FLAGGED_FP_NEIGHBOURS)
+def test_rt111sb_fp_neighbours_stay_flagged(template: str) -> None:
+    worst, msgs = template_worst(template)
+    assert worst in ("suspicious", "unsafe"), msgs
+
 
 @pytest.mark.parametrize("template", WITH_NAMESPACE + WITH_VARIANTS + MUTATED + LOOP_CHARS + HELD)
 def test_rt111sb_bypasses_are_not_safe(template: str) -> None:
