@@ -586,7 +586,9 @@ class _Judge:
             k = f"{node.node.name}.{node.attr}"
             # only an attribute namespace(k=…) gives a value from the start: one set only by
             # `set ns.k` may be Undefined where it is read (a set that does not run; 101sb-2)
-            if k in self.env and k in self.ns_initialised:
+            # (and not where the name is the renderer's variable: read outside the with/for/macro
+            # body that binds it, or before its set)
+            if k in self.env and k in self.ns_initialised and node.node.name not in self.unbound:
                 return self._unchanged(self.env[k])
             raise _Unknown
         if isinstance(node, (nodes.List, nodes.Tuple)):
@@ -1247,7 +1249,7 @@ class _Judge:
                 return node.attr in _NUMERIC_LOOP_ATTRS
             if self.ns_followed:
                 key = f"{node.node.name}.{node.attr}"
-                return self._has(self.numeric, key) and key in self.ns_initialised
+                return self._has(self.numeric, key) and key in self.ns_initialised and node.node.name not in self.unbound
             # an alias may write a namespace attribute under another name (99sb-2): a number only
             # when every namespace is made by `set x = namespace(k=…)` (101sb-1), every namespace's
             # attribute of that name starts as one, and every write of it is one
@@ -1300,9 +1302,12 @@ class _Judge:
         # a loop variable read outside its loop is another variable
         self.context_loop -= {n for n in self.context_loop
                               if "." not in n and n in self.unbound and n in self.defined and n not in CALLER_SUPPLIED}
+        # "~name": every binding is data or a plain word (_data_or_word); one fixpoint with the data names
+        self.context_loop |= {"~" + n for n in self.context_loop}
         self._shrink_to_fixpoint(self.context_loop, lambda n: all(
-            v is not None and (self._context_source(v.node) if isinstance(v, _UnpackedFrom) else self._context_data(v))
-            for v in sources[n]))
+            v is not None and (self._context_source(v.node) if isinstance(v, _UnpackedFrom) else
+                               self._data_or_word(v) if n.startswith("~") else self._context_data(v))
+            for v in sources[n.removeprefix("~")]))
 
     def _has(self, names: set[str], name: str) -> bool:
         """``name in names``, noted while a fixpoint (:meth:`_shrink_to_fixpoint`, :meth:`_grow`)
@@ -1546,9 +1551,10 @@ class _Judge:
                 return self._has(self.context_loop, node.name)
             return node.name in CALLER_SUPPLIED
         if isinstance(node, nodes.Getattr):
-            if isinstance(node.node, nodes.Name) and f"{node.node.name}.{node.attr}" in self.tracked:
+            if isinstance(node.node, nodes.Name) and f"{node.node.name}.{node.attr}" in self.tracked \
+                    and node.node.name not in self.unbound:
                 return self._has(self.context_loop, f"{node.node.name}.{node.attr}")  # ns.seen: namespace(seen=[])
-            return not _is_private(node.attr) and self._context_data(node.node)
+            return not _is_private(node.attr) and (self._context_data(node.node) or self._word_attr(node.node, node.attr))
         if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) \
                 and node.node.attr in _DATA_METHODS and node.dyn_args is None and node.dyn_kwargs is None:
             # m.content.split('.')[0], name.strip(), d.get(k): a piece of the data
@@ -1563,16 +1569,17 @@ class _Judge:
                 and self._context_data(node.node)
         if isinstance(node, nodes.Add):  # ns.seen + [name]: data joined to data
             return self._context_data(node.left) and self._context_data(node.right)
-        # a fallback may be a plain word instead (spec.additionalProperties if … else 'Any': 111sb-4)
         if isinstance(node, nodes.CondExpr):  # tool.function if tool.function is defined else tool
-            return self._data_or_word(node.expr1) and (node.expr2 is None or self._data_or_word(node.expr2))
+            return self._context_data(node.expr1) and (node.expr2 is None or self._context_data(node.expr2))
         if isinstance(node, (nodes.And, nodes.Or)):  # p.required or []: one operand or the other (108sb-2)
-            return self._data_or_word(node.left) and self._data_or_word(node.right)
+            return self._context_data(node.left) and self._context_data(node.right)
         if isinstance(node, nodes.Filter) and node.name in ("default", "d") and node.node is not None \
                 and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None and len(node.args) <= 2:
             # p.required|default([]): the data, or the default (data itself: an empty list, none…)
-            return self._context_data(node.node) and (not node.args or self._data_or_word(node.args[0]))
+            return self._context_data(node.node) and (not node.args or self._context_data(node.args[0]))
         if isinstance(node, nodes.Getitem):
+            if isinstance(node.arg, nodes.Const) and self._word_attr(node.node, node.arg.value):
+                return True  # spec['items'] of spec = … else 'Any'
             return (isinstance(node.arg, (nodes.Slice, nodes.Const)) or self._numeric(node.arg)
                     or self._context_data(node.arg)) and self._context_data(node.node)
         if isinstance(node, nodes.Filter) and node.node is not None:
@@ -1587,8 +1594,29 @@ class _Judge:
         return isinstance(node, nodes.Const) and not isinstance(node.value, str)  # none, true, 0
 
     def _data_or_word(self, node: nodes.Node) -> bool:
-        """Context data, or a fallback constant that is a plain word (:func:`_plain_word`)."""
-        return _plain_word(node) or self._context_data(node)
+        """``node``'s value is context data or a plain word (:func:`_plain_word`): a fallback the
+        data may be replaced by (``spec.additionalProperties if … else 'Any'``, ``x or 'Any'``,
+        ``x|default('Any')``; red team 111sb-4). Not data itself — the word's pieces joined could
+        spell a name —, only a receiver whose non-``str`` attribute is data (:meth:`_word_attr`).
+        Names: ``"~name"`` in :attr:`context_loop`, the same greatest fixpoint."""
+        if _plain_word(node) or self._context_data(node):
+            return True
+        if isinstance(node, nodes.Name):
+            return node.name in self.defined and node.name not in self.unbound \
+                and self._has(self.context_loop, "~" + node.name)
+        if isinstance(node, nodes.CondExpr):
+            return self._data_or_word(node.expr1) and (node.expr2 is None or self._data_or_word(node.expr2))
+        if isinstance(node, (nodes.And, nodes.Or)):
+            return self._data_or_word(node.left) and self._data_or_word(node.right)
+        if isinstance(node, nodes.Filter) and node.name in ("default", "d") and node.node is not None \
+                and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None and len(node.args) <= 2:
+            return self._data_or_word(node.node) and (not node.args or self._data_or_word(node.args[0]))
+        return False
+
+    def _word_attr(self, obj: nodes.Node, attr: object) -> bool:
+        """``obj.attr`` / ``obj['attr']`` is data when ``obj`` is data or a plain word: of a word
+        (a str) a name that is no ``str`` attribute is Undefined."""
+        return isinstance(attr, str) and not _is_private(attr) and attr not in _STR_ATTRS and self._data_or_word(obj)
 
     def _text_is_data(self, node: nodes.Node) -> bool:
         """A string filter (``|lower``) of ``node`` gives text that is the application's: only
@@ -1936,7 +1964,8 @@ class _Judge:
             return self._alt_names is not None and self._has(self._alt_names, node.name)
         if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) \
                 and f"{node.node.name}.{node.attr}" in self._bindings:  # a followed namespace attribute
-            return self._alt_names is not None and self._has(self._alt_names, f"{node.node.name}.{node.attr}")
+            return self._alt_names is not None and node.node.name not in self.unbound \
+                and self._has(self._alt_names, f"{node.node.name}.{node.attr}")
         if (self._context_path(node) or self._context_data(node)) and not self._key_cut(node):
             return True
         if isinstance(node, nodes.CondExpr):
@@ -2296,6 +2325,7 @@ def _literal_only(node: nodes.Node) -> bool:
     return False
 
 
+_STR_ATTRS = frozenset(dir(str))
 _PLAIN_WORD = re.compile(r"[A-Za-z0-9 \-]{0,64}")
 
 

@@ -137,6 +137,10 @@ FLAGGED_FP_NEIGHBOURS = [
     "{%- endmacro %}{%- for tool in tools %}{%- for name, p in tool.function.parameters.properties|items %}"
     "{{ type_of(p) }}{%- endfor %}{%- endfor %}",
     "{%- for m in messages -%}{{ m[['_'|center(1), 2]|min] }}{%- endfor -%}",
+    # a plain-word fallback is no data: its pieces joined could spell a name ('mr' ~ 'o')
+    "{%- for m in messages -%}{%- set a = m.x if m.x else 'Amr' -%}{%- set b = m.y if m.y else 'o' -%}"
+    "{{ m[a[1:] + b] }}{%- endfor -%}",
+    "{%- for m in messages -%}{%- set a = m.x or 'Amr' -%}{{ m[a[1:] ~ 'o'] }}{{ m[a] }}{%- endfor -%}",
     # int-returning methods and |replace keys stay flagged (see the module docstring)
     "{%- for m in messages -%}{{ images[messages.index(m)] }}{%- endfor -%}",
     TAGS + "{%- for m in messages -%}{{ tags[m.role|replace('tool', 'ipython')] }}{%- endfor -%}",
