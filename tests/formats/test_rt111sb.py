@@ -62,6 +62,8 @@ WITH_VARIANTS = [
     "{{ messages[0][ns.k] }}{%- endwith -%}",
     "{%- set fn = namespace(c=0) -%}{%- with fn = namespace(c={'upper': messages[0].get}) -%}{{ fn.c.upper() }}"
     "{%- endwith -%}",
+    "{%- set fn = namespace(c=0) -%}{%- with fn = namespace(c=dict(upper=messages[0].get)) -%}{{ fn.c.upper() }}"
+    "{%- endwith -%}",
     "{%- set ns = namespace(k='__class'.ljust(9, '_')) -%}{%- with ns = namespace(j=1) -%}{%- endwith -%}"
     "{{ messages[0][ns.k] }}{%- if false -%}{%- set ns.k = 'role' -%}{%- endif -%}",
 ]
@@ -75,6 +77,8 @@ MUTATED = [
     "{{ messages[0][L[-1]] }}",
     "{%- set L = ['role'] -%}{%- set _ = L.append('_'|center(1) ~ '_class__') -%}"
     "{%- for k in L -%}{{ messages[0][k] }}{%- endfor -%}",
+    "{%- set L = ['role'] -%}{%- for x in L -%}{%- set _ = L.append(x|center(9)) -%}{%- endfor -%}"
+    "{{ messages[0][L[loop.index0 if loop else 1]] }}",
     "{%- set L = ['role'] -%}{%- set _ = L.append('_'|center(1) ~ '_class__') -%}{%- set k = L[-1] -%}"
     "{{ messages[0][k] }}",
 ]
