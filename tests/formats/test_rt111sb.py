@@ -15,7 +15,9 @@
   a written mapping (``d|first``), were taken for whole constants; they are characters.
 
 False positives fixed: ``{% with role = m.role %}`` is the data; a macro used only through
-``{% call %}`` gets the call's arguments; ``|min``/``|max`` of numbers is a number. Left flagged on
+``{% call %}`` gets the call's arguments; an attribute of ``spec.additionalProperties if … else
+'Any'`` is data (a plain-word fallback's attributes are Undefined; the word itself is no data: its
+pieces joined could spell a name); ``|min``/``|max`` of numbers is a number. Left flagged on
 purpose: int-returning methods as keys (``messages.index(m)``) and ``|replace`` keys
 (``tags[m.role|replace('tool', 'ipython')]``): a single replace of harmless constants can still
 build a dangerous name from the data (``'function'|replace('unction', 'ormat')`` is ``'format'``),
@@ -152,18 +154,18 @@ FLAGGED_FP_NEIGHBOURS = [
 
 
 @pytest.mark.parametrize("template", CLEAN)
-def test_rt111sb_idioms_are_clean(template: str) -> None:
+def test_rt111sb_template_idioms_are_clean(template: str) -> None:
     worst, msgs = template_worst(template)
     assert worst == "safe", msgs
 
 
 @pytest.mark.parametrize("template", FLAGGED_FP_NEIGHBOURS)
-def test_rt111sb_fp_neighbours_stay_flagged(template: str) -> None:
+def test_rt111sb_template_fp_neighbours_stay_flagged(template: str) -> None:
     worst, msgs = template_worst(template)
     assert worst in ("suspicious", "unsafe"), msgs
 
 
 @pytest.mark.parametrize("template", WITH_NAMESPACE + WITH_VARIANTS + MUTATED + LOOP_CHARS + HELD)
-def test_rt111sb_bypasses_are_not_safe(template: str) -> None:
+def test_rt111sb_template_bypasses_are_not_safe(template: str) -> None:
     worst, msgs = template_worst(template)
     assert worst in ("suspicious", "unsafe"), msgs
