@@ -460,6 +460,11 @@ _BUILTIN_METHODS = frozenset(n for t in (str, bytes, int, float, bool, complex, 
                              for n in dir(t) if not n.startswith("_"))
 # Methods that put their arguments into the receiver (its elements then come from them too).
 _MUTATING_METHODS = frozenset({"append", "extend", "insert", "update", "setdefault"})
+# Methods that change a list or dict in place (red team 111sb-2: after ``L.append(x)``, ``L[-1]`` is x,
+# not the literal's last constant). Once the template calls one — on any receiver: an alias, an
+# element, a namespace attribute may be the same object — no list, tuple or dict a name holds is folded.
+_CONTAINER_MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "reverse", "sort", "clear",
+                                 "update", "setdefault", "popitem"})
 _STRING_OPS = (nodes.Concat, nodes.Add, nodes.Mod, nodes.Mul, nodes.Filter, nodes.Call, nodes.CondExpr, nodes.Slice)
 
 
@@ -499,6 +504,7 @@ class _Judge:
         # "ns.attr" of names bound only to namespace(k=…) calls: context data by their bindings
         self.tracked: set[str] = set()
         self.mutates = False  # the template calls x.append/extend/insert/update/setdefault
+        self.containers_mutated = True  # the template calls a _CONTAINER_MUTATORS method (set in _collect_bindings)
         self.numeric: set[str] = set()  # names (or "ns.attr") bound only to numbers/truth values
         self.attr_keys: dict[str, set[str]] = {}  # attribute name -> every "ns.attr" written with it
         self.mapping_attrs: set[str] = set()
@@ -515,6 +521,7 @@ class _Judge:
         self.literal_deep: set[str] = set()  # names that may hold one inside (a list of them…)
         self.key_names: set[str] = set()  # names that may hold a key of one (its own strings)
         self.key_cut: set[str] = set()  # names that may hold a piece of such a key, or one joined
+        self.one_key: set[str] = set()  # names that may hold one such key, whole (a string)
         # answers of the key predicates per (predicate, node) while the sets they read stand still
         # (one fixpoint question, or the sinks after the fixpoints): a 190-deep filter chain was
         # walked again at every level, cubic in its depth (103sb-3)
@@ -573,14 +580,16 @@ class _Judge:
             return [node.data]
         if isinstance(node, nodes.Name):
             if node.name in self.env and node.name not in self.unbound:
-                return self.env[node.name]
+                return self._unchanged(self.env[node.name])
             raise _Unknown
         if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
             k = f"{node.node.name}.{node.attr}"
             # only an attribute namespace(k=…) gives a value from the start: one set only by
             # `set ns.k` may be Undefined where it is read (a set that does not run; 101sb-2)
-            if k in self.env and k in self.ns_initialised:
-                return self.env[k]
+            # (and not where the name is the renderer's variable: read outside the with/for/macro
+            # body that binds it, or before its set)
+            if k in self.env and k in self.ns_initialised and node.node.name not in self.unbound:
+                return self._unchanged(self.env[k])
             raise _Unknown
         if isinstance(node, (nodes.List, nodes.Tuple)):
             parts = [self._need(item) for item in node.items]
@@ -646,6 +655,13 @@ class _Judge:
             args_sets = [self._need(a) for a in node.args]
             return [_call_str_method(c[0], node.node.attr, list(c[1:])) for c in _product(objs, *args_sets)]
         raise _Unknown
+
+    def _unchanged(self, vals: _Values) -> _Values:
+        """A name's folded values, unless one is a list/tuple/dict and the template changes
+        containers in place (:data:`_CONTAINER_MUTATORS`): then unknown (111sb-2)."""
+        if self.containers_mutated and any(isinstance(v, (list, tuple, dict)) for v in vals):
+            raise _Unknown
+        return vals
 
     @staticmethod
     def _binop(node: nodes.Node, a: Any, b: Any) -> Any:
@@ -902,7 +918,30 @@ class _Judge:
                    + [(self.literal_names, n, v, self._holds_literal) for n, v in loops])
         self._grow([(self.key_names, n, v, self._key_data) for n, v in plain]
                    + [(self.key_names, n, v, lambda x: self._literal_mapping(x) or self._key_data(x)) for n, v in loops])
-        self._grow([(self.key_cut, n, v, self._key_cut) for n, v in plain + loops])
+        # a loop over ONE key (d|first, or a name bound to one) binds its characters: pieces (111sb-3)
+        self.one_key = set()
+        self._grow([(self.one_key, n, v, self._one_key) for n, v in plain])
+        self._grow([(self.key_cut, n, v, self._key_cut) for n, v in plain + loops]
+                   + [(self.key_cut, n, v, self._one_key) for n, v in loops])
+
+    def _one_key(self, node: nodes.Node) -> bool:
+        """``node`` may be one key (a string) of a mapping the template wrote, taken whole
+        (``d|first``, ``d|last``…): its items are characters. (A piece of one, or a selection
+        from ``d|list``, is :meth:`_key_cut` already.)"""
+        if isinstance(node, nodes.Filter) and node.node is not None and node.name in ("first", "last", "random", "min",
+                                                                                       "max"):
+            return self._literal_mapping(node.node)
+        if isinstance(node, nodes.Filter) and node.node is not None and node.name in ("default", "d"):
+            return self._one_key(node.node) or any(self._one_key(a) for a in node.args)
+        if isinstance(node, nodes.Name):
+            return self._has(self.one_key, node.name)
+        if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
+            return self._has(self.one_key, f"{node.node.name}.{node.attr}")
+        if isinstance(node, nodes.CondExpr):
+            return self._one_key(node.expr1) or (node.expr2 is not None and self._one_key(node.expr2))
+        if isinstance(node, (nodes.And, nodes.Or)):
+            return self._one_key(node.left) or self._one_key(node.right)
+        return False
 
     def _grow(self, sites: list[tuple[set[str], str, nodes.Node, Callable[[nodes.Node], bool]]],
               add: Callable[[set[str], str], list[tuple[int, str]]] | None = None) -> None:
@@ -988,6 +1027,8 @@ class _Judge:
         return all(ref.name in followed for ref in self._all(nodes.NSRef))
 
     def _collect_bindings(self) -> None:
+        self.containers_mutated = any(isinstance(c.node, nodes.Getattr) and c.node.attr in _CONTAINER_MUTATORS
+                                      for c in self._all(nodes.Call))
         # names a template binds other than as a macro: calling one is calling a value (96sb-2)
         self.rebound = {name for name, _ in self._binding_sites()}
         self.ns_followed = self._namespaces_followed()
@@ -998,13 +1039,19 @@ class _Judge:
         self.ns_calls_accounted = True
         assigned_calls: set[int] = set()
         given: dict[str, set[str]] = {}  # per name: the attributes EVERY namespace(…) bound to it gives
-        for a in self._all(nodes.Assign):
-            v = a.node
-            if isinstance(a.target, nodes.Name) and isinstance(v, nodes.Call) and _namespace_call(v, plain=True):
+        pairs: list[tuple[nodes.Node, nodes.Node]] = []  # (target, value) of every set and with
+        for a in self._all((nodes.Assign, nodes.With)):
+            if isinstance(a, nodes.Assign):
+                pairs.append((a.target, a.node))
+            else:
+                pairs.extend(zip(a.targets, a.values, strict=False))
+        for target, v in pairs:
+            if isinstance(target, nodes.Name) and isinstance(v, nodes.Call) and _namespace_call(v, plain=True):
                 assigned_calls.add(id(v))
-                keys = {f"{a.target.name}.{kw.key}" for kw in v.kwargs}
-                # another `set ns = namespace()` leaves ns.k Undefined where it is in force (106sb-3)
-                given[a.target.name] = given[a.target.name] & keys if a.target.name in given else keys
+                keys = {f"{target.name}.{kw.key}" for kw in v.kwargs}
+                # another `set ns = namespace()` — or `with ns = namespace()` (111sb-1) — leaves ns.k
+                # Undefined where it is in force (106sb-3)
+                given[target.name] = given[target.name] & keys if target.name in given else keys
         for keys in given.values():
             self.ns_initialised.update(keys)
         for c in self._all(nodes.Call):
@@ -1109,6 +1156,10 @@ class _Judge:
                 for t, v in zip(node.targets, node.values, strict=False):
                     for n in _names(t):
                         site(n.name, v)
+                    if isinstance(t, nodes.Name) and _namespace_call(v):  # with ns = namespace(k=…) (111sb-1)
+                        assert isinstance(v, nodes.Call)
+                        for kw in v.kwargs:
+                            site(f"{t.name}.{kw.key}", kw.value)
         self._grow(sites)
 
     def _depends_opaque_safe(self, node: nodes.Node) -> bool:
@@ -1144,6 +1195,10 @@ class _Judge:
             elif isinstance(node, nodes.With):
                 for t, v in zip(node.targets, node.values, strict=False):
                     bound.extend((n.name, v if isinstance(t, nodes.Name) else None) for n in _names(t))
+                    if isinstance(t, nodes.Name) and isinstance(v, nodes.Call) and _namespace_call(v):
+                        # with ns = namespace(k=…) gives ns.k as set does (111sb-1: it was left out, so
+                        # one `set ns = namespace(k=0)` made ns.k "always a number")
+                        bound.extend((f"{t.name}.{kw.key}", kw.value) for kw in v.kwargs)
             elif isinstance(node, nodes.AssignBlock):
                 bound.extend((n.name, None) for n in _names(node.target))
                 if isinstance(node.target, nodes.NSRef):
@@ -1183,6 +1238,10 @@ class _Judge:
             return self._numeric(node.left) and self._numeric(node.right)
         if isinstance(node, nodes.CondExpr):
             return self._numeric(node.expr1) and (node.expr2 is None or self._numeric(node.expr2))
+        if isinstance(node, nodes.Filter) and node.name in ("min", "max") and isinstance(node.node, (nodes.List, nodes.Tuple)) \
+                and node.node.items and not node.args and all(kw.key == "case_sensitive" for kw in node.kwargs) \
+                and node.dyn_args is None and node.dyn_kwargs is None:
+            return all(self._numeric(i) for i in node.node.items)  # [tools|length, 2]|min: one of them (111sb-5)
         if isinstance(node, nodes.Name):
             return self._has(self.numeric, node.name) and node.name not in self.unbound
         if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
@@ -1190,7 +1249,7 @@ class _Judge:
                 return node.attr in _NUMERIC_LOOP_ATTRS
             if self.ns_followed:
                 key = f"{node.node.name}.{node.attr}"
-                return self._has(self.numeric, key) and key in self.ns_initialised
+                return self._has(self.numeric, key) and key in self.ns_initialised and node.node.name not in self.unbound
             # an alias may write a namespace attribute under another name (99sb-2): a number only
             # when every namespace is made by `set x = namespace(k=…)` (101sb-1), every namespace's
             # attribute of that name starts as one, and every write of it is one
@@ -1223,7 +1282,10 @@ class _Judge:
             elif isinstance(node, nodes.AssignBlock):
                 bound.extend((n.name, None) for n in _names(node.target))
             elif isinstance(node, nodes.With):
-                bound.extend((n.name, None) for t in node.targets for n in _names(t))
+                # with x = v binds as set x = v does, inside its body (111sb-1: a with-namespace's
+                # k=… values were missing from the tables the acceptance rules read)
+                for t, v in zip(node.targets, node.values, strict=False):
+                    bound.extend((n.name, v if isinstance(t, nodes.Name) else None) for n in _names(t))
             elif isinstance(node, nodes.Macro):
                 bound.extend(self._macro_arguments(node))
             elif isinstance(node, nodes.CallBlock):
@@ -1240,9 +1302,12 @@ class _Judge:
         # a loop variable read outside its loop is another variable
         self.context_loop -= {n for n in self.context_loop
                               if "." not in n and n in self.unbound and n in self.defined and n not in CALLER_SUPPLIED}
+        # "~name": every binding is data or a plain word (_data_or_word); one fixpoint with the data names
+        self.context_loop |= {"~" + n for n in self.context_loop}
         self._shrink_to_fixpoint(self.context_loop, lambda n: all(
-            v is not None and (self._context_source(v.node) if isinstance(v, _UnpackedFrom) else self._context_data(v))
-            for v in sources[n]))
+            v is not None and (self._context_source(v.node) if isinstance(v, _UnpackedFrom) else
+                               self._data_or_word(v) if n.startswith("~") else self._context_data(v))
+            for v in sources[n.removeprefix("~")]))
 
     def _has(self, names: set[str], name: str) -> bool:
         """``name in names``, noted while a fixpoint (:meth:`_shrink_to_fixpoint`, :meth:`_grow`)
@@ -1456,14 +1521,15 @@ class _Judge:
     def _macro_arguments(self, macro: nodes.Macro) -> list[tuple[str, nodes.Node | None]]:
         """What each parameter of ``macro`` is given: its default and the argument of every call
         by name (``render(tool.parameters)``); None where a call passes it in a way not followed
-        (``*args``/``**kwargs``, a ``{% call %}``) or the macro is called twice by the same name."""
+        (``*args``/``**kwargs``) or the macro is called twice by the same name. A ``{% call m(a) %}``
+        block passes ``a`` as ``m(a)`` does (its Call node is one of the calls: red team 111sb-4)."""
         params = [a.name for a in macro.args]
         out: list[tuple[str, nodes.Node | None]] = []
         for arg, default in zip(macro.args[len(macro.args) - len(macro.defaults):], macro.defaults, strict=True):
             out.append((arg.name, default))
         uses = self._macro_uses()
-        if uses.defined.get(macro.name, 0) > 1 or macro.name in uses.call_blocks or macro.name in uses.as_value:
-            return [(p, None) for p in params]  # called twice by name, by {% call %}, or unseen (98sb-2)
+        if uses.defined.get(macro.name, 0) > 1 or macro.name in uses.as_value:
+            return [(p, None) for p in params]  # called twice by name, or unseen (98sb-2)
         calls = 0
         for call in uses.calls.get(macro.name, []):
             calls += 1
@@ -1485,9 +1551,10 @@ class _Judge:
                 return self._has(self.context_loop, node.name)
             return node.name in CALLER_SUPPLIED
         if isinstance(node, nodes.Getattr):
-            if isinstance(node.node, nodes.Name) and f"{node.node.name}.{node.attr}" in self.tracked:
+            if isinstance(node.node, nodes.Name) and f"{node.node.name}.{node.attr}" in self.tracked \
+                    and node.node.name not in self.unbound:
                 return self._has(self.context_loop, f"{node.node.name}.{node.attr}")  # ns.seen: namespace(seen=[])
-            return not _is_private(node.attr) and self._context_data(node.node)
+            return not _is_private(node.attr) and (self._context_data(node.node) or self._word_attr(node.node, node.attr))
         if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) \
                 and node.node.attr in _DATA_METHODS and node.dyn_args is None and node.dyn_kwargs is None:
             # m.content.split('.')[0], name.strip(), d.get(k): a piece of the data
@@ -1511,6 +1578,8 @@ class _Judge:
             # p.required|default([]): the data, or the default (data itself: an empty list, none…)
             return self._context_data(node.node) and (not node.args or self._context_data(node.args[0]))
         if isinstance(node, nodes.Getitem):
+            if isinstance(node.arg, nodes.Const) and self._word_attr(node.node, node.arg.value):
+                return True  # spec['items'] of spec = … else 'Any'
             return (isinstance(node.arg, (nodes.Slice, nodes.Const)) or self._numeric(node.arg)
                     or self._context_data(node.arg)) and self._context_data(node.node)
         if isinstance(node, nodes.Filter) and node.node is not None:
@@ -1523,6 +1592,31 @@ class _Judge:
         if isinstance(node, (nodes.List, nodes.Tuple)):  # set tools = []: no value of the template's own
             return all(self._context_data(item) for item in node.items)
         return isinstance(node, nodes.Const) and not isinstance(node.value, str)  # none, true, 0
+
+    def _data_or_word(self, node: nodes.Node) -> bool:
+        """``node``'s value is context data or a plain word (:func:`_plain_word`): a fallback the
+        data may be replaced by (``spec.additionalProperties if … else 'Any'``, ``x or 'Any'``,
+        ``x|default('Any')``; red team 111sb-4). Not data itself — the word's pieces joined could
+        spell a name —, only a receiver whose non-``str`` attribute is data (:meth:`_word_attr`).
+        Names: ``"~name"`` in :attr:`context_loop`, the same greatest fixpoint."""
+        if _plain_word(node) or self._context_data(node):
+            return True
+        if isinstance(node, nodes.Name):
+            return node.name in self.defined and node.name not in self.unbound \
+                and self._has(self.context_loop, "~" + node.name)
+        if isinstance(node, nodes.CondExpr):
+            return self._data_or_word(node.expr1) and (node.expr2 is None or self._data_or_word(node.expr2))
+        if isinstance(node, (nodes.And, nodes.Or)):
+            return self._data_or_word(node.left) and self._data_or_word(node.right)
+        if isinstance(node, nodes.Filter) and node.name in ("default", "d") and node.node is not None \
+                and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None and len(node.args) <= 2:
+            return self._data_or_word(node.node) and (not node.args or self._data_or_word(node.args[0]))
+        return False
+
+    def _word_attr(self, obj: nodes.Node, attr: object) -> bool:
+        """``obj.attr`` / ``obj['attr']`` is data when ``obj`` is data or a plain word: of a word
+        (a str) a name that is no ``str`` attribute is Undefined."""
+        return isinstance(attr, str) and not _is_private(attr) and attr not in _STR_ATTRS and self._data_or_word(obj)
 
     def _text_is_data(self, node: nodes.Node) -> bool:
         """A string filter (``|lower``) of ``node`` gives text that is the application's: only
@@ -1629,7 +1723,9 @@ class _Judge:
                     sites.extend((f"{node.target.name}.{kw.key}", kw.value) for kw in v.kwargs)
             elif isinstance(node, nodes.With):
                 for t, v in zip(node.targets, node.values, strict=False):
-                    sites.extend((n.name, v) for n in _names(t))
+                    sites.extend((n.name, v if isinstance(t, nodes.Name) else None) for n in _names(t))
+                    if isinstance(t, nodes.Name) and isinstance(v, nodes.Call) and _namespace_call(v):
+                        sites.extend((f"{t.name}.{kw.key}", kw.value) for kw in v.kwargs)  # (111sb-1)
             elif isinstance(node, nodes.For):
                 # a recursive loop's target is also what loop(…) passes: unknown (99sb-4)
                 sites.extend((n.name, None if node.recursive else node.iter) for n in _names(node.target))
@@ -1839,7 +1935,7 @@ class _Judge:
             bindings = self._bindings
             # (opaque names are not excluded: a binding to data is opaque; the bindings decide)
             self._alt_names = {n for n in bindings if n not in self.unbound and n not in self.tainted
-                               and n not in self.computed}
+                               and n not in self.computed and n not in self.key_cut}
 
             def holds(name: str) -> bool:
                 for v in bindings[name]:
@@ -1868,7 +1964,8 @@ class _Judge:
             return self._alt_names is not None and self._has(self._alt_names, node.name)
         if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) \
                 and f"{node.node.name}.{node.attr}" in self._bindings:  # a followed namespace attribute
-            return self._alt_names is not None and self._has(self._alt_names, f"{node.node.name}.{node.attr}")
+            return self._alt_names is not None and node.node.name not in self.unbound \
+                and self._has(self._alt_names, f"{node.node.name}.{node.attr}")
         if (self._context_path(node) or self._context_data(node)) and not self._key_cut(node):
             return True
         if isinstance(node, nodes.CondExpr):
@@ -1885,11 +1982,12 @@ class _Judge:
             return self._alternative(node.node) and (not node.args or self._alternative(node.args[0]))
         if isinstance(node, nodes.Getitem) and not isinstance(node.arg, nodes.Slice) and self._numeric(node.arg):
             # ['user', 'assistant'][loop.index0 % 2], or a name bound only to such a list: one of its
-            # constants (out of range: Undefined) (110sb-2)
-            lists: list[nodes.Node | _UnpackedFrom | None] = [node.node]
-            if isinstance(node.node, nodes.Name) and node.node.name not in self.unbound:
-                lists = list(self._bindings.get(node.node.name) or [None])
-            return all(isinstance(v, (nodes.List, nodes.Tuple)) and _harmless_consts(v.items) for v in lists)
+            # constants (out of range: Undefined) (110sb-2). By the folded values, not the bindings:
+            # a loop variable over ['x_'] is bound to that list but holds 'x_', whose items are its
+            # characters (111sb-3); a list changed in place does not fold (111sb-2)
+            objs = self.values(node.node)
+            return objs is not None and not self._depends_opaque(node.node) and all(
+                isinstance(o, (list, tuple)) and all(_harmless_name(e) for e in o) for o in objs)
         if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and node.node.attr == "cycle" \
                 and isinstance(node.node.node, nodes.Name) and node.node.node.name == "loop" and "loop" not in self.defined \
                 and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None:
@@ -2227,6 +2325,21 @@ def _literal_only(node: nodes.Node) -> bool:
     return False
 
 
+_STR_ATTRS = frozenset(dir(str))
+_PLAIN_WORD = re.compile(r"[A-Za-z0-9 \-]{0,64}")
+
+
+def _plain_word(node: nodes.Node) -> bool:
+    """A string constant of letters, digits, blanks and ``-`` in which no internal or dangerous name
+    (nor ``format``) appears, in any case: a fallback the renderer's data may be replaced by
+    (``… else 'Any'``). Its attributes are Undefined or str methods (judged as for data); none of
+    its pieces, cased or cut, names anything internal, and it has no format fields."""
+    if not (isinstance(node, nodes.Const) and isinstance(node.value, str) and _PLAIN_WORD.fullmatch(node.value)):
+        return False
+    low = node.value.lower()
+    return not any(d in low for d in (*DANGEROUS_ATTRS, "format"))
+
+
 def _harmless_name(key: object) -> bool:
     """A constant that, used as an attribute name, reaches nothing internal."""
     if not isinstance(key, str):
@@ -2284,17 +2397,36 @@ def _surely_str(node: nodes.Node) -> bool:
     return False
 
 
+# Filters whose value is one of their operands, an element or a selection of it, or a number:
+# they build no text. Every other filter — every one Jinja2, transformers or minja has, and any
+# unknown name — builds a string (red team 111sb-1: ``|center``, ``|striptags``, ``|indent``,
+# ``|truncate``… were missing from a list of builders, and a name made with them was not computed).
+_SELECTING_FILTERS = frozenset({"default", "d", "list", "sort", "unique", "select", "reject", "selectattr",
+                                "rejectattr", "dictsort", "items", "groupby", "batch", "slice", "attr", "min", "max",
+                                "random", "sum", "length", "count", "int", "float", "abs", "round", "wordcount"})
+# Methods (of str, list, dict, loop) whose value is a piece of the receiver's contents, an argument,
+# a number, a truth value or none: they build no text. Every other method — ljust, rjust, center,
+# zfill, expandtabs, swapcase, casefold, removeprefix, split, partition, encode, any unknown name —
+# builds a string (111sb-1).
+_SELECTING_METHODS = frozenset({"get", "items", "keys", "values", "copy", "pop", "popitem", "setdefault", "count",
+                                "find", "rfind", "index", "rindex", "startswith", "endswith", "cycle", "changed",
+                                "append", "extend", "insert", "remove", "reverse", "sort", "clear", "update"}
+                               | {n for n in dir(str) if n.startswith("is")})
+
+
 def _stringy(node: nodes.Node) -> bool:
-    """An expression that builds a string (so a name computed from pieces) rather than reading data."""
+    """An expression that builds a string (so a name computed from pieces) rather than reading data:
+    any filter or method but the few that select (:data:`_SELECTING_FILTERS`, :data:`_SELECTING_METHODS`)."""
     if isinstance(node, (nodes.Concat, nodes.Mod)):
         return True
     if isinstance(node, (nodes.Add, nodes.Mul)):
         return any((isinstance(n, nodes.Const) and isinstance(n.value, str)) or _stringy(n) for n in (node.left, node.right))
     if isinstance(node, nodes.Filter):
-        return node.name in ("join", "format", "replace", "reverse", "lower", "upper", "string", "title",
-                             "capitalize", "trim", "first", "last")
+        if node.name == "map":  # map(attribute=…) selects; map('center', …) applies a string filter
+            return bool(node.args) or any(kw.key != "attribute" for kw in node.kwargs)
+        return node.name not in _SELECTING_FILTERS
     if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
-        return node.node.attr in ("join", "format", "replace", "upper", "lower", "strip", "lstrip", "rstrip", "title")
+        return node.node.attr not in _SELECTING_METHODS
     if isinstance(node, nodes.CondExpr):
         return _stringy(node.expr1) or (node.expr2 is not None and _stringy(node.expr2))
     return False
