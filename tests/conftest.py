@@ -22,10 +22,13 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 @pytest.fixture(scope="session", autouse=True)
 def _cache_key_outside_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """The OSV index cache's per-user key (``mlbom.vulns.db.cache_key``) in a temporary folder,
-    never the user's ``~/.config``."""
+    """The OSV index cache's per-user key (``mlbom.vulns.db.cache_key``) and the cache folder (the
+    hash cache) in temporary folders, never the user's ``~/.config`` or ``~/.cache``: another
+    checkout's mlbom sharing the user's hash cache (a newer schema) made a command warn."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLBOM_CACHE_KEY_FILE", str(tmp_path_factory.mktemp("cache-key") / "cache.key"))
+        mp.setenv("MLBOM_CACHE_DIR", str(tmp_path_factory.mktemp("mlbom-cache")))  # OSV indexes
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))  # the hash cache
         yield
 
 
