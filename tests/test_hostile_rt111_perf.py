@@ -45,3 +45,56 @@ def test_card_tags_compared_a_bounded_number_of_times(monkeypatch: pytest.Monkey
     with counting_calls(monkeypatch, hf_card, "_frozen") as frozen:
         hf_card.read_front_matter("---\ntags:\n" + "".join(f"- t{i}\n" for i in range(2000)) + "---\n")
     assert frozen[0] == 2000
+
+
+# ---- tar from a decompressor: members bounded by the file's bytes at their real cost -----------
+
+def _empty_members(n: int, prefix: str = "") -> bytes:
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+        for i in range(n):
+            ti = tarfile.TarInfo(f"{prefix}{i}")
+            ti.size = 0
+            t.addfile(ti)
+    return buf.getvalue()
+
+
+def test_compressed_tar_members_bounded_by_their_real_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+    """6,000 empty members in ~15 KB of bz2 were within the parse budget's floor (300,000 steps at 32
+    a block: ~9,000 members; 100,000 from an 818 KB .tar.gz took 4.1 s): a member costs ~40 µs to
+    judge, some 40 pickle opcodes. Now one header block per TAR_BYTES_PER_BLOCK bytes of the file,
+    or TAR_BLOCKS_FLOOR: refused by the walk, no member enumerated by tarfile."""
+    import bz2
+    import tarfile
+
+    from mlbom.limits import TAR_BLOCKS_FLOOR, TAR_BYTES_PER_BLOCK
+    from mlbom.scanner import scan_bytes
+
+    data = bz2.compress(_empty_members(6_000), 9)
+    assert max(TAR_BLOCKS_FLOOR, len(data) // TAR_BYTES_PER_BLOCK) < 6_000
+    with counting_calls(monkeypatch, tarfile.TarFile, "next") as nexts:
+        r = scan_bytes(data, "many.tar.bz2")
+    assert r.verdict == "error" and any("compressed bytes" in f.message for f in r.findings), r.findings
+    assert nexts[0] == 0
+
+
+def test_tar_block_allowance_is_shared_by_a_files_tars(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two .tar.bz2 of 3,000 members in one zip: each under the floor, together over it — the
+    second is not enumerated (one allowance per file, not per stream)."""
+    import bz2
+    import tarfile
+
+    from mlbom.limits import TAR_BLOCKS_FLOOR
+    from mlbom.scanner import scan_bytes
+    from tests.helpers import stored_zip
+
+    one = bz2.compress(_empty_members(3_000, "a"), 9)
+    two = bz2.compress(_empty_members(3_000, "b"), 9)
+    assert 3_000 < TAR_BLOCKS_FLOOR < 6_000
+    with counting_calls(monkeypatch, tarfile.TarFile, "next") as nexts:
+        r = scan_bytes(stored_zip({"one.tar.bz2": one, "two.tar.bz2": two}), "archives.zip")
+    assert nexts[0] <= 3_001 + 1, nexts[0]
+    assert r.verdict == "error", [(f.id, f.message[:120]) for f in r.findings]
