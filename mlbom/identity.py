@@ -36,6 +36,23 @@ def pypi_purl(name: str, version: str | None = None, qualifiers: dict[str, str] 
     )
 
 
+_PLAIN_QUALIFIER = re.compile(r"[A-Za-z0-9_.\-]+")
+
+
+def conda_purl(name: str, version: str | None, qualifiers: dict[str, str] | None = None) -> str:
+    """``pkg:conda/<lower-case name>@<version>?<qualifiers>`` as ``packageurl`` writes it (qualifiers
+    with a value, sorted by key). A plain name, version and qualifiers (letters, digits, ``_.-``) are
+    written directly: ``packageurl`` normalises each purl twice (~40 µs, a fifth of a 5,000-entry
+    environment.yml's collection); anything else goes through it (the same string: tested)."""
+    low = name.lower()
+    quals = {k: v for k, v in (qualifiers or {}).items() if v}
+    if (_PLAIN_NAME.fullmatch(low) and (version is None or _PLAIN_VERSION.fullmatch(version))
+            and all(_PLAIN_NAME.fullmatch(k) and _PLAIN_QUALIFIER.fullmatch(v) for k, v in quals.items())):
+        head = f"pkg:conda/{low}@{version}" if version else f"pkg:conda/{low}"
+        return head + ("?" + "&".join(f"{k}={quals[k]}" for k in sorted(quals)) if quals else "")
+    return str(PackageURL(type="conda", name=low, version=version, qualifiers=quals or None).to_string())
+
+
 def purl_name_ok(name: str) -> bool:
     """Whether ``name`` can be the name of a package URL, PyPI's (canonical) and conda's (lower
     case). packageurl refuses an empty name (ValueError) and fails on a name that is only

@@ -178,3 +178,37 @@ def test_safe_url_refuses_exactly_the_c0_controls_and_del() -> None:
     for code in range(0x3000):
         c = chr(code)
         assert (identity._CONTROL.search("a" + c) is not None) == (code < 0x20 or code == 0x7F), code
+
+
+# ---- conda purls: written directly when plain, the same string as packageurl's ------------------
+
+def test_conda_purl_is_packageurls_string() -> None:
+    import itertools
+
+    from packageurl import PackageURL
+
+    from mlbom.identity import conda_purl
+
+    names = ["numpy", "NumPy", "py-lief", "_libgcc_mutex", "ca-certificates", "a.b", "x y", "é", "r-base", "a--b", "-a"]
+    versions = [None, "", "1.26.4", "2024.2.2", "1.0_1", "1.0+cu118", "3.8.*", "1!2", "9e", "v1"]
+    quals = [None, {}, {"build": "py311h64a7726_0"}, {"build": "", "channel": "conda-forge", "subdir": "linux-64"},
+             {"channel": "https://conda.anaconda.org/conda-forge"}, {"subdir": "noarch", "build": "pyhd8ed1ab_0"},
+             {"build": "a b"}, {"build": "x/y%z"}, {"channel": "pytorch", "build": "py3.11_cuda12.1_cudnn8.9.2_0"}]
+    for name, version, q in itertools.product(names, versions, quals):
+        want = str(PackageURL(type="conda", name=name.lower(), version=version,
+                              qualifiers={k: v for k, v in (q or {}).items() if v} or None).to_string())
+        assert conda_purl(name, version, q) == want, (name, version, q)
+
+
+def test_conda_environment_purls_skip_packageurl(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 5,000-entry environment.yml built 5,000 PackageURL objects (each normalised twice)."""
+    import packageurl
+
+    from mlbom.collectors._manifest import package_component
+
+    with counting_calls(monkeypatch, packageurl, "normalize") as calls:
+        comps = [package_component(name=f"pkg-{i}", version=f"1.{i}", ecosystem="conda", source_file="environment.yml",
+                                   conda={"build": f"py_{i}", "channel": "conda-forge", "subdir": "linux-64"})
+                 for i in range(100)]
+    assert comps[7].purl == "pkg:conda/pkg-7@1.7?build=py_7&channel=conda-forge&subdir=linux-64"
+    assert calls[0] == 0
