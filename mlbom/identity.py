@@ -17,6 +17,7 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _PLAIN_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _PLAIN_VERSION = re.compile(r"[A-Za-z0-9]+(?:\.[A-Za-z0-9]+)*")
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")  # C0 controls and DEL
 
 
 def pypi_purl(name: str, version: str | None = None, qualifiers: dict[str, str] | None = None) -> str:
@@ -33,6 +34,23 @@ def pypi_purl(name: str, version: str | None = None, qualifiers: dict[str, str] 
         PackageURL(type="pypi", name=canonicalize_name(name), version=version or None,
                    qualifiers=dict(sorted((qualifiers or {}).items())) or None).to_string()
     )
+
+
+_PLAIN_QUALIFIER = re.compile(r"[A-Za-z0-9_.\-]+")
+
+
+def conda_purl(name: str, version: str | None, qualifiers: dict[str, str] | None = None) -> str:
+    """``pkg:conda/<lower-case name>@<version>?<qualifiers>`` as ``packageurl`` writes it (qualifiers
+    with a value, sorted by key). A plain name, version and qualifiers (letters, digits, ``_.-``) are
+    written directly: ``packageurl`` normalises each purl twice (~40 µs, a fifth of a 5,000-entry
+    environment.yml's collection); anything else goes through it (the same string: tested)."""
+    low = name.lower()
+    quals = {k: v for k, v in (qualifiers or {}).items() if v}
+    if (_PLAIN_NAME.fullmatch(low) and (version is None or _PLAIN_VERSION.fullmatch(version))
+            and all(_PLAIN_NAME.fullmatch(k) and _PLAIN_QUALIFIER.fullmatch(v) for k, v in quals.items())):
+        head = f"pkg:conda/{low}@{version}" if version else f"pkg:conda/{low}"
+        return head + ("?" + "&".join(f"{k}={quals[k]}" for k in sorted(quals)) if quals else "")
+    return str(PackageURL(type="conda", name=low, version=version, qualifiers=quals or None).to_string())
 
 
 def purl_name_ok(name: str) -> bool:
@@ -121,7 +139,7 @@ def safe_url(url: str) -> str | None:
     text = url.strip()
     if not text or len(text) > 8192:
         return None
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
+    if _CONTROL.search(text):  # (one scan in C: a generator over the characters cost ~20 µs a URL)
         return None
     quoted = quote(text, safe=_SAFE)
     try:

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from packageurl import PackageURL
-
 from mlbom.collectors import Context
 from mlbom.errors import InputError
 from mlbom.formats.safe_read import read_bounded
 from mlbom.hashing import sha256_file
-from mlbom.identity import pypi_purl, safe_url
+from mlbom.identity import conda_purl, pypi_purl, safe_url
 from mlbom.model import Component, Evidence, ExternalReference, Hash, Property
 from mlbom.properties import Prop
 
@@ -91,8 +89,7 @@ def package_component(
                 type="distribution", url=safe,
                 hashes=(Hash(alg="SHA-256", content=digest),) if digest else ()))
     if ecosystem == "conda":
-        purl = str(PackageURL(type="conda", name=name.lower(), version=version,
-                              qualifiers={k: v for k, v in (conda or {}).items() if v} or None).to_string())
+        purl = conda_purl(name, version, conda)
         ref = purl
     else:
         purl = pypi_purl(name, version, qualifiers)

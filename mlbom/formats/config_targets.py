@@ -1915,9 +1915,13 @@ def _jsonnet_feature(text: str) -> str | None:
 # a text block starts there); text blocks (:func:`_text_block`). Any other character (a backtick, ``?``,
 # a non-ASCII letter outside a string or comment) and an unterminated string, comment or text block is
 # a lexical error: Jsonnet refuses the text before it evaluates anything (red team 20b-2)
+# one match per token, the whitespace before it included (a token's text is its group's); ``bad``: a
+# character no token starts with (an unterminated string too), ``end``: whitespace to the end. Some
+# alternative matches at every position, so a scan never searches past a position (red team 21b-4/21b-7)
 _JSONNET_TOKEN = re.compile(r"""
-    (?P<ws>[ \t\r\n]+)
-  | (?P<comment>//[^\n]*|\#[^\n]*|/\*(?:.*?\*/|.*))
+    [ \t\r\n]*
+    (?:
+    (?P<comment>//[^\n]*|\#[^\n]*|/\*(?:.*?\*/|.*))
   | (?P<block>\|\|\|)
   | (?P<verbatim>@'(?:[^']|'')*'|@"(?:[^"]|"")*")
   | (?P<string>"[^"\\]*(?:\\.[^"\\]*)*"|'[^'\\]*(?:\\.[^'\\]*)*')
@@ -1925,6 +1929,9 @@ _JSONNET_TOKEN = re.compile(r"""
   | (?P<id>[A-Za-z_][A-Za-z0-9_]*|\$)
   | (?P<symbol>[{}\[\](),.;])
   | (?P<op>(?:(?!//|/\*|\|\|\|)[!:~+\-&|^=<>*/%])+)
+  | (?P<bad>.)
+  | (?P<end>\Z)
+    )
 """, re.X | re.S)
 
 
@@ -1968,24 +1975,28 @@ def _jsonnet_lex(text: str) -> tuple[list[tuple[str, str, int]] | None, str]:
     out: list[tuple[str, str, int]] = []
     append = out.append
     pos, n = (1 if text.startswith("\ufeff") else 0), len(text)
-    match = _JSONNET_TOKEN.match
-    while pos < n:  # (one anchored match per token: a position no token starts at ends the lexing, so no
-        m = match(text, pos)  # failed scan is ever repeated from a later position — red team 21b-4/21b-7)
-        if m is None:  # a character no token starts with (an unterminated string too)
-            return None, f"{text[pos]!r} at character {pos}"
-        kind = m.lastgroup
-        if kind == "block":
-            end = _text_block(text, m.end())
-            if end is None:
-                return None, f"a malformed text block at character {pos}"
-            append(("block", text[pos:end], end))
-            pos = end
-            continue  # (the block's text is no token: lexing goes on after it)
-        if kind == "comment" and m.group().startswith("/*") and (len(m.group()) < 4 or not m.group().endswith("*/")):
-            return None, f"an unterminated comment at character {pos}"
-        if kind != "ws":
-            append((kind or "", m.group(), m.end()))
-        pos = m.end()
+    while pos < n:  # (one match per token, contiguous: some alternative matches at every position, so no
+        for m in _JSONNET_TOKEN.finditer(text, pos):  # failed scan is repeated from a later one — 21b-4/21b-7)
+            kind = m.lastgroup or ""
+            if kind == "end":
+                return out, ""
+            if kind == "bad":  # a character no token starts with (an unterminated string too)
+                at = m.start(kind)
+                return None, f"{text[at]!r} at character {at}"
+            if kind == "block":
+                at = m.start(kind)
+                end = _text_block(text, m.end())
+                if end is None:
+                    return None, f"a malformed text block at character {at}"
+                append(("block", text[at:end], end))
+                pos = end
+                break  # (the block's text is no token: lexing goes on after it)
+            tok = m.group(kind)
+            if kind == "comment" and tok.startswith("/*") and (len(tok) < 4 or not tok.endswith("*/")):
+                return None, f"an unterminated comment at character {m.start(kind)}"
+            append((kind, tok, m.end()))
+        else:
+            break
     return out, ""
 
 

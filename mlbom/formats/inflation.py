@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from mlbom.limits import INFLATED_STEPS_FLOOR, INFLATED_STEPS_PER_BYTE
+from mlbom.limits import INFLATED_STEPS_FLOOR, INFLATED_STEPS_PER_BYTE, TAR_BLOCKS_FLOOR, TAR_BYTES_PER_BLOCK
 
 
 @dataclass
@@ -31,6 +31,7 @@ class _Budget:
     size: int  # bytes of the file
     left: int  # steps left for its decompressed content
     inflated: int = 0  # nesting of compressed streams and members being judged
+    tar_blocks: int = -1  # tar header blocks left to walk (-1: not yet set, see tar_blocks_allowed)
 
 
 # one file's scan runs in one thread
@@ -94,6 +95,28 @@ def spent() -> bool:
     members need not be inflated: nothing in them could be judged)."""
     budget = _FILE.get()
     return budget is not None and budget.left <= 0
+
+
+def tar_blocks_allowed() -> tuple[int | None, str]:
+    """How many more tar header blocks this file's decompressed content may have walked (None: no
+    bound, the tar is no decompressor's output) and the reason to append when that bound stops a
+    walk. One allowance per file, for all its tars: ``TAR_BYTES_PER_BLOCK`` bytes of the file a
+    block, or ``TAR_BLOCKS_FLOOR`` (a member costs some 40 pickle opcodes to judge)."""
+    budget = _FILE.get()
+    if budget is None or not budget.inflated:
+        return None, ""
+    if budget.tar_blocks < 0:
+        budget.tar_blocks = max(TAR_BLOCKS_FLOOR, budget.size // TAR_BYTES_PER_BLOCK)
+    return budget.tar_blocks, (f" (decompressed tar in a {budget.size}-byte file: mlbom walks at most one header "
+                               f"block per {TAR_BYTES_PER_BLOCK} bytes of the file, or {TAR_BLOCKS_FLOOR}, "
+                               "for all its tars)")
+
+
+def charge_tar_blocks(blocks: int) -> None:
+    """``blocks`` tar header blocks walked in a decompressor's output (nothing outside one)."""
+    budget = _FILE.get()
+    if budget is not None and budget.inflated and budget.tar_blocks >= 0:
+        budget.tar_blocks -= blocks
 
 
 def charge(steps: int) -> None:

