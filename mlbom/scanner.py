@@ -229,7 +229,7 @@ def _json_nodes(data: bytes) -> int:
 
 
 _TEXT_BYTES_PER_STEP = 8  # text a reader scans whole with regular expressions: ~0.13 µs a byte (106p-3)
-# text the text judgements take (:func:`_judge_text`): besides the regular expressions, a YAML event
+# text the YAML and config-target walks of :func:`_judge_text` take (:func:`_walk_bomb`): a YAML event
 # walk, a Jsonnet lexer or the config-target readings go over it token by token, ~0.5 µs a byte
 # (red team 111pa-9: 2.4 MB of YAML out of 2.4 KB of gzip, 1.3 s, safe)
 _JUDGED_TEXT_BYTES_PER_STEP = 2
@@ -240,15 +240,15 @@ _JUDGED_TEXT_BYTES_PER_STEP = 2
 _RAW_MEMBER: ContextVar[tuple[str, str] | None] = ContextVar("mlbom_scanner_raw_member", default=None)
 
 
-def _parse_bomb(data: bytes, what: str, *, charge: bool = True, per_step: int = _TEXT_BYTES_PER_STEP) -> str | None:
+def _parse_bomb(data: bytes, what: str, *, charge: bool = True) -> str | None:
     """Why ``data`` (text a reader takes whole: JSON is then walked value by value, any text scanned
     by several regular expressions) is too much work for the file it came out of a decompressor
-    of (:mod:`mlbom.formats.inflation`), or None. A JSON value is a step; so are ``per_step`` bytes
-    of text (8; 2 for text the text judgements walk: :data:`_JUDGED_TEXT_BYTES_PER_STEP`)."""
+    of (:mod:`mlbom.formats.inflation`), or None. A JSON value is a step; so are 8 bytes of text
+    (text the YAML and config walks then take is charged again: :func:`_walk_bomb`)."""
     if not inflation.active():
         return None
     nodes = _json_nodes(data)
-    steps = nodes + (len(data) + per_step - 1) // per_step
+    steps = nodes + (len(data) + _TEXT_BYTES_PER_STEP - 1) // _TEXT_BYTES_PER_STEP
     _allowed, why = inflation.steps_allowed(steps)  # (why is set only when steps pass the budget)
     if charge:
         inflation.charge(steps)
@@ -258,9 +258,24 @@ def _parse_bomb(data: bytes, what: str, *, charge: bool = True, per_step: int = 
     return f"{len(data)} bytes of {what}{held}{why}; not judged"
 
 
-def _check_parse_work(data: bytes, what: str, *, per_step: int = _TEXT_BYTES_PER_STEP) -> None:
+def _walk_bomb(text: str) -> str | None:
+    """Why ``text`` (a decompressor's output, :mod:`mlbom.formats.inflation`) is too much work for
+    the YAML and config-target walks of :func:`_judge_text` (PyYAML's events, the Jsonnet lexer,
+    the config readings: token by token, ~0.5 µs a character), or None: a step per
+    :data:`_JUDGED_TEXT_BYTES_PER_STEP` characters in all, on top of what its reading as text was
+    charged (a step per 8 bytes) (red team 111pa-9: 2.4 MB of YAML out of 2.4 KB of gzip, 1.3 s, safe)."""
+    if not inflation.active():
+        return None
+    n = len(text)
+    steps = (n + _JUDGED_TEXT_BYTES_PER_STEP - 1) // _JUDGED_TEXT_BYTES_PER_STEP - n // _TEXT_BYTES_PER_STEP
+    _allowed, why = inflation.steps_allowed(steps)
+    inflation.charge(steps)
+    return f"{n} characters of text for the YAML and config-target walks{why}; not judged" if why else None
+
+
+def _check_parse_work(data: bytes, what: str) -> None:
     """Raise :class:`BombError` where :func:`_parse_bomb` says why."""
-    why = _parse_bomb(data, what, per_step=per_step)
+    why = _parse_bomb(data, what)
     if why is not None:
         raise BombError(why)
 
@@ -1096,7 +1111,7 @@ def _scan_text(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, 
         _unknown_content(acc, where, "binary content")
         _prefix_tags(data, acc, where)
         return "unknown"
-    _check_parse_work(data, "text", per_step=_JUDGED_TEXT_BYTES_PER_STEP)
+    _check_parse_work(data, "text")
     return _judge_text(text, name, acc, facts, where=where, folder=folder)
 
 
@@ -1176,6 +1191,9 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
             if nemo:  # its `target` class paths (the `_target_` keys: judged on the parsed JSON)
                 _config_targets(None, text, acc, where, nemo=True, hydra_key=False)
             return fmt
+    if (why := _walk_bomb(text)) is not None:
+        acc.add("compressed.bomb", "high", f"{where}: {why}", effect="suspicious")
+        return "text"
     if nemo or _may_name_targets(text, base):  # its readings give the Python tags too (one parse per parser)
         tags = _config_targets(None, text, acc, where, nemo=nemo, docs="docs" in kinds, name=base)
         _yaml_tags(text, acc, where, found=tags)

@@ -5,8 +5,8 @@
   any charge: 7.8 KB of gzip took 1.9 s, each member of a zip as much again. Now a field is a step.
 - 111pa-8: the MAT-file walk of ``miCOMPRESSED`` variables (up to 1 M tags a file, each MAT-file of
   a zip its own): now a tag costs :data:`mlbom.formats.matlab.STEPS_PER_TAG` steps.
-- 111pa-9: text the text judgements walk (YAML events, the Jsonnet lexer) was charged a step per
-  8 bytes: 2.4 KB of gzip let 2.4 MB of YAML in (1.3 s). Now a step per 2 bytes.
+- 111pa-9: text the YAML and config walks take (YAML events, the Jsonnet lexer) was charged a step
+  per 8 bytes: 2.4 KB of gzip let 2.4 MB of YAML in (1.3 s). Now a step per 2 characters in all.
 
 Past the budget: ``error`` (or ``suspicious`` for a text bomb) naming the budget, never ``safe``.
 Work is asserted by counted calls and steps, never by time.
@@ -174,9 +174,9 @@ def _yaml(n: int) -> bytes:
 def test_yaml_from_a_decompressor_is_charged_at_two_bytes_a_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     p = tmp_path / "hparams.yaml.gz"
     p.write_bytes(gzip.compress(_yaml(2_390_000), 9))
-    with counting_calls(monkeypatch, scanner, "_judge_text") as judged:
+    with counting_calls(monkeypatch, scanner, "_may_name_targets") as walked:
         sc = scan_file(p)
-    assert judged[0] == 0  # (was 1: 2.39 MB walked, 1.3 s)
+    assert walked[0] == 0  # (was 1: 2.39 MB walked by the Jsonnet lexer, 1.3 s)
     assert sc.verdict == "suspicious"
     assert any(f.id == "compressed.bomb" and _BUDGET_WORDS in f.message for f in sc.findings), sc.findings
 
@@ -185,7 +185,28 @@ def test_yaml_within_the_budget_is_judged(tmp_path: Path, monkeypatch: pytest.Mo
     p = tmp_path / "hparams.yaml.gz"
     p.write_bytes(gzip.compress(_yaml(400_000), 9))
     steps = _charged(monkeypatch)
-    with counting_calls(monkeypatch, scanner, "_judge_text") as judged:
+    with counting_calls(monkeypatch, scanner, "_may_name_targets") as walked:
         sc = scan_file(p)
-    assert judged[0] == 1 and sc.verdict == "safe", sc.findings
+    assert walked[0] == 1 and sc.verdict == "safe", sc.findings
     assert sum(steps) >= 400_000 // scanner._JUDGED_TEXT_BYTES_PER_STEP
+
+
+def test_json_text_is_not_charged_the_walk_rate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # JSON is parsed in C and walked value by value (its values counted): not the YAML walk's rate
+    p = tmp_path / "vocab.json.gz"
+    text = b"{" + b",".join(b'"tok%d": %d' % (i, i) for i in range(100_000)) + b"}"
+    p.write_bytes(gzip.compress(text, 9))
+    steps = _charged(monkeypatch)
+    sc = scan_file(p)
+    assert sc.verdict == "safe", sc.findings
+    assert sum(steps) < len(text) // 4
+
+
+def test_text_read_as_another_format_is_charged_too(tmp_path: Path) -> None:
+    # a protocol-0 pickle (text by design), then YAML after its STOP: the text reading walks it all
+    p = tmp_path / "cfg.yaml.gz"
+    p.write_bytes(gzip.compress(b"(lp0\n.\n" + _yaml(2_390_000)[7:], 9))
+    sc = scan_file(p)
+    assert sc.verdict != "safe"
+    assert any(f.id == "compressed.bomb" and "YAML and config-target walks" in f.message for f in sc.findings), \
+        sc.findings
