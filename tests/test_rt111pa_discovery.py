@@ -230,3 +230,21 @@ def test_raw_data_the_head_left_open_adds_no_finding(tmp_path: Path) -> None:
     (proj / "data" / "img.bmp").write_bytes(b"BM" + (1 << 20).to_bytes(4, "little") + b"\x00\x01\x02\x03" * 3000)
     bom = _bom(proj)
     assert [f.id for f in bom.findings] == []
+
+
+def test_a_short_first_read_still_gives_the_whole_head(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # detect takes a head shorter than 4 KiB for all of its file: short reads (network, FUSE file
+    # systems) must not cut it
+    from mlbom import hashing
+
+    p = tmp_path / "big.bin"
+    p.write_bytes(b"V" + b"a,b,c\r" * 300_000)  # > hashing._BUF: the large-file path
+    real = os.readv
+
+    def short(fd: int, buffers: list[Any]) -> int:
+        return real(fd, [memoryview(buffers[0])[:1000]])
+
+    monkeypatch.setattr(hashing.os, "readv", short)
+    d = hashing.sha256_file(p)
+    assert d.size == p.stat().st_size and d.head == p.read_bytes()[:4096]
+    assert datafile.detect(d.head) == "pickle"
