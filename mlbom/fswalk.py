@@ -446,6 +446,12 @@ def _skipped(rel: str, why: str | None = None) -> Finding:
                    "(a config naming code or shards inside it is a finding of its own)")
 
 
+def skipped_folder(rel: str) -> Finding:
+    """The ``info`` finding of a :data:`SKIPPED_FOLDERS` folder at ``rel`` that a walk passed: the
+    same wherever a walk passes one (a model folder's, ``generate``'s stray-weight walk)."""
+    return _skipped(rel, _skip_reason(rel.rsplit("/", 1)[-1]))
+
+
 def _skip_reason(name: str) -> str | None:
     """Why the sub-folder ``name`` is not walked, or ``None``. Only by what the folder is
     (``.git``), never by a layout a folder's writer can forge (red team 21c-1, 21c-3)."""
@@ -619,7 +625,8 @@ class DiscoveryStop(NamedTuple):
 def discovery_walk(root: Path, *, max_entries: int, max_depth: int,
                    enter: Callable[[str, int], bool] | None = None,
                    report_deep: bool = False, report_unlisted: bool = False,
-                   on_stop: Callable[[DiscoveryStop], None] | None = None) -> Iterator[tuple[str, int, list[os.DirEntry[str]]]]:
+                   on_stop: Callable[[DiscoveryStop], None] | None = None,
+                   on_skip: Callable[[str], None] | None = None) -> Iterator[tuple[str, int, list[os.DirEntry[str]]]]:
     """The folders of ``root`` (itself included) as ``(path, depth, sorted entries)``: the one bounded
     walk that ``generate PROJECT_DIR`` discovers inputs with (environment markers, stray weight files).
     Never follows a symbolic link to a folder (a linked file is an entry like any other, for the
@@ -627,7 +634,8 @@ def discovery_walk(root: Path, *, max_entries: int, max_depth: int,
     ``max_entries`` entries in all. ``enter(path, depth)`` False: the folder is not listed (an
     environment found, a folder another input covers). Past the entry bound the walk stops and
     ``on_stop`` hears why ("."); a folder past the depth bound (``report_deep``) or one that cannot be
-    listed (``report_unlisted``) is a stop of its own: the BOM then says incomplete, never silently."""
+    listed (``report_unlisted``) is a stop of its own: the BOM then says incomplete, never silently.
+    ``on_skip`` hears the path (relative to the root) of each :data:`SKIPPED_FOLDERS` folder passed."""
     stop = on_stop or (lambda s: None)
     stack: list[tuple[str, int]] = [(str(root), 0)]
     count = 0
@@ -649,7 +657,11 @@ def discovery_walk(root: Path, *, max_entries: int, max_depth: int,
             return
         yield folder, depth, entries
         for e in reversed(entries):
-            if e.name in SKIPPED_FOLDERS or not e.is_dir(follow_symlinks=False):
+            if not e.is_dir(follow_symlinks=False):
+                continue
+            if e.name in SKIPPED_FOLDERS:
+                if on_skip is not None:
+                    on_skip(Path(e.path).relative_to(root).as_posix())
                 continue
             if depth + 1 > max_depth:
                 if report_deep:

@@ -78,8 +78,8 @@ def _hash_large(fd: int, progress: Callable[[int], None] | None = None, *,
         n = os.preadv(fd, [view], size) if positional else os.readv(fd, [view])
         if not n:
             break
-        if not head:
-            head = bytes(view[:min(n, _HEAD)])
+        if len(head) < _HEAD:  # (over short reads too: a head shorter than _HEAD is the whole file, 111pa-5)
+            head += bytes(view[:min(n, _HEAD - len(head))])
         h.update(view[:n])
         size += n
         if progress is not None:
@@ -116,6 +116,8 @@ def sha256_file(path: str | os.PathLike[str], alg: str = "sha256") -> FileDigest
                 while data := os.read(fd, _BUF):
                     h.update(data)
                     size += len(data)
+                    if len(head) < _HEAD:  # (a head shorter than _HEAD is the whole file: 111pa-5)
+                        head += data[:_HEAD - len(head)]
             advance(size)
             return FileDigest(path, h.hexdigest(), size, head=head, key=stat_key(st), alg=alg)
         hexdigest, size, head = _hash_large(fd, advance, alg=alg)

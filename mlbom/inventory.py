@@ -73,7 +73,7 @@ def generate(
                          value=spec_version)
     table = registry()
     collectors = {kind: configure(cls, options or {}) for kind, cls in table.items()}
-    jobs, skipped = _plan(inputs, table, collectors)
+    jobs, skipped, notes = _plan(inputs, table, collectors)
     base = (inputs.project_dir or Path.cwd()).resolve()
     project = inputs.project_dir.resolve() if inputs.project_dir is not None else None
     hosts = {p for c in collectors.values() for p in c.host_inputs()}
@@ -81,7 +81,7 @@ def generate(
     outputs = [run(collectors[kind], Context(base=base, path=path, explicit=is_explicit, progress=progress,
                                              bytes_progress=bytes_progress, project=project, inventoried=inventoried))
                for kind, path, is_explicit in jobs]
-    merged = CollectorOutput(unreadable=list(skipped))
+    merged = CollectorOutput(unreadable=list(skipped), findings=list(notes))
     for out in outputs:
         merged.extend(out)
     project = inputs.project_dir
@@ -98,10 +98,11 @@ _EXPLICIT_KINDS = (("environment", "envs"), ("requirements", "requirements"), ("
 
 
 def _plan(inputs: Inputs, table: Mapping[str, type[Collector]],
-          collectors: Mapping[str, Collector]) -> tuple[list[tuple[str, Path, bool]], list[Unreadable]]:
+          collectors: Mapping[str, Collector]) -> tuple[list[tuple[str, Path, bool]], list[Unreadable], list[Finding]]:
     """What to run: explicit inputs, then each collector's host inputs, then what discovery finds
-    in ``project_dir`` for kinds given no explicit input. Returns the jobs (kind, path, explicit)
-    and the discovered matches that were not followed."""
+    in ``project_dir`` for kinds given no explicit input. Returns the jobs (kind, path, explicit),
+    the discovered matches that were not followed and discovery's own findings (a nested ``.git``
+    folder not walked)."""
     project = inputs.project_dir
     if project is not None and not project.is_dir():
         raise InputError(project, "no such folder" if not project.exists() else "not a folder")
@@ -115,6 +116,7 @@ def _plan(inputs: Inputs, table: Mapping[str, type[Collector]],
         raise UsageError("nothing to inventory: give a PROJECT_DIR or {envs}/{requirements}/{locks}/{models}/{datasets}",
                          related=tuple(attr for _, attr in _EXPLICIT_KINDS))
     skipped: list[Unreadable] = []
+    notes: list[Finding] = []
     if project is not None:
         given = {k for k, _, _ in jobs}
         found = discover(project, dict(table), skipped)
@@ -125,12 +127,16 @@ def _plan(inputs: Inputs, table: Mapping[str, type[Collector]],
 
             # a weight file outside every folder found or named is a model of its own, whether
             # or not models were named explicitly: never left out silently (red team 102c-5)
-            covered = {_resolved(p) for _, p in found} | {_resolved(p) for _, p, _ in jobs}
-            jobs += [("model", p, False) for p in stray_weights(project, covered, skipped)]
+            # (an environment folder covers its package folders only: a marker hides no weight file, 111pa-1/-2)
+            covered = ({_resolved(p) for k, p in found if k != "environment"}
+                       | {_resolved(p) for k, p, _ in jobs if k != "environment"})
+            envs = {_resolved(p) for k, p in found if k == "environment"} | {
+                _resolved(p) for k, p, _ in jobs if k == "environment" and p.is_dir()}
+            jobs += [("model", p, False) for p in stray_weights(project, covered, skipped, envs=envs, notes=notes)]
         if not jobs and not skipped:
             raise InputError(project, "nothing to inventory in this folder: no environment, requirements, lock, "
                                       "model or dataset was found (see `mlbom generate --help` for what is looked for)")
-    return jobs, skipped
+    return jobs, skipped, notes
 
 
 def _resolved(path: Path) -> Path:

@@ -229,6 +229,10 @@ def _json_nodes(data: bytes) -> int:
 
 
 _TEXT_BYTES_PER_STEP = 8  # text a reader scans whole with regular expressions: ~0.13 µs a byte (106p-3)
+# text the YAML and config-target walks of :func:`_judge_text` take (:func:`_walk_bomb`): a YAML event
+# walk, a Jsonnet lexer or the config-target readings go over it token by token, ~0.5 µs a byte
+# (red team 111pa-9: 2.4 MB of YAML out of 2.4 KB of gzip, 1.3 s, safe)
+_JUDGED_TEXT_BYTES_PER_STEP = 2
 
 # set while a zip member that its archive's loader reads as raw bytes, never parsing them, is judged
 # (a skops BytesNode's member, 106sa-3): (the member's ``where``, why); content in no format there is
@@ -239,7 +243,8 @@ _RAW_MEMBER: ContextVar[tuple[str, str] | None] = ContextVar("mlbom_scanner_raw_
 def _parse_bomb(data: bytes, what: str, *, charge: bool = True) -> str | None:
     """Why ``data`` (text a reader takes whole: JSON is then walked value by value, any text scanned
     by several regular expressions) is too much work for the file it came out of a decompressor
-    of (:mod:`mlbom.formats.inflation`), or None. A JSON value is a step; so are 8 bytes of text."""
+    of (:mod:`mlbom.formats.inflation`), or None. A JSON value is a step; so are 8 bytes of text
+    (text the YAML and config walks then take is charged again: :func:`_walk_bomb`)."""
     if not inflation.active():
         return None
     nodes = _json_nodes(data)
@@ -251,6 +256,21 @@ def _parse_bomb(data: bytes, what: str, *, charge: bool = True) -> str | None:
         return None
     held = f" holding some {nodes} values" if nodes else ""
     return f"{len(data)} bytes of {what}{held}{why}; not judged"
+
+
+def _walk_bomb(text: str) -> str | None:
+    """Why ``text`` (a decompressor's output, :mod:`mlbom.formats.inflation`) is too much work for
+    the YAML and config-target walks of :func:`_judge_text` (PyYAML's events, the Jsonnet lexer,
+    the config readings: token by token, ~0.5 µs a character), or None: a step per
+    :data:`_JUDGED_TEXT_BYTES_PER_STEP` characters in all, on top of what its reading as text was
+    charged (a step per 8 bytes) (red team 111pa-9: 2.4 MB of YAML out of 2.4 KB of gzip, 1.3 s, safe)."""
+    if not inflation.active():
+        return None
+    n = len(text)
+    steps = (n + _JUDGED_TEXT_BYTES_PER_STEP - 1) // _JUDGED_TEXT_BYTES_PER_STEP - n // _TEXT_BYTES_PER_STEP
+    _allowed, why = inflation.steps_allowed(steps)
+    inflation.charge(steps)
+    return f"{n} characters of text for the YAML and config-target walks{why}; not judged" if why else None
 
 
 def _check_parse_work(data: bytes, what: str) -> None:
@@ -1171,6 +1191,9 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
             if nemo:  # its `target` class paths (the `_target_` keys: judged on the parsed JSON)
                 _config_targets(None, text, acc, where, nemo=True, hydra_key=False)
             return fmt
+    if (why := _walk_bomb(text)) is not None:
+        acc.add("compressed.bomb", "high", f"{where}: {why}", effect="suspicious")
+        return "text"
     if nemo or _may_name_targets(text, base):  # its readings give the Python tags too (one parse per parser)
         tags = _config_targets(None, text, acc, where, nemo=nemo, docs="docs" in kinds, name=base)
         _yaml_tags(text, acc, where, found=tags)

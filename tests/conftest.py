@@ -87,6 +87,9 @@ def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     cache = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("MLBOM_CACHE_DIR", str(cache))
     monkeypatch.setenv("MLBOM_CACHE_KEY_FILE", str(tmp_path_factory.mktemp("key") / "cache.key"))
+    # the hash cache (mlbom.manifest.cache.default_dir) too: one left by another mlbom version warns
+    # that it is rebuilt, a line on stderr the one-line tests do not expect
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg")))
     monkeypatch.delenv("MLBOM_OSV_API", raising=False)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     return cache

@@ -128,7 +128,9 @@ def test_stray_weights_kept_beside_explicit_model(tmp_path: Path, capsys: pytest
 def test_stray_sweep_skips_git_envs_and_model_folders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     proj = tmp_path / "proj"
     _evil(proj / ".git" / "objects" / "x.pkl")
-    _evil(proj / ".venv" / "lib" / "site.pkl")
+    # (an environment's package folder: its distributions are the environment collector's; the
+    # rest of an environment folder is swept like any other, red team 111pa-1/-2)
+    _evil(proj / ".venv" / "lib" / "python3.11" / "site-packages" / "site.pkl")
     (proj / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
     _evil(proj / "models" / "m1" / "model.pkl")
     _evil(proj / "src" / "pkg" / "table.joblib")

@@ -1063,6 +1063,13 @@ def _base_sites(base: Path) -> list[Path]:
     return [p for p in found if p.is_dir()]
 
 
+def package_folders(prefix: Path) -> list[Path]:
+    """The package folders of an environment's prefix that the environment collector reads or
+    a base installation's ``site`` names (:func:`_base_sites`: site-packages by layout, Debian's
+    dist-packages), those that exist: ``generate``'s stray-weight sweep does not walk them."""
+    return _base_sites(prefix)
+
+
 def _not_isolated(cfg: Path, base_sites: list[Path]) -> Finding:
     where = ", ".join(p.as_posix() for p in base_sites) or "none found"
     return Finding(

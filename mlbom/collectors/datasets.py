@@ -228,12 +228,16 @@ def _scan_data_file(path: Path, rel: str, sha256: str, key: StatKey | None, *, g
     callable (a global: the only way a pickle runs code), it is raw data (random bytes read as
     ``N.`` plus trailing data) and gets no verdict. A guessed file the scanner reads as something
     else (a ``MSCF`` cab magic, a zlib header, a bomb) keeps its verdict: that scan never proved
-    the pickle harmless (red team 16c-8). Any other pick keeps its verdict, ``error`` included (a
-    ``.yaml`` too large or not wholly text, a container mlbom cannot read: never silently dropped)."""
+    the pickle harmless (red team 16c-8). A guessed file in no format at all, read whole
+    (``unrecognised``: its pickle walk proven to fail, no other format's magic; the first 4 KiB
+    only left it open, red team 111pa-5: ``X`` and a length past them) is raw data too, as any
+    unknown binary content under a data name is. Any other pick keeps its verdict, ``error``
+    included (a ``.yaml`` too large or not wholly text, a container mlbom cannot read: never
+    silently dropped)."""
     # the scan holds the bytes it reads to ``sha256`` (and, with a key, the file to the one hashed)
     sc = scan_file(path, display=rel, sha256=sha256, expect_key=key)
-    if (guessed and sc.format == "pickle" and sc.verdict != "unsafe" and not sc.facts.get("pickle.imports")
-            and not any(f.id == CHANGED_DURING_SCAN for f in sc.findings)):
+    if (guessed and (sc.format == "pickle" or sc.unrecognised) and sc.verdict != "unsafe"
+            and not sc.facts.get("pickle.imports") and not any(f.id == CHANGED_DURING_SCAN for f in sc.findings)):
         return None  # raw data whose first bytes happen to read as opcodes, naming no callable: no verdict
     return sc
 
@@ -442,7 +446,7 @@ class DatasetCollector(FolderCollector):
         scanned: list[tuple[str | None, str, FileScan | None]] = []
         for f in data_files:
             dg = digests[f]
-            fmt = datafile.detect(dg.head) if dg.sha256 is not None else "unknown"
+            fmt = datafile.detect(dg.head, dg.size) if dg.sha256 is not None else "unknown"
             sc = (_scan_data_file(f, shown_name(str(f)[len(str(root)) + 1:].replace(os.sep, "/")), dg.sha256, dg.key,
                                   guessed=_guessed(fmt, f.name))
                   if dg.sha256 is not None and _scanned(fmt, f.name) else None)

@@ -54,7 +54,15 @@ from mlbom.model import (
 )
 from mlbom.properties import Prop
 from mlbom.refs import ref_part
-from mlbom.scanner import CHANGED_DURING_SCAN, FileScan, ScanFinding, cache_blob_rule, scan_file, scan_walked
+from mlbom.scanner import (
+    CHANGED_DURING_SCAN,
+    WEIGHT_SUFFIXES,
+    FileScan,
+    ScanFinding,
+    cache_blob_rule,
+    scan_file,
+    scan_walked,
+)
 
 MAX_CONFIG = MAX_CONFIG_BYTES
 _CONFIGS = ("config.json", "generation_config.json", "tokenizer_config.json", "model_index.json")
@@ -544,26 +552,72 @@ def _contradictions(card: dict[str, object], config: dict[str, object], ref: str
 _STRAY_ENTRIES = 1_000_000
 _STRAY_DEPTH = 64
 
+# Names the stray-weight sweep inventories beside :data:`mlbom.scanner.WEIGHT_SUFFIXES` (those name
+# a format the scanner checks content against; these name files a framework unpickles or unpacks
+# whatever they are called, red team 111pa-6): Paddle's ``.pdparams``/``.pdopt`` (pickles), NeMo's
+# ``.nemo`` (a tar of a torch checkpoint), PyTorch Mobile's ``.ptl``, TorchServe's ``.mar``,
+# ``.torchscript``, joblib's ``.jbl``, cloudpickle's ``.cloudpickle``; and the compound
+# ``.pth.tar``/``.pt.tar``/``.ckpt.tar`` (``torch.save(state, "checkpoint.pth.tar")``: the PyTorch
+# ImageNet example's name). Never the extension claim of ``_CLAIMS``: discovery only.
+DISCOVERY_SUFFIXES: tuple[str, ...] = (".pdparams", ".pdopt", ".nemo", ".ptl", ".mar", ".torchscript", ".jbl",
+                                       ".cloudpickle", ".pth.tar", ".pt.tar", ".ckpt.tar")
+# compression suffixes looked past (``model.pkl.gz``, ``model.joblib.z``: joblib and pandas
+# decompress by the name, then unpickle): the dataset collector's list (``_named_loadable``)
+_COMPRESSION_SUFFIXES: tuple[str, ...] = (".gz", ".gzip", ".bz2", ".xz", ".lzma", ".z", ".zlib", ".lz4", ".zst",
+                                          ".zstd")
 
-def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadable]) -> list[Path]:
-    """The weight-format files of ``project_dir`` (a name in :data:`mlbom.scanner.WEIGHT_SUFFIXES`:
-    ``.bin``, ``.pt``, ``.safetensors``, ``.onnx``, ``.gguf``, ``.pkl``, ``.npy``…) that lie outside
-    every folder discovery or an explicit input already covers (``covered``: resolved paths) and
-    outside ``.git``: each is inventoried as a model of its own, as ``--model FILE`` would (red
-    team 102c-5: a project that is itself a Hugging Face model, ``checkpoints/best.pt``, were left
-    out silently, the composition said complete and the policy gate passed an ``os.system``
-    pickle). One walk (:func:`mlbom.fswalk.discovery_walk`, the walk environment markers are found
-    with too), never following a symbolic link to a folder; a linked file is taken when it resolves
+
+def weight_named(name: str) -> bool:
+    """Whether a file called ``name`` is a weight file by its name (the stray-weight sweep's rule):
+    its suffix, past any compression suffixes, is one of :data:`mlbom.scanner.WEIGHT_SUFFIXES` or
+    :data:`DISCOVERY_SUFFIXES` (case ignored)."""
+    low = name.lower()
+    while True:
+        if low.endswith(WEIGHT_SUFFIXES) or low.endswith(DISCOVERY_SUFFIXES):
+            return True
+        dot = low.rfind(".")
+        if dot <= 0 or low[dot:] not in _COMPRESSION_SUFFIXES:
+            return False
+        low = low[:dot]
+
+
+def _package_folders(envs: set[Path]) -> set[Path]:
+    """The package folders (site-packages, dist-packages) of the environments ``envs`` (resolved
+    folders), by the layouts the environment collector reads them by: their distributions are
+    inventoried there, and their package data is no stray weight file."""
+    from mlbom.collectors._interpreter import package_folders
+
+    out: set[Path] = set()
+    for env in envs:
+        out.update(package_folders(env))
+    return out
+
+
+def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
+                  envs: set[Path] | None = None, notes: list[Finding] | None = None) -> list[Path]:
+    """The weight files of ``project_dir`` (by name: :func:`weight_named`, ``.bin``, ``.pt``,
+    ``.safetensors``, ``.onnx``, ``.gguf``, ``.pkl``, ``.npy``, ``.pth.tar``, ``.pkl.gz``…) that lie
+    outside every folder discovery or an explicit input already covers (``covered``: resolved
+    paths; the project folder itself never counts as covered) and outside ``.git``: each is
+    inventoried as a model of its own, as ``--model FILE`` would (red team 102c-5: a project that
+    is itself a Hugging Face model, ``checkpoints/best.pt``, were left out silently, the
+    composition said complete and the policy gate passed an ``os.system`` pickle). Environment
+    folders (``envs``: a ``pyvenv.cfg`` or ``conda-meta/history`` in them) are walked too, all but
+    their package folders (:func:`_package_folders`): a marker hides no weight file (red team
+    111pa-1, 111pa-2: one ``pyvenv.cfg`` at the root, or in ``checkpoints/``, left every weight file
+    there out). A ``.git`` folder below the project folder is not walked: an ``info`` finding
+    (``notes``) says so, as a model folder's walk does; the project's own ``.git`` is git's store.
+    One walk (:func:`mlbom.fswalk.discovery_walk`, the walk environment markers are found with
+    too), never following a symbolic link to a folder; a linked file is taken when it resolves
     inside the project, and recorded as not followed (``skipped``) when it does not.
     Past :data:`_STRAY_ENTRIES` entries, :data:`_STRAY_DEPTH` folders deep or
     :data:`mlbom.fswalk.MAX_FILES` weight files, the rest is an ``Unreadable`` record: the BOM
     says incomplete rather than leaving files out silently."""
-    from mlbom.fswalk import MAX_FILES, DiscoveryStop, discovery_walk
-    from mlbom.scanner import WEIGHT_SUFFIXES
+    from mlbom.fswalk import MAX_FILES, DiscoveryStop, discovery_walk, skipped_folder
 
     root = project_dir.resolve()
-    if root in covered:
-        return []
+    covered = covered - {root}
+    packages = _package_folders(envs or set())
     out: list[Path] = []
     seen: set[Path] = set()
 
@@ -574,14 +628,21 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
         stop(why.rel, f"{why.reason}: weight files {'in it' if why.rel != '.' else 'in the rest of the project'} "
                       "outside the model and data folders were not looked for")
 
+    def passed(rel: str) -> None:  # a .git folder: the project's own is its repository
+        if notes is not None and "/" in rel:
+            notes.append(skipped_folder(rel))
+
     def enter(folder: str, depth: int) -> bool:  # a folder discovery or an explicit input covers
-        return depth == 0 or root / Path(folder).relative_to(project_dir) not in covered
+        if depth == 0:
+            return True
+        here = root / Path(folder).relative_to(project_dir)
+        return here not in covered and here not in packages
 
     for folder, _depth, entries in discovery_walk(project_dir, max_entries=_STRAY_ENTRIES, max_depth=_STRAY_DEPTH,
                                                   enter=enter, report_deep=True, report_unlisted=True,
-                                                  on_stop=stopped):
+                                                  on_stop=stopped, on_skip=passed):
         for e in entries:
-            if e.is_dir(follow_symlinks=False) or not e.name.lower().endswith(WEIGHT_SUFFIXES):
+            if e.is_dir(follow_symlinks=False) or not weight_named(e.name):
                 continue
             p = Path(folder) / e.name
             rel = p.relative_to(project_dir).as_posix()

@@ -61,11 +61,18 @@ def is_tar(head: bytes) -> bool:
     return True
 
 
-def detect(head: bytes) -> str:
-    """Format of a data file from its first 4 KiB. Content a loader could unpickle is "pickle"
-    (:func:`mlbom.formats.pickle_start.may_unpickle`, the scanner's own judgement) before any
-    media or columnar signature: ``pickle.load`` reads from offset 0 whatever a signature says
-    (a GIF's ``G`` is BINFLOAT)."""
+HEAD = 4096
+"""The bytes :func:`detect` is given: a file's first 4 KiB (all of a smaller file)."""
+
+
+def detect(head: bytes, size: int | None = None) -> str:
+    """Format of a data file from its first 4 KiB (:data:`HEAD`). Content a loader could unpickle
+    is "pickle" (:func:`mlbom.formats.pickle_start.may_unpickle`, the scanner's own judgement)
+    before any media or columnar signature: ``pickle.load`` reads from offset 0 whatever a
+    signature says (a GIF's ``G`` is BINFLOAT). ``head`` is all of the file where ``size`` (the
+    file's, when known) says so, or, without ``size``, where it is shorter than :data:`HEAD`;
+    otherwise its end is not the file's: a pickle walk that reaches it may read on (red team 111pa-5)."""
+    whole = len(head) >= size if size is not None else len(head) < HEAD
     fmt: str | None = None
     for magic, offset, name in _BY_FIRST[head[0]] if head else _NO_HEAD:
         if head[offset:offset + len(magic)] == magic:
@@ -77,7 +84,7 @@ def detect(head: bytes) -> str:
         fmt = _CODEC_FORMAT.get(codec, codec)
     if fmt in _READ_ANYWAY:
         return fmt
-    if may_unpickle(head):
+    if may_unpickle(head, whole=whole):
         return "pickle"
     if fmt is not None:
         return fmt

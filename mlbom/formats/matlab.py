@@ -31,12 +31,17 @@ import struct
 from collections.abc import Callable
 from typing import IO
 
+from mlbom.formats import inflation
 from mlbom.formats.compression import DEFAULT_LIMITS, Decompressing, Limits
 from mlbom.formats.weights import Facts, FormatError
 
 MAGIC_TEXT = b"MATLAB 5.0 MAT-file"
 MAX_DEPTH = 64  # matrices inside cells/structs/objects (MATLAB nests far less)
 MAX_ELEMENTS = 1_000_000  # tags read in one file
+# parse-budget steps (mlbom.formats.inflation) a tag read out of a compressed variable costs: a tag
+# is a read of the inflating stream and an unpack with its checks, ~1.3-1.6 µs (red team 111pa-8:
+# 1 M tags out of 33 KB took 1.6 s, and each MAT-file of a zip as much again)
+STEPS_PER_TAG = 3
 MAX_CLASSES = 20  # object class names kept for the finding
 MAX_CLASS_CHARS = 4096  # a class name longer than this is skipped, not kept
 MI_INT8, MI_INT32, MI_UINT32, MI_MATRIX, MI_COMPRESSED, MI_UTF8 = 1, 5, 6, 14, 15, 16
@@ -91,6 +96,9 @@ class _Walk:
         self.variables = 0
         self.objects = 0
         self.classes: list[str] = []
+        # inside a compressed variable: the element count past which the file's parse budget is
+        # spent, and why (inflation.steps_allowed's words)
+        self.budget: tuple[int, int, str] | None = None  # (that count, the elements it allows, why)
 
     def tag(self, r: _Reader, limit: int, what: str) -> tuple[int, int, int, bytes | None]:
         """(type, byte count, bytes its data takes with padding, the data of a small element) of
@@ -98,6 +106,9 @@ class _Walk:
         self.elements += 1
         if self.elements > MAX_ELEMENTS:
             raise FormatError(f"over {MAX_ELEMENTS} data elements")
+        if self.budget is not None and self.elements > self.budget[0]:
+            raise FormatError(f"more than {self.budget[1]} data elements in compressed variables, each counting "
+                              f"{STEPS_PER_TAG} steps{self.budget[2]}")
         if limit < 8:
             raise FormatError(f"{what}: a tag needs 8 bytes, {limit} left in its container")
         raw = r.take(8, what)
@@ -312,6 +323,29 @@ def parse_mat4(fh: IO[bytes], size: int) -> Facts:
     return Facts()
 
 
+def _compressed_variable(fh: IO[bytes], walk: _Walk, count: int, limits: Limits, budget: list[int],
+                         what: str) -> None:
+    """The ``miCOMPRESSED`` element of ``count`` bytes at ``fh``'s position: one matrix, its tags
+    charged to the file's parse budget (:data:`STEPS_PER_TAG` each, however the walk ends)."""
+    allowed, why = inflation.steps_allowed(STEPS_PER_TAG * MAX_ELEMENTS)
+    start = walk.elements
+    walk.budget = (start + allowed // STEPS_PER_TAG, allowed // STEPS_PER_TAG, why) if why else None
+    try:
+        stream = Decompressing(fh, "zlib", limits, compressed_size=count, budget=budget)
+        inner = _Reader(stream.read)
+        itype, icount, _, ismall = walk.tag(inner, 1 << 62, what)
+        if itype != MI_MATRIX or ismall is not None:
+            raise FormatError(f"{what}: a compressed variable inflates to data type {itype}, not a matrix "
+                              "(scipy.io.loadmat refuses it)")
+        walk.matrix(inner, icount, 0, what)
+        if not stream.at_end():  # scipy: "did not fully consume compressed contents"
+            raise FormatError(f"{what}: bytes after the matrix in its compressed stream (scipy.io.loadmat "
+                              "refuses it)")
+    finally:
+        walk.budget = None
+        inflation.charge(STEPS_PER_TAG * (walk.elements - start))
+
+
 def parse_mat(fh: IO[bytes], size: int, limits: Limits = DEFAULT_LIMITS) -> Facts:
     """A level-5 MAT-file walked to its end (:mod:`mlbom.formats.matlab`); :class:`FormatError`
     (or :class:`~mlbom.formats.compression.BombError`) where it cannot be."""
@@ -330,17 +364,10 @@ def parse_mat(fh: IO[bytes], size: int, limits: Limits = DEFAULT_LIMITS) -> Fact
         if mdtype == MI_MATRIX:
             walk.matrix(top, count, 0, what)
         elif mdtype == MI_COMPRESSED:
-            # the scanner's bounded inflater: the file's output budget, the ratio and absolute caps
-            stream = Decompressing(fh, "zlib", limits, compressed_size=count, budget=budget)
-            inner = _Reader(stream.read)
-            itype, icount, _, ismall = walk.tag(inner, 1 << 62, what)
-            if itype != MI_MATRIX or ismall is not None:
-                raise FormatError(f"{what}: a compressed variable inflates to data type {itype}, not a matrix "
-                                  "(scipy.io.loadmat refuses it)")
-            walk.matrix(inner, icount, 0, what)
-            if not stream.at_end():  # scipy: "did not fully consume compressed contents"
-                raise FormatError(f"{what}: bytes after the matrix in its compressed stream (scipy.io.loadmat "
-                                  "refuses it)")
+            # the scanner's bounded inflater: the file's output budget, the ratio and absolute caps;
+            # its tags are walked within the file's parse budget (mlbom.formats.inflation, 111pa-8)
+            with inflation.inflated_from(count):
+                _compressed_variable(fh, walk, count, limits, budget, what)
             top.pos += count
             fh.seek(top.pos)
         else:

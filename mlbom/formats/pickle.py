@@ -158,6 +158,9 @@ class PickleReport:
     # (the ``size`` given). False for every other stop: mlbom's bounds, a reading mlbom cannot
     # follow, a stream error: "stopped, not proven non-pickle": a loader may read on.
     stop_proven: bool = False
+    # the stop was the data's end (``pickle.truncated``): for bytes cut from a longer stream (a
+    # file's first KiB), a place where the loader reads on (red team 111pa-5)
+    stop_at_end: bool = False
     complete: bool = False  # reached STOP
     findings: list[PickleFinding] = field(default_factory=list)
     globals: list[str] = field(default_factory=list)  # resolved paths, first-seen order
@@ -3795,6 +3798,7 @@ class _Walker:
             # reading from there on is not the one walked here
             proven = exc.certain and not self.joblib_read and src.frame_breach is None
             rep.stop_proven = proven
+            rep.stop_at_end = exc.fid == "pickle.truncated"
             tail = "" if proven else ": stopped where a loader may read on, not proven to be anything but a pickle"
             self.note(exc.fid, "high", f"{exc} after {rep.opcodes} opcodes{tail}", "error", "stop")
         except PickleLimit as exc:

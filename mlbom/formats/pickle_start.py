@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # the walker (and its allowlist tables) is imported when byte
 OPCODES = frozenset(ord(op.code) for op in pickletools.opcodes)  # any of them can start a stream pickle.load accepts
 
 
-def reading(rep: PickleReport) -> str:
+def reading(rep: PickleReport, *, cut: bool = False) -> str:
     """What a walk from offset 0 says about the bytes: ``pickle`` — a loader acts on them (the walk
     reaches STOP, or resolves a global find_class could resolve before it stops:
     :func:`mlbom.formats.pickle.could_resolve`; text such as "import os" reads as INST of module
@@ -29,7 +29,12 @@ def reading(rep: PickleReport) -> str:
     stopped anywhere else (a bound, a construct it does not model, the end of a cut head): the
     bytes may be a pickle the loader reads on, never proven text. A persistent id does not
     make it ``no``: torch.package's ``load_pickle`` reads a resource from its first byte with a
-    ``persistent_load`` that returns None for an id it does not know (red team 45f-1)."""
+    ``persistent_load`` that returns None for an id it does not know (red team 45f-1). ``cut``: the
+    bytes walked are the start of longer content, so a walk that stopped at their end (an argument
+    or a line running past it) stopped where the loader reads on: ``unproven`` (red team 111pa-5:
+    a ``V`` line of 53 KB of CSV rows, then an ``os.system`` call, read as "no" from its first 4 KiB)."""
+    if cut and rep.stop_at_end:
+        return "unproven"
     if (rep.complete and rep.opcodes >= 2) or rep.resolvable:
         return "pickle"
     if rep.complete:
@@ -43,14 +48,15 @@ def reading(rep: PickleReport) -> str:
     return "unproven"
 
 
-def may_unpickle(head: bytes) -> bool:
+def may_unpickle(head: bytes, *, whole: bool = False) -> bool:
     """Whether a loader could unpickle content that starts with ``head`` (the first KiB or more;
     a cut pickle is not proven text): a protocol 2-5 header, or a first opcode whose walk is not
-    proven to fail before any call."""
+    proven to fail before any call. Unless ``whole`` (``head`` is all of the content), a walk that
+    reaches the end of ``head`` is not proven to fail: the loader reads on past it (:func:`reading`)."""
     if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
         return True
     if not head or head[0] not in OPCODES:
         return False
     from mlbom.formats.pickle import read_pickle
 
-    return reading(read_pickle(io.BytesIO(head), len(head), joblib=True)) != "no"
+    return reading(read_pickle(io.BytesIO(head), len(head), joblib=True), cut=not whole) != "no"

@@ -27,10 +27,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-SCHEMA = 3
+SCHEMA = 4
 """2: per-folder records (``folders``) beside the per-file rows. 3: formats as
 :func:`mlbom.formats.datafile.detect` reads them since pickles are recognised before any media
-signature (a format cached by an older detector could leave a pickle unscanned). Bump it whenever
+signature (a format cached by an older detector could leave a pickle unscanned). 4: a pickle walk
+that reaches the end of a file's first 4 KiB is a pickle (red team 111pa-5). Bump it whenever
 ``detect`` changes what it returns for some bytes."""
 FILE_NAME = "hashes.sqlite3"
 Key = tuple[int, int, int, int, int]
