@@ -97,6 +97,12 @@ _CLAIMS: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
     ((".gguf",), "GGUF", ("gguf",)),
     ((".h5", ".hdf5"), "HDF5", ("hdf5",)),
     ((".keras",), "a Keras archive", ("keras", "hdf5", "zip")),
+    # TensorFlow reads these by name (loader_impl.parse_saved_model: saved_model.pb, else .pbtxt; tf-keras:
+    # keras_metadata.pb): graph ops such as the init op run, and Keras layers (a Lambda's bytecode) are
+    # revived, at load. mlbom does not read TF protobufs: whatever the content, not judged (red team 112pa-1/-2)
+    (("saved_model.pb", "saved_model.pbtxt", "keras_metadata.pb", ".pbtxt"),
+     "a TensorFlow SavedModel or graph, which mlbom does not read (its ops and Keras layers run on load)", ()),
+    ((".pb",), "a protobuf model (a TensorFlow GraphDef runs its ops; only ONNX is read)", ("onnx", "onnx-*")),
 )
 
 # Every name a weight-format file goes by (the names :data:`_CLAIMS` judges content against):
@@ -523,6 +529,16 @@ def scan_stream(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str,
 
 
 _UNKNOWN_CLAIM = "content is in no format mlbom recognises (unknown); "
+
+
+def _unread_format_name(path: str) -> bool:
+    """The file's name says a format a loader opens by name and mlbom does not read at all (a claim
+    that accepts no content: TensorFlow's saved_model.pb, keras_metadata.pb, .pbtxt)."""
+    lower = path.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    for exts, _label, accepted in _CLAIMS:
+        if lower.endswith(exts):
+            return not accepted
+    return False
 
 
 def _check_claim(name: str, fmt: str, acc: _Acc) -> None:
@@ -4315,9 +4331,11 @@ def _judge_claimed(sc: FileScan, claims: list[_Claim]) -> FileScan:
     conflict = _overlap(spans)
     if conflict:
         findings.append(ScanFinding("onnx.external-data-conflict", "high", conflict))
-    if sc.unrecognised and not bad:
+    if sc.unrecognised and not bad and not _unread_format_name(sc.path):
         # (the claim of a weight-format name on content in no format goes too: onnx names the file
-        # whatever the caller passed as location, 106sa-5; no loader of that format reads these bytes)
+        # whatever the caller passed as location, 106sa-5; no loader of that format reads these bytes.
+        # Not so for a name whose format mlbom does not read at all, a TensorFlow SavedModel's files:
+        # TF opens keras_metadata.pb by name and revives its layers, 112pa-5)
         named = [f for f in findings if f.id == "file.format-mismatch"]
         findings = [f for f in findings if f.id not in ("file.unknown", "file.format-mismatch")]
         also = (f"; {named[0].message[len(_UNKNOWN_CLAIM):]}, but its bytes are in no such format (that loader "

@@ -216,16 +216,16 @@ class _Walk:
     # -- messages --------------------------------------------------------------------------
 
     def model(self, start: int, end: int) -> None:
+        graphs = 0
         for num, wt, v, n in self.src.fields(start, end):
             if num == 1 and wt == 0:
                 self.facts.facts["onnx.ir-version"] = str(v)
-            elif num == 2 and wt == 2:
-                self.facts.facts["onnx.producer"] = self.src.text(v, n)[:100]
-            elif num == 3 and wt == 2:
-                self.facts.facts["onnx.producer-version"] = self.src.text(v, n)[:100]
+            elif num in (2, 3, 4) and wt == 2:  # producer_name, producer_version, domain: short names
+                self.model_name(num, v, n)
             elif num == 8 and wt == 2:
                 self.opset(v, v + n)
             elif num == 7 and wt == 2:
+                graphs += 1
                 self.graph(v, v + n, "graph", 1)
             elif num == 20 and wt == 2:  # TrainingInfoProto: initialization (1), algorithm (2)
                 for tnum, twt, tv, tn in self.src.fields(v, v + n):
@@ -233,6 +233,30 @@ class _Walk:
                         self.graph(tv, tv + tn, f"training_info.{'initialization' if tnum == 1 else 'algorithm'}", 2)
             elif num == 25 and wt == 2:
                 self.function(v, v + n, 1)
+
+        if not graphs and "onnx.ir-version" in self.facts.facts:
+            # a TensorFlow SavedModel starts as a ModelProto would (08 01 12: schema version 1, then
+            # its MetaGraphDefs, which an ONNX reading takes for a producer name): every model onnx
+            # saves has a graph (red team 112pa-1)
+            raise FormatError("not an ONNX model (no graph): a protobuf of another schema (a TensorFlow "
+                              "SavedModel starts the same way)")
+
+    def model_name(self, num: int, pos: int, n: int) -> None:
+        """ModelProto's producer_name (2), producer_version (3), domain (4): names an exporter writes
+        (pytorch, tf2onnx, skl2onnx 1.17.0, ai.onnx.ml). Bytes that are no such name (control bytes,
+        not UTF-8, longer than 256) are another schema's message read as a string (a SavedModel's
+        MetaGraphDef in field 2: red team 112pa-1)."""
+        raw = self.src.read(pos, min(n, 257))
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        if n > 256 or text is None or any(ch < " " or ch == "\x7f" for ch in text):
+            what = ("producer_name", "producer_version", "domain")[num - 2]
+            raise FormatError(f"not an ONNX model: its {what} (field {num}) is {n} bytes that are no name "
+                              "(a protobuf of another schema)")
+        if num != 4:
+            self.facts.facts["onnx.producer" if num == 2 else "onnx.producer-version"] = text[:100]
 
     def opset(self, start: int, end: int) -> None:
         domain, version = "", "?"

@@ -565,6 +565,25 @@ def _pb_walk(buf: bytes, limit: int, out: list[tuple[int, int, bytes | int]],
     return out
 
 
+def _sentence_piece(buf: bytes) -> bool:
+    """One ``SentencePiece`` message: a UTF-8 ``piece`` (1), optionally ``score`` (2, fixed32)
+    and ``type`` (3, varint), nothing else."""
+    sub = _pb_fields(buf, 8)
+    if not sub:
+        return False
+    text = False
+    for num, wt, v in sub:
+        if num == 1 and wt == 2 and isinstance(v, bytes):
+            try:
+                v.decode("utf-8")
+            except UnicodeDecodeError:
+                return False
+            text = True
+        elif not ((num == 2 and wt == 5) or (num == 3 and wt == 0)):
+            return False
+    return text
+
+
 def parse_sentencepiece(data: bytes) -> Facts | None:
     """A sentencepiece ``ModelProto`` (``tokenizer.model``): well-formed protobuf whose top-level
     fields are 1–5 (pieces, trainer/normalizer specs, self-test data, denormalizer), with at
@@ -585,19 +604,21 @@ def parse_sentencepiece(data: bytes) -> Facts | None:
         raise FormatError(f"protobuf of more than {allowed} top-level fields{why}") from None
     finally:
         inflation.charge(sum(walked))
-    if not fields or any(num > 5 for num, _wt, _v in fields):
+    # ModelProto: pieces (1), trainer_spec (2), normalizer_spec (3), self_test_data (4),
+    # denormalizer_spec (5): every one a message
+    if not fields or any(num > 5 or wt != 2 for num, wt, _v in fields):
         return None
-    pieces = [v for num, wt, v in fields if num == 1 and wt == 2 and isinstance(v, bytes)]
+    pieces = [v for num, _wt, v in fields if num == 1 and isinstance(v, bytes)]
     if not pieces:
         return None
-    sub = _pb_fields(pieces[0], 16)
-    if not sub or not any(num == 1 and wt == 2 and isinstance(v, bytes) for num, wt, v in sub):
-        return None
-    try:
-        for num, wt, v in sub:
-            if num == 1 and wt == 2 and isinstance(v, bytes):
-                v.decode("utf-8")
-    except UnicodeDecodeError:
+    # every SentencePiece is piece (1, UTF-8 text), score (2, float), type (3, enum) and nothing
+    # else: a TF GraphDef's NodeDefs (name, op, input …), a Keras SavedObject (node_path, metadata
+    # JSON …) are top-level field-1 messages too, and took for tokenizer data (red team 112pa-2)
+    allowed, why = inflation.steps_allowed(MAX_PB_FIELDS)
+    if len(pieces) > allowed:
+        raise FormatError(f"sentencepiece model of more than {allowed} pieces{why}")
+    inflation.charge(len(pieces))
+    if not all(_sentence_piece(v) for v in pieces):
         return None
     facts = Facts()
     facts.facts["sentencepiece.pieces"] = str(len(pieces))
