@@ -19,9 +19,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from lxml import etree
 
 import mlbom.jsf as jsf
-from mlbom.cyclonedx.document import xml_spec, xml_tree
+from mlbom.cyclonedx.document import XmlShape, xml_spec, xml_tree_shape, xml_walk
 from mlbom.errors import InputError, NotSignedError, UsageError, VerificationError
 from mlbom.jsf import PrivateKey, PublicKey
+from mlbom.limits import MAX_NAMESPACES, xml_c14n_allowance
 from mlbom.trust import TrustPolicy
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -33,30 +34,34 @@ def _curve(uri: str) -> ec.EllipticCurve | None:
             "urn:oid:1.3.132.0.35": ec.SECP521R1()}.get(uri)
 
 
-MAX_NAMESPACES = 32  # namespaces in scope at one element of a signed XML BOM
+def crowded_namespaces(shape: XmlShape) -> str | None:
+    """Why a tree's namespaces are too many to canonicalize (None: they are not): more than
+    :data:`MAX_NAMESPACES` distinct prefixes in scope at one element (red team 50s-1), found by
+    :func:`mlbom.cyclonedx.document.xml_walk` in one linear walk (red team 112v-1: reading
+    ``nsmap`` at every element cost elements × depth)."""
+    if shape.crowded is None:
+        return None
+    where, count = shape.crowded
+    return (f"over {MAX_NAMESPACES} XML namespaces in scope at <{where}> ({count}): refused (canonicalizing them "
+            "costs elements × namespaces²)")
 
 
-def crowded_namespaces(root: etree._Element) -> str | None:
-    """Why ``root``'s namespaces are too many to canonicalize (None: they are not): more than
-    :data:`MAX_NAMESPACES` in scope at one element. Inclusive C14N (signxml's default, and the
-    signer's choice of transform) searches every namespace in scope at every element — about
-    elements × namespaces² — so 3,000 declarations on one element of a 73 KB BOM took 22 s to verify
-    (red team 50s-1), after the signature over SignedInfo had already verified (the declarations
-    sat outside it). A CycloneDX BOM uses its own namespace, ``ds``/``ds11``, ``xsi`` and a few
-    extensions'. Checked in document order, so the first crowded element ends the walk."""
-    for el in root.iter():
-        if len(el.nsmap) > MAX_NAMESPACES:
-            return (f"over {MAX_NAMESPACES} XML namespaces in scope at <{etree.QName(el).localname}> "
-                    f"({len(el.nsmap)}): refused (canonicalizing them costs elements × namespaces²)")
-    return None
+def c14n_too_costly(shape: XmlShape, size: int) -> str | None:
+    """Why a document of ``size`` bytes would cost too much to canonicalize (None: it would not):
+    more C14N steps than :func:`mlbom.limits.xml_c14n_allowance` gives (red team 112v-1)."""
+    allowance = xml_c14n_allowance(size)
+    if shape.c14n_steps <= allowance:
+        return None
+    return (f"canonicalizing this XML would cost {shape.c14n_steps:,} steps, over the {allowance:,} allowed for "
+            f"{size:,} bytes (elements × depth × namespace declarations in scope; docs/signing.md)")
 
 
-def _parse(data: bytes, name: str) -> etree._Element:
+def _parse(data: bytes, name: str) -> tuple[etree._Element, XmlShape]:
     """The lxml tree of an XML BOM, by the document layer's rules (no DTD, no entities, no
-    network, nesting bounded, a CycloneDX ``<bom>`` of a supported version)."""
-    root = xml_tree(data, name)
+    network, nesting bounded, a CycloneDX ``<bom>`` of a supported version), and its shape."""
+    root, shape = xml_tree_shape(data, name)
     xml_spec(str(root.tag), name)
-    return root
+    return root, shape
 
 
 _XML_DECL = re.compile(rb"<\?xml(?P<attrs>[^?<>]{0,200})\?>")
@@ -123,9 +128,11 @@ def sign_xml(data: bytes, key: PrivateKey, *, mode: str = "new", name: str = "<b
     else:
         raise UsageError("XML-DSig needs an ECDSA or RSA key (no Ed25519 in XML-DSig as signxml implements it)",
                          related=("algorithm",), hint="make one with mlbom keygen {algorithm} es256")
-    root = _parse(data, name)
-    if (crowded := crowded_namespaces(root)) is not None:
+    root, shape = _parse(data, name)
+    if (crowded := crowded_namespaces(shape)) is not None:
         raise InputError(name, crowded)
+    if (costly := c14n_too_costly(shape, len(data))) is not None:
+        raise InputError(name, f"{costly}: refused")
     # Comments and processing instructions are not BOM content, and a verifier refuses them (a comment
     # inside a signed text node hides part of it from readers that stop at the comment): dropped here.
     for node in list(root.iter(etree.Comment, etree.ProcessingInstruction)):
@@ -146,7 +153,7 @@ def sign_xml(data: bytes, key: PrivateKey, *, mode: str = "new", name: str = "<b
     # The bound is checked again on the tree verify will read: the signature adds its own
     # namespaces (ds:, ds11: for an EC key) under the root, so a BOM at the limit would be signed
     # and then refused by every verify (red team 78c-7: 31 in scope, 33 at <ECKeyValue>).
-    if (crowded := crowded_namespaces(signed)) is not None:
+    if (crowded := crowded_namespaces(xml_walk(signed, name))) is not None:
         raise InputError(name, f"{crowded}; the BOM is within the limit, but not once the signature's own namespaces "
                                "are added, and verify would refuse the signed BOM")
     return bytes(etree.tostring(signed, xml_declaration=True, encoding="UTF-8")) + b"\n"
@@ -254,9 +261,13 @@ def verify_xml(data: bytes, policy: TrustPolicy, *, name: str) -> tuple[PublicKe
     from signxml.verifier import SignatureConfiguration, XMLVerifier
 
     check_encoding(data)
-    root = _parse(data, name)
-    if (crowded := crowded_namespaces(root)) is not None:
+    root, shape = _parse(data, name)
+    if (crowded := crowded_namespaces(shape)) is not None:
         raise VerificationError(crowded)
+    if (costly := c14n_too_costly(shape, len(data))) is not None:
+        # not a failed signature but a verification that cannot be completed: exit 2, as for
+        # any input mlbom refuses to read (red team 112v-1)
+        raise InputError(name, f"{costly}: the signature cannot be verified")
     if _comments_or_pis(root):
         raise VerificationError("a comment or processing instruction in the signed XML: refused (comments are not "
                                 "signed, and one inside a text node hides part of the signed text from readers)")
