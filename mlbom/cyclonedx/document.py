@@ -44,6 +44,7 @@ from lxml import etree
 from mlbom.cyclonedx.schematypes import type_leaves
 from mlbom.errors import InputError
 from mlbom.formats.safe_read import check_depth
+from mlbom.jsonlevels import container_levels
 from mlbom.limits import MAX_BOM_BYTES, MAX_DEPTH, MAX_NAMESPACES, bounded_int
 
 SUPPORTED = ("1.4", "1.5", "1.6", "1.7")
@@ -529,6 +530,10 @@ def property_problems(doc: object) -> Iterator[str]:
     was read by no one (red team 12b-3); :func:`mlbom.reader.loads` refuses the BOM instead.
     Iterative, over the whole document (every ``properties`` member in CycloneDX is a property
     array: components, services, metadata, model cards, data contents, formulation...)."""
+    if not any(next(_property_entries(node["properties"], ""), None) is not None
+               for level in container_levels([doc]) for node in level
+               if isinstance(node, dict) and "properties" in node):
+        return  # the usual answer, from one level walk; paths are spelled only for a problem (red team 112v-3)
     stack: list[tuple[object, str]] = [(doc, "")]
     while stack:
         node, here = stack.pop()
