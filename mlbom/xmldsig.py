@@ -179,16 +179,36 @@ _TRANSFORMS = frozenset({
 MAX_B64_TEXT = 8192
 
 
-def _b64(el: etree._Element | None, what: str) -> bytes:
-    """Strict standard base64 of an element's text (whitespace between lines allowed)."""
+_XML_BLANKS = str.maketrans("", "", " \t\r\n")
+
+
+def canonical_b64(text: str) -> bytes | None:
+    """The bytes ``text`` spells in standard base64 when it is the one canonical spelling of them
+    — the alphabet, ``=`` padding where it must be, zero pad bits — with only XML whitespace
+    (space, tab, CR, LF) between characters, as XML-DSig writes line breaks; ``None`` otherwise.
+    Python's ``b64decode`` without ``validate`` drops any other character and signxml decodes
+    ``SignatureValue`` that way, so ``%%%!!!`` in it still verified (red team 112v-2a): one
+    signature, many files."""
+    compact = text.translate(_XML_BLANKS)
+    if not compact or not compact.isascii():
+        return None
+    try:
+        raw = base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if base64.b64encode(raw).decode("ascii") == compact else None
+
+
+def _b64(el: etree._Element | None, what: str, *, where: str = "KeyValue") -> bytes:
+    """Canonical standard base64 of an element's text (:func:`canonical_b64`), no child elements."""
     text = (el.text or "") if el is not None else ""
     if el is None or len(el) or not text.strip() or len(text) > MAX_B64_TEXT:
-        raise VerificationError(f"KeyValue: {what} missing or malformed")
-    compact = "".join(text.split())
-    try:
-        return base64.b64decode(compact, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise VerificationError(f"KeyValue: {what} is not base64") from exc
+        raise VerificationError(f"{where}: {what} missing or malformed")
+    raw = canonical_b64(text)
+    if raw is None:
+        raise VerificationError(f"{where}: {what} is not base64 in its one canonical spelling (the alphabet, "
+                                "canonical padding, XML whitespace only): refused")
+    return raw
 
 
 def _only_children(el: etree._Element, where: str) -> list[etree._Element]:
@@ -280,13 +300,22 @@ def verify_xml(data: bytes, policy: TrustPolicy, *, name: str) -> tuple[PublicKe
     sig = sigs[0]
     if sig.getparent() is not root:
         raise VerificationError("the ds:Signature is not a child of the BOM's root element")
+    if next(sig.itersiblings(), None) is not None:
+        # where sign (signxml, .NET SignedXml) puts it, and the one place the CycloneDX XSD admits
+        # it (the trailing xs:any of <bom>): elsewhere verify said "valid" of a file validate and
+        # check refuse, since signxml's signed_xml has the signature removed (red team 112v-2b)
+        raise VerificationError("the ds:Signature is not the last element of the BOM's root: the CycloneDX schema "
+                                "admits it only after the BOM's own content (mlbom validate would refuse the file)")
     kids = _only_children(sig, "Signature")
     if [k.tag for k in kids] != [f"{{{DS}}}SignedInfo", f"{{{DS}}}SignatureValue", f"{{{DS}}}KeyInfo"]:
         raise VerificationError("the ds:Signature must hold exactly SignedInfo, SignatureValue and KeyInfo, in that "
                                 "order (no ds:Object or other element: its content would be unsigned)")
+    _b64(kids[1], "its value", where="SignatureValue")
     refs = kids[0].findall(f"{{{DS}}}Reference")
     if len(refs) != 1 or refs[0].get("URI") != "":
         raise VerificationError("the signature must have one Reference with URI \"\" (the whole document)")
+    for digest in refs[0].findall(f"{{{DS}}}DigestValue"):
+        _b64(digest, "its value", where="DigestValue")
     for t in refs[0].iter(f"{{{DS}}}Transform"):
         if t.get("Algorithm") not in _TRANSFORMS:
             raise VerificationError(f"transform {str(t.get('Algorithm'))[:80]!r} is not accepted")
