@@ -11,21 +11,19 @@ reported (by the caller's slower walk, over the same document, when the fast one
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 
-def container_levels(first: list[object]) -> Iterator[list[object]]:
+def container_levels(first: list[object]) -> Iterator[list[dict[Any, Any] | list[Any]]]:
     """The dicts and lists of a parsed JSON value, level by level: ``first`` (the containers at the
     top level), then their container children, and so on. Linear in the values; no recursion."""
     level = [v for v in first if isinstance(v, (dict, list))]
     while level:
         yield level
-        level = [c for node in level for c in (node.values() if isinstance(node, dict) else node)  # type: ignore[union-attr]
+        level = [c for node in level for c in (node.values() if isinstance(node, dict) else node)
                  if isinstance(c, (dict, list))]
 
 
 def depth_exceeds(value: object, max_depth: int) -> bool:
     """Whether lists/dicts in ``value`` nest deeper than ``max_depth`` (``[[1]]`` is 2 deep)."""
-    for depth, _level in enumerate(container_levels([value]), 1):
-        if depth > max_depth:
-            return True
-    return False
+    return any(depth > max_depth for depth, _level in enumerate(container_levels([value]), 1))
