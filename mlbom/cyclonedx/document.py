@@ -422,7 +422,7 @@ class _Converter:
         obj: dict[str, object] = {_ATTR_NAMES.get(str(k), str(k)): v for k, v in attrib.items()
                                   if not str(k).startswith("{")} if attrib else {}
         # one reading of each child's name (red team 112v-1: a 1 MB BOM of 240,000 elements is read here)
-        children = [(tag[cut:], c) for c in el if isinstance(tag := c.tag, str) and tag.startswith(prefix)]
+        children = [(tag[cut:], c) for c in el if isinstance(tag := c.tag, str) and tag.startswith(prefix)] if len(el) else ()
         if not children:
             text = el.text or ""
             if not obj:
