@@ -270,7 +270,7 @@ def xml_walk(root: etree._Element, name: str | Path) -> XmlShape:
     distinct = 0  # distinct prefixes in scope
     prefixes: dict[str, int] = {}
     pending: list[str] = []
-    frames: list[list[str]] = []
+    scopes: list[tuple[int, list[str]]] = []  # (depth, prefixes declared there): only elements that declare
     steps = 0
     crowded: tuple[str, int] | None = None
     for event, obj in etree.iterwalk(root, events=("start-ns", "start", "end")):
@@ -278,24 +278,26 @@ def xml_walk(root: etree._Element, name: str | Path) -> XmlShape:
             depth += 1
             if depth > MAX_DEPTH:
                 raise InputError(name, TOO_DEEP)
-            frames.append(pending)
-            for prefix in pending:
-                n = prefixes.get(prefix, 0)
-                distinct += n == 0
-                prefixes[prefix] = n + 1
-            declared += len(pending)
-            pending = []
+            if pending:
+                scopes.append((depth, pending))
+                for prefix in pending:
+                    n = prefixes.get(prefix, 0)
+                    distinct += n == 0
+                    prefixes[prefix] = n + 1
+                declared += len(pending)
+                pending = []
+                if crowded is None and distinct > MAX_NAMESPACES:
+                    crowded = (etree.QName(obj).localname, distinct)
             steps += depth * (1 + declared)
-            if crowded is None and distinct > MAX_NAMESPACES:
-                crowded = (etree.QName(obj).localname, distinct)
         elif event == "end":
+            if scopes and scopes[-1][0] == depth:
+                frame = scopes.pop()[1]
+                declared -= len(frame)
+                for prefix in frame:
+                    n = prefixes[prefix] - 1
+                    distinct -= n == 0
+                    prefixes[prefix] = n
             depth -= 1
-            frame = frames.pop()
-            declared -= len(frame)
-            for prefix in frame:
-                n = prefixes[prefix] - 1
-                distinct -= n == 0
-                prefixes[prefix] = n
         else:
             pending.append(obj[0])
     return XmlShape(crowded, steps)
