@@ -153,10 +153,14 @@ def sign_xml(data: bytes, key: PrivateKey, *, mode: str = "new", name: str = "<b
     # The bound is checked again on the tree verify will read: the signature adds its own
     # namespaces (ds:, ds11: for an EC key) under the root, so a BOM at the limit would be signed
     # and then refused by every verify (red team 78c-7: 31 in scope, 33 at <ECKeyValue>).
-    if (crowded := crowded_namespaces(xml_walk(signed, name))) is not None:
+    signed_shape = xml_walk(signed, name)
+    if (crowded := crowded_namespaces(signed_shape)) is not None:
         raise InputError(name, f"{crowded}; the BOM is within the limit, but not once the signature's own namespaces "
                                "are added, and verify would refuse the signed BOM")
-    return bytes(etree.tostring(signed, xml_declaration=True, encoding="UTF-8")) + b"\n"
+    out = bytes(etree.tostring(signed, xml_declaration=True, encoding="UTF-8")) + b"\n"
+    if (costly := c14n_too_costly(signed_shape, len(out))) is not None:  # a BOM just under the budget
+        raise InputError(name, f"{costly}: refused once the signature is added (verify could not complete it)")
+    return out
 
 
 def _remove_keeping_tail(node: etree._Element, parent: etree._Element) -> None:

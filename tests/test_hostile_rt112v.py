@@ -309,3 +309,14 @@ def test_112v2b_verify_and_validate_agree_on_the_signature_placement(
     # where sign puts it, both say yes
     assert main(["validate", str(world / "signed.xml")]) == 0
     assert main(["verify", str(world / "signed.xml"), "--key", str(world / "pub.pub")]) == 0
+
+
+def test_112v1_sign_never_writes_what_verify_would_refuse(
+        key: ec.EllipticCurvePrivateKey, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The signature adds elements (and steps): the budget is checked again on the signed tree,
+    as the namespace bound is, so that a BOM just under it is not signed into one verify refuses."""
+    _root, shape = document.xml_tree_shape(BOM, "bom.xml")
+    monkeypatch.setattr(limits, "XML_C14N_STEPS_FLOOR", shape.c14n_steps)
+    monkeypatch.setattr(limits, "XML_C14N_STEPS_PER_BYTE", 0)
+    with pytest.raises(InputError, match="refused once the signature is added"):
+        xmldsig.sign_xml(BOM, key, name="bom.xml")
