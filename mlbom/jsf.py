@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_ds
 
 from mlbom import jsonout, limits
 from mlbom.errors import MlbomError
+from mlbom.jsonlevels import container_levels, depth_exceeds
 
 PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey
@@ -140,19 +141,9 @@ def _pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
 
 
 def _check_depth(doc: object) -> None:
-    """Refuse nesting deeper than :data:`MAX_DEPTH` (an explicit stack: no recursion)."""
-    stack: list[tuple[object, int]] = [(doc, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, dict):
-            children: object = value.values()
-        elif isinstance(value, list):
-            children = value
-        else:
-            continue
-        if depth > MAX_DEPTH:
-            raise SignatureFormatError(f"JSON nested deeper than {MAX_DEPTH} levels")
-        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))  # type: ignore[attr-defined]
+    """Refuse nesting deeper than :data:`MAX_DEPTH` (one level at a time: no recursion)."""
+    if depth_exceeds(doc, MAX_DEPTH):
+        raise SignatureFormatError(f"JSON nested deeper than {MAX_DEPTH} levels")
 
 
 def parse_json(data: bytes | str, *, syntax_checked: bool = False) -> object:
@@ -196,6 +187,9 @@ def nested_signature_path(doc: dict[str, object], prop: str = "signature") -> st
     only the root's, so a BOM holding another one cannot be verified as a whole and is refused
     (red team 92c-7), as XML-DSig refuses a second ``ds:Signature``. One iterative walk, each
     value visited once; the path is spelled only for the one found."""
+    first = [v for k, v in doc.items() if k != prop]
+    if not any(prop in node for level in container_levels(first) for node in level if isinstance(node, dict)):
+        return None  # the usual answer, from one level walk (red team 112v-3)
     # (parent index, key or list index) per visited container: a path is rebuilt by links
     links: list[tuple[int, str | int]] = [(-1, "")]
     stack: list[tuple[object, int]] = [(v, _child(links, 0, k)) for k, v in doc.items() if k != prop]

@@ -19,9 +19,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from lxml import etree
 
 import mlbom.jsf as jsf
-from mlbom.cyclonedx.document import xml_spec, xml_tree
+from mlbom.cyclonedx.document import XmlShape, xml_spec, xml_tree_shape, xml_walk
 from mlbom.errors import InputError, NotSignedError, UsageError, VerificationError
 from mlbom.jsf import PrivateKey, PublicKey
+from mlbom.limits import MAX_NAMESPACES, xml_c14n_allowance
 from mlbom.trust import TrustPolicy
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -33,30 +34,34 @@ def _curve(uri: str) -> ec.EllipticCurve | None:
             "urn:oid:1.3.132.0.35": ec.SECP521R1()}.get(uri)
 
 
-MAX_NAMESPACES = 32  # namespaces in scope at one element of a signed XML BOM
+def crowded_namespaces(shape: XmlShape) -> str | None:
+    """Why a tree's namespaces are too many to canonicalize (None: they are not): more than
+    :data:`MAX_NAMESPACES` distinct prefixes in scope at one element (red team 50s-1), found by
+    :func:`mlbom.cyclonedx.document.xml_walk` in one linear walk (red team 112v-1: reading
+    ``nsmap`` at every element cost elements × depth)."""
+    if shape.crowded is None:
+        return None
+    where, count = shape.crowded
+    return (f"over {MAX_NAMESPACES} XML namespaces in scope at <{where}> ({count}): refused (canonicalizing them "
+            "costs elements × namespaces²)")
 
 
-def crowded_namespaces(root: etree._Element) -> str | None:
-    """Why ``root``'s namespaces are too many to canonicalize (None: they are not): more than
-    :data:`MAX_NAMESPACES` in scope at one element. Inclusive C14N (signxml's default, and the
-    signer's choice of transform) searches every namespace in scope at every element — about
-    elements × namespaces² — so 3,000 declarations on one element of a 73 KB BOM took 22 s to verify
-    (red team 50s-1), after the signature over SignedInfo had already verified (the declarations
-    sat outside it). A CycloneDX BOM uses its own namespace, ``ds``/``ds11``, ``xsi`` and a few
-    extensions'. Checked in document order, so the first crowded element ends the walk."""
-    for el in root.iter():
-        if len(el.nsmap) > MAX_NAMESPACES:
-            return (f"over {MAX_NAMESPACES} XML namespaces in scope at <{etree.QName(el).localname}> "
-                    f"({len(el.nsmap)}): refused (canonicalizing them costs elements × namespaces²)")
-    return None
+def c14n_too_costly(shape: XmlShape, size: int) -> str | None:
+    """Why a document of ``size`` bytes would cost too much to canonicalize (None: it would not):
+    more C14N steps than :func:`mlbom.limits.xml_c14n_allowance` gives (red team 112v-1)."""
+    allowance = xml_c14n_allowance(size)
+    if shape.c14n_steps <= allowance:
+        return None
+    return (f"canonicalizing this XML would cost {shape.c14n_steps:,} steps, over the {allowance:,} allowed for "
+            f"{size:,} bytes (elements × depth × namespace declarations in scope; docs/signing.md)")
 
 
-def _parse(data: bytes, name: str) -> etree._Element:
+def _parse(data: bytes, name: str) -> tuple[etree._Element, XmlShape]:
     """The lxml tree of an XML BOM, by the document layer's rules (no DTD, no entities, no
-    network, nesting bounded, a CycloneDX ``<bom>`` of a supported version)."""
-    root = xml_tree(data, name)
+    network, nesting bounded, a CycloneDX ``<bom>`` of a supported version), and its shape."""
+    root, shape = xml_tree_shape(data, name)
     xml_spec(str(root.tag), name)
-    return root
+    return root, shape
 
 
 _XML_DECL = re.compile(rb"<\?xml(?P<attrs>[^?<>]{0,200})\?>")
@@ -123,9 +128,11 @@ def sign_xml(data: bytes, key: PrivateKey, *, mode: str = "new", name: str = "<b
     else:
         raise UsageError("XML-DSig needs an ECDSA or RSA key (no Ed25519 in XML-DSig as signxml implements it)",
                          related=("algorithm",), hint="make one with mlbom keygen {algorithm} es256")
-    root = _parse(data, name)
-    if (crowded := crowded_namespaces(root)) is not None:
+    root, shape = _parse(data, name)
+    if (crowded := crowded_namespaces(shape)) is not None:
         raise InputError(name, crowded)
+    if (costly := c14n_too_costly(shape, len(data))) is not None:
+        raise InputError(name, f"{costly}: refused")
     # Comments and processing instructions are not BOM content, and a verifier refuses them (a comment
     # inside a signed text node hides part of it from readers that stop at the comment): dropped here.
     for node in list(root.iter(etree.Comment, etree.ProcessingInstruction)):
@@ -146,10 +153,14 @@ def sign_xml(data: bytes, key: PrivateKey, *, mode: str = "new", name: str = "<b
     # The bound is checked again on the tree verify will read: the signature adds its own
     # namespaces (ds:, ds11: for an EC key) under the root, so a BOM at the limit would be signed
     # and then refused by every verify (red team 78c-7: 31 in scope, 33 at <ECKeyValue>).
-    if (crowded := crowded_namespaces(signed)) is not None:
+    signed_shape = xml_walk(signed, name)
+    if (crowded := crowded_namespaces(signed_shape)) is not None:
         raise InputError(name, f"{crowded}; the BOM is within the limit, but not once the signature's own namespaces "
                                "are added, and verify would refuse the signed BOM")
-    return bytes(etree.tostring(signed, xml_declaration=True, encoding="UTF-8")) + b"\n"
+    out = bytes(etree.tostring(signed, xml_declaration=True, encoding="UTF-8")) + b"\n"
+    if (costly := c14n_too_costly(signed_shape, len(out))) is not None:  # a BOM just under the budget
+        raise InputError(name, f"{costly}: refused once the signature is added (verify could not complete it)")
+    return out
 
 
 def _remove_keeping_tail(node: etree._Element, parent: etree._Element) -> None:
@@ -172,16 +183,36 @@ _TRANSFORMS = frozenset({
 MAX_B64_TEXT = 8192
 
 
-def _b64(el: etree._Element | None, what: str) -> bytes:
-    """Strict standard base64 of an element's text (whitespace between lines allowed)."""
+_XML_BLANKS = str.maketrans("", "", " \t\r\n")
+
+
+def canonical_b64(text: str) -> bytes | None:
+    """The bytes ``text`` spells in standard base64 when it is the one canonical spelling of them
+    — the alphabet, ``=`` padding where it must be, zero pad bits — with only XML whitespace
+    (space, tab, CR, LF) between characters, as XML-DSig writes line breaks; ``None`` otherwise.
+    Python's ``b64decode`` without ``validate`` drops any other character and signxml decodes
+    ``SignatureValue`` that way, so ``%%%!!!`` in it still verified (red team 112v-2a): one
+    signature, many files."""
+    compact = text.translate(_XML_BLANKS)
+    if not compact or not compact.isascii():
+        return None
+    try:
+        raw = base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if base64.b64encode(raw).decode("ascii") == compact else None
+
+
+def _b64(el: etree._Element | None, what: str, *, where: str = "KeyValue") -> bytes:
+    """Canonical standard base64 of an element's text (:func:`canonical_b64`), no child elements."""
     text = (el.text or "") if el is not None else ""
     if el is None or len(el) or not text.strip() or len(text) > MAX_B64_TEXT:
-        raise VerificationError(f"KeyValue: {what} missing or malformed")
-    compact = "".join(text.split())
-    try:
-        return base64.b64decode(compact, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise VerificationError(f"KeyValue: {what} is not base64") from exc
+        raise VerificationError(f"{where}: {what} missing or malformed")
+    raw = canonical_b64(text)
+    if raw is None:
+        raise VerificationError(f"{where}: {what} is not base64 in its one canonical spelling (the alphabet, "
+                                "canonical padding, XML whitespace only): refused")
+    return raw
 
 
 def _only_children(el: etree._Element, where: str) -> list[etree._Element]:
@@ -254,9 +285,13 @@ def verify_xml(data: bytes, policy: TrustPolicy, *, name: str) -> tuple[PublicKe
     from signxml.verifier import SignatureConfiguration, XMLVerifier
 
     check_encoding(data)
-    root = _parse(data, name)
-    if (crowded := crowded_namespaces(root)) is not None:
+    root, shape = _parse(data, name)
+    if (crowded := crowded_namespaces(shape)) is not None:
         raise VerificationError(crowded)
+    if (costly := c14n_too_costly(shape, len(data))) is not None:
+        # not a failed signature but a verification that cannot be completed: exit 2, as for
+        # any input mlbom refuses to read (red team 112v-1)
+        raise InputError(name, f"{costly}: the signature cannot be verified")
     if _comments_or_pis(root):
         raise VerificationError("a comment or processing instruction in the signed XML: refused (comments are not "
                                 "signed, and one inside a text node hides part of the signed text from readers)")
@@ -269,13 +304,22 @@ def verify_xml(data: bytes, policy: TrustPolicy, *, name: str) -> tuple[PublicKe
     sig = sigs[0]
     if sig.getparent() is not root:
         raise VerificationError("the ds:Signature is not a child of the BOM's root element")
+    if next(sig.itersiblings(), None) is not None:
+        # where sign (signxml, .NET SignedXml) puts it, and the one place the CycloneDX XSD admits
+        # it (the trailing xs:any of <bom>): elsewhere verify said "valid" of a file validate and
+        # check refuse, since signxml's signed_xml has the signature removed (red team 112v-2b)
+        raise VerificationError("the ds:Signature is not the last element of the BOM's root: the CycloneDX schema "
+                                "admits it only after the BOM's own content (mlbom validate would refuse the file)")
     kids = _only_children(sig, "Signature")
     if [k.tag for k in kids] != [f"{{{DS}}}SignedInfo", f"{{{DS}}}SignatureValue", f"{{{DS}}}KeyInfo"]:
         raise VerificationError("the ds:Signature must hold exactly SignedInfo, SignatureValue and KeyInfo, in that "
                                 "order (no ds:Object or other element: its content would be unsigned)")
+    _b64(kids[1], "its value", where="SignatureValue")
     refs = kids[0].findall(f"{{{DS}}}Reference")
     if len(refs) != 1 or refs[0].get("URI") != "":
         raise VerificationError("the signature must have one Reference with URI \"\" (the whole document)")
+    for digest in refs[0].findall(f"{{{DS}}}DigestValue"):
+        _b64(digest, "its value", where="DigestValue")
     for t in refs[0].iter(f"{{{DS}}}Transform"):
         if t.get("Algorithm") not in _TRANSFORMS:
             raise VerificationError(f"transform {str(t.get('Algorithm'))[:80]!r} is not accepted")

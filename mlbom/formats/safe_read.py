@@ -38,6 +38,7 @@ from typing import Any
 import yaml
 
 from mlbom.errors import InputError
+from mlbom.jsonlevels import depth_exceeds
 from mlbom.limits import MAX_DEPTH, MAX_TOML_KEY_PARTS, MAX_YAML_BYTES, MAX_YAML_EXPANDED_CHARS, MAX_YAML_NODES
 
 if sys.version_info >= (3, 11):
@@ -166,17 +167,9 @@ def _where(parent: str, key: object) -> str:
 
 def check_depth(value: object, path: Path | str, *, max_depth: int = MAX_DEPTH) -> None:
     """Raise :class:`InputError` when lists/dicts in ``value`` nest deeper than ``max_depth``.
-    Iterative; visits each container once and pushes only containers."""
-    if not isinstance(value, (dict, list)):
-        return
-    stack: list[tuple[dict[str, object] | list[object], int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > max_depth:
-            raise InputError(path, f"nested too deeply (more than {max_depth} levels; mlbom reads at most {max_depth})")
-        for child in node.values() if isinstance(node, dict) else node:
-            if isinstance(child, (dict, list)):
-                stack.append((child, depth + 1))
+    Iterative, one level at a time; visits each container once (:mod:`mlbom.jsonlevels`)."""
+    if depth_exceeds(value, max_depth):
+        raise InputError(path, f"nested too deeply (more than {max_depth} levels; mlbom reads at most {max_depth})")
 
 
 def _scrub_item(node: Any, key: object, item: object, depth: int, where: str,
