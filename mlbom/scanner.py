@@ -1172,6 +1172,8 @@ _NAMED_TEXT: tuple[_NamedText, ...] = (
     _NamedText("lines", "data.jsonl", lambda low: low.endswith(_JSON_LINES_NAMES), False),
     # documentation: an unparsed config snippet in it is prose (only ever lowers a judgement)
     _NamedText("docs", "README.md", lambda low: low.endswith(_DOC_NAMES), False),
+    # gin-config (T5X's config.gin): with dynamic registration it names the callables gin calls
+    _NamedText("gin", "config.gin", lambda low: low.endswith(".gin"), False),
 )
 _JSONNET_NAMES: tuple[str, ...] = (".jsonnet", ".libsonnet")  # = config_targets.JSONNET_NAMES (that module imports PyYAML)
 
@@ -1200,6 +1202,11 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
         acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
     if "mlmodel" in kinds:
         _mlmodel(text, acc, folder, where)
+    if "gin" in kinds:
+        from mlbom.formats import gin
+
+        for j in gin.judge(text, where):
+            acc.add(j.id, j.severity, j.message, effect=j.effect)
     if stripped[:1] in ("{", "[") and not (ini and stripped[:1] == "["):
         claims = "json" if "json" in kinds else "lines" if "lines" in kinds else None
         fmt = _scan_json(text, acc, facts, where=where, folder=folder, claims=claims)
