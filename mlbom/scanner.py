@@ -531,10 +531,20 @@ def scan_stream(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str,
 _UNKNOWN_CLAIM = "content is in no format mlbom recognises (unknown); "
 
 
+# names of programs other frameworks load and mlbom does not read: a TF GraphDef (.pb: ONNX is
+# the only .pb content mlbom reads, and a GraphDef is in no format it knows), a TF1 MetaGraph
+# (model.ckpt.meta), PaddlePaddle's program, Caffe's nets (Python layers), TFLite (Flex ops run TF
+# ops): content in no format mlbom knows under such a name is that program, not raw bytes (113pa-4)
+_PROGRAM_SUFFIXES = (".pb", ".meta", ".pdmodel", ".prototxt", ".caffemodel", ".tflite")
+
+
 def _unread_format_name(path: str) -> bool:
     """The file's name says a format a loader opens by name and mlbom does not read at all (a claim
-    that accepts no content: TensorFlow's saved_model.pb, keras_metadata.pb, .pbtxt)."""
+    that accepts no content: TensorFlow's saved_model.pb, keras_metadata.pb, .pbtxt; a name of
+    :data:`_PROGRAM_SUFFIXES`)."""
     lower = path.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    if lower.endswith(_PROGRAM_SUFFIXES):
+        return True
     for exts, _label, accepted in _CLAIMS:
         if lower.endswith(exts):
             return not accepted

@@ -3,8 +3,9 @@
 111pa-1/-2: an environment marker (``pyvenv.cfg``, ``conda-meta/history``) in the project folder
 itself, or in ``checkpoints/``, made the stray-weight sweep skip that folder (``covered`` held the
 environments found): no weight file there was inventoried or scanned, the composition said
-complete. Now environment folders are swept too, all but their package folders (site-packages,
-dist-packages: the environment collector's), and the project folder never counts as covered.
+complete. Now environment folders are swept too, and the project folder never counts as covered;
+in their package folders (site-packages, dist-packages) a file a distribution's RECORD lists is
+package data (113pa-1: an unlisted one there was hidden).
 
 111pa-6: the sweep went by :data:`mlbom.scanner.WEIGHT_SUFFIXES` only (``checkpoint.pth.tar``,
 ``model.pkl.gz``, ``.pdparams``, ``.nemo``… were missed), and a nested ``.git`` folder was passed
@@ -101,22 +102,39 @@ def test_a_real_venv_adds_no_package_data_but_its_checkpoint_is_inventoried(tmp_
     (site / "pkg").mkdir()
     (site / "pkg" / "data.pkl").write_bytes(pickle.dumps({"table": [1, 2, 3]}))
     (site / "pkg" / "weights.pt").write_bytes(pickle.dumps([1.0, 2.0]))
+    _installed(site, "pkg", ["pkg/data.pkl", "pkg/weights.pt"])
     (proj / ".venv" / "lib64").symlink_to("lib")  # as venv makes it on Linux: never followed
     bom = _bom(proj)
     assert _verdicts(bom) == {}  # no package data turned into a model
     assert bom.unreadable == ()
     _evil(proj / ".venv" / "best.pt")
     assert _verdicts(_bom(proj)) == {"model:.venv/best.pt": "unsafe"}
+    # a weight file no distribution installed, in the package folder itself (113pa-1)
+    _evil(site / "best.pt")
+    assert _verdicts(_bom(proj)) == {"model:.venv/best.pt": "unsafe",
+                                     "model:.venv/lib/python3.11/site-packages/best.pt": "unsafe"}
 
 
-def test_dist_packages_of_an_environment_are_not_swept(tmp_path: Path) -> None:
+def _installed(site: Path, name: str, files: list[str]) -> None:
+    """A distribution ``name`` whose RECORD lists ``files`` (and its own metadata)."""
+    meta = site / f"{name}-1.0.dist-info"
+    meta.mkdir(parents=True, exist_ok=True)
+    (meta / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    rows = [*files, f"{meta.name}/METADATA", f"{meta.name}/RECORD"]
+    (meta / "RECORD").write_text("".join(f"{r},,\n" for r in rows))
+
+
+def test_dist_packages_data_of_an_installed_distribution_is_not_swept(tmp_path: Path) -> None:
     proj = tmp_path / "proj"
     _venv(proj / "env311")
     dist = proj / "env311" / "lib" / "python3" / "dist-packages" / "pkg"
     dist.mkdir(parents=True)
     (dist / "table.pkl").write_bytes(pickle.dumps({"a": 1}))
+    _installed(dist.parent, "pkg", ["pkg/table.pkl"])
     _evil(proj / "env311" / "share" / "model.pkl")
     assert _verdicts(_bom(proj)) == {"model:env311/share/model.pkl": "unsafe"}
+    _evil(dist / "extra.pkl")  # listed by no RECORD: put there, not installed (113pa-1)
+    assert "model:env311/lib/python3/dist-packages/pkg/extra.pkl" in _verdicts(_bom(proj))
 
 
 def test_a_site_packages_named_folder_outside_the_layout_is_swept(tmp_path: Path) -> None:

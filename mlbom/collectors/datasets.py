@@ -221,6 +221,12 @@ def _guessed(fmt: str, name: str) -> bool:
     return fmt == "pickle" and not _named_loadable(name)
 
 
+# a walk that stopped at one of mlbom's bounds or where a loader may read on never saw what comes
+# after (red team 113pa-3: a MARK, 1,000,001 Nones, POP_MARK, then os.system): its verdict stays;
+# and a file that changed while it was scanned
+_WALK_UNFINISHED = frozenset({"pickle.limit", "pickle.unproven-stop", CHANGED_DURING_SCAN})
+
+
 def _scan_data_file(path: Path, rel: str, sha256: str, key: StatKey | None, *, guessed: bool) -> FileScan | None:
     """The scan of a dataset file that :func:`_scanned` picks. ``guessed``: picked only because
     its first bytes read as pickle opcodes; when the scanner too reads it as a pickle (its format is
@@ -228,7 +234,8 @@ def _scan_data_file(path: Path, rel: str, sha256: str, key: StatKey | None, *, g
     callable (a global: the only way a pickle runs code), it is raw data (random bytes read as
     ``N.`` plus trailing data) and gets no verdict. A guessed file the scanner reads as something
     else (a ``MSCF`` cab magic, a zlib header, a bomb) keeps its verdict: that scan never proved
-    the pickle harmless (red team 16c-8). A guessed file in no format at all, read whole
+    the pickle harmless (red team 16c-8), nor does a walk that stopped unfinished (a bound of
+    mlbom's, a reading a loader may go on with: 113pa-3). A guessed file in no format at all, read whole
     (``unrecognised``: its pickle walk proven to fail, no other format's magic; the first 4 KiB
     only left it open, red team 111pa-5: ``X`` and a length past them) is raw data too, as any
     unknown binary content under a data name is. Any other pick keeps its verdict, ``error``
@@ -237,7 +244,7 @@ def _scan_data_file(path: Path, rel: str, sha256: str, key: StatKey | None, *, g
     # the scan holds the bytes it reads to ``sha256`` (and, with a key, the file to the one hashed)
     sc = scan_file(path, display=rel, sha256=sha256, expect_key=key)
     if (guessed and (sc.format == "pickle" or sc.unrecognised) and sc.verdict != "unsafe"
-            and not sc.facts.get("pickle.imports") and not any(f.id == CHANGED_DURING_SCAN for f in sc.findings)):
+            and not sc.facts.get("pickle.imports") and not any(f.id in _WALK_UNFINISHED for f in sc.findings)):
         return None  # raw data whose first bytes happen to read as opcodes, naming no callable: no verdict
     return sc
 

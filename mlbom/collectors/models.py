@@ -11,6 +11,7 @@ or loops is a finding.
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,7 +32,7 @@ from mlbom.collectors._files import (
 )
 from mlbom.collectors._hfcache import HfSnapshot, LayoutCheck, snapshot_of
 from mlbom.collectors.facts import Fact
-from mlbom.errors import InputError
+from mlbom.errors import InputError, MlbomError
 from mlbom.formats import hf_card
 from mlbom.formats.safe_read import load_json
 from mlbom.fswalk import SKIPPED, shown_name
@@ -561,10 +562,11 @@ _STRAY_DEPTH = 64
 # ImageNet example's name). Never the extension claim of ``_CLAIMS``: discovery only.
 DISCOVERY_SUFFIXES: tuple[str, ...] = (".pdparams", ".pdopt", ".nemo", ".ptl", ".mar", ".torchscript", ".jbl",
                                        ".cloudpickle", ".pth.tar", ".pt.tar", ".ckpt.tar")
-# compression suffixes looked past (``model.pkl.gz``, ``model.joblib.z``: joblib and pandas
-# decompress by the name, then unpickle): the dataset collector's list (``_named_loadable``)
+# compression and archive suffixes looked past (``model.pkl.gz``, ``model.joblib.z``: joblib and
+# pandas decompress by the name, then unpickle; pandas' read_pickle also opens ``.zip``, ``.tar``
+# and ``.tar.gz``/``.tgz``… by the name, red team 113pa-5): the dataset collector's lists
 _COMPRESSION_SUFFIXES: tuple[str, ...] = (".gz", ".gzip", ".bz2", ".xz", ".lzma", ".z", ".zlib", ".lz4", ".zst",
-                                          ".zstd")
+                                          ".zstd", ".zip", ".tar", ".tgz", ".tbz", ".tbz2", ".txz")
 
 
 def weight_named(name: str) -> bool:
@@ -579,6 +581,61 @@ def weight_named(name: str) -> bool:
         if dot <= 0 or low[dot:] not in _COMPRESSION_SUFFIXES:
             return False
         low = low[:dot]
+
+
+_MAX_OWNED = 2_000_000  # RECORD entries read per sweep (past it, files are taken as not installed)
+
+
+class _Installed:
+    """The files the distributions of environments' package folders install (each ``*.dist-info``'s
+    RECORD, each ``*.egg-info``'s ``installed-files.txt``), read once per package folder and only
+    when a weight-named file lies in one. A weight file there that no distribution lists is a file
+    someone put there (red team 113pa-1: a one-line ``pyvenv.cfg`` made ``lib/python3.11/site-packages/
+    best.pt`` package data, inventoried nowhere): the sweep takes it as it takes any other."""
+
+    def __init__(self, packages: set[Path]) -> None:
+        self.packages = packages
+        self.files: dict[Path, set[str]] = {}
+        self.read = 0
+
+    def installed(self, path: Path) -> bool:
+        folder = next((a for a in path.parents if a in self.packages), None)
+        if folder is None:
+            return False
+        if folder not in self.files:
+            self.files[folder] = self._listed(folder)
+        return path.relative_to(folder).as_posix() in self.files[folder]
+
+    def _listed(self, folder: Path) -> set[str]:
+        from mlbom.formats.pymeta import parse_record
+        from mlbom.formats.safe_read import read_bounded
+        from mlbom.limits import MAX_RECORD_BYTES
+
+        out: set[str] = set()
+        try:
+            metas = sorted((e for e in os.scandir(folder) if e.name.endswith((".dist-info", ".egg-info"))
+                            and e.is_dir(follow_symlinks=False)), key=lambda e: e.name)
+        except OSError:
+            return out
+        for meta in metas:
+            record = Path(meta.path) / ("RECORD" if meta.name.endswith(".dist-info") else "installed-files.txt")
+            try:
+                data = read_bounded(record, MAX_RECORD_BYTES)
+            except (OSError, MlbomError):
+                continue
+            try:
+                if meta.name.endswith(".dist-info"):
+                    paths = [row.path for row in parse_record(data, record)]
+                else:  # relative to the .egg-info folder
+                    paths = [f"{meta.name}/{line.strip()}" for line in data.decode("utf-8").splitlines() if line.strip()]
+            except (MlbomError, UnicodeDecodeError):
+                continue
+            for p in paths:
+                if self.read >= _MAX_OWNED:
+                    return out
+                self.read += 1
+                out.add(posixpath.normpath(p.replace("\\", "/")))
+        return out
 
 
 def _package_folders(envs: set[Path]) -> set[Path]:
@@ -602,11 +659,13 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
     inventoried as a model of its own, as ``--model FILE`` would (red team 102c-5: a project that
     is itself a Hugging Face model, ``checkpoints/best.pt``, were left out silently, the
     composition said complete and the policy gate passed an ``os.system`` pickle). Environment
-    folders (``envs``: a ``pyvenv.cfg`` or ``conda-meta/history`` in them) are walked too, all but
-    their package folders (:func:`_package_folders`): a marker hides no weight file (red team
-    111pa-1, 111pa-2: one ``pyvenv.cfg`` at the root, or in ``checkpoints/``, left every weight file
-    there out). A ``.git`` folder below the project folder is not walked: an ``info`` finding
-    (``notes``) says so, as a model folder's walk does; the project's own ``.git`` is git's store.
+    folders (``envs``: a ``pyvenv.cfg`` or ``conda-meta/history`` in them) are walked too, their
+    package folders (:func:`_package_folders`) included, where a file a distribution's RECORD lists
+    is package data (:class:`_Installed`): a marker hides no weight file (red team 111pa-1, 111pa-2:
+    one ``pyvenv.cfg`` at the root, or in ``checkpoints/``, left every weight file there out;
+    113pa-1: then one in its ``lib/python3.11/site-packages``). A ``.git`` folder below the
+    project folder is not walked: an ``info`` finding (``notes``) says so, as a model folder's walk
+    does; the project's own ``.git`` is git's store.
     One walk (:func:`mlbom.fswalk.discovery_walk`, the walk environment markers are found with
     too), never following a symbolic link to a folder; a linked file is taken when it resolves
     inside the project, and recorded as not followed (``skipped``) when it does not.
@@ -617,7 +676,7 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
 
     root = project_dir.resolve()
     covered = covered - {root}
-    packages = _package_folders(envs or set())
+    owned = _Installed(_package_folders(envs or set()))
     out: list[Path] = []
     seen: set[Path] = set()
 
@@ -636,7 +695,7 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
         if depth == 0:
             return True
         here = root / Path(folder).relative_to(project_dir)
-        return here not in covered and here not in packages
+        return here not in covered
 
     for folder, _depth, entries in discovery_walk(project_dir, max_entries=_STRAY_ENTRIES, max_depth=_STRAY_DEPTH,
                                                   enter=enter, report_deep=True, report_unlisted=True,
@@ -660,6 +719,8 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
                 continue  # the file, or the folder a link leads into, is inventoried already
             if not os.path.isfile(resolved):
                 continue  # a folder or a FIFO named like a weight file is no weight file
+            if owned.installed(resolved):
+                continue  # package data of a distribution installed there (its RECORD lists it)
             if len(out) >= MAX_FILES:
                 stop(rel, f"more than {MAX_FILES:,} weight files outside the model and data folders: "
                           "this one and the rest were not inventoried")

@@ -218,6 +218,12 @@ class _Walk:
     def model(self, start: int, end: int) -> None:
         graphs = 0
         for num, wt, v, n in self.src.fields(start, end):
+            if _MODEL_WIRE.get(num, wt) != wt:
+                # protobuf skips a known field of another wire type as an unknown one: a TF GraphDef's
+                # nodes (field 1, messages) beside an ONNX graph make one file two models, the one
+                # each reader sees (red team 113pa-2); no ONNX writer does it
+                raise FormatError(f"not an ONNX model: ModelProto field {num} has wire type {wt}, not "
+                                  f"{_MODEL_WIRE[num]} (another schema's message in the same bytes)")
             if num == 1 and wt == 0:
                 self.facts.facts["onnx.ir-version"] = str(v)
             elif num in (2, 3, 4) and wt == 2:  # producer_name, producer_version, domain: short names
@@ -525,6 +531,11 @@ def location_refusal(loc: str) -> str | None:
     if ".." in os.path.normpath(loc):
         return "contains '..' (onnx refuses it anywhere in the path)"
     return None
+
+
+# ModelProto's fields and their wire types: ir_version, producer_name, producer_version, domain,
+# model_version, doc_string, graph, opset_import, metadata_props, training_info, functions
+_MODEL_WIRE = {1: 0, 2: 2, 3: 2, 4: 2, 5: 0, 6: 2, 7: 2, 8: 2, 14: 2, 20: 2, 25: 2}
 
 
 def looks_like_onnx(head: bytes) -> bool:
