@@ -1194,12 +1194,25 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
     if (why := _walk_bomb(text)) is not None:
         acc.add("compressed.bomb", "high", f"{where}: {why}", effect="suspicious")
         return "text"
+    if "backbone" in text or "\\" in text:  # a YOLO model definition whose strings parse_model eval()s (112pa-6)
+        _yolo_config(None, text, acc, where)
     if nemo or _may_name_targets(text, base):  # its readings give the Python tags too (one parse per parser)
         tags = _config_targets(None, text, acc, where, nemo=nemo, docs="docs" in kinds, name=base)
         _yaml_tags(text, acc, where, found=tags)
     else:
         _yaml_tags(text, acc, where)
     return "text"
+
+
+def _yolo_config(doc: object, text: str | None, acc: _Acc, where: str) -> None:
+    """A YOLOv5-style model definition (a parsed JSON ``doc`` or a YAML ``text``): the strings
+    ``parse_model`` evaluates (:mod:`mlbom.formats.yolo_cfg`, imported on use: PyYAML), red team 112pa-6."""
+    from mlbom.formats import yolo_cfg
+
+    if text is not None and not yolo_cfg.may_be(text):
+        return
+    for j in yolo_cfg.judge_text(text) if text is not None else yolo_cfg.judge_doc(doc):
+        acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
 
 
 def _mlmodel(text: str, acc: _Acc, folder: Path | None, where: str) -> None:
@@ -1513,6 +1526,8 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str, folde
         _judge_config_templates(held, acc, facts, f"{where} ({path}.chat_template)")
     fmt = "json"
     _code_references(doc, acc, folder, where)  # every reading of the document is judged, whichever names it
+    if isinstance(doc, dict) and "backbone" in doc and "head" in doc:
+        _yolo_config(doc, None, acc, where)  # yaml.safe_load reads JSON too (red team 112pa-6)
     if isinstance(doc, dict) and isinstance(doc.get("weight_map"), dict):
         _weight_map_paths(doc["weight_map"], acc, where)
         fmt = "sharded-index"

@@ -1,5 +1,8 @@
 """Red team 112pa: config code targets the scanner did not model.
 
+* 112pa-6: a YOLOv5 model definition whose ``activation``, module names and layer arguments ``parse_model``
+  ``eval()``s: a string that is no plain name, number or ``torch.nn`` activation call is ``config.eval-string``
+  (``suspicious``; ``unsafe`` where it names a deny-listed callable or a dunder); real configs stay ``safe``.
 * 112pa-4: mmengine's registry key ``type``. ``Registry.build`` → ``build_from_cfg`` → ``Registry.get(type)``
   falls back to ``get_object_from_string`` (import the dotted path's module, ``getattr`` along the rest) for
   a name no registry holds, and calls the object with the mapping's other keys — Hydra's ``_target_``
@@ -11,10 +14,12 @@ from __future__ import annotations
 
 import json
 import pickle
+from pathlib import Path
 
 import pytest
 
 from mlbom.formats import config_targets as ct
+from mlbom.formats import yolo_cfg
 from mlbom.scanner import scan_bytes
 
 
@@ -118,3 +123,92 @@ def test_type_denied_rule() -> None:
     assert ct.type_denied("  os.system ") is not None
     for v in ("object", "Linear", "BPE", "mmdet.ResNet", "torch.nn.Linear", "torch.optim.SGD", "", "a.", None, 3):
         assert ct.type_denied(v) is None, v
+
+
+# -- 112pa-6 ---------------------------------------------------------------------------------------------
+# YOLOv5 models/yolo.py parse_model: ``Conv.default_act = eval(activation)``; per row ``m = eval(m)`` and
+# ``args[j] = eval(a)`` for every string (NameError suppressed)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "yolo"
+
+YOLO_HEAD = """nc: 80
+depth_multiple: 0.33
+width_multiple: 0.50
+anchors:
+  - [10,13, 16,30, 33,23]
+"""
+
+
+def _yolo(backbone_row: str, *, extra: str = "", head_row: str = "[-1, 1, Detect, [nc, anchors]]") -> bytes:
+    return (YOLO_HEAD + extra + "backbone:\n  [[-1, 1, Conv, [64, 6, 2, 2]],\n   " + backbone_row
+            + ",\n  ]\nhead:\n  [" + head_row + "]\n").encode()
+
+
+UNSAFE_YOLO = {
+    "redteam-arg": _yolo("""[-1, 1, Conv, ["__import__('os').system('true') or 128", 3, 2]]"""),
+    "module-os-system": _yolo("""[-1, 1, os.system, ["'touch /tmp/x'"]]"""),
+    "module-eval": _yolo("""[-1, 1, eval, ["1"]]"""),
+    "arg-eval-call": _yolo("""[-1, 1, Conv, ["eval('1+1')", 3, 2]]"""),
+    "arg-open": _yolo("""[-1, 1, Conv, ["open('/etc/passwd').read() and 64", 3, 2]]"""),
+    "arg-dunder": _yolo("""[-1, 1, Conv, ["().__class__.__base__", 3, 2]]"""),
+    "activation": _yolo("[-1, 1, Conv, [128, 3, 2]]", extra="activation: __import__('os').system('id')\n"),
+    "activation-denied-name": _yolo("[-1, 1, Conv, [128, 3, 2]]", extra="activation: os.system\n"),
+    "head-row": _yolo("[-1, 1, Conv, [128, 3, 2]]", head_row="""[-1, 1, Detect, ["exec('import os')", anchors]]"""),
+    "args-mapping-key": _yolo("""[-1, 1, Conv, {"__import__('os').system('id')": 1}]"""),
+    "non-ascii-dropped": _yolo("""[-1, 1, Conv, ["ev\u00e9al('1') or 64", 3, 2]]"""),
+    "merge-key": (b"base: &b\n  backbone: [[-1, 1, Conv, [\"__import__('os').system('id') or 3\", 3, 2]]]\n"
+                  b"<<: *b\nnc: 80\nhead: [[-1, 1, Detect, [nc]]]\n"),
+    "alias-row": (b"r: &r [-1, 1, Conv, [\"__import__('os').system('id') or 3\"]]\nnc: 1\n"
+                  b"backbone: [*r]\nhead: [[-1, 1, Detect, [nc]]]\n"),
+}
+
+
+@pytest.mark.parametrize("name", list(UNSAFE_YOLO))
+def test_yolo_eval_strings_are_unsafe(name: str) -> None:
+    r = scan_bytes(UNSAFE_YOLO[name], "yolov5s-custom.yaml")
+    assert r.verdict == "unsafe", (name, [f.message for f in r.findings])
+    assert "config.eval-string" in _ids(r)
+
+
+def test_yolo_json_form_is_judged() -> None:
+    doc = {"nc": 80, "backbone": [[-1, 1, "Conv", ["__import__('os').system('id') or 64", 3, 2]]],
+           "head": [[-1, 1, "Detect", ["nc"]]]}
+    r = scan_bytes(json.dumps(doc).encode(), "yolo.json")
+    assert r.verdict == "unsafe", [f.message for f in r.findings]
+    assert "config.eval-string" in _ids(r)
+
+
+@pytest.mark.parametrize("arg", ["Conv(3)", "[x for x in range(3)]", "'a' + 'b'", "x if y else z", "lambda: 1"])
+def test_yolo_other_expressions_are_suspicious(arg: str) -> None:
+    r = scan_bytes(_yolo(f"[-1, 1, Conv, [{json.dumps(arg)}, 3, 2]]"), "m.yaml")
+    assert r.verdict == "suspicious", [f.message for f in r.findings]
+    assert _ids(r) == ["config.eval-string"]
+
+
+@pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.yaml")), ids=lambda p: p.name)
+def test_real_yolo_configs_stay_safe(path: Path) -> None:
+    r = scan_bytes(path.read_bytes(), path.name)
+    assert r.verdict == "safe", [f.message for f in r.findings]
+    assert yolo_cfg.judge_text(path.read_text("utf-8")) == []
+
+
+@pytest.mark.parametrize("extra", ["activation: torch.nn.ReLU6()\n", "activation: nn.SiLU()\n",
+                                   "activation: nn.ReLU(inplace=True)\n", "activation: nn.LeakyReLU(0.1)\n"])
+def test_real_activations_stay_safe(extra: str) -> None:
+    r = scan_bytes(_yolo("[-1, 1, Conv, [128, 3, 2]]", extra=extra), "m.yaml")
+    assert r.verdict == "safe", [f.message for f in r.findings]
+
+
+def test_plain_names_numbers_and_arithmetic_stay_safe() -> None:
+    row = """[-1, 1, nn.Upsample, [None, 2, 'nearest', nc, anchors, "nc * 2", "-1", "1e-3", math.pi]]"""
+    r = scan_bytes(_yolo(row), "m.yaml")
+    assert r.verdict == "safe", [f.message for f in r.findings]
+
+
+def test_other_backbone_head_configs_are_not_yolo() -> None:
+    # an mmdet-style config: backbone/head are mappings, no rows
+    text = "backbone:\n  type: ResNet\n  depth: 50\nhead:\n  type: RPNHead\n  in_channels: 256\n"
+    assert scan_bytes(text.encode(), "cfg.yaml").verdict == "safe"
+    # rows of another length are not parse_model's (it unpacks four)
+    text = "backbone: [[a, b, c, 'eval(1)', e]]\nhead: []\n"
+    assert scan_bytes(text.encode(), "cfg.yaml").verdict == "safe"
