@@ -158,6 +158,8 @@ UNSAFE_YOLO = {
     "non-ascii-dropped": _yolo("""[-1, 1, Conv, ["ev\u00e9al('1') or 64", 3, 2]]"""),
     "merge-key": (b"base: &b\n  backbone: [[-1, 1, Conv, [\"__import__('os').system('id') or 3\", 3, 2]]]\n"
                   b"<<: *b\nnc: 80\nhead: [[-1, 1, Detect, [nc]]]\n"),
+    "escaped-keys": (b'nc: 1\n"\\x62ackbone": [[-1, 1, Conv, ["__import__(\'os\').system(\'id\') or 3"]]]\n'
+                     b'? "he\\\n   ad"\n: [[-1, 1, Detect, [nc]]]\n'),
     "alias-row": (b"r: &r [-1, 1, Conv, [\"__import__('os').system('id') or 3\"]]\nnc: 1\n"
                   b"backbone: [*r]\nhead: [[-1, 1, Detect, [nc]]]\n"),
 }

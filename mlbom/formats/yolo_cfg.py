@@ -63,10 +63,26 @@ _NOT_STR = _NotStr()
 
 
 def may_be(text: str) -> bool:
-    """Whether a text may hold a YOLO model definition (both row keys spelled, or an escape that may
-    spell them): a pre-filter, linear."""
-    escaped = "\\" in text and '"' in text
-    return all(k in text or escaped for k in ROW_KEYS)
+    """Whether a text may hold a YOLO model definition: both row keys spelled — plainly, or through a
+    YAML double-quoted escape that yields a letter (``\\x62``, ``\\u0062``, ``\\U00000062``) or an
+    escaped line break (``"back\\`` + a new line + ``bone"``): a pre-filter, linear, no parse."""
+    if all(k in text for k in ROW_KEYS):
+        return True
+    if "\\" not in text:
+        return False
+    decoded = _ESCAPE.sub(_unescape, text)
+    return all(k in decoded for k in ROW_KEYS)
+
+
+_ESCAPE = re.compile(r"\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|(?:\r\n|[\r\n\x85\u2028\u2029])[ \t]*)")
+
+
+def _unescape(m: re.Match[str]) -> str:
+    got = m.group(0)
+    if got[1] in "xuU":
+        code = int(got[2:], 16)
+        return chr(code) if code <= 0x10FFFF else ""
+    return ""
 
 
 def judge_text(text: str) -> list[Judged]:
