@@ -49,6 +49,7 @@ from mlbom.formats import (
     keras,
     logging_config,
     matlab,
+    onnx_text,
     pickle_start,
     tarwalk,
     ubjson,
@@ -69,7 +70,7 @@ from mlbom.formats.onnx import ExternalRef
 from mlbom.formats.weights import FormatError, Window
 from mlbom.formats.zipread import ZipArchive, ZipEntry, crc32_of, find_end_record, open_member, read_archive
 from mlbom.hashing import CHUNK, ChunkedHash, ContentChanged, FileDigest, StatKey, VerifiedReader, open_beneath, stat_key
-from mlbom.model import Finding, Severity, Verdict, worst_verdict
+from mlbom.model import Finding, Judged, Severity, Verdict, worst_verdict
 
 if TYPE_CHECKING:  # (imported on use: PyYAML; the pickle walker's allowlist tables)
     from mlbom.formats import yaml_tags
@@ -1191,6 +1192,8 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
             if nemo:  # its `target` class paths (the `_target_` keys: judged on the parsed JSON)
                 _config_targets(None, text, acc, where, nemo=True, hydra_key=False)
             return fmt
+    if base.lower().endswith(onnx_text.TEXT_SUFFIXES):  # onnx.load's text forms (red team 112pa-3)
+        _onnx_text(onnx_text.judge_text(text, base), acc, where)
     if (why := _walk_bomb(text)) is not None:
         acc.add("compressed.bomb", "high", f"{where}: {why}", effect="suspicious")
         return "text"
@@ -1202,6 +1205,11 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
     else:
         _yaml_tags(text, acc, where)
     return "text"
+
+
+def _onnx_text(found: list[Judged], acc: _Acc, where: str) -> None:
+    for j in found:
+        acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
 
 
 def _yolo_config(doc: object, text: str | None, acc: _Acc, where: str) -> None:
@@ -1528,6 +1536,8 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str, folde
     _code_references(doc, acc, folder, where)  # every reading of the document is judged, whichever names it
     if isinstance(doc, dict) and "backbone" in doc and "head" in doc:
         _yolo_config(doc, None, acc, where)  # yaml.safe_load reads JSON too (red team 112pa-6)
+    if isinstance(doc, dict) and "graph" in doc:  # an ONNX model in onnx's JSON form (red team 112pa-3)
+        _onnx_text(onnx_text.judge_json(doc, folder), acc, where)
     if isinstance(doc, dict) and isinstance(doc.get("weight_map"), dict):
         _weight_map_paths(doc["weight_map"], acc, where)
         fmt = "sharded-index"

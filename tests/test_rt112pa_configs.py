@@ -214,3 +214,52 @@ def test_other_backbone_head_configs_are_not_yolo() -> None:
     # rows of another length are not parse_model's (it unpacks four)
     text = "backbone: [[a, b, c, 'eval(1)', e]]\nhead: []\n"
     assert scan_bytes(text.encode(), "cfg.yaml").verdict == "safe"
+
+
+# -- 112pa-3 ---------------------------------------------------------------------------------------------
+# onnx.load picks the serializer by extension (.json/.onnxjson, .txtpb/.textproto/.prototxt/.pbtxt,
+# .onnxtxt/.onnxtext), then loads every tensor's external data
+
+ESCAPE = "../../../../../../etc/passwd"
+
+
+def _onnx_json(loc: str, *, camel: bool = True) -> bytes:
+    ext, key = ("externalData", "irVersion") if camel else ("external_data", "ir_version")
+    return json.dumps({key: "8", "opsetImport": [{"version": "17"}], "graph": {"name": "g", "initializer": [
+        {"dims": ["16"], "dataType": 2, "name": "w", "dataLocation": "EXTERNAL",
+         ext: [{"key": "location", "value": loc}, {"key": "length", "value": "16"}]}]}}).encode()
+
+
+def _onnx_textproto(loc: str) -> bytes:
+    return ('ir_version: 8\nopset_import { version: 17 }\ngraph { name: "g" initializer { dims: 16 data_type: 2 '
+            f'name: "w" data_location: EXTERNAL external_data {{ key: "location" value: "{loc}" }} '
+            'external_data { key: "length" value: "16" } } }\n').encode()
+
+
+@pytest.mark.parametrize("name", ["model.onnxjson", "model.json"])
+@pytest.mark.parametrize("loc", [ESCAPE, "/etc/passwd", "*/_ORT_MEM_ADDR_/*"])
+@pytest.mark.parametrize("camel", [True, False])
+def test_onnx_json_escaping_location_is_unsafe(name: str, loc: str, camel: bool) -> None:
+    r = scan_bytes(_onnx_json(loc, camel=camel), name)
+    assert r.verdict == "unsafe", [f.message for f in r.findings]
+    assert "onnx.external-data-escape" in _ids(r)
+
+
+def test_onnx_json_inside_location_is_safe() -> None:
+    r = scan_bytes(_onnx_json("weights.bin"), "model.onnxjson")
+    assert r.verdict == "safe", [f.message for f in r.findings]
+    assert "onnx.text-form" in _ids(r)
+
+
+@pytest.mark.parametrize("name", ["model.textproto", "model.pbtxt", "model.txtpb", "model.prototxt"])
+def test_onnx_textproto_with_external_data_is_not_judged(name: str) -> None:
+    r = scan_bytes(_onnx_textproto(ESCAPE), name)
+    assert r.verdict == "error", [f.message for f in r.findings]
+    assert "onnx.text-form-unread" in _ids(r)
+
+
+def test_onnx_textproto_without_external_data_and_other_prototxt_stay_safe() -> None:
+    plain = b'ir_version: 8\nopset_import { version: 17 }\ngraph { name: "g" node { op_type: "Relu" } }\n'
+    assert scan_bytes(plain, "model.textproto").verdict == "safe"
+    caffe = b'name: "LeNet"\nlayer {\n  name: "data"\n  type: "Input"\n  top: "data"\n}\n'
+    assert scan_bytes(caffe, "deploy.prototxt").verdict == "safe"
