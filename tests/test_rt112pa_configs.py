@@ -3,6 +3,8 @@
 * 112pa-6: a YOLOv5 model definition whose ``activation``, module names and layer arguments ``parse_model``
   ``eval()``s: a string that is no plain name, number or ``torch.nn`` activation call is ``config.eval-string``
   (``suspicious``; ``unsafe`` where it names a deny-listed callable or a dunder); real configs stay ``safe``.
+* 112pa-3: ONNX in onnx's text serialisations: a JSON ``ModelProto``'s external-data locations are judged
+  as a binary model's; a text-proto model that spells external data is ``error`` (not judged), not ``safe``.
 * 112pa-4: mmengine's registry key ``type``. ``Registry.build`` → ``build_from_cfg`` → ``Registry.get(type)``
   falls back to ``get_object_from_string`` (import the dotted path's module, ``getattr`` along the rest) for
   a name no registry holds, and calls the object with the mapping's other keys — Hydra's ``_target_``
