@@ -1152,6 +1152,8 @@ _NAMED_TEXT: tuple[_NamedText, ...] = (
     _NamedText("nemo", "model_config.yaml", lambda low: low == "model_config.yaml", False),
     # jsonargparse's jsonnet_load evaluates a .jsonnet/.libsonnet (config_targets.JSONNET_NAMES)
     _NamedText("jsonnet", "config.jsonnet", lambda low: low.endswith(_JSONNET_NAMES), False),
+    # onnx.load's protobuf text / textual-syntax serializers, by extension (red team 112pa-3: onnx_text.TEXT_SUFFIXES)
+    _NamedText("onnx-text", "model.textproto", lambda low: low.endswith(_ONNX_TEXT_NAMES), False),
     # a name that claims JSON / JSON Lines: text that does not parse is json.invalid
     _NamedText("json", "config.json", lambda low: low.endswith(_JSON_NAMES), False),
     _NamedText("lines", "data.jsonl", lambda low: low.endswith(_JSON_LINES_NAMES), False),
@@ -1159,6 +1161,7 @@ _NAMED_TEXT: tuple[_NamedText, ...] = (
     _NamedText("docs", "README.md", lambda low: low.endswith(_DOC_NAMES), False),
 )
 _JSONNET_NAMES: tuple[str, ...] = (".jsonnet", ".libsonnet")  # = config_targets.JSONNET_NAMES (that module imports PyYAML)
+_ONNX_TEXT_NAMES: tuple[str, ...] = onnx_text.TEXT_SUFFIXES
 
 
 def _name_kinds(name: str) -> frozenset[str]:
@@ -1192,8 +1195,8 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
             if nemo:  # its `target` class paths (the `_target_` keys: judged on the parsed JSON)
                 _config_targets(None, text, acc, where, nemo=True, hydra_key=False)
             return fmt
-    if base.lower().endswith(onnx_text.TEXT_SUFFIXES):  # onnx.load's text forms (red team 112pa-3)
-        _onnx_text(onnx_text.judge_text(text, base), acc, where)
+    if "onnx-text" in kinds:  # onnx.load's text forms (red team 112pa-3)
+        _onnx_text(onnx_text.judge_text(text), acc, where)
     if (why := _walk_bomb(text)) is not None:
         acc.add("compressed.bomb", "high", f"{where}: {why}", effect="suspicious")
         return "text"

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from mlbom.formats import config_targets as ct
-from mlbom.formats import yolo_cfg
+from mlbom.formats import onnx_text, yolo_cfg
 from mlbom.scanner import scan_bytes
 
 
@@ -265,3 +265,10 @@ def test_onnx_textproto_without_external_data_and_other_prototxt_stay_safe() -> 
     assert scan_bytes(plain, "model.textproto").verdict == "safe"
     caffe = b'name: "LeNet"\nlayer {\n  name: "data"\n  type: "Input"\n  top: "data"\n}\n'
     assert scan_bytes(caffe, "deploy.prototxt").verdict == "safe"
+
+
+def test_onnx_text_names_are_one_table_row() -> None:
+    from mlbom import scanner
+
+    assert scanner._ONNX_TEXT_NAMES == onnx_text.TEXT_SUFFIXES
+    assert "onnx-text" in scanner._name_kinds("sub/dir/MODEL.PBTXT")

@@ -82,10 +82,11 @@ def judge_json(doc: object, folder: Path | None) -> list[Judged]:
     return out
 
 
-def judge_text(text: str, name: str) -> list[Judged]:
-    """An ONNX model in protobuf text format or ONNX's textual syntax (by ``name``'s extension):
-    ``error`` when it spells external data (not read), else nothing (module docstring)."""
-    if not name.lower().endswith(TEXT_SUFFIXES) or not all(p.search(text) for p in _TEXT_SHAPE):
+def judge_text(text: str) -> list[Judged]:
+    """A text named with one of :data:`TEXT_SUFFIXES` (the caller selects it by name), read as an ONNX
+    model in protobuf text format or ONNX's textual syntax: ``error`` when it has the model's shape and
+    spells external data (not read), else nothing (module docstring)."""
+    if not all(p.search(text) for p in _TEXT_SHAPE):
         return []
     if _TEXT_EXTERNAL.search(text) is None:
         return []
