@@ -49,6 +49,7 @@ from mlbom.formats import (
     keras,
     logging_config,
     matlab,
+    onnx_text,
     pickle_start,
     tarwalk,
     ubjson,
@@ -69,7 +70,7 @@ from mlbom.formats.onnx import ExternalRef
 from mlbom.formats.weights import FormatError, Window
 from mlbom.formats.zipread import ZipArchive, ZipEntry, crc32_of, find_end_record, open_member, read_archive
 from mlbom.hashing import CHUNK, ChunkedHash, ContentChanged, FileDigest, StatKey, VerifiedReader, open_beneath, stat_key
-from mlbom.model import Finding, Severity, Verdict, worst_verdict
+from mlbom.model import Finding, Judged, Severity, Verdict, worst_verdict
 
 if TYPE_CHECKING:  # (imported on use: PyYAML; the pickle walker's allowlist tables)
     from mlbom.formats import yaml_tags
@@ -1177,6 +1178,8 @@ _NAMED_TEXT: tuple[_NamedText, ...] = (
     _NamedText("nemo", "model_config.yaml", lambda low: low == "model_config.yaml", False),
     # jsonargparse's jsonnet_load evaluates a .jsonnet/.libsonnet (config_targets.JSONNET_NAMES)
     _NamedText("jsonnet", "config.jsonnet", lambda low: low.endswith(_JSONNET_NAMES), False),
+    # onnx.load's protobuf text / textual-syntax serializers, by extension (red team 112pa-3: onnx_text.TEXT_SUFFIXES)
+    _NamedText("onnx-text", "model.textproto", lambda low: low.endswith(_ONNX_TEXT_NAMES), False),
     # a name that claims JSON / JSON Lines: text that does not parse is json.invalid
     _NamedText("json", "config.json", lambda low: low.endswith(_JSON_NAMES), False),
     _NamedText("lines", "data.jsonl", lambda low: low.endswith(_JSON_LINES_NAMES), False),
@@ -1186,6 +1189,7 @@ _NAMED_TEXT: tuple[_NamedText, ...] = (
     _NamedText("gin", "config.gin", lambda low: low.endswith(".gin"), False),
 )
 _JSONNET_NAMES: tuple[str, ...] = (".jsonnet", ".libsonnet")  # = config_targets.JSONNET_NAMES (that module imports PyYAML)
+_ONNX_TEXT_NAMES: tuple[str, ...] = onnx_text.TEXT_SUFFIXES
 
 
 def _name_kinds(name: str) -> frozenset[str]:
@@ -1224,15 +1228,35 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
             if nemo:  # its `target` class paths (the `_target_` keys: judged on the parsed JSON)
                 _config_targets(None, text, acc, where, nemo=True, hydra_key=False)
             return fmt
+    if "onnx-text" in kinds:  # onnx.load's text forms (red team 112pa-3)
+        _onnx_text(onnx_text.judge_text(text), acc, where)
     if (why := _walk_bomb(text)) is not None:
         acc.add("compressed.bomb", "high", f"{where}: {why}", effect="suspicious")
         return "text"
+    if "backbone" in text or "\\" in text:  # a YOLO model definition whose strings parse_model eval()s (112pa-6)
+        _yolo_config(None, text, acc, where)
     if nemo or _may_name_targets(text, base):  # its readings give the Python tags too (one parse per parser)
         tags = _config_targets(None, text, acc, where, nemo=nemo, docs="docs" in kinds, name=base)
         _yaml_tags(text, acc, where, found=tags)
     else:
         _yaml_tags(text, acc, where)
     return "text"
+
+
+def _onnx_text(found: list[Judged], acc: _Acc, where: str) -> None:
+    for j in found:
+        acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
+
+
+def _yolo_config(doc: object, text: str | None, acc: _Acc, where: str) -> None:
+    """A YOLOv5-style model definition (a parsed JSON ``doc`` or a YAML ``text``): the strings
+    ``parse_model`` evaluates (:mod:`mlbom.formats.yolo_cfg`, imported on use: PyYAML), red team 112pa-6."""
+    from mlbom.formats import yolo_cfg
+
+    if text is not None and not yolo_cfg.may_be(text):
+        return
+    for j in yolo_cfg.judge_text(text) if text is not None else yolo_cfg.judge_doc(doc):
+        acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
 
 
 def _mlmodel(text: str, acc: _Acc, folder: Path | None, where: str) -> None:
@@ -1546,6 +1570,10 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str, folde
         _judge_config_templates(held, acc, facts, f"{where} ({path}.chat_template)")
     fmt = "json"
     _code_references(doc, acc, folder, where)  # every reading of the document is judged, whichever names it
+    if isinstance(doc, dict) and "backbone" in doc and "head" in doc:
+        _yolo_config(doc, None, acc, where)  # yaml.safe_load reads JSON too (red team 112pa-6)
+    if isinstance(doc, dict) and "graph" in doc:  # an ONNX model in onnx's JSON form (red team 112pa-3)
+        _onnx_text(onnx_text.judge_json(doc, folder), acc, where)
     if isinstance(doc, dict) and isinstance(doc.get("weight_map"), dict):
         _weight_map_paths(doc["weight_map"], acc, where)
         fmt = "sharded-index"
@@ -1708,8 +1736,8 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
             # config inside a string, which jsonargparse imports / parses again (18b-1, 18b-3)
             targets = targets or "${" in node or ct.string_names_code(node)
         elif isinstance(node, dict):
-            if _marks_code(node):  # Hydra, jsonargparse, fiddle (:func:`_config_targets`), at any depth
-                targets = True
+            if _marks_code(node) or ct.type_denied(node.get("type")) is not None:
+                targets = True  # Hydra, jsonargparse, fiddle, mmengine (:func:`_config_targets`), at any depth
             _string_leaves(node.get("auto_map"), refs, walked)
             pipes = node.get("custom_pipelines")
             if isinstance(pipes, dict):

@@ -42,6 +42,15 @@ One walker, one deny list, one verdict vocabulary for every config convention th
   ``import_symbol`` — ``importlib.import_module(M)`` then ``getattr`` along ``N`` — whatever the
   ``PyrefPolicy`` then thinks of the value (the default allows every import); the buildable's
   ``__fn_or_cls__`` is such a pyref, and ``fdl.build`` calls it with the config's arguments.
+* **mmengine** ``type`` (red team 112pa-4): ``Registry.build`` → ``build_from_cfg`` takes a mapping's
+  ``type``, looks it up with ``Registry.get``, which — when no registry (or scope) holds the key — falls
+  back to ``get_object_from_string``: the dotted path's module imported, ``getattr`` along the rest; the
+  object is called with the mapping's other keys (Hydra's ``_target_`` semantics under the key ``type``;
+  ``Config.fromfile`` reads ``.py``/``.json``/``.yaml``). ``type`` is everyone's key (JSON schemas'
+  ``"object"``, tokenizer.json's ``"BPE"``, MMDetection's own ``"ResNet"``/``"mmdet.ResNet"``), so
+  only a dotted ``type`` the deny list denies (the full list ``_target_`` is judged by, model packages'
+  loaders such as ``keras.models.load_model`` included) is a target: ``unsafe``; any other ``type`` is
+  nothing (at most what a ``_target_`` of it would be, ``suspicious``: a registry name is no path).
 * **OmegaConf interpolations** ``${resolver:args}`` in any value OmegaConf resolves (every value
   of a config Hydra instantiates): the resolver registered under that name runs with arguments
   from the file. OmegaConf's own — ``oc.select``, ``oc.deprecated``, ``oc.dict.keys``/``values``
@@ -139,12 +148,15 @@ MAX_SHOWN_TAGS = 20  # Python tags kept from a text's readings (yaml_tags.MAX_TA
 MAX_NEST = 4  # resolver arguments parsed as YAML inside resolver arguments parsed as YAML …
 
 HYDRA, JSONARGPARSE, FIDDLE, DICTCONFIG = "Hydra/NeMo", "jsonargparse", "fiddle", "logging dictConfig"
+MMENGINE = "mmengine"
+TYPE_KEY = "type"  # mmengine's registry key (OpenMMLab: MMDetection, MMPose, MMPretrain …), red team 112pa-4
 _VALUE = ""  # a pending key-less value (no target's convention): resolved to judge what it names
 LOADERS = {
     HYDRA: "hydra.utils.instantiate (NeMo restore_from, Hydra/Lightning configs)",
     JSONARGPARSE: "jsonargparse/LightningCLI (import_object)",
     FIDDLE: "fiddle serialization.load_json (NeMo 2 io.json)",
     DICTCONFIG: "logging.config.dictConfig (a handler's, formatter's or filter's class or () factory, a QueueHandler's queue or listener)",
+    MMENGINE: "mmengine Registry.build (a type no registry holds: get_object_from_string imports the dotted path)",
 }
 # resolvers that only read the config (OmegaConf's and Hydra's own)
 READ_ONLY_RESOLVERS = frozenset({"oc.select", "oc.deprecated", "oc.dict.keys", "oc.dict.values", "now", "hydra",
@@ -237,6 +249,13 @@ class Targets:
             self.add(value, kind)
         else:
             self.value(value)
+
+    def mm_type(self, value: str) -> None:
+        """A ``type`` value (mmengine's registry key, red team 112pa-4): a target when the deny list
+        denies it as a dotted path (:func:`type_denied`); anything else under ``type`` is no target."""
+        if type_denied(value) is not None:
+            self.kind(MMENGINE)
+            self._once("paths", value.strip())
 
     def pend(self, item: tuple[str, str, _Place | object, int, bool]) -> None:
         if len(self._pending) < MAX_PENDING:
@@ -1775,6 +1794,8 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                     top.key_kind = HYDRA if scalar == KEY else JSONARGPARSE
                 elif hydra_key and scalar in INIT_ARGS:
                     out.kind(JSONARGPARSE)
+                elif hydra_key and scalar == TYPE_KEY:
+                    top.key_kind = MMENGINE
                 elif scalar is not None and scalar in legacy_keys:
                     top.key_kind = HYDRA
                 elif scalar is not None and scalar in class_keys:
@@ -1782,6 +1803,10 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                 top.want_key = False
             else:
                 kind = top.key_kind if top is not None and top.is_map else ""
+                if kind == MMENGINE:  # a plain value, and an mmengine target when denied (112pa-4)
+                    kind = ""
+                    if scalar is not None:
+                        out.mm_type(scalar)
                 if kind and top is not None:
                     if scalar is not None:
                         out.target(scalar, HYDRA if kind == "class" else kind, top.place, max(doc, 0),
@@ -2469,6 +2494,8 @@ def json_targets(doc: object, *, budget: EventBudget | None = None, depth: int =
                     _json_target(out, item[key], HYDRA if key == KEY else JSONARGPARSE, place)
             if any(k in item for k in INIT_ARGS):
                 out.kind(JSONARGPARSE)
+            if isinstance(mm := item.get(TYPE_KEY), str):  # mmengine's registry key (112pa-4)
+                out.mm_type(mm)
             if item.get("type") == "pyref":
                 module, name = item.get("module"), item.get("name")
                 if isinstance(module, str) and isinstance(name, str):
@@ -2724,7 +2751,7 @@ def _may_be_denied(parts: list[str]) -> bool:
 _AFTER_DOT = re.compile(r"\.(\w{1,64})")  # a literal first character: scanned at C speed
 
 
-def names_denied(text: str) -> bool:
+def names_denied(text: str, judged: Callable[[str], str | None] = _bare_danger) -> bool:
     """Whether a text holds a dotted word that the deny list denies as a plain string
     (:func:`_bare_danger`). Linear: the words next to a dot are collected at C speed (the word
     before a dot as the word after it in the reversed text); only where one is a deny-list root, a
@@ -2755,7 +2782,7 @@ def names_denied(text: str) -> bool:
             w = _DOTTED_AT.match(text, start)
             if w is not None and w.group(0) not in seen:
                 seen.add(w.group(0))
-                if _bare_danger(w.group(0)) is not None:
+                if judged(w.group(0)) is not None:
                     return True
             at = text.find(needle, max(at + 1, w.end() if w is not None else 0))
     return False
@@ -2781,7 +2808,8 @@ def may_name_targets(text: str) -> bool:
     dictConfig factory or class (:func:`dictconfig_shape`).
     Any text it says False for holds none of them; linear."""
     return (("\\" in text and '"' in text) or "${" in text or any(k in text for k in _CODE_WORDS)
-            or "cfg://" in text or "ext://" in text or dictconfig_shape(text) or names_denied(text))
+            or "cfg://" in text or "ext://" in text or dictconfig_shape(text) or names_denied(text)
+            or names_denied_type(text))
 
 
 def dictconfig_shape(text: str) -> bool:
@@ -2799,6 +2827,25 @@ def string_names_code(value: str) -> bool:
     if _DOTTED.fullmatch(value.strip()):  # any length (red team 19b-4: Hydra's ``_locate`` walks any number of steps)
         return _bare_danger(value) is not None
     return len(value) >= 4 and _NESTED_SHAPE.search(value) is not None and may_name_targets(value)
+
+
+def type_denied(value: object) -> str | None:
+    """Why a mapping's ``type`` value is a dangerous mmengine target (red team 112pa-4), or None:
+    a dotted path the deny list denies (:func:`_why_dangerous`, the full list a ``_target_`` is
+    judged by). ``get_object_from_string`` imports any dotted path ``Registry.get`` finds in no
+    registry and ``build_from_cfg`` calls it with the mapping's other keys; a name without a dot is
+    a registry's (``ResNet``, ``BPE``, ``object``), and a non-denied dotted one (``mmdet.ResNet``, a
+    scope and a registry name) is not judged."""
+    if not isinstance(value, str) or len(value) > MAX_VALUE or not _DOTTED.fullmatch(v := value.strip()):
+        return None
+    return _why_dangerous(v)
+
+
+def names_denied_type(text: str) -> bool:
+    """Whether a text may give a ``type`` key a dotted value the full deny list denies
+    (:func:`type_denied`; :func:`names_denied` judges by the list less the model packages): a
+    pre-filter, linear."""
+    return TYPE_KEY in text and names_denied(text, _why_dangerous)
 
 
 def _runs_code(resolver: str) -> bool:

@@ -83,7 +83,9 @@ def test_23b3_a_plausible_log_file_stays_info(path: str) -> None:
 # --- 23b-4: () factories and non-stdlib classes -------------------------------------------------------
 @pytest.mark.parametrize(("text", "want"), [
     ("version: 1\nfilters:\n  f:\n    (): h5py.File\n    name: /home/u/.bashrc\n    mode: w\n", "unsafe"),
-    ("version: 1\nfilters:\n  f:\n    (): ext://numpy.lib.format.open_memmap\n    filename: x.npy\n", "suspicious"),
+    # (open_memmap writes its file: deny-listed since red team 112pa-4)
+    ("version: 1\nfilters:\n  f:\n    (): ext://numpy.lib.format.open_memmap\n    filename: x.npy\n", "unsafe"),
+    ("version: 1\nfilters:\n  f:\n    (): ext://numpy.lib.format.dtype_to_descr\n    dtype: x\n", "suspicious"),
     ("version: 1\nfilters:\n  f:\n    (): mypkg.evil\n", "suspicious"),
     ("version: 1\nhandlers:\n  h:\n    class: mypkg.Evil\n", "suspicious"),
     ("version: 1\nformatters:\n  f:\n    class: ext://mypkg.Fmt\n", "suspicious"),
