@@ -97,3 +97,12 @@ def test_the_wire_type_check_keeps_real_shapes() -> None:
     # training_info (20), functions (25), metadata_props (14) as messages stay ONNX
     extra = _ld(14, _ld(1, b"k") + _ld(2, b"v")) + _vf(5, 3)
     assert scan_bytes(ONNX + extra, "model.onnx").format == "onnx"
+
+
+def test_a_yolo_data_config_naming_test_txt_is_no_target() -> None:
+    """yolov5's data/SKU-110K.yaml says ``test: test.txt``: the deny list covers CPython's ``test``
+    package, which has no module ``txt`` (``import_object`` raises): no target, as for the other
+    stdlib modules (56b-1). A module the package has stays denied."""
+    sku = b"path: ../datasets/SKU-110K\ntrain: train.txt\nval: val.txt\ntest: test.txt\nnames:\n  0: object\n"
+    assert scan_bytes(sku, "SKU-110K.yaml").verdict == "safe"
+    assert scan_bytes(b"x: test.support.os_helper.rmtree\n", "x.yaml").verdict == "unsafe"

@@ -16,6 +16,9 @@ MAX_SOURCE = 1 << 21  # bytes of one module's source read (platform.py: 47 KB; t
 # stdlib modules another package replaces at import time (setuptools' ``_distutils_hack`` puts its own
 # distutils in ``sys.modules``, red team 58f-2): their source here is not what ``import`` gives
 _REPLACED = frozenset({"distutils"})
+# CPython's own test package: installed with the interpreter (the deny list covers ``test.*``), left
+# out of sys.stdlib_module_names; YOLO data configs say ``test: test.txt``, which names no module of it
+_TEST_PACKAGES = frozenset({"test"})
 # calls that bind module names at run time when the module's own code makes them (ssl's
 # ``IntEnum._convert_`` makes its CERT_*/OP_*/PROTOCOL_* constants, 58f-2); ``globals()`` anywhere
 # (a function may write the module's names through it)
@@ -37,7 +40,8 @@ def binds(module: str, name: str) -> bool | None:
 
 @cache  # bounded by sys.stdlib_module_names (about 300): a smaller cache is thrashed (59f-1)
 def _top_names(module: str) -> frozenset[str] | None:
-    if module not in sys.stdlib_module_names or "." in module or module in _REPLACED:
+    if (module not in sys.stdlib_module_names and module not in _TEST_PACKAGES) or "." in module \
+            or module in _REPLACED:
         return None
     root = Path(sysconfig.get_paths()["stdlib"])
     package = root / module
