@@ -1311,6 +1311,9 @@ class _Judge:
         # a loop variable read outside its loop is another variable
         self.context_loop -= {n for n in self.context_loop
                               if "." not in n and n in self.unbound and n in self.defined and n not in CALLER_SUPPLIED}
+        # a macro's name holds the macro wherever another binding of it (a set that may not run) is not
+        # in force (113sb-1: m[message.content] walks to the Macro's __globals__)
+        self.context_loop -= self.macros
         # "~name": every binding is data or a plain word (_data_or_word); one fixpoint with the data names
         self.context_loop |= {"~" + n for n in self.context_loop}
         self._shrink_to_fixpoint(self.context_loop, lambda n: all(
@@ -1973,6 +1976,11 @@ class _Judge:
             return False
 
     def _plain_of(self, node: nodes.Node) -> bool:
+        # a Jinja2/renderer object, a macro (whatever else binds its name: a set that may not
+        # run), a caller= parameter of a macro a {% call %} calls (113sb-3)
+        if isinstance(node, nodes.Name) and (node.name in _PYTHON_OBJECT_NAMES or node.name in PYTHON_NAMES
+                                             or node.name in self.macros):
+            return False
         if self._context_data(node) or self._context_path(node):
             return True
         if self.mutates:  # L.append(namespace): no literal is known by its text (111sb-2)
@@ -1985,11 +1993,10 @@ class _Judge:
             return all(isinstance(p.key, nodes.Const) and self._plain_of(p.value) for p in node.items)
         if isinstance(node, nodes.Name):
             if node.name not in self.defined:  # another value the renderer passes (tool_namespace_descriptions)
-                return node.name not in _PYTHON_OBJECT_NAMES and node.name not in PYTHON_NAMES
-            # read where it may be unbound: also the renderer's value of that name (83s: a macro
-            # reading a later set)
-            return not (node.name in self.unbound and (node.name in _PYTHON_OBJECT_NAMES or node.name in PYTHON_NAMES)) \
-                and self._plain_names is not None and self._has(self._plain_names, node.name)
+                return True
+            # read where it may be unbound: the renderer's value of that name too, data as above
+            # (83s: a macro reading a later set)
+            return self._plain_names is not None and self._has(self._plain_names, node.name)
         if isinstance(node, nodes.Getattr):
             if isinstance(node.node, nodes.Name) and f"{node.node.name}.{node.attr}" in self._bindings:
                 return node.node.name not in self.unbound and self._plain_names is not None \
