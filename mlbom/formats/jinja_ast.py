@@ -458,6 +458,9 @@ _DATA_STRING_FILTERS = frozenset({"lower", "upper", "trim", "title", "capitalize
 # repr names it: <built-in method as_integer_ratio of int object at 0x…>)
 _BUILTIN_METHODS = frozenset(n for t in (str, bytes, int, float, bool, complex, list, tuple, dict, set, frozenset)
                              for n in dir(t) if not n.startswith("_"))
+# str/list methods whose value is an int or a bool (113sb-2)
+_INT_METHODS = frozenset({"count", "find", "rfind", "index", "rindex", "startswith", "endswith"}
+                         | {n for n in dir(str) if n.startswith("is")})
 # Methods that put their arguments into the receiver (its elements then come from them too).
 _MUTATING_METHODS = frozenset({"append", "extend", "insert", "update", "setdefault"})
 # Methods that change a list or dict in place (red team 111sb-2: after ``L.append(x)``, ``L[-1]`` is x,
@@ -1251,6 +1254,13 @@ class _Judge:
                 and node.node.items and not node.args and all(kw.key == "case_sensitive" for kw in node.kwargs) \
                 and node.dyn_args is None and node.dyn_kwargs is None:
             return all(self._numeric(i) for i in node.node.items)  # [tools|length, 2]|min: one of them (111sb-5)
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and node.node.attr in _INT_METHODS \
+                and node.dyn_args is None and node.dyn_kwargs is None:
+            # m.content.count('x') % 2 (113sb-2): str/list count/find/index… give an int, startswith/is…
+            # a bool, on a string or on the renderer's data (JSON: a dict's item of that name is no
+            # callable); never on a mapping the template wrote ({'count': f}.count() calls f)
+            recv = node.node.node
+            return _surely_str(recv) or self._context_data(recv)
         if isinstance(node, nodes.Name):
             return self._has(self.numeric, node.name) and node.name not in self.unbound
         if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):

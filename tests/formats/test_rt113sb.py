@@ -104,8 +104,27 @@ CLEAN = [
     "{%- for m in messages -%}{{ {'user': '<u>', 'assistant': '<a>'}[m.role] }}{%- endfor -%}",
     "{%- set tok = {'user': ['<u>', '</u>']} -%}{%- for m in messages -%}{{ tok[m.role][0] }}{%- endfor -%}",
     "{%- for m in messages -%}{{ (m.tool_calls or [{}])[0][m.role] }}{%- endfor -%}",
-    "{%- for m in messages -%}{{ m.content|format(namespace) }}{%- endfor -%}",
+    # printf formatting reads items of a mapping argument, never attributes
+    "{%- for m in messages -%}{{ m.content|format(namespace) }}{{ m.content % loop }}{%- endfor -%}",
+    # 113sb-2: int/bool-returning str and list methods of the data (or of a string) are numbers
+    "{%- set roles = ['user', 'assistant'] -%}{%- for m in messages -%}{{ roles[m.content.count('x') % 2] }}"
+    "{%- endfor -%}",
+    "{%- set roles = ['a', 'b'] -%}{%- for m in messages -%}{{ roles[m.content.isdigit()] }}"
+    "{{ roles[('x' ~ m.role).find('u')] }}{{ roles[m['content'].rfind('u')] }}{%- endfor -%}",
+    "{%- for m in messages -%}{{ images[messages.index(m)] }}{%- endfor -%}",
 ]
+# neighbours of 113sb-2 that stay flagged: a mapping the template wrote answers .count() with its item
+COUNT_FLAGGED = [
+    "{%- set d = {'count': namespace} -%}{%- set roles = ['user', 'assistant'] -%}{{ roles[d.count('x')] }}",
+    "{%- set roles = ['user', 'assistant'] -%}{%- for m in messages -%}{%- set n = m.content.count('x') ~ '' -%}"
+    "{{ roles[n] }}{%- endfor -%}",
+]
+
+
+@pytest.mark.parametrize("template", COUNT_FLAGGED)
+def test_rt113sb_template_count_neighbours_stay_flagged(template: str) -> None:
+    worst, msgs = template_worst(template)
+    assert worst in ("suspicious", "unsafe"), msgs
 
 
 @pytest.mark.parametrize("template", REPRODUCERS + VARIANTS)
