@@ -69,6 +69,14 @@ VARIANTS = [
     # 113sb-3: a caller= parameter of a macro a {% call %} calls holds the call block (a Macro)
     "{%- macro m(k, caller=none) -%}{{ caller[messages[0].role] }}{%- endmacro -%}{%- call m('role') -%}x{%- endcall -%}",
     "{%- macro g(x) -%}{{ x[messages[0].role] }}{%- endmacro -%}{%- macro h() -%}y{%- endmacro -%}{{ g(h) }}",
+    # a namespace attribute whose namespace name is bound to something else too
+    "{%- set ns = namespace(cycle={}) -%}{%- if messages -%}{%- set ns = loop -%}{%- endif -%}"
+    "{{ ns.cycle[messages[0].role] }}",
+    "{%- set ns = namespace(o={}) -%}{%- if x -%}{%- set ns = {'o': namespace} -%}{%- endif -%}{{ ns.o[messages[0].role] }}",
+    "{%- set ns = namespace(o={}) -%}{%- set ns2 = ns -%}{%- set ns2.o = namespace -%}{{ ns.o[messages[0].role] }}",
+    "{%- set ns = namespace(o={}) -%}{%- macro f(ns) -%}{{ ns.o[messages[0].role] }}{%- endmacro -%}"
+    "{{ f({'o': namespace}) }}",
+    "{%- for k, v in dict(a=namespace)|items -%}{{ v[messages[0].role] }}{%- endfor -%}",
     # attribute paths from data on a sequence of Python objects
     "{%- for m in messages -%}{{ [namespace]|selectattr(m.role)|list }}{%- endfor -%}",
     "{%- for m in messages -%}{{ [namespace]|sort(attribute=m.role)|first }}{%- endfor -%}",
