@@ -458,6 +458,9 @@ _DATA_STRING_FILTERS = frozenset({"lower", "upper", "trim", "title", "capitalize
 # repr names it: <built-in method as_integer_ratio of int object at 0x…>)
 _BUILTIN_METHODS = frozenset(n for t in (str, bytes, int, float, bool, complex, list, tuple, dict, set, frozenset)
                              for n in dir(t) if not n.startswith("_"))
+# str/list methods whose value is an int or a bool (113sb-2)
+_INT_METHODS = frozenset({"count", "find", "rfind", "index", "rindex", "startswith", "endswith"}
+                         | {n for n in dir(str) if n.startswith("is")})
 # Methods that put their arguments into the receiver (its elements then come from them too).
 _MUTATING_METHODS = frozenset({"append", "extend", "insert", "update", "setdefault"})
 # Methods that change a list or dict in place (red team 111sb-2: after ``L.append(x)``, ``L[-1]`` is x,
@@ -477,6 +480,13 @@ class _MacroUses:
     call_blocks: set[str] = field(default_factory=set)
     as_value: set[str] = field(default_factory=set)
     calls: dict[str, list[nodes.Call]] = field(default_factory=dict)
+
+
+# Names whose value (when the template does not bind them) is a Python object of Jinja2's, the
+# renderer's or Flask's, not data: its attributes lead to functions and their __globals__ (113sb-1).
+_PYTHON_OBJECT_NAMES = ALLOWED_GLOBALS | GADGET_GLOBALS | {"loop", "caller", "varargs", "kwargs", "super", "<unknown>"}
+# a receiver of unknown kind (the body of a filter block): no name a template can bind
+_UNKNOWN = nodes.Name("<unknown>", "load")
 
 
 @dataclass(frozen=True)
@@ -529,6 +539,8 @@ class _Judge:
         # the same once every set is final (the checks after the fixpoints): each node answered once
         self._final_memo: dict[tuple[str, int], bool] | None = None
         self._alt_names: set[str] | None = None  # names whose every value is a harmless constant or data
+        self._plain_names: set[str] | None = None  # names whose every value is data, a constant or a literal of them
+        self._plain_formats: set[int] | None = None  # X.format attributes called with plain arguments only
         self._bindings: dict[str, list[nodes.Node | _UnpackedFrom | None]] = {}  # name -> what binds it
         self._path_memo: dict[str, bool] = {}  # name -> bound only to plain paths into the renderer's data
 
@@ -1242,6 +1254,13 @@ class _Judge:
                 and node.node.items and not node.args and all(kw.key == "case_sensitive" for kw in node.kwargs) \
                 and node.dyn_args is None and node.dyn_kwargs is None:
             return all(self._numeric(i) for i in node.node.items)  # [tools|length, 2]|min: one of them (111sb-5)
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and node.node.attr in _INT_METHODS \
+                and node.dyn_args is None and node.dyn_kwargs is None:
+            # m.content.count('x') % 2 (113sb-2): str/list count/find/index… give an int, startswith/is…
+            # a bool, on a string or on the renderer's data (JSON: a dict's item of that name is no
+            # callable); never on a mapping the template wrote ({'count': f}.count() calls f)
+            recv = node.node.node
+            return _surely_str(recv) or self._context_data(recv)
         if isinstance(node, nodes.Name):
             return self._has(self.numeric, node.name) and node.name not in self.unbound
         if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
@@ -1302,6 +1321,9 @@ class _Judge:
         # a loop variable read outside its loop is another variable
         self.context_loop -= {n for n in self.context_loop
                               if "." not in n and n in self.unbound and n in self.defined and n not in CALLER_SUPPLIED}
+        # a macro's name holds the macro wherever another binding of it (a set that may not run) is not
+        # in force (113sb-1: m[message.content] walks to the Macro's __globals__)
+        self.context_loop -= self.macros
         # "~name": every binding is data or a plain word (_data_or_word); one fixpoint with the data names
         self.context_loop |= {"~" + n for n in self.context_loop}
         self._shrink_to_fixpoint(self.context_loop, lambda n: all(
@@ -1855,7 +1877,7 @@ class _Judge:
                      "call on their operand: a value stored under it is called without a call in the template",
                      "suspicious", line)
 
-    def _judge_path(self, key_node: nodes.Node, how: str, lineno: int) -> None:
+    def _judge_path(self, key_node: nodes.Node, how: str, lineno: int, receiver: nodes.Node | None = None) -> None:
         """An attribute-path position (make_attrgetter: ``attribute=``, groupby/sum/sort…'s path,
         selectattr, ``map('attr', …)``, ``|attr``): safe only as a constant the name judge accepts
         or a loop variable over context data; anything else is a name chosen at render time
@@ -1869,8 +1891,12 @@ class _Judge:
                              "later on a string mlbom does not see", "suspicious", lineno)
             if not self._depends_opaque(key_node) and not self._is_computed(key_node):
                 return
-        elif self._context_path(key_node) and not self._key_cut(key_node) and not self._key_data(key_node):
-            return  # not a key of a template-written mapping, even whole: a path splits it on dots (103sb-1)
+        elif self._context_path(key_node) and not self._key_cut(key_node) and not self._key_data(key_node) \
+                and (receiver is None or self._plain_receiver(receiver)):
+            # not a key of a template-written mapping, even whole: a path splits it on dots (103sb-1);
+            # applied to the data or a literal of the template's only: on [namespace] a message's
+            # '__init__.__globals__.os' walks to os (113sb-1)
+            return
         self.add("template.computed-name", "high",
                  f"{how} path is not a constant ({type(key_node).__name__}); its value is chosen at render time",
                  "suspicious", lineno)
@@ -1896,7 +1922,7 @@ class _Judge:
             return []
         return [e for o in objs for e in o if isinstance(e, str)][:MAX_FOLD_VALUES]
 
-    def _judge_key(self, key_node: nodes.Node, how: str, lineno: int) -> None:
+    def _judge_key(self, key_node: nodes.Node, how: str, lineno: int, receiver: nodes.Node | None = None) -> None:
         """An item key (``x[k]``: a dict key, else getattr): judged by name when it folds to
         constants; otherwise safe only as a number/truth value or context data. Anything else —
         a value built at render time, one of unknown kind (a tuple target, a macro parameter, an
@@ -1914,7 +1940,15 @@ class _Judge:
         if self._numeric(key_node):
             return
         # the application's data, or a piece of it: nothing of the template's — unless a key of a
-        # mapping the template wrote went into it (102sb-1)
+        # mapping the template wrote went into it (102sb-1) — and only on the data itself or a
+        # literal the template wrote: on namespace, a macro, loop… the data chooses a walk to a
+        # function's __globals__ (113sb-1)
+        if receiver is not None and not self._plain_receiver(receiver):
+            self.add("template.computed-name", "high",
+                     f"{how} name is read at render time ({type(key_node).__name__}) and applied to a "
+                     f"{type(receiver).__name__} that is not the renderer's data nor a literal of the template's "
+                     "(the data may choose a walk to Python internals)", "suspicious", lineno)
+            return
         if (self._context_path(key_node) or self._context_data(key_node)) and not self._key_cut(key_node):
             return
         if self._alternatives_ok(key_node):
@@ -1922,6 +1956,75 @@ class _Judge:
         self.add("template.computed-name", "high",
                  f"{how} name is computed at render time ({type(key_node).__name__}); cannot be judged", "suspicious",
                  lineno)
+
+    def _plain_receiver(self, node: nodes.Node) -> bool:
+        """``node``'s value is surely the renderer's data or a container the template wrote of
+        constants and data (nothing changed in place): a name chosen by the data (a message's
+        text, a tool name) applied to it as an item key, attribute path or format argument reaches
+        only attributes of builtin types. Anything else — ``namespace``, a macro, ``loop``,
+        ``caller``, ``strftime_now``, ``raise_exception``, ``range``/``dict``, ``self``,
+        ``varargs``/``kwargs``, a namespace object, a call result, a set block, a value of unknown
+        kind — may lead to a Python function and its ``__globals__`` (red team 113sb-1: a plain
+        Environment's getitem falls back to getattr: ``namespace['__init__']['__globals__']['os']``
+        with the keys sent as chat messages). Names by the greatest fixpoint over their bindings."""
+        if self._plain_names is None:
+            bindings = self._bindings
+            self._plain_names = {n for n in bindings if n not in self.tainted}
+
+            def holds(name: str) -> bool:
+                for v in bindings[name]:
+                    if v is None:
+                        return False
+                    if not self._plain_of(v.node if isinstance(v, _UnpackedFrom) else v):
+                        return False  # a loop variable: an element of the iterable (plain in plain)
+                return True
+
+            self._shrink_to_fixpoint(self._plain_names, holds)
+        try:
+            return self._plain_of(node)
+        except RecursionError:
+            return False
+
+    def _plain_of(self, node: nodes.Node) -> bool:
+        # a Jinja2/renderer object, a macro (whatever else binds its name: a set that may not
+        # run), a caller= parameter of a macro a {% call %} calls (113sb-3)
+        if isinstance(node, nodes.Name) and (node.name in _PYTHON_OBJECT_NAMES or node.name in PYTHON_NAMES
+                                             or node.name in self.macros):
+            return False
+        if self._context_data(node) or self._context_path(node):
+            return True
+        if self.mutates:  # L.append(namespace): no literal is known by its text (111sb-2)
+            return False
+        if isinstance(node, nodes.Const):
+            return True
+        if isinstance(node, (nodes.List, nodes.Tuple)):
+            return all(self._plain_of(i) for i in node.items)
+        if isinstance(node, nodes.Dict):
+            return all(isinstance(p.key, nodes.Const) and self._plain_of(p.value) for p in node.items)
+        if isinstance(node, nodes.Name):
+            if node.name not in self.defined:  # another value the renderer passes (tool_namespace_descriptions)
+                return True
+            # read where it may be unbound: the renderer's value of that name too, data as above
+            # (83s: a macro reading a later set)
+            return self._plain_names is not None and self._has(self._plain_names, node.name)
+        if isinstance(node, nodes.Getattr):
+            if isinstance(node.node, nodes.Name) and f"{node.node.name}.{node.attr}" in self._bindings:
+                return node.node.name not in self.unbound and self._plain_names is not None \
+                    and self._has(self._plain_names, f"{node.node.name}.{node.attr}")
+            return not _is_private(node.attr) and node.attr not in _BUILTIN_METHODS and self._plain_of(node.node)
+        if isinstance(node, nodes.Getitem):
+            return self._plain_of(node.node)
+        if isinstance(node, nodes.CondExpr):
+            return self._plain_of(node.expr1) and (node.expr2 is None or self._plain_of(node.expr2))
+        if isinstance(node, (nodes.And, nodes.Or)):
+            return self._plain_of(node.left) and self._plain_of(node.right)
+        if isinstance(node, nodes.Filter) and node.node is not None and node.dyn_args is None \
+                and node.dyn_kwargs is None and node.name in _CONTEXT_FILTERS | {"default", "d"}:
+            return self._plain_of(node.node) and all(self._plain_of(a) for a in [*node.args, *(k.value for k in node.kwargs)])
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and node.node.attr in (
+                "items", "values", "keys", "get") and node.dyn_args is None and node.dyn_kwargs is None and not node.kwargs:
+            return self._plain_of(node.node.node) and all(self._plain_of(a) for a in node.args)
+        return False
 
     def _alternatives_ok(self, node: nodes.Node) -> bool:
         """Every value an item key may take at render time is, by itself, a constant that names
@@ -2061,13 +2164,13 @@ class _Judge:
         elif isinstance(node, nodes.Getattr):
             self._judge_name(node.attr, "attribute", line)
             if node.attr == "format":  # called here or stored and called later (CVE-2024-56326)
-                self._judge_format(node.node, line)
+                self._judge_format(node.node, line, node)
             if isinstance(node.node, nodes.Name) and node.node.name in PYTHON_NAMES and node.node.name not in self.defined:
                 self.add("template.python-name", "critical",
                          f"{node.node.name}.{node.attr} names a Python module or builtin", "unsafe", line)
         elif isinstance(node, nodes.Getitem):
             if not isinstance(node.arg, nodes.Slice):
-                self._judge_key(node.arg, "item", line)
+                self._judge_key(node.arg, "item", line, node.node)
                 # s['format']: no str item of that name, so the sandbox's getitem falls back to
                 # getattr: str.format, as s.format (108sb-1); a mapping of the renderer's data has
                 # such keys (a JSON schema's "format") and no str.format
@@ -2137,25 +2240,26 @@ class _Judge:
             if self._names_of(node.args[0]) is None:
                 self.add("template.computed-name", "high", "attr filter with a name chosen at render time",
                          "suspicious", line)
-            self._judge_path(node.args[0], "attr filter", line)
+            self._judge_path(node.args[0], "attr filter", line, node.node or _UNKNOWN)
         for kw in node.kwargs:
             if kw.key == "attribute":
-                self._judge_path(kw.value, "attribute=", line)
-        self._judge_applied(node.name, node.args, line, 0)
+                self._judge_path(kw.value, "attribute=", line, node.node or _UNKNOWN)
+        self._judge_applied(node.name, node.args, line, 0, node.node or _UNKNOWN)
         if node.name in _NAMED_CALLABLE and node.args and isinstance(node, nodes.Filter):
             self._check_named_callable(node, line)
         if node.dyn_args is not None or node.dyn_kwargs is not None:
             self.add("template.dynamic-arguments", "high",
                      f"filter {node.name!r} receives *args/**kwargs built at render time", "suspicious", line)
 
-    def _judge_format(self, fmt_node: nodes.Node, line: int) -> None:
+    def _judge_format(self, fmt_node: nodes.Node, line: int, access: nodes.Node | None = None) -> None:
         """``str.format`` reads attributes and items named in its fields ({0.__class__})."""
         fmts = self._names_of(fmt_node)
         if fmts is None or self._depends_opaque(fmt_node) or self._is_computed(fmt_node):
             # the format string is an attribute path too: safe only as a constant or context data (34j-1)
             if fmts is None and self._context_path(fmt_node) and not self._is_computed(fmt_node) \
-                    and not self._key_cut(fmt_node) and not self._key_data(fmt_node):
-                return
+                    and not self._key_cut(fmt_node) and not self._key_data(fmt_node) \
+                    and access is not None and id(access) in self._plain_format_calls():
+                return  # the data's text formats the data: fields read builtin attributes (113sb-1)
             self.add("template.computed-format", "high", "str.format on a string built or chosen at render time "
                      "(format fields can read attributes)", "suspicious", line)
         for fmt in fmts or ():
@@ -2167,6 +2271,17 @@ class _Judge:
                     self.add("template.format-attribute", "critical",
                              f"str.format field of {fmt[:60]!r} reads {how} {name[:40]!r} (Python internals)",
                              "unsafe", line)
+
+    def _plain_format_calls(self) -> set[int]:
+        """Ids of the ``X.format`` attributes called at once with arguments that are all the
+        renderer's data or literals of it (:meth:`_plain_receiver`): a format string of the data's
+        text read through them reaches builtin attributes only."""
+        if self._plain_formats is None:
+            self._plain_formats = {
+                id(c.node) for c in self._all(nodes.Call)
+                if isinstance(c.node, nodes.Getattr) and c.node.attr == "format" and c.dyn_args is None
+                and c.dyn_kwargs is None and all(self._plain_receiver(a) for a in [*c.args, *(k.value for k in c.kwargs)])}
+        return self._plain_formats
 
     def _check_named_callable(self, node: nodes.Filter, line: int) -> None:
         # map('filter', …) / select('test', …) / selectattr('attribute', 'test', …)
@@ -2191,18 +2306,19 @@ class _Judge:
                 self.add(f"template.unknown-{kind}", "high",
                          f"{node.name}() applies {kind} {n!r}, which the renderers do not provide", "suspicious", line)
 
-    def _judge_applied(self, name: str, args: list[nodes.Expr], line: int, depth: int) -> None:
+    def _judge_applied(self, name: str, args: list[nodes.Expr], line: int, depth: int,
+                       receiver: nodes.Node | None = None) -> None:
         """The arguments of filter ``name`` applied to ``args`` — directly or, for ``depth`` > 0,
         by ``map('<name>', *args)`` (jinja2's prepare_map: ``call_filter(name, item, args, kwargs)``)
         — that reach make_attrgetter (red team 33e-1). Keyword ``attribute=`` is judged by the
         caller for every filter (map passes its keywords on to the filter it applies)."""
         pos = _ATTRIBUTE_ARG.get(name)
         if pos is not None and len(args) > pos:
-            self._judge_path(args[pos], "attribute=", line)
+            self._judge_path(args[pos], "attribute=", line, receiver)
         if name in ("selectattr", "rejectattr") and args:
-            self._judge_path(args[0], "map attribute", line)
+            self._judge_path(args[0], "map attribute", line, receiver)
         if depth and name == "attr" and args:
-            self._judge_path(args[0], "map attribute", line)
+            self._judge_path(args[0], "map attribute", line, receiver)
         if name != "map" or not args:
             return
         names = None if self._depends_opaque(args[0]) or self._is_computed(args[0]) else self._names_of(args[0])
@@ -2219,7 +2335,7 @@ class _Judge:
             if depth and n not in ALLOWED_FILTERS:
                 self.add("template.unknown-filter", "high", f"map() applies filter {n!r}, which the renderers "
                          "do not provide", "suspicious", line)
-            self._judge_applied(n, args[1:], line, depth + 1)
+            self._judge_applied(n, args[1:], line, depth + 1, receiver)
 
     def _check_call(self, node: nodes.Call) -> None:
         line = node.lineno

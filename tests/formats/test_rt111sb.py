@@ -147,8 +147,8 @@ FLAGGED_FP_NEIGHBOURS = [
     "{%- for m in messages -%}{%- set a = m.x if m.x else 'Amr' -%}{%- set b = m.y if m.y else 'o' -%}"
     "{{ m[a[1:] + b] }}{%- endfor -%}",
     "{%- for m in messages -%}{%- set a = m.x or 'Amr' -%}{{ m[a[1:] ~ 'o'] }}{{ m[a] }}{%- endfor -%}",
-    # int-returning methods and |replace keys stay flagged (see the module docstring)
-    "{%- for m in messages -%}{{ images[messages.index(m)] }}{%- endfor -%}",
+    # |replace keys stay flagged (see the module docstring); int-returning methods of the data are
+    # numbers since 113sb-2 (tests/formats/test_rt113sb.py)
     TAGS + "{%- for m in messages -%}{{ tags[m.role|replace('tool', 'ipython')] }}{%- endfor -%}",
 ]
 
