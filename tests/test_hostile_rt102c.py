@@ -128,9 +128,14 @@ def test_stray_weights_kept_beside_explicit_model(tmp_path: Path, capsys: pytest
 def test_stray_sweep_skips_git_envs_and_model_folders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     proj = tmp_path / "proj"
     _evil(proj / ".git" / "objects" / "x.pkl")
-    # (an environment's package folder: its distributions are the environment collector's; the
-    # rest of an environment folder is swept like any other, red team 111pa-1/-2)
-    _evil(proj / ".venv" / "lib" / "python3.11" / "site-packages" / "site.pkl")
+    # (an environment's package folder: the files its distributions' RECORDs list are the
+    # environment collector's; the rest of an environment folder, and a file there no RECORD
+    # lists, is swept like any other, red team 111pa-1/-2, 113pa-1)
+    site = proj / ".venv" / "lib" / "python3.11" / "site-packages"
+    _evil(site / "site.pkl")
+    (site / "pkg-1.0.dist-info").mkdir(parents=True)
+    (site / "pkg-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n")
+    (site / "pkg-1.0.dist-info" / "RECORD").write_text("site.pkl,,\npkg-1.0.dist-info/METADATA,,\n")
     (proj / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
     _evil(proj / "models" / "m1" / "model.pkl")
     _evil(proj / "src" / "pkg" / "table.joblib")
