@@ -336,3 +336,21 @@ def counting_calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) ->
     with monkeypatch.context() as m:
         m.setattr(owner, name, counted)
         yield calls
+
+
+class OsSystem:
+    """An object whose pickle calls ``os.system("true")`` when loaded (tests never load it)."""
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        import os
+
+        return (os.system, ("true",))
+
+
+def evil_pickle(path: Path) -> Path:
+    """Write the pickle of :class:`OsSystem` at ``path`` (folders made)."""
+    import pickle
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(OsSystem()))
+    return path

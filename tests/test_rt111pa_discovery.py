@@ -33,6 +33,7 @@ from mlbom.formats.pickle_start import may_unpickle
 from mlbom.fswalk import discovery_walk
 from mlbom.inventory import Inputs, generate
 from mlbom.model import Bom
+from tests.helpers import evil_pickle
 
 
 @pytest.fixture(autouse=True)
@@ -40,15 +41,7 @@ def _cache(isolated_cache: Path) -> Path:
     return isolated_cache
 
 
-class _Evil:
-    def __reduce__(self) -> tuple[Any, tuple[str]]:
-        return (os.system, ("true",))
-
-
-def _evil(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(pickle.dumps(_Evil()))
-    return path
+_evil = evil_pickle
 
 
 def _bom(proj: Path) -> Bom:

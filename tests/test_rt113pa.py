@@ -15,29 +15,23 @@ Nothing here is loaded."""
 from __future__ import annotations
 
 import io
-import os
 import pickle
 import tarfile
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from mlbom.collectors.models import weight_named
 from mlbom.inventory import Inputs, generate
 from mlbom.scanner import scan, scan_bytes
+from tests.helpers import OsSystem
 from tests.test_rt112pa_tf import GRAPH, _ld, _onnx_claiming, _vf
 
 
 @pytest.fixture(autouse=True)
 def _cache(isolated_cache: Path) -> Path:
     return isolated_cache
-
-
-class _Evil:
-    def __reduce__(self) -> tuple[Any, tuple[str]]:
-        return (os.system, ("true",))
 
 
 ONNX = _onnx_claiming("w.data", 4)  # a well-formed ModelProto
@@ -79,7 +73,7 @@ def test_archive_suffixes_pandas_opens_by_name_are_looked_past(name: str) -> Non
 def test_a_pickle_in_a_tar_gz_named_for_pandas_is_inventoried(tmp_path: Path) -> None:
     proj = tmp_path / "proj"
     proj.mkdir()
-    blob = pickle.dumps(_Evil())
+    blob = pickle.dumps(OsSystem())
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tf:
         info = tarfile.TarInfo("df.pkl")
