@@ -1216,7 +1216,7 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
         acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
     if "mlmodel" in kinds:
         _mlmodel(text, acc, folder, where)
-    if "gin" in kinds:
+    if "gin" in kinds or "dynamic_registration" in text:  # (gin includes a file of any name: 114pa-1)
         from mlbom.formats import gin
 
         for j in gin.judge(text, where):
@@ -1572,7 +1572,10 @@ def _scan_json(text: str, acc: _Acc, facts: dict[str, str], *, where: str, folde
     _code_references(doc, acc, folder, where)  # every reading of the document is judged, whichever names it
     if isinstance(doc, dict) and "backbone" in doc and "head" in doc:
         _yolo_config(doc, None, acc, where)  # yaml.safe_load reads JSON too (red team 112pa-6)
-    if isinstance(doc, dict) and "graph" in doc:  # an ONNX model in onnx's JSON form (red team 112pa-3)
+    # an ONNX model in onnx's JSON form (red team 112pa-3), or any JSON holding its external-data
+    # entries (onnx.load needs no graph nor ir_version, and reads functions' tensors too: 114pa-4)
+    if isinstance(doc, dict) and ("graph" in doc or _may_spell(text, "externalData")
+                                  or _may_spell(text, "external_data")):
         _onnx_text(onnx_text.judge_json(doc, folder), acc, where)
     if isinstance(doc, dict) and isinstance(doc.get("weight_map"), dict):
         _weight_map_paths(doc["weight_map"], acc, where)

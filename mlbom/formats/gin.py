@@ -1,130 +1,165 @@
 """gin-config files (``*.gin``; T5X and other JAX checkpoints keep the run's ``config.gin``): what
 parsing one would call.
 
-gin's parser (``gin/config_parser.py``, ``gin/config.py``) reads statements, not data: ``import
-a.b`` imports a module, ``include 'x.gin'`` reads another file, ``scope/name.param = value`` binds
-a parameter and ``@name`` / ``@name()`` reference a configurable, the second *called* when the
-binding is used. Only registered configurables can be named, unless the file says ``from __gin__
-import dynamic_registration``: then any function or class of an imported module is configurable
-(``os.system.command = 'x'`` and ``@os.system()``). So, with dynamic registration, every
-configurable a reference names is a callable the file picks, judged like a Hydra
-``_target_``: a denied one (``mlbom.formats.config_targets.denied``) is ``unsafe``, any other is
-code the file makes the program call (``suspicious``, as a non-denied ``_target_`` is). An
-``include`` of an absolute path or one leaving the folder reads a file outside the model.
-
-The reading is one linear pass over the text (strings and comments set aside, as gin's tokenizer
-does), bounded by the text's size: no regular expression backtracks over untrusted input."""
+gin's parser (``gin/config_parser.py``) reads statements from Python's own tokenizer
+(``tokenize.generate_tokens`` over the text; a file is opened in text mode, so ``\\r`` and ``\\r\\n``
+end lines): ``import a.b [as c]`` imports a module, ``include 'x.gin'`` reads another file (of any
+name: red team 114pa-1), ``scope/name.param = value`` binds a parameter and ``@name`` / ``@name()``
+reference a configurable, the second *called* when the binding is used. Only registered
+configurables can be named, unless the file says ``from __gin__ import dynamic_registration``:
+then any function or class of an imported module is configurable (``@os.system()``). So, with
+dynamic registration, every configurable a reference names is a callable the file picks, judged
+like a Hydra ``_target_``: a denied one (``mlbom.formats.config_targets.denied``) is ``unsafe``,
+any other is code the file makes the program call (``suspicious``, as a non-denied ``_target_``
+is). An ``include`` of an absolute path, a URL or one leaving the folder reads a file outside the
+model. mlbom reads the same tokens the same way (whitespace, line continuations, form feeds and
+comments as the tokenizer has them: 114pa-1), one linear pass; a text the tokenizer refuses is
+read up to that point and, with dynamic registration, not checked to the end."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+import ast
+import io
+import tokenize
 
 from mlbom.model import Judged
 
-MAX_NAMED = 10_000  # configurables judged per file (past it: not checked to the end)
+MAX_NAMED = 10_000  # references judged per file (past it: not checked to the end)
+MAX_TOKENS = 4_000_000  # tokens read per file
+# characters tokenized per file: Python's tokenizer (pure Python before 3.12) reads about 400 KB a
+# second; a real config.gin is tens of KB. A longer text with dynamic registration is not judged
+# (suspicious), one without names only registered configurables
+MAX_TEXT = 256 << 10
 
-_IMPORT = re.compile(r"import[ \t]+([A-Za-z_][\w.]*)(?:[ \t]+as[ \t]+([A-Za-z_]\w*))?[ \t]*$")
-_FROM_IMPORT = re.compile(r"from[ \t]+([A-Za-z_][\w.]*)[ \t]+import[ \t]+([A-Za-z_]\w*)(?:[ \t]+as[ \t]+([A-Za-z_]\w*))?[ \t]*$")
-_DYNAMIC = re.compile(r"from[ \t]+__gin__[ \t]+import[ \t]+dynamic_registration[ \t]*$")
-_INCLUDE = re.compile(r"include[ \t]+(.*)$")
-_REFERENCE = re.compile(r"@((?:[\w.]+/)*)([A-Za-z_][\w.]*)[ \t]*(\(\))?")
-
-
-@dataclass
-class _Statements:
-    lines: list[str]  # logical lines, strings replaced by '' and comments dropped
-    strings: list[list[str]]  # the string literals of each logical line
+_SCOPE_TOKENS = frozenset({".", "/"})
 
 
-def _statements(text: str) -> _Statements:
-    """Logical lines (a bracket left open continues the line, as gin's tokenizer reads them), with
-    the string literals taken out and comments dropped: one pass over the characters."""
-    lines: list[str] = []
-    strings: list[list[str]] = []
-    cur: list[str] = []
-    lits: list[str] = []
-    depth = 0
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c in "'\"":
-            quote = text[i:i + 3] if text[i:i + 3] in ("'''", '"""') else c
-            j = i + len(quote)
-            buf: list[str] = []
-            while j < n and not text.startswith(quote, j):
-                if text[j] == "\\" and j + 1 < n:
-                    buf.append(text[j + 1])
-                    j += 2
-                    continue
-                if text[j] == "\n" and len(quote) == 1:
-                    break
-                buf.append(text[j])
-                j += 1
-            lits.append("".join(buf))
-            cur.append("''")
-            i = j + len(quote) if text.startswith(quote, j) else j
-            continue
-        if c == "#":
-            while i < n and text[i] != "\n":
-                i += 1
-            continue
-        if c in "([{":
-            depth += 1
-        elif c in ")]}":
-            depth = max(0, depth - 1)
-        if c == "\n" and depth == 0:
-            lines.append("".join(cur).strip())
-            strings.append(lits)
-            cur, lits = [], []
-        elif c == "\\" and text[i + 1:i + 2] == "\n":
+def _tokens(text: str) -> tuple[list[tokenize.TokenInfo], str | None]:
+    """The text's tokens as gin's parser reads them, and why the tokenizer stopped early (None: it
+    read to the end)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # a text-mode file's universal newlines
+    out: list[tokenize.TokenInfo] = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type in (tokenize.COMMENT, tokenize.NL) or len(out) >= MAX_TOKENS:
+                if len(out) >= MAX_TOKENS:
+                    return out, f"more than {MAX_TOKENS} tokens"
+                continue
+            out.append(tok)
+    except (tokenize.TokenError, SyntaxError, ValueError) as exc:  # (IndentationError is a SyntaxError)
+        return out, f"{type(exc).__name__}: {str(exc)[:80]}"
+    return out, None
+
+
+def _statements(toks: list[tokenize.TokenInfo]) -> list[list[tokenize.TokenInfo]]:
+    """The tokens of each logical line (NEWLINE ends one; brackets are the tokenizer's business)."""
+    out: list[list[tokenize.TokenInfo]] = []
+    cur: list[tokenize.TokenInfo] = []
+    for tok in toks:
+        if tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+            if cur:
+                out.append(cur)
+            cur = []
+        elif tok.type not in (tokenize.INDENT, tokenize.DEDENT):
+            cur.append(tok)
+    if cur:
+        out.append(cur)
+    return out
+
+
+def _dotted(toks: list[tokenize.TokenInfo], i: int) -> tuple[str, int]:
+    """A dotted name starting at ``toks[i]`` and the index after it."""
+    parts: list[str] = []
+    while i < len(toks) and toks[i].type == tokenize.NAME:
+        parts.append(toks[i].string)
+        if i + 1 < len(toks) and toks[i + 1].string == ".":
             i += 2
             continue
-        else:
-            cur.append(" " if c == "\n" else c)
         i += 1
-    lines.append("".join(cur).strip())
-    strings.append(lits)
-    return _Statements(lines, strings)
+        break
+    return ".".join(parts), i
+
+
+def _references(st: list[tokenize.TokenInfo]) -> list[str]:
+    """The configurables ``@scope/name`` / ``@name()`` of one statement name (scopes dropped)."""
+    out: list[str] = []
+    i = 0
+    while i < len(st):
+        if st[i].string != "@":
+            i += 1
+            continue
+        j = i + 1
+        name: list[str] = []
+        while j < len(st) and (st[j].type == tokenize.NAME or st[j].string in _SCOPE_TOKENS):
+            if st[j].string == "/":
+                name = []  # a scope: the name comes after the last "/"
+            else:
+                name.append(st[j].string)
+            j += 1
+        text = "".join(name).strip(".")
+        if text:
+            out.append(text)
+        i = j
+    return out
+
+
+def _include_outside(path: str) -> bool:
+    p = path.replace("\\", "/")
+    return p.startswith(("/", "~")) or "://" in p or ":" in p[:3] or ".." in p.split("/")
 
 
 def judge(text: str, where: str) -> list[Judged]:
     """The findings of one gin file (``where`` names it in the messages)."""
     from mlbom.formats.config_targets import denied
 
-    st = _statements(text)
+    if len(text) > MAX_TEXT:
+        if "dynamic_registration" not in text:
+            return []
+        return [Judged("code.remote", "high", f"{where}: gin with dynamic registration, more than {MAX_TEXT // 1024} "
+                       "KiB: not read (the program calls what its references name)", "suspicious")]
+    toks, stopped = _tokens(text)
     aliases: dict[str, str] = {}
     dynamic = False
     out: list[Judged] = []
     named: list[str] = []
-    for line, lits in zip(st.lines, st.strings, strict=True):
-        if not line:
+    for st in _statements(toks):
+        head = st[0].string if st[0].type == tokenize.NAME else ""
+        if head == "from" and len(st) >= 4:
+            module, k = _dotted(st, 1)
+            if k < len(st) and st[k].string == "import":
+                name, k = _dotted(st, k + 1)
+                alias = st[k + 1].string if k + 1 < len(st) and st[k].string == "as" else None
+                if module == "__gin__" and name == "dynamic_registration":
+                    dynamic = True
+                elif name:
+                    aliases[alias or name] = f"{module}.{name}"
             continue
-        if _DYNAMIC.match(line):
-            dynamic = True
+        if head == "import" and len(st) >= 2:
+            module, k = _dotted(st, 1)  # (an import alone runs only that module's own code)
+            alias = st[k + 1].string if k + 1 < len(st) and st[k].string == "as" else None
+            if module:
+                aliases[alias or module.split(".")[0]] = module if alias else module.split(".")[0]
             continue
-        if (m := _IMPORT.match(line)) is not None:
-            module, alias = m.group(1), m.group(2)  # (an import alone runs only that module's own code)
-            aliases[alias or module.split(".")[0]] = module if alias else module.split(".")[0]
-            continue
-        if (m := _FROM_IMPORT.match(line)) is not None:  # from t5x import adafactor
-            aliases[m.group(3) or m.group(2)] = f"{m.group(1)}.{m.group(2)}"
-            continue
-        if (m := _INCLUDE.match(line)) is not None:
-            for path in lits:
-                if path.startswith(("/", "\\", "~")) or ".." in path.replace("\\", "/").split("/") or ":" in path[:3]:
-                    out.append(Judged("config.gin-include", "high", f"{where}: includes {path[:200]!r}, a file "
-                                      "outside the model's folder, read as more configuration", "suspicious"))
+        if head == "include":
+            for tok in st[1:]:
+                if tok.type == tokenize.STRING:
+                    try:
+                        path = ast.literal_eval(tok.string)
+                    except (ValueError, SyntaxError, MemoryError, RecursionError):
+                        path = tok.string
+                    if isinstance(path, str) and _include_outside(path):
+                        out.append(Judged("config.gin-include", "high", f"{where}: includes {path[:200]!r}, a file "
+                                          "outside the model's folder, read as more configuration", "suspicious"))
             continue
         # a reference hands the configurable (or, with "()", what calling it returns) to the
         # program; a binding only sets a parameter of one the program or a reference calls
-        named.extend(ref.group(2) for ref in _REFERENCE.finditer(line))
+        named.extend(_references(st))
     if not dynamic:
         return out
     seen: set[str] = set()
     for name in named[:MAX_NAMED]:
-        head, _, rest = name.partition(".")
-        path = f"{aliases[head]}.{rest}" if head in aliases and rest else aliases.get(head, name)
+        first, _, rest = name.partition(".")
+        path = f"{aliases[first]}.{rest}" if first in aliases and rest else aliases.get(first, name)
         if path in seen:
             continue
         seen.add(path)
@@ -137,7 +172,8 @@ def judge(text: str, where: str) -> list[Judged]:
         shown = ", ".join(callables[:10]) + (f" and {len(callables) - 10} more" if len(callables) > 10 else "")
         out.append(Judged("code.remote", "high", f"{where}: gin with dynamic registration: the program calls what "
                           f"this file names ({shown})", "suspicious"))
-    if len(named) > MAX_NAMED:
-        out.append(Judged("code.remote", "high", f"{where}: more than {MAX_NAMED} configurables named: not checked "
+    if len(named) > MAX_NAMED or stopped:
+        why = f"more than {MAX_NAMED} configurables named" if len(named) > MAX_NAMED else f"read up to {stopped}"
+        out.append(Judged("code.remote", "high", f"{where}: gin with dynamic registration, {why}: not checked "
                           "to the end", "suspicious"))
     return out

@@ -10,13 +10,15 @@ textual syntax). It then runs ``load_external_data_for_model(model, dirname(path
 
 Judged here:
 
-* a JSON document shaped like a ``ModelProto`` (a mapping with ``graph`` and ``irVersion``/``ir_version``):
+* a JSON document shaped like a ``ModelProto`` (a mapping with ``graph`` and ``irVersion``/``ir_version``),
+  or any JSON document holding external-data entries (``onnx.load`` needs neither field, and reads the
+  tensors of ``functions`` too: red team 114pa-4):
   every ``externalData``/``external_data`` entry whose ``key`` is ``location``, at any depth, is judged by
   the binary reader's rule (:func:`mlbom.formats.onnx.escape_reason`: absolute, ``..`` out of the folder,
   a NUL, onnxruntime's memory marker, a symlink out of the folder → ``unsafe``,
   ``onnx.external-data-escape``); the other ONNX judgements (custom-operator domains, a claim on the
   referenced file) are not made: ``onnx.text-form`` (``info``) says so;
-* a text-format or textual-syntax model (by those extensions, with ``ir_version`` and ``graph``) that
+* a text-format or textual-syntax model (by those extensions, whatever else it holds) that
   spells external data (``external_data``, ``data_location`` or ``location``): not read, ``error``
   (``onnx.text-form-unread``: mlbom has no text-proto reader; the locations may be escaped strings). One
   that spells none holds no external data (text-format field names are plain identifiers): no finding.
@@ -31,7 +33,6 @@ from mlbom.model import Judged
 
 TEXT_SUFFIXES = (".txtpb", ".textproto", ".prototxt", ".pbtxt", ".onnxtxt", ".onnxtext")
 MAX_SHOWN = 5
-_TEXT_SHAPE = (re.compile(r"\bir_version\b"), re.compile(r"\bgraph\b"))
 _TEXT_EXTERNAL = re.compile(r"external_data|data_location|location")
 
 
@@ -44,8 +45,6 @@ def judge_json(doc: object, folder: Path | None) -> list[Judged]:
     """The external-data locations of an ONNX model in JSON form (module docstring)."""
     from mlbom.formats.onnx import escape_reason
 
-    if not json_model(doc):
-        return []
     locations: list[str] = []
     walked: set[int] = set()
     stack = [doc]
@@ -66,6 +65,8 @@ def judge_json(doc: object, folder: Path | None) -> list[Judged]:
                 continue
             walked.add(id(node))
             stack.extend(node)
+    if not locations and not json_model(doc):
+        return []
     out = [Judged("onnx.text-form", "info", "an ONNX model in onnx's JSON serialisation (onnx.load reads .json/.onnxjson "
                   "so, then loads its external data): its external-data locations are judged; custom-operator domains "
                   "and the referenced files' claims are not", None)]
@@ -86,9 +87,7 @@ def judge_text(text: str) -> list[Judged]:
     """A text named with one of :data:`TEXT_SUFFIXES` (the caller selects it by name), read as an ONNX
     model in protobuf text format or ONNX's textual syntax: ``error`` when it has the model's shape and
     spells external data (not read), else nothing (module docstring)."""
-    if not all(p.search(text) for p in _TEXT_SHAPE):
-        return []
-    if _TEXT_EXTERNAL.search(text) is None:
+    if _TEXT_EXTERNAL.search(text) is None:  # (onnx.load needs no ir_version nor graph: 114pa-4)
         return []
     return [Judged("onnx.text-form-unread", "high", "an ONNX model in a text serialisation (onnx.load reads "
                    f"{', '.join(TEXT_SUFFIXES)} so, then opens every tensor's external-data location) that spells "

@@ -27,7 +27,7 @@ characters dropped). Each node once (aliases share them): linear in the document
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 import yaml
@@ -62,6 +62,11 @@ class _NotStr:
 _NOT_STR = _NotStr()
 
 
+# a YOLO model definition is a few KB (yolov5s.yaml 1.4 KB, rtdetr-l 1.8 KB): a text past this holding both
+# row keys is not composed a second time (the config-target walk composes it once; 114pa-5: 960 KB, 4.5 s)
+MAX_TEXT = 256 << 10
+
+
 def may_be(text: str) -> bool:
     """Whether a text may hold a YOLO model definition: both row keys spelled — plainly, or through a
     YAML double-quoted escape that yields a letter (``\\x62``, ``\\u0062``, ``\\U00000062``) or an
@@ -89,6 +94,10 @@ def judge_text(text: str) -> list[Judged]:
     """The evaluated strings of the first YAML document of ``text`` (:func:`judge_doc`), composed by
     libyaml where it reads the text (linear, in C), else by PyYAML's own parser (``yaml.safe_load``'s,
     which reads some texts libyaml refuses), under its bounds."""
+    if len(text) > MAX_TEXT:
+        return [Judged("config.eval-string", "high", f"YOLO-like model config (backbone and head rows) of more than "
+                       f"{MAX_TEXT // 1024} KiB: not read (real ones are a few KB; parse_model evaluates the strings "
+                       "of its rows)", "suspicious")]
     c_loader = getattr(yaml, "CSafeLoader", None)
     first = next(composed(text, c_loader), None) if isinstance(c_loader, type) else None
     for node in [first] if first is not None else composed(text, cast("type[yaml.BaseLoader]", yaml.SafeLoader)):
@@ -106,6 +115,7 @@ def judge_text(text: str) -> list[Judged]:
 class _Found:
     unsafe: list[str]
     suspicious: list[str]
+    judged: set[tuple[str, str]] = field(default_factory=set)
 
 
 def judge_doc(doc: object) -> list[Judged]:
@@ -151,12 +161,35 @@ def _shown(items: list[str]) -> str:
     return ", ".join(items[:MAX_SHOWN]) + more
 
 
+# a row's module as the loaders look it up and call it (yolov5: eval(m); ultralytics: globals()[m],
+# or getattr(torch.nn, m[3:]) for "nn.X"): the modules are classes (Conv, C2f, SPPF, Detect,
+# nn.Upsample); a lowercase name is one of the functions those modules import (ultralytics' nn/tasks.py:
+# check_requirements runs pip, attempt_load_one_weight / torch_safe_load torch.load another file:
+# red team 114pa-3), called with the row's arguments
+_MODULE_CLASS = re.compile(r"\s*(?:(?:torch\s*\.\s*)?nn\s*\.\s*)?[A-Z][A-Za-z0-9_]*\s*", re.ASCII)
+
+
+# classes of those namespaces that load another checkpoint (torch.load) from a row's arguments:
+# yolov5's DetectMultiBackend (models/common.py → attempt_load), ultralytics' AutoBackend
+_LOADING_CLASSES = frozenset({"DetectMultiBackend", "AutoBackend"})
+
+
 def _judge(s: str, role: str, where: str, found: _Found) -> None:
+    key = (s, role)
+    if key in found.judged:  # the same string judged once (114pa-5: one name 480,001 times: 4.5 s)
+        return
+    found.judged.add(key)
+    _judge_once(s, role, where, found)
+
+
+def _judge_once(s: str, role: str, where: str, found: _Found) -> None:
     from mlbom.formats.config_targets import denied
 
     ascii_s = s.encode("ascii", "ignore").decode("ascii")  # yolov5: open(cfg, encoding="ascii", errors="ignore")
     plain = ascii_s == s and (_INERT.fullmatch(s) is not None
                               or (role == "activation" and _NN_CALL.fullmatch(s) is not None))
+    if role == "module" and plain and (_MODULE_CLASS.fullmatch(s) is None or s.strip() in _LOADING_CLASSES):
+        plain = False  # a function the loader's module namespace holds, or a class that loads a model file
     dunder = "__" in ascii_s
     bad = [why for n in dict.fromkeys(re.sub(r"\s+", "", m) for m in _NAMES.findall(ascii_s))
            if (why := denied(n)) is not None]

@@ -64,10 +64,28 @@ def test_an_include_outside_the_folder_is_suspicious(path: str) -> None:
     assert r.verdict == "suspicious" and {f.id for f in r.findings} == {"config.gin-include"}
 
 
-def test_the_reading_is_linear() -> None:
-    # strings, comments and brackets are set aside in one pass: a megabyte of shapes that would make
-    # a backtracking reading quadratic gives its answer (bounded work; measured, not timed, here)
+def test_bounds() -> None:
     big = DYN + "a.b = @x.y()\n" * (gin.MAX_NAMED + 1)
     out = gin.judge(big, "c.gin")
     assert {j.id for j in out} == {"code.remote"} and "not checked to the end" in out[-1].message
     assert gin.judge("@" + "a" * 200_000, "c.gin") == []
+    huge = DYN + "# pad\n" * (gin.MAX_TEXT // 6)
+    assert [j.effect for j in gin.judge(huge, "c.gin")] == ["suspicious"]  # not tokenized: not judged
+    assert gin.judge(huge.replace("dynamic_registration", "x"), "c.gin") == []
+
+
+# red team 114pa-1: spellings gin's parser (Python's tokenizer) reads that a line reader missed
+@pytest.mark.parametrize("text", [
+    DYN + "import os\ntrain.cb = @ os.system()\n",  # a blank after @
+    (DYN + "import os\ntrain.cb = @os.system()\n").replace("\n", "\r"),  # CR line ends
+    "from __gin__ \\\nimport dynamic_registration\nimport os\ntrain.cb = @os.system()\n",  # a continuation
+    DYN + "import os\n\x0ctrain.cb = @os.system()\n",  # a form feed
+    "from __gin__ \\\r\nimport dynamic_registration\r\nimport os\r\ntrain.cb = @os.system()\r\n",
+])
+def test_spellings_the_tokenizer_reads(text: str) -> None:
+    assert scan_bytes(text.encode(), "config.gin").verdict == "unsafe"
+
+
+def test_an_included_file_of_any_name_is_read_as_gin() -> None:
+    text = DYN + "import os\ntrain.cb = @os.system()\n"
+    assert scan_bytes(text.encode(), "base_config.txt").verdict == "unsafe"
