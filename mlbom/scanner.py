@@ -1205,11 +1205,21 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
     templates), YAML Python tags."""
     stripped = text.lstrip("\ufeff \t\r\n")
     kinds = _name_kinds(name)
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]  # (config_targets' Jsonnet rule reads it: "jsonnet")
     if "chat-template" in kinds:
         facts["chat-template.present"] = "true"
         _add_template(acc, text, where)
+        # the rules that hold whatever a text's name still hold (red team 115pa-1b: gin includes a base.j2;
+        # OmegaConf, jsonargparse and PyYAML read any name passed to them)
+        if "dynamic_registration" in text:
+            _gin(text, acc, where)
+        if _walk_bomb(text) is None:
+            if _may_name_targets(text, base):
+                # (docs: a template holding Jsonnet-like text no parser reads whole is no config: info)
+                _yaml_tags(text, acc, where, found=_config_targets(None, text, acc, where, name=base, docs=True))
+            else:
+                _yaml_tags(text, acc, where)
         return "chat-template"
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]  # (config_targets' Jsonnet rule reads it: "jsonnet")
     nemo = "nemo" in kinds
     ini = logging_config.looks_like(text)  # logging.config.fileConfig's INI form, any name (red team 23b-1)
     for j in logging_config.judge(text) if ini else ():
@@ -1217,10 +1227,7 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
     if "mlmodel" in kinds:
         _mlmodel(text, acc, folder, where)
     if "gin" in kinds or "dynamic_registration" in text:  # (gin includes a file of any name: 114pa-1)
-        from mlbom.formats import gin
-
-        for j in gin.judge(text, where):
-            acc.add(j.id, j.severity, j.message, effect=j.effect)
+        _gin(text, acc, where)
     if stripped[:1] in ("{", "[") and not (ini and stripped[:1] == "["):
         claims = "json" if "json" in kinds else "lines" if "lines" in kinds else None
         fmt = _scan_json(text, acc, facts, where=where, folder=folder, claims=claims)
@@ -1257,6 +1264,13 @@ def _yolo_config(doc: object, text: str | None, acc: _Acc, where: str) -> None:
         return
     for j in yolo_cfg.judge_text(text) if text is not None else yolo_cfg.judge_doc(doc):
         acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
+
+
+def _gin(text: str, acc: _Acc, where: str) -> None:
+    from mlbom.formats import gin
+
+    for j in gin.judge(text, where):
+        acc.add(j.id, j.severity, j.message, effect=j.effect)
 
 
 def _mlmodel(text: str, acc: _Acc, folder: Path | None, where: str) -> None:

@@ -103,6 +103,15 @@ def _references(st: list[tokenize.TokenInfo]) -> list[str]:
     return out
 
 
+def _binding(st: list[tokenize.TokenInfo]) -> bool:
+    """A statement gin's parser reads as a binding (a selector, then ``=``, or ``:`` opening a block),
+    whatever its first word: it tries that before the import/include keywords."""
+    i = 0
+    while i < len(st) and (st[i].type == tokenize.NAME or st[i].string in _SCOPE_TOKENS):
+        i += 1
+    return 0 < i < len(st) and st[i].string in ("=", ":")
+
+
 def _include_outside(path: str) -> bool:
     p = path.replace("\\", "/")
     return p.startswith(("/", "~")) or "://" in p or ":" in p[:3] or ".." in p.split("/")
@@ -124,6 +133,8 @@ def judge(text: str, where: str) -> list[Judged]:
     named: list[str] = []
     for st in _statements(toks):
         head = st[0].string if st[0].type == tokenize.NAME else ""
+        if head in ("from", "import", "include") and _binding(st):
+            head = ""  # `import = @os.system()`, `include/x.p = …`: gin looks for a binding first (115pa-1)
         if head == "from" and len(st) >= 4:
             module, k = _dotted(st, 1)
             if k < len(st) and st[k].string == "import":

@@ -1,0 +1,55 @@
+"""Red team 115pa, on the 114pa fixes:
+
+- 115pa-1: gin tries a binding before the import/include keywords, so ``import = @os.system()``
+  (used later as ``%import``) is a binding whose reference mlbom skipped with the "import" line.
+- 115pa-1b: a ``.j2``/``.jinja`` name stopped every rule that holds whatever a text's name (gin
+  includes ``base.j2``; OmegaConf, jsonargparse and PyYAML read any name they are given).
+- 115pa-4: more OpenMMLab helpers: ``Config.fromstring`` (``file_format='.py'`` runs the text),
+  checkpoint loaders beside the denied ones, the ``init_detector``/``init_model`` APIs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mlbom.scanner import scan_bytes
+
+DYN = "from __gin__ import dynamic_registration\nimport os\n"
+
+
+@pytest.mark.parametrize("text", [
+    DYN + "import = @os.system()\ntrain.cb = %import\n",
+    DYN + "include = @os.system()\n",
+    DYN + "from = @os.system()\n",
+    DYN + "import/train.cb = @os.system()\n",  # a scope named import
+    DYN + "import.cb = @os.system()\n",
+    DYN + "import:\n  cb = @os.system()\n",  # a block binding
+])
+def test_gin_bindings_named_like_keywords_are_read(text: str) -> None:
+    assert scan_bytes(text.encode(), "config.gin").verdict == "unsafe"
+
+
+def test_gin_imports_stay_imports() -> None:
+    r = scan_bytes((DYN + "import os.path as p\ninclude 'base.gin'\ntrain.x = 1\n").encode(), "config.gin")
+    assert r.verdict == "safe", r.findings
+
+
+@pytest.mark.parametrize(("text", "verdict"), [
+    (DYN + "train.cb = @os.system()\n", "unsafe"),  # gin's include 'base.j2'
+    ("model:\n  _target_: os.system\n", "unsafe"),  # OmegaConf.load('config.j2')
+    ("model:\n  class_path: os.system\n", "unsafe"),  # jsonargparse --config config.j2
+])
+def test_template_names_keep_the_name_free_rules(text: str, verdict: str) -> None:
+    for name in ("base.j2", "base.jinja"):
+        assert scan_bytes(text.encode(), name).verdict == verdict
+
+
+@pytest.mark.parametrize("type_", [
+    "mmengine.Config.fromstring", "mmengine.config.Config.fromstring", "mmcv.Config.fromstring",
+    "mmengine.runner.CheckpointLoader.load_checkpoint", "mmengine.runner.checkpoint.load_from_local",
+    "mmcv.runner._load_checkpoint", "mmdet.apis.init_detector", "mmseg.apis.init_model", "mmengine.runner.Runner.from_cfg",
+])
+def test_more_openmmlab_helpers_are_denied(type_: str) -> None:
+    doc = {"model": {"type": type_, "cfg_str": "import os", "file_format": ".py"}}
+    assert scan_bytes(json.dumps(doc).encode(), "config.json").verdict == "unsafe"
