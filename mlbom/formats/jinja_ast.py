@@ -444,6 +444,10 @@ _NAMED_CALLABLE = frozenset({"map", "select", "reject", "selectattr", "rejectatt
 _MAX_MAP_DEPTH = 8  # map('map', 'map', …) nesting followed
 # Filters that keep (a selection of) the context data they are given.
 # (not default/batch/slice: their arguments put the template's own values in)
+# filters that return a generator object (jinja2.filters: select_or_reject, do_unique, do_map,
+# do_items, do_batch, do_slice yield): iterated it gives data, used as a value it is Python's
+_GENERATOR_FILTERS = frozenset({"select", "reject", "selectattr", "rejectattr", "unique", "map", "items", "batch",
+                                "slice"})
 _CONTEXT_FILTERS = frozenset({"selectattr", "rejectattr", "select", "reject", "reverse", "list", "sort", "unique",
                               "dictsort", "first", "last", "items"})
 # Methods of context data whose result is (a piece of) that data, given constant or data arguments:
@@ -542,6 +546,7 @@ class _Judge:
         self._plain_names: set[str] | None = None  # names whose every value is data, a constant or a literal of them
         self._plain_formats: set[int] | None = None  # X.format attributes called with plain arguments only
         self._bindings: dict[str, list[nodes.Node | _UnpackedFrom | None]] = {}  # name -> what binds it
+        self._iters: set[int] | None = None  # ids of the for loops' iterables
         self._path_memo: dict[str, bool] = {}  # name -> bound only to plain paths into the renderer's data
 
     def add(self, fid: str, sev: Severity, msg: str, effect: Verdict | None, lineno: int) -> None:
@@ -1991,6 +1996,8 @@ class _Judge:
         if isinstance(node, nodes.Name) and (node.name in _PYTHON_OBJECT_NAMES or node.name in PYTHON_NAMES
                                              or node.name in self.macros):
             return False
+        if self._generator(node, 0) or self._holds_generator(node, 0):
+            return False  # a generator object (its gi_frame reaches a module's globals: 115sb-1), not its items
         if self._context_data(node) or self._context_path(node):
             return True
         if self.mutates:  # L.append(namespace): no literal is known by its text (111sb-2)
@@ -2024,6 +2031,53 @@ class _Judge:
         if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and node.node.attr in (
                 "items", "values", "keys", "get") and node.dyn_args is None and node.dyn_kwargs is None and not node.kwargs:
             return self._plain_of(node.node.node) and all(self._plain_of(a) for a in node.args)
+        return False
+
+    def _generator(self, node: nodes.Node, depth: int) -> bool:
+        """Whether ``node`` may be the generator object a filter returns (``|select``, ``|reject``,
+        ``|selectattr``, ``|rejectattr``, ``|unique``, ``|map``, ``|items``, ``|batch``, ``|slice``):
+        its items are data, the object itself is Python's (red team 115sb-1), also through a name,
+        a namespace attribute, a conditional or a default bound to one."""
+        if depth > 16:
+            return True
+        if isinstance(node, nodes.Filter):
+            return node.name in _GENERATOR_FILTERS or (node.name in ("default", "d") and node.node is not None
+                                                       and self._generator(node.node, depth + 1))
+        if isinstance(node, nodes.CondExpr):
+            return self._generator(node.expr1, depth + 1) or (node.expr2 is not None
+                                                              and self._generator(node.expr2, depth + 1))
+        if isinstance(node, (nodes.And, nodes.Or)):
+            return self._generator(node.left, depth + 1) or self._generator(node.right, depth + 1)
+        if isinstance(node, (nodes.Getattr, nodes.Getitem)) and self._holds_generator(node.node, depth + 1):
+            return True  # an item of a literal holding one ({'g': messages|reject}.g)
+        key = node.name if isinstance(node, nodes.Name) else f"{node.node.name}.{node.attr}" \
+            if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) else None
+        if key is None:
+            return False
+        iters = self._iter_ids()
+        # a loop variable is an element of what it loops over: a generator only when that holds one
+        return any(v is not None and not isinstance(v, _UnpackedFrom)
+                   and (self._holds_generator(v, depth + 1) if id(v) in iters else self._generator(v, depth + 1))
+                   for v in self._bindings.get(key) or ())
+
+    def _iter_ids(self) -> set[int]:
+        if self._iters is None:
+            self._iters = {id(f.iter) for f in self._all(nodes.For)}
+        return self._iters
+
+    def _holds_generator(self, node: nodes.Node, depth: int) -> bool:
+        """A list, tuple or dict literal (or a name bound to one) with a generator among its items."""
+        if depth > 16:
+            return True
+        if isinstance(node, (nodes.List, nodes.Tuple)):
+            return any(self._generator(i, depth + 1) or self._holds_generator(i, depth + 1) for i in node.items)
+        if isinstance(node, nodes.Dict):
+            return any(self._generator(p.value, depth + 1) or self._holds_generator(p.value, depth + 1)
+                       for p in node.items)
+        if isinstance(node, nodes.Name):
+            iters = self._iter_ids()
+            return any(v is not None and not isinstance(v, _UnpackedFrom) and id(v) not in iters
+                       and self._holds_generator(v, depth + 1) for v in self._bindings.get(node.name) or ())
         return False
 
     def _alternatives_ok(self, node: nodes.Node) -> bool:
