@@ -26,6 +26,7 @@ import functools
 import hashlib
 import inspect
 import io
+import itertools
 import os
 import pickletools
 import re
@@ -1228,6 +1229,8 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
         _mlmodel(text, acc, folder, where)
     if "gin" in kinds or "dynamic_registration" in text:  # (gin includes a file of any name: 114pa-1)
         _gin(text, acc, where)
+    if "python_param" in text:  # a Caffe net (caffe.Net reads any path)
+        _caffe_python_layers(text, acc, where)
     if stripped[:1] in ("{", "[") and not (ini and stripped[:1] == "["):
         claims = "json" if "json" in kinds else "lines" if "lines" in kinds else None
         fmt = _scan_json(text, acc, facts, where=where, folder=folder, claims=claims)
@@ -1264,6 +1267,33 @@ def _yolo_config(doc: object, text: str | None, acc: _Acc, where: str) -> None:
         return
     for j in yolo_cfg.judge_text(text) if text is not None else yolo_cfg.judge_doc(doc):
         acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
+
+
+# a Caffe net's Python layer: python_param { module: "m" layer: "C" } (the text format; V1's
+# `layers { type: PYTHON …}` too): caffe's GetPythonLayer imports the module and calls the class
+_CAFFE_PY = re.compile(r"python_param\s*\{([^{}]{0,4096})\}")
+_CAFFE_FIELD = re.compile(r"\b(module|layer)\s*:\s*[\"']([^\"']{0,512})[\"']")
+
+
+def _caffe_python_layers(text: str, acc: _Acc, where: str) -> None:
+    """Python layers of a Caffe net (red team 115pa-3): code outside the file that caffe.Net imports
+    and calls at load, as an HF ``auto_map``: ``code.remote`` (suspicious); a denied module ``unsafe``."""
+    from mlbom.formats.config_targets import denied
+
+    found: list[str] = []
+    for m in itertools.islice(_CAFFE_PY.finditer(text), 1000):
+        fields = dict(_CAFFE_FIELD.findall(m.group(1)))
+        module = fields.get("module", "").strip()
+        path = f"{module}.{fields.get('layer', '').strip()}".strip(".")
+        why = denied(path) or (denied(f"{module}.x") if module else None)
+        if why is not None:
+            acc.add("code.dangerous-target", "critical", f"{where}: Caffe Python layer {path!r}: caffe.Net imports "
+                    f"and calls it at load ({why})", effect="unsafe")
+        found.append(path or "(no module)")
+    if found:
+        acc.add("code.remote", "high", f"{where}: Caffe net with Python layers ({', '.join(sorted(set(found))[:10])}): "
+                "caffe.Net imports those modules and calls those classes at load; their code is not in this file",
+                effect="suspicious")
 
 
 def _gin(text: str, acc: _Acc, where: str) -> None:

@@ -53,3 +53,14 @@ def test_template_names_keep_the_name_free_rules(text: str, verdict: str) -> Non
 def test_more_openmmlab_helpers_are_denied(type_: str) -> None:
     doc = {"model": {"type": type_, "cfg_str": "import os", "file_format": ".py"}}
     assert scan_bytes(json.dumps(doc).encode(), "config.json").verdict == "unsafe"
+
+
+@pytest.mark.parametrize(("text", "verdict"), [
+    ('layer { name: "p" type: "Python" python_param { module: "rpn.proposal_layer" layer: "ProposalLayer" } }\n',
+     "suspicious"),
+    ('layers { type: PYTHON python_param { module: "os" layer: "system" } }\n', "unsafe"),
+    ('layer { name: "conv1" type: "Convolution" convolution_param { num_output: 96 } }\n', "safe"),
+])
+def test_caffe_python_layers_are_code_the_net_imports(text: str, verdict: str) -> None:
+    """115pa-3: caffe.Net's GetPythonLayer imports python_param.module and calls its layer class."""
+    assert scan_bytes(text.encode(), "deploy.prototxt").verdict == verdict
