@@ -1796,6 +1796,9 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
             stack.extend(node)
     _unjudged_code(refs, "auto_map/custom_pipelines name", "from_pretrained(..., trust_remote_code=True)",
                    acc, folder, where)
+    if isinstance(doc, dict) and ("_diffusers_version" in doc or isinstance(doc.get("_class_name"), list)):
+        _unjudged_code(_diffusers_code(doc, folder), "diffusers _class_name / component library names",
+                       "DiffusionPipeline.from_pretrained (a local folder: no trust_remote_code check)", acc, folder, where)
     if targets:
         _config_targets(doc, None, acc, where)
     classes, functions = _st_references(doc)
@@ -1848,6 +1851,30 @@ def _st_references(doc: object) -> tuple[list[str], list[str]]:
         if isinstance(v, str) and "." in v:
             functions.append(v)
     return classes, functions
+
+
+def _diffusers_code(doc: dict[object, object], folder: Path | None) -> list[str]:
+    """The module files a diffusers ``model_index.json`` makes ``DiffusionPipeline.from_pretrained`` of a
+    local folder import (red team 115pa-2; ``pipeline_loading_utils``): ``_class_name: [file, Class]``
+    imports ``<folder>/<file>.py`` when it is a file, and each component ``name: [library, Class]``
+    imports ``<folder>/<name>/<library>.py`` when it is one (``os.path.join``: ``..`` and absolute parts
+    kept), else the installed module ``library``. A name that leaves the folder, or a file that is
+    there, is a reference (``path.py::Class``) judged as ``auto_map``'s are."""
+    refs: list[str] = []
+
+    def ref(path: str, cls: str) -> None:
+        odd = path.startswith(("/", "\\", "~")) or "\\" in path or ".." in path.split("/") or ":" in path[:3]
+        if odd or (folder is not None and (folder / f"{path}.py").is_file()):
+            refs.append(f"{path}.py::{cls}")
+
+    cls = doc.get("_class_name")
+    if isinstance(cls, list) and len(cls) == 2 and all(isinstance(c, str) for c in cls):
+        ref(cls[0], cls[1])
+    for key, value in doc.items():
+        if isinstance(key, str) and not key.startswith("_") and isinstance(value, list) and len(value) == 2 \
+                and all(isinstance(v, str) for v in value) and len(refs) < _MAX_REFS:
+            ref(f"{key}/{value[0]}", value[1])
+    return refs
 
 
 def _unjudged_code(refs: list[str], what: str, loader: str, acc: _Acc, folder: Path | None, where: str) -> None:

@@ -10,10 +10,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from mlbom.scanner import scan_bytes
+from mlbom.scanner import scan, scan_bytes
 
 DYN = "from __gin__ import dynamic_registration\nimport os\n"
 
@@ -64,3 +65,32 @@ def test_more_openmmlab_helpers_are_denied(type_: str) -> None:
 def test_caffe_python_layers_are_code_the_net_imports(text: str, verdict: str) -> None:
     """115pa-3: caffe.Net's GetPythonLayer imports python_param.module and calls its layer class."""
     assert scan_bytes(text.encode(), "deploy.prototxt").verdict == verdict
+
+
+SD = {"_class_name": "StableDiffusionPipeline", "_diffusers_version": "0.30.0",
+      "unet": ["diffusers", "UNet2DConditionModel"], "text_encoder": ["transformers", "CLIPTextModel"],
+      "safety_checker": [None, None], "requires_safety_checker": True}
+
+
+@pytest.mark.parametrize("doc", [
+    {**SD, "_class_name": ["../shared_code/pipeline", "MyPipeline"]},
+    {**SD, "_class_name": ["/tmp/pipeline", "MyPipeline"]},
+    {**SD, "unet": ["../.git/unet_code", "MyUNet"]},
+])
+def test_diffusers_code_outside_the_scan_is_code_remote(doc: dict[str, object]) -> None:
+    """115pa-2: DiffusionPipeline.from_pretrained of a local folder imports <folder>/<_class_name[0]>.py and
+    <folder>/<component>/<library>.py (os.path.join keeps .. and absolute parts), no trust_remote_code check."""
+    r = scan_bytes(json.dumps(doc).encode(), "model_index.json")
+    assert r.verdict == "suspicious" and "code.remote" in {f.id for f in r.findings}, r.findings
+
+
+def test_a_real_model_index_stays_safe() -> None:
+    assert scan_bytes(json.dumps(SD).encode(), "model_index.json").verdict == "safe"
+
+
+def test_diffusers_code_in_a_skipped_folder_is_code_remote(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "pipeline.py").write_text("import os\nos.system('true')\n")
+    (tmp_path / "model_index.json").write_text(json.dumps({**SD, "_class_name": [".git/pipeline", "MyPipeline"]}))
+    got = {Path(s.path).name: s.verdict for s in scan(tmp_path)}
+    assert got["model_index.json"] == "suspicious", got
