@@ -1387,9 +1387,36 @@ def _pickle_config(value: object, acc: _Acc, where: str) -> None:
     :func:`mlbom.formats.config_targets.pickle_targets`), judged as a config's."""
     from mlbom.formats import config_targets as ct
 
-    targets = ct.pickle_targets(value)
+    plain: list[object] = []
+    targets = ct.pickle_targets(value, plain_out=plain)
     for j in ct.judge(targets) if targets else ():
         acc.add(j.id, j.severity, f"{where}: the pickle's data, read as a config: {j.message}", effect=j.effect)
+    if plain:
+        _pickled_yolo(plain[0], acc, where)
+
+
+def _pickled_yolo(doc: object, acc: _Acc, where: str) -> None:
+    """YOLO model definitions in a pickle's data (red team 115pa-5: a yolov5 checkpoint's ``model`` is an
+    object with a ``yaml`` attribute; ``train.py --weights`` builds ``Model(ckpt['model'].yaml)`` and
+    ``parse_model`` evaluates its strings): every mapping holding ``backbone`` and ``head``, each once."""
+    from mlbom.formats import yolo_cfg
+
+    seen: set[int] = set()
+    stack = [doc]
+    found: list[Judged] = []
+    while stack and len(found) < 10:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            if "backbone" in node and "head" in node:
+                found.extend(yolo_cfg.judge_doc(node))
+            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, (dict, list)))
+    for j in found:
+        acc.add(j.id, j.severity, f"{where}: the pickle's data, a YOLO model definition: {j.message}", effect=j.effect)
 
 
 # formats the text judgements above produced (or refused: not text); a reading as anything else

@@ -94,3 +94,23 @@ def test_diffusers_code_in_a_skipped_folder_is_code_remote(tmp_path: Path) -> No
     (tmp_path / "model_index.json").write_text(json.dumps({**SD, "_class_name": [".git/pipeline", "MyPipeline"]}))
     got = {Path(s.path).name: s.verdict for s in scan(tmp_path)}
     assert got["model_index.json"] == "suspicious", got
+
+
+def _ckpt(activation: str) -> bytes:
+    import pickle
+
+    import yaml
+
+    cfg = yaml.safe_load((Path(__file__).parent / "fixtures" / "yolo" / "yolov5s.yaml").read_text())
+    cfg["activation"] = activation
+    return pickle.dumps({"epoch": 3, "model": {"yaml": cfg, "names": ["a", "b"]}}, protocol=2)
+
+
+@pytest.mark.parametrize(("activation", "verdict"), [
+    ("nn.SiLU()", "safe"),
+    ("__import__('os').system('true')", "unsafe"),
+])
+def test_a_yolo_definition_inside_a_checkpoint_is_judged(activation: str, verdict: str) -> None:
+    """115pa-5: yolov5's train.py --weights builds Model(ckpt['model'].yaml); parse_model evaluates its strings."""
+    r = scan_bytes(_ckpt(activation), "best.pkl")
+    assert r.verdict == verdict, [(f.id, f.message[:120]) for f in r.findings]

@@ -2547,7 +2547,7 @@ def _dict_sources(v: object) -> list[pickle_values.Dct] | None:
     return None
 
 
-def pickle_targets(value: object) -> Targets | None:
+def pickle_targets(value: object, plain_out: list[object] | None = None) -> Targets | None:
     """Config targets carried as a pickle's data (12d-4): a Lightning checkpoint's
     ``hyper_parameters`` (and ``hparams``, ``datamodule_hyper_parameters``, a NeMo/Hydra model's
     ``cfg``) are a config that ``load_from_checkpoint`` hands to LightningCLI's ``_instantiator``
@@ -2630,6 +2630,8 @@ def pickle_targets(value: object) -> Targets | None:
             into[int(key)] = got
         else:
             into[str(key)] = got
+    if plain_out is not None:
+        plain_out.append(root[0])  # the plain data, for the other config readers (a YOLO model's yaml: 115pa-5)
     if not found and not lost:
         return None
     out = json_targets(root[0])

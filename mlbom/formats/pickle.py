@@ -1483,6 +1483,9 @@ def _array_elements(v: object) -> list[object] | None:
 
 
 _SCALARS = frozenset({"numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar"})
+# strings that make the config pass run: target keys, and a YOLO model definition's row key (its
+# eval'd strings are judged on the same plain data: red team 115pa-5)
+_PASS_KEYS = TARGET_KEYS | {"backbone"}
 # calls whose result _loader_text may read as a str
 _TEXT_MADE_BY = frozenset({*_SCALARS, "copyreg._reconstructor", "builtins.str", "numpy.str_", "numpy.unicode_", "builtins.bytes",
                            "numpy.bytes_"})
@@ -1996,7 +1999,7 @@ class _Walker:
         if len(stack) + self.depth_items >= self.sh.limits.stack:
             raise PickleLimit(f"stack grows past {self.sh.limits.stack} items")
         if isinstance(v, str):
-            if INTERPOLATION in v or v in TARGET_KEYS:
+            if INTERPOLATION in v or v in _PASS_KEYS:
                 self.sh.targets = True
         elif isinstance(v, (Seq, Dct)) and (v.items is None or (isinstance(v, Dct) and v.loose)):
             self.sh.targets = True  # (keys built at load time may be target keys: 109pa-1)
