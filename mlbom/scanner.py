@@ -540,30 +540,34 @@ _UNKNOWN_CLAIM = "content is in no format mlbom recognises (unknown); "
 _PROGRAM_SUFFIXES = (".pb", ".meta", ".pdmodel", ".prototxt", ".caffemodel", ".tflite")
 
 
+def _claim_of(name: str) -> tuple[str, tuple[str, ...]] | None:
+    """The :data:`_CLAIMS` row a file name matches first (its label and accepted formats), or None."""
+    lower = name.lower()
+    for exts, label, accepted in _CLAIMS:
+        if lower.endswith(exts):
+            return label, accepted
+    return None
+
+
 def _unread_format_name(path: str) -> bool:
     """The file's name says a format a loader opens by name and mlbom does not read at all (a claim
     that accepts no content: TensorFlow's saved_model.pb, keras_metadata.pb, .pbtxt; a name of
     :data:`_PROGRAM_SUFFIXES`)."""
     lower = path.replace("\\", "/").rsplit("/", 1)[-1].lower()
-    if lower.endswith(_PROGRAM_SUFFIXES):
-        return True
-    for exts, _label, accepted in _CLAIMS:
-        if lower.endswith(exts):
-            return not accepted
-    return False
+    claim = _claim_of(lower)
+    return lower.endswith(_PROGRAM_SUFFIXES) or (claim is not None and not claim[1])
 
 
 def _check_claim(name: str, fmt: str, acc: _Acc) -> None:
     """A weight-format extension over content of another format is an ``error``."""
-    lower = name.lower()
-    for exts, label, accepted in _CLAIMS:
-        if not lower.endswith(exts):
-            continue
-        ok = any(fmt == a or (a.endswith("*") and fmt.startswith(a[:-1])) for a in accepted)
-        if not ok and fmt != "git-lfs-pointer":
-            shown = _UNKNOWN_CLAIM if fmt == "unknown" else f"content is {fmt}; "
-            acc.add("file.format-mismatch", "high", f"{shown}the name {name!r} says {label}", effect="error")
+    claim = _claim_of(name)
+    if claim is None:
         return
+    label, accepted = claim
+    ok = any(fmt == a or (a.endswith("*") and fmt.startswith(a[:-1])) for a in accepted)
+    if not ok and fmt != "git-lfs-pointer":
+        shown = _UNKNOWN_CLAIM if fmt == "unknown" else f"content is {fmt}; "
+        acc.add("file.format-mismatch", "high", f"{shown}the name {name!r} says {label}", effect="error")
 
 
 # ---- dispatch --------------------------------------------------------------------------
@@ -1890,8 +1894,7 @@ def _diffusers_code(doc: dict[object, object], folder: Path | None) -> list[str]
     refs: list[str] = []
 
     def ref(path: str, cls: str) -> None:
-        odd = path.startswith(("/", "\\", "~")) or "\\" in path or ".." in path.split("/") or ":" in path[:3]
-        if odd or (folder is not None and (folder / f"{path}.py").is_file()):
+        if _path_leaves(path) or (folder is not None and (folder / f"{path}.py").is_file()):
             refs.append(f"{path}.py::{cls}")
 
     cls = doc.get("_class_name")

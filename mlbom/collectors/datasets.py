@@ -182,7 +182,7 @@ _SCAN_SUFFIXES = frozenset({".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib"
 # the price of not vouching for what nobody read (red team 9b DS, 9c D1).
 # joblib's lzma, lz4 and "ZF" files too: whatever the scanner decompresses (red team 15d-2).
 _CONTAINER_FORMATS = frozenset({"zip", "tar", "gzip", "bzip2", "xz", "lzma", "lz4", "joblib-zfile", "zstd", "zlib"})
-_COMPRESSION_SUFFIXES = frozenset({s for names in compression.SUFFIXES.values() for s in names} | {".zst", ".zstd"})
+_COMPRESSION_SUFFIXES = compression.NAMED_COMPRESSION
 
 
 def _named_loadable(name: str) -> bool:
@@ -203,7 +203,7 @@ def _named_loadable(name: str) -> bool:
 
 # the suffixes pandas infers a compression or archive from (``pandas.io.common.extension_to_compression``
 # and ``.tar*``) with joblib's: such a file is decompressed by its NAME, whatever its first bytes say
-_DECOMPRESSED_BY_NAME = _COMPRESSION_SUFFIXES | {".zip", ".tar", ".tgz", ".tbz", ".tbz2", ".txz"}
+_DECOMPRESSED_BY_NAME = compression.NAMED_DECOMPRESSION
 
 
 def _scanned(fmt: str, name: str) -> bool:

@@ -33,7 +33,7 @@ from mlbom.collectors._files import (
 from mlbom.collectors._hfcache import HfSnapshot, LayoutCheck, snapshot_of
 from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError, MlbomError
-from mlbom.formats import hf_card
+from mlbom.formats import compression, hf_card
 from mlbom.formats.safe_read import load_json
 from mlbom.fswalk import SKIPPED, shown_name
 from mlbom.hashing import StatKey, stat_key, tree_digest
@@ -564,9 +564,8 @@ DISCOVERY_SUFFIXES: tuple[str, ...] = (".pdparams", ".pdopt", ".nemo", ".ptl", "
                                        ".cloudpickle", ".pth.tar", ".pt.tar", ".ckpt.tar")
 # compression and archive suffixes looked past (``model.pkl.gz``, ``model.joblib.z``: joblib and
 # pandas decompress by the name, then unpickle; pandas' read_pickle also opens ``.zip``, ``.tar``
-# and ``.tar.gz``/``.tgz``… by the name, red team 113pa-5): the dataset collector's lists
-_COMPRESSION_SUFFIXES: tuple[str, ...] = (".gz", ".gzip", ".bz2", ".xz", ".lzma", ".z", ".zlib", ".lz4", ".zst",
-                                          ".zstd", ".zip", ".tar", ".tgz", ".tbz", ".tbz2", ".txz")
+# and ``.tar.gz``/``.tgz``… by the name, red team 113pa-5): the dataset collector's list
+_COMPRESSION_SUFFIXES = compression.NAMED_DECOMPRESSION
 
 
 def weight_named(name: str) -> bool:

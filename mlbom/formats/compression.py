@@ -473,6 +473,10 @@ def lzma_chain_in_file(raw: IO[bytes], limits: Limits = DEFAULT_LIMITS) -> bool:
 # .xz, .lzma, .lz4): a suffix of these is looked past to the name of what was compressed
 SUFFIXES: dict[str, tuple[str, ...]] = {"gzip": (".gz", ".gzip"), "bz2": (".bz2",), "xz": (".xz",), "lzma": (".lzma",),
                                         "zlib": (".z", ".zlib"), "lz4": (".lz4",)}
+# the suffixes a loader decompresses a file by (joblib, pandas' extension_to_compression), zstd too
+NAMED_COMPRESSION = frozenset({s for names in SUFFIXES.values() for s in names} | {".zst", ".zstd"})
+# and the archives pandas' read_pickle opens by the name (.zip, .tar and its compressed forms)
+NAMED_DECOMPRESSION = NAMED_COMPRESSION | {".zip", ".tar", ".tgz", ".tbz", ".tbz2", ".txz"}
 
 
 def compressed(head: bytes) -> str | None:
