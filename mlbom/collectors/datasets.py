@@ -188,17 +188,8 @@ _COMPRESSION_SUFFIXES = compression.NAMED_COMPRESSION
 def _named_loadable(name: str) -> bool:
     """The name's last suffix, past any compression suffixes (``train.pkl.xz``, ``m.joblib.lz4``),
     says weights, code or a config a loader reads (:data:`_SCAN_SUFFIXES`)."""
-    low = name.lower()
-    while True:
-        dot = low.rfind(".")
-        if dot < 0:
-            return False
-        suffix = low[dot:]
-        if suffix in _SCAN_SUFFIXES:
-            return True
-        if suffix not in _COMPRESSION_SUFFIXES:
-            return False
-        low = low[:dot]
+    return any((dot := low.rfind(".")) >= 0 and low[dot:] in _SCAN_SUFFIXES
+               for low in compression.name_stems(name, _COMPRESSION_SUFFIXES))
 
 
 # the suffixes pandas infers a compression or archive from (``pandas.io.common.extension_to_compression``

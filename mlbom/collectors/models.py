@@ -562,24 +562,17 @@ _STRAY_DEPTH = 64
 # ImageNet example's name). Never the extension claim of ``_CLAIMS``: discovery only.
 DISCOVERY_SUFFIXES: tuple[str, ...] = (".pdparams", ".pdopt", ".nemo", ".ptl", ".mar", ".torchscript", ".jbl",
                                        ".cloudpickle", ".pth.tar", ".pt.tar", ".ckpt.tar")
-# compression and archive suffixes looked past (``model.pkl.gz``, ``model.joblib.z``: joblib and
-# pandas decompress by the name, then unpickle; pandas' read_pickle also opens ``.zip``, ``.tar``
-# and ``.tar.gz``/``.tgz``… by the name, red team 113pa-5): the dataset collector's list
-_COMPRESSION_SUFFIXES = compression.NAMED_DECOMPRESSION
+# (compression and archive suffixes are looked past: ``model.pkl.gz``, ``model.joblib.z``, as joblib
+# and pandas decompress by the name, then unpickle; pandas' read_pickle also opens ``.zip``, ``.tar``
+# and ``.tar.gz``/``.tgz``… by the name, red team 113pa-5: compression.NAMED_DECOMPRESSION)
 
 
 def weight_named(name: str) -> bool:
     """Whether a file called ``name`` is a weight file by its name (the stray-weight sweep's rule):
     its suffix, past any compression suffixes, is one of :data:`mlbom.scanner.WEIGHT_SUFFIXES` or
     :data:`DISCOVERY_SUFFIXES` (case ignored)."""
-    low = name.lower()
-    while True:
-        if low.endswith(WEIGHT_SUFFIXES) or low.endswith(DISCOVERY_SUFFIXES):
-            return True
-        dot = low.rfind(".")
-        if dot <= 0 or low[dot:] not in _COMPRESSION_SUFFIXES:
-            return False
-        low = low[:dot]
+    return any(low.endswith(WEIGHT_SUFFIXES) or low.endswith(DISCOVERY_SUFFIXES)
+               for low in compression.name_stems(name, compression.NAMED_DECOMPRESSION))
 
 
 _MAX_OWNED = 2_000_000  # RECORD entries read per sweep (past it, files are taken as not installed)

@@ -19,7 +19,7 @@ import bz2
 import io
 import lzma
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, NamedTuple, Protocol
 
@@ -477,6 +477,16 @@ SUFFIXES: dict[str, tuple[str, ...]] = {"gzip": (".gz", ".gzip"), "bz2": (".bz2"
 NAMED_COMPRESSION = frozenset({s for names in SUFFIXES.values() for s in names} | {".zst", ".zstd"})
 # and the archives pandas' read_pickle opens by the name (.zip, .tar and its compressed forms)
 NAMED_DECOMPRESSION = NAMED_COMPRESSION | {".zip", ".tar", ".tgz", ".tbz", ".tbz2", ".txz"}
+
+
+def name_stems(name: str, peel: frozenset[str]) -> Iterator[str]:
+    """``name`` lowercased, then with each last suffix of ``peel`` taken off in turn
+    (``m.pkl.tar.gz`` → ``m.pkl.tar`` → ``m.pkl`` for :data:`NAMED_DECOMPRESSION`)."""
+    low = name.lower()
+    yield low
+    while (dot := low.rfind(".")) > 0 and low[dot:] in peel:
+        low = low[:dot]
+        yield low
 
 
 def compressed(head: bytes) -> str | None:
