@@ -921,7 +921,7 @@ class _Judge:
     def _collect_literal_mappings(self, sources: dict[str, list[nodes.Node | _UnpackedFrom | None]]) -> None:
         """:attr:`literal_names`, :attr:`literal_deep`, :attr:`key_names`, :attr:`key_cut` from the
         bindings ``sources`` and the template's loops (a loop over a mapping binds its keys)."""
-        iters = {id(f.iter) for f in self._all(nodes.For)}
+        iters = self._iter_ids()
         plain: list[tuple[str, nodes.Node]] = []
         for name, values in sorted(sources.items()):
             for v in values:
@@ -2088,7 +2088,7 @@ class _Judge:
         a namespace attribute remembering the previous role (red team 106sb-6). Names by the
         greatest fixpoint over their bindings (:attr:`_bindings`), asked once the other sets are final."""
         if self._alt_names is None:
-            iters = {id(f.iter) for f in self._all(nodes.For)}
+            iters = self._iter_ids()
             bindings = self._bindings
             # (opaque names are not excluded: a binding to data is opaque; the bindings decide)
             self._alt_names = {n for n in bindings if n not in self.unbound and n not in self.tainted
