@@ -1814,7 +1814,8 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
             # config inside a string, which jsonargparse imports / parses again (18b-1, 18b-3)
             targets = targets or "${" in node or ct.string_names_code(node)
         elif isinstance(node, dict):
-            if _marks_code(node) or ct.type_denied(node.get("type")) is not None:
+            if _marks_code(node) or ct.type_denied(node.get("type")) is not None or (
+                    node is doc and ct.CUSTOM_IMPORTS in node):
                 targets = True  # Hydra, jsonargparse, fiddle, mmengine (:func:`_config_targets`), at any depth
             _string_leaves(node.get("auto_map"), refs, walked)
             pipes = node.get("custom_pipelines")

@@ -150,6 +150,8 @@ MAX_NEST = 4  # resolver arguments parsed as YAML inside resolver arguments pars
 HYDRA, JSONARGPARSE, FIDDLE, DICTCONFIG = "Hydra/NeMo", "jsonargparse", "fiddle", "logging dictConfig"
 MMENGINE = "mmengine"
 TYPE_KEY = "type"  # mmengine's registry key (OpenMMLab: MMDetection, MMPose, MMPretrain …), red team 112pa-4
+# mmengine's ``custom_imports = dict(imports=[…])``: ``Config.fromfile`` → ``import_modules_from_strings``
+CUSTOM_IMPORTS = "custom_imports"
 _VALUE = ""  # a pending key-less value (no target's convention): resolved to judge what it names
 LOADERS = {
     HYDRA: "hydra.utils.instantiate (NeMo restore_from, Hydra/Lightning configs)",
@@ -201,6 +203,9 @@ class Targets:
     # modules a dictConfig ``ext://NAME`` value imports (its top-level code runs) outside ``()``/``class``,
     # neither deny-listed nor the standard streams / stdlib logging's data (red team 26b-2)
     imports: list[str] = field(default_factory=list)
+    # modules a top-level mmengine ``custom_imports: {imports: …}`` names: ``Config.fromfile`` imports
+    # them (``import_custom_modules`` defaults to True), so their top-level code runs on load
+    modules: list[str] = field(default_factory=list)
     # deny-listed stdlib logging classes under a ``class`` key: (value, its place, document), settled by
     # :meth:`_settle_logging` (a dictConfig's: logging; anywhere else: a callable)
     _log_pending: list[tuple[str, _Place | object, int]] = field(default_factory=list)
@@ -537,7 +542,7 @@ class Targets:
         """The targets of a text parsed inside this one (a resolver's argument), as this text's."""
         for k in inner.kinds:
             self.kind(k)
-        for which in ("paths", "computed", "resolvers", "env", "_callables", "imports"):
+        for which in ("paths", "computed", "resolvers", "env", "_callables", "imports", "modules"):
             for item in getattr(inner, which):
                 self._once(which, item)
         self.logging.extend(x for x in inner.logging if x not in self.logging)
@@ -562,7 +567,17 @@ class Targets:
 
     def __bool__(self) -> bool:
         return bool(self.paths or self.computed or self.resolvers or self.env or self.bounded or self.unread
-                    or self.logging or self.imports)
+                    or self.logging or self.imports or self.modules)
+
+    def custom_import(self, value: str, place: _Place | object) -> None:
+        """A string at ``place``: a module mmengine imports when it is an item (or the value) of a
+        top-level ``custom_imports``' ``imports`` (:data:`CUSTOM_IMPORTS`)."""
+        if isinstance(place, tuple) and place[1].isdigit() and isinstance(place[0], tuple) \
+                and place[0][1] == "imports":
+            place = place[0]  # an item of the list under ``imports`` (a list of strings: no deeper)
+        if place == ((None, CUSTOM_IMPORTS), "imports") and value.strip():
+            self.kind(MMENGINE)
+            self._once("modules", value.strip()[:200])
 
 
 _Place = tuple["_Place", str] | None  # a linked path: (the parent's place, the last key); None: the root
@@ -1816,6 +1831,7 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                         out.odd("a collection")
                 elif scalar is not None and top is not None:  # (a scalar document is no config: OmegaConf refuses it)
                     out.value(scalar, _below(top), max(doc, 0))
+                    out.custom_import(scalar, _below(top))
                     if "${" in scalar and out.depth == 0 and _node_parts(scalar) is not None:
                         out.pend((scalar, _VALUE, top.place, max(doc, 0), False))
                 if (isinstance(event, yaml.AliasEvent) and anchor in spans and top is not None
@@ -2508,6 +2524,7 @@ def json_targets(doc: object, *, budget: EventBudget | None = None, depth: int =
             stack.extend((v, (place, str(i))) for i, v in enumerate(item))
         elif isinstance(item, str):
             out.value(item, place)
+            out.custom_import(item, place)
             if "${" in item and depth == 0 and _node_parts(item) is not None:
                 out.pend((item, _VALUE, place[0] if place is not None else None, 0, False))
     out.settle(lambda n: doc if n == 0 else None)
@@ -2791,7 +2808,7 @@ def names_denied(text: str, judged: Callable[[str], str | None] = _bare_danger) 
 
 
 # the code keys a text or string must spell (plainly) to name a target by key
-_CODE_WORDS = (*MARKERS, *INIT_ARGS, "pyref")
+_CODE_WORDS = (*MARKERS, *INIT_ARGS, "pyref", CUSTOM_IMPORTS)
 # a string a loader may parse into a mapping or list: YAML (``key:``, flow ``{``/``[``, ``- ``, ``? ``)
 # or TOML (``key =``, ``[table]``). A block sequence's ``-`` starts a line after any of YAML's line
 # breaks (PyYAML's reader and libyaml: ``\r``, ``\n``, NEL, U+2028, U+2029) or the stream's start,
@@ -2895,6 +2912,11 @@ def judge(targets: Targets) -> list[Judged]:
                           f"did not judge: {_shown([repr(m) for m in targets.imports])} (BaseConfigurator.convert "
                           "resolves every value it reads: the module's top-level code runs when the config is "
                           "applied)", "suspicious"))
+    if targets.modules:
+        out.append(Judged("code.remote", "high", "mmengine custom_imports names modules this scan did not judge: "
+                          f"{_shown([repr(m) for m in targets.modules])} (Config.fromfile imports them with "
+                          "import_custom_modules=True, its default: their top-level code runs when the config "
+                          "is loaded)", "suspicious"))
     out.extend(Judged("config.logging", sev, msg, effect) for sev, msg, effect in targets.logging)
     if targets.env:
         out.append(Judged("config.env-read", "info", "OmegaConf interpolation reads environment variables into "
