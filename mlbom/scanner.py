@@ -68,6 +68,7 @@ from mlbom.formats.compression import (
     zlib_confirmed,
 )
 from mlbom.formats.onnx import ExternalRef
+from mlbom.formats.paths import leave_reason
 from mlbom.formats.weights import FormatError, Window
 from mlbom.formats.zipread import ZipArchive, ZipEntry, crc32_of, find_end_record, open_member, read_archive
 from mlbom.hashing import CHUNK, ChunkedHash, ContentChanged, FileDigest, StatKey, VerifiedReader, open_beneath, stat_key
@@ -1982,8 +1983,7 @@ def _settle_code(sc: FileScan, judged: Callable[[CodeRef], bool] | None) -> File
 def _joined_leaves(v: str) -> bool:
     """A name a loader joins to the model's folder that lands outside what a scan of the folder
     judges: absolute, a drive, a ``..`` part or a folder the walker skips."""
-    parts = v.replace("\\", "/").split("/")
-    return v.startswith(("/", "\\")) or (len(v) > 1 and v[1] == ":") or any(p == ".." or p in _UNWALKED for p in parts)
+    return leave_reason(v, skipped=_UNWALKED) is not None
 
 
 def _weight_map_paths(weight_map: dict[str, object], acc: _Acc, where: str) -> None:
@@ -2026,7 +2026,7 @@ def _is_hub_id(v: str) -> bool:
 def _path_leaves(v: str) -> bool:
     """A file path that leaves what a scan of the folder judges: the rule of shard names
     (:func:`_joined_leaves`), and ``~`` or any backslash."""
-    return _joined_leaves(v) or v.startswith("~") or "\\" in v
+    return leave_reason(v, skipped=_UNWALKED, home=True) is not None or "\\" in v
 
 
 # ---- configs that pass keyword arguments to from_pretrained (red team 90s-2) ------------------

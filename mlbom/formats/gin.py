@@ -22,6 +22,7 @@ import ast
 import io
 import tokenize
 
+from mlbom.formats.paths import leave_reason
 from mlbom.model import Judged
 
 MAX_NAMED = 10_000  # references judged per file (past it: not checked to the end)
@@ -113,8 +114,9 @@ def _binding(st: list[tokenize.TokenInfo]) -> bool:
 
 
 def _include_outside(path: str) -> bool:
-    p = path.replace("\\", "/")
-    return p.startswith(("/", "~")) or "://" in p or ":" in p[:3] or ".." in p.split("/")
+    """A file gin's include reads outside the folder (:func:`~mlbom.formats.paths.leave_reason`), or
+    through a scheme-like prefix (``gs:``, ``s3:``)."""
+    return leave_reason(path, home=True, url=True) is not None or ":" in path[:3]
 
 
 def judge(text: str, where: str) -> list[Judged]:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, overload
 
 from mlbom.formats import keras
+from mlbom.formats.paths import leave_reason
 from mlbom.formats.weights import Facts, FormatError
 
 if TYPE_CHECKING:  # the pickle walker (its allowlist tables) is imported when a pickle is found
@@ -1158,8 +1159,7 @@ def _local_heap_string(f: _File, heap: int, offset: int, what: str) -> str:
 def _outside(name: str) -> bool:
     """A file name that leaves the folder of the HDF5 file: absolute (POSIX or Windows), or
     with a ``..`` component."""
-    n = name.replace("\\", "/")
-    return n.startswith("/") or (len(n) > 1 and n[1] == ":") or ".." in n.split("/")
+    return leave_reason(name) is not None
 
 
 def _cstr(b: _Buf, what: str) -> str:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import IO
 
 from mlbom.formats import inflation
+from mlbom.formats.paths import leave_reason
 from mlbom.formats.weights import Facts, FormatError
 from mlbom.model import Verdict
 
@@ -485,17 +486,8 @@ def escape_reason(loc: str, folder: Path | None, real_folder: str | None = None)
     if loc.startswith(_ORT_TAG_PREFIX):
         return "is onnxruntime's in-memory marker: older onnxruntime reads `length` bytes of its own process " \
                "memory at the address in `offset` into the tensor"
-    if loc.startswith(("/", "\\")) or _DRIVE.match(loc):
-        return "is absolute"
-    parts = re.split(r"[/\\]", loc)
-    depth = 0
-    for part in parts:
-        if part == "..":
-            depth -= 1
-            if depth < 0:
-                return "climbs out with '..'"
-        elif part not in ("", "."):
-            depth += 1
+    if (why := leave_reason(loc, climb_only=True)) is not None:  # (the folder's symlinks: below)
+        return why
     if folder is not None:
         try:
             base = real_folder if real_folder is not None else os.path.realpath(folder)
