@@ -537,8 +537,12 @@ _UNKNOWN_CLAIM = "content is in no format mlbom recognises (unknown); "
 # names of programs other frameworks load and mlbom does not read: a TF GraphDef (.pb: ONNX is
 # the only .pb content mlbom reads, and a GraphDef is in no format it knows), a TF1 MetaGraph
 # (model.ckpt.meta), PaddlePaddle's program, Caffe's nets (Python layers), TFLite (Flex ops run TF
-# ops): content in no format mlbom knows under such a name is that program, not raw bytes (113pa-4)
-_PROGRAM_SUFFIXES = (".pb", ".meta", ".pdmodel", ".prototxt", ".caffemodel", ".tflite")
+# ops), TensorRT engines (.engine/.plan/.trt: a version-compatible engine carries plugin libraries
+# the runtime loads when host code is allowed), TorchServe archives (.mar: a handler's Python), native
+# libraries (a custom-op library an ONNX runtime session loads by path): content in no format mlbom
+# knows under such a name is that program, not raw bytes (113pa-4; the TensorRT/native lead of stop 47)
+_PROGRAM_SUFFIXES = (".pb", ".meta", ".pdmodel", ".prototxt", ".caffemodel", ".tflite", ".engine", ".plan", ".trt",
+                     ".mar", ".so", ".dll", ".dylib", ".pyd")
 
 
 def _claim_of(name: str) -> tuple[str, tuple[str, ...]] | None:

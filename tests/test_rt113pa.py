@@ -45,7 +45,9 @@ def test_a_graphdef_and_onnx_polyglot_is_not_onnx() -> None:
     assert scan_bytes(ONNX + _ld(5, b"x"), "model.onnx").verdict == "error"  # model_version is a varint
 
 
-@pytest.mark.parametrize("name", ["frozen.pb", "model.ckpt.meta", "net.pdmodel", "deploy.prototxt", "m.tflite"])
+@pytest.mark.parametrize("name", ["frozen.pb", "model.ckpt.meta", "net.pdmodel", "deploy.prototxt", "m.tflite",
+                                  "model.engine", "model.plan", "m.trt", "handler.mar", "custom_ops.so", "ops.dll",
+                                  "ops.dylib", "ops.pyd"])
 def test_an_onnx_claim_makes_no_program_raw_bytes(tmp_path: Path, name: str) -> None:
     data = b"\x00" + GRAPH  # content in no format mlbom reads
     (tmp_path / name).write_bytes(data)
