@@ -71,6 +71,7 @@ from mlbom.formats.onnx import ExternalRef
 from mlbom.formats.paths import leave_reason
 from mlbom.formats.weights import FormatError, Window
 from mlbom.formats.zipread import ZipArchive, ZipEntry, crc32_of, find_end_record, open_member, read_archive
+from mlbom.fswalk import SKIPPED_FOLDERS
 from mlbom.hashing import CHUNK, ChunkedHash, ContentChanged, FileDigest, StatKey, VerifiedReader, open_beneath, stat_key
 from mlbom.model import Finding, Judged, Severity, Verdict, worst_verdict
 
@@ -1771,7 +1772,7 @@ def _embedded_json(doc: object, acc: _Acc, where: str) -> Iterator[object]:
 
 
 # folders the walker does not enter (mlbom.fswalk): nothing in them is judged by a folder scan
-_UNWALKED = frozenset({".git"})
+_UNWALKED = SKIPPED_FOLDERS
 _MAX_REFS = 10_000  # references checked against the folder (one stat each); past it: not checked, suspicious
 
 

@@ -23,6 +23,7 @@ import io
 import tokenize
 
 from mlbom.formats.paths import leave_reason
+from mlbom.fswalk import SKIPPED_FOLDERS
 from mlbom.model import Judged
 
 MAX_NAMED = 10_000  # references judged per file (past it: not checked to the end)
@@ -114,9 +115,10 @@ def _binding(st: list[tokenize.TokenInfo]) -> bool:
 
 
 def _include_outside(path: str) -> bool:
-    """A file gin's include reads outside the folder (:func:`~mlbom.formats.paths.leave_reason`), or
+    """A file gin's include reads outside what a scan of the folder judges
+    (:func:`~mlbom.formats.paths.leave_reason`: a folder the walker skips counts, red team 116pa-4), or
     through a scheme-like prefix (``gs:``, ``s3:``)."""
-    return leave_reason(path, home=True, url=True) is not None or ":" in path[:3]
+    return leave_reason(path, home=True, url=True, skipped=SKIPPED_FOLDERS) is not None or ":" in path[:3]
 
 
 def judge(text: str, where: str) -> list[Judged]:

@@ -58,7 +58,8 @@ def test_without_dynamic_registration_or_with_a_local_include_nothing_is_called(
     assert r.verdict == "safe", r.findings
 
 
-@pytest.mark.parametrize("path", ["../../other.gin", "/etc/passwd", "~/x.gin"])
+@pytest.mark.parametrize("path", ["../../other.gin", "/etc/passwd", "~/x.gin",
+                                  ".git/evil.gin", "sub/.git/x.gin"])  # (116pa-4: a folder the walker skips)
 def test_an_include_outside_the_folder_is_suspicious(path: str) -> None:
     r = scan_bytes(f"include '{path}'\n".encode(), "operative_config.gin")
     assert r.verdict == "suspicious" and {f.id for f in r.findings} == {"config.gin-include"}
