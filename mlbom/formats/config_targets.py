@@ -2623,9 +2623,9 @@ def pickle_targets(value: object, plain_out: list[object] | None = None) -> Targ
                                 isinstance(x, pickle_values.Call) and pickle_fmt.loader_text(x) is not None):
                             lost = True  # (a str made at load time too: 111pa-4)
                         else:
-                            key = f"\x00built key {i}"  # (no target key is spelled so)
-                            d[key] = None
-                            todo.append((x, d, key))
+                            built = f"\x00built key {i}"  # (no target key is spelled so)
+                            d[built] = None
+                            todo.append((x, d, built))
                     for k, item in src.items.items():
                         if isinstance(k, str):
                             found = found or k in pickle_values.TARGET_KEYS

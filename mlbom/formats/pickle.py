@@ -1093,7 +1093,7 @@ def _pairs_mapping(m: object) -> Dct | None:
         k, v = pair
         if isinstance(k, str):
             d.items[k] = v  # type: ignore[index]
-        elif isinstance(k, Call | Text | Opaque) and k is not NONE:
+        elif isinstance(k, Call | Text | Opaque) and k is not NONE and not _never_text(k):
             d.loose = [*(d.loose or ()), v]
     return Dct(None) if unread else d
 
@@ -1490,6 +1490,21 @@ _PASS_KEYS = TARGET_KEYS | {"backbone"}
 _TEXT_MADE_BY = frozenset({*_SCALARS, "copyreg._reconstructor", "builtins.str", "numpy.str_", "numpy.unicode_", "builtins.bytes",
                            "numpy.bytes_"})
 _TEXT_CLASSES = frozenset({"builtins.str", "numpy.str_", "builtins.bytes", "numpy.bytes_"})
+# allowlisted classes whose call makes an instance of exactly that class, none of them a str or a str
+# subclass: such a dict key is no text at load time (a path-keyed cache, a frozenset itemset key at
+# protocol <= 2 are not keys a str lookup finds: red team 116pk-4)
+_NEVER_TEXT_CLASSES = frozenset({
+    "builtins.set", "builtins.frozenset", "builtins.complex", "builtins.slice", "builtins.bytearray", "builtins.range",
+    "builtins.list", "builtins.dict", "builtins.tuple", "builtins.int", "builtins.float", "builtins.bool",
+    "datetime.datetime", "datetime.date", "datetime.time", "datetime.timedelta", "datetime.timezone",
+    "decimal.Decimal", "fractions.Fraction", "uuid.UUID", "pathlib.Path", "pathlib.PosixPath", "pathlib.WindowsPath",
+    "pathlib.PurePath", "pathlib.PurePosixPath", "pathlib.PureWindowsPath"})
+
+
+def _never_text(k: object) -> bool:
+    """A call result that is certainly no str at load time (:data:`_NEVER_TEXT_CLASSES`, no class
+    assigned to it later)."""
+    return isinstance(k, Call) and k.klass is SAME and made_by(k) in _NEVER_TEXT_CLASSES
 _UNREAD = Opaque("text mlbom cannot read")  # _loader_text: a str mlbom cannot tell
 # the objects a pandas time-zone or dtype argument legitimately is besides text: a tzinfo of an
 # allowlisted time-zone class, a numpy or pandas dtype (none of them is a str subclass)
@@ -4242,7 +4257,7 @@ class _Walker:
                 target.keyed = []
             target.keyed.append((k, v))
             # (may_be_str(NONE) is False: not asked)
-            if k is not NONE and not (isinstance(k, Text) and k.length > 64) and (
+            if k is not NONE and not (isinstance(k, Text) and k.length > 64) and not _never_text(k) and (
                     isinstance(k, Call) or self.may_be_str(k)):
                 # a key computed at load time (any call may return a str or a str subclass such
                 # as numpy.str_, which a str lookup finds) may name any attribute when the dict
