@@ -399,11 +399,12 @@ def keygen(algorithm: str, prefix: Path, password_prompt: bool) -> int:
     return 0
 
 
-def _load_bom(path: Path) -> LoadedBom:
-    """Read a BOM for diff/query/index; its referential problems are warnings on stderr."""
-    from mlbom.reader import load
+def _load_bom(path: Path, data: bytes | None = None) -> LoadedBom:
+    """Read a BOM for diff/query/index (``data``: its bytes, already read once — what a signature
+    check of the same command verifies); its referential problems are warnings on stderr."""
+    from mlbom.reader import load, loads
 
-    loaded = load(path)
+    loaded = load(path) if data is None else loads(data, str(path))
     loaded.require_unique_refs()  # two components under one bom-ref: one would be dropped unseen
     for problem in loaded.problems[:20]:
         _err(f"mlbom: warning: {path}: {problem}")
@@ -738,8 +739,11 @@ def report(bom: Path, fmt: str, output: Path | None, previous: Path | None, key_
 
     if require_every_key and not key_paths:
         raise UsageError("--require-every-key goes with --key")
-    loaded = _load_bom(bom)
-    sig = check(_read(bom), loaded.signature or "", key_paths, name=str(bom),
+    # one read: the bytes whose signature is checked are the bytes reported (red team 116v-4: a file
+    # swapped between two reads was reported with the other one's "verified yes"; stdin was empty at the second)
+    data = _read(bom)
+    loaded = _load_bom(bom, data)
+    sig = check(data, loaded.signature or "", key_paths, name=str(bom),
                 every_key=require_every_key) if key_paths else None
     r = rp.build(loaded, previous=_load_bom(previous) if previous is not None else None, signature=sig)
     _write((rp.render(r, "html" if fmt == "html" else "text" if fmt == "text" else "markdown") + "\n").encode("utf-8"), output)

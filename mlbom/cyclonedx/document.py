@@ -45,7 +45,7 @@ from mlbom.cyclonedx.schematypes import type_leaves
 from mlbom.errors import InputError
 from mlbom.formats.safe_read import check_depth
 from mlbom.jsonlevels import container_levels
-from mlbom.limits import MAX_BOM_BYTES, MAX_DEPTH, MAX_NAMESPACES, bounded_int
+from mlbom.limits import MAX_BOM_BYTES, MAX_DEPTH, MAX_NAMESPACES, MAX_XML_ATTRIBUTES, bounded_int
 
 SUPPORTED = ("1.4", "1.5", "1.6", "1.7")
 """The CycloneDX spec versions mlbom reads, validates and verifies (the only such list)."""
@@ -54,6 +54,12 @@ UTF8_MARK = b"\xef\xbb\xbf"
 CDX_NS = "http://cyclonedx.org/schema/bom/"
 DSIG_NS = "{http://www.w3.org/2000/09/xmldsig#}"
 TOO_DEEP = f"nested too deeply (more than {MAX_DEPTH} levels; mlbom reads at most {MAX_DEPTH})"
+
+
+def _too_many_attributes(tag: object, count: int) -> str:
+    local = str(tag).rpartition("}")[2][:100]
+    return (f"element <{local}> has {count} attributes (mlbom reads at most {MAX_XML_ATTRIBUTES} on one element: "
+            "reading and canonicalizing them costs the square of their number; a CycloneDX element has a handful)")
 
 Format = Literal["json", "xml"]
 
@@ -278,6 +284,8 @@ def xml_walk(root: etree._Element, name: str | Path) -> XmlShape:
             depth += 1
             if depth > MAX_DEPTH:
                 raise InputError(name, TOO_DEEP)
+            if (n := len(obj.attrib)) > MAX_XML_ATTRIBUTES:  # (O(1) in lxml; items() is quadratic: 116v-2)
+                raise InputError(name, _too_many_attributes(obj.tag, n))
             if pending:
                 scopes.append((depth, pending))
                 for prefix in pending:
@@ -315,13 +323,17 @@ def xml_spec(tag: str, name: str | Path) -> str:
 
 
 def _check_xml_depth(root: Element, name: str | Path) -> None:
-    """Refuse an ElementTree tree deeper than :data:`MAX_DEPTH` before it is converted (lxml
-    trees: :func:`xml_walk`). One level at a time, each element seen once: linear."""
+    """Refuse an ElementTree tree deeper than :data:`MAX_DEPTH`, or with an element of more than
+    :data:`MAX_XML_ATTRIBUTES` attributes, before it is converted (lxml trees: :func:`xml_walk`). One
+    level at a time, each element seen once: linear."""
     level = [root]
     depth = 1
     while level:
         if depth > MAX_DEPTH:
             raise InputError(name, TOO_DEEP)
+        for el in level:
+            if len(el.attrib) > MAX_XML_ATTRIBUTES:  # (116v-2: the converter's cost; the same rule as lxml trees')
+                raise InputError(name, _too_many_attributes(el.tag, len(el.attrib)))
         level = [child for el in level for child in el]
         depth += 1
 
