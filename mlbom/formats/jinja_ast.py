@@ -2141,9 +2141,8 @@ class _Judge:
             return False  # a constant, a string, a truth value
         if isinstance(node, nodes.Name):
             name = node.name
-            if name in self.macros or (name in _PYTHON_OBJECT_NAMES | PYTHON_NAMES
-                                       and (name not in self._bindings or name in self.unbound)):
-                return True
+            if name in self.macros or name in _PYTHON_OBJECT_NAMES or name in PYTHON_NAMES:
+                return True  # (whatever else binds it: inside a for, loop is Jinja2's LoopContext)
             if name in self._bindings:
                 return self._has(self.gen_is if itself else self.gen_holds, name)
             return name in self.defined  # bound some way not followed; else the renderer's value

@@ -54,6 +54,9 @@ BYPASSES = [
     "{{ ({'g': " + G + "}|dictsort|first|last)" + W + " }}",
     "{% set a = [" + G + "] %}{% set b = a %}{% set c = b|first %}{{ c" + W + " }}",
     "{{ (" + G + ").gi_yieldfrom" + W + " }}",
+    # loop is Jinja2's LoopContext inside a for, whatever a set outside bound (loop.cycle.__globals__)
+    "{% set loop = [] %}{% for x in messages %}{{ ([loop]|first)[messages[0].content][messages[1].content]"
+    "[messages[2].content] }}{% endfor %}",
 ]
 # flows the old judge flagged already (kept: the new predicates must not lose them)
 HELD = [
