@@ -1631,6 +1631,11 @@ class _Judge:
                 return True  # spec['items'] of spec = … else 'Any'
             return (isinstance(node.arg, (nodes.Slice, nodes.Const)) or self._numeric(node.arg)
                     or self._context_data(node.arg)) and self._context_data(node.node)
+        if isinstance(node, nodes.Filter) and node.node is not None and node.name == "from_json":
+            # tc.function.arguments|from_json: json.loads of the data's text is data (dicts, lists,
+            # strings, numbers; 116sb-3); of a string the template wrote, its own keys: not
+            return not node.args and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None \
+                and self._context_data(node.node)
         if isinstance(node, nodes.Filter) and node.node is not None:
             return node.name in _CONTEXT_FILTERS and self._context_data(node.node)
         if isinstance(node, nodes.Dict):  # {"type": t}: a macro argument wrapping context data

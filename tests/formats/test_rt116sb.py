@@ -136,3 +136,29 @@ def test_rt116sb_generator_check_is_linear(monkeypatch: pytest.MonkeyPatch) -> N
     worst, msgs = template_worst(_chain(40, 3))
     assert worst == "safe", msgs
     assert calls < 20_000, calls
+
+
+# 116sb-3: json.loads of the data's text is data (vLLM's / llama-cpp-python's from_json idiom)
+FROM_JSON_CLEAN = [
+    "{% for m in messages %}{% for tc in m.tool_calls or [] %}{% set args = tc.function.arguments if "
+    "tc.function.arguments is mapping else tc.function.arguments|from_json %}{% for k in args %}<parameter={{ k }}>"
+    "{{ args[k] }}</parameter>{% endfor %}{% endfor %}{% endfor %}",
+]
+FROM_JSON_FLAGGED = [
+    # of a string the template wrote: its own keys
+    "{% set d = '{\"mro\": 1}'|from_json %}{% for k in d %}{{ messages[0][k] }}{% endfor %}",
+    # of the data, but wrapped around a generator: no data
+    "{% for m in messages %}{{ ([m.content|from_json, " + G + "]|last)" + W + " }}{% endfor %}",
+]
+
+
+@pytest.mark.parametrize("template", FROM_JSON_CLEAN)
+def test_rt116sb_from_json_of_data_is_data(template: str) -> None:
+    worst, msgs = template_worst(template)
+    assert worst == "safe", msgs
+
+
+@pytest.mark.parametrize("template", FROM_JSON_FLAGGED)
+def test_rt116sb_from_json_of_template_text_is_not(template: str) -> None:
+    worst, msgs = template_worst(template)
+    assert worst in ("suspicious", "unsafe"), msgs
