@@ -479,7 +479,8 @@ _GEN_SAFE_FILTERS = frozenset({"length", "count", "join", "string", "lower", "up
                                "safe", "format", "replace", "indent", "center", "truncate", "wordwrap", "urlencode",
                                "urlize", "striptags", "xmlattr", "filesizeformat", "pprint"})
 # what a generator object has besides dunders (gi_frame, gi_yieldfrom, send…)
-_GENERATOR_ATTRS = frozenset(n for n in dir(types.GeneratorType) if not n.startswith("_"))
+_GENERATOR_ATTRS = frozenset(n for t in (types.GeneratorType, types.AsyncGeneratorType, types.CoroutineType)
+                             for n in dir(t) if not n.startswith("_"))  # (an async environment's filters)
 _STRING_OPS = (nodes.Concat, nodes.Add, nodes.Mod, nodes.Mul, nodes.Filter, nodes.Call, nodes.CondExpr, nodes.Slice)
 
 
@@ -2224,8 +2225,10 @@ class _Judge:
         if isinstance(node, nodes.Name):
             return node.name in self._bindings and self._has(self.walked, node.name)
         if isinstance(node, nodes.Getitem):
-            if not (isinstance(node.arg, (nodes.Const, nodes.Slice)) or self._numeric(node.arg)):
-                return True
+            arg = node.arg
+            if not (isinstance(arg, (nodes.Const, nodes.Slice)) or self._numeric(arg) or (
+                    self._names_of(arg) is not None and not self._depends_opaque(arg) and not self._is_computed(arg))):
+                return True  # (a key the judge folds to constants is judged by name)
             return self._data_walk(node.node)
         if isinstance(node, nodes.Getattr):
             if isinstance(node.node, nodes.Name) and f"{node.node.name}.{node.attr}" in self._bindings \
@@ -2240,15 +2243,12 @@ class _Judge:
                 paths.extend(node.args[:2])
             if any(not isinstance(a, nodes.Const) for a in paths):
                 return True
-            return (node.node is not None and self._data_walk(node.node)) or (
-                node.name in ("default", "d") and any(self._data_walk(a) for a in node.args))
-        if isinstance(node, nodes.Call):
-            return self._data_walk(node.node)
+        if isinstance(node, (nodes.Const, nodes.TemplateData, nodes.Concat, nodes.Compare, nodes.Test, nodes.Not)):
+            return False  # a constant, a string, a truth value
         if isinstance(node, nodes.CondExpr):
             return self._data_walk(node.expr1) or (node.expr2 is not None and self._data_walk(node.expr2))
-        if isinstance(node, (nodes.And, nodes.Or)):
-            return self._data_walk(node.left) or self._data_walk(node.right)
-        return False
+        # a literal holding one, |first of it, .get(k, it), a call's result…: any piece of it
+        return any(self._data_walk(c) for c in node.iter_child_nodes())
 
     def _alternatives_ok(self, node: nodes.Node) -> bool:
         """Every value an item key may take at render time is, by itself, a constant that names

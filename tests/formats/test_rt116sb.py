@@ -76,6 +76,10 @@ LEAD = [
     "{% set x = messages[0][messages[1].content] %}{{ x.remove(messages[2].content) }}",
     "{% for m in messages %}{{ (messages|map(attribute=m.content)|first).remove(1) }}{% endfor %}",
     "{% for x in messages[0][messages[1].content] %}{{ x.pop() }}{% endfor %}",
+    "{{ ([messages[0][messages[1].content]]|first).remove(messages[2].content) }}",
+    "{{ {}.get('a', messages[0][messages[1].content]).pop() }}",
+    "{{ (none or messages[0][messages[1].content]).pop() }}",
+    "{% set ns = namespace(o=none) %}{% set ns.o = messages[0][messages[1].content] %}{{ ns.o.pop() }}",
 ]
 CLEAN = [
     # Hermes-2-Pro's json_to_python_type(json_spec|items): an attribute a generator lacks is Undefined
@@ -88,6 +92,7 @@ CLEAN = [
     "{% for m in messages %}{% set tc = m.tool_calls|default([]) %}{% for t in tc %}{{ t[t.type] }}{% endfor %}"
     "{% endfor %}",
     "{% for m in messages %}{{ m.content.split(m.role)[0].strip() }}{{ m[m.role] }}{% endfor %}",
+    "{% set k = 'content' %}{% for m in messages %}{{ m[k].strip() }}{% endfor %}",
     "{% set names = {'user': 'U'} %}{% for m in messages %}{{ names.get(m.role, m.role).upper() }}{% endfor %}",
 ]
 
