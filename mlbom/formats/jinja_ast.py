@@ -2504,8 +2504,31 @@ class _Judge:
             self._plain_formats = {
                 id(c.node) for c in self._all(nodes.Call)
                 if isinstance(c.node, nodes.Getattr) and c.node.attr == "format" and c.dyn_args is None
-                and c.dyn_kwargs is None and all(self._plain_receiver(a) for a in [*c.args, *(k.value for k in c.kwargs)])}
+                and c.dyn_kwargs is None and all(self._plain_receiver(a) and self._never_undefined(a)
+                                                 for a in [*c.args, *(k.value for k in c.kwargs)])}
         return self._plain_formats
+
+    def _never_undefined(self, node: nodes.Node) -> bool:
+        """``node``'s value is never a Jinja2 ``Undefined`` (nor holds one): a constant, ``messages``,
+        a loop variable over a path into the renderer's data (an element of a JSON list), a literal of
+        such. ``m.role`` / ``m.name`` is Undefined when the message lacks it, and Python's
+        str.format reads ``{1.__class__.__init__.__globals__[sys]}`` of an Undefined (a plain
+        Environment's formatter is Python's: red team 116sb, own attack)."""
+        if isinstance(node, nodes.Const):
+            return True
+        if isinstance(node, nodes.Name):
+            if node.name not in self.defined:
+                return node.name == "messages"
+            iters = self._iter_ids()
+            values = self._bindings.get(node.name)
+            return node.name not in self.unbound and bool(values) and all(
+                v is not None and not isinstance(v, _UnpackedFrom) and id(v) in iters and self._data_path(v, frozenset())
+                for v in values or ())
+        if isinstance(node, (nodes.List, nodes.Tuple)):
+            return all(self._never_undefined(i) for i in node.items)
+        if isinstance(node, nodes.Dict):
+            return all(self._never_undefined(p.value) for p in node.items)
+        return False
 
     def _check_named_callable(self, node: nodes.Filter, line: int) -> None:
         # map('filter', …) / select('test', …) / selectattr('attribute', 'test', …)

@@ -167,3 +167,30 @@ def test_rt116sb_from_json_of_data_is_data(template: str) -> None:
 def test_rt116sb_from_json_of_template_text_is_not(template: str) -> None:
     worst, msgs = template_worst(template)
     assert worst in ("suspicious", "unsafe"), msgs
+
+
+# own attack: str.format of the data's text reads attributes of its arguments with Python's getattr
+# under a plain Environment; an argument that may be Undefined (a key the message lacks) leads to
+# Undefined.__init__.__globals__ (jinja2.runtime's: sys.modules['os'])
+FORMAT_FLAGGED = [
+    "{% for m in messages %}{{ m.content.format(m.name) }}{% endfor %}",
+    "{% for m in messages %}{{ m.content.format(m, m.role) }}{% endfor %}",
+    "{% for m in messages %}{{ m.content.format(x=[m.name]) }}{% endfor %}",
+    "{% for m in messages %}{% for n in [m.name] %}{{ m.content.format(n) }}{% endfor %}{% endfor %}",
+]
+FORMAT_CLEAN = [
+    "{% for m in messages %}{{ m.content.format(m) }}{{ '{0[content]}'.format(m) }}{% endfor %}",
+    "{% for m in messages %}{% for tc in m.tool_calls %}{{ m.content.format(tc, messages) }}{% endfor %}{% endfor %}",
+]
+
+
+@pytest.mark.parametrize("template", FORMAT_FLAGGED)
+def test_rt116sb_format_arguments_that_may_be_undefined(template: str) -> None:
+    worst, msgs = template_worst(template)
+    assert worst in ("suspicious", "unsafe"), msgs
+
+
+@pytest.mark.parametrize("template", FORMAT_CLEAN)
+def test_rt116sb_format_of_data_by_data_elements_stays_clean(template: str) -> None:
+    worst, msgs = template_worst(template)
+    assert worst == "safe", msgs
