@@ -38,6 +38,7 @@ from __future__ import annotations
 import itertools
 import re
 import string
+import types
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -472,6 +473,14 @@ _MUTATING_METHODS = frozenset({"append", "extend", "insert", "update", "setdefau
 # element, a namespace attribute may be the same object — no list, tuple or dict a name holds is folded.
 _CONTAINER_MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "reverse", "sort", "clear",
                                  "update", "setdefault", "popitem"})
+# filters whose value is a string, a number or a truth value: no Python object of Jinja2's (116sb-1)
+_GEN_SAFE_FILTERS = frozenset({"length", "count", "join", "string", "lower", "upper", "trim", "title", "capitalize",
+                               "tojson", "int", "float", "abs", "round", "wordcount", "e", "escape", "forceescape",
+                               "safe", "format", "replace", "indent", "center", "truncate", "wordwrap", "urlencode",
+                               "urlize", "striptags", "xmlattr", "filesizeformat", "pprint"})
+# what a generator object has besides dunders (gi_frame, gi_yieldfrom, send…)
+_GENERATOR_ATTRS = frozenset(n for t in (types.GeneratorType, types.AsyncGeneratorType, types.CoroutineType)
+                             for n in dir(t) if not n.startswith("_"))  # (an async environment's filters)
 _STRING_OPS = (nodes.Concat, nodes.Add, nodes.Mod, nodes.Mul, nodes.Filter, nodes.Call, nodes.CondExpr, nodes.Slice)
 
 
@@ -548,6 +557,13 @@ class _Judge:
         self._bindings: dict[str, list[nodes.Node | _UnpackedFrom | None]] = {}  # name -> what binds it
         self._iters: set[int] | None = None  # ids of the for loops' iterables
         self._path_memo: dict[str, bool] = {}  # name -> bound only to plain paths into the renderer's data
+        # names (or "ns.attr") that may be a Python object of Jinja2's — a generator a filter
+        # returns, loop, a macro… — and that may hold one inside (116sb-1); attributes of such
+        # "ns.attr" (an alias of an unfollowed namespace may have written them)
+        self.gen_is: set[str] = set()
+        self.gen_holds: set[str] = set()
+        self.gen_attrs: set[str] = set()
+        self.walked: set[str] = set()  # names that may hold what a data-chosen walk reached (116sb lead)
 
     def add(self, fid: str, sev: Severity, msg: str, effect: Verdict | None, lineno: int) -> None:
         key = (fid, msg)
@@ -1321,6 +1337,7 @@ class _Judge:
         self._collect_namespace_and_mutations(sources)
         self._collect_literal_mappings(sources)
         self._bindings = sources
+        self._collect_generators()
         # the greatest fixpoint: ``set messages = messages[1:]`` reads the context's messages first
         self.context_loop = {n for n, vs in sources.items() if all(v is not None for v in vs)}
         # a loop variable read outside its loop is another variable
@@ -1573,6 +1590,12 @@ class _Judge:
         """An expression reading the data the renderer passes (not one the template builds)."""
         if self.mutates:
             return isinstance(node, nodes.Const) and not isinstance(node.value, str)
+        if self._gen_holds(node):
+            # a container holding a generator (or another Python object of Jinja2's), an item,
+            # attribute, |first, .get(…) or + of one: not the data (116sb-1). A generator itself
+            # is data to iterate (for … in, |first, |list directly on it), never a receiver
+            # (:meth:`_plain_of`)
+            return False
         if isinstance(node, nodes.Name):
             if node.name in self.defined:
                 return self._has(self.context_loop, node.name)
@@ -1609,6 +1632,11 @@ class _Judge:
                 return True  # spec['items'] of spec = … else 'Any'
             return (isinstance(node.arg, (nodes.Slice, nodes.Const)) or self._numeric(node.arg)
                     or self._context_data(node.arg)) and self._context_data(node.node)
+        if isinstance(node, nodes.Filter) and node.node is not None and node.name == "from_json":
+            # tc.function.arguments|from_json: json.loads of the data's text is data (dicts, lists,
+            # strings, numbers; 116sb-3); of a string the template wrote, its own keys: not
+            return not node.args and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None \
+                and self._context_data(node.node)
         if isinstance(node, nodes.Filter) and node.node is not None:
             return node.name in _CONTEXT_FILTERS and self._context_data(node.node)
         if isinstance(node, nodes.Dict):  # {"type": t}: a macro argument wrapping context data
@@ -1910,6 +1938,8 @@ class _Judge:
         """A loop variable over context data, or an attribute/constant item of one."""
         if isinstance(node, nodes.Name):
             return node.name in self.context_loop
+        if isinstance(node, (nodes.Getattr, nodes.Getitem)) and self._gen_is(node.node):
+            return False  # an attribute of a generator (its gi_frame): no piece of the data (116sb-1)
         if isinstance(node, nodes.Getattr):
             return not _is_private(node.attr) and self._context_path(node.node)
         if isinstance(node, nodes.Getitem):
@@ -1996,8 +2026,10 @@ class _Judge:
         if isinstance(node, nodes.Name) and (node.name in _PYTHON_OBJECT_NAMES or node.name in PYTHON_NAMES
                                              or node.name in self.macros):
             return False
-        if self._generator(node, 0) or self._holds_generator(node, 0):
-            return False  # a generator object (its gi_frame reaches a module's globals: 115sb-1), not its items
+        if self._gen_is(node) or self._gen_holds(node):
+            # a generator object (its gi_frame reaches a module's globals: 115sb-1), or what may
+            # hold one however it got there (116sb-1), not its items
+            return False
         if self._context_data(node) or self._context_path(node):
             return True
         if self.mutates:  # L.append(namespace): no literal is known by its text (111sb-2)
@@ -2033,52 +2065,190 @@ class _Judge:
             return self._plain_of(node.node.node) and all(self._plain_of(a) for a in node.args)
         return False
 
-    def _generator(self, node: nodes.Node, depth: int) -> bool:
-        """Whether ``node`` may be the generator object a filter returns (``|select``, ``|reject``,
-        ``|selectattr``, ``|rejectattr``, ``|unique``, ``|map``, ``|items``, ``|batch``, ``|slice``):
-        its items are data, the object itself is Python's (red team 115sb-1), also through a name,
-        a namespace attribute, a conditional or a default bound to one."""
-        if depth > 16:
-            return True
-        if isinstance(node, nodes.Filter):
-            return node.name in _GENERATOR_FILTERS or (node.name in ("default", "d") and node.node is not None
-                                                       and self._generator(node.node, depth + 1))
-        if isinstance(node, nodes.CondExpr):
-            return self._generator(node.expr1, depth + 1) or (node.expr2 is not None
-                                                              and self._generator(node.expr2, depth + 1))
-        if isinstance(node, (nodes.And, nodes.Or)):
-            return self._generator(node.left, depth + 1) or self._generator(node.right, depth + 1)
-        if isinstance(node, (nodes.Getattr, nodes.Getitem)) and self._holds_generator(node.node, depth + 1):
-            return True  # an item of a literal holding one ({'g': messages|reject}.g)
-        key = node.name if isinstance(node, nodes.Name) else f"{node.node.name}.{node.attr}" \
-            if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) else None
-        if key is None:
-            return False
-        iters = self._iter_ids()
-        # a loop variable is an element of what it loops over: a generator only when that holds one
-        return any(v is not None and not isinstance(v, _UnpackedFrom)
-                   and (self._holds_generator(v, depth + 1) if id(v) in iters else self._generator(v, depth + 1))
-                   for v in self._bindings.get(key) or ())
-
     def _iter_ids(self) -> set[int]:
         if self._iters is None:
             self._iters = {id(f.iter) for f in self._all(nodes.For)}
         return self._iters
 
-    def _holds_generator(self, node: nodes.Node, depth: int) -> bool:
-        """A list, tuple or dict literal (or a name bound to one) with a generator among its items."""
-        if depth > 16:
-            return True
-        if isinstance(node, (nodes.List, nodes.Tuple)):
-            return any(self._generator(i, depth + 1) or self._holds_generator(i, depth + 1) for i in node.items)
-        if isinstance(node, nodes.Dict):
-            return any(self._generator(p.value, depth + 1) or self._holds_generator(p.value, depth + 1)
-                       for p in node.items)
+    # -- values that may be a Python object of Jinja2's (red team 115sb-1, 116sb-1) -----------------
+    # ``|select``, ``|reject``, ``|map``… return a generator object: iterated it gives the data's
+    # items, but the object itself is Python's (``gi_frame.f_globals`` are jinja2.filters' module
+    # globals; a plain Environment's getitem falls back to getattr). Two predicates follow such a
+    # value through every flow — a container literal, an item or attribute of one, ``|first``/
+    # ``|last``/``|list`` of what holds one, ``|default``'s argument, ``.get``/``.values()``, ``+``,
+    # a conditional, ``or``/``and``, set/with/for/macro arguments, namespace attributes —:
+    # :meth:`_gen_is` (the value may BE such an object) and :meth:`_gen_holds` (it may hold one
+    # anywhere inside). Names by one least fixpoint over their bindings (:meth:`_collect_generators`);
+    # a binding the judge does not follow (a caller parameter, a set block, a tuple target, a
+    # recursive loop) may be anything. ``loop``, ``caller``, ``varargs``/``kwargs``, a macro,
+    # ``namespace``, ``cycler``… are such objects too. Context data holds none (:meth:`_context_data_of`);
+    # a receiver is neither (:meth:`_plain_of`).
+
+    def _collect_generators(self) -> None:
+        """:attr:`gen_is`, :attr:`gen_holds` (and :attr:`gen_attrs`), :attr:`walked`: least sets by
+        one worklist each (:meth:`_grow`): a chain of names costs O(n) questions (116sb-2: the
+        recursive walk of every binding took 5.4 s for 12 names set three times each)."""
+        iters = self._iter_ids()
+
+        def add(target: set[str], name: str) -> list[tuple[int, str]]:
+            changed: list[tuple[int, str]] = []
+            if name not in target:
+                target.add(name)
+                changed.append((id(target), name))
+            if target is not self.walked and "." in name and (attr := name.split(".", 1)[1]) not in self.gen_attrs:
+                self.gen_attrs.add(attr)
+                changed.append((id(self.gen_attrs), attr))
+            return changed
+
+        sites: list[tuple[set[str], str, nodes.Node, Callable[[nodes.Node], bool]]] = []
+        walks: list[tuple[set[str], str, nodes.Node, Callable[[nodes.Node], bool]]] = []
+        blocks = {n.name for b in self._all(nodes.AssignBlock) for n in _names(b.target)}
+        blocks |= {f"{b.target.name}.{b.target.attr}" for b in self._all(nodes.AssignBlock)
+                   if isinstance(b.target, nodes.NSRef)}
+        for name, values in sorted(self._bindings.items()):
+            for v in values:
+                if v is None:  # a value not followed: any (a set block's: a string, rendered)
+                    add(self.gen_is, name)
+                    add(self.gen_holds, name)
+                    if name not in blocks:
+                        add(self.walked, name)
+                    continue
+                node = v.node if isinstance(v, _UnpackedFrom) else v
+                walks.append((self.walked, name, node, self._data_walk))
+                if isinstance(v, _UnpackedFrom) or id(v) in iters:  # an element (or a piece of one)
+                    sites.append((self.gen_is, name, node, self._gen_holds))
+                    sites.append((self.gen_holds, name, node, self._gen_holds))
+                else:
+                    sites.append((self.gen_is, name, node, self._gen_is))
+                    sites.append((self.gen_holds, name, node, self._gen_holds))
+        self._grow(sites, add=add)
+        self._grow(walks)
+
+    def _gen_is(self, node: nodes.Node) -> bool:
+        return self._memoized("_gen_is", node)
+
+    def _gen_holds(self, node: nodes.Node) -> bool:
+        return self._memoized("_gen_holds", node)
+
+    def _genish(self, node: nodes.Node) -> bool:
+        return self._gen_is(node) or self._gen_holds(node)
+
+    def _gen_is_of(self, node: nodes.Node) -> bool:
+        """``node``'s value may be a generator (or another Python object of Jinja2's) itself."""
+        return self._gen_of(node, True)
+
+    def _gen_holds_of(self, node: nodes.Node) -> bool:
+        """``node``'s value may hold one inside (an item, a value, an element's element…)."""
+        return self._gen_of(node, False)
+
+    def _gen_of(self, node: nodes.Node, itself: bool) -> bool:
+        pred = self._gen_is if itself else self._gen_holds
+        if isinstance(node, (nodes.Const, nodes.TemplateData, nodes.Concat, nodes.Compare, nodes.Test, nodes.Not)):
+            return False  # a constant, a string, a truth value
         if isinstance(node, nodes.Name):
-            iters = self._iter_ids()
-            return any(v is not None and not isinstance(v, _UnpackedFrom) and id(v) not in iters
-                       and self._holds_generator(v, depth + 1) for v in self._bindings.get(node.name) or ())
-        return False
+            name = node.name
+            if name in self.macros or name in _PYTHON_OBJECT_NAMES or name in PYTHON_NAMES:
+                return True  # (whatever else binds it: inside a for, loop is Jinja2's LoopContext)
+            if name in self._bindings:
+                return self._has(self.gen_is if itself else self.gen_holds, name)
+            return name in self.defined  # bound some way not followed; else the renderer's value
+        if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) and node.node.name == "loop" \
+                and "loop" not in self.defined and node.attr in _NUMERIC_LOOP_ATTRS:
+            return False  # loop.index, loop.first…: numbers and truth values
+        if isinstance(node, nodes.Getattr):
+            if isinstance(node.node, nodes.Name):
+                key = f"{node.node.name}.{node.attr}"
+                if key in self._bindings and self._has(self.gen_is if itself else self.gen_holds, key):
+                    return True
+            if not self.ns_followed and self._has(self.gen_attrs, node.attr):
+                return True  # written through an alias of some namespace
+            return self._gen_part(node.node, node.attr)
+        if isinstance(node, nodes.Getitem):
+            return self._gen_part(node.node, node.arg.value if isinstance(node.arg, nodes.Const) else None)
+        if isinstance(node, (nodes.List, nodes.Tuple)):
+            return not itself and any(self._genish(i) for i in node.items)
+        if isinstance(node, nodes.Dict):
+            return not itself and any(self._genish(p.key) or self._genish(p.value) for p in node.items)
+        if isinstance(node, nodes.CondExpr):
+            return pred(node.expr1) or (node.expr2 is not None and pred(node.expr2))
+        if isinstance(node, (nodes.And, nodes.Or)):
+            return pred(node.left) or pred(node.right)
+        if isinstance(node, nodes.Filter):
+            if node.node is None or node.dyn_args is not None or node.dyn_kwargs is not None:
+                return True  # a filter block's body, *args: not followed
+            args = [*node.args, *(kw.value for kw in node.kwargs)]
+            if any(self._genish(a) for a in args):
+                return True  # |default(gen), |batch(n, gen), |map('d', gen)…
+            if node.name in _GEN_SAFE_FILTERS:
+                return False  # a string, a number
+            if node.name in _GENERATOR_FILTERS:
+                if itself:
+                    return True
+                # map('select'), map(name chosen at render time): its elements are generators
+                return self._gen_holds(node.node) or (node.name == "map" and bool(node.args) and not (
+                    isinstance(node.args[0], nodes.Const) and node.args[0].value not in _GENERATOR_FILTERS))
+            if node.name in ("first", "last", "random", "min", "max"):
+                return self._gen_holds(node.node)  # an element of it
+            if node.name in ("list", "sort", "reverse", "dictsort", "groupby"):
+                return not itself and self._gen_holds(node.node)  # a new list of its elements
+            if node.name in ("default", "d"):
+                return pred(node.node)
+            return self._genish(node.node)  # |attr, |sum… : anything of it
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name not in self.defined \
+                and node.node.name in ("range", "strftime_now", "raise_exception", "dict", "namespace"):
+            # numbers, a string; a dict or namespace of the arguments
+            return node.node.name in ("dict", "namespace") and (
+                node.dyn_args is not None or node.dyn_kwargs is not None
+                or any(self._genish(c) for c in [*node.args, *(kw.value for kw in node.kwargs)]))
+        # a call (of a method of such a value, of a macro, loop.cycle(…)), +, *, a slice…: any
+        # piece of its operands
+        return any(self._genish(c) for c in node.iter_child_nodes())
+
+    def _gen_part(self, obj: nodes.Node, name: object) -> bool:
+        """An attribute or item ``name`` (None: chosen at render time) of ``obj`` may be such an
+        object (or hold one): anything of what may hold one, or of ``loop``, a macro…; of a value
+        that may only be a generator (not hold one), only what a generator has (``gi_frame``…):
+        a plain name it lacks is Undefined there (``json_spec.type`` of ``json_spec|items``)."""
+        if self._gen_holds(obj):
+            return True
+        return self._gen_is(obj) and not (name is not None and not (isinstance(name, str) and (
+            _is_private(name) or name in _GENERATOR_ATTRS)))
+
+    def _data_walk(self, node: nodes.Node) -> bool:
+        return self._memoized("_data_walk", node)
+
+    def _data_walk_of(self, node: nodes.Node) -> bool:
+        """``node``'s value may be what a walk chosen at render time reached: an item whose key is
+        neither a constant nor a number (a plain Environment's getitem falls back to getattr), an
+        ``|attr``/``attribute=`` path not constant, or a name bound to one (the lead of 115sb-1
+        and 116sb-1: ``x[k1][k2].remove(…)`` with the keys sent as messages)."""
+        if isinstance(node, nodes.Name):
+            return node.name in self._bindings and self._has(self.walked, node.name)
+        if isinstance(node, nodes.Getitem):
+            arg = node.arg
+            if not (isinstance(arg, (nodes.Const, nodes.Slice)) or self._numeric(arg) or (
+                    self._names_of(arg) is not None and not self._depends_opaque(arg) and not self._is_computed(arg))):
+                return True  # (a key the judge folds to constants is judged by name)
+            return self._data_walk(node.node)
+        if isinstance(node, nodes.Getattr):
+            if isinstance(node.node, nodes.Name) and f"{node.node.name}.{node.attr}" in self._bindings \
+                    and self._has(self.walked, f"{node.node.name}.{node.attr}"):
+                return True
+            return self._data_walk(node.node)
+        if isinstance(node, nodes.Filter):
+            paths = [*node.args] if node.name == "attr" else [kw.value for kw in node.kwargs if kw.key == "attribute"]
+            if node.name in _ATTRIBUTE_ARG and len(node.args) > _ATTRIBUTE_ARG[node.name]:
+                paths.append(node.args[_ATTRIBUTE_ARG[node.name]])
+            if node.name in ("map", "selectattr", "rejectattr") and node.args:
+                paths.extend(node.args[:2])
+            if any(not isinstance(a, nodes.Const) for a in paths):
+                return True
+        if isinstance(node, (nodes.Const, nodes.TemplateData, nodes.Concat, nodes.Compare, nodes.Test, nodes.Not)):
+            return False  # a constant, a string, a truth value
+        if isinstance(node, nodes.CondExpr):
+            return self._data_walk(node.expr1) or (node.expr2 is not None and self._data_walk(node.expr2))
+        # a literal holding one, |first of it, .get(k, it), a call's result…: any piece of it
+        return any(self._data_walk(c) for c in node.iter_child_nodes())
 
     def _alternatives_ok(self, node: nodes.Node) -> bool:
         """Every value an item key may take at render time is, by itself, a constant that names
@@ -2334,8 +2504,31 @@ class _Judge:
             self._plain_formats = {
                 id(c.node) for c in self._all(nodes.Call)
                 if isinstance(c.node, nodes.Getattr) and c.node.attr == "format" and c.dyn_args is None
-                and c.dyn_kwargs is None and all(self._plain_receiver(a) for a in [*c.args, *(k.value for k in c.kwargs)])}
+                and c.dyn_kwargs is None and all(self._plain_receiver(a) and self._never_undefined(a)
+                                                 for a in [*c.args, *(k.value for k in c.kwargs)])}
         return self._plain_formats
+
+    def _never_undefined(self, node: nodes.Node) -> bool:
+        """``node``'s value is never a Jinja2 ``Undefined`` (nor holds one): a constant, ``messages``,
+        a loop variable over a path into the renderer's data (an element of a JSON list), a literal of
+        such. ``m.role`` / ``m.name`` is Undefined when the message lacks it, and Python's
+        str.format reads ``{1.__class__.__init__.__globals__[sys]}`` of an Undefined (a plain
+        Environment's formatter is Python's: red team 116sb, own attack)."""
+        if isinstance(node, nodes.Const):
+            return True
+        if isinstance(node, nodes.Name):
+            if node.name not in self.defined:
+                return node.name == "messages"
+            iters = self._iter_ids()
+            values = self._bindings.get(node.name)
+            return node.name not in self.unbound and bool(values) and all(
+                v is not None and not isinstance(v, _UnpackedFrom) and id(v) in iters and self._data_path(v, frozenset())
+                for v in values or ())
+        if isinstance(node, (nodes.List, nodes.Tuple)):
+            return all(self._never_undefined(i) for i in node.items)
+        if isinstance(node, nodes.Dict):
+            return all(self._never_undefined(p.value) for p in node.items)
+        return False
 
     def _check_named_callable(self, node: nodes.Filter, line: int) -> None:
         # map('filter', …) / select('test', …) / selectattr('attribute', 'test', …)
@@ -2432,6 +2625,13 @@ class _Judge:
                 self.add("template.odd-call", "high", f"calls .{meth}() on a {type(fn.node).__name__} that may hold "
                          f"a value of the template's choosing under the key {meth!r} (Jinja2 reads the item when the "
                          "attribute is missing): any Python callable", "suspicious", line)
+                return
+            if meth in ALLOWED_METHODS and self._data_walk(fn.node):
+                # x[m.content][…].remove(…): the keys may walk from x to any Python object (a
+                # plain Environment's getitem falls back to getattr), whose method this calls
+                self.add("template.odd-call", "high", f"calls .{meth}() on a value reached by a name chosen at render "
+                         "time (an item key or attribute path that is no constant: the data may choose a walk to "
+                         "any Python object)", "suspicious", line)
                 return
             if meth in self.ns_attrs:
                 self.add("template.odd-call", "high", f"calls .{meth}(), a name the template stores a value under in a "

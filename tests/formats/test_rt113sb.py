@@ -106,7 +106,7 @@ CLEAN = [
     "{%- for m in messages -%}{{ messages|selectattr('role', 'equalto', m.role)|list|length }}{%- endfor -%}",
     "{%- for k in ['role', 'content'] -%}{{ messages|map(attribute=k)|join }}{%- endfor -%}",
     "{%- for m in messages -%}{{ messages|map(attribute=m.role)|join }}{%- endfor -%}",
-    "{%- for m in messages -%}{{ '{0[content]}'.format(m) }}{{ m.content.format(m, m.role) }}{%- endfor -%}",
+    "{%- for m in messages -%}{{ '{0[content]}'.format(m) }}{{ m.content.format(m) }}{%- endfor -%}",
     "{%- macro t(s) -%}{{ m[s.type] }}{%- endmacro -%}{%- set m = {'string': 'str'} -%}"
     "{%- for x in tools -%}{{ t(x) }}{%- endfor -%}",
     "{%- for m in messages -%}{{ {'user': '<u>', 'assistant': '<a>'}[m.role] }}{%- endfor -%}",
