@@ -76,6 +76,7 @@ from mlbom.hashing import CHUNK, ChunkedHash, ContentChanged, FileDigest, StatKe
 from mlbom.model import Finding, Judged, Severity, Verdict, worst_verdict
 
 if TYPE_CHECKING:  # (imported on use: PyYAML; the pickle walker's allowlist tables)
+    from mlbom.formats import config_includes as ci
     from mlbom.formats import yaml_tags
     from mlbom.formats.pickle import PickleReport
     from mlbom.fswalk import BlobIndex
@@ -497,7 +498,9 @@ def scan_bytes(data: bytes, name: str = "data", *, limits: Limits | None = None,
     acc = _Acc()
     facts: dict[str, str] = {}
     fmt = scan_stream(io.BytesIO(data), len(data), name, acc, facts, _Ctx.new(limits or DEFAULT_LIMITS, debug))
-    return FileScan(name, fmt, acc.verdict(), None, len(data), acc.findings, facts)
+    # (settled as a scan of one file is: every module or base config it names is judged by no one)
+    return _settle_code(FileScan(name, fmt, acc.verdict(), None, len(data), acc.findings, facts,
+                                 code_refs=tuple(acc.code_refs)), None)
 
 
 def scan_stream(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx) -> str:
@@ -1209,11 +1212,40 @@ def _name_kinds(name: str) -> frozenset[str]:
     return frozenset(n.kind for n in _NAMED_TEXT if n.matches(low))
 
 
+# mmengine ``Config._substitute_predefined_vars``: these four, in this order, replaced in the raw text of
+# every config (``.py``/``.json``/``.yaml``) before it is parsed (red team 116pa-5)
+_MM_PREDEFINED = ("fileDirname", "fileBasename", "fileBasenameNoExtension", "fileExtname")
+_MM_PREDEFINED_ANY = re.compile(r"\{\{\s*(?:" + "|".join(_MM_PREDEFINED) + r")\s*\}\}")
+
+
+def _mm_predefined(text: str, name: str, acc: _Acc, *, where: str, folder: Path | None) -> None:
+    """A config with mmengine's predefined variables (``{{ fileBasename }}`` …) is judged again as
+    mmengine reads it: the file's own name put in their place (a name may hold YAML: 116pa-5).
+    ``{{ fileDirname }}`` is the folder the loader is given, which no scan knows: ``suspicious``."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    stem, ext = os.path.splitext(base)
+    values = {"fileDirname": "mlbomFolder", "fileBasename": base, "fileBasenameNoExtension": stem,
+              "fileExtname": ext}
+    read = text
+    for key in _MM_PREDEFINED:
+        # (as mmengine does: no backslash is left, so the name is a plain replacement string)
+        read = re.sub(r"\{\{\s*" + key + r"\s*\}\}", values[key].replace("\\", "/"), read)
+    if re.search(r"\{\{\s*fileDirname\s*\}\}", text):
+        acc.add("code.remote", "high", f"{where}: {{{{ fileDirname }}}}: mmengine's Config.fromfile puts the folder it "
+                "is given into the config's text before parsing it; what that text then says is not known to this "
+                "scan", effect="suspicious")
+    if read != text:
+        _judge_text(read, name, acc, {}, where=f"{where} (as mmengine reads it: {{{{ file… }}}} replaced by the "
+                    "file's name)", folder=folder, mm_vars=False)
+
+
 def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where: str,
-                folder: Path | None) -> str:
+                folder: Path | None, mm_vars: bool = True) -> str:
     """The judgements of text: those its name selects (:data:`_NAMED_TEXT`: a chat template, an
     MLmodel, NeMo's config, Jsonnet), JSON (code references, shard names, Keras objects,
-    templates), YAML Python tags."""
+    templates), YAML Python tags; mmengine's predefined variables replaced (:func:`_mm_predefined`)."""
+    if mm_vars and "{{" in text and _MM_PREDEFINED_ANY.search(text):
+        _mm_predefined(text, name, acc, where=where, folder=folder)
     stripped = text.lstrip("\ufeff \t\r\n")
     kinds = _name_kinds(name)
     base = name.replace("\\", "/").rsplit("/", 1)[-1]  # (config_targets' Jsonnet rule reads it: "jsonnet")
@@ -1350,7 +1382,8 @@ def _may_name_targets(text: str, name: str = "") -> bool:
     A plain dotted string the deny list denies needs no key (18b-1: jsonargparse's ``Callable``
     arguments import it), nor does Jsonnet (18b-2: it computes keys and values):
     :func:`~mlbom.formats.config_targets.may_name_targets`, :func:`~mlbom.formats.config_targets.jsonnet_like`."""
-    if ("\\" in text and '"' in text) or "${" in text or "pyref" in text or any(k in text for k in _CODE_KEYS):
+    if ("\\" in text and '"' in text) or "${" in text or "pyref" in text or any(k in text for k in _CODE_KEYS) \
+            or "_base_" in text or "_BASE_" in text:  # (base configs: config_includes, 116pa-2/-3)
         return True
     from mlbom.formats import config_targets as ct
 
@@ -1377,19 +1410,64 @@ def _config_targets(doc: object, yaml_text: str | None, acc: _Acc, where: str,
     (``nemo``) (:mod:`mlbom.formats.config_targets`, imported on use: PyYAML): deny-listed
     ``unsafe``, any other ``suspicious`` (``code.remote``). A YAML text's Python tags, from the same
     readings, are returned (:func:`_yaml_tags` judges them)."""
+    from mlbom.formats import config_includes as ci
     from mlbom.formats import config_targets as ct
 
     if yaml_text is not None:
         targets = ct.text_targets(yaml_text, class_keys=ct.NEMO_KEYS if nemo else (),
                                   legacy_keys=ct.NEMO_LEGACY_KEYS if nemo else (), hydra_key=hydra_key, name=name)
+        # (composed only when a reading met one of its keys: a broken text is not composed again)
+        included = ci.from_yaml(yaml_text) if hydra_key and targets.include_keys else None
     else:
         targets = ct.json_targets(doc)
+        included = ci.from_doc(doc)
+    for module in included.modules if included else ():  # (aliases, merge keys: the document as built, 116pa-5)
+        targets.kind(ct.MMENGINE)
+        if module not in targets.modules:
+            targets.modules.append(module)
     for j in ct.judge(targets) if targets else ():
         if docs and j.id == "config.unparsed-targets":
             acc.add(j.id, "info", f"{where}: documentation, not judged as a config: {j.message}")
             continue
         acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
+    if included:
+        _config_includes(included, acc, where)
     return targets.tags if yaml_text is not None else None
+
+
+_BASE_LOADERS = {
+    "_BASE_": ("detectron2/fvcore _BASE_ config", "detectron2's merge_from_file (fvcore CfgNode.load_yaml_with_base, "
+               "yaml.unsafe_load allowed by default) reads it"),
+    "_base_": ("mmengine _base_ config", "mmengine Config.fromfile reads it (a .py base is executed)"),
+}
+
+
+def _config_includes(included: ci.Includes, acc: _Acc, where: str) -> None:
+    """The base configs a config inherits (detectron2/fvcore ``_BASE_``, mmengine ``_base_``: red team
+    116pa-2/-3) and the ``custom_imports`` mmengine fills in at load (116pa-5). A base that leaves what a
+    scan of the folder judges (absolute, a drive, ``~``, a URL, a folder the walker skips, a backslash,
+    mmengine's ``pkg::path``) is ``code.remote``; any other — inside the folder, or climbing out with
+    ``..`` to a file the same folder scan may walk (a checkout's ``configs/``) — is a reference settled
+    after the walk (:class:`CodeRef`): judged only when this run scanned that very file."""
+    outside: list[str] = []
+    for key, value in included.bases:
+        what, loader = _BASE_LOADERS[key]
+        why = leave_reason(value, skipped=_UNWALKED, home=True, url=True)
+        if key == "_base_" and "::" in value:
+            why = "names a config of an installed package (pkg::path)"
+        elif "\\" in value:
+            why = "holds a backslash"
+        if why is None or why.startswith("climbs out"):
+            acc.code_refs.append(CodeRef(value, value, what, loader, where))
+        else:
+            code = " (Python: executed)" if key == "_base_" and value.strip().lower().endswith(".py") else ""
+            outside.append(f"{key} {value[:200]!r}{code}: it {why}; {loader}")
+    for why in included.odd:
+        outside.append(f"{why[:300]} (filled in when the config is loaded: not judged)")
+    if outside:
+        shown = "; ".join(outside[:5]) + (f"; and {len(outside) - 5} more" if len(outside) > 5 else "")
+        acc.add("code.remote", "high", f"{where}: the config pulls in files or modules outside what this scan "
+                f"judged: {shown}", effect="suspicious")
 
 
 def _pickle_config(value: object, acc: _Acc, where: str) -> None:
@@ -1821,7 +1899,7 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
             targets = targets or "${" in node or ct.string_names_code(node)
         elif isinstance(node, dict):
             if _marks_code(node) or ct.type_denied(node.get("type")) is not None or (
-                    node is doc and ct.CUSTOM_IMPORTS in node):
+                    node is doc and any(k in node for k in (ct.CUSTOM_IMPORTS, "_base_", "_BASE_"))):
                 targets = True  # Hydra, jsonargparse, fiddle, mmengine (:func:`_config_targets`), at any depth
             _string_leaves(node.get("auto_map"), refs, walked)
             pipes = node.get("custom_pipelines")
@@ -1962,6 +2040,23 @@ def _judged_module(folder: Path, parts: tuple[str, ...], scanned: dict[str, File
         # no link anywhere below the folder: the importer follows a linked folder out of it, the
         # walker does not follow it, so what it imports there is judged by nobody (red team 10b)
         return not any(folder.joinpath(*parts[:i]).is_symlink() for i in range(1, len(parts) + 1))
+    except (OSError, ValueError):
+        return False
+
+
+def _judged_climbing(folder: Path, rel: str, scanned: dict[str, FileScan]) -> bool:
+    """Whether ``rel`` (a relative name with ``..`` parts, joined to ``folder`` as the loader joins it)
+    is a file THIS run scanned and judged: no part naming a folder the walker skips, no link on the
+    way (the kernel resolves ``a/..`` through a linked ``a``; the walk follows none)."""
+    raw = rel.split("/")
+    if rel.startswith("/") or "\\" in rel or any(p in _UNWALKED for p in raw):
+        return False
+    sc = scanned.get(os.path.normpath(str(folder.joinpath(*raw))))
+    if sc is None or sc.verdict == "error":
+        return False
+    try:
+        return not any(raw[i - 1] not in ("..", ".", "") and folder.joinpath(*raw[:i]).is_symlink()
+                       for i in range(1, len(raw) + 1))
     except (OSError, ValueError):
         return False
 
@@ -4367,6 +4462,8 @@ def judge_code_references(files: Sequence[Path], scans: Sequence[FileScan]) -> l
     out = []
     for p, sc in zip(files, scans, strict=True):
         def judged(c: CodeRef, folder: Path = p.parent) -> bool:
+            if ".." in c.module.split("/"):  # a base config one folder up (116pa-2/-3): the scan may hold it
+                return _judged_climbing(folder, c.module, scanned)
             parts = _module_parts(folder, c.module)
             return parts is not None and _judged_module(folder, parts, scanned)
 

@@ -152,6 +152,7 @@ MMENGINE = "mmengine"
 TYPE_KEY = "type"  # mmengine's registry key (OpenMMLab: MMDetection, MMPose, MMPretrain …), red team 112pa-4
 # mmengine's ``custom_imports = dict(imports=[…])``: ``Config.fromfile`` → ``import_modules_from_strings``
 CUSTOM_IMPORTS = "custom_imports"
+INCLUDE_KEYS = frozenset({CUSTOM_IMPORTS, "_base_", "_BASE_"})  # = config_includes.KEYS
 _VALUE = ""  # a pending key-less value (no target's convention): resolved to judge what it names
 LOADERS = {
     HYDRA: "hydra.utils.instantiate (NeMo restore_from, Hydra/Lightning configs)",
@@ -206,6 +207,9 @@ class Targets:
     # modules a top-level mmengine ``custom_imports: {imports: …}`` names: ``Config.fromfile`` imports
     # them (``import_custom_modules`` defaults to True), so their top-level code runs on load
     modules: list[str] = field(default_factory=list)
+    # a reading met a key of :data:`INCLUDE_KEYS` (at any depth, as the parser decodes it): the document is
+    # then composed and read as the loader builds it (:mod:`mlbom.formats.config_includes`, 116pa-2/-3/-5)
+    include_keys: bool = False
     # deny-listed stdlib logging classes under a ``class`` key: (value, its place, document), settled by
     # :meth:`_settle_logging` (a dictConfig's: logging; anywhere else: a callable)
     _log_pending: list[tuple[str, _Place | object, int]] = field(default_factory=list)
@@ -1805,6 +1809,8 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
             if top is not None and top.is_map and top.want_key:
                 top.key_kind = ""
                 top.step = scalar
+                if scalar in INCLUDE_KEYS:
+                    out.include_keys = True
                 if hydra_key and scalar in MARKERS:
                     top.key_kind = HYDRA if scalar == KEY else JSONARGPARSE
                 elif hydra_key and scalar in INIT_ARGS:
