@@ -1915,6 +1915,12 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
     if isinstance(doc, dict) and ("_diffusers_version" in doc or isinstance(doc.get("_class_name"), list)):
         _unjudged_code(_diffusers_code(doc, folder), "diffusers _class_name / component library names",
                        "DiffusionPipeline.from_pretrained (a local folder: no trust_remote_code check)", acc, folder, where)
+        if imported := _diffusers_imports(doc, folder):
+            shown = "; ".join(imported[:5]) + (f"; and {len(imported) - 5} more" if len(imported) > 5 else "")
+            acc.add("code.remote", "high", f"{where}: diffusers components name libraries that are neither diffusers' "
+                    f"own nor a file of the component's folder: {shown}; DiffusionPipeline.from_pretrained "
+                    "(get_class_obj_and_candidates) imports each as an installed module (importlib.import_module): "
+                    "its top-level code runs", effect="suspicious")
     if targets:
         _config_targets(doc, None, acc, where)
     classes, functions = _st_references(doc)
@@ -1967,6 +1973,54 @@ def _st_references(doc: object) -> tuple[list[str], list[str]]:
         if isinstance(v, str) and "." in v:
             functions.append(v)
     return classes, functions
+
+
+# the libraries diffusers' ``get_class_obj_and_candidates`` takes a component from without importing a
+# module the file names (red team 116pa-7): ``pipeline_loading_utils.LOADABLE_CLASSES``' keys (diffusers,
+# transformers, onnxruntime.training; submodules of the first two are their installed code too) and the
+# subpackages of ``diffusers.pipelines`` (``is_pipeline_module = hasattr(pipelines, library_name)``: the
+# folders of src/diffusers/pipelines and pipelines/deprecated, diffusers at 58eb52c, Aug 2026). Any other
+# library name is ``importlib.import_module(library_name)``: an installed module's top-level code runs
+_DIFFUSERS_LIBRARIES = frozenset({"diffusers", "transformers", "onnxruntime.training"})
+_DIFFUSERS_PIPELINE_MODULES = frozenset({
+    "ace_step", "allegro", "alt_diffusion", "amused", "animatediff", "anyflow", "audio_diffusion", "audioldm",
+    "audioldm2", "aura_flow", "blip_diffusion", "bria", "bria_fibo", "chroma", "chronoedit", "cogvideo",
+    "cogview3", "cogview4", "consisid", "consistency_models", "controlnet", "controlnet_hunyuandit",
+    "controlnet_sd3", "controlnet_xs", "cosmos", "dance_diffusion", "ddim", "ddpm", "deepfloyd_if",
+    "deprecated", "diffusion_gemma", "dit", "dreamlite", "easyanimate", "ernie_image", "flux", "flux2",
+    "glm_image", "helios", "hidream_image", "hunyuan_image", "hunyuan_video", "hunyuan_video1_5", "hunyuandit",
+    "i2vgen_xl", "ideogram4", "joyimage", "kandinsky", "kandinsky2_2", "kandinsky3", "kandinsky5", "kolors",
+    "krea2", "latent_consistency_models", "latent_diffusion", "latent_diffusion_uncond", "latte", "ledits_pp",
+    "llada2", "longcat_audio_dit", "longcat_image", "ltx", "ltx2", "lucy", "lumina", "lumina2", "marigold",
+    "mochi", "motif_video", "musicldm", "nucleusmoe_image", "omnigen", "ovis_image", "pag", "paint_by_example",
+    "pia", "pixart_alpha", "pndm", "prx", "qwenimage", "repaint", "sana", "sana_video", "score_sde_ve",
+    "semantic_stable_diffusion", "shap_e", "skyreels_v2", "spectrogram_diffusion", "stable_audio",
+    "stable_audio_3", "stable_cascade", "stable_diffusion", "stable_diffusion_3",
+    "stable_diffusion_attend_and_excite", "stable_diffusion_diffedit", "stable_diffusion_gligen",
+    "stable_diffusion_ldm3d", "stable_diffusion_panorama", "stable_diffusion_safe", "stable_diffusion_sag",
+    "stable_diffusion_variants", "stable_diffusion_xl", "stable_video_diffusion", "stochastic_karras_ve",
+    "t2i_adapter", "text_to_video_synthesis", "unclip", "unidiffuser", "versatile_diffusion", "visualcloze",
+    "vq_diffusion", "wan", "wuerstchen", "z_image"
+})
+
+
+def _diffusers_library_known(library: str) -> bool:
+    return (library in _DIFFUSERS_LIBRARIES or library in _DIFFUSERS_PIPELINE_MODULES
+            or library.startswith(("diffusers.", "transformers.")))
+
+
+def _diffusers_imports(doc: dict[object, object], folder: Path | None) -> list[str]:
+    """The components of a ``model_index.json`` whose library diffusers imports by name (116pa-7):
+    ``name: [library, Class]`` with a library that is none of :func:`_diffusers_library_known` and no
+    ``<folder>/<name>/<library>.py`` (that file is :func:`_diffusers_code`'s)."""
+    out: list[str] = []
+    for key, value in doc.items():
+        if isinstance(key, str) and not key.startswith("_") and isinstance(value, list) and len(value) == 2 \
+                and all(isinstance(v, str) for v in value) and not _diffusers_library_known(value[0]) \
+                and not _path_leaves(f"{key}/{value[0]}") \
+                and not (folder is not None and (folder / key / f"{value[0]}.py").is_file()) and len(out) < _MAX_REFS:
+            out.append(f"{key}: {value[0][:200]!r} ({value[1][:200]!r})")
+    return out
 
 
 def _diffusers_code(doc: dict[object, object], folder: Path | None) -> list[str]:

@@ -201,3 +201,53 @@ def test_substitutions_without_code_stay(name: str, text: str, tmp_path: Path) -
     (tmp_path / "base.yaml").write_text("lr: 0.1\n")
     (tmp_path / name).write_text(text)
     assert _by_name(tmp_path)[name].verdict == "safe", _by_name(tmp_path)[name].findings
+
+
+# ---- 116pa-7: diffusers component libraries imported by name -------------------------------------
+
+SD15 = {"_class_name": "StableDiffusionPipeline", "_diffusers_version": "0.6.0",
+        "feature_extractor": ["transformers", "CLIPImageProcessor"],
+        "safety_checker": ["stable_diffusion", "StableDiffusionSafetyChecker"],
+        "scheduler": ["diffusers", "PNDMScheduler"], "text_encoder": ["transformers", "CLIPTextModel"],
+        "tokenizer": ["transformers", "CLIPTokenizer"], "unet": ["diffusers", "UNet2DConditionModel"],
+        "vae": ["diffusers", "AutoencoderKL"]}
+SDXL = {"_class_name": "StableDiffusionXLPipeline", "_diffusers_version": "0.19.0.dev0", "force_zeros_for_empty_prompt":
+        True, "add_watermarker": None, "scheduler": ["diffusers", "EulerDiscreteScheduler"],
+        "text_encoder": ["transformers", "CLIPTextModel"], "text_encoder_2": ["transformers",
+                                                                              "CLIPTextModelWithProjection"],
+        "tokenizer": ["transformers", "CLIPTokenizer"], "tokenizer_2": ["transformers", "CLIPTokenizer"],
+        "unet": ["diffusers", "UNet2DConditionModel"], "vae": ["diffusers", "AutoencoderKL"],
+        "image_encoder": [None, None], "feature_extractor": [None, None]}
+FLUX = {"_class_name": "FluxPipeline", "_diffusers_version": "0.30.0.dev0",
+        "scheduler": ["diffusers", "FlowMatchEulerDiscreteScheduler"], "text_encoder": ["transformers", "CLIPTextModel"],
+        "text_encoder_2": ["transformers", "T5EncoderModel"], "tokenizer": ["transformers", "CLIPTokenizer"],
+        "tokenizer_2": ["transformers", "T5TokenizerFast"], "transformer": ["diffusers", "FluxTransformer2DModel"],
+        "vae": ["diffusers", "AutoencoderKL"]}
+KANDINSKY = {"_class_name": "KandinskyPipeline", "_diffusers_version": "0.18.0.dev0",
+             "movq": ["diffusers", "VQModel"], "scheduler": ["diffusers", "DDIMScheduler"],
+             "text_encoder": ["kandinsky", "MultilingualCLIP"], "tokenizer": ["transformers", "XLMRobertaTokenizerFast"],
+             "unet": ["diffusers", "UNet2DConditionModel"]}
+
+
+@pytest.mark.parametrize("doc", [SD15, SDXL, FLUX, KANDINSKY], ids=["sd15", "sdxl", "flux", "kandinsky"])
+def test_real_model_indexes_stay_safe(doc: dict[str, object], tmp_path: Path) -> None:
+    (tmp_path / "model_index.json").write_text(json.dumps(doc))
+    assert _by_name(tmp_path)["model_index.json"].verdict == "safe"
+    assert scan_bytes(json.dumps(doc).encode(), "model_index.json").verdict == "safe"
+
+
+@pytest.mark.parametrize("library", ["antigravity", "evil_pkg", "os", "onnxruntime", "projects.hooks"])
+def test_a_component_library_imported_by_name_is_code_remote(library: str, tmp_path: Path) -> None:
+    doc = dict(SD15, unet=[library, "UNet2DConditionModel"])
+    (tmp_path / "model_index.json").write_text(json.dumps(doc))
+    sc = _by_name(tmp_path)["model_index.json"]
+    assert sc.verdict == "suspicious" and _remote(sc, "unet", library, "import_module"), sc.findings
+
+
+def test_a_component_file_is_judged_where_it_lies(tmp_path: Path) -> None:
+    """``<folder>/<component>/<library>.py`` is a custom component (judged as the folder's file), not an import."""
+    (tmp_path / "unet").mkdir()
+    (tmp_path / "unet" / "my_unet.py").write_text("class MyUNet: pass\n")
+    (tmp_path / "model_index.json").write_text(json.dumps(dict(SD15, unet=["my_unet", "MyUNet"])))
+    sc = _by_name(tmp_path)["model_index.json"]
+    assert not _remote(sc, "import_module"), sc.findings
