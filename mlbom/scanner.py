@@ -1416,8 +1416,12 @@ def _config_targets(doc: object, yaml_text: str | None, acc: _Acc, where: str,
     if yaml_text is not None:
         targets = ct.text_targets(yaml_text, class_keys=ct.NEMO_KEYS if nemo else (),
                                   legacy_keys=ct.NEMO_LEGACY_KEYS if nemo else (), hydra_key=hydra_key, name=name)
-        # (composed only when a reading met one of its keys: a broken text is not composed again)
-        included = ci.from_yaml(yaml_text) if hydra_key and targets.include_keys else None
+        # (composed only when a reading met one of its keys — a broken text is not composed again — and
+        # the walk's places may not be the document's: an alias, a merge key, mmengine's {{ _base_.x }})
+        included = None
+        if hydra_key and targets.include_keys:
+            shaped = targets.shaped or targets.unparsed or targets.bounded is not None or "{{" in yaml_text
+            included = ci.from_yaml(yaml_text) if shaped else ci.Includes(bases=list(targets.bases))
     else:
         targets = ct.json_targets(doc)
         included = ci.from_doc(doc)
@@ -1437,8 +1441,8 @@ def _config_targets(doc: object, yaml_text: str | None, acc: _Acc, where: str,
 
 _BASE_LOADERS = {
     "_BASE_": ("detectron2/fvcore _BASE_ config", "detectron2's merge_from_file (fvcore CfgNode.load_yaml_with_base, "
-               "yaml.unsafe_load allowed by default) reads it"),
-    "_base_": ("mmengine _base_ config", "mmengine Config.fromfile reads it (a .py base is executed)"),
+               "yaml.unsafe_load allowed by default)"),
+    "_base_": ("mmengine _base_ config", "mmengine Config.fromfile (a .py base: executed)"),
 }
 
 
@@ -1450,7 +1454,9 @@ def _config_includes(included: ci.Includes, acc: _Acc, where: str) -> None:
     ``..`` to a file the same folder scan may walk (a checkout's ``configs/``) — is a reference settled
     after the walk (:class:`CodeRef`): judged only when this run scanned that very file."""
     outside: list[str] = []
-    for key, value in included.bases:
+    if len(included.bases) > _MAX_REFS:  # never a silent cap (rt9b R1)
+        outside.append(f"more than {_MAX_REFS} base configs (the rest not checked)")
+    for key, value in included.bases[:_MAX_REFS]:
         what, loader = _BASE_LOADERS[key]
         why = leave_reason(value, skipped=_UNWALKED, home=True, url=True)
         if key == "_base_" and "::" in value:
@@ -1461,7 +1467,7 @@ def _config_includes(included: ci.Includes, acc: _Acc, where: str) -> None:
             acc.code_refs.append(CodeRef(value, value, what, loader, where))
         else:
             code = " (Python: executed)" if key == "_base_" and value.strip().lower().endswith(".py") else ""
-            outside.append(f"{key} {value[:200]!r}{code}: it {why}; {loader}")
+            outside.append(f"{key} {value[:200]!r}{code}: it {why}; {loader} reads it")
     for why in included.odd:
         outside.append(f"{why[:300]} (filled in when the config is loaded: not judged)")
     if outside:

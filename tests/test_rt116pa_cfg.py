@@ -251,3 +251,25 @@ def test_a_component_file_is_judged_where_it_lies(tmp_path: Path) -> None:
     (tmp_path / "model_index.json").write_text(json.dumps(dict(SD15, unet=["my_unet", "MyUNet"])))
     sc = _by_name(tmp_path)["model_index.json"]
     assert not _remote(sc, "import_module"), sc.findings
+
+
+# ---- bounds ---------------------------------------------------------------------------------------
+
+def test_merge_keys_nested_past_the_bound_are_not_safe() -> None:
+    chain = "a0: &a0 {custom_imports: {imports: [m]}}\n" + "".join(f"a{i}: &a{i}\n  <<: *a{i - 1}\n"
+                                                                   for i in range(1, 60))
+    r = scan_bytes((chain + "<<: *a59\n").encode(), "cfg.yaml")
+    assert r.verdict == "suspicious" and _remote(r, "merge keys"), r.findings
+
+
+def test_a_merge_key_bomb_is_read_once_per_mapping() -> None:
+    text = "a0: &a0 {x: 1}\n" + "".join(f"a{i}: &a{i}\n  <<: [" + ", ".join(f"*a{j}" for j in range(max(0, i - 20), i))
+                                        + "]\n" for i in range(1, 400)) + "custom_imports:\n  <<: *a399\n  imports: m\n"
+    r = scan_bytes(text.encode(), "cfg.yaml")
+    assert r.verdict == "suspicious" and _remote(r, "custom_imports"), r.findings
+
+
+def test_many_bases_are_never_a_silent_cap() -> None:
+    text = "_base_:\n" + "".join(f"  - b{i}.yaml\n" for i in range(10_050))
+    r = scan_bytes(text.encode(), "cfg.yaml")
+    assert r.verdict == "suspicious" and _remote(r, "over 10000 configs"), [f.message[:200] for f in r.findings]

@@ -39,7 +39,8 @@ KEYS = (FVCORE_BASE, MM_BASE, CUSTOM_IMPORTS)  # = config_targets.INCLUDE_KEYS (
 BASE_VAR = re.compile(r"\{\{\s*_base_\.([\w.]+)\s*\}\}")
 _MARK = "mlbomBaseVar."  # the placeholder this module puts where mmengine puts its random one
 MAX_ITEMS = 10_000  # entries of one mapping (merges followed) and items of one list read
-MAX_MERGE_DEPTH = 32  # merge keys followed inside merged mappings
+MAX_MERGE_DEPTH = 32  # merge keys followed inside merged mappings (deeper: an entry of its own, not read)
+_TOO_DEEP = object()
 
 
 @dataclass
@@ -69,18 +70,25 @@ def _is_merge(node: object) -> bool:
     return isinstance(node, yaml.ScalarNode) and (node.value == "<<" or node.tag.endswith(":merge"))
 
 
-def _entries(node: object, depth: int = 0) -> Iterator[tuple[object, object]]:
+def _entries(node: object, depth: int = 0, seen: set[int] | None = None) -> Iterator[tuple[object, object]]:
     """The (key node, value node) entries of a mapping with its merge keys followed (every merged
-    entry, explicit ones too: each candidate of a key), at most :data:`MAX_ITEMS`."""
+    entry, explicit ones too: each candidate of a key), at most :data:`MAX_ITEMS` per mapping and
+    each merged mapping once (``seen``: a mapping merged again through an alias adds no candidate,
+    so a merge-key bomb costs no more than the document's size)."""
     if isinstance(node, dict):
         yield from list(node.items())[:MAX_ITEMS]
         return
-    if not isinstance(node, yaml.MappingNode) or depth > MAX_MERGE_DEPTH:
+    seen = set() if seen is None else seen
+    if not isinstance(node, yaml.MappingNode) or id(node) in seen:
         return
+    if depth > MAX_MERGE_DEPTH:  # (PyYAML follows them, recursively: not read here, so not safe)
+        yield _TOO_DEEP, None
+        return
+    seen.add(id(node))
     for k, v in node.value[:MAX_ITEMS]:
         if _is_merge(k):
             for sub in (v.value[:MAX_ITEMS] if isinstance(v, yaml.SequenceNode) else [v]):
-                yield from _entries(sub, depth + 1)
+                yield from _entries(sub, depth + 1, seen)
         else:
             yield k, v
 
@@ -95,6 +103,12 @@ def _items(node: object) -> list[object] | None:
     if isinstance(node, yaml.SequenceNode):
         return list(node.value[:MAX_ITEMS])
     return list(node[:MAX_ITEMS]) if isinstance(node, list) else None
+
+
+def _too_long(node: object) -> bool:
+    """A mapping or list this module reads only the first :data:`MAX_ITEMS` of (never a silent cap)."""
+    items = node.value if isinstance(node, (yaml.SequenceNode, yaml.MappingNode)) else node
+    return isinstance(items, (list, dict)) and len(items) > MAX_ITEMS
 
 
 def _is_mapping(node: object) -> bool:
@@ -112,7 +126,12 @@ def _read(root: object, out: Includes) -> None:
     """The includes of one document's root (a composed YAML node or a JSON value)."""
     if not _is_mapping(root):
         return
+    if _too_long(root):
+        out.odd.append(f"a document of over {MAX_ITEMS} keys (the rest not read)")
     for k, v in _entries(root):
+        if k is _TOO_DEEP:
+            out.odd.append(f"merge keys (<<) nested over {MAX_MERGE_DEPTH} deep, not followed")
+            continue
         key = _key(k)
         if key in (FVCORE_BASE, MM_BASE):
             s = _scalar(v)
@@ -120,6 +139,8 @@ def _read(root: object, out: Includes) -> None:
             if values is None:
                 out.odd.append(f"{key} is {_shown(v)}, not a file name")
                 continue
+            if _too_long(v):
+                out.odd.append(f"{key} lists over {MAX_ITEMS} configs (the rest not read)")
             for item in values:
                 name = _scalar(item)
                 if name is None or name.startswith(_MARK):
@@ -134,7 +155,9 @@ def _read(root: object, out: Includes) -> None:
                 continue
             for k2, v2 in _entries(v):
                 key2 = _key(k2)
-                if key2 is None:
+                if k2 is _TOO_DEEP:
+                    out.odd.append(f"custom_imports: merge keys (<<) nested over {MAX_MERGE_DEPTH} deep, not followed")
+                elif key2 is None:
                     out.odd.append("custom_imports has a key that is no string")
                 elif key2 == "imports":
                     s = _scalar(v2)
@@ -142,6 +165,8 @@ def _read(root: object, out: Includes) -> None:
                     if items is None:
                         out.odd.append(f"custom_imports.imports is {_shown(v2)}")
                         continue
+                    if _too_long(v2):
+                        out.odd.append(f"custom_imports.imports lists over {MAX_ITEMS} modules (the rest not read)")
                     for item in items:
                         m = _scalar(item)
                         if m is None or m.startswith(_MARK):
