@@ -76,6 +76,7 @@ from mlbom.hashing import CHUNK, ChunkedHash, ContentChanged, FileDigest, StatKe
 from mlbom.model import Finding, Judged, Severity, Verdict, worst_verdict
 
 if TYPE_CHECKING:  # (imported on use: PyYAML; the pickle walker's allowlist tables)
+    from mlbom.formats import config_includes as ci
     from mlbom.formats import yaml_tags
     from mlbom.formats.pickle import PickleReport
     from mlbom.fswalk import BlobIndex
@@ -497,7 +498,9 @@ def scan_bytes(data: bytes, name: str = "data", *, limits: Limits | None = None,
     acc = _Acc()
     facts: dict[str, str] = {}
     fmt = scan_stream(io.BytesIO(data), len(data), name, acc, facts, _Ctx.new(limits or DEFAULT_LIMITS, debug))
-    return FileScan(name, fmt, acc.verdict(), None, len(data), acc.findings, facts)
+    # (settled as a scan of one file is: every module or base config it names is judged by no one)
+    return _settle_code(FileScan(name, fmt, acc.verdict(), None, len(data), acc.findings, facts,
+                                 code_refs=tuple(acc.code_refs)), None)
 
 
 def scan_stream(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, str], ctx: _Ctx) -> str:
@@ -1209,11 +1212,40 @@ def _name_kinds(name: str) -> frozenset[str]:
     return frozenset(n.kind for n in _NAMED_TEXT if n.matches(low))
 
 
+# mmengine ``Config._substitute_predefined_vars``: these four, in this order, replaced in the raw text of
+# every config (``.py``/``.json``/``.yaml``) before it is parsed (red team 116pa-5)
+_MM_PREDEFINED = ("fileDirname", "fileBasename", "fileBasenameNoExtension", "fileExtname")
+_MM_PREDEFINED_ANY = re.compile(r"\{\{\s*(?:" + "|".join(_MM_PREDEFINED) + r")\s*\}\}")
+
+
+def _mm_predefined(text: str, name: str, acc: _Acc, *, where: str, folder: Path | None) -> None:
+    """A config with mmengine's predefined variables (``{{ fileBasename }}`` …) is judged again as
+    mmengine reads it: the file's own name put in their place (a name may hold YAML: 116pa-5).
+    ``{{ fileDirname }}`` is the folder the loader is given, which no scan knows: ``suspicious``."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    stem, ext = os.path.splitext(base)
+    values = {"fileDirname": "mlbomFolder", "fileBasename": base, "fileBasenameNoExtension": stem,
+              "fileExtname": ext}
+    read = text
+    for key in _MM_PREDEFINED:
+        # (as mmengine does: no backslash is left, so the name is a plain replacement string)
+        read = re.sub(r"\{\{\s*" + key + r"\s*\}\}", values[key].replace("\\", "/"), read)
+    if re.search(r"\{\{\s*fileDirname\s*\}\}", text):
+        acc.add("code.remote", "high", f"{where}: {{{{ fileDirname }}}}: mmengine's Config.fromfile puts the folder it "
+                "is given into the config's text before parsing it; what that text then says is not known to this "
+                "scan", effect="suspicious")
+    if read != text:
+        _judge_text(read, name, acc, {}, where=f"{where} (as mmengine reads it: {{{{ file… }}}} replaced by the "
+                    "file's name)", folder=folder, mm_vars=False)
+
+
 def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where: str,
-                folder: Path | None) -> str:
+                folder: Path | None, mm_vars: bool = True) -> str:
     """The judgements of text: those its name selects (:data:`_NAMED_TEXT`: a chat template, an
     MLmodel, NeMo's config, Jsonnet), JSON (code references, shard names, Keras objects,
-    templates), YAML Python tags."""
+    templates), YAML Python tags; mmengine's predefined variables replaced (:func:`_mm_predefined`)."""
+    if mm_vars and "{{" in text and _MM_PREDEFINED_ANY.search(text):
+        _mm_predefined(text, name, acc, where=where, folder=folder)
     stripped = text.lstrip("\ufeff \t\r\n")
     kinds = _name_kinds(name)
     base = name.replace("\\", "/").rsplit("/", 1)[-1]  # (config_targets' Jsonnet rule reads it: "jsonnet")
@@ -1350,7 +1382,8 @@ def _may_name_targets(text: str, name: str = "") -> bool:
     A plain dotted string the deny list denies needs no key (18b-1: jsonargparse's ``Callable``
     arguments import it), nor does Jsonnet (18b-2: it computes keys and values):
     :func:`~mlbom.formats.config_targets.may_name_targets`, :func:`~mlbom.formats.config_targets.jsonnet_like`."""
-    if ("\\" in text and '"' in text) or "${" in text or "pyref" in text or any(k in text for k in _CODE_KEYS):
+    if ("\\" in text and '"' in text) or "${" in text or "pyref" in text or any(k in text for k in _CODE_KEYS) \
+            or "_base_" in text or "_BASE_" in text:  # (base configs: config_includes, 116pa-2/-3)
         return True
     from mlbom.formats import config_targets as ct
 
@@ -1377,19 +1410,70 @@ def _config_targets(doc: object, yaml_text: str | None, acc: _Acc, where: str,
     (``nemo``) (:mod:`mlbom.formats.config_targets`, imported on use: PyYAML): deny-listed
     ``unsafe``, any other ``suspicious`` (``code.remote``). A YAML text's Python tags, from the same
     readings, are returned (:func:`_yaml_tags` judges them)."""
+    from mlbom.formats import config_includes as ci
     from mlbom.formats import config_targets as ct
 
     if yaml_text is not None:
         targets = ct.text_targets(yaml_text, class_keys=ct.NEMO_KEYS if nemo else (),
                                   legacy_keys=ct.NEMO_LEGACY_KEYS if nemo else (), hydra_key=hydra_key, name=name)
+        # (composed only when a reading met one of its keys — a broken text is not composed again — and
+        # the walk's places may not be the document's: an alias, a merge key, mmengine's {{ _base_.x }})
+        included = None
+        if hydra_key and targets.include_keys:
+            shaped = targets.shaped or targets.unparsed or targets.bounded is not None or "{{" in yaml_text
+            included = ci.from_yaml(yaml_text) if shaped else ci.Includes(bases=list(targets.bases))
     else:
         targets = ct.json_targets(doc)
+        included = ci.from_doc(doc)
+    for module in included.modules if included else ():  # (aliases, merge keys: the document as built, 116pa-5)
+        targets.kind(ct.MMENGINE)
+        if module not in targets.modules:
+            targets.modules.append(module)
     for j in ct.judge(targets) if targets else ():
         if docs and j.id == "config.unparsed-targets":
             acc.add(j.id, "info", f"{where}: documentation, not judged as a config: {j.message}")
             continue
         acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
+    if included:
+        _config_includes(included, acc, where)
     return targets.tags if yaml_text is not None else None
+
+
+_BASE_LOADERS = {
+    "_BASE_": ("detectron2/fvcore _BASE_ config", "detectron2's merge_from_file (fvcore CfgNode.load_yaml_with_base, "
+               "yaml.unsafe_load allowed by default)"),
+    "_base_": ("mmengine _base_ config", "mmengine Config.fromfile (a .py base: executed)"),
+}
+
+
+def _config_includes(included: ci.Includes, acc: _Acc, where: str) -> None:
+    """The base configs a config inherits (detectron2/fvcore ``_BASE_``, mmengine ``_base_``: red team
+    116pa-2/-3) and the ``custom_imports`` mmengine fills in at load (116pa-5). A base that leaves what a
+    scan of the folder judges (absolute, a drive, ``~``, a URL, a folder the walker skips, a backslash,
+    mmengine's ``pkg::path``) is ``code.remote``; any other — inside the folder, or climbing out with
+    ``..`` to a file the same folder scan may walk (a checkout's ``configs/``) — is a reference settled
+    after the walk (:class:`CodeRef`): judged only when this run scanned that very file."""
+    outside: list[str] = []
+    if len(included.bases) > _MAX_REFS:  # never a silent cap (rt9b R1)
+        outside.append(f"more than {_MAX_REFS} base configs (the rest not checked)")
+    for key, value in included.bases[:_MAX_REFS]:
+        what, loader = _BASE_LOADERS[key]
+        why = leave_reason(value, skipped=_UNWALKED, home=True, url=True)
+        if key == "_base_" and "::" in value:
+            why = "names a config of an installed package (pkg::path)"
+        elif "\\" in value:
+            why = "holds a backslash"
+        if why is None or why.startswith("climbs out"):
+            acc.code_refs.append(CodeRef(value, value, what, loader, where))
+        else:
+            code = " (Python: executed)" if key == "_base_" and value.strip().lower().endswith(".py") else ""
+            outside.append(f"{key} {value[:200]!r}{code}: it {why}; {loader} reads it")
+    for why in included.odd:
+        outside.append(f"{why[:300]} (filled in when the config is loaded: not judged)")
+    if outside:
+        shown = "; ".join(outside[:5]) + (f"; and {len(outside) - 5} more" if len(outside) > 5 else "")
+        acc.add("code.remote", "high", f"{where}: the config pulls in files or modules outside what this scan "
+                f"judged: {shown}", effect="suspicious")
 
 
 def _pickle_config(value: object, acc: _Acc, where: str) -> None:
@@ -1821,7 +1905,7 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
             targets = targets or "${" in node or ct.string_names_code(node)
         elif isinstance(node, dict):
             if _marks_code(node) or ct.type_denied(node.get("type")) is not None or (
-                    node is doc and ct.CUSTOM_IMPORTS in node):
+                    node is doc and any(k in node for k in (ct.CUSTOM_IMPORTS, "_base_", "_BASE_"))):
                 targets = True  # Hydra, jsonargparse, fiddle, mmengine (:func:`_config_targets`), at any depth
             _string_leaves(node.get("auto_map"), refs, walked)
             pipes = node.get("custom_pipelines")
@@ -1837,6 +1921,12 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
     if isinstance(doc, dict) and ("_diffusers_version" in doc or isinstance(doc.get("_class_name"), list)):
         _unjudged_code(_diffusers_code(doc, folder), "diffusers _class_name / component library names",
                        "DiffusionPipeline.from_pretrained (a local folder: no trust_remote_code check)", acc, folder, where)
+        if imported := _diffusers_imports(doc, folder):
+            shown = "; ".join(imported[:5]) + (f"; and {len(imported) - 5} more" if len(imported) > 5 else "")
+            acc.add("code.remote", "high", f"{where}: diffusers components name libraries that are neither diffusers' "
+                    f"own nor a file of the component's folder: {shown}; DiffusionPipeline.from_pretrained "
+                    "(get_class_obj_and_candidates) imports each as an installed module (importlib.import_module): "
+                    "its top-level code runs", effect="suspicious")
     if targets:
         _config_targets(doc, None, acc, where)
     classes, functions = _st_references(doc)
@@ -1889,6 +1979,54 @@ def _st_references(doc: object) -> tuple[list[str], list[str]]:
         if isinstance(v, str) and "." in v:
             functions.append(v)
     return classes, functions
+
+
+# the libraries diffusers' ``get_class_obj_and_candidates`` takes a component from without importing a
+# module the file names (red team 116pa-7): ``pipeline_loading_utils.LOADABLE_CLASSES``' keys (diffusers,
+# transformers, onnxruntime.training; submodules of the first two are their installed code too) and the
+# subpackages of ``diffusers.pipelines`` (``is_pipeline_module = hasattr(pipelines, library_name)``: the
+# folders of src/diffusers/pipelines and pipelines/deprecated, diffusers at 58eb52c, Aug 2026). Any other
+# library name is ``importlib.import_module(library_name)``: an installed module's top-level code runs
+_DIFFUSERS_LIBRARIES = frozenset({"diffusers", "transformers", "onnxruntime.training"})
+_DIFFUSERS_PIPELINE_MODULES = frozenset({
+    "ace_step", "allegro", "alt_diffusion", "amused", "animatediff", "anyflow", "audio_diffusion", "audioldm",
+    "audioldm2", "aura_flow", "blip_diffusion", "bria", "bria_fibo", "chroma", "chronoedit", "cogvideo",
+    "cogview3", "cogview4", "consisid", "consistency_models", "controlnet", "controlnet_hunyuandit",
+    "controlnet_sd3", "controlnet_xs", "cosmos", "dance_diffusion", "ddim", "ddpm", "deepfloyd_if",
+    "deprecated", "diffusion_gemma", "dit", "dreamlite", "easyanimate", "ernie_image", "flux", "flux2",
+    "glm_image", "helios", "hidream_image", "hunyuan_image", "hunyuan_video", "hunyuan_video1_5", "hunyuandit",
+    "i2vgen_xl", "ideogram4", "joyimage", "kandinsky", "kandinsky2_2", "kandinsky3", "kandinsky5", "kolors",
+    "krea2", "latent_consistency_models", "latent_diffusion", "latent_diffusion_uncond", "latte", "ledits_pp",
+    "llada2", "longcat_audio_dit", "longcat_image", "ltx", "ltx2", "lucy", "lumina", "lumina2", "marigold",
+    "mochi", "motif_video", "musicldm", "nucleusmoe_image", "omnigen", "ovis_image", "pag", "paint_by_example",
+    "pia", "pixart_alpha", "pndm", "prx", "qwenimage", "repaint", "sana", "sana_video", "score_sde_ve",
+    "semantic_stable_diffusion", "shap_e", "skyreels_v2", "spectrogram_diffusion", "stable_audio",
+    "stable_audio_3", "stable_cascade", "stable_diffusion", "stable_diffusion_3",
+    "stable_diffusion_attend_and_excite", "stable_diffusion_diffedit", "stable_diffusion_gligen",
+    "stable_diffusion_ldm3d", "stable_diffusion_panorama", "stable_diffusion_safe", "stable_diffusion_sag",
+    "stable_diffusion_variants", "stable_diffusion_xl", "stable_video_diffusion", "stochastic_karras_ve",
+    "t2i_adapter", "text_to_video_synthesis", "unclip", "unidiffuser", "versatile_diffusion", "visualcloze",
+    "vq_diffusion", "wan", "wuerstchen", "z_image"
+})
+
+
+def _diffusers_library_known(library: str) -> bool:
+    return (library in _DIFFUSERS_LIBRARIES or library in _DIFFUSERS_PIPELINE_MODULES
+            or library.startswith(("diffusers.", "transformers.")))
+
+
+def _diffusers_imports(doc: dict[object, object], folder: Path | None) -> list[str]:
+    """The components of a ``model_index.json`` whose library diffusers imports by name (116pa-7):
+    ``name: [library, Class]`` with a library that is none of :func:`_diffusers_library_known` and no
+    ``<folder>/<name>/<library>.py`` (that file is :func:`_diffusers_code`'s)."""
+    out: list[str] = []
+    for key, value in doc.items():
+        if isinstance(key, str) and not key.startswith("_") and isinstance(value, list) and len(value) == 2 \
+                and all(isinstance(v, str) for v in value) and not _diffusers_library_known(value[0]) \
+                and not _path_leaves(f"{key}/{value[0]}") \
+                and not (folder is not None and (folder / key / f"{value[0]}.py").is_file()) and len(out) < _MAX_REFS:
+            out.append(f"{key}: {value[0][:200]!r} ({value[1][:200]!r})")
+    return out
 
 
 def _diffusers_code(doc: dict[object, object], folder: Path | None) -> list[str]:
@@ -1962,6 +2100,23 @@ def _judged_module(folder: Path, parts: tuple[str, ...], scanned: dict[str, File
         # no link anywhere below the folder: the importer follows a linked folder out of it, the
         # walker does not follow it, so what it imports there is judged by nobody (red team 10b)
         return not any(folder.joinpath(*parts[:i]).is_symlink() for i in range(1, len(parts) + 1))
+    except (OSError, ValueError):
+        return False
+
+
+def _judged_climbing(folder: Path, rel: str, scanned: dict[str, FileScan]) -> bool:
+    """Whether ``rel`` (a relative name with ``..`` parts, joined to ``folder`` as the loader joins it)
+    is a file THIS run scanned and judged: no part naming a folder the walker skips, no link on the
+    way (the kernel resolves ``a/..`` through a linked ``a``; the walk follows none)."""
+    raw = rel.split("/")
+    if rel.startswith("/") or "\\" in rel or any(p in _UNWALKED for p in raw):
+        return False
+    sc = scanned.get(os.path.normpath(str(folder.joinpath(*raw))))
+    if sc is None or sc.verdict == "error":
+        return False
+    try:
+        return not any(raw[i - 1] not in ("..", ".", "") and folder.joinpath(*raw[:i]).is_symlink()
+                       for i in range(1, len(raw) + 1))
     except (OSError, ValueError):
         return False
 
@@ -4367,6 +4522,8 @@ def judge_code_references(files: Sequence[Path], scans: Sequence[FileScan]) -> l
     out = []
     for p, sc in zip(files, scans, strict=True):
         def judged(c: CodeRef, folder: Path = p.parent) -> bool:
+            if ".." in c.module.split("/"):  # a base config one folder up (116pa-2/-3): the scan may hold it
+                return _judged_climbing(folder, c.module, scanned)
             parts = _module_parts(folder, c.module)
             return parts is not None and _judged_module(folder, parts, scanned)
 

@@ -110,7 +110,8 @@ def test_nemo_target_in_an_unlinked_json_blob(tmp_path: Path, capsys: pytest.Cap
 def test_judge_text_compares_names_only_through_the_table() -> None:
     """A reader that ``_judge_text`` selects by name must be a row of ``_NAMED_TEXT`` (or
     ``_name_free`` does not judge unnamed content under it: 28c-1). ``name`` and the base name are
-    used only to look the table up and for config_targets' Jsonnet rule (the table's "jsonnet" row)."""
+    used only to look the table up, for config_targets' Jsonnet rule (the table's "jsonnet" row) and for
+    mmengine's predefined variables (the name is text mmengine puts into the config: 116pa-5)."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(scanner._judge_text)))
     fn = tree.body[0]
     assert isinstance(fn, ast.FunctionDef)
@@ -121,8 +122,9 @@ def test_judge_text_compares_names_only_through_the_table() -> None:
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "base" for t in node.targets):
             allowed |= {id(a) for a in ast.walk(node)}
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
-                "_may_name_targets", "_config_targets"):
-            allowed |= {id(a) for a in node.args[1:2]} if node.func.id == "_may_name_targets" else set()
+                "_may_name_targets", "_config_targets", "_mm_predefined"):
+            # (_mm_predefined puts the name into the text as mmengine does — content, no reader selected: 116pa-5)
+            allowed |= {id(a) for a in node.args[1:2]} if node.func.id != "_config_targets" else set()
             allowed |= {id(k.value) for k in node.keywords if k.arg == "name"}
     stray = [ast.unparse(n) for n in ast.walk(fn)
              if isinstance(n, ast.Name) and n.id in ("name", "base") and id(n) not in allowed

@@ -152,6 +152,7 @@ MMENGINE = "mmengine"
 TYPE_KEY = "type"  # mmengine's registry key (OpenMMLab: MMDetection, MMPose, MMPretrain …), red team 112pa-4
 # mmengine's ``custom_imports = dict(imports=[…])``: ``Config.fromfile`` → ``import_modules_from_strings``
 CUSTOM_IMPORTS = "custom_imports"
+INCLUDE_KEYS = frozenset({CUSTOM_IMPORTS, "_base_", "_BASE_"})  # = config_includes.KEYS
 _VALUE = ""  # a pending key-less value (no target's convention): resolved to judge what it names
 LOADERS = {
     HYDRA: "hydra.utils.instantiate (NeMo restore_from, Hydra/Lightning configs)",
@@ -206,6 +207,14 @@ class Targets:
     # modules a top-level mmengine ``custom_imports: {imports: …}`` names: ``Config.fromfile`` imports
     # them (``import_custom_modules`` defaults to True), so their top-level code runs on load
     modules: list[str] = field(default_factory=list)
+    # a reading met a key of :data:`INCLUDE_KEYS` (at any depth, as the parser decodes it): the document is
+    # then composed and read as the loader builds it (:mod:`mlbom.formats.config_includes`, 116pa-2/-3/-5)
+    include_keys: bool = False
+    # the top-level base configs a reading met as plain scalars (``_BASE_``, ``_base_`` or its items):
+    # (key, value); and whether the text is shaped so that the walk's places may not be the document's
+    # (an alias, a ``<<`` merge key, a key that is a collection): then config_includes composes it
+    bases: list[tuple[str, str]] = field(default_factory=list)
+    shaped: bool = False
     # deny-listed stdlib logging classes under a ``class`` key: (value, its place, document), settled by
     # :meth:`_settle_logging` (a dictConfig's: logging; anywhere else: a callable)
     _log_pending: list[tuple[str, _Place | object, int]] = field(default_factory=list)
@@ -568,6 +577,20 @@ class Targets:
     def __bool__(self) -> bool:
         return bool(self.paths or self.computed or self.resolvers or self.env or self.bounded or self.unread
                     or self.logging or self.imports or self.modules)
+
+    def base(self, value: str, place: _Place | object) -> None:
+        """A string at ``place``: a base config when it is the top-level ``_BASE_``/``_base_`` or an item
+        of a top-level ``_base_`` list (:mod:`mlbom.formats.config_includes`)."""
+        if isinstance(place, tuple) and place[0] == (None, "_base_") and place[1].isdigit():
+            place = place[0]
+        if place in ((None, "_base_"), (None, "_BASE_")) and value.strip():
+            if len(self.bases) >= MAX_PENDING:  # (more: the document composed and read whole, never a silent cap)
+                self.shaped = True
+                return
+            item = (str(place[1]), value)
+            if ("bases", repr(item)) not in self._seen:
+                self._seen.add(("bases", repr(item)))
+                self.bases.append(item)
 
     def custom_import(self, value: str, place: _Place | object) -> None:
         """A string at ``place``: a module mmengine imports when it is an item (or the value) of a
@@ -1805,6 +1828,10 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
             if top is not None and top.is_map and top.want_key:
                 top.key_kind = ""
                 top.step = scalar
+                if scalar in INCLUDE_KEYS:
+                    out.include_keys = True
+                if scalar is None or scalar == "<<" or isinstance(event, yaml.AliasEvent):
+                    out.shaped = True
                 if hydra_key and scalar in MARKERS:
                     top.key_kind = HYDRA if scalar == KEY else JSONARGPARSE
                 elif hydra_key and scalar in INIT_ARGS:
@@ -1832,6 +1859,7 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                 elif scalar is not None and top is not None:  # (a scalar document is no config: OmegaConf refuses it)
                     out.value(scalar, _below(top), max(doc, 0))
                     out.custom_import(scalar, _below(top))
+                    out.base(scalar, _below(top))
                     if "${" in scalar and out.depth == 0 and _node_parts(scalar) is not None:
                         out.pend((scalar, _VALUE, top.place, max(doc, 0), False))
                 if (isinstance(event, yaml.AliasEvent) and anchor in spans and top is not None
@@ -1845,6 +1873,8 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                 if top is not None and top.is_map:
                     top.key_kind = ""
                     top.want_key = True
+            if isinstance(event, yaml.AliasEvent):
+                out.shaped = True  # (config_includes: the document as built may differ from the walk's places)
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 out.collections = True
                 stack.append(_Frame(isinstance(event, yaml.MappingStartEvent), _below(top), anchor,
