@@ -1212,36 +1212,42 @@ def _name_kinds(name: str) -> frozenset[str]:
 def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where: str,
                 folder: Path | None) -> str:
     """The judgements of text: those its name selects (:data:`_NAMED_TEXT`: a chat template, an
-    MLmodel, NeMo's config, Jsonnet), JSON (code references, shard names, Keras objects,
-    templates), YAML Python tags."""
-    stripped = text.lstrip("\ufeff \t\r\n")
+    MLmodel, NeMo's config, Jsonnet), then every rule that holds whatever the name
+    (:func:`_any_name_rules`: JSON, logging INI, gin, Caffe, YOLO, config targets, YAML tags)."""
     kinds = _name_kinds(name)
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]  # (config_targets' Jsonnet rule reads it: "jsonnet")
     if "chat-template" in kinds:
         facts["chat-template.present"] = "true"
         _add_template(acc, text, where)
-        # the rules that hold whatever a text's name still hold (red team 115pa-1b: gin includes a base.j2;
-        # OmegaConf, jsonargparse and PyYAML read any name passed to them)
-        if "dynamic_registration" in text:
-            _gin(text, acc, where)
-        if _walk_bomb(text) is None:
-            if _may_name_targets(text, base):
-                # (docs: a template holding Jsonnet-like text no parser reads whole is no config: info)
-                _yaml_tags(text, acc, where, found=_config_targets(None, text, acc, where, name=base, docs=True))
-            else:
-                _yaml_tags(text, acc, where)
+        # the rules that hold whatever a text's name hold for a template too (red team 115pa-1b, 116pa-1b:
+        # gin includes a base.j2; caffe.Net, logging.config.fileConfig, yolov5, OmegaConf, jsonargparse and
+        # PyYAML read any name passed to them); a template is no JSON document
+        _any_name_rules(text, name, kinds, acc, facts, where=where, folder=folder, template=True)
         return "chat-template"
+    if "mlmodel" in kinds:
+        _mlmodel(text, acc, folder, where)
+    if "gin" in kinds and "dynamic_registration" not in text:  # (with it, gin is an any-name rule)
+        _gin(text, acc, where)
+    return _any_name_rules(text, name, kinds, acc, facts, where=where, folder=folder, template=False)
+
+
+def _any_name_rules(text: str, name: str, kinds: frozenset[str], acc: _Acc, facts: dict[str, str], *, where: str,
+                    folder: Path | None, template: bool) -> str:
+    """EVERY judgement of text that holds whatever the file's name, in one place for a named
+    template and any other text alike (red team 116pa-1b: a copy of three of them in the template
+    branch missed the Caffe, logging-INI and YOLO rules). A name only tunes them (``kinds``: JSON
+    claims, NeMo's ``target`` keys, documentation lowers unparsed snippets). The format read: a
+    JSON format when the text parsed as JSON (not for a ``template``), else ``text``."""
+    stripped = text.lstrip("\ufeff \t\r\n")
     nemo = "nemo" in kinds
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]  # (config_targets' Jsonnet rule reads it: "jsonnet")
     ini = logging_config.looks_like(text)  # logging.config.fileConfig's INI form, any name (red team 23b-1)
     for j in logging_config.judge(text) if ini else ():
         acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
-    if "mlmodel" in kinds:
-        _mlmodel(text, acc, folder, where)
-    if "gin" in kinds or "dynamic_registration" in text:  # (gin includes a file of any name: 114pa-1)
+    if "dynamic_registration" in text:  # gin includes a file of any name (114pa-1)
         _gin(text, acc, where)
     if "python_param" in text:  # a Caffe net (caffe.Net reads any path)
         _caffe_python_layers(text, acc, where)
-    if stripped[:1] in ("{", "[") and not (ini and stripped[:1] == "["):
+    if not template and stripped[:1] in ("{", "[") and not (ini and stripped[:1] == "["):
         claims = "json" if "json" in kinds else "lines" if "lines" in kinds else None
         fmt = _scan_json(text, acc, facts, where=where, folder=folder, claims=claims)
         if fmt != "text":
@@ -1255,8 +1261,10 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
         return "text"
     if "backbone" in text or "\\" in text:  # a YOLO model definition whose strings parse_model eval()s (112pa-6)
         _yolo_config(None, text, acc, where)
+    # (docs, or a template holding Jsonnet-like text no parser reads whole: an unparsed snippet is info)
+    docs = template or "docs" in kinds
     if nemo or _may_name_targets(text, base):  # its readings give the Python tags too (one parse per parser)
-        tags = _config_targets(None, text, acc, where, nemo=nemo, docs="docs" in kinds, name=base)
+        tags = _config_targets(None, text, acc, where, nemo=nemo, docs=docs, name=base)
         _yaml_tags(text, acc, where, found=tags)
     else:
         _yaml_tags(text, acc, where)
