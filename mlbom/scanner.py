@@ -1287,31 +1287,38 @@ def _yolo_config(doc: object, text: str | None, acc: _Acc, where: str) -> None:
         acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
 
 
-# a Caffe net's Python layer: python_param { module: "m" layer: "C" } (the text format; V1's
-# `layers { type: PYTHON …}` too): caffe's GetPythonLayer imports the module and calls the class
-_CAFFE_PY = re.compile(r"python_param\s*\{([^{}]{0,4096})\}")
-_CAFFE_FIELD = re.compile(r"\b(module|layer)\s*:\s*[\"']([^\"']{0,512})[\"']")
-
-
 def _caffe_python_layers(text: str, acc: _Acc, where: str) -> None:
-    """Python layers of a Caffe net (red team 115pa-3): code outside the file that caffe.Net imports
-    and calls at load, as an HF ``auto_map``: ``code.remote`` (suspicious); a denied module ``unsafe``."""
+    """Python layers of a Caffe net (red team 115pa-3, 116pa-1): code outside the file that
+    caffe.Net imports and calls at load, as an HF ``auto_map``. Every ``python_param`` field name
+    (outside comments and strings: :func:`mlbom.formats.caffe_text.python_params`, protobuf's text
+    format) is ``code.remote`` (suspicious) whatever its body looks like; a denied module or
+    module.layer read from the body makes it ``unsafe``."""
+    from mlbom.formats import caffe_text
     from mlbom.formats.config_targets import denied
 
+    params, count = caffe_text.python_params(text)
     found: list[str] = []
-    for m in itertools.islice(_CAFFE_PY.finditer(text), 1000):
-        fields = dict(_CAFFE_FIELD.findall(m.group(1)))
-        module = fields.get("module", "").strip()
-        path = f"{module}.{fields.get('layer', '').strip()}".strip(".")
-        why = denied(path) or (denied(f"{module}.x") if module else None)
-        if why is not None:
-            acc.add("code.dangerous-target", "critical", f"{where}: Caffe Python layer {path!r}: caffe.Net imports "
-                    f"and calls it at load ({why})", effect="unsafe")
-        found.append(path or "(no module)")
-    if found:
-        acc.add("code.remote", "high", f"{where}: Caffe net with Python layers ({', '.join(sorted(set(found))[:10])}): "
-                "caffe.Net imports those modules and calls those classes at load; their code is not in this file",
-                effect="suspicious")
+    checked = 0
+    for param in params:
+        modules = [m.strip() for m in param.modules] or [""]
+        for m, la in itertools.product(modules, [la.strip() for la in param.layers] or [""]):
+            path = f"{m}.{la}".strip(".")
+            found.append(path or "(no module)")
+            if checked >= _CAFFE_CHECKS:
+                continue  # (past the bound, code.remote only: never safe)
+            checked += 1
+            why = (denied(path) if path else None) or (denied(f"{m}.x") if m else None)
+            if why is not None:
+                acc.add("code.dangerous-target", "critical", f"{where}: Caffe Python layer {path!r}: caffe.Net imports "
+                        f"and calls it at load ({why})", effect="unsafe")
+    if count:
+        more = f"; {count - len(params)} more not read" if count > len(params) else ""
+        acc.add("code.remote", "high", f"{where}: Caffe net with Python layers ({', '.join(sorted(set(found))[:10])}"
+                f"{more}): caffe.Net imports those modules and calls those classes at load; their code is not in "
+                "this file", effect="suspicious")
+
+
+_CAFFE_CHECKS = 4096  # module.layer readings checked against the deny list per file
 
 
 def _gin(text: str, acc: _Acc, where: str) -> None:

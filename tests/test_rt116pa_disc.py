@@ -22,9 +22,88 @@ from pathlib import Path
 
 import pytest
 
+from mlbom.formats import caffe_text
 from mlbom.scanner import scan, scan_bytes
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# ---------------------------------------------------------------- 116pa-1
+
+_LAYER = 'name: "net"\ninput: "data"\nlayer {{ name: "p" type: "Python" top: "x" {body} }}\n'
+
+
+@pytest.mark.parametrize("body", [
+    'python_param: { module: "os" layer: "system" }',
+    'python_param < module: "os" layer: "system" >',
+    'python_param: < module: "os" layer: "system" >',
+    'python_param { param_str: "{\'k\': 1}" module: "os" layer: "system" }',
+    'python_param { # see {docs}\n  module: "os" layer: "system" }',
+    'python_param { module: "os" layer: "system" param_str: "' + "x" * 5000 + '" }',
+    'python_param { param_str: "' + "}" * 5000 + '" module: "os" layer: "system" }',
+    'python_param { module: "o" "s" layer: "sys" \'tem\' }',  # adjacent literals concatenate
+    'python_param { module: "\\157s" layer: "\\x73ystem" }',  # octal and hex escapes
+    'python_param { module: "os"; layer: "system"; }',
+    'python_param { module: "subprocess" layer: "Popen" }',
+])
+def test_caffe_python_layer_spellings_are_unsafe(body: str) -> None:
+    r = scan_bytes(_LAYER.format(body=body).encode(), "deploy.prototxt")
+    assert r.verdict == "unsafe", [(f.id, f.message[:120]) for f in r.findings]
+    assert {"code.dangerous-target", "code.remote"} <= {f.id for f in r.findings}
+
+
+@pytest.mark.parametrize("body", [
+    'python_param: { module: "rpn.proposal_layer" layer: "ProposalLayer" param_str: "{\'feat_stride\': 16}" }',
+    'python_param < module: "rpn.proposal_layer" layer: "ProposalLayer" >',
+    'python_param { module: "rpn.proposal_layer" layer: "ProposalLayer" param_str: "' + "{" * 5000 + '" }',
+    'python_param',  # a field protobuf would not parse: still the floor
+    'python_param { param_str: "x"',  # never closed
+    'python_param { }',
+])
+def test_any_python_param_field_is_at_least_code_remote(body: str) -> None:
+    r = scan_bytes(_LAYER.format(body=body).encode(), "deploy.prototxt")
+    assert r.verdict == "suspicious", [(f.id, f.message[:120]) for f in r.findings]
+    assert "code.remote" in {f.id for f in r.findings}
+
+
+@pytest.mark.parametrize("text", [
+    '# python_param { module: "os" layer: "system" }\nlayer { name: "c" type: "ReLU" }\n',
+    'layer { name: "python_param { module: \\"os\\" }" type: "ReLU" }\n',
+    "name: 'python_param'\n",
+])
+def test_python_param_in_a_comment_or_a_string_is_no_layer(text: str) -> None:
+    assert scan_bytes(text.encode(), "deploy.prototxt").verdict == "safe"
+
+
+def test_real_py_faster_rcnn_nets_stay_code_remote_and_plain_nets_safe() -> None:
+    got = {Path(s.path).name: (s.verdict, sorted({f.id for f in s.findings})) for s in scan(FIXTURES / "caffe")}
+    assert got == {
+        "fast_rcnn-test.prototxt": ("safe", []),
+        "faster_rcnn_end2end-test.prototxt": ("suspicious", ["code.remote"]),
+        "faster_rcnn_end2end-train.prototxt": ("suspicious", ["code.remote"]),
+    }
+    train = next(s for s in scan(FIXTURES / "caffe" / "faster_rcnn_end2end-train.prototxt"))
+    message = next(f.message for f in train.findings if f.id == "code.remote")
+    assert "rpn.proposal_layer.ProposalLayer" in message and "roi_data_layer.layer.RoIDataLayer" in message
+    assert "rpn.debug_layer" not in message  # commented out there
+
+
+def test_the_tokenizer_reads_escapes_and_concatenation() -> None:
+    params, count = caffe_text.python_params('python_param { module: "a\\x2eb" \'\\143\' layer: "L\\u00e9" }')
+    assert count == 1
+    assert params == [caffe_text.PythonParam(("a.bc",), ("Lé",))]
+    params, count = caffe_text.python_params('"python_param" # python_param\n')
+    assert (params, count) == ([], 0)
+
+
+def test_a_megabyte_net_is_read_fast() -> None:
+    import time
+
+    layer = 'layer { name: "c" type: "Convolution" convolution_param { num_output: 96 kernel_size: 7 } }\n'
+    text = (layer * (1_000_000 // len(layer)) + _LAYER.format(body='python_param { module: "os" layer: "system" }'))
+    start = time.process_time()
+    assert scan_bytes(text.encode(), "deploy.prototxt").verdict == "unsafe"
+    assert time.process_time() - start < 2.0
+
 
 # ---------------------------------------------------------------- 116pa-1b
 
