@@ -144,3 +144,172 @@ def test_real_chat_templates_stay_clean() -> None:
     bad = {Path(s.path).name: (s.verdict, [f.id for f in s.findings if f.severity != "info"])
            for s in scans if s.path.endswith((".jinja", ".j2")) and s.verdict != "safe"}
     assert bad == {}
+
+
+# ---------------------------------------------------------------- 116pa-6
+
+def _bom_models(proj: Path) -> dict[str, str | None]:
+    from mlbom.inventory import Inputs, generate
+
+    bom = generate(Inputs(project_dir=proj), reproducible=True)
+    return {c.bom_ref: next((p.value for p in c.properties if p.name == "mlbom:safety:verdict"), None)
+            for c in bom.components if c.type == "machine-learning-model"}
+
+
+def _safetensors(path: Path) -> None:
+    import json
+    import struct
+
+    hdr = json.dumps({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}).encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(struct.pack("<Q", len(hdr)) + hdr + b"\0" * 4)
+
+
+_P2 = b"\x80\x02cposix\nsystem\nq\x00X\x04\x00\x00\x00trueq\x01\x85q\x02Rq\x03."  # the red team's bytes
+
+
+@pytest.fixture
+def _isolated(isolated_cache: Path) -> Path:
+    return isolated_cache
+
+
+@pytest.mark.usefixtures("_isolated")
+def test_pickles_under_common_pickle_names_are_inventoried(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    _safetensors(proj / "model" / "model.safetensors")
+    names = ["model.p", "classifier.pcl", "classifier.pckl", "word2vec.model", "vectors.kv", "embeddings.wv",
+             "checkpoints/epoch_3.p"]
+    for n in names:
+        (proj / n).parent.mkdir(parents=True, exist_ok=True)
+        (proj / n).write_bytes(_P2)
+    got = _bom_models(proj)
+    assert {f"model:{n}": "unsafe" for n in names}.items() <= got.items(), got
+
+
+def _torch_zip(path: Path, payload: bytes, *, first: str = "archive/data.pkl") -> None:
+    import zipfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as z:
+        if first != "archive/data.pkl":
+            z.writestr(first, b"3")
+        z.writestr("archive/data.pkl", payload)
+        z.writestr("archive/version", b"3\n")
+
+
+def _gzip(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data, mtime=0)
+
+
+@pytest.mark.usefixtures("_isolated")
+def test_a_pickle_under_any_name_is_inventoried_by_its_content(tmp_path: Path) -> None:
+    import pickle
+
+    from tests.helpers import OsSystem
+
+    proj = tmp_path / "proj"
+    _safetensors(proj / "model" / "model.safetensors")
+    evil = pickle.dumps(OsSystem(), protocol=4)
+    (proj / "out").mkdir(parents=True)
+    (proj / "out" / "classifier").write_bytes(evil)  # no extension
+    (proj / "out" / "features.dat").write_bytes(pickle.dumps(OsSystem(), protocol=0))  # protocol 0: text
+    (proj / "out" / "w2v.model.gz").write_bytes(_gzip(evil))  # gensim decompresses by the name, joblib by magic
+    (proj / "out" / "state.lzma").write_bytes(__import__("lzma").compress(evil))
+    _torch_zip(proj / "out" / "checkpoint_best", evil)  # torch.load reads any PK\x03\x04 file as its archive
+    _torch_zip(proj / "out" / "last_epoch", evil, first="archive/.format_version")  # data.pkl not the first member
+    got = _bom_models(proj)
+    for rel in ("out/classifier", "out/features.dat", "out/w2v.model.gz", "out/state.lzma", "out/checkpoint_best",
+                "out/last_epoch"):
+        assert got.get(f"model:{rel}") == "unsafe", (rel, got)
+
+
+@pytest.mark.usefixtures("_isolated")
+def test_an_object_array_under_any_name_is_inventoried(tmp_path: Path) -> None:
+    np = pytest.importorskip("numpy")
+    proj = tmp_path / "proj"
+    _safetensors(proj / "model" / "model.safetensors")
+    with open(proj / "arr.bin2", "wb") as fh:
+        np.save(fh, np.array([{"a": 1}, None], dtype=object), allow_pickle=True)
+    with open(proj / "plain.bin2", "wb") as fh:
+        np.save(fh, np.zeros(4))
+    got = _bom_models(proj)
+    assert "model:arr.bin2" in got and "model:plain.bin2" not in got, got
+
+
+@pytest.mark.usefixtures("_isolated")
+def test_content_that_only_starts_like_opcodes_is_no_weight(tmp_path: Path) -> None:
+    import io
+    import tarfile
+    import zipfile
+
+    proj = tmp_path / "proj"
+    _safetensors(proj / "model" / "model.safetensors")
+    texts = {
+        "LICENSE": "The MIT License\n\nPermission is hereby granted, free of charge, " * 30,  # T: BINSTRING
+        "AUTHORS.md": "This is a (possibly incomplete) list of all the contributors\n" * 80,
+        "RECORD": "cryptography/__init__.py,sha256=abc,123\n" * 120,  # c: GLOBAL of an odd module
+        "import_it.py": "import os\nimport sys\n\nprint(sys.argv)\n",  # i: INST
+        "notes.txt": "N.B. nothing here\n",
+        "data.csv": "S,T,U\n1,2,3\n" * 400,
+        "kernel.fits": "SIMPLE  =                    T / conforms to FITS standard" + " " * 2830 + "END" + " " * 77,
+        "package.json": '{"name": "x", "version": "1.0.0"}\n',
+    }
+    for name, text in texts.items():
+        (proj / "misc" / name).parent.mkdir(parents=True, exist_ok=True)
+        (proj / "misc" / name).write_text(text)
+    (proj / "misc" / "log.txt.gz").write_bytes(_gzip(b"2024-01-01 started\n" * 500))
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:  # a .tar.gz is an archive, not a weight
+        info = tarfile.TarInfo("payload.p")
+        info.size = len(_P2)
+        tf.addfile(info, io.BytesIO(_P2))
+    (proj / "misc" / "release.tgz").write_bytes(buf.getvalue())
+    with zipfile.ZipFile(proj / "misc" / "assets.zip", "w") as z:
+        z.writestr("readme.txt", "hello")
+    (proj / "misc" / "tokenizer.model").write_bytes(b"\n\x0e\n\x05<unk>\x15\x00\x00\x00\x00\x18\x02")  # protobuf
+    (proj / "misc" / "image.gif").write_bytes(b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9"
+                                               b"\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02"
+                                               b"\x02D\x01\x00;")
+    (proj / "misc" / "lone_none").write_bytes(b"N.")  # raw bytes reading as a pickle naming no callable
+    got = _bom_models(proj)
+    assert got == {"model:model": "safe"}, got
+
+
+@pytest.mark.usefixtures("_isolated")
+def test_a_venvs_package_data_is_not_swept_by_content_an_unlisted_pickle_is(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    _safetensors(proj / "model" / "model.safetensors")
+    (proj / ".venv").mkdir(parents=True)
+    (proj / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.11.2\n")
+    site = proj / ".venv" / "lib" / "python3.11" / "site-packages"
+    (site / "pkg").mkdir(parents=True)
+    (site / "pkg" / "table.dat").write_bytes(_P2)
+    meta = site / "pkg-1.0.dist-info"
+    meta.mkdir()
+    (meta / "METADATA").write_text("Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n")
+    (meta / "RECORD").write_text("pkg/table.dat,,\npkg-1.0.dist-info/METADATA,,\npkg-1.0.dist-info/RECORD,,\n")
+    assert "model:.venv/lib/python3.11/site-packages/pkg/table.dat" not in _bom_models(proj)
+    (site / "pkg" / "extra.dat").write_bytes(_P2)  # put there: no RECORD lists it
+    assert _bom_models(proj).get("model:.venv/lib/python3.11/site-packages/pkg/extra.dat") == "unsafe"
+
+
+def test_the_content_sweep_of_many_text_files_is_fast(tmp_path: Path) -> None:
+    """Every file no name claims is read for its first 4 KiB; text starting with opcode letters
+    (``import``, ``class``, ``The``) is walked by the pickle reader from that head only."""
+    import time
+
+    from mlbom.collectors.models import stray_weights
+
+    starts = ["import os\n", "class A:\n    pass\n", "The end\n", "const x = require('y');\n", "plain\n"]
+    for i in range(2000):
+        d = tmp_path / f"node_modules/pkg{i // 100}"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"f{i}.js").write_text(starts[i % len(starts)] * 20)
+    evil = tmp_path / "node_modules" / "pkg3" / "cache.bin2"
+    evil.write_bytes(_P2)
+    start = time.perf_counter()
+    found = stray_weights(tmp_path, set(), [])
+    assert found == [evil]
+    assert time.perf_counter() - start < 5.0

@@ -34,6 +34,8 @@ from mlbom.collectors._hfcache import HfSnapshot, LayoutCheck, snapshot_of
 from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError, MlbomError
 from mlbom.formats import compression, hf_card
+from mlbom.formats.datafile import is_tar
+from mlbom.formats.pickle_start import may_unpickle
 from mlbom.formats.safe_read import load_json
 from mlbom.fswalk import SKIPPED, shown_name
 from mlbom.hashing import StatKey, stat_key, tree_digest
@@ -560,8 +562,13 @@ _STRAY_DEPTH = 64
 # ``.torchscript``, joblib's ``.jbl``, cloudpickle's ``.cloudpickle``; and the compound
 # ``.pth.tar``/``.pt.tar``/``.ckpt.tar`` (``torch.save(state, "checkpoint.pth.tar")``: the PyTorch
 # ImageNet example's name). Never the extension claim of ``_CLAIMS``: discovery only.
+# Red team 116pa-6: the everyday ``pickle.dump(model, open("model.p", "wb"))`` names ``.p``, ``.pcl``,
+# ``.pckl``, and gensim's ``.kv``/``.wv`` (``KeyedVectors.save``: a pickle). gensim's ``.model`` is no
+# name here (sentencepiece's ``tokenizer.model`` is a protobuf): a ``.model`` pickle is found by its
+# content (:func:`unpickled_content`), as any pickle under any name is.
 DISCOVERY_SUFFIXES: tuple[str, ...] = (".pdparams", ".pdopt", ".nemo", ".ptl", ".mar", ".torchscript", ".jbl",
-                                       ".cloudpickle", ".pth.tar", ".pt.tar", ".ckpt.tar")
+                                       ".cloudpickle", ".pth.tar", ".pt.tar", ".ckpt.tar",
+                                       ".p", ".pcl", ".pckl", ".kv", ".wv")
 # (compression and archive suffixes are looked past: ``model.pkl.gz``, ``model.joblib.z``, as joblib
 # and pandas decompress by the name, then unpickle; pandas' read_pickle also opens ``.zip``, ``.tar``
 # and ``.tar.gz``/``.tgz``… by the name, red team 113pa-5: compression.NAMED_DECOMPRESSION)
@@ -575,13 +582,149 @@ def weight_named(name: str) -> bool:
                for low in compression.name_stems(name, compression.NAMED_DECOMPRESSION))
 
 
+# What the sweep reads of a file no name claims (red team 116pa-6): its first 4 KiB, as the dataset
+# collector picks files (:data:`mlbom.formats.datafile.HEAD`); a bz2 stream's first block needs more
+_HEAD = 4096
+_COMPRESSED_HEAD = 1 << 20
+_MAX_CENTRAL_DIRECTORY = 64 << 20  # bytes of a zip's central directory read for its member names
+_MAX_MEMBERS = 1_000_000
+
+
+def unpickled_content(path: str | Path) -> bool:
+    """Whether a file's first bytes are a format a loader unpickles, whatever the file's name
+    (red team 116pa-6: ``word2vec.model``, ``vectors.kv`` or ``clf.anything`` is ``pickle.load``-ed
+    by the program that wrote it): a pickle stream from its first byte
+    (:func:`mlbom.formats.pickle_start.may_unpickle`, the scanner's and the dataset collector's
+    rule: a protocol 2-5 header, or a first opcode whose walk is not proven to fail); a compressed
+    stream (gzip, bz2, xz, LZMA, zlib, lz4, joblib's ZF: joblib and gensim decompress by magic or
+    name) whose decompressed start is such a pickle, or cannot be decompressed from its start (the
+    scan decides) — but not a tar (a ``.tar.gz`` is an archive, not a weight); a zip (torch.load
+    and torch.jit.load read any file starting ``PK\x03\x04`` as their archive) whose central
+    directory names a ``*.pkl`` member (``archive/data.pkl``, TorchScript's ``constants.pkl``, a
+    pickle in a zip), or one whose directory is too large or zip64 to read here; a NumPy array of
+    objects (``allow_pickle=True`` unpickles it). Only the first :data:`_HEAD` bytes are read (a
+    bz2 stream's first MiB; a zip's central directory): the sweep reads every file no name claims.
+    A pick is confirmed by the scan (:func:`_confirmed`)."""
+    head = _read_head(path, _HEAD)
+    if not head:
+        return False
+    if may_unpickle(head, whole=len(head) < _HEAD):
+        return True
+    if head.startswith(b"PK\x03\x04"):
+        return _zip_names_pickle(path)
+    if head.startswith(b"\x93NUMPY"):
+        return b"'|O'" in head  # an object dtype (or a field of one) in the header
+    codec = compression.compressed(head)
+    if codec is None:
+        return False
+    inner = _decompressed_start(head, codec)
+    if inner is None and len(head) == _HEAD:  # (a bz2 block: up to 900 kB of input before any output)
+        inner = _decompressed_start(_read_head(path, _COMPRESSED_HEAD), codec)
+    if inner is None:
+        return True  # not decompressible from its start: the scan decides
+    return bool(inner) and not is_tar(inner) and may_unpickle(inner, whole=False)
+
+
+def _read_head(path: str | Path, n: int) -> bytes:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return b""
+    try:
+        return os.read(fd, n)
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+
+
+def _decompressed_start(data: bytes, codec: str) -> bytes | None:
+    """The first decompressed bytes of ``data`` (the start of a compressed file), or None when
+    none come out of it (corrupt, or cut before its first block ends)."""
+    import io
+
+    from mlbom.formats.weights import FormatError
+
+    try:
+        out = compression.Decompressing(io.BytesIO(data), codec).read(_HEAD)
+    except (FormatError, OSError, ValueError, EOFError, MemoryError):
+        return None
+    return out or None
+
+
+def _zip_names_pickle(path: str | Path) -> bool:
+    """Whether the zip archive a loader finds in ``path`` (:func:`mlbom.formats.zipread.find_end_record`:
+    zipfile's end record, else torch's miniz's) names a ``*.pkl`` member; True too when its
+    directory is zip64 or larger than :data:`_MAX_CENTRAL_DIRECTORY` (not read here: the scan decides).
+    False when no reader finds an archive."""
+    import struct
+
+    from mlbom.formats.zipread import find_end_record
+
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            eocd = find_end_record(fh, size)
+            if eocd is None:
+                return False
+            fh.seek(eocd)
+            rec = fh.read(22)
+            if len(rec) < 22:
+                return False
+            n_total, cd_size = struct.unpack("<HL", rec[10:16])
+            if n_total == 0xFFFF or cd_size == 0xFFFFFFFF or cd_size > _MAX_CENTRAL_DIRECTORY or cd_size > eocd:
+                return True
+            fh.seek(eocd - cd_size)
+            cd = fh.read(cd_size)
+    except OSError:
+        return False
+    pos = 0
+    for _ in range(_MAX_MEMBERS):
+        if cd[pos:pos + 4] != b"PK\x01\x02" or pos + 46 > len(cd):
+            return False
+        name_len, extra_len, comment_len = struct.unpack("<HHH", cd[pos + 28:pos + 34])
+        if cd[pos + 46:pos + 46 + name_len].lower().endswith(b".pkl"):
+            return True
+        pos += 46 + name_len + extra_len + comment_len
+    return True
+
+
+# the scan's findings of a pickle walk that stopped before its end (a bound of mlbom's, a reading a
+# loader may go on with): what comes after was never seen (as the dataset collector keeps them, 113pa-3)
+_WALK_UNFINISHED = frozenset({"pickle.limit", "pickle.unproven-stop", CHANGED_DURING_SCAN})
+
+
+def _confirmed(path: Path, rel: str) -> bool:
+    """Whether a file :func:`unpickled_content` picked is a weight file, by the scan of all of it
+    (as the dataset collector confirms a guessed pickle): no when the scanner reads it as text
+    (a licence starting ``The``: ``T`` is BINSTRING), as content in no format and nothing else
+    wrong (a FITS header's ``S``: its pickle walk fails over the whole file), or as a pickle naming
+    no callable that is not ``unsafe`` (raw bytes that start like opcodes, ``N.``) — unless the walk
+    stopped unfinished; yes for ``unsafe``, a callable named, a format a loader unpickles (a torch
+    zip, a compressed pickle, a zip of pickles) and anything the scan could not judge otherwise."""
+    sc = scan_file(path, display=rel, with_hash=False)
+    if sc.verdict == "unsafe" or sc.facts.get("pickle.imports") or any(f.id in _WALK_UNFINISHED for f in sc.findings):
+        return True
+    if sc.format in ("text", "pickle"):
+        return False
+    if sc.format == "unknown":  # the scanner read no pickle from its start: only "no format" is no weight
+        return bool({f.id for f in sc.findings if f.severity != "info"} - {"file.unknown"})
+    return sc.verdict != "safe" or sc.format.startswith(_UNPICKLED_FORMATS)
+
+
+# the scanner's formats of content a loader unpickles (a pickle behind another header, torch's
+# archives, compressed streams, a zip of pickles, an object array): safe ones are weights all the same
+_UNPICKLED_FORMATS = ("pickle", "pytorch", "torchscript", "pt2", "joblib", "gzip", "bz2", "xz", "lzma", "zlib",
+                      "lz4", "zip", "numpy")
+
+
 _MAX_OWNED = 2_000_000  # RECORD entries read per sweep (past it, files are taken as not installed)
 
 
 class _Installed:
     """The files the distributions of environments' package folders install (each ``*.dist-info``'s
     RECORD, each ``*.egg-info``'s ``installed-files.txt``), read once per package folder and only
-    when a weight-named file lies in one. A weight file there that no distribution lists is a file
+    when the sweep reaches one. A weight file there that no distribution lists is a file
     someone put there (red team 113pa-1: a one-line ``pyvenv.cfg`` made ``lib/python3.11/site-packages/
     best.pt`` package data, inventoried nowhere): the sweep takes it as it takes any other."""
 
@@ -589,6 +732,29 @@ class _Installed:
         self.packages = packages
         self.files: dict[Path, set[str]] = {}
         self.read = 0
+        self._by_folder: dict[Path, frozenset[str]] = {}
+        self._dirs: dict[Path, dict[str, frozenset[str]]] = {}  # per package folder: folder -> names listed
+
+    def listed_in(self, folder: Path) -> frozenset[str]:
+        """The names of the files directly in ``folder`` (resolved) that a distribution lists: a
+        file no name claims is read for its content only when it is not one of them (a venv's
+        ``site-packages`` holds tens of thousands of installed files)."""
+        if folder in self._by_folder:
+            return self._by_folder[folder]
+        package = next((a for a in (folder, *folder.parents) if a in self.packages), None)
+        names: frozenset[str] = frozenset()
+        if package is not None:
+            if package not in self._dirs:
+                if package not in self.files:
+                    self.files[package] = self._listed(package)
+                dirs: dict[str, set[str]] = {}
+                for p in self.files[package]:
+                    head, _, name = p.rpartition("/")
+                    dirs.setdefault(head or ".", set()).add(name)
+                self._dirs[package] = {k: frozenset(v) for k, v in dirs.items()}
+            names = self._dirs[package].get(folder.relative_to(package).as_posix(), frozenset())
+        self._by_folder[folder] = names
+        return names
 
     def installed(self, path: Path) -> bool:
         folder = next((a for a in path.parents if a in self.packages), None)
@@ -655,7 +821,12 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
     package folders (:func:`_package_folders`) included, where a file a distribution's RECORD lists
     is package data (:class:`_Installed`): a marker hides no weight file (red team 111pa-1, 111pa-2:
     one ``pyvenv.cfg`` at the root, or in ``checkpoints/``, left every weight file there out;
-    113pa-1: then one in its ``lib/python3.11/site-packages``). A ``.git`` folder below the
+    113pa-1: then one in its ``lib/python3.11/site-packages``). Any other regular file is taken by
+    its content (red team 116pa-6: ``model.p``, ``word2vec.model``, ``classifier`` with no
+    extension were pickles no name list reached, and the BOM said complete): its first 4 KiB read
+    as a format a loader unpickles (:func:`unpickled_content`), confirmed by the scan of all of it
+    (:func:`_confirmed`: a licence whose ``T`` reads as an opcode is text); a symbolic link no name
+    claims is not followed (its target, when inside the project, is swept where it lies). A ``.git`` folder below the
     project folder is not walked: an ``info`` finding (``notes``) says so, as a model folder's walk
     does; the project's own ``.git`` is git's store.
     One walk (:func:`mlbom.fswalk.discovery_walk`, the walk environment markers are found with
@@ -692,8 +863,15 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
     for folder, _depth, entries in discovery_walk(project_dir, max_entries=_STRAY_ENTRIES, max_depth=_STRAY_DEPTH,
                                                   enter=enter, report_deep=True, report_unlisted=True,
                                                   on_stop=stopped, on_skip=passed):
+        listed = owned.listed_in(root / Path(folder).relative_to(project_dir)) if owned.packages else frozenset()
         for e in entries:
-            if e.is_dir(follow_symlinks=False) or not weight_named(e.name):
+            if e.is_dir(follow_symlinks=False):
+                continue
+            # a regular file no name claims is read for its first bytes (116pa-6; a link only when it is
+            # named): before any path is made of it, the sweep's cost on a large tree (node_modules)
+            named = weight_named(e.name)
+            if not named and not (e.is_file(follow_symlinks=False) and e.name not in listed
+                                  and unpickled_content(e.path)):
                 continue
             p = Path(folder) / e.name
             rel = p.relative_to(project_dir).as_posix()
@@ -709,10 +887,12 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
                 continue
             if resolved in covered or resolved in seen or any(a in covered for a in resolved.parents):
                 continue  # the file, or the folder a link leads into, is inventoried already
-            if not os.path.isfile(resolved):
+            if named and not os.path.isfile(resolved):
                 continue  # a folder or a FIFO named like a weight file is no weight file
             if owned.installed(resolved):
                 continue  # package data of a distribution installed there (its RECORD lists it)
+            if not named and not _confirmed(resolved, rel):
+                continue  # (a pick by its first bytes that the scan of all of it does not confirm)
             if len(out) >= MAX_FILES:
                 stop(rel, f"more than {MAX_FILES:,} weight files outside the model and data folders: "
                           "this one and the rest were not inventoried")
