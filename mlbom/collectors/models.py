@@ -590,39 +590,48 @@ _MAX_CENTRAL_DIRECTORY = 64 << 20  # bytes of a zip's central directory read for
 _MAX_MEMBERS = 1_000_000
 
 
-def unpickled_content(path: str | Path) -> bool:
+def unpickled_content(path: str | Path) -> str | None:
     """Whether a file's first bytes are a format a loader unpickles, whatever the file's name
     (red team 116pa-6: ``word2vec.model``, ``vectors.kv`` or ``clf.anything`` is ``pickle.load``-ed
-    by the program that wrote it): a pickle stream from its first byte
-    (:func:`mlbom.formats.pickle_start.may_unpickle`, the scanner's and the dataset collector's
-    rule: a protocol 2-5 header, or a first opcode whose walk is not proven to fail); a compressed
-    stream (gzip, bz2, xz, LZMA, zlib, lz4, joblib's ZF: joblib and gensim decompress by magic or
-    name) whose decompressed start is such a pickle, or cannot be decompressed from its start (the
-    scan decides) — but not a tar (a ``.tar.gz`` is an archive, not a weight); a zip (torch.load
-    and torch.jit.load read any file starting ``PK\x03\x04`` as their archive) whose central
-    directory names a ``*.pkl`` member (``archive/data.pkl``, TorchScript's ``constants.pkl``, a
-    pickle in a zip), or one whose directory is too large or zip64 to read here; a NumPy array of
-    objects (``allow_pickle=True`` unpickles it). Only the first :data:`_HEAD` bytes are read (a
-    bz2 stream's first MiB; a zip's central directory): the sweep reads every file no name claims.
-    A pick is confirmed by the scan (:func:`_confirmed`)."""
+    by the program that wrote it), and how sure that is: ``sure`` — a protocol 2-5 pickle header;
+    a compressed stream (gzip, bz2, xz, LZMA, zlib, lz4, joblib's ZF: joblib and gensim decompress
+    by magic or name) whose decompressed start has one; a zip (torch.load and torch.jit.load read
+    any file starting ``PK\x03\x04`` as their archive) whose central directory names a ``*.pkl``
+    member (``archive/data.pkl`` wherever it lies, TorchScript's ``constants.pkl``, a pickle in a
+    zip); a NumPy array of objects (``allow_pickle=True`` unpickles it). ``guess`` — a first opcode
+    whose walk from the head is not proven to fail (:func:`mlbom.formats.pickle_start.may_unpickle`,
+    the scanner's and the dataset collector's rule), the same after decompression, a compressed
+    stream that cannot be decompressed from its start, a zip whose directory is zip64 or too
+    large to read here: the scan of the whole file decides (:func:`_confirmed`). None: no loader
+    unpickles it (a ``.tar.gz`` is an archive, not a weight). Only the first :data:`_HEAD` bytes are
+    read (a bz2 stream's first MiB; a zip's central directory): the sweep reads every file no name
+    claims."""
     head = _read_head(path, _HEAD)
     if not head:
-        return False
+        return None
+    if _pickle_header(head):
+        return "sure"
     if may_unpickle(head, whole=len(head) < _HEAD):
-        return True
+        return "guess"
     if head.startswith(b"PK\x03\x04"):
         return _zip_names_pickle(path)
     if head.startswith(b"\x93NUMPY"):
-        return b"'|O'" in head  # an object dtype (or a field of one) in the header
+        return "sure" if b"'|O'" in head else None  # an object dtype (or a field of one) in the header
     codec = compression.compressed(head)
     if codec is None:
-        return False
+        return None
     inner = _decompressed_start(head, codec)
     if inner is None and len(head) == _HEAD:  # (a bz2 block: up to 900 kB of input before any output)
         inner = _decompressed_start(_read_head(path, _COMPRESSED_HEAD), codec)
     if inner is None:
-        return True  # not decompressible from its start: the scan decides
-    return bool(inner) and not is_tar(inner) and may_unpickle(inner, whole=False)
+        return "guess"  # not decompressible from its start
+    if _pickle_header(inner):
+        return "sure"
+    return "guess" if not is_tar(inner) and may_unpickle(inner, whole=False) else None
+
+
+def _pickle_header(head: bytes) -> bool:
+    return len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
 
 
 def _read_head(path: str | Path, n: int) -> bytes:
@@ -652,11 +661,11 @@ def _decompressed_start(data: bytes, codec: str) -> bytes | None:
     return out or None
 
 
-def _zip_names_pickle(path: str | Path) -> bool:
-    """Whether the zip archive a loader finds in ``path`` (:func:`mlbom.formats.zipread.find_end_record`:
-    zipfile's end record, else torch's miniz's) names a ``*.pkl`` member; True too when its
-    directory is zip64 or larger than :data:`_MAX_CENTRAL_DIRECTORY` (not read here: the scan decides).
-    False when no reader finds an archive."""
+def _zip_names_pickle(path: str | Path) -> str | None:
+    """``sure`` when the zip archive a loader finds in ``path`` (:func:`mlbom.formats.zipread.find_end_record`:
+    zipfile's end record, else torch's miniz's) names a ``*.pkl`` member; ``guess`` when its
+    directory is zip64, larger than :data:`_MAX_CENTRAL_DIRECTORY` or malformed (the scan decides);
+    None when no reader finds an archive or none of its members is a pickle by name."""
     import struct
 
     from mlbom.formats.zipread import find_end_record
@@ -666,27 +675,29 @@ def _zip_names_pickle(path: str | Path) -> bool:
             size = os.fstat(fh.fileno()).st_size
             eocd = find_end_record(fh, size)
             if eocd is None:
-                return False
+                return None
             fh.seek(eocd)
             rec = fh.read(22)
             if len(rec) < 22:
-                return False
+                return None
             n_total, cd_size = struct.unpack("<HL", rec[10:16])
             if n_total == 0xFFFF or cd_size == 0xFFFFFFFF or cd_size > _MAX_CENTRAL_DIRECTORY or cd_size > eocd:
-                return True
+                return "guess"
             fh.seek(eocd - cd_size)
             cd = fh.read(cd_size)
     except OSError:
-        return False
+        return None
     pos = 0
     for _ in range(_MAX_MEMBERS):
+        if pos == len(cd):
+            return None
         if cd[pos:pos + 4] != b"PK\x01\x02" or pos + 46 > len(cd):
-            return False
+            return "guess"
         name_len, extra_len, comment_len = struct.unpack("<HHH", cd[pos + 28:pos + 34])
         if cd[pos + 46:pos + 46 + name_len].lower().endswith(b".pkl"):
-            return True
+            return "sure"
         pos += 46 + name_len + extra_len + comment_len
-    return True
+    return "guess"
 
 
 # the scan's findings of a pickle walk that stopped before its end (a bound of mlbom's, a reading a
@@ -695,7 +706,7 @@ _WALK_UNFINISHED = frozenset({"pickle.limit", "pickle.unproven-stop", CHANGED_DU
 
 
 def _confirmed(path: Path, rel: str) -> bool:
-    """Whether a file :func:`unpickled_content` picked is a weight file, by the scan of all of it
+    """Whether a file :func:`unpickled_content` guessed is a weight file, by the scan of all of it
     (as the dataset collector confirms a guessed pickle): no when the scanner reads it as text
     (a licence starting ``The``: ``T`` is BINSTRING), as content in no format and nothing else
     wrong (a FITS header's ``S``: its pickle walk fails over the whole file), or as a pickle naming
@@ -870,8 +881,8 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
             # a regular file no name claims is read for its first bytes (116pa-6; a link only when it is
             # named): before any path is made of it, the sweep's cost on a large tree (node_modules)
             named = weight_named(e.name)
-            if not named and not (e.is_file(follow_symlinks=False) and e.name not in listed
-                                  and unpickled_content(e.path)):
+            pick = None if named or e.name in listed or not e.is_file(follow_symlinks=False) else unpickled_content(e.path)
+            if not named and pick is None:
                 continue
             p = Path(folder) / e.name
             rel = p.relative_to(project_dir).as_posix()
@@ -891,8 +902,8 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
                 continue  # a folder or a FIFO named like a weight file is no weight file
             if owned.installed(resolved):
                 continue  # package data of a distribution installed there (its RECORD lists it)
-            if not named and not _confirmed(resolved, rel):
-                continue  # (a pick by its first bytes that the scan of all of it does not confirm)
+            if pick == "guess" and not _confirmed(resolved, rel):
+                continue  # (a guess from its first bytes that the scan of all of it does not confirm)
             if len(out) >= MAX_FILES:
                 stop(rel, f"more than {MAX_FILES:,} weight files outside the model and data folders: "
                           "this one and the rest were not inventoried")
