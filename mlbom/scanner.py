@@ -1220,7 +1220,7 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
         _add_template(acc, text, where)
         # the rules that hold whatever a text's name hold for a template too (red team 115pa-1b, 116pa-1b:
         # gin includes a base.j2; caffe.Net, logging.config.fileConfig, yolov5, OmegaConf, jsonargparse and
-        # PyYAML read any name passed to them); a template is no JSON document
+        # PyYAML read any name passed to them)
         _any_name_rules(text, name, kinds, acc, facts, where=where, folder=folder, template=True)
         return "chat-template"
     if "mlmodel" in kinds:
@@ -1235,8 +1235,9 @@ def _any_name_rules(text: str, name: str, kinds: frozenset[str], acc: _Acc, fact
     """EVERY judgement of text that holds whatever the file's name, in one place for a named
     template and any other text alike (red team 116pa-1b: a copy of three of them in the template
     branch missed the Caffe, logging-INI and YOLO rules). A name only tunes them (``kinds``: JSON
-    claims, NeMo's ``target`` keys, documentation lowers unparsed snippets). The format read: a
-    JSON format when the text parsed as JSON (not for a ``template``), else ``text``."""
+    claims, NeMo's ``target`` keys, documentation lowers unparsed snippets; a ``template``'s
+    unparsed snippets are prose too). The format read: a JSON format when the text parsed as JSON
+    (the rest is judged on the parsed document), else ``text``."""
     stripped = text.lstrip("\ufeff \t\r\n")
     nemo = "nemo" in kinds
     base = name.replace("\\", "/").rsplit("/", 1)[-1]  # (config_targets' Jsonnet rule reads it: "jsonnet")
@@ -1247,7 +1248,7 @@ def _any_name_rules(text: str, name: str, kinds: frozenset[str], acc: _Acc, fact
         _gin(text, acc, where)
     if "python_param" in text:  # a Caffe net (caffe.Net reads any path)
         _caffe_python_layers(text, acc, where)
-    if not template and stripped[:1] in ("{", "[") and not (ini and stripped[:1] == "["):
+    if stripped[:1] in ("{", "[") and not (ini and stripped[:1] == "["):
         claims = "json" if "json" in kinds else "lines" if "lines" in kinds else None
         fmt = _scan_json(text, acc, facts, where=where, folder=folder, claims=claims)
         if fmt != "text":

@@ -114,10 +114,11 @@ _YOLO = ("nc: 80\ndepth_multiple: 1.0\nwidth_multiple: 1.0\nactivation: __import
          "anchors: 3\nbackbone:\n  [[-1, 1, Conv, [64, 6, 2, 2]]]\nhead:\n  [[-1, 1, Detect, [nc, anchors]]]\n")
 _GIN = "from __gin__ import dynamic_registration\nimport os\ntrain.model = @os.system()\n"
 _TARGET = "model:\n  _target_: os.system\n  command: 'true'\n"
+_JSON_TARGET = '{"model": {"_target_": "os.system", "command": "true"}}'
 
 
-@pytest.mark.parametrize("text", [_CAFFE, _LOGINI, _YOLO, _GIN, _TARGET], ids=["caffe", "logging", "yolo", "gin",
-                                                                              "target"])
+@pytest.mark.parametrize("text", [_CAFFE, _LOGINI, _YOLO, _GIN, _TARGET, _JSON_TARGET],
+                         ids=["caffe", "logging", "yolo", "gin", "target", "json-target"])
 @pytest.mark.parametrize("name", ["template.j2", "chat_template.jinja", "x.jinja2", "deploy.prototxt", "x.yaml"])
 def test_name_free_rules_hold_under_a_template_name(text: str, name: str) -> None:
     r = scan_bytes(text.encode(), name)
