@@ -314,3 +314,36 @@ def test_the_content_sweep_of_many_text_files_is_fast(tmp_path: Path) -> None:
     found = stray_weights(tmp_path, set(), [])
     assert found == [evil]
     assert time.perf_counter() - start < 5.0
+
+
+@pytest.mark.usefixtures("_isolated")
+def test_a_legacy_torch_tar_and_an_object_npz_under_any_name_are_inventoried(tmp_path: Path) -> None:
+    import io
+    import pickle
+    import tarfile
+    import zipfile
+
+    from tests.helpers import OsSystem
+
+    proj = tmp_path / "proj"
+    _safetensors(proj / "model" / "model.safetensors")
+
+    def tar(path: Path, members: dict[str, bytes]) -> None:
+        with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tf:
+            for name, data in members.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tf.addfile(info, io.BytesIO(data))
+
+    # torch.load tries any non-zip file as its legacy tar: storages, tensors, then `pickle` unpickled
+    empty = pickle.dumps(0, protocol=2)
+    tar(proj / "legacy_ckpt", {"sys_info": empty, "storages": empty, "tensors": empty,
+                               "pickle": pickle.dumps(OsSystem(), protocol=2)})
+    tar(proj / "docs_bundle", {"README": b"hello\n", "notes/pickle-howto.txt": b"text\n"})
+    with zipfile.ZipFile(proj / "arrays", "w") as z:  # an .npz under another name
+        z.writestr("a.npy", b"\x93NUMPY\x01\x00v\x00{'descr': '|O', 'fortran_order': False, 'shape': (1,), }"
+                   .ljust(128 - 10 + 10, b" ")[:127] + b"\n" + pickle.dumps(OsSystem(), protocol=2))
+    got = _bom_models(proj)
+    assert got.get("model:legacy_ckpt") == "unsafe", got
+    assert "model:docs_bundle" not in got, got
+    assert got.get("model:arrays") in ("unsafe", "suspicious", "error"), got

@@ -598,7 +598,8 @@ def unpickled_content(path: str | Path) -> str | None:
     by magic or name) whose decompressed start has one; a zip (torch.load and torch.jit.load read
     any file starting ``PK\x03\x04`` as their archive) whose central directory names a ``*.pkl``
     member (``archive/data.pkl`` wherever it lies, TorchScript's ``constants.pkl``, a pickle in a
-    zip); a NumPy array of objects (``allow_pickle=True`` unpickles it). ``guess`` — a first opcode
+    zip); an uncompressed tar holding torch's legacy ``pickle`` member; a NumPy array of objects
+    (``allow_pickle=True`` unpickles it). ``guess`` — a first opcode
     whose walk from the head is not proven to fail (:func:`mlbom.formats.pickle_start.may_unpickle`,
     the scanner's and the dataset collector's rule), the same after decompression, a compressed
     stream that cannot be decompressed from its start, a zip whose directory is zip64 or too
@@ -617,6 +618,8 @@ def unpickled_content(path: str | Path) -> str | None:
         return _zip_names_pickle(path)
     if head.startswith(b"\x93NUMPY"):
         return "sure" if b"'|O'" in head else None  # an object dtype (or a field of one) in the header
+    if _tar_checksum(head) and is_tar(head):
+        return _tar_names_pickle(path)
     codec = compression.compressed(head)
     if codec is None:
         return None
@@ -628,6 +631,17 @@ def unpickled_content(path: str | Path) -> str | None:
     if _pickle_header(inner):
         return "sure"
     return "guess" if not is_tar(inner) and may_unpickle(inner, whole=False) else None
+
+
+_OCTAL_FIELD = frozenset(b"01234567 \t\n\r\x0b\x0c\x00")
+
+
+def _tar_checksum(head: bytes) -> bool:
+    """Whether the checksum field of a first tar header could be one ``tarfile`` reads (octal
+    digits and white space, or a base-256 number): a cheap test before :func:`is_tar` parses the
+    header, run on every file the sweep reads."""
+    field = head[148:156]
+    return len(field) == 8 and (field[0] in (0x80, 0xFF) or all(b in _OCTAL_FIELD for b in field))
 
 
 def _pickle_header(head: bytes) -> bool:
@@ -665,7 +679,8 @@ def _zip_names_pickle(path: str | Path) -> str | None:
     """``sure`` when the zip archive a loader finds in ``path`` (:func:`mlbom.formats.zipread.find_end_record`:
     zipfile's end record, else torch's miniz's) names a ``*.pkl`` member; ``guess`` when its
     directory is zip64, larger than :data:`_MAX_CENTRAL_DIRECTORY` or malformed (the scan decides);
-    None when no reader finds an archive or none of its members is a pickle by name."""
+    ``guess`` too when it names a ``*.npy`` member (an ``.npz``: the scan judges its arrays); None
+    when no reader finds an archive or none of its members is a pickle or an array by name."""
     import struct
 
     from mlbom.formats.zipread import find_end_record
@@ -688,15 +703,43 @@ def _zip_names_pickle(path: str | Path) -> str | None:
     except OSError:
         return None
     pos = 0
+    guess: str | None = None
     for _ in range(_MAX_MEMBERS):
         if pos == len(cd):
-            return None
+            return guess
         if cd[pos:pos + 4] != b"PK\x01\x02" or pos + 46 > len(cd):
             return "guess"
         name_len, extra_len, comment_len = struct.unpack("<HHH", cd[pos + 28:pos + 34])
-        if cd[pos + 46:pos + 46 + name_len].lower().endswith(b".pkl"):
+        member = cd[pos + 46:pos + 46 + name_len].lower()
+        if member.endswith(b".pkl"):
             return "sure"
+        if member.endswith(b".npy"):  # np.load(allow_pickle=True) of an .npz unpickles its object arrays
+            guess = "guess"
         pos += 46 + name_len + extra_len + comment_len
+    return "guess"
+
+
+_MAX_TAR_MEMBERS = 10_000  # tar headers read for the member names (past it: the scan decides)
+
+
+def _tar_names_pickle(path: str | Path) -> str | None:
+    """``sure`` when an uncompressed tar holds a member named ``pickle``: torch.load tries every
+    non-zip file as its legacy tar (``_legacy_load``: ``tarfile.open``, then the ``storages``,
+    ``tensors`` and ``pickle`` members, the last one unpickled); ``guess`` past
+    :data:`_MAX_TAR_MEMBERS` headers; None otherwise (an archive of files: not a weight). Only the
+    headers are read (``tarfile`` seeks over the members' data)."""
+    import tarfile
+
+    try:
+        with tarfile.open(path, mode="r:") as tar:
+            for _ in range(_MAX_TAR_MEMBERS):
+                member = tar.next()
+                if member is None:
+                    return None
+                if member.name == "pickle":
+                    return "sure"
+    except (tarfile.TarError, OSError, ValueError, UnicodeError, EOFError):
+        return None
     return "guess"
 
 
