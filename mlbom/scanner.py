@@ -1242,34 +1242,42 @@ def _mm_predefined(text: str, name: str, acc: _Acc, *, where: str, folder: Path 
 def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where: str,
                 folder: Path | None, mm_vars: bool = True) -> str:
     """The judgements of text: those its name selects (:data:`_NAMED_TEXT`: a chat template, an
-    MLmodel, NeMo's config, Jsonnet), JSON (code references, shard names, Keras objects,
-    templates), YAML Python tags; mmengine's predefined variables replaced (:func:`_mm_predefined`)."""
+    MLmodel, NeMo's config, Jsonnet), then every rule that holds whatever the name
+    (:func:`_any_name_rules`: JSON, logging INI, gin, Caffe, YOLO, config targets, YAML tags);
+    mmengine's predefined variables replaced (:func:`_mm_predefined`)."""
     if mm_vars and "{{" in text and _MM_PREDEFINED_ANY.search(text):
         _mm_predefined(text, name, acc, where=where, folder=folder)
-    stripped = text.lstrip("\ufeff \t\r\n")
     kinds = _name_kinds(name)
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]  # (config_targets' Jsonnet rule reads it: "jsonnet")
     if "chat-template" in kinds:
         facts["chat-template.present"] = "true"
         _add_template(acc, text, where)
-        # the rules that hold whatever a text's name still hold (red team 115pa-1b: gin includes a base.j2;
-        # OmegaConf, jsonargparse and PyYAML read any name passed to them)
-        if "dynamic_registration" in text:
-            _gin(text, acc, where)
-        if _walk_bomb(text) is None:
-            if _may_name_targets(text, base):
-                # (docs: a template holding Jsonnet-like text no parser reads whole is no config: info)
-                _yaml_tags(text, acc, where, found=_config_targets(None, text, acc, where, name=base, docs=True))
-            else:
-                _yaml_tags(text, acc, where)
+        # the rules that hold whatever a text's name hold for a template too (red team 115pa-1b, 116pa-1b:
+        # gin includes a base.j2; caffe.Net, logging.config.fileConfig, yolov5, OmegaConf, jsonargparse and
+        # PyYAML read any name passed to them)
+        _any_name_rules(text, name, kinds, acc, facts, where=where, folder=folder, template=True)
         return "chat-template"
+    if "mlmodel" in kinds:
+        _mlmodel(text, acc, folder, where)
+    if "gin" in kinds and "dynamic_registration" not in text:  # (with it, gin is an any-name rule)
+        _gin(text, acc, where)
+    return _any_name_rules(text, name, kinds, acc, facts, where=where, folder=folder, template=False)
+
+
+def _any_name_rules(text: str, name: str, kinds: frozenset[str], acc: _Acc, facts: dict[str, str], *, where: str,
+                    folder: Path | None, template: bool) -> str:
+    """EVERY judgement of text that holds whatever the file's name, in one place for a named
+    template and any other text alike (red team 116pa-1b: a copy of three of them in the template
+    branch missed the Caffe, logging-INI and YOLO rules). A name only tunes them (``kinds``: JSON
+    claims, NeMo's ``target`` keys, documentation lowers unparsed snippets; a ``template``'s
+    unparsed snippets are prose too). The format read: a JSON format when the text parsed as JSON
+    (the rest is judged on the parsed document), else ``text``."""
+    stripped = text.lstrip("\ufeff \t\r\n")
     nemo = "nemo" in kinds
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]  # (config_targets' Jsonnet rule reads it: "jsonnet")
     ini = logging_config.looks_like(text)  # logging.config.fileConfig's INI form, any name (red team 23b-1)
     for j in logging_config.judge(text) if ini else ():
         acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
-    if "mlmodel" in kinds:
-        _mlmodel(text, acc, folder, where)
-    if "gin" in kinds or "dynamic_registration" in text:  # (gin includes a file of any name: 114pa-1)
+    if "dynamic_registration" in text:  # gin includes a file of any name (114pa-1)
         _gin(text, acc, where)
     if "python_param" in text:  # a Caffe net (caffe.Net reads any path)
         _caffe_python_layers(text, acc, where)
@@ -1287,8 +1295,10 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
         return "text"
     if "backbone" in text or "\\" in text:  # a YOLO model definition whose strings parse_model eval()s (112pa-6)
         _yolo_config(None, text, acc, where)
+    # (docs, or a template holding Jsonnet-like text no parser reads whole: an unparsed snippet is info)
+    docs = template or "docs" in kinds
     if nemo or _may_name_targets(text, base):  # its readings give the Python tags too (one parse per parser)
-        tags = _config_targets(None, text, acc, where, nemo=nemo, docs="docs" in kinds, name=base)
+        tags = _config_targets(None, text, acc, where, nemo=nemo, docs=docs, name=base)
         _yaml_tags(text, acc, where, found=tags)
     else:
         _yaml_tags(text, acc, where)
@@ -1311,31 +1321,38 @@ def _yolo_config(doc: object, text: str | None, acc: _Acc, where: str) -> None:
         acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
 
 
-# a Caffe net's Python layer: python_param { module: "m" layer: "C" } (the text format; V1's
-# `layers { type: PYTHON …}` too): caffe's GetPythonLayer imports the module and calls the class
-_CAFFE_PY = re.compile(r"python_param\s*\{([^{}]{0,4096})\}")
-_CAFFE_FIELD = re.compile(r"\b(module|layer)\s*:\s*[\"']([^\"']{0,512})[\"']")
-
-
 def _caffe_python_layers(text: str, acc: _Acc, where: str) -> None:
-    """Python layers of a Caffe net (red team 115pa-3): code outside the file that caffe.Net imports
-    and calls at load, as an HF ``auto_map``: ``code.remote`` (suspicious); a denied module ``unsafe``."""
+    """Python layers of a Caffe net (red team 115pa-3, 116pa-1): code outside the file that
+    caffe.Net imports and calls at load, as an HF ``auto_map``. Every ``python_param`` field name
+    (outside comments and strings: :func:`mlbom.formats.caffe_text.python_params`, protobuf's text
+    format) is ``code.remote`` (suspicious) whatever its body looks like; a denied module or
+    module.layer read from the body makes it ``unsafe``."""
+    from mlbom.formats import caffe_text
     from mlbom.formats.config_targets import denied
 
+    params, count = caffe_text.python_params(text)
     found: list[str] = []
-    for m in itertools.islice(_CAFFE_PY.finditer(text), 1000):
-        fields = dict(_CAFFE_FIELD.findall(m.group(1)))
-        module = fields.get("module", "").strip()
-        path = f"{module}.{fields.get('layer', '').strip()}".strip(".")
-        why = denied(path) or (denied(f"{module}.x") if module else None)
-        if why is not None:
-            acc.add("code.dangerous-target", "critical", f"{where}: Caffe Python layer {path!r}: caffe.Net imports "
-                    f"and calls it at load ({why})", effect="unsafe")
-        found.append(path or "(no module)")
-    if found:
-        acc.add("code.remote", "high", f"{where}: Caffe net with Python layers ({', '.join(sorted(set(found))[:10])}): "
-                "caffe.Net imports those modules and calls those classes at load; their code is not in this file",
-                effect="suspicious")
+    checked = 0
+    for param in params:
+        modules = [m.strip() for m in param.modules] or [""]
+        for m, la in itertools.product(modules, [la.strip() for la in param.layers] or [""]):
+            path = f"{m}.{la}".strip(".")
+            found.append(path or "(no module)")
+            if checked >= _CAFFE_CHECKS:
+                continue  # (past the bound, code.remote only: never safe)
+            checked += 1
+            why = (denied(path) if path else None) or (denied(f"{m}.x") if m else None)
+            if why is not None:
+                acc.add("code.dangerous-target", "critical", f"{where}: Caffe Python layer {path!r}: caffe.Net imports "
+                        f"and calls it at load ({why})", effect="unsafe")
+    if count:
+        more = f"; {count - len(params)} more not read" if count > len(params) else ""
+        acc.add("code.remote", "high", f"{where}: Caffe net with Python layers ({', '.join(sorted(set(found))[:10])}"
+                f"{more}): caffe.Net imports those modules and calls those classes at load; their code is not in "
+                "this file", effect="suspicious")
+
+
+_CAFFE_CHECKS = 4096  # module.layer readings checked against the deny list per file
 
 
 def _gin(text: str, acc: _Acc, where: str) -> None:

@@ -111,14 +111,23 @@ def test_judge_text_compares_names_only_through_the_table() -> None:
     """A reader that ``_judge_text`` selects by name must be a row of ``_NAMED_TEXT`` (or
     ``_name_free`` does not judge unnamed content under it: 28c-1). ``name`` and the base name are
     used only to look the table up, for config_targets' Jsonnet rule (the table's "jsonnet" row) and for
-    mmengine's predefined variables (the name is text mmengine puts into the config: 116pa-5)."""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(scanner._judge_text)))
+    mmengine's predefined variables (the name is text mmengine puts into the config: 116pa-5);
+    ``_judge_text`` hands ``name`` on to ``_any_name_rules`` (the rules that hold whatever the name,
+    red team 116pa-1b), which is held to the same."""
+    for judge in (scanner._judge_text, scanner._any_name_rules):
+        _names_only_through_the_table(judge)
+
+
+def _names_only_through_the_table(judge: object) -> None:
+    tree = ast.parse(textwrap.dedent(inspect.getsource(judge)))  # type: ignore[arg-type]
     fn = tree.body[0]
     assert isinstance(fn, ast.FunctionDef)
     allowed: set[int] = set()
     for node in ast.walk(fn):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_name_kinds":
             allowed |= {id(a) for a in ast.walk(node)}
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_any_name_rules":
+            allowed |= {id(a) for a in node.args[1:2]}  # (its name: held to this test too)
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "base" for t in node.targets):
             allowed |= {id(a) for a in ast.walk(node)}
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (

@@ -34,6 +34,8 @@ from mlbom.collectors._hfcache import HfSnapshot, LayoutCheck, snapshot_of
 from mlbom.collectors.facts import Fact
 from mlbom.errors import InputError, MlbomError
 from mlbom.formats import compression, hf_card
+from mlbom.formats.datafile import is_tar
+from mlbom.formats.pickle_start import may_unpickle
 from mlbom.formats.safe_read import load_json
 from mlbom.fswalk import SKIPPED, shown_name
 from mlbom.hashing import StatKey, stat_key, tree_digest
@@ -560,8 +562,13 @@ _STRAY_DEPTH = 64
 # ``.torchscript``, joblib's ``.jbl``, cloudpickle's ``.cloudpickle``; and the compound
 # ``.pth.tar``/``.pt.tar``/``.ckpt.tar`` (``torch.save(state, "checkpoint.pth.tar")``: the PyTorch
 # ImageNet example's name). Never the extension claim of ``_CLAIMS``: discovery only.
+# Red team 116pa-6: the everyday ``pickle.dump(model, open("model.p", "wb"))`` names ``.p``, ``.pcl``,
+# ``.pckl``, and gensim's ``.kv``/``.wv`` (``KeyedVectors.save``: a pickle). gensim's ``.model`` is no
+# name here (sentencepiece's ``tokenizer.model`` is a protobuf): a ``.model`` pickle is found by its
+# content (:func:`unpickled_content`), as any pickle under any name is.
 DISCOVERY_SUFFIXES: tuple[str, ...] = (".pdparams", ".pdopt", ".nemo", ".ptl", ".mar", ".torchscript", ".jbl",
-                                       ".cloudpickle", ".pth.tar", ".pt.tar", ".ckpt.tar")
+                                       ".cloudpickle", ".pth.tar", ".pt.tar", ".ckpt.tar",
+                                       ".p", ".pcl", ".pckl", ".kv", ".wv")
 # (compression and archive suffixes are looked past: ``model.pkl.gz``, ``model.joblib.z``, as joblib
 # and pandas decompress by the name, then unpickle; pandas' read_pickle also opens ``.zip``, ``.tar``
 # and ``.tar.gz``/``.tgz``… by the name, red team 113pa-5: compression.NAMED_DECOMPRESSION)
@@ -575,13 +582,203 @@ def weight_named(name: str) -> bool:
                for low in compression.name_stems(name, compression.NAMED_DECOMPRESSION))
 
 
+# What the sweep reads of a file no name claims (red team 116pa-6): its first 4 KiB, as the dataset
+# collector picks files (:data:`mlbom.formats.datafile.HEAD`); a bz2 stream's first block needs more
+_HEAD = 4096
+_COMPRESSED_HEAD = 1 << 20
+_MAX_CENTRAL_DIRECTORY = 64 << 20  # bytes of a zip's central directory read for its member names
+_MAX_MEMBERS = 1_000_000
+
+
+def unpickled_content(path: str | Path) -> str | None:
+    """Whether a file's first bytes are a format a loader unpickles, whatever the file's name
+    (red team 116pa-6: ``word2vec.model``, ``vectors.kv`` or ``clf.anything`` is ``pickle.load``-ed
+    by the program that wrote it), and how sure that is: ``sure`` — a protocol 2-5 pickle header;
+    a compressed stream (gzip, bz2, xz, LZMA, zlib, lz4, joblib's ZF: joblib and gensim decompress
+    by magic or name) whose decompressed start has one; a zip (torch.load and torch.jit.load read
+    any file starting ``PK\x03\x04`` as their archive) whose central directory names a ``*.pkl``
+    member (``archive/data.pkl`` wherever it lies, TorchScript's ``constants.pkl``, a pickle in a
+    zip); an uncompressed tar holding torch's legacy ``pickle`` member; a NumPy array of objects
+    (``allow_pickle=True`` unpickles it). ``guess`` — a first opcode
+    whose walk from the head is not proven to fail (:func:`mlbom.formats.pickle_start.may_unpickle`,
+    the scanner's and the dataset collector's rule), the same after decompression, a compressed
+    stream that cannot be decompressed from its start, a zip whose directory is zip64 or too
+    large to read here: the scan of the whole file decides (:func:`_confirmed`). None: no loader
+    unpickles it (a ``.tar.gz`` is an archive, not a weight). Only the first :data:`_HEAD` bytes are
+    read (a bz2 stream's first MiB; a zip's central directory): the sweep reads every file no name
+    claims."""
+    head = _read_head(path, _HEAD)
+    if not head:
+        return None
+    if _pickle_header(head):
+        return "sure"
+    if may_unpickle(head, whole=len(head) < _HEAD):
+        return "guess"
+    if head.startswith(b"PK\x03\x04"):
+        return _zip_names_pickle(path)
+    if head.startswith(b"\x93NUMPY"):
+        return "sure" if b"'|O'" in head else None  # an object dtype (or a field of one) in the header
+    if _tar_checksum(head) and is_tar(head):
+        return _tar_names_pickle(path)
+    codec = compression.compressed(head)
+    if codec is None:
+        return None
+    inner = _decompressed_start(head, codec)
+    if inner is None and len(head) == _HEAD:  # (a bz2 block: up to 900 kB of input before any output)
+        inner = _decompressed_start(_read_head(path, _COMPRESSED_HEAD), codec)
+    if inner is None:
+        return "guess"  # not decompressible from its start
+    if _pickle_header(inner):
+        return "sure"
+    return "guess" if not is_tar(inner) and may_unpickle(inner, whole=False) else None
+
+
+_OCTAL_FIELD = frozenset(b"01234567 \t\n\r\x0b\x0c\x00")
+
+
+def _tar_checksum(head: bytes) -> bool:
+    """Whether the checksum field of a first tar header could be one ``tarfile`` reads (octal
+    digits and white space, or a base-256 number): a cheap test before :func:`is_tar` parses the
+    header, run on every file the sweep reads."""
+    field = head[148:156]
+    return len(field) == 8 and (field[0] in (0x80, 0xFF) or all(b in _OCTAL_FIELD for b in field))
+
+
+def _pickle_header(head: bytes) -> bool:
+    return len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
+
+
+def _read_head(path: str | Path, n: int) -> bytes:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return b""
+    try:
+        return os.read(fd, n)
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+
+
+def _decompressed_start(data: bytes, codec: str) -> bytes | None:
+    """The first decompressed bytes of ``data`` (the start of a compressed file), or None when
+    none come out of it (corrupt, or cut before its first block ends)."""
+    import io
+
+    from mlbom.formats.weights import FormatError
+
+    try:
+        out = compression.Decompressing(io.BytesIO(data), codec).read(_HEAD)
+    except (FormatError, OSError, ValueError, EOFError, MemoryError):
+        return None
+    return out or None
+
+
+def _zip_names_pickle(path: str | Path) -> str | None:
+    """``sure`` when the zip archive a loader finds in ``path`` (:func:`mlbom.formats.zipread.find_end_record`:
+    zipfile's end record, else torch's miniz's) names a ``*.pkl`` member; ``guess`` when its
+    directory is zip64, larger than :data:`_MAX_CENTRAL_DIRECTORY` or malformed (the scan decides);
+    ``guess`` too when it names a ``*.npy`` member (an ``.npz``: the scan judges its arrays); None
+    when no reader finds an archive or none of its members is a pickle or an array by name."""
+    import struct
+
+    from mlbom.formats.zipread import find_end_record
+
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            eocd = find_end_record(fh, size)
+            if eocd is None:
+                return None
+            fh.seek(eocd)
+            rec = fh.read(22)
+            if len(rec) < 22:
+                return None
+            n_total, cd_size = struct.unpack("<HL", rec[10:16])
+            if n_total == 0xFFFF or cd_size == 0xFFFFFFFF or cd_size > _MAX_CENTRAL_DIRECTORY or cd_size > eocd:
+                return "guess"
+            fh.seek(eocd - cd_size)
+            cd = fh.read(cd_size)
+    except OSError:
+        return None
+    pos = 0
+    guess: str | None = None
+    for _ in range(_MAX_MEMBERS):
+        if pos == len(cd):
+            return guess
+        if cd[pos:pos + 4] != b"PK\x01\x02" or pos + 46 > len(cd):
+            return "guess"
+        name_len, extra_len, comment_len = struct.unpack("<HHH", cd[pos + 28:pos + 34])
+        member = cd[pos + 46:pos + 46 + name_len].lower()
+        if member.endswith(b".pkl"):
+            return "sure"
+        if member.endswith(b".npy"):  # np.load(allow_pickle=True) of an .npz unpickles its object arrays
+            guess = "guess"
+        pos += 46 + name_len + extra_len + comment_len
+    return "guess"
+
+
+_MAX_TAR_MEMBERS = 10_000  # tar headers read for the member names (past it: the scan decides)
+
+
+def _tar_names_pickle(path: str | Path) -> str | None:
+    """``sure`` when an uncompressed tar holds a member named ``pickle``: torch.load tries every
+    non-zip file as its legacy tar (``_legacy_load``: ``tarfile.open``, then the ``storages``,
+    ``tensors`` and ``pickle`` members, the last one unpickled); ``guess`` past
+    :data:`_MAX_TAR_MEMBERS` headers; None otherwise (an archive of files: not a weight). Only the
+    headers are read (``tarfile`` seeks over the members' data)."""
+    import tarfile
+
+    try:
+        with tarfile.open(path, mode="r:") as tar:
+            for _ in range(_MAX_TAR_MEMBERS):
+                member = tar.next()
+                if member is None:
+                    return None
+                if member.name == "pickle":
+                    return "sure"
+    except (tarfile.TarError, OSError, ValueError, UnicodeError, EOFError):
+        return None
+    return "guess"
+
+
+# the scan's findings of a pickle walk that stopped before its end (a bound of mlbom's, a reading a
+# loader may go on with): what comes after was never seen (as the dataset collector keeps them, 113pa-3)
+_WALK_UNFINISHED = frozenset({"pickle.limit", "pickle.unproven-stop", CHANGED_DURING_SCAN})
+
+
+def _confirmed(path: Path, rel: str) -> bool:
+    """Whether a file :func:`unpickled_content` guessed is a weight file, by the scan of all of it
+    (as the dataset collector confirms a guessed pickle): no when the scanner reads it as text
+    (a licence starting ``The``: ``T`` is BINSTRING), as content in no format and nothing else
+    wrong (a FITS header's ``S``: its pickle walk fails over the whole file), or as a pickle naming
+    no callable that is not ``unsafe`` (raw bytes that start like opcodes, ``N.``) — unless the walk
+    stopped unfinished; yes for ``unsafe``, a callable named, a format a loader unpickles (a torch
+    zip, a compressed pickle, a zip of pickles) and anything the scan could not judge otherwise."""
+    sc = scan_file(path, display=rel, with_hash=False)
+    if sc.verdict == "unsafe" or sc.facts.get("pickle.imports") or any(f.id in _WALK_UNFINISHED for f in sc.findings):
+        return True
+    if sc.format in ("text", "pickle"):
+        return False
+    if sc.format == "unknown":  # the scanner read no pickle from its start: only "no format" is no weight
+        return bool({f.id for f in sc.findings if f.severity != "info"} - {"file.unknown"})
+    return sc.verdict != "safe" or sc.format.startswith(_UNPICKLED_FORMATS)
+
+
+# the scanner's formats of content a loader unpickles (a pickle behind another header, torch's
+# archives, compressed streams, a zip of pickles, an object array): safe ones are weights all the same
+_UNPICKLED_FORMATS = ("pickle", "pytorch", "torchscript", "pt2", "joblib", "gzip", "bz2", "xz", "lzma", "zlib",
+                      "lz4", "zip", "numpy")
+
+
 _MAX_OWNED = 2_000_000  # RECORD entries read per sweep (past it, files are taken as not installed)
 
 
 class _Installed:
     """The files the distributions of environments' package folders install (each ``*.dist-info``'s
     RECORD, each ``*.egg-info``'s ``installed-files.txt``), read once per package folder and only
-    when a weight-named file lies in one. A weight file there that no distribution lists is a file
+    when the sweep reaches one. A weight file there that no distribution lists is a file
     someone put there (red team 113pa-1: a one-line ``pyvenv.cfg`` made ``lib/python3.11/site-packages/
     best.pt`` package data, inventoried nowhere): the sweep takes it as it takes any other."""
 
@@ -589,6 +786,29 @@ class _Installed:
         self.packages = packages
         self.files: dict[Path, set[str]] = {}
         self.read = 0
+        self._by_folder: dict[Path, frozenset[str]] = {}
+        self._dirs: dict[Path, dict[str, frozenset[str]]] = {}  # per package folder: folder -> names listed
+
+    def listed_in(self, folder: Path) -> frozenset[str]:
+        """The names of the files directly in ``folder`` (resolved) that a distribution lists: a
+        file no name claims is read for its content only when it is not one of them (a venv's
+        ``site-packages`` holds tens of thousands of installed files)."""
+        if folder in self._by_folder:
+            return self._by_folder[folder]
+        package = next((a for a in (folder, *folder.parents) if a in self.packages), None)
+        names: frozenset[str] = frozenset()
+        if package is not None:
+            if package not in self._dirs:
+                if package not in self.files:
+                    self.files[package] = self._listed(package)
+                dirs: dict[str, set[str]] = {}
+                for p in self.files[package]:
+                    head, _, name = p.rpartition("/")
+                    dirs.setdefault(head or ".", set()).add(name)
+                self._dirs[package] = {k: frozenset(v) for k, v in dirs.items()}
+            names = self._dirs[package].get(folder.relative_to(package).as_posix(), frozenset())
+        self._by_folder[folder] = names
+        return names
 
     def installed(self, path: Path) -> bool:
         folder = next((a for a in path.parents if a in self.packages), None)
@@ -655,7 +875,12 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
     package folders (:func:`_package_folders`) included, where a file a distribution's RECORD lists
     is package data (:class:`_Installed`): a marker hides no weight file (red team 111pa-1, 111pa-2:
     one ``pyvenv.cfg`` at the root, or in ``checkpoints/``, left every weight file there out;
-    113pa-1: then one in its ``lib/python3.11/site-packages``). A ``.git`` folder below the
+    113pa-1: then one in its ``lib/python3.11/site-packages``). Any other regular file is taken by
+    its content (red team 116pa-6: ``model.p``, ``word2vec.model``, ``classifier`` with no
+    extension were pickles no name list reached, and the BOM said complete): its first 4 KiB read
+    as a format a loader unpickles (:func:`unpickled_content`), confirmed by the scan of all of it
+    (:func:`_confirmed`: a licence whose ``T`` reads as an opcode is text); a symbolic link no name
+    claims is not followed (its target, when inside the project, is swept where it lies). A ``.git`` folder below the
     project folder is not walked: an ``info`` finding (``notes``) says so, as a model folder's walk
     does; the project's own ``.git`` is git's store.
     One walk (:func:`mlbom.fswalk.discovery_walk`, the walk environment markers are found with
@@ -692,8 +917,15 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
     for folder, _depth, entries in discovery_walk(project_dir, max_entries=_STRAY_ENTRIES, max_depth=_STRAY_DEPTH,
                                                   enter=enter, report_deep=True, report_unlisted=True,
                                                   on_stop=stopped, on_skip=passed):
+        listed = owned.listed_in(root / Path(folder).relative_to(project_dir)) if owned.packages else frozenset()
         for e in entries:
-            if e.is_dir(follow_symlinks=False) or not weight_named(e.name):
+            if e.is_dir(follow_symlinks=False):
+                continue
+            # a regular file no name claims is read for its first bytes (116pa-6; a link only when it is
+            # named): before any path is made of it, the sweep's cost on a large tree (node_modules)
+            named = weight_named(e.name)
+            pick = None if named or e.name in listed or not e.is_file(follow_symlinks=False) else unpickled_content(e.path)
+            if not named and pick is None:
                 continue
             p = Path(folder) / e.name
             rel = p.relative_to(project_dir).as_posix()
@@ -709,10 +941,12 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
                 continue
             if resolved in covered or resolved in seen or any(a in covered for a in resolved.parents):
                 continue  # the file, or the folder a link leads into, is inventoried already
-            if not os.path.isfile(resolved):
+            if named and not os.path.isfile(resolved):
                 continue  # a folder or a FIFO named like a weight file is no weight file
             if owned.installed(resolved):
                 continue  # package data of a distribution installed there (its RECORD lists it)
+            if pick == "guess" and not _confirmed(resolved, rel):
+                continue  # (a guess from its first bytes that the scan of all of it does not confirm)
             if len(out) >= MAX_FILES:
                 stop(rel, f"more than {MAX_FILES:,} weight files outside the model and data folders: "
                           "this one and the rest were not inventoried")
