@@ -1969,6 +1969,11 @@ class _Walker:
         # it makes in turn happen then too, their partials are remembered with it (call_at_load)
         self.in_factory: tuple[object, str] | None = None
         self.joblib_read = False  # a joblib inline array was (or was to be) stepped over
+        # joblib.load(filename, mmap_mode=...) reads a wrapper whose allow_mmap is true with
+        # NumpyArrayWrapper.read_mmap: this walk is that reading (:func:`_mmap_reading`) ...
+        self.mmap_reading = False
+        # ... which reads some wrapper otherwise than read_array (the walk above judged): walk it too
+        self.mmap_differs = False
         # id(wrapper) -> (it, its attributes as Python's unpickler builds them: __init__'s when the
         # class was called, then each BUILD merged in; None: not known): what read_array reads
         self.wrapper_attrs: dict[int, tuple[Call, dict[str, object] | None]] = {}
@@ -5698,8 +5703,18 @@ class _Walker:
                                              "the pickle resumes", certain=False)
         dtype = items.get("dtype")
         shape = items.get("shape")
+        # NumpyArrayWrapper.read: ``if unpickler.mmap_mode is not None and self.allow_mmap:
+        # read_mmap`` (a missing attribute raises there): true or unknown, joblib.load(filename,
+        # mmap_mode=...) maps the array's bytes instead of reading them (red team 116pk-1)
+        allow = items.get("allow_mmap", False)
+        mmap = _truth(allow) is not False
+        if mmap and self.mmap_reading:
+            return self.joblib_mmap(items, dtype, shape)
         info = _dtype_info(dtype)
         if info is None:
+            # read_array needs a numpy.dtype (``self.dtype.hasobject``); numpy.memmap takes any
+            # spelling numpy.dtype() does (a str): that reading is judged on its own
+            self.mmap_differs = self.mmap_differs or mmap
             raise _Stop("pickle.unreadable", "joblib array of a dtype mlbom cannot size: cannot tell where the "
                                              "pickle resumes", certain=False)
         itemsize, hasobject = info
@@ -5712,6 +5727,16 @@ class _Walker:
         if in_frame and not hasobject:
             raise _Stop("pickle.unreadable", "joblib array wrapper inside a protocol-4 frame: joblib reads the "
                                              "array after the frame, mlbom cannot follow", certain=False)
+        if hasobject and mmap:
+            # joblib writes allow_mmap = not buffered and not dtype.hasobject: an object array it
+            # maps is a form no joblib writes. read_mmap maps count * itemsize bytes (8 a pointer)
+            # after the padding byte and seeks past them, where read_array unpickles a nested
+            # pickle: the outer stream resumes elsewhere. Both readings are judged
+            self.mmap_differs = True
+            self.note("pickle.differential", "medium", f"joblib object array wrapper with allow_mmap "
+                      f"{_allow_text(allow)}: joblib.load(filename, mmap_mode=...) memory-maps its bytes (read_mmap) "
+                      "instead of unpickling the nested pickle that joblib.load without mmap_mode reads; the "
+                      "outer stream resumes elsewhere (no joblib writes that)", "suspicious", "joblib-mmap")
         if hasobject:
             if self.depth + 1 > self.sh.limits.depth:
                 raise PickleLimit("joblib object arrays nested too deeply")
@@ -5765,6 +5790,9 @@ class _Walker:
             return ObjectArray(rep.value)
         dims = shape.items if isinstance(shape, Seq) else None
         if dims is None or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in dims):
+            # read_array raises on (or mlbom cannot read) this shape; read_mmap may map it (an int
+            # shape is numpy.memmap's (n,)): that reading is judged on its own
+            self.mmap_differs = self.mmap_differs or mmap
             raise _Stop("pickle.unreadable", "joblib array of unknown shape: cannot tell where the pickle resumes",
                         certain=False)
         count = 1
@@ -5827,6 +5855,55 @@ class _Walker:
                                 offset=offset if int_size is not None or number is not None else None, nbytes=n,
                                 int_size=int_size, dtype=dtype, order=order)
         return Opaque("a numpy array")
+
+
+    def joblib_mmap(self, items: dict[str, object], dtype: object, shape: object) -> object:
+        """joblib's ``NumpyArrayWrapper.read_mmap`` (joblib 1.6): ``offset = file_handle.tell()``;
+        with an alignment attribute that is not None, ``offset += 1 + file_handle.read(1)[0]``
+        (the padding byte's value, whatever it is); ``numpy.memmap(filename, dtype, shape=shape,
+        offset=offset)`` (an int shape is ``(n,)``; None maps the rest of the file, which must be
+        a whole number of items; past the file's end it raises); ``file_handle.seek(offset +
+        nbytes)`` with nbytes = count * itemsize, an object dtype's pointers 8 bytes each. The
+        outer stream reads on there (red team 116pk-1). The dtype goes through ``numpy.dtype()``:
+        a pickled dtype or a str spelling of one."""
+        self.joblib_read = True
+        info = _dtype_info(dtype)
+        if info is None and isinstance(dtype, str):
+            try:
+                code = npdtype.parse(dtype)
+                info = code.itemsize, code.hasobject
+            except npdtype.DTypeError:
+                info = None
+        if info is None:
+            raise _Stop("pickle.unreadable", "joblib array of a dtype mlbom cannot size (read_mmap): cannot tell "
+                                             "where the pickle resumes", certain=False)
+        itemsize = info[0]
+        in_frame = self.src.frame_end is not None and self.src.pos < self.src.frame_end
+        if in_frame:
+            raise _Stop("pickle.unreadable", "joblib array wrapper inside a protocol-4 frame (read_mmap): joblib "
+                                             "maps the array after the frame, mlbom cannot follow", certain=False)
+        self.src.sync()
+        if items.get("numpy_array_alignment_bytes", NONE) is not NONE:
+            pad = self.src.read(1)[0]
+            if pad:
+                self.src.skip(pad)
+        if shape is NONE:
+            raise _Stop("pickle.unreadable", "joblib array mapped to the end of the file (read_mmap, shape None): "
+                                             "the pickle cannot resume", certain=False)
+        dims = [shape] if isinstance(shape, int) else shape.items if isinstance(shape, Seq) else None
+        if dims is None or not all(isinstance(d, int) and d >= 0 for d in dims):
+            raise _Stop("pickle.unreadable", "joblib array of unknown shape (read_mmap): cannot tell where the "
+                                             "pickle resumes", certain=False)
+        count = 1
+        for d in dims:
+            count *= int(d) if isinstance(d, int) else 0
+        self.src.skip(count * itemsize)  # past the end: numpy.memmap raises (truncated)
+        self.rep.joblib_arrays += 1
+        return Opaque("a numpy memmap")
+
+
+def _allow_text(v: object) -> str:
+    return repr(v) if isinstance(v, int | float | str) else describe(v)
 
 
 def _not_callable(v: object) -> bool:
@@ -5931,7 +6008,11 @@ def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
     else:  # versions 0-2 with a flags slot (numpy 2.4; red team 33p-3): _descr_find_object
         hasobject = base.hasobject or _flags_char(flags) != 0
     if hasobject:
-        return 8, True
+        # read_array ignores an object dtype's size (it unpickles a nested pickle); read_mmap maps
+        # count * itemsize bytes: a struct's (flexible void) size is the state's elsize (116pk-1)
+        if base.flexible and isinstance(elsize, int) and not isinstance(elsize, bool) and elsize >= 0:
+            return elsize, True
+        return (8 if base.flexible else base.itemsize), True
     if base.flexible:
         if not isinstance(elsize, int) or isinstance(elsize, bool) or elsize < 0:
             return None
@@ -6329,6 +6410,30 @@ def _plain_reading(stream: IO[bytes], size: int | None, start: int, rep: PickleR
                                               f"array bytes are opcodes: {f.message}", f.effect))
 
 
+def _mmap_reading(stream: IO[bytes], size: int | None, start: int, rep: PickleReport, shared: _Shared,
+                  depth: int) -> None:
+    """``joblib.load(filename, mmap_mode=...)`` on an uncompressed file reads an array wrapper
+    whose ``allow_mmap`` is true with ``read_mmap``, not ``read_array``: where the two consume
+    other bytes (an object array, a shape only numpy.memmap takes), the outer stream resumes
+    elsewhere. Walk the file that way too and report what it would do (red team 116pk-1)."""
+    try:
+        stream.seek(start)
+        other_walk = _Walker(stream, size, shared, depth, joblib=True)
+        other_walk.mmap_reading = True
+        other = other_walk.run()
+        stream.seek(rep.end)
+    except (OSError, ValueError) as exc:
+        rep.findings.append(PickleFinding("pickle.unreadable", "high", f"could not re-read the stream: {exc}", "error"))
+        return
+    have = {(f.id, f.message) for f in rep.findings}
+    for f in other.findings:
+        if other.error is not None and f.id == "pickle.differential":
+            continue
+        msg = f"read by joblib.load(filename, mmap_mode=...), which memory-maps the array: {f.message}"
+        if f.effect in ("unsafe", "suspicious") and (f.id, f.message) not in have and (f.id, msg) not in have:
+            rep.findings.append(PickleFinding(f.id, f.severity, msg, f.effect))
+
+
 def looks_like_pickle_start(head: bytes) -> bool:
     """True when ``head`` starts the way a pickler's output does (PROTO 2–5, or a protocol 0/1
     opener followed by a plausible second byte)."""
@@ -6352,6 +6457,14 @@ def read_pickle(stream: IO[bytes], size: int | None, *, depth: int = 0, joblib: 
     rep = walker.run()
     if (rep.joblib_arrays or walker.joblib_read) and walker.src.seekable:
         _plain_reading(stream, size, start, rep, shared, depth)
+    if walker.mmap_differs:
+        if walker.src.seekable:
+            _mmap_reading(stream, size, start, rep, shared, depth)
+        else:
+            rep.findings.append(PickleFinding(
+                "pickle.differential", "high", "joblib.load(filename, mmap_mode=...) reads an array wrapper of "
+                "this stream otherwise (read_mmap); mlbom cannot re-read the stream to judge that reading",
+                "suspicious"))
     rep.no_targets = not shared.targets
     if check_trailing and rep.complete and size is not None and rep.end < size:
         try:
