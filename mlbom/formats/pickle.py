@@ -137,6 +137,15 @@ class Limits:
     # BUILDs on an object already built (no pickler writes a second: each object's state is saved
     # once, after it; a 900 KB pickle of `}b` on one object took 1.2 s)
     rebuilds: int = 10_000
+    # calls judged in one walk (REDUCE, NEWOBJ, OBJ, INST, helpers' calls): past ``calls``, at most
+    # one a ``call_bytes`` bytes of the stream read so far. A judged call costs ~40 cheap opcodes
+    # (~5-7 µs: a 1 MB pickle of nested frozenset(...) calls, 3 bytes each, took 1.6-3 s: red
+    # team 116pk-2). The first ``calls`` are free however close they are (~0.5-0.7 s): a pickle
+    # under 1 MB never gets more. Past them a pickler's calls are far apart: a memoised
+    # callable's BINGET, the arguments, REDUCE and MEMOIZE (a pandas column of datetimes ~15
+    # bytes a call, a list of Decimals or dates ~11, a torch tensor ~60)
+    calls: int = 100_000
+    call_bytes: int = 10
 
 
 PickleFinding = Judged  # one observation (the format readers' judged-finding type, mlbom.model)
@@ -1965,6 +1974,7 @@ class _Walker:
         self.omitted: dict[tuple[str, str], int] = {}
         self.first_op = True
         self.depth_calls = 0  # helper calls modelled inside one another
+        self.calls = 0  # calls judged (Limits.calls)
         # the defaultdict factory (factory, path) whose call at load is being modelled: the calls
         # it makes in turn happen then too, their partials are remembered with it (call_at_load)
         self.in_factory: tuple[object, str] | None = None
@@ -2210,6 +2220,10 @@ class _Walker:
                 return self.call(func, args, op, kwargs=kwargs)
             finally:
                 self.depth_calls -= 1
+        self.calls += 1
+        if self.calls > self.sh.limits.calls and self.calls * self.sh.limits.call_bytes > self.src.pos:
+            raise PickleLimit(f"more than {self.sh.limits.calls} calls, over one a {self.sh.limits.call_bytes} "
+                              "bytes of the stream read so far (a pickler writes them further apart)")
         allowed = isinstance(func, Global) and func.res.status == "allow"  # (asked once: func does not change)
         if allowed and isinstance(func, Global) and kwargs is not None and kwargs is not NONE:
             args, kwargs = self.bind_keywords(func.res.path, args, kwargs)

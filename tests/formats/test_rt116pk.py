@@ -152,3 +152,51 @@ def test_real_joblib_dumps_stay_safe(tmp_path: Path, compress: int) -> None:
     mine = [f for f in r.findings if "read by pickle.load (not joblib.load)" not in f.message]
     assert not mine, _ids(r)
     assert r.verdict in ("safe", "suspicious")
+
+
+# -- 116pk-2: judged calls are bounded by the bytes read ------------------------------------
+
+def _nested_calls(size: int, mod: str = "builtins", name: str = "frozenset") -> bytes:
+    """frozenset((frozenset((… frozenset(()) …),),)): a DUP a level, 3 bytes a call."""
+    head = b"\x80\x04" + _g(mod, name)
+    k = (size - len(head) - 2) // 3
+    return head + b"2" * k + b")" + b"\x85R" * k + b"."
+
+
+@pytest.mark.parametrize("callable_", [("builtins", "frozenset"), ("collections", "OrderedDict"),
+                                       ("builtins", "tuple")])
+def test_close_calls_stop_at_the_call_bound(callable_: tuple[str, str]) -> None:
+    from mlbom.formats.pickle import Limits
+
+    data = _nested_calls(30_000, *callable_)  # 10 K calls, 3 bytes apart
+    rep = read_pickle(io.BytesIO(data), len(data), limits=Limits(calls=2_000))
+    assert rep.error is not None and "calls" in rep.error, rep.error
+    assert any(f.id == "pickle.limit" and f.effect == "error" for f in rep.findings)
+    # under the free calls, the same shape is judged to its end (safe)
+    rep = read_pickle(io.BytesIO(data), len(data), limits=Limits(calls=20_000))
+    assert rep.error is None and rep.complete, rep.error
+
+
+def test_a_one_megabyte_pickle_of_close_calls_is_bounded() -> None:
+    # the red team's file: 333 K calls (1.6-3 s); now at most Limits.calls are judged
+    data = _nested_calls(1_000_000 - 300)
+    r = scan_bytes(data, "x.pkl")
+    assert r.verdict == "error", _ids(r)
+    assert any(f.id == "pickle.limit" and "100000 calls" in f.message for f in r.findings), _ids(r)
+
+
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+def test_real_pickles_of_many_small_objects_stay_under_the_bound(protocol: int) -> None:
+    import datetime
+    import decimal
+
+    from mlbom.formats.pickle import Limits
+
+    base = datetime.datetime(2020, 1, 1)
+    for obj in ([base + datetime.timedelta(seconds=i) for i in range(5_000)],
+                [datetime.date(2020, 1, 1) + datetime.timedelta(days=i) for i in range(5_000)],
+                [decimal.Decimal(i) for i in range(5_000)],
+                list(np.arange(5_000.0))):
+        data = pickle.dumps(obj, protocol=protocol)
+        rep = read_pickle(io.BytesIO(data), len(data), limits=Limits(calls=500))  # 10x past the free calls
+        assert rep.error is None and rep.complete, (type(obj[0]), rep.error)
