@@ -6444,7 +6444,9 @@ def _mmap_reading(stream: IO[bytes], size: int | None, start: int, rep: PickleRe
         if other.error is not None and f.id == "pickle.differential":
             continue
         msg = f"read by joblib.load(filename, mmap_mode=...), which memory-maps the array: {f.message}"
-        if f.effect in ("unsafe", "suspicious") and (f.id, f.message) not in have and (f.id, msg) not in have:
+        # a bound met there leaves that reading unjudged: the file is not judged to the end
+        if (f.effect in ("unsafe", "suspicious") or f.id == "pickle.limit") and (f.id, f.message) not in have \
+                and (f.id, msg) not in have:
             rep.findings.append(PickleFinding(f.id, f.severity, msg, f.effect))
 
 

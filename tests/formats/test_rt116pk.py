@@ -200,3 +200,19 @@ def test_real_pickles_of_many_small_objects_stay_under_the_bound(protocol: int) 
         data = pickle.dumps(obj, protocol=protocol)
         rep = read_pickle(io.BytesIO(data), len(data), limits=Limits(calls=500))  # 10x past the free calls
         assert rep.error is None and rep.complete, (type(obj[0]), rep.error)
+
+
+def test_a_bound_met_in_the_mmap_reading_is_not_dropped() -> None:
+    from mlbom.formats.pickle import Limits
+
+    # read_mmap resumes inside the nested pickle's payload, where 3,000 close calls come before
+    # os.system: with a small call bound that reading stops unjudged, which is an error, not safe
+    calls = _g("builtins", "frozenset") + b"2" * 3000 + b")" + b"\x85R" * 3000 + b"0"
+    evil = b"0" + calls + _g("os", "system") + _s("true") + b"\x85Rs."
+    head = b"\x80\x04}" + _s("w") + _wrapper(O8)
+    payload = b"filler".ljust(122, b".") + b"\x00" * 8 + evil
+    data = head + b"\x80\x04B" + struct.pack("<I", len(payload)) + payload + b"." + b"s."
+    rep = read_pickle(io.BytesIO(data), len(data), joblib=True, limits=Limits(calls=1_000))
+    assert any(f.id == "pickle.limit" and "mmap_mode" in f.message for f in rep.findings), _ids(rep)
+    rep = read_pickle(io.BytesIO(data), len(data), joblib=True)
+    assert any(f.effect == "unsafe" and "mmap_mode" in f.message for f in rep.findings), _ids(rep)
