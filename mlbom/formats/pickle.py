@@ -235,6 +235,9 @@ class PickleReport:
 MAX_EVENTS = 10_000  # events kept for torch's weights_only check (more: the check is not decided)
 
 
+_CALL_BOUND = "over one a"  # in the message of the call bound (Limits.calls), which other readings report too
+
+
 class PickleLimit(Exception):
     """A work bound was hit."""
 
@@ -1918,6 +1921,9 @@ class _Shared:
     walked: dict[int, object] = field(default_factory=dict)  # nested blobs walked (kept alive: ids stay unique)
     digests: set[bytes] = field(default_factory=set)  # contents of the nested pickles walked
     mutations: int = 0  # calls and container updates so far (see Call.built)
+    # calls judged by every walk and reading of the file (Limits.calls: the free ones are shared, so
+    # the pickle.load and mmap_mode readings of a joblib file add no second 100,000)
+    calls: int = 0
     # partials (and their keywords dicts) held where they are called later (by id, kept alive): each
     # place that judged them as called (a defaultdict's factory, an instance attribute library code
     # calls), judged again when a state or an item changes them (red team 17a-1, 19a-1)
@@ -2221,8 +2227,9 @@ class _Walker:
             finally:
                 self.depth_calls -= 1
         self.calls += 1
-        if self.calls > self.sh.limits.calls and self.calls * self.sh.limits.call_bytes > self.src.pos:
-            raise PickleLimit(f"more than {self.sh.limits.calls} calls, over one a {self.sh.limits.call_bytes} "
+        self.sh.calls += 1
+        if self.sh.calls > self.sh.limits.calls and self.calls * self.sh.limits.call_bytes > self.src.pos:
+            raise PickleLimit(f"more than {self.sh.limits.calls} calls, {_CALL_BOUND} {self.sh.limits.call_bytes} "
                               "bytes of the stream read so far (a pickler writes them further apart)")
         allowed = isinstance(func, Global) and func.res.status == "allow"  # (asked once: func does not change)
         if allowed and isinstance(func, Global) and kwargs is not None and kwargs is not NONE:
@@ -6419,7 +6426,10 @@ def _plain_reading(stream: IO[bytes], size: int | None, start: int, rep: PickleR
         # result does not matter, only what runs before the exception (imports, calls)
         if other.error is not None and f.id == "pickle.differential":
             continue
-        if f.effect in ("unsafe", "suspicious") and (f.id, f.message) not in have:
+        # the call bound met there leaves that reading unjudged (its calls, not its array bytes,
+        # met it): reported, or 100,000 close calls there would hide what follows (116pk-2)
+        bound = f.id == "pickle.limit" and _CALL_BOUND in f.message
+        if (f.effect in ("unsafe", "suspicious") or bound) and (f.id, f.message) not in have:
             rep.findings.append(PickleFinding(f.id, f.severity, f"read by pickle.load (not joblib.load), where joblib's "
                                               f"array bytes are opcodes: {f.message}", f.effect))
 

@@ -216,3 +216,24 @@ def test_a_bound_met_in_the_mmap_reading_is_not_dropped() -> None:
     assert any(f.id == "pickle.limit" and "mmap_mode" in f.message for f in rep.findings), _ids(rep)
     rep = read_pickle(io.BytesIO(data), len(data), joblib=True)
     assert any(f.effect == "unsafe" and "mmap_mode" in f.message for f in rep.findings), _ids(rep)
+
+
+def test_the_call_bound_met_in_the_pickle_load_reading_is_reported() -> None:
+    from mlbom.formats.pickle import Limits
+
+    # joblib steps over the array bytes; pickle.load reads them as opcodes: close calls, then
+    # os.system. With the bound met there, that reading is not judged to its end: error, not safe
+    n = 3_000
+    while True:
+        hidden = _g("builtins", "frozenset") + b"2" * n + b")" + b"\x85R" * n + b"0" \
+            + _g("os", "system") + _s("true") + b"\x85R0"
+        if len(hidden) % 8 == 0:
+            break
+        n += 1
+    head = b"\x80\x04}" + _s("w") + _wrapper(_dtype_ops(np.dtype("<f8")), shape=b"J" + struct.pack("<i", len(hidden) // 8)
+                                             + b"\x85", allow=b"\x89", align=b"N")
+    data = head + hidden + b"s."
+    rep = read_pickle(io.BytesIO(data), len(data), joblib=True, limits=Limits(calls=1_000))
+    assert any(f.id == "pickle.limit" and "read by pickle.load" in f.message for f in rep.findings), _ids(rep)
+    rep = read_pickle(io.BytesIO(data), len(data), joblib=True)
+    assert any(f.effect == "unsafe" and "read by pickle.load" in f.message for f in rep.findings), _ids(rep)
