@@ -1921,8 +1921,8 @@ class _Shared:
     walked: dict[int, object] = field(default_factory=dict)  # nested blobs walked (kept alive: ids stay unique)
     digests: set[bytes] = field(default_factory=set)  # contents of the nested pickles walked
     mutations: int = 0  # calls and container updates so far (see Call.built)
-    # calls judged by every walk and reading of the file (Limits.calls: the free ones are shared, so
-    # the pickle.load and mmap_mode readings of a joblib file add no second 100,000)
+    # calls judged by every walk and reading of this pickle stream (Limits.calls: the free ones are
+    # shared, so the pickle.load and mmap_mode readings of a joblib file add no second 100,000)
     calls: int = 0
     # partials (and their keywords dicts) held where they are called later (by id, kept alive): each
     # place that judged them as called (a defaultdict's factory, an instance attribute library code
