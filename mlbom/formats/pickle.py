@@ -137,14 +137,14 @@ class Limits:
     # BUILDs on an object already built (no pickler writes a second: each object's state is saved
     # once, after it; a 900 KB pickle of `}b` on one object took 1.2 s)
     rebuilds: int = 10_000
-    # calls judged in one walk (REDUCE, NEWOBJ, OBJ, INST, helpers' calls): past ``calls``, at most
-    # one a ``call_bytes`` bytes of the stream read so far. A judged call costs ~40 cheap opcodes
-    # (~5-7 µs: a 1 MB pickle of nested frozenset(...) calls, 3 bytes each, took 1.6-3 s: red
-    # team 116pk-2). The first ``calls`` are free however close they are (~0.5-0.7 s): a pickle
-    # under 1 MB never gets more. Past them a pickler's calls are far apart: a memoised
-    # callable's BINGET, the arguments, REDUCE and MEMOIZE (a pandas column of datetimes ~15
-    # bytes a call, a list of Decimals or dates ~11, a torch tensor ~60)
-    calls: int = 100_000
+    # calls judged in one walk (REDUCE, NEWOBJ, OBJ, INST, helpers' calls): past ``calls`` (for
+    # the stream, its nested pickles and other readings together), at most one a ``call_bytes``
+    # bytes of the stream read so far. A judged call costs ~5-7 µs, some 40 cheap opcodes (a 1 MB
+    # pickle of nested frozenset(...) calls, 3 bytes each, took 1.6-3 s: red team 116pk-2). The
+    # first ``calls`` are free however close they are (~0.3 s); past them a pickler's calls are far
+    # apart: a memoised callable's BINGET, the arguments, REDUCE and MEMOIZE (a list of single-digit
+    # Decimals 10 bytes a call, of dates ~13, a pandas column of datetimes ~19, a torch tensor ~60)
+    calls: int = 50_000
     call_bytes: int = 10
 
 
@@ -6427,7 +6427,7 @@ def _plain_reading(stream: IO[bytes], size: int | None, start: int, rep: PickleR
         if other.error is not None and f.id == "pickle.differential":
             continue
         # the call bound met there leaves that reading unjudged (its calls, not its array bytes,
-        # met it): reported, or 100,000 close calls there would hide what follows (116pk-2)
+        # met it): reported, or 50,000 close calls there would hide what follows (116pk-2)
         bound = f.id == "pickle.limit" and _CALL_BOUND in f.message
         if (f.effect in ("unsafe", "suspicious") or bound) and (f.id, f.message) not in have:
             rep.findings.append(PickleFinding(f.id, f.severity, f"read by pickle.load (not joblib.load), where joblib's "
