@@ -137,6 +137,15 @@ class Limits:
     # BUILDs on an object already built (no pickler writes a second: each object's state is saved
     # once, after it; a 900 KB pickle of `}b` on one object took 1.2 s)
     rebuilds: int = 10_000
+    # calls judged in one walk (REDUCE, NEWOBJ, OBJ, INST, helpers' calls): past ``calls`` (for
+    # the stream, its nested pickles and other readings together), at most one a ``call_bytes``
+    # bytes of the stream read so far. A judged call costs ~5-7 µs, some 40 cheap opcodes (a 1 MB
+    # pickle of nested frozenset(...) calls, 3 bytes each, took 1.6-3 s: red team 116pk-2). The
+    # first ``calls`` are free however close they are (~0.3 s); past them a pickler's calls are far
+    # apart: a memoised callable's BINGET, the arguments, REDUCE and MEMOIZE (a list of single-digit
+    # Decimals 10 bytes a call, of dates ~13, a pandas column of datetimes ~19, a torch tensor ~60)
+    calls: int = 50_000
+    call_bytes: int = 10
 
 
 PickleFinding = Judged  # one observation (the format readers' judged-finding type, mlbom.model)
@@ -224,6 +233,9 @@ class PickleReport:
 
 
 MAX_EVENTS = 10_000  # events kept for torch's weights_only check (more: the check is not decided)
+
+
+_CALL_BOUND = "over one a"  # in the message of the call bound (Limits.calls), which other readings report too
 
 
 class PickleLimit(Exception):
@@ -1924,6 +1936,9 @@ class _Shared:
     walked: dict[int, object] = field(default_factory=dict)  # nested blobs walked (kept alive: ids stay unique)
     digests: set[bytes] = field(default_factory=set)  # contents of the nested pickles walked
     mutations: int = 0  # calls and container updates so far (see Call.built)
+    # calls judged by every walk and reading of this pickle stream (Limits.calls: the free ones are
+    # shared, so the pickle.load and mmap_mode readings of a joblib file add no second 100,000)
+    calls: int = 0
     # partials (and their keywords dicts) held where they are called later (by id, kept alive): each
     # place that judged them as called (a defaultdict's factory, an instance attribute library code
     # calls), judged again when a state or an item changes them (red team 17a-1, 19a-1)
@@ -1980,10 +1995,16 @@ class _Walker:
         self.omitted: dict[tuple[str, str], int] = {}
         self.first_op = True
         self.depth_calls = 0  # helper calls modelled inside one another
+        self.calls = 0  # calls judged (Limits.calls)
         # the defaultdict factory (factory, path) whose call at load is being modelled: the calls
         # it makes in turn happen then too, their partials are remembered with it (call_at_load)
         self.in_factory: tuple[object, str] | None = None
         self.joblib_read = False  # a joblib inline array was (or was to be) stepped over
+        # joblib.load(filename, mmap_mode=...) reads a wrapper whose allow_mmap is true with
+        # NumpyArrayWrapper.read_mmap: this walk is that reading (:func:`_mmap_reading`) ...
+        self.mmap_reading = False
+        # ... which reads some wrapper otherwise than read_array (the walk above judged): walk it too
+        self.mmap_differs = False
         # id(wrapper) -> (it, its attributes as Python's unpickler builds them: __init__'s when the
         # class was called, then each BUILD merged in; None: not known): what read_array reads
         self.wrapper_attrs: dict[int, tuple[Call, dict[str, object] | None]] = {}
@@ -2220,6 +2241,11 @@ class _Walker:
                 return self.call(func, args, op, kwargs=kwargs)
             finally:
                 self.depth_calls -= 1
+        self.calls += 1
+        self.sh.calls += 1
+        if self.sh.calls > self.sh.limits.calls and self.calls * self.sh.limits.call_bytes > self.src.pos:
+            raise PickleLimit(f"more than {self.sh.limits.calls} calls, {_CALL_BOUND} {self.sh.limits.call_bytes} "
+                              "bytes of the stream read so far (a pickler writes them further apart)")
         allowed = isinstance(func, Global) and func.res.status == "allow"  # (asked once: func does not change)
         if allowed and isinstance(func, Global) and kwargs is not None and kwargs is not NONE:
             args, kwargs = self.bind_keywords(func.res.path, args, kwargs)
@@ -5713,8 +5739,18 @@ class _Walker:
                                              "the pickle resumes", certain=False)
         dtype = items.get("dtype")
         shape = items.get("shape")
+        # NumpyArrayWrapper.read: ``if unpickler.mmap_mode is not None and self.allow_mmap:
+        # read_mmap`` (a missing attribute raises there): true or unknown, joblib.load(filename,
+        # mmap_mode=...) maps the array's bytes instead of reading them (red team 116pk-1)
+        allow = items.get("allow_mmap", False)
+        mmap = _truth(allow) is not False
+        if mmap and self.mmap_reading:
+            return self.joblib_mmap(items, dtype, shape)
         info = _dtype_info(dtype)
         if info is None:
+            # read_array needs a numpy.dtype (``self.dtype.hasobject``); numpy.memmap takes any
+            # spelling numpy.dtype() does (a str): that reading is judged on its own
+            self.mmap_differs = self.mmap_differs or mmap
             raise _Stop("pickle.unreadable", "joblib array of a dtype mlbom cannot size: cannot tell where the "
                                              "pickle resumes", certain=False)
         itemsize, hasobject = info
@@ -5727,6 +5763,16 @@ class _Walker:
         if in_frame and not hasobject:
             raise _Stop("pickle.unreadable", "joblib array wrapper inside a protocol-4 frame: joblib reads the "
                                              "array after the frame, mlbom cannot follow", certain=False)
+        if hasobject and mmap:
+            # joblib writes allow_mmap = not buffered and not dtype.hasobject: an object array it
+            # maps is a form no joblib writes. read_mmap maps count * itemsize bytes (8 a pointer)
+            # after the padding byte and seeks past them, where read_array unpickles a nested
+            # pickle: the outer stream resumes elsewhere. Both readings are judged
+            self.mmap_differs = True
+            self.note("pickle.differential", "medium", f"joblib object array wrapper with allow_mmap "
+                      f"{_allow_text(allow)}: joblib.load(filename, mmap_mode=...) memory-maps its bytes (read_mmap) "
+                      "instead of unpickling the nested pickle that joblib.load without mmap_mode reads; the "
+                      "outer stream resumes elsewhere (no joblib writes that)", "suspicious", "joblib-mmap")
         if hasobject:
             if self.depth + 1 > self.sh.limits.depth:
                 raise PickleLimit("joblib object arrays nested too deeply")
@@ -5780,6 +5826,9 @@ class _Walker:
             return ObjectArray(rep.value)
         dims = shape.items if isinstance(shape, Seq) else None
         if dims is None or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in dims):
+            # read_array raises on (or mlbom cannot read) this shape; read_mmap may map it (an int
+            # shape is numpy.memmap's (n,)): that reading is judged on its own
+            self.mmap_differs = self.mmap_differs or mmap
             raise _Stop("pickle.unreadable", "joblib array of unknown shape: cannot tell where the pickle resumes",
                         certain=False)
         count = 1
@@ -5842,6 +5891,55 @@ class _Walker:
                                 offset=offset if int_size is not None or number is not None else None, nbytes=n,
                                 int_size=int_size, dtype=dtype, order=order)
         return Opaque("a numpy array")
+
+
+    def joblib_mmap(self, items: dict[str, object], dtype: object, shape: object) -> object:
+        """joblib's ``NumpyArrayWrapper.read_mmap`` (joblib 1.6): ``offset = file_handle.tell()``;
+        with an alignment attribute that is not None, ``offset += 1 + file_handle.read(1)[0]``
+        (the padding byte's value, whatever it is); ``numpy.memmap(filename, dtype, shape=shape,
+        offset=offset)`` (an int shape is ``(n,)``; None maps the rest of the file, which must be
+        a whole number of items; past the file's end it raises); ``file_handle.seek(offset +
+        nbytes)`` with nbytes = count * itemsize, an object dtype's pointers 8 bytes each. The
+        outer stream reads on there (red team 116pk-1). The dtype goes through ``numpy.dtype()``:
+        a pickled dtype or a str spelling of one."""
+        self.joblib_read = True
+        info = _dtype_info(dtype)
+        if info is None and isinstance(dtype, str):
+            try:
+                code = npdtype.parse(dtype)
+                info = code.itemsize, code.hasobject
+            except npdtype.DTypeError:
+                info = None
+        if info is None:
+            raise _Stop("pickle.unreadable", "joblib array of a dtype mlbom cannot size (read_mmap): cannot tell "
+                                             "where the pickle resumes", certain=False)
+        itemsize = info[0]
+        in_frame = self.src.frame_end is not None and self.src.pos < self.src.frame_end
+        if in_frame:
+            raise _Stop("pickle.unreadable", "joblib array wrapper inside a protocol-4 frame (read_mmap): joblib "
+                                             "maps the array after the frame, mlbom cannot follow", certain=False)
+        self.src.sync()
+        if items.get("numpy_array_alignment_bytes", NONE) is not NONE:
+            pad = self.src.read(1)[0]
+            if pad:
+                self.src.skip(pad)
+        if shape is NONE:
+            raise _Stop("pickle.unreadable", "joblib array mapped to the end of the file (read_mmap, shape None): "
+                                             "the pickle cannot resume", certain=False)
+        dims = [shape] if isinstance(shape, int) else shape.items if isinstance(shape, Seq) else None
+        if dims is None or not all(isinstance(d, int) and d >= 0 for d in dims):
+            raise _Stop("pickle.unreadable", "joblib array of unknown shape (read_mmap): cannot tell where the "
+                                             "pickle resumes", certain=False)
+        count = 1
+        for d in dims:
+            count *= int(d) if isinstance(d, int) else 0
+        self.src.skip(count * itemsize)  # past the end: numpy.memmap raises (truncated)
+        self.rep.joblib_arrays += 1
+        return Opaque("a numpy memmap")
+
+
+def _allow_text(v: object) -> str:
+    return repr(v) if isinstance(v, int | float | str) else describe(v)
 
 
 def _not_callable(v: object) -> bool:
@@ -5946,7 +6044,11 @@ def _dtype_info(dtype: object, hops: int = 0) -> tuple[int, bool] | None:
     else:  # versions 0-2 with a flags slot (numpy 2.4; red team 33p-3): _descr_find_object
         hasobject = base.hasobject or _flags_char(flags) != 0
     if hasobject:
-        return 8, True
+        # read_array ignores an object dtype's size (it unpickles a nested pickle); read_mmap maps
+        # count * itemsize bytes: a struct's (flexible void) size is the state's elsize (116pk-1)
+        if base.flexible and isinstance(elsize, int) and not isinstance(elsize, bool) and elsize >= 0:
+            return elsize, True
+        return (8 if base.flexible else base.itemsize), True
     if base.flexible:
         if not isinstance(elsize, int) or isinstance(elsize, bool) or elsize < 0:
             return None
@@ -6339,9 +6441,38 @@ def _plain_reading(stream: IO[bytes], size: int | None, start: int, rep: PickleR
         # result does not matter, only what runs before the exception (imports, calls)
         if other.error is not None and f.id == "pickle.differential":
             continue
-        if f.effect in ("unsafe", "suspicious") and (f.id, f.message) not in have:
+        # the call bound met there leaves that reading unjudged (its calls, not its array bytes,
+        # met it): reported, or 50,000 close calls there would hide what follows (116pk-2)
+        bound = f.id == "pickle.limit" and _CALL_BOUND in f.message
+        if (f.effect in ("unsafe", "suspicious") or bound) and (f.id, f.message) not in have:
             rep.findings.append(PickleFinding(f.id, f.severity, f"read by pickle.load (not joblib.load), where joblib's "
                                               f"array bytes are opcodes: {f.message}", f.effect))
+
+
+def _mmap_reading(stream: IO[bytes], size: int | None, start: int, rep: PickleReport, shared: _Shared,
+                  depth: int) -> None:
+    """``joblib.load(filename, mmap_mode=...)`` on an uncompressed file reads an array wrapper
+    whose ``allow_mmap`` is true with ``read_mmap``, not ``read_array``: where the two consume
+    other bytes (an object array, a shape only numpy.memmap takes), the outer stream resumes
+    elsewhere. Walk the file that way too and report what it would do (red team 116pk-1)."""
+    try:
+        stream.seek(start)
+        other_walk = _Walker(stream, size, shared, depth, joblib=True)
+        other_walk.mmap_reading = True
+        other = other_walk.run()
+        stream.seek(rep.end)
+    except (OSError, ValueError) as exc:
+        rep.findings.append(PickleFinding("pickle.unreadable", "high", f"could not re-read the stream: {exc}", "error"))
+        return
+    have = {(f.id, f.message) for f in rep.findings}
+    for f in other.findings:
+        if other.error is not None and f.id == "pickle.differential":
+            continue
+        msg = f"read by joblib.load(filename, mmap_mode=...), which memory-maps the array: {f.message}"
+        # a bound met there leaves that reading unjudged: the file is not judged to the end
+        if (f.effect in ("unsafe", "suspicious") or f.id == "pickle.limit") and (f.id, f.message) not in have \
+                and (f.id, msg) not in have:
+            rep.findings.append(PickleFinding(f.id, f.severity, msg, f.effect))
 
 
 def looks_like_pickle_start(head: bytes) -> bool:
@@ -6367,6 +6498,14 @@ def read_pickle(stream: IO[bytes], size: int | None, *, depth: int = 0, joblib: 
     rep = walker.run()
     if (rep.joblib_arrays or walker.joblib_read) and walker.src.seekable:
         _plain_reading(stream, size, start, rep, shared, depth)
+    if walker.mmap_differs:
+        if walker.src.seekable:
+            _mmap_reading(stream, size, start, rep, shared, depth)
+        else:
+            rep.findings.append(PickleFinding(
+                "pickle.differential", "high", "joblib.load(filename, mmap_mode=...) reads an array wrapper of "
+                "this stream otherwise (read_mmap); mlbom cannot re-read the stream to judge that reading",
+                "suspicious"))
     rep.no_targets = not shared.targets
     if check_trailing and rep.complete and size is not None and rep.end < size:
         try:
