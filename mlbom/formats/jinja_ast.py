@@ -257,6 +257,29 @@ class _Unknown(Exception):
     pass
 
 
+class _TooLarge(_Unknown):
+    """A fold refused BEFORE it was built: its result would exceed :data:`MAX_FOLD_CHARS` (red team
+    117sb-2/3: ``'{0:{1}}'.format('a', N)`` and a join with a 64 KiB separator built hundreds of
+    megabytes, then refused them). Charged to the fold budget (:meth:`_Judge.values`)."""
+
+
+def _size_ok(n: int) -> None:
+    """Refuse (:class:`_TooLarge`) a fold whose result may hold more than :data:`MAX_FOLD_CHARS` characters."""
+    if n > MAX_FOLD_CHARS:
+        raise _TooLarge
+
+
+def _str_bound(value: Any, repr_factor: int = 1) -> int:
+    """An upper bound of ``len(str(value))`` (times ``repr_factor`` for a string shown by ``!r``/``!a``
+    or escaped), cheap: a number or None at most 400 characters (``'%d' % 1e308``), a container by
+    its :func:`_cost` (each element's quotes and separators are within its share)."""
+    if isinstance(value, str):
+        return len(value) * repr_factor + 2
+    if value is None or isinstance(value, (bool, int, float)):
+        return 400
+    return (_cost(value) + 16) * max(repr_factor, 4)
+
+
 def _is_private(name: object) -> bool:
     return isinstance(name, str) and name.startswith("_")
 
@@ -342,6 +365,10 @@ def _percent(fmt: str, args: Any) -> str:
     # Only simple conversions: a width or precision could ask for gigabytes.
     if _SIMPLE_PERCENT.sub("", fmt).count("%"):
         raise _Unknown
+    # and the result's size bounded before it is built: '%(a)s' * 10000 % {'a': 'x' * 65536} (117sb-3)
+    values = list(args.values()) if isinstance(args, dict) else list(args) if isinstance(args, tuple) else [args]
+    widest = max((_str_bound(v, 4) for v in values), default=0)
+    _size_ok(len(fmt) + fmt.count("%") * widest)
     try:
         return str(fmt % args)
     except (TypeError, ValueError, KeyError, OverflowError):
@@ -352,6 +379,7 @@ def _call_str_method(obj: Any, meth: str, args: list[Any]) -> Any:
     if not isinstance(obj, str):
         raise _Unknown
     if meth == "join" and len(args) == 1 and isinstance(args[0], (list, tuple)):
+        _join_size(obj, args[0])
         return obj.join(str(a) for a in args[0])
     if meth == "replace" and len(args) in (2, 3) and all(isinstance(a, str) for a in args[:2]):
         if len(args[1]) > 1 and len(args[0]) < len(args[1]) and len(obj) * len(args[1]) > MAX_FOLD_CHARS:
@@ -366,7 +394,8 @@ def _call_str_method(obj: Any, meth: str, args: list[Any]) -> Any:
         if "{" in obj and format_accesses(obj):
             raise _Unknown  # fields read attributes or items: the value is not the string (100sb-2)
         try:
-            return obj.format(*args) if not re.search(r"\{[^}]*:[^}]*\d{4,}", obj) else _raise_unknown()
+            _format_size(obj, args)
+            return obj.format(*args)
         except (IndexError, KeyError, ValueError, AttributeError, TypeError):
             raise _Unknown from None
     if meth in ("removeprefix", "removesuffix") and len(args) == 1 and isinstance(args[0], str):
@@ -382,6 +411,34 @@ def _call_str_method(obj: Any, meth: str, args: list[Any]) -> Any:
 
 def _raise_unknown() -> str:
     raise _Unknown
+
+
+def _join_size(sep: Any, items: Any) -> None:
+    """Refuse a join whose result may exceed :data:`MAX_FOLD_CHARS`, before building it (117sb-3:
+    ``('b' * 65536).join([''] * 4000)`` built 262 M characters)."""
+    if not isinstance(items, (list, tuple, str)):
+        raise _Unknown
+    n = len(items)
+    _size_ok(_str_bound(sep, 6) * max(n - 1, 0))
+    _size_ok(_str_bound(sep, 6) * max(n - 1, 0) + sum(_str_bound(i, 6) for i in items))
+
+
+def _format_size(fmt: str, args: list[Any]) -> None:
+    """Refuse a ``str.format`` fold whose result may exceed :data:`MAX_FOLD_CHARS`, before building
+    it: a spec with a nested field (``'{0:{1}}'.format('a', N)``: the width is an ARGUMENT, 117sb-2)
+    or a width/precision of 4 digits or more is never folded; else every field counts its widest
+    argument (shown with ``!r``/``!a`` at most 10 characters per character) plus its spec's numbers."""
+    widest = max((_str_bound(a, 10) for a in args), default=0)
+    total = 0
+    for literal, field, spec, _conv in string.Formatter().parse(fmt):
+        total += len(literal)
+        if field is None:
+            continue
+        if spec and ("{" in spec or re.search(r"\d{4,}", spec)):
+            raise _TooLarge
+        total += widest + sum(int(d) for d in re.findall(r"\d+", spec or ""))
+        _size_ok(total)
+    _size_ok(total)
 
 
 # Filters folded over constants by calling Jinja2's own filter (``Environment.call_filter``), so a
@@ -415,6 +472,8 @@ def _filter_value(name: str, value: Any, args: list[Any], kwargs: dict[str, Any]
         if not isinstance(value, str) or len(args) not in (2, 3) or kwargs:
             raise _Unknown
         _call_str_method(value, "replace", args)  # its size and count checks
+    if name == "join":  # (['']*4000)|join('b'*65536): sized before it is built (117sb-3)
+        _join_size(args[0] if args else kwargs.get("d", ""), value)
     try:
         out = _ENV.call_filter(name, value, args, kwargs)
     except Exception:  # whatever a filter raises on these values, the renderer raises too
@@ -592,6 +651,10 @@ class _Judge:
             return None
         try:
             result: _Values | None = _bounded(self._fold(node))
+        except _TooLarge:
+            # refused for its size: charged as if built to the cap, so refusals cannot repeat for free (117sb-2)
+            self.work -= MAX_FOLD_CHARS
+            result = None
         except (_Unknown, RecursionError, MemoryError, ArithmeticError, TypeError, ValueError):
             # a fold Python refuses ('a'.upper('b')) is one the renderer refuses too: unknown (101sb-4)
             result = None
@@ -629,7 +692,11 @@ class _Judge:
             return [list(c) if isinstance(node, nodes.List) else tuple(c) for c in _product(*parts)]
         if isinstance(node, nodes.Concat):
             parts = [self._need(n) for n in node.nodes]
-            return ["".join(str(p) for p in c) for c in _product(*parts)]
+            out = []
+            for c in _product(*parts):
+                _size_ok(sum(_str_bound(p) for p in c))  # x ~ x ~ … ~ x: sized before it is built (117sb-3)
+                out.append("".join(str(p) for p in c))
+            return out
         if isinstance(node, nodes.CondExpr):
             if node.expr2 is None:  # Jinja2 gives Undefined ('' when joined, |default's argument…): not folded (100sb-1)
                 raise _Unknown
