@@ -35,12 +35,12 @@ What is flagged, with the verdict it implies:
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import re
 import string
 import types
 import warnings
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,7 +65,10 @@ MAX_TEMPLATES_TOTAL = MAX_TEMPLATES_CHARS  # characters of distinct templates ju
 MAX_TEMPLATES_COUNT = 1024  # distinct templates judged per file (Jinja2 parses each); past it: error
 MAX_FOLD_WORK = 20_000_000  # characters produced by folding, per template
 _BINDING_PASSES = 8  # passes of the binding collection before still-growing names are opaque
-MAX_FIXPOINT_WORK = 2_000_000  # predicate calls plus the lookups they make, in the judge's fixpoints
+# nodes visited by the judge's fixpoints (every memoised predicate call and set lookup; ~600,000 a
+# second): the 116 real templates need at most ~9,000; past it the sets are taken at their strict
+# side and the template is reported (template.fixpoint-budget), never judged clean (117sb-1)
+MAX_FIXPOINT_WORK = 600_000
 
 # Jinja2 3.1's builtin filters and tests plus what transformers and llama.cpp's minja add.
 ALLOWED_FILTERS = frozenset({
@@ -988,6 +991,8 @@ class _Judge:
         """``which`` (one of the memoised predicates) of ``node``, answered once per node while
         the sets it reads stand still: within one fixpoint question (:attr:`_memo`), or after the
         fixpoints (:attr:`_final_memo`); a question asked outside both gets a memo of its own."""
+        if self._reads is not None:
+            self.fixpoint_work -= 1  # a node visited in a fixpoint question, answered or looked up (117sb-1)
         memo = self._memo if self._memo is not None else self._final_memo
         own = memo is None
         if memo is None:
@@ -1061,26 +1066,31 @@ class _Judge:
 
         add = add or put
         readers: dict[tuple[int, str], list[int]] = {}
-        work = deque(range(len(sites)))
-        queued = set(work)
+        # asked again cheapest first (by what its last question cost): a wide binding reading every
+        # link of a chain waits until the chain has settled, instead of being asked once per link
+        # (117sb-1: a list of 1,000 names, asked once per step of a 1,000-link chain, took 29 s)
+        cost = [0] * len(sites)
+        work = [(0, i) for i in range(len(sites))]
+        queued = set(range(len(sites)))
         while work:
-            i = work.popleft()
+            _c, i = heapq.heappop(work)
             queued.discard(i)
             target, name, value, holds = sites[i]
             if name in target:
                 continue
             if self.fixpoint_work < 0:
+                self._fixpoint_spent(value)
                 for t, n, _, _ in sites:
                     add(t, n)
                 return
-            ok, reads = self._reading(holds, value)
+            ok, reads, cost[i] = self._reading(holds, value)
             for read in reads:
                 readers.setdefault(read, []).append(i)
             if ok:
                 for key in add(target, name):
                     for j in readers.pop(key, ()):
                         if j not in queued and sites[j][1] not in sites[j][0]:
-                            work.append(j)
+                            heapq.heappush(work, (cost[j], j))
                             queued.add(j)
 
     def _binding_sites(self) -> Iterator[tuple[str, nodes.Node | None]]:
@@ -1425,19 +1435,31 @@ class _Judge:
         asks which names a predicate reads."""
         if self._reads is not None:
             self._reads.add((id(names), name))
+            self.fixpoint_work -= 1
         return name in names
 
-    def _reading(self, predicate: Callable[[Any], bool], arg: Any) -> tuple[bool, set[tuple[int, str]]]:
-        """``predicate(arg)`` and the ``(set, name)`` lookups it made through :meth:`_has`."""
+    def _reading(self, predicate: Callable[[Any], bool], arg: Any) -> tuple[bool, set[tuple[int, str]], int]:
+        """``predicate(arg)``, the ``(set, name)`` lookups it made through :meth:`_has`, and what it
+        cost: the nodes it visited (every :meth:`_memoized` and :meth:`_has` call, each charged to
+        :attr:`fixpoint_work`: the budget counts the real work, not the questions — 117sb-1: a
+        question costing a 14-deep walk per lookup was charged as one lookup)."""
         self._reads = set()
         self._memo = {}
+        before = self.fixpoint_work
         try:
             ok = predicate(arg)
         finally:
             reads, self._reads = self._reads, None
             self._memo = None
-        self.fixpoint_work -= 1 + len(reads)
-        return ok, reads
+        self.fixpoint_work -= 1
+        return ok, reads, before - self.fixpoint_work
+
+    def _fixpoint_spent(self, node: object) -> None:
+        """The fixpoint budget ran out: the sets are taken at their strict side, and the template
+        is not clean (what the judge did not finish is not judged safe)."""
+        self.add("template.fixpoint-budget", "high", f"the judge's fixpoints exceeded {MAX_FIXPOINT_WORK} steps; "
+                 "the rest was judged at the strict side, not followed to the end", "suspicious",
+                 getattr(node, "lineno", 1) or 1)
 
     def _shrink_to_fixpoint(self, current: set[str], holds: Callable[[str], bool]) -> None:
         """Shrink ``current`` in place to the greatest subset whose every name ``holds`` (a predicate
@@ -1448,24 +1470,26 @@ class _Judge:
         namespaces took 9 s). Past :data:`MAX_FIXPOINT_WORK` the set is emptied: no name is
         then taken for a number or for context data (the strict side)."""
         readers: dict[tuple[int, str], set[str]] = {}
-        work = deque(sorted(current))
-        queued = set(work)
+        cost: dict[str, int] = {}
+        work = [(0, n) for n in sorted(current)]  # asked again cheapest first, as in _grow (117sb-1)
+        queued = set(current)
         while work:
-            name = work.popleft()
+            _c, name = heapq.heappop(work)
             queued.discard(name)
             if name not in current:
                 continue
             if self.fixpoint_work < 0:
+                self._fixpoint_spent(None)
                 current.clear()
                 return
-            ok, reads = self._reading(holds, name)
+            ok, reads, cost[name] = self._reading(holds, name)
             for read in reads:
                 readers.setdefault(read, set()).add(name)
             if not ok:
                 current.discard(name)
                 for reader in sorted(readers.pop((id(current), name), ())):
                     if reader in current and reader not in queued:
-                        work.append(reader)
+                        heapq.heappush(work, (cost.get(reader, 0), reader))
                         queued.add(reader)
 
     def _add_mappings(self, names: Iterable[str]) -> list[tuple[int, str]]:
