@@ -68,7 +68,7 @@ _BINDING_PASSES = 8  # passes of the binding collection before still-growing nam
 # nodes visited by the judge's fixpoints (every memoised predicate call and set lookup; ~600,000 a
 # second): the 116 real templates need at most ~9,000; past it the sets are taken at their strict
 # side and the template is reported (template.fixpoint-budget), never judged clean (117sb-1)
-MAX_FIXPOINT_WORK = 600_000
+MAX_FIXPOINT_WORK = 1_000_000
 
 # Jinja2 3.1's builtin filters and tests plus what transformers and llama.cpp's minja add.
 ALLOWED_FILTERS = frozenset({
@@ -1340,6 +1340,8 @@ class _Judge:
 
     def _numeric(self, node: nodes.Node) -> bool:
         """``node``'s value is a number, a truth value or none, whatever is rendered."""
+        if self._reads is not None:
+            self.fixpoint_work -= 1  # not memoised: each visit counted (117sb-1)
         if isinstance(node, nodes.Const):
             return not isinstance(node.value, (str, bytes, list, tuple, dict))
         if isinstance(node, _NUMERIC_NODES) or self._numeric_filter(node):
@@ -2374,6 +2376,8 @@ class _Judge:
             return False
 
     def _alternative(self, node: nodes.Node) -> bool:
+        if self._reads is not None:
+            self.fixpoint_work -= 1  # not memoised: each visit counted (117sb-1)
         if isinstance(node, nodes.Const):
             return _harmless_name(node.value)
         if self._numeric(node):
