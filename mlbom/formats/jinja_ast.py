@@ -2551,15 +2551,7 @@ class _Judge:
         if is_test:
             return
         if node.name == "attr" and node.args:
-            if "format" in (self._names_of(node.args[0]) or ()):  # |attr('format'): CVE-2025-27516
-                self.add("template.format-method", "high", "the attr filter fetches a str.format method",
-                         "suspicious", line)
-                if node.node is not None:
-                    self._judge_format(node.node, line)
-            if self._names_of(node.args[0]) is None:
-                self.add("template.computed-name", "high", "attr filter with a name chosen at render time",
-                         "suspicious", line)
-            self._judge_path(node.args[0], "attr filter", line, node.node or _UNKNOWN)
+            self._judge_attr_filter(node.args[0], line, node.node, "attr filter")
         for kw in node.kwargs:
             if kw.key == "attribute":
                 self._judge_path(kw.value, "attribute=", line, node.node or _UNKNOWN)
@@ -2569,6 +2561,18 @@ class _Judge:
         if node.dyn_args is not None or node.dyn_kwargs is not None:
             self.add("template.dynamic-arguments", "high",
                      f"filter {node.name!r} receives *args/**kwargs built at render time", "suspicious", line)
+
+    def _judge_attr_filter(self, name: nodes.Node, line: int, receiver: nodes.Node | None, how: str) -> None:
+        """``|attr(name)`` — directly, or applied by ``map('attr', name)`` to each element (the same
+        getattr: red team 117sb note, ``[m.name]|map('attr', m.content)`` was clean while the direct
+        ``|attr(m.content)`` was flagged)."""
+        if "format" in (self._names_of(name) or ()):  # |attr('format'): CVE-2025-27516
+            self.add("template.format-method", "high", f"the {how} fetches a str.format method", "suspicious", line)
+            if receiver is not None and how == "attr filter":
+                self._judge_format(receiver, line)
+        if self._names_of(name) is None:
+            self.add("template.computed-name", "high", f"{how} with a name chosen at render time", "suspicious", line)
+        self._judge_path(name, how, line, receiver or _UNKNOWN)
 
     def _judge_format(self, fmt_node: nodes.Node, line: int, access: nodes.Node | None = None) -> None:
         """``str.format`` reads attributes and items named in its fields ({0.__class__})."""
@@ -2660,7 +2664,9 @@ class _Judge:
         if name in ("selectattr", "rejectattr") and args:
             self._judge_path(args[0], "map attribute", line, receiver)
         if depth and name == "attr" and args:
-            self._judge_path(args[0], "map attribute", line, receiver)
+            # each element's getattr, as strict as the direct |attr (117sb note); the receiver is an
+            # element of ``receiver``, not ``receiver`` itself
+            self._judge_attr_filter(args[0], line, _UNKNOWN, "map('attr') filter")
         if name != "map" or not args:
             return
         names = None if self._depends_opaque(args[0]) or self._is_computed(args[0]) else self._names_of(args[0])
