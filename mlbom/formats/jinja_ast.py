@@ -370,7 +370,7 @@ def _percent(fmt: str, args: Any) -> str:
         raise _Unknown
     # and the result's size bounded before it is built: '%(a)s' * 10000 % {'a': 'x' * 65536} (117sb-3)
     values = list(args.values()) if isinstance(args, dict) else list(args) if isinstance(args, tuple) else [args]
-    widest = max((_str_bound(v, 4) for v in values), default=0)
+    widest = max((_str_bound(v, 10) for v in values), default=0)  # %r/%a: up to 10 per character
     _size_ok(len(fmt) + fmt.count("%") * widest)
     try:
         return str(fmt % args)
@@ -433,9 +433,9 @@ def _format_size(fmt: str, args: list[Any]) -> None:
     argument (shown with ``!r``/``!a`` at most 10 characters per character) plus its spec's numbers."""
     widest = max((_str_bound(a, 10) for a in args), default=0)
     total = 0
-    for literal, field, spec, _conv in string.Formatter().parse(fmt):
+    for literal, name, spec, _conv in string.Formatter().parse(fmt):
         total += len(literal)
-        if field is None:
+        if name is None:
             continue
         if spec and ("{" in spec or re.search(r"\d{4,}", spec)):
             raise _TooLarge
@@ -695,11 +695,11 @@ class _Judge:
             return [list(c) if isinstance(node, nodes.List) else tuple(c) for c in _product(*parts)]
         if isinstance(node, nodes.Concat):
             parts = [self._need(n) for n in node.nodes]
-            out = []
+            joined: list[str] = []
             for c in _product(*parts):
                 _size_ok(sum(_str_bound(p) for p in c))  # x ~ x ~ … ~ x: sized before it is built (117sb-3)
-                out.append("".join(str(p) for p in c))
-            return out
+                joined.append("".join(str(p) for p in c))
+            return joined
         if isinstance(node, nodes.CondExpr):
             if node.expr2 is None:  # Jinja2 gives Undefined ('' when joined, |default's argument…): not folded (100sb-1)
                 raise _Unknown
