@@ -321,7 +321,7 @@ def _cost(value: Any) -> int:
         else:
             total += 1
         if total > MAX_FOLD_VALUE_COST:
-            raise _Unknown
+            raise _TooLarge
     return total
 
 
@@ -350,7 +350,7 @@ def _bounded(values: Iterable[Any]) -> _Values:
     seen: set[Any] = set()
     for v in values:
         if isinstance(v, str) and len(v) > MAX_FOLD_CHARS:
-            raise _Unknown
+            raise _TooLarge
         _cost(v)
         key = _identity(v)
         if key not in seen:
@@ -405,6 +405,11 @@ def _call_str_method(obj: Any, meth: str, args: list[Any]) -> Any:
         return getattr(obj, meth)(args[0])
     if meth in ("split", "rsplit", "partition", "rpartition", "splitlines") and len(args) <= 2 \
             and all(isinstance(a, (str, int)) or a is None for a in args):
+        # the pieces counted before they are made: each costs _ITEM_COST (117sb, own probe: b.split('b'))
+        sep = args[0] if args and isinstance(args[0], str) and meth in ("split", "rsplit") else None
+        pieces = obj.count(sep) + 1 if sep else len(obj) + 1
+        if meth not in ("partition", "rpartition"):
+            _size_ok(_ITEM_COST * pieces // 4)
         try:
             return list(getattr(obj, meth)(*args))
         except (TypeError, ValueError):
@@ -475,6 +480,10 @@ def _filter_value(name: str, value: Any, args: list[Any], kwargs: dict[str, Any]
         if not isinstance(value, str) or len(args) not in (2, 3) or kwargs:
             raise _Unknown
         _call_str_method(value, "replace", args)  # its size and count checks
+    if name in ("list", "sort", "unique") and isinstance(value, str):
+        # a list of its characters, each an element: counted before it is made (117sb, own probe:
+        # 2,500 × ('b' * 65536)|sort took 14 s, each sorted and then refused)
+        _size_ok(_ITEM_COST * (len(value) + 1) // 4)
     if name == "join":  # (['']*4000)|join('b'*65536): sized before it is built (117sb-3)
         _join_size(args[0] if args else kwargs.get("d", ""), value)
     try:

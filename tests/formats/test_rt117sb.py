@@ -189,3 +189,27 @@ def test_rt117sb_note_map_attr_is_judged_as_attr(template: str) -> None:
 def test_rt117sb_note_map_attr_of_constants_stays_clean(template: str) -> None:
     worst, msgs = template_worst(template)
     assert worst == "safe", msgs
+
+
+# own probes (117sb fix): a string turned into a list of its characters or pieces was built, then
+# refused by the value bound, for free: 2,500 × ('b' * 65536)|sort took 14 s
+def test_rt117sb_lists_of_characters_are_counted_before_they_are_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real = jinja_ast._ENV.call_filter
+
+    def counted(name: str, *args: object, **kwargs: object) -> object:
+        calls.append(name)
+        return real(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jinja_ast._ENV, "call_filter", counted)
+    for f in ("list", "sort", "unique"):
+        assert template_worst(f"{{% set x = ('b' * 65536)|{f} %}}{{{{ x|length }}}}")[0] == "safe"
+    assert calls == [], calls
+    assert template_worst("{% set x = ('ab' * 8)|sort %}{{ messages[0][x|join] }}")[0] == "suspicious"
+
+
+@pytest.mark.parametrize("op", ["b.split('b')", "b|list", "b|sort", "(b ~ b) ~ (b ~ b) ~ b ~ b ~ b ~ b ~ b ~ b ~ b ~ b ~ b ~ b ~ b ~ b"])
+def test_rt117sb_values_refused_for_their_size_cost_fold_budget(op: str) -> None:
+    source = "{% set b = 'b' * 5000 %}" + "".join(f"{{% set x{i} = {op} %}}" for i in range(400))
+    worst, msgs = template_worst(source)
+    assert worst == "suspicious" and any("fold-budget" in m for m in msgs), msgs
