@@ -370,7 +370,9 @@ def _percent(fmt: str, args: Any) -> str:
         raise _Unknown
     # and the result's size bounded before it is built: '%(a)s' * 10000 % {'a': 'x' * 65536} (117sb-3)
     values = list(args.values()) if isinstance(args, dict) else list(args) if isinstance(args, tuple) else [args]
-    widest = max((_str_bound(v, 10) for v in values), default=0)  # %r/%a: up to 10 per character
+    # %r/%a show a character in up to 10 (\U000e0000); Markup's % escapes it in up to 6 (&#34;)
+    factor = 10 if re.search(r"%(?:\([^)]*\))?[-#0 +]?[ra]", fmt) else 6
+    widest = max((_str_bound(v, factor) for v in values), default=0)
     _size_ok(len(fmt) + fmt.count("%") * widest)
     try:
         return str(fmt % args)
@@ -436,9 +438,13 @@ def _format_size(fmt: str, args: list[Any]) -> None:
     it: a spec with a nested field (``'{0:{1}}'.format('a', N)``: the width is an ARGUMENT, 117sb-2)
     or a width/precision of 4 digits or more is never folded; else every field counts its widest
     argument (shown with ``!r``/``!a`` at most 10 characters per character) plus its spec's numbers."""
-    widest = max((_str_bound(a, 10) for a in args), default=0)
+    parsed = list(itertools.islice(string.Formatter().parse(fmt), _MAX_FORMAT_FIELDS + 1))
+    if len(parsed) > _MAX_FORMAT_FIELDS:
+        raise _TooLarge
+    factor = 10 if any(conv in ("r", "a") for _l, _n, _s, conv in parsed) else 6
+    widest = max((_str_bound(a, factor) for a in args), default=0)
     total = 0
-    for literal, name, spec, _conv in string.Formatter().parse(fmt):
+    for literal, name, spec, _conv in parsed:
         total += len(literal)
         if name is None:
             continue
