@@ -35,12 +35,12 @@ What is flagged, with the verdict it implies:
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import re
 import string
 import types
 import warnings
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,7 +65,10 @@ MAX_TEMPLATES_TOTAL = MAX_TEMPLATES_CHARS  # characters of distinct templates ju
 MAX_TEMPLATES_COUNT = 1024  # distinct templates judged per file (Jinja2 parses each); past it: error
 MAX_FOLD_WORK = 20_000_000  # characters produced by folding, per template
 _BINDING_PASSES = 8  # passes of the binding collection before still-growing names are opaque
-MAX_FIXPOINT_WORK = 2_000_000  # predicate calls plus the lookups they make, in the judge's fixpoints
+# nodes visited by the judge's fixpoints (every memoised predicate call and set lookup; ~600,000 a
+# second): the 116 real templates need at most ~9,000; past it the sets are taken at their strict
+# side and the template is reported (template.fixpoint-budget), never judged clean (117sb-1)
+MAX_FIXPOINT_WORK = 1_000_000
 
 # Jinja2 3.1's builtin filters and tests plus what transformers and llama.cpp's minja add.
 ALLOWED_FILTERS = frozenset({
@@ -257,6 +260,29 @@ class _Unknown(Exception):
     pass
 
 
+class _TooLarge(_Unknown):
+    """A fold refused BEFORE it was built: its result would exceed :data:`MAX_FOLD_CHARS` (red team
+    117sb-2/3: ``'{0:{1}}'.format('a', N)`` and a join with a 64 KiB separator built hundreds of
+    megabytes, then refused them). Charged to the fold budget (:meth:`_Judge.values`)."""
+
+
+def _size_ok(n: int) -> None:
+    """Refuse (:class:`_TooLarge`) a fold whose result may hold more than :data:`MAX_FOLD_CHARS` characters."""
+    if n > MAX_FOLD_CHARS:
+        raise _TooLarge
+
+
+def _str_bound(value: Any, repr_factor: int = 1) -> int:
+    """An upper bound of ``len(str(value))`` (times ``repr_factor`` for a string shown by ``!r``/``!a``
+    or escaped), cheap: a number or None at most 400 characters (``'%d' % 1e308``), a container by
+    its :func:`_cost` (each element's quotes and separators are within its share)."""
+    if isinstance(value, str):
+        return len(value) * repr_factor + 2
+    if value is None or isinstance(value, (bool, int, float)):
+        return 400
+    return (_cost(value) + 16) * max(repr_factor, 4)
+
+
 def _is_private(name: object) -> bool:
     return isinstance(name, str) and name.startswith("_")
 
@@ -295,7 +321,7 @@ def _cost(value: Any) -> int:
         else:
             total += 1
         if total > MAX_FOLD_VALUE_COST:
-            raise _Unknown
+            raise _TooLarge
     return total
 
 
@@ -324,7 +350,7 @@ def _bounded(values: Iterable[Any]) -> _Values:
     seen: set[Any] = set()
     for v in values:
         if isinstance(v, str) and len(v) > MAX_FOLD_CHARS:
-            raise _Unknown
+            raise _TooLarge
         _cost(v)
         key = _identity(v)
         if key not in seen:
@@ -342,6 +368,12 @@ def _percent(fmt: str, args: Any) -> str:
     # Only simple conversions: a width or precision could ask for gigabytes.
     if _SIMPLE_PERCENT.sub("", fmt).count("%"):
         raise _Unknown
+    # and the result's size bounded before it is built: '%(a)s' * 10000 % {'a': 'x' * 65536} (117sb-3)
+    values = list(args.values()) if isinstance(args, dict) else list(args) if isinstance(args, tuple) else [args]
+    # %r/%a show a character in up to 10 (\U000e0000); Markup's % escapes it in up to 6 (&#34;)
+    factor = 10 if re.search(r"%(?:\([^)]*\))?[-#0 +]?[ra]", fmt) else 6
+    widest = max((_str_bound(v, factor) for v in values), default=0)
+    _size_ok(len(fmt) + fmt.count("%") * widest)
     try:
         return str(fmt % args)
     except (TypeError, ValueError, KeyError, OverflowError):
@@ -352,6 +384,7 @@ def _call_str_method(obj: Any, meth: str, args: list[Any]) -> Any:
     if not isinstance(obj, str):
         raise _Unknown
     if meth == "join" and len(args) == 1 and isinstance(args[0], (list, tuple)):
+        _join_size(obj, args[0])
         return obj.join(str(a) for a in args[0])
     if meth == "replace" and len(args) in (2, 3) and all(isinstance(a, str) for a in args[:2]):
         if len(args[1]) > 1 and len(args[0]) < len(args[1]) and len(obj) * len(args[1]) > MAX_FOLD_CHARS:
@@ -366,13 +399,19 @@ def _call_str_method(obj: Any, meth: str, args: list[Any]) -> Any:
         if "{" in obj and format_accesses(obj):
             raise _Unknown  # fields read attributes or items: the value is not the string (100sb-2)
         try:
-            return obj.format(*args) if not re.search(r"\{[^}]*:[^}]*\d{4,}", obj) else _raise_unknown()
+            _format_size(obj, args)
+            return obj.format(*args)
         except (IndexError, KeyError, ValueError, AttributeError, TypeError):
             raise _Unknown from None
     if meth in ("removeprefix", "removesuffix") and len(args) == 1 and isinstance(args[0], str):
         return getattr(obj, meth)(args[0])
     if meth in ("split", "rsplit", "partition", "rpartition", "splitlines") and len(args) <= 2 \
             and all(isinstance(a, (str, int)) or a is None for a in args):
+        # the pieces counted before they are made: each costs _ITEM_COST (117sb, own probe: b.split('b'))
+        sep = args[0] if args and isinstance(args[0], str) and meth in ("split", "rsplit") else None
+        pieces = obj.count(sep) + 1 if sep else len(obj) + 1
+        if meth not in ("partition", "rpartition"):
+            _size_ok(_ITEM_COST * pieces // 4)
         try:
             return list(getattr(obj, meth)(*args))
         except (TypeError, ValueError):
@@ -382,6 +421,38 @@ def _call_str_method(obj: Any, meth: str, args: list[Any]) -> Any:
 
 def _raise_unknown() -> str:
     raise _Unknown
+
+
+def _join_size(sep: Any, items: Any) -> None:
+    """Refuse a join whose result may exceed :data:`MAX_FOLD_CHARS`, before building it (117sb-3:
+    ``('b' * 65536).join([''] * 4000)`` built 262 M characters)."""
+    if not isinstance(items, (list, tuple, str)):
+        raise _Unknown
+    n = len(items)
+    _size_ok(_str_bound(sep, 6) * max(n - 1, 0))
+    _size_ok(_str_bound(sep, 6) * max(n - 1, 0) + sum(_str_bound(i, 6) for i in items))
+
+
+def _format_size(fmt: str, args: list[Any]) -> None:
+    """Refuse a ``str.format`` fold whose result may exceed :data:`MAX_FOLD_CHARS`, before building
+    it: a spec with a nested field (``'{0:{1}}'.format('a', N)``: the width is an ARGUMENT, 117sb-2)
+    or a width/precision of 4 digits or more is never folded; else every field counts its widest
+    argument (shown with ``!r``/``!a`` at most 10 characters per character) plus its spec's numbers."""
+    parsed = list(itertools.islice(string.Formatter().parse(fmt), _MAX_FORMAT_FIELDS + 1))
+    if len(parsed) > _MAX_FORMAT_FIELDS:
+        raise _TooLarge
+    factor = 10 if any(conv in ("r", "a") for _l, _n, _s, conv in parsed) else 6
+    widest = max((_str_bound(a, factor) for a in args), default=0)
+    total = 0
+    for literal, name, spec, _conv in parsed:
+        total += len(literal)
+        if name is None:
+            continue
+        if spec and ("{" in spec or re.search(r"\d{4,}", spec)):
+            raise _TooLarge
+        total += widest + sum(int(d) for d in re.findall(r"\d+", spec or ""))
+        _size_ok(total)
+    _size_ok(total)
 
 
 # Filters folded over constants by calling Jinja2's own filter (``Environment.call_filter``), so a
@@ -415,6 +486,12 @@ def _filter_value(name: str, value: Any, args: list[Any], kwargs: dict[str, Any]
         if not isinstance(value, str) or len(args) not in (2, 3) or kwargs:
             raise _Unknown
         _call_str_method(value, "replace", args)  # its size and count checks
+    if name in ("list", "sort", "unique") and isinstance(value, str):
+        # a list of its characters, each an element: counted before it is made (117sb, own probe:
+        # 2,500 × ('b' * 65536)|sort took 14 s, each sorted and then refused)
+        _size_ok(_ITEM_COST * (len(value) + 1) // 4)
+    if name == "join":  # (['']*4000)|join('b'*65536): sized before it is built (117sb-3)
+        _join_size(args[0] if args else kwargs.get("d", ""), value)
     try:
         out = _ENV.call_filter(name, value, args, kwargs)
     except Exception:  # whatever a filter raises on these values, the renderer raises too
@@ -592,6 +669,10 @@ class _Judge:
             return None
         try:
             result: _Values | None = _bounded(self._fold(node))
+        except _TooLarge:
+            # refused for its size: charged as if built to the cap, so refusals cannot repeat for free (117sb-2)
+            self.work -= MAX_FOLD_CHARS
+            result = None
         except (_Unknown, RecursionError, MemoryError, ArithmeticError, TypeError, ValueError):
             # a fold Python refuses ('a'.upper('b')) is one the renderer refuses too: unknown (101sb-4)
             result = None
@@ -629,7 +710,11 @@ class _Judge:
             return [list(c) if isinstance(node, nodes.List) else tuple(c) for c in _product(*parts)]
         if isinstance(node, nodes.Concat):
             parts = [self._need(n) for n in node.nodes]
-            return ["".join(str(p) for p in c) for c in _product(*parts)]
+            joined: list[str] = []
+            for c in _product(*parts):
+                _size_ok(sum(_str_bound(p) for p in c))  # x ~ x ~ … ~ x: sized before it is built (117sb-3)
+                joined.append("".join(str(p) for p in c))
+            return joined
         if isinstance(node, nodes.CondExpr):
             if node.expr2 is None:  # Jinja2 gives Undefined ('' when joined, |default's argument…): not folded (100sb-1)
                 raise _Unknown
@@ -921,6 +1006,8 @@ class _Judge:
         """``which`` (one of the memoised predicates) of ``node``, answered once per node while
         the sets it reads stand still: within one fixpoint question (:attr:`_memo`), or after the
         fixpoints (:attr:`_final_memo`); a question asked outside both gets a memo of its own."""
+        if self._reads is not None:
+            self.fixpoint_work -= 1  # a node visited in a fixpoint question, answered or looked up (117sb-1)
         memo = self._memo if self._memo is not None else self._final_memo
         own = memo is None
         if memo is None:
@@ -994,26 +1081,31 @@ class _Judge:
 
         add = add or put
         readers: dict[tuple[int, str], list[int]] = {}
-        work = deque(range(len(sites)))
-        queued = set(work)
+        # asked again cheapest first (by what its last question cost): a wide binding reading every
+        # link of a chain waits until the chain has settled, instead of being asked once per link
+        # (117sb-1: a list of 1,000 names, asked once per step of a 1,000-link chain, took 29 s)
+        cost = [0] * len(sites)
+        work = [(0, i) for i in range(len(sites))]
+        queued = set(range(len(sites)))
         while work:
-            i = work.popleft()
+            _c, i = heapq.heappop(work)
             queued.discard(i)
             target, name, value, holds = sites[i]
             if name in target:
                 continue
             if self.fixpoint_work < 0:
+                self._fixpoint_spent(value)
                 for t, n, _, _ in sites:
                     add(t, n)
                 return
-            ok, reads = self._reading(holds, value)
+            ok, reads, cost[i] = self._reading(holds, value)
             for read in reads:
                 readers.setdefault(read, []).append(i)
             if ok:
                 for key in add(target, name):
                     for j in readers.pop(key, ()):
                         if j not in queued and sites[j][1] not in sites[j][0]:
-                            work.append(j)
+                            heapq.heappush(work, (cost[j], j))
                             queued.add(j)
 
     def _binding_sites(self) -> Iterator[tuple[str, nodes.Node | None]]:
@@ -1263,6 +1355,8 @@ class _Judge:
 
     def _numeric(self, node: nodes.Node) -> bool:
         """``node``'s value is a number, a truth value or none, whatever is rendered."""
+        if self._reads is not None:
+            self.fixpoint_work -= 1  # not memoised: each visit counted (117sb-1)
         if isinstance(node, nodes.Const):
             return not isinstance(node.value, (str, bytes, list, tuple, dict))
         if isinstance(node, _NUMERIC_NODES) or self._numeric_filter(node):
@@ -1358,19 +1452,31 @@ class _Judge:
         asks which names a predicate reads."""
         if self._reads is not None:
             self._reads.add((id(names), name))
+            self.fixpoint_work -= 1
         return name in names
 
-    def _reading(self, predicate: Callable[[Any], bool], arg: Any) -> tuple[bool, set[tuple[int, str]]]:
-        """``predicate(arg)`` and the ``(set, name)`` lookups it made through :meth:`_has`."""
+    def _reading(self, predicate: Callable[[Any], bool], arg: Any) -> tuple[bool, set[tuple[int, str]], int]:
+        """``predicate(arg)``, the ``(set, name)`` lookups it made through :meth:`_has`, and what it
+        cost: the nodes it visited (every :meth:`_memoized` and :meth:`_has` call, each charged to
+        :attr:`fixpoint_work`: the budget counts the real work, not the questions — 117sb-1: a
+        question costing a 14-deep walk per lookup was charged as one lookup)."""
         self._reads = set()
         self._memo = {}
+        before = self.fixpoint_work
         try:
             ok = predicate(arg)
         finally:
             reads, self._reads = self._reads, None
             self._memo = None
-        self.fixpoint_work -= 1 + len(reads)
-        return ok, reads
+        self.fixpoint_work -= 1
+        return ok, reads, before - self.fixpoint_work
+
+    def _fixpoint_spent(self, node: object) -> None:
+        """The fixpoint budget ran out: the sets are taken at their strict side, and the template
+        is not clean (what the judge did not finish is not judged safe)."""
+        self.add("template.fixpoint-budget", "high", f"the judge's fixpoints exceeded {MAX_FIXPOINT_WORK} steps; "
+                 "the rest was judged at the strict side, not followed to the end", "suspicious",
+                 getattr(node, "lineno", 1) or 1)
 
     def _shrink_to_fixpoint(self, current: set[str], holds: Callable[[str], bool]) -> None:
         """Shrink ``current`` in place to the greatest subset whose every name ``holds`` (a predicate
@@ -1381,24 +1487,26 @@ class _Judge:
         namespaces took 9 s). Past :data:`MAX_FIXPOINT_WORK` the set is emptied: no name is
         then taken for a number or for context data (the strict side)."""
         readers: dict[tuple[int, str], set[str]] = {}
-        work = deque(sorted(current))
-        queued = set(work)
+        cost: dict[str, int] = {}
+        work = [(0, n) for n in sorted(current)]  # asked again cheapest first, as in _grow (117sb-1)
+        queued = set(current)
         while work:
-            name = work.popleft()
+            _c, name = heapq.heappop(work)
             queued.discard(name)
             if name not in current:
                 continue
             if self.fixpoint_work < 0:
+                self._fixpoint_spent(None)
                 current.clear()
                 return
-            ok, reads = self._reading(holds, name)
+            ok, reads, cost[name] = self._reading(holds, name)
             for read in reads:
                 readers.setdefault(read, set()).add(name)
             if not ok:
                 current.discard(name)
                 for reader in sorted(readers.pop((id(current), name), ())):
                     if reader in current and reader not in queued:
-                        work.append(reader)
+                        heapq.heappush(work, (cost.get(reader, 0), reader))
                         queued.add(reader)
 
     def _add_mappings(self, names: Iterable[str]) -> list[tuple[int, str]]:
@@ -2283,6 +2391,8 @@ class _Judge:
             return False
 
     def _alternative(self, node: nodes.Node) -> bool:
+        if self._reads is not None:
+            self.fixpoint_work -= 1  # not memoised: each visit counted (117sb-1)
         if isinstance(node, nodes.Const):
             return _harmless_name(node.value)
         if self._numeric(node):
@@ -2456,15 +2566,7 @@ class _Judge:
         if is_test:
             return
         if node.name == "attr" and node.args:
-            if "format" in (self._names_of(node.args[0]) or ()):  # |attr('format'): CVE-2025-27516
-                self.add("template.format-method", "high", "the attr filter fetches a str.format method",
-                         "suspicious", line)
-                if node.node is not None:
-                    self._judge_format(node.node, line)
-            if self._names_of(node.args[0]) is None:
-                self.add("template.computed-name", "high", "attr filter with a name chosen at render time",
-                         "suspicious", line)
-            self._judge_path(node.args[0], "attr filter", line, node.node or _UNKNOWN)
+            self._judge_attr_filter(node.args[0], line, node.node, "attr filter")
         for kw in node.kwargs:
             if kw.key == "attribute":
                 self._judge_path(kw.value, "attribute=", line, node.node or _UNKNOWN)
@@ -2474,6 +2576,18 @@ class _Judge:
         if node.dyn_args is not None or node.dyn_kwargs is not None:
             self.add("template.dynamic-arguments", "high",
                      f"filter {node.name!r} receives *args/**kwargs built at render time", "suspicious", line)
+
+    def _judge_attr_filter(self, name: nodes.Node, line: int, receiver: nodes.Node | None, how: str) -> None:
+        """``|attr(name)`` — directly, or applied by ``map('attr', name)`` to each element (the same
+        getattr: red team 117sb note, ``[m.name]|map('attr', m.content)`` was clean while the direct
+        ``|attr(m.content)`` was flagged)."""
+        if "format" in (self._names_of(name) or ()):  # |attr('format'): CVE-2025-27516
+            self.add("template.format-method", "high", f"the {how} fetches a str.format method", "suspicious", line)
+            if receiver is not None and how == "attr filter":
+                self._judge_format(receiver, line)
+        if self._names_of(name) is None:
+            self.add("template.computed-name", "high", f"{how} with a name chosen at render time", "suspicious", line)
+        self._judge_path(name, how, line, receiver or _UNKNOWN)
 
     def _judge_format(self, fmt_node: nodes.Node, line: int, access: nodes.Node | None = None) -> None:
         """``str.format`` reads attributes and items named in its fields ({0.__class__})."""
@@ -2565,7 +2679,9 @@ class _Judge:
         if name in ("selectattr", "rejectattr") and args:
             self._judge_path(args[0], "map attribute", line, receiver)
         if depth and name == "attr" and args:
-            self._judge_path(args[0], "map attribute", line, receiver)
+            # each element's getattr, as strict as the direct |attr (117sb note); the receiver is an
+            # element of ``receiver``, not ``receiver`` itself
+            self._judge_attr_filter(args[0], line, _UNKNOWN, "map('attr') filter")
         if name != "map" or not args:
             return
         names = None if self._depends_opaque(args[0]) or self._is_computed(args[0]) else self._names_of(args[0])
