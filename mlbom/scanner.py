@@ -27,6 +27,7 @@ import hashlib
 import inspect
 import io
 import itertools
+import mmap
 import os
 import pickletools
 import re
@@ -34,6 +35,7 @@ import stat
 import struct
 import tarfile
 import tempfile
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
@@ -76,6 +78,8 @@ from mlbom.hashing import CHUNK, ChunkedHash, ContentChanged, FileDigest, StatKe
 from mlbom.model import Finding, Judged, Severity, Verdict, worst_verdict
 
 if TYPE_CHECKING:  # (imported on use: PyYAML; the pickle walker's allowlist tables)
+    from _typeshed import WriteableBuffer
+
     from mlbom.formats import config_includes as ci
     from mlbom.formats import yaml_tags
     from mlbom.formats.pickle import PickleReport
@@ -365,16 +369,16 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_has
         # what it needs and no digest is recorded)
         paired = with_hash or digest is not None
         taken: str | None = None
-        snapshot = _snapshot(fd, size) if paired and size <= MAX_SNAPSHOT_BYTES else None
-        if snapshot is not None:  # one read: the digest and the verdict are of the same bytes
-            taken = hashlib.sha256(snapshot).hexdigest()
+        snapshot: memoryview | None = None
+        if paired and size <= MAX_SNAPSHOT_BYTES:  # one read: the digest and the verdict are of the same bytes
+            snapshot, taken = _snapshot(fd, size)
             if len(snapshot) != size:
                 acc.add(CHANGED_DURING_SCAN, "high", f"{len(snapshot)} bytes read, {size} bytes when opened: the "
                         "file changed while it was read; not judged", effect="error")
         elif paired:  # too large to copy: hashed once from this descriptor; the scan reads only verified chunks
             hashed = ChunkedHash(fd)
             verified = VerifiedReader(hashed, size)
-        stream: IO[bytes] = (io.BytesIO(snapshot) if snapshot is not None
+        stream: IO[bytes] = (io.BufferedReader(_ViewReader(snapshot), CHUNK) if snapshot is not None
                              else io.BufferedReader(verified, CHUNK) if verified is not None
                              else os.fdopen(fd, "rb", closefd=False))
         with stream as fh:
@@ -441,6 +445,10 @@ def _only_unknown(acc: _Acc) -> bool:
         f.message.startswith(_UNKNOWN_CLAIM) for f in claims)
 
 
+MAX_SCAN_THREADS = 4
+"""Files of one folder scanned at once (:func:`scan_walked`): the CPUs, at most this many — each may
+hold a snapshot of up to :data:`MAX_SNAPSHOT_BYTES` and its readers' bounded memory."""
+
 MAX_SNAPSHOT_BYTES = 256 << 20
 """Files up to this size are read once into memory and both hashed and scanned from that copy
 (red team 9c M1/C1: bytes rewritten in place through a shared mapping change no size, mtime or
@@ -450,18 +458,82 @@ descriptor by :class:`~mlbom.hashing.ChunkedHash`, and the scan reads them only 
 digest covers (red team 10c B1; docs/scanning.md, "What a digest describes")."""
 
 
-def _snapshot(fd: int, size: int) -> bytes:
+_SNAPSHOT_CHUNK = 16 << 20
+_OVERLAP_MIN = 32 << 20  # from this size, each chunk is hashed in a thread while the next one is read
+
+
+def _snapshot(fd: int, size: int) -> tuple[memoryview, str]:
     """The file's bytes, read to its end from offset 0 (``pread``: the descriptor's offset is
-    untouched); at most one byte past the size the ``fstat`` gave, so growth shows."""
-    chunks: list[bytes] = []
+    untouched), at most one byte past the size the ``fstat`` gave, so growth shows; and their
+    SHA-256. One buffer, filled in place (``preadv``) and hashed as it fills — a chunk hashed in
+    a thread while the next one is read (hashlib and the read both release the GIL) — so a large
+    file costs one copy from the page cache and about its hashing time, not two copies after
+    the read (the benchmark's openssl floor, docs/benchmarks.md)."""
+    # anonymous memory: its pages are first touched by the read itself (a bytearray is zero-filled
+    # first: a second pass over a large file's worth of memory)
+    buf: bytearray | mmap.mmap = mmap.mmap(-1, size + 1) if size >= _OVERLAP_MIN else bytearray(size + 1)
+    view = memoryview(buf)
+    h = hashlib.sha256()
+    preadv = getattr(os, "preadv", None)
     got = 0
-    while got <= size:
-        chunk = os.pread(fd, min(size + 1 - got, 16 << 20), got)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
+    hashing: threading.Thread | None = None
+    try:
+        while got <= size:
+            want = view[got:min(size + 1, got + _SNAPSHOT_CHUNK)]
+            if preadv is not None:
+                n = preadv(fd, [want], got)
+            else:  # (no preadv: Windows) a copy per chunk
+                chunk = os.pread(fd, len(want), got)
+                n = len(chunk)
+                want[:n] = chunk
+            if not n:
+                break
+            if hashing is not None:
+                hashing.join()
+            part = view[got:got + n]
+            if size >= _OVERLAP_MIN:
+                hashing = threading.Thread(target=h.update, args=(part,), name="mlbom-hash")
+                hashing.start()
+            else:
+                h.update(part)
+            got += n
+    finally:
+        if hashing is not None:
+            hashing.join()
+    return view[:got], h.hexdigest()
+
+
+class _ViewReader(io.RawIOBase):
+    """A read-only, seekable file over a snapshot in memory (no second copy, as ``BytesIO`` of a
+    bytearray would make)."""
+
+    def __init__(self, view: memoryview) -> None:
+        super().__init__()
+        self._view = view
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, b: WriteableBuffer, /) -> int:
+        out = memoryview(b).cast("B")
+        n = max(0, min(len(out), len(self._view) - self._pos))
+        out[:n] = self._view[self._pos:self._pos + n]
+        self._pos += n
+        return n
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = 0 if whence == io.SEEK_SET else self._pos if whence == io.SEEK_CUR else len(self._view)
+        if base + offset < 0:
+            raise OSError(errno.EINVAL, "negative seek position")
+        self._pos = base + offset
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
 
 
 def _loader_magic(head: bytes) -> str | None:
@@ -4285,7 +4357,7 @@ def scan(paths: Iterable[Path | str] | Path | str, *, with_hash: bool = True, li
     for root in roots:
         if root.is_dir():
             files, problems = walk_files(root)
-            # hashed in parallel (hashlib releases the GIL) while the files are scanned
+            # files scanned (and hashed from their own snapshots) side by side: scan_walked
             scans = scan_walked(root, files, [str(p) for p in files], with_hash=with_hash, limits=limits, debug=debug)
             out += [blobs.judge(p, sc) for p, sc in zip(files, scans, strict=True)]
             for f in problems:
@@ -4501,16 +4573,30 @@ def scan_walked(root: Path, files: Sequence[Path], displays: Sequence[str],
     names (the :data:`~mlbom.hashing.StatKey` the caller saw, e.g. before hashing the others). Phase 2
     reads nothing again: a file those references name is judged from its own scan and its size
     (:func:`judge_external_data`). A file whose digest failed is an ``error`` entry."""
-    out: list[FileScan] = []
-    for i, (p, shown) in enumerate(zip(files, displays, strict=True)):
+    def one(i: int) -> FileScan:
+        p, shown = files[i], displays[i]
         dg = digests[i] if digests is not None else None
         if dg is not None and dg.sha256 is None:
-            out.append(_unreadable(shown, dg))
-            continue
+            return _unreadable(shown, dg)
         # without digests, each file is hashed from the descriptor it is scanned through
         key = dg.key if dg else expect_keys[i] if expect_keys is not None else None
-        out.append(_scan_one(p, display=shown, sha256=dg.sha256 if dg else None, with_hash=with_hash and dg is None,
-                             expect_key=key, limits=limits, debug=debug))
+        return _scan_one(p, display=shown, sha256=dg.sha256 if dg else None, with_hash=with_hash and dg is None,
+                         expect_key=key, limits=limits, debug=debug)
+
+    if len(files) != len(displays):
+        raise ValueError("files and displays differ in length")
+    workers = min(len(files), os.cpu_count() or 1, MAX_SCAN_THREADS)
+    if workers <= 1 or debug:
+        out = [one(i) for i in range(len(files))]
+    else:
+        # files scanned side by side: reading and hashing release the GIL (a folder of shards hashes
+        # at the disk's pace, not one file's), each scan in a copy of the caller's context (its
+        # ContextVars: the per-file inflation budget, the raw-member mark), results in walk order
+        from concurrent.futures import ThreadPoolExecutor
+        from contextvars import copy_context
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mlbom-scan") as pool:
+            out = list(pool.map(lambda i: copy_context().run(one, i), range(len(files))))
     return [_quiet_bookkeeping(p, sc) for p, sc in
             zip(files, judge_code_references(files, judge_external_data(root, files, out)), strict=True)]
 
