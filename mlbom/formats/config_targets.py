@@ -153,6 +153,12 @@ TYPE_KEY = "type"  # mmengine's registry key (OpenMMLab: MMDetection, MMPose, MM
 # mmengine's ``custom_imports = dict(imports=[…])``: ``Config.fromfile`` → ``import_modules_from_strings``
 CUSTOM_IMPORTS = "custom_imports"
 INCLUDE_KEYS = frozenset({CUSTOM_IMPORTS, "_base_", "_BASE_"})  # = config_includes.KEYS
+# keys whose values config_includes reads from the document as composed (117pa-6/-7): Hydra's search path
+# and defaults list, jsonargparse's includes; and values that may name a config jsonargparse loads
+COMPOSE_KEYS = frozenset({"searchpath", "defaults", "__include__"})
+CONFIG_EXTS = (".yaml", ".yml", ".json", ".jsonnet")  # = config_includes.CONFIG_EXTS
+LIGHTNING_KEYS = frozenset({"model", "data", "trainer", "optimizer", "lr_scheduler", "config", "fit", "validate",
+                            "test", "predict"})
 _VALUE = ""  # a pending key-less value (no target's convention): resolved to judge what it names
 LOADERS = {
     HYDRA: "hydra.utils.instantiate (NeMo restore_from, Hydra/Lightning configs)",
@@ -1830,6 +1836,8 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                 top.step = scalar
                 if scalar in INCLUDE_KEYS:
                     out.include_keys = True
+                elif scalar in COMPOSE_KEYS:  # (read from the composed document: config_includes)
+                    out.include_keys = out.shaped = True
                 if scalar is None or scalar == "<<" or isinstance(event, yaml.AliasEvent):
                     out.shaped = True
                 if hydra_key and scalar in MARKERS:
@@ -1858,6 +1866,9 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                         out.odd("a collection")
                 elif scalar is not None and top is not None:  # (a scalar document is no config: OmegaConf refuses it)
                     out.value(scalar, _below(top), max(doc, 0))
+                    if not out.shaped and (scalar.rstrip().lower().endswith(CONFIG_EXTS) or (
+                            top.is_map and top.step in LIGHTNING_KEYS and top.place is None)):
+                        out.include_keys = out.shaped = True  # a config jsonargparse may load (config_includes)
                     out.custom_import(scalar, _below(top))
                     out.base(scalar, _below(top))
                     if "${" in scalar and out.depth == 0 and _node_parts(scalar) is not None:
