@@ -1259,7 +1259,7 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
     if "mlmodel" in kinds:
         _mlmodel(text, acc, folder, where)
     if "gin" in kinds and "dynamic_registration" not in text:  # (with it, gin is an any-name rule)
-        _gin(text, acc, where)
+        _gin(text, acc, where, folder=folder, every=True)
     return _any_name_rules(text, name, kinds, acc, facts, where=where, folder=folder, template=False)
 
 
@@ -1277,8 +1277,8 @@ def _any_name_rules(text: str, name: str, kinds: frozenset[str], acc: _Acc, fact
     ini = logging_config.looks_like(text)  # logging.config.fileConfig's INI form, any name (red team 23b-1)
     for j in logging_config.judge(text) if ini else ():
         acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
-    if "dynamic_registration" in text:  # gin includes a file of any name (114pa-1)
-        _gin(text, acc, where)
+    if "dynamic_registration" in text or ("gin" not in kinds and _gin_effect_import(text)):
+        _gin(text, acc, where, folder=folder, every="gin" in kinds)  # gin includes a file of any name (114pa-1, 117pa-8)
     if "python_param" in text:  # a Caffe net (caffe.Net reads any path)
         _caffe_python_layers(text, acc, where)
     if stripped[:1] in ("{", "[") and not (ini and stripped[:1] == "["):
@@ -1355,10 +1355,26 @@ def _caffe_python_layers(text: str, acc: _Acc, where: str) -> None:
 _CAFFE_CHECKS = 4096  # module.layer readings checked against the deny list per file
 
 
-def _gin(text: str, acc: _Acc, where: str) -> None:
+def _gin_effect_import(text: str) -> bool:
     from mlbom.formats import gin
 
-    for j in gin.judge(text, where):
+    return "import" in text and gin.EFFECT_IMPORT.search(text) is not None
+
+
+def _gin(text: str, acc: _Acc, where: str, *, folder: Path | None = None, every: bool = True) -> None:
+    """A gin file's judgement (:mod:`mlbom.formats.gin`); ``every``: a ``.gin`` (all its imports judged and
+    listed) or a text of another name gin may include (imports that do something by themselves only).
+    A module is the config folder's own when its first part is a ``.py`` file or a folder beside it."""
+    from mlbom.formats import gin
+
+    def local(module: str) -> bool:
+        first = module.split(".", 1)[0]
+        try:
+            return folder is not None and ((folder / f"{first}.py").is_file() or (folder / first).is_dir())
+        except (OSError, ValueError):
+            return True
+
+    for j in gin.judge(text, where, local=local if folder is not None else None, every=every):
         acc.add(j.id, j.severity, j.message, effect=j.effect)
 
 

@@ -32,7 +32,8 @@ loader builds it (red team 116pa-2, -3, -5).
   in a config that is evidently jsonargparse's (a ``class_path``/``init_args``/``dict_kwargs`` key, a
   top-level LightningCLI key): ``__include__`` values, the string values of those top-level keys, and any
   string value that names a config file (``.yaml``/``.yml``/``.json``/``.jsonnet``) under a key not named
-  as a data path (``…_file``, ``…_path``, ``…_dir``: a ``str``/``Path`` argument, never loaded).
+  as a data path (``…_file``, ``…_path``, ``…_dir``: a ``str``/``Path`` argument, never loaded) — an
+  absolute ``.json`` there is taken as a data file (``/data/coco/labels.json``).
 
 :func:`from_yaml` and :func:`from_doc` read a YAML text (composed, never constructed; aliases shared,
 merge keys followed — every candidate value of a key counts, not only the one PyYAML keeps: fail
@@ -318,7 +319,8 @@ def _jsonargparse(root: object, out: Includes) -> None:
                 continue
             v = s.strip()
             if (lightning and under in LIGHTNING_KEYS) or (
-                    v.lower().endswith(CONFIG_EXTS) and not _data_key(under)):
+                    v.lower().endswith(CONFIG_EXTS) and not _data_key(under)
+                    and not (v.startswith("/") and v.lower().endswith(".json"))):  # (/data/labels.json: data)
                 found.append((under, v))
     if evident or any(k == INCLUDE for k, _ in found):
         out.config_paths.extend(found if evident else [f for f in found if f[0] == INCLUDE])

@@ -916,6 +916,38 @@ def denied(path: str) -> str | None:
     return _why_dangerous(path)
 
 
+# standard-library modules whose import alone does something (117pa-8): their top-level code is the program
+IMPORT_EFFECTS: dict[str, tuple[Verdict, str]] = {
+    "antigravity": ("unsafe", "opens a web browser when imported (webbrowser.open runs a program)"),
+    "this": ("suspicious", "prints when imported"),
+    "__hello__": ("suspicious", "prints when imported"),
+    "__phello__": ("suspicious", "prints when imported"),
+    "idlelib.idle": ("suspicious", "starts IDLE when imported"),
+    "turtledemo": ("suspicious", "a demo program of the standard library"),
+    "test.autotest": ("suspicious", "runs CPython's test suite when imported"),
+    "test.regrtest": ("suspicious", "CPython's test runner"),
+}
+
+
+def import_risk(module: str, *, deny: bool = True) -> tuple[Verdict, str] | None:
+    """Why importing ``module`` by name (a gin ``import``, an mmengine ``custom_imports`` entry) is a risk
+    in itself, with the verdict it brings — a standard-library module whose import does something
+    (:data:`IMPORT_EFFECTS`, the module or a package above it), a package's ``__main__`` module (its
+    command line runs on import; the bare ``__main__`` is the running program, already imported), a
+    module the deny list denies (beyond a model package's whole-package entry: :func:`_bare_danger`)
+    (``deny``) — or None: an import that runs only that module's own top-level code."""
+    parts = module.split(".")
+    for i in range(len(parts), 0, -1):
+        if (hit := IMPORT_EFFECTS.get(".".join(parts[:i]))) is not None:
+            return hit
+    if "__main__" in parts and module != "__main__":
+        return "suspicious", "is a package's __main__ module: importing it runs that package's command line"
+    why = _bare_danger(module) if deny else None
+    if why is not None:
+        return "suspicious", f"is a module the deny list denies ({why})"
+    return None
+
+
 def log_file_finding(cls: str, path: str) -> tuple[Severity, str, Verdict | None]:
     """The dictConfig file-handler path rule (:func:`_log_path_finding`) for a literal path another
     logging loader opens (``fileConfig``: :mod:`mlbom.formats.logging_config`); ``${…}`` in it is
@@ -2953,6 +2985,12 @@ def judge(targets: Targets) -> list[Judged]:
                           f"did not judge: {_shown([repr(m) for m in targets.imports])} (BaseConfigurator.convert "
                           "resolves every value it reads: the module's top-level code runs when the config is "
                           "applied)", "suspicious"))
+    risky = [(m, r) for m in targets.modules if (r := import_risk(m)) is not None]
+    if any(r[0] == "unsafe" for _, r in risky):
+        out.append(Judged("code.dangerous-target", "critical", "mmengine custom_imports imports a module that does "
+                          "something when imported: " + _shown([f"{m!r} ({r[1]})" for m, r in risky
+                                                                if r[0] == "unsafe"]) +
+                          " (Config.fromfile imports it when the config is loaded)", "unsafe"))
     if targets.modules:
         out.append(Judged("code.remote", "high", "mmengine custom_imports names modules this scan did not judge: "
                           f"{_shown([repr(m) for m in targets.modules])} (Config.fromfile imports them with "
