@@ -2032,11 +2032,14 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
         node = stack.pop()
         if isinstance(node, str):
             # an OmegaConf interpolation, in any JSON document (rt11b-1); a deny-listed dotted path or a
-            # config inside a string, which jsonargparse imports / parses again (18b-1, 18b-3)
-            targets = targets or "${" in node or ct.string_names_code(node)
+            # config inside a string, which jsonargparse imports / parses again (18b-1, 18b-3); a config
+            # path jsonargparse may load (117pa-7)
+            targets = targets or "${" in node or ct.string_names_code(node) \
+                or node.rstrip().lower().endswith(ct.CONFIG_EXTS)
         elif isinstance(node, dict):
-            if _marks_code(node) or ct.type_denied(node.get("type")) is not None or (
-                    node is doc and any(k in node for k in (ct.CUSTOM_IMPORTS, "_base_", "_BASE_"))):
+            if _marks_code(node) or ct.type_denied(node.get("type")) is not None or "__include__" in node or (
+                    node is doc and any(k in node for k in (ct.CUSTOM_IMPORTS, "_base_", "_BASE_", "hydra",
+                                                            "defaults", *ct.LIGHTNING_KEYS))):
                 targets = True  # Hydra, jsonargparse, fiddle, mmengine (:func:`_config_targets`), at any depth
             _string_leaves(node.get("auto_map"), refs, walked)
             pipes = node.get("custom_pipelines")

@@ -206,8 +206,11 @@ def _read(root: object, out: Includes) -> None:
 # LightningCLI's top-level keys (and its subcommands'): a string given for one is a config path
 LIGHTNING_KEYS = frozenset({"model", "data", "trainer", "optimizer", "lr_scheduler", "config"})
 LIGHTNING_SUBCOMMANDS = frozenset({"fit", "validate", "test", "predict"})
-# a config is evidently jsonargparse's/LightningCLI's with one of these keys at its top ...
-LIGHTNING_MARKS = frozenset({"trainer", "seed_everything", "model", "data"}) | LIGHTNING_SUBCOMMANDS
+# a config is evidently jsonargparse's/LightningCLI's with one of these keys at its top (the strong ones
+# make any string of a LightningCLI key a config path; with only ``model``/``data`` — vLLM's ``model:
+# /models/llama`` is a weights folder — only a string naming a config file counts) ...
+LIGHTNING_STRONG = frozenset({"trainer", "seed_everything", "fit"})
+LIGHTNING_MARKS = LIGHTNING_STRONG | {"model", "data"}
 JSONARGPARSE_KEYS = frozenset({"class_path", "init_args", "dict_kwargs", "__include__"})  # ... or anywhere
 INCLUDE = "__include__"
 CONFIG_EXTS = (".yaml", ".yml", ".json", ".jsonnet")
@@ -278,7 +281,8 @@ def _jsonargparse(root: object, out: Includes) -> None:
         if key is not None:
             top.add(key)
     evident = bool(top & LIGHTNING_MARKS)
-    found: list[tuple[str, str]] = []
+    strong = bool(top & LIGHTNING_STRONG)
+    found: list[tuple[str, str, bool]] = []  # (key, value, a config by its key alone)
     # (node, key it sits under, top-level: its key is a LightningCLI key of the root or a subcommand)
     stack: list[tuple[object, str, bool]] = [(root, "", False)]
     seen: set[int] = set()
@@ -299,12 +303,12 @@ def _jsonargparse(root: object, out: Includes) -> None:
                 if k is _TOO_DEEP or key is None:
                     continue
                 if key in JSONARGPARSE_KEYS:
-                    evident = True
+                    evident = strong = True
                 if key == INCLUDE:
                     s = _scalar(v)
                     for item in ([v] if s is not None else _items(v) or []):
                         if (p := _scalar(item)) is not None and p.strip():
-                            found.append((INCLUDE, p.strip()))
+                            found.append((INCLUDE, p.strip(), True))
                     continue
                 stack.append((v, key, key in LIGHTNING_KEYS and (node is root or under in LIGHTNING_SUBCOMMANDS)))
         elif isinstance(node, (list, yaml.SequenceNode)):
@@ -318,12 +322,13 @@ def _jsonargparse(root: object, out: Includes) -> None:
             if s is None or not s.strip() or not under:
                 continue
             v = s.strip()
-            if (lightning and under in LIGHTNING_KEYS) or (
-                    v.lower().endswith(CONFIG_EXTS) and not _data_key(under)
-                    and not (v.startswith("/") and v.lower().endswith(".json"))):  # (/data/labels.json: data)
-                found.append((under, v))
-    if evident or any(k == INCLUDE for k, _ in found):
-        out.config_paths.extend(found if evident else [f for f in found if f[0] == INCLUDE])
+            if v.lower().endswith(CONFIG_EXTS) and not _data_key(under) \
+                    and not (v.startswith("/") and v.lower().endswith(".json")):  # (/data/labels.json: data)
+                found.append((under, v, False))
+            elif lightning and under in LIGHTNING_KEYS:
+                found.append((under, v, True))
+    out.config_paths.extend((k, v) for k, v, by_key in found
+                            if k == INCLUDE or (evident and (strong or not by_key)))
 
 
 def from_doc(doc: object) -> Includes:

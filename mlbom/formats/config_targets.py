@@ -176,6 +176,7 @@ NODE_RESOLVERS = frozenset({"oc.decode", "oc.create"})  # their argument becomes
 CODE_RESOLVERS = frozenset({"eval", "exec", "compile", "python", "py", "pyeval", "expr", "expression", "lambda",
                             "import", "system", "shell", "sh", "bash", "cmd", "popen", "subprocess", "run_code"})
 
+_LEAVING = re.compile(r"/|~|.:|.*(?:\\|://|(?:^|/)\.\.(?:/|$)|(?:^|/)\.git(?:/|$))")  # a path that may leave its folder
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 _RESOLVER_NAME = re.compile(r"[A-Za-z_][\w\-]*(?:\.[A-Za-z_][\w\-]*)*")
 _VALUE_ESCAPES = frozenset("\\()[]{}:=, \t")  # OmegaConf's value-mode escapes (``\\,`` …)
@@ -1899,7 +1900,7 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                 elif scalar is not None and top is not None:  # (a scalar document is no config: OmegaConf refuses it)
                     out.value(scalar, _below(top), max(doc, 0))
                     if not out.shaped and (scalar.rstrip().lower().endswith(CONFIG_EXTS) or (
-                            top.is_map and top.step in LIGHTNING_KEYS and top.place is None)):
+                            top.is_map and top.step in LIGHTNING_KEYS and _LEAVING.match(scalar.strip()))):
                         out.include_keys = out.shaped = True  # a config jsonargparse may load (config_includes)
                     out.custom_import(scalar, _below(top))
                     out.base(scalar, _below(top))
