@@ -2039,7 +2039,7 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
         elif isinstance(node, dict):
             if _marks_code(node) or ct.type_denied(node.get("type")) is not None or "__include__" in node or (
                     node is doc and any(k in node for k in (ct.CUSTOM_IMPORTS, "_base_", "_BASE_", "hydra",
-                                                            "defaults", *ct.LIGHTNING_KEYS))):
+                                                            "defaults", *ct.LIGHTNING_CLI_KEYS))):
                 targets = True  # Hydra, jsonargparse, fiddle, mmengine (:func:`_config_targets`), at any depth
             _string_leaves(node.get("auto_map"), refs, walked)
             pipes = node.get("custom_pipelines")

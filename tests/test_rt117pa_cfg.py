@@ -164,24 +164,26 @@ def test_lightning_cli_configs_stay_safe() -> None:
 def test_config_paths_in_plain_configs_are_not_read() -> None:
     """A ``..`` config path in a config that is not evidently jsonargparse's (no class_path, no
     LightningCLI key at the top) is no finding: nothing says a loader reads it as a config."""
-    r = scan_bytes(b"tokenizer:\n  vocab: ../shared/vocab.json\nname: x\n", "config.yaml")
-    assert r.verdict == "safe", r.findings
+    for text in (b"tokenizer:\n  vocab: ../shared/vocab.json\nname: x\n", b"model: /models/llama-7b\nport: 8000\n",
+                 b"model: ../shared/model.yaml\nname: x\n"):
+        r = scan_bytes(text, "config.yaml")
+        assert r.verdict == "safe", r.findings
 
 
 # ---- 117pa-8: gin imports ---------------------------------------------------------------------------
 
 def test_gin_import_with_side_effects(tmp_path: Path) -> None:
-    r = scan_bytes(b"import antigravity\nfoo.bar = 1\n", "config.gin")
-    assert r.verdict == "unsafe" and any("antigravity" in f.message for f in r.findings), r.findings
-    for text in ("import this as unused\n", "from __phello__ import spam\n", "import idlelib.idle\n",
-                 "import unittest.__main__\n", "import os\n", "from subprocess import run\n"):
+    for text in ("import antigravity\nfoo.bar = 1\n", "import this as unused\n", "from __phello__ import spam\n",
+                 "import idlelib.idle\n", "import unittest.__main__\n", "from pip import __main__\n"):
         r = scan_bytes(text.encode(), "config.gin")
-        assert r.verdict == "suspicious" and _remote(r, "gin imports"), (text, r.findings)
+        assert r.verdict == "suspicious" and _remote(r, "gin imports", "__import__"), (text, r.findings)
+    # an import of a denied module calls nothing (115pa: imports stay imports); a reference is what calls
+    assert scan_bytes(b"import os\nimport subprocess\n", "config.gin").verdict == "safe"
 
 
 def test_gin_import_in_an_included_file_of_any_name(tmp_path: Path) -> None:
     d = _write(tmp_path / "g", {"config.gin": "include 'base.txt'\nfoo.bar = 1\n", "base.txt": "import antigravity\n"})
-    assert _by_name(d)["base.txt"].verdict == "unsafe"
+    assert _by_name(d)["base.txt"].verdict == "suspicious"
     r = scan_bytes(b"import \\\n    this\n", "base.j2")
     assert r.verdict == "suspicious", r.findings
 
@@ -217,11 +219,8 @@ def test_real_gin_configs_stay_safe_with_their_imports_listed() -> None:
 
 
 def test_mmengine_custom_imports_share_the_rule() -> None:
-    r = scan_bytes(b"custom_imports:\n  imports: [antigravity]\n", "config.yaml")
-    assert r.verdict == "unsafe", r.findings
-    r = scan_bytes(b"custom_imports:\n  imports: [mmdet.models]\n", "config.yaml")
-    assert r.verdict == "suspicious", r.findings
-    assert ct.import_risk("antigravity.x") == ct.import_risk("antigravity")
+    r = scan_bytes(b"custom_imports:\n  imports: [antigravity, mmdet.models]\n", "config.yaml")
+    assert r.verdict == "suspicious" and _remote(r, "antigravity", "opens a web browser"), r.findings
+    assert ct.import_risk("antigravity.x") == ct.import_risk("antigravity") is not None
     assert ct.import_risk("__main__") is None and ct.import_risk("t5x.models") is None
-    assert ct.import_risk("pip.__main__") is not None and ct.import_risk("os") is not None
-    assert ct.import_risk("os", deny=False) is None
+    assert ct.import_risk("pip.__main__") is not None and ct.import_risk("os") is None

@@ -206,11 +206,10 @@ def _read(root: object, out: Includes) -> None:
 # LightningCLI's top-level keys (and its subcommands'): a string given for one is a config path
 LIGHTNING_KEYS = frozenset({"model", "data", "trainer", "optimizer", "lr_scheduler", "config"})
 LIGHTNING_SUBCOMMANDS = frozenset({"fit", "validate", "test", "predict"})
-# a config is evidently jsonargparse's/LightningCLI's with one of these keys at its top (the strong ones
-# make any string of a LightningCLI key a config path; with only ``model``/``data`` — vLLM's ``model:
-# /models/llama`` is a weights folder — only a string naming a config file counts) ...
+# a config is evidently jsonargparse's/LightningCLI's with one of these keys at its top (they make any
+# string of a LightningCLI key a config path), or with both ``model`` and ``data`` (then only a string
+# naming a config file counts: vLLM's ``model: /models/llama`` is a weights folder) ...
 LIGHTNING_STRONG = frozenset({"trainer", "seed_everything", "fit"})
-LIGHTNING_MARKS = LIGHTNING_STRONG | {"model", "data"}
 JSONARGPARSE_KEYS = frozenset({"class_path", "init_args", "dict_kwargs", "__include__"})  # ... or anywhere
 INCLUDE = "__include__"
 CONFIG_EXTS = (".yaml", ".yml", ".json", ".jsonnet")
@@ -280,8 +279,8 @@ def _jsonargparse(root: object, out: Includes) -> None:
         key = _key(k)
         if key is not None:
             top.add(key)
-    evident = bool(top & LIGHTNING_MARKS)
     strong = bool(top & LIGHTNING_STRONG)
+    evident = strong or {"model", "data"} <= top
     found: list[tuple[str, str, bool]] = []  # (key, value, a config by its key alone)
     # (node, key it sits under, top-level: its key is a LightningCLI key of the root or a subcommand)
     stack: list[tuple[object, str, bool]] = [(root, "", False)]

@@ -157,7 +157,7 @@ INCLUDE_KEYS = frozenset({CUSTOM_IMPORTS, "_base_", "_BASE_"})  # = config_inclu
 # and defaults list, jsonargparse's includes; and values that may name a config jsonargparse loads
 COMPOSE_KEYS = frozenset({"searchpath", "defaults", "__include__"})
 CONFIG_EXTS = (".yaml", ".yml", ".json", ".jsonnet")  # = config_includes.CONFIG_EXTS
-LIGHTNING_KEYS = frozenset({"model", "data", "trainer", "optimizer", "lr_scheduler", "config", "fit", "validate",
+LIGHTNING_CLI_KEYS = frozenset({"model", "data", "trainer", "optimizer", "lr_scheduler", "config", "fit", "validate",
                             "test", "predict"})
 _VALUE = ""  # a pending key-less value (no target's convention): resolved to judge what it names
 LOADERS = {
@@ -917,35 +917,33 @@ def denied(path: str) -> str | None:
     return _why_dangerous(path)
 
 
-# standard-library modules whose import alone does something (117pa-8): their top-level code is the program
-IMPORT_EFFECTS: dict[str, tuple[Verdict, str]] = {
-    "antigravity": ("unsafe", "opens a web browser when imported (webbrowser.open runs a program)"),
-    "this": ("suspicious", "prints when imported"),
-    "__hello__": ("suspicious", "prints when imported"),
-    "__phello__": ("suspicious", "prints when imported"),
-    "idlelib.idle": ("suspicious", "starts IDLE when imported"),
-    "turtledemo": ("suspicious", "a demo program of the standard library"),
-    "test.autotest": ("suspicious", "runs CPython's test suite when imported"),
-    "test.regrtest": ("suspicious", "CPython's test runner"),
+# standard-library modules whose import alone does something (117pa-8): their top-level code is a program
+IMPORT_EFFECTS: dict[str, str] = {
+    "antigravity": "opens a web browser when imported (webbrowser.open)",
+    "this": "prints when imported",
+    "__hello__": "prints when imported",
+    "__phello__": "prints when imported",
+    "idlelib.idle": "starts IDLE when imported",
+    "turtledemo": "a demo program of the standard library",
+    "test.autotest": "runs CPython's test suite when imported",
+    "test.regrtest": "CPython's test runner",
 }
 
 
-def import_risk(module: str, *, deny: bool = True) -> tuple[Verdict, str] | None:
-    """Why importing ``module`` by name (a gin ``import``, an mmengine ``custom_imports`` entry) is a risk
-    in itself, with the verdict it brings — a standard-library module whose import does something
-    (:data:`IMPORT_EFFECTS`, the module or a package above it), a package's ``__main__`` module (its
-    command line runs on import; the bare ``__main__`` is the running program, already imported), a
-    module the deny list denies (beyond a model package's whole-package entry: :func:`_bare_danger`)
-    (``deny``) — or None: an import that runs only that module's own top-level code."""
+def import_risk(module: str) -> str | None:
+    """Why importing ``module`` by name (a gin ``import``, an mmengine ``custom_imports`` entry) does
+    something by itself — a standard-library module whose import runs a program (:data:`IMPORT_EFFECTS`,
+    the module or a package above it), a package's ``__main__`` module (its command line runs on
+    import; the bare ``__main__`` is the running program, imported already) — or None: an import that
+    runs only that module's own top-level code. The deny list is no rule here: it names callables, and
+    an import calls none of them (``import os`` runs nothing; a reference that calls ``os.system`` is
+    judged as a reference)."""
     parts = module.split(".")
     for i in range(len(parts), 0, -1):
         if (hit := IMPORT_EFFECTS.get(".".join(parts[:i]))) is not None:
             return hit
     if "__main__" in parts and module != "__main__":
-        return "suspicious", "is a package's __main__ module: importing it runs that package's command line"
-    why = _bare_danger(module) if deny else None
-    if why is not None:
-        return "suspicious", f"is a module the deny list denies ({why})"
+        return "is a package's __main__ module: importing it runs that package's command line"
     return None
 
 
@@ -1900,7 +1898,7 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                 elif scalar is not None and top is not None:  # (a scalar document is no config: OmegaConf refuses it)
                     out.value(scalar, _below(top), max(doc, 0))
                     if not out.shaped and (scalar.rstrip().lower().endswith(CONFIG_EXTS) or (
-                            top.is_map and top.step in LIGHTNING_KEYS and _LEAVING.match(scalar.strip()))):
+                            top.is_map and top.step in LIGHTNING_CLI_KEYS and _LEAVING.match(scalar.strip()))):
                         out.include_keys = out.shaped = True  # a config jsonargparse may load (config_includes)
                     out.custom_import(scalar, _below(top))
                     out.base(scalar, _below(top))
@@ -2986,15 +2984,10 @@ def judge(targets: Targets) -> list[Judged]:
                           f"did not judge: {_shown([repr(m) for m in targets.imports])} (BaseConfigurator.convert "
                           "resolves every value it reads: the module's top-level code runs when the config is "
                           "applied)", "suspicious"))
-    risky = [(m, r) for m in targets.modules if (r := import_risk(m)) is not None]
-    if any(r[0] == "unsafe" for _, r in risky):
-        out.append(Judged("code.dangerous-target", "critical", "mmengine custom_imports imports a module that does "
-                          "something when imported: " + _shown([f"{m!r} ({r[1]})" for m, r in risky
-                                                                if r[0] == "unsafe"]) +
-                          " (Config.fromfile imports it when the config is loaded)", "unsafe"))
     if targets.modules:
         out.append(Judged("code.remote", "high", "mmengine custom_imports names modules this scan did not judge: "
-                          f"{_shown([repr(m) for m in targets.modules])} (Config.fromfile imports them with "
+                          f"{_shown([repr(m) + (f' ({r})' if (r := import_risk(m)) else '') for m in targets.modules])}"
+                          " (Config.fromfile imports them with "
                           "import_custom_modules=True, its default: their top-level code runs when the config "
                           "is loaded)", "suspicious"))
     out.extend(Judged("config.logging", sev, msg, effect) for sev, msg, effect in targets.logging)

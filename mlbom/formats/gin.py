@@ -130,20 +130,22 @@ def _include_outside(path: str) -> bool:
 def _imports(modules: list[str], where: str, local: Callable[[str], bool] | None, every: bool) -> list[Judged]:
     """The modules gin's parser imports (``__import__``, red team 117pa-8), judged by the rule mmengine's
     ``custom_imports`` shares (:func:`~mlbom.formats.config_targets.import_risk`): one that does something
-    when imported, a ``__main__`` module, a denied one — and, in a gin file (``every``), a module of the
-    config's own folder (``local``: code beside the model that the config makes the program run) — is
-    ``code.remote`` (a side effect that runs a program: ``unsafe``); any other (T5X's ``t5x.models``,
-    ``seqio``, ``__main__``) is listed as ``info``: an import runs only that installed module's own code."""
+    when imported (a stdlib module with a side effect, a ``__main__`` module) — and, in a gin file
+    (``every``), a module of the config's own folder (``local``: code beside the model that the config
+    makes the program run) — is ``code.remote`` (``suspicious``); any other (T5X's ``t5x.models``,
+    ``seqio``, ``__main__``) is listed as ``info``: an import runs only that installed module's own code.
+    mmengine's ``custom_imports`` stays ``suspicious`` for every module: it exists to pull in code beyond
+    the framework (a project's plugins), where a gin import is how every T5X, Dopamine or trax config
+    makes its framework's configurables known."""
     from mlbom.formats.config_targets import import_risk
 
     out: list[Judged] = []
     plain: list[str] = []
     for module in dict.fromkeys(modules):
-        risk = import_risk(module, deny=every)
+        risk = import_risk(module)
         if risk is not None:
-            fid, sev = ("code.dangerous-target", "critical") if risk[0] == "unsafe" else ("code.remote", "high")
-            out.append(Judged(fid, sev, f"{where}: gin imports {module!r}, which {risk[1]}; gin's parser runs "
-                              "__import__ on every import statement when the config is parsed", risk[0]))
+            out.append(Judged("code.remote", "high", f"{where}: gin imports {module!r}, which {risk}; gin's parser "
+                              "runs __import__ on every import statement when the config is parsed", "suspicious"))
         elif every and local is not None and local(module):
             out.append(Judged("code.remote", "high", f"{where}: gin imports {module!r}, a module of the config's "
                               "own folder: gin's parser runs its code (__import__) when the config is parsed",
