@@ -1421,14 +1421,19 @@ def _may_name_targets(text: str, name: str = "") -> bool:
     if "searchpath" in text or "__include__" in text or ("defaults" in text and any(
             m in text for m in ("..", "//", ".git"))):  # Hydra's search path and defaults, jsonargparse (117pa-6/-7)
         return True
+    if _LIGHTNING_PATH.search(text):
+        return True  # a config jsonargparse may load (117pa-7) ...
     low = text.lower()
-    if any(e in low for e in (".yaml", ".yml", ".json")) or _LIGHTNING_PATH.search(text):
-        return True  # a config jsonargparse may load (117pa-7)
+    if any(e in low for e in (".yaml", ".yml", ".json")) and (
+            any(m in text for m in ("..", "~", "\\", "://", ".git")) or _ABS_VALUE.search(text)):
+        return True  # ... one named by its suffix that may leave the folder
     from mlbom.formats import config_targets as ct
 
     return ct.may_name_targets(text) or ct.jsonnet_like(text, name)
 
 
+# a value that starts with "/" or a drive (an absolute path)
+_ABS_VALUE = re.compile(r"""[:\-,\[{][ \t]*['"]?(?:/|[A-Za-z]:)""")
 # a string given for a LightningCLI key that may name a file outside the folder (117pa-7)
 _LIGHTNING_PATH = re.compile(r"""\b(?:model|data|trainer|optimizer|lr_scheduler|config)['"]?[ \t]*:[ \t]*['"]?"""
                              r"""(?:/|\.\.|~|\\|[A-Za-z]:|[\w+.-]+://)""")

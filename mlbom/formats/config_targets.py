@@ -176,6 +176,9 @@ NODE_RESOLVERS = frozenset({"oc.decode", "oc.create"})  # their argument becomes
 CODE_RESOLVERS = frozenset({"eval", "exec", "compile", "python", "py", "pyeval", "expr", "expression", "lambda",
                             "import", "system", "shell", "sh", "bash", "cmd", "popen", "subprocess", "run_code"})
 
+# a Hydra defaults group or option that may leave the search-path root (``//abs``, ``..``, a backslash, a
+# skipped folder, a URL, interpolations that may spell ``..``)
+_DEFAULTS_LEAVING = re.compile(r"(?:.*\s)?//|.*(?:\.\.|\\|\.git|://|\}\$\{|\}\.|\.\$\{)")
 _LEAVING = re.compile(r"/|~|.:|.*(?:\\|://|(?:^|/)\.\.(?:/|$)|(?:^|/)\.git(?:/|$))")  # a path that may leave its folder
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 _RESOLVER_NAME = re.compile(r"[A-Za-z_][\w\-]*(?:\.[A-Za-z_][\w\-]*)*")
@@ -217,6 +220,7 @@ class Targets:
     # a reading met a key of :data:`INCLUDE_KEYS` (at any depth, as the parser decodes it): the document is
     # then composed and read as the loader builds it (:mod:`mlbom.formats.config_includes`, 116pa-2/-3/-5)
     include_keys: bool = False
+    defaults: bool = False  # a reading met a ``defaults`` key (Hydra's defaults list: 117pa-6)
     # the top-level base configs a reading met as plain scalars (``_BASE_``, ``_base_`` or its items):
     # (key, value); and whether the text is shaped so that the walk's places may not be the document's
     # (an alias, a ``<<`` merge key, a key that is a collection): then config_includes composes it
@@ -1868,7 +1872,12 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                 if scalar in INCLUDE_KEYS:
                     out.include_keys = True
                 elif scalar in COMPOSE_KEYS:  # (read from the composed document: config_includes)
-                    out.include_keys = out.shaped = True
+                    if scalar == "defaults":  # (composed when an entry may leave the folder: below)
+                        out.defaults = True
+                    else:
+                        out.include_keys = out.shaped = True
+                elif out.defaults and scalar is not None and _DEFAULTS_LEAVING.match(scalar):
+                    out.include_keys = out.shaped = True  # a Hydra defaults group that may leave the folder
                 if scalar is None or scalar == "<<" or isinstance(event, yaml.AliasEvent):
                     out.shaped = True
                 if hydra_key and scalar in MARKERS:
@@ -1897,9 +1906,12 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                         out.odd("a collection")
                 elif scalar is not None and top is not None:  # (a scalar document is no config: OmegaConf refuses it)
                     out.value(scalar, _below(top), max(doc, 0))
-                    if not out.shaped and (scalar.rstrip().lower().endswith(CONFIG_EXTS) or (
-                            top.is_map and top.step in LIGHTNING_CLI_KEYS and _LEAVING.match(scalar.strip()))):
-                        out.include_keys = out.shaped = True  # a config jsonargparse may load (config_includes)
+                    if not out.shaped and ((_LEAVING.match(scalar.strip()) and (
+                            scalar.rstrip().lower().endswith(CONFIG_EXTS)
+                            or (top.is_map and top.step in LIGHTNING_CLI_KEYS)))
+                            or (out.defaults and _DEFAULTS_LEAVING.match(scalar))):
+                        # a config jsonargparse may load, a Hydra defaults entry that may leave the folder
+                        out.include_keys = out.shaped = True  # (read from the composed document: config_includes)
                     out.custom_import(scalar, _below(top))
                     out.base(scalar, _below(top))
                     if "${" in scalar and out.depth == 0 and _node_parts(scalar) is not None:
