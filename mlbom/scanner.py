@@ -1331,7 +1331,7 @@ def _judge_text(text: str, name: str, acc: _Acc, facts: dict[str, str], *, where
     if "mlmodel" in kinds:
         _mlmodel(text, acc, folder, where)
     if "gin" in kinds and "dynamic_registration" not in text:  # (with it, gin is an any-name rule)
-        _gin(text, acc, where)
+        _gin(text, acc, where, folder=folder, every=True)
     return _any_name_rules(text, name, kinds, acc, facts, where=where, folder=folder, template=False)
 
 
@@ -1349,8 +1349,8 @@ def _any_name_rules(text: str, name: str, kinds: frozenset[str], acc: _Acc, fact
     ini = logging_config.looks_like(text)  # logging.config.fileConfig's INI form, any name (red team 23b-1)
     for j in logging_config.judge(text) if ini else ():
         acc.add(j.id, j.severity, f"{where}: {j.message}", effect=j.effect)
-    if "dynamic_registration" in text:  # gin includes a file of any name (114pa-1)
-        _gin(text, acc, where)
+    if "dynamic_registration" in text or ("gin" not in kinds and _gin_effect_import(text)):
+        _gin(text, acc, where, folder=folder, every="gin" in kinds)  # gin includes a file of any name (114pa-1, 117pa-8)
     if "python_param" in text:  # a Caffe net (caffe.Net reads any path)
         _caffe_python_layers(text, acc, where)
     if stripped[:1] in ("{", "[") and not (ini and stripped[:1] == "["):
@@ -1427,10 +1427,26 @@ def _caffe_python_layers(text: str, acc: _Acc, where: str) -> None:
 _CAFFE_CHECKS = 4096  # module.layer readings checked against the deny list per file
 
 
-def _gin(text: str, acc: _Acc, where: str) -> None:
+def _gin_effect_import(text: str) -> bool:
     from mlbom.formats import gin
 
-    for j in gin.judge(text, where):
+    return "import" in text and gin.EFFECT_IMPORT.search(text) is not None
+
+
+def _gin(text: str, acc: _Acc, where: str, *, folder: Path | None = None, every: bool = True) -> None:
+    """A gin file's judgement (:mod:`mlbom.formats.gin`); ``every``: a ``.gin`` (all its imports judged and
+    listed) or a text of another name gin may include (imports that do something by themselves only).
+    A module is the config folder's own when its first part is a ``.py`` file or a folder beside it."""
+    from mlbom.formats import gin
+
+    def local(module: str) -> bool:
+        first = module.split(".", 1)[0]
+        try:
+            return folder is not None and ((folder / f"{first}.py").is_file() or (folder / first).is_dir())
+        except (OSError, ValueError):
+            return True
+
+    for j in gin.judge(text, where, local=local if folder is not None else None, every=every):
         acc.add(j.id, j.severity, j.message, effect=j.effect)
 
 
@@ -1474,9 +1490,25 @@ def _may_name_targets(text: str, name: str = "") -> bool:
     if ("\\" in text and '"' in text) or "${" in text or "pyref" in text or any(k in text for k in _CODE_KEYS) \
             or "_base_" in text or "_BASE_" in text:  # (base configs: config_includes, 116pa-2/-3)
         return True
+    if "searchpath" in text or "__include__" in text or ("defaults" in text and any(
+            m in text for m in ("..", "//", ".git"))):  # Hydra's search path and defaults, jsonargparse (117pa-6/-7)
+        return True
+    if _LIGHTNING_PATH.search(text):
+        return True  # a config jsonargparse may load (117pa-7) ...
+    low = text.lower()
+    if any(e in low for e in (".yaml", ".yml", ".json")) and (
+            any(m in text for m in ("..", "~", "\\", "://", ".git")) or _ABS_VALUE.search(text)):
+        return True  # ... one named by its suffix that may leave the folder
     from mlbom.formats import config_targets as ct
 
     return ct.may_name_targets(text) or ct.jsonnet_like(text, name)
+
+
+# a value that starts with "/" or a drive (an absolute path)
+_ABS_VALUE = re.compile(r"""[:\-,\[{][ \t]*['"]?(?:/|[A-Za-z]:)""")
+# a string given for a LightningCLI key that may name a file outside the folder (117pa-7)
+_LIGHTNING_PATH = re.compile(r"""\b(?:model|data|trainer|optimizer|lr_scheduler|config)['"]?[ \t]*:[ \t]*['"]?"""
+                             r"""(?:/|\.\.|~|\\|[A-Za-z]:|[\w+.-]+://)""")
 
 
 # a JSON mapping that names code: a key of config_targets.MARKERS or INIT_ARGS, a fiddle pyref
@@ -1559,10 +1591,97 @@ def _config_includes(included: ci.Includes, acc: _Acc, where: str) -> None:
             outside.append(f"{key} {value[:200]!r}{code}: it {why}; {loader} reads it")
     for why in included.odd:
         outside.append(f"{why[:300]} (filled in when the config is loaded: not judged)")
+    outside.extend(_hydra_includes(included))
+    outside.extend(_jsonargparse_includes(included, acc, where))
     if outside:
         shown = "; ".join(outside[:5]) + (f"; and {len(outside) - 5} more" if len(outside) > 5 else "")
         acc.add("code.remote", "high", f"{where}: the config pulls in files or modules outside what this scan "
                 f"judged: {shown}", effect="suspicious")
+
+
+_HYDRA_SEARCHPATH = ("Hydra's config loader adds it to the config search path and composes the defaults list "
+                     "from it (ConfigLoaderImpl._process_config_searchpath)")
+
+
+def _hydra_searchpath_leaves(entry: str) -> str | None:
+    """Why a ``hydra.searchpath`` entry reaches configs or code no scan of the folder judges (117pa-6), or
+    None: a relative folder (Hydra joins it to the working directory; one in the model's folder is
+    walked and judged there)."""
+    if entry.startswith("<"):
+        return f"is {entry[1:-1]}, not a path"
+    if "${" in entry:
+        return "is computed when the config is loaded (an interpolation)"
+    scheme, sep, rest = entry.partition("://")
+    if sep and scheme == "pkg":
+        return "names a Python package (pkg://: importlib.resources imports it, then its configs are read)"
+    if sep and scheme != "file":
+        return f"uses the config source {scheme[:40]!r}:// (configs from code or a plugin, not from this folder)"
+    path = rest if sep else entry
+    if not path.strip():
+        return "names the working directory"
+    why = leave_reason(path, skipped=_UNWALKED, home=True)
+    return "holds a backslash" if why is None and "\\" in path else why
+
+
+def _hydra_default_leaves(path: str) -> str | None:
+    """Why a config a Hydra ``defaults`` entry names (``group/option``) lands outside the search-path root
+    (:func:`_hydra_searchpath_leaves`'s folders), or None. One leading ``/`` is Hydra's own (the root)."""
+    p = path[1:] if path.startswith("/") else path
+    why = leave_reason(p, skipped=_UNWALKED, url=True)
+    if why is None and "\\" in p:
+        why = "holds a backslash"
+    if why is None and "${" in p:  # ``${a}${b}`` with the choices ``.``: a ``..`` made at load
+        for part in p.split("/"):
+            rest = re.sub(r"\$\{[^{}]*\}", "", part)
+            count = part.count("${")
+            if count and set(rest) <= {"."} and (count > 1 or rest):
+                return "may spell '..' from interpolated choices"
+    return why
+
+
+def _hydra_includes(included: ci.Includes) -> list[str]:
+    """What a Hydra config's search path and defaults list reach outside the folder (117pa-6)."""
+    out: list[str] = []
+    for entry in included.searchpath[:_MAX_REFS]:
+        why = _hydra_searchpath_leaves(entry)
+        if why is not None:
+            out.append(f"hydra.searchpath entry {entry[:200]!r}: it {why}; {_HYDRA_SEARCHPATH}")
+    for path in included.defaults[:_MAX_REFS]:
+        why = _hydra_default_leaves(path)
+        if why is not None:
+            out.append(f"Hydra defaults entry {path[:200]!r}: it {why}; Hydra's FileConfigSource joins it to the "
+                       "config search path (os.path.join) and composes it")
+    if len(included.searchpath) + len(included.defaults) > 2 * _MAX_REFS:
+        out.append(f"more than {_MAX_REFS} Hydra search-path or defaults entries (the rest not checked)")
+    return out
+
+
+_JSONARGPARSE = ("jsonargparse/LightningCLI config", "jsonargparse (parse_value_or_config: a string given for a "
+                 "class-, subclass- or dataclass-typed argument, or for LightningCLI's model/data/trainer/config, "
+                 "that names an existing file is loaded as that argument's config; its class_path is imported)")
+_JSONARGPARSE_INCLUDE = ("jsonargparse __include__ config", "jsonargparse (config_include_enabled: "
+                         "resolve_config_includes loads every config an __include__ names)")
+
+
+def _jsonargparse_includes(included: ci.Includes, acc: _Acc, where: str) -> list[str]:
+    """Configs jsonargparse may load that leave the folder (117pa-7): one climbing out with ``..`` is a
+    reference settled after the walk (:class:`CodeRef`, as a ``_BASE_``); one absolute, on a drive, under
+    ``~``, a URL or in a folder the walker skips is outside; one inside is judged where it lies."""
+    out: list[str] = []
+    for key, value in included.config_paths[:_MAX_REFS]:
+        what, loader = _JSONARGPARSE_INCLUDE if key == "__include__" else _JSONARGPARSE
+        why = leave_reason(value, skipped=_UNWALKED, home=True, url=True)
+        if why is None and "\\" in value:
+            why = "holds a backslash"
+        if why is None:
+            continue
+        if why.startswith("climbs out"):
+            acc.code_refs.append(CodeRef(value, value, what, loader, where))
+        else:
+            out.append(f"{key} {value[:200]!r}: it {why}; {loader}")
+    if len(included.config_paths) > _MAX_REFS:
+        out.append(f"more than {_MAX_REFS} config paths jsonargparse may load (the rest not checked)")
+    return out
 
 
 def _pickle_config(value: object, acc: _Acc, where: str) -> None:
@@ -1990,11 +2109,14 @@ def _code_references(doc: object, acc: _Acc, folder: Path | None, where: str) ->
         node = stack.pop()
         if isinstance(node, str):
             # an OmegaConf interpolation, in any JSON document (rt11b-1); a deny-listed dotted path or a
-            # config inside a string, which jsonargparse imports / parses again (18b-1, 18b-3)
-            targets = targets or "${" in node or ct.string_names_code(node)
+            # config inside a string, which jsonargparse imports / parses again (18b-1, 18b-3); a config
+            # path jsonargparse may load (117pa-7)
+            targets = targets or "${" in node or ct.string_names_code(node) \
+                or node.rstrip().lower().endswith(ct.CONFIG_EXTS)
         elif isinstance(node, dict):
-            if _marks_code(node) or ct.type_denied(node.get("type")) is not None or (
-                    node is doc and any(k in node for k in (ct.CUSTOM_IMPORTS, "_base_", "_BASE_"))):
+            if _marks_code(node) or ct.type_denied(node.get("type")) is not None or "__include__" in node or (
+                    node is doc and any(k in node for k in (ct.CUSTOM_IMPORTS, "_base_", "_BASE_", "hydra",
+                                                            "defaults", *ct.LIGHTNING_CLI_KEYS))):
                 targets = True  # Hydra, jsonargparse, fiddle, mmengine (:func:`_config_targets`), at any depth
             _string_leaves(node.get("auto_map"), refs, walked)
             pipes = node.get("custom_pipelines")

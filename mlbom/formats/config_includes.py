@@ -14,6 +14,26 @@ loader builds it (red team 116pa-2, -3, -5).
   the mapping, and mmengine rewrites the raw text first: ``{{ _base_.x }}`` becomes a placeholder string
   that takes the base config's value ``x`` after parsing (``_pre_substitute_base_vars`` /
   ``_substitute_base_vars``).
+* **Hydra** ``hydra.searchpath`` (red team 117pa-6): ``ConfigLoaderImpl._process_config_searchpath`` reads the
+  primary config's ``hydra.searchpath`` (a list of strings, ``OmegaConf.select``: interpolations resolved),
+  appends each entry to the config search path (``file://PATH`` or a plain path: a folder joined to the
+  working directory; ``pkg://MODULE``: ``importlib.resources.files`` imports that package; any other scheme:
+  a config-source plugin) and composes the ``defaults`` list from every source.
+* **Hydra** ``defaults``: each entry (``path``, ``group: option``, ``group: [options]``, with ``optional``/
+  ``override`` keywords and ``@package``) names ``group/option`` relative to a search-path root;
+  ``FileConfigSource`` joins it with ``os.path.join`` and ``realpath`` — so ``//abs`` (one ``/`` is the root's
+  own "absolute") and a ``..`` part (refused only from Hydra 1.4) leave the root.
+* **jsonargparse / LightningCLI** (117pa-7): ``parse_value_or_config`` reads a string given for a class-,
+  subclass- or dataclass-typed argument (LightningCLI's ``model``, ``data``, ``optimizer``,
+  ``lr_scheduler``, any such parameter of an ``init_args``), and ``_ActionConfigLoad`` one given for a class
+  group (``trainer``), as the path of a config to load when that file exists (relative to the config
+  that names it); ``ActionConfigFile`` does the same for a ``config`` key; ``__include__`` (a path or a
+  list, at any level; newer releases, with ``config_include_enabled``) loads the configs it names. Read
+  in a config that is evidently jsonargparse's (a ``class_path``/``init_args``/``dict_kwargs`` key, a
+  top-level LightningCLI key): ``__include__`` values, the string values of those top-level keys, and any
+  string value that names a config file (``.yaml``/``.yml``/``.json``/``.jsonnet``) under a key not named
+  as a data path (``…_file``, ``…_path``, ``…_dir``: a ``str``/``Path`` argument, never loaded) — an
+  absolute ``.json`` there is taken as a data file (``/data/coco/labels.json``).
 
 :func:`from_yaml` and :func:`from_doc` read a YAML text (composed, never constructed; aliases shared,
 merge keys followed — every candidate value of a key counts, not only the one PyYAML keeps: fail
@@ -53,9 +73,15 @@ class Includes:
     bases: list[tuple[str, str]] = field(default_factory=list)
     modules: list[str] = field(default_factory=list)
     odd: list[str] = field(default_factory=list)
+    # Hydra: the entries of a top-level ``hydra.searchpath`` (descriptions of those that are no string)
+    searchpath: list[str] = field(default_factory=list)
+    # Hydra: the config paths a top-level ``defaults`` list names (``group/option`` as Hydra joins them)
+    defaults: list[str] = field(default_factory=list)
+    # jsonargparse: (key, value) of each string it may load as a config (``__include__``: key "__include__")
+    config_paths: list[tuple[str, str]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.bases or self.modules or self.odd)
+        return bool(self.bases or self.modules or self.odd or self.searchpath or self.defaults or self.config_paths)
 
 
 def _key(node: object) -> str | None:
@@ -126,6 +152,8 @@ def _read(root: object, out: Includes) -> None:
     """The includes of one document's root (a composed YAML node or a JSON value)."""
     if not _is_mapping(root):
         return
+    _hydra(root, out)
+    _jsonargparse(root, out)
     if _too_long(root):
         out.odd.append(f"a document of over {MAX_ITEMS} keys (the rest not read)")
     for k, v in _entries(root):
@@ -175,6 +203,133 @@ def _read(root: object, out: Includes) -> None:
                             out.modules.append(m.strip()[:200])
 
 
+# LightningCLI's top-level keys (and its subcommands'): a string given for one is a config path
+LIGHTNING_KEYS = frozenset({"model", "data", "trainer", "optimizer", "lr_scheduler", "config"})
+LIGHTNING_SUBCOMMANDS = frozenset({"fit", "validate", "test", "predict"})
+# a config is evidently jsonargparse's/LightningCLI's with one of these keys at its top (they make any
+# string of a LightningCLI key a config path), or with both ``model`` and ``data`` (then only a string
+# naming a config file counts: vLLM's ``model: /models/llama`` is a weights folder) ...
+LIGHTNING_STRONG = frozenset({"trainer", "seed_everything", "fit"})
+JSONARGPARSE_KEYS = frozenset({"class_path", "init_args", "dict_kwargs", "__include__"})  # ... or anywhere
+INCLUDE = "__include__"
+CONFIG_EXTS = (".yaml", ".yml", ".json", ".jsonnet")
+# keys that name a data path (a ``str``/``Path`` argument, never loaded as a config)
+_DATA_KEY_ENDS = ("file", "files", "path", "paths", "dir", "dirs", "root", "folder", "filename", "url")
+MAX_NODES = 200_000  # nodes of one document walked for jsonargparse config paths (more: not read, odd)
+HYDRA_KEYWORDS = frozenset({"optional", "override"})
+
+
+def _hydra(root: object, out: Includes) -> None:
+    """A top-level ``hydra.searchpath`` and ``defaults`` list (Hydra: see the module)."""
+    for k, v in _entries(root):
+        key = _key(k)
+        if key == "hydra" and _is_mapping(v):
+            for k2, v2 in _entries(v):
+                if _key(k2) != "searchpath":
+                    continue
+                s = _scalar(v2)
+                items = [v2] if s is not None else _items(v2)
+                if items is None:
+                    out.searchpath.append(f"<{_shown(v2)}>")
+                    continue
+                if _too_long(v2):
+                    out.odd.append(f"hydra.searchpath lists over {MAX_ITEMS} entries (the rest not read)")
+                for item in items:
+                    e = _scalar(item)
+                    out.searchpath.append(e if e is not None else "<a collection>")
+        elif key == "defaults":
+            items = _items(v)
+            if items is None:
+                continue
+            if _too_long(v):
+                out.odd.append(f"defaults lists over {MAX_ITEMS} entries (the rest not read)")
+            for item in items:
+                _hydra_default(item, out)
+
+
+def _hydra_default(item: object, out: Includes) -> None:
+    s = _scalar(item)
+    if s is not None:
+        out.defaults.append(s.split("@", 1)[0].strip())
+        return
+    if not _is_mapping(item):
+        return
+    for k, v in _entries(item):
+        key = _key(k)
+        if key is None:
+            continue
+        group = key.split("@", 1)[0].split()
+        group_path = group[-1] if group else ""
+        values = [v] if _scalar(v) is not None else (_items(v) or [])
+        out.defaults.append(group_path)
+        for value in values:
+            option = _scalar(value)
+            if option is not None and option.strip() not in ("", "???", "null"):
+                out.defaults.append(f"{group_path}/{option.strip()}" if group_path else option.strip())
+
+
+def _data_key(key: str) -> bool:
+    return key.lower().rstrip("_").endswith(_DATA_KEY_ENDS)
+
+
+def _jsonargparse(root: object, out: Includes) -> None:
+    """The strings jsonargparse may load as configs (see the module), in a config that is evidently its."""
+    top: set[str] = set()
+    for k, _v in _entries(root):
+        key = _key(k)
+        if key is not None:
+            top.add(key)
+    strong = bool(top & LIGHTNING_STRONG)
+    evident = strong or {"model", "data"} <= top
+    found: list[tuple[str, str, bool]] = []  # (key, value, a config by its key alone)
+    # (node, key it sits under, top-level: its key is a LightningCLI key of the root or a subcommand)
+    stack: list[tuple[object, str, bool]] = [(root, "", False)]
+    seen: set[int] = set()
+    nodes = 0
+    while stack:
+        node, under, lightning = stack.pop()
+        nodes += 1
+        if nodes > MAX_NODES:
+            out.odd.append(f"a document of over {MAX_NODES} nodes: the config paths jsonargparse may load not "
+                           "all read")
+            break
+        if _is_mapping(node):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            for k, v in _entries(node):
+                key = _key(k)
+                if k is _TOO_DEEP or key is None:
+                    continue
+                if key in JSONARGPARSE_KEYS:
+                    evident = strong = True
+                if key == INCLUDE:
+                    s = _scalar(v)
+                    for item in ([v] if s is not None else _items(v) or []):
+                        if (p := _scalar(item)) is not None and p.strip():
+                            found.append((INCLUDE, p.strip(), True))
+                    continue
+                stack.append((v, key, key in LIGHTNING_KEYS and (node is root or under in LIGHTNING_SUBCOMMANDS)))
+        elif isinstance(node, (list, yaml.SequenceNode)):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            for item in _items(node) or []:
+                stack.append((item, under, False))
+        else:
+            s = _scalar(node)
+            if s is None or not s.strip() or not under:
+                continue
+            v = s.strip()
+            if v.lower().endswith(CONFIG_EXTS) and not _data_key(under) \
+                    and not (v.startswith("/") and v.lower().endswith(".json")):  # (/data/labels.json: data)
+                found.append((under, v, False))
+            elif lightning and under in LIGHTNING_KEYS:
+                found.append((under, v, True))
+    out.config_paths.extend((k, v) for k, v, by_key in found
+                            if k == INCLUDE or (evident and (strong or not by_key)))
+
+
 def from_doc(doc: object) -> Includes:
     """The includes of a parsed JSON document."""
     out = Includes()
@@ -197,7 +352,6 @@ def from_yaml(text: str) -> Includes:
         for root in composed(text, loader, None if i == 0 else MAX_PURE_YAML_CHARS):
             read_any = True
             _read(root, out)
-    out.bases = list(dict.fromkeys(out.bases))
-    out.modules = list(dict.fromkeys(out.modules))
-    out.odd = list(dict.fromkeys(out.odd))
+    for name in ("bases", "modules", "odd", "searchpath", "defaults", "config_paths"):
+        setattr(out, name, list(dict.fromkeys(getattr(out, name))))
     return out

@@ -153,6 +153,12 @@ TYPE_KEY = "type"  # mmengine's registry key (OpenMMLab: MMDetection, MMPose, MM
 # mmengine's ``custom_imports = dict(imports=[…])``: ``Config.fromfile`` → ``import_modules_from_strings``
 CUSTOM_IMPORTS = "custom_imports"
 INCLUDE_KEYS = frozenset({CUSTOM_IMPORTS, "_base_", "_BASE_"})  # = config_includes.KEYS
+# keys whose values config_includes reads from the document as composed (117pa-6/-7): Hydra's search path
+# and defaults list, jsonargparse's includes; and values that may name a config jsonargparse loads
+COMPOSE_KEYS = frozenset({"searchpath", "defaults", "__include__"})
+CONFIG_EXTS = (".yaml", ".yml", ".json", ".jsonnet")  # = config_includes.CONFIG_EXTS
+LIGHTNING_CLI_KEYS = frozenset({"model", "data", "trainer", "optimizer", "lr_scheduler", "config", "fit", "validate",
+                            "test", "predict"})
 _VALUE = ""  # a pending key-less value (no target's convention): resolved to judge what it names
 LOADERS = {
     HYDRA: "hydra.utils.instantiate (NeMo restore_from, Hydra/Lightning configs)",
@@ -170,6 +176,10 @@ NODE_RESOLVERS = frozenset({"oc.decode", "oc.create"})  # their argument becomes
 CODE_RESOLVERS = frozenset({"eval", "exec", "compile", "python", "py", "pyeval", "expr", "expression", "lambda",
                             "import", "system", "shell", "sh", "bash", "cmd", "popen", "subprocess", "run_code"})
 
+# a Hydra defaults group or option that may leave the search-path root (``//abs``, ``..``, a backslash, a
+# skipped folder, a URL, interpolations that may spell ``..``)
+_DEFAULTS_LEAVING = re.compile(r"(?:.*\s)?//|.*(?:\.\.|\\|\.git|://|\}\$\{|\}\.|\.\$\{)")
+_LEAVING = re.compile(r"/|~|.:|.*(?:\\|://|(?:^|/)\.\.(?:/|$)|(?:^|/)\.git(?:/|$))")  # a path that may leave its folder
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 _RESOLVER_NAME = re.compile(r"[A-Za-z_][\w\-]*(?:\.[A-Za-z_][\w\-]*)*")
 _VALUE_ESCAPES = frozenset("\\()[]{}:=, \t")  # OmegaConf's value-mode escapes (``\\,`` …)
@@ -210,6 +220,7 @@ class Targets:
     # a reading met a key of :data:`INCLUDE_KEYS` (at any depth, as the parser decodes it): the document is
     # then composed and read as the loader builds it (:mod:`mlbom.formats.config_includes`, 116pa-2/-3/-5)
     include_keys: bool = False
+    defaults: bool = False  # a reading met a ``defaults`` key (Hydra's defaults list: 117pa-6)
     # the top-level base configs a reading met as plain scalars (``_BASE_``, ``_base_`` or its items):
     # (key, value); and whether the text is shaped so that the walk's places may not be the document's
     # (an alias, a ``<<`` merge key, a key that is a collection): then config_includes composes it
@@ -908,6 +919,36 @@ def stdlib_logging_classes() -> frozenset[str]:
 def denied(path: str) -> str | None:
     """The deny-list reason for a dotted callable a loader imports and calls (as a Hydra target), or None."""
     return _why_dangerous(path)
+
+
+# standard-library modules whose import alone does something (117pa-8): their top-level code is a program
+IMPORT_EFFECTS: dict[str, str] = {
+    "antigravity": "opens a web browser when imported (webbrowser.open)",
+    "this": "prints when imported",
+    "__hello__": "prints when imported",
+    "__phello__": "prints when imported",
+    "idlelib.idle": "starts IDLE when imported",
+    "turtledemo": "a demo program of the standard library",
+    "test.autotest": "runs CPython's test suite when imported",
+    "test.regrtest": "CPython's test runner",
+}
+
+
+def import_risk(module: str) -> str | None:
+    """Why importing ``module`` by name (a gin ``import``, an mmengine ``custom_imports`` entry) does
+    something by itself — a standard-library module whose import runs a program (:data:`IMPORT_EFFECTS`,
+    the module or a package above it), a package's ``__main__`` module (its command line runs on
+    import; the bare ``__main__`` is the running program, imported already) — or None: an import that
+    runs only that module's own top-level code. The deny list is no rule here: it names callables, and
+    an import calls none of them (``import os`` runs nothing; a reference that calls ``os.system`` is
+    judged as a reference)."""
+    parts = module.split(".")
+    for i in range(len(parts), 0, -1):
+        if (hit := IMPORT_EFFECTS.get(".".join(parts[:i]))) is not None:
+            return hit
+    if "__main__" in parts and module != "__main__":
+        return "is a package's __main__ module: importing it runs that package's command line"
+    return None
 
 
 def log_file_finding(cls: str, path: str) -> tuple[Severity, str, Verdict | None]:
@@ -1830,6 +1871,13 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                 top.step = scalar
                 if scalar in INCLUDE_KEYS:
                     out.include_keys = True
+                elif scalar in COMPOSE_KEYS:  # (read from the composed document: config_includes)
+                    if scalar == "defaults":  # (composed when an entry may leave the folder: below)
+                        out.defaults = True
+                    else:
+                        out.include_keys = out.shaped = True
+                elif out.defaults and scalar is not None and _DEFAULTS_LEAVING.match(scalar):
+                    out.include_keys = out.shaped = True  # a Hydra defaults group that may leave the folder
                 if scalar is None or scalar == "<<" or isinstance(event, yaml.AliasEvent):
                     out.shaped = True
                 if hydra_key and scalar in MARKERS:
@@ -1858,6 +1906,12 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                         out.odd("a collection")
                 elif scalar is not None and top is not None:  # (a scalar document is no config: OmegaConf refuses it)
                     out.value(scalar, _below(top), max(doc, 0))
+                    if not out.shaped and ((_LEAVING.match(scalar.strip()) and (
+                            scalar.rstrip().lower().endswith(CONFIG_EXTS)
+                            or (top.is_map and top.step in LIGHTNING_CLI_KEYS)))
+                            or (out.defaults and _DEFAULTS_LEAVING.match(scalar))):
+                        # a config jsonargparse may load, a Hydra defaults entry that may leave the folder
+                        out.include_keys = out.shaped = True  # (read from the composed document: config_includes)
                     out.custom_import(scalar, _below(top))
                     out.base(scalar, _below(top))
                     if "${" in scalar and out.depth == 0 and _node_parts(scalar) is not None:
@@ -2944,7 +2998,8 @@ def judge(targets: Targets) -> list[Judged]:
                           "applied)", "suspicious"))
     if targets.modules:
         out.append(Judged("code.remote", "high", "mmengine custom_imports names modules this scan did not judge: "
-                          f"{_shown([repr(m) for m in targets.modules])} (Config.fromfile imports them with "
+                          f"{_shown([repr(m) + (f' ({r})' if (r := import_risk(m)) else '') for m in targets.modules])}"
+                          " (Config.fromfile imports them with "
                           "import_custom_modules=True, its default: their top-level code runs when the config "
                           "is loaded)", "suspicious"))
     out.extend(Judged("config.logging", sev, msg, effect) for sev, msg, effect in targets.logging)

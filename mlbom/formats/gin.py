@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import tokenize
+from collections.abc import Callable
 
 from mlbom.formats.paths import leave_reason
 from mlbom.fswalk import SKIPPED_FOLDERS
@@ -34,6 +36,10 @@ MAX_TOKENS = 4_000_000  # tokens read per file
 MAX_TEXT = 256 << 10
 
 _SCOPE_TOKENS = frozenset({".", "/"})
+# an import a text of any name may hold that gin would run for its own sake (a file gin includes has any
+# name: 114pa-1, 117pa-8): config_targets.IMPORT_EFFECTS, a __main__ module
+EFFECT_IMPORT = re.compile(r"\b(?:import|from)[ \t\\\n]+[\w. \t\\\n]{0,200}?\b(?:antigravity|this|__hello__|__phello__|idlelib|"
+                           r"turtledemo|autotest|regrtest|__main__)\b")
 
 
 def _tokens(text: str) -> tuple[list[tokenize.TokenInfo], str | None]:
@@ -121,13 +127,50 @@ def _include_outside(path: str) -> bool:
     return leave_reason(path, home=True, url=True, skipped=SKIPPED_FOLDERS) is not None or ":" in path[:3]
 
 
-def judge(text: str, where: str) -> list[Judged]:
-    """The findings of one gin file (``where`` names it in the messages)."""
+def _imports(modules: list[str], where: str, local: Callable[[str], bool] | None, every: bool) -> list[Judged]:
+    """The modules gin's parser imports (``__import__``, red team 117pa-8), judged by the rule mmengine's
+    ``custom_imports`` shares (:func:`~mlbom.formats.config_targets.import_risk`): one that does something
+    when imported (a stdlib module with a side effect, a ``__main__`` module) — and, in a gin file
+    (``every``), a module of the config's own folder (``local``: code beside the model that the config
+    makes the program run) — is ``code.remote`` (``suspicious``); any other (T5X's ``t5x.models``,
+    ``seqio``, ``__main__``) is listed as ``info``: an import runs only that installed module's own code.
+    mmengine's ``custom_imports`` stays ``suspicious`` for every module: it exists to pull in code beyond
+    the framework (a project's plugins), where a gin import is how every T5X, Dopamine or trax config
+    makes its framework's configurables known."""
+    from mlbom.formats.config_targets import import_risk
+
+    out: list[Judged] = []
+    plain: list[str] = []
+    for module in dict.fromkeys(modules):
+        risk = import_risk(module)
+        if risk is not None:
+            out.append(Judged("code.remote", "high", f"{where}: gin imports {module!r}, which {risk}; gin's parser "
+                              "runs __import__ on every import statement when the config is parsed", "suspicious"))
+        elif every and local is not None and local(module):
+            out.append(Judged("code.remote", "high", f"{where}: gin imports {module!r}, a module of the config's "
+                              "own folder: gin's parser runs its code (__import__) when the config is parsed",
+                              "suspicious"))
+        elif every:
+            plain.append(module)
+    if plain:
+        shown = ", ".join(plain[:10]) + (f" and {len(plain) - 10} more" if len(plain) > 10 else "")
+        out.append(Judged("config.gin-import", "info", f"{where}: gin imports {shown} when the config is parsed "
+                          "(installed modules' own code; not judged here)"))
+    return out
+
+
+def judge(text: str, where: str, *, local: Callable[[str], bool] | None = None, every: bool = True) -> list[Judged]:
+    """The findings of one gin file (``where`` names it in the messages). ``every``: a gin file's (all
+    its imports judged and listed); else a text of another name gin may include, whose imports count
+    only when they run something by themselves. ``local``: whether a module is a file of the config's folder."""
     from mlbom.formats.config_targets import denied
 
     if len(text) > MAX_TEXT:
         if "dynamic_registration" not in text:
-            return []
+            if EFFECT_IMPORT.search(text) is None:
+                return []
+            return [Judged("code.remote", "high", f"{where}: gin text of more than {MAX_TEXT // 1024} KiB that may "
+                           "import a module that does something when imported: not read", "suspicious")]
         return [Judged("code.remote", "high", f"{where}: gin with dynamic registration, more than {MAX_TEXT // 1024} "
                        "KiB: not read (the program calls what its references name)", "suspicious")]
     toks, stopped = _tokens(text)
@@ -135,6 +178,7 @@ def judge(text: str, where: str) -> list[Judged]:
     dynamic = False
     out: list[Judged] = []
     named: list[str] = []
+    modules: list[str] = []
     for st in _statements(toks):
         head = st[0].string if st[0].type == tokenize.NAME else ""
         if head in ("from", "import", "include") and _binding(st):
@@ -148,12 +192,14 @@ def judge(text: str, where: str) -> list[Judged]:
                     dynamic = True
                 elif name:
                     aliases[alias or name] = f"{module}.{name}"
+                    modules.append(f"{module}.{name}")  # (__import__ of module.name: module's code runs first)
             continue
         if head == "import" and len(st) >= 2:
-            module, k = _dotted(st, 1)  # (an import alone runs only that module's own code)
+            module, k = _dotted(st, 1)
             alias = st[k + 1].string if k + 1 < len(st) and st[k].string == "as" else None
             if module:
                 aliases[alias or module.split(".")[0]] = module if alias else module.split(".")[0]
+                modules.append(module)
             continue
         if head == "include":
             for tok in st[1:]:
@@ -169,6 +215,7 @@ def judge(text: str, where: str) -> list[Judged]:
         # a reference hands the configurable (or, with "()", what calling it returns) to the
         # program; a binding only sets a parameter of one the program or a reference calls
         named.extend(_references(st))
+    out.extend(_imports(modules, where, local, every))
     if not dynamic:
         return out
     seen: set[str] = set()

@@ -43,8 +43,9 @@ def test_denied_callables_under_dynamic_registration_are_unsafe(text: str) -> No
 
 def test_a_t5x_config_names_code_the_program_calls() -> None:
     r = scan_bytes(T5X.encode(), "config.gin")
-    assert r.verdict == "suspicious" and {f.id for f in r.findings} == {"code.remote"}, r.findings
-    msg = r.findings[0].message
+    assert r.verdict == "suspicious" and {f.id for f in r.findings if f.severity != "info"} == {"code.remote"}, \
+        r.findings
+    msg = next(f.message for f in r.findings if f.id == "code.remote")
     assert "t5x.adafactor.Adafactor" in msg and "seqio.SentencePieceVocabulary" in msg and "os.system" not in msg
 
 
