@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, ClassVar
@@ -673,26 +673,40 @@ def _npy_stream_pick(fh: IO[bytes], size: int) -> str | None:
 
 def _hdf5(path: str | Path, head: bytes) -> bool:
     """Whether an HDF5 superblock signature lies where the HDF5 library looks for one (offset 0,
-    512, 1024, … behind a user block: :func:`mlbom.formats.hdf5.signature_offset`, the scanner's
-    rule, ``h5py.is_hdf5``'s)."""
-    from mlbom.formats import hdf5
+    512, 1024, … up to :data:`mlbom.formats.hdf5.MAX_SUPERBLOCK_SEARCH`, behind a user block: the
+    offsets of :func:`mlbom.formats.hdf5.signature_offset`, the scanner's rule and
+    ``h5py.is_hdf5``'s), the first ones in ``head``, the rest read at each offset."""
+    from mlbom.formats.hdf5 import MAX_SUPERBLOCK_SEARCH, SIGNATURE
 
-    if head.startswith(hdf5.SIGNATURE) or head[512:520] == hdf5.SIGNATURE or head[1024:1032] == hdf5.SIGNATURE \
-            or head[2048:2056] == hdf5.SIGNATURE:
-        return True
+    pos = 0
+    while pos + 8 <= len(head):
+        if head[pos:pos + 8] == SIGNATURE:
+            return True
+        pos = 512 if pos == 0 else pos * 2
     if len(head) < _HEAD:
         return False  # (the whole file was read)
     try:
-        with open(path, "rb", buffering=0) as fh:
-            return hdf5.signature_offset(fh, os.fstat(fh.fileno()).st_size) is not None  # type: ignore[arg-type]
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return False
+    try:
+        end = min(os.fstat(fd).st_size, MAX_SUPERBLOCK_SEARCH)
+        while pos + 8 <= end:
+            if os.pread(fd, 8, pos) == SIGNATURE:
+                return True
+            pos *= 2
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return False
 
 
 # pandas' read_pickle(compression="infer"): the compression its name selects (pandas.io.common's
 # extension_to_compression, in its order; the name lowercased)
 _PANDAS_BY_NAME = ((".tar", "tar"), (".tar.gz", "tar"), (".tar.bz2", "tar"), (".tar.xz", "tar"), (".gz", "gzip"),
                    (".bz2", "bz2"), (".zip", "zip"), (".xz", "xz"), (".zst", "zstd"))
+_PANDAS_SUFFIXES = tuple(suffix for suffix, _ in _PANDAS_BY_NAME)
 # a zstd file whose name, past ``.zst``, says another format than a pickle (a JSON Lines or CSV shard,
 # a tar): no program read_pickle-s it; mlbom cannot decode zstd, so any other is taken (error)
 _ZSTD_DATA = (".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".txt", ".parquet", ".arrow", ".feather", ".tar",
@@ -706,7 +720,9 @@ def _pandas_pick(path: str | Path, head: bytes) -> str | None:
     stream (``.zst``), which mlbom cannot decode. ``evidence`` when the first member starts like a
     pickle (pandas takes the single member: the scan judges it), or for a zstd stream whose name
     names no other format (the scan is ``error``: the BOM carries it); None otherwise."""
-    name = os.path.basename(os.fspath(path)).lower()
+    name = os.fspath(path).lower()
+    if not name.endswith(_PANDAS_SUFFIXES):
+        return None
     codec = next((c for suffix, c in _PANDAS_BY_NAME if name.endswith(suffix)), None)
     if codec == "zstd":
         if not compression.after_skippable(head).startswith(compression.ZSTD_MAGIC):
@@ -841,7 +857,7 @@ def _zip_names_pickle(path: str | Path) -> str | None:
     import struct
 
     from mlbom.formats.weights import FormatError
-    from mlbom.formats.zipread import find_end_record, open_member, read_archive
+    from mlbom.formats.zipread import SUPPORTED_METHODS, find_end_record, open_member, read_archive
 
     try:
         with open(path, "rb") as fh:
@@ -878,8 +894,8 @@ def _zip_names_pickle(path: str | Path) -> str | None:
                 return "evidence"
             pick: str | None = None
             for e in entries:
-                if not e.holds_data:
-                    continue
+                if not e.holds_data or (e.encrypted and e.method != 0) or e.method not in SUPPORTED_METHODS:
+                    continue  # (no loader reads it: zipfile and torch refuse it)
                 try:
                     member = open_member(fh, e)
                     if member.read(6) != b"\x93NUMPY":
@@ -1081,6 +1097,46 @@ def _package_folders(envs: set[Path]) -> set[Path]:
     return out
 
 
+def _link_followed(rel: str, resolved: Path, named: bool, root: Path, envs: set[Path],
+                   stop: Callable[[str, str], None], notes: list[Finding] | None) -> bool:
+    """Whether the sweep reads the symbolic link ``rel`` (resolving to ``resolved``) as the file it
+    leads to; when it does not, the link leaves a record, never silence (red team 117pa-4): a link
+    that leaves the project (to a file or a folder) is "not read" (``stop``: the BOM says
+    incomplete, as ``mlbom scan`` says ``files.symlink-escape``), except inside an environment
+    folder (a venv's ``bin/python`` leads to the base interpreter), where it is an ``info`` finding
+    (``notes``) naming the link and what it leads to; a link to a folder inside the project is
+    walked where the folder lies, unless that is inside a folder the sweep does not walk
+    (``.git``): "not read"; a dangling link leads to nothing a loader reads (``info``)."""
+    from mlbom.fswalk import SKIPPED_FOLDERS
+
+    is_dir = os.path.isdir(resolved)
+    kind = "a folder" if is_dir else "a file" if os.path.isfile(resolved) else (
+        "nothing (it dangles)" if not os.path.lexists(resolved) else "something not a regular file")
+    if not resolved.is_relative_to(root):
+        where = root / rel
+        if not named and any(where.parent == env or where.parent.is_relative_to(env) for env in envs):
+            if notes is not None:
+                notes.append(Finding(id="files.symlink-not-followed", severity="info", source=rel,
+                                     message=f"{rel}: symbolic link to {kind} outside the project folder, in an "
+                                             "environment folder: not followed (nothing there is judged)"))
+            return False
+        stop(rel, "symbolic link to outside the project folder (not followed)" if named or not is_dir
+             else "symbolic link to a folder outside the project folder (not followed): weight files in it "
+                  "were not looked for")
+        return False
+    if is_dir:
+        if any(part in SKIPPED_FOLDERS for part in resolved.relative_to(root).parts):
+            stop(rel, "symbolic link to a folder inside a .git folder, which the sweep does not walk (not followed): "
+                      "weight files in it were not looked for")
+        return False  # (the folder is walked where it lies)
+    if not os.path.isfile(resolved):
+        if notes is not None:
+            notes.append(Finding(id="files.symlink-not-followed", severity="info", source=rel,
+                                 message=f"{rel}: symbolic link to {kind}: no file to read"))
+        return False
+    return True
+
+
 def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
                   envs: set[Path] | None = None, notes: list[Finding] | None = None) -> list[Path]:
     """The weight files of ``project_dir`` (by name: :func:`weight_named`, ``.bin``, ``.pt``,
@@ -1140,24 +1196,36 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
         for e in entries:
             if e.is_dir(follow_symlinks=False):
                 continue
-            # a regular file no name claims is read for its first bytes (116pa-6; a link only when it is
-            # named): before any path is made of it, the sweep's cost on a large tree (node_modules)
             named = weight_named(e.name)
-            pick = None if named or e.name in listed or not e.is_file(follow_symlinks=False) else unpickled_content(e.path)
+            link = e.is_symlink()
+            if link:
+                p = Path(folder) / e.name
+                rel = p.relative_to(project_dir).as_posix()
+                if root / rel in covered:
+                    continue
+                try:
+                    resolved = p.resolve()
+                except (OSError, RuntimeError):
+                    stop(rel, "symbolic link loop (not followed)")
+                    continue
+                if not _link_followed(rel, resolved, named, root, envs or set(), stop, notes):
+                    continue
+                # a linked file inside the project is read through the link, whatever lies at its
+                # target (a folder the sweep does not walk, 117pa-4): as the scan follows it
+                pick = None if named or not os.path.isfile(resolved) else unpickled_content(e.path)
+            else:
+                # a regular file no name claims is read for its first bytes (116pa-6): before any path
+                # is made of it, the sweep's cost on a large tree (node_modules)
+                pick = (None if named or e.name in listed or not e.is_file(follow_symlinks=False)
+                        else unpickled_content(e.path))
             if not named and pick is None:
                 continue
-            p = Path(folder) / e.name
-            rel = p.relative_to(project_dir).as_posix()
-            if root / rel in covered:
-                continue
-            try:
-                resolved = p.resolve() if e.is_symlink() else root / rel
-            except (OSError, RuntimeError):
-                stop(rel, "symbolic link loop (not followed)")
-                continue
-            if not resolved.is_relative_to(root):
-                stop(rel, "symbolic link to outside the project folder (not followed)")
-                continue
+            if not link:
+                p = Path(folder) / e.name
+                rel = p.relative_to(project_dir).as_posix()
+                if root / rel in covered:
+                    continue
+                resolved = root / rel
             if resolved in covered or resolved in seen or any(a in covered for a in resolved.parents):
                 continue  # the file, or the folder a link leads into, is inventoried already
             if named and not os.path.isfile(resolved):
