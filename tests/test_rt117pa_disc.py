@@ -281,7 +281,7 @@ def test_an_environments_interpreter_links_are_info_not_incomplete(tmp_path: Pat
     os.symlink(shutil.which("sh") or "/bin/sh", proj / ".venv" / "bin" / "python")
     (proj / ".venv" / "lib" / "python3.11" / "site-packages").mkdir(parents=True)
     os.symlink("lib", proj / ".venv" / "lib64")
-    models, unread, infos = _generate(proj)
+    _models, unread, infos = _generate(proj)
     assert unread == [], unread
     assert any(m.startswith(".venv/bin/python: symbolic link to a file outside") for m in infos), infos
 

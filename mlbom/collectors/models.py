@@ -1154,13 +1154,15 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
     its content (red team 116pa-6: ``model.p``, ``word2vec.model``, ``classifier`` with no
     extension were pickles no name list reached, and the BOM said complete): its first 4 KiB read
     as a format a loader unpickles (:func:`unpickled_content`), confirmed by the scan of all of it
-    (:func:`_confirmed`: a licence whose ``T`` reads as an opcode is text); a symbolic link no name
-    claims is not followed (its target, when inside the project, is swept where it lies). A ``.git`` folder below the
+    (:func:`_confirmed`: a licence whose ``T`` reads as an opcode is text); red team 117pa: any
+    object-array spelling, torch's legacy tar members, pandas' name-selected archives, HDF5 (a
+    Keras model) by content. A ``.git`` folder below the
     project folder is not walked: an ``info`` finding (``notes``) says so, as a model folder's walk
     does; the project's own ``.git`` is git's store.
     One walk (:func:`mlbom.fswalk.discovery_walk`, the walk environment markers are found with
-    too), never following a symbolic link to a folder; a linked file is taken when it resolves
-    inside the project, and recorded as not followed (``skipped``) when it does not.
+    too), never following a symbolic link to a folder; a linked file inside the project is read
+    through the link, whatever its name (as ``scan`` follows it); a link the sweep does not follow
+    always leaves a record (:func:`_link_followed`, red team 117pa-4).
     Past :data:`_STRAY_ENTRIES` entries, :data:`_STRAY_DEPTH` folders deep or
     :data:`mlbom.fswalk.MAX_FILES` weight files, the rest is an ``Unreadable`` record: the BOM
     says incomplete rather than leaving files out silently."""
