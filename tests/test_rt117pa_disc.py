@@ -316,3 +316,13 @@ def test_a_site_packages_tree_as_a_project_adds_only_real_pickles() -> None:
     spec = importlib.util.find_spec("pytest")
     assert spec is not None and spec.origin is not None
     _only_real_pickles(Path(spec.origin).parent.parent)
+
+
+@pytest.mark.usefixtures("_isolated")
+def test_a_linked_folder_discovery_records_is_recorded_once(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "train.csv").write_text("a,b\n1,2\n")
+    proj = _project(tmp_path, {})
+    os.symlink("../elsewhere", proj / "data")
+    _models, unread, _infos = _generate(proj)
+    assert len([u for u in unread if u.startswith("data:")]) == 1, unread

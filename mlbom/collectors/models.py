@@ -762,7 +762,10 @@ def _first_tar_member(data: bytes) -> bytes | None:
 
     from mlbom.formats import tarwalk
 
-    walked = tarwalk.walk(io.BytesIO(data), len(data), max_steps=64 * tarwalk.BLOCK)
+    try:
+        walked = tarwalk.walk(io.BytesIO(data), len(data), max_steps=64 * tarwalk.BLOCK)
+    except (ValueError, OverflowError, MemoryError, UnicodeError):
+        return None
     if walked.refused is not None and walked.end == 0:
         return None
     members = _tar_members(data, walked.end if walked.end is not None else len(data), 1)
@@ -851,7 +854,8 @@ def _zip_names_pickle(path: str | Path) -> str | None:
     NPY's magic as an array, whatever its name: 117pa-3; its header read by :func:`_npy_stream_pick`);
     ``guess`` when its directory is zip64, larger than :data:`_MAX_CENTRAL_DIRECTORY` or malformed,
     or an NPY header is one mlbom's reader refuses (the scan decides); ``evidence`` past
-    :data:`_MAX_PEEKED` members; None when no reader finds an archive or none of its members is a
+    :data:`_MAX_PEEKED` members or when the scanner's zip reader refuses the archive (kept only
+    when its scan finds a pickle or worse); None when no reader finds an archive or none of its members is a
     pickle by name or an array of objects. Members are read with the scanner's zip reader
     (:func:`mlbom.formats.zipread.read_archive`, :func:`~mlbom.formats.zipread.open_member`)."""
     import struct
@@ -875,9 +879,11 @@ def _zip_names_pickle(path: str | Path) -> str | None:
             fh.seek(eocd - cd_size)
             cd = fh.read(cd_size)
             pos = 0
+            count = 0
             for _ in range(_MAX_MEMBERS):
                 if pos == len(cd):
                     break
+                count += 1
                 if cd[pos:pos + 4] != b"PK\x01\x02" or pos + 46 > len(cd):
                     return "guess"
                 name_len, extra_len, comment_len = struct.unpack("<HHH", cd[pos + 28:pos + 34])
@@ -886,11 +892,11 @@ def _zip_names_pickle(path: str | Path) -> str | None:
                 pos += 46 + name_len + extra_len + comment_len
             else:
                 return "guess"
+            if count > _MAX_PEEKED:
+                return "evidence"  # (a member past those read may be an array of objects: the scan decides)
             try:
                 entries = read_archive(fh, size, eocd).entries
             except (FormatError, ValueError, OverflowError):
-                return "guess"
-            if len(entries) > _MAX_PEEKED:
                 return "evidence"
             pick: str | None = None
             for e in entries:
@@ -956,7 +962,10 @@ def _tar_names_pickle(path: str | Path) -> str | None:
     try:
         with open(path, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
-            walked = tarwalk.walk(fh, size, max_steps=4 * _MAX_TAR_MEMBERS * TAR_STEPS_PER_BLOCK)
+            try:
+                walked = tarwalk.walk(fh, size, max_steps=4 * _MAX_TAR_MEMBERS * TAR_STEPS_PER_BLOCK)
+            except (ValueError, OverflowError, MemoryError, UnicodeError):
+                return "guess"
             if walked.over_allowance or walked.end == 0 or walked.members > _MAX_TAR_MEMBERS:
                 return "guess"
             members = _tar_members(fh, size if walked.end is None else walked.end, _MAX_TAR_MEMBERS)
@@ -1177,6 +1186,10 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
     def stop(rel: str, reason: str) -> None:
         skipped.append(Unreadable(path=rel, collector="model", reason=reason))
 
+    def stop_once(rel: str, reason: str) -> None:  # (discovery may have recorded the same link)
+        if not any(u.path == rel for u in skipped):
+            stop(rel, reason)
+
     def stopped(why: DiscoveryStop) -> None:
         stop(why.rel, f"{why.reason}: weight files {'in it' if why.rel != '.' else 'in the rest of the project'} "
                       "outside the model and data folders were not looked for")
@@ -1208,9 +1221,11 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
                 try:
                     resolved = p.resolve()
                 except (OSError, RuntimeError):
-                    stop(rel, "symbolic link loop (not followed)")
+                    stop_once(rel, "symbolic link loop (not followed)")
                     continue
-                if not _link_followed(rel, resolved, named, root, envs or set(), stop, notes):
+                if resolved in covered or any(a in covered for a in resolved.parents):
+                    continue  # (what it leads to is inventoried: a dataset folder linked from elsewhere)
+                if not _link_followed(rel, resolved, named, root, envs or set(), stop_once, notes):
                     continue
                 # a linked file inside the project is read through the link, whatever lies at its
                 # target (a folder the sweep does not walk, 117pa-4): as the scan follows it
