@@ -326,3 +326,10 @@ def test_a_linked_folder_discovery_records_is_recorded_once(tmp_path: Path) -> N
     os.symlink("../elsewhere", proj / "data")
     _models, unread, _infos = _generate(proj)
     assert len([u for u in unread if u.startswith("data:")]) == 1, unread
+
+
+def test_a_legacy_member_name_is_matched_normalized(tmp_path: Path) -> None:
+    (tmp_path / "ckpt").write_bytes(_tar({"./storages": _P2}))
+    assert unpickled_content(tmp_path / "ckpt") == "sure"
+    (tmp_path / "dirs").write_bytes(_tar({"tensors/readme.txt": b"x"}))
+    assert unpickled_content(tmp_path / "dirs") is None

@@ -973,7 +973,9 @@ def _tar_names_pickle(path: str | Path) -> str | None:
         return None
     if members is None:
         return None
-    if any(name in _LEGACY_MEMBERS and not isdir for _o, _s, name, isdir in members):
+    # (the name as tarfile gives it, and normalized: ``./storages``; a looser match only scans more)
+    if any((name in _LEGACY_MEMBERS or posixpath.normpath(name) in _LEGACY_MEMBERS) and not isdir
+           for _o, _s, name, isdir in members):
         return "sure"
     return "guess" if walked.refused is not None else None
 
