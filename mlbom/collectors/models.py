@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import ClassVar
+from typing import IO, ClassVar
 
 from mlbom import licenses
 from mlbom.collectors import Context
@@ -591,21 +591,28 @@ _MAX_MEMBERS = 1_000_000
 
 
 def unpickled_content(path: str | Path) -> str | None:
-    """Whether a file's first bytes are a format a loader unpickles, whatever the file's name
-    (red team 116pa-6: ``word2vec.model``, ``vectors.kv`` or ``clf.anything`` is ``pickle.load``-ed
-    by the program that wrote it), and how sure that is: ``sure`` — a protocol 2-5 pickle header;
-    a compressed stream (gzip, bz2, xz, LZMA, zlib, lz4, joblib's ZF: joblib and gensim decompress
-    by magic or name) whose decompressed start has one; a zip (torch.load and torch.jit.load read
-    any file starting ``PK\x03\x04`` as their archive) whose central directory names a ``*.pkl``
-    member (``archive/data.pkl`` wherever it lies, TorchScript's ``constants.pkl``, a pickle in a
-    zip); an uncompressed tar holding torch's legacy ``pickle`` member; a NumPy array of objects
-    (``allow_pickle=True`` unpickles it). ``guess`` — a first opcode
-    whose walk from the head is not proven to fail (:func:`mlbom.formats.pickle_start.may_unpickle`,
-    the scanner's and the dataset collector's rule), the same after decompression, a compressed
-    stream that cannot be decompressed from its start, a zip whose directory is zip64 or too
-    large to read here: the scan of the whole file decides (:func:`_confirmed`). None: no loader
-    unpickles it (a ``.tar.gz`` is an archive, not a weight). Only the first :data:`_HEAD` bytes are
-    read (a bz2 stream's first MiB; a zip's central directory): the sweep reads every file no name
+    """Whether a file's first bytes are a format a loader unpickles or runs code from, whatever the
+    file's name (red team 116pa-6: ``word2vec.model``, ``vectors.kv`` or ``clf.anything`` is
+    ``pickle.load``-ed by the program that wrote it), and how sure that is: ``sure`` — a protocol 2-5
+    pickle header; a compressed stream (gzip, bz2, xz, LZMA, zlib, lz4, joblib's ZF: joblib and gensim
+    decompress by magic or name) whose decompressed start has one; a zip (torch.load and torch.jit.load
+    read any file starting ``PK\x03\x04`` as their archive) whose central directory names a ``*.pkl``
+    member, or holding a member that is a NumPy array of objects (``np.load`` reads every member of
+    an archive of any name, 117pa-3); an uncompressed tar holding one of torch's legacy members
+    ``storages``, ``tensors`` or ``pickle`` (117pa-2); a NumPy array of objects, its header read as
+    numpy reads it (:func:`mlbom.formats.weights.parse_npy`: ``'O'``, ``"|O"``, ``'object'``, an
+    object field or sub-array, 117pa-1). ``guess`` — a first opcode whose walk from the head is not
+    proven to fail (:func:`mlbom.formats.pickle_start.may_unpickle`, the scanner's and the dataset
+    collector's rule), the same after decompression, a compressed stream that cannot be
+    decompressed from its start, a zip or tar whose headers mlbom's own readers refuse or cannot
+    read to their end here, an NPY header numpy's reader is not shown to refuse: the scan of the
+    whole file decides (:func:`_confirmed`). ``evidence`` — content a loader may run code from only
+    when the scan finds it inside (:func:`_confirmed` with ``evidence``): an HDF5 file (tf.keras's
+    ``load_model`` and pandas' ``read_hdf`` pick HDF5 by content, 117pa-9), and what pandas'
+    ``read_pickle`` opens by the file name (:func:`_pandas_pick`, 117pa-3). None: no loader
+    unpickles it. Only the first :data:`_HEAD` bytes are read (a bz2 stream's first MiB; a zip's
+    central directory and its members' first bytes; a tar's headers through
+    :mod:`mlbom.formats.tarwalk`; the HDF5 signature's offsets): the sweep reads every file no name
     claims."""
     head = _read_head(path, _HEAD)
     if not head:
@@ -614,15 +621,25 @@ def unpickled_content(path: str | Path) -> str | None:
         return "sure"
     if may_unpickle(head, whole=len(head) < _HEAD):
         return "guess"
+    pick: str | None = None
     if head.startswith(b"PK\x03\x04"):
-        return _zip_names_pickle(path)
-    if head.startswith(b"\x93NUMPY"):
-        return "sure" if b"'|O'" in head else None  # an object dtype (or a field of one) in the header
-    if _tar_checksum(head) and is_tar(head):
-        return _tar_names_pickle(path)
-    codec = compression.compressed(head)
-    if codec is None:
-        return None
+        pick = _zip_names_pickle(path)
+    elif head.startswith(b"\x93NUMPY"):
+        pick = _npy_pick(path)
+    elif _tar_checksum(head) and is_tar(head):
+        pick = _tar_names_pickle(path)
+    else:
+        codec = compression.compressed(head)
+        if codec is not None:
+            pick = _compressed_pick(path, head, codec)
+    if pick is None:
+        pick = _pandas_pick(path, head)
+    if pick is None and _hdf5(path, head):
+        pick = "evidence"  # (any file: an HDF5 file may start behind a user block of any content)
+    return pick
+
+
+def _compressed_pick(path: str | Path, head: bytes, codec: str) -> str | None:
     inner = _decompressed_start(head, codec)
     if inner is None and len(head) == _HEAD:  # (a bz2 block: up to 900 kB of input before any output)
         inner = _decompressed_start(_read_head(path, _COMPRESSED_HEAD), codec)
@@ -631,6 +648,158 @@ def unpickled_content(path: str | Path) -> str | None:
     if _pickle_header(inner):
         return "sure"
     return "guess" if not is_tar(inner) and may_unpickle(inner, whole=False) else None
+
+
+def _npy_pick(path: str | Path) -> str | None:
+    """An NPY file's header read as numpy's ``read_array`` reads it (:func:`mlbom.formats.weights.parse_npy`,
+    the scanner's reader): ``sure`` for an object dtype anywhere in it (numpy unpickles the data),
+    None for plain data, ``guess`` when mlbom's reader refuses the header (the scan decides)."""
+    try:
+        with open(path, "rb", buffering=0) as fh:
+            return _npy_stream_pick(fh, os.fstat(fh.fileno()).st_size)
+    except OSError:
+        return "guess"
+
+
+def _npy_stream_pick(fh: IO[bytes], size: int) -> str | None:
+    from mlbom.formats.weights import FormatError, parse_npy
+
+    try:
+        facts = parse_npy(fh, size)
+    except (FormatError, ValueError, OSError, EOFError, MemoryError, RecursionError):
+        return "guess"
+    return "sure" if facts.pickle_offset is not None else None
+
+
+def _hdf5(path: str | Path, head: bytes) -> bool:
+    """Whether an HDF5 superblock signature lies where the HDF5 library looks for one (offset 0,
+    512, 1024, … up to :data:`mlbom.formats.hdf5.MAX_SUPERBLOCK_SEARCH`, behind a user block: the
+    offsets of :func:`mlbom.formats.hdf5.signature_offset`, the scanner's rule and
+    ``h5py.is_hdf5``'s), the first ones in ``head``, the rest read at each offset."""
+    from mlbom.formats.hdf5 import MAX_SUPERBLOCK_SEARCH, SIGNATURE
+
+    pos = 0
+    while pos + 8 <= len(head):
+        if head[pos:pos + 8] == SIGNATURE:
+            return True
+        pos = 512 if pos == 0 else pos * 2
+    if len(head) < _HEAD:
+        return False  # (the whole file was read)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return False
+    try:
+        end = min(os.fstat(fd).st_size, MAX_SUPERBLOCK_SEARCH)
+        while pos + 8 <= end:
+            if os.pread(fd, 8, pos) == SIGNATURE:
+                return True
+            pos *= 2
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return False
+
+
+# pandas' read_pickle(compression="infer"): the compression its name selects (pandas.io.common's
+# extension_to_compression, in its order; the name lowercased)
+_PANDAS_BY_NAME = ((".tar", "tar"), (".tar.gz", "tar"), (".tar.bz2", "tar"), (".tar.xz", "tar"), (".gz", "gzip"),
+                   (".bz2", "bz2"), (".zip", "zip"), (".xz", "xz"), (".zst", "zstd"))
+_PANDAS_SUFFIXES = tuple(suffix for suffix, _ in _PANDAS_BY_NAME)
+# a zstd file whose name, past ``.zst``, says another format than a pickle (a JSON Lines or CSV shard,
+# a tar): no program read_pickle-s it; mlbom cannot decode zstd, so any other is taken (error)
+_ZSTD_DATA = (".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".txt", ".parquet", ".arrow", ".feather", ".tar",
+              ".log", ".md", ".xml", ".yaml", ".yml", ".html", ".wav", ".flac", ".mp3", ".jpg", ".png", ".sql")
+
+
+def _pandas_pick(path: str | Path, head: bytes) -> str | None:
+    """What pandas' ``read_pickle`` opens by the file name (red team 117pa-3): a tar (``.tar``,
+    ``.tar.gz``, ``.tar.bz2``, ``.tar.xz``; tarfile's mode ``r`` decompresses whatever the suffix)
+    or a zip (``.zip``) holding exactly one member, which it unpickles whatever its name; a zstd
+    stream (``.zst``), which mlbom cannot decode. ``evidence`` when the first member starts like a
+    pickle (pandas takes the single member: the scan judges it), or for a zstd stream whose name
+    names no other format (the scan is ``error``: the BOM carries it); None otherwise."""
+    name = os.fspath(path).lower()
+    if not name.endswith(_PANDAS_SUFFIXES):
+        return None
+    codec = next((c for suffix, c in _PANDAS_BY_NAME if name.endswith(suffix)), None)
+    if codec == "zstd":
+        if not compression.after_skippable(head).startswith(compression.ZSTD_MAGIC):
+            return None
+        stem = name[:-4]
+        return None if stem.endswith(_ZSTD_DATA) else "evidence"
+    if codec == "zip" and head.startswith(b"PK\x03\x04"):
+        return _zip_single_pick(path)
+    if codec != "tar":
+        return None
+    data = head
+    if not is_tar(head):
+        inner_codec = compression.compressed(head)
+        if inner_codec not in ("gzip", "bz2", "xz", "lzma"):
+            return None
+        inner = _decompressed_start(_read_head(path, _COMPRESSED_HEAD) if len(head) == _HEAD else head,
+                                    inner_codec, _TAR_PEEK)
+        if inner is None:
+            return "evidence"  # (not decompressible from its start: the scan decides)
+        data = inner
+        if not is_tar(data):
+            return None
+    first = _first_tar_member(data)
+    if first is None:
+        return "evidence"  # (headers mlbom's walk refuses, or past the bytes read: the scan decides)
+    return "evidence" if first[:2] and (_pickle_header(first) or may_unpickle(first, whole=False)) else None
+
+
+_TAR_PEEK = 1 << 16  # decompressed bytes of a compressed tar read for its first member's start
+
+
+def _first_tar_member(data: bytes) -> bytes | None:
+    """The first bytes of the first member's data in the start of a tar ``data``, its headers walked
+    by :func:`mlbom.formats.tarwalk.walk` (never ``tarfile`` on headers it has not passed); None
+    when the walk refuses them or they run past ``data``."""
+    import io
+
+    from mlbom.formats import tarwalk
+
+    try:
+        walked = tarwalk.walk(io.BytesIO(data), len(data), max_steps=64 * tarwalk.BLOCK)
+    except (ValueError, OverflowError, MemoryError, UnicodeError):
+        return None
+    if walked.refused is not None and walked.end == 0:
+        return None
+    members = _tar_members(data, walked.end if walked.end is not None else len(data), 1)
+    if not members:
+        return None
+    offset, size, _name, isdir = members[0]
+    if isdir:
+        return b""  # (pandas takes a single file: a folder first is no pickle)
+    if offset >= len(data):
+        return None
+    return data[offset:offset + min(size, _HEAD)]
+
+
+def _tar_members(data: bytes | IO[bytes], end: int, limit: int) -> list[tuple[int, int, str, bool]] | None:
+    """(data offset, size, name, is a folder) of the members ``tarfile`` reads in the first ``end``
+    bytes (headers :func:`mlbom.formats.tarwalk.walk` passed: ``tarfile``'s pax parsing is linear on
+    them), at most ``limit``; None when ``tarfile`` refuses them."""
+    import io
+    import tarfile
+
+    from mlbom.formats.weights import Window
+
+    fh: IO[bytes] = io.BytesIO(data[:end]) if isinstance(data, bytes) else Window(data, 0, end)  # type: ignore[assignment]
+    out: list[tuple[int, int, str, bool]] = []
+    try:
+        with tarfile.open(fileobj=fh, mode="r:") as tar:
+            for _ in range(limit):
+                m = tar.next()
+                if m is None:
+                    break
+                out.append((m.offset_data, m.size, m.name, m.isdir()))
+    except (tarfile.TarError, OSError, ValueError, UnicodeError, EOFError, OverflowError):
+        return out or None
+    return out
 
 
 _OCTAL_FIELD = frozenset(b"01234567 \t\n\r\x0b\x0c\x00")
@@ -661,29 +830,38 @@ def _read_head(path: str | Path, n: int) -> bytes:
         os.close(fd)
 
 
-def _decompressed_start(data: bytes, codec: str) -> bytes | None:
-    """The first decompressed bytes of ``data`` (the start of a compressed file), or None when
+def _decompressed_start(data: bytes, codec: str, n: int = _HEAD) -> bytes | None:
+    """The first ``n`` decompressed bytes of ``data`` (the start of a compressed file), or None when
     none come out of it (corrupt, or cut before its first block ends)."""
     import io
 
     from mlbom.formats.weights import FormatError
 
     try:
-        out = compression.Decompressing(io.BytesIO(data), codec).read(_HEAD)
+        out = compression.Decompressing(io.BytesIO(data), codec).read(n)
     except (FormatError, OSError, ValueError, EOFError, MemoryError):
         return None
     return out or None
 
 
+_MAX_PEEKED = 10_000  # zip members whose first bytes are read (past it: the scan decides)
+
+
 def _zip_names_pickle(path: str | Path) -> str | None:
     """``sure`` when the zip archive a loader finds in ``path`` (:func:`mlbom.formats.zipread.find_end_record`:
-    zipfile's end record, else torch's miniz's) names a ``*.pkl`` member; ``guess`` when its
-    directory is zip64, larger than :data:`_MAX_CENTRAL_DIRECTORY` or malformed (the scan decides);
-    ``guess`` too when it names a ``*.npy`` member (an ``.npz``: the scan judges its arrays); None
-    when no reader finds an archive or none of its members is a pickle or an array by name."""
+    zipfile's end record, else torch's miniz's) names a ``*.pkl`` member, or holds a member of any
+    name that is a NumPy array of objects (``np.load`` of an archive reads a member starting with
+    NPY's magic as an array, whatever its name: 117pa-3; its header read by :func:`_npy_stream_pick`);
+    ``guess`` when its directory is zip64, larger than :data:`_MAX_CENTRAL_DIRECTORY` or malformed,
+    or an NPY header is one mlbom's reader refuses (the scan decides); ``evidence`` past
+    :data:`_MAX_PEEKED` members or when the scanner's zip reader refuses the archive (kept only
+    when its scan finds a pickle or worse); None when no reader finds an archive or none of its members is a
+    pickle by name or an array of objects. Members are read with the scanner's zip reader
+    (:func:`mlbom.formats.zipread.read_archive`, :func:`~mlbom.formats.zipread.open_member`)."""
     import struct
 
-    from mlbom.formats.zipread import find_end_record
+    from mlbom.formats.weights import FormatError
+    from mlbom.formats.zipread import SUPPORTED_METHODS, find_end_record, open_member, read_archive
 
     try:
         with open(path, "rb") as fh:
@@ -700,47 +878,106 @@ def _zip_names_pickle(path: str | Path) -> str | None:
                 return "guess"
             fh.seek(eocd - cd_size)
             cd = fh.read(cd_size)
+            pos = 0
+            count = 0
+            for _ in range(_MAX_MEMBERS):
+                if pos == len(cd):
+                    break
+                count += 1
+                if cd[pos:pos + 4] != b"PK\x01\x02" or pos + 46 > len(cd):
+                    return "guess"
+                name_len, extra_len, comment_len = struct.unpack("<HHH", cd[pos + 28:pos + 34])
+                if cd[pos + 46:pos + 46 + name_len].lower().endswith(b".pkl"):
+                    return "sure"
+                pos += 46 + name_len + extra_len + comment_len
+            else:
+                return "guess"
+            if count > _MAX_PEEKED:
+                return "evidence"  # (a member past those read may be an array of objects: the scan decides)
+            try:
+                entries = read_archive(fh, size, eocd).entries
+            except (FormatError, ValueError, OverflowError):
+                return "evidence"
+            pick: str | None = None
+            for e in entries:
+                if not e.holds_data or (e.encrypted and e.method != 0) or e.method not in SUPPORTED_METHODS:
+                    continue  # (no loader reads it: zipfile and torch refuse it)
+                try:
+                    member = open_member(fh, e)
+                    if member.read(6) != b"\x93NUMPY":
+                        continue
+                    member = open_member(fh, e)
+                    got = _npy_stream_pick(member, e.usize)
+                except (FormatError, OSError, ValueError, EOFError, MemoryError):
+                    got = "guess"
+                if got == "sure":
+                    return "sure"
+                pick = pick or got
+            return pick
     except OSError:
         return None
-    pos = 0
-    guess: str | None = None
-    for _ in range(_MAX_MEMBERS):
-        if pos == len(cd):
-            return guess
-        if cd[pos:pos + 4] != b"PK\x01\x02" or pos + 46 > len(cd):
-            return "guess"
-        name_len, extra_len, comment_len = struct.unpack("<HHH", cd[pos + 28:pos + 34])
-        member = cd[pos + 46:pos + 46 + name_len].lower()
-        if member.endswith(b".pkl"):
-            return "sure"
-        if member.endswith(b".npy"):  # np.load(allow_pickle=True) of an .npz unpickles its object arrays
-            guess = "guess"
-        pos += 46 + name_len + extra_len + comment_len
-    return "guess"
+
+
+def _zip_single_pick(path: str | Path) -> str | None:
+    """pandas' ``read_pickle`` of a ``.zip``: ``evidence`` when the archive holds exactly one member
+    (``namelist()``: any name, a folder entry too) whose first bytes start like a pickle; None
+    otherwise; ``evidence`` too when mlbom's zip reader refuses the archive (the scan decides)."""
+    from mlbom.formats.weights import FormatError
+    from mlbom.formats.zipread import find_end_record, open_member, read_archive
+
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            eocd = find_end_record(fh, size)
+            if eocd is None:
+                return None
+            try:
+                entries = read_archive(fh, size, eocd).entries
+                if len(entries) != 1:
+                    return None
+                first = open_member(fh, entries[0]).read(_HEAD)
+            except (FormatError, ValueError, OverflowError, EOFError, MemoryError):
+                return "evidence"
+    except OSError:
+        return None
+    return "evidence" if first and (_pickle_header(first) or may_unpickle(first, whole=len(first) < _HEAD)) else None
 
 
 _MAX_TAR_MEMBERS = 10_000  # tar headers read for the member names (past it: the scan decides)
+_LEGACY_MEMBERS = frozenset({"storages", "tensors", "pickle"})
 
 
 def _tar_names_pickle(path: str | Path) -> str | None:
-    """``sure`` when an uncompressed tar holds a member named ``pickle``: torch.load tries every
-    non-zip file as its legacy tar (``_legacy_load``: ``tarfile.open``, then the ``storages``,
-    ``tensors`` and ``pickle`` members, the last one unpickled); ``guess`` past
-    :data:`_MAX_TAR_MEMBERS` headers; None otherwise (an archive of files: not a weight). Only the
-    headers are read (``tarfile`` seeks over the members' data)."""
-    import tarfile
+    """``sure`` when an uncompressed tar holds a member named ``storages``, ``tensors`` or
+    ``pickle``: torch.load tries every non-zip file as its legacy tar (``_legacy_load``:
+    ``tarfile.open``, then extracts ``storages`` and unpickles it first, then ``tensors``, then
+    ``pickle``; red team 117pa-2); ``guess`` when mlbom's own header walk
+    (:func:`mlbom.formats.tarwalk.walk`, the scanner's) refuses a header (a pax header ``tarfile``
+    parses in quadratic time, CVE-2024-6232: 117pa-5) or passes :data:`_MAX_TAR_MEMBERS` members:
+    the scan decides; None otherwise (an archive of files: not a weight). ``tarfile`` reads only the
+    headers the walk passed, as the scanner's does; only the headers are read."""
+    from mlbom.formats import tarwalk
+    from mlbom.limits import TAR_STEPS_PER_BLOCK
 
     try:
-        with tarfile.open(path, mode="r:") as tar:
-            for _ in range(_MAX_TAR_MEMBERS):
-                member = tar.next()
-                if member is None:
-                    return None
-                if member.name == "pickle":
-                    return "sure"
-    except (tarfile.TarError, OSError, ValueError, UnicodeError, EOFError):
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            try:
+                walked = tarwalk.walk(fh, size, max_steps=4 * _MAX_TAR_MEMBERS * TAR_STEPS_PER_BLOCK)
+            except (ValueError, OverflowError, MemoryError, UnicodeError):
+                return "guess"
+            if walked.over_allowance or walked.end == 0 or walked.members > _MAX_TAR_MEMBERS:
+                return "guess"
+            members = _tar_members(fh, size if walked.end is None else walked.end, _MAX_TAR_MEMBERS)
+    except OSError:
         return None
-    return "guess"
+    if members is None:
+        return None
+    # (the name as tarfile gives it, and normalized: ``./storages``; a looser match only scans more)
+    if any((name in _LEGACY_MEMBERS or posixpath.normpath(name) in _LEGACY_MEMBERS) and not isdir
+           for _o, _s, name, isdir in members):
+        return "sure"
+    return "guess" if walked.refused is not None else None
 
 
 # the scan's findings of a pickle walk that stopped before its end (a bound of mlbom's, a reading a
@@ -748,17 +985,26 @@ def _tar_names_pickle(path: str | Path) -> str | None:
 _WALK_UNFINISHED = frozenset({"pickle.limit", "pickle.unproven-stop", CHANGED_DURING_SCAN})
 
 
-def _confirmed(path: Path, rel: str) -> bool:
+def _confirmed(path: Path, rel: str, *, evidence: bool = False) -> bool:
     """Whether a file :func:`unpickled_content` guessed is a weight file, by the scan of all of it
     (as the dataset collector confirms a guessed pickle): no when the scanner reads it as text
     (a licence starting ``The``: ``T`` is BINSTRING), as content in no format and nothing else
     wrong (a FITS header's ``S``: its pickle walk fails over the whole file), or as a pickle naming
     no callable that is not ``unsafe`` (raw bytes that start like opcodes, ``N.``) — unless the walk
     stopped unfinished; yes for ``unsafe``, a callable named, a format a loader unpickles (a torch
-    zip, a compressed pickle, a zip of pickles) and anything the scan could not judge otherwise."""
+    zip, a compressed pickle, a zip of pickles) and anything the scan could not judge otherwise.
+    With ``evidence`` (an HDF5 file, what pandas opens by the name: content that is a weight only
+    when a loader finds code or a pickle in it), yes only when the scan is not ``safe``, names a
+    callable, reads a Keras model config (tf.keras rebuilds its layers), values PyTables pickles,
+    an array of objects or torch's legacy members: plain HDF5 data (netCDF4, MAT 7.3, Keras
+    weights alone) and a one-file archive of anything else are no weight."""
     sc = scan_file(path, display=rel, with_hash=False)
     if sc.verdict == "unsafe" or sc.facts.get("pickle.imports") or any(f.id in _WALK_UNFINISHED for f in sc.findings):
         return True
+    if evidence:
+        return (sc.verdict != "safe" or bool(sc.facts.get("keras.model-config") or sc.facts.get("hdf5.pickled-values"))
+                or sc.format.startswith(("pytorch", "torchscript", "pt2"))
+                or any(f.id == "numpy.object-array" for f in sc.findings))
     if sc.format in ("text", "pickle"):
         return False
     if sc.format == "unknown":  # the scanner read no pickle from its start: only "no format" is no weight
@@ -862,6 +1108,46 @@ def _package_folders(envs: set[Path]) -> set[Path]:
     return out
 
 
+def _link_followed(rel: str, resolved: Path, named: bool, root: Path, envs: set[Path],
+                   stop: Callable[[str, str], None], notes: list[Finding] | None) -> bool:
+    """Whether the sweep reads the symbolic link ``rel`` (resolving to ``resolved``) as the file it
+    leads to; when it does not, the link leaves a record, never silence (red team 117pa-4): a link
+    that leaves the project (to a file or a folder) is "not read" (``stop``: the BOM says
+    incomplete, as ``mlbom scan`` says ``files.symlink-escape``), except inside an environment
+    folder (a venv's ``bin/python`` leads to the base interpreter), where it is an ``info`` finding
+    (``notes``) naming the link and what it leads to; a link to a folder inside the project is
+    walked where the folder lies, unless that is inside a folder the sweep does not walk
+    (``.git``): "not read"; a dangling link leads to nothing a loader reads (``info``)."""
+    from mlbom.fswalk import SKIPPED_FOLDERS
+
+    is_dir = os.path.isdir(resolved)
+    kind = "a folder" if is_dir else "a file" if os.path.isfile(resolved) else (
+        "nothing (it dangles)" if not os.path.lexists(resolved) else "something not a regular file")
+    if not resolved.is_relative_to(root):
+        where = root / rel
+        if not named and any(where.parent == env or where.parent.is_relative_to(env) for env in envs):
+            if notes is not None:
+                notes.append(Finding(id="files.symlink-not-followed", severity="info", source=rel,
+                                     message=f"{rel}: symbolic link to {kind} outside the project folder, in an "
+                                             "environment folder: not followed (nothing there is judged)"))
+            return False
+        stop(rel, "symbolic link to outside the project folder (not followed)" if named or not is_dir
+             else "symbolic link to a folder outside the project folder (not followed): weight files in it "
+                  "were not looked for")
+        return False
+    if is_dir:
+        if any(part in SKIPPED_FOLDERS for part in resolved.relative_to(root).parts):
+            stop(rel, "symbolic link to a folder inside a .git folder, which the sweep does not walk (not followed): "
+                      "weight files in it were not looked for")
+        return False  # (the folder is walked where it lies)
+    if not os.path.isfile(resolved):
+        if notes is not None:
+            notes.append(Finding(id="files.symlink-not-followed", severity="info", source=rel,
+                                 message=f"{rel}: symbolic link to {kind}: no file to read"))
+        return False
+    return True
+
+
 def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
                   envs: set[Path] | None = None, notes: list[Finding] | None = None) -> list[Path]:
     """The weight files of ``project_dir`` (by name: :func:`weight_named`, ``.bin``, ``.pt``,
@@ -879,13 +1165,15 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
     its content (red team 116pa-6: ``model.p``, ``word2vec.model``, ``classifier`` with no
     extension were pickles no name list reached, and the BOM said complete): its first 4 KiB read
     as a format a loader unpickles (:func:`unpickled_content`), confirmed by the scan of all of it
-    (:func:`_confirmed`: a licence whose ``T`` reads as an opcode is text); a symbolic link no name
-    claims is not followed (its target, when inside the project, is swept where it lies). A ``.git`` folder below the
+    (:func:`_confirmed`: a licence whose ``T`` reads as an opcode is text); red team 117pa: any
+    object-array spelling, torch's legacy tar members, pandas' name-selected archives, HDF5 (a
+    Keras model) by content. A ``.git`` folder below the
     project folder is not walked: an ``info`` finding (``notes``) says so, as a model folder's walk
     does; the project's own ``.git`` is git's store.
     One walk (:func:`mlbom.fswalk.discovery_walk`, the walk environment markers are found with
-    too), never following a symbolic link to a folder; a linked file is taken when it resolves
-    inside the project, and recorded as not followed (``skipped``) when it does not.
+    too), never following a symbolic link to a folder; a linked file inside the project is read
+    through the link, whatever its name (as ``scan`` follows it); a link the sweep does not follow
+    always leaves a record (:func:`_link_followed`, red team 117pa-4).
     Past :data:`_STRAY_ENTRIES` entries, :data:`_STRAY_DEPTH` folders deep or
     :data:`mlbom.fswalk.MAX_FILES` weight files, the rest is an ``Unreadable`` record: the BOM
     says incomplete rather than leaving files out silently."""
@@ -899,6 +1187,10 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
 
     def stop(rel: str, reason: str) -> None:
         skipped.append(Unreadable(path=rel, collector="model", reason=reason))
+
+    def stop_once(rel: str, reason: str) -> None:  # (discovery may have recorded the same link)
+        if not any(u.path == rel for u in skipped):
+            stop(rel, reason)
 
     def stopped(why: DiscoveryStop) -> None:
         stop(why.rel, f"{why.reason}: weight files {'in it' if why.rel != '.' else 'in the rest of the project'} "
@@ -921,31 +1213,45 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
         for e in entries:
             if e.is_dir(follow_symlinks=False):
                 continue
-            # a regular file no name claims is read for its first bytes (116pa-6; a link only when it is
-            # named): before any path is made of it, the sweep's cost on a large tree (node_modules)
             named = weight_named(e.name)
-            pick = None if named or e.name in listed or not e.is_file(follow_symlinks=False) else unpickled_content(e.path)
+            link = e.is_symlink()
+            if link:
+                p = Path(folder) / e.name
+                rel = p.relative_to(project_dir).as_posix()
+                if root / rel in covered:
+                    continue
+                try:
+                    resolved = p.resolve()
+                except (OSError, RuntimeError):
+                    stop_once(rel, "symbolic link loop (not followed)")
+                    continue
+                if resolved in covered or any(a in covered for a in resolved.parents):
+                    continue  # (what it leads to is inventoried: a dataset folder linked from elsewhere)
+                if not _link_followed(rel, resolved, named, root, envs or set(), stop_once, notes):
+                    continue
+                # a linked file inside the project is read through the link, whatever lies at its
+                # target (a folder the sweep does not walk, 117pa-4): as the scan follows it
+                pick = None if named or not os.path.isfile(resolved) else unpickled_content(e.path)
+            else:
+                # a regular file no name claims is read for its first bytes (116pa-6): before any path
+                # is made of it, the sweep's cost on a large tree (node_modules)
+                pick = (None if named or e.name in listed or not e.is_file(follow_symlinks=False)
+                        else unpickled_content(e.path))
             if not named and pick is None:
                 continue
-            p = Path(folder) / e.name
-            rel = p.relative_to(project_dir).as_posix()
-            if root / rel in covered:
-                continue
-            try:
-                resolved = p.resolve() if e.is_symlink() else root / rel
-            except (OSError, RuntimeError):
-                stop(rel, "symbolic link loop (not followed)")
-                continue
-            if not resolved.is_relative_to(root):
-                stop(rel, "symbolic link to outside the project folder (not followed)")
-                continue
+            if not link:
+                p = Path(folder) / e.name
+                rel = p.relative_to(project_dir).as_posix()
+                if root / rel in covered:
+                    continue
+                resolved = root / rel
             if resolved in covered or resolved in seen or any(a in covered for a in resolved.parents):
                 continue  # the file, or the folder a link leads into, is inventoried already
             if named and not os.path.isfile(resolved):
                 continue  # a folder or a FIFO named like a weight file is no weight file
             if owned.installed(resolved):
                 continue  # package data of a distribution installed there (its RECORD lists it)
-            if pick == "guess" and not _confirmed(resolved, rel):
+            if pick in ("guess", "evidence") and not _confirmed(resolved, rel, evidence=pick == "evidence"):
                 continue  # (a guess from its first bytes that the scan of all of it does not confirm)
             if len(out) >= MAX_FILES:
                 stop(rel, f"more than {MAX_FILES:,} weight files outside the model and data folders: "
