@@ -381,7 +381,7 @@ def _scan_opened(path: Path, shown: str, size: int, digest: str | None, with_has
         stream: IO[bytes] = (io.BufferedReader(_ViewReader(snapshot), CHUNK) if snapshot is not None
                              else io.BufferedReader(verified, CHUNK) if verified is not None
                              else os.fdopen(fd, "rb", closefd=False))
-        with stream as fh:
+        with stream as fh, _JUDGING:  # (the read and hash above run side by side; judging, one file at a time)
             ctx = _Ctx.new(limits or DEFAULT_LIMITS, debug)
             ctx.folder = path.parent
             scanned = len(snapshot) if snapshot is not None else size
@@ -446,8 +446,14 @@ def _only_unknown(acc: _Acc) -> bool:
 
 
 MAX_SCAN_THREADS = 4
-"""Files of one folder scanned at once (:func:`scan_walked`): the CPUs, at most this many — each may
-hold a snapshot of up to :data:`MAX_SNAPSHOT_BYTES` and its readers' bounded memory."""
+"""Files of one folder read and hashed at once (:func:`scan_walked`): the CPUs, at most this many —
+each may hold a snapshot of up to :data:`MAX_SNAPSHOT_BYTES`. Their content is judged one file at a
+time (:data:`_JUDGING`)."""
+# the judging of content, one file at a time across scan threads: readers use process-wide state that
+# is not thread-safe (``warnings.catch_warnings`` in numpy's header parsing, ``compile``, Jinja2: red
+# team 117pk-3 left an "ignore" filter behind), and the judging holds the GIL anyway; reading and
+# hashing — the part that releases it — run side by side. Reentrant: a scan may scan within itself.
+_JUDGING = threading.RLock()
 
 MAX_SNAPSHOT_BYTES = 256 << 20
 """Files up to this size are read once into memory and both hashed and scanned from that copy
@@ -4711,14 +4717,18 @@ def scan_walked(root: Path, files: Sequence[Path], displays: Sequence[str],
     if workers <= 1 or debug:
         out = [one(i) for i in range(len(files))]
     else:
-        # files scanned side by side: reading and hashing release the GIL (a folder of shards hashes
-        # at the disk's pace, not one file's), each scan in a copy of the caller's context (its
-        # ContextVars: the per-file inflation budget, the raw-member mark), results in walk order
+        # files read and hashed side by side: reading and hashing release the GIL (a folder of shards
+        # hashes at the disk's pace, not one file's); judged one at a time (_JUDGING), each in a copy of
+        # the caller's context (its ContextVars: the per-file inflation budget, the raw-member mark);
+        # results in walk order
         from concurrent.futures import ThreadPoolExecutor
         from contextvars import copy_context
 
+        # (each file its own copy of the CALLER's context, made here: a context copied inside a worker
+        # is the worker's own, empty one — red team 117pk-4; one context cannot run in two threads)
+        contexts = [copy_context() for _ in files]
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mlbom-scan") as pool:
-            out = list(pool.map(lambda i: copy_context().run(one, i), range(len(files))))
+            out = list(pool.map(lambda i: contexts[i].run(one, i), range(len(files))))
     return [_quiet_bookkeeping(p, sc) for p, sc in
             zip(files, judge_code_references(files, judge_external_data(root, files, out)), strict=True)]
 

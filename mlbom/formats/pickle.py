@@ -41,7 +41,7 @@ from functools import lru_cache, reduce
 from importlib import resources
 from typing import IO
 
-from mlbom.formats import native_state, npdtype
+from mlbom.formats import inflation, native_state, npdtype
 from mlbom.formats.pickle_native import (
     FLAGS_LIMIT,
     STREAMED_INDEX_LIMIT,
@@ -511,8 +511,8 @@ def _truth(v: object) -> bool | None:
         return v.length > 0
     if isinstance(v, Seq):
         return None if v.items is None else bool(v.items)
-    if isinstance(v, Dct):
-        return None if v.items is None else bool(v.items or v.loose)
+    if isinstance(v, Dct):  # (every key counts: {1: 1} is true — red team 117pk-1, a joblib allow_mmap)
+        return None if v.items is None else bool(v.items or v.loose or v.other_keys or v.others or v.keyed)
     return None
 
 
@@ -1107,6 +1107,8 @@ def _pairs_mapping(m: object) -> Dct | None:
             d.items[k] = v  # type: ignore[index]
         elif isinstance(k, Call | Text | Opaque) and k is not NONE and not _never_text(k):
             d.loose = [*(d.loose or ()), v]
+        else:
+            d.other_keys += 1  # a key that is no str: the dict is not empty (its truth, its length)
     return Dct(None) if unread else d
 
 
@@ -2246,6 +2248,12 @@ class _Walker:
         if self.sh.calls > self.sh.limits.calls and self.calls * self.sh.limits.call_bytes > self.src.pos:
             raise PickleLimit(f"more than {self.sh.limits.calls} calls, {_CALL_BOUND} {self.sh.limits.call_bytes} "
                               "bytes of the stream read so far (a pickler writes them further apart)")
+        in_file = inflation.file_calls(self.src.pos)  # the same bound over all of the file's pickle streams
+        if in_file is not None and in_file[0] > self.sh.limits.calls \
+                and in_file[0] * self.sh.limits.call_bytes > in_file[1]:
+            raise PickleLimit(f"more than {self.sh.limits.calls} calls in this file's pickles, {_CALL_BOUND} "
+                              f"{self.sh.limits.call_bytes} bytes of them read so far (a pickler writes them further "
+                              "apart)")
         allowed = isinstance(func, Global) and func.res.status == "allow"  # (asked once: func does not change)
         if allowed and isinstance(func, Global) and kwargs is not None and kwargs is not NONE:
             args, kwargs = self.bind_keywords(func.res.path, args, kwargs)
@@ -3853,6 +3861,7 @@ class _Walker:
             # errors of the underlying stream (a decompressor's, a zip member's CRC check ...)
             rep.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             self.note("pickle.unreadable", "high", f"reading the stream failed: {rep.error}", "error", "stop")
+        inflation.stream_walked(src.pos)
         self.judge_getattrs()
         if self.depth == 0:
             self.native.judge_end(rep.complete, rep.value if self.plain_reading else None)
