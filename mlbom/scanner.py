@@ -785,6 +785,11 @@ def _tar_polyglot(fh: IO[bytes], size: int, name: str, fmt: str, acc: _Acc, ctx:
             except FormatError as exc:
                 acc.add("format.invalid", "high", f"{where} (read as safetensors): {exc}", effect="error")
         codec = detect(head)
+        if codec == "lzma" and not head.startswith(b"\x5d\x00") and not name.lower().endswith((".xz", ".lzma")):
+            # a tar header whose short member name reads as an LZMA-alone header (m0.pkl: red team 117pk):
+            # joblib takes only its 5d 00 prefix, and pandas/lzma.open decode LZMA-alone only when told xz
+            # (by a .xz name); no loader reads this tar as LZMA
+            codec = None
         if codec is not None and (codec != "zlib" or zlib_confirmed(head)):
             acc.add("compressed.polyglot", "high", f"{where}: this tar file is also a {codec} stream (joblib and "
                     "pandas decompress it by its first bytes): two loaders read two different files",

@@ -111,3 +111,20 @@ def test_117pk4_each_file_runs_in_a_copy_of_the_callers_context(tmp_path: Path,
     finally:
         _MARK.reset(token)
     assert seen == ["caller"] * 6
+
+
+@pytest.mark.parametrize("member", ["m0.pkl", "m1.pkl", "w.pkl"])
+def test_117pk_obs_a_short_member_name_is_no_lzma_polyglot(member: str) -> None:
+    """A tar whose first member's short name reads as an LZMA-alone header: joblib takes only its
+    ``5d 00`` prefix, pandas decodes LZMA-alone only under an ``.xz`` name — no loader reads it as LZMA."""
+    import pickle
+    import tarfile
+
+    one = pickle.dumps({"a": 1})
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        ti = tarfile.TarInfo(member)
+        ti.size = len(one)
+        t.addfile(ti, io.BytesIO(one))
+    r = scan_bytes(buf.getvalue(), "data.tar")
+    assert r.verdict == "safe", [(f.id, f.message[:120]) for f in r.findings]
