@@ -1992,7 +1992,7 @@ class _Walker:
         self.seen_globals: set[str] = set()
         # a second protocol names are also resolved at (a joblib object array's nested pickle)
         self.name_proto: int | None = None
-        self.plain_reading = False  # the pickle.load reading of a joblib stream (:func:`_plain_reading`)
+        self.plain_reading = False  # the pickle.load reading of a joblib stream (:func:`_other_reading`)
         self.noted: set[tuple[str, str]] = set()
         self.omitted: dict[tuple[str, str], int] = {}
         self.first_op = True
@@ -2003,7 +2003,7 @@ class _Walker:
         self.in_factory: tuple[object, str] | None = None
         self.joblib_read = False  # a joblib inline array was (or was to be) stepped over
         # joblib.load(filename, mmap_mode=...) reads a wrapper whose allow_mmap is true with
-        # NumpyArrayWrapper.read_mmap: this walk is that reading (:func:`_mmap_reading`) ...
+        # NumpyArrayWrapper.read_mmap: this walk is that reading (:func:`_other_reading`) ...
         self.mmap_reading = False
         # ... which reads some wrapper otherwise than read_array (the walk above judged): walk it too
         self.mmap_differs = False
@@ -6430,56 +6430,39 @@ def _proto_band(p: int | None) -> int:
     return 1 if p is None else 0 if p < 3 else 1 if p == 3 else 2
 
 
-def _plain_reading(stream: IO[bytes], size: int | None, start: int, rep: PickleReport, shared: _Shared,
-                   depth: int) -> None:
-    """A joblib file is also a pickle that ``pickle.load`` reads without joblib's array
-    stepping: the array bytes are then opcodes. Walk it that way too and report what such a
-    load would do (its failing is expected and not reported)."""
+def _other_reading(stream: IO[bytes], size: int | None, start: int, rep: PickleReport, shared: _Shared,
+                   depth: int, *, mmap: bool) -> None:
+    """A joblib file read another way a loader reads it, walked too, and what that reading would do
+    reported with its prefix. ``mmap=False``: ``pickle.load`` without joblib's array stepping (the
+    array bytes are then opcodes; its failing is expected and not reported). ``mmap=True``:
+    ``joblib.load(filename, mmap_mode=...)`` on an uncompressed file reads an array wrapper whose
+    ``allow_mmap`` is true with ``read_mmap``, not ``read_array``: where the two consume other bytes
+    (an object array, a shape only numpy.memmap takes) the outer stream resumes elsewhere (red team
+    116pk-1). A bound met in either leaves that reading unjudged: reported (the call bound in the
+    plain reading — its array bytes meet the others by design — any bound in the mmap one: 116pk-2)."""
     try:
         stream.seek(start)
-        plain = _Walker(stream, size, shared, depth, joblib=False)
-        plain.plain_reading = True
-        other = plain.run()
+        walk = _Walker(stream, size, shared, depth, joblib=mmap)
+        if mmap:
+            walk.mmap_reading = True
+        else:
+            walk.plain_reading = True
+        other = walk.run()
         stream.seek(rep.end)
     except (OSError, ValueError) as exc:
         rep.findings.append(PickleFinding("pickle.unreadable", "high", f"could not re-read the stream: {exc}", "error"))
         return
+    prefix = ("read by joblib.load(filename, mmap_mode=...), which memory-maps the array" if mmap
+              else "read by pickle.load (not joblib.load), where joblib's array bytes are opcodes")
     have = {(f.id, f.message) for f in rep.findings}
     for f in other.findings:
         # a reading that ends in an exception returns nothing: how loaders would differ on its
         # result does not matter, only what runs before the exception (imports, calls)
         if other.error is not None and f.id == "pickle.differential":
             continue
-        # the call bound met there leaves that reading unjudged (its calls, not its array bytes,
-        # met it): reported, or 50,000 close calls there would hide what follows (116pk-2)
-        bound = f.id == "pickle.limit" and _CALL_BOUND in f.message
-        if (f.effect in ("unsafe", "suspicious") or bound) and (f.id, f.message) not in have:
-            rep.findings.append(PickleFinding(f.id, f.severity, f"read by pickle.load (not joblib.load), where joblib's "
-                                              f"array bytes are opcodes: {f.message}", f.effect))
-
-
-def _mmap_reading(stream: IO[bytes], size: int | None, start: int, rep: PickleReport, shared: _Shared,
-                  depth: int) -> None:
-    """``joblib.load(filename, mmap_mode=...)`` on an uncompressed file reads an array wrapper
-    whose ``allow_mmap`` is true with ``read_mmap``, not ``read_array``: where the two consume
-    other bytes (an object array, a shape only numpy.memmap takes), the outer stream resumes
-    elsewhere. Walk the file that way too and report what it would do (red team 116pk-1)."""
-    try:
-        stream.seek(start)
-        other_walk = _Walker(stream, size, shared, depth, joblib=True)
-        other_walk.mmap_reading = True
-        other = other_walk.run()
-        stream.seek(rep.end)
-    except (OSError, ValueError) as exc:
-        rep.findings.append(PickleFinding("pickle.unreadable", "high", f"could not re-read the stream: {exc}", "error"))
-        return
-    have = {(f.id, f.message) for f in rep.findings}
-    for f in other.findings:
-        if other.error is not None and f.id == "pickle.differential":
-            continue
-        msg = f"read by joblib.load(filename, mmap_mode=...), which memory-maps the array: {f.message}"
-        # a bound met there leaves that reading unjudged: the file is not judged to the end
-        if (f.effect in ("unsafe", "suspicious") or f.id == "pickle.limit") and (f.id, f.message) not in have \
+        bound = f.id == "pickle.limit" and (mmap or _CALL_BOUND in f.message)
+        msg = f"{prefix}: {f.message}"
+        if (f.effect in ("unsafe", "suspicious") or bound) and (f.id, f.message) not in have \
                 and (f.id, msg) not in have:
             rep.findings.append(PickleFinding(f.id, f.severity, msg, f.effect))
 
@@ -6506,10 +6489,10 @@ def read_pickle(stream: IO[bytes], size: int | None, *, depth: int = 0, joblib: 
     start = walker.src.pos
     rep = walker.run()
     if (rep.joblib_arrays or walker.joblib_read) and walker.src.seekable:
-        _plain_reading(stream, size, start, rep, shared, depth)
+        _other_reading(stream, size, start, rep, shared, depth, mmap=False)
     if walker.mmap_differs:
         if walker.src.seekable:
-            _mmap_reading(stream, size, start, rep, shared, depth)
+            _other_reading(stream, size, start, rep, shared, depth, mmap=True)
         else:
             rep.findings.append(PickleFinding(
                 "pickle.differential", "high", "joblib.load(filename, mmap_mode=...) reads an array wrapper of "
