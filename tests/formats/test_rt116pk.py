@@ -18,6 +18,7 @@ import pytest
 from mlbom.formats.pickle import read_pickle
 from mlbom.scanner import scan_bytes, scan_file
 
+pytestmark = pytest.mark.sklearn  # numpy/joblib: the optional scikit-learn tier (.ci/run)
 np = pytest.importorskip("numpy")
 joblib = pytest.importorskip("joblib")
 

@@ -18,6 +18,7 @@ import pytest
 
 from mlbom.scanner import scan_bytes
 
+pytestmark = pytest.mark.sklearn  # numpy/joblib: the optional scikit-learn tier (.ci/run)
 np = pytest.importorskip("numpy")
 
 
