@@ -35,6 +35,7 @@ What is flagged, with the verdict it implies:
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import re
@@ -146,7 +147,19 @@ _PROTOCOL_NAMES = frozenset({"__html__", "__html_format__", "items", "keys", "va
 _MAX_FORMAT_FIELDS = 4096  # fields of one format string examined (more: judged as reading attributes)
 
 
-def format_accesses(fmt: str) -> list[tuple[bool, str]]:
+def format_accesses(fmt: str) -> tuple[tuple[bool, str], ...]:
+    """:func:`_format_accesses`, each format string parsed once however many nodes fold it (red team
+    118sb-1/-2: 60 nodes folding one 4,000-field string 64 ways each parsed it 7,680 times, 23 s).
+    Folded strings are at most :data:`MAX_FOLD_CHARS`, so the cache holds at most a few MB."""
+    return _format_accesses_cached(fmt)
+
+
+@functools.lru_cache(maxsize=64)
+def _format_accesses_cached(fmt: str) -> tuple[tuple[bool, str], ...]:
+    return tuple(_format_accesses(fmt))
+
+
+def _format_accesses(fmt: str) -> list[tuple[bool, str]]:
     """Every attribute (``True``) and item (``False``) name that ``fmt.format(...)`` reads, in every
     replacement field and nested format spec, found with Python's own field parser
     (``string.Formatter.parse``, ``_string.formatter_field_name_split``): ``{0.gi_frame.f_globals[t]}``
@@ -438,21 +451,41 @@ def _format_size(fmt: str, args: list[Any]) -> None:
     it: a spec with a nested field (``'{0:{1}}'.format('a', N)``: the width is an ARGUMENT, 117sb-2)
     or a width/precision of 4 digits or more is never folded; else every field counts its widest
     argument (shown with ``!r``/``!a`` at most 10 characters per character) plus its spec's numbers."""
-    parsed = list(itertools.islice(string.Formatter().parse(fmt), _MAX_FORMAT_FIELDS + 1))
-    if len(parsed) > _MAX_FORMAT_FIELDS:
+    shape = _format_shape(fmt)
+    if shape is None:
         raise _TooLarge
-    factor = 10 if any(conv in ("r", "a") for _l, _n, _s, conv in parsed) else 6
-    widest = max((_str_bound(a, factor) for a in args), default=0)
-    total = 0
-    for literal, name, spec, _conv in parsed:
-        total += len(literal)
+    if shape == _MALFORMED:
+        raise _Unknown  # (str.format raises on it too)
+    literal, fields, digits, shown = shape
+    widest = max((_str_bound(a, 10 if shown else 6) for a in args), default=0)
+    _size_ok(literal + fields * widest + digits)
+
+
+_MALFORMED = (-1, -1, -1, False)  # _format_shape of a string str.format cannot parse
+
+
+@functools.lru_cache(maxsize=64)
+def _format_shape(fmt: str) -> tuple[int, int, int, bool] | None:
+    """What :func:`_format_size` needs of a format string, parsed once (118sb-1/-2): the characters of
+    its literal text, its replacement fields, the sum of the numbers in their specs, and whether one
+    shows its argument with ``!r``/``!a``; None when it is never folded (more than
+    ``_MAX_FORMAT_FIELDS`` fields, a nested field in a spec, a width or precision of 4 digits or more)."""
+    try:
+        parsed = list(itertools.islice(string.Formatter().parse(fmt), _MAX_FORMAT_FIELDS + 1))
+    except ValueError:
+        return _MALFORMED
+    if len(parsed) > _MAX_FORMAT_FIELDS:
+        return None
+    literal = fields = digits = 0
+    for text, name, spec, _conv in parsed:
+        literal += len(text)
         if name is None:
             continue
         if spec and ("{" in spec or re.search(r"\d{4,}", spec)):
-            raise _TooLarge
-        total += widest + sum(int(d) for d in re.findall(r"\d+", spec or ""))
-        _size_ok(total)
-    _size_ok(total)
+            return None
+        fields += 1
+        digits += sum(int(d) for d in re.findall(r"\d+", spec or ""))
+    return literal, fields, digits, any(conv in ("r", "a") for _t, _n, _s, conv in parsed)
 
 
 # Filters folded over constants by calling Jinja2's own filter (``Environment.call_filter``), so a

@@ -1,0 +1,46 @@
+"""Red team 118sb: one format string folded by many nodes (and many ways each) was parsed by Python's
+format parser every time — 60 nodes × 64 values of one 4,000-field string: 23 s, judged clean. Each format
+string is now parsed once (``_format_accesses`` and ``_format_shape`` cached); counted here, not timed."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlbom.formats import jinja_ast
+
+
+def _chain(vals: list[str]) -> str:
+    e = repr(vals[-1])
+    for i, v in enumerate(reversed(vals[:-1])):
+        e = f"({v!r} if c > {i} else {e})"
+    return e
+
+
+def _template(nodes: int, spec: str = "{0:.0}") -> str:
+    return ("{% set c = messages|length %}{% set A = " + _chain(list("abcdefgh")) + " %}{% set B = "
+            + _chain(list("ijklmnop")) + " %}{% set X = A ~ B %}{% set F = '" + spec * 4000 + "' %}"
+            + "".join("{{F.format(X)}}" for _ in range(nodes)))
+
+
+@pytest.mark.parametrize("spec", ["{0:.0}", "{}"])
+def test_a_format_string_is_parsed_once_however_often_it_is_folded(spec: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    jinja_ast._format_accesses_cached.cache_clear()
+    jinja_ast._format_shape.cache_clear()
+    parses = [0]
+    real = jinja_ast._format_accesses
+
+    def counting(fmt: str) -> list[tuple[bool, str]]:
+        parses[0] += 1
+        return real(fmt)
+
+    monkeypatch.setattr(jinja_ast, "_format_accesses", counting)
+    found = jinja_ast.check_template(_template(60, spec))
+    assert [f.id for f in found if f.effect in ("unsafe", "suspicious")] == []
+    assert parses[0] <= 4, parses  # old: once per fold, 60 nodes x 64 values
+    assert jinja_ast._format_shape.cache_info().misses <= 4
+
+
+def test_fields_that_read_attributes_are_still_found() -> None:
+    found = jinja_ast.check_template("{% set F = '{0.__class__}' %}{{ F.format(messages) }}" * 3)
+    assert any(f.id == "template.format-attribute" for f in found), found
