@@ -163,9 +163,10 @@ def test_lightning_cli_configs_stay_safe() -> None:
 
 def test_config_paths_in_plain_configs_are_not_read() -> None:
     """A ``..`` config path in a config that is not evidently jsonargparse's (no class_path, no
-    LightningCLI key at the top) is no finding: nothing says a loader reads it as a config."""
-    for text in (b"tokenizer:\n  vocab: ../shared/vocab.json\nname: x\n", b"model: /models/llama-7b\nport: 8000\n",
-                 b"model: ../shared/model.yaml\nname: x\n"):
+    LightningCLI key at the top) is no finding: nothing says a loader reads it as a config. (A config
+    file named under a top-level LightningCLI key is read in any config: red team 118pa-2,
+    tests/test_rt118pa.py.)"""
+    for text in (b"tokenizer:\n  vocab: ../shared/vocab.json\nname: x\n", b"model: /models/llama-7b\nport: 8000\n"):
         r = scan_bytes(text, "config.yaml")
         assert r.verdict == "safe", r.findings
 

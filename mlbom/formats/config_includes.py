@@ -237,6 +237,10 @@ def _hydra(root: object, out: Includes) -> None:
                 for item in items:
                     e = _scalar(item)
                     out.searchpath.append(e if e is not None else "<a collection>")
+        elif key == "hydra" and (hs := _scalar(v)) is not None and "${" in hs:
+            # Hydra resolves the interpolation when it reads hydra.searchpath (red team 118pa-1:
+            # hydra: ${sp} with sp.searchpath [pkg://…] imported the package): not judged, computed
+            out.searchpath.append(hs.strip()[:200])
         elif key == "defaults":
             items = _items(v)
             if items is None:
@@ -281,7 +285,10 @@ def _jsonargparse(root: object, out: Includes) -> None:
             top.add(key)
     strong = bool(top & LIGHTNING_STRONG)
     evident = strong or {"model", "data"} <= top
-    found: list[tuple[str, str, bool]] = []  # (key, value, a config by its key alone)
+    # (key, value, how it counts: "key" a config by its key alone, "suffix" by its name, "top" by its name
+    # under a top-level LightningCLI key — in any config: red team 118pa-2, a config whose only key was
+    # model: ../shared/x.yaml was no evident jsonargparse config, and LightningCLI loads it)
+    found: list[tuple[str, str, str]] = []
     # (node, key it sits under, top-level: its key is a LightningCLI key of the root or a subcommand)
     stack: list[tuple[object, str, bool]] = [(root, "", False)]
     seen: set[int] = set()
@@ -307,7 +314,7 @@ def _jsonargparse(root: object, out: Includes) -> None:
                     s = _scalar(v)
                     for item in ([v] if s is not None else _items(v) or []):
                         if (p := _scalar(item)) is not None and p.strip():
-                            found.append((INCLUDE, p.strip(), True))
+                            found.append((INCLUDE, p.strip(), "key"))
                     continue
                 stack.append((v, key, key in LIGHTNING_KEYS and (node is root or under in LIGHTNING_SUBCOMMANDS)))
         elif isinstance(node, (list, yaml.SequenceNode)):
@@ -323,11 +330,11 @@ def _jsonargparse(root: object, out: Includes) -> None:
             v = s.strip()
             if v.lower().endswith(CONFIG_EXTS) and not _data_key(under) \
                     and not (v.startswith("/") and v.lower().endswith(".json")):  # (/data/labels.json: data)
-                found.append((under, v, False))
+                found.append((under, v, "top" if lightning and under in LIGHTNING_KEYS else "suffix"))
             elif lightning and under in LIGHTNING_KEYS:
-                found.append((under, v, True))
-    out.config_paths.extend((k, v) for k, v, by_key in found
-                            if k == INCLUDE or (evident and (strong or not by_key)))
+                found.append((under, v, "key"))
+    out.config_paths.extend((k, v) for k, v, how in found
+                            if k == INCLUDE or how == "top" or (evident and (strong or how == "suffix")))
 
 
 def from_doc(doc: object) -> Includes:
