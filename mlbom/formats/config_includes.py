@@ -215,6 +215,9 @@ INCLUDE = "__include__"
 CONFIG_EXTS = (".yaml", ".yml", ".json", ".jsonnet")
 # keys that name a data path (a ``str``/``Path`` argument, never loaded as a config)
 _DATA_KEY_ENDS = ("file", "files", "path", "paths", "dir", "dirs", "root", "folder", "filename", "url")
+# keys that name a file given as data whatever its suffix (a class-typed argument is rarely so named: a
+# suffix-less path under one is no config jsonargparse loads — 118pa-3)
+_FILE_KEY_ENDS = ("ckpt", "checkpoint", "weights", "name", "pretrained", "output", "cache", "log", "logs")
 MAX_NODES = 200_000  # nodes of one document walked for jsonargparse config paths (more: not read, odd)
 HYDRA_KEYWORDS = frozenset({"optional", "override"})
 
@@ -276,6 +279,20 @@ def _data_key(key: str) -> bool:
     return key.lower().rstrip("_").endswith(_DATA_KEY_ENDS)
 
 
+def leaving_config_path(key: str, v: str) -> bool:
+    """Whether ``v`` given for ``key`` deep in a jsonargparse config is a file outside the folder that
+    jsonargparse may load as a config, whatever its suffix (red team 118pa-3: ``parse_value_or_config``
+    loads any existing file given for a class-typed argument, ``../shared/enc_cfg`` included, and a
+    file outside the folder cannot be confirmed to be data): a path (a ``/``, no line break, no URL:
+    URLs are not read by default) that climbs out with ``..``, is absolute or starts at ``~``, under a
+    key that names no data file (a config-suffixed value: the suffix rule of :func:`_jsonargparse`)."""
+    if "/" not in v or "\n" in v or "://" in v or v.lower().endswith(CONFIG_EXTS) or _data_key(key) \
+            or key.lower().rstrip("_").endswith(_FILE_KEY_ENDS):
+        return False
+    p = v.replace("\\", "/")
+    return p.startswith(("/", "~")) or ".." in p.split("/")
+
+
 def _jsonargparse(root: object, out: Includes) -> None:
     """The strings jsonargparse may load as configs (see the module), in a config that is evidently its."""
     top: set[str] = set()
@@ -333,6 +350,8 @@ def _jsonargparse(root: object, out: Includes) -> None:
                 found.append((under, v, "top" if lightning and under in LIGHTNING_KEYS else "suffix"))
             elif lightning and under in LIGHTNING_KEYS:
                 found.append((under, v, "key"))
+            elif leaving_config_path(under, v):
+                found.append((under, v, "suffix"))
     out.config_paths.extend((k, v) for k, v, how in found
                             if k == INCLUDE or how == "top" or (evident and (strong or how == "suffix")))
 

@@ -103,6 +103,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from mlbom.formats import pickle_values, stdlib_names
+from mlbom.formats.config_includes import leaving_config_path
 from mlbom.formats.safe_read import check_toml_keys
 from mlbom.formats.yaml_tags import EventBudget, Outcome, TagScan, composed, events, is_python_tag, read_both
 from mlbom.limits import INT_STR_DIGITS, bounded_int
@@ -1906,9 +1907,12 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                         out.odd("a collection")
                 elif scalar is not None and top is not None:  # (a scalar document is no config: OmegaConf refuses it)
                     out.value(scalar, _below(top), max(doc, 0))
-                    if not out.shaped and ((_LEAVING.match(scalar.strip()) and (
+                    # (asked until both are set: an alias earlier sets `shaped` alone, and a leaving config
+                    # path after it must still ask for the composed reading — 119 review)
+                    if not (out.shaped and out.include_keys) and ((_LEAVING.match(scalar.strip()) and (
                             scalar.rstrip().lower().endswith(CONFIG_EXTS)
-                            or (top.is_map and top.step in LIGHTNING_CLI_KEYS)))
+                            or (top.is_map and top.step in LIGHTNING_CLI_KEYS)
+                            or leaving_config_path(top.step if top.is_map else "", scalar.strip())))
                             or (out.defaults and _DEFAULTS_LEAVING.match(scalar))):
                         # a config jsonargparse may load, a Hydra defaults entry that may leave the folder
                         out.include_keys = out.shaped = True  # (read from the composed document: config_includes)
