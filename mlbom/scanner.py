@@ -1510,9 +1510,9 @@ def _may_name_targets(text: str, name: str = "") -> bool:
     if any(e in low for e in (".yaml", ".yml", ".json")) and (
             any(m in text for m in ("..", "~", "\\", "://", ".git")) or _ABS_VALUE.search(text)):
         return True  # ... one named by its suffix that may leave the folder
-    if any(m in text for m in ("../", "/..", "~/", "~\\")) or _ABS_VALUE.search(text):
-        if any(k in text for k in _JSONARGPARSE_HINTS):
-            return True  # ... or whatever its suffix, in a jsonargparse config (118pa-3)
+    leaving = any(m in text for m in ("../", "/..", "~/", "~\\")) or _ABS_VALUE.search(text)
+    if leaving and any(k in text for k in _JSONARGPARSE_HINTS):
+        return True  # ... or whatever its suffix, in a jsonargparse config (118pa-3)
     from mlbom.formats import config_targets as ct
 
     return ct.may_name_targets(text) or ct.jsonnet_like(text, name)
