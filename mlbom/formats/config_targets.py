@@ -1912,7 +1912,7 @@ def _walk(text: str, loader: type[yaml.BaseLoader], out: Targets, *, class_keys:
                     if not (out.shaped and out.include_keys) and ((_LEAVING.match(scalar.strip()) and (
                             scalar.rstrip().lower().endswith(CONFIG_EXTS)
                             or (top.is_map and top.step in LIGHTNING_CLI_KEYS)
-                            or leaving_config_path(top.step if top.is_map else "", scalar.strip())))
+                            or leaving_config_path(top.step or "" if top.is_map else "", scalar.strip())))
                             or (out.defaults and _DEFAULTS_LEAVING.match(scalar))):
                         # a config jsonargparse may load, a Hydra defaults entry that may leave the folder
                         out.include_keys = out.shaped = True  # (read from the composed document: config_includes)
