@@ -378,8 +378,24 @@ def stable_rows(paths: Iterable[str], detect: Callable[[bytes], str] | None = No
 
 # ---- verified reads: the digest of a large file and the bytes a scan reads are one content ----
 
-CHUNK = 1 << 20
-"""The unit of a verified read (:class:`ChunkedHash`, :class:`VerifiedReader`)."""
+CHUNK = 1 << 16
+"""The smallest unit of a verified read (:class:`ChunkedHash`, :class:`VerifiedReader`): a read
+anywhere re-hashes one chunk to check it, so the chunk is small — a zip's local headers, one per
+tensor member spread through a checkpoint, cost 64 KiB each, not the whole file hashed again (a
+500 MB checkpoint's scan re-hashed 236 MiB of 1 MiB chunks, twice). A file of more than
+:data:`MAX_STATES` chunks gets larger ones (a power of two): the states kept stay under ~8 MB."""
+
+MAX_STATES = 1 << 15
+READ_BLOCK = 1 << 20
+"""Bytes the hash pass reads per ``preadv`` at least (a whole number of chunks)."""
+
+
+def chunk_for(size: int) -> int:
+    """The verified-read chunk of a file of ``size`` bytes (see :data:`CHUNK`)."""
+    chunk = CHUNK
+    while size > chunk * MAX_STATES:
+        chunk *= 2
+    return chunk
 
 
 class ContentChanged(Exception):
@@ -389,19 +405,25 @@ class ContentChanged(Exception):
 class ChunkedHash:
     """The SHA-256 of the regular file open as ``fd``, read once, in order, from offset 0 by a
     thread (``preadv``: the descriptor's offset is untouched), keeping a copy of the hash
-    state at every :data:`CHUNK` boundary.
+    state at every chunk boundary (:attr:`chunk`: :func:`chunk_for` the file's size).
 
-    State ``i`` is SHA-256 midway, after bytes ``[0, i * CHUNK)``. A chunk read again later is
+    State ``i`` is SHA-256 midway, after bytes ``[0, i * chunk)``. A chunk read again later is
     the chunk the pass read iff finishing state ``i`` with it gives the digest of state ``i + 1``
     (both are SHA-256 of the same prefix followed by a chunk: equal digests for other bytes
     would be a SHA-256 collision). So a scan that reads through :class:`VerifiedReader` judges
     only bytes the recorded digest covers, however the file is rewritten meanwhile (a shared
     mapping changes no size, mtime or ctime) — and the pass hashes each byte once: no second
-    digest per chunk. Memory: one state (about 200 bytes) per MiB of the file. Never raises for
+    digest per chunk. Memory: one state (about 250 bytes) per chunk, at most :data:`MAX_STATES`. Never raises for
     I/O problems: they come back in :meth:`result`."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
+        try:
+            size = os.fstat(fd).st_size
+        except OSError:  # (the pass reports it)
+            size = 0
+        self.chunk = chunk_for(size)
+        """The chunk of :meth:`verify` (:func:`chunk_for` the size ``fstat`` gave at the start)."""
         self._states: list[Any] = []  # hashlib objects: state i before chunk i; the last one final
         self._done = False
         self._cond = threading.Condition()
@@ -411,18 +433,19 @@ class ChunkedHash:
 
     def _run(self) -> None:
         h = hashlib.sha256()
-        buf = bytearray(CHUNK)
+        chunk = self.chunk
+        block = max(READ_BLOCK, chunk)
+        buf = bytearray(block)
         view = memoryview(buf)
         size = 0
         head = b""
         error: str | None = None
         try:
+            with self._cond:
+                self._states.append(h.copy())  # state 0
             while True:
-                with self._cond:
-                    self._states.append(h.copy())
-                    self._cond.notify_all()
                 got = 0
-                while got < CHUNK:  # a whole chunk, or up to the end of the file (short reads happen)
+                while got < block:  # a whole block, or up to the end of the file (short reads happen)
                     n = os.preadv(self.fd, [view[got:]], size + got)
                     if not n:
                         break
@@ -431,12 +454,16 @@ class ChunkedHash:
                     break
                 if not head:
                     head = bytes(view[:min(got, _HEAD)])
-                h.update(view[:got])
+                states = []
+                for off in range(0, got, chunk):  # the state after each chunk (a short last one: the end)
+                    h.update(view[off:min(off + chunk, got)])
+                    states.append(h.copy())
+                with self._cond:
+                    self._states.extend(states)
+                    self._cond.notify_all()
                 size += got
                 advance(got)
-                if got < CHUNK:
-                    with self._cond:
-                        self._states.append(h.copy())
+                if got < block:
                     break
         except OSError as exc:
             error = f"{type(exc).__name__}: {exc.strerror or exc}"
@@ -476,13 +503,13 @@ class ChunkedHash:
 
 class VerifiedReader(io.RawIOBase):
     """A seekable read-only view of the file ``hashed`` reads, that hands out only bytes it has
-    verified: whole :data:`CHUNK` chunks read with ``pread`` from the same descriptor and
+    verified: whole chunks (:attr:`ChunkedHash.chunk`) read with ``pread`` from the same descriptor and
     checked with :meth:`ChunkedHash.verify` (a few kept for re-reads). A chunk that differs sets
     :attr:`changed` and raises :class:`ContentChanged` (a caller checks :attr:`changed` after,
     whatever a parser made of the exception); past the bytes the pass hashed is end of file.
     ``size`` is where ``SEEK_END`` counts from (the size ``fstat`` gave)."""
 
-    _KEEP = 8
+    _KEEP_BYTES = 4 << 20  # chunks kept for re-reads: 4 MiB of them, 8 at least
 
     def __init__(self, hashed: ChunkedHash, size: int) -> None:
         super().__init__()
@@ -522,8 +549,9 @@ class VerifiedReader(io.RawIOBase):
             raise ContentChanged("the file changed while it was scanned")
         parts: list[bytes] = []
         got = 0
-        while got < CHUNK:
-            part = os.pread(self._hashed.fd, CHUNK - got, i * CHUNK + got)
+        chunk = self._hashed.chunk
+        while got < chunk:
+            part = os.pread(self._hashed.fd, chunk - got, i * chunk + got)
             if not part:
                 break
             parts.append(part)
@@ -534,9 +562,9 @@ class VerifiedReader(io.RawIOBase):
             return b""
         if not ok:
             self.changed = True
-            raise ContentChanged(f"bytes {i * CHUNK}-{i * CHUNK + CHUNK - 1} differ from the bytes hashed: the file "
+            raise ContentChanged(f"bytes {i * chunk}-{i * chunk + chunk - 1} differ from the bytes hashed: the file "
                                  "changed while it was scanned")
-        if len(self._chunks) >= self._KEEP:
+        if len(self._chunks) >= max(8, self._KEEP_BYTES // chunk):
             del self._chunks[next(iter(self._chunks))]
         self._chunks[i] = data
         return data
@@ -545,7 +573,7 @@ class VerifiedReader(io.RawIOBase):
         view = memoryview(b).cast("B")
         done = 0
         while done < len(view):
-            i, off = divmod(self._pos, CHUNK)
+            i, off = divmod(self._pos, self._hashed.chunk)
             data = self._chunk(i)
             if off >= len(data):
                 break
