@@ -338,3 +338,23 @@ def test_a_legacy_member_name_is_matched_normalized(tmp_path: Path) -> None:
     assert unpickled_content(tmp_path / "ckpt") == "sure"
     (tmp_path / "dirs").write_bytes(_tar({"tensors/readme.txt": b"x"}))
     assert unpickled_content(tmp_path / "dirs") is None
+
+
+def test_an_unreadable_file_is_never_silently_no_weight(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file the sweep cannot open (no permission, an I/O error) was taken as no weight without a word:
+    its content is unknown, so the scan decides — it says it cannot read the file (an ``error`` the BOM
+    records). (The tests run as root here: the refusal is simulated at ``os.open``.)"""
+    (tmp_path / "notes.txt").write_text("hello\n")
+    locked = tmp_path / "locked.dat"
+    locked.write_bytes(_P2)
+    real_open = os.open
+
+    def refusing(path: object, *a: object, **k: object) -> int:
+        if str(path).endswith("locked.dat"):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", refusing)
+    assert unpickled_content(locked) == "guess"
+    assert unpickled_content(tmp_path / "notes.txt") is None
+    assert [p.name for p in stray_weights(tmp_path, set(), [])] == ["locked.dat"]

@@ -15,7 +15,7 @@ import posixpath
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, ClassVar
+from typing import IO, ClassVar, overload
 
 from mlbom import licenses
 from mlbom.collectors import Context
@@ -614,7 +614,9 @@ def unpickled_content(path: str | Path) -> str | None:
     central directory and its members' first bytes; a tar's headers through
     :mod:`mlbom.formats.tarwalk`; the HDF5 signature's offsets): the sweep reads every file no name
     claims."""
-    head = _read_head(path, _HEAD)
+    head = _read_head(path, _HEAD, unreadable=None)
+    if head is None:  # unreadable (no permission, an I/O error): never silently no weight — the scan
+        return "guess"  # says it cannot read it, an `error` the BOM records
     if not head:
         return None
     if _pickle_header(head):
@@ -817,15 +819,20 @@ def _pickle_header(head: bytes) -> bool:
     return len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
 
 
-def _read_head(path: str | Path, n: int) -> bytes:
+@overload
+def _read_head(path: str | Path, n: int) -> bytes: ...
+@overload
+def _read_head(path: str | Path, n: int, *, unreadable: None) -> bytes | None: ...
+def _read_head(path: str | Path, n: int, *, unreadable: bytes | None = b"") -> bytes | None:
+    """The first ``n`` bytes of the file, or ``unreadable`` when it cannot be opened or read."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError:
-        return b""
+        return unreadable
     try:
         return os.read(fd, n)
     except OSError:
-        return b""
+        return unreadable
     finally:
         os.close(fd)
 
