@@ -697,6 +697,10 @@ class _Judge:
             return self.cache[key][1]
         self.cache[key] = (node, None)  # cycles (a set that refers to itself) fold to unknown
         if self.work <= 0:
+            literal = _literal_value(node)
+            if literal is not None:  # string constants joined in place: bounded by the template's text (118sb-3)
+                self.cache[key] = (node, [literal])
+                return [literal]
             self.add("template.fold-budget", "high", f"constant folding exceeded {MAX_FOLD_WORK} characters; "
                      "the rest of the template was judged without folding", "suspicious", node.lineno)
             return None
@@ -2842,6 +2846,25 @@ def _literal_only(node: nodes.Node) -> bool:
     if isinstance(node, nodes.Add):
         return _literal_only(node.left) and _literal_only(node.right)
     return False
+
+
+def _literal_value(node: nodes.Node) -> str | None:
+    """The value of string constants joined in place (:func:`_literal_only`), or None for any other
+    node: folded whatever the fold budget (no bigger than the template's own text), iteratively
+    (``'a' + 'b' + …`` nests one ``Add`` per term)."""
+    parts: list[str] = []
+    stack: list[nodes.Node] = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, nodes.Const) and isinstance(n.value, str):
+            parts.append(n.value)
+        elif isinstance(n, nodes.Concat):
+            stack.extend(reversed(n.nodes))
+        elif isinstance(n, nodes.Add):
+            stack.extend((n.right, n.left))
+        else:
+            return None
+    return "".join(parts)
 
 
 _STR_ATTRS = frozenset(dir(str))
