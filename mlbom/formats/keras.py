@@ -236,11 +236,10 @@ class KerasJudge:
         uploads a folder)."""
         package, _, name = key.partition(">")
         final = name.rsplit(".", 1)[-1]
-        if final in NON_MODELING or final in CODE_LOADING_CLASSES or final.startswith(_IO_FUNCTION_PREFIXES) \
-                or final in KERAS_IO_FUNCTIONS:
+        if _io_name(final):
             self.add("keras.non-modeling-api", "critical", f"{path}: {what} {key[:120]!r} is a registered object that "
-                     "reads, writes, uploads or downloads files or loads code; Keras' legacy loader calls it with the "
-                     "config", "unsafe")
+                     "reads, writes, uploads or downloads files or loads code; Keras resolves it from the registry "
+                     "and builds or calls it", "unsafe")
             return
         if package in KERAS_PACKAGES and final[:1].isupper() and "." not in name:
             return
@@ -320,6 +319,13 @@ class KerasJudge:
             self.add("keras.non-modeling-api", "critical", f"{path}: registered name {reg[:120]!r} is a Keras API that "
                      "reads, writes or downloads files; Keras looks it up before the module", "unsafe")
             return
+        if ">" in reg and kind == "class" and (reg.split(">", 1)[0] in KERAS_PACKAGES or _io_name(reg_final)):
+            # red team 119fmt-4: Keras 3 looks a class's registered_name up in the registry before
+            # its module (``_retrieve_class_or_fn``) and returns a registered FUNCTION as is (then
+            # used as an initializer/activation/loss): the key is judged as the object Keras gets,
+            # whatever module and class_name say (keras_hub registers every exported function under
+            # ``keras_hub>name``); a key outside Keras' packages is a custom object (below)
+            self._registry_key(path, reg, "registered name")
         if ">" in reg and reg_final != name.rsplit(".", 1)[-1]:
             # Keras builds the registered object, found before module/class_name: a registered name
             # that is not the class's own is another object than the one named (red team 95sb/97sc)
@@ -378,8 +384,7 @@ class KerasJudge:
         other suspicious (red team 18b note: ``keras_namespace`` once returned None there and every
         ``keras_hub.*`` import was accepted)."""
         if (ns in HUB_IO_NAMESPACES and final not in HUB_IO_NAMESPACE_NUMERIC) or final in KERAS_IO_FUNCTIONS \
-                or final in NON_MODELING or final.startswith(("set_", "enable_", "disable_", "load_", "save_",
-                                                               "download", "from_preset")):
+                or final in NON_MODELING or final.startswith(_IO_FUNCTION_PREFIXES):
             self.add("keras.non-modeling-api", "critical",
                      f"{path}: references {label}, a keras_hub/keras_cv API that downloads, reads or writes files or "
                      "changes process state (presets, converters, datasets, op libraries); Keras imports its module "
@@ -403,6 +408,13 @@ class KerasJudge:
         elif "." in fn and fn.split(".", 1)[0] not in TF_NUMERIC:
             self.add("keras.tf-op", "high", f"{path}: TFOpLambda calls tf.{fn}, outside TensorFlow's numeric APIs",
                      "suspicious")
+
+
+def _io_name(final: str) -> bool:
+    """A registered object's final name that reads, writes, uploads or downloads files, loads code or
+    changes process state (keras_hub: ``upload_preset``, ``compute_word_piece_vocabulary``…)."""
+    return final in NON_MODELING or final in CODE_LOADING_CLASSES or final.startswith(_IO_FUNCTION_PREFIXES) \
+        or final in KERAS_IO_FUNCTIONS
 
 
 def _final_names(cls: object, registered: object) -> set[str]:
