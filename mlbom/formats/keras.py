@@ -174,6 +174,12 @@ class KerasJudge:
                 return
             if isinstance(obj, dict):
                 self._object(path, obj)
+            elif isinstance(obj, list):
+                for i, item in enumerate(obj):
+                    if isinstance(item, str) and ">" in item and _REGISTRY_KEY.match(item):
+                        # a list of strings Keras deserializes (compile_config metrics, a loss
+                        # list): each one is looked up in the registry (red team 119fmt-1)
+                        self._registry_key(f"{path}[{i}]", item, "value")
         if self.custom:
             self.facts.facts["keras.custom-objects"] = ",".join(sorted(self.custom))[:500]
         self.facts.facts["keras.layers"] = str(self.layers)
@@ -208,12 +214,22 @@ class KerasJudge:
             # when what it finds has no from_config, CALLS it with the config as keyword arguments;
             # Keras 3 defaults registered_name to class_name and looks that up first
             self._registry_key(path, cls, "class name")
-        if not self.keras3 and isinstance(config, dict):
-            # legacy: a config string that is a registered function's key is replaced by the
-            # function itself (serialization.class_and_config_for_serialized_keras_object)
-            for key, value in config.items():
-                if isinstance(value, str) and _REGISTRY_KEY.match(value):
-                    self._registry_key(f"{path}.{str(key)[:40]}", value, "value")
+        # a string value that is a registry key (``package>name``), in either rule set and at any
+        # depth (red team 119fmt-1): the legacy deserializer replaces a config string that names a
+        # registered function by the function (serialization.class_and_config_for_serialized_
+        # keras_object); Keras 3's deserialize_keras_object returns ``custom_objects[s]`` for any
+        # string it meets (compile_config's loss/optimizer/metrics, a plain dict's values), and
+        # initializers/activations/losses/optimizers ``get(s)`` deserialize ``{"class_name": s}``,
+        # whose registered name is looked up first (an initializer is called during load_model).
+        # An object's own fields are judged by their rules below (a function's registry name by
+        # _function; a class's registered_name by _module; class_name above).
+        is_object = isinstance(cls, str) and "config" in obj
+        for key, value in obj.items():
+            if not isinstance(value, str) or ">" not in value or not _REGISTRY_KEY.match(value) or key == "class_name":
+                continue
+            if is_object and (key in ("module", "registered_name") or (key == "config" and cls == "function")):
+                continue
+            self._registry_key(f"{path}.{str(key)[:40]}", value, "value")
         if cls == "function" or obj.get("function_type") == "function":
             fn = config if cls == "function" else obj.get("function")
             self._function(path, module if isinstance(module, str) else obj.get("module"), fn, registered)

@@ -100,6 +100,54 @@ def test_4_real_registered_classes_stay_safe() -> None:
         assert _judge(doc) == ("safe", set()), (cls, _judge(doc))
 
 
+# ---- 119fmt-1: registry-key strings wherever Keras deserializes them -----------------------------
+
+def test_1_string_initializer_in_a_keras3_archive_is_unsafe(tmp_path: Path) -> None:
+    cfg = _model(_dense(kernel_initializer="keras_hub>upload_preset"))
+    verdict, ids = _judge(cfg)
+    assert verdict == "unsafe" and "keras.non-modeling-api" in ids, ids
+    assert _scan_archive(tmp_path, cfg) == "unsafe"
+
+
+@pytest.mark.parametrize(("compile_config", "want"), [
+    ({"optimizer": "keras_hub>upload_preset", "loss": "mse"}, "unsafe"),
+    ({"optimizer": "adam", "loss": "my_pkg>my_loss"}, "suspicious"),
+    ({"optimizer": "adam", "loss": "mse", "metrics": ["mae", "keras_hub>compute_word_piece_vocabulary"]}, "unsafe"),
+    ({"optimizer": "adam", "loss": {"out": "my_pkg>my_loss"}}, "suspicious"),
+    ({"optimizer": "adam", "loss": "mse", "metrics": [["acc", "my_pkg>my_metric"]]}, "suspicious"),
+])
+def test_1_compile_config_strings_are_judged(compile_config: dict[str, object], want: str) -> None:
+    verdict, ids = _judge(_model(_dense(), compile_config=compile_config))
+    assert verdict == want, ids
+
+
+def test_1_plain_strings_and_keras_classes_stay_safe() -> None:
+    cfg = _model(_dense(kernel_initializer="glorot_uniform", activation="relu", dtype="float32"),
+                 compile_config={"optimizer": "adam", "loss": "sparse_categorical_crossentropy",
+                                 "metrics": ["accuracy", "mae"], "loss_weights": None})
+    assert _judge(cfg) == ("safe", set())
+    # a CamelCase class of Keras' packages, as Keras 3's legacy writer spells it, is a modeling class
+    assert _judge(_model(_dense(kernel_initializer="keras>GlorotUniform"))) == ("safe", set())
+
+
+def test_1_a_function_objects_own_registry_name_keeps_its_rule() -> None:
+    """keras_hub's ``gelu_approximate``, as pre-3.7 Keras wrote it, stays safe: the object's own
+    fields are judged by the function rule, not again as plain strings."""
+    act = {"module": "keras_hub.src.utils.keras_utils", "class_name": "function", "config": "gelu_approximate",
+           "registered_name": "keras_hub>gelu_approximate"}
+    doc = {"module": "keras_hub.src.layers.modeling.transformer_encoder", "class_name": "TransformerEncoder",
+           "registered_name": "keras_hub>TransformerEncoder",
+           "config": {"intermediate_dim": 8, "num_heads": 2, "activation": act}}
+    assert _judge(doc) == ("safe", set())
+
+
+def test_1_registered_name_in_a_plain_dict_is_a_value() -> None:
+    """A dict without ``config`` is no object: Keras deserializes each of its values, the
+    ``registered_name`` string included."""
+    doc = _model(_dense(), compile_config={"loss": {"class_name": "x", "registered_name": "keras_hub>upload_preset"}})
+    assert _judge(doc)[0] == "unsafe"
+
+
 # ---- FP guards: real Keras 3.15.1 saves ----------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["rt119fmt-seq.keras", "rt119fmt-seq.h5", "rt119fmt-misc.keras",
