@@ -148,6 +148,27 @@ def test_1_registered_name_in_a_plain_dict_is_a_value() -> None:
     assert _judge(doc)[0] == "unsafe"
 
 
+# ---- 119fmt-3: builtins + a bare name is a registry suffix match ---------------------------------
+
+@pytest.mark.parametrize(("name", "want"), [
+    ("upload_preset", "unsafe"),
+    ("compute_sentence_piece_proto", "unsafe"),
+    ("my_custom_activation", "suspicious"),
+    ("relu", "safe"), ("gelu", "safe"), ("swish", "safe"), ("mean_squared_error", "safe"),
+    ("binary_crossentropy", "safe"), ("sparse_categorical_accuracy", "safe"), ("glorot_uniform", "safe"),
+])
+def test_3_builtins_names_outside_keras_resolve_through_the_registry(name: str, want: str) -> None:
+    fn = {"module": "builtins", "class_name": "function", "config": name, "registered_name": "function"}
+    verdict, ids = _judge(_model(_dense(activation=fn), compile_config={"optimizer": "adam", "loss": fn}))
+    assert verdict == want, (name, ids)
+
+
+def test_3_registry_key_as_a_function_name_with_an_io_final_is_unsafe() -> None:
+    fn = {"module": "builtins", "class_name": "function", "config": "keras_hub>upload_preset",
+          "registered_name": "function"}
+    assert _judge(_model(_dense(activation=fn)))[0] == "unsafe"
+
+
 # ---- FP guards: real Keras 3.15.1 saves ----------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["rt119fmt-seq.keras", "rt119fmt-seq.h5", "rt119fmt-misc.keras",
