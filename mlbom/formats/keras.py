@@ -188,7 +188,13 @@ class KerasJudge:
     facts: Facts = field(default_factory=Facts)
     layers: int = 0
     custom: set[str] = field(default_factory=set)
-    keras3: bool = False  # the document is in Keras 3's format (every object names its module)
+    keras3: bool = False  # Keras 3's rules (every object Keras 3 resolves names its module)
+    # the loader that reads the config (red team 119fmt-2): "keras3" (a ``.keras`` archive's
+    # config.json: saving_lib's deserializer), "legacy" (an HDF5 ``model_config``/
+    # ``training_config``: keras' legacy h5 loader, whatever keys the document carries) or None
+    # (a loose JSON file, which either loader may read: the document's shape decides, and the
+    # rules that matter for safety apply in both modes)
+    loader: str | None = None
     _seen: set[tuple[str, str]] = field(default_factory=set)
 
     def add(self, fid: str, sev: Severity, msg: str, effect: Verdict | None) -> None:
@@ -204,7 +210,10 @@ class KerasJudge:
         self.facts.findings.append((fid, sev, f"{self.where}: {msg}"))
 
     def judge(self, doc: object) -> None:
-        self.keras3 = isinstance(doc, dict) and "module" in doc and "class_name" in doc
+        if self.loader is None:
+            self.keras3 = isinstance(doc, dict) and "module" in doc and "class_name" in doc
+        else:
+            self.keras3 = self.loader == "keras3"
         for count, (path, obj) in enumerate(_walk(doc)):
             if count >= MAX_NODES:
                 self.add("keras.config-too-large", "high", f"more than {MAX_NODES} config nodes; not judged", "error")
@@ -550,14 +559,19 @@ def parse_config_json(raw: bytes | str, where: str) -> object:
         raise FormatError(f"{where}: not valid JSON ({str(exc)[:120]})") from exc
 
 
-def judge_config(doc: object, where: str, facts: Facts | None = None) -> Facts:
-    """Findings for one parsed Keras config (model config, training config, ``config.json``)."""
-    judge = KerasJudge(where, facts if facts is not None else Facts())
+def judge_config(doc: object, where: str, facts: Facts | None = None, loader: str | None = None) -> Facts:
+    """Findings for one parsed Keras config (model config, training config, ``config.json``).
+    ``loader`` names what reads it — ``"keras3"`` (a ``.keras`` archive), ``"legacy"`` (an HDF5
+    file's attributes) — so the document never picks its own rule set (red team 119fmt-2); None
+    (a loose JSON file either loader may read): by the document's shape."""
+    if loader not in (None, "keras3", "legacy"):
+        raise ValueError(f"unknown Keras loader {loader!r}")
+    judge = KerasJudge(where, facts if facts is not None else Facts(), loader=loader)
     judge.judge(doc)
     return judge.facts
 
 
-def parse_keras_config(raw: bytes, where: str = "config.json") -> Facts:
-    """A ``.keras`` archive's ``config.json`` (or any Keras JSON config), parsed and judged.
-    Malformed JSON → :class:`FormatError`."""
-    return judge_config(parse_config_json(raw, where), where)
+def parse_keras_config(raw: bytes, where: str = "config.json", loader: str | None = None) -> Facts:
+    """A ``.keras`` archive's ``config.json`` (``loader="keras3"``) or any Keras JSON config, parsed
+    and judged. Malformed JSON → :class:`FormatError`."""
+    return judge_config(parse_config_json(raw, where), where, loader=loader)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from mlbom.formats.keras import parse_keras_config
+from mlbom.formats.keras import judge_config, parse_keras_config
 from mlbom.scanner import scan_file
 from tests.conftest import FIXTURES
 from tests.helpers import keras_archive
@@ -167,6 +167,30 @@ def test_3_registry_key_as_a_function_name_with_an_io_final_is_unsafe() -> None:
     fn = {"module": "builtins", "class_name": "function", "config": "keras_hub>upload_preset",
           "registered_name": "function"}
     assert _judge(_model(_dense(activation=fn)))[0] == "unsafe"
+
+
+# ---- 119fmt-2: the loader, not the document, picks the rule set ----------------------------------
+
+def test_2_legacy_h5_with_module_keys_is_judged_by_the_legacy_rules() -> None:
+    """Made with h5py (tests/fixtures/keras/make_rt119fmt.py): was SAFE, the document's ``module``
+    key had switched off the legacy value rule."""
+    r = scan_file(KERAS / "malicious" / "rt119fmt-2-module-key.h5")
+    assert r.verdict == "unsafe", [(f.id, f.message[:160]) for f in r.findings]
+    assert "keras.non-modeling-api" in {f.id for f in r.findings}
+
+
+def test_2_loader_fixes_the_rule_set() -> None:
+    doc = {"module": "keras", "class_name": "Sequential", "config": {"name": "s", "layers": [
+        {"class_name": "Dense", "config": {"name": "d", "kernel_initializer": "keras_hub>compute_word_piece_vocabulary"}}]}}
+    for loader in ("legacy", "keras3", None):
+        assert _verdict(dict(judge_config(doc, "x", loader=loader).effects)) == "unsafe", loader
+    # a .keras archive is read by Keras 3's deserializer even when its config.json names no module:
+    # a module-less class there resolves only among registered custom objects
+    bare = {"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "Scale", "config": {}}]}}
+    assert _verdict(dict(judge_config(bare, "x").effects)) == "safe"  # loose JSON: either loader
+    assert _verdict(dict(judge_config(bare, "x", loader="keras3").effects)) == "suspicious"
+    with pytest.raises(ValueError):
+        judge_config(bare, "x", loader="keras4")
 
 
 # ---- FP guards: real Keras 3.15.1 saves ----------------------------------------------------------
