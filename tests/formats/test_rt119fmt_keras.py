@@ -22,10 +22,11 @@ from pathlib import Path
 
 import pytest
 
+from mlbom.formats import keras as keras_mod
 from mlbom.formats.keras import judge_config, parse_keras_config
 from mlbom.scanner import scan_file
 from tests.conftest import FIXTURES
-from tests.helpers import keras_archive
+from tests.helpers import counting_calls, keras_archive
 
 KERAS = FIXTURES / "keras"
 
@@ -211,3 +212,52 @@ def test_real_save_config_has_the_builtins_loss() -> None:
     assert parse_keras_config(text.encode()).findings == []
 
 
+# ---- 119fmt-5: paths built only for findings -----------------------------------------------------
+
+def _deep_wide(n: int, depth: int = 250, leaf: object = None) -> dict[str, object]:
+    node: object = [{} for _ in range(n)] if leaf is None else [{} for _ in range(n - 1)] + [leaf]
+    for _ in range(depth):
+        node = {"k" * 40: node}
+    return {"module": "keras", "class_name": "Sequential", "config": node}
+
+
+def test_5_no_display_path_is_built_for_a_clean_walk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Was: a 10 KB label per node before visiting it (311 KB config: 1 GB). Count the paths
+    formatted: none for a document without findings, whatever its size."""
+    doc = _deep_wide(5_000)
+    with counting_calls(monkeypatch, keras_mod._Path, "__str__") as calls:
+        f = judge_config(doc, "cfg")
+    assert f.findings == [] and calls[0] == 0
+
+
+def test_5_walk_keeps_one_iterator_per_level(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The walk holds its levels, not every pending child: count the pending path objects alive
+    at the deepest leaf (was: one label per sibling, N of them)."""
+    n, depth = 3_000, 100
+    doc = _deep_wide(n, depth=depth)
+    made = [0]
+    real_init = keras_mod._Path.__init__
+
+    def counted(self: keras_mod._Path, parent: keras_mod._Path | None, part: str) -> None:
+        made[0] += 1
+        real_init(self, parent, part)
+
+    monkeypatch.setattr(keras_mod._Path, "__init__", counted)
+    walk = keras_mod._walk(doc)
+    seen = 0
+    for _path, node in walk:
+        seen += 1
+        if node == {} and seen < depth + 5:
+            # the first leaf: every path made so far lies on the way down to it
+            assert made[0] <= depth + 5, made[0]
+    assert seen == n + depth + 2 and made[0] == n + depth + 2
+
+
+def test_5_finding_paths_are_bounded_and_name_the_node() -> None:
+    lam = {"class_name": "__lambda__", "config": {"value": ["x"]}}
+    f = judge_config(_deep_wide(10, depth=250, leaf=lam), "cfg")
+    msgs = [m for i, _, m in f.findings if i == "keras.lambda"]
+    assert msgs and all(len(m) < 1_500 for m in msgs), [len(m) for m in msgs]
+    assert "$…" in msgs[0] and "[9]" in msgs[0]
+    shallow = judge_config({"class_name": "Sequential", "config": {"name": "s", "layers": [lam]}}, "cfg")
+    assert any("$[s].layers[0]" in m for _, _, m in shallow.findings), shallow.findings
