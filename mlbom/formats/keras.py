@@ -55,6 +55,7 @@ MAX_CONFIG_BYTES = 64 << 20
 MAX_DEPTH = 256
 MAX_NODES = 2_000_000
 MAX_FINDINGS = 50
+MAX_CUSTOM = 1_000  # custom-object names kept for the keras.custom-objects fact
 
 # Packages whose classes Keras itself resolves (serialization_lib._retrieve_class_or_fn).
 KERAS_PACKAGES = frozenset({"keras", "keras_hub", "keras_cv", "keras_nlp", "tf_keras"})
@@ -216,6 +217,18 @@ class KerasJudge:
         self._seen.add((fid, msg))
         self.facts.findings.append((fid, sev, f"{self.where}: {msg}"))
 
+    def _custom(self, label: str) -> None:
+        """Record a custom object's name for the ``keras.custom-objects`` fact (500 characters
+        shown): at most :data:`MAX_CUSTOM` names are kept, whatever the document holds."""
+        if len(self.custom) < MAX_CUSTOM:
+            self.custom.add(label)
+
+    def _saturated(self, fid: str, effect: Verdict) -> bool:
+        """The finding cap is reached and ``fid`` already has ``effect``: one more such message
+        would be dropped, so it is not built (a document of a million registry keys: red team
+        119fmt-1's rule runs for every string)."""
+        return len(self.facts.findings) >= MAX_FINDINGS and self.facts.effects.get(fid) == effect
+
     def judge(self, doc: object) -> None:
         if self.loader is None:
             self.keras3 = isinstance(doc, dict) and "module" in doc and "class_name" in doc
@@ -232,7 +245,7 @@ class KerasJudge:
                     if isinstance(item, str) and ">" in item and _REGISTRY_KEY.match(item):
                         # a list of strings Keras deserializes (compile_config metrics, a loss
                         # list): each one is looked up in the registry (red team 119fmt-1)
-                        self._registry_key(f"{path}[{i}]", item, "value")
+                        self._registry_key(_Path(path, f"[{i}]"), item, "value")
         if self.custom:
             self.facts.facts["keras.custom-objects"] = ",".join(sorted(self.custom))[:500]
         self.facts.facts["keras.layers"] = str(self.layers)
@@ -282,7 +295,7 @@ class KerasJudge:
                 continue
             if is_object and (key in ("module", "registered_name") or (key == "config" and cls == "function")):
                 continue
-            self._registry_key(f"{path}.{str(key)[:40]}", value, "value")
+            self._registry_key(_Path(path, f".{str(key)[:40]}"), value, "value")
         if cls == "function" or obj.get("function_type") == "function":
             fn = config if cls == "function" else obj.get("function")
             self._function(path, module if isinstance(module, str) else obj.get("module"), fn, registered)
@@ -291,7 +304,7 @@ class KerasJudge:
         elif self.keras3 and isinstance(cls, str) and "config" in obj and cls not in _KERAS3_SPECIAL:
             # Keras 3 writes a module for everything it can resolve itself; without one the class
             # is found only among the custom objects the loading code registers.
-            self.custom.add(cls[:120])
+            self._custom(cls[:120])
             self.add("keras.custom-object", "high",
                      f"{path}: class {cls[:120]!r} names no module: loading it needs the author's Python code",
                      "suspicious")
@@ -306,13 +319,17 @@ class KerasJudge:
         package, _, name = key.partition(">")
         final = name.rsplit(".", 1)[-1]
         if _io_name(final):
+            if self._saturated("keras.non-modeling-api", "unsafe"):
+                return
             self.add("keras.non-modeling-api", "critical", f"{path}: {what} {key[:120]!r} is a registered object that "
                      "reads, writes, uploads or downloads files or loads code; Keras resolves it from the registry "
                      "and builds or calls it", "unsafe")
             return
         if package in KERAS_PACKAGES and final[:1].isupper() and "." not in name:
             return
-        self.custom.add(key[:120])
+        self._custom(key[:120])
+        if self._saturated("keras.registered-function", "suspicious"):
+            return
         self.add("keras.registered-function", "high", f"{path}: {what} {key[:120]!r} is a key of Keras' registry of "
                  "custom objects: whatever a package imported at load time registered under it is built or, when it "
                  "is a function, called with the config", "suspicious")
@@ -344,7 +361,7 @@ class KerasJudge:
                 self.add("keras.non-modeling-api", "critical", f"{path}: function {name[:120]!r} is a registered "
                          "object that reads, writes or downloads files or loads code", "unsafe")
                 return
-            self.custom.add(name[:120])
+            self._custom(name[:120])
             self.add("keras.registered-function", "high", f"{path}: function name {name[:120]!r} is a key of Keras' "
                      "registry of custom objects, looked up before its module (whatever a package imported at load "
                      "time registered under it); Keras never writes it so", "suspicious")
@@ -383,7 +400,7 @@ class KerasJudge:
                      f"'>{name[:120]}' (a function that reads, writes, uploads or downloads files or loads code)",
                      "unsafe")
             return
-        self.custom.add(f"*>{name[:120]}")
+        self._custom(f"*>{name[:120]}")
         self.add("keras.registered-function", "high", f"{path}: function {name[:120]!r} under module 'builtins' is no "
                  f"Keras built-in: Keras returns whatever registry entry's key ends in '>{name[:120]}' (a custom "
                  "function some package imported at load time registered)", "suspicious")
@@ -419,7 +436,7 @@ class KerasJudge:
         if ">" in reg and reg_final != name.rsplit(".", 1)[-1]:
             # Keras builds the registered object, found before module/class_name: a registered name
             # that is not the class's own is another object than the one named (red team 95sb/97sc)
-            self.custom.add(reg[:120])
+            self._custom(reg[:120])
             self.add("keras.registered-mismatch", "high", f"{path}: registered name {reg[:120]!r} is not {name[:120]!r}, "
                      "the class named beside it: Keras builds the registered object, whatever a package imported at "
                      "load time registered under that key", "suspicious")
@@ -428,7 +445,7 @@ class KerasJudge:
             and reg.split(">", 1)[0] not in KERAS_PACKAGES
         if (mod and not in_keras) or custom_reg or (not mod and reg and reg != name):
             label = reg or f"{mod}.{name}"
-            self.custom.add(label[:120])
+            self._custom(label[:120])
             self.add("keras.custom-object", "high",
                      f"{path}: custom object {label[:120]!r} (module {mod or 'unset'!r}): loading it needs the "
                      "author's Python code", "suspicious")
@@ -539,18 +556,20 @@ class _Path:
 
     __slots__ = ("parent", "part")
 
-    def __init__(self, parent: _Path | None, part: str) -> None:
+    def __init__(self, parent: _Path | str | None, part: str) -> None:
         self.parent = parent
         self.part = part
 
     def __str__(self) -> str:
         parts: list[str] = []
-        node: _Path | None = self
-        while node is not None and len(parts) < PATH_PARTS:
+        node: _Path | str | None = self
+        while isinstance(node, _Path) and len(parts) < PATH_PARTS:
             parts.append(node.part)
             node = node.parent
-        if node is not None:
+        if isinstance(node, _Path):
             parts.append("$…")
+        elif node is not None:
+            parts.append(node)
         return "".join(reversed(parts))
 
     def __format__(self, spec: str) -> str:

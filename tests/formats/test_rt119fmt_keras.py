@@ -261,3 +261,18 @@ def test_5_finding_paths_are_bounded_and_name_the_node() -> None:
     assert "$…" in msgs[0] and "[9]" in msgs[0]
     shallow = judge_config({"class_name": "Sequential", "config": {"name": "s", "layers": [lam]}}, "cfg")
     assert any("$[s].layers[0]" in m for _, _, m in shallow.findings), shallow.findings
+
+
+def test_5_registry_strings_past_the_finding_cap_build_no_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    """119fmt-1's rule runs for every string: past the finding cap, a key whose finding already
+    has its effect builds no message, and the custom-object names kept are bounded."""
+    n = 20_000
+    doc = _model(_dense(), compile_config={"metrics": [f"p>f{i:06d}" for i in range(n)]})
+    with counting_calls(monkeypatch, keras_mod.KerasJudge, "add") as calls:
+        f = judge_config(doc, "cfg")
+    assert f.effects == {"keras.registered-function": "suspicious"}
+    assert calls[0] <= keras_mod.MAX_FINDINGS + 1, calls[0]
+    assert len(f.facts["keras.custom-objects"]) <= 500
+    judge = keras_mod.KerasJudge("cfg")
+    judge.judge(doc)
+    assert len(judge.custom) == keras_mod.MAX_CUSTOM
