@@ -355,7 +355,9 @@ class KerasJudge:
             # Keras 3's _retrieve_class_or_fn looks a function's NAME up among the registered custom
             # objects (``package>name`` keys) before its module: it becomes whatever a package
             # imported at load time registered under it (red team 97sc-1: "keras_hub>upload_preset"
-            # under module "keras.activations"). Keras writes the function's own __name__ there.
+            # under module "keras.activations"). Keras 3.7+ writes a registered function's own key
+            # there (serialization_lib._get_class_or_fn_config), so a real save of a custom function
+            # reads so too: suspicious, as any custom object.
             final = name.rpartition(">")[2].rsplit(".", 1)[-1]
             if _io_name(final):  # the I/O names a registry key is judged by anywhere (119fmt-3 control)
                 self.add("keras.non-modeling-api", "critical", f"{path}: function {name[:120]!r} is a registered "
@@ -364,7 +366,7 @@ class KerasJudge:
             self._custom(name[:120])
             self.add("keras.registered-function", "high", f"{path}: function name {name[:120]!r} is a key of Keras' "
                      "registry of custom objects, looked up before its module (whatever a package imported at load "
-                     "time registered under it); Keras never writes it so", "suspicious")
+                     "time registered under it)", "suspicious")
             return
         if name.rsplit(".", 1)[-1] in CODE_LOADING_CLASSES:
             self.add("keras.code-layer", "critical",
