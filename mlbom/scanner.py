@@ -4472,7 +4472,7 @@ def _scan_keras_config(stream: IO[bytes] | Decompressing, acc: _Acc, where: str)
     raw = stream.read(MAX_KERAS_CONFIG + 1)
     _check_parse_work(raw, "Keras config")
     try:
-        found = keras.parse_keras_config(raw, where)
+        found = keras.parse_keras_config(raw, where, loader="keras3")  # saving_lib reads it (119fmt-2)
     except FormatError as exc:
         acc.add("keras.config-invalid", "high", f"{exc}; the Keras config was not judged", effect="error")
         return
