@@ -41,6 +41,7 @@ import itertools
 import re
 import string
 import types
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -674,6 +675,7 @@ class _Judge:
         self.gen_holds: set[str] = set()
         self.gen_attrs: set[str] = set()
         self.walked: set[str] = set()  # names that may hold what a data-chosen walk reached (116sb lead)
+        self.aliased: set[str] = set()  # variable names some spelling of which NFKC-normalises to them (119sb-1)
 
     def add(self, fid: str, sev: Severity, msg: str, effect: Verdict | None, lineno: int) -> None:
         key = (fid, msg)
@@ -1222,7 +1224,10 @@ class _Judge:
         # a template name read where its binding may not be in force is the renderer's variable
         # there (the model's token text, any extra_special_tokens key): never a constant, a number
         # or context data (red team 97sb-2, 99sb-3)
-        self.unbound = self._unbound_reads() & self.rebound
+        # a name also spelt with an NFKC alias (ａ for a) is one Python variable that Jinja2's code
+        # also assigns resolve('<spelling>') at the top of a scope, in an order of its own: a read
+        # of it may be the renderer's variable of either spelling, or a global (119sb-1)
+        self.unbound = (self._unbound_reads() & self.rebound) | self.aliased
         # chains of sets (set a = 'x'; set b = a ~ 'y'; a loop shifting values through namespace
         # attributes): passes until nothing changes, at most _BINDING_PASSES; a name whose values
         # still grew in the last pass is opaque (its values are not all known: red team 106sb-2)
@@ -1888,6 +1893,15 @@ class _Judge:
                 return [TemplateFinding("template.too-deep", "high", f"{self.where}: line {node.lineno}: syntax "
                                         f"nested more than {MAX_DEPTH} levels deep; not judged", "error")]
             stack.extend((child, depth + 1) for child in reversed(list(node.iter_child_nodes())))
+        # every analysis below reads names from these nodes: normalised here, once (119sb-1)
+        for node in found:
+            changed = _normalise_identifiers(node)
+            if changed and not isinstance(node, nodes.Keyword):
+                self.aliased.update(_python_name(raw) for raw in changed)
+            for raw in changed:
+                self.add("template.odd-name", "high", f"the name {raw!r} is the Python identifier "
+                         f"{_python_name(raw)!r} once compiled (NFKC): judged as that name", "suspicious",
+                         node.lineno)
         self._nodes = found
         self._collect_bindings()
         self._collect_namespace_attributes()
@@ -2887,6 +2901,42 @@ def _harmless_name(key: object) -> bool:
     if not isinstance(key, str):
         return not isinstance(key, (bytes, list, tuple, dict))
     return not key.startswith("_") and key not in DANGEROUS_ATTRS and not _DUNDER.search(key)
+
+
+def _python_name(name: str) -> str:
+    """``name`` as the Python identifier it becomes: Python's parser NFKC-normalises every
+    identifier (PEP 3131), so ``l_0_ａ`` is ``l_0_a``."""
+    return name if name.isascii() else unicodedata.normalize("NFKC", name)
+
+
+def _normalise_identifiers(node: nodes.Node) -> list[str]:
+    """Rewrite, in place, every name of ``node`` that Jinja2's compiler emits as a Python
+    IDENTIFIER to the name Python makes of it, and return the names that changed (red team
+    119sb-1): Jinja2's lexer takes any Unicode identifier as a name, its compiler makes a local
+    name the identifier ``l_<depth>_<name>`` and a keyword argument ``key=value``, and Python
+    NFKC-normalises identifiers, so ``a`` and fullwidth ``ａ`` are ONE variable in the renderer:
+    ``{% set a = 'role' %}{% set ａ = '…' %}`` rebinds ``a``, ``namespace(ｊｏｉｎ=f)`` sets
+    ``join``. Names emitted as STRINGS stay as written (``x.ａttr`` is
+    ``getattr(x, 'ａttr')``; ``ns.ａ = …`` stores ``'ａ'``; filter and test names are looked up
+    in the environment's dicts). Called on every node by :meth:`_Judge.run` before any analysis,
+    so each later path reads the normalised names."""
+    changed: list[str] = []
+
+    def norm(name: str) -> str:
+        new = _python_name(name)
+        if new != name:
+            changed.append(name)
+        return new
+
+    if isinstance(node, (nodes.Name, nodes.NSRef, nodes.Macro, nodes.Block)):
+        node.name = norm(node.name)  # a local variable; a macro's; a block's function block_<name>
+    elif isinstance(node, nodes.Keyword):  # key=value (kept as a string only beside a Python keyword)
+        node.key = norm(node.key)
+    elif isinstance(node, nodes.Import):
+        node.target = norm(node.target)
+    elif isinstance(node, nodes.FromImport):
+        node.names = [norm(n) if isinstance(n, str) else (n[0], norm(n[1])) for n in node.names]
+    return changed
 
 
 def _imported_names(node: nodes.Import | nodes.FromImport) -> list[str]:

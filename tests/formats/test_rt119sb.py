@@ -1,0 +1,142 @@
+"""Red team 119sb.
+
+119sb-1/-1b: names that differ only by Unicode NFKC (``a`` and fullwidth ``ａ``) are ONE Python variable once
+Jinja2 compiles the template (``l_0_ａ`` is ``l_0_a``: Python NFKC-normalises identifiers), but were two for the
+judge: ``{% set a = 'role' %}{% set ａ = … %}`` rebound ``a`` unseen, ``{% set ｅｍｉｔ = f %}`` made a macro call
+call anything, ``namespace(ｊｏｉｎ=f)`` set ``join``. Every name Jinja2 emits as an identifier is now normalised
+before the judge reads it (``template.odd-name``, suspicious, says so), and a name that has such an alias may
+also be the renderer's variable of either spelling (Jinja2's code assigns ``resolve('<spelling>')`` at a scope's
+top): never a constant, a number or context data.
+
+119sb-2..4: work the judge did uncounted (format strings parsed again past a 64-entry cache, ``+`` chains
+walked again at every level, ``join`` of a long list 64 ways): counted here, not timed."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pytest
+from jinja2 import nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from mlbom.formats import jinja_ast
+
+
+def _fw(template: str) -> str:
+    """``«name»`` spelt in fullwidth letters (U+FF21…; ``_`` as U+FF3F), NFKC-equal to ``name``."""
+    return re.sub(r"«([^»]*)»", lambda m: "".join(chr(ord(c) + 0xFEE0) if c.isalpha() or c == "_" else c
+                                                   for c in m.group(1)), template)
+
+
+def _ascii(template: str) -> str:
+    return re.sub(r"«([^»]*)»", lambda m: m.group(1), template)
+
+
+def _bad(template: str) -> set[tuple[str, str | None]]:
+    return {(f.id, f.effect) for f in jinja_ast.check_template(template) if f.effect in ("unsafe", "suspicious")}
+
+
+def test_the_renderer_makes_nfkc_equal_names_one_variable() -> None:
+    """The premise (harmless values): Jinja2's sandbox renders ``ａ`` and ``a`` as one variable, keyword
+    argument keys normalised, attribute names (strings in the compiled code) not."""
+    env = ImmutableSandboxedEnvironment()
+    assert env.from_string(_fw("{% set a = 1 %}{% set «a» = 2 %}{{ a }}")).render() == "2"
+    assert env.from_string(_fw("{{ dict(«a»=1) }}")).render() == "{'a': 1}"
+    assert env.from_string(_fw("{% with «a» = 'X' %}{{ a }}{% endwith %}")).render() == "X"
+    assert env.from_string(_fw("{% set ns = namespace() %}{% set ns.«a» = 2 %}[{{ ns.a }}]")).render() == "[]"
+
+
+# (template with «aliases», what the judge must find besides template.odd-name)
+ALIASED = {
+    "set": ("{% set a = 'role' %}{% set «a» = '__cla' ~ 'ss__' %}{{ messages[0][a] }}",
+            "template.computed-name"),
+    "set-computed": ("{% set a = 'role' %}{% set «a» = 'init'.center(8, '_') %}{{ namespace[a] }}",
+                     "template.computed-name"),
+    "macro-name-rebound": ("{% macro emit(x) %}{{ x }}{% endmacro %}{% set «emit» = messages[0].content.format %}"
+                           "{{ emit(namespace) }}", "template.odd-call"),
+    "macro-name-aliased": ("{% macro «emit»(x) %}{{ x }}{% endmacro %}{% set emit = messages[0].content.format %}"
+                           "{{ emit(namespace) }}", "template.odd-call"),
+    "macro-argument": ("{% macro f(«x») %}{{ messages[0][x] }}{% endmacro %}{{ f('role') }}",
+                       "template.computed-name"),
+    "call-kwarg-namespace-join": ("{% set ns = namespace(«join»=1) %}{{ ns.x }}", "template.namespace-protocol"),
+    "call-kwarg-namespace-frame": ("{% set ns = namespace(«gi_frame»=1) %}{{ ns.x }}", "template.internals-access"),
+    "filter-kwarg-map": ("{{ messages|map(«attribute»='__class__')|list }}", "template.dunder-access"),
+    "filter-kwarg-sort": ("{{ messages|sort(«attribute»='__class__')|list }}", "template.dunder-access"),
+    "for-target": ("{% set k = 'role' %}{% for «k» in ['__cla' ~ 'ss__'] %}{{ messages[0][k] }}{% endfor %}",
+                   "template.computed-name"),
+    "for-target-shadowing-data": ("{% set «m» = 'role' %}{% for m in messages %}{{ m[m] }}{% endfor %}",
+                                  "template.computed-name"),
+    "with-target": ("{% with «a» = '__cla' ~ 'ss__' %}{{ messages[0][a] }}{% endwith %}", "template.computed-name"),
+    "namespace-ref": ("{% set ns = namespace(a='role') %}{% set «ns».a = '__cla' ~ 'ss__' %}"
+                      "{{ messages[0][ns.a] }}", "template.computed-name"),
+    "global-shadowed": ("{% for «namespace» in [1] %}{{ namespace[messages[0].content] }}{% endfor %}",
+                        "template.computed-name"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ALIASED))
+def test_119sb1_aliased_names_are_judged_as_the_variable_they_are(case: str) -> None:
+    template, expected = ALIASED[case]
+    found = _bad(_fw(template))
+    assert ("template.odd-name", "suspicious") in found, found
+    assert any(fid == expected for fid, _ in found), found  # the judge itself, not only the name finding
+    # never milder than the same template spelt in ASCII, less what only the folded constant showed
+    ascii_effects = {e for _, e in _bad(_ascii(template))}
+    assert "suspicious" in {e for _, e in found} or not ascii_effects
+
+
+def test_119sb1_the_red_team_template() -> None:
+    t = _fw("""{%- macro emit(x) -%}{{ x }}{%- endmacro -%}
+{%- set a = 'role' -%}{%- set b = 'content' -%}{%- set c = 'name' -%}{%- set d = 'type' -%}
+{%- set «a» = 'init'.center(8, '_') -%}{%- set «b» = 'globals'.center(11, '_') -%}
+{%- set «c» = 'o' ~ 's' -%}{%- set «d» = 'sys' ~ 'tem' -%}
+{%- set «emit» = namespace[a][b][c][d] -%}
+{%- for message in messages -%}{{ '<|' ~ message['role'] ~ '|>' ~ message['content'] ~ '\\n' }}{%- endfor -%}
+{{ emit('echo harmless') }}""")
+    found = _bad(t)
+    assert {("template.odd-name", "suspicious"), ("template.computed-name", "suspicious"),
+            ("template.odd-call", "suspicious")} <= found, found
+
+
+def test_119sb1b_attr_format_hidden_by_an_alias() -> None:
+    t = _fw("""{%- macro emit(x) -%}{{ x }}{%- endmacro -%}
+{%- set s = 'Hello' -%}{%- set a = 'upper' -%}
+{%- set «s» = '{0.' ~ 'init'.center(8, '_') ~ '.' ~ 'globals'.center(11, '_') ~ '[os]}' -%}
+{%- set «a» = 'for' ~ 'mat' -%}
+{%- set «emit» = s|attr(a) -%}
+{{ emit(namespace) }}""")
+    found = _bad(t)
+    assert ("template.odd-call", "suspicious") in found, found
+    assert found & {("template.format-method", "suspicious"), ("template.computed-name", "suspicious")}, found
+
+
+def test_119sb1_every_identifier_the_judge_reads_is_normalised(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One template with an alias in every construct Jinja2 emits as an identifier: after the judge's node
+    walk, no name it keys on differs from its NFKC form; attribute names (strings) are left as written."""
+    t = _fw("{% macro «m»(«x», «y»=1) %}{{ «x» }}{% endmacro %}{% set «a», «b» = 1, 2 %}"
+            "{% for «i» in «l» %}{% set «ns».«q» = «i» %}{% endfor %}{% with «w» = 1 %}{% endwith %}"
+            "{% call(«z») «m»(1) %}{{ «z» }}{% endcall %}{% set «ns» = namespace(«k»=1) %}"
+            "{{ «l»|map(«attribute»='«role»')|join }}{{ dict(«kw»=1).«at» }}{% block «bl» %}{% endblock %}")
+    seen: list[jinja_ast._Judge] = []
+    real_run = jinja_ast._Judge.run
+
+    def run(self: jinja_ast._Judge) -> list[jinja_ast.TemplateFinding]:
+        seen.append(self)
+        return real_run(self)
+
+    monkeypatch.setattr(jinja_ast._Judge, "run", run)
+    jinja_ast.check_template(t)
+    tree = seen[0].tree
+    names = [n.name for n in tree.find_all((nodes.Name, nodes.NSRef, nodes.Macro, nodes.Block))]
+    names += [k.key for k in tree.find_all(nodes.Keyword)]
+    assert names and all(n == unicodedata.normalize("NFKC", n) for n in names), names
+    # strings stay strings: getattr(x, 'ａt') and ns['ｑ'] are not the ASCII names
+    assert {g.attr for g in tree.find_all(nodes.Getattr)} == {_fw("«at»")}
+    assert {r.attr for r in tree.find_all(nodes.NSRef)} == {_fw("«q»")}
+
+
+def test_119sb1_ascii_and_other_scripts_are_left_alone() -> None:
+    """Names already in NFKC (ASCII, CJK) raise nothing."""
+    assert jinja_ast.check_template("{% set 名前 = messages[0]['content'] %}{{ 名前 }}") == []
+    assert jinja_ast.check_template("{% set a = messages[0]['content'] %}{{ a }}") == []
