@@ -35,7 +35,7 @@ What is flagged, with the verdict it implies:
 
 from __future__ import annotations
 
-import functools
+import contextvars
 import heapq
 import itertools
 import re
@@ -148,16 +148,42 @@ _PROTOCOL_NAMES = frozenset({"__html__", "__html_format__", "items", "keys", "va
 _MAX_FORMAT_FIELDS = 4096  # fields of one format string examined (more: judged as reading attributes)
 
 
+class _RunCache:
+    """What one judge run keeps of the format strings it meets: each parsed once however many nodes
+    fold it (red team 118sb-1/-2: 60 nodes folding one 4,000-field string 64 ways each parsed it
+    7,680 times, 23 s). Per run, not per process: a 64-entry LRU was defeated by 65 strings in
+    rotation (119sb-2: 7.5 s). A parse is charged to the run's fold budget (its characters plus
+    ``_FIELD_COST`` per field), so the strings parsed — and what is kept of them — are bounded by
+    the budget, whatever their number."""
+
+    def __init__(self) -> None:
+        self.accesses: dict[str, tuple[tuple[bool, str], ...]] = {}
+        self.shapes: dict[str, tuple[int, int, int, bool] | None] = {}
+        self.spent = 0  # fold budget spent on parses, taken by the judge (:meth:`_Judge.values`)
+        self.parses = 0
+
+
+_RUN_CACHE: contextvars.ContextVar[_RunCache | None] = contextvars.ContextVar("mlbom_template_run", default=None)
+
+
+_FIELD_COST = 16  # fold budget per replacement field parsed (~0.5 µs each: ~1 s for the whole budget)
+
+
+def _parse_cost(fmt: str, fields: int) -> int:
+    return len(fmt) + _FIELD_COST * fields
+
+
 def format_accesses(fmt: str) -> tuple[tuple[bool, str], ...]:
-    """:func:`_format_accesses`, each format string parsed once however many nodes fold it (red team
-    118sb-1/-2: 60 nodes folding one 4,000-field string 64 ways each parsed it 7,680 times, 23 s).
-    Folded strings are at most :data:`MAX_FOLD_CHARS`, so the cache holds at most a few MB."""
-    return _format_accesses_cached(fmt)
-
-
-@functools.lru_cache(maxsize=64)
-def _format_accesses_cached(fmt: str) -> tuple[tuple[bool, str], ...]:
-    return tuple(_format_accesses(fmt))
+    """:func:`_format_accesses`, once per string in a judge run (:class:`_RunCache`)."""
+    run = _RUN_CACHE.get()
+    if run is None:
+        return tuple(_format_accesses(fmt))
+    got = run.accesses.get(fmt)
+    if got is None:
+        got = run.accesses[fmt] = tuple(_format_accesses(fmt))
+        run.parses += 1
+        run.spent += _parse_cost(fmt, len(got))
+    return got
 
 
 def _format_accesses(fmt: str) -> list[tuple[bool, str]]:
@@ -233,10 +259,13 @@ def check_template(source: str, *, where: str = "chat template") -> list[Templat
     except Exception as exc:  # the lexer raises a few non-TemplateSyntaxError errors on odd input
         return [TemplateFinding("template.unparseable", "high",
                                 f"{where}: Jinja2 cannot parse it ({type(exc).__name__}: {str(exc)[:160]})", "error")]
+    token = _RUN_CACHE.set(_RunCache())
     try:
         return _Judge(tree, where).run()
     except RecursionError:  # MAX_DEPTH keeps the judge well inside the limit; a deep caller stack may not
         return [TemplateFinding("template.too-deep", "high", f"{where}: nested too deeply to judge", "error")]
+    finally:
+        _RUN_CACHE.reset(token)
 
 
 def check_templates(pairs: Iterable[tuple[str, str]], *, where: str = "") -> list[TemplateFinding]:
@@ -465,9 +494,21 @@ def _format_size(fmt: str, args: list[Any]) -> None:
 _MALFORMED = (-1, -1, -1, False)  # _format_shape of a string str.format cannot parse
 
 
-@functools.lru_cache(maxsize=64)
 def _format_shape(fmt: str) -> tuple[int, int, int, bool] | None:
-    """What :func:`_format_size` needs of a format string, parsed once (118sb-1/-2): the characters of
+    """:func:`_format_shape_of`, once per string in a judge run (:class:`_RunCache`)."""
+    run = _RUN_CACHE.get()
+    if run is None:
+        return _format_shape_of(fmt)
+    if fmt in run.shapes:
+        return run.shapes[fmt]
+    got = run.shapes[fmt] = _format_shape_of(fmt)
+    run.parses += 1
+    run.spent += _parse_cost(fmt, _MAX_FORMAT_FIELDS if got is None or got == _MALFORMED else got[1])
+    return got
+
+
+def _format_shape_of(fmt: str) -> tuple[int, int, int, bool] | None:
+    """What :func:`_format_size` needs of a format string (118sb-1/-2): the characters of
     its literal text, its replacement fields, the sum of the numbers in their specs, and whether one
     shows its argument with ``!r``/``!a``; None when it is never folded (more than
     ``_MAX_FORMAT_FIELDS`` fields, a nested field in a spec, a width or precision of 4 digits or more)."""
@@ -717,8 +758,16 @@ class _Judge:
             result = None
         if result is not None:
             self.work -= sum(_cost(v) for v in result)
+        self._charge_parses()
         self.cache[key] = (node, result)
         return result
+
+    def _charge_parses(self) -> None:
+        """Take what the run's format-string parses cost from the fold budget (119sb-2)."""
+        run = _RUN_CACHE.get()
+        if run is not None and run.spent:
+            self.work -= run.spent
+            run.spent = 0
 
     def _need(self, node: nodes.Node | None) -> _Values:
         v = self.values(node)

@@ -140,3 +140,50 @@ def test_119sb1_ascii_and_other_scripts_are_left_alone() -> None:
     """Names already in NFKC (ASCII, CJK) raise nothing."""
     assert jinja_ast.check_template("{% set 名前 = messages[0]['content'] %}{{ 名前 }}") == []
     assert jinja_ast.check_template("{% set a = messages[0]['content'] %}{{ a }}") == []
+
+
+# ---- 119sb-2: format strings parsed again past a 64-entry cache ----------------------------------------
+
+
+def _counting_parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Fields parsed by ``_format_accesses`` (the field parser) in all."""
+    fields = [0, 0]  # parses, fields
+    real = jinja_ast._format_accesses
+
+    def counting(fmt: str) -> list[tuple[bool, str]]:
+        got = real(fmt)
+        fields[0] += 1
+        fields[1] += fmt.count("{")
+        return got
+
+    monkeypatch.setattr(jinja_ast, "_format_accesses", counting)
+    return fields
+
+
+def test_119sb2_strings_in_rotation_are_parsed_once_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    """65 format strings used round-robin by 650 nodes: 65 parses (old: a 64-entry LRU missed every time)."""
+    parses = _counting_parses(monkeypatch)
+    k = 65
+    t = "{% set F = '" + "{}" * 400 + "' %}"
+    t += "".join("{%% set G%d = F[%d:] %%}" % (i, 2 * i) for i in range(k))
+    t += "".join("{{G%d.format('')}}" % (i % k) for i in range(10 * k))
+    found = jinja_ast.check_template(t)
+    assert parses[0] <= k + 1, parses
+    assert not [f for f in found if f.effect == "unsafe"], found
+    assert jinja_ast._RUN_CACHE.get() is None  # nothing kept past the run
+
+
+def test_119sb2_parsing_is_charged_to_the_fold_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """1,000 distinct 4,000-field strings: what is parsed is bounded by the fold budget, and the budget says so."""
+    parses = _counting_parses(monkeypatch)
+    t = "{% set F = '" + "{}" * 4000 + "' %}"
+    t += "".join("{%% set G%d = F[%d:] %%}{{G%d.format('')}}" % (i, 2 * i, i) for i in range(1000))
+    found = jinja_ast.check_template(t)
+    assert parses[1] * jinja_ast._FIELD_COST <= jinja_ast.MAX_FOLD_WORK + 4000 * jinja_ast._FIELD_COST * 2, parses
+    assert ("template.fold-budget", "suspicious") in {(f.id, f.effect) for f in found}
+
+
+def test_119sb2_fields_that_read_attributes_are_still_found_in_rotation() -> None:
+    t = "{% set F = '{0.__class__}' %}" + "".join("{%% set G%d = F[0:] ~ '%d' %%}" % (i, i) for i in range(70))
+    t += "".join("{{G%d.format(messages)}}" % (i % 70) for i in range(140))
+    assert any(f.id == "template.format-attribute" and f.effect == "unsafe" for f in jinja_ast.check_template(t))
