@@ -716,6 +716,7 @@ class _Judge:
         self.gen_holds: set[str] = set()
         self.gen_attrs: set[str] = set()
         self.walked: set[str] = set()  # names that may hold what a data-chosen walk reached (116sb lead)
+        self._stringy_memo: dict[int, tuple[nodes.Node, bool]] = {}  # _stringy per node (a pure function; 119sb-3)
         self.aliased: set[str] = set()  # variable names some spelling of which NFKC-normalises to them (119sb-1)
 
     def add(self, fid: str, sev: Severity, msg: str, effect: Verdict | None, lineno: int) -> None:
@@ -1445,9 +1446,12 @@ class _Judge:
             and all(self._numeric(a) for a in [*node.args, *(kw.value for kw in node.kwargs)])
 
     def _numeric(self, node: nodes.Node) -> bool:
-        """``node``'s value is a number, a truth value or none, whatever is rendered."""
-        if self._reads is not None:
-            self.fixpoint_work -= 1  # not memoised: each visit counted (117sb-1)
+        """``node``'s value is a number, a truth value or none, whatever is rendered: once per node
+        while the sets it reads stand still (119sb-3: :meth:`_derived_of` asked it at every level
+        of a 95-deep ``+`` chain, each time walking the chain below: quadratic, uncounted)."""
+        return self._memoized("_numeric", node)  # each visit counted in a fixpoint (117sb-1)
+
+    def _numeric_of(self, node: nodes.Node) -> bool:
         if isinstance(node, nodes.Const):
             return not isinstance(node.value, (str, bytes, list, tuple, dict))
         if isinstance(node, _NUMERIC_NODES) or self._numeric_filter(node):
@@ -2559,7 +2563,7 @@ class _Judge:
                 return True
         if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name in self.macros | {"caller"}:
             return True
-        if isinstance(node, _STRING_OPS) and _stringy(node):
+        if isinstance(node, _STRING_OPS) and _stringy(node, self._stringy_memo):
             return True
         return any(self._derived(child) for child in node.iter_child_nodes())
 
@@ -2996,9 +3000,15 @@ def _imported_names(node: nodes.Import | nodes.FromImport) -> list[str]:
 
 
 def _names(node: nodes.Node) -> Iterator[nodes.Name]:
-    if isinstance(node, nodes.Name):
-        yield node
-    yield from node.find_all(nodes.Name)
+    """The names in ``node`` (itself included), in document order, walked with a stack: Jinja2's
+    ``find_all`` nests one generator per level, so each name of a 95-deep ``+`` chain passed up
+    through every level above it (quadratic; 119sb-3)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, nodes.Name):
+            yield n
+        stack.extend(reversed(list(n.iter_child_nodes())))
 
 
 def _safe_bounded(values: Iterable[Any]) -> _Values | None:
@@ -3055,13 +3065,21 @@ _SELECTING_METHODS = frozenset({"get", "items", "keys", "values", "copy", "pop",
                                | {n for n in dir(str) if n.startswith("is")})
 
 
-def _stringy(node: nodes.Node) -> bool:
+def _stringy(node: nodes.Node, memo: dict[int, tuple[nodes.Node, bool]] | None = None) -> bool:
     """An expression that builds a string (so a name computed from pieces) rather than reading data:
-    any filter or method but the few that select (:data:`_SELECTING_FILTERS`, :data:`_SELECTING_METHODS`)."""
+    any filter or method but the few that select (:data:`_SELECTING_FILTERS`, :data:`_SELECTING_METHODS`).
+    A pure function of the node: with ``memo`` (id -> (node, answer), the node kept alive with its
+    id) each ``+``/``*`` level is answered once however often a chain is asked at every level (119sb-3)."""
     if isinstance(node, (nodes.Concat, nodes.Mod)):
         return True
     if isinstance(node, (nodes.Add, nodes.Mul)):
-        return any((isinstance(n, nodes.Const) and isinstance(n.value, str)) or _stringy(n) for n in (node.left, node.right))
+        if memo is not None and id(node) in memo:
+            return memo[id(node)][1]
+        got = any((isinstance(n, nodes.Const) and isinstance(n.value, str)) or _stringy(n, memo)
+                  for n in (node.left, node.right))
+        if memo is not None:
+            memo[id(node)] = (node, got)
+        return got
     if isinstance(node, nodes.Filter):
         if node.name == "map":  # map(attribute=…) selects; map('center', …) applies a string filter
             return bool(node.args) or any(kw.key != "attribute" for kw in node.kwargs)
@@ -3069,5 +3087,5 @@ def _stringy(node: nodes.Node) -> bool:
     if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
         return node.node.attr not in _SELECTING_METHODS
     if isinstance(node, nodes.CondExpr):
-        return _stringy(node.expr1) or (node.expr2 is not None and _stringy(node.expr2))
+        return _stringy(node.expr1, memo) or (node.expr2 is not None and _stringy(node.expr2, memo))
     return False

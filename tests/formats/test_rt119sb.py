@@ -187,3 +187,41 @@ def test_119sb2_fields_that_read_attributes_are_still_found_in_rotation() -> Non
     t = "{% set F = '{0.__class__}' %}" + "".join("{%% set G%d = F[0:] ~ '%d' %%}" % (i, i) for i in range(70))
     t += "".join("{{G%d.format(messages)}}" % (i % 70) for i in range(140))
     assert any(f.id == "template.format-attribute" and f.effect == "unsafe" for f in jinja_ast.check_template(t))
+
+
+# ---- 119sb-3: deep + chains walked again at every level ------------------------------------------------
+
+
+def _chain_counts(monkeypatch: pytest.MonkeyPatch, depth: int) -> tuple[dict[str, int], list[str]]:
+    calls = {"numeric": 0, "stringy": 0}
+    real_numeric = jinja_ast._Judge._numeric
+    real_stringy = jinja_ast._stringy
+
+    def numeric(self: jinja_ast._Judge, node: nodes.Node) -> bool:
+        calls["numeric"] += 1
+        return real_numeric(self, node)
+
+    def stringy(node: nodes.Node, *args: object) -> bool:
+        calls["stringy"] += 1
+        return real_stringy(node, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jinja_ast._Judge, "_numeric", numeric)
+    monkeypatch.setattr(jinja_ast, "_stringy", stringy)
+    expr = "+".join(["c"] + ["m"] * (depth - 1))
+    t = "{% for m in messages %}{% set c = 'a' ~ m %}{% set x = " + expr + " %}{{ messages[0][x] }}{% endfor %}"
+    return calls, [f.id for f in jinja_ast.check_template(t)]
+
+
+def test_119sb3_a_deep_chain_is_walked_once_per_level(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``set x = c+m+…+m`` (90 deep): each level's number/string question answered once (old: the chain
+    below walked again at every level, 8,461 + 16,200 calls; now some 7 per level)."""
+    calls, found = _chain_counts(monkeypatch, 90)
+    assert calls["numeric"] <= 12 * 90 and calls["stringy"] <= 12 * 90, calls
+    assert "template.computed-name" in found  # x is still a name built at render time
+
+
+def test_119sb3_names_are_listed_in_document_order() -> None:
+    tree = jinja_ast._ENV.parse("{{ a + b ~ (c|f(d, e=g)) }}{% for h in i %}{{ j[k] }}{% endfor %}")
+    assert [n.name for n in jinja_ast._names(tree)] == [n.name for n in tree.find_all(nodes.Name)]
+    deep = jinja_ast._ENV.parse("{{ " + "+".join(f"v{i}" for i in range(300)) + " }}")
+    assert [n.name for n in jinja_ast._names(deep)] == [f"v{i}" for i in range(300)]
