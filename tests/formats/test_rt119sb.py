@@ -165,8 +165,8 @@ def test_119sb2_strings_in_rotation_are_parsed_once_each(monkeypatch: pytest.Mon
     parses = _counting_parses(monkeypatch)
     k = 65
     t = "{% set F = '" + "{}" * 400 + "' %}"
-    t += "".join("{%% set G%d = F[%d:] %%}" % (i, 2 * i) for i in range(k))
-    t += "".join("{{G%d.format('')}}" % (i % k) for i in range(10 * k))
+    t += "".join(f"{{% set G{i} = F[{2 * i}:] %}}" for i in range(k))
+    t += "".join(f"{{{{G{i % k}.format('')}}}}" for i in range(10 * k))
     found = jinja_ast.check_template(t)
     assert parses[0] <= k + 1, parses
     assert not [f for f in found if f.effect == "unsafe"], found
@@ -177,15 +177,15 @@ def test_119sb2_parsing_is_charged_to_the_fold_budget(monkeypatch: pytest.Monkey
     """1,000 distinct 4,000-field strings: what is parsed is bounded by the fold budget, and the budget says so."""
     parses = _counting_parses(monkeypatch)
     t = "{% set F = '" + "{}" * 4000 + "' %}"
-    t += "".join("{%% set G%d = F[%d:] %%}{{G%d.format('')}}" % (i, 2 * i, i) for i in range(1000))
+    t += "".join(f"{{% set G{i} = F[{2 * i}:] %}}{{{{G{i}.format('')}}}}" for i in range(1000))
     found = jinja_ast.check_template(t)
     assert parses[1] * jinja_ast._FIELD_COST <= jinja_ast.MAX_FOLD_WORK + 4000 * jinja_ast._FIELD_COST * 2, parses
     assert ("template.fold-budget", "suspicious") in {(f.id, f.effect) for f in found}
 
 
 def test_119sb2_fields_that_read_attributes_are_still_found_in_rotation() -> None:
-    t = "{% set F = '{0.__class__}' %}" + "".join("{%% set G%d = F[0:] ~ '%d' %%}" % (i, i) for i in range(70))
-    t += "".join("{{G%d.format(messages)}}" % (i % 70) for i in range(140))
+    t = "{% set F = '{0.__class__}' %}" + "".join(f"{{% set G{i} = F[0:] ~ '{i}' %}}" for i in range(70))
+    t += "".join(f"{{{{G{i % 70}.format(messages)}}}}" for i in range(140))
     assert any(f.id == "template.format-attribute" and f.effect == "unsafe" for f in jinja_ast.check_template(t))
 
 
@@ -225,3 +225,36 @@ def test_119sb3_names_are_listed_in_document_order() -> None:
     assert [n.name for n in jinja_ast._names(tree)] == [n.name for n in tree.find_all(nodes.Name)]
     deep = jinja_ast._ENV.parse("{{ " + "+".join(f"v{i}" for i in range(300)) + " }}")
     assert [n.name for n in jinja_ast._names(deep)] == [f"v{i}" for i in range(300)]
+
+
+# ---- 119sb-4: a long list joined 64 ways, charged only for the result ---------------------------------
+
+
+_SIXTY_FOUR = "".join(chr(0x4E00 + i) for i in range(64))  # one-character separators: X takes 64 values
+
+
+@pytest.mark.parametrize("use", ["{{L|join(X)}}", "{{X.join(L)}}", "{{L|join(d=X)}}"])
+def test_119sb4_operands_are_charged_per_application(use: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 4,000-element list and a separator of 64 values, 37 nodes: each application walks the list in
+    Python; it is charged for it before it runs, so the budget bounds the applications (old: 2,368)."""
+    sized = [0]
+    real = jinja_ast._join_size
+
+    def counting(sep: object, items: object) -> None:
+        sized[0] += 1
+        real(sep, items)
+
+    monkeypatch.setattr(jinja_ast, "_join_size", counting)
+    t = "{% set L = [''] * 4000 %}{% for X in '" + _SIXTY_FOUR + "' %}" + use * 37 + "{% endfor %}"
+    found = {(f.id, f.effect) for f in jinja_ast.check_template(t)}
+    per_application = jinja_ast._ITEM_COST * 4001
+    assert sized[0] <= jinja_ast.MAX_FOLD_WORK // per_application + 2, sized
+    assert ("template.fold-budget", "suspicious") in found, found
+
+
+def test_119sb4_small_folds_are_still_folded() -> None:
+    """The charge is the operands' size: a real template's joins fold as before."""
+    t = ("{% set parts = ['__cl', 'ass__'] %}{% for sep in ['', ''] %}{{ messages[0][parts|join(sep)] }}"
+         "{% endfor %}") * 50
+    found = {(f.id, f.effect) for f in jinja_ast.check_template(t)}
+    assert ("template.dunder-access", "unsafe") in found and ("template.fold-budget", "suspicious") not in found
