@@ -30,6 +30,7 @@ What is flagged, with the verdict it implies:
   constant and is neither a number nor context data (fail closed, red team 83s); ``.sort(key=…)``;
   a call of a template-bound
   non-macro name or of an unlisted method on one (``set f = grp[0]; f()``, ``grp.grouper()``);
+  a name that NFKC-normalises to another (``ａ`` is ``a`` once compiled: judged as that name, 119sb-1);
 - error: a template that Jinja2 cannot parse, or that exceeds the size/node budget.
 """
 
