@@ -13,8 +13,11 @@ walked again at every level, ``join`` of a long list 64 ways): counted here, not
 
 from __future__ import annotations
 
+import json
 import re
+import struct
 import unicodedata
+from pathlib import Path
 
 import pytest
 from jinja2 import nodes
@@ -97,6 +100,27 @@ def test_119sb1_the_red_team_template() -> None:
     found = _bad(t)
     assert {("template.odd-name", "suspicious"), ("template.computed-name", "suspicious"),
             ("template.odd-call", "suspicious")} <= found, found
+
+
+def test_119sb1_every_reader_path_is_not_safe(tmp_path: Path) -> None:
+    """The red team's template through ``mlbom scan``'s readers: chat_template.jinja, tokenizer_config.json and
+    a GGUF's ``tokenizer.chat_template`` (old: ``safe`` for each)."""
+    from mlbom.scanner import scan_file
+
+    t = _fw("{% macro emit(x) %}{{ x }}{% endmacro %}{% set a = 'role' %}{% set «a» = 'init'.center(8, '_') %}"
+            "{% set «emit» = namespace[a] %}{{ emit('harmless') }}")
+    (tmp_path / "chat_template.jinja").write_text(t, encoding="utf-8")
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"chat_template": t}), encoding="utf-8")
+
+    def text(v: str) -> bytes:
+        return struct.pack("<Q", len(v.encode())) + v.encode()
+
+    kv = text("general.architecture") + struct.pack("<I", 8) + text("llama")
+    kv += text("tokenizer.chat_template") + struct.pack("<I", 8) + text(t)
+    (tmp_path / "m.gguf").write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 0, 2) + kv)
+    for name in ("chat_template.jinja", "tokenizer_config.json", "m.gguf"):
+        r = scan_file(tmp_path / name)
+        assert r.verdict == "suspicious" and any(f.id == "template.odd-name" for f in r.findings), (name, r.verdict)
 
 
 def test_119sb1b_attr_format_hidden_by_an_alias() -> None:
