@@ -282,3 +282,14 @@ def test_119sb4_small_folds_are_still_folded() -> None:
          "{% endfor %}") * 50
     found = {(f.id, f.effect) for f in jinja_ast.check_template(t)}
     assert ("template.dunder-access", "unsafe") in found and ("template.fold-budget", "suspicious") not in found
+
+
+@pytest.mark.parametrize(("ascii_name", "alias"), [("fi", "\ufb01"), ("a", "\U0001d41a"), ("e", "\u212f"),
+                                                    ("n", "\u207f"), ("x", "\uff58")])
+def test_119sb1_other_nfkc_aliases(ascii_name: str, alias: str) -> None:
+    """Ligatures, mathematical letters, script and superscript letters: every NFKC alias, not only fullwidth."""
+    assert unicodedata.normalize("NFKC", alias) == ascii_name
+    t = (f"{{% set {ascii_name} = 'role' %}}{{% set {alias} = 'init'.center(8, '_') %}}"
+         f"{{{{ messages[0][{ascii_name}] }}}}")
+    found = _bad(t)
+    assert {("template.odd-name", "suspicious"), ("template.computed-name", "suspicious")} <= found, found
