@@ -315,9 +315,30 @@ class _BudgetSpent(_Unknown):
 
 
 def _prices(sets: list[_Values]) -> dict[int, int]:
-    """:func:`_cost` of every operand value, once per value (by ``id``: the values are alive as long
-    as ``sets``)."""
-    return {id(v): _cost(v) for vs in sets for v in vs}
+    """:func:`_walk_cost` of every operand value, once per value (by ``id``: the values are alive as
+    long as ``sets``)."""
+    return {id(v): _walk_cost(v) for vs in sets for v in vs}
+
+
+def _walk_cost(value: Any) -> int:
+    """What a filter or method fold spends on an operand in Python before the result exists:
+    :data:`_ITEM_COST` per element of a list, tuple or dict at any depth (sizing, checking and
+    Jinja2's filters walk them element by element), 1 for anything else — a string's characters
+    are handled by C code and paid for in the result (:meth:`_Judge.values`)."""
+    total = 0
+    stack = [value]
+    while stack and total <= MAX_FOLD_VALUE_COST:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            total += _ITEM_COST * (len(v) + 1)
+            stack.extend(v)
+        elif isinstance(v, dict):
+            total += _ITEM_COST * (2 * len(v) + 1)
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        else:
+            total += 1
+    return total
 
 
 def _size_ok(n: int) -> None:
@@ -484,7 +505,9 @@ def _join_size(sep: Any, items: Any) -> None:
         raise _Unknown
     n = len(items)
     _size_ok(_str_bound(sep, 6) * max(n - 1, 0))
-    _size_ok(_str_bound(sep, 6) * max(n - 1, 0) + sum(_str_bound(i, 6) for i in items))
+    # a string's items are its characters, each _str_bound 8: counted, not walked in Python (119sb-4)
+    items_bound = 8 * n if isinstance(items, str) else sum(_str_bound(i, 6) for i in items)
+    _size_ok(_str_bound(sep, 6) * max(n - 1, 0) + items_bound)
 
 
 def _format_size(fmt: str, args: list[Any]) -> None:
@@ -888,7 +911,7 @@ class _Judge:
         raise _Unknown
 
     def _charge_operands(self, prices: dict[int, int], combo: tuple[Any, ...]) -> None:
-        """Charge one filter or method application its operands' cost (:func:`_cost`) BEFORE it runs:
+        """Charge one filter or method application its operands' cost (:func:`_walk_cost`) BEFORE it runs:
         sizing, checking and applying walk them element by element in Python, once per combination
         (red team 119sb-4: ``L|join(X)``, a 4,000-element list and 64 separators, walked 4,000
         elements three times per separator, charged only for the result). Past the budget: unknown."""

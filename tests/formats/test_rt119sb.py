@@ -293,3 +293,26 @@ def test_119sb1_other_nfkc_aliases(ascii_name: str, alias: str) -> None:
          f"{{{{ messages[0][{ascii_name}] }}}}")
     found = _bad(t)
     assert {("template.odd-name", "suspicious"), ("template.computed-name", "suspicious")} <= found, found
+
+
+def test_119sb4_a_joined_string_is_sized_without_walking_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``S|join(X)`` of a 4,000-character string: its characters are counted, not each measured in Python."""
+    calls = [0]
+    real = jinja_ast._str_bound
+
+    def counting(value: object, repr_factor: int = 1) -> int:
+        calls[0] += 1
+        return real(value, repr_factor)
+
+    monkeypatch.setattr(jinja_ast, "_str_bound", counting)
+    jinja_ast._join_size("x", "a" * 4000)
+    assert calls[0] <= 2, calls
+    with pytest.raises(jinja_ast._TooLarge):
+        jinja_ast._join_size("x", "a" * 9000)
+
+
+def test_119sb4_a_format_string_is_no_list() -> None:
+    """A long format string costs its application nothing per character (C code; the result is paid for):
+    the 118sb shape — 60 nodes formatting a 4,000-field string 64 ways — still folds within the budget."""
+    assert jinja_ast._walk_cost("{}" * 4000) == 1
+    assert jinja_ast._walk_cost([""] * 4000) == jinja_ast._ITEM_COST * 4001 + 4000
