@@ -30,17 +30,19 @@ What is flagged, with the verdict it implies:
   constant and is neither a number nor context data (fail closed, red team 83s); ``.sort(key=…)``;
   a call of a template-bound
   non-macro name or of an unlisted method on one (``set f = grp[0]; f()``, ``grp.grouper()``);
+  a name that NFKC-normalises to another (``ａ`` is ``a`` once compiled: judged as that name, 119sb-1);
 - error: a template that Jinja2 cannot parse, or that exceeds the size/node budget.
 """
 
 from __future__ import annotations
 
-import functools
+import contextvars
 import heapq
 import itertools
 import re
 import string
 import types
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -147,16 +149,42 @@ _PROTOCOL_NAMES = frozenset({"__html__", "__html_format__", "items", "keys", "va
 _MAX_FORMAT_FIELDS = 4096  # fields of one format string examined (more: judged as reading attributes)
 
 
+class _RunCache:
+    """What one judge run keeps of the format strings it meets: each parsed once however many nodes
+    fold it (red team 118sb-1/-2: 60 nodes folding one 4,000-field string 64 ways each parsed it
+    7,680 times, 23 s). Per run, not per process: a 64-entry LRU was defeated by 65 strings in
+    rotation (119sb-2: 7.5 s). A parse is charged to the run's fold budget (its characters plus
+    ``_FIELD_COST`` per field), so the strings parsed — and what is kept of them — are bounded by
+    the budget, whatever their number."""
+
+    def __init__(self) -> None:
+        self.accesses: dict[str, tuple[tuple[bool, str], ...]] = {}
+        self.shapes: dict[str, tuple[int, int, int, bool] | None] = {}
+        self.spent = 0  # fold budget spent on parses, taken by the judge (:meth:`_Judge.values`)
+        self.parses = 0
+
+
+_RUN_CACHE: contextvars.ContextVar[_RunCache | None] = contextvars.ContextVar("mlbom_template_run", default=None)
+
+
+_FIELD_COST = 16  # fold budget per replacement field parsed (~0.5 µs each: ~1 s for the whole budget)
+
+
+def _parse_cost(fmt: str, fields: int) -> int:
+    return len(fmt) + _FIELD_COST * fields
+
+
 def format_accesses(fmt: str) -> tuple[tuple[bool, str], ...]:
-    """:func:`_format_accesses`, each format string parsed once however many nodes fold it (red team
-    118sb-1/-2: 60 nodes folding one 4,000-field string 64 ways each parsed it 7,680 times, 23 s).
-    Folded strings are at most :data:`MAX_FOLD_CHARS`, so the cache holds at most a few MB."""
-    return _format_accesses_cached(fmt)
-
-
-@functools.lru_cache(maxsize=64)
-def _format_accesses_cached(fmt: str) -> tuple[tuple[bool, str], ...]:
-    return tuple(_format_accesses(fmt))
+    """:func:`_format_accesses`, once per string in a judge run (:class:`_RunCache`)."""
+    run = _RUN_CACHE.get()
+    if run is None:
+        return tuple(_format_accesses(fmt))
+    got = run.accesses.get(fmt)
+    if got is None:
+        got = run.accesses[fmt] = tuple(_format_accesses(fmt))
+        run.parses += 1
+        run.spent += _parse_cost(fmt, len(got))
+    return got
 
 
 def _format_accesses(fmt: str) -> list[tuple[bool, str]]:
@@ -232,10 +260,13 @@ def check_template(source: str, *, where: str = "chat template") -> list[Templat
     except Exception as exc:  # the lexer raises a few non-TemplateSyntaxError errors on odd input
         return [TemplateFinding("template.unparseable", "high",
                                 f"{where}: Jinja2 cannot parse it ({type(exc).__name__}: {str(exc)[:160]})", "error")]
+    token = _RUN_CACHE.set(_RunCache())
     try:
         return _Judge(tree, where).run()
     except RecursionError:  # MAX_DEPTH keeps the judge well inside the limit; a deep caller stack may not
         return [TemplateFinding("template.too-deep", "high", f"{where}: nested too deeply to judge", "error")]
+    finally:
+        _RUN_CACHE.reset(token)
 
 
 def check_templates(pairs: Iterable[tuple[str, str]], *, where: str = "") -> list[TemplateFinding]:
@@ -277,6 +308,37 @@ class _TooLarge(_Unknown):
     """A fold refused BEFORE it was built: its result would exceed :data:`MAX_FOLD_CHARS` (red team
     117sb-2/3: ``'{0:{1}}'.format('a', N)`` and a join with a 64 KiB separator built hundreds of
     megabytes, then refused them). Charged to the fold budget (:meth:`_Judge.values`)."""
+
+
+class _BudgetSpent(_Unknown):
+    """The fold budget ran out in the middle of a fold (:meth:`_Judge._charge_operands`)."""
+
+
+def _prices(sets: list[_Values]) -> dict[int, int]:
+    """:func:`_walk_cost` of every operand value, once per value (by ``id``: the values are alive as
+    long as ``sets``)."""
+    return {id(v): _walk_cost(v) for vs in sets for v in vs}
+
+
+def _walk_cost(value: Any) -> int:
+    """What a filter or method fold spends on an operand in Python before the result exists:
+    :data:`_ITEM_COST` per element of a list, tuple or dict at any depth (sizing, checking and
+    Jinja2's filters walk them element by element), 1 for anything else — a string's characters
+    are handled by C code and paid for in the result (:meth:`_Judge.values`)."""
+    total = 0
+    stack = [value]
+    while stack and total <= MAX_FOLD_VALUE_COST:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            total += _ITEM_COST * (len(v) + 1)
+            stack.extend(v)
+        elif isinstance(v, dict):
+            total += _ITEM_COST * (2 * len(v) + 1)
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        else:
+            total += 1
+    return total
 
 
 def _size_ok(n: int) -> None:
@@ -443,7 +505,9 @@ def _join_size(sep: Any, items: Any) -> None:
         raise _Unknown
     n = len(items)
     _size_ok(_str_bound(sep, 6) * max(n - 1, 0))
-    _size_ok(_str_bound(sep, 6) * max(n - 1, 0) + sum(_str_bound(i, 6) for i in items))
+    # a string's items are its characters, each _str_bound 8: counted, not walked in Python (119sb-4)
+    items_bound = 8 * n if isinstance(items, str) else sum(_str_bound(i, 6) for i in items)
+    _size_ok(_str_bound(sep, 6) * max(n - 1, 0) + items_bound)
 
 
 def _format_size(fmt: str, args: list[Any]) -> None:
@@ -464,9 +528,21 @@ def _format_size(fmt: str, args: list[Any]) -> None:
 _MALFORMED = (-1, -1, -1, False)  # _format_shape of a string str.format cannot parse
 
 
-@functools.lru_cache(maxsize=64)
 def _format_shape(fmt: str) -> tuple[int, int, int, bool] | None:
-    """What :func:`_format_size` needs of a format string, parsed once (118sb-1/-2): the characters of
+    """:func:`_format_shape_of`, once per string in a judge run (:class:`_RunCache`)."""
+    run = _RUN_CACHE.get()
+    if run is None:
+        return _format_shape_of(fmt)
+    if fmt in run.shapes:
+        return run.shapes[fmt]
+    got = run.shapes[fmt] = _format_shape_of(fmt)
+    run.parses += 1
+    run.spent += _parse_cost(fmt, _MAX_FORMAT_FIELDS if got is None or got == _MALFORMED else got[1])
+    return got
+
+
+def _format_shape_of(fmt: str) -> tuple[int, int, int, bool] | None:
+    """What :func:`_format_size` needs of a format string (118sb-1/-2): the characters of
     its literal text, its replacement fields, the sum of the numbers in their specs, and whether one
     shows its argument with ``!r``/``!a``; None when it is never folded (more than
     ``_MAX_FORMAT_FIELDS`` fields, a nested field in a spec, a width or precision of 4 digits or more)."""
@@ -674,6 +750,8 @@ class _Judge:
         self.gen_holds: set[str] = set()
         self.gen_attrs: set[str] = set()
         self.walked: set[str] = set()  # names that may hold what a data-chosen walk reached (116sb lead)
+        self._stringy_memo: dict[int, tuple[nodes.Node, bool]] = {}  # _stringy per node (a pure function; 119sb-3)
+        self.aliased: set[str] = set()  # variable names some spelling of which NFKC-normalises to them (119sb-1)
 
     def add(self, fid: str, sev: Severity, msg: str, effect: Verdict | None, lineno: int) -> None:
         key = (fid, msg)
@@ -701,11 +779,13 @@ class _Judge:
             if literal is not None:  # string constants joined in place: bounded by the template's text (118sb-3)
                 self.cache[key] = (node, [literal])
                 return [literal]
-            self.add("template.fold-budget", "high", f"constant folding exceeded {MAX_FOLD_WORK} characters; "
-                     "the rest of the template was judged without folding", "suspicious", node.lineno)
+            self._fold_budget_spent(node)
             return None
         try:
             result: _Values | None = _bounded(self._fold(node))
+        except _BudgetSpent:
+            self._fold_budget_spent(node)
+            result = None
         except _TooLarge:
             # refused for its size: charged as if built to the cap, so refusals cannot repeat for free (117sb-2)
             self.work -= MAX_FOLD_CHARS
@@ -715,8 +795,20 @@ class _Judge:
             result = None
         if result is not None:
             self.work -= sum(_cost(v) for v in result)
+        self._charge_parses()
         self.cache[key] = (node, result)
         return result
+
+    def _fold_budget_spent(self, node: nodes.Node) -> None:
+        self.add("template.fold-budget", "high", f"constant folding exceeded {MAX_FOLD_WORK} characters; "
+                 "the rest of the template was judged without folding", "suspicious", node.lineno)
+
+    def _charge_parses(self) -> None:
+        """Take what the run's format-string parses cost from the fold budget (119sb-2)."""
+        run = _RUN_CACHE.get()
+        if run is not None and run.spent:
+            self.work -= run.spent
+            run.spent = 0
 
     def _need(self, node: nodes.Node | None) -> _Values:
         v = self.values(node)
@@ -800,16 +892,32 @@ class _Judge:
             kw_nodes: list[tuple[str, _Values]] = [(str(kw.key), self._need(kw.value)) for kw in node.kwargs]
             out = []
             n_args = len(args_sets)
-            for combo in _product(self._need(node.node), *args_sets, *(v for _k, v in kw_nodes)):
+            sets = [self._need(node.node), *args_sets, *(v for _k, v in kw_nodes)]
+            prices = _prices(sets)
+            for combo in _product(*sets):
+                self._charge_operands(prices, combo)
                 kwargs = {k: v for (k, _vs), v in zip(kw_nodes, combo[1 + n_args:], strict=True)}
                 out.append(_filter_value(node.name, combo[0], list(combo[1:1 + n_args]), kwargs))
             return out
         if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and not node.kwargs \
                 and node.dyn_args is None and node.dyn_kwargs is None:
-            objs = self._need(node.node.node)
-            args_sets = [self._need(a) for a in node.args]
-            return [_call_str_method(c[0], node.node.attr, list(c[1:])) for c in _product(objs, *args_sets)]
+            sets = [self._need(node.node.node), *(self._need(a) for a in node.args)]
+            prices = _prices(sets)
+            out = []
+            for c in _product(*sets):
+                self._charge_operands(prices, c)
+                out.append(_call_str_method(c[0], node.node.attr, list(c[1:])))
+            return out
         raise _Unknown
+
+    def _charge_operands(self, prices: dict[int, int], combo: tuple[Any, ...]) -> None:
+        """Charge one filter or method application its operands' cost (:func:`_walk_cost`) BEFORE it runs:
+        sizing, checking and applying walk them element by element in Python, once per combination
+        (red team 119sb-4: ``L|join(X)``, a 4,000-element list and 64 separators, walked 4,000
+        elements three times per separator, charged only for the result). Past the budget: unknown."""
+        self.work -= sum(prices[id(v)] for v in combo)
+        if self.work <= 0:
+            raise _BudgetSpent
 
     def _unchanged(self, vals: _Values) -> _Values:
         """A name's folded values, unless one is a list/tuple/dict and the template changes
@@ -1222,7 +1330,10 @@ class _Judge:
         # a template name read where its binding may not be in force is the renderer's variable
         # there (the model's token text, any extra_special_tokens key): never a constant, a number
         # or context data (red team 97sb-2, 99sb-3)
-        self.unbound = self._unbound_reads() & self.rebound
+        # a name also spelt with an NFKC alias (ａ for a) is one Python variable that Jinja2's code
+        # also assigns resolve('<spelling>') at the top of a scope, in an order of its own: a read
+        # of it may be the renderer's variable of either spelling, or a global (119sb-1)
+        self.unbound = (self._unbound_reads() & self.rebound) | self.aliased
         # chains of sets (set a = 'x'; set b = a ~ 'y'; a loop shifting values through namespace
         # attributes): passes until nothing changes, at most _BINDING_PASSES; a name whose values
         # still grew in the last pass is opaque (its values are not all known: red team 106sb-2)
@@ -1391,9 +1502,12 @@ class _Judge:
             and all(self._numeric(a) for a in [*node.args, *(kw.value for kw in node.kwargs)])
 
     def _numeric(self, node: nodes.Node) -> bool:
-        """``node``'s value is a number, a truth value or none, whatever is rendered."""
-        if self._reads is not None:
-            self.fixpoint_work -= 1  # not memoised: each visit counted (117sb-1)
+        """``node``'s value is a number, a truth value or none, whatever is rendered: once per node
+        while the sets it reads stand still (119sb-3: :meth:`_derived_of` asked it at every level
+        of a 95-deep ``+`` chain, each time walking the chain below: quadratic, uncounted)."""
+        return self._memoized("_numeric", node)  # each visit counted in a fixpoint (117sb-1)
+
+    def _numeric_of(self, node: nodes.Node) -> bool:
         if isinstance(node, nodes.Const):
             return not isinstance(node.value, (str, bytes, list, tuple, dict))
         if isinstance(node, _NUMERIC_NODES) or self._numeric_filter(node):
@@ -1888,6 +2002,15 @@ class _Judge:
                 return [TemplateFinding("template.too-deep", "high", f"{self.where}: line {node.lineno}: syntax "
                                         f"nested more than {MAX_DEPTH} levels deep; not judged", "error")]
             stack.extend((child, depth + 1) for child in reversed(list(node.iter_child_nodes())))
+        # every analysis below reads names from these nodes: normalised here, once (119sb-1)
+        for node in found:
+            changed = _normalise_identifiers(node)
+            if changed and not isinstance(node, nodes.Keyword):
+                self.aliased.update(_python_name(raw) for raw in changed)
+            for raw in changed:
+                self.add("template.odd-name", "high", f"the name {raw!r} is the Python identifier "
+                         f"{_python_name(raw)!r} once compiled (NFKC): judged as that name", "suspicious",
+                         node.lineno)
         self._nodes = found
         self._collect_bindings()
         self._collect_namespace_attributes()
@@ -2496,7 +2619,7 @@ class _Judge:
                 return True
         if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name in self.macros | {"caller"}:
             return True
-        if isinstance(node, _STRING_OPS) and _stringy(node):
+        if isinstance(node, _STRING_OPS) and _stringy(node, self._stringy_memo):
             return True
         return any(self._derived(child) for child in node.iter_child_nodes())
 
@@ -2889,6 +3012,42 @@ def _harmless_name(key: object) -> bool:
     return not key.startswith("_") and key not in DANGEROUS_ATTRS and not _DUNDER.search(key)
 
 
+def _python_name(name: str) -> str:
+    """``name`` as the Python identifier it becomes: Python's parser NFKC-normalises every
+    identifier (PEP 3131), so ``l_0_ａ`` is ``l_0_a``."""
+    return name if name.isascii() else unicodedata.normalize("NFKC", name)
+
+
+def _normalise_identifiers(node: nodes.Node) -> list[str]:
+    """Rewrite, in place, every name of ``node`` that Jinja2's compiler emits as a Python
+    IDENTIFIER to the name Python makes of it, and return the names that changed (red team
+    119sb-1): Jinja2's lexer takes any Unicode identifier as a name, its compiler makes a local
+    name the identifier ``l_<depth>_<name>`` and a keyword argument ``key=value``, and Python
+    NFKC-normalises identifiers, so ``a`` and fullwidth ``ａ`` are ONE variable in the renderer:
+    ``{% set a = 'role' %}{% set ａ = '…' %}`` rebinds ``a``, ``namespace(ｊｏｉｎ=f)`` sets
+    ``join``. Names emitted as STRINGS stay as written (``x.ａttr`` is
+    ``getattr(x, 'ａttr')``; ``ns.ａ = …`` stores ``'ａ'``; filter and test names are looked up
+    in the environment's dicts). Called on every node by :meth:`_Judge.run` before any analysis,
+    so each later path reads the normalised names."""
+    changed: list[str] = []
+
+    def norm(name: str) -> str:
+        new = _python_name(name)
+        if new != name:
+            changed.append(name)
+        return new
+
+    if isinstance(node, (nodes.Name, nodes.NSRef, nodes.Macro, nodes.Block)):
+        node.name = norm(node.name)  # a local variable; a macro's; a block's function block_<name>
+    elif isinstance(node, nodes.Keyword):  # key=value (kept as a string only beside a Python keyword)
+        node.key = norm(node.key)
+    elif isinstance(node, nodes.Import):
+        node.target = norm(node.target)
+    elif isinstance(node, nodes.FromImport):
+        node.names = [norm(n) if isinstance(n, str) else (n[0], norm(n[1])) for n in node.names]
+    return changed
+
+
 def _imported_names(node: nodes.Import | nodes.FromImport) -> list[str]:
     """The names an ``{% import … as x %}`` or ``{% from … import a, b as c %}`` binds."""
     if isinstance(node, nodes.Import):
@@ -2897,9 +3056,15 @@ def _imported_names(node: nodes.Import | nodes.FromImport) -> list[str]:
 
 
 def _names(node: nodes.Node) -> Iterator[nodes.Name]:
-    if isinstance(node, nodes.Name):
-        yield node
-    yield from node.find_all(nodes.Name)
+    """The names in ``node`` (itself included), in document order, walked with a stack: Jinja2's
+    ``find_all`` nests one generator per level, so each name of a 95-deep ``+`` chain passed up
+    through every level above it (quadratic; 119sb-3)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, nodes.Name):
+            yield n
+        stack.extend(reversed(list(n.iter_child_nodes())))
 
 
 def _safe_bounded(values: Iterable[Any]) -> _Values | None:
@@ -2956,13 +3121,21 @@ _SELECTING_METHODS = frozenset({"get", "items", "keys", "values", "copy", "pop",
                                | {n for n in dir(str) if n.startswith("is")})
 
 
-def _stringy(node: nodes.Node) -> bool:
+def _stringy(node: nodes.Node, memo: dict[int, tuple[nodes.Node, bool]] | None = None) -> bool:
     """An expression that builds a string (so a name computed from pieces) rather than reading data:
-    any filter or method but the few that select (:data:`_SELECTING_FILTERS`, :data:`_SELECTING_METHODS`)."""
+    any filter or method but the few that select (:data:`_SELECTING_FILTERS`, :data:`_SELECTING_METHODS`).
+    A pure function of the node: with ``memo`` (id -> (node, answer), the node kept alive with its
+    id) each ``+``/``*`` level is answered once however often a chain is asked at every level (119sb-3)."""
     if isinstance(node, (nodes.Concat, nodes.Mod)):
         return True
     if isinstance(node, (nodes.Add, nodes.Mul)):
-        return any((isinstance(n, nodes.Const) and isinstance(n.value, str)) or _stringy(n) for n in (node.left, node.right))
+        if memo is not None and id(node) in memo:
+            return memo[id(node)][1]
+        got = any((isinstance(n, nodes.Const) and isinstance(n.value, str)) or _stringy(n, memo)
+                  for n in (node.left, node.right))
+        if memo is not None:
+            memo[id(node)] = (node, got)
+        return got
     if isinstance(node, nodes.Filter):
         if node.name == "map":  # map(attribute=…) selects; map('center', …) applies a string filter
             return bool(node.args) or any(kw.key != "attribute" for kw in node.kwargs)
@@ -2970,5 +3143,5 @@ def _stringy(node: nodes.Node) -> bool:
     if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
         return node.node.attr not in _SELECTING_METHODS
     if isinstance(node, nodes.CondExpr):
-        return _stringy(node.expr1) or (node.expr2 is not None and _stringy(node.expr2))
+        return _stringy(node.expr1, memo) or (node.expr2 is not None and _stringy(node.expr2, memo))
     return False

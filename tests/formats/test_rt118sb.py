@@ -1,6 +1,7 @@
 """Red team 118sb: one format string folded by many nodes (and many ways each) was parsed by Python's
 format parser every time — 60 nodes × 64 values of one 4,000-field string: 23 s, judged clean. Each format
-string is now parsed once (``_format_accesses`` and ``_format_shape`` cached); counted here, not timed.
+string is now parsed once per judge run (``_format_accesses`` and ``_format_shape_of``, 119sb-2); counted here,
+not timed.
 
 118sb-3: once the fold budget was spent, string constants joined in place (``'__cla' ~ 'ss__'``) were no longer
 folded: a certain sandbox escape was judged ``suspicious`` (a computed name), not ``unsafe``. They are folded
@@ -29,20 +30,25 @@ def _template(nodes: int, spec: str = "{0:.0}") -> str:
 @pytest.mark.parametrize("spec", ["{0:.0}", "{}"])
 def test_a_format_string_is_parsed_once_however_often_it_is_folded(spec: str,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    jinja_ast._format_accesses_cached.cache_clear()
-    jinja_ast._format_shape.cache_clear()
     parses = [0]
+    shapes = [0]
     real = jinja_ast._format_accesses
+    real_shape = jinja_ast._format_shape_of
 
     def counting(fmt: str) -> list[tuple[bool, str]]:
         parses[0] += 1
         return real(fmt)
 
+    def counting_shape(fmt: str) -> tuple[int, int, int, bool] | None:
+        shapes[0] += 1
+        return real_shape(fmt)
+
     monkeypatch.setattr(jinja_ast, "_format_accesses", counting)
+    monkeypatch.setattr(jinja_ast, "_format_shape_of", counting_shape)
     found = jinja_ast.check_template(_template(60, spec))
     assert [f.id for f in found if f.effect in ("unsafe", "suspicious")] == []
     assert parses[0] <= 4, parses  # old: once per fold, 60 nodes x 64 values
-    assert jinja_ast._format_shape.cache_info().misses <= 4
+    assert shapes[0] <= 4, shapes
 
 
 def test_fields_that_read_attributes_are_still_found() -> None:
