@@ -71,7 +71,12 @@ _BINDING_PASSES = 8  # passes of the binding collection before still-growing nam
 # nodes visited by the judge's fixpoints (every memoised predicate call and set lookup; ~600,000 a
 # second): the 116 real templates need at most ~9,000; past it the sets are taken at their strict
 # side and the template is reported (template.fixpoint-budget), never judged clean (117sb-1)
-MAX_FIXPOINT_WORK = 1_000_000
+MAX_FIXPOINT_WORK = 250_000
+# nodes the binding passes visit through the memoised predicates (each pass asks again of every
+# binding): past it, the passes stop as after the last one — a name still changing is opaque, the
+# closure of `computed`/`opaque` below makes every chain sound (red team 119sb-3: 95-deep `+`
+# chains under 140 sets, 29 KB, took 1.7 s of judging)
+MAX_BINDING_VISITS = 200_000
 
 # Jinja2 3.1's builtin filters and tests plus what transformers and llama.cpp's minja add.
 ALLOWED_FILTERS = frozenset({
@@ -726,6 +731,7 @@ class _Judge:
         self._reads: set[tuple[int, str]] | None = None  # while a fixpoint runs: the names a predicate looked up
         self._nodes: list[nodes.Node] | None = None  # every node below the root, in find_all's order
         self.fixpoint_work = MAX_FIXPOINT_WORK
+        self.visits = 0  # memoised predicate calls, any question (MAX_BINDING_VISITS)
         self.literal_names: set[str] = set()  # names that may hold a mapping the template wrote
         self.literal_deep: set[str] = set()  # names that may hold one inside (a list of them…)
         self.key_names: set[str] = set()  # names that may hold a key of one (its own strings)
@@ -1151,6 +1157,7 @@ class _Judge:
         """``which`` (one of the memoised predicates) of ``node``, answered once per node while
         the sets it reads stand still: within one fixpoint question (:attr:`_memo`), or after the
         fixpoints (:attr:`_final_memo`); a question asked outside both gets a memo of its own."""
+        self.visits += 1
         if self._reads is not None:
             self.fixpoint_work -= 1  # a node visited in a fixpoint question, answered or looked up (117sb-1)
         memo = self._memo if self._memo is not None else self._final_memo
@@ -1374,8 +1381,9 @@ class _Judge:
             state = self._binding_state()
             if state == last:
                 break
-            if round_ == _BINDING_PASSES - 1:
+            if round_ == _BINDING_PASSES - 1 or self.visits > MAX_BINDING_VISITS:
                 self.opaque.update(k for k, n in state[0].items() if last[0].get(k) != n)
+                break
             last = state
         self.cache.clear()
         self._collect_numeric()  # final: the closure of `computed` below reads it

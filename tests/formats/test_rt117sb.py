@@ -85,7 +85,8 @@ def test_rt117sb_1_the_budget_counts_nodes_visited_not_questions() -> None:
     judge = jinja_ast._Judge(jinja_ast._ENV.parse(_chain(1000, 14)), "t")
     judge.run()
     used = jinja_ast.MAX_FIXPOINT_WORK - judge.fixpoint_work
-    assert 100_000 < used <= jinja_ast.MAX_FIXPOINT_WORK, used
+    # (the budget is checked between fixpoint steps: one step may overshoot it by the nodes it visits)
+    assert 100_000 < used <= 2 * jinja_ast.MAX_FIXPOINT_WORK, used
 
 
 def test_rt117sb_1_real_templates_use_a_small_share_of_the_fixpoint_budget() -> None:

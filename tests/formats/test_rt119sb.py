@@ -316,3 +316,18 @@ def test_119sb4_a_format_string_is_no_list() -> None:
     the 118sb shape — 60 nodes formatting a 4,000-field string 64 ways — still folds within the budget."""
     assert jinja_ast._walk_cost("{}" * 4000) == 1
     assert jinja_ast._walk_cost([""] * 4000) == jinja_ast._ITEM_COST * 4001 + 4000
+
+
+def test_119sb3_the_binding_passes_are_bounded() -> None:
+    """95-deep ``+`` chains under 140 sets behind an 8-link chain of sets (so that every binding pass runs):
+    each pass asked again of every chain (1.7 s). The passes stop past MAX_BINDING_VISITS as after the last
+    one (a name still changing is opaque), and the fixpoint budget is smaller: the work is bounded, and the
+    template is reported, never judged clean."""
+    expr = "+".join(["c"] + ["m"] * 94)
+    chain = "".join(f"{{% set y{i} = y{i - 1} %}}" for i in range(8, 0, -1)) + "{% set y0 = 'a' %}"
+    t = (chain + "{% for m in messages %}{% set c = 'a' ~ m %}"
+         + "".join(f"{{% set x{i} = {expr} %}}" for i in range(140)) + "{% endfor %}")
+    judge = jinja_ast._Judge(jinja_ast._ENV.parse(t), "t")
+    found = judge.run()
+    assert judge.visits < 3 * jinja_ast.MAX_BINDING_VISITS + 2 * jinja_ast.MAX_FIXPOINT_WORK, judge.visits
+    assert found, "judged clean"
