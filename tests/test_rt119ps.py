@@ -1,0 +1,203 @@
+"""Red team 119ps: the parsers that are not the model scanner (requirements includes, dist-info
+small files, Croissant, the OSV folder, Pipfile.lock categories, environment.yml mappings).
+
+Each test fails on the code before the fix (checked with ``git stash``)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import mlbom
+from mlbom.collectors import Context
+from mlbom import limits
+from tests.conftest import assert_valid
+
+SECRET = "FAKE-PASSWORD-hunter2-119ps"
+
+
+def _doc(bom: mlbom.Bom) -> str:
+    text = mlbom.dumps(bom).decode()
+    assert_valid(text.encode())
+    return text
+
+
+def _ids(bom: mlbom.Bom) -> list[str]:
+    return sorted(f.id for f in bom.findings)
+
+
+# --- 119ps-1: includes that leave the project are named, never read ---------------------------
+
+
+def _secret_file(tmp_path: Path) -> Path:
+    f = tmp_path / "dotnetrc"
+    f.write_text(f"machine pypi.example.org login ci password {SECRET}\nleakedpkg==1.0\n")
+    return f
+
+
+def test_1_include_outside_the_project_is_not_read(tmp_path: Path) -> None:
+    _secret_file(tmp_path)
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "requirements.txt").write_text("-r ../dotnetrc\nrequests==2.31.0\n")
+    bom = mlbom.generate(proj, reproducible=True)
+    text = _doc(bom)
+    assert SECRET not in text and "leakedpkg" not in text
+    (f,) = [f for f in bom.findings if f.id == "requirements.include-outside"]
+    assert f.severity == "medium" and "../dotnetrc" in f.message and f.line == 1
+    assert not bom.is_complete
+    assert any("outside the project folder" in u.reason for u in bom.unreadable)
+    assert {c.name for c in bom.components if c.type == "library"} == {"requests"}
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").is_file(), reason="no /proc")
+def test_1_proc_environ_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_HF_TOKEN_119PS", "hf_FAKE_TOKEN_0123456789")
+    (tmp_path / "requirements.txt").write_text("-r /proc/self/environ\n-c /proc/self/environ\nrequests==2.31.0\n")
+    bom = mlbom.generate(tmp_path, reproducible=True)
+    text = _doc(bom)
+    assert "hf_FAKE_TOKEN" not in text
+    assert _ids(bom).count("requirements.include-outside") == 2
+    assert not bom.is_complete
+
+
+def test_1_project_root_counts_even_when_it_is_slash_for_proc(tmp_path: Path) -> None:
+    """A pseudo file system is never a project's file, whatever the root (``generate /``)."""
+    from mlbom.collectors.requirements import _outside
+
+    assert _outside(Path("/proc/self/environ"), (Path("/"),)) is not None
+    assert _outside(Path("/sys/kernel/x"), (Path("/"),)) is not None
+    assert _outside(Path("/srv/p/a.txt"), (Path("/"),)) is None
+
+
+def test_1_environment_yml_pip_include_outside_is_not_read(tmp_path: Path) -> None:
+    _secret_file(tmp_path)
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "environment.yml").write_text("name: x\ndependencies:\n  - python=3.11\n  - pip:\n      - -r ../dotnetrc\n")
+    bom = mlbom.generate(proj, reproducible=True)
+    text = _doc(bom)
+    assert SECRET not in text and "leakedpkg" not in text
+    assert "requirements.include-outside" in _ids(bom)
+    assert not bom.is_complete
+
+
+def test_1_symlink_inside_the_project_to_outside_is_not_read(tmp_path: Path) -> None:
+    secret = _secret_file(tmp_path)
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "base.txt").symlink_to(secret)
+    (proj / "requirements.txt").write_text("-r base.txt\nrequests==2.31.0\n")
+    bom = mlbom.generate(proj, reproducible=True)
+    assert SECRET not in _doc(bom)
+    (f,) = [f for f in bom.findings if f.id == "requirements.include-outside"]
+    assert "'base.txt'" in f.message
+
+
+def test_1_explicit_file_own_folder_is_a_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--requirements reqs/dev.txt`` without a project: its folder (and below) is read, ``..`` is
+    not; naming the project folder too makes ``..`` inside it readable."""
+    proj = tmp_path / "proj"
+    (proj / "reqs" / "sub").mkdir(parents=True)
+    (proj / "base.txt").write_text("numpy==1.26.4\n")
+    (proj / "reqs" / "sub" / "x.txt").write_text("idna==3.7\n")
+    (proj / "reqs" / "dev.txt").write_text("-r ../base.txt\n-r sub/x.txt\nrequests==2.31.0\n")
+    monkeypatch.chdir(tmp_path)  # the current folder is no root
+    bom = mlbom.generate(requirements=proj / "reqs" / "dev.txt", reproducible=True)
+    assert {c.name for c in bom.components if c.type == "library"} == {"requests", "idna"}
+    assert "requirements.include-outside" in _ids(bom)
+    bom = mlbom.generate(proj, requirements=proj / "reqs" / "dev.txt", reproducible=True)
+    assert {c.name for c in bom.components if c.type == "library"} == {"requests", "idna", "numpy"}
+    assert "requirements.include-outside" not in _ids(bom)
+    assert bom.is_complete
+
+
+def test_1_cli_include_outside(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from mlbom.cli import main
+
+    _secret_file(tmp_path)
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "requirements.txt").write_text("-r ../dotnetrc\n")
+    assert main(["generate", str(proj), "--no-gpu", "-o", str(tmp_path / "bom.json")]) == 0
+    out = capsys.readouterr()
+    assert "include" in out.err and SECRET not in out.err + out.out
+    assert SECRET not in (tmp_path / "bom.json").read_text()
+
+
+def test_1_invalid_line_quoted_clipped(tmp_path: Path) -> None:
+    (tmp_path / "r.txt").write_text("ok==1.0\nfoo ; python_version >>> '" + "x" * 5000 + "'\n")
+    bom = mlbom.generate(requirements=tmp_path / "r.txt", reproducible=True)
+    (f,) = [f for f in bom.findings if f.id == "requirements.invalid-line"]
+    assert len(f.message) < 1000 and "5,0" in f.message
+    assert all(len(u.reason) < 1000 for u in bom.unreadable)
+
+
+def test_1_corpus_includes_still_read(corpus: Path) -> None:
+    """FP guard: the real corpus's includes lie beside or below the files including them."""
+    files = sorted(p for p in (corpus / "requirements").rglob("*") if p.suffix in (".txt", ".in"))
+    for f in files:
+        bom = mlbom.generate(requirements=f, reproducible=True)
+        assert "requirements.include-outside" not in _ids(bom), f
+
+
+# --- 119ps-7: include cycles at depth, and a bound over the include tree -----------------------
+
+
+def _chain(tmp_path: Path, deep_lines: int) -> Path:
+    names = [f"f{k:02d}.txt" for k in range(32)]
+    for k, n in enumerate(names):
+        body = f"-r {names[k + 1]}\n" if k + 1 < len(names) else ""
+        if k >= len(names) - 8:
+            body += f"-r {names[0]}\n" * deep_lines
+        (tmp_path / n).write_text(body)
+    return tmp_path / names[0]
+
+
+def test_7_cycles_one_finding_per_file_and_target_with_count(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = 0
+    real_rel = Context.rel
+
+    def counting(self: Context, path: Path) -> str:
+        nonlocal calls
+        calls += 1
+        return real_rel(self, path)
+
+    monkeypatch.setattr(Context, "rel", counting)
+    bom = mlbom.generate(requirements=_chain(tmp_path, 1500), reproducible=True)
+    cycles = [f for f in bom.findings if f.id == "requirements.include-cycle"]
+    assert len(cycles) == 8
+    assert all("1,500 include lines" in f.message and "f00.txt -> " in f.message for f in cycles)
+    assert calls < 2_000, calls  # the chain is made once a file, not once a line (old: 12,000 lines x 32)
+    assert bom.is_complete
+
+
+def test_7_include_tree_bound_is_never_silent(tmp_path: Path) -> None:
+    per = getattr(limits, "MAX_INCLUDE_TREE_LINES", 20_000) * 9 // 20  # each file under the one-file bound, three over the tree's
+    (tmp_path / "a.txt").write_text("-r b.txt\n-r c.txt\n-r d.txt\n-r e.txt\n")
+    for n in "bcd":
+        (tmp_path / f"{n}.txt").write_text("--index-url https://pypi.org/simple\n" * per)
+    (tmp_path / "e.txt").write_text("requests==2.31.0\n")
+    bom = mlbom.generate(requirements=tmp_path / "a.txt", reproducible=True)
+    too_many = [f for f in bom.findings if f.id == "requirements.too-many-lines"]
+    assert len(too_many) == 2 and all(f.severity == "high" for f in too_many)
+    assert any("include tree" in f.message and f.source and f.source.endswith("d.txt") for f in too_many)
+    assert any("e.txt" in f.message and "1 included file" in f.message for f in too_many)
+    assert not bom.is_complete
+    assert "requests" not in {c.name for c in bom.components}
+    _doc(bom)
+
+
+def test_7_repeated_include_followed_once(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("-r b.txt\n" * 50 + "-c b.txt\n")
+    (tmp_path / "b.txt").write_text("requests==2.31.0\n")
+    bom = mlbom.generate(requirements=tmp_path / "a.txt", reproducible=True)
+    assert [c.name for c in bom.components if c.type == "library"] == ["requests"]
+    assert bom.is_complete
+
+
+def _unused() -> None:  # keep imports used by later sections
+    _ = (json, os)
