@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import mlbom
-from mlbom.collectors import Context
 from mlbom import limits
+from mlbom.collectors import Context
 from tests.conftest import assert_valid
 
 SECRET = "FAKE-PASSWORD-hunter2-119ps"
@@ -199,5 +199,76 @@ def test_7_repeated_include_followed_once(tmp_path: Path) -> None:
     assert bom.is_complete
 
 
-def _unused() -> None:  # keep imports used by later sections
-    _ = (json, os)
+# --- 119ps-2: small files of a distribution folder that leave it are not read -------------------
+
+
+def _site(tmp_path: Path, **links: Path) -> Path:
+    site = tmp_path / "site-packages"
+    d = site / "foo-1.0.dist-info"
+    d.mkdir(parents=True)
+    files = {"METADATA": "Metadata-Version: 2.1\nName: foo\nVersion: 1.0\n", "INSTALLER": "pip\n", "RECORD": ""}
+    for name, text in files.items():
+        if name not in links:
+            (d / name).write_text(text)
+    for name, target in links.items():
+        (d / name.replace("_json", ".json")).symlink_to(target)
+    return site
+
+
+def _foo(bom: mlbom.Bom) -> mlbom.Component:
+    return next(c for c in bom.components if c.type == "library")
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").is_file(), reason="no /proc")
+def test_2_installer_link_to_proc_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_HF_TOKEN_119PS", "hf_FAKE_TOKEN_0123456789")
+    bom = mlbom.generate(env=_site(tmp_path, INSTALLER=Path("/proc/self/environ")), reproducible=True)
+    assert "hf_FAKE_TOKEN" not in _doc(bom)
+    props = {p.name: p.value for p in _foo(bom).properties}
+    assert "mlbom:python:installer" not in props and "INSTALLER" in props["mlbom:unreadable"]
+    assert not bom.is_complete and any(u.path.endswith("INSTALLER") for u in bom.unreadable)
+
+
+def test_2_dist_files_linked_outside_are_not_read(tmp_path: Path) -> None:
+    out = tmp_path / "outside"
+    out.mkdir()
+    (out / "inst").write_text(SECRET)
+    (out / "meta").write_text(f"Metadata-Version: 2.1\nName: leaked\nVersion: 9\nSummary: {SECRET}\n")
+    (out / "du").write_text(json.dumps({"url": f"https://example.com/{SECRET}", "dir_info": {}}))
+    (out / "record").write_text(f"{SECRET}/x.py,,\n")
+    site = _site(tmp_path, INSTALLER=out / "inst", METADATA=out / "meta", direct_url_json=out / "du",
+                 RECORD=out / "record")
+    bom = mlbom.generate(env=site, verify_record=True, reproducible=True)
+    text = _doc(bom)
+    assert SECRET not in text and "leaked" not in text
+    assert _foo(bom).name == "foo"  # from the folder's name
+    reasons = " ".join(u.reason for u in bom.unreadable)
+    assert reasons.count("outside its distribution folder") >= 4, [(u.path, u.reason) for u in bom.unreadable]
+    assert "python.record-unreadable" in _ids(bom)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")
+def test_2_installer_fifo_says_why(tmp_path: Path) -> None:
+    site = _site(tmp_path)
+    inst = site / "foo-1.0.dist-info" / "INSTALLER"
+    inst.unlink()
+    os.mkfifo(inst)
+    bom = mlbom.generate(env=site, reproducible=True)
+    props = {p.name: p.value for p in _foo(bom).properties}
+    assert "not a regular file" in props["mlbom:unreadable"]
+
+
+def test_2_plain_and_store_linked_dists_still_read(tmp_path: Path) -> None:
+    """FP guard: a plain INSTALLER is read; a distribution folder that is itself a link into a
+    store (Nix) is read where it lies."""
+    site = _site(tmp_path)
+    store = tmp_path / "store" / "bar-2.0.dist-info"
+    store.mkdir(parents=True)
+    (store / "METADATA").write_text("Metadata-Version: 2.1\nName: bar\nVersion: 2.0\n")
+    (store / "INSTALLER").write_text("nix\n")
+    (site / "bar-2.0.dist-info").symlink_to(store)
+    bom = mlbom.generate(env=site, reproducible=True)
+    by_name = {c.name: {p.name: p.value for p in c.properties} for c in bom.components if c.type == "library"}
+    assert by_name["foo"]["mlbom:python:installer"] == "pip"
+    assert by_name["bar"]["mlbom:python:installer"] == "nix"
+    assert bom.is_complete

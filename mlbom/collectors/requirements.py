@@ -12,6 +12,7 @@ packages exposed are named), plain-http indexes and ``--trusted-host``.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -28,8 +29,7 @@ from mlbom.errors import InputError
 from mlbom.formats.reqfile import parse_requirements_text
 from mlbom.identity import url_scheme
 from mlbom.limits import MAX_INCLUDE_DEPTH as LIMIT_INCLUDE_DEPTH
-from mlbom.limits import MAX_INCLUDE_TREE_LINES
-from mlbom.limits import MAX_REQUIREMENT_LINES
+from mlbom.limits import MAX_INCLUDE_TREE_LINES, MAX_REQUIREMENT_LINES
 from mlbom.limits import MAX_REQUIREMENTS_BYTES as LIMIT_REQUIREMENTS_BYTES
 from mlbom.model import Collected, Component, Finding, Property, Unreadable
 from mlbom.properties import Prop
@@ -92,10 +92,8 @@ def include_roots(ctx: Context) -> tuple[Path, ...]:
     if ctx.project is not None:
         roots.append(ctx.project)
     if ctx.explicit:
-        try:
+        with contextlib.suppress(OSError, RuntimeError):  # a link loop above the file: its folder is no root
             roots.append(ctx.path.parent.resolve())
-        except (OSError, RuntimeError):  # a link loop above the file: its own folder is no root then
-            pass
     return tuple(roots)
 
 
