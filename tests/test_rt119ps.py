@@ -272,3 +272,88 @@ def test_2_plain_and_store_linked_dists_still_read(tmp_path: Path) -> None:
     assert by_name["foo"]["mlbom:python:installer"] == "pip"
     assert by_name["bar"]["mlbom:python:installer"] == "nix"
     assert bom.is_complete
+
+
+# --- 119ps-3: Croissant "one or many" and every spelling of a property --------------------------
+
+_ZERO = "0" * 64
+_CTX = {"@vocab": "https://schema.org/", "sc": "https://schema.org/", "cr": "http://mlcommons.org/croissant/"}
+
+
+def _croissant(tmp_path: Path, distribution: object, **extra: object) -> Path:
+    ds = tmp_path / "ds"
+    ds.mkdir(exist_ok=True)
+    (ds / "data.csv").write_text("a,b\n1,2\n")
+    doc = {"@context": _CTX, "@type": "sc:Dataset", "name": "demo", "conformsTo": "http://mlcommons.org/croissant/1.0",
+           "license": "MIT", "distribution": distribution, **extra}
+    (ds / "croissant.json").write_text(json.dumps(doc))
+    return ds
+
+
+def _fo(**kw: object) -> dict[str, object]:
+    return {"@type": "cr:FileObject", "@id": "data.csv", "name": "data.csv", "contentUrl": "data.csv",
+            "encodingFormat": "text/csv", **kw}
+
+
+def _checksum_state(bom: mlbom.Bom) -> str | None:
+    c = next(c for c in bom.components if c.name == "data.csv")
+    return next((p.value for p in c.properties if p.name == "mlbom:dataset:checksum"), None)
+
+
+@pytest.mark.parametrize("dist", [
+    _fo(sha256=_ZERO),  # one node, not an array
+    [_fo(**{"sc:sha256": _ZERO})],  # the compact IRI
+    [_fo(**{"https://schema.org/sha256": _ZERO})],  # the full IRI
+    [_fo(sha256=[_ZERO])],  # an array of one value
+    [_fo(sha256={"@value": _ZERO})],  # a value object
+])
+def test_3_croissant_spellings_keep_the_checksum(tmp_path: Path, dist: object) -> None:
+    bom = mlbom.generate(datasets=_croissant(tmp_path, dist), reproducible=True)
+    assert "dataset.checksum-mismatch" in _ids(bom)
+    assert _checksum_state(bom) == "mismatch"
+
+
+def test_3_croissant_term_defined_in_context(tmp_path: Path) -> None:
+    ctx = {**_CTX, "digest": "sc:sha256", "files": {"@id": "sc:distribution"}}
+    ds = _croissant(tmp_path, [])
+    doc = json.loads((ds / "croissant.json").read_text())
+    doc.pop("distribution")
+    doc["@context"] = ctx
+    doc["files"] = _fo(digest=_ZERO)
+    (ds / "croissant.json").write_text(json.dumps(doc))
+    bom = mlbom.generate(datasets=ds, reproducible=True)
+    assert "dataset.checksum-mismatch" in _ids(bom)
+
+
+def test_3_croissant_two_checksums_conflict(tmp_path: Path) -> None:
+    import hashlib
+
+    real = hashlib.sha256(b"a,b\n1,2\n").hexdigest()
+    bom = mlbom.generate(datasets=_croissant(tmp_path, [_fo(sha256=real, **{"sc:sha256": _ZERO})]), reproducible=True)
+    assert "croissant.property-conflict" in _ids(bom)
+
+
+def test_3_croissant_single_license_object_and_record_set(tmp_path: Path) -> None:
+    from mlbom.formats.croissant import parse_croissant
+
+    ds = _croissant(tmp_path, _fo(sha256=_ZERO), license={"@type": "sc:CreativeWork", "name": "CC-BY-4.0"},
+                    recordSet={"@type": "cr:RecordSet", "name": "rs", "field": {"@type": "cr:Field", "name": "a",
+                                                                                   "dataType": "sc:Text"}})
+    c = parse_croissant(ds / "croissant.json")
+    assert c.license == ["CC-BY-4.0"] and c.fields == ["rs/a: Text"] and len(c.file_objects) == 1
+
+
+def test_3_croissant_corpus_unchanged(corpus: Path) -> None:
+    """FP guard: every corpus Croissant file reads the same FileObjects and checksums as its
+    array form (nothing new is flagged as a conflict)."""
+    from mlbom.errors import InputError
+    from mlbom.formats.croissant import parse_croissant
+
+    files = sorted((corpus / "croissant").rglob("*.json"))
+    assert files
+    for f in files:
+        try:
+            c = parse_croissant(f)
+        except InputError:
+            continue
+        assert not any(p[0] == "croissant.property-conflict" for p in c.problems), f

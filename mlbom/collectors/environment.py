@@ -300,9 +300,9 @@ def _read_dist(site: Path, ddir: Path, rel: Callable[[Path], str]) -> tuple[Dist
         except InputError as exc:
             problems.append(Unreadable(path=rel(du_path), reason=exc.detail, collector="environment"))
     installer = ddir / "INSTALLER"
-    if ddir.is_dir() and os.path.lexists(installer) and (why := _installer_problem(installer, ddir, site)):
+    if ddir.is_dir() and os.path.lexists(installer) and (problem := _installer_problem(installer, ddir, site)):
         # never its content (red team 119ps-2): the record says why, the component's property too
-        problems.append(Unreadable(path=rel(installer), reason=why, collector="environment"))
+        problems.append(Unreadable(path=rel(installer), reason=problem, collector="environment"))
     return dist, problems
 
 
