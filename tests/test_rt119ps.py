@@ -357,3 +357,57 @@ def test_3_croissant_corpus_unchanged(corpus: Path) -> None:
         except InputError:
             continue
         assert not any(p[0] == "croissant.property-conflict" for p in c.problems), f
+
+
+# --- 119ps-4: an OSV folder's sub-folders not walked are counted, noted, and make it incomplete ---
+
+
+def _osv(ident: str, name: str) -> str:
+    return json.dumps({"schema_version": "1.6.0", "id": ident, "modified": "2024-01-01T00:00:00Z",
+                       "summary": "demo flaw", "affected": [{"package": {"ecosystem": "PyPI", "name": name},
+                       "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "99.0"}]}]}]})
+
+
+def _osv_audit(tmp_path: Path, db: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str, str]:
+    from mlbom.cli import main
+
+    bom = tmp_path / "bom.json"
+    bom.write_text(json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [
+        {"type": "library", "name": "requests", "version": "2.31.0", "purl": "pkg:pypi/requests@2.31.0", "bom-ref": "r"}]}))
+    out = tmp_path / "audit.json"
+    rc = main(["audit", str(bom), "--vuln-db", str(db), "-o", str(out), *extra])
+    return rc, capsys.readouterr().err, out.read_text() if out.exists() else ""
+
+
+@pytest.mark.parametrize("how", ["link", "hidden"])
+def test_4_osv_folder_not_walked_is_incomplete(tmp_path: Path, capsys: pytest.CaptureFixture[str], how: str) -> None:
+    db = tmp_path / "db"
+    db.mkdir()
+    (db / "PYSEC-2099-2.json").write_text(_osv("PYSEC-2099-2", "numpy"))
+    if how == "link":
+        (tmp_path / "mirror").mkdir()
+        (tmp_path / "mirror" / "PYSEC-2099-1.json").write_text(_osv("PYSEC-2099-1", "requests"))
+        (db / "PyPI").symlink_to(tmp_path / "mirror")
+    else:
+        (db / ".PyPI").mkdir()
+        (db / ".PyPI" / "PYSEC-2099-1.json").write_text(_osv("PYSEC-2099-1", "requests"))
+    for _ in range(2):  # the second run from the cache says the same
+        rc, err, text = _osv_audit(tmp_path, db, capsys)
+        assert rc == 0
+        assert "NOT WALKED" in err and "the audit is incomplete" in err, err
+        assert "vuln.db-incomplete" in text and ("PyPI" in text)
+    rc, err, _ = _osv_audit(tmp_path, db, capsys, "--fail-on", "critical")
+    assert rc == 1, err
+
+
+def test_4_osv_git_checkout_folders_are_not_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """FP guard: the PyPA advisory database is a git checkout (``.git/``, ``.github/``)."""
+    db = tmp_path / "advisory-database"
+    (db / "vulns" / "requests").mkdir(parents=True)
+    (db / "vulns" / "requests" / "PYSEC-2099-1.json").write_text(_osv("PYSEC-2099-1", "requests"))
+    (db / ".git").mkdir()
+    (db / ".github" / "workflows").mkdir(parents=True)
+    (db / ".github" / "workflows" / "ci.yml").write_text("on: push\n")
+    rc, err, text = _osv_audit(tmp_path, db, capsys)
+    assert rc == 0 and "NOT WALKED" not in err and "incomplete" not in err, err
+    assert "PYSEC-2099-1" in text and "vuln.db-incomplete" not in text
