@@ -411,3 +411,11 @@ def test_4_osv_git_checkout_folders_are_not_reported(tmp_path: Path, capsys: pyt
     rc, err, text = _osv_audit(tmp_path, db, capsys)
     assert rc == 0 and "NOT WALKED" not in err and "incomplete" not in err, err
     assert "PYSEC-2099-1" in text and "vuln.db-incomplete" not in text
+
+
+def test_4_osv_corpus_walked_whole(corpus: Path) -> None:
+    """FP guard: the PyPA advisory database of the corpus has no folder left unwalked."""
+    from mlbom.vulns.db import open_database
+
+    db = open_database(corpus / "osv" / "pypa-advisory-database", use_cache=False)
+    assert db.stats.unwalked_folders == 0 and not db.stats.incomplete and db.stats.pypi_records > 0
