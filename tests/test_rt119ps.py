@@ -419,3 +419,81 @@ def test_4_osv_corpus_walked_whole(corpus: Path) -> None:
 
     db = open_database(corpus / "osv" / "pypa-advisory-database", use_cache=False)
     assert db.stats.unwalked_folders == 0 and not db.stats.incomplete and db.stats.pypi_records > 0
+
+
+# --- 119ps-5: Pipfile.lock custom categories ---------------------------------------------------
+
+
+def _pipfile_lock(tmp_path: Path, **groups: object) -> Path:
+    doc = {"_meta": {"pipfile-spec": 6, "sources": [{"name": "pypi", "url": "https://pypi.org/simple"}]}, **groups}
+    f = tmp_path / "Pipfile.lock"
+    f.write_text(json.dumps(doc))
+    return f
+
+
+def test_5_pipfile_custom_category_is_read(tmp_path: Path) -> None:
+    lock = _pipfile_lock(tmp_path, default={"requests": {"version": "==2.31.0"}}, develop={},
+                         training={"torch": {"version": "==1.13.0", "index": "pypi"}})
+    bom = mlbom.generate(locks=lock, reproducible=True)
+    torch = next(c for c in bom.components if c.name == "torch")
+    assert torch.version == "1.13.0"
+    assert {p.name: p.value for p in torch.properties}["mlbom:lock:group"] == "training"
+    assert bom.is_complete
+
+
+def test_5_pipfile_category_not_an_object_is_reported(tmp_path: Path) -> None:
+    lock = _pipfile_lock(tmp_path, default={}, develop={}, training=["torch==1.13.0"])
+    bom = mlbom.generate(locks=lock, reproducible=True)
+    assert "lock.package-invalid" in _ids(bom) and not bom.is_complete
+
+
+# --- 119ps-6: environment.yml mappings as conda reads them -------------------------------------
+
+
+def _env_yml(tmp_path: Path, deps: str) -> Path:
+    f = tmp_path / "environment.yml"
+    f.write_text("name: demo\nchannels: [conda-forge]\ndependencies:\n" + deps)
+    return f
+
+
+def _libs(bom: mlbom.Bom) -> set[str]:
+    return {c.name for c in bom.components if c.type == "library"}
+
+
+def test_6_conda_mapping_replaces_and_is_read(tmp_path: Path) -> None:
+    f = _env_yml(tmp_path, "  - python=3.11\n  - conda:\n      - pytorch=1.13.0\n  - numpy=1.26.4\n"
+                           "  - pip:\n      - requests==2.31.0\n  - pip:\n      - idna==3.7\n")
+    bom = mlbom.generate(locks=f, reproducible=True)
+    assert _libs(bom) == {"pytorch", "numpy", "idna"}  # conda's Dependencies.parse: update() replaces
+    over = [x for x in bom.findings if x.id == "lock.entry-overridden"]
+    assert len(over) == 2
+    assert any("python=3.11" in x.message for x in over) and any("requests==2.31.0" in x.message for x in over)
+    assert bom.is_complete
+
+
+def test_6_other_installer_key_is_reported(tmp_path: Path) -> None:
+    f = _env_yml(tmp_path, "  - python=3.11\n  - uv:\n      - torch==2.0\n")
+    bom = mlbom.generate(locks=f, reproducible=True)
+    assert _libs(bom) == {"python"}
+    (x,) = [x for x in bom.findings if x.id == "lock.package-invalid"]
+    assert "'uv'" in x.message and not bom.is_complete
+
+
+def test_6_plain_environment_unchanged(tmp_path: Path) -> None:
+    """FP guard: the usual layout (strings, then one pip: list) reads as before, no finding."""
+    f = _env_yml(tmp_path, "  - python=3.11\n  - pip\n  - pip:\n      - requests==2.31.0\n")
+    bom = mlbom.generate(locks=f, reproducible=True)
+    assert _libs(bom) == {"python", "pip", "requests"}
+    assert not [x for x in bom.findings if x.id in ("lock.entry-overridden", "lock.package-invalid")]
+
+
+def test_6_lock_corpus_unchanged(corpus: Path) -> None:
+    """FP guard: no corpus lock gets the new findings."""
+    files = [p for p in (corpus / "requirements").rglob("*") if p.name in (
+        "environment.yml", "environment.yaml", "Pipfile.lock") and p.is_file()]
+    assert files
+    for f in files:
+        bom = mlbom.generate(locks=f, reproducible=True)
+        assert "lock.entry-overridden" not in _ids(bom), f
+        assert not [x for x in bom.findings if x.id == "lock.package-invalid" and (
+            "installer" in x.message or "category" in x.message or "not a list" in x.message)], f

@@ -107,6 +107,10 @@ class LockCollector(BaseCollector):
             # hash-missing (98c-4)
             run.names += yield from reqs.requirement_lines(lock.pip_file, rel, False, lock_format=fmt)
             yield from finish(run, rel, file_comp.bom_ref, self.name)
+        for what in lock.overridden:
+            # conda's own reading (119ps-6): not installed, so not in the inventory, but never unsaid
+            yield Finding(id="lock.entry-overridden", severity="medium", message=what,
+                          subject=file_comp.bom_ref, source=rel)
         yield from _too_many(lock, rel, file_comp.bom_ref, self.name)
         for where in skipped:
             # one bad entry costs that entry, never the lock (red team 78c-5): a finding, and the
