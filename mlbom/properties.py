@@ -143,7 +143,8 @@ DESCRIPTIONS: dict[Prop, str] = {
                              "`false` names the first global or opcode it refuses (read from torch's own allowlist).",
     Prop.CUDA_FAMILY: "The CUDA major version an NVIDIA/CUDA-flavoured wheel belongs to (`12` for `nvidia-cudnn-cu12`).",
     Prop.SOURCE: "Which input (environment, requirements file, lock file) the component was read from.",
-    Prop.PY_INSTALLER: "Content of the distribution's INSTALLER file (pip, uv, conda, …).",
+    Prop.PY_INSTALLER: ("Content of the distribution's INSTALLER file (pip, uv, conda, …); never read through a "
+                        "symbolic link out of the distribution folder (then `mlbom:unreadable` says why)."),
     Prop.PY_REQUIRES_PYTHON: "The distribution's Requires-Python.",
     Prop.PY_REQUIREMENT: "The requirement line as declared (name, extras, specifier, marker).",
     Prop.PY_EXTRAS: "Extras of the distribution that are active in this environment.",

@@ -3,14 +3,17 @@ folders found, in the order the import system sees them."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from packaging.utils import NormalizedName
 
 from mlbom.errors import InputError
 from mlbom.formats import pymeta
+from mlbom.formats.safe_read import read_bounded
 from mlbom.formats.safe_zip import open_archive
 
 DIST_SUFFIXES = (".dist-info", ".egg-info")
@@ -26,6 +29,45 @@ class Dist:
     meta: pymeta.CoreMetadata | None
     ref: str = ""
     shadowed: bool = False
+
+
+_PSEUDO_FILE_SYSTEMS = ("proc", "sys", "dev")
+
+
+@lru_cache(maxsize=256)
+def _real_folder(folder: str) -> str:
+    return os.path.join(os.path.realpath(folder), "")
+
+
+def outside_dist(path: Path, ddir: Path, site: Path) -> str | None:
+    """Why the file ``path`` of the distribution metadata folder ``ddir`` (on ``site``) is not
+    read, or None: a symbolic link that leaves both ``ddir`` and ``site`` (once resolved: a
+    distribution folder that is itself a link into a store, as Nix lays out site-packages, is
+    read where it lies), or one into ``/proc``, ``/sys``, ``/dev`` (red team 119ps-2:
+    ``INSTALLER -> /proc/self/environ`` put 4 KB of mlbom's environment, CI secrets included,
+    into ``mlbom:python:installer``). An egg-info *file* must lie on ``site``. A file that is no
+    regular file is refused by :func:`read_bounded` itself."""
+    try:
+        real = os.path.realpath(path)
+    except (OSError, ValueError):  # pragma: no cover - a path realpath cannot take
+        return "its path cannot be resolved (not read)"
+    parts = Path(real).parts
+    if len(parts) > 1 and parts[0] == os.sep and parts[1] in _PSEUDO_FILE_SYSTEMS:
+        return f"symbolic link into /{parts[1]}, the system's files (not read)"
+    here = os.path.join(real, "")
+    roots = [_real_folder(str(site))] + ([os.path.join(os.path.realpath(ddir), "")] if ddir.is_dir() else [])
+    if not any(here.startswith(r) for r in roots):
+        return "symbolic link to outside its distribution folder and site-packages (not read)"
+    return None
+
+
+def read_dist_file(path: Path, limit: int, ddir: Path, site: Path) -> bytes:
+    """At most ``limit`` bytes of the file ``path`` of the distribution folder ``ddir`` (on
+    ``site``) (:func:`read_bounded`), or an :class:`InputError` saying why it is not read
+    (:func:`outside_dist`)."""
+    if (why := outside_dist(path, ddir, site)) is not None:
+        raise InputError(path, why)
+    return read_bounded(path, limit)
 
 
 def has_dists(folder: Path) -> bool:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlbom.collectors._dists import Dist, has_dists
+from mlbom.collectors._dists import Dist, has_dists, read_dist_file
 from mlbom.errors import InputError
 from mlbom.formats import pymeta
 from mlbom.formats.safe_read import read_bounded
@@ -1021,7 +1021,7 @@ def unrecorded_executables(root: Path, dists: list[Dist], rel: Callable[[Path], 
     listed: set[str] = set()
     for d in dists:
         with contextlib.suppress(InputError):
-            for row in pymeta.parse_record(read_bounded(d.dir / "RECORD", MAX_RECORD_BYTES), d.dir / "RECORD"):
+            for row in pymeta.parse_record(read_dist_file(d.dir / "RECORD", MAX_RECORD_BYTES, d.dir, d.site), d.dir / "RECORD"):
                 listed.add(os.path.normpath(os.path.join(d.site, row.path)))
     extra: list[str] = []
     for folder in _ENTRY_FOLDERS:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlbom.collectors import Context
-from mlbom.collectors._dists import DIST_SUFFIXES, Dist
+from mlbom.collectors._dists import DIST_SUFFIXES, Dist, read_dist_file
 from mlbom.collectors._interpreter import Interpreter, pth_lines, unique
 from mlbom.errors import InputError
 from mlbom.formats import bytecode, pymeta, safe_zip
@@ -70,7 +70,7 @@ def verify_records(dists: list[Dist], root: Path, rel: Callable[[Path], str], ct
             recordless.append(d)  # reported with its folders by _unrecorded_code
             continue
         try:
-            rows = pymeta.parse_record(read_bounded(record, MAX_RECORD_BYTES), record)
+            rows = pymeta.parse_record(read_dist_file(record, MAX_RECORD_BYTES, d.dir, d.site), record)
         except InputError as exc:
             yield Unreadable(path=record_rel, reason=exc.detail, collector="environment")
             yield Finding(id="python.record-unreadable", severity="medium",
@@ -618,7 +618,7 @@ def _recordless_code(d: Dist, walk: _Walk) -> tuple[list[str], list[str]]:
     heads: set[str] = set()
     for fname in ("top_level.txt", "installed-files.txt"):
         try:
-            text = read_bounded(d.dir / fname, MAX_RECORD_BYTES).decode("utf-8", "replace")
+            text = read_dist_file(d.dir / fname, MAX_RECORD_BYTES, d.dir, d.site).decode("utf-8", "replace")
         except InputError:
             continue
         for line in text.splitlines()[:_MAX_PTH_LINES * 10]:

@@ -24,13 +24,12 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 import mlbom.licenses as licenses
 from mlbom.collectors import BaseCollector, Context, Option
-from mlbom.collectors._dists import Dist, archived_dist_dirs, find_dist_dirs
+from mlbom.collectors._dists import Dist, archived_dist_dirs, find_dist_dirs, outside_dist, read_dist_file
 from mlbom.collectors._interpreter import STATIC_HOW, locate, under, unrecorded_executables, venv_cfg
 from mlbom.collectors._verify_record import verify_records
 from mlbom.collectors.facts import Fact, FrameworkBuild, InstalledPackage, PythonEnvironment
 from mlbom.errors import InputError
 from mlbom.formats import pymeta
-from mlbom.formats.safe_read import read_bounded
 from mlbom.hashing import sha256_file
 from mlbom.identity import purl_name_ok, pypi_purl, safe_url
 from mlbom.limits import MAX_EXTRA_MARKER_EVALUATIONS, MAX_LICENSE_EXPRESSION_CHARS, MAX_METADATA_BYTES, MAX_SMALL_JSON
@@ -267,7 +266,7 @@ def _read_dist(site: Path, ddir: Path, rel: Callable[[Path], str]) -> tuple[Dist
     dir_name, dir_version = pymeta.parse_dist_dirname(ddir.name)
     meta: pymeta.CoreMetadata | None = None
     try:
-        meta = pymeta.parse_metadata(read_bounded(meta_file, MAX_METADATA_BYTES), meta_file)
+        meta = pymeta.parse_metadata(read_dist_file(meta_file, MAX_METADATA_BYTES, ddir, site), meta_file)
     except InputError as exc:
         problems.append(Unreadable(path=rel(meta_file), reason=exc.detail, collector="environment"))
     meta_name = meta.first("Name") if meta else None
@@ -297,10 +296,23 @@ def _read_dist(site: Path, ddir: Path, rel: Callable[[Path], str]) -> tuple[Dist
     du_path = ddir / "direct_url.json"
     if ddir.is_dir() and du_path.is_file():  # where it came from: unreadable origin makes the inventory incomplete
         try:
-            pymeta.parse_direct_url(read_bounded(du_path, MAX_SMALL_JSON), du_path)
+            pymeta.parse_direct_url(read_dist_file(du_path, MAX_SMALL_JSON, ddir, site), du_path)
         except InputError as exc:
             problems.append(Unreadable(path=rel(du_path), reason=exc.detail, collector="environment"))
+    installer = ddir / "INSTALLER"
+    if ddir.is_dir() and os.path.lexists(installer) and (problem := _installer_problem(installer, ddir, site)):
+        # never its content (red team 119ps-2): the record says why, the component's property too
+        problems.append(Unreadable(path=rel(installer), reason=problem, collector="environment"))
     return dist, problems
+
+
+def _installer_problem(path: Path, ddir: Path, site: Path) -> str | None:
+    """Why a distribution's ``INSTALLER`` that exists is not read, or None."""
+    try:
+        read_dist_file(path, _INSTALLER_BYTES, ddir, site)
+    except InputError as exc:
+        return exc.detail
+    return None
 
 
 def _component(d: Dist, rel: Callable[[Path], str], extra: list[Property],
@@ -326,17 +338,19 @@ def _component(d: Dist, rel: Callable[[Path], str], extra: list[Property],
         rp = meta.first("Requires-Python")
         if rp:
             props.append(Property(name=Prop.PY_REQUIRES_PYTHON.value, value=rp))
-    installer = _small_text(d.dir / "INSTALLER")
+    installer, why = _small_text(d.dir / "INSTALLER", d)
     if installer:
         props.append(Property(name=Prop.PY_INSTALLER.value, value=installer))
         ev.append(Evidence(fact="installer", source=rel(d.dir / "INSTALLER")))
+    elif why:
+        props.append(Property(name=Prop.UNREADABLE.value, value=f"INSTALLER: {why}"))
     du_path = d.dir / "direct_url.json"
     if du_path.is_file():
-        du_refs, du_props, qualifiers = _direct_url(du_path)
+        du_refs, du_props, qualifiers = _direct_url(du_path, d)
         refs += du_refs
         props += du_props
         ev.append(Evidence(fact="origin", source=rel(du_path)))
-    refs += _shipped_sboms(d.dir, rel)
+    refs += _shipped_sboms(d, rel)
     props.append(Property(name=Prop.PY_LOCATION.value, value=rel(d.site)))
     if d.shadowed:
         props.append(Property(name=Prop.PY_SHADOWED.value, value="true"))
@@ -421,16 +435,24 @@ def _project_urls(meta: pymeta.CoreMetadata) -> list[ExternalReference]:
     return refs
 
 
-def _small_text(path: Path) -> str | None:
-    try:
-        return read_bounded(path, 4096).decode("utf-8", "replace").strip() or None
-    except InputError:
-        return None
+_INSTALLER_BYTES = 4096
 
 
-def _direct_url(path: Path) -> tuple[list[ExternalReference], list[Property], dict[str, str]]:
+def _small_text(path: Path, d: Dist) -> tuple[str | None, str | None]:
+    """The text of the small file ``path`` of distribution ``d`` (``INSTALLER``), or why it was
+    not read when it exists (a link out of the distribution folder: never its content, red team
+    119ps-2; a FIFO or device; too large)."""
+    if not d.dir.is_dir():
+        return None, None
     try:
-        du = pymeta.parse_direct_url(read_bounded(path, MAX_SMALL_JSON), path)
+        return read_dist_file(path, _INSTALLER_BYTES, d.dir, d.site).decode("utf-8", "replace").strip() or None, None
+    except InputError as exc:
+        return None, (exc.detail if os.path.lexists(path) else None)
+
+
+def _direct_url(path: Path, d: Dist) -> tuple[list[ExternalReference], list[Property], dict[str, str]]:
+    try:
+        du = pymeta.parse_direct_url(read_dist_file(path, MAX_SMALL_JSON, d.dir, d.site), path)
     except InputError as exc:
         return [], [Property(name=Prop.UNREADABLE.value, value=f"direct_url.json: {exc.detail}")], {}
     props = [Property(name=Prop.PY_DIRECT_URL.value, value=du.url)]
@@ -453,20 +475,24 @@ def _direct_url(path: Path) -> tuple[list[ExternalReference], list[Property], di
     return refs, props, qualifiers
 
 
-def _shipped_sboms(ddir: Path, rel: Callable[[Path], str]) -> list[ExternalReference]:
+def _shipped_sboms(d: Dist, rel: Callable[[Path], str]) -> list[ExternalReference]:
     """PEP 770: SBOMs a distribution ships in ``.dist-info/sboms/`` are referenced with their
-    hash, so the BOM points at them instead of losing them."""
-    sbom_dir = ddir / "sboms"
+    hash, so the BOM points at them instead of losing them. One that is a link out of the
+    distribution folder is referenced unhashed, saying why (:func:`outside_dist`)."""
+    sbom_dir = d.dir / "sboms"
     if not sbom_dir.is_dir():
         return []
     refs: list[ExternalReference] = []
     for f in sorted(sbom_dir.iterdir()):
         if not f.is_file():
             continue
-        digest = sha256_file(f)
         url = safe_url(rel(f))
         if url is None:
             continue
+        if (why := outside_dist(f, d.dir, d.site)) is not None:
+            refs.append(ExternalReference(type="bom", url=url, comment=f"PEP 770 SBOM shipped with the distribution: {why}"))
+            continue
+        digest = sha256_file(f)
         hashes = (Hash(alg="SHA-256", content=digest.sha256),) if digest.sha256 else ()
         refs.append(ExternalReference(type="bom", url=url, hashes=hashes, comment="PEP 770 SBOM shipped with the distribution"))
     return refs

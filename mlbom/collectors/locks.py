@@ -18,7 +18,7 @@ from mlbom.collectors import BaseCollector, Context
 from mlbom.collectors._declared import declaring
 from mlbom.collectors._manifest import manifest_component, package_component, read_manifest
 from mlbom.collectors.facts import Fact
-from mlbom.collectors.requirements import PipRun, RequirementsCollector, exposed
+from mlbom.collectors.requirements import PipRun, RequirementsCollector, finish
 from mlbom.errors import InputError
 from mlbom.formats import locks
 from mlbom.identity import purl_name_ok
@@ -106,7 +106,11 @@ class LockCollector(BaseCollector):
             # and each of its requirement lines as a requirements.txt line: hashes, -e,
             # hash-missing (98c-4)
             run.names += yield from reqs.requirement_lines(lock.pip_file, rel, False, lock_format=fmt)
-            yield from exposed(run)
+            yield from finish(run, rel, file_comp.bom_ref, self.name)
+        for what in lock.overridden:
+            # conda's own reading (119ps-6): not installed, so not in the inventory, but never unsaid
+            yield Finding(id="lock.entry-overridden", severity="medium", message=what,
+                          subject=file_comp.bom_ref, source=rel)
         yield from _too_many(lock, rel, file_comp.bom_ref, self.name)
         for where in skipped:
             # one bad entry costs that entry, never the lock (red team 78c-5): a finding, and the

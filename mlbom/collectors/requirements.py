@@ -1,7 +1,10 @@
 """Requirements-file collector (pip's format), through pip-requirements-parser.
 
 Includes (``-r``/``-c``) are followed here rather than by the parser, so that an include cycle
-or an unreadable include becomes a precise finding instead of a crash. Findings: unpinned and
+or an unreadable include becomes a precise finding instead of a crash. An include is read only
+when it resolves inside the project folder (or, for a file named on the command line, that file's
+own folder; :func:`include_roots`): pip reads ``-r /proc/self/environ`` or ``-r ../../.netrc``, but
+their text must not land in a BOM (red team 119ps-1). Findings: unpinned and
 range-pinned requirements, requirements without hashes where others have them (pip's
 hash-checking mode would refuse the file), ``--extra-index-url`` (dependency confusion: the
 packages exposed are named), plain-http indexes and ``--trusted-host``.
@@ -9,6 +12,7 @@ packages exposed are named), plain-http indexes and ``--trusted-host``.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -25,7 +29,7 @@ from mlbom.errors import InputError
 from mlbom.formats.reqfile import parse_requirements_text
 from mlbom.identity import url_scheme
 from mlbom.limits import MAX_INCLUDE_DEPTH as LIMIT_INCLUDE_DEPTH
-from mlbom.limits import MAX_REQUIREMENT_LINES
+from mlbom.limits import MAX_INCLUDE_TREE_LINES, MAX_REQUIREMENT_LINES
 from mlbom.limits import MAX_REQUIREMENTS_BYTES as LIMIT_REQUIREMENTS_BYTES
 from mlbom.model import Collected, Component, Finding, Property, Unreadable
 from mlbom.properties import Prop
@@ -34,6 +38,9 @@ MAX_REQUIREMENTS_BYTES = LIMIT_REQUIREMENTS_BYTES
 MAX_INCLUDE_DEPTH = LIMIT_INCLUDE_DEPTH
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _EXPOSED_SHOWN = 15
+_QUOTED_CHARS = 200  # a line of the file quoted in a finding or record, at most
+_UNREAD_SHOWN = 5
+_PSEUDO_FILE_SYSTEMS = ("proc", "sys", "dev")  # files there are not files of a project
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,48 @@ class PipRun:
 
     sources: list[PackageSource] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
+    lines_left: int = MAX_INCLUDE_TREE_LINES
+    """What the run may still read (:data:`~mlbom.limits.MAX_INCLUDE_TREE_LINES`, over the whole
+    include tree: red team 119ps-7)."""
+    unread: list[str] = field(default_factory=list)
+    """Includes not followed because :attr:`lines_left` ran out (reported once, :func:`finish`)."""
+    rels: dict[Path, str] = field(default_factory=dict)
+    """Each resolved file's path as shown (include chains name them; computed once a file)."""
+    roots: tuple[Path, ...] | None = None
+    """:func:`include_roots` of the run (computed at the first include)."""
+
+
+def _clip(text: str, limit: int = _QUOTED_CHARS) -> str:
+    """``repr(text)`` of at most about ``limit`` characters (a quoted line of a file, not all of it)."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text):,} characters)"
+
+
+def include_roots(ctx: Context) -> tuple[Path, ...]:
+    """The folders an include (``-r``/``-c``, also in an environment.yml ``pip:`` list) may be read
+    from: the project folder ``generate`` inventories (``ctx.project``), and for a file named on the
+    command line (``--requirements F``, ``--lock environment.yml``) that file's own folder (resolved).
+    The current directory is none of them: the paths of a BOM are shown relative to it, but
+    it may be ``/`` or a home folder. An include resolving elsewhere is not read (red team 119ps-1);
+    to read ``-r ../base.txt`` of ``--requirements reqs/dev.txt``, give the project folder too
+    (``generate . --requirements reqs/dev.txt``)."""
+    roots: list[Path] = []
+    if ctx.project is not None:
+        roots.append(ctx.project)
+    if ctx.explicit:
+        with contextlib.suppress(OSError, RuntimeError):  # a link loop above the file: its folder is no root
+            roots.append(ctx.path.parent.resolve())
+    return tuple(roots)
+
+
+def _outside(real: Path, roots: tuple[Path, ...]) -> str | None:
+    """Why the resolved include ``real`` is not read, or None when it lies in one of ``roots``
+    and is no file of a pseudo file system (``/proc``, ``/sys``, ``/dev``: what is there is the
+    host's, whatever folder is the root)."""
+    if len(real.parts) > 1 and real.parts[0] == "/" and real.parts[1] in _PSEUDO_FILE_SYSTEMS:
+        return f"lies in /{real.parts[1]} (the system's files, not the project's)"
+    if not any(real.is_relative_to(r) for r in roots):
+        return "lies outside the project folder"
+    return None
 
 
 def _remote(url: str) -> bool:
@@ -77,7 +126,7 @@ class RequirementsCollector(BaseCollector):
     def _run(self, ctx: Context) -> Iterator[Collected]:
         run = PipRun()
         yield from self._file(ctx.path, ctx, stack=(), seen={}, constraint=False, run=run)
-        yield from exposed(run)
+        yield from finish(run, ctx.rel(ctx.path), manifest_ref(ctx, ctx.path), self.name)
 
     def _file(
         self, path: Path, ctx: Context, *, stack: tuple[Path, ...], seen: dict[Path, bool], constraint: bool,
@@ -90,27 +139,29 @@ class RequirementsCollector(BaseCollector):
         seen.setdefault(real, constraint)
         rel = ctx.rel(path)
         ref = manifest_ref(ctx, path)
+        budget = max(0, min(MAX_REQUIREMENT_LINES, run.lines_left))
         try:
             data = read_manifest(path, MAX_REQUIREMENTS_BYTES)
-            rf = parse_requirements_text(auto_decode(data), str(path), max_lines=MAX_REQUIREMENT_LINES)
+            rf = parse_requirements_text(auto_decode(data), str(path), max_lines=budget)
         except InputError:
             raise
         except Exception as exc:  # the parser wraps pip internals; any failure names the file
             raise InputError(path, f"cannot parse requirements: {str(exc).splitlines()[0]}") from exc
+        run.lines_left -= getattr(rf, "weight", 0)  # (reqfile.ReadRequirements)
         yield manifest_component(path, ctx, "requirements.txt")
 
         for bad in rf.invalid_lines:
-            msg = str(bad.error_message).splitlines()[0]
-            yield Unreadable(path=f"{rel}:{bad.line_number}", reason=f"invalid requirement line {bad.line!r}: {msg}",
+            msg = _clip(str(bad.error_message).splitlines()[0])
+            yield Unreadable(path=f"{rel}:{bad.line_number}", reason=f"invalid requirement line {_clip(bad.line)}: {msg}",
                              collector=self.name)
             yield Finding(id="requirements.invalid-line", severity="medium",
-                          message=f"line not understood and left out: {bad.line!r} ({msg})",
+                          message=f"line not understood and left out: {_clip(bad.line)} ({msg})",
                           subject=ref, source=rel, line=bad.line_number)
 
         yield from self.option_lines(rf, path, ctx, stack=(*stack, real), seen=seen, run=run)
         run.names += yield from self.requirement_lines(rf, rel, constraint)
         if (stopped := getattr(rf, "stopped", None)) is not None:  # (reqfile.ReadRequirements)
-            yield from _stopped(stopped, rel, ref, self.name)
+            yield from _stopped(stopped, rel, ref, self.name, tree=budget < MAX_REQUIREMENT_LINES)
 
     def requirement_lines(
         self, rf: Any, rel: str, constraint: bool, *, lock_format: str | None = None,
@@ -157,9 +208,20 @@ class RequirementsCollector(BaseCollector):
         plain-http indexes and trusted hosts, ``-r``/``-c`` includes followed relative to
         ``path``'s folder under the include rules (their packages and sources added to ``run``);
         the second package sources (``--extra-index-url``, a remote ``--find-links``: red team
-        102c-2) added to ``run`` for :func:`exposed`."""
+        102c-2) added to ``run`` for :func:`exposed`.
+
+        An include repeated in the file is followed once (pip reads it again, and adds nothing);
+        the includes that close a cycle are one finding per file and target, with their count
+        (red team 119ps-7: 80,000 cycle lines were 80,000 findings, each rebuilding its chain)."""
         rel = ctx.rel(path)
         ref = manifest_ref(ctx, path)
+        repeats: dict[tuple[bool, str], int] = {}
+        for opt in rf.options:
+            for key, is_constraint in (("requirements", False), ("constraints", True)):
+                for target in opt.options.get(key, []) or []:
+                    repeats[(is_constraint, target)] = repeats.get((is_constraint, target), 0) + 1
+        cycles: dict[Path, _Cycle] = {}
+        on_stack = frozenset(stack)
         for opt in rf.options:
             opts = opt.options
             for url in opts.get("extra_index_urls", []) or []:
@@ -181,16 +243,25 @@ class RequirementsCollector(BaseCollector):
                               subject=ref, source=rel, line=opt.line_number)
             for key, is_constraint in (("requirements", False), ("constraints", True)):
                 for target in opts.get(key, []) or []:
-                    yield from self._include(path, target, opt.line_number, ctx, stack=stack,
-                                             seen=seen, constraint=is_constraint, run=run)
+                    count = repeats.pop((is_constraint, target), 0)
+                    if count:  # (0: a repeat, followed at its first line)
+                        yield from self._include(path, target, opt.line_number, ctx, stack=stack, on_stack=on_stack,
+                                                 seen=seen, constraint=is_constraint, run=run, cycles=cycles, count=count)
+        for real, cyc in cycles.items():
+            chain = " -> ".join(_shown(ctx, run, p) for p in (*stack, real))
+            times = f" ({cyc.count:,} include lines, the first at line {cyc.line})" if cyc.count > 1 else ""
+            yield Finding(id="requirements.include-cycle", severity="low",
+                          message=f"include cycle {chain}{times}; the repeated include was not followed",
+                          subject=ref, source=rel, line=cyc.line)
 
     def _include(
         self, parent: Path, target: str, line: int, ctx: Context, *, stack: tuple[Path, ...],
-        seen: dict[Path, bool], constraint: bool, run: PipRun,
+        on_stack: frozenset[Path], seen: dict[Path, bool], constraint: bool, run: PipRun,
+        cycles: dict[Path, _Cycle], count: int,
     ) -> Iterator[Collected]:
         if "://" in target:
             yield Finding(id="requirements.remote-include", severity="medium",
-                          message=f"include of a remote file {target} was not fetched (offline)",
+                          message=f"include of a remote file {_clip(target)} was not fetched (offline)",
                           subject=manifest_ref(ctx, parent), source=ctx.rel(parent), line=line)
             yield Unreadable(path=target, reason="remote include not fetched (offline)", collector=self.name)
             return
@@ -203,25 +274,35 @@ class RequirementsCollector(BaseCollector):
             return
         child = (parent.parent / target)
         try:
-            real, parent_real = child.resolve(), parent.resolve()
+            real = child.resolve()
         except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop (red team 49p-1)
             yield Unreadable(path=ctx.rel(child), reason="symbolic link loop (not followed)", collector=self.name)
             yield Finding(id="requirements.include-unreadable", severity="medium",
-                          message=f"included file {target} cannot be read: its path is a symbolic link loop",
+                          message=f"included file {_clip(target)} cannot be read: its path is a symbolic link loop",
                           subject=manifest_ref(ctx, parent), source=ctx.rel(parent), line=line)
             return
-        if real in stack or real == parent_real:
-            chain = " -> ".join(ctx.rel(p) for p in (*stack, real))
-            yield Finding(id="requirements.include-cycle", severity="low",
-                          message=f"include cycle {chain}; the repeated include was not followed",
+        if run.roots is None:
+            run.roots = include_roots(ctx)
+        if (where := _outside(real, run.roots)) is not None:
+            # pip reads it; its text (the environment, a .netrc) must not land in the BOM: named, not read
+            shown = ctx.rel(child)
+            yield Unreadable(path=shown, reason=f"included file that {where} (not read)", collector=self.name)
+            yield Finding(id="requirements.include-outside", severity="medium",
+                          message=(f"included file {_clip(target)} {where}: not read (mlbom reads no "
+                                   "file outside the project it inventories), so what pip takes from it is not in "
+                                   "this BOM"),
                           subject=manifest_ref(ctx, parent), source=ctx.rel(parent), line=line)
+            return
+        if real in on_stack:
+            cyc = cycles.setdefault(real, _Cycle(line=line))
+            cyc.count += count
             return
         if real in seen:
             if seen[real] and not constraint:
                 # read first as a constraint (-c): its packages carry that group, though pip installs
                 # them for this -r (red team 49p-5: no word of it before)
                 yield Finding(id="requirements.constraint-also-required", severity="medium",
-                              message=f"{target} was read as a constraint file (-c) before this -r includes it: "
+                              message=f"{_clip(target)} was read as a constraint file (-c) before this -r includes it: "
                                       "its packages are recorded as constraints, but pip installs them",
                               subject=manifest_ref(ctx, parent), source=ctx.rel(parent), line=line)
             return
@@ -229,12 +310,16 @@ class RequirementsCollector(BaseCollector):
             yield Unreadable(path=ctx.rel(child), reason=f"includes nested deeper than {MAX_INCLUDE_DEPTH}",
                              collector=self.name)
             return
+        if run.lines_left <= 0:
+            seen.setdefault(real, constraint)  # (reported once, however often it is included)
+            run.unread.append(ctx.rel(child))
+            return
         try:
             yield from self._file(child, ctx, stack=stack, seen=seen, constraint=constraint, run=run)
         except InputError as exc:
             yield Unreadable(path=ctx.rel(child), reason=exc.detail, collector=self.name)
             yield Finding(id="requirements.include-unreadable", severity="medium",
-                          message=f"included file {target} cannot be read: {exc.detail}",
+                          message=f"included file {_clip(target)} cannot be read: {exc.detail}",
                           subject=manifest_ref(ctx, parent), source=ctx.rel(parent), line=line)
 
     def _requirement(self, req: InstallRequirement, rel: str, constraint: bool, *,
@@ -289,18 +374,55 @@ class RequirementsCollector(BaseCollector):
         return comp, findings
 
 
-def _stopped(stopped: tuple[int, int], rel: str, ref: str, collector: str) -> Iterator[Collected]:
+@dataclass
+class _Cycle:
+    """The includes of one file that close a cycle to one target: the first one's line, how many."""
+
+    line: int
+    count: int = 0
+
+
+def _shown(ctx: Context, run: PipRun, real: Path) -> str:
+    """The resolved file ``real`` as shown in an include chain (computed once a file)."""
+    shown = run.rels.get(real)
+    if shown is None:
+        shown = run.rels[real] = ctx.rel(real)
+    return shown
+
+
+def _stopped(stopped: tuple[int, int], rel: str, ref: str, collector: str, *, tree: bool = False) -> Iterator[Collected]:
     """The rest of a requirements file past :data:`~mlbom.limits.MAX_REQUIREMENT_LINES` lines with
-    content (red team 106p-8): never dropped silently — an ``mlbom:unreadable`` record (the
-    composition is ``incomplete``) and a ``requirements.too-many-lines`` finding, since what it
-    holds (packages, a second index, includes) is not in the BOM."""
+    content (red team 106p-8), or past what is left of :data:`~mlbom.limits.MAX_INCLUDE_TREE_LINES`
+    for the whole include tree (``tree``, red team 119ps-7): never dropped silently — an
+    ``mlbom:unreadable`` record (the composition is ``incomplete``) and a
+    ``requirements.too-many-lines`` finding, since what it holds (packages, a second index,
+    includes) is not in the BOM."""
     line, left = stopped
-    why = (f"over {MAX_REQUIREMENT_LINES // 2:,} requirements or {MAX_REQUIREMENT_LINES:,} option lines: line {line} "
-           f"and the {left - 1:,} line(s) after it were not read")
+    bound = (f"over {MAX_INCLUDE_TREE_LINES // 2:,} requirements or {MAX_INCLUDE_TREE_LINES:,} option lines in the "
+             "include tree (the file named, the files it includes and their includes)" if tree
+             else f"over {MAX_REQUIREMENT_LINES // 2:,} requirements or {MAX_REQUIREMENT_LINES:,} option lines")
+    why = f"{bound}: line {line} and the {left - 1:,} line(s) after it were not read"
     yield Unreadable(path=f"{rel}:{line}", reason=why, collector=collector)
     yield Finding(id="requirements.too-many-lines", severity="high",
                   message=f"{why}; the packages, options and includes there are not in this BOM",
                   subject=ref, source=rel, line=line)
+
+
+def finish(run: PipRun, rel: str, ref: str, collector: str) -> Iterator[Collected]:
+    """What a pip run read from the file shown as ``rel`` (component ``ref``) says once it is
+    read: :func:`exposed`, and the includes not followed because the include tree's bound
+    (:data:`~mlbom.limits.MAX_INCLUDE_TREE_LINES`) was reached, one record and one finding for
+    all of them (never a silent cap: red team 119ps-7)."""
+    yield from exposed(run)
+    if not run.unread:
+        return
+    shown = ", ".join(run.unread[:_UNREAD_SHOWN]) + (
+        f" and {len(run.unread) - _UNREAD_SHOWN:,} more" if len(run.unread) > _UNREAD_SHOWN else "")
+    why = (f"{len(run.unread):,} included file(s) not read ({shown}): the include tree reached "
+           f"{MAX_INCLUDE_TREE_LINES:,} lines read")
+    yield Unreadable(path=rel, reason=why, collector=collector)
+    yield Finding(id="requirements.too-many-lines", severity="high",
+                  message=f"{why}; the packages, options and includes there are not in this BOM", subject=ref, source=rel)
 
 
 def exposed(run: PipRun) -> Iterator[Finding]:

@@ -5,6 +5,15 @@ is not used: it resolves the JSON-LD graph with rdflib and may fetch remote cont
 slow and not offline by design; the properties mlbom needs sit at fixed places of the compacted
 document that every published Croissant file uses, so they are read from there and the context
 is checked instead of expanded.
+
+Two things of JSON-LD are kept, since mlcroissant (rdflib's expansion) reads them and a checksum
+dropped is a check skipped (red team 119ps-3): a property's value may be one node or an array
+(``"distribution": {FileObject}`` is the array of one; :func:`_many`, for every property read),
+and a key is the property its IRI names, however it is spelled — the standard compact name
+(``sha256``), a compact IRI under a prefix of the document's ``@context`` (``sc:sha256``), a term
+the context defines, or the full IRI (:class:`_Keys`). A value object ``{"@value": "…"}`` is its
+value. Two spellings of one property in one node give both values (JSON-LD merges them); two
+different checksums so are a ``croissant.property-conflict`` finding.
 """
 
 from __future__ import annotations
@@ -20,6 +29,24 @@ from mlbom.limits import MAX_CROISSANT_BYTES
 __all__ = ["CROISSANT_NS", "MAX_CROISSANT_BYTES", "VERSIONS", "Croissant", "FileObject", "FileSet", "parse_croissant"]
 CROISSANT_NS = "http://mlcommons.org/croissant/"
 VERSIONS = {"0.8": "0.8", "1.0": "1.0", "1.1": "1.1"}
+_SCHEMA = ("https://schema.org/", "http://schema.org/")
+_DCT = "http://purl.org/dc/terms/"
+_STANDARD_CONTEXT: dict[str, object] = {  # mlcroissant's make_context, the terms read here
+    "@vocab": "https://schema.org/", "sc": "https://schema.org/", "cr": CROISSANT_NS, "dct": _DCT,
+    "citeAs": "cr:citeAs", "conformsTo": "dct:conformsTo", "dataType": "cr:dataType", "field": "cr:field",
+    "includes": "cr:includes", "md5": "cr:md5", "recordSet": "cr:recordSet",
+}
+# the properties read, by the IRI they expand to -> the name used here (the standard compact one)
+_PROPERTIES: dict[str, str] = {
+    **{f"{sc}{name}": name for sc in _SCHEMA for name in (
+        "distribution", "sha256", "contentUrl", "encodingFormat", "name", "description", "license", "version",
+        "url", "citation", "containedIn", "excludes")},
+    **{f"{sc}md5": "md5" for sc in _SCHEMA},  # (0.8's context)
+    **{f"{CROISSANT_NS}{name}": name for name in (
+        "md5", "recordSet", "field", "includes", "excludes", "citeAs", "dataType")},
+    f"{_DCT}conformsTo": "conformsTo",
+}
+_STANDARD_NAMES = frozenset(_PROPERTIES.values())
 
 
 @dataclass
@@ -59,16 +86,72 @@ class Croissant:
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (id, severity, message)
 
 
+def _value(v: object) -> object:
+    """A JSON-LD value object ``{"@value": X}`` is X."""
+    return v["@value"] if isinstance(v, dict) and "@value" in v else v
+
+
+def _many(v: object) -> list[object]:
+    """A property's values: one value or an array of them (JSON-LD), value objects unwrapped."""
+    if v is None:
+        return []
+    return [_value(x) for x in v] if isinstance(v, list) else [_value(v)]
+
+
 def _s(v: object) -> str | None:
-    return v if isinstance(v, str) and v else None
+    """The first text value of ``v`` (one value or an array)."""
+    return next((x for x in _many(v) if isinstance(x, str) and x), None)
 
 
 def _strs(v: object) -> list[str]:
-    if isinstance(v, str):
-        return [v]
-    if isinstance(v, list):
-        return [x for x in v if isinstance(x, str)]
-    return []
+    return [x for x in _many(v) if isinstance(x, str)]
+
+
+class _Keys:
+    """What a node's keys mean under the document's ``@context`` (the standard one when the
+    document's is not an object): each key expanded to its IRI — a term the context defines
+    (``{"@id": …}`` or a string), a compact IRI ``prefix:suffix`` under a prefix it defines, an
+    absolute IRI, else ``@vocab`` + key — and named by :data:`_PROPERTIES`; a bare standard name
+    (``sha256``) is always that property, as every published file compacts it."""
+
+    def __init__(self, ctx: object) -> None:
+        self.ctx: dict[str, object] = ctx if isinstance(ctx, dict) else dict(_STANDARD_CONTEXT)
+        self._memo: dict[str, str | None] = {}
+
+    def _iri(self, text: str) -> str | None:
+        prefix, sep, suffix = text.partition(":")
+        if sep and not suffix.startswith("//"):
+            base = self.ctx.get(prefix)
+            if isinstance(base, str):
+                return base + suffix
+        if sep:
+            return text  # an absolute IRI
+        vocab = self.ctx.get("@vocab")
+        return vocab + text if isinstance(vocab, str) else None
+
+    def name(self, key: str) -> str | None:
+        if key in self._memo:
+            return self._memo[key]
+        term = self.ctx.get(key, key) if key in self.ctx else key
+        if isinstance(term, dict):
+            term = term.get("@id", key)
+        iri = self._iri(term) if isinstance(term, str) else None  # a term mapped to null names nothing
+        found = _PROPERTIES.get(iri or "")
+        if found is None and key in _STANDARD_NAMES:
+            found = key
+        self._memo[key] = found
+        return found
+
+    def node(self, node: dict[str, object]) -> dict[str, list[object]]:
+        """``node``'s properties read here, by name, each a list of its values (from every key
+        that names it, in document order); ``@id`` and ``@type`` as they are."""
+        out: dict[str, list[object]] = {}
+        for key, val in node.items():
+            if key in ("@id", "@type"):
+                out[key] = _many(val)
+            elif (name := self.name(key)) is not None:
+                out.setdefault(name, []).extend(_many(val))
+        return out
 
 
 def _refs(v: object) -> list[str]:
@@ -110,42 +193,47 @@ def parse_croissant(path: Path, data: bytes | None = None) -> Croissant:
                          f"@context maps 'cr' to {cr_ns!r}, not {CROISSANT_NS!r}: the terms may not mean what they say"))
     if "Dataset" not in _types(doc.get("@type")):
         problems.append(("croissant.type", "medium", f"@type is {doc.get('@type')!r}, not schema.org Dataset"))
-    conforms = _s(doc.get("conformsTo")) or _s(doc.get("dct:conformsTo"))
+    keys = _Keys(ctx)
+    top = keys.node(doc)
+    conforms = _s(top.get("conformsTo"))
     spec = None
     if conforms:
         spec = conforms.rstrip("/").rsplit("/", 1)[-1]
         if spec not in VERSIONS:
             problems.append(("croissant.version", "medium", f"conformsTo {conforms!r}: unknown Croissant version"))
             spec = None
-    lic = doc.get("license")
-    licenses = _strs(lic) or ([str(x.get("name") or x.get("url")) for x in lic if isinstance(x, dict)]
-                              if isinstance(lic, list) else [])
+    licenses = _strs(top.get("license")) + [str(x.get("name") or x.get("url")) for x in top.get("license", [])
+                                             if isinstance(x, dict) and (x.get("name") or x.get("url"))]
     c = Croissant(
-        name=_s(doc.get("name")), description=_s(doc.get("description")), license=licenses,
-        cite_as=_s(doc.get("citeAs")) or _s(doc.get("citation")), version=_s(doc.get("version")),
-        url=_s(doc.get("url")), conforms_to=conforms, spec_version=spec, problems=problems)
-    for i, item in enumerate(doc.get("distribution") or [] if isinstance(doc.get("distribution"), list) else []):
-        if not isinstance(item, dict):
+        name=_s(top.get("name")), description=_s(top.get("description")), license=licenses,
+        cite_as=_s(top.get("citeAs")) or _s(top.get("citation")), version=_s(top.get("version")),
+        url=_s(top.get("url")), conforms_to=conforms, spec_version=spec, problems=problems)
+    for i, raw in enumerate(top.get("distribution", [])):
+        if not isinstance(raw, dict):
             continue
+        item = keys.node(raw)
         kinds = _types(item.get("@type"))
         ident = _s(item.get("@id")) or _s(item.get("name")) or f"distribution[{i}]"
         if "FileObject" in kinds:
             fo = FileObject(ident, _s(item.get("name")), _s(item.get("contentUrl")), _s(item.get("encodingFormat")),
-                            (_s(item.get("sha256")) or "").lower() or None, (_s(item.get("md5")) or "").lower() or None,
-                            _refs(item.get("containedIn")))
+                            _checksum(item, "sha256", ident, problems), _checksum(item, "md5", ident, problems),
+                            [r for v in item.get("containedIn", []) for r in _refs(v)])
             if not fo.content_url:
                 problems.append(("croissant.content-url-missing", "medium",
                                  f"FileObject {ident!r} has no contentUrl (mandatory)"))
             c.file_objects.append(fo)
         elif "FileSet" in kinds:
             c.file_sets.append(FileSet(ident, _strs(item.get("includes")), _strs(item.get("excludes")),
-                                       _s(item.get("encodingFormat")), _refs(item.get("containedIn"))))
-    for rs in doc.get("recordSet") or [] if isinstance(doc.get("recordSet"), list) else []:
-        if not isinstance(rs, dict):
+                                       _s(item.get("encodingFormat")),
+                                       [r for v in item.get("containedIn", []) for r in _refs(v)]))
+    for raw_rs in top.get("recordSet", []):
+        if not isinstance(raw_rs, dict):
             continue
+        rs = keys.node(raw_rs)
         rs_name = _s(rs.get("name")) or _s(rs.get("@id")) or "recordSet"
-        for fld in rs.get("field") or [] if isinstance(rs.get("field"), list) else []:
-            if isinstance(fld, dict) and len(c.fields) < 500:
+        for raw_fld in rs.get("field", []):
+            if isinstance(raw_fld, dict) and len(c.fields) < 500:
+                fld = keys.node(raw_fld)
                 dtype = ",".join(t.split(":")[-1] for t in _strs(fld.get("dataType")))
                 c.fields.append(f"{rs_name}/{_s(fld.get('name')) or _s(fld.get('@id')) or '?'}: {dtype or '?'}")
     for key, val in doc.items():
@@ -155,6 +243,17 @@ def parse_croissant(path: Path, data: bytes | None = None) -> Croissant:
             c.provenance[key] = text[:500]
     problems.extend(_containment_cycles(c))
     return c
+
+
+def _checksum(item: dict[str, list[object]], alg: str, ident: str, problems: list[tuple[str, str, str]]) -> str | None:
+    """The ``alg`` checksum a FileObject declares (lower case), from every key naming it; two
+    different ones are a ``croissant.property-conflict`` finding (the first is the one checked)."""
+    values = list(dict.fromkeys(v.lower() for v in _strs(item.get(alg)) if v))
+    if len(values) > 1:
+        problems.append(("croissant.property-conflict", "medium",
+                         f"FileObject {ident!r} declares {len(values)} different {alg} values "
+                         f"({', '.join(v[:16] + '...' for v in values[:3])}): which one a reader takes is not defined"))
+    return values[0] if values else None
 
 
 def _containment_cycles(c: Croissant) -> list[tuple[str, str, str]]:

@@ -72,6 +72,9 @@ class LockFile:
     """conda: the ``pip:`` lists read as the requirements file conda hands to ``pip install -r``
     (a ``pip_requirements_parser.RequirementsFile``; its option lines, includes among them, are
     the collector's to follow), None without one (97c-2)."""
+    overridden: list[str] = field(default_factory=list)
+    """conda: entries a later mapping replaces, so conda does not install them (``WHERE: what``);
+    left out of the inventory, each a finding (red team 119ps-6)."""
 
 
 def detect(path: Path) -> LockFormat | None:
@@ -248,7 +251,15 @@ def parse_pipfile_lock(data: bytes, path: Path) -> LockFile:
     sources = {str(_dict(s).get("name")): _str(_dict(s).get("url")) for s in _list(meta.get("sources"))}
     packages: list[LockedPackage] = []
     skipped: list[str] = []
-    for group in ("default", "develop"):
+    # every top-level object but _meta is a package category: pipenv locks a Pipfile section
+    # [training] under the key "training" (pipenv/utils/dependencies.py
+    # get_lockfile_section_using_pipfile_category: packages -> default, dev-packages -> develop, any
+    # other category -> itself) and installs it with --categories (red team 119ps-5: dropped unsaid)
+    groups = ["default", "develop", *sorted(k for k in doc if k not in ("_meta", "default", "develop"))]
+    for group in groups:
+        if group in doc and not isinstance(doc[group], dict):
+            skipped.append(f"{group[:80]!r}: not a package category (an object of packages); not read")
+            continue
         for name, raw in sorted(_dict(doc.get(group)).items()):
             if _name(name) is None:
                 skipped.append(f"{group}[{name!r}]: package without a name")
@@ -440,7 +451,15 @@ def _conda_version_build(text: str) -> tuple[str, str | None]:
 
 def parse_conda(data: bytes, path: Path) -> LockFile:
     """A conda ``environment.yml``: conda match specs (``name``, ``name=1.2``, ``name>=1``,
-    ``name=1.2=build``, ``channel::name``) and a nested ``pip:`` list of pip requirement strings."""
+    ``name=1.2=build``, ``channel::name``) and a nested ``pip:`` list of pip requirement strings,
+    read as conda reads them (``conda/env/env.py`` ``Dependencies.parse``: the conda list starts
+    empty; a string entry is appended to it; a mapping entry ``update`` s the installer lists, so
+    ``- conda: [...]`` *replaces* the conda specs before it — the later strings are added to it —
+    and a second ``- pip: [...]`` replaces the first; ``conda env create`` then runs one
+    installer per key, and fails on a key it has none for, ``Unable to install package for uv``).
+    Entries so replaced are :attr:`LockFile.overridden`; a key other than ``conda``/``pip``, or
+    a value that is no list, is left out and listed (red team 119ps-6: ``- conda: [pytorch]`` was
+    dropped, both ``pip:`` lists read)."""
     loaded = load_yaml(data, path)
     doc = loaded.value
     if not isinstance(doc, dict) or not isinstance(doc.get("dependencies"), list):
@@ -448,19 +467,41 @@ def parse_conda(data: bytes, path: Path) -> LockFile:
     channels = tuple(str(c) for c in _list(doc.get("channels")))
     packages: list[LockedPackage] = []
     skipped: list[str] = []
-    pip_lines: list[str] = []
+    overridden: list[str] = []
+    conda_specs: list[tuple[str, str]] = []  # (where, spec text), as conda's "conda" list
+    pip_entries: list[tuple[str, object]] = []  # (where, entry): the pip: list conda keeps (the last)
+    pip_at = ""
     for i, entry in enumerate(_list(doc.get("dependencies"))):
-        if isinstance(entry, dict):
-            for j, pip_req in enumerate(_list(entry.get("pip"))):
-                if str(pip_req).strip():
-                    pip_lines.append(str(pip_req))
-                else:  # an entry with nothing in it: left out and listed, as in every format (78c-5)
-                    skipped.append(f"dependencies[{i}].pip[{j}]: package without a name")
+        if not isinstance(entry, dict):
+            conda_specs.append((f"dependencies[{i}]", str(entry)))
             continue
-        text = str(entry)
+        for key, val in entry.items():
+            where = f"dependencies[{i}].{key}"
+            if key not in ("conda", "pip"):
+                skipped.append(f"{where[:120]}: conda has no installer for {str(key)[:40]!r} (conda env create fails: "
+                               "Unable to install package for it); its entries are not read")
+                continue
+            if not isinstance(val, list):
+                skipped.append(f"{where}: not a list; not read")
+                val = []
+            if key == "conda":
+                if conda_specs:
+                    overridden.append(_replaced(where, "conda specs", [t for _, t in conda_specs]))
+                conda_specs = [(f"{where}[{j}]", str(x)) for j, x in enumerate(val)]
+            else:
+                if pip_entries:
+                    overridden.append(_replaced(where, f"pip: entries of {pip_at}", [str(e) for _, e in pip_entries]))
+                pip_entries, pip_at = [(f"{where}[{j}]", x) for j, x in enumerate(val)], where
+    pip_lines: list[str] = []
+    for where, pip_req in pip_entries:
+        if str(pip_req).strip():
+            pip_lines.append(str(pip_req))
+        else:  # an entry with nothing in it: left out and listed, as in every format (78c-5)
+            skipped.append(f"{where}: package without a name")
+    for where, text in conda_specs:
         cs = parse_conda_spec(text)
         if cs is None:
-            skipped.append(f"dependencies[{i}]: {text[:80]!r} is not a conda match spec")
+            skipped.append(f"{where}: {text[:80]!r} is not a conda match spec")
             continue
         packages.append(LockedPackage(name=cs.name, version=cs.pinned, ecosystem="conda", source="conda",
                                       specifier=cs.declared or None, build=cs.build, channel=cs.channel,
@@ -475,8 +516,15 @@ def parse_conda(data: bytes, path: Path) -> LockFile:
         for bad in pip_file.invalid_lines:
             msg = str(bad.error_message).splitlines()[0] if str(bad.error_message) else "invalid"
             skipped.append(f"pip line {bad.line_number}: {str(bad.line)[:80]!r} not understood ({msg[:120]})")
-    lock = LockFile("conda", packages, channels=channels, skipped=skipped, pip_file=pip_file)
+    lock = LockFile("conda", packages, channels=channels, skipped=skipped, pip_file=pip_file, overridden=overridden)
     return _noted(lock, loaded, path)
+
+
+def _replaced(where: str, what: str, texts: list[str]) -> str:
+    """``WHERE: what`` for entries a later mapping of an environment.yml replaces."""
+    shown = ", ".join(repr(t[:60]) for t in texts[:5]) + (f" and {len(texts) - 5} more" if len(texts) > 5 else "")
+    return (f"{where} replaces the {len(texts)} {what} before it ({shown}): conda env create does not install "
+            "them, so they are left out")
 
 
 def _pip_file(lines: list[str], path: Path, max_lines: int | None = None) -> Any:

@@ -196,6 +196,8 @@ class ReadRequirements(RequirementsFile):  # type: ignore[misc]  # (the library 
     None when it was read to its end."""
 
     stopped: tuple[int, int] | None = None
+    weight: int = 0
+    """What the lines read weigh (:func:`line_weight`), toward a bound over several files."""
 
 
 def _lines(text: str, filename: str, out: ReadRequirements | None = None, max_lines: int | None = None,
@@ -209,11 +211,13 @@ def _lines(text: str, filename: str, out: ReadRequirements | None = None, max_li
     physical = text.splitlines()
     for number, joined in join_lines(enumerate(physical, start=1)):
         body, comment = split_comment(joined)
-        if body and max_lines is not None and out is not None:
-            read += line_weight(body)
-            if read > max_lines:
+        if body and out is not None:
+            weight = line_weight(body)
+            if max_lines is not None and read + weight > max_lines:
                 out.stopped = (number, len(physical) - number + 1)
                 return
+            read += weight
+            out.weight = read
         if body:
             requirement_line = RequirementLine(line=body, line_number=number, filename=filename)
             try:

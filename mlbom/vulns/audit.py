@@ -253,7 +253,7 @@ def audit_components(components: list[dict[str, object]], databases: Iterable[Da
             findings.append(Finding(
                 id="vuln.db-incomplete", severity="high",
                 message=f"the vulnerability database {os.path.basename(db.path)} was not read to its end "
-                        f"({db.stats.incomplete}); advisories past that point were not used: the audit is incomplete"))
+                        f"({db.stats.incomplete}); advisories not read were not used: the audit is incomplete"))
     if budget.unchecked:
         refs = list(budget.unchecked)
         findings.append(Finding(

@@ -71,6 +71,9 @@ own ``affected`` entries (red team 92c-3: a record of 5,000 packages stored 5,00
 25 million entries, a MemoryError). An index of an earlier format is rebuilt."""
 KEY_BYTES = 32
 _SUFFIXES = (".json", ".yaml", ".yml")
+_VCS_FOLDERS = frozenset({".git", ".github", ".gitlab", ".hg", ".svn"})
+"""Hidden folders of a database folder that are a checkout's metadata (the PyPA advisory database is a
+git checkout with ``.github/`` workflows), not records: not walked, not reported."""
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 MAX_REPORTED = 50
 
@@ -95,6 +98,9 @@ class LoadStats:
     invalid: int = 0
     skipped: int = 0
     ignored_files: int = 0
+    unwalked_folders: int = 0
+    """Sub-folders of a database folder not walked (a symbolic link, a hidden folder other than
+    :data:`_VCS_FOLDERS`): each noted, and the database is :attr:`incomplete` (red team 119ps-4)."""
     problems: list[str] = field(default_factory=list)
     """The first :data:`MAX_REPORTED` invalid records and skipped files, ``SOURCE: reason``."""
     incomplete: str = ""
@@ -128,7 +134,8 @@ class LoadStats:
     def summary(self) -> str:
         parts = [f"{self.pypi_records} PyPI advisories from {self.files} file(s)"]
         for label, n in (("for other ecosystems", self.other_ecosystem), ("withdrawn", self.withdrawn),
-                         ("duplicate ids", self.duplicates), ("INVALID", self.invalid), ("skipped files", self.skipped)):
+                         ("duplicate ids", self.duplicates), ("INVALID", self.invalid), ("skipped files", self.skipped),
+                         ("folders NOT WALKED", self.unwalked_folders)):
             if n:
                 parts.append(f"{n} {label}")
         return ", ".join(parts)
@@ -382,14 +389,25 @@ class _FolderSource(_Source):
     def __init__(self, path: Path) -> None:
         self.path = path
         self._listing: list[tuple[str, str, int, int]] | None = None
+        self.unwalked: list[tuple[str, str]] = []
+        """``(folder, why)`` for each sub-folder not walked (red team 119ps-4: a linked ``PyPI/`` of
+        a mirror was skipped without a word, and the audit said "0 known vulnerabilities")."""
 
     def listing(self) -> list[tuple[str, str, int, int]]:
         if self._listing is None:
             out: list[tuple[str, str, int, int]] = []
             for dirpath, dirnames, filenames in os.walk(self.path, followlinks=False):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                 prefix = os.path.relpath(dirpath, self.path).replace(os.sep, "/")
                 prefix = "" if prefix == "." else prefix + "/"
+                walked = []
+                for d in sorted(dirnames):
+                    if os.path.islink(os.path.join(dirpath, d)):
+                        self.unwalked.append((prefix + d, "a symbolic link to a folder (not followed)"))
+                    elif d.startswith(".") and d not in _VCS_FOLDERS:
+                        self.unwalked.append((prefix + d, "a hidden folder (not walked)"))
+                    elif not d.startswith("."):
+                        walked.append(d)
+                dirnames[:] = walked  # (os.walk lists a link to a folder among the folders, followed or not)
                 for fn in sorted(filenames):
                     full = os.path.join(dirpath, fn)
                     if not fn.lower().endswith(_SUFFIXES) or fn.startswith("."):
@@ -405,11 +423,18 @@ class _FolderSource(_Source):
             self._listing = out
         return self._listing
 
+    def _unwalked_lines(self, h: hashlib._Hash) -> None:
+        """The folders not walked, into a digest (none: the digest is what it always was, so a
+        cached index stays valid; some: an index built without noting them is not reused)."""
+        for rel, why in self.unwalked:
+            h.update(f"unwalked\0{rel}\0{why}\n".encode())
+
     def fingerprint(self) -> str:
         h = hashlib.sha256(b"folder\0")
         for rel, _, size, mtime in self.listing():
             if rel:
                 h.update(f"{rel}\0{size}\0{mtime}\n".encode())
+        self._unwalked_lines(h)
         return h.hexdigest()
 
     def digest(self) -> str:
@@ -418,11 +443,21 @@ class _FolderSource(_Source):
             if rel:
                 data = _bounded_bytes(full)[0] if 0 <= size <= osv.MAX_RECORD_BYTES else None
                 h.update(_folder_line(rel, data))
+        self._unwalked_lines(h)
         return h.hexdigest()
 
     def files(self, stats: LoadStats, budget: _Budget) -> Iterator[tuple[str, bytes]]:
         h = hashlib.sha256(b"osv-folder 2\0")
-        for rel, full, _size, _ in self.listing():
+        listing = self.listing()
+        for rel, why in self.unwalked:
+            stats.unwalked_folders += 1
+            stats.note(rel, why)
+        if self.unwalked:
+            first = ", ".join(f"{rel} ({why.split(' (')[0]})" for rel, why in self.unwalked[:3])
+            more = f" and {len(self.unwalked) - 3} more" if len(self.unwalked) > 3 else ""
+            stats.incomplete = (f"{len(self.unwalked)} sub-folder(s) not walked: {first}{more}; the records in "
+                                "them are not read")
+        for rel, full, _size, _ in listing:
             if not rel:
                 stats.ignored_files += 1
                 continue
@@ -433,6 +468,7 @@ class _FolderSource(_Source):
             if not budget.spend(rel, len(data)):
                 return
             yield rel, data
+        self._unwalked_lines(h)
         self.read_digest = h.hexdigest()
 
 
