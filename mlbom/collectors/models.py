@@ -58,6 +58,7 @@ from mlbom.model import (
 from mlbom.properties import Prop
 from mlbom.refs import ref_part
 from mlbom.scanner import (
+    _AUTO_MAP_CONFIGS,
     CHANGED_DURING_SCAN,
     WEIGHT_SUFFIXES,
     FileScan,
@@ -172,7 +173,8 @@ class ModelCollector(FolderCollector):
             yield from self._single(path, ctx)
             return
         snap = snapshot_of(path, "models")
-        walked = walk_streaming(path, max_files=self.settings.max_files)
+        walked = walk_streaming(path, max_files=self.settings.max_files, top_only=ctx.top_only,
+                                leave_out=_inputs_in(path, ctx) if ctx.top_only else frozenset())
         if walked.empty:
             if ctx.explicit:
                 raise InputError(path, "nothing to inventory in this folder: it holds no files")
@@ -472,6 +474,21 @@ class ModelCollector(FolderCollector):
 _NOT_MODELS = frozenset({"unknown", "text"})
 
 
+def _inputs_in(folder: Path, ctx: Context) -> frozenset[str]:
+    """The names of the files directly in ``folder`` that are inputs of the run of their own (a
+    requirements file in a project folder that is also a model folder, 119pa-2)."""
+    real = folder.resolve()
+    out: set[str] = set()
+    for p in ctx.inventoried:
+        try:
+            q = p.resolve()
+        except (OSError, RuntimeError):
+            continue
+        if q.parent == real and q != real:
+            out.add(q.name)
+    return frozenset(out)
+
+
 def _strings(value: object) -> list[str]:
     """A card field that is one string or a list of them, as the non-empty strings (bounded)."""
     items = value if isinstance(value, list) else [value]
@@ -553,6 +570,31 @@ def _contradictions(card: dict[str, object], config: dict[str, object], ref: str
 
 # bounds of the sweep for weight files outside the discovered folders (red team 102c-5)
 _STRAY_ENTRIES = 1_000_000
+
+# The files a loader reads a model folder by: a folder holding one of them is a model folder, the
+# weights in it are loaded through it (red team 119pa-2: transformers' config.json auto_map and the
+# modeling .py it names, a Hydra/NeMo/pyannote config.yaml's _target_, sentence-transformers'
+# modules.json, diffusers' model_index.json, MLflow's MLmodel, SpeechBrain's hyperparams.yaml,
+# Lightning's hparams.yaml, a PEFT adapter_config.json)
+LOADER_CONFIGS: frozenset[str] = frozenset({
+    *_CONFIGS, *_AUTO_MAP_CONFIGS, "modules.json", "sentence_bert_config.json", "adapter_config.json", "MLmodel",
+    "hyperparams.yaml", "config.yaml", "config.yml", "hparams.yaml"})
+
+
+def spacy_pipeline(names: frozenset[str] | set[str]) -> bool:
+    """A spaCy pipeline folder (``nlp.to_disk``, ``spacy package``, ``spacy train``'s
+    ``model-best``): ``config.cfg`` beside ``meta.json`` (red team 119pa-3: ``spacy.load`` reads
+    its component files, msgpack with pickled torch bytes inside)."""
+    return "config.cfg" in names and "meta.json" in names
+
+
+_FOLDER_NAMES = LOADER_CONFIGS | {"config.cfg", "meta.json"}
+
+
+def model_folder(names: frozenset[str] | set[str]) -> bool:
+    """Whether a folder with these file names is a model folder by what a loader reads it by
+    (:data:`LOADER_CONFIGS`, a spaCy pipeline): the one predicate the sweep groups weights by."""
+    return spacy_pipeline(names) or not LOADER_CONFIGS.isdisjoint(names)
 _STRAY_DEPTH = 64
 
 # Names the stray-weight sweep inventories beside :data:`mlbom.scanner.WEIGHT_SUFFIXES` (those name
@@ -1157,6 +1199,56 @@ def _link_followed(rel: str, resolved: Path, named: bool, root: Path, envs: set[
 
 def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
                   envs: set[Path] | None = None, notes: list[Finding] | None = None) -> list[Path]:
+    """The weight files :func:`stray_models` groups (see :func:`_sweep`)."""
+    return _sweep(project_dir, covered, skipped, envs=envs, notes=notes)[0]
+
+
+def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
+                 envs: set[Path] | None = None, notes: list[Finding] | None = None) -> list[tuple[Path, bool]]:
+    """What the sweep inventories as models, each ``(path, top_only)``: a weight file lying in a
+    model folder (:func:`model_folder`: a loader config beside it, in its folder or one above it
+    below the project folder) is inventoried with that folder, the topmost such folder, as
+    ``--model DIR`` does (red team 119pa-2: a stray ``model.safetensors`` was scanned alone, the
+    ``config.json`` auto_map and ``modeling_*.py`` beside it, a Hydra ``_target_: os.system``
+    never judged); a spaCy pipeline folder is a model of its own, weights or not (119pa-3); any
+    other weight file is a model of its own, as ``--model FILE``. The project folder itself,
+    when it is a model folder holding a weight file, is one model of its own files only
+    (``top_only``: its sub-folders are the rest of the project, swept as before). A model folder
+    that holds another input of the run (an environment, a dataset folder) is read ``top_only``
+    too, and the weights below it stay models of their own."""
+    weights, folders = _sweep(project_dir, covered, skipped, envs=envs, notes=notes)
+    top = Path(project_dir)
+    spacy = {f for f, is_spacy in folders.items() if is_spacy}
+    chosen: set[Path] = set()
+    singles: list[Path] = []
+    root_model = top in spacy
+    for p in weights:
+        above = [a for a in p.parents if a != top and a in folders]
+        if above:
+            chosen.add(above[-1])  # the topmost: a diffusers pipeline, not its unet/
+        elif p.parent == top and top in folders:
+            root_model = True
+        else:
+            singles.append(p)
+    chosen |= spacy - {top}
+    chosen = {f for f in chosen if not any(a in chosen for a in f.parents)}
+    root = project_dir.resolve()
+    others = [c for c in covered | (envs or set()) if c != root]
+    out: list[tuple[Path, bool]] = []
+    for f in sorted(chosen):
+        real = root / f.relative_to(top)
+        holds = any(c.is_relative_to(real) for c in others)
+        out.append((f, holds))
+        if holds:  # the weights below it (not in it) stay models of their own
+            singles += [p for p in weights if p.parent != f and f in p.parents]
+    if root_model:
+        out.append((top, True))
+        singles = [p for p in singles if p.parent != top]
+    return sorted(out) + [(p, False) for p in sorted(singles)]
+
+
+def _sweep(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
+           envs: set[Path] | None = None, notes: list[Finding] | None = None) -> tuple[list[Path], dict[Path, bool]]:
     """The weight files of ``project_dir`` (by name: :func:`weight_named`, ``.bin``, ``.pt``,
     ``.safetensors``, ``.onnx``, ``.gguf``, ``.pkl``, ``.npy``, ``.pth.tar``, ``.pkl.gz``…) that lie
     outside every folder discovery or an explicit input already covers (``covered``: resolved
@@ -1183,7 +1275,10 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
     always leaves a record (:func:`_link_followed`, red team 117pa-4).
     Past :data:`_STRAY_ENTRIES` entries, :data:`_STRAY_DEPTH` folders deep or
     :data:`mlbom.fswalk.MAX_FILES` weight files, the rest is an ``Unreadable`` record: the BOM
-    says incomplete rather than leaving files out silently."""
+    says incomplete rather than leaving files out silently.
+    Returns the weight files and the model folders walked (:func:`model_folder`, as walked:
+    ``True`` for a spaCy pipeline), for :func:`stray_models` to group; a model folder whose loader
+    config a distribution's RECORD lists (an installed package's data) is none."""
     from mlbom.fswalk import MAX_FILES, DiscoveryStop, discovery_walk, skipped_folder
 
     root = project_dir.resolve()
@@ -1191,6 +1286,7 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
     owned = _Installed(_package_folders(envs or set()))
     out: list[Path] = []
     seen: set[Path] = set()
+    folders: dict[Path, bool] = {}
 
     def stop(rel: str, reason: str) -> None:
         skipped.append(Unreadable(path=rel, collector="model", reason=reason))
@@ -1217,6 +1313,9 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
                                                   enter=enter, report_deep=True, report_unlisted=True,
                                                   on_stop=stopped, on_skip=passed):
         listed = owned.listed_in(root / Path(folder).relative_to(project_dir)) if owned.packages else frozenset()
+        names = {e.name for e in entries if e.name in _FOLDER_NAMES}
+        if names and model_folder(names - listed):
+            folders[Path(folder)] = spacy_pipeline(names - listed)
         for e in entries:
             if e.is_dir(follow_symlinks=False):
                 continue
@@ -1263,7 +1362,7 @@ def stray_weights(project_dir: Path, covered: set[Path], skipped: list[Unreadabl
             if len(out) >= MAX_FILES:
                 stop(rel, f"more than {MAX_FILES:,} weight files outside the model and data folders: "
                           "this one and the rest were not inventoried")
-                return sorted(out)
+                return sorted(out), folders
             seen.add(resolved)
             out.append(p)
-    return sorted(out)
+    return sorted(out), folders
