@@ -52,6 +52,7 @@ from mlbom.formats import (
     keras,
     logging_config,
     matlab,
+    msgpack,
     onnx_text,
     pickle_start,
     tarwalk,
@@ -95,6 +96,10 @@ _PICKLE_NAMES = (".pkl", ".pickle", ".pk", ".joblib", ".dill")
 # What a file's name claims, and the content formats that honour the claim
 _CLAIMS: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
     ((".safetensors",), "safetensors", ("safetensors",)),
+    # spaCy's vocab/lookups.bin is msgpack (Lookups.from_disk: srsly.msgpack_loads), named .bin (119pa-3)
+    (("lookups.bin",), "spaCy lookups (msgpack) or PyTorch weights",
+     ("msgpack", "pytorch-zip", "pytorch-legacy", "pytorch-legacy-tar", "torchscript", "pt2", "pickle", "safetensors",
+      "gguf")),
     ((".bin", ".pt", ".pth", ".ckpt", ".pt2"), "PyTorch weights",
      ("pytorch-zip", "pytorch-legacy", "pytorch-legacy-tar", "torchscript", "pt2", "pickle", "safetensors", "gguf")),
     ((".pkl", ".pickle", ".pk", ".dill", ".joblib", ".sav"), "a pickle",
@@ -994,6 +999,8 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
         if lower.endswith((".py", ".pyw")):  # whatever else its bytes read as, it is code to Python
             _python_source(name, acc, ctx.folder if depth == 0 else None, where)
             return "python-source"
+        if msgpack.starts_map(head) and (fmt := _scan_msgpack(fh, size, acc, ctx, depth=depth, where=where)):
+            return fmt  # (before protocol 0/1: a map's first byte is a pickle opcode; the pickle reading is judged after)
         if head[:1] and head[0] in _OPCODES:
             fmt = _try_protocol01(fh, size, acc, facts, ctx, where=where)
             if fmt is not None:
@@ -1037,6 +1044,49 @@ def _dispatch(fh: IO[bytes], size: int, name: str, acc: _Acc, facts: dict[str, s
     except FormatError as exc:
         acc.add("format.invalid", "high", f"{where}: {exc}", effect="error")
         return _format_name(head, lower)
+
+
+def _scan_msgpack(fh: IO[bytes], size: int, acc: _Acc, ctx: _Ctx, *, depth: int, where: str) -> str | None:
+    """A file that is one msgpack map (spaCy's component files, thinc models: red team 119pa-3),
+    judged as thinc's and spacy-transformers' ``from_bytes`` read it (:func:`mlbom.formats.msgpack.judge`):
+    the bytes a loader reads as content of their own (a shim's ``state`` torch.load reads, a
+    tokenizer file HFShim writes, msgpack bytes within) are scanned as such, one level deeper.
+    None when the bytes are not one msgpack map (the other readings go on)."""
+    fh.seek(0)
+    try:
+        value = msgpack.parse(fh, size)
+    except FormatError:
+        value = None
+    fh.seek(0)
+    if not isinstance(value, dict):
+        return None
+
+    def read(blob: msgpack.Blob) -> bytes | None:
+        if blob.size > _MAX_CONFIG:
+            return None
+        fh.seek(blob.offset)
+        return fh.read(blob.size)
+
+    judged = msgpack.judge(value, read)
+    for fid, sev, msg, effect in judged.findings:
+        acc.add(fid, sev, f"{where}: {msg}", effect=effect)  # type: ignore[arg-type]
+    for blob, name, path, why in judged.nested:
+        win = Window(fh, blob.offset, blob.size)
+        if why == "bytes" and not _loader_format(win.read(512)):
+            continue  # raw bytes (a vector table, an attribute value): no loader reads a format from them
+        win.seek(0)
+        _scan_content(win, blob.size, name, acc, {}, ctx, depth=depth + 1,  # type: ignore[arg-type]
+                      where=f"{where}:{path}")
+    fh.seek(0)
+    return "msgpack"
+
+
+def _loader_format(head: bytes) -> bool:
+    """Whether bytes start like content a loader reads by its format: msgpack map (thinc reads
+    nested shim and attribute bytes so), a pickle's PROTO, a zip, NPY, HDF5, a compressed stream, a tar."""
+    return (msgpack.starts_map(head) or head.startswith((b"PK\x03\x04", b"\x93NUMPY", b"\x89HDF\r\n\x1a\n"))
+            or (len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5) or detect(head) is not None
+            or datafile.is_tar(head))
 
 
 def _mat4_lzma_reading(fh: IO[bytes], size: int, name: str, head: bytes, acc: _Acc, ctx: _Ctx, *, depth: int,

@@ -154,7 +154,7 @@ def test_the_predicate() -> None:
 
 # ---------------------------------------------------------------- 119pa-3 (discovery)
 
-def _spacy_pipeline(folder: Path, model: bytes = b"\x80") -> None:
+def _spacy_pipeline(folder: Path, model: bytes = b"\xc1 no format") -> None:
     (folder / "transformer").mkdir(parents=True)
     (folder / "vocab").mkdir()
     (folder / "config.cfg").write_text('[nlp]\nlang = "en"\npipeline = ["transformer"]\n')
@@ -171,7 +171,7 @@ def test_a_spacy_pipeline_is_a_model(tmp_path: Path) -> None:
     (proj / "requirements.txt").write_text("spacy==3.8.2\n")
     got = _models(proj)
     assert set(got) == {"model:training/model-best", "model:en_core_trf"}, got
-    assert all(v != "safe" for v in got.values()), got  # (an msgpack byte 0x80 is no pipeline file)
+    assert all(v != "safe" for v in got.values()), got  # (bytes in no format: error)
 
 
 def test_a_spacy_pipeline_installed_in_an_environment_is_package_data(tmp_path: Path) -> None:
@@ -186,3 +186,46 @@ def test_a_spacy_pipeline_installed_in_an_environment_is_package_data(tmp_path: 
     rows = [f"{p.relative_to(site).as_posix()},," for p in sorted(pipe.rglob("*")) if p.is_file()]
     (dist / "RECORD").write_text("\n".join(rows) + "\n")
     assert not any("en_core_web_sm-3.8.0" in r for r in _models(proj))
+
+
+def test_a_spacy_pipeline_as_the_project_folder_keeps_its_components(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    _spacy_pipeline(proj)
+    (proj / "meta.json").write_text(json.dumps({"lang": "en", "pipeline": ["transformer"], "components": ["transformer"],
+                                                "disabled": ["../../etc"]}))
+    _safetensors(proj / "scripts" / "other.safetensors")
+    got = _models(proj)
+    assert set(got) == {"model:.", "model:transformer", "model:vocab", "model:scripts/other.safetensors"}, got
+    assert got["model:transformer"] != "safe"
+
+
+# ---------------------------------------------------------------- 119pa-3 (the msgpack judge)
+
+def _pack_hf_shim(tokenizer: dict[str, object]) -> bytes:
+    from tests.formats.test_msgpack import pack
+
+    return pack({"config": {"model_type": "roberta"}, "state": b"", "tokenizer": tokenizer,
+                 "_init_tokenizer_config": {}, "_init_transformer_config": {}})
+
+
+def test_a_spacy_transformers_model_that_writes_anywhere_and_runs_remote_code_is_flagged(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    tok = {"kwargs": {"trust_remote_code": True},
+           "tokenizer_config.json": json.dumps({"auto_map": {"AutoTokenizer": ["tok.T", None]}}).encode(),
+           "tok.py": b"print('x')\n", "/tmp/written_by_loader.txt": b"x"}
+    _spacy_pipeline(proj / "training" / "model-best", model=_pack_hf_shim(tok))
+    _spacy_pipeline(proj / "en_core_trf", model=_pack_hf_shim({"kwargs": {"trust_remote_code": True}, "tok.py": b""}))
+    got = _models(proj)
+    assert got == {"model:training/model-best": "unsafe", "model:en_core_trf": "suspicious"}, got
+
+
+def test_a_real_spacy_pipeline_is_safe(tmp_path: Path) -> None:
+    from mlbom.scanner import scan
+
+    pipe = FIXTURES / "spacy" / "core_tiny"
+    scans = scan(pipe)
+    assert {s.path: s.verdict for s in scans if s.verdict != "safe"} == {}
+    assert {s.format for s in scans if s.path.endswith(("model", "moves", "tokenizer", "key2row"))} == {"msgpack"}
+    proj = tmp_path / "proj"
+    shutil.copytree(pipe, proj / "training" / "model-best")
+    assert _models(proj) == {"model:training/model-best": "safe"}

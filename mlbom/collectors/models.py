@@ -1244,7 +1244,36 @@ def stray_models(project_dir: Path, covered: set[Path], skipped: list[Unreadable
     if root_model:
         out.append((top, True))
         singles = [p for p in singles if p.parent != top]
+        if top in spacy:  # its components' folders (spacy.load reads each from the pipeline folder)
+            for sub in _spacy_components(top):
+                real = root / sub.name
+                if sub not in chosen and real not in covered and not any(c.is_relative_to(real) for c in others):
+                    out.append((sub, False))
+                    singles = [p for p in singles if sub not in p.parents]
     return sorted(out) + [(p, False) for p in sorted(singles)]
+
+
+def _spacy_components(folder: Path) -> list[Path]:
+    """The sub-folders a spaCy pipeline's loader reads (``Language.from_disk``: ``vocab`` and each
+    component by its name, as ``meta.json``'s ``pipeline``/``components``/``disabled`` list them;
+    ``tokenizer`` may be a folder too)."""
+    names = {"vocab", "tokenizer"}
+    from mlbom.formats.safe_read import read_bounded
+
+    try:  # (only which folders to read: what the BOM says of the file comes from its scan)
+        doc = load_json(read_bounded(folder / "meta.json", MAX_CONFIG), folder / "meta.json").value
+    except (MlbomError, OSError):
+        doc = None
+    if isinstance(doc, dict):
+        for key in ("pipeline", "components", "disabled"):
+            v = doc.get(key)
+            names.update(n for n in (v if isinstance(v, list) else []) if isinstance(n, str))
+    out = []
+    for n in sorted(names):
+        if n and "/" not in n and "\\" not in n and n not in (".", "..") and (folder / n).is_dir() \
+                and not (folder / n).is_symlink():
+            out.append(folder / n)
+    return out
 
 
 def _sweep(project_dir: Path, covered: set[Path], skipped: list[Unreadable], *,
